@@ -1,0 +1,154 @@
+# Huddle's build: one non-recursive Makefile.
+#
+#   make            build bin/huddle (installs missing Debian packages first)
+#   make test       unit, golden and end-to-end tests, then again under ASan+UBSan
+#   make demo       check the workflows and draw one (runs them once the runtime exists)
+#   make fuzz       libFuzzer targets, 60 s each (FUZZ_SECONDS=N to change)
+#   make bench      benchmarks, printed as a table
+#
+# Outputs go under build/ (build/asan/ for the sanitizer build); flex and bison output
+# is generated under build/gen/ and never committed. Objects are rebuilt when the
+# compiler flags change (build/*/flags records them).
+
+# ---- packages ---------------------------------------------------------------------
+
+DEB_PACKAGES := gcc make flex bison pkg-config libcurl4-openssl-dev liblmdb-dev \
+                lmdb-utils libjansson-dev libmicrohttpd-dev libcmocka-dev libssl-dev \
+                graphviz clang tzdata python3
+DEPS_STAMP := build/deps-ok
+
+# ---- flags ------------------------------------------------------------------------
+
+CC       ?= cc
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-format-nonliteral
+CPPFLAGS := -D_DEFAULT_SOURCE -Ilang -Iruntime -Ibuild/gen
+CFLAGS   ?= -O2 -g
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+PKGS     := jansson
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# Generated code is not ours to keep warning-free.
+GEN_CFLAGS := -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
+              -Wno-missing-prototypes -Wno-shadow -Wno-unused-but-set-variable
+
+# ---- sources ----------------------------------------------------------------------
+
+LANG_SRC := $(wildcard lang/*.c)
+RUNTIME_SRC := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+GEN_SRC  := build/gen/lexer.c build/gen/parser.c build/gen/stdlib_modules.c
+CORE_SRC := $(LANG_SRC) $(GEN_SRC) $(RUNTIME_SRC)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(1)/obj/%.o,$(patsubst build/gen/%,gen/%,$(2)))
+
+REL_OBJ  := $(call obj,build/rel,$(CORE_SRC))
+ASAN_OBJ := $(call obj,build/asan,$(CORE_SRC))
+
+.PHONY: all deps test demo fuzz bench clean unit-bins
+all: bin/huddle
+
+# ---- Debian packages --------------------------------------------------------------
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "huddle needs these Debian packages; as root run:"; \
+	    echo "  apt-get update && apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	@mkdir -p build && touch $@
+
+# ---- generated sources ------------------------------------------------------------
+
+build/gen/parser.c build/gen/parser.h: lang/parser.y | $(DEPS_STAMP)
+	@mkdir -p build/gen
+	bison -Wall -Werror --defines=build/gen/parser.h -o build/gen/parser.c $<
+
+build/gen/lexer.c: lang/lexer.l build/gen/parser.h | $(DEPS_STAMP)
+	@mkdir -p build/gen
+	flex -o $@ $<
+
+build/gen/stdlib_modules.c: $(wildcard stdlib/*.play) lang/embed_stdlib.sh
+	@mkdir -p build/gen
+	sh lang/embed_stdlib.sh $(wildcard stdlib/*.play) > $@
+
+# ---- objects, in two variants -----------------------------------------------------
+
+define variant_rules
+$(1)/flags: FORCE
+	@mkdir -p $(1); echo '$(CC) $(2) $(CPPFLAGS)' | cmp -s - $$@ || echo '$(CC) $(2) $(CPPFLAGS)' > $$@
+$(1)/obj/gen/%.o: build/gen/%.c $(1)/flags build/gen/parser.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) -std=c11 $(WARNINGS) $(GEN_CFLAGS) $(2) $$(CPPFLAGS) -MMD -MP -c $$< -o $$@
+$(1)/obj/%.o: %.c $(1)/flags build/gen/parser.h | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) -std=c11 $(WARNINGS) $(2) $$(CPPFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(eval $(call variant_rules,build/rel,$(CFLAGS)))
+$(eval $(call variant_rules,build/asan,$(ASAN_CFLAGS)))
+FORCE:
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- binaries ---------------------------------------------------------------------
+
+bin/huddle: $(REL_OBJ) build/rel/obj/runtime/main.o
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/huddle: $(ASAN_OBJ) build/asan/obj/runtime/main.o
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link the core (everything but main) with cmocka.
+build/rel/unit/%: tests/unit/%.c $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+build/asan/unit/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(ASAN_CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+UNIT_NAMES := $(notdir $(basename $(UNIT_SRC)))
+unit-bins: $(addprefix build/rel/unit/,$(UNIT_NAMES)) $(addprefix build/asan/unit/,$(UNIT_NAMES))
+
+# ---- the two commands -------------------------------------------------------------
+
+test: bin/huddle build/asan/huddle unit-bins
+	@sh tests/run.sh $(if $(UPDATE),--update) \
+	  --variant release bin/huddle build/rel/unit \
+	  --variant asan build/asan/huddle build/asan/unit
+
+demo: bin/huddle
+	@sh tests/demo.sh bin/huddle
+
+# ---- fuzzing and benchmarks -------------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC := clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CORE_SRC := $(LANG_SRC) build/gen/lexer.c build/gen/parser.c build/gen/stdlib_modules.c
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) -std=c11 $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_CORE_SRC) $(LDLIBS)
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+BENCH_SRC := $(wildcard bench/bench_*.c)
+build/bench/%: bench/%.c $(REL_OBJ)
+	@mkdir -p build/bench
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: bin/huddle $(addprefix build/bench/,$(notdir $(basename $(BENCH_SRC))))
+	@sh bench/run.sh
+
+clean:
+	rm -rf build/rel build/asan build/gen build/fuzz build/bench bin

@@ -1,0 +1,277 @@
+/*
+ * ast.h - the syntax tree of a playbook, as the parser builds it.
+ *
+ * Nodes live in the compilation's arena and carry the Span of source they came from.
+ * Sequences are AstVec arrays. The parser only builds; names are resolved and types
+ * inferred by the checker, which fills the `resolved` fields noted below.
+ */
+#ifndef HUDDLE_AST_H
+#define HUDDLE_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "source.h"
+
+typedef struct AstVec {
+    void **items;
+    unsigned count, cap;
+} AstVec;
+
+void ast_vec_push(Arena *arena, AstVec *vec, void *item);
+
+/* A name as written: identifier or a keyword used as a name. */
+typedef struct AstName {
+    const char *text;       /* NUL-terminated, in the arena */
+    Span span;
+} AstName;
+
+/* ---- durations and times, as the lexer reads them ---- */
+
+typedef enum DurationUnit {
+    UNIT_SECONDS, UNIT_MINUTES, UNIT_HOURS, UNIT_DAYS, UNIT_WEEKS
+} DurationUnit;
+
+typedef struct DurationLit {
+    bool business;          /* `N business minutes|hours|days` */
+    int64_t count;          /* N as written */
+    DurationUnit unit;
+    int64_t seconds;        /* elapsed seconds (plain durations only) */
+} DurationLit;
+
+typedef struct TimeLit {
+    int64_t epoch_seconds;  /* the instant, UTC */
+    int32_t offset_minutes; /* the offset as written (0 for Z) */
+} TimeLit;
+
+/* ---- expressions ---- */
+
+typedef enum AstExprKind {
+    EX_NULL, EX_BOOL, EX_INT, EX_FLOAT, EX_STRING, EX_DURATION, EX_TIME,
+    EX_LIST, EX_MAP, EX_NAME, EX_CASE, EX_FIELD, EX_INDEX, EX_CALL,
+    EX_NEG, EX_NOT, EX_BINARY, EX_IF
+} AstExprKind;
+
+typedef enum AstBinOp {
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN,
+    OP_AND, OP_OR, OP_COALESCE
+} AstBinOp;
+
+typedef struct AstExpr AstExpr;
+
+/* One piece of a string literal: literal text, or an interpolated expression. */
+typedef struct AstStrPart {
+    const char *text;       /* decoded UTF-8 (escapes applied); NULL for an expression */
+    uint32_t len;
+    AstExpr *expr;
+} AstStrPart;
+
+typedef struct AstMapEntry {
+    AstName key;            /* a name or a plain string literal, as text; text NULL when
+                               the key is a string with interpolation (an error) */
+    AstExpr *key_expr;      /* the string literal when the key was written as one */
+    AstExpr *value;
+} AstMapEntry;
+
+struct AstExpr {
+    AstExprKind kind;
+    Span span;
+    union {
+        bool boolean;
+        struct { uint64_t value; } integer;   /* up to 2^63; folded under unary minus */
+        double number;
+        AstVec parts;                         /* EX_STRING: AstStrPart* */
+        DurationLit duration;
+        TimeLit time;
+        AstVec items;                         /* EX_LIST: AstExpr* */
+        AstVec entries;                       /* EX_MAP: AstMapEntry* */
+        AstName name;                         /* EX_NAME */
+        struct { AstExpr *object; AstName field; } field;
+        struct { AstExpr *object, *index; } index;
+        struct { AstExpr *callee; AstVec args; } call;
+        AstExpr *operand;                     /* EX_NEG, EX_NOT */
+        struct { AstBinOp op; AstExpr *left, *right; } binary;
+        struct { AstExpr *cond, *then_expr, *else_expr; } cond;
+    } as;
+    /* filled by the checker */
+    int type;               /* a CheckType, see check.h */
+};
+
+/* ---- who-expressions ---- */
+
+typedef enum AstWhoKind {
+    WHO_PERSON, WHO_TEAM, WHO_ONCALL, WHO_ROLE, WHO_OWNER, WHO_MANAGER, WHO_LEAD,
+    WHO_MANAGER_OF_LEVEL    /* bare `manager` in `escalate to manager` */
+} AstWhoKind;
+
+typedef struct AstWho AstWho;
+struct AstWho {
+    AstWhoKind kind;
+    Span span;
+    AstExpr *arg, *arg2;    /* role(name, scope), owner(kind, key) use both */
+    AstWho *inner;          /* manager(WHO) */
+};
+
+/* ---- statements ---- */
+
+typedef struct AstBlock {
+    AstVec stmts;           /* AstStmt* */
+    Span span;
+} AstBlock;
+
+typedef enum AstTargetKind { TARGET_GOTO, TARGET_DONE, TARGET_FAIL, TARGET_BLOCK } AstTargetKind;
+
+typedef struct AstTarget {
+    AstTargetKind kind;
+    Span span;
+    AstName state;          /* TARGET_GOTO */
+    AstExpr *text;          /* TARGET_DONE / TARGET_FAIL: a string literal */
+    AstBlock *block;        /* TARGET_BLOCK */
+} AstTarget;
+
+typedef enum AstQuorumKind { QUORUM_DEFAULT, QUORUM_ANY, QUORUM_ALL, QUORUM_N } AstQuorumKind;
+
+typedef struct AstChoice {
+    AstName id;
+    AstExpr *label;         /* NULL when absent */
+    bool with_comment;
+    Span span;
+} AstChoice;
+
+typedef struct AstEscalation {
+    AstWho *who;            /* kind WHO_MANAGER_OF_LEVEL for bare `manager` */
+    AstExpr *after;
+    Span span;
+} AstEscalation;
+
+typedef enum AstArmKind {
+    ARM_CHOICE, ARM_ELSE, ARM_TIMEOUT, ARM_NO_QUORUM,   /* ask */
+    ARM_EVENT, ARM_AFTER, ARM_FOREVER                   /* wait */
+} AstArmKind;
+
+typedef struct AstArm {
+    AstArmKind kind;
+    Span span;              /* the arm's head: choice id, `timeout`, `SOURCE.TYPE`, `after D` */
+    AstName choice;         /* ARM_CHOICE */
+    AstName source, type;   /* ARM_EVENT */
+    AstName as_name;        /* ARM_EVENT, optional: text NULL when absent */
+    AstExpr *when;          /* ARM_EVENT, optional */
+    AstExpr *after;         /* ARM_AFTER */
+    AstTarget *target;      /* NULL for ARM_FOREVER */
+} AstArm;
+
+typedef struct AstAsk {
+    AstQuorumKind quorum;
+    AstExpr *quorum_n;      /* QUORUM_N: integer literal or const name */
+    AstVec seats;           /* AstWho* */
+    AstExpr *question;
+    AstVec choices;         /* AstChoice* */
+    bool has_choices;
+    Span choices_span;
+    AstExpr *within;        /* NULL when missing (the checker says so) */
+    AstVec escalations;     /* AstEscalation* */
+    AstExpr *remind;
+    AstExpr *show;
+    AstName as_name;        /* text NULL when absent: the result is `answer` */
+    AstVec arms;            /* AstArm* */
+    Span arms_span;
+} AstAsk;
+
+typedef enum AstElseKind { ELSE_NONE, ELSE_GOTO, ELSE_BLOCK } AstElseKind;
+
+typedef struct AstCall {
+    AstName connector, operation;
+    AstExpr *arg;           /* NULL for `C.OP()` */
+    AstElseKind else_kind;
+    AstName else_state;
+    AstBlock *else_block;
+    Span else_span;
+} AstCall;
+
+typedef enum AstStmtKind {
+    ST_LET, ST_SET, ST_IF, ST_GOTO, ST_DONE, ST_FAIL, ST_CALL, ST_SEND,
+    ST_NOTIFY, ST_ASK, ST_WAIT, ST_TAG, ST_NOTE
+} AstStmtKind;
+
+typedef struct AstStmt AstStmt;
+struct AstStmt {
+    AstStmtKind kind;
+    Span span;
+    union {
+        struct { AstName name; AstExpr *value; AstCall *call; } let;   /* value or call */
+        struct { AstName name; AstExpr *value; } set;
+        struct { AstExpr *cond; AstBlock *then_block; AstBlock *else_block; } if_;
+        AstName go;                             /* ST_GOTO */
+        AstExpr *text;                          /* ST_DONE, ST_FAIL, ST_NOTE */
+        AstCall *call;                          /* ST_CALL, ST_SEND */
+        struct { AstVec whos; AstExpr *message; } notify;
+        AstAsk *ask;
+        struct { AstVec arms; Span arms_span; } wait;
+        AstVec tags;                            /* ST_TAG: AstExpr* */
+    } as;
+};
+
+/* ---- declarations ---- */
+
+typedef struct AstTrigger {
+    AstName source, type, name;
+    AstExpr *when;          /* optional */
+    AstExpr *case_key;      /* optional */
+    AstExpr *case_for;      /* optional, needs case_key */
+    AstExpr *at_least;      /* optional threshold count (literal or const) */
+    AstExpr *window;        /* with at_least */
+    Span span;
+} AstTrigger;
+
+typedef struct AstConst {
+    AstName name;
+    AstExpr *value;
+    Span span;
+} AstConst;
+
+typedef struct AstFn {
+    AstName name;
+    AstVec params;          /* AstName* */
+    AstExpr *body;
+    Span span;
+} AstFn;
+
+typedef struct AstUse {
+    AstName module;
+    Span span;
+} AstUse;
+
+typedef struct AstState {
+    AstName name;
+    AstBlock *body;
+    Span span;
+} AstState;
+
+typedef struct AstProgram {
+    const Source *src;
+    bool is_module;         /* a stdlib module: only const, fn and use */
+    AstName name;           /* `playbook NAME`; text NULL when missing */
+    AstExpr *title;         /* optional string */
+    Span header_span;
+    AstExpr *calendar;      /* `calendar "NAME"`, optional */
+    Span calendar_span;
+    AstVec triggers;        /* AstTrigger* */
+    AstVec consts;          /* AstConst* */
+    AstVec fns;             /* AstFn* */
+    AstVec vars;            /* AstConst* (same shape) */
+    AstVec uses;            /* AstUse* */
+    AstVec states;          /* AstState*, in source order: the first is the start */
+    unsigned playbook_decls;/* how many `playbook` lines were seen */
+    unsigned calendar_dups; /* `calendar` lines after the first */
+    Span calendar_dup_span;
+} AstProgram;
+
+const char *ast_binop_text(AstBinOp op);
+const char *ast_who_name(AstWhoKind kind);
+
+/* True when `expr` is a string literal without interpolation; sets the text. */
+bool ast_string_is_plain(const AstExpr *expr, const char **text, uint32_t *len);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * check.c - the checker's driver: declarations, modules, and the order of the passes.
+ *
+ * Passes, in order: the header and what a module may hold; every global name (use,
+ * const, fn, var, trigger) and every state, with duplicates refused; const values
+ * (cycles refused); fn bodies (recursion refused); var values; trigger clauses; state
+ * bodies (check_stmt.c); and the flow of states (check_flow.c).
+ */
+#include "check_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules.h"
+#include "parse.h"
+
+/* ---- name maps ---- */
+
+static uint32_t name_hash(const char *key)
+{
+    uint32_t hash = 2166136261u;
+    for (; *key; key++)
+        hash = (hash ^ (unsigned char)*key) * 16777619u;
+    return hash;
+}
+
+void *name_map_get(const NameMap *map, const char *key)
+{
+    if (map->cap == 0)
+        return NULL;
+    for (uint32_t i = name_hash(key) & (map->cap - 1);; i = (i + 1) & (map->cap - 1)) {
+        if (!map->keys[i])
+            return NULL;
+        if (strcmp(map->keys[i], key) == 0)
+            return map->values[i];
+    }
+}
+
+void name_map_put(Arena *arena, NameMap *map, const char *key, void *value)
+{
+    if ((map->count + 1) * 2 > map->cap) {
+        NameMap bigger = {0};
+        bigger.cap = map->cap ? map->cap * 2 : 16;
+        bigger.keys = arena_alloc(arena, sizeof(char *) * bigger.cap);
+        bigger.values = arena_alloc(arena, sizeof(void *) * bigger.cap);
+        for (unsigned i = 0; i < map->cap; i++)
+            if (map->keys[i])
+                name_map_put(arena, &bigger, map->keys[i], map->values[i]);
+        *map = bigger;
+    }
+    uint32_t i = name_hash(key) & (map->cap - 1);
+    while (map->keys[i] && strcmp(map->keys[i], key) != 0)
+        i = (i + 1) & (map->cap - 1);
+    if (!map->keys[i])
+        map->count++;
+    map->keys[i] = key;
+    map->values[i] = value;
+}
+
+/* ---- diagnostics ---- */
+
+Diag *check_error(CheckCtx *c, Span span, const char *fmt, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    return diag_add(c->diags, DIAG_ERROR, c->src, span, "%s", message);
+}
+
+Diag *check_warning(CheckCtx *c, Span span, const char *fmt, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    return diag_add(c->diags, DIAG_WARNING, c->src, span, "%s", message);
+}
+
+/* Edit distance, giving up past `limit`. */
+static unsigned check_distance(const char *a, const char *b, unsigned limit)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return limit + 1;
+    unsigned row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diagonal = row[0], best = row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned above = row[j];
+            unsigned cost = diagonal + (a[i - 1] != b[j - 1]);
+            unsigned value = above + 1 < row[j - 1] + 1 ? above + 1 : row[j - 1] + 1;
+            row[j] = cost < value ? cost : value;
+            diagonal = above;
+            if (row[j] < best)
+                best = row[j];
+        }
+        if (best > limit)
+            return limit + 1;
+    }
+    return row[lb];
+}
+
+void check_suggest(CheckCtx *c, Diag *diag, const char *name, const char *const *candidates,
+                   unsigned count)
+{
+    unsigned limit = strlen(name) <= 3 ? 1 : strlen(name) <= 6 ? 2 : 3;
+    const char *best = NULL;
+    unsigned best_distance = limit + 1;
+    for (unsigned i = 0; i < count; i++) {
+        unsigned d = check_distance(name, candidates[i], limit);
+        if (d < best_distance && strcmp(name, candidates[i]) != 0) {
+            best = candidates[i];
+            best_distance = d;
+        }
+    }
+    if (best)
+        diag_hint(c->diags, diag, "did you mean '%s'?", best);
+}
+
+void check_suggest_map(CheckCtx *c, Diag *diag, const char *name, const NameMap *map)
+{
+    const char **keys = arena_alloc(c->arena, sizeof(char *) * (map->count + 1));
+    unsigned n = 0;
+    for (unsigned i = 0; i < map->cap; i++)
+        if (map->keys[i])
+            keys[n++] = map->keys[i];
+    check_suggest(c, diag, name, keys, n);
+}
+
+/* ---- symbols ---- */
+
+Symbol *check_symbol_new(CheckCtx *c, const char *name, SymKind kind, Span span,
+                         CheckType type, const void *decl)
+{
+    Symbol *sym = arena_alloc(c->arena, sizeof *sym);
+    sym->name = name;
+    sym->kind = kind;
+    sym->span = span;
+    sym->type = type;
+    sym->decl = decl;
+    sym->fn_index = -1;
+    sym->builtin = -1;
+    return sym;
+}
+
+bool check_name_is_reserved(const char *name)
+{
+    return check_builtin_find(name) >= 0;
+}
+
+/* Innermost first: locals, then globals. */
+Symbol *check_lookup(CheckCtx *c, const char *name)
+{
+    for (unsigned i = c->local_count; i > 0; i--)
+        if (strcmp(c->locals[i - 1]->name, name) == 0)
+            return c->locals[i - 1];
+    return name_map_get(&c->globals, name);
+}
+
+static const char *const SYM_KIND_NAMES[] = {
+    "const", "fn", "var", "trigger name", "module", "local", "parameter", "ask result",
+    "event", "error message", "builtin",
+};
+
+/* Declares a global; a second declaration of the name is an error (triggers may share
+   a name with each other). */
+static Symbol *check_declare_global(CheckCtx *c, const AstName *name, SymKind kind,
+                                    CheckType type, const void *decl)
+{
+    if (check_name_is_reserved(name->text)) {
+        check_error(c, name->span, "'%s' is a builtin function and can't be redeclared",
+                    name->text);
+        return NULL;
+    }
+    Symbol *old = name_map_get(&c->globals, name->text);
+    if (old) {
+        if (old->kind == SYM_TRIGGER && kind == SYM_TRIGGER)
+            return old;
+        Diag *d = check_error(c, name->span, "'%s' is already declared as a %s", name->text,
+                              SYM_KIND_NAMES[old->kind]);
+        diag_note(c->diags, d, old->span, "first declared here");
+        return NULL;
+    }
+    Symbol *sym = check_symbol_new(c, name->text, kind, name->span, type, decl);
+    name_map_put(c->arena, &c->globals, name->text, sym);
+    return sym;
+}
+
+/* ---- modules ---- */
+
+static void check_program_in(CheckCtx *c);
+
+CheckModule *check_load_module(CheckCtx *c, const AstName *name)
+{
+    CheckModule *module = name_map_get(c->modules, name->text);
+    if (module) {
+        if (module->checking) {
+            check_error(c, name->span, "module '%s' uses itself", name->text);
+            return NULL;
+        }
+        return module;
+    }
+    const StdlibModule *found = stdlib_module_find(name->text);
+    if (!found) {
+        Diag *d = check_error(c, name->span, "unknown module '%s'", name->text);
+        const char *names[64];
+        unsigned n = 0;
+        for (const StdlibModule *m = stdlib_modules; m->name && n < 64; m++)
+            names[n++] = m->name;
+        check_suggest(c, d, name->text, names, n);
+        return NULL;
+    }
+    module = arena_alloc(c->arena, sizeof *module);
+    module->name = found->name;
+    module->checking = true;
+    name_map_put(c->arena, c->modules, found->name, module);
+
+    char *file = arena_printf(c->arena, "stdlib/%s.play", found->name);
+    Source *src = source_new(c->arena, file, found->text, found->len);
+    unsigned errors_before = c->diags->errors;
+    AstProgram *program = parse_program(c->arena, src, c->diags, true);
+    module->program = program;
+    if (c->diags->errors == errors_before) {
+        CheckCtx sub = {0};
+        sub.arena = c->arena;
+        sub.diags = c->diags;
+        sub.options = c->options;
+        sub.program = program;
+        sub.src = src;
+        sub.modules = c->modules;
+        check_program_in(&sub);
+        for (unsigned i = 0; i < sub.globals.cap; i++) {
+            Symbol *sym = sub.globals.values[i];
+            if (sub.globals.keys[i] && (sym->kind == SYM_CONST || sym->kind == SYM_FN))
+                name_map_put(c->arena, &module->members, sym->name, sym);
+        }
+    }
+    module->checking = false;
+    return module;
+}
+
+/* ---- declarations ---- */
+
+static void check_header(CheckCtx *c)
+{
+    const AstProgram *p = c->program;
+    if (p->is_module) {
+        if (p->playbook_decls || p->calendar || p->triggers.count || p->vars.count ||
+            p->states.count) {
+            Span at = p->playbook_decls ? p->header_span
+                    : p->states.count ? ((AstState *)p->states.items[0])->name.span
+                    : p->triggers.count ? ((AstTrigger *)p->triggers.items[0])->span
+                    : p->vars.count ? ((AstConst *)p->vars.items[0])->span : p->calendar_span;
+            check_error(c, at, "a module holds only const, fn and use declarations");
+        }
+        return;
+    }
+    if (p->playbook_decls == 0) {
+        Diag *d = check_error(c, (Span){0, 0}, "a playbook starts with 'playbook NAME'");
+        diag_hint(c->diags, d, "add a first line such as: playbook product_complaint \"title\"");
+    } else if (p->playbook_decls > 1) {
+        check_error(c, p->header_span, "only one 'playbook' line is allowed per file");
+    }
+    if (p->title && p->title->as.parts.count > 0) {
+        const char *text;
+        uint32_t len;
+        if (!ast_string_is_plain(p->title, &text, &len))
+            check_error(c, p->title->span, "the playbook's title can't interpolate");
+    }
+    if (p->calendar) {
+        const char *text;
+        uint32_t len;
+        if (!ast_string_is_plain(p->calendar, &text, &len) || len == 0)
+            check_error(c, p->calendar->span, "a calendar is named by a plain string");
+    }
+    if (p->calendar_dups)
+        check_error(c, p->calendar_dup_span, "only one 'calendar' line is allowed");
+    if (p->states.count == 0) {
+        Diag *d = check_error(c, p->header_span, "a playbook needs at least one state");
+        diag_hint(c->diags, d, "the first state declared is where an instance starts");
+    }
+    if (p->triggers.count == 0 && p->playbook_decls)
+        check_warning(c, p->header_span,
+                      "this playbook has no trigger ('on SOURCE.TYPE as NAME'): nothing starts it");
+}
+
+static void check_declare_all(CheckCtx *c)
+{
+    const AstProgram *p = c->program;
+    for (unsigned i = 0; i < p->uses.count; i++) {
+        AstUse *use = p->uses.items[i];
+        CheckModule *module = check_load_module(c, &use->module);
+        if (module)
+            check_declare_global(c, &use->module, SYM_MODULE, TYPE_ANY, module);
+    }
+    for (unsigned i = 0; i < p->consts.count; i++) {
+        AstConst *k = p->consts.items[i];
+        check_declare_global(c, &k->name, SYM_CONST, TYPE_ANY, k);
+    }
+    for (unsigned i = 0; i < p->fns.count; i++) {
+        AstFn *fn = p->fns.items[i];
+        Symbol *sym = check_declare_global(c, &fn->name, SYM_FN, TYPE_ANY, fn);
+        arena_grow(c->arena, (void **)&c->fn_infos, &c->fn_cap, c->fn_count + 1,
+                   sizeof(FnInfo));
+        FnInfo *info = &c->fn_infos[c->fn_count];
+        memset(info, 0, sizeof *info);
+        info->fn = fn;
+        info->src = c->src;
+        if (sym)
+            sym->fn_index = (int)c->fn_count;
+        c->fn_count++;
+    }
+    for (unsigned i = 0; i < p->vars.count; i++) {
+        AstConst *var = p->vars.items[i];
+        check_declare_global(c, &var->name, SYM_VAR, TYPE_ANY, var);
+    }
+    for (unsigned i = 0; i < p->triggers.count; i++) {
+        AstTrigger *t = p->triggers.items[i];
+        check_declare_global(c, &t->name, SYM_TRIGGER, TYPE_ANY, t);
+        if (t->case_key)
+            c->has_case_trigger = true;
+    }
+    c->state_infos = arena_alloc(c->arena, sizeof(StateInfo) * (p->states.count + 1));
+    for (unsigned i = 0; i < p->states.count; i++) {
+        AstState *state = p->states.items[i];
+        StateInfo *old = name_map_get(&c->states, state->name.text);
+        if (old) {
+            Diag *d = check_error(c, state->name.span, "state '%s' is declared twice",
+                                  state->name.text);
+            diag_note(c->diags, d, old->state->name.span, "first declared here");
+            continue;
+        }
+        StateInfo *info = &c->state_infos[c->state_count++];
+        info->state = state;
+        name_map_put(c->arena, &c->states, state->name.text, info);
+    }
+}
+
+/* Checks a const's value once, whoever asks first; a const reached again while it is
+   being checked depends on itself. */
+void check_const_value(CheckCtx *c, Symbol *sym)
+{
+    if (sym->progress == 2)
+        return;
+    if (sym->progress == 1) {
+        check_error(c, sym->span, "const '%s' depends on itself", sym->name);
+        sym->type = TYPE_ANY;
+        return;
+    }
+    const AstConst *k = sym->decl;
+    CheckPlace place = c->place;
+    unsigned locals = c->local_count;
+    c->local_count = 0;     /* a const sees no locals */
+    c->place = PLACE_CONST;
+    sym->progress = 1;
+    CheckType type = check_expr(c, k->value);
+    sym->progress = 2;
+    sym->type = type;
+    c->place = place;
+    c->local_count = locals;
+}
+
+static void check_consts(CheckCtx *c)
+{
+    for (unsigned i = 0; i < c->program->consts.count; i++) {
+        AstConst *k = c->program->consts.items[i];
+        Symbol *sym = name_map_get(&c->globals, k->name.text);
+        if (sym && sym->decl == k)
+            check_const_value(c, sym);
+    }
+}
+
+/* Depth-first over fn calls; a grey fn reached again is recursion. */
+static bool check_fn_recursion_from(CheckCtx *c, int index)
+{
+    FnInfo *info = &c->fn_infos[index];
+    if (info->mark == 2)
+        return false;
+    if (info->mark == 1) {
+        check_error(c, info->fn->name.span,
+                    "fn '%s' calls itself, directly or through other fns: recursion is not allowed",
+                    info->fn->name.text);
+        return true;
+    }
+    info->mark = 1;
+    bool found = false;
+    for (unsigned i = 0; i < info->call_count && !found; i++)
+        found = check_fn_recursion_from(c, info->calls[i]);
+    info->mark = 2;
+    return found;
+}
+
+static void check_fns(CheckCtx *c)
+{
+    for (unsigned i = 0; i < c->fn_count; i++) {
+        const AstFn *fn = c->fn_infos[i].fn;
+        c->place = PLACE_FN;
+        c->current_fn = (int)i;
+        unsigned mark = check_scope_enter(c);
+        for (unsigned k = 0; k < fn->params.count; k++) {
+            AstName *param = fn->params.items[k];
+            Symbol *sym = check_declare_local(c, param, SYM_PARAM, TYPE_ANY);
+            if (sym)
+                sym->used = true;   /* unused parameters are not worth a warning */
+        }
+        check_expr(c, fn->body);
+        check_scope_leave(c, mark);
+        c->current_fn = -1;
+    }
+    for (unsigned i = 0; i < c->fn_count; i++)
+        if (check_fn_recursion_from(c, (int)i))
+            break;
+}
+
+static void check_vars(CheckCtx *c)
+{
+    for (unsigned i = 0; i < c->program->vars.count; i++) {
+        AstConst *var = c->program->vars.items[i];
+        c->place = PLACE_VAR;
+        CheckType type = check_expr(c, var->value);
+        Symbol *sym = name_map_get(&c->globals, var->name.text);
+        if (sym && sym->decl == var) {
+            sym->type = type == TYPE_NULL ? TYPE_ANY : type;
+            sym->progress = 2;  /* now visible to later vars */
+        }
+    }
+}
+
+static const CheckConnector *check_find_connector(CheckCtx *c, const AstName *name)
+{
+    for (unsigned i = 0; i < c->options->connector_count; i++)
+        if (strcmp(c->options->connectors[i].name, name->text) == 0)
+            return &c->options->connectors[i];
+    Diag *d = check_error(c, name->span, "unknown connector '%s'", name->text);
+    const char **names = arena_alloc(c->arena, sizeof(char *) * (c->options->connector_count + 1));
+    for (unsigned i = 0; i < c->options->connector_count; i++)
+        names[i] = c->options->connectors[i].name;
+    check_suggest(c, d, name->text, names, c->options->connector_count);
+    return NULL;
+}
+
+/* Connectors and operations exist when a connectors file was given. */
+void check_connector_operation(CheckCtx *c, const AstName *connector, const AstName *operation)
+{
+    if (!c->options->connectors)
+        return;
+    const CheckConnector *found = check_find_connector(c, connector);
+    if (!found || !operation)
+        return;
+    for (unsigned i = 0; i < found->operation_count; i++)
+        if (strcmp(found->operations[i], operation->text) == 0)
+            return;
+    Diag *d = check_error(c, operation->span, "connector '%s' has no operation '%s'",
+                          connector->text, operation->text);
+    check_suggest(c, d, operation->text, found->operations, found->operation_count);
+}
+
+static void check_triggers(CheckCtx *c)
+{
+    for (unsigned i = 0; i < c->program->triggers.count; i++) {
+        AstTrigger *t = c->program->triggers.items[i];
+        c->place = PLACE_TRIGGER;
+        c->current_trigger = t;
+        if (strcmp(t->source.text, "directory") == 0)
+            check_error(c, t->source.span,
+                        "the 'directory' source is reserved: its events change the directory and reach no playbook");
+        else
+            check_connector_operation(c, &t->source, NULL);
+        if (t->when)
+            check_condition(c, t->when, "'when'");
+        if (t->case_key)
+            check_expr(c, t->case_key);
+        if (t->case_for)
+            check_duration(c, t->case_for, "'for'", false);
+        if (t->at_least) {
+            int64_t n;
+            if (!check_fold_int(c, t->at_least, &n))
+                check_error(c, t->at_least->span,
+                            "'at least' takes an integer literal or an integer const");
+            else if (n < 1)
+                check_error(c, t->at_least->span, "'at least' needs a count of 1 or more");
+            check_duration(c, t->window, "the threshold window", false);
+        }
+        c->current_trigger = NULL;
+    }
+}
+
+static void check_program_in(CheckCtx *c)
+{
+    c->current_fn = -1;
+    c->current_state = -1;
+    check_header(c);
+    check_declare_all(c);
+    check_consts(c);
+    check_fns(c);
+    check_vars(c);
+    check_triggers(c);
+    for (unsigned i = 0; i < c->state_count; i++) {
+        c->place = PLACE_STATE;
+        c->current_state = (int)i;
+        check_state_body(c, (int)i);
+    }
+    c->current_state = -1;
+    if (!c->program->is_module)
+        check_flow(c);
+}
+
+void check_program(Arena *arena, const AstProgram *program, const CheckOptions *options,
+                   DiagList *diags)
+{
+    static const CheckOptions no_options = {0};
+    CheckCtx c = {0};
+    c.arena = arena;
+    c.diags = diags;
+    c.options = options ? options : &no_options;
+    c.program = program;
+    c.src = program->src;
+    c.modules = arena_alloc(arena, sizeof(NameMap));
+    check_program_in(&c);
+}
+
+const char *check_type_name(CheckType type)
+{
+    static const char *const NAMES[] = {
+        "any value", "null", "a boolean", "an integer", "a number", "a string",
+        "a duration", "a business duration", "a time", "a list", "a map",
+    };
+    return NAMES[type];
+}

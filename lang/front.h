@@ -1,0 +1,35 @@
+/*
+ * front.h - the front end in one call: parse a playbook, check it, keep the results.
+ *
+ * A Front owns one arena holding the source, the AST and the diagnostics; front_free
+ * releases all of it at once.
+ */
+#ifndef HUDDLE_FRONT_H
+#define HUDDLE_FRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ast.h"
+#include "check.h"
+#include "diag.h"
+
+typedef struct Front {
+    Arena arena;
+    DiagList diags;
+    const Source *src;
+    AstProgram *program;    /* NULL until parsed */
+    bool syntax_ok;         /* false: the program was not checked */
+} Front;
+
+/* Returns a new, empty front end; NULL when out of memory. */
+Front *front_new(void);
+void front_free(Front *front);
+
+/* Parses `text` (named `name` in diagnostics) and, when it has no syntax errors, checks
+   it with `options` (may be NULL). Diagnostics end up sorted in front->diags.
+   Returns the number of errors. */
+unsigned front_compile(Front *front, const char *name, const char *text, size_t len,
+                       const CheckOptions *options);
+
+#endif

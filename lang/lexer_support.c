@@ -1,0 +1,201 @@
+/*
+ * lexer_support.c - numbers, durations, times and UTF-8 for the lexer (see
+ * lexer_support.h).
+ */
+#include "lexer_support.h"
+
+#include <string.h>
+
+bool lex_parse_integer(const char *digits, size_t len, uint64_t *value)
+{
+    const uint64_t limit = (uint64_t)1 << 63;
+    uint64_t total = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned digit = (unsigned)(digits[i] - '0');
+        if (total > (limit - digit) / 10)
+            return false;
+        total = total * 10 + digit;
+    }
+    *value = total;
+    return true;
+}
+
+static const struct {
+    const char *word;
+    DurationUnit unit;
+} LONG_UNITS[] = {
+    {"second", UNIT_SECONDS}, {"seconds", UNIT_SECONDS},
+    {"minute", UNIT_MINUTES}, {"minutes", UNIT_MINUTES},
+    {"hour", UNIT_HOURS},     {"hours", UNIT_HOURS},
+    {"day", UNIT_DAYS},       {"days", UNIT_DAYS},
+    {"week", UNIT_WEEKS},     {"weeks", UNIT_WEEKS},
+};
+
+bool lex_unit_from_word(const char *word, size_t len, bool short_form, DurationUnit *unit)
+{
+    if (short_form) {
+        if (len != 1)
+            return false;
+        const char *at = strchr("smhdw", word[0]);
+        if (!at || !*at)
+            return false;
+        *unit = (DurationUnit)(at - "smhdw");
+        return true;
+    }
+    for (size_t i = 0; i < sizeof LONG_UNITS / sizeof LONG_UNITS[0]; i++)
+        if (strlen(LONG_UNITS[i].word) == len && memcmp(LONG_UNITS[i].word, word, len) == 0) {
+            *unit = LONG_UNITS[i].unit;
+            return true;
+        }
+    return false;
+}
+
+static const int64_t UNIT_SECONDS_OF[] = {1, 60, 3600, 86400, 604800};
+
+bool lex_make_duration(uint64_t count, DurationUnit unit, bool business, DurationLit *out)
+{
+    int64_t per = UNIT_SECONDS_OF[unit];
+    if (count > (uint64_t)(INT64_MAX / per))
+        return false;
+    out->business = business;
+    out->count = (int64_t)count;
+    out->unit = unit;
+    out->seconds = (int64_t)count * per;
+    return true;
+}
+
+int64_t lex_days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+    /* Howard Hinnant's days_from_civil. */
+    year -= month <= 2;
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t year_of_era = year - era * 400;
+    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + day_of_era - 719468;
+}
+
+static bool lex_is_leap(int64_t year)
+{
+    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+static unsigned lex_days_in_month(int64_t year, unsigned month)
+{
+    static const unsigned DAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return month == 2 && lex_is_leap(year) ? 29 : DAYS[month - 1];
+}
+
+/* Reads exactly `n` digits at text[*at]. */
+static bool lex_digits(const char *text, size_t len, size_t *at, int n, unsigned *value)
+{
+    unsigned total = 0;
+    for (int i = 0; i < n; i++) {
+        if (*at >= len || text[*at] < '0' || text[*at] > '9')
+            return false;
+        total = total * 10 + (unsigned)(text[(*at)++] - '0');
+    }
+    *value = total;
+    return true;
+}
+
+static bool lex_expect(const char *text, size_t len, size_t *at, char c)
+{
+    if (*at >= len || text[*at] != c)
+        return false;
+    (*at)++;
+    return true;
+}
+
+bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why)
+{
+    size_t at = 0;
+    unsigned year, month, day, hour, minute, second, off_h = 0, off_m = 0;
+    int sign = 0;
+    *why = "write it as @2026-06-20T09:00:00Z or with an offset, @2026-06-20T09:00:00+03:00";
+    if (!lex_expect(text, len, &at, '@') || !lex_digits(text, len, &at, 4, &year) ||
+        !lex_expect(text, len, &at, '-') || !lex_digits(text, len, &at, 2, &month) ||
+        !lex_expect(text, len, &at, '-') || !lex_digits(text, len, &at, 2, &day) ||
+        !lex_expect(text, len, &at, 'T') || !lex_digits(text, len, &at, 2, &hour) ||
+        !lex_expect(text, len, &at, ':') || !lex_digits(text, len, &at, 2, &minute) ||
+        !lex_expect(text, len, &at, ':') || !lex_digits(text, len, &at, 2, &second))
+        return false;
+    if (lex_expect(text, len, &at, 'Z')) {
+        sign = 0;
+    } else if (at < len && (text[at] == '+' || text[at] == '-')) {
+        sign = text[at++] == '+' ? 1 : -1;
+        if (!lex_digits(text, len, &at, 2, &off_h) || !lex_expect(text, len, &at, ':') ||
+            !lex_digits(text, len, &at, 2, &off_m))
+            return false;
+    } else {
+        *why = "a time needs a zone: end it with Z or an offset like +03:00";
+        return false;
+    }
+    if (at != len)
+        return false;
+    if (month < 1 || month > 12)
+        return *why = "there is no such month", false;
+    if (day < 1 || day > lex_days_in_month(year, month))
+        return *why = "that month has no such day", false;
+    if (hour > 23 || minute > 59 || second > 59)
+        return *why = "hours run 00-23, minutes and seconds 00-59", false;
+    if (off_h > 23 || off_m > 59)
+        return *why = "an offset runs from -23:59 to +23:59", false;
+    int32_t offset = sign * (int32_t)(off_h * 60 + off_m);
+    int64_t days = lex_days_from_civil(year, month, day);
+    out->epoch_seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset * 60;
+    out->offset_minutes = offset;
+    return true;
+}
+
+size_t lex_utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t need;
+        uint32_t cp, min;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; min = 0x10000; }
+        else return i;
+        if (i + need >= len)
+            return i;
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += need + 1;
+    }
+    return i;
+}
+
+int lex_utf8_encode(uint32_t cp, char *out)
+{
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}

@@ -1,0 +1,52 @@
+/*
+ * parse.h - running the parser over one Source, and what the grammar actions and the
+ * syntax-error reporter share (ParseCtx).
+ */
+#ifndef HUDDLE_PARSE_H
+#define HUDDLE_PARSE_H
+
+#include <stdbool.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "lexer.h"
+
+/* One open '{': where it is, and whether it opened a block or a map. */
+typedef struct ParseBrace {
+    Span span;
+    bool block;
+} ParseBrace;
+
+struct ParseCtx {
+    Arena *arena;
+    DiagList *diags;
+    const Source *src;
+    Lexer *lexer;
+    AstProgram *program;
+
+    /* what the token stream looked like, for recovery */
+    ParseBrace *braces;
+    unsigned brace_count, brace_cap;
+    int prev_kind, prev_prev_kind;   /* the two tokens before the current one */
+    LexToken last;                   /* the token last handed to bison */
+    bool last_pushed, last_popped;   /* its effect on `braces` */
+    ParseBrace last_popped_brace;
+
+    /* recovery after a syntax error (see parse.c) */
+    bool recovering;
+    unsigned recover_depth;
+    unsigned queued_closers;         /* virtual '}' still to hand out */
+    bool replay_last;                /* then hand `last` out again */
+    unsigned syntax_errors;
+};
+
+/* Parses `src` into a program (never NULL; possibly partial). Syntax errors are added
+   to `diags`; the caller knows the parse failed when diags->errors grew. */
+AstProgram *parse_program(Arena *arena, const Source *src, DiagList *diags, bool is_module);
+
+/* Called by the grammar's error hooks. */
+void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
+                               const char *const *expected, int expected_count);
+void parse_report_error(ParseCtx *ctx, Span at, const char *message);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * cli.c - the `huddle` command table, help and version, and shared CLI helpers.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cli_help(int argc, char **argv);
+
+static const CliCommand COMMANDS[] = {
+    {"check", "check playbooks and print diagnostics",
+     "huddle check FILE... [--json] [--connectors FILE]",
+     "Parses and checks each playbook, printing every error and warning like a compiler:\n"
+     "file:line:col, the source line, a caret under the problem, and a hint where one\n"
+     "helps. Exits 1 when any file has an error, 0 otherwise (warnings alone pass).\n"
+     "\n"
+     "  --json              print the diagnostics as one JSON object on stdout\n"
+     "  --connectors FILE   also refuse connectors and operations FILE does not name\n",
+     cli_check},
+    {"graph", "draw a playbook's states as a Graphviz graph",
+     "huddle graph FILE [--svg] [-o OUT]",
+     "Prints the playbook as a Graphviz DOT graph: states are nodes; gotos, ask and wait\n"
+     "arms, escalations and timeouts are labelled edges; done and fail are end nodes.\n"
+     "\n"
+     "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
+     "  -o OUT    write to OUT instead of stdout\n",
+     cli_graph},
+    {"help", "show help for a command", "huddle help [COMMAND]",
+     "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
+};
+#define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static const CliCommand *cli_find(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
+static void cli_print_overview(FILE *out)
+{
+    fprintf(out,
+            "huddle %s - escalation playbooks that decide on time\n"
+            "\n"
+            "usage: huddle COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n", HUDDLE_VERSION);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out,
+            "\n"
+            "'huddle help COMMAND' shows a command's options.\n"
+            "exit status: 0 ok, 1 input refused, 2 usage error, 3 store or system error\n");
+}
+
+static int cli_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_print_overview(stdout);
+        return CLI_OK;
+    }
+    const CliCommand *command = cli_find(argv[1]);
+    if (!command) {
+        fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", argv[1]);
+        return CLI_USAGE;
+    }
+    printf("usage: %s\n\n%s", command->usage, command->help);
+    return CLI_OK;
+}
+
+int cli_usage_error(const char *name, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    fputs("huddle: ", stderr);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+    const CliCommand *command = cli_find(name);
+    if (command)
+        fprintf(stderr, "usage: %s\n", command->usage);
+    return CLI_USAGE;
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        fprintf(stderr, "huddle: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, used = 0;
+    char *data = malloc(cap);
+    for (;;) {
+        if (!data)
+            break;
+        used += fread(data + used, 1, cap - used - 1, file);
+        if (used < cap - 1)
+            break;
+        char *bigger = realloc(data, cap * 2);
+        if (!bigger) {
+            free(data);
+            data = NULL;
+            break;
+        }
+        data = bigger;
+        cap *= 2;
+    }
+    bool failed = ferror(file) || !data;
+    fclose(file);
+    if (failed) {
+        fprintf(stderr, "huddle: %s: could not read the file\n", path);
+        free(data);
+        return NULL;
+    }
+    data[used] = '\0';
+    *len = used;
+    return data;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_print_overview(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        cli_print_overview(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("huddle %s (playbook language v1)\n", HUDDLE_VERSION);
+        return CLI_OK;
+    }
+    const CliCommand *command = cli_find(name);
+    if (!command) {
+        fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", name);
+        return CLI_USAGE;
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: %s\n\n%s", command->usage, command->help);
+            return CLI_OK;
+        }
+    return command->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,36 @@
+/*
+ * cli.h - the `huddle` command line: parses arguments, runs one command, and returns
+ * the exit status (0 ok, 1 input refused, 2 usage, 3 store or system error).
+ */
+#ifndef HUDDLE_CLI_H
+#define HUDDLE_CLI_H
+
+#include <stdio.h>
+
+#define HUDDLE_VERSION "0.1.0"
+
+enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2, CLI_SYSTEM = 3 };
+
+int cli_main(int argc, char **argv);
+
+/* One command: its name, a one-line summary, its usage and help text, and its code. */
+typedef struct CliCommand {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} CliCommand;
+
+/* Commands live in their own files (cli_check.c, ...). */
+int cli_check(int argc, char **argv);
+int cli_graph(int argc, char **argv);
+
+/* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
+   prints "huddle: PATH: reason" and returns NULL. */
+char *cli_read_file(const char *path, size_t *len);
+/* Prints the usage of `command` to stderr and returns CLI_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * cli_check.c - `huddle check` and `huddle graph`: the front end on the command line.
+ *
+ * Diagnostics are rendered as compiler-style text on stderr, or with --json as one
+ * JSON object on stdout: {"diagnostics": [...], "errors": N, "warnings": N}.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "front.h"
+#include "graph.h"
+
+/* ---- the connectors file, as far as the checker needs it ---- */
+
+typedef struct CliConnectors {
+    json_t *root;               /* owns the strings the table points into */
+    CheckConnector *items;
+    unsigned count;
+} CliConnectors;
+
+static void cli_connectors_free(CliConnectors *table)
+{
+    for (unsigned i = 0; i < table->count; i++)
+        free((void *)table->items[i].operations);
+    free(table->items);
+    json_decref(table->root);
+}
+
+/* Loads the names of connectors and operations; prints why and returns -1 on error. */
+static int cli_connectors_load(const char *path, CliConnectors *table)
+{
+    json_error_t error;
+    memset(table, 0, sizeof *table);
+    table->root = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    if (!table->root) {
+        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
+        return -1;
+    }
+    if (!json_is_object(table->root)) {
+        fprintf(stderr, "huddle: %s: a connectors file is a JSON object of connectors\n", path);
+        return -1;
+    }
+    table->items = calloc(json_object_size(table->root) + 1, sizeof(CheckConnector));
+    const char *name;
+    json_t *spec;
+    json_object_foreach(table->root, name, spec) {
+        CheckConnector *item = &table->items[table->count++];
+        item->name = name;
+        item->kind = json_string_value(json_object_get(spec, "kind"));
+        if (!json_is_object(spec) || !item->kind) {
+            fprintf(stderr, "huddle: %s: connector '%s' needs a \"kind\"\n", path, name);
+            return -1;
+        }
+        json_t *ops = json_object_get(spec, "operations");
+        const char **names = calloc(json_object_size(ops) + 2, sizeof(char *));
+        const char *op;
+        json_t *ignored;
+        unsigned n = 0;
+        json_object_foreach(ops, op, ignored) names[n++] = op;
+        if (strcmp(item->kind, "smtp") == 0)
+            names[n++] = "send";
+        item->operations = names;
+        item->operation_count = n;
+    }
+    return 0;
+}
+
+/* ---- rendering ---- */
+
+static json_t *cli_diag_json(const Diag *diag)
+{
+    const Source *src = diag->src;
+    json_t *object = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
+                               "file", src->name,
+                               "severity", diag_severity_name(diag->severity),
+                               "line", (json_int_t)source_line_of(src, diag->span.start),
+                               "column", (json_int_t)source_column_of(src, diag->span.start),
+                               "end_line", (json_int_t)source_line_of(src, diag->span.end),
+                               "end_column", (json_int_t)source_column_of(src, diag->span.end),
+                               "message", diag->message);
+    if (diag->hint)
+        json_object_set_new(object, "hint", json_string(diag->hint));
+    if (diag->note) {
+        json_object_set_new(object, "note", json_pack("{s:s, s:I, s:I}", "message", diag->note,
+                            "line", (json_int_t)source_line_of(src, diag->note_span.start),
+                            "column", (json_int_t)source_column_of(src, diag->note_span.start)));
+    }
+    return object;
+}
+
+static void cli_print_diags(const DiagList *diags, json_t *json_out)
+{
+    StrBuf text = STRBUF_INIT;
+    for (unsigned i = 0; i < diags->count; i++) {
+        if (json_out)
+            json_array_append_new(json_out, cli_diag_json(&diags->items[i]));
+        else
+            diag_render_text(&diags->items[i], &text);
+    }
+    fputs(strbuf_text(&text), stderr);
+    strbuf_free(&text);
+}
+
+/* Compiles one file; NULL (with the reason printed) when it can't be read. */
+static Front *cli_compile_file(const char *path, const CheckOptions *options)
+{
+    size_t len;
+    char *text = cli_read_file(path, &len);
+    if (!text)
+        return NULL;
+    Front *front = front_new();
+    if (front)
+        front_compile(front, path, text, len, options);
+    free(text);
+    return front;
+}
+
+int cli_check(int argc, char **argv)
+{
+    bool json = false;
+    const char *connectors_path = NULL;
+    const char **files = calloc((size_t)argc + 1, sizeof(char *));
+    int file_count = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc)
+            connectors_path = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            free(files);
+            return cli_usage_error("check", "unknown option '%s'", argv[i]);
+        } else
+            files[file_count++] = argv[i];
+    }
+    if (file_count == 0) {
+        free(files);
+        return cli_usage_error("check", "no playbook given");
+    }
+    CliConnectors connectors = {0};
+    CheckOptions options = {0};
+    if (connectors_path) {
+        if (cli_connectors_load(connectors_path, &connectors) < 0) {
+            cli_connectors_free(&connectors);
+            free(files);
+            return CLI_REFUSED;
+        }
+        options.connectors = connectors.items;
+        options.connector_count = connectors.count;
+    }
+    int status = CLI_OK;
+    unsigned errors = 0, warnings = 0;
+    json_t *list = json ? json_array() : NULL;
+    for (int i = 0; i < file_count; i++) {
+        Front *front = cli_compile_file(files[i], &options);
+        if (!front) {
+            status = CLI_REFUSED;
+            continue;
+        }
+        cli_print_diags(&front->diags, list);
+        errors += front->diags.errors;
+        warnings += front->diags.warnings;
+        front_free(front);
+    }
+    if (errors)
+        status = CLI_REFUSED;
+    if (json) {
+        json_t *out = json_pack("{s:o, s:I, s:I}", "diagnostics", list, "errors",
+                                (json_int_t)errors, "warnings", (json_int_t)warnings);
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(out);
+    }
+    cli_connectors_free(&connectors);
+    free(files);
+    return status;
+}
+
+/* ---- graph ---- */
+
+static int cli_write_output(const char *out_path, const char *text, bool svg)
+{
+    if (svg) {
+        char command[4096];
+        if (out_path)
+            snprintf(command, sizeof command, "dot -Tsvg -o '%s'", out_path);
+        else
+            snprintf(command, sizeof command, "dot -Tsvg");
+        if (out_path && strchr(out_path, '\'')) {
+            fprintf(stderr, "huddle: graph: the output path may not contain a quote\n");
+            return CLI_USAGE;
+        }
+        fflush(stdout);
+        FILE *dot = popen(command, "w");
+        if (!dot) {
+            fprintf(stderr, "huddle: graph: could not run Graphviz's dot (apt-get install graphviz)\n");
+            return CLI_SYSTEM;
+        }
+        fputs(text, dot);
+        int rc = pclose(dot);
+        if (rc != 0) {
+            fprintf(stderr, "huddle: graph: dot failed (is graphviz installed?)\n");
+            return CLI_SYSTEM;
+        }
+        return CLI_OK;
+    }
+    FILE *out = out_path ? fopen(out_path, "w") : stdout;
+    if (!out) {
+        perror(out_path);
+        return CLI_SYSTEM;
+    }
+    fputs(text, out);
+    if (out_path)
+        fclose(out);
+    return CLI_OK;
+}
+
+int cli_graph(int argc, char **argv)
+{
+    bool svg = false;
+    const char *file = NULL, *out_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--svg") == 0)
+            svg = true;
+        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out_path = argv[++i];
+        else if (argv[i][0] == '-' || file)
+            return cli_usage_error("graph", "unexpected argument '%s'", argv[i]);
+        else
+            file = argv[i];
+    }
+    if (!file)
+        return cli_usage_error("graph", "no playbook given");
+    Front *front = cli_compile_file(file, NULL);
+    if (!front)
+        return CLI_REFUSED;
+    cli_print_diags(&front->diags, NULL);
+    if (front->diags.errors) {
+        front_free(front);
+        return CLI_REFUSED;
+    }
+    StrBuf dot = STRBUF_INIT;
+    graph_dot(front->program, &dot);
+    int status = cli_write_output(out_path, strbuf_text(&dot), svg);
+    strbuf_free(&dot);
+    front_free(front);
+    return status;
+}
