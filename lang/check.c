@@ -496,6 +496,7 @@ static void check_program_in(CheckCtx *c)
 {
     c->current_fn = -1;
     c->current_state = -1;
+    unsigned errors_before = c->diags->errors;
     check_header(c);
     check_declare_all(c);
     check_consts(c);
@@ -509,7 +510,7 @@ static void check_program_in(CheckCtx *c)
     }
     c->current_state = -1;
     if (!c->program->is_module)
-        check_flow(c);
+        check_flow(c, c->diags->errors == errors_before);
 }
 
 void check_program(Arena *arena, const AstProgram *program, const CheckOptions *options,

@@ -154,6 +154,8 @@ void check_state_body(CheckCtx *c, int state_index);
 
 /* check_flow.c */
 void check_state_add_edge(CheckCtx *c, int from, const AstName *target, bool waits);
-void check_flow(CheckCtx *c);
+/* Refuses loops that never wait; with `warn`, also warns of states never reached or
+   that can never end (skipped after errors, whose broken gotos would mislead). */
+void check_flow(CheckCtx *c, bool warn);
 
 #endif

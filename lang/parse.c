@@ -100,6 +100,7 @@ static int parse_read(ParseCtx *ctx, LexToken *token)
         ctx->last_popped_brace = ctx->braces[--ctx->brace_count];
         ctx->last_popped = true;
     }
+    ctx->prev3_kind = ctx->prev_prev_kind;
     ctx->prev_prev_kind = ctx->prev_kind;
     ctx->prev_kind = kind;
     return kind;
@@ -162,10 +163,22 @@ int parse_next_token(YYSTYPE *value, YYLTYPE *location, ParseCtx *ctx)
     return parse_hand_out(&ctx->last, value, location);
 }
 
-/* Sets up recovery for an error at ctx->last (bison's lookahead). */
-static void parse_begin_recovery(ParseCtx *ctx)
+bool parse_discards_lookahead(const ParseCtx *ctx)
+{
+    return ctx->recovering || ctx->replay_last || ctx->queued_closers > 0;
+}
+
+/* Sets up recovery for an error at ctx->last (bison's lookahead). Returns false when
+   the same token failed again after recovering: then it is skipped, not reported. */
+static bool parse_begin_recovery(ParseCtx *ctx)
 {
     const LexToken *bad = &ctx->last;
+    if (ctx->last_error_at == bad->span.start + 1 && bad->kind != END) {
+        ctx->recovering = true;
+        ctx->recover_depth = ctx->brace_count;
+        return false;
+    }
+    ctx->last_error_at = bad->span.start + 1;
     /* Undo the bad token's own brace, then drop the maps bison has popped. */
     if (ctx->last_pushed)
         ctx->brace_count--;
@@ -175,21 +188,26 @@ static void parse_begin_recovery(ParseCtx *ctx)
         ctx->brace_count--;
 
     bool line_start = parse_first_on_line(ctx->src, bad->span.start);
+    ctx->unclosed_brace = 0;
+    if (ctx->brace_count > 0 && (bad->kind == END ||
+                                 (parse_is_toplevel_keyword(bad->kind) && line_start)))
+        ctx->unclosed_brace = source_line_of(ctx->src, ctx->braces[ctx->brace_count - 1].span.start);
     if (bad->kind == END)
-        return;
+        return true;
     if (bad->kind == '}') {
         if (ctx->brace_count > 0)
             ctx->brace_count--;
-        return;
+        return true;
     }
     if (parse_is_toplevel_keyword(bad->kind) && line_start) {
         parse_close_blocks_before(ctx);
-        return;
+        return true;
     }
     if (parse_is_statement_keyword(bad->kind) && line_start && ctx->brace_count > 0)
-        return;
+        return true;
     ctx->recovering = true;
     ctx->recover_depth = ctx->brace_count;
+    return true;
 }
 
 /* ---- messages ---- */
@@ -198,10 +216,6 @@ static void parse_begin_recovery(ParseCtx *ctx)
 static void parse_describe(StrBuf *out, const char *symbol)
 {
     size_t len = strlen(symbol);
-    if (len >= 2 && symbol[0] == '"') {
-        symbol++;
-        len -= 2;
-    }
     if (len >= 2 && symbol[0] == '\'') {
         strbuf_append(out, symbol, len);
         return;
@@ -215,6 +229,21 @@ static void parse_describe(StrBuf *out, const char *symbol)
         strbuf_putc(out, '\'');
 }
 
+/* After these tokens an expression must follow. */
+static bool parse_wants_operand(int kind)
+{
+    switch (kind) {
+    case '=': case '(': case '[': case ',': case ':': case '+': case '-': case '*':
+    case '/': case '%': case '<': case '>': case EQ: case NE: case LE: case GE:
+    case COALESCE: case KW_AND: case KW_OR: case KW_NOT: case KW_IN: case KW_IF:
+    case KW_THEN: case KW_ELSE: case KW_WHEN: case KW_WITHIN: case KW_EVERY: case KW_SHOW:
+    case KW_TAG: case KW_AFTER: case KW_FOR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bool parse_expects(const char *const *expected, int count, const char *symbol)
 {
     for (int i = 0; i < count; i++)
@@ -225,10 +254,10 @@ static bool parse_expects(const char *const *expected, int count, const char *sy
 
 static bool parse_is_keyword_symbol(const char *symbol)
 {
-    /* Keywords are the quoted aliases made of letters and '_'. */
-    if (symbol[0] != '"')
+    /* Keywords are the aliases made of letters and '_' alone. */
+    if (!*symbol)
         return false;
-    for (const char *c = symbol + 1; *c && *c != '"'; c++)
+    for (const char *c = symbol; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || *c == '_'))
             return false;
     return true;
@@ -238,19 +267,17 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
                            const char *const *expected, int count)
 {
     const LexToken *bad = &ctx->last;
-    bool wants_brace = parse_expects(expected, count, "'}'");
-    if (wants_brace && ctx->brace_count > 0 &&
-        (bad->kind == END || parse_is_toplevel_keyword(bad->kind))) {
-        Span open = ctx->braces[ctx->brace_count - 1].span;
-        diag_hint(ctx->diags, diag, "the '{' on line %u is never closed",
-                  source_line_of(ctx->src, open.start));
-    } else if (parse_expects(expected, count, "\"a name\"") && parse_is_keyword_symbol(got)) {
+    if (ctx->unclosed_brace) {
+        diag_hint(ctx->diags, diag, "the '{' on line %u is never closed", ctx->unclosed_brace);
+    } else if (parse_expects(expected, count, "a name") && parse_is_keyword_symbol(got)) {
         diag_hint(ctx->diags, diag, "'%.*s' is a keyword; choose another name",
                   (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
-    } else if (bad->kind == '=' && ctx->prev_prev_kind != KW_LET &&
-               ctx->prev_prev_kind != KW_SET) {
+    } else if (bad->kind == '=' && ctx->src->text[bad->span.end] == '>') {
+        diag_hint(ctx->diags, diag, "arms are written with '->'");
+    } else if (bad->kind == '=' && count == 0 && ctx->prev3_kind != KW_LET &&
+               ctx->prev3_kind != KW_SET) {
         diag_hint(ctx->diags, diag, "to compare, write '=='");
-    } else if (bad->kind == QQSTRING_START && ctx->prev_kind == QQSTRING_END) {
+    } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
         diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
     }
 }
@@ -258,14 +285,20 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
 void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
                                const char *const *expected, int count)
 {
-    parse_begin_recovery(ctx);
-    if (ctx->last.kind == LEX_ERROR)
-        return;  /* the lexer said what was wrong */
+    if (!parse_begin_recovery(ctx) || ctx->last.kind == LEX_ERROR)
+        return;  /* said already, by us or by the lexer */
     ctx->syntax_errors++;
 
     StrBuf message = STRBUF_INIT;
     const LexToken *bad = &ctx->last;
-    if (bad->kind == END) {
+    if (ctx->unclosed_brace) {
+        if (bad->kind == END)
+            strbuf_puts(&message, "missing '}' before the end of the file");
+        else
+            strbuf_printf(&message, "missing '}' before '%.*s'",
+                          (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
+        count = 0;
+    } else if (bad->kind == END) {
         strbuf_puts(&message, "unexpected end of file");
     } else if (bad->kind == IDENT || bad->kind == INT || bad->kind == FLOAT ||
                bad->kind == DURATION || bad->kind == TIME || parse_is_keyword_symbol(got) ||
@@ -273,10 +306,17 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
         strbuf_printf(&message, "unexpected '%.*s'", (int)(bad->span.end - bad->span.start),
                       ctx->src->text + bad->span.start);
     } else {
-        strbuf_puts(&message, "unexpected ");
-        parse_describe(&message, got);
+        /* "a string" reads as "unexpected string" */
+        const char *space = strchr(got, ' ');
+        if (space && (strncmp(got, "a ", 2) == 0 || strncmp(got, "an ", 3) == 0))
+            got = space + 1;
+        strbuf_printf(&message, "unexpected %s", got);
     }
-    if (count > 0) {
+    if (ctx->unclosed_brace) {
+        /* said above */
+    } else if (count == 0 && parse_wants_operand(ctx->prev_prev_kind)) {
+        strbuf_puts(&message, "; expected an expression");
+    } else if (count > 0) {
         strbuf_puts(&message, "; expected ");
         for (int i = 0; i < count; i++) {
             if (i > 0)

@@ -27,7 +27,8 @@ struct ParseCtx {
     /* what the token stream looked like, for recovery */
     ParseBrace *braces;
     unsigned brace_count, brace_cap;
-    int prev_kind, prev_prev_kind;   /* the two tokens before the current one */
+    int prev_kind, prev_prev_kind;   /* the last token read, and the one before */
+    int prev3_kind;                  /* and the one before that */
     LexToken last;                   /* the token last handed to bison */
     bool last_pushed, last_popped;   /* its effect on `braces` */
     ParseBrace last_popped_brace;
@@ -38,11 +39,16 @@ struct ParseCtx {
     unsigned queued_closers;         /* virtual '}' still to hand out */
     bool replay_last;                /* then hand `last` out again */
     unsigned syntax_errors;
+    uint32_t unclosed_brace;         /* line of a '{' left open at the error, 0: none */
+    uint32_t last_error_at;          /* offset of the last token reported, +1 (0: none) */
 };
 
 /* Parses `src` into a program (never NULL; possibly partial). Syntax errors are added
    to `diags`; the caller knows the parse failed when diags->errors grew. */
 AstProgram *parse_program(Arena *arena, const Source *src, DiagList *diags, bool is_module);
+
+/* After an error rule: must bison drop its lookahead (recovery skips or replays it)? */
+bool parse_discards_lookahead(const ParseCtx *ctx);
 
 /* Called by the grammar's error hooks. */
 void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,

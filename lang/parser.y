@@ -33,6 +33,15 @@ int parse_next_token(YYSTYPE *value, YYLTYPE *location, ParseCtx *ctx);
 #include "parse.h"
 #define A (ctx->arena)
 #define P (ctx->program)
+/* After an error rule: drop the bad lookahead when recovery will skip or replay it, and
+   report errors again from the next statement on (but never loop at the end of file). */
+#define PARSE_RECOVERED()                                  \
+    do {                                                   \
+        if (parse_discards_lookahead(ctx))                 \
+            yyclearin;                                     \
+        if (yychar != END)                                 \
+            yyerrok;                                       \
+    } while (0)
 static int yylex(YYSTYPE *value, YYLTYPE *location, ParseCtx *ctx)
 {
     return parse_next_token(value, location, ctx);
@@ -147,7 +156,7 @@ decl
     | "var" IDENT '=' expr                  { ast_vec_push(A, &P->vars, ast_const_new(A, $2, $4, @$)); }
     | "use" IDENT                           { ast_vec_push(A, &P->uses, ast_use_new(A, $2, @$)); }
     | "state" name block                    { ast_vec_push(A, &P->states, ast_state_new(A, $2, $3, @$)); }
-    | error
+    | error                                 { PARSE_RECOVERED(); }
     ;
 
 opt_title
@@ -216,7 +225,7 @@ stmt
     | "wait" '{' wait_arms '}'              { $$ = ast_wait_new(A, $3, @3, @$); }
     | "tag" exprs                           { $$ = ast_tag_new(A, $2, @$); }
     | "note" string                         { $$ = ast_text_stmt_new(A, ST_NOTE, $2, @$); }
-    | error                                 { $$ = NULL; }
+    | error                                 { $$ = NULL; PARSE_RECOVERED(); }
     ;
 
 if_stmt
@@ -332,7 +341,7 @@ ask_as
 ask_arms
     : %empty                                { $$ = (AstVec){0}; }
     | ask_arms ask_arm                      { $$ = $1; ast_vec_push(A, &$$, $2); }
-    | ask_arms error                        { $$ = $1; }
+    | ask_arms error                        { $$ = $1; PARSE_RECOVERED(); }
     ;
 
 ask_arm
@@ -345,7 +354,7 @@ ask_arm
 wait_arms
     : %empty                                { $$ = (AstVec){0}; }
     | wait_arms wait_arm                    { $$ = $1; ast_vec_push(A, &$$, $2); }
-    | wait_arms error                       { $$ = $1; }
+    | wait_arms error                       { $$ = $1; PARSE_RECOVERED(); }
     ;
 
 wait_arm

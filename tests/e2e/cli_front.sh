@@ -1,0 +1,114 @@
+#!/bin/sh
+# tests/e2e/cli_front.sh - the front-end commands as a user runs them: check, graph,
+# help and version, exit codes, JSON diagnostics. Prints TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
+expect() { # expect DESCRIPTION WANT_RC COMMAND...
+  desc=$1 want=$2; shift 2
+  "$@" > "$tmp/out" 2>&1; rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi
+}
+has() { # has DESCRIPTION TEXT: the last output contains TEXT
+  if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi
+}
+
+expect "--version exits 0" 0 "$h" --version
+has "--version names the version" "huddle 0."
+expect "--help exits 0" 0 "$h" --help
+has "--help lists check" "check"
+has "--help lists graph" "graph"
+expect "help check exits 0" 0 "$h" help check
+has "help check shows usage" "usage: huddle check FILE..."
+expect "check --help shows the same help" 0 "$h" check --help
+expect "an unknown command is a usage error" 2 "$h" frobnicate
+has "an unknown command is named" "no command 'frobnicate'"
+expect "check with no file is a usage error" 2 "$h" check
+expect "check with an unknown option is a usage error" 2 "$h" check --bogus x.play
+expect "a missing file is refused" 1 "$h" check "$tmp/nope.play"
+has "a missing file is named" "nope.play"
+
+expect "the reference playbook checks clean" 0 "$h" check workflows/product_complaint/product_complaint.play
+if [ ! -s "$tmp/out" ]; then ok "a clean check prints nothing"; else no "a clean check prints nothing"; fi
+
+cat > "$tmp/bad.play" <<'PLAY'
+playbook bad
+
+on shop.order as order
+
+state start {
+  goto finsh
+}
+
+state finish { done "ok" }
+PLAY
+expect "an unknown state fails the check" 1 "$h" check "$tmp/bad.play"
+has "the diagnostic has file:line:col" "bad.play:6:8: error: unknown state 'finsh'"
+has "the source line is shown" " 6 |   goto finsh"
+has "a caret underlines the name" "^~~~~"
+has "a did-you-mean hint is given" "hint: did you mean 'finish'?"
+
+cat > "$tmp/warn.play" <<'PLAY'
+playbook warn
+
+on shop.order as order
+
+state start {
+  let unused = 1
+  done "ok"
+}
+PLAY
+expect "warnings alone do not fail" 0 "$h" check "$tmp/warn.play"
+has "the warning is printed" "warning: unused local 'unused'"
+
+expect "one bad file among good ones fails" 1 "$h" check workflows/product_complaint/product_complaint.play "$tmp/bad.play" "$tmp/warn.play"
+has "every file's diagnostics are printed" "warning: unused local"
+
+expect "--json exits 1 on errors" 1 "$h" check --json "$tmp/bad.play" "$tmp/warn.play"
+if python3 - "$tmp/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["errors"] == 1 and d["warnings"] == 1, d
+first = d["diagnostics"][0]
+assert first["line"] == 6 and first["column"] == 8 and first["severity"] == "error", first
+assert first["hint"] == "did you mean 'finish'?", first
+PY
+then ok "--json gives the diagnostics with lines, columns and hints"; else no "--json gives the diagnostics"; fi
+
+cat > "$tmp/connectors.json" <<'JSON'
+{"shop": {"kind": "webhook"},
+ "crm": {"kind": "http", "base_url": "http://127.0.0.1:9", "operations": {"lookup": {"method": "POST", "path": "/x"}}}}
+JSON
+cat > "$tmp/calls.play" <<'PLAY'
+playbook calls
+
+on shop.order as order
+
+state start {
+  let found = call crm.lookpu({id: order.id}) else goto failed
+  send crn.lookup({id: found.id})
+  done "ok"
+}
+
+state failed { fail "crm down" }
+PLAY
+expect "without --connectors, connector names are not checked" 0 "$h" check "$tmp/calls.play"
+expect "with --connectors, unknown operations and connectors fail" 1 "$h" check --connectors "$tmp/connectors.json" "$tmp/calls.play"
+has "an unknown operation is named with a hint" "connector 'crm' has no operation 'lookpu'"
+has "an unknown connector is named" "unknown connector 'crn'"
+echo '{"shop": ' > "$tmp/broken.json"
+expect "a malformed connectors file is refused" 1 "$h" check --connectors "$tmp/broken.json" "$tmp/calls.play"
+
+expect "graph prints DOT" 0 "$h" graph workflows/product_complaint/product_complaint.play
+has "the graph is a digraph" "digraph \"product_complaint\""
+has "an arm is a labelled edge" "\"is_it_known\" -> \"recall_or_return\" [label=\"new_defect\""
+has "a timeout is a labelled edge" "timeout (within first_answer)"
+has "an escalation is drawn" "escalate to manager after 2 business hours"
+expect "graph --svg renders through graphviz" 0 "$h" graph workflows/product_complaint/product_complaint.play --svg -o "$tmp/g.svg"
+if grep -q '<svg' "$tmp/g.svg"; then ok "the SVG is an SVG"; else no "the SVG is an SVG"; fi
+expect "graph refuses a playbook with errors" 1 "$h" graph "$tmp/bad.play"

@@ -1,0 +1,148 @@
+#!/bin/sh
+# tests/run.sh - runs every test against one or more builds of huddle and ends with
+# one line "N passed, N failed" for the whole run.
+#
+#   sh tests/run.sh [--update] --variant NAME HUDDLE UNIT_DIR [--variant ...]
+#
+# For each variant (the release build, the ASan+UBSan build):
+#   unit       the cmocka binaries in UNIT_DIR, read as TAP
+#   lang       tests/lang/invalid/*.play must fail with exactly their .expected text;
+#              tests/lang/valid/*.play must pass, printing nothing (or their .expected)
+#   docs       every ```play block in docs/*.md passes; every ```play-invalid fails
+#   workflows  every workflows/*/*.play passes with no diagnostics
+#   e2e        tests/e2e/*.sh, which print TAP lines (ok / not ok)
+# --update rewrites the .expected files from what huddle prints now (review the diff).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+update=0
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL [$variant] $1"
+  if [ -n "${2:-}" ] && [ -s "$2" ]; then sed 's/^/    /' "$2" | head -40; fi
+}
+
+run_unit() {
+  for bin in "$unit_dir"/test_*; do
+    [ -x "$bin" ] || continue
+    CMOCKA_MESSAGE_OUTPUT=TAP "$bin" > "$tmp/unit.out" 2>&1
+    rc=$?
+    ok=$(grep -c '^ok ' "$tmp/unit.out")
+    bad=$(grep -c '^not ok ' "$tmp/unit.out")
+    passed=$((passed + ok))
+    if [ "$bad" -gt 0 ] || [ "$rc" -ne 0 ]; then
+      [ "$bad" -gt 0 ] || bad=1
+      failed=$((failed + bad - 1))
+      fail "unit $(basename "$bin") (exit $rc)" "$tmp/unit.out"
+    fi
+  done
+}
+
+# check_golden DIR FILE WANT_RC: the diagnostics of FILE must equal FILE's .expected
+# (or be empty when there is none and WANT_RC is 0).
+check_golden() {
+  dir=$1 file=$2 want_rc=$3
+  expected="${file%.play}.expected"
+  (cd "$dir" && "$huddle" check "$file") > "$tmp/out" 2>&1
+  rc=$?
+  if [ "$update" = 1 ] && [ "$want_rc" = 1 -o -s "$tmp/out" ]; then
+    cp "$tmp/out" "$dir/$expected"
+  fi
+  if [ "$rc" -ne "$want_rc" ]; then
+    fail "lang $file: exit $rc, expected $want_rc" "$tmp/out"
+  elif [ -f "$dir/$expected" ]; then
+    if diff -u "$dir/$expected" "$tmp/out" > "$tmp/diff"; then pass; else
+      fail "lang $file: diagnostics differ from $expected" "$tmp/diff"; fi
+  elif [ -s "$tmp/out" ]; then
+    fail "lang $file: printed diagnostics (add $expected if they are meant)" "$tmp/out"
+  else
+    pass
+  fi
+}
+
+run_lang() {
+  for f in tests/lang/invalid/*.play; do
+    [ -e "$f" ] && check_golden tests/lang "invalid/$(basename "$f")" 1
+  done
+  for f in tests/lang/valid/*.play; do
+    [ -e "$f" ] && check_golden tests/lang "valid/$(basename "$f")" 0
+  done
+}
+
+# Writes each ```play and ```play-invalid block of the docs to its own file.
+extract_docs() {
+  rm -rf "$tmp/docs"; mkdir -p "$tmp/docs"
+  for doc in docs/*.md README.md; do
+    [ -f "$doc" ] || continue
+    awk -v dir="$tmp/docs" -v base="$(basename "$doc" .md)" '
+      /^```play(-invalid)?$/ { n++; kind = ($0 ~ /invalid/) ? "invalid" : "valid";
+                               file = sprintf("%s/%s-%02d-%s.play", dir, base, n, kind); inside = 1; next }
+      /^```/ && inside { inside = 0; close(file); next }
+      inside { print > file }' "$doc"
+  done
+}
+
+# Every ```play block of the docs is a whole playbook that checks clean.
+check_docs() {
+  extract_docs
+  for f in "$tmp"/docs/*.play; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f")
+    "$huddle" check "$f" > "$tmp/out" 2>&1
+    rc=$?
+    case "$name" in
+      *-invalid.play) if [ "$rc" -eq 1 ]; then pass; else fail "docs example $name should fail the check" "$f"; fi ;;
+      *) if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ]; then pass; else fail "docs example $name" "$tmp/out"; fi ;;
+    esac
+  done
+}
+
+run_workflows() {
+  for f in workflows/*/*.play; do
+    [ -e "$f" ] || continue
+    "$huddle" check "$f" > "$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ]; then pass; else fail "workflow $f" "$tmp/out"; fi
+  done
+}
+
+run_e2e() {
+  for script in tests/e2e/*.sh; do
+    [ -e "$script" ] || continue
+    HUDDLE="$huddle" TOP="$top" sh "$script" > "$tmp/e2e.out" 2>&1
+    rc=$?
+    ok=$(grep -c '^ok ' "$tmp/e2e.out")
+    passed=$((passed + ok))
+    grep '^not ok ' "$tmp/e2e.out" | while read -r line; do echo "FAIL [$variant] $(basename "$script"): $line"; done
+    bad=$(grep -c '^not ok ' "$tmp/e2e.out")
+    failed=$((failed + bad))
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+      fail "e2e $(basename "$script") exited $rc" "$tmp/e2e.out"
+    elif [ "$bad" -gt 0 ]; then
+      sed 's/^/    /' "$tmp/e2e.out" | grep -v '^    ok ' | head -40
+    fi
+  done
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --update) update=1; shift ;;
+    --variant)
+      variant=$2 huddle=$(cd "$(dirname "$3")" && pwd)/$(basename "$3") unit_dir=$4
+      shift 4
+      before_pass=$passed before_fail=$failed
+      run_unit; run_lang; check_docs; run_workflows; run_e2e
+      echo "$variant: $((passed - before_pass)) passed, $((failed - before_fail)) failed"
+      update=0
+      ;;
+    *) echo "usage: tests/run.sh [--update] --variant NAME HUDDLE UNIT_DIR ..." >&2; exit 2 ;;
+  esac
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
