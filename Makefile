@@ -26,7 +26,7 @@ CPPFLAGS := -D_DEFAULT_SOURCE -Ilang -Iruntime -Ibuild/gen
 CFLAGS   ?= -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
-PKGS     := jansson
+PKGS     := jansson libcrypto
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # Generated code is not ours to keep warning-free.
 GEN_CFLAGS := -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \

@@ -54,9 +54,9 @@ typedef enum AstExprKind {
 } AstExprKind;
 
 typedef enum AstBinOp {
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
-    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN,
-    OP_AND, OP_OR, OP_COALESCE
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MOD,
+    BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE, BIN_IN,
+    BIN_AND, BIN_OR, BIN_COALESCE
 } AstBinOp;
 
 typedef struct AstExpr AstExpr;

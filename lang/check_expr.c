@@ -81,9 +81,9 @@ bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value)
             !check_fold_int(c, expr->as.binary.right, &b))
             break;
         switch (expr->as.binary.op) {
-        case OP_ADD: ok = !__builtin_add_overflow(a, b, value); break;
-        case OP_SUB: ok = !__builtin_sub_overflow(a, b, value); break;
-        case OP_MUL: ok = !__builtin_mul_overflow(a, b, value); break;
+        case BIN_ADD: ok = !__builtin_add_overflow(a, b, value); break;
+        case BIN_SUB: ok = !__builtin_sub_overflow(a, b, value); break;
+        case BIN_MUL: ok = !__builtin_mul_overflow(a, b, value); break;
         default: break;
         }
         break;
@@ -111,7 +111,7 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
         ok = check_fold_duration(c, check_const_expr(c, expr), value);
         break;
     case EX_BINARY:
-        if (expr->as.binary.op == OP_ADD &&
+        if (expr->as.binary.op == BIN_ADD &&
             check_fold_duration(c, expr->as.binary.left, &a) &&
             check_fold_duration(c, expr->as.binary.right, &b) && !a.business && !b.business &&
             !__builtin_add_overflow(a.seconds, b.seconds, &value->seconds)) {
@@ -120,7 +120,7 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
             value->unit = UNIT_SECONDS;
             value->count = value->seconds;
             ok = true;
-        } else if (expr->as.binary.op == OP_MUL &&
+        } else if (expr->as.binary.op == BIN_MUL &&
                    check_fold_duration(c, expr->as.binary.left, &a) && !a.business &&
                    check_fold_int(c, expr->as.binary.right, &n) &&
                    !__builtin_mul_overflow(a.seconds, n, &value->seconds)) {
@@ -442,7 +442,7 @@ static CheckType check_arith_error(CheckCtx *c, AstExpr *expr, CheckType l, Chec
     AstBinOp op = expr->as.binary.op;
     Diag *d = check_error(c, expr->span, "can't %s %s and %s", VERBS[op], check_type_name(l),
                           check_type_name(r));
-    if (op == OP_ADD && (l == TYPE_STRING || r == TYPE_STRING))
+    if (op == BIN_ADD && (l == TYPE_STRING || r == TYPE_STRING))
         diag_hint(c->diags, d, "convert with string(...), or write \"{...}\" to interpolate");
     return TYPE_ANY;
 }
@@ -452,7 +452,7 @@ static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType 
     AstBinOp op = expr->as.binary.op;
     if (l == TYPE_BUSINESS || r == TYPE_BUSINESS) {
         CheckType other = l == TYPE_BUSINESS ? r : l;
-        if (op == OP_ADD && l != r && (other == TYPE_TIME || other == TYPE_ANY))
+        if (op == BIN_ADD && l != r && (other == TYPE_TIME || other == TYPE_ANY))
             return TYPE_TIME;
         Diag *d = check_error(c, expr->span,
                               "a business duration can't be added, subtracted, multiplied or divided");
@@ -471,7 +471,7 @@ static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType 
         return TYPE_ANY;
     }
     if (type_is_number(l) && type_is_number(r)) {
-        if (op == OP_DIV || op == OP_MOD) {
+        if (op == BIN_DIV || op == BIN_MOD) {
             int64_t divisor;
             if (check_fold_int(c, expr->as.binary.right, &divisor) && divisor == 0)
                 check_error(c, expr->as.binary.right->span, "division by zero");
@@ -479,13 +479,13 @@ static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType 
         return l == TYPE_INT && r == TYPE_INT ? TYPE_INT : TYPE_FLOAT;
     }
     switch (op) {
-    case OP_ADD:
+    case BIN_ADD:
         if (l == r && (l == TYPE_STRING || l == TYPE_LIST || l == TYPE_DURATION))
             return l;
         if ((l == TYPE_TIME && r == TYPE_DURATION) || (l == TYPE_DURATION && r == TYPE_TIME))
             return TYPE_TIME;
         break;
-    case OP_SUB:
+    case BIN_SUB:
         if (l == TYPE_TIME && r == TYPE_TIME)
             return TYPE_DURATION;
         if (l == TYPE_TIME && r == TYPE_DURATION)
@@ -493,11 +493,11 @@ static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType 
         if (l == TYPE_DURATION && r == TYPE_DURATION)
             return TYPE_DURATION;
         break;
-    case OP_MUL:
+    case BIN_MUL:
         if ((l == TYPE_DURATION && r == TYPE_INT) || (l == TYPE_INT && r == TYPE_DURATION))
             return TYPE_DURATION;
         break;
-    case OP_DIV:
+    case BIN_DIV:
         if (l == TYPE_DURATION && r == TYPE_INT)
             return TYPE_DURATION;
         break;
@@ -519,7 +519,7 @@ static CheckType check_compare(CheckCtx *c, AstExpr *expr, CheckType l, CheckTyp
         check_error(c, expr->span, "business durations can't be compared");
         return TYPE_BOOL;
     }
-    if (op == OP_IN) {
+    if (op == BIN_IN) {
         if (type_known(r) && r != TYPE_LIST && r != TYPE_MAP && r != TYPE_STRING)
             check_error(c, expr->as.binary.right->span,
                         "'in' needs a list, a map or a string on its right, not %s",
@@ -532,11 +532,11 @@ static CheckType check_compare(CheckCtx *c, AstExpr *expr, CheckType l, CheckTyp
     if (!type_known(l) || !type_known(r))
         return TYPE_BOOL;
     bool same = l == r || (type_is_number(l) && type_is_number(r));
-    if (op == OP_EQ || op == OP_NE) {
+    if (op == BIN_EQ || op == BIN_NE) {
         if (!same && l != TYPE_NULL && r != TYPE_NULL)
             check_warning(c, expr->span, "comparing %s with %s is always %s",
                           check_type_name(l), check_type_name(r),
-                          op == OP_EQ ? "false" : "true");
+                          op == BIN_EQ ? "false" : "true");
         return TYPE_BOOL;
     }
     if (!same || !type_ordered(l))
@@ -548,19 +548,19 @@ static CheckType check_compare(CheckCtx *c, AstExpr *expr, CheckType l, CheckTyp
 static CheckType check_binary(CheckCtx *c, AstExpr *expr)
 {
     AstBinOp op = expr->as.binary.op;
-    if (op == OP_AND || op == OP_OR) {
-        check_condition(c, expr->as.binary.left, op == OP_AND ? "'and'" : "'or'");
-        check_condition(c, expr->as.binary.right, op == OP_AND ? "'and'" : "'or'");
+    if (op == BIN_AND || op == BIN_OR) {
+        check_condition(c, expr->as.binary.left, op == BIN_AND ? "'and'" : "'or'");
+        check_condition(c, expr->as.binary.right, op == BIN_AND ? "'and'" : "'or'");
         return TYPE_BOOL;
     }
     CheckType l = check_expr(c, expr->as.binary.left);
     CheckType r = check_expr(c, expr->as.binary.right);
     switch (op) {
-    case OP_COALESCE:
+    case BIN_COALESCE:
         if (l == TYPE_NULL)
             return r;
         return l == r ? l : TYPE_ANY;
-    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_IN:
+    case BIN_EQ: case BIN_NE: case BIN_LT: case BIN_LE: case BIN_GT: case BIN_GE: case BIN_IN:
         return check_compare(c, expr, l, r);
     default:
         return check_arith(c, expr, l, r);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "compile.h"
 #include "parse.h"
 
 Front *front_new(void)
@@ -44,4 +45,11 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
         check_program(&front->arena, front->program, options, &front->diags);
     diag_sort(&front->diags);
     return front->diags.errors;
+}
+
+int front_build(Front *front, Bytecode *out)
+{
+    if (!front->program || front->diags.errors)
+        return -1;
+    return compile_program(front->program, &front->arena, &front->diags, out);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "ast.h"
+#include "bytecode.h"
 #include "check.h"
 #include "diag.h"
 
@@ -31,5 +32,9 @@ void front_free(Front *front);
    Returns the number of errors. */
 unsigned front_compile(Front *front, const char *name, const char *text, size_t len,
                        const CheckOptions *options);
+
+/* Compiles the checked program into bytecode (after front_compile found no errors).
+   Returns 0, or -1 with a diagnostic added. The caller frees `out` with bc_free. */
+int front_build(Front *front, Bytecode *out);
 
 #endif

@@ -378,22 +378,22 @@ expr
     : primary
     | "if" expr "then" expr "else" expr %prec IF_ELSE
                                             { $$ = ast_if_expr_new(A, $2, $4, $6, @$); }
-    | expr "??" expr                        { $$ = ast_binary_new(A, OP_COALESCE, $1, $3, @$); }
-    | expr "or" expr                        { $$ = ast_binary_new(A, OP_OR, $1, $3, @$); }
-    | expr "and" expr                       { $$ = ast_binary_new(A, OP_AND, $1, $3, @$); }
+    | expr "??" expr                        { $$ = ast_binary_new(A, BIN_COALESCE, $1, $3, @$); }
+    | expr "or" expr                        { $$ = ast_binary_new(A, BIN_OR, $1, $3, @$); }
+    | expr "and" expr                       { $$ = ast_binary_new(A, BIN_AND, $1, $3, @$); }
     | "not" expr                            { $$ = ast_unary_new(A, EX_NOT, $2, @$); }
-    | expr "==" expr                        { $$ = ast_binary_new(A, OP_EQ, $1, $3, @$); }
-    | expr "!=" expr                        { $$ = ast_binary_new(A, OP_NE, $1, $3, @$); }
-    | expr '<' expr                         { $$ = ast_binary_new(A, OP_LT, $1, $3, @$); }
-    | expr "<=" expr                        { $$ = ast_binary_new(A, OP_LE, $1, $3, @$); }
-    | expr '>' expr                         { $$ = ast_binary_new(A, OP_GT, $1, $3, @$); }
-    | expr ">=" expr                        { $$ = ast_binary_new(A, OP_GE, $1, $3, @$); }
-    | expr "in" expr                        { $$ = ast_binary_new(A, OP_IN, $1, $3, @$); }
-    | expr '+' expr                         { $$ = ast_binary_new(A, OP_ADD, $1, $3, @$); }
-    | expr '-' expr                         { $$ = ast_binary_new(A, OP_SUB, $1, $3, @$); }
-    | expr '*' expr                         { $$ = ast_binary_new(A, OP_MUL, $1, $3, @$); }
-    | expr '/' expr                         { $$ = ast_binary_new(A, OP_DIV, $1, $3, @$); }
-    | expr '%' expr                         { $$ = ast_binary_new(A, OP_MOD, $1, $3, @$); }
+    | expr "==" expr                        { $$ = ast_binary_new(A, BIN_EQ, $1, $3, @$); }
+    | expr "!=" expr                        { $$ = ast_binary_new(A, BIN_NE, $1, $3, @$); }
+    | expr '<' expr                         { $$ = ast_binary_new(A, BIN_LT, $1, $3, @$); }
+    | expr "<=" expr                        { $$ = ast_binary_new(A, BIN_LE, $1, $3, @$); }
+    | expr '>' expr                         { $$ = ast_binary_new(A, BIN_GT, $1, $3, @$); }
+    | expr ">=" expr                        { $$ = ast_binary_new(A, BIN_GE, $1, $3, @$); }
+    | expr "in" expr                        { $$ = ast_binary_new(A, BIN_IN, $1, $3, @$); }
+    | expr '+' expr                         { $$ = ast_binary_new(A, BIN_ADD, $1, $3, @$); }
+    | expr '-' expr                         { $$ = ast_binary_new(A, BIN_SUB, $1, $3, @$); }
+    | expr '*' expr                         { $$ = ast_binary_new(A, BIN_MUL, $1, $3, @$); }
+    | expr '/' expr                         { $$ = ast_binary_new(A, BIN_DIV, $1, $3, @$); }
+    | expr '%' expr                         { $$ = ast_binary_new(A, BIN_MOD, $1, $3, @$); }
     | '-' expr %prec UMINUS                 { $$ = ast_unary_new(A, EX_NEG, $2, @$); }
     | expr '.' name                         { $$ = ast_field_new(A, $1, $3, @$); }
     | expr '[' expr ']'                     { $$ = ast_index_new(A, $1, $3, @$); }

@@ -29,6 +29,18 @@ static const CliCommand COMMANDS[] = {
      "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
      "  -o OUT    write to OUT instead of stdout\n",
      cli_graph},
+    {"build", "compile a playbook to bytecode",
+     "huddle build FILE [-o OUT.hbc]",
+     "Checks and compiles FILE to bytecode, writes it to OUT (default: FILE with .hbc),\n"
+     "and prints its version: the SHA-256 of the bytes. The same source always gives the\n"
+     "same bytes.\n",
+     cli_build},
+    {"disasm", "list a playbook's bytecode with its source",
+     "huddle disasm FILE.play|FILE.hbc",
+     "Prints the bytecode of a playbook (compiling it first) or of a .hbc file (verifying\n"
+     "it first): its asks and waits, then every instruction, with each source line shown\n"
+     "before the instructions compiled from it.\n",
+     cli_disasm},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
 };

@@ -25,6 +25,12 @@ typedef struct CliCommand {
 /* Commands live in their own files (cli_check.c, ...). */
 int cli_check(int argc, char **argv);
 int cli_graph(int argc, char **argv);
+int cli_build(int argc, char **argv);
+int cli_disasm(int argc, char **argv);
+
+struct Bytecode;
+/* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status. */
+int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
 
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */

@@ -1,0 +1,325 @@
+/*
+ * compile_expr.c - expressions to stack code, and compile-time folding of constants.
+ *
+ * Every expression leaves exactly one value on the stack. `and`, `or` and `??` jump
+ * over their right side; `if ... then ... else` is two jumps.
+ */
+#include "compile_internal.h"
+
+#include <string.h>
+
+#include "builtins.h"
+
+static const char *const BUILTIN_NAMES[] = {
+#define X(id, name, min, max, type, flags) name,
+    HUDDLE_BUILTINS(X)
+#undef X
+};
+
+static int comp_builtin_find(const char *name)
+{
+    for (int i = 0; i < BUILTIN_COUNT; i++)
+        if (strcmp(BUILTIN_NAMES[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- folding ---- */
+
+static Value comp_duration_value(const DurationLit *d)
+{
+    if (!d->business)
+        return value_duration(d->seconds * 1000);
+    BusinessUnit unit = d->unit == UNIT_MINUTES ? BUSINESS_MINUTES
+                      : d->unit == UNIT_HOURS ? BUSINESS_HOURS : BUSINESS_DAYS;
+    return value_business(d->count, unit);
+}
+
+static const AstConst *comp_find_const(Compiler *c, const char *name, CompScope **where)
+{
+    for (unsigned i = c->local_count; i > 0; i--)
+        if (strcmp(c->locals[i - 1].name, name) == 0)
+            return NULL;
+    *where = c->scope;
+    return name_map_get(&c->scope->consts, name);
+}
+
+/* Folds literals, consts of literals, and unary minus; false for anything else. */
+bool comp_fold(Compiler *c, const AstExpr *expr, Value *out)
+{
+    const char *text;
+    uint32_t len;
+    switch (expr->kind) {
+    case EX_NULL: *out = VALUE_NULL; return true;
+    case EX_BOOL: *out = value_bool(expr->as.boolean); return true;
+    case EX_INT:
+        if (expr->as.integer.value > (uint64_t)INT64_MAX)
+            return false;
+        *out = value_int((int64_t)expr->as.integer.value);
+        return true;
+    case EX_FLOAT: *out = value_float(expr->as.number); return true;
+    case EX_DURATION: *out = comp_duration_value(&expr->as.duration); return true;
+    case EX_TIME: *out = value_time(expr->as.time.epoch_seconds * 1000); return true;
+    case EX_STRING:
+        if (!ast_string_is_plain(expr, &text, &len))
+            return false;
+        *out = value_string(text, len);
+        return true;
+    case EX_NEG: {
+        const AstExpr *inner = expr->as.operand;
+        if (inner->kind == EX_INT && inner->as.integer.value == (uint64_t)INT64_MAX + 1) {
+            *out = value_int(INT64_MIN);
+            return true;
+        }
+        Value v;
+        if (!comp_fold(c, inner, &v))
+            return false;
+        if (v.type == VAL_INT && v.as.integer != INT64_MIN)
+            return *out = value_int(-v.as.integer), true;
+        if (v.type == VAL_FLOAT)
+            return *out = value_float(-v.as.number), true;
+        if (v.type == VAL_DURATION && v.as.ms != INT64_MIN)
+            return *out = value_duration(-v.as.ms), true;
+        value_release(v);
+        return false;
+    }
+    case EX_NAME: {
+        CompScope *where;
+        const AstConst *k = comp_find_const(c, expr->as.name.text, &where);
+        if (!k)
+            return false;
+        CompScope *outer = c->scope;
+        c->scope = where;
+        bool ok = comp_fold(c, k->value, out);
+        c->scope = outer;
+        return ok;
+    }
+    default:
+        return false;
+    }
+}
+
+/* ---- names ---- */
+
+static void comp_push_value(Compiler *c, Value v, Span span)
+{
+    if (v.type == VAL_NULL)
+        comp_emit(c, OP_PUSH_NULL, 0, span);
+    else if (v.type == VAL_BOOL)
+        comp_emit(c, v.as.boolean ? OP_PUSH_TRUE : OP_PUSH_FALSE, 0, span);
+    else if (v.type == VAL_INT && v.as.integer >= -(1 << 23) && v.as.integer < (1 << 23))
+        comp_emit(c, OP_PUSH_INT, (uint32_t)v.as.integer & BC_MAX_OPERAND, span);
+    else {
+        comp_emit(c, OP_PUSH_CONST, bc_add_const(c->bc, v), span);
+        return;
+    }
+    value_release(v);
+}
+
+/* A const: folded into the pool, or loaded from its chunk's value. */
+static void comp_const_ref(Compiler *c, CompScope *scope, const AstConst *k, Span span)
+{
+    Value v;
+    CompScope *outer = c->scope;
+    c->scope = scope;
+    bool folded = comp_fold(c, k->value, &v);
+    c->scope = outer;
+    if (folded) {
+        comp_push_value(c, v, span);
+        return;
+    }
+    uint32_t index = comp_lookup_index(&c->cdefs, comp_qualified(c, scope, k->name.text));
+    comp_emit(c, OP_LOAD_CDEF, index == BC_NONE ? 0 : index, span);
+}
+
+static void comp_name(Compiler *c, const AstExpr *expr)
+{
+    const char *name = expr->as.name.text;
+    const CompLocal *local = comp_local_find(c, name);
+    if (local) {
+        comp_emit(c, OP_LOAD_LOCAL, local->slot, expr->span);
+        return;
+    }
+    const AstConst *k = name_map_get(&c->scope->consts, name);
+    if (k) {
+        comp_const_ref(c, c->scope, k, expr->span);
+        return;
+    }
+    uint32_t index = comp_lookup_index(&c->vars, name);
+    if (index != BC_NONE && c->scope == c->root) {
+        comp_emit(c, OP_LOAD_VAR, index, expr->span);
+        return;
+    }
+    index = comp_lookup_index(&c->tnames, name);
+    if (index != BC_NONE && c->scope == c->root) {
+        comp_emit(c, OP_LOAD_TRIGGER, index, expr->span);
+        return;
+    }
+    comp_fail(c, expr->span, "internal error: a name the checker accepted has no home");
+}
+
+/* ---- calls ---- */
+
+static void comp_args(Compiler *c, const AstVec *args)
+{
+    for (unsigned i = 0; i < args->count; i++)
+        comp_expr(c, args->items[i]);
+}
+
+static void comp_call(Compiler *c, const AstExpr *expr)
+{
+    const AstExpr *callee = expr->as.call.callee;
+    const AstVec *args = &expr->as.call.args;
+    const char *fn_name = NULL;
+    if (callee->kind == EX_NAME) {
+        int id = comp_local_find(c, callee->as.name.text) ? -1 : comp_builtin_find(callee->as.name.text);
+        if (id == BUILTIN_META) {
+            const AstExpr *arg = args->items[0];
+            uint32_t tname = comp_lookup_index(&c->tnames, arg->as.name.text);
+            comp_emit(c, OP_PUSH_INT, tname == BC_NONE ? 0 : tname, arg->span);
+            comp_emit(c, OP_CALL_BUILTIN, (uint32_t)id << 8 | 1, expr->span);
+            return;
+        }
+        if (id >= 0 && !name_map_get(&c->fns, comp_qualified(c, c->scope, callee->as.name.text))) {
+            comp_args(c, args);
+            comp_emit(c, OP_CALL_BUILTIN, (uint32_t)id << 8 | args->count, expr->span);
+            return;
+        }
+        fn_name = comp_qualified(c, c->scope, callee->as.name.text);
+    } else if (callee->kind == EX_FIELD && callee->as.field.object->kind == EX_NAME) {
+        CompScope *module = name_map_get(&c->scope->modules, callee->as.field.object->as.name.text);
+        if (module)
+            fn_name = comp_qualified(c, module, callee->as.field.field.text);
+    }
+    uint32_t index = fn_name ? comp_lookup_index(&c->fns, fn_name) : BC_NONE;
+    if (index == BC_NONE) {
+        comp_fail(c, expr->span, "internal error: a call the checker accepted has no fn");
+        return;
+    }
+    comp_args(c, args);
+    comp_emit(c, OP_CALL_FN, index << 8 | args->count, expr->span);
+}
+
+/* `module.member` for a const, or an ordinary field read. */
+static void comp_field(Compiler *c, const AstExpr *expr)
+{
+    const AstExpr *object = expr->as.field.object;
+    const char *field = expr->as.field.field.text;
+    if (object->kind == EX_NAME && !comp_local_find(c, object->as.name.text)) {
+        CompScope *module = name_map_get(&c->scope->modules, object->as.name.text);
+        if (module) {
+            const AstConst *k = name_map_get(&module->consts, field);
+            if (k) {
+                comp_const_ref(c, module, k, expr->span);
+                return;
+            }
+        }
+    }
+    comp_expr(c, object);
+    comp_emit(c, OP_GET_FIELD, comp_const_string(c, field, strlen(field)), expr->as.field.field.span);
+}
+
+/* ---- operators ---- */
+
+static const Opcode BINARY_OPS[] = {
+    [BIN_ADD] = OP_ADD, [BIN_SUB] = OP_SUB, [BIN_MUL] = OP_MUL, [BIN_DIV] = OP_DIV,
+    [BIN_MOD] = OP_MOD, [BIN_EQ] = OP_EQ, [BIN_NE] = OP_NE, [BIN_LT] = OP_LT, [BIN_LE] = OP_LE,
+    [BIN_GT] = OP_GT, [BIN_GE] = OP_GE, [BIN_IN] = OP_IN,
+};
+
+static void comp_binary(Compiler *c, const AstExpr *expr)
+{
+    AstBinOp op = expr->as.binary.op;
+    comp_expr(c, expr->as.binary.left);
+    if (op == BIN_AND || op == BIN_OR || op == BIN_COALESCE) {
+        Opcode jump = op == BIN_AND ? OP_AND_JUMP : op == BIN_OR ? OP_OR_JUMP : OP_COALESCE_JUMP;
+        uint32_t at = comp_emit(c, jump, 0, expr->span);
+        comp_expr(c, expr->as.binary.right);
+        if (op != BIN_COALESCE)
+            comp_emit(c, OP_CHECK_BOOL, 0, expr->as.binary.right->span);
+        comp_patch(c, at, comp_here(c));
+        return;
+    }
+    comp_expr(c, expr->as.binary.right);
+    comp_emit(c, BINARY_OPS[op], 0, expr->span);
+}
+
+static void comp_string(Compiler *c, const AstExpr *expr)
+{
+    const AstVec *parts = &expr->as.parts;
+    for (unsigned i = 0; i < parts->count; i++) {
+        const AstStrPart *part = parts->items[i];
+        if (part->expr)
+            comp_expr(c, part->expr);
+        else
+            comp_emit(c, OP_PUSH_CONST, comp_const_string(c, part->text, part->len), expr->span);
+    }
+    comp_emit(c, OP_CONCAT, parts->count, expr->span);
+}
+
+void comp_who(Compiler *c, const AstWho *who)
+{
+    static const uint32_t ARGS[] = {1, 1, 1, 2, 2, 1, 1, 0};
+    if (who->kind == WHO_MANAGER)
+        comp_who(c, who->inner);
+    if (who->arg)
+        comp_expr(c, who->arg);
+    if (who->arg2)
+        comp_expr(c, who->arg2);
+    comp_emit(c, OP_MAKE_WHO, (uint32_t)who->kind << 8 | ARGS[who->kind], who->span);
+}
+
+void comp_expr(Compiler *c, const AstExpr *expr)
+{
+    Value folded;
+    if (expr->kind != EX_NAME && comp_fold(c, expr, &folded)) {
+        comp_push_value(c, folded, expr->span);
+        return;
+    }
+    switch (expr->kind) {
+    case EX_STRING: comp_string(c, expr); break;
+    case EX_LIST:
+        comp_args(c, &expr->as.items);
+        comp_emit(c, OP_MAKE_LIST, expr->as.items.count, expr->span);
+        break;
+    case EX_MAP:
+        for (unsigned i = 0; i < expr->as.entries.count; i++) {
+            const AstMapEntry *entry = expr->as.entries.items[i];
+            comp_emit(c, OP_PUSH_CONST, comp_const_string(c, entry->key.text, strlen(entry->key.text)),
+                      entry->key.span);
+            comp_expr(c, entry->value);
+        }
+        comp_emit(c, OP_MAKE_MAP, expr->as.entries.count, expr->span);
+        break;
+    case EX_NAME: comp_name(c, expr); break;
+    case EX_CASE: comp_emit(c, OP_LOAD_CASE, 0, expr->span); break;
+    case EX_FIELD: comp_field(c, expr); break;
+    case EX_INDEX:
+        comp_expr(c, expr->as.index.object);
+        comp_expr(c, expr->as.index.index);
+        comp_emit(c, OP_GET_INDEX, 0, expr->span);
+        break;
+    case EX_CALL: comp_call(c, expr); break;
+    case EX_NEG:
+        comp_expr(c, expr->as.operand);
+        comp_emit(c, OP_NEG, 0, expr->span);
+        break;
+    case EX_NOT:
+        comp_expr(c, expr->as.operand);
+        comp_emit(c, OP_NOT, 0, expr->span);
+        break;
+    case EX_BINARY: comp_binary(c, expr); break;
+    case EX_IF: {
+        comp_expr(c, expr->as.cond.cond);
+        uint32_t to_else = comp_emit(c, OP_JUMP_IF_FALSE, 0, expr->as.cond.cond->span);
+        comp_expr(c, expr->as.cond.then_expr);
+        uint32_t to_end = comp_emit(c, OP_JUMP, 0, expr->span);
+        comp_patch(c, to_else, comp_here(c));
+        comp_expr(c, expr->as.cond.else_expr);
+        comp_patch(c, to_end, comp_here(c));
+        break;
+    }
+    default:
+        comp_fail(c, expr->span, "internal error: an expression the compiler does not know");
+    }
+}

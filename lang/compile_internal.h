@@ -1,0 +1,66 @@
+/*
+ * compile_internal.h - what compile.c, compile_expr.c and compile_stmt.c share.
+ */
+#ifndef HUDDLE_COMPILE_INTERNAL_H
+#define HUDDLE_COMPILE_INTERNAL_H
+
+#include "check_internal.h"
+#include "compile.h"
+
+/* A namespace: the playbook's own globals, or a module's. */
+typedef struct CompScope {
+    const char *prefix;             /* "" for the playbook, "severity." for a module */
+    NameMap consts;                 /* name -> AstConst* */
+    NameMap modules;                /* module name -> CompScope* */
+    const Source *src;
+    const AstProgram *program;      /* the module's syntax tree (NULL for the playbook) */
+    bool bodies_done;               /* its fn bodies are emitted */
+} CompScope;
+
+typedef struct CompLocal {
+    const char *name;
+    uint32_t slot;
+} CompLocal;
+
+typedef struct Compiler {
+    Arena *arena;
+    DiagList *diags;
+    const AstProgram *program;
+    Bytecode *bc;
+    CompScope *scope;               /* the namespace being compiled */
+    CompScope *root;
+    NameMap states;                 /* name -> index + 1 */
+    NameMap fns;                    /* qualified name -> index + 1 */
+    NameMap vars;                   /* name -> index + 1 */
+    NameMap tnames;                 /* trigger NAME -> index + 1 */
+    NameMap cdefs;                  /* qualified const name -> cdef index + 1 */
+    NameMap folded;                 /* qualified const name -> Value* (folded) */
+    CompLocal *locals;
+    unsigned local_count, local_cap;
+    uint32_t next_slot, max_slot;
+    uint32_t last_line;
+    bool in_chunk;                  /* trigger/var/const chunk: no locals, no statements */
+    bool failed;
+} Compiler;
+
+/* compile.c */
+uint32_t comp_emit(Compiler *c, Opcode op, uint32_t operand, Span span);
+void comp_patch(Compiler *c, uint32_t at, uint32_t target);
+uint32_t comp_here(Compiler *c);
+uint32_t comp_const_string(Compiler *c, const char *text, size_t len);
+void comp_fail(Compiler *c, Span span, const char *message);
+uint32_t comp_lookup_index(const NameMap *map, const char *name);   /* BC_NONE if absent */
+const char *comp_qualified(Compiler *c, CompScope *scope, const char *name);
+
+/* compile_expr.c */
+void comp_expr(Compiler *c, const AstExpr *expr);
+void comp_who(Compiler *c, const AstWho *who);
+bool comp_fold(Compiler *c, const AstExpr *expr, Value *out);
+
+/* compile_stmt.c */
+uint32_t comp_local_declare(Compiler *c, const char *name);
+const CompLocal *comp_local_find(Compiler *c, const char *name);
+void comp_block(Compiler *c, const AstBlock *block);
+void comp_state(Compiler *c, uint32_t index, const AstState *state);
+
+#endif

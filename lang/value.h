@@ -1,0 +1,129 @@
+/*
+ * value.h - the language's values: a compact tagged union, 16 bytes, with
+ * reference-counted strings, lists and maps on the heap.
+ *
+ * Integers are exact 64-bit; times are milliseconds since the Unix epoch (UTC);
+ * plain durations are milliseconds; business durations keep their count and unit as
+ * written. The compiler uses values for its constant pool, the VM for everything it
+ * computes. Ownership: a Value holds one reference to its heap object; value_retain
+ * adds one, value_release drops one. Functions that return a Value return an owned one
+ * unless they say "borrowed".
+ */
+#ifndef HUDDLE_VALUE_H
+#define HUDDLE_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+typedef enum ValueType {
+    VAL_NULL, VAL_BOOL, VAL_INT, VAL_FLOAT, VAL_DURATION, VAL_BUSINESS, VAL_TIME,
+    VAL_STRING, VAL_LIST, VAL_MAP      /* from VAL_STRING on: on the heap */
+} ValueType;
+
+/* Units of a business duration (LANGUAGE.md: minutes, hours or days). */
+typedef enum BusinessUnit { BUSINESS_MINUTES, BUSINESS_HOURS, BUSINESS_DAYS } BusinessUnit;
+
+typedef struct HString HString;
+typedef struct HList HList;
+typedef struct HMap HMap;
+
+typedef struct Value {
+    uint8_t type;           /* ValueType */
+    uint8_t unit;           /* BusinessUnit, for VAL_BUSINESS */
+    union {
+        bool boolean;
+        int64_t integer;    /* VAL_INT; VAL_BUSINESS count */
+        double number;
+        int64_t ms;         /* VAL_TIME, VAL_DURATION */
+        HString *string;
+        HList *list;
+        HMap *map;
+    } as;
+} Value;
+
+struct HString {
+    uint32_t refs;
+    uint32_t len;           /* bytes, not counting the NUL */
+    char data[];            /* UTF-8, NUL-terminated */
+};
+
+struct HList {
+    uint32_t refs;
+    uint32_t count, cap;
+    Value *items;
+};
+
+struct HMap {               /* keys keep their insertion order, like JSON objects */
+    uint32_t refs;
+    uint32_t count, cap;
+    HString **keys;
+    Value *values;
+};
+
+#define VALUE_NULL ((Value){.type = VAL_NULL})
+
+static inline Value value_bool(bool b) { Value v = {.type = VAL_BOOL}; v.as.boolean = b; return v; }
+static inline Value value_int(int64_t i) { Value v = {.type = VAL_INT}; v.as.integer = i; return v; }
+static inline Value value_float(double f) { Value v = {.type = VAL_FLOAT}; v.as.number = f; return v; }
+static inline Value value_time(int64_t ms) { Value v = {.type = VAL_TIME}; v.as.ms = ms; return v; }
+static inline Value value_duration(int64_t ms) { Value v = {.type = VAL_DURATION}; v.as.ms = ms; return v; }
+static inline Value value_business(int64_t count, BusinessUnit unit)
+{
+    Value v = {.type = VAL_BUSINESS, .unit = (uint8_t)unit};
+    v.as.integer = count;
+    return v;
+}
+
+static inline bool value_is_heap(Value v) { return v.type >= VAL_STRING; }
+
+static inline void value_retain(Value v)
+{
+    if (v.type >= VAL_STRING)
+        v.as.string->refs++;   /* refs is the first field of every heap object */
+}
+void value_release_heap(Value v);
+static inline void value_release(Value v)
+{
+    if (v.type >= VAL_STRING && --v.as.string->refs == 0)
+        value_release_heap(v);
+}
+
+/* Strings. value_string copies `len` bytes (which must be valid UTF-8). */
+Value value_string(const char *bytes, size_t len);
+Value value_cstring(const char *text);
+static inline const char *value_text(Value v) { return v.as.string->data; }
+
+/* Lists. value_list_push takes over `item`. */
+Value value_list_new(uint32_t capacity);
+void value_list_push(Value list, Value item);
+
+/* Maps. value_map_set takes over `value` (the key is copied); an existing key is
+   replaced. value_map_get returns a borrowed value, or NULL when the key is absent. */
+Value value_map_new(uint32_t capacity);
+void value_map_set(Value map, const char *key, size_t key_len, Value value);
+const Value *value_map_get(Value map, const char *key, size_t key_len);
+
+/* LANGUAGE.md semantics. */
+bool value_equal(Value a, Value b);             /* ==: numbers by value, deep for lists/maps */
+const char *value_type_name(ValueType type);    /* "an integer", "a string", ... */
+
+/* Appends the value as interpolation writes it: strings as they are, integers in decimal,
+   doubles in shortest round-trip form, null as nothing, times as RFC 3339 shifted by
+   `offset_minutes`, durations as 1d4h30m, lists and maps as compact JSON. */
+void value_write_text(Value v, int32_t offset_minutes, StrBuf *out);
+/* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds). */
+void value_write_json(Value v, StrBuf *out);
+/* Appends a double in the shortest form that reads back to the same double. */
+void value_write_double(double d, StrBuf *out);
+/* Appends a time as RFC 3339 (milliseconds only when not zero). */
+void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out);
+/* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */
+void value_write_duration(int64_t ms, StrBuf *out);
+
+/* Counts the code points of a UTF-8 string. */
+size_t value_utf8_length(const char *bytes, size_t len);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * cli_build.c - `huddle build` (a playbook to .hbc bytecode) and `huddle disasm` (a
+ * listing of a playbook's or a .hbc file's bytecode).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytecode.h"
+#include "cli.h"
+#include "disasm.h"
+#include "front.h"
+#include "program_hash.h"
+
+static bool cli_ends_with(const char *text, const char *suffix)
+{
+    size_t a = strlen(text), b = strlen(suffix);
+    return a >= b && strcmp(text + a - b, suffix) == 0;
+}
+
+/* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status. */
+int cli_compile_to_bytecode(const char *path, Bytecode *bc)
+{
+    size_t len;
+    char *text = cli_read_file(path, &len);
+    if (!text)
+        return CLI_REFUSED;
+    Front *front = front_new();
+    front_compile(front, path, text, len, NULL);
+    free(text);
+    int status = CLI_OK;
+    if (front->diags.errors || front_build(front, bc) < 0)
+        status = CLI_REFUSED;
+    StrBuf out = STRBUF_INIT;
+    for (unsigned i = 0; i < front->diags.count; i++)
+        diag_render_text(&front->diags.items[i], &out);
+    fputs(strbuf_text(&out), stderr);
+    strbuf_free(&out);
+    front_free(front);
+    return status;
+}
+
+/* Loads FILE.hbc, verifying it. */
+static int cli_load_bytecode(const char *path, Bytecode *bc)
+{
+    size_t len;
+    char *bytes = cli_read_file(path, &len);
+    if (!bytes)
+        return CLI_REFUSED;
+    char why[256];
+    int rc = bc_read((const uint8_t *)bytes, len, bc, why, sizeof why);
+    free(bytes);
+    if (rc < 0) {
+        fprintf(stderr, "huddle: %s: %s\n", path, why);
+        return CLI_REFUSED;
+    }
+    return CLI_OK;
+}
+
+int cli_build(int argc, char **argv)
+{
+    const char *file = NULL, *out_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out_path = argv[++i];
+        else if (argv[i][0] == '-' || file)
+            return cli_usage_error("build", "unexpected argument '%s'", argv[i]);
+        else
+            file = argv[i];
+    }
+    if (!file)
+        return cli_usage_error("build", "no playbook given");
+    Bytecode bc;
+    int status = cli_compile_to_bytecode(file, &bc);
+    if (status != CLI_OK)
+        return status;
+    StrBuf bytes = STRBUF_INIT;
+    bc_write(&bc, &bytes);
+    char hash[PROGRAM_HASH_HEX];
+    program_hash((const uint8_t *)bytes.data, bytes.len, hash);
+    char *default_path = NULL;
+    if (!out_path) {
+        size_t n = strlen(file);
+        default_path = malloc(n + 5);
+        memcpy(default_path, file, n + 1);
+        if (cli_ends_with(default_path, ".play"))
+            default_path[n - 5] = '\0';
+        strcat(default_path, ".hbc");
+        out_path = default_path;
+    }
+    FILE *out = fopen(out_path, "wb");
+    if (!out || fwrite(bytes.data, 1, bytes.len, out) != bytes.len || fclose(out) != 0) {
+        perror(out_path);
+        status = CLI_SYSTEM;
+    } else {
+        printf("%s: %u instructions, %zu bytes, version %s\n", out_path, bc.code_count, bytes.len, hash);
+    }
+    free(default_path);
+    strbuf_free(&bytes);
+    bc_free(&bc);
+    return status;
+}
+
+int cli_disasm(int argc, char **argv)
+{
+    if (argc != 2)
+        return cli_usage_error("disasm", "give one playbook or .hbc file");
+    const char *file = argv[1];
+    Bytecode bc;
+    int status = cli_ends_with(file, ".hbc") ? cli_load_bytecode(file, &bc)
+                                             : cli_compile_to_bytecode(file, &bc);
+    if (status != CLI_OK)
+        return status;
+    StrBuf bytes = STRBUF_INIT, listing = STRBUF_INIT;
+    bc_write(&bc, &bytes);
+    char hash[PROGRAM_HASH_HEX];
+    program_hash((const uint8_t *)bytes.data, bytes.len, hash);
+    strbuf_printf(&listing, "; %s, version %s\n", bc.source_name ? bc.source_name : file, hash);
+    disasm_write(&bc, &listing);
+    fputs(strbuf_text(&listing), stdout);
+    strbuf_free(&bytes);
+    strbuf_free(&listing);
+    bc_free(&bc);
+    return CLI_OK;
+}
