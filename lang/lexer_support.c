@@ -120,6 +120,10 @@ bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why
         !lex_expect(text, len, &at, ':') || !lex_digits(text, len, &at, 2, &minute) ||
         !lex_expect(text, len, &at, ':') || !lex_digits(text, len, &at, 2, &second))
         return false;
+    if (at < len && text[at] == '.') {
+        *why = "a time literal has whole seconds: drop the fraction";
+        return false;
+    }
     if (lex_expect(text, len, &at, 'Z')) {
         sign = 0;
     } else if (at < len && (text[at] == '+' || text[at] == '-')) {
