@@ -22,7 +22,7 @@ DEPS_STAMP := build/deps-ok
 CC       ?= cc
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-format-nonliteral
-CPPFLAGS := -D_DEFAULT_SOURCE -Ilang -Iruntime -Ibuild/gen
+CPPFLAGS := -D_GNU_SOURCE -Ilang -Iruntime -Ibuild/gen
 CFLAGS   ?= -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer

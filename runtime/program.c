@@ -1,0 +1,77 @@
+/*
+ * program.c - a loaded program: verified bytecode, its hash, and its lazy consts
+ * evaluated once (see vm.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "program_hash.h"
+#include "vm.h"
+
+static int program_eval_consts(Program *program, char *why, size_t why_len)
+{
+    program->cdefs = calloc(program->bc.cdefs_count + 1, sizeof(Value));
+    if (!program->cdefs)
+        abort();
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
+    /* In declaration order: a lazy const uses only folded consts and fns. */
+    for (uint32_t i = 0; i < program->bc.cdefs_count; i++) {
+        Value v;
+        char error[512];
+        if (vm_eval_trigger(program, 0, program->bc.cdefs[i].init_pc, VALUE_NULL, VALUE_NULL,
+                            &context, &v, error, sizeof error) < 0) {
+            snprintf(why, why_len, "const %s: %s", value_text(program->bc.consts[program->bc.cdefs[i].name]), error);
+            return -1;
+        }
+        program->cdefs[i] = v;
+    }
+    return 0;
+}
+
+int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len)
+{
+    Program *program = calloc(1, sizeof *program);
+    if (!program)
+        abort();
+    program->bc = *bc;
+    bc_init(bc);
+    StrBuf bytes = STRBUF_INIT;
+    bc_write(&program->bc, &bytes);
+    program_hash((const uint8_t *)bytes.data, bytes.len, program->hash);
+    strbuf_free(&bytes);
+    if (program_eval_consts(program, why, why_len) < 0) {
+        program_free(program);
+        return -1;
+    }
+    *out = program;
+    return 0;
+}
+
+int program_load(const uint8_t *bytes, size_t len, Program **out, char *why, size_t why_len)
+{
+    Bytecode bc;
+    if (bc_read(bytes, len, &bc, why, why_len) < 0)
+        return -1;
+    return program_from_bytecode(&bc, out, why, why_len);
+}
+
+void program_free(Program *program)
+{
+    if (!program)
+        return;
+    if (program->cdefs)
+        for (uint32_t i = 0; i < program->bc.cdefs_count; i++)
+            value_release(program->cdefs[i]);
+    free(program->cdefs);
+    bc_free(&program->bc);
+    free(program);
+}
+
+int program_state_index(const Program *program, const char *name)
+{
+    for (uint32_t i = 0; i < program->bc.states_count; i++)
+        if (strcmp(value_text(program->bc.consts[program->bc.states[i].name]), name) == 0)
+            return (int)i;
+    return -1;
+}

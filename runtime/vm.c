@@ -1,0 +1,785 @@
+/*
+ * vm.c - the dispatch loop: runs bytecode from where a frame stopped to the next
+ * suspension point, collecting effects (see vm.h).
+ *
+ * State-level locals live in the frame; a fn's locals live on the value stack above
+ * its caller's. A runtime error stops the step with "file:line: message", except
+ * inside a wait arm's `when`, where it counts as false and is recorded.
+ */
+#include "vm_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- results and effects ---- */
+
+void vm_result_init(VmResult *result)
+{
+    memset(result, 0, sizeof *result);
+}
+
+void vm_result_clear(VmResult *result)
+{
+    value_release(result->suspension);
+    value_release(result->outcome);
+    for (uint32_t i = 0; i < result->effect_count; i++)
+        value_release(result->effects[i].value);
+    free(result->effects);
+    vm_result_init(result);
+}
+
+static void vm_effect(Vm *vm, EffectKind kind, Value value)
+{
+    VmResult *r = vm->result;
+    bc_grow((void **)&r->effects, &r->effect_cap, r->effect_count + 1, sizeof(Effect));
+    r->effects[r->effect_count++] = (Effect){kind, value};
+}
+
+static const char *vm_name(const Vm *vm, uint32_t index)
+{
+    return value_text(vm->bc->consts[index]);
+}
+
+static void map_put(Value map, const char *key, Value value)
+{
+    value_map_set(map, key, strlen(key), value);
+}
+
+static Value vm_const_string(const Vm *vm, uint32_t index)
+{
+    Value v = vm->bc->consts[index];
+    value_retain(v);
+    return v;
+}
+
+/* ---- errors ---- */
+
+static uint32_t vm_line_at(const Vm *vm, uint32_t pc)
+{
+    uint32_t line = bc_line_of(vm->bc, pc);
+    for (uint32_t d = vm->depth; line == 0 && d > 0; d--)
+        line = bc_line_of(vm->bc, vm->calls[d - 1].return_pc - 1);
+    return line;
+}
+
+static void vm_set_error(Vm *vm, uint32_t pc)
+{
+    snprintf(vm->result->error, sizeof vm->result->error, "%s:%u: %s",
+             vm->bc->source_name ? vm->bc->source_name : "playbook", vm_line_at(vm, pc), vm->why);
+}
+
+static void vm_unwind(Vm *vm, uint32_t to_sp)
+{
+    while (vm->sp > to_sp)
+        value_release(vm->stack[--vm->sp]);
+    vm->depth = 0;
+}
+
+/* ---- suspension descriptions ---- */
+
+static bool vm_is_duration(Value v)
+{
+    return v.type == VAL_DURATION || v.type == VAL_BUSINESS;
+}
+
+static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
+{
+    if (vm_is_duration(v) || (optional && v.type == VAL_NULL))
+        return true;
+    snprintf(vm->why, sizeof vm->why, "%s needs a duration, not %s", what, value_type_name(v.type));
+    return false;
+}
+
+/* Pops an ask's parameters (see compile_stmt.c for their order) into a description. */
+static bool vm_suspend_ask(Vm *vm, uint32_t index)
+{
+    const BcAsk *ask = &vm->bc->asks[index];
+    uint32_t labels = 0;
+    for (uint32_t i = 0; i < ask->choice_count; i++)
+        labels += vm->bc->choices[ask->choice_first + i].has_label;
+    uint32_t n = ask->seat_count + 1 + labels + 1 + 2 * ask->escalation_count + ask->has_remind + ask->has_show;
+    Value *p = &vm->stack[vm->sp - n];
+    uint32_t at = 0;
+    Value seats = value_list_new(ask->seat_count);
+    for (uint32_t i = 0; i < ask->seat_count; i++)
+        value_list_push(seats, p[at++]);
+    Value question = p[at++];
+    Value choices = value_list_new(ask->choice_count);
+    for (uint32_t i = 0; i < ask->choice_count; i++) {
+        const BcChoice *c = &vm->bc->choices[ask->choice_first + i];
+        Value choice = value_map_new(3);
+        map_put(choice, "id", vm_const_string(vm, c->id));
+        map_put(choice, "label", c->has_label ? p[at++] : VALUE_NULL);
+        map_put(choice, "with_comment", value_bool(c->with_comment));
+        value_list_push(choices, choice);
+    }
+    Value within = p[at++];
+    Value ladder = value_list_new(ask->escalation_count);
+    bool ok = vm_check_duration(vm, within, "within", false);
+    for (uint32_t i = 0; i < ask->escalation_count; i++) {
+        Value level = value_map_new(2);
+        map_put(level, "who", p[at++]);
+        Value after = p[at++];
+        ok = ok && vm_check_duration(vm, after, "escalate ... after", false);
+        map_put(level, "after", after);
+        value_list_push(ladder, level);
+    }
+    Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
+    Value show = ask->has_show ? p[at++] : VALUE_NULL;
+    ok = ok && vm_check_duration(vm, remind, "remind every", true);
+    if (ok && show.type != VAL_NULL && show.type != VAL_MAP) {
+        snprintf(vm->why, sizeof vm->why, "show needs a map, not %s", value_type_name(show.type));
+        ok = false;
+    }
+    vm->sp -= n;
+    Value d = value_map_new(12);
+    static const char *const QUORUMS[] = {"any", "all", "n"};
+    map_put(d, "kind", value_cstring("ask"));
+    map_put(d, "ask", value_int(index));
+    map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    map_put(d, "quorum", value_cstring(QUORUMS[ask->quorum]));
+    map_put(d, "needed", value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
+    map_put(d, "seats", seats);
+    map_put(d, "question", question);
+    map_put(d, "choices", choices);
+    map_put(d, "within", within);
+    map_put(d, "ladder", ladder);
+    map_put(d, "remind", remind);
+    map_put(d, "show", show);
+    vm->result->suspension = d;
+    return ok;
+}
+
+static bool vm_suspend_wait(Vm *vm, uint32_t index)
+{
+    const BcWait *w = &vm->bc->waits[index];
+    Value after = VALUE_NULL;
+    if (w->after_pc != BC_NONE)
+        after = vm->stack[--vm->sp];
+    Value arms = value_list_new(w->arm_count);
+    for (uint32_t i = 0; i < w->arm_count; i++) {
+        const BcWaitArm *arm = &vm->bc->wait_arms[w->arm_first + i];
+        Value entry = value_map_new(2);
+        map_put(entry, "source", vm_const_string(vm, arm->source));
+        map_put(entry, "type", vm_const_string(vm, arm->type));
+        value_list_push(arms, entry);
+    }
+    Value d = value_map_new(5);
+    map_put(d, "kind", value_cstring("wait"));
+    map_put(d, "wait", value_int(index));
+    map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    map_put(d, "arms", arms);
+    map_put(d, "after", after);
+    vm->result->suspension = d;
+    return w->after_pc == BC_NONE || vm_check_duration(vm, after, "after", false);
+}
+
+static void vm_suspend_call(Vm *vm, uint32_t index)
+{
+    const BcSite *site = &vm->bc->sites[index];
+    Value d = value_map_new(5);
+    map_put(d, "kind", value_cstring("call"));
+    map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    map_put(d, "connector", vm_const_string(vm, site->connector));
+    map_put(d, "operation", vm_const_string(vm, site->operation));
+    map_put(d, "arg", vm->stack[--vm->sp]);
+    vm->result->suspension = d;
+}
+
+/* ---- the loop ---- */
+
+typedef enum RunEnd { RUN_SUSPEND, RUN_DONE, RUN_FAILED, RUN_ERROR, RUN_NOT_TAKEN, RUN_RETURN } RunEnd;
+
+static void vm_enter(Vm *vm, uint32_t state)
+{
+    Frame *f = vm->frame;
+    for (uint32_t i = 0; i < f->local_count; i++) {
+        value_release(f->locals[i]);
+        f->locals[i] = VALUE_NULL;
+    }
+    f->state = state;
+    vm_effect(vm, EFFECT_ENTERED, vm_const_string(vm, vm->bc->states[state].name));
+}
+
+static Value *vm_local(Vm *vm, uint32_t slot)
+{
+    return vm->depth ? &vm->stack[vm->calls[vm->depth - 1].base + slot] : &vm->frame->locals[slot];
+}
+
+static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
+{
+    static const char *const KINDS[] = {"person", "team", "oncall", "role", "owner", "manager", "lead", "manager"};
+    Value who = value_map_new(3);
+    Value *args = &vm->stack[vm->sp - argc];
+    map_put(who, "who", value_cstring(KINDS[kind]));
+    switch (kind) {
+    case BC_WHO_ROLE: map_put(who, "name", args[0]); map_put(who, "scope", args[1]); break;
+    case BC_WHO_OWNER: map_put(who, "kind", args[0]); map_put(who, "key", args[1]); break;
+    case BC_WHO_MANAGER: map_put(who, "of", args[0]); break;
+    case BC_WHO_LEVEL_MANAGER: break;
+    default: map_put(who, "id", args[0]); break;
+    }
+    vm->sp -= argc;
+    return who;
+}
+
+static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
+{
+    StrBuf text = STRBUF_INIT;
+    for (uint32_t i = vm->sp - n; i < vm->sp; i++) {
+        vm_write_text(vm->stack[i], vm->input ? vm->input->hooks : NULL, &text);
+        value_release(vm->stack[i]);
+    }
+    vm->sp -= n;
+    *ok = text.len <= VM_STRING_LIMIT;
+    if (!*ok)
+        snprintf(vm->why, sizeof vm->why, "string too long (over %d bytes)", VM_STRING_LIMIT);
+    Value v = value_string(strbuf_text(&text), text.len);
+    strbuf_free(&text);
+    return v;
+}
+
+static bool vm_load_trigger(Vm *vm, uint32_t name_index, Value *out)
+{
+    uint32_t trigger = vm->frame ? vm->frame->trigger : vm->chunk_trigger;
+    Value data = vm->frame ? vm->frame->data : vm->chunk_data;
+    *out = vm->bc->triggers[trigger].name_index == name_index ? data : VALUE_NULL;
+    value_retain(*out);
+    return true;
+}
+
+#define PUSH(v) (vm->stack[vm->sp++] = (v))
+#define POP() (vm->stack[--vm->sp])
+#define TOP() (vm->stack[vm->sp - 1])
+#define ERROR(...) do { snprintf(vm->why, sizeof vm->why, __VA_ARGS__); goto error; } while (0)
+
+static RunEnd vm_run(Vm *vm, uint32_t pc)
+{
+    const Bytecode *bc = vm->bc;
+    const uint32_t *code = bc->code;
+    Value a, b, r;
+    for (;;) {
+        if (vm->budget-- == 0)
+            ERROR("the step ran more than %d instructions", VM_STEP_LIMIT);
+        uint32_t insn = code[pc];
+        uint32_t operand = bc_operand(insn);
+        switch (bc_op(insn)) {
+        case OP_NOP: pc++; break;
+        case OP_PUSH_NULL: PUSH(VALUE_NULL); pc++; break;
+        case OP_PUSH_TRUE: PUSH(value_bool(true)); pc++; break;
+        case OP_PUSH_FALSE: PUSH(value_bool(false)); pc++; break;
+        case OP_PUSH_INT: PUSH(value_int(bc_signed_operand(insn))); pc++; break;
+        case OP_PUSH_CONST: a = bc->consts[operand]; value_retain(a); PUSH(a); pc++; break;
+        case OP_POP: value_release(POP()); pc++; break;
+        case OP_LOAD_LOCAL: a = *vm_local(vm, operand); value_retain(a); PUSH(a); pc++; break;
+        case OP_STORE_LOCAL: {
+            Value *slot = vm_local(vm, operand);
+            value_release(*slot);
+            *slot = POP();
+            pc++;
+            break;
+        }
+        case OP_LOAD_VAR: a = vm->frame->vars[operand]; value_retain(a); PUSH(a); pc++; break;
+        case OP_STORE_VAR:
+            value_release(vm->frame->vars[operand]);
+            vm->frame->vars[operand] = POP();
+            pc++;
+            break;
+        case OP_LOAD_TRIGGER: vm_load_trigger(vm, operand, &a); PUSH(a); pc++; break;
+        case OP_LOAD_CASE:
+            a = vm->input ? vm->input->case_info : VALUE_NULL;
+            value_retain(a);
+            PUSH(a);
+            pc++;
+            break;
+        case OP_LOAD_CDEF: a = vm->program->cdefs[operand]; value_retain(a); PUSH(a); pc++; break;
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+            b = POP();
+            a = POP();
+            if (a.type == VAL_INT && b.type == VAL_INT && bc_op(insn) == OP_ADD &&
+                !__builtin_add_overflow(a.as.integer, b.as.integer, &r.as.integer)) {
+                r.type = VAL_INT;   /* the common case, without a call */
+            } else if (!vm_op_arith(bc_op(insn), a, b, &r, vm->input ? vm->input->hooks : NULL, vm->why)) {
+                value_release(a);
+                value_release(b);
+                goto error;
+            }
+            value_release(a);
+            value_release(b);
+            PUSH(r);
+            pc++;
+            break;
+        case OP_NEG:
+            a = POP();
+            if (!vm_op_negate(a, &r, vm->why)) {
+                value_release(a);
+                goto error;
+            }
+            PUSH(r);
+            pc++;
+            break;
+        case OP_NOT:
+            if (TOP().type != VAL_BOOL)
+                ERROR("'not' needs a boolean, not %s", value_type_name(TOP().type));
+            TOP().as.boolean = !TOP().as.boolean;
+            pc++;
+            break;
+        case OP_EQ: case OP_NE:
+            b = POP();
+            a = POP();
+            r = value_bool(value_equal(a, b) == (bc_op(insn) == OP_EQ));
+            value_release(a);
+            value_release(b);
+            PUSH(r);
+            pc++;
+            break;
+        case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_IN: {
+            b = POP();
+            a = POP();
+            bool ok = bc_op(insn) == OP_IN ? vm_op_in(a, b, &r, vm->why)
+                                           : vm_op_order(bc_op(insn), a, b, &r, vm->why);
+            value_release(a);
+            value_release(b);
+            if (!ok)
+                goto error;
+            PUSH(r);
+            pc++;
+            break;
+        }
+        case OP_CHECK_BOOL:
+            if (TOP().type != VAL_BOOL)
+                ERROR("'and' and 'or' need booleans, not %s", value_type_name(TOP().type));
+            pc++;
+            break;
+        case OP_JUMP: pc = operand; break;
+        case OP_JUMP_IF_FALSE:
+            a = POP();
+            if (a.type != VAL_BOOL) {
+                PUSH(a);
+                ERROR("a condition needs a boolean, not %s%s", value_type_name(a.type),
+                      a.type == VAL_NULL ? " (write x ?? false)" : "");
+            }
+            pc = a.as.boolean ? pc + 1 : operand;
+            break;
+        case OP_AND_JUMP: case OP_OR_JUMP:
+            if (TOP().type != VAL_BOOL)
+                ERROR("'%s' needs booleans, not %s%s", bc_op(insn) == OP_AND_JUMP ? "and" : "or",
+                      value_type_name(TOP().type), TOP().type == VAL_NULL ? " (write x ?? false)" : "");
+            if (TOP().as.boolean == (bc_op(insn) == OP_OR_JUMP)) {
+                pc = operand;
+            } else {
+                vm->sp--;
+                pc++;
+            }
+            break;
+        case OP_COALESCE_JUMP:
+            if (TOP().type != VAL_NULL) {
+                pc = operand;
+            } else {
+                vm->sp--;
+                pc++;
+            }
+            break;
+        case OP_GET_FIELD:
+            a = POP();
+            if (!vm_op_field(a, bc->consts[operand], &r, vm->why)) {
+                value_release(a);
+                goto error;
+            }
+            value_release(a);
+            PUSH(r);
+            pc++;
+            break;
+        case OP_GET_INDEX:
+            b = POP();
+            a = POP();
+            if (!vm_op_index(a, b, &r, vm->why)) {
+                value_release(a);
+                value_release(b);
+                goto error;
+            }
+            value_release(a);
+            value_release(b);
+            PUSH(r);
+            pc++;
+            break;
+        case OP_MAKE_LIST: {
+            if (operand > VM_LIST_LIMIT)
+                ERROR("list too long");
+            r = value_list_new(operand);
+            for (uint32_t i = vm->sp - operand; i < vm->sp; i++)
+                value_list_push(r, vm->stack[i]);
+            vm->sp -= operand;
+            PUSH(r);
+            pc++;
+            break;
+        }
+        case OP_MAKE_MAP: {
+            r = value_map_new(operand);
+            for (uint32_t i = vm->sp - 2 * operand; i < vm->sp; i += 2) {
+                Value key = vm->stack[i];
+                value_map_set(r, key.as.string->data, key.as.string->len, vm->stack[i + 1]);
+                value_release(key);
+            }
+            vm->sp -= 2 * operand;
+            PUSH(r);
+            pc++;
+            break;
+        }
+        case OP_CONCAT: {
+            bool ok;
+            r = vm_concat(vm, operand, &ok);
+            PUSH(r);
+            if (!ok)
+                goto error;
+            pc++;
+            break;
+        }
+        case OP_CALL_BUILTIN: {
+            uint32_t argc = operand & 0xFF;
+            bool ok = vm_builtin_call(vm, (int)(operand >> 8), argc, &r);
+            for (uint32_t i = 0; i < argc; i++)
+                value_release(POP());
+            if (!ok)
+                goto error;
+            PUSH(r);
+            pc++;
+            break;
+        }
+        case OP_CALL_FN: {
+            const BcFn *fn = &bc->fns[operand >> 8];
+            if (vm->depth == VM_CALL_LIMIT || vm->sp + fn->locals + 1024 > VM_STACK_LIMIT)
+                ERROR("fns nest too deeply");
+            vm->calls[vm->depth++] = (VmCall){pc + 1, vm->sp - fn->params};
+            for (uint32_t i = fn->params; i < fn->locals; i++)
+                PUSH(VALUE_NULL);
+            pc = fn->entry;
+            break;
+        }
+        case OP_RETURN: {
+            r = POP();
+            if (vm->depth == 0) {
+                PUSH(r);
+                return RUN_RETURN;
+            }
+            VmCall call = vm->calls[--vm->depth];
+            while (vm->sp > call.base)
+                value_release(POP());
+            PUSH(r);
+            pc = call.return_pc;
+            break;
+        }
+        case OP_MAKE_WHO: r = vm_make_who(vm, operand >> 8, operand & 0xFF); PUSH(r); pc++; break;
+        case OP_ENTER: vm_enter(vm, operand); pc = bc->states[operand].entry; break;
+        case OP_DONE: case OP_FAIL:
+            vm->result->outcome = POP();
+            vm->frame->pc = pc;
+            return bc_op(insn) == OP_DONE ? RUN_DONE : RUN_FAILED;
+        case OP_TAG: {
+            r = value_list_new(operand);
+            for (uint32_t i = vm->sp - operand; i < vm->sp; i++) {
+                StrBuf text = STRBUF_INIT;
+                vm_write_text(vm->stack[i], vm->input ? vm->input->hooks : NULL, &text);
+                value_list_push(r, value_string(strbuf_text(&text), text.len));
+                strbuf_free(&text);
+                value_release(vm->stack[i]);
+            }
+            vm->sp -= operand;
+            vm_effect(vm, EFFECT_TAGGED, r);
+            pc++;
+            break;
+        }
+        case OP_NOTE: vm_effect(vm, EFFECT_NOTED, POP()); pc++; break;
+        case OP_SEND: {
+            const BcSite *site = &bc->sites[operand];
+            r = value_map_new(3);
+            map_put(r, "connector", vm_const_string(vm, site->connector));
+            map_put(r, "operation", vm_const_string(vm, site->operation));
+            map_put(r, "arg", POP());
+            vm_effect(vm, EFFECT_SENT, r);
+            pc++;
+            break;
+        }
+        case OP_NOTIFY: {
+            Value message = POP();
+            Value whos = value_list_new(operand);
+            for (uint32_t i = vm->sp - operand; i < vm->sp; i++)
+                value_list_push(whos, vm->stack[i]);
+            vm->sp -= operand;
+            r = value_map_new(2);
+            map_put(r, "who", whos);
+            map_put(r, "message", message);
+            vm_effect(vm, EFFECT_NOTIFY, r);
+            pc++;
+            break;
+        }
+        case OP_CALL:
+            vm_suspend_call(vm, operand);
+            vm->frame->pc = pc;
+            return RUN_SUSPEND;
+        case OP_ASK:
+            vm->frame->pc = pc;
+            if (!vm_suspend_ask(vm, operand))
+                goto error;
+            return RUN_SUSPEND;
+        case OP_WAIT:
+            vm->frame->pc = pc;
+            if (!vm_suspend_wait(vm, operand))
+                goto error;
+            return RUN_SUSPEND;
+        case OP_MATCH_EVENT: {
+            const BcWaitArm *arm = &bc->wait_arms[operand];
+            const Value *source = value_map_get(vm->event, "source", 6);
+            const Value *type = value_map_get(vm->event, "type", 4);
+            if (!source || !type || !value_equal(*source, bc->consts[arm->source]) ||
+                !value_equal(*type, bc->consts[arm->type])) {
+                pc = arm->next_pc;
+                break;
+            }
+            if (arm->slot != BC_NONE) {
+                const Value *data = value_map_get(vm->event, "data", 4);
+                value_release(vm->frame->locals[arm->slot]);
+                vm->frame->locals[arm->slot] = data ? *data : VALUE_NULL;
+                value_retain(vm->frame->locals[arm->slot]);
+            }
+            vm->when_arm = operand;
+            pc++;
+            break;
+        }
+        case OP_WHEN_FALSE:
+            a = POP();
+            vm->when_arm = BC_NONE;
+            if (a.type != VAL_BOOL) {
+                char message[VM_WHY + 64];
+                snprintf(message, sizeof message, "%s:%u: a when needs a boolean, not %s",
+                         bc->source_name, vm_line_at(vm, pc), value_type_name(a.type));
+                vm_effect(vm, EFFECT_WHEN_ERROR, value_cstring(message));
+                value_release(a);
+                pc = bc->wait_arms[operand].next_pc;
+            } else {
+                pc = a.as.boolean ? pc + 1 : bc->wait_arms[operand].next_pc;
+            }
+            break;
+        case OP_WAIT_AGAIN:
+            vm->frame->pc = bc->waits[operand].dispatch_pc;   /* fixed below by the caller */
+            return RUN_NOT_TAKEN;
+        default:
+            ERROR("unknown instruction %u", (unsigned)bc_op(insn));
+        }
+        continue;
+    error:
+        if (vm->when_arm != BC_NONE) {
+            /* An error in a `when` counts as false, and is recorded. */
+            char message[VM_WHY + 64];
+            snprintf(message, sizeof message, "%s:%u: %s", bc->source_name, vm_line_at(vm, pc), vm->why);
+            vm_effect(vm, EFFECT_WHEN_ERROR, value_cstring(message));
+            vm_unwind(vm, 0);
+            pc = bc->wait_arms[vm->when_arm].next_pc;
+            vm->when_arm = BC_NONE;
+            continue;
+        }
+        vm_set_error(vm, pc);
+        return RUN_ERROR;
+    }
+}
+
+/* ---- entry points ---- */
+
+static void vm_init(Vm *vm, const Program *program, Frame *frame, const VmInput *input,
+                    VmResult *result)
+{
+    vm->program = program;
+    vm->bc = &program->bc;
+    vm->frame = frame;
+    vm->input = input;
+    vm->result = result;
+    vm->sp = 0;
+    vm->depth = 0;
+    vm->when_arm = BC_NONE;
+    vm->budget = VM_STEP_LIMIT;
+    vm->event = VALUE_NULL;
+}
+
+static VmStatus vm_finish(Vm *vm, RunEnd end)
+{
+    VmResult *r = vm->result;
+    r->instructions = VM_STEP_LIMIT - vm->budget;
+    vm_unwind(vm, 0);
+    switch (end) {
+    case RUN_SUSPEND: return r->status = VM_SUSPENDED;
+    case RUN_DONE: return r->status = VM_DONE;
+    case RUN_FAILED: return r->status = VM_FAILED;
+    case RUN_NOT_TAKEN: return r->status = VM_NOT_TAKEN;
+    case RUN_RETURN:
+        snprintf(r->error, sizeof r->error, "internal error: a state returned");
+        return r->status = VM_ERROR;
+    default: return r->status = VM_ERROR;
+    }
+}
+
+static Vm *vm_new(void)
+{
+    Vm *vm = malloc(sizeof *vm);
+    if (!vm)
+        abort();
+    return vm;
+}
+
+/* Runs one chunk at depth 0; the result is left in *out. */
+static bool vm_run_chunk(Vm *vm, uint32_t pc, Value *out)
+{
+    RunEnd end = vm_run(vm, pc);
+    if (end == RUN_RETURN) {
+        *out = vm->stack[--vm->sp];
+        return true;
+    }
+    vm_unwind(vm, 0);
+    return false;
+}
+
+VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value meta,
+                  const VmInput *context, Frame **frame_out, VmResult *result)
+{
+    Frame *frame = frame_new(program);
+    frame->trigger = trigger;
+    frame->data = data;
+    frame->meta = meta;
+    value_retain(data);
+    value_retain(meta);
+    *frame_out = frame;
+    Vm *vm = vm_new();
+    vm_init(vm, program, frame, context, result);
+    for (uint32_t i = 0; i < program->bc.vars_count; i++) {
+        if (!vm_run_chunk(vm, program->bc.vars[i].init_pc, &frame->vars[i])) {
+            VmStatus status = vm_finish(vm, RUN_ERROR);
+            free(vm);
+            return status;
+        }
+    }
+    vm_enter(vm, 0);
+    VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[0].entry));
+    free(vm);
+    return status;
+}
+
+/* Where a resumed frame continues, given its input; false with vm->why if the input
+   does not fit the suspension. */
+static bool vm_resume_pc(Vm *vm, const VmInput *input, uint32_t *pc)
+{
+    const Bytecode *bc = vm->bc;
+    Frame *f = vm->frame;
+    uint32_t insn = bc->code[f->pc];
+    Opcode op = bc_op(insn);
+    uint32_t index = bc_operand(insn);
+    if (op == OP_ASK && input->kind == VM_INPUT_ANSWER && input->value.type == VAL_MAP) {
+        const BcAsk *ask = &bc->asks[index];
+        const Value *choice = value_map_get(input->value, "choice", 6);
+        BcArmKind want = BC_ARM_CHOICE;
+        uint32_t choice_index = BC_NONE;
+        if (choice && choice->type == VAL_STRING) {
+            if (strcmp(value_text(*choice), "timeout") == 0)
+                want = BC_ARM_TIMEOUT;
+            else if (strcmp(value_text(*choice), "no_quorum") == 0)
+                want = BC_ARM_NO_QUORUM;
+            for (uint32_t i = 0; i < ask->choice_count && want == BC_ARM_CHOICE; i++)
+                if (value_equal(*choice, bc->consts[bc->choices[ask->choice_first + i].id]))
+                    choice_index = i;
+        }
+        const BcArm *found = NULL;
+        for (uint32_t i = 0; i < ask->arm_count; i++) {
+            const BcArm *arm = &bc->arms[ask->arm_first + i];
+            if (arm->kind == want && (want != BC_ARM_CHOICE || arm->choice == choice_index))
+                found = arm;
+        }
+        for (uint32_t i = 0; !found && want == BC_ARM_CHOICE && choice_index != BC_NONE && i < ask->arm_count; i++)
+            if (bc->arms[ask->arm_first + i].kind == BC_ARM_ELSE)
+                found = &bc->arms[ask->arm_first + i];
+        if (!found) {
+            snprintf(vm->why, sizeof vm->why, "the ask has no arm for this result");
+            return false;
+        }
+        value_release(f->locals[ask->result_slot]);
+        f->locals[ask->result_slot] = input->value;
+        value_retain(input->value);
+        *pc = found->pc;
+        return true;
+    }
+    if (op == OP_WAIT && input->kind == VM_INPUT_EVENT && input->value.type == VAL_MAP) {
+        vm->event = input->value;
+        *pc = bc->waits[index].dispatch_pc;
+        return true;
+    }
+    if (op == OP_WAIT && input->kind == VM_INPUT_TIMER && bc->waits[index].after_pc != BC_NONE) {
+        *pc = bc->waits[index].after_pc;
+        return true;
+    }
+    if (op == OP_CALL && input->kind == VM_INPUT_REPLY) {
+        value_retain(input->value);
+        vm->stack[vm->sp++] = input->value;
+        *pc = f->pc + 1;
+        return true;
+    }
+    if (op == OP_CALL && input->kind == VM_INPUT_FAILURE) {
+        const BcSite *site = &bc->sites[index];
+        if (site->else_kind == BC_ELSE_GOTO) {
+            vm_enter(vm, site->else_target);
+            *pc = bc->states[site->else_target].entry;
+            return true;
+        }
+        if (site->else_kind == BC_ELSE_BLOCK) {
+            value_release(f->locals[site->error_slot]);
+            f->locals[site->error_slot] = input->value;
+            value_retain(input->value);
+            *pc = site->else_target;
+            return true;
+        }
+        StrBuf text = STRBUF_INIT;
+        value_write_text(input->value, 0, &text);
+        snprintf(vm->why, sizeof vm->why, "call %s.%s failed: %s", vm_name(vm, site->connector),
+                 vm_name(vm, site->operation), strbuf_text(&text));
+        strbuf_free(&text);
+        return false;
+    }
+    snprintf(vm->why, sizeof vm->why, "this input does not fit what the instance waits for");
+    return false;
+}
+
+VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
+{
+    Vm *vm = vm_new();
+    vm_init(vm, program, frame, input, result);
+    uint32_t wait_pc = frame->pc, pc;
+    VmStatus status;
+    if (frame->pc >= program->bc.code_count || !vm_resume_pc(vm, input, &pc)) {
+        if (frame->pc >= program->bc.code_count)
+            snprintf(vm->why, sizeof vm->why, "the frame does not point at a suspension");
+        vm_set_error(vm, frame->pc < program->bc.code_count ? frame->pc : 0);
+        status = vm_finish(vm, RUN_ERROR);
+    } else {
+        RunEnd end = vm_run(vm, pc);
+        if (end == RUN_NOT_TAKEN)
+            frame->pc = wait_pc;   /* still waiting where it was */
+        status = vm_finish(vm, end);
+    }
+    free(vm);
+    return status;
+}
+
+int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
+                    Value meta, const VmInput *context, Value *out, char *why, size_t why_len)
+{
+    VmResult result;
+    vm_result_init(&result);
+    Vm *vm = vm_new();
+    vm_init(vm, program, NULL, context, &result);
+    vm->chunk_trigger = trigger;
+    vm->chunk_data = data;
+    vm->chunk_meta = meta;
+    bool ok = vm_run_chunk(vm, chunk_pc, out);
+    if (!ok)
+        snprintf(why, why_len, "%s", result.error);
+    vm_result_clear(&result);
+    free(vm);
+    return ok ? 0 : -1;
+}

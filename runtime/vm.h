@@ -1,0 +1,140 @@
+/*
+ * vm.h - the Huddle VM: runs a program's bytecode from one suspension point to the
+ * next.
+ *
+ * The VM never touches the store or the clock: a frame and an input go in; a new
+ * frame, the effects of the step (states entered, tags, notes, sends, notifications)
+ * and either a suspension (an ask, a wait or a call, as a Value map describing what is
+ * awaited) or an end (done, fail, or a runtime error naming file:line) come out. Time
+ * comes only from the input, so a step replays exactly.
+ *
+ * Ownership: vm_start returns a Frame the caller owns (frame_free). A VmResult's
+ * values and effects are owned by the result; vm_result_clear releases them.
+ */
+#ifndef HUDDLE_VM_H
+#define HUDDLE_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bytecode.h"
+#include "value.h"
+
+#define VM_STEP_LIMIT 1000000        /* instructions per step (LANGUAGE.md) */
+#define VM_STRING_LIMIT (1 << 20)    /* bytes in one string */
+#define VM_LIST_LIMIT 100000         /* items in one list or map */
+#define VM_STACK_LIMIT 4096          /* values on the stack, fn frames included */
+#define VM_CALL_LIMIT 64             /* nested fn calls */
+
+/* A loaded program: verified bytecode, its version hash, and its consts evaluated. */
+typedef struct Program {
+    Bytecode bc;
+    char hash[65];
+    Value *cdefs;                   /* one per bc.cdefs, evaluated at load */
+} Program;
+
+/* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason. */
+int program_load(const uint8_t *bytes, size_t len, Program **out, char *why, size_t why_len);
+/* Takes over `bc` (already verified, e.g. fresh from the compiler). */
+int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len);
+void program_free(Program *program);
+/* The index of the state called `name`, or -1. */
+int program_state_index(const Program *program, const char *name);
+
+/* Where an instance is: enough to resume it in another process, days later. */
+typedef struct Frame {
+    uint32_t state;                 /* current state */
+    uint32_t pc;                    /* the suspending instruction (ASK, WAIT, CALL) */
+    uint64_t step;                  /* the engine's step count at suspension */
+    uint32_t trigger;               /* the trigger that started the instance */
+    Value data;                     /* that trigger's NAME */
+    Value meta;                     /* {source, type, id, time} of the starting event */
+    uint32_t var_count, local_count, stack_count;
+    Value *vars, *locals, *stack;
+} Frame;
+
+Frame *frame_new(const Program *program);
+void frame_free(Frame *frame);
+/* Serializes a frame to bytes (appended to out) and back. frame_decode returns NULL
+   with a reason when the bytes are not a frame this program can use. */
+void frame_encode(const Frame *frame, StrBuf *out);
+Frame *frame_decode(const Program *program, const uint8_t *bytes, size_t len, char *why,
+                    size_t why_len);
+
+typedef enum VmInputKind {
+    VM_INPUT_ANSWER,                /* an ask resolved: value is the result map */
+    VM_INPUT_EVENT,                 /* an event offered to a wait: value is the event */
+    VM_INPUT_TIMER,                 /* a wait's after arm is due */
+    VM_INPUT_REPLY,                 /* a call's reply: value is the reply */
+    VM_INPUT_FAILURE                /* a call failed: value is the message (a string) */
+} VmInputKind;
+
+/* Services the engine lends the VM: business time and time zones. Any may be NULL. */
+typedef struct VmHooks {
+    void *context;
+    /* time + business duration in the playbook's calendar; -1 with a message on error */
+    int (*add_business)(void *context, int64_t time_ms, Value business, int64_t *out_ms,
+                        char *why, size_t why_len);
+    /* UTC offset in minutes of zone `zone` (NULL: the playbook calendar's) at `time_ms` */
+    int (*zone_offset)(void *context, const char *zone, int64_t time_ms, int32_t *minutes);
+} VmHooks;
+
+typedef struct VmInput {
+    VmInputKind kind;
+    Value value;                    /* borrowed */
+    int64_t now_ms;                 /* engine time: the only clock the VM sees */
+    Value case_info;                /* {key, events, started}, or null; borrowed */
+    const VmHooks *hooks;           /* may be NULL */
+} VmInput;
+
+typedef enum VmStatus {
+    VM_SUSPENDED,                   /* waiting: see VmResult.suspension */
+    VM_DONE,                        /* ended with an outcome */
+    VM_FAILED,                      /* ended with `fail` */
+    VM_ERROR,                       /* a runtime error: the instance stalls */
+    VM_NOT_TAKEN                    /* an offered event matched no wait arm */
+} VmStatus;
+
+typedef enum EffectKind {
+    EFFECT_ENTERED,                 /* value: the state's name */
+    EFFECT_TAGGED,                  /* value: list of tag texts */
+    EFFECT_NOTED,                   /* value: the note */
+    EFFECT_SENT,                    /* value: {connector, operation, arg} */
+    EFFECT_NOTIFY,                  /* value: {who: [...], message} */
+    EFFECT_WHEN_ERROR               /* value: the message of a `when` that failed */
+} EffectKind;
+
+typedef struct Effect {
+    EffectKind kind;
+    Value value;
+} Effect;
+
+typedef struct VmResult {
+    VmStatus status;
+    Value suspension;               /* VM_SUSPENDED: {kind: ask|wait|call, ...} */
+    Value outcome;                  /* VM_DONE / VM_FAILED: the text */
+    char error[512];                /* VM_ERROR: "file:line: message" */
+    Effect *effects;
+    uint32_t effect_count, effect_cap;
+    uint64_t instructions;          /* executed in this step */
+} VmResult;
+
+void vm_result_init(VmResult *result);
+void vm_result_clear(VmResult *result);
+
+/* Starts an instance of `program` from trigger `trigger` with its event `data` and
+   `meta`: sets the vars, enters the first state and runs to the first suspension.
+   *frame receives the new frame (also on VM_ERROR, for the record). */
+VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value meta,
+                  const VmInput *context, Frame **frame, VmResult *result);
+
+/* Resumes `frame` with `input`, updating the frame in place. */
+VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input,
+                   VmResult *result);
+
+/* Evaluates a trigger's chunk (when, case, for, window) for an event: returns 0 with
+   the value in *out, or -1 with a message. */
+int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
+                    Value meta, const VmInput *context, Value *out, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * vm_internal.h - the running VM's state, shared by vm.c and vm_builtins.c.
+ */
+#ifndef HUDDLE_VM_INTERNAL_H
+#define HUDDLE_VM_INTERNAL_H
+
+#include "vm.h"
+#include "vm_ops.h"
+
+typedef struct VmCall {
+    uint32_t return_pc;
+    uint32_t base;                  /* the fn's first local on the stack */
+} VmCall;
+
+typedef struct Vm {
+    const Program *program;
+    const Bytecode *bc;
+    Frame *frame;                   /* NULL while evaluating a chunk */
+    const VmInput *input;
+    VmResult *result;
+    Value stack[VM_STACK_LIMIT];
+    uint32_t sp;
+    VmCall calls[VM_CALL_LIMIT];
+    uint32_t depth;                 /* fn calls open */
+    uint32_t when_arm;              /* evaluating a wait arm's `when`, else BC_NONE */
+    uint64_t budget;
+    Value event;                    /* the event offered to a wait (borrowed) */
+    uint32_t chunk_trigger;         /* evaluating a trigger chunk for this trigger */
+    Value chunk_data, chunk_meta;   /* its event (borrowed) */
+    char why[VM_WHY];
+} Vm;
+
+/* Calls builtin `id` on the top `argc` values; false with vm->why on error. */
+bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out);
+
+#endif

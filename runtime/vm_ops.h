@@ -1,0 +1,29 @@
+/*
+ * vm_ops.h - the operators of the language on Values, with LANGUAGE.md's rules and
+ * errors: exact integers (overflow is an error), doubles, strings, lists, times and
+ * durations. Operands are borrowed; a result is owned by the caller. On an error they
+ * return false and write a message for the person reading the stalled instance.
+ */
+#ifndef HUDDLE_VM_OPS_H
+#define HUDDLE_VM_OPS_H
+
+#include <stdbool.h>
+
+#include "bytecode.h"
+#include "value.h"
+#include "vm.h"
+
+#define VM_WHY 256
+
+bool vm_op_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *hooks, char *why);
+bool vm_op_negate(Value a, Value *out, char *why);
+bool vm_op_order(Opcode op, Value a, Value b, Value *out, char *why);
+/* -1, 0, 1 for values `<` can order; false (with why) for others. */
+bool vm_op_compare3(Value a, Value b, int *order, char *why);
+bool vm_op_in(Value a, Value b, Value *out, char *why);
+bool vm_op_field(Value a, Value name, Value *out, char *why);
+bool vm_op_index(Value a, Value index, Value *out, char *why);
+/* Appends the text of `v` as interpolation writes it. */
+void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out);
+
+#endif
