@@ -265,6 +265,7 @@ typedef struct AstProgram {
     AstVec states;          /* AstState*, in source order: the first is the start */
     unsigned playbook_decls;/* how many `playbook` lines were seen */
     unsigned calendar_dups; /* `calendar` lines after the first */
+    Span playbook_dup_span; /* the second `playbook` line, when there is one */
     Span calendar_dup_span;
 } AstProgram;
 

@@ -43,6 +43,8 @@ void ast_program_set_header(Arena *a, AstProgram *p, AstName name, AstExpr *titl
         p->name = name;
         p->title = title;
         p->header_span = span;
+    } else if (p->playbook_decls == 2) {
+        p->playbook_dup_span = span;
     }
 }
 

@@ -165,8 +165,8 @@ Symbol *check_lookup(CheckCtx *c, const char *name)
 }
 
 static const char *const SYM_KIND_NAMES[] = {
-    "const", "fn", "var", "trigger name", "module", "local", "parameter", "ask result",
-    "event", "error message", "builtin",
+    "a const", "a fn", "a var", "a trigger name", "a module", "a local", "a parameter",
+    "an ask's result", "an event name", "an error message", "a builtin",
 };
 
 /* Declares a global; a second declaration of the name is an error (triggers may share
@@ -183,7 +183,7 @@ static Symbol *check_declare_global(CheckCtx *c, const AstName *name, SymKind ki
     if (old) {
         if (old->kind == SYM_TRIGGER && kind == SYM_TRIGGER)
             return old;
-        Diag *d = check_error(c, name->span, "'%s' is already declared as a %s", name->text,
+        Diag *d = check_error(c, name->span, "'%s' is already declared as %s", name->text,
                               SYM_KIND_NAMES[old->kind]);
         diag_note(c->diags, d, old->span, "first declared here");
         return NULL;
@@ -266,7 +266,8 @@ static void check_header(CheckCtx *c)
         Diag *d = check_error(c, (Span){0, 0}, "a playbook starts with 'playbook NAME'");
         diag_hint(c->diags, d, "add a first line such as: playbook product_complaint \"title\"");
     } else if (p->playbook_decls > 1) {
-        check_error(c, p->header_span, "only one 'playbook' line is allowed per file");
+        Diag *d = check_error(c, p->playbook_dup_span, "only one 'playbook' line is allowed per file");
+        diag_note(c->diags, d, p->header_span, "the first one is here");
     }
     if (p->title && p->title->as.parts.count > 0) {
         const char *text;

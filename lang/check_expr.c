@@ -320,17 +320,19 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     const char *name = BUILTINS[id].name;
     CheckType args[4] = {TYPE_ANY, TYPE_ANY, TYPE_ANY, TYPE_ANY};
     if (BUILTINS[id].flags & BUILTIN_INSTANCE && c->place != PLACE_STATE &&
-        c->place != PLACE_VAR && c->place != PLACE_TRIGGER)
+        c->place != PLACE_VAR && c->place != PLACE_TRIGGER) {
         check_error(c, call->span, "%s() needs a running instance: it is refused in fn and const",
                     name);
+        return BUILTINS[id].result;
+    }
     check_arity(c, call, name, BUILTINS[id].min_args, BUILTINS[id].max_args);
     if (id == BUILTIN_META) {
         AstExpr *arg = call->as.call.args.count ? call->as.call.args.items[0] : NULL;
         Symbol *sym = arg && arg->kind == EX_NAME ? check_lookup(c, arg->as.name.text) : NULL;
+        if (sym)
+            sym->used = true;
         if (arg && (!sym || sym->kind != SYM_TRIGGER))
             check_error(c, arg->span, "meta() takes a trigger's name");
-        else if (sym)
-            sym->used = true;
         return TYPE_MAP;
     }
     check_args(c, &call->as.call.args, args, 4);
@@ -442,14 +444,40 @@ static CheckType check_arith_error(CheckCtx *c, AstExpr *expr, CheckType l, Chec
     AstBinOp op = expr->as.binary.op;
     Diag *d = check_error(c, expr->span, "can't %s %s and %s", VERBS[op], check_type_name(l),
                           check_type_name(r));
-    if (op == BIN_ADD && (l == TYPE_STRING || r == TYPE_STRING))
+    bool timeish = l == TYPE_TIME || l == TYPE_DURATION || r == TYPE_TIME || r == TYPE_DURATION;
+    if (timeish && (l == TYPE_STRING || r == TYPE_STRING))
+        diag_hint(c->diags, d, "write a duration such as 1h without quotes");
+    else if (op == BIN_ADD && (l == TYPE_STRING || r == TYPE_STRING))
         diag_hint(c->diags, d, "convert with string(...), or write \"{...}\" to interpolate");
     return TYPE_ANY;
+}
+
+/* Integer arithmetic the checker can do itself: refuse overflow now, not at run time. */
+static void check_constant_overflow(CheckCtx *c, AstExpr *expr)
+{
+    int64_t a, b, r;
+    AstBinOp op = expr->as.binary.op;
+    if ((op != BIN_ADD && op != BIN_SUB && op != BIN_MUL) ||
+        !check_fold_int(c, expr->as.binary.left, &a) || !check_fold_int(c, expr->as.binary.right, &b))
+        return;
+    bool overflow = op == BIN_ADD ? __builtin_add_overflow(a, b, &r)
+                  : op == BIN_SUB ? __builtin_sub_overflow(a, b, &r) : __builtin_mul_overflow(a, b, &r);
+    if (overflow)
+        check_error(c, expr->span, "integer overflow: %lld %s %lld does not fit in 64 bits",
+                    (long long)a, ast_binop_text(op), (long long)b);
 }
 
 static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType r)
 {
     AstBinOp op = expr->as.binary.op;
+    int64_t divisor;
+    if ((op == BIN_DIV || op == BIN_MOD) && check_fold_int(c, expr->as.binary.right, &divisor) &&
+        divisor == 0) {
+        check_error(c, expr->as.binary.right->span, "division by zero");
+        return TYPE_ANY;
+    }
+    if (l == TYPE_INT && r == TYPE_INT)
+        check_constant_overflow(c, expr);
     if (l == TYPE_BUSINESS || r == TYPE_BUSINESS) {
         CheckType other = l == TYPE_BUSINESS ? r : l;
         if (op == BIN_ADD && l != r && (other == TYPE_TIME || other == TYPE_ANY))
@@ -470,14 +498,8 @@ static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType 
             return check_arith_error(c, expr, l, r);
         return TYPE_ANY;
     }
-    if (type_is_number(l) && type_is_number(r)) {
-        if (op == BIN_DIV || op == BIN_MOD) {
-            int64_t divisor;
-            if (check_fold_int(c, expr->as.binary.right, &divisor) && divisor == 0)
-                check_error(c, expr->as.binary.right->span, "division by zero");
-        }
+    if (type_is_number(l) && type_is_number(r))
         return l == TYPE_INT && r == TYPE_INT ? TYPE_INT : TYPE_FLOAT;
-    }
     switch (op) {
     case BIN_ADD:
         if (l == r && (l == TYPE_STRING || l == TYPE_LIST || l == TYPE_DURATION))

@@ -45,11 +45,19 @@ static bool check_global_visible(CheckCtx *c, const Symbol *sym)
 }
 
 static const char *const KIND_WORDS[] = {
-    "const", "fn", "var", "trigger name", "module", "local", "parameter", "ask result",
-    "event name", "error message", "builtin",
+    "a const", "a fn", "a var", "a trigger name", "a module", "a local", "a parameter",
+    "an ask's result", "an event name", "an error message", "a builtin",
 };
 
-Symbol *check_declare_local(CheckCtx *c, const AstName *name, SymKind kind, CheckType type)
+/* Names a block declares for itself may shadow the same kind from an enclosing block:
+   `error` in a nested else block, `answer` in an ask inside an ask's arm. */
+static bool check_may_shadow(const Symbol *old, SymKind kind, bool implicit)
+{
+    return implicit && old->kind == kind && (kind == SYM_ERROR || kind == SYM_ASK_RESULT);
+}
+
+static Symbol *check_declare(CheckCtx *c, const AstName *name, SymKind kind, CheckType type,
+                             bool implicit)
 {
     if (check_name_is_reserved(name->text)) {
         check_error(c, name->span, "'%s' is a builtin function and can't be redeclared",
@@ -59,10 +67,14 @@ Symbol *check_declare_local(CheckCtx *c, const AstName *name, SymKind kind, Chec
         bool is_local = false;
         for (unsigned i = 0; i < c->local_count; i++)
             is_local |= c->locals[i] == old;
-        if (old && (is_local || check_global_visible(c, old))) {
-            Diag *d = check_error(c, name->span, "'%s' is already declared as a %s",
+        if (old && (is_local || check_global_visible(c, old)) &&
+            !check_may_shadow(old, kind, implicit)) {
+            Diag *d = check_error(c, name->span, "'%s' is already declared as %s",
                                   name->text, KIND_WORDS[old->kind]);
             diag_note(c->diags, d, old->span, "declared here");
+            if (kind == SYM_ASK_RESULT)
+                diag_hint(c->diags, d, "name this ask's result with 'as NAME'");
+            old->used = true;   /* one complaint is enough */
         }
     }
     Symbol *sym = check_symbol_new(c, name->text, kind, name->span, type, NULL);
@@ -70,6 +82,11 @@ Symbol *check_declare_local(CheckCtx *c, const AstName *name, SymKind kind, Chec
                sizeof(Symbol *));
     c->locals[c->local_count++] = sym;
     return sym;
+}
+
+Symbol *check_declare_local(CheckCtx *c, const AstName *name, SymKind kind, CheckType type)
+{
+    return check_declare(c, name, kind, type, false);
 }
 
 /* ---- statements ---- */
@@ -132,7 +149,7 @@ static void check_call(CheckCtx *c, AstCall *call, bool *waited)
     } else if (call->else_kind == ELSE_BLOCK) {
         unsigned mark = check_scope_enter(c);
         AstName error_name = {"error", call->else_span};
-        Symbol *error = check_declare_local(c, &error_name, SYM_ERROR, TYPE_STRING);
+        Symbol *error = check_declare(c, &error_name, SYM_ERROR, TYPE_STRING, true);
         error->used = true;
         bool inner_waited = true;
         check_block(c, call->else_block, &inner_waited);
@@ -149,7 +166,7 @@ static void check_set(CheckCtx *c, AstStmt *stmt)
         Diag *d = check_error(c, name->span, "unknown name '%s'", name->text);
         diag_hint(c->diags, d, "declare it first with 'let' (or 'var' at the top)");
     } else if (sym->kind != SYM_LOCAL && sym->kind != SYM_VAR) {
-        check_error(c, name->span, "'%s' is a %s and can't be set", name->text,
+        check_error(c, name->span, "'%s' is %s and can't be set", name->text,
                     KIND_WORDS[sym->kind]);
     }
 }
@@ -460,7 +477,7 @@ bool check_ask(CheckCtx *c, AstStmt *stmt)
     unsigned mark = check_scope_enter(c);
     AstName result = ask->as_name.text ? ask->as_name
                                        : (AstName){"answer", {stmt->span.start, stmt->span.start + 3}};
-    Symbol *sym = check_declare_local(c, &result, SYM_ASK_RESULT, TYPE_MAP);
+    Symbol *sym = check_declare(c, &result, SYM_ASK_RESULT, TYPE_MAP, !ask->as_name.text);
     sym->used = true;
     check_ask_arms(c, stmt, quorum);
     check_scope_leave(c, mark);
@@ -480,13 +497,28 @@ static bool check_has_case_trigger(CheckCtx *c, const AstArm *arm)
     return false;
 }
 
+static const AstTrigger *check_find_trigger(CheckCtx *c, const AstArm *arm)
+{
+    for (unsigned i = 0; i < c->program->triggers.count; i++) {
+        const AstTrigger *t = c->program->triggers.items[i];
+        if (strcmp(t->source.text, arm->source.text) == 0 && strcmp(t->type.text, arm->type.text) == 0)
+            return t;
+    }
+    return NULL;
+}
+
 static void check_event_arm(CheckCtx *c, AstArm *arm)
 {
     if (!check_has_case_trigger(c, arm)) {
         Diag *d = check_error(c, arm->span, "no trigger with 'case' listens for %s.%s",
                               arm->source.text, arm->type.text);
-        diag_hint(c->diags, d, "only events that join the case reach a wait: add 'on %s.%s as NAME case KEY'",
-                  arm->source.text, arm->type.text);
+        const AstTrigger *plain = check_find_trigger(c, arm);
+        if (plain)
+            diag_hint(c->diags, d, "only events that join the case reach a wait: add 'case KEY' to the trigger on line %u",
+                      source_line_of(c->src, plain->span.start));
+        else
+            diag_hint(c->diags, d, "only events that join the case reach a wait: add 'on %s.%s as NAME case KEY'",
+                      arm->source.text, arm->type.text);
     }
     unsigned mark = check_scope_enter(c);
     if (arm->as_name.text) {

@@ -203,3 +203,27 @@ int lex_utf8_encode(uint32_t cp, char *out)
     out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
 }
+
+bool lex_interpolation_closes(const char *text, uint32_t from, uint32_t len)
+{
+    unsigned depth = 1;
+    for (uint32_t i = from; i < len && text[i] != '\n'; i++) {
+        char c = text[i];
+        if (c == '{') {
+            depth++;
+        } else if (c == '}') {
+            if (--depth == 0)
+                return true;
+        } else if (c == '"') {
+            /* a string inside the interpolation: skip to its closing quote */
+            for (i++; i < len && text[i] != '"' && text[i] != '\n'; i++)
+                if (text[i] == '\\' && i + 1 < len && text[i + 1] != '\n')
+                    i++;
+            if (i >= len || text[i] != '"')
+                return false;
+        } else if (c == '#') {
+            return false;
+        }
+    }
+    return false;
+}

@@ -37,4 +37,8 @@ size_t lex_utf8_valid_prefix(const unsigned char *bytes, size_t len);
    a surrogate or a value past U+10FFFF. */
 int lex_utf8_encode(uint32_t code_point, char *out);
 
+/* Does the interpolation whose '{' ends just before text[from] close with its '}' on
+   the same line? Nested strings are skipped whole. */
+bool lex_interpolation_closes(const char *text, uint32_t from, uint32_t len);
+
 #endif

@@ -128,12 +128,16 @@ static bool parse_recovery_stops_at(ParseCtx *ctx, const LexToken *token)
     return parse_is_toplevel_keyword(kind) && parse_first_on_line(ctx->src, token->span.start);
 }
 
-/* A top-level keyword inside open blocks: close them all with virtual braces first. */
+/* A top-level keyword inside open blocks: close the blocks with virtual braces first
+   (maps were already dropped by bison's recovery). */
 static void parse_close_blocks_before(ParseCtx *ctx)
 {
-    ctx->queued_closers = ctx->brace_count;
+    unsigned blocks = 0;
+    for (unsigned i = 0; i < ctx->brace_count; i++)
+        blocks += ctx->braces[i].block;
+    ctx->queued_closers = blocks;
     ctx->brace_count = 0;
-    ctx->replay_last = ctx->queued_closers > 0;
+    ctx->replay_last = blocks > 0;
 }
 
 int parse_next_token(YYSTYPE *value, YYLTYPE *location, ParseCtx *ctx)
@@ -168,45 +172,58 @@ bool parse_discards_lookahead(const ParseCtx *ctx)
     return ctx->recovering || ctx->replay_last || ctx->queued_closers > 0;
 }
 
+/* The number of open braces up to and including the innermost block (0: none). */
+static unsigned parse_block_depth(const ParseCtx *ctx)
+{
+    for (unsigned i = ctx->brace_count; i > 0; i--)
+        if (ctx->braces[i - 1].block)
+            return i;
+    return 0;
+}
+
 /* Sets up recovery for an error at ctx->last (bison's lookahead). Returns false when
-   the same token failed again after recovering: then it is skipped, not reported. */
+   the same token failed again after recovering: then it is skipped, not reported.
+   Decisions are made on the braces as they were before the bad token; its own brace,
+   if any, is then applied again. */
 static bool parse_begin_recovery(ParseCtx *ctx)
 {
     const LexToken *bad = &ctx->last;
     if (ctx->last_error_at == bad->span.start + 1 && bad->kind != END) {
         ctx->recovering = true;
-        ctx->recover_depth = ctx->brace_count;
+        ctx->recover_depth = parse_block_depth(ctx);
         return false;
     }
     ctx->last_error_at = bad->span.start + 1;
-    /* Undo the bad token's own brace, then drop the maps bison has popped. */
+
+    ParseBrace pushed = {{0, 0}, false};
     if (ctx->last_pushed)
-        ctx->brace_count--;
+        pushed = ctx->braces[--ctx->brace_count];
     if (ctx->last_popped)
         parse_brace_push(ctx, ctx->last_popped_brace);
-    while (ctx->brace_count > 0 && !ctx->braces[ctx->brace_count - 1].block)
-        ctx->brace_count--;
-
+    unsigned block_depth = parse_block_depth(ctx);
+    bool in_map = ctx->brace_count > block_depth;
     bool line_start = parse_first_on_line(ctx->src, bad->span.start);
     ctx->unclosed_brace = 0;
-    if (ctx->brace_count > 0 && (bad->kind == END ||
-                                 (parse_is_toplevel_keyword(bad->kind) && line_start)))
-        ctx->unclosed_brace = source_line_of(ctx->src, ctx->braces[ctx->brace_count - 1].span.start);
+    ctx->map_before = in_map && ctx->prev_prev_kind == '{' && parse_is_statement_keyword(bad->kind);
+    if (block_depth > 0 && (bad->kind == END || (parse_is_toplevel_keyword(bad->kind) && line_start)))
+        ctx->unclosed_brace = source_line_of(ctx->src, ctx->braces[block_depth - 1].span.start);
+    if (ctx->last_pushed)
+        parse_brace_push(ctx, pushed);
+    if (ctx->last_popped)
+        ctx->brace_count--;
+
     if (bad->kind == END)
         return true;
-    if (bad->kind == '}') {
-        if (ctx->brace_count > 0)
-            ctx->brace_count--;
-        return true;
-    }
+    if (bad->kind == '}' && !in_map)
+        return true;    /* it closes the block bison resumes in */
     if (parse_is_toplevel_keyword(bad->kind) && line_start) {
         parse_close_blocks_before(ctx);
         return true;
     }
-    if (parse_is_statement_keyword(bad->kind) && line_start && ctx->brace_count > 0)
+    if (parse_is_statement_keyword(bad->kind) && line_start && block_depth > 0 && !in_map)
         return true;
     ctx->recovering = true;
-    ctx->recover_depth = ctx->brace_count;
+    ctx->recover_depth = block_depth;
     return true;
 }
 
@@ -227,6 +244,12 @@ static void parse_describe(StrBuf *out, const char *symbol)
     strbuf_append(out, symbol, len);
     if (!phrase)
         strbuf_putc(out, '\'');
+}
+
+static bool parse_is_ask_clause(int kind)
+{
+    return kind == KW_CHOICES || kind == KW_WITHIN || kind == KW_ESCALATE || kind == KW_REMIND ||
+           kind == KW_SHOW || kind == KW_AS;
 }
 
 /* After these tokens an expression must follow. */
@@ -269,22 +292,51 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
     const LexToken *bad = &ctx->last;
     if (ctx->unclosed_brace) {
         diag_hint(ctx->diags, diag, "the '{' on line %u is never closed", ctx->unclosed_brace);
+    } else if (ctx->map_before) {
+        diag_hint(ctx->diags, diag, "the '{' before it starts a map here: is an operand missing before '{'?");
+    } else if (parse_expects(expected, count, "'{'") && parse_is_ask_clause(bad->kind)) {
+        diag_hint(ctx->diags, diag,
+                  "an ask's clauses come in this order: choices, within, escalate, remind every, show, as");
     } else if (parse_expects(expected, count, "a name") && parse_is_keyword_symbol(got)) {
         diag_hint(ctx->diags, diag, "'%.*s' is a keyword; choose another name",
                   (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
     } else if (bad->kind == '=' && ctx->src->text[bad->span.end] == '>') {
         diag_hint(ctx->diags, diag, "arms are written with '->'");
-    } else if (bad->kind == '=' && count == 0 && ctx->prev3_kind != KW_LET &&
-               ctx->prev3_kind != KW_SET) {
+    } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {
         diag_hint(ctx->diags, diag, "to compare, write '=='");
     } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
         diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
     }
 }
 
-void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
-                               const char *const *expected, int count)
+/* Operators that could continue an expression: left out of "expected ..." lists, which
+   then name what could come after the expression. */
+static bool parse_is_operator_symbol(const char *symbol)
 {
+    static const char *const OPERATORS[] = {
+        "'+'", "'-'", "'*'", "'/'", "'%'", "'<'", "'>'", "==", "!=", "<=", ">=", "??",
+        "and", "or", "in", "'.'", "'['", "'('",
+    };
+    for (size_t i = 0; i < sizeof OPERATORS / sizeof OPERATORS[0]; i++)
+        if (strcmp(symbol, OPERATORS[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Keeps at most 6 expected tokens worth naming; 0 when there are too many to help. */
+static int parse_useful_expected(const char **expected, int count)
+{
+    int kept = 0;
+    for (int i = 0; i < count; i++)
+        if (!parse_is_operator_symbol(expected[i]))
+            expected[kept++] = expected[i];
+    return kept <= 6 ? kept : 0;
+}
+
+void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
+                               const char **expected, int count)
+{
+    count = parse_useful_expected(expected, count);
     if (!parse_begin_recovery(ctx) || ctx->last.kind == LEX_ERROR)
         return;  /* said already, by us or by the lexer */
     ctx->syntax_errors++;
@@ -305,12 +357,12 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
                (bad->span.end - bad->span.start <= 2 && bad->kind < 256)) {
         strbuf_printf(&message, "unexpected '%.*s'", (int)(bad->span.end - bad->span.start),
                       ctx->src->text + bad->span.start);
-    } else {
+    } else if (strncmp(got, "a ", 2) == 0 || strncmp(got, "an ", 3) == 0) {
         /* "a string" reads as "unexpected string" */
-        const char *space = strchr(got, ' ');
-        if (space && (strncmp(got, "a ", 2) == 0 || strncmp(got, "an ", 3) == 0))
-            got = space + 1;
-        strbuf_printf(&message, "unexpected %s", got);
+        strbuf_printf(&message, "unexpected %s", strchr(got, ' ') + 1);
+    } else {
+        strbuf_puts(&message, "unexpected ");
+        parse_describe(&message, got);
     }
     if (ctx->unclosed_brace) {
         /* said above */

@@ -39,6 +39,7 @@ struct ParseCtx {
     unsigned queued_closers;         /* virtual '}' still to hand out */
     bool replay_last;                /* then hand `last` out again */
     unsigned syntax_errors;
+    bool map_before;                 /* the bad token follows a map's '{' */
     uint32_t unclosed_brace;         /* line of a '{' left open at the error, 0: none */
     uint32_t last_error_at;          /* offset of the last token reported, +1 (0: none) */
 };
@@ -52,7 +53,7 @@ bool parse_discards_lookahead(const ParseCtx *ctx);
 
 /* Called by the grammar's error hooks. */
 void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
-                               const char *const *expected, int expected_count);
+                               const char **expected, int expected_count);
 void parse_report_error(ParseCtx *ctx, Span at, const char *message);
 
 #endif

@@ -54,6 +54,7 @@ static void yyerror(YYLTYPE *location, ParseCtx *ctx, const char *message)
 
 %define api.pure full
 %define parse.error custom
+%define parse.lac full
 %locations
 %expect 0
 %parse-param {ParseCtx *ctx}
@@ -506,7 +507,7 @@ keyword_name
 
 static int yyreport_syntax_error(const yypcontext_t *yyctx, ParseCtx *ctx)
 {
-    enum { MAX_EXPECTED = 8 };
+    enum { MAX_EXPECTED = 96 };
     yysymbol_kind_t expected[MAX_EXPECTED];
     int count = yypcontext_expected_tokens(yyctx, expected, MAX_EXPECTED);
     const char *names[MAX_EXPECTED];
