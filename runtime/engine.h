@@ -1,0 +1,75 @@
+/*
+ * engine.h - the durable engine: events start and join instances, the VM runs one step
+ * at a time, and everything a step does is written in the same store transaction.
+ *
+ * A step takes one input (an event, an answer, a timer, a call's reply or failure),
+ * resumes the instance's VM to its next suspension, and writes the new frame, history
+ * records, tasks, timers, mailbox and outbox changes together (RUNTIME.md, "What it
+ * promises"). Engine time is passed in by the caller: the wall clock, or a virtual
+ * clock for `huddle run` and `--now`.
+ *
+ * Records a step writes are also handed to `on_record` after the transaction commits,
+ * so a driver (the run timeline) can show them as they happen.
+ */
+#ifndef HUDDLE_ENGINE_H
+#define HUDDLE_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct Engine Engine;
+
+/* Called with each history record (borrowed) after its step committed. */
+typedef void (*EngineRecordFn)(void *context, const json_t *record);
+
+typedef struct EngineOptions {
+    EngineRecordFn on_record;
+    void *record_context;
+    const json_t *mocks;        /* `huddle run --mocks`: connector.operation -> reply */
+} EngineOptions;
+
+/* Returns an engine over `store` (borrowed for the engine's life). */
+Engine *engine_new(Store *store, const EngineOptions *options);
+void engine_free(Engine *engine);
+
+/* Every call returns 0, or -1 with a sentence in `why` (the input was refused and
+   nothing changed), or -2 for a store or system error (also in `why`). */
+
+/* Stores a compiled program under its hash and makes it the playbook's current version. */
+int engine_deploy(Engine *engine, const uint8_t *bytecode, size_t len, int64_t now,
+                  char hash[65], char *why, size_t why_len);
+
+/* Accepts an event. `duplicate` is set when its id was seen before (nothing changes). */
+int engine_event(Engine *engine, const char *source, const char *type, const char *id,
+                 const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
+                 char *why, size_t why_len);
+
+/* Answers an open ask as `by`. */
+int engine_answer(Engine *engine, const char *task, const char *by, const char *choice,
+                  const char *comment, int64_t now, char *why, size_t why_len);
+
+/* Fires every timer due at or before `now`, each at its own due time, in order. */
+int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
+
+/* Delivers the outbox's calls from `mocks` (connector.operation -> a reply, a list of
+   replies used in turn, or {"fail": "message"}): each reply or failure is its own step
+   at `now`. A call with no mock fails with a message saying so. */
+int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
+                         size_t why_len);
+
+/* The one open task where `person` holds a seat: its id, or -1 when there are none or
+   several (why says which). */
+int engine_find_task_for(Engine *engine, const char *person, char task[32], char *why,
+                         size_t why_len);
+
+/* The latest engine time kept in the store (0 for a new store). */
+int64_t engine_time(Engine *engine);
+
+/* A JSON array of every instance (id, playbook, version, status, state, outcome, tags).
+   The caller owns it. */
+json_t *engine_instances(Engine *engine);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * engine_internal.h - what the engine's files share.
+ *
+ *   engine.c         the Engine, store helpers, deploy, instance load/save, listing
+ *   engine_events.c  triggers: matching, cases, thresholds, starting and joining
+ *   engine_step.c    applying a VM result: records, suspensions, ends, the mailbox
+ *   engine_tasks.c   asks as tasks: seats, answers, quorum, deadlines
+ */
+#ifndef HUDDLE_ENGINE_INTERNAL_H
+#define HUDDLE_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "value_json.h"
+#include "vm.h"
+
+typedef struct ProgramCacheEntry {
+    char hash[65];
+    Program *program;
+} ProgramCacheEntry;
+
+struct Engine {
+    Store *store;
+    EngineOptions options;
+    ProgramCacheEntry *programs;
+    unsigned program_count, program_cap;
+    json_t *mock_cursor;            /* per connector.operation: how many replies used */
+};
+
+/* One write transaction's worth of work. */
+typedef struct Step {
+    Engine *engine;
+    StoreTxn *txn;
+    int64_t now;                    /* engine time of this step */
+    json_t *records;                /* written in this transaction, shown after commit */
+    char *why;
+    size_t why_len;
+    bool offering;                  /* inside mailbox_offer: a new wait is offered there */
+    size_t written;                 /* records already put in the store */
+} Step;
+
+/* A loaded instance: its record (JSON) and its frame. */
+typedef struct Instance {
+    uint64_t number;
+    json_t *record;                 /* owned: id, playbook, version, status, state, ... */
+    Frame *frame;                   /* owned; NULL once the instance ended */
+    const Program *program;         /* borrowed from the cache */
+} Instance;
+
+/* engine.c */
+int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
+int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
+int meta_next(StoreTxn *txn, const char *counter, uint64_t *value);
+const Program *engine_program(Step *s, const char *hash);
+int instance_load(Step *s, uint64_t number, Instance *out);
+int instance_save(Step *s, Instance *in);
+void instance_clear(Instance *in);
+uint64_t instance_number(const char *id);
+void time_text(int64_t ms, char out[40]);
+
+/* engine_step.c */
+json_t *record_add(Step *s, Instance *in, const char *kind);
+int step_write_records(Step *s);
+int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
+int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
+VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
+int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
+int timers_clear(Step *s, Instance *in);
+int mailbox_offer(Step *s, Instance *in);
+
+/* engine_tasks.c */
+int task_create(Step *s, Instance *in, Value ask);
+int task_timeout(Step *s, Instance *in, const char *task_id);
+int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
+                const char *comment);
+
+/* engine_events.c */
+int events_accept(Step *s, const char *source, const char *type, const char *id,
+                  const json_t *data, int64_t event_time, bool *duplicate);
+
+#endif

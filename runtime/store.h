@@ -1,0 +1,113 @@
+/*
+ * store.h - the durable store: ordered key-value tables in one transaction space.
+ *
+ * This is the one interface the engine uses to keep anything. It is written so that
+ * nothing above it depends on LMDB (store_lmdb.c, the only file that includes lmdb.h,
+ * implements it on one LMDB environment per --db folder); a PostgreSQL backend can
+ * implement the same calls. Keys are bytes compared in order (use big-endian integers
+ * where order matters); values are bytes.
+ *
+ * Ownership: a StoreBytes handed out by store_get or store_scan is borrowed and valid
+ * only until the transaction ends or the same key is written. Every call returns
+ * STORE_OK (0) or a negative code; store_strerror says what it means.
+ */
+#ifndef HUDDLE_STORE_H
+#define HUDDLE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef enum StoreTable {
+    TABLE_META,         /* name -> schema version, store id, engine time, counters */
+    TABLE_PROGRAMS,     /* content hash -> bytecode */
+    TABLE_PLAYBOOKS,    /* name -> current hash, deploy log, undeployed flag */
+    TABLE_INPUTS,       /* seq -> accepted input not yet applied */
+    TABLE_INSTANCES,    /* instance id -> instance record and frame */
+    TABLE_CASES,        /* playbook + case key -> owning instance, owned-until */
+    TABLE_WINDOWS,      /* playbook + trigger + key + accepted_at -> event id */
+    TABLE_HISTORY,      /* instance id + seq -> one history record */
+    TABLE_TASKS,        /* task id -> an ask's seats, holders, votes, acks */
+    TABLE_INBOX,        /* person + task id -> (index) */
+    TABLE_TIMERS,       /* due time + instance + seq -> what fires */
+    TABLE_MAILBOX,      /* instance id + seq -> a joined event not yet consumed */
+    TABLE_OUTBOX,       /* seq -> an effect to deliver */
+    TABLE_SEEN,         /* connector + event id -> where it went, first seen */
+    TABLE_DIRECTORY,    /* kind + id -> people, teams, roles, owners, calendars */
+    TABLE_COUNT
+} StoreTable;
+
+enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = -1,   /* no such key */
+    STORE_FAILED = -2,      /* the database said no (I/O, corruption): see the message */
+    STORE_NOT_A_STORE = -3, /* the folder holds something else, or a store of another version */
+    STORE_FULL = -4,        /* the map is full: store_write grows it and runs again */
+    STORE_BUSY = -5,        /* another process holds what was asked for */
+    STORE_STOP = 1          /* returned by a scan visitor to stop early (not an error) */
+};
+
+typedef struct Store Store;
+typedef struct StoreTxn StoreTxn;
+
+typedef struct StoreBytes {
+    const void *data;
+    size_t len;
+} StoreBytes;
+
+static inline StoreBytes store_bytes(const void *data, size_t len)
+{
+    StoreBytes b = {data, len};
+    return b;
+}
+
+typedef struct StoreOptions {
+    bool create;        /* make the folder and a new store when there is none */
+    bool no_sync;       /* skip fsync at commit: only for throwaway stores (huddle run) */
+    bool read_only;
+} StoreOptions;
+
+/* Opens the store in `dir`. A folder that is not a Huddle store, or a store of an
+   unknown schema version, is refused (STORE_NOT_A_STORE) and left untouched; `why`
+   receives a sentence a person can act on. */
+int store_open(const char *dir, const StoreOptions *options, Store **out, char *why,
+               size_t why_len);
+void store_close(Store *store);
+
+/* The store's random 128-bit id as 32 hex digits (made when the store was created). */
+const char *store_id(const Store *store);
+
+/* Transactions. A write transaction is exclusive (other writers wait); readers never
+   block it. A nested transaction can be aborted without undoing its parent. */
+int store_begin(Store *store, bool write, StoreTxn **txn);
+int store_begin_nested(StoreTxn *parent, StoreTxn **child);
+int store_commit(StoreTxn *txn);
+void store_abort(StoreTxn *txn);
+
+/* Runs `work` in a write transaction and commits it. When the map fills (STORE_FULL,
+   from a put or the commit), it aborts, grows the map and runs `work` again, so work
+   must do nothing outside the transaction it is given. Returns work's code, or the
+   commit's. */
+int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *context);
+
+int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value);
+int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value);
+int store_del(StoreTxn *txn, StoreTable table, StoreBytes key);
+
+/* Visits, in key order, the entries whose key starts with `prefix` and is >= `from`
+   (from.len == 0: from the first). `visit` returns STORE_OK to go on, STORE_STOP to
+   stop, or an error code, which store_scan returns. Writing to the table being scanned
+   is not allowed inside `visit`; collect keys and change them afterwards. */
+typedef int (*StoreVisit)(void *context, StoreBytes key, StoreBytes value);
+int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes from,
+               StoreVisit visit, void *context);
+
+const char *store_strerror(int code);
+
+/* Big-endian integers for keys that must sort by number. */
+void store_be64(uint64_t value, unsigned char out[8]);
+uint64_t store_read_be64(const unsigned char in[8]);
+
+#endif
