@@ -26,7 +26,7 @@ CPPFLAGS := -D_GNU_SOURCE -Ilang -Iruntime -Ibuild/gen
 CFLAGS   ?= -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
-PKGS     := jansson libcrypto
+PKGS     := jansson libcrypto lmdb
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # Generated code is not ours to keep warning-free.
 GEN_CFLAGS := -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
@@ -133,7 +133,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC := clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
-FUZZ_CORE_SRC := $(LANG_SRC) build/gen/lexer.c build/gen/parser.c build/gen/stdlib_modules.c
+# lang/ and the VM (no store, engine or CLI); program_hash.c needs libcrypto, which
+# $(LDLIBS) links through PKGS.
+FUZZ_CORE_SRC := $(LANG_SRC) build/gen/lexer.c build/gen/parser.c build/gen/stdlib_modules.c \
+                 $(wildcard runtime/vm*.c) runtime/frame.c $(wildcard runtime/program*.c)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 	@mkdir -p build/fuzz

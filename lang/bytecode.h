@@ -144,8 +144,9 @@ uint32_t bc_line_of(const Bytecode *bc, uint32_t pc);
 /* Serializes to the .hbc format. */
 void bc_write(const Bytecode *bc, StrBuf *out);
 
-/* Reads and verifies a .hbc image into *bc (initialized by the call). On failure returns
-   -1, frees what was read, and writes a reason a person can act on into `why`. */
+/* Reads a .hbc image into *bc (initialized by the call); program_from_bytecode (and
+   huddle disasm) verify it before use. On failure returns -1, frees what was read, and
+   writes a reason a person can act on into `why`. */
 int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t why_len);
 
 /* Checks every index, jump and the stack depth of every reachable instruction; called

@@ -336,6 +336,13 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
         return TYPE_MAP;
     }
     check_args(c, &call->as.call.args, args, 4);
+    if (id == BUILTIN_MIN || id == BUILTIN_MAX)
+        for (unsigned i = 0; i < call->as.call.args.count; i++)
+            if (((AstExpr *)call->as.call.args.items[i])->type == TYPE_BUSINESS) {
+                check_error(c, ((AstExpr *)call->as.call.args.items[i])->span,
+                            "business durations can't be compared, so %s can't take one", name);
+                break;
+            }
     switch (id) {
     case BUILTIN_LEN:
         if (type_known(args[0]) && args[0] != TYPE_STRING && args[0] != TYPE_LIST &&

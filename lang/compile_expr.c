@@ -6,6 +6,7 @@
  */
 #include "compile_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "builtins.h"
@@ -269,6 +270,21 @@ void comp_who(Compiler *c, const AstWho *who)
     comp_emit(c, OP_MAKE_WHO, (uint32_t)who->kind << 8 | ARGS[who->kind], who->span);
 }
 
+/* One literal's items all sit on the stack at once; the verifier allows 1,024 values
+   in a state, so a literal is kept well under that. */
+#define COMP_MAX_ITEMS 512
+
+static bool comp_literal_fits(Compiler *c, const AstExpr *expr, unsigned count, const char *what)
+{
+    if (count <= COMP_MAX_ITEMS)
+        return true;
+    char message[160];
+    snprintf(message, sizeof message, "%s has %u items; one literal holds at most %d (join lists with +)",
+             what, count, COMP_MAX_ITEMS);
+    comp_fail(c, expr->span, message);
+    return false;
+}
+
 void comp_expr(Compiler *c, const AstExpr *expr)
 {
     Value folded;
@@ -277,12 +293,19 @@ void comp_expr(Compiler *c, const AstExpr *expr)
         return;
     }
     switch (expr->kind) {
-    case EX_STRING: comp_string(c, expr); break;
+    case EX_STRING:
+        if (comp_literal_fits(c, expr, expr->as.parts.count, "this string"))
+            comp_string(c, expr);
+        break;
     case EX_LIST:
+        if (!comp_literal_fits(c, expr, expr->as.items.count, "this list"))
+            break;
         comp_args(c, &expr->as.items);
         comp_emit(c, OP_MAKE_LIST, expr->as.items.count, expr->span);
         break;
     case EX_MAP:
+        if (!comp_literal_fits(c, expr, expr->as.entries.count, "this map"))
+            break;
         for (unsigned i = 0; i < expr->as.entries.count; i++) {
             const AstMapEntry *entry = expr->as.entries.items[i];
             comp_emit(c, OP_PUSH_CONST, comp_const_string(c, entry->key.text, strlen(entry->key.text)),

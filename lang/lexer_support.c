@@ -55,7 +55,8 @@ static const int64_t UNIT_SECONDS_OF[] = {1, 60, 3600, 86400, 604800};
 bool lex_make_duration(uint64_t count, DurationUnit unit, bool business, DurationLit *out)
 {
     int64_t per = UNIT_SECONDS_OF[unit];
-    if (count > (uint64_t)(INT64_MAX / per))
+    /* The VM keeps durations in milliseconds: they must fit there too. */
+    if (count > (uint64_t)(INT64_MAX / 1000 / per))
         return false;
     out->business = business;
     out->count = (int64_t)count;

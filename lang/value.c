@@ -211,16 +211,54 @@ void value_write_double(double d, StrBuf *out)
         strbuf_puts(out, d > 0 ? "Infinity" : "-Infinity");
         return;
     }
+    /* The shortest digits that read back to the same double... */
     char buf[40];
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(buf, sizeof buf, "%.*g", precision, d);
+    int precision = 0;
+    for (; precision < 17; precision++) {
+        snprintf(buf, sizeof buf, "%.*e", precision, d);
         if (strtod(buf, NULL) == d)
             break;
     }
-    strbuf_puts(out, buf);
-    /* Keep a double recognisable: 2.0 is written "2.0", not "2". */
-    if (!strpbrk(buf, ".eEn"))
-        strbuf_puts(out, ".0");
+    char digits[24];
+    int n = 0;
+    const char *at = buf;
+    bool negative = *at == '-';
+    if (negative)
+        at++;
+    for (; *at && *at != 'e'; at++)
+        if (*at != '.')
+            digits[n++] = *at;
+    int exponent = atoi(at + 1);
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    /* ...written plainly (1500.0, 0.001) or with an exponent (1e+20), whichever is
+       shorter; plainly on a tie. A plain double always shows a decimal point. */
+    StrBuf plain = STRBUF_INIT, science = STRBUF_INIT;
+    if (negative) {
+        strbuf_putc(&plain, '-');
+        strbuf_putc(&science, '-');
+    }
+    strbuf_putc(&science, digits[0]);
+    if (n > 1) {
+        strbuf_putc(&science, '.');
+        strbuf_puts(&science, digits + 1);
+    }
+    strbuf_printf(&science, "e%c%02d", exponent < 0 ? '-' : '+', abs(exponent));
+    if (exponent < 0) {
+        strbuf_puts(&plain, "0.");
+        for (int i = -1; i > exponent; i--)
+            strbuf_putc(&plain, '0');
+        strbuf_puts(&plain, digits);
+    } else {
+        for (int i = 0; i <= exponent; i++)
+            strbuf_putc(&plain, i < n ? digits[i] : '0');
+        strbuf_putc(&plain, '.');
+        strbuf_puts(&plain, n > exponent + 1 ? digits + exponent + 1 : "0");
+    }
+    strbuf_puts(out, plain.len <= science.len ? plain.data : science.data);
+    strbuf_free(&plain);
+    strbuf_free(&science);
 }
 
 void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out)

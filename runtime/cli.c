@@ -41,6 +41,19 @@ static const CliCommand COMMANDS[] = {
      "it first): its asks and waits, then every instruction, with each source line shown\n"
      "before the instructions compiled from it.\n",
      cli_disasm},
+    {"run", "simulate a playbook against a trace, on a virtual clock",
+     "huddle run FILE.play --events TRACE.jsonl [--mocks F] [--json]",
+     "Runs FILE on a fresh, throwaway store. Each line of TRACE is a JSON object with an\n"
+     "\"at\" time and one of \"event\", \"answer\", \"ack\", \"away\", \"back\" or \"end\";\n"
+     "virtual time moves to each line's \"at\", firing the timers due on the way. Calls\n"
+     "are answered from the --mocks file (connector.operation -> a reply, a list of\n"
+     "replies used in turn, or {\"fail\": \"message\"}). Prints the timeline, or with\n"
+     "--json one history record a line and a closing {\"summary\": ...} line.\n"
+     "\n"
+     "  --events TRACE   the trace, one JSON object a line, in time order\n"
+     "  --mocks FILE     replies for calls\n"
+     "  --json           records as JSON lines\n",
+     cli_run},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
 };

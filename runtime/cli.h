@@ -27,6 +27,7 @@ int cli_check(int argc, char **argv);
 int cli_graph(int argc, char **argv);
 int cli_build(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
+int cli_run(int argc, char **argv);
 
 struct Bytecode;
 /* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status. */

@@ -31,6 +31,10 @@ static int program_eval_consts(Program *program, char *why, size_t why_len)
 
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len)
 {
+    if (bc_verify(bc, why, why_len) < 0) {
+        bc_free(bc);
+        return -1;
+    }
     Program *program = calloc(1, sizeof *program);
     if (!program)
         abort();

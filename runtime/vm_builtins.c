@@ -7,6 +7,7 @@
  */
 #include "vm_internal.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
@@ -138,7 +139,10 @@ static bool round_number(Vm *vm, Value x, Value digits, bool has_digits, Value *
         return false;
     }
     double scale = pow(10.0, (double)digits.as.integer);
-    return *out = value_float(round(d * scale) / scale), true;
+    double scaled = d * scale;
+    if (!isfinite(scaled))      /* too large to have decimals worth rounding */
+        return *out = value_float(d), true;
+    return *out = value_float(round(scaled) / scale), true;
 }
 
 /* min and max: of several arguments, or of one list. */
@@ -164,24 +168,57 @@ static bool extreme(Vm *vm, Value *args, uint32_t argc, bool want_max, Value *ou
     return *out = best, true;
 }
 
-/* number(x): numbers pass, text is read as a JSON number, anything else is null. */
+/* Is `text` a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_json_number(const char *text, bool *integral)
+{
+    const char *p = text;
+    *integral = true;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        *integral = false;
+        if (!(*++p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        *integral = false;
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
+/* number(x): numbers pass; text that is a JSON number is read as one (an integer when it
+   has no fraction or exponent and fits 64 bits); anything else is null. */
 static Value to_number(Value v)
 {
     if (v.type == VAL_INT || v.type == VAL_FLOAT)
         return v;
-    if (v.type != VAL_STRING)
+    bool integral;
+    if (v.type != VAL_STRING || !is_json_number(value_text(v), &integral))
         return VALUE_NULL;
-    const char *text = v.as.string->data;
-    char *end;
-    if (*text && strspn(text, "-0123456789") == v.as.string->len) {
-        long long n = strtoll(text, &end, 10);
-        if (*end == '\0' && !(n == LLONG_MAX || n == LLONG_MIN))
+    if (integral) {
+        errno = 0;
+        long long n = strtoll(value_text(v), NULL, 10);
+        if (errno != ERANGE)
             return value_int(n);
     }
-    double d = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(d) || is_blank(*text))
-        return VALUE_NULL;
-    return value_float(d);
+    double d = strtod(value_text(v), NULL);
+    return isfinite(d) ? value_float(d) : VALUE_NULL;
 }
 
 static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)

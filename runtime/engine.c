@@ -1,0 +1,594 @@
+/*
+ * engine.c - the Engine: the program cache, store helpers, instance records, and the
+ * public calls, each one write transaction through store_write (see engine.h).
+ */
+#include "engine_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---- */
+
+int step_fail(Step *s, int code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(s->why, s->why_len, fmt, args);
+    va_end(args);
+    return code;
+}
+
+int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out)
+{
+    StoreBytes value;
+    int rc = store_get(txn, table, key, &value);
+    if (rc != STORE_OK)
+        return rc;
+    *out = json_loadb(value.data, value.len, 0, NULL);
+    return *out ? STORE_OK : STORE_FAILED;
+}
+
+int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        return STORE_FAILED;
+    int rc = store_put(txn, table, key, store_bytes(text, strlen(text)));
+    free(text);
+    return rc;
+}
+
+/* Counters in TABLE_META ("next_instance", ...): returns the next value, from 1. */
+int meta_next(StoreTxn *txn, const char *counter, uint64_t *value)
+{
+    StoreBytes key = store_bytes(counter, strlen(counter)), old;
+    uint64_t next = 1;
+    int rc = store_get(txn, TABLE_META, key, &old);
+    if (rc == STORE_OK && old.len == 8)
+        next = store_read_be64(old.data) + 1;
+    else if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    unsigned char bytes[8];
+    store_be64(next, bytes);
+    *value = next;
+    return store_put(txn, TABLE_META, key, store_bytes(bytes, 8));
+}
+
+void time_text(int64_t ms, char out[40])
+{
+    StrBuf text = STRBUF_INIT;
+    value_write_time(ms, 0, &text);
+    snprintf(out, 40, "%s", strbuf_text(&text));
+    strbuf_free(&text);
+}
+
+uint64_t instance_number(const char *id)
+{
+    if (!id || (id[0] != 'i' && id[0] != 't'))
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(id + 1, &end, 10);
+    return *end || id[1] == '\0' ? 0 : n;
+}
+
+/* ---- programs ---- */
+
+const Program *engine_program(Step *s, const char *hash)
+{
+    Engine *e = s->engine;
+    for (unsigned i = 0; i < e->program_count; i++)
+        if (strcmp(e->programs[i].hash, hash) == 0)
+            return e->programs[i].program;
+    StoreBytes bytes;
+    if (store_get(s->txn, TABLE_PROGRAMS, store_bytes(hash, strlen(hash)), &bytes) != STORE_OK)
+        return NULL;
+    Program *program;
+    char why[256];
+    if (program_load(bytes.data, bytes.len, &program, why, sizeof why) < 0)
+        return NULL;
+    bc_grow((void **)&e->programs, &e->program_cap, e->program_count + 1, sizeof(ProgramCacheEntry));
+    ProgramCacheEntry *entry = &e->programs[e->program_count++];
+    snprintf(entry->hash, sizeof entry->hash, "%s", hash);
+    entry->program = program;
+    return program;
+}
+
+/* ---- instances: a record (JSON) and a frame, one store entry ---- */
+
+static StoreBytes instance_key(uint64_t number, unsigned char key[8])
+{
+    store_be64(number, key);
+    return store_bytes(key, 8);
+}
+
+int instance_load(Step *s, uint64_t number, Instance *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char key[8];
+    StoreBytes value;
+    int rc = store_get(s->txn, TABLE_INSTANCES, instance_key(number, key), &value);
+    if (rc != STORE_OK)
+        return rc;
+    const unsigned char *bytes = value.data;
+    if (value.len < 4)
+        return STORE_FAILED;
+    uint32_t json_len = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
+                        (uint32_t)bytes[3] << 24;
+    if (json_len > value.len - 4)
+        return STORE_FAILED;
+    out->number = number;
+    out->record = json_loadb((const char *)bytes + 4, json_len, 0, NULL);
+    if (!out->record)
+        return STORE_FAILED;
+    out->program = engine_program(s, json_string_value(json_object_get(out->record, "version")));
+    if (!out->program) {
+        instance_clear(out);
+        return STORE_FAILED;
+    }
+    size_t frame_len = value.len - 4 - json_len;
+    if (frame_len > 0) {
+        char why[256];
+        out->frame = frame_decode(out->program, bytes + 4 + json_len, frame_len, why, sizeof why);
+        if (!out->frame) {
+            instance_clear(out);
+            return STORE_FAILED;
+        }
+    }
+    return STORE_OK;
+}
+
+int instance_save(Step *s, Instance *in)
+{
+    char *json = json_dumps(in->record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    StrBuf bytes = STRBUF_INIT;
+    uint32_t len = (uint32_t)strlen(json);
+    char header[4] = {(char)len, (char)(len >> 8), (char)(len >> 16), (char)(len >> 24)};
+    strbuf_append(&bytes, header, 4);
+    strbuf_append(&bytes, json, len);
+    free(json);
+    if (in->frame)
+        frame_encode(in->frame, &bytes);
+    unsigned char key[8];
+    int rc = store_put(s->txn, TABLE_INSTANCES, instance_key(in->number, key),
+                       store_bytes(bytes.data, bytes.len));
+    strbuf_free(&bytes);
+    return rc;
+}
+
+void instance_clear(Instance *in)
+{
+    json_decref(in->record);
+    frame_free(in->frame);
+    memset(in, 0, sizeof *in);
+}
+
+/* ---- the engine ---- */
+
+Engine *engine_new(Store *store, const EngineOptions *options)
+{
+    Engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->store = store;
+    if (options)
+        e->options = *options;
+    e->mock_cursor = json_object();
+    return e;
+}
+
+void engine_free(Engine *e)
+{
+    if (!e)
+        return;
+    for (unsigned i = 0; i < e->program_count; i++)
+        program_free(e->programs[i].program);
+    free(e->programs);
+    json_decref(e->mock_cursor);
+    free(e);
+}
+
+/* Keeps engine time in meta; it never goes backwards. */
+static int step_clock(Step *s)
+{
+    StoreBytes key = store_bytes("engine_time", 11), old;
+    if (store_get(s->txn, TABLE_META, key, &old) == STORE_OK && old.len == 8) {
+        int64_t kept = (int64_t)store_read_be64(old.data);
+        if (s->now < kept)
+            s->now = kept;
+    }
+    unsigned char bytes[8];
+    store_be64((uint64_t)s->now, bytes);
+    return store_put(s->txn, TABLE_META, key, store_bytes(bytes, 8));
+}
+
+int64_t engine_time(Engine *e)
+{
+    StoreTxn *txn;
+    int64_t now = 0;
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return 0;
+    StoreBytes old;
+    if (store_get(txn, TABLE_META, store_bytes("engine_time", 11), &old) == STORE_OK && old.len == 8)
+        now = (int64_t)store_read_be64(old.data);
+    store_abort(txn);
+    return now;
+}
+
+/* Runs `work` as one step in one write transaction, then shows its records. */
+typedef int (*StepWork)(Step *s, void *context);
+typedef struct StepCall {
+    Engine *engine;
+    int64_t now;
+    StepWork work;
+    void *context;
+    char *why;
+    size_t why_len;
+    json_t *records;
+    int result;
+} StepCall;
+
+static int step_transaction(StoreTxn *txn, void *context)
+{
+    StepCall *call = context;
+    json_decref(call->records);
+    call->records = json_array();
+    Step s = {call->engine, txn, call->now, call->records, call->why, call->why_len, false, 0};
+    int rc = step_clock(&s);
+    if (rc == STORE_OK)
+        rc = call->work(&s, call->context);
+    if (rc == STORE_OK)
+        rc = step_write_records(&s);
+    call->result = rc;
+    return rc;
+}
+
+static int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
+                           size_t why_len)
+{
+    StepCall call = {e, now, work, context, why, why_len, NULL, 0};
+    why[0] = '\0';
+    int rc = store_write(e->store, step_transaction, &call);
+    if (rc == STORE_OK && e->options.on_record) {
+        size_t i;
+        json_t *record;
+        json_array_foreach(call.records, i, record)
+            e->options.on_record(e->options.record_context, record);
+    }
+    json_decref(call.records);
+    if (rc == STORE_OK)
+        return 0;
+    if (rc > 0 || rc == -1)
+        return -1;
+    if (!why[0])
+        snprintf(why, why_len, "store error: %s", store_strerror(rc));
+    return rc == STORE_NOT_FOUND ? -1 : -2;
+}
+
+/* ---- deploy ---- */
+
+typedef struct DeployWork {
+    const uint8_t *bytes;
+    size_t len;
+    char *hash;
+} DeployWork;
+
+static int deploy_work(Step *s, void *context)
+{
+    DeployWork *d = context;
+    Program *program;
+    char why[256];
+    if (program_load(d->bytes, d->len, &program, why, sizeof why) < 0)
+        return step_fail(s, -1, "%s", why);
+    snprintf(d->hash, 65, "%s", program->hash);
+    const char *name = value_text(program->bc.consts[program->bc.name]);
+    int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(d->bytes, d->len));
+    json_t *playbook = NULL;
+    if (rc == STORE_OK && store_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook) != STORE_OK)
+        playbook = json_pack("{s:[]}", "log");
+    if (rc == STORE_OK) {
+        char at[40];
+        time_text(s->now, at);
+        json_object_set_new(playbook, "hash", json_string(program->hash));
+        json_object_set_new(playbook, "undeployed", json_false());
+        json_array_append_new(json_object_get(playbook, "log"), json_pack("{s:s, s:s}", "at", at, "hash", program->hash));
+        rc = store_put_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
+    }
+    json_decref(playbook);
+    program_free(program);
+    return rc;
+}
+
+int engine_deploy(Engine *e, const uint8_t *bytecode, size_t len, int64_t now, char hash[65],
+                  char *why, size_t why_len)
+{
+    DeployWork d = {bytecode, len, hash};
+    return engine_run_step(e, now, deploy_work, &d, why, why_len);
+}
+
+/* ---- events, answers, timers ---- */
+
+typedef struct EventWork {
+    const char *source, *type, *id;
+    const json_t *data;
+    int64_t event_time;
+    bool *duplicate;
+} EventWork;
+
+static int event_work(Step *s, void *context)
+{
+    EventWork *w = context;
+    return events_accept(s, w->source, w->type, w->id, w->data, w->event_time, w->duplicate);
+}
+
+int engine_event(Engine *e, const char *source, const char *type, const char *id,
+                 const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
+                 char *why, size_t why_len)
+{
+    EventWork w = {source, type, id, data, event_time, duplicate};
+    *duplicate = false;
+    return engine_run_step(e, now, event_work, &w, why, why_len);
+}
+
+typedef struct AnswerWork {
+    const char *task, *by, *choice, *comment;
+} AnswerWork;
+
+static int answer_work(Step *s, void *context)
+{
+    AnswerWork *w = context;
+    return task_answer(s, w->task, w->by, w->choice, w->comment);
+}
+
+int engine_answer(Engine *e, const char *task, const char *by, const char *choice,
+                  const char *comment, int64_t now, char *why, size_t why_len)
+{
+    AnswerWork w = {task, by, choice, comment};
+    return engine_run_step(e, now, answer_work, &w, why, why_len);
+}
+
+/* The first timer due at or before a time. */
+typedef struct DueTimer {
+    int64_t limit;
+    bool found;
+    unsigned char key[20];
+    json_t *what;
+} DueTimer;
+
+static int due_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    DueTimer *d = context;
+    if (key.len != 20 || (int64_t)store_read_be64(key.data) > d->limit)
+        return STORE_STOP;
+    memcpy(d->key, key.data, 20);
+    d->what = json_loadb(value.data, value.len, 0, NULL);
+    d->found = d->what != NULL;
+    return STORE_STOP;
+}
+
+static int fire_work(Step *s, void *context)
+{
+    DueTimer *d = context;
+    int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(d->key, 20));
+    if (rc != STORE_OK)
+        return rc;
+    uint64_t number = store_read_be64(d->key + 8);
+    Instance in;
+    if (instance_load(s, number, &in) != STORE_OK)
+        return STORE_OK;   /* the instance is gone: the timer goes too */
+    json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
+    const char *kind = json_string_value(json_object_get(d->what, "kind"));
+    const char *status = json_string_value(json_object_get(in.record, "status"));
+    if (!in.frame || !kind || strcmp(status, "running") != 0 || (uint64_t)suspension != in.frame->step) {
+        instance_clear(&in);
+        return STORE_OK;   /* a stale wake-up: deleted without effect */
+    }
+    if (strcmp(kind, "deadline") == 0)
+        rc = task_timeout(s, &in, json_string_value(json_object_get(d->what, "task")));
+    else if (strcmp(kind, "after") == 0)
+        rc = step_resume(s, &in, VM_INPUT_TIMER, VALUE_NULL);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
+{
+    for (;;) {
+        DueTimer d = {now, false, {0}, NULL};
+        StoreTxn *txn;
+        if (store_begin(e->store, false, &txn) != STORE_OK)
+            return -2;
+        store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), due_visit, &d);
+        store_abort(txn);
+        if (!d.found)
+            return 0;
+        int64_t due = (int64_t)store_read_be64(d.key);
+        int rc = engine_run_step(e, due, fire_work, &d, why, why_len);
+        json_decref(d.what);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* ---- reading ---- */
+
+typedef struct TaskSearch {
+    const char *person;
+    int found;
+    char task[32];
+    char others[256];
+} TaskSearch;
+
+static int task_search_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    TaskSearch *t = context;
+    json_t *task = json_loadb(value.data, value.len, 0, NULL);
+    if (!task)
+        return STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        size_t i;
+        json_t *seat;
+        bool holds = false;
+        json_array_foreach(json_object_get(task, "seats"), i, seat) {
+            size_t k;
+            json_t *holder;
+            json_array_foreach(json_object_get(seat, "holders"), k, holder)
+                holds |= strcmp(json_string_value(holder), t->person) == 0;
+        }
+        if (holds) {
+            const char *id = json_string_value(json_object_get(task, "id"));
+            if (t->found++ == 0)
+                snprintf(t->task, sizeof t->task, "%s", id);
+            size_t used = strlen(t->others);
+            snprintf(t->others + used, sizeof t->others - used, "%s%s", used ? ", " : "", id);
+        }
+    }
+    json_decref(task);
+    return STORE_OK;
+}
+
+int engine_find_task_for(Engine *e, const char *person, char task[32], char *why, size_t why_len)
+{
+    TaskSearch t = {person, 0, "", ""};
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return -2;
+    store_scan(txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), task_search_visit, &t);
+    store_abort(txn);
+    if (t.found == 1) {
+        snprintf(task, 32, "%s", t.task);
+        return 0;
+    }
+    if (t.found == 0)
+        snprintf(why, why_len, "%s holds no seat on an open ask", person);
+    else
+        snprintf(why, why_len, "%s holds seats on several open asks (%s): name the task", person, t.others);
+    return -1;
+}
+
+static int instances_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    json_t *list = context;
+    const unsigned char *bytes = value.data;
+    if (value.len < 4)
+        return STORE_OK;
+    uint32_t len = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+    json_t *record = len <= value.len - 4 ? json_loadb((const char *)bytes + 4, len, 0, NULL) : NULL;
+    if (!record)
+        return STORE_OK;
+    json_t *summary = json_object();
+    static const char *const FIELDS[] = {"id", "playbook", "version", "status", "state", "outcome", "tags"};
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        json_t *field = json_object_get(record, FIELDS[i]);
+        json_object_set(summary, FIELDS[i], field ? field : json_null());
+    }
+    json_array_append_new(list, summary);
+    json_decref(record);
+    return STORE_OK;
+}
+
+json_t *engine_instances(Engine *e)
+{
+    json_t *list = json_array();
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return list;
+    store_scan(txn, TABLE_INSTANCES, store_bytes(NULL, 0), store_bytes(NULL, 0), instances_visit, list);
+    store_abort(txn);
+    return list;
+}
+
+/* ---- mocked delivery (huddle run) ---- */
+
+typedef struct OutboxEntry {
+    bool found;
+    unsigned char key[8];
+    json_t *entry;
+} OutboxEntry;
+
+static int outbox_first(void *context, StoreBytes key, StoreBytes value)
+{
+    OutboxEntry *o = context;
+    if (key.len != 8)
+        return STORE_OK;
+    memcpy(o->key, key.data, 8);
+    o->entry = json_loadb(value.data, value.len, 0, NULL);
+    o->found = o->entry != NULL;
+    return STORE_STOP;
+}
+
+typedef struct MockWork {
+    OutboxEntry *outbox;
+    json_t *reply;          /* borrowed: the mocked reply, or NULL */
+    const char *failure;    /* or the failure message */
+} MockWork;
+
+static int mock_work(Step *s, void *context)
+{
+    MockWork *m = context;
+    int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(m->outbox->key, 8));
+    json_t *entry = m->outbox->entry;
+    Instance in;
+    if (rc != STORE_OK || instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in) != STORE_OK)
+        return rc;
+    if (!in.frame || (uint64_t)json_integer_value(json_object_get(entry, "suspension")) != in.frame->step) {
+        instance_clear(&in);
+        return STORE_OK;   /* stale: the instance moved on */
+    }
+    json_t *record = record_add(s, &in, m->reply ? "replied" : "call_failed");
+    json_object_set(record, "connector", json_object_get(entry, "connector"));
+    json_object_set(record, "operation", json_object_get(entry, "operation"));
+    if (m->reply)
+        json_object_set(record, "reply", m->reply);
+    else
+        json_object_set_new(record, "error", json_string(m->failure));
+    Value value = m->reply ? value_from_json(m->reply) : value_cstring(m->failure);
+    rc = step_resume(s, &in, m->reply ? VM_INPUT_REPLY : VM_INPUT_FAILURE, value);
+    value_release(value);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why, size_t why_len)
+{
+    for (;;) {
+        OutboxEntry o = {false, {0}, NULL};
+        StoreTxn *txn;
+        if (store_begin(e->store, false, &txn) != STORE_OK)
+            return -2;
+        store_scan(txn, TABLE_OUTBOX, store_bytes(NULL, 0), store_bytes(NULL, 0), outbox_first, &o);
+        store_abort(txn);
+        if (!o.found)
+            return 0;
+        char name[256], failure[300];
+        snprintf(name, sizeof name, "%s.%s", json_string_value(json_object_get(o.entry, "connector")),
+                 json_string_value(json_object_get(o.entry, "operation")));
+        json_t *mock = json_object_get(mocks, name);
+        MockWork m = {&o, NULL, NULL};
+        if (json_is_array(mock)) {
+            json_int_t used = json_integer_value(json_object_get(e->mock_cursor, name));
+            json_object_set_new(e->mock_cursor, name, json_integer(used + 1));
+            size_t last = json_array_size(mock) ? json_array_size(mock) - 1 : 0;
+            mock = json_array_get(mock, (size_t)used < last ? (size_t)used : last);
+        }
+        if (!mock) {
+            snprintf(failure, sizeof failure, "no mock for %s", name);
+            m.failure = failure;
+        } else if (json_is_object(mock) && json_is_string(json_object_get(mock, "fail"))) {
+            m.failure = json_string_value(json_object_get(mock, "fail"));
+        } else {
+            m.reply = mock;
+        }
+        int rc = engine_run_step(e, now, mock_work, &m, why, why_len);
+        json_decref(o.entry);
+        if (rc < 0)
+            return rc;
+    }
+}

@@ -1,0 +1,251 @@
+/*
+ * engine_events.c - an event meets the deployed playbooks: the first trigger of each
+ * playbook whose source, type and `when` match decides whether it starts an instance,
+ * joins an open case, or counts toward a threshold (LANGUAGE.md, "Triggers and cases").
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Event {
+    const char *source, *type, *id;
+    json_t *json;               /* {source, type, id, time, data} */
+    Value data, meta;
+} Event;
+
+/* Evaluates one of a trigger's chunks for the event; false (and *out null) on error. */
+static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
+                         const Event *event, Value *out, char *error, size_t error_len)
+{
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, NULL};
+    *out = VALUE_NULL;
+    return vm_eval_trigger(program, trigger, pc, event->data, event->meta, &context, out, error,
+                           error_len) == 0;
+}
+
+static int instance_start(Step *s, const char *playbook, const char *hash, const Program *program,
+                          uint32_t trigger, const Event *event, const char *case_key,
+                          int64_t case_until, uint64_t *number_out)
+{
+    uint64_t number;
+    int rc = meta_next(s->txn, "next_instance", &number);
+    if (rc != STORE_OK)
+        return rc;
+    char id[32], at[40];
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+    time_text(s->now, at);
+    Instance in = {number, NULL, NULL, program};
+    in.record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:[], s:I, s:I}", "id", id, "playbook", playbook,
+                          "version", hash, "status", "running", "created_at", at,
+                          "created_ms", (json_int_t)s->now, "tags", "step", (json_int_t)1, "history", (json_int_t)0);
+    json_object_set_new(in.record, "state", json_null());
+    if (case_key) {
+        json_object_set_new(in.record, "case_key", json_string(case_key));
+        json_object_set_new(in.record, "case_events", json_integer(1));
+    }
+    json_t *record = record_add(s, &in, "started");
+    json_object_set_new(record, "playbook", json_string(playbook));
+    json_object_set_new(record, "version", json_string(hash));
+    json_object_set_new(record, "case", case_key ? json_string(case_key) : json_null());
+    json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
+                                                   event->type, "id", event->id));
+    if (case_key) {
+        StrBuf key = STRBUF_INIT;
+        strbuf_puts(&key, playbook);
+        strbuf_putc(&key, '\0');
+        strbuf_puts(&key, case_key);
+        json_t *owner = json_pack("{s:I, s:I}", "instance", (json_int_t)number, "until", (json_int_t)case_until);
+        rc = store_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
+        json_decref(owner);
+        strbuf_free(&key);
+    }
+    VmInput input = step_input(s, &in, VM_INPUT_TIMER, VALUE_NULL);
+    VmResult result;
+    vm_result_init(&result);
+    VmStatus status = vm_start(program, trigger, event->data, event->meta, &input, &in.frame, &result);
+    value_release(input.case_info);
+    if (rc == STORE_OK)
+        rc = step_apply(s, &in, status, &result);
+    vm_result_clear(&result);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    *number_out = number;
+    return rc;
+}
+
+/* The event joins the open case of instance `number`: into its mailbox, then offered. */
+static int case_join(Step *s, uint64_t number, const Event *event)
+{
+    Instance in;
+    int rc = instance_load(s, number, &in);
+    if (rc != STORE_OK)
+        return rc;
+    uint64_t seq;
+    rc = meta_next(s->txn, "next_mail", &seq);
+    unsigned char key[16];
+    store_be64(number, key);
+    store_be64(seq, key + 8);
+    if (rc == STORE_OK)
+        rc = store_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+    json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
+    json_t *record = record_add(s, &in, "joined");
+    json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
+                                                   event->type, "id", event->id));
+    if (rc == STORE_OK && in.frame)
+        rc = mailbox_offer(s, &in);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+/* Who owns `key` of `playbook` now: an instance number, or 0. */
+static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
+{
+    StrBuf key = STRBUF_INIT;
+    strbuf_puts(&key, playbook);
+    strbuf_putc(&key, '\0');
+    strbuf_puts(&key, case_key);
+    json_t *owner = NULL;
+    uint64_t number = 0;
+    if (store_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
+        json_int_t until = json_integer_value(json_object_get(owner, "until"));
+        if (until == 0 || s->now < until)
+            number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
+    }
+    json_decref(owner);
+    strbuf_free(&key);
+    return number;
+}
+
+/* One playbook meets the event. Returns where it went (an instance id) in *went. */
+static int playbook_accept(Step *s, const char *playbook, const char *hash, const Event *event,
+                           json_t *went)
+{
+    const Program *program = engine_program(s, hash);
+    if (!program)
+        return step_fail(s, -2, "playbook %s: its program %s cannot be loaded", playbook, hash);
+    const Bytecode *bc = &program->bc;
+    for (uint32_t t = 0; t < bc->triggers_count; t++) {
+        const BcTrigger *trigger = &bc->triggers[t];
+        if (strcmp(value_text(bc->consts[trigger->source]), event->source) != 0 ||
+            strcmp(value_text(bc->consts[trigger->type]), event->type) != 0)
+            continue;
+        char error[512];
+        Value v;
+        if (trigger->when_pc != BC_NONE) {
+            bool ok = trigger_eval(s, program, t, trigger->when_pc, event, &v, error, sizeof error);
+            bool matched = ok && v.type == VAL_BOOL && v.as.boolean;
+            value_release(v);
+            if (!ok)
+                json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", error));
+            if (!matched)
+                continue;
+        }
+        char *case_key = NULL;
+        int64_t until = 0;
+        if (trigger->case_pc != BC_NONE) {
+            if (!trigger_eval(s, program, t, trigger->case_pc, event, &v, error, sizeof error) || v.type == VAL_NULL) {
+                value_release(v);
+                continue;   /* no key: the event does not match */
+            }
+            StrBuf text = STRBUF_INIT;
+            value_write_text(v, 0, &text);
+            case_key = strbuf_take(&text);
+            value_release(v);
+            if (trigger->for_pc != BC_NONE && trigger_eval(s, program, t, trigger->for_pc, event, &v, error, sizeof error)) {
+                if (v.type == VAL_DURATION)
+                    until = s->now + v.as.ms;
+                value_release(v);
+            }
+            uint64_t owner = case_owner(s, playbook, case_key);
+            if (owner) {
+                int rc = case_join(s, owner, event);
+                char id[32];
+                snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
+                json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "joined"));
+                free(case_key);
+                return rc;
+            }
+        }
+        uint64_t number = 0;
+        int rc = instance_start(s, playbook, hash, program, t,
+                                event, case_key, until, &number);
+        char id[32];
+        snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+        json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "started"));
+        free(case_key);
+        return rc;
+    }
+    return STORE_OK;
+}
+
+typedef struct PlaybookList {
+    json_t *names, *hashes;
+} PlaybookList;
+
+static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    PlaybookList *list = context;
+    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
+    if (playbook && !json_is_true(json_object_get(playbook, "undeployed"))) {
+        json_array_append_new(list->names, json_stringn(key.data, key.len));
+        json_array_append(list->hashes, json_object_get(playbook, "hash"));
+    }
+    json_decref(playbook);
+    return STORE_OK;
+}
+
+int events_accept(Step *s, const char *source, const char *type, const char *id,
+                  const json_t *data, int64_t event_time, bool *duplicate)
+{
+    if (strcmp(source, "directory") == 0)
+        return step_fail(s, -1, "directory events change the directory (not yet supported by this store)");
+    StrBuf seen_key = STRBUF_INIT;
+    strbuf_puts(&seen_key, source);
+    strbuf_putc(&seen_key, '\0');
+    strbuf_puts(&seen_key, id);
+    StoreBytes seen;
+    int rc = store_get(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), &seen);
+    if (rc == STORE_OK) {
+        *duplicate = true;
+        strbuf_free(&seen_key);
+        return STORE_OK;
+    }
+    char time[40];
+    time_text(event_time, time);
+    Event event = {source, type, id, NULL, VALUE_NULL, VALUE_NULL};
+    event.json = json_pack("{s:s, s:s, s:s, s:s, s:O}", "source", source, "type", type, "id", id,
+                           "time", time, "data", data);
+    event.data = value_from_json(data);
+    event.meta = value_map_new(4);
+    value_map_set(event.meta, "source", 6, value_cstring(source));
+    value_map_set(event.meta, "type", 4, value_cstring(type));
+    value_map_set(event.meta, "id", 2, value_cstring(id));
+    value_map_set(event.meta, "time", 4, value_time(event_time));
+    PlaybookList list = {json_array(), json_array()};
+    rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0), playbook_visit, &list);
+    json_t *went = json_array();
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(list.names); i++)
+        rc = playbook_accept(s, json_string_value(json_array_get(list.names, i)),
+                             json_string_value(json_array_get(list.hashes, i)), &event, went);
+    if (rc == STORE_OK) {
+        char at[40];
+        time_text(s->now, at);
+        json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
+        rc = store_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        json_decref(entry);
+    } else {
+        json_decref(went);
+    }
+    json_decref(list.names);
+    json_decref(list.hashes);
+    json_decref(event.json);
+    value_release(event.data);
+    value_release(event.meta);
+    strbuf_free(&seen_key);
+    return rc;
+}

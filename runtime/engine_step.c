@@ -1,0 +1,375 @@
+/*
+ * engine_step.c - what a step writes: history records for the VM's effects, the
+ * suspension it reached (a task, a timer, a call in the outbox, the mailbox offered to
+ * a wait), or its end.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- records ---- */
+
+/* A new history record for `in`, kept in the step's list; the caller adds its fields.
+   Records are written to the store at the end of the step (step_write_records). */
+json_t *record_add(Step *s, Instance *in, const char *kind)
+{
+    json_int_t seq = json_integer_value(json_object_get(in->record, "history")) + 1;
+    json_object_set_new(in->record, "history", json_integer(seq));
+    char at[40];
+    time_text(s->now, at);
+    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:O}", "at", at, "instance",
+                               json_string_value(json_object_get(in->record, "id")), "seq", seq,
+                               "kind", kind, "state", json_object_get(in->record, "state"));
+    json_array_append_new(s->records, record);
+    return record;
+}
+
+int step_write_records(Step *s)
+{
+    for (size_t i = s->written; i < json_array_size(s->records); i++) {
+        json_t *record = json_array_get(s->records, i);
+        unsigned char key[12];
+        store_be64(instance_number(json_string_value(json_object_get(record, "instance"))), key);
+        uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
+        key[8] = (unsigned char)(seq >> 24);
+        key[9] = (unsigned char)(seq >> 16);
+        key[10] = (unsigned char)(seq >> 8);
+        key[11] = (unsigned char)seq;
+        int rc = store_put_json(s->txn, TABLE_HISTORY, store_bytes(key, 12), record);
+        if (rc != STORE_OK)
+            return rc;
+        s->written = i + 1;
+    }
+    return STORE_OK;
+}
+
+/* ---- timers ---- */
+
+int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
+{
+    uint64_t seq;
+    int rc = meta_next(s->txn, "next_timer", &seq);
+    if (rc != STORE_OK)
+        return rc;
+    unsigned char key[20];
+    store_be64((uint64_t)due, key);
+    store_be64(in->number, key + 8);
+    uint32_t order = (uint32_t)priority << 24 | (uint32_t)(seq & 0xFFFFFF);
+    key[16] = (unsigned char)(order >> 24);
+    key[17] = (unsigned char)(order >> 16);
+    key[18] = (unsigned char)(order >> 8);
+    key[19] = (unsigned char)order;
+    json_object_set_new(what, "suspension", json_integer((json_int_t)in->frame->step));
+    rc = store_put_json(s->txn, TABLE_TIMERS, store_bytes(key, 20), what);
+    char hex[41];
+    for (int i = 0; i < 20; i++)
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    json_t *list = json_object_get(in->record, "timers");
+    if (!list) {
+        list = json_array();
+        json_object_set_new(in->record, "timers", list);
+    }
+    json_array_append_new(list, json_string(hex));
+    char at[40];
+    time_text(due, at);
+    json_t *record = record_add(s, in, "timer");
+    json_object_set_new(record, "due", json_string(at));
+    json_object_set(record, "what", json_object_get(what, "kind"));
+    if (json_object_get(what, "task"))
+        json_object_set(record, "task", json_object_get(what, "task"));
+    return rc;
+}
+
+/* Deletes every timer of the instance's current suspension. */
+int timers_clear(Step *s, Instance *in)
+{
+    size_t i;
+    json_t *hex;
+    json_array_foreach(json_object_get(in->record, "timers"), i, hex) {
+        unsigned char key[20];
+        const char *text = json_string_value(hex);
+        for (int k = 0; k < 20; k++) {
+            unsigned byte;
+            sscanf(text + 2 * k, "%2x", &byte);
+            key[k] = (unsigned char)byte;
+        }
+        int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(key, 20));
+        if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+            return rc;
+    }
+    json_object_del(in->record, "timers");
+    return STORE_OK;
+}
+
+/* ---- effects ---- */
+
+static void record_effect(Step *s, Instance *in, const Effect *effect)
+{
+    json_t *record;
+    switch (effect->kind) {
+    case EFFECT_ENTERED:
+        json_object_set_new(in->record, "state", json_string(value_text(effect->value)));
+        record_add(s, in, "entered");
+        break;
+    case EFFECT_TAGGED: {
+        json_t *tags = json_object_get(in->record, "tags");
+        for (uint32_t i = 0; i < effect->value.as.list->count; i++) {
+            const char *tag = value_text(effect->value.as.list->items[i]);
+            bool known = false;
+            size_t k;
+            json_t *old;
+            json_array_foreach(tags, k, old) known |= strcmp(json_string_value(old), tag) == 0;
+            if (!known)
+                json_array_append_new(tags, json_string(tag));
+        }
+        record = record_add(s, in, "tagged");
+        json_object_set_new(record, "tags", value_to_json(effect->value));
+        break;
+    }
+    case EFFECT_NOTED:
+        record = record_add(s, in, "noted");
+        json_object_set_new(record, "text", value_to_json(effect->value));
+        break;
+    case EFFECT_SENT:
+        record = record_add(s, in, "sent");
+        json_object_update_new(record, value_to_json(effect->value));
+        break;
+    case EFFECT_NOTIFY: {
+        Value whos = *value_map_get(effect->value, "who", 3);
+        Value message = *value_map_get(effect->value, "message", 7);
+        for (uint32_t i = 0; i < whos.as.list->count; i++) {
+            Value who = whos.as.list->items[i];
+            const Value *kind = value_map_get(who, "who", 3);
+            const Value *id = value_map_get(who, "id", 2);
+            if (kind && strcmp(value_text(*kind), "person") == 0 && id && id->type == VAL_STRING) {
+                record = record_add(s, in, "notified");
+                json_object_set_new(record, "person", value_to_json(*id));
+                json_object_set_new(record, "channel", json_string("email"));
+                json_object_set_new(record, "message", value_to_json(message));
+            } else {
+                record = record_add(s, in, "unresolved");
+                json_object_set_new(record, "who", value_to_json(who));
+                json_object_set_new(record, "why", json_string("no directory is loaded"));
+            }
+        }
+        break;
+    }
+    case EFFECT_WHEN_ERROR:
+        record = record_add(s, in, "when_failed");
+        json_object_set_new(record, "error", value_to_json(effect->value));
+        break;
+    }
+}
+
+/* ---- suspensions and ends ---- */
+
+static int suspend_wait(Step *s, Instance *in, Value wait)
+{
+    const Value *after = value_map_get(wait, "after", 5);
+    if (after && after->type == VAL_BUSINESS) {
+        json_t *record = record_add(s, in, "stalled");
+        json_object_set_new(record, "error", json_string("business time needs the playbook's calendar from the directory"));
+        json_object_set_new(in->record, "status", json_string("stalled"));
+        return STORE_OK;
+    }
+    if (after && after->type == VAL_DURATION) {
+        int rc = timer_set(s, in, s->now + after->as.ms, 3, json_pack("{s:s}", "kind", "after"));
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return s->offering ? STORE_OK : mailbox_offer(s, in);
+}
+
+static int suspend_call(Step *s, Instance *in, Value call)
+{
+    json_t *record = record_add(s, in, "called");
+    json_t *description = value_to_json(call);
+    json_object_set(record, "connector", json_object_get(description, "connector"));
+    json_object_set(record, "operation", json_object_get(description, "operation"));
+    json_object_set(record, "arg", json_object_get(description, "arg"));
+    uint64_t seq;
+    int rc = meta_next(s->txn, "next_outbox", &seq);
+    if (rc == STORE_OK) {
+        json_object_set_new(description, "instance", json_integer((json_int_t)in->number));
+        json_object_set_new(description, "suspension", json_integer((json_int_t)in->frame->step));
+        unsigned char key[8];
+        store_be64(seq, key);
+        rc = store_put_json(s->txn, TABLE_OUTBOX, store_bytes(key, 8), description);
+    }
+    json_decref(description);
+    return rc;
+}
+
+static int release_case(Step *s, Instance *in)
+{
+    const char *key = json_string_value(json_object_get(in->record, "case_key"));
+    if (!key)
+        return STORE_OK;
+    StrBuf name = STRBUF_INIT;
+    strbuf_printf(&name, "%s", json_string_value(json_object_get(in->record, "playbook")));
+    strbuf_putc(&name, '\0');
+    strbuf_puts(&name, key);
+    json_t *owner = NULL;
+    int rc = store_get_json(s->txn, TABLE_CASES, store_bytes(name.data, name.len), &owner);
+    if (rc == STORE_OK && (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number)
+        rc = store_del(s->txn, TABLE_CASES, store_bytes(name.data, name.len));
+    else if (rc == STORE_NOT_FOUND)
+        rc = STORE_OK;
+    json_decref(owner);
+    strbuf_free(&name);
+    return rc;
+}
+
+static int end_instance(Step *s, Instance *in, const char *status, const char *kind,
+                        const char *field, json_t *text)
+{
+    json_t *record = record_add(s, in, kind);
+    json_object_set_new(record, field, text);
+    json_object_set_new(in->record, "status", json_string(status));
+    if (strcmp(status, "stalled") != 0) {
+        json_object_set(in->record, "outcome", text);
+        frame_free(in->frame);
+        in->frame = NULL;
+        return release_case(s, in);
+    }
+    return STORE_OK;
+}
+
+int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
+{
+    for (uint32_t i = 0; i < result->effect_count; i++)
+        record_effect(s, in, &result->effects[i]);
+    int rc = STORE_OK;
+    switch (status) {
+    case VM_SUSPENDED: {
+        json_int_t step = json_integer_value(json_object_get(in->record, "step"));
+        in->frame->step = (uint64_t)step;
+        json_object_set_new(in->record, "status", json_string("running"));
+        const Value *kind = value_map_get(result->suspension, "kind", 4);
+        const char *k = kind ? value_text(*kind) : "";
+        if (strcmp(k, "ask") == 0)
+            rc = task_create(s, in, result->suspension);
+        else if (strcmp(k, "wait") == 0)
+            rc = suspend_wait(s, in, result->suspension);
+        else
+            rc = suspend_call(s, in, result->suspension);
+        break;
+    }
+    case VM_DONE:
+        rc = end_instance(s, in, "done", "done", "outcome", value_to_json(result->outcome));
+        break;
+    case VM_FAILED:
+        rc = end_instance(s, in, "failed", "failed", "reason", value_to_json(result->outcome));
+        break;
+    case VM_ERROR:
+        rc = end_instance(s, in, "stalled", "stalled", "error", json_string(result->error));
+        break;
+    case VM_NOT_TAKEN:
+        break;
+    }
+    return rc;
+}
+
+VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
+{
+    VmInput input = {kind, value, s->now, VALUE_NULL, NULL};
+    json_t *key = json_object_get(in->record, "case_key");
+    if (key) {
+        Value info = value_map_new(3);
+        value_map_set(info, "key", 3, value_from_json(key));
+        value_map_set(info, "events", 6, value_int(json_integer_value(json_object_get(in->record, "case_events"))));
+        int64_t started = (int64_t)json_integer_value(json_object_get(in->record, "created_ms"));
+        value_map_set(info, "started", 7, value_time(started));
+        input.case_info = info;
+    }
+    return input;
+}
+
+/* Resumes the instance with one input as a new step. */
+int step_resume(Step *s, Instance *in, VmInputKind kind, Value value)
+{
+    int rc = timers_clear(s, in);
+    if (rc != STORE_OK)
+        return rc;
+    json_object_set_new(in->record, "step", json_integer(json_integer_value(json_object_get(in->record, "step")) + 1));
+    VmInput input = step_input(s, in, kind, value);
+    VmResult result;
+    vm_result_init(&result);
+    VmStatus status = vm_resume(in->program, in->frame, &input, &result);
+    rc = step_apply(s, in, status, &result);
+    vm_result_clear(&result);
+    value_release(input.case_info);
+    return rc;
+}
+
+/* ---- the mailbox ---- */
+
+typedef struct MailboxScan {
+    unsigned char key[16];
+    json_t *event;
+    uint64_t after;
+    bool found;
+} MailboxScan;
+
+static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    MailboxScan *m = context;
+    if (key.len != 16 || store_read_be64((const unsigned char *)key.data + 8) <= m->after)
+        return STORE_OK;
+    memcpy(m->key, key.data, 16);
+    m->event = json_loadb(value.data, value.len, 0, NULL);
+    m->found = m->event != NULL;
+    return STORE_STOP;
+}
+
+/* Offers the mailbox, oldest first, to the wait the instance is in: the first event an
+   arm takes resumes it (and may reach another wait, offered again from the start). */
+int mailbox_offer(Step *s, Instance *in)
+{
+    uint64_t after = 0;
+    bool was_offering = s->offering;
+    s->offering = true;
+    int rc = STORE_OK;
+    while (rc == STORE_OK && in->frame && strcmp(json_string_value(json_object_get(in->record, "status")), "running") == 0) {
+        unsigned char prefix[8];
+        store_be64(in->number, prefix);
+        MailboxScan m = {{0}, NULL, after, false};
+        rc = store_scan(s->txn, TABLE_MAILBOX, store_bytes(prefix, 8), store_bytes(NULL, 0), mailbox_visit, &m);
+        if (rc < 0 || !m.found)
+            break;
+        Value event = value_from_json(m.event);
+        json_decref(m.event);
+        uint32_t pc = in->frame->pc;
+        Opcode op = bc_op(in->program->bc.code[pc]);
+        if (op != OP_WAIT) {
+            value_release(event);
+            break;
+        }
+        VmInput input = step_input(s, in, VM_INPUT_EVENT, event);
+        VmResult result;
+        vm_result_init(&result);
+        VmStatus status = vm_resume(in->program, in->frame, &input, &result);
+        value_release(input.case_info);
+        if (status == VM_NOT_TAKEN) {
+            for (uint32_t i = 0; i < result.effect_count; i++)
+                record_effect(s, in, &result.effects[i]);
+            vm_result_clear(&result);
+            value_release(event);
+            after = store_read_be64(m.key + 8);
+            continue;
+        }
+        rc = store_del(s->txn, TABLE_MAILBOX, store_bytes(m.key, 16));
+        if (rc == STORE_OK)
+            rc = timers_clear(s, in);
+        json_object_set_new(in->record, "step", json_integer(json_integer_value(json_object_get(in->record, "step")) + 1));
+        if (rc == STORE_OK)
+            rc = step_apply(s, in, status, &result);
+        vm_result_clear(&result);
+        value_release(event);
+        after = 0;
+    }
+    s->offering = was_offering;
+    return rc < 0 ? rc : STORE_OK;
+}

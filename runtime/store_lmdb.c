@@ -1,0 +1,972 @@
+/*
+ * store_lmdb.c - the store (store.h) on LMDB: one environment per --db folder, one named
+ * database per StoreTable, a map that grows when it fills.
+ *
+ * This is the only file that includes lmdb.h. What it adds to LMDB:
+ *
+ *   identity   TABLE_META holds "schema_version" (decimal text) and "store_id" (32 hex
+ *              digits from the kernel's random source). store_open inspects a folder
+ *              through a read-only environment that it closes again before opening the
+ *              real one, so a folder that is not a store of this version is refused
+ *              without a byte of it changing (when it has no lock.mdb, the inspection
+ *              runs with MDB_NOLOCK so not even a lock file appears).
+ *   growth     the map starts at 64 MiB. A put or commit that meets MDB_MAP_FULL returns
+ *              STORE_FULL and marks the transaction tree; store_write then aborts,
+ *              doubles the map and runs its work again. Changing the map size needs every
+ *              transaction of this process to be closed, so top-level transactions pass a
+ *              gate (a count under a mutex) that a resize closes and waits on.
+ *   one handle a process must not open one LMDB environment twice (closing the second
+ *              drops the first one's fcntl locks), so open stores are kept in a list and
+ *              a second store_open of the same folder in one process is STORE_BUSY.
+ *
+ * Environments use MDB_NOTLS, so a read transaction may be handed between threads. A
+ * write transaction holds LMDB's write mutex, which belongs to the thread that began it:
+ * begin, commit and abort a write transaction on one thread.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+#define STORE_MAP_START ((size_t)64 << 20) /* the first map size of a store */
+#define STORE_GROW_LIMIT 30                /* doublings one store_write may ask for */
+#define STORE_GATE_SECONDS 30              /* how long a resize waits for open txns */
+#define STORE_BEGIN_RETRIES 3              /* MDB_MAP_RESIZED adoptions per begin */
+
+/* Keep in sync with StoreTable in store.h: these names are the on-disk schema. */
+static const char *const TABLE_NAMES[] = {
+    "meta",   "programs", "playbooks", "inputs", "instances", "cases",  "windows",  "history",
+    "tasks",  "inbox",    "timers",    "mailbox", "outbox",   "seen",   "directory",
+};
+_Static_assert(sizeof TABLE_NAMES / sizeof TABLE_NAMES[0] == TABLE_COUNT,
+               "one LMDB database name per StoreTable");
+
+struct Store {
+    MDB_env *env;
+    MDB_dbi dbi[TABLE_COUNT];
+    bool read_only;
+    bool broken;             /* a failed remap left the environment unusable */
+    char id[33];
+    dev_t dev;               /* the folder, for the list of open stores */
+    ino_t ino;
+    pid_t pid;
+    Store *next_open;
+    pthread_mutex_t gate_lock; /* the gate: top-level txns in, resizes wait for none */
+    pthread_cond_t gate_cond;
+    unsigned active;
+    bool resizing;
+};
+
+struct StoreTxn {
+    Store *store;
+    MDB_txn *txn;
+    StoreTxn *parent;
+    StoreTxn *child;        /* the open nested transaction, if any */
+    bool write;
+    bool full;              /* on the root: MDB_MAP_FULL met somewhere in the tree */
+    unsigned scanning;      /* bit per table being scanned by store_scan */
+};
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static Store *open_stores;
+
+/* ---- errors ------------------------------------------------------------------ */
+
+__attribute__((format(printf, 3, 4)))
+static void say(char *why, size_t why_len, const char *format, ...)
+{
+    if (why == NULL || why_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(why, why_len, format, ap);
+    va_end(ap);
+}
+
+/* Maps an LMDB (or errno) code to a store code. MDB_MAP_FULL also marks the root of
+   `txn`'s tree, so store_write knows to grow the map whatever its work returns. */
+static int store_code(StoreTxn *txn, int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return STORE_OK;
+    case MDB_NOTFOUND:
+        return STORE_NOT_FOUND;
+    case MDB_MAP_FULL:
+        while (txn != NULL && txn->parent != NULL)
+            txn = txn->parent;
+        if (txn != NULL)
+            txn->full = true;
+        return STORE_FULL;
+    case MDB_READERS_FULL:
+    case EAGAIN:
+    case EBUSY:
+        return STORE_BUSY;
+    default:
+        return STORE_FAILED;
+    }
+}
+
+const char *store_strerror(int code)
+{
+    switch (code) {
+    case STORE_OK:
+        return "ok";
+    case STORE_NOT_FOUND:
+        return "no such key";
+    case STORE_FAILED:
+        return "the store failed (an I/O error, a damaged file, or a call it does not allow)";
+    case STORE_NOT_A_STORE:
+        return "not a Huddle store, or a store of another schema version";
+    case STORE_FULL:
+        return "the store's map is full and could not be grown";
+    case STORE_BUSY:
+        return "the store is busy: another process or transaction holds it";
+    case STORE_STOP:
+        return "the scan was stopped by its visitor";
+    default:
+        return "unknown store error";
+    }
+}
+
+/* ---- big-endian keys ------------------------------------------------------------ */
+
+void store_be64(uint64_t value, unsigned char out[8])
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (unsigned char)(value & 0xff);
+        value >>= 8;
+    }
+}
+
+uint64_t store_read_be64(const unsigned char in[8])
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = value << 8 | in[i];
+    return value;
+}
+
+/* ---- the gate: map resizes wait until no transaction of this process is open ----- */
+
+static int gate_init(Store *store)
+{
+    pthread_condattr_t attr;
+    if (pthread_mutex_init(&store->gate_lock, NULL) != 0)
+        return -1;
+    if (pthread_condattr_init(&attr) != 0)
+        goto fail;
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&store->gate_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        goto fail;
+    return 0;
+fail:
+    pthread_mutex_destroy(&store->gate_lock);
+    return -1;
+}
+
+static void gate_enter(Store *store)
+{
+    pthread_mutex_lock(&store->gate_lock);
+    while (store->resizing)
+        pthread_cond_wait(&store->gate_cond, &store->gate_lock);
+    store->active++;
+    pthread_mutex_unlock(&store->gate_lock);
+}
+
+static void gate_leave(Store *store)
+{
+    pthread_mutex_lock(&store->gate_lock);
+    if (--store->active == 0)
+        pthread_cond_broadcast(&store->gate_cond);
+    pthread_mutex_unlock(&store->gate_lock);
+}
+
+/* Closes the gate and waits for the open transactions to end: STORE_OK, or STORE_BUSY
+   when some stay open for STORE_GATE_SECONDS (one held by the caller's own thread,
+   say). */
+static int gate_close(Store *store)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += STORE_GATE_SECONDS;
+    pthread_mutex_lock(&store->gate_lock);
+    while (store->resizing)
+        pthread_cond_wait(&store->gate_cond, &store->gate_lock);
+    store->resizing = true;
+    while (store->active > 0) {
+        if (pthread_cond_timedwait(&store->gate_cond, &store->gate_lock, &deadline) ==
+            ETIMEDOUT && store->active > 0) {
+            store->resizing = false;
+            pthread_cond_broadcast(&store->gate_cond);
+            pthread_mutex_unlock(&store->gate_lock);
+            return STORE_BUSY;
+        }
+    }
+    pthread_mutex_unlock(&store->gate_lock);
+    return STORE_OK;
+}
+
+static void gate_open(Store *store)
+{
+    pthread_mutex_lock(&store->gate_lock);
+    store->resizing = false;
+    pthread_cond_broadcast(&store->gate_cond);
+    pthread_mutex_unlock(&store->gate_lock);
+}
+
+/* ---- the map ------------------------------------------------------------------ */
+
+/* Whether the address space has room for a map of `size` bytes: LMDB unmaps before it
+   maps again, so a failed remap would leave the environment without a map. */
+static bool map_fits(size_t size)
+{
+    void *probe = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                       -1, 0);
+    if (probe == MAP_FAILED)
+        return false;
+    munmap(probe, size);
+    return true;
+}
+
+/* Sets the map to `size` (0: the size another process recorded) with the gate closed. */
+static int map_set(Store *store, size_t size)
+{
+    int rc = mdb_env_set_mapsize(store->env, size);
+    if (rc != MDB_SUCCESS) {
+        store->broken = true;
+        return STORE_FAILED;
+    }
+    return STORE_OK;
+}
+
+/* Adopts the map size another process grew the store to (after MDB_MAP_RESIZED). */
+static int map_adopt(Store *store)
+{
+    int rc = gate_close(store);
+    if (rc != STORE_OK)
+        return rc;
+    rc = map_set(store, 0);
+    gate_open(store);
+    return rc;
+}
+
+/* Doubles the map, or takes the size another process recorded if that is larger. */
+static int map_grow(Store *store)
+{
+    MDB_envinfo info;
+    int rc = gate_close(store);
+    if (rc != STORE_OK)
+        return rc;
+    mdb_env_info(store->env, &info);
+    size_t want = info.me_mapsize * 2;
+    if (want / 2 != info.me_mapsize || !map_fits(want)) {
+        rc = STORE_FULL;
+        goto done;
+    }
+    rc = map_set(store, 0);
+    if (rc != STORE_OK)
+        goto done;
+    mdb_env_info(store->env, &info);
+    if (info.me_mapsize < want)
+        rc = map_set(store, want);
+done:
+    gate_open(store);
+    return rc;
+}
+
+/* ---- transactions -------------------------------------------------------------- */
+
+int store_begin(Store *store, bool write, StoreTxn **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (store == NULL || out == NULL || store->broken || (write && store->read_only))
+        return STORE_FAILED;
+    StoreTxn *txn = calloc(1, sizeof *txn);
+    if (txn == NULL)
+        return STORE_FAILED;
+    txn->store = store;
+    txn->write = write;
+    for (int attempt = 0;; attempt++) {
+        gate_enter(store);
+        int rc = mdb_txn_begin(store->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn);
+        if (rc == MDB_SUCCESS)
+            break;
+        gate_leave(store);
+        int code = store_code(NULL, rc);
+        if (rc == MDB_MAP_RESIZED && attempt < STORE_BEGIN_RETRIES)
+            code = map_adopt(store);
+        else if (rc == MDB_MAP_RESIZED)
+            code = STORE_FAILED;
+        if (code != STORE_OK) {
+            free(txn);
+            return code;
+        }
+    }
+    *out = txn;
+    return STORE_OK;
+}
+
+int store_begin_nested(StoreTxn *parent, StoreTxn **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (parent == NULL || out == NULL || !parent->write || parent->child != NULL)
+        return STORE_FAILED;
+    StoreTxn *txn = calloc(1, sizeof *txn);
+    if (txn == NULL)
+        return STORE_FAILED;
+    int rc = mdb_txn_begin(parent->store->env, parent->txn, 0, &txn->txn);
+    if (rc != MDB_SUCCESS) {
+        free(txn);
+        return store_code(parent, rc);
+    }
+    txn->store = parent->store;
+    txn->parent = parent;
+    txn->write = true;
+    parent->child = txn;
+    *out = txn;
+    return STORE_OK;
+}
+
+/* Frees the wrappers of `txn` and of its open descendants (LMDB has ended them). */
+static void txn_free(StoreTxn *txn)
+{
+    if (txn->child != NULL)
+        txn_free(txn->child);
+    if (txn->parent != NULL)
+        txn->parent->child = NULL;
+    else
+        gate_leave(txn->store);
+    free(txn);
+}
+
+void store_abort(StoreTxn *txn)
+{
+    if (txn == NULL)
+        return;
+    mdb_txn_abort(txn->txn); /* LMDB aborts the open children first */
+    txn_free(txn);
+}
+
+/* Ends `txn` either way. Committing a transaction that still has an open nested one is
+   a mistake in the caller: everything is aborted and STORE_FAILED returned. */
+int store_commit(StoreTxn *txn)
+{
+    if (txn == NULL)
+        return STORE_FAILED;
+    if (txn->child != NULL) {
+        store_abort(txn);
+        return STORE_FAILED;
+    }
+    int code = store_code(txn, mdb_txn_commit(txn->txn));
+    txn_free(txn);
+    return code;
+}
+
+int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *context)
+{
+    if (work == NULL)
+        return STORE_FAILED;
+    for (int grown = 0;; grown++) {
+        StoreTxn *txn;
+        int code = store_begin(store, true, &txn);
+        if (code != STORE_OK)
+            return code;
+        code = work(txn, context);
+        bool full = txn->full;
+        if (code == STORE_OK && !full) {
+            code = store_commit(txn);
+            if (code != STORE_FULL)
+                return code;
+        } else {
+            store_abort(txn);
+            if (code != STORE_FULL && !full)
+                return code;
+        }
+        if (grown == STORE_GROW_LIMIT)
+            return STORE_FULL;
+        code = map_grow(store);
+        if (code != STORE_OK)
+            return code;
+    }
+}
+
+/* ---- reading and writing ------------------------------------------------------- */
+
+static bool table_ok(const StoreTxn *txn, StoreTable table)
+{
+    return txn != NULL && (unsigned)table < TABLE_COUNT;
+}
+
+static MDB_val val_of(StoreBytes bytes)
+{
+    MDB_val val = {bytes.len, (void *)bytes.data};
+    return val;
+}
+
+/* Whether `table` is being scanned by `txn` or one of its parents. */
+static bool table_scanned(const StoreTxn *txn, StoreTable table)
+{
+    for (; txn != NULL; txn = txn->parent)
+        if (txn->scanning & 1u << table)
+            return true;
+    return false;
+}
+
+static bool key_ok(const StoreTxn *txn, StoreBytes key)
+{
+    return key.len > 0 && key.len <= (size_t)mdb_env_get_maxkeysize(txn->store->env);
+}
+
+int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value)
+{
+    if (!table_ok(txn, table) || value == NULL)
+        return STORE_FAILED;
+    if (!key_ok(txn, key))
+        return STORE_NOT_FOUND; /* store_put makes no such keys */
+    MDB_val k = val_of(key), v;
+    int rc = mdb_get(txn->txn, txn->store->dbi[table], &k, &v);
+    if (rc != MDB_SUCCESS)
+        return store_code(txn, rc);
+    value->data = v.mv_data;
+    value->len = v.mv_size;
+    return STORE_OK;
+}
+
+int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
+{
+    if (!table_ok(txn, table) || !txn->write || !key_ok(txn, key) ||
+        table_scanned(txn, table))
+        return STORE_FAILED;
+    MDB_val k = val_of(key), v = val_of(value);
+    return store_code(txn, mdb_put(txn->txn, txn->store->dbi[table], &k, &v, 0));
+}
+
+int store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
+{
+    if (!table_ok(txn, table) || !txn->write || table_scanned(txn, table))
+        return STORE_FAILED;
+    if (!key_ok(txn, key))
+        return STORE_NOT_FOUND;
+    MDB_val k = val_of(key);
+    return store_code(txn, mdb_del(txn->txn, txn->store->dbi[table], &k, NULL));
+}
+
+/* Compares as LMDB's default order does: bytes, then the shorter first. */
+static int bytes_cmp(StoreBytes a, StoreBytes b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n > 0 ? memcmp(a.data, b.data, n) : 0;
+    if (c != 0)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+static bool has_prefix(const MDB_val *key, StoreBytes prefix)
+{
+    return key->mv_size >= prefix.len &&
+           (prefix.len == 0 || memcmp(key->mv_data, prefix.data, prefix.len) == 0);
+}
+
+int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes from,
+               StoreVisit visit, void *context)
+{
+    if (!table_ok(txn, table) || visit == NULL)
+        return STORE_FAILED;
+    StoreBytes start = bytes_cmp(from, prefix) > 0 ? from : prefix;
+    if (start.len > (size_t)mdb_env_get_maxkeysize(txn->store->env))
+        return STORE_FAILED;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn->txn, txn->store->dbi[table], &cursor);
+    if (rc != MDB_SUCCESS)
+        return store_code(txn, rc);
+    unsigned bit = 1u << table, was = txn->scanning & bit;
+    txn->scanning |= bit;
+    MDB_val k = val_of(start), v;
+    int code = STORE_OK;
+    rc = mdb_cursor_get(cursor, &k, &v, start.len > 0 ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == MDB_SUCCESS && has_prefix(&k, prefix)) {
+        code = visit(context, store_bytes(k.mv_data, k.mv_size),
+                     store_bytes(v.mv_data, v.mv_size));
+        if (code != STORE_OK)
+            break;
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    }
+    if (code == STORE_STOP)
+        code = STORE_OK;
+    else if (code == STORE_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        code = store_code(txn, rc);
+    txn->scanning = (txn->scanning & ~bit) | was;
+    mdb_cursor_close(cursor);
+    return code;
+}
+
+/* ---- identity: meta/schema_version and meta/store_id --------------------------- */
+
+static int random_id(char out[33])
+{
+    unsigned char raw[16];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < sizeof raw) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        got = 0;
+        while (got < sizeof raw) {
+            ssize_t n = read(fd, raw + got, sizeof raw - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        close(fd);
+        if (got < sizeof raw)
+            return -1;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+static bool id_ok(const MDB_val *val)
+{
+    if (val->mv_size != 32)
+        return false;
+    for (size_t i = 0; i < 32; i++) {
+        char c = ((const char *)val->mv_data)[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Checks meta/schema_version and meta/store_id in `txn`; copies the id to `id` when it
+   is not NULL. STORE_NOT_FOUND when there is no schema_version at all. */
+static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, char *why,
+                      size_t why_len)
+{
+    MDB_val k = {strlen("schema_version"), (void *)"schema_version"}, v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc != MDB_SUCCESS) {
+        say(why, why_len, "cannot read %s: %s", dir, mdb_strerror(rc));
+        return rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_FAILED;
+    }
+    unsigned long long version = 0;
+    const char *text = v.mv_data;
+    bool digits = v.mv_size > 0 && v.mv_size <= 18;
+    for (size_t i = 0; digits && i < v.mv_size; i++) {
+        digits = text[i] >= '0' && text[i] <= '9';
+        version = version * 10 + (unsigned)(text[i] - '0');
+    }
+    if (!digits) {
+        say(why, why_len, "%s is not a Huddle store this huddle can read (its schema "
+            "version is not a number)", dir);
+        return STORE_NOT_A_STORE;
+    }
+    if (version != STORE_SCHEMA_VERSION) {
+        say(why, why_len, "%s is a Huddle store this huddle cannot open: store schema "
+            "version %llu; this huddle reads version %d", dir, version, STORE_SCHEMA_VERSION);
+        return STORE_NOT_A_STORE;
+    }
+    k = (MDB_val){strlen("store_id"), (void *)"store_id"};
+    rc = mdb_get(txn, meta, &k, &v);
+    if (rc != MDB_SUCCESS || !id_ok(&v)) {
+        say(why, why_len, "%s is a damaged Huddle store: its store id is %s", dir,
+            rc == MDB_SUCCESS ? "not 32 hex digits" : "missing");
+        return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? STORE_NOT_A_STORE : STORE_FAILED;
+    }
+    if (id != NULL) {
+        memcpy(id, v.mv_data, 32);
+        id[32] = '\0';
+    }
+    return STORE_OK;
+}
+
+/* In a new store's first write transaction: writes the schema version and a new id,
+   unless a process that created the store at the same moment already did. */
+static int meta_create(Store *store, MDB_txn *txn, const char *dir, char *why,
+                       size_t why_len)
+{
+    MDB_dbi meta = store->dbi[TABLE_META];
+    int code = meta_check(txn, meta, dir, store->id, why, why_len);
+    if (code != STORE_NOT_FOUND)
+        return code;
+    char version[24];
+    int n = snprintf(version, sizeof version, "%d", STORE_SCHEMA_VERSION);
+    if (random_id(store->id) != 0) {
+        say(why, why_len, "cannot make a store id: no random source (%s)", strerror(errno));
+        return STORE_FAILED;
+    }
+    MDB_val k = {strlen("schema_version"), (void *)"schema_version"};
+    MDB_val v = {(size_t)n, version};
+    int rc = mdb_put(txn, meta, &k, &v, 0);
+    if (rc == MDB_SUCCESS) {
+        k = (MDB_val){strlen("store_id"), (void *)"store_id"};
+        v = (MDB_val){32, store->id};
+        rc = mdb_put(txn, meta, &k, &v, 0);
+    }
+    if (rc != MDB_SUCCESS) {
+        say(why, why_len, "cannot create a store in %s: %s", dir, mdb_strerror(rc));
+        return store_code(NULL, rc);
+    }
+    return STORE_OK;
+}
+
+/* ---- opening ------------------------------------------------------------------ */
+
+/* What a folder holds: data.mdb, lock.mdb, and the first other name (or ""). */
+typedef struct Folder {
+    bool has_data;
+    bool has_lock;
+    off_t data_size;
+    char other[256];
+} Folder;
+
+static int folder_read(const char *dir, Folder *folder, char *why, size_t why_len)
+{
+    memset(folder, 0, sizeof *folder);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        say(why, why_len, "cannot read the folder %s: %s", dir, strerror(errno));
+        return STORE_FAILED;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL) {
+        const char *name = entry->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (strcmp(name, "data.mdb") == 0)
+            folder->has_data = true;
+        else if (strcmp(name, "lock.mdb") == 0)
+            folder->has_lock = true;
+        else if (folder->other[0] == '\0')
+            snprintf(folder->other, sizeof folder->other, "%s", name);
+    }
+    closedir(d);
+    if (folder->has_data) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            say(why, why_len, "%s/data.mdb is not a regular file", dir);
+            return STORE_NOT_A_STORE;
+        }
+        folder->data_size = st.st_size;
+    }
+    return STORE_OK;
+}
+
+/* Makes sure `dir` is a folder, creating it (mode 0700) when `create`; fills `st`. */
+static int folder_make(const char *dir, bool create, struct stat *st, char *why,
+                       size_t why_len)
+{
+    if (stat(dir, st) != 0) {
+        if (errno != ENOENT) {
+            say(why, why_len, "cannot open %s: %s", dir, strerror(errno));
+            return STORE_FAILED;
+        }
+        if (!create) {
+            say(why, why_len, "%s is not a Huddle store (no such folder, no data.mdb); "
+                "run huddle deploy to create one", dir);
+            return STORE_NOT_A_STORE;
+        }
+        if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || stat(dir, st) != 0) {
+            say(why, why_len, "cannot create the folder %s: %s", dir, strerror(errno));
+            return STORE_FAILED;
+        }
+    }
+    if (!S_ISDIR(st->st_mode)) {
+        say(why, why_len, "%s is not a Huddle store (not a folder)", dir);
+        return STORE_NOT_A_STORE;
+    }
+    return STORE_OK;
+}
+
+/* Looks at an existing data.mdb through a read-only environment, closed before
+   returning. STORE_OK for a store of this version; *unfinished when the file holds no
+   commit at all (a store whose creation was interrupted). */
+static int inspect(const char *dir, const Folder *folder, bool *unfinished, char *why,
+                   size_t why_len)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi meta;
+    MDB_envinfo info;
+    int code = STORE_FAILED;
+    *unfinished = folder->data_size == 0;
+    if (*unfinished)
+        return STORE_OK;
+    int rc = mdb_env_create(&env);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_maxdbs(env, TABLE_COUNT);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_open(env, dir,
+                          MDB_RDONLY | MDB_NOTLS | (folder->has_lock ? 0 : MDB_NOLOCK), 0600);
+    if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+        say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file this "
+            "huddle reads: %s); it was left as it is", dir, mdb_strerror(rc));
+        code = STORE_NOT_A_STORE;
+        goto done;
+    }
+    if (rc != MDB_SUCCESS)
+        goto fail;
+    mdb_env_info(env, &info);
+    if (info.me_last_txnid == 0) {
+        *unfinished = true;
+        code = STORE_OK;
+        goto done;
+    }
+    if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != MDB_SUCCESS)
+        goto fail;
+    rc = mdb_dbi_open(txn, TABLE_NAMES[TABLE_META], 0, &meta);
+    if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+        say(why, why_len, "%s is not a Huddle store (an LMDB database without a meta "
+            "table); it was left as it is", dir);
+        code = STORE_NOT_A_STORE;
+        goto done;
+    }
+    if (rc != MDB_SUCCESS)
+        goto fail;
+    code = meta_check(txn, meta, dir, NULL, why, why_len);
+    if (code == STORE_NOT_FOUND) {
+        say(why, why_len, "%s is not a Huddle store (no schema_version in its meta "
+            "table); it was left as it is", dir);
+        code = STORE_NOT_A_STORE;
+    }
+    goto done;
+fail:
+    say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+    code = store_code(NULL, rc);
+done:
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    if (env != NULL)
+        mdb_env_close(env);
+    return code;
+}
+
+/* Opens the real environment, with the map at least STORE_MAP_START when writable. */
+static int env_open(Store *store, const char *dir, const StoreOptions *options, char *why,
+                    size_t why_len)
+{
+    unsigned flags = MDB_NOTLS;
+    if (options->read_only)
+        flags |= MDB_RDONLY;
+    if (options->no_sync)
+        flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+    int rc = mdb_env_create(&store->env);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_maxdbs(store->env, TABLE_COUNT);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_open(store->env, dir, flags, 0600);
+    if (rc == MDB_SUCCESS && !options->read_only) {
+        MDB_envinfo info;
+        mdb_env_info(store->env, &info);
+        if (info.me_mapsize < STORE_MAP_START)
+            rc = mdb_env_set_mapsize(store->env, STORE_MAP_START);
+    }
+    if (rc != MDB_SUCCESS) {
+        say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        return store_code(NULL, rc);
+    }
+    return STORE_OK;
+}
+
+/* Opens every table once, for the life of the store. A new store gets its tables and
+   its identity in its first write transaction; an existing one is read in a read
+   transaction, so opening never waits for a writer. */
+static int tables_open(Store *store, bool create, const char *dir, char *why,
+                       size_t why_len)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        return store_code(NULL, rc);
+    }
+    int code = STORE_OK;
+    for (int t = 0; t < TABLE_COUNT && code == STORE_OK; t++) {
+        rc = mdb_dbi_open(txn, TABLE_NAMES[t], create ? MDB_CREATE : 0, &store->dbi[t]);
+        if (rc == MDB_NOTFOUND) {
+            say(why, why_len, "%s is a damaged Huddle store: its %s table is missing", dir,
+                TABLE_NAMES[t]);
+            code = STORE_NOT_A_STORE;
+        } else if (rc != MDB_SUCCESS) {
+            say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+            code = store_code(NULL, rc);
+        }
+    }
+    if (code == STORE_OK && create)
+        code = meta_create(store, txn, dir, why, why_len);
+    else if (code == STORE_OK)
+        code = meta_check(txn, store->dbi[TABLE_META], dir, store->id, why, why_len);
+    if (code != STORE_OK) {
+        mdb_txn_abort(txn);
+        return code == STORE_NOT_FOUND ? STORE_NOT_A_STORE : code;
+    }
+    rc = mdb_txn_commit(txn); /* also for the read txn: it keeps the table handles */
+    if (rc != MDB_SUCCESS) {
+        say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        return store_code(NULL, rc);
+    }
+    return STORE_OK;
+}
+
+/* Adds `store` to this process's open stores: STORE_BUSY if its folder is open already. */
+static int registry_add(Store *store, const char *dir, char *why, size_t why_len)
+{
+    int code = STORE_OK;
+    pthread_mutex_lock(&open_lock);
+    for (Store *s = open_stores; s != NULL; s = s->next_open)
+        if (s->pid == store->pid && s->dev == store->dev && s->ino == store->ino)
+            code = STORE_BUSY;
+    if (code == STORE_OK) {
+        store->next_open = open_stores;
+        open_stores = store;
+    }
+    pthread_mutex_unlock(&open_lock);
+    if (code != STORE_OK)
+        say(why, why_len, "%s is already open in this process", dir);
+    return code;
+}
+
+static void registry_remove(Store *store)
+{
+    pthread_mutex_lock(&open_lock);
+    for (Store **p = &open_stores; *p != NULL; p = &(*p)->next_open)
+        if (*p == store) {
+            *p = store->next_open;
+            break;
+        }
+    pthread_mutex_unlock(&open_lock);
+}
+
+/* Decides, from what the folder holds, whether to create a store in it (*create),
+   open the one it holds, or refuse it. */
+static int store_classify(const char *dir, const StoreOptions *options, bool *create,
+                          char *why, size_t why_len)
+{
+    Folder folder;
+    bool unfinished = false;
+    int code = folder_read(dir, &folder, why, why_len);
+    if (code != STORE_OK)
+        return code;
+    if (folder.has_data) {
+        code = inspect(dir, &folder, &unfinished, why, why_len);
+        if (code != STORE_OK)
+            return code;
+    }
+    *create = !folder.has_data || unfinished;
+    if (!*create)
+        return STORE_OK;
+    if (!options->create) {
+        say(why, why_len, folder.has_data
+                              ? "%s is not a Huddle store (its data.mdb was never written "
+                                "to); run huddle deploy to create one"
+                              : "%s is not a Huddle store (no data.mdb); run huddle deploy "
+                                "to create one",
+            dir);
+        return STORE_NOT_A_STORE;
+    }
+    if (folder.other[0] != '\0') {
+        say(why, why_len, "%s is not a Huddle store and holds other files (%s); a new "
+            "store is made only in an empty or new folder", dir, folder.other);
+        return STORE_NOT_A_STORE;
+    }
+    return STORE_OK;
+}
+
+int store_open(const char *dir, const StoreOptions *options, Store **out, char *why,
+               size_t why_len)
+{
+    static const StoreOptions defaults = {false, false, false};
+    struct stat st;
+    bool create = false;
+    say(why, why_len, "%s", "");
+    if (out != NULL)
+        *out = NULL;
+    if (dir == NULL || out == NULL) {
+        say(why, why_len, "store_open needs a folder and somewhere to put the store");
+        return STORE_FAILED;
+    }
+    if (options == NULL)
+        options = &defaults;
+    if (options->create && options->read_only) {
+        say(why, why_len, "cannot create a store read-only (%s)", dir);
+        return STORE_FAILED;
+    }
+    int code = folder_make(dir, options->create, &st, why, why_len);
+    if (code != STORE_OK)
+        return code;
+    Store *store = calloc(1, sizeof *store);
+    if (store == NULL || gate_init(store) != 0) {
+        free(store);
+        say(why, why_len, "out of memory opening %s", dir);
+        return STORE_FAILED;
+    }
+    store->dev = st.st_dev;
+    store->ino = st.st_ino;
+    store->pid = getpid();
+    store->read_only = options->read_only;
+    code = registry_add(store, dir, why, why_len);
+    if (code != STORE_OK) {
+        pthread_cond_destroy(&store->gate_cond);
+        pthread_mutex_destroy(&store->gate_lock);
+        free(store);
+        return code;
+    }
+    code = store_classify(dir, options, &create, why, why_len);
+    if (code == STORE_OK)
+        code = env_open(store, dir, options, why, why_len);
+    if (code == STORE_OK)
+        code = tables_open(store, create, dir, why, why_len);
+    if (code != STORE_OK) {
+        store_close(store);
+        return code;
+    }
+    *out = store;
+    return STORE_OK;
+}
+
+void store_close(Store *store)
+{
+    if (store == NULL)
+        return;
+    registry_remove(store);
+    if (store->env != NULL)
+        mdb_env_close(store->env);
+    pthread_cond_destroy(&store->gate_cond);
+    pthread_mutex_destroy(&store->gate_lock);
+    free(store);
+}
+
+const char *store_id(const Store *store)
+{
+    return store->id;
+}
