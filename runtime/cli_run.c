@@ -54,6 +54,25 @@ static void run_print_time(RunView *view, const char *at)
     strbuf_free(&local);
 }
 
+/* A record's time as the trace's local time, "14:32" (or "Tue 24 Nov 14:32" on
+   another day than the line's). */
+static void run_print_local(RunView *view, const char *at)
+{
+    int64_t ms;
+    if (!value_parse_time(at, &ms)) {
+        printf("%s", at);
+        return;
+    }
+    StrBuf local = STRBUF_INIT;
+    value_write_time(ms, view->offset, &local);
+    const char *text = strbuf_text(&local);
+    if (strncmp(view->last_day, text, 10) != 0)
+        printf("%.10s %.5s", text, text + 11);
+    else
+        printf("%.5s", text + 11);
+    strbuf_free(&local);
+}
+
 static const char *str(const json_t *record, const char *field)
 {
     const char *text = json_string_value(json_object_get(record, field));
@@ -112,7 +131,8 @@ static void run_print_record(void *context, const json_t *r)
         run_print_holders(json_object_get(r, "seats"));
         printf(", choices ");
         run_print_json(json_object_get(r, "choices"));
-        printf(", answer by %s", str(r, "deadline"));
+        printf(", answer by ");
+        run_print_local(view, str(r, "deadline"));
     } else if (strcmp(kind, "answered") == 0) {
         printf("  %s answered %s: %s", str(r, "by"), str(r, "task"), str(r, "choice"));
         if (json_is_string(json_object_get(r, "comment")))
@@ -120,7 +140,8 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "resolved") == 0) {
         printf("  %s decided: %s", str(r, "task"), str(r, "choice"));
     } else if (strcmp(kind, "timer") == 0) {
-        printf("  timer: %s at %s", str(r, "what"), str(r, "due"));
+        printf("  timer: %s at ", str(r, "what"));
+        run_print_local(view, str(r, "due"));
     } else if (strcmp(kind, "called") == 0 || strcmp(kind, "sent") == 0) {
         printf("  %s %s.%s(", strcmp(kind, "called") == 0 ? "call" : "send", str(r, "connector"), str(r, "operation"));
         run_print_json(json_object_get(r, "arg"));

@@ -47,6 +47,7 @@ int step_write_records(Step *s)
 
 /* ---- timers ---- */
 
+/* Sets a timer; takes over `what`. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
 {
     uint64_t seq;
@@ -79,6 +80,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     json_object_set(record, "what", json_object_get(what, "kind"));
     if (json_object_get(what, "task"))
         json_object_set(record, "task", json_object_get(what, "task"));
+    json_decref(what);
     return rc;
 }
 

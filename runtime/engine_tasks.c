@@ -151,8 +151,9 @@ static int task_resolve(Step *s, Instance *in, json_t *task, const char *choice,
             if (rc == STORE_OK)
                 rc = inbox_set(s, json_string_value(holder), id, false);
     }
-    json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice, "by", by,
-                               "comment", comment, "at", at, "votes", votes, "deciders", deciders);
+    json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
+                               "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
+                               "at", at, "votes", votes, "deciders", deciders);
     Value value = value_from_json(result);
     /* `at` is a time in the language */
     int64_t now_ms = s->now;
@@ -307,8 +308,9 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     json_array_foreach(json_object_get(task, "seats"), i, each)
         if (each == seat)
             seat_index = i;
-    json_t *vote = json_pack("{s:s, s:s, s:s*, s:s, s:I}", "by", by, "choice", choice, "comment", comment,
-                             "at", at, "seat", (json_int_t)seat_index);
+    json_t *vote = json_pack("{s:s, s:s, s:o, s:s, s:I}", "by", by, "choice", choice, "comment",
+                             comment ? json_string(comment) : json_null(), "at", at,
+                             "seat", (json_int_t)seat_index);
     json_array_append_new(json_object_get(task, "votes"), vote);
     json_t *record = record_add(s, &in, "answered");
     json_object_set_new(record, "task", json_string(id));

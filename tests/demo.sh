@@ -6,9 +6,17 @@ huddle=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 mkdir -p build/demo
-echo "Huddle demo: the playbooks in workflows/"
-echo
 status=0
+echo "Huddle demo"
+echo
+echo "1. A card looks stolen. Three analysts must agree, more alerts join the case, and a"
+echo "   stronger alert later freezes the card (workflows/card_fraud, on a virtual clock):"
+echo
+"$huddle" run workflows/card_fraud/card_fraud.play --events workflows/card_fraud/trace.jsonl \
+  --mocks workflows/card_fraud/mocks.json || status=1
+echo
+echo "2. Every playbook in workflows/, checked:"
+echo
 for f in workflows/*/*.play; do
   if out=$("$huddle" check "$f" 2>&1); then
     states=$(grep -c '^state ' "$f")
@@ -23,7 +31,7 @@ echo
 play=workflows/product_complaint/product_complaint.play
 "$huddle" graph "$play" > build/demo/product_complaint.dot || status=1
 if "$huddle" graph "$play" --svg -o build/demo/product_complaint.svg; then
-  echo "The product complaint playbook, drawn: build/demo/product_complaint.svg"
+  echo "3. The product complaint playbook, drawn: build/demo/product_complaint.svg"
 fi
 echo
 echo "Its states and where each one can go:"

@@ -1,0 +1,96 @@
+#!/bin/sh
+# tests/e2e/cli_run.sh - `huddle run` as an author uses it: a playbook, a trace and mocks
+# in, a timeline or JSON records out; bad traces refused with the line that is wrong.
+# Prints TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -30; }
+expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
+has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+hasnt() { if grep -qF -- "$2" "$tmp/out"; then no "$1 ('$2' is there)"; else ok "$1"; fi; }
+
+w=workflows/card_fraud
+expect "the card fraud trace runs" 0 "$h" run $w/card_fraud.play --events $w/trace.jsonl --mocks $w/mocks.json
+has "an event starts an instance with its case" 'i1   started  card_fraud, from fraudwatch.alert fw-301 (case "4111-XX-0042")'
+has "a mocked call replies" 'bank.lookup replied {"card":"4111-XX-0042"'
+has "the ask names its holders and deadline" 'to ana; ben; chloe, choices ["freeze","watch","clear"], answer by 14:32'
+has "a second event of the case joins" "joined by fraudwatch.alert fw-302"
+has "two of three decide" "t1 decided: watch"
+has "the after timer is set in local time" "timer: after at 16:20"
+has "a stronger alert is taken by the wait" "-> frozen"
+has "the instance ends with its outcome" "done     frozen"
+has "the summary lists the instance" "i1    card_fraud               done      frozen               frozen"
+
+expect "--json runs too" 0 "$h" run $w/card_fraud.play --events $w/trace.jsonl --mocks $w/mocks.json --json
+if python3 - "$tmp/out" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+records, summary = lines[:-1], lines[-1]
+kinds = [r["kind"] for r in records]
+for k in ["started", "entered", "tagged", "called", "replied", "noted", "asked", "timer", "joined",
+          "answered", "resolved", "sent", "notified", "done"]:
+    assert k in kinds, k
+for r in records:
+    assert {"at", "instance", "seq", "kind", "state"} <= set(r), r
+seqs = [r["seq"] for r in records if r["instance"] == "i1"]
+assert seqs == list(range(1, len(seqs) + 1)), seqs
+resolved = [r for r in records if r["kind"] == "resolved"][0]
+assert resolved["choice"] == "watch" and len(resolved["votes"]) == 3, resolved
+inst = summary["summary"]["instances"][0]
+assert inst["id"] == "i1" and inst["status"] == "done" and inst["outcome"] == "frozen", inst
+assert "4111-XX-0042" in inst["tags"], inst
+PY
+then ok "--json gives every record with at, instance, seq, kind, state, and a summary"; else no "--json records and summary"; fi
+
+# A playbook of our own: deadlines, a wrong answer, a duplicate event.
+cat > "$tmp/approve.play" <<'PLAY'
+playbook approve
+
+on shop.refund as refund
+
+state ask_boss {
+  ask person("boss") "Refund {refund.amount}?"
+      choices yes, no "No" with comment
+      within 1h
+  {
+    yes     -> done "refunded"
+    no      -> { note "refused: {answer.comment}" fail "refused" }
+    timeout -> done "refunded by default"
+  }
+}
+PLAY
+printf '%s\n' '{"at": "2026-01-05T09:00:00Z", "event": {"source": "shop", "type": "refund", "id": "r1", "data": {"amount": 20}}}' \
+  '{"at": "2026-01-05T09:00:00Z", "event": {"source": "shop", "type": "refund", "id": "r1", "data": {"amount": 20}}}' \
+  '{"at": "2026-01-05T12:00:00Z", "end": true}' > "$tmp/timeout.jsonl"
+expect "a deadline fires on the virtual clock" 0 "$h" run "$tmp/approve.play" --events "$tmp/timeout.jsonl"
+has "the timeout arm runs at the deadline" "10:00  i1     t1 decided: timeout"
+has "the instance ends by the timeout arm" "done     refunded by default"
+hasnt "a repeated event id starts nothing" "i2"
+
+printf '%s\n' '{"at": "2026-01-05T09:00:00Z", "event": {"source": "shop", "type": "refund", "id": "r1", "data": {"amount": 20}}}' \
+  '{"at": "2026-01-05T09:10:00Z", "answer": {"by": "boss", "choice": "no", "comment": "not eligible"}}' > "$tmp/no.jsonl"
+expect "an answer with a comment resolves the ask" 0 "$h" run "$tmp/approve.play" --events "$tmp/no.jsonl"
+has "the arm sees the comment" "note: refused: not eligible"
+has "fail ends the instance as failed" "FAILED   refused"
+
+refused() { # refused DESCRIPTION MESSAGE LINE-2-JSON
+  printf '%s\n%s\n' '{"at": "2026-01-05T09:00:00Z", "event": {"source": "shop", "type": "refund", "id": "r1", "data": {"amount": 20}}}' "$3" > "$tmp/bad.jsonl"
+  expect "$1 is refused" 1 "$h" run "$tmp/approve.play" --events "$tmp/bad.jsonl"
+  has "$1: the message names the line" "trace line 2: "
+  has "$1: the message says why" "$2"
+}
+refused "an unknown choice" "task t1 has no choice 'maybe' (its choices: yes, no)" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "maybe"}}'
+refused "a missing comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no"}}'
+refused "a person with no seat" "mallory holds no seat on an open ask" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "mallory", "choice": "yes"}}'
+refused "an unknown task" "no task 't9'" '{"at": "2026-01-05T09:05:00Z", "answer": {"task": "t9", "by": "boss", "choice": "yes"}}'
+refused "a line out of time order" "is earlier than the line before" '{"at": "2026-01-05T08:00:00Z", "end": true}'
+refused "a line that is not JSON" "not a JSON object" '{"at": '
+refused "a line with nothing to do" "none of event, answer" '{"at": "2026-01-05T09:05:00Z"}'
+expect "a missing trace is refused" 1 "$h" run "$tmp/approve.play" --events "$tmp/none.jsonl"
+expect "run without --events is a usage error" 2 "$h" run "$tmp/approve.play"
