@@ -54,6 +54,44 @@ static const CliCommand COMMANDS[] = {
      "  --mocks FILE     replies for calls\n"
      "  --json           records as JSON lines\n",
      cli_run},
+    {"deploy", "compile playbooks and store them as the current versions",
+     "huddle deploy FILE... [--db DIR] [--now T] [--json]",
+     "Checks and compiles each playbook and stores it under its version hash, making it\n"
+     "the playbook's current version; instances already running keep the version they\n"
+     "started with. Creates the store when DIR does not exist (default ./huddle.db).\n",
+     cli_deploy},
+    {"trigger", "submit one event",
+     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] < data.json",
+     "Reads the event's data (JSON) from standard input and hands it to every deployed\n"
+     "playbook: it may start an instance, join an open case, or match nothing. An id seen\n"
+     "before is a duplicate and changes nothing. --time is the event's own time (data\n"
+     "only); --now is engine time.\n",
+     cli_trigger},
+    {"answer", "answer an open ask",
+     "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T]",
+     "Answers TASK as PERSON, who must hold an open seat on it. An unknown choice, a\n"
+     "missing required comment or a second answer by the same person is refused and\n"
+     "changes nothing; repeating an identical answer is accepted once.\n",
+     cli_answer},
+    {"tick", "fire due timers",
+     "huddle tick [--db DIR] [--now T]",
+     "Fires every timer due at or before now, each at its own due time, in order.\n",
+     cli_tick},
+    {"instances", "list instances with their versions",
+     "huddle instances [--db DIR] [--playbook P] [--status S] [--json]",
+     "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"
+     "the version (program hash) each one runs, and its outcome.\n",
+     cli_instances},
+    {"tasks", "list open asks: a person's inbox",
+     "huddle tasks [--db DIR] [--for PERSON] [--json]",
+     "Lists open asks with their question, choices, deadline, seats and context; with\n"
+     "--for, only those where PERSON holds a seat.\n",
+     cli_tasks},
+    {"history", "an instance's timeline",
+     "huddle history INSTANCE [--db DIR] [--json]",
+     "Prints the instance's history records in order, or with --json one JSON record a\n"
+     "line.\n",
+     cli_history},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
 };

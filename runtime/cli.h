@@ -28,6 +28,13 @@ int cli_graph(int argc, char **argv);
 int cli_build(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_deploy(int argc, char **argv);
+int cli_trigger(int argc, char **argv);
+int cli_answer(int argc, char **argv);
+int cli_tick(int argc, char **argv);
+int cli_instances(int argc, char **argv);
+int cli_tasks(int argc, char **argv);
+int cli_history(int argc, char **argv);
 
 struct Bytecode;
 /* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status. */

@@ -394,6 +394,13 @@ static int fire_work(Step *s, void *context)
     return rc;
 }
 
+static int advance_work(Step *s, void *context)
+{
+    (void)s;
+    (void)context;
+    return STORE_OK;   /* the step's clock update is the whole point */
+}
+
 int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
 {
     for (;;) {
@@ -404,7 +411,7 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
         store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), due_visit, &d);
         store_abort(txn);
         if (!d.found)
-            return 0;
+            return engine_run_step(e, now, advance_work, NULL, why, why_len);
         int64_t due = (int64_t)store_read_be64(d.key);
         int rc = engine_run_step(e, due, fire_work, &d, why, why_len);
         json_decref(d.what);
@@ -591,4 +598,76 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
         if (rc < 0)
             return rc;
     }
+}
+
+/* ---- history and tasks ---- */
+
+static int collect_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    json_t *record = json_loadb(value.data, value.len, 0, NULL);
+    if (record)
+        json_array_append_new(context, record);
+    return STORE_OK;
+}
+
+json_t *engine_history(Engine *e, const char *instance)
+{
+    uint64_t number = instance_number(instance);
+    if (number == 0 || instance[0] != 'i')
+        return NULL;
+    json_t *records = json_array();
+    StoreTxn *txn;
+    unsigned char prefix[8];
+    store_be64(number, prefix);
+    if (store_begin(e->store, false, &txn) == STORE_OK) {
+        store_scan(txn, TABLE_HISTORY, store_bytes(prefix, 8), store_bytes(NULL, 0), collect_visit, records);
+        store_abort(txn);
+    }
+    if (json_array_size(records) == 0) {
+        json_decref(records);
+        return NULL;
+    }
+    return records;
+}
+
+typedef struct TaskFilter {
+    const char *person;
+    json_t *tasks;
+} TaskFilter;
+
+static int open_task_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    TaskFilter *f = context;
+    json_t *task = json_loadb(value.data, value.len, 0, NULL);
+    if (!task)
+        return STORE_OK;
+    bool keep = strcmp(json_string_value(json_object_get(task, "status")), "open") == 0;
+    if (keep && f->person) {
+        keep = false;
+        size_t i;
+        json_t *seat;
+        json_array_foreach(json_object_get(task, "seats"), i, seat) {
+            size_t k;
+            json_t *holder;
+            json_array_foreach(json_object_get(seat, "holders"), k, holder)
+                keep |= strcmp(json_string_value(holder), f->person) == 0;
+        }
+    }
+    if (keep)
+        json_array_append(f->tasks, task);
+    json_decref(task);
+    return STORE_OK;
+}
+
+json_t *engine_open_tasks(Engine *e, const char *person)
+{
+    TaskFilter f = {person, json_array()};
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) == STORE_OK) {
+        store_scan(txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), open_task_visit, &f);
+        store_abort(txn);
+    }
+    return f.tasks;
 }

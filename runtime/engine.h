@@ -72,4 +72,11 @@ int64_t engine_time(Engine *engine);
    The caller owns it. */
 json_t *engine_instances(Engine *engine);
 
+/* The history of instance `id` ("i3") in order, or NULL when there is no such
+   instance. The caller owns the array. */
+json_t *engine_history(Engine *engine, const char *id);
+
+/* Open tasks, all or those where `person` holds a seat (NULL: all). Caller owns it. */
+json_t *engine_open_tasks(Engine *engine, const char *person);
+
 #endif
