@@ -39,6 +39,7 @@
 
 #include <lmdb.h>
 
+#include "fault.h"
 #include "store.h"
 
 #define STORE_MAP_START ((size_t)64 << 20) /* the first map size of a store */
@@ -392,7 +393,10 @@ int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *c
         code = work(txn, context);
         bool full = txn->full;
         if (code == STORE_OK && !full) {
+            fault_point("before commit");
             code = store_commit(txn);
+            if (code == STORE_OK)
+                fault_point("after commit");
             if (code != STORE_FULL)
                 return code;
         } else {
