@@ -3,6 +3,7 @@
  * public calls, each one write transaction through store_write (see engine.h).
  */
 #include "engine_internal.h"
+#include "fault.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -670,4 +671,76 @@ json_t *engine_open_tasks(Engine *e, const char *person)
         store_abort(txn);
     }
     return f.tasks;
+}
+
+/* ---- group commit ---- */
+
+typedef struct BatchCall {
+    Engine *engine;
+    EngineInput *inputs;
+    size_t count;
+    int64_t now;
+    json_t *records;
+} BatchCall;
+
+static int batch_transaction(StoreTxn *txn, void *context)
+{
+    BatchCall *b = context;
+    json_decref(b->records);
+    b->records = json_array();
+    char why[256];
+    Step clock = {b->engine, txn, b->now, b->records, why, sizeof why, false, 0};
+    int rc = step_clock(&clock);
+    if (rc != STORE_OK)
+        return rc;
+    for (size_t i = 0; i < b->count; i++) {
+        EngineInput *in = &b->inputs[i];
+        StoreTxn *child;
+        rc = store_begin_nested(txn, &child);
+        if (rc != STORE_OK)
+            return rc;
+        json_t *records = json_array();
+        Step s = {b->engine, child, clock.now, records, in->why, sizeof in->why, false, 0};
+        in->why[0] = '\0';
+        in->duplicate = false;
+        if (in->kind == ENGINE_INPUT_EVENT)
+            rc = events_accept(&s, in->source, in->type, in->id, in->data, in->event_time, &in->duplicate);
+        else
+            rc = task_answer(&s, in->task, in->by, in->choice, in->comment);
+        if (rc == STORE_OK)
+            rc = step_write_records(&s);
+        if (rc == STORE_OK) {
+            rc = store_commit(child);
+            json_array_extend(b->records, records);
+        } else {
+            store_abort(child);
+        }
+        json_decref(records);
+        if (rc == STORE_FULL)
+            return rc;   /* store_write grows the map and runs the whole batch again */
+        in->result = rc == STORE_OK ? 0 : rc == -1 || rc == STORE_NOT_FOUND ? -1 : -2;
+        fault_point("group step");
+    }
+    return STORE_OK;
+}
+
+int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
+{
+    BatchCall b = {e, inputs, count, now, NULL};
+    int rc = store_write(e->store, batch_transaction, &b);
+    if (rc == STORE_OK && e->options.on_record) {
+        size_t i;
+        json_t *record;
+        json_array_foreach(b.records, i, record)
+            e->options.on_record(e->options.record_context, record);
+    }
+    json_decref(b.records);
+    if (rc != STORE_OK) {
+        for (size_t i = 0; i < count; i++) {
+            inputs[i].result = -2;
+            snprintf(inputs[i].why, sizeof inputs[i].why, "store error: %s", store_strerror(rc));
+        }
+        return -2;
+    }
+    return 0;
 }

@@ -47,6 +47,25 @@ int engine_event(Engine *engine, const char *source, const char *type, const cha
                  const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
                  char *why, size_t why_len);
 
+/* One input of a group commit. */
+typedef enum EngineInputKind { ENGINE_INPUT_EVENT, ENGINE_INPUT_ANSWER } EngineInputKind;
+typedef struct EngineInput {
+    EngineInputKind kind;
+    const char *source, *type, *id;         /* events */
+    const json_t *data;
+    int64_t event_time;
+    const char *task, *by, *choice, *comment;   /* answers */
+    int result;                             /* out: 0, -1 refused, -2 store error */
+    bool duplicate;                         /* out: an event id seen before */
+    char why[256];                          /* out: why it was refused */
+} EngineInput;
+
+/* Group commit: applies `count` inputs in one write transaction, each in a nested
+   transaction so a refused or failing one undoes only itself; nothing is acknowledged
+   (results set) before the whole transaction commits. Returns 0, or -2 when the
+   transaction itself failed (then no input was applied). */
+int engine_apply_batch(Engine *engine, EngineInput *inputs, size_t count, int64_t now);
+
 /* Answers an open ask as `by`. */
 int engine_answer(Engine *engine, const char *task, const char *by, const char *choice,
                   const char *comment, int64_t now, char *why, size_t why_len);

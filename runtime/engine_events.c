@@ -25,9 +25,11 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
                            error_len) == 0;
 }
 
+static void threshold_joined(Step *s, Instance *in, json_t *earlier);
+
 static int instance_start(Step *s, const char *playbook, const char *hash, const Program *program,
                           uint32_t trigger, const Event *event, const char *case_key,
-                          int64_t case_until, uint64_t *number_out)
+                          int64_t case_until, json_t *earlier, uint64_t *number_out)
 {
     uint64_t number;
     int rc = meta_next(s->txn, "next_instance", &number);
@@ -51,6 +53,8 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     json_object_set_new(record, "case", case_key ? json_string(case_key) : json_null());
     json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
                                                    event->type, "id", event->id));
+    if (earlier)
+        threshold_joined(s, &in, earlier);
     if (case_key) {
         StrBuf key = STRBUF_INIT;
         strbuf_puts(&key, playbook);
@@ -102,6 +106,23 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     return rc;
 }
 
+/* The earlier events of a threshold's window belong to the case it started: `joined`
+   records, counted in case.events, but not in the mailbox. */
+static void threshold_joined(Step *s, Instance *in, json_t *earlier)
+{
+    size_t i;
+    json_t *event;
+    json_array_foreach(earlier, i, event) {
+        json_t *record = record_add(s, in, "joined");
+        json_object_set_new(record, "event", json_pack("{s:O, s:O, s:O}", "source", json_object_get(event, "source"),
+                                                       "type", json_object_get(event, "type"), "id", json_object_get(event, "id")));
+        json_object_set_new(record, "threshold", json_true());
+        if (json_object_get(in->record, "case_events"))
+            json_object_set_new(in->record, "case_events",
+                                json_integer(json_integer_value(json_object_get(in->record, "case_events")) + 1));
+    }
+}
+
 /* Who owns `key` of `playbook` now: an instance number, or 0. */
 static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
 {
@@ -119,6 +140,93 @@ static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
     json_decref(owner);
     strbuf_free(&key);
     return number;
+}
+
+/* ---- thresholds: `at least N within D` ---- */
+
+typedef struct Window {
+    int64_t oldest_kept;        /* entries at or before this fall out of the window */
+    json_t *keep;               /* [{key(hex), event}] still inside, oldest first */
+    json_t *expired;            /* keys (hex) to delete */
+} Window;
+
+static void hex_of(const void *bytes, size_t len, StrBuf *out)
+{
+    for (size_t i = 0; i < len; i++)
+        strbuf_printf(out, "%02x", ((const unsigned char *)bytes)[i]);
+}
+
+static int window_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Window *w = context;
+    int64_t accepted = (int64_t)store_read_be64((const unsigned char *)key.data + key.len - 8);
+    StrBuf hex = STRBUF_INIT;
+    hex_of(key.data, key.len, &hex);
+    if (accepted <= w->oldest_kept) {
+        json_array_append_new(w->expired, json_string(strbuf_text(&hex)));
+    } else {
+        json_t *event = json_loadb(value.data, value.len, 0, NULL);
+        if (event)
+            json_array_append_new(w->keep, json_pack("{s:s, s:o}", "key", strbuf_text(&hex), "event", event));
+    }
+    strbuf_free(&hex);
+    return STORE_OK;
+}
+
+static StoreBytes unhex(const char *hex, unsigned char *out, size_t cap)
+{
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n && i < cap; i++) {
+        unsigned byte;
+        sscanf(hex + 2 * i, "%2x", &byte);
+        out[i] = (unsigned char)byte;
+    }
+    return store_bytes(out, n < cap ? n : cap);
+}
+
+/* Counts the event toward the threshold. Returns 1 when this event is the Nth (the
+   earlier ones are handed back in *earlier and leave the window), 0 when it is only
+   counted, or a negative store code. */
+static int threshold_count(Step *s, const char *playbook, uint32_t trigger, const char *key,
+                           int64_t window_ms, int64_t needed, const Event *event, json_t **earlier)
+{
+    StrBuf prefix = STRBUF_INIT;
+    unsigned char number[8];
+    strbuf_puts(&prefix, playbook);
+    strbuf_putc(&prefix, '\0');
+    store_be64(trigger, number);
+    strbuf_append(&prefix, (const char *)number + 4, 4);
+    strbuf_puts(&prefix, key);
+    strbuf_putc(&prefix, '\0');
+    Window w = {s->now - window_ms, json_array(), json_array()};
+    int rc = store_scan(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), store_bytes(NULL, 0), window_visit, &w);
+    unsigned char raw[1024];
+    size_t i;
+    json_t *hex;
+    json_array_foreach(w.expired, i, hex)
+        if (rc == STORE_OK)
+            rc = store_del(s->txn, TABLE_WINDOWS, unhex(json_string_value(hex), raw, sizeof raw));
+    int result = 0;
+    if (rc == STORE_OK && (int64_t)json_array_size(w.keep) + 1 >= needed) {
+        json_t *entry;
+        *earlier = json_array();
+        json_array_foreach(w.keep, i, entry) {
+            json_array_append(*earlier, json_object_get(entry, "event"));
+            if (rc == STORE_OK)
+                rc = store_del(s->txn, TABLE_WINDOWS, unhex(json_string_value(json_object_get(entry, "key")), raw, sizeof raw));
+        }
+        result = 1;
+    } else if (rc == STORE_OK) {
+        store_be64((uint64_t)s->now, number);
+        strbuf_append(&prefix, event->id, strlen(event->id));
+        strbuf_putc(&prefix, '\0');
+        strbuf_append(&prefix, (const char *)number, 8);
+        rc = store_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+    }
+    json_decref(w.keep);
+    json_decref(w.expired);
+    strbuf_free(&prefix);
+    return rc < 0 ? rc : result;
 }
 
 /* One playbook meets the event. Returns where it went (an instance id) in *went. */
@@ -171,12 +279,30 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
                 return rc;
             }
         }
+        json_t *earlier = NULL;
+        if (trigger->at_least > 0) {
+            int64_t window_ms = 0;
+            if (trigger->window_pc != BC_NONE && trigger_eval(s, program, t, trigger->window_pc, event, &v, error, sizeof error)) {
+                if (v.type == VAL_DURATION)
+                    window_ms = v.as.ms;
+                value_release(v);
+            }
+            int counted = threshold_count(s, playbook, t, case_key ? case_key : "", window_ms,
+                                          trigger->at_least, event, &earlier);
+            if (counted <= 0) {
+                if (counted == 0)
+                    json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "as", "counted"));
+                free(case_key);
+                return counted;
+            }
+        }
         uint64_t number = 0;
         int rc = instance_start(s, playbook, hash, program, t,
-                                event, case_key, until, &number);
+                                event, case_key, until, earlier, &number);
         char id[32];
         snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
         json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "started"));
+        json_decref(earlier);
         free(case_key);
         return rc;
     }

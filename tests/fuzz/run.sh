@@ -7,9 +7,10 @@
 #   - builds the seed corpus build/fuzz/corpus-TARGET/. Targets that read playbook text
 #     (PLAYBOOK_TARGETS below) get copies of tests/lang/**/*.play, workflows/*/*.play,
 #     stdlib/*.play and every ```play / ```play-invalid block of docs/*.md. Any target
-#     also gets the files of tests/fuzz/seeds-TARGET/ when that directory exists (this
-#     is how binary-input targets such as fuzz_bytecode are seeded). The sources are
-#     only read; the corpus keeps what earlier runs found.
+#     also gets the files of tests/fuzz/seeds-TARGET/ and build/fuzz/seeds-TARGET/ when
+#     they exist; tests/fuzz/make_seeds.sh TARGET fills the latter first (this is how
+#     binary-input targets such as fuzz_bytecode are seeded, with `huddle build`
+#     outputs). The sources are only read; the corpus keeps what earlier runs found.
 #   - runs it for SECONDS with -timeout=10 -rss_limit_mb=2048 -max_len=8192 and a
 #     dictionary (tests/fuzz/TARGET.dict if present, else tests/fuzz/huddle.dict for
 #     playbook targets). Findings (crash-, leak-, timeout-, oom- files) go to
@@ -20,7 +21,7 @@
 # timeout or out-of-memory (or could not run); 2 on a usage error.
 set -u
 
-PLAYBOOK_TARGETS=${PLAYBOOK_TARGETS:-"fuzz_front fuzz_lexer fuzz_parse fuzz_check fuzz_compile"}
+PLAYBOOK_TARGETS=${PLAYBOOK_TARGETS:-"fuzz_front fuzz_lexer fuzz_parse fuzz_check fuzz_compile fuzz_run"}
 
 if [ $# -lt 2 ]; then
     echo "usage: sh tests/fuzz/run.sh SECONDS TARGET..." >&2
@@ -76,16 +77,14 @@ build_corpus() { # target corpus
             [ -f "$f" ] && seed_doc_blocks "$2" "$f"
         done
     fi
-    if [ -d "tests/fuzz/seeds-$1" ]; then
-        for f in "tests/fuzz/seeds-$1"/*; do
+    # Generated seeds (build/fuzz/seeds-TARGET/, see tests/fuzz/make_seeds.sh).
+    [ -f tests/fuzz/make_seeds.sh ] && sh tests/fuzz/make_seeds.sh "$1"
+    for dir in "tests/fuzz/seeds-$1" "$out/seeds-$1"; do
+        [ -d "$dir" ] || continue
+        for f in "$dir"/*; do
             [ -f "$f" ] && cp "$f" "$2/seed-$(basename "$f")"
         done
-    fi
-}
-
-# Lists the findings in a directory, one name a line.
-list_findings() {
-    ls "$1" 2>/dev/null | grep -E '^(crash|leak|timeout|oom)-' || true
+    done
 }
 
 status=0
@@ -110,30 +109,27 @@ for target in "$@"; do
         dict="-dict=tests/fuzz/huddle.dict"
     fi
 
-    before=$(list_findings "$findings")
     # shellcheck disable=SC2086
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 -artifact_prefix="$findings/" $dict "$corpus" >"$log" 2>&1
     rc=$?
-    after=$(list_findings "$findings")
-    new=$(printf '%s\n' "$after" | grep -vxF -e "$before" -e '' || true)
-    [ -z "$before" ] && new=$after
 
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -E '^#[0-9]+' "$log" | sed -n 's/.* cov: \([0-9]*\).*/\1/p' | tail -n 1)
     files=$(ls "$corpus" | wc -l | tr -d ' ')
+    # libFuzzer names each finding as it writes it: crash-, leak-, timeout-, oom-.
+    found=$(sed -n 's/.*Test unit written to //p' "$log" | grep -E '/(crash|leak|timeout|oom)-' | tr '\n' ' ' | sed 's/ $//')
 
-    if [ "$rc" -eq 0 ] && [ -z "$new" ]; then
+    if [ "$rc" -eq 0 ] && [ -z "$found" ]; then
         echo "$target: ok: ${runs:-?} runs in ${seconds}s, cov ${cov:-?}, corpus $files files ($seeds before)"
         continue
     fi
     status=1
-    kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [^ ]+( [^ ]+)?' "$log" | head -n 1)
-    [ -z "$kind" ] && kind=$(grep -m 1 -E 'runtime error:|ALARM|out-of-memory|deadly signal' "$log")
+    kind=$(sed -n 's/^SUMMARY: //p' "$log" | head -n 1)
+    [ -z "$kind" ] && kind=$(grep -m 1 -E 'ERROR: |runtime error:|out-of-memory|deadly signal' "$log" | sed 's/^==[0-9]*== *//')
     [ -z "$kind" ] && kind="exit status $rc"
-    if [ -n "$new" ]; then
-        what=$(printf '%s\n' "$new" | sed "s|^|$findings/|" | tr '\n' ' ')
-        echo "$target: FOUND: $kind; input: $what; log: $log"
+    if [ -n "$found" ]; then
+        echo "$target: FOUND: $kind; input: $found; log: $log"
     else
         echo "$target: FAILED: $kind; log: $log"
     fi
