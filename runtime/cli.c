@@ -92,6 +92,21 @@ static const CliCommand COMMANDS[] = {
      "Prints the instance's history records in order, or with --json one JSON record a\n"
      "line.\n",
      cli_history},
+    {"undeploy", "stop new instances of a playbook",
+     "huddle undeploy NAME [--db DIR] [--now T]",
+     "New events no longer start instances of NAME; running instances go on with the\n"
+     "version they started with.\n",
+     cli_undeploy},
+    {"retry", "resume a stalled instance",
+     "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T]",
+     "Resumes a stalled instance from the same suspension with the same input (its effects\n"
+     "keep their step number), or with --goto enters STATE instead.\n",
+     cli_retry},
+    {"cancel", "end an instance as cancelled",
+     "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T]",
+     "Ends a running or stalled instance as cancelled, recording who and why, and tells the\n"
+     "holders of its open ask.\n",
+     cli_cancel},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
 };

@@ -35,6 +35,9 @@ int cli_tick(int argc, char **argv);
 int cli_instances(int argc, char **argv);
 int cli_tasks(int argc, char **argv);
 int cli_history(int argc, char **argv);
+int cli_retry(int argc, char **argv);
+int cli_cancel(int argc, char **argv);
+int cli_undeploy(int argc, char **argv);
 
 struct Bytecode;
 /* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status. */

@@ -26,7 +26,7 @@ typedef struct StoreArgs {
     bool json;
     const char *positional[4];
     int positional_count;
-    const char *by, *comment, *id, *time, *for_person, *playbook, *status;
+    const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
 } StoreArgs;
 
 static int store_args_parse(const char *command, int argc, char **argv, StoreArgs *a)
@@ -43,7 +43,9 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--time") == 0 ? &a->time
                           : strcmp(arg, "--for") == 0 ? &a->for_person
                           : strcmp(arg, "--playbook") == 0 ? &a->playbook
-                          : strcmp(arg, "--status") == 0 ? &a->status : NULL;
+                          : strcmp(arg, "--status") == 0 ? &a->status
+                          : strcmp(arg, "--goto") == 0 ? &a->go
+                          : strcmp(arg, "--reason") == 0 ? &a->reason : NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(command, "%s needs a value", arg);
@@ -394,4 +396,87 @@ int cli_tasks(int argc, char **argv)
     json_decref(tasks);
     store_args_close(store, engine);
     return CLI_OK;
+}
+
+/* ---- operators ---- */
+
+int cli_retry(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("retry", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 1)
+        return cli_usage_error("retry", "give one INSTANCE");
+    Store *store;
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
+        return status;
+    int64_t now;
+    status = store_args_now(&a, engine, &now);
+    if (status == CLI_OK) {
+        char why[512];
+        int rc = engine_retry(engine, a.positional[0], a.go, now, why, sizeof why);
+        if (rc < 0)
+            fprintf(stderr, "huddle: retry: %s\n", why);
+        else
+            printf("retried %s%s%s\n", a.positional[0], a.go ? " in state " : "", a.go ? a.go : "");
+        status = cli_status_of(rc);
+    }
+    store_args_close(store, engine);
+    return status;
+}
+
+int cli_cancel(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("cancel", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 1 || !a.by || !a.reason)
+        return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
+    Store *store;
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
+        return status;
+    int64_t now;
+    status = store_args_now(&a, engine, &now);
+    if (status == CLI_OK) {
+        char why[512];
+        int rc = engine_cancel(engine, a.positional[0], a.by, a.reason, now, why, sizeof why);
+        if (rc < 0)
+            fprintf(stderr, "huddle: cancel: %s\n", why);
+        else
+            printf("cancelled %s\n", a.positional[0]);
+        status = cli_status_of(rc);
+    }
+    store_args_close(store, engine);
+    return status;
+}
+
+int cli_undeploy(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("undeploy", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 1)
+        return cli_usage_error("undeploy", "give one playbook NAME");
+    Store *store;
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
+        return status;
+    int64_t now;
+    status = store_args_now(&a, engine, &now);
+    if (status == CLI_OK) {
+        char why[512];
+        int rc = engine_undeploy(engine, a.positional[0], now, why, sizeof why);
+        if (rc < 0)
+            fprintf(stderr, "huddle: undeploy: %s\n", why);
+        else
+            printf("undeployed %s: no new instances start; running ones go on\n", a.positional[0]);
+        status = cli_status_of(rc);
+    }
+    store_args_close(store, engine);
+    return status;
 }

@@ -744,3 +744,107 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
     }
     return 0;
 }
+
+/* ---- operators: retry, cancel, undeploy ---- */
+
+typedef struct OperatorWork {
+    const char *instance, *state, *by, *reason, *playbook;
+} OperatorWork;
+
+static int operator_load(Step *s, const char *id, Instance *in)
+{
+    uint64_t number = id && id[0] == 'i' ? instance_number(id) : 0;
+    if (number == 0 || instance_load(s, number, in) != STORE_OK)
+        return step_fail(s, -1, "no instance '%s'", id ? id : "");
+    return STORE_OK;
+}
+
+static int retry_work(Step *s, void *context)
+{
+    OperatorWork *w = context;
+    Instance in;
+    int rc = operator_load(s, w->instance, &in);
+    if (rc != STORE_OK)
+        return rc;
+    const char *status = json_string_value(json_object_get(in.record, "status"));
+    int state = -1;
+    if (strcmp(status, "stalled") != 0)
+        rc = step_fail(s, -1, "%s is %s, not stalled: only a stalled instance is retried", w->instance, status);
+    else if (w->state && (state = program_state_index(in.program, w->state)) < 0)
+        rc = step_fail(s, -1, "%s's playbook has no state '%s'", w->instance, w->state);
+    else if (w->state && !in.frame)
+        rc = step_fail(s, -1, "%s never started; retry it without --goto", w->instance);
+    if (rc == STORE_OK) {
+        json_t *record = record_add(s, &in, "retried");
+        json_object_set_new(record, "goto", w->state ? json_string(w->state) : json_null());
+        rc = step_retry(s, &in, state);
+    }
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+int engine_retry(Engine *e, const char *instance, const char *state, int64_t now, char *why,
+                 size_t why_len)
+{
+    OperatorWork w = {instance, state, NULL, NULL, NULL};
+    return engine_run_step(e, now, retry_work, &w, why, why_len);
+}
+
+static int cancel_work(Step *s, void *context)
+{
+    OperatorWork *w = context;
+    Instance in;
+    int rc = operator_load(s, w->instance, &in);
+    if (rc != STORE_OK)
+        return rc;
+    const char *status = json_string_value(json_object_get(in.record, "status"));
+    if (strcmp(status, "running") != 0 && strcmp(status, "stalled") != 0) {
+        rc = step_fail(s, -1, "%s has already ended (%s)", w->instance, status);
+        instance_clear(&in);
+        return rc;
+    }
+    rc = timers_clear(s, &in);
+    if (rc == STORE_OK)
+        rc = task_cancel(s, &in, w->by, w->reason);
+    json_t *record = record_add(s, &in, "cancelled");
+    json_object_set_new(record, "by", json_string(w->by));
+    json_object_set_new(record, "reason", json_string(w->reason));
+    json_object_set_new(in.record, "status", json_string("cancelled"));
+    json_object_set_new(in.record, "outcome", json_string(w->reason));
+    frame_free(in.frame);
+    in.frame = NULL;
+    if (rc == STORE_OK)
+        rc = case_release(s, &in);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+int engine_cancel(Engine *e, const char *instance, const char *by, const char *reason,
+                  int64_t now, char *why, size_t why_len)
+{
+    OperatorWork w = {instance, NULL, by, reason, NULL};
+    return engine_run_step(e, now, cancel_work, &w, why, why_len);
+}
+
+static int undeploy_work(Step *s, void *context)
+{
+    OperatorWork *w = context;
+    json_t *playbook = NULL;
+    StoreBytes key = store_bytes(w->playbook, strlen(w->playbook));
+    if (store_get_json(s->txn, TABLE_PLAYBOOKS, key, &playbook) != STORE_OK)
+        return step_fail(s, -1, "no playbook '%s' is deployed", w->playbook);
+    json_object_set_new(playbook, "undeployed", json_true());
+    int rc = store_put_json(s->txn, TABLE_PLAYBOOKS, key, playbook);
+    json_decref(playbook);
+    return rc;
+}
+
+int engine_undeploy(Engine *e, const char *playbook, int64_t now, char *why, size_t why_len)
+{
+    OperatorWork w = {NULL, NULL, NULL, NULL, playbook};
+    return engine_run_step(e, now, undeploy_work, &w, why, why_len);
+}

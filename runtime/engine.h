@@ -91,6 +91,17 @@ int64_t engine_time(Engine *engine);
    The caller owns it. */
 json_t *engine_instances(Engine *engine);
 
+/* Operators. retry resumes a stalled instance from the same suspension with the same
+   input (or, with `state`, enters that state instead); cancel ends a running or stalled
+   instance, closing its open ask and telling its holders; undeploy stops new instances
+   of a playbook (running ones go on). */
+int engine_retry(Engine *engine, const char *instance, const char *state, int64_t now,
+                 char *why, size_t why_len);
+int engine_cancel(Engine *engine, const char *instance, const char *by, const char *reason,
+                  int64_t now, char *why, size_t why_len);
+int engine_undeploy(Engine *engine, const char *playbook, int64_t now, char *why,
+                    size_t why_len);
+
 /* The history of instance `id` ("i3") in order, or NULL when there is no such
    instance. The caller owns the array. */
 json_t *engine_history(Engine *engine, const char *id);

@@ -70,6 +70,16 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     vm_result_init(&result);
     VmStatus status = vm_start(program, trigger, event->data, event->meta, &input, &in.frame, &result);
     value_release(input.case_info);
+    if (status == VM_ERROR) {
+        /* Not started: keep what is needed to start it again on `huddle retry`. */
+        frame_free(in.frame);
+        in.frame = NULL;
+        json_object_set_new(in.record, "start_input",
+                            json_pack("{s:I, s:o, s:s, s:s, s:s, s:I}", "trigger", (json_int_t)trigger,
+                                      "data", value_to_json(event->data), "source", event->source,
+                                      "type", event->type, "id", event->id,
+                                      "time_ms", (json_int_t)value_map_get(event->meta, "time", 4)->as.ms));
+    }
     if (rc == STORE_OK)
         rc = step_apply(s, &in, status, &result);
     vm_result_clear(&result);

@@ -65,14 +65,17 @@ json_t *record_add(Step *s, Instance *in, const char *kind);
 int step_write_records(Step *s);
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
+int step_retry(Step *s, Instance *in, int goto_state);
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
 int timers_clear(Step *s, Instance *in);
 int mailbox_offer(Step *s, Instance *in);
+int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
 int task_create(Step *s, Instance *in, Value ask);
 int task_timeout(Step *s, Instance *in, const char *task_id);
+int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);
 

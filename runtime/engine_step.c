@@ -204,7 +204,7 @@ static int suspend_call(Step *s, Instance *in, Value call)
     return rc;
 }
 
-static int release_case(Step *s, Instance *in)
+int case_release(Step *s, Instance *in)
 {
     const char *key = json_string_value(json_object_get(in->record, "case_key"));
     if (!key)
@@ -234,14 +234,15 @@ static int end_instance(Step *s, Instance *in, const char *status, const char *k
         json_object_set(in->record, "outcome", text);
         frame_free(in->frame);
         in->frame = NULL;
-        return release_case(s, in);
+        return case_release(s, in);
     }
     return STORE_OK;
 }
 
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
 {
-    for (uint32_t i = 0; i < result->effect_count; i++)
+    /* A step that fails keeps nothing the VM did but the stalled record. */
+    for (uint32_t i = 0; status != VM_ERROR && i < result->effect_count; i++)
         record_effect(s, in, &result->effects[i]);
     int rc = STORE_OK;
     switch (status) {
@@ -289,20 +290,96 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
     return input;
 }
 
+static const char *const INPUT_KINDS[] = {"answer", "event", "timer", "reply", "failure"};
+
+/* Runs one step on the instance: resume with an input, or (retry --goto) enter a state.
+   When the step fails, the frame and step number go back to where they were, and the
+   input is kept on the instance for `huddle retry`. */
+static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int goto_state)
+{
+    StrBuf before = STRBUF_INIT;
+    frame_encode(in->frame, &before);
+    json_int_t step = json_integer_value(json_object_get(in->record, "step"));
+    json_object_set_new(in->record, "step", json_integer(step + 1));
+    VmInput input = step_input(s, in, kind, value);
+    VmResult result;
+    vm_result_init(&result);
+    VmStatus status = goto_state >= 0
+        ? vm_goto(in->program, in->frame, (uint32_t)goto_state, &input, &result)
+        : vm_resume(in->program, in->frame, &input, &result);
+    if (status == VM_ERROR) {
+        char why[256];
+        Frame *restored = frame_decode(in->program, (const uint8_t *)before.data, before.len, why, sizeof why);
+        if (restored) {
+            frame_free(in->frame);
+            in->frame = restored;
+        }
+        json_object_set_new(in->record, "step", json_integer(step));
+        json_object_set_new(in->record, "stalled_input",
+                            json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
+    }
+    int rc = step_apply(s, in, status, &result);
+    vm_result_clear(&result);
+    value_release(input.case_info);
+    strbuf_free(&before);
+    return rc;
+}
+
 /* Resumes the instance with one input as a new step. */
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value)
 {
     int rc = timers_clear(s, in);
     if (rc != STORE_OK)
         return rc;
-    json_object_set_new(in->record, "step", json_integer(json_integer_value(json_object_get(in->record, "step")) + 1));
-    VmInput input = step_input(s, in, kind, value);
+    return step_run(s, in, kind, value, -1);
+}
+
+/* Starts again an instance whose first step failed. */
+static int step_restart(Step *s, Instance *in, json_t *start)
+{
+    Value data = value_from_json(json_object_get(start, "data"));
+    Value meta = value_map_new(4);
+    value_map_set(meta, "source", 6, value_cstring(json_string_value(json_object_get(start, "source"))));
+    value_map_set(meta, "type", 4, value_cstring(json_string_value(json_object_get(start, "type"))));
+    value_map_set(meta, "id", 2, value_cstring(json_string_value(json_object_get(start, "id"))));
+    value_map_set(meta, "time", 4, value_time(json_integer_value(json_object_get(start, "time_ms"))));
+    VmInput input = step_input(s, in, VM_INPUT_TIMER, VALUE_NULL);
     VmResult result;
     vm_result_init(&result);
-    VmStatus status = vm_resume(in->program, in->frame, &input, &result);
-    rc = step_apply(s, in, status, &result);
+    uint32_t trigger = (uint32_t)json_integer_value(json_object_get(start, "trigger"));
+    VmStatus status = vm_start(in->program, trigger, data, meta, &input, &in->frame, &result);
+    if (status == VM_ERROR) {
+        frame_free(in->frame);
+        in->frame = NULL;
+    } else {
+        json_object_del(in->record, "start_input");
+    }
+    int rc = step_apply(s, in, status, &result);
     vm_result_clear(&result);
     value_release(input.case_info);
+    value_release(data);
+    value_release(meta);
+    return rc;
+}
+
+int step_retry(Step *s, Instance *in, int goto_state)
+{
+    json_t *start = json_object_get(in->record, "start_input");
+    if (!in->frame && start) {
+        json_object_set_new(in->record, "status", json_string("running"));
+        return step_restart(s, in, start);
+    }
+    json_t *kept = json_object_get(in->record, "stalled_input");
+    const char *kind = json_string_value(json_object_get(kept, "kind"));
+    VmInputKind input = VM_INPUT_TIMER;
+    for (int i = 0; kind && i < 5; i++)
+        if (strcmp(kind, INPUT_KINDS[i]) == 0)
+            input = (VmInputKind)i;
+    Value value = kept ? value_from_json(json_object_get(kept, "value")) : VALUE_NULL;
+    json_object_set_new(in->record, "status", json_string("running"));
+    json_object_del(in->record, "stalled_input");
+    int rc = step_run(s, in, input, value, goto_state);
+    value_release(value);
     return rc;
 }
 

@@ -338,3 +338,36 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     json_decref(task);
     return rc;
 }
+
+/* An instance cancelled while it asks: the task closes and everyone holding a seat on it
+   is told. */
+int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
+{
+    const char *id = json_string_value(json_object_get(in->record, "task"));
+    json_t *task;
+    if (!id || task_load(s, id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        json_object_set_new(task, "status", json_string("cancelled"));
+        rc = task_save(s, task);
+        size_t i;
+        json_t *seat;
+        json_array_foreach(json_object_get(task, "seats"), i, seat) {
+            size_t k;
+            json_t *holder;
+            json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+                if (rc == STORE_OK)
+                    rc = inbox_set(s, json_string_value(holder), id, false);
+                json_t *record = record_add(s, in, "notified");
+                json_object_set(record, "person", holder);
+                json_object_set_new(record, "channel", json_string("email"));
+                char message[512];
+                snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
+                json_object_set_new(record, "message", json_string(message));
+            }
+        }
+    }
+    json_decref(task);
+    return rc;
+}

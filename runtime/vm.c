@@ -766,6 +766,17 @@ VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, V
     return status;
 }
 
+VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmInput *context,
+                 VmResult *result)
+{
+    Vm *vm = vm_new();
+    vm_init(vm, program, frame, context, result);
+    vm_enter(vm, state);
+    VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
+    free(vm);
+    return status;
+}
+
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
                     Value meta, const VmInput *context, Value *out, char *why, size_t why_len)
 {

@@ -132,6 +132,11 @@ VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value me
 VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input,
                    VmResult *result);
 
+/* Moves a frame to `state` (an operator's `huddle retry --goto`): forgets the locals,
+   enters the state and runs to the next suspension. */
+VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmInput *context,
+                 VmResult *result);
+
 /* Evaluates a trigger's chunk (when, case, for, window) for an event: returns 0 with
    the value in *out, or -1 with a message. */
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
