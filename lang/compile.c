@@ -6,6 +6,7 @@
 #include "compile_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "modules.h"
@@ -260,7 +261,11 @@ static void comp_header(Compiler *c)
     if (p->calendar && ast_string_is_plain(p->calendar, &text, &len))
         bc->calendar = comp_const_string(c, text, len);
     bc->source_name = strdup(p->src->name);
-    bc->source = strndup(p->src->text, p->src->len);
+    bc->source = malloc((size_t)p->src->len + 1);   /* the text may hold NUL bytes */
+    if (!bc->source)
+        abort();
+    memcpy(bc->source, p->src->text, p->src->len);
+    bc->source[p->src->len] = '\0';
     bc->source_len = p->src->len;
 }
 

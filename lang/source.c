@@ -15,14 +15,14 @@ Source *source_new(Arena *arena, const char *name, const char *text, size_t len)
     src->len = (uint32_t)len;
 
     uint32_t lines = 1;
-    for (uint32_t i = 0; i < src->len; i++)
-        lines += src->text[i] == '\n';
+    const char *end = src->text + src->len;
+    for (const char *p = src->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        lines++;
     src->line_starts = arena_alloc(arena, sizeof(uint32_t) * lines);
     src->line_starts[0] = 0;
     uint32_t at = 1;
-    for (uint32_t i = 0; i < src->len; i++)
-        if (src->text[i] == '\n')
-            src->line_starts[at++] = i + 1;
+    for (const char *p = src->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        src->line_starts[at++] = (uint32_t)(p - src->text) + 1;
     src->line_count = lines;
     return src;
 }

@@ -416,6 +416,9 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             break;
         }
         case OP_MAKE_MAP: {
+            for (uint32_t i = vm->sp - 2 * operand; i < vm->sp; i += 2)
+                if (vm->stack[i].type != VAL_STRING)
+                    ERROR("a map key must be a string, not %s", value_type_name(vm->stack[i].type));
             r = value_map_new(operand);
             for (uint32_t i = vm->sp - 2 * operand; i < vm->sp; i += 2) {
                 Value key = vm->stack[i];

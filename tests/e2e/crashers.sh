@@ -1,0 +1,34 @@
+#!/bin/sh
+# tests/e2e/crashers.sh - every input the fuzzers ever crashed on (tests/fuzz/crashers/)
+# is replayed through the binary: it may be refused, but nothing may crash, leak or trip
+# a sanitizer. Prints TAP lines.
+set -u
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+for f in tests/fuzz/crashers/*.play tests/fuzz/crashers/*.hbc; do
+  [ -e "$f" ] || continue
+  n=$((n + 1))
+  case "$f" in
+    *.play) "$HUDDLE" build "$f" -o "$tmp/out.hbc" > "$tmp/log" 2>&1 ;;
+    *.hbc) "$HUDDLE" disasm "$f" > "$tmp/log" 2>&1 ;;
+  esac
+  rc=$?
+  if [ "$rc" -lt 128 ] && ! grep -q "Sanitizer" "$tmp/log"; then
+    echo "ok $n - $(basename "$f") is handled (exit $rc)"
+  else
+    echo "not ok $n - $(basename "$f") crashed (exit $rc)"
+    sed 's/^/#   /' "$tmp/log" | head -20
+  fi
+  if [ "${f%.play}" != "$f" ] && [ -f "$tmp/out.hbc" ]; then
+    n=$((n + 1))
+    if "$HUDDLE" disasm "$tmp/out.hbc" > "$tmp/log" 2>&1; then
+      echo "ok $n - $(basename "$f") builds bytecode that verifies"
+    else
+      echo "not ok $n - $(basename "$f") built bytecode that does not verify"
+      sed 's/^/#   /' "$tmp/log" | head -10
+    fi
+    rm -f "$tmp/out.hbc"
+  fi
+done
