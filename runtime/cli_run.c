@@ -152,7 +152,10 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "call_failed") == 0) {
         printf("  %s.%s failed: %s", str(r, "connector"), str(r, "operation"), str(r, "error"));
     } else if (strcmp(kind, "notified") == 0) {
-        printf("  told %s: %s", str(r, "person"), str(r, "message"));
+        if (json_object_get(r, "message"))
+            printf("  told %s (%s): %s", str(r, "person"), str(r, "channel"), str(r, "message"));
+        else
+            printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
     } else if (strcmp(kind, "unresolved") == 0) {
         printf("  could not resolve ");
         run_print_json(json_object_get(r, "who"));
@@ -160,6 +163,18 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "joined") == 0) {
         json_t *event = json_object_get(r, "event");
         printf("  joined by %s.%s %s", str(event, "source"), str(event, "type"), str(event, "id"));
+    } else if (strcmp(kind, "delegated") == 0) {
+        printf("  %s stands in for %s (%s)", str(r, "to"), str(r, "from"), str(r, "why"));
+    } else if (strcmp(kind, "escalated") == 0) {
+        printf("  %s escalated to level %lld: ", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")));
+        run_print_json(json_object_get(r, "added"));
+    } else if (strcmp(kind, "skipped") == 0) {
+        printf("  %s level %lld skipped: %s", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")), str(r, "why"));
+    } else if (strcmp(kind, "acknowledged") == 0) {
+        printf("  %s acknowledged %s", str(r, "by"), str(r, "task"));
+    } else if (strcmp(kind, "reminded") == 0) {
+        printf("  reminded about %s: ", str(r, "task"));
+        run_print_json(json_object_get(r, "people"));
     } else if (strcmp(kind, "stalled") == 0) {
         printf("STALLED  %s", str(r, "error"));
     } else if (strcmp(kind, "done") == 0) {
@@ -245,6 +260,44 @@ static int run_answer(Run *run, json_t *answer, int64_t at)
     return run_settle(run, at);
 }
 
+static int run_ack(Run *run, json_t *ack, int64_t at)
+{
+    const char *by = json_string_value(json_object_get(ack, "by"));
+    if (!by)
+        return run_refuse(run, "%san ack needs \"by\"", "");
+    char task[32], why[512];
+    const char *named = json_string_value(json_object_get(ack, "task"));
+    if (named)
+        snprintf(task, sizeof task, "%s", named);
+    else if (engine_find_task_for(run->engine, by, task, why, sizeof why) < 0)
+        return run_refuse(run, "%s", why);
+    if (engine_ack(run->engine, task, by, at, why, sizeof why) < 0)
+        return run_refuse(run, "%s", why);
+    return run_settle(run, at);
+}
+
+static int run_away(Run *run, json_t *line, int64_t at)
+{
+    json_t *away = json_object_get(line, "away");
+    bool back = away == NULL;
+    json_t *change = back ? json_object_get(line, "back") : away;
+    const char *person = json_string_value(json_object_get(change, "person"));
+    if (!person)
+        return run_refuse(run, "%saway and back need \"person\"", "");
+    char why[512];
+    if (engine_away(run->engine, person, json_string_value(json_object_get(change, "from")),
+                    json_string_value(json_object_get(change, "to")),
+                    json_string_value(json_object_get(change, "delegate")), back, at, why, sizeof why) < 0)
+        return run_refuse(run, "%s", why);
+    if (!run->view.json) {
+        run_print_time(&run->view, json_string_value(json_object_get(line, "at")));
+        printf("     %s %s%s%s\n", person, back ? "is back" : "is away",
+               !back && json_object_get(change, "delegate") ? ", delegate " : "",
+               !back && json_object_get(change, "delegate") ? json_string_value(json_object_get(change, "delegate")) : "");
+    }
+    return run_settle(run, at);
+}
+
 static int run_line(Run *run, const char *text)
 {
     json_error_t error;
@@ -273,9 +326,10 @@ static int run_line(Run *run, const char *text)
             status = run_answer(run, answer, at);
         } else if (json_object_get(line, "end")) {
             status = CLI_OK;
-        } else if (json_object_get(line, "ack") || json_object_get(line, "away") || json_object_get(line, "back")) {
-            if (!run->view.json)
-                printf("%28s(line %d: acks and absences need the directory, which this version does not load yet)\n", "", run->line);
+        } else if (json_object_get(line, "ack")) {
+            status = run_ack(run, json_object_get(line, "ack"), at);
+        } else if (json_object_get(line, "away") || json_object_get(line, "back")) {
+            status = run_away(run, line, at);
         } else {
             status = run_refuse(run, "%sthe line has none of event, answer, ack, away, back or end", "");
         }
@@ -322,6 +376,24 @@ static int run_deploy(Engine *engine, const char *file)
     return status;
 }
 
+static int run_load_directory(Engine *engine, const char *path)
+{
+    json_error_t error;
+    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    if (!json) {
+        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
+        return CLI_REFUSED;
+    }
+    char why[4096];
+    int rc = engine_directory_load(engine, json, 0, why, sizeof why);
+    json_decref(json);
+    if (rc < 0) {
+        fprintf(stderr, "huddle: %s is not a valid directory:\n%s\n", path, why);
+        return CLI_REFUSED;
+    }
+    return CLI_OK;
+}
+
 static int run_trace(Run *run, FILE *trace)
 {
     char *text = NULL;
@@ -340,7 +412,7 @@ static int run_trace(Run *run, FILE *trace)
 
 int cli_run(int argc, char **argv)
 {
-    const char *file = NULL, *events = NULL, *mocks_path = NULL;
+    const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL;
     RunView view = {false, 0, ""};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
@@ -348,7 +420,7 @@ int cli_run(int argc, char **argv)
         else if (strcmp(argv[i], "--mocks") == 0 && i + 1 < argc)
             mocks_path = argv[++i];
         else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
-            i++;   /* accepted; people and calendars come with the directory */
+            directory_path = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             view.json = true;
         else if (argv[i][0] == '-' || file)
@@ -387,6 +459,8 @@ int cli_run(int argc, char **argv)
         engine_free(run.engine);
         run.engine = engine_new(store, &engine_options);
         status = run_deploy(run.engine, file);
+        if (status == CLI_OK && directory_path)
+            status = run_load_directory(run.engine, directory_path);
         if (status == CLI_OK)
             status = run_trace(&run, trace);
         if (status == CLI_OK)

@@ -74,6 +74,93 @@ uint64_t instance_number(const char *id)
     return *end || id[1] == '\0' ? 0 : n;
 }
 
+/* ---- the directory ---- */
+
+/* The directory as the store holds it now (NULL when none was loaded). */
+const Directory *step_directory(Step *s)
+{
+    Engine *e = s->engine;
+    StoreBytes version_bytes;
+    uint64_t version = 0;
+    if (store_get(s->txn, TABLE_META, store_bytes("directory_version", 17), &version_bytes) == STORE_OK &&
+        version_bytes.len == 8)
+        version = store_read_be64(version_bytes.data);
+    if (e->directory_loaded && e->directory_version == version)
+        return e->directory;
+    directory_free(e->directory);
+    e->directory = NULL;
+    json_t *json = NULL;
+    if (store_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) == STORE_OK) {
+        json_t *problems = json_array();
+        e->directory = directory_parse(json, problems);
+        json_decref(problems);
+        json_decref(json);
+    }
+    e->directory_loaded = true;
+    e->directory_version = version;
+    return e->directory;
+}
+
+const Calendar *step_calendar(Step *s, const Program *program)
+{
+    const Directory *dir = step_directory(s);
+    if (!dir || !program || program->bc.calendar == BC_NONE)
+        return NULL;
+    return dir_calendar(dir, value_text(program->bc.consts[program->bc.calendar]));
+}
+
+/* from + a plain or business duration, in the program's calendar. */
+int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration, int64_t *out_ms)
+{
+    if (duration.type == VAL_DURATION) {
+        *out_ms = from_ms + duration.as.ms;
+        return STORE_OK;
+    }
+    const Calendar *calendar = step_calendar(s, program);
+    if (!calendar)
+        return step_fail(s, -1, "business time needs calendar \"%s\" from the directory",
+                         program && program->bc.calendar != BC_NONE ? value_text(program->bc.consts[program->bc.calendar]) : "?");
+    char why[256];
+    if (calendar_add(calendar, from_ms, duration.as.integer, (BusinessUnit)duration.unit, out_ms, why, sizeof why) < 0)
+        return step_fail(s, -1, "%s", why);
+    return STORE_OK;
+}
+
+static int hook_add_business(void *context, int64_t time_ms, Value business, int64_t *out_ms,
+                             char *why, size_t why_len)
+{
+    Step *s = context;
+    if (step_business_add(s, s->hook_program, time_ms, business, out_ms) != STORE_OK) {
+        snprintf(why, why_len, "%s", s->why);
+        return -1;
+    }
+    return 0;
+}
+
+static int hook_zone_offset(void *context, const char *zone, int64_t time_ms, int32_t *minutes)
+{
+    Step *s = context;
+    if (!zone) {
+        const Calendar *calendar = step_calendar(s, s->hook_program);
+        *minutes = calendar && calendar->tz ? tz_offset_at(calendar->tz, time_ms / 1000) / 60 : 0;
+        return 0;
+    }
+    char why[256];
+    Tz *tz = tz_load(zone, why, sizeof why);
+    if (!tz)
+        return -1;
+    *minutes = tz_offset_at(tz, time_ms / 1000) / 60;
+    tz_free(tz);
+    return 0;
+}
+
+void step_hooks_init(Step *s)
+{
+    s->hooks.context = s;
+    s->hooks.add_business = hook_add_business;
+    s->hooks.zone_offset = hook_zone_offset;
+}
+
 /* ---- programs ---- */
 
 const Program *engine_program(Step *s, const char *hash)
@@ -183,6 +270,7 @@ void engine_free(Engine *e)
 {
     if (!e)
         return;
+    directory_free(e->directory);
     for (unsigned i = 0; i < e->program_count; i++)
         program_free(e->programs[i].program);
     free(e->programs);
@@ -235,7 +323,8 @@ static int step_transaction(StoreTxn *txn, void *context)
     StepCall *call = context;
     json_decref(call->records);
     call->records = json_array();
-    Step s = {call->engine, txn, call->now, call->records, call->why, call->why_len, false, 0};
+    Step s = {call->engine, txn, call->now, call->records, call->why, call->why_len, false, 0, {0}, NULL};
+    step_hooks_init(&s);
     int rc = step_clock(&s);
     if (rc == STORE_OK)
         rc = call->work(&s, call->context);
@@ -387,6 +476,11 @@ static int fire_work(Step *s, void *context)
     }
     if (strcmp(kind, "deadline") == 0)
         rc = task_timeout(s, &in, json_string_value(json_object_get(d->what, "task")));
+    else if (strcmp(kind, "level") == 0)
+        rc = task_escalate(s, &in, json_string_value(json_object_get(d->what, "task")),
+                           json_integer_value(json_object_get(d->what, "level")));
+    else if (strcmp(kind, "reminder") == 0)
+        rc = task_remind(s, &in, json_string_value(json_object_get(d->what, "task")));
     else if (strcmp(kind, "after") == 0)
         rc = step_resume(s, &in, VM_INPUT_TIMER, VALUE_NULL);
     if (rc == STORE_OK)
@@ -689,7 +783,7 @@ static int batch_transaction(StoreTxn *txn, void *context)
     json_decref(b->records);
     b->records = json_array();
     char why[256];
-    Step clock = {b->engine, txn, b->now, b->records, why, sizeof why, false, 0};
+    Step clock = {b->engine, txn, b->now, b->records, why, sizeof why, false, 0, {0}, NULL};
     int rc = step_clock(&clock);
     if (rc != STORE_OK)
         return rc;
@@ -700,7 +794,8 @@ static int batch_transaction(StoreTxn *txn, void *context)
         if (rc != STORE_OK)
             return rc;
         json_t *records = json_array();
-        Step s = {b->engine, child, clock.now, records, in->why, sizeof in->why, false, 0};
+        Step s = {b->engine, child, clock.now, records, in->why, sizeof in->why, false, 0, {0}, NULL};
+        step_hooks_init(&s);
         in->why[0] = '\0';
         in->duplicate = false;
         if (in->kind == ENGINE_INPUT_EVENT)
@@ -847,4 +942,175 @@ int engine_undeploy(Engine *e, const char *playbook, int64_t now, char *why, siz
 {
     OperatorWork w = {NULL, NULL, NULL, NULL, playbook};
     return engine_run_step(e, now, undeploy_work, &w, why, why_len);
+}
+
+/* ---- acknowledgements and the directory ---- */
+
+typedef struct AckWork {
+    const char *task, *by;
+} AckWork;
+
+static int ack_work(Step *s, void *context)
+{
+    AckWork *w = context;
+    return task_ack(s, w->task, w->by);
+}
+
+int engine_ack(Engine *e, const char *task, const char *by, int64_t now, char *why, size_t why_len)
+{
+    AckWork w = {task, by};
+    return engine_run_step(e, now, ack_work, &w, why, why_len);
+}
+
+typedef struct DirectoryWork {
+    json_t *json;
+} DirectoryWork;
+
+static int directory_store(Step *s, json_t *json)
+{
+    uint64_t version;
+    int rc = meta_next(s->txn, "directory_version", &version);
+    if (rc == STORE_OK)
+        rc = store_put_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), json);
+    return rc;
+}
+
+static int directory_work(Step *s, void *context)
+{
+    DirectoryWork *w = context;
+    json_t *problems = json_array();
+    Directory *dir = directory_parse(w->json, problems);
+    int rc = STORE_OK;
+    if (!dir) {
+        StrBuf text = STRBUF_INIT;
+        size_t i;
+        json_t *p;
+        json_array_foreach(problems, i, p)
+            strbuf_printf(&text, "%s%s", i ? "\n" : "", json_string_value(p));
+        rc = step_fail(s, -1, "%s", strbuf_text(&text));
+        strbuf_free(&text);
+    } else {
+        rc = directory_store(s, w->json);
+    }
+    directory_free(dir);
+    json_decref(problems);
+    return rc;
+}
+
+int engine_directory_load(Engine *e, json_t *json, int64_t now, char *why, size_t why_len)
+{
+    DirectoryWork w = {json};
+    return engine_run_step(e, now, directory_work, &w, why, why_len);
+}
+
+json_t *engine_directory(Engine *e)
+{
+    json_t *json = NULL;
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return NULL;
+    store_get_json(txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json);
+    store_abort(txn);
+    return json;
+}
+
+/* ---- absences while asks are open ---- */
+
+typedef struct AwayWork {
+    const char *person, *from, *to, *delegate;
+    bool back;
+} AwayWork;
+
+typedef struct OpenTasks {
+    json_t *ids;
+} OpenTasks;
+
+static int open_tasks_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    OpenTasks *o = context;
+    json_t *task = json_loadb(value.data, value.len, 0, NULL);
+    if (task && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
+        json_array_append(o->ids, json_object_get(task, "id"));
+    json_decref(task);
+    return STORE_OK;
+}
+
+/* A holder who is away now gets their substitute added beside them (returning removes
+   nobody). */
+static int tasks_cover_absences(Step *s)
+{
+    OpenTasks o = {json_array()};
+    int rc = store_scan(s->txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), open_tasks_visit, &o);
+    size_t i;
+    json_t *id;
+    json_array_foreach(o.ids, i, id)
+        if (rc == STORE_OK)
+            rc = task_cover_absences(s, json_string_value(id));
+    json_decref(o.ids);
+    return rc;
+}
+
+static int away_work(Step *s, void *context)
+{
+    AwayWork *w = context;
+    json_t *json = NULL;
+    if (store_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) != STORE_OK)
+        return step_fail(s, -1, "no directory is loaded: load one with huddle directory load");
+    json_t *person = json_object_get(json_object_get(json, "people"), w->person);
+    if (!person) {
+        json_decref(json);
+        return step_fail(s, -1, "no person '%s' in the directory", w->person);
+    }
+    json_t *away = json_object_get(person, "away");
+    if (!away) {
+        away = json_array();
+        json_object_set_new(person, "away", away);
+    }
+    char now[40];
+    time_text(s->now, now);
+    if (w->back) {
+        /* absences going on now end now */
+        json_t *kept = json_array();
+        size_t i;
+        json_t *a;
+        json_array_foreach(away, i, a) {
+            json_t *copy = json_deep_copy(a);
+            int64_t from;
+            if (value_parse_time(json_string_value(json_object_get(a, "from")) ? json_string_value(json_object_get(a, "from")) : "", &from) && from > s->now) {
+                json_array_append_new(kept, copy);
+                continue;
+            }
+            json_object_set_new(copy, "to", json_string(now));
+            json_array_append_new(kept, copy);
+        }
+        json_object_set_new(person, "away", kept);
+    } else {
+        json_t *absence = json_pack("{s:s}", "from", w->from ? w->from : now);
+        if (w->to)
+            json_object_set_new(absence, "to", json_string(w->to));
+        if (w->delegate)
+            json_object_set_new(absence, "delegate", json_string(w->delegate));
+        json_array_append_new(away, absence);
+    }
+    json_t *problems = json_array();
+    Directory *check = directory_parse(json, problems);
+    int rc = STORE_OK;
+    if (!check)
+        rc = step_fail(s, -1, "%s", json_string_value(json_array_get(problems, 0)));
+    else
+        rc = directory_store(s, json);
+    directory_free(check);
+    json_decref(problems);
+    json_decref(json);
+    if (rc == STORE_OK && !w->back)
+        rc = tasks_cover_absences(s);
+    return rc;
+}
+
+int engine_away(Engine *e, const char *person, const char *from, const char *to,
+                const char *delegate, bool back, int64_t now, char *why, size_t why_len)
+{
+    AwayWork w = {person, from, to, delegate, back};
+    return engine_run_step(e, now, away_work, &w, why, why_len);
 }

@@ -91,6 +91,23 @@ int64_t engine_time(Engine *engine);
    The caller owns it. */
 json_t *engine_instances(Engine *engine);
 
+/* Acknowledges: `by` is on it; their open seats escalate no further. */
+int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
+               size_t why_len);
+
+/* Replaces the directory (checked first: every problem is listed in `why`, one a line,
+   as "json.path: what is wrong", and nothing changes). engine_directory returns the
+   stored directory JSON (caller owns it) or NULL. */
+int engine_directory_load(Engine *engine, json_t *directory, int64_t now, char *why,
+                          size_t why_len);
+json_t *engine_directory(Engine *engine);
+
+/* A directory change: `person` is away from..to (dates or times; NULL from: now) with an
+   optional delegate, or (back) is back now. Holders of open asks who are away now get
+   their substitutes added. */
+int engine_away(Engine *engine, const char *person, const char *from, const char *to,
+                const char *delegate, bool back, int64_t now, char *why, size_t why_len);
+
 /* Operators. retry resumes a stalled instance from the same suspension with the same
    input (or, with `state`, enters that state instead); cancel ends a running or stalled
    instance, closing its open ask and telling its holders; undeploy stops new instances

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "directory.h"
 #include "engine.h"
 #include "value_json.h"
 #include "vm.h"
@@ -22,6 +23,9 @@ typedef struct ProgramCacheEntry {
 
 struct Engine {
     Store *store;
+    Directory *directory;           /* cached: the store's, at directory_version */
+    uint64_t directory_version;
+    bool directory_loaded;
     EngineOptions options;
     ProgramCacheEntry *programs;
     unsigned program_count, program_cap;
@@ -38,6 +42,8 @@ typedef struct Step {
     size_t why_len;
     bool offering;                  /* inside mailbox_offer: a new wait is offered there */
     size_t written;                 /* records already put in the store */
+    VmHooks hooks;                  /* business time and zones, for the VM */
+    const Program *hook_program;    /* whose calendar the hooks use */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */
@@ -49,6 +55,11 @@ typedef struct Instance {
 } Instance;
 
 /* engine.c */
+const Directory *step_directory(Step *s);
+void step_hooks_init(Step *s);
+const Calendar *step_calendar(Step *s, const Program *program);
+int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration,
+                      int64_t *out_ms);
 int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
 int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
@@ -63,6 +74,7 @@ void time_text(int64_t ms, char out[40]);
 /* engine_step.c */
 json_t *record_add(Step *s, Instance *in, const char *kind);
 int step_write_records(Step *s);
+void record_notes(Step *s, Instance *in, json_t *notes, int seat);
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
 int step_retry(Step *s, Instance *in, int goto_state);
@@ -76,6 +88,10 @@ int case_release(Step *s, Instance *in);
 int task_create(Step *s, Instance *in, Value ask);
 int task_timeout(Step *s, Instance *in, const char *task_id);
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
+int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
+int task_remind(Step *s, Instance *in, const char *task_id);
+int task_ack(Step *s, const char *task_id, const char *by);
+int task_cover_absences(Step *s, const char *task_id);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);
 

@@ -107,6 +107,24 @@ int timers_clear(Step *s, Instance *in)
 
 /* ---- effects ---- */
 
+/* The directory's notes (delegated, unresolved) as history records; `seat` >= 0 names
+   the seat they concern. */
+void record_notes(Step *s, Instance *in, json_t *notes, int seat)
+{
+    size_t i;
+    json_t *note;
+    json_array_foreach(notes, i, note) {
+        json_t *record = record_add(s, in, json_string_value(json_object_get(note, "kind")));
+        const char *key;
+        json_t *value;
+        json_object_foreach(note, key, value)
+            if (strcmp(key, "kind") != 0)
+                json_object_set(record, key, value);
+        if (seat >= 0)
+            json_object_set_new(record, "seat", json_integer(seat));
+    }
+}
+
 static void record_effect(Step *s, Instance *in, const Effect *effect)
 {
     json_t *record;
@@ -141,7 +159,25 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
     case EFFECT_NOTIFY: {
         Value whos = *value_map_get(effect->value, "who", 3);
         Value message = *value_map_get(effect->value, "message", 7);
-        for (uint32_t i = 0; i < whos.as.list->count; i++) {
+        const Directory *dir = step_directory(s);
+        for (uint32_t i = 0; dir && i < whos.as.list->count; i++) {
+            json_t *who = value_to_json(whos.as.list->items[i]);
+            json_t *notes = json_array();
+            json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
+            record_notes(s, in, notes, -1);
+            size_t k;
+            json_t *person;
+            json_array_foreach(people, k, person) {
+                record = record_add(s, in, "notified");
+                json_object_set(record, "person", person);
+                json_object_set_new(record, "channel", json_string(dir_channel(dir, json_string_value(person))));
+                json_object_set_new(record, "message", value_to_json(message));
+            }
+            json_decref(people);
+            json_decref(notes);
+            json_decref(who);
+        }
+        for (uint32_t i = 0; !dir && i < whos.as.list->count; i++) {
             Value who = whos.as.list->items[i];
             const Value *kind = value_map_get(who, "who", 3);
             const Value *id = value_map_get(who, "id", 2);
@@ -170,14 +206,15 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
 static int suspend_wait(Step *s, Instance *in, Value wait)
 {
     const Value *after = value_map_get(wait, "after", 5);
-    if (after && after->type == VAL_BUSINESS) {
-        json_t *record = record_add(s, in, "stalled");
-        json_object_set_new(record, "error", json_string("business time needs the playbook's calendar from the directory"));
-        json_object_set_new(in->record, "status", json_string("stalled"));
-        return STORE_OK;
-    }
-    if (after && after->type == VAL_DURATION) {
-        int rc = timer_set(s, in, s->now + after->as.ms, 3, json_pack("{s:s}", "kind", "after"));
+    if (after && (after->type == VAL_DURATION || after->type == VAL_BUSINESS)) {
+        int64_t due;
+        if (step_business_add(s, in->program, s->now, *after, &due) != STORE_OK) {
+            json_t *record = record_add(s, in, "stalled");
+            json_object_set_new(record, "error", json_string(s->why));
+            json_object_set_new(in->record, "status", json_string("stalled"));
+            return STORE_OK;
+        }
+        int rc = timer_set(s, in, due, 3, json_pack("{s:s}", "kind", "after"));
         if (rc != STORE_OK)
             return rc;
     }
@@ -277,7 +314,8 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
 
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
 {
-    VmInput input = {kind, value, s->now, VALUE_NULL, NULL};
+    s->hook_program = in->program;
+    VmInput input = {kind, value, s->now, VALUE_NULL, &s->hooks};
     json_t *key = json_object_get(in->record, "case_key");
     if (key) {
         Value info = value_map_new(3);

@@ -38,9 +38,18 @@ static int inbox_set(Step *s, const char *person, const char *task_id, bool add)
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
-/* The holders of a seat given by a who value. */
-static json_t *seat_holders(Step *s, Instance *in, json_t *who)
+/* The holders of seat `index`, given by a who value: through the directory when there
+   is one (with substitution for people away), else person("id") only. */
+static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
 {
+    const Directory *dir = step_directory(s);
+    if (dir) {
+        json_t *notes = json_array();
+        json_t *holders = dir_resolve(dir, who, s->now, NULL, notes);
+        record_notes(s, in, notes, index);
+        json_decref(notes);
+        return holders;
+    }
     json_t *holders = json_array();
     const char *kind = json_string_value(json_object_get(who, "who"));
     json_t *id = json_object_get(who, "id");
@@ -50,8 +59,98 @@ static json_t *seat_holders(Step *s, Instance *in, json_t *who)
         json_t *record = record_add(s, in, "unresolved");
         json_object_set(record, "who", who);
         json_object_set_new(record, "why", json_string("no directory is loaded"));
+        json_object_set_new(record, "seat", json_integer(index));
     }
     return holders;
+}
+
+/* Whether a later escalation level can still be reached (before the deadline). */
+static bool task_levels_remain(json_t *task)
+{
+    return json_integer_value(json_object_get(task, "level")) <
+           json_integer_value(json_object_get(task, "reachable_levels"));
+}
+
+/* ---- the ladder and reminders ---- */
+
+/* Durations kept on a task: {"ms": N} for elapsed time, {"count": N, "unit": U} for
+   business time, so they come back as the same Values. */
+static json_t *duration_json(const Value *d)
+{
+    if (!d || (d->type != VAL_DURATION && d->type != VAL_BUSINESS))
+        return json_null();
+    if (d->type == VAL_DURATION)
+        return json_pack("{s:I}", "ms", (json_int_t)d->as.ms);
+    return json_pack("{s:I, s:i}", "count", (json_int_t)d->as.integer, "unit", (int)d->unit);
+}
+
+static bool duration_value(const json_t *json, json_int_t times, Value *out)
+{
+    if (json_object_get(json, "ms")) {
+        *out = value_duration(json_integer_value(json_object_get(json, "ms")) * times);
+        return true;
+    }
+    if (json_object_get(json, "count")) {
+        *out = value_business(json_integer_value(json_object_get(json, "count")) * times,
+                              (BusinessUnit)json_integer_value(json_object_get(json, "unit")));
+        return true;
+    }
+    return false;
+}
+
+static void task_keep_durations(json_t *task, Value ask)
+{
+    json_t *afters = json_array();
+    const Value *ladder = value_map_get(ask, "ladder", 6);
+    for (uint32_t i = 0; ladder && i < ladder->as.list->count; i++)
+        json_array_append_new(afters, duration_json(value_map_get(ladder->as.list->items[i], "after", 5)));
+    json_object_set_new(task, "ladder_after", afters);
+    json_object_set_new(task, "remind_every", duration_json(value_map_get(ask, "remind", 6)));
+}
+
+static int task_count_reachable(Step *s, Instance *in, json_t *task)
+{
+    int64_t at = s->now, deadline = json_integer_value(json_object_get(task, "deadline_ms"));
+    json_int_t reachable = 0;
+    size_t i;
+    json_t *after;
+    json_array_foreach(json_object_get(task, "ladder_after"), i, after) {
+        Value d;
+        if (!duration_value(after, 1, &d) || step_business_add(s, in->program, at, d, &at) != STORE_OK ||
+            at >= deadline)
+            break;
+        reachable = (json_int_t)i + 1;
+    }
+    json_object_set_new(task, "reachable_levels", json_integer(reachable));
+    return STORE_OK;
+}
+
+/* Sets the timer of the next level, counted from when the current one was reached. */
+static int task_schedule_level(Step *s, Instance *in, json_t *task)
+{
+    json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
+    if (next > json_integer_value(json_object_get(task, "reachable_levels")))
+        return STORE_OK;
+    Value d;
+    int64_t due;
+    if (!duration_value(json_array_get(json_object_get(task, "ladder_after"), (size_t)next - 1), 1, &d) ||
+        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, &due) != STORE_OK)
+        return STORE_OK;
+    return timer_set(s, in, due, 2, json_pack("{s:s, s:O, s:I}", "kind", "level", "task",
+                                              json_object_get(task, "id"), "level", next));
+}
+
+/* Reminders fall at start + k * D (in business time if D is), before the deadline. */
+static int task_schedule_reminder(Step *s, Instance *in, json_t *task)
+{
+    json_int_t k = json_integer_value(json_object_get(task, "reminders")) + 1;
+    Value d;
+    int64_t due;
+    if (!duration_value(json_object_get(task, "remind_every"), k, &d) ||
+        step_business_add(s, in->program, json_integer_value(json_object_get(task, "asked_ms")), d, &due) != STORE_OK ||
+        due >= json_integer_value(json_object_get(task, "deadline_ms")))
+        return STORE_OK;
+    return timer_set(s, in, due, 4, json_pack("{s:s, s:O}", "kind", "reminder", "task", json_object_get(task, "id")));
 }
 
 int task_create(Step *s, Instance *in, Value ask)
@@ -66,16 +165,14 @@ int task_create(Step *s, Instance *in, Value ask)
     char id[32];
     snprintf(id, sizeof id, "t%llu", (unsigned long long)number);
     const Value *within = value_map_get(ask, "within", 6);
-    if (!within || within->type != VAL_DURATION) {
+    int64_t deadline = 0;
+    if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
         json_decref(description);
         json_t *record = record_add(s, in, "stalled");
-        json_object_set_new(record, "error", json_string(within && within->type == VAL_BUSINESS
-            ? "business time needs the playbook's calendar from the directory"
-            : "the ask has no deadline"));
+        json_object_set_new(record, "error", json_string(within ? s->why : "the ask has no deadline"));
         json_object_set_new(in->record, "status", json_string("stalled"));
         return STORE_OK;
     }
-    int64_t deadline = s->now + within->as.ms;
     char at[40], due[40];
     time_text(s->now, at);
     time_text(deadline, due);
@@ -83,13 +180,14 @@ int task_create(Step *s, Instance *in, Value ask)
     size_t i;
     json_t *who;
     json_array_foreach(json_object_get(description, "seats"), i, who) {
-        json_t *holders = seat_holders(s, in, who);
+        json_t *holders = seat_holders(s, in, who, (int)i);
         size_t k;
         json_t *holder;
         json_array_foreach(holders, k, holder)
             if (rc == STORE_OK)
                 rc = inbox_set(s, json_string_value(holder), id, true);
-        json_array_append_new(seats, json_pack("{s:O, s:o, s:n}", "who", who, "holders", holders, "answered_by"));
+        json_array_append_new(seats, json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
+                                               "answered_by", "acked", 0, "previous", holders));
     }
     json_t *task = json_pack("{s:s, s:s, s:O, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
                              "id", id, "instance", json_string_value(json_object_get(in->record, "id")),
@@ -111,11 +209,23 @@ int task_create(Step *s, Instance *in, Value ask)
     json_object_set_new(record, "choices", choice_ids);
     json_object_set(record, "seats", seats);
     json_object_set_new(record, "deadline", json_string(due));
-    if (rc == STORE_OK)
-        rc = task_save(s, task);
+    json_object_set(task, "ladder", json_object_get(description, "ladder"));
+    task_keep_durations(task, ask);
+    json_object_set_new(task, "level", json_integer(0));
+    json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
+    json_object_set_new(task, "asked_ms", json_integer((json_int_t)s->now));
+    json_object_set_new(task, "reminders", json_integer(0));
     json_object_set_new(in->record, "task", json_string(id));
     if (rc == STORE_OK)
         rc = timer_set(s, in, deadline, 1, json_pack("{s:s, s:s}", "kind", "deadline", "task", id));
+    if (rc == STORE_OK)
+        rc = task_count_reachable(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_level(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_reminder(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_save(s, task);
     json_decref(task);
     json_decref(description);
     return rc;
@@ -189,6 +299,7 @@ int task_timeout(Step *s, Instance *in, const char *task_id)
    not answered could still fill. */
 static bool task_choice_possible(json_t *task, const char *choice, json_int_t needed)
 {
+    bool levels_remain = task_levels_remain(task);
     json_int_t votes = 0, open = 0;
     size_t i;
     json_t *vote, *seat;
@@ -202,6 +313,7 @@ static bool task_choice_possible(json_t *task, const char *choice, json_int_t ne
             continue;
         size_t k;
         json_t *holder;
+        bool filled = false;
         json_array_foreach(json_object_get(seat, "holders"), k, holder) {
             bool taken = false;
             size_t u;
@@ -210,9 +322,13 @@ static bool task_choice_possible(json_t *task, const char *choice, json_int_t ne
             if (!taken) {
                 json_array_append(used, holder);
                 open++;
+                filled = true;
                 break;
             }
         }
+        /* A seat nobody can fill now still counts while a later level may add someone. */
+        if (!filled && levels_remain)
+            open++;
     }
     json_decref(used);
     return votes + open >= needed;
@@ -368,6 +484,266 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
             }
         }
     }
+    json_decref(task);
+    return rc;
+}
+
+/* ---- escalation, reminders, acknowledgements ---- */
+
+static bool seat_open(json_t *seat)
+{
+    return json_is_null(json_object_get(seat, "answered_by")) && !json_is_true(json_object_get(seat, "acked"));
+}
+
+/* Adds the people of level `level` to every unanswered, unacknowledged seat. Returns
+   how many people were added in all. */
+static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t level, json_t *added)
+{
+    const Directory *dir = step_directory(s);
+    json_t *who = json_object_get(json_array_get(json_object_get(task, "ladder"), (size_t)level - 1), "who");
+    bool bare_manager = !json_object_get(who, "of") && json_string_value(json_object_get(who, "who")) &&
+                        strcmp(json_string_value(json_object_get(who, "who")), "manager") == 0;
+    const char *id = json_string_value(json_object_get(task, "id"));
+    size_t total = 0, i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        if (!seat_open(seat) || !dir)
+            continue;
+        json_t *notes = json_array(), *people;
+        const char *kind = json_string_value(json_object_get(json_object_get(seat, "who"), "who"));
+        bool team_seat = kind && (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0);
+        if (bare_manager && level == 1 && team_seat) {
+            json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(json_object_get(seat, "who"), "id"));
+            people = dir_resolve(dir, lead, s->now, NULL, notes);
+            json_decref(lead);
+        } else {
+            people = dir_resolve(dir, who, s->now, bare_manager ? json_object_get(seat, "previous") : NULL, notes);
+        }
+        record_notes(s, in, notes, (int)i);
+        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array();
+        size_t k;
+        json_t *person;
+        json_array_foreach(people, k, person) {
+            bool known = false;
+            size_t h;
+            json_t *holder;
+            json_array_foreach(holders, h, holder) known |= json_equal(holder, person);
+            if (!known) {
+                json_array_append(holders, person);
+                json_array_append(fresh, person);
+                inbox_set(s, json_string_value(person), id, true);
+            }
+        }
+        json_object_set(seat, "previous", people);
+        if (json_array_size(fresh)) {
+            char key[16];
+            snprintf(key, sizeof key, "%zu", i);
+            json_object_set(added, key, fresh);
+            total += json_array_size(fresh);
+        }
+        json_decref(fresh);
+        json_decref(people);
+        json_decref(notes);
+    }
+    return total;
+}
+
+static void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind)
+{
+    const Directory *dir = step_directory(s);
+    size_t i;
+    json_t *person;
+    json_array_foreach(people, i, person) {
+        json_t *record = record_add(s, in, kind);
+        json_object_set(record, "task", json_object_get(task, "id"));
+        json_object_set(record, "person", person);
+        json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
+    }
+}
+
+/* The no_quorum check after an escalation or the last level. */
+static int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
+{
+    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
+    bool any = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(task, "choices"), i, c)
+        any |= task_choice_possible(task, json_string_value(json_object_get(c, "id")), needed);
+    *resolved = !any;
+    return any ? STORE_OK : task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+}
+
+int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    bool resolved = false;
+    json_int_t reachable = json_integer_value(json_object_get(task, "reachable_levels"));
+    while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
+           level <= reachable && level == json_integer_value(json_object_get(task, "level")) + 1) {
+        json_t *added = json_object();
+        size_t count = task_add_level(s, in, task, level, added);
+        json_object_set_new(task, "level", json_integer(level));
+        json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
+        json_t *record = record_add(s, in, count ? "escalated" : "skipped");
+        json_object_set_new(record, "task", json_string(task_id));
+        json_object_set_new(record, "level", json_integer(level));
+        if (count) {
+            json_object_set(record, "added", added);
+            const char *seat;
+            json_t *people;
+            json_object_foreach(added, seat, people)
+                task_tell(s, in, task, people, "notified");
+        } else {
+            json_object_set_new(record, "why", json_string("nobody to add to an open seat"));
+        }
+        json_decref(added);
+        rc = task_recheck(s, in, task, &resolved);
+        if (count || resolved)
+            break;
+        level++;   /* a level that adds nobody: the next is reached at this same moment */
+    }
+    if (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
+        rc = task_schedule_level(s, in, task);
+    if (rc == STORE_OK && !resolved)
+        rc = task_save(s, task);
+    json_decref(task);
+    return rc;
+}
+
+int task_remind(Step *s, Instance *in, const char *task_id)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        json_t *people = json_array();
+        size_t i;
+        json_t *seat;
+        json_array_foreach(json_object_get(task, "seats"), i, seat)
+            if (seat_open(seat)) {
+                size_t k;
+                json_t *holder;
+                json_array_foreach(json_object_get(seat, "holders"), k, holder)
+                    json_array_append(people, holder);
+            }
+        if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
+            json_t *record = record_add(s, in, "reminded");
+            json_object_set_new(record, "task", json_string(task_id));
+            json_object_set(record, "people", people);
+            task_tell(s, in, task, people, "notified");
+        }
+        json_decref(people);
+        json_object_set_new(task, "reminders", json_integer(json_integer_value(json_object_get(task, "reminders")) + 1));
+        rc = task_schedule_reminder(s, in, task);
+        if (rc == STORE_OK)
+            rc = task_save(s, task);
+    }
+    json_decref(task);
+    return rc;
+}
+
+int task_ack(Step *s, const char *id, const char *by)
+{
+    json_t *task;
+    if (task_load(s, id, &task) != STORE_OK)
+        return step_fail(s, -1, "no task '%s'", id);
+    int rc = STORE_OK;
+    json_t *seats = json_array();
+    bool holds = false;
+    size_t i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        size_t k;
+        json_t *holder;
+        bool mine = false;
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) mine |= strcmp(json_string_value(holder), by) == 0;
+        if (!mine || !json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        holds = true;
+        if (!json_is_true(json_object_get(seat, "acked"))) {
+            json_object_set_new(seat, "acked", json_true());
+            json_array_append_new(seats, json_integer((json_int_t)i));
+        }
+    }
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
+        rc = step_fail(s, -1, "task %s is no longer open", id);
+    else if (!holds)
+        rc = step_fail(s, -1, "%s holds no open seat on task %s", by, id);
+    Instance in = {0};
+    if (rc == STORE_OK && json_array_size(seats) > 0 &&
+        instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) == STORE_OK) {
+        json_t *record = record_add(s, &in, "acknowledged");
+        json_object_set_new(record, "task", json_string(id));
+        json_object_set(record, "seats", seats);
+        json_object_set_new(record, "by", json_string(by));
+        rc = task_save(s, task);
+        if (rc == STORE_OK)
+            rc = instance_save(s, &in);
+        instance_clear(&in);
+    }
+    json_decref(seats);
+    json_decref(task);
+    return rc;
+}
+
+/* Holders of open seats who are away now get their substitutes beside them. */
+int task_cover_absences(Step *s, const char *id)
+{
+    const Directory *dir = step_directory(s);
+    json_t *task;
+    if (!dir || task_load(s, id, &task) != STORE_OK)
+        return STORE_OK;
+    Instance in = {0};
+    int rc = instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in);
+    if (rc != STORE_OK) {
+        json_decref(task);
+        return STORE_OK;
+    }
+    bool changed = false;
+    size_t i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        if (!seat_open(seat))
+            continue;
+        json_t *holders = json_object_get(seat, "holders");
+        size_t count = json_array_size(holders);
+        for (size_t k = 0; k < count; k++) {
+            const char *holder = json_string_value(json_array_get(holders, k));
+            if (!dir_away_at(dir, dir_person(dir, holder), s->now))
+                continue;
+            json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
+            json_t *notes = json_array();
+            json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
+            record_notes(s, &in, notes, (int)i);
+            size_t p;
+            json_t *person;
+            json_array_foreach(people, p, person) {
+                bool known = false;
+                size_t h;
+                json_t *other;
+                json_array_foreach(holders, h, other) known |= json_equal(other, person);
+                if (!known) {
+                    json_array_append(holders, person);
+                    inbox_set(s, json_string_value(person), id, true);
+                    changed = true;
+                }
+            }
+            json_decref(people);
+            json_decref(notes);
+            json_decref(who);
+        }
+    }
+    if (changed) {
+        rc = task_save(s, task);
+        if (rc == STORE_OK)
+            rc = instance_save(s, &in);
+    }
+    instance_clear(&in);
     json_decref(task);
     return rc;
 }

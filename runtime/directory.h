@@ -1,0 +1,75 @@
+/*
+ * directory.h - people, teams, roles, owners and calendars (RUNTIME.md, "The directory"),
+ * and how a who-expression resolves to people at a moment: away people are replaced by
+ * their substitute (the delegate of their absence, else their manager, repeated upward
+ * at most 8 steps, stopping at a repeat).
+ *
+ * A Directory is parsed from its JSON and owns everything in it.
+ */
+#ifndef HUDDLE_DIRECTORY_H
+#define HUDDLE_DIRECTORY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "calendar.h"
+
+#define DIR_SUBSTITUTE_STEPS 8
+
+typedef struct DirAbsence {
+    int64_t from_ms, until_ms;      /* [from, until) */
+    const char *delegate;           /* NULL: the manager stands in */
+} DirAbsence;
+
+typedef struct DirPerson {
+    const char *id, *name, *email, *manager, *calendar, *notify;
+    DirAbsence *absences;
+    unsigned absence_count;
+} DirPerson;
+
+typedef struct DirTeam {
+    const char *id, *lead;
+    const char **members;
+    unsigned member_count;
+    const char **rotation;          /* on-call, in order */
+    unsigned rotation_count;
+    int64_t shift_ms, start_ms;
+} DirTeam;
+
+typedef struct Directory {
+    json_t *json;                   /* owned; the strings above point into it */
+    DirPerson *people;
+    unsigned person_count;
+    DirTeam *teams;
+    unsigned team_count;
+    Calendar **calendars;
+    unsigned calendar_count;
+} Directory;
+
+/* Parses and checks a directory. Every problem is appended to `problems` as
+   "JSON.PATH: what is wrong" and NULL is returned when there is any. Takes a reference
+   to `json`. */
+Directory *directory_parse(json_t *json, json_t *problems);
+void directory_free(Directory *dir);
+
+const DirPerson *dir_person(const Directory *dir, const char *id);
+const DirTeam *dir_team(const Directory *dir, const char *id);
+const Calendar *dir_calendar(const Directory *dir, const char *name);
+
+/* The absence of `person` at `at_ms`, or NULL when they are there. */
+const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int64_t at_ms);
+
+/* Resolves a who value ({"who": "team", "id": ...}, as the VM builds them) at `at_ms`
+   into an array of person ids, distinct, in order, with away people replaced. Each
+   substitution appends {"kind": "delegated", "from", "to", "why"} and each name that
+   resolves to nobody {"kind": "unresolved", "who", "why"} to `notes`. The caller owns
+   the result. `previous` (may be NULL) is the people a ladder's previous level added:
+   the bare `manager` of an escalation climbs from them. */
+json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at_ms,
+                    const json_t *previous, json_t *notes);
+
+/* How `person` is told: their `notify` connector operation, else "email". */
+const char *dir_channel(const Directory *dir, const char *person);
+
+#endif
