@@ -107,6 +107,17 @@ static const CliCommand COMMANDS[] = {
      "Ends a running or stalled instance as cancelled, recording who and why, and tells the\n"
      "holders of its open ask.\n",
      cli_cancel},
+    {"ack", "acknowledge an ask: your seats escalate no further",
+     "huddle ack TASK --by PERSON [--db DIR] [--now T]",
+     "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"
+     "further. It cannot be undone; the deadline still holds.\n",
+     cli_ack},
+    {"directory", "load or show the directory of people, teams and calendars",
+     "huddle directory load FILE [--db DIR] | huddle directory show [ID] [--db DIR]",
+     "load replaces the directory in one transaction after checking it; every problem is\n"
+     "listed by its JSON path (people.ming.away[0].to: not a date ...) and nothing changes.\n"
+     "show prints it, or one person, team, calendar, role or owner map by id.\n",
+     cli_directory},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
 };

@@ -38,6 +38,8 @@ int cli_history(int argc, char **argv);
 int cli_retry(int argc, char **argv);
 int cli_cancel(int argc, char **argv);
 int cli_undeploy(int argc, char **argv);
+int cli_ack(int argc, char **argv);
+int cli_directory(int argc, char **argv);
 
 struct Bytecode;
 /* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status. */

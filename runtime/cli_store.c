@@ -480,3 +480,92 @@ int cli_undeploy(int argc, char **argv)
     store_args_close(store, engine);
     return status;
 }
+
+int cli_ack(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("ack", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 1 || !a.by)
+        return cli_usage_error("ack", "give TASK --by PERSON");
+    Store *store;
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
+        return status;
+    int64_t now;
+    status = store_args_now(&a, engine, &now);
+    if (status == CLI_OK) {
+        char why[512];
+        int rc = engine_ack(engine, a.positional[0], a.by, now, why, sizeof why);
+        if (rc < 0)
+            fprintf(stderr, "huddle: ack: %s\n", why);
+        else
+            printf("%s acknowledged %s: their seats escalate no further\n", a.by, a.positional[0]);
+        status = cli_status_of(rc);
+    }
+    store_args_close(store, engine);
+    return status;
+}
+
+/* huddle directory load FILE | show [ID] */
+int cli_directory(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("directory", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    const char *verb = a.positional_count ? a.positional[0] : "";
+    bool load = strcmp(verb, "load") == 0, show = strcmp(verb, "show") == 0;
+    if ((!load && !show) || (load && a.positional_count != 2) || (show && a.positional_count > 2))
+        return cli_usage_error("directory", "give 'load FILE' or 'show [ID]'");
+    json_t *json = NULL;
+    if (load) {
+        json_error_t error;
+        json = json_load_file(a.positional[1], JSON_REJECT_DUPLICATES, &error);
+        if (!json) {
+            fprintf(stderr, "huddle: %s:%d:%d: %s\n", a.positional[1], error.line, error.column, error.text);
+            return CLI_REFUSED;
+        }
+    }
+    Store *store;
+    Engine *engine;
+    if ((status = store_args_open(&a, load, &store, &engine)) != CLI_OK) {
+        json_decref(json);
+        return status;
+    }
+    if (load) {
+        int64_t now;
+        status = store_args_now(&a, engine, &now);
+        char why[8192];
+        int rc = status == CLI_OK ? engine_directory_load(engine, json, now, why, sizeof why) : 0;
+        if (rc < 0)
+            fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n%s\n", a.positional[1], why);
+        else if (status == CLI_OK)
+            printf("loaded %zu people, %zu teams, %zu calendars\n", json_object_size(json_object_get(json, "people")),
+                   json_object_size(json_object_get(json, "teams")), json_object_size(json_object_get(json, "calendars")));
+        if (status == CLI_OK)
+            status = cli_status_of(rc);
+    } else {
+        json_t *dir = engine_directory(engine);
+        json_t *shown = dir;
+        if (dir && a.positional_count == 2) {
+            shown = NULL;
+            static const char *const SECTIONS[] = {"people", "teams", "calendars", "roles", "owners"};
+            for (int i = 0; i < 5 && !shown; i++)
+                shown = json_object_get(json_object_get(dir, SECTIONS[i]), a.positional[1]);
+        }
+        if (!shown) {
+            fprintf(stderr, "huddle: directory: %s\n", dir ? "no such id" : "no directory is loaded");
+            status = CLI_REFUSED;
+        } else {
+            char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            printf("%s\n", text);
+            free(text);
+        }
+        json_decref(dir);
+    }
+    json_decref(json);
+    store_args_close(store, engine);
+    return status;
+}
