@@ -13,13 +13,16 @@ static int cli_help(int argc, char **argv);
 
 static const CliCommand COMMANDS[] = {
     {"check", "check playbooks and print diagnostics",
-     "huddle check FILE... [--json] [--connectors FILE]",
+     "huddle check FILE... [--json] [--connectors FILE] [--directory FILE]",
      "Parses and checks each playbook, printing every error and warning like a compiler:\n"
      "file:line:col, the source line, a caret under the problem, and a hint where one\n"
      "helps. Exits 1 when any file has an error, 0 otherwise (warnings alone pass).\n"
      "\n"
      "  --json              print the diagnostics as one JSON object on stdout\n"
-     "  --connectors FILE   also refuse connectors and operations FILE does not name\n",
+     "  --connectors FILE   also refuse connectors and operations FILE does not name\n"
+     "  --directory FILE    pre-flight: also refuse literal people, teams, roles, owners\n"
+     "                      and calendars the directory lacks, people nobody can tell,\n"
+     "                      and escalation levels that would be empty\n",
      cli_check},
     {"graph", "draw a playbook's states as a Graphviz graph",
      "huddle graph FILE [--svg] [-o OUT]",

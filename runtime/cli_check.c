@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "front.h"
 #include "graph.h"
+#include "preflight.h"
 
 /* ---- the connectors file, as far as the checker needs it ---- */
 
@@ -67,6 +68,26 @@ static int cli_connectors_load(const char *path, CliConnectors *table)
     return 0;
 }
 
+/* Reads and checks a directory file; prints its problems. */
+static int cli_directory_read(const char *path, Directory **out)
+{
+    json_error_t error;
+    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    if (!json) {
+        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
+        return CLI_REFUSED;
+    }
+    json_t *problems = json_array();
+    *out = directory_parse(json, problems);
+    size_t i;
+    json_t *problem;
+    json_array_foreach(problems, i, problem)
+        fprintf(stderr, "%s: %s\n", path, json_string_value(problem));
+    json_decref(problems);
+    json_decref(json);
+    return *out ? CLI_OK : CLI_REFUSED;
+}
+
 /* ---- rendering ---- */
 
 static json_t *cli_diag_json(const Diag *diag)
@@ -120,7 +141,7 @@ static Front *cli_compile_file(const char *path, const CheckOptions *options)
 int cli_check(int argc, char **argv)
 {
     bool json = false;
-    const char *connectors_path = NULL;
+    const char *connectors_path = NULL, *directory_path = NULL;
     const char **files = calloc((size_t)argc + 1, sizeof(char *));
     int file_count = 0;
     for (int i = 1; i < argc; i++) {
@@ -128,6 +149,8 @@ int cli_check(int argc, char **argv)
             json = true;
         else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc)
             connectors_path = argv[++i];
+        else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
+            directory_path = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
             free(files);
             return cli_usage_error("check", "unknown option '%s'", argv[i]);
@@ -150,6 +173,12 @@ int cli_check(int argc, char **argv)
         options.connector_count = connectors.count;
     }
     int status = CLI_OK;
+    Directory *directory = NULL;
+    if (directory_path && cli_directory_read(directory_path, &directory) != CLI_OK) {
+        cli_connectors_free(&connectors);
+        free(files);
+        return CLI_REFUSED;
+    }
     unsigned errors = 0, warnings = 0;
     json_t *list = json ? json_array() : NULL;
     for (int i = 0; i < file_count; i++) {
@@ -157,6 +186,10 @@ int cli_check(int argc, char **argv)
         if (!front) {
             status = CLI_REFUSED;
             continue;
+        }
+        if (directory && front->diags.errors == 0) {
+            preflight_check(front->program, directory, &front->diags, DIAG_ERROR);
+            diag_sort(&front->diags);
         }
         cli_print_diags(&front->diags, list);
         errors += front->diags.errors;
@@ -173,6 +206,7 @@ int cli_check(int argc, char **argv)
         json_decref(out);
     }
     cli_connectors_free(&connectors);
+    directory_free(directory);
     free(files);
     return status;
 }

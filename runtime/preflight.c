@@ -1,0 +1,172 @@
+/*
+ * preflight.c - a playbook's literal names checked against the directory (see
+ * preflight.h). Only literal ids can be checked: a who-expression computed from event
+ * data resolves when the seat is given.
+ */
+#include "preflight.h"
+
+#include <string.h>
+
+typedef struct Preflight {
+    const AstProgram *program;
+    const Directory *dir;
+    DiagList *diags;
+    DiagSeverity severity;
+} Preflight;
+
+static const char *literal(const AstExpr *expr)
+{
+    const char *text;
+    uint32_t len;
+    return expr && ast_string_is_plain(expr, &text, &len) ? text : NULL;
+}
+
+static void report(Preflight *p, Span span, const char *fmt, const char *a, const char *b)
+{
+    diag_add(p->diags, p->severity, p->program->src, span, fmt, a, b);
+}
+
+static void check_person(Preflight *p, const char *id, Span span)
+{
+    const DirPerson *person = dir_person(p->dir, id);
+    if (!person)
+        report(p, span, "no person '%s' in the directory%s", id, "");
+    else if (!person->email && !person->notify)
+        report(p, span, "%s has no way to be told: no email and no notify operation%s", id, "");
+}
+
+/* Checks one who-expression; returns whether it is known to have someone with a manager
+   (for `escalate to manager`). */
+static void check_who(Preflight *p, const AstWho *who)
+{
+    const char *a = literal(who->arg), *b = literal(who->arg2);
+    switch (who->kind) {
+    case WHO_PERSON:
+        if (a)
+            check_person(p, a, who->span);
+        break;
+    case WHO_TEAM:
+    case WHO_ONCALL:
+    case WHO_LEAD: {
+        const DirTeam *team = a ? dir_team(p->dir, a) : NULL;
+        if (a && !team)
+            report(p, who->span, "no team '%s' in the directory%s", a, "");
+        else if (team && who->kind == WHO_TEAM && team->member_count == 0)
+            report(p, who->span, "team '%s' has no members%s", a, "");
+        else if (team && who->kind == WHO_LEAD && !team->lead)
+            report(p, who->span, "team '%s' has no lead%s", a, "");
+        else if (team && who->kind == WHO_ONCALL && team->rotation_count == 0)
+            report(p, who->span, "team '%s' has no on-call rotation%s", a, "");
+        break;
+    }
+    case WHO_ROLE:
+    case WHO_OWNER: {
+        const char *map = who->kind == WHO_ROLE ? "roles" : "owners";
+        json_t *scopes = a ? json_object_get(json_object_get(p->dir->json, map), a) : NULL;
+        if (a && !scopes)
+            report(p, who->span, who->kind == WHO_ROLE ? "no role '%s' in the directory%s"
+                                                       : "nothing of kind '%s' has an owner in the directory%s", a, "");
+        else if (scopes && b && !json_object_get(scopes, b))
+            report(p, who->span, "nobody holds '%s' for '%s'", a, b);
+        break;
+    }
+    case WHO_MANAGER:
+        check_who(p, who->inner);
+        if (who->inner->kind == WHO_PERSON && literal(who->inner->arg)) {
+            const DirPerson *person = dir_person(p->dir, literal(who->inner->arg));
+            if (person && !person->manager)
+                report(p, who->span, "%s has no manager%s", person->id, "");
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void check_block(Preflight *p, const AstBlock *block);
+
+static void check_target(Preflight *p, const AstTarget *target)
+{
+    if (target && target->kind == TARGET_BLOCK)
+        check_block(p, target->block);
+}
+
+/* `escalate to manager` whose seats are all literal people without managers adds nobody. */
+static void check_ladder(Preflight *p, const AstAsk *ask)
+{
+    for (unsigned i = 0; i < ask->escalations.count; i++) {
+        const AstEscalation *level = ask->escalations.items[i];
+        if (level->who->kind != WHO_MANAGER_OF_LEVEL || i > 0) {
+            if (level->who->kind != WHO_MANAGER_OF_LEVEL)
+                check_who(p, level->who);
+            continue;
+        }
+        bool someone = false, all_literal = true;
+        for (unsigned k = 0; k < ask->seats.count; k++) {
+            const AstWho *seat = ask->seats.items[k];
+            const char *id = seat->kind == WHO_PERSON ? literal(seat->arg) : NULL;
+            const DirPerson *person = id ? dir_person(p->dir, id) : NULL;
+            if (!person)
+                all_literal = false;
+            else if (person->manager)
+                someone = true;
+        }
+        if (all_literal && !someone)
+            report(p, level->span, "this escalation level would be empty: no seat holder has a manager%s%s", "", "");
+    }
+}
+
+static void check_stmt(Preflight *p, const AstStmt *stmt)
+{
+    switch (stmt->kind) {
+    case ST_NOTIFY:
+        for (unsigned i = 0; i < stmt->as.notify.whos.count; i++)
+            check_who(p, stmt->as.notify.whos.items[i]);
+        break;
+    case ST_ASK: {
+        const AstAsk *ask = stmt->as.ask;
+        for (unsigned i = 0; i < ask->seats.count; i++)
+            check_who(p, ask->seats.items[i]);
+        check_ladder(p, ask);
+        for (unsigned i = 0; i < ask->arms.count; i++)
+            check_target(p, ((AstArm *)ask->arms.items[i])->target);
+        break;
+    }
+    case ST_WAIT:
+        for (unsigned i = 0; i < stmt->as.wait.arms.count; i++)
+            check_target(p, ((AstArm *)stmt->as.wait.arms.items[i])->target);
+        break;
+    case ST_IF:
+        check_block(p, stmt->as.if_.then_block);
+        if (stmt->as.if_.else_block)
+            check_block(p, stmt->as.if_.else_block);
+        break;
+    case ST_LET:
+        if (stmt->as.let.call && stmt->as.let.call->else_block)
+            check_block(p, stmt->as.let.call->else_block);
+        break;
+    case ST_CALL:
+        if (stmt->as.call->else_block)
+            check_block(p, stmt->as.call->else_block);
+        break;
+    default:
+        break;
+    }
+}
+
+static void check_block(Preflight *p, const AstBlock *block)
+{
+    for (unsigned i = 0; i < block->stmts.count; i++)
+        check_stmt(p, block->stmts.items[i]);
+}
+
+void preflight_check(const AstProgram *program, const Directory *dir, DiagList *diags,
+                     DiagSeverity severity)
+{
+    Preflight p = {program, dir, diags, severity};
+    const char *calendar = literal(program->calendar);
+    if (calendar && !dir_calendar(dir, calendar))
+        report(&p, program->calendar->span, "no calendar '%s' in the directory%s", calendar, "");
+    for (unsigned i = 0; i < program->states.count; i++)
+        check_block(&p, ((AstState *)program->states.items[i])->body);
+}
