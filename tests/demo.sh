@@ -9,11 +9,14 @@ mkdir -p build/demo
 status=0
 echo "Huddle demo"
 echo
-echo "1. A card looks stolen. Three analysts must agree, more alerts join the case, and a"
-echo "   stronger alert later freezes the card (workflows/card_fraud, on a virtual clock):"
+w=workflows/product_complaint
+echo "1. Complaints about the N9's camera spike. Its owner is on vacation, so her delegate"
+echo "   is asked; nobody answers in two business hours, so the question climbs to a"
+echo "   manager; two of three people then decide on a firmware fix ($w, on a"
+echo "   virtual clock, with the directory of people and calendars beside it):"
 echo
-"$huddle" run workflows/card_fraud/card_fraud.play --events workflows/card_fraud/trace.jsonl \
-  --mocks workflows/card_fraud/mocks.json || status=1
+"$huddle" run $w/product_complaint.play --events $w/trace.jsonl --mocks $w/mocks.json \
+  --directory $w/directory.json || status=1
 echo
 echo "2. Every playbook in workflows/, checked:"
 echo

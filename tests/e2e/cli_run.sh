@@ -94,3 +94,19 @@ refused "a line that is not JSON" "not a JSON object" '{"at": '
 refused "a line with nothing to do" "none of event, answer" '{"at": "2026-01-05T09:05:00Z"}'
 expect "a missing trace is refused" 1 "$h" run "$tmp/approve.play" --events "$tmp/none.jsonl"
 expect "run without --events is a usage error" 2 "$h" run "$tmp/approve.play"
+
+# Every workflow runs its own trace to a decision, with its directory and mocks.
+for dir in workflows/*/; do
+  name=$(basename "$dir")
+  [ -f "$dir/trace.jsonl" ] || continue
+  set -- run "$dir/$name.play" --events "$dir/trace.jsonl" --json
+  [ -f "$dir/mocks.json" ] && set -- "$@" --mocks "$dir/mocks.json"
+  [ -f "$dir/directory.json" ] && set -- "$@" --directory "$dir/directory.json"
+  expect "workflow $name runs its trace" 0 "$h" "$@"
+  if tail -n 1 "$tmp/out" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]["instances"]; assert s and all(i["status"] == "done" for i in s), s'; then
+    ok "workflow $name ends done"
+  else
+    no "workflow $name ends done"
+  fi
+done
+
