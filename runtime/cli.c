@@ -77,8 +77,10 @@ static const CliCommand COMMANDS[] = {
      "changes nothing; repeating an identical answer is accepted once.\n",
      cli_answer},
     {"tick", "fire due timers",
-     "huddle tick [--db DIR] [--now T]",
-     "Fires every timer due at or before now, each at its own due time, in order.\n",
+     "huddle tick [--db DIR] [--now T] [--dedup-days N]",
+     "Fires every timer due at or before now, each at its own due time, in order, then\n"
+     "forgets event ids first seen more than N days ago (default 30): within that period\n"
+     "a repeated event id is a duplicate and changes nothing.\n",
      cli_tick},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--json]",

@@ -27,6 +27,7 @@ typedef struct StoreArgs {
     const char *positional[4];
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
+    const char *dedup_days;
 } StoreArgs;
 
 static int store_args_parse(const char *command, int argc, char **argv, StoreArgs *a)
@@ -45,7 +46,8 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--playbook") == 0 ? &a->playbook
                           : strcmp(arg, "--status") == 0 ? &a->status
                           : strcmp(arg, "--goto") == 0 ? &a->go
-                          : strcmp(arg, "--reason") == 0 ? &a->reason : NULL;
+                          : strcmp(arg, "--reason") == 0 ? &a->reason
+                          : strcmp(arg, "--dedup-days") == 0 ? &a->dedup_days : NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(command, "%s needs a value", arg);
@@ -260,7 +262,12 @@ int cli_tick(int argc, char **argv)
     status = store_args_now(&a, engine, &now);
     if (status == CLI_OK) {
         char why[512];
-        int rc = engine_fire_due(engine, now, why, sizeof why);
+        int days = a.dedup_days ? atoi(a.dedup_days) : 30;
+        int rc = days < 1 ? -1 : engine_fire_due(engine, now, why, sizeof why);
+        if (days < 1)
+            snprintf(why, sizeof why, "--dedup-days must be a whole number of days, 1 or more");
+        if (rc == 0)
+            rc = engine_purge_seen(engine, now, days, why, sizeof why);
         if (rc < 0)
             fprintf(stderr, "huddle: tick: %s\n", why);
         status = cli_status_of(rc);

@@ -1114,3 +1114,42 @@ int engine_away(Engine *e, const char *person, const char *from, const char *to,
     AwayWork w = {person, from, to, delegate, back};
     return engine_run_step(e, now, away_work, &w, why, why_len);
 }
+
+/* ---- dedup retention ---- */
+
+typedef struct SeenPurge {
+    int64_t before_ms;
+    json_t *keys;                   /* hex of keys to delete */
+} SeenPurge;
+
+static int seen_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    SeenPurge *p = context;
+    json_t *entry = json_loadb(value.data, value.len, 0, NULL);
+    int64_t at;
+    if (entry && value_parse_time(json_string_value(json_object_get(entry, "at")) ? json_string_value(json_object_get(entry, "at")) : "", &at) &&
+        at < p->before_ms)
+        json_array_append_new(p->keys, json_stringn(key.data, key.len));
+    json_decref(entry);
+    return STORE_OK;
+}
+
+static int purge_work(Step *s, void *context)
+{
+    SeenPurge *p = context;
+    int rc = store_scan(s->txn, TABLE_SEEN, store_bytes(NULL, 0), store_bytes(NULL, 0), seen_visit, p);
+    size_t i;
+    json_t *key;
+    json_array_foreach(p->keys, i, key)
+        if (rc == STORE_OK)
+            rc = store_del(s->txn, TABLE_SEEN, store_bytes(json_string_value(key), json_string_length(key)));
+    return rc;
+}
+
+int engine_purge_seen(Engine *e, int64_t now, int days, char *why, size_t why_len)
+{
+    SeenPurge p = {now - (int64_t)days * 86400000, json_array()};
+    int rc = engine_run_step(e, now, purge_work, &p, why, why_len);
+    json_decref(p.keys);
+    return rc;
+}

@@ -79,6 +79,10 @@ int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
 int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
                          size_t why_len);
 
+/* Forgets event ids first seen more than `days` days before `now` (RUNTIME.md's
+   --dedup-days, default 30): a repeat of an older id is a new event. */
+int engine_purge_seen(Engine *engine, int64_t now, int days, char *why, size_t why_len);
+
 /* The one open task where `person` holds a seat: its id, or -1 when there are none or
    several (why says which). */
 int engine_find_task_for(Engine *engine, const char *person, char task[32], char *why,
