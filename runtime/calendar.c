@@ -31,23 +31,35 @@ static int day_index(const char *name, size_t len)
     return -1;
 }
 
+/* "HH:MM" at *p, exactly two digits each; advances *p. */
+static bool parse_clock(const char **p, int32_t *seconds)
+{
+    const char *s = *p;
+    for (int i = 0; i < 5; i++)
+        if (i == 2 ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
+            return false;
+    int hours = (s[0] - '0') * 10 + (s[1] - '0'), minutes = (s[3] - '0') * 10 + (s[4] - '0');
+    if (hours > 24 || minutes > 59 || (hours == 24 && minutes > 0))
+        return false;
+    *seconds = hours * 3600 + minutes * 60;
+    *p = s + 5;
+    return true;
+}
+
 /* "09:00-12:00,13:00-17:00" into a day; false when malformed. */
 static bool parse_ranges(const char *text, CalendarDay *day)
 {
     day->count = 0;
     const char *p = text;
     while (*p) {
-        int h1, m1, h2, m2, used;
-        if (sscanf(p, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &used) != 4 || day->count == CALENDAR_MAX_RANGES)
-            return false;
-        int32_t open = h1 * 3600 + m1 * 60, close = h2 * 3600 + m2 * 60;
-        if (h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 || close <= open || close > 86400 ||
+        int32_t open, close;
+        if (day->count == CALENDAR_MAX_RANGES || !parse_clock(&p, &open) || *p++ != '-' ||
+            !parse_clock(&p, &close) || close <= open ||
             (day->count > 0 && open < day->close[day->count - 1]))
             return false;
         day->open[day->count] = open;
         day->close[day->count++] = close;
-        p += used;
-        if (*p == ',')
+        if (*p == ',' && p[1])
             p++;
         else if (*p)
             return false;
@@ -138,8 +150,10 @@ Calendar *calendar_from_json(const char *name, const json_t *json, const char *p
         int y, m, d, used = 0;
         const char *text = json_string_value(date);
         snprintf(at, sizeof at, "%s.holidays[%zu]", path, i);
-        if (!text || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || text[used] || m < 1 ||
-            m > 12 || d < 1 || d > 31)
+        static const int DAYS[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        if (!text || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
+            text[used] || text[4] != '-' || text[7] != '-' || m < 1 || m > 12 || d < 1 || d > DAYS[m - 1] ||
+            (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
             problem(problems, at, "%snot a date: write 2026-12-24", "");
         else
             c->holidays[c->holiday_count++] = lex_days_from_civil(y, (unsigned)m, (unsigned)d);
@@ -176,30 +190,40 @@ static const CalendarDay *working_day(const Calendar *c, int64_t day)
     return hours->count > 0 && !is_holiday(c, day) ? hours : NULL;
 }
 
-/* A local time of a day as an instant; *exists false in a DST gap. */
-static int64_t local_instant(const Calendar *c, int64_t day, int32_t seconds, bool *exists)
+/* A local clock time of a day as an instant, in milliseconds. In a DST gap *exists is
+   false and the instant is where the gap ends; in an overlap an opening takes the
+   earlier reading and a closing (`late`) the later, so the repeated hour is working
+   time when its clock times are. */
+static int64_t local_instant(const Calendar *c, int64_t day, int64_t clock_ms, bool late, bool *exists)
 {
-    int64_t utc;
-    *exists = tz_local_to_utc(c->tz, day * 86400 + seconds, &utc);
-    return utc;
+    int64_t local = day * 86400 + clock_ms / 1000, utc;
+    *exists = late ? tz_local_to_utc_late(c->tz, local, &utc) : tz_local_to_utc(c->tz, local, &utc);
+    return utc * 1000 + (*exists ? clock_ms % 1000 : 0);
 }
 
-static int64_t local_day_of(const Calendar *c, int64_t utc)
+static int64_t local_day_of(const Calendar *c, int64_t utc_ms)
 {
-    int64_t local = utc + tz_offset_at(c->tz, utc);
+    int64_t local = utc_ms / 1000 - (utc_ms % 1000 < 0) + tz_offset_at(c->tz, utc_ms / 1000);
     return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
 }
 
-static int add_minutes(const Calendar *c, int64_t start, int64_t minutes, int64_t *end)
+/* The instants of range r of a working day. */
+static void range_instants(const Calendar *c, int64_t day, const CalendarDay *hours, int r,
+                           int64_t *open, int64_t *close)
 {
-    int64_t left = minutes * 60;
-    int64_t day = local_day_of(c, start);
+    bool exists;
+    *open = local_instant(c, day, (int64_t)hours->open[r] * 1000, false, &exists);
+    *close = local_instant(c, day, (int64_t)hours->close[r] * 1000, true, &exists);
+}
+
+static int add_working(const Calendar *c, int64_t start, int64_t left, int64_t *end)
+{
+    int64_t day = local_day_of(c, start) - 1;   /* the day before may still be open */
     for (int n = 0; n < CALENDAR_SEARCH_DAYS; n++, day++) {
         const CalendarDay *hours = working_day(c, day);
         for (int r = 0; hours && r < hours->count; r++) {
-            bool ok_open, ok_close;
-            int64_t open = local_instant(c, day, hours->open[r], &ok_open);
-            int64_t close = local_instant(c, day, hours->close[r], &ok_close);
+            int64_t open, close;
+            range_instants(c, day, hours, r, &open, &close);
             if (close <= start || close <= open)
                 continue;
             int64_t from = start > open ? start : open;
@@ -216,14 +240,13 @@ static int add_minutes(const Calendar *c, int64_t start, int64_t minutes, int64_
 /* The first working instant at or after `t`. */
 static bool next_working(const Calendar *c, int64_t t, int64_t *at)
 {
-    int64_t day = local_day_of(c, t);
+    int64_t day = local_day_of(c, t) - 1;
     for (int n = 0; n < CALENDAR_SEARCH_DAYS; n++, day++) {
         const CalendarDay *hours = working_day(c, day);
         for (int r = 0; hours && r < hours->count; r++) {
-            bool ok;
-            int64_t open = local_instant(c, day, hours->open[r], &ok);
-            int64_t close = local_instant(c, day, hours->close[r], &ok);
-            if (t < close) {
+            int64_t open, close;
+            range_instants(c, day, hours, r, &open, &close);
+            if (t < close && open < close) {
                 *at = t > open ? t : open;
                 return true;
             }
@@ -237,8 +260,13 @@ static int add_days(const Calendar *c, int64_t start, int64_t days, int64_t *end
     int64_t t;
     if (!next_working(c, start, &t))
         return -1;
+    if (days == 0) {
+        *end = t;
+        return 0;
+    }
     int64_t day = local_day_of(c, t);
-    int32_t clock = (int32_t)(t + tz_offset_at(c->tz, t) - day * 86400);
+    int64_t t_seconds = t / 1000 - (t % 1000 < 0);
+    int64_t clock = (t_seconds + tz_offset_at(c->tz, t_seconds) - day * 86400) * 1000 + (t - t_seconds * 1000);
     const CalendarDay *hours = NULL;
     for (int64_t found = 0, n = 0; found < days; n++) {
         if (n > CALENDAR_SEARCH_DAYS)
@@ -247,22 +275,18 @@ static int add_days(const Calendar *c, int64_t start, int64_t days, int64_t *end
         if ((hours = working_day(c, day)))
             found++;
     }
-    if (days == 0) {
-        *end = t;
-        return 0;
-    }
     bool inside = false;
     int closing = 0;
     for (int r = 0; r < hours->count; r++) {
-        if (clock >= hours->open[r] && clock < hours->close[r])
+        if (clock >= (int64_t)hours->open[r] * 1000 && clock < (int64_t)hours->close[r] * 1000)
             inside = true;
-        if (hours->open[r] <= clock)
+        if ((int64_t)hours->open[r] * 1000 <= clock)
             closing = r;
     }
     bool exists;
-    int64_t at = local_instant(c, day, clock, &exists);
+    int64_t at = local_instant(c, day, clock, false, &exists);
     if (!inside || !exists)
-        at = local_instant(c, day, hours->close[closing], &exists);
+        at = local_instant(c, day, (int64_t)hours->close[closing] * 1000, true, &exists);
     *end = at;
     return 0;
 }
@@ -270,15 +294,18 @@ static int add_days(const Calendar *c, int64_t start, int64_t days, int64_t *end
 int calendar_add(const Calendar *c, int64_t start_ms, int64_t count, BusinessUnit unit,
                  int64_t *end_ms, char *why, size_t why_len)
 {
-    int64_t start = start_ms / 1000, end;
-    int rc = count < 0 ? -1
-           : unit == BUSINESS_DAYS ? add_days(c, start, count, &end)
-           : add_minutes(c, start, unit == BUSINESS_HOURS ? count * 60 : count, &end);
+    static const int64_t UNIT_MS[] = {60000, 3600000};
+    int rc;
+    if (count < 0 || (unit != BUSINESS_DAYS && count > INT64_MAX / UNIT_MS[unit]))
+        rc = -1;
+    else if (unit == BUSINESS_DAYS)
+        rc = add_days(c, start_ms, count, end_ms);
+    else
+        rc = add_working(c, start_ms, count * UNIT_MS[unit], end_ms);
     if (rc < 0) {
         snprintf(why, why_len, "calendar %s has no working time to count %lld business %s within ten years",
                  c->name, (long long)count, unit == BUSINESS_DAYS ? "days" : unit == BUSINESS_HOURS ? "hours" : "minutes");
         return -1;
     }
-    *end_ms = end * 1000 + (unit == BUSINESS_DAYS ? start_ms % 1000 : 0);
     return 0;
 }

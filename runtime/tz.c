@@ -264,20 +264,43 @@ int32_t tz_offset_at(const Tz *tz, int64_t utc)
     return tz->offsets[lo];
 }
 
-bool tz_local_to_utc(const Tz *tz, int64_t local, int64_t *utc)
+/* Both readings of a local time: the earlier and the later instant (equal outside an
+   overlap); false in a gap, where both are the instant the gap ends. */
+static bool tz_readings(const Tz *tz, int64_t local, int64_t *early_out, int64_t *late_out)
 {
     /* The offsets a day either side bound every candidate. */
     int32_t before = tz_offset_at(tz, local - 86400), after = tz_offset_at(tz, local + 86400);
     int64_t early = local - (before > after ? before : after);
     int64_t late = local - (before > after ? after : before);
-    if (tz_offset_at(tz, early) + early == local) {
-        *utc = early;   /* the earlier of an overlap */
+    bool early_ok = tz_offset_at(tz, early) + early == local;
+    bool late_ok = tz_offset_at(tz, late) + late == local;
+    if (early_ok || late_ok) {
+        *early_out = early_ok ? early : late;
+        *late_out = late_ok ? late : early;
         return true;
     }
-    if (tz_offset_at(tz, late) + late == local) {
-        *utc = late;
-        return true;
+    /* A gap: find the transition between the two readings by bisection. */
+    int64_t lo = early, hi = late;
+    int32_t first = tz_offset_at(tz, lo);
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (tz_offset_at(tz, mid) == first)
+            lo = mid;
+        else
+            hi = mid;
     }
-    *utc = local - before;   /* in a gap: read with the offset before it */
+    *early_out = *late_out = hi;
     return false;
+}
+
+bool tz_local_to_utc(const Tz *tz, int64_t local, int64_t *utc)
+{
+    int64_t late;
+    return tz_readings(tz, local, utc, &late);
+}
+
+bool tz_local_to_utc_late(const Tz *tz, int64_t local, int64_t *utc)
+{
+    int64_t early;
+    return tz_readings(tz, local, &early, utc);
 }
