@@ -904,6 +904,12 @@ static void test_tz_offset_at(void **state)
 /* A local time stands for one instant; in an overlap the earlier; in a gap none: then
    false, with the instant the gap ends, the first local time that exists (the spring
    change at 01:00 UTC in Helsinki, 07:00 UTC in New York). */
+typedef struct LocalRow {
+    const char *zone, *local;   /* a wall-clock time, no offset */
+    bool exists;
+    const char *utc;            /* the instant; in a gap, where the gap ends (tz.h) */
+} LocalRow;
+
 static void test_tz_local_to_utc(void **state)
 {
     (void)state;
