@@ -121,7 +121,8 @@ build/rel/tools/%: tests/crash/%.c $(REL_OBJ)
 build/asan/tools/%: tests/crash/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS)
-CRASH_TOOLS := build/rel/tools/store_invariants build/asan/tools/store_invariants
+CRASH_TOOL_NAMES := $(notdir $(basename $(wildcard tests/crash/*.c)))
+CRASH_TOOLS := $(addprefix build/rel/tools/,$(CRASH_TOOL_NAMES)) $(addprefix build/asan/tools/,$(CRASH_TOOL_NAMES))
 
 UNIT_NAMES := $(notdir $(basename $(UNIT_SRC)))
 unit-bins: $(addprefix build/rel/unit/,$(UNIT_NAMES)) $(addprefix build/asan/unit/,$(UNIT_NAMES))
