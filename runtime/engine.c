@@ -481,6 +481,8 @@ static int fire_work(Step *s, void *context)
                            json_integer_value(json_object_get(d->what, "level")));
     else if (strcmp(kind, "reminder") == 0)
         rc = task_remind(s, &in, json_string_value(json_object_get(d->what, "task")));
+    else if (strcmp(kind, "watch") == 0)
+        rc = task_watch(s, &in, json_string_value(json_object_get(d->what, "task")));
     else if (strcmp(kind, "after") == 0)
         rc = step_resume(s, &in, VM_INPUT_TIMER, VALUE_NULL);
     if (rc == STORE_OK)
@@ -1070,21 +1072,15 @@ static int away_work(Step *s, void *context)
     char now[40];
     time_text(s->now, now);
     if (w->back) {
-        /* absences going on now end now */
-        json_t *kept = json_array();
+        /* An absence going on now ends now; later ones stay. The parsed directory knows
+           each absence's instants, whether written as dates or times. */
+        const Directory *dir = step_directory(s);
+        const DirPerson *p = dir ? dir_person(dir, w->person) : NULL;
         size_t i;
         json_t *a;
-        json_array_foreach(away, i, a) {
-            json_t *copy = json_deep_copy(a);
-            int64_t from;
-            if (value_parse_time(json_string_value(json_object_get(a, "from")) ? json_string_value(json_object_get(a, "from")) : "", &from) && from > s->now) {
-                json_array_append_new(kept, copy);
-                continue;
-            }
-            json_object_set_new(copy, "to", json_string(now));
-            json_array_append_new(kept, copy);
-        }
-        json_object_set_new(person, "away", kept);
+        json_array_foreach(away, i, a)
+            if (p && i < p->absence_count && p->absences[i].from_ms <= s->now && s->now < p->absences[i].until_ms)
+                json_object_set_new(a, "to", json_string(now));
     } else {
         json_t *absence = json_pack("{s:s}", "from", w->from ? w->from : now);
         if (w->to)

@@ -92,6 +92,7 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
 int task_remind(Step *s, Instance *in, const char *task_id);
 int task_ack(Step *s, const char *task_id, const char *by);
 int task_cover_absences(Step *s, const char *task_id);
+int task_watch(Step *s, Instance *in, const char *task_id);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);
 

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind);
+static int task_schedule_watch(Step *s, Instance *in, json_t *task);
+
 static StoreBytes task_key(const char *id, unsigned char key[8])
 {
     store_be64(instance_number(id), key);
@@ -64,11 +67,11 @@ static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
     return holders;
 }
 
-/* Whether a later escalation level can still be reached (before the deadline). */
+/* Whether a later escalation level can still be reached (its timer is set, before the
+   deadline). */
 static bool task_levels_remain(json_t *task)
 {
-    return json_integer_value(json_object_get(task, "level")) <
-           json_integer_value(json_object_get(task, "reachable_levels"));
+    return json_is_integer(json_object_get(task, "next_level_due"));
 }
 
 /* ---- the ladder and reminders ---- */
@@ -108,34 +111,18 @@ static void task_keep_durations(json_t *task, Value ask)
     json_object_set_new(task, "remind_every", duration_json(value_map_get(ask, "remind", 6)));
 }
 
-static int task_count_reachable(Step *s, Instance *in, json_t *task)
-{
-    int64_t at = s->now, deadline = json_integer_value(json_object_get(task, "deadline_ms"));
-    json_int_t reachable = 0;
-    size_t i;
-    json_t *after;
-    json_array_foreach(json_object_get(task, "ladder_after"), i, after) {
-        Value d;
-        if (!duration_value(after, 1, &d) || step_business_add(s, in->program, at, d, &at) != STORE_OK ||
-            at >= deadline)
-            break;
-        reachable = (json_int_t)i + 1;
-    }
-    json_object_set_new(task, "reachable_levels", json_integer(reachable));
-    return STORE_OK;
-}
-
 /* Sets the timer of the next level, counted from when the current one was reached. */
 static int task_schedule_level(Step *s, Instance *in, json_t *task)
 {
+    json_object_del(task, "next_level_due");
     json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
-    if (next > json_integer_value(json_object_get(task, "reachable_levels")))
-        return STORE_OK;
     Value d;
     int64_t due;
     if (!duration_value(json_array_get(json_object_get(task, "ladder_after"), (size_t)next - 1), 1, &d) ||
-        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, &due) != STORE_OK)
-        return STORE_OK;
+        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, &due) != STORE_OK ||
+        due >= json_integer_value(json_object_get(task, "deadline_ms")))
+        return STORE_OK;   /* no further level, or due at or after the deadline: never reached */
+    json_object_set_new(task, "next_level_due", json_integer((json_int_t)due));
     return timer_set(s, in, due, 2, json_pack("{s:s, s:O, s:I}", "kind", "level", "task",
                                               json_object_get(task, "id"), "level", next));
 }
@@ -209,6 +196,16 @@ int task_create(Step *s, Instance *in, Value ask)
     json_object_set_new(record, "choices", choice_ids);
     json_object_set(record, "seats", seats);
     json_object_set_new(record, "deadline", json_string(due));
+    json_t *told = json_array();   /* level 0: the holders are told at the start */
+    json_t *each;
+    json_array_foreach(seats, i, each) {
+        size_t k;
+        json_t *holder;
+        json_array_foreach(json_object_get(each, "holders"), k, holder)
+            json_array_append(told, holder);
+    }
+    task_tell(s, in, task, told, "notified");
+    json_decref(told);
     json_object_set(task, "ladder", json_object_get(description, "ladder"));
     task_keep_durations(task, ask);
     json_object_set_new(task, "level", json_integer(0));
@@ -219,11 +216,11 @@ int task_create(Step *s, Instance *in, Value ask)
     if (rc == STORE_OK)
         rc = timer_set(s, in, deadline, 1, json_pack("{s:s, s:s}", "kind", "deadline", "task", id));
     if (rc == STORE_OK)
-        rc = task_count_reachable(s, in, task);
-    if (rc == STORE_OK)
         rc = task_schedule_level(s, in, task);
     if (rc == STORE_OK)
         rc = task_schedule_reminder(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_watch(s, in, task);
     if (rc == STORE_OK)
         rc = task_save(s, task);
     json_decref(task);
@@ -232,6 +229,22 @@ int task_create(Step *s, Instance *in, Value ask)
 }
 
 /* ---- resolving ---- */
+
+/* Everyone who was told of the ask is told how it ended. */
+static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome)
+{
+    json_t *people = json_array();
+    size_t i, k;
+    json_t *seat, *holder;
+    json_array_foreach(json_object_get(task, "seats"), i, seat)
+        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+            json_array_append(people, holder);
+    size_t before = json_array_size(s->records);
+    task_tell(s, in, task, people, "notified");
+    for (size_t r = before; r < json_array_size(s->records); r++)
+        json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
+    json_decref(people);
+}
 
 static int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
                         json_t *comment)
@@ -252,6 +265,7 @@ static int task_resolve(Step *s, Instance *in, json_t *task, const char *choice,
     json_object_set_new(record, "task", json_string(id));
     json_object_set_new(record, "choice", json_string(choice));
     json_object_set(record, "votes", votes);
+    task_tell_everyone(s, in, task, choice);
     int rc = task_save(s, task);
     json_t *seat;
     json_array_foreach(json_object_get(task, "seats"), i, seat) {
@@ -297,41 +311,83 @@ int task_timeout(Step *s, Instance *in, const char *task_id)
 
 /* Could `choice` still win? Its votes plus the open seats that distinct people who have
    not answered could still fill. */
+/* Kuhn's augmenting paths: can seat `seat` take a person, possibly moving others? */
+static bool match_seat(int seat, int seats, int people, const bool *can, int *owner_of, bool *seen)
+{
+    for (int p = 0; p < people; p++) {
+        if (!can[seat * people + p] || seen[p])
+            continue;
+        seen[p] = true;
+        if (owner_of[p] < 0 || match_seat(owner_of[p], seats, people, can, owner_of, seen)) {
+            owner_of[p] = seat;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* How many open seats distinct people who have not answered could still fill: a
+   maximum matching of seats to people, plus seats with nobody yet while a later level
+   remains. */
+static json_int_t task_fillable_seats(json_t *task)
+{
+    json_t *people = json_array(), *voters = json_array();
+    size_t i, k;
+    json_t *vote, *seat, *holder, *other;
+    json_array_foreach(json_object_get(task, "votes"), i, vote)
+        json_array_append(voters, json_object_get(vote, "by"));
+    json_t *open = json_array();
+    json_array_foreach(json_object_get(task, "seats"), i, seat)
+        if (json_is_null(json_object_get(seat, "answered_by")))
+            json_array_append(open, seat);
+    json_array_foreach(open, i, seat)
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            bool known = false;
+            size_t u;
+            json_array_foreach(voters, u, other) known |= json_equal(other, holder);
+            json_array_foreach(people, u, other) known |= json_equal(other, holder);
+            if (!known)
+                json_array_append(people, holder);
+        }
+    int seats = (int)json_array_size(open), count = (int)json_array_size(people);
+    bool *can = calloc((size_t)seats * (size_t)count + 1, 1), *seen = calloc((size_t)count + 1, 1);
+    int *owner_of = malloc(((size_t)count + 1) * sizeof(int));
+    json_int_t fillable = 0;
+    for (int p = 0; p < count; p++)
+        owner_of[p] = -1;
+    json_array_foreach(open, i, seat) {
+        bool has_someone = false;
+        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+            for (int p = 0; p < count; p++)
+                if (json_equal(json_array_get(people, (size_t)p), holder)) {
+                    can[i * (size_t)count + (size_t)p] = true;
+                    has_someone = true;
+                }
+        if (!has_someone) {
+            fillable += task_levels_remain(task);   /* a later level may add someone */
+            continue;
+        }
+        memset(seen, 0, (size_t)count + 1);
+        fillable += match_seat((int)i, seats, count, can, owner_of, seen);
+    }
+    free(can);
+    free(seen);
+    free(owner_of);
+    json_decref(open);
+    json_decref(people);
+    json_decref(voters);
+    return fillable;
+}
+
+/* Could `choice` still win? Its votes plus the seats that can still be filled. */
 static bool task_choice_possible(json_t *task, const char *choice, json_int_t needed)
 {
-    bool levels_remain = task_levels_remain(task);
-    json_int_t votes = 0, open = 0;
+    json_int_t votes = 0;
     size_t i;
-    json_t *vote, *seat;
+    json_t *vote;
     json_array_foreach(json_object_get(task, "votes"), i, vote)
         votes += strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0;
-    json_t *used = json_array();
-    json_array_foreach(json_object_get(task, "votes"), i, vote)
-        json_array_append(used, json_object_get(vote, "by"));
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        if (!json_is_null(json_object_get(seat, "answered_by")))
-            continue;
-        size_t k;
-        json_t *holder;
-        bool filled = false;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            bool taken = false;
-            size_t u;
-            json_t *person;
-            json_array_foreach(used, u, person) taken |= json_equal(person, holder);
-            if (!taken) {
-                json_array_append(used, holder);
-                open++;
-                filled = true;
-                break;
-            }
-        }
-        /* A seat nobody can fill now still counts while a later level may add someone. */
-        if (!filled && levels_remain)
-            open++;
-    }
-    json_decref(used);
-    return votes + open >= needed;
+    return votes + task_fillable_seats(task) >= needed;
 }
 
 static json_t *task_choice(json_t *task, const char *choice)
@@ -554,6 +610,11 @@ static void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const
     size_t i;
     json_t *person;
     json_array_foreach(people, i, person) {
+        bool told = false;   /* once each, whatever seats they hold */
+        for (size_t k = 0; k < i; k++)
+            told |= json_equal(json_array_get(people, k), person);
+        if (told)
+            continue;
         json_t *record = record_add(s, in, kind);
         json_object_set(record, "task", json_object_get(task, "id"));
         json_object_set(record, "person", person);
@@ -581,9 +642,10 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
         return STORE_OK;
     int rc = STORE_OK;
     bool resolved = false;
-    json_int_t reachable = json_integer_value(json_object_get(task, "reachable_levels"));
+    json_int_t levels = (json_int_t)json_array_size(json_object_get(task, "ladder"));
     while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
-           level <= reachable && level == json_integer_value(json_object_get(task, "level")) + 1) {
+           level <= levels && level == json_integer_value(json_object_get(task, "level")) + 1 &&
+           s->now < json_integer_value(json_object_get(task, "deadline_ms"))) {
         json_t *added = json_object();
         size_t count = task_add_level(s, in, task, level, added);
         json_object_set_new(task, "level", json_integer(level));
@@ -593,21 +655,25 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
         json_object_set_new(record, "level", json_integer(level));
         if (count) {
             json_object_set(record, "added", added);
+            json_t *everyone = json_array();
             const char *seat;
             json_t *people;
             json_object_foreach(added, seat, people)
-                task_tell(s, in, task, people, "notified");
+                json_array_extend(everyone, people);
+            task_tell(s, in, task, everyone, "notified");
+            json_decref(everyone);
         } else {
             json_object_set_new(record, "why", json_string("nobody to add to an open seat"));
         }
         json_decref(added);
-        rc = task_recheck(s, in, task, &resolved);
-        if (count || resolved)
+        if (count || level == levels) {
+            rc = task_schedule_level(s, in, task);   /* the next level, if any, is due later */
+            if (rc == STORE_OK)
+                rc = task_recheck(s, in, task, &resolved);
             break;
+        }
         level++;   /* a level that adds nobody: the next is reached at this same moment */
     }
-    if (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
-        rc = task_schedule_level(s, in, task);
     if (rc == STORE_OK && !resolved)
         rc = task_save(s, task);
     json_decref(task);
@@ -631,6 +697,18 @@ int task_remind(Step *s, Instance *in, const char *task_id)
                 json_array_foreach(json_object_get(seat, "holders"), k, holder)
                     json_array_append(people, holder);
             }
+        json_t *distinct = json_array();
+        json_t *person;
+        json_array_foreach(people, i, person) {
+            bool seen = false;
+            size_t k;
+            json_t *other;
+            json_array_foreach(distinct, k, other) seen |= json_equal(other, person);
+            if (!seen)
+                json_array_append(distinct, person);
+        }
+        json_decref(people);
+        people = distinct;
         if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
             json_t *record = record_add(s, in, "reminded");
             json_object_set_new(record, "task", json_string(task_id));
@@ -691,26 +769,19 @@ int task_ack(Step *s, const char *id, const char *by)
     return rc;
 }
 
-/* Holders of open seats who are away now get their substitutes beside them. */
-int task_cover_absences(Step *s, const char *id)
+/* Holders of unanswered seats who are away now get their substitutes beside them; an
+   open on-call seat gains whoever is on call now. Returns whether anything changed. */
+static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
 {
     const Directory *dir = step_directory(s);
-    json_t *task;
-    if (!dir || task_load(s, id, &task) != STORE_OK)
-        return STORE_OK;
-    Instance in = {0};
-    int rc = instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in);
-    if (rc != STORE_OK) {
-        json_decref(task);
-        return STORE_OK;
-    }
+    const char *id = json_string_value(json_object_get(task, "id"));
     bool changed = false;
     size_t i;
     json_t *seat;
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        if (!seat_open(seat))
-            continue;
-        json_t *holders = json_object_get(seat, "holders");
+    json_array_foreach(dir ? json_object_get(task, "seats") : NULL, i, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;   /* an acknowledged seat still gains a substitute */
+        json_t *holders = json_object_get(seat, "holders"), *wanted = json_array();
         size_t count = json_array_size(holders);
         for (size_t k = 0; k < count; k++) {
             const char *holder = json_string_value(json_array_get(holders, k));
@@ -719,30 +790,109 @@ int task_cover_absences(Step *s, const char *id)
             json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
             json_t *notes = json_array();
             json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-            record_notes(s, &in, notes, (int)i);
-            size_t p;
-            json_t *person;
-            json_array_foreach(people, p, person) {
-                bool known = false;
-                size_t h;
-                json_t *other;
-                json_array_foreach(holders, h, other) known |= json_equal(other, person);
-                if (!known) {
-                    json_array_append(holders, person);
-                    inbox_set(s, json_string_value(person), id, true);
-                    changed = true;
-                }
-            }
+            record_notes(s, in, notes, (int)i);
+            json_array_extend(wanted, people);
             json_decref(people);
             json_decref(notes);
             json_decref(who);
         }
+        json_t *who = json_object_get(seat, "who");
+        if (strcmp(json_string_value(json_object_get(who, "who")) ? json_string_value(json_object_get(who, "who")) : "", "oncall") == 0) {
+            json_t *people = dir_resolve(dir, who, s->now, NULL, NULL);
+            json_array_extend(wanted, people);
+            json_decref(people);
+        }
+        size_t p;
+        json_t *person;
+        json_array_foreach(wanted, p, person) {
+            bool known = false;
+            size_t h;
+            json_t *other;
+            json_array_foreach(holders, h, other) known |= json_equal(other, person);
+            if (!known) {
+                json_array_append(holders, person);
+                inbox_set(s, json_string_value(person), id, true);
+                json_t *one = json_pack("[O]", person);
+                task_tell(s, in, task, one, "notified");
+                json_decref(one);
+                changed = true;
+            }
+        }
+        json_decref(wanted);
     }
-    if (changed) {
-        rc = task_save(s, task);
+    return changed;
+}
+
+/* The next moment the holders may change by themselves before the deadline: an
+   absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
+   task then (LANGUAGE.md: "an absence's start, for which a timer is set"). */
+static int task_schedule_watch(Step *s, Instance *in, json_t *task)
+{
+    const Directory *dir = step_directory(s);
+    int64_t deadline = json_integer_value(json_object_get(task, "deadline_ms")), next = deadline;
+    size_t i;
+    json_t *seat;
+    json_array_foreach(dir ? json_object_get(task, "seats") : NULL, i, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        size_t k;
+        json_t *holder;
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            const DirPerson *person = dir_person(dir, json_string_value(holder));
+            for (unsigned a = 0; person && a < person->absence_count; a++)
+                if (person->absences[a].from_ms > s->now && person->absences[a].from_ms < next)
+                    next = person->absences[a].from_ms;
+        }
+        json_t *who = json_object_get(seat, "who");
+        const char *kind = json_string_value(json_object_get(who, "who"));
+        const DirTeam *team = kind && strcmp(kind, "oncall") == 0
+            ? dir_team(dir, json_string_value(json_object_get(who, "id"))) : NULL;
+        if (team && team->shift_ms > 0) {
+            int64_t shifts = s->now >= team->start_ms ? (s->now - team->start_ms) / team->shift_ms + 1 : 0;
+            int64_t boundary = team->start_ms + shifts * team->shift_ms;
+            if (boundary > s->now && boundary < next)
+                next = boundary;
+        }
+    }
+    if (next >= deadline || next <= s->now)
+        return STORE_OK;
+    return timer_set(s, in, next, 3, json_pack("{s:s, s:O}", "kind", "watch", "task", json_object_get(task, "id")));
+}
+
+int task_watch(Step *s, Instance *in, const char *task_id)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        task_refresh_holders(s, in, task);
+        rc = task_schedule_watch(s, in, task);
         if (rc == STORE_OK)
-            rc = instance_save(s, &in);
+            rc = task_save(s, task);
     }
+    json_decref(task);
+    return rc;
+}
+
+/* A directory change while the ask is open. */
+int task_cover_absences(Step *s, const char *id)
+{
+    json_t *task;
+    if (!step_directory(s) || task_load(s, id, &task) != STORE_OK)
+        return STORE_OK;
+    Instance in = {0};
+    int rc = instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in);
+    if (rc != STORE_OK) {
+        json_decref(task);
+        return STORE_OK;
+    }
+    task_refresh_holders(s, &in, task);
+    rc = task_schedule_watch(s, &in, task);
+    if (rc == STORE_OK)
+        rc = task_save(s, task);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
     instance_clear(&in);
     json_decref(task);
     return rc;

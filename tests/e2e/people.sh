@@ -1,0 +1,201 @@
+#!/bin/sh
+# tests/e2e/people.sh - the people rules of an ask (LANGUAGE.md "ask", RUNTIME.md "The
+# directory") as scenarios: tests/people/NAME/{playbook.play, directory.json,
+# trace.jsonl, expected.jsonl}, each run with `huddle run --json`. Prints TAP lines.
+#
+# expected.jsonl holds one JSON object a line, derived by hand from the contract:
+#   {...}                  a record that must appear, after the previous one matched
+#                          (a subsequence: other records may come in between)
+#   {"$unordered": [...]}  records that must all appear after the previous match, in
+#                          any order
+#   {"$none": {...}}       no record like this between the previous match and the next
+#                          one (or the end of the output)
+#   {"$never": {...}}      no record like this anywhere
+#   {"summary": {...}}     the summary's one instance (or a list: its instances in order)
+#   {"exit": N, "stderr": ["text", ...]}   the run's exit status (default 0) and what
+#                          its error message must say (an answer that is refused)
+#   {"check": {"contains": ["text", ...]}} what `huddle check` must print (default:
+#                          nothing)
+# A pattern names only the keys it checks. Objects match when every named key matches;
+# lists match item by item; {"$exact": X} must equal X; {"$set": [...]} is a list in
+# any order; strings that are both RFC 3339 times compare as instants.
+#
+# A scenario with a BUG.md is one where the binary breaks the contract: it is reported
+# `not ok` while it still fails, and the BUG.md says what was run, got and expected.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+
+cat > "$tmp/match.py" <<'PY'
+import json, re, sys
+from datetime import datetime
+
+out_path, err_path, rc, check_path, check_rc, expected_path = sys.argv[1:7]
+rc, check_rc = int(rc), int(check_rc)
+problems = []
+
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+def instant(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+def match(want, got):
+    if isinstance(want, dict):
+        if set(want) == {"$exact"}:
+            return want["$exact"] == got
+        if set(want) == {"$set"}:
+            if not isinstance(got, list) or len(got) != len(want["$set"]):
+                return False
+            rest = list(got)
+            for w in want["$set"]:
+                for i, g in enumerate(rest):
+                    if match(w, g):
+                        del rest[i]
+                        break
+                else:
+                    return False
+            return True
+        return isinstance(got, dict) and all(k in got and match(v, got[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(got, list) and len(want) == len(got) and all(match(w, g) for w, g in zip(want, got))
+    if isinstance(want, str) and isinstance(got, str) and TIME.match(want) and TIME.match(got):
+        return instant(want) == instant(got)
+    if isinstance(want, bool) or isinstance(got, bool):
+        return want is got
+    return want == got
+
+def show(x):
+    return json.dumps(x, ensure_ascii=False)
+
+records, summary = [], None
+for number, line in enumerate(open(out_path, encoding="utf-8"), 1):
+    if not line.strip():
+        continue
+    try:
+        item = json.loads(line)
+    except ValueError:
+        problems.append("output line %d is not JSON: %s" % (number, line.strip()[:200]))
+        continue
+    if isinstance(item, dict) and "summary" in item and "kind" not in item:
+        summary = item["summary"]
+    else:
+        records.append(item)
+
+expected = [json.loads(l) for l in open(expected_path, encoding="utf-8") if l.strip()]
+want_exit, want_stderr, want_check, want_summary = 0, [], [], None
+steps = []
+for e in expected:
+    if "exit" in e:
+        want_exit, want_stderr = e["exit"], e.get("stderr", [])
+    elif "check" in e:
+        want_check = e["check"].get("contains", [])
+    elif "summary" in e:
+        want_summary = e["summary"]
+    else:
+        steps.append(e)
+
+check_text = open(check_path, encoding="utf-8", errors="replace").read()
+if check_rc != 0:
+    problems.append("huddle check exited %d:\n%s" % (check_rc, check_text))
+elif not want_check and check_text.strip():
+    problems.append("huddle check printed diagnostics:\n%s" % check_text)
+for text in want_check:
+    if text not in check_text:
+        problems.append("huddle check does not say %s:\n%s" % (show(text), check_text))
+
+err_text = open(err_path, encoding="utf-8", errors="replace").read()
+if rc != want_exit:
+    problems.append("huddle run exited %d, expected %d%s" % (rc, want_exit, (": " + err_text.strip()) if err_text.strip() else ""))
+for text in want_stderr:
+    if text not in err_text:
+        problems.append("the error message does not say %s (it says: %s)" % (show(text), err_text.strip()))
+
+pos = 0            # records before pos are used up
+pending_none = []  # $none patterns: checked up to the next match (or the end)
+
+def close_none(start, end):
+    for p in pending_none:
+        for r in records[start:end]:
+            if match(p, r):
+                problems.append("unexpected record %s (matches $none %s)" % (show(r), show(p)))
+                break
+    pending_none.clear()
+
+for step in steps:
+    if "$never" in step:
+        for r in records:
+            if match(step["$never"], r):
+                problems.append("record %s must never appear (matches $never %s)" % (show(r), show(step["$never"])))
+                break
+        continue
+    if "$none" in step:
+        pending_none.append(step["$none"])
+        continue
+    group = step["$unordered"] if "$unordered" in step else [step]
+    used, missing = [], None
+    for p in group:
+        for i in range(pos, len(records)):
+            if i not in used and match(p, records[i]):
+                used.append(i)
+                break
+        else:
+            missing = p
+            break
+    if missing is not None:
+        problems.append("missing record %s after record %d%s" % (show(missing), pos,
+                        (" " + show(records[pos - 1])) if pos else ""))
+        pending_none.clear()
+        break
+    close_none(pos, min(used))
+    pos = max(used) + 1
+close_none(pos, len(records))
+
+if want_summary is not None:
+    instances = (summary or {}).get("instances")
+    if instances is None:
+        problems.append("no summary line")
+    elif isinstance(want_summary, list):
+        if not match(want_summary, instances):
+            problems.append("summary %s does not match %s" % (show(instances), show(want_summary)))
+    elif len(instances) != 1 or not match(want_summary, instances[0]):
+        problems.append("summary %s does not match %s" % (show(instances), show(want_summary)))
+
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+
+for dir in tests/people/*/; do
+  dir=${dir%/}
+  name=$(basename "$dir")
+  [ -f "$dir/playbook.play" ] || continue
+  n=$((n + 1))
+  title=$(sed -n '1s/^playbook [A-Za-z0-9_]* *"\(.*\)"$/\1/p' "$dir/playbook.play")
+  set -- "$h" run "$dir/playbook.play" --events "$dir/trace.jsonl" --json
+  [ -f "$dir/directory.json" ] && set -- "$@" --directory "$dir/directory.json"
+  [ -f "$dir/mocks.json" ] && set -- "$@" --mocks "$dir/mocks.json"
+  "$@" > "$tmp/out" 2> "$tmp/err"
+  rc=$?
+  "$h" check "$dir/playbook.play" > "$tmp/check" 2>&1
+  check_rc=$?
+  if python3 "$tmp/match.py" "$tmp/out" "$tmp/err" "$rc" "$tmp/check" "$check_rc" \
+       "$dir/expected.jsonl" > "$tmp/why" 2>&1; then
+    if [ -f "$dir/BUG.md" ]; then
+      echo "ok $n - people/$name: $title # the bug in its BUG.md is fixed: remove BUG.md"
+    else
+      echo "ok $n - people/$name: $title"
+    fi
+  else
+    if [ -f "$dir/BUG.md" ]; then
+      echo "not ok $n - people/$name: $title # BUG: $(sed -n '1s/^# *//p' "$dir/BUG.md")"
+    else
+      echo "not ok $n - people/$name: $title"
+    fi
+    sed 's/^/#   /' "$tmp/why" | head -20
+  fi
+done
+[ "$n" -gt 0 ] || { echo "not ok 1 - no scenarios under tests/people"; exit 1; }
+exit 0
