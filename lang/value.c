@@ -70,6 +70,7 @@ Value value_list_new(uint32_t capacity)
     HList *l = value_alloc(sizeof *l);
     l->refs = 1;
     l->count = 0;
+    l->depth = 1;
     l->cap = capacity;
     l->items = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
     Value v = {.type = VAL_LIST};
@@ -88,6 +89,8 @@ void value_list_push(Value list, Value item)
         l->items = items;
     }
     l->items[l->count++] = item;
+    if (value_depth(item) + 1 > l->depth)
+        l->depth = value_depth(item) + 1;
 }
 
 Value value_map_new(uint32_t capacity)
@@ -95,6 +98,7 @@ Value value_map_new(uint32_t capacity)
     HMap *m = value_alloc(sizeof *m);
     m->refs = 1;
     m->count = 0;
+    m->depth = 1;
     m->cap = capacity;
     m->keys = capacity ? value_alloc(sizeof(HString *) * capacity) : NULL;
     m->values = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
@@ -118,6 +122,8 @@ void value_map_set(Value map, const char *key, size_t key_len, Value value)
     if (at >= 0) {
         value_release(m->values[at]);
         m->values[at] = value;
+        if (value_depth(value) + 1 > m->depth)
+            m->depth = value_depth(value) + 1;
         return;
     }
     if (m->count == m->cap) {
@@ -131,6 +137,8 @@ void value_map_set(Value map, const char *key, size_t key_len, Value value)
     }
     m->keys[m->count] = value_string(key, key_len).as.string;
     m->values[m->count++] = value;
+    if (value_depth(value) + 1 > m->depth)
+        m->depth = value_depth(value) + 1;
 }
 
 const Value *value_map_get(Value map, const char *key, size_t key_len)

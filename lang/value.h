@@ -53,15 +53,23 @@ struct HString {
 struct HList {
     uint32_t refs;
     uint32_t count, cap;
+    uint32_t depth;         /* 1 + the deepest item's depth: kept as items are added */
     Value *items;
 };
 
 struct HMap {               /* keys keep their insertion order, like JSON objects */
     uint32_t refs;
     uint32_t count, cap;
+    uint32_t depth;
     HString **keys;
     Value *values;
 };
+
+/* How deeply lists and maps nest in `v` (0 for a scalar or a string). */
+static inline uint32_t value_depth(Value v)
+{
+    return v.type == VAL_LIST ? v.as.list->depth : v.type == VAL_MAP ? v.as.map->depth : 0;
+}
 
 #define VALUE_NULL ((Value){.type = VAL_NULL})
 

@@ -16,7 +16,7 @@
 
 #define FRAME_MAGIC "HFR"
 #define FRAME_VERSION 1
-#define FRAME_MAX_DEPTH 64
+#define FRAME_MAX_DEPTH 2048        /* jansson reads JSON at most this deep too */
 
 Frame *frame_new(const Program *program)
 {

@@ -249,6 +249,15 @@ static bool vm_load_trigger(Vm *vm, uint32_t name_index, Value *out)
     return true;
 }
 
+/* Does wait arm `arm`, matched at `pc`, have a `when` (a WHEN_FALSE before its end)? */
+static bool vm_arm_has_when(const Bytecode *bc, uint32_t pc, uint32_t arm)
+{
+    for (uint32_t at = pc + 1; at < bc->wait_arms[arm].next_pc && at < bc->code_count; at++)
+        if (bc_op(bc->code[at]) == OP_WHEN_FALSE && bc_operand(bc->code[at]) == arm)
+            return true;
+    return false;
+}
+
 #define PUSH(v) (vm->stack[vm->sp++] = (v))
 #define POP() (vm->stack[--vm->sp])
 #define TOP() (vm->stack[vm->sp - 1])
@@ -412,6 +421,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
                 value_list_push(r, vm->stack[i]);
             vm->sp -= operand;
             PUSH(r);
+            if (value_depth(r) > VM_DEPTH_LIMIT)
+                ERROR("lists and maps nest more than %d deep", VM_DEPTH_LIMIT);
             pc++;
             break;
         }
@@ -427,6 +438,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             }
             vm->sp -= 2 * operand;
             PUSH(r);
+            if (value_depth(r) > VM_DEPTH_LIMIT)
+                ERROR("lists and maps nest more than %d deep", VM_DEPTH_LIMIT);
             pc++;
             break;
         }
@@ -546,7 +559,7 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
                 vm->frame->locals[arm->slot] = data ? *data : VALUE_NULL;
                 value_retain(vm->frame->locals[arm->slot]);
             }
-            vm->when_arm = operand;
+            vm->when_arm = vm_arm_has_when(bc, pc, operand) ? operand : BC_NONE;
             pc++;
             break;
         }
@@ -760,7 +773,30 @@ VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, V
         vm_set_error(vm, frame->pc < program->bc.code_count ? frame->pc : 0);
         status = vm_finish(vm, RUN_ERROR);
     } else {
+        /* An event no arm takes leaves the frame as it was: keep the arm slots. */
+        uint32_t slots[64], kept = 0;
+        Value before[64];
+        Opcode op = bc_op(program->bc.code[wait_pc]);
+        if (op == OP_WAIT && input->kind == VM_INPUT_EVENT) {
+            const BcWait *w = &program->bc.waits[bc_operand(program->bc.code[wait_pc])];
+            for (uint32_t i = 0; i < w->arm_count && kept < 64; i++) {
+                uint32_t slot = program->bc.wait_arms[w->arm_first + i].slot;
+                if (slot == BC_NONE)
+                    continue;
+                slots[kept] = slot;
+                before[kept] = frame->locals[slot];
+                value_retain(before[kept++]);
+            }
+        }
         RunEnd end = vm_run(vm, pc);
+        for (uint32_t i = 0; i < kept; i++) {
+            if (end == RUN_NOT_TAKEN) {
+                value_release(frame->locals[slots[i]]);
+                frame->locals[slots[i]] = before[i];
+            } else {
+                value_release(before[i]);
+            }
+        }
         if (end == RUN_NOT_TAKEN)
             frame->pc = wait_pc;   /* still waiting where it was */
         status = vm_finish(vm, end);

@@ -81,6 +81,11 @@ static bool split(Vm *vm, Value s, Value sep, Value *out)
     const char *at = s.as.string->data, *end = at + s.as.string->len;
     if (sep.as.string->len == 0) {
         for (uint32_t i = 0; i < s.as.string->len;) {
+            if (list.as.list->count >= VM_LIST_LIMIT) {
+                value_release(list);
+                snprintf(vm->why, sizeof vm->why, "split: more than %d pieces", VM_LIST_LIMIT);
+                return false;
+            }
             uint32_t from = i;
             utf8_next(s.as.string->data, &i);
             value_list_push(list, value_string(s.as.string->data + from, i - from));
