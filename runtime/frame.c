@@ -209,8 +209,10 @@ static bool get_value(FrameReader *r, Value *out, int depth)
         *out = value_list_new((uint32_t)count);
         for (uint64_t i = 0; i < count; i++) {
             Value item;
-            if (!get_value(r, &item, depth + 1))
+            if (!get_value(r, &item, depth + 1)) {
+                value_release(item);   /* a list or map cut short */
                 return false;
+            }
             value_list_push(*out, item);
         }
         return true;
@@ -220,9 +222,11 @@ static bool get_value(FrameReader *r, Value *out, int depth)
         *out = value_map_new((uint32_t)count);
         for (uint64_t i = 0; i < count; i++) {
             uint64_t key_len;
-            Value item;
-            if (!get_text(r, &bytes, &key_len) || !get_value(r, &item, depth + 1))
+            Value item = VALUE_NULL;
+            if (!get_text(r, &bytes, &key_len) || !get_value(r, &item, depth + 1)) {
+                value_release(item);
                 return false;
+            }
             value_map_set(*out, bytes, key_len, item);
         }
         return true;
