@@ -119,6 +119,34 @@ static void store_args_close(Store *store, Engine *engine)
     store_close(store);
 }
 
+/* What every write command shares once its arguments are checked: open the store,
+   settle engine time, run `apply`, and report. Returns the exit status. */
+typedef int (*StoreApply)(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t why_len);
+typedef void (*StoreReport)(const StoreArgs *a);
+
+static int store_command_write(const char *command, const StoreArgs *a, StoreApply apply,
+                               StoreReport report)
+{
+    Store *store;
+    Engine *engine;
+    int status = store_args_open(a, false, &store, &engine);
+    if (status != CLI_OK)
+        return status;
+    int64_t now;
+    status = store_args_now(a, engine, &now);
+    if (status == CLI_OK) {
+        char why[512];
+        int rc = apply(engine, a, now, why, sizeof why);
+        if (rc < 0)
+            fprintf(stderr, "huddle: %s: %s\n", command, why);
+        else
+            report(a);
+        status = cli_status_of(rc);
+    }
+    store_args_close(store, engine);
+    return status;
+}
+
 /* ---- deploy ---- */
 
 int cli_deploy(int argc, char **argv)
@@ -221,6 +249,16 @@ int cli_trigger(int argc, char **argv)
 
 /* ---- answer and tick ---- */
 
+static int answer_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_answer(engine, a->positional[0], a->by, a->positional[1], a->comment, now, why, len);
+}
+
+static void answer_report(const StoreArgs *a)
+{
+    printf("answered %s: %s\n", a->positional[0], a->positional[1]);
+}
+
 int cli_answer(int argc, char **argv)
 {
     StoreArgs a;
@@ -229,23 +267,23 @@ int cli_answer(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by)
         return cli_usage_error("answer", "give TASK CHOICE --by PERSON");
-    Store *store;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
-        return status;
-    int64_t now;
-    status = store_args_now(&a, engine, &now);
-    if (status == CLI_OK) {
-        char why[512];
-        int rc = engine_answer(engine, a.positional[0], a.by, a.positional[1], a.comment, now, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: answer: %s\n", why);
-        else
-            printf("answered %s: %s\n", a.positional[0], a.positional[1]);
-        status = cli_status_of(rc);
+    return store_command_write("answer", &a, answer_apply, answer_report);
+}
+
+static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    int days = a->dedup_days ? atoi(a->dedup_days) : 30;
+    if (days < 1) {
+        snprintf(why, len, "--dedup-days must be a whole number of days, 1 or more");
+        return -1;
     }
-    store_args_close(store, engine);
-    return status;
+    int rc = engine_fire_due(engine, now, why, len);
+    return rc == 0 ? engine_purge_seen(engine, now, days, why, len) : rc;
+}
+
+static void tick_report(const StoreArgs *a)
+{
+    (void)a;
 }
 
 int cli_tick(int argc, char **argv)
@@ -254,26 +292,9 @@ int cli_tick(int argc, char **argv)
     int status = store_args_parse("tick", argc, argv, &a);
     if (status != CLI_OK)
         return status;
-    Store *store;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
-        return status;
-    int64_t now;
-    status = store_args_now(&a, engine, &now);
-    if (status == CLI_OK) {
-        char why[512];
-        int days = a.dedup_days ? atoi(a.dedup_days) : 30;
-        int rc = days < 1 ? -1 : engine_fire_due(engine, now, why, sizeof why);
-        if (days < 1)
-            snprintf(why, sizeof why, "--dedup-days must be a whole number of days, 1 or more");
-        if (rc == 0)
-            rc = engine_purge_seen(engine, now, days, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: tick: %s\n", why);
-        status = cli_status_of(rc);
-    }
-    store_args_close(store, engine);
-    return status;
+    if (a.positional_count != 0)
+        return cli_usage_error("tick", "tick takes no arguments but options");
+    return store_command_write("tick", &a, tick_apply, tick_report);
 }
 
 /* ---- reading ---- */
@@ -407,6 +428,16 @@ int cli_tasks(int argc, char **argv)
 
 /* ---- operators ---- */
 
+static int retry_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_retry(engine, a->positional[0], a->go, now, why, len);
+}
+
+static void retry_report(const StoreArgs *a)
+{
+    printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? a->go : "");
+}
+
 int cli_retry(int argc, char **argv)
 {
     StoreArgs a;
@@ -415,23 +446,17 @@ int cli_retry(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("retry", "give one INSTANCE");
-    Store *store;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
-        return status;
-    int64_t now;
-    status = store_args_now(&a, engine, &now);
-    if (status == CLI_OK) {
-        char why[512];
-        int rc = engine_retry(engine, a.positional[0], a.go, now, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: retry: %s\n", why);
-        else
-            printf("retried %s%s%s\n", a.positional[0], a.go ? " in state " : "", a.go ? a.go : "");
-        status = cli_status_of(rc);
-    }
-    store_args_close(store, engine);
-    return status;
+    return store_command_write("retry", &a, retry_apply, retry_report);
+}
+
+static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_cancel(engine, a->positional[0], a->by, a->reason, now, why, len);
+}
+
+static void cancel_report(const StoreArgs *a)
+{
+    printf("cancelled %s\n", a->positional[0]);
 }
 
 int cli_cancel(int argc, char **argv)
@@ -442,23 +467,17 @@ int cli_cancel(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.reason)
         return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
-    Store *store;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
-        return status;
-    int64_t now;
-    status = store_args_now(&a, engine, &now);
-    if (status == CLI_OK) {
-        char why[512];
-        int rc = engine_cancel(engine, a.positional[0], a.by, a.reason, now, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: cancel: %s\n", why);
-        else
-            printf("cancelled %s\n", a.positional[0]);
-        status = cli_status_of(rc);
-    }
-    store_args_close(store, engine);
-    return status;
+    return store_command_write("cancel", &a, cancel_apply, cancel_report);
+}
+
+static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_undeploy(engine, a->positional[0], now, why, len);
+}
+
+static void undeploy_report(const StoreArgs *a)
+{
+    printf("undeployed %s: no new instances start; running ones go on\n", a->positional[0]);
 }
 
 int cli_undeploy(int argc, char **argv)
@@ -469,23 +488,17 @@ int cli_undeploy(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("undeploy", "give one playbook NAME");
-    Store *store;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
-        return status;
-    int64_t now;
-    status = store_args_now(&a, engine, &now);
-    if (status == CLI_OK) {
-        char why[512];
-        int rc = engine_undeploy(engine, a.positional[0], now, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: undeploy: %s\n", why);
-        else
-            printf("undeployed %s: no new instances start; running ones go on\n", a.positional[0]);
-        status = cli_status_of(rc);
-    }
-    store_args_close(store, engine);
-    return status;
+    return store_command_write("undeploy", &a, undeploy_apply, undeploy_report);
+}
+
+static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_ack(engine, a->positional[0], a->by, now, why, len);
+}
+
+static void ack_report(const StoreArgs *a)
+{
+    printf("%s acknowledged %s: their seats escalate no further\n", a->by, a->positional[0]);
 }
 
 int cli_ack(int argc, char **argv)
@@ -496,23 +509,7 @@ int cli_ack(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by)
         return cli_usage_error("ack", "give TASK --by PERSON");
-    Store *store;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &store, &engine)) != CLI_OK)
-        return status;
-    int64_t now;
-    status = store_args_now(&a, engine, &now);
-    if (status == CLI_OK) {
-        char why[512];
-        int rc = engine_ack(engine, a.positional[0], a.by, now, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: ack: %s\n", why);
-        else
-            printf("%s acknowledged %s: their seats escalate no further\n", a.by, a.positional[0]);
-        status = cli_status_of(rc);
-    }
-    store_args_close(store, engine);
-    return status;
+    return store_command_write("ack", &a, ack_apply, ack_report);
 }
 
 /* huddle directory load FILE | show [ID] */
