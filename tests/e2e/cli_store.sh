@@ -1,0 +1,102 @@
+#!/bin/sh
+# tests/e2e/cli_store.sh - the store commands as an operator uses them: deploy, trigger,
+# answer, ack, tick, instances, tasks, history, retry, cancel, undeploy and the
+# directory, with their exit codes, on a real store in a temporary folder. TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
+expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
+has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+db=$tmp/store
+
+cat > "$tmp/refund.play" <<'PLAY'
+playbook refund
+
+on shop.refund as refund
+  case refund.order
+
+state decide {
+  ask any of person("pat"), person("sam") "Refund {refund.amount} for {refund.order}?"
+      choices yes, no "No" with comment
+      within 2h
+      escalate to person("boss") after 1h
+  {
+    yes     -> { let n = refund.amount / refund.split  done "refunded {n}" }
+    no      -> fail "refused"
+    timeout -> done "refunded by default"
+  }
+}
+
+state manual {
+  done "handled by hand"
+}
+PLAY
+printf '{"people": {"pat": {"email": "pat@x"}, "sam": {"email": "sam@x"}, "boss": {"email": "boss@x"}}}\n' > "$tmp/people.json"
+
+expect "a folder that is not a store is refused" 3 "$h" instances --db "$tmp/nowhere"
+mkdir -p "$tmp/other" && echo keep > "$tmp/other/notes.txt"
+expect "a folder of other files is refused" 3 "$h" deploy "$tmp/refund.play" --db "$tmp/other" --now 2026-03-02T08:00:00Z
+if [ "$(ls "$tmp/other")" = "notes.txt" ]; then ok "and left untouched"; else no "and left untouched"; fi
+
+expect "deploy creates the store" 0 "$h" deploy "$tmp/refund.play" --db "$db" --now 2026-03-02T08:00:00Z
+has "deploy prints the version" "deployed refund, version "
+v1=$(sed -n 's/.*version //p' "$tmp/out")
+expect "the directory loads" 0 "$h" directory load "$tmp/people.json" --db "$db" --now 2026-03-02T08:00:00Z
+expect "a bad directory is refused" 1 "$h" directory load "$TOP/tests/people/away_chain/trace.jsonl" --db "$db"
+
+echo '{"order": "A1", "amount": 30, "split": 0}' > "$tmp/a1.json"
+expect "trigger accepts an event" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' --now 2026-03-02T09:00:00Z < '$tmp/a1.json'"
+has "trigger names the event" "accepted r-1"
+expect "the same id again is a duplicate" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' --now 2026-03-02T09:00:00Z < '$tmp/a1.json'"
+has "and says so" "duplicate"
+expect "malformed JSON is refused" 1 sh -c "echo '{\"order\": ' | '$h' trigger shop.refund --id r-2 --db '$db' --now 2026-03-02T09:00:00Z"
+expect "an event kind without a dot is a usage error" 2 sh -c "'$h' trigger shoprefund --db '$db' < '$tmp/a1.json'"
+expect "instances lists one" 0 "$h" instances --db "$db" --json
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1 and d[0]["status"]=="running" and d[0]["state"]=="decide", d' "$tmp/out"; then ok "one running instance, in decide"; else no "one running instance"; fi
+expect "tasks shows the inbox of pat" 0 "$h" tasks --for pat --db "$db"
+has "the question is shown" "Refund 30 for A1?"
+expect "--now before the store's time is refused" 1 "$h" answer t1 yes --by pat --db "$db" --now 2026-03-02T08:59:00Z
+expect "a person without a seat is refused" 1 "$h" answer t1 yes --by mallory --db "$db" --now 2026-03-02T09:05:00Z
+has "with a reason" "mallory holds no open seat on task t1"
+expect "ack by a holder" 0 "$h" ack t1 --by sam --db "$db" --now 2026-03-02T09:10:00Z
+expect "tick at the level's time" 0 "$h" tick --db "$db" --now 2026-03-02T10:30:00Z
+expect "history of the instance" 0 "$h" history i1 --db "$db" --json
+if python3 - "$tmp/out" <<'PY'
+import json, sys
+kinds = [json.loads(l)["kind"] for l in open(sys.argv[1])]
+assert kinds.count("started") == 1, kinds
+assert "acknowledged" in kinds and "escalated" in kinds, kinds
+PY
+then ok "the history has the ack and the escalation to boss"; else no "the history has the ack and the escalation"; fi
+
+expect "a redeploy makes a new version" 0 sh -c "sed 's/within 2h/within 3h/' '$tmp/refund.play' > '$tmp/refund2.play' && '$h' deploy '$tmp/refund2.play' --db '$db' --now 2026-03-02T10:31:00Z"
+expect "instances after the redeploy" 0 "$h" instances --db "$db" --json
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["version"]==sys.argv[2], (d, sys.argv[2])' "$tmp/out" "$v1"; then ok "the running instance keeps its version"; else no "the running instance keeps its version"; fi
+
+expect "boss answers yes: the arm divides by zero and stalls" 0 "$h" answer t1 yes --by boss --db "$db" --now 2026-03-02T10:40:00Z
+expect "instances shows it stalled" 0 "$h" instances --db "$db" --status stalled
+has "stalled" "stalled"
+expect "retry of a running instance is refused" 1 "$h" retry i9 --db "$db" --now 2026-03-02T10:41:00Z
+expect "retry --goto another state" 0 "$h" retry i1 --goto manual --db "$db" --now 2026-03-02T10:42:00Z
+expect "instances shows it done" 0 "$h" instances --db "$db" --status done
+has "done" "handled by hand"
+expect "cancel of an ended instance is refused" 1 "$h" cancel i1 --by op --reason test --db "$db" --now 2026-03-02T10:43:00Z
+
+echo '{"order": "B2", "amount": 10, "split": 1}' > "$tmp/b2.json"
+"$h" trigger shop.refund --id r-3 --db "$db" --now 2026-03-02T11:00:00Z < "$tmp/b2.json" > /dev/null 2>&1
+expect "cancel a running instance" 0 "$h" cancel i2 --by op --reason "customer withdrew" --db "$db" --now 2026-03-02T11:05:00Z
+expect "its history ends cancelled" 0 "$h" history i2 --db "$db"
+has "the holders are told" "notified"
+has "the cancel is recorded" "cancelled"
+expect "undeploy" 0 "$h" undeploy refund --db "$db" --now 2026-03-02T11:06:00Z
+expect "an event after undeploy starts nothing" 0 sh -c "'$h' trigger shop.refund --id r-4 --db '$db' --now 2026-03-02T11:07:00Z < '$tmp/b2.json'"
+expect "instances" 0 "$h" instances --db "$db" --json
+if python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1])))==2' "$tmp/out"; then ok "still two instances"; else no "still two instances"; fi
+expect "history of an unknown instance is refused" 1 "$h" history i42 --db "$db"
+expect "answer without --by is a usage error" 2 "$h" answer t1 yes --db "$db"
