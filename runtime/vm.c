@@ -578,6 +578,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             }
             break;
         case OP_WAIT_AGAIN:
+            if (vm->event.type != VAL_MAP)
+                ERROR("bad bytecode: WAIT_AGAIN outside a wait's dispatch");
             vm->frame->pc = bc->waits[operand].dispatch_pc;   /* fixed below by the caller */
             return RUN_NOT_TAKEN;
         default:

@@ -20,6 +20,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,8 +132,10 @@ static Frame *round_trip(const Program *program, Frame *frame)
     frame_encode(frame, &bytes);
     char why[256];
     Frame *back = frame_decode(program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
-    if (!back)
-        abort();   /* the VM left a frame its own decoder refuses */
+    if (!back) {
+        fprintf(stderr, "the VM left a frame its own decoder refuses: %s\n", why);
+        abort();
+    }
     frame_encode(back, &again);
     if (again.len != bytes.len || memcmp(again.data, bytes.data, bytes.len) != 0)
         abort();
