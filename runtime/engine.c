@@ -356,6 +356,16 @@ static int engine_run_step(Engine *e, int64_t now, StepWork work, void *context,
     return rc == STORE_NOT_FOUND ? -1 : -2;
 }
 
+/* An input accepted at engine time t is applied after every timer due at or before t
+   (LANGUAGE.md, "Deadline and ties"), each fired at its own due time. */
+static int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
+
+static int engine_catch_up(Engine *e, int64_t now, char *why, size_t why_len)
+{
+    int rc = engine_fire_timers(e, now, false, why, why_len);
+    return rc < 0 ? rc : 0;
+}
+
 /* ---- deploy ---- */
 
 typedef struct DeployWork {
@@ -416,6 +426,9 @@ int engine_event(Engine *e, const char *source, const char *type, const char *id
                  const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
                  char *why, size_t why_len)
 {
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
     EventWork w = {source, type, id, data, event_time, duplicate};
     *duplicate = false;
     return engine_run_step(e, now, event_work, &w, why, why_len);
@@ -434,33 +447,46 @@ static int answer_work(Step *s, void *context)
 int engine_answer(Engine *e, const char *task, const char *by, const char *choice,
                   const char *comment, int64_t now, char *why, size_t why_len)
 {
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
     AnswerWork w = {task, by, choice, comment};
     return engine_run_step(e, now, answer_work, &w, why, why_len);
 }
 
-/* The first timer due at or before a time. */
+/* Timers due at or before a time, oldest first, up to a batch. */
+#define TIMER_BATCH 1000
+
 typedef struct DueTimer {
-    int64_t limit;
-    bool found;
     unsigned char key[20];
     json_t *what;
 } DueTimer;
 
+typedef struct DueTimers {
+    int64_t limit;
+    DueTimer items[TIMER_BATCH];
+    unsigned count;
+} DueTimers;
+
 static int due_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    DueTimer *d = context;
-    if (key.len != 20 || (int64_t)store_read_be64(key.data) > d->limit)
+    DueTimers *d = context;
+    if (key.len != 20 || (int64_t)store_read_be64(key.data) > d->limit || d->count == TIMER_BATCH)
         return STORE_STOP;
-    memcpy(d->key, key.data, 20);
-    d->what = json_loadb(value.data, value.len, 0, NULL);
-    d->found = d->what != NULL;
-    return STORE_STOP;
+    DueTimer *t = &d->items[d->count];
+    memcpy(t->key, key.data, 20);
+    t->what = json_loadb(value.data, value.len, 0, NULL);
+    if (t->what)
+        d->count++;
+    return STORE_OK;
 }
 
-static int fire_work(Step *s, void *context)
+/* One timer's step (the caller set s->now to its due time). */
+static int fire_one(Step *s, DueTimer *d)
 {
-    DueTimer *d = context;
     int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(d->key, 20));
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;   /* fired already, or cleared by an earlier timer of this batch */
     if (rc != STORE_OK)
         return rc;
     uint64_t number = store_read_be64(d->key + 8);
@@ -491,6 +517,64 @@ static int fire_work(Step *s, void *context)
     return rc;
 }
 
+typedef struct FireBatch {
+    Engine *engine;
+    DueTimers *due;
+    json_t *records;
+    char *why;
+    size_t why_len;
+} FireBatch;
+
+static int first_key_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    if (key.len == 20)
+        memcpy(context, key.data, 20);
+    return STORE_STOP;
+}
+
+/* Many due timers in one write transaction, each its own step in a nested transaction
+   at its own due time, in order. A timer set by an earlier one and due before the next
+   ends the batch, so the next pass fires it in its turn. */
+static int fire_batch(StoreTxn *txn, void *context)
+{
+    FireBatch *f = context;
+    json_decref(f->records);
+    f->records = json_array();
+    for (unsigned i = 0; i < f->due->count; i++) {
+        DueTimer *t = &f->due->items[i];
+        unsigned char first[20];
+        memset(first, 0xFF, sizeof first);
+        if (i > 0) {
+            store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_key_visit, first);
+            if (memcmp(first, t->key, 20) < 0)
+                break;
+        }
+        StoreTxn *child;
+        int rc = store_begin_nested(txn, &child);
+        if (rc != STORE_OK)
+            return rc;
+        json_t *records = json_array();
+        Step s = {f->engine, child, (int64_t)store_read_be64(t->key), records, f->why, f->why_len, false, 0, {0}, NULL};
+        step_hooks_init(&s);
+        rc = step_clock(&s);
+        if (rc == STORE_OK)
+            rc = fire_one(&s, t);
+        if (rc == STORE_OK)
+            rc = step_write_records(&s);
+        if (rc == STORE_OK) {
+            rc = store_commit(child);
+            json_array_extend(f->records, records);
+        } else {
+            store_abort(child);
+        }
+        json_decref(records);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
 static int advance_work(Step *s, void *context)
 {
     (void)s;
@@ -498,23 +582,51 @@ static int advance_work(Step *s, void *context)
     return STORE_OK;   /* the step's clock update is the whole point */
 }
 
+static int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len)
+{
+    DueTimers *due = malloc(sizeof *due);
+    if (!due)
+        return -2;
+    int result = 0;
+    for (;;) {
+        due->limit = now;
+        due->count = 0;
+        StoreTxn *txn;
+        if (store_begin(e->store, false, &txn) != STORE_OK) {
+            result = -2;
+            break;
+        }
+        store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), due_visit, due);
+        store_abort(txn);
+        if (due->count == 0) {
+            result = advance ? engine_run_step(e, now, advance_work, NULL, why, why_len) : 0;
+            break;
+        }
+        FireBatch f = {e, due, NULL, why, why_len};
+        int rc = store_write(e->store, fire_batch, &f);
+        if (rc == STORE_OK && e->options.on_record) {
+            size_t i;
+            json_t *record;
+            json_array_foreach(f.records, i, record)
+                e->options.on_record(e->options.record_context, record);
+        }
+        json_decref(f.records);
+        for (unsigned i = 0; i < due->count; i++)
+            json_decref(due->items[i].what);
+        if (rc != STORE_OK) {
+            if (!why[0])
+                snprintf(why, why_len, "store error: %s", store_strerror(rc));
+            result = rc == -1 ? -1 : -2;
+            break;
+        }
+    }
+    free(due);
+    return result;
+}
+
 int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
 {
-    for (;;) {
-        DueTimer d = {now, false, {0}, NULL};
-        StoreTxn *txn;
-        if (store_begin(e->store, false, &txn) != STORE_OK)
-            return -2;
-        store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), due_visit, &d);
-        store_abort(txn);
-        if (!d.found)
-            return engine_run_step(e, now, advance_work, NULL, why, why_len);
-        int64_t due = (int64_t)store_read_be64(d.key);
-        int rc = engine_run_step(e, due, fire_work, &d, why, why_len);
-        json_decref(d.what);
-        if (rc < 0)
-            return rc;
-    }
+    return engine_fire_timers(e, now, true, why, why_len);
 }
 
 /* ---- reading ---- */
@@ -823,6 +935,14 @@ static int batch_transaction(StoreTxn *txn, void *context)
 
 int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
 {
+    char why[256];
+    if (engine_catch_up(e, now, why, sizeof why) < 0) {
+        for (size_t i = 0; i < count; i++) {
+            inputs[i].result = -2;
+            snprintf(inputs[i].why, sizeof inputs[i].why, "%s", why);
+        }
+        return -2;
+    }
     BatchCall b = {e, inputs, count, now, NULL};
     int rc = store_write(e->store, batch_transaction, &b);
     if (rc == STORE_OK && e->options.on_record) {
@@ -885,6 +1005,9 @@ static int retry_work(Step *s, void *context)
 int engine_retry(Engine *e, const char *instance, const char *state, int64_t now, char *why,
                  size_t why_len)
 {
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
     OperatorWork w = {instance, state, NULL, NULL, NULL};
     return engine_run_step(e, now, retry_work, &w, why, why_len);
 }
@@ -923,6 +1046,9 @@ static int cancel_work(Step *s, void *context)
 int engine_cancel(Engine *e, const char *instance, const char *by, const char *reason,
                   int64_t now, char *why, size_t why_len)
 {
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
     OperatorWork w = {instance, NULL, by, reason, NULL};
     return engine_run_step(e, now, cancel_work, &w, why, why_len);
 }
@@ -960,6 +1086,9 @@ static int ack_work(Step *s, void *context)
 
 int engine_ack(Engine *e, const char *task, const char *by, int64_t now, char *why, size_t why_len)
 {
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
     AckWork w = {task, by};
     return engine_run_step(e, now, ack_work, &w, why, why_len);
 }
@@ -1107,6 +1236,9 @@ static int away_work(Step *s, void *context)
 int engine_away(Engine *e, const char *person, const char *from, const char *to,
                 const char *delegate, bool back, int64_t now, char *why, size_t why_len)
 {
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
     AwayWork w = {person, from, to, delegate, back};
     return engine_run_step(e, now, away_work, &w, why, why_len);
 }

@@ -779,7 +779,7 @@ done:
 static int env_open(Store *store, const char *dir, const StoreOptions *options, char *why,
                     size_t why_len)
 {
-    unsigned flags = MDB_NOTLS;
+    unsigned flags = MDB_NOTLS | MDB_NOMEMINIT;   /* pages are written whole: no need to zero them */
     if (options->read_only)
         flags |= MDB_RDONLY;
     if (options->no_sync)
