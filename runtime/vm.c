@@ -545,6 +545,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
                 goto error;
             return RUN_SUSPEND;
         case OP_MATCH_EVENT: {
+            if (vm->event.type != VAL_MAP)
+                ERROR("bad bytecode: MATCH_EVENT outside a wait's dispatch");
             const BcWaitArm *arm = &bc->wait_arms[operand];
             const Value *source = value_map_get(vm->event, "source", 6);
             const Value *type = value_map_get(vm->event, "type", 4);
