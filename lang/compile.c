@@ -45,7 +45,13 @@ void comp_patch(Compiler *c, uint32_t at, uint32_t target)
 
 uint32_t comp_const_string(Compiler *c, const char *text, size_t len)
 {
-    return bc_add_const(c->bc, value_string(text, len));
+    char *key = arena_strndup(c->arena, text, len);
+    uintptr_t found = (uintptr_t)name_map_get(&c->strings, key);
+    if (found)
+        return (uint32_t)(found - 1);
+    uint32_t index = BC_PUSH(c->bc, consts, value_string(text, len));
+    name_map_put(c->arena, &c->strings, key, (void *)(uintptr_t)(index + 1));
+    return index;
 }
 
 uint32_t comp_lookup_index(const NameMap *map, const char *name)

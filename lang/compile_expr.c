@@ -110,7 +110,9 @@ static void comp_push_value(Compiler *c, Value v, Span span)
         comp_emit(c, v.as.boolean ? OP_PUSH_TRUE : OP_PUSH_FALSE, 0, span);
     else if (v.type == VAL_INT && v.as.integer >= -(1 << 23) && v.as.integer < (1 << 23))
         comp_emit(c, OP_PUSH_INT, (uint32_t)v.as.integer & BC_MAX_OPERAND, span);
-    else {
+    else if (v.type == VAL_STRING) {
+        comp_emit(c, OP_PUSH_CONST, comp_const_string(c, v.as.string->data, v.as.string->len), span);
+    } else {
         comp_emit(c, OP_PUSH_CONST, bc_add_const(c->bc, v), span);
         return;
     }

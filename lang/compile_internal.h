@@ -35,6 +35,7 @@ typedef struct Compiler {
     NameMap tnames;                 /* trigger NAME -> index + 1 */
     NameMap cdefs;                  /* qualified const name -> cdef index + 1 */
     NameMap folded;                 /* qualified const name -> Value* (folded) */
+    NameMap strings;                /* string constant -> pool index + 1 (no linear search) */
     CompLocal *locals;
     unsigned local_count, local_cap;
     uint32_t next_slot, max_slot;
