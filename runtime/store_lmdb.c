@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -69,6 +70,7 @@ struct Store {
     pthread_cond_t gate_cond;
     unsigned active;
     bool resizing;
+    int wlock_fd;            /* DIR/write.lock: writers of all processes take flock on it */
 };
 
 struct StoreTxn {
@@ -304,6 +306,10 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         return STORE_FAILED;
     txn->store = store;
     txn->write = write;
+    /* The kernel hands flock on, also when a waiter or holder is killed; LMDB's robust
+       pthread write mutex can lose a wake-up then (a waiter sleeps on a free mutex). */
+    if (write && store->wlock_fd >= 0)
+        while (flock(store->wlock_fd, LOCK_EX) != 0 && errno == EINTR) ;
     for (int attempt = 0;; attempt++) {
         gate_enter(store);
         int rc = mdb_txn_begin(store->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn);
@@ -316,6 +322,8 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         else if (rc == MDB_MAP_RESIZED)
             code = STORE_FAILED;
         if (code != STORE_OK) {
+            if (write && store->wlock_fd >= 0)
+                flock(store->wlock_fd, LOCK_UN);
             free(txn);
             return code;
         }
@@ -351,10 +359,13 @@ static void txn_free(StoreTxn *txn)
 {
     if (txn->child != NULL)
         txn_free(txn->child);
-    if (txn->parent != NULL)
+    if (txn->parent != NULL) {
         txn->parent->child = NULL;
-    else
+    } else {
         gate_leave(txn->store);
+        if (txn->write && txn->store->wlock_fd >= 0)
+            flock(txn->store->wlock_fd, LOCK_UN);
+    }
     free(txn);
 }
 
@@ -938,6 +949,7 @@ int store_open(const char *dir, const StoreOptions *options, Store **out, char *
     store->ino = st.st_ino;
     store->pid = getpid();
     store->read_only = options->read_only;
+    store->wlock_fd = -1;
     code = registry_add(store, dir, why, why_len);
     if (code != STORE_OK) {
         pthread_cond_destroy(&store->gate_cond);
@@ -950,6 +962,11 @@ int store_open(const char *dir, const StoreOptions *options, Store **out, char *
         code = env_open(store, dir, options, why, why_len);
     if (code == STORE_OK)
         code = tables_open(store, create, dir, why, why_len);
+    if (code == STORE_OK && !options->read_only) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/write.lock", dir);
+        store->wlock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    }
     if (code != STORE_OK) {
         store_close(store);
         return code;
@@ -963,6 +980,8 @@ void store_close(Store *store)
     if (store == NULL)
         return;
     registry_remove(store);
+    if (store->wlock_fd >= 0)
+        close(store->wlock_fd);
     if (store->env != NULL)
         mdb_env_close(store->env);
     pthread_cond_destroy(&store->gate_cond);

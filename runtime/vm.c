@@ -194,7 +194,14 @@ typedef enum RunEnd { RUN_SUSPEND, RUN_DONE, RUN_FAILED, RUN_ERROR, RUN_NOT_TAKE
 static void vm_enter(Vm *vm, uint32_t state)
 {
     Frame *f = vm->frame;
-    for (uint32_t i = 0; i < f->local_count; i++) {
+    /* Only the slots the states use need clearing; the work is charged to the step. */
+    uint32_t used = vm->bc->states[f->state].locals;
+    if (vm->bc->states[state].locals > used)
+        used = vm->bc->states[state].locals;
+    if (used > f->local_count)
+        used = f->local_count;
+    vm->budget = vm->budget > used / 8 ? vm->budget - used / 8 : 0;
+    for (uint32_t i = 0; i < used; i++) {
         value_release(f->locals[i]);
         f->locals[i] = VALUE_NULL;
     }
@@ -226,6 +233,22 @@ static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
 
 static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
 {
+    size_t budget = 0;
+    for (uint32_t i = vm->sp - n; i < vm->sp; i++) {
+        if (vm->stack[i].type >= VAL_LIST && !vm_text_fits(vm->stack[i], VM_STRING_LIMIT)) {
+            budget = VM_STRING_LIMIT + 1;
+            break;
+        }
+        budget += vm->stack[i].type == VAL_STRING ? vm->stack[i].as.string->len : 0;
+    }
+    if (budget > VM_STRING_LIMIT) {
+        for (uint32_t i = vm->sp - n; i < vm->sp; i++)
+            value_release(vm->stack[i]);
+        vm->sp -= n;
+        *ok = false;
+        snprintf(vm->why, sizeof vm->why, "string too long (over %d bytes)", VM_STRING_LIMIT);
+        return VALUE_NULL;
+    }
     StrBuf text = STRBUF_INIT;
     for (uint32_t i = vm->sp - n; i < vm->sp; i++) {
         vm_write_text(vm->stack[i], vm->input ? vm->input->hooks : NULL, &text);
@@ -269,8 +292,11 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
     const uint32_t *code = bc->code;
     Value a, b, r;
     for (;;) {
-        if (vm->budget-- == 0)
+        if (vm->budget == 0) {
+            vm->fatal = true;   /* never mistaken for a failing `when` */
             ERROR("the step ran more than %d instructions", VM_STEP_LIMIT);
+        }
+        vm->budget--;
         uint32_t insn = code[pc];
         uint32_t operand = bc_operand(insn);
         switch (bc_op(insn)) {
@@ -493,6 +519,9 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             vm->frame->pc = pc;
             return bc_op(insn) == OP_DONE ? RUN_DONE : RUN_FAILED;
         case OP_TAG: {
+            for (uint32_t i = vm->sp - operand; i < vm->sp; i++)
+                if (!vm_text_fits(vm->stack[i], VM_STRING_LIMIT))
+                    ERROR("a tag is too long (over %d bytes)", VM_STRING_LIMIT);
             r = value_list_new(operand);
             for (uint32_t i = vm->sp - operand; i < vm->sp; i++) {
                 StrBuf text = STRBUF_INIT;
@@ -589,7 +618,7 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
         }
         continue;
     error:
-        if (vm->when_arm != BC_NONE) {
+        if (vm->when_arm != BC_NONE && !vm->fatal) {
             /* An error in a `when` counts as false, and is recorded. */
             char message[VM_WHY + 64];
             snprintf(message, sizeof message, "%s:%u: %s", bc->source_name, vm_line_at(vm, pc), vm->why);
@@ -618,6 +647,7 @@ static void vm_init(Vm *vm, const Program *program, Frame *frame, const VmInput 
     vm->depth = 0;
     vm->when_arm = BC_NONE;
     vm->budget = VM_STEP_LIMIT;
+    vm->fatal = false;
     vm->event = VALUE_NULL;
 }
 

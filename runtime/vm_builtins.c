@@ -110,6 +110,10 @@ static bool split(Vm *vm, Value s, Value sep, Value *out)
 
 static bool join(Vm *vm, Value list, Value sep, Value *out)
 {
+    if (!vm_text_fits(list, VM_STRING_LIMIT)) {
+        snprintf(vm->why, sizeof vm->why, "join: string too long (over %d bytes)", VM_STRING_LIMIT);
+        return false;
+    }
     StrBuf text = STRBUF_INIT;
     for (uint32_t i = 0; i < list.as.list->count; i++) {
         if (i)
@@ -228,6 +232,11 @@ static Value to_number(Value v)
 
 static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
 {
+    /* Years 0001-9999: the four-digit forms the directives promise. */
+    if (t.as.ms < -62135596800000LL + 86400000LL || t.as.ms >= 253402300800000LL - 86400000LL) {
+        snprintf(vm->why, sizeof vm->why, "format_time: the time is outside the years 0001 to 9999");
+        return false;
+    }
     int32_t offset = 0;
     const VmHooks *hooks = vm->input ? vm->input->hooks : NULL;
     const char *zone_name = zone.type == VAL_STRING ? value_text(zone) : NULL;
@@ -332,6 +341,10 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
     case BUILTIN_MIN: case BUILTIN_MAX:
         return extreme(vm, a, argc, id == BUILTIN_MAX, out);
     case BUILTIN_STRING: {
+        if (!vm_text_fits(a[0], VM_STRING_LIMIT)) {
+            snprintf(vm->why, sizeof vm->why, "string: the text would be over %d bytes", VM_STRING_LIMIT);
+            return false;
+        }
         StrBuf text = STRBUF_INIT;
         vm_write_text(a[0], vm->input ? vm->input->hooks : NULL, &text);
         *out = value_string(strbuf_text(&text), text.len);
@@ -342,6 +355,10 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
         *out = to_number(a[0]);
         return true;
     case BUILTIN_JSON: {
+        if (!vm_text_fits(a[0], VM_STRING_LIMIT)) {
+            snprintf(vm->why, sizeof vm->why, "json: the text would be over %d bytes", VM_STRING_LIMIT);
+            return false;
+        }
         StrBuf text = STRBUF_INIT;
         value_write_json(a[0], &text);
         *out = value_string(strbuf_text(&text), text.len);

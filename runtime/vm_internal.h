@@ -24,6 +24,7 @@ typedef struct Vm {
     uint32_t depth;                 /* fn calls open */
     uint32_t when_arm;              /* evaluating a wait arm's `when`, else BC_NONE */
     uint64_t budget;
+    bool fatal;                     /* an error a `when` may not swallow (the step limit) */
     Value event;                    /* the event offered to a wait (borrowed) */
     uint32_t chunk_trigger;         /* evaluating a trigger chunk for this trigger */
     Value chunk_data, chunk_meta;   /* its event (borrowed) */

@@ -294,3 +294,28 @@ void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out)
         hooks->zone_offset(hooks->context, NULL, v.as.ms, &offset);
     value_write_text(v, offset, out);
 }
+
+static size_t text_size(Value v, size_t limit)
+{
+    switch (v.type) {
+    case VAL_STRING: return (size_t)v.as.string->len * 6 + 2;   /* JSON may escape each byte */
+    case VAL_LIST: {
+        size_t total = 2;
+        for (uint32_t i = 0; i < v.as.list->count && total <= limit; i++)
+            total += text_size(v.as.list->items[i], limit - total) + 1;
+        return total;
+    }
+    case VAL_MAP: {
+        size_t total = 2;
+        for (uint32_t i = 0; i < v.as.map->count && total <= limit; i++)
+            total += (size_t)v.as.map->keys[i]->len * 6 + 4 + text_size(v.as.map->values[i], limit - total);
+        return total;
+    }
+    default: return 40;
+    }
+}
+
+bool vm_text_fits(Value v, size_t limit)
+{
+    return text_size(v, limit) <= limit;
+}

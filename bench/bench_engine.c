@@ -1,0 +1,1144 @@
+/*
+ * bench_engine.c - the durable runtime, measured in one run beside raw LMDB.
+ *
+ * Every engine figure goes through engine.h and store.h only; lmdb.h is included for the
+ * raw-LMDB baselines alone, each measured by this program in the same run, on the same
+ * disk (temporary folders under /tmp, removed at the end):
+ *
+ *   1  durable steps/s, full sync, a 3-state playbook (start -> wait -> done), two events
+ *      per instance: (a) one input per transaction (engine_event), (b) group commit
+ *      (engine_apply_batch, 1000 inputs a transaction). Raw: the same number of synced
+ *      commits of one small put each; the same number of puts, 1000 per synced commit.
+ *      Engine and raw work alternate, so both see the same disk: fsync latency on a
+ *      shared virtual machine drifts by 10x within minutes.
+ *   2  one workflow alone, full sync: start + join to done, median and p99 over 200
+ *      runs. Raw: two synced commits of one put each. Then the same without fsync, to
+ *      show the engine's own cost.
+ *   3  1,000,000 instances waiting on `after 1h` timers, made by group commit into a
+ *      fresh store (no_sync for creation); the size of data.mdb, bytes per instance
+ *      (per table from `mdb_stat -efa`), one engine_fire_due at +2h firing them all (no_sync
+ *      too; a separate 200-instance store is fired with full sync for the per-timer cost),
+ *      and the peak RSS of the process that did it (a forked child, so the other
+ *      sections do not count). Raw: a minimal record and a timer key per instance; firing
+ *      = one commit per timer deleting it and rewriting the record, then again with 1000
+ *      timers per commit. When sections 1 and 2 show that a million would take the run
+ *      past ~5 minutes, 200,000 are made instead and the table says so.
+ *   4  wall time of one `huddle trigger` process, fork + exec to exit, median of 50, on a
+ *      store with the playbook deployed. (Before anything is timed, `huddle check` must
+ *      pass both playbooks, as the in-memory front end did.)
+ *      Raw: this binary re-executed to open an LMDB environment and commit one synced put.
+ *
+ * Options (for profiling on smaller runs): --single N (1a inputs), --group N (1b
+ * inputs), --latency N (section 2 runs), --timers N (section 3 instances), --sections
+ * LIST (e.g. 13), --keep (leave the temporary folder). HUDDLE_BIN names the huddle binary
+ * (default bin/huddle from the current folder, else next to this binary's build/).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bytecode.h"
+#include "engine.h"
+#include "front.h"
+#include "store.h"
+#include "strbuf.h"
+
+#define T0_MS 1767225600000LL           /* 2026-01-01T00:00:00Z, engine time of the runs */
+#define HOUR_MS 3600000LL
+#define BATCH 1000                      /* inputs per group commit, puts per raw commit */
+#define RAW_VALUE 64                    /* bytes of a raw baseline's "small put" */
+#define TIMERS_FULL 1000000             /* section 3's waiting instances ... */
+#define TIMERS_SCALED 200000            /* ... or these, when the run would be too long */
+
+static const char STEPS_PLAY[] =
+    "playbook bench_steps\n"
+    "\n"
+    "on bench.go as e case e.k\n"
+    "\n"
+    "state start {\n"
+    "  goto waiting\n"
+    "}\n"
+    "\n"
+    "state waiting {\n"
+    "  wait {\n"
+    "    bench.go as more -> finish\n"
+    "    after forever\n"
+    "  }\n"
+    "}\n"
+    "\n"
+    "state finish {\n"
+    "  done \"ok\"\n"
+    "}\n";
+
+static const char TIMERS_PLAY[] =
+    "playbook bench_timers\n"
+    "\n"
+    "on bench.tick as e\n"
+    "\n"
+    "state sleeping {\n"
+    "  wait {\n"
+    "    after 1h -> finish\n"
+    "  }\n"
+    "}\n"
+    "\n"
+    "state finish {\n"
+    "  done \"ok\"\n"
+    "}\n";
+
+/* ---- small helpers ------------------------------------------------------------- */
+
+static char tmp_root[64];
+static bool keep_tmp;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void die(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    fputs("bench_engine: ", stderr);
+    vfprintf(stderr, format, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void cleanup(void)
+{
+    if (tmp_root[0] && !keep_tmp)
+        nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void path_in(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmp_root, name);
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *group(char *out, size_t size, double value)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", value);
+    size_t n = strlen(digits), o = 0;
+    for (size_t k = 0; k < n && o + 2 < size; k++) {
+        if (k > 0 && digits[k - 1] != '-' && (n - k) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[k];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The q-quantile (nearest rank) of `n` values, sorted in place. */
+static double quantile(double *values, size_t n, double q)
+{
+    qsort(values, n, sizeof *values, compare_doubles);
+    size_t rank = (size_t)(q * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    return values[rank > n ? n - 1 : rank - 1];
+}
+
+static double file_disk_bytes(const char *path, double *apparent)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        die("%s: %s", path, strerror(errno));
+    if (apparent)
+        *apparent = (double)st.st_size;
+    return (double)st.st_blocks * 512.0;
+}
+
+/* ---- the playbooks, compiled in memory ------------------------------------------ */
+
+static void compile_play(const char *name, const char *text, StrBuf *bytes)
+{
+    Front *front = front_new();
+    front_compile(front, name, text, strlen(text), NULL);
+    if (front->diags.count) {
+        StrBuf out = STRBUF_INIT;
+        for (unsigned i = 0; i < front->diags.count; i++)
+            diag_render_text(&front->diags.items[i], &out);
+        die("%s does not check clean:\n%s", name, strbuf_text(&out));
+    }
+    Bytecode bc;
+    if (front_build(front, &bc) < 0)
+        die("%s does not compile", name);
+    bc_write(&bc, bytes);
+    bc_free(&bc);
+    front_free(front);
+}
+
+/* ---- the engine side ------------------------------------------------------------ */
+
+typedef struct Bench {
+    Store *store;
+    Engine *engine;
+} Bench;
+
+static void bench_open(Bench *b, const char *dir, bool no_sync)
+{
+    StoreOptions options = {true, no_sync, false};
+    char why[512];
+    if (store_open(dir, &options, &b->store, why, sizeof why) != STORE_OK)
+        die("store_open %s: %s", dir, why);
+    b->engine = engine_new(b->store, NULL);
+    if (!b->engine)
+        die("engine_new failed");
+}
+
+static void bench_close(Bench *b)
+{
+    engine_free(b->engine);
+    store_close(b->store);
+    b->engine = NULL;
+    b->store = NULL;
+}
+
+static void bench_deploy(Bench *b, const StrBuf *bytes, int64_t now)
+{
+    char hash[65], why[512];
+    if (engine_deploy(b->engine, (const uint8_t *)bytes->data, bytes->len, now, hash, why, sizeof why) != 0)
+        die("engine_deploy: %s", why);
+}
+
+static void bench_event(Bench *b, const char *type, const char *id, const json_t *data, int64_t now)
+{
+    bool duplicate;
+    char why[512];
+    if (engine_event(b->engine, "bench", type, id, data, now, now, &duplicate, why, sizeof why) != 0)
+        die("engine_event %s: %s", id, why);
+    if (duplicate)
+        die("engine_event %s: taken for a duplicate", id);
+}
+
+static void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now)
+{
+    if (engine_apply_batch(b->engine, inputs, count, now) != 0)
+        die("engine_apply_batch: %s", inputs[0].why);
+    for (size_t i = 0; i < count; i++)
+        if (inputs[i].result != 0 || inputs[i].duplicate)
+            die("engine_apply_batch: input %s: %s", inputs[i].id,
+                inputs[i].duplicate ? "taken for a duplicate" : inputs[i].why);
+}
+
+typedef struct Census {
+    size_t entries, done, running;
+} Census;
+
+static int census_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    Census *c = context;
+    c->entries++;
+    if (memmem(value.data, value.len, "\"status\":\"done\"", 15))
+        c->done++;
+    else if (memmem(value.data, value.len, "\"status\":\"running\"", 18))
+        c->running++;
+    return STORE_OK;
+}
+
+/* Counts a table's entries (and, for instances, which are done or running). */
+static Census census(Bench *b, StoreTable table)
+{
+    Census c = {0, 0, 0};
+    StoreTxn *txn;
+    if (store_begin(b->store, false, &txn) != STORE_OK)
+        die("store_begin failed");
+    int rc = store_scan(txn, table, store_bytes(NULL, 0), store_bytes(NULL, 0), census_visit, &c);
+    store_abort(txn);
+    if (rc != STORE_OK)
+        die("store_scan: %s", store_strerror(rc));
+    return c;
+}
+
+static void expect_done(Bench *b, size_t instances, const char *what)
+{
+    Census c = census(b, TABLE_INSTANCES);
+    if (c.entries != instances || c.done != instances)
+        die("%s: %zu instances, %zu done; expected %zu done", what, c.entries, c.done, instances);
+}
+
+/* ---- the raw LMDB side ---------------------------------------------------------- */
+
+typedef struct Raw {
+    MDB_env *env;
+    MDB_dbi a, b;
+} Raw;
+
+static void raw_check(int rc, const char *what)
+{
+    if (rc != MDB_SUCCESS)
+        die("raw LMDB %s: %s", what, mdb_strerror(rc));
+}
+
+static void raw_open(Raw *r, const char *dir, bool no_sync, size_t map)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        die("%s: %s", dir, strerror(errno));
+    raw_check(mdb_env_create(&r->env), "env_create");
+    raw_check(mdb_env_set_mapsize(r->env, map), "set_mapsize");
+    raw_check(mdb_env_set_maxdbs(r->env, 4), "set_maxdbs");
+    raw_check(mdb_env_open(r->env, dir, no_sync ? MDB_NOSYNC | MDB_NOMETASYNC : 0, 0600), "env_open");
+    MDB_txn *txn;
+    raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
+    raw_check(mdb_dbi_open(txn, "a", MDB_CREATE, &r->a), "dbi_open");
+    raw_check(mdb_dbi_open(txn, "b", MDB_CREATE, &r->b), "dbi_open");
+    raw_check(mdb_txn_commit(txn), "commit");
+}
+
+static void raw_close(Raw *r)
+{
+    mdb_env_close(r->env);
+    r->env = NULL;
+}
+
+static void raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t number, size_t value_len)
+{
+    unsigned char key[8], value[256];
+    store_be64(number, key);
+    memset(value, 'v', sizeof value);
+    MDB_val k = {8, key}, v = {value_len, value};
+    raw_check(mdb_put(txn, dbi, &k, &v, 0), "put");
+}
+
+/* `count` puts, `per_txn` to a commit; returns the seconds taken. */
+static double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn)
+{
+    double t0 = now_seconds();
+    for (size_t done = 0; done < count;) {
+        MDB_txn *txn;
+        raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
+        for (size_t i = 0; i < per_txn && done < count; i++, done++)
+            raw_put(txn, r->a, first + done, RAW_VALUE);
+        raw_check(mdb_txn_commit(txn), "commit");
+    }
+    return now_seconds() - t0;
+}
+
+/* ---- the table ----------------------------------------------------------------- */
+
+typedef struct Row {
+    char metric[64], huddle[24], raw[24], ratio[12], goal[40], verdict[8];
+} Row;
+
+static Row rows[40];
+static unsigned row_count;
+static char notes[24][200];
+static unsigned note_count;
+
+static Row *row_add(const char *metric, const char *huddle, const char *raw)
+{
+    Row *r = &rows[row_count++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->metric, sizeof r->metric, "%s", metric);
+    snprintf(r->huddle, sizeof r->huddle, "%s", huddle);
+    snprintf(r->raw, sizeof r->raw, "%s", raw);
+    return r;
+}
+
+static void row_ratio(Row *r, double huddle, double raw)
+{
+    if (raw > 0 && huddle > 0)
+        snprintf(r->ratio, sizeof r->ratio, huddle / raw < 0.1 ? "%.3f" : huddle / raw < 10 ? "%.2f" : "%.0f",
+                 huddle / raw);
+}
+
+static void row_goal(Row *r, const char *goal, bool met)
+{
+    snprintf(r->goal, sizeof r->goal, "%s", goal);
+    snprintf(r->verdict, sizeof r->verdict, "%s", met ? "met" : "MISSED");
+}
+
+__attribute__((format(printf, 1, 2)))
+static void note(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(notes[note_count++], sizeof notes[0], format, ap);
+    va_end(ap);
+}
+
+static void print_table(void)
+{
+    printf("durable runtime (one run, full sync unless said; raw = LMDB alone, same disk, same run)\n");
+    printf("  %-44s %14s %14s %9s  %-30s %s\n", "metric", "huddle", "raw LMDB", "huddle/raw", "goal", "");
+    for (unsigned i = 0; i < row_count; i++) {
+        const Row *r = &rows[i];
+        printf("  %-44s %14s %14s %9s  %-30s %s\n", r->metric, r->huddle, r->raw, r->ratio, r->goal,
+               r->verdict);
+    }
+    for (unsigned i = 0; i < note_count; i++)
+        printf("  note: %s\n", notes[i]);
+}
+
+/* ---- 1: durable steps/s --------------------------------------------------------- */
+
+/* Returns the seconds per group-committed step, for sizing section 3. */
+static double section_steps(const StrBuf *play, size_t single_inputs, size_t group_inputs)
+{
+    char dir[256], a[32], b[32];
+    Bench bench;
+
+    /* (a) one input per transaction, interleaved with the raw commits so both see the
+       same disk (its fsync latency drifts a lot on a shared virtual machine) */
+    path_in(dir, sizeof dir, "steps_single");
+    bench_open(&bench, dir, false);
+    bench_deploy(&bench, play, T0_MS);
+    Raw raw;
+    path_in(dir, sizeof dir, "raw_single");
+    raw_open(&raw, dir, false, (size_t)1 << 30);
+    size_t instances = single_inputs / 2;
+    double engine_single = 0, raw_single = 0;
+    for (size_t i = 0; i < instances; i++) {
+        char id[32], key[32];
+        snprintf(key, sizeof key, "a%zu", i);
+        json_t *data = json_pack("{s:s}", "k", key);
+        double t0 = now_seconds();
+        snprintf(id, sizeof id, "a%zu-1", i);
+        bench_event(&bench, "go", id, data, T0_MS + 1);
+        snprintf(id, sizeof id, "a%zu-2", i);
+        bench_event(&bench, "go", id, data, T0_MS + 1);
+        engine_single += now_seconds() - t0;
+        json_decref(data);
+        raw_single += raw_puts(&raw, 2 * i + 1, 2, 1);
+    }
+    expect_done(&bench, instances, "1a");
+    bench_close(&bench);
+    raw_close(&raw);
+
+    double es = (double)(instances * 2) / engine_single, rs = (double)(instances * 2) / raw_single;
+    char metric[64];
+    snprintf(metric, sizeof metric, "1a steps/s, 1 input per commit (%zu)", instances * 2);
+    Row *r = row_add(metric, group(a, sizeof a, es), group(b, sizeof b, rs));
+    row_ratio(r, es, rs);
+    snprintf(a, sizeof a, "%.2f", engine_single * 1e3 / (double)(instances * 2));
+    snprintf(b, sizeof b, "%.2f", raw_single * 1e3 / (double)(instances * 2));
+    r = row_add("1a   ms per step / per synced commit", a, b);
+    row_ratio(r, engine_single, raw_single);
+
+    /* (b) group commit: each batch holds the starts of 500 new cases and the joins of
+       the 500 started in the batch before. */
+    path_in(dir, sizeof dir, "steps_group");
+    bench_open(&bench, dir, false);
+    bench_deploy(&bench, play, T0_MS);
+    instances = group_inputs / 2;
+    size_t half = BATCH / 2, total = instances * 2;
+    EngineInput *inputs = calloc(total, sizeof *inputs);
+    char (*ids)[24] = calloc(total, sizeof *ids);
+    json_t **data = calloc(instances, sizeof *data);
+    size_t n = 0;
+    for (size_t block = 0; block * half <= instances; block++) {
+        for (size_t pass = 0; pass < 2; pass++) {
+            /* pass 0: joins of the previous block; pass 1: starts of this one */
+            size_t first = (pass == 0 ? block - 1 : block) * half;
+            if (pass == 0 && block == 0)
+                continue;
+            for (size_t i = first; i < first + half && i < instances; i++) {
+                if (pass == 1) {
+                    char key[32];
+                    snprintf(key, sizeof key, "b%zu", i);
+                    data[i] = json_pack("{s:s}", "k", key);
+                }
+                snprintf(ids[n], sizeof ids[n], "b%zu-%d", i, pass == 1 ? 1 : 2);
+                inputs[n] = (EngineInput){.kind = ENGINE_INPUT_EVENT, .source = "bench", .type = "go",
+                                          .id = ids[n], .data = data[i], .event_time = T0_MS + 1};
+                n++;
+            }
+        }
+    }
+    if (n != total)
+        die("1b: built %zu inputs, expected %zu", n, total);
+    path_in(dir, sizeof dir, "raw_group");
+    raw_open(&raw, dir, false, (size_t)4 << 30);
+    double engine_group = 0, raw_group = 0;
+    for (size_t i = 0; i < total; i += BATCH) {
+        size_t count = total - i < BATCH ? total - i : BATCH;
+        double t0 = now_seconds();
+        bench_batch(&bench, inputs + i, count, T0_MS + 1);
+        engine_group += now_seconds() - t0;
+        raw_group += raw_puts(&raw, i + 1, count, BATCH);
+    }
+    expect_done(&bench, instances, "1b");
+    bench_close(&bench);
+    raw_close(&raw);
+    for (size_t i = 0; i < instances; i++)
+        json_decref(data[i]);
+    free(data);
+    free(ids);
+    free(inputs);
+
+    double eg = (double)total / engine_group, rg = (double)total / raw_group;
+    snprintf(metric, sizeof metric, "1b steps/s, group commit %d/txn (%zu)", BATCH, total);
+    r = row_add(metric, group(a, sizeof a, eg), group(b, sizeof b, rg));
+    row_ratio(r, eg, rg);
+    row_goal(r, ">= 100,000 and >= 0.5 x raw", eg >= 100000 && eg >= 0.5 * rg);
+    snprintf(a, sizeof a, "%.1f", engine_group * 1e6 / (double)total);
+    snprintf(b, sizeof b, "%.2f", raw_group * 1e6 / (double)total);
+    r = row_add("1b   us per step / per batched put", a, b);
+    row_ratio(r, engine_group, raw_group);
+    return engine_group / (double)total;
+}
+
+/* ---- 2: one workflow alone ------------------------------------------------------ */
+
+static void latency_runs(const StrBuf *play, size_t runs, bool no_sync, double *engine_ms, double *raw_ms)
+{
+    char dir[256];
+    Bench bench;
+    path_in(dir, sizeof dir, no_sync ? "latency_nosync" : "latency");
+    bench_open(&bench, dir, no_sync);
+    bench_deploy(&bench, play, T0_MS);
+    Raw raw;
+    path_in(dir, sizeof dir, no_sync ? "raw_latency_nosync" : "raw_latency");
+    raw_open(&raw, dir, no_sync, (size_t)1 << 30);
+    for (size_t i = 0; i < runs; i++) {
+        char key[32], id[32];
+        snprintf(key, sizeof key, "l%zu", i);
+        json_t *data = json_pack("{s:s}", "k", key);
+        double t0 = now_seconds();
+        snprintf(id, sizeof id, "l%zu-1", i);
+        bench_event(&bench, "go", id, data, T0_MS + 1);
+        snprintf(id, sizeof id, "l%zu-2", i);
+        bench_event(&bench, "go", id, data, T0_MS + 1);
+        engine_ms[i] = (now_seconds() - t0) * 1e3;
+        json_decref(data);
+        raw_ms[i] = raw_puts(&raw, 2 * i + 1, 2, 1) * 1e3;
+    }
+    expect_done(&bench, runs, "2");
+    bench_close(&bench);
+    raw_close(&raw);
+}
+
+static void section_latency(const StrBuf *play, size_t runs)
+{
+    double *engine_ms = calloc(runs, sizeof *engine_ms), *raw_ms = calloc(runs, sizeof *raw_ms);
+    char a[32], b[32], metric[64];
+    latency_runs(play, runs, false, engine_ms, raw_ms);
+    double em = quantile(engine_ms, runs, 0.5), rm = quantile(raw_ms, runs, 0.5);
+    double e99 = quantile(engine_ms, runs, 0.99), r99 = quantile(raw_ms, runs, 0.99);
+    snprintf(metric, sizeof metric, "2  workflow start to done, median ms (%zu)", runs);
+    snprintf(a, sizeof a, "%.2f", em);
+    snprintf(b, sizeof b, "%.2f", rm);
+    Row *r = row_add(metric, a, b);
+    row_ratio(r, em, rm);
+    row_goal(r, "< 1.5 ms", em < 1.5);
+    snprintf(a, sizeof a, "%.2f", e99);
+    snprintf(b, sizeof b, "%.2f", r99);
+    r = row_add("2  workflow start to done, p99 ms", a, b);
+    row_ratio(r, e99, r99);
+
+    /* The same without fsync: what the engine itself costs, apart from the disk. */
+    latency_runs(play, runs, true, engine_ms, raw_ms);
+    em = quantile(engine_ms, runs, 0.5);
+    rm = quantile(raw_ms, runs, 0.5);
+    snprintf(a, sizeof a, "%.3f", em);
+    snprintf(b, sizeof b, "%.3f", rm);
+    r = row_add("2  same, no_sync (CPU only), median ms", a, b);
+    row_ratio(r, em, rm);
+    free(engine_ms);
+    free(raw_ms);
+}
+
+/* ---- 3: a million waiting instances --------------------------------------------- */
+
+typedef struct TimerResult {
+    double instances;
+    double create_s, fire_s, disk, apparent, used_bytes, free_bytes;
+    double table_bytes[4];          /* history, instances, seen, timers (mdb_stat pages) */
+    double sync_sample, sync_fire_s;
+    double rss_made, rss_made_anon, rss_made_file;     /* after creation, store still open */
+    double rss_fired, rss_fired_anon, rss_fired_file;  /* after firing, store still open */
+    double fire_user_s, fire_sys_s;                    /* CPU of the firing */
+    double raw_create_s, raw_fire_s, raw_fire_batched_s, raw_disk, raw_peak_rss;
+    int pages_known;
+} TimerResult;
+
+static const char *const STAT_TABLES[4] = {"history", "instances", "seen", "timers"};
+
+/* `mdb_stat -efa DIR`: bytes in the pages of STAT_TABLES, in all used pages, in free
+   pages. */
+static int table_pages(const char *dir, TimerResult *t)
+{
+    char command[512];
+    snprintf(command, sizeof command, "mdb_stat -efa '%s' 2>/dev/null", dir);
+    FILE *p = popen(command, "r");
+    if (!p)
+        return 0;
+    char line[256], current[64] = "";
+    double page = 4096, pages_used = 0, pages_free = 0, pages[4] = {0, 0, 0, 0};
+    bool any = false;
+    while (fgets(line, sizeof line, p)) {
+        double v;
+        if (sscanf(line, " Page size: %lf", &v) == 1)
+            page = v;
+        else if (sscanf(line, " Number of pages used: %lf", &v) == 1)
+            pages_used = v, any = true;
+        else if (sscanf(line, " Free pages: %lf", &v) == 1)
+            pages_free = v;
+        else if (sscanf(line, "Status of %63[^\n]", current) == 1)
+            continue;
+        else if (sscanf(line, " Branch pages: %lf", &v) == 1 || sscanf(line, " Leaf pages: %lf", &v) == 1 ||
+                 sscanf(line, " Overflow pages: %lf", &v) == 1)
+            for (int i = 0; i < 4; i++)
+                if (strcmp(current, STAT_TABLES[i]) == 0)
+                    pages[i] += v;
+    }
+    int status = pclose(p);
+    if (!any || status != 0)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        t->table_bytes[i] = pages[i] * page;
+    t->used_bytes = pages_used * page;
+    t->free_bytes = pages_free * page;
+    return 1;
+}
+
+static double rss_field(const char *name)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = 0;
+    size_t n = strlen(name);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, name, n) == 0 && line[n] == ':')
+            kib = strtod(line + n + 1, NULL);
+    if (f)
+        fclose(f);
+    return kib * 1024;
+}
+
+static void rss_now(double *peak, double *anon, double *file)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    *peak = (double)usage.ru_maxrss * 1024;
+    *anon = rss_field("RssAnon");
+    *file = rss_field("RssFile") + rss_field("RssShmem");
+}
+
+/* Creates `count` waiting instances in `dir` by group commit (no_sync), the first batch
+   at T0 + 1 ms and each next one a millisecond later; returns the seconds taken. */
+static double timers_create(const StrBuf *play, const char *dir, size_t count, TimerResult *t)
+{
+    Bench bench;
+    bench_open(&bench, dir, true);
+    bench_deploy(&bench, play, T0_MS);
+    EngineInput *inputs = calloc(BATCH, sizeof *inputs);
+    char (*ids)[24] = calloc(BATCH, sizeof *ids);
+    json_t *data = json_object();
+    double t0 = now_seconds();
+    for (size_t done = 0, batch = 0; done < count; batch++) {
+        size_t n = count - done < BATCH ? count - done : BATCH;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(ids[i], sizeof ids[i], "t%zu", done + i);
+            inputs[i] = (EngineInput){.kind = ENGINE_INPUT_EVENT, .source = "bench", .type = "tick",
+                                      .id = ids[i], .data = data, .event_time = T0_MS + 1 + (int64_t)batch};
+        }
+        bench_batch(&bench, inputs, n, T0_MS + 1 + (int64_t)batch);
+        done += n;
+    }
+    double elapsed = now_seconds() - t0;
+    if (t)
+        rss_now(&t->rss_made, &t->rss_made_anon, &t->rss_made_file);
+    Census c = census(&bench, TABLE_TIMERS);
+    if (c.entries != count)
+        die("3: %zu timers pending, expected %zu", c.entries, count);
+    bench_close(&bench);
+    json_decref(data);
+    free(ids);
+    free(inputs);
+    return elapsed;
+}
+
+static double seconds_between(struct timeval a, struct timeval b)
+{
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
+}
+
+static double timers_fire(const char *dir, size_t count, bool no_sync, TimerResult *t)
+{
+    Bench bench;
+    bench_open(&bench, dir, no_sync);
+    char why[512];
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    double t0 = now_seconds();
+    if (engine_fire_due(bench.engine, T0_MS + 2 * HOUR_MS + 1000000, why, sizeof why) != 0)
+        die("engine_fire_due: %s", why);
+    double elapsed = now_seconds() - t0;
+    getrusage(RUSAGE_SELF, &after);
+    if (t) {
+        rss_now(&t->rss_fired, &t->rss_fired_anon, &t->rss_fired_file);
+        t->fire_user_s = seconds_between(before.ru_utime, after.ru_utime);
+        t->fire_sys_s = seconds_between(before.ru_stime, after.ru_stime);
+    }
+    if (census(&bench, TABLE_TIMERS).entries != 0)
+        die("3: timers left after engine_fire_due");
+    expect_done(&bench, count, "3");
+    bench_close(&bench);
+    return elapsed;
+}
+
+static void timers_engine(const StrBuf *play, size_t count, size_t sample, TimerResult *out)
+{
+    char dir[256], data_file[300];
+    /* A small store fired with full sync, for the per-timer cost with fsync. */
+    path_in(dir, sizeof dir, "timers_sync_sample");
+    timers_create(play, dir, sample, NULL);
+    out->sync_sample = (double)sample;
+    out->sync_fire_s = timers_fire(dir, sample, false, NULL);
+
+    path_in(dir, sizeof dir, "timers");
+    out->instances = (double)count;
+    out->create_s = timers_create(play, dir, count, out);
+    snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
+    out->disk = file_disk_bytes(data_file, &out->apparent);
+    out->pages_known = table_pages(dir, out);
+    out->fire_s = timers_fire(dir, count, true, out);
+}
+
+/* The raw floor: per instance an 8-byte key with a 64-byte record and a 20-byte timer
+   key (due, instance, seq) in due order; firing = one commit per timer that deletes it
+   and rewrites the record. No sync, as the engine's run. Then the same timers again,
+   fired 1000 to a commit: what batching the firing would give. */
+static void raw_timers_put(Raw *raw, size_t count)
+{
+    for (size_t done = 0, batch = 0; done < count; batch++) {
+        MDB_txn *txn;
+        raw_check(mdb_txn_begin(raw->env, NULL, 0, &txn), "txn_begin");
+        for (size_t i = 0; i < BATCH && done < count; i++, done++) {
+            raw_put(txn, raw->a, done + 1, RAW_VALUE);
+            unsigned char key[20] = {0};
+            store_be64((uint64_t)(T0_MS + 1 + (int64_t)batch + HOUR_MS), key);
+            store_be64(done + 1, key + 8);
+            MDB_val k = {20, key}, v = {8, key + 8};
+            raw_check(mdb_put(txn, raw->b, &k, &v, 0), "put");
+        }
+        raw_check(mdb_txn_commit(txn), "commit");
+    }
+}
+
+static void raw_timers_fire(Raw *raw, size_t per_txn)
+{
+    for (bool more = true; more;) {
+        MDB_txn *txn;
+        raw_check(mdb_txn_begin(raw->env, NULL, 0, &txn), "txn_begin");
+        for (size_t i = 0; i < per_txn; i++) {
+            MDB_cursor *cursor;
+            MDB_val k, v;
+            raw_check(mdb_cursor_open(txn, raw->b, &cursor), "cursor_open");
+            int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
+            if (rc == MDB_NOTFOUND) {
+                mdb_cursor_close(cursor);
+                more = false;
+                break;
+            }
+            raw_check(rc, "cursor_get");
+            uint64_t number = store_read_be64(v.mv_data);
+            raw_check(mdb_cursor_del(cursor, 0), "cursor_del");
+            mdb_cursor_close(cursor);
+            raw_put(txn, raw->a, number, RAW_VALUE);
+        }
+        raw_check(mdb_txn_commit(txn), "commit");
+    }
+}
+
+static void timers_raw(size_t count, TimerResult *out)
+{
+    char dir[256], data_file[300];
+    path_in(dir, sizeof dir, "raw_timers");
+    Raw raw;
+    raw_open(&raw, dir, true, (size_t)64 << 30);
+    double t0 = now_seconds();
+    raw_timers_put(&raw, count);
+    out->raw_create_s = now_seconds() - t0;
+    snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
+    out->raw_disk = file_disk_bytes(data_file, NULL);
+    t0 = now_seconds();
+    raw_timers_fire(&raw, 1);
+    out->raw_fire_s = now_seconds() - t0;
+    raw_timers_put(&raw, count);
+    t0 = now_seconds();
+    raw_timers_fire(&raw, BATCH);
+    out->raw_fire_batched_s = now_seconds() - t0;
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    out->raw_peak_rss = (double)usage.ru_maxrss * 1024;
+    raw_close(&raw);
+}
+
+/* Runs `fn` in a forked child, so its peak RSS is its own; the result comes back
+   through a pipe. */
+static void in_child(void (*fn)(const StrBuf *, size_t, size_t, TimerResult *), const StrBuf *play,
+                     size_t count, size_t sample, TimerResult *out)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(fds[0]);
+        TimerResult result = *out;
+        fn(play, count, sample, &result);
+        ssize_t w = write(fds[1], &result, sizeof result);
+        _exit(w == (ssize_t)sizeof result ? 0 : 1);
+    }
+    close(fds[1]);
+    TimerResult result;
+    ssize_t got = read(fds[0], &result, sizeof result);
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (got != (ssize_t)sizeof result || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        exit(1);   /* the child said why */
+    *out = result;
+}
+
+static void raw_child(const StrBuf *play, size_t count, size_t sample, TimerResult *out)
+{
+    (void)play;
+    (void)sample;
+    timers_raw(count, out);
+}
+
+static void section_timers(const StrBuf *play, size_t count, size_t full)
+{
+    TimerResult t;
+    memset(&t, 0, sizeof t);
+    size_t sample = 200;
+    in_child(timers_engine, play, count, sample, &t);
+    in_child(raw_child, play, count, sample, &t);
+
+    char a[32], b[32], metric[64];
+    double scale = (double)full / (double)count, per = 1.0 / (double)count;
+    bool scaled = count != full;
+    row_add("3  waiting instances (made with no_sync)", group(a, sizeof a, (double)count),
+            group(b, sizeof b, (double)count));
+    double ec = (double)count / t.create_s, rc = (double)count / t.raw_create_s;
+    Row *r = row_add("3  made by group commit, instances/s", group(a, sizeof a, ec), group(b, sizeof b, rc));
+    row_ratio(r, ec, rc);
+    snprintf(a, sizeof a, "%.1f", t.disk / 1048576.0);
+    snprintf(b, sizeof b, "%.1f", t.raw_disk / 1048576.0);
+    r = row_add("3  data.mdb on disk (du), MiB", a, b);
+    row_ratio(r, t.disk, t.raw_disk);
+    snprintf(a, sizeof a, "%.0f", t.disk * per);
+    snprintf(b, sizeof b, "%.0f", t.raw_disk * per);
+    r = row_add("3  bytes per waiting instance", a, b);
+    row_ratio(r, t.disk, t.raw_disk);
+    row_goal(r, "< 1024", t.disk * per < 1024);
+    if (t.pages_known) {
+        snprintf(a, sizeof a, "%.0f", (t.disk - t.table_bytes[0]) * per);
+        r = row_add("3    history aside", a, "");
+        row_goal(r, "< 1024", (t.disk - t.table_bytes[0]) * per < 1024);
+        for (int i = 0; i < 4; i++) {
+            snprintf(metric, sizeof metric, "3    %s pages (mdb_stat)", STAT_TABLES[i]);
+            snprintf(a, sizeof a, "%.0f (%.0f%%)", t.table_bytes[i] * per, 100.0 * t.table_bytes[i] / t.used_bytes);
+            row_add(metric, a, "");
+        }
+    }
+    snprintf(a, sizeof a, "%.2f", t.fire_s);
+    snprintf(b, sizeof b, "%.2f", t.raw_fire_s);
+    r = row_add("3  engine_fire_due, all fired, s (no_sync)", a, b);
+    row_ratio(r, t.fire_s, t.raw_fire_s);
+    if (!scaled)
+        row_goal(r, "< 10 s", t.fire_s < 10);
+    if (scaled) {
+        snprintf(a, sizeof a, "%.1f", t.fire_s * scale);
+        snprintf(b, sizeof b, "%.1f", t.raw_fire_s * scale);
+        r = row_add("3    extrapolated to 1,000,000, s", a, b);
+        row_ratio(r, t.fire_s, t.raw_fire_s);
+        row_goal(r, "< 10 s", t.fire_s * scale < 10);
+    }
+    snprintf(a, sizeof a, "%.1f", t.fire_s * 1e6 * per);
+    snprintf(b, sizeof b, "%.1f", t.raw_fire_s * 1e6 * per);
+    r = row_add("3    us per timer (one commit each)", a, b);
+    row_ratio(r, t.fire_s, t.raw_fire_s);
+    snprintf(a, sizeof a, "%.1f / %.1f", t.fire_user_s, t.fire_sys_s);
+    row_add("3    CPU while firing: user / sys, s", a, "");
+    snprintf(b, sizeof b, "%.3f", t.raw_fire_batched_s);
+    row_add("3    raw only: 1000 timers per commit, s", "", b);
+    snprintf(a, sizeof a, "%.2f", t.sync_fire_s * 1e3 / t.sync_sample);
+    snprintf(metric, sizeof metric, "3    full sync: ms per timer (%.0f fired)", t.sync_sample);
+    row_add(metric, a, "");
+    snprintf(a, sizeof a, "%s", group(b, sizeof b, t.sync_fire_s / t.sync_sample * 1e6));
+    row_add("3    full sync: 1,000,000 would take, s", a, "");
+    double peak = t.rss_fired > t.rss_made ? t.rss_fired : t.rss_made;
+    snprintf(a, sizeof a, "%.0f", peak / 1048576.0);
+    snprintf(b, sizeof b, "%.0f", t.raw_peak_rss / 1048576.0);
+    r = row_add("3  peak RSS of that process, MiB", a, b);
+    row_ratio(r, peak, t.raw_peak_rss);
+    snprintf(a, sizeof a, "%.0f / %.0f", t.rss_made_anon / 1048576.0, t.rss_made_file / 1048576.0);
+    row_add("3    RSS when made: heap / mapped store", a, "");
+    snprintf(a, sizeof a, "%.0f / %.0f", t.rss_fired_anon / 1048576.0, t.rss_fired_file / 1048576.0);
+    row_add("3    RSS when fired: heap / mapped store", a, "");
+    if (scaled)
+        note("SECTION 3 RAN %s INSTANCES, NOT 1,000,000 (time cap); \"extrapolated\" rows scale linearly",
+             group(a, sizeof a, (double)count));
+    note("section 3: instances made into a fresh store with no_sync=true, fired with no_sync=true;");
+    note("           the full-sync rows fire %.0f timers of a separate store opened with no_sync=false", t.sync_sample);
+    note("section 3 raw: an 8-byte key + 64-byte record and a 20-byte timer key per instance");
+    if (t.pages_known)
+        note("section 3: data.mdb %.0f MiB apparent, %.0f MiB in used pages, %.0f MiB in free pages",
+             t.apparent / 1048576.0, t.used_bytes / 1048576.0, t.free_bytes / 1048576.0);
+}
+
+/* ---- 4: one `huddle trigger` process --------------------------------------------- */
+
+static const char *huddle_bin(char *buf, size_t size)
+{
+    const char *env = getenv("HUDDLE_BIN");
+    if (env && *env)
+        return env;
+    if (access("bin/huddle", X_OK) == 0)
+        return "bin/huddle";
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        /* .../build/bench/bench_engine -> .../bin/huddle */
+        int up = 0;
+        for (char *slash; up < 3 && (slash = strrchr(buf, '/')) != NULL; up++)
+            *slash = '\0';
+        size_t used = strlen(buf);
+        if (up == 3 && used + sizeof "/bin/huddle" <= size) {
+            memcpy(buf + used, "/bin/huddle", sizeof "/bin/huddle");
+            if (access(buf, X_OK) == 0)
+                return buf;
+        }
+    }
+    return NULL;
+}
+
+/* Runs argv with `input` on stdin and stdout to /dev/null; returns the seconds from
+   fork to its exit. */
+static double run_timed(char *const argv[], const char *input, int *status)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe: %s", strerror(errno));
+    if (write(fds[1], input, strlen(input)) != (ssize_t)strlen(input))
+        die("write: %s", strerror(errno));
+    close(fds[1]);
+    fflush(NULL);
+    double t0 = now_seconds();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        close(fds[0]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    waitpid(pid, status, 0);
+    double elapsed = now_seconds() - t0;
+    close(fds[0]);
+    return elapsed;
+}
+
+static int raw_put_main(const char *dir, const char *number)
+{
+    Raw raw;
+    raw_open(&raw, dir, false, (size_t)1 << 30);
+    double s = raw_puts(&raw, strtoull(number, NULL, 10), 1, 1);
+    raw_close(&raw);
+    return s >= 0 ? 0 : 1;
+}
+
+/* `huddle check` must find nothing in the playbooks the bench runs (the front end
+   found nothing already); without a huddle binary this is noted and skipped. */
+static void huddle_check(void)
+{
+    char bin_buf[4096], steps_path[256], timers_path[256];
+    const char *bin = huddle_bin(bin_buf, sizeof bin_buf);
+    if (!bin) {
+        note("huddle check skipped: no huddle binary (set HUDDLE_BIN or run from the repository)");
+        return;
+    }
+    path_in(steps_path, sizeof steps_path, "bench_steps.play");
+    path_in(timers_path, sizeof timers_path, "bench_timers.play");
+    const char *paths[2] = {steps_path, timers_path}, *texts[2] = {STEPS_PLAY, TIMERS_PLAY};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(paths[i], "w");
+        if (!f || fputs(texts[i], f) < 0 || fclose(f) != 0)
+            die("%s: %s", paths[i], strerror(errno));
+    }
+    int status;
+    char *check[] = {(char *)bin, "check", steps_path, timers_path, NULL};
+    run_timed(check, "", &status);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("huddle check found problems in the bench playbooks (%s %s)", steps_path, timers_path);
+}
+
+static void section_trigger(const StrBuf *play, size_t runs)
+{
+    char bin_buf[4096], self[4096];
+    const char *bin = huddle_bin(bin_buf, sizeof bin_buf);
+    if (!bin) {
+        note("section 4 skipped: no huddle binary (set HUDDLE_BIN or run from the repository)");
+        return;
+    }
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        die("readlink /proc/self/exe: %s", strerror(errno));
+    self[n] = '\0';
+
+    int status;
+    char dir[256], raw_dir[256];
+    path_in(dir, sizeof dir, "trigger");
+    Bench bench;
+    bench_open(&bench, dir, false);
+    bench_deploy(&bench, play, T0_MS);
+    bench_close(&bench);
+    path_in(raw_dir, sizeof raw_dir, "raw_trigger");
+
+    double *engine_ms = calloc(runs, sizeof *engine_ms), *raw_ms = calloc(runs, sizeof *raw_ms);
+    for (size_t i = 0; i < runs; i++) {
+        char input[64], id[32], number[32];
+        snprintf(input, sizeof input, "{\"k\": \"p%zu\"}\n", i);
+        snprintf(id, sizeof id, "p%zu", i);
+        char *trigger[] = {(char *)bin, "trigger", "--db", dir, "bench.go", "--id", id, NULL};
+        engine_ms[i] = run_timed(trigger, input, &status) * 1e3;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            die("huddle trigger --db %s bench.go --id %s: exit %d", dir, id,
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        snprintf(number, sizeof number, "%zu", i + 1);
+        char *raw[] = {self, "--raw-put", raw_dir, number, NULL};
+        raw_ms[i] = run_timed(raw, "", &status) * 1e3;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            die("the raw put process failed");
+    }
+    bench_open(&bench, dir, true);
+    Census c = census(&bench, TABLE_INSTANCES);
+    bench_close(&bench);
+    if (c.entries != runs || c.running != runs)
+        die("4: %zu instances, %zu waiting; expected %zu", c.entries, c.running, runs);
+
+    double em = quantile(engine_ms, runs, 0.5), rm = quantile(raw_ms, runs, 0.5);
+    char a[32], b[32], metric[64];
+    snprintf(metric, sizeof metric, "4  huddle trigger process, median ms (%zu)", runs);
+    snprintf(a, sizeof a, "%.2f", em);
+    snprintf(b, sizeof b, "%.2f", rm);
+    Row *r = row_add(metric, a, b);
+    row_ratio(r, em, rm);
+    snprintf(a, sizeof a, "%.2f", quantile(engine_ms, runs, 0.99));
+    snprintf(b, sizeof b, "%.2f", quantile(raw_ms, runs, 0.99));
+    row_add("4  huddle trigger process, p99 ms", a, b);
+    note("section 4 raw: this binary re-executed to open an LMDB environment and commit one synced put");
+    free(engine_ms);
+    free(raw_ms);
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static size_t size_arg(const char *text)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || v == 0)
+        die("not a count: %s", text);
+    return (size_t)v;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--raw-put") == 0)
+        return raw_put_main(argv[2], argv[3]);
+    size_t single = 1000, grouped = 200000, latency = 200, timers = 0, triggers = 50;
+    const char *sections = "1234";
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--single") == 0)
+            single = size_arg(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--group") == 0)
+            grouped = size_arg(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--latency") == 0)
+            latency = size_arg(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--timers") == 0)
+            timers = size_arg(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--sections") == 0)
+            sections = argv[++i];
+        else if (strcmp(argv[i], "--keep") == 0)
+            keep_tmp = true;
+        else {
+            fprintf(stderr, "usage: %s [--single N] [--group N] [--latency N] [--timers N] "
+                    "[--sections 1234] [--keep]\n", argv[0]);
+            return 2;
+        }
+    }
+
+    snprintf(tmp_root, sizeof tmp_root, "/tmp/huddle-bench-XXXXXX");
+    if (!mkdtemp(tmp_root))
+        die("mkdtemp: %s", strerror(errno));
+    atexit(cleanup);
+
+    StrBuf steps = STRBUF_INIT, timer_play = STRBUF_INIT;
+    compile_play("bench_steps.play", STEPS_PLAY, &steps);
+    compile_play("bench_timers.play", TIMERS_PLAY, &timer_play);
+    huddle_check();
+
+    double t0 = now_seconds(), step_s = 0;
+    if (strchr(sections, '1'))
+        step_s = section_steps(&steps, single, grouped);
+    if (strchr(sections, '2'))
+        section_latency(&steps, latency);
+    if (strchr(sections, '4'))
+        section_trigger(&steps, triggers);
+    if (strchr(sections, '3')) {
+        if (!timers) {
+            /* 1,000,000 unless the whole run would pass ~5 minutes: section 3 costs about
+               1.5 group-committed steps per instance (made, then fired) and 55 s per
+               million for the raw side, the scans and mdb_stat. */
+            timers = TIMERS_FULL;
+            double predicted = (1.5 * step_s + 55e-6) * (double)timers;
+            if (step_s > 0 && now_seconds() - t0 + predicted > 290)
+                timers = TIMERS_SCALED;
+        }
+        section_timers(&timer_play, timers, TIMERS_FULL);
+    }
+
+    print_table();
+    printf("  (whole benchmark: %.0f s; temporary stores under %s%s)\n", now_seconds() - t0, tmp_root,
+           keep_tmp ? ", kept" : ", removed");
+    strbuf_free(&steps);
+    strbuf_free(&timer_play);
+    return 0;
+}
