@@ -42,8 +42,11 @@ int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
 
 struct Bytecode;
-/* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status. */
+struct Directory;
+/* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status.
+   With a directory, its pre-flight findings are printed as warnings. */
 int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
+int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory);
 
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "disasm.h"
 #include "front.h"
+#include "preflight.h"
 #include "program_hash.h"
 
 static bool cli_ends_with(const char *text, const char *suffix)
@@ -20,6 +21,11 @@ static bool cli_ends_with(const char *text, const char *suffix)
 /* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status. */
 int cli_compile_to_bytecode(const char *path, Bytecode *bc)
 {
+    return cli_compile_checked(path, bc, NULL);
+}
+
+int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directory)
+{
     size_t len;
     char *text = cli_read_file(path, &len);
     if (!text)
@@ -27,6 +33,10 @@ int cli_compile_to_bytecode(const char *path, Bytecode *bc)
     Front *front = front_new();
     front_compile(front, path, text, len, NULL);
     free(text);
+    if (directory && front->diags.errors == 0) {
+        preflight_check(front->program, directory, &front->diags, DIAG_WARNING);
+        diag_sort(&front->diags);
+    }
     int status = CLI_OK;
     if (front->diags.errors || front_build(front, bc) < 0)
         status = CLI_REFUSED;

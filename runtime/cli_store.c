@@ -15,6 +15,7 @@
 
 #include "bytecode.h"
 #include "cli.h"
+#include "directory.h"
 #include "engine.h"
 #include "store.h"
 #include "value_json.h"
@@ -163,9 +164,14 @@ int cli_deploy(int argc, char **argv)
         return status;
     int64_t now;
     status = store_args_now(&a, engine, &now);
+    /* Pre-flight against the store's directory: warnings, the deploy goes on. */
+    json_t *directory_json = engine_directory(engine), *problems = json_array();
+    Directory *directory = directory_json ? directory_parse(directory_json, problems) : NULL;
+    json_decref(directory_json);
+    json_decref(problems);
     for (int i = 0; status == CLI_OK && i < a.positional_count; i++) {
         Bytecode bc;
-        status = cli_compile_to_bytecode(a.positional[i], &bc);
+        status = cli_compile_checked(a.positional[i], &bc, directory);
         if (status != CLI_OK)
             break;
         StrBuf bytes = STRBUF_INIT;
@@ -183,6 +189,7 @@ int cli_deploy(int argc, char **argv)
         strbuf_free(&bytes);
         bc_free(&bc);
     }
+    directory_free(directory);
     store_args_close(store, engine);
     return status;
 }

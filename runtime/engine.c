@@ -1182,6 +1182,15 @@ static int tasks_cover_absences(Step *s)
     return rc;
 }
 
+static int away_work(Step *s, void *context);
+
+int directory_change(Step *s, const char *person, const char *from, const char *to,
+                     const char *delegate, bool back)
+{
+    AwayWork w = {person, from, to, delegate, back};
+    return away_work(s, &w);
+}
+
 static int away_work(Step *s, void *context)
 {
     AwayWork *w = context;

@@ -338,8 +338,11 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 int events_accept(Step *s, const char *source, const char *type, const char *id,
                   const json_t *data, int64_t event_time, bool *duplicate)
 {
-    if (strcmp(source, "directory") == 0)
-        return step_fail(s, -1, "directory events change the directory (not yet supported by this store)");
+    bool directory = strcmp(source, "directory") == 0;
+    if (directory && strcmp(type, "away") != 0 && strcmp(type, "back") != 0)
+        return step_fail(s, -1, "the directory source has two event types: directory.away and directory.back");
+    if (directory && !json_is_string(json_object_get(data, "person")))
+        return step_fail(s, -1, "a directory.%s event needs \"person\" in its data", type);
     StrBuf seen_key = STRBUF_INIT;
     strbuf_puts(&seen_key, source);
     strbuf_putc(&seen_key, '\0');
@@ -363,8 +366,17 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     value_map_set(event.meta, "id", 2, value_cstring(id));
     value_map_set(event.meta, "time", 4, value_time(event_time));
     PlaybookList list = {json_array(), json_array()};
-    rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0), playbook_visit, &list);
     json_t *went = json_array();
+    if (directory) {
+        /* The reserved source reaches no playbook: it changes the directory. */
+        rc = directory_change(s, json_string_value(json_object_get(data, "person")),
+                              json_string_value(json_object_get(data, "from")),
+                              json_string_value(json_object_get(data, "to")),
+                              json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0);
+        json_array_append_new(went, json_pack("{s:s}", "directory", type));
+    } else {
+        rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0), playbook_visit, &list);
+    }
     for (size_t i = 0; rc == STORE_OK && i < json_array_size(list.names); i++)
         rc = playbook_accept(s, json_string_value(json_array_get(list.names, i)),
                              json_string_value(json_array_get(list.hashes, i)), &event, went);

@@ -55,6 +55,8 @@ typedef struct Instance {
 } Instance;
 
 /* engine.c */
+int directory_change(Step *s, const char *person, const char *from, const char *to,
+                     const char *delegate, bool back);
 const Directory *step_directory(Step *s);
 void step_hooks_init(Step *s);
 const Calendar *step_calendar(Step *s, const Program *program);

@@ -100,3 +100,25 @@ expect "instances" 0 "$h" instances --db "$db" --json
 if python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1])))==2' "$tmp/out"; then ok "still two instances"; else no "still two instances"; fi
 expect "history of an unknown instance is refused" 1 "$h" history i42 --db "$db"
 expect "answer without --by is a usage error" 2 "$h" answer t1 yes --db "$db"
+
+# The directory source changes the directory and reaches no playbook.
+expect "a directory.away event" 0 sh -c "echo '{\"person\": \"pat\", \"from\": \"2026-03-03\", \"to\": \"2026-03-04\", \"delegate\": \"sam\"}' | '$h' trigger directory.away --id hr-1 --db '$db' --now 2026-03-02T12:00:00Z"
+expect "directory show pat" 0 "$h" directory show pat --db "$db"
+has "pat's absence is in the directory" '"delegate": "sam"'
+expect "an unknown directory event type is refused" 1 sh -c "echo '{\"person\": \"pat\"}' | '$h' trigger directory.moved --db '$db' --now 2026-03-02T12:01:00Z"
+
+# Pre-flight: huddle check --directory refuses, huddle deploy warns.
+cat > "$tmp/ghosts.play" <<'PLAY'
+playbook ghosts
+
+on shop.refund as refund
+
+state s {
+  notify person("nobody") "hello"
+  done "ok"
+}
+PLAY
+expect "check --directory refuses a person the directory lacks" 1 "$h" check "$tmp/ghosts.play" --directory "$tmp/people.json"
+has "and names them" "no person 'nobody' in the directory"
+expect "deploy warns about them and deploys" 0 "$h" deploy "$tmp/ghosts.play" --db "$db" --now 2026-03-02T12:02:00Z
+has "the warning is printed" "warning: no person 'nobody' in the directory"
