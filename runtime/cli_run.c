@@ -157,8 +157,8 @@ static void run_print_record(void *context, const json_t *r)
         else
             printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
     } else if (strcmp(kind, "unresolved") == 0) {
-        printf("  could not resolve ");
-        run_print_json(json_object_get(r, "who"));
+        printf("  could not resolve %s ", str(r, "who"));
+        run_print_json(json_object_get(r, "id"));
         printf(" (%s)", str(r, "why"));
     } else if (strcmp(kind, "joined") == 0) {
         json_t *event = json_object_get(r, "event");

@@ -348,6 +348,31 @@ static void note(json_t *notes, json_t *record)
         json_decref(record);
 }
 
+json_t *dir_unresolved(const json_t *who, const char *why)
+{
+    const char *kind = json_string_value(json_object_get(who, "who"));
+    json_t *record = json_pack("{s:s, s:s}", "kind", "unresolved", "who", kind ? kind : "unknown");
+    const char *id_field = "id", *extra_field = NULL;
+    if (kind && strcmp(kind, "role") == 0)
+        id_field = "name", extra_field = "scope";
+    else if (kind && strcmp(kind, "owner") == 0)
+        id_field = "kind", extra_field = "key";
+    json_t *id = json_object_get(who, id_field);
+    json_object_set_new(record, "id", id ? json_deep_copy(id) : json_null());
+    if (extra_field && json_object_get(who, extra_field))
+        json_object_set_new(record, extra_field, json_deep_copy(json_object_get(who, extra_field)));
+    json_object_set_new(record, "why", json_string(why));
+    return record;
+}
+
+/* An unresolved record for the person `id`. */
+static void note_unresolved_person(json_t *notes, const char *kind, const char *id, const char *why)
+{
+    json_t *who = json_pack("{s:s, s:s}", "who", kind, "id", id);
+    note(notes, dir_unresolved(who, why));
+    json_decref(who);
+}
+
 /* Adds `id`, or its substitute when away, to `people` (once). */
 static void add_person(const Directory *dir, const char *id, int64_t at, json_t *people, json_t *notes)
 {
@@ -365,8 +390,7 @@ static void add_person(const Directory *dir, const char *id, int64_t at, json_t 
             repeat |= next && strcmp(seen[i], next) == 0;
         seen[steps++] = current;
         if (!next || repeat || steps > DIR_SUBSTITUTE_STEPS) {
-            note(notes, json_pack("{s:s, s:s, s:s}", "kind", "unresolved", "who", id,
-                                  "why", "away, with nobody to stand in"));
+            note_unresolved_person(notes, "person", id, "away, with nobody to stand in");
             return;
         }
         note(notes, json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", current, "to", next,
@@ -375,7 +399,7 @@ static void add_person(const Directory *dir, const char *id, int64_t at, json_t 
         p = dir_person(dir, current);
     }
     if (!p) {
-        note(notes, json_pack("{s:s, s:s, s:s}", "kind", "unresolved", "who", current, "why", "no such person"));
+        note_unresolved_person(notes, "person", current, "no such person");
         return;
     }
     size_t i;
@@ -428,7 +452,7 @@ json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const j
     } else if (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0 || strcmp(kind, "lead") == 0) {
         const DirTeam *team = dir_team(dir, id);
         if (!team)
-            note(notes, json_pack("{s:s, s:O, s:s}", "kind", "unresolved", "who", who, "why", "no such team"));
+            note(notes, dir_unresolved(who, "no such team"));
         else if (strcmp(kind, "team") == 0)
             add_team(dir, team, at, people, notes);
         else if (strcmp(kind, "lead") == 0 && team->lead)
@@ -437,8 +461,8 @@ json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const j
             int64_t shifts = at >= team->start_ms ? (at - team->start_ms) / team->shift_ms : 0;
             add_person(dir, team->rotation[shifts % team->rotation_count], at, people, notes);
         } else {
-            note(notes, json_pack("{s:s, s:O, s:s}", "kind", "unresolved", "who", who, "why",
-                                  strcmp(kind, "lead") == 0 ? "the team has no lead" : "the team has no on-call rotation"));
+            note(notes, dir_unresolved(who, strcmp(kind, "lead") == 0 ? "the team has no lead"
+                                                                      : "the team has no on-call rotation"));
         }
     } else if (strcmp(kind, "role") == 0 || strcmp(kind, "owner") == 0) {
         const char *found = strcmp(kind, "role") == 0
@@ -447,7 +471,7 @@ json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const j
         if (found)
             add_person(dir, found, at, people, notes);
         else
-            note(notes, json_pack("{s:s, s:O, s:s}", "kind", "unresolved", "who", who, "why", "nobody holds it"));
+            note(notes, dir_unresolved(who, "nobody holds it"));
     } else if (strcmp(kind, "manager") == 0) {
         const json_t *of = json_object_get(who, "of");
         json_t *base;
@@ -466,7 +490,7 @@ json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const j
             if (p && p->manager)
                 add_person(dir, p->manager, at, people, notes);
             else
-                note(notes, json_pack("{s:s, s:O, s:s}", "kind", "unresolved", "who", person, "why", "no manager"));
+                note_unresolved_person(notes, "manager", json_string_value(person), "no manager");
         }
         json_decref(base);
     }

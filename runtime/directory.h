@@ -63,11 +63,17 @@ const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int
 /* Resolves a who value ({"who": "team", "id": ...}, as the VM builds them) at `at_ms`
    into an array of person ids, distinct, in order, with away people replaced. Each
    substitution appends {"kind": "delegated", "from", "to", "why"} and each name that
-   resolves to nobody {"kind": "unresolved", "who", "why"} to `notes`. The caller owns
+   resolves to nobody a dir_unresolved record to `notes`. The caller owns
    the result. `previous` (may be NULL) is the people a ladder's previous level added:
    the bare `manager` of an escalation climbs from them. */
 json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at_ms,
                     const json_t *previous, json_t *notes);
+
+/* A new {"kind": "unresolved", "who", "id", "why"} record for the who value `who`:
+   "who" is its kind (person, team, oncall, lead, role, owner, manager), "id" what names
+   it (a person or team id, a role's name, an owner's kind), plus the role's "scope" or
+   the owner's "key" when it has one. The caller owns the result. */
+json_t *dir_unresolved(const json_t *who, const char *why);
 
 /* How `person` is told: their `notify` connector operation, else "email". */
 const char *dir_channel(const Directory *dir, const char *person);

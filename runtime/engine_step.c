@@ -187,9 +187,11 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 json_object_set_new(record, "channel", json_string("email"));
                 json_object_set_new(record, "message", value_to_json(message));
             } else {
-                record = record_add(s, in, "unresolved");
-                json_object_set_new(record, "who", value_to_json(who));
-                json_object_set_new(record, "why", json_string("no directory is loaded"));
+                json_t *who_json = value_to_json(who);
+                json_t *notes = json_pack("[o]", dir_unresolved(who_json, "no directory is loaded"));
+                record_notes(s, in, notes, -1);
+                json_decref(notes);
+                json_decref(who_json);
             }
         }
         break;

@@ -59,10 +59,9 @@ static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
     if (kind && strcmp(kind, "person") == 0 && json_is_string(id)) {
         json_array_append(holders, id);
     } else {
-        json_t *record = record_add(s, in, "unresolved");
-        json_object_set(record, "who", who);
-        json_object_set_new(record, "why", json_string("no directory is loaded"));
-        json_object_set_new(record, "seat", json_integer(index));
+        json_t *notes = json_pack("[o]", dir_unresolved(who, "no directory is loaded"));
+        record_notes(s, in, notes, index);
+        json_decref(notes);
     }
     return holders;
 }
