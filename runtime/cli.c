@@ -64,11 +64,12 @@ static const CliCommand COMMANDS[] = {
      "started with. Creates the store when DIR does not exist (default ./huddle.db).\n",
      cli_deploy},
     {"trigger", "submit one event",
-     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] < data.json",
+     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] [--json] < data.json",
      "Reads the event's data (JSON) from standard input and hands it to every deployed\n"
-     "playbook: it may start an instance, join an open case, or match nothing. An id seen\n"
-     "before is a duplicate and changes nothing. --time is the event's own time (data\n"
-     "only); --now is engine time.\n",
+     "playbook: it may start an instance, join an open case, be counted toward a\n"
+     "threshold, or match nothing; the line printed says which, per playbook (--json:\n"
+     "{\"id\", \"duplicate\", \"went\"}). An id seen before is a duplicate and changes\n"
+     "nothing. --time is the event's own time (data only); --now is engine time.\n",
      cli_trigger},
     {"answer", "answer an open ask",
      "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T]",

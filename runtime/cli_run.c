@@ -215,6 +215,39 @@ static int run_settle(Run *run, int64_t now)
     return CLI_OK;
 }
 
+/* One timeline line for an event that started and joined nothing (the history records
+   tell the rest): a duplicate, no trigger matched, a threshold still counting, or a
+   `when` or `case` that failed. */
+static void run_print_routes(Run *run, const char *source, const char *type, const char *id,
+                             int64_t at, bool duplicate)
+{
+    const json_t *routes = engine_event_routes(run->engine);
+    size_t i;
+    json_t *route;
+    bool placed = false;
+    json_array_foreach(routes, i, route)
+        placed |= json_object_get(route, "instance") != NULL || json_object_get(route, "directory") != NULL;
+    if (run->view.json || placed)
+        return;
+    StrBuf when = STRBUF_INIT;
+    value_write_time(at, 0, &when);
+    run_print_time(&run->view, strbuf_text(&when));
+    strbuf_free(&when);
+    printf("     %s.%s %s ", source, type, id);
+    if (duplicate || !routes) {
+        printf("is a duplicate, ignored\n");
+        return;
+    }
+    if (json_array_size(routes) == 0)
+        printf("matched no trigger\n");
+    json_array_foreach(routes, i, route) {
+        if (json_object_get(route, "error"))
+            printf("%sdid not match %s: %s\n", i ? "       and " : "", str(route, "playbook"), str(route, "error"));
+        else
+            printf("%scounted by %s (threshold not reached)\n", i ? "       and " : "", str(route, "playbook"));
+    }
+}
+
 static int run_event(Run *run, json_t *event, int64_t at)
 {
     const char *source = json_string_value(json_object_get(event, "source"));
@@ -239,6 +272,7 @@ static int run_event(Run *run, json_t *event, int64_t at)
     json_decref(empty);
     if (rc < 0)
         return run_refuse(run, "%s", why);
+    run_print_routes(run, source, type, id_text, at, duplicate);
     return run_settle(run, at);
 }
 

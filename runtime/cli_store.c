@@ -206,6 +206,45 @@ static json_t *cli_read_stdin_json(void)
     return data;
 }
 
+/* "accepted ID: started i3 (playbook); counted by other (threshold not reached)". */
+static void trigger_report(const char *id, bool duplicate, const json_t *routes)
+{
+    if (duplicate) {
+        printf("duplicate, already accepted: %s\n", id);
+        return;
+    }
+    printf("accepted %s: ", id);
+    if (json_array_size(routes) == 0)
+        printf("matched no trigger");
+    size_t i;
+    json_t *route;
+    json_array_foreach(routes, i, route) {
+        const char *playbook = json_string_value(json_object_get(route, "playbook"));
+        const char *instance = json_string_value(json_object_get(route, "instance"));
+        const char *error = json_string_value(json_object_get(route, "error"));
+        printf("%s", i ? "; " : "");
+        if (json_object_get(route, "directory"))
+            printf("directory changed (%s)", json_string_value(json_object_get(route, "directory")));
+        else if (instance)
+            printf("%s %s (%s)", json_string_value(json_object_get(route, "as")), instance, playbook);
+        else if (error)
+            printf("did not match %s: %s", playbook, error);
+        else
+            printf("counted by %s (threshold not reached)", playbook);
+    }
+    putchar('\n');
+}
+
+static void trigger_report_json(const char *id, bool duplicate, const json_t *routes)
+{
+    json_t *report = json_pack("{s:s, s:b, s:O}", "id", id, "duplicate", duplicate, "went",
+                               routes ? routes : json_null());
+    char *text = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(report);
+}
+
 int cli_trigger(int argc, char **argv)
 {
     StoreArgs a;
@@ -244,9 +283,9 @@ int cli_trigger(int argc, char **argv)
         if (rc < 0)
             fprintf(stderr, "huddle: trigger: %s\n", why);
         else if (a.json)
-            printf("{\"id\": \"%s\", \"duplicate\": %s}\n", id, duplicate ? "true" : "false");
+            trigger_report_json(id, duplicate, engine_event_routes(engine));
         else
-            printf("%s %s\n", duplicate ? "duplicate, already accepted:" : "accepted", id);
+            trigger_report(id, duplicate, engine_event_routes(engine));
         status = cli_status_of(rc);
     }
     json_decref(data);

@@ -275,6 +275,7 @@ void engine_free(Engine *e)
         program_free(e->programs[i].program);
     free(e->programs);
     json_decref(e->mock_cursor);
+    json_decref(e->event_routes);
     free(e);
 }
 
@@ -431,7 +432,14 @@ int engine_event(Engine *e, const char *source, const char *type, const char *id
         return caught;
     EventWork w = {source, type, id, data, event_time, duplicate};
     *duplicate = false;
+    json_decref(e->event_routes);
+    e->event_routes = NULL;
     return engine_run_step(e, now, event_work, &w, why, why_len);
+}
+
+const json_t *engine_event_routes(const Engine *e)
+{
+    return e->event_routes;
 }
 
 typedef struct AnswerWork {
@@ -1028,9 +1036,13 @@ static int cancel_work(Step *s, void *context)
     rc = timers_clear(s, &in);
     if (rc == STORE_OK)
         rc = task_cancel(s, &in, w->by, w->reason);
+    if (rc == STORE_OK)
+        rc = mailbox_trim(s, &in, 0);
     json_t *record = record_add(s, &in, "cancelled");
     json_object_set_new(record, "by", json_string(w->by));
     json_object_set_new(record, "reason", json_string(w->reason));
+    json_object_set_new(record, "discarded",
+                        json_integer(json_integer_value(json_object_get(in.record, "mailbox_discarded"))));
     json_object_set_new(in.record, "status", json_string("cancelled"));
     json_object_set_new(in.record, "outcome", json_string(w->reason));
     frame_free(in.frame);

@@ -47,6 +47,13 @@ int engine_event(Engine *engine, const char *source, const char *type, const cha
                  const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
                  char *why, size_t why_len);
 
+/* Where the event engine_event last accepted went, one object per playbook it met:
+   {"playbook", "instance", "as": "started" | "joined"}, {"playbook", "as": "counted"}
+   (a threshold not reached yet), {"playbook", "error"} (its `when` or `case` failed), or
+   {"directory": "away" | "back"}. An empty array: no trigger matched. NULL after a
+   duplicate or a refusal. Borrowed: valid until the next engine_event or engine_free. */
+const json_t *engine_event_routes(const Engine *engine);
+
 /* One input of a group commit. */
 typedef enum EngineInputKind { ENGINE_INPUT_EVENT, ENGINE_INPUT_ANSWER } EngineInputKind;
 typedef struct EngineInput {

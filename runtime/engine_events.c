@@ -109,7 +109,9 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
                                                    event->type, "id", event->id));
     if (rc == STORE_OK && in.frame)
-        rc = mailbox_offer(s, &in);
+        rc = mailbox_offer_after(s, &in, seq - 1);
+    if (rc == STORE_OK && in.frame)
+        rc = mailbox_trim(s, &in, MAILBOX_LIMIT);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);
@@ -266,8 +268,11 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
         char *case_key = NULL;
         int64_t until = 0;
         if (trigger->case_pc != BC_NONE) {
-            if (!trigger_eval(s, program, t, trigger->case_pc, event, &v, error, sizeof error) || v.type == VAL_NULL) {
+            bool keyed = trigger_eval(s, program, t, trigger->case_pc, event, &v, error, sizeof error);
+            if (!keyed || v.type == VAL_NULL) {
                 value_release(v);
+                json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error",
+                                                      keyed ? "case: the key is null" : error));
                 continue;   /* no key: the event does not match */
             }
             StrBuf text = STRBUF_INIT;
@@ -383,6 +388,8 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     if (rc == STORE_OK) {
         char at[40];
         time_text(s->now, at);
+        json_decref(s->engine->event_routes);
+        s->engine->event_routes = json_incref(went);
         json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
         rc = store_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
         json_decref(entry);

@@ -16,6 +16,9 @@
 #include "value_json.h"
 #include "vm.h"
 
+/* Events kept in one instance's mailbox; beyond, the oldest is discarded and counted. */
+#define MAILBOX_LIMIT 1000
+
 typedef struct ProgramCacheEntry {
     char hash[65];
     Program *program;
@@ -26,6 +29,7 @@ struct Engine {
     Directory *directory;           /* cached: the store's, at directory_version */
     uint64_t directory_version;
     bool directory_loaded;
+    json_t *event_routes;           /* where the last accepted event went, or NULL */
     EngineOptions options;
     ProgramCacheEntry *programs;
     unsigned program_count, program_cap;
@@ -84,6 +88,12 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
 int timers_clear(Step *s, Instance *in);
 int mailbox_offer(Step *s, Instance *in);
+/* The same, starting after mailbox sequence number `after`: a wait that has already
+   seen the older events (its locals unchanged since) is offered only the new one. */
+int mailbox_offer_after(Step *s, Instance *in, uint64_t after);
+/* Deletes the oldest events of the instance's mailbox until at most `keep` remain,
+   adding how many to its "mailbox_discarded" count. */
+int mailbox_trim(Step *s, Instance *in, size_t keep);
 int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */

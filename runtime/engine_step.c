@@ -266,10 +266,19 @@ int case_release(Step *s, Instance *in)
 static int end_instance(Step *s, Instance *in, const char *status, const char *kind,
                         const char *field, json_t *text)
 {
+    bool ends = strcmp(status, "stalled") != 0;
+    int rc = ends ? mailbox_trim(s, in, 0) : STORE_OK;
+    if (rc != STORE_OK) {
+        json_decref(text);
+        return rc;
+    }
     json_t *record = record_add(s, in, kind);
     json_object_set_new(record, field, text);
+    if (ends)
+        json_object_set_new(record, "discarded",
+                            json_integer(json_integer_value(json_object_get(in->record, "mailbox_discarded"))));
     json_object_set_new(in->record, "status", json_string(status));
-    if (strcmp(status, "stalled") != 0) {
+    if (ends) {
         json_object_set(in->record, "outcome", text);
         frame_free(in->frame);
         in->frame = NULL;
@@ -443,11 +452,59 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_STOP;
 }
 
+/* The keys of one instance's mailbox, oldest first. */
+typedef struct MailboxKeys {
+    unsigned char (*keys)[16];
+    size_t count, capacity;
+} MailboxKeys;
+
+static int mailbox_key_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    MailboxKeys *k = context;
+    if (key.len != 16)
+        return STORE_OK;
+    if (k->count == k->capacity) {
+        size_t capacity = k->capacity ? k->capacity * 2 : 16;
+        void *grown = realloc(k->keys, capacity * sizeof *k->keys);
+        if (!grown)
+            return STORE_FAILED;
+        k->keys = grown;
+        k->capacity = capacity;
+    }
+    memcpy(k->keys[k->count++], key.data, 16);
+    return STORE_OK;
+}
+
+int mailbox_trim(Step *s, Instance *in, size_t keep)
+{
+    unsigned char prefix[8];
+    store_be64(in->number, prefix);
+    MailboxKeys k = {NULL, 0, 0};
+    int rc = store_scan(s->txn, TABLE_MAILBOX, store_bytes(prefix, 8), store_bytes(NULL, 0),
+                        mailbox_key_visit, &k);
+    size_t dropped = 0;
+    for (; rc >= 0 && k.count > keep + dropped; dropped++)
+        rc = store_del(s->txn, TABLE_MAILBOX, store_bytes(k.keys[dropped], 16));
+    free(k.keys);
+    if (rc < 0)
+        return rc;
+    if (dropped) {
+        json_int_t before = json_integer_value(json_object_get(in->record, "mailbox_discarded"));
+        json_object_set_new(in->record, "mailbox_discarded", json_integer(before + (json_int_t)dropped));
+    }
+    return STORE_OK;
+}
+
 /* Offers the mailbox, oldest first, to the wait the instance is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start). */
 int mailbox_offer(Step *s, Instance *in)
 {
-    uint64_t after = 0;
+    return mailbox_offer_after(s, in, 0);
+}
+
+int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
+{
     bool was_offering = s->offering;
     s->offering = true;
     int rc = STORE_OK;

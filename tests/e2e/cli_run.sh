@@ -110,3 +110,73 @@ for dir in workflows/*/; do
   fi
 done
 
+
+# Events no wait takes stay in the mailbox until the instance ends, then are discarded
+# and counted in the final record; beyond 1,000 the oldest go, counted too.
+cat > "$tmp/mail.play" <<'PLAY'
+playbook mail "Mailbox keeps what no wait took"
+
+on crm.note as n
+  case n.key for 1d
+
+state start {
+  wait {
+    crm.note as m when m.last == true -> finish
+    after 1d -> finish
+  }
+}
+
+state finish {
+  done "finished"
+}
+PLAY
+python3 - "$tmp/mail.jsonl" 3 <<'PY'
+import json, sys
+out, extra = open(sys.argv[1], "w"), int(sys.argv[2])
+def line(i, last):
+    ev = {"source": "crm", "type": "note", "id": "n%d" % i, "data": {"key": "k", "last": last}}
+    out.write(json.dumps({"at": "2026-06-01T09:%02d:%02dZ" % (i // 60 % 60, i % 60), "event": ev}) + "\n")
+line(0, False)
+for i in range(1, 1 + extra):
+    line(i, False)
+line(1 + extra, True)
+PY
+expect "unmatched events wait in the mailbox" 0 "$h" run "$tmp/mail.play" --events "$tmp/mail.jsonl" --json
+if python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])][:-1]
+done = [r for r in rs if r["kind"] == "done"]
+assert len(done) == 1 and done[0]["discarded"] == 3, done' "$tmp/out"; then
+  ok "the final record counts the 3 events no wait took"
+else
+  no "the final record counts the 3 events no wait took"
+fi
+python3 - "$tmp/mail.jsonl" 1003 <<'PY'
+import json, sys
+out, extra = open(sys.argv[1], "w"), int(sys.argv[2])
+def line(i, last):
+    ev = {"source": "crm", "type": "note", "id": "n%d" % i, "data": {"key": "k", "last": last}}
+    out.write(json.dumps({"at": "2026-06-01T%02d:%02d:%02dZ" % (9 + i // 3600, i // 60 % 60, i % 60), "event": ev}) + "\n")
+for i in range(0, 1 + extra):
+    line(i, False)
+line(1 + extra, True)
+PY
+expect "a busy case runs" 0 "$h" run "$tmp/mail.play" --events "$tmp/mail.jsonl" --json
+if python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])][:-1]
+done = [r for r in rs if r["kind"] == "done"]
+joined = [r for r in rs if r["kind"] == "joined"]
+assert len(joined) == 1004, len(joined)
+assert len(done) == 1 and done[0]["discarded"] == 1003, done' "$tmp/out"; then
+  ok "beyond 1,000 waiting events the oldest are discarded, and every one is counted"
+else
+  no "beyond 1,000 waiting events the oldest are discarded, and every one is counted"
+fi
+
+# An event that starts and joins nothing says why on the timeline.
+printf '%s\n' '{"at": "2026-06-01T09:00:00Z", "event": {"source": "crm", "type": "note", "id": "k0", "data": {}}}' \
+  '{"at": "2026-06-01T09:01:00Z", "event": {"source": "crm", "type": "call", "id": "k1", "data": {}}}' > "$tmp/nokey.jsonl"
+expect "events that start nothing still run" 0 "$h" run "$tmp/mail.play" --events "$tmp/nokey.jsonl"
+has "a null case key is shown" "crm.note k0 did not match mail: case: the key is null"
+has "an event no trigger knows is shown" "crm.call k1 matched no trigger"

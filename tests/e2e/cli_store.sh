@@ -53,6 +53,7 @@ expect "a bad directory is refused" 1 "$h" directory load "$TOP/tests/people/awa
 echo '{"order": "A1", "amount": 30, "split": 0}' > "$tmp/a1.json"
 expect "trigger accepts an event" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' --now 2026-03-02T09:00:00Z < '$tmp/a1.json'"
 has "trigger names the event" "accepted r-1"
+has "and says where it went" "accepted r-1: started i1 (refund)"
 expect "the same id again is a duplicate" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' --now 2026-03-02T09:00:00Z < '$tmp/a1.json'"
 has "and says so" "duplicate"
 expect "malformed JSON is refused" 1 sh -c "echo '{\"order\": ' | '$h' trigger shop.refund --id r-2 --db '$db' --now 2026-03-02T09:00:00Z"
@@ -96,6 +97,10 @@ has "the holders are told" "notified"
 has "the cancel is recorded" "cancelled"
 expect "undeploy" 0 "$h" undeploy refund --db "$db" --now 2026-03-02T11:06:00Z
 expect "an event after undeploy starts nothing" 0 sh -c "'$h' trigger shop.refund --id r-4 --db '$db' --now 2026-03-02T11:07:00Z < '$tmp/b2.json'"
+has "and says so" "accepted r-4: matched no trigger"
+expect "trigger --json says where an event went" 0 sh -c "echo '{}' | '$h' trigger shop.other --id r-5 --json --db '$db' --now 2026-03-02T11:08:00Z"
+if python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["id"]=="r-5" and r["duplicate"] is False and r["went"]==[], r' "$tmp/out"; then
+  ok "an event no trigger matches went nowhere"; else no "an event no trigger matches went nowhere"; fi
 expect "instances" 0 "$h" instances --db "$db" --json
 if python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1])))==2' "$tmp/out"; then ok "still two instances"; else no "still two instances"; fi
 expect "history of an unknown instance is refused" 1 "$h" history i42 --db "$db"
@@ -103,6 +108,7 @@ expect "answer without --by is a usage error" 2 "$h" answer t1 yes --db "$db"
 
 # The directory source changes the directory and reaches no playbook.
 expect "a directory.away event" 0 sh -c "echo '{\"person\": \"pat\", \"from\": \"2026-03-03\", \"to\": \"2026-03-04\", \"delegate\": \"sam\"}' | '$h' trigger directory.away --id hr-1 --db '$db' --now 2026-03-02T12:00:00Z"
+has "the directory event says so" "directory changed (away)"
 expect "directory show pat" 0 "$h" directory show pat --db "$db"
 has "pat's absence is in the directory" '"delegate": "sam"'
 expect "an unknown directory event type is refused" 1 sh -c "echo '{\"person\": \"pat\"}' | '$h' trigger directory.moved --db '$db' --now 2026-03-02T12:01:00Z"
