@@ -113,6 +113,18 @@ static const CliCommand COMMANDS[] = {
      "Ends a running or stalled instance as cancelled, recording who and why, and tells the\n"
      "holders of its open ask.\n",
      cli_cancel},
+    {"resolve", "decide an open ask as an override",
+     "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T]",
+     "Decides TASK with CHOICE whatever its votes say: an `overridden` record (by, reason,\n"
+     "the votes so far), then `resolved`, and the instance goes on as if its quorum had\n"
+     "chosen. Everyone holding a seat is told.\n",
+     cli_resolve},
+    {"reassign", "hand a seat of an open ask to someone else",
+     "huddle reassign TASK --from HOLDER --to PERSON --by PERSON [--db DIR] [--now T]",
+     "Every open seat of TASK that HOLDER holds goes to PERSON instead (a `delegated`\n"
+     "record each, why: reassigned); PERSON is told and finds TASK in their inbox, HOLDER\n"
+     "no longer does. PERSON must be in the directory when one is loaded.\n",
+     cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",
      "huddle ack TASK --by PERSON [--db DIR] [--now T]",
      "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"

@@ -37,6 +37,8 @@ int cli_tasks(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_retry(int argc, char **argv);
 int cli_cancel(int argc, char **argv);
+int cli_resolve(int argc, char **argv);
+int cli_reassign(int argc, char **argv);
 int cli_undeploy(int argc, char **argv);
 int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);

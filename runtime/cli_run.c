@@ -164,7 +164,10 @@ static void run_print_record(void *context, const json_t *r)
         json_t *event = json_object_get(r, "event");
         printf("  joined by %s.%s %s", str(event, "source"), str(event, "type"), str(event, "id"));
     } else if (strcmp(kind, "delegated") == 0) {
-        printf("  %s stands in for %s (%s)", str(r, "to"), str(r, "from"), str(r, "why"));
+        printf("  %s stands in for %s (%s%s%s)", str(r, "to"), str(r, "from"), str(r, "why"),
+               json_object_get(r, "by") ? " by " : "", str(r, "by"));
+    } else if (strcmp(kind, "overridden") == 0) {
+        printf("  %s overridden by %s: %s (%s)", str(r, "task"), str(r, "by"), str(r, "choice"), str(r, "reason"));
     } else if (strcmp(kind, "escalated") == 0) {
         printf("  %s escalated to level %lld: ", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")));
         run_print_json(json_object_get(r, "added"));

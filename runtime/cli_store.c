@@ -28,7 +28,7 @@ typedef struct StoreArgs {
     const char *positional[4];
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
-    const char *dedup_days;
+    const char *dedup_days, *from, *to;
 } StoreArgs;
 
 static int store_args_parse(const char *command, int argc, char **argv, StoreArgs *a)
@@ -48,7 +48,9 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--status") == 0 ? &a->status
                           : strcmp(arg, "--goto") == 0 ? &a->go
                           : strcmp(arg, "--reason") == 0 ? &a->reason
-                          : strcmp(arg, "--dedup-days") == 0 ? &a->dedup_days : NULL;
+                          : strcmp(arg, "--dedup-days") == 0 ? &a->dedup_days
+                          : strcmp(arg, "--from") == 0 ? &a->from
+                          : strcmp(arg, "--to") == 0 ? &a->to : NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(command, "%s needs a value", arg);
@@ -514,6 +516,48 @@ int cli_cancel(int argc, char **argv)
     if (a.positional_count != 1 || !a.by || !a.reason)
         return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
     return store_command_write("cancel", &a, cancel_apply, cancel_report);
+}
+
+static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_resolve(engine, a->positional[0], a->positional[1], a->by, a->reason, now, why, len);
+}
+
+static void resolve_report(const StoreArgs *a)
+{
+    printf("resolved %s: %s (overridden by %s)\n", a->positional[0], a->positional[1], a->by);
+}
+
+int cli_resolve(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("resolve", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 2 || !a.by || !a.reason)
+        return cli_usage_error("resolve", "give TASK CHOICE --by PERSON --reason TEXT");
+    return store_command_write("resolve", &a, resolve_apply, resolve_report);
+}
+
+static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
+{
+    return engine_reassign(engine, a->positional[0], a->from, a->to, a->by, now, why, len);
+}
+
+static void reassign_report(const StoreArgs *a)
+{
+    printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
+}
+
+int cli_reassign(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("reassign", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 1 || !a.by || !a.from || !a.to)
+        return cli_usage_error("reassign", "give TASK --from HOLDER --to PERSON --by PERSON");
+    return store_command_write("reassign", &a, reassign_apply, reassign_report);
 }
 
 static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)

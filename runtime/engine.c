@@ -1105,6 +1105,42 @@ int engine_ack(Engine *e, const char *task, const char *by, int64_t now, char *w
     return engine_run_step(e, now, ack_work, &w, why, why_len);
 }
 
+typedef struct OverrideWork {
+    const char *task, *choice, *by, *reason, *from, *to;
+} OverrideWork;
+
+static int resolve_work(Step *s, void *context)
+{
+    OverrideWork *w = context;
+    return task_override(s, w->task, w->choice, w->by, w->reason);
+}
+
+int engine_resolve(Engine *e, const char *task, const char *choice, const char *by,
+                   const char *reason, int64_t now, char *why, size_t why_len)
+{
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
+    OverrideWork w = {task, choice, by, reason, NULL, NULL};
+    return engine_run_step(e, now, resolve_work, &w, why, why_len);
+}
+
+static int reassign_work(Step *s, void *context)
+{
+    OverrideWork *w = context;
+    return task_reassign(s, w->task, w->from, w->to, w->by);
+}
+
+int engine_reassign(Engine *e, const char *task, const char *from, const char *to,
+                    const char *by, int64_t now, char *why, size_t why_len)
+{
+    int caught = engine_catch_up(e, now, why, why_len);
+    if (caught < 0)
+        return caught;
+    OverrideWork w = {task, NULL, by, NULL, from, to};
+    return engine_run_step(e, now, reassign_work, &w, why, why_len);
+}
+
 typedef struct DirectoryWork {
     json_t *json;
 } DirectoryWork;

@@ -106,6 +106,16 @@ json_t *engine_instances(Engine *engine);
 int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
                size_t why_len);
 
+/* Decides an open ask as an override: `overridden` (by, reason, the votes so far), then
+   resolved with `choice`; the instance goes on. */
+int engine_resolve(Engine *engine, const char *task, const char *choice, const char *by,
+                   const char *reason, int64_t now, char *why, size_t why_len);
+
+/* Hands `from`'s open seats on the task to `to` (a `delegated` record each, why:
+   reassigned, with `by`); `to` is told. */
+int engine_reassign(Engine *engine, const char *task, const char *from, const char *to,
+                    const char *by, int64_t now, char *why, size_t why_len);
+
 /* Replaces the directory (checked first: every problem is listed in `why`, one a line,
    as "json.path: what is wrong", and nothing changes). engine_directory returns the
    stored directory JSON (caller owns it) or NULL. */

@@ -97,6 +97,16 @@ int mailbox_trim(Step *s, Instance *in, size_t keep);
 int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
+int task_load(Step *s, const char *id, json_t **task);
+int task_save(Step *s, json_t *task);
+json_t *task_choice(json_t *task, const char *choice);
+/* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
+   the outcome or the choices there are. */
+int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice);
+int inbox_set(Step *s, const char *person, const char *task_id, bool add);
+void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind);
+int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
+                 json_t *comment);
 int task_create(Step *s, Instance *in, Value ask);
 int task_timeout(Step *s, Instance *in, const char *task_id);
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
@@ -104,6 +114,12 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
 int task_remind(Step *s, Instance *in, const char *task_id);
 int task_ack(Step *s, const char *task_id, const char *by);
 int task_cover_absences(Step *s, const char *task_id);
+
+/* engine_override.c: an operator decides an ask, or hands a seat to someone else. */
+int task_override(Step *s, const char *task_id, const char *choice, const char *by,
+                  const char *reason);
+int task_reassign(Step *s, const char *task_id, const char *from, const char *to,
+                  const char *by);
 int task_watch(Step *s, Instance *in, const char *task_id);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);

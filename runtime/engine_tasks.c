@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind);
 static int task_schedule_watch(Step *s, Instance *in, json_t *task);
 
 static StoreBytes task_key(const char *id, unsigned char key[8])
@@ -21,13 +20,13 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
     return store_bytes(key, 8);
 }
 
-static int task_save(Step *s, json_t *task)
+int task_save(Step *s, json_t *task)
 {
     unsigned char key[8];
     return store_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
 }
 
-static int inbox_set(Step *s, const char *person, const char *task_id, bool add)
+int inbox_set(Step *s, const char *person, const char *task_id, bool add)
 {
     StrBuf key = STRBUF_INIT;
     unsigned char number[8];
@@ -245,7 +244,7 @@ static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *
     json_decref(people);
 }
 
-static int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
+int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
                         json_t *comment)
 {
     char at[40];
@@ -288,7 +287,7 @@ static int task_resolve(Step *s, Instance *in, json_t *task, const char *choice,
     return rc;
 }
 
-static int task_load(Step *s, const char *id, json_t **task)
+int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
     if (instance_number(id) == 0)
@@ -389,7 +388,7 @@ static bool task_choice_possible(json_t *task, const char *choice, json_int_t ne
     return votes + task_fillable_seats(task) >= needed;
 }
 
-static json_t *task_choice(json_t *task, const char *choice)
+json_t *task_choice(json_t *task, const char *choice)
 {
     size_t i;
     json_t *c;
@@ -399,14 +398,12 @@ static json_t *task_choice(json_t *task, const char *choice)
     return NULL;
 }
 
-static int task_check_answer(Step *s, json_t *task, const char *id, const char *by,
-                             const char *choice, const char *comment, json_t **seat_out)
+int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice)
 {
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
         return step_fail(s, -1, "task %s is already resolved (%s)", id,
                          json_string_value(json_object_get(task, "outcome")));
-    json_t *c = task_choice(task, choice);
-    if (!c) {
+    if (choice && !task_choice(task, choice)) {
         StrBuf names = STRBUF_INIT;
         size_t i;
         json_t *each;
@@ -416,6 +413,16 @@ static int task_check_answer(Step *s, json_t *task, const char *id, const char *
         strbuf_free(&names);
         return rc;
     }
+    return STORE_OK;
+}
+
+static int task_check_answer(Step *s, json_t *task, const char *id, const char *by,
+                             const char *choice, const char *comment, json_t **seat_out)
+{
+    int checked = task_check_open_choice(s, task, id, choice);
+    if (checked != STORE_OK)
+        return checked;
+    json_t *c = task_choice(task, choice);
     if (json_is_true(json_object_get(c, "with_comment")) && (!comment || !*comment))
         return step_fail(s, -1, "choice '%s' needs a comment: add --comment TEXT", choice);
     size_t i;
@@ -603,7 +610,7 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
     return total;
 }
 
-static void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind)
+void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind)
 {
     const Directory *dir = step_directory(s);
     size_t i;

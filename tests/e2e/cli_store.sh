@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/e2e/cli_store.sh - the store commands as an operator uses them: deploy, trigger,
-# answer, ack, tick, instances, tasks, history, retry, cancel, undeploy and the
-# directory, with their exit codes, on a real store in a temporary folder. TAP lines.
+# answer, ack, tick, instances, tasks, history, retry, cancel, resolve, reassign,
+# undeploy and the directory, with their exit codes, on a real store in a temporary folder. TAP lines.
 set -u
 h=$HUDDLE
 cd "$TOP" || exit 1
@@ -128,3 +128,44 @@ expect "check --directory refuses a person the directory lacks" 1 "$h" check "$t
 has "and names them" "no person 'nobody' in the directory"
 expect "deploy warns about them and deploys" 0 "$h" deploy "$tmp/ghosts.play" --db "$db" --now 2026-03-02T12:02:00Z
 has "the warning is printed" "warning: no person 'nobody' in the directory"
+
+# Operators: reassign a seat, then decide the ask as an override.
+ops=$tmp/ops
+expect "a second store" 0 "$h" deploy "$tmp/refund.play" --db "$ops" --now 2026-03-02T08:00:00Z
+expect "with the directory" 0 "$h" directory load "$tmp/people.json" --db "$ops" --now 2026-03-02T08:00:00Z
+echo '{"order": "C3", "amount": 12, "split": 1}' > "$tmp/c3.json"
+expect "an ask opens" 0 sh -c "'$h' trigger shop.refund --id c-3 --db '$ops' --now 2026-03-02T09:00:00Z < '$tmp/c3.json'"
+expect "reassign to someone the directory lacks is refused" 1 "$h" reassign t1 --from pat --to zed --by op --db "$ops" --now 2026-03-02T09:01:00Z
+has "naming them" "no person 'zed' in the directory"
+expect "reassign from a non-holder is refused" 1 "$h" reassign t1 --from boss --to sam --by op --db "$ops" --now 2026-03-02T09:01:00Z
+has "saying so" "boss holds no open seat on task t1"
+expect "reassign without --to is a usage error" 2 "$h" reassign t1 --from pat --by op --db "$ops"
+expect "reassign pat's seat to boss" 0 "$h" reassign t1 --from pat --to boss --by op --db "$ops" --now 2026-03-02T09:02:00Z
+has "the command says so" "reassigned t1: pat's seat now held by boss"
+expect "boss's inbox" 0 "$h" tasks --for boss --db "$ops"
+has "has the ask" "Refund 12 for C3?"
+expect "pat's inbox" 0 "$h" tasks --for pat --db "$ops"
+has "is empty" "no open asks for pat"
+expect "pat can no longer answer" 1 "$h" answer t1 yes --by pat --db "$ops" --now 2026-03-02T09:03:00Z
+expect "an override with an unknown choice is refused" 1 "$h" resolve t1 maybe --by op --reason "why not" --db "$ops" --now 2026-03-02T09:04:00Z
+has "listing the choices" "task t1 has no choice 'maybe' (its choices: yes, no)"
+expect "an override with an empty reason is refused" 1 "$h" resolve t1 no --by op --reason "" --db "$ops" --now 2026-03-02T09:04:00Z
+expect "resolve as an override" 0 "$h" resolve t1 no --by op --reason "legal says no" --db "$ops" --now 2026-03-02T09:05:00Z
+expect "the instance took the arm" 0 "$h" instances --db "$ops" --status failed
+has "failed" "refused"
+expect "resolving again is refused" 1 "$h" resolve t1 yes --by op --reason again --db "$ops" --now 2026-03-02T09:06:00Z
+has "it is resolved" "task t1 is already resolved (no)"
+expect "history" 0 "$h" history i1 --db "$ops" --json
+if python3 - "$tmp/out" <<'PY'
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+d = [r for r in rs if r["kind"] == "delegated"]
+assert len(d) == 1 and d[0]["why"] == "reassigned" and d[0]["from"] == "pat" and d[0]["to"] == "boss" and d[0]["by"] == "op" and d[0]["seat"] == 0, d
+o = [r for r in rs if r["kind"] == "overridden"]
+assert len(o) == 1 and o[0]["choice"] == "no" and o[0]["by"] == "op" and o[0]["reason"] == "legal says no" and o[0]["votes"] == [], o
+kinds = [r["kind"] for r in rs]
+assert kinds.index("overridden") < kinds.index("resolved") < kinds.index("failed"), kinds
+told = [r["person"] for r in rs if r["kind"] == "notified"]
+assert "boss" in told, told
+PY
+then ok "delegated (reassigned), overridden, resolved and failed are recorded in order"; else no "the override records"; fi
