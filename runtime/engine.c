@@ -57,12 +57,38 @@ int meta_next(StoreTxn *txn, const char *counter, uint64_t *value)
     return store_put(txn, TABLE_META, key, store_bytes(bytes, 8));
 }
 
+/* A step writes many records at the same `now`: the last conversion is kept. */
 void time_text(int64_t ms, char out[40])
 {
-    StrBuf text = STRBUF_INIT;
-    value_write_time(ms, 0, &text);
-    snprintf(out, 40, "%s", strbuf_text(&text));
-    strbuf_free(&text);
+    static int64_t last_ms = INT64_MIN;
+    static char last_text[40];
+    if (ms != last_ms) {
+        StrBuf text = STRBUF_INIT;
+        value_write_time(ms, 0, &text);
+        snprintf(last_text, sizeof last_text, "%s", strbuf_text(&text));
+        strbuf_free(&text);
+        last_ms = ms;
+    }
+    memcpy(out, last_text, sizeof last_text);
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t hex_to_bytes(const char *hex, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; hex && n < cap; n++) {
+        int high = hex_digit(hex[2 * n]), low = high < 0 ? -1 : hex_digit(hex[2 * n + 1]);
+        if (low < 0)
+            break;
+        out[n] = (unsigned char)(high << 4 | low);
+    }
+    return n;
 }
 
 uint64_t instance_number(const char *id)
@@ -72,6 +98,16 @@ uint64_t instance_number(const char *id)
     char *end;
     unsigned long long n = strtoull(id + 1, &end, 10);
     return *end || id[1] == '\0' ? 0 : n;
+}
+
+void engine_forget_caches(Engine *e)
+{
+    directory_free(e->directory);
+    e->directory = NULL;
+    e->directory_loaded = false;
+    json_decref(e->playbook_names);
+    json_decref(e->playbook_hashes);
+    e->playbook_names = e->playbook_hashes = NULL;
 }
 
 /* ---- the directory ---- */
@@ -270,12 +306,12 @@ void engine_free(Engine *e)
 {
     if (!e)
         return;
-    directory_free(e->directory);
     for (unsigned i = 0; i < e->program_count; i++)
         program_free(e->programs[i].program);
     free(e->programs);
     json_decref(e->mock_cursor);
     json_decref(e->event_routes);
+    engine_forget_caches(e);
     free(e);
 }
 
@@ -341,6 +377,8 @@ static int engine_run_step(Engine *e, int64_t now, StepWork work, void *context,
     StepCall call = {e, now, work, context, why, why_len, NULL, 0};
     why[0] = '\0';
     int rc = store_write(e->store, step_transaction, &call);
+    if (rc != STORE_OK)
+        engine_forget_caches(e);
     if (rc == STORE_OK && e->options.on_record) {
         size_t i;
         json_t *record;
@@ -388,6 +426,15 @@ static int deploy_work(Step *s, void *context)
     json_t *playbook = NULL;
     if (rc == STORE_OK && store_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook) != STORE_OK)
         playbook = json_pack("{s:[]}", "log");
+    /* The current version deployed again changes nothing: deploy is idempotent. */
+    bool same = playbook && json_is_false(json_object_get(playbook, "undeployed")) &&
+                strcmp(json_string_value(json_object_get(playbook, "hash")) ? json_string_value(json_object_get(playbook, "hash")) : "",
+                       program->hash) == 0;
+    if (rc == STORE_OK && same) {
+        json_decref(playbook);
+        program_free(program);
+        return STORE_OK;
+    }
     if (rc == STORE_OK) {
         char at[40];
         time_text(s->now, at);
@@ -398,7 +445,7 @@ static int deploy_work(Step *s, void *context)
     }
     json_decref(playbook);
     program_free(program);
-    return rc;
+    return rc == STORE_OK ? step_playbooks_changed(s) : rc;
 }
 
 int engine_deploy(Engine *e, const uint8_t *bytecode, size_t len, int64_t now, char hash[65],
@@ -575,6 +622,7 @@ static int fire_batch(StoreTxn *txn, void *context)
             json_array_extend(f->records, records);
         } else {
             store_abort(child);
+            engine_forget_caches(f->engine);
         }
         json_decref(records);
         if (rc != STORE_OK)
@@ -612,6 +660,8 @@ static int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, s
         }
         FireBatch f = {e, due, NULL, why, why_len};
         int rc = store_write(e->store, fire_batch, &f);
+        if (rc != STORE_OK)
+            engine_forget_caches(e);
         if (rc == STORE_OK && e->options.on_record) {
             size_t i;
             json_t *record;
@@ -931,6 +981,7 @@ static int batch_transaction(StoreTxn *txn, void *context)
             json_array_extend(b->records, records);
         } else {
             store_abort(child);
+            engine_forget_caches(b->engine);
         }
         json_decref(records);
         if (rc == STORE_FULL)
@@ -953,6 +1004,8 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
     }
     BatchCall b = {e, inputs, count, now, NULL};
     int rc = store_write(e->store, batch_transaction, &b);
+    if (rc != STORE_OK)
+        engine_forget_caches(e);
     if (rc == STORE_OK && e->options.on_record) {
         size_t i;
         json_t *record;
@@ -1075,7 +1128,7 @@ static int undeploy_work(Step *s, void *context)
     json_object_set_new(playbook, "undeployed", json_true());
     int rc = store_put_json(s->txn, TABLE_PLAYBOOKS, key, playbook);
     json_decref(playbook);
-    return rc;
+    return rc == STORE_OK ? step_playbooks_changed(s) : rc;
 }
 
 int engine_undeploy(Engine *e, const char *playbook, int64_t now, char *why, size_t why_len)

@@ -187,13 +187,7 @@ static int window_visit(void *context, StoreBytes key, StoreBytes value)
 
 static StoreBytes unhex(const char *hex, unsigned char *out, size_t cap)
 {
-    size_t n = strlen(hex) / 2;
-    for (size_t i = 0; i < n && i < cap; i++) {
-        unsigned byte;
-        sscanf(hex + 2 * i, "%2x", &byte);
-        out[i] = (unsigned char)byte;
-    }
-    return store_bytes(out, n < cap ? n : cap);
+    return store_bytes(out, hex_to_bytes(hex, out, cap));
 }
 
 /* Counts the event toward the threshold. Returns 1 when this event is the Nth (the
@@ -324,6 +318,8 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
     return STORE_OK;
 }
 
+/* ---- the deployed playbooks, cached in the Engine between steps ---- */
+
 typedef struct PlaybookList {
     json_t *names, *hashes;
 } PlaybookList;
@@ -337,6 +333,45 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
         json_array_append(list->hashes, json_object_get(playbook, "hash"));
     }
     json_decref(playbook);
+    return STORE_OK;
+}
+
+static uint64_t playbooks_version(Step *s)
+{
+    StoreBytes bytes;
+    if (store_get(s->txn, TABLE_META, store_bytes("playbooks_version", 17), &bytes) == STORE_OK &&
+        bytes.len == 8)
+        return store_read_be64(bytes.data);
+    return 0;
+}
+
+int step_playbooks_changed(Step *s)
+{
+    uint64_t version;
+    return meta_next(s->txn, "playbooks_version", &version);
+}
+
+int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
+{
+    Engine *e = s->engine;
+    uint64_t version = playbooks_version(s);
+    if (!e->playbook_names || e->playbooks_version != version) {
+        PlaybookList list = {json_array(), json_array()};
+        int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
+                            playbook_visit, &list);
+        if (rc < 0) {
+            json_decref(list.names);
+            json_decref(list.hashes);
+            return rc;
+        }
+        json_decref(e->playbook_names);
+        json_decref(e->playbook_hashes);
+        e->playbook_names = list.names;
+        e->playbook_hashes = list.hashes;
+        e->playbooks_version = version;
+    }
+    *names = e->playbook_names;
+    *hashes = e->playbook_hashes;
     return STORE_OK;
 }
 
@@ -370,7 +405,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     value_map_set(event.meta, "type", 4, value_cstring(type));
     value_map_set(event.meta, "id", 2, value_cstring(id));
     value_map_set(event.meta, "time", 4, value_time(event_time));
-    PlaybookList list = {json_array(), json_array()};
+    const json_t *names = NULL, *hashes = NULL;
     json_t *went = json_array();
     if (directory) {
         /* The reserved source reaches no playbook: it changes the directory. */
@@ -380,11 +415,11 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
                               json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0);
         json_array_append_new(went, json_pack("{s:s}", "directory", type));
     } else {
-        rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0), playbook_visit, &list);
+        rc = step_playbooks(s, &names, &hashes);
     }
-    for (size_t i = 0; rc == STORE_OK && i < json_array_size(list.names); i++)
-        rc = playbook_accept(s, json_string_value(json_array_get(list.names, i)),
-                             json_string_value(json_array_get(list.hashes, i)), &event, went);
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(names); i++)
+        rc = playbook_accept(s, json_string_value(json_array_get(names, i)),
+                             json_string_value(json_array_get(hashes, i)), &event, went);
     if (rc == STORE_OK) {
         char at[40];
         time_text(s->now, at);
@@ -396,8 +431,6 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     } else {
         json_decref(went);
     }
-    json_decref(list.names);
-    json_decref(list.hashes);
     json_decref(event.json);
     value_release(event.data);
     value_release(event.meta);

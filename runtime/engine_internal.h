@@ -29,6 +29,9 @@ struct Engine {
     Directory *directory;           /* cached: the store's, at directory_version */
     uint64_t directory_version;
     bool directory_loaded;
+    json_t *playbook_names;         /* cached: the deployed playbooks and their current */
+    json_t *playbook_hashes;        /* hashes, at playbooks_version (NULL: not loaded) */
+    uint64_t playbooks_version;
     json_t *event_routes;           /* where the last accepted event went, or NULL */
     EngineOptions options;
     ProgramCacheEntry *programs;
@@ -76,6 +79,17 @@ int instance_save(Step *s, Instance *in);
 void instance_clear(Instance *in);
 uint64_t instance_number(const char *id);
 void time_text(int64_t ms, char out[40]);
+/* Drops what the engine caches from the store (directory, deployed playbooks): called
+   when a transaction that may have filled a cache did not commit, since a cache is keyed
+   by a counter such a transaction may have raised. */
+void engine_forget_caches(Engine *e);
+/* The deployed (not undeployed) playbooks: names and current hashes, borrowed. */
+int step_playbooks(Step *s, const json_t **names, const json_t **hashes);
+/* Raises the counter that step_playbooks' cache is keyed by (deploy, undeploy). */
+int step_playbooks_changed(Step *s);
+/* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
+   how many bytes. */
+size_t hex_to_bytes(const char *hex, unsigned char *out, size_t cap);
 
 /* engine_step.c */
 json_t *record_add(Step *s, Instance *in, const char *kind);

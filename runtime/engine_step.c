@@ -91,12 +91,8 @@ int timers_clear(Step *s, Instance *in)
     json_t *hex;
     json_array_foreach(json_object_get(in->record, "timers"), i, hex) {
         unsigned char key[20];
-        const char *text = json_string_value(hex);
-        for (int k = 0; k < 20; k++) {
-            unsigned byte;
-            sscanf(text + 2 * k, "%2x", &byte);
-            key[k] = (unsigned char)byte;
-        }
+        if (hex_to_bytes(json_string_value(hex), key, sizeof key) != sizeof key)
+            continue;   /* not a timer key: nothing to delete */
         int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(key, 20));
         if (rc != STORE_OK && rc != STORE_NOT_FOUND)
             return rc;
