@@ -150,7 +150,13 @@ FUZZ_CORE_SRC := $(LANG_SRC) build/gen/lexer.c build/gen/parser.c build/gen/stdl
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) -std=c11 $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_CORE_SRC) $(LDLIBS)
+	$(FUZZ_CC) -std=c11 $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+# Targets that reach past the VM list what more of the runtime they link (the rule
+# above compiles every .c prerequisite): the directory with its calendars and zones, and
+# for `huddle run` the whole runtime but main.
+build/fuzz/fuzz_directory: runtime/directory.c runtime/calendar.c runtime/tz.c runtime/value_json.c
+build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

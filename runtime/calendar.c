@@ -110,6 +110,9 @@ Calendar *calendar_from_json(const char *name, const json_t *json, const char *p
     Calendar *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    /* A longer name would be cut short here and never found by it again. */
+    if (strlen(name) >= sizeof c->name)
+        problem(problems, path, "%snot a calendar name: at most 63 bytes", "");
     snprintf(c->name, sizeof c->name, "%s", name);
     const char *zone = json_string_value(json_object_get(json, "zone"));
     snprintf(at, sizeof at, "%s.zone", path);
