@@ -52,6 +52,24 @@ void frame_free(Frame *frame)
 
 /* ---- encoding ---- */
 
+/* strbuf_append with the common case inline: frames are encoded into a reused buffer
+   that is nearly always big enough already. */
+static inline void put_bytes(StrBuf *out, const void *bytes, size_t len)
+{
+    if (out->len + len < out->cap) {
+        memcpy(out->data + out->len, bytes, len);
+        out->len += len;
+        out->data[out->len] = '\0';
+    } else {
+        strbuf_append(out, bytes, len);
+    }
+}
+
+static inline void put_byte(StrBuf *out, uint8_t byte)
+{
+    put_bytes(out, &byte, 1);
+}
+
 static void put_varint(StrBuf *out, uint64_t v)
 {
     char bytes[10];
@@ -60,7 +78,7 @@ static void put_varint(StrBuf *out, uint64_t v)
         bytes[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
         v >>= 7;
     } while (v);
-    strbuf_append(out, bytes, (size_t)n);
+    put_bytes(out, bytes, (size_t)n);
 }
 
 static void put_signed(StrBuf *out, int64_t v)
@@ -70,16 +88,16 @@ static void put_signed(StrBuf *out, int64_t v)
 
 static void put_value(StrBuf *out, Value v)
 {
-    strbuf_putc(out, (char)v.type);
+    put_byte(out, (uint8_t)v.type);
     switch (v.type) {
-    case VAL_BOOL: strbuf_putc(out, (char)v.as.boolean); break;
+    case VAL_BOOL: put_byte(out, (uint8_t)v.as.boolean); break;
     case VAL_INT: put_signed(out, v.as.integer); break;
-    case VAL_FLOAT: strbuf_append(out, (const char *)&v.as.number, 8); break;
+    case VAL_FLOAT: put_bytes(out, (const char *)&v.as.number, 8); break;
     case VAL_TIME: case VAL_DURATION: put_signed(out, v.as.ms); break;
-    case VAL_BUSINESS: put_signed(out, v.as.integer); strbuf_putc(out, (char)v.unit); break;
+    case VAL_BUSINESS: put_signed(out, v.as.integer); put_byte(out, (uint8_t)v.unit); break;
     case VAL_STRING:
         put_varint(out, v.as.string->len);
-        strbuf_append(out, v.as.string->data, v.as.string->len);
+        put_bytes(out, v.as.string->data, v.as.string->len);
         break;
     case VAL_LIST:
         put_varint(out, v.as.list->count);
@@ -90,7 +108,7 @@ static void put_value(StrBuf *out, Value v)
         put_varint(out, v.as.map->count);
         for (uint32_t i = 0; i < v.as.map->count; i++) {
             put_varint(out, v.as.map->keys[i]->len);
-            strbuf_append(out, v.as.map->keys[i]->data, v.as.map->keys[i]->len);
+            put_bytes(out, v.as.map->keys[i]->data, v.as.map->keys[i]->len);
             put_value(out, v.as.map->values[i]);
         }
         break;
@@ -107,7 +125,7 @@ static void put_values(StrBuf *out, const Value *values, uint32_t count)
 
 void frame_encode(const Frame *frame, StrBuf *out)
 {
-    strbuf_append(out, FRAME_MAGIC, 4);
+    put_bytes(out, FRAME_MAGIC, 4);
     put_varint(out, FRAME_VERSION);
     put_varint(out, frame->state);
     put_varint(out, frame->pc);
