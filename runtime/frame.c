@@ -168,6 +168,20 @@ static bool get_signed(FrameReader *r, int64_t *v)
     return true;
 }
 
+/* Whether the bytes are all ASCII (then valid UTF-8), checked 8 at a time. */
+static bool ascii_only(const uint8_t *bytes, uint64_t len)
+{
+    uint64_t i = 0, high = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, bytes + i, 8);
+        high |= word;
+    }
+    for (; i < len; i++)
+        high |= bytes[i];
+    return (high & 0x8080808080808080ull) == 0;
+}
+
 static bool get_text(FrameReader *r, const char **bytes, uint64_t *len)
 {
     if (!get_varint(r, len))
@@ -175,7 +189,7 @@ static bool get_text(FrameReader *r, const char **bytes, uint64_t *len)
     if (*len > (uint64_t)(r->end - r->at) || *len > VM_STRING_LIMIT)
         return r->why = "a string runs past the end of the frame", false;
     *bytes = (const char *)r->at;
-    if (lex_utf8_valid_prefix(r->at, *len) != *len)
+    if (!ascii_only(r->at, *len) && lex_utf8_valid_prefix(r->at, *len) != *len)
         return r->why = "a string in the frame is not UTF-8", false;
     r->at += *len;
     return true;
