@@ -209,11 +209,21 @@ static int run_refuse(const Run *run, const char *fmt, const char *detail)
     return CLI_REFUSED;
 }
 
+/* Brings virtual time to `now`: the calls made so far are answered from the mocks, then
+   each due timer fires at its own time and the calls its step made are answered at that
+   same time, before the next timer. */
 static int run_settle(Run *run, int64_t now)
 {
     char why[512];
-    if (engine_fire_due(run->engine, now, why, sizeof why) < 0 ||
-        engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why) < 0)
+    int64_t due;
+    if (engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why) < 0)
+        return run_refuse(run, "%s", why);
+    while (engine_next_due(run->engine, &due) && due <= now) {
+        if (engine_fire_due(run->engine, due, why, sizeof why) < 0 ||
+            engine_deliver_mocks(run->engine, run->mocks, due, why, sizeof why) < 0)
+            return run_refuse(run, "%s", why);
+    }
+    if (engine_fire_due(run->engine, now, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
     return CLI_OK;
 }

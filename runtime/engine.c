@@ -687,6 +687,35 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
     return engine_fire_timers(e, now, true, why, why_len);
 }
 
+typedef struct FirstTimer {
+    bool found;
+    int64_t due;
+} FirstTimer;
+
+static int first_timer_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    FirstTimer *first = context;
+    if (key.len != 20)
+        return STORE_OK;
+    first->found = true;
+    first->due = (int64_t)store_read_be64(key.data);
+    return STORE_STOP;
+}
+
+bool engine_next_due(Engine *e, int64_t *due_ms)
+{
+    FirstTimer first = {false, 0};
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) == STORE_OK) {
+        store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_timer_visit, &first);
+        store_abort(txn);
+    }
+    if (first.found)
+        *due_ms = first.due;
+    return first.found;
+}
+
 /* ---- reading ---- */
 
 typedef struct TaskSearch {

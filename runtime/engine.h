@@ -80,6 +80,9 @@ int engine_answer(Engine *engine, const char *task, const char *by, const char *
 /* Fires every timer due at or before `now`, each at its own due time, in order. */
 int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
 
+/* The due time of the earliest timer, if there is one. */
+bool engine_next_due(Engine *engine, int64_t *due_ms);
+
 /* Delivers the outbox's calls from `mocks` (connector.operation -> a reply, a list of
    replies used in turn, or {"fail": "message"}): each reply or failure is its own step
    at `now`. A call with no mock fails with a message saying so. */
