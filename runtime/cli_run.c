@@ -6,7 +6,10 @@
  * timer due at a line's `at` fires before the line); `end` drains timers up to its
  * time. Calls are answered from --mocks as their own steps at the same virtual time.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -331,16 +334,19 @@ static int run_away(Run *run, json_t *line, int64_t at)
     const char *person = json_string_value(json_object_get(change, "person"));
     if (!person)
         return run_refuse(run, "%saway and back need \"person\"", "");
+    json_t *named = json_object_get(change, "delegate");
+    if (named && !json_is_string(named) && !json_is_null(named))
+        return run_refuse(run, "%s\"delegate\" is a person id, in quotes", "");
     char why[512];
     if (engine_away(run->engine, person, json_string_value(json_object_get(change, "from")),
                     json_string_value(json_object_get(change, "to")),
                     json_string_value(json_object_get(change, "delegate")), back, at, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
+    const char *delegate = back ? NULL : json_string_value(json_object_get(change, "delegate"));
     if (!run->view.json) {
         run_print_time(&run->view, json_string_value(json_object_get(line, "at")));
-        printf("     %s %s%s%s\n", person, back ? "is back" : "is away",
-               !back && json_object_get(change, "delegate") ? ", delegate " : "",
-               !back && json_object_get(change, "delegate") ? json_string_value(json_object_get(change, "delegate")) : "");
+        printf("     %s %s%s%s\n", person, back ? "is back" : "is away", delegate ? ", delegate " : "",
+               delegate ? delegate : "");
     }
     return run_settle(run, at);
 }
@@ -457,6 +463,24 @@ static int run_trace(Run *run, FILE *trace)
     return status;
 }
 
+/* Removes the simulation's store: its folder holds only files (LMDB's and the lock). */
+static int run_remove_store(const char *dir)
+{
+    DIR *folder = opendir(dir);
+    if (!folder)
+        return -1;
+    struct dirent *entry;
+    char path[PATH_MAX];
+    while ((entry = readdir(folder)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        unlink(path);
+    }
+    closedir(folder);
+    return rmdir(dir);
+}
+
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL;
@@ -499,7 +523,9 @@ int cli_run(int argc, char **argv)
     char why[512];
     StoreOptions options = {true, true, false};
     int status = CLI_SYSTEM;
-    if (mkdtemp(dir) && store_open(dir, &options, &store, why, sizeof why) == STORE_OK) {
+    bool made = mkdtemp(dir) != NULL;
+    snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
+    if (made && store_open(dir, &options, &store, why, sizeof why) == STORE_OK) {
         EngineOptions engine_options = {run_print_record, &view, mocks};
         Run run = {engine_new(store, &engine_options), view, mocks, 0, 0};
         engine_options.record_context = &run.view;
@@ -517,10 +543,8 @@ int cli_run(int argc, char **argv)
     } else {
         fprintf(stderr, "huddle: run: could not make a store in %s: %s\n", dir, why);
     }
-    char command[64];
-    snprintf(command, sizeof command, "rm -rf '%s'", dir);
-    if (system(command) != 0)
-        fprintf(stderr, "huddle: run: could not remove %s\n", dir);
+    if (made && run_remove_store(dir) != 0)
+        fprintf(stderr, "huddle: run: could not remove %s: %s\n", dir, strerror(errno));
     fclose(trace);
     json_decref(mocks);
     return status;

@@ -263,6 +263,10 @@ static void check_references(Directory *dir, json_t *problems)
         json_object_foreach(json_object_get(dir->json, MAPS[m]), name, scopes) {
             const char *scope;
             json_t *person;
+            if (!json_is_object(scopes)) {
+                snprintf(at, sizeof at, "%s.%s", MAPS[m], name);
+                problem(problems, at, "not an object of scope: person id");
+            }
             json_object_foreach(scopes, scope, person)
                 if (!json_is_string(person) || !dir_person(dir, json_string_value(person))) {
                     snprintf(at, sizeof at, "%s.%s.%s", MAPS[m], name, scope);

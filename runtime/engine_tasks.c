@@ -424,7 +424,7 @@ static int task_check_answer(Step *s, json_t *task, const char *id, const char *
         return checked;
     json_t *c = task_choice(task, choice);
     if (json_is_true(json_object_get(c, "with_comment")) && (!comment || !*comment))
-        return step_fail(s, -1, "choice '%s' needs a comment: add --comment TEXT", choice);
+        return step_fail(s, -1, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
     size_t i;
     json_t *vote, *seat;
     json_array_foreach(json_object_get(task, "votes"), i, vote)

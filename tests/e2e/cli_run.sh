@@ -180,3 +180,8 @@ printf '%s\n' '{"at": "2026-06-01T09:00:00Z", "event": {"source": "crm", "type":
 expect "events that start nothing still run" 0 "$h" run "$tmp/mail.play" --events "$tmp/nokey.jsonl"
 has "a null case key is shown" "crm.note k0 did not match mail: case: the key is null"
 has "an event no trigger knows is shown" "crm.call k1 matched no trigger"
+
+# An away line whose delegate is not a person id is refused with its line number.
+printf '%s\n' '{"at": "2026-06-01T09:00:00Z", "away": {"person": "ann", "from": "2026-06-01", "to": "2026-06-02", "delegate": 5}}' > "$tmp/away.jsonl"
+expect "a delegate that is not text is refused" 1 "$h" run "$tmp/mail.play" --events "$tmp/away.jsonl"
+has "saying where and why" 'trace line 1: "delegate" is a person id, in quotes'

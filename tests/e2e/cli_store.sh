@@ -49,6 +49,9 @@ has "deploy prints the version" "deployed refund, version "
 v1=$(sed -n 's/.*version //p' "$tmp/out")
 expect "the directory loads" 0 "$h" directory load "$tmp/people.json" --db "$db" --now 2026-03-02T08:00:00Z
 expect "a bad directory is refused" 1 "$h" directory load "$TOP/tests/people/away_chain/trace.jsonl" --db "$db"
+printf '{"people": {"ann": {}}, "roles": {"duty": "ann"}}\n' > "$tmp/badroles.json"
+expect "a role that is not a map of scopes is refused" 1 "$h" directory load "$tmp/badroles.json" --db "$db"
+has "by its path" "roles.duty: not an object of scope: person id"
 
 echo '{"order": "A1", "amount": 30, "split": 0}' > "$tmp/a1.json"
 expect "trigger accepts an event" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' --now 2026-03-02T09:00:00Z < '$tmp/a1.json'"

@@ -7,12 +7,15 @@ cd "$TOP" || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-for f in tests/fuzz/crashers/*.play tests/fuzz/crashers/*.hbc; do
+# A directory file is checked against a small playbook that uses a calendar.
+printf 'playbook crash_check\ncalendar "office"\non x.y as e\nstate s {\n  done "ok"\n}\n' > "$tmp/check.play"
+for f in tests/fuzz/crashers/*.play tests/fuzz/crashers/*.hbc tests/fuzz/crashers/*.json; do
   [ -e "$f" ] || continue
   n=$((n + 1))
   case "$f" in
     *.play) "$HUDDLE" build "$f" -o "$tmp/out.hbc" > "$tmp/log" 2>&1 ;;
     *.hbc) "$HUDDLE" disasm "$f" > "$tmp/log" 2>&1 ;;
+    *.json) "$HUDDLE" check "$tmp/check.play" --directory "$f" > "$tmp/log" 2>&1 ;;
   esac
   rc=$?
   if [ "$rc" -lt 128 ] && ! grep -q "Sanitizer" "$tmp/log"; then
