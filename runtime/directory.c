@@ -69,20 +69,23 @@ static const char **string_list(json_t *list, unsigned *count, const char *path,
     return items;
 }
 
+/* The position of `id` in an index made by parse_people or parse_teams, or -1. */
+static long index_of(const json_t *index, const char *id)
+{
+    const json_t *at = id ? json_object_get(index, id) : NULL;
+    return at ? (long)json_integer_value(at) : -1;
+}
+
 const DirPerson *dir_person(const Directory *dir, const char *id)
 {
-    for (unsigned i = 0; id && i < dir->person_count; i++)
-        if (strcmp(dir->people[i].id, id) == 0)
-            return &dir->people[i];
-    return NULL;
+    long i = index_of(dir->person_index, id);
+    return i >= 0 ? &dir->people[i] : NULL;
 }
 
 const DirTeam *dir_team(const Directory *dir, const char *id)
 {
-    for (unsigned i = 0; id && i < dir->team_count; i++)
-        if (strcmp(dir->teams[i].id, id) == 0)
-            return &dir->teams[i];
-    return NULL;
+    long i = index_of(dir->team_index, id);
+    return i >= 0 ? &dir->teams[i] : NULL;
 }
 
 const Calendar *dir_calendar(const Directory *dir, const char *name)
@@ -165,6 +168,7 @@ static void parse_people(Directory *dir, json_t *problems)
             problem(problems, path, "not an object");
             continue;
         }
+        json_object_set_new(dir->person_index, id, json_integer(dir->person_count));
         DirPerson *p = &dir->people[dir->person_count++];
         p->id = id;
         p->name = opt_string(spec, "name", path, problems);
@@ -187,6 +191,7 @@ static void parse_teams(Directory *dir, json_t *problems)
     json_object_foreach(teams, id, spec) {
         char path[300], at[340];
         snprintf(path, sizeof path, "teams.%s", id);
+        json_object_set_new(dir->team_index, id, json_integer(dir->team_count));
         DirTeam *t = &dir->teams[dir->team_count++];
         t->id = id;
         t->lead = opt_string(spec, "lead", path, problems);
@@ -297,6 +302,8 @@ Directory *directory_parse(json_t *json, json_t *problems)
     }
     Directory *dir = calloc(1, sizeof *dir);
     dir->json = json_incref(json);
+    dir->person_index = json_object();
+    dir->team_index = json_object();
     parse_calendars(dir, problems);
     parse_people(dir, problems);
     parse_teams(dir, problems);
@@ -323,6 +330,8 @@ void directory_free(Directory *dir)
     free(dir->people);
     free(dir->teams);
     free(dir->calendars);
+    json_decref(dir->person_index);
+    json_decref(dir->team_index);
     json_decref(dir->json);
     free(dir);
 }

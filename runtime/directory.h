@@ -45,6 +45,8 @@ typedef struct Directory {
     unsigned team_count;
     Calendar **calendars;
     unsigned calendar_count;
+    json_t *person_index;           /* id -> index into people (a hashed lookup) */
+    json_t *team_index;             /* id -> index into teams */
 } Directory;
 
 /* Parses and checks a directory. Every problem is appended to `problems` as
