@@ -113,14 +113,29 @@ void engine_forget_caches(Engine *e)
 /* ---- the directory ---- */
 
 /* The directory as the store holds it now (NULL when none was loaded). */
+static uint64_t directory_version(Step *s)
+{
+    StoreBytes version_bytes;
+    if (store_get(s->txn, TABLE_META, store_bytes("directory_version", 17), &version_bytes) == STORE_OK &&
+        version_bytes.len == 8)
+        return store_read_be64(version_bytes.data);
+    return 0;
+}
+
+/* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
+static void directory_keep(Step *s, Directory *dir)
+{
+    Engine *e = s->engine;
+    directory_free(e->directory);
+    e->directory = dir;
+    e->directory_loaded = true;
+    e->directory_version = directory_version(s);
+}
+
 const Directory *step_directory(Step *s)
 {
     Engine *e = s->engine;
-    StoreBytes version_bytes;
-    uint64_t version = 0;
-    if (store_get(s->txn, TABLE_META, store_bytes("directory_version", 17), &version_bytes) == STORE_OK &&
-        version_bytes.len == 8)
-        version = store_read_be64(version_bytes.data);
+    uint64_t version = directory_version(s);
     if (e->directory_loaded && e->directory_version == version)
         return e->directory;
     directory_free(e->directory);
@@ -1253,7 +1268,10 @@ static int directory_work(Step *s, void *context)
     } else {
         rc = directory_store(s, w->json);
     }
-    directory_free(dir);
+    if (rc == STORE_OK)
+        directory_keep(s, dir);   /* not parsed again by the next step */
+    else
+        directory_free(dir);
     json_decref(problems);
     return rc;
 }
