@@ -71,7 +71,11 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     VmStatus status = vm_start(program, trigger, event->data, event->meta, &input, &in.frame, &result);
     value_release(input.case_info);
     if (status == VM_ERROR) {
-        /* Not started: keep what is needed to start it again on `huddle retry`. */
+        /* Not started: keep what is needed to start it again on `huddle retry`, and
+           name the state it stalled in (its `entered` record is discarded with the rest). */
+        if (in.frame && in.frame->state < program->bc.states_count)
+            json_object_set_new(in.record, "state", json_string(value_text(
+                program->bc.consts[program->bc.states[in.frame->state].name])));
         frame_free(in.frame);
         in.frame = NULL;
         json_object_set_new(in.record, "start_input",

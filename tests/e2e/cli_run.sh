@@ -185,3 +185,18 @@ has "an event no trigger knows is shown" "crm.call k1 matched no trigger"
 printf '%s\n' '{"at": "2026-06-01T09:00:00Z", "away": {"person": "ann", "from": "2026-06-01", "to": "2026-06-02", "delegate": 5}}' > "$tmp/away.jsonl"
 expect "a delegate that is not text is refused" 1 "$h" run "$tmp/mail.play" --events "$tmp/away.jsonl"
 has "saying where and why" 'trace line 1: "delegate" is a person id, in quotes'
+
+# A first step that stalls names the state it stalled in.
+printf 'playbook st\n\non a.b as e\n\nstate first {\n  let n = e.count + 1\n  done "ok {n}"\n}\n' > "$tmp/st.play"
+printf '%s\n' '{"at": "2026-06-01T09:00:00Z", "event": {"source": "a", "type": "b", "id": "x1", "data": {"count": "three"}}}' > "$tmp/st.jsonl"
+expect "a playbook whose first step fails runs" 0 "$h" run "$tmp/st.play" --events "$tmp/st.jsonl" --json
+if python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+stalled = [r for r in lines[:-1] if r["kind"] == "stalled"]
+assert len(stalled) == 1 and stalled[0]["state"] == "first" and "st.play:6:" in stalled[0]["error"], stalled
+assert lines[-1]["summary"]["instances"][0]["state"] == "first", lines[-1]' "$tmp/out"; then
+  ok "the stalled record and the summary name the state"
+else
+  no "the stalled record and the summary name the state"
+fi
