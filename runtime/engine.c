@@ -42,6 +42,15 @@ int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t
 }
 
 /* Counters in TABLE_META ("next_instance", ...): returns the next value, from 1. */
+uint64_t meta_counter(StoreTxn *txn, const char *counter)
+{
+    StoreBytes value;
+    if (store_get(txn, TABLE_META, store_bytes(counter, strlen(counter)), &value) == STORE_OK &&
+        value.len == 8)
+        return store_read_be64(value.data);
+    return 0;
+}
+
 int meta_next(StoreTxn *txn, const char *counter, uint64_t *value)
 {
     StoreBytes key = store_bytes(counter, strlen(counter)), old;
@@ -115,11 +124,7 @@ void engine_forget_caches(Engine *e)
 /* The directory as the store holds it now (NULL when none was loaded). */
 static uint64_t directory_version(Step *s)
 {
-    StoreBytes version_bytes;
-    if (store_get(s->txn, TABLE_META, store_bytes("directory_version", 17), &version_bytes) == STORE_OK &&
-        version_bytes.len == 8)
-        return store_read_be64(version_bytes.data);
-    return 0;
+    return meta_counter(s->txn, "directory_version");
 }
 
 /* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */

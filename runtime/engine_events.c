@@ -340,15 +340,6 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static uint64_t playbooks_version(Step *s)
-{
-    StoreBytes bytes;
-    if (store_get(s->txn, TABLE_META, store_bytes("playbooks_version", 17), &bytes) == STORE_OK &&
-        bytes.len == 8)
-        return store_read_be64(bytes.data);
-    return 0;
-}
-
 int step_playbooks_changed(Step *s)
 {
     uint64_t version;
@@ -358,7 +349,7 @@ int step_playbooks_changed(Step *s)
 int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 {
     Engine *e = s->engine;
-    uint64_t version = playbooks_version(s);
+    uint64_t version = meta_counter(s->txn, "playbooks_version");
     if (!e->playbook_names || e->playbooks_version != version) {
         PlaybookList list = {json_array(), json_array()};
         int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),

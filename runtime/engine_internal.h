@@ -73,6 +73,8 @@ int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(pri
 int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
 int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
 int meta_next(StoreTxn *txn, const char *counter, uint64_t *value);
+/* A counter's value in meta, 0 when it was never raised. */
+uint64_t meta_counter(StoreTxn *txn, const char *counter);
 const Program *engine_program(Step *s, const char *hash);
 int instance_load(Step *s, uint64_t number, Instance *out);
 int instance_save(Step *s, Instance *in);
