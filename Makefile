@@ -161,10 +161,12 @@ build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Every bench/bench_*.c is one benchmark program; bench/common.c (not named bench_*) holds
+# the helpers they share and is linked into each.
 BENCH_SRC := $(wildcard bench/bench_*.c)
-build/bench/%: bench/%.c $(REL_OBJ)
+build/bench/bench_%: bench/bench_%.c bench/common.c bench/common.h $(REL_OBJ)
 	@mkdir -p build/bench
-	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 bench: bin/huddle $(addprefix build/bench/,$(notdir $(basename $(BENCH_SRC))))
 	@sh bench/run.sh

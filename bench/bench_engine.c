@@ -34,9 +34,6 @@
  * (default bin/huddle from the current folder, else next to this binary's build/).
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <stdbool.h>
@@ -50,9 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bytecode.h"
+#include "common.h"
 #include "engine.h"
-#include "front.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -62,26 +58,6 @@
 #define RAW_VALUE 64                    /* bytes of a raw baseline's "small put" */
 #define TIMERS_FULL 1000000             /* section 3's waiting instances ... */
 #define TIMERS_SCALED 200000            /* ... or these, when the run would be too long */
-
-static const char STEPS_PLAY[] =
-    "playbook bench_steps\n"
-    "\n"
-    "on bench.go as e case e.k\n"
-    "\n"
-    "state start {\n"
-    "  goto waiting\n"
-    "}\n"
-    "\n"
-    "state waiting {\n"
-    "  wait {\n"
-    "    bench.go as more -> finish\n"
-    "    after forever\n"
-    "  }\n"
-    "}\n"
-    "\n"
-    "state finish {\n"
-    "  done \"ok\"\n"
-    "}\n";
 
 static const char TIMERS_PLAY[] =
     "playbook bench_timers\n"
@@ -100,79 +76,6 @@ static const char TIMERS_PLAY[] =
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static char tmp_root[64];
-static bool keep_tmp;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    fputs("bench_engine: ", stderr);
-    vfprintf(stderr, format, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void cleanup(void)
-{
-    if (tmp_root[0] && !keep_tmp)
-        nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void path_in(char *out, size_t size, const char *name)
-{
-    snprintf(out, size, "%s/%s", tmp_root, name);
-}
-
-/* 1234567 -> "1,234,567" */
-static const char *group(char *out, size_t size, double value)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", value);
-    size_t n = strlen(digits), o = 0;
-    for (size_t k = 0; k < n && o + 2 < size; k++) {
-        if (k > 0 && digits[k - 1] != '-' && (n - k) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[k];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The q-quantile (nearest rank) of `n` values, sorted in place. */
-static double quantile(double *values, size_t n, double q)
-{
-    qsort(values, n, sizeof *values, compare_doubles);
-    size_t rank = (size_t)(q * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    return values[rank > n ? n - 1 : rank - 1];
-}
-
 static double file_disk_bytes(const char *path, double *apparent)
 {
     struct stat st;
@@ -183,58 +86,7 @@ static double file_disk_bytes(const char *path, double *apparent)
     return (double)st.st_blocks * 512.0;
 }
 
-/* ---- the playbooks, compiled in memory ------------------------------------------ */
-
-static void compile_play(const char *name, const char *text, StrBuf *bytes)
-{
-    Front *front = front_new();
-    front_compile(front, name, text, strlen(text), NULL);
-    if (front->diags.count) {
-        StrBuf out = STRBUF_INIT;
-        for (unsigned i = 0; i < front->diags.count; i++)
-            diag_render_text(&front->diags.items[i], &out);
-        die("%s does not check clean:\n%s", name, strbuf_text(&out));
-    }
-    Bytecode bc;
-    if (front_build(front, &bc) < 0)
-        die("%s does not compile", name);
-    bc_write(&bc, bytes);
-    bc_free(&bc);
-    front_free(front);
-}
-
 /* ---- the engine side ------------------------------------------------------------ */
-
-typedef struct Bench {
-    Store *store;
-    Engine *engine;
-} Bench;
-
-static void bench_open(Bench *b, const char *dir, bool no_sync)
-{
-    StoreOptions options = {true, no_sync, false};
-    char why[512];
-    if (store_open(dir, &options, &b->store, why, sizeof why) != STORE_OK)
-        die("store_open %s: %s", dir, why);
-    b->engine = engine_new(b->store, NULL);
-    if (!b->engine)
-        die("engine_new failed");
-}
-
-static void bench_close(Bench *b)
-{
-    engine_free(b->engine);
-    store_close(b->store);
-    b->engine = NULL;
-    b->store = NULL;
-}
-
-static void bench_deploy(Bench *b, const StrBuf *bytes, int64_t now)
-{
-    char hash[65], why[512];
-    if (engine_deploy(b->engine, (const uint8_t *)bytes->data, bytes->len, now, hash, why, sizeof why) != 0)
-        die("engine_deploy: %s", why);
-}
 
 static void bench_event(Bench *b, const char *type, const char *id, const json_t *data, int64_t now)
 {
@@ -246,51 +98,11 @@ static void bench_event(Bench *b, const char *type, const char *id, const json_t
         die("engine_event %s: taken for a duplicate", id);
 }
 
-static void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now)
-{
-    if (engine_apply_batch(b->engine, inputs, count, now) != 0)
-        die("engine_apply_batch: %s", inputs[0].why);
-    for (size_t i = 0; i < count; i++)
-        if (inputs[i].result != 0 || inputs[i].duplicate)
-            die("engine_apply_batch: input %s: %s", inputs[i].id,
-                inputs[i].duplicate ? "taken for a duplicate" : inputs[i].why);
-}
-
-typedef struct Census {
-    size_t entries, done, running;
-} Census;
-
-static int census_visit(void *context, StoreBytes key, StoreBytes value)
-{
-    (void)key;
-    Census *c = context;
-    c->entries++;
-    if (memmem(value.data, value.len, "\"status\":\"done\"", 15))
-        c->done++;
-    else if (memmem(value.data, value.len, "\"status\":\"running\"", 18))
-        c->running++;
-    return STORE_OK;
-}
-
-/* Counts a table's entries (and, for instances, which are done or running). */
-static Census census(Bench *b, StoreTable table)
-{
-    Census c = {0, 0, 0};
-    StoreTxn *txn;
-    if (store_begin(b->store, false, &txn) != STORE_OK)
-        die("store_begin failed");
-    int rc = store_scan(txn, table, store_bytes(NULL, 0), store_bytes(NULL, 0), census_visit, &c);
-    store_abort(txn);
-    if (rc != STORE_OK)
-        die("store_scan: %s", store_strerror(rc));
-    return c;
-}
-
 static void expect_done(Bench *b, size_t instances, const char *what)
 {
-    Census c = census(b, TABLE_INSTANCES);
-    if (c.entries != instances || c.done != instances)
-        die("%s: %zu instances, %zu done; expected %zu done", what, c.entries, c.done, instances);
+    Census c = census(b, TABLE_INSTANCES, "\"status\":\"done\"");
+    if (c.entries != instances || c.matching != instances)
+        die("%s: %zu instances, %zu done; expected %zu done", what, c.entries, c.matching, instances);
 }
 
 /* ---- the raw LMDB side ---------------------------------------------------------- */
@@ -339,7 +151,7 @@ static void raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t number, size_t value_len
 /* `count` puts, `per_txn` to a commit; returns the seconds taken. */
 static double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn)
 {
-    double t0 = now_seconds();
+    double t0 = wall_seconds();
     for (size_t done = 0; done < count;) {
         MDB_txn *txn;
         raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
@@ -347,26 +159,15 @@ static double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn)
             raw_put(txn, r->a, first + done, RAW_VALUE);
         raw_check(mdb_txn_commit(txn), "commit");
     }
-    return now_seconds() - t0;
+    return wall_seconds() - t0;
 }
 
 /* ---- the table ----------------------------------------------------------------- */
 
-typedef struct Row {
-    char metric[64], huddle[24], raw[24], ratio[12], goal[40], verdict[8];
-} Row;
-
-static Row rows[40];
-static unsigned row_count;
-static char notes[24][200];
-static unsigned note_count;
-
-static Row *row_add(const char *metric, const char *huddle, const char *raw)
+/* A row of a huddle figure and its raw LMDB counterpart. */
+static Row *row_pair(const char *metric, const char *huddle, const char *raw)
 {
-    Row *r = &rows[row_count++];
-    memset(r, 0, sizeof *r);
-    snprintf(r->metric, sizeof r->metric, "%s", metric);
-    snprintf(r->huddle, sizeof r->huddle, "%s", huddle);
+    Row *r = row_add(metric, huddle);
     snprintf(r->raw, sizeof r->raw, "%s", raw);
     return r;
 }
@@ -378,32 +179,15 @@ static void row_ratio(Row *r, double huddle, double raw)
                  huddle / raw);
 }
 
-static void row_goal(Row *r, const char *goal, bool met)
-{
-    snprintf(r->goal, sizeof r->goal, "%s", goal);
-    snprintf(r->verdict, sizeof r->verdict, "%s", met ? "met" : "MISSED");
-}
-
-__attribute__((format(printf, 1, 2)))
-static void note(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(notes[note_count++], sizeof notes[0], format, ap);
-    va_end(ap);
-}
-
 static void print_table(void)
 {
     printf("durable runtime (one run, full sync unless said; raw = LMDB alone, same disk, same run)\n");
     printf("  %-44s %14s %14s %9s  %-30s %s\n", "metric", "huddle", "raw LMDB", "huddle/raw", "goal", "");
     for (unsigned i = 0; i < row_count; i++) {
         const Row *r = &rows[i];
-        printf("  %-44s %14s %14s %9s  %-30s %s\n", r->metric, r->huddle, r->raw, r->ratio, r->goal,
+        printf("  %-44s %14s %14s %9s  %-30s %s\n", r->metric, r->value, r->raw, r->ratio, r->goal,
                r->verdict);
     }
-    for (unsigned i = 0; i < note_count; i++)
-        printf("  note: %s\n", notes[i]);
 }
 
 /* ---- 1: durable steps/s --------------------------------------------------------- */
@@ -428,12 +212,12 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
         char id[32], key[32];
         snprintf(key, sizeof key, "a%zu", i);
         json_t *data = json_pack("{s:s}", "k", key);
-        double t0 = now_seconds();
+        double t0 = wall_seconds();
         snprintf(id, sizeof id, "a%zu-1", i);
         bench_event(&bench, "go", id, data, T0_MS + 1);
         snprintf(id, sizeof id, "a%zu-2", i);
         bench_event(&bench, "go", id, data, T0_MS + 1);
-        engine_single += now_seconds() - t0;
+        engine_single += wall_seconds() - t0;
         json_decref(data);
         raw_single += raw_puts(&raw, 2 * i + 1, 2, 1);
     }
@@ -444,11 +228,11 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
     double es = (double)(instances * 2) / engine_single, rs = (double)(instances * 2) / raw_single;
     char metric[64];
     snprintf(metric, sizeof metric, "1a steps/s, 1 input per commit (%zu)", instances * 2);
-    Row *r = row_add(metric, group(a, sizeof a, es), group(b, sizeof b, rs));
+    Row *r = row_pair(metric, group(a, sizeof a, es), group(b, sizeof b, rs));
     row_ratio(r, es, rs);
     snprintf(a, sizeof a, "%.2f", engine_single * 1e3 / (double)(instances * 2));
     snprintf(b, sizeof b, "%.2f", raw_single * 1e3 / (double)(instances * 2));
-    r = row_add("1a   ms per step / per synced commit", a, b);
+    r = row_pair("1a   ms per step / per synced commit", a, b);
     row_ratio(r, engine_single, raw_single);
 
     /* (b) group commit: each batch holds the starts of 500 new cases and the joins of
@@ -488,9 +272,9 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
     double engine_group = 0, raw_group = 0;
     for (size_t i = 0; i < total; i += BATCH) {
         size_t count = total - i < BATCH ? total - i : BATCH;
-        double t0 = now_seconds();
+        double t0 = wall_seconds();
         bench_batch(&bench, inputs + i, count, T0_MS + 1);
-        engine_group += now_seconds() - t0;
+        engine_group += wall_seconds() - t0;
         raw_group += raw_puts(&raw, i + 1, count, BATCH);
     }
     expect_done(&bench, instances, "1b");
@@ -504,12 +288,12 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
 
     double eg = (double)total / engine_group, rg = (double)total / raw_group;
     snprintf(metric, sizeof metric, "1b steps/s, group commit %d/txn (%zu)", BATCH, total);
-    r = row_add(metric, group(a, sizeof a, eg), group(b, sizeof b, rg));
+    r = row_pair(metric, group(a, sizeof a, eg), group(b, sizeof b, rg));
     row_ratio(r, eg, rg);
     row_goal(r, ">= 100,000 and >= 0.5 x raw", eg >= 100000 && eg >= 0.5 * rg);
     snprintf(a, sizeof a, "%.1f", engine_group * 1e6 / (double)total);
     snprintf(b, sizeof b, "%.2f", raw_group * 1e6 / (double)total);
-    r = row_add("1b   us per step / per batched put", a, b);
+    r = row_pair("1b   us per step / per batched put", a, b);
     row_ratio(r, engine_group, raw_group);
     return engine_group / (double)total;
 }
@@ -530,12 +314,12 @@ static void latency_runs(const StrBuf *play, size_t runs, bool no_sync, double *
         char key[32], id[32];
         snprintf(key, sizeof key, "l%zu", i);
         json_t *data = json_pack("{s:s}", "k", key);
-        double t0 = now_seconds();
+        double t0 = wall_seconds();
         snprintf(id, sizeof id, "l%zu-1", i);
         bench_event(&bench, "go", id, data, T0_MS + 1);
         snprintf(id, sizeof id, "l%zu-2", i);
         bench_event(&bench, "go", id, data, T0_MS + 1);
-        engine_ms[i] = (now_seconds() - t0) * 1e3;
+        engine_ms[i] = (wall_seconds() - t0) * 1e3;
         json_decref(data);
         raw_ms[i] = raw_puts(&raw, 2 * i + 1, 2, 1) * 1e3;
     }
@@ -554,12 +338,12 @@ static void section_latency(const StrBuf *play, size_t runs)
     snprintf(metric, sizeof metric, "2  workflow start to done, median ms (%zu)", runs);
     snprintf(a, sizeof a, "%.2f", em);
     snprintf(b, sizeof b, "%.2f", rm);
-    Row *r = row_add(metric, a, b);
+    Row *r = row_pair(metric, a, b);
     row_ratio(r, em, rm);
     row_goal(r, "< 1.5 ms", em < 1.5);
     snprintf(a, sizeof a, "%.2f", e99);
     snprintf(b, sizeof b, "%.2f", r99);
-    r = row_add("2  workflow start to done, p99 ms", a, b);
+    r = row_pair("2  workflow start to done, p99 ms", a, b);
     row_ratio(r, e99, r99);
 
     /* The same without fsync: what the engine itself costs, apart from the disk. */
@@ -568,7 +352,7 @@ static void section_latency(const StrBuf *play, size_t runs)
     rm = quantile(raw_ms, runs, 0.5);
     snprintf(a, sizeof a, "%.3f", em);
     snprintf(b, sizeof b, "%.3f", rm);
-    r = row_add("2  same, no_sync (CPU only), median ms", a, b);
+    r = row_pair("2  same, no_sync (CPU only), median ms", a, b);
     row_ratio(r, em, rm);
     free(engine_ms);
     free(raw_ms);
@@ -661,7 +445,7 @@ static double timers_create(const StrBuf *play, const char *dir, size_t count, T
     EngineInput *inputs = calloc(BATCH, sizeof *inputs);
     char (*ids)[24] = calloc(BATCH, sizeof *ids);
     json_t *data = json_object();
-    double t0 = now_seconds();
+    double t0 = wall_seconds();
     for (size_t done = 0, batch = 0; done < count; batch++) {
         size_t n = count - done < BATCH ? count - done : BATCH;
         for (size_t i = 0; i < n; i++) {
@@ -672,10 +456,10 @@ static double timers_create(const StrBuf *play, const char *dir, size_t count, T
         bench_batch(&bench, inputs, n, T0_MS + 1 + (int64_t)batch);
         done += n;
     }
-    double elapsed = now_seconds() - t0;
+    double elapsed = wall_seconds() - t0;
     if (t)
         rss_now(&t->rss_made, &t->rss_made_anon, &t->rss_made_file);
-    Census c = census(&bench, TABLE_TIMERS);
+    Census c = census(&bench, TABLE_TIMERS, NULL);
     if (c.entries != count)
         die("3: %zu timers pending, expected %zu", c.entries, count);
     bench_close(&bench);
@@ -697,17 +481,17 @@ static double timers_fire(const char *dir, size_t count, bool no_sync, TimerResu
     char why[512];
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
-    double t0 = now_seconds();
+    double t0 = wall_seconds();
     if (engine_fire_due(bench.engine, T0_MS + 2 * HOUR_MS + 1000000, why, sizeof why) != 0)
         die("engine_fire_due: %s", why);
-    double elapsed = now_seconds() - t0;
+    double elapsed = wall_seconds() - t0;
     getrusage(RUSAGE_SELF, &after);
     if (t) {
         rss_now(&t->rss_fired, &t->rss_fired_anon, &t->rss_fired_file);
         t->fire_user_s = seconds_between(before.ru_utime, after.ru_utime);
         t->fire_sys_s = seconds_between(before.ru_stime, after.ru_stime);
     }
-    if (census(&bench, TABLE_TIMERS).entries != 0)
+    if (census(&bench, TABLE_TIMERS, NULL).entries != 0)
         die("3: timers left after engine_fire_due");
     expect_done(&bench, count, "3");
     bench_close(&bench);
@@ -784,18 +568,18 @@ static void timers_raw(size_t count, TimerResult *out)
     path_in(dir, sizeof dir, "raw_timers");
     Raw raw;
     raw_open(&raw, dir, true, (size_t)64 << 30);
-    double t0 = now_seconds();
+    double t0 = wall_seconds();
     raw_timers_put(&raw, count);
-    out->raw_create_s = now_seconds() - t0;
+    out->raw_create_s = wall_seconds() - t0;
     snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
     out->raw_disk = file_disk_bytes(data_file, NULL);
-    t0 = now_seconds();
+    t0 = wall_seconds();
     raw_timers_fire(&raw, 1);
-    out->raw_fire_s = now_seconds() - t0;
+    out->raw_fire_s = wall_seconds() - t0;
     raw_timers_put(&raw, count);
-    t0 = now_seconds();
+    t0 = wall_seconds();
     raw_timers_fire(&raw, BATCH);
-    out->raw_fire_batched_s = now_seconds() - t0;
+    out->raw_fire_batched_s = wall_seconds() - t0;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     out->raw_peak_rss = (double)usage.ru_maxrss * 1024;
@@ -850,65 +634,65 @@ static void section_timers(const StrBuf *play, size_t count, size_t full)
     char a[32], b[32], metric[64];
     double scale = (double)full / (double)count, per = 1.0 / (double)count;
     bool scaled = count != full;
-    row_add("3  waiting instances (made with no_sync)", group(a, sizeof a, (double)count),
+    row_pair("3  waiting instances (made with no_sync)", group(a, sizeof a, (double)count),
             group(b, sizeof b, (double)count));
     double ec = (double)count / t.create_s, rc = (double)count / t.raw_create_s;
-    Row *r = row_add("3  made by group commit, instances/s", group(a, sizeof a, ec), group(b, sizeof b, rc));
+    Row *r = row_pair("3  made by group commit, instances/s", group(a, sizeof a, ec), group(b, sizeof b, rc));
     row_ratio(r, ec, rc);
     snprintf(a, sizeof a, "%.1f", t.disk / 1048576.0);
     snprintf(b, sizeof b, "%.1f", t.raw_disk / 1048576.0);
-    r = row_add("3  data.mdb on disk (du), MiB", a, b);
+    r = row_pair("3  data.mdb on disk (du), MiB", a, b);
     row_ratio(r, t.disk, t.raw_disk);
     snprintf(a, sizeof a, "%.0f", t.disk * per);
     snprintf(b, sizeof b, "%.0f", t.raw_disk * per);
-    r = row_add("3  bytes per waiting instance", a, b);
+    r = row_pair("3  bytes per waiting instance", a, b);
     row_ratio(r, t.disk, t.raw_disk);
     row_goal(r, "< 1024", t.disk * per < 1024);
     if (t.pages_known) {
         snprintf(a, sizeof a, "%.0f", (t.disk - t.table_bytes[0]) * per);
-        r = row_add("3    history aside", a, "");
+        r = row_pair("3    history aside", a, "");
         row_goal(r, "< 1024", (t.disk - t.table_bytes[0]) * per < 1024);
         for (int i = 0; i < 4; i++) {
             snprintf(metric, sizeof metric, "3    %s pages (mdb_stat)", STAT_TABLES[i]);
             snprintf(a, sizeof a, "%.0f (%.0f%%)", t.table_bytes[i] * per, 100.0 * t.table_bytes[i] / t.used_bytes);
-            row_add(metric, a, "");
+            row_pair(metric, a, "");
         }
     }
     snprintf(a, sizeof a, "%.2f", t.fire_s);
     snprintf(b, sizeof b, "%.2f", t.raw_fire_s);
-    r = row_add("3  engine_fire_due, all fired, s (no_sync)", a, b);
+    r = row_pair("3  engine_fire_due, all fired, s (no_sync)", a, b);
     row_ratio(r, t.fire_s, t.raw_fire_s);
     if (!scaled)
         row_goal(r, "< 10 s", t.fire_s < 10);
     if (scaled) {
         snprintf(a, sizeof a, "%.1f", t.fire_s * scale);
         snprintf(b, sizeof b, "%.1f", t.raw_fire_s * scale);
-        r = row_add("3    extrapolated to 1,000,000, s", a, b);
+        r = row_pair("3    extrapolated to 1,000,000, s", a, b);
         row_ratio(r, t.fire_s, t.raw_fire_s);
         row_goal(r, "< 10 s", t.fire_s * scale < 10);
     }
     snprintf(a, sizeof a, "%.1f", t.fire_s * 1e6 * per);
     snprintf(b, sizeof b, "%.1f", t.raw_fire_s * 1e6 * per);
-    r = row_add("3    us per timer (one commit each)", a, b);
+    r = row_pair("3    us per timer (one commit each)", a, b);
     row_ratio(r, t.fire_s, t.raw_fire_s);
     snprintf(a, sizeof a, "%.1f / %.1f", t.fire_user_s, t.fire_sys_s);
-    row_add("3    CPU while firing: user / sys, s", a, "");
+    row_pair("3    CPU while firing: user / sys, s", a, "");
     snprintf(b, sizeof b, "%.3f", t.raw_fire_batched_s);
-    row_add("3    raw only: 1000 timers per commit, s", "", b);
+    row_pair("3    raw only: 1000 timers per commit, s", "", b);
     snprintf(a, sizeof a, "%.2f", t.sync_fire_s * 1e3 / t.sync_sample);
     snprintf(metric, sizeof metric, "3    full sync: ms per timer (%.0f fired)", t.sync_sample);
-    row_add(metric, a, "");
+    row_pair(metric, a, "");
     snprintf(a, sizeof a, "%s", group(b, sizeof b, t.sync_fire_s / t.sync_sample * 1e6));
-    row_add("3    full sync: 1,000,000 would take, s", a, "");
+    row_pair("3    full sync: 1,000,000 would take, s", a, "");
     double peak = t.rss_fired > t.rss_made ? t.rss_fired : t.rss_made;
     snprintf(a, sizeof a, "%.0f", peak / 1048576.0);
     snprintf(b, sizeof b, "%.0f", t.raw_peak_rss / 1048576.0);
-    r = row_add("3  peak RSS of that process, MiB", a, b);
+    r = row_pair("3  peak RSS of that process, MiB", a, b);
     row_ratio(r, peak, t.raw_peak_rss);
     snprintf(a, sizeof a, "%.0f / %.0f", t.rss_made_anon / 1048576.0, t.rss_made_file / 1048576.0);
-    row_add("3    RSS when made: heap / mapped store", a, "");
+    row_pair("3    RSS when made: heap / mapped store", a, "");
     snprintf(a, sizeof a, "%.0f / %.0f", t.rss_fired_anon / 1048576.0, t.rss_fired_file / 1048576.0);
-    row_add("3    RSS when fired: heap / mapped store", a, "");
+    row_pair("3    RSS when fired: heap / mapped store", a, "");
     if (scaled)
         note("SECTION 3 RAN %s INSTANCES, NOT 1,000,000 (time cap); \"extrapolated\" rows scale linearly",
              group(a, sizeof a, (double)count));
@@ -922,59 +706,6 @@ static void section_timers(const StrBuf *play, size_t count, size_t full)
 
 /* ---- 4: one `huddle trigger` process --------------------------------------------- */
 
-static const char *huddle_bin(char *buf, size_t size)
-{
-    const char *env = getenv("HUDDLE_BIN");
-    if (env && *env)
-        return env;
-    if (access("bin/huddle", X_OK) == 0)
-        return "bin/huddle";
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        /* .../build/bench/bench_engine -> .../bin/huddle */
-        int up = 0;
-        for (char *slash; up < 3 && (slash = strrchr(buf, '/')) != NULL; up++)
-            *slash = '\0';
-        size_t used = strlen(buf);
-        if (up == 3 && used + sizeof "/bin/huddle" <= size) {
-            memcpy(buf + used, "/bin/huddle", sizeof "/bin/huddle");
-            if (access(buf, X_OK) == 0)
-                return buf;
-        }
-    }
-    return NULL;
-}
-
-/* Runs argv with `input` on stdin and stdout to /dev/null; returns the seconds from
-   fork to its exit. */
-static double run_timed(char *const argv[], const char *input, int *status)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        die("pipe: %s", strerror(errno));
-    if (write(fds[1], input, strlen(input)) != (ssize_t)strlen(input))
-        die("write: %s", strerror(errno));
-    close(fds[1]);
-    fflush(NULL);
-    double t0 = now_seconds();
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fds[0], 0);
-        close(fds[0]);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    waitpid(pid, status, 0);
-    double elapsed = now_seconds() - t0;
-    close(fds[0]);
-    return elapsed;
-}
-
 static int raw_put_main(const char *dir, const char *number)
 {
     Raw raw;
@@ -982,31 +713,6 @@ static int raw_put_main(const char *dir, const char *number)
     double s = raw_puts(&raw, strtoull(number, NULL, 10), 1, 1);
     raw_close(&raw);
     return s >= 0 ? 0 : 1;
-}
-
-/* `huddle check` must find nothing in the playbooks the bench runs (the front end
-   found nothing already); without a huddle binary this is noted and skipped. */
-static void huddle_check(void)
-{
-    char bin_buf[4096], steps_path[256], timers_path[256];
-    const char *bin = huddle_bin(bin_buf, sizeof bin_buf);
-    if (!bin) {
-        note("huddle check skipped: no huddle binary (set HUDDLE_BIN or run from the repository)");
-        return;
-    }
-    path_in(steps_path, sizeof steps_path, "bench_steps.play");
-    path_in(timers_path, sizeof timers_path, "bench_timers.play");
-    const char *paths[2] = {steps_path, timers_path}, *texts[2] = {STEPS_PLAY, TIMERS_PLAY};
-    for (int i = 0; i < 2; i++) {
-        FILE *f = fopen(paths[i], "w");
-        if (!f || fputs(texts[i], f) < 0 || fclose(f) != 0)
-            die("%s: %s", paths[i], strerror(errno));
-    }
-    int status;
-    char *check[] = {(char *)bin, "check", steps_path, timers_path, NULL};
-    run_timed(check, "", &status);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("huddle check found problems in the bench playbooks (%s %s)", steps_path, timers_path);
 }
 
 static void section_trigger(const StrBuf *play, size_t runs)
@@ -1048,21 +754,21 @@ static void section_trigger(const StrBuf *play, size_t runs)
             die("the raw put process failed");
     }
     bench_open(&bench, dir, true);
-    Census c = census(&bench, TABLE_INSTANCES);
+    Census c = census(&bench, TABLE_INSTANCES, "\"status\":\"running\"");
     bench_close(&bench);
-    if (c.entries != runs || c.running != runs)
-        die("4: %zu instances, %zu waiting; expected %zu", c.entries, c.running, runs);
+    if (c.entries != runs || c.matching != runs)
+        die("4: %zu instances, %zu waiting; expected %zu", c.entries, c.matching, runs);
 
     double em = quantile(engine_ms, runs, 0.5), rm = quantile(raw_ms, runs, 0.5);
     char a[32], b[32], metric[64];
     snprintf(metric, sizeof metric, "4  huddle trigger process, median ms (%zu)", runs);
     snprintf(a, sizeof a, "%.2f", em);
     snprintf(b, sizeof b, "%.2f", rm);
-    Row *r = row_add(metric, a, b);
+    Row *r = row_pair(metric, a, b);
     row_ratio(r, em, rm);
     snprintf(a, sizeof a, "%.2f", quantile(engine_ms, runs, 0.99));
     snprintf(b, sizeof b, "%.2f", quantile(raw_ms, runs, 0.99));
-    row_add("4  huddle trigger process, p99 ms", a, b);
+    row_pair("4  huddle trigger process, p99 ms", a, b);
     note("section 4 raw: this binary re-executed to open an LMDB environment and commit one synced put");
     free(engine_ms);
     free(raw_ms);
@@ -1070,17 +776,9 @@ static void section_trigger(const StrBuf *play, size_t runs)
 
 /* ---- main ----------------------------------------------------------------------- */
 
-static size_t size_arg(const char *text)
-{
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*end || v == 0)
-        die("not a count: %s", text);
-    return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
+    bench_name = "bench_engine";
     if (argc == 4 && strcmp(argv[1], "--raw-put") == 0)
         return raw_put_main(argv[2], argv[3]);
     size_t single = 1000, grouped = 200000, latency = 200, timers = 0, triggers = 50;
@@ -1105,17 +803,14 @@ int main(int argc, char **argv)
         }
     }
 
-    snprintf(tmp_root, sizeof tmp_root, "/tmp/huddle-bench-XXXXXX");
-    if (!mkdtemp(tmp_root))
-        die("mkdtemp: %s", strerror(errno));
-    atexit(cleanup);
+    tmp_root_make("/tmp/huddle-bench-XXXXXX");
 
     StrBuf steps = STRBUF_INIT, timer_play = STRBUF_INIT;
     compile_play("bench_steps.play", STEPS_PLAY, &steps);
     compile_play("bench_timers.play", TIMERS_PLAY, &timer_play);
-    huddle_check();
+    huddle_check("bench_timers.play", TIMERS_PLAY);
 
-    double t0 = now_seconds(), step_s = 0;
+    double t0 = wall_seconds(), step_s = 0;
     if (strchr(sections, '1'))
         step_s = section_steps(&steps, single, grouped);
     if (strchr(sections, '2'))
@@ -1129,15 +824,14 @@ int main(int argc, char **argv)
                million for the raw side, the scans and mdb_stat. */
             timers = TIMERS_FULL;
             double predicted = (1.5 * step_s + 55e-6) * (double)timers;
-            if (step_s > 0 && now_seconds() - t0 + predicted > 290)
+            if (step_s > 0 && wall_seconds() - t0 + predicted > 290)
                 timers = TIMERS_SCALED;
         }
         section_timers(&timer_play, timers, TIMERS_FULL);
     }
 
     print_table();
-    printf("  (whole benchmark: %.0f s; temporary stores under %s%s)\n", now_seconds() - t0, tmp_root,
-           keep_tmp ? ", kept" : ", removed");
+    print_tail(t0);
     strbuf_free(&steps);
     strbuf_free(&timer_play);
     return 0;

@@ -31,8 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "common.h"
 #include "diag.h"
 #include "front.h"
 #include "lexer.h"
@@ -672,13 +672,6 @@ static void corpus_free(Corpus *corpus)
 
 /* ---- measuring -------------------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 typedef struct FrontRun {
     unsigned errors, warnings;
     size_t max_arena;
@@ -747,21 +740,6 @@ static void show_diagnostics(const Playbook *p)
     front_free(front);
 }
 
-/* 1234567 -> "1,234,567" */
-static const char *group(char *out, size_t size, double value)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", value);
-    size_t n = strlen(digits), o = 0;
-    for (size_t k = 0; k < n && o + 2 < size; k++) {
-        if (k > 0 && (n - k) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[k];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void row(const char *metric, const char *value, const char *unit)
 {
     if (*unit)
@@ -817,9 +795,9 @@ int main(int argc, char **argv)
     double best_front = 1e30, best_lex = 1e30;
     size_t max_arena = 0, tokens = 0;
     for (int r = 0; r < BENCH_RUNS; r++) {
-        double t0 = now_seconds();
+        double t0 = wall_seconds();
         run_front(&corpus, &run);
-        double t1 = now_seconds();
+        double t1 = wall_seconds();
         if (run.errors || run.warnings) {
             fprintf(stderr, "bench_front: run %d: %u errors, %u warnings\n", r, run.errors,
                     run.warnings);
@@ -832,9 +810,9 @@ int main(int argc, char **argv)
             max_arena = run.max_arena;
 
         unsigned lex_errors;
-        t0 = now_seconds();
+        t0 = wall_seconds();
         tokens = run_lex(&corpus, &lex_errors);
-        t1 = now_seconds();
+        t1 = wall_seconds();
         if (lex_errors) {
             fprintf(stderr, "bench_front: the lexer reported %u errors\n", lex_errors);
             corpus_free(&corpus);

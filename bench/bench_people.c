@@ -47,10 +47,7 @@
  * --only-asks (section 2's large-directory asks alone, for profiling).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,10 +58,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bytecode.h"
 #include "calendar.h"
+#include "common.h"
 #include "engine.h"
-#include "front.h"
 #include "store.h"
 #include "strbuf.h"
 #include "value_json.h"
@@ -78,26 +74,6 @@
 #define CAL_DURATIONS 6
 #define SMALL_PEOPLE 100                /* the small directory of the comparison row */
 #define TRIGGER_RUNS 5
-
-static const char STEPS_PLAY[] =
-    "playbook bench_steps\n"
-    "\n"
-    "on bench.go as e case e.k\n"
-    "\n"
-    "state start {\n"
-    "  goto waiting\n"
-    "}\n"
-    "\n"
-    "state waiting {\n"
-    "  wait {\n"
-    "    bench.go as more -> finish\n"
-    "    after forever\n"
-    "  }\n"
-    "}\n"
-    "\n"
-    "state finish {\n"
-    "  done \"ok\"\n"
-    "}\n";
 
 static const char ASKS_PLAY[] =
     "playbook bench_asks\n"
@@ -121,127 +97,13 @@ static const char *const HOLIDAYS[] = {
     "2026-12-26", "2026-12-31", "2027-01-01", "2027-01-06",
 };
 
-/* ---- small helpers (as in bench_engine.c) ---------------------------------------- */
+/* ---- options ------------------------------------------------------------------ */
 
-static char tmp_root[64];
-static bool keep_tmp;
 static int rounds = 5;
 static double min_seconds = 0.25;
 static bool only_asks;          /* --only-asks: section 2's large-directory asks alone */
 
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    fputs("bench_people: ", stderr);
-    vfprintf(stderr, format, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void cleanup(void)
-{
-    if (tmp_root[0] && !keep_tmp)
-        nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void path_in(char *out, size_t size, const char *name)
-{
-    snprintf(out, size, "%s/%s", tmp_root, name);
-}
-
-/* 1234567 -> "1,234,567" */
-static const char *group(char *out, size_t size, double value)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", value);
-    size_t n = strlen(digits), o = 0;
-    for (size_t k = 0; k < n && o + 2 < size; k++) {
-        if (k > 0 && digits[k - 1] != '-' && (n - k) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[k];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static void compile_play(const char *name, const char *text, StrBuf *bytes)
-{
-    Front *front = front_new();
-    front_compile(front, name, text, strlen(text), NULL);
-    if (front->diags.count) {
-        StrBuf out = STRBUF_INIT;
-        for (unsigned i = 0; i < front->diags.count; i++)
-            diag_render_text(&front->diags.items[i], &out);
-        die("%s does not check clean:\n%s", name, strbuf_text(&out));
-    }
-    Bytecode bc;
-    if (front_build(front, &bc) < 0)
-        die("%s does not compile", name);
-    bc_write(&bc, bytes);
-    bc_free(&bc);
-    front_free(front);
-}
-
 /* ---- the table ----------------------------------------------------------------- */
-
-typedef struct Row {
-    char metric[72], value[32], goal[40], verdict[8];
-} Row;
-
-static Row rows[32];
-static unsigned row_count;
-static char notes[16][200];
-static unsigned note_count;
-
-static Row *row_add(const char *metric, const char *value)
-{
-    Row *r = &rows[row_count++];
-    memset(r, 0, sizeof *r);
-    snprintf(r->metric, sizeof r->metric, "%s", metric);
-    snprintf(r->value, sizeof r->value, "%s", value);
-    return r;
-}
-
-static void row_goal(Row *r, const char *goal, bool met)
-{
-    snprintf(r->goal, sizeof r->goal, "%s", goal);
-    snprintf(r->verdict, sizeof r->verdict, "%s", met ? "met" : "MISSED");
-}
-
-__attribute__((format(printf, 1, 2)))
-static void note(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(notes[note_count++], sizeof notes[0], format, ap);
-    va_end(ap);
-}
 
 static void print_table(void)
 {
@@ -252,8 +114,6 @@ static void print_table(void)
     printf("  %-60s %24s  %-20s %s\n", "metric", "value", "goal", "");
     for (unsigned i = 0; i < row_count; i++)
         printf("  %-60s %24s  %-20s %s\n", rows[i].metric, rows[i].value, rows[i].goal, rows[i].verdict);
-    for (unsigned i = 0; i < note_count; i++)
-        printf("  note: %s\n", notes[i]);
 }
 
 /* ---- 1: deadlines ---------------------------------------------------------------- */
@@ -651,37 +511,6 @@ static double directory_write(const People *p, const char *path)
 
 /* ---- 2: the engine side ---------------------------------------------------------- */
 
-typedef struct Bench {
-    Store *store;
-    Engine *engine;
-} Bench;
-
-static void bench_open(Bench *b, const char *dir, bool no_sync)
-{
-    StoreOptions options = {true, no_sync, false};
-    char why[512];
-    if (store_open(dir, &options, &b->store, why, sizeof why) != STORE_OK)
-        die("store_open %s: %s", dir, why);
-    b->engine = engine_new(b->store, NULL);
-    if (!b->engine)
-        die("engine_new failed");
-}
-
-static void bench_close(Bench *b)
-{
-    engine_free(b->engine);
-    store_close(b->store);
-    b->engine = NULL;
-    b->store = NULL;
-}
-
-static void bench_deploy(Bench *b, const StrBuf *bytes, int64_t now)
-{
-    char hash[65], why[512];
-    if (engine_deploy(b->engine, (const uint8_t *)bytes->data, bytes->len, now, hash, why, sizeof why) != 0)
-        die("engine_deploy: %s", why);
-}
-
 /* As `huddle directory load FILE` does: json_load_file, then engine_directory_load. */
 static void bench_directory_load(Bench *b, const char *path, int64_t now)
 {
@@ -693,45 +522,6 @@ static void bench_directory_load(Bench *b, const char *path, int64_t now)
     if (engine_directory_load(b->engine, json, now, why, sizeof why) != 0)
         die("%s is not a valid directory:\n%s", path, why);
     json_decref(json);
-}
-
-static void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now)
-{
-    if (engine_apply_batch(b->engine, inputs, count, now) != 0)
-        die("engine_apply_batch: %s", inputs[0].why);
-    for (size_t i = 0; i < count; i++)
-        if (inputs[i].result != 0 || inputs[i].duplicate)
-            die("engine_apply_batch: input %s: %s", inputs[i].kind == ENGINE_INPUT_EVENT ? inputs[i].id : inputs[i].task,
-                inputs[i].duplicate ? "taken for a duplicate" : inputs[i].why);
-}
-
-typedef struct Census {
-    const char *needle;         /* counted in `matching` */
-    size_t entries, matching;
-} Census;
-
-static int census_visit(void *context, StoreBytes key, StoreBytes value)
-{
-    (void)key;
-    Census *c = context;
-    c->entries++;
-    if (c->needle && memmem(value.data, value.len, c->needle, strlen(c->needle)))
-        c->matching++;
-    return STORE_OK;
-}
-
-/* Counts a table's entries, and those whose value holds `needle`. */
-static Census census(Bench *b, StoreTable table, const char *needle)
-{
-    Census c = {needle, 0, 0};
-    StoreTxn *txn;
-    if (store_begin(b->store, false, &txn) != STORE_OK)
-        die("store_begin failed");
-    int rc = store_scan(txn, table, store_bytes(NULL, 0), store_bytes(NULL, 0), census_visit, &c);
-    store_abort(txn);
-    if (rc != STORE_OK)
-        die("store_scan: %s", store_strerror(rc));
-    return c;
 }
 
 /* ---- 2: rounds of group commits ---------------------------------------------------- */
@@ -945,62 +735,6 @@ static double side_first_ask(Side *s, double *cpu_ms)
     return wall_ms;
 }
 
-/* ---- `huddle check` of the playbooks ------------------------------------------- */
-
-static const char *huddle_bin(char *buf, size_t size)
-{
-    const char *env = getenv("HUDDLE_BIN");
-    if (env && *env)
-        return env;
-    if (access("bin/huddle", X_OK) == 0)
-        return "bin/huddle";
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
-    /* .../build/bench/bench_people -> .../bin/huddle */
-    int up = 0;
-    for (char *slash; up < 3 && (slash = strrchr(buf, '/')) != NULL; up++)
-        *slash = '\0';
-    size_t used = strlen(buf);
-    if (up != 3 || used + sizeof "/bin/huddle" > size)
-        return NULL;
-    memcpy(buf + used, "/bin/huddle", sizeof "/bin/huddle");
-    return access(buf, X_OK) == 0 ? buf : NULL;
-}
-
-/* `huddle check` must find nothing in the playbooks (the front end found nothing);
-   without a huddle binary this is noted and skipped. */
-static void huddle_check(void)
-{
-    char bin_buf[4096], steps_path[256], asks_path[256];
-    const char *bin = huddle_bin(bin_buf, sizeof bin_buf);
-    if (!bin) {
-        note("huddle check skipped: no huddle binary (set HUDDLE_BIN or run from the repository)");
-        return;
-    }
-    path_in(steps_path, sizeof steps_path, "bench_steps.play");
-    path_in(asks_path, sizeof asks_path, "bench_asks.play");
-    const char *paths[2] = {steps_path, asks_path}, *texts[2] = {STEPS_PLAY, ASKS_PLAY};
-    for (int i = 0; i < 2; i++) {
-        FILE *f = fopen(paths[i], "w");
-        if (!f || fputs(texts[i], f) < 0 || fclose(f) != 0)
-            die("%s: %s", paths[i], strerror(errno));
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        execl(bin, bin, "check", steps_path, asks_path, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("huddle check found problems in the bench playbooks (%s %s)", steps_path, asks_path);
-}
-
 /* ---- 2: the table rows and the section ---------------------------------------- */
 
 static void asks_rows(const Side *plain, const Side *asks, const Side *small, double load_s, double first_ms,
@@ -1082,44 +816,6 @@ static void section_asks(const StrBuf *plain_play, const StrBuf *ask_play, size_
 
 /* ---- 3: one `huddle trigger` process ------------------------------------------------ */
 
-static int compare_doubles(const void *x, const void *y)
-{
-    double u = *(const double *)x, v = *(const double *)y;
-    return u < v ? -1 : u > v;
-}
-
-/* Runs argv with `input` on stdin and stdout to /dev/null; returns the wall seconds
-   from fork to its exit, and dies unless it exits 0. */
-static double run_timed(char *const argv[], const char *input)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        die("pipe: %s", strerror(errno));
-    if (write(fds[1], input, strlen(input)) != (ssize_t)strlen(input))
-        die("write: %s", strerror(errno));
-    close(fds[1]);
-    fflush(NULL);
-    double t0 = wall_seconds();
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fds[0], 0);
-        close(fds[0]);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    double elapsed = wall_seconds() - t0;
-    close(fds[0]);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("%s %s ... exited with %d", argv[0], argv[1], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    return elapsed;
-}
-
 /* The median wall ms of TRIGGER_RUNS `huddle trigger` processes on a side's store. */
 static double trigger_median(const char *bin, const Side *s)
 {
@@ -1134,10 +830,12 @@ static double trigger_median(const char *bin, const Side *s)
             snprintf(input, sizeof input, "{\"k\": \"%s\"}\n", id);
         char *argv[] = {(char *)bin, "trigger", s->asks ? "bench.ask" : "bench.go", "--db", dir, "--id", id,
                         "--now", "2026-06-02T12:00:00Z", NULL};
-        ms[i] = run_timed(argv, input) * 1e3;
+        int status;
+        ms[i] = run_timed(argv, input, &status) * 1e3;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            die("%s %s ... exited with %d", argv[0], argv[1], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
-    qsort(ms, TRIGGER_RUNS, sizeof ms[0], compare_doubles);
-    return ms[TRIGGER_RUNS / 2];
+    return quantile(ms, TRIGGER_RUNS, 0.5);
 }
 
 static void section_trigger(Side *plain, Side *asks)
@@ -1166,17 +864,9 @@ static void section_trigger(Side *plain, Side *asks)
 
 /* ---- main ----------------------------------------------------------------------- */
 
-static size_t size_arg(const char *text)
-{
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*end || v == 0)
-        die("not a count: %s", text);
-    return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
+    bench_name = "bench_people";
     size_t asks = 4000, people = 10000;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--asks") == 0)
@@ -1199,15 +889,12 @@ int main(int argc, char **argv)
     if (people < 20 || people > 100000 || rounds > 100)
         die("--people must be 20 to 100,000 and --rounds at most 100");
 
-    snprintf(tmp_root, sizeof tmp_root, "/tmp/huddle-bench-people-XXXXXX");
-    if (!mkdtemp(tmp_root))
-        die("mkdtemp: %s", strerror(errno));
-    atexit(cleanup);
+    tmp_root_make("/tmp/huddle-bench-people-XXXXXX");
 
     StrBuf steps = STRBUF_INIT, ask_play = STRBUF_INIT;
     compile_play("bench_steps.play", STEPS_PLAY, &steps);
     compile_play("bench_asks.play", ASKS_PLAY, &ask_play);
-    huddle_check();
+    huddle_check("bench_asks.play", ASKS_PLAY);
 
     double t0 = wall_seconds();
     if (!only_asks)
@@ -1220,8 +907,7 @@ int main(int argc, char **argv)
     if (getloadavg(load, 3) > 0)
         note("load average at the end: %.2f %.2f %.2f", load[0], load[1], load[2]);
     print_table();
-    printf("  (whole benchmark: %.0f s; temporary stores under %s%s)\n", wall_seconds() - t0, tmp_root,
-           keep_tmp ? ", kept" : ", removed");
+    print_tail(t0);
     strbuf_free(&steps);
     strbuf_free(&ask_play);
     return 0;

@@ -9,24 +9,17 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "common.h"
 #include "value.h"
 
 #define ROUNDS 2000000
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double bench_jansson(long *checksum)
 {
     json_t *event = json_pack("{s:I, s:I, s:s, s:s}", "mentions", (json_int_t)120, "previous",
                               (json_int_t)40, "product", "Lumia 920", "feature", "camera");
-    double start = now_seconds();
+    double start = wall_seconds();
     for (long i = 0; i < ROUNDS; i++) {
         json_int_t a = json_integer_value(json_object_get(event, "mentions"));
         json_int_t b = json_integer_value(json_object_get(event, "previous"));
@@ -37,7 +30,7 @@ static double bench_jansson(long *checksum)
         *checksum += json_integer_value(json_object_get(out, "total")) > 150;
         json_decref(out);
     }
-    double elapsed = now_seconds() - start;
+    double elapsed = wall_seconds() - start;
     json_decref(event);
     return elapsed;
 }
@@ -49,7 +42,7 @@ static double bench_values(long *checksum)
     value_map_set(event, "previous", 8, value_int(40));
     value_map_set(event, "product", 7, value_cstring("Lumia 920"));
     value_map_set(event, "feature", 7, value_cstring("camera"));
-    double start = now_seconds();
+    double start = wall_seconds();
     for (long i = 0; i < ROUNDS; i++) {
         int64_t a = value_map_get(event, "mentions", 8)->as.integer;
         int64_t b = value_map_get(event, "previous", 8)->as.integer;
@@ -61,7 +54,7 @@ static double bench_values(long *checksum)
         *checksum += value_map_get(out, "total", 5)->as.integer > 150;
         value_release(out);
     }
-    double elapsed = now_seconds() - start;
+    double elapsed = wall_seconds() - start;
     value_release(event);
     return elapsed;
 }

@@ -30,14 +30,13 @@
  *   build/bench/bench_vm --dump DIR   writes the three playbooks to DIR
  *   build/bench/bench_vm --only vm|frame|compile --seconds S   one part, for profiling
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bytecode.h"
+#include "common.h"
 #include "diag.h"
 #include "front.h"
 #include "strbuf.h"
@@ -55,42 +54,6 @@
 #define T0 1781935200000LL
 
 static double min_seconds = BENCH_MIN_SECONDS;
-
-/* Thread CPU time: on a shared machine it moves far less with the load than wall time
-   does (cache sharing still shows). */
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    fputs("bench_vm: ", stderr);
-    vfprintf(stderr, fmt, args);
-    fputc('\n', stderr);
-    va_end(args);
-    exit(1);
-}
-
-/* Prints a number with thousands separators into buf. */
-static const char *grouped(double v, char *buf, size_t len)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", v);
-    size_t n = strlen(digits), at = 0;
-    for (size_t i = 0; i < n && at + 2 < len; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[at++] = ',';
-        buf[at++] = digits[i];
-    }
-    buf[at] = '\0';
-    return buf;
-}
 
 /* ---- compiling ------------------------------------------------------------------ */
 
@@ -291,7 +254,7 @@ static double vm_rate(const Program *program, Value data, uint64_t *per_step)
     double best = 0;
     for (int round = 0; round < BENCH_ROUNDS; round++) {
         uint64_t instructions = 0;
-        double start = now_seconds(), elapsed;
+        double start = cpu_seconds(), elapsed;
         do {
             Frame *frame = NULL;
             VmResult result;
@@ -303,7 +266,7 @@ static double vm_rate(const Program *program, Value data, uint64_t *per_step)
             *per_step = result.instructions;
             vm_result_clear(&result);
             frame_free(frame);
-            elapsed = now_seconds() - start;
+            elapsed = cpu_seconds() - start;
         } while (elapsed < min_seconds);
         double rate = (double)instructions / elapsed;
         if (rate > best)
@@ -338,7 +301,7 @@ static void bench_vm(VmFigures *out)
     double best = 0;
     for (int round = 0; round < BENCH_ROUNDS; round++) {
         uint64_t steps = 0;
-        double start = now_seconds(), elapsed;
+        double start = cpu_seconds(), elapsed;
         do {
             for (int i = 0; i < 1000; i++) {
                 vm_result_init(&result);
@@ -348,7 +311,7 @@ static void bench_vm(VmFigures *out)
                 vm_result_clear(&result);
             }
             steps += 1000;
-            elapsed = now_seconds() - start;
+            elapsed = cpu_seconds() - start;
         } while (elapsed < min_seconds);
         if ((double)steps / elapsed > best)
             best = (double)steps / elapsed;
@@ -382,7 +345,7 @@ static double frame_rate(const Program *program, const Frame *frame, FrameWork w
     double best = 0;
     for (int round = 0; round < BENCH_ROUNDS; round++) {
         uint64_t n = 0;
-        double start = now_seconds(), elapsed;
+        double start = cpu_seconds(), elapsed;
         do {
             for (int i = 0; i < 1000; i++) {
                 if (work != WORK_DECODE) {
@@ -397,7 +360,7 @@ static double frame_rate(const Program *program, const Frame *frame, FrameWork w
                 }
             }
             n += 1000;
-            elapsed = now_seconds() - start;
+            elapsed = cpu_seconds() - start;
         } while (elapsed < min_seconds);
         if ((double)n / elapsed > best)
             best = (double)n / elapsed;
@@ -472,31 +435,31 @@ static void bench_compile(CompileFigures *out)
     for (int round = 0; round < BENCH_ROUNDS; round++) {
         double check = 0, build = 0, load = 0;
         int runs = 0;
-        double round_start = now_seconds();
+        double round_start = cpu_seconds();
         do {
             for (int i = 0; i < COMPILE_RUNS / 10; i++) {
-                double t0 = now_seconds();
+                double t0 = cpu_seconds();
                 Front *front = front_new();
                 front_compile(front, "compile.play", src, text.len, NULL);
-                double t1 = now_seconds();
+                double t1 = cpu_seconds();
                 if (front_build(front, &bc) < 0)
                     die("front_build failed");
-                double t2 = now_seconds();
+                double t2 = cpu_seconds();
                 front_free(front);
                 bc_free(&bc);
                 Program *program = NULL;
                 char why[256];
-                double t3 = now_seconds();
+                double t3 = cpu_seconds();
                 if (program_load((const uint8_t *)hbc.data, hbc.len, &program, why, sizeof why) < 0)
                     die("program_load: %s", why);
-                double t4 = now_seconds();
+                double t4 = cpu_seconds();
                 program_free(program);
                 check += t1 - t0;
                 build += t2 - t1;
                 load += t4 - t3;
                 runs++;
             }
-        } while (runs < COMPILE_RUNS || now_seconds() - round_start < min_seconds);
+        } while (runs < COMPILE_RUNS || cpu_seconds() - round_start < min_seconds);
         if (check / runs < best_check)
             best_check = check / runs;
         if (build / runs < best_build)
@@ -551,6 +514,7 @@ static const char *verdict(double value, double goal, bool lower_is_better)
 
 int main(int argc, char **argv)
 {
+    bench_name = "bench_vm";
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
@@ -573,21 +537,21 @@ int main(int argc, char **argv)
         VmFigures vm;
         bench_vm(&vm);
         printf("| VM, integer chains in a state (%s instructions a step) | **%s instructions/s** | 100,000,000: %s |\n",
-               grouped((double)vm.inline_insns, a, sizeof a), grouped(vm.inline_ips, b, sizeof b),
+               group(a, sizeof a, (double)vm.inline_insns), group(b, sizeof b, vm.inline_ips),
                verdict(vm.inline_ips, 1e8, false));
         printf("| VM, the same through a fn call (%s instructions a step) | %s instructions/s | |\n",
-               grouped((double)vm.fn_insns, a, sizeof a), grouped(vm.fn_ips, b, sizeof b));
+               group(a, sizeof a, (double)vm.fn_insns), group(b, sizeof b, vm.fn_ips));
         printf("| VM, tiny steps (a timer resuming a wait, %llu instructions) | %s steps/s | |\n",
-               (unsigned long long)vm.tiny_insns, grouped(vm.steps_per_s, c, sizeof c));
+               (unsigned long long)vm.tiny_insns, group(c, sizeof c, vm.steps_per_s));
     }
     if (!only || strcmp(only, "frame") == 0) {
         FrameFigures fr;
         bench_frame(&fr);
         printf("| frame with %u locals (%zu bytes): encode | %s frames/s | |\n", fr.locals, fr.bytes,
-               grouped(fr.encode_per_s, a, sizeof a));
-        printf("| same frame: decode + free | %s frames/s | |\n", grouped(fr.decode_per_s, a, sizeof a));
+               group(a, sizeof a, fr.encode_per_s));
+        printf("| same frame: decode + free | %s frames/s | |\n", group(a, sizeof a, fr.decode_per_s));
         printf("| same frame: **round trip** (encode, decode, free) | **%s round trips/s** | 1,000,000: %s |\n",
-               grouped(fr.round_trips_per_s, a, sizeof a), verdict(fr.round_trips_per_s, 1e6, false));
+               group(a, sizeof a, fr.round_trips_per_s), verdict(fr.round_trips_per_s, 1e6, false));
     }
     if (!only || strcmp(only, "compile") == 0) {
         CompileFigures cf;

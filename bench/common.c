@@ -1,0 +1,333 @@
+/*
+ * common.c - the helpers the benchmark programs share; see common.h.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bytecode.h"
+#include "front.h"
+
+const char *bench_name = "bench";
+
+/* ---- clocks, errors, numbers ---------------------------------------------------- */
+
+static double clock_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double wall_seconds(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
+}
+
+double cpu_seconds(void)
+{
+    return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
+void die(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    fprintf(stderr, "%s: ", bench_name);
+    vfprintf(stderr, format, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+const char *group(char *out, size_t size, double value)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", value);
+    size_t n = strlen(digits), o = 0;
+    for (size_t k = 0; k < n && o + 2 < size; k++) {
+        if (k > 0 && digits[k - 1] != '-' && (n - k) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[k];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double quantile(double *values, size_t n, double q)
+{
+    qsort(values, n, sizeof *values, compare_doubles);
+    size_t rank = (size_t)(q * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    return values[rank > n ? n - 1 : rank - 1];
+}
+
+size_t size_arg(const char *text)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || v == 0)
+        die("not a count: %s", text);
+    return (size_t)v;
+}
+
+/* ---- the temporary folder ---------------------------------------------------------- */
+
+char tmp_root[64];
+bool keep_tmp;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void cleanup(void)
+{
+    if (tmp_root[0] && !keep_tmp)
+        nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void tmp_root_make(const char *pattern)
+{
+    snprintf(tmp_root, sizeof tmp_root, "%s", pattern);
+    if (!mkdtemp(tmp_root))
+        die("mkdtemp: %s", strerror(errno));
+    atexit(cleanup);
+}
+
+void path_in(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmp_root, name);
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+Row rows[40];
+unsigned row_count;
+static char notes[24][200];
+static unsigned note_count;
+
+Row *row_add(const char *metric, const char *value)
+{
+    Row *r = &rows[row_count++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->metric, sizeof r->metric, "%s", metric);
+    snprintf(r->value, sizeof r->value, "%s", value);
+    return r;
+}
+
+void row_goal(Row *r, const char *goal, bool met)
+{
+    snprintf(r->goal, sizeof r->goal, "%s", goal);
+    snprintf(r->verdict, sizeof r->verdict, "%s", met ? "met" : "MISSED");
+}
+
+void note(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(notes[note_count++], sizeof notes[0], format, ap);
+    va_end(ap);
+}
+
+void print_tail(double started)
+{
+    for (unsigned i = 0; i < note_count; i++)
+        printf("  note: %s\n", notes[i]);
+    printf("  (whole benchmark: %.0f s; temporary stores under %s%s)\n", wall_seconds() - started, tmp_root,
+           keep_tmp ? ", kept" : ", removed");
+}
+
+/* ---- the huddle binary -------------------------------------------------------------- */
+
+const char *huddle_bin(char *buf, size_t size)
+{
+    const char *env = getenv("HUDDLE_BIN");
+    if (env && *env)
+        return env;
+    if (access("bin/huddle", X_OK) == 0)
+        return "bin/huddle";
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    /* .../build/bench/bench_x -> .../bin/huddle */
+    int up = 0;
+    for (char *slash; up < 3 && (slash = strrchr(buf, '/')) != NULL; up++)
+        *slash = '\0';
+    size_t used = strlen(buf);
+    if (up != 3 || used + sizeof "/bin/huddle" > size)
+        return NULL;
+    memcpy(buf + used, "/bin/huddle", sizeof "/bin/huddle");
+    return access(buf, X_OK) == 0 ? buf : NULL;
+}
+
+double run_timed(char *const argv[], const char *input, int *status)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe: %s", strerror(errno));
+    if (write(fds[1], input, strlen(input)) != (ssize_t)strlen(input))
+        die("write: %s", strerror(errno));
+    close(fds[1]);
+    fflush(NULL);
+    double t0 = wall_seconds();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        close(fds[0]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    waitpid(pid, status, 0);
+    double elapsed = wall_seconds() - t0;
+    close(fds[0]);
+    return elapsed;
+}
+
+const char STEPS_PLAY[] =
+    "playbook bench_steps\n"
+    "\n"
+    "on bench.go as e case e.k\n"
+    "\n"
+    "state start {\n"
+    "  goto waiting\n"
+    "}\n"
+    "\n"
+    "state waiting {\n"
+    "  wait {\n"
+    "    bench.go as more -> finish\n"
+    "    after forever\n"
+    "  }\n"
+    "}\n"
+    "\n"
+    "state finish {\n"
+    "  done \"ok\"\n"
+    "}\n";
+
+void compile_play(const char *name, const char *text, StrBuf *bytes)
+{
+    Front *front = front_new();
+    front_compile(front, name, text, strlen(text), NULL);
+    if (front->diags.count) {
+        StrBuf out = STRBUF_INIT;
+        for (unsigned i = 0; i < front->diags.count; i++)
+            diag_render_text(&front->diags.items[i], &out);
+        die("%s does not check clean:\n%s", name, strbuf_text(&out));
+    }
+    Bytecode bc;
+    if (front_build(front, &bc) < 0)
+        die("%s does not compile", name);
+    bc_write(&bc, bytes);
+    bc_free(&bc);
+    front_free(front);
+}
+
+void huddle_check(const char *name, const char *text)
+{
+    char bin_buf[4096], steps_path[256], other_path[256];
+    const char *bin = huddle_bin(bin_buf, sizeof bin_buf);
+    if (!bin) {
+        note("huddle check skipped: no huddle binary (set HUDDLE_BIN or run from the repository)");
+        return;
+    }
+    path_in(steps_path, sizeof steps_path, "bench_steps.play");
+    path_in(other_path, sizeof other_path, name);
+    const char *paths[2] = {steps_path, other_path}, *texts[2] = {STEPS_PLAY, text};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(paths[i], "w");
+        if (!f || fputs(texts[i], f) < 0 || fclose(f) != 0)
+            die("%s: %s", paths[i], strerror(errno));
+    }
+    int status;
+    char *check[] = {(char *)bin, "check", steps_path, other_path, NULL};
+    run_timed(check, "", &status);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("huddle check found problems in the bench playbooks (%s %s)", steps_path, other_path);
+}
+
+/* ---- a store and its engine --------------------------------------------------------- */
+
+void bench_open(Bench *b, const char *dir, bool no_sync)
+{
+    StoreOptions options = {true, no_sync, false};
+    char why[512];
+    if (store_open(dir, &options, &b->store, why, sizeof why) != STORE_OK)
+        die("store_open %s: %s", dir, why);
+    b->engine = engine_new(b->store, NULL);
+    if (!b->engine)
+        die("engine_new failed");
+}
+
+void bench_close(Bench *b)
+{
+    engine_free(b->engine);
+    store_close(b->store);
+    b->engine = NULL;
+    b->store = NULL;
+}
+
+void bench_deploy(Bench *b, const StrBuf *bytes, int64_t now)
+{
+    char hash[65], why[512];
+    if (engine_deploy(b->engine, (const uint8_t *)bytes->data, bytes->len, now, hash, why, sizeof why) != 0)
+        die("engine_deploy: %s", why);
+}
+
+void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now)
+{
+    if (engine_apply_batch(b->engine, inputs, count, now) != 0)
+        die("engine_apply_batch: %s", inputs[0].why);
+    for (size_t i = 0; i < count; i++)
+        if (inputs[i].result != 0 || inputs[i].duplicate)
+            die("engine_apply_batch: input %s: %s", inputs[i].kind == ENGINE_INPUT_EVENT ? inputs[i].id : inputs[i].task,
+                inputs[i].duplicate ? "taken for a duplicate" : inputs[i].why);
+}
+
+static int census_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    Census *c = context;
+    c->entries++;
+    if (c->needle && memmem(value.data, value.len, c->needle, strlen(c->needle)))
+        c->matching++;
+    return STORE_OK;
+}
+
+Census census(Bench *b, StoreTable table, const char *needle)
+{
+    Census c = {needle, 0, 0};
+    StoreTxn *txn;
+    if (store_begin(b->store, false, &txn) != STORE_OK)
+        die("store_begin failed");
+    int rc = store_scan(txn, table, store_bytes(NULL, 0), store_bytes(NULL, 0), census_visit, &c);
+    store_abort(txn);
+    if (rc != STORE_OK)
+        die("store_scan: %s", store_strerror(rc));
+    return c;
+}

@@ -1,0 +1,123 @@
+/*
+ * common.h - the helpers the benchmark programs (bench/bench_*.c) share: clocks, dying
+ * with the program's name, thousands separators, a temporary folder removed at exit, the
+ * table of rows and notes, finding and running the huddle binary, and a store with its
+ * engine opened for a run.
+ *
+ * Not a benchmark itself (the Makefile builds every bench/bench_*.c as one, and links
+ * this file into each). A program sets bench_name first thing in main.
+ */
+#ifndef HUDDLE_BENCH_COMMON_H
+#define HUDDLE_BENCH_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "store.h"
+#include "strbuf.h"
+
+/* The program's name, the prefix of die()'s messages ("bench" until main sets it). */
+extern const char *bench_name;
+
+/* ---- clocks, errors, numbers ---------------------------------------------------- */
+
+/* Monotonic wall-clock time in seconds. */
+double wall_seconds(void);
+
+/* This thread's CPU time in seconds (on a shared machine it moves far less with load). */
+double cpu_seconds(void);
+
+/* Prints "bench_name: " and the message to stderr, and exits 1. */
+__attribute__((noreturn, format(printf, 1, 2)))
+void die(const char *format, ...);
+
+/* Writes `value` rounded with thousands separators (1234567 -> "1,234,567") into out. */
+const char *group(char *out, size_t size, double value);
+
+/* The q-quantile (nearest rank) of `n` values, sorted in place. */
+double quantile(double *values, size_t n, double q);
+
+/* A command-line count: a whole number above 0, else die(). */
+size_t size_arg(const char *text);
+
+/* ---- the temporary folder ---------------------------------------------------------- */
+
+extern char tmp_root[64];       /* the run's temporary folder, made by tmp_root_make */
+extern bool keep_tmp;           /* --keep: leave it in place at exit */
+
+/* Makes tmp_root from a mkdtemp pattern ("/tmp/...-XXXXXX"); removed at exit unless keep_tmp. */
+void tmp_root_make(const char *pattern);
+
+/* out = tmp_root/name. */
+void path_in(char *out, size_t size, const char *name);
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+/* One row of a program's table; raw and ratio are bench_engine's raw-LMDB columns. */
+typedef struct Row {
+    char metric[72], value[32], raw[24], ratio[12], goal[40], verdict[8];
+} Row;
+
+extern Row rows[40];            /* the rows so far, printed by each program its own way */
+extern unsigned row_count;
+
+/* Appends a row with its metric and value (goal, verdict and raw columns empty). */
+Row *row_add(const char *metric, const char *value);
+
+/* Sets a row's goal and its verdict, "met" or "MISSED". */
+void row_goal(Row *r, const char *goal, bool met);
+
+/* Adds a note, printed under the table by print_tail. */
+__attribute__((format(printf, 1, 2)))
+void note(const char *format, ...);
+
+/* Prints the notes, then the run's seconds since `started` and whether tmp_root was kept. */
+void print_tail(double started);
+
+/* ---- the huddle binary -------------------------------------------------------------- */
+
+/* HUDDLE_BIN, else ./bin/huddle, else bin/huddle beside this binary's build/ (in buf); or NULL. */
+const char *huddle_bin(char *buf, size_t size);
+
+/* Runs argv, `input` on stdin, stdout to /dev/null: wall seconds fork to exit; wait status in *status. */
+double run_timed(char *const argv[], const char *input, int *status);
+
+/* Playbook bench_steps: start, wait for a second bench.go of the same case, done. */
+extern const char STEPS_PLAY[];
+
+/* Compiles playbook source in memory into .hbc bytes; dies unless it checks clean. */
+void compile_play(const char *name, const char *text, StrBuf *bytes);
+
+/* `huddle check` of bench_steps.play and `name` (written to tmp_root): dies on problems; no binary: a note. */
+void huddle_check(const char *name, const char *text);
+
+/* ---- a store and its engine --------------------------------------------------------- */
+
+typedef struct Bench {
+    Store *store;
+    Engine *engine;
+} Bench;
+
+/* Opens (creating) the store in `dir` and an engine on it; dies on failure. */
+void bench_open(Bench *b, const char *dir, bool no_sync);
+
+/* Frees the engine and closes the store. */
+void bench_close(Bench *b);
+
+/* Deploys compiled playbook bytes at engine time `now`; dies on failure. */
+void bench_deploy(Bench *b, const StrBuf *bytes, int64_t now);
+
+/* engine_apply_batch of `count` inputs; dies unless each one applied and none was a duplicate. */
+void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now);
+
+typedef struct Census {
+    const char *needle;         /* counted in `matching` */
+    size_t entries, matching;
+} Census;
+
+/* Counts a table's entries, and those whose value holds `needle` (NULL: none). */
+Census census(Bench *b, StoreTable table, const char *needle);
+
+#endif
