@@ -106,6 +106,26 @@ static void run_print_holders(const json_t *seats)
     }
 }
 
+/* An escalation's {"seat": [people]}: "craig" for one seat, "craig (seat 1); omar (seat 2)"
+   for several (seats counted from 1, as a person reads them). */
+static void run_print_added(const json_t *added)
+{
+    const char *seat;
+    json_t *people;
+    size_t seats = json_object_size(added), n = 0;
+    json_object_foreach((json_t *)added, seat, people) {
+        printf("%s", n++ ? "; " : "");
+        size_t k;
+        json_t *person;
+        json_array_foreach(people, k, person)
+            printf("%s%s", k ? ", " : "", json_string_value(person) ? json_string_value(person) : "?");
+        if (seats > 1)
+            printf(" (seat %lld)", atoll(seat) + 1);
+    }
+    if (seats == 0)
+        printf("nobody new");
+}
+
 static void run_print_record(void *context, const json_t *r)
 {
     RunView *view = context;
@@ -173,7 +193,7 @@ static void run_print_record(void *context, const json_t *r)
         printf("  %s overridden by %s: %s (%s)", str(r, "task"), str(r, "by"), str(r, "choice"), str(r, "reason"));
     } else if (strcmp(kind, "escalated") == 0) {
         printf("  %s escalated to level %lld: ", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")));
-        run_print_json(json_object_get(r, "added"));
+        run_print_added(json_object_get(r, "added"));
     } else if (strcmp(kind, "skipped") == 0) {
         printf("  %s level %lld skipped: %s", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")), str(r, "why"));
     } else if (strcmp(kind, "acknowledged") == 0) {

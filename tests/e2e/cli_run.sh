@@ -200,3 +200,8 @@ assert lines[-1]["summary"]["instances"][0]["state"] == "first", lines[-1]' "$tm
 else
   no "the stalled record and the summary name the state"
 fi
+
+# An escalation names who was added, not a JSON map.
+w=workflows/product_complaint
+expect "the reference playbook runs" 0 "$h" run $w/product_complaint.play --events $w/trace.jsonl --directory $w/directory.json --mocks $w/mocks.json
+has "the escalation names the person added" "t1 escalated to level 1: craig"
