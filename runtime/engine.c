@@ -375,6 +375,16 @@ typedef struct StepCall {
     int result;
 } StepCall;
 
+/* Hands the records a committed transaction wrote to the engine's on_record hook. */
+static void engine_report_records(Engine *e, const json_t *records)
+{
+    size_t i;
+    json_t *record;
+    if (e->options.on_record)
+        json_array_foreach(records, i, record)
+            e->options.on_record(e->options.record_context, record);
+}
+
 static int step_transaction(StoreTxn *txn, void *context)
 {
     StepCall *call = context;
@@ -397,14 +407,10 @@ static int engine_run_step(Engine *e, int64_t now, StepWork work, void *context,
     StepCall call = {e, now, work, context, why, why_len, NULL, 0};
     why[0] = '\0';
     int rc = store_write(e->store, step_transaction, &call);
-    if (rc != STORE_OK)
+    if (rc == STORE_OK)
+        engine_report_records(e, call.records);
+    else
         engine_forget_caches(e);
-    if (rc == STORE_OK && e->options.on_record) {
-        size_t i;
-        json_t *record;
-        json_array_foreach(call.records, i, record)
-            e->options.on_record(e->options.record_context, record);
-    }
     json_decref(call.records);
     if (rc == STORE_OK)
         return 0;
@@ -423,6 +429,15 @@ static int engine_catch_up(Engine *e, int64_t now, char *why, size_t why_len)
 {
     int rc = engine_fire_timers(e, now, false, why, why_len);
     return rc < 0 ? rc : 0;
+}
+
+/* One input from outside (an event, an answer, an operator's command): the timers due
+   before it fire first, then its step runs. */
+static int engine_run_input(Engine *e, int64_t now, StepWork work, void *context, char *why,
+                            size_t why_len)
+{
+    int caught = engine_catch_up(e, now, why, why_len);
+    return caught < 0 ? caught : engine_run_step(e, now, work, context, why, why_len);
 }
 
 /* ---- deploy ---- */
@@ -494,14 +509,11 @@ int engine_event(Engine *e, const char *source, const char *type, const char *id
                  const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
                  char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     EventWork w = {source, type, id, data, event_time, duplicate};
     *duplicate = false;
     json_decref(e->event_routes);
     e->event_routes = NULL;
-    return engine_run_step(e, now, event_work, &w, why, why_len);
+    return engine_run_input(e, now, event_work, &w, why, why_len);
 }
 
 const json_t *engine_event_routes(const Engine *e)
@@ -522,11 +534,8 @@ static int answer_work(Step *s, void *context)
 int engine_answer(Engine *e, const char *task, const char *by, const char *choice,
                   const char *comment, int64_t now, char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     AnswerWork w = {task, by, choice, comment};
-    return engine_run_step(e, now, answer_work, &w, why, why_len);
+    return engine_run_input(e, now, answer_work, &w, why, why_len);
 }
 
 /* Timers due at or before a time, oldest first, up to a batch. */
@@ -680,14 +689,10 @@ static int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, s
         }
         FireBatch f = {e, due, NULL, why, why_len};
         int rc = store_write(e->store, fire_batch, &f);
-        if (rc != STORE_OK)
+        if (rc == STORE_OK)
+            engine_report_records(e, f.records);
+        else
             engine_forget_caches(e);
-        if (rc == STORE_OK && e->options.on_record) {
-            size_t i;
-            json_t *record;
-            json_array_foreach(f.records, i, record)
-                e->options.on_record(e->options.record_context, record);
-        }
         json_decref(f.records);
         for (unsigned i = 0; i < due->count; i++)
             json_decref(due->items[i].what);
@@ -1053,14 +1058,10 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
     }
     BatchCall b = {e, inputs, count, now, NULL};
     int rc = store_write(e->store, batch_transaction, &b);
-    if (rc != STORE_OK)
+    if (rc == STORE_OK)
+        engine_report_records(e, b.records);
+    else
         engine_forget_caches(e);
-    if (rc == STORE_OK && e->options.on_record) {
-        size_t i;
-        json_t *record;
-        json_array_foreach(b.records, i, record)
-            e->options.on_record(e->options.record_context, record);
-    }
     json_decref(b.records);
     if (rc != STORE_OK) {
         for (size_t i = 0; i < count; i++) {
@@ -1115,11 +1116,8 @@ static int retry_work(Step *s, void *context)
 int engine_retry(Engine *e, const char *instance, const char *state, int64_t now, char *why,
                  size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     OperatorWork w = {instance, state, NULL, NULL, NULL};
-    return engine_run_step(e, now, retry_work, &w, why, why_len);
+    return engine_run_input(e, now, retry_work, &w, why, why_len);
 }
 
 static int cancel_work(Step *s, void *context)
@@ -1160,11 +1158,8 @@ static int cancel_work(Step *s, void *context)
 int engine_cancel(Engine *e, const char *instance, const char *by, const char *reason,
                   int64_t now, char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     OperatorWork w = {instance, NULL, by, reason, NULL};
-    return engine_run_step(e, now, cancel_work, &w, why, why_len);
+    return engine_run_input(e, now, cancel_work, &w, why, why_len);
 }
 
 static int undeploy_work(Step *s, void *context)
@@ -1200,11 +1195,8 @@ static int ack_work(Step *s, void *context)
 
 int engine_ack(Engine *e, const char *task, const char *by, int64_t now, char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     AckWork w = {task, by};
-    return engine_run_step(e, now, ack_work, &w, why, why_len);
+    return engine_run_input(e, now, ack_work, &w, why, why_len);
 }
 
 typedef struct OverrideWork {
@@ -1220,11 +1212,8 @@ static int resolve_work(Step *s, void *context)
 int engine_resolve(Engine *e, const char *task, const char *choice, const char *by,
                    const char *reason, int64_t now, char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     OverrideWork w = {task, choice, by, reason, NULL, NULL};
-    return engine_run_step(e, now, resolve_work, &w, why, why_len);
+    return engine_run_input(e, now, resolve_work, &w, why, why_len);
 }
 
 static int reassign_work(Step *s, void *context)
@@ -1236,11 +1225,8 @@ static int reassign_work(Step *s, void *context)
 int engine_reassign(Engine *e, const char *task, const char *from, const char *to,
                     const char *by, int64_t now, char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     OverrideWork w = {task, NULL, by, NULL, from, to};
-    return engine_run_step(e, now, reassign_work, &w, why, why_len);
+    return engine_run_input(e, now, reassign_work, &w, why, why_len);
 }
 
 typedef struct DirectoryWork {
@@ -1398,11 +1384,8 @@ static int away_work(Step *s, void *context)
 int engine_away(Engine *e, const char *person, const char *from, const char *to,
                 const char *delegate, bool back, int64_t now, char *why, size_t why_len)
 {
-    int caught = engine_catch_up(e, now, why, why_len);
-    if (caught < 0)
-        return caught;
     AwayWork w = {person, from, to, delegate, back};
-    return engine_run_step(e, now, away_work, &w, why, why_len);
+    return engine_run_input(e, now, away_work, &w, why, why_len);
 }
 
 /* ---- dedup retention ---- */

@@ -114,6 +114,8 @@ int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
 int task_load(Step *s, const char *id, json_t **task);
+/* Whether the person id `person` is among a seat's `holders`. */
+bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, json_t *task);
 json_t *task_choice(json_t *task, const char *choice);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming

@@ -60,22 +60,11 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
     return rc;
 }
 
-/* Whether `person` is among the holders of `seat`. */
-static bool seat_held_by(json_t *seat, const char *person)
-{
-    size_t k;
-    json_t *holder;
-    json_array_foreach(json_object_get(seat, "holders"), k, holder)
-        if (strcmp(json_string_value(holder), person) == 0)
-            return true;
-    return false;
-}
-
 /* Replaces `from` by `to` among the holders of `seat` (once, where `from` was). */
 static void seat_swap_holder(json_t *seat, const char *from, const char *to)
 {
     json_t *holders = json_object_get(seat, "holders");
-    bool to_there = seat_held_by(seat, to);
+    bool to_there = holders_include(json_object_get(seat, "holders"), to);
     for (size_t k = 0; k < json_array_size(holders); k++) {
         if (strcmp(json_string_value(json_array_get(holders, k)), from) != 0)
             continue;
@@ -111,7 +100,7 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
     size_t moved = 0, i;
     json_t *seat;
     json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        if (!json_is_null(json_object_get(seat, "answered_by")) || !seat_held_by(seat, from))
+        if (!json_is_null(json_object_get(seat, "answered_by")) || !holders_include(json_object_get(seat, "holders"), from))
             continue;
         seat_swap_holder(seat, from, to);
         json_t *record = record_add(s, &in, "delegated");
@@ -127,7 +116,7 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
         rc = step_fail(s, -1, "%s holds no open seat on task %s", from, task_id);
     bool still_holds = false;
     json_array_foreach(json_object_get(task, "seats"), i, seat)
-        still_holds |= seat_held_by(seat, from);
+        still_holds |= holders_include(json_object_get(seat, "holders"), from);
     if (rc == STORE_OK && !still_holds)
         rc = inbox_set(s, from, task_id, false);
     if (rc == STORE_OK)

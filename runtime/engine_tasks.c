@@ -287,6 +287,28 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
     return rc;
 }
 
+bool holders_include(const json_t *holders, const char *person)
+{
+    size_t k;
+    json_t *holder;
+    json_array_foreach(holders, k, holder)
+        if (json_string_value(holder) && strcmp(json_string_value(holder), person) == 0)
+            return true;
+    return false;
+}
+
+/* Adds `person` to a seat's `holders`, and the task to their inbox, unless they hold it
+   already. Returns whether they were added. */
+static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char *task_id)
+{
+    const char *id = json_string_value(person);
+    if (!id || holders_include(holders, id))
+        return false;
+    json_array_append(holders, person);
+    inbox_set(s, id, task_id, true);
+    return true;
+}
+
 int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
@@ -433,13 +455,10 @@ static int task_check_answer(Step *s, json_t *task, const char *id, const char *
     json_array_foreach(json_object_get(task, "seats"), i, seat) {
         if (!json_is_null(json_object_get(seat, "answered_by")))
             continue;
-        size_t k;
-        json_t *holder;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder)
-            if (strcmp(json_string_value(holder), by) == 0) {
-                *seat_out = seat;
-                return STORE_OK;
-            }
+        if (holders_include(json_object_get(seat, "holders"), by)) {
+            *seat_out = seat;
+            return STORE_OK;
+        }
     }
     return step_fail(s, -1, "%s holds no open seat on task %s", by, id);
 }
@@ -585,17 +604,9 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
         json_t *holders = json_object_get(seat, "holders"), *fresh = json_array();
         size_t k;
         json_t *person;
-        json_array_foreach(people, k, person) {
-            bool known = false;
-            size_t h;
-            json_t *holder;
-            json_array_foreach(holders, h, holder) known |= json_equal(holder, person);
-            if (!known) {
-                json_array_append(holders, person);
+        json_array_foreach(people, k, person)
+            if (seat_add_holder(s, holders, person, id))
                 json_array_append(fresh, person);
-                inbox_set(s, json_string_value(person), id, true);
-            }
-        }
         json_object_set(seat, "previous", people);
         if (json_array_size(fresh)) {
             char key[16];
@@ -742,10 +753,7 @@ int task_ack(Step *s, const char *id, const char *by)
     size_t i;
     json_t *seat;
     json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        size_t k;
-        json_t *holder;
-        bool mine = false;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) mine |= strcmp(json_string_value(holder), by) == 0;
+        bool mine = holders_include(json_object_get(seat, "holders"), by);
         if (!mine || !json_is_null(json_object_get(seat, "answered_by")))
             continue;
         holds = true;
@@ -811,13 +819,7 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
         size_t p;
         json_t *person;
         json_array_foreach(wanted, p, person) {
-            bool known = false;
-            size_t h;
-            json_t *other;
-            json_array_foreach(holders, h, other) known |= json_equal(other, person);
-            if (!known) {
-                json_array_append(holders, person);
-                inbox_set(s, json_string_value(person), id, true);
+            if (seat_add_holder(s, holders, person, id)) {
                 json_t *one = json_pack("[O]", person);
                 task_tell(s, in, task, one, "notified");
                 json_decref(one);
