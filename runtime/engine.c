@@ -609,12 +609,28 @@ typedef struct FireBatch {
     size_t why_len;
 } FireBatch;
 
-static int first_key_visit(void *context, StoreBytes key, StoreBytes value)
+/* The first key of the timers table (the earliest due), if any. */
+typedef struct FirstTimer {
+    bool found;
+    unsigned char key[20];
+} FirstTimer;
+
+static int first_timer_visit(void *context, StoreBytes key, StoreBytes value)
 {
     (void)value;
-    if (key.len == 20)
-        memcpy(context, key.data, 20);
+    FirstTimer *first = context;
+    if (key.len != 20)
+        return STORE_OK;
+    first->found = true;
+    memcpy(first->key, key.data, 20);
     return STORE_STOP;
+}
+
+static FirstTimer first_timer(StoreTxn *txn)
+{
+    FirstTimer first = {false, {0}};
+    store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_timer_visit, &first);
+    return first;
 }
 
 /* Many due timers in one write transaction, each its own step in a nested transaction
@@ -627,11 +643,9 @@ static int fire_batch(StoreTxn *txn, void *context)
     f->records = json_array();
     for (unsigned i = 0; i < f->due->count; i++) {
         DueTimer *t = &f->due->items[i];
-        unsigned char first[20];
-        memset(first, 0xFF, sizeof first);
         if (i > 0) {
-            store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_key_visit, first);
-            if (memcmp(first, t->key, 20) < 0)
+            FirstTimer first = first_timer(txn);
+            if (first.found && memcmp(first.key, t->key, 20) < 0)
                 break;
         }
         StoreTxn *child;
@@ -712,32 +726,16 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
     return engine_fire_timers(e, now, true, why, why_len);
 }
 
-typedef struct FirstTimer {
-    bool found;
-    int64_t due;
-} FirstTimer;
-
-static int first_timer_visit(void *context, StoreBytes key, StoreBytes value)
-{
-    (void)value;
-    FirstTimer *first = context;
-    if (key.len != 20)
-        return STORE_OK;
-    first->found = true;
-    first->due = (int64_t)store_read_be64(key.data);
-    return STORE_STOP;
-}
-
 bool engine_next_due(Engine *e, int64_t *due_ms)
 {
-    FirstTimer first = {false, 0};
+    FirstTimer first = {false, {0}};
     StoreTxn *txn;
     if (store_begin(e->store, false, &txn) == STORE_OK) {
-        store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_timer_visit, &first);
+        first = first_timer(txn);
         store_abort(txn);
     }
     if (first.found)
-        *due_ms = first.due;
+        *due_ms = (int64_t)store_read_be64(first.key);
     return first.found;
 }
 
