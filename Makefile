@@ -157,6 +157,8 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 # for `huddle run` the whole runtime but main.
 build/fuzz/fuzz_directory: runtime/directory.c runtime/calendar.c runtime/tz.c runtime/value_json.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
+# The two VM targets share how they drive a program (tests/fuzz/drive.c).
+build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/drive.h
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

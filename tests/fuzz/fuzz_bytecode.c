@@ -26,124 +26,14 @@
 
 #include "bytecode.h"
 #include "disasm.h"
+#include "drive.h"
 #include "strbuf.h"
 #include "value.h"
 #include "vm.h"
 
 #define MAX_RESUMES 5
-#define T0 1781935200000LL
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void put(Value map, const char *key, Value v)
-{
-    value_map_set(map, key, strlen(key), v);
-}
-
-static Value small_data(void)
-{
-    Value d = value_map_new(8);
-    put(d, "id", value_cstring("R-1"));
-    put(d, "service", value_cstring("db"));
-    put(d, "amount", value_int(1200));
-    put(d, "level", value_int(3));
-    put(d, "ratio", value_float(0.5));
-    put(d, "ok", value_bool(true));
-    Value items = value_list_new(2);
-    value_list_push(items, value_cstring("cam"));
-    value_list_push(items, value_int(-1));
-    put(d, "items", items);
-    return d;
-}
-
-static Value event_of(Value source, Value type, const char *id, Value data)
-{
-    Value e = value_map_new(5);
-    value_retain(source);
-    value_retain(type);
-    put(e, "source", source);
-    put(e, "type", type);
-    put(e, "id", value_cstring(id));
-    put(e, "time", value_time(T0));
-    put(e, "data", data);
-    return e;
-}
-
-/* A text value from the suspension `d` at d[key][index][field], or null. */
-static Value pick(Value d, const char *key, uint32_t index, const char *field)
-{
-    const Value *list = value_map_get(d, key, strlen(key));
-    if (!list || list->type != VAL_LIST || list->as.list->count == 0)
-        return VALUE_NULL;
-    Value item = list->as.list->items[index % list->as.list->count];
-    const Value *v = item.type == VAL_MAP ? value_map_get(item, field, strlen(field)) : NULL;
-    return v ? *v : VALUE_NULL;
-}
-
-/* Chooses the next input from what the instance waits for; round `k` varies it. */
-static VmInputKind next_input(Value suspension, unsigned k, Value *value)
-{
-    const Value *kind = value_map_get(suspension, "kind", 4);
-    const char *what = kind && kind->type == VAL_STRING ? value_text(*kind) : "";
-    *value = VALUE_NULL;
-    if (strcmp(what, "ask") == 0) {
-        Value result = value_map_new(6);
-        Value choice = pick(suspension, "choices", k, "id");
-        if (k % 4 == 2)
-            choice = value_cstring("timeout");
-        else if (k % 4 == 3)
-            choice = value_cstring("no_quorum");
-        else
-            value_retain(choice);
-        put(result, "choice", choice);
-        put(result, "by", value_cstring("olga"));
-        put(result, "comment", k % 2 ? value_cstring("because") : VALUE_NULL);
-        put(result, "at", value_time(T0 + 60000 * (int64_t)k));
-        put(result, "votes", value_list_new(0));
-        Value deciders = value_list_new(1);
-        value_list_push(deciders, value_cstring("olga"));
-        put(result, "deciders", deciders);
-        *value = result;
-        return VM_INPUT_ANSWER;
-    }
-    if (strcmp(what, "wait") == 0) {
-        if (k % 3 == 2)
-            return VM_INPUT_TIMER;
-        Value source = pick(suspension, "arms", k, "source");
-        Value type = pick(suspension, "arms", k, "type");
-        Value data = small_data();
-        if (k % 3 == 1)
-            put(data, "level", value_cstring("high"));   /* makes `when`s fail */
-        *value = event_of(source, type, "e-2", data);
-        return VM_INPUT_EVENT;
-    }
-    if (k % 2 == 0) {
-        *value = small_data();
-        return VM_INPUT_REPLY;
-    }
-    *value = value_cstring("connector down");
-    return VM_INPUT_FAILURE;
-}
-
-/* The frame as the store would keep it: it must come back, byte for byte. */
-static Frame *round_trip(const Program *program, Frame *frame)
-{
-    StrBuf bytes = STRBUF_INIT, again = STRBUF_INIT;
-    frame_encode(frame, &bytes);
-    char why[256];
-    Frame *back = frame_decode(program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
-    if (!back) {
-        fprintf(stderr, "the VM left a frame its own decoder refuses: %s\n", why);
-        abort();
-    }
-    frame_encode(back, &again);
-    if (again.len != bytes.len || memcmp(again.data, bytes.data, bytes.len) != 0)
-        abort();
-    strbuf_free(&bytes);
-    strbuf_free(&again);
-    frame_free(frame);
-    return back;
-}
 
 static void run_chunks(const Program *program, Value data, Value meta, const VmInput *context)
 {
@@ -179,16 +69,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         program_free(program);
         return 0;
     }
-    Value ev_data = small_data();
+    Value ev_data = small_data(0);
     Value meta = value_map_new(4);
-    put(meta, "source", value_cstring("shop"));
-    put(meta, "type", value_cstring("refund"));
-    put(meta, "id", value_cstring("e-1"));
-    put(meta, "time", value_time(T0));
+    map_put(meta, "source", value_cstring("shop"));
+    map_put(meta, "type", value_cstring("refund"));
+    map_put(meta, "id", value_cstring("e-1"));
+    map_put(meta, "time", value_time(T0));
     Value case_info = value_map_new(3);
-    put(case_info, "key", value_cstring("R-1"));
-    put(case_info, "events", value_int(1));
-    put(case_info, "started", value_time(T0));
+    map_put(case_info, "key", value_cstring("R-1"));
+    map_put(case_info, "events", value_int(1));
+    map_put(case_info, "started", value_time(T0));
     VmInput context = {VM_INPUT_EVENT, ev_data, T0, case_info, NULL};
 
     run_chunks(program, ev_data, meta, &context);
