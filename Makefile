@@ -22,7 +22,7 @@ DEPS_STAMP := build/deps-ok
 CC       ?= cc
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-format-nonliteral -Wno-format-truncation
-CPPFLAGS := -D_GNU_SOURCE -Ilang -Iruntime -Ibuild/gen
+CPPFLAGS := -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
@@ -32,10 +32,55 @@ LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 GEN_CFLAGS := -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
               -Wno-missing-prototypes -Wno-shadow -Wno-unused-but-set-variable
 
+# ---- layers: which folder may include which ---------------------------------------
+#
+# Each folder is compiled with the include paths of what it may use and no others, so
+# an arrow that runs the wrong way is a compile error ("file not found"). The picture
+# is in docs/internals.md. Headers of libraries a layer must not touch are shadowed
+# by build/forbidden/NAME/, whose copy of the header is an #error naming the layer that
+# owns it (-I is searched before the system's folders).
+
+LANG_BASE     := -Ilang/base
+LANG_SYNTAX   := $(LANG_BASE) -Ilang/syntax -Ibuild/gen
+LANG_ALL      := $(LANG_SYNTAX) -Ilang/check -Ilang/compile -Ilang/bytecode -Ilang
+NO_LMDB       := -Ibuild/forbidden/lmdb
+NO_NET        := -Ibuild/forbidden/curl -Ibuild/forbidden/microhttpd
+NO_JSON       := -Ibuild/forbidden/jansson
+
+INC_lang/base     := $(LANG_BASE)
+INC_lang/syntax   := $(LANG_SYNTAX)
+INC_lang/check    := $(LANG_SYNTAX) -Ilang/check
+INC_lang/bytecode := $(LANG_BASE) -Ilang/bytecode
+INC_lang/compile  := $(LANG_SYNTAX) -Ilang/check -Ilang/bytecode -Ilang/compile
+INC_lang          := $(LANG_ALL)
+INC_build/gen     := $(LANG_SYNTAX)
+INC_runtime/vm     := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm
+INC_runtime/store  := -Iruntime/store
+INC_runtime/people := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm -Iruntime/people
+INC_runtime/engine := $(INC_runtime/people) -Iruntime/store -Iruntime/engine
+INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/engine -Iruntime/cli
+# Tests, tools and benchmarks may look at every layer.
+INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/engine \
+           -Iruntime/cli -Itests/fuzz -Ibench
+
+# The include paths of one source file: its folder's set, plus the forbidden shadows
+# of the libraries it may not use (lang/ uses none; only store/ sees LMDB).
+layer_of = $(patsubst %/,%,$(dir $(1)))
+includes = $(INC_$(call layer_of,$(1))) \
+           $(if $(filter lang% build/gen,$(call layer_of,$(1))),$(NO_JSON)) \
+           $(if $(filter runtime/store,$(call layer_of,$(1))),,$(NO_LMDB)) $(NO_NET)
+
+FORBIDDEN := build/forbidden/lmdb/lmdb.h build/forbidden/jansson/jansson.h \
+             build/forbidden/curl/curl/curl.h build/forbidden/microhttpd/microhttpd.h
+.PRECIOUS: $(FORBIDDEN)
+build/forbidden/%.h:
+	@mkdir -p $(dir $@)
+	@echo '#error "$(notdir $@) is not for this layer: see the layers in docs/internals.md"' > $@
+
 # ---- sources ----------------------------------------------------------------------
 
-LANG_SRC := $(wildcard lang/*.c)
-RUNTIME_SRC := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+LANG_SRC := $(wildcard lang/*.c lang/*/*.c)
+RUNTIME_SRC := $(filter-out runtime/cli/main.c,$(wildcard runtime/*/*.c))
 GEN_SRC  := build/gen/lexer.c build/gen/parser.c build/gen/stdlib_modules.c
 CORE_SRC := $(LANG_SRC) $(GEN_SRC) $(RUNTIME_SRC)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -67,29 +112,29 @@ $(DEPS_STAMP):
 
 # ---- generated sources ------------------------------------------------------------
 
-build/gen/parser.c build/gen/parser.h: lang/parser.y | $(DEPS_STAMP)
+build/gen/parser.c build/gen/parser.h: lang/syntax/parser.y | $(DEPS_STAMP)
 	@mkdir -p build/gen
 	bison -Wall -Werror --defines=build/gen/parser.h -o build/gen/parser.c $<
 
-build/gen/lexer.c: lang/lexer.l build/gen/parser.h | $(DEPS_STAMP)
+build/gen/lexer.c: lang/syntax/lexer.l build/gen/parser.h | $(DEPS_STAMP)
 	@mkdir -p build/gen
 	flex -o $@ $<
 
-build/gen/stdlib_modules.c: $(wildcard stdlib/*.play) lang/embed_stdlib.sh
+build/gen/stdlib_modules.c: $(wildcard stdlib/*.play) lang/syntax/embed_stdlib.sh
 	@mkdir -p build/gen
-	sh lang/embed_stdlib.sh $(wildcard stdlib/*.play) > $@
+	sh lang/syntax/embed_stdlib.sh $(wildcard stdlib/*.play) > $@
 
 # ---- objects, in two variants -----------------------------------------------------
 
 define variant_rules
 $(1)/flags: FORCE
 	@mkdir -p $(1); echo '$(CC) $(2) $(CPPFLAGS)' | cmp -s - $$@ || echo '$(CC) $(2) $(CPPFLAGS)' > $$@
-$(1)/obj/gen/%.o: build/gen/%.c $(1)/flags build/gen/parser.h
+$(1)/obj/gen/%.o: build/gen/%.c $(1)/flags build/gen/parser.h | $(FORBIDDEN)
 	@mkdir -p $$(dir $$@)
-	$$(CC) -std=c11 $(WARNINGS) $(GEN_CFLAGS) $(2) $$(CPPFLAGS) -MMD -MP -c $$< -o $$@
-$(1)/obj/%.o: %.c $(1)/flags build/gen/parser.h | $(DEPS_STAMP)
+	$$(CC) -std=c11 $(WARNINGS) $(GEN_CFLAGS) $(2) $$(CPPFLAGS) $$(call includes,$$<) -MMD -MP -c $$< -o $$@
+$(1)/obj/%.o: %.c $(1)/flags build/gen/parser.h | $(DEPS_STAMP) $(FORBIDDEN)
 	@mkdir -p $$(dir $$@)
-	$$(CC) -std=c11 $(WARNINGS) $(2) $$(CPPFLAGS) -MMD -MP -c $$< -o $$@
+	$$(CC) -std=c11 $(WARNINGS) $(2) $$(CPPFLAGS) $$(call includes,$$<) -MMD -MP -c $$< -o $$@
 endef
 $(eval $(call variant_rules,build/rel,$(CFLAGS)))
 $(eval $(call variant_rules,build/asan,$(ASAN_CFLAGS)))
@@ -99,28 +144,28 @@ FORCE:
 
 # ---- binaries ---------------------------------------------------------------------
 
-bin/huddle: $(REL_OBJ) build/rel/obj/runtime/main.o
+bin/huddle: $(REL_OBJ) build/rel/obj/runtime/cli/main.o
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/huddle: $(ASAN_OBJ) build/asan/obj/runtime/main.o
+build/asan/huddle: $(ASAN_OBJ) build/asan/obj/runtime/cli/main.o
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the core (everything but main) with cmocka.
 build/rel/unit/%: tests/unit/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS) -lcmocka
 build/asan/unit/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(ASAN_CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS) -lcmocka
 
 # Crash-test tools (tests/crash/) link the core the same way, without cmocka.
 build/rel/tools/%: tests/crash/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS)
 build/asan/tools/%: tests/crash/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS)
 CRASH_TOOL_NAMES := $(notdir $(basename $(wildcard tests/crash/*.c)))
 CRASH_TOOLS := $(addprefix build/rel/tools/,$(CRASH_TOOL_NAMES)) $(addprefix build/asan/tools/,$(CRASH_TOOL_NAMES))
 
@@ -146,16 +191,16 @@ FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
 # lang/ and the VM (no store, engine or CLI); program_hash.c needs libcrypto, which
 # $(LDLIBS) links through PKGS.
 FUZZ_CORE_SRC := $(LANG_SRC) build/gen/lexer.c build/gen/parser.c build/gen/stdlib_modules.c \
-                 $(wildcard runtime/vm*.c) runtime/frame.c $(wildcard runtime/program*.c)
+                 $(wildcard runtime/vm/*.c)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) -std=c11 $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+	$(FUZZ_CC) -std=c11 $(FUZZ_FLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 # Targets that reach past the VM list what more of the runtime they link (the rule
 # above compiles every .c prerequisite): the directory with its calendars and zones, and
 # for `huddle run` the whole runtime but main.
-build/fuzz/fuzz_directory: runtime/directory.c runtime/calendar.c runtime/tz.c runtime/value_json.c
+build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 # The two VM targets share how they drive a program (tests/fuzz/drive.c).
 build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/drive.h
@@ -168,7 +213,7 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 BENCH_SRC := $(wildcard bench/bench_*.c)
 build/bench/bench_%: bench/bench_%.c bench/common.c bench/common.h $(REL_OBJ)
 	@mkdir -p build/bench
-	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 bench: bin/huddle $(addprefix build/bench/,$(notdir $(basename $(BENCH_SRC))))
 	@sh bench/run.sh

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "engine_internal.h"
 #include "store.h"
 #include "strbuf.h"
 

@@ -135,7 +135,7 @@ cp "$tmp/good.hbc" "$tmp/long.hbc"; printf 'x' >> "$tmp/long.hbc"
 refused "a .hbc with a stray byte at the end" "$tmp/long.hbc" "stray bytes"
 
 # Where the code is: after the header, the source name, the source and the constants
-# (lang/bytecode.c, bc_write). flip.py FILE OUT WHAT flips one byte of the first
+# (lang/bytecode/bytecode.c, bc_write). flip.py FILE OUT WHAT flips one byte of the first
 # instruction: its opcode (0x5A ^) or the top byte of its operand.
 cat > "$tmp/flip.py" <<'PY'
 import struct, sys

@@ -1,5 +1,5 @@
 /*
- * fuzz_directory.c - libFuzzer target over the directory parser (runtime/directory.c and
+ * fuzz_directory.c - libFuzzer target over the directory parser (runtime/people/directory.c and
  * the calendars and time zones it reads), and what a parsed directory answers.
  *
  * Each input is read as JSON the way `huddle directory load FILE` reads it

@@ -41,7 +41,7 @@ for src in workflows/*/*.play tests/lang/valid/*.play; do
 done
 
 # The header is "HBC\0" and six u32s, then the source name and the source, each a u32
-# length and bytes (lang/bytecode.c, bc_write): write both as empty.
+# length and bytes (lang/bytecode/bytecode.c, bc_write): write both as empty.
 python3 - "$out" <<'PY'
 import os, struct, sys
 out = sys.argv[1]

@@ -8,7 +8,7 @@
  * Each example is evaluated by test_expr.c's evaluator (included below), with the same
  * event data, meta and engine time that builtins.md describes, and is its own cmocka
  * test, named `builtins.md:LINE: EXPRESSION`. One more test checks that every builtin in
- * lang/builtins.h has a `## name(...)` section with at least two examples that call it.
+ * lang/base/builtins.h has a `## name(...)` section with at least two examples that call it.
  *
  * The file is found at $HUDDLE_TOP/stdlib/builtins.md when HUDDLE_TOP is set, else at
  * stdlib/builtins.md from the current directory (tests/run.sh runs the unit tests from

@@ -1,5 +1,5 @@
 /*
- * test_calendar.c - business time (runtime/calendar.c) and time zones (runtime/tz.c).
+ * test_calendar.c - business time (runtime/people/calendar.c) and time zones (runtime/people/tz.c).
  *
  * LANGUAGE.md "Calendars and business time" is the contract:
  *

@@ -599,7 +599,7 @@ static const ExprCase CASES[] = {
     {"\"{9223372036854775s}\"", TEXT, "106751991167d7h12m55s"},
     {"@2026-06-20T09:00:00Z + 9223372036854775s", ERROR, "overflow"},
     /* Was a bug: never a crash: the lexer takes a duration whose seconds fit 64 bits, and
-       comp_duration_value (lang/compile_expr.c) multiplies the seconds by 1000 with signed
+       comp_duration_value (lang/compile/compile_expr.c) multiplies the seconds by 1000 with signed
        overflow (UBSan aborts); the checker should refuse it as too large */
     {"\"{9999999999999999s}\"", REFUSED, ""},
     {"\"{1h / 7}\"", TEXT, "8m34s285ms"},

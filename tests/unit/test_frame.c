@@ -3,7 +3,7 @@
  * and resumed after the frame and the program went to bytes and back.
  *
  * RUNTIME.md promises that a step replays exactly and that kill -9 at any moment loses
- * nothing; both rest on a frame (runtime/frame.c) holding everything the VM needs. Each
+ * nothing; both rest on a frame (runtime/vm/frame.c) holding everything the VM needs. Each
  * scenario below is a realistic playbook (triggers, consts, a fn, vars, locals of several
  * types) started on one event and fed a list of inputs, and it is run twice:
  *

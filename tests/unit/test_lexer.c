@@ -1,5 +1,5 @@
 /*
- * test_lexer.c - the playbook lexer (lang/lexer.l, lang/lexer_support.c), rule by rule.
+ * test_lexer.c - the playbook lexer (lang/syntax/lexer.l, lang/syntax/lexer_support.c), rule by rule.
  *
  * Each test lexes a short text and checks the tokens it becomes, their values and, for
  * mistakes, the diagnostic; together they restate the "Lexical rules" of LANGUAGE.md
@@ -24,6 +24,8 @@
 #include "diag.h"
 #include "lexer.h"
 #include "lexer_support.h"
+#include "civil.h"
+#include "utf8.h"
 #include "source.h"
 
 #define countof(a) (sizeof(a) / sizeof((a)[0]))
@@ -1018,7 +1020,7 @@ static void test_days_from_civil(void **state)
         {9999, 12, 31, 2932896},
     };
     for (size_t i = 0; i < countof(CASES); i++)
-        assert_int_equal(lex_days_from_civil(CASES[i].year, CASES[i].month, CASES[i].day),
+        assert_int_equal(civil_days_from_date(CASES[i].year, CASES[i].month, CASES[i].day),
                          CASES[i].days);
 }
 
@@ -1052,7 +1054,7 @@ static void test_utf8_valid_prefix(void **state)
         {"ok\xFEok", 5, 2},
     };
     for (size_t i = 0; i < countof(CASES); i++)
-        assert_int_equal(lex_utf8_valid_prefix((const unsigned char *)CASES[i].bytes,
+        assert_int_equal(utf8_valid_prefix((const unsigned char *)CASES[i].bytes,
                                                CASES[i].len),
                          CASES[i].valid);
 }
@@ -1080,7 +1082,7 @@ static void test_bug_unknown_escape_of_multibyte_character(void **state)
     Lexed *lx = lex("\"\\\xC3\xA9\"");
     assert_kinds(lx, QQSTRING_START, LEX_ERROR, QQSTRING_END);
     const Diag *d = assert_one_error(lx, "unknown escape '\\\xC3\xA9'", NULL);
-    assert_int_equal(lex_utf8_valid_prefix((const unsigned char *)d->message,
+    assert_int_equal(utf8_valid_prefix((const unsigned char *)d->message,
                                            strlen(d->message)),
                      strlen(d->message));
 }

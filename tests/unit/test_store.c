@@ -1,5 +1,5 @@
 /*
- * test_store.c - the durable store (runtime/store.h on LMDB): what a folder must hold to
+ * test_store.c - the durable store (runtime/store/store.h on LMDB): what a folder must hold to
  * be opened, what is kept, in what order, inside which transaction, and what happens
  * when the map fills or a second process writes.
  *

@@ -1,0 +1,70 @@
+/*
+ * civil.c - calendar arithmetic on proleptic Gregorian dates and plain elapsed
+ * durations, shared by the lexer, the VM's values, time zones and the directory (see
+ * civil.h).
+ */
+#include "civil.h"
+
+#include <string.h>
+
+int64_t civil_days_from_date(int64_t year, unsigned month, unsigned day)
+{
+    /* Howard Hinnant's days_from_civil. */
+    year -= month <= 2;
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t year_of_era = year - era * 400;
+    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + day_of_era - 719468;
+}
+
+
+void civil_date_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
+{
+    /* Howard Hinnant's civil_from_days. */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t day_of_era = z - era * 146097;
+    int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    int64_t mp = (5 * day_of_year + 2) / 153;
+    *day = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);
+    *month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *year = year_of_era + era * 400 + (*month <= 2);
+}
+
+bool civil_is_leap_year(int64_t year)
+{
+    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+unsigned civil_days_in_month(int64_t year, unsigned month)
+{
+    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12)
+        return 0;
+    return month == 2 && civil_is_leap_year(year) ? 29 : days[month - 1];
+}
+
+bool civil_parse_elapsed(const char *text, int64_t *seconds)
+{
+    size_t digits = strspn(text, "0123456789");
+    if (digits == 0 || digits > 18 || strlen(text) != digits + 1)
+        return false;
+    int64_t unit;
+    switch (text[digits]) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 7 * 86400; break;
+    default: return false;
+    }
+    int64_t count = 0;
+    for (size_t i = 0; i < digits; i++)
+        count = count * 10 + (text[i] - '0');
+    if (count > INT64_MAX / unit)
+        return false;
+    *seconds = count * unit;
+    return true;
+}

@@ -1,0 +1,408 @@
+/*
+ * value.c - values: heap objects, equality, text and JSON forms (see value.h).
+ */
+#include "value.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+
+static void *value_alloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p) {
+        fputs("huddle: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void value_release_heap(Value v)
+{
+    switch (v.type) {
+    case VAL_STRING:
+        free(v.as.string);
+        break;
+    case VAL_LIST:
+        for (uint32_t i = 0; i < v.as.list->count; i++)
+            value_release(v.as.list->items[i]);
+        free(v.as.list->items);
+        free(v.as.list);
+        break;
+    case VAL_MAP:
+        for (uint32_t i = 0; i < v.as.map->count; i++) {
+            free(v.as.map->keys[i]);
+            value_release(v.as.map->values[i]);
+        }
+        free(v.as.map->keys);
+        free(v.as.map->values);
+        free(v.as.map);
+        break;
+    default:
+        break;
+    }
+}
+
+Value value_string(const char *bytes, size_t len)
+{
+    HString *s = value_alloc(sizeof *s + len + 1);
+    s->refs = 1;
+    s->len = (uint32_t)len;
+    if (len)
+        memcpy(s->data, bytes, len);
+    s->data[len] = '\0';
+    Value v = {.type = VAL_STRING};
+    v.as.string = s;
+    return v;
+}
+
+Value value_cstring(const char *text)
+{
+    return value_string(text, strlen(text));
+}
+
+Value value_list_new(uint32_t capacity)
+{
+    HList *l = value_alloc(sizeof *l);
+    l->refs = 1;
+    l->count = 0;
+    l->depth = 1;
+    l->cap = capacity;
+    l->items = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
+    Value v = {.type = VAL_LIST};
+    v.as.list = l;
+    return v;
+}
+
+void value_list_push(Value list, Value item)
+{
+    HList *l = list.as.list;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        Value *items = realloc(l->items, sizeof(Value) * l->cap);
+        if (!items)
+            abort();
+        l->items = items;
+    }
+    l->items[l->count++] = item;
+    if (value_depth(item) + 1 > l->depth)
+        l->depth = value_depth(item) + 1;
+}
+
+Value value_map_new(uint32_t capacity)
+{
+    HMap *m = value_alloc(sizeof *m);
+    m->refs = 1;
+    m->count = 0;
+    m->depth = 1;
+    m->cap = capacity;
+    m->keys = capacity ? value_alloc(sizeof(HString *) * capacity) : NULL;
+    m->values = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
+    Value v = {.type = VAL_MAP};
+    v.as.map = m;
+    return v;
+}
+
+static int64_t value_map_find(const HMap *m, const char *key, size_t key_len)
+{
+    for (uint32_t i = 0; i < m->count; i++)
+        if (m->keys[i]->len == key_len && memcmp(m->keys[i]->data, key, key_len) == 0)
+            return i;
+    return -1;
+}
+
+void value_map_set(Value map, const char *key, size_t key_len, Value value)
+{
+    HMap *m = map.as.map;
+    int64_t at = value_map_find(m, key, key_len);
+    if (at >= 0) {
+        value_release(m->values[at]);
+        m->values[at] = value;
+        if (value_depth(value) + 1 > m->depth)
+            m->depth = value_depth(value) + 1;
+        return;
+    }
+    if (m->count == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 4;
+        HString **keys = realloc(m->keys, sizeof(HString *) * m->cap);
+        Value *values = realloc(m->values, sizeof(Value) * m->cap);
+        if (!keys || !values)
+            abort();
+        m->keys = keys;
+        m->values = values;
+    }
+    m->keys[m->count] = value_string(key, key_len).as.string;
+    m->values[m->count++] = value;
+    if (value_depth(value) + 1 > m->depth)
+        m->depth = value_depth(value) + 1;
+}
+
+const Value *value_map_get(Value map, const char *key, size_t key_len)
+{
+    int64_t at = value_map_find(map.as.map, key, key_len);
+    return at < 0 ? NULL : &map.as.map->values[at];
+}
+
+bool value_equal(Value a, Value b)
+{
+    if ((a.type == VAL_INT || a.type == VAL_FLOAT) && (b.type == VAL_INT || b.type == VAL_FLOAT)) {
+        if (a.type == VAL_INT && b.type == VAL_INT)
+            return a.as.integer == b.as.integer;
+        /* long double holds every int64 exactly on this platform. */
+        long double x = a.type == VAL_INT ? (long double)a.as.integer : a.as.number;
+        long double y = b.type == VAL_INT ? (long double)b.as.integer : b.as.number;
+        return x == y;
+    }
+    if (a.type != b.type)
+        return false;
+    switch (a.type) {
+    case VAL_NULL: return true;
+    case VAL_BOOL: return a.as.boolean == b.as.boolean;
+    case VAL_TIME:
+    case VAL_DURATION: return a.as.ms == b.as.ms;
+    case VAL_BUSINESS: return a.as.integer == b.as.integer && a.unit == b.unit;
+    case VAL_STRING:
+        return a.as.string->len == b.as.string->len &&
+               memcmp(a.as.string->data, b.as.string->data, a.as.string->len) == 0;
+    case VAL_LIST:
+        if (a.as.list->count != b.as.list->count)
+            return false;
+        for (uint32_t i = 0; i < a.as.list->count; i++)
+            if (!value_equal(a.as.list->items[i], b.as.list->items[i]))
+                return false;
+        return true;
+    case VAL_MAP:
+        if (a.as.map->count != b.as.map->count)
+            return false;
+        for (uint32_t i = 0; i < a.as.map->count; i++) {
+            const HString *key = a.as.map->keys[i];
+            const Value *other = value_map_get(b, key->data, key->len);
+            if (!other || !value_equal(a.as.map->values[i], *other))
+                return false;
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *value_type_name(ValueType type)
+{
+    static const char *const NAMES[] = {
+        "null", "a boolean", "an integer", "a number", "a duration", "a business duration",
+        "a time", "a string", "a list", "a map",
+    };
+    return NAMES[type];
+}
+
+size_t value_utf8_length(const char *bytes, size_t len)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        count += ((unsigned char)bytes[i] & 0xC0) != 0x80;
+    return count;
+}
+
+/* ---- text ---- */
+
+void value_write_double(double d, StrBuf *out)
+{
+    if (isnan(d)) {
+        strbuf_puts(out, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        strbuf_puts(out, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    /* The shortest digits that read back to the same double... */
+    char buf[40];
+    int precision = 0;
+    for (; precision < 17; precision++) {
+        snprintf(buf, sizeof buf, "%.*e", precision, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    char digits[24];
+    int n = 0;
+    const char *at = buf;
+    bool negative = *at == '-';
+    if (negative)
+        at++;
+    for (; *at && *at != 'e'; at++)
+        if (*at != '.')
+            digits[n++] = *at;
+    int exponent = atoi(at + 1);
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    /* ...written plainly (1500.0, 0.001) or with an exponent (1e+20), whichever is
+       shorter; plainly on a tie. A plain double always shows a decimal point. */
+    StrBuf plain = STRBUF_INIT, science = STRBUF_INIT;
+    if (negative) {
+        strbuf_putc(&plain, '-');
+        strbuf_putc(&science, '-');
+    }
+    strbuf_putc(&science, digits[0]);
+    if (n > 1) {
+        strbuf_putc(&science, '.');
+        strbuf_puts(&science, digits + 1);
+    }
+    strbuf_printf(&science, "e%c%02d", exponent < 0 ? '-' : '+', abs(exponent));
+    if (exponent < 0) {
+        strbuf_puts(&plain, "0.");
+        for (int i = -1; i > exponent; i--)
+            strbuf_putc(&plain, '0');
+        strbuf_puts(&plain, digits);
+    } else {
+        for (int i = 0; i <= exponent; i++)
+            strbuf_putc(&plain, i < n ? digits[i] : '0');
+        strbuf_putc(&plain, '.');
+        strbuf_puts(&plain, n > exponent + 1 ? digits + exponent + 1 : "0");
+    }
+    strbuf_puts(out, plain.len <= science.len ? plain.data : science.data);
+    strbuf_free(&plain);
+    strbuf_free(&science);
+}
+
+void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out)
+{
+    int64_t local = ms + (int64_t)offset_minutes * 60000;
+    int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
+    int64_t rest = local - days * 86400000;
+    int64_t year;
+    unsigned month, day;
+    civil_date_from_days(days, &year, &month, &day);
+    strbuf_printf(out, "%04" PRId64 "-%02u-%02uT%02" PRId64 ":%02" PRId64
+                  ":%02" PRId64, year, month, day, rest / 3600000, rest / 60000 % 60,
+                  rest / 1000 % 60);
+    if (rest % 1000)
+        strbuf_printf(out, ".%03" PRId64, rest % 1000);
+    if (offset_minutes == 0)
+        strbuf_putc(out, 'Z');
+    else
+        strbuf_printf(out, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+',
+                      abs(offset_minutes) / 60, abs(offset_minutes) % 60);
+}
+
+void value_write_duration(int64_t ms, StrBuf *out)
+{
+    if (ms == 0) {
+        strbuf_puts(out, "0s");
+        return;
+    }
+    uint64_t left = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    if (ms < 0)
+        strbuf_putc(out, '-');
+    static const struct { uint64_t ms; char unit; } PARTS[] = {
+        {86400000, 'd'}, {3600000, 'h'}, {60000, 'm'}, {1000, 's'},
+    };
+    for (int i = 0; i < 4; i++)
+        if (left >= PARTS[i].ms) {
+            strbuf_printf(out, "%" PRIu64 "%c", left / PARTS[i].ms, PARTS[i].unit);
+            left %= PARTS[i].ms;
+        }
+    if (left)
+        strbuf_printf(out, "%" PRIu64 "ms", left);
+}
+
+static void value_write_json_string(const char *s, size_t len, StrBuf *out)
+{
+    strbuf_putc(out, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': strbuf_puts(out, "\\\""); break;
+        case '\\': strbuf_puts(out, "\\\\"); break;
+        case '\n': strbuf_puts(out, "\\n"); break;
+        case '\t': strbuf_puts(out, "\\t"); break;
+        case '\r': strbuf_puts(out, "\\r"); break;
+        case '\b': strbuf_puts(out, "\\b"); break;
+        case '\f': strbuf_puts(out, "\\f"); break;
+        default:
+            if (c < 0x20)
+                strbuf_printf(out, "\\u%04x", c);
+            else
+                strbuf_putc(out, (char)c);
+        }
+    }
+    strbuf_putc(out, '"');
+}
+
+static const char *const BUSINESS_UNITS[] = {"minutes", "hours", "days"};
+
+static void value_write_business(Value v, StrBuf *out)
+{
+    const char *unit = BUSINESS_UNITS[v.unit];
+    if (v.as.integer == 1)
+        strbuf_printf(out, "1 business %.*s", (int)strlen(unit) - 1, unit);
+    else
+        strbuf_printf(out, "%" PRId64 " business %s", v.as.integer, unit);
+}
+
+void value_write_json(Value v, StrBuf *out)
+{
+    switch (v.type) {
+    case VAL_NULL: strbuf_puts(out, "null"); break;
+    case VAL_BOOL: strbuf_puts(out, v.as.boolean ? "true" : "false"); break;
+    case VAL_INT: strbuf_printf(out, "%" PRId64, v.as.integer); break;
+    case VAL_FLOAT:
+        if (isfinite(v.as.number))
+            value_write_double(v.as.number, out);
+        else
+            strbuf_puts(out, "null");
+        break;
+    case VAL_DURATION: strbuf_printf(out, "%" PRId64, v.as.ms / 1000); break;
+    case VAL_TIME:
+        strbuf_putc(out, '"');
+        value_write_time(v.as.ms, 0, out);
+        strbuf_putc(out, '"');
+        break;
+    case VAL_BUSINESS: {
+        StrBuf text = STRBUF_INIT;
+        value_write_business(v, &text);
+        value_write_json_string(text.data, text.len, out);
+        strbuf_free(&text);
+        break;
+    }
+    case VAL_STRING:
+        value_write_json_string(v.as.string->data, v.as.string->len, out);
+        break;
+    case VAL_LIST:
+        strbuf_putc(out, '[');
+        for (uint32_t i = 0; i < v.as.list->count; i++) {
+            if (i)
+                strbuf_putc(out, ',');
+            value_write_json(v.as.list->items[i], out);
+        }
+        strbuf_putc(out, ']');
+        break;
+    case VAL_MAP:
+        strbuf_putc(out, '{');
+        for (uint32_t i = 0; i < v.as.map->count; i++) {
+            if (i)
+                strbuf_putc(out, ',');
+            value_write_json_string(v.as.map->keys[i]->data, v.as.map->keys[i]->len, out);
+            strbuf_putc(out, ':');
+            value_write_json(v.as.map->values[i], out);
+        }
+        strbuf_putc(out, '}');
+        break;
+    }
+}
+
+void value_write_text(Value v, int32_t offset_minutes, StrBuf *out)
+{
+    switch (v.type) {
+    case VAL_NULL: break;
+    case VAL_STRING: strbuf_append(out, v.as.string->data, v.as.string->len); break;
+    case VAL_TIME: value_write_time(v.as.ms, offset_minutes, out); break;
+    case VAL_DURATION: value_write_duration(v.as.ms, out); break;
+    case VAL_BUSINESS: value_write_business(v, out); break;
+    default: value_write_json(v, out); break;
+    }
+}

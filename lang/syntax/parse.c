@@ -1,0 +1,412 @@
+/*
+ * parse.c - drives the bison parser over one playbook and recovers from syntax errors.
+ *
+ * Recovery, as LANGUAGE.md asks: after a syntax error the parser resumes at the next
+ * statement keyword at the same brace depth, or at the next top-level keyword, and
+ * reports at most one error per statement. Bison's own recovery pops to the nearest
+ * `error` rule (a declaration, a statement, an arm); this file decides which tokens
+ * to throw away before handing bison the next one:
+ *
+ *  - It tracks every open '{' and whether it opened a block or a map (by the token
+ *    before it), so it knows the depth of the block the error is in.
+ *  - While recovering, it skips tokens until a statement keyword that begins a line at
+ *    that depth, the '}' that closes the block, or a top-level keyword that begins a
+ *    line. For the last, the blocks still open are closed with virtual '}' first: that
+ *    is the "missing brace" case, where the next `state` must start afresh.
+ */
+#include "parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser.h"
+
+int huddle_yyparse(ParseCtx *ctx);
+
+static bool parse_is_statement_keyword(int kind)
+{
+    switch (kind) {
+    case KW_LET: case KW_SET: case KW_IF: case KW_GOTO: case KW_DONE: case KW_FAIL:
+    case KW_CALL: case KW_SEND: case KW_NOTIFY: case KW_ASK: case KW_WAIT: case KW_TAG:
+    case KW_NOTE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool parse_is_toplevel_keyword(int kind)
+{
+    switch (kind) {
+    case KW_PLAYBOOK: case KW_CALENDAR: case KW_ON: case KW_CONST: case KW_FN:
+    case KW_VAR: case KW_USE: case KW_STATE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* True when only blanks stand between the start of the line and `offset`. */
+static bool parse_first_on_line(const Source *src, uint32_t offset)
+{
+    while (offset > 0) {
+        char c = src->text[offset - 1];
+        if (c == '\n')
+            return true;
+        if (c != ' ' && c != '\t' && c != '\r')
+            return false;
+        offset--;
+    }
+    return true;
+}
+
+/* Does a '{' after these tokens open a map (an expression) rather than a block? */
+static bool parse_brace_opens_map(int prev, int prev_prev)
+{
+    switch (prev) {
+    case '=': case '(': case '[': case ',': case ':': case '+': case '-': case '*':
+    case '/': case '%': case '<': case '>': case EQ: case NE: case LE: case GE:
+    case COALESCE: case KW_AND: case KW_OR: case KW_NOT: case KW_IN: case KW_IF:
+    case KW_THEN: case KW_WHEN: case KW_CASE: case KW_TAG: case KW_WITHIN:
+    case KW_EVERY: case KW_AFTER: case KW_FOR: case QQINTERP_START:
+        return true;
+    case KW_SHOW:
+        return prev_prev != KW_STATE;
+    case KW_ELSE:
+        return prev_prev != '}';
+    default:
+        return false;
+    }
+}
+
+static void parse_brace_push(ParseCtx *ctx, ParseBrace brace)
+{
+    arena_grow(ctx->arena, (void **)&ctx->braces, &ctx->brace_cap, ctx->brace_count + 1,
+               sizeof(ParseBrace));
+    ctx->braces[ctx->brace_count++] = brace;
+}
+
+/* Reads one token from the lexer and records its effect on the open braces. */
+static int parse_read(ParseCtx *ctx, LexToken *token)
+{
+    int kind = lexer_next(ctx->lexer, token);
+    ctx->last_pushed = ctx->last_popped = false;
+    if (kind == '{') {
+        ParseBrace brace = {token->span, !parse_brace_opens_map(ctx->prev_kind,
+                                                               ctx->prev_prev_kind)};
+        parse_brace_push(ctx, brace);
+        ctx->last_pushed = true;
+    } else if (kind == '}' && ctx->brace_count > 0) {
+        ctx->last_popped_brace = ctx->braces[--ctx->brace_count];
+        ctx->last_popped = true;
+    }
+    ctx->prev3_kind = ctx->prev_prev_kind;
+    ctx->prev_prev_kind = ctx->prev_kind;
+    ctx->prev_kind = kind;
+    return kind;
+}
+
+static int parse_hand_out(const LexToken *token, HUDDLE_YYSTYPE *value,
+                          HUDDLE_YYLTYPE *location)
+{
+    *value = token->value;
+    *location = token->span;
+    return token->kind;
+}
+
+/* While recovering: should this token end the skipping? */
+static bool parse_recovery_stops_at(ParseCtx *ctx, const LexToken *token)
+{
+    int kind = token->kind;
+    if (kind == END)
+        return true;
+    if (kind == '}' && ctx->brace_count < ctx->recover_depth)
+        return true;
+    if (ctx->recover_depth > 0 && ctx->brace_count == ctx->recover_depth &&
+        parse_is_statement_keyword(kind) && parse_first_on_line(ctx->src, token->span.start))
+        return true;
+    return parse_is_toplevel_keyword(kind) && parse_first_on_line(ctx->src, token->span.start);
+}
+
+/* A top-level keyword inside open blocks: close the blocks with virtual braces first
+   (maps were already dropped by bison's recovery). */
+static void parse_close_blocks_before(ParseCtx *ctx)
+{
+    unsigned blocks = 0;
+    for (unsigned i = 0; i < ctx->brace_count; i++)
+        blocks += ctx->braces[i].block;
+    ctx->queued_closers = blocks;
+    ctx->brace_count = 0;
+    ctx->replay_last = blocks > 0;
+}
+
+int parse_next_token(HUDDLE_YYSTYPE *value, HUDDLE_YYLTYPE *location, ParseCtx *ctx)
+{
+    if (ctx->queued_closers > 0) {
+        ctx->queued_closers--;
+        *location = (Span){ctx->last.span.start, ctx->last.span.start};
+        memset(value, 0, sizeof *value);
+        return '}';
+    }
+    if (ctx->replay_last) {
+        ctx->replay_last = false;
+        return parse_hand_out(&ctx->last, value, location);
+    }
+    for (;;) {
+        parse_read(ctx, &ctx->last);
+        if (!ctx->recovering || parse_recovery_stops_at(ctx, &ctx->last))
+            break;
+    }
+    if (ctx->recovering) {
+        ctx->recovering = false;
+        if (parse_is_toplevel_keyword(ctx->last.kind) && ctx->brace_count > 0) {
+            parse_close_blocks_before(ctx);
+            return parse_next_token(value, location, ctx);
+        }
+    }
+    return parse_hand_out(&ctx->last, value, location);
+}
+
+bool parse_discards_lookahead(const ParseCtx *ctx)
+{
+    return ctx->recovering || ctx->replay_last || ctx->queued_closers > 0;
+}
+
+/* The number of open braces up to and including the innermost block (0: none). */
+static unsigned parse_block_depth(const ParseCtx *ctx)
+{
+    for (unsigned i = ctx->brace_count; i > 0; i--)
+        if (ctx->braces[i - 1].block)
+            return i;
+    return 0;
+}
+
+/* Sets up recovery for an error at ctx->last (bison's lookahead). Returns false when
+   the same token failed again after recovering: then it is skipped, not reported.
+   Decisions are made on the braces as they were before the bad token; its own brace,
+   if any, is then applied again. */
+static bool parse_begin_recovery(ParseCtx *ctx)
+{
+    const LexToken *bad = &ctx->last;
+    if (ctx->last_error_at == bad->span.start + 1 && bad->kind != END) {
+        ctx->recovering = true;
+        ctx->recover_depth = parse_block_depth(ctx);
+        return false;
+    }
+    ctx->last_error_at = bad->span.start + 1;
+
+    ParseBrace pushed = {{0, 0}, false};
+    if (ctx->last_pushed)
+        pushed = ctx->braces[--ctx->brace_count];
+    if (ctx->last_popped)
+        parse_brace_push(ctx, ctx->last_popped_brace);
+    unsigned block_depth = parse_block_depth(ctx);
+    bool in_map = ctx->brace_count > block_depth;
+    bool line_start = parse_first_on_line(ctx->src, bad->span.start);
+    ctx->unclosed_brace = 0;
+    ctx->map_before = in_map && ctx->prev_prev_kind == '{' && parse_is_statement_keyword(bad->kind);
+    if (block_depth > 0 && (bad->kind == END || (parse_is_toplevel_keyword(bad->kind) && line_start)))
+        ctx->unclosed_brace = source_line_of(ctx->src, ctx->braces[block_depth - 1].span.start);
+    if (ctx->last_pushed)
+        parse_brace_push(ctx, pushed);
+    if (ctx->last_popped)
+        ctx->brace_count--;
+
+    if (bad->kind == END)
+        return true;
+    if (bad->kind == '}' && !in_map)
+        return true;    /* it closes the block bison resumes in */
+    if (parse_is_toplevel_keyword(bad->kind) && line_start) {
+        parse_close_blocks_before(ctx);
+        return true;
+    }
+    if (parse_is_statement_keyword(bad->kind) && line_start && block_depth > 0 && !in_map)
+        return true;
+    ctx->recovering = true;
+    ctx->recover_depth = block_depth;
+    return true;
+}
+
+/* ---- messages ---- */
+
+/* Writes how a token kind reads in a message: 'state', '{', a name, end of file. */
+static void parse_describe(StrBuf *out, const char *symbol)
+{
+    size_t len = strlen(symbol);
+    if (len >= 2 && symbol[0] == '\'') {
+        strbuf_append(out, symbol, len);
+        return;
+    }
+    bool phrase = strncmp(symbol, "a ", 2) == 0 || strncmp(symbol, "an ", 3) == 0 ||
+                  strncmp(symbol, "the ", 4) == 0 || strncmp(symbol, "end of", 6) == 0;
+    if (!phrase)
+        strbuf_putc(out, '\'');
+    strbuf_append(out, symbol, len);
+    if (!phrase)
+        strbuf_putc(out, '\'');
+}
+
+static bool parse_is_ask_clause(int kind)
+{
+    return kind == KW_CHOICES || kind == KW_WITHIN || kind == KW_ESCALATE || kind == KW_REMIND ||
+           kind == KW_SHOW || kind == KW_AS;
+}
+
+/* After these tokens an expression must follow. */
+static bool parse_wants_operand(int kind)
+{
+    switch (kind) {
+    case '=': case '(': case '[': case ',': case ':': case '+': case '-': case '*':
+    case '/': case '%': case '<': case '>': case EQ: case NE: case LE: case GE:
+    case COALESCE: case KW_AND: case KW_OR: case KW_NOT: case KW_IN: case KW_IF:
+    case KW_THEN: case KW_ELSE: case KW_WHEN: case KW_WITHIN: case KW_EVERY: case KW_SHOW:
+    case KW_TAG: case KW_AFTER: case KW_FOR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool parse_expects(const char *const *expected, int count, const char *symbol)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(expected[i], symbol) == 0)
+            return true;
+    return false;
+}
+
+static bool parse_is_keyword_symbol(const char *symbol)
+{
+    /* Keywords are the aliases made of letters and '_' alone. */
+    if (!*symbol)
+        return false;
+    for (const char *c = symbol; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || *c == '_'))
+            return false;
+    return true;
+}
+
+static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
+                           const char *const *expected, int count)
+{
+    const LexToken *bad = &ctx->last;
+    if (ctx->unclosed_brace) {
+        diag_hint(ctx->diags, diag, "the '{' on line %u is never closed", ctx->unclosed_brace);
+    } else if (ctx->map_before) {
+        diag_hint(ctx->diags, diag, "the '{' before it starts a map here: is an operand missing before '{'?");
+    } else if (parse_expects(expected, count, "'{'") && parse_is_ask_clause(bad->kind)) {
+        diag_hint(ctx->diags, diag,
+                  "an ask's clauses come in this order: choices, within, escalate, remind every, show, as");
+    } else if (parse_expects(expected, count, "a name") && parse_is_keyword_symbol(got)) {
+        diag_hint(ctx->diags, diag, "'%.*s' is a keyword; choose another name",
+                  (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
+    } else if (bad->kind == '=' && ctx->src->text[bad->span.end] == '>') {
+        diag_hint(ctx->diags, diag, "arms are written with '->'");
+    } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {
+        diag_hint(ctx->diags, diag, "to compare, write '=='");
+    } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
+        diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
+    }
+}
+
+/* Operators that could continue an expression: left out of "expected ..." lists, which
+   then name what could come after the expression. */
+static bool parse_is_operator_symbol(const char *symbol)
+{
+    static const char *const OPERATORS[] = {
+        "'+'", "'-'", "'*'", "'/'", "'%'", "'<'", "'>'", "==", "!=", "<=", ">=", "??",
+        "and", "or", "in", "'.'", "'['", "'('",
+    };
+    for (size_t i = 0; i < sizeof OPERATORS / sizeof OPERATORS[0]; i++)
+        if (strcmp(symbol, OPERATORS[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Keeps at most 6 expected tokens worth naming; 0 when there are too many to help. */
+static int parse_useful_expected(const char **expected, int count)
+{
+    int kept = 0;
+    for (int i = 0; i < count; i++)
+        if (!parse_is_operator_symbol(expected[i]))
+            expected[kept++] = expected[i];
+    return kept <= 6 ? kept : 0;
+}
+
+void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
+                               const char **expected, int count)
+{
+    count = parse_useful_expected(expected, count);
+    if (!parse_begin_recovery(ctx) || ctx->last.kind == LEX_ERROR)
+        return;  /* said already, by us or by the lexer */
+    ctx->syntax_errors++;
+
+    StrBuf message = STRBUF_INIT;
+    const LexToken *bad = &ctx->last;
+    if (ctx->unclosed_brace) {
+        if (bad->kind == END)
+            strbuf_puts(&message, "missing '}' before the end of the file");
+        else
+            strbuf_printf(&message, "missing '}' before '%.*s'",
+                          (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
+        count = 0;
+    } else if (bad->kind == END) {
+        strbuf_puts(&message, "unexpected end of file");
+    } else if (bad->kind == IDENT || bad->kind == INT || bad->kind == FLOAT ||
+               bad->kind == DURATION || bad->kind == TIME || parse_is_keyword_symbol(got) ||
+               (bad->span.end - bad->span.start <= 2 && bad->kind < 256)) {
+        strbuf_printf(&message, "unexpected '%.*s'", (int)(bad->span.end - bad->span.start),
+                      ctx->src->text + bad->span.start);
+    } else if (strncmp(got, "a ", 2) == 0 || strncmp(got, "an ", 3) == 0) {
+        /* "a string" reads as "unexpected string" */
+        strbuf_printf(&message, "unexpected %s", strchr(got, ' ') + 1);
+    } else {
+        strbuf_puts(&message, "unexpected ");
+        parse_describe(&message, got);
+    }
+    if (ctx->unclosed_brace) {
+        /* said above */
+    } else if (count == 0 && parse_wants_operand(ctx->prev_prev_kind)) {
+        strbuf_puts(&message, "; expected an expression");
+    } else if (count > 0) {
+        strbuf_puts(&message, "; expected ");
+        for (int i = 0; i < count; i++) {
+            if (i > 0)
+                strbuf_puts(&message, i == count - 1 ? " or " : ", ");
+            parse_describe(&message, expected[i]);
+        }
+    }
+    Diag *diag = diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "%s", strbuf_text(&message));
+    strbuf_free(&message);
+    parse_add_hint(ctx, diag, got, expected, count);
+}
+
+void parse_report_error(ParseCtx *ctx, Span at, const char *message)
+{
+    if (strstr(message, "exhausted"))
+        diag_add(ctx->diags, DIAG_ERROR, ctx->src, at,
+                 "the playbook is nested too deeply to parse");
+    else
+        diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "%s", message);
+    ctx->syntax_errors++;
+}
+
+AstProgram *parse_program(Arena *arena, const Source *src, DiagList *diags, bool is_module)
+{
+    ParseCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.arena = arena;
+    ctx.diags = diags;
+    ctx.src = src;
+    ctx.program = arena_alloc(arena, sizeof(AstProgram));
+    ctx.program->src = src;
+    ctx.program->is_module = is_module;
+    ctx.lexer = lexer_new(arena, src, diags);
+    if (!ctx.lexer) {
+        diag_add(diags, DIAG_ERROR, src, (Span){0, 0}, "out of memory starting the lexer");
+        return ctx.program;
+    }
+    huddle_yyparse(&ctx);
+    lexer_free(ctx.lexer);
+    return ctx.program;
+}

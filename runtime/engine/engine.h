@@ -1,0 +1,171 @@
+/*
+ * engine.h - the durable engine: events start and join instances, the VM runs one step
+ * at a time, and everything a step does is written in the same store transaction.
+ *
+ * A step takes one input (an event, an answer, a timer, a call's reply or failure),
+ * resumes the instance's VM to its next suspension, and writes the new frame, history
+ * records, tasks, timers, mailbox and outbox changes together (RUNTIME.md, "What it
+ * promises"). Engine time is passed in by the caller: the wall clock, or a virtual
+ * clock for `huddle run` and `--now`.
+ *
+ * Records a step writes are also handed to `on_record` after the transaction commits,
+ * so a driver (the run timeline) can show them as they happen.
+ */
+#ifndef HUDDLE_ENGINE_H
+#define HUDDLE_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct Engine Engine;
+
+/* What every engine call returns: ENGINE_OK, or one of these, with a sentence in the
+   call's `why` buffer. The numbers are the engine's own, never a store's code. */
+enum {
+    ENGINE_OK = 0,
+    ENGINE_REFUSED = -100,      /* the input was refused: nothing of it changed */
+    ENGINE_FAILED = -101,       /* the store or the system failed: see why */
+    ENGINE_NO_MEMORY = -102,    /* an allocation failed: nothing was committed */
+    ENGINE_NOT_A_STORE = -103,  /* the folder is not a store this binary can open */
+    ENGINE_BUSY = -104          /* another process holds the store */
+};
+
+/* A short name for a code ("refused", "store failed", ...); never NULL. */
+const char *engine_strerror(int code);
+
+/* Called with each history record (borrowed) after its step committed. */
+typedef void (*EngineRecordFn)(void *context, const json_t *record);
+
+typedef struct EngineOptions {
+    EngineRecordFn on_record;
+    void *record_context;
+    const json_t *mocks;        /* `huddle run --mocks`: connector.operation -> reply */
+    bool create;                /* make a new store when DIR holds none (deploy, run) */
+    bool no_sync;               /* skip fsync at commit: throwaway stores only (run) */
+} EngineOptions;
+
+/* Opens the store in `dir` and an engine over it; the caller owns *out and releases
+   it with engine_close. ENGINE_NOT_A_STORE (a folder that is no store, or of an unknown
+   version), ENGINE_BUSY or ENGINE_FAILED, with a sentence a person can act on. */
+int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
+                size_t why_len);
+void engine_close(Engine *engine);
+
+/* Every call below returns ENGINE_OK, or ENGINE_REFUSED with a sentence in `why` (the
+   input was refused and nothing changed), or ENGINE_FAILED / ENGINE_NO_MEMORY for a
+   store or system error (also in `why`). */
+
+/* Stores a compiled program under its hash and makes it the playbook's current version. */
+int engine_deploy(Engine *engine, const uint8_t *bytecode, size_t len, int64_t now,
+                  char hash[65], char *why, size_t why_len);
+
+/* Accepts an event. `duplicate` is set when its id was seen before (nothing changes). */
+int engine_event(Engine *engine, const char *source, const char *type, const char *id,
+                 const json_t *data, int64_t event_time, int64_t now, bool *duplicate,
+                 char *why, size_t why_len);
+
+/* Where the event engine_event last accepted went, one object per playbook it met:
+   {"playbook", "instance", "as": "started" | "joined"}, {"playbook", "as": "counted"}
+   (a threshold not reached yet), {"playbook", "error"} (its `when` or `case` failed), or
+   {"directory": "away" | "back"}. An empty array: no trigger matched. NULL after a
+   duplicate or a refusal. Borrowed: valid until the next engine_event or engine_free. */
+const json_t *engine_event_routes(const Engine *engine);
+
+/* One input of a group commit. */
+typedef enum EngineInputKind { ENGINE_INPUT_EVENT, ENGINE_INPUT_ANSWER } EngineInputKind;
+typedef struct EngineInput {
+    EngineInputKind kind;
+    const char *source, *type, *id;         /* events */
+    const json_t *data;
+    int64_t event_time;
+    const char *task, *by, *choice, *comment;   /* answers */
+    int result;                             /* out: ENGINE_OK, _REFUSED or _FAILED */
+    bool duplicate;                         /* out: an event id seen before */
+    char why[256];                          /* out: why it was refused */
+} EngineInput;
+
+/* Group commit: applies `count` inputs in one write transaction, each in a nested
+   transaction so a refused or failing one undoes only itself; nothing is acknowledged
+   (results set) before the whole transaction commits. Returns ENGINE_OK, or
+   ENGINE_FAILED when the transaction itself failed (then no input was applied). */
+int engine_apply_batch(Engine *engine, EngineInput *inputs, size_t count, int64_t now);
+
+/* Answers an open ask as `by`. */
+int engine_answer(Engine *engine, const char *task, const char *by, const char *choice,
+                  const char *comment, int64_t now, char *why, size_t why_len);
+
+/* Fires every timer due at or before `now`, each at its own due time, in order. */
+int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
+
+/* The due time of the earliest timer, if there is one. */
+bool engine_next_due(Engine *engine, int64_t *due_ms);
+
+/* Delivers the outbox's calls from `mocks` (connector.operation -> a reply, a list of
+   replies used in turn, or {"fail": "message"}): each reply or failure is its own step
+   at `now`. A call with no mock fails with a message saying so. */
+int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
+                         size_t why_len);
+
+/* Forgets event ids first seen more than `days` days before `now` (RUNTIME.md's
+   --dedup-days, default 30): a repeat of an older id is a new event. */
+int engine_purge_seen(Engine *engine, int64_t now, int days, char *why, size_t why_len);
+
+/* The one open task where `person` holds a seat: its id, or -1 when there are none or
+   several (why says which). */
+int engine_find_task_for(Engine *engine, const char *person, char task[32], char *why,
+                         size_t why_len);
+
+/* The latest engine time kept in the store (0 for a new store). */
+int64_t engine_time(Engine *engine);
+
+/* A JSON array of every instance (id, playbook, version, status, state, outcome, tags).
+   The caller owns it. */
+json_t *engine_instances(Engine *engine);
+
+/* Acknowledges: `by` is on it; their open seats escalate no further. */
+int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
+               size_t why_len);
+
+/* Decides an open ask as an override: `overridden` (by, reason, the votes so far), then
+   resolved with `choice`; the instance goes on. */
+int engine_resolve(Engine *engine, const char *task, const char *choice, const char *by,
+                   const char *reason, int64_t now, char *why, size_t why_len);
+
+/* Hands `from`'s open seats on the task to `to` (a `delegated` record each, why:
+   reassigned, with `by`); `to` is told. */
+int engine_reassign(Engine *engine, const char *task, const char *from, const char *to,
+                    const char *by, int64_t now, char *why, size_t why_len);
+
+/* Replaces the directory (checked first: every problem is listed in `why`, one a line,
+   as "json.path: what is wrong", and nothing changes). engine_directory returns the
+   stored directory JSON (caller owns it) or NULL. */
+int engine_directory_load(Engine *engine, json_t *directory, int64_t now, char *why,
+                          size_t why_len);
+json_t *engine_directory(Engine *engine);
+
+/* A directory change: `person` is away from..to (dates or times; NULL from: now) with an
+   optional delegate, or (back) is back now. Holders of open asks who are away now get
+   their substitutes added. */
+int engine_away(Engine *engine, const char *person, const char *from, const char *to,
+                const char *delegate, bool back, int64_t now, char *why, size_t why_len);
+
+/* Operators. retry resumes a stalled instance from the same suspension with the same
+   input (or, with `state`, enters that state instead); cancel ends a running or stalled
+   instance, closing its open ask and telling its holders; undeploy stops new instances
+   of a playbook (running ones go on). */
+int engine_retry(Engine *engine, const char *instance, const char *state, int64_t now,
+                 char *why, size_t why_len);
+int engine_cancel(Engine *engine, const char *instance, const char *by, const char *reason,
+                  int64_t now, char *why, size_t why_len);
+int engine_undeploy(Engine *engine, const char *playbook, int64_t now, char *why,
+                    size_t why_len);
+
+/* The history of instance `id` ("i3") in order, or NULL when there is no such
+   instance. The caller owns the array. */
+json_t *engine_history(Engine *engine, const char *id);
+
+/* Open tasks, all or those where `person` holds a seat (NULL: all). Caller owns it. */
+json_t *engine_open_tasks(Engine *engine, const char *person);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * engine_events.c - an event meets the deployed playbooks: the first trigger of each
+ * playbook whose source, type and `when` match decides whether it starts an instance,
+ * joins an open case, or counts toward a threshold (LANGUAGE.md, "Triggers and cases").
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Event {
+    const char *source, *type, *id;
+    json_t *json;               /* {source, type, id, time, data} */
+    Value data, meta;
+} Event;
+
+/* Evaluates one of a trigger's chunks for the event; false (and *out null) on error. */
+static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
+                         const Event *event, Value *out, char *error, size_t error_len)
+{
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, NULL};
+    *out = VALUE_NULL;
+    return vm_eval_trigger(program, trigger, pc, event->data, event->meta, &context, out, error,
+                           error_len) == 0;
+}
+
+static void threshold_joined(Step *s, Instance *in, json_t *earlier);
+
+static int instance_start(Step *s, const char *playbook, const char *hash, const Program *program,
+                          uint32_t trigger, const Event *event, const char *case_key,
+                          int64_t case_until, json_t *earlier, uint64_t *number_out)
+{
+    uint64_t number;
+    int rc = meta_next(s->txn, "next_instance", &number);
+    if (rc != STORE_OK)
+        return rc;
+    char id[32], at[40];
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+    time_text(s->now, at);
+    Instance in = {number, NULL, NULL, program};
+    in.record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:[], s:I, s:I}", "id", id, "playbook", playbook,
+                          "version", hash, "status", "running", "created_at", at,
+                          "created_ms", (json_int_t)s->now, "tags", "step", (json_int_t)1, "history", (json_int_t)0);
+    json_object_set_new(in.record, "state", json_null());
+    if (case_key) {
+        json_object_set_new(in.record, "case_key", json_string(case_key));
+        json_object_set_new(in.record, "case_events", json_integer(1));
+    }
+    json_t *record = record_add(s, &in, "started");
+    json_object_set_new(record, "playbook", json_string(playbook));
+    json_object_set_new(record, "version", json_string(hash));
+    json_object_set_new(record, "case", case_key ? json_string(case_key) : json_null());
+    json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
+                                                   event->type, "id", event->id));
+    if (earlier)
+        threshold_joined(s, &in, earlier);
+    if (case_key) {
+        StrBuf key = STRBUF_INIT;
+        strbuf_puts(&key, playbook);
+        strbuf_putc(&key, '\0');
+        strbuf_puts(&key, case_key);
+        json_t *owner = json_pack("{s:I, s:I}", "instance", (json_int_t)number, "until", (json_int_t)case_until);
+        rc = store_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
+        json_decref(owner);
+        strbuf_free(&key);
+    }
+    VmInput input = step_input(s, &in, VM_INPUT_TIMER, VALUE_NULL);
+    VmResult result;
+    vm_result_init(&result);
+    VmStatus status = vm_start(program, trigger, event->data, event->meta, &input, &in.frame, &result);
+    value_release(input.case_info);
+    if (status == VM_ERROR) {
+        /* Not started: keep what is needed to start it again on `huddle retry`, and
+           name the state it stalled in (its `entered` record is discarded with the rest). */
+        if (in.frame && in.frame->state < program->bc.states_count)
+            json_object_set_new(in.record, "state", json_string(value_text(
+                program->bc.consts[program->bc.states[in.frame->state].name])));
+        frame_free(in.frame);
+        in.frame = NULL;
+        json_object_set_new(in.record, "start_input",
+                            json_pack("{s:I, s:o, s:s, s:s, s:s, s:I}", "trigger", (json_int_t)trigger,
+                                      "data", value_to_json(event->data), "source", event->source,
+                                      "type", event->type, "id", event->id,
+                                      "time_ms", (json_int_t)value_map_get(event->meta, "time", 4)->as.ms));
+    }
+    if (rc == STORE_OK)
+        rc = step_apply(s, &in, status, &result);
+    vm_result_clear(&result);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    *number_out = number;
+    return rc;
+}
+
+/* The event joins the open case of instance `number`: into its mailbox, then offered. */
+static int case_join(Step *s, uint64_t number, const Event *event)
+{
+    Instance in;
+    int rc = instance_load(s, number, &in);
+    if (rc != STORE_OK)
+        return rc;
+    uint64_t seq;
+    rc = meta_next(s->txn, "next_mail", &seq);
+    unsigned char key[16];
+    store_be64(number, key);
+    store_be64(seq, key + 8);
+    if (rc == STORE_OK)
+        rc = store_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+    json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
+    json_t *record = record_add(s, &in, "joined");
+    json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
+                                                   event->type, "id", event->id));
+    if (rc == STORE_OK && in.frame)
+        rc = mailbox_offer_after(s, &in, seq - 1);
+    if (rc == STORE_OK && in.frame)
+        rc = mailbox_trim(s, &in, MAILBOX_LIMIT);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+/* The earlier events of a threshold's window belong to the case it started: `joined`
+   records, counted in case.events, but not in the mailbox. */
+static void threshold_joined(Step *s, Instance *in, json_t *earlier)
+{
+    size_t i;
+    json_t *event;
+    json_array_foreach(earlier, i, event) {
+        json_t *record = record_add(s, in, "joined");
+        json_object_set_new(record, "event", json_pack("{s:O, s:O, s:O}", "source", json_object_get(event, "source"),
+                                                       "type", json_object_get(event, "type"), "id", json_object_get(event, "id")));
+        json_object_set_new(record, "threshold", json_true());
+        if (json_object_get(in->record, "case_events"))
+            json_object_set_new(in->record, "case_events",
+                                json_integer(json_integer_value(json_object_get(in->record, "case_events")) + 1));
+    }
+}
+
+/* Who owns `key` of `playbook` now: an instance number, or 0. */
+static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
+{
+    StrBuf key = STRBUF_INIT;
+    strbuf_puts(&key, playbook);
+    strbuf_putc(&key, '\0');
+    strbuf_puts(&key, case_key);
+    json_t *owner = NULL;
+    uint64_t number = 0;
+    if (store_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
+        json_int_t until = json_integer_value(json_object_get(owner, "until"));
+        if (until == 0 || s->now < until)
+            number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
+    }
+    json_decref(owner);
+    strbuf_free(&key);
+    return number;
+}
+
+/* ---- thresholds: `at least N within D` ---- */
+
+typedef struct Window {
+    int64_t oldest_kept;        /* entries at or before this fall out of the window */
+    json_t *keep;               /* [{key(hex), event}] still inside, oldest first */
+    json_t *expired;            /* keys (hex) to delete */
+} Window;
+
+static void hex_of(const void *bytes, size_t len, StrBuf *out)
+{
+    for (size_t i = 0; i < len; i++)
+        strbuf_printf(out, "%02x", ((const unsigned char *)bytes)[i]);
+}
+
+static int window_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Window *w = context;
+    int64_t accepted = (int64_t)store_read_be64((const unsigned char *)key.data + key.len - 8);
+    StrBuf hex = STRBUF_INIT;
+    hex_of(key.data, key.len, &hex);
+    if (accepted <= w->oldest_kept) {
+        json_array_append_new(w->expired, json_string(strbuf_text(&hex)));
+    } else {
+        json_t *event = json_loadb(value.data, value.len, 0, NULL);
+        if (event)
+            json_array_append_new(w->keep, json_pack("{s:s, s:o}", "key", strbuf_text(&hex), "event", event));
+    }
+    strbuf_free(&hex);
+    return STORE_OK;
+}
+
+static StoreBytes unhex(const char *hex, unsigned char *out, size_t cap)
+{
+    return store_bytes(out, hex_to_bytes(hex, out, cap));
+}
+
+/* Counts the event toward the threshold. Returns 1 when this event is the Nth (the
+   earlier ones are handed back in *earlier and leave the window), 0 when it is only
+   counted, or a negative store code. */
+static int threshold_count(Step *s, const char *playbook, uint32_t trigger, const char *key,
+                           int64_t window_ms, int64_t needed, const Event *event, json_t **earlier)
+{
+    StrBuf prefix = STRBUF_INIT;
+    unsigned char number[8];
+    strbuf_puts(&prefix, playbook);
+    strbuf_putc(&prefix, '\0');
+    store_be64(trigger, number);
+    strbuf_append(&prefix, (const char *)number + 4, 4);
+    strbuf_puts(&prefix, key);
+    strbuf_putc(&prefix, '\0');
+    Window w = {s->now - window_ms, json_array(), json_array()};
+    int rc = store_scan(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), store_bytes(NULL, 0), window_visit, &w);
+    unsigned char raw[1024];
+    size_t i;
+    json_t *hex;
+    json_array_foreach(w.expired, i, hex)
+        if (rc == STORE_OK)
+            rc = store_del(s->txn, TABLE_WINDOWS, unhex(json_string_value(hex), raw, sizeof raw));
+    int result = 0;
+    if (rc == STORE_OK && (int64_t)json_array_size(w.keep) + 1 >= needed) {
+        json_t *entry;
+        *earlier = json_array();
+        json_array_foreach(w.keep, i, entry) {
+            json_array_append(*earlier, json_object_get(entry, "event"));
+            if (rc == STORE_OK)
+                rc = store_del(s->txn, TABLE_WINDOWS, unhex(json_string_value(json_object_get(entry, "key")), raw, sizeof raw));
+        }
+        result = 1;
+    } else if (rc == STORE_OK) {
+        store_be64((uint64_t)s->now, number);
+        strbuf_append(&prefix, event->id, strlen(event->id));
+        strbuf_putc(&prefix, '\0');
+        strbuf_append(&prefix, (const char *)number, 8);
+        rc = store_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+    }
+    json_decref(w.keep);
+    json_decref(w.expired);
+    strbuf_free(&prefix);
+    return rc < 0 ? rc : result;
+}
+
+/* One playbook meets the event. Returns where it went (an instance id) in *went. */
+static int playbook_accept(Step *s, const char *playbook, const char *hash, const Event *event,
+                           json_t *went)
+{
+    const Program *program = engine_program(s, hash);
+    if (!program)
+        return step_fail(s, ENGINE_FAILED, "playbook %s: its program %s cannot be loaded", playbook, hash);
+    const Bytecode *bc = &program->bc;
+    for (uint32_t t = 0; t < bc->triggers_count; t++) {
+        const BcTrigger *trigger = &bc->triggers[t];
+        if (strcmp(value_text(bc->consts[trigger->source]), event->source) != 0 ||
+            strcmp(value_text(bc->consts[trigger->type]), event->type) != 0)
+            continue;
+        char error[512];
+        Value v;
+        if (trigger->when_pc != BC_NONE) {
+            bool ok = trigger_eval(s, program, t, trigger->when_pc, event, &v, error, sizeof error);
+            bool matched = ok && v.type == VAL_BOOL && v.as.boolean;
+            value_release(v);
+            if (!ok)
+                json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", error));
+            if (!matched)
+                continue;
+        }
+        char *case_key = NULL;
+        int64_t until = 0;
+        if (trigger->case_pc != BC_NONE) {
+            bool keyed = trigger_eval(s, program, t, trigger->case_pc, event, &v, error, sizeof error);
+            if (!keyed || v.type == VAL_NULL) {
+                value_release(v);
+                json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error",
+                                                      keyed ? "case: the key is null" : error));
+                continue;   /* no key: the event does not match */
+            }
+            StrBuf text = STRBUF_INIT;
+            value_write_text(v, 0, &text);
+            case_key = strbuf_take(&text);
+            value_release(v);
+            if (trigger->for_pc != BC_NONE && trigger_eval(s, program, t, trigger->for_pc, event, &v, error, sizeof error)) {
+                if (v.type == VAL_DURATION)
+                    until = s->now + v.as.ms;
+                value_release(v);
+            }
+            uint64_t owner = case_owner(s, playbook, case_key);
+            if (owner) {
+                int rc = case_join(s, owner, event);
+                char id[32];
+                snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
+                json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "joined"));
+                free(case_key);
+                return rc;
+            }
+        }
+        json_t *earlier = NULL;
+        if (trigger->at_least > 0) {
+            int64_t window_ms = 0;
+            if (trigger->window_pc != BC_NONE && trigger_eval(s, program, t, trigger->window_pc, event, &v, error, sizeof error)) {
+                if (v.type == VAL_DURATION)
+                    window_ms = v.as.ms;
+                value_release(v);
+            }
+            int counted = threshold_count(s, playbook, t, case_key ? case_key : "", window_ms,
+                                          trigger->at_least, event, &earlier);
+            if (counted <= 0) {
+                if (counted == 0)
+                    json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "as", "counted"));
+                free(case_key);
+                return counted;
+            }
+        }
+        uint64_t number = 0;
+        int rc = instance_start(s, playbook, hash, program, t,
+                                event, case_key, until, earlier, &number);
+        char id[32];
+        snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+        json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "started"));
+        json_decref(earlier);
+        free(case_key);
+        return rc;
+    }
+    return STORE_OK;
+}
+
+/* ---- the deployed playbooks, cached in the Engine between steps ---- */
+
+typedef struct PlaybookList {
+    json_t *names, *hashes;
+} PlaybookList;
+
+static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    PlaybookList *list = context;
+    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
+    if (playbook && !json_is_true(json_object_get(playbook, "undeployed"))) {
+        json_array_append_new(list->names, json_stringn(key.data, key.len));
+        json_array_append(list->hashes, json_object_get(playbook, "hash"));
+    }
+    json_decref(playbook);
+    return STORE_OK;
+}
+
+int step_playbooks_changed(Step *s)
+{
+    uint64_t version;
+    return meta_next(s->txn, "playbooks_version", &version);
+}
+
+int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
+{
+    Engine *e = s->engine;
+    uint64_t version = meta_counter(s->txn, "playbooks_version");
+    if (!e->playbook_names || e->playbooks_version != version) {
+        PlaybookList list = {json_array(), json_array()};
+        int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
+                            playbook_visit, &list);
+        if (rc < 0) {
+            json_decref(list.names);
+            json_decref(list.hashes);
+            return rc;
+        }
+        json_decref(e->playbook_names);
+        json_decref(e->playbook_hashes);
+        e->playbook_names = list.names;
+        e->playbook_hashes = list.hashes;
+        e->playbooks_version = version;
+    }
+    *names = e->playbook_names;
+    *hashes = e->playbook_hashes;
+    return STORE_OK;
+}
+
+int events_accept(Step *s, const char *source, const char *type, const char *id,
+                  const json_t *data, int64_t event_time, bool *duplicate)
+{
+    bool directory = strcmp(source, "directory") == 0;
+    if (directory && strcmp(type, "away") != 0 && strcmp(type, "back") != 0)
+        return step_fail(s, ENGINE_REFUSED, "the directory source has two event types: directory.away and directory.back");
+    if (directory && !json_is_string(json_object_get(data, "person")))
+        return step_fail(s, ENGINE_REFUSED, "a directory.%s event needs \"person\" in its data", type);
+    StrBuf seen_key = STRBUF_INIT;
+    strbuf_puts(&seen_key, source);
+    strbuf_putc(&seen_key, '\0');
+    strbuf_puts(&seen_key, id);
+    StoreBytes seen;
+    int rc = store_get(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), &seen);
+    if (rc == STORE_OK) {
+        *duplicate = true;
+        strbuf_free(&seen_key);
+        return STORE_OK;
+    }
+    char time[40];
+    time_text(event_time, time);
+    Event event = {source, type, id, NULL, VALUE_NULL, VALUE_NULL};
+    event.json = json_pack("{s:s, s:s, s:s, s:s, s:O}", "source", source, "type", type, "id", id,
+                           "time", time, "data", data);
+    event.data = value_from_json(data);
+    event.meta = value_map_new(4);
+    value_map_set(event.meta, "source", 6, value_cstring(source));
+    value_map_set(event.meta, "type", 4, value_cstring(type));
+    value_map_set(event.meta, "id", 2, value_cstring(id));
+    value_map_set(event.meta, "time", 4, value_time(event_time));
+    const json_t *names = NULL, *hashes = NULL;
+    json_t *went = json_array();
+    if (directory) {
+        /* The reserved source reaches no playbook: it changes the directory. */
+        rc = directory_change(s, json_string_value(json_object_get(data, "person")),
+                              json_string_value(json_object_get(data, "from")),
+                              json_string_value(json_object_get(data, "to")),
+                              json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0);
+        json_array_append_new(went, json_pack("{s:s}", "directory", type));
+    } else {
+        rc = step_playbooks(s, &names, &hashes);
+    }
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(names); i++)
+        rc = playbook_accept(s, json_string_value(json_array_get(names, i)),
+                             json_string_value(json_array_get(hashes, i)), &event, went);
+    if (rc == STORE_OK) {
+        char at[40];
+        time_text(s->now, at);
+        json_decref(s->engine->event_routes);
+        s->engine->event_routes = json_incref(went);
+        json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
+        rc = store_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        json_decref(entry);
+    } else {
+        json_decref(went);
+    }
+    json_decref(event.json);
+    value_release(event.data);
+    value_release(event.meta);
+    strbuf_free(&seen_key);
+    return rc;
+}

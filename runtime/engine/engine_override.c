@@ -1,0 +1,135 @@
+/*
+ * engine_override.c - what an operator may do to an open ask (RUNTIME.md, Interfaces):
+ *
+ *   huddle resolve TASK CHOICE --by P --reason T   decides it, whatever the votes say: an
+ *       `overridden` record (by, reason, choice, the votes so far), then the ask resolves
+ *       with CHOICE and the instance carries on as if its quorum had chosen it;
+ *   huddle reassign TASK --from H --to P --by O     hands H's open seats to P: a
+ *       `delegated` record per seat (why: reassigned), P told and given the task in their
+ *       inbox, H's inbox entry gone.
+ *
+ * Both are steps (engine.c runs them in a write transaction) and refuse with a sentence
+ * and no change: an unknown or closed task, an unknown choice, an empty reason, a
+ * holder with no open seat, a person the loaded directory does not know.
+ */
+#include "engine_internal.h"
+
+#include <string.h>
+
+/* Loads the task and its instance for an operator's change; refuses a closed task. */
+static int override_load(Step *s, const char *task_id, const char *choice, json_t **task,
+                         Instance *in)
+{
+    if (task_load(s, task_id, task) != STORE_OK)
+        return step_fail(s, ENGINE_REFUSED, "no task '%s'", task_id);
+    int rc = task_check_open_choice(s, *task, task_id, choice);
+    if (rc == STORE_OK &&
+        instance_load(s, instance_number(json_string_value(json_object_get(*task, "instance"))), in) != STORE_OK)
+        rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", task_id);
+    if (rc != STORE_OK) {
+        json_decref(*task);
+        *task = NULL;
+    }
+    return rc;
+}
+
+int task_override(Step *s, const char *task_id, const char *choice, const char *by,
+                  const char *reason)
+{
+    if (!reason || !*reason)
+        return step_fail(s, ENGINE_REFUSED, "an override needs a reason: add --reason TEXT");
+    json_t *task;
+    Instance in = {0};
+    int rc = override_load(s, task_id, choice, &task, &in);
+    if (rc != STORE_OK)
+        return rc;
+    json_t *record = record_add(s, &in, "overridden");
+    json_object_set_new(record, "task", json_string(task_id));
+    json_object_set_new(record, "choice", json_string(choice));
+    json_object_set_new(record, "by", json_string(by));
+    json_object_set_new(record, "reason", json_string(reason));
+    json_object_set(record, "votes", json_object_get(task, "votes"));
+    json_t *by_json = json_string(by), *reason_json = json_string(reason);
+    rc = task_resolve(s, &in, task, choice, by_json, reason_json);
+    json_decref(by_json);
+    json_decref(reason_json);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    json_decref(task);
+    return rc;
+}
+
+/* Replaces `from` by `to` among the holders of `seat` (once, where `from` was). */
+static void seat_swap_holder(json_t *seat, const char *from, const char *to)
+{
+    json_t *holders = json_object_get(seat, "holders");
+    bool to_there = holders_include(json_object_get(seat, "holders"), to);
+    for (size_t k = 0; k < json_array_size(holders); k++) {
+        if (strcmp(json_string_value(json_array_get(holders, k)), from) != 0)
+            continue;
+        if (to_there)
+            json_array_remove(holders, k);
+        else
+            json_array_set_new(holders, k, json_string(to));
+        return;
+    }
+}
+
+static int reassign_check(Step *s, const char *task_id, const char *from, const char *to)
+{
+    const Directory *dir = step_directory(s);
+    if (strcmp(from, to) == 0)
+        return step_fail(s, ENGINE_REFUSED, "--from and --to name the same person (%s)", to);
+    if (dir && !dir_person(dir, to))
+        return step_fail(s, ENGINE_REFUSED, "no person '%s' in the directory (task %s stays as it is)", to, task_id);
+    return STORE_OK;
+}
+
+int task_reassign(Step *s, const char *task_id, const char *from, const char *to,
+                  const char *by)
+{
+    int rc = reassign_check(s, task_id, from, to);
+    if (rc != STORE_OK)
+        return rc;
+    json_t *task;
+    Instance in = {0};
+    rc = override_load(s, task_id, NULL, &task, &in);
+    if (rc != STORE_OK)
+        return rc;
+    size_t moved = 0, i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")) || !holders_include(json_object_get(seat, "holders"), from))
+            continue;
+        seat_swap_holder(seat, from, to);
+        json_t *record = record_add(s, &in, "delegated");
+        json_object_set_new(record, "task", json_string(task_id));
+        json_object_set_new(record, "seat", json_integer((json_int_t)i));
+        json_object_set_new(record, "from", json_string(from));
+        json_object_set_new(record, "to", json_string(to));
+        json_object_set_new(record, "why", json_string("reassigned"));
+        json_object_set_new(record, "by", json_string(by));
+        moved++;
+    }
+    if (moved == 0)
+        rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", from, task_id);
+    bool still_holds = false;
+    json_array_foreach(json_object_get(task, "seats"), i, seat)
+        still_holds |= holders_include(json_object_get(seat, "holders"), from);
+    if (rc == STORE_OK && !still_holds)
+        rc = inbox_set(s, from, task_id, false);
+    if (rc == STORE_OK)
+        rc = inbox_set(s, to, task_id, true);
+    if (rc == STORE_OK) {
+        json_t *told = json_pack("[s]", to);
+        task_tell(s, &in, task, told, "notified");
+        json_decref(told);
+        rc = task_save(s, task);
+    }
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    json_decref(task);
+    return rc;
+}

@@ -1,0 +1,907 @@
+/*
+ * engine_tasks.c - an ask as a task: its seats and holders, answers and quorum, the
+ * deadline, and the result the VM resumes with (LANGUAGE.md, "ask").
+ *
+ * Seats given as person("id") are held by that person. Teams, roles, owners,
+ * managers, on-call, delegation and escalation resolve through the directory (the
+ * people issue); without one those seats start with no holder, recorded `unresolved`.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int task_schedule_watch(Step *s, Instance *in, json_t *task);
+
+static StoreBytes task_key(const char *id, unsigned char key[8])
+{
+    store_be64(instance_number(id), key);
+    return store_bytes(key, 8);
+}
+
+int task_save(Step *s, json_t *task)
+{
+    unsigned char key[8];
+    return store_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
+}
+
+int inbox_set(Step *s, const char *person, const char *task_id, bool add)
+{
+    StrBuf key = STRBUF_INIT;
+    unsigned char number[8];
+    strbuf_puts(&key, person);
+    strbuf_putc(&key, '\0');
+    store_be64(instance_number(task_id), number);
+    strbuf_append(&key, (const char *)number, 8);
+    int rc = add ? store_put(s->txn, TABLE_INBOX, store_bytes(key.data, key.len), store_bytes("", 0))
+                 : store_del(s->txn, TABLE_INBOX, store_bytes(key.data, key.len));
+    strbuf_free(&key);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+/* The holders of seat `index`, given by a who value: through the directory when there
+   is one (with substitution for people away), else person("id") only. */
+static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
+{
+    const Directory *dir = step_directory(s);
+    if (dir) {
+        json_t *notes = json_array();
+        json_t *holders = dir_resolve(dir, who, s->now, NULL, notes);
+        record_notes(s, in, notes, index);
+        json_decref(notes);
+        return holders;
+    }
+    json_t *holders = json_array();
+    const char *kind = json_string_value(json_object_get(who, "who"));
+    json_t *id = json_object_get(who, "id");
+    if (kind && strcmp(kind, "person") == 0 && json_is_string(id)) {
+        json_array_append(holders, id);
+    } else {
+        json_t *notes = json_pack("[o]", dir_unresolved(who, "no directory is loaded"));
+        record_notes(s, in, notes, index);
+        json_decref(notes);
+    }
+    return holders;
+}
+
+/* Whether a later escalation level can still be reached (its timer is set, before the
+   deadline). */
+static bool task_levels_remain(json_t *task)
+{
+    return json_is_integer(json_object_get(task, "next_level_due"));
+}
+
+/* ---- the ladder and reminders ---- */
+
+/* Durations kept on a task: {"ms": N} for elapsed time, {"count": N, "unit": U} for
+   business time, so they come back as the same Values. */
+static json_t *duration_json(const Value *d)
+{
+    if (!d || (d->type != VAL_DURATION && d->type != VAL_BUSINESS))
+        return json_null();
+    if (d->type == VAL_DURATION)
+        return json_pack("{s:I}", "ms", (json_int_t)d->as.ms);
+    return json_pack("{s:I, s:i}", "count", (json_int_t)d->as.integer, "unit", (int)d->unit);
+}
+
+static bool duration_value(const json_t *json, json_int_t times, Value *out)
+{
+    if (json_object_get(json, "ms")) {
+        *out = value_duration(json_integer_value(json_object_get(json, "ms")) * times);
+        return true;
+    }
+    if (json_object_get(json, "count")) {
+        *out = value_business(json_integer_value(json_object_get(json, "count")) * times,
+                              (BusinessUnit)json_integer_value(json_object_get(json, "unit")));
+        return true;
+    }
+    return false;
+}
+
+static void task_keep_durations(json_t *task, Value ask)
+{
+    json_t *afters = json_array();
+    const Value *ladder = value_map_get(ask, "ladder", 6);
+    for (uint32_t i = 0; ladder && i < ladder->as.list->count; i++)
+        json_array_append_new(afters, duration_json(value_map_get(ladder->as.list->items[i], "after", 5)));
+    json_object_set_new(task, "ladder_after", afters);
+    json_object_set_new(task, "remind_every", duration_json(value_map_get(ask, "remind", 6)));
+}
+
+/* Sets the timer of the next level, counted from when the current one was reached. */
+static int task_schedule_level(Step *s, Instance *in, json_t *task)
+{
+    json_object_del(task, "next_level_due");
+    json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
+    Value d;
+    int64_t due;
+    if (!duration_value(json_array_get(json_object_get(task, "ladder_after"), (size_t)next - 1), 1, &d) ||
+        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, &due) != STORE_OK ||
+        due >= json_integer_value(json_object_get(task, "deadline_ms")))
+        return STORE_OK;   /* no further level, or due at or after the deadline: never reached */
+    json_object_set_new(task, "next_level_due", json_integer((json_int_t)due));
+    return timer_set(s, in, due, 2, json_pack("{s:s, s:O, s:I}", "kind", "level", "task",
+                                              json_object_get(task, "id"), "level", next));
+}
+
+/* Reminders fall at start + k * D (in business time if D is), before the deadline. */
+static int task_schedule_reminder(Step *s, Instance *in, json_t *task)
+{
+    json_int_t k = json_integer_value(json_object_get(task, "reminders")) + 1;
+    Value d;
+    int64_t due;
+    if (!duration_value(json_object_get(task, "remind_every"), k, &d) ||
+        step_business_add(s, in->program, json_integer_value(json_object_get(task, "asked_ms")), d, &due) != STORE_OK ||
+        due >= json_integer_value(json_object_get(task, "deadline_ms")))
+        return STORE_OK;
+    return timer_set(s, in, due, 4, json_pack("{s:s, s:O}", "kind", "reminder", "task", json_object_get(task, "id")));
+}
+
+int task_create(Step *s, Instance *in, Value ask)
+{
+    json_t *description = value_to_json(ask);
+    uint64_t number;
+    int rc = meta_next(s->txn, "next_task", &number);
+    if (rc != STORE_OK) {
+        json_decref(description);
+        return rc;
+    }
+    char id[32];
+    snprintf(id, sizeof id, "t%llu", (unsigned long long)number);
+    const Value *within = value_map_get(ask, "within", 6);
+    int64_t deadline = 0;
+    if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
+        json_decref(description);
+        json_t *record = record_add(s, in, "stalled");
+        json_object_set_new(record, "error", json_string(within ? s->why : "the ask has no deadline"));
+        json_object_set_new(in->record, "status", json_string("stalled"));
+        return STORE_OK;
+    }
+    char at[40], due[40];
+    time_text(s->now, at);
+    time_text(deadline, due);
+    json_t *seats = json_array();
+    size_t i;
+    json_t *who;
+    json_array_foreach(json_object_get(description, "seats"), i, who) {
+        json_t *holders = seat_holders(s, in, who, (int)i);
+        size_t k;
+        json_t *holder;
+        json_array_foreach(holders, k, holder)
+            if (rc == STORE_OK)
+                rc = inbox_set(s, json_string_value(holder), id, true);
+        json_array_append_new(seats, json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
+                                               "answered_by", "acked", 0, "previous", holders));
+    }
+    json_t *task = json_pack("{s:s, s:s, s:O, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
+                             "id", id, "instance", json_string_value(json_object_get(in->record, "id")),
+                             "state", json_object_get(in->record, "state"), "status", "open",
+                             "question", json_object_get(description, "question"),
+                             "choices", json_object_get(description, "choices"),
+                             "quorum", json_object_get(description, "quorum"),
+                             "needed", json_object_get(description, "needed"),
+                             "seats", seats, "votes", "asked_at", at, "deadline", due,
+                             "deadline_ms", (json_int_t)deadline, "show", json_object_get(description, "show"),
+                             "suspension", (json_int_t)in->frame->step);
+    json_t *record = record_add(s, in, "asked");
+    json_object_set_new(record, "task", json_string(id));
+    json_object_set(record, "question", json_object_get(task, "question"));
+    json_t *choice_ids = json_array();
+    json_t *choice;
+    json_array_foreach(json_object_get(task, "choices"), i, choice)
+        json_array_append(choice_ids, json_object_get(choice, "id"));
+    json_object_set_new(record, "choices", choice_ids);
+    json_object_set(record, "seats", seats);
+    json_object_set_new(record, "deadline", json_string(due));
+    json_t *told = json_array();   /* level 0: the holders are told at the start */
+    json_t *each;
+    json_array_foreach(seats, i, each) {
+        size_t k;
+        json_t *holder;
+        json_array_foreach(json_object_get(each, "holders"), k, holder)
+            json_array_append(told, holder);
+    }
+    task_tell(s, in, task, told, "notified");
+    json_decref(told);
+    json_object_set(task, "ladder", json_object_get(description, "ladder"));
+    task_keep_durations(task, ask);
+    json_object_set_new(task, "level", json_integer(0));
+    json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
+    json_object_set_new(task, "asked_ms", json_integer((json_int_t)s->now));
+    json_object_set_new(task, "reminders", json_integer(0));
+    json_object_set_new(in->record, "task", json_string(id));
+    if (rc == STORE_OK)
+        rc = timer_set(s, in, deadline, 1, json_pack("{s:s, s:s}", "kind", "deadline", "task", id));
+    if (rc == STORE_OK)
+        rc = task_schedule_level(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_reminder(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_watch(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_save(s, task);
+    json_decref(task);
+    json_decref(description);
+    return rc;
+}
+
+/* ---- resolving ---- */
+
+/* Everyone who was told of the ask is told how it ended. */
+static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome)
+{
+    json_t *people = json_array();
+    size_t i, k;
+    json_t *seat, *holder;
+    json_array_foreach(json_object_get(task, "seats"), i, seat)
+        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+            json_array_append(people, holder);
+    size_t before = json_array_size(s->records);
+    task_tell(s, in, task, people, "notified");
+    for (size_t r = before; r < json_array_size(s->records); r++)
+        json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
+    json_decref(people);
+}
+
+int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
+                        json_t *comment)
+{
+    char at[40];
+    time_text(s->now, at);
+    const char *id = json_string_value(json_object_get(task, "id"));
+    json_object_set_new(task, "status", json_string("resolved"));
+    json_object_set_new(task, "outcome", json_string(choice));
+    json_t *deciders = json_array();
+    json_t *votes = json_object_get(task, "votes");
+    size_t i;
+    json_t *vote;
+    json_array_foreach(votes, i, vote)
+        if (strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0)
+            json_array_append(deciders, json_object_get(vote, "by"));
+    json_t *record = record_add(s, in, "resolved");
+    json_object_set_new(record, "task", json_string(id));
+    json_object_set_new(record, "choice", json_string(choice));
+    json_object_set(record, "votes", votes);
+    task_tell_everyone(s, in, task, choice);
+    int rc = task_save(s, task);
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        size_t k;
+        json_t *holder;
+        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+            if (rc == STORE_OK)
+                rc = inbox_set(s, json_string_value(holder), id, false);
+    }
+    json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
+                               "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
+                               "at", at, "votes", votes, "deciders", deciders);
+    Value value = value_from_json(result);
+    /* `at` is a time in the language */
+    int64_t now_ms = s->now;
+    value_map_set(value, "at", 2, value_time(now_ms));
+    json_decref(result);
+    if (rc == STORE_OK)
+        rc = step_resume(s, in, VM_INPUT_ANSWER, value);
+    value_release(value);
+    return rc;
+}
+
+bool holders_include(const json_t *holders, const char *person)
+{
+    size_t k;
+    json_t *holder;
+    json_array_foreach(holders, k, holder)
+        if (json_string_value(holder) && strcmp(json_string_value(holder), person) == 0)
+            return true;
+    return false;
+}
+
+/* Adds `person` to a seat's `holders`, and the task to their inbox, unless they hold it
+   already. Returns whether they were added. */
+static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char *task_id)
+{
+    const char *id = json_string_value(person);
+    if (!id || holders_include(holders, id))
+        return false;
+    json_array_append(holders, person);
+    inbox_set(s, id, task_id, true);
+    return true;
+}
+
+int task_load(Step *s, const char *id, json_t **task)
+{
+    unsigned char key[8];
+    if (instance_number(id) == 0)
+        return STORE_NOT_FOUND;
+    return store_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
+}
+
+int task_timeout(Step *s, Instance *in, const char *task_id)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
+        rc = task_resolve(s, in, task, "timeout", json_null(), json_null());
+    json_decref(task);
+    return rc;
+}
+
+/* Could `choice` still win? Its votes plus the open seats that distinct people who have
+   not answered could still fill. */
+/* Kuhn's augmenting paths: can seat `seat` take a person, possibly moving others? */
+static bool match_seat(int seat, int seats, int people, const bool *can, int *owner_of, bool *seen)
+{
+    for (int p = 0; p < people; p++) {
+        if (!can[seat * people + p] || seen[p])
+            continue;
+        seen[p] = true;
+        if (owner_of[p] < 0 || match_seat(owner_of[p], seats, people, can, owner_of, seen)) {
+            owner_of[p] = seat;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* How many open seats distinct people who have not answered could still fill: a
+   maximum matching of seats to people, plus seats with nobody yet while a later level
+   remains. */
+static json_int_t task_fillable_seats(json_t *task)
+{
+    json_t *people = json_array(), *voters = json_array();
+    size_t i, k;
+    json_t *vote, *seat, *holder, *other;
+    json_array_foreach(json_object_get(task, "votes"), i, vote)
+        json_array_append(voters, json_object_get(vote, "by"));
+    json_t *open = json_array();
+    json_array_foreach(json_object_get(task, "seats"), i, seat)
+        if (json_is_null(json_object_get(seat, "answered_by")))
+            json_array_append(open, seat);
+    json_array_foreach(open, i, seat)
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            bool known = false;
+            size_t u;
+            json_array_foreach(voters, u, other) known |= json_equal(other, holder);
+            json_array_foreach(people, u, other) known |= json_equal(other, holder);
+            if (!known)
+                json_array_append(people, holder);
+        }
+    int seats = (int)json_array_size(open), count = (int)json_array_size(people);
+    bool *can = calloc((size_t)seats * (size_t)count + 1, 1), *seen = calloc((size_t)count + 1, 1);
+    int *owner_of = malloc(((size_t)count + 1) * sizeof(int));
+    json_int_t fillable = 0;
+    for (int p = 0; p < count; p++)
+        owner_of[p] = -1;
+    json_array_foreach(open, i, seat) {
+        bool has_someone = false;
+        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+            for (int p = 0; p < count; p++)
+                if (json_equal(json_array_get(people, (size_t)p), holder)) {
+                    can[i * (size_t)count + (size_t)p] = true;
+                    has_someone = true;
+                }
+        if (!has_someone) {
+            fillable += task_levels_remain(task);   /* a later level may add someone */
+            continue;
+        }
+        memset(seen, 0, (size_t)count + 1);
+        fillable += match_seat((int)i, seats, count, can, owner_of, seen);
+    }
+    free(can);
+    free(seen);
+    free(owner_of);
+    json_decref(open);
+    json_decref(people);
+    json_decref(voters);
+    return fillable;
+}
+
+/* Could `choice` still win? Its votes plus the seats that can still be filled. */
+static bool task_choice_possible(json_t *task, const char *choice, json_int_t needed)
+{
+    json_int_t votes = 0;
+    size_t i;
+    json_t *vote;
+    json_array_foreach(json_object_get(task, "votes"), i, vote)
+        votes += strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0;
+    return votes + task_fillable_seats(task) >= needed;
+}
+
+json_t *task_choice(json_t *task, const char *choice)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(task, "choices"), i, c)
+        if (strcmp(json_string_value(json_object_get(c, "id")), choice) == 0)
+            return c;
+    return NULL;
+}
+
+int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice)
+{
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
+        return step_fail(s, ENGINE_REFUSED, "task %s is already resolved (%s)", id,
+                         json_string_value(json_object_get(task, "outcome")));
+    if (choice && !task_choice(task, choice)) {
+        StrBuf names = STRBUF_INIT;
+        size_t i;
+        json_t *each;
+        json_array_foreach(json_object_get(task, "choices"), i, each)
+            strbuf_printf(&names, "%s%s", i ? ", " : "", json_string_value(json_object_get(each, "id")));
+        int rc = step_fail(s, ENGINE_REFUSED, "task %s has no choice '%s' (its choices: %s)", id, choice, strbuf_text(&names));
+        strbuf_free(&names);
+        return rc;
+    }
+    return STORE_OK;
+}
+
+static int task_check_answer(Step *s, json_t *task, const char *id, const char *by,
+                             const char *choice, const char *comment, json_t **seat_out)
+{
+    int checked = task_check_open_choice(s, task, id, choice);
+    if (checked != STORE_OK)
+        return checked;
+    json_t *c = task_choice(task, choice);
+    if (json_is_true(json_object_get(c, "with_comment")) && (!comment || !*comment))
+        return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
+    size_t i;
+    json_t *vote, *seat;
+    json_array_foreach(json_object_get(task, "votes"), i, vote)
+        if (strcmp(json_string_value(json_object_get(vote, "by")), by) == 0)
+            return step_fail(s, ENGINE_REFUSED, "%s already answered task %s", by, id);
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        if (holders_include(json_object_get(seat, "holders"), by)) {
+            *seat_out = seat;
+            return STORE_OK;
+        }
+    }
+    return step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+}
+
+/* An answer identical to one already applied returns the first result. */
+static bool task_same_answer(json_t *task, const char *by, const char *choice, const char *comment)
+{
+    size_t i;
+    json_t *vote;
+    json_array_foreach(json_object_get(task, "votes"), i, vote) {
+        json_t *old_comment = json_object_get(vote, "comment");
+        if (strcmp(json_string_value(json_object_get(vote, "by")), by) == 0 &&
+            strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0 &&
+            (json_is_null(old_comment) ? !comment : comment && strcmp(json_string_value(old_comment), comment) == 0))
+            return true;
+    }
+    return false;
+}
+
+int task_answer(Step *s, const char *id, const char *by, const char *choice, const char *comment)
+{
+    json_t *task;
+    if (task_load(s, id, &task) != STORE_OK)
+        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    if (task_same_answer(task, by, choice, comment)) {
+        json_decref(task);
+        return STORE_OK;
+    }
+    json_t *seat = NULL;
+    int rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+    Instance in = {0};
+    if (rc == STORE_OK && instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) != STORE_OK)
+        rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", id);
+    if (rc != STORE_OK) {
+        json_decref(task);
+        return rc;
+    }
+    char at[40];
+    time_text(s->now, at);
+    json_object_set_new(seat, "answered_by", json_string(by));
+    size_t seat_index = json_array_size(json_object_get(task, "seats"));
+    size_t i;
+    json_t *each;
+    json_array_foreach(json_object_get(task, "seats"), i, each)
+        if (each == seat)
+            seat_index = i;
+    json_t *vote = json_pack("{s:s, s:s, s:o, s:s, s:I}", "by", by, "choice", choice, "comment",
+                             comment ? json_string(comment) : json_null(), "at", at,
+                             "seat", (json_int_t)seat_index);
+    json_array_append_new(json_object_get(task, "votes"), vote);
+    json_t *record = record_add(s, &in, "answered");
+    json_object_set_new(record, "task", json_string(id));
+    json_object_set_new(record, "by", json_string(by));
+    json_object_set_new(record, "choice", json_string(choice));
+    json_object_set(record, "comment", json_object_get(vote, "comment"));
+    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
+    json_int_t count = 0;
+    json_t *v;
+    json_array_foreach(json_object_get(task, "votes"), i, v)
+        count += strcmp(json_string_value(json_object_get(v, "choice")), choice) == 0;
+    bool any_possible = false;
+    json_t *c;
+    json_array_foreach(json_object_get(task, "choices"), i, c)
+        any_possible |= task_choice_possible(task, json_string_value(json_object_get(c, "id")), needed);
+    if (count >= needed)
+        rc = task_resolve(s, &in, task, choice, json_object_get(vote, "by"), json_object_get(vote, "comment"));
+    else if (!any_possible)
+        rc = task_resolve(s, &in, task, "no_quorum", json_null(), json_null());
+    else
+        rc = task_save(s, task);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    json_decref(task);
+    return rc;
+}
+
+/* An instance cancelled while it asks: the task closes and everyone holding a seat on it
+   is told. */
+int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
+{
+    const char *id = json_string_value(json_object_get(in->record, "task"));
+    json_t *task;
+    if (!id || task_load(s, id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        json_object_set_new(task, "status", json_string("cancelled"));
+        rc = task_save(s, task);
+        size_t i;
+        json_t *seat;
+        json_array_foreach(json_object_get(task, "seats"), i, seat) {
+            size_t k;
+            json_t *holder;
+            json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+                if (rc == STORE_OK)
+                    rc = inbox_set(s, json_string_value(holder), id, false);
+                json_t *record = record_add(s, in, "notified");
+                json_object_set(record, "person", holder);
+                json_object_set_new(record, "channel", json_string("email"));
+                char message[512];
+                snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
+                json_object_set_new(record, "message", json_string(message));
+            }
+        }
+    }
+    json_decref(task);
+    return rc;
+}
+
+/* ---- escalation, reminders, acknowledgements ---- */
+
+static bool seat_open(json_t *seat)
+{
+    return json_is_null(json_object_get(seat, "answered_by")) && !json_is_true(json_object_get(seat, "acked"));
+}
+
+/* Adds the people of level `level` to every unanswered, unacknowledged seat. Returns
+   how many people were added in all. */
+static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t level, json_t *added)
+{
+    const Directory *dir = step_directory(s);
+    json_t *who = json_object_get(json_array_get(json_object_get(task, "ladder"), (size_t)level - 1), "who");
+    bool bare_manager = !json_object_get(who, "of") && json_string_value(json_object_get(who, "who")) &&
+                        strcmp(json_string_value(json_object_get(who, "who")), "manager") == 0;
+    const char *id = json_string_value(json_object_get(task, "id"));
+    size_t total = 0, i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        if (!seat_open(seat) || !dir)
+            continue;
+        json_t *notes = json_array(), *people;
+        const char *kind = json_string_value(json_object_get(json_object_get(seat, "who"), "who"));
+        bool team_seat = kind && (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0);
+        if (bare_manager && level == 1 && team_seat) {
+            json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(json_object_get(seat, "who"), "id"));
+            people = dir_resolve(dir, lead, s->now, NULL, notes);
+            json_decref(lead);
+        } else {
+            people = dir_resolve(dir, who, s->now, bare_manager ? json_object_get(seat, "previous") : NULL, notes);
+        }
+        record_notes(s, in, notes, (int)i);
+        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array();
+        size_t k;
+        json_t *person;
+        json_array_foreach(people, k, person)
+            if (seat_add_holder(s, holders, person, id))
+                json_array_append(fresh, person);
+        json_object_set(seat, "previous", people);
+        if (json_array_size(fresh)) {
+            char key[16];
+            snprintf(key, sizeof key, "%zu", i);
+            json_object_set(added, key, fresh);
+            total += json_array_size(fresh);
+        }
+        json_decref(fresh);
+        json_decref(people);
+        json_decref(notes);
+    }
+    return total;
+}
+
+void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind)
+{
+    const Directory *dir = step_directory(s);
+    size_t i;
+    json_t *person;
+    json_array_foreach(people, i, person) {
+        bool told = false;   /* once each, whatever seats they hold */
+        for (size_t k = 0; k < i; k++)
+            told |= json_equal(json_array_get(people, k), person);
+        if (told)
+            continue;
+        json_t *record = record_add(s, in, kind);
+        json_object_set(record, "task", json_object_get(task, "id"));
+        json_object_set(record, "person", person);
+        json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
+    }
+}
+
+/* The no_quorum check after an escalation or the last level. */
+static int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
+{
+    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
+    bool any = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(task, "choices"), i, c)
+        any |= task_choice_possible(task, json_string_value(json_object_get(c, "id")), needed);
+    *resolved = !any;
+    return any ? STORE_OK : task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+}
+
+int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    bool resolved = false;
+    json_int_t levels = (json_int_t)json_array_size(json_object_get(task, "ladder"));
+    while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
+           level <= levels && level == json_integer_value(json_object_get(task, "level")) + 1 &&
+           s->now < json_integer_value(json_object_get(task, "deadline_ms"))) {
+        json_t *added = json_object();
+        size_t count = task_add_level(s, in, task, level, added);
+        json_object_set_new(task, "level", json_integer(level));
+        json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
+        json_t *record = record_add(s, in, count ? "escalated" : "skipped");
+        json_object_set_new(record, "task", json_string(task_id));
+        json_object_set_new(record, "level", json_integer(level));
+        if (count) {
+            json_object_set(record, "added", added);
+            json_t *everyone = json_array();
+            const char *seat;
+            json_t *people;
+            json_object_foreach(added, seat, people)
+                json_array_extend(everyone, people);
+            task_tell(s, in, task, everyone, "notified");
+            json_decref(everyone);
+        } else {
+            json_object_set_new(record, "why", json_string("nobody to add to an open seat"));
+        }
+        json_decref(added);
+        if (count || level == levels) {
+            rc = task_schedule_level(s, in, task);   /* the next level, if any, is due later */
+            if (rc == STORE_OK)
+                rc = task_recheck(s, in, task, &resolved);
+            break;
+        }
+        level++;   /* a level that adds nobody: the next is reached at this same moment */
+    }
+    if (rc == STORE_OK && !resolved)
+        rc = task_save(s, task);
+    json_decref(task);
+    return rc;
+}
+
+int task_remind(Step *s, Instance *in, const char *task_id)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        json_t *people = json_array();
+        size_t i;
+        json_t *seat;
+        json_array_foreach(json_object_get(task, "seats"), i, seat)
+            if (seat_open(seat)) {
+                size_t k;
+                json_t *holder;
+                json_array_foreach(json_object_get(seat, "holders"), k, holder)
+                    json_array_append(people, holder);
+            }
+        json_t *distinct = json_array();
+        json_t *person;
+        json_array_foreach(people, i, person) {
+            bool seen = false;
+            size_t k;
+            json_t *other;
+            json_array_foreach(distinct, k, other) seen |= json_equal(other, person);
+            if (!seen)
+                json_array_append(distinct, person);
+        }
+        json_decref(people);
+        people = distinct;
+        if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
+            json_t *record = record_add(s, in, "reminded");
+            json_object_set_new(record, "task", json_string(task_id));
+            json_object_set(record, "people", people);
+            task_tell(s, in, task, people, "notified");
+        }
+        json_decref(people);
+        json_object_set_new(task, "reminders", json_integer(json_integer_value(json_object_get(task, "reminders")) + 1));
+        rc = task_schedule_reminder(s, in, task);
+        if (rc == STORE_OK)
+            rc = task_save(s, task);
+    }
+    json_decref(task);
+    return rc;
+}
+
+int task_ack(Step *s, const char *id, const char *by)
+{
+    json_t *task;
+    if (task_load(s, id, &task) != STORE_OK)
+        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    int rc = STORE_OK;
+    json_t *seats = json_array();
+    bool holds = false;
+    size_t i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        bool mine = holders_include(json_object_get(seat, "holders"), by);
+        if (!mine || !json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        holds = true;
+        if (!json_is_true(json_object_get(seat, "acked"))) {
+            json_object_set_new(seat, "acked", json_true());
+            json_array_append_new(seats, json_integer((json_int_t)i));
+        }
+    }
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
+        rc = step_fail(s, ENGINE_REFUSED, "task %s is no longer open", id);
+    else if (!holds)
+        rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+    Instance in = {0};
+    if (rc == STORE_OK && json_array_size(seats) > 0 &&
+        instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) == STORE_OK) {
+        json_t *record = record_add(s, &in, "acknowledged");
+        json_object_set_new(record, "task", json_string(id));
+        json_object_set(record, "seats", seats);
+        json_object_set_new(record, "by", json_string(by));
+        rc = task_save(s, task);
+        if (rc == STORE_OK)
+            rc = instance_save(s, &in);
+        instance_clear(&in);
+    }
+    json_decref(seats);
+    json_decref(task);
+    return rc;
+}
+
+/* Holders of unanswered seats who are away now get their substitutes beside them; an
+   open on-call seat gains whoever is on call now. Returns whether anything changed. */
+static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
+{
+    const Directory *dir = step_directory(s);
+    const char *id = json_string_value(json_object_get(task, "id"));
+    bool changed = false;
+    size_t i;
+    json_t *seat;
+    json_array_foreach(dir ? json_object_get(task, "seats") : NULL, i, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;   /* an acknowledged seat still gains a substitute */
+        json_t *holders = json_object_get(seat, "holders"), *wanted = json_array();
+        size_t count = json_array_size(holders);
+        for (size_t k = 0; k < count; k++) {
+            const char *holder = json_string_value(json_array_get(holders, k));
+            if (!dir_away_at(dir, dir_person(dir, holder), s->now))
+                continue;
+            json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
+            json_t *notes = json_array();
+            json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
+            record_notes(s, in, notes, (int)i);
+            json_array_extend(wanted, people);
+            json_decref(people);
+            json_decref(notes);
+            json_decref(who);
+        }
+        json_t *who = json_object_get(seat, "who");
+        if (strcmp(json_string_value(json_object_get(who, "who")) ? json_string_value(json_object_get(who, "who")) : "", "oncall") == 0) {
+            json_t *people = dir_resolve(dir, who, s->now, NULL, NULL);
+            json_array_extend(wanted, people);
+            json_decref(people);
+        }
+        size_t p;
+        json_t *person;
+        json_array_foreach(wanted, p, person) {
+            if (seat_add_holder(s, holders, person, id)) {
+                json_t *one = json_pack("[O]", person);
+                task_tell(s, in, task, one, "notified");
+                json_decref(one);
+                changed = true;
+            }
+        }
+        json_decref(wanted);
+    }
+    return changed;
+}
+
+/* The next moment the holders may change by themselves before the deadline: an
+   absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
+   task then (LANGUAGE.md: "an absence's start, for which a timer is set"). */
+static int task_schedule_watch(Step *s, Instance *in, json_t *task)
+{
+    const Directory *dir = step_directory(s);
+    int64_t deadline = json_integer_value(json_object_get(task, "deadline_ms")), next = deadline;
+    size_t i;
+    json_t *seat;
+    json_array_foreach(dir ? json_object_get(task, "seats") : NULL, i, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        size_t k;
+        json_t *holder;
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            const DirPerson *person = dir_person(dir, json_string_value(holder));
+            for (unsigned a = 0; person && a < person->absence_count; a++)
+                if (person->absences[a].from_ms > s->now && person->absences[a].from_ms < next)
+                    next = person->absences[a].from_ms;
+        }
+        json_t *who = json_object_get(seat, "who");
+        const char *kind = json_string_value(json_object_get(who, "who"));
+        const DirTeam *team = kind && strcmp(kind, "oncall") == 0
+            ? dir_team(dir, json_string_value(json_object_get(who, "id"))) : NULL;
+        if (team && team->shift_ms > 0) {
+            int64_t shifts = s->now >= team->start_ms ? (s->now - team->start_ms) / team->shift_ms + 1 : 0;
+            int64_t boundary = team->start_ms + shifts * team->shift_ms;
+            if (boundary > s->now && boundary < next)
+                next = boundary;
+        }
+    }
+    if (next >= deadline || next <= s->now)
+        return STORE_OK;
+    return timer_set(s, in, next, 3, json_pack("{s:s, s:O}", "kind", "watch", "task", json_object_get(task, "id")));
+}
+
+int task_watch(Step *s, Instance *in, const char *task_id)
+{
+    json_t *task;
+    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
+        return STORE_OK;
+    int rc = STORE_OK;
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
+        task_refresh_holders(s, in, task);
+        rc = task_schedule_watch(s, in, task);
+        if (rc == STORE_OK)
+            rc = task_save(s, task);
+    }
+    json_decref(task);
+    return rc;
+}
+
+/* A directory change while the ask is open. */
+int task_cover_absences(Step *s, const char *id)
+{
+    json_t *task;
+    if (!step_directory(s) || task_load(s, id, &task) != STORE_OK)
+        return STORE_OK;
+    Instance in = {0};
+    int rc = instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in);
+    if (rc != STORE_OK) {
+        json_decref(task);
+        return STORE_OK;
+    }
+    task_refresh_holders(s, &in, task);
+    rc = task_schedule_watch(s, &in, task);
+    if (rc == STORE_OK)
+        rc = task_save(s, task);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    json_decref(task);
+    return rc;
+}

@@ -1,0 +1,508 @@
+/*
+ * directory.c - parsing the directory and resolving who-expressions (see directory.h).
+ */
+#include "directory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "value_json.h"
+
+static void problem(json_t *problems, const char *path, const char *message)
+{
+    char text[600];
+    snprintf(text, sizeof text, "%s: %s", path, message);
+    json_array_append_new(problems, json_string(text));
+}
+
+static const char *opt_string(json_t *object, const char *key, const char *path, json_t *problems)
+{
+    json_t *v = json_object_get(object, key);
+    if (v && !json_is_string(v)) {
+        char at[300];
+        snprintf(at, sizeof at, "%s.%s", path, key);
+        problem(problems, at, "not a string");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* "2026-06-13" as local midnight in `zone` (UTC when NULL), or an RFC 3339 time. */
+static bool parse_day_or_time(const char *text, const Calendar *zone, bool end_of_day, int64_t *ms)
+{
+    if (!text)
+        return false;
+    int y, m, d, used = 0;
+    if (strlen(text) == 10 && sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && used == 10 &&
+        m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+        int64_t local = (civil_days_from_date(y, (unsigned)m, (unsigned)d) + (end_of_day ? 1 : 0)) * 86400;
+        int64_t utc = local;
+        if (zone && zone->tz)
+            tz_local_to_utc(zone->tz, local, &utc);
+        *ms = utc * 1000;
+        return true;
+    }
+    return value_parse_time(text, ms);
+}
+
+static const char **string_list(json_t *list, unsigned *count, const char *path, json_t *problems)
+{
+    *count = 0;
+    if (!json_is_array(list)) {
+        problem(problems, path, "not a list of people");
+        return NULL;
+    }
+    const char **items = calloc(json_array_size(list) + 1, sizeof(char *));
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        if (!json_is_string(item)) {
+            char at[300];
+            snprintf(at, sizeof at, "%s[%zu]", path, i);
+            problem(problems, at, "not a person's id");
+            continue;
+        }
+        items[(*count)++] = json_string_value(item);
+    }
+    return items;
+}
+
+/* The position of `id` in an index made by parse_people or parse_teams, or -1. */
+static long index_of(const json_t *index, const char *id)
+{
+    const json_t *at = id ? json_object_get(index, id) : NULL;
+    return at ? (long)json_integer_value(at) : -1;
+}
+
+const DirPerson *dir_person(const Directory *dir, const char *id)
+{
+    long i = index_of(dir->person_index, id);
+    return i >= 0 ? &dir->people[i] : NULL;
+}
+
+const DirTeam *dir_team(const Directory *dir, const char *id)
+{
+    long i = index_of(dir->team_index, id);
+    return i >= 0 ? &dir->teams[i] : NULL;
+}
+
+const Calendar *dir_calendar(const Directory *dir, const char *name)
+{
+    for (unsigned i = 0; name && i < dir->calendar_count; i++)
+        if (strcmp(dir->calendars[i]->name, name) == 0)
+            return dir->calendars[i];
+    return NULL;
+}
+
+/* ---- parsing ---- */
+
+static void parse_calendars(Directory *dir, json_t *problems)
+{
+    json_t *calendars = json_object_get(dir->json, "calendars");
+    dir->calendars = calloc(json_object_size(calendars) + 1, sizeof(Calendar *));
+    const char *name;
+    json_t *spec;
+    json_object_foreach(calendars, name, spec) {
+        char at[300];
+        snprintf(at, sizeof at, "calendars.%s", name);
+        Calendar *c = calendar_from_json(name, spec, at, problems);
+        if (c)
+            dir->calendars[dir->calendar_count++] = c;
+    }
+}
+
+static void parse_absences(Directory *dir, DirPerson *p, json_t *away, const char *path, json_t *problems)
+{
+    if (!away)
+        return;
+    if (!json_is_array(away)) {
+        problem(problems, path, "not a list of absences");
+        return;
+    }
+    p->absences = calloc(json_array_size(away) + 1, sizeof(DirAbsence));
+    const Calendar *zone = dir_calendar(dir, p->calendar);
+    size_t i;
+    json_t *a;
+    json_array_foreach(away, i, a) {
+        char at[300];
+        DirAbsence *absence = &p->absences[p->absence_count];
+        const char *from = json_string_value(json_object_get(a, "from"));
+        const char *to = json_string_value(json_object_get(a, "to"));
+        snprintf(at, sizeof at, "%s[%zu].from", path, i);
+        bool ok = true;
+        if (!parse_day_or_time(from, zone, false, &absence->from_ms)) {
+            problem(problems, at, "not a date (2026-06-13) or a time");
+            ok = false;
+        }
+        snprintf(at, sizeof at, "%s[%zu].to", path, i);
+        if (to && !parse_day_or_time(to, zone, strlen(to) == 10, &absence->until_ms)) {
+            problem(problems, at, "not a date (2026-06-24) or a time");
+            ok = false;
+        } else if (!to) {
+            absence->until_ms = INT64_MAX;
+        }
+        if (ok && absence->until_ms <= absence->from_ms) {
+            problem(problems, at, "ends before it starts");
+            ok = false;
+        }
+        absence->delegate = json_string_value(json_object_get(a, "delegate"));
+        if (ok)
+            p->absence_count++;
+    }
+}
+
+static void parse_people(Directory *dir, json_t *problems)
+{
+    json_t *people = json_object_get(dir->json, "people");
+    if (people && !json_is_object(people))
+        problem(problems, "people", "not an object of people by id");
+    dir->people = calloc(json_object_size(people) + 1, sizeof(DirPerson));
+    const char *id;
+    json_t *spec;
+    json_object_foreach(people, id, spec) {
+        char path[300];
+        snprintf(path, sizeof path, "people.%s", id);
+        if (!json_is_object(spec)) {
+            problem(problems, path, "not an object");
+            continue;
+        }
+        json_object_set_new(dir->person_index, id, json_integer(dir->person_count));
+        DirPerson *p = &dir->people[dir->person_count++];
+        p->id = id;
+        p->name = opt_string(spec, "name", path, problems);
+        p->email = opt_string(spec, "email", path, problems);
+        p->manager = opt_string(spec, "manager", path, problems);
+        p->calendar = opt_string(spec, "calendar", path, problems);
+        p->notify = opt_string(spec, "notify", path, problems);
+        char at[320];
+        snprintf(at, sizeof at, "%s.away", path);
+        parse_absences(dir, p, json_object_get(spec, "away"), at, problems);
+    }
+}
+
+static void parse_teams(Directory *dir, json_t *problems)
+{
+    json_t *teams = json_object_get(dir->json, "teams");
+    dir->teams = calloc(json_object_size(teams) + 1, sizeof(DirTeam));
+    const char *id;
+    json_t *spec;
+    json_object_foreach(teams, id, spec) {
+        char path[300], at[340];
+        snprintf(path, sizeof path, "teams.%s", id);
+        json_object_set_new(dir->team_index, id, json_integer(dir->team_count));
+        DirTeam *t = &dir->teams[dir->team_count++];
+        t->id = id;
+        t->lead = opt_string(spec, "lead", path, problems);
+        snprintf(at, sizeof at, "%s.members", path);
+        t->members = string_list(json_object_get(spec, "members"), &t->member_count, at, problems);
+        json_t *oncall = json_object_get(spec, "oncall");
+        if (!oncall)
+            continue;
+        snprintf(at, sizeof at, "%s.oncall.rotation", path);
+        t->rotation = string_list(json_object_get(oncall, "rotation"), &t->rotation_count, at, problems);
+        const char *shift = json_string_value(json_object_get(oncall, "shift"));
+        const char *start = json_string_value(json_object_get(oncall, "start"));
+        int64_t shift_seconds = 0;
+        snprintf(at, sizeof at, "%s.oncall.shift", path);
+        if (!shift || !civil_parse_elapsed(shift, &shift_seconds) || shift_seconds == 0 ||
+            shift_seconds > INT64_MAX / 1000)
+            problem(problems, at, "not a duration such as 1w or 12h");
+        else
+            t->shift_ms = shift_seconds * 1000;
+        snprintf(at, sizeof at, "%s.oncall.start", path);
+        if (!start || !value_parse_time(start, &t->start_ms))
+            problem(problems, at, "not a time (2026-06-01T09:00:00+03:00)");
+    }
+}
+
+/* Every id that names a person must name one. */
+static void check_references(Directory *dir, json_t *problems)
+{
+    char at[400];
+    for (unsigned i = 0; i < dir->person_count; i++) {
+        DirPerson *p = &dir->people[i];
+        if (p->manager && !dir_person(dir, p->manager)) {
+            snprintf(at, sizeof at, "people.%s.manager", p->id);
+            problem(problems, at, "no such person");
+        }
+        if (p->calendar && !dir_calendar(dir, p->calendar) && !json_object_get(json_object_get(dir->json, "calendars"), p->calendar)) {
+            snprintf(at, sizeof at, "people.%s.calendar", p->id);
+            problem(problems, at, "no such calendar");
+        }
+        for (unsigned k = 0; k < p->absence_count; k++)
+            if (p->absences[k].delegate && !dir_person(dir, p->absences[k].delegate)) {
+                snprintf(at, sizeof at, "people.%s.away[%u].delegate", p->id, k);
+                problem(problems, at, "no such person");
+            }
+        if (!p->email && !p->notify) {
+            snprintf(at, sizeof at, "people.%s", p->id);
+            problem(problems, at, "no way to be told: give an email or a notify operation");
+        }
+    }
+    for (unsigned i = 0; i < dir->team_count; i++) {
+        DirTeam *t = &dir->teams[i];
+        if (t->lead && !dir_person(dir, t->lead)) {
+            snprintf(at, sizeof at, "teams.%s.lead", t->id);
+            problem(problems, at, "no such person");
+        }
+        for (unsigned k = 0; k < t->member_count; k++)
+            if (!dir_person(dir, t->members[k])) {
+                snprintf(at, sizeof at, "teams.%s.members[%u]", t->id, k);
+                problem(problems, at, "no such person");
+            }
+        for (unsigned k = 0; k < t->rotation_count; k++)
+            if (!dir_person(dir, t->rotation[k])) {
+                snprintf(at, sizeof at, "teams.%s.oncall.rotation[%u]", t->id, k);
+                problem(problems, at, "no such person");
+            }
+    }
+    static const char *const MAPS[] = {"roles", "owners"};
+    for (int m = 0; m < 2; m++) {
+        const char *name;
+        json_t *scopes;
+        json_object_foreach(json_object_get(dir->json, MAPS[m]), name, scopes) {
+            const char *scope;
+            json_t *person;
+            if (!json_is_object(scopes)) {
+                snprintf(at, sizeof at, "%s.%s", MAPS[m], name);
+                problem(problems, at, "not an object of scope: person id");
+            }
+            json_object_foreach(scopes, scope, person)
+                if (!json_is_string(person) || !dir_person(dir, json_string_value(person))) {
+                    snprintf(at, sizeof at, "%s.%s.%s", MAPS[m], name, scope);
+                    problem(problems, at, "no such person");
+                }
+        }
+    }
+}
+
+Directory *directory_parse(json_t *json, json_t *problems)
+{
+    size_t before = json_array_size(problems);
+    if (!json_is_object(json)) {
+        problem(problems, "(top)", "a directory is a JSON object with people, teams, roles, owners and calendars");
+        return NULL;
+    }
+    static const char *const KNOWN[] = {"people", "teams", "roles", "owners", "calendars"};
+    const char *key;
+    json_t *value;
+    json_object_foreach(json, key, value) {
+        bool known = false;
+        for (int i = 0; i < 5; i++)
+            known |= strcmp(key, KNOWN[i]) == 0;
+        if (!known)
+            problem(problems, key, "unknown section (expected people, teams, roles, owners, calendars)");
+        else if (!json_is_object(value))
+            problem(problems, key, "not an object");
+    }
+    Directory *dir = calloc(1, sizeof *dir);
+    dir->json = json_incref(json);
+    dir->person_index = json_object();
+    dir->team_index = json_object();
+    parse_calendars(dir, problems);
+    parse_people(dir, problems);
+    parse_teams(dir, problems);
+    check_references(dir, problems);
+    if (json_array_size(problems) > before) {
+        directory_free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+void directory_free(Directory *dir)
+{
+    if (!dir)
+        return;
+    for (unsigned i = 0; i < dir->person_count; i++)
+        free(dir->people[i].absences);
+    for (unsigned i = 0; i < dir->team_count; i++) {
+        free(dir->teams[i].members);
+        free(dir->teams[i].rotation);
+    }
+    for (unsigned i = 0; i < dir->calendar_count; i++)
+        calendar_free(dir->calendars[i]);
+    free(dir->people);
+    free(dir->teams);
+    free(dir->calendars);
+    json_decref(dir->person_index);
+    json_decref(dir->team_index);
+    json_decref(dir->json);
+    free(dir);
+}
+
+/* ---- resolving ---- */
+
+const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int64_t at_ms)
+{
+    (void)dir;
+    for (unsigned i = 0; person && i < person->absence_count; i++)
+        if (at_ms >= person->absences[i].from_ms && at_ms < person->absences[i].until_ms)
+            return &person->absences[i];
+    return NULL;
+}
+
+const char *dir_channel(const Directory *dir, const char *person)
+{
+    const DirPerson *p = dir_person(dir, person);
+    return p && p->notify ? p->notify : "email";
+}
+
+static void note(json_t *notes, json_t *record)
+{
+    if (notes)
+        json_array_append_new(notes, record);
+    else
+        json_decref(record);
+}
+
+json_t *dir_unresolved(const json_t *who, const char *why)
+{
+    const char *kind = json_string_value(json_object_get(who, "who"));
+    json_t *record = json_pack("{s:s, s:s}", "kind", "unresolved", "who", kind ? kind : "unknown");
+    const char *id_field = "id", *extra_field = NULL;
+    if (kind && strcmp(kind, "role") == 0)
+        id_field = "name", extra_field = "scope";
+    else if (kind && strcmp(kind, "owner") == 0)
+        id_field = "kind", extra_field = "key";
+    json_t *id = json_object_get(who, id_field);
+    json_object_set_new(record, "id", id ? json_deep_copy(id) : json_null());
+    if (extra_field && json_object_get(who, extra_field))
+        json_object_set_new(record, extra_field, json_deep_copy(json_object_get(who, extra_field)));
+    json_object_set_new(record, "why", json_string(why));
+    return record;
+}
+
+/* An unresolved record for the person `id`. */
+static void note_unresolved_person(json_t *notes, const char *kind, const char *id, const char *why)
+{
+    json_t *who = json_pack("{s:s, s:s}", "who", kind, "id", id);
+    note(notes, dir_unresolved(who, why));
+    json_decref(who);
+}
+
+/* Adds `id`, or its substitute when away, to `people` (once). */
+static void add_person(const Directory *dir, const char *id, int64_t at, json_t *people, json_t *notes)
+{
+    const char *current = id;
+    const char *seen[DIR_SUBSTITUTE_STEPS + 1];
+    int steps = 0;
+    const DirPerson *p = dir_person(dir, current);
+    while (p) {
+        const DirAbsence *absence = dir_away_at(dir, p, at);
+        if (!absence)
+            break;
+        const char *next = absence->delegate ? absence->delegate : p->manager;
+        bool repeat = false;
+        for (int i = 0; i < steps; i++)
+            repeat |= next && strcmp(seen[i], next) == 0;
+        seen[steps++] = current;
+        if (!next || repeat || steps > DIR_SUBSTITUTE_STEPS) {
+            note_unresolved_person(notes, "person", id, "away, with nobody to stand in");
+            return;
+        }
+        note(notes, json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", current, "to", next,
+                              "why", "away"));
+        current = next;
+        p = dir_person(dir, current);
+    }
+    if (!p) {
+        note_unresolved_person(notes, "person", current, "no such person");
+        return;
+    }
+    size_t i;
+    json_t *existing;
+    json_array_foreach(people, i, existing)
+        if (strcmp(json_string_value(existing), current) == 0)
+            return;
+    json_array_append_new(people, json_string(current));
+}
+
+static const char *scoped(const Directory *dir, const char *map, const json_t *name, const json_t *key)
+{
+    if (!json_is_string(name))
+        return NULL;
+    json_t *scopes = json_object_get(json_object_get(dir->json, map), json_string_value(name));
+    char text[128];
+    if (json_is_string(key))
+        snprintf(text, sizeof text, "%s", json_string_value(key));
+    else if (json_is_integer(key))
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(key));
+    else
+        return NULL;
+    return json_string_value(json_object_get(scopes, text));
+}
+
+static void add_team(const Directory *dir, const DirTeam *team, int64_t at, json_t *people, json_t *notes)
+{
+    unsigned present = 0;
+    for (unsigned i = 0; i < team->member_count; i++)
+        if (!dir_away_at(dir, dir_person(dir, team->members[i]), at)) {
+            add_person(dir, team->members[i], at, people, notes);
+            present++;
+        }
+    /* A team seat substitutes only when every member is away. */
+    for (unsigned i = 0; present == 0 && i < team->member_count; i++)
+        add_person(dir, team->members[i], at, people, notes);
+}
+
+json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
+                    json_t *notes)
+{
+    json_t *people = json_array();
+    const char *kind = json_string_value(json_object_get(who, "who"));
+    const char *id = json_string_value(json_object_get(who, "id"));
+    if (!kind)
+        return people;
+    if (strcmp(kind, "person") == 0) {
+        if (id)
+            add_person(dir, id, at, people, notes);
+    } else if (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0 || strcmp(kind, "lead") == 0) {
+        const DirTeam *team = dir_team(dir, id);
+        if (!team)
+            note(notes, dir_unresolved(who, "no such team"));
+        else if (strcmp(kind, "team") == 0)
+            add_team(dir, team, at, people, notes);
+        else if (strcmp(kind, "lead") == 0 && team->lead)
+            add_person(dir, team->lead, at, people, notes);
+        else if (strcmp(kind, "oncall") == 0 && team->rotation_count && team->shift_ms) {
+            int64_t shifts = at >= team->start_ms ? (at - team->start_ms) / team->shift_ms : 0;
+            add_person(dir, team->rotation[shifts % team->rotation_count], at, people, notes);
+        } else {
+            note(notes, dir_unresolved(who, strcmp(kind, "lead") == 0 ? "the team has no lead"
+                                                                      : "the team has no on-call rotation"));
+        }
+    } else if (strcmp(kind, "role") == 0 || strcmp(kind, "owner") == 0) {
+        const char *found = strcmp(kind, "role") == 0
+            ? scoped(dir, "roles", json_object_get(who, "name"), json_object_get(who, "scope"))
+            : scoped(dir, "owners", json_object_get(who, "kind"), json_object_get(who, "key"));
+        if (found)
+            add_person(dir, found, at, people, notes);
+        else
+            note(notes, dir_unresolved(who, "nobody holds it"));
+    } else if (strcmp(kind, "manager") == 0) {
+        const json_t *of = json_object_get(who, "of");
+        json_t *base;
+        if (of && strcmp(json_string_value(json_object_get(of, "who")) ? json_string_value(json_object_get(of, "who")) : "", "team") == 0) {
+            json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(of, "id"));
+            json_t *result = dir_resolve(dir, lead, at, NULL, notes);
+            json_decref(lead);
+            json_decref(people);
+            return result;
+        }
+        base = of ? dir_resolve(dir, of, at, NULL, notes) : json_deep_copy(previous ? previous : json_array());
+        size_t i;
+        json_t *person;
+        json_array_foreach(base, i, person) {
+            const DirPerson *p = dir_person(dir, json_string_value(person));
+            if (p && p->manager)
+                add_person(dir, p->manager, at, people, notes);
+            else
+                note_unresolved_person(notes, "manager", json_string_value(person), "no manager");
+        }
+        json_decref(base);
+    }
+    return people;
+}

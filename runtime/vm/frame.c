@@ -1,0 +1,329 @@
+/*
+ * frame.c - frames: allocation, and a compact binary form that survives a restart.
+ *
+ * Layout (little-endian): "HFR" 0, format version, state, pc, step, trigger, the data
+ * and meta values, then the vars, locals and stack, each a count and values. A value is
+ * a type byte and its payload: zigzag varints for integers, times and durations, eight
+ * bytes for doubles, a varint length and bytes for strings, a count and items for lists
+ * and maps. Decoding checks everything against the program it resumes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+#include "vm.h"
+
+#define FRAME_MAGIC "HFR"
+#define FRAME_VERSION 1
+#define FRAME_MAX_DEPTH 2048        /* jansson reads JSON at most this deep too */
+
+Frame *frame_new(const Program *program)
+{
+    Frame *frame = calloc(1, sizeof *frame);
+    if (!frame)
+        abort();
+    frame->var_count = program->bc.vars_count;
+    frame->local_count = program->bc.max_locals;
+    frame->vars = calloc(frame->var_count + 1, sizeof(Value));
+    frame->locals = calloc(frame->local_count + 1, sizeof(Value));
+    if (!frame->vars || !frame->locals)
+        abort();
+    return frame;
+}
+
+void frame_free(Frame *frame)
+{
+    if (!frame)
+        return;
+    value_release(frame->data);
+    value_release(frame->meta);
+    for (uint32_t i = 0; i < frame->var_count; i++)
+        value_release(frame->vars[i]);
+    for (uint32_t i = 0; i < frame->local_count; i++)
+        value_release(frame->locals[i]);
+    for (uint32_t i = 0; i < frame->stack_count; i++)
+        value_release(frame->stack[i]);
+    free(frame->vars);
+    free(frame->locals);
+    free(frame->stack);
+    free(frame);
+}
+
+/* ---- encoding ---- */
+
+/* strbuf_append with the common case inline: frames are encoded into a reused buffer
+   that is nearly always big enough already. */
+static inline void put_bytes(StrBuf *out, const void *bytes, size_t len)
+{
+    if (out->len + len < out->cap) {
+        memcpy(out->data + out->len, bytes, len);
+        out->len += len;
+        out->data[out->len] = '\0';
+    } else {
+        strbuf_append(out, bytes, len);
+    }
+}
+
+static inline void put_byte(StrBuf *out, uint8_t byte)
+{
+    put_bytes(out, &byte, 1);
+}
+
+static void put_varint(StrBuf *out, uint64_t v)
+{
+    char bytes[10];
+    int n = 0;
+    do {
+        bytes[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    put_bytes(out, bytes, (size_t)n);
+}
+
+static void put_signed(StrBuf *out, int64_t v)
+{
+    put_varint(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void put_value(StrBuf *out, Value v)
+{
+    put_byte(out, (uint8_t)v.type);
+    switch (v.type) {
+    case VAL_BOOL: put_byte(out, (uint8_t)v.as.boolean); break;
+    case VAL_INT: put_signed(out, v.as.integer); break;
+    case VAL_FLOAT: put_bytes(out, (const char *)&v.as.number, 8); break;
+    case VAL_TIME: case VAL_DURATION: put_signed(out, v.as.ms); break;
+    case VAL_BUSINESS: put_signed(out, v.as.integer); put_byte(out, (uint8_t)v.unit); break;
+    case VAL_STRING:
+        put_varint(out, v.as.string->len);
+        put_bytes(out, v.as.string->data, v.as.string->len);
+        break;
+    case VAL_LIST:
+        put_varint(out, v.as.list->count);
+        for (uint32_t i = 0; i < v.as.list->count; i++)
+            put_value(out, v.as.list->items[i]);
+        break;
+    case VAL_MAP:
+        put_varint(out, v.as.map->count);
+        for (uint32_t i = 0; i < v.as.map->count; i++) {
+            put_varint(out, v.as.map->keys[i]->len);
+            put_bytes(out, v.as.map->keys[i]->data, v.as.map->keys[i]->len);
+            put_value(out, v.as.map->values[i]);
+        }
+        break;
+    default: break;
+    }
+}
+
+static void put_values(StrBuf *out, const Value *values, uint32_t count)
+{
+    put_varint(out, count);
+    for (uint32_t i = 0; i < count; i++)
+        put_value(out, values[i]);
+}
+
+void frame_encode(const Frame *frame, StrBuf *out)
+{
+    put_bytes(out, FRAME_MAGIC, 4);
+    put_varint(out, FRAME_VERSION);
+    put_varint(out, frame->state);
+    put_varint(out, frame->pc);
+    put_varint(out, frame->step);
+    put_varint(out, frame->trigger);
+    put_value(out, frame->data);
+    put_value(out, frame->meta);
+    put_values(out, frame->vars, frame->var_count);
+    put_values(out, frame->locals, frame->local_count);
+    put_values(out, frame->stack, frame->stack_count);
+}
+
+/* ---- decoding ---- */
+
+typedef struct FrameReader {
+    const uint8_t *at, *end;
+    const char *why;
+} FrameReader;
+
+static bool get_varint(FrameReader *r, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->at >= r->end)
+            return r->why = "the frame ends early", false;
+        uint8_t byte = *r->at++;
+        *v |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80))
+            return true;
+    }
+    return r->why = "a number in the frame is too long", false;
+}
+
+static bool get_signed(FrameReader *r, int64_t *v)
+{
+    uint64_t u;
+    if (!get_varint(r, &u))
+        return false;
+    *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+    return true;
+}
+
+/* Whether the bytes are all ASCII (then valid UTF-8), checked 8 at a time. */
+static bool ascii_only(const uint8_t *bytes, uint64_t len)
+{
+    uint64_t i = 0, high = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, bytes + i, 8);
+        high |= word;
+    }
+    for (; i < len; i++)
+        high |= bytes[i];
+    return (high & 0x8080808080808080ull) == 0;
+}
+
+static bool get_text(FrameReader *r, const char **bytes, uint64_t *len)
+{
+    if (!get_varint(r, len))
+        return false;
+    if (*len > (uint64_t)(r->end - r->at) || *len > VM_STRING_LIMIT)
+        return r->why = "a string runs past the end of the frame", false;
+    *bytes = (const char *)r->at;
+    if (!ascii_only(r->at, *len) && utf8_valid_prefix(r->at, *len) != *len)
+        return r->why = "a string in the frame is not UTF-8", false;
+    r->at += *len;
+    return true;
+}
+
+static bool get_value(FrameReader *r, Value *out, int depth)
+{
+    *out = VALUE_NULL;
+    if (depth > FRAME_MAX_DEPTH)
+        return r->why = "values nest too deeply", false;
+    if (r->at >= r->end)
+        return r->why = "the frame ends early", false;
+    uint8_t type = *r->at++;
+    int64_t n;
+    uint64_t count;
+    const char *bytes;
+    switch (type) {
+    case VAL_NULL: return true;
+    case VAL_BOOL:
+        if (r->at >= r->end || *r->at > 1)
+            return r->why = "a bad boolean", false;
+        *out = value_bool(*r->at++);
+        return true;
+    case VAL_INT: if (!get_signed(r, &n)) return false; *out = value_int(n); return true;
+    case VAL_TIME: if (!get_signed(r, &n)) return false; *out = value_time(n); return true;
+    case VAL_DURATION: if (!get_signed(r, &n)) return false; *out = value_duration(n); return true;
+    case VAL_BUSINESS:
+        if (!get_signed(r, &n) || r->at >= r->end || *r->at > BUSINESS_DAYS)
+            return r->why = r->why ? r->why : "a bad business duration", false;
+        *out = value_business(n, (BusinessUnit)*r->at++);
+        return true;
+    case VAL_FLOAT: {
+        if (r->end - r->at < 8)
+            return r->why = "the frame ends early", false;
+        double d;
+        memcpy(&d, r->at, 8);
+        r->at += 8;
+        *out = value_float(d);
+        return true;
+    }
+    case VAL_STRING:
+        if (!get_text(r, &bytes, &count))
+            return false;
+        *out = value_string(bytes, count);
+        return true;
+    case VAL_LIST:
+        if (!get_varint(r, &count) || count > VM_LIST_LIMIT || count > (uint64_t)(r->end - r->at))
+            return r->why = r->why ? r->why : "a list is too long", false;
+        *out = value_list_new((uint32_t)count);
+        for (uint64_t i = 0; i < count; i++) {
+            Value item;
+            if (!get_value(r, &item, depth + 1)) {
+                value_release(item);   /* a list or map cut short */
+                return false;
+            }
+            value_list_push(*out, item);
+        }
+        return true;
+    case VAL_MAP:
+        if (!get_varint(r, &count) || count > VM_LIST_LIMIT || count > (uint64_t)(r->end - r->at))
+            return r->why = r->why ? r->why : "a map is too long", false;
+        *out = value_map_new((uint32_t)count);
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t key_len;
+            Value item = VALUE_NULL;
+            if (!get_text(r, &bytes, &key_len) || !get_value(r, &item, depth + 1)) {
+                value_release(item);
+                return false;
+            }
+            value_map_set(*out, bytes, key_len, item);
+        }
+        return true;
+    default:
+        return r->why = "a value of unknown type", false;
+    }
+}
+
+static bool get_values(FrameReader *r, Value *values, uint32_t want)
+{
+    uint64_t count;
+    if (!get_varint(r, &count))
+        return false;
+    if (count != want)
+        return r->why = "the frame does not match the program's vars or locals", false;
+    for (uint32_t i = 0; i < want; i++)
+        if (!get_value(r, &values[i], 0))
+            return false;
+    return true;
+}
+
+Frame *frame_decode(const Program *program, const uint8_t *bytes, size_t len, char *why,
+                    size_t why_len)
+{
+    FrameReader r = {bytes, bytes + len, NULL};
+    Frame *frame = frame_new(program);
+    uint64_t version, state, pc, step, trigger, stack_count;
+    bool ok = len >= 4 && memcmp(bytes, FRAME_MAGIC, 4) == 0;
+    if (!ok)
+        r.why = "not a frame";
+    r.at += ok ? 4 : 0;
+    ok = ok && get_varint(&r, &version) && (version == FRAME_VERSION || (r.why = "an unknown frame format", false));
+    ok = ok && get_varint(&r, &state) && get_varint(&r, &pc) && get_varint(&r, &step) &&
+         get_varint(&r, &trigger);
+    if (ok && (state >= program->bc.states_count || pc >= program->bc.code_count ||
+               trigger >= program->bc.triggers_count)) {
+        r.why = "the frame points outside its program";
+        ok = false;
+    }
+    if (ok) {
+        frame->state = (uint32_t)state;
+        frame->pc = (uint32_t)pc;
+        frame->step = step;
+        frame->trigger = (uint32_t)trigger;
+        Opcode op = bc_op(program->bc.code[pc]);
+        if (op != OP_ASK && op != OP_WAIT && op != OP_CALL && op != OP_DONE && op != OP_FAIL) {
+            r.why = "the frame is not at a suspension point";
+            ok = false;
+        }
+    }
+    ok = ok && get_value(&r, &frame->data, 0) && get_value(&r, &frame->meta, 0) &&
+         get_values(&r, frame->vars, frame->var_count) &&
+         get_values(&r, frame->locals, frame->local_count) && get_varint(&r, &stack_count);
+    if (ok && stack_count > 0) {
+        r.why = "a suspended frame has an empty stack";
+        ok = false;
+    }
+    if (ok && r.at != r.end) {
+        r.why = "stray bytes after the frame";
+        ok = false;
+    }
+    if (!ok) {
+        snprintf(why, why_len, "corrupt frame: %s", r.why ? r.why : "unreadable");
+        frame_free(frame);
+        return NULL;
+    }
+    return frame;
+}
