@@ -281,6 +281,11 @@ static bool vm_arm_has_when(const Bytecode *bc, uint32_t pc, uint32_t arm)
     return false;
 }
 
+/* vm_run's switch is written by hand, one case per instruction of opcodes.def (keep in
+   sync). A new instruction changes the count and stops the build here until its case is
+   written and the count below is raised; a removed one breaks its `case` line. */
+_Static_assert(OP_COUNT_ == 56, "opcodes.def changed: give vm_run a case for each instruction");
+
 #define PUSH(v) (vm->stack[vm->sp++] = (v))
 #define POP() (vm->stack[--vm->sp])
 #define TOP() (vm->stack[vm->sp - 1])
