@@ -393,8 +393,8 @@ static long person_delegate(const People *p, size_t i)
     return d < p->count ? (long)d : -1;
 }
 
-/* Who holds a seat given to person i, by RUNTIME.md's rules: an away person is replaced
-   by their delegate, else their manager, at most 8 times. */
+/* Who holds a seat given to person i, by the rules of ../shared/design/RUNTIME.md: an
+   away person is replaced by their delegate, else their manager, at most 8 times. */
 static size_t person_resolve(const People *p, size_t i, int *steps)
 {
     size_t current = i;

@@ -8,10 +8,12 @@
  *
  * On disk: "HBC\0", the format version, then sections (tag, length, payload), all
  * little-endian, written in a fixed order so the same source gives the same bytes.
- * A program's identity is the SHA-256 of those bytes (runtime/, which owns OpenSSL).
+ * A program's identity is the SHA-256 of those bytes (runtime/vm/program_hash.c, the
+ * one user of OpenSSL).
  *
  * Files that depend on this format: bytecode.c (write/read), bytecode_verify.c,
- * compile*.c, disasm.c, runtime/vm*.c. Bump BC_FORMAT_VERSION with any change.
+ * lang/compile/compile*.c, disasm.c, and runtime/vm/ (program.c, frame.c, vm*.c). Bump
+ * BC_FORMAT_VERSION with any change.
  */
 #ifndef HUDDLE_BYTECODE_H
 #define HUDDLE_BYTECODE_H

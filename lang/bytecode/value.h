@@ -23,7 +23,7 @@ typedef enum ValueType {
     VAL_STRING, VAL_LIST, VAL_MAP      /* from VAL_STRING on: on the heap */
 } ValueType;
 
-/* Units of a business duration (LANGUAGE.md: minutes, hours or days). */
+/* Units of a business duration (../shared/design/LANGUAGE.md: minutes, hours or days). */
 typedef enum BusinessUnit { BUSINESS_MINUTES, BUSINESS_HOURS, BUSINESS_DAYS } BusinessUnit;
 
 typedef struct HString HString;
@@ -114,7 +114,7 @@ Value value_map_new(uint32_t capacity);
 void value_map_set(Value map, const char *key, size_t key_len, Value value);
 const Value *value_map_get(Value map, const char *key, size_t key_len);
 
-/* LANGUAGE.md semantics. */
+/* ../shared/design/LANGUAGE.md semantics. */
 bool value_equal(Value a, Value b);             /* ==: numbers by value, deep for lists/maps */
 const char *value_type_name(ValueType type);    /* "an integer", "a string", ... */
 

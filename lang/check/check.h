@@ -1,6 +1,6 @@
 /*
- * check.h - the checker: names, types, paths and every rule of LANGUAGE.md's
- * "What the checker refuses", with its warnings.
+ * check.h - the checker: names, types, paths and every rule of "What the checker
+ * refuses" in ../shared/design/LANGUAGE.md, with its warnings.
  *
  * It reads a parsed program and adds diagnostics; it changes nothing but the `type`
  * field of expressions. Modules named by `use` are parsed and checked on the way.

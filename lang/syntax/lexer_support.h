@@ -1,7 +1,8 @@
 /*
  * lexer_support.h - the helpers the flex actions call: numbers, durations, times,
  * and interpolation. Kept out of lexer.l so they read as plain C and can be unit tested
- * through the lexer. Calendar arithmetic is in base/civil.h, UTF-8 in base/utf8.h.
+ * through the lexer. Calendar arithmetic is in lang/base/civil.h, UTF-8 in
+ * lang/base/utf8.h.
  */
 #ifndef HUDDLE_LEXER_SUPPORT_H
 #define HUDDLE_LEXER_SUPPORT_H

@@ -1,11 +1,11 @@
 /*
  * parse.c - drives the bison parser over one playbook and recovers from syntax errors.
  *
- * Recovery, as LANGUAGE.md asks: after a syntax error the parser resumes at the next
- * statement keyword at the same brace depth, or at the next top-level keyword, and
- * reports at most one error per statement. Bison's own recovery pops to the nearest
- * `error` rule (a declaration, a statement, an arm); this file decides which tokens
- * to throw away before handing bison the next one:
+ * Recovery, as ../shared/design/LANGUAGE.md asks: after a syntax error the parser
+ * resumes at the next statement keyword at the same brace depth, or at the next
+ * top-level keyword, and reports at most one error per statement. Bison's own recovery
+ * pops to the nearest `error` rule (a declaration, a statement, an arm); this file
+ * decides which tokens to throw away before handing bison the next one:
  *
  *  - It tracks every open '{' and whether it opened a block or a map (by the token
  *    before it), so it knows the depth of the block the error is in.

@@ -1,5 +1,5 @@
 /*
- * parser.y - the playbook grammar (LANGUAGE.md), LALR(1) with no conflicts.
+ * parser.y - the playbook grammar (../shared/design/LANGUAGE.md), LALR(1), no conflicts.
  *
  * A pure bison parser with locations. Every action is one call into the AST builders
  * (ast_build.c); names are resolved and types checked later by the checker. Syntax
@@ -112,7 +112,7 @@ static void yyerror(HUDDLE_YYLTYPE *location, ParseCtx *ctx, const char *message
 %token KW_PERSON "person" KW_TEAM "team" KW_ONCALL "oncall" KW_ROLE "role"
 %token KW_OWNER "owner" KW_LEAD "lead"
 
-/* Loosest first (LANGUAGE.md, Expressions). */
+/* Loosest first (../shared/design/LANGUAGE.md, Expressions). */
 %precedence IF_ELSE
 %right COALESCE
 %left KW_OR

@@ -1,7 +1,8 @@
 /*
- * preflight.h - checks of a playbook against a directory before it runs (RUNTIME.md,
- * "Pre-flight"): who-expressions with literal ids that resolve to nobody, people with no
- * way to be told, escalation levels that would be empty, calendars that do not exist.
+ * preflight.h - checks of a playbook against a directory before it runs
+ * (../shared/design/RUNTIME.md, "Pre-flight"): who-expressions with literal ids that
+ * resolve to nobody, people with no way to be told, escalation levels that would be
+ * empty, calendars that do not exist.
  */
 #ifndef HUDDLE_PREFLIGHT_H
 #define HUDDLE_PREFLIGHT_H

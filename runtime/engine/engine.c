@@ -491,7 +491,8 @@ static int engine_run_step(Engine *e, int64_t now, StepWork work, void *context,
 }
 
 /* An input accepted at engine time t is applied after every timer due at or before t
-   (LANGUAGE.md, "Deadline and ties"), each fired at its own due time. */
+   (../shared/design/LANGUAGE.md, "Deadline and ties"), each fired at its own due
+   time. */
 static int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
 
 static int engine_catch_up(Engine *e, int64_t now, char *why, size_t why_len)

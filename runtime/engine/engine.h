@@ -4,9 +4,9 @@
  *
  * A step takes one input (an event, an answer, a timer, a call's reply or failure),
  * resumes the instance's VM to its next suspension, and writes the new frame, history
- * records, tasks, timers, mailbox and outbox changes together (RUNTIME.md, "What it
- * promises"). Engine time is passed in by the caller: the wall clock, or a virtual
- * clock for `huddle run` and `--now`.
+ * records, tasks, timers, mailbox and outbox changes together
+ * (../shared/design/RUNTIME.md, "What it promises"). Engine time is passed in by the
+ * caller: the wall clock, or a virtual clock for `huddle run` and `--now`.
  *
  * Records a step writes are also handed to `on_record` after the transaction commits,
  * so a driver (the run timeline) can show them as they happen.
@@ -107,8 +107,8 @@ bool engine_next_due(Engine *engine, int64_t *due_ms);
 int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
                          size_t why_len);
 
-/* Forgets event ids first seen more than `days` days before `now` (RUNTIME.md's
-   --dedup-days, default 30): a repeat of an older id is a new event. */
+/* Forgets event ids first seen more than `days` days before `now` (--dedup-days in
+   ../shared/design/RUNTIME.md, default 30): a repeat of an older id is a new event. */
 int engine_purge_seen(Engine *engine, int64_t now, int days, char *why, size_t why_len);
 
 /* The one open task where `person` holds a seat: its id, or -1 when there are none or

@@ -1,7 +1,8 @@
 /*
  * engine_events.c - an event meets the deployed playbooks: the first trigger of each
  * playbook whose source, type and `when` match decides whether it starts an instance,
- * joins an open case, or counts toward a threshold (LANGUAGE.md, "Triggers and cases").
+ * joins an open case, or counts toward a threshold (../shared/design/LANGUAGE.md,
+ * "Triggers and cases").
  */
 #include "engine_internal.h"
 

@@ -1,5 +1,6 @@
 /*
- * engine_override.c - what an operator may do to an open ask (RUNTIME.md, Interfaces):
+ * engine_override.c - what an operator may do to an open ask
+ * (../shared/design/RUNTIME.md, Interfaces):
  *
  *   huddle resolve TASK CHOICE --by P --reason T   decides it, whatever the votes say: an
  *       `overridden` record (by, reason, choice, the votes so far), then the ask resolves

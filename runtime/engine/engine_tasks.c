@@ -1,6 +1,6 @@
 /*
  * engine_tasks.c - an ask as a task: its seats and holders, answers and quorum, the
- * deadline, and the result the VM resumes with (LANGUAGE.md, "ask").
+ * deadline, and the result the VM resumes with (../shared/design/LANGUAGE.md, "ask").
  *
  * Seats given as person("id") are held by that person. Teams, roles, owners,
  * managers, on-call, delegation and escalation resolve through the directory (the
@@ -833,7 +833,8 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
 
 /* The next moment the holders may change by themselves before the deadline: an
    absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
-   task then (LANGUAGE.md: "an absence's start, for which a timer is set"). */
+   task then (../shared/design/LANGUAGE.md: "an absence's start, for which a timer is
+   set"). */
 static int task_schedule_watch(Step *s, Instance *in, json_t *task)
 {
     const Directory *dir = step_directory(s);

@@ -1,7 +1,7 @@
 /*
  * calendar.h - working time: a zone, working hours per weekday (several ranges a day),
- * and holidays; and the business-time arithmetic of LANGUAGE.md ("Calendars and
- * business time").
+ * and holidays; and the business-time arithmetic of ../shared/design/LANGUAGE.md
+ * ("Calendars and business time").
  *
  * Hours are half-open, [09:00, 17:00). N business minutes or hours count only working
  * time, and a count that ends exactly at a closing time stays there. N business days end

@@ -1,8 +1,8 @@
 /*
- * directory.h - people, teams, roles, owners and calendars (RUNTIME.md, "The directory"),
- * and how a who-expression resolves to people at a moment: away people are replaced by
- * their substitute (the delegate of their absence, else their manager, repeated upward
- * at most 8 steps, stopping at a repeat).
+ * directory.h - people, teams, roles, owners and calendars (../shared/design/RUNTIME.md,
+ * "The directory"), and how a who-expression resolves to people at a moment: away people
+ * are replaced by their substitute (the delegate of their absence, else their manager,
+ * repeated upward at most 8 steps, stopping at a repeat).
  *
  * A Directory is parsed from its JSON and owns everything in it.
  */

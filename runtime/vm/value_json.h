@@ -3,8 +3,8 @@
  *
  * JSON numbers without a fraction or exponent are integers, others doubles; an RFC 3339
  * string stays a string (a playbook reads times from events with its own rules). Going
- * out, times become RFC 3339 strings and plain durations integer seconds, as RUNTIME.md
- * says for connectors.
+ * out, times become RFC 3339 strings and plain durations integer seconds, as
+ * ../shared/design/RUNTIME.md says for connectors.
  */
 #ifndef HUDDLE_VALUE_JSON_H
 #define HUDDLE_VALUE_JSON_H

@@ -20,7 +20,8 @@
 #include "bytecode.h"
 #include "value.h"
 
-#define VM_STEP_LIMIT 1000000        /* instructions per step (LANGUAGE.md) */
+/* The step limit is ../shared/design/LANGUAGE.md's; the others are this VM's. */
+#define VM_STEP_LIMIT 1000000        /* instructions per step */
 #define VM_STRING_LIMIT (1 << 20)    /* bytes in one string */
 #define VM_LIST_LIMIT 100000         /* items in one list or map */
 #define VM_STACK_LIMIT 4096          /* values on the stack, fn frames included */

@@ -1,8 +1,9 @@
 /*
- * vm_ops.h - the operators of the language on Values, with LANGUAGE.md's rules and
- * errors: exact integers (overflow is an error), doubles, strings, lists, times and
- * durations. Operands are borrowed; a result is owned by the caller. On an error they
- * return false and write a message for the person reading the stalled instance.
+ * vm_ops.h - the operators of the language on Values, with the rules and errors of
+ * ../shared/design/LANGUAGE.md: exact integers (overflow is an error), doubles, strings,
+ * lists, times and durations. Operands are borrowed; a result is owned by the caller. On
+ * an error they return false and write a message for the person reading the stalled
+ * instance.
  */
 #ifndef HUDDLE_VM_OPS_H
 #define HUDDLE_VM_OPS_H

@@ -1,7 +1,8 @@
 #!/bin/sh
-# tests/e2e/people.sh - the people rules of an ask (LANGUAGE.md "ask", RUNTIME.md "The
-# directory") as scenarios: tests/people/NAME/{playbook.play, directory.json,
-# trace.jsonl, expected.jsonl}, each run with `huddle run --json`. Prints TAP lines.
+# tests/e2e/people.sh - the people rules of an ask (../shared/design/LANGUAGE.md "ask",
+# ../shared/design/RUNTIME.md "The directory") as scenarios:
+# tests/people/NAME/{playbook.play, directory.json, trace.jsonl, expected.jsonl}, each
+# run with `huddle run --json`. Prints TAP lines.
 #
 # expected.jsonl holds one JSON object a line, derived by hand from the contract:
 #   {...}                  a record that must appear, after the previous one matched

@@ -3,8 +3,9 @@
  *
  * Each input is the bytes of a .hbc file, mutated from real `huddle build` outputs
  * (tests/fuzz/make_seeds.sh). program_load must refuse it with a reason, or accept it;
- * RUNTIME.md promises that bad input never crashes the runtime, and a program the
- * verifier accepted must not be able to crash the VM either. So an accepted program is:
+ * ../shared/design/RUNTIME.md promises that bad input never crashes the runtime, and a
+ * program the verifier accepted must not be able to crash the VM either. So an accepted
+ * program is:
  *
  *   - listed with disasm_write (the listing reads every table);
  *   - asked for each chunk of trigger 0 (when, case, for, window) with vm_eval_trigger;
@@ -16,7 +17,7 @@
  * Between steps the frame goes through frame_encode and frame_decode, as the store
  * would keep it: a frame the VM left suspended must decode, and encode to the same
  * bytes again. Any crash, sanitizer report, leak, abort or timeout is a bug in lang/
- * (bc_read, bc_verify, disasm) or runtime/ (program.c, frame.c, vm*.c).
+ * (bc_read, bc_verify, disasm) or runtime/vm/ (program.c, frame.c, vm*.c).
  */
 #include <stddef.h>
 #include <stdint.h>

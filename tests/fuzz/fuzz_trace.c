@@ -18,7 +18,7 @@
  * stdout goes to /dev/null. Exit status 0 and 1 are both fine (a trace may be refused);
  * anything else aborts: 2 (usage) and 3 (store or system) mean the harness or the run's
  * throwaway store broke. Beyond that, any crash, sanitizer report, leak or timeout is a
- * bug in runtime/ (cli_run.c, engine*.c, directory.c, calendar.c, store_lmdb.c, the VM).
+ * bug in runtime/ (cli/cli_run.c, engine/, people/, store/store_lmdb.c, the VM).
  * cli_run makes and removes its own store folder (/tmp/huddle-run-XXXXXX) each time.
  *
  * Seeded with tests/fuzz/seeds-fuzz_trace/ (traces for this playbook and directory).

@@ -1,7 +1,7 @@
 /*
  * test_calendar.c - business time (runtime/people/calendar.c) and time zones (runtime/people/tz.c).
  *
- * LANGUAGE.md "Calendars and business time" is the contract:
+ * ../shared/design/LANGUAGE.md "Calendars and business time" is the contract:
  *
  *   - hours are half-open local clock ranges, [09:00, 17:00);
  *   - N business hours (or minutes) count only working time; a count that ends exactly
@@ -233,7 +233,7 @@ static void test_hours_start_inside_and_outside(void **state)
 {
     (void)state;
     static const Deadline rows[] = {
-        /* LANGUAGE.md's example: 1 h on Friday, 3 h on Monday. */
+        /* ../shared/design/LANGUAGE.md's example: 1 h on Friday, 3 h on Monday. */
         {"fi-office", "2026-06-12T16:00:00+03:00", 4, HOURS, "2026-06-15T12:00:00+03:00"},
         /* Inside hours: plain addition. */
         {"fi-office", "2026-06-09T10:00:00+03:00", 2, HOURS, "2026-06-09T12:00:00+03:00"},
@@ -410,7 +410,7 @@ static void test_business_days(void **state)
 {
     (void)state;
     static const Deadline rows[] = {
-        /* LANGUAGE.md's example: Friday 16:00 + 1 = Monday 16:00. */
+        /* ../shared/design/LANGUAGE.md's example: Friday 16:00 + 1 = Monday 16:00. */
         {"fi-office", "2026-06-12T16:00:00+03:00", 1, DAYS, "2026-06-15T16:00:00+03:00"},
         {"fi-office", "2026-06-12T16:59:00+03:00", 1, DAYS, "2026-06-15T16:59:00+03:00"},
         /* Friday + 5: Mon 15, Tue 16, Wed 17, Thu 18, (Fri 19 holiday), Mon 22. */

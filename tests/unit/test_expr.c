@@ -1,7 +1,7 @@
 /*
- * test_expr.c - expressions, operators and builtins, end to end: source text through
- * the front end, the compiler and the VM (LANGUAGE.md "Expressions", "Lexical rules",
- * "Calendars and business time").
+ * test_expr.c - expressions, operators and builtins, end to end: source text through the
+ * front end, the compiler and the VM (../shared/design/LANGUAGE.md "Expressions",
+ * "Lexical rules", "Calendars and business time").
  *
  * Each case is one row {expression, kind, expected}: evaluate() wraps the expression in
  *
@@ -24,10 +24,10 @@
  *   REFUSED  the checker (or the compile-time evaluation of a const) refuses the
  *            playbook; `want` is a substring of its error messages
  *
- * Each evaluation runs in a child process, so a crash or a sanitizer's report fails
- * one case, not the run. Every row is its own cmocka test, named by its expression;
+ * Each evaluation runs in a child process, so a crash or a sanitizer's report fails one
+ * case, not the run. Every row is its own cmocka test, named by its expression;
  * generated cases (the step limit, fn nesting, long literals) follow the table. Rows
- * marked BUG expect what LANGUAGE.md says, not what the VM does today.
+ * marked BUG expect what ../shared/design/LANGUAGE.md says, not what the VM does today.
  *
  * test_builtin_docs.c includes this file with TEST_EXPR_EVALUATOR_ONLY defined to use
  * the same evaluate() and check_case() for the examples in stdlib/builtins.md.
@@ -372,8 +372,9 @@ static const ExprCase CASES[] = {
     {"0.1 + 0.2", VALUE, "0.30000000000000004"},
     {"\"{0.1 + 0.2}\"", TEXT, "0.30000000000000004"},
     {"\"{2.0}\"", TEXT, "2.0"},
-    /* Was a bug: "shortest round-trip form" (LANGUAGE.md "Text"): the VM writes whole doubles
-       of 10 and more with an exponent ("1e+02", "1.5e+03": longer than 1500.0) */
+    /* Was a bug: "shortest round-trip form" (../shared/design/LANGUAGE.md "Text"): the VM
+       writes whole doubles of 10 and more with an exponent ("1e+02", "1.5e+03": longer than
+       1500.0) */
     {"\"{100.0}\"", TEXT, "100.0"},
     {"\"{1500.0}\"", TEXT, "1500.0"},
     {"\"{123456789.0}\"", TEXT, "123456789.0"},
@@ -633,8 +634,8 @@ static const ExprCase CASES[] = {
     {"4 business hours < 1d", REFUSED, "business durations can't be compared"},
     {"4 business hours == 4 business hours", REFUSED, "business durations can't be compared"},
     /* Was a bug: a business duration is "never compared" and the checker refuses the business
-       time "it can see" where it is not allowed (LANGUAGE.md "Calendars and business
-       time", "What the checker refuses"); it passes min(), and only the VM stops it:
+       time "it can see" where it is not allowed (../shared/design/LANGUAGE.md "Calendars and
+       business time", "What the checker refuses"); it passes min(), and only the VM stops it:
        "can't order a business duration and a business duration" */
     {"min(4 business hours, 1 business hour)", REFUSED, "business"},
     {"-(4 business hours)", REFUSED, "can't negate"},
@@ -780,7 +781,7 @@ static const ExprCase CASES[] = {
     {"round(-2.5, 0)", VALUE, "-3.0"},
     /* Was a bug: 1e308 * 100 overflows inside round, and the infinity escapes as a value
        (written "null"); rounding leaves 1e308 as it is, and overflow is an error, never a
-       value (LANGUAGE.md "Numbers") */
+       value (../shared/design/LANGUAGE.md "Numbers") */
     {"round(ev.big, 2)", VALUE, "1e+308"},
     {"round(1e300)", ERROR, "does not fit in an integer"},
     {"round(9223372036854775808.0)", ERROR, "does not fit in an integer"},
@@ -831,8 +832,8 @@ static const ExprCase CASES[] = {
     {"number(\"2.5e-1\")", VALUE, "0.25"},
     {"number(\"-0.5\")", VALUE, "-0.5"},
     /* Was a bug: the largest and smallest integers fit 64 bits, so they are integers
-       (LANGUAGE.md "Numbers"); the VM gives the doubles 9.223372036854776e+18 and
-       -9.223372036854776e+18 */
+       (../shared/design/LANGUAGE.md "Numbers"); the VM gives the doubles 9.223372036854776e+18
+       and -9.223372036854776e+18 */
     {"number(\"9223372036854775807\")", VALUE, "9223372036854775807"},
     {"number(\"-9223372036854775808\")", VALUE, "-9223372036854775808"},
     {"number(\"9223372036854775808\")", VALUE, "9223372036854776000.0"},
@@ -845,8 +846,8 @@ static const ExprCase CASES[] = {
     {"number(\"NaN\")", VALUE, "null"},
     {"number(\"inf\")", VALUE, "null"},
     {"number(\"1e999\")", VALUE, "null"},
-    /* Was a bug: number() reads a JSON number (LANGUAGE.md "Numbers", and the VM's own
-       comment); the VM hands the text to strtod, which also reads hex: 16.0 */
+    /* Was a bug: number() reads a JSON number (../shared/design/LANGUAGE.md "Numbers", and the
+       VM's own comment); the VM hands the text to strtod, which also reads hex: 16.0 */
     {"number(\"0x10\")", VALUE, "null"},
     {"number(5)", VALUE, "5"},
     {"number(2.5)", VALUE, "2.5"},

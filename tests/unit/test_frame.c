@@ -2,10 +2,10 @@
  * test_frame.c - frames survive a restart: every kind of suspension, resumed in memory
  * and resumed after the frame and the program went to bytes and back.
  *
- * RUNTIME.md promises that a step replays exactly and that kill -9 at any moment loses
- * nothing; both rest on a frame (runtime/vm/frame.c) holding everything the VM needs. Each
- * scenario below is a realistic playbook (triggers, consts, a fn, vars, locals of several
- * types) started on one event and fed a list of inputs, and it is run twice:
+ * ../shared/design/RUNTIME.md promises that a step replays exactly and that kill -9 at any
+ * moment loses nothing; both rest on a frame (runtime/vm/frame.c) holding everything the VM
+ * needs. Each scenario below is a realistic playbook (triggers, consts, a fn, vars, locals
+ * of several types) started on one event and fed a list of inputs, and it is run twice:
  *
  *   uninterrupted  the program straight from the compiler (program_from_bytecode); one
  *                  Frame in memory, resumed input after input;
@@ -1371,9 +1371,9 @@ static void test_every_value_type_round_trips(void **state)
 }
 
 /* Whatever a checked playbook can build, a frame it suspends with must decode again, or a
-   restart strands the instance (RUNTIME.md: "kill -9 at any moment loses nothing").
-   Was a bug: frame.c refused values nested more than 64 deep and lists of more than
-   VM_LIST_LIMIT items, and the VM built both: `set x = [x]` 70 times, and split(s, "")
+   restart strands the instance (../shared/design/RUNTIME.md: "kill -9 at any moment loses
+   nothing"). Was a bug: frame.c refused values nested more than 64 deep and lists of more
+   than VM_LIST_LIMIT items, and the VM built both: `set x = [x]` 70 times, and split(s, "")
    of a long string. Also tried: 1,100 deep, past the VM's own nesting limit. */
 static void assert_suspends_and_decodes(const char *name, const char *source)
 {

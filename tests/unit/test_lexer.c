@@ -2,10 +2,11 @@
  * test_lexer.c - the playbook lexer (lang/syntax/lexer.l, lang/syntax/lexer_support.c), rule by rule.
  *
  * Each test lexes a short text and checks the tokens it becomes, their values and, for
- * mistakes, the diagnostic; together they restate the "Lexical rules" of LANGUAGE.md
- * as examples. `lex("...")` runs the lexer to the end of its input, `assert_kinds`
- * compares the token kinds (the END token is implied) and `assert_one_error` the single
- * error a mistake must give. Everything lexed in a test is freed by its teardown.
+ * mistakes, the diagnostic; together they restate the "Lexical rules" of
+ * ../shared/design/LANGUAGE.md as examples. `lex("...")` runs the lexer to the end of
+ * its input, `assert_kinds` compares the token kinds (the END token is implied) and
+ * `assert_one_error` the single error a mistake must give. Everything lexed in a test is
+ * freed by its teardown.
  *
  * Tests marked "Was a bug" pin down mistakes the lexer once made; they stay as
  * regression tests.
@@ -888,7 +889,8 @@ static void test_comments(void **state)
     assert_no_errors(lx);
 }
 
-/* Every keyword of LANGUAGE.md lexes to its own token; a longer word is a name. */
+/* Every keyword of ../shared/design/LANGUAGE.md lexes to its own token; a longer word is
+   a name. */
 static void test_every_keyword(void **state)
 {
     (void)state;
