@@ -108,6 +108,7 @@ src=workflows/refund_approval/refund_approval.play
 [ -f "$src" ] || src=$(echo $sources | cut -d' ' -f1)
 if ! "$h" build "$src" -o "$tmp/good.hbc" > "$tmp/out" 2>&1 || [ ! -s "$tmp/good.hbc" ]; then
   no "build $src for the damaged-bytecode tests"
+  echo "1..$n"
   exit 1
 fi
 size=$(wc -c < "$tmp/good.hbc" | tr -d ' ')
@@ -194,3 +195,4 @@ expect "disasm with no file is a usage error" 2 "$h" disasm
 cp "$src" "$tmp/default.play"
 expect "build without -o writes NAME.hbc beside the playbook" 0 "$h" build "$tmp/default.play"
 if [ -s "$tmp/default.hbc" ]; then ok "the default output is there"; else no "the default output is there"; fi
+echo "1..$n"
