@@ -3,7 +3,7 @@
 # Prints TAP lines.
 #
 #   - every listing in tests/disasm/NAME.disasm equals `huddle disasm SOURCE` today, where
-#     SOURCE is workflows/NAME/NAME.play or one of the tests/lang/valid playbooks below
+#     SOURCE is workflows/NAME/NAME.play or one of the tests/lang/run playbooks below
 #     (UPDATE=1 in the environment, as `make test UPDATE=1` sets it, rewrites the listings
 #     instead: review the diff like code);
 #   - building a playbook twice gives the same version hash and the same bytes, and the
@@ -33,7 +33,7 @@ has() { # has DESCRIPTION TEXT: the last output contains TEXT
 # The playbooks with golden listings: every workflow and a few language tests.
 sources=$(ls workflows/*/*.play 2>/dev/null | tr "\n" " ")
 for name in ask_every_clause calls_and_sends declarations numbers_and_operators triggers wait_arms; do
-  sources="$sources tests/lang/valid/$name.play"
+  sources="$sources tests/lang/run/$name.play"
 done
 
 # ---- golden listings ----
