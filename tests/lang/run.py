@@ -2,7 +2,8 @@
 """tests/lang/run.py - language tests that run: each playbook carries its own trace and
 what must come of it, in comments, and is run through the real `huddle run --json`.
 
-    python3 tests/lang/run.py HUDDLE FILE.play...        (prints TAP, one line a file)
+    python3 tests/lang/run.py HUDDLE FILE.play...   (prints TAP: a line a file, and one
+                                                     for each expectation of a known bug)
 
 A line of the playbook whose text is `# WORD: ...` for one of the words below is a
 directive; every other comment is just a comment. Put them where they read best (the
@@ -35,12 +36,15 @@ What must come of it:
     # expect: no record kind=asked        no record like this anywhere
     # expect: exit 1             the run's exit status (default 0)
     # expect: error "no task"    text the run's standard error must contain
-A known bug:
-    # bug: json() keeps insertion order, LANGUAGE.md says code-point order
-                                 the file is expected to fail until huddle is fixed: its
-                                 failure is reported `not ok ... # TODO bug: ...` (run.sh
-                                 counts it as skipped), and once it passes it fails
-                                 until the `# bug:` line is removed
+    # expect: 2 records kind=notified person=ana      exactly so many such records
+A known bug (huddle breaks the contract; the test says what the contract wants):
+    # bug: notify tells a person once per WHO; LANGUAGE.md says once per statement
+                                 right above an `# expect:` line: that expectation is
+                                 checked on its own and reported as its own TAP line,
+                                 `not ok N - FILE:LINE # TODO bug: ...` while it fails
+                                 (tests/run.sh counts it as skipped), a failure once it
+                                 passes, until the `# bug:` line is removed. Anywhere
+                                 else: the same for the whole file.
 
 A file needs at least one `# expect:` line. Records are compared with tests/e2e/records.py
 (times compare as instants).
@@ -113,51 +117,70 @@ def parse_pairs(text):
         pos = after
 
 
-def parse_expect(text, want):
+class Expect:
+    """One `# expect:` line: what kind of check, its arguments, its line and known bug."""
+
+    def __init__(self, kind, line, *args):
+        self.kind, self.line, self.args, self.bug = kind, line, args, None
+
+
+def parse_expect(text, line):
     words = text.split(None, 1)
-    rest = words[1] if len(words) > 1 else ""
     if not words:
         raise Bad("an empty expect")
-    head = words[0]
-    if head == "record" or (head == "no" and rest.startswith("record")):
-        pattern = parse_pairs(rest if head == "record" else rest[len("record"):])
-        if not pattern:
-            raise Bad("a record expectation names no field")
-        want["steps"].append(pattern if head == "record" else {"$never": pattern})
-    elif head == "instances":
-        want["instances"] = int(rest)
-    elif head == "exit":
-        want["exit"] = int(rest)
-    elif head == "error":
-        want["errors"].append(parse_json(rest, "the error text"))
-    else:
-        instance = "i1"
-        if re.match(r"^i\d+$", head):
-            instance, words = head, rest.split(None, 1)
-            head, rest = (words[0], words[1] if len(words) > 1 else "") if words else ("", "")
-        if head not in STATUSES:
-            raise Bad("unknown expectation '%s'" % text)
-        outcome = parse_json(rest, "the outcome") if rest else None
-        want["ends"].append((instance, head, outcome))
-    want["count"] += 1
+    head, rest = words[0], words[1] if len(words) > 1 else ""
+    count = None
+    if re.match(r"^\d+$", head) and rest.split(None, 1)[0] in ("record", "records"):
+        count, rest = int(head), rest.split(None, 1)[1] if len(rest.split(None, 1)) > 1 else ""
+        head = "record"
+        return Expect("count", line, count, parse_pattern(rest))
+    if head == "record":
+        return Expect("step", line, parse_pattern(rest))
+    if head == "no" and rest.startswith("record"):
+        return Expect("step", line, {"$never": parse_pattern(rest[len("record"):])})
+    if head in ("instances", "exit"):
+        return Expect(head, line, int(rest))
+    if head == "error":
+        return Expect("error", line, parse_json(rest, "the error text"))
+    instance = "i1"
+    if re.match(r"^i\d+$", head):
+        instance, words = head, rest.split(None, 1)
+        head, rest = (words[0], words[1] if len(words) > 1 else "") if words else ("", "")
+    if head not in STATUSES:
+        raise Bad("unknown expectation '%s'" % text)
+    return Expect("end", line, instance, head, parse_json(rest, "the outcome") if rest else None)
+
+
+def parse_pattern(text):
+    pattern = parse_pairs(text)
+    if not pattern:
+        raise Bad("a record expectation names no field")
+    return pattern
 
 
 def read_playbook(path):
-    """The trace lines, mocks, directory and expectations the playbook's comments hold."""
+    """The trace lines, mocks, directory, expectations and file-wide known bugs that the
+    playbook's comments hold."""
     trace, mocks, directory, at, events = [], {}, None, START, 0
-    want = {"steps": [], "ends": [], "instances": None, "exit": 0, "errors": [], "count": 0, "bugs": []}
+    expects, file_bugs, bug = [], [], []
     for number, line in enumerate(open(path, encoding="utf-8"), 1):
         m = DIRECTIVE.match(line)
         if not m:
             continue
         word, text = m.groups()
+        if word == "bug":
+            bug.append(text)
+            continue
         try:
+            if word == "expect":
+                expects.append(parse_expect(text, number))
+                expects[-1].bug = "; ".join(bug) if bug else None
+                bug = []
+                continue
+            file_bugs += bug
+            bug = []
             if word == "at":
                 at = parse_time(text, at)
-            elif word == "expect":
-                parse_expect(text, want)
-            elif word == "bug":
-                want["bugs"].append(text)
             elif word == "mock":
                 name, _, reply = text.partition(" ")
                 mocks[name] = parse_json(reply, "the mock of " + name)
@@ -171,28 +194,14 @@ def read_playbook(path):
                 trace.append({"at": time_text(at), word: value})
         except Bad as e:
             raise Bad("line %d: %s" % (number, e))
-    if not want["count"]:
+    file_bugs += bug
+    if not expects:
         raise Bad("no `# expect:` line: a playbook that is only checked belongs in tests/lang/warn/")
-    return trace, mocks, directory, want
+    return trace, mocks, directory, expects, file_bugs
 
 
-def check_ends(want, summary, problems):
-    instances = (summary or {}).get("instances", [])
-    if want["instances"] is not None and len(instances) != want["instances"]:
-        problems.append("%d instances, expected %d: %s" % (len(instances), want["instances"], show(instances)))
-    by_id = {i.get("id"): i for i in instances}
-    for instance, status, outcome in want["ends"]:
-        got = by_id.get(instance)
-        if got is None:
-            problems.append("no instance %s in the summary %s" % (instance, show(instances)))
-        elif got.get("status") != status or (outcome is not None and got.get("outcome") != outcome):
-            problems.append("%s is %s %s, expected %s%s" % (instance, got.get("status"), show(got.get("outcome")),
-                                                           status, " " + show(outcome) if outcome is not None else ""))
-
-
-def run_one(huddle, path, work):
-    """The problems of one playbook's run (an empty list: it did what it says)."""
-    trace, mocks, directory, want = read_playbook(path)
+def run_huddle(huddle, path, work, trace, mocks, directory):
+    """Runs the playbook on the trace: (exit status, records, summary, stderr, problems)."""
     events = os.path.join(work, "trace.jsonl")
     with open(events, "w", encoding="utf-8") as f:
         for line in trace:
@@ -208,44 +217,87 @@ def run_one(huddle, path, work):
     with open(out, "w") as o, open(err, "w") as e:
         rc = subprocess.call(argv, stdout=o, stderr=e)
     problems = []
-    err_text = open(err, encoding="utf-8", errors="replace").read()
-    if rc != want["exit"]:
-        problems.append("huddle run exited %d, expected %d%s" % (rc, want["exit"], (": " + err_text.strip()) if err_text.strip() else ""))
-    for text in want["errors"]:
-        if text not in err_text:
-            problems.append("standard error does not say %s: %s" % (show(text), err_text.strip()))
     records, summary = read_run_output(out, problems)
-    walk_steps(want["steps"], records, problems)
-    check_ends(want, summary, problems)
+    return rc, records, summary, open(err, encoding="utf-8", errors="replace").read(), problems
+
+
+def check(expects, run):
+    """What in the run does not meet `expects` (the record steps in their order)."""
+    rc, records, summary, err_text, problems = run
+    problems = list(problems)
+    instances = (summary or {}).get("instances", [])
+    by_id = {i.get("id"): i for i in instances}
+    for e in expects:
+        if e.kind == "exit" and rc != e.args[0]:
+            problems.append("huddle run exited %d, expected %d%s" % (rc, e.args[0], (": " + err_text.strip()) if err_text.strip() else ""))
+        elif e.kind == "error" and e.args[0] not in err_text:
+            problems.append("standard error does not say %s: %s" % (show(e.args[0]), err_text.strip()))
+        elif e.kind == "instances" and len(instances) != e.args[0]:
+            problems.append("%d instances, expected %d: %s" % (len(instances), e.args[0], show(instances)))
+        elif e.kind == "count":
+            got = [r for r in records if match(e.args[1], r)]
+            if len(got) != e.args[0]:
+                problems.append("%d records match %s, expected %d: %s" % (len(got), show(e.args[1]), e.args[0], show(got)))
+        elif e.kind == "end":
+            instance, status, outcome = e.args
+            got = by_id.get(instance)
+            if got is None:
+                problems.append("no instance %s in the summary %s" % (instance, show(instances)))
+            elif got.get("status") != status or (outcome is not None and got.get("outcome") != outcome):
+                problems.append("%s is %s %s, expected %s%s" % (instance, got.get("status"), show(got.get("outcome")),
+                                                               status, " " + show(outcome) if outcome is not None else ""))
+    walk_steps([e.args[0] for e in expects if e.kind == "step"], records, problems)
+    return problems
+
+
+def run_one(huddle, path, work):
+    """TAP results for one playbook: [(ok, description, directive, problems)], the first
+    for the file's expectations, then one per expectation marked with a known bug."""
+    trace, mocks, directory, expects, file_bugs = read_playbook(path)
+    run = run_huddle(huddle, path, work, trace, mocks, directory)
+    main = [e for e in expects if not e.bug]
+    if not any(e.kind == "exit" for e in expects):
+        main.append(Expect("exit", 0, 0))
+    problems = check(main, run)
     if problems:
         problems.append("the trace was: " + " ".join(json.dumps(line) for line in trace))
-    return problems, want["count"], want["bugs"]
+    results = []
+    what = "%s (%d expectations)" % (path, len([e for e in expects if not e.bug]))
+    if file_bugs and problems:
+        results.append((False, path, "# TODO bug: " + "; ".join(file_bugs), problems))
+    elif file_bugs:
+        results.append((False, path + " does what it expects now: remove its `# bug:` line", "", []))
+    else:
+        results.append((not problems, what, "", problems))
+    for e in expects:
+        if e.bug:
+            failing = check([e], run)
+            where = "%s:%d" % (path, e.line)
+            if failing:
+                results.append((False, where, "# TODO bug: " + e.bug, failing))
+            else:
+                results.append((False, where + " is met now: remove the `# bug:` line above it", "", []))
+    return results
 
 
 def main(argv):
     if len(argv) < 2:
         print("usage: python3 tests/lang/run.py HUDDLE FILE.play...", file=sys.stderr)
         return 2
-    huddle, files, failed = argv[0], argv[1:], 0
-    for n, path in enumerate(files, 1):
+    huddle, failed, n = argv[0], 0, 0
+    for path in argv[1:]:
         with tempfile.TemporaryDirectory() as work:
             try:
-                problems, count, bugs = run_one(huddle, path, work)
+                results = run_one(huddle, path, work)
             except Bad as e:
-                problems, count, bugs = ["%s: %s" % (path, e)], 0, []
-        if problems and bugs:
-            print("not ok %d - %s # TODO bug: %s" % (n, path, "; ".join(bugs)))
-        elif problems:
-            failed += 1
-            print("not ok %d - %s" % (n, path))
-        elif bugs:
-            failed += 1
-            print("not ok %d - %s does what it expects now: remove its `# bug:` line" % (n, path))
-        else:
-            print("ok %d - %s (%d expectations)" % (n, path, count))
-        for p in problems:
-            print("#   " + p)
-    print("1..%d" % len(files))
+                results = [(False, path, "", ["%s: %s" % (path, e)])]
+        for ok, what, directive, problems in results:
+            n += 1
+            failed += not ok and not directive
+            print("%s %d - %s%s" % ("ok" if ok else "not ok", n, what, " " + directive if directive else ""))
+            for p in problems:
+                print("#   " + p)
+    print("1..%d" % n)
     return 1 if failed else 0
 
 
