@@ -77,6 +77,12 @@ build/forbidden/%.h:
 	@mkdir -p $(dir $@)
 	@echo '#error "$(notdir $@) is not for this layer: see the layers in docs/internals.md"' > $@
 
+# `make -s print-includes FILE=runtime/vm/vm.c` prints the include flags FILE is compiled
+# with (tests/e2e/layers.sh compiles wrong arrows with them and expects errors).
+.PHONY: print-includes
+print-includes: | $(FORBIDDEN)
+	@echo $(call includes,$(FILE))
+
 # ---- sources ----------------------------------------------------------------------
 
 LANG_SRC := $(wildcard lang/*.c lang/*/*.c)

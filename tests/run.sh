@@ -1,23 +1,38 @@
 #!/bin/sh
 # tests/run.sh - runs every test against one or more builds of huddle and ends with
-# one line "N passed, N failed" for the whole run.
+# one line "N passed, N failed, N skipped" for the whole run (CI reads its
+# "N passed, N failed" prefix).
 #
 #   sh tests/run.sh [--update] --variant NAME HUDDLE UNIT_DIR [--variant ...]
 #
 # For each variant (the release build, the ASan+UBSan build):
 #   unit       the cmocka binaries in UNIT_DIR, read as TAP
 #   lang       tests/lang/invalid/*.play must fail with exactly their .expected text;
-#              tests/lang/valid/*.play must pass, printing nothing (or their .expected)
+#              tests/lang/warn/*.play must check with exactly their .expected warnings;
+#              tests/lang/run/*.play must check clean and do what their `# expect:`
+#              lines say when run (tests/lang/run.py)
 #   docs       every ```play block in docs/*.md passes; every ```play-invalid fails
 #   workflows  every workflows/*/*.play passes with no diagnostics
-#   e2e        tests/e2e/*.sh, which print TAP lines (ok / not ok)
+#   e2e        tests/e2e/*.sh, which print TAP lines (ok / not ok) and their plan
 # --update rewrites the .expected files from what huddle prints now (review the diff).
+#
+# TAP: a line "ok N - ..." passes, "not ok N - ..." fails, and either one with "# SKIP"
+# in it is counted as skipped, as is one with "# TODO" (a known bug, shown in the log). Every unit binary and e2e script must print its plan
+# ("1..N", first or last): one without a plan (it ended early), one whose result lines
+# do not number N, or one that exits non-zero is a failure of its own.
+#
+# The time-budgeted suites (tests/crash/run_crash.sh, tests/crash/kill9.sh) run a fixed
+# count here, so every variant prints the same totals: HUDDLE_TEST_FIXED=1 is exported
+# unless the caller set it (HUDDLE_TEST_FIXED=0 lets them fill their time budgets). Their
+# "# ran N of M ..." lines are shown with the variant and the script's name.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+export HUDDLE_TEST_FIXED="${HUDDLE_TEST_FIXED:-1}"
 update=0
 passed=0
 failed=0
+skipped=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -28,19 +43,36 @@ fail() {
   if [ -n "${2:-}" ] && [ -s "$2" ]; then sed 's/^/    /' "$2" | head -40; fi
 }
 
+# tap_count NAME OUTPUT EXIT: counts OUTPUT's TAP lines into passed, failed and skipped,
+# and fails NAME once more when its plan is missing or wrong or it exited non-zero.
+tap_count() {
+  name=$1 out=$2 rc=$3
+  results=$(grep -cE '^(not )?ok ' "$out")
+  skip=$(grep -E '^(not )?ok ' "$out" | grep -Eic '# (skip|todo)')
+  ok=$(grep '^ok ' "$out" | grep -Evic '# (skip|todo)')
+  bad=$(grep '^not ok ' "$out" | grep -Evic '# (skip|todo)')
+  plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$out")
+  passed=$((passed + ok))
+  skipped=$((skipped + skip))
+  failed=$((failed + bad))
+  grep '^not ok ' "$out" | grep -Evi '# (skip|todo)' | while read -r line; do echo "FAIL [$variant] $name: $line"; done
+  grep -E '^(not )?ok .*# todo' -i "$out" | while read -r line; do echo "TODO [$variant] $name: $line"; done
+  if [ -z "$plan" ] || [ "$(echo "$plan" | wc -l)" -ne 1 ]; then
+    fail "$name printed no plan (1..N), or several: it ended early (exit $rc)" "$out"
+  elif [ "$plan" -ne "$results" ]; then
+    fail "$name planned $plan tests and reported $results (exit $rc)" "$out"
+  elif [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    fail "$name exited $rc" "$out"
+  elif [ "$bad" -gt 0 ]; then
+    sed 's/^/    /' "$out" | grep -v '^    ok ' | head -40
+  fi
+}
+
 run_unit() {
   for bin in "$unit_dir"/test_*; do
     [ -x "$bin" ] || continue
     CMOCKA_MESSAGE_OUTPUT=TAP "$bin" > "$tmp/unit.out" 2>&1
-    rc=$?
-    ok=$(grep -c '^ok ' "$tmp/unit.out")
-    bad=$(grep '^not ok ' "$tmp/unit.out" | grep -vc '# SKIP')
-    passed=$((passed + ok))
-    if [ "$bad" -gt 0 ] || [ "$rc" -ne 0 ]; then
-      [ "$bad" -gt 0 ] || bad=1
-      failed=$((failed + bad - 1))
-      fail "unit $(basename "$bin") (exit $rc)" "$tmp/unit.out"
-    fi
+    tap_count "unit $(basename "$bin")" "$tmp/unit.out" $?
   done
 }
 
@@ -70,9 +102,11 @@ run_lang() {
   for f in tests/lang/invalid/*.play; do
     [ -e "$f" ] && check_golden tests/lang "invalid/$(basename "$f")" 1
   done
-  for f in tests/lang/valid/*.play; do
-    [ -e "$f" ] && check_golden tests/lang "valid/$(basename "$f")" 0
+  for f in tests/lang/warn/*.play tests/lang/run/*.play; do
+    [ -e "$f" ] && check_golden tests/lang "$(basename "$(dirname "$f")")/$(basename "$f")" 0
   done
+  python3 tests/lang/run.py "$huddle" tests/lang/run/*.play > "$tmp/lang.out" 2>&1
+  tap_count "lang run.py" "$tmp/lang.out" $?
 }
 
 # Writes each ```play and ```play-invalid block of the docs to its own file.
@@ -116,17 +150,9 @@ run_e2e() {
   for script in tests/e2e/*.sh; do
     [ -e "$script" ] || continue
     HUDDLE="$huddle" TOP="$top" sh "$script" > "$tmp/e2e.out" 2>&1
-    rc=$?
-    ok=$(grep -c '^ok ' "$tmp/e2e.out")
-    passed=$((passed + ok))
-    grep '^not ok ' "$tmp/e2e.out" | while read -r line; do echo "FAIL [$variant] $(basename "$script"): $line"; done
-    bad=$(grep -c '^not ok ' "$tmp/e2e.out")
-    failed=$((failed + bad))
-    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-      fail "e2e $(basename "$script") exited $rc" "$tmp/e2e.out"
-    elif [ "$bad" -gt 0 ]; then
-      sed 's/^/    /' "$tmp/e2e.out" | grep -v '^    ok ' | head -40
-    fi
+    tap_count "e2e $(basename "$script")" "$tmp/e2e.out" $?
+    # what a suite that samples says it ran ("# ran N of M ..."), for the log
+    sed -n "s/^# ran /[$variant] $(basename "$script"): ran /p" "$tmp/e2e.out"
   done
 }
 
@@ -136,13 +162,13 @@ while [ $# -gt 0 ]; do
     --variant)
       variant=$2 huddle=$(cd "$(dirname "$3")" && pwd)/$(basename "$3") unit_dir=$4
       shift 4
-      before_pass=$passed before_fail=$failed
+      before_pass=$passed before_fail=$failed before_skip=$skipped
       run_unit; run_lang; check_docs; run_workflows; run_e2e
-      echo "$variant: $((passed - before_pass)) passed, $((failed - before_fail)) failed"
+      echo "$variant: $((passed - before_pass)) passed, $((failed - before_fail)) failed, $((skipped - before_skip)) skipped"
       update=0
       ;;
     *) echo "usage: tests/run.sh [--update] --variant NAME HUDDLE UNIT_DIR ..." >&2; exit 2 ;;
   esac
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

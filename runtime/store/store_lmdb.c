@@ -10,9 +10,11 @@
  *              real one, so a folder that is not a store of this version is refused
  *              without a byte of it changing (when it has no lock.mdb, the inspection
  *              runs with MDB_NOLOCK so not even a lock file appears).
- *   growth     the map starts at 64 MiB. A put or commit that meets MDB_MAP_FULL returns
- *              STORE_FULL and marks the transaction tree; store_write then aborts,
- *              doubles the map and runs its work again. Changing the map size needs every
+ *   growth     the map starts at 64 MiB (HUDDLE_STORE_MAP_START=BYTES in the environment
+ *              opens a writable store with that map instead: a test hook, so that the map
+ *              fills on demand). A put or commit that meets MDB_MAP_FULL returns STORE_FULL
+ *              and marks the transaction tree; store_write then aborts, doubles the map
+ *              and runs its work again. Changing the map size needs every
  *              transaction of this process to be closed, so top-level transactions pass a
  *              gate (a count under a mutex) that a resize closes and waits on.
  *   one handle a process must not open one LMDB environment twice (closing the second
@@ -786,6 +788,18 @@ done:
     return code;
 }
 
+/* The map size a writable store is opened with: at least STORE_MAP_START, or exactly
+   HUDDLE_STORE_MAP_START bytes when that is set (a test hook: a tiny map makes STORE_FULL
+   and the growth in store_write happen on demand; LMDB keeps it at least as large as the
+   data already there). `force` says the variable is set. */
+static size_t map_start(bool *force)
+{
+    const char *text = getenv("HUDDLE_STORE_MAP_START");
+    unsigned long long size = text ? strtoull(text, NULL, 10) : 0;
+    *force = size > 0;
+    return size > 0 ? (size_t)size : STORE_MAP_START;
+}
+
 /* Opens the real environment, with the map at least STORE_MAP_START when writable. */
 static int env_open(Store *store, const char *dir, const StoreOptions *options, char *why,
                     size_t why_len)
@@ -803,8 +817,10 @@ static int env_open(Store *store, const char *dir, const StoreOptions *options, 
     if (rc == MDB_SUCCESS && !options->read_only) {
         MDB_envinfo info;
         mdb_env_info(store->env, &info);
-        if (info.me_mapsize < STORE_MAP_START)
-            rc = mdb_env_set_mapsize(store->env, STORE_MAP_START);
+        bool force;
+        size_t start = map_start(&force);
+        if (info.me_mapsize < start || force)
+            rc = mdb_env_set_mapsize(store->env, start);
     }
     if (rc != MDB_SUCCESS) {
         say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));

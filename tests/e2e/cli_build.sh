@@ -3,7 +3,7 @@
 # Prints TAP lines.
 #
 #   - every listing in tests/disasm/NAME.disasm equals `huddle disasm SOURCE` today, where
-#     SOURCE is workflows/NAME/NAME.play or one of the tests/lang/valid playbooks below
+#     SOURCE is workflows/NAME/NAME.play or one of the tests/lang/run playbooks below
 #     (UPDATE=1 in the environment, as `make test UPDATE=1` sets it, rewrites the listings
 #     instead: review the diff like code);
 #   - building a playbook twice gives the same version hash and the same bytes, and the
@@ -33,7 +33,7 @@ has() { # has DESCRIPTION TEXT: the last output contains TEXT
 # The playbooks with golden listings: every workflow and a few language tests.
 sources=$(ls workflows/*/*.play 2>/dev/null | tr "\n" " ")
 for name in ask_every_clause calls_and_sends declarations numbers_and_operators triggers wait_arms; do
-  sources="$sources tests/lang/valid/$name.play"
+  sources="$sources tests/lang/run/$name.play"
 done
 
 # ---- golden listings ----
@@ -108,6 +108,7 @@ src=workflows/refund_approval/refund_approval.play
 [ -f "$src" ] || src=$(echo $sources | cut -d' ' -f1)
 if ! "$h" build "$src" -o "$tmp/good.hbc" > "$tmp/out" 2>&1 || [ ! -s "$tmp/good.hbc" ]; then
   no "build $src for the damaged-bytecode tests"
+  echo "1..$n"
   exit 1
 fi
 size=$(wc -c < "$tmp/good.hbc" | tr -d ' ')
@@ -194,3 +195,4 @@ expect "disasm with no file is a usage error" 2 "$h" disasm
 cp "$src" "$tmp/default.play"
 expect "build without -o writes NAME.hbc beside the playbook" 0 "$h" build "$tmp/default.play"
 if [ -s "$tmp/default.hbc" ]; then ok "the default output is there"; else no "the default output is there"; fi
+echo "1..$n"

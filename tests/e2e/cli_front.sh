@@ -112,3 +112,4 @@ has "an escalation is drawn" "escalate to manager after 2 business hours"
 expect "graph --svg renders through graphviz" 0 "$h" graph workflows/product_complaint/product_complaint.play --svg -o "$tmp/g.svg"
 if grep -q '<svg' "$tmp/g.svg"; then ok "the SVG is an SVG"; else no "the SVG is an SVG"; fi
 expect "graph refuses a playbook with errors" 1 "$h" graph "$tmp/bad.play"
+echo "1..$n"

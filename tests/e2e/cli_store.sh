@@ -172,3 +172,4 @@ told = [r["person"] for r in rs if r["kind"] == "notified"]
 assert "boss" in told, told
 PY
 then ok "delegated (reassigned), overridden, resolved and failed are recorded in order"; else no "the override records"; fi
+echo "1..$n"

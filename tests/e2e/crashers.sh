@@ -35,3 +35,4 @@ for f in tests/fuzz/crashers/*.play tests/fuzz/crashers/*.hbc tests/fuzz/crasher
     rm -f "$tmp/out.hbc"
   fi
 done
+echo "1..$n"

@@ -131,4 +131,4 @@ while read -r name; do
     sed 's/^/#   /' "$tmp/why" | head -20
   fi
 done < "$tmp/names"
-exit 0
+echo "1..$n"

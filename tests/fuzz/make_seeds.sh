@@ -5,7 +5,7 @@
 #   sh tests/fuzz/make_seeds.sh [TARGET]      (HUDDLE=path/to/huddle, default bin/huddle)
 #
 # fuzz_bytecode (the default TARGET): build/fuzz/seeds-fuzz_bytecode/ gets the
-# `huddle build` output of every workflows/*/*.play and tests/lang/valid/*.play. Each
+# `huddle build` output of every workflows/*/*.play and tests/lang/{run,warn}/*.play. Each
 # .hbc embeds its playbook's text for listings, which makes most of them larger than
 # the fuzzer's -max_len (8192 in tests/fuzz/run.sh), and a cut .hbc is only ever
 # refused; so each seed is also written with the source text and name emptied
@@ -29,7 +29,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 count=0
-for src in workflows/*/*.play tests/lang/valid/*.play; do
+for src in workflows/*/*.play tests/lang/run/*.play tests/lang/warn/*.play; do
     [ -f "$src" ] || continue
     name=$(printf '%s' "${src%.play}" | tr '/' '_')
     if ! "$huddle" build "$src" -o "$out/$name.hbc" > /dev/null 2>&1; then

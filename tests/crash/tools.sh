@@ -1,0 +1,23 @@
+# tests/crash/tools.sh - sourced by the crash wrappers in tests/e2e/: which build of the
+# tools in tests/crash/*.c goes with $HUDDLE (`make test` builds both).
+#
+#   crash_tools NAME...   sets tool_NAME to build/asan/tools/NAME for the ASan huddle,
+#                         else build/rel/tools/NAME (STORE_INVARIANTS overrides
+#                         store_invariants); when one is missing, prints a `not ok` line
+#                         and the plan, and returns 1.
+crash_tools() {
+  case $HUDDLE in
+    */build/asan/*) tools_dir=$TOP/build/asan/tools ;;
+    *) tools_dir=$TOP/build/rel/tools ;;
+  esac
+  for tool in "$@"; do
+    path=$tools_dir/$tool
+    [ "$tool" = store_invariants ] && path=${STORE_INVARIANTS:-$path}
+    if [ ! -x "$path" ]; then
+      echo "not ok 1 - $path is built (make ${path#"$TOP"/})"
+      echo "1..1"
+      return 1
+    fi
+    eval "tool_$tool=\$path"
+  done
+}

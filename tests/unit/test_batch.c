@@ -1,0 +1,667 @@
+/*
+ * test_batch.c - group commit (engine_apply_batch, runtime/engine/engine.h) over a real
+ * store in a temporary folder.
+ *
+ * RUNTIME.md: "the engine applies many inputs in one write transaction and acknowledges
+ * none before it commits. One failing step never undoes the others", "a refusal changes
+ * nothing of its own", and a step that fails "commits its input ... and a `stalled`
+ * record, and discards everything else the VM did". Scenarios:
+ *
+ *   refusals and a stall   a batch of events and answers with two refused answers and an
+ *                          event whose instance stalls (a missing field used as a number,
+ *                          after a `tag`) in the middle: every other input commits with
+ *                          exactly its records; the refused ones change nothing (no
+ *                          counter moved: the next instance and task get the next
+ *                          numbers); the stalled one keeps only its input and the
+ *                          `stalled` record (its `tag` is gone). The store equals the
+ *                          one the same inputs make applied one call at a time, and the
+ *                          record hook hears each committed record once, after the commit.
+ *   map growth             the same batch on a store whose map is tiny
+ *                          (HUDDLE_STORE_MAP_START, runtime/store/store_lmdb.c) fills
+ *                          mid-batch (seen in HUDDLE_CRASH_LOG: more "group step" points
+ *                          than inputs, so a run that had applied inputs was thrown away);
+ *                          store_write grows the map and runs it again. The results, the
+ *                          records heard and the whole store equal a run on a 64 MiB map.
+ *   duplicate ids          an id twice and three times in one batch is applied once, the
+ *                          repeats are `duplicate` and change nothing; the same id from
+ *                          another source is a different event; an id first refused and
+ *                          then sent right in the same batch is not a duplicate (the
+ *                          refusal left no `seen` entry); a later batch repeating an id is
+ *                          a duplicate too.
+ *
+ * Both stores of a comparison are copies of one store (the same random store id), so
+ * their tables are compared byte for byte.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "bytecode.h"
+#include "engine_internal.h"
+#include "front.h"
+#include "store.h"
+#include "strbuf.h"
+
+#define T0 ((int64_t)1781510400000)   /* 2026-06-15T08:00:00Z */
+#define MINUTE ((int64_t)60000)
+
+/* An ask of one seat; an event without "size" stalls after its tag. */
+static const char DESK_PLAY[] =
+    "playbook desk\n"
+    "\n"
+    "on desk.ticket as t\n"
+    "\n"
+    "state triage {\n"
+    "  tag \"seen {t.key}\"\n"
+    "  let weight = t.size + 1\n"
+    "  ask person(\"ana\") \"Take {t.key} ({weight})?\"\n"
+    "      choices take, drop\n"
+    "      within 1h\n"
+    "  {\n"
+    "    take    -> done \"taken {t.key}\"\n"
+    "    drop    -> done \"dropped\"\n"
+    "    timeout -> fail \"nobody\"\n"
+    "  }\n"
+    "}\n";
+
+static char crash_log[64];  /* HUDDLE_CRASH_LOG: fault_point's names, one a line */
+
+/* ---- folders and stores --------------------------------------------------------- */
+
+typedef struct Fixture {
+    char base[64];      /* the mkdtemp folder */
+} Fixture;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    Fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->base, sizeof f->base, "/tmp/huddle-batch-XXXXXX");
+    assert_non_null(mkdtemp(f->base));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fixture *f = *state;
+    nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static void path_of(char *out, size_t size, const Fixture *f, const char *name)
+{
+    snprintf(out, size, "%s/%s", f->base, name);
+}
+
+/* An open store, its engine, and every record the engine reported (copies, in order). */
+typedef struct Env {
+    Store *store;
+    Engine *engine;
+    json_t *heard;
+} Env;
+
+static void hear(void *context, const json_t *record)
+{
+    json_array_append_new(((Env *)context)->heard, json_deep_copy(record));
+}
+
+static void env_open(Env *env, const char *dir)
+{
+    StoreOptions options = {.create = true, .no_sync = true};
+    char why[512] = "";
+    int rc = store_open(dir, &options, &env->store, why, sizeof why);
+    if (rc != STORE_OK)
+        fail_msg("store_open %s: %s", dir, why);
+    env->heard = json_array();
+    EngineOptions engine_options = {.on_record = hear, .record_context = env};
+    env->engine = engine_new(env->store, &engine_options);
+    assert_non_null(env->engine);
+}
+
+static void env_close(Env *env)
+{
+    engine_free(env->engine);
+    store_close(env->store);
+    json_decref(env->heard);
+    memset(env, 0, sizeof *env);
+}
+
+static void deploy_desk(Env *env)
+{
+    Front *front = front_new();
+    assert_non_null(front);
+    front_compile(front, "desk.play", DESK_PLAY, strlen(DESK_PLAY), NULL);
+    assert_int_equal(front->diags.count, 0);
+    Bytecode bc;
+    assert_int_equal(front_build(front, &bc), 0);
+    StrBuf bytes = STRBUF_INIT;
+    bc_write(&bc, &bytes);
+    char hash[65], why[256] = "";
+    int rc = engine_deploy(env->engine, (const uint8_t *)bytes.data, bytes.len, T0, hash, why, sizeof why);
+    if (rc != ENGINE_OK)
+        fail_msg("deploy: %s", why);
+    strbuf_free(&bytes);
+    bc_free(&bc);
+    front_free(front);
+}
+
+/* A new store in `name` with the desk playbook deployed, closed again. */
+static void make_origin(const Fixture *f, const char *name)
+{
+    char dir[128];
+    path_of(dir, sizeof dir, f, name);
+    Env env;
+    env_open(&env, dir);
+    deploy_desk(&env);
+    env_close(&env);
+}
+
+/* Copies a closed store's data file into a new folder: the same store, id and all. */
+static void copy_store(const Fixture *f, const char *from, const char *to)
+{
+    char src[128], dst[128], path[160];
+    path_of(src, sizeof src, f, from);
+    path_of(dst, sizeof dst, f, to);
+    assert_int_equal(mkdir(dst, 0700), 0);
+    snprintf(path, sizeof path, "%s/data.mdb", src);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    snprintf(path, sizeof path, "%s/data.mdb", dst);
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    assert_int_equal(fclose(in), 0);
+    assert_int_equal(fclose(out), 0);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (long)st.st_size;
+}
+
+/* ---- the whole store as text -------------------------------------------------------- */
+
+typedef struct DumpTo {
+    FILE *out;
+    int table;
+} DumpTo;
+
+static int dump_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    DumpTo *d = context;
+    fprintf(d->out, "%d ", d->table);
+    for (size_t i = 0; i < key.len; i++)
+        fprintf(d->out, "%02x", ((const unsigned char *)key.data)[i]);
+    fputc(' ', d->out);
+    for (size_t i = 0; i < value.len; i++) {
+        unsigned char c = ((const unsigned char *)value.data)[i];
+        if (c >= 32 && c < 127 && c != '\\')
+            fputc(c, d->out);
+        else
+            fprintf(d->out, "\\%02x", c);
+    }
+    fputc('\n', d->out);
+    return STORE_OK;
+}
+
+/* Every entry of every table, one a line in key order (the caller frees it). */
+static char *store_text(Store *store)
+{
+    char *text = NULL;
+    size_t len = 0;
+    DumpTo d = {open_memstream(&text, &len), 0};
+    assert_non_null(d.out);
+    StoreTxn *txn;
+    assert_int_equal(store_begin(store, false, &txn), STORE_OK);
+    for (d.table = 0; d.table < TABLE_COUNT; d.table++)
+        assert_int_equal(store_scan(txn, d.table, store_bytes(NULL, 0), store_bytes(NULL, 0), dump_visit, &d), STORE_OK);
+    store_abort(txn);
+    assert_int_equal(fclose(d.out), 0);
+    return text;
+}
+
+/* ---- inputs ------------------------------------------------------------------------ */
+
+/* The inputs of a batch and the JSON they borrow. */
+typedef struct Batch {
+    EngineInput in[160];
+    size_t count;
+    json_t *keep;
+} Batch;
+
+static void batch_init(Batch *b)
+{
+    memset(b, 0, sizeof *b);
+    b->keep = json_array();
+}
+
+static void batch_free(Batch *b)
+{
+    json_decref(b->keep);
+}
+
+static void add_event(Batch *b, const char *source, const char *id, const char *data_json)
+{
+    assert_true(b->count < sizeof b->in / sizeof b->in[0]);
+    json_t *data = json_loads(data_json, 0, NULL);
+    assert_non_null(data);
+    json_array_append_new(b->keep, data);
+    EngineInput *in = &b->in[b->count++];
+    const char *dot = strchr(source, '.');
+    assert_non_null(dot);
+    json_t *names = json_pack("[s#,s]", source, (int)(dot - source), dot + 1);
+    json_array_append_new(b->keep, names);
+    in->kind = ENGINE_INPUT_EVENT;
+    in->source = json_string_value(json_array_get(names, 0));
+    in->type = json_string_value(json_array_get(names, 1));
+    json_t *id_text = json_string(id);
+    json_array_append_new(b->keep, id_text);
+    in->id = json_string_value(id_text);
+    in->data = data;
+    in->event_time = T0;
+}
+
+static void add_answer(Batch *b, const char *task, const char *by, const char *choice)
+{
+    assert_true(b->count < sizeof b->in / sizeof b->in[0]);
+    EngineInput *in = &b->in[b->count++];
+    in->kind = ENGINE_INPUT_ANSWER;
+    in->task = task;
+    in->by = by;
+    in->choice = choice;
+}
+
+/* Applies the inputs one engine call at a time, as the CLI would; the same fields out. */
+static void apply_one_by_one(Env *env, Batch *b, int64_t now)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        EngineInput *in = &b->in[i];
+        in->duplicate = false;
+        in->why[0] = '\0';
+        if (in->kind == ENGINE_INPUT_EVENT)
+            in->result = engine_event(env->engine, in->source, in->type, in->id, in->data, in->event_time, now,
+                                      &in->duplicate, in->why, sizeof in->why);
+        else
+            in->result = engine_answer(env->engine, in->task, in->by, in->choice, in->comment, now, in->why,
+                                       sizeof in->why);
+    }
+}
+
+static void assert_input(const EngineInput *in, int result, bool duplicate, const char *why_part)
+{
+    if (in->result != result || in->duplicate != duplicate)
+        fail_msg("input %s: result %d (%s), duplicate %d; wanted %d, duplicate %d", in->id ? in->id : in->task,
+                 in->result, in->why, in->duplicate, result, duplicate);
+    if (why_part && !strstr(in->why, why_part))
+        fail_msg("input %s: why '%s' does not say '%s'", in->id ? in->id : in->task, in->why, why_part);
+}
+
+static void assert_same_results(const Batch *a, const Batch *b)
+{
+    assert_int_equal(a->count, b->count);
+    for (size_t i = 0; i < a->count; i++) {
+        assert_int_equal(a->in[i].result, b->in[i].result);
+        assert_int_equal(a->in[i].duplicate, b->in[i].duplicate);
+        assert_string_equal(a->in[i].why, b->in[i].why);
+    }
+}
+
+/* ---- reading the outcome ------------------------------------------------------------ */
+
+/* The kinds of an instance's history, space-separated ("" when it has none). */
+static void history_kinds(Env *env, const char *id, char *out, size_t size)
+{
+    out[0] = '\0';
+    json_t *records = engine_history(env->engine, id);
+    size_t i;
+    json_t *record;
+    json_array_foreach(records, i, record) {
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s", used ? " " : "", json_string_value(json_object_get(record, "kind")));
+    }
+    json_decref(records);
+}
+
+static void assert_history(Env *env, const char *id, const char *kinds)
+{
+    char got[512];
+    history_kinds(env, id, got, sizeof got);
+    if (strcmp(got, kinds) != 0)
+        fail_msg("history of %s: '%s', wanted '%s'", id, got, kinds);
+}
+
+/* "i1 done taken k1" for each instance, one a line. */
+static void instances_text(Env *env, char *out, size_t size)
+{
+    out[0] = '\0';
+    json_t *list = engine_instances(env->engine);
+    size_t i;
+    json_t *in;
+    json_array_foreach(list, i, in) {
+        const json_t *outcome = json_object_get(in, "outcome");
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s %s %s\n", json_string_value(json_object_get(in, "id")),
+                 json_string_value(json_object_get(in, "status")), json_is_string(outcome) ? json_string_value(outcome) : "-");
+    }
+    json_decref(list);
+}
+
+static void assert_instances(Env *env, const char *want)
+{
+    char got[1024];
+    instances_text(env, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        fail_msg("instances:\n%swanted:\n%s", got, want);
+}
+
+/* How many lines of the crash log name `point`. */
+static size_t points_passed(const char *point)
+{
+    FILE *log = fopen(crash_log, "r");
+    if (!log)
+        return 0;
+    char line[256];
+    size_t n = 0, len = strlen(point);
+    while (fgets(line, sizeof line, log)) {
+        char *name = strchr(line, ' ');
+        if (name && strncmp(name + 1, point, len) == 0 && name[1 + len] == '\n')
+            n++;
+    }
+    fclose(log);
+    return n;
+}
+
+/* ---- refusals and a stall in the middle of a batch ------------------------------------- */
+
+static void mixed_batch(Batch *b)
+{
+    batch_init(b);
+    add_event(b, "desk.ticket", "k1", "{\"key\": \"k1\", \"size\": 1}");   /* i1 asks t1 */
+    add_answer(b, "t1", "ana", "take");                                   /* i1 done */
+    add_event(b, "desk.ticket", "k2", "{\"key\": \"k2\"}");               /* i2 stalls */
+    add_answer(b, "t9", "ana", "take");                                   /* refused: no t9 */
+    add_answer(b, "t1", "ana", "drop");                                   /* refused: decided */
+    add_event(b, "desk.ticket", "k3", "{\"key\": \"k3\", \"size\": 2}");   /* i3 asks t2 */
+}
+
+static void assert_mixed_results(const Batch *b)
+{
+    assert_input(&b->in[0], ENGINE_OK, false, NULL);
+    assert_input(&b->in[1], ENGINE_OK, false, NULL);
+    assert_input(&b->in[2], ENGINE_OK, false, NULL);
+    assert_input(&b->in[3], ENGINE_REFUSED, false, "no task 't9'");
+    assert_input(&b->in[4], ENGINE_REFUSED, false, "t1");
+    assert_input(&b->in[5], ENGINE_OK, false, NULL);
+}
+
+static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
+{
+    Fixture *f = *state;
+    make_origin(f, "origin");
+    copy_store(f, "origin", "batch");
+    copy_store(f, "origin", "calls");
+    char dir[128];
+
+    Env env;
+    path_of(dir, sizeof dir, f, "batch");
+    env_open(&env, dir);
+    Batch b;
+    mixed_batch(&b);
+    assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + MINUTE), ENGINE_OK);
+    assert_mixed_results(&b);
+
+    assert_instances(&env, "i1 done taken k1\ni2 stalled -\ni3 running -\n");
+    assert_history(&env, "i1", "started entered tagged asked notified timer answered resolved notified done");
+    /* the stall kept its input and the record saying so; its entered and tagged are gone */
+    assert_history(&env, "i2", "started stalled");
+    assert_history(&env, "i3", "started entered tagged asked notified timer");
+    json_t *history = engine_history(env.engine, "i2");
+    char *stalled = json_dumps(json_array_get(history, 1), JSON_COMPACT);
+    if (!strstr(stalled, "\"error\":\"desk.play:7: can't add null and an integer\""))
+        fail_msg("i2's stalled record names the error and its line: %s", stalled);
+    free(stalled);
+    json_decref(history);
+    /* the refusals moved no counter: i3 asked t2, the next task */
+    json_t *open = engine_open_tasks(env.engine, NULL);
+    assert_int_equal(json_array_size(open), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "id")), "t2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "instance")), "i3");
+    json_decref(open);
+    /* the hook heard each committed record once: i1's, i2's, i3's in input order */
+    size_t i;
+    json_t *record;
+    char heard[1024] = "";
+    json_array_foreach(env.heard, i, record) {
+        size_t used = strlen(heard);
+        snprintf(heard + used, sizeof heard - used, "%s%s:%s", used ? " " : "",
+                 json_string_value(json_object_get(record, "instance")), json_string_value(json_object_get(record, "kind")));
+    }
+    assert_string_equal(heard, "i1:started i1:entered i1:tagged i1:asked i1:notified i1:timer "
+                               "i1:answered i1:resolved i1:notified i1:done "
+                               "i2:started i2:stalled "
+                               "i3:started i3:entered i3:tagged i3:asked i3:notified i3:timer");
+    char *batched = store_text(env.store);
+    env_close(&env);
+
+    /* the same inputs, one engine call each, make the same store */
+    path_of(dir, sizeof dir, f, "calls");
+    env_open(&env, dir);
+    Batch one;
+    mixed_batch(&one);
+    apply_one_by_one(&env, &one, T0 + MINUTE);
+    assert_same_results(&b, &one);
+    char *called = store_text(env.store);
+    assert_string_equal(batched, called);
+    env_close(&env);
+    free(batched);
+    free(called);
+    batch_free(&b);
+    batch_free(&one);
+}
+
+/* ---- the map fills in the middle of a batch ---------------------------------------- */
+
+/* 120 tickets with 3 KB of data each, answers for some, a refusal and a duplicate. */
+static void big_batch(Batch *b)
+{
+    batch_init(b);
+    char pad[3001];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (int i = 1; i <= 120; i++) {
+        char id[16], data[3200];
+        snprintf(id, sizeof id, "g%d", i);
+        snprintf(data, sizeof data, "{\"key\": \"%s\", \"size\": %d, \"pad\": \"%s\"}", id, i, pad);
+        add_event(b, "desk.ticket", id, data);
+        if (i % 10 == 0) {
+            json_t *task = json_sprintf("t%d", i / 2);
+            json_array_append_new(b->keep, task);
+            add_answer(b, json_string_value(task), "ana", i % 20 ? "take" : "drop");
+        }
+    }
+    add_answer(b, "t999", "ana", "take");
+    add_event(b, "desk.ticket", "g7", "{\"key\": \"again\", \"size\": 1}");
+}
+
+static void test_map_growth_mid_batch_changes_nothing(void **state)
+{
+    Fixture *f = *state;
+    make_origin(f, "origin");
+    copy_store(f, "origin", "plain");
+    copy_store(f, "origin", "grown");
+    char dir[128], data[160];
+
+    Env env;
+    path_of(dir, sizeof dir, f, "plain");
+    env_open(&env, dir);
+    Batch plain;
+    big_batch(&plain);
+    assert_int_equal(engine_apply_batch(env.engine, plain.in, plain.count, T0 + MINUTE), ENGINE_OK);
+    assert_input(&plain.in[plain.count - 2], ENGINE_REFUSED, false, "t999");
+    assert_input(&plain.in[plain.count - 1], ENGINE_OK, true, NULL);
+    char *plain_text = store_text(env.store);
+    char *plain_heard = json_dumps(env.heard, JSON_COMPACT);
+    env_close(&env);
+
+    /* room for the first inputs of the batch, not for all of them */
+    path_of(dir, sizeof dir, f, "grown");
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    char start[32];
+    snprintf(start, sizeof start, "%ld", file_size(data) + 96 * 1024);
+    setenv("HUDDLE_STORE_MAP_START", start, 1);
+    env_open(&env, dir);
+    unsetenv("HUDDLE_STORE_MAP_START");
+    Batch grown;
+    big_batch(&grown);
+    size_t before = points_passed("group step");
+    assert_int_equal(engine_apply_batch(env.engine, grown.in, grown.count, T0 + MINUTE), ENGINE_OK);
+    size_t passed = points_passed("group step") - before;
+    if (passed <= grown.count)
+        fail_msg("%zu group steps for %zu inputs: the map did not fill mid-batch", passed, grown.count);
+    assert_same_results(&plain, &grown);
+    char *grown_text = store_text(env.store);
+    char *grown_heard = json_dumps(env.heard, JSON_COMPACT);
+    assert_string_equal(plain_heard, grown_heard);
+    assert_string_equal(plain_text, grown_text);
+    env_close(&env);
+    assert_true(file_size(data) > atol(start));
+    free(plain_text);
+    free(grown_text);
+    free(plain_heard);
+    free(grown_heard);
+    batch_free(&plain);
+    batch_free(&grown);
+}
+
+/* ---- duplicate ids ---------------------------------------------------------------- */
+
+/* The `seen` entries as "source/id" lines, in key order. */
+static int seen_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    const char *k = key.data;
+    size_t source_len = strnlen(k, key.len);
+    fprintf(context, "%.*s/%.*s\n", (int)source_len, k, (int)(key.len - source_len - 1), k + source_len + 1);
+    return STORE_OK;
+}
+
+static char *seen_text(Store *store)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    StoreTxn *txn;
+    assert_int_equal(store_begin(store, false, &txn), STORE_OK);
+    assert_int_equal(store_scan(txn, TABLE_SEEN, store_bytes(NULL, 0), store_bytes(NULL, 0), seen_visit, out), STORE_OK);
+    store_abort(txn);
+    assert_int_equal(fclose(out), 0);
+    return text;
+}
+
+static void test_duplicate_ids_in_one_batch(void **state)
+{
+    Fixture *f = *state;
+    char dir[128], why[256] = "";
+    path_of(dir, sizeof dir, f, "db");
+    Env env;
+    env_open(&env, dir);
+    deploy_desk(&env);
+    json_t *people = json_loads("{\"people\": {\"ana\": {\"name\": \"Ana\", \"email\": \"ana@example.com\"}, "
+                              "\"bo\": {\"name\": \"Bo\", \"email\": \"bo@example.com\"}}}", 0, NULL);
+    if (engine_directory_load(env.engine, people, T0, why, sizeof why) != ENGINE_OK)
+        fail_msg("directory: %s", why);
+    json_decref(people);
+
+    Batch b;
+    batch_init(&b);
+    add_event(&b, "desk.ticket", "d1", "{\"key\": \"d1\", \"size\": 1}");        /* i1 */
+    add_event(&b, "desk.ticket", "d1", "{\"key\": \"other\", \"size\": 5}");     /* the id decides */
+    add_event(&b, "shop.ticket", "d1", "{\"key\": \"d1\", \"size\": 1}");        /* another source */
+    add_event(&b, "directory.away", "x1", "{\"person\": \"zed\", \"to\": \"2026-06-20\"}");
+    add_event(&b, "directory.away", "x1", "{\"person\": \"bo\", \"to\": \"2026-06-20\"}");
+    add_event(&b, "desk.ticket", "d1", "{\"key\": \"d1\", \"size\": 1}");
+    add_event(&b, "directory.away", "x1", "{\"person\": \"bo\", \"to\": \"2026-06-21\"}");
+    assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + MINUTE), ENGINE_OK);
+    assert_input(&b.in[0], ENGINE_OK, false, NULL);
+    assert_input(&b.in[1], ENGINE_OK, true, NULL);
+    assert_input(&b.in[2], ENGINE_OK, false, NULL);
+    assert_input(&b.in[3], ENGINE_REFUSED, false, "zed");
+    assert_input(&b.in[4], ENGINE_OK, false, NULL);
+    assert_input(&b.in[5], ENGINE_OK, true, NULL);
+    assert_input(&b.in[6], ENGINE_OK, true, NULL);
+    char *seen = seen_text(env.store);
+    assert_string_equal(seen, "desk/d1\ndirectory/x1\nshop/d1\n");
+    free(seen);
+    assert_instances(&env, "i1 running -\n");
+    json_t *open = engine_open_tasks(env.engine, NULL);
+    assert_int_equal(json_array_size(open), 1);
+    const char *question = json_string_value(json_object_get(json_array_get(open, 0), "question"));
+    if (!question || strcmp(question, "Take d1 (2)?") != 0)
+        fail_msg("the task asks '%s', wanted the first d1's 'Take d1 (2)?'", question ? question : "(none)");
+    json_decref(open);
+    /* bo is away until the 20th, as the first accepted x1 said, not the 21st */
+    json_t *directory = engine_directory(env.engine);
+    char *text = json_dumps(directory, JSON_COMPACT);
+    assert_non_null(strstr(text, "2026-06-20"));
+    assert_null(strstr(text, "2026-06-21"));
+    free(text);
+    json_decref(directory);
+    batch_free(&b);
+
+    /* a later batch: d1 is still a duplicate, d2 is new */
+    batch_init(&b);
+    add_event(&b, "desk.ticket", "d1", "{\"key\": \"d1\", \"size\": 1}");
+    add_event(&b, "desk.ticket", "d2", "{\"key\": \"d2\", \"size\": 1}");
+    assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + 2 * MINUTE), ENGINE_OK);
+    assert_input(&b.in[0], ENGINE_OK, true, NULL);
+    assert_input(&b.in[1], ENGINE_OK, false, NULL);
+    assert_instances(&env, "i1 running -\ni2 running -\n");
+    assert_history(&env, "i1", "started entered tagged asked notified timer");
+    batch_free(&b);
+    env_close(&env);
+}
+
+int main(void)
+{
+    /* fault_point reads the variable once, at the first point this process passes */
+    snprintf(crash_log, sizeof crash_log, "/tmp/huddle-batch-log-%ld", (long)getpid());
+    setenv("HUDDLE_CRASH_LOG", crash_log, 1);
+    unsetenv("HUDDLE_CRASH_AT");
+    unsetenv("HUDDLE_STORE_MAP_START");
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_refused_and_stalled_inputs_undo_only_their_own),
+        T(test_map_growth_mid_batch_changes_nothing),
+        T(test_duplicate_ids_in_one_batch),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    remove(crash_log);
+    return failed;
+}
