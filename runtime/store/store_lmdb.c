@@ -364,6 +364,8 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         return STORE_FAILED;
     txn->store = store;
     txn->write = write;
+    if (write)
+        fault_pause("write begin");
     int code = STORE_LOCK_LOST;
     /* One reopen when the view turns out stale; a second stale view is refused. */
     for (int attempt = 0; attempt < 2 && code == STORE_LOCK_LOST; attempt++) {
