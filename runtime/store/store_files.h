@@ -88,6 +88,11 @@ void store_guard_close(StoreGuard *guard, bool keep_data);
 int store_guard_write_lock(StoreGuard *guard, const char *dir);
 void store_guard_write_unlock(StoreGuard *guard);
 
+/* Whether the disk under DIR (or this process's file-size limit) has no room left for
+   data.mdb to grow: how a failed write (LMDB says EIO for a short write) is told apart
+   from an I/O error. */
+bool store_guard_full(const StoreGuard *guard, const char *dir);
+
 /* ---- the header -------------------------------------------------------------------- */
 
 /* Reads data.mdb's meta pages through `fd` and checks that the file holds every page they

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store_files.h"
@@ -22,6 +24,8 @@
 /* What the first commit of a new store writes (about 20 pages), reserved with the size
    kept at 0, so a full disk is named when the store is created. */
 #define GUARD_DATA_BYTES (256 << 10)
+/* Less room than this left for data.mdb, after a failed write, means the disk is full. */
+#define GUARD_FULL_BYTES (64 << 10)
 
 __attribute__((format(printf, 3, 4)))
 static void guard_say(char *why, size_t why_len, const char *format, ...)
@@ -265,4 +269,19 @@ void store_guard_write_unlock(StoreGuard *guard)
 {
     if (guard->wlock_fd >= 0)
         guard_flock(guard->wlock_fd, LOCK_UN);
+}
+
+bool store_guard_full(const StoreGuard *guard, const char *dir)
+{
+    struct statvfs fs;
+    if (statvfs(dir, &fs) == 0) {
+        unsigned long long blocks = geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+        if (blocks * fs.f_frsize < GUARD_FULL_BYTES)
+            return true;
+    }
+    struct rlimit limit;
+    struct stat st;
+    return guard->data_fd >= 0 && getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+           limit.rlim_cur != RLIM_INFINITY && fstat(guard->data_fd, &st) == 0 &&
+           (unsigned long long)st.st_size + GUARD_FULL_BYTES > limit.rlim_cur;
 }

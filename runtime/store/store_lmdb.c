@@ -126,6 +126,9 @@ static int store_code(StoreTxn *txn, int rc)
     case EDQUOT:
     case EFBIG:
         return STORE_NO_SPACE;
+    case EIO: /* also what LMDB says for a short write: a full disk, most often */
+        return txn != NULL && store_guard_full(&txn->store->guard, txn->store->dir)
+                   ? STORE_NO_SPACE : STORE_FAILED;
     default:
         return STORE_FAILED;
     }
@@ -988,6 +991,8 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     rc = mdb_txn_commit(txn); /* also for the read txn: it keeps the table handles */
     if (rc != MDB_SUCCESS) {
         int failed = store_code(NULL, rc);
+        if (rc == EIO && store_guard_full(&store->guard, dir))
+            failed = STORE_NO_SPACE;
         if (failed == STORE_NO_SPACE)
             say(why, why_len, "no space left on device: cannot create the store in %s "
                 "(free some space, then try again)", dir);
