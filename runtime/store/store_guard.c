@@ -21,9 +21,9 @@
    192-byte header. Reserved whole before LMDB maps it: a page of a shared map that the
    disk has no room for is SIGBUS when it is first written. */
 #define GUARD_LOCK_BYTES 8192
-/* What the first commit of a new store writes (about 20 pages), reserved with the size
+/* More than the first commit of a new store writes (about 10 pages), reserved with the size
    kept at 0, so a full disk is named when the store is created. */
-#define GUARD_DATA_BYTES (256 << 10)
+#define GUARD_DATA_BYTES (64 << 10)
 /* Less room than this left for data.mdb, after a failed write, means the disk is full. */
 #define GUARD_FULL_BYTES (64 << 10)
 
