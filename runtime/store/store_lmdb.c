@@ -5,11 +5,24 @@
  * This is the only file that includes lmdb.h. What it adds to LMDB:
  *
  *   identity   TABLE_META holds "schema_version" (decimal text) and "store_id" (32 hex
- *              digits from the kernel's random source). store_open inspects a folder
- *              through a read-only environment that it closes again before opening the
- *              real one, so a folder that is not a store of this version is refused
- *              without a byte of it changing (when it has no lock.mdb, the inspection
- *              runs with MDB_NOLOCK so not even a lock file appears).
+ *              digits from the kernel's random source). store_open checks data.mdb's
+ *              header by pread (store_header.c: a file cut short is refused, not
+ *              SIGBUS), then inspects the folder through a read-only environment that it
+ *              closes again before opening the real one, so a folder that is not a store
+ *              of this version is refused without a byte of it changing (when it has no
+ *              lock.mdb, or no other process has it open, the inspection runs with
+ *              MDB_NOLOCK so not even a lock file appears).
+ *   the guard  (store_guard.c) OFD locks on data.mdb and flock on lock.mdb keep a process
+ *              from writing on a stale view when lock.mdb is removed under it: every
+ *              transaction first checks that lock.mdb is the file it opened (and a write,
+ *              that LMDB's commit number is the newest), and reopens the environment
+ *              when it is not (store_reopen). write.lock serialises writers.
+ *   long keys  a key of 511 bytes or more is kept as a prefix plus SHA-256, the whole
+ *              key in front of its value (store_keys.c); get, put, del and scans take
+ *              and give whole keys.
+ *   space      a full disk is STORE_NO_SPACE, also when LMDB reports a short write as
+ *              EIO; a new store's lock file and first pages are allocated before LMDB
+ *              maps or writes them.
  *   growth     the map starts at 64 MiB. A put or commit that meets MDB_MAP_FULL returns
  *              STORE_FULL and marks the transaction tree; store_write then aborts,
  *              doubles the map and runs its work again. Changing the map size needs every
