@@ -76,6 +76,7 @@ while IFS='|' read -r name how sentence; do
   db=$tmp/row$r
   cp -R "$good" "$db"
   if ! "$how" 2> "$tmp/how"; then
+    [ -n "$mounted" ] && umount "$mounted" && mounted=""
     if [ "$how" = read_only_folder ]; then skip "$name" "no read-only bind mount here (mount not permitted)"; else no "$name: $how" "$tmp/how"; fi
     continue
   fi
