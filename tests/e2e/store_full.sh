@@ -2,7 +2,9 @@
 # tests/e2e/store_full.sh - a full disk is an error that says "no space left on device",
 # never SIGBUS: creating a store on a disk without room for it, and writing to a store
 # whose disk fills up. The disk is a small tmpfs (mount -t tmpfs needs root; where mount
-# is not permitted the tests are skipped, said in TAP). TAP lines.
+# is not permitted those tests are skipped, said in TAP). Then the same through a
+# file-size limit (ulimit -f, with SIGXFSZ ignored so that write returns EFBIG), which
+# needs no privilege. TAP lines.
 set -u
 h=$HUDDLE
 cd "$TOP" || exit 1
@@ -26,6 +28,27 @@ fill() {
   return 0
 }
 
+# ---- a file-size limit ----
+db=$tmp/limited
+"$h" deploy tests/crash/ping.play --db "$db" --now "$now" > "$tmp/out" 2>&1 || no "deploy" "$tmp/out"
+limit=$(( ($(stat -c %s "$db/data.mdb") + 300 * 1024) / 512 ))   # in 512-byte blocks
+(
+  trap '' XFSZ
+  ulimit -f "$limit" || exit 99
+  i=0
+  while [ "$i" -lt 60 ]; do
+    i=$((i + 1))
+    head -c 20000 /dev/zero | tr '\0' x | sed 's/.*/{"host":"&","ok":false}/' |
+      "$h" trigger ops.ping --id "l$i" --db "$db" --now "$now" > "$tmp/out" 2>&1 || exit $?
+  done
+  exit 0
+)
+rc=$?
+if [ "$rc" -eq 99 ]; then skip "a write at the file-size limit says so" "ulimit -f not permitted"
+else said_full "a write at the file-size limit says so" "$rc" "$tmp/out"; fi
+"$h" instances --db "$db" > "$tmp/out" 2>&1 && ok "and the store still reads" || no "and the store still reads" "$tmp/out"
+
+# ---- a full tmpfs ----
 if ! mount -t tmpfs -o size=2m tmpfs "$disk" 2>/dev/null; then
   skip "creating a store on a full disk" "no tmpfs (mount not permitted)"
   skip "a write on a full disk" "no tmpfs (mount not permitted)"
