@@ -78,10 +78,19 @@ int store_guard_opened(StoreGuard *guard, const char *dir, char *why, size_t why
 /* Whether DIR/lock.mdb is still the file this process opened (true when unguarded). */
 bool store_guard_current(const StoreGuard *guard, const char *dir);
 
-/* Lets the next opener in (on a failed open) and closes every file of the guard. Call it
-   only after LMDB's environment is closed: closing lock.mdb drops this process's fcntl
-   locks on it, LMDB's among them. `keep_data` keeps data.mdb and its locks (a reopen). */
+/* Lets the next opener in and closes every file of the guard, data.mdb first (so the
+   store stops counting as open before its lock file stops being held). Call it only
+   after LMDB's environment is closed: closing lock.mdb drops this process's fcntl locks
+   on it, LMDB's among them. `keep_data` (a reopen, after store_guard_hold) closes only
+   lock.mdb and keeps data.mdb with its locks, the opening lock included. */
 void store_guard_close(StoreGuard *guard, bool keep_data);
+
+/* Takes the opening lock before a reopen, so that no opener finds this process marking
+   the store open while it holds no lock file. */
+int store_guard_hold(StoreGuard *guard);
+
+/* Lets the next opener in, when this process holds the opening lock still. */
+void store_guard_release(StoreGuard *guard);
 
 /* flock LOCK_EX on DIR/write.lock, following a write.lock that was removed and made
    again; store_guard_write_unlock releases it. */

@@ -227,20 +227,39 @@ bool store_guard_current(const StoreGuard *guard, const char *dir)
 
 void store_guard_close(StoreGuard *guard, bool keep_data)
 {
+    if (guard->data_fd >= 0 && guard->opening && !keep_data)
+        guard_byte(guard->data_fd, F_UNLCK, GUARD_OPENING_BYTE, false);
+    guard->opening = guard->opening && keep_data;
+    /* data.mdb first: while this process still marks the store open (byte 0), an opener
+       must find the lock file held, or it would take the lock file for a removed one. */
+    if (!keep_data && guard->data_fd >= 0) {
+        close(guard->data_fd);
+        guard->data_fd = -1;
+    }
     if (guard->lock_fd >= 0)
         close(guard->lock_fd);
     guard->lock_fd = -1;
+    if (!keep_data && guard->wlock_fd >= 0) {
+        close(guard->wlock_fd);
+        guard->wlock_fd = -1;
+    }
+}
+
+void store_guard_release(StoreGuard *guard)
+{
     if (guard->data_fd >= 0 && guard->opening)
         guard_byte(guard->data_fd, F_UNLCK, GUARD_OPENING_BYTE, false);
     guard->opening = false;
-    if (keep_data)
-        return;
-    if (guard->data_fd >= 0)
-        close(guard->data_fd);
-    guard->data_fd = -1;
-    if (guard->wlock_fd >= 0)
-        close(guard->wlock_fd);
-    guard->wlock_fd = -1;
+}
+
+int store_guard_hold(StoreGuard *guard)
+{
+    if (guard->data_fd < 0 || guard->opening)
+        return STORE_OK;
+    if (guard_byte(guard->data_fd, F_WRLCK, GUARD_OPENING_BYTE, true) != 0)
+        return STORE_FAILED;
+    guard->opening = true;
+    return STORE_OK;
 }
 
 int store_guard_write_lock(StoreGuard *guard, const char *dir)

@@ -1025,6 +1025,11 @@ static int store_reopen(Store *store)
     int code = gate_close(store);
     if (code != STORE_OK)
         return code;
+    code = store_guard_hold(&store->guard);
+    if (code != STORE_OK) {
+        gate_open(store);
+        return code;
+    }
     size_t mapsize = STORE_MAP_START;
     if (store->env != NULL) {
         MDB_envinfo info;
@@ -1055,6 +1060,7 @@ static int store_reopen(Store *store)
     }
     if (code != STORE_OK)
         store_guard_close(&store->guard, true);
+    store_guard_release(&store->guard);
     store->lost = code != STORE_OK;
     gate_open(store);
     return code;
