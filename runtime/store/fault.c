@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 void fault_point(const char *name)
 {
@@ -29,4 +32,21 @@ void fault_point(const char *name)
     }
     if (crash_at && passed == crash_at)
         abort();
+}
+
+void fault_pause(const char *name)
+{
+    static int done;
+    const char *at = getenv("HUDDLE_PAUSE_AT"), *path = getenv("HUDDLE_PAUSE_FILE");
+    if (done || !at || !path || strcmp(at, name) != 0)
+        return;
+    done = 1;
+    FILE *file = fopen(path, "w");
+    if (!file)
+        return;
+    fprintf(file, "%ld %s\n", (long)getpid(), name);
+    fclose(file);
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < 6000 && access(path, F_OK) == 0; i++)
+        nanosleep(&tick, NULL);
 }

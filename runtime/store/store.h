@@ -5,7 +5,10 @@
  * nothing above it depends on LMDB (store_lmdb.c, the only file that includes lmdb.h,
  * implements it on one LMDB environment per --db folder); a PostgreSQL backend can
  * implement the same calls. Keys are bytes compared in order (use big-endian integers
- * where order matters); values are bytes.
+ * where order matters); values are bytes. A key may be of any length above zero (keys too
+ * long for the backend are kept under a hash of themselves, see docs/runtime.md), but
+ * among keys that share their first 479 bytes, those of 511 bytes or more are visited by
+ * store_scan in an order of their own rather than in byte order.
  *
  * Ownership: a StoreBytes handed out by store_get or store_scan is borrowed and valid
  * only until the transaction ends or the same key is written. Every call returns
@@ -46,6 +49,9 @@ enum {
     STORE_NOT_A_STORE = -3, /* the folder holds something else, or a store of another version */
     STORE_FULL = -4,        /* the map is full: store_write grows it and runs again */
     STORE_BUSY = -5,        /* another process holds what was asked for */
+    STORE_DAMAGED = -6,     /* data.mdb is cut short or its header is damaged */
+    STORE_NO_SPACE = -7,    /* the disk (or the file-size limit) has no room: nothing written */
+    STORE_LOCK_LOST = -8,   /* lock.mdb was removed under open processes: reopen the store */
     STORE_STOP = 1          /* returned by a scan visitor to stop early (not an error) */
 };
 

@@ -5,16 +5,29 @@
  * This is the only file that includes lmdb.h. What it adds to LMDB:
  *
  *   identity   TABLE_META holds "schema_version" (decimal text) and "store_id" (32 hex
- *              digits from the kernel's random source). store_open inspects a folder
- *              through a read-only environment that it closes again before opening the
- *              real one, so a folder that is not a store of this version is refused
- *              without a byte of it changing (when it has no lock.mdb, the inspection
- *              runs with MDB_NOLOCK so not even a lock file appears).
+ *              digits from the kernel's random source). store_open checks data.mdb's
+ *              header by pread (store_header.c: a file cut short is refused, not
+ *              SIGBUS), then inspects the folder through a read-only environment that it
+ *              closes again before opening the real one, so a folder that is not a store
+ *              of this version is refused without a byte of it changing (when it has no
+ *              lock.mdb, or no other process has it open, the inspection runs with
+ *              MDB_NOLOCK so not even a lock file appears).
+ *   the guard  (store_guard.c) OFD locks on data.mdb and flock on lock.mdb keep a process
+ *              from writing on a stale view when lock.mdb is removed under it: every
+ *              transaction first checks that lock.mdb is the file it opened (and a write,
+ *              that LMDB's commit number is the newest), and reopens the environment
+ *              when it is not (store_reopen). write.lock serialises writers.
+ *   long keys  a key of 511 bytes or more is kept as a prefix plus SHA-256, the whole
+ *              key in front of its value (store_keys.c); get, put, del and scans take
+ *              and give whole keys.
+ *   space      a full disk is STORE_NO_SPACE, also when LMDB reports a short write as
+ *              EIO; a new store's lock file and first pages are allocated before LMDB
+ *              maps or writes them.
  *   growth     the map starts at 64 MiB (HUDDLE_STORE_MAP_START=BYTES in the environment
  *              opens a writable store with that map instead: a test hook, so that the map
- *              fills on demand). A put or commit that meets MDB_MAP_FULL returns STORE_FULL
- *              and marks the transaction tree; store_write then aborts, doubles the map
- *              and runs its work again. Changing the map size needs every
+ *              fills on demand). A put or commit that meets MDB_MAP_FULL returns
+ *              STORE_FULL and marks the transaction tree; store_write then aborts,
+ *              doubles the map and runs its work again. Changing the map size needs every
  *              transaction of this process to be closed, so top-level transactions pass a
  *              gate (a count under a mutex) that a resize closes and waits on.
  *   one handle a process must not open one LMDB environment twice (closing the second
@@ -44,6 +57,7 @@
 
 #include "fault.h"
 #include "store.h"
+#include "store_files.h"
 
 #define STORE_MAP_START ((size_t)64 << 20) /* the first map size of a store */
 #define STORE_GROW_LIMIT 30                /* doublings one store_write may ask for */
@@ -59,10 +73,13 @@ _Static_assert(sizeof TABLE_NAMES / sizeof TABLE_NAMES[0] == TABLE_COUNT,
                "one LMDB database name per StoreTable");
 
 struct Store {
-    MDB_env *env;
+    MDB_env *env;            /* NULL while `lost` and not yet reopened */
     MDB_dbi dbi[TABLE_COUNT];
+    char *dir;
+    unsigned env_flags;      /* what mdb_env_open was given, for a reopen */
     bool read_only;
     bool broken;             /* a failed remap left the environment unusable */
+    bool lost;               /* lock.mdb was removed or replaced: reopen before using it */
     char id[33];
     dev_t dev;               /* the folder, for the list of open stores */
     ino_t ino;
@@ -72,7 +89,7 @@ struct Store {
     pthread_cond_t gate_cond;
     unsigned active;
     bool resizing;
-    int wlock_fd;            /* DIR/write.lock: writers of all processes take flock on it */
+    StoreGuard guard;        /* data.mdb's locks, lock.mdb as opened, write.lock */
 };
 
 struct StoreTxn {
@@ -120,6 +137,13 @@ static int store_code(StoreTxn *txn, int rc)
     case EAGAIN:
     case EBUSY:
         return STORE_BUSY;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+        return STORE_NO_SPACE;
+    case EIO: /* also what LMDB says for a short write: a full disk, most often */
+        return txn != NULL && store_guard_full(&txn->store->guard, txn->store->dir)
+                   ? STORE_NO_SPACE : STORE_FAILED;
     default:
         return STORE_FAILED;
     }
@@ -140,6 +164,14 @@ const char *store_strerror(int code)
         return "the store's map is full and could not be grown";
     case STORE_BUSY:
         return "the store is busy: another process or transaction holds it";
+    case STORE_DAMAGED:
+        return "the store's data.mdb is damaged or cut short; restore it from a backup "
+               "(mdb_copy)";
+    case STORE_NO_SPACE:
+        return "no space left on device (or the file-size limit was reached): nothing was "
+               "written; free some space, then try again";
+    case STORE_LOCK_LOST:
+        return "the store's lock file was removed while it was open; reopen the store";
     case STORE_STOP:
         return "the scan was stopped by its visitor";
     default:
@@ -297,6 +329,48 @@ done:
 
 /* ---- transactions -------------------------------------------------------------- */
 
+static int store_reopen(Store *store);
+
+/* Whether `txn` (just begun) sees the store as it is: lock.mdb is still the file this
+   process opened, and a write transaction builds on the newest commit in data.mdb's meta
+   pages, not on the one a removed lock file still remembers. */
+static bool view_current(Store *store, MDB_txn *txn, bool write)
+{
+    if (!store_guard_current(&store->guard, store->dir))
+        return false;
+    if (!write)
+        return true;
+    MDB_envinfo info;
+    mdb_env_info(store->env, &info);
+    return mdb_txn_id(txn) == info.me_last_txnid + 1;
+}
+
+/* Begins the LMDB transaction of `txn`, adopting a map another process grew; marks the
+   store lost (and returns STORE_LOCK_LOST) when its view is stale. */
+static int txn_open(Store *store, StoreTxn *txn)
+{
+    for (int attempt = 0;; attempt++) {
+        gate_enter(store);
+        int rc = mdb_txn_begin(store->env, NULL, txn->write ? 0 : MDB_RDONLY, &txn->txn);
+        if (rc == MDB_SUCCESS && view_current(store, txn->txn, txn->write))
+            return STORE_OK;
+        if (rc == MDB_SUCCESS) {
+            mdb_txn_abort(txn->txn);
+            gate_leave(store);
+            store->lost = true;
+            return STORE_LOCK_LOST;
+        }
+        gate_leave(store);
+        int code = store_code(NULL, rc);
+        if (rc == MDB_MAP_RESIZED && attempt < STORE_BEGIN_RETRIES)
+            code = map_adopt(store);
+        else if (rc == MDB_MAP_RESIZED)
+            code = STORE_FAILED;
+        if (code != STORE_OK)
+            return code;
+    }
+}
+
 int store_begin(Store *store, bool write, StoreTxn **out)
 {
     if (out != NULL)
@@ -308,27 +382,26 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         return STORE_FAILED;
     txn->store = store;
     txn->write = write;
-    /* The kernel hands flock on, also when a waiter or holder is killed; LMDB's robust
-       pthread write mutex can lose a wake-up then (a waiter sleeps on a free mutex). */
-    if (write && store->wlock_fd >= 0)
-        while (flock(store->wlock_fd, LOCK_EX) != 0 && errno == EINTR) ;
-    for (int attempt = 0;; attempt++) {
-        gate_enter(store);
-        int rc = mdb_txn_begin(store->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn);
-        if (rc == MDB_SUCCESS)
+    if (write)
+        fault_pause("write begin");
+    int code = STORE_LOCK_LOST;
+    /* One reopen when the view turns out stale; a second stale view is refused. */
+    for (int attempt = 0; attempt < 2 && code == STORE_LOCK_LOST; attempt++) {
+        code = store->lost ? store_reopen(store) : STORE_OK;
+        if (code != STORE_OK)
             break;
-        gate_leave(store);
-        int code = store_code(NULL, rc);
-        if (rc == MDB_MAP_RESIZED && attempt < STORE_BEGIN_RETRIES)
-            code = map_adopt(store);
-        else if (rc == MDB_MAP_RESIZED)
-            code = STORE_FAILED;
-        if (code != STORE_OK) {
-            if (write && store->wlock_fd >= 0)
-                flock(store->wlock_fd, LOCK_UN);
-            free(txn);
-            return code;
-        }
+        /* The kernel hands flock on, also when a waiter or holder is killed; LMDB's robust
+           pthread write mutex can lose a wake-up then (a waiter sleeps on a free mutex). */
+        if (write)
+            code = store_guard_write_lock(&store->guard, store->dir);
+        if (code == STORE_OK)
+            code = txn_open(store, txn);
+        if (code != STORE_OK && write)
+            store_guard_write_unlock(&store->guard);
+    }
+    if (code != STORE_OK) {
+        free(txn);
+        return code;
     }
     *out = txn;
     return STORE_OK;
@@ -365,8 +438,8 @@ static void txn_free(StoreTxn *txn)
         txn->parent->child = NULL;
     } else {
         gate_leave(txn->store);
-        if (txn->write && txn->store->wlock_fd >= 0)
-            flock(txn->store->wlock_fd, LOCK_UN);
+        if (txn->write)
+            store_guard_write_unlock(&txn->store->guard);
     }
     free(txn);
 }
@@ -447,42 +520,73 @@ static bool table_scanned(const StoreTxn *txn, StoreTable table)
     return false;
 }
 
-static bool key_ok(const StoreTxn *txn, StoreBytes key)
+/* The key LMDB keeps for `key`: itself, or (STORE_KEY_HASHED bytes or more) its kept
+   prefix and hash, written to `buf`. */
+static MDB_val key_stored(StoreBytes key, unsigned char buf[STORE_KEY_HASHED])
 {
-    return key.len > 0 && key.len <= (size_t)mdb_env_get_maxkeysize(txn->store->env);
+    if (key.len < STORE_KEY_HASHED)
+        return val_of(key);
+    store_key_hash(key, buf);
+    return (MDB_val){STORE_KEY_HASHED, buf};
+}
+
+/* The whole key and value of an entry as LMDB holds it. */
+static void entry_of(const MDB_val *k, const MDB_val *v, StoreBytes *key, StoreBytes *value)
+{
+    StoreBytes stored_key = store_bytes(k->mv_data, k->mv_size);
+    StoreBytes stored_value = store_bytes(v->mv_data, v->mv_size);
+    if (!store_key_unpack(stored_key, stored_value, key, value)) {
+        *key = stored_key;
+        *value = stored_value;
+    }
+}
+
+static bool bytes_equal(StoreBytes a, StoreBytes b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
 int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value)
 {
     if (!table_ok(txn, table) || value == NULL)
         return STORE_FAILED;
-    if (!key_ok(txn, key))
+    if (key.len == 0)
         return STORE_NOT_FOUND; /* store_put makes no such keys */
-    MDB_val k = val_of(key), v;
+    unsigned char buf[STORE_KEY_HASHED];
+    MDB_val k = key_stored(key, buf), v;
     int rc = mdb_get(txn->txn, txn->store->dbi[table], &k, &v);
     if (rc != MDB_SUCCESS)
         return store_code(txn, rc);
-    value->data = v.mv_data;
-    value->len = v.mv_size;
-    return STORE_OK;
+    StoreBytes whole;
+    entry_of(&k, &v, &whole, value);
+    return bytes_equal(whole, key) ? STORE_OK : STORE_NOT_FOUND; /* a hash collision */
 }
 
 int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
 {
-    if (!table_ok(txn, table) || !txn->write || !key_ok(txn, key) ||
+    if (!table_ok(txn, table) || !txn->write || key.len == 0 || key.len > UINT32_MAX ||
         table_scanned(txn, table))
         return STORE_FAILED;
-    MDB_val k = val_of(key), v = val_of(value);
-    return store_code(txn, mdb_put(txn->txn, txn->store->dbi[table], &k, &v, 0));
+    unsigned char buf[STORE_KEY_HASHED];
+    MDB_val k = key_stored(key, buf), v = val_of(value);
+    if (key.len < STORE_KEY_HASHED)
+        return store_code(txn, mdb_put(txn->txn, txn->store->dbi[table], &k, &v, 0));
+    /* A hashed key's value carries the whole key: written in place by MDB_RESERVE. */
+    v = (MDB_val){4 + key.len + value.len, NULL};
+    int rc = mdb_put(txn->txn, txn->store->dbi[table], &k, &v, MDB_RESERVE);
+    if (rc == MDB_SUCCESS)
+        store_key_pack(key, value, v.mv_data);
+    return store_code(txn, rc);
 }
 
 int store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
 {
     if (!table_ok(txn, table) || !txn->write || table_scanned(txn, table))
         return STORE_FAILED;
-    if (!key_ok(txn, key))
+    if (key.len == 0)
         return STORE_NOT_FOUND;
-    MDB_val k = val_of(key);
+    unsigned char buf[STORE_KEY_HASHED];
+    MDB_val k = key_stored(key, buf);
     return store_code(txn, mdb_del(txn->txn, txn->store->dbi[table], &k, NULL));
 }
 
@@ -496,32 +600,42 @@ static int bytes_cmp(StoreBytes a, StoreBytes b)
     return a.len < b.len ? -1 : a.len > b.len;
 }
 
-static bool has_prefix(const MDB_val *key, StoreBytes prefix)
+static bool has_prefix(StoreBytes key, StoreBytes prefix)
 {
-    return key->mv_size >= prefix.len &&
-           (prefix.len == 0 || memcmp(key->mv_data, prefix.data, prefix.len) == 0);
+    return key.len >= prefix.len &&
+           (prefix.len == 0 || memcmp(key.data, prefix.data, prefix.len) == 0);
 }
 
+/* At most the bytes of `b` that a stored key keeps. */
+static StoreBytes kept_part(StoreBytes b)
+{
+    return store_bytes(b.data, b.len < STORE_KEY_KEPT ? b.len : STORE_KEY_KEPT);
+}
+
+/* The scan walks LMDB's keys from the kept part of its start while they begin with the
+   kept part of the prefix; a whole key is visited when it has the prefix and is not
+   before the start (which can fail only for the longer keys and prefixes). */
 int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes from,
                StoreVisit visit, void *context)
 {
     if (!table_ok(txn, table) || visit == NULL)
         return STORE_FAILED;
     StoreBytes start = bytes_cmp(from, prefix) > 0 ? from : prefix;
-    if (start.len > (size_t)mdb_env_get_maxkeysize(txn->store->env))
-        return STORE_FAILED;
+    StoreBytes walk = kept_part(prefix);
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(txn->txn, txn->store->dbi[table], &cursor);
     if (rc != MDB_SUCCESS)
         return store_code(txn, rc);
     unsigned bit = 1u << table, was = txn->scanning & bit;
     txn->scanning |= bit;
-    MDB_val k = val_of(start), v;
+    MDB_val k = val_of(kept_part(start)), v;
     int code = STORE_OK;
     rc = mdb_cursor_get(cursor, &k, &v, start.len > 0 ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == MDB_SUCCESS && has_prefix(&k, prefix)) {
-        code = visit(context, store_bytes(k.mv_data, k.mv_size),
-                     store_bytes(v.mv_data, v.mv_size));
+    while (rc == MDB_SUCCESS && has_prefix(store_bytes(k.mv_data, k.mv_size), walk)) {
+        StoreBytes key, value;
+        entry_of(&k, &v, &key, &value);
+        if (has_prefix(key, prefix) && bytes_cmp(key, start) >= 0)
+            code = visit(context, key, value);
         if (code != STORE_OK)
             break;
         rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
@@ -725,26 +839,50 @@ static int folder_make(const char *dir, bool create, struct stat *st, char *why,
     return STORE_OK;
 }
 
-/* Looks at an existing data.mdb through a read-only environment, closed before
-   returning. STORE_OK for a store of this version; *unfinished when the file holds no
-   commit at all (a store whose creation was interrupted). */
-static int inspect(const char *dir, const Folder *folder, bool *unfinished, char *why,
-                   size_t why_len)
+/* store_header_check through `fd`, or through a descriptor of its own when `fd` is -1. */
+static int header_check(const char *dir, int fd, char *why, size_t why_len)
+{
+    char path[4096];
+    int own = -1;
+    if (fd < 0) {
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        fd = own = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            say(why, why_len, "cannot read %s: %s", path, strerror(errno));
+            return STORE_FAILED;
+        }
+    }
+    int code = store_header_check(fd, dir, why, why_len);
+    if (own >= 0)
+        close(own);
+    return code;
+}
+
+/* Looks at an existing data.mdb: its header through `fd` (or a descriptor of its own when
+   `fd` is -1), then through a read-only environment, closed before returning; with
+   MDB_NOLOCK when `no_lock` (no other process has the store open, or there is no lock
+   file), so a folder that is refused keeps every byte. STORE_OK for a store of this
+   version; *unfinished when the file holds no commit at all (a store whose creation was
+   interrupted). */
+static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
+                   bool *unfinished, char *why, size_t why_len)
 {
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
     MDB_dbi meta;
     MDB_envinfo info;
-    int code = STORE_FAILED;
     *unfinished = folder->data_size == 0;
     if (*unfinished)
         return STORE_OK;
+    int code = header_check(dir, fd, why, why_len);
+    if (code != STORE_OK)
+        return code;
+    code = STORE_FAILED;
     int rc = mdb_env_create(&env);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxdbs(env, TABLE_COUNT);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_open(env, dir,
-                          MDB_RDONLY | MDB_NOTLS | (folder->has_lock ? 0 : MDB_NOLOCK), 0600);
+        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS | (no_lock ? MDB_NOLOCK : 0), 0600);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
         say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file this "
             "huddle reads: %s); it was left as it is", dir, mdb_strerror(rc));
@@ -800,33 +938,52 @@ static size_t map_start(bool *force)
     return size > 0 ? (size_t)size : STORE_MAP_START;
 }
 
-/* Opens the real environment, with the map at least STORE_MAP_START when writable. */
-static int env_open(Store *store, const char *dir, const StoreOptions *options, char *why,
-                    size_t why_len)
+/* Creates and opens store->env on store->dir with store->env_flags, the map at least
+   `mapsize` when writable (exactly `mapsize` when `exact`). On failure the environment
+   is closed again. */
+static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t why_len)
 {
-    unsigned flags = MDB_NOTLS | MDB_NOMEMINIT;   /* pages are written whole: no need to zero them */
-    if (options->read_only)
-        flags |= MDB_RDONLY;
-    if (options->no_sync)
-        flags |= MDB_NOSYNC | MDB_NOMETASYNC;
     int rc = mdb_env_create(&store->env);
+    if (rc != MDB_SUCCESS) {
+        store->env = NULL;
+        say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
+        return STORE_FAILED;
+    }
+    rc = mdb_env_set_maxdbs(store->env, TABLE_COUNT);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(store->env, TABLE_COUNT);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_env_open(store->env, dir, flags, 0600);
-    if (rc == MDB_SUCCESS && !options->read_only) {
+        rc = mdb_env_open(store->env, store->dir, store->env_flags, 0600);
+    if (rc == MDB_SUCCESS && mdb_env_get_maxkeysize(store->env) < STORE_KEY_HASHED)
+        rc = MDB_BAD_VALSIZE; /* an LMDB built with shorter keys than the store hashes at */
+    if (rc == MDB_SUCCESS && !store->read_only) {
         MDB_envinfo info;
         mdb_env_info(store->env, &info);
-        bool force;
-        size_t start = map_start(&force);
-        if (info.me_mapsize < start || force)
-            rc = mdb_env_set_mapsize(store->env, start);
+        if (info.me_mapsize < mapsize || exact)
+            rc = mdb_env_set_mapsize(store->env, mapsize);
     }
-    if (rc != MDB_SUCCESS) {
-        say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
-        return store_code(NULL, rc);
-    }
-    return STORE_OK;
+    if (rc == MDB_SUCCESS)
+        return STORE_OK;
+    int code = store_code(NULL, rc);
+    if (code == STORE_NO_SPACE)
+        say(why, why_len, "no space left on device: cannot open the store in %s (free some "
+            "space, then try again)", store->dir);
+    else
+        say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
+    mdb_env_close(store->env);
+    store->env = NULL;
+    return code;
+}
+
+/* Opens the real environment, with the map at least STORE_MAP_START when writable. */
+static int env_open(Store *store, const StoreOptions *options, char *why, size_t why_len)
+{
+    store->env_flags = MDB_NOTLS | MDB_NOMEMINIT; /* pages are written whole: no need to zero them */
+    if (options->read_only)
+        store->env_flags |= MDB_RDONLY;
+    if (options->no_sync)
+        store->env_flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+    bool exact;
+    size_t start = map_start(&exact);
+    return env_start(store, start, exact, why, why_len);
 }
 
 /* Opens every table once, for the life of the store. A new store gets its tables and
@@ -863,10 +1020,67 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     }
     rc = mdb_txn_commit(txn); /* also for the read txn: it keeps the table handles */
     if (rc != MDB_SUCCESS) {
-        say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
-        return store_code(NULL, rc);
+        int failed = store_code(NULL, rc);
+        if (rc == EIO && store_guard_full(&store->guard, dir))
+            failed = STORE_NO_SPACE;
+        if (failed == STORE_NO_SPACE)
+            say(why, why_len, "no space left on device: cannot create the store in %s "
+                "(free some space, then try again)", dir);
+        else
+            say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        return failed;
     }
     return STORE_OK;
+}
+
+/* After lock.mdb was removed or replaced: closes the environment and opens it again
+   through the guard, with every transaction of this process ended (the gate), so no
+   reader of the old view is left. STORE_LOCK_LOST while other processes still hold the
+   removed lock file; the store stays lost and the next transaction tries again. */
+static int store_reopen(Store *store)
+{
+    int code = gate_close(store);
+    if (code != STORE_OK)
+        return code;
+    code = store_guard_hold(&store->guard);
+    if (code != STORE_OK) {
+        gate_open(store);
+        return code;
+    }
+    size_t mapsize = STORE_MAP_START;
+    if (store->env != NULL) {
+        MDB_envinfo info;
+        mdb_env_info(store->env, &info);
+        mapsize = info.me_mapsize;
+        mdb_env_close(store->env);
+        store->env = NULL;
+    }
+    store_guard_close(&store->guard, true);
+    char id[sizeof store->id];
+    memcpy(id, store->id, sizeof id);
+    code = store_guard_enter(&store->guard, store->dir, false, store->read_only, NULL, 0);
+    if (code == STORE_OK)
+        code = store_guard_prepare(&store->guard, store->dir, false, NULL, 0);
+    if (code == STORE_OK)
+        code = env_start(store, mapsize, false, NULL, 0);
+    if (code == STORE_OK)
+        code = store_guard_opened(&store->guard, store->dir, NULL, 0);
+    if (code == STORE_OK)
+        code = tables_open(store, false, store->dir, NULL, 0);
+    if (code == STORE_OK && strcmp(id, store->id) != 0)
+        code = STORE_NOT_A_STORE; /* data.mdb is another store's now */
+    if (code == STORE_NOT_A_STORE)
+        store->broken = true;
+    if (code != STORE_OK && store->env != NULL) {
+        mdb_env_close(store->env);
+        store->env = NULL;
+    }
+    if (code != STORE_OK)
+        store_guard_close(&store->guard, true);
+    store_guard_release(&store->guard);
+    store->lost = code != STORE_OK;
+    gate_open(store);
+    return code;
 }
 
 /* Adds `store` to this process's open stores: STORE_BUSY if its folder is open already. */
@@ -898,18 +1112,23 @@ static void registry_remove(Store *store)
     pthread_mutex_unlock(&open_lock);
 }
 
-/* Decides, from what the folder holds, whether to create a store in it (*create),
-   open the one it holds, or refuse it. */
-static int store_classify(const char *dir, const StoreOptions *options, bool *create,
+/* Decides, from what the folder holds, whether to create a store in it (*create), open
+   the one it holds, or refuse it; marks the store open in the guard on the way (a folder
+   that is refused is left as it was, but for an empty data.mdb that a new store starts). */
+static int store_classify(Store *store, const StoreOptions *options, bool *create,
                           char *why, size_t why_len)
 {
+    const char *dir = store->dir;
     Folder folder;
     bool unfinished = false;
     int code = folder_read(dir, &folder, why, why_len);
     if (code != STORE_OK)
         return code;
     if (folder.has_data) {
-        code = inspect(dir, &folder, &unfinished, why, why_len);
+        code = store_guard_enter(&store->guard, dir, false, options->read_only, why, why_len);
+        if (code == STORE_OK)
+            code = inspect(dir, &folder, store->guard.data_fd,
+                           !folder.has_lock || store->guard.alone, &unfinished, why, why_len);
         if (code != STORE_OK)
             return code;
     }
@@ -930,6 +1149,39 @@ static int store_classify(const char *dir, const StoreOptions *options, bool *cr
             "store is made only in an empty or new folder", dir, folder.other);
         return STORE_NOT_A_STORE;
     }
+    if (!folder.has_data)
+        code = store_guard_enter(&store->guard, dir, true, false, why, why_len);
+    return code;
+}
+
+/* Allocates a store for `dir` and enters it in this process's list of open stores. */
+static int store_new(const char *dir, const struct stat *st, const StoreOptions *options,
+                     Store **out, char *why, size_t why_len)
+{
+    static const StoreGuard no_guard = STORE_GUARD_INIT;
+    Store *store = calloc(1, sizeof *store);
+    char *copy = strdup(dir);
+    if (store == NULL || copy == NULL || gate_init(store) != 0) {
+        free(store);
+        free(copy);
+        say(why, why_len, "out of memory opening %s", dir);
+        return STORE_FAILED;
+    }
+    store->dir = copy;
+    store->dev = st->st_dev;
+    store->ino = st->st_ino;
+    store->pid = getpid();
+    store->read_only = options->read_only;
+    store->guard = no_guard;
+    int code = registry_add(store, dir, why, why_len);
+    if (code != STORE_OK) {
+        pthread_cond_destroy(&store->gate_cond);
+        pthread_mutex_destroy(&store->gate_lock);
+        free(store->dir);
+        free(store);
+        return code;
+    }
+    *out = store;
     return STORE_OK;
 }
 
@@ -939,6 +1191,7 @@ int store_open(const char *dir, const StoreOptions *options, Store **out, char *
     static const StoreOptions defaults = {false, false, false};
     struct stat st;
     bool create = false;
+    Store *store;
     say(why, why_len, "%s", "");
     if (out != NULL)
         *out = NULL;
@@ -953,36 +1206,19 @@ int store_open(const char *dir, const StoreOptions *options, Store **out, char *
         return STORE_FAILED;
     }
     int code = folder_make(dir, options->create, &st, why, why_len);
+    if (code == STORE_OK)
+        code = store_new(dir, &st, options, &store, why, why_len);
     if (code != STORE_OK)
         return code;
-    Store *store = calloc(1, sizeof *store);
-    if (store == NULL || gate_init(store) != 0) {
-        free(store);
-        say(why, why_len, "out of memory opening %s", dir);
-        return STORE_FAILED;
-    }
-    store->dev = st.st_dev;
-    store->ino = st.st_ino;
-    store->pid = getpid();
-    store->read_only = options->read_only;
-    store->wlock_fd = -1;
-    code = registry_add(store, dir, why, why_len);
-    if (code != STORE_OK) {
-        pthread_cond_destroy(&store->gate_cond);
-        pthread_mutex_destroy(&store->gate_lock);
-        free(store);
-        return code;
-    }
-    code = store_classify(dir, options, &create, why, why_len);
+    code = store_classify(store, options, &create, why, why_len);
     if (code == STORE_OK)
-        code = env_open(store, dir, options, why, why_len);
+        code = store_guard_prepare(&store->guard, dir, create, why, why_len);
+    if (code == STORE_OK)
+        code = env_open(store, options, why, why_len);
+    if (code == STORE_OK)
+        code = store_guard_opened(&store->guard, dir, why, why_len);
     if (code == STORE_OK)
         code = tables_open(store, create, dir, why, why_len);
-    if (code == STORE_OK && !options->read_only) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/write.lock", dir);
-        store->wlock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    }
     if (code != STORE_OK) {
         store_close(store);
         return code;
@@ -996,12 +1232,12 @@ void store_close(Store *store)
     if (store == NULL)
         return;
     registry_remove(store);
-    if (store->wlock_fd >= 0)
-        close(store->wlock_fd);
     if (store->env != NULL)
         mdb_env_close(store->env);
+    store_guard_close(&store->guard, false); /* after LMDB: see store_files.h */
     pthread_cond_destroy(&store->gate_cond);
     pthread_mutex_destroy(&store->gate_lock);
+    free(store->dir);
     free(store);
 }
 

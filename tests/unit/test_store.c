@@ -974,8 +974,9 @@ static void test_two_processes_share_a_store(void **state)
 static void test_strerror_names_every_code(void **state)
 {
     (void)state;
-    static const int codes[] = {STORE_OK,   STORE_NOT_FOUND, STORE_FAILED, STORE_NOT_A_STORE,
-                                STORE_FULL, STORE_BUSY,      STORE_STOP};
+    static const int codes[] = {STORE_OK,      STORE_NOT_FOUND, STORE_FAILED,
+                                STORE_NOT_A_STORE, STORE_FULL, STORE_BUSY,
+                                STORE_DAMAGED, STORE_NO_SPACE, STORE_LOCK_LOST, STORE_STOP};
     enum { N = sizeof codes / sizeof codes[0] };
     for (size_t i = 0; i < N; i++) {
         const char *message = store_strerror(codes[i]);

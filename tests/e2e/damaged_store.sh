@@ -1,0 +1,101 @@
+#!/bin/sh
+# tests/e2e/damaged_store.sh - a damaged, cut, foreign or unwritable store is refused by
+# every command with exit 3 and a sentence that says what to do: never a signal, and
+# never a change to its files.
+#
+# One row of the table below a kind of damage: NAME|HOW|SENTENCE, where HOW is a shell
+# function that damages (or makes) the folder $db from a good store, and SENTENCE a
+# grep -E pattern that the message of every command must match. For each row, instances,
+# history, tick, trigger and deploy run on the folder; each must exit 3 with the
+# sentence, and the folder's files must be byte for byte what they were. A new finding
+# is one more row (and, when it needs one, one more function). TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+mounted=""
+trap '[ -n "$mounted" ] && umount "$mounted" 2>/dev/null; rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | head -20; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+now=2026-06-15T08:00:00Z
+
+# A good store with a few instances, made once and copied for every row.
+good=$tmp/good
+"$h" deploy tests/crash/ping.play --db "$good" --now "$now" > "$tmp/out" 2>&1 || { no "deploy" "$tmp/out"; exit 1; }
+for i in 1 2 3 4 5 6 7 8; do
+  head -c 3000 /dev/zero | tr '\0' x | sed 's/.*/{"host":"&","ok":false}/' |
+    "$h" trigger ops.ping --id "e$i" --db "$good" --now "$now" > "$tmp/out" 2>&1 || no "trigger e$i" "$tmp/out"
+done
+rm -f "$good/lock.mdb"
+size=$(stat -c %s "$good/data.mdb")
+
+# ---- the kinds of damage ----------------------------------------------------------
+cut_to() { truncate -s "$1" "$db/data.mdb"; }
+cut_header() { cut_to 100; }
+cut_in_second_meta() { cut_to 6000; }
+cut_middle() { cut_to $((size / 2)); }
+cut_last_page() { cut_to $((size - 4096)); }
+random_bytes() { head -c 65536 /dev/urandom > "$db/data.mdb"; }
+# LMDB's data format version is the u32 at byte 20 of both meta pages (mdb.c, MDB_meta).
+other_lmdb_version() {
+  for at in 20 4116; do printf '\347\003\000\000' | dd of="$db/data.mdb" bs=1 seek=$at conv=notrunc status=none; done
+}
+other_schema_version() {
+  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 2/;}' | mdb_load -s meta "$db"
+}
+folder_is_a_file() { rm -rf "$db"; echo "not a store" > "$db"; }
+data_is_a_folder() { rm -f "$db/data.mdb"; mkdir "$db/data.mdb"; }
+read_only_folder() { # a read-only bind mount: as root, permission bits would not stop us
+  mount --bind "$db" "$db" 2>/dev/null && mounted=$db && mount -o remount,bind,ro "$db" 2>/dev/null
+}
+
+rows() {
+  cat <<'ROWS'
+data.mdb cut inside its first page|cut_header|data.mdb is shorter than its own header says \(100 of [0-9]+ bytes\): the file was cut; restore it from a backup \(mdb_copy\)
+data.mdb cut inside its second meta page|cut_in_second_meta|data.mdb is shorter than its own header says \(6000 of [0-9]+ bytes\).*restore it from a backup
+data.mdb cut in the middle|cut_middle|data.mdb is shorter than its own header says \([0-9]+ of [0-9]+ bytes\).*restore it from a backup
+data.mdb without its last page|cut_last_page|data.mdb is shorter than its own header says \([0-9]+ of [0-9]+ bytes\).*restore it from a backup
+data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an LMDB file
+an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
+a store of another schema version|other_schema_version|store schema version 2; this huddle reads version 1
+a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\)
+a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file
+a read-only store folder|read_only_folder|cannot write to the store in .*(Read-only file system|Permission denied).*check their owner and permissions
+ROWS
+}
+
+fingerprint() { # every file's name, size and checksum (a folder's or a file's)
+  if [ -d "$1" ]; then (cd "$1" && find . -type f -exec sha256sum {} + | sort; find . | sort); else sha256sum "$1"; fi
+}
+
+r=0
+while IFS='|' read -r name how sentence; do
+  r=$((r + 1))
+  db=$tmp/row$r
+  cp -R "$good" "$db"
+  if ! "$how" 2> "$tmp/how"; then
+    [ -n "$mounted" ] && umount "$mounted" && mounted=""
+    if [ "$how" = read_only_folder ]; then skip "$name" "no read-only bind mount here (mount not permitted)"; else no "$name: $how" "$tmp/how"; fi
+    continue
+  fi
+  fingerprint "$db" > "$tmp/before"
+  : > "$tmp/problems"
+  for cmd in "instances" "history i1" "tick" "trigger ops.ping --id late" "deploy tests/crash/ping.play"; do
+    echo '{"host":"late","ok":false}' | "$h" $cmd --db "$db" --now "$now" > "$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -ne 3 ]; then
+      { echo "huddle $cmd exited $rc$( [ "$rc" -ge 128 ] && echo " (signal $((rc - 128)))"), wanted 3:"; sed 's/^/  /' "$tmp/out"; } >> "$tmp/problems"
+    elif ! grep -Eq -- "$sentence" "$tmp/out"; then
+      { echo "huddle $cmd said (wanted /$sentence/):"; sed 's/^/  /' "$tmp/out"; } >> "$tmp/problems"
+    fi
+  done
+  fingerprint "$db" > "$tmp/after"
+  cmp -s "$tmp/before" "$tmp/after" || { echo "the files changed:"; diff "$tmp/before" "$tmp/after"; } >> "$tmp/problems"
+  if [ -s "$tmp/problems" ]; then no "$name: refused by every command with exit 3, files untouched" "$tmp/problems"
+  else ok "$name: refused by every command with exit 3, files untouched"; fi
+  [ -n "$mounted" ] && umount "$mounted" && mounted=""
+done <<EOF
+$(rows)
+EOF
