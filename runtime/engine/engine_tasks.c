@@ -312,7 +312,7 @@ static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char
 int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
-    if (instance_number(id) == 0)
+    if (!id || id[0] != 't' || instance_number(id) == 0)
         return STORE_NOT_FOUND;
     return store_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
 }
@@ -488,7 +488,11 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
         return STORE_OK;
     }
     json_t *seat = NULL;
-    int rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+    int rc = door_check_person_id(s, "by", by);
+    if (rc == STORE_OK)
+        rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+    if (rc == STORE_OK)
+        rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK && instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) != STORE_OK)
         rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", id);
@@ -764,8 +768,12 @@ int task_ack(Step *s, const char *id, const char *by)
     }
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
         rc = step_fail(s, ENGINE_REFUSED, "task %s is no longer open", id);
+    else if ((rc = door_check_person_id(s, "by", by)) != STORE_OK)
+        ;
     else if (!holds)
         rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+    else
+        rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK && json_array_size(seats) > 0 &&
         instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) == STORE_OK) {
