@@ -89,7 +89,7 @@ bool civil_parse_date(const char *text, int64_t *days, char *why, size_t why_len
     if (strlen(text) != 10 || !civil_digits(text, 4, &year) || text[4] != '-' ||
         !civil_digits(text + 5, 2, &month) || text[7] != '-' || !civil_digits(text + 8, 2, &day)) {
         if (why)
-            snprintf(why, why_len, "'%.40s' is not a date (write 2026-06-13)", text);
+            snprintf(why, why_len, "'%.40s' is not a date (write YYYY-MM-DD, such as 2026-12-24)", text);
         return false;
     }
     if (!civil_date_exists(year, month, day, reason, sizeof reason)) {

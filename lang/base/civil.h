@@ -29,7 +29,7 @@ bool civil_date_exists(int64_t year, int month, int day, char *why, size_t why_l
 
 /* Parses exactly YYYY-MM-DD into days since 1970-01-01. False for anything else, with
    a sentence in `why` (may be NULL): "2026-02-30 is not a date: February 2026 has 28
-   days", or "... is not a date (write 2026-06-13)". */
+   days", or "'24.12.2026' is not a date (write YYYY-MM-DD, such as 2026-12-24)". */
 bool civil_parse_date(const char *text, int64_t *days, char *why, size_t why_len);
 
 /* Parses a whole text of digits and one of s m h d w (`90s`, `12h`, `1w`) into seconds;

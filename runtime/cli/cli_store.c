@@ -659,6 +659,25 @@ int cli_ack(int argc, char **argv)
     return store_command_write("ack", &a, 't', ack_apply, ack_report);
 }
 
+/* Checks a directory file before any store is opened: CLI_REFUSED after listing its
+   problems, one a line, each by its JSON path. */
+static int directory_check(const char *path, json_t *json)
+{
+    json_t *problems = json_array();
+    Directory *dir = directory_parse(json, problems);
+    bool valid = dir != NULL;
+    if (!valid) {
+        fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", path);
+        size_t i;
+        json_t *problem;
+        json_array_foreach(problems, i, problem)
+            cli_print_lines(stderr, json_string_value(problem));
+    }
+    directory_free(dir);
+    json_decref(problems);
+    return valid ? CLI_OK : CLI_REFUSED;
+}
+
 /* huddle directory load FILE | show [ID] */
 int cli_directory(int argc, char **argv)
 {
@@ -677,6 +696,10 @@ int cli_directory(int argc, char **argv)
         if (!json) {
             fprintf(stderr, "huddle: %s:%d:%d: %s\n", a.positional[1], error.line, error.column, cli_clean(error.text));
             return CLI_REFUSED;
+        }
+        if ((status = directory_check(a.positional[1], json)) != CLI_OK) {
+            json_decref(json);
+            return status;   /* refused before a store is opened, or made */
         }
     }
     Engine *engine;
