@@ -23,8 +23,8 @@ cd "$TOP" || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && head -c 2000 "$tmp/out" | sed 's/^/#   /' | head -20; }
+ok() { n=$((n + 1)); printf 'ok %d - %s\n' "$n" "$1"; }
+no() { n=$((n + 1)); printf 'not ok %d - %s\n' "$n" "$1"; [ -f "$tmp/out" ] && head -c 2000 "$tmp/out" | sed 's/^/#   /' | head -20; }
 
 DIR=$TOP/tests/hostile
 IN=$DIR/inputs
