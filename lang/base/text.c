@@ -46,18 +46,28 @@ const char *text_id_problem(const char *text, bool person, char buf[96])
     return NULL;
 }
 
+/* The bytes of the valid UTF-8 character at `p`, or 0 when the byte there starts none. */
+static size_t text_char_length(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : 2;
+    return n <= left && utf8_valid_prefix(p, n) == n ? n : 0;
+}
+
 void text_escape_controls(const char *text, size_t len, StrBuf *out)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t plain = 0;   /* start of the run of ordinary bytes not yet appended */
     for (size_t i = 0; i < len;) {
-        size_t n = text_control_length(p + i, len - i);
-        if (n == 0) {
-            i++;
+        size_t n = text_control_length(p + i, len - i), size = n ? 0 : text_char_length(p + i, len - i);
+        if (size) {
+            i += size;
             continue;
         }
         strbuf_append(out, text + plain, i - plain);
-        if (n == 1) {
+        if (n == 0) {
+            strbuf_printf(out, "\\x%02x", p[i]);   /* a byte that is no UTF-8 */
+            n = 1;
+        } else if (n == 1) {
             const char *named = p[i] == '\n' ? "\\n" : p[i] == '\r' ? "\\r" : p[i] == '\t' ? "\\t"
                               : p[i] == 0x1B ? "\\e" : NULL;
             if (named)

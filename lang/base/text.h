@@ -31,7 +31,9 @@ const char *text_id_problem(const char *text, bool person, char buf[96]);
 size_t text_control_length(const unsigned char *p, size_t left);
 
 /* Appends `len` bytes of `text` with each control character written visibly: \n, \r,
-   \t, \e as such, other C0 and DEL as \xHH, C1 and U+2028/U+2029 as \u0085 / \u2028. */
+   \t, \e as such, other C0 and DEL as \xHH, C1 and U+2028/U+2029 as \u0085 / \u2028;
+   a byte that is not part of valid UTF-8 as \xHH too (a lone 0x9b is CSI to some
+   terminals). */
 void text_escape_controls(const char *text, size_t len, StrBuf *out);
 
 /* The number of a numbered id: `prefix` then [1-9][0-9]* that fits in 64 bits ("t12"

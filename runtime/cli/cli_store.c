@@ -37,13 +37,20 @@ typedef struct StoreArgs {
     int32_t now_offset;             /* --now's own offset, in minutes */
 } StoreArgs;
 
-/* The checks every command's arguments pass whatever the command: text is UTF-8 (the
-   store's folder excepted), people are person ids, a status is one there is. */
+/* The checks every command's arguments pass whatever the command: text is UTF-8 (file
+   names excepted: the store's folder, deploy's playbooks, directory load's file),
+   people are person ids, a status is one there is. */
 static int store_args_check(const char *command, int argc, char **argv, StoreArgs *a)
 {
+    bool files = strcmp(command, "deploy") == 0 || strcmp(command, "directory") == 0;
     for (int i = 1; i < argc; i++) {
         size_t len = strlen(argv[i]);
-        if (argv[i] != a->db && utf8_valid_prefix((const unsigned char *)argv[i], len) != len)
+        bool positional = false;
+        for (int k = 0; k < a->positional_count; k++)
+            positional |= argv[i] == a->positional[k];
+        if (argv[i] == a->db || (files && positional))
+            continue;
+        if (utf8_valid_prefix((const unsigned char *)argv[i], len) != len)
             return cli_usage_error(command, "argument %d ('%s') is not UTF-8 text", i, cli_clean(argv[i]));
     }
     static const char *const FLAGS[] = {"--by", "--from", "--to", "--for"};

@@ -91,6 +91,7 @@ static void test_controls_escaped(void **state)
     escape_is("c1\xc2\x85\xc2\x9b", "c1\\u0085\\u009b");
     escape_is("ls\xe2\x80\xa8ps\xe2\x80\xa9", "ls\\u2028ps\\u2029");
     escape_is("\xe2\x80\xa7\xc2\xa0", "\xe2\x80\xa7\xc2\xa0");   /* neighbours are no controls */
+    escape_is("a\xff\x9b" "b\xe2\x80", "a\\xff\\x9bb\\xe2\\x80");     /* bytes that are no UTF-8 */
 }
 
 /* ---- dates and times ---- */
