@@ -205,9 +205,10 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 
 # Targets that reach past the VM list what more of the runtime they link (the rule
 # above compiles every .c prerequisite): the directory with its calendars and zones, and
-# for `huddle run` the whole runtime but main.
+# for `huddle run` and `huddle trigger` (fuzz_event) the whole runtime but main.
 build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
+build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # The two VM targets share how they drive a program (tests/fuzz/drive.c).
 build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/drive.h
 

@@ -5,6 +5,7 @@
  */
 #include "civil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int64_t civil_days_from_date(int64_t year, unsigned month, unsigned day)
@@ -44,6 +45,60 @@ unsigned civil_days_in_month(int64_t year, unsigned month)
     if (month < 1 || month > 12)
         return 0;
     return month == 2 && civil_is_leap_year(year) ? 29 : days[month - 1];
+}
+
+bool civil_date_exists(int64_t year, int month, int day, char *why, size_t why_len)
+{
+    static const char *const MONTHS[12] = {"January", "February", "March", "April", "May", "June", "July",
+                                           "August", "September", "October", "November", "December"};
+    char sink[8];
+    if (!why)
+        why = sink, why_len = sizeof sink;
+    if (month < 1 || month > 12) {
+        snprintf(why, why_len, "there is no month %d", month);
+        return false;
+    }
+    unsigned days = civil_days_in_month(year, (unsigned)month);
+    if (day < 1) {
+        snprintf(why, why_len, "days count from 01");
+        return false;
+    }
+    if ((unsigned)day > days) {
+        snprintf(why, why_len, "%s %lld has %u days", MONTHS[month - 1], (long long)year, days);
+        return false;
+    }
+    return true;
+}
+
+/* Exactly `n` ASCII digits at `text`. */
+static bool civil_digits(const char *text, int n, int *out)
+{
+    *out = 0;
+    for (int i = 0; i < n; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+        *out = *out * 10 + (text[i] - '0');
+    }
+    return true;
+}
+
+bool civil_parse_date(const char *text, int64_t *days, char *why, size_t why_len)
+{
+    int year, month, day;
+    char reason[64];
+    if (strlen(text) != 10 || !civil_digits(text, 4, &year) || text[4] != '-' ||
+        !civil_digits(text + 5, 2, &month) || text[7] != '-' || !civil_digits(text + 8, 2, &day)) {
+        if (why)
+            snprintf(why, why_len, "'%.40s' is not a date (write YYYY-MM-DD, such as 2026-12-24)", text);
+        return false;
+    }
+    if (!civil_date_exists(year, month, day, reason, sizeof reason)) {
+        if (why)
+            snprintf(why, why_len, "%s is not a date: %s", text, reason);
+        return false;
+    }
+    *days = civil_days_from_date(year, (unsigned)month, (unsigned)day);
+    return true;
 }
 
 bool civil_parse_elapsed(const char *text, int64_t *seconds)

@@ -7,6 +7,7 @@
 #define HUDDLE_CIVIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12, day 1-31). */
@@ -20,6 +21,16 @@ bool civil_is_leap_year(int64_t year);
 
 /* Days in `month` (1-12) of `year`; 0 for a month that does not exist. */
 unsigned civil_days_in_month(int64_t year, unsigned month);
+
+/* Whether `day` of `month` of `year` exists; when not, a phrase saying why goes to
+   `why` (why_len bytes; may be NULL): "February 2026 has 28 days", "there is no month
+   13", "days count from 01". */
+bool civil_date_exists(int64_t year, int month, int day, char *why, size_t why_len);
+
+/* Parses exactly YYYY-MM-DD into days since 1970-01-01. False for anything else, with
+   a sentence in `why` (may be NULL): "2026-02-30 is not a date: February 2026 has 28
+   days", or "'24.12.2026' is not a date (write YYYY-MM-DD, such as 2026-12-24)". */
+bool civil_parse_date(const char *text, int64_t *days, char *why, size_t why_len);
 
 /* Parses a whole text of digits and one of s m h d w (`90s`, `12h`, `1w`) into seconds;
    false for anything else, or when the seconds overflow 64 bits. */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "civil.h"
 
@@ -40,6 +42,7 @@ void value_release_heap(Value v)
         }
         free(v.as.map->keys);
         free(v.as.map->values);
+        free(v.as.map->index);
         free(v.as.map);
         break;
     default:
@@ -102,16 +105,101 @@ Value value_map_new(uint32_t capacity)
     m->cap = capacity;
     m->keys = capacity ? value_alloc(sizeof(HString *) * capacity) : NULL;
     m->values = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
+    m->index = NULL;
+    m->index_mask = 0;
     Value v = {.type = VAL_MAP};
     v.as.map = m;
     return v;
 }
 
+/* ---- the key index of big maps ---- */
+
+/* SipHash-1-3 of the key under a per-process random key, so that keys sent from outside
+   cannot be chosen to collide. */
+static uint64_t sip_key[2];
+
+static uint64_t sip_rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIP_ROUND(v0, v1, v2, v3) \
+    (v0 += v1, v1 = sip_rotl(v1, 13), v1 ^= v0, v0 = sip_rotl(v0, 32), v2 += v3, v3 = sip_rotl(v3, 16), \
+     v3 ^= v2, v0 += v3, v3 = sip_rotl(v3, 21), v3 ^= v0, v2 += v1, v1 = sip_rotl(v1, 17), v1 ^= v2, \
+     v2 = sip_rotl(v2, 32))
+
+static uint64_t value_key_hash(const char *key, size_t len)
+{
+    if (!sip_key[0] && !sip_key[1] && getentropy(sip_key, sizeof sip_key) != 0) {
+        sip_key[0] = (uint64_t)(uintptr_t)&sip_key ^ (uint64_t)time(NULL);
+        sip_key[1] = sip_key[0] * 0x9E3779B97F4A7C15u;
+    }
+    uint64_t v0 = sip_key[0] ^ 0x736f6d6570736575u, v1 = sip_key[1] ^ 0x646f72616e646f6du;
+    uint64_t v2 = sip_key[0] ^ 0x6c7967656e657261u, v3 = sip_key[1] ^ 0x7465646279746573u;
+    const unsigned char *p = (const unsigned char *)key;
+    size_t whole = len & ~(size_t)7;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m;
+        memcpy(&m, p + i, 8);   /* the host's byte order: only which hash, not its spread */
+        v3 ^= m;
+        SIP_ROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (size_t i = whole; i < len; i++)
+        last |= (uint64_t)p[i] << (8 * (i - whole));
+    v3 ^= last;
+    SIP_ROUND(v0, v1, v2, v3);
+    v0 ^= last;
+    v2 ^= 0xff;
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Puts position `at` into the index (which has room). */
+static void value_index_put(HMap *m, uint32_t at)
+{
+    uint32_t slot = (uint32_t)value_key_hash(m->keys[at]->data, m->keys[at]->len) & m->index_mask;
+    while (m->index[slot])
+        slot = (slot + 1) & m->index_mask;
+    m->index[slot] = at + 1;
+}
+
+/* Keeps the index at least twice as big as the map (built once the map is big). */
+static void value_index_grow(HMap *m)
+{
+    if (m->count < VALUE_MAP_INDEXED || (m->index && m->count * 2 <= m->index_mask + 1))
+        return;
+    uint32_t size = 16;
+    while (size < m->count * 2)
+        size *= 2;
+    free(m->index);
+    m->index = calloc(size, sizeof *m->index);
+    if (!m->index) {
+        fputs("huddle: out of memory\n", stderr);
+        abort();
+    }
+    m->index_mask = size - 1;
+    for (uint32_t i = 0; i < m->count; i++)
+        value_index_put(m, i);
+}
+
 static int64_t value_map_find(const HMap *m, const char *key, size_t key_len)
 {
-    for (uint32_t i = 0; i < m->count; i++)
-        if (m->keys[i]->len == key_len && memcmp(m->keys[i]->data, key, key_len) == 0)
-            return i;
+    if (!m->index) {
+        for (uint32_t i = 0; i < m->count; i++)
+            if (m->keys[i]->len == key_len && memcmp(m->keys[i]->data, key, key_len) == 0)
+                return i;
+        return -1;
+    }
+    uint32_t slot = (uint32_t)value_key_hash(key, key_len) & m->index_mask;
+    for (; m->index[slot]; slot = (slot + 1) & m->index_mask) {
+        const HString *k = m->keys[m->index[slot] - 1];
+        if (k->len == key_len && memcmp(k->data, key, key_len) == 0)
+            return m->index[slot] - 1;
+    }
     return -1;
 }
 
@@ -139,6 +227,10 @@ void value_map_set(Value map, const char *key, size_t key_len, Value value)
     m->values[m->count++] = value;
     if (value_depth(value) + 1 > m->depth)
         m->depth = value_depth(value) + 1;
+    if (m->index && m->count * 2 <= m->index_mask + 1)
+        value_index_put(m, m->count - 1);
+    else
+        value_index_grow(m);
 }
 
 const Value *value_map_get(Value map, const char *key, size_t key_len)

@@ -63,7 +63,14 @@ struct HMap {               /* keys keep their insertion order, like JSON object
     uint32_t depth;
     HString **keys;
     Value *values;
+    uint32_t *index;        /* from VALUE_MAP_INDEXED keys on: a hash table of positions
+                               + 1 (0: empty), so a key is found in O(1) however many
+                               there are (RUNTIME.md, "Limits and damage"); NULL below */
+    uint32_t index_mask;    /* its size - 1 (a power of two, at least twice count) */
 };
+
+/* Maps with this many keys or more keep a hash index beside their arrays. */
+#define VALUE_MAP_INDEXED 8
 
 /* How deeply lists and maps nest in `v` (0 for a scalar or a string). */
 static inline uint32_t value_depth(Value v)

@@ -11,6 +11,27 @@
 
 static int cli_help(int argc, char **argv);
 
+/* What every write command's help says of --db and --now (RUNTIME.md, "Limits and
+   damage"). */
+#define HELP_WRITE \
+    "  --db DIR         the store (default ./huddle.db)\n" \
+    "  --now T          engine time for this write, RFC 3339 (2026-06-15T08:10:00+03:00),\n" \
+    "                   from 1970 to before 9000; never earlier than the store's engine\n" \
+    "                   time, which every write without --now moves to the wall clock\n" \
+    "                   (simulate other times with another --db, or huddle run)\n"
+/* What the commands that name people say of them. */
+#define HELP_PEOPLE \
+    "\n" \
+    "A PERSON is a person id (no spaces at its ends, no control characters, at most 256\n" \
+    "bytes), and one the store's directory has when it has one. TASK is t1, t2, ...;\n" \
+    "a malformed argument is a usage error (exit 2), an unknown one a refusal (exit 1).\n"
+/* What the commands that read event data say of its size. */
+#define HELP_MAX_BODY \
+    "  --max-body BYTES\n" \
+    "                   the most bytes event data (a trace line) may have: 1048576\n" \
+    "                   (1 MiB) unless this or the environment's HUDDLE_MAX_BODY says\n" \
+    "                   otherwise; more is refused before it is read as JSON\n"
+
 static const CliCommand COMMANDS[] = {
     {"check", "check playbooks and print diagnostics",
      "huddle check FILE... [--json] [--connectors FILE] [--directory FILE]",
@@ -45,7 +66,7 @@ static const CliCommand COMMANDS[] = {
      "before the instructions compiled from it.\n",
      cli_disasm},
     {"run", "simulate a playbook against a trace, on a virtual clock",
-     "huddle run FILE.play --events TRACE.jsonl [--mocks F] [--json]",
+     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--max-body BYTES] [--json]",
      "Runs FILE on a fresh, throwaway store. Each line of TRACE is a JSON object with an\n"
      "\"at\" time and one of \"event\", \"answer\", \"ack\", \"away\", \"back\" or \"end\";\n"
      "virtual time moves to each line's \"at\", firing the timers due on the way. Calls\n"
@@ -53,35 +74,51 @@ static const CliCommand COMMANDS[] = {
      "replies used in turn, or {\"fail\": \"message\"}). Prints the timeline, or with\n"
      "--json one history record a line and a closing {\"summary\": ...} line.\n"
      "\n"
+     "A line has \"at\" and exactly one of those, with only the fields RUNTIME.md names, each\n"
+     "of its type (an event's \"id\" is text, at most 256 bytes); anything else is refused\n"
+     "with the line's number.\n"
+     "\n"
      "  --events TRACE   the trace, one JSON object a line, in time order\n"
+     "  --directory F    the directory of people, teams and calendars\n"
      "  --mocks FILE     replies for calls\n"
+     HELP_MAX_BODY
      "  --json           records as JSON lines\n",
      cli_run},
     {"deploy", "compile playbooks and store them as the current versions",
      "huddle deploy FILE... [--db DIR] [--now T] [--json]",
      "Checks and compiles each playbook and stores it under its version hash, making it\n"
      "the playbook's current version; instances already running keep the version they\n"
-     "started with. Creates the store when DIR does not exist (default ./huddle.db).\n",
+     "started with. Creates the store when DIR does not exist (default ./huddle.db).\n"
+     "\n" HELP_WRITE,
      cli_deploy},
     {"trigger", "submit one event",
-     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] [--json] < data.json",
+     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] [--max-body BYTES] [--json] < data.json",
      "Reads the event's data (JSON) from standard input and hands it to every deployed\n"
      "playbook: it may start an instance, join an open case, be counted toward a\n"
      "threshold, or match nothing; the line printed says which, per playbook (--json:\n"
      "{\"id\", \"duplicate\", \"went\"}). An id seen before is a duplicate and changes\n"
-     "nothing. --time is the event's own time (data only); --now is engine time.\n",
+     "nothing. The source, type and id are at most 256 bytes each (longer ones are\n"
+     "refused, never cut), without control characters; the data nests at most 1,000 deep.\n"
+     "\n"
+     "  --id ID          the event's id (default: one made from the time and process)\n"
+     "  --time T         the event's own time (data only), RFC 3339\n"
+     HELP_MAX_BODY
+     HELP_WRITE,
      cli_trigger},
     {"answer", "answer an open ask",
      "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T]",
      "Answers TASK as PERSON, who must hold an open seat on it. An unknown choice, a\n"
      "missing required comment or a second answer by the same person is refused and\n"
-     "changes nothing; repeating an identical answer is accepted once.\n",
+     "changes nothing; repeating an identical answer is accepted once.\n"
+     HELP_PEOPLE "\n" HELP_WRITE,
      cli_answer},
     {"tick", "fire due timers",
      "huddle tick [--db DIR] [--now T] [--dedup-days N]",
      "Fires every timer due at or before now, each at its own due time, in order, then\n"
-     "forgets event ids first seen more than N days ago (default 30): within that period\n"
-     "a repeated event id is a duplicate and changes nothing.\n",
+     "forgets event ids first seen more than N days ago (default 30; a whole number from\n"
+     "1 to 36500): within that period a repeated event id is a duplicate and changes\n"
+     "nothing.\n"
+     "\n" HELP_WRITE,
      cli_tick},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--json]",
@@ -101,40 +138,50 @@ static const CliCommand COMMANDS[] = {
     {"undeploy", "stop new instances of a playbook",
      "huddle undeploy NAME [--db DIR] [--now T]",
      "New events no longer start instances of NAME; running instances go on with the\n"
-     "version they started with.\n",
+     "version they started with.\n"
+     "\n" HELP_WRITE,
      cli_undeploy},
     {"retry", "resume a stalled instance",
      "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
-     "keep their step number), or with --goto enters STATE instead.\n",
+     "keep their step number), or with --goto enters STATE instead. INSTANCE is i1, i2, ...\n"
+     "\n" HELP_WRITE,
      cli_retry},
     {"cancel", "end an instance as cancelled",
      "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T]",
-     "Ends a running or stalled instance as cancelled, recording who and why, and tells the\n"
-     "holders of its open ask.\n",
+     "Ends a running or stalled instance as cancelled, recording who and why (a reason is\n"
+     "needed), and tells the holders of its open ask. INSTANCE is i1, i2, ...\n"
+     HELP_PEOPLE "\n" HELP_WRITE,
      cli_cancel},
     {"resolve", "decide an open ask as an override",
      "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T]",
      "Decides TASK with CHOICE whatever its votes say: an `overridden` record (by, reason,\n"
      "the votes so far), then `resolved`, and the instance goes on as if its quorum had\n"
-     "chosen. Everyone holding a seat is told.\n",
+     "chosen. Everyone holding a seat is told.\n"
+     HELP_PEOPLE "\n" HELP_WRITE,
      cli_resolve},
     {"reassign", "hand a seat of an open ask to someone else",
      "huddle reassign TASK --from HOLDER --to PERSON --by PERSON [--db DIR] [--now T]",
      "Every open seat of TASK that HOLDER holds goes to PERSON instead (a `delegated`\n"
      "record each, why: reassigned); PERSON is told and finds TASK in their inbox, HOLDER\n"
-     "no longer does. PERSON must be in the directory when one is loaded.\n",
+     "no longer does. HOLDER need only hold the seat (a holder the directory has lost can\n"
+     "still be replaced).\n"
+     HELP_PEOPLE "\n" HELP_WRITE,
      cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",
      "huddle ack TASK --by PERSON [--db DIR] [--now T]",
      "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"
-     "further. It cannot be undone; the deadline still holds.\n",
+     "further. It cannot be undone; the deadline still holds.\n"
+     HELP_PEOPLE "\n" HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",
-     "huddle directory load FILE [--db DIR] | huddle directory show [ID] [--db DIR]",
+     "huddle directory load FILE [--db DIR] [--now T] | huddle directory show [ID] [--db DIR]",
      "load replaces the directory in one transaction after checking it; every problem is\n"
-     "listed by its JSON path (people.ming.away[0].to: not a date ...) and nothing changes.\n"
-     "show prints it, or one person, team, calendar, role or owner map by id.\n",
+     "listed by its JSON path (people.ming.away[0].to: 2026-02-30 is not a date: February\n"
+     "2026 has 28 days) and nothing changes (no store is made for a directory refused).\n"
+     "Person ids have no spaces at their ends and no control characters, at most 256 bytes.\n"
+     "show prints it, or one person, team, calendar, role or owner map by id.\n"
+     "\n" HELP_WRITE,
      cli_directory},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},

@@ -5,7 +5,11 @@
 #ifndef HUDDLE_CLI_H
 #define HUDDLE_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "strbuf.h"
 
 #define HUDDLE_VERSION "0.1.0"
 
@@ -56,5 +60,46 @@ char *cli_read_file(const char *path, size_t *len);
 /* Prints the usage of `command` to stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- the door: what comes in from outside (RUNTIME.md, "Limits and damage") ---- */
+
+/* `text` with its control characters made visible (\e, \n, \x7f, \u2028, ...), for
+   human output: text from events and people can never move the cursor or forge a
+   line. NULL gives "". Borrowed: valid until CLI_CLEAN_SLOTS more calls. */
+#define CLI_CLEAN_SLOTS 16
+const char *cli_clean(const char *text);
+/* Prints `text` line by line, each through cli_clean, each ending in a newline. */
+void cli_print_lines(FILE *out, const char *text);
+
+/* The most bytes an event's data (a trace line for `huddle run`) may have: `option`
+   (--max-body BYTES) when given, else $HUDDLE_MAX_BODY, else CLI_MAX_BODY_DEFAULT.
+   Returns CLI_OK, or CLI_USAGE after saying which of the two is not a whole number
+   from 1 to CLI_MAX_BODY_LIMIT. */
+#define CLI_MAX_BODY_DEFAULT ((size_t)1 << 20)
+#define CLI_MAX_BODY_LIMIT ((size_t)1 << 30)
+int cli_max_body(const char *command, const char *option, size_t *max);
+
+/* Reads all of `in` into a malloc'd, NUL-terminated buffer, but never more than
+   `max` bytes: *over is set (and NULL returned) when there are more. NULL with *over
+   false: a read or memory failure, already reported. */
+char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over);
+
+/* Reads one line of `in` (its newline dropped) into `line`, keeping at most `max`
+   bytes of it: *over is set when the line was longer (the rest is read and dropped).
+   Returns false at the end of the input. */
+bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over);
+
+/* Checks an argument, printing "huddle: --by '' is not a person id: it is empty" (or
+   the like) and the command's usage when it is malformed. Each returns CLI_OK or
+   CLI_USAGE. cli_check_numbered: `prefix` 't' (a TASK) or 'i' (an INSTANCE). */
+int cli_check_person(const char *command, const char *flag, const char *value);
+int cli_check_numbered(const char *command, const char *value, char prefix);
+
+/* Parses the time argument `flag` (--now, --time): CLI_USAGE when it is no RFC 3339
+   time or no date (2026-02-30), CLI_REFUSED when it lies outside engine time
+   (engine_check_time), each with its sentence printed. `offset` (may be NULL) gets
+   the time's own offset in minutes. */
+int cli_parse_time(const char *command, const char *flag, const char *text, int64_t *ms,
+                   int32_t *offset);
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "bytecode.h"
 #include "cli.h"
 #include "engine.h"
+#include "text.h"
 #include "value.h"
 #include "value_json.h"
 
@@ -26,22 +28,11 @@ typedef struct RunView {
     char last_day[16];
 } RunView;
 
-/* "2026-06-15T08:10:00+03:00" -> +180 */
-static int32_t run_offset_of(const char *text)
-{
-    size_t len = strlen(text);
-    if (len >= 6 && (text[len - 6] == '+' || text[len - 6] == '-') && text[len - 3] == ':') {
-        int minutes = atoi(text + len - 5) * 60 + atoi(text + len - 2);
-        return text[len - 6] == '-' ? -minutes : minutes;
-    }
-    return 0;
-}
-
 static void run_print_time(RunView *view, const char *at)
 {
     int64_t ms;
     if (!value_parse_time(at, &ms)) {
-        printf("%-17s", at);
+        printf("%-17s", cli_clean(at));
         return;
     }
     StrBuf local = STRBUF_INIT;
@@ -62,7 +53,7 @@ static void run_print_local(RunView *view, const char *at)
 {
     int64_t ms;
     if (!value_parse_time(at, &ms)) {
-        printf("%s", at);
+        printf("%s", cli_clean(at));
         return;
     }
     StrBuf local = STRBUF_INIT;
@@ -75,18 +66,26 @@ static void run_print_local(RunView *view, const char *at)
     strbuf_free(&local);
 }
 
+/* A string field for the timeline: "" when absent, control characters made visible
+   (cli_clean: borrowed). */
 static const char *str(const json_t *record, const char *field)
 {
-    const char *text = json_string_value(json_object_get(record, field));
-    return text ? text : "";
+    return cli_clean(json_string_value(json_object_get(record, field)));
 }
 
-/* A JSON value as compact text, for arguments and replies. */
-static void run_print_json(const json_t *value)
+/* A JSON value as compact text: as it is for --json, with its control characters
+   made visible (DEL, C1, U+2028 are valid JSON) in the timeline. */
+static void run_print_json_as(const json_t *value, bool human)
 {
     char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    printf("%s", text ? text : "null");
+    printf("%s", !text ? "null" : human ? cli_clean(text) : text);
     free(text);
+}
+
+/* For arguments and replies in the timeline. */
+static void run_print_json(const json_t *value)
+{
+    run_print_json_as(value, true);
 }
 
 static void run_print_holders(const json_t *seats)
@@ -101,7 +100,7 @@ static void run_print_holders(const json_t *seats)
         if (count == 0)
             printf("(nobody)");
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
-            printf("%s%s", k ? ", " : "", json_string_value(holder));
+            printf("%s%s", k ? ", " : "", cli_clean(json_string_value(holder)));
     }
 }
 
@@ -117,7 +116,7 @@ static void run_print_added(const json_t *added)
         size_t k;
         json_t *person;
         json_array_foreach(people, k, person)
-            printf("%s%s", k ? ", " : "", json_string_value(person) ? json_string_value(person) : "?");
+            printf("%s%s", k ? ", " : "", json_string_value(person) ? cli_clean(json_string_value(person)) : "?");
         if (seats > 1)
             printf(" (seat %lld)", atoll(seat) + 1);
     }
@@ -129,7 +128,7 @@ static void run_print_record(void *context, const json_t *r)
 {
     RunView *view = context;
     if (view->json) {
-        run_print_json(r);
+        run_print_json_as(r, false);
         putchar('\n');
         return;
     }
@@ -221,14 +220,91 @@ typedef struct Run {
     const json_t *mocks;
     int64_t last_at;
     int line;
+    size_t max_line;            /* --max-body: the longest trace line, in bytes */
 } Run;
 
-static int run_refuse(const Run *run, const char *fmt, const char *detail)
+/* Says "huddle: trace line N: " and why, control characters made visible; returns
+   CLI_REFUSED. */
+static int run_refuse(const Run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int run_refuse(const Run *run, const char *fmt, ...)
 {
-    fprintf(stderr, "huddle: trace line %d: ", run->line);
-    fprintf(stderr, fmt, detail);
-    fputc('\n', stderr);
+    char text[1024];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(text, sizeof text, fmt, args);
+    va_end(args);
+    fprintf(stderr, "huddle: trace line %d: %s\n", run->line, cli_clean(text));
     return CLI_REFUSED;
+}
+
+/* `object`, the line's `name`, is an object with no fields but `allowed` (NULL-ended). */
+static int run_fields(const Run *run, const json_t *object, const char *name, const char *const *allowed)
+{
+    if (!json_is_object(object))
+        return run_refuse(run, "\"%s\" is an object", name);
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)object, key, value) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (known)
+            continue;
+        StrBuf list = STRBUF_INIT;
+        for (size_t i = 0; allowed[i]; i++)
+            strbuf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
+        int status = run_refuse(run, "\"%s\" has no field \"%.64s\" (its fields: %s)", name, key, strbuf_text(&list));
+        strbuf_free(&list);
+        return status;
+    }
+    return CLI_OK;
+}
+
+/* The text field `field` of `object` in *out: NULL when it is absent or null and not
+   `required`. Refuses another type, saying it is `what` in quotes. */
+static int run_text(const Run *run, const json_t *object, const char *field, const char *what,
+                    bool required, const char **out)
+{
+    json_t *value = json_object_get(object, field);
+    *out = json_string_value(value);
+    if (*out || (!required && (!value || json_is_null(value))))
+        return CLI_OK;
+    if (!value)
+        return run_refuse(run, "\"%s\" is missing: it is %s, in quotes", field, what);
+    return run_refuse(run, "\"%s\" is %s, in quotes", field, what);
+}
+
+/* A time field (a line's "at", an event's "time"): RFC 3339, a date that exists,
+   within engine time. */
+static int run_time(const Run *run, const char *field, const char *text, int64_t *ms, int32_t *offset)
+{
+    char why[256], name[64];
+    if (!value_time_parse(text, ms, offset, why, sizeof why))
+        return run_refuse(run, "\"%s\": %s", field, why);
+    snprintf(name, sizeof name, "\"%s\"", field);
+    if (engine_check_time(name, *ms, why, sizeof why) != ENGINE_OK)
+        return run_refuse(run, "%s", why);
+    return CLI_OK;
+}
+
+/* A person field: a person id (the engine also checks the directory). */
+static int run_person(const Run *run, const json_t *object, const char *field, bool required, const char **out)
+{
+    int status = run_text(run, object, field, "a person id", required, out);
+    char buf[96];
+    const char *problem = status == CLI_OK && *out ? text_id_problem(*out, true, buf) : NULL;
+    if (problem)
+        status = run_refuse(run, "\"%s\" is not a person id: it %s", field, problem);
+    return status;
+}
+
+/* An answer's or ack's "task", when named: a task id (t1, t2, ...). */
+static int run_task(const Run *run, const json_t *object, const char **task)
+{
+    int status = run_text(run, object, "task", "a task id", false, task);
+    if (status == CLI_OK && *task && !text_numbered_id(*task, 't'))
+        status = run_refuse(run, "\"task\" '%.64s' is not a task id (t1, t2, ...)", *task);
+    return status;
 }
 
 /* Brings virtual time to `now`: the calls made so far are answered from the mocks, then
@@ -268,7 +344,7 @@ static void run_print_routes(Run *run, const char *source, const char *type, con
     value_write_time(at, 0, &when);
     run_print_time(&run->view, strbuf_text(&when));
     strbuf_free(&when);
-    printf("     %s.%s %s ", source, type, id);
+    printf("     %s.%s %s ", cli_clean(source), cli_clean(type), cli_clean(id));
     if (duplicate || !routes) {
         printf("is a duplicate, ignored\n");
         return;
@@ -285,45 +361,66 @@ static void run_print_routes(Run *run, const char *source, const char *type, con
 
 static int run_event(Run *run, json_t *event, int64_t at)
 {
-    const char *source = json_string_value(json_object_get(event, "source"));
-    const char *type = json_string_value(json_object_get(event, "type"));
-    json_t *id = json_object_get(event, "id");
-    if (!source || !type || !id)
-        return run_refuse(run, "%san event needs \"source\", \"type\" and \"id\"", "");
-    char id_text[64];
-    if (json_is_integer(id))
-        snprintf(id_text, sizeof id_text, "%lld", (long long)json_integer_value(id));
-    else
-        snprintf(id_text, sizeof id_text, "%s", json_string_value(id) ? json_string_value(id) : "");
+    static const char *const FIELDS[] = {"source", "type", "id", "time", "data", NULL};
+    const char *source, *type, *id, *time_text;
+    int status = run_fields(run, event, "event", FIELDS);
+    if (status == CLI_OK)
+        status = run_text(run, event, "source", "a source", true, &source);
+    if (status == CLI_OK)
+        status = run_text(run, event, "type", "an event type", true, &type);
+    if (status == CLI_OK)
+        status = run_text(run, event, "id", "an event id", true, &id);
+    if (status == CLI_OK)
+        status = run_text(run, event, "time", "an RFC 3339 time", false, &time_text);
     int64_t time = at;
-    const char *time_text = json_string_value(json_object_get(event, "time"));
-    if (time_text && !value_parse_time(time_text, &time))
-        return run_refuse(run, "the event's time '%s' is not RFC 3339", time_text);
+    if (status == CLI_OK && time_text)
+        status = run_time(run, "time", time_text, &time, NULL);
+    if (status != CLI_OK)
+        return status;
     json_t *data = json_object_get(event, "data");
     json_t *empty = data ? NULL : json_object();
     bool duplicate;
     char why[512];
-    int rc = engine_event(run->engine, source, type, id_text, data ? data : empty, time, at, &duplicate, why, sizeof why);
+    int rc = engine_event(run->engine, source, type, id, data ? data : empty, time, at, &duplicate, why, sizeof why);
     json_decref(empty);
     if (rc < 0)
         return run_refuse(run, "%s", why);
-    run_print_routes(run, source, type, id_text, at, duplicate);
+    run_print_routes(run, source, type, id, at, duplicate);
     return run_settle(run, at);
+}
+
+/* The task an answer or ack goes to: the one it names, else the one open ask where
+   `by` holds a seat. */
+static int run_find_task(Run *run, const json_t *line, const char *by, char task[32])
+{
+    const char *named;
+    char why[512];
+    int status = run_task(run, line, &named);
+    if (status != CLI_OK)
+        return status;
+    if (named)
+        snprintf(task, 32, "%s", named);
+    else if (engine_find_task_for(run->engine, by, task, why, sizeof why) < 0)
+        return run_refuse(run, "%s", why);
+    return CLI_OK;
 }
 
 static int run_answer(Run *run, json_t *answer, int64_t at)
 {
-    const char *by = json_string_value(json_object_get(answer, "by"));
-    const char *choice = json_string_value(json_object_get(answer, "choice"));
-    const char *comment = json_string_value(json_object_get(answer, "comment"));
-    if (!by || !choice)
-        return run_refuse(run, "%san answer needs \"by\" and \"choice\"", "");
+    static const char *const FIELDS[] = {"by", "choice", "comment", "task", NULL};
+    const char *by, *choice, *comment;
     char task[32], why[512];
-    const char *named = json_string_value(json_object_get(answer, "task"));
-    if (named)
-        snprintf(task, sizeof task, "%s", named);
-    else if (engine_find_task_for(run->engine, by, task, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
+    int status = run_fields(run, answer, "answer", FIELDS);
+    if (status == CLI_OK)
+        status = run_person(run, answer, "by", true, &by);
+    if (status == CLI_OK)
+        status = run_text(run, answer, "choice", "a choice", true, &choice);
+    if (status == CLI_OK)
+        status = run_text(run, answer, "comment", "text", false, &comment);
+    if (status == CLI_OK)
+        status = run_find_task(run, answer, by, task);
+    if (status != CLI_OK)
+        return status;
     if (engine_answer(run->engine, task, by, choice, comment, at, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
     return run_settle(run, at);
@@ -331,15 +428,16 @@ static int run_answer(Run *run, json_t *answer, int64_t at)
 
 static int run_ack(Run *run, json_t *ack, int64_t at)
 {
-    const char *by = json_string_value(json_object_get(ack, "by"));
-    if (!by)
-        return run_refuse(run, "%san ack needs \"by\"", "");
+    static const char *const FIELDS[] = {"by", "task", NULL};
+    const char *by;
     char task[32], why[512];
-    const char *named = json_string_value(json_object_get(ack, "task"));
-    if (named)
-        snprintf(task, sizeof task, "%s", named);
-    else if (engine_find_task_for(run->engine, by, task, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
+    int status = run_fields(run, ack, "ack", FIELDS);
+    if (status == CLI_OK)
+        status = run_person(run, ack, "by", true, &by);
+    if (status == CLI_OK)
+        status = run_find_task(run, ack, by, task);
+    if (status != CLI_OK)
+        return status;
     if (engine_ack(run->engine, task, by, at, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
     return run_settle(run, at);
@@ -347,65 +445,99 @@ static int run_ack(Run *run, json_t *ack, int64_t at)
 
 static int run_away(Run *run, json_t *line, int64_t at)
 {
+    static const char *const AWAY[] = {"person", "from", "to", "delegate", NULL}, *const BACK[] = {"person", NULL};
     json_t *away = json_object_get(line, "away");
     bool back = away == NULL;
     json_t *change = back ? json_object_get(line, "back") : away;
-    const char *person = json_string_value(json_object_get(change, "person"));
-    if (!person)
-        return run_refuse(run, "%saway and back need \"person\"", "");
-    json_t *named = json_object_get(change, "delegate");
-    if (named && !json_is_string(named) && !json_is_null(named))
-        return run_refuse(run, "%s\"delegate\" is a person id, in quotes", "");
+    const char *person, *from = NULL, *to = NULL, *delegate = NULL;
+    int status = run_fields(run, change, back ? "back" : "away", back ? BACK : AWAY);
+    if (status == CLI_OK)
+        status = run_person(run, change, "person", true, &person);
+    if (status == CLI_OK && !back)
+        status = run_text(run, change, "from", "a date or a time", false, &from);
+    if (status == CLI_OK && !back)
+        status = run_text(run, change, "to", "a date or a time", false, &to);
+    if (status == CLI_OK && !back)
+        status = run_person(run, change, "delegate", false, &delegate);
+    if (status != CLI_OK)
+        return status;
     char why[512];
-    if (engine_away(run->engine, person, json_string_value(json_object_get(change, "from")),
-                    json_string_value(json_object_get(change, "to")),
-                    json_string_value(json_object_get(change, "delegate")), back, at, why, sizeof why) < 0)
+    if (engine_away(run->engine, person, from, to, delegate, back, at, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
-    const char *delegate = back ? NULL : json_string_value(json_object_get(change, "delegate"));
     if (!run->view.json) {
         run_print_time(&run->view, json_string_value(json_object_get(line, "at")));
-        printf("     %s %s%s%s\n", person, back ? "is back" : "is away", delegate ? ", delegate " : "",
-               delegate ? delegate : "");
+        printf("     %s %s%s%s\n", cli_clean(person), back ? "is back" : "is away", delegate ? ", delegate " : "",
+               delegate ? cli_clean(delegate) : "");
     }
     return run_settle(run, at);
 }
 
-static int run_line(Run *run, const char *text)
+/* What a line does: exactly one of these beside its "at". */
+static const char *const LINE_KINDS[] = {"event", "answer", "ack", "away", "back", "end", NULL};
+
+/* The line's one kind, or NULL after refusing a line with none, two, or a field that
+   is neither "at" nor a kind. */
+static const char *run_line_kind(const Run *run, const json_t *line)
+{
+    const char *kind = NULL, *key;
+    json_t *value;
+    json_object_foreach((json_t *)line, key, value) {
+        bool known = false;
+        for (size_t i = 0; LINE_KINDS[i] && !known; i++)
+            known = strcmp(key, LINE_KINDS[i]) == 0;
+        if (strcmp(key, "at") == 0)
+            continue;
+        if (!known) {
+            run_refuse(run, "the line has no field \"%.64s\" (it has \"at\" and one of event, answer, ack, "
+                       "away, back or end)", key);
+            return NULL;
+        }
+        if (kind) {
+            run_refuse(run, "the line has both \"%s\" and \"%s\": one a line", kind, key);
+            return NULL;
+        }
+        kind = key;
+    }
+    if (!kind)
+        run_refuse(run, "the line has none of event, answer, ack, away, back or end");
+    else if (strcmp(kind, "end") == 0 && !json_is_true(json_object_get(line, "end")))
+        kind = (run_refuse(run, "\"end\" is true, or the line is not there"), NULL);
+    return kind;
+}
+
+static int run_line(Run *run, const char *text, size_t len)
 {
     json_error_t error;
-    json_t *line = json_loads(text, 0, &error);
-    if (!line || !json_is_object(line)) {
+    json_t *line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    if (!json_is_object(line)) {
         json_decref(line);
-        return run_refuse(run, "not a JSON object: %s", line ? "" : error.text);
+        return run_refuse(run, "not a JSON object%s%s", line ? "" : ": ", line ? "" : error.text);
     }
-    const char *at_text = json_string_value(json_object_get(line, "at"));
+    const char *at_text, *kind = run_line_kind(run, line);
     int64_t at;
-    int status = CLI_OK;
-    if (!at_text || !value_parse_time(at_text, &at)) {
-        status = run_refuse(run, "%s\"at\" must be an RFC 3339 time", "");
-    } else if (at < run->last_at) {
+    int32_t offset;
+    int status = kind ? run_text(run, line, "at", "an RFC 3339 time", true, &at_text) : CLI_REFUSED;
+    if (status == CLI_OK)
+        status = run_time(run, "at", at_text, &at, &offset);
+    if (status == CLI_OK && at < run->last_at)
         status = run_refuse(run, "%s is earlier than the line before: a trace is in time order", at_text);
-    } else {
+    if (status == CLI_OK) {
         if (run->line == 1)
-            run->view.offset = run_offset_of(at_text);
+            run->view.offset = offset;
         run->last_at = at;
         status = run_settle(run, at);
-        json_t *event = json_object_get(line, "event"), *answer = json_object_get(line, "answer");
-        if (status != CLI_OK) {
-        } else if (event) {
-            status = run_event(run, event, at);
-        } else if (answer) {
-            status = run_answer(run, answer, at);
-        } else if (json_object_get(line, "end")) {
-            status = CLI_OK;
-        } else if (json_object_get(line, "ack")) {
-            status = run_ack(run, json_object_get(line, "ack"), at);
-        } else if (json_object_get(line, "away") || json_object_get(line, "back")) {
-            status = run_away(run, line, at);
-        } else {
-            status = run_refuse(run, "%sthe line has none of event, answer, ack, away, back or end", "");
-        }
     }
+    json_t *body = kind ? json_object_get(line, kind) : NULL;
+    if (status != CLI_OK || strcmp(kind, "end") == 0)
+        ;
+    else if (strcmp(kind, "event") == 0)
+        status = run_event(run, body, at);
+    else if (strcmp(kind, "answer") == 0)
+        status = run_answer(run, body, at);
+    else if (strcmp(kind, "ack") == 0)
+        status = run_ack(run, body, at);
+    else
+        status = run_away(run, line, at);
     json_decref(line);
     return status;
 }
@@ -415,7 +547,7 @@ static void run_summary(Run *run)
     json_t *instances = engine_instances(run->engine);
     if (run->view.json) {
         json_t *summary = json_pack("{s:{s:O}}", "summary", "instances", instances);
-        run_print_json(summary);
+        run_print_json_as(summary, false);
         putchar('\n');
         json_decref(summary);
     } else {
@@ -466,19 +598,21 @@ static int run_load_directory(Engine *engine, const char *path)
     return CLI_OK;
 }
 
+/* Runs the trace line by line; a line longer than --max-body is refused unread. */
 static int run_trace(Run *run, FILE *trace)
 {
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    StrBuf text = STRBUF_INIT;
+    bool over;
     int status = CLI_OK;
-    while (status == CLI_OK && (len = getline(&text, &cap, trace)) >= 0) {
+    while (status == CLI_OK && cli_read_line(trace, run->max_line, &text, &over)) {
         run->line++;
-        if (strspn(text, " \t\r\n") == (size_t)len)
-            continue;
-        status = run_line(run, text);
+        if (over)
+            status = run_refuse(run, "the line is more than %zu bytes, the most a trace line may have "
+                                "(--max-body BYTES or HUDDLE_MAX_BODY sets another limit)", run->max_line);
+        else if (strspn(strbuf_text(&text), " \t\r") < text.len)
+            status = run_line(run, strbuf_text(&text), text.len);
     }
-    free(text);
+    strbuf_free(&text);
     return status;
 }
 
@@ -502,11 +636,13 @@ static int run_remove_store(const char *dir)
 
 int cli_run(int argc, char **argv)
 {
-    const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL;
+    const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
     RunView view = {false, 0, ""};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
             events = argv[++i];
+        else if (strcmp(argv[i], "--max-body") == 0 && i + 1 < argc)
+            max_body = argv[++i];
         else if (strcmp(argv[i], "--mocks") == 0 && i + 1 < argc)
             mocks_path = argv[++i];
         else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
@@ -520,6 +656,9 @@ int cli_run(int argc, char **argv)
     }
     if (!file || !events)
         return cli_usage_error("run", "give a playbook and --events TRACE.jsonl");
+    size_t max_line;
+    if (cli_max_body("run", max_body, &max_line) != CLI_OK)
+        return CLI_USAGE;
     json_t *mocks = json_object();
     if (mocks_path) {
         json_error_t error;
@@ -542,7 +681,7 @@ int cli_run(int argc, char **argv)
     int status = CLI_SYSTEM;
     bool made = mkdtemp(dir) != NULL;
     snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
-    Run run = {NULL, view, mocks, 0, 0};
+    Run run = {NULL, view, mocks, 0, 0, max_line};
     EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
         status = run_deploy(run.engine, file);

@@ -5,6 +5,8 @@
  * Every write command takes --now T (RFC 3339) for virtual engine time; without it the
  * wall clock is used. A --now earlier than the store's engine time is refused.
  * Exit status: 0 ok, 1 input refused (nothing changed), 2 usage, 3 store or system error.
+ * Arguments are checked strictly before the store is opened (cli_door.c): a malformed
+ * one is exit 2 naming it; text from outside is shown through cli_clean.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 #include "cli.h"
 #include "directory.h"
 #include "engine.h"
+#include "text.h"
+#include "utf8.h"
 #include "value_json.h"
 
 /* Options every store command understands. */
@@ -27,8 +31,49 @@ typedef struct StoreArgs {
     const char *positional[4];
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
-    const char *dedup_days, *from, *to;
+    const char *dedup_days, *from, *to, *max_body;
+    int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
+    int64_t dedup;                  /* --dedup-days, parsed (default 30) */
+    int32_t now_offset;             /* --now's own offset, in minutes */
 } StoreArgs;
+
+/* The checks every command's arguments pass whatever the command: text is UTF-8 (file
+   names excepted: the store's folder, deploy's playbooks, directory load's file),
+   people are person ids, a status is one there is. */
+static int store_args_check(const char *command, int argc, char **argv, StoreArgs *a)
+{
+    bool files = strcmp(command, "deploy") == 0 || strcmp(command, "directory") == 0;
+    for (int i = 1; i < argc; i++) {
+        size_t len = strlen(argv[i]);
+        bool positional = false;
+        for (int k = 0; k < a->positional_count; k++)
+            positional |= argv[i] == a->positional[k];
+        if (argv[i] == a->db || (files && positional))
+            continue;
+        if (utf8_valid_prefix((const unsigned char *)argv[i], len) != len)
+            return cli_usage_error(command, "argument %d ('%s') is not UTF-8 text", i, cli_clean(argv[i]));
+    }
+    static const char *const FLAGS[] = {"--by", "--from", "--to", "--for"};
+    const char *const people[] = {a->by, a->from, a->to, a->for_person};
+    for (int i = 0; i < 4; i++)
+        if (cli_check_person(command, FLAGS[i], people[i]) != CLI_OK)
+            return CLI_USAGE;
+    static const char *const STATUSES[] = {"running", "done", "failed", "cancelled", "stalled"};
+    bool known = !a->status;
+    for (int i = 0; i < 5 && !known; i++)
+        known = strcmp(a->status, STATUSES[i]) == 0;
+    if (!known)
+        return cli_usage_error(command, "--status '%s' is not a status (running, done, failed, cancelled, stalled)",
+                               cli_clean(a->status));
+    a->dedup = 30;
+    if (a->dedup_days && !text_parse_count(a->dedup_days, 1, 36500, &a->dedup))
+        return cli_usage_error(command, "--dedup-days '%s' is not a whole number of days from 1 to 36500",
+                               cli_clean(a->dedup_days));
+    int status = a->now_text ? cli_parse_time(command, "--now", a->now_text, &a->now_ms, &a->now_offset) : CLI_OK;
+    if (status == CLI_OK && a->time)
+        status = cli_parse_time(command, "--time", a->time, &a->time_ms, NULL);
+    return status;
+}
 
 static int store_args_parse(const char *command, int argc, char **argv, StoreArgs *a)
 {
@@ -49,6 +94,7 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--reason") == 0 ? &a->reason
                           : strcmp(arg, "--dedup-days") == 0 ? &a->dedup_days
                           : strcmp(arg, "--from") == 0 ? &a->from
+                          : strcmp(arg, "--max-body") == 0 ? &a->max_body
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
         if (slot) {
             if (i + 1 >= argc)
@@ -64,7 +110,7 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
             return cli_usage_error(command, "too many arguments");
         }
     }
-    return CLI_OK;
+    return store_args_check(command, argc, argv, a);
 }
 
 /* Opens the engine on the store (creating it only for deploy). */
@@ -80,23 +126,24 @@ static int store_args_open(const StoreArgs *a, bool create, Engine **engine)
     return CLI_OK;
 }
 
-/* Engine time for a write: --now, or the wall clock; never before the store's time. */
+/* Engine time for a write: --now, or the wall clock; never before the store's time.
+   A --now that is too early is refused with both times in its own offset, and the way
+   out (RUNTIME.md, "Limits and damage"). */
 static int store_args_now(const StoreArgs *a, Engine *engine, int64_t *now)
 {
     int64_t kept = engine_time(engine);
     if (a->now_text) {
-        if (!value_parse_time(a->now_text, now)) {
-            fprintf(stderr, "huddle: --now %s is not an RFC 3339 time (2026-06-15T08:10:00+03:00)\n", a->now_text);
-            return CLI_USAGE;
-        }
+        *now = a->now_ms;
         if (*now < kept) {
-            char text[40];
-            StrBuf buf = STRBUF_INIT;
-            value_write_time(kept, 0, &buf);
-            snprintf(text, sizeof text, "%s", strbuf_text(&buf));
-            strbuf_free(&buf);
-            fprintf(stderr, "huddle: --now %s is earlier than the store's engine time %s; time never goes back\n",
-                    a->now_text, text);
+            StrBuf asked = STRBUF_INIT, store = STRBUF_INIT;
+            value_write_time(*now, a->now_offset, &asked);
+            value_write_time(kept, a->now_offset, &store);
+            fprintf(stderr, "huddle: --now %s is earlier than this store's engine time %s, and a store's "
+                    "clock never goes back (a write without --now moves it to the wall clock). To "
+                    "simulate other times, use another --db, or huddle run.\n",
+                    strbuf_text(&asked), strbuf_text(&store));
+            strbuf_free(&asked);
+            strbuf_free(&store);
             return CLI_REFUSED;
         }
         return CLI_OK;
@@ -114,14 +161,18 @@ static int cli_status_of(int rc)
     return rc == ENGINE_OK ? CLI_OK : rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
 }
 
-/* What every write command shares once its arguments are checked: open the store,
-   settle engine time, run `apply`, and report. Returns the exit status. */
+/* What every write command shares once its arguments are counted: check that the
+   first argument is a task id (`id_prefix` 't') or an instance id ('i'; 0: neither),
+   open the store, settle engine time, run `apply`, and report. Returns the exit
+   status. */
 typedef int (*StoreApply)(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t why_len);
 typedef void (*StoreReport)(const StoreArgs *a);
 
-static int store_command_write(const char *command, const StoreArgs *a, StoreApply apply,
-                               StoreReport report)
+static int store_command_write(const char *command, const StoreArgs *a, char id_prefix,
+                               StoreApply apply, StoreReport report)
 {
+    if (id_prefix && cli_check_numbered(command, a->positional[0], id_prefix) != CLI_OK)
+        return CLI_USAGE;
     Engine *engine;
     int status = store_args_open(a, false, &engine);
     if (status != CLI_OK)
@@ -132,7 +183,7 @@ static int store_command_write(const char *command, const StoreArgs *a, StoreApp
         char why[512];
         int rc = apply(engine, a, now, why, sizeof why);
         if (rc < 0)
-            fprintf(stderr, "huddle: %s: %s\n", command, why);
+            fprintf(stderr, "huddle: %s: %s\n", command, cli_clean(why));
         else
             report(a);
         status = cli_status_of(rc);
@@ -172,7 +223,7 @@ int cli_deploy(int argc, char **argv)
         char hash[65], why[512];
         int rc = engine_deploy(engine, (const uint8_t *)bytes.data, bytes.len, now, hash, why, sizeof why);
         if (rc < 0)
-            fprintf(stderr, "huddle: %s: %s\n", a.positional[i], why);
+            fprintf(stderr, "huddle: %s: %s\n", a.positional[i], cli_clean(why));
         else if (a.json)
             printf("{\"playbook\": \"%s\", \"version\": \"%s\"}\n", name, hash);
         else
@@ -186,15 +237,49 @@ int cli_deploy(int argc, char **argv)
     return status;
 }
 
+/* A string field of a stored object, for human output: "" when absent, and with its
+   control characters made visible (cli_clean; borrowed, see there). */
+static const char *field(const json_t *object, const char *name)
+{
+    return cli_clean(json_string_value(json_object_get(object, name)));
+}
+
+/* The same field as stored, for comparing: "" when absent. */
+static const char *field_raw(const json_t *object, const char *name)
+{
+    const char *text = json_string_value(json_object_get(object, name));
+    return text ? text : "";
+}
+
+/* Prints JSON for a person to read: compact, control characters made visible. */
+static void print_json_clean(const json_t *json, size_t flags)
+{
+    char *text = json_dumps(json, flags | JSON_ENCODE_ANY);
+    printf("%s", cli_clean(text ? text : "null"));
+    free(text);
+}
+
 /* ---- trigger ---- */
 
-static json_t *cli_read_stdin_json(void)
+/* The event's data from standard input: at most `max` bytes (refused before parsing
+   when there are more), one JSON value. NULL after saying why. */
+static json_t *cli_read_stdin_json(size_t max)
 {
+    size_t len;
+    bool over;
+    char *text = cli_read_bounded(stdin, max, &len, &over);
+    if (!text) {
+        if (over)
+            fprintf(stderr, "huddle: the event data on standard input is more than %zu bytes, the most an "
+                    "event may have (--max-body BYTES or HUDDLE_MAX_BODY sets another limit)\n", max);
+        return NULL;
+    }
     json_error_t error;
-    json_t *data = json_loadf(stdin, JSON_REJECT_DUPLICATES, &error);
+    json_t *data = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    free(text);
     if (!data)
         fprintf(stderr, "huddle: the event data on standard input is not JSON: %s (line %d, column %d)\n",
-                error.text, error.line, error.column);
+                cli_clean(error.text), error.line, error.column);
     return data;
 }
 
@@ -202,25 +287,24 @@ static json_t *cli_read_stdin_json(void)
 static void trigger_report(const char *id, bool duplicate, const json_t *routes)
 {
     if (duplicate) {
-        printf("duplicate, already accepted: %s\n", id);
+        printf("duplicate, already accepted: %s\n", cli_clean(id));
         return;
     }
-    printf("accepted %s: ", id);
+    printf("accepted %s: ", cli_clean(id));
     if (json_array_size(routes) == 0)
         printf("matched no trigger");
     size_t i;
     json_t *route;
     json_array_foreach(routes, i, route) {
-        const char *playbook = json_string_value(json_object_get(route, "playbook"));
-        const char *instance = json_string_value(json_object_get(route, "instance"));
+        const char *playbook = field(route, "playbook");
         const char *error = json_string_value(json_object_get(route, "error"));
         printf("%s", i ? "; " : "");
         if (json_object_get(route, "directory"))
-            printf("directory changed (%s)", json_string_value(json_object_get(route, "directory")));
-        else if (instance)
-            printf("%s %s (%s)", json_string_value(json_object_get(route, "as")), instance, playbook);
+            printf("directory changed (%s)", field(route, "directory"));
+        else if (json_object_get(route, "instance"))
+            printf("%s %s (%s)", field(route, "as"), field(route, "instance"), playbook);
         else if (error)
-            printf("did not match %s: %s", playbook, error);
+            printf("did not match %s: %s", playbook, cli_clean(error));
         else
             printf("counted by %s (threshold not reached)", playbook);
     }
@@ -247,40 +331,43 @@ int cli_trigger(int argc, char **argv)
     const char *dot = kind ? strchr(kind, '.') : NULL;
     if (!dot || dot == kind || !dot[1])
         return cli_usage_error("trigger", "give the event as SOURCE.TYPE");
-    json_t *data = cli_read_stdin_json();
+    size_t max_body;
+    if ((status = cli_max_body("trigger", a.max_body, &max_body)) != CLI_OK)
+        return status;
+    json_t *data = cli_read_stdin_json(max_body);
     if (!data)
         return CLI_REFUSED;
-    Engine *engine;
-    if ((status = store_args_open(&a, false, &engine)) != CLI_OK) {
-        json_decref(data);
-        return status;
+    char *source = strndup(kind, (size_t)(dot - kind));
+    Engine *engine = NULL;
+    if (!source) {
+        fprintf(stderr, "huddle: trigger: out of memory\n");
+        status = CLI_SYSTEM;
+    } else {
+        status = store_args_open(&a, false, &engine);
     }
-    int64_t now, event_time;
-    status = store_args_now(&a, engine, &now);
-    event_time = now;
-    if (status == CLI_OK && a.time && !value_parse_time(a.time, &event_time)) {
-        fprintf(stderr, "huddle: --time %s is not an RFC 3339 time\n", a.time);
-        status = CLI_USAGE;
-    }
+    int64_t now;
+    if (status == CLI_OK)
+        status = store_args_now(&a, engine, &now);
     if (status == CLI_OK) {
-        char source[128], id[96], why[512];
-        snprintf(source, sizeof source, "%.*s", (int)(dot - kind), kind);
-        if (a.id)
-            snprintf(id, sizeof id, "%s", a.id);
-        else
-            snprintf(id, sizeof id, "cli-%lld-%ld", (long long)now, (long)getpid());
+        /* The id is the engine's to check (at most 256 bytes, refused over it, never cut). */
+        char generated[64], why[512];
+        snprintf(generated, sizeof generated, "cli-%lld-%ld", (long long)now, (long)getpid());
+        const char *id = a.id ? a.id : generated;
         bool duplicate;
-        int rc = engine_event(engine, source, dot + 1, id, data, event_time, now, &duplicate, why, sizeof why);
+        int rc = engine_event(engine, source, dot + 1, id, data, a.time ? a.time_ms : now, now, &duplicate,
+                              why, sizeof why);
         if (rc < 0)
-            fprintf(stderr, "huddle: trigger: %s\n", why);
+            fprintf(stderr, "huddle: trigger: %s\n", cli_clean(why));
         else if (a.json)
             trigger_report_json(id, duplicate, engine_event_routes(engine));
         else
             trigger_report(id, duplicate, engine_event_routes(engine));
         status = cli_status_of(rc);
     }
+    free(source);
     json_decref(data);
-    engine_close(engine);
+    if (engine)
+        engine_close(engine);
     return status;
 }
 
@@ -304,18 +391,13 @@ int cli_answer(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by)
         return cli_usage_error("answer", "give TASK CHOICE --by PERSON");
-    return store_command_write("answer", &a, answer_apply, answer_report);
+    return store_command_write("answer", &a, 't', answer_apply, answer_report);
 }
 
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    int days = a->dedup_days ? atoi(a->dedup_days) : 30;
-    if (days < 1) {
-        snprintf(why, len, "--dedup-days must be a whole number of days, 1 or more");
-        return -1;
-    }
     int rc = engine_fire_due(engine, now, why, len);
-    return rc == 0 ? engine_purge_seen(engine, now, days, why, len) : rc;
+    return rc == 0 ? engine_purge_seen(engine, now, (int)a->dedup, why, len) : rc;
 }
 
 static void tick_report(const StoreArgs *a)
@@ -331,16 +413,10 @@ int cli_tick(int argc, char **argv)
         return status;
     if (a.positional_count != 0)
         return cli_usage_error("tick", "tick takes no arguments but options");
-    return store_command_write("tick", &a, tick_apply, tick_report);
+    return store_command_write("tick", &a, 0, tick_apply, tick_report);
 }
 
 /* ---- reading ---- */
-
-static const char *field(const json_t *object, const char *name)
-{
-    const char *text = json_string_value(json_object_get(object, name));
-    return text ? text : "";
-}
 
 int cli_instances(int argc, char **argv)
 {
@@ -355,8 +431,8 @@ int cli_instances(int argc, char **argv)
     size_t i;
     json_t *in;
     json_array_foreach(all, i, in)
-        if ((!a.playbook || strcmp(field(in, "playbook"), a.playbook) == 0) &&
-            (!a.status || strcmp(field(in, "status"), a.status) == 0))
+        if ((!a.playbook || strcmp(field_raw(in, "playbook"), a.playbook) == 0) &&
+            (!a.status || strcmp(field_raw(in, "status"), a.status) == 0))
             json_array_append(shown, in);
     if (a.json) {
         char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -382,6 +458,8 @@ int cli_history(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("history", "give one INSTANCE, e.g. i1");
+    if (cli_check_numbered("history", a.positional[0], 'i') != CLI_OK)
+        return CLI_USAGE;
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
@@ -405,9 +483,10 @@ int cli_history(int argc, char **argv)
         static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};
         for (size_t k = 0; k < 5; k++)
             json_object_del(copy, COMMON[k]);
-        char *rest = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        printf(" %s\n", rest && strcmp(rest, "{}") ? rest : "");
-        free(rest);
+        putchar(' ');
+        if (json_object_size(copy))
+            print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        putchar('\n');
         json_decref(copy);
     }
     json_decref(records);
@@ -430,7 +509,7 @@ int cli_tasks(int argc, char **argv)
         printf("%s\n", text);
         free(text);
     } else if (json_array_size(tasks) == 0) {
-        printf("no open asks%s%s\n", a.for_person ? " for " : "", a.for_person ? a.for_person : "");
+        printf("no open asks%s%s\n", a.for_person ? " for " : "", a.for_person ? cli_clean(a.for_person) : "");
     }
     size_t i;
     json_t *t;
@@ -444,14 +523,13 @@ int cli_tasks(int argc, char **argv)
         printf("\n  seats:");
         json_t *seat;
         json_array_foreach(json_object_get(t, "seats"), k, seat) {
-            char *holders = json_dumps(json_object_get(seat, "holders"), JSON_COMPACT);
-            printf(" %s%s", holders, json_is_null(json_object_get(seat, "answered_by")) ? "" : " (answered)");
-            free(holders);
+            putchar(' ');
+            print_json_clean(json_object_get(seat, "holders"), JSON_COMPACT);
+            printf("%s", json_is_null(json_object_get(seat, "answered_by")) ? "" : " (answered)");
         }
         if (json_is_object(json_object_get(t, "show"))) {
-            char *show = json_dumps(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);
-            printf("\n  context: %s", show);
-            free(show);
+            printf("\n  context: ");
+            print_json_clean(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);
         }
         printf("\n\n");
     }
@@ -480,7 +558,7 @@ int cli_retry(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("retry", "give one INSTANCE");
-    return store_command_write("retry", &a, retry_apply, retry_report);
+    return store_command_write("retry", &a, 'i', retry_apply, retry_report);
 }
 
 static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -501,7 +579,7 @@ int cli_cancel(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.reason)
         return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
-    return store_command_write("cancel", &a, cancel_apply, cancel_report);
+    return store_command_write("cancel", &a, 'i', cancel_apply, cancel_report);
 }
 
 static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -522,7 +600,7 @@ int cli_resolve(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by || !a.reason)
         return cli_usage_error("resolve", "give TASK CHOICE --by PERSON --reason TEXT");
-    return store_command_write("resolve", &a, resolve_apply, resolve_report);
+    return store_command_write("resolve", &a, 't', resolve_apply, resolve_report);
 }
 
 static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -543,7 +621,7 @@ int cli_reassign(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.from || !a.to)
         return cli_usage_error("reassign", "give TASK --from HOLDER --to PERSON --by PERSON");
-    return store_command_write("reassign", &a, reassign_apply, reassign_report);
+    return store_command_write("reassign", &a, 't', reassign_apply, reassign_report);
 }
 
 static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -564,7 +642,7 @@ int cli_undeploy(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("undeploy", "give one playbook NAME");
-    return store_command_write("undeploy", &a, undeploy_apply, undeploy_report);
+    return store_command_write("undeploy", &a, 0, undeploy_apply, undeploy_report);
 }
 
 static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -585,7 +663,26 @@ int cli_ack(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by)
         return cli_usage_error("ack", "give TASK --by PERSON");
-    return store_command_write("ack", &a, ack_apply, ack_report);
+    return store_command_write("ack", &a, 't', ack_apply, ack_report);
+}
+
+/* Checks a directory file before any store is opened: CLI_REFUSED after listing its
+   problems, one a line, each by its JSON path. */
+static int directory_check(const char *path, json_t *json)
+{
+    json_t *problems = json_array();
+    Directory *dir = directory_parse(json, problems);
+    bool valid = dir != NULL;
+    if (!valid) {
+        fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", path);
+        size_t i;
+        json_t *problem;
+        json_array_foreach(problems, i, problem)
+            cli_print_lines(stderr, json_string_value(problem));
+    }
+    directory_free(dir);
+    json_decref(problems);
+    return valid ? CLI_OK : CLI_REFUSED;
 }
 
 /* huddle directory load FILE | show [ID] */
@@ -604,8 +701,12 @@ int cli_directory(int argc, char **argv)
         json_error_t error;
         json = json_load_file(a.positional[1], JSON_REJECT_DUPLICATES, &error);
         if (!json) {
-            fprintf(stderr, "huddle: %s:%d:%d: %s\n", a.positional[1], error.line, error.column, error.text);
+            fprintf(stderr, "huddle: %s:%d:%d: %s\n", a.positional[1], error.line, error.column, cli_clean(error.text));
             return CLI_REFUSED;
+        }
+        if ((status = directory_check(a.positional[1], json)) != CLI_OK) {
+            json_decref(json);
+            return status;   /* refused before a store is opened, or made */
         }
     }
     Engine *engine;
@@ -618,11 +719,13 @@ int cli_directory(int argc, char **argv)
         status = store_args_now(&a, engine, &now);
         char why[8192];
         int rc = status == CLI_OK ? engine_directory_load(engine, json, now, why, sizeof why) : 0;
-        if (rc < 0)
-            fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n%s\n", a.positional[1], why);
-        else if (status == CLI_OK)
+        if (rc < 0) {
+            fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", a.positional[1]);
+            cli_print_lines(stderr, why);
+        } else if (status == CLI_OK) {
             printf("loaded %zu people, %zu teams, %zu calendars\n", json_object_size(json_object_get(json, "people")),
                    json_object_size(json_object_get(json, "teams")), json_object_size(json_object_get(json, "calendars")));
+        }
         if (status == CLI_OK)
             status = cli_status_of(rc);
     } else {

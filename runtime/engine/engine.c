@@ -4,6 +4,7 @@
  */
 #include "engine_internal.h"
 #include "fault.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,11 +103,7 @@ size_t hex_to_bytes(const char *hex, unsigned char *out, size_t cap)
 
 uint64_t instance_number(const char *id)
 {
-    if (!id || (id[0] != 'i' && id[0] != 't'))
-        return 0;
-    char *end;
-    unsigned long long n = strtoull(id + 1, &end, 10);
-    return *end || id[1] == '\0' ? 0 : n;
+    return id && id[0] ? text_numbered_id(id, id[0] == 't' ? 't' : 'i') : 0;
 }
 
 void engine_forget_caches(Engine *e)
@@ -1206,7 +1203,11 @@ static int cancel_work(Step *s, void *context)
 {
     OperatorWork *w = context;
     Instance in;
-    int rc = operator_load(s, w->instance, &in);
+    int rc = door_check_person(s, "by", w->by);
+    if (rc == STORE_OK && (!w->reason || !*w->reason))
+        rc = step_fail(s, ENGINE_REFUSED, "a cancel needs a reason: add --reason TEXT");
+    if (rc == STORE_OK)
+        rc = operator_load(s, w->instance, &in);
     if (rc != STORE_OK)
         return rc;
     const char *status = json_string_value(json_object_get(in.record, "status"));

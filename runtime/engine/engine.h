@@ -31,6 +31,14 @@ enum {
     ENGINE_BUSY = -104          /* another process holds the store */
 };
 
+/* Engine time runs from 1970-01-01T00:00:00Z to before 9000-01-01T00:00:00Z (in ms):
+   a `--now` or trace time outside is refused, so no deadline falls where no clock can
+   reach it. engine_check_time returns ENGINE_OK, or ENGINE_REFUSED with a sentence
+   naming `name` (the argument, as the caller shows it) in `why`. */
+#define ENGINE_TIME_MIN_MS INT64_C(0)
+#define ENGINE_TIME_MAX_MS INT64_C(221845392000000)
+int engine_check_time(const char *name, int64_t ms, char *why, size_t why_len);
+
 /* A short name for a code ("refused", "store failed", ...); never NULL. */
 const char *engine_strerror(int code);
 

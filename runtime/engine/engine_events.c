@@ -374,6 +374,9 @@ int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 int events_accept(Step *s, const char *source, const char *type, const char *id,
                   const json_t *data, int64_t event_time, bool *duplicate)
 {
+    int checked = door_check_event(s, source, type, id, data);
+    if (checked != STORE_OK)
+        return checked;
     bool directory = strcmp(source, "directory") == 0;
     if (directory && strcmp(type, "away") != 0 && strcmp(type, "back") != 0)
         return step_fail(s, ENGINE_REFUSED, "the directory source has two event types: directory.away and directory.back");

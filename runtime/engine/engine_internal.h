@@ -5,6 +5,7 @@
  *   engine_events.c  triggers: matching, cases, thresholds, starting and joining
  *   engine_step.c    applying a VM result: records, suspensions, ends, the mailbox
  *   engine_tasks.c   asks as tasks: seats, answers, quorum, deadlines
+ *   engine_door.c    the checks every input passes first: ids, depth, people, times
  */
 #ifndef HUDDLE_ENGINE_INTERNAL_H
 #define HUDDLE_ENGINE_INTERNAL_H
@@ -87,6 +88,8 @@ const Program *engine_program(Step *s, const char *hash);
 int instance_load(Step *s, uint64_t number, Instance *out);
 int instance_save(Step *s, Instance *in);
 void instance_clear(Instance *in);
+/* The number of an instance or task id ("i12", "t12": the letter, then [1-9][0-9]*);
+   0 for anything else ("t01", "t 1", "t+1"). */
 uint64_t instance_number(const char *id);
 void time_text(int64_t ms, char out[40]);
 /* Drops what the engine caches from the store (directory, deployed playbooks): called
@@ -149,6 +152,16 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
 int task_watch(Step *s, Instance *in, const char *task_id);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);
+
+/* engine_door.c: each returns STORE_OK, or ENGINE_REFUSED with a sentence in s->why. */
+/* The event's source, type and id are ids (at most 256 bytes, never cut) and its data
+   nests at most 1,000 deep. */
+int door_check_event(Step *s, const char *source, const char *type, const char *id,
+                     const json_t *data);
+/* `id` is a well-formed person id (`role` names it in the sentence: "by", "to"). */
+int door_check_person_id(Step *s, const char *role, const char *id);
+/* The same, and a person the directory knows when the store has a directory. */
+int door_check_person(Step *s, const char *role, const char *id);
 
 /* engine_events.c */
 int events_accept(Step *s, const char *source, const char *type, const char *id,

@@ -11,7 +11,8 @@
  *
  * Both are steps (engine.c runs them in a write transaction) and refuse with a sentence
  * and no change: an unknown or closed task, an unknown choice, an empty reason, a
- * holder with no open seat, a person the loaded directory does not know.
+ * holder with no open seat, a malformed person id, a person (--to, --by) the loaded
+ * directory does not know.
  */
 #include "engine_internal.h"
 
@@ -39,6 +40,9 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
 {
     if (!reason || !*reason)
         return step_fail(s, ENGINE_REFUSED, "an override needs a reason: add --reason TEXT");
+    int checked = door_check_person(s, "by", by);
+    if (checked != STORE_OK)
+        return checked;
     json_t *task;
     Instance in = {0};
     int rc = override_load(s, task_id, choice, &task, &in);
@@ -77,20 +81,25 @@ static void seat_swap_holder(json_t *seat, const char *from, const char *to)
     }
 }
 
-static int reassign_check(Step *s, const char *task_id, const char *from, const char *to)
+/* `to` and `by` must be people the directory knows (when there is one); `from` need
+   only be a well-formed id, since a holder the directory has lost can still be
+   replaced (their seat is checked below). */
+static int reassign_check(Step *s, const char *from, const char *to, const char *by)
 {
-    const Directory *dir = step_directory(s);
-    if (strcmp(from, to) == 0)
-        return step_fail(s, ENGINE_REFUSED, "--from and --to name the same person (%s)", to);
-    if (dir && !dir_person(dir, to))
-        return step_fail(s, ENGINE_REFUSED, "no person '%s' in the directory (task %s stays as it is)", to, task_id);
-    return STORE_OK;
+    int rc = door_check_person_id(s, "from", from);
+    if (rc == STORE_OK)
+        rc = door_check_person(s, "to", to);
+    if (rc == STORE_OK)
+        rc = door_check_person(s, "by", by);
+    if (rc == STORE_OK && strcmp(from, to) == 0)
+        rc = step_fail(s, ENGINE_REFUSED, "--from and --to name the same person (%s)", to);
+    return rc;
 }
 
 int task_reassign(Step *s, const char *task_id, const char *from, const char *to,
                   const char *by)
 {
-    int rc = reassign_check(s, task_id, from, to);
+    int rc = reassign_check(s, from, to, by);
     if (rc != STORE_OK)
         return rc;
     json_t *task;

@@ -297,12 +297,25 @@ bool holders_include(const json_t *holders, const char *person)
     return false;
 }
 
-/* Adds `person` to a seat's `holders`, and the task to their inbox, unless they hold it
-   already. Returns whether they were added. */
-static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char *task_id)
+/* The ids of `people` (an array) as a set (dir_set_add), for O(1) membership however
+   big a seat is. The caller owns it. */
+static json_t *people_set(const json_t *people)
+{
+    json_t *set = json_object();
+    size_t i;
+    json_t *person;
+    json_array_foreach(people, i, person)
+        dir_set_add(set, json_string_value(person));
+    return set;
+}
+
+/* Adds `person` to a seat's `holders` (whose ids `held` has as a set: people_set), and
+   the task to their inbox, unless they hold it already. Returns whether they were
+   added. */
+static bool seat_add_holder(Step *s, json_t *holders, json_t *held, json_t *person, const char *task_id)
 {
     const char *id = json_string_value(person);
-    if (!id || holders_include(holders, id))
+    if (!dir_set_add(held, id))
         return false;
     json_array_append(holders, person);
     inbox_set(s, id, task_id, true);
@@ -312,7 +325,7 @@ static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char
 int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
-    if (instance_number(id) == 0)
+    if (!id || id[0] != 't' || instance_number(id) == 0)
         return STORE_NOT_FOUND;
     return store_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
 }
@@ -346,29 +359,38 @@ static bool match_seat(int seat, int seats, int people, const bool *can, int *ow
     return false;
 }
 
+/* The holders of the open seats who have not voted, each once, in *people; `index`
+   maps each one's id to their position there. */
+static void task_open_people(json_t *task, json_t *open, json_t **people, json_t **index)
+{
+    json_t *voters = json_object(), *vote, *seat, *holder;
+    size_t i, k;
+    *people = json_array();
+    *index = json_object();
+    json_array_foreach(json_object_get(task, "votes"), i, vote)
+        dir_set_add(voters, json_string_value(json_object_get(vote, "by")));
+    json_array_foreach(open, i, seat)
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            const char *id = json_string_value(holder);
+            if (!id || json_object_get(voters, id) || json_object_get(*index, id))
+                continue;
+            json_object_set_new(*index, id, json_integer((json_int_t)json_array_size(*people)));
+            json_array_append(*people, holder);
+        }
+    json_decref(voters);
+}
+
 /* How many open seats distinct people who have not answered could still fill: a
    maximum matching of seats to people, plus seats with nobody yet while a later level
    remains. */
 static json_int_t task_fillable_seats(json_t *task)
 {
-    json_t *people = json_array(), *voters = json_array();
+    json_t *open = json_array(), *people, *index, *seat, *holder;
     size_t i, k;
-    json_t *vote, *seat, *holder, *other;
-    json_array_foreach(json_object_get(task, "votes"), i, vote)
-        json_array_append(voters, json_object_get(vote, "by"));
-    json_t *open = json_array();
     json_array_foreach(json_object_get(task, "seats"), i, seat)
         if (json_is_null(json_object_get(seat, "answered_by")))
             json_array_append(open, seat);
-    json_array_foreach(open, i, seat)
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            bool known = false;
-            size_t u;
-            json_array_foreach(voters, u, other) known |= json_equal(other, holder);
-            json_array_foreach(people, u, other) known |= json_equal(other, holder);
-            if (!known)
-                json_array_append(people, holder);
-        }
+    task_open_people(task, open, &people, &index);
     int seats = (int)json_array_size(open), count = (int)json_array_size(people);
     bool *can = calloc((size_t)seats * (size_t)count + 1, 1), *seen = calloc((size_t)count + 1, 1);
     int *owner_of = malloc(((size_t)count + 1) * sizeof(int));
@@ -377,12 +399,13 @@ static json_int_t task_fillable_seats(json_t *task)
         owner_of[p] = -1;
     json_array_foreach(open, i, seat) {
         bool has_someone = false;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder)
-            for (int p = 0; p < count; p++)
-                if (json_equal(json_array_get(people, (size_t)p), holder)) {
-                    can[i * (size_t)count + (size_t)p] = true;
-                    has_someone = true;
-                }
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            json_t *at = json_string_value(holder) ? json_object_get(index, json_string_value(holder)) : NULL;
+            if (at) {
+                can[i * (size_t)count + (size_t)json_integer_value(at)] = true;
+                has_someone = true;
+            }
+        }
         if (!has_someone) {
             fillable += task_levels_remain(task);   /* a later level may add someone */
             continue;
@@ -395,7 +418,7 @@ static json_int_t task_fillable_seats(json_t *task)
     free(owner_of);
     json_decref(open);
     json_decref(people);
-    json_decref(voters);
+    json_decref(index);
     return fillable;
 }
 
@@ -488,7 +511,11 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
         return STORE_OK;
     }
     json_t *seat = NULL;
-    int rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+    int rc = door_check_person_id(s, "by", by);
+    if (rc == STORE_OK)
+        rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+    if (rc == STORE_OK)
+        rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK && instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) != STORE_OK)
         rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", id);
@@ -601,12 +628,13 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
             people = dir_resolve(dir, who, s->now, bare_manager ? json_object_get(seat, "previous") : NULL, notes);
         }
         record_notes(s, in, notes, (int)i);
-        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array();
+        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array(), *held = people_set(holders);
         size_t k;
         json_t *person;
         json_array_foreach(people, k, person)
-            if (seat_add_holder(s, holders, person, id))
+            if (seat_add_holder(s, holders, held, person, id))
                 json_array_append(fresh, person);
+        json_decref(held);
         json_object_set(seat, "previous", people);
         if (json_array_size(fresh)) {
             char key[16];
@@ -626,17 +654,16 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
     const Directory *dir = step_directory(s);
     size_t i;
     json_t *person;
+    json_t *told = json_object();   /* once each, whatever seats they hold */
     json_array_foreach(people, i, person) {
-        bool told = false;   /* once each, whatever seats they hold */
-        for (size_t k = 0; k < i; k++)
-            told |= json_equal(json_array_get(people, k), person);
-        if (told)
+        if (!dir_set_add(told, json_string_value(person)))
             continue;
         json_t *record = record_add(s, in, kind);
         json_object_set(record, "task", json_object_get(task, "id"));
         json_object_set(record, "person", person);
         json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
     }
+    json_decref(told);
 }
 
 /* The no_quorum check after an escalation or the last level. */
@@ -714,16 +741,12 @@ int task_remind(Step *s, Instance *in, const char *task_id)
                 json_array_foreach(json_object_get(seat, "holders"), k, holder)
                     json_array_append(people, holder);
             }
-        json_t *distinct = json_array();
+        json_t *distinct = json_array(), *seen = json_object();
         json_t *person;
-        json_array_foreach(people, i, person) {
-            bool seen = false;
-            size_t k;
-            json_t *other;
-            json_array_foreach(distinct, k, other) seen |= json_equal(other, person);
-            if (!seen)
+        json_array_foreach(people, i, person)
+            if (dir_set_add(seen, json_string_value(person)))
                 json_array_append(distinct, person);
-        }
+        json_decref(seen);
         json_decref(people);
         people = distinct;
         if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
@@ -764,8 +787,12 @@ int task_ack(Step *s, const char *id, const char *by)
     }
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
         rc = step_fail(s, ENGINE_REFUSED, "task %s is no longer open", id);
+    else if ((rc = door_check_person_id(s, "by", by)) != STORE_OK)
+        ;
     else if (!holds)
         rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+    else
+        rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK && json_array_size(seats) > 0 &&
         instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) == STORE_OK) {
@@ -817,15 +844,16 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
             json_decref(people);
         }
         size_t p;
-        json_t *person;
+        json_t *person, *held = people_set(holders);
         json_array_foreach(wanted, p, person) {
-            if (seat_add_holder(s, holders, person, id)) {
+            if (seat_add_holder(s, holders, held, person, id)) {
                 json_t *one = json_pack("[O]", person);
                 task_tell(s, in, task, one, "notified");
                 json_decref(one);
                 changed = true;
             }
         }
+        json_decref(held);
         json_decref(wanted);
     }
     return changed;

@@ -150,16 +150,15 @@ Calendar *calendar_from_json(const char *name, const json_t *json, const char *p
     size_t i;
     json_t *date;
     json_array_foreach(holidays, i, date) {
-        int y, m, d, used = 0;
         const char *text = json_string_value(date);
+        int64_t days;
         snprintf(at, sizeof at, "%s.holidays[%zu]", path, i);
-        static const int DAYS[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        if (!text || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
-            text[used] || text[4] != '-' || text[7] != '-' || m < 1 || m > 12 || d < 1 || d > DAYS[m - 1] ||
-            (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
-            problem(problems, at, "%snot a date: write 2026-12-24", "");
+        if (!text)
+            problem(problems, at, "%snot a date (write YYYY-MM-DD, such as 2026-12-24)", "");
+        else if (!civil_parse_date(text, &days, why, sizeof why))
+            problem(problems, at, "%s", why);
         else
-            c->holidays[c->holiday_count++] = civil_days_from_date(y, (unsigned)m, (unsigned)d);
+            c->holidays[c->holiday_count++] = days;
     }
     qsort(c->holidays, c->holiday_count, sizeof(int64_t), compare_days);
     if (json_array_size(problems) > before) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "text.h"
 #include "value_json.h"
 
 static void problem(json_t *problems, const char *path, const char *message)
@@ -29,22 +30,27 @@ static const char *opt_string(json_t *object, const char *key, const char *path,
     return json_string_value(v);
 }
 
-/* "2026-06-13" as local midnight in `zone` (UTC when NULL), or an RFC 3339 time. */
-static bool parse_day_or_time(const char *text, const Calendar *zone, bool end_of_day, int64_t *ms)
+/* "2026-06-13" as local midnight in `zone` (UTC when NULL), or an RFC 3339 time. A
+   date that does not exist (2026-02-30) is refused by name in `why`. */
+static bool parse_day_or_time(const char *text, const Calendar *zone, bool end_of_day, int64_t *ms,
+                              char *why, size_t why_len)
 {
-    if (!text)
-        return false;
-    int y, m, d, used = 0;
-    if (strlen(text) == 10 && sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && used == 10 &&
-        m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-        int64_t local = (civil_days_from_date(y, (unsigned)m, (unsigned)d) + (end_of_day ? 1 : 0)) * 86400;
+    int64_t days;
+    if (strlen(text) == 10) {
+        if (!civil_parse_date(text, &days, why, why_len))
+            return false;
+        int64_t local = (days + (end_of_day ? 1 : 0)) * 86400;
         int64_t utc = local;
         if (zone && zone->tz)
             tz_local_to_utc(zone->tz, local, &utc);
         *ms = utc * 1000;
         return true;
     }
-    return value_parse_time(text, ms);
+    if (value_time_parse(text, ms, NULL, why, why_len))
+        return true;
+    if (strlen(text) < 11 || (text[10] != 'T' && text[10] != 't'))   /* not even meant as a time */
+        snprintf(why, why_len, "'%.40s' is not a date (2026-06-13) or an RFC 3339 time", text);
+    return false;
 }
 
 static const char **string_list(json_t *list, unsigned *count, const char *path, json_t *problems)
@@ -132,13 +138,14 @@ static void parse_absences(Directory *dir, DirPerson *p, json_t *away, const cha
         const char *to = json_string_value(json_object_get(a, "to"));
         snprintf(at, sizeof at, "%s[%zu].from", path, i);
         bool ok = true;
-        if (!parse_day_or_time(from, zone, false, &absence->from_ms)) {
-            problem(problems, at, "not a date (2026-06-13) or a time");
+        char why[256];
+        if (!from || !parse_day_or_time(from, zone, false, &absence->from_ms, why, sizeof why)) {
+            problem(problems, at, from ? why : "not a date (2026-06-13) or a time");
             ok = false;
         }
         snprintf(at, sizeof at, "%s[%zu].to", path, i);
-        if (to && !parse_day_or_time(to, zone, strlen(to) == 10, &absence->until_ms)) {
-            problem(problems, at, "not a date (2026-06-24) or a time");
+        if (to && !parse_day_or_time(to, zone, strlen(to) == 10, &absence->until_ms, why, sizeof why)) {
+            problem(problems, at, why);
             ok = false;
         } else if (!to) {
             absence->until_ms = INT64_MAX;
@@ -164,6 +171,13 @@ static void parse_people(Directory *dir, json_t *problems)
     json_object_foreach(people, id, spec) {
         char path[300];
         snprintf(path, sizeof path, "people.%s", id);
+        char buf[96], why[160];
+        const char *bad = text_id_problem(id, true, buf);
+        if (bad) {   /* answers and operators name people by these ids */
+            snprintf(why, sizeof why, "not a person id: it %s", bad);
+            problem(problems, path, why);
+            continue;
+        }
         if (!json_is_object(spec)) {
             problem(problems, path, "not an object");
             continue;
@@ -212,8 +226,9 @@ static void parse_teams(Directory *dir, json_t *problems)
         else
             t->shift_ms = shift_seconds * 1000;
         snprintf(at, sizeof at, "%s.oncall.start", path);
-        if (!start || !value_parse_time(start, &t->start_ms))
-            problem(problems, at, "not a time (2026-06-01T09:00:00+03:00)");
+        char why[256] = "not a time (2026-06-01T09:00:00+03:00)";
+        if (!start || !value_time_parse(start, &t->start_ms, NULL, why, sizeof why))
+            problem(problems, at, why);
     }
 }
 
@@ -383,8 +398,22 @@ static void note_unresolved_person(json_t *notes, const char *kind, const char *
     json_decref(who);
 }
 
-/* Adds `id`, or its substitute when away, to `people` (once). */
-static void add_person(const Directory *dir, const char *id, int64_t at, json_t *people, json_t *notes)
+bool dir_set_add(json_t *set, const char *id)
+{
+    if (!id || json_object_get(set, id))
+        return false;
+    json_object_set_new(set, id, json_true());
+    return true;
+}
+
+/* The people a resolution finds: in order, and as a set, so each is added once in
+   O(1) however big a team is. */
+typedef struct Found {
+    json_t *people, *seen;
+} Found;
+
+/* Adds `id`, or its substitute when away, to the people found (once). */
+static void add_person(const Directory *dir, const char *id, int64_t at, Found *found, json_t *notes)
 {
     const char *current = id;
     const char *seen[DIR_SUBSTITUTE_STEPS + 1];
@@ -412,12 +441,8 @@ static void add_person(const Directory *dir, const char *id, int64_t at, json_t 
         note_unresolved_person(notes, "person", current, "no such person");
         return;
     }
-    size_t i;
-    json_t *existing;
-    json_array_foreach(people, i, existing)
-        if (strcmp(json_string_value(existing), current) == 0)
-            return;
-    json_array_append_new(people, json_string(current));
+    if (dir_set_add(found->seen, current))
+        json_array_append_new(found->people, json_string(current));
 }
 
 static const char *scoped(const Directory *dir, const char *map, const json_t *name, const json_t *key)
@@ -435,51 +460,62 @@ static const char *scoped(const Directory *dir, const char *map, const json_t *n
     return json_string_value(json_object_get(scopes, text));
 }
 
-static void add_team(const Directory *dir, const DirTeam *team, int64_t at, json_t *people, json_t *notes)
+static void add_team(const Directory *dir, const DirTeam *team, int64_t at, Found *found, json_t *notes)
 {
     unsigned present = 0;
     for (unsigned i = 0; i < team->member_count; i++)
         if (!dir_away_at(dir, dir_person(dir, team->members[i]), at)) {
-            add_person(dir, team->members[i], at, people, notes);
+            add_person(dir, team->members[i], at, found, notes);
             present++;
         }
     /* A team seat substitutes only when every member is away. */
     for (unsigned i = 0; present == 0 && i < team->member_count; i++)
-        add_person(dir, team->members[i], at, people, notes);
+        add_person(dir, team->members[i], at, found, notes);
 }
+
+static void resolve_into(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
+                         Found *found, json_t *notes);
 
 json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
                     json_t *notes)
 {
-    json_t *people = json_array();
+    Found found = {json_array(), json_object()};
+    resolve_into(dir, who, at, previous, &found, notes);
+    json_decref(found.seen);
+    return found.people;
+}
+
+static void resolve_into(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
+                         Found *found, json_t *notes)
+{
     const char *kind = json_string_value(json_object_get(who, "who"));
     const char *id = json_string_value(json_object_get(who, "id"));
     if (!kind)
-        return people;
+        return;
     if (strcmp(kind, "person") == 0) {
         if (id)
-            add_person(dir, id, at, people, notes);
+            add_person(dir, id, at, found, notes);
     } else if (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0 || strcmp(kind, "lead") == 0) {
         const DirTeam *team = dir_team(dir, id);
         if (!team)
             note(notes, dir_unresolved(who, "no such team"));
         else if (strcmp(kind, "team") == 0)
-            add_team(dir, team, at, people, notes);
+            add_team(dir, team, at, found, notes);
         else if (strcmp(kind, "lead") == 0 && team->lead)
-            add_person(dir, team->lead, at, people, notes);
+            add_person(dir, team->lead, at, found, notes);
         else if (strcmp(kind, "oncall") == 0 && team->rotation_count && team->shift_ms) {
             int64_t shifts = at >= team->start_ms ? (at - team->start_ms) / team->shift_ms : 0;
-            add_person(dir, team->rotation[shifts % team->rotation_count], at, people, notes);
+            add_person(dir, team->rotation[shifts % team->rotation_count], at, found, notes);
         } else {
             note(notes, dir_unresolved(who, strcmp(kind, "lead") == 0 ? "the team has no lead"
                                                                       : "the team has no on-call rotation"));
         }
     } else if (strcmp(kind, "role") == 0 || strcmp(kind, "owner") == 0) {
-        const char *found = strcmp(kind, "role") == 0
+        const char *holder = strcmp(kind, "role") == 0
             ? scoped(dir, "roles", json_object_get(who, "name"), json_object_get(who, "scope"))
             : scoped(dir, "owners", json_object_get(who, "kind"), json_object_get(who, "key"));
-        if (found)
-            add_person(dir, found, at, people, notes);
+        if (holder)
+            add_person(dir, holder, at, found, notes);
         else
             note(notes, dir_unresolved(who, "nobody holds it"));
     } else if (strcmp(kind, "manager") == 0) {
@@ -487,22 +523,20 @@ json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const j
         json_t *base;
         if (of && strcmp(json_string_value(json_object_get(of, "who")) ? json_string_value(json_object_get(of, "who")) : "", "team") == 0) {
             json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(of, "id"));
-            json_t *result = dir_resolve(dir, lead, at, NULL, notes);
+            resolve_into(dir, lead, at, NULL, found, notes);
             json_decref(lead);
-            json_decref(people);
-            return result;
+            return;
         }
-        base = of ? dir_resolve(dir, of, at, NULL, notes) : json_deep_copy(previous ? previous : json_array());
+        base = of ? dir_resolve(dir, of, at, NULL, notes) : previous ? json_deep_copy(previous) : json_array();
         size_t i;
         json_t *person;
         json_array_foreach(base, i, person) {
             const DirPerson *p = dir_person(dir, json_string_value(person));
             if (p && p->manager)
-                add_person(dir, p->manager, at, people, notes);
+                add_person(dir, p->manager, at, found, notes);
             else
                 note_unresolved_person(notes, "manager", json_string_value(person), "no manager");
         }
         json_decref(base);
     }
-    return people;
 }

@@ -71,6 +71,10 @@ const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int
 json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at_ms,
                     const json_t *previous, json_t *notes);
 
+/* Adds the id `id` to `set`, a jansson object used as a set of ids (hashed: O(1) however
+   many there are); false when it was there already (or `id` is NULL). */
+bool dir_set_add(json_t *set, const char *id);
+
 /* A new {"kind": "unresolved", "who", "id", "why"} record for the who value `who`:
    "who" is its kind (person, team, oncall, lead, role, owner, manager), "id" what names
    it (a person or team id, a role's name, an owner's kind), plus the role's "scope" or

@@ -82,37 +82,69 @@ static bool digits(const char *s, int n, int *out)
     return true;
 }
 
-bool value_parse_time(const char *text, int64_t *ms)
+/* Writes "TEXT is not an RFC 3339 time (...)" to why, when there is one; false. */
+static bool time_refuse(const char *text, const char *reason, char *why, size_t why_len)
 {
-    int year, month, day, hour, minute, second, oh = 0, om = 0, millis = 0;
-    size_t len = strlen(text);
-    if (len < 20 || !digits(text, 4, &year) || text[4] != '-' || !digits(text + 5, 2, &month) ||
-        text[7] != '-' || !digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != ' ') ||
+    if (why)
+        snprintf(why, why_len, "'%.64s' is not an RFC 3339 time (%s)", text, reason);
+    return false;
+}
+
+/* The zone after the seconds: Z, or +hh:mm / -hh:mm; *at moves past it. */
+static bool time_zone(const char **at, int32_t *offset)
+{
+    const char *p = *at;
+    int hours, minutes;
+    if (*p == 'Z' || *p == 'z') {
+        *offset = 0;
+        *at = p + 1;
+        return true;
+    }
+    if ((*p != '+' && *p != '-') || !digits(p + 1, 2, &hours) || p[3] != ':' ||
+        !digits(p + 4, 2, &minutes) || hours > 23 || minutes > 59)
+        return false;
+    *offset = (*p == '-' ? -1 : 1) * (hours * 60 + minutes);
+    *at = p + 6;
+    return true;
+}
+
+bool value_time_parse(const char *text, int64_t *ms, int32_t *offset_out, char *why, size_t why_len)
+{
+    static const char *const FORM = "write 2026-06-15T08:10:00+03:00 or ...Z";
+    int year, month, day, hour, minute, second, millis = 0;
+    int32_t offset;
+    if (strlen(text) < 20 || !digits(text, 4, &year) || text[4] != '-' || !digits(text + 5, 2, &month) ||
+        text[7] != '-' || !digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
         !digits(text + 11, 2, &hour) || text[13] != ':' || !digits(text + 14, 2, &minute) ||
         text[16] != ':' || !digits(text + 17, 2, &second))
-        return false;
+        return time_refuse(text, FORM, why, why_len);
     const char *at = text + 19;
     if (*at == '.') {
+        if (at[1] < '0' || at[1] > '9')
+            return time_refuse(text, "a decimal point needs digits after it", why, why_len);
         int scale = 100;
         for (at++; *at >= '0' && *at <= '9'; at++, scale /= 10)
             millis += scale > 0 ? (*at - '0') * scale : 0;
     }
-    int sign = 0;
-    if (*at == 'Z' || *at == 'z') {
-        at++;
-    } else if (*at == '+' || *at == '-') {
-        sign = *at == '+' ? 1 : -1;
-        if (!digits(at + 1, 2, &oh) || at[3] != ':' || !digits(at + 4, 2, &om))
-            return false;
-        at += 6;
-    } else {
+    if (!time_zone(&at, &offset) || *at)
+        return time_refuse(text, "it ends with Z or an offset from -23:59 to +23:59", why, why_len);
+    char reason[64];
+    if (!civil_date_exists(year, month, day, reason, sizeof reason)) {
+        if (why)
+            snprintf(why, why_len, "%.10s is not a date: %s", text, reason);
         return false;
     }
-    if (*at || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-        second > 60 || oh > 23 || om > 59)
-        return false;
+    if (hour > 23 || minute > 59 || second > 60)
+        return time_refuse(text, "hours run 00-23, minutes 00-59, seconds 00-60", why, why_len);
     int64_t days = civil_days_from_date(year, (unsigned)month, (unsigned)day);
     *ms = ((days * 86400 + hour * 3600 + minute * 60 + (second == 60 ? 59 : second)) -
-           (int64_t)sign * (oh * 3600 + om * 60)) * 1000 + millis;
+           (int64_t)offset * 60) * 1000 + millis;
+    if (offset_out)
+        *offset_out = offset;
     return true;
+}
+
+bool value_parse_time(const char *text, int64_t *ms)
+{
+    return value_time_parse(text, ms, NULL, NULL, 0);
 }

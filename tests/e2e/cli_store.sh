@@ -37,7 +37,8 @@ state manual {
   done "handled by hand"
 }
 PLAY
-printf '{"people": {"pat": {"email": "pat@x"}, "sam": {"email": "sam@x"}, "boss": {"email": "boss@x"}}}\n' > "$tmp/people.json"
+# op is the operator: resolve, cancel and reassign name a person of the directory --by.
+printf '{"people": {"pat": {"email": "pat@x"}, "sam": {"email": "sam@x"}, "boss": {"email": "boss@x"}, "op": {"email": "op@x"}}}\n' > "$tmp/people.json"
 
 expect "a folder that is not a store is refused" 3 "$h" instances --db "$tmp/nowhere"
 mkdir -p "$tmp/other" && echo keep > "$tmp/other/notes.txt"

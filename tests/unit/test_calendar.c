@@ -1111,7 +1111,7 @@ typedef struct ProblemRow {
 #define AT "calendars.fi-office"
 #define NOT_HOURS ": not hours: write \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\""
 #define NOT_DAYS ": not days: write mon-fri, sat or mon,wed"
-#define NOT_DATE ": not a date: write 2026-12-24"
+#define NOT_DATE(text) ": '" text "' is not a date (write YYYY-MM-DD, such as 2026-12-24)"
 
 static void test_calendar_problems(void **state)
 {
@@ -1164,27 +1164,27 @@ static void test_calendar_problems(void **state)
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'}, 'holidays': '2026-12-24'}",
          {AT ".holidays: not a list of dates"}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': ['2026-12-24', '2026-13-01']}", {AT ".holidays[1]" NOT_DATE}},
+         " 'holidays': ['2026-12-24', '2026-13-01']}", {AT ".holidays[1]: 2026-13-01 is not a date: there is no month 13"}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': ['24.12.2026']}", {AT ".holidays[0]" NOT_DATE}},
+         " 'holidays': ['24.12.2026']}", {AT ".holidays[0]" NOT_DATE("24.12.2026")}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': ['2026-12-24T00:00:00Z']}", {AT ".holidays[0]" NOT_DATE}},
+         " 'holidays': ['2026-12-24T00:00:00Z']}", {AT ".holidays[0]" NOT_DATE("2026-12-24T00:00:00Z")}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': [20261224]}", {AT ".holidays[0]" NOT_DATE}},
+         " 'holidays': [20261224]}", {AT ".holidays[0]: not a date (write YYYY-MM-DD, such as 2026-12-24)"}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': ['2026-12-00']}", {AT ".holidays[0]" NOT_DATE}},
+         " 'holidays': ['2026-12-00']}", {AT ".holidays[0]: 2026-12-00 is not a date: days count from 01"}},
         /* Was a bug: accepted (any day up to 31 passes, and becomes March 1st); 2026 is not a
            leap year. */
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': ['2026-02-29']}", {AT ".holidays[0]" NOT_DATE}},
+         " 'holidays': ['2026-02-29']}", {AT ".holidays[0]: 2026-02-29 is not a date: February 2026 has 28 days"}},
         /* Was a bug: accepted, as March 2nd. */
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'},"
-         " 'holidays': ['2026-02-30']}", {AT ".holidays[0]" NOT_DATE}},
+         " 'holidays': ['2026-02-30']}", {AT ".holidays[0]: 2026-02-30 is not a date: February 2026 has 28 days"}},
         /* Several problems: every one, zone first, then hours, then holidays. */
         {"{'zone': 'Mars/Olympus', 'hours': {'monday': '09:00-17:00', 'tue': '9-5'},"
          " 'holidays': ['2026-12-24', '24.12.2026']}",
          {AT ".zone: no time zone 'Mars/Olympus' in the tz database (is tzdata installed?)",
-          AT ".hours.monday" NOT_DAYS, AT ".hours.tue" NOT_HOURS, AT ".holidays[1]" NOT_DATE}},
+          AT ".hours.monday" NOT_DAYS, AT ".hours.tue" NOT_HOURS, AT ".holidays[1]" NOT_DATE("24.12.2026")}},
     };
     int failures = 0;
     for (size_t i = 0; i < countof(rows); i++) {

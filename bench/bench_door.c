@@ -1,0 +1,252 @@
+/*
+ * bench_door.c - the worst inputs the door accepts, and how long each holds the write
+ * lock (RUNTIME.md, "Limits and damage": every limit a refusal; an object's keys found
+ * in O(1) or O(log n) however many there are).
+ *
+ *   1  one event at the default body limit (1 MiB of JSON) in each worst shape: the
+ *      most keys in one object (111,000), the deepest nesting accepted (1,000), one
+ *      string of 1 MiB, a list of 520,000 items. Each is handed to engine_event as
+ *      `huddle trigger` does after parsing (a playbook starts on it and keeps it in its
+ *      frame), so the time is the write transaction's: the door's checks, the event as
+ *      a Value, the trigger, the frame, the records, the commit with full sync. Median
+ *      of 5 (each event its own id). Goal: under 100 ms each.
+ *   2  an ask to a team of 20,000 members, then of 100,000 (a directory of that many
+ *      people, one team of them all): the event that asks (a seat and an inbox entry
+ *      and a `notified` record for each member) and the answer that resolves it (each
+ *      told again). These were quadratic (each member looked up among those added
+ *      before): 4.2 s and 98 s for the ask. Goal: n log n at worst (each member is a
+ *      B-tree insert), the 100,000-member step under 10 times the 20,000-member one (5
+ *      times as many members; quadratic would be 25 times).
+ *
+ * The directory is parsed once per engine; its first step pays for that (not timed
+ * here: it is what `huddle trigger` pays in its own process, before the lock too).
+ * Options: --keep (leave the temporary folder).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "engine.h"
+
+#define T0_MS 1780380000000LL           /* 2026-06-02T06:00:00Z */
+#define BODY_LIMIT (1 << 20)
+#define RUNS 5
+
+static const char DOOR_PLAY[] =
+    "playbook bench_door\n"
+    "\n"
+    "on bench.big as e\n"
+    "\n"
+    "state hold {\n"
+    "  wait {\n"
+    "    after 1d -> done \"held\"\n"
+    "  }\n"
+    "}\n";
+
+static const char TEAM_PLAY[] =
+    "playbook bench_team\n"
+    "\n"
+    "on bench.ask as e\n"
+    "\n"
+    "state decide {\n"
+    "  ask team(\"all\") \"Go?\"\n"
+    "      choices yes, no\n"
+    "      within 4h\n"
+    "  {\n"
+    "    yes     -> done \"yes\"\n"
+    "    no      -> done \"no\"\n"
+    "    timeout -> done \"late\"\n"
+    "  }\n"
+    "}\n";
+
+/* ---- 1: events at the body limit ---- */
+
+static json_t *shape_keys(void)
+{
+    json_t *object = json_object();
+    char key[16];
+    for (int i = 0; i < 111000; i++) {
+        snprintf(key, sizeof key, "%x", i);
+        json_object_set_new(object, key, json_integer(0));
+    }
+    return object;
+}
+
+static json_t *shape_deep(void)
+{
+    json_t *inner = json_integer(1);
+    for (int i = 0; i < 1000; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, inner);
+        inner = outer;
+    }
+    return inner;
+}
+
+static json_t *shape_string(void)
+{
+    size_t len = BODY_LIMIT - 16;
+    char *text = malloc(len + 1);
+    if (!text)
+        die("out of memory");
+    memset(text, 'x', len);
+    text[len] = '\0';
+    json_t *object = json_pack("{s:s}", "text", text);
+    free(text);
+    return object;
+}
+
+static json_t *shape_list(void)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < 520000; i++)
+        json_array_append_new(list, json_integer(0));
+    return list;
+}
+
+/* The serialized size of `data`: it must fit the body limit, as the door checks it. */
+static size_t body_size(const json_t *data)
+{
+    char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t len = text ? strlen(text) : 0;
+    free(text);
+    return len;
+}
+
+static double median_of(double *values, size_t n)
+{
+    return quantile(values, n, 0.5);
+}
+
+static void section_shapes(const StrBuf *play)
+{
+    static const char *const NAMES[] = {"111,000 keys", "1,000 deep", "one 1 MiB string", "520,000 list items"};
+    json_t *(*const makers[])(void) = {shape_keys, shape_deep, shape_string, shape_list};
+    char dir[256];
+    path_in(dir, sizeof dir, "shapes");
+    Bench b;
+    bench_open(&b, dir, false);
+    bench_deploy(&b, play, T0_MS);
+    int64_t now = T0_MS;
+    for (int shape = 0; shape < 4; shape++) {
+        json_t *data = makers[shape]();
+        size_t size = body_size(data);
+        if (size > BODY_LIMIT)
+            die("the %s event is %zu bytes, over the limit it is meant to sit under", NAMES[shape], size);
+        double times[RUNS];
+        for (int run = 0; run < RUNS; run++) {
+            char id[32], why[512];
+            bool duplicate;
+            snprintf(id, sizeof id, "shape-%d-%d", shape, run);
+            double t = wall_seconds();
+            if (engine_event(b.engine, "bench", "big", id, data, now, now, &duplicate, why, sizeof why) != ENGINE_OK ||
+                duplicate)
+                die("engine_event (%s): %s", NAMES[shape], why);
+            times[run] = wall_seconds() - t;
+            now += 1000;
+        }
+        double ms = median_of(times, RUNS) * 1000;
+        char metric[72], value[32];
+        snprintf(metric, sizeof metric, "1  one event, %s (%zu bytes), ms", NAMES[shape], size);
+        snprintf(value, sizeof value, "%.1f", ms);
+        row_goal(row_add(metric, value), "< 100 ms", ms < 100);
+        json_decref(data);
+    }
+    bench_close(&b);
+}
+
+/* ---- 2: asks to big teams ---- */
+
+static json_t *team_directory(int members)
+{
+    json_t *people = json_object(), *list = json_array();
+    char id[16], email[32];
+    for (int i = 0; i < members; i++) {
+        snprintf(id, sizeof id, "p%d", i);
+        snprintf(email, sizeof email, "p%d@example.com", i);
+        json_object_set_new(people, id, json_pack("{s:s}", "email", email));
+        json_array_append_new(list, json_string(id));
+    }
+    return json_pack("{s:o, s:{s:{s:o}}}", "people", people, "teams", "all", "members", list);
+}
+
+/* Times the ask to a team of `members` and its answer, in seconds. */
+static void team_round(const StrBuf *play, int members, double *ask, double *answer)
+{
+    char dir[256], name[32], why[512];
+    snprintf(name, sizeof name, "team-%d", members);
+    path_in(dir, sizeof dir, name);
+    Bench b;
+    bench_open(&b, dir, false);
+    bench_deploy(&b, play, T0_MS);
+    json_t *directory = team_directory(members), *data = json_object();
+    if (engine_directory_load(b.engine, directory, T0_MS, why, sizeof why) != ENGINE_OK)
+        die("engine_directory_load: %s", why);
+    bool duplicate;
+    double t = wall_seconds();
+    if (engine_event(b.engine, "bench", "ask", "ask-1", data, T0_MS + 1000, T0_MS + 1000, &duplicate, why, sizeof why) !=
+        ENGINE_OK)
+        die("engine_event: %s", why);
+    *ask = wall_seconds() - t;
+    t = wall_seconds();
+    if (engine_answer(b.engine, "t1", "p7", "yes", NULL, T0_MS + 2000, why, sizeof why) != ENGINE_OK)
+        die("engine_answer: %s", why);
+    *answer = wall_seconds() - t;
+    json_decref(directory);
+    json_decref(data);
+    bench_close(&b);
+}
+
+static void section_teams(const StrBuf *play)
+{
+    double ask[2], answer[2];
+    static const int SIZES[2] = {20000, 100000};
+    for (int i = 0; i < 2; i++) {
+        team_round(play, SIZES[i], &ask[i], &answer[i]);
+        char metric[72], value[32];
+        snprintf(metric, sizeof metric, "2  ask to a team of %s members, ms", SIZES[i] == 20000 ? "20,000" : "100,000");
+        snprintf(value, sizeof value, "%.0f", ask[i] * 1000);
+        row_add(metric, value);
+        snprintf(metric, sizeof metric, "2  the answer that resolves it, ms");
+        snprintf(value, sizeof value, "%.0f", answer[i] * 1000);
+        row_add(metric, value);
+    }
+    char value[32];
+    double growth = ask[1] / ask[0], growth_answer = answer[1] / answer[0];
+    snprintf(value, sizeof value, "%.1fx, %.1fx", growth, growth_answer);
+    row_goal(row_add("2  100,000 / 20,000 members: ask, answer", value), "< 10x (quadratic: 25x)",
+             growth < 10 && growth_answer < 10);
+    note("before the fix, the ask took 4.2 s at 20,000 members and 98 s at 100,000 (quadratic)");
+}
+
+int main(int argc, char **argv)
+{
+    bench_name = "bench_door";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--keep") == 0) {
+            keep_tmp = true;
+        } else {
+            fprintf(stderr, "usage: %s [--keep]\n", argv[0]);
+            return 2;
+        }
+    }
+    tmp_root_make("/tmp/huddle-bench-door-XXXXXX");
+    StrBuf door = STRBUF_INIT, team = STRBUF_INIT;
+    compile_play("bench_door.play", DOOR_PLAY, &door);
+    compile_play("bench_team.play", TEAM_PLAY, &team);
+    double t0 = wall_seconds();
+    section_shapes(&door);
+    section_teams(&team);
+    printf("door: the worst accepted inputs, timed under the write lock (wall clock, full sync)\n");
+    printf("  1: one event at the 1 MiB body limit in each worst shape, median of %d\n", RUNS);
+    printf("  2: an ask to one team of every person in the directory, and its answer\n");
+    printf("  %-60s %16s  %-18s %s\n", "metric", "value", "goal", "");
+    for (unsigned i = 0; i < row_count; i++)
+        printf("  %-60s %16s  %-18s %s\n", rows[i].metric, rows[i].value, rows[i].goal, rows[i].verdict);
+    print_tail(t0);
+    strbuf_free(&door);
+    strbuf_free(&team);
+    return 0;
+}

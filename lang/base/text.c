@@ -1,0 +1,111 @@
+/*
+ * text.c - ids, numbers and control characters of text from outside (see text.h).
+ */
+#include "text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "utf8.h"
+
+size_t text_control_length(const unsigned char *p, size_t left)
+{
+    if (left == 0)
+        return 0;
+    if (p[0] < 0x20 || p[0] == 0x7F)
+        return 1;
+    if (left >= 2 && p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+        return 2;   /* C1: U+0080 to U+009F */
+    if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
+        return 3;   /* the line and paragraph separators */
+    return 0;
+}
+
+static bool text_is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+const char *text_id_problem(const char *text, bool person, char buf[96])
+{
+    size_t len = text ? strlen(text) : 0;
+    if (len == 0)
+        return "is empty";
+    if (len > TEXT_ID_MAX) {
+        snprintf(buf, 96, "is %zu bytes, more than the %d an id may have", len, TEXT_ID_MAX);
+        return buf;
+    }
+    const unsigned char *bytes = (const unsigned char *)text;
+    if (utf8_valid_prefix(bytes, len) != len)
+        return "is not UTF-8";
+    for (size_t i = 0; i < len; i++)
+        if (text_control_length(bytes + i, len - i))
+            return "has a control character (a line break, an escape, ...)";
+    if (person && (text_is_space(bytes[0]) || text_is_space(bytes[len - 1])))
+        return "starts or ends with a space";
+    return NULL;
+}
+
+/* The bytes of the valid UTF-8 character at `p`, or 0 when the byte there starts none. */
+static size_t text_char_length(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : 2;
+    return n <= left && utf8_valid_prefix(p, n) == n ? n : 0;
+}
+
+void text_escape_controls(const char *text, size_t len, StrBuf *out)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t plain = 0;   /* start of the run of ordinary bytes not yet appended */
+    for (size_t i = 0; i < len;) {
+        size_t n = text_control_length(p + i, len - i), size = n ? 0 : text_char_length(p + i, len - i);
+        if (size) {
+            i += size;
+            continue;
+        }
+        strbuf_append(out, text + plain, i - plain);
+        if (n == 0) {
+            strbuf_printf(out, "\\x%02x", p[i]);   /* a byte that is no UTF-8 */
+            n = 1;
+        } else if (n == 1) {
+            const char *named = p[i] == '\n' ? "\\n" : p[i] == '\r' ? "\\r" : p[i] == '\t' ? "\\t"
+                              : p[i] == 0x1B ? "\\e" : NULL;
+            if (named)
+                strbuf_puts(out, named);
+            else
+                strbuf_printf(out, "\\x%02x", p[i]);
+        } else {
+            unsigned code = n == 2 ? p[i + 1] : 0x2000u | (p[i + 2] - 0x80u);
+            strbuf_printf(out, "\\u%04x", code);
+        }
+        i += n;
+        plain = i;
+    }
+    strbuf_append(out, text + plain, len - plain);
+}
+
+uint64_t text_numbered_id(const char *text, char prefix)
+{
+    if (!text || text[0] != prefix || text[1] < '1' || text[1] > '9')
+        return 0;
+    uint64_t n = 0;
+    for (const char *at = text + 1; *at; at++) {
+        if (*at < '0' || *at > '9' || n > (UINT64_C(1) << 62) / 5)
+            return 0;   /* a non-digit, or too many digits for 64 bits */
+        n = n * 10 + (uint64_t)(*at - '0');
+    }
+    return n;
+}
+
+bool text_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    if (!text || !*text || strspn(text, "0123456789") != strlen(text) || strlen(text) > 18)
+        return false;
+    int64_t n = 0;
+    for (const char *at = text; *at; at++)
+        n = n * 10 + (*at - '0');
+    if (n < min || n > max)
+        return false;
+    *out = n;
+    return true;
+}

@@ -1,0 +1,142 @@
+/*
+ * cli_door.c - what the command line checks of everything that comes in from outside,
+ * and how it shows text from outside (RUNTIME.md, "Limits and damage"; see cli.h):
+ * bounded reads of event data and trace lines, strict arguments (person ids, task and
+ * instance ids, times), and control characters made visible in human output.
+ *
+ * A malformed argument is a usage error (exit 2) naming the argument; a well-formed one
+ * the store refuses is exit 1 (the engine says why).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "text.h"
+#include "value_json.h"
+
+const char *cli_clean(const char *text)
+{
+    static StrBuf slots[CLI_CLEAN_SLOTS];
+    static unsigned next;
+    StrBuf *slot = &slots[next++ % CLI_CLEAN_SLOTS];
+    slot->len = 0;
+    if (slot->data)
+        slot->data[0] = '\0';
+    if (text)
+        text_escape_controls(text, strlen(text), slot);
+    return strbuf_text(slot);
+}
+
+void cli_print_lines(FILE *out, const char *text)
+{
+    StrBuf line = STRBUF_INIT;
+    for (const char *at = text; at && *at;) {
+        size_t len = strcspn(at, "\n");
+        line.len = 0;
+        text_escape_controls(at, len, &line);
+        fprintf(out, "%s\n", strbuf_text(&line));
+        at += len + (at[len] == '\n');
+    }
+    strbuf_free(&line);
+}
+
+int cli_max_body(const char *command, const char *option, size_t *max)
+{
+    const char *from_env = getenv("HUDDLE_MAX_BODY");
+    const char *text = option ? option : from_env;
+    int64_t bytes;
+    *max = CLI_MAX_BODY_DEFAULT;
+    if (!text)
+        return CLI_OK;
+    if (!text_parse_count(text, 1, (int64_t)CLI_MAX_BODY_LIMIT, &bytes))
+        return cli_usage_error(command, "%s '%s' is not a whole number of bytes from 1 to %zu",
+                               option ? "--max-body" : "HUDDLE_MAX_BODY", cli_clean(text), CLI_MAX_BODY_LIMIT);
+    *max = (size_t)bytes;
+    return CLI_OK;
+}
+
+char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over)
+{
+    size_t cap = 4096, used = 0;
+    char *data = malloc(cap);
+    *over = false;
+    while (data) {
+        if (used == cap - 1) {
+            char *bigger = cap - 1 > max ? NULL : realloc(data, cap * 2);
+            if (!bigger)
+                break;
+            data = bigger;
+            cap *= 2;
+        }
+        size_t want = cap - 1 - used, got = fread(data + used, 1, want, in);
+        used += got;
+        if (used > max) {
+            *over = true;
+            break;
+        }
+        if (got < want)
+            break;
+    }
+    if (!data || *over || ferror(in) || used == cap - 1) {
+        if (!*over)
+            fprintf(stderr, "huddle: could not read the input: %s\n", data ? strerror(errno) : "out of memory");
+        free(data);
+        return NULL;
+    }
+    data[used] = '\0';
+    *len = used;
+    return data;
+}
+
+bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over)
+{
+    line->len = 0;
+    if (line->data)
+        line->data[0] = '\0';
+    *over = false;
+    int c = getc(in);
+    if (c == EOF)
+        return false;
+    for (; c != EOF && c != '\n'; c = getc(in)) {
+        if (line->len < max)
+            strbuf_putc(line, (char)c);
+        else
+            *over = true;
+    }
+    return true;
+}
+
+int cli_check_person(const char *command, const char *flag, const char *value)
+{
+    char buf[96];
+    const char *problem = value ? text_id_problem(value, true, buf) : NULL;
+    if (problem)
+        return cli_usage_error(command, "%s '%s' is not a person id: it %s", flag, cli_clean(value), problem);
+    return CLI_OK;
+}
+
+int cli_check_numbered(const char *command, const char *value, char prefix)
+{
+    if (text_numbered_id(value, prefix))
+        return CLI_OK;
+    return cli_usage_error(command, "%s '%s' is not %s id (%c1, %c2, ...: the letter, then a number without leading zeros)",
+                           prefix == 't' ? "TASK" : "INSTANCE", cli_clean(value),
+                           prefix == 't' ? "a task" : "an instance", prefix, prefix);
+}
+
+int cli_parse_time(const char *command, const char *flag, const char *text, int64_t *ms,
+                   int32_t *offset)
+{
+    char why[256];
+    if (!value_time_parse(text, ms, offset, why, sizeof why))
+        return cli_usage_error(command, "%s: %s", flag, cli_clean(why));
+    char name[320];
+    snprintf(name, sizeof name, "%s %s", flag, text);
+    if (engine_check_time(name, *ms, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_REFUSED;
+    }
+    return CLI_OK;
+}
