@@ -118,7 +118,7 @@ $(DEPS_STAMP):
 
 # ---- generated sources ------------------------------------------------------------
 
-build/gen/parser.c build/gen/parser.h: lang/syntax/parser.y | $(DEPS_STAMP)
+build/gen/parser.c build/gen/parser.h &: lang/syntax/parser.y | $(DEPS_STAMP)
 	@mkdir -p build/gen
 	bison -Wall -Werror --defines=build/gen/parser.h -o build/gen/parser.c $<
 
