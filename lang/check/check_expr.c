@@ -378,9 +378,14 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     return BUILTINS[id].result;
 }
 
+/* Records an edge for the recursion check. Only fns of the program being checked are
+   edges: a module's fn has an index into its module's own list, not this one, and
+   can't call back into a playbook (modules see no playbook; `use` cycles are refused),
+   so the callee is compared as a function, never by its index alone. */
 static void check_record_fn_call(CheckCtx *c, const Symbol *fn)
 {
-    if (c->current_fn < 0 || fn->fn_index < 0)
+    if (c->current_fn < 0 || fn->fn_index < 0 || (unsigned)fn->fn_index >= c->fn_count ||
+        c->fn_infos[fn->fn_index].fn != fn->decl)
         return;
     FnInfo *info = &c->fn_infos[c->current_fn];
     arena_grow(c->arena, (void **)&info->calls, &info->call_cap, info->call_count + 1,
