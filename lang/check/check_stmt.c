@@ -427,8 +427,6 @@ static void check_ask_arms(CheckCtx *c, AstStmt *stmt, int64_t quorum)
                 check_suggest(c, d, arm->choice.text, ids, ask->choices.count);
             }
         }
-        if (arm->kind == ARM_NO_QUORUM && quorum == 1)
-            check_error(c, arm->span, "a 'no_quorum' arm needs a quorum of 2 or more; this ask needs one answer");
         check_target(c, arm->target);
     }
     Span at = {stmt->span.start, stmt->span.start + 3};

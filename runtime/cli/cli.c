@@ -120,10 +120,12 @@ static const CliCommand COMMANDS[] = {
      "chosen. Everyone holding a seat is told.\n",
      cli_resolve},
     {"reassign", "hand a seat of an open ask to someone else",
-     "huddle reassign TASK --from HOLDER --to PERSON --by PERSON [--db DIR] [--now T]",
+     "huddle reassign TASK [--from HOLDER] --to PERSON --by PERSON [--db DIR] [--now T]",
      "Every open seat of TASK that HOLDER holds goes to PERSON instead (a `delegated`\n"
      "record each, why: reassigned); PERSON is told and finds TASK in their inbox, HOLDER\n"
-     "no longer does. PERSON must be in the directory when one is loaded.\n",
+     "no longer does. Without --from, PERSON is given every open seat that has no holder\n"
+     "(a WHO that resolved to nobody). The quorum is re-checked after. PERSON must be in\n"
+     "the directory when one is loaded.\n",
      cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",
      "huddle ack TASK --by PERSON [--db DIR] [--now T]",

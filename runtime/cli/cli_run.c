@@ -178,6 +178,8 @@ static void run_print_record(void *context, const json_t *r)
             printf("  told %s (%s): %s", str(r, "person"), str(r, "channel"), str(r, "message"));
         else
             printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
+    } else if (strcmp(kind, "unresolved") == 0 && !json_object_get(r, "who")) {
+        printf("  %s: %s", str(r, "task"), str(r, "why"));   /* the whole ask */
     } else if (strcmp(kind, "unresolved") == 0) {
         printf("  could not resolve %s ", str(r, "who"));
         run_print_json(json_object_get(r, "id"));
@@ -186,7 +188,8 @@ static void run_print_record(void *context, const json_t *r)
         json_t *event = json_object_get(r, "event");
         printf("  joined by %s.%s %s", str(event, "source"), str(event, "type"), str(event, "id"));
     } else if (strcmp(kind, "delegated") == 0) {
-        printf("  %s stands in for %s (%s%s%s)", str(r, "to"), str(r, "from"), str(r, "why"),
+        printf("  %s stands in for %s (%s%s%s)", str(r, "to"),
+               json_is_string(json_object_get(r, "from")) ? str(r, "from") : "nobody", str(r, "why"),
                json_object_get(r, "by") ? " by " : "", str(r, "by"));
     } else if (strcmp(kind, "overridden") == 0) {
         printf("  %s overridden by %s: %s (%s)", str(r, "task"), str(r, "by"), str(r, "choice"), str(r, "reason"));

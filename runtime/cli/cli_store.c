@@ -532,7 +532,10 @@ static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char 
 
 static void reassign_report(const StoreArgs *a)
 {
-    printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
+    if (a->from)
+        printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
+    else
+        printf("reassigned %s: its seats with no holder now held by %s\n", a->positional[0], a->to);
 }
 
 int cli_reassign(int argc, char **argv)
@@ -541,8 +544,8 @@ int cli_reassign(int argc, char **argv)
     int status = store_args_parse("reassign", argc, argv, &a);
     if (status != CLI_OK)
         return status;
-    if (a.positional_count != 1 || !a.by || !a.from || !a.to)
-        return cli_usage_error("reassign", "give TASK --from HOLDER --to PERSON --by PERSON");
+    if (a.positional_count != 1 || !a.by || !a.to)
+        return cli_usage_error("reassign", "give TASK [--from HOLDER] --to PERSON --by PERSON");
     return store_command_write("reassign", &a, reassign_apply, reassign_report);
 }
 

@@ -134,6 +134,11 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
 int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
                  json_t *comment);
 int task_create(Step *s, Instance *in, Value ask);
+/* The quorum re-check (after an answer, an escalation, the last level, a reassignment):
+   when no choice can still win, `no_quorum` runs at once if the ask has an arm for it
+   (*resolved is then true and the task saved); an ask without one (N = 1) stays open
+   until its deadline runs `timeout`, with one `unresolved` record saying why. */
+int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved);
 int task_timeout(Step *s, Instance *in, const char *task_id);
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);

@@ -133,13 +133,17 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
         ok = false;
     }
     vm->sp -= n;
-    Value d = value_map_new(12);
+    bool no_quorum_arm = false;   /* without one, an ask nobody can answer waits for its deadline */
+    for (uint32_t i = 0; i < ask->arm_count; i++)
+        no_quorum_arm |= vm->bc->arms[ask->arm_first + i].kind == BC_ARM_NO_QUORUM;
+    Value d = value_map_new(13);
     static const char *const QUORUMS[] = {"any", "all", "n"};
     map_put(d, "kind", value_cstring("ask"));
     map_put(d, "ask", value_int(index));
     map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
     map_put(d, "quorum", value_cstring(QUORUMS[ask->quorum]));
     map_put(d, "needed", value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
+    map_put(d, "no_quorum_arm", value_bool(no_quorum_arm));
     map_put(d, "seats", seats);
     map_put(d, "question", question);
     map_put(d, "choices", choices);
