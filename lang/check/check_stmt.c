@@ -401,6 +401,24 @@ static const AstArm *check_find_arm(const AstAsk *ask, AstArmKind kind, const ch
     return NULL;
 }
 
+/* `remind every D` needs D of at least one minute (a business count of at least one);
+   a constant below it is refused here, a computed one stalls the instance. */
+static void check_remind(CheckCtx *c, AstExpr *remind)
+{
+    check_duration(c, remind, "'remind every'", true);
+    DurationLit d;
+    if (!check_fold_duration(c, remind, &d))
+        return;
+    if (d.business ? d.count >= 1 : d.seconds >= 60)
+        return;
+    Diag *diag = d.business
+        ? check_error(c, remind->span, "'remind every' needs at least one minute, not %lld business %s",
+                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
+        : check_error(c, remind->span, "'remind every' needs at least one minute, not %llds",
+                      (long long)d.seconds);
+    diag_hint(c->diags, diag, "remind no more often than every minute, such as: remind every 30m");
+}
+
 static void check_ask_arms(CheckCtx *c, AstStmt *stmt, int64_t quorum)
 {
     AstAsk *ask = stmt->as.ask;
@@ -466,7 +484,7 @@ bool check_ask(CheckCtx *c, AstStmt *stmt)
     }
     check_ladder(c, ask);
     if (ask->remind)
-        check_duration(c, ask->remind, "'remind every'", true);
+        check_remind(c, ask->remind);
     if (ask->show) {
         CheckType t = check_expr(c, ask->show);
         if (t != TYPE_ANY && t != TYPE_MAP)

@@ -109,6 +109,11 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
 int step_retry(Step *s, Instance *in, int goto_state);
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
+/* Whether a timer due at `due` may be set: only after the step's engine time, and not
+   on a stalled instance. A due at or before it stalls the instance with the reason
+   (so nothing can fire in a loop under the write lock); false then. */
+bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
+/* Sets a timer (takes over `what`) when timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
 int timers_clear(Step *s, Instance *in);
 int mailbox_offer(Step *s, Instance *in);

@@ -158,6 +158,10 @@ int task_create(Step *s, Instance *in, Value ask)
         json_object_set_new(in->record, "status", json_string("stalled"));
         return STORE_OK;
     }
+    if (!timer_due_ok(s, in, deadline, "deadline")) {   /* stalled, before any seat is given */
+        json_decref(description);
+        return STORE_OK;
+    }
     char at[40], due[40];
     time_text(s->now, at);
     time_text(deadline, due);

@@ -91,6 +91,29 @@ static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
     return false;
 }
 
+/* `remind every D` needs D of at least one minute (a business count of at least one):
+   a shorter one computed while running stalls the instance, and no timer is set
+   (LANGUAGE.md, "Reminders"). */
+static bool vm_check_remind(Vm *vm, Value remind)
+{
+    if (!vm_check_duration(vm, remind, "remind every", true))
+        return false;
+    if (remind.type == VAL_NULL ||
+        (remind.type == VAL_BUSINESS ? remind.as.integer >= 1 : remind.as.ms >= 60000))
+        return true;
+    static const char *const UNITS[] = {"minutes", "hours", "days"};
+    StrBuf text = STRBUF_INIT;
+    if (remind.type == VAL_BUSINESS)
+        strbuf_printf(&text, "%lld business %s", (long long)remind.as.integer,
+                      UNITS[remind.unit <= BUSINESS_DAYS ? remind.unit : 0]);
+    else
+        value_write_duration(remind.as.ms, &text);
+    snprintf(vm->why, sizeof vm->why,
+             "remind every needs at least one minute, not %s: no reminder is set", strbuf_text(&text));
+    strbuf_free(&text);
+    return false;
+}
+
 /* Pops an ask's parameters (see compile_stmt.c for their order) into a description. */
 static bool vm_suspend_ask(Vm *vm, uint32_t index)
 {
@@ -127,7 +150,7 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     }
     Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
     Value show = ask->has_show ? p[at++] : VALUE_NULL;
-    ok = ok && vm_check_duration(vm, remind, "remind every", true);
+    ok = ok && vm_check_remind(vm, remind);
     if (ok && show.type != VAL_NULL && show.type != VAL_MAP) {
         snprintf(vm->why, sizeof vm->why, "show needs a map, not %s", value_type_name(show.type));
         ok = false;
