@@ -301,14 +301,14 @@ static int64_t check_quorum(CheckCtx *c, AstStmt *stmt)
     case QUORUM_N:
         break;
     }
-    if (!check_fold_int(c, ask->quorum_n, &n)) {
+    if (!check_fold_count(c, ask->quorum_n, &n, "a quorum is an integer literal or an integer const")) {
         if (ask->quorum_n->kind == EX_NAME)
             check_expr(c, ask->quorum_n);
-        check_error(c, ask->quorum_n->span, "a quorum is an integer literal or an integer const");
         return 0;
     }
     if (ask->quorum_n->kind == EX_NAME)
         check_expr(c, ask->quorum_n);
+    ask->quorum_value = n;   /* what the compiler uses: one fold for both */
     if (n < 1 || n > seats) {
         Diag *d = check_error(c, ask->quorum_n->span,
                               "a quorum of %lld can't be met by %lld seat%s", (long long)n,

@@ -192,11 +192,7 @@ static void comp_triggers(Compiler *c)
             comp_const_string(c, t->type.text, strlen(t->type.text)),
             comp_lookup_index(&c->tnames, t->name.text), BC_NONE, BC_NONE, BC_NONE, BC_NONE, 0,
         };
-        int64_t n = 0;
-        Value folded;
-        if (t->at_least && comp_fold(c, t->at_least, &folded) && folded.type == VAL_INT)
-            n = folded.as.integer;
-        bt.at_least = n;
+        bt.at_least = t->at_least ? t->at_least_value : 0;   /* folded by the checker */
         if (t->case_key)
             c->bc->uses_case = true;
         BC_PUSH(c->bc, triggers, bt);   /* its chunks come later: comp_trigger_chunks */

@@ -45,8 +45,22 @@ static const AstConst *comp_find_const(Compiler *c, const char *name, CompScope 
     return name_map_get(&c->scope->consts, name);
 }
 
-/* Folds literals, consts of literals, and unary minus; false for anything else. */
+static bool comp_fold_in(Compiler *c, const AstExpr *expr, Value *out);
+
+/* Folds literals, consts of literals, and unary minus; false for anything else. A
+   chain of consts (`const b = a`, `const c = b`, ...) folds to AST_MAX_DEPTH deep; a
+   longer one is left to the program's load, which evaluates consts without recursion. */
 bool comp_fold(Compiler *c, const AstExpr *expr, Value *out)
+{
+    if (c->fold_depth >= AST_MAX_DEPTH)
+        return false;
+    c->fold_depth++;
+    bool ok = comp_fold_in(c, expr, out);
+    c->fold_depth--;
+    return ok;
+}
+
+static bool comp_fold_in(Compiler *c, const AstExpr *expr, Value *out)
 {
     const char *text;
     uint32_t len;

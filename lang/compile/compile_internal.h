@@ -41,6 +41,7 @@ typedef struct Compiler {
     uint32_t next_slot, max_slot;
     uint32_t last_line;
     bool in_chunk;                  /* trigger/var/const chunk: no locals, no statements */
+    unsigned fold_depth;            /* comp_fold's nesting, through consts too */
     bool failed;
 } Compiler;
 

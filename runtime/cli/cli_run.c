@@ -375,11 +375,11 @@ static int run_away(Run *run, json_t *line, int64_t at)
 
 static int run_line(Run *run, const char *text)
 {
-    json_error_t error;
-    json_t *line = json_loads(text, 0, &error);
+    char error[256];   /* the data sits in {"event": {"data": ...}}: 2 levels */
+    json_t *line = value_json_load(text, strlen(text), 0, 2, error, sizeof error);
     if (!line || !json_is_object(line)) {
         json_decref(line);
-        return run_refuse(run, "not a JSON object: %s", line ? "" : error.text);
+        return run_refuse(run, "not a JSON object: %s", line ? "" : error);
     }
     const char *at_text = json_string_value(json_object_get(line, "at"));
     int64_t at;
@@ -525,11 +525,14 @@ int cli_run(int argc, char **argv)
         return cli_usage_error("run", "give a playbook and --events TRACE.jsonl");
     json_t *mocks = json_object();
     if (mocks_path) {
-        json_error_t error;
+        char error[256] = "cannot be read";
+        size_t len;
+        char *text = cli_read_file(mocks_path, &len);
         json_decref(mocks);
-        mocks = json_load_file(mocks_path, 0, &error);
+        mocks = text ? value_json_load(text, len, 0, 2, error, sizeof error) : NULL;
+        free(text);
         if (!json_is_object(mocks)) {
-            fprintf(stderr, "huddle: %s:%d: %s\n", mocks_path, error.line, mocks ? "mocks are a JSON object" : error.text);
+            fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);
             json_decref(mocks);
             return CLI_REFUSED;
         }

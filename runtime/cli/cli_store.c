@@ -188,13 +188,21 @@ int cli_deploy(int argc, char **argv)
 
 /* ---- trigger ---- */
 
+/* The event data on standard input, read as value_json_load reads JSON from outside
+   (too deep refused, integers past 64 bits as doubles). */
 static json_t *cli_read_stdin_json(void)
 {
-    json_error_t error;
-    json_t *data = json_loadf(stdin, JSON_REJECT_DUPLICATES, &error);
+    StrBuf text = STRBUF_INIT;
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+        strbuf_append(&text, chunk, got);
+    char error[256];
+    json_t *data = value_json_load(text.data ? text.data : "", text.len, JSON_REJECT_DUPLICATES,
+                                   0, error, sizeof error);
     if (!data)
-        fprintf(stderr, "huddle: the event data on standard input is not JSON: %s (line %d, column %d)\n",
-                error.text, error.line, error.column);
+        fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", error);
+    strbuf_free(&text);
     return data;
 }
 

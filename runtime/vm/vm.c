@@ -355,7 +355,14 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             PUSH(a);
             pc++;
             break;
-        case OP_LOAD_CDEF: a = vm->program->cdefs[operand]; value_retain(a); PUSH(a); pc++; break;
+        case OP_LOAD_CDEF:
+            if (vm->program->cdefs_ready && !vm->program->cdefs_ready[operand]) {
+                vm->wanted_cdef = operand;   /* program_eval_consts evaluates it first */
+                vm->fatal = true;
+                ERROR("const %s is used before it has a value",
+                      value_text(vm->bc->consts[vm->bc->cdefs[operand].name]));
+            }
+            a = vm->program->cdefs[operand]; value_retain(a); PUSH(a); pc++; break;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
             b = POP();
             a = POP();
@@ -676,6 +683,7 @@ static void vm_init(Vm *vm, const Program *program, Frame *frame, const VmInput 
     vm->budget = VM_STEP_LIMIT;
     vm->fatal = false;
     vm->event = VALUE_NULL;
+    vm->wanted_cdef = BC_NONE;
 }
 
 static VmStatus vm_finish(Vm *vm, RunEnd end)
@@ -875,6 +883,23 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
     VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
     free(vm);
     return status;
+}
+
+int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
+                 char *why, size_t why_len)
+{
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
+    VmResult result;
+    vm_result_init(&result);
+    Vm *vm = vm_new();
+    vm_init(vm, program, NULL, &context, &result);
+    bool ok = vm_run_chunk(vm, program->bc.cdefs[index].init_pc, out);
+    *wanted = ok ? BC_NONE : vm->wanted_cdef;
+    if (!ok)
+        snprintf(why, why_len, "%s", result.error);
+    vm_result_clear(&result);
+    free(vm);
+    return ok ? 0 : -1;
 }
 
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
