@@ -220,7 +220,7 @@ static void comp_const_defs(Compiler *c, CompScope *scope)
             continue;
         const char *name = comp_qualified(c, scope, k->name.text);
         Value folded;
-        if (comp_fold(c, k->value, &folded)) {
+        if (comp_fold_const(c, scope, k, &folded)) {
             value_release(folded);
             continue;
         }
@@ -306,6 +306,9 @@ int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, By
     for (unsigned i = 0; i < program->vars.count; i++)
         out->vars[i].init_pc = comp_chunk(&c, ((AstConst *)program->vars.items[i])->value);
     comp_const_chunks(&c, c.root);
+    for (unsigned i = 0; i < c.folded.cap; i++)   /* the consts' folds held by the compiler */
+        if (c.folded.keys[i])
+            value_release(((CompFolded *)c.folded.values[i])->value);
     if (c.failed) {
         bc_free(out);
         return -1;
