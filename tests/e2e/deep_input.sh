@@ -107,3 +107,21 @@ expect "trigger refuses data 1,001 deep" 1 "nests deeper than 1,000 levels" sh -
 expect "trigger refuses data 60,000 deep" 1 "nests deeper than 1,000 levels" sh -c "'$h' trigger ops.case --id d3 --db '$db' --now $now < '$tmp/deep60000.json'"
 echo '{"big": 18446744073709551616, "max": 9223372036854775807}' > "$tmp/big.json"
 expect "trigger takes an integer past 64 bits" 0 "accepted d4" sh -c "'$h' trigger ops.case --id d4 --db '$db' --now $now < '$tmp/big.json'"
+
+# A quorum const the checker can't work out because it nests too deeply says so, rather
+# than that it is not an integer const; 400 consts (800 levels with their operators) check.
+quorum() { python3 - "$tmp/quorum$1.play" "$1" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+consts = "const n0 = 2\n" + "".join("const n%d = n%d * 1\n" % (i, i - 1) for i in range(1, n))
+open(path, "w").write("playbook quorum\non ops.case as e\n" + consts +
+    "state s {\n  ask n%d of person(\"a\"), person(\"b\") \"ok?\"\n      choices yes, no\n      within 1h\n"
+    "  {\n    yes -> done \"y\"\n    no -> done \"n\"\n    no_quorum -> done \"q\"\n    timeout -> done \"t\"\n  }\n}\n" % (n - 1))
+PY
+}
+quorum 1100
+expect "a quorum const 1,100 consts deep is refused for its depth" 1 \
+  "a quorum is an integer literal or an integer const: this one nests more than 1,000 operators and consts deep" \
+  "$h" check "$tmp/quorum1100.play"
+quorum 400
+expect "the same 400 deep checks" 0 "" "$h" check "$tmp/quorum400.play"
