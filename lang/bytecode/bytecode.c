@@ -98,10 +98,17 @@ uint32_t bc_add_const(Bytecode *bc, Value value)
 
 uint32_t bc_line_of(const Bytecode *bc, uint32_t pc)
 {
-    uint32_t line = 0;
-    for (uint32_t i = 0; i < bc->lines_count && bc->lines[i].pc <= pc; i++)
-        line = bc->lines[i].line;
-    return line;
+    /* The last entry at or before pc; the table is in pc order (bc_verify checks it), so
+       a binary search: an error's line costs log n, not the program's length. */
+    uint32_t low = 0, high = bc->lines_count;   /* entries [0, low) are at or before pc */
+    while (low < high) {
+        uint32_t mid = low + (high - low) / 2;
+        if (bc->lines[mid].pc <= pc)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low ? bc->lines[low - 1].line : 0;
 }
 
 /* ---- writing ---- */

@@ -436,6 +436,40 @@ static void value_write_business(Value v, StrBuf *out)
         strbuf_printf(out, "%" PRId64 " business %s", v.as.integer, unit);
 }
 
+/* A key and where its value is, for writing a map's keys in order. */
+typedef struct KeyRef {
+    const HString *key;
+    uint32_t index;
+} KeyRef;
+
+/* Code-point order: UTF-8 bytes compare in the order of the code points they encode. */
+static int value_key_order(const void *a, const void *b)
+{
+    const HString *x = ((const KeyRef *)a)->key, *y = ((const KeyRef *)b)->key;
+    int c = memcmp(x->data, y->data, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* A map as compact JSON with its keys in code-point order (LANGUAGE.md, "Text"): the
+   same map always gives the same text, however it was built. */
+static void value_write_json_map(const HMap *map, StrBuf *out)
+{
+    KeyRef *order = value_alloc(sizeof(KeyRef) * (map->count + 1));
+    for (uint32_t i = 0; i < map->count; i++)
+        order[i] = (KeyRef){map->keys[i], i};
+    qsort(order, map->count, sizeof(KeyRef), value_key_order);
+    strbuf_putc(out, '{');
+    for (uint32_t i = 0; i < map->count; i++) {
+        if (i)
+            strbuf_putc(out, ',');
+        value_write_json_string(order[i].key->data, order[i].key->len, out);
+        strbuf_putc(out, ':');
+        value_write_json(map->values[order[i].index], out);
+    }
+    strbuf_putc(out, '}');
+    free(order);
+}
+
 void value_write_json(Value v, StrBuf *out)
 {
     switch (v.type) {
@@ -474,15 +508,7 @@ void value_write_json(Value v, StrBuf *out)
         strbuf_putc(out, ']');
         break;
     case VAL_MAP:
-        strbuf_putc(out, '{');
-        for (uint32_t i = 0; i < v.as.map->count; i++) {
-            if (i)
-                strbuf_putc(out, ',');
-            value_write_json_string(v.as.map->keys[i]->data, v.as.map->keys[i]->len, out);
-            strbuf_putc(out, ':');
-            value_write_json(v.as.map->values[i], out);
-        }
-        strbuf_putc(out, '}');
+        value_write_json_map(v.as.map, out);
         break;
     }
 }

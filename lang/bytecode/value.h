@@ -127,9 +127,11 @@ const char *value_type_name(ValueType type);    /* "an integer", "a string", ...
 
 /* Appends the value as interpolation writes it: strings as they are, integers in decimal,
    doubles in shortest round-trip form, null as nothing, times as RFC 3339 shifted by
-   `offset_minutes`, durations as 1d4h30m, lists and maps as compact JSON. */
+   `offset_minutes`, durations as 1d4h30m, lists and maps as compact JSON (map keys in
+   code-point order). */
 void value_write_text(Value v, int32_t offset_minutes, StrBuf *out);
-/* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds). */
+/* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds, map
+   keys in code-point order, so equal maps always give the same text). */
 void value_write_json(Value v, StrBuf *out);
 /* Appends a double in the shortest form that reads back to the same double. */
 void value_write_double(double d, StrBuf *out);

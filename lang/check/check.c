@@ -345,7 +345,10 @@ static void check_declare_all(CheckCtx *c)
 }
 
 /* Checks a const's value once, whoever asks first; a const reached again while it is
-   being checked depends on itself. */
+   being checked depends on itself. Consts that use consts declared after them are
+   checked one inside the next, at most AST_MAX_DEPTH deep: past that the use sees any
+   value, and the const is checked in its own turn (a cycle longer than that is found
+   when the program loads). */
 void check_const_value(CheckCtx *c, Symbol *sym)
 {
     if (sym->progress == 2)
@@ -355,13 +358,17 @@ void check_const_value(CheckCtx *c, Symbol *sym)
         sym->type = TYPE_ANY;
         return;
     }
+    if (c->const_depth >= AST_MAX_DEPTH)
+        return;
     const AstConst *k = sym->decl;
     CheckPlace place = c->place;
     unsigned locals = c->local_count;
     c->local_count = 0;     /* a const sees no locals */
     c->place = PLACE_CONST;
     sym->progress = 1;
+    c->const_depth++;
     CheckType type = check_expr(c, k->value);
+    c->const_depth--;
     sym->progress = 2;
     sym->type = type;
     c->place = place;
@@ -378,24 +385,39 @@ static void check_consts(CheckCtx *c)
     }
 }
 
-/* Depth-first over fn calls; a grey fn reached again is recursion. */
-static bool check_fn_recursion_from(CheckCtx *c, int index)
+/* Depth-first over fn calls from fn `root`, with an explicit stack (a chain of fns may
+   be as long as the file): a grey fn reached again is recursion. Each stack entry is a
+   fn and how many of its calls were followed. */
+static bool check_fn_recursion_from(CheckCtx *c, int root)
 {
-    FnInfo *info = &c->fn_infos[index];
-    if (info->mark == 2)
+    if (c->fn_infos[root].mark == 2)
         return false;
-    if (info->mark == 1) {
-        check_error(c, info->fn->name.span,
-                    "fn '%s' calls itself, directly or through other fns: recursion is not allowed",
-                    info->fn->name.text);
-        return true;
+    typedef struct { int fn; unsigned next; } Visit;
+    Visit *stack = arena_alloc(c->arena, sizeof(Visit) * (c->fn_count + 1));
+    unsigned top = 0;
+    stack[top++] = (Visit){root, 0};
+    c->fn_infos[root].mark = 1;
+    while (top > 0) {
+        Visit *v = &stack[top - 1];
+        FnInfo *info = &c->fn_infos[v->fn];
+        if (v->next == info->call_count) {
+            info->mark = 2;
+            top--;
+            continue;
+        }
+        FnInfo *callee = &c->fn_infos[info->calls[v->next++]];
+        if (callee->mark == 1) {
+            check_error(c, callee->fn->name.span,
+                        "fn '%s' calls itself, directly or through other fns: recursion is not allowed",
+                        callee->fn->name.text);
+            return true;
+        }
+        if (callee->mark == 0) {
+            callee->mark = 1;
+            stack[top++] = (Visit){(int)(callee - c->fn_infos), 0};
+        }
     }
-    info->mark = 1;
-    bool found = false;
-    for (unsigned i = 0; i < info->call_count && !found; i++)
-        found = check_fn_recursion_from(c, info->calls[i]);
-    info->mark = 2;
-    return found;
+    return false;
 }
 
 static void check_fns(CheckCtx *c)
@@ -482,11 +504,13 @@ static void check_triggers(CheckCtx *c)
             check_duration(c, t->case_for, "'for'", false);
         if (t->at_least) {
             int64_t n;
-            if (!check_fold_int(c, t->at_least, &n))
-                check_error(c, t->at_least->span,
-                            "'at least' takes an integer literal or an integer const");
-            else if (n < 1)
-                check_error(c, t->at_least->span, "'at least' needs a count of 1 or more");
+            if (check_fold_count(c, t->at_least, &n,
+                                 "'at least' takes an integer literal or an integer const")) {
+                if (n < 1)
+                    check_error(c, t->at_least->span, "'at least' needs a count of 1 or more");
+                else
+                    t->at_least_value = n;   /* what the compiler uses: one fold for both */
+            }
             check_duration(c, t->window, "the threshold window", false);
         }
         c->current_trigger = NULL;

@@ -51,9 +51,19 @@ static const AstExpr *check_const_expr(CheckCtx *c, const AstExpr *expr)
     return ((const AstConst *)sym->decl)->value;
 }
 
+/* Folding goes through consts as well as operators: it gives up AST_MAX_DEPTH deep
+   (and says so in fold_gave_up, for the messages that would otherwise blame the value). */
+static bool check_fold_too_deep(CheckCtx *c)
+{
+    if (c->fold_depth < AST_MAX_DEPTH)
+        return false;
+    c->fold_gave_up = true;
+    return true;
+}
+
 bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value)
 {
-    if (!expr || c->fold_depth > 32)
+    if (!expr || check_fold_too_deep(c))
         return false;
     bool ok = false;
     int64_t a, b;
@@ -94,9 +104,22 @@ bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value)
     return ok;
 }
 
+bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const char *needs)
+{
+    c->fold_gave_up = false;
+    if (check_fold_int(c, expr, value))
+        return true;
+    if (c->fold_gave_up)
+        check_error(c, expr->span, "%s: this one nests more than %d,%03d operators and consts deep, "
+                    "too deep to work out before running", needs, AST_MAX_DEPTH / 1000, AST_MAX_DEPTH % 1000);
+    else
+        check_error(c, expr->span, "%s", needs);
+    return false;
+}
+
 bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
 {
-    if (!expr || c->fold_depth > 32)
+    if (!expr || check_fold_too_deep(c))
         return false;
     bool ok = false;
     int64_t n;
@@ -378,9 +401,14 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     return BUILTINS[id].result;
 }
 
+/* Records an edge for the recursion check. Only fns of the program being checked are
+   edges: a module's fn has an index into its module's own list, not this one, and
+   can't call back into a playbook (modules see no playbook; `use` cycles are refused),
+   so the callee is compared as a function, never by its index alone. */
 static void check_record_fn_call(CheckCtx *c, const Symbol *fn)
 {
-    if (c->current_fn < 0 || fn->fn_index < 0)
+    if (c->current_fn < 0 || fn->fn_index < 0 || (unsigned)fn->fn_index >= c->fn_count ||
+        c->fn_infos[fn->fn_index].fn != fn->decl)
         return;
     FnInfo *info = &c->fn_infos[c->current_fn];
     arena_grow(c->arena, (void **)&info->calls, &info->call_cap, info->call_count + 1,

@@ -40,21 +40,39 @@ static void check_reach(CheckCtx *c, int start, bool *seen)
     }
 }
 
-/* States that can reach a done or fail: grow the set until nothing changes. */
+/* States that can reach a done or fail: from those that end, backwards along the edges
+   (a worklist over the reversed graph, so a long chain of states costs no more than its
+   edges). */
 static void check_can_end(CheckCtx *c, bool *ends)
 {
-    for (unsigned i = 0; i < c->state_count; i++)
-        ends[i] = c->state_infos[i].ends;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (unsigned i = 0; i < c->state_count; i++) {
-            if (ends[i])
-                continue;
-            const StateInfo *info = &c->state_infos[i];
-            for (unsigned k = 0; k < info->edge_count && !ends[i]; k++)
-                ends[i] = ends[info->edges[k].to];
-            changed |= ends[i];
-        }
+    unsigned n = c->state_count, edges = 0;
+    for (unsigned i = 0; i < n; i++)
+        edges += c->state_infos[i].edge_count;
+    unsigned *first = arena_alloc(c->arena, sizeof(unsigned) * (n + 1));   /* into `from` */
+    int *from = arena_alloc(c->arena, sizeof(int) * (edges + 1));
+    int *work = arena_alloc(c->arena, sizeof(int) * (n + 1));
+    memset(first, 0, sizeof(unsigned) * (n + 1));
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned k = 0; k < c->state_infos[i].edge_count; k++)
+            first[c->state_infos[i].edges[k].to + 1]++;
+    for (unsigned i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    unsigned *fill = arena_alloc(c->arena, sizeof(unsigned) * (n + 1));
+    memcpy(fill, first, sizeof(unsigned) * (n + 1));
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned k = 0; k < c->state_infos[i].edge_count; k++)
+            from[fill[c->state_infos[i].edges[k].to]++] = (int)i;
+    unsigned top = 0;
+    for (unsigned i = 0; i < n; i++)
+        if ((ends[i] = c->state_infos[i].ends))
+            work[top++] = (int)i;
+    while (top > 0) {
+        int to = work[--top];
+        for (unsigned k = first[to]; k < first[to + 1]; k++)
+            if (!ends[from[k]]) {
+                ends[from[k]] = true;
+                work[top++] = from[k];
+            }
     }
 }
 
@@ -97,26 +115,9 @@ static void check_report_spin(SpinSearch *s, unsigned from_top, int root)
     strbuf_free(&names);
 }
 
-static void check_spin_visit(SpinSearch *s, int v)
+/* The strongly connected component rooted at `v` is complete: report it if it spins. */
+static void check_spin_close(SpinSearch *s, int v)
 {
-    s->index[v] = s->low[v] = s->next_index++;
-    s->stack[s->top++] = v;
-    s->on_stack[v] = true;
-    const StateInfo *info = &s->c->state_infos[v];
-    for (unsigned i = 0; i < info->edge_count; i++) {
-        if (info->edges[i].waits)
-            continue;
-        int w = info->edges[i].to;
-        if (s->index[w] < 0) {
-            check_spin_visit(s, w);
-            if (s->low[w] < s->low[v])
-                s->low[v] = s->low[w];
-        } else if (s->on_stack[w] && s->index[w] < s->low[v]) {
-            s->low[v] = s->index[w];
-        }
-    }
-    if (s->low[v] != s->index[v])
-        return;
     unsigned from = s->top;
     do {
         from--;
@@ -125,6 +126,45 @@ static void check_spin_visit(SpinSearch *s, int v)
     for (unsigned i = from; i < s->top; i++)
         s->on_stack[s->stack[i]] = false;
     s->top = from;
+}
+
+/* Tarjan's search from `root`, with an explicit stack of (state, next edge) so that a
+   chain of states as long as the file needs no recursion. */
+static void check_spin_visit(SpinSearch *s, int root)
+{
+    typedef struct { int v; unsigned next; } Visit;
+    CheckCtx *c = s->c;
+    Visit *calls = arena_alloc(c->arena, sizeof(Visit) * (c->state_count + 1));
+    unsigned depth = 0;
+    calls[depth++] = (Visit){root, 0};
+    s->index[root] = s->low[root] = s->next_index++;
+    s->stack[s->top++] = root;
+    s->on_stack[root] = true;
+    while (depth > 0) {
+        Visit *call = &calls[depth - 1];
+        int v = call->v;
+        const StateInfo *info = &c->state_infos[v];
+        if (call->next < info->edge_count) {
+            const StateEdge *edge = &info->edges[call->next++];
+            int w = edge->to;
+            if (edge->waits)
+                continue;
+            if (s->index[w] < 0) {
+                s->index[w] = s->low[w] = s->next_index++;
+                s->stack[s->top++] = w;
+                s->on_stack[w] = true;
+                calls[depth++] = (Visit){w, 0};
+            } else if (s->on_stack[w] && s->index[w] < s->low[v]) {
+                s->low[v] = s->index[w];
+            }
+            continue;
+        }
+        depth--;   /* v is done: close its component, then tell its caller its low */
+        if (s->low[v] == s->index[v])
+            check_spin_close(s, v);
+        if (depth > 0 && s->low[v] < s->low[calls[depth - 1].v])
+            s->low[calls[depth - 1].v] = s->low[v];
+    }
 }
 
 void check_flow(CheckCtx *c, bool warn)

@@ -115,6 +115,8 @@ typedef struct CheckCtx {
     bool reported_no_calendar;
     bool in_negation;               /* checking the operand of unary minus */
     unsigned fold_depth;            /* guards const folding through consts */
+    bool fold_gave_up;              /* a fold went deeper than AST_MAX_DEPTH */
+    unsigned const_depth;           /* consts being checked, one inside the next */
 } CheckCtx;
 
 /* check.c */
@@ -142,6 +144,9 @@ void check_string_expr(CheckCtx *c, AstExpr *expr, const char *what);
 /* Folds an integer or plain/business duration constant; false when not constant. */
 bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value);
 bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value);
+/* Folds a count (a quorum, `at least`); when it does not fold, reports `needs` (what the
+   position takes), or that it nests too deeply to work out, and returns false. */
+bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const char *needs);
 int check_builtin_find(const char *name);
 
 /* scopes (check_stmt.c) */

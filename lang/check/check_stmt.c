@@ -301,14 +301,14 @@ static int64_t check_quorum(CheckCtx *c, AstStmt *stmt)
     case QUORUM_N:
         break;
     }
-    if (!check_fold_int(c, ask->quorum_n, &n)) {
+    if (!check_fold_count(c, ask->quorum_n, &n, "a quorum is an integer literal or an integer const")) {
         if (ask->quorum_n->kind == EX_NAME)
             check_expr(c, ask->quorum_n);
-        check_error(c, ask->quorum_n->span, "a quorum is an integer literal or an integer const");
         return 0;
     }
     if (ask->quorum_n->kind == EX_NAME)
         check_expr(c, ask->quorum_n);
+    ask->quorum_value = n;   /* what the compiler uses: one fold for both */
     if (n < 1 || n > seats) {
         Diag *d = check_error(c, ask->quorum_n->span,
                               "a quorum of %lld can't be met by %lld seat%s", (long long)n,
@@ -401,6 +401,24 @@ static const AstArm *check_find_arm(const AstAsk *ask, AstArmKind kind, const ch
     return NULL;
 }
 
+/* `remind every D` needs D of at least one minute (a business count of at least one);
+   a constant below it is refused here, a computed one stalls the instance. */
+static void check_remind(CheckCtx *c, AstExpr *remind)
+{
+    check_duration(c, remind, "'remind every'", true);
+    DurationLit d;
+    if (!check_fold_duration(c, remind, &d))
+        return;
+    if (d.business ? d.count >= 1 : d.seconds >= 60)
+        return;
+    Diag *diag = d.business
+        ? check_error(c, remind->span, "'remind every' needs at least one minute, not %lld business %s",
+                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
+        : check_error(c, remind->span, "'remind every' needs at least one minute, not %llds",
+                      (long long)d.seconds);
+    diag_hint(c->diags, diag, "remind no more often than every minute, such as: remind every 30m");
+}
+
 static void check_ask_arms(CheckCtx *c, AstStmt *stmt, int64_t quorum)
 {
     AstAsk *ask = stmt->as.ask;
@@ -427,8 +445,6 @@ static void check_ask_arms(CheckCtx *c, AstStmt *stmt, int64_t quorum)
                 check_suggest(c, d, arm->choice.text, ids, ask->choices.count);
             }
         }
-        if (arm->kind == ARM_NO_QUORUM && quorum == 1)
-            check_error(c, arm->span, "a 'no_quorum' arm needs a quorum of 2 or more; this ask needs one answer");
         check_target(c, arm->target);
     }
     Span at = {stmt->span.start, stmt->span.start + 3};
@@ -468,7 +484,7 @@ bool check_ask(CheckCtx *c, AstStmt *stmt)
     }
     check_ladder(c, ask);
     if (ask->remind)
-        check_duration(c, ask->remind, "'remind every'", true);
+        check_remind(c, ask->remind);
     if (ask->show) {
         CheckType t = check_expr(c, ask->show);
         if (t != TYPE_ANY && t != TYPE_MAP)

@@ -192,11 +192,7 @@ static void comp_triggers(Compiler *c)
             comp_const_string(c, t->type.text, strlen(t->type.text)),
             comp_lookup_index(&c->tnames, t->name.text), BC_NONE, BC_NONE, BC_NONE, BC_NONE, 0,
         };
-        int64_t n = 0;
-        Value folded;
-        if (t->at_least && comp_fold(c, t->at_least, &folded) && folded.type == VAL_INT)
-            n = folded.as.integer;
-        bt.at_least = n;
+        bt.at_least = t->at_least ? t->at_least_value : 0;   /* folded by the checker */
         if (t->case_key)
             c->bc->uses_case = true;
         BC_PUSH(c->bc, triggers, bt);   /* its chunks come later: comp_trigger_chunks */
@@ -224,7 +220,7 @@ static void comp_const_defs(Compiler *c, CompScope *scope)
             continue;
         const char *name = comp_qualified(c, scope, k->name.text);
         Value folded;
-        if (comp_fold(c, k->value, &folded)) {
+        if (comp_fold_const(c, scope, k, &folded)) {
             value_release(folded);
             continue;
         }
@@ -310,6 +306,9 @@ int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, By
     for (unsigned i = 0; i < program->vars.count; i++)
         out->vars[i].init_pc = comp_chunk(&c, ((AstConst *)program->vars.items[i])->value);
     comp_const_chunks(&c, c.root);
+    for (unsigned i = 0; i < c.folded.cap; i++)   /* the consts' folds held by the compiler */
+        if (c.folded.keys[i])
+            value_release(((CompFolded *)c.folded.values[i])->value);
     if (c.failed) {
         bc_free(out);
         return -1;

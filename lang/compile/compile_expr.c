@@ -45,8 +45,92 @@ static const AstConst *comp_find_const(Compiler *c, const char *name, CompScope 
     return name_map_get(&c->scope->consts, name);
 }
 
-/* Folds literals, consts of literals, and unary minus; false for anything else. */
+static bool comp_fold_in(Compiler *c, const AstExpr *expr, Value *out);
+
+/* The memo of const `k` of scope `where`, made (FOLD_UNKNOWN) if it has none. */
+static CompFolded *comp_fold_memo(Compiler *c, CompScope *where, const AstConst *k)
+{
+    const char *name = comp_qualified(c, where, k->name.text);
+    CompFolded *memo = name_map_get(&c->folded, name);
+    if (!memo) {
+        memo = arena_alloc(c->arena, sizeof *memo);
+        memo->state = FOLD_UNKNOWN;
+        memo->value = VALUE_NULL;
+        name_map_put(c->arena, &c->folded, name, memo);
+    }
+    return memo;
+}
+
+/* Folds const `k` of scope `where`. A const that is only another const's name is
+   followed in a loop, not by recursion, and every const met on the way remembers the
+   result, so a chain of 100,000 `const b = a` costs each const one step. A fold that
+   stopped at AST_MAX_DEPTH is not remembered (from elsewhere it may fold). */
+bool comp_fold_const(Compiler *c, CompScope *where, const AstConst *k, Value *out)
+{
+    AstVec path = {0};            /* the memos of the consts met, filled in at the end */
+    bool ok = false;
+    unsigned gave_up = c->fold_gave_up;
+    CompScope *outer = c->scope;
+    *out = VALUE_NULL;
+    for (;;) {
+        CompFolded *memo = comp_fold_memo(c, where, k);
+        if (memo->state == FOLD_DONE) {
+            ok = memo->ok;
+            *out = memo->value;
+            value_retain(*out);
+            break;
+        }
+        if (memo->state == FOLD_PENDING)
+            break;                /* a cycle the checker did not see: the load reports it */
+        memo->state = FOLD_PENDING;
+        ast_vec_push(c->arena, &path, memo);
+        c->scope = where;
+        const AstExpr *value = k->value;
+        if (value->kind != EX_NAME) {
+            ok = comp_fold(c, value, out);
+            break;
+        }
+        CompScope *next;
+        k = comp_find_const(c, value->as.name.text, &next);
+        where = next;
+        if (!k)
+            break;
+    }
+    c->scope = outer;
+    bool known = c->fold_gave_up == gave_up;
+    for (unsigned i = 0; i < path.count; i++) {
+        CompFolded *memo = path.items[i];
+        memo->state = known ? FOLD_DONE : FOLD_UNKNOWN;
+        memo->ok = ok;
+        if (known && ok) {
+            memo->value = *out;
+            value_retain(*out);
+        }
+    }
+    if (!ok) {
+        value_release(*out);
+        *out = VALUE_NULL;
+    }
+    return ok;
+}
+
+/* Folds literals, consts of literals, and unary minus; false for anything else. Unary
+   minus through consts (`const b = -a`, `const c = -b`, ...) folds to AST_MAX_DEPTH
+   deep; a longer chain is left to the program's load, which evaluates consts without
+   recursion. */
 bool comp_fold(Compiler *c, const AstExpr *expr, Value *out)
+{
+    if (c->fold_depth >= AST_MAX_DEPTH) {
+        c->fold_gave_up++;
+        return false;
+    }
+    c->fold_depth++;
+    bool ok = comp_fold_in(c, expr, out);
+    c->fold_depth--;
+    return ok;
+}
+
+static bool comp_fold_in(Compiler *c, const AstExpr *expr, Value *out)
 {
     const char *text;
     uint32_t len;
@@ -87,13 +171,7 @@ bool comp_fold(Compiler *c, const AstExpr *expr, Value *out)
     case EX_NAME: {
         CompScope *where;
         const AstConst *k = comp_find_const(c, expr->as.name.text, &where);
-        if (!k)
-            return false;
-        CompScope *outer = c->scope;
-        c->scope = where;
-        bool ok = comp_fold(c, k->value, out);
-        c->scope = outer;
-        return ok;
+        return k && comp_fold_const(c, where, k, out);
     }
     default:
         return false;
@@ -123,11 +201,7 @@ static void comp_push_value(Compiler *c, Value v, Span span)
 static void comp_const_ref(Compiler *c, CompScope *scope, const AstConst *k, Span span)
 {
     Value v;
-    CompScope *outer = c->scope;
-    c->scope = scope;
-    bool folded = comp_fold(c, k->value, &v);
-    c->scope = outer;
-    if (folded) {
+    if (comp_fold_const(c, scope, k, &v)) {
         comp_push_value(c, v, span);
         return;
     }

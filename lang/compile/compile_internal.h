@@ -22,6 +22,13 @@ typedef struct CompLocal {
     uint32_t slot;
 } CompLocal;
 
+/* A const's fold, worked out once (Compiler.folded). */
+typedef struct CompFolded {
+    enum { FOLD_UNKNOWN, FOLD_PENDING, FOLD_DONE } state;
+    bool ok;                /* FOLD_DONE: it folds, to `value` */
+    Value value;            /* held by the compiler until compile_program ends */
+} CompFolded;
+
 typedef struct Compiler {
     Arena *arena;
     DiagList *diags;
@@ -34,13 +41,15 @@ typedef struct Compiler {
     NameMap vars;                   /* name -> index + 1 */
     NameMap tnames;                 /* trigger NAME -> index + 1 */
     NameMap cdefs;                  /* qualified const name -> cdef index + 1 */
-    NameMap folded;                 /* qualified const name -> Value* (folded) */
+    NameMap folded;                 /* qualified const name -> CompFolded* (comp_fold) */
     NameMap strings;                /* string constant -> pool index + 1 (no linear search) */
     CompLocal *locals;
     unsigned local_count, local_cap;
     uint32_t next_slot, max_slot;
     uint32_t last_line;
     bool in_chunk;                  /* trigger/var/const chunk: no locals, no statements */
+    unsigned fold_depth;            /* comp_fold's nesting, through consts too */
+    unsigned fold_gave_up;          /* how often comp_fold stopped at AST_MAX_DEPTH */
     bool failed;
 } Compiler;
 
@@ -57,6 +66,9 @@ const char *comp_qualified(Compiler *c, CompScope *scope, const char *name);
 void comp_expr(Compiler *c, const AstExpr *expr);
 void comp_who(Compiler *c, const AstWho *who);
 bool comp_fold(Compiler *c, const AstExpr *expr, Value *out);
+/* Folds const `k` of scope `where` (false when it does not fold), once: the result is
+   remembered, and a chain of consts naming consts is followed without recursion. */
+bool comp_fold_const(Compiler *c, CompScope *where, const AstConst *k, Value *out);
 
 /* compile_stmt.c */
 uint32_t comp_local_declare(Compiler *c, const char *name);

@@ -127,11 +127,10 @@ static void comp_target(Compiler *c, const AstTarget *target)
     }
 }
 
-static uint32_t comp_quorum_n(Compiler *c, const AstAsk *ask)
+static uint32_t comp_quorum_n(const AstAsk *ask)
 {
-    Value n;
-    if (ask->quorum == QUORUM_N && comp_fold(c, ask->quorum_n, &n) && n.type == VAL_INT)
-        return (uint32_t)n.as.integer;
+    if (ask->quorum == QUORUM_N)
+        return (uint32_t)ask->quorum_value;   /* folded by the checker, 1 <= N <= seats */
     return ask->quorum == QUORUM_ALL ? ask->seats.count : 1;
 }
 
@@ -181,7 +180,7 @@ static void comp_ask(Compiler *c, const AstStmt *stmt)
     memset(&table, 0, sizeof table);
     table.quorum = ask->quorum == QUORUM_ALL ? BC_QUORUM_ALL
                  : ask->quorum == QUORUM_N ? BC_QUORUM_N : BC_QUORUM_ANY;
-    table.quorum_n = comp_quorum_n(c, ask);
+    table.quorum_n = comp_quorum_n(ask);
     table.seat_count = ask->seats.count;
     table.escalation_count = ask->escalations.count;
     table.has_remind = ask->remind != NULL;

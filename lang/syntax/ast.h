@@ -61,6 +61,12 @@ typedef enum AstBinOp {
 
 typedef struct AstExpr AstExpr;
 
+/* How deep operators may nest in one expression (RUNTIME.md, "Limits and damage"). The
+   builders count it (AstExpr.depth) and the parser refuses an expression past it, so
+   every recursive walk over a checked tree (checker, compiler, graph, folding) recurses
+   at most this deep. */
+#define AST_MAX_DEPTH 1000
+
 /* One piece of a string literal: literal text, or an interpolated expression. */
 typedef struct AstStrPart {
     const char *text;       /* decoded UTF-8 (escapes applied); NULL for an expression */
@@ -78,6 +84,8 @@ typedef struct AstMapEntry {
 struct AstExpr {
     AstExprKind kind;
     Span span;
+    uint32_t depth;         /* operators nested here, itself included: 0 for a leaf; an
+                               interpolation, a list or a map counts as one */
     union {
         bool boolean;
         struct { uint64_t value; } integer;   /* up to 2^63; folded under unary minus */
@@ -165,6 +173,7 @@ typedef struct AstArm {
 typedef struct AstAsk {
     AstQuorumKind quorum;
     AstExpr *quorum_n;      /* QUORUM_N: integer literal or const name */
+    int64_t quorum_value;   /* QUORUM_N: N as the checker folded it (it fills this) */
     AstVec seats;           /* AstWho* */
     AstExpr *question;
     AstVec choices;         /* AstChoice* */
@@ -221,6 +230,7 @@ typedef struct AstTrigger {
     AstExpr *case_key;      /* optional */
     AstExpr *case_for;      /* optional, needs case_key */
     AstExpr *at_least;      /* optional threshold count (literal or const) */
+    int64_t at_least_value; /* that count as the checker folded it (it fills this) */
     AstExpr *window;        /* with at_least */
     Span span;
 } AstTrigger;

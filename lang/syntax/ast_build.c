@@ -370,6 +370,21 @@ AstTarget *ast_target_block(Arena *a, AstBlock *block)
 
 /* ---- expressions ---- */
 
+/* One more than the deepest of `count` operands (NULL ones skipped). */
+static uint32_t ast_depth_over(AstExpr *const *operands, unsigned count)
+{
+    uint32_t deepest = 0;
+    for (unsigned i = 0; i < count; i++)
+        if (operands[i] && operands[i]->depth > deepest)
+            deepest = operands[i]->depth;
+    return deepest + 1;
+}
+
+static uint32_t ast_depth_of_vec(const AstVec *exprs)
+{
+    return ast_depth_over((AstExpr *const *)exprs->items, exprs->count);
+}
+
 AstExpr *ast_expr_new(Arena *a, AstExprKind kind, Span span)
 {
     AstExpr *expr = NEW(AstExpr);
@@ -445,6 +460,8 @@ AstExpr *ast_string_add_expr(Arena *a, AstExpr *string, AstExpr *expr)
     AstStrPart *part = NEW(AstStrPart);
     part->expr = expr;
     ast_vec_push(a, &string->as.parts, part);
+    if (expr->depth + 1 > string->depth)
+        string->depth = expr->depth + 1;
     return string;
 }
 
@@ -452,6 +469,7 @@ AstExpr *ast_list_new(Arena *a, AstVec items, Span span)
 {
     AstExpr *expr = ast_expr_new(a, EX_LIST, span);
     expr->as.items = items;
+    expr->depth = ast_depth_of_vec(&items);
     return expr;
 }
 
@@ -459,6 +477,12 @@ AstExpr *ast_map_new(Arena *a, AstVec entries, Span span)
 {
     AstExpr *expr = ast_expr_new(a, EX_MAP, span);
     expr->as.entries = entries;
+    expr->depth = 1;
+    for (unsigned i = 0; i < entries.count; i++) {
+        const AstExpr *value = ((AstMapEntry *)entries.items[i])->value;
+        if (value && value->depth + 1 > expr->depth)
+            expr->depth = value->depth + 1;
+    }
     return expr;
 }
 
@@ -490,6 +514,7 @@ AstExpr *ast_if_expr_new(Arena *a, AstExpr *cond, AstExpr *then_expr, AstExpr *e
     expr->as.cond.cond = cond;
     expr->as.cond.then_expr = then_expr;
     expr->as.cond.else_expr = else_expr;
+    expr->depth = ast_depth_over((AstExpr *const[]){cond, then_expr, else_expr}, 3);
     return expr;
 }
 
@@ -499,6 +524,7 @@ AstExpr *ast_binary_new(Arena *a, AstBinOp op, AstExpr *left, AstExpr *right, Sp
     expr->as.binary.op = op;
     expr->as.binary.left = left;
     expr->as.binary.right = right;
+    expr->depth = ast_depth_over((AstExpr *const[]){left, right}, 2);
     return expr;
 }
 
@@ -506,6 +532,7 @@ AstExpr *ast_unary_new(Arena *a, AstExprKind kind, AstExpr *operand, Span span)
 {
     AstExpr *expr = ast_expr_new(a, kind, span);
     expr->as.operand = operand;
+    expr->depth = ast_depth_over(&operand, 1);
     return expr;
 }
 
@@ -514,6 +541,7 @@ AstExpr *ast_field_new(Arena *a, AstExpr *object, AstName field, Span span)
     AstExpr *expr = ast_expr_new(a, EX_FIELD, span);
     expr->as.field.object = object;
     expr->as.field.field = field;
+    expr->depth = ast_depth_over(&object, 1);
     return expr;
 }
 
@@ -522,6 +550,7 @@ AstExpr *ast_index_new(Arena *a, AstExpr *object, AstExpr *index, Span span)
     AstExpr *expr = ast_expr_new(a, EX_INDEX, span);
     expr->as.index.object = object;
     expr->as.index.index = index;
+    expr->depth = ast_depth_over((AstExpr *const[]){object, index}, 2);
     return expr;
 }
 
@@ -530,6 +559,8 @@ AstExpr *ast_call_expr_new(Arena *a, AstExpr *callee, AstVec args, Span span)
     AstExpr *expr = ast_expr_new(a, EX_CALL, span);
     expr->as.call.callee = callee;
     expr->as.call.args = args;
+    uint32_t args_depth = ast_depth_of_vec(&args);
+    expr->depth = callee && callee->depth + 1 > args_depth ? callee->depth + 1 : args_depth;
     return expr;
 }
 

@@ -381,11 +381,36 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
     parse_add_hint(ctx, diag, got, expected, count);
 }
 
+static void parse_too_deep(ParseCtx *ctx, Span at)
+{
+    Diag *d = diag_add(ctx->diags, DIAG_ERROR, ctx->src, at,
+                       "expression nests deeper than %d,%03d operators", AST_MAX_DEPTH / 1000,
+                       AST_MAX_DEPTH % 1000);
+    diag_hint(ctx->diags, d, "split it with let, const or fn into parts that each nest less");
+}
+
+AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr)
+{
+    /* Only the node that crosses the limit is reported: those above it are deeper. */
+    if (expr && expr->depth == AST_MAX_DEPTH + 1)
+        parse_too_deep(ctx, expr->span);
+    return expr;
+}
+
+/* Bison's own stack (YYMAXDEPTH, 10,000 entries) runs out only past the limit: an
+   expression that nests to the right (`- - - 1`, `((1))`, `a ?? b ?? c`, `if ... else
+   if ...`) holds every level there until its end, at least one entry per operator. */
 void parse_report_error(ParseCtx *ctx, Span at, const char *message)
 {
-    if (strstr(message, "exhausted"))
+    unsigned blocks = 0;
+    for (unsigned i = 0; i < ctx->brace_count; i++)
+        blocks += ctx->braces[i].block;
+    if (strstr(message, "exhausted") && blocks < AST_MAX_DEPTH)
+        parse_too_deep(ctx, at);
+    else if (strstr(message, "exhausted"))
         diag_add(ctx->diags, DIAG_ERROR, ctx->src, at,
-                 "the playbook is nested too deeply to parse");
+                 "blocks nest deeper than %d,%03d here: the playbook is nested too deeply to parse",
+                 AST_MAX_DEPTH / 1000, AST_MAX_DEPTH % 1000);
     else
         diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "%s", message);
     ctx->syntax_errors++;

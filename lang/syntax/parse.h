@@ -55,5 +55,8 @@ bool parse_discards_lookahead(const ParseCtx *ctx);
 void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
                                const char **expected, int expected_count);
 void parse_report_error(ParseCtx *ctx, Span at, const char *message);
+/* Refuses (with a diagnostic) an expression whose operators nest deeper than
+   AST_MAX_DEPTH; returns it either way. The grammar calls it on every node it builds. */
+AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr);
 
 #endif

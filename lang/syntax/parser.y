@@ -42,6 +42,9 @@ int parse_next_token(HUDDLE_YYSTYPE *value, HUDDLE_YYLTYPE *location, ParseCtx *
         if (yychar != END)                                 \
             yyerrok;                                       \
     } while (0)
+/* Every expression node built passes through parse_expr_depth (parse.c), which refuses
+   one that nests operators deeper than AST_MAX_DEPTH. */
+#define D(expr) parse_expr_depth(ctx, (expr))
 static int yylex(HUDDLE_YYSTYPE *value, HUDDLE_YYLTYPE *location, ParseCtx *ctx)
 {
     return parse_next_token(value, location, ctx);
@@ -379,27 +382,27 @@ target
 expr
     : primary
     | "if" expr "then" expr "else" expr %prec IF_ELSE
-                                            { $$ = ast_if_expr_new(A, $2, $4, $6, @$); }
-    | expr "??" expr                        { $$ = ast_binary_new(A, BIN_COALESCE, $1, $3, @$); }
-    | expr "or" expr                        { $$ = ast_binary_new(A, BIN_OR, $1, $3, @$); }
-    | expr "and" expr                       { $$ = ast_binary_new(A, BIN_AND, $1, $3, @$); }
-    | "not" expr                            { $$ = ast_unary_new(A, EX_NOT, $2, @$); }
-    | expr "==" expr                        { $$ = ast_binary_new(A, BIN_EQ, $1, $3, @$); }
-    | expr "!=" expr                        { $$ = ast_binary_new(A, BIN_NE, $1, $3, @$); }
-    | expr '<' expr                         { $$ = ast_binary_new(A, BIN_LT, $1, $3, @$); }
-    | expr "<=" expr                        { $$ = ast_binary_new(A, BIN_LE, $1, $3, @$); }
-    | expr '>' expr                         { $$ = ast_binary_new(A, BIN_GT, $1, $3, @$); }
-    | expr ">=" expr                        { $$ = ast_binary_new(A, BIN_GE, $1, $3, @$); }
-    | expr "in" expr                        { $$ = ast_binary_new(A, BIN_IN, $1, $3, @$); }
-    | expr '+' expr                         { $$ = ast_binary_new(A, BIN_ADD, $1, $3, @$); }
-    | expr '-' expr                         { $$ = ast_binary_new(A, BIN_SUB, $1, $3, @$); }
-    | expr '*' expr                         { $$ = ast_binary_new(A, BIN_MUL, $1, $3, @$); }
-    | expr '/' expr                         { $$ = ast_binary_new(A, BIN_DIV, $1, $3, @$); }
-    | expr '%' expr                         { $$ = ast_binary_new(A, BIN_MOD, $1, $3, @$); }
-    | '-' expr %prec UMINUS                 { $$ = ast_unary_new(A, EX_NEG, $2, @$); }
-    | expr '.' name                         { $$ = ast_field_new(A, $1, $3, @$); }
-    | expr '[' expr ']'                     { $$ = ast_index_new(A, $1, $3, @$); }
-    | expr '(' opt_exprs ')'                { $$ = ast_call_expr_new(A, $1, $3, @$); }
+                                            { $$ = D(ast_if_expr_new(A, $2, $4, $6, @$)); }
+    | expr "??" expr                        { $$ = D(ast_binary_new(A, BIN_COALESCE, $1, $3, @$)); }
+    | expr "or" expr                        { $$ = D(ast_binary_new(A, BIN_OR, $1, $3, @$)); }
+    | expr "and" expr                       { $$ = D(ast_binary_new(A, BIN_AND, $1, $3, @$)); }
+    | "not" expr                            { $$ = D(ast_unary_new(A, EX_NOT, $2, @$)); }
+    | expr "==" expr                        { $$ = D(ast_binary_new(A, BIN_EQ, $1, $3, @$)); }
+    | expr "!=" expr                        { $$ = D(ast_binary_new(A, BIN_NE, $1, $3, @$)); }
+    | expr '<' expr                         { $$ = D(ast_binary_new(A, BIN_LT, $1, $3, @$)); }
+    | expr "<=" expr                        { $$ = D(ast_binary_new(A, BIN_LE, $1, $3, @$)); }
+    | expr '>' expr                         { $$ = D(ast_binary_new(A, BIN_GT, $1, $3, @$)); }
+    | expr ">=" expr                        { $$ = D(ast_binary_new(A, BIN_GE, $1, $3, @$)); }
+    | expr "in" expr                        { $$ = D(ast_binary_new(A, BIN_IN, $1, $3, @$)); }
+    | expr '+' expr                         { $$ = D(ast_binary_new(A, BIN_ADD, $1, $3, @$)); }
+    | expr '-' expr                         { $$ = D(ast_binary_new(A, BIN_SUB, $1, $3, @$)); }
+    | expr '*' expr                         { $$ = D(ast_binary_new(A, BIN_MUL, $1, $3, @$)); }
+    | expr '/' expr                         { $$ = D(ast_binary_new(A, BIN_DIV, $1, $3, @$)); }
+    | expr '%' expr                         { $$ = D(ast_binary_new(A, BIN_MOD, $1, $3, @$)); }
+    | '-' expr %prec UMINUS                 { $$ = D(ast_unary_new(A, EX_NEG, $2, @$)); }
+    | expr '.' name                         { $$ = D(ast_field_new(A, $1, $3, @$)); }
+    | expr '[' expr ']'                     { $$ = D(ast_index_new(A, $1, $3, @$)); }
+    | expr '(' opt_exprs ')'                { $$ = D(ast_call_expr_new(A, $1, $3, @$)); }
     ;
 
 primary
@@ -427,12 +430,12 @@ string_parts
     : %empty                                { $$ = ast_expr_new(A, EX_STRING, @$); }
     | string_parts QQSTRING_TEXT            { $$ = ast_string_add_text(A, $1, $2.text, $2.len); }
     | string_parts QQINTERP_START expr QQINTERP_END
-                                            { $$ = ast_string_add_expr(A, $1, $3); }
+                                            { $$ = D(ast_string_add_expr(A, $1, $3)); }
     ;
 
 list
-    : '[' opt_exprs ']'                     { $$ = ast_list_new(A, $2, @$); }
-    | '[' exprs ',' ']'                     { $$ = ast_list_new(A, $2, @$); }
+    : '[' opt_exprs ']'                     { $$ = D(ast_list_new(A, $2, @$)); }
+    | '[' exprs ',' ']'                     { $$ = D(ast_list_new(A, $2, @$)); }
     ;
 
 opt_exprs
@@ -446,8 +449,8 @@ exprs
     ;
 
 map
-    : '{' opt_map_entries '}'               { $$ = ast_map_new(A, $2, @$); }
-    | '{' map_entries ',' '}'               { $$ = ast_map_new(A, $2, @$); }
+    : '{' opt_map_entries '}'               { $$ = D(ast_map_new(A, $2, @$)); }
+    | '{' map_entries ',' '}'               { $$ = D(ast_map_new(A, $2, @$)); }
     ;
 
 opt_map_entries

@@ -161,11 +161,12 @@ static const CliCommand COMMANDS[] = {
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_resolve},
     {"reassign", "hand a seat of an open ask to someone else",
-     "huddle reassign TASK --from HOLDER --to PERSON --by PERSON [--db DIR] [--now T]",
+     "huddle reassign TASK [--from HOLDER] --to PERSON --by PERSON [--db DIR] [--now T]",
      "Every open seat of TASK that HOLDER holds goes to PERSON instead (a `delegated`\n"
      "record each, why: reassigned); PERSON is told and finds TASK in their inbox, HOLDER\n"
      "no longer does. HOLDER need only hold the seat (a holder the directory has lost can\n"
-     "still be replaced).\n"
+     "still be replaced). Without --from, PERSON is given every open seat that has no\n"
+     "holder (a WHO that resolved to nobody). The quorum is re-checked after.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",

@@ -177,6 +177,8 @@ static void run_print_record(void *context, const json_t *r)
             printf("  told %s (%s): %s", str(r, "person"), str(r, "channel"), str(r, "message"));
         else
             printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
+    } else if (strcmp(kind, "unresolved") == 0 && !json_object_get(r, "who")) {
+        printf("  %s: %s", str(r, "task"), str(r, "why"));   /* the whole ask */
     } else if (strcmp(kind, "unresolved") == 0) {
         printf("  could not resolve %s ", str(r, "who"));
         run_print_json(json_object_get(r, "id"));
@@ -185,7 +187,8 @@ static void run_print_record(void *context, const json_t *r)
         json_t *event = json_object_get(r, "event");
         printf("  joined by %s.%s %s", str(event, "source"), str(event, "type"), str(event, "id"));
     } else if (strcmp(kind, "delegated") == 0) {
-        printf("  %s stands in for %s (%s%s%s)", str(r, "to"), str(r, "from"), str(r, "why"),
+        printf("  %s stands in for %s (%s%s%s)", str(r, "to"),
+               json_is_string(json_object_get(r, "from")) ? str(r, "from") : "nobody", str(r, "why"),
                json_object_get(r, "by") ? " by " : "", str(r, "by"));
     } else if (strcmp(kind, "overridden") == 0) {
         printf("  %s overridden by %s: %s (%s)", str(r, "task"), str(r, "by"), str(r, "choice"), str(r, "reason"));
@@ -507,11 +510,11 @@ static const char *run_line_kind(const Run *run, const json_t *line)
 
 static int run_line(Run *run, const char *text, size_t len)
 {
-    json_error_t error;
-    json_t *line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    char error[256];   /* the data sits in {"event": {"data": ...}}: 2 levels */
+    json_t *line = value_json_load(text, len, JSON_REJECT_DUPLICATES, 2, error, sizeof error);
     if (!json_is_object(line)) {
         json_decref(line);
-        return run_refuse(run, "not a JSON object%s%s", line ? "" : ": ", line ? "" : error.text);
+        return run_refuse(run, "not a JSON object%s%s", line ? "" : ": ", line ? "" : error);
     }
     const char *at_text, *kind = run_line_kind(run, line);
     int64_t at;
@@ -661,11 +664,14 @@ int cli_run(int argc, char **argv)
         return CLI_USAGE;
     json_t *mocks = json_object();
     if (mocks_path) {
-        json_error_t error;
+        char error[256] = "cannot be read";
+        size_t len;
+        char *text = cli_read_file(mocks_path, &len);
         json_decref(mocks);
-        mocks = json_load_file(mocks_path, 0, &error);
+        mocks = text ? value_json_load(text, len, 0, 2, error, sizeof error) : NULL;
+        free(text);
         if (!json_is_object(mocks)) {
-            fprintf(stderr, "huddle: %s:%d: %s\n", mocks_path, error.line, mocks ? "mocks are a JSON object" : error.text);
+            fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);
             json_decref(mocks);
             return CLI_REFUSED;
         }

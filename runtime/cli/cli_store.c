@@ -262,7 +262,8 @@ static void print_json_clean(const json_t *json, size_t flags)
 /* ---- trigger ---- */
 
 /* The event's data from standard input: at most `max` bytes (refused before parsing
-   when there are more), one JSON value. NULL after saying why. */
+   when there are more), one JSON value read as value_json_load reads JSON from outside
+   (too deep refused, integers past 64 bits as doubles). NULL after saying why. */
 static json_t *cli_read_stdin_json(size_t max)
 {
     size_t len;
@@ -274,12 +275,11 @@ static json_t *cli_read_stdin_json(size_t max)
                     "event may have (--max-body BYTES or HUDDLE_MAX_BODY sets another limit)\n", max);
         return NULL;
     }
-    json_error_t error;
-    json_t *data = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    char error[256];
+    json_t *data = value_json_load(text, len, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
     free(text);
     if (!data)
-        fprintf(stderr, "huddle: the event data on standard input is not JSON: %s (line %d, column %d)\n",
-                cli_clean(error.text), error.line, error.column);
+        fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", cli_clean(error));
     return data;
 }
 
@@ -610,7 +610,10 @@ static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char 
 
 static void reassign_report(const StoreArgs *a)
 {
-    printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
+    if (a->from)
+        printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
+    else
+        printf("reassigned %s: its seats with no holder now held by %s\n", a->positional[0], a->to);
 }
 
 int cli_reassign(int argc, char **argv)
@@ -619,8 +622,8 @@ int cli_reassign(int argc, char **argv)
     int status = store_args_parse("reassign", argc, argv, &a);
     if (status != CLI_OK)
         return status;
-    if (a.positional_count != 1 || !a.by || !a.from || !a.to)
-        return cli_usage_error("reassign", "give TASK --from HOLDER --to PERSON --by PERSON");
+    if (a.positional_count != 1 || !a.by || !a.to)
+        return cli_usage_error("reassign", "give TASK [--from HOLDER] --to PERSON --by PERSON");
     return store_command_write("reassign", &a, 't', reassign_apply, reassign_report);
 }
 

@@ -382,6 +382,9 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         return step_fail(s, ENGINE_REFUSED, "the directory source has two event types: directory.away and directory.back");
     if (directory && !json_is_string(json_object_get(data, "person")))
         return step_fail(s, ENGINE_REFUSED, "a directory.%s event needs \"person\" in its data", type);
+    if (value_json_depth(data, VALUE_JSON_MAX_DEPTH) > VALUE_JSON_MAX_DEPTH)
+        return step_fail(s, ENGINE_REFUSED, "the event's data nests deeper than %d,%03d levels of arrays and objects",
+                         VALUE_JSON_MAX_DEPTH / 1000, VALUE_JSON_MAX_DEPTH % 1000);
     StrBuf seen_key = STRBUF_INIT;
     strbuf_puts(&seen_key, source);
     strbuf_putc(&seen_key, '\0');

@@ -112,6 +112,11 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
 int step_retry(Step *s, Instance *in, int goto_state);
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
+/* Whether a timer due at `due` may be set: only after the step's engine time, and not
+   on a stalled instance. A due at or before it stalls the instance with the reason
+   (so nothing can fire in a loop under the write lock); false then. */
+bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
+/* Sets a timer (takes over `what`) when timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
 int timers_clear(Step *s, Instance *in);
 int mailbox_offer(Step *s, Instance *in);
@@ -137,6 +142,11 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
 int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
                  json_t *comment);
 int task_create(Step *s, Instance *in, Value ask);
+/* The quorum re-check (after an answer, an escalation, the last level, a reassignment):
+   when no choice can still win, `no_quorum` runs at once if the ask has an arm for it
+   (*resolved is then true and the task saved); an ask without one (N = 1) stays open
+   until its deadline runs `timeout`, with one `unresolved` record saying why. */
+int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved);
 int task_timeout(Step *s, Instance *in, const char *task_id);
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);

@@ -7,7 +7,8 @@
  *       with CHOICE and the instance carries on as if its quorum had chosen it;
  *   huddle reassign TASK --from H --to P --by O     hands H's open seats to P: a
  *       `delegated` record per seat (why: reassigned), P told and given the task in their
- *       inbox, H's inbox entry gone.
+ *       inbox, H's inbox entry gone. Without --from, P is given every open seat that has
+ *       no holder (an ask whose WHO resolved to nobody). The quorum is re-checked after.
  *
  * Both are steps (engine.c runs them in a write transaction) and refuse with a sentence
  * and no change: an unknown or closed task, an unknown choice, an empty reason, a
@@ -86,14 +87,42 @@ static void seat_swap_holder(json_t *seat, const char *from, const char *to)
    replaced (their seat is checked below). */
 static int reassign_check(Step *s, const char *from, const char *to, const char *by)
 {
-    int rc = door_check_person_id(s, "from", from);
+    int rc = from ? door_check_person_id(s, "from", from) : STORE_OK;
     if (rc == STORE_OK)
         rc = door_check_person(s, "to", to);
     if (rc == STORE_OK)
         rc = door_check_person(s, "by", by);
-    if (rc == STORE_OK && strcmp(from, to) == 0)
+    if (rc == STORE_OK && from && strcmp(from, to) == 0)
         rc = step_fail(s, ENGINE_REFUSED, "--from and --to name the same person (%s)", to);
     return rc;
+}
+
+/* Gives `to` the open seats `from` holds (in place of `from`), or with no `from` the
+   open seats that have no holder; a `delegated` record each. Returns how many. */
+static size_t reassign_seats(Step *s, Instance *in, json_t *task, const char *from,
+                             const char *to, const char *by)
+{
+    size_t moved = 0, i;
+    json_t *seat;
+    json_array_foreach(json_object_get(task, "seats"), i, seat) {
+        json_t *holders = json_object_get(seat, "holders");
+        if (!json_is_null(json_object_get(seat, "answered_by")) ||
+            (from ? !holders_include(holders, from) : json_array_size(holders) > 0))
+            continue;
+        if (from)
+            seat_swap_holder(seat, from, to);
+        else
+            json_array_append_new(holders, json_string(to));
+        json_t *record = record_add(s, in, "delegated");
+        json_object_set(record, "task", json_object_get(task, "id"));
+        json_object_set_new(record, "seat", json_integer((json_int_t)i));
+        json_object_set_new(record, "from", from ? json_string(from) : json_null());
+        json_object_set_new(record, "to", json_string(to));
+        json_object_set_new(record, "why", json_string("reassigned"));
+        json_object_set_new(record, "by", json_string(by));
+        moved++;
+    }
+    return moved;
 }
 
 int task_reassign(Step *s, const char *task_id, const char *from, const char *to,
@@ -107,36 +136,27 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
     rc = override_load(s, task_id, NULL, &task, &in);
     if (rc != STORE_OK)
         return rc;
-    size_t moved = 0, i;
+    size_t moved = reassign_seats(s, &in, task, from, to, by), i;
     json_t *seat;
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        if (!json_is_null(json_object_get(seat, "answered_by")) || !holders_include(json_object_get(seat, "holders"), from))
-            continue;
-        seat_swap_holder(seat, from, to);
-        json_t *record = record_add(s, &in, "delegated");
-        json_object_set_new(record, "task", json_string(task_id));
-        json_object_set_new(record, "seat", json_integer((json_int_t)i));
-        json_object_set_new(record, "from", json_string(from));
-        json_object_set_new(record, "to", json_string(to));
-        json_object_set_new(record, "why", json_string("reassigned"));
-        json_object_set_new(record, "by", json_string(by));
-        moved++;
-    }
     if (moved == 0)
-        rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", from, task_id);
+        rc = from ? step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", from, task_id)
+                  : step_fail(s, ENGINE_REFUSED, "task %s has no open seat without a holder: name the holder to replace with --from", task_id);
     bool still_holds = false;
     json_array_foreach(json_object_get(task, "seats"), i, seat)
-        still_holds |= holders_include(json_object_get(seat, "holders"), from);
-    if (rc == STORE_OK && !still_holds)
+        still_holds |= from && holders_include(json_object_get(seat, "holders"), from);
+    if (rc == STORE_OK && from && !still_holds)
         rc = inbox_set(s, from, task_id, false);
     if (rc == STORE_OK)
         rc = inbox_set(s, to, task_id, true);
+    bool resolved = false;
     if (rc == STORE_OK) {
         json_t *told = json_pack("[s]", to);
         task_tell(s, &in, task, told, "notified");
         json_decref(told);
-        rc = task_save(s, task);
+        rc = task_recheck(s, &in, task, &resolved);
     }
+    if (rc == STORE_OK && !resolved)
+        rc = task_save(s, task);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

@@ -47,9 +47,51 @@ int step_write_records(Step *s)
 
 /* ---- timers ---- */
 
-/* Sets a timer; takes over `what`. */
+/* Whether the instance is stalled (a timer refused below, a deadline that could not be
+   computed): it sets no further timers. */
+static bool instance_stalled(const Instance *in)
+{
+    const char *status = json_string_value(json_object_get(in->record, "status"));
+    return status && strcmp(status, "stalled") == 0;
+}
+
+/* A timer is always due after the engine time that sets it: one at or before it would
+   fire in the same batch and might set itself again (`remind every 0s`, `wait { after
+   0s -> same_state }`), forever, under the write lock. Such a timer stalls the instance
+   with the reason instead, and is not set. */
+static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
+{
+    char at[40], now[40];
+    time_text(due, at);
+    time_text(s->now, now);
+    char message[256];
+    snprintf(message, sizeof message,
+             "the %s timer would be due at %s, but a timer must be due after the engine time "
+             "that sets it (%s): its duration must be positive; no timer is set",
+             kind, at, now);
+    json_t *record = record_add(s, in, "stalled");
+    json_object_set_new(record, "error", json_string(message));
+    json_object_set_new(in->record, "status", json_string("stalled"));
+}
+
+bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
+{
+    if (instance_stalled(in))
+        return false;
+    if (due > s->now)
+        return true;
+    timer_refuse(s, in, due, kind);
+    return false;
+}
+
+/* Sets a timer; takes over `what`. A stalled instance sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
 {
+    const char *kind = json_string_value(json_object_get(what, "kind"));
+    if (!timer_due_ok(s, in, due, kind ? kind : "")) {
+        json_decref(what);
+        return STORE_OK;
+    }
     uint64_t seq;
     int rc = meta_next(s->txn, "next_timer", &seq);
     if (rc != STORE_OK)
@@ -213,7 +255,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
             return STORE_OK;
         }
         int rc = timer_set(s, in, due, 3, json_pack("{s:s}", "kind", "after"));
-        if (rc != STORE_OK)
+        if (rc != STORE_OK || instance_stalled(in))
             return rc;
     }
     return s->offering ? STORE_OK : mailbox_offer(s, in);

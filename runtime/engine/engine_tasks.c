@@ -158,6 +158,10 @@ int task_create(Step *s, Instance *in, Value ask)
         json_object_set_new(in->record, "status", json_string("stalled"));
         return STORE_OK;
     }
+    if (!timer_due_ok(s, in, deadline, "deadline")) {   /* stalled, before any seat is given */
+        json_decref(description);
+        return STORE_OK;
+    }
     char at[40], due[40];
     time_text(s->now, at);
     time_text(deadline, due);
@@ -210,6 +214,7 @@ int task_create(Step *s, Instance *in, Value ask)
     json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
     json_object_set_new(task, "asked_ms", json_integer((json_int_t)s->now));
     json_object_set_new(task, "reminders", json_integer(0));
+    json_object_set(task, "no_quorum_arm", json_object_get(description, "no_quorum_arm"));
     json_object_set_new(in->record, "task", json_string(id));
     if (rc == STORE_OK)
         rc = timer_set(s, in, deadline, 1, json_pack("{s:s, s:s}", "kind", "deadline", "task", id));
@@ -546,16 +551,14 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     json_t *v;
     json_array_foreach(json_object_get(task, "votes"), i, v)
         count += strcmp(json_string_value(json_object_get(v, "choice")), choice) == 0;
-    bool any_possible = false;
-    json_t *c;
-    json_array_foreach(json_object_get(task, "choices"), i, c)
-        any_possible |= task_choice_possible(task, json_string_value(json_object_get(c, "id")), needed);
-    if (count >= needed)
+    if (count >= needed) {
         rc = task_resolve(s, &in, task, choice, json_object_get(vote, "by"), json_object_get(vote, "comment"));
-    else if (!any_possible)
-        rc = task_resolve(s, &in, task, "no_quorum", json_null(), json_null());
-    else
-        rc = task_save(s, task);
+    } else {
+        bool resolved;
+        rc = task_recheck(s, &in, task, &resolved);
+        if (rc == STORE_OK && !resolved)
+            rc = task_save(s, task);
+    }
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);
@@ -666,8 +669,17 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
     json_decref(told);
 }
 
-/* The no_quorum check after an escalation or the last level. */
-static int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
+/* Whether the ask has a `no_quorum` arm. Tasks written before the description said so
+   had one exactly when N >= 2 (the checker refused it for N = 1 then). */
+static bool task_has_no_quorum_arm(json_t *task)
+{
+    json_t *arm = json_object_get(task, "no_quorum_arm");
+    if (json_is_boolean(arm))
+        return json_is_true(arm);
+    return json_integer_value(json_object_get(task, "needed")) >= 2;
+}
+
+int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
 {
     json_int_t needed = json_integer_value(json_object_get(task, "needed"));
     bool any = false;
@@ -675,8 +687,24 @@ static int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
     json_t *c;
     json_array_foreach(json_object_get(task, "choices"), i, c)
         any |= task_choice_possible(task, json_string_value(json_object_get(c, "id")), needed);
-    *resolved = !any;
-    return any ? STORE_OK : task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+    *resolved = false;
+    if (any) {
+        json_object_del(task, "nobody_can_answer");
+        return STORE_OK;
+    }
+    if (task_has_no_quorum_arm(task)) {
+        *resolved = true;
+        return task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+    }
+    if (json_is_true(json_object_get(task, "nobody_can_answer")))
+        return STORE_OK;   /* said once; still so */
+    json_object_set_new(task, "nobody_can_answer", json_true());
+    json_t *record = record_add(s, in, "unresolved");
+    json_object_set(record, "task", json_object_get(task, "id"));
+    json_object_set_new(record, "why", json_string(
+        "nobody can answer: no open seat has a holder and no escalation level remains; with no "
+        "'no_quorum' arm the ask stays open until its deadline (an operator may huddle reassign a seat)"));
+    return STORE_OK;
 }
 
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)

@@ -23,77 +23,179 @@ static void problem(json_t *problems, const char *path, const char *fmt, const c
     strbuf_free(&text);
 }
 
-static int day_index(const char *name, size_t len)
+static void skip_blanks(const char **p)
 {
-    for (int i = 0; i < 7; i++)
-        if (len == 3 && strncmp(name, DAY_NAMES[i], 3) == 0)
-            return i;
-    return -1;
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
 }
 
-/* "HH:MM" at *p, exactly two digits each; advances *p. */
-static bool parse_clock(const char **p, int32_t *seconds)
+/* The text of one piece of `text` (up to the next separator in `stops`), for messages. */
+static void piece(const char *p, const char *stops, char *out, size_t size)
+{
+    size_t n = strcspn(p, stops);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    snprintf(out, size, "%.*s", (int)(n < 40 ? n : 40), p);
+}
+
+/* "HH:MM" at *p, two digits each, 00:00 to 24:00; advances *p. On error, says why. */
+static bool parse_clock(const char **p, int32_t *seconds, char *why, size_t why_len)
 {
     const char *s = *p;
+    char text[48];
+    piece(s, "-,", text, sizeof text);
     for (int i = 0; i < 5; i++)
-        if (i == 2 ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
+        if (i == 2 ? s[i] != ':' : (s[i] < '0' || s[i] > '9')) {
+            if (*text)
+                snprintf(why, why_len, "'%s' is not a clock time: write HH:MM with two digits "
+                         "each, such as 09:00", text);
+            else
+                snprintf(why, why_len, "a clock time is missing%s%.1s%s: write HH:MM, such as 09:00",
+                         *s ? " before '" : " at the end", s, *s ? "'" : "");
             return false;
+        }
     int hours = (s[0] - '0') * 10 + (s[1] - '0'), minutes = (s[3] - '0') * 10 + (s[4] - '0');
-    if (hours > 24 || minutes > 59 || (hours == 24 && minutes > 0))
+    if (minutes > 59 || hours > 24) {
+        snprintf(why, why_len, "'%.5s' is not a clock time: %s", s,
+                 minutes > 59 ? "minutes go from 00 to 59" : "hours go from 00 to 24");
         return false;
+    }
+    if (hours == 24 && minutes > 0) {
+        snprintf(why, why_len, "'%.5s' is past the end of the day: the latest clock time is 24:00", s);
+        return false;
+    }
     *seconds = hours * 3600 + minutes * 60;
     *p = s + 5;
     return true;
 }
 
-/* "09:00-12:00,13:00-17:00" into a day; false when malformed. */
-static bool parse_ranges(const char *text, CalendarDay *day)
+static void clock_text(int32_t seconds, char out[6])
+{
+    snprintf(out, 6, "%02d:%02d", (int)(seconds / 3600) % 100, (int)(seconds / 60 % 60));
+}
+
+/* One range "09:00-17:00" at *p, after the ranges already in `day`; advances *p. */
+static bool parse_range(const char **p, CalendarDay *day, char *why, size_t why_len)
+{
+    int32_t open, close;
+    char a[6], b[6], c[6], d[6];
+    if (!parse_clock(p, &open, why, why_len))
+        return false;
+    skip_blanks(p);
+    if (**p != '-') {
+        char rest[48];
+        piece(*p, ",", rest, sizeof rest);
+        clock_text(open, a);
+        snprintf(why, why_len, "%s%s%s after %s: a range is OPENING-CLOSING, such as 09:00-17:00",
+                 *rest ? "unexpected '" : "no closing", *rest ? rest : "", *rest ? "'" : "", a);
+        return false;
+    }
+    (*p)++;
+    skip_blanks(p);
+    if (!parse_clock(p, &close, why, why_len))
+        return false;
+    clock_text(open, a);
+    clock_text(close, b);
+    if (close <= open) {
+        snprintf(why, why_len, "range %s-%s %s: its closing must come after its opening, on the same day",
+                 a, b, close == open ? "is empty" : "closes before it opens");
+        return false;
+    }
+    if (day->count > 0 && open < day->close[day->count - 1]) {
+        clock_text(day->open[day->count - 1], c);
+        clock_text(day->close[day->count - 1], d);
+        snprintf(why, why_len, "range %s-%s %s %s-%s: write a day's ranges in order, without overlaps",
+                 a, b, open < day->open[day->count - 1] ? "comes before" : "overlaps", c, d);
+        return false;
+    }
+    if (day->count == CALENDAR_MAX_RANGES) {
+        snprintf(why, why_len, "more than %d ranges in one day", CALENDAR_MAX_RANGES);
+        return false;
+    }
+    day->open[day->count] = open;
+    day->close[day->count++] = close;
+    return true;
+}
+
+/* "09:00-12:00,13:00-17:00" (blanks allowed around ',' and '-') into a day; on error,
+   says which part and why. */
+static bool parse_ranges(const char *text, CalendarDay *day, char *why, size_t why_len)
 {
     day->count = 0;
     const char *p = text;
-    while (*p) {
-        int32_t open, close;
-        if (day->count == CALENDAR_MAX_RANGES || !parse_clock(&p, &open) || *p++ != '-' ||
-            !parse_clock(&p, &close) || close <= open ||
-            (day->count > 0 && open < day->close[day->count - 1]))
-            return false;
-        day->open[day->count] = open;
-        day->close[day->count++] = close;
-        if (*p == ',' && p[1])
-            p++;
-        else if (*p)
-            return false;
+    skip_blanks(&p);
+    if (!*p) {
+        snprintf(why, why_len, "no hours: write \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\"");
+        return false;
     }
-    return day->count > 0;
+    for (;;) {
+        if (!parse_range(&p, day, why, why_len))
+            return false;
+        skip_blanks(&p);
+        if (!*p)
+            return true;
+        if (*p != ',') {
+            char a[6], b[6], rest[48];
+            piece(p, ",", rest, sizeof rest);
+            clock_text(day->open[day->count - 1], a);
+            clock_text(day->close[day->count - 1], b);
+            snprintf(why, why_len, "unexpected '%s' after %s-%s: separate ranges with ','", rest, a, b);
+            return false;
+        }
+        p++;
+        skip_blanks(&p);
+        if (!*p) {
+            snprintf(why, why_len, "a ',' at the end: another range must follow it");
+            return false;
+        }
+    }
 }
 
-/* "mon-fri", "sat", "mon,wed,fri" into a set of weekdays. */
-static bool parse_days(const char *text, bool days[7])
+/* The weekday named at *p (three letters), or -1 with a message; advances *p. */
+static int parse_day(const char **p, char *why, size_t why_len)
+{
+    char text[48];
+    piece(*p, ",-", text, sizeof text);
+    for (int i = 0; i < 7; i++)
+        if (strcmp(text, DAY_NAMES[i]) == 0) {
+            *p += strcspn(*p, ",-");
+            return i;
+        }
+    if (!*text)
+        snprintf(why, why_len, "a day is missing: write mon-fri, sat or mon,wed");
+    else
+        snprintf(why, why_len, "'%s' is not a day: write mon, tue, wed, thu, fri, sat or sun", text);
+    return -1;
+}
+
+/* "mon-fri", "sat", "mon,wed,fri" (blanks allowed around ',' and '-') into a set of
+   weekdays; a range may wrap around the week (fri-mon). On error, says why. */
+static bool parse_days(const char *text, bool days[7], char *why, size_t why_len)
 {
     memset(days, 0, 7 * sizeof(bool));
     const char *p = text;
-    while (*p) {
-        int from = day_index(p, 3), to = from;
+    for (;;) {
+        skip_blanks(&p);
+        int from = parse_day(&p, why, why_len), to = from;
         if (from < 0)
             return false;
-        p += 3;
+        skip_blanks(&p);
         if (*p == '-') {
-            to = day_index(p + 1, 3);
-            if (to < 0)
+            p++;
+            skip_blanks(&p);
+            if ((to = parse_day(&p, why, why_len)) < 0)
                 return false;
-            p += 4;
+            skip_blanks(&p);
         }
         for (int d = from;; d = (d + 1) % 7) {
             days[d] = true;
             if (d == to)
                 break;
         }
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return false;
+        if (!*p)
+            return true;
+        p++;   /* a ',' (parse_day stops only at ',' and '-', and '-' was taken) */
     }
-    return true;
 }
 
 static int compare_days(const void *a, const void *b)
@@ -127,18 +229,32 @@ Calendar *calendar_from_json(const char *name, const json_t *json, const char *p
     } else {
         const char *days_text;
         json_t *ranges;
+        const char *given[7] = {NULL};   /* which key gave each weekday its hours */
         json_object_foreach(hours, days_text, ranges) {
             bool days[7];
             CalendarDay day;
             snprintf(at, sizeof at, "%s.hours.%s", path, days_text);
-            if (!parse_days(days_text, days))
-                problem(problems, at, "%snot days: write mon-fri, sat or mon,wed", "");
-            else if (!json_is_string(ranges) || !parse_ranges(json_string_value(ranges), &day))
-                problem(problems, at, "%snot hours: write \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\"", "");
-            else
+            if (!parse_days(days_text, days, why, sizeof why)) {
+                problem(problems, at, "%s", why);
+            } else if (!json_is_string(ranges)) {
+                problem(problems, at, "%shours are text such as \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\"", "");
+            } else if (!parse_ranges(json_string_value(ranges), &day, why, sizeof why)) {
+                problem(problems, at, "%s", why);
+            } else {
+                for (int d = 0; d < 7; d++) {
+                    if (days[d] && given[d]) {
+                        snprintf(why, sizeof why, "%s already has hours from \"%s\": name each day once",
+                                 DAY_NAMES[d], given[d]);
+                        problem(problems, at, "%s", why);
+                        break;
+                    }
+                }
                 for (int d = 0; d < 7; d++)
-                    if (days[d])
+                    if (days[d] && !given[d]) {
                         c->week[d] = day;
+                        given[d] = days_text;
+                    }
+            }
         }
     }
     json_t *holidays = json_object_get(json, "holidays");
@@ -193,13 +309,13 @@ static const CalendarDay *working_day(const Calendar *c, int64_t day)
 }
 
 /* A local clock time of a day as an instant, in milliseconds. In a DST gap *exists is
-   false and the instant is where the gap ends; in an overlap an opening takes the
-   earlier reading and a closing (`late`) the later, so the repeated hour is working
-   time when its clock times are. */
-static int64_t local_instant(const Calendar *c, int64_t day, int64_t clock_ms, bool late, bool *exists)
+   false and the instant is where the gap ends; a clock time that occurs twice at a
+   fall-back is its first occurrence (LANGUAGE.md v1.2), openings, closings and ends
+   alike: a range whose closing falls in the repeated hour closes at its first reading. */
+static int64_t local_instant(const Calendar *c, int64_t day, int64_t clock_ms, bool *exists)
 {
     int64_t local = day * 86400 + clock_ms / 1000, utc;
-    *exists = late ? tz_local_to_utc_late(c->tz, local, &utc) : tz_local_to_utc(c->tz, local, &utc);
+    *exists = tz_local_to_utc(c->tz, local, &utc);
     return utc * 1000 + (*exists ? clock_ms % 1000 : 0);
 }
 
@@ -214,8 +330,8 @@ static void range_instants(const Calendar *c, int64_t day, const CalendarDay *ho
                            int64_t *open, int64_t *close)
 {
     bool exists;
-    *open = local_instant(c, day, (int64_t)hours->open[r] * 1000, false, &exists);
-    *close = local_instant(c, day, (int64_t)hours->close[r] * 1000, true, &exists);
+    *open = local_instant(c, day, (int64_t)hours->open[r] * 1000, &exists);
+    *close = local_instant(c, day, (int64_t)hours->close[r] * 1000, &exists);
 }
 
 static int add_working(const Calendar *c, int64_t start, int64_t left, int64_t *end)
@@ -277,8 +393,10 @@ static int add_days(const Calendar *c, int64_t start, int64_t days, int64_t *end
         if ((hours = working_day(c, day)))
             found++;
     }
+    /* Outside the day's hours (or in a DST gap) the end moves to the closing of the
+       range before it: the last that opens at or before the clock, else the day's last. */
     bool inside = false;
-    int closing = 0;
+    int closing = hours->count - 1;
     for (int r = 0; r < hours->count; r++) {
         if (clock >= (int64_t)hours->open[r] * 1000 && clock < (int64_t)hours->close[r] * 1000)
             inside = true;
@@ -286,9 +404,9 @@ static int add_days(const Calendar *c, int64_t start, int64_t days, int64_t *end
             closing = r;
     }
     bool exists;
-    int64_t at = local_instant(c, day, clock, false, &exists);
+    int64_t at = local_instant(c, day, clock, &exists);
     if (!inside || !exists)
-        at = local_instant(c, day, (int64_t)hours->close[closing] * 1000, true, &exists);
+        at = local_instant(c, day, (int64_t)hours->close[closing] * 1000, &exists);
     *end = at;
     return 0;
 }

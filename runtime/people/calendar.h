@@ -7,8 +7,9 @@
  * time, and a count that ends exactly at a closing time stays there. N business days end
  * at the same clock time on the Nth following working day. A start outside working hours
  * first moves to the next opening; an end outside that day's hours, or in a DST gap,
- * moves to that day's closing (the close of the last range starting before it, or of the
- * day's first range when it falls before every opening).
+ * moves to that day's closing (on a day of several ranges, the closing of the range
+ * before it, else the day's last); a clock time that occurs twice at a fall-back is its
+ * first occurrence (v1.2).
  */
 #ifndef HUDDLE_CALENDAR_H
 #define HUDDLE_CALENDAR_H

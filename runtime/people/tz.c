@@ -298,9 +298,3 @@ bool tz_local_to_utc(const Tz *tz, int64_t local, int64_t *utc)
     int64_t late;
     return tz_readings(tz, local, utc, &late);
 }
-
-bool tz_local_to_utc_late(const Tz *tz, int64_t local, int64_t *utc)
-{
-    int64_t early;
-    return tz_readings(tz, local, &early, utc);
-}

@@ -25,9 +25,8 @@ int32_t tz_offset_at(const Tz *tz, int64_t utc);
 
 /* The instant a local wall-clock time (seconds since the epoch as if local were UTC)
    stands for. In a DST gap it returns false (the time does not exist) and *utc is the
-   instant the gap ends, the first that does; in an overlap tz_local_to_utc takes the
-   earlier instant and tz_local_to_utc_late the later. */
+   instant the gap ends, the first that does; in an overlap (a fall-back) it takes the
+   earlier instant, the clock time's first occurrence. */
 bool tz_local_to_utc(const Tz *tz, int64_t local, int64_t *utc);
-bool tz_local_to_utc_late(const Tz *tz, int64_t local, int64_t *utc);
 
 #endif

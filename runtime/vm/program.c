@@ -9,24 +9,49 @@
 #include "program_hash.h"
 #include "vm.h"
 
+/* Evaluates the lazy consts, each after the lazy consts it reads (directly or through
+   fns): the compiler lays them out in no particular order, so a const that reads one
+   without a value yet is put back, that one evaluated first, and it is tried again.
+   Explicit stacks, no recursion, however long a chain of consts. */
 static int program_eval_consts(Program *program, char *why, size_t why_len)
 {
-    program->cdefs = calloc(program->bc.cdefs_count + 1, sizeof(Value));
-    if (!program->cdefs)
+    uint32_t count = program->bc.cdefs_count;
+    program->cdefs = calloc(count + 1, sizeof(Value));
+    bool *ready = calloc(count + 1, sizeof(bool)), *pending = calloc(count + 1, sizeof(bool));
+    uint32_t *stack = malloc((count + 1) * sizeof(uint32_t));
+    if (!program->cdefs || !ready || !pending || !stack)
         abort();
-    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
-    /* In declaration order: a lazy const uses only folded consts and fns. */
-    for (uint32_t i = 0; i < program->bc.cdefs_count; i++) {
-        Value v;
-        char error[512];
-        if (vm_eval_trigger(program, 0, program->bc.cdefs[i].init_pc, VALUE_NULL, VALUE_NULL,
-                            &context, &v, error, sizeof error) < 0) {
-            snprintf(why, why_len, "const %s: %s", value_text(program->bc.consts[program->bc.cdefs[i].name]), error);
-            return -1;
+    program->cdefs_ready = ready;
+    int rc = 0;
+    for (uint32_t first = 0; first < count && rc == 0; first++) {
+        uint32_t sp = 0;
+        if (!ready[first])
+            stack[sp++] = first, pending[first] = true;
+        while (sp > 0 && rc == 0) {
+            uint32_t i = stack[sp - 1], wanted;
+            char error[512];
+            const char *name = value_text(program->bc.consts[program->bc.cdefs[i].name]);
+            if (vm_eval_cdef(program, i, &program->cdefs[i], &wanted, error, sizeof error) == 0) {
+                ready[i] = true;
+                pending[i] = false;
+                sp--;
+            } else if (wanted != BC_NONE && !pending[wanted]) {
+                stack[sp++] = wanted;   /* at most `count` on the stack: each once */
+                pending[wanted] = true;
+            } else if (wanted != BC_NONE) {
+                snprintf(why, why_len, "const %s depends on itself", name);
+                rc = -1;
+            } else {
+                snprintf(why, why_len, "const %s: %s", name, error);
+                rc = -1;
+            }
         }
-        program->cdefs[i] = v;
     }
-    return 0;
+    program->cdefs_ready = NULL;
+    free(ready);
+    free(pending);
+    free(stack);
+    return rc;
 }
 
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len)

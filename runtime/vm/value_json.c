@@ -9,6 +9,123 @@
 
 #include "civil.h"
 
+/* ---- reading JSON from outside ---- */
+
+/* Whether the integer literal text[0..len) (an optional '-', then digits) fits 64 bits. */
+static bool json_integer_fits(const char *text, size_t len)
+{
+    bool negative = text[0] == '-';
+    const char *digits = text + negative;
+    size_t count = len - negative;
+    const char *limit = negative ? "9223372036854775808" : "9223372036854775807";
+    if (count != 19)
+        return count < 19;
+    return memcmp(digits, limit, 19) <= 0;
+}
+
+/* Skips a string starting at text[i] == '"'; returns the index after its closing quote
+   (or len when it has none: jansson reports that). */
+static size_t json_skip_string(const char *text, size_t len, size_t i)
+{
+    for (i++; i < len && text[i] != '"'; i++)
+        if (text[i] == '\\')
+            i++;
+    return i < len ? i + 1 : len;
+}
+
+/* One pass over the text's tokens: refuses nesting past max_depth, and notes in `big`
+   (the offsets just after them) the integers 64 bits can't hold. It validates nothing
+   else: jansson does. */
+static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *big, char *why,
+                      size_t why_len)
+{
+    int max_depth = VALUE_JSON_MAX_DEPTH + wrapper;
+    int depth = 0;
+    for (size_t i = 0; i < len;) {
+        char ch = text[i];
+        if (ch == '"') {
+            i = json_skip_string(text, len, i);
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max_depth) {
+                snprintf(why, why_len, "JSON nests deeper than %d,%03d levels of arrays and objects "
+                         "(at byte %zu)", VALUE_JSON_MAX_DEPTH / 1000, VALUE_JSON_MAX_DEPTH % 1000, i + 1);
+                return false;
+            }
+            i++;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+            i++;
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            size_t start = i++;
+            while (i < len && text[i] >= '0' && text[i] <= '9')
+                i++;
+            bool integer = i >= len || (text[i] != '.' && text[i] != 'e' && text[i] != 'E');
+            if (integer && i - start > (size_t)(ch == '-') && !json_integer_fits(text + start, i - start))
+                strbuf_append(big, (const char *)&i, sizeof i);
+            while (i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E' || text[i] == '+' ||
+                               text[i] == '-' || (text[i] >= '0' && text[i] <= '9')))
+                i++;
+        } else {
+            i++;
+        }
+    }
+    return true;
+}
+
+json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
+                        size_t why_len)
+{
+    StrBuf big = STRBUF_INIT, copy = STRBUF_INIT;
+    json_t *json = NULL;
+    if (!json_scan(text, len, wrapper, &big, why, why_len))
+        goto done;
+    if (big.len) {   /* each too-big integer gets ".0": jansson reads it as a double */
+        size_t from = 0;
+        for (size_t k = 0; k < big.len; k += sizeof(size_t)) {
+            size_t at;
+            memcpy(&at, big.data + k, sizeof at);
+            strbuf_append(&copy, text + from, at - from);
+            strbuf_puts(&copy, ".0");
+            from = at;
+        }
+        strbuf_append(&copy, text + from, len - from);
+        text = copy.data;
+        len = copy.len;
+    }
+    json_error_t error;
+    json = json_loadb(text, len, flags, &error);
+    if (!json)
+        snprintf(why, why_len, "%s (line %d, column %d)", error.text, error.line, error.column);
+done:
+    strbuf_free(&big);
+    strbuf_free(&copy);
+    return json;
+}
+
+int value_json_depth(const json_t *json, int stop)
+{
+    if (!json_is_array(json) && !json_is_object(json))
+        return 0;
+    int deepest = 0;
+    if (stop > 0) {
+        size_t i;
+        const char *key;
+        json_t *item;
+        if (json_is_array(json)) {
+            json_array_foreach(json, i, item) {
+                int d = value_json_depth(item, stop - 1);
+                deepest = d > deepest ? d : deepest;
+            }
+        } else {
+            json_object_foreach((json_t *)json, key, item) {
+                int d = value_json_depth(item, stop - 1);
+                deepest = d > deepest ? d : deepest;
+            }
+        }
+    }
+    return deepest + 1;
+}
+
 Value value_from_json(const json_t *json)
 {
     switch (json_typeof(json)) {

@@ -13,6 +13,22 @@
 
 #include "value.h"
 
+/* How deep JSON from outside may nest, arrays and objects (RUNTIME.md, "Limits and
+   damage"). */
+#define VALUE_JSON_MAX_DEPTH 1000
+
+/* Parses JSON text from outside (event data, trace lines, mocked replies) with jansson's
+   decoding `flags`: refused (NULL, with a sentence in `why`) when arrays and objects
+   nest deeper than VALUE_JSON_MAX_DEPTH below the `wrapper` levels the text puts
+   around its data (2 for a trace line's {"event": {"data": ...}}); an integer that 64 bits can't hold
+   (9223372036854775808, 18446744073709551616) is read as a double, while every other
+   integer stays an exact integer (LANGUAGE.md, "Numbers"). Returns a new reference. */
+json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
+                        size_t why_len);
+/* How deep arrays and objects nest in `json` (0 for a scalar), counting no further
+   than `stop` + 1: a caller asks whether it is deeper than `stop`. */
+int value_json_depth(const json_t *json, int stop);
+
 /* Returns an owned Value for `json` (borrowed). */
 Value value_from_json(const json_t *json);
 /* Returns a new json_t reference for `value` (borrowed). */

@@ -91,6 +91,29 @@ static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
     return false;
 }
 
+/* `remind every D` needs D of at least one minute (a business count of at least one):
+   a shorter one computed while running stalls the instance, and no timer is set
+   (LANGUAGE.md, "Reminders"). */
+static bool vm_check_remind(Vm *vm, Value remind)
+{
+    if (!vm_check_duration(vm, remind, "remind every", true))
+        return false;
+    if (remind.type == VAL_NULL ||
+        (remind.type == VAL_BUSINESS ? remind.as.integer >= 1 : remind.as.ms >= 60000))
+        return true;
+    static const char *const UNITS[] = {"minutes", "hours", "days"};
+    StrBuf text = STRBUF_INIT;
+    if (remind.type == VAL_BUSINESS)
+        strbuf_printf(&text, "%lld business %s", (long long)remind.as.integer,
+                      UNITS[remind.unit <= BUSINESS_DAYS ? remind.unit : 0]);
+    else
+        value_write_duration(remind.as.ms, &text);
+    snprintf(vm->why, sizeof vm->why,
+             "remind every needs at least one minute, not %s: no reminder is set", strbuf_text(&text));
+    strbuf_free(&text);
+    return false;
+}
+
 /* Pops an ask's parameters (see compile_stmt.c for their order) into a description. */
 static bool vm_suspend_ask(Vm *vm, uint32_t index)
 {
@@ -127,19 +150,23 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     }
     Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
     Value show = ask->has_show ? p[at++] : VALUE_NULL;
-    ok = ok && vm_check_duration(vm, remind, "remind every", true);
+    ok = ok && vm_check_remind(vm, remind);
     if (ok && show.type != VAL_NULL && show.type != VAL_MAP) {
         snprintf(vm->why, sizeof vm->why, "show needs a map, not %s", value_type_name(show.type));
         ok = false;
     }
     vm->sp -= n;
-    Value d = value_map_new(12);
+    bool no_quorum_arm = false;   /* without one, an ask nobody can answer waits for its deadline */
+    for (uint32_t i = 0; i < ask->arm_count; i++)
+        no_quorum_arm |= vm->bc->arms[ask->arm_first + i].kind == BC_ARM_NO_QUORUM;
+    Value d = value_map_new(13);
     static const char *const QUORUMS[] = {"any", "all", "n"};
     map_put(d, "kind", value_cstring("ask"));
     map_put(d, "ask", value_int(index));
     map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
     map_put(d, "quorum", value_cstring(QUORUMS[ask->quorum]));
     map_put(d, "needed", value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
+    map_put(d, "no_quorum_arm", value_bool(no_quorum_arm));
     map_put(d, "seats", seats);
     map_put(d, "question", question);
     map_put(d, "choices", choices);
@@ -333,7 +360,14 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             PUSH(a);
             pc++;
             break;
-        case OP_LOAD_CDEF: a = vm->program->cdefs[operand]; value_retain(a); PUSH(a); pc++; break;
+        case OP_LOAD_CDEF:
+            if (vm->program->cdefs_ready && !vm->program->cdefs_ready[operand]) {
+                vm->wanted_cdef = operand;   /* program_eval_consts evaluates it first */
+                vm->fatal = true;
+                ERROR("const %s is used before it has a value",
+                      value_text(vm->bc->consts[vm->bc->cdefs[operand].name]));
+            }
+            a = vm->program->cdefs[operand]; value_retain(a); PUSH(a); pc++; break;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
             b = POP();
             a = POP();
@@ -654,6 +688,7 @@ static void vm_init(Vm *vm, const Program *program, Frame *frame, const VmInput 
     vm->budget = VM_STEP_LIMIT;
     vm->fatal = false;
     vm->event = VALUE_NULL;
+    vm->wanted_cdef = BC_NONE;
 }
 
 static VmStatus vm_finish(Vm *vm, RunEnd end)
@@ -853,6 +888,23 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
     VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
     free(vm);
     return status;
+}
+
+int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
+                 char *why, size_t why_len)
+{
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
+    VmResult result;
+    vm_result_init(&result);
+    Vm *vm = vm_new();
+    vm_init(vm, program, NULL, &context, &result);
+    bool ok = vm_run_chunk(vm, program->bc.cdefs[index].init_pc, out);
+    *wanted = ok ? BC_NONE : vm->wanted_cdef;
+    if (!ok)
+        snprintf(why, why_len, "%s", result.error);
+    vm_result_clear(&result);
+    free(vm);
+    return ok ? 0 : -1;
 }
 
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,

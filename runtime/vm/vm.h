@@ -33,6 +33,7 @@ typedef struct Program {
     Bytecode bc;
     char hash[65];
     Value *cdefs;                   /* one per bc.cdefs, evaluated at load */
+    const bool *cdefs_ready;        /* while loading: which cdefs have a value (NULL after) */
 } Program;
 
 /* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason. */
@@ -143,5 +144,12 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
    the value in *out, or -1 with a message. */
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
                     Value meta, const VmInput *context, Value *out, char *why, size_t why_len);
+
+/* Evaluates lazy const `index` while the program loads (program->cdefs_ready set):
+   returns 0 with the value in *out, or -1 with a message; *wanted is then the lazy
+   const it needed that has no value yet (evaluate that first and try again), or
+   BC_NONE for a real error. */
+int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
+                 char *why, size_t why_len);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct Vm {
     Value event;                    /* the event offered to a wait (borrowed) */
     uint32_t chunk_trigger;         /* evaluating a trigger chunk for this trigger */
     Value chunk_data, chunk_meta;   /* its event (borrowed) */
+    uint32_t wanted_cdef;           /* a lazy const read before it had a value, else BC_NONE */
     char why[VM_WHY];
 } Vm;
 

@@ -8,9 +8,10 @@
  *     at a closing time stays there;
  *   - N business days end at the same clock time on the Nth following working day;
  *   - a start outside working hours first moves to the next opening;
- *   - an end outside that day's hours, or in a DST gap, moves to that day's closing
- *     (calendar.h: the close of the last range starting before it, or of the day's first
- *     range when it falls before every opening).
+ *   - an end outside that day's hours, or in a DST gap, moves to that day's closing (on
+ *     a day of several ranges, the closing of the range before it, else the day's last);
+ *   - a clock time that occurs twice at a fall-back is its first occurrence (v1.2): an
+ *     opening, a closing or an end.
  *
  * Every deadline row reads: calendar, start (RFC 3339, any offset), count and unit, and
  * the expected end written in the calendar's own offset at that instant; the end the
@@ -83,6 +84,9 @@ static const char CALENDARS[] =
     " 'ny-sun-late':  {'zone': 'America/New_York', 'hours': {'sun': '02:30-06:00'}},"
     " 'ny-sun-early': {'zone': 'America/New_York', 'hours': {'sun': '00:00-02:30'}},"
     " 'ny-sun-short': {'zone': 'America/New_York', 'hours': {'sun': '00:00-01:30'}},"
+    " 'ny-weekend':   {'zone': 'America/New_York', 'hours': {'sat': '00:00-03:00', 'sun': '00:00-01:30'}},"
+    " 'fi-late-split': {'zone': 'Europe/Helsinki',"
+    "                  'hours': {'mon': '08:00-17:00', 'tue': '10:00-12:00,13:00-15:00'}},"
     " 'nowhere':      {'zone': 'UTC', 'hours': {}}"
     "}";
 
@@ -375,8 +379,9 @@ static void test_hours_per_weekday(void **state)
 /* ---- business days ending on a shorter day --------------------------------------- */
 
 /* The end is the same clock on the Nth working day; when that clock is outside that
-   day's hours it moves to that day's closing: the close of the last range starting
-   before it, or of the first range when it is before every opening. */
+   day's hours it moves to that day's closing: on a day of several ranges the closing of
+   the range before it (the last that opens at or before the clock), else, before every
+   opening, the day's last closing (v1.2). */
 static void test_days_ending_on_a_shorter_day(void **state)
 {
     (void)state;
@@ -398,6 +403,22 @@ static void test_days_ending_on_a_shorter_day(void **state)
         {"fi-split", "2026-06-11T16:00:00+03:00", 1, DAYS, "2026-06-12T15:00:00+03:00"},
         /* Thursday 14:00 + 1 = Friday 14:00, inside the afternoon range: stays. */
         {"fi-split", "2026-06-11T14:00:00+03:00", 1, DAYS, "2026-06-12T14:00:00+03:00"},
+        /* fi-late-split: Monday 08-17, Tuesday 10-12 and 13-15. Monday 09:00 + 1 = Tuesday
+           09:00, before every opening: no range before it, so the day's last closing,
+           15:00 (v1.2; it was the first range's 12:00). */
+        {"fi-late-split", "2026-06-15T09:00:00+03:00", 1, DAYS, "2026-06-16T15:00:00+03:00"},
+        {"fi-late-split", "2026-06-15T08:00:00+03:00", 1, DAYS, "2026-06-16T15:00:00+03:00"},
+        /* Monday 09:59:59 too: the first opening is 10:00. */
+        {"fi-late-split", "2026-06-15T09:59:59+03:00", 1, DAYS, "2026-06-16T15:00:00+03:00"},
+        /* Monday 12:30 + 1 = Tuesday 12:30, in the break: the range before it closes 12:00. */
+        {"fi-late-split", "2026-06-15T12:30:00+03:00", 1, DAYS, "2026-06-16T12:00:00+03:00"},
+        /* Monday 12:00 + 1 = Tuesday 12:00, the first closing itself (half-open): outside,
+           so that range's closing, 12:00. */
+        {"fi-late-split", "2026-06-15T12:00:00+03:00", 1, DAYS, "2026-06-16T12:00:00+03:00"},
+        /* Monday 16:00 + 1 = Tuesday 16:00, after the last range: 15:00. */
+        {"fi-late-split", "2026-06-15T16:00:00+03:00", 1, DAYS, "2026-06-16T15:00:00+03:00"},
+        /* Monday 10:30 + 1 = Tuesday 10:30, inside: stays. */
+        {"fi-late-split", "2026-06-15T10:30:00+03:00", 1, DAYS, "2026-06-16T10:30:00+03:00"},
     };
     CHECK(rows);
 }
@@ -690,11 +711,27 @@ static void test_dst_hour_edges(void **state)
         {"ny-sun-early", "2026-03-08T00:00:00-05:00", 2, HOURS, "2026-03-08T03:00:00-04:00"},
         /* Was a bug: gives 03:30 EDT on the 8th. 2 h on the 8th, 30 min on the 15th. */
         {"ny-sun-early", "2026-03-08T00:00:00-05:00", 150, MINUTES, "2026-03-15T00:30:00-04:00"},
-        /* Was a bug: gives 2026-11-08T00:00-05:00; the closing 01:30 is read as its first
-           occurrence (05:30Z), so the second 01:00-01:30 is treated as outside hours. */
-        {"ny-sun-short", "2026-11-01T01:15:00-05:00", 0, MINUTES, "2026-11-01T01:15:00-05:00"},
-        /* Was a bug: gives 2026-11-08T00:15-05:00 (same cause). 15 min reach the 01:30 closing. */
-        {"ny-sun-short", "2026-11-01T01:15:00-05:00", 15, MINUTES, "2026-11-01T01:30:00-05:00"},
+        /* v1.2: a clock time that occurs twice is its first occurrence, a closing too. The
+           01:30 closing of 11-01 is 01:30 EDT (05:30Z), so the second 01:15 (EST, 06:15Z)
+           is after it, outside: the next opening is Sunday 11-08 00:00 (it was read as the
+           second 01:30 before v1.2, keeping 01:15 EST inside). */
+        {"ny-sun-short", "2026-11-01T01:15:00-05:00", 0, MINUTES, "2026-11-08T00:00:00-05:00"},
+        {"ny-sun-short", "2026-11-01T01:15:00-05:00", 15, MINUTES, "2026-11-08T00:15:00-05:00"},
+        /* The first 01:15 (EDT) is inside; 15 min reach the first 01:30 exactly: it stays. */
+        {"ny-sun-short", "2026-11-01T01:15:00-04:00", 15, MINUTES, "2026-11-01T01:30:00-04:00"},
+        /* From 00:00 EDT the whole range is 90 min (00:00 to the first 01:30); 2 h carry
+           30 min to the next Sunday. */
+        {"ny-sun-short", "2026-11-01T00:00:00-04:00", 90, MINUTES, "2026-11-01T01:30:00-04:00"},
+        {"ny-sun-short", "2026-11-01T00:00:00-04:00", 2, HOURS, "2026-11-08T00:30:00-05:00"},
+        /* A business day landing on a clock that occurs twice: Sunday 10-25 01:20 + 1 =
+           11-01 01:20, the first (EDT). */
+        {"ny-sun-short", "2026-10-25T01:20:00-04:00", 1, DAYS, "2026-11-01T01:20:00-04:00"},
+        /* ny-weekend: Saturday 00-03, Sunday 00:00-01:30. Saturday 10-31 02:00 + 1 = Sunday
+           02:00, after the closing: it moves to the 01:30 closing, which occurs twice: its
+           first occurrence, 01:30 EDT (it was the second, 01:30 EST, before v1.2). */
+        {"ny-weekend", "2026-10-31T02:00:00-04:00", 1, DAYS, "2026-11-01T01:30:00-04:00"},
+        /* Saturday 01:00 + 1 = Sunday 01:00, which occurs twice: the first, inside. */
+        {"ny-weekend", "2026-10-31T01:00:00-04:00", 1, DAYS, "2026-11-01T01:00:00-04:00"},
     };
     CHECK(rows);
 }
@@ -1109,8 +1146,8 @@ typedef struct ProblemRow {
 } ProblemRow;
 
 #define AT "calendars.fi-office"
-#define NOT_HOURS ": not hours: write \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\""
-#define NOT_DAYS ": not days: write mon-fri, sat or mon,wed"
+#define HOURS_AT AT ".hours.mon-fri: "
+#define NOT_A_DAY "' is not a day: write mon, tue, wed, thu, fri, sat or sun"
 #define NOT_DATE(text) ": '" text "' is not a date (write YYYY-MM-DD, such as 2026-12-24)"
 
 static void test_calendar_problems(void **state)
@@ -1136,30 +1173,67 @@ static void test_calendar_problems(void **state)
          {AT ".hours: missing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}"}},
         {"{'zone': 'Europe/Helsinki', 'hours': '09:00-17:00'}",
          {AT ".hours: missing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}"}},
-        /* Bad hours text. */
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '9-5'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': 9}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': ''}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '17:00-09:00'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-09:00'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-25:00'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-24:30'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:60-17:00'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00x'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00 to 17:00'}}", {AT ".hours.mon-fri" NOT_HOURS}},
+        /* Bad hours text: each message says which part and why. */
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '9-5'}}",
+         {HOURS_AT "'9' is not a clock time: write HH:MM with two digits each, such as 09:00"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': 9}}",
+         {HOURS_AT "hours are text such as \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\""}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': ''}}",
+         {HOURS_AT "no hours: write \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\""}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '17:00-09:00'}}",
+         {HOURS_AT "range 17:00-09:00 closes before it opens: its closing must come after its opening, on the same day"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-09:00'}}",
+         {HOURS_AT "range 09:00-09:00 is empty: its closing must come after its opening, on the same day"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-25:00'}}",
+         {HOURS_AT "'25:00' is not a clock time: hours go from 00 to 24"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-24:30'}}",
+         {HOURS_AT "'24:30' is past the end of the day: the latest clock time is 24:00"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:60-17:00'}}",
+         {HOURS_AT "'09:60' is not a clock time: minutes go from 00 to 59"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00x'}}",
+         {HOURS_AT "unexpected 'x' after 09:00-17:00: separate ranges with ','"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00 to 17:00'}}",
+         {HOURS_AT "unexpected 'to 17:00' after 09:00: a range is OPENING-CLOSING, such as 09:00-17:00"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00'}}",
+         {HOURS_AT "no closing after 09:00: a range is OPENING-CLOSING, such as 09:00-17:00"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-'}}",
+         {HOURS_AT "a clock time is missing at the end: write HH:MM, such as 09:00"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-12:00,'}}",
+         {HOURS_AT "a ',' at the end: another range must follow it"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-12:00;13:00-17:00'}}",
+         {HOURS_AT "unexpected ';13:00-17:00' after 09:00-12:00: separate ranges with ','"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '9:00-17:00'}}",
+         {HOURS_AT "'9:00' is not a clock time: write HH:MM with two digits each, such as 09:00"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '01:00-02:00,03:00-04:00,05:00-06:00,"
+         "07:00-08:00,09:00-10:00,11:00-12:00,13:00-14:00,15:00-16:00,17:00-18:00'}}",
+         {HOURS_AT "more than 8 ranges in one day"}},
         /* Was a bug: accepted; sscanf's %2d reads "-1", so the day opens at -01:00. */
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '-1:00-05:00'}}", {AT ".hours.mon-fri" NOT_HOURS}},
-        /* Overlapping ranges. */
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '-1:00-05:00'}}",
+         {HOURS_AT "a clock time is missing before '-': write HH:MM, such as 09:00"}},
+        /* Overlapping ranges, or out of order. */
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-13:00,12:00-17:00'}}",
-         {AT ".hours.mon-fri" NOT_HOURS}},
+         {HOURS_AT "range 12:00-17:00 overlaps 09:00-13:00: write a day's ranges in order, without overlaps"}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00,09:00-17:00'}}",
-         {AT ".hours.mon-fri" NOT_HOURS}},
-        /* Bad day names. */
-        {"{'zone': 'Europe/Helsinki', 'hours': {'monday': '09:00-17:00'}}", {AT ".hours.monday" NOT_DAYS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'weekdays': '09:00-17:00'}}", {AT ".hours.weekdays" NOT_DAYS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-xyz': '09:00-17:00'}}", {AT ".hours.mon-xyz" NOT_DAYS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-': '09:00-17:00'}}", {AT ".hours.mon-" NOT_DAYS}},
-        {"{'zone': 'Europe/Helsinki', 'hours': {'mon,,fri': '09:00-17:00'}}", {AT ".hours.mon,,fri" NOT_DAYS}},
+         {HOURS_AT "range 09:00-17:00 overlaps 09:00-17:00: write a day's ranges in order, without overlaps"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '13:00-17:00,09:00-12:00'}}",
+         {HOURS_AT "range 09:00-12:00 comes before 13:00-17:00: write a day's ranges in order, without overlaps"}},
+        /* Bad day names, and a day named twice. */
+        {"{'zone': 'Europe/Helsinki', 'hours': {'monday': '09:00-17:00'}}",
+         {AT ".hours.monday: 'monday" NOT_A_DAY}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'weekdays': '09:00-17:00'}}",
+         {AT ".hours.weekdays: 'weekdays" NOT_A_DAY}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'Mon-Fri': '09:00-17:00'}}",
+         {AT ".hours.Mon-Fri: 'Mon" NOT_A_DAY}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-xyz': '09:00-17:00'}}",
+         {AT ".hours.mon-xyz: 'xyz" NOT_A_DAY}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-': '09:00-17:00'}}",
+         {AT ".hours.mon-: a day is missing: write mon-fri, sat or mon,wed"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon,,fri': '09:00-17:00'}}",
+         {AT ".hours.mon,,fri: a day is missing: write mon-fri, sat or mon,wed"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'': '09:00-17:00'}}",
+         {AT ".hours.: a day is missing: write mon-fri, sat or mon,wed"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00', 'fri': '09:00-12:00'}}",
+         {AT ".hours.fri: fri already has hours from \"mon-fri\": name each day once"}},
         /* Holidays: not a list, or a bad date (the index is in the path). */
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'}, 'holidays': '2026-12-24'}",
          {AT ".holidays: not a list of dates"}},
@@ -1184,7 +1258,9 @@ static void test_calendar_problems(void **state)
         {"{'zone': 'Mars/Olympus', 'hours': {'monday': '09:00-17:00', 'tue': '9-5'},"
          " 'holidays': ['2026-12-24', '24.12.2026']}",
          {AT ".zone: no time zone 'Mars/Olympus' in the tz database (is tzdata installed?)",
-          AT ".hours.monday" NOT_DAYS, AT ".hours.tue" NOT_HOURS, AT ".holidays[1]" NOT_DATE("24.12.2026")}},
+          AT ".hours.monday: 'monday" NOT_A_DAY,
+          AT ".hours.tue: '9' is not a clock time: write HH:MM with two digits each, such as 09:00",
+          AT ".holidays[1]" NOT_DATE("24.12.2026")}},
     };
     int failures = 0;
     for (size_t i = 0; i < countof(rows); i++) {
@@ -1213,6 +1289,57 @@ static void test_calendar_problems(void **state)
     }
     if (failures)
         fail_msg("%d of %zu rows wrong", failures, countof(rows));
+}
+
+/* RUNTIME.md v1.2's hours grammar: day keys (mon-fri, sat, mon,wed, a range that wraps
+   around the week) to one or more ranges; blanks around ',' and '-' are allowed. Each row
+   is the hours object and the week it must give, Monday first: "-" for no working time,
+   else the ranges as written back. */
+static void test_hours_grammar(void **state)
+{
+    (void)state;
+    static const struct { const char *hours; const char *week[7]; } rows[] = {
+        {"{'mon-fri': '09:00-17:00'}",
+         {"09:00-17:00", "09:00-17:00", "09:00-17:00", "09:00-17:00", "09:00-17:00", "-", "-"}},
+        {"{'mon-thu': '09:00-12:00,13:00-17:00', 'fri': '09:00-11:00,13:00-15:00', 'sat': '10:00-14:00'}",
+         {"09:00-12:00,13:00-17:00", "09:00-12:00,13:00-17:00", "09:00-12:00,13:00-17:00",
+          "09:00-12:00,13:00-17:00", "09:00-11:00,13:00-15:00", "10:00-14:00", "-"}},
+        {"{'mon,wed': '08:00-16:00', 'tue,thu-fri': '10:00-18:00'}",
+         {"08:00-16:00", "10:00-18:00", "08:00-16:00", "10:00-18:00", "10:00-18:00", "-", "-"}},
+        {"{'fri-mon': '00:00-24:00'}",
+         {"00:00-24:00", "-", "-", "-", "00:00-24:00", "00:00-24:00", "00:00-24:00"}},
+        {"{'mon - tue , sun': ' 09:00 - 12:00 , 12:00-17:00 '}",
+         {"09:00-12:00,12:00-17:00", "09:00-12:00,12:00-17:00", "-", "-", "-", "-",
+          "09:00-12:00,12:00-17:00"}},
+    };
+    int failures = 0;
+    for (size_t i = 0; i < countof(rows); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{'zone': 'UTC', 'hours': %s}", rows[i].hours);
+        json_t *json = json_quoted(text), *problems = json_array();
+        Calendar *c = calendar_from_json("grammar", json, "calendars.grammar", problems);
+        for (int d = 0; d < 7; d++) {
+            StrBuf got = STRBUF_INIT;
+            for (int r = 0; c && r < c->week[d].count; r++)
+                strbuf_printf(&got, "%s%02d:%02d-%02d:%02d", r ? "," : "", c->week[d].open[r] / 3600,
+                              c->week[d].open[r] / 60 % 60, c->week[d].close[r] / 3600,
+                              c->week[d].close[r] / 60 % 60);
+            const char *shown = got.len ? strbuf_text(&got) : "-";
+            if (!c || strcmp(shown, rows[i].week[d]) != 0) {
+                char *why = json_dumps(problems, 0);
+                print_error("row %zu: %s day %d: got %s, expected %s %s\n", i, rows[i].hours, d,
+                            c ? shown : "(refused)", rows[i].week[d], why);
+                free(why);
+                failures++;
+            }
+            strbuf_free(&got);
+        }
+        calendar_free(c);
+        json_decref(problems);
+        json_decref(json);
+    }
+    if (failures)
+        fail_msg("%d days wrong", failures);
 }
 
 /* Calendars parse what they say: check the weeks and holidays of two of them. */
@@ -1270,6 +1397,7 @@ int main(void)
         cmocka_unit_test(test_tz_load),
         cmocka_unit_test_teardown(test_zoneinfo_folder, unset_zoneinfo),
         cmocka_unit_test(test_calendar_problems),
+        cmocka_unit_test(test_hours_grammar),
         cmocka_unit_test(test_largest_literal_counts),
         cmocka_unit_test(test_huge_counts),
     };

@@ -865,6 +865,13 @@ static const ExprCase CASES[] = {
     {"json(90m)", TEXT, "5400"},
     {"json(4 business hours)", TEXT, "\"4 business hours\""},
     {"json(ev.m)", VALUE, "\"{\\\"a\\\":1,\\\"b\\\":{\\\"c\\\":2}}\""},
+    /* maps are written with their keys in code-point order, however they were built */
+    {"json({b: 1, a: {d: 1, c: 2}})", TEXT, "{\"a\":{\"c\":2,\"d\":1},\"b\":1}"},
+    {"json({\"\u00e9\": 1, z: 2, Z: 3, aa: 4, a: 5, \"\\u{1F4F7}\": 6})", TEXT,
+     "{\"Z\":3,\"a\":5,\"aa\":4,\"z\":2,\"\u00e9\":1,\"\U0001F4F7\":6}"},
+    {"string({b: 1, a: 2})", TEXT, "{\"a\":2,\"b\":1}"},
+    {"\"{[{b: 1, a: 2}]}\"", TEXT, "[{\"a\":2,\"b\":1}]"},
+    {"{b: 1, a: 2}", TEXT, "{\"a\":2,\"b\":1}"},
 
     /* ---- format_time (no hooks: UTC) ---- */
     {"format_time(ev.when, \"%Y-%m-%d %H:%M:%S\")", TEXT, "2026-06-19 06:30:15"},
@@ -896,7 +903,7 @@ static const ExprCase CASES[] = {
     {"now() - 1h", VALUE, "\"2026-06-20T08:00:00Z\""},
     {"now(1)", REFUSED, "now takes 0 arguments, not 1"},
     {"meta(ev)", VALUE,
-     "{\"source\":\"test\",\"type\":\"event\",\"id\":\"evt-1\",\"time\":\"2026-06-19T06:30:15Z\"}"},
+     "{\"id\":\"evt-1\",\"source\":\"test\",\"time\":\"2026-06-19T06:30:15Z\",\"type\":\"event\"}"},
     {"meta(ev).id", VALUE, "\"evt-1\""},
     {"meta(ev).time < now()", VALUE, "true"},
     {"meta(x)", REFUSED, "meta() takes a trigger's name"},
@@ -919,6 +926,14 @@ static const DeclCase DECL_CASES[] = {
     {"fn f(x) = if x > 0 then f(x - 1) else 0", {"f(1)", REFUSED, "recurs"}},
     {"fn f(x) = x", {"f(1, 2)", REFUSED, "f takes 1 argument, not 2"}},
     {"const k = [1, 2, 3]", {"len(k)", VALUE, "3"}},
+    /* consts the compiler does not fold are evaluated when the program loads, each after
+       the ones it reads, whatever order the compiler laid them out in */
+    {"const a = 1 + 1\nconst b = a + a", {"b", VALUE, "4"}},
+    {"const x = 1 + 1\nconst y = x + x", {"y", VALUE, "4"}},
+    {"const c1 = 1 + 1\nconst c2 = c1 * 10\nconst c3 = c2 + c1", {"c3", VALUE, "22"}},
+    {"fn plus_k(v) = v + k\nconst k = 2 * 3\nconst j = plus_k(1)", {"j", VALUE, "7"}},
+    {"const z = len(\"abc\") - 3\nconst a = 10 / z", {"a", REFUSED, "const a: t.play:8: division by zero"}},
+    {"const y = len(\"abc\") - 3\nconst x = 10 / y", {"x", REFUSED, "const x: t.play:8: division by zero"}},
 };
 
 /* The test state of a row: its case and its declarations. */

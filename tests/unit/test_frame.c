@@ -715,7 +715,7 @@ static void test_wait_event_arm_with_when(void **state)
     assert_effect_text(&run.steps[1], EFFECT_NOTED, 0, "escalating: level 5 over 2, disk full");
     assert_effect_text(&run.steps[1], EFFECT_ENTERED, 0, "paging");
     assert_effect_json(&run.steps[1], EFFECT_NOTIFY, 0,
-                       "{\"who\":[{\"who\":\"oncall\",\"id\":\"sre\"}],\"message\":\"db is at level 5\"}");
+                       "{\"message\":\"db is at level 5\",\"who\":[{\"id\":\"sre\",\"who\":\"oncall\"}]}");
     assert_suspension(&run.steps[1], "after", "null");
     assert_text(run.steps[2].result.outcome, "recovered");
     run_free(&run);
@@ -907,13 +907,13 @@ static void test_call_reply(void **state)
     run_both(&s, &run);
     assert_suspension(&run.steps[0], "kind", "\"call\"");
     assert_suspension(&run.steps[0], "connector", "\"crm\"");
-    assert_suspension(&run.steps[0], "arg", "{\"id\":\"A-7\",\"attempt\":1}");
+    assert_suspension(&run.steps[0], "arg", "{\"attempt\":1,\"id\":\"A-7\"}");
     assert_effect_text(&run.steps[1], EFFECT_NOTED, 0, "found Acme (gold) for A-7");
     assert_suspension(&run.steps[1], "arg", "{\"id\":\"A-7\",\"tier\":\"gold\"}");
     assert_suspension(&run.steps[2], "operation", "\"post\"");
     assert_suspension(&run.steps[2], "arg", "{\"id\":\"A-7\",\"score\":0.75}");
     assert_effect_json(&run.steps[3], EFFECT_SENT, 0,
-                       "{\"connector\":\"chatter\",\"operation\":\"post\",\"arg\":{\"text\":\"synced A-7: 0.75\"}}");
+                       "{\"arg\":{\"text\":\"synced A-7: 0.75\"},\"connector\":\"chatter\",\"operation\":\"post\"}");
     assert_text(run.steps[3].result.outcome, "synced A-7");
     run_free(&run);
 }
@@ -930,7 +930,7 @@ static void test_call_failure_else_goto(void **state)
     run_both(&s, &run);
     assert_effect_text(&run.steps[1], EFFECT_ENTERED, 0, "manual");
     assert_effect_json(&run.steps[1], EFFECT_NOTIFY, 0,
-                       "{\"who\":[{\"who\":\"team\",\"id\":\"ops\"}],\"message\":\"Sync A-7 by hand (attempt 1)\"}");
+                       "{\"message\":\"Sync A-7 by hand (attempt 1)\",\"who\":[{\"id\":\"ops\",\"who\":\"team\"}]}");
     assert_text(run.steps[1].result.outcome, "manual");
     run_free(&run);
 }
