@@ -78,7 +78,7 @@ state decide {
 }
 PLAY
 db2=$tmp/store2
-printf '{"people": {"ann": {"email": "ann@x"}, "bob": {"email": "bob@x"}}}\n' > "$tmp/two.json"
+printf '{"people": {"ann": {"email": "ann@x"}, "bob": {"email": "bob@x"}, "op": {"email": "op@x"}}}\n' > "$tmp/two.json"
 expect "deploy a 2-of ask" 0 "$h" deploy "$tmp/two.play" --db "$db2" --now $now
 expect "load its directory" 0 "$h" directory load "$tmp/two.json" --db "$db2" --now $now
 expect "start it" 0 sh -c "'$h' trigger ops.case --id c1 --db '$db2' --now $now < '$tmp/c1.json'"
@@ -91,3 +91,4 @@ res = [x for x in r if x["kind"] == "resolved"]
 assert len(res) == 1 and res[0]["choice"] == "no_quorum" and res[0]["at"].startswith("2026-06-02T09:20"), res
 assert r[-1]["kind"] == "done" and r[-1]["outcome"] == "no quorum", r[-1]'
 then ok "the reassignment re-checks the quorum: no_quorum at once"; else cat "$tmp/py" > "$tmp/out"; no "the reassignment re-checks the quorum: no_quorum at once"; fi
+echo "1..$n"
