@@ -9,42 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- records ---- */
-
-/* A new history record for `in`, kept in the step's list; the caller adds its fields.
-   Records are written to the store at the end of the step (step_write_records). */
-json_t *record_add(Step *s, Instance *in, const char *kind)
-{
-    json_int_t seq = json_integer_value(json_object_get(in->record, "history")) + 1;
-    json_object_set_new(in->record, "history", json_integer(seq));
-    char at[40];
-    time_text(s->now, at);
-    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:O}", "at", at, "instance",
-                               json_string_value(json_object_get(in->record, "id")), "seq", seq,
-                               "kind", kind, "state", json_object_get(in->record, "state"));
-    json_array_append_new(s->records, record);
-    return record;
-}
-
-int step_write_records(Step *s)
-{
-    for (size_t i = s->written; i < json_array_size(s->records); i++) {
-        json_t *record = json_array_get(s->records, i);
-        unsigned char key[12];
-        store_be64(instance_number(json_string_value(json_object_get(record, "instance"))), key);
-        uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
-        key[8] = (unsigned char)(seq >> 24);
-        key[9] = (unsigned char)(seq >> 16);
-        key[10] = (unsigned char)(seq >> 8);
-        key[11] = (unsigned char)seq;
-        int rc = store_put_json(s->txn, TABLE_HISTORY, store_bytes(key, 12), record);
-        if (rc != STORE_OK)
-            return rc;
-        s->written = i + 1;
-    }
-    return STORE_OK;
-}
-
 /* ---- timers ---- */
 
 /* Sets a timer; takes over `what`. */
@@ -322,6 +286,7 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
 {
     s->hook_program = in->program;
+    step_hooks_init(s);
     VmInput input = {kind, value, s->now, VALUE_NULL, &s->hooks};
     json_t *key = json_object_get(in->record, "case_key");
     if (key) {
