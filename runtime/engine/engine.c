@@ -115,7 +115,7 @@ static int deploy_work(Step *s, void *context)
     const char *name = value_text(program->bc.consts[program->bc.name]);
     int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(d->bytes, d->len));
     json_t *playbook = NULL;
-    if (rc == STORE_OK && store_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook) != STORE_OK)
+    if (rc == STORE_OK && engine_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook) != STORE_OK)
         playbook = json_pack("{s:[]}", "log");
     /* The current version deployed again changes nothing: deploy is idempotent. */
     bool same = playbook && json_is_false(json_object_get(playbook, "undeployed")) &&
@@ -132,7 +132,7 @@ static int deploy_work(Step *s, void *context)
         json_object_set_new(playbook, "hash", json_string(program->hash));
         json_object_set_new(playbook, "undeployed", json_false());
         json_array_append_new(json_object_get(playbook, "log"), json_pack("{s:s, s:s}", "at", at, "hash", program->hash));
-        rc = store_put_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
+        rc = engine_put_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
     }
     json_decref(playbook);
     program_free(program);
@@ -472,10 +472,10 @@ static int undeploy_work(Step *s, void *context)
     OperatorWork *w = context;
     json_t *playbook = NULL;
     StoreBytes key = store_bytes(w->playbook, strlen(w->playbook));
-    if (store_get_json(s->txn, TABLE_PLAYBOOKS, key, &playbook) != STORE_OK)
+    if (engine_get_json(s->txn, TABLE_PLAYBOOKS, key, &playbook) != STORE_OK)
         return step_fail(s, ENGINE_REFUSED, "no playbook '%s' is deployed", w->playbook);
     json_object_set_new(playbook, "undeployed", json_true());
-    int rc = store_put_json(s->txn, TABLE_PLAYBOOKS, key, playbook);
+    int rc = engine_put_json(s->txn, TABLE_PLAYBOOKS, key, playbook);
     json_decref(playbook);
     return rc == STORE_OK ? step_playbooks_changed(s) : rc;
 }
@@ -539,7 +539,7 @@ typedef struct DirectoryWork {
 } DirectoryWork;
 
 
-static int directory_work(Step *s, void *context)
+static int load_directory_work(Step *s, void *context)
 {
     DirectoryWork *w = context;
     json_t *problems = json_array();
@@ -554,10 +554,10 @@ static int directory_work(Step *s, void *context)
         rc = step_fail(s, ENGINE_REFUSED, "%s", strbuf_text(&text));
         strbuf_free(&text);
     } else {
-        rc = directory_store(s, w->json);
+        rc = step_directory_store(s, w->json);
     }
     if (rc == STORE_OK)
-        directory_keep(s, dir);   /* not parsed again by the next step */
+        step_directory_keep(s, dir);   /* not parsed again by the next step */
     else
         directory_free(dir);
     json_decref(problems);
@@ -567,7 +567,7 @@ static int directory_work(Step *s, void *context)
 int engine_directory_load(Engine *e, json_t *json, int64_t now, char *why, size_t why_len)
 {
     DirectoryWork w = {json};
-    return engine_run_step(e, now, directory_work, &w, why, why_len);
+    return engine_run_step(e, now, load_directory_work, &w, why, why_len);
 }
 
 typedef struct AwayWork {
@@ -578,7 +578,7 @@ typedef struct AwayWork {
 static int away_work(Step *s, void *context)
 {
     AwayWork *w = context;
-    return directory_change(s, w->person, w->from, w->to, w->delegate, w->back);
+    return step_away(s, w->person, w->from, w->to, w->delegate, w->back);
 }
 
 int engine_away(Engine *e, const char *person, const char *from, const char *to,

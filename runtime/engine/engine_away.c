@@ -39,11 +39,11 @@ static int tasks_cover_absences(Step *s)
     return rc;
 }
 
-int directory_change(Step *s, const char *person_id, const char *from, const char *to,
+int step_away(Step *s, const char *person_id, const char *from, const char *to,
                      const char *delegate, bool back)
 {
     json_t *json = NULL;
-    if (store_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) != STORE_OK)
+    if (engine_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) != STORE_OK)
         return step_fail(s, ENGINE_REFUSED, "no directory is loaded: load one with huddle directory load");
     json_t *person = json_object_get(json_object_get(json, "people"), person_id);
     if (!person) {
@@ -81,7 +81,7 @@ int directory_change(Step *s, const char *person_id, const char *from, const cha
     if (!check)
         rc = step_fail(s, ENGINE_REFUSED, "%s", json_string_value(json_array_get(problems, 0)));
     else
-        rc = directory_store(s, json);
+        rc = step_directory_store(s, json);
     directory_free(check);
     json_decref(problems);
     json_decref(json);

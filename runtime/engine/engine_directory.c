@@ -11,31 +11,31 @@
 /* ---- the directory ---- */
 
 /* The directory as the store holds it now (NULL when none was loaded). */
-static uint64_t directory_version(Step *s)
+static uint64_t step_directory_version(Step *s)
 {
-    return meta_counter(s->txn, "directory_version");
+    return engine_counter(s->txn, "directory_version");
 }
 
 /* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
-void directory_keep(Step *s, Directory *dir)
+void step_directory_keep(Step *s, Directory *dir)
 {
     Engine *e = s->engine;
     directory_free(e->directory);
     e->directory = dir;
     e->directory_loaded = true;
-    e->directory_version = directory_version(s);
+    e->directory_version = step_directory_version(s);
 }
 
 const Directory *step_directory(Step *s)
 {
     Engine *e = s->engine;
-    uint64_t version = directory_version(s);
+    uint64_t version = step_directory_version(s);
     if (e->directory_loaded && e->directory_version == version)
         return e->directory;
     directory_free(e->directory);
     e->directory = NULL;
     json_t *json = NULL;
-    if (store_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) == STORE_OK) {
+    if (engine_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) == STORE_OK) {
         json_t *problems = json_array();
         e->directory = directory_parse(json, problems);
         json_decref(problems);
@@ -106,12 +106,12 @@ void step_hooks_init(Step *s)
     s->hooks.zone_offset = hook_zone_offset;
 }
 
-int directory_store(Step *s, json_t *json)
+int step_directory_store(Step *s, json_t *json)
 {
     uint64_t version;
-    int rc = meta_next(s->txn, "directory_version", &version);
+    int rc = engine_counter_next(s->txn, "directory_version", &version);
     if (rc == STORE_OK)
-        rc = store_put_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), json);
+        rc = engine_put_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), json);
     return rc;
 }
 
@@ -121,7 +121,7 @@ json_t *engine_directory(Engine *e)
     StoreTxn *txn;
     if (store_begin(e->store, false, &txn) != STORE_OK)
         return NULL;
-    store_get_json(txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json);
+    engine_get_json(txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json);
     store_abort(txn);
     return json;
 }

@@ -32,7 +32,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
                           int64_t case_until, json_t *earlier, uint64_t *number_out)
 {
     uint64_t number;
-    int rc = meta_next(s->txn, "next_instance", &number);
+    int rc = engine_counter_next(s->txn, "next_instance", &number);
     if (rc != STORE_OK)
         return rc;
     char id[32], at[40];
@@ -61,7 +61,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         strbuf_putc(&key, '\0');
         strbuf_puts(&key, case_key);
         json_t *owner = json_pack("{s:I, s:I}", "instance", (json_int_t)number, "until", (json_int_t)case_until);
-        rc = store_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
+        rc = engine_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
         json_decref(owner);
         strbuf_free(&key);
     }
@@ -102,12 +102,12 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     if (rc != STORE_OK)
         return rc;
     uint64_t seq;
-    rc = meta_next(s->txn, "next_mail", &seq);
+    rc = engine_counter_next(s->txn, "next_mail", &seq);
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
     if (rc == STORE_OK)
-        rc = store_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+        rc = engine_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
@@ -148,7 +148,7 @@ static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
     strbuf_puts(&key, case_key);
     json_t *owner = NULL;
     uint64_t number = 0;
-    if (store_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
+    if (engine_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
         json_int_t until = json_integer_value(json_object_get(owner, "until"));
         if (until == 0 || s->now < until)
             number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
@@ -231,7 +231,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, event->id, strlen(event->id));
         strbuf_putc(&prefix, '\0');
         strbuf_append(&prefix, (const char *)number, 8);
-        rc = store_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+        rc = engine_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
     }
     json_decref(w.keep);
     json_decref(w.expired);
@@ -343,13 +343,13 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 int step_playbooks_changed(Step *s)
 {
     uint64_t version;
-    return meta_next(s->txn, "playbooks_version", &version);
+    return engine_counter_next(s->txn, "playbooks_version", &version);
 }
 
 int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 {
     Engine *e = s->engine;
-    uint64_t version = meta_counter(s->txn, "playbooks_version");
+    uint64_t version = engine_counter(s->txn, "playbooks_version");
     if (!e->playbook_names || e->playbooks_version != version) {
         PlaybookList list = {json_array(), json_array()};
         int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
@@ -404,7 +404,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     json_t *went = json_array();
     if (directory) {
         /* The reserved source reaches no playbook: it changes the directory. */
-        rc = directory_change(s, json_string_value(json_object_get(data, "person")),
+        rc = step_away(s, json_string_value(json_object_get(data, "person")),
                               json_string_value(json_object_get(data, "from")),
                               json_string_value(json_object_get(data, "to")),
                               json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0);
@@ -421,7 +421,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
         json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
-        rc = store_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        rc = engine_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
         json_decref(entry);
     } else {
         json_decref(went);

@@ -82,11 +82,11 @@ typedef struct Instance {
 
 /* engine_txn.c */
 int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
-int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
-int meta_next(StoreTxn *txn, const char *counter, uint64_t *value);
+int engine_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
+int engine_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
+int engine_counter_next(StoreTxn *txn, const char *counter, uint64_t *value);
 /* A counter's value in meta, 0 when it was never raised. */
-uint64_t meta_counter(StoreTxn *txn, const char *counter);
+uint64_t engine_counter(StoreTxn *txn, const char *counter);
 void time_text(int64_t ms, char out[40]);
 /* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
    how many bytes. */
@@ -127,12 +127,12 @@ const Calendar *step_calendar(Step *s, const Program *program);
 int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration,
                       int64_t *out_ms);
 /* Stores `json` as the directory, raising directory_version. */
-int directory_store(Step *s, json_t *json);
+int step_directory_store(Step *s, json_t *json);
 /* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
-void directory_keep(Step *s, Directory *dir);
+void step_directory_keep(Step *s, Directory *dir);
 
 /* engine_away.c */
-int directory_change(Step *s, const char *person, const char *from, const char *to,
+int step_away(Step *s, const char *person, const char *from, const char *to,
                      const char *delegate, bool back);
 
 /* engine_timers.c */

@@ -15,7 +15,7 @@
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
 {
     uint64_t seq;
-    int rc = meta_next(s->txn, "next_timer", &seq);
+    int rc = engine_counter_next(s->txn, "next_timer", &seq);
     if (rc != STORE_OK)
         return rc;
     unsigned char key[20];
@@ -27,7 +27,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     key[18] = (unsigned char)(order >> 8);
     key[19] = (unsigned char)order;
     json_object_set_new(what, "suspension", json_integer((json_int_t)in->frame->step));
-    rc = store_put_json(s->txn, TABLE_TIMERS, store_bytes(key, 20), what);
+    rc = engine_put_json(s->txn, TABLE_TIMERS, store_bytes(key, 20), what);
     char hex[41];
     for (int i = 0; i < 20; i++)
         snprintf(hex + 2 * i, 3, "%02x", key[i]);
@@ -191,13 +191,13 @@ static int suspend_call(Step *s, Instance *in, Value call)
     json_object_set(record, "operation", json_object_get(description, "operation"));
     json_object_set(record, "arg", json_object_get(description, "arg"));
     uint64_t seq;
-    int rc = meta_next(s->txn, "next_outbox", &seq);
+    int rc = engine_counter_next(s->txn, "next_outbox", &seq);
     if (rc == STORE_OK) {
         json_object_set_new(description, "instance", json_integer((json_int_t)in->number));
         json_object_set_new(description, "suspension", json_integer((json_int_t)in->frame->step));
         unsigned char key[8];
         store_be64(seq, key);
-        rc = store_put_json(s->txn, TABLE_OUTBOX, store_bytes(key, 8), description);
+        rc = engine_put_json(s->txn, TABLE_OUTBOX, store_bytes(key, 8), description);
     }
     json_decref(description);
     return rc;
@@ -213,7 +213,7 @@ int case_release(Step *s, Instance *in)
     strbuf_putc(&name, '\0');
     strbuf_puts(&name, key);
     json_t *owner = NULL;
-    int rc = store_get_json(s->txn, TABLE_CASES, store_bytes(name.data, name.len), &owner);
+    int rc = engine_get_json(s->txn, TABLE_CASES, store_bytes(name.data, name.len), &owner);
     if (rc == STORE_OK && (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number)
         rc = store_del(s->txn, TABLE_CASES, store_bytes(name.data, name.len));
     else if (rc == STORE_NOT_FOUND)

@@ -23,7 +23,7 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
 int task_save(Step *s, json_t *task)
 {
     unsigned char key[8];
-    return store_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
+    return engine_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
 }
 
 int inbox_set(Step *s, const char *person, const char *task_id, bool add)
@@ -142,7 +142,7 @@ int task_create(Step *s, Instance *in, Value ask)
 {
     json_t *description = value_to_json(ask);
     uint64_t number;
-    int rc = meta_next(s->txn, "next_task", &number);
+    int rc = engine_counter_next(s->txn, "next_task", &number);
     if (rc != STORE_OK) {
         json_decref(description);
         return rc;
@@ -314,7 +314,7 @@ int task_load(Step *s, const char *id, json_t **task)
     unsigned char key[8];
     if (instance_number(id) == 0)
         return STORE_NOT_FOUND;
-    return store_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
+    return engine_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
 }
 
 int task_timeout(Step *s, Instance *in, const char *task_id)

@@ -23,7 +23,7 @@ int step_fail(Step *s, int code, const char *fmt, ...)
     return code;
 }
 
-int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out)
+int engine_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out)
 {
     StoreBytes value;
     int rc = store_get(txn, table, key, &value);
@@ -33,7 +33,7 @@ int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out
     return *out ? STORE_OK : STORE_FAILED;
 }
 
-int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value)
+int engine_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value)
 {
     char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text)
@@ -44,7 +44,7 @@ int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t
 }
 
 /* Counters in TABLE_META ("next_instance", ...): returns the next value, from 1. */
-uint64_t meta_counter(StoreTxn *txn, const char *counter)
+uint64_t engine_counter(StoreTxn *txn, const char *counter)
 {
     StoreBytes value;
     if (store_get(txn, TABLE_META, store_bytes(counter, strlen(counter)), &value) == STORE_OK &&
@@ -53,7 +53,7 @@ uint64_t meta_counter(StoreTxn *txn, const char *counter)
     return 0;
 }
 
-int meta_next(StoreTxn *txn, const char *counter, uint64_t *value)
+int engine_counter_next(StoreTxn *txn, const char *counter, uint64_t *value)
 {
     StoreBytes key = store_bytes(counter, strlen(counter)), old;
     uint64_t next = 1;
@@ -187,7 +187,7 @@ int step_write_records(Step *s)
         key[9] = (unsigned char)(seq >> 16);
         key[10] = (unsigned char)(seq >> 8);
         key[11] = (unsigned char)seq;
-        int rc = store_put_json(s->txn, TABLE_HISTORY, store_bytes(key, 12), record);
+        int rc = engine_put_json(s->txn, TABLE_HISTORY, store_bytes(key, 12), record);
         if (rc != STORE_OK)
             return rc;
         s->written = i + 1;
