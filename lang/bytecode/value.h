@@ -124,12 +124,8 @@ const char *value_type_name(ValueType type);    /* "an integer", "a string", ...
 void value_write_text(Value v, int32_t offset_minutes, StrBuf *out);
 /* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds). */
 void value_write_json(Value v, StrBuf *out);
-/* Appends a double in the shortest form that reads back to the same double. */
-void value_write_double(double d, StrBuf *out);
 /* Appends a time as RFC 3339 (milliseconds only when not zero). */
 void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out);
-/* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */
-void value_write_duration(int64_t ms, StrBuf *out);
 
 /* Counts the code points of a UTF-8 string. */
 size_t value_utf8_length(const char *bytes, size_t len);

@@ -46,7 +46,7 @@ const Directory *step_directory(Step *s)
     return e->directory;
 }
 
-const Calendar *step_calendar(Step *s, const Program *program)
+static const Calendar *step_calendar(Step *s, const Program *program)
 {
     const Directory *dir = step_directory(s);
     if (!dir || !program || program->bc.calendar == BC_NONE)

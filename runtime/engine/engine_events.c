@@ -346,7 +346,8 @@ int step_playbooks_changed(Step *s)
     return engine_counter_next(s->txn, "playbooks_version", &version);
 }
 
-int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
+/* The deployed (not undeployed) playbooks: names and current hashes, borrowed. */
+static int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 {
     Engine *e = s->engine;
     uint64_t version = engine_counter(s->txn, "playbooks_version");

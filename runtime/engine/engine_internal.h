@@ -66,7 +66,7 @@ typedef struct Step {
     json_t *records;                /* written in this transaction, shown after commit */
     char *why;
     size_t why_len;
-    bool offering;                  /* inside mailbox_offer: a new wait is offered there */
+    bool offering;                  /* inside mailbox_offer_after: a new wait is offered there */
     size_t written;                 /* records already put in the store */
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
@@ -123,7 +123,6 @@ void instance_clear(Instance *in);
 const Directory *step_directory(Step *s);
 /* Points the step's VM hooks (business time, zones) at the step. */
 void step_hooks_init(Step *s);
-const Calendar *step_calendar(Step *s, const Program *program);
 int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration,
                       int64_t *out_ms);
 /* Stores `json` as the directory, raising directory_version. */
@@ -154,8 +153,9 @@ int step_retry(Step *s, Instance *in, int goto_state);
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
 int timers_clear(Step *s, Instance *in);
-int mailbox_offer(Step *s, Instance *in);
-/* The same, starting after mailbox sequence number `after`: a wait that has already
+/* Offers the instance's mailbox, oldest first, to the wait it is in: the first event an
+   arm takes resumes it (and may reach another wait, offered again from the start).
+   Starting after mailbox sequence number `after` (0: all), a wait that has already
    seen the older events (its locals unchanged since) is offered only the new one. */
 int mailbox_offer_after(Step *s, Instance *in, uint64_t after);
 /* Deletes the oldest events of the instance's mailbox until at most `keep` remain,
@@ -168,7 +168,6 @@ int task_load(Step *s, const char *id, json_t **task);
 /* Whether the person id `person` is among a seat's `holders`. */
 bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, json_t *task);
-json_t *task_choice(json_t *task, const char *choice);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
    the outcome or the choices there are. */
 int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice);
@@ -194,8 +193,6 @@ int task_answer(Step *s, const char *task_id, const char *by, const char *choice
                 const char *comment);
 
 /* engine_events.c */
-/* The deployed (not undeployed) playbooks: names and current hashes, borrowed. */
-int step_playbooks(Step *s, const json_t **names, const json_t **hashes);
 /* Raises the counter that step_playbooks' cache is keyed by (deploy, undeploy). */
 int step_playbooks_changed(Step *s);
 int events_accept(Step *s, const char *source, const char *type, const char *id,

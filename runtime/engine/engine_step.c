@@ -180,7 +180,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
         if (rc != STORE_OK)
             return rc;
     }
-    return s->offering ? STORE_OK : mailbox_offer(s, in);
+    return s->offering ? STORE_OK : mailbox_offer_after(s, in, 0);
 }
 
 static int suspend_call(Step *s, Instance *in, Value call)
@@ -459,11 +459,6 @@ int mailbox_trim(Step *s, Instance *in, size_t keep)
 
 /* Offers the mailbox, oldest first, to the wait the instance is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start). */
-int mailbox_offer(Step *s, Instance *in)
-{
-    return mailbox_offer_after(s, in, 0);
-}
-
 int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
 {
     bool was_offering = s->offering;

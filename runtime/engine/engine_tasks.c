@@ -410,7 +410,7 @@ static bool task_choice_possible(json_t *task, const char *choice, json_int_t ne
     return votes + task_fillable_seats(task) >= needed;
 }
 
-json_t *task_choice(json_t *task, const char *choice)
+static json_t *task_choice(json_t *task, const char *choice)
 {
     size_t i;
     json_t *c;
