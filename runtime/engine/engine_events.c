@@ -73,9 +73,9 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     if (status == VM_ERROR) {
         /* Not started: keep what is needed to start it again on `huddle retry`, and
            name the state it stalled in (its `entered` record is discarded with the rest). */
-        if (in.frame && in.frame->state < program->bc.states_count)
-            json_object_set_new(in.record, "state", json_string(value_text(
-                program->bc.consts[program->bc.states[in.frame->state].name])));
+        const char *state = in.frame ? program_state_name(program, in.frame->state) : NULL;
+        if (state)
+            json_object_set_new(in.record, "state", json_string(state));
         frame_free(in.frame);
         in.frame = NULL;
         json_object_set_new(in.record, "start_input",

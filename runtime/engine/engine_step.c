@@ -473,9 +473,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
             break;
         Value event = value_from_json(m.event);
         json_decref(m.event);
-        uint32_t pc = in->frame->pc;
-        Opcode op = bc_op(in->program->bc.code[pc]);
-        if (op != OP_WAIT) {
+        if (vm_suspension(in->program, in->frame) != VM_AT_WAIT) {
             value_release(event);
             break;
         }

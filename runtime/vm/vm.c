@@ -795,6 +795,18 @@ static bool vm_resume_pc(Vm *vm, const VmInput *input, uint32_t *pc)
     return false;
 }
 
+VmSuspension vm_suspension(const Program *program, const Frame *frame)
+{
+    if (!frame || frame->pc >= program->bc.code_count)
+        return VM_AT_NONE;
+    switch (bc_op(program->bc.code[frame->pc])) {
+    case OP_ASK: return VM_AT_ASK;
+    case OP_WAIT: return VM_AT_WAIT;
+    case OP_CALL: return VM_AT_CALL;
+    default: return VM_AT_NONE;
+    }
+}
+
 VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
 {
     Vm *vm = vm_new();
