@@ -392,6 +392,19 @@ static int operator_load(Step *s, const char *id, Instance *in)
     return STORE_OK;
 }
 
+/* After a retry that stalled again: the sentence that says so, with the error, in the
+   step's `why` (the retry itself is committed and returns ENGINE_OK). */
+static void retry_stalled_again(Step *s, const char *instance)
+{
+    const char *error = "";
+    size_t i;
+    json_t *record;
+    json_array_foreach(s->records, i, record)
+        if (strcmp(json_string_value(json_object_get(record, "kind")), "stalled") == 0)
+            error = json_string_value(json_object_get(record, "error"));
+    snprintf(s->why, s->why_len, "%s stalled again: %s", instance, error ? error : "");
+}
+
 static int retry_work(Step *s, void *context)
 {
     OperatorWork *w = context;
@@ -405,13 +418,13 @@ static int retry_work(Step *s, void *context)
         rc = step_fail(s, ENGINE_REFUSED, "%s is %s, not stalled: only a stalled instance is retried", w->instance, status);
     else if (w->state && (state = program_state_index(in.program, w->state)) < 0)
         rc = step_fail(s, ENGINE_REFUSED, "%s's playbook has no state '%s'", w->instance, w->state);
-    else if (w->state && !in.frame)
-        rc = step_fail(s, ENGINE_REFUSED, "%s never started; retry it without --goto", w->instance);
     if (rc == STORE_OK) {
         json_t *record = record_add(s, &in, "retried");
         json_object_set_new(record, "goto", w->state ? json_string(w->state) : json_null());
         rc = step_retry(s, &in, state);
     }
+    if (rc == STORE_OK && strcmp(json_string_value(json_object_get(in.record, "status")), "stalled") == 0)
+        retry_stalled_again(s, w->instance);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

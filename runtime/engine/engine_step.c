@@ -62,6 +62,7 @@ int timers_clear(Step *s, Instance *in)
             return rc;
     }
     json_object_del(in->record, "timers");
+    json_object_del(in->record, "held_timers");
     return STORE_OK;
 }
 
@@ -302,9 +303,31 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
 
 static const char *const INPUT_KINDS[] = {"answer", "event", "timer", "reply", "failure"};
 
-/* Runs one step on the instance: resume with an input, or (retry --goto) enter a state.
-   When the step fails, the frame and step number go back to where they were, and the
-   input is kept on the instance for `huddle retry`. */
+/* Settles a step the VM ran from the frame encoded in `before` at step number `step`.
+   A step that fails keeps its suspension: the frame and step number go back to where
+   they were, the suspension's timers stay, and the input is kept on the instance for
+   `huddle retry`. One that does not fail leaves the suspension: its timers go. */
+static int step_settle(Step *s, Instance *in, VmInputKind kind, Value value, VmStatus status,
+                       VmResult *result, const StrBuf *before, json_int_t step)
+{
+    int rc = STORE_OK;
+    if (status == VM_ERROR) {
+        char why[256];
+        Frame *restored = frame_decode(in->program, (const uint8_t *)before->data, before->len, why, sizeof why);
+        if (restored) {
+            frame_free(in->frame);
+            in->frame = restored;
+        }
+        json_object_set_new(in->record, "step", json_integer(step));
+        json_object_set_new(in->record, "stalled_input",
+                            json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
+    } else {
+        rc = timers_clear(s, in);
+    }
+    return rc == STORE_OK ? step_apply(s, in, status, result) : rc;
+}
+
+/* Runs one step on the instance: resume with an input, or (retry --goto) enter a state. */
 static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int goto_state)
 {
     StrBuf before = STRBUF_INIT;
@@ -317,18 +340,7 @@ static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int go
     VmStatus status = goto_state >= 0
         ? vm_goto(in->program, in->frame, (uint32_t)goto_state, &input, &result)
         : vm_resume(in->program, in->frame, &input, &result);
-    if (status == VM_ERROR) {
-        char why[256];
-        Frame *restored = frame_decode(in->program, (const uint8_t *)before.data, before.len, why, sizeof why);
-        if (restored) {
-            frame_free(in->frame);
-            in->frame = restored;
-        }
-        json_object_set_new(in->record, "step", json_integer(step));
-        json_object_set_new(in->record, "stalled_input",
-                            json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
-    }
-    int rc = step_apply(s, in, status, &result);
+    int rc = step_settle(s, in, kind, value, status, &result, &before, step);
     vm_result_clear(&result);
     value_release(input.case_info);
     strbuf_free(&before);
@@ -338,14 +350,12 @@ static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int go
 /* Resumes the instance with one input as a new step. */
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value)
 {
-    int rc = timers_clear(s, in);
-    if (rc != STORE_OK)
-        return rc;
     return step_run(s, in, kind, value, -1);
 }
 
-/* Starts again an instance whose first step failed. */
-static int step_restart(Step *s, Instance *in, json_t *start)
+/* Starts again an instance whose first step failed, in its first state or (retry
+   --goto) in `goto_state`. */
+static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
 {
     Value data = value_from_json(json_object_get(start, "data"));
     Value meta = value_map_new(4);
@@ -357,7 +367,8 @@ static int step_restart(Step *s, Instance *in, json_t *start)
     VmResult result;
     vm_result_init(&result);
     uint32_t trigger = (uint32_t)json_integer_value(json_object_get(start, "trigger"));
-    VmStatus status = vm_start(in->program, trigger, data, meta, &input, &in->frame, &result);
+    uint32_t state = goto_state >= 0 ? (uint32_t)goto_state : 0;
+    VmStatus status = vm_start_in(in->program, trigger, data, meta, state, &input, &in->frame, &result);
     if (status == VM_ERROR) {
         frame_free(in->frame);
         in->frame = NULL;
@@ -377,7 +388,7 @@ int step_retry(Step *s, Instance *in, int goto_state)
     json_t *start = json_object_get(in->record, "start_input");
     if (!in->frame && start) {
         json_object_set_new(in->record, "status", json_string("running"));
-        return step_restart(s, in, start);
+        return step_restart(s, in, start, goto_state);
     }
     json_t *kept = json_object_get(in->record, "stalled_input");
     const char *kind = json_string_value(json_object_get(kept, "kind"));
@@ -477,6 +488,8 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
             value_release(event);
             break;
         }
+        StrBuf before = STRBUF_INIT;
+        frame_encode(in->frame, &before);
         VmInput input = step_input(s, in, VM_INPUT_EVENT, event);
         VmResult result;
         vm_result_init(&result);
@@ -487,15 +500,17 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
                 record_effect(s, in, &result.effects[i]);
             vm_result_clear(&result);
             value_release(event);
+            strbuf_free(&before);
             after = store_read_be64(m.key + 8);
             continue;
         }
+        /* The event leaves the mailbox, also when its step fails (kept for the retry). */
         rc = store_del(s->txn, TABLE_MAILBOX, store_bytes(m.key, 16));
+        json_int_t step = json_integer_value(json_object_get(in->record, "step"));
+        json_object_set_new(in->record, "step", json_integer(step + 1));
         if (rc == STORE_OK)
-            rc = timers_clear(s, in);
-        json_object_set_new(in->record, "step", json_integer(json_integer_value(json_object_get(in->record, "step")) + 1));
-        if (rc == STORE_OK)
-            rc = step_apply(s, in, status, &result);
+            rc = step_settle(s, in, VM_INPUT_EVENT, event, status, &result, &before, step);
+        strbuf_free(&before);
         vm_result_clear(&result);
         value_release(event);
         after = 0;

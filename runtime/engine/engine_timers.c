@@ -35,6 +35,27 @@ static int due_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
+/* A timer of a stalled instance's suspension that comes due is not fired: the input
+   that stalled it came first, and `huddle retry` re-applies that input, which leaves the
+   suspension. The timer leaves the table (so the timer loop never meets it again) and is
+   kept on the instance as "held_timers" until the retry leaves the suspension. */
+static int timer_hold(Step *s, Instance *in, DueTimer *d)
+{
+    json_t *held = json_object_get(in->record, "held_timers");
+    if (!held) {
+        held = json_array();
+        json_object_set_new(in->record, "held_timers", held);
+    }
+    char due[40];
+    time_text((int64_t)store_read_be64(d->key), due);
+    json_t *what = json_deep_copy(d->what);
+    json_object_set_new(what, "due", json_string(due));
+    json_array_append_new(held, what);
+    int rc = instance_save(s, in);
+    instance_clear(in);
+    return rc;
+}
+
 /* One timer's step (the caller set s->now to its due time). */
 static int fire_one(Step *s, DueTimer *d)
 {
@@ -50,7 +71,10 @@ static int fire_one(Step *s, DueTimer *d)
     json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
     const char *kind = json_string_value(json_object_get(d->what, "kind"));
     const char *status = json_string_value(json_object_get(in.record, "status"));
-    if (!in.frame || !kind || strcmp(status, "running") != 0 || (uint64_t)suspension != in.frame->step) {
+    bool current = in.frame && kind && (uint64_t)suspension == in.frame->step;
+    if (current && strcmp(status, "stalled") == 0)
+        return timer_hold(s, &in, d);
+    if (!current || strcmp(status, "running") != 0) {
         instance_clear(&in);
         return STORE_OK;   /* a stale wake-up: deleted without effect */
     }

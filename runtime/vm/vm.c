@@ -691,6 +691,12 @@ static bool vm_run_chunk(Vm *vm, uint32_t pc, Value *out)
 VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value meta,
                   const VmInput *context, Frame **frame_out, VmResult *result)
 {
+    return vm_start_in(program, trigger, data, meta, 0, context, frame_out, result);
+}
+
+VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value meta,
+                     uint32_t state, const VmInput *context, Frame **frame_out, VmResult *result)
+{
     Frame *frame = frame_new(program);
     frame->trigger = trigger;
     frame->data = data;
@@ -707,8 +713,8 @@ VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value me
             return status;
         }
     }
-    vm_enter(vm, 0);
-    VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[0].entry));
+    vm_enter(vm, state);
+    VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
     free(vm);
     return status;
 }

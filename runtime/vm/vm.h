@@ -131,6 +131,11 @@ void vm_result_clear(VmResult *result);
 VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value meta,
                   const VmInput *context, Frame **frame, VmResult *result);
 
+/* vm_start, entering `state` instead of the first (an operator's `huddle retry --goto`
+   for an instance whose first step failed). */
+VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value meta,
+                     uint32_t state, const VmInput *context, Frame **frame, VmResult *result);
+
 /* What a frame is suspended at, read from the instruction it stopped on, so that a
    caller never decodes bytecode itself. */
 typedef enum VmSuspension {

@@ -1,0 +1,83 @@
+#!/bin/sh
+# tests/e2e/semantics.sh - the engine keeps its word (issue 9): retry after a failed step,
+# case joins by the instance's own program, undeploy, directory changes and who is told,
+# each written from the words of LANGUAGE.md / RUNTIME.md, on a real store with --now.
+# TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
+expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
+has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+# py DESC SCRIPT ARGS...: runs a python check on the last output
+py() { desc=$1; shift; if python3 -c "$@" "$tmp/out" >> "$tmp/out" 2>&1; then ok "$desc"; else no "$desc"; fi; }
+event() { db=$1 kind=$2 id=$3 at=$4 data=$5
+  echo "$data" | "$h" trigger "$kind" --id "$id" --db "$db" --now "$at"; }
+status_is() { # instances JSON, id, status[, outcome]
+  "$h" instances --db "$1" --json > "$tmp/out" 2>&1
+  python3 -c 'import json,sys; d={i["id"]: i for i in json.load(open(sys.argv[1]))}; i=d[sys.argv[2]]
+assert i["status"]==sys.argv[3], i
+assert len(sys.argv) < 5 or i.get("outcome")==sys.argv[4], i' "$tmp/out" "$2" "$3" ${4+"$4"} >> "$tmp/out" 2>&1; }
+check() { if "$@"; then ok "$desc"; else no "$desc"; fi; }
+
+# ---- 1. retry after a failed step in a wait (RUNTIME.md "A step that fails") ----
+db=$tmp/retry
+cat > "$tmp/watch.play" <<'PLAY'
+playbook watch
+
+on mon.alert as a
+  case a.key
+
+state watching {
+  wait {
+    mon.alert as e -> {
+      let x = if now() < case.started + 3h then 1 / e.zero else e.zero
+      done "event {x}"
+    }
+    after 1d -> done "quiet"
+  }
+}
+
+state manual { done "by hand" }
+PLAY
+cat > "$tmp/first.play" <<'PLAY'
+playbook first
+
+on mon.boom as b
+
+state start {
+  let y = 1 / b.zero
+  done "never {y}"
+}
+
+state manual { done "by hand" }
+PLAY
+printf '{"people": {"pat": {"email": "pat@x"}}}\n' > "$tmp/people.json"
+"$h" directory load "$tmp/people.json" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+"$h" deploy "$tmp/watch.play" "$tmp/first.play" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+event "$db" mon.alert a1 2026-03-02T09:00:00Z '{"key": "k", "zero": 0}' > /dev/null 2>&1
+expect "an event joining the case whose arm divides by zero is accepted" 0 event "$db" mon.alert a2 2026-03-02T10:00:00Z '{"key": "k", "zero": 0}'
+desc="the instance stalls in its wait"; check status_is "$db" i1 stalled
+expect "retry while the error still holds" 0 "$h" retry i1 --db "$db" --now 2026-03-02T11:00:00Z
+has "says the instance stalled again, with the error" "stalled again"
+desc="the retry re-applied the event: still stalled, not resumed in the after arm"; check status_is "$db" i1 stalled
+expect "tick past the wait's after 1d while stalled" 0 "$h" tick --db "$db" --now 2026-03-03T09:30:00Z
+desc="a timer due while stalled does not run the instance"; check status_is "$db" i1 stalled
+expect "retry once the error no longer holds" 0 "$h" retry i1 --db "$db" --now 2026-03-03T10:00:00Z
+if grep -q "stalled again" "$tmp/out"; then no "a retry that does not stall says only retried"; else ok "a retry that does not stall says only retried"; fi
+desc="the retry resumed with the event that stalled it (the event arm, not after)"; check status_is "$db" i1 done "event 0"
+expect "history of the retried instance" 0 "$h" history i1 --db "$db" --json
+py "one stalled record per failed step, two retried records, one done" '
+import json, sys
+kinds = [json.loads(l)["kind"] for l in open(sys.argv[1]) if l.startswith("{")]
+assert kinds.count("stalled") == 2 and kinds.count("retried") == 2 and kinds.count("done") == 1, kinds'
+event "$db" mon.boom b1 2026-03-03T11:00:00Z '{"zero": 0}' > /dev/null 2>&1
+desc="an instance whose first step fails stalls"; check status_is "$db" i2 stalled
+expect "retry --goto works for an instance whose first step stalled" 0 "$h" retry i2 --goto manual --db "$db" --now 2026-03-03T11:10:00Z
+desc="and it runs from that state"; check status_is "$db" i2 done "by hand"
+echo "1..$n"
