@@ -48,8 +48,8 @@ struct Engine {
     Directory *directory;           /* cached: the store's, at directory_version */
     uint64_t directory_version;
     bool directory_loaded;
-    json_t *playbook_names;         /* cached: the deployed playbooks and their current */
-    json_t *playbook_hashes;        /* hashes, at playbooks_version (NULL: not loaded) */
+    json_t *playbook_names;         /* cached: every playbook deployed and, for each, */
+    json_t *playbook_hashes;        /* {current hash or null, versions}, at playbooks_version */
     uint64_t playbooks_version;
     json_t *event_routes;           /* where the last accepted event went, or NULL */
     EngineOptions options;

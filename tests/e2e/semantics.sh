@@ -80,4 +80,41 @@ event "$db" mon.boom b1 2026-03-03T11:00:00Z '{"zero": 0}' > /dev/null 2>&1
 desc="an instance whose first step fails stalls"; check status_is "$db" i2 stalled
 expect "retry --goto works for an instance whose first step stalled" 0 "$h" retry i2 --goto manual --db "$db" --now 2026-03-03T11:10:00Z
 desc="and it runs from that state"; check status_is "$db" i2 done "by hand"
+
+# ---- 2, 3. case joins by the instance's own program; undeploy (LANGUAGE.md "Triggers") ----
+db=$tmp/cases
+for key in order customer; do cat > "$tmp/orders-$key.play" <<PLAY
+playbook orders
+
+on shop.msg as a
+  case a.$key
+
+state open {
+  wait {
+    shop.msg as m -> done "got {m.n}"
+    after 1d -> done "quiet"
+  }
+}
+PLAY
+done
+"$h" deploy "$tmp/orders-order.play" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+event "$db" shop.msg e1 2026-03-02T08:30:00Z '{"order": "O1", "customer": "C1", "n": 1}' > /dev/null 2>&1
+expect "a redeploy changes the case key to the customer" 0 "$h" deploy "$tmp/orders-customer.play" --db "$db" --now 2026-03-02T09:00:00Z
+expect "an event of another order whose customer text equals the open order key" 0 event "$db" shop.msg e3 2026-03-02T09:30:00Z '{"order": "O7", "customer": "O1", "n": 3}'
+desc="does not join the open case of the old version (its own program's key is O7)"; check status_is "$db" i1 running
+expect "an event of the open order O1 after the redeploy" 0 event "$db" shop.msg e2 2026-03-02T10:00:00Z '{"order": "O1", "customer": "C9", "n": 2}'
+desc="joins the case by the instance's own program (order O1)"; check status_is "$db" i1 done "got 2"
+"$h" instances --db "$db" --json > "$tmp/out" 2>&1
+py "e3 started one new instance of the new version; e2 started none" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d) == 2 and d[1]["id"] == "i2" and d[1]["status"] == "running", d'
+event "$db" shop.msg e4 2026-03-02T10:30:00Z '{"order": "O4", "customer": "C4", "n": 4}' > /dev/null 2>&1
+expect "undeploy the playbook" 0 "$h" undeploy orders --db "$db" --now 2026-03-02T11:00:00Z
+expect "an event of the open case C4 after undeploy" 0 event "$db" shop.msg e5 2026-03-02T11:30:00Z '{"order": "O5", "customer": "C4", "n": 5}'
+has "is routed to the running instance" "i3"
+desc="the running instance's case keeps receiving events after undeploy"; check status_is "$db" i3 done "got 5"
+expect "an event of no open case after undeploy" 0 event "$db" shop.msg e6 2026-03-02T11:40:00Z '{"order": "O6", "customer": "C6", "n": 6}'
+"$h" instances --db "$db" --json > "$tmp/out" 2>&1
+py "starts no instance" 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d) == 3, d'
 echo "1..$n"
