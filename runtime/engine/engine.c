@@ -574,7 +574,8 @@ static int load_directory_work(Step *s, void *context)
     else
         directory_free(dir);
     json_decref(problems);
-    return rc;
+    /* Open seats move as with an absence that came as an event. */
+    return rc == STORE_OK ? step_cover_absences(s) : rc;
 }
 
 int engine_directory_load(Engine *e, json_t *json, int64_t now, char *why, size_t why_len)

@@ -1,7 +1,8 @@
 /*
  * engine_away.c - away and back: a person's absence added to the directory, or ended
  * now (`huddle away` / `huddle back`, or a directory.away / directory.back event), and
- * the open asks whose holders it leaves away, which gain their substitutes.
+ * the open asks whose holders it (or a directory load) leaves away, which gain their
+ * substitutes.
  */
 #include "engine_internal.h"
 
@@ -25,8 +26,8 @@ static int open_tasks_visit(void *context, StoreBytes key, StoreBytes value)
 }
 
 /* A holder who is away now gets their substitute added beside them (returning removes
-   nobody). */
-static int tasks_cover_absences(Step *s)
+   nobody), on every open ask: after an absence is added, and after a directory load. */
+int step_cover_absences(Step *s)
 {
     OpenTasks o = {json_array()};
     int rc = store_scan(s->txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), open_tasks_visit, &o);
@@ -86,6 +87,6 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
     json_decref(problems);
     json_decref(json);
     if (rc == STORE_OK && !back)
-        rc = tasks_cover_absences(s);
+        rc = step_cover_absences(s);
     return rc;
 }

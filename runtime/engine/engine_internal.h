@@ -133,6 +133,8 @@ void step_directory_keep(Step *s, Directory *dir);
 /* engine_away.c */
 int step_away(Step *s, const char *person, const char *from, const char *to,
                      const char *delegate, bool back);
+/* Every open ask whose holder is away now gains that holder's substitute. */
+int step_cover_absences(Step *s);
 
 /* engine_timers.c */
 /* Fires every timer due at or before `now`; with `advance`, then moves engine time to

@@ -117,4 +117,39 @@ desc="the running instance's case keeps receiving events after undeploy"; check 
 expect "an event of no open case after undeploy" 0 event "$db" shop.msg e6 2026-03-02T11:40:00Z '{"order": "O6", "customer": "C6", "n": 6}'
 "$h" instances --db "$db" --json > "$tmp/out" 2>&1
 py "starts no instance" 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d) == 3, d'
+
+# ---- 4. a directory load moves open seats (LANGUAGE.md "Away and delegation") ----
+db=$tmp/dirload
+cat > "$tmp/approve.play" <<'PLAY'
+playbook approve
+
+on ops.change as c
+
+state decide {
+  ask person("pat") "Approve {c.ref}?"
+      choices yes, no
+      within 2d
+  {
+    yes     -> done "approved"
+    no      -> done "rejected"
+    timeout -> done "no answer"
+  }
+}
+PLAY
+printf '{"people": {"pat": {"email": "pat@x"}, "sam": {"email": "sam@x"}}}\n' > "$tmp/d1.json"
+printf '{"people": {"pat": {"email": "pat@x", "away": [{"from": "2026-03-02", "to": "2026-03-09", "delegate": "sam"}]}, "sam": {"email": "sam@x"}}}\n' > "$tmp/d2.json"
+"$h" directory load "$tmp/d1.json" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+"$h" deploy "$tmp/approve.play" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+event "$db" ops.change c1 2026-03-02T09:00:00Z '{"ref": "CHG-1"}' > /dev/null 2>&1
+expect "a directory load in which the holder pat is now away" 0 "$h" directory load "$tmp/d2.json" --db "$db" --now 2026-03-02T10:00:00Z
+expect "tasks for the delegate" 0 "$h" tasks --for sam --db "$db"
+has "the delegate sam gains the open seat" "t1"
+expect "history after the load" 0 "$h" history i1 --db "$db" --json
+py "a delegated record (pat to sam, why away) at the load" '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+d = [r for r in rs if r["kind"] == "delegated"]
+assert len(d) == 1 and d[0]["from"] == "pat" and d[0]["to"] == "sam" and d[0]["why"] == "away", d'
+expect "sam answers the moved seat" 0 "$h" answer t1 yes --by sam --db "$db" --now 2026-03-02T11:00:00Z
+desc="and decides the ask"; check status_is "$db" i1 done approved
 echo "1..$n"
