@@ -65,6 +65,16 @@ static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
     return holders;
 }
 
+/* For an `oncall` seat, who is on call now by the rotation (before substitution). */
+static const char *seat_on_call(Step *s, const json_t *who)
+{
+    const Directory *dir = step_directory(s);
+    const char *kind = json_string_value(json_object_get(who, "who"));
+    if (!dir || !kind || strcmp(kind, "oncall") != 0)
+        return NULL;
+    return dir_oncall_at(dir_team(dir, json_string_value(json_object_get(who, "id"))), s->now);
+}
+
 /* Whether a later escalation level can still be reached (its timer is set, before the
    deadline). */
 static bool task_levels_remain(json_t *task)
@@ -171,8 +181,12 @@ int task_create(Step *s, Instance *in, Value ask)
         json_array_foreach(holders, k, holder)
             if (rc == STORE_OK)
                 rc = inbox_set(s, json_string_value(holder), id, true);
-        json_array_append_new(seats, json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
-                                               "answered_by", "acked", 0, "previous", holders));
+        json_t *seat = json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
+                                 "answered_by", "acked", 0, "previous", holders);
+        const char *on_call = seat_on_call(s, who);
+        if (on_call)
+            json_object_set_new(seat, "on_call", json_string(on_call));
+        json_array_append_new(seats, seat);
     }
     json_t *task = json_pack("{s:s, s:s, s:O, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
                              "id", id, "instance", json_string_value(json_object_get(in->record, "id")),
@@ -783,6 +797,31 @@ int task_ack(Step *s, const char *id, const char *by)
     return rc;
 }
 
+/* An open `oncall` seat at a shift change: a `handover` record (task, seat, from, to),
+   and the incoming person, substituted like anyone else (`delegated` records), added to
+   `wanted`. */
+static void seat_handover(Step *s, Instance *in, json_t *task, json_t *seat, int index, json_t *wanted)
+{
+    const char *on_call = seat_on_call(s, json_object_get(seat, "who"));
+    json_t *before = json_object_get(seat, "on_call");
+    if (!on_call || (json_is_string(before) && strcmp(json_string_value(before), on_call) == 0))
+        return;
+    if (before) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
+        json_t *record = record_add(s, in, "handover");
+        json_object_set(record, "task", json_object_get(task, "id"));
+        json_object_set_new(record, "seat", json_integer(index));
+        json_object_set(record, "from", before);
+        json_object_set_new(record, "to", json_string(on_call));
+    }
+    json_object_set_new(seat, "on_call", json_string(on_call));
+    json_t *notes = json_array();
+    json_t *people = dir_resolve(step_directory(s), json_object_get(seat, "who"), s->now, NULL, notes);
+    record_notes(s, in, notes, index);
+    json_array_extend(wanted, people);
+    json_decref(people);
+    json_decref(notes);
+}
+
 /* Holders of unanswered seats who are away now get their substitutes beside them; an
    open on-call seat gains whoever is on call now. Returns whether anything changed. */
 static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
@@ -810,12 +849,7 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
             json_decref(notes);
             json_decref(who);
         }
-        json_t *who = json_object_get(seat, "who");
-        if (strcmp(json_string_value(json_object_get(who, "who")) ? json_string_value(json_object_get(who, "who")) : "", "oncall") == 0) {
-            json_t *people = dir_resolve(dir, who, s->now, NULL, NULL);
-            json_array_extend(wanted, people);
-            json_decref(people);
-        }
+        seat_handover(s, in, task, seat, (int)i, wanted);
         size_t p;
         json_t *person;
         json_array_foreach(wanted, p, person) {
