@@ -242,19 +242,27 @@ int task_create(Step *s, Instance *in, Value ask)
 
 /* ---- resolving ---- */
 
-/* Everyone who was told of the ask is told how it ended. */
-static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome)
+/* Everyone who was told of the ask (its "told" list: holders at any time, people
+   reassigned off a seat included) is told how it ended, once each, on their own
+   channel; `message` (may be NULL) is added to each record. */
+static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome,
+                               const char *message)
 {
-    json_t *people = json_array();
+    json_t *people = json_deep_copy(json_object_get(task, "told"));
+    if (!people)
+        people = json_array();
     size_t i, k;
     json_t *seat, *holder;
-    json_array_foreach(json_object_get(task, "seats"), i, seat)
+    json_array_foreach(json_object_get(task, "seats"), i, seat)   /* tasks stored before "told" */
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
             json_array_append(people, holder);
     size_t before = json_array_size(s->records);
     task_tell(s, in, task, people, "notified");
-    for (size_t r = before; r < json_array_size(s->records); r++)
+    for (size_t r = before; r < json_array_size(s->records); r++) {
         json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
+        if (message)
+            json_object_set_new(json_array_get(s->records, r), "message", json_string(message));
+    }
     json_decref(people);
 }
 
@@ -277,7 +285,7 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
     json_object_set_new(record, "task", json_string(id));
     json_object_set_new(record, "choice", json_string(choice));
     json_object_set(record, "votes", votes);
-    task_tell_everyone(s, in, task, choice);
+    task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
     json_t *seat;
     json_array_foreach(json_object_get(task, "seats"), i, seat) {
@@ -550,8 +558,8 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     return rc;
 }
 
-/* An instance cancelled while it asks: the task closes and everyone holding a seat on it
-   is told. */
+/* An instance cancelled while it asks: the task closes, leaves its holders' inboxes, and
+   everyone who was told of it is told, on their own channel. */
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
     const char *id = json_string_value(json_object_get(in->record, "task"));
@@ -561,23 +569,20 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
     int rc = STORE_OK;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_object_set_new(task, "status", json_string("cancelled"));
-        rc = task_save(s, task);
         size_t i;
         json_t *seat;
         json_array_foreach(json_object_get(task, "seats"), i, seat) {
             size_t k;
             json_t *holder;
-            json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            json_array_foreach(json_object_get(seat, "holders"), k, holder)
                 if (rc == STORE_OK)
                     rc = inbox_set(s, json_string_value(holder), id, false);
-                json_t *record = record_add(s, in, "notified");
-                json_object_set(record, "person", holder);
-                json_object_set_new(record, "channel", json_string("email"));
-                char message[512];
-                snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
-                json_object_set_new(record, "message", json_string(message));
-            }
         }
+        char message[512];
+        snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
+        task_tell_everyone(s, in, task, "cancelled", message);
+        if (rc == STORE_OK)
+            rc = task_save(s, task);
     }
     json_decref(task);
     return rc;
@@ -650,6 +655,13 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
         json_object_set(record, "task", json_object_get(task, "id"));
         json_object_set(record, "person", person);
         json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
+        json_t *everyone = json_object_get(task, "told");
+        if (!everyone) {
+            everyone = json_array();
+            json_object_set_new(task, "told", everyone);
+        }
+        if (!holders_include(everyone, json_string_value(person)))
+            json_array_append(everyone, person);
     }
 }
 

@@ -152,4 +152,27 @@ d = [r for r in rs if r["kind"] == "delegated"]
 assert len(d) == 1 and d[0]["from"] == "pat" and d[0]["to"] == "sam" and d[0]["why"] == "away", d'
 expect "sam answers the moved seat" 0 "$h" answer t1 yes --by sam --db "$db" --now 2026-03-02T11:00:00Z
 desc="and decides the ask"; check status_is "$db" i1 done approved
+
+# ---- 6. who is told the outcome (LANGUAGE.md "Answers": everyone who was told of it) ----
+printf '{"people": {"pat": {"email": "pat@x", "notify": "chat.dm"}, "sam": {"email": "sam@x"}, "boss": {"email": "boss@x"}}}\n' > "$tmp/d3.json"
+for db in "$tmp/told1" "$tmp/told2"; do
+  "$h" directory load "$tmp/d3.json" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+  "$h" deploy "$tmp/approve.play" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null 2>&1
+  event "$db" ops.change c1 2026-03-02T09:00:00Z '{"ref": "CHG-1"}' > /dev/null 2>&1
+  "$h" reassign t1 --from pat --to sam --by boss --db "$db" --now 2026-03-02T09:30:00Z > /dev/null 2>&1
+done
+expect "the new holder answers after pat was reassigned off the seat" 0 "$h" answer t1 yes --by sam --db "$tmp/told1" --now 2026-03-02T10:00:00Z
+"$h" history i1 --db "$tmp/told1" --json > "$tmp/out" 2>&1
+py "pat (reassigned off) and sam are each told the outcome once, on their own channel" '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+told = sorted((r["person"], r["channel"]) for r in rs if r["kind"] == "notified" and r.get("outcome") == "yes")
+assert told == [("pat", "chat.dm"), ("sam", "email")], told'
+expect "cancel the instance after pat was reassigned off" 0 "$h" cancel i1 --by boss --reason "duplicate" --db "$tmp/told2" --now 2026-03-02T10:00:00Z
+"$h" history i1 --db "$tmp/told2" --json > "$tmp/out" 2>&1
+py "the cancel notice reaches pat on chat.dm and sam by e-mail, once each" '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+told = sorted((r["person"], r["channel"]) for r in rs if r["kind"] == "notified" and "cancelled" in r.get("message", ""))
+assert told == [("pat", "chat.dm"), ("sam", "email")], told'
 echo "1..$n"
