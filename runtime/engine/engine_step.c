@@ -44,6 +44,8 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     json_object_set(record, "what", json_object_get(what, "kind"));
     if (json_object_get(what, "task"))
         json_object_set(record, "task", json_object_get(what, "task"));
+    if (json_object_get(what, "level"))
+        json_object_set(record, "level", json_object_get(what, "level"));
     json_decref(what);
     return rc;
 }

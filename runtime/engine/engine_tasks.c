@@ -626,7 +626,8 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
         json_array_foreach(people, k, person)
             if (seat_add_holder(s, holders, person, id))
                 json_array_append(fresh, person);
-        json_object_set(seat, "previous", people);
+        if (json_array_size(fresh))   /* a level that added nobody leaves the rung where it was */
+            json_object_set(seat, "previous", fresh);
         if (json_array_size(fresh)) {
             char key[16];
             snprintf(key, sizeof key, "%zu", i);
