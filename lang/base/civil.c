@@ -34,7 +34,8 @@ void civil_date_from_days(int64_t days, int64_t *year, unsigned *month, unsigned
     *year = year_of_era + era * 400 + (*month <= 2);
 }
 
-bool civil_is_leap_year(int64_t year)
+/* Is `year` a Gregorian leap year? */
+static bool civil_is_leap_year(int64_t year)
 {
     return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }

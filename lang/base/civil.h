@@ -16,8 +16,6 @@ int64_t civil_days_from_date(int64_t year, unsigned month, unsigned day);
 /* The date of a day counted since 1970-01-01 (the inverse of civil_days_from_date). */
 void civil_date_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 
-/* Is `year` a Gregorian leap year? */
-bool civil_is_leap_year(int64_t year);
 
 /* Days in `month` (1-12) of `year`; 0 for a month that does not exist. */
 unsigned civil_days_in_month(int64_t year, unsigned month);

@@ -301,7 +301,8 @@ size_t value_utf8_length(const char *bytes, size_t len)
 
 /* ---- text ---- */
 
-void value_write_double(double d, StrBuf *out)
+/* Appends a double in the shortest form that reads back to the same double. */
+static void value_write_double(double d, StrBuf *out)
 {
     if (isnan(d)) {
         strbuf_puts(out, "NaN");
@@ -381,6 +382,7 @@ void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out)
                       abs(offset_minutes) / 60, abs(offset_minutes) % 60);
 }
 
+/* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */
 void value_write_duration(int64_t ms, StrBuf *out)
 {
     if (ms == 0) {

@@ -133,8 +133,6 @@ void value_write_text(Value v, int32_t offset_minutes, StrBuf *out);
 /* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds, map
    keys in code-point order, so equal maps always give the same text). */
 void value_write_json(Value v, StrBuf *out);
-/* Appends a double in the shortest form that reads back to the same double. */
-void value_write_double(double d, StrBuf *out);
 /* Appends a time as RFC 3339 (milliseconds only when not zero). */
 void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out);
 /* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */

@@ -197,7 +197,7 @@ static Symbol *check_declare_global(CheckCtx *c, const AstName *name, SymKind ki
 
 static void check_program_in(CheckCtx *c);
 
-CheckModule *check_load_module(CheckCtx *c, const AstName *name)
+static CheckModule *check_load_module(CheckCtx *c, const AstName *name)
 {
     CheckModule *module = name_map_get(c->modules, name->text);
     if (module) {

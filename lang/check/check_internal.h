@@ -130,7 +130,6 @@ Diag *check_error(CheckCtx *c, Span span, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 Diag *check_warning(CheckCtx *c, Span span, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-CheckModule *check_load_module(CheckCtx *c, const AstName *name);
 void check_connector_operation(CheckCtx *c, const AstName *connector,
                                const AstName *operation);
 void check_const_value(CheckCtx *c, Symbol *sym);

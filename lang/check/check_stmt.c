@@ -188,8 +188,8 @@ static bool check_if(CheckCtx *c, AstStmt *stmt, bool *waited)
     return then_ends && else_ends;
 }
 
-bool check_ask(CheckCtx *c, AstStmt *stmt);
-bool check_wait(CheckCtx *c, AstStmt *stmt);
+static bool check_ask(CheckCtx *c, AstStmt *stmt);
+static bool check_wait(CheckCtx *c, AstStmt *stmt);
 
 /* Checks one statement; returns true when it ends its path. */
 static bool check_stmt(CheckCtx *c, AstStmt *stmt, bool *waited)
@@ -467,7 +467,7 @@ static void check_ask_arms(CheckCtx *c, AstStmt *stmt, int64_t quorum)
     }
 }
 
-bool check_ask(CheckCtx *c, AstStmt *stmt)
+static bool check_ask(CheckCtx *c, AstStmt *stmt)
 {
     AstAsk *ask = stmt->as.ask;
     for (unsigned i = 0; i < ask->seats.count; i++)
@@ -547,7 +547,7 @@ static void check_event_arm(CheckCtx *c, AstArm *arm)
     check_scope_leave(c, mark);
 }
 
-bool check_wait(CheckCtx *c, AstStmt *stmt)
+static bool check_wait(CheckCtx *c, AstStmt *stmt)
 {
     const AstArm *first_after = NULL;
     for (unsigned i = 0; i < stmt->as.wait.arms.count; i++) {

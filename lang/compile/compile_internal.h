@@ -73,7 +73,6 @@ bool comp_fold_const(Compiler *c, CompScope *where, const AstConst *k, Value *ou
 /* compile_stmt.c */
 uint32_t comp_local_declare(Compiler *c, const char *name);
 const CompLocal *comp_local_find(Compiler *c, const char *name);
-void comp_block(Compiler *c, const AstBlock *block);
 void comp_state(Compiler *c, uint32_t index, const AstState *state);
 
 #endif

@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+static void comp_block(Compiler *c, const AstBlock *block);
+
 /* ---- locals ---- */
 
 uint32_t comp_local_declare(Compiler *c, const char *name)
@@ -346,7 +348,7 @@ static bool comp_ends_path(const AstStmt *stmt)
            stmt->kind == ST_ASK || stmt->kind == ST_WAIT;
 }
 
-void comp_block(Compiler *c, const AstBlock *block)
+static void comp_block(Compiler *c, const AstBlock *block)
 {
     for (unsigned i = 0; i < block->stmts.count; i++) {
         const AstStmt *stmt = block->stmts.items[i];

@@ -280,7 +280,6 @@ typedef struct AstProgram {
 } AstProgram;
 
 const char *ast_binop_text(AstBinOp op);
-const char *ast_who_name(AstWhoKind kind);
 
 /* True when `expr` is a string literal without interpolation; sets the text. */
 bool ast_string_is_plain(const AstExpr *expr, const char **text, uint32_t *len);

@@ -574,14 +574,6 @@ const char *ast_binop_text(AstBinOp op)
     return TEXT[op];
 }
 
-const char *ast_who_name(AstWhoKind kind)
-{
-    static const char *const NAMES[] = {
-        "person", "team", "oncall", "role", "owner", "manager", "lead", "manager",
-    };
-    return NAMES[kind];
-}
-
 bool ast_string_is_plain(const AstExpr *expr, const char **text, uint32_t *len)
 {
     if (!expr || expr->kind != EX_STRING)

@@ -144,7 +144,9 @@ static const CliCommand COMMANDS[] = {
     {"retry", "resume a stalled instance",
      "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
-     "keep their step number), or with --goto enters STATE instead. INSTANCE is i1, i2, ...\n"
+     "keep their step number), or with --goto enters STATE instead (also for an instance\n"
+     "whose first step stalled). Says \"ID stalled again: ERROR\" when the retried step\n"
+     "failed again. INSTANCE is i1, i2, ...\n"
      "\n" HELP_WRITE,
      cli_retry},
     {"cancel", "end an instance as cancelled",

@@ -540,14 +540,22 @@ int cli_tasks(int argc, char **argv)
 
 /* ---- operators ---- */
 
+/* What engine_retry said of a committed retry: empty, or that it stalled again. */
+static char retry_outcome[512];
+
 static int retry_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    return engine_retry(engine, a->positional[0], a->go, now, why, len);
+    int rc = engine_retry(engine, a->positional[0], a->go, now, why, len);
+    snprintf(retry_outcome, sizeof retry_outcome, "%s", rc == ENGINE_OK ? why : "");
+    return rc;
 }
 
 static void retry_report(const StoreArgs *a)
 {
-    printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? a->go : "");
+    if (retry_outcome[0])
+        printf("retried %s: %s\n", a->positional[0], retry_outcome);
+    else
+        printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? a->go : "");
 }
 
 int cli_retry(int argc, char **argv)

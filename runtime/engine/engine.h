@@ -162,6 +162,8 @@ int engine_away(Engine *engine, const char *person, const char *from, const char
    input (or, with `state`, enters that state instead); cancel ends a running or stalled
    instance, closing its open ask and telling its holders; undeploy stops new instances
    of a playbook (running ones go on). */
+/* A retry that stalls again is committed and returns ENGINE_OK with "ID stalled again:
+   ERROR" in `why` (empty when it did not stall). */
 int engine_retry(Engine *engine, const char *instance, const char *state, int64_t now,
                  char *why, size_t why_len);
 int engine_cancel(Engine *engine, const char *instance, const char *by, const char *reason,

@@ -27,13 +27,14 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
 }
 
 static void threshold_joined(Step *s, Instance *in, json_t *earlier);
+static uint64_t case_owner(Step *s, const char *playbook, const char *case_key, char version[65]);
 
 static int instance_start(Step *s, const char *playbook, const char *hash, const Program *program,
                           uint32_t trigger, const Event *event, const char *case_key,
                           int64_t case_until, json_t *earlier, uint64_t *number_out)
 {
     uint64_t number;
-    int rc = meta_next(s->txn, "next_instance", &number);
+    int rc = engine_counter_next(s->txn, "next_instance", &number);
     if (rc != STORE_OK)
         return rc;
     char id[32], at[40];
@@ -56,13 +57,15 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
                                                    event->type, "id", event->id));
     if (earlier)
         threshold_joined(s, &in, earlier);
-    if (case_key) {
+    char version[65];
+    if (case_key && !case_owner(s, playbook, case_key, version)) {
         StrBuf key = STRBUF_INIT;
         strbuf_puts(&key, playbook);
         strbuf_putc(&key, '\0');
         strbuf_puts(&key, case_key);
-        json_t *owner = json_pack("{s:I, s:I}", "instance", (json_int_t)number, "until", (json_int_t)case_until);
-        rc = store_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
+        json_t *owner = json_pack("{s:I, s:I, s:s}", "instance", (json_int_t)number, "until", (json_int_t)case_until,
+                                  "version", hash);
+        rc = engine_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
         json_decref(owner);
         strbuf_free(&key);
     }
@@ -74,9 +77,9 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     if (status == VM_ERROR) {
         /* Not started: keep what is needed to start it again on `huddle retry`, and
            name the state it stalled in (its `entered` record is discarded with the rest). */
-        if (in.frame && in.frame->state < program->bc.states_count)
-            json_object_set_new(in.record, "state", json_string(value_text(
-                program->bc.consts[program->bc.states[in.frame->state].name])));
+        const char *state = in.frame ? program_state_name(program, in.frame->state) : NULL;
+        if (state)
+            json_object_set_new(in.record, "state", json_string(state));
         frame_free(in.frame);
         in.frame = NULL;
         json_object_set_new(in.record, "start_input",
@@ -103,12 +106,12 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     if (rc != STORE_OK)
         return rc;
     uint64_t seq;
-    rc = meta_next(s->txn, "next_mail", &seq);
+    rc = engine_counter_next(s->txn, "next_mail", &seq);
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
     if (rc == STORE_OK)
-        rc = store_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+        rc = engine_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
@@ -140,8 +143,9 @@ static void threshold_joined(Step *s, Instance *in, json_t *earlier)
     }
 }
 
-/* Who owns `key` of `playbook` now: an instance number, or 0. */
-static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
+/* Who owns `key` of `playbook` now: an instance number, or 0; with the version of its
+   program in `version` (read from the instance when the case entry predates it). */
+static uint64_t case_owner(Step *s, const char *playbook, const char *case_key, char version[65])
 {
     StrBuf key = STRBUF_INIT;
     strbuf_puts(&key, playbook);
@@ -149,10 +153,19 @@ static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
     strbuf_puts(&key, case_key);
     json_t *owner = NULL;
     uint64_t number = 0;
-    if (store_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
+    version[0] = '\0';
+    if (engine_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
         json_int_t until = json_integer_value(json_object_get(owner, "until"));
         if (until == 0 || s->now < until)
             number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
+        const char *hash = json_string_value(json_object_get(owner, "version"));
+        Instance in;
+        if (number && hash) {
+            snprintf(version, 65, "%s", hash);
+        } else if (number && instance_load(s, number, &in) == STORE_OK) {
+            snprintf(version, 65, "%s", json_string_value(json_object_get(in.record, "version")));
+            instance_clear(&in);
+        }
     }
     json_decref(owner);
     strbuf_free(&key);
@@ -232,7 +245,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, event->id, strlen(event->id));
         strbuf_putc(&prefix, '\0');
         strbuf_append(&prefix, (const char *)number, 8);
-        rc = store_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+        rc = engine_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
     }
     json_decref(w.keep);
     json_decref(w.expired);
@@ -240,14 +253,21 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
     return rc < 0 ? rc : result;
 }
 
-/* One playbook meets the event. Returns where it went (an instance id) in *went. */
-static int playbook_accept(Step *s, const char *playbook, const char *hash, const Event *event,
-                           json_t *went)
+/* The first trigger of `program` whose source, type and `when` match the event, with
+   its case key (NULL without `case`) and how long the key is owned: 1 when one matched,
+   0 when none did (errors in `when` and `case` are added to `went`). */
+typedef struct TriggerMatch {
+    bool matched;
+    uint32_t trigger;
+    char *case_key;             /* owned */
+    int64_t until;
+} TriggerMatch;
+
+static int trigger_match(Step *s, const char *playbook, const Program *program, const Event *event,
+                         json_t *went, TriggerMatch *m)
 {
-    const Program *program = engine_program(s, hash);
-    if (!program)
-        return step_fail(s, ENGINE_FAILED, "playbook %s: its program %s cannot be loaded", playbook, hash);
     const Bytecode *bc = &program->bc;
+    *m = (TriggerMatch){false, 0, NULL, 0};
     for (uint32_t t = 0; t < bc->triggers_count; t++) {
         const BcTrigger *trigger = &bc->triggers[t];
         if (strcmp(value_text(bc->consts[trigger->source]), event->source) != 0 ||
@@ -264,79 +284,148 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
             if (!matched)
                 continue;
         }
-        char *case_key = NULL;
-        int64_t until = 0;
-        if (trigger->case_pc != BC_NONE) {
-            bool keyed = trigger_eval(s, program, t, trigger->case_pc, event, &v, error, sizeof error);
-            if (!keyed || v.type == VAL_NULL) {
-                value_release(v);
-                json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error",
-                                                      keyed ? "case: the key is null" : error));
-                continue;   /* no key: the event does not match */
-            }
-            StrBuf text = STRBUF_INIT;
-            value_write_text(v, 0, &text);
-            case_key = strbuf_take(&text);
+        m->trigger = t;
+        m->matched = true;
+        if (trigger->case_pc == BC_NONE)
+            return 1;
+        bool keyed = trigger_eval(s, program, t, trigger->case_pc, event, &v, error, sizeof error);
+        if (!keyed || v.type == VAL_NULL) {
             value_release(v);
-            if (trigger->for_pc != BC_NONE && trigger_eval(s, program, t, trigger->for_pc, event, &v, error, sizeof error)) {
-                if (v.type == VAL_DURATION)
-                    until = s->now + v.as.ms;
-                value_release(v);
-            }
-            uint64_t owner = case_owner(s, playbook, case_key);
-            if (owner) {
-                int rc = case_join(s, owner, event);
-                char id[32];
-                snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
-                json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "joined"));
-                free(case_key);
-                return rc;
-            }
+            json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error",
+                                                  keyed ? "case: the key is null" : error));
+            m->matched = false;
+            continue;   /* no key: the event does not match */
         }
-        json_t *earlier = NULL;
-        if (trigger->at_least > 0) {
-            int64_t window_ms = 0;
-            if (trigger->window_pc != BC_NONE && trigger_eval(s, program, t, trigger->window_pc, event, &v, error, sizeof error)) {
-                if (v.type == VAL_DURATION)
-                    window_ms = v.as.ms;
-                value_release(v);
-            }
-            int counted = threshold_count(s, playbook, t, case_key ? case_key : "", window_ms,
-                                          trigger->at_least, event, &earlier);
-            if (counted <= 0) {
-                if (counted == 0)
-                    json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "as", "counted"));
-                free(case_key);
-                return counted;
-            }
+        StrBuf text = STRBUF_INIT;
+        value_write_text(v, 0, &text);
+        m->case_key = strbuf_take(&text);
+        value_release(v);
+        if (trigger->for_pc != BC_NONE && trigger_eval(s, program, t, trigger->for_pc, event, &v, error, sizeof error)) {
+            if (v.type == VAL_DURATION)
+                m->until = s->now + v.as.ms;
+            value_release(v);
         }
-        uint64_t number = 0;
-        int rc = instance_start(s, playbook, hash, program, t,
-                                event, case_key, until, earlier, &number);
-        char id[32];
-        snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
-        json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "started"));
-        json_decref(earlier);
-        free(case_key);
-        return rc;
+        return 1;
     }
-    return STORE_OK;
+    return 0;
+}
+
+/* Whether the event joins an open case of version `hash` of the playbook: decided by
+   that version's own triggers, and only for a case an instance of that version owns. */
+static int case_claim(Step *s, const char *playbook, const char *hash, const Event *event,
+                      json_t *went, TriggerMatch *m, bool *joined)
+{
+    const Program *program = engine_program(s, hash);
+    if (!program)
+        return step_fail(s, ENGINE_FAILED, "playbook %s: its program %s cannot be loaded", playbook, hash);
+    *joined = false;
+    if (!trigger_match(s, playbook, program, event, went, m) || !m->case_key)
+        return STORE_OK;
+    char version[65];
+    uint64_t owner = case_owner(s, playbook, m->case_key, version);
+    if (!owner || strcmp(version, hash) != 0)
+        return STORE_OK;
+    *joined = true;
+    char id[32];
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
+    json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "joined"));
+    return case_join(s, owner, event);
+}
+
+/* Starts an instance of the current version `hash` for a matched trigger, or counts the
+   event toward its threshold. A key still owned by an open case of another version
+   (whose program did not claim the event) stays with that case: the new instance has
+   the key as case.key but does not own it (instance_start). */
+static int playbook_start(Step *s, const char *playbook, const char *hash, const Event *event,
+                          json_t *went, TriggerMatch *m)
+{
+    const Program *program = engine_program(s, hash);
+    const BcTrigger *trigger = &program->bc.triggers[m->trigger];
+    json_t *earlier = NULL;
+    if (trigger->at_least > 0) {
+        int64_t window_ms = 0;
+        char error[512];
+        Value v;
+        if (trigger->window_pc != BC_NONE && trigger_eval(s, program, m->trigger, trigger->window_pc, event, &v, error, sizeof error)) {
+            if (v.type == VAL_DURATION)
+                window_ms = v.as.ms;
+            value_release(v);
+        }
+        int counted = threshold_count(s, playbook, m->trigger, m->case_key ? m->case_key : "", window_ms,
+                                      trigger->at_least, event, &earlier);
+        if (counted <= 0) {
+            if (counted == 0)
+                json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "as", "counted"));
+            return counted;
+        }
+    }
+    uint64_t number = 0;
+    int rc = instance_start(s, playbook, hash, program, m->trigger,
+                            event, m->case_key, m->until, earlier, &number);
+    char id[32];
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+    json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "started"));
+    json_decref(earlier);
+    return rc;
+}
+
+/* One playbook meets the event: first each version it ever had decides, by its own
+   triggers, whether the event joins an open case of that version (also after undeploy:
+   running instances go on); then, if it joined none, the current version (none when
+   undeployed) decides whether it starts a new instance. Where it went is added to
+   `went`. */
+static int playbook_accept(Step *s, const char *playbook, const json_t *current, const json_t *versions,
+                           const Event *event, json_t *went)
+{
+    TriggerMatch start = {false, 0, NULL, 0};
+    bool joined = false;
+    int rc = STORE_OK;
+    size_t i;
+    json_t *version;
+    json_array_foreach(versions, i, version) {
+        TriggerMatch m = {false, 0, NULL, 0};
+        rc = case_claim(s, playbook, json_string_value(version), event, went, &m, &joined);
+        if (json_equal(version, current))
+            start = m;   /* the current version's match, for a start below */
+        else
+            free(m.case_key);
+        if (rc != STORE_OK || joined)
+            break;
+    }
+    if (rc == STORE_OK && !joined && start.matched)
+        rc = playbook_start(s, playbook, json_string_value(current), event, went, &start);
+    free(start.case_key);
+    return rc;
 }
 
 /* ---- the deployed playbooks, cached in the Engine between steps ---- */
 
 typedef struct PlaybookList {
-    json_t *names, *hashes;
+    json_t *names, *versions;
 } PlaybookList;
 
+/* Every playbook ever deployed, undeployed ones too (their running instances go on):
+   {current: hash or null when undeployed, versions: its distinct hashes, newest first}. */
 static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 {
     PlaybookList *list = context;
     json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
-    if (playbook && !json_is_true(json_object_get(playbook, "undeployed"))) {
-        json_array_append_new(list->names, json_stringn(key.data, key.len));
-        json_array_append(list->hashes, json_object_get(playbook, "hash"));
+    if (!playbook)
+        return STORE_OK;
+    json_t *versions = json_array(), *log = json_object_get(playbook, "log");
+    for (size_t i = json_array_size(log); i-- > 0;) {
+        json_t *hash = json_object_get(json_array_get(log, i), "hash"), *seen;
+        size_t k;
+        bool known = false;
+        json_array_foreach(versions, k, seen) known |= json_equal(seen, hash);
+        if (json_is_string(hash) && !known)
+            json_array_append(versions, hash);
     }
+    bool undeployed = json_is_true(json_object_get(playbook, "undeployed"));
+    json_array_append_new(list->names, json_stringn(key.data, key.len));
+    json_array_append_new(list->versions, json_pack("{s:O, s:o}", "current",
+                                                    undeployed ? json_null() : json_object_get(playbook, "hash"),
+                                                    "versions", versions));
     json_decref(playbook);
     return STORE_OK;
 }
@@ -344,26 +433,27 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 int step_playbooks_changed(Step *s)
 {
     uint64_t version;
-    return meta_next(s->txn, "playbooks_version", &version);
+    return engine_counter_next(s->txn, "playbooks_version", &version);
 }
 
-int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
+/* The playbooks: names and {current, versions} (see playbook_visit), borrowed. */
+static int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 {
     Engine *e = s->engine;
-    uint64_t version = meta_counter(s->txn, "playbooks_version");
+    uint64_t version = engine_counter(s->txn, "playbooks_version");
     if (!e->playbook_names || e->playbooks_version != version) {
         PlaybookList list = {json_array(), json_array()};
         int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
                             playbook_visit, &list);
         if (rc < 0) {
             json_decref(list.names);
-            json_decref(list.hashes);
+            json_decref(list.versions);
             return rc;
         }
         json_decref(e->playbook_names);
         json_decref(e->playbook_hashes);
         e->playbook_names = list.names;
-        e->playbook_hashes = list.hashes;
+        e->playbook_hashes = list.versions;
         e->playbooks_version = version;
     }
     *names = e->playbook_names;
@@ -411,7 +501,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     json_t *went = json_array();
     if (directory) {
         /* The reserved source reaches no playbook: it changes the directory. */
-        rc = directory_change(s, json_string_value(json_object_get(data, "person")),
+        rc = step_away(s, json_string_value(json_object_get(data, "person")),
                               json_string_value(json_object_get(data, "from")),
                               json_string_value(json_object_get(data, "to")),
                               json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0);
@@ -419,16 +509,18 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     } else {
         rc = step_playbooks(s, &names, &hashes);
     }
-    for (size_t i = 0; rc == STORE_OK && i < json_array_size(names); i++)
-        rc = playbook_accept(s, json_string_value(json_array_get(names, i)),
-                             json_string_value(json_array_get(hashes, i)), &event, went);
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(names); i++) {
+        const json_t *playbook = json_array_get(hashes, i);
+        rc = playbook_accept(s, json_string_value(json_array_get(names, i)), json_object_get(playbook, "current"),
+                             json_object_get(playbook, "versions"), &event, went);
+    }
     if (rc == STORE_OK) {
         char at[40];
         time_text(s->now, at);
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
         json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
-        rc = store_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        rc = engine_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
         json_decref(entry);
     } else {
         json_decref(went);

@@ -1,11 +1,28 @@
 /*
  * engine_internal.h - what the engine's files share.
  *
- *   engine.c         the Engine, store helpers, deploy, instance load/save, listing
- *   engine_events.c  triggers: matching, cases, thresholds, starting and joining
- *   engine_step.c    applying a VM result: records, suspensions, ends, the mailbox
- *   engine_tasks.c   asks as tasks: seats, answers, quorum, deadlines
- *   engine_door.c    the checks every input passes first: ids, depth, people, times
+ * The files, from the bottom up; each calls only the ones above it in this list, but
+ * for the step's own files (engine_step, engine_tasks, engine_override, engine_events),
+ * which call each other because a step that suspends on an ask creates a task and an
+ * answer to the task resumes the step.
+ *
+ *   engine_door.c       the checks every input passes first: ids, depth, people, times
+ *   engine_txn.c        a step's transaction: its clock and history records,
+ *                       engine_run_step, JSON records and counters in the store,
+ *                       engine_result and engine_strerror, engine_time
+ *   engine_instance.c   instances in the store (load, save), the program cache
+ *   engine_directory.c  the directory cache, calendars, the VM's business-time hooks,
+ *                       storing a directory, engine_directory
+ *   engine_step.c       applying a VM result: effects as records, suspensions (timers,
+ *                       calls, the mailbox), ends
+ *   engine_tasks.c      asks as tasks: seats, answers, quorum, deadlines, escalation
+ *   engine_override.c   an operator's resolve and reassign of an open ask
+ *   engine_away.c       away and back: the directory change and the open asks it touches
+ *   engine_events.c     triggers: matching, cases, thresholds, starting and joining
+ *   engine_timers.c     due timers fired in order, engine_next_due
+ *   engine_query.c      the read-only calls: instances, history, open tasks, the task
+ *                       for a person
+ *   engine.c            the Engine and every call of engine.h that writes
  */
 #ifndef HUDDLE_ENGINE_INTERNAL_H
 #define HUDDLE_ENGINE_INTERNAL_H
@@ -32,8 +49,8 @@ struct Engine {
     Directory *directory;           /* cached: the store's, at directory_version */
     uint64_t directory_version;
     bool directory_loaded;
-    json_t *playbook_names;         /* cached: the deployed playbooks and their current */
-    json_t *playbook_hashes;        /* hashes, at playbooks_version (NULL: not loaded) */
+    json_t *playbook_names;         /* cached: every playbook deployed and, for each, */
+    json_t *playbook_hashes;        /* {current hash or null, versions}, at playbooks_version */
     uint64_t playbooks_version;
     json_t *event_routes;           /* where the last accepted event went, or NULL */
     EngineOptions options;
@@ -50,7 +67,7 @@ typedef struct Step {
     json_t *records;                /* written in this transaction, shown after commit */
     char *why;
     size_t why_len;
-    bool offering;                  /* inside mailbox_offer: a new wait is offered there */
+    bool offering;                  /* inside mailbox_offer_after: a new wait is offered there */
     size_t written;                 /* records already put in the store */
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
@@ -64,49 +81,76 @@ typedef struct Instance {
     const Program *program;         /* borrowed from the cache */
 } Instance;
 
+/* engine_txn.c */
+int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int engine_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
+int engine_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
+int engine_counter_next(StoreTxn *txn, const char *counter, uint64_t *value);
+/* A counter's value in meta, 0 when it was never raised. */
+uint64_t engine_counter(StoreTxn *txn, const char *counter);
+void time_text(int64_t ms, char out[40]);
+/* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
+   how many bytes. */
+size_t hex_to_bytes(const char *hex, unsigned char *out, size_t cap);
+/* The number in an instance or task id ("i3", "t7"), 0 when it is not one. */
+/* The number of an instance or task id ("i12", "t12": the letter, then [1-9][0-9]*);
+   0 for anything else ("t01", "t 1", "t+1"). */
+uint64_t instance_number(const char *id);
+/* Drops what the engine caches from the store (directory, deployed playbooks): called
+   when a transaction that may have filled a cache did not commit, since a cache is keyed
+   by a counter such a transaction may have raised. */
+void engine_forget_caches(Engine *e);
+/* The engine code for a transaction's result (see engine_result in engine_txn.c). */
+int engine_result(int rc, char *why, size_t why_len);
+/* A new history record for `in`, kept in the step's list (the caller adds its fields);
+   step_write_records puts the step's records in the store. */
+json_t *record_add(Step *s, Instance *in, const char *kind);
+int step_write_records(Step *s);
+/* Keeps engine time in meta (it never goes backwards), moving s->now up to it. */
+int step_clock(Step *s);
+/* Runs `work` as one step in one write transaction, then shows its records: returns
+   an engine code, with a sentence in `why`. */
+typedef int (*StepWork)(Step *s, void *context);
+int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
+                    size_t why_len);
+/* Hands the records a committed transaction wrote to the engine's on_record hook. */
+void engine_report_records(Engine *e, const json_t *records);
+
+/* engine_instance.c */
+const Program *engine_program(Step *s, const char *hash);
+int instance_load(Step *s, uint64_t number, Instance *out);
+int instance_save(Step *s, Instance *in);
+void instance_clear(Instance *in);
+
+/* engine_directory.c */
+const Directory *step_directory(Step *s);
+/* Points the step's VM hooks (business time, zones) at the step. */
+void step_hooks_init(Step *s);
+int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration,
+                      int64_t *out_ms);
+/* Stores `json` as the directory, raising directory_version. */
+int step_directory_store(Step *s, json_t *json);
+/* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
+void step_directory_keep(Step *s, Directory *dir);
+
+/* engine_away.c */
+int step_away(Step *s, const char *person, const char *from, const char *to,
+                     const char *delegate, bool back);
+/* Every open ask whose holder is away now gains that holder's substitute. */
+int step_cover_absences(Step *s);
+
+/* engine_timers.c */
+/* Fires every timer due at or before `now`; with `advance`, then moves engine time to
+   `now` even when none was due. */
+int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
+
 /* engine.c */
 /* An engine over an open `store` (borrowed for the engine's life): for tests and
    benchmarks that hold the store themselves; everyone else calls engine_open. */
 Engine *engine_new(Store *store, const EngineOptions *options);
 void engine_free(Engine *engine);
-/* The engine code for a transaction's result (see engine_result in engine.c). */
-int engine_result(int rc, char *why, size_t why_len);
-int directory_change(Step *s, const char *person, const char *from, const char *to,
-                     const char *delegate, bool back);
-const Directory *step_directory(Step *s);
-void step_hooks_init(Step *s);
-const Calendar *step_calendar(Step *s, const Program *program);
-int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration,
-                      int64_t *out_ms);
-int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int store_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
-int store_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
-int meta_next(StoreTxn *txn, const char *counter, uint64_t *value);
-/* A counter's value in meta, 0 when it was never raised. */
-uint64_t meta_counter(StoreTxn *txn, const char *counter);
-const Program *engine_program(Step *s, const char *hash);
-int instance_load(Step *s, uint64_t number, Instance *out);
-int instance_save(Step *s, Instance *in);
-void instance_clear(Instance *in);
-/* The number of an instance or task id ("i12", "t12": the letter, then [1-9][0-9]*);
-   0 for anything else ("t01", "t 1", "t+1"). */
-uint64_t instance_number(const char *id);
-void time_text(int64_t ms, char out[40]);
-/* Drops what the engine caches from the store (directory, deployed playbooks): called
-   when a transaction that may have filled a cache did not commit, since a cache is keyed
-   by a counter such a transaction may have raised. */
-void engine_forget_caches(Engine *e);
-/* The deployed (not undeployed) playbooks: names and current hashes, borrowed. */
-int step_playbooks(Step *s, const json_t **names, const json_t **hashes);
-/* Raises the counter that step_playbooks' cache is keyed by (deploy, undeploy). */
-int step_playbooks_changed(Step *s);
-/* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
-   how many bytes. */
-size_t hex_to_bytes(const char *hex, unsigned char *out, size_t cap);
 
 /* engine_step.c */
-json_t *record_add(Step *s, Instance *in, const char *kind);
-int step_write_records(Step *s);
 void record_notes(Step *s, Instance *in, json_t *notes, int seat);
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
@@ -119,8 +163,9 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
 /* Sets a timer (takes over `what`) when timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
 int timers_clear(Step *s, Instance *in);
-int mailbox_offer(Step *s, Instance *in);
-/* The same, starting after mailbox sequence number `after`: a wait that has already
+/* Offers the instance's mailbox, oldest first, to the wait it is in: the first event an
+   arm takes resumes it (and may reach another wait, offered again from the start).
+   Starting after mailbox sequence number `after` (0: all), a wait that has already
    seen the older events (its locals unchanged since) is offered only the new one. */
 int mailbox_offer_after(Step *s, Instance *in, uint64_t after);
 /* Deletes the oldest events of the instance's mailbox until at most `keep` remain,
@@ -133,7 +178,6 @@ int task_load(Step *s, const char *id, json_t **task);
 /* Whether the person id `person` is among a seat's `holders`. */
 bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, json_t *task);
-json_t *task_choice(json_t *task, const char *choice);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
    the outcome or the choices there are. */
 int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice);
@@ -174,6 +218,8 @@ int door_check_person_id(Step *s, const char *role, const char *id);
 int door_check_person(Step *s, const char *role, const char *id);
 
 /* engine_events.c */
+/* Raises the counter that step_playbooks' cache is keyed by (deploy, undeploy). */
+int step_playbooks_changed(Step *s);
 int events_accept(Step *s, const char *source, const char *type, const char *id,
                   const json_t *data, int64_t event_time, bool *duplicate);
 

@@ -9,42 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- records ---- */
-
-/* A new history record for `in`, kept in the step's list; the caller adds its fields.
-   Records are written to the store at the end of the step (step_write_records). */
-json_t *record_add(Step *s, Instance *in, const char *kind)
-{
-    json_int_t seq = json_integer_value(json_object_get(in->record, "history")) + 1;
-    json_object_set_new(in->record, "history", json_integer(seq));
-    char at[40];
-    time_text(s->now, at);
-    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:O}", "at", at, "instance",
-                               json_string_value(json_object_get(in->record, "id")), "seq", seq,
-                               "kind", kind, "state", json_object_get(in->record, "state"));
-    json_array_append_new(s->records, record);
-    return record;
-}
-
-int step_write_records(Step *s)
-{
-    for (size_t i = s->written; i < json_array_size(s->records); i++) {
-        json_t *record = json_array_get(s->records, i);
-        unsigned char key[12];
-        store_be64(instance_number(json_string_value(json_object_get(record, "instance"))), key);
-        uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
-        key[8] = (unsigned char)(seq >> 24);
-        key[9] = (unsigned char)(seq >> 16);
-        key[10] = (unsigned char)(seq >> 8);
-        key[11] = (unsigned char)seq;
-        int rc = store_put_json(s->txn, TABLE_HISTORY, store_bytes(key, 12), record);
-        if (rc != STORE_OK)
-            return rc;
-        s->written = i + 1;
-    }
-    return STORE_OK;
-}
-
 /* ---- timers ---- */
 
 /* Whether the instance is stalled (a timer refused below, a deadline that could not be
@@ -93,7 +57,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
         return STORE_OK;
     }
     uint64_t seq;
-    int rc = meta_next(s->txn, "next_timer", &seq);
+    int rc = engine_counter_next(s->txn, "next_timer", &seq);
     if (rc != STORE_OK)
         return rc;
     unsigned char key[20];
@@ -105,7 +69,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     key[18] = (unsigned char)(order >> 8);
     key[19] = (unsigned char)order;
     json_object_set_new(what, "suspension", json_integer((json_int_t)in->frame->step));
-    rc = store_put_json(s->txn, TABLE_TIMERS, store_bytes(key, 20), what);
+    rc = engine_put_json(s->txn, TABLE_TIMERS, store_bytes(key, 20), what);
     char hex[41];
     for (int i = 0; i < 20; i++)
         snprintf(hex + 2 * i, 3, "%02x", key[i]);
@@ -122,6 +86,8 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     json_object_set(record, "what", json_object_get(what, "kind"));
     if (json_object_get(what, "task"))
         json_object_set(record, "task", json_object_get(what, "task"));
+    if (json_object_get(what, "level"))
+        json_object_set(record, "level", json_object_get(what, "level"));
     json_decref(what);
     return rc;
 }
@@ -140,6 +106,7 @@ int timers_clear(Step *s, Instance *in)
             return rc;
     }
     json_object_del(in->record, "timers");
+    json_object_del(in->record, "held_timers");
     return STORE_OK;
 }
 
@@ -198,6 +165,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         Value whos = *value_map_get(effect->value, "who", 3);
         Value message = *value_map_get(effect->value, "message", 7);
         const Directory *dir = step_directory(s);
+        json_t *told = json_array();   /* each person once per statement */
         for (uint32_t i = 0; dir && i < whos.as.list->count; i++) {
             json_t *who = value_to_json(whos.as.list->items[i]);
             json_t *notes = json_array();
@@ -206,6 +174,9 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             size_t k;
             json_t *person;
             json_array_foreach(people, k, person) {
+                if (holders_include(told, json_string_value(person)))
+                    continue;
+                json_array_append(told, person);
                 record = record_add(s, in, "notified");
                 json_object_set(record, "person", person);
                 json_object_set_new(record, "channel", json_string(dir_channel(dir, json_string_value(person))));
@@ -220,6 +191,9 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             const Value *kind = value_map_get(who, "who", 3);
             const Value *id = value_map_get(who, "id", 2);
             if (kind && strcmp(value_text(*kind), "person") == 0 && id && id->type == VAL_STRING) {
+                if (holders_include(told, value_text(*id)))
+                    continue;
+                json_array_append_new(told, json_string(value_text(*id)));
                 record = record_add(s, in, "notified");
                 json_object_set_new(record, "person", value_to_json(*id));
                 json_object_set_new(record, "channel", json_string("email"));
@@ -232,6 +206,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 json_decref(who_json);
             }
         }
+        json_decref(told);
         break;
     }
     case EFFECT_WHEN_ERROR:
@@ -258,7 +233,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
         if (rc != STORE_OK || instance_stalled(in))
             return rc;
     }
-    return s->offering ? STORE_OK : mailbox_offer(s, in);
+    return s->offering ? STORE_OK : mailbox_offer_after(s, in, 0);
 }
 
 static int suspend_call(Step *s, Instance *in, Value call)
@@ -269,13 +244,13 @@ static int suspend_call(Step *s, Instance *in, Value call)
     json_object_set(record, "operation", json_object_get(description, "operation"));
     json_object_set(record, "arg", json_object_get(description, "arg"));
     uint64_t seq;
-    int rc = meta_next(s->txn, "next_outbox", &seq);
+    int rc = engine_counter_next(s->txn, "next_outbox", &seq);
     if (rc == STORE_OK) {
         json_object_set_new(description, "instance", json_integer((json_int_t)in->number));
         json_object_set_new(description, "suspension", json_integer((json_int_t)in->frame->step));
         unsigned char key[8];
         store_be64(seq, key);
-        rc = store_put_json(s->txn, TABLE_OUTBOX, store_bytes(key, 8), description);
+        rc = engine_put_json(s->txn, TABLE_OUTBOX, store_bytes(key, 8), description);
     }
     json_decref(description);
     return rc;
@@ -291,7 +266,7 @@ int case_release(Step *s, Instance *in)
     strbuf_putc(&name, '\0');
     strbuf_puts(&name, key);
     json_t *owner = NULL;
-    int rc = store_get_json(s->txn, TABLE_CASES, store_bytes(name.data, name.len), &owner);
+    int rc = engine_get_json(s->txn, TABLE_CASES, store_bytes(name.data, name.len), &owner);
     if (rc == STORE_OK && (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number)
         rc = store_del(s->txn, TABLE_CASES, store_bytes(name.data, name.len));
     else if (rc == STORE_NOT_FOUND)
@@ -364,6 +339,7 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
 {
     s->hook_program = in->program;
+    step_hooks_init(s);
     VmInput input = {kind, value, s->now, VALUE_NULL, &s->hooks};
     json_t *key = json_object_get(in->record, "case_key");
     if (key) {
@@ -379,9 +355,31 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
 
 static const char *const INPUT_KINDS[] = {"answer", "event", "timer", "reply", "failure"};
 
-/* Runs one step on the instance: resume with an input, or (retry --goto) enter a state.
-   When the step fails, the frame and step number go back to where they were, and the
-   input is kept on the instance for `huddle retry`. */
+/* Settles a step the VM ran from the frame encoded in `before` at step number `step`.
+   A step that fails keeps its suspension: the frame and step number go back to where
+   they were, the suspension's timers stay, and the input is kept on the instance for
+   `huddle retry`. One that does not fail leaves the suspension: its timers go. */
+static int step_settle(Step *s, Instance *in, VmInputKind kind, Value value, VmStatus status,
+                       VmResult *result, const StrBuf *before, json_int_t step)
+{
+    int rc = STORE_OK;
+    if (status == VM_ERROR) {
+        char why[256];
+        Frame *restored = frame_decode(in->program, (const uint8_t *)before->data, before->len, why, sizeof why);
+        if (restored) {
+            frame_free(in->frame);
+            in->frame = restored;
+        }
+        json_object_set_new(in->record, "step", json_integer(step));
+        json_object_set_new(in->record, "stalled_input",
+                            json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
+    } else {
+        rc = timers_clear(s, in);
+    }
+    return rc == STORE_OK ? step_apply(s, in, status, result) : rc;
+}
+
+/* Runs one step on the instance: resume with an input, or (retry --goto) enter a state. */
 static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int goto_state)
 {
     StrBuf before = STRBUF_INIT;
@@ -394,18 +392,7 @@ static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int go
     VmStatus status = goto_state >= 0
         ? vm_goto(in->program, in->frame, (uint32_t)goto_state, &input, &result)
         : vm_resume(in->program, in->frame, &input, &result);
-    if (status == VM_ERROR) {
-        char why[256];
-        Frame *restored = frame_decode(in->program, (const uint8_t *)before.data, before.len, why, sizeof why);
-        if (restored) {
-            frame_free(in->frame);
-            in->frame = restored;
-        }
-        json_object_set_new(in->record, "step", json_integer(step));
-        json_object_set_new(in->record, "stalled_input",
-                            json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
-    }
-    int rc = step_apply(s, in, status, &result);
+    int rc = step_settle(s, in, kind, value, status, &result, &before, step);
     vm_result_clear(&result);
     value_release(input.case_info);
     strbuf_free(&before);
@@ -415,14 +402,12 @@ static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int go
 /* Resumes the instance with one input as a new step. */
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value)
 {
-    int rc = timers_clear(s, in);
-    if (rc != STORE_OK)
-        return rc;
     return step_run(s, in, kind, value, -1);
 }
 
-/* Starts again an instance whose first step failed. */
-static int step_restart(Step *s, Instance *in, json_t *start)
+/* Starts again an instance whose first step failed, in its first state or (retry
+   --goto) in `goto_state`. */
+static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
 {
     Value data = value_from_json(json_object_get(start, "data"));
     Value meta = value_map_new(4);
@@ -434,7 +419,8 @@ static int step_restart(Step *s, Instance *in, json_t *start)
     VmResult result;
     vm_result_init(&result);
     uint32_t trigger = (uint32_t)json_integer_value(json_object_get(start, "trigger"));
-    VmStatus status = vm_start(in->program, trigger, data, meta, &input, &in->frame, &result);
+    uint32_t state = goto_state >= 0 ? (uint32_t)goto_state : 0;
+    VmStatus status = vm_start_in(in->program, trigger, data, meta, state, &input, &in->frame, &result);
     if (status == VM_ERROR) {
         frame_free(in->frame);
         in->frame = NULL;
@@ -454,7 +440,7 @@ int step_retry(Step *s, Instance *in, int goto_state)
     json_t *start = json_object_get(in->record, "start_input");
     if (!in->frame && start) {
         json_object_set_new(in->record, "status", json_string("running"));
-        return step_restart(s, in, start);
+        return step_restart(s, in, start, goto_state);
     }
     json_t *kept = json_object_get(in->record, "stalled_input");
     const char *kind = json_string_value(json_object_get(kept, "kind"));
@@ -536,11 +522,6 @@ int mailbox_trim(Step *s, Instance *in, size_t keep)
 
 /* Offers the mailbox, oldest first, to the wait the instance is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start). */
-int mailbox_offer(Step *s, Instance *in)
-{
-    return mailbox_offer_after(s, in, 0);
-}
-
 int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
 {
     bool was_offering = s->offering;
@@ -555,12 +536,12 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
             break;
         Value event = value_from_json(m.event);
         json_decref(m.event);
-        uint32_t pc = in->frame->pc;
-        Opcode op = bc_op(in->program->bc.code[pc]);
-        if (op != OP_WAIT) {
+        if (vm_suspension(in->program, in->frame) != VM_AT_WAIT) {
             value_release(event);
             break;
         }
+        StrBuf before = STRBUF_INIT;
+        frame_encode(in->frame, &before);
         VmInput input = step_input(s, in, VM_INPUT_EVENT, event);
         VmResult result;
         vm_result_init(&result);
@@ -571,15 +552,17 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
                 record_effect(s, in, &result.effects[i]);
             vm_result_clear(&result);
             value_release(event);
+            strbuf_free(&before);
             after = store_read_be64(m.key + 8);
             continue;
         }
+        /* The event leaves the mailbox, also when its step fails (kept for the retry). */
         rc = store_del(s->txn, TABLE_MAILBOX, store_bytes(m.key, 16));
+        json_int_t step = json_integer_value(json_object_get(in->record, "step"));
+        json_object_set_new(in->record, "step", json_integer(step + 1));
         if (rc == STORE_OK)
-            rc = timers_clear(s, in);
-        json_object_set_new(in->record, "step", json_integer(json_integer_value(json_object_get(in->record, "step")) + 1));
-        if (rc == STORE_OK)
-            rc = step_apply(s, in, status, &result);
+            rc = step_settle(s, in, VM_INPUT_EVENT, event, status, &result, &before, step);
+        strbuf_free(&before);
         vm_result_clear(&result);
         value_release(event);
         after = 0;

@@ -23,7 +23,7 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
 int task_save(Step *s, json_t *task)
 {
     unsigned char key[8];
-    return store_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
+    return engine_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
 }
 
 int inbox_set(Step *s, const char *person, const char *task_id, bool add)
@@ -63,6 +63,16 @@ static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
         json_decref(notes);
     }
     return holders;
+}
+
+/* For an `oncall` seat, who is on call now by the rotation (before substitution). */
+static const char *seat_on_call(Step *s, const json_t *who)
+{
+    const Directory *dir = step_directory(s);
+    const char *kind = json_string_value(json_object_get(who, "who"));
+    if (!dir || !kind || strcmp(kind, "oncall") != 0)
+        return NULL;
+    return dir_oncall_at(dir_team(dir, json_string_value(json_object_get(who, "id"))), s->now);
 }
 
 /* Whether a later escalation level can still be reached (its timer is set, before the
@@ -142,7 +152,7 @@ int task_create(Step *s, Instance *in, Value ask)
 {
     json_t *description = value_to_json(ask);
     uint64_t number;
-    int rc = meta_next(s->txn, "next_task", &number);
+    int rc = engine_counter_next(s->txn, "next_task", &number);
     if (rc != STORE_OK) {
         json_decref(description);
         return rc;
@@ -175,8 +185,12 @@ int task_create(Step *s, Instance *in, Value ask)
         json_array_foreach(holders, k, holder)
             if (rc == STORE_OK)
                 rc = inbox_set(s, json_string_value(holder), id, true);
-        json_array_append_new(seats, json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
-                                               "answered_by", "acked", 0, "previous", holders));
+        json_t *seat = json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
+                                 "answered_by", "acked", 0, "previous", holders);
+        const char *on_call = seat_on_call(s, who);
+        if (on_call)
+            json_object_set_new(seat, "on_call", json_string(on_call));
+        json_array_append_new(seats, seat);
     }
     json_t *task = json_pack("{s:s, s:s, s:O, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
                              "id", id, "instance", json_string_value(json_object_get(in->record, "id")),
@@ -233,19 +247,27 @@ int task_create(Step *s, Instance *in, Value ask)
 
 /* ---- resolving ---- */
 
-/* Everyone who was told of the ask is told how it ended. */
-static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome)
+/* Everyone who was told of the ask (its "told" list: holders at any time, people
+   reassigned off a seat included) is told how it ended, once each, on their own
+   channel; `message` (may be NULL) is added to each record. */
+static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome,
+                               const char *message)
 {
-    json_t *people = json_array();
+    json_t *people = json_deep_copy(json_object_get(task, "told"));
+    if (!people)
+        people = json_array();
     size_t i, k;
     json_t *seat, *holder;
-    json_array_foreach(json_object_get(task, "seats"), i, seat)
+    json_array_foreach(json_object_get(task, "seats"), i, seat)   /* tasks stored before "told" */
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
             json_array_append(people, holder);
     size_t before = json_array_size(s->records);
     task_tell(s, in, task, people, "notified");
-    for (size_t r = before; r < json_array_size(s->records); r++)
+    for (size_t r = before; r < json_array_size(s->records); r++) {
         json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
+        if (message)
+            json_object_set_new(json_array_get(s->records, r), "message", json_string(message));
+    }
     json_decref(people);
 }
 
@@ -268,7 +290,7 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
     json_object_set_new(record, "task", json_string(id));
     json_object_set_new(record, "choice", json_string(choice));
     json_object_set(record, "votes", votes);
-    task_tell_everyone(s, in, task, choice);
+    task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
     json_t *seat;
     json_array_foreach(json_object_get(task, "seats"), i, seat) {
@@ -332,7 +354,7 @@ int task_load(Step *s, const char *id, json_t **task)
     unsigned char key[8];
     if (!id || id[0] != 't' || instance_number(id) == 0)
         return STORE_NOT_FOUND;
-    return store_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
+    return engine_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
 }
 
 int task_timeout(Step *s, Instance *in, const char *task_id)
@@ -438,7 +460,7 @@ static bool task_choice_possible(json_t *task, const char *choice, json_int_t ne
     return votes + task_fillable_seats(task) >= needed;
 }
 
-json_t *task_choice(json_t *task, const char *choice)
+static json_t *task_choice(json_t *task, const char *choice)
 {
     size_t i;
     json_t *c;
@@ -566,8 +588,8 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     return rc;
 }
 
-/* An instance cancelled while it asks: the task closes and everyone holding a seat on it
-   is told. */
+/* An instance cancelled while it asks: the task closes, leaves its holders' inboxes, and
+   everyone who was told of it is told, on their own channel. */
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
     const char *id = json_string_value(json_object_get(in->record, "task"));
@@ -577,23 +599,20 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
     int rc = STORE_OK;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_object_set_new(task, "status", json_string("cancelled"));
-        rc = task_save(s, task);
         size_t i;
         json_t *seat;
         json_array_foreach(json_object_get(task, "seats"), i, seat) {
             size_t k;
             json_t *holder;
-            json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            json_array_foreach(json_object_get(seat, "holders"), k, holder)
                 if (rc == STORE_OK)
                     rc = inbox_set(s, json_string_value(holder), id, false);
-                json_t *record = record_add(s, in, "notified");
-                json_object_set(record, "person", holder);
-                json_object_set_new(record, "channel", json_string("email"));
-                char message[512];
-                snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
-                json_object_set_new(record, "message", json_string(message));
-            }
         }
+        char message[512];
+        snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
+        task_tell_everyone(s, in, task, "cancelled", message);
+        if (rc == STORE_OK)
+            rc = task_save(s, task);
     }
     json_decref(task);
     return rc;
@@ -638,7 +657,8 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
             if (seat_add_holder(s, holders, held, person, id))
                 json_array_append(fresh, person);
         json_decref(held);
-        json_object_set(seat, "previous", people);
+        if (json_array_size(fresh))   /* a level that added nobody leaves the rung where it was */
+            json_object_set(seat, "previous", fresh);
         if (json_array_size(fresh)) {
             char key[16];
             snprintf(key, sizeof key, "%zu", i);
@@ -665,6 +685,13 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
         json_object_set(record, "task", json_object_get(task, "id"));
         json_object_set(record, "person", person);
         json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
+        json_t *everyone = json_object_get(task, "told");
+        if (!everyone) {
+            everyone = json_array();
+            json_object_set_new(task, "told", everyone);
+        }
+        if (!holders_include(everyone, json_string_value(person)))
+            json_array_append(everyone, person);
     }
     json_decref(told);
 }
@@ -838,6 +865,31 @@ int task_ack(Step *s, const char *id, const char *by)
     return rc;
 }
 
+/* An open `oncall` seat at a shift change: a `handover` record (task, seat, from, to),
+   and the incoming person, substituted like anyone else (`delegated` records), added to
+   `wanted`. */
+static void seat_handover(Step *s, Instance *in, json_t *task, json_t *seat, int index, json_t *wanted)
+{
+    const char *on_call = seat_on_call(s, json_object_get(seat, "who"));
+    json_t *before = json_object_get(seat, "on_call");
+    if (!on_call || (json_is_string(before) && strcmp(json_string_value(before), on_call) == 0))
+        return;
+    if (before) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
+        json_t *record = record_add(s, in, "handover");
+        json_object_set(record, "task", json_object_get(task, "id"));
+        json_object_set_new(record, "seat", json_integer(index));
+        json_object_set(record, "from", before);
+        json_object_set_new(record, "to", json_string(on_call));
+    }
+    json_object_set_new(seat, "on_call", json_string(on_call));
+    json_t *notes = json_array();
+    json_t *people = dir_resolve(step_directory(s), json_object_get(seat, "who"), s->now, NULL, notes);
+    record_notes(s, in, notes, index);
+    json_array_extend(wanted, people);
+    json_decref(people);
+    json_decref(notes);
+}
+
 /* Holders of unanswered seats who are away now get their substitutes beside them; an
    open on-call seat gains whoever is on call now. Returns whether anything changed. */
 static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
@@ -865,12 +917,7 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
             json_decref(notes);
             json_decref(who);
         }
-        json_t *who = json_object_get(seat, "who");
-        if (strcmp(json_string_value(json_object_get(who, "who")) ? json_string_value(json_object_get(who, "who")) : "", "oncall") == 0) {
-            json_t *people = dir_resolve(dir, who, s->now, NULL, NULL);
-            json_array_extend(wanted, people);
-            json_decref(people);
-        }
+        seat_handover(s, in, task, seat, (int)i, wanted);
         size_t p;
         json_t *person, *held = people_set(holders);
         json_array_foreach(wanted, p, person) {

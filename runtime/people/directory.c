@@ -460,6 +460,14 @@ static const char *scoped(const Directory *dir, const char *map, const json_t *n
     return json_string_value(json_object_get(scopes, text));
 }
 
+const char *dir_oncall_at(const DirTeam *team, int64_t at_ms)
+{
+    if (!team || !team->rotation_count || !team->shift_ms)
+        return NULL;
+    int64_t shifts = at_ms >= team->start_ms ? (at_ms - team->start_ms) / team->shift_ms : 0;
+    return team->rotation[shifts % team->rotation_count];
+}
+
 static void add_team(const Directory *dir, const DirTeam *team, int64_t at, Found *found, json_t *notes)
 {
     unsigned present = 0;
@@ -503,10 +511,9 @@ static void resolve_into(const Directory *dir, const json_t *who, int64_t at, co
             add_team(dir, team, at, found, notes);
         else if (strcmp(kind, "lead") == 0 && team->lead)
             add_person(dir, team->lead, at, found, notes);
-        else if (strcmp(kind, "oncall") == 0 && team->rotation_count && team->shift_ms) {
-            int64_t shifts = at >= team->start_ms ? (at - team->start_ms) / team->shift_ms : 0;
-            add_person(dir, team->rotation[shifts % team->rotation_count], at, found, notes);
-        } else {
+        else if (strcmp(kind, "oncall") == 0 && dir_oncall_at(team, at))
+            add_person(dir, dir_oncall_at(team, at), at, found, notes);
+        else {
             note(notes, dir_unresolved(who, strcmp(kind, "lead") == 0 ? "the team has no lead"
                                                                       : "the team has no on-call rotation"));
         }

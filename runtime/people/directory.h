@@ -62,6 +62,10 @@ const Calendar *dir_calendar(const Directory *dir, const char *name);
 /* The absence of `person` at `at_ms`, or NULL when they are there. */
 const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int64_t at_ms);
 
+/* Who is on call for `team` at `at_ms` by its rotation (before any substitution), or
+   NULL when it has no rotation. */
+const char *dir_oncall_at(const DirTeam *team, int64_t at_ms);
+
 /* Resolves a who value ({"who": "team", "id": ...}, as the VM builds them) at `at_ms`
    into an array of person ids, distinct, in order, with away people replaced. Each
    substitution appends {"kind": "delegated", "from", "to", "why"} and each name that

@@ -104,3 +104,9 @@ int program_state_index(const Program *program, const char *name)
             return (int)i;
     return -1;
 }
+
+const char *program_state_name(const Program *program, uint32_t state)
+{
+    return state < program->bc.states_count ? value_text(program->bc.consts[program->bc.states[state].name])
+                                            : NULL;
+}

@@ -731,6 +731,12 @@ static bool vm_run_chunk(Vm *vm, uint32_t pc, Value *out)
 VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value meta,
                   const VmInput *context, Frame **frame_out, VmResult *result)
 {
+    return vm_start_in(program, trigger, data, meta, 0, context, frame_out, result);
+}
+
+VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value meta,
+                     uint32_t state, const VmInput *context, Frame **frame_out, VmResult *result)
+{
     Frame *frame = frame_new(program);
     frame->trigger = trigger;
     frame->data = data;
@@ -747,8 +753,8 @@ VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value me
             return status;
         }
     }
-    vm_enter(vm, 0);
-    VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[0].entry));
+    vm_enter(vm, state);
+    VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
     free(vm);
     return status;
 }
@@ -833,6 +839,18 @@ static bool vm_resume_pc(Vm *vm, const VmInput *input, uint32_t *pc)
     }
     snprintf(vm->why, sizeof vm->why, "this input does not fit what the instance waits for");
     return false;
+}
+
+VmSuspension vm_suspension(const Program *program, const Frame *frame)
+{
+    if (!frame || frame->pc >= program->bc.code_count)
+        return VM_AT_NONE;
+    switch (bc_op(program->bc.code[frame->pc])) {
+    case OP_ASK: return VM_AT_ASK;
+    case OP_WAIT: return VM_AT_WAIT;
+    case OP_CALL: return VM_AT_CALL;
+    default: return VM_AT_NONE;
+    }
 }
 
 VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, VmResult *result)

@@ -43,6 +43,8 @@ int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len
 void program_free(Program *program);
 /* The index of the state called `name`, or -1. */
 int program_state_index(const Program *program, const char *name);
+/* The name of state `state` (borrowed from the program), or NULL. */
+const char *program_state_name(const Program *program, uint32_t state);
 
 /* Where an instance is: enough to resume it in another process, days later. */
 typedef struct Frame {
@@ -130,6 +132,22 @@ void vm_result_clear(VmResult *result);
    *frame receives the new frame (also on VM_ERROR, for the record). */
 VmStatus vm_start(const Program *program, uint32_t trigger, Value data, Value meta,
                   const VmInput *context, Frame **frame, VmResult *result);
+
+/* vm_start, entering `state` instead of the first (an operator's `huddle retry --goto`
+   for an instance whose first step failed). */
+VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value meta,
+                     uint32_t state, const VmInput *context, Frame **frame, VmResult *result);
+
+/* What a frame is suspended at, read from the instruction it stopped on, so that a
+   caller never decodes bytecode itself. */
+typedef enum VmSuspension {
+    VM_AT_NONE,                     /* no suspension (an ended frame, or a pc past the code) */
+    VM_AT_ASK,                      /* an ask: resumed by VM_INPUT_ANSWER */
+    VM_AT_WAIT,                     /* a wait: VM_INPUT_EVENT, or VM_INPUT_TIMER for its after arm */
+    VM_AT_CALL                      /* a call: VM_INPUT_REPLY or VM_INPUT_FAILURE */
+} VmSuspension;
+
+VmSuspension vm_suspension(const Program *program, const Frame *frame);
 
 /* Resumes `frame` with `input`, updating the frame in place. */
 VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input,

@@ -1,0 +1,127 @@
+/*
+ * engine_directory.c - the directory as steps see it: parsed once and cached in the
+ * Engine, keyed by the store's directory_version counter; the playbook's calendar and
+ * the business-time and zone hooks the VM borrows; storing a new directory.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the directory ---- */
+
+/* The directory as the store holds it now (NULL when none was loaded). */
+static uint64_t step_directory_version(Step *s)
+{
+    return engine_counter(s->txn, "directory_version");
+}
+
+/* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
+void step_directory_keep(Step *s, Directory *dir)
+{
+    Engine *e = s->engine;
+    directory_free(e->directory);
+    e->directory = dir;
+    e->directory_loaded = true;
+    e->directory_version = step_directory_version(s);
+}
+
+const Directory *step_directory(Step *s)
+{
+    Engine *e = s->engine;
+    uint64_t version = step_directory_version(s);
+    if (e->directory_loaded && e->directory_version == version)
+        return e->directory;
+    directory_free(e->directory);
+    e->directory = NULL;
+    json_t *json = NULL;
+    if (engine_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) == STORE_OK) {
+        json_t *problems = json_array();
+        e->directory = directory_parse(json, problems);
+        json_decref(problems);
+        json_decref(json);
+    }
+    e->directory_loaded = true;
+    e->directory_version = version;
+    return e->directory;
+}
+
+static const Calendar *step_calendar(Step *s, const Program *program)
+{
+    const Directory *dir = step_directory(s);
+    if (!dir || !program || program->bc.calendar == BC_NONE)
+        return NULL;
+    return dir_calendar(dir, value_text(program->bc.consts[program->bc.calendar]));
+}
+
+/* from + a plain or business duration, in the program's calendar. */
+int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration, int64_t *out_ms)
+{
+    if (duration.type == VAL_DURATION) {
+        *out_ms = from_ms + duration.as.ms;
+        return STORE_OK;
+    }
+    const Calendar *calendar = step_calendar(s, program);
+    if (!calendar)
+        return step_fail(s, ENGINE_REFUSED, "business time needs calendar \"%s\" from the directory",
+                         program && program->bc.calendar != BC_NONE ? value_text(program->bc.consts[program->bc.calendar]) : "?");
+    char why[256];
+    if (calendar_add(calendar, from_ms, duration.as.integer, (BusinessUnit)duration.unit, out_ms, why, sizeof why) < 0)
+        return step_fail(s, ENGINE_REFUSED, "%s", why);
+    return STORE_OK;
+}
+
+static int hook_add_business(void *context, int64_t time_ms, Value business, int64_t *out_ms,
+                             char *why, size_t why_len)
+{
+    Step *s = context;
+    if (step_business_add(s, s->hook_program, time_ms, business, out_ms) != STORE_OK) {
+        snprintf(why, why_len, "%s", s->why);
+        return -1;
+    }
+    return 0;
+}
+
+static int hook_zone_offset(void *context, const char *zone, int64_t time_ms, int32_t *minutes)
+{
+    Step *s = context;
+    if (!zone) {
+        const Calendar *calendar = step_calendar(s, s->hook_program);
+        *minutes = calendar && calendar->tz ? tz_offset_at(calendar->tz, time_ms / 1000) / 60 : 0;
+        return 0;
+    }
+    char why[256];
+    Tz *tz = tz_load(zone, why, sizeof why);
+    if (!tz)
+        return -1;
+    *minutes = tz_offset_at(tz, time_ms / 1000) / 60;
+    tz_free(tz);
+    return 0;
+}
+
+void step_hooks_init(Step *s)
+{
+    s->hooks.context = s;
+    s->hooks.add_business = hook_add_business;
+    s->hooks.zone_offset = hook_zone_offset;
+}
+
+int step_directory_store(Step *s, json_t *json)
+{
+    uint64_t version;
+    int rc = engine_counter_next(s->txn, "directory_version", &version);
+    if (rc == STORE_OK)
+        rc = engine_put_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), json);
+    return rc;
+}
+
+json_t *engine_directory(Engine *e)
+{
+    json_t *json = NULL;
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return NULL;
+    engine_get_json(txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json);
+    store_abort(txn);
+    return json;
+}

@@ -1,0 +1,229 @@
+/*
+ * engine_timers.c - timers: finding the due ones, firing each as its own step at its
+ * own due time (a batch in one write transaction, each in a nested one), and the next
+ * due time (engine_fire_due, engine_next_due).
+ */
+#include "engine_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Timers due at or before a time, oldest first, up to a batch. */
+#define TIMER_BATCH 1000
+
+typedef struct DueTimer {
+    unsigned char key[20];
+    json_t *what;
+} DueTimer;
+
+typedef struct DueTimers {
+    int64_t limit;
+    DueTimer items[TIMER_BATCH];
+    unsigned count;
+} DueTimers;
+
+static int due_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    DueTimers *d = context;
+    if (key.len != 20 || (int64_t)store_read_be64(key.data) > d->limit || d->count == TIMER_BATCH)
+        return STORE_STOP;
+    DueTimer *t = &d->items[d->count];
+    memcpy(t->key, key.data, 20);
+    t->what = json_loadb(value.data, value.len, 0, NULL);
+    if (t->what)
+        d->count++;
+    return STORE_OK;
+}
+
+/* A timer of a stalled instance's suspension that comes due is not fired: the input
+   that stalled it came first, and `huddle retry` re-applies that input, which leaves the
+   suspension. The timer leaves the table (so the timer loop never meets it again) and is
+   kept on the instance as "held_timers" until the retry leaves the suspension. */
+static int timer_hold(Step *s, Instance *in, DueTimer *d)
+{
+    json_t *held = json_object_get(in->record, "held_timers");
+    if (!held) {
+        held = json_array();
+        json_object_set_new(in->record, "held_timers", held);
+    }
+    char due[40];
+    time_text((int64_t)store_read_be64(d->key), due);
+    json_t *what = json_deep_copy(d->what);
+    json_object_set_new(what, "due", json_string(due));
+    json_array_append_new(held, what);
+    int rc = instance_save(s, in);
+    instance_clear(in);
+    return rc;
+}
+
+/* One timer's step (the caller set s->now to its due time). */
+static int fire_one(Step *s, DueTimer *d)
+{
+    int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(d->key, 20));
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;   /* fired already, or cleared by an earlier timer of this batch */
+    if (rc != STORE_OK)
+        return rc;
+    uint64_t number = store_read_be64(d->key + 8);
+    Instance in;
+    if (instance_load(s, number, &in) != STORE_OK)
+        return STORE_OK;   /* the instance is gone: the timer goes too */
+    json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
+    const char *kind = json_string_value(json_object_get(d->what, "kind"));
+    const char *status = json_string_value(json_object_get(in.record, "status"));
+    bool current = in.frame && kind && (uint64_t)suspension == in.frame->step;
+    if (current && strcmp(status, "stalled") == 0)
+        return timer_hold(s, &in, d);
+    if (!current || strcmp(status, "running") != 0) {
+        instance_clear(&in);
+        return STORE_OK;   /* a stale wake-up: deleted without effect */
+    }
+    if (strcmp(kind, "deadline") == 0)
+        rc = task_timeout(s, &in, json_string_value(json_object_get(d->what, "task")));
+    else if (strcmp(kind, "level") == 0)
+        rc = task_escalate(s, &in, json_string_value(json_object_get(d->what, "task")),
+                           json_integer_value(json_object_get(d->what, "level")));
+    else if (strcmp(kind, "reminder") == 0)
+        rc = task_remind(s, &in, json_string_value(json_object_get(d->what, "task")));
+    else if (strcmp(kind, "watch") == 0)
+        rc = task_watch(s, &in, json_string_value(json_object_get(d->what, "task")));
+    else if (strcmp(kind, "after") == 0)
+        rc = step_resume(s, &in, VM_INPUT_TIMER, VALUE_NULL);
+    if (rc == STORE_OK)
+        rc = instance_save(s, &in);
+    instance_clear(&in);
+    return rc;
+}
+
+typedef struct FireBatch {
+    Engine *engine;
+    DueTimers *due;
+    json_t *records;
+    char *why;
+    size_t why_len;
+} FireBatch;
+
+/* The first key of the timers table (the earliest due), if any. */
+typedef struct FirstTimer {
+    bool found;
+    unsigned char key[20];
+} FirstTimer;
+
+static int first_timer_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    FirstTimer *first = context;
+    if (key.len != 20)
+        return STORE_OK;
+    first->found = true;
+    memcpy(first->key, key.data, 20);
+    return STORE_STOP;
+}
+
+static FirstTimer first_timer(StoreTxn *txn)
+{
+    FirstTimer first = {false, {0}};
+    store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_timer_visit, &first);
+    return first;
+}
+
+/* Many due timers in one write transaction, each its own step in a nested transaction
+   at its own due time, in order. A timer set by an earlier one and due before the next
+   ends the batch, so the next pass fires it in its turn. */
+static int fire_batch(StoreTxn *txn, void *context)
+{
+    FireBatch *f = context;
+    json_decref(f->records);
+    f->records = json_array();
+    for (unsigned i = 0; i < f->due->count; i++) {
+        DueTimer *t = &f->due->items[i];
+        if (i > 0) {
+            FirstTimer first = first_timer(txn);
+            if (first.found && memcmp(first.key, t->key, 20) < 0)
+                break;
+        }
+        StoreTxn *child;
+        int rc = store_begin_nested(txn, &child);
+        if (rc != STORE_OK)
+            return rc;
+        json_t *records = json_array();
+        Step s = {f->engine, child, (int64_t)store_read_be64(t->key), records, f->why, f->why_len, false, 0, {0}, NULL};
+        rc = step_clock(&s);
+        if (rc == STORE_OK)
+            rc = fire_one(&s, t);
+        if (rc == STORE_OK)
+            rc = step_write_records(&s);
+        if (rc == STORE_OK) {
+            rc = store_commit(child);
+            json_array_extend(f->records, records);
+        } else {
+            store_abort(child);
+            engine_forget_caches(f->engine);
+        }
+        json_decref(records);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+static int advance_work(Step *s, void *context)
+{
+    (void)s;
+    (void)context;
+    return STORE_OK;   /* the step's clock update is the whole point */
+}
+
+int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len)
+{
+    DueTimers *due = malloc(sizeof *due);
+    if (!due)
+        return engine_result(ENGINE_NO_MEMORY, why, why_len);
+    int result = ENGINE_OK;
+    for (;;) {
+        due->limit = now;
+        due->count = 0;
+        StoreTxn *txn;
+        int rc = store_begin(e->store, false, &txn);
+        if (rc == STORE_OK) {
+            rc = store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), due_visit, due);
+            store_abort(txn);
+        }
+        if (rc != STORE_OK) {
+            result = engine_result(rc, why, why_len);
+            break;
+        }
+        if (due->count == 0) {
+            result = advance ? engine_run_step(e, now, advance_work, NULL, why, why_len) : 0;
+            break;
+        }
+        FireBatch f = {e, due, NULL, why, why_len};
+        rc = store_write(e->store, fire_batch, &f);
+        if (rc == STORE_OK)
+            engine_report_records(e, f.records);
+        else
+            engine_forget_caches(e);
+        json_decref(f.records);
+        for (unsigned i = 0; i < due->count; i++)
+            json_decref(due->items[i].what);
+        if (rc != STORE_OK) {
+            result = engine_result(rc, why, why_len);
+            break;
+        }
+    }
+    free(due);
+    return result;
+}
+
+bool engine_next_due(Engine *e, int64_t *due_ms)
+{
+    FirstTimer first = {false, {0}};
+    StoreTxn *txn;
+    if (store_begin(e->store, false, &txn) == STORE_OK) {
+        first = first_timer(txn);
+        store_abort(txn);
+    }
+    if (first.found)
+        *due_ms = (int64_t)store_read_be64(first.key);
+    return first.found;
+}
