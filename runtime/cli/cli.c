@@ -18,7 +18,12 @@ static int cli_help(int argc, char **argv);
     "  --now T          engine time for this write, RFC 3339 (2026-06-15T08:10:00+03:00),\n" \
     "                   from 1970 to before 9000; never earlier than the store's engine\n" \
     "                   time, which every write without --now moves to the wall clock\n" \
-    "                   (simulate other times with another --db, or huddle run)\n"
+    "                   (simulate other times with another --db, or huddle run)\n" \
+    "  --json           say what happened as one JSON object: what was done, and (for\n" \
+    "                   the commands that move instances) where each instance it touched\n" \
+    "                   stands now and the history records it wrote\n" \
+    "Without --json the command says the same in words: an answer what came next (the\n" \
+    "new task or the outcome), a tick the timers it fired and what they did.\n"
 /* What the commands that name people say of them. */
 #define HELP_PEOPLE \
     "\n" \
@@ -111,14 +116,14 @@ static const CliCommand COMMANDS[] = {
      HELP_WRITE,
      cli_trigger},
     {"answer", "answer an open ask",
-     "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T]",
+     "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T] [--json]",
      "Answers TASK as PERSON, who must hold an open seat on it. An unknown choice, a\n"
      "missing required comment or a second answer by the same person is refused and\n"
      "changes nothing; repeating an identical answer is accepted once.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_answer},
     {"tick", "fire due timers",
-     "huddle tick [--db DIR] [--now T] [--dedup-days N]",
+     "huddle tick [--db DIR] [--now T] [--dedup-days N] [--json]",
      "Fires every timer due at or before now, each at its own due time, in order, then\n"
      "forgets event ids first seen more than N days ago (default 30; a whole number from\n"
      "1 to 36500): within that period a repeated event id is a duplicate and changes\n"
@@ -141,32 +146,32 @@ static const CliCommand COMMANDS[] = {
      "line.\n",
      cli_history},
     {"undeploy", "stop new instances of a playbook",
-     "huddle undeploy NAME [--db DIR] [--now T]",
+     "huddle undeploy NAME [--db DIR] [--now T] [--json]",
      "New events no longer start instances of NAME; running instances go on with the\n"
      "version they started with.\n"
      "\n" HELP_WRITE,
      cli_undeploy},
     {"retry", "resume a stalled instance",
-     "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T]",
+     "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T] [--json]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
      "keep their step number), or with --goto enters STATE instead. INSTANCE is i1, i2, ...\n"
      "\n" HELP_WRITE,
      cli_retry},
     {"cancel", "end an instance as cancelled",
-     "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T]",
+     "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T] [--json]",
      "Ends a running or stalled instance as cancelled, recording who and why (a reason is\n"
      "needed), and tells the holders of its open ask. INSTANCE is i1, i2, ...\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_cancel},
     {"resolve", "decide an open ask as an override",
-     "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T]",
+     "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T] [--json]",
      "Decides TASK with CHOICE whatever its votes say: an `overridden` record (by, reason,\n"
      "the votes so far), then `resolved`, and the instance goes on as if its quorum had\n"
      "chosen. Everyone holding a seat is told.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_resolve},
     {"reassign", "hand a seat of an open ask to someone else",
-     "huddle reassign TASK --from HOLDER --to PERSON --by PERSON [--db DIR] [--now T]",
+     "huddle reassign TASK --from HOLDER --to PERSON --by PERSON [--db DIR] [--now T] [--json]",
      "Every open seat of TASK that HOLDER holds goes to PERSON instead (a `delegated`\n"
      "record each, why: reassigned); PERSON is told and finds TASK in their inbox, HOLDER\n"
      "no longer does. HOLDER need only hold the seat (a holder the directory has lost can\n"
@@ -174,13 +179,13 @@ static const CliCommand COMMANDS[] = {
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",
-     "huddle ack TASK --by PERSON [--db DIR] [--now T]",
+     "huddle ack TASK --by PERSON [--db DIR] [--now T] [--json]",
      "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"
      "further. It cannot be undone; the deadline still holds.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",
-     "huddle directory load FILE [--db DIR] [--now T] | huddle directory show [ID] [--db DIR]",
+     "huddle directory load FILE [--db DIR] [--now T] [--json] | huddle directory show [ID] [--db DIR]",
      "load replaces the directory in one transaction after checking it; every problem is\n"
      "listed by its JSON path (people.ming.away[0].to: 2026-02-30 is not a date: February\n"
      "2026 has 28 days) and nothing changes (no store is made for a directory refused).\n"
@@ -199,6 +204,17 @@ static const CliCommand *cli_find(const char *name)
         if (strcmp(COMMANDS[i].name, name) == 0)
             return &COMMANDS[i];
     return NULL;
+}
+
+bool cli_takes_option(const char *name, const char *option)
+{
+    const CliCommand *command = cli_find(name);
+    size_t len = strlen(option);
+    for (const char *at = command ? strstr(command->usage, option) : NULL; at; at = strstr(at + 1, option))
+        if (at[-1] == '[' || at[-1] == ' ' || at[-1] == '|')
+            if (at[len] == ' ' || at[len] == ']' || at[len] == '\0')
+                return true;
+    return false;
 }
 
 static void cli_print_overview(FILE *out)

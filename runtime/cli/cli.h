@@ -54,6 +54,10 @@ struct Directory;
 int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
 int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory);
 
+/* Whether command `name`'s usage names `option` ("--json"): the one list of the options
+   a command takes, shared by `huddle help CMD` and the command's parser. */
+bool cli_takes_option(const char *name, const char *option);
+
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */
 char *cli_read_file(const char *path, size_t *len);

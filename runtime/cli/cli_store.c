@@ -35,6 +35,7 @@ typedef struct StoreArgs {
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
     int32_t now_offset;             /* --now's own offset, in minutes */
+    json_t *records;                /* the records this command's writes committed */
 } StoreArgs;
 
 /* The checks every command's arguments pass whatever the command: text is UTF-8 (file
@@ -96,14 +97,18 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--from") == 0 ? &a->from
                           : strcmp(arg, "--max-body") == 0 ? &a->max_body
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
+        bool option = arg[0] == '-' && arg[1];
+        if (option && !cli_takes_option(command, arg))
+            return cli_usage_error(command, "%s takes no option '%s' ('huddle help %s' lists its options)", command,
+                                   cli_clean(arg), command);
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(command, "%s needs a value", arg);
             *slot = argv[++i];
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
-        } else if (arg[0] == '-' && arg[1]) {
-            return cli_usage_error(command, "unknown option '%s'", arg);
+        } else if (option) {
+            return cli_usage_error(command, "unknown option '%s'", cli_clean(arg));
         } else if (a->positional_count < 4) {
             a->positional[a->positional_count++] = arg;
         } else {
@@ -113,17 +118,36 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
     return store_args_check(command, argc, argv, a);
 }
 
-/* Opens the engine on the store (creating it only for deploy). */
-static int store_args_open(const StoreArgs *a, bool create, Engine **engine)
+/* Keeps each record a write committed, for the command's report. */
+static void store_collect(void *context, const json_t *record)
+{
+    json_array_append_new(context, json_deep_copy(record));
+}
+
+/* Opens the engine on the store (creating it only for deploy); the records its writes
+   commit are kept in a->records. */
+static int store_args_open(StoreArgs *a, bool create, Engine **engine)
 {
     char why[512];
     EngineOptions options = {0};
     options.create = create;
+    if (!a->records)
+        a->records = json_array();
+    options.on_record = store_collect;
+    options.record_context = a->records;
     if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
         return CLI_SYSTEM;
     }
     return CLI_OK;
+}
+
+/* Closes the engine and lets the collected records go. */
+static void store_args_close(StoreArgs *a, Engine *engine)
+{
+    engine_close(engine);
+    json_decref(a->records);
+    a->records = NULL;
 }
 
 /* Engine time for a write: --now, or the wall clock; never before the store's time.
@@ -161,17 +185,98 @@ static int cli_status_of(int rc)
     return rc == ENGINE_OK ? CLI_OK : rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
 }
 
+/* Where each instance the records touched stands now: {"id", "status", "state",
+   "outcome", "task"} (its open ask, or null). What came next after a write. */
+static json_t *store_touched(Engine *engine, const json_t *records)
+{
+    json_t *all = engine_instances(engine), *open = engine_open_tasks(engine, NULL), *touched = json_array();
+    size_t i, k;
+    json_t *in, *r, *t;
+    json_array_foreach(all, i, in) {
+        const char *id = json_string_value(json_object_get(in, "id"));
+        bool seen = false;
+        json_array_foreach(records, k, r)
+            seen |= id && json_equal(json_object_get(r, "instance"), json_object_get(in, "id"));
+        if (!seen)
+            continue;
+        json_t *task = json_null();
+        json_array_foreach(open, k, t)
+            if (json_equal(json_object_get(t, "instance"), json_object_get(in, "id")))
+                task = json_object_get(t, "id");
+        json_array_append_new(touched, json_pack("{s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(in, "id"),
+                                                 "status", json_object_get(in, "status"), "state",
+                                                 json_object_get(in, "state"), "outcome",
+                                                 json_object_get(in, "outcome"), "task", task));
+    }
+    json_decref(all);
+    json_decref(open);
+    return touched;
+}
+
+/* Human lines for what came next: "  i1: now asks t2 (in confirm)", "  i1: done: refunded". */
+static void store_print_touched(const json_t *touched)
+{
+    size_t i;
+    json_t *in;
+    json_array_foreach(touched, i, in) {
+        const char *status = json_string_value(json_object_get(in, "status"));
+        const char *id = cli_clean(json_string_value(json_object_get(in, "id")));
+        if (json_is_string(json_object_get(in, "task")))
+            printf("  %s: now asks %s (in %s)\n", id, cli_clean(json_string_value(json_object_get(in, "task"))),
+                   cli_clean(json_string_value(json_object_get(in, "state"))));
+        else if (status && strcmp(status, "running") != 0)
+            printf("  %s: %s%s%s\n", id, status, json_is_string(json_object_get(in, "outcome")) ? ": " : "",
+                   cli_clean(json_string_value(json_object_get(in, "outcome"))));
+        else
+            printf("  %s: waits in %s\n", id, cli_clean(json_string_value(json_object_get(in, "state"))));
+    }
+}
+
+/* Prints JSON for a program: compact, keys in their order. */
+static void print_json_line(const json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    printf("%s\n", text ? text : "null");
+    free(text);
+}
+
+/* What a write did, once it committed: with --json one object {VERB: what (the report's
+   object), "instances": where each instance it touched stands now, "records": the
+   history records it wrote}; else the report's sentence and a line per instance. */
+static void store_report_write(const StoreArgs *a, Engine *engine, const char *verb, json_t *what,
+                               void (*sentence)(const StoreArgs *a))
+{
+    json_t *touched = store_touched(engine, a->records);
+    if (a->json) {
+        json_t *report = json_pack("{s:O,s:O,s:O}", verb, what, "instances", touched, "records", a->records);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        sentence(a);
+        store_print_touched(touched);
+    }
+    json_decref(touched);
+    json_decref(what);
+}
+
 /* What every write command shares once its arguments are counted: check that the
    first argument is a task id (`id_prefix` 't') or an instance id ('i'; 0: neither),
-   open the store, settle engine time, run `apply`, and report. Returns the exit
-   status. */
+   open the store, settle engine time, run `apply`, and report: `what` gives the object
+   --json shows under `verb`, `sentence` the human line. Returns the exit status. */
 typedef int (*StoreApply)(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t why_len);
-typedef void (*StoreReport)(const StoreArgs *a);
+typedef json_t *(*StoreWhat)(const StoreArgs *a, int64_t now);
+typedef void (*StoreSentence)(const StoreArgs *a);
+typedef struct StoreWrite {
+    const char *command, *verb;
+    char id_prefix;
+    StoreApply apply;
+    StoreWhat what;
+    StoreSentence sentence;
+} StoreWrite;
 
-static int store_command_write(const char *command, const StoreArgs *a, char id_prefix,
-                               StoreApply apply, StoreReport report)
+static int store_command_write(const StoreWrite *w, StoreArgs *a)
 {
-    if (id_prefix && cli_check_numbered(command, a->positional[0], id_prefix) != CLI_OK)
+    if (w->id_prefix && cli_check_numbered(w->command, a->positional[0], w->id_prefix) != CLI_OK)
         return CLI_USAGE;
     Engine *engine;
     int status = store_args_open(a, false, &engine);
@@ -181,14 +286,14 @@ static int store_command_write(const char *command, const StoreArgs *a, char id_
     status = store_args_now(a, engine, &now);
     if (status == CLI_OK) {
         char why[512];
-        int rc = apply(engine, a, now, why, sizeof why);
+        int rc = w->apply(engine, a, now, why, sizeof why);
         if (rc < 0)
-            fprintf(stderr, "huddle: %s: %s\n", command, cli_clean(why));
+            fprintf(stderr, "huddle: %s: %s\n", w->command, cli_clean(why));
         else
-            report(a);
+            store_report_write(a, engine, w->verb, w->what(a, now), w->sentence);
         status = cli_status_of(rc);
     }
-    engine_close(engine);
+    store_args_close(a, engine);
     return status;
 }
 
@@ -233,7 +338,7 @@ int cli_deploy(int argc, char **argv)
         bc_free(&bc);
     }
     directory_free(directory);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return status;
 }
 
@@ -367,20 +472,37 @@ int cli_trigger(int argc, char **argv)
     free(source);
     json_decref(data);
     if (engine)
-        engine_close(engine);
+        store_args_close(&a, engine);
     return status;
 }
 
 /* ---- answer and tick ---- */
+
+/* "2026-03-02T09:00:00Z" for --json: engine time in UTC. */
+static json_t *store_time_json(int64_t ms)
+{
+    StrBuf text = STRBUF_INIT;
+    value_write_time(ms, 0, &text);
+    json_t *json = json_string(strbuf_text(&text));
+    strbuf_free(&text);
+    return json;
+}
 
 static int answer_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
     return engine_answer(engine, a->positional[0], a->by, a->positional[1], a->comment, now, why, len);
 }
 
-static void answer_report(const StoreArgs *a)
+static json_t *answer_what(const StoreArgs *a, int64_t now)
 {
-    printf("answered %s: %s\n", a->positional[0], a->positional[1]);
+    (void)now;
+    return json_pack("{s:s,s:s,s:s,s:s?}", "task", a->positional[0], "choice", a->positional[1], "by", a->by,
+                     "comment", a->comment);
+}
+
+static void answer_sentence(const StoreArgs *a)
+{
+    printf("answered %s: %s\n", a->positional[0], cli_clean(a->positional[1]));
 }
 
 int cli_answer(int argc, char **argv)
@@ -391,7 +513,8 @@ int cli_answer(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by)
         return cli_usage_error("answer", "give TASK CHOICE --by PERSON");
-    return store_command_write("answer", &a, 't', answer_apply, answer_report);
+    static const StoreWrite WRITE = {"answer", "answered", 't', answer_apply, answer_what, answer_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -400,9 +523,50 @@ static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why
     return rc == 0 ? engine_purge_seen(engine, now, (int)a->dedup, why, len) : rc;
 }
 
-static void tick_report(const StoreArgs *a)
+/* The timers a tick fired: each step a timer ran starts with the record of what it did
+   (an escalation, a reminder, a deadline's decision, an `after`): the records of one
+   instance at one time are one firing. */
+static json_int_t tick_fired(const json_t *records)
 {
-    (void)a;
+    json_int_t fired = 0;
+    const json_t *last = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        if (!last || !json_equal(json_object_get(r, "instance"), json_object_get(last, "instance")) ||
+            !json_equal(json_object_get(r, "at"), json_object_get(last, "at")))
+            fired++;
+        last = r;
+    }
+    return fired;
+}
+
+static json_t *tick_what(const StoreArgs *a, int64_t now)
+{
+    return json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
+}
+
+/* "fired 2 timers:" and one line per record: "  2026-03-02T10:00:00Z i1 resolved {...}". */
+static void tick_sentence(const StoreArgs *a)
+{
+    json_int_t fired = tick_fired(a->records);
+    if (fired == 0) {
+        printf("nothing was due\n");
+        return;
+    }
+    printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
+    size_t i;
+    json_t *r;
+    json_array_foreach(a->records, i, r) {
+        printf("  %s %s %s ", field(r, "at"), field(r, "instance"), field(r, "kind"));
+        json_t *copy = json_deep_copy(r);
+        static const char *const COMMON[] = {"at", "instance", "seq", "kind"};
+        for (size_t k = 0; k < 4; k++)
+            json_object_del(copy, COMMON[k]);
+        print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(copy);
+    }
 }
 
 int cli_tick(int argc, char **argv)
@@ -413,7 +577,8 @@ int cli_tick(int argc, char **argv)
         return status;
     if (a.positional_count != 0)
         return cli_usage_error("tick", "tick takes no arguments but options");
-    return store_command_write("tick", &a, 0, tick_apply, tick_report);
+    static const StoreWrite WRITE = {"tick", "tick", 0, tick_apply, tick_what, tick_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 /* ---- reading ---- */
@@ -446,7 +611,7 @@ int cli_instances(int argc, char **argv)
     }
     json_decref(all);
     json_decref(shown);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return CLI_OK;
 }
 
@@ -490,7 +655,7 @@ int cli_history(int argc, char **argv)
         json_decref(copy);
     }
     json_decref(records);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return status;
 }
 
@@ -534,7 +699,7 @@ int cli_tasks(int argc, char **argv)
         printf("\n\n");
     }
     json_decref(tasks);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return CLI_OK;
 }
 
@@ -545,9 +710,15 @@ static int retry_apply(Engine *engine, const StoreArgs *a, int64_t now, char *wh
     return engine_retry(engine, a->positional[0], a->go, now, why, len);
 }
 
-static void retry_report(const StoreArgs *a)
+static json_t *retry_what(const StoreArgs *a, int64_t now)
 {
-    printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? a->go : "");
+    (void)now;
+    return json_pack("{s:s,s:s?}", "instance", a->positional[0], "goto", a->go);
+}
+
+static void retry_sentence(const StoreArgs *a)
+{
+    printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? cli_clean(a->go) : "");
 }
 
 int cli_retry(int argc, char **argv)
@@ -558,7 +729,8 @@ int cli_retry(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("retry", "give one INSTANCE");
-    return store_command_write("retry", &a, 'i', retry_apply, retry_report);
+    static const StoreWrite WRITE = {"retry", "retried", 'i', retry_apply, retry_what, retry_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -566,7 +738,13 @@ static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *w
     return engine_cancel(engine, a->positional[0], a->by, a->reason, now, why, len);
 }
 
-static void cancel_report(const StoreArgs *a)
+static json_t *cancel_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s,s:s}", "instance", a->positional[0], "by", a->by, "reason", a->reason);
+}
+
+static void cancel_sentence(const StoreArgs *a)
 {
     printf("cancelled %s\n", a->positional[0]);
 }
@@ -579,7 +757,8 @@ int cli_cancel(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.reason)
         return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
-    return store_command_write("cancel", &a, 'i', cancel_apply, cancel_report);
+    static const StoreWrite WRITE = {"cancel", "cancelled", 'i', cancel_apply, cancel_what, cancel_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -587,9 +766,16 @@ static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *
     return engine_resolve(engine, a->positional[0], a->positional[1], a->by, a->reason, now, why, len);
 }
 
-static void resolve_report(const StoreArgs *a)
+static json_t *resolve_what(const StoreArgs *a, int64_t now)
 {
-    printf("resolved %s: %s (overridden by %s)\n", a->positional[0], a->positional[1], a->by);
+    (void)now;
+    return json_pack("{s:s,s:s,s:s,s:s}", "task", a->positional[0], "choice", a->positional[1], "by", a->by,
+                     "reason", a->reason);
+}
+
+static void resolve_sentence(const StoreArgs *a)
+{
+    printf("resolved %s: %s (overridden by %s)\n", a->positional[0], cli_clean(a->positional[1]), a->by);
 }
 
 int cli_resolve(int argc, char **argv)
@@ -600,7 +786,8 @@ int cli_resolve(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by || !a.reason)
         return cli_usage_error("resolve", "give TASK CHOICE --by PERSON --reason TEXT");
-    return store_command_write("resolve", &a, 't', resolve_apply, resolve_report);
+    static const StoreWrite WRITE = {"resolve", "resolved", 't', resolve_apply, resolve_what, resolve_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -608,7 +795,13 @@ static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char 
     return engine_reassign(engine, a->positional[0], a->from, a->to, a->by, now, why, len);
 }
 
-static void reassign_report(const StoreArgs *a)
+static json_t *reassign_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s,s:s,s:s}", "task", a->positional[0], "from", a->from, "to", a->to, "by", a->by);
+}
+
+static void reassign_sentence(const StoreArgs *a)
 {
     printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
 }
@@ -621,7 +814,9 @@ int cli_reassign(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.from || !a.to)
         return cli_usage_error("reassign", "give TASK --from HOLDER --to PERSON --by PERSON");
-    return store_command_write("reassign", &a, 't', reassign_apply, reassign_report);
+    static const StoreWrite WRITE = {"reassign", "reassigned", 't', reassign_apply, reassign_what,
+                                     reassign_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -629,9 +824,15 @@ static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char 
     return engine_undeploy(engine, a->positional[0], now, why, len);
 }
 
-static void undeploy_report(const StoreArgs *a)
+static json_t *undeploy_what(const StoreArgs *a, int64_t now)
 {
-    printf("undeployed %s: no new instances start; running ones go on\n", a->positional[0]);
+    (void)now;
+    return json_pack("{s:s}", "playbook", a->positional[0]);
+}
+
+static void undeploy_sentence(const StoreArgs *a)
+{
+    printf("undeployed %s: no new instances start; running ones go on\n", cli_clean(a->positional[0]));
 }
 
 int cli_undeploy(int argc, char **argv)
@@ -642,7 +843,8 @@ int cli_undeploy(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("undeploy", "give one playbook NAME");
-    return store_command_write("undeploy", &a, 0, undeploy_apply, undeploy_report);
+    static const StoreWrite WRITE = {"undeploy", "undeployed", 0, undeploy_apply, undeploy_what, undeploy_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -650,7 +852,13 @@ static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why,
     return engine_ack(engine, a->positional[0], a->by, now, why, len);
 }
 
-static void ack_report(const StoreArgs *a)
+static json_t *ack_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s}", "task", a->positional[0], "by", a->by);
+}
+
+static void ack_sentence(const StoreArgs *a)
 {
     printf("%s acknowledged %s: their seats escalate no further\n", a->by, a->positional[0]);
 }
@@ -663,7 +871,8 @@ int cli_ack(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by)
         return cli_usage_error("ack", "give TASK --by PERSON");
-    return store_command_write("ack", &a, 't', ack_apply, ack_report);
+    static const StoreWrite WRITE = {"ack", "acknowledged", 't', ack_apply, ack_what, ack_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 /* Checks a directory file before any store is opened: CLI_REFUSED after listing its
@@ -683,6 +892,23 @@ static int directory_check(const char *path, json_t *json)
     directory_free(dir);
     json_decref(problems);
     return valid ? CLI_OK : CLI_REFUSED;
+}
+
+/* What a directory load did: "loaded 4 people, 1 teams, 0 calendars", or with --json
+   {"loaded": {"people", "teams", "calendars"}} (how many of each). */
+static void directory_report(const StoreArgs *a, const json_t *json)
+{
+    size_t people = json_object_size(json_object_get(json, "people"));
+    size_t teams = json_object_size(json_object_get(json, "teams"));
+    size_t calendars = json_object_size(json_object_get(json, "calendars"));
+    if (a->json) {
+        json_t *report = json_pack("{s:{s:I,s:I,s:I}}", "loaded", "people", (json_int_t)people, "teams",
+                                   (json_int_t)teams, "calendars", (json_int_t)calendars);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        printf("loaded %zu people, %zu teams, %zu calendars\n", people, teams, calendars);
+    }
 }
 
 /* huddle directory load FILE | show [ID] */
@@ -723,8 +949,7 @@ int cli_directory(int argc, char **argv)
             fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", a.positional[1]);
             cli_print_lines(stderr, why);
         } else if (status == CLI_OK) {
-            printf("loaded %zu people, %zu teams, %zu calendars\n", json_object_size(json_object_get(json, "people")),
-                   json_object_size(json_object_get(json, "teams")), json_object_size(json_object_get(json, "calendars")));
+            directory_report(&a, json);
         }
         if (status == CLI_OK)
             status = cli_status_of(rc);
@@ -748,6 +973,6 @@ int cli_directory(int argc, char **argv)
         json_decref(dir);
     }
     json_decref(json);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return status;
 }
