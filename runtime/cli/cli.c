@@ -131,15 +131,35 @@ static const CliCommand COMMANDS[] = {
      "\n" HELP_WRITE,
      cli_tick},
     {"instances", "list instances with their versions",
-     "huddle instances [--db DIR] [--playbook P] [--status S] [--json]",
+     "huddle instances [--db DIR] [--playbook P] [--status S] [--tag T] [--case KEY] [--since T] [--until T] [--json]",
      "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"
-     "the version (program hash) each one runs, and its outcome.\n",
+     "the version (program hash) each one runs, and its outcome; --json adds each one's\n"
+     "tags, case key and when it started.\n"
+     "\n"
+     "  --playbook P     only instances of playbook P\n"
+     "  --status S       only those with status S (running, done, failed, cancelled,\n"
+     "                   stalled; another word is a usage error, exit 2)\n"
+     "  --tag T          only those tagged T\n"
+     "  --case KEY       only the one of case key KEY\n"
+     "  --since T        only those that started at or after T (RFC 3339)\n"
+     "  --until T        only those that started before T\n"
+     "  --db DIR         the store (default ./huddle.db)\n"
+     "  --json           a JSON array\n",
      cli_instances},
     {"tasks", "list open asks: a person's inbox",
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
-     "--for, only those where PERSON holds a seat.\n",
+     "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
+     "and have not answered the task themselves (an ask they acknowledged stays).\n",
      cli_tasks},
+    {"playbooks", "list deployed playbooks, their versions and instances",
+     "huddle playbooks [--db DIR] [--json]",
+     "Lists each playbook ever deployed: whether it is undeployed (no new instances),\n"
+     "its current version and each older version with instances still running or\n"
+     "stalled, when each was deployed, and how many instances each has by status.\n"
+     "--json prints [{\"name\", \"undeployed\", \"versions\": [{\"version\", \"current\",\n"
+     "\"deployed\", \"instances\": {STATUS: N}}]}].\n",
+     cli_playbooks},
     {"history", "an instance's timeline",
      "huddle history INSTANCE [--db DIR] [--json]",
      "Prints the instance's history records in order, or with --json one JSON record a\n"

@@ -38,6 +38,7 @@ int cli_answer(int argc, char **argv);
 int cli_tick(int argc, char **argv);
 int cli_instances(int argc, char **argv);
 int cli_tasks(int argc, char **argv);
+int cli_playbooks(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_retry(int argc, char **argv);
 int cli_cancel(int argc, char **argv);

@@ -31,8 +31,9 @@ typedef struct StoreArgs {
     const char *positional[4];
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
-    const char *dedup_days, *from, *to, *max_body;
+    const char *dedup_days, *from, *to, *max_body, *tag, *case_key, *since, *until;
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
+    int64_t since_ms, until_ms;     /* --since and --until, parsed */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
     int32_t now_offset;             /* --now's own offset, in minutes */
     json_t *records;                /* the records this command's writes committed */
@@ -73,6 +74,10 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
     int status = a->now_text ? cli_parse_time(command, "--now", a->now_text, &a->now_ms, &a->now_offset) : CLI_OK;
     if (status == CLI_OK && a->time)
         status = cli_parse_time(command, "--time", a->time, &a->time_ms, NULL);
+    if (status == CLI_OK && a->since)
+        status = cli_parse_time(command, "--since", a->since, &a->since_ms, NULL);
+    if (status == CLI_OK && a->until)
+        status = cli_parse_time(command, "--until", a->until, &a->until_ms, NULL);
     return status;
 }
 
@@ -96,6 +101,10 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--dedup-days") == 0 ? &a->dedup_days
                           : strcmp(arg, "--from") == 0 ? &a->from
                           : strcmp(arg, "--max-body") == 0 ? &a->max_body
+                          : strcmp(arg, "--tag") == 0 ? &a->tag
+                          : strcmp(arg, "--case") == 0 ? &a->case_key
+                          : strcmp(arg, "--since") == 0 ? &a->since
+                          : strcmp(arg, "--until") == 0 ? &a->until
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
         bool option = arg[0] == '-' && arg[1];
         if (option && !cli_takes_option(command, arg))
@@ -583,6 +592,23 @@ int cli_tick(int argc, char **argv)
 
 /* ---- reading ---- */
 
+/* Whether an instance passes instances' filters: --playbook, --status, --tag (one of
+   its tags), --case (its case key), --since / --until (it started at or after / before). */
+static bool instances_match(const StoreArgs *a, const json_t *in)
+{
+    bool tagged = !a->tag;
+    size_t i;
+    json_t *tag;
+    json_array_foreach(json_object_get(in, "tags"), i, tag)
+        tagged |= a->tag && json_is_string(tag) && strcmp(json_string_value(tag), a->tag) == 0;
+    int64_t started = 0;
+    bool timed = value_parse_time(field_raw(in, "started"), &started);
+    return (!a->playbook || strcmp(field_raw(in, "playbook"), a->playbook) == 0) &&
+           (!a->status || strcmp(field_raw(in, "status"), a->status) == 0) && tagged &&
+           (!a->case_key || (json_is_string(json_object_get(in, "case")) && strcmp(field_raw(in, "case"), a->case_key) == 0)) &&
+           (!a->since || (timed && started >= a->since_ms)) && (!a->until || (timed && started < a->until_ms));
+}
+
 int cli_instances(int argc, char **argv)
 {
     StoreArgs a;
@@ -596,8 +622,7 @@ int cli_instances(int argc, char **argv)
     size_t i;
     json_t *in;
     json_array_foreach(all, i, in)
-        if ((!a.playbook || strcmp(field_raw(in, "playbook"), a.playbook) == 0) &&
-            (!a.status || strcmp(field_raw(in, "status"), a.status) == 0))
+        if (instances_match(&a, in))
             json_array_append(shown, in);
     if (a.json) {
         char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -659,6 +684,28 @@ int cli_history(int argc, char **argv)
     return status;
 }
 
+/* Keeps only the asks `person` can still answer (LANGUAGE.md, "Answers"): they hold a
+   seat nobody has answered yet, and have not answered the task themselves. An
+   acknowledgement does not answer: an acked ask stays in the inbox. */
+static void tasks_keep_answerable(json_t *tasks, const char *person)
+{
+    for (size_t i = json_array_size(tasks); i-- > 0;) {
+        json_t *task = json_array_get(tasks, i), *vote, *seat, *holder;
+        bool voted = false, open_seat = false;
+        size_t k, m;
+        json_array_foreach(json_object_get(task, "votes"), k, vote)
+            voted |= strcmp(field_raw(vote, "by"), person) == 0;
+        json_array_foreach(json_object_get(task, "seats"), k, seat) {
+            if (!json_is_null(json_object_get(seat, "answered_by")))
+                continue;
+            json_array_foreach(json_object_get(seat, "holders"), m, holder)
+                open_seat |= json_is_string(holder) && strcmp(json_string_value(holder), person) == 0;
+        }
+        if (voted || !open_seat)
+            json_array_remove(tasks, i);
+    }
+}
+
 int cli_tasks(int argc, char **argv)
 {
     StoreArgs a;
@@ -669,6 +716,8 @@ int cli_tasks(int argc, char **argv)
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *tasks = engine_open_tasks(engine, a.for_person);
+    if (a.for_person)
+        tasks_keep_answerable(tasks, a.for_person);
     if (a.json) {
         char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
@@ -699,6 +748,97 @@ int cli_tasks(int argc, char **argv)
         printf("\n\n");
     }
     json_decref(tasks);
+    store_args_close(&a, engine);
+    return CLI_OK;
+}
+
+/* ---- playbooks ---- */
+
+/* One version of a playbook, for `huddle playbooks`: {"version", "current", "deployed",
+   "instances": {status: count}}. */
+static json_t *playbooks_version(const json_t *playbook, const json_t *deploy, const json_t *instances)
+{
+    const char *hash = field_raw(deploy, "hash");
+    json_t *counts = json_object();
+    size_t i;
+    json_t *in;
+    json_array_foreach(instances, i, in) {
+        if (strcmp(field_raw(in, "playbook"), field_raw(playbook, "name")) != 0 || strcmp(field_raw(in, "version"), hash) != 0)
+            continue;
+        const char *status = field_raw(in, "status");
+        json_object_set_new(counts, status, json_integer(json_integer_value(json_object_get(counts, status)) + 1));
+    }
+    return json_pack("{s:s,s:b,s:O,s:o}", "version", hash, "current", strcmp(hash, field_raw(playbook, "hash")) == 0,
+                     "deployed", json_object_get(deploy, "at"), "instances", counts);
+}
+
+/* A playbook's versions worth listing: the current one, and each older one with
+   instances still running or stalled (the last deploy of a hash stands for it). */
+static json_t *playbooks_versions(const json_t *playbook, const json_t *instances)
+{
+    json_t *versions = json_array(), *log = json_object_get(playbook, "log");
+    for (size_t i = json_array_size(log); i-- > 0;) {
+        json_t *version = playbooks_version(playbook, json_array_get(log, i), instances);
+        json_t *counts = json_object_get(version, "instances");
+        bool listed = false, live = json_is_true(json_object_get(version, "current")) ||
+                                    json_object_get(counts, "running") || json_object_get(counts, "stalled");
+        size_t k;
+        json_t *seen;
+        json_array_foreach(versions, k, seen)
+            listed |= json_equal(json_object_get(seen, "version"), json_object_get(version, "version"));
+        if (live && !listed)
+            json_array_append(versions, version);
+        json_decref(version);
+    }
+    return versions;
+}
+
+static void playbooks_print(const json_t *list)
+{
+    size_t i, k;
+    json_t *p, *v;
+    if (json_array_size(list) == 0)
+        printf("no playbook is deployed\n");
+    json_array_foreach(list, i, p) {
+        printf("%s%s\n", field(p, "name"), json_is_true(json_object_get(p, "undeployed")) ? " (undeployed: no new instances)" : "");
+        json_array_foreach(json_object_get(p, "versions"), k, v) {
+            printf("  %.12s %-8s deployed %s ", field(v, "version"), json_is_true(json_object_get(v, "current")) ? "current" : "older",
+                   field(v, "deployed"));
+            const char *status;
+            json_t *count;
+            int n = 0;
+            json_object_foreach(json_object_get(v, "instances"), status, count)
+                printf("%s%lld %s", n++ ? ", " : "", (long long)json_integer_value(count), status);
+            printf("%s\n", n ? "" : "no instances");
+        }
+    }
+}
+
+int cli_playbooks(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("playbooks", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 0)
+        return cli_usage_error("playbooks", "playbooks takes no arguments but options");
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
+        return status;
+    json_t *playbooks = engine_playbooks(engine), *instances = engine_instances(engine), *list = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(playbooks, i, p)
+        json_array_append_new(list, json_pack("{s:O,s:b,s:o}", "name", json_object_get(p, "name"), "undeployed",
+                                              json_is_true(json_object_get(p, "undeployed")), "versions",
+                                              playbooks_versions(p, instances)));
+    if (a.json)
+        print_json_line(list);
+    else
+        playbooks_print(list);
+    json_decref(list);
+    json_decref(playbooks);
+    json_decref(instances);
     store_args_close(&a, engine);
     return CLI_OK;
 }
