@@ -172,9 +172,13 @@ static const CliCommand COMMANDS[] = {
      "\n" HELP_WRITE,
      cli_undeploy},
     {"retry", "resume a stalled instance",
-     "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T] [--json]",
+     "huddle retry INSTANCE [--goto STATE] | huddle retry --all-stalled [--playbook P]; both take [--db DIR] [--now T] [--json]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
      "keep their step number), or with --goto enters STATE instead. INSTANCE is i1, i2, ...\n"
+     "With --all-stalled, retries every stalled instance (of playbook P with --playbook),\n"
+     "each reported (retried, or why not), then says where each one stands; --json gives\n"
+     "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}. Exit 0\n"
+     "when every retry went through (an instance may stall again: it is shown).\n"
      "\n" HELP_WRITE,
      cli_retry},
     {"cancel", "end an instance as cancelled",

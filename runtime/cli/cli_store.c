@@ -28,6 +28,7 @@ typedef struct StoreArgs {
     const char *db;
     const char *now_text;
     bool json;
+    bool all_stalled;               /* retry --all-stalled */
     const char *positional[4];
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
@@ -116,6 +117,8 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
             *slot = argv[++i];
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
+        } else if (strcmp(arg, "--all-stalled") == 0) {
+            a->all_stalled = true;
         } else if (option) {
             return cli_usage_error(command, "unknown option '%s'", cli_clean(arg));
         } else if (a->positional_count < 4) {
@@ -146,6 +149,8 @@ static int store_args_open(StoreArgs *a, bool create, Engine **engine)
     options.record_context = a->records;
     if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
+        json_decref(a->records);
+        a->records = NULL;
         return CLI_SYSTEM;
     }
     return CLI_OK;
@@ -861,14 +866,72 @@ static void retry_sentence(const StoreArgs *a)
     printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? cli_clean(a->go) : "");
 }
 
+/* One stalled instance retried, for retry --all-stalled: {"instance", "retried": true}
+   or {"instance", "retried": false, "why"}; the human line says the same. */
+static json_t *retry_one(Engine *engine, const StoreArgs *a, const char *id, int64_t now, int *status)
+{
+    char why[512];
+    int rc = engine_retry(engine, id, NULL, now, why, sizeof why);
+    if (rc < 0 && !a->json)
+        printf("could not retry %s: %s\n", id, cli_clean(why));
+    else if (!a->json)
+        printf("retried %s\n", id);
+    if (rc < 0 && *status == CLI_OK)
+        *status = cli_status_of(rc);
+    return rc < 0 ? json_pack("{s:s,s:b,s:s}", "instance", id, "retried", false, "why", why)
+                  : json_pack("{s:s,s:b}", "instance", id, "retried", true);
+}
+
+/* retry --all-stalled [--playbook P]: every stalled instance (of P), each reported, then
+   where each one stands. Exit 0 when every retry went through, else the first failure's. */
+static int retry_all_stalled(StoreArgs *a)
+{
+    Engine *engine;
+    int status = store_args_open(a, false, &engine);
+    if (status != CLI_OK)
+        return status;
+    int64_t now;
+    if ((status = store_args_now(a, engine, &now)) != CLI_OK) {
+        store_args_close(a, engine);
+        return status;
+    }
+    json_t *all = engine_instances(engine), *results = json_array();
+    size_t i;
+    json_t *in;
+    json_array_foreach(all, i, in)
+        if (strcmp(field_raw(in, "status"), "stalled") == 0 && (!a->playbook || strcmp(field_raw(in, "playbook"), a->playbook) == 0))
+            json_array_append_new(results, retry_one(engine, a, field_raw(in, "id"), now, &status));
+    if (!a->json && json_array_size(results) == 0)
+        printf("no stalled instance%s%s\n", a->playbook ? " of " : "", a->playbook ? cli_clean(a->playbook) : "");
+    json_t *touched = store_touched(engine, a->records);
+    if (a->json) {
+        json_t *report = json_pack("{s:O,s:O,s:O}", "retried", results, "instances", touched, "records", a->records);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        store_print_touched(touched);
+    }
+    json_decref(touched);
+    json_decref(results);
+    json_decref(all);
+    store_args_close(a, engine);
+    return status;
+}
+
 int cli_retry(int argc, char **argv)
 {
     StoreArgs a;
     int status = store_args_parse("retry", argc, argv, &a);
     if (status != CLI_OK)
         return status;
+    if (a.all_stalled && (a.positional_count != 0 || a.go))
+        return cli_usage_error("retry", "--all-stalled takes no INSTANCE and no --goto");
+    if (a.all_stalled)
+        return retry_all_stalled(&a);
+    if (a.playbook)
+        return cli_usage_error("retry", "--playbook goes with --all-stalled");
     if (a.positional_count != 1)
-        return cli_usage_error("retry", "give one INSTANCE");
+        return cli_usage_error("retry", "give one INSTANCE, or --all-stalled");
     static const StoreWrite WRITE = {"retry", "retried", 'i', retry_apply, retry_what, retry_sentence};
     return store_command_write(&WRITE, &a);
 }
