@@ -14,7 +14,7 @@ static int cli_help(int argc, char **argv);
 /* What every write command's help says of --db and --now (RUNTIME.md, "Limits and
    damage"). */
 #define HELP_WRITE \
-    "  --db DIR         the store (default ./huddle.db)\n" \
+    "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n" \
     "  --now T          engine time for this write, RFC 3339 (2026-06-15T08:10:00+03:00),\n" \
     "                   from 1970 to before 9000; never earlier than the store's engine\n" \
     "                   time, which every write without --now moves to the wall clock\n" \
@@ -98,7 +98,7 @@ static const CliCommand COMMANDS[] = {
      "huddle deploy FILE... [--db DIR] [--now T] [--json]",
      "Checks and compiles each playbook and stores it under its version hash, making it\n"
      "the playbook's current version; instances already running keep the version they\n"
-     "started with. Creates the store when DIR does not exist (default ./huddle.db).\n"
+     "started with. Creates the store when DIR does not exist (default $HUDDLE_DB, else ./huddle.db).\n"
      "\n" HELP_WRITE,
      cli_deploy},
     {"trigger", "submit one event",
@@ -143,7 +143,7 @@ static const CliCommand COMMANDS[] = {
      "  --case KEY       only the one of case key KEY\n"
      "  --since T        only those that started at or after T (RFC 3339)\n"
      "  --until T        only those that started before T\n"
-     "  --db DIR         the store (default ./huddle.db)\n"
+     "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n"
      "  --json           a JSON array\n",
      cli_instances},
     {"tasks", "list open asks: a person's inbox",
@@ -253,7 +253,8 @@ static void cli_print_overview(FILE *out)
         fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\n"
-            "'huddle help COMMAND' shows a command's options.\n"
+            "'huddle help COMMAND' shows a command's options. The store commands use --db DIR,\n"
+            "else the environment's HUDDLE_DB, else ./huddle.db.\n"
             "exit status: 0 ok, 1 input refused, 2 usage error, 3 store or system error\n");
 }
 

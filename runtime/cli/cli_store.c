@@ -85,7 +85,8 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
 static int store_args_parse(const char *command, int argc, char **argv, StoreArgs *a)
 {
     memset(a, 0, sizeof *a);
-    a->db = "huddle.db";
+    const char *env = getenv("HUDDLE_DB");
+    a->db = env && *env ? env : "huddle.db";   /* --db, else $HUDDLE_DB, else ./huddle.db */
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char **slot = strcmp(arg, "--db") == 0 ? &a->db
