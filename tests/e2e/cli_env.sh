@@ -25,4 +25,4 @@ mkdir "$tmp/cwd"
 expect "without either, ./huddle.db" 0 sh -c "cd '$tmp/cwd' && env -u HUDDLE_DB '$h' deploy '$tmp/one.play' --now 2026-03-02T08:00:00Z"
 if [ -f "$tmp/cwd/huddle.db/data.mdb" ]; then ok "made ./huddle.db"; else no "made ./huddle.db"; fi
 expect "help says so" 0 "$h" help instances
-has "and names HUDDLE_DB" "default $HUDDLE_DB, else ./huddle.db"
+has "and names HUDDLE_DB" 'default $HUDDLE_DB, else ./huddle.db'
