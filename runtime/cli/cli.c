@@ -46,9 +46,10 @@ static const CliCommand COMMANDS[] = {
      "\n"
      "  --json              print the diagnostics as one JSON object on stdout\n"
      "  --connectors FILE   also refuse connectors and operations FILE does not name\n"
-     "  --directory FILE    pre-flight: also refuse literal people, teams, roles, owners\n"
+     "  --directory FILE    pre-flight: also warn of literal people, teams, roles, owners\n"
      "                      and calendars the directory lacks, people nobody can tell,\n"
-     "                      and escalation levels that would be empty\n",
+     "                      and escalation levels that would be empty (warnings, as\n"
+     "                      huddle deploy reports them against the store's directory)\n",
      cli_check},
     {"graph", "draw a playbook's states as a Graphviz graph",
      "huddle graph FILE [--svg] [-o OUT]",
