@@ -163,8 +163,10 @@ static const CliCommand COMMANDS[] = {
      cli_playbooks},
     {"history", "an instance's timeline",
      "huddle history INSTANCE [--db DIR] [--json]",
-     "Prints the instance's history records in order, or with --json one JSON record a\n"
-     "line.\n",
+     "Prints the instance's history as a timeline, one line a record: the local time in\n"
+     "the zone of the playbook's calendar (UTC without one) with its offset, then who did\n"
+     "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\". With\n"
+     "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z).\n",
      cli_history},
     {"undeploy", "stop new instances of a playbook",
      "huddle undeploy NAME [--db DIR] [--now T] [--json]",

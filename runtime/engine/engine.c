@@ -914,6 +914,27 @@ static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
+bool engine_program_calendar(Engine *e, const char *hash, char *name, size_t len)
+{
+    StoreTxn *txn;
+    StoreBytes bytes;
+    bool found = false;
+    name[0] = '\0';
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return false;
+    Program *program;
+    char why[256];
+    if (store_get(txn, TABLE_PROGRAMS, store_bytes(hash, strlen(hash)), &bytes) == STORE_OK &&
+        program_load(bytes.data, bytes.len, &program, why, sizeof why) >= 0) {
+        found = program->bc.calendar != BC_NONE;
+        if (found)
+            snprintf(name, len, "%s", value_text(program->bc.consts[program->bc.calendar]));
+        program_free(program);
+    }
+    store_abort(txn);
+    return found;
+}
+
 json_t *engine_playbooks(Engine *e)
 {
     json_t *list = json_array();

@@ -137,6 +137,10 @@ json_t *engine_instances(Engine *engine);
    caller owns it. */
 json_t *engine_playbooks(Engine *engine);
 
+/* The calendar named by the program of version `hash` (`calendar "office"`) in name[],
+   or false when it names none (or there is no such version). */
+bool engine_program_calendar(Engine *engine, const char *hash, char *name, size_t len);
+
 /* Acknowledges: `by` is on it; their open seats escalate no further. */
 int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
                size_t why_len);

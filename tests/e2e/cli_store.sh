@@ -97,7 +97,7 @@ echo '{"order": "B2", "amount": 10, "split": 1}' > "$tmp/b2.json"
 "$h" trigger shop.refund --id r-3 --db "$db" --now 2026-03-02T11:00:00Z < "$tmp/b2.json" > /dev/null 2>&1
 expect "cancel a running instance" 0 "$h" cancel i2 --by op --reason "customer withdrew" --db "$db" --now 2026-03-02T11:05:00Z
 expect "its history ends cancelled" 0 "$h" history i2 --db "$db"
-has "the holders are told" "notified"
+has "the holders are told" "told pat (email)"
 has "the cancel is recorded" "cancelled"
 expect "undeploy" 0 "$h" undeploy refund --db "$db" --now 2026-03-02T11:06:00Z
 expect "an event after undeploy starts nothing" 0 sh -c "'$h' trigger shop.refund --id r-4 --db '$db' --now 2026-03-02T11:07:00Z < '$tmp/b2.json'"
