@@ -14,11 +14,16 @@ static int cli_help(int argc, char **argv);
 /* What every write command's help says of --db and --now (RUNTIME.md, "Limits and
    damage"). */
 #define HELP_WRITE \
-    "  --db DIR         the store (default ./huddle.db)\n" \
+    "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n" \
     "  --now T          engine time for this write, RFC 3339 (2026-06-15T08:10:00+03:00),\n" \
     "                   from 1970 to before 9000; never earlier than the store's engine\n" \
     "                   time, which every write without --now moves to the wall clock\n" \
-    "                   (simulate other times with another --db, or huddle run)\n"
+    "                   (simulate other times with another --db, or huddle run)\n" \
+    "  --json           say what happened as one JSON object: what was done, and (for\n" \
+    "                   the commands that move instances) where each instance it touched\n" \
+    "                   stands now and the history records it wrote\n" \
+    "Without --json the command says the same in words: an answer what came next (the\n" \
+    "new task or the outcome), a tick the timers it fired and what they did.\n"
 /* What the commands that name people say of them. */
 #define HELP_PEOPLE \
     "\n" \
@@ -41,9 +46,10 @@ static const CliCommand COMMANDS[] = {
      "\n"
      "  --json              print the diagnostics as one JSON object on stdout\n"
      "  --connectors FILE   also refuse connectors and operations FILE does not name\n"
-     "  --directory FILE    pre-flight: also refuse literal people, teams, roles, owners\n"
+     "  --directory FILE    pre-flight: also warn of literal people, teams, roles, owners\n"
      "                      and calendars the directory lacks, people nobody can tell,\n"
-     "                      and escalation levels that would be empty\n",
+     "                      and escalation levels that would be empty (warnings, as\n"
+     "                      huddle deploy reports them against the store's directory)\n",
      cli_check},
     {"graph", "draw a playbook's states as a Graphviz graph",
      "huddle graph FILE [--svg] [-o OUT]",
@@ -75,8 +81,13 @@ static const CliCommand COMMANDS[] = {
      "--json one history record a line and a closing {\"summary\": ...} line.\n"
      "\n"
      "A line has \"at\" and exactly one of those, with only the fields RUNTIME.md names, each\n"
-     "of its type (an event's \"id\" is text, at most 256 bytes); anything else is refused\n"
-     "with the line's number.\n"
+     "of its type (an event's \"id\" is text, at most 256 bytes); anything else makes the\n"
+     "trace unreadable: the run stops with the line's number (exit 1). An answer or ack\n"
+     "may name \"task\", or \"instance\" (and \"state\"); else it goes to the one open ask\n"
+     "where its person holds a seat. A line the runtime refuses (a late answer, someone\n"
+     "with no seat, an unknown choice) is shown where it happened (REFUSED, or\n"
+     "{\"refused\": {\"line\", \"why\"}} with --json), changes nothing, and the run goes\n"
+     "on; the summary counts them (\"refused\": N).\n"
      "\n"
      "  --events TRACE   the trace, one JSON object a line, in time order\n"
      "  --directory F    the directory of people, teams and calendars\n"
@@ -88,7 +99,7 @@ static const CliCommand COMMANDS[] = {
      "huddle deploy FILE... [--db DIR] [--now T] [--json]",
      "Checks and compiles each playbook and stores it under its version hash, making it\n"
      "the playbook's current version; instances already running keep the version they\n"
-     "started with. Creates the store when DIR does not exist (default ./huddle.db).\n"
+     "started with. Creates the store when DIR does not exist (default $HUDDLE_DB, else ./huddle.db).\n"
      "\n" HELP_WRITE,
      cli_deploy},
     {"trigger", "submit one event",
@@ -106,14 +117,14 @@ static const CliCommand COMMANDS[] = {
      HELP_WRITE,
      cli_trigger},
     {"answer", "answer an open ask",
-     "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T]",
+     "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T] [--json]",
      "Answers TASK as PERSON, who must hold an open seat on it. An unknown choice, a\n"
      "missing required comment or a second answer by the same person is refused and\n"
      "changes nothing; repeating an identical answer is accepted once.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_answer},
     {"tick", "fire due timers",
-     "huddle tick [--db DIR] [--now T] [--dedup-days N]",
+     "huddle tick [--db DIR] [--now T] [--dedup-days N] [--json]",
      "Fires every timer due at or before now, each at its own due time, in order, then\n"
      "forgets event ids first seen more than N days ago (default 30; a whole number from\n"
      "1 to 36500): within that period a repeated event id is a duplicate and changes\n"
@@ -121,49 +132,75 @@ static const CliCommand COMMANDS[] = {
      "\n" HELP_WRITE,
      cli_tick},
     {"instances", "list instances with their versions",
-     "huddle instances [--db DIR] [--playbook P] [--status S] [--json]",
+     "huddle instances [--db DIR] [--playbook P] [--status S] [--tag T] [--case KEY] [--since T] [--until T] [--json]",
      "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"
-     "the version (program hash) each one runs, and its outcome.\n",
+     "the version (program hash) each one runs, and its outcome; --json adds each one's\n"
+     "tags, case key and when it started.\n"
+     "\n"
+     "  --playbook P     only instances of playbook P\n"
+     "  --status S       only those with status S (running, done, failed, cancelled,\n"
+     "                   stalled; another word is a usage error, exit 2)\n"
+     "  --tag T          only those tagged T\n"
+     "  --case KEY       only the one of case key KEY\n"
+     "  --since T        only those that started at or after T (RFC 3339)\n"
+     "  --until T        only those that started before T\n"
+     "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n"
+     "  --json           a JSON array\n",
      cli_instances},
     {"tasks", "list open asks: a person's inbox",
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
-     "--for, only those where PERSON holds a seat.\n",
+     "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
+     "and have not answered the task themselves (an ask they acknowledged stays).\n",
      cli_tasks},
+    {"playbooks", "list deployed playbooks, their versions and instances",
+     "huddle playbooks [--db DIR] [--json]",
+     "Lists each playbook ever deployed: whether it is undeployed (no new instances),\n"
+     "its current version and each older version with instances still running or\n"
+     "stalled, when each was deployed, and how many instances each has by status.\n"
+     "--json prints [{\"name\", \"undeployed\", \"versions\": [{\"version\", \"current\",\n"
+     "\"deployed\", \"instances\": {STATUS: N}}]}].\n",
+     cli_playbooks},
     {"history", "an instance's timeline",
      "huddle history INSTANCE [--db DIR] [--json]",
-     "Prints the instance's history records in order, or with --json one JSON record a\n"
-     "line.\n",
+     "Prints the instance's history as a timeline, one line a record: the local time in\n"
+     "the zone of the playbook's calendar (UTC without one) with its offset, then who did\n"
+     "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\". With\n"
+     "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z).\n",
      cli_history},
     {"undeploy", "stop new instances of a playbook",
-     "huddle undeploy NAME [--db DIR] [--now T]",
+     "huddle undeploy NAME [--db DIR] [--now T] [--json]",
      "New events no longer start instances of NAME; running instances go on with the\n"
      "version they started with.\n"
      "\n" HELP_WRITE,
      cli_undeploy},
     {"retry", "resume a stalled instance",
-     "huddle retry INSTANCE [--goto STATE] [--db DIR] [--now T]",
+     "huddle retry INSTANCE [--goto STATE] | huddle retry --all-stalled [--playbook P]; both take [--db DIR] [--now T] [--json]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
      "keep their step number), or with --goto enters STATE instead (also for an instance\n"
      "whose first step stalled). Says \"ID stalled again: ERROR\" when the retried step\n"
      "failed again. INSTANCE is i1, i2, ...\n"
+     "With --all-stalled, retries every stalled instance (of playbook P with --playbook),\n"
+     "each reported (retried, or why not), then says where each one stands; --json gives\n"
+     "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}. Exit 0\n"
+     "when every retry went through (an instance may stall again: it is shown).\n"
      "\n" HELP_WRITE,
      cli_retry},
     {"cancel", "end an instance as cancelled",
-     "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T]",
+     "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T] [--json]",
      "Ends a running or stalled instance as cancelled, recording who and why (a reason is\n"
      "needed), and tells the holders of its open ask. INSTANCE is i1, i2, ...\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_cancel},
     {"resolve", "decide an open ask as an override",
-     "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T]",
+     "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T] [--json]",
      "Decides TASK with CHOICE whatever its votes say: an `overridden` record (by, reason,\n"
      "the votes so far), then `resolved`, and the instance goes on as if its quorum had\n"
      "chosen. Everyone holding a seat is told.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_resolve},
     {"reassign", "hand a seat of an open ask to someone else",
-     "huddle reassign TASK [--from HOLDER] --to PERSON --by PERSON [--db DIR] [--now T]",
+     "huddle reassign TASK [--from HOLDER] --to PERSON --by PERSON [--db DIR] [--now T] [--json]",
      "Every open seat of TASK that HOLDER holds goes to PERSON instead (a `delegated`\n"
      "record each, why: reassigned); PERSON is told and finds TASK in their inbox, HOLDER\n"
      "no longer does. HOLDER need only hold the seat (a holder the directory has lost can\n"
@@ -172,13 +209,13 @@ static const CliCommand COMMANDS[] = {
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",
-     "huddle ack TASK --by PERSON [--db DIR] [--now T]",
+     "huddle ack TASK --by PERSON [--db DIR] [--now T] [--json]",
      "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"
      "further. It cannot be undone; the deadline still holds.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",
-     "huddle directory load FILE [--db DIR] [--now T] | huddle directory show [ID] [--db DIR]",
+     "huddle directory load FILE [--db DIR] [--now T] [--json] | huddle directory show [ID] [--db DIR]",
      "load replaces the directory in one transaction after checking it; every problem is\n"
      "listed by its JSON path (people.ming.away[0].to: 2026-02-30 is not a date: February\n"
      "2026 has 28 days) and nothing changes (no store is made for a directory refused).\n"
@@ -199,6 +236,17 @@ static const CliCommand *cli_find(const char *name)
     return NULL;
 }
 
+bool cli_takes_option(const char *name, const char *option)
+{
+    const CliCommand *command = cli_find(name);
+    size_t len = strlen(option);
+    for (const char *at = command ? strstr(command->usage, option) : NULL; at; at = strstr(at + 1, option))
+        if (at[-1] == '[' || at[-1] == ' ' || at[-1] == '|')
+            if (at[len] == ' ' || at[len] == ']' || at[len] == '\0')
+                return true;
+    return false;
+}
+
 static void cli_print_overview(FILE *out)
 {
     fprintf(out,
@@ -211,7 +259,8 @@ static void cli_print_overview(FILE *out)
         fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\n"
-            "'huddle help COMMAND' shows a command's options.\n"
+            "'huddle help COMMAND' shows a command's options. The store commands use --db DIR,\n"
+            "else the environment's HUDDLE_DB, else ./huddle.db.\n"
             "exit status: 0 ok, 1 input refused, 2 usage error, 3 store or system error\n");
 }
 

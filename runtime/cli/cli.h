@@ -38,6 +38,7 @@ int cli_answer(int argc, char **argv);
 int cli_tick(int argc, char **argv);
 int cli_instances(int argc, char **argv);
 int cli_tasks(int argc, char **argv);
+int cli_playbooks(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_retry(int argc, char **argv);
 int cli_cancel(int argc, char **argv);
@@ -53,6 +54,10 @@ struct Directory;
    With a directory, its pre-flight findings are printed as warnings. */
 int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
 int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory);
+
+/* Whether command `name`'s usage names `option` ("--json"): the one list of the options
+   a command takes, shared by `huddle help CMD` and the command's parser. */
+bool cli_takes_option(const char *name, const char *option);
 
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */

@@ -188,7 +188,7 @@ int cli_check(int argc, char **argv)
             continue;
         }
         if (directory && front->diags.errors == 0) {
-            preflight_check(front->program, directory, &front->diags, DIAG_ERROR);
+            preflight_check(front->program, directory, &front->diags, DIAG_WARNING);
             diag_sort(&front->diags);
         }
         cli_print_diags(&front->diags, list);

@@ -224,6 +224,8 @@ typedef struct Run {
     int64_t last_at;
     int line;
     size_t max_line;            /* --max-body: the longest trace line, in bytes */
+    int refused;                /* lines the runtime refused (shown, then the run goes on) */
+    int64_t at;                 /* the current line's time */
 } Run;
 
 /* Says "huddle: trace line N: " and why, control characters made visible; returns
@@ -238,6 +240,34 @@ static int run_refuse(const Run *run, const char *fmt, ...)
     va_end(args);
     fprintf(stderr, "huddle: trace line %d: %s\n", run->line, cli_clean(text));
     return CLI_REFUSED;
+}
+
+/* What an engine call's failure means for the run: a refusal (ENGINE_REFUSED: a late
+   answer, a person with no seat, an unknown choice...) changed nothing; it is shown where
+   it happened ({"refused": {"line", "why"}} with --json), counted, and the run goes on
+   (CLI_OK), as a live store would. Any other failure stops the run (CLI_SYSTEM). */
+static int run_engine_result(Run *run, int rc, const char *why)
+{
+    if (rc >= 0)
+        return CLI_OK;
+    if (rc != ENGINE_REFUSED) {
+        fprintf(stderr, "huddle: trace line %d: %s: %s\n", run->line, engine_strerror(rc), cli_clean(why));
+        return CLI_SYSTEM;
+    }
+    run->refused++;
+    if (run->view.json) {
+        json_t *line = json_pack("{s:{s:i,s:s}}", "refused", "line", run->line, "why", why);
+        run_print_json_as(line, false);
+        putchar('\n');
+        json_decref(line);
+        return CLI_OK;
+    }
+    StrBuf when = STRBUF_INIT;
+    value_write_time(run->at, 0, &when);
+    run_print_time(&run->view, strbuf_text(&when));
+    strbuf_free(&when);
+    printf("     REFUSED  trace line %d: %s\n", run->line, cli_clean(why));
+    return CLI_OK;
 }
 
 /* `object`, the line's `name`, is an object with no fields but `allowed` (NULL-ended). */
@@ -387,30 +417,71 @@ static int run_event(Run *run, json_t *event, int64_t at)
     int rc = engine_event(run->engine, source, type, id, data ? data : empty, time, at, &duplicate, why, sizeof why);
     json_decref(empty);
     if (rc < 0)
-        return run_refuse(run, "%s", why);
+        return run_engine_result(run, rc, why);
     run_print_routes(run, source, type, id, at, duplicate);
     return run_settle(run, at);
 }
 
-/* The task an answer or ack goes to: the one it names, else the one open ask where
-   `by` holds a seat. */
+/* The open ask of instance `instance` (in state `state` when given) in task[], or a
+   sentence in why[] when there is none. */
+static void run_task_of(Run *run, const char *instance, const char *state, char task[32], char *why, size_t why_len)
+{
+    json_t *open = engine_open_tasks(run->engine, NULL);
+    size_t i;
+    json_t *t;
+    task[0] = '\0';
+    json_array_foreach(open, i, t) {
+        if (strcmp(str(t, "instance"), instance) == 0 && (!state || strcmp(str(t, "state"), state) == 0)) {
+            snprintf(task, 32, "%s", str(t, "id"));
+            break;
+        }
+    }
+    json_decref(open);
+    if (!task[0])
+        snprintf(why, why_len, "%s has no open ask%s%s", instance, state ? " in state " : "", state ? state : "");
+}
+
+/* The task an answer or ack goes to: the one it names ("task"), or the open ask of the
+   instance it names ("instance", and "state" when given), else the one open ask where
+   `by` holds a seat. When there is none, the line is refused (shown and counted) and
+   task[] is left empty: the caller does nothing more with the line. */
 static int run_find_task(Run *run, const json_t *line, const char *by, char task[32])
 {
-    const char *named;
+    const char *named, *instance, *state;
     char why[512];
+    task[0] = '\0';
     int status = run_task(run, line, &named);
+    if (status == CLI_OK)
+        status = run_text(run, line, "instance", "an instance id", false, &instance);
+    if (status == CLI_OK)
+        status = run_text(run, line, "state", "a state name", false, &state);
+    if (status == CLI_OK && instance && !text_numbered_id(instance, 'i'))
+        status = run_refuse(run, "\"instance\" '%.64s' is not an instance id (i1, i2, ...)", instance);
+    if (status == CLI_OK && named && instance)
+        status = run_refuse(run, "the line names both \"task\" and \"instance\": one or the other");
+    if (status == CLI_OK && state && !instance)
+        status = run_refuse(run, "\"state\" goes with \"instance\"");
     if (status != CLI_OK)
         return status;
-    if (named)
+    if (named) {
         snprintf(task, 32, "%s", named);
-    else if (engine_find_task_for(run->engine, by, task, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
+    } else if (instance) {
+        run_task_of(run, instance, state, task, why, sizeof why);
+        if (!task[0])
+            return run_engine_result(run, ENGINE_REFUSED, why);
+    } else {
+        int rc = engine_find_task_for(run->engine, by, task, why, sizeof why);
+        if (rc < 0) {
+            task[0] = '\0';
+            return run_engine_result(run, rc, why);
+        }
+    }
     return CLI_OK;
 }
 
 static int run_answer(Run *run, json_t *answer, int64_t at)
 {
-    static const char *const FIELDS[] = {"by", "choice", "comment", "task", NULL};
+    static const char *const FIELDS[] = {"by", "choice", "comment", "task", "instance", "state", NULL};
     const char *by, *choice, *comment;
     char task[32], why[512];
     int status = run_fields(run, answer, "answer", FIELDS);
@@ -422,16 +493,17 @@ static int run_answer(Run *run, json_t *answer, int64_t at)
         status = run_text(run, answer, "comment", "text", false, &comment);
     if (status == CLI_OK)
         status = run_find_task(run, answer, by, task);
-    if (status != CLI_OK)
+    if (status != CLI_OK || !task[0])
         return status;
-    if (engine_answer(run->engine, task, by, choice, comment, at, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
+    int rc = engine_answer(run->engine, task, by, choice, comment, at, why, sizeof why);
+    if (rc < 0)
+        return run_engine_result(run, rc, why);
     return run_settle(run, at);
 }
 
 static int run_ack(Run *run, json_t *ack, int64_t at)
 {
-    static const char *const FIELDS[] = {"by", "task", NULL};
+    static const char *const FIELDS[] = {"by", "task", "instance", "state", NULL};
     const char *by;
     char task[32], why[512];
     int status = run_fields(run, ack, "ack", FIELDS);
@@ -439,10 +511,11 @@ static int run_ack(Run *run, json_t *ack, int64_t at)
         status = run_person(run, ack, "by", true, &by);
     if (status == CLI_OK)
         status = run_find_task(run, ack, by, task);
-    if (status != CLI_OK)
+    if (status != CLI_OK || !task[0])
         return status;
-    if (engine_ack(run->engine, task, by, at, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
+    int rc = engine_ack(run->engine, task, by, at, why, sizeof why);
+    if (rc < 0)
+        return run_engine_result(run, rc, why);
     return run_settle(run, at);
 }
 
@@ -465,8 +538,9 @@ static int run_away(Run *run, json_t *line, int64_t at)
     if (status != CLI_OK)
         return status;
     char why[512];
-    if (engine_away(run->engine, person, from, to, delegate, back, at, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
+    int rc = engine_away(run->engine, person, from, to, delegate, back, at, why, sizeof why);
+    if (rc < 0)
+        return run_engine_result(run, rc, why);
     if (!run->view.json) {
         run_print_time(&run->view, json_string_value(json_object_get(line, "at")));
         printf("     %s %s%s%s\n", cli_clean(person), back ? "is back" : "is away", delegate ? ", delegate " : "",
@@ -528,6 +602,7 @@ static int run_line(Run *run, const char *text, size_t len)
         if (run->line == 1)
             run->view.offset = offset;
         run->last_at = at;
+        run->at = at;
         status = run_settle(run, at);
     }
     json_t *body = kind ? json_object_get(line, kind) : NULL;
@@ -549,7 +624,7 @@ static void run_summary(Run *run)
 {
     json_t *instances = engine_instances(run->engine);
     if (run->view.json) {
-        json_t *summary = json_pack("{s:{s:O}}", "summary", "instances", instances);
+        json_t *summary = json_pack("{s:{s:O,s:i}}", "summary", "instances", instances, "refused", run->refused);
         run_print_json_as(summary, false);
         putchar('\n');
         json_decref(summary);
@@ -560,6 +635,7 @@ static void run_summary(Run *run)
         json_array_foreach(instances, i, in)
             printf("%-5s %-24s %-9s %-20s %s\n", str(in, "id"), str(in, "playbook"), str(in, "status"),
                    str(in, "state"), str(in, "outcome"));
+        printf("\n%d trace line%s refused\n", run->refused, run->refused == 1 ? "" : "s");
     }
     json_decref(instances);
 }
@@ -687,7 +763,7 @@ int cli_run(int argc, char **argv)
     int status = CLI_SYSTEM;
     bool made = mkdtemp(dir) != NULL;
     snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
-    Run run = {NULL, view, mocks, 0, 0, max_line};
+    Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0};
     EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
         status = run_deploy(run.engine, file);

@@ -18,6 +18,7 @@
 #include "bytecode.h"
 #include "cli.h"
 #include "directory.h"
+#include "tz.h"
 #include "engine.h"
 #include "text.h"
 #include "utf8.h"
@@ -28,13 +29,16 @@ typedef struct StoreArgs {
     const char *db;
     const char *now_text;
     bool json;
+    bool all_stalled;               /* retry --all-stalled */
     const char *positional[4];
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
-    const char *dedup_days, *from, *to, *max_body;
+    const char *dedup_days, *from, *to, *max_body, *tag, *case_key, *since, *until;
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
+    int64_t since_ms, until_ms;     /* --since and --until, parsed */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
     int32_t now_offset;             /* --now's own offset, in minutes */
+    json_t *records;                /* the records this command's writes committed */
 } StoreArgs;
 
 /* The checks every command's arguments pass whatever the command: text is UTF-8 (file
@@ -72,13 +76,18 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
     int status = a->now_text ? cli_parse_time(command, "--now", a->now_text, &a->now_ms, &a->now_offset) : CLI_OK;
     if (status == CLI_OK && a->time)
         status = cli_parse_time(command, "--time", a->time, &a->time_ms, NULL);
+    if (status == CLI_OK && a->since)
+        status = cli_parse_time(command, "--since", a->since, &a->since_ms, NULL);
+    if (status == CLI_OK && a->until)
+        status = cli_parse_time(command, "--until", a->until, &a->until_ms, NULL);
     return status;
 }
 
 static int store_args_parse(const char *command, int argc, char **argv, StoreArgs *a)
 {
     memset(a, 0, sizeof *a);
-    a->db = "huddle.db";
+    const char *env = getenv("HUDDLE_DB");
+    a->db = env && *env ? env : "huddle.db";   /* --db, else $HUDDLE_DB, else ./huddle.db */
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char **slot = strcmp(arg, "--db") == 0 ? &a->db
@@ -95,15 +104,25 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--dedup-days") == 0 ? &a->dedup_days
                           : strcmp(arg, "--from") == 0 ? &a->from
                           : strcmp(arg, "--max-body") == 0 ? &a->max_body
+                          : strcmp(arg, "--tag") == 0 ? &a->tag
+                          : strcmp(arg, "--case") == 0 ? &a->case_key
+                          : strcmp(arg, "--since") == 0 ? &a->since
+                          : strcmp(arg, "--until") == 0 ? &a->until
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
+        bool option = arg[0] == '-' && arg[1];
+        if (option && !cli_takes_option(command, arg))
+            return cli_usage_error(command, "%s takes no option '%s' ('huddle help %s' lists its options)", command,
+                                   cli_clean(arg), command);
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error(command, "%s needs a value", arg);
             *slot = argv[++i];
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
-        } else if (arg[0] == '-' && arg[1]) {
-            return cli_usage_error(command, "unknown option '%s'", arg);
+        } else if (strcmp(arg, "--all-stalled") == 0) {
+            a->all_stalled = true;
+        } else if (option) {
+            return cli_usage_error(command, "unknown option '%s'", cli_clean(arg));
         } else if (a->positional_count < 4) {
             a->positional[a->positional_count++] = arg;
         } else {
@@ -113,17 +132,38 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
     return store_args_check(command, argc, argv, a);
 }
 
-/* Opens the engine on the store (creating it only for deploy). */
-static int store_args_open(const StoreArgs *a, bool create, Engine **engine)
+/* Keeps each record a write committed, for the command's report. */
+static void store_collect(void *context, const json_t *record)
+{
+    json_array_append_new(context, json_deep_copy(record));
+}
+
+/* Opens the engine on the store (creating it only for deploy); the records its writes
+   commit are kept in a->records. */
+static int store_args_open(StoreArgs *a, bool create, Engine **engine)
 {
     char why[512];
     EngineOptions options = {0};
     options.create = create;
+    if (!a->records)
+        a->records = json_array();
+    options.on_record = store_collect;
+    options.record_context = a->records;
     if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
+        json_decref(a->records);
+        a->records = NULL;
         return CLI_SYSTEM;
     }
     return CLI_OK;
+}
+
+/* Closes the engine and lets the collected records go. */
+static void store_args_close(StoreArgs *a, Engine *engine)
+{
+    engine_close(engine);
+    json_decref(a->records);
+    a->records = NULL;
 }
 
 /* Engine time for a write: --now, or the wall clock; never before the store's time.
@@ -161,17 +201,98 @@ static int cli_status_of(int rc)
     return rc == ENGINE_OK ? CLI_OK : rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
 }
 
+/* Where each instance the records touched stands now: {"id", "status", "state",
+   "outcome", "task"} (its open ask, or null). What came next after a write. */
+static json_t *store_touched(Engine *engine, const json_t *records)
+{
+    json_t *all = engine_instances(engine), *open = engine_open_tasks(engine, NULL), *touched = json_array();
+    size_t i, k;
+    json_t *in, *r, *t;
+    json_array_foreach(all, i, in) {
+        const char *id = json_string_value(json_object_get(in, "id"));
+        bool seen = false;
+        json_array_foreach(records, k, r)
+            seen |= id && json_equal(json_object_get(r, "instance"), json_object_get(in, "id"));
+        if (!seen)
+            continue;
+        json_t *task = json_null();
+        json_array_foreach(open, k, t)
+            if (json_equal(json_object_get(t, "instance"), json_object_get(in, "id")))
+                task = json_object_get(t, "id");
+        json_array_append_new(touched, json_pack("{s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(in, "id"),
+                                                 "status", json_object_get(in, "status"), "state",
+                                                 json_object_get(in, "state"), "outcome",
+                                                 json_object_get(in, "outcome"), "task", task));
+    }
+    json_decref(all);
+    json_decref(open);
+    return touched;
+}
+
+/* Human lines for what came next: "  i1: now asks t2 (in confirm)", "  i1: done: refunded". */
+static void store_print_touched(const json_t *touched)
+{
+    size_t i;
+    json_t *in;
+    json_array_foreach(touched, i, in) {
+        const char *status = json_string_value(json_object_get(in, "status"));
+        const char *id = cli_clean(json_string_value(json_object_get(in, "id")));
+        if (json_is_string(json_object_get(in, "task")))
+            printf("  %s: now asks %s (in %s)\n", id, cli_clean(json_string_value(json_object_get(in, "task"))),
+                   cli_clean(json_string_value(json_object_get(in, "state"))));
+        else if (status && strcmp(status, "running") != 0)
+            printf("  %s: %s%s%s\n", id, status, json_is_string(json_object_get(in, "outcome")) ? ": " : "",
+                   cli_clean(json_string_value(json_object_get(in, "outcome"))));
+        else
+            printf("  %s: waits in %s\n", id, cli_clean(json_string_value(json_object_get(in, "state"))));
+    }
+}
+
+/* Prints JSON for a program: compact, keys in their order. */
+static void print_json_line(const json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    printf("%s\n", text ? text : "null");
+    free(text);
+}
+
+/* What a write did, once it committed: with --json one object {VERB: what (the report's
+   object), "instances": where each instance it touched stands now, "records": the
+   history records it wrote}; else the report's sentence and a line per instance. */
+static void store_report_write(const StoreArgs *a, Engine *engine, const char *verb, json_t *what,
+                               void (*sentence)(const StoreArgs *a))
+{
+    json_t *touched = store_touched(engine, a->records);
+    if (a->json) {
+        json_t *report = json_pack("{s:O,s:O,s:O}", verb, what, "instances", touched, "records", a->records);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        sentence(a);
+        store_print_touched(touched);
+    }
+    json_decref(touched);
+    json_decref(what);
+}
+
 /* What every write command shares once its arguments are counted: check that the
    first argument is a task id (`id_prefix` 't') or an instance id ('i'; 0: neither),
-   open the store, settle engine time, run `apply`, and report. Returns the exit
-   status. */
+   open the store, settle engine time, run `apply`, and report: `what` gives the object
+   --json shows under `verb`, `sentence` the human line. Returns the exit status. */
 typedef int (*StoreApply)(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t why_len);
-typedef void (*StoreReport)(const StoreArgs *a);
+typedef json_t *(*StoreWhat)(const StoreArgs *a, int64_t now);
+typedef void (*StoreSentence)(const StoreArgs *a);
+typedef struct StoreWrite {
+    const char *command, *verb;
+    char id_prefix;
+    StoreApply apply;
+    StoreWhat what;
+    StoreSentence sentence;
+} StoreWrite;
 
-static int store_command_write(const char *command, const StoreArgs *a, char id_prefix,
-                               StoreApply apply, StoreReport report)
+static int store_command_write(const StoreWrite *w, StoreArgs *a)
 {
-    if (id_prefix && cli_check_numbered(command, a->positional[0], id_prefix) != CLI_OK)
+    if (w->id_prefix && cli_check_numbered(w->command, a->positional[0], w->id_prefix) != CLI_OK)
         return CLI_USAGE;
     Engine *engine;
     int status = store_args_open(a, false, &engine);
@@ -181,14 +302,14 @@ static int store_command_write(const char *command, const StoreArgs *a, char id_
     status = store_args_now(a, engine, &now);
     if (status == CLI_OK) {
         char why[512];
-        int rc = apply(engine, a, now, why, sizeof why);
+        int rc = w->apply(engine, a, now, why, sizeof why);
         if (rc < 0)
-            fprintf(stderr, "huddle: %s: %s\n", command, cli_clean(why));
+            fprintf(stderr, "huddle: %s: %s\n", w->command, cli_clean(why));
         else
-            report(a);
+            store_report_write(a, engine, w->verb, w->what(a, now), w->sentence);
         status = cli_status_of(rc);
     }
-    engine_close(engine);
+    store_args_close(a, engine);
     return status;
 }
 
@@ -233,7 +354,7 @@ int cli_deploy(int argc, char **argv)
         bc_free(&bc);
     }
     directory_free(directory);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return status;
 }
 
@@ -367,20 +488,37 @@ int cli_trigger(int argc, char **argv)
     free(source);
     json_decref(data);
     if (engine)
-        engine_close(engine);
+        store_args_close(&a, engine);
     return status;
 }
 
 /* ---- answer and tick ---- */
+
+/* "2026-03-02T09:00:00Z" for --json: engine time in UTC. */
+static json_t *store_time_json(int64_t ms)
+{
+    StrBuf text = STRBUF_INIT;
+    value_write_time(ms, 0, &text);
+    json_t *json = json_string(strbuf_text(&text));
+    strbuf_free(&text);
+    return json;
+}
 
 static int answer_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
     return engine_answer(engine, a->positional[0], a->by, a->positional[1], a->comment, now, why, len);
 }
 
-static void answer_report(const StoreArgs *a)
+static json_t *answer_what(const StoreArgs *a, int64_t now)
 {
-    printf("answered %s: %s\n", a->positional[0], a->positional[1]);
+    (void)now;
+    return json_pack("{s:s,s:s,s:s,s:s?}", "task", a->positional[0], "choice", a->positional[1], "by", a->by,
+                     "comment", a->comment);
+}
+
+static void answer_sentence(const StoreArgs *a)
+{
+    printf("answered %s: %s\n", a->positional[0], cli_clean(a->positional[1]));
 }
 
 int cli_answer(int argc, char **argv)
@@ -391,7 +529,8 @@ int cli_answer(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by)
         return cli_usage_error("answer", "give TASK CHOICE --by PERSON");
-    return store_command_write("answer", &a, 't', answer_apply, answer_report);
+    static const StoreWrite WRITE = {"answer", "answered", 't', answer_apply, answer_what, answer_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -400,9 +539,50 @@ static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why
     return rc == 0 ? engine_purge_seen(engine, now, (int)a->dedup, why, len) : rc;
 }
 
-static void tick_report(const StoreArgs *a)
+/* The timers a tick fired: each step a timer ran starts with the record of what it did
+   (an escalation, a reminder, a deadline's decision, an `after`): the records of one
+   instance at one time are one firing. */
+static json_int_t tick_fired(const json_t *records)
 {
-    (void)a;
+    json_int_t fired = 0;
+    const json_t *last = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        if (!last || !json_equal(json_object_get(r, "instance"), json_object_get(last, "instance")) ||
+            !json_equal(json_object_get(r, "at"), json_object_get(last, "at")))
+            fired++;
+        last = r;
+    }
+    return fired;
+}
+
+static json_t *tick_what(const StoreArgs *a, int64_t now)
+{
+    return json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
+}
+
+/* "fired 2 timers:" and one line per record: "  2026-03-02T10:00:00Z i1 resolved {...}". */
+static void tick_sentence(const StoreArgs *a)
+{
+    json_int_t fired = tick_fired(a->records);
+    if (fired == 0) {
+        printf("nothing was due\n");
+        return;
+    }
+    printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
+    size_t i;
+    json_t *r;
+    json_array_foreach(a->records, i, r) {
+        printf("  %s %s %s ", field(r, "at"), field(r, "instance"), field(r, "kind"));
+        json_t *copy = json_deep_copy(r);
+        static const char *const COMMON[] = {"at", "instance", "seq", "kind"};
+        for (size_t k = 0; k < 4; k++)
+            json_object_del(copy, COMMON[k]);
+        print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(copy);
+    }
 }
 
 int cli_tick(int argc, char **argv)
@@ -413,10 +593,28 @@ int cli_tick(int argc, char **argv)
         return status;
     if (a.positional_count != 0)
         return cli_usage_error("tick", "tick takes no arguments but options");
-    return store_command_write("tick", &a, 0, tick_apply, tick_report);
+    static const StoreWrite WRITE = {"tick", "tick", 0, tick_apply, tick_what, tick_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 /* ---- reading ---- */
+
+/* Whether an instance passes instances' filters: --playbook, --status, --tag (one of
+   its tags), --case (its case key), --since / --until (it started at or after / before). */
+static bool instances_match(const StoreArgs *a, const json_t *in)
+{
+    bool tagged = !a->tag;
+    size_t i;
+    json_t *tag;
+    json_array_foreach(json_object_get(in, "tags"), i, tag)
+        tagged |= a->tag && json_is_string(tag) && strcmp(json_string_value(tag), a->tag) == 0;
+    int64_t started = 0;
+    bool timed = value_parse_time(field_raw(in, "started"), &started);
+    return (!a->playbook || strcmp(field_raw(in, "playbook"), a->playbook) == 0) &&
+           (!a->status || strcmp(field_raw(in, "status"), a->status) == 0) && tagged &&
+           (!a->case_key || (json_is_string(json_object_get(in, "case")) && strcmp(field_raw(in, "case"), a->case_key) == 0)) &&
+           (!a->since || (timed && started >= a->since_ms)) && (!a->until || (timed && started < a->until_ms));
+}
 
 int cli_instances(int argc, char **argv)
 {
@@ -431,8 +629,7 @@ int cli_instances(int argc, char **argv)
     size_t i;
     json_t *in;
     json_array_foreach(all, i, in)
-        if ((!a.playbook || strcmp(field_raw(in, "playbook"), a.playbook) == 0) &&
-            (!a.status || strcmp(field_raw(in, "status"), a.status) == 0))
+        if (instances_match(&a, in))
             json_array_append(shown, in);
     if (a.json) {
         char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -446,8 +643,105 @@ int cli_instances(int argc, char **argv)
     }
     json_decref(all);
     json_decref(shown);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return CLI_OK;
+}
+
+/* A record's time for the timeline: "2026-06-15 09:10 +03:00", local to `tz` (UTC
+   without one), the offset always shown. */
+static void history_time(const char *at, const Tz *tz)
+{
+    int64_t ms;
+    if (!value_parse_time(at, &ms)) {
+        printf("%-23s", cli_clean(at));
+        return;
+    }
+    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int32_t offset = tz ? tz_offset_at(tz, seconds) / 60 : 0;
+    StrBuf text = STRBUF_INIT;
+    value_write_time(ms, offset, &text);
+    int32_t size = offset < 0 ? -offset : offset;
+    printf("%.10s %.5s %c%02d:%02d", strbuf_text(&text), strbuf_text(&text) + 11, offset < 0 ? '-' : '+',
+           (int)(size / 60), (int)(size % 60));
+    strbuf_free(&text);
+}
+
+/* The holders of an ask's seats, "anna, ming" (each once). */
+static void history_holders(const json_t *seats)
+{
+    json_t *seen = json_object();
+    size_t i, k;
+    json_t *seat, *holder;
+    json_array_foreach(seats, i, seat)
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            const char *id = json_string_value(holder);
+            if (id && !json_object_get(seen, id)) {
+                printf("%s%s", json_object_size(seen) ? ", " : "", cli_clean(id));
+                json_object_set_new(seen, id, json_true());
+            }
+        }
+    if (json_object_size(seen) == 0)
+        printf("nobody");
+    json_decref(seen);
+}
+
+/* Who did what, in words, for the kinds a person reads most; any other kind is its name
+   and its own fields as compact JSON. */
+static void history_what(const json_t *r)
+{
+    const char *kind = field_raw(r, "kind");
+    if (strcmp(kind, "started") == 0) {
+        json_t *e = json_object_get(r, "event");
+        printf("started %s by %s.%s %s", field(r, "playbook"), field(e, "source"), field(e, "type"), field(e, "id"));
+        if (json_is_string(json_object_get(r, "case")))
+            printf(" (case %s)", field(r, "case"));
+    } else if (strcmp(kind, "entered") == 0) {
+        printf("entered %s", field(r, "state"));
+    } else if (strcmp(kind, "asked") == 0) {
+        printf("asked ");
+        history_holders(json_object_get(r, "seats"));
+        printf(" (%s): %s", field(r, "task"), field(r, "question"));
+    } else if (strcmp(kind, "answered") == 0) {
+        printf("%s answered %s: %s", field(r, "by"), field(r, "task"), field(r, "choice"));
+        if (json_is_string(json_object_get(r, "comment")))
+            printf(" (\"%s\")", field(r, "comment"));
+    } else if (strcmp(kind, "acknowledged") == 0) {
+        printf("%s acknowledged %s", field(r, "by"), field(r, "task"));
+    } else if (strcmp(kind, "resolved") == 0) {
+        printf("%s decided: %s", field(r, "task"), field(r, "choice"));
+    } else if (strcmp(kind, "notified") == 0) {
+        printf("told %s (%s)%s%s", field(r, "person"), field(r, "channel"), json_object_get(r, "task") ? " about " : "",
+               field(r, "task"));
+    } else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "stalled") == 0) {
+        printf("%s: %s", kind, field(r, strcmp(kind, "done") == 0 ? "outcome" : strcmp(kind, "failed") == 0 ? "reason" : "error"));
+    } else {
+        printf("%s ", cli_clean(kind));
+        json_t *copy = json_deep_copy(r);
+        static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};
+        for (size_t k = 0; k < 5; k++)
+            json_object_del(copy, COMMON[k]);
+        print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(copy);
+    }
+}
+
+/* The zone of the instance's playbook calendar (`calendar "office"`, its zone in the
+   store's directory), or NULL: UTC. The caller frees it with tz_free. */
+static Tz *history_zone(Engine *engine, const char *instance)
+{
+    json_t *all = engine_instances(engine), *in;
+    size_t i;
+    char name[128] = "";
+    json_array_foreach(all, i, in)
+        if (strcmp(field_raw(in, "id"), instance) == 0)
+            engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name);
+    json_decref(all);
+    json_t *dir = engine_directory(engine);
+    const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), name), "zone"));
+    char why[256];
+    Tz *tz = name[0] && zone ? tz_load(zone, why, sizeof why) : NULL;
+    json_decref(dir);
+    return tz;
 }
 
 int cli_history(int argc, char **argv)
@@ -468,30 +762,45 @@ int cli_history(int argc, char **argv)
         fprintf(stderr, "huddle: history: no instance '%s' in %s\n", a.positional[0], a.db);
         status = CLI_REFUSED;
     }
+    Tz *tz = records && !a.json ? history_zone(engine, a.positional[0]) : NULL;
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r) {
         if (a.json) {
-            char *text = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            printf("%s\n", text);
-            free(text);
+            print_json_line(r);
             continue;
         }
-        printf("%-20.19s %3lld  %-10s %-18s", field(r, "at"), (long long)json_integer_value(json_object_get(r, "seq")),
-               field(r, "kind"), field(r, "state"));
-        json_t *copy = json_deep_copy(r);
-        static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};
-        for (size_t k = 0; k < 5; k++)
-            json_object_del(copy, COMMON[k]);
-        putchar(' ');
-        if (json_object_size(copy))
-            print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        history_time(field_raw(r, "at"), tz);
+        printf("  ");
+        history_what(r);
         putchar('\n');
-        json_decref(copy);
     }
+    tz_free(tz);
     json_decref(records);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return status;
+}
+
+/* Keeps only the asks `person` can still answer (LANGUAGE.md, "Answers"): they hold a
+   seat nobody has answered yet, and have not answered the task themselves. An
+   acknowledgement does not answer: an acked ask stays in the inbox. */
+static void tasks_keep_answerable(json_t *tasks, const char *person)
+{
+    for (size_t i = json_array_size(tasks); i-- > 0;) {
+        json_t *task = json_array_get(tasks, i), *vote, *seat, *holder;
+        bool voted = false, open_seat = false;
+        size_t k, m;
+        json_array_foreach(json_object_get(task, "votes"), k, vote)
+            voted |= strcmp(field_raw(vote, "by"), person) == 0;
+        json_array_foreach(json_object_get(task, "seats"), k, seat) {
+            if (!json_is_null(json_object_get(seat, "answered_by")))
+                continue;
+            json_array_foreach(json_object_get(seat, "holders"), m, holder)
+                open_seat |= json_is_string(holder) && strcmp(json_string_value(holder), person) == 0;
+        }
+        if (voted || !open_seat)
+            json_array_remove(tasks, i);
+    }
 }
 
 int cli_tasks(int argc, char **argv)
@@ -504,6 +813,8 @@ int cli_tasks(int argc, char **argv)
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *tasks = engine_open_tasks(engine, a.for_person);
+    if (a.for_person)
+        tasks_keep_answerable(tasks, a.for_person);
     if (a.json) {
         char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
@@ -534,7 +845,98 @@ int cli_tasks(int argc, char **argv)
         printf("\n\n");
     }
     json_decref(tasks);
-    engine_close(engine);
+    store_args_close(&a, engine);
+    return CLI_OK;
+}
+
+/* ---- playbooks ---- */
+
+/* One version of a playbook, for `huddle playbooks`: {"version", "current", "deployed",
+   "instances": {status: count}}. */
+static json_t *playbooks_version(const json_t *playbook, const json_t *deploy, const json_t *instances)
+{
+    const char *hash = field_raw(deploy, "hash");
+    json_t *counts = json_object();
+    size_t i;
+    json_t *in;
+    json_array_foreach(instances, i, in) {
+        if (strcmp(field_raw(in, "playbook"), field_raw(playbook, "name")) != 0 || strcmp(field_raw(in, "version"), hash) != 0)
+            continue;
+        const char *status = field_raw(in, "status");
+        json_object_set_new(counts, status, json_integer(json_integer_value(json_object_get(counts, status)) + 1));
+    }
+    return json_pack("{s:s,s:b,s:O,s:o}", "version", hash, "current", strcmp(hash, field_raw(playbook, "hash")) == 0,
+                     "deployed", json_object_get(deploy, "at"), "instances", counts);
+}
+
+/* A playbook's versions worth listing: the current one, and each older one with
+   instances still running or stalled (the last deploy of a hash stands for it). */
+static json_t *playbooks_versions(const json_t *playbook, const json_t *instances)
+{
+    json_t *versions = json_array(), *log = json_object_get(playbook, "log");
+    for (size_t i = json_array_size(log); i-- > 0;) {
+        json_t *version = playbooks_version(playbook, json_array_get(log, i), instances);
+        json_t *counts = json_object_get(version, "instances");
+        bool listed = false, live = json_is_true(json_object_get(version, "current")) ||
+                                    json_object_get(counts, "running") || json_object_get(counts, "stalled");
+        size_t k;
+        json_t *seen;
+        json_array_foreach(versions, k, seen)
+            listed |= json_equal(json_object_get(seen, "version"), json_object_get(version, "version"));
+        if (live && !listed)
+            json_array_append(versions, version);
+        json_decref(version);
+    }
+    return versions;
+}
+
+static void playbooks_print(const json_t *list)
+{
+    size_t i, k;
+    json_t *p, *v;
+    if (json_array_size(list) == 0)
+        printf("no playbook is deployed\n");
+    json_array_foreach(list, i, p) {
+        printf("%s%s\n", field(p, "name"), json_is_true(json_object_get(p, "undeployed")) ? " (undeployed: no new instances)" : "");
+        json_array_foreach(json_object_get(p, "versions"), k, v) {
+            printf("  %.12s %-8s deployed %s ", field(v, "version"), json_is_true(json_object_get(v, "current")) ? "current" : "older",
+                   field(v, "deployed"));
+            const char *status;
+            json_t *count;
+            int n = 0;
+            json_object_foreach(json_object_get(v, "instances"), status, count)
+                printf("%s%lld %s", n++ ? ", " : "", (long long)json_integer_value(count), status);
+            printf("%s\n", n ? "" : "no instances");
+        }
+    }
+}
+
+int cli_playbooks(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("playbooks", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 0)
+        return cli_usage_error("playbooks", "playbooks takes no arguments but options");
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
+        return status;
+    json_t *playbooks = engine_playbooks(engine), *instances = engine_instances(engine), *list = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(playbooks, i, p)
+        json_array_append_new(list, json_pack("{s:O,s:b,s:o}", "name", json_object_get(p, "name"), "undeployed",
+                                              json_is_true(json_object_get(p, "undeployed")), "versions",
+                                              playbooks_versions(p, instances)));
+    if (a.json)
+        print_json_line(list);
+    else
+        playbooks_print(list);
+    json_decref(list);
+    json_decref(playbooks);
+    json_decref(instances);
+    store_args_close(&a, engine);
     return CLI_OK;
 }
 
@@ -550,12 +952,71 @@ static int retry_apply(Engine *engine, const StoreArgs *a, int64_t now, char *wh
     return rc;
 }
 
-static void retry_report(const StoreArgs *a)
+static json_t *retry_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s?,s:s?}", "instance", a->positional[0], "goto", a->go, "stalled_again",
+                     retry_outcome[0] ? retry_outcome : NULL);
+}
+
+static void retry_sentence(const StoreArgs *a)
 {
     if (retry_outcome[0])
-        printf("retried %s: %s\n", a->positional[0], retry_outcome);
+        printf("retried %s: %s\n", a->positional[0], cli_clean(retry_outcome));
     else
-        printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? a->go : "");
+        printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? cli_clean(a->go) : "");
+}
+
+/* One stalled instance retried, for retry --all-stalled: {"instance", "retried": true}
+   or {"instance", "retried": false, "why"}; the human line says the same. */
+static json_t *retry_one(Engine *engine, const StoreArgs *a, const char *id, int64_t now, int *status)
+{
+    char why[512];
+    int rc = engine_retry(engine, id, NULL, now, why, sizeof why);
+    if (rc < 0 && !a->json)
+        printf("could not retry %s: %s\n", id, cli_clean(why));
+    else if (!a->json)
+        printf("retried %s%s%s\n", id, why[0] ? ": " : "", why[0] ? cli_clean(why) : "");
+    if (rc < 0 && *status == CLI_OK)
+        *status = cli_status_of(rc);
+    return rc < 0 ? json_pack("{s:s,s:b,s:s}", "instance", id, "retried", false, "why", why)
+                  : json_pack("{s:s,s:b}", "instance", id, "retried", true);
+}
+
+/* retry --all-stalled [--playbook P]: every stalled instance (of P), each reported, then
+   where each one stands. Exit 0 when every retry went through, else the first failure's. */
+static int retry_all_stalled(StoreArgs *a)
+{
+    Engine *engine;
+    int status = store_args_open(a, false, &engine);
+    if (status != CLI_OK)
+        return status;
+    int64_t now;
+    if ((status = store_args_now(a, engine, &now)) != CLI_OK) {
+        store_args_close(a, engine);
+        return status;
+    }
+    json_t *all = engine_instances(engine), *results = json_array();
+    size_t i;
+    json_t *in;
+    json_array_foreach(all, i, in)
+        if (strcmp(field_raw(in, "status"), "stalled") == 0 && (!a->playbook || strcmp(field_raw(in, "playbook"), a->playbook) == 0))
+            json_array_append_new(results, retry_one(engine, a, field_raw(in, "id"), now, &status));
+    if (!a->json && json_array_size(results) == 0)
+        printf("no stalled instance%s%s\n", a->playbook ? " of " : "", a->playbook ? cli_clean(a->playbook) : "");
+    json_t *touched = store_touched(engine, a->records);
+    if (a->json) {
+        json_t *report = json_pack("{s:O,s:O,s:O}", "retried", results, "instances", touched, "records", a->records);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        store_print_touched(touched);
+    }
+    json_decref(touched);
+    json_decref(results);
+    json_decref(all);
+    store_args_close(a, engine);
+    return status;
 }
 
 int cli_retry(int argc, char **argv)
@@ -564,9 +1025,16 @@ int cli_retry(int argc, char **argv)
     int status = store_args_parse("retry", argc, argv, &a);
     if (status != CLI_OK)
         return status;
+    if (a.all_stalled && (a.positional_count != 0 || a.go))
+        return cli_usage_error("retry", "--all-stalled takes no INSTANCE and no --goto");
+    if (a.all_stalled)
+        return retry_all_stalled(&a);
+    if (a.playbook)
+        return cli_usage_error("retry", "--playbook goes with --all-stalled");
     if (a.positional_count != 1)
-        return cli_usage_error("retry", "give one INSTANCE");
-    return store_command_write("retry", &a, 'i', retry_apply, retry_report);
+        return cli_usage_error("retry", "give one INSTANCE, or --all-stalled");
+    static const StoreWrite WRITE = {"retry", "retried", 'i', retry_apply, retry_what, retry_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -574,7 +1042,13 @@ static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *w
     return engine_cancel(engine, a->positional[0], a->by, a->reason, now, why, len);
 }
 
-static void cancel_report(const StoreArgs *a)
+static json_t *cancel_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s,s:s}", "instance", a->positional[0], "by", a->by, "reason", a->reason);
+}
+
+static void cancel_sentence(const StoreArgs *a)
 {
     printf("cancelled %s\n", a->positional[0]);
 }
@@ -587,7 +1061,8 @@ int cli_cancel(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.reason)
         return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
-    return store_command_write("cancel", &a, 'i', cancel_apply, cancel_report);
+    static const StoreWrite WRITE = {"cancel", "cancelled", 'i', cancel_apply, cancel_what, cancel_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -595,9 +1070,16 @@ static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *
     return engine_resolve(engine, a->positional[0], a->positional[1], a->by, a->reason, now, why, len);
 }
 
-static void resolve_report(const StoreArgs *a)
+static json_t *resolve_what(const StoreArgs *a, int64_t now)
 {
-    printf("resolved %s: %s (overridden by %s)\n", a->positional[0], a->positional[1], a->by);
+    (void)now;
+    return json_pack("{s:s,s:s,s:s,s:s}", "task", a->positional[0], "choice", a->positional[1], "by", a->by,
+                     "reason", a->reason);
+}
+
+static void resolve_sentence(const StoreArgs *a)
+{
+    printf("resolved %s: %s (overridden by %s)\n", a->positional[0], cli_clean(a->positional[1]), a->by);
 }
 
 int cli_resolve(int argc, char **argv)
@@ -608,7 +1090,8 @@ int cli_resolve(int argc, char **argv)
         return status;
     if (a.positional_count != 2 || !a.by || !a.reason)
         return cli_usage_error("resolve", "give TASK CHOICE --by PERSON --reason TEXT");
-    return store_command_write("resolve", &a, 't', resolve_apply, resolve_report);
+    static const StoreWrite WRITE = {"resolve", "resolved", 't', resolve_apply, resolve_what, resolve_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -616,7 +1099,13 @@ static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char 
     return engine_reassign(engine, a->positional[0], a->from, a->to, a->by, now, why, len);
 }
 
-static void reassign_report(const StoreArgs *a)
+static json_t *reassign_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s?,s:s,s:s}", "task", a->positional[0], "from", a->from, "to", a->to, "by", a->by);
+}
+
+static void reassign_sentence(const StoreArgs *a)
 {
     if (a->from)
         printf("reassigned %s: %s's seat now held by %s\n", a->positional[0], a->from, a->to);
@@ -632,7 +1121,9 @@ int cli_reassign(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by || !a.to)
         return cli_usage_error("reassign", "give TASK [--from HOLDER] --to PERSON --by PERSON");
-    return store_command_write("reassign", &a, 't', reassign_apply, reassign_report);
+    static const StoreWrite WRITE = {"reassign", "reassigned", 't', reassign_apply, reassign_what,
+                                     reassign_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -640,9 +1131,15 @@ static int undeploy_apply(Engine *engine, const StoreArgs *a, int64_t now, char 
     return engine_undeploy(engine, a->positional[0], now, why, len);
 }
 
-static void undeploy_report(const StoreArgs *a)
+static json_t *undeploy_what(const StoreArgs *a, int64_t now)
 {
-    printf("undeployed %s: no new instances start; running ones go on\n", a->positional[0]);
+    (void)now;
+    return json_pack("{s:s}", "playbook", a->positional[0]);
+}
+
+static void undeploy_sentence(const StoreArgs *a)
+{
+    printf("undeployed %s: no new instances start; running ones go on\n", cli_clean(a->positional[0]));
 }
 
 int cli_undeploy(int argc, char **argv)
@@ -653,7 +1150,8 @@ int cli_undeploy(int argc, char **argv)
         return status;
     if (a.positional_count != 1)
         return cli_usage_error("undeploy", "give one playbook NAME");
-    return store_command_write("undeploy", &a, 0, undeploy_apply, undeploy_report);
+    static const StoreWrite WRITE = {"undeploy", "undeployed", 0, undeploy_apply, undeploy_what, undeploy_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
@@ -661,7 +1159,13 @@ static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why,
     return engine_ack(engine, a->positional[0], a->by, now, why, len);
 }
 
-static void ack_report(const StoreArgs *a)
+static json_t *ack_what(const StoreArgs *a, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:s,s:s}", "task", a->positional[0], "by", a->by);
+}
+
+static void ack_sentence(const StoreArgs *a)
 {
     printf("%s acknowledged %s: their seats escalate no further\n", a->by, a->positional[0]);
 }
@@ -674,7 +1178,8 @@ int cli_ack(int argc, char **argv)
         return status;
     if (a.positional_count != 1 || !a.by)
         return cli_usage_error("ack", "give TASK --by PERSON");
-    return store_command_write("ack", &a, 't', ack_apply, ack_report);
+    static const StoreWrite WRITE = {"ack", "acknowledged", 't', ack_apply, ack_what, ack_sentence};
+    return store_command_write(&WRITE, &a);
 }
 
 /* Checks a directory file before any store is opened: CLI_REFUSED after listing its
@@ -694,6 +1199,23 @@ static int directory_check(const char *path, json_t *json)
     directory_free(dir);
     json_decref(problems);
     return valid ? CLI_OK : CLI_REFUSED;
+}
+
+/* What a directory load did: "loaded 4 people, 1 teams, 0 calendars", or with --json
+   {"loaded": {"people", "teams", "calendars"}} (how many of each). */
+static void directory_report(const StoreArgs *a, const json_t *json)
+{
+    size_t people = json_object_size(json_object_get(json, "people"));
+    size_t teams = json_object_size(json_object_get(json, "teams"));
+    size_t calendars = json_object_size(json_object_get(json, "calendars"));
+    if (a->json) {
+        json_t *report = json_pack("{s:{s:I,s:I,s:I}}", "loaded", "people", (json_int_t)people, "teams",
+                                   (json_int_t)teams, "calendars", (json_int_t)calendars);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        printf("loaded %zu people, %zu teams, %zu calendars\n", people, teams, calendars);
+    }
 }
 
 /* huddle directory load FILE | show [ID] */
@@ -734,8 +1256,7 @@ int cli_directory(int argc, char **argv)
             fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", a.positional[1]);
             cli_print_lines(stderr, why);
         } else if (status == CLI_OK) {
-            printf("loaded %zu people, %zu teams, %zu calendars\n", json_object_size(json_object_get(json, "people")),
-                   json_object_size(json_object_get(json, "teams")), json_object_size(json_object_get(json, "calendars")));
+            directory_report(&a, json);
         }
         if (status == CLI_OK)
             status = cli_status_of(rc);
@@ -759,6 +1280,6 @@ int cli_directory(int argc, char **argv)
         json_decref(dir);
     }
     json_decref(json);
-    engine_close(engine);
+    store_args_close(&a, engine);
     return status;
 }

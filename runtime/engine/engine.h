@@ -127,9 +127,19 @@ int engine_find_task_for(Engine *engine, const char *person, char task[32], char
 /* The latest engine time kept in the store (0 for a new store). */
 int64_t engine_time(Engine *engine);
 
-/* A JSON array of every instance (id, playbook, version, status, state, outcome, tags).
-   The caller owns it. */
+/* A JSON array of every instance (id, playbook, version, status, state, outcome, tags,
+   case: its case key or null, started: when it started, RFC 3339 UTC). The caller owns
+   it. */
 json_t *engine_instances(Engine *engine);
+
+/* A JSON array of every playbook ever deployed, by name: {"name", "hash" (the current
+   version), "undeployed", "log": [{"at", "hash"}] (each deploy, oldest first)}. The
+   caller owns it. */
+json_t *engine_playbooks(Engine *engine);
+
+/* The calendar named by the program of version `hash` (`calendar "office"`) in name[],
+   or false when it names none (or there is no such version). */
+bool engine_program_calendar(Engine *engine, const char *hash, char *name, size_t len);
 
 /* Acknowledges: `by` is on it; their open seats escalate no further. */
 int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,

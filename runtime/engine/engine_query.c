@@ -81,10 +81,13 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
     if (!record)
         return STORE_OK;
     json_t *summary = json_object();
-    static const char *const FIELDS[] = {"id", "playbook", "version", "status", "state", "outcome", "tags"};
+    static const char *const FIELDS[] = {"id", "playbook", "version", "status", "state", "outcome", "tags",
+                                         "case_key", "created_at"};
+    static const char *const NAMES[] = {"id", "playbook", "version", "status", "state", "outcome", "tags",
+                                        "case", "started"};
     for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
         json_t *field = json_object_get(record, FIELDS[i]);
-        json_object_set(summary, FIELDS[i], field ? field : json_null());
+        json_object_set(summary, NAMES[i], field ? field : json_null());
     }
     json_array_append_new(list, summary);
     json_decref(record);
@@ -172,4 +175,49 @@ json_t *engine_open_tasks(Engine *e, const char *person)
         store_abort(txn);
     }
     return f.tasks;
+}
+
+/* ---- playbooks ---- */
+
+static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
+    if (json_is_object(playbook)) {
+        json_object_set_new(playbook, "name", json_stringn(key.data, key.len));
+        json_array_append(context, playbook);
+    }
+    json_decref(playbook);
+    return STORE_OK;
+}
+
+bool engine_program_calendar(Engine *e, const char *hash, char *name, size_t len)
+{
+    StoreTxn *txn;
+    StoreBytes bytes;
+    bool found = false;
+    name[0] = '\0';
+    if (store_begin(e->store, false, &txn) != STORE_OK)
+        return false;
+    Program *program;
+    char why[256];
+    if (store_get(txn, TABLE_PROGRAMS, store_bytes(hash, strlen(hash)), &bytes) == STORE_OK &&
+        program_load(bytes.data, bytes.len, &program, why, sizeof why) >= 0) {
+        found = program->bc.calendar != BC_NONE;
+        if (found)
+            snprintf(name, len, "%s", value_text(program->bc.consts[program->bc.calendar]));
+        program_free(program);
+    }
+    store_abort(txn);
+    return found;
+}
+
+json_t *engine_playbooks(Engine *e)
+{
+    json_t *list = json_array();
+    StoreTxn *txn;
+    if (!list || store_begin(e->store, false, &txn) != STORE_OK)
+        return list;
+    store_scan(txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0), playbooks_visit, list);
+    store_abort(txn);
+    return list;
 }

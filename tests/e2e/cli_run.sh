@@ -79,16 +79,23 @@ expect "an answer with a comment resolves the ask" 0 "$h" run "$tmp/approve.play
 has "the arm sees the comment" "note: refused: not eligible"
 has "fail ends the instance as failed" "FAILED   refused"
 
+# A line the runtime refuses is shown where it happened and the run goes on (exit 0);
+# tests/e2e/run_refused.sh has the rest. A trace that cannot be read stops it (exit 1).
+shown() { # shown DESCRIPTION MESSAGE LINE-2-JSON
+  printf '%s\n%s\n' '{"at": "2026-01-05T09:00:00Z", "event": {"source": "shop", "type": "refund", "id": "r1", "data": {"amount": 20}}}' "$3" > "$tmp/bad.jsonl"
+  expect "$1 is refused, and the run goes on" 0 "$h" run "$tmp/approve.play" --events "$tmp/bad.jsonl"
+  has "$1: shown with its line and why" "REFUSED  trace line 2: $2"
+}
+shown "an unknown choice" "task t1 has no choice 'maybe' (its choices: yes, no)" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "maybe"}}'
+shown "a missing comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no"}}'
+shown "a person with no seat" "mallory holds no seat on an open ask" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "mallory", "choice": "yes"}}'
+shown "an unknown task" "no task 't9'" '{"at": "2026-01-05T09:05:00Z", "answer": {"task": "t9", "by": "boss", "choice": "yes"}}'
 refused() { # refused DESCRIPTION MESSAGE LINE-2-JSON
   printf '%s\n%s\n' '{"at": "2026-01-05T09:00:00Z", "event": {"source": "shop", "type": "refund", "id": "r1", "data": {"amount": 20}}}' "$3" > "$tmp/bad.jsonl"
   expect "$1 is refused" 1 "$h" run "$tmp/approve.play" --events "$tmp/bad.jsonl"
   has "$1: the message names the line" "trace line 2: "
   has "$1: the message says why" "$2"
 }
-refused "an unknown choice" "task t1 has no choice 'maybe' (its choices: yes, no)" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "maybe"}}'
-refused "a missing comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no"}}'
-refused "a person with no seat" "mallory holds no seat on an open ask" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "mallory", "choice": "yes"}}'
-refused "an unknown task" "no task 't9'" '{"at": "2026-01-05T09:05:00Z", "answer": {"task": "t9", "by": "boss", "choice": "yes"}}'
 refused "a line out of time order" "is earlier than the line before" '{"at": "2026-01-05T08:00:00Z", "end": true}'
 refused "a line that is not JSON" "not a JSON object" '{"at": '
 refused "a line with nothing to do" "none of event, answer" '{"at": "2026-01-05T09:05:00Z"}'

@@ -1,0 +1,61 @@
+#!/bin/sh
+# tests/e2e/cli_history.sh - `huddle history` reads like a timeline (issue 9): one line a
+# record, at local time in the playbook calendar's zone with the offset shown (UTC,
+# +00:00, without a calendar), who did what; --json keeps the records, their times RFC
+# 3339 with Z or an offset. On a real store with --now. TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+echo "1..13"
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
+expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
+has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+for cal in alpha beta; do
+  { echo "playbook $cal"; echo; [ "$cal" = alpha ] && echo 'calendar "office"' && echo
+    cat <<'PLAY'
+on shop.refund as refund
+
+state decide {
+  ask person("anna"), person("ming") "Is the {refund.order} refund due?"
+      choices yes, stop
+      within 2h
+  {
+    yes     -> done "refunded"
+    stop    -> done "kept"
+    timeout -> done "late"
+  }
+}
+PLAY
+  } > "$tmp/$cal.play"
+done
+printf '{"people": {"anna": {"email": "a@x"}, "ming": {"email": "m@x"}}, "calendars": {"office": {"zone": "Europe/Helsinki", "hours": {"mon-fri": "09:00-17:00"}}}}\n' > "$tmp/people.json"
+db=$tmp/store
+"$h" directory load "$tmp/people.json" --db "$db" --now 2026-06-15T05:00:00Z > /dev/null
+"$h" deploy "$tmp/alpha.play" "$tmp/beta.play" --db "$db" --now 2026-06-15T05:00:00Z > /dev/null
+echo '{"order": "A1"}' > "$tmp/a1.json"
+expect "an event for each" 0 sh -c "'$h' trigger shop.refund --id e1 --db '$db' --now 2026-06-15T06:10:00Z < '$tmp/a1.json'"
+expect "ming answers" 0 "$h" answer t1 yes --by ming --comment "in policy" --db "$db" --now 2026-06-15T06:20:00Z
+expect "history" 0 "$h" history i1 --db "$db"
+has "the ask, at Helsinki time with its offset, to whom, its question" "2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the A1 refund due?"
+has "who answered what" "2026-06-15 09:20 +03:00  ming answered t1: yes (\"in policy\")"
+has "how it ended" "2026-06-15 09:20 +03:00  done: refunded"
+if [ "$(wc -l < "$tmp/out")" -eq "$("$h" history i1 --db "$db" --json | wc -l)" ]; then ok "one line a record"; else no "one line a record"; fi
+expect "history of the playbook with no calendar" 0 "$h" history i2 --db "$db"
+has "is in UTC, +00:00 shown" "2026-06-15 06:10 +00:00  asked anna, ming (t2): Is the A1 refund due?"
+expect "history --json" 0 "$h" history i1 --db "$db" --json
+if python3 - "$tmp/out" <<'PY'
+import json, re, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+time = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+assert records and all(time.match(r["at"]) for r in records)
+assert all(time.match(r["due"]) for r in records if "due" in r)
+assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+PY
+then ok "keeps every record, times RFC 3339 with Z or an offset"; else no "keeps every record, times RFC 3339"; fi
+expect "an instance that is not there" 1 "$h" history i9 --db "$db"
+has "says so" "no instance 'i9'"

@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/e2e/cli_preflight.sh - `huddle check --directory` and `huddle deploy` (against
+# the store's directory) agree on pre-flight findings (issue 9; RUNTIME.md "Pre-flight":
+# they are reported): the same findings, with the same severity, a warning, exit 0.
+# On a real store with --now. TAP lines.
+set -u
+h=$HUDDLE
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+echo "1..8"
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
+expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
+has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+cat > "$tmp/ghosts.play" <<'PLAY'
+playbook ghosts
+
+on shop.refund as refund
+
+state s {
+  notify person("nobody") "hello"
+  ask person("pat") "Go?"
+      choices yes
+      within 1h
+      escalate to person("ghost") after 30m
+  {
+    yes     -> done "ok"
+    timeout -> done "late"
+  }
+}
+PLAY
+printf '{"people": {"pat": {"email": "pat@x"}}}\n' > "$tmp/people.json"
+db=$tmp/store
+"$h" directory load "$tmp/people.json" --db "$db" --now 2026-03-02T08:00:00Z > /dev/null
+expect "check --directory reports the findings and passes" 0 "$h" check "$tmp/ghosts.play" --directory "$tmp/people.json"
+grep -E '(warning|error):' "$tmp/out" | sed 's/^[^:]*:[0-9]*:[0-9]*: //' | sort > "$tmp/check.txt"
+has "a person the directory lacks is a warning" "warning: no person 'nobody' in the directory"
+expect "check --json counts them as warnings" 0 "$h" check "$tmp/ghosts.play" --directory "$tmp/people.json" --json
+if python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["errors"] == 0 and j["warnings"] >= 2 else 1)' "$tmp/out"; then ok "errors 0, warnings 2 or more"; else no "errors 0, warnings 2 or more"; fi
+expect "deploy reports them and deploys" 0 "$h" deploy "$tmp/ghosts.play" --db "$db" --now 2026-03-02T08:01:00Z
+grep -E '(warning|error):' "$tmp/out" | sed 's/^[^:]*:[0-9]*:[0-9]*: //' | sort > "$tmp/deploy.txt"
+if [ -s "$tmp/check.txt" ] && cmp -s "$tmp/check.txt" "$tmp/deploy.txt"; then ok "the same findings with the same severity"; else
+  { echo "check:"; cat "$tmp/check.txt"; echo "deploy:"; cat "$tmp/deploy.txt"; } > "$tmp/out"; no "the same findings with the same severity"; fi
+has "deploy printed the version" "deployed ghosts, version "
+if grep -q "ghost" "$tmp/check.txt"; then ok "the empty escalation's person is among them"; else cat "$tmp/check.txt" > "$tmp/out"; no "the empty escalation's person is among them"; fi
