@@ -194,8 +194,16 @@ void bc_write(const Bytecode *bc, StrBuf *out)
 typedef struct Reader {
     const uint8_t *at, *end;
     bool failed;
+    bool no_memory;
     const char *why;
 } Reader;
+
+static void *reader_fail_memory(Reader *r)
+{
+    r->failed = r->no_memory = true;
+    r->why = "out of memory";
+    return NULL;
+}
 
 static bool need(Reader *r, size_t n, const char *what)
 {
@@ -239,7 +247,7 @@ static char *get_bytes(Reader *r, uint32_t *len)
         return NULL;
     char *copy = malloc((size_t)*len + 1);
     if (!copy)
-        abort();
+        return reader_fail_memory(r);
     memcpy(copy, r->at, *len);
     copy[*len] = '\0';
     r->at += *len;
@@ -258,8 +266,10 @@ static void *get_u32s(Reader *r, uint32_t *count, size_t elem)
         return NULL;
     }
     uint32_t *items = malloc(*count * elem + 1);
-    if (!items)
-        abort();
+    if (!items) {
+        *count = 0;
+        return reader_fail_memory(r);
+    }
     for (size_t i = 0; i < *count * words; i++)
         items[i] = get_u32(r);
     return items;
@@ -316,7 +326,7 @@ static Value get_const(Reader *r)
 int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t why_len)
 {
     bc_init(bc);
-    Reader r = {bytes, bytes + len, false, NULL};
+    Reader r = {bytes, bytes + len, false, false, NULL};
     if (len < 8 || memcmp(bytes, BC_MAGIC, 4) != 0) {
         snprintf(why, why_len, "not Huddle bytecode (no HBC header)");
         return -1;
@@ -378,9 +388,9 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.why = "there are stray bytes after the last table";
     }
     if (r.failed) {
-        snprintf(why, why_len, "corrupt bytecode: %s", r.why);
+        snprintf(why, why_len, "%s%s", r.no_memory ? "" : "corrupt bytecode: ", r.why);
         bc_free(bc);
-        return -1;
+        return r.no_memory ? BC_NO_MEMORY : -1;
     }
     return 0;
 }

@@ -146,11 +146,13 @@ void bc_write(const Bytecode *bc, StrBuf *out);
 
 /* Reads a .hbc image into *bc (initialized by the call); program_from_bytecode (and
    huddle disasm) verify it before use. On failure returns -1, frees what was read, and
-   writes a reason a person can act on into `why`. */
+   writes a reason a person can act on into `why`; BC_NO_MEMORY when an allocation failed. */
+#define BC_NO_MEMORY (-2)
 int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t why_len);
 
 /* Checks every index, jump and the stack depth of every reachable instruction; called
-   by bc_read, and by the compiler's tests. Returns -1 with a reason when invalid. */
+   by bc_read, and by the compiler's tests. Returns -1 with a reason when invalid,
+   BC_NO_MEMORY when out of memory. */
 int bc_verify(const Bytecode *bc, char *why, size_t why_len);
 
 #endif

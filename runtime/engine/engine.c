@@ -109,8 +109,9 @@ static int deploy_work(Step *s, void *context)
     DeployWork *d = context;
     Program *program;
     char why[256];
-    if (program_load(d->bytes, d->len, &program, why, sizeof why) < 0)
-        return step_fail(s, ENGINE_REFUSED, "%s", why);
+    int loaded = program_load(d->bytes, d->len, &program, why, sizeof why);
+    if (loaded < 0)
+        return step_fail(s, loaded == BC_NO_MEMORY ? ENGINE_NO_MEMORY : ENGINE_REFUSED, "%s", why);
     snprintf(d->hash, 65, "%s", program->hash);
     const char *name = value_text(program->bc.consts[program->bc.name]);
     int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(d->bytes, d->len));

@@ -317,6 +317,14 @@ int task_load(Step *s, const char *id, json_t **task)
     return engine_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
 }
 
+int task_load_named(Step *s, const char *id, json_t **task)
+{
+    int rc = task_load(s, id, task);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    return rc;
+}
+
 int task_timeout(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
@@ -481,8 +489,9 @@ static bool task_same_answer(json_t *task, const char *by, const char *choice, c
 int task_answer(Step *s, const char *id, const char *by, const char *choice, const char *comment)
 {
     json_t *task;
-    if (task_load(s, id, &task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    int loaded = task_load_named(s, id, &task);
+    if (loaded != STORE_OK)
+        return loaded;
     if (task_same_answer(task, by, choice, comment)) {
         json_decref(task);
         return STORE_OK;
@@ -745,8 +754,9 @@ int task_remind(Step *s, Instance *in, const char *task_id)
 int task_ack(Step *s, const char *id, const char *by)
 {
     json_t *task;
-    if (task_load(s, id, &task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    int loaded = task_load_named(s, id, &task);
+    if (loaded != STORE_OK)
+        return loaded;
     int rc = STORE_OK;
     json_t *seats = json_array();
     bool holds = false;

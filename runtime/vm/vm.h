@@ -34,7 +34,8 @@ typedef struct Program {
     Value *cdefs;                   /* one per bc.cdefs, evaluated at load */
 } Program;
 
-/* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason. */
+/* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason, or
+   BC_NO_MEMORY when an allocation failed. */
 int program_load(const uint8_t *bytes, size_t len, Program **out, char *why, size_t why_len);
 /* Takes over `bc` (already verified, e.g. fresh from the compiler). */
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len);

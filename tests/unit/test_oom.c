@@ -27,9 +27,11 @@
  * (under ASan) fails the test binary.
  */
 #include <dirent.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +106,22 @@ static void oom_disarm(void) { counting = false; }
 
 /* ---- folders and dumps ------------------------------------------------------------ */
 
+static bool in_child;           /* in a run's child process: no cmocka (its longjmp would
+                                   run the other tests there) */
+
+/* assert_true, also in a child: there it prints and exits. */
+#define CHECK(cond) check((cond), #cond, __LINE__)
+static void check(bool ok, const char *text, int line)
+{
+    if (ok)
+        return;
+    if (!in_child)
+        fail_msg("line %d: %s", line, text);
+    printf("# line %d: %s\n", line, text);
+    fflush(stdout);
+    _exit(2);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -115,12 +133,12 @@ static void folder_remove(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEP
 static void file_copy(const char *from, const char *to)
 {
     int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(in >= 0 && out >= 0);
+    CHECK(in >= 0 && out >= 0);
     static char buf[1 << 16];
     ssize_t n;
     while ((n = read(in, buf, sizeof buf)) > 0)
-        assert_int_equal(write(out, buf, (size_t)n), n);
-    assert_int_equal(n, 0);
+        CHECK(write(out, buf, (size_t)n) == n);
+    CHECK(n == 0);
     close(in);
     close(out);
 }
@@ -130,7 +148,7 @@ static void store_copy(const char *from, const char *to)
 {
     char a[256], b[256];
     folder_remove(to);
-    assert_int_equal(mkdir(to, 0700), 0);
+    CHECK(mkdir(to, 0700) == 0);
     snprintf(a, sizeof a, "%s/data.mdb", from);
     snprintf(b, sizeof b, "%s/data.mdb", to);
     file_copy(a, b);
@@ -154,11 +172,11 @@ static char *store_dump(Engine *e)
 {
     StrBuf out = STRBUF_INIT;
     StoreTxn *txn;
-    assert_int_equal(store_begin(e->store, false, &txn), STORE_OK);
+    CHECK(store_begin(e->store, false, &txn) == STORE_OK);
     for (int t = 0; t < TABLE_COUNT; t++) {
         strbuf_printf(&out, "table %d\n", t);
-        assert_int_equal(store_scan(txn, (StoreTable)t, store_bytes(NULL, 0), store_bytes(NULL, 0),
-                                    dump_entry, &out), STORE_OK);
+        CHECK(store_scan(txn, (StoreTable)t, store_bytes(NULL, 0), store_bytes(NULL, 0),
+                         dump_entry, &out) == STORE_OK);
     }
     store_abort(txn);
     return strbuf_take(&out);
@@ -236,7 +254,8 @@ static Engine *open_in(const char *dir, bool create)
     char why[WHY];
     int rc = engine_open(dir, &options, &e, why, sizeof why);
     if (rc != ENGINE_OK)
-        fail_msg("engine_open %s: %s", dir, why);
+        printf("# engine_open %s: %s\n", dir, why);
+    CHECK(rc == ENGINE_OK);
     return e;
 }
 
@@ -354,6 +373,16 @@ static const char *run_once(Oom *o, const char *from, OomCall call, long at, cha
     return bad;
 }
 
+/* OOM_BACKTRACE=1: a crashing child prints its stack (for addr2line) before it dies. */
+static void crash_trace(int sig)
+{
+    void *frames[32];
+    int n = backtrace(frames, 32);
+    backtrace_symbols_fd(frames, n, 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 /* Runs allocation `at` failing in a child process, so that a crash is one failure among
    others; returns whether it went right (a crash, an abort or a leak under ASan: no). */
 static bool run_child(Oom *o, const char *from, OomCall call, long at, char **before, char **done,
@@ -363,6 +392,10 @@ static bool run_child(Oom *o, const char *from, OomCall call, long at, char **be
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        in_child = true;
+        int signals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE};
+        for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+            signal(signals[i], getenv("OOM_BACKTRACE") ? crash_trace : SIG_DFL);
         long made;
         const char *bad = run_once(o, from, call, at, before, done, &made);
         if (bad)
