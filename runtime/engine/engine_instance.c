@@ -55,9 +55,10 @@ int instance_load(Step *s, uint64_t number, Instance *out)
     if (json_len > value.len - 4)
         return STORE_FAILED;
     out->number = number;
-    out->record = json_loadb((const char *)bytes + 4, json_len, 0, NULL);
+    json_error_t error;
+    out->record = json_loadb((const char *)bytes + 4, json_len, 0, &error);
     if (!out->record)
-        return STORE_FAILED;
+        return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_FAILED;
     out->program = engine_program(s, json_string_value(json_object_get(out->record, "version")));
     if (!out->program) {
         instance_clear(out);

@@ -325,12 +325,23 @@ int task_load_named(Step *s, const char *id, json_t **task)
     return rc;
 }
 
+/* task_load for a task that may be gone (or `id` NULL): *task NULL and STORE_OK then;
+   another failure (out of memory, the store) is returned, never taken for "gone". */
+static int task_load_if(Step *s, const char *id, json_t **task)
+{
+    *task = NULL;
+    int rc = id ? task_load(s, id, task) : STORE_NOT_FOUND;
+    if (rc != STORE_OK)
+        *task = NULL;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
 int task_timeout(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
         rc = task_resolve(s, in, task, "timeout", json_null(), json_null());
     json_decref(task);
@@ -551,9 +562,9 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
     const char *id = json_string_value(json_object_get(in->record, "task"));
     json_t *task;
-    if (!id || task_load(s, id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_object_set_new(task, "status", json_string("cancelled"));
         rc = task_save(s, task);
@@ -664,9 +675,9 @@ static int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, task_id, &task);
+    if (!task)
+        return rc;
     bool resolved = false;
     json_int_t levels = (json_int_t)json_array_size(json_object_get(task, "ladder"));
     while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
