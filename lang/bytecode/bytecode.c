@@ -61,20 +61,27 @@ void bc_free(Bytecode *bc)
     bc_init(bc);
 }
 
-void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
+bool bc_try_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
-        return;
+        return true;
     uint32_t new_cap = *cap ? *cap * 2 : 8;
     while (new_cap < need)
         new_cap *= 2;
     void *bigger = realloc(*items, new_cap * elem);
-    if (!bigger) {
+    if (!bigger)
+        return false;
+    *items = bigger;
+    *cap = new_cap;
+    return true;
+}
+
+void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (!bc_try_grow(items, cap, need, elem)) {
         fputs("huddle: out of memory\n", stderr);
         abort();
     }
-    *items = bigger;
-    *cap = new_cap;
 }
 
 static bool bc_const_same(Value a, Value b)
@@ -308,8 +315,8 @@ static Value get_const(Reader *r)
         if (bytes && utf8_valid_prefix((const uint8_t *)bytes, len) != len) {
             r->failed = true;
             r->why = "a string constant is not valid UTF-8";
-        } else if (bytes) {
-            v = value_string(bytes, len);
+        } else if (bytes && !value_string_try(bytes, len, &v)) {
+            reader_fail_memory(r);
         }
         free(bytes);
         break;
@@ -351,6 +358,9 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.failed = true;
         r.why = "the constant pool runs past the end of the file";
     }
+    /* Room for the constants and triggers first, so BC_PUSH below never grows (or aborts). */
+    if (!r.failed && !bc_try_grow((void **)&bc->consts, &bc->consts_cap, consts, sizeof *bc->consts))
+        reader_fail_memory(&r);
     for (uint32_t i = 0; i < consts && !r.failed; i++)
         BC_PUSH(bc, consts, get_const(&r));
     bc->code = get_u32s(&r, &bc->code_count, 4);
@@ -362,6 +372,8 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.failed = true;
         r.why = "the trigger table runs past the end of the file";
     }
+    if (!r.failed && !bc_try_grow((void **)&bc->triggers, &bc->triggers_cap, triggers, sizeof *bc->triggers))
+        reader_fail_memory(&r);
     for (uint32_t i = 0; i < triggers && !r.failed; i++) {
         BcTrigger t;
         t.source = get_u32(&r);

@@ -135,6 +135,8 @@ void bc_free(Bytecode *bc);
              sizeof *(bc)->field),                                                     \
      (bc)->field[(bc)->field##_count] = (value), (bc)->field##_count++)
 void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
+/* bc_grow, returning false when out of memory (bc_grow aborts then: the compiler's). */
+bool bc_try_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
 
 /* Adds a constant (strings and scalars; an equal one is reused). Takes over `value`. */
 uint32_t bc_add_const(Bytecode *bc, Value value);

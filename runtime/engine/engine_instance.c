@@ -79,6 +79,8 @@ int instance_load(Step *s, uint64_t number, Instance *out)
 int instance_save(Step *s, Instance *in)
 {
     char *json = json_dumps(in->record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!json)
+        return ENGINE_NO_MEMORY;
     StrBuf bytes = STRBUF_INIT;
     uint32_t len = (uint32_t)strlen(json);
     char header[4] = {(char)len, (char)(len >> 8), (char)(len >> 16), (char)(len >> 24)};
