@@ -331,13 +331,17 @@ typedef struct PlaybookList {
 static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 {
     PlaybookList *list = context;
-    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
-    if (playbook && !json_is_true(json_object_get(playbook, "undeployed"))) {
-        json_array_append_new(list->names, json_stringn(key.data, key.len));
-        json_array_append(list->hashes, json_object_get(playbook, "hash"));
-    }
+    json_error_t error;
+    json_t *playbook = json_loadb(value.data, value.len, 0, &error);
+    int rc = STORE_OK;
+    if (!playbook && json_error_code(&error) == json_error_out_of_memory)
+        rc = ENGINE_NO_MEMORY;  /* not a playbook skipped: the cache would keep the gap */
+    if (playbook && !json_is_true(json_object_get(playbook, "undeployed")) &&
+        (json_array_append_new(list->names, json_stringn(key.data, key.len)) ||
+         json_array_append(list->hashes, json_object_get(playbook, "hash"))))
+        rc = ENGINE_NO_MEMORY;
     json_decref(playbook);
-    return STORE_OK;
+    return rc;
 }
 
 int step_playbooks_changed(Step *s)
@@ -353,7 +357,7 @@ static int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
     uint64_t version = engine_counter(s->txn, "playbooks_version");
     if (!e->playbook_names || e->playbooks_version != version) {
         PlaybookList list = {json_array(), json_array()};
-        int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
+        int rc = !list.names || !list.hashes ? ENGINE_NO_MEMORY : store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
                             playbook_visit, &list);
         if (rc < 0) {
             json_decref(list.names);

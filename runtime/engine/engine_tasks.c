@@ -184,6 +184,10 @@ int task_create(Step *s, Instance *in, Value ask)
                              "seats", seats, "votes", "asked_at", at, "deadline", due,
                              "deadline_ms", (json_int_t)deadline, "show", json_object_get(description, "show"),
                              "suspension", (json_int_t)in->frame->step);
+    if (!task) {        /* out of memory; json_pack released `seats` (s:o) */
+        json_decref(description);
+        return ENGINE_NO_MEMORY;
+    }
     json_t *record = record_add(s, in, "asked");
     json_object_set_new(record, "task", json_string(id));
     json_object_set(record, "question", json_object_get(task, "question"));
@@ -276,6 +280,8 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
     json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
                                "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
                                "at", at, "votes", votes, "deciders", deciders);
+    if (!result)
+        return ENGINE_NO_MEMORY;
     Value value = value_from_json(result);
     /* `at` is a time in the language */
     int64_t now_ms = s->now;
