@@ -61,20 +61,27 @@ void bc_free(Bytecode *bc)
     bc_init(bc);
 }
 
-void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
+bool bc_try_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
-        return;
+        return true;
     uint32_t new_cap = *cap ? *cap * 2 : 8;
     while (new_cap < need)
         new_cap *= 2;
     void *bigger = realloc(*items, new_cap * elem);
-    if (!bigger) {
+    if (!bigger)
+        return false;
+    *items = bigger;
+    *cap = new_cap;
+    return true;
+}
+
+void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (!bc_try_grow(items, cap, need, elem)) {
         fputs("huddle: out of memory\n", stderr);
         abort();
     }
-    *items = bigger;
-    *cap = new_cap;
 }
 
 static bool bc_const_same(Value a, Value b)
@@ -201,8 +208,16 @@ void bc_write(const Bytecode *bc, StrBuf *out)
 typedef struct Reader {
     const uint8_t *at, *end;
     bool failed;
+    bool no_memory;
     const char *why;
 } Reader;
+
+static void *reader_fail_memory(Reader *r)
+{
+    r->failed = r->no_memory = true;
+    r->why = "out of memory";
+    return NULL;
+}
 
 static bool need(Reader *r, size_t n, const char *what)
 {
@@ -246,7 +261,7 @@ static char *get_bytes(Reader *r, uint32_t *len)
         return NULL;
     char *copy = malloc((size_t)*len + 1);
     if (!copy)
-        abort();
+        return reader_fail_memory(r);
     memcpy(copy, r->at, *len);
     copy[*len] = '\0';
     r->at += *len;
@@ -265,8 +280,10 @@ static void *get_u32s(Reader *r, uint32_t *count, size_t elem)
         return NULL;
     }
     uint32_t *items = malloc(*count * elem + 1);
-    if (!items)
-        abort();
+    if (!items) {
+        *count = 0;
+        return reader_fail_memory(r);
+    }
     for (size_t i = 0; i < *count * words; i++)
         items[i] = get_u32(r);
     return items;
@@ -305,8 +322,8 @@ static Value get_const(Reader *r)
         if (bytes && utf8_valid_prefix((const uint8_t *)bytes, len) != len) {
             r->failed = true;
             r->why = "a string constant is not valid UTF-8";
-        } else if (bytes) {
-            v = value_string(bytes, len);
+        } else if (bytes && !value_string_try(bytes, len, &v)) {
+            reader_fail_memory(r);
         }
         free(bytes);
         break;
@@ -323,7 +340,7 @@ static Value get_const(Reader *r)
 int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t why_len)
 {
     bc_init(bc);
-    Reader r = {bytes, bytes + len, false, NULL};
+    Reader r = {bytes, bytes + len, false, false, NULL};
     if (len < 8 || memcmp(bytes, BC_MAGIC, 4) != 0) {
         snprintf(why, why_len, "not Huddle bytecode (no HBC header)");
         return -1;
@@ -348,6 +365,9 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.failed = true;
         r.why = "the constant pool runs past the end of the file";
     }
+    /* Room for the constants and triggers first, so BC_PUSH below never grows (or aborts). */
+    if (!r.failed && !bc_try_grow((void **)&bc->consts, &bc->consts_cap, consts, sizeof *bc->consts))
+        reader_fail_memory(&r);
     for (uint32_t i = 0; i < consts && !r.failed; i++)
         BC_PUSH(bc, consts, get_const(&r));
     bc->code = get_u32s(&r, &bc->code_count, 4);
@@ -359,6 +379,8 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.failed = true;
         r.why = "the trigger table runs past the end of the file";
     }
+    if (!r.failed && !bc_try_grow((void **)&bc->triggers, &bc->triggers_cap, triggers, sizeof *bc->triggers))
+        reader_fail_memory(&r);
     for (uint32_t i = 0; i < triggers && !r.failed; i++) {
         BcTrigger t;
         t.source = get_u32(&r);
@@ -385,9 +407,9 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.why = "there are stray bytes after the last table";
     }
     if (r.failed) {
-        snprintf(why, why_len, "corrupt bytecode: %s", r.why);
+        snprintf(why, why_len, "%s%s", r.no_memory ? "" : "corrupt bytecode: ", r.why);
         bc_free(bc);
-        return -1;
+        return r.no_memory ? BC_NO_MEMORY : -1;
     }
     return 0;
 }

@@ -137,6 +137,8 @@ void bc_free(Bytecode *bc);
              sizeof *(bc)->field),                                                     \
      (bc)->field[(bc)->field##_count] = (value), (bc)->field##_count++)
 void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
+/* bc_grow, returning false when out of memory (bc_grow aborts then: the compiler's). */
+bool bc_try_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
 
 /* Adds a constant (strings and scalars; an equal one is reused). Takes over `value`. */
 uint32_t bc_add_const(Bytecode *bc, Value value);
@@ -148,11 +150,13 @@ void bc_write(const Bytecode *bc, StrBuf *out);
 
 /* Reads a .hbc image into *bc (initialized by the call); program_from_bytecode (and
    huddle disasm) verify it before use. On failure returns -1, frees what was read, and
-   writes a reason a person can act on into `why`. */
+   writes a reason a person can act on into `why`; BC_NO_MEMORY when an allocation failed. */
+#define BC_NO_MEMORY (-2)
 int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t why_len);
 
 /* Checks every index, jump and the stack depth of every reachable instruction; called
-   by bc_read, and by the compiler's tests. Returns -1 with a reason when invalid. */
+   by bc_read, and by the compiler's tests. Returns -1 with a reason when invalid,
+   BC_NO_MEMORY when out of memory. */
 int bc_verify(const Bytecode *bc, char *why, size_t why_len);
 
 #endif

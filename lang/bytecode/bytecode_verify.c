@@ -374,8 +374,14 @@ int bc_verify(const Bytecode *bc, char *why, size_t why_len)
     v.region = calloc(n, 1);
     v.limit = calloc(n, sizeof(uint32_t));
     v.work = malloc(n * sizeof(uint32_t) * 2);
-    if (!v.depth || !v.region || !v.limit || !v.work)
-        abort();
+    if (!v.depth || !v.region || !v.limit || !v.work) {
+        free(v.depth);
+        free(v.region);
+        free(v.limit);
+        free(v.work);
+        snprintf(why, why_len, "out of memory verifying bytecode");
+        return BC_NO_MEMORY;
+    }
     for (size_t i = 0; i < n; i++)
         v.depth[i] = -1;
     for (uint32_t i = 0; i < bc->states_count; i++)

@@ -50,16 +50,28 @@ void value_release_heap(Value v)
     }
 }
 
-Value value_string(const char *bytes, size_t len)
+bool value_string_try(const char *bytes, size_t len, Value *out)
 {
-    HString *s = value_alloc(sizeof *s + len + 1);
+    HString *s = malloc(sizeof *s + len + 1);
+    if (!s)
+        return false;
     s->refs = 1;
     s->len = (uint32_t)len;
     if (len)
         memcpy(s->data, bytes, len);
     s->data[len] = '\0';
-    Value v = {.type = VAL_STRING};
-    v.as.string = s;
+    *out = (Value){.type = VAL_STRING};
+    out->as.string = s;
+    return true;
+}
+
+Value value_string(const char *bytes, size_t len)
+{
+    Value v;
+    if (!value_string_try(bytes, len, &v)) {
+        fputs("huddle: out of memory\n", stderr);
+        abort();
+    }
     return v;
 }
 

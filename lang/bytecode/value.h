@@ -108,6 +108,8 @@ static inline void value_release(Value v)
 
 /* Strings. value_string copies `len` bytes (which must be valid UTF-8). */
 Value value_string(const char *bytes, size_t len);
+/* value_string into *out, or false when out of memory (value_string aborts then). */
+bool value_string_try(const char *bytes, size_t len, Value *out);
 Value value_cstring(const char *text);
 static inline const char *value_text(Value v) { return v.as.string->data; }
 

@@ -109,14 +109,19 @@ static int deploy_work(Step *s, void *context)
     DeployWork *d = context;
     Program *program;
     char why[256];
-    if (program_load(d->bytes, d->len, &program, why, sizeof why) < 0)
-        return step_fail(s, ENGINE_REFUSED, "%s", why);
+    int loaded = program_load(d->bytes, d->len, &program, why, sizeof why);
+    if (loaded < 0)
+        return step_fail(s, loaded == BC_NO_MEMORY ? ENGINE_NO_MEMORY : ENGINE_REFUSED, "%s", why);
     snprintf(d->hash, 65, "%s", program->hash);
     const char *name = value_text(program->bc.consts[program->bc.name]);
     int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(d->bytes, d->len));
     json_t *playbook = NULL;
-    if (rc == STORE_OK && engine_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook) != STORE_OK)
+    if (rc == STORE_OK)
+        rc = engine_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook);
+    if (rc == STORE_NOT_FOUND) {
         playbook = json_pack("{s:[]}", "log");
+        rc = playbook ? STORE_OK : ENGINE_NO_MEMORY;
+    }
     /* The current version deployed again changes nothing: deploy is idempotent. */
     bool same = playbook && json_is_false(json_object_get(playbook, "undeployed")) &&
                 strcmp(json_string_value(json_object_get(playbook, "hash")) ? json_string_value(json_object_get(playbook, "hash")) : "",
@@ -129,10 +134,14 @@ static int deploy_work(Step *s, void *context)
     if (rc == STORE_OK) {
         char at[40];
         time_text(s->now, at);
-        json_object_set_new(playbook, "hash", json_string(program->hash));
-        json_object_set_new(playbook, "undeployed", json_false());
-        json_array_append_new(json_object_get(playbook, "log"), json_pack("{s:s, s:s}", "at", at, "hash", program->hash));
-        rc = engine_put_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
+        /* Each call frees its new value when it fails (out of memory). */
+        if (json_object_set_new(playbook, "hash", json_string(program->hash)) ||
+            json_object_set_new(playbook, "undeployed", json_false()) ||
+            json_array_append_new(json_object_get(playbook, "log"),
+                                  json_pack("{s:s, s:s}", "at", at, "hash", program->hash)))
+            rc = ENGINE_NO_MEMORY;
+        else
+            rc = engine_put_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
     }
     json_decref(playbook);
     program_free(program);

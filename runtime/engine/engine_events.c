@@ -409,10 +409,16 @@ typedef struct PlaybookList {
 static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 {
     PlaybookList *list = context;
-    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
-    if (!playbook)
-        return STORE_OK;
+    json_error_t error;
+    json_t *playbook = json_loadb(value.data, value.len, 0, &error);
+    int rc = STORE_OK;
+    if (!playbook)   /* out of memory is not a playbook skipped: the cache would keep the gap */
+        return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_OK;
     json_t *versions = json_array(), *log = json_object_get(playbook, "log");
+    if (!versions) {
+        json_decref(playbook);
+        return ENGINE_NO_MEMORY;
+    }
     for (size_t i = json_array_size(log); i-- > 0;) {
         json_t *hash = json_object_get(json_array_get(log, i), "hash"), *seen;
         size_t k;
@@ -422,12 +428,13 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
             json_array_append(versions, hash);
     }
     bool undeployed = json_is_true(json_object_get(playbook, "undeployed"));
-    json_array_append_new(list->names, json_stringn(key.data, key.len));
-    json_array_append_new(list->versions, json_pack("{s:O, s:o}", "current",
-                                                    undeployed ? json_null() : json_object_get(playbook, "hash"),
-                                                    "versions", versions));
+    if (json_array_append_new(list->names, json_stringn(key.data, key.len)) ||
+        json_array_append_new(list->versions, json_pack("{s:O, s:o}", "current",
+                                                        undeployed ? json_null() : json_object_get(playbook, "hash"),
+                                                        "versions", versions)))
+        rc = ENGINE_NO_MEMORY;
     json_decref(playbook);
-    return STORE_OK;
+    return rc;
 }
 
 int step_playbooks_changed(Step *s)
@@ -443,7 +450,7 @@ static int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
     uint64_t version = engine_counter(s->txn, "playbooks_version");
     if (!e->playbook_names || e->playbooks_version != version) {
         PlaybookList list = {json_array(), json_array()};
-        int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
+        int rc = !list.names || !list.versions ? ENGINE_NO_MEMORY : store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
                             playbook_visit, &list);
         if (rc < 0) {
             json_decref(list.names);

@@ -55,9 +55,10 @@ int instance_load(Step *s, uint64_t number, Instance *out)
     if (json_len > value.len - 4)
         return STORE_FAILED;
     out->number = number;
-    out->record = json_loadb((const char *)bytes + 4, json_len, 0, NULL);
+    json_error_t error;
+    out->record = json_loadb((const char *)bytes + 4, json_len, 0, &error);
     if (!out->record)
-        return STORE_FAILED;
+        return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_FAILED;
     out->program = engine_program(s, json_string_value(json_object_get(out->record, "version")));
     if (!out->program) {
         instance_clear(out);
@@ -78,6 +79,8 @@ int instance_load(Step *s, uint64_t number, Instance *out)
 int instance_save(Step *s, Instance *in)
 {
     char *json = json_dumps(in->record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!json)
+        return ENGINE_NO_MEMORY;
     StrBuf bytes = STRBUF_INIT;
     uint32_t len = (uint32_t)strlen(json);
     char header[4] = {(char)len, (char)(len >> 8), (char)(len >> 16), (char)(len >> 24)};

@@ -175,6 +175,8 @@ int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
 int task_load(Step *s, const char *id, json_t **task);
+/* task_load, refusing a task that does not exist ("no task 't9'"). */
+int task_load_named(Step *s, const char *id, json_t **task);
 /* Whether the person id `person` is among a seat's `holders`. */
 bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, json_t *task);

@@ -202,6 +202,10 @@ int task_create(Step *s, Instance *in, Value ask)
                              "seats", seats, "votes", "asked_at", at, "deadline", due,
                              "deadline_ms", (json_int_t)deadline, "show", json_object_get(description, "show"),
                              "suspension", (json_int_t)in->frame->step);
+    if (!task) {        /* out of memory; json_pack released `seats` (s:o) */
+        json_decref(description);
+        return ENGINE_NO_MEMORY;
+    }
     json_t *record = record_add(s, in, "asked");
     json_object_set_new(record, "task", json_string(id));
     json_object_set(record, "question", json_object_get(task, "question"));
@@ -303,6 +307,8 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
     json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
                                "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
                                "at", at, "votes", votes, "deciders", deciders);
+    if (!result)
+        return ENGINE_NO_MEMORY;
     Value value = value_from_json(result);
     /* `at` is a time in the language */
     int64_t now_ms = s->now;
@@ -357,12 +363,31 @@ int task_load(Step *s, const char *id, json_t **task)
     return engine_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
 }
 
+int task_load_named(Step *s, const char *id, json_t **task)
+{
+    int rc = task_load(s, id, task);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    return rc;
+}
+
+/* task_load for a task that may be gone (or `id` NULL): *task NULL and STORE_OK then;
+   another failure (out of memory, the store) is returned, never taken for "gone". */
+static int task_load_if(Step *s, const char *id, json_t **task)
+{
+    *task = NULL;
+    int rc = id ? task_load(s, id, task) : STORE_NOT_FOUND;
+    if (rc != STORE_OK)
+        *task = NULL;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
 int task_timeout(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
         rc = task_resolve(s, in, task, "timeout", json_null(), json_null());
     json_decref(task);
@@ -531,8 +556,9 @@ static bool task_same_answer(json_t *task, const char *by, const char *choice, c
 int task_answer(Step *s, const char *id, const char *by, const char *choice, const char *comment)
 {
     json_t *task;
-    if (task_load(s, id, &task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    int loaded = task_load_named(s, id, &task);
+    if (loaded != STORE_OK)
+        return loaded;
     if (task_same_answer(task, by, choice, comment)) {
         json_decref(task);
         return STORE_OK;
@@ -594,9 +620,9 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
     const char *id = json_string_value(json_object_get(in->record, "task"));
     json_t *task;
-    if (!id || task_load(s, id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_object_set_new(task, "status", json_string("cancelled"));
         size_t i;
@@ -737,9 +763,9 @@ int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, task_id, &task);
+    if (!task)
+        return rc;
     bool resolved = false;
     json_int_t levels = (json_int_t)json_array_size(json_object_get(task, "ladder"));
     while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
@@ -823,8 +849,9 @@ int task_remind(Step *s, Instance *in, const char *task_id)
 int task_ack(Step *s, const char *id, const char *by)
 {
     json_t *task;
-    if (task_load(s, id, &task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    int loaded = task_load_named(s, id, &task);
+    if (loaded != STORE_OK)
+        return loaded;
     int rc = STORE_OK;
     json_t *seats = json_array();
     bool holds = false;

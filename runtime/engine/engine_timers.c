@@ -66,8 +66,9 @@ static int fire_one(Step *s, DueTimer *d)
         return rc;
     uint64_t number = store_read_be64(d->key + 8);
     Instance in;
-    if (instance_load(s, number, &in) != STORE_OK)
-        return STORE_OK;   /* the instance is gone: the timer goes too */
+    rc = instance_load(s, number, &in);
+    if (rc != STORE_OK)    /* the instance is gone: the timer goes too */
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
     json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
     const char *kind = json_string_value(json_object_get(d->what, "kind"));
     const char *status = json_string_value(json_object_get(in.record, "status"));

@@ -30,15 +30,19 @@ int engine_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **ou
     int rc = store_get(txn, table, key, &value);
     if (rc != STORE_OK)
         return rc;
-    *out = json_loadb(value.data, value.len, 0, NULL);
-    return *out ? STORE_OK : STORE_FAILED;
+    json_error_t error;
+    *out = json_loadb(value.data, value.len, 0, &error);
+    if (*out)
+        return STORE_OK;
+    return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_FAILED;
 }
 
 int engine_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value)
 {
+    /* A value the engine built dumps unless memory runs out. */
     char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text)
-        return STORE_FAILED;
+        return ENGINE_NO_MEMORY;
     int rc = store_put(txn, table, key, store_bytes(text, strlen(text)));
     free(text);
     return rc;

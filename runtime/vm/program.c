@@ -19,8 +19,13 @@ static int program_eval_consts(Program *program, char *why, size_t why_len)
     program->cdefs = calloc(count + 1, sizeof(Value));
     bool *ready = calloc(count + 1, sizeof(bool)), *pending = calloc(count + 1, sizeof(bool));
     uint32_t *stack = malloc((count + 1) * sizeof(uint32_t));
-    if (!program->cdefs || !ready || !pending || !stack)
-        abort();
+    if (!program->cdefs || !ready || !pending || !stack) {
+        free(ready);
+        free(pending);
+        free(stack);
+        snprintf(why, why_len, "out of memory loading a program");
+        return BC_NO_MEMORY;
+    }
     program->cdefs_ready = ready;
     int rc = 0;
     for (uint32_t first = 0; first < count && rc == 0; first++) {
@@ -56,22 +61,24 @@ static int program_eval_consts(Program *program, char *why, size_t why_len)
 
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len)
 {
-    if (bc_verify(bc, why, why_len) < 0) {
+    int rc = bc_verify(bc, why, why_len);
+    Program *program = rc < 0 ? NULL : calloc(1, sizeof *program);
+    if (!program) {
         bc_free(bc);
-        return -1;
+        if (rc == 0)
+            snprintf(why, why_len, "out of memory loading a program");
+        return rc < 0 ? rc : BC_NO_MEMORY;
     }
-    Program *program = calloc(1, sizeof *program);
-    if (!program)
-        abort();
     program->bc = *bc;
     bc_init(bc);
     StrBuf bytes = STRBUF_INIT;
     bc_write(&program->bc, &bytes);
     program_hash((const uint8_t *)bytes.data, bytes.len, program->hash);
     strbuf_free(&bytes);
-    if (program_eval_consts(program, why, why_len) < 0) {
+    rc = program_eval_consts(program, why, why_len);
+    if (rc < 0) {
         program_free(program);
-        return -1;
+        return rc;
     }
     *out = program;
     return 0;
@@ -80,8 +87,9 @@ int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len
 int program_load(const uint8_t *bytes, size_t len, Program **out, char *why, size_t why_len)
 {
     Bytecode bc;
-    if (bc_read(bytes, len, &bc, why, why_len) < 0)
-        return -1;
+    int rc = bc_read(bytes, len, &bc, why, why_len);
+    if (rc < 0)
+        return rc;
     return program_from_bytecode(&bc, out, why, why_len);
 }
 

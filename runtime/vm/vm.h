@@ -36,7 +36,8 @@ typedef struct Program {
     const bool *cdefs_ready;        /* while loading: which cdefs have a value (NULL after) */
 } Program;
 
-/* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason. */
+/* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason, or
+   BC_NO_MEMORY when an allocation failed. */
 int program_load(const uint8_t *bytes, size_t len, Program **out, char *why, size_t why_len);
 /* Takes over `bc` (already verified, e.g. fresh from the compiler). */
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len);
