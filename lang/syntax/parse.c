@@ -409,8 +409,7 @@ void parse_report_error(ParseCtx *ctx, Span at, const char *message)
         parse_too_deep(ctx, at);
     else if (strstr(message, "exhausted"))
         diag_add(ctx->diags, DIAG_ERROR, ctx->src, at,
-                 "blocks nest deeper than %d,%03d here: the playbook is nested too deeply to parse",
-                 AST_MAX_DEPTH / 1000, AST_MAX_DEPTH % 1000);
+                 "blocks nest too deeply to parse: %u are open here", blocks);
     else
         diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "%s", message);
     ctx->syntax_errors++;

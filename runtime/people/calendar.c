@@ -204,6 +204,46 @@ static int compare_days(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The calendar's `hours` object: each key's days get its ranges; a day named twice, and
+   every malformed key or value, is a problem at its path. */
+static void calendar_hours(Calendar *c, const json_t *hours, const char *path, json_t *problems)
+{
+    char at[512], why[256];
+    snprintf(at, sizeof at, "%s.hours", path);
+    if (!json_is_object(hours)) {
+        problem(problems, at, "%smissing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}", "");
+        return;
+    }
+    const char *days_text, *given[7] = {NULL};   /* which key gave each weekday its hours */
+    json_t *ranges;
+    json_object_foreach((json_t *)hours, days_text, ranges) {
+        bool days[7];
+        CalendarDay day;
+        snprintf(at, sizeof at, "%s.hours.%s", path, days_text);
+        if (!parse_days(days_text, days, why, sizeof why) ||
+            (json_is_string(ranges) && !parse_ranges(json_string_value(ranges), &day, why, sizeof why))) {
+            problem(problems, at, "%s", why);
+            continue;
+        }
+        if (!json_is_string(ranges)) {
+            problem(problems, at, "%shours are text such as \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\"", "");
+            continue;
+        }
+        for (int d = 0; d < 7; d++)
+            if (days[d] && given[d]) {
+                snprintf(why, sizeof why, "%s already has hours from \"%s\": name each day once",
+                         DAY_NAMES[d], given[d]);
+                problem(problems, at, "%s", why);
+                break;
+            }
+        for (int d = 0; d < 7; d++)
+            if (days[d] && !given[d]) {
+                c->week[d] = day;
+                given[d] = days_text;
+            }
+    }
+}
+
 Calendar *calendar_from_json(const char *name, const json_t *json, const char *path,
                              json_t *problems)
 {
@@ -222,41 +262,7 @@ Calendar *calendar_from_json(const char *name, const json_t *json, const char *p
         problem(problems, at, "%smissing: a calendar needs a time zone such as \"Europe/Helsinki\"", "");
     else if (!(c->tz = tz_load(zone, why, sizeof why)))
         problem(problems, at, "%s", why);
-    json_t *hours = json_object_get(json, "hours");
-    snprintf(at, sizeof at, "%s.hours", path);
-    if (!json_is_object(hours)) {
-        problem(problems, at, "%smissing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}", "");
-    } else {
-        const char *days_text;
-        json_t *ranges;
-        const char *given[7] = {NULL};   /* which key gave each weekday its hours */
-        json_object_foreach(hours, days_text, ranges) {
-            bool days[7];
-            CalendarDay day;
-            snprintf(at, sizeof at, "%s.hours.%s", path, days_text);
-            if (!parse_days(days_text, days, why, sizeof why)) {
-                problem(problems, at, "%s", why);
-            } else if (!json_is_string(ranges)) {
-                problem(problems, at, "%shours are text such as \"09:00-17:00\" or \"09:00-12:00,13:00-17:00\"", "");
-            } else if (!parse_ranges(json_string_value(ranges), &day, why, sizeof why)) {
-                problem(problems, at, "%s", why);
-            } else {
-                for (int d = 0; d < 7; d++) {
-                    if (days[d] && given[d]) {
-                        snprintf(why, sizeof why, "%s already has hours from \"%s\": name each day once",
-                                 DAY_NAMES[d], given[d]);
-                        problem(problems, at, "%s", why);
-                        break;
-                    }
-                }
-                for (int d = 0; d < 7; d++)
-                    if (days[d] && !given[d]) {
-                        c->week[d] = day;
-                        given[d] = days_text;
-                    }
-            }
-        }
-    }
+    calendar_hours(c, json_object_get(json, "hours"), path, problems);
     json_t *holidays = json_object_get(json, "holidays");
     if (holidays && !json_is_array(holidays)) {
         snprintf(at, sizeof at, "%s.holidays", path);

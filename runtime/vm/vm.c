@@ -91,6 +91,16 @@ static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
     return false;
 }
 
+/* Whether the ask has an arm of `kind`: without a no_quorum arm, an ask nobody can
+   answer waits for its deadline (the engine reads this from the description). */
+static bool vm_ask_has_arm(const Bytecode *bc, const BcAsk *ask, BcArmKind kind)
+{
+    for (uint32_t i = 0; i < ask->arm_count; i++)
+        if (bc->arms[ask->arm_first + i].kind == kind)
+            return true;
+    return false;
+}
+
 /* `remind every D` needs D of at least one minute (a business count of at least one):
    a shorter one computed while running stalls the instance, and no timer is set
    (LANGUAGE.md, "Reminders"). */
@@ -156,9 +166,6 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
         ok = false;
     }
     vm->sp -= n;
-    bool no_quorum_arm = false;   /* without one, an ask nobody can answer waits for its deadline */
-    for (uint32_t i = 0; i < ask->arm_count; i++)
-        no_quorum_arm |= vm->bc->arms[ask->arm_first + i].kind == BC_ARM_NO_QUORUM;
     Value d = value_map_new(13);
     static const char *const QUORUMS[] = {"any", "all", "n"};
     map_put(d, "kind", value_cstring("ask"));
@@ -166,7 +173,7 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
     map_put(d, "quorum", value_cstring(QUORUMS[ask->quorum]));
     map_put(d, "needed", value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
-    map_put(d, "no_quorum_arm", value_bool(no_quorum_arm));
+    map_put(d, "no_quorum_arm", value_bool(vm_ask_has_arm(vm->bc, ask, BC_ARM_NO_QUORUM)));
     map_put(d, "seats", seats);
     map_put(d, "question", question);
     map_put(d, "choices", choices);

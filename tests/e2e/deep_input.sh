@@ -125,3 +125,12 @@ expect "a quorum const 1,100 consts deep is refused for its depth" 1 \
   "$h" check "$tmp/quorum1100.play"
 quorum 400
 expect "the same 400 deep checks" 0 "" "$h" check "$tmp/quorum400.play"
+
+# Blocks: 1,500 nested ifs run; 60,000 are refused with a sentence, not a crash.
+blocks() { python3 -c "
+n = $1
+open('$tmp/blocks$1.play', 'w').write('playbook blocks\non ops.case as e\nstate s {\n' + 'if e.a == 1 {\n' * n + 'done \"in\"\n' + '}\n' * n + 'done \"out\"\n}\n')"; }
+blocks 1500
+expect "1,500 nested blocks run" 0 "in" "$h" run "$tmp/blocks1500.play" --events "$tmp/one.jsonl"
+blocks 60000
+expect "60,000 nested blocks are refused" 1 "blocks nest too deeply to parse" "$h" check "$tmp/blocks60000.play"
