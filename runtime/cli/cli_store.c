@@ -955,8 +955,10 @@ static int retry_apply(Engine *engine, const StoreArgs *a, int64_t now, char *wh
 static json_t *retry_what(const StoreArgs *a, int64_t now)
 {
     (void)now;
-    return json_pack("{s:s,s:s?,s:s?}", "instance", a->positional[0], "goto", a->go, "stalled_again",
-                     retry_outcome[0] ? retry_outcome : NULL);
+    json_t *what = json_pack("{s:s,s:s?}", "instance", a->positional[0], "goto", a->go);
+    if (what && retry_outcome[0])
+        json_object_set_new(what, "stalled_again", json_string(retry_outcome));
+    return what;
 }
 
 static void retry_sentence(const StoreArgs *a)
