@@ -800,7 +800,7 @@ static size_t map_start(bool *force)
     return size > 0 ? (size_t)size : STORE_MAP_START;
 }
 
-/* Opens the real environment, with the map at least STORE_MAP_START when writable. */
+/* Opens the real environment, with the map of map_start() when writable. */
 static int env_open(Store *store, const char *dir, const StoreOptions *options, char *why,
                     size_t why_len)
 {
