@@ -16,10 +16,14 @@
 #   e2e        tests/e2e/*.sh, which print TAP lines (ok / not ok) and their plan
 # --update rewrites the .expected files from what huddle prints now (review the diff).
 #
+# The variants run side by side, each printing its lines when it is done
+# (HUDDLE_TEST_JOBS=1 runs them one after another, printing as they go).
+#
 # TAP: a line "ok N - ..." passes, "not ok N - ..." fails, and either one with "# SKIP"
-# in it is counted as skipped, as is one with "# TODO" (a known bug, shown in the log). Every unit binary and e2e script must print its plan
-# ("1..N", first or last): one without a plan (it ended early), one whose result lines
-# do not number N, or one that exits non-zero is a failure of its own.
+# in it is counted as skipped, as is one with "# TODO" (a known bug, shown in the log).
+# Every unit binary and e2e script must print its plan ("1..N", first or last): one
+# without a plan (it ended early), one whose result lines do not number N, or one that
+# exits non-zero is a failure of its own.
 #
 # The time-budgeted suites (tests/crash/run_crash.sh, tests/crash/kill9.sh) run a fixed
 # count here, so every variant prints the same totals: HUDDLE_TEST_FIXED=1 is exported
@@ -33,8 +37,9 @@ update=0
 passed=0
 failed=0
 skipped=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+root=$(mktemp -d)
+tmp=$root
+trap 'rm -rf "$root"' EXIT
 
 pass() { passed=$((passed + 1)); }
 fail() {
@@ -156,19 +161,46 @@ run_e2e() {
   done
 }
 
+# run_variant NAME HUDDLE UNIT_DIR: every test against one build, in its own scratch
+# folder; prints what fails and the variant's line, and leaves its counts in the folder.
+run_variant() {
+  variant=$1 huddle=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") unit_dir=$3
+  tmp=$root/$variant
+  mkdir -p "$tmp"
+  passed=0 failed=0 skipped=0
+  run_unit; run_lang; check_docs; run_workflows; run_e2e
+  echo "$variant: $passed passed, $failed failed, $skipped skipped"
+  echo "$passed $failed $skipped" > "$tmp/counts"
+}
+
+: > "$root/variants"
 while [ $# -gt 0 ]; do
   case "$1" in
     --update) update=1; shift ;;
-    --variant)
-      variant=$2 huddle=$(cd "$(dirname "$3")" && pwd)/$(basename "$3") unit_dir=$4
-      shift 4
-      before_pass=$passed before_fail=$failed before_skip=$skipped
-      run_unit; run_lang; check_docs; run_workflows; run_e2e
-      echo "$variant: $((passed - before_pass)) passed, $((failed - before_fail)) failed, $((skipped - before_skip)) skipped"
-      update=0
-      ;;
+    --variant) [ $# -ge 4 ] || set -- --usage
+               echo "$2 $3 $4" >> "$root/variants"; shift 4 ;;
     *) echo "usage: tests/run.sh [--update] --variant NAME HUDDLE UNIT_DIR ..." >&2; exit 2 ;;
   esac
 done
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+# The variants run side by side (most of their time is spent waiting on fsync and
+# process start-up), each printing when it is done; HUDDLE_TEST_JOBS=1, or --update
+# (which rewrites files the next variant reads), runs them one after another instead.
+jobs=${HUDDLE_TEST_JOBS:-2}
+[ "$update" = 1 ] && jobs=1
+while read -r name build units; do
+  if [ "$jobs" -gt 1 ]; then
+    run_variant "$name" "$build" "$units" > "$root/$name.log" 2>&1 &
+  else
+    run_variant "$name" "$build" "$units"
+    update=0
+  fi
+done < "$root/variants"
+wait
+total_pass=0 total_fail=0 total_skip=0
+while read -r name build units; do
+  [ "$jobs" -gt 1 ] && cat "$root/$name.log"
+  read -r p f k < "$root/$name/counts" 2>/dev/null || { echo "FAIL [$name] the variant did not finish"; p=0 f=1 k=0; }
+  total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + k))
+done < "$root/variants"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" -eq 0 ]
