@@ -134,3 +134,4 @@ blocks 1500
 expect "1,500 nested blocks run" 0 "in" "$h" run "$tmp/blocks1500.play" --events "$tmp/one.jsonl"
 blocks 60000
 expect "60,000 nested blocks are refused" 1 "blocks nest too deeply to parse" "$h" check "$tmp/blocks60000.play"
+echo "1..$n"

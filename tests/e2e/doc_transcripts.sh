@@ -60,3 +60,4 @@ if diff "$tmp/wrong.txt" "$tmp/now" > /dev/null; then
 else
   ok "a transcript with a wrong line is caught"
 fi
+echo "1..$n"

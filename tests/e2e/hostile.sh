@@ -135,3 +135,4 @@ while IFS="$tab" read -r finding name fixture stdin want fragment command; do
     else diff "$tmp/before" "$tmp/after" | head -20 > "$tmp/out"; no "$label: the store is unchanged"; fi
   fi
 done < "$DIR/cases.tsv"
+echo "1..$n"

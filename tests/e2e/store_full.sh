@@ -94,3 +94,4 @@ echo '{"host":"h","ok":false}' | "$h" trigger ops.ping --id after --db "$db" --n
 count=$(grep -c '"id": "i' "$tmp/instances")
 [ "$count" -eq "$(wc -l < "$tmp/accepted")" ] && ok "every accepted trigger started an instance ($count)" ||
   no "every accepted trigger started an instance ($count instances, $(wc -l < "$tmp/accepted") accepted)" "$tmp/instances"
+echo "1..$n"

@@ -121,3 +121,4 @@ else
   no "$rounds rounds of writers and readers with lock.mdb removed: no signal, each exits 0 or 3" "$tmp/problems"
 fi
 none_lost "under load"
+echo "1..$n"
