@@ -81,22 +81,26 @@ static const CliCommand COMMANDS[] = {
      "huddle tick [--db DIR] [--now T] [--dedup-days N]",
      "Fires every timer due at or before now, each at its own due time, in order, then\n"
      "forgets event ids first seen more than N days ago (default 30): within that period\n"
-     "a repeated event id is a duplicate and changes nothing.\n",
+     "a repeated event id is a duplicate and changes nothing. A timer, task or instance\n"
+     "the store cannot read stops the tick with exit 3, naming it.\n",
      cli_tick},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--json]",
      "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"
-     "the version (program hash) each one runs, and its outcome.\n",
+     "the version (program hash) each one runs, and its outcome. An instance the store\n"
+     "cannot read is named, with exit 3.\n",
      cli_instances},
     {"tasks", "list open asks: a person's inbox",
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
-     "--for, only those where PERSON holds a seat.\n",
+     "--for, only those where PERSON holds a seat. A task the store cannot read is\n"
+     "named, with exit 3.\n",
      cli_tasks},
     {"history", "an instance's timeline",
      "huddle history INSTANCE [--db DIR] [--json]",
      "Prints the instance's history records in order, or with --json one JSON record a\n"
-     "line.\n",
+     "line. An unknown instance is refused (exit 1); a record the store cannot read is\n"
+     "named by instance and seq, with exit 3.\n",
      cli_history},
     {"undeploy", "stop new instances of a playbook",
      "huddle undeploy NAME [--db DIR] [--now T]",

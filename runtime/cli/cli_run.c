@@ -238,9 +238,14 @@ static int run_settle(Run *run, int64_t now)
 {
     char why[512];
     int64_t due;
+    bool found;
     if (engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
-    while (engine_next_due(run->engine, &due) && due <= now) {
+    for (;;) {
+        if (engine_next_due(run->engine, &found, &due, why, sizeof why) < 0)
+            return run_refuse(run, "%s", why);
+        if (!found || due > now)
+            break;
         if (engine_fire_due(run->engine, due, why, sizeof why) < 0 ||
             engine_deliver_mocks(run->engine, run->mocks, due, why, sizeof why) < 0)
             return run_refuse(run, "%s", why);
@@ -410,9 +415,14 @@ static int run_line(Run *run, const char *text)
     return status;
 }
 
-static void run_summary(Run *run)
+static int run_summary(Run *run)
 {
-    json_t *instances = engine_instances(run->engine);
+    json_t *instances;
+    char why[512];
+    if (engine_instances(run->engine, &instances, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: run: %s\n", why);
+        return CLI_SYSTEM;
+    }
     if (run->view.json) {
         json_t *summary = json_pack("{s:{s:O}}", "summary", "instances", instances);
         run_print_json(summary);
@@ -427,6 +437,7 @@ static void run_summary(Run *run)
                    str(in, "state"), str(in, "outcome"));
     }
     json_decref(instances);
+    return CLI_OK;
 }
 
 /* Deploys the compiled playbook into the run's store. */
@@ -551,7 +562,7 @@ int cli_run(int argc, char **argv)
         if (status == CLI_OK)
             status = run_trace(&run, trace);
         if (status == CLI_OK)
-            run_summary(&run);
+            status = run_summary(&run);
         engine_close(run.engine);
     } else {
         fprintf(stderr, "huddle: run: could not make a store in %s: %s\n", dir, why);

@@ -83,7 +83,12 @@ static int store_args_open(const StoreArgs *a, bool create, Engine **engine)
 /* Engine time for a write: --now, or the wall clock; never before the store's time. */
 static int store_args_now(const StoreArgs *a, Engine *engine, int64_t *now)
 {
-    int64_t kept = engine_time(engine);
+    int64_t kept;
+    char why[512];
+    if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_SYSTEM;
+    }
     if (a->now_text) {
         if (!value_parse_time(a->now_text, now)) {
             fprintf(stderr, "huddle: --now %s is not an RFC 3339 time (2026-06-15T08:10:00+03:00)\n", a->now_text);
@@ -157,7 +162,12 @@ int cli_deploy(int argc, char **argv)
     int64_t now;
     status = store_args_now(&a, engine, &now);
     /* Pre-flight against the store's directory: warnings, the deploy goes on. */
-    json_t *directory_json = engine_directory(engine), *problems = json_array();
+    json_t *directory_json = NULL, *problems = json_array();
+    char directory_why[512];
+    if (status == CLI_OK && engine_directory(engine, &directory_json, directory_why, sizeof directory_why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: deploy: %s\n", directory_why);
+        status = CLI_SYSTEM;
+    }
     Directory *directory = directory_json ? directory_parse(directory_json, problems) : NULL;
     json_decref(directory_json);
     json_decref(problems);
@@ -351,7 +361,14 @@ int cli_instances(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *all = engine_instances(engine), *shown = json_array();
+    json_t *all, *shown = json_array();
+    char why[512];
+    if (engine_instances(engine, &all, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: instances: %s\n", why);
+        json_decref(shown);
+        engine_close(engine);
+        return CLI_SYSTEM;
+    }
     size_t i;
     json_t *in;
     json_array_foreach(all, i, in)
@@ -385,11 +402,14 @@ int cli_history(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *records = engine_history(engine, a.positional[0]);
-    if (!records) {
-        fprintf(stderr, "huddle: history: no instance '%s' in %s\n", a.positional[0], a.db);
-        status = CLI_REFUSED;
-    }
+    json_t *records;
+    char why[512];
+    int rc = engine_history(engine, a.positional[0], &records, why, sizeof why);
+    if (rc == ENGINE_REFUSED)
+        fprintf(stderr, "huddle: history: %s in %s\n", why, a.db);
+    else if (rc != ENGINE_OK)
+        fprintf(stderr, "huddle: history: %s\n", why);
+    status = cli_status_of(rc);
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r) {
@@ -424,7 +444,13 @@ int cli_tasks(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *tasks = engine_open_tasks(engine, a.for_person);
+    json_t *tasks;
+    char why[512];
+    if (engine_open_tasks(engine, a.for_person, &tasks, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: tasks: %s\n", why);
+        engine_close(engine);
+        return CLI_SYSTEM;
+    }
     if (a.json) {
         char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
@@ -626,7 +652,9 @@ int cli_directory(int argc, char **argv)
         if (status == CLI_OK)
             status = cli_status_of(rc);
     } else {
-        json_t *dir = engine_directory(engine);
+        json_t *dir = NULL;
+        char why[512];
+        int rc = engine_directory(engine, &dir, why, sizeof why);
         json_t *shown = dir;
         if (dir && a.positional_count == 2) {
             shown = NULL;
@@ -634,7 +662,10 @@ int cli_directory(int argc, char **argv)
             for (int i = 0; i < 5 && !shown; i++)
                 shown = json_object_get(json_object_get(dir, SECTIONS[i]), a.positional[1]);
         }
-        if (!shown) {
+        if (rc != ENGINE_OK) {
+            fprintf(stderr, "huddle: directory: %s\n", why);
+            status = cli_status_of(rc);
+        } else if (!shown) {
             fprintf(stderr, "huddle: directory: %s\n", dir ? "no such id" : "no directory is loaded");
             status = CLI_REFUSED;
         } else {

@@ -32,7 +32,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
                           int64_t case_until, json_t *earlier, uint64_t *number_out)
 {
     uint64_t number;
-    int rc = engine_counter_next(s->txn, "next_instance", &number);
+    int rc = engine_counter_next(s, "next_instance", &number);
     if (rc != STORE_OK)
         return rc;
     char id[32], at[40];
@@ -42,6 +42,8 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     in.record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:[], s:I, s:I}", "id", id, "playbook", playbook,
                           "version", hash, "status", "running", "created_at", at,
                           "created_ms", (json_int_t)s->now, "tags", "step", (json_int_t)1, "history", (json_int_t)0);
+    if (!in.record)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     json_object_set_new(in.record, "state", json_null());
     if (case_key) {
         json_object_set_new(in.record, "case_key", json_string(case_key));
@@ -61,7 +63,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         strbuf_putc(&key, '\0');
         strbuf_puts(&key, case_key);
         json_t *owner = json_pack("{s:I, s:I}", "instance", (json_int_t)number, "until", (json_int_t)case_until);
-        rc = engine_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
+        rc = engine_put_json(s, TABLE_CASES, store_bytes(key.data, key.len), owner);
         json_decref(owner);
         strbuf_free(&key);
     }
@@ -99,15 +101,18 @@ static int case_join(Step *s, uint64_t number, const Event *event)
 {
     Instance in;
     int rc = instance_load(s, number, &in);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: an open case names instance i%llu, which is not in the store",
+                         (unsigned long long)number);
     if (rc != STORE_OK)
         return rc;
     uint64_t seq;
-    rc = engine_counter_next(s->txn, "next_mail", &seq);
+    rc = engine_counter_next(s, "next_mail", &seq);
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
     if (rc == STORE_OK)
-        rc = engine_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event->json);
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
@@ -139,28 +144,30 @@ static void threshold_joined(Step *s, Instance *in, json_t *earlier)
     }
 }
 
-/* Who owns `key` of `playbook` now: an instance number, or 0. */
-static uint64_t case_owner(Step *s, const char *playbook, const char *case_key)
+/* Who owns `key` of `playbook` now: an instance number in *number, or 0. */
+static int case_owner(Step *s, const char *playbook, const char *case_key, uint64_t *number)
 {
     StrBuf key = STRBUF_INIT;
     strbuf_puts(&key, playbook);
     strbuf_putc(&key, '\0');
     strbuf_puts(&key, case_key);
     json_t *owner = NULL;
-    uint64_t number = 0;
-    if (engine_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
+    *number = 0;
+    int rc = engine_get_json(s, TABLE_CASES, store_bytes(key.data, key.len), &owner);
+    if (rc == STORE_OK) {
         json_int_t until = json_integer_value(json_object_get(owner, "until"));
         if (until == 0 || s->now < until)
-            number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
+            *number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
     }
     json_decref(owner);
     strbuf_free(&key);
-    return number;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 /* ---- thresholds: `at least N within D` ---- */
 
 typedef struct Window {
+    Step *step;
     int64_t oldest_kept;        /* entries at or before this fall out of the window */
     json_t *keep;               /* [{key(hex), event}] still inside, oldest first */
     json_t *expired;            /* keys (hex) to delete */
@@ -175,18 +182,22 @@ static void hex_of(const void *bytes, size_t len, StrBuf *out)
 static int window_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Window *w = context;
+    int rc = STORE_OK;
+    if (key.len < 8)
+        return step_fail(w->step, ENGINE_FAILED, "the store is damaged: a threshold window key is %zu bytes", key.len);
     int64_t accepted = (int64_t)store_read_be64((const unsigned char *)key.data + key.len - 8);
     StrBuf hex = STRBUF_INIT;
     hex_of(key.data, key.len, &hex);
     if (accepted <= w->oldest_kept) {
         json_array_append_new(w->expired, json_string(strbuf_text(&hex)));
     } else {
-        json_t *event = json_loadb(value.data, value.len, 0, NULL);
-        if (event)
+        json_t *event;
+        rc = engine_parse_json(w->step, TABLE_WINDOWS, key, value, &event);
+        if (rc == STORE_OK)
             json_array_append_new(w->keep, json_pack("{s:s, s:o}", "key", strbuf_text(&hex), "event", event));
     }
     strbuf_free(&hex);
-    return STORE_OK;
+    return rc;
 }
 
 static StoreBytes unhex(const char *hex, unsigned char *out, size_t cap)
@@ -208,8 +219,8 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
     strbuf_append(&prefix, (const char *)number + 4, 4);
     strbuf_puts(&prefix, key);
     strbuf_putc(&prefix, '\0');
-    Window w = {s->now - window_ms, json_array(), json_array()};
-    int rc = store_scan(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), store_bytes(NULL, 0), window_visit, &w);
+    Window w = {s, s->now - window_ms, json_array(), json_array()};
+    int rc = engine_scan(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), window_visit, &w);
     unsigned char raw[1024];
     size_t i;
     json_t *hex;
@@ -231,7 +242,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, event->id, strlen(event->id));
         strbuf_putc(&prefix, '\0');
         strbuf_append(&prefix, (const char *)number, 8);
-        rc = engine_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+        rc = engine_put_json(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
     }
     json_decref(w.keep);
     json_decref(w.expired);
@@ -243,9 +254,13 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
 static int playbook_accept(Step *s, const char *playbook, const char *hash, const Event *event,
                            json_t *went)
 {
-    const Program *program = engine_program(s, hash);
-    if (!program)
-        return step_fail(s, ENGINE_FAILED, "playbook %s: its program %s cannot be loaded", playbook, hash);
+    const Program *program;
+    int rc = engine_program(s, hash, &program);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: playbook %s names program %s, which is not in the store",
+                         playbook, hash);
+    if (rc != STORE_OK)
+        return rc;
     const Bytecode *bc = &program->bc;
     for (uint32_t t = 0; t < bc->triggers_count; t++) {
         const BcTrigger *trigger = &bc->triggers[t];
@@ -282,9 +297,14 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
                     until = s->now + v.as.ms;
                 value_release(v);
             }
-            uint64_t owner = case_owner(s, playbook, case_key);
+            uint64_t owner;
+            rc = case_owner(s, playbook, case_key, &owner);
+            if (rc != STORE_OK) {
+                free(case_key);
+                return rc;
+            }
             if (owner) {
-                int rc = case_join(s, owner, event);
+                rc = case_join(s, owner, event);
                 char id[32];
                 snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
                 json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "joined"));
@@ -310,7 +330,7 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
             }
         }
         uint64_t number = 0;
-        int rc = instance_start(s, playbook, hash, program, t,
+        rc = instance_start(s, playbook, hash, program, t,
                                 event, case_key, until, earlier, &number);
         char id[32];
         snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
@@ -325,37 +345,43 @@ static int playbook_accept(Step *s, const char *playbook, const char *hash, cons
 /* ---- the deployed playbooks, cached in the Engine between steps ---- */
 
 typedef struct PlaybookList {
+    Step *step;
     json_t *names, *hashes;
 } PlaybookList;
 
 static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 {
     PlaybookList *list = context;
-    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
-    if (playbook && !json_is_true(json_object_get(playbook, "undeployed"))) {
-        json_array_append_new(list->names, json_stringn(key.data, key.len));
-        json_array_append(list->hashes, json_object_get(playbook, "hash"));
-    }
+    json_t *playbook;
+    int rc = engine_parse_json(list->step, TABLE_PLAYBOOKS, key, value, &playbook);
+    if (rc != STORE_OK)
+        return rc;
+    if (!json_is_true(json_object_get(playbook, "undeployed")) &&
+        (json_array_append_new(list->names, json_stringn(key.data, key.len)) != 0 ||
+         json_array_append(list->hashes, json_object_get(playbook, "hash")) != 0))
+        rc = step_fail(list->step, ENGINE_NO_MEMORY, "out of memory");   /* the lists must pair up */
     json_decref(playbook);
-    return STORE_OK;
+    return rc;
 }
 
 int step_playbooks_changed(Step *s)
 {
     uint64_t version;
-    return engine_counter_next(s->txn, "playbooks_version", &version);
+    return engine_counter_next(s, "playbooks_version", &version);
 }
 
 /* The deployed (not undeployed) playbooks: names and current hashes, borrowed. */
 static int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 {
     Engine *e = s->engine;
-    uint64_t version = engine_counter(s->txn, "playbooks_version");
+    uint64_t version;
+    int rc = engine_counter(s, "playbooks_version", &version);
+    if (rc != STORE_OK)
+        return rc;
     if (!e->playbook_names || e->playbooks_version != version) {
-        PlaybookList list = {json_array(), json_array()};
-        int rc = store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
-                            playbook_visit, &list);
-        if (rc < 0) {
+        PlaybookList list = {s, json_array(), json_array()};
+        rc = engine_scan(s, TABLE_PLAYBOOKS, store_bytes(NULL, 0), playbook_visit, &list);
+        if (rc != STORE_OK) {
             json_decref(list.names);
             json_decref(list.hashes);
             return rc;
@@ -385,10 +411,12 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     strbuf_puts(&seen_key, id);
     StoreBytes seen;
     int rc = store_get(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), &seen);
-    if (rc == STORE_OK) {
-        *duplicate = true;
+    if (rc != STORE_NOT_FOUND) {
+        *duplicate = rc == STORE_OK;
+        if (rc != STORE_OK)
+            rc = step_fail(s, rc, "store error reading seen event %s from %s: %s", id, source, store_strerror(rc));
         strbuf_free(&seen_key);
-        return STORE_OK;
+        return rc;
     }
     char time[40];
     time_text(event_time, time);
@@ -422,7 +450,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
         json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
-        rc = engine_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        rc = engine_put_json(s, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
         json_decref(entry);
     } else {
         json_decref(went);

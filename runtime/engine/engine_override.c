@@ -20,12 +20,12 @@
 static int override_load(Step *s, const char *task_id, const char *choice, json_t **task,
                          Instance *in)
 {
-    if (task_load(s, task_id, task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", task_id);
-    int rc = task_check_open_choice(s, *task, task_id, choice);
-    if (rc == STORE_OK &&
-        instance_load(s, instance_number(json_string_value(json_object_get(*task, "instance"))), in) != STORE_OK)
-        rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", task_id);
+    int rc = task_load_named(s, task_id, task);
+    if (rc != STORE_OK)
+        return rc;
+    rc = task_check_open_choice(s, *task, task_id, choice);
+    if (rc == STORE_OK)
+        rc = task_instance_load(s, *task, in);
     if (rc != STORE_OK) {
         json_decref(*task);
         *task = NULL;

@@ -23,7 +23,7 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
 int task_save(Step *s, json_t *task)
 {
     unsigned char key[8];
-    return engine_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
+    return engine_put_json(s, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
 }
 
 int inbox_set(Step *s, const char *person, const char *task_id, bool add)
@@ -142,7 +142,7 @@ int task_create(Step *s, Instance *in, Value ask)
 {
     json_t *description = value_to_json(ask);
     uint64_t number;
-    int rc = engine_counter_next(s->txn, "next_task", &number);
+    int rc = engine_counter_next(s, "next_task", &number);
     if (rc != STORE_OK) {
         json_decref(description);
         return rc;
@@ -184,6 +184,10 @@ int task_create(Step *s, Instance *in, Value ask)
                              "seats", seats, "votes", "asked_at", at, "deadline", due,
                              "deadline_ms", (json_int_t)deadline, "show", json_object_get(description, "show"),
                              "suspension", (json_int_t)in->frame->step);
+    if (!task) {   /* json_pack has released seats */
+        json_decref(description);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     json_t *record = record_add(s, in, "asked");
     json_object_set_new(record, "task", json_string(id));
     json_object_set(record, "question", json_object_get(task, "question"));
@@ -276,6 +280,8 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
     json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
                                "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
                                "at", at, "votes", votes, "deciders", deciders);
+    if (!result)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     Value value = value_from_json(result);
     /* `at` is a time in the language */
     int64_t now_ms = s->now;
@@ -305,24 +311,50 @@ static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char
     if (!id || holders_include(holders, id))
         return false;
     json_array_append(holders, person);
-    inbox_set(s, id, task_id, true);
+    int rc = inbox_set(s, id, task_id, true);
+    if (rc != STORE_OK)
+        step_fail(s, rc, "store error adding task %s to %s's inbox: %s", task_id, id, store_strerror(rc));
     return true;
 }
 
 int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
+    *task = NULL;
     if (instance_number(id) == 0)
         return STORE_NOT_FOUND;
-    return engine_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
+    return engine_get_json(s, TABLE_TASKS, task_key(id, key), task);
+}
+
+int task_load_named(Step *s, const char *id, json_t **task)
+{
+    int rc = task_load(s, id, task);
+    return rc == STORE_NOT_FOUND ? step_fail(s, ENGINE_REFUSED, "no task '%s'", id) : rc;
+}
+
+int task_instance_load(Step *s, json_t *task, Instance *in)
+{
+    const char *id = json_string_value(json_object_get(task, "instance"));
+    int rc = instance_load(s, instance_number(id), in);
+    if (rc == STORE_NOT_FOUND)
+        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: task %s names instance %s, which is not in the store",
+                       json_string_value(json_object_get(task, "id")), id);
+    return rc;
+}
+
+int task_load_optional(Step *s, const char *id, json_t **task)
+{
+    *task = NULL;
+    int rc = id ? task_load(s, id, task) : STORE_NOT_FOUND;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 int task_timeout(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_optional(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
         rc = task_resolve(s, in, task, "timeout", json_null(), json_null());
     json_decref(task);
@@ -370,12 +402,13 @@ static json_int_t task_fillable_seats(json_t *task)
                 json_array_append(people, holder);
         }
     int seats = (int)json_array_size(open), count = (int)json_array_size(people);
-    bool *can = calloc((size_t)seats * (size_t)count + 1, 1), *seen = calloc((size_t)count + 1, 1);
-    int *owner_of = malloc(((size_t)count + 1) * sizeof(int));
+    bool *can = engine_calloc((size_t)seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
+    int *owner_of = engine_calloc((size_t)count + 1, sizeof(int));
     json_int_t fillable = 0;
-    for (int p = 0; p < count; p++)
+    for (int p = 0; owner_of && p < count; p++)
         owner_of[p] = -1;
-    json_array_foreach(open, i, seat) {
+    /* Out of memory: counted by engine_calloc, so the step fails; none is fillable. */
+    json_array_foreach(can && seen && owner_of ? open : NULL, i, seat) {
         bool has_someone = false;
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
             for (int p = 0; p < count; p++)
@@ -481,17 +514,18 @@ static bool task_same_answer(json_t *task, const char *by, const char *choice, c
 int task_answer(Step *s, const char *id, const char *by, const char *choice, const char *comment)
 {
     json_t *task;
-    if (task_load(s, id, &task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    int rc = task_load_named(s, id, &task);
+    if (rc != STORE_OK)
+        return rc;
     if (task_same_answer(task, by, choice, comment)) {
         json_decref(task);
         return STORE_OK;
     }
     json_t *seat = NULL;
-    int rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+    rc = task_check_answer(s, task, id, by, choice, comment, &seat);
     Instance in = {0};
-    if (rc == STORE_OK && instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) != STORE_OK)
-        rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", id);
+    if (rc == STORE_OK)
+        rc = task_instance_load(s, task, &in);
     if (rc != STORE_OK) {
         json_decref(task);
         return rc;
@@ -508,7 +542,11 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     json_t *vote = json_pack("{s:s, s:s, s:o, s:s, s:I}", "by", by, "choice", choice, "comment",
                              comment ? json_string(comment) : json_null(), "at", at,
                              "seat", (json_int_t)seat_index);
-    json_array_append_new(json_object_get(task, "votes"), vote);
+    if (json_array_append_new(json_object_get(task, "votes"), vote) != 0) {   /* vote is released */
+        instance_clear(&in);
+        json_decref(task);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     json_t *record = record_add(s, &in, "answered");
     json_object_set_new(record, "task", json_string(id));
     json_object_set_new(record, "by", json_string(by));
@@ -542,9 +580,9 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
     const char *id = json_string_value(json_object_get(in->record, "task"));
     json_t *task;
-    if (!id || task_load(s, id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_optional(s, id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_object_set_new(task, "status", json_string("cancelled"));
         rc = task_save(s, task);
@@ -655,9 +693,9 @@ static int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_optional(s, task_id, &task);
+    if (!task)
+        return rc;
     bool resolved = false;
     json_int_t levels = (json_int_t)json_array_size(json_object_get(task, "ladder"));
     while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
@@ -700,9 +738,9 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
 int task_remind(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_optional(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_t *people = json_array();
         size_t i;
@@ -745,9 +783,9 @@ int task_remind(Step *s, Instance *in, const char *task_id)
 int task_ack(Step *s, const char *id, const char *by)
 {
     json_t *task;
-    if (task_load(s, id, &task) != STORE_OK)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
-    int rc = STORE_OK;
+    int rc = task_load_named(s, id, &task);
+    if (rc != STORE_OK)
+        return rc;
     json_t *seats = json_array();
     bool holds = false;
     size_t i;
@@ -767,8 +805,9 @@ int task_ack(Step *s, const char *id, const char *by)
     else if (!holds)
         rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
     Instance in = {0};
-    if (rc == STORE_OK && json_array_size(seats) > 0 &&
-        instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) == STORE_OK) {
+    if (rc == STORE_OK && json_array_size(seats) > 0)
+        rc = task_instance_load(s, task, &in);
+    if (rc == STORE_OK && in.record) {
         json_t *record = record_add(s, &in, "acknowledged");
         json_object_set_new(record, "task", json_string(id));
         json_object_set(record, "seats", seats);
@@ -870,9 +909,9 @@ static int task_schedule_watch(Step *s, Instance *in, json_t *task)
 int task_watch(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_optional(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         task_refresh_holders(s, in, task);
         rc = task_schedule_watch(s, in, task);
@@ -886,14 +925,15 @@ int task_watch(Step *s, Instance *in, const char *task_id)
 /* A directory change while the ask is open. */
 int task_cover_absences(Step *s, const char *id)
 {
-    json_t *task;
-    if (!step_directory(s) || task_load(s, id, &task) != STORE_OK)
-        return STORE_OK;
+    json_t *task = NULL;
+    int rc = step_directory(s) ? task_load_optional(s, id, &task) : s->failed;
+    if (rc != STORE_OK || !task)
+        return rc;
     Instance in = {0};
-    int rc = instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in);
+    rc = task_instance_load(s, task, &in);
     if (rc != STORE_OK) {
         json_decref(task);
-        return STORE_OK;
+        return rc;
     }
     task_refresh_holders(s, &in, task);
     rc = task_schedule_watch(s, &in, task);
