@@ -221,12 +221,8 @@ int mailbox_trim(Step *s, Instance *in, size_t keep);
 int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
-/* Task `id` ("t3"): STORE_OK, STORE_NOT_FOUND, or a failure naming it. task_load_named
-   is for a task a person named (none is a refusal, "no task 't3'"); task_load_optional
-   for one a timer or an instance names (none: STORE_OK with *task NULL). */
-int task_load(Step *s, const char *id, json_t **task);
+/* Task `id` ("t3"), which a person named: no such task is a refusal ("no task 't3'"). */
 int task_load_named(Step *s, const char *id, json_t **task);
-int task_load_optional(Step *s, const char *id, json_t **task);
 /* The instance a task belongs to (that it is missing is a damaged store). */
 int task_instance_load(Step *s, json_t *task, Instance *in);
 /* Whether the person id `person` is among a seat's `holders`. */

@@ -317,7 +317,8 @@ static bool seat_add_holder(Step *s, json_t *holders, json_t *person, const char
     return true;
 }
 
-int task_load(Step *s, const char *id, json_t **task)
+/* Task `id` ("t3"): STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
+static int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
     *task = NULL;
@@ -342,7 +343,9 @@ int task_instance_load(Step *s, json_t *task, Instance *in)
     return rc;
 }
 
-int task_load_optional(Step *s, const char *id, json_t **task)
+/* The task a timer or an instance names, if it is still there: STORE_OK with *task NULL
+   when it is not. */
+static int task_load_optional(Step *s, const char *id, json_t **task)
 {
     *task = NULL;
     int rc = id ? task_load(s, id, task) : STORE_NOT_FOUND;
