@@ -23,8 +23,8 @@
  *   away, cancel           a damaged directory or instance: ENGINE_FAILED, not "no
  *                          directory is loaded" or "no instance"
  *
- * And out of memory: an event, an answer, a tick, away and the reads run again and
- * again with their 1st, 2nd, 3rd, ... allocation failing (engine_fail_allocation), until
+ * And out of memory: an event, an answer, a tick, away, resolve, reassign, a directory
+ * load, cancel, a group commit and the reads run again and again with their 1st, 2nd, 3rd, ... allocation failing (engine_fail_allocation), until
  * one run reaches none; every run that met a failed allocation must end with
  * ENGINE_NO_MEMORY (never a crash, a refusal or success) and change nothing.
  *
@@ -78,6 +78,7 @@ typedef struct Fixture {
     Engine *engine;
     int64_t t0;             /* the event's time: 2026-03-02T09:00:00Z */
     json_t *b2;             /* a second event's data, made before any allocation fails */
+    json_t *directory;      /* a directory to load, the same way */
     char why[WHY];
     char out[8192];         /* what the last command printed */
 } Fixture;
@@ -179,6 +180,7 @@ static int teardown(void **state)
     if (f->engine)
         engine_down(f);
     json_decref(f->b2);
+    json_decref(f->directory);
     nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -522,6 +524,21 @@ static int call_away(Fixture *f)
     return engine_away(f->engine, "pat", NULL, NULL, "sam", false, f->t0 + 60000, f->why, sizeof f->why);
 }
 
+static int call_resolve(Fixture *f)
+{
+    return engine_resolve(f->engine, "t1", "no", "ops", "by hand", f->t0 + 60000, f->why, sizeof f->why);
+}
+
+static int call_reassign(Fixture *f)
+{
+    return engine_reassign(f->engine, "t1", "pat", "boss", "ops", f->t0 + 60000, f->why, sizeof f->why);
+}
+
+static int call_directory_load(Fixture *f)
+{
+    return engine_directory_load(f->engine, f->directory, f->t0 + 60000, f->why, sizeof f->why);
+}
+
 static int call_cancel(Fixture *f)
 {
     return engine_cancel(f->engine, "i1", "ops", "by hand", f->t0 + 60000, f->why, sizeof f->why);
@@ -578,6 +595,25 @@ static void test_out_of_memory_in_away(void **state)
     assert_true(fail_each_allocation(*state, call_away, true) > 50);
 }
 
+static void test_out_of_memory_in_resolve(void **state)
+{
+    assert_true(fail_each_allocation(*state, call_resolve, true) > 50);
+}
+
+static void test_out_of_memory_in_reassign(void **state)
+{
+    assert_true(fail_each_allocation(*state, call_reassign, true) > 50);
+}
+
+static void test_out_of_memory_in_a_directory_load(void **state)
+{
+    Fixture *f = *state;
+    f->directory = json_pack("{s:{s:{s:s}, s:{s:s, s:[{s:s, s:s}]}}}", "people", "pat", "email", "pat@y", "sam",
+                             "email", "sam@y", "away", "from", "2026-03-02T09:30:00Z", "to", "2026-03-03");
+    assert_non_null(f->directory);
+    assert_true(fail_each_allocation(f, call_directory_load, true) > 20);
+}
+
 static void test_out_of_memory_in_a_cancel(void **state)
 {
     assert_true(fail_each_allocation(*state, call_cancel, true) > 50);
@@ -617,6 +653,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_out_of_memory_in_an_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_in_a_tick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_in_away, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_in_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_in_reassign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_in_a_directory_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_in_a_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_in_a_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_in_the_reads, setup, teardown),
