@@ -1,7 +1,7 @@
 /*
  * engine_internal.h - what the engine's files share.
  *
- * The files, from the bottom up; each calls only the ones above it in this list, but
+ * The files, from the bottom up: each calls only the ones before it in this list, but
  * for the step's own files (engine_step, engine_tasks, engine_override, engine_events),
  * which call each other because a step that suspends on an ask creates a task and an
  * answer to the task resumes the step.
@@ -182,26 +182,6 @@ int step_directory_keep(Step *s, Directory *dir);
 /* The stored directory's JSON (the caller owns it), NULL when none was loaded. */
 int step_directory_json(Step *s, json_t **out);
 
-/* engine_query.c */
-/* The open tasks (NULL person), or those where `person` holds a seat; the caller owns
-   the list. */
-int query_open_tasks(Step *s, const char *person, json_t **tasks);
-
-/* engine_away.c */
-int step_away(Step *s, const char *person, const char *from, const char *to,
-                     const char *delegate, bool back);
-
-/* engine_timers.c */
-/* Fires every timer due at or before `now`; with `advance`, then moves engine time to
-   `now` even when none was due. */
-int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
-
-/* engine.c */
-/* An engine over an open `store` (borrowed for the engine's life): for tests and
-   benchmarks that hold the store themselves; everyone else calls engine_open. */
-Engine *engine_new(Store *store, const EngineOptions *options);
-void engine_free(Engine *engine);
-
 /* engine_step.c */
 void record_notes(Step *s, Instance *in, json_t *notes, int seat);
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
@@ -242,20 +222,43 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
 int task_remind(Step *s, Instance *in, const char *task_id);
 int task_ack(Step *s, const char *task_id, const char *by);
 int task_cover_absences(Step *s, const char *task_id);
+int task_watch(Step *s, Instance *in, const char *task_id);
+int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
+                const char *comment);
 
 /* engine_override.c: an operator decides an ask, or hands a seat to someone else. */
 int task_override(Step *s, const char *task_id, const char *choice, const char *by,
                   const char *reason);
 int task_reassign(Step *s, const char *task_id, const char *from, const char *to,
                   const char *by);
-int task_watch(Step *s, Instance *in, const char *task_id);
-int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
-                const char *comment);
+
+/* engine_query.c */
+/* The open tasks (NULL person), or those where `person` holds a seat; the caller owns
+   the list. */
+int query_open_tasks(Step *s, const char *person, json_t **tasks);
+
+/* engine_away.c */
+/* `person` is away from..to (dates or times; NULL from: now) with an optional delegate,
+   or (back) is back now: the directory changes, and holders of open asks who are away
+   now get their substitutes. */
+int step_away(Step *s, const char *person, const char *from, const char *to,
+              const char *delegate, bool back);
 
 /* engine_events.c */
 /* Raises the counter that step_playbooks' cache is keyed by (deploy, undeploy). */
 int step_playbooks_changed(Step *s);
 int events_accept(Step *s, const char *source, const char *type, const char *id,
                   const json_t *data, int64_t event_time, bool *duplicate);
+
+/* engine_timers.c */
+/* Fires every timer due at or before `now`; with `advance`, then moves engine time to
+   `now` even when none was due. */
+int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
+
+/* engine.c */
+/* An engine over an open `store` (borrowed for the engine's life): for tests and
+   benchmarks that hold the store themselves; everyone else calls engine_open. */
+Engine *engine_new(Store *store, const EngineOptions *options);
+void engine_free(Engine *engine);
 
 #endif
