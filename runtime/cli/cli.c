@@ -128,14 +128,16 @@ static const CliCommand COMMANDS[] = {
      "Fires every timer due at or before now, each at its own due time, in order, then\n"
      "forgets event ids first seen more than N days ago (default 30; a whole number from\n"
      "1 to 36500): within that period a repeated event id is a duplicate and changes\n"
-     "nothing.\n"
+     "nothing. A timer, task or instance the store cannot read stops the tick with\n"
+     "exit 3, naming it.\n"
      "\n" HELP_WRITE,
      cli_tick},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--tag T] [--case KEY] [--since T] [--until T] [--json]",
      "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"
      "the version (program hash) each one runs, and its outcome; --json adds each one's\n"
-     "tags, case key and when it started.\n"
+     "tags, case key and when it started. An instance the store cannot read is named,\n"
+     "with exit 3.\n"
      "\n"
      "  --playbook P     only instances of playbook P\n"
      "  --status S       only those with status S (running, done, failed, cancelled,\n"
@@ -151,7 +153,8 @@ static const CliCommand COMMANDS[] = {
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
      "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
-     "and have not answered the task themselves (an ask they acknowledged stays).\n",
+     "and have not answered the task themselves (an ask they acknowledged stays). A task\n"
+     "the store cannot read is named, with exit 3.\n",
      cli_tasks},
     {"playbooks", "list deployed playbooks, their versions and instances",
      "huddle playbooks [--db DIR] [--json]",
@@ -166,7 +169,9 @@ static const CliCommand COMMANDS[] = {
      "Prints the instance's history as a timeline, one line a record: the local time in\n"
      "the zone of the playbook's calendar (UTC without one) with its offset, then who did\n"
      "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\". With\n"
-     "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z).\n",
+     "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z). An\n"
+     "unknown instance is refused (exit 1); a record the store cannot read is named by\n"
+     "instance and seq, with exit 3.\n",
      cli_history},
     {"undeploy", "stop new instances of a playbook",
      "huddle undeploy NAME [--db DIR] [--now T] [--json]",

@@ -347,9 +347,14 @@ static int run_settle(Run *run, int64_t now)
 {
     char why[512];
     int64_t due;
+    bool found;
     if (engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why) < 0)
         return run_refuse(run, "%s", why);
-    while (engine_next_due(run->engine, &due) && due <= now) {
+    for (;;) {
+        if (engine_next_due(run->engine, &found, &due, why, sizeof why) < 0)
+            return run_refuse(run, "%s", why);
+        if (!found || due > now)
+            break;
         if (engine_fire_due(run->engine, due, why, sizeof why) < 0 ||
             engine_deliver_mocks(run->engine, run->mocks, due, why, sizeof why) < 0)
             return run_refuse(run, "%s", why);
@@ -422,14 +427,17 @@ static int run_event(Run *run, json_t *event, int64_t at)
     return run_settle(run, at);
 }
 
-/* The open ask of instance `instance` (in state `state` when given) in task[], or a
-   sentence in why[] when there is none. */
-static void run_task_of(Run *run, const char *instance, const char *state, char task[32], char *why, size_t why_len)
+/* The open ask of instance `instance` (in state `state` when given) in task[]; when
+   there is none, ENGINE_REFUSED with a sentence in why[] (or the store's failure). */
+static int run_task_of(Run *run, const char *instance, const char *state, char task[32], char *why, size_t why_len)
 {
-    json_t *open = engine_open_tasks(run->engine, NULL);
+    json_t *open;
+    task[0] = '\0';
+    int rc = engine_open_tasks(run->engine, NULL, &open, why, why_len);
+    if (rc != ENGINE_OK)
+        return rc;
     size_t i;
     json_t *t;
-    task[0] = '\0';
     json_array_foreach(open, i, t) {
         if (strcmp(str(t, "instance"), instance) == 0 && (!state || strcmp(str(t, "state"), state) == 0)) {
             snprintf(task, 32, "%s", str(t, "id"));
@@ -437,8 +445,10 @@ static void run_task_of(Run *run, const char *instance, const char *state, char 
         }
     }
     json_decref(open);
-    if (!task[0])
-        snprintf(why, why_len, "%s has no open ask%s%s", instance, state ? " in state " : "", state ? state : "");
+    if (task[0])
+        return ENGINE_OK;
+    snprintf(why, why_len, "%s has no open ask%s%s", instance, state ? " in state " : "", state ? state : "");
+    return ENGINE_REFUSED;
 }
 
 /* The task an answer or ack goes to: the one it names ("task"), or the open ask of the
@@ -466,9 +476,9 @@ static int run_find_task(Run *run, const json_t *line, const char *by, char task
     if (named) {
         snprintf(task, 32, "%s", named);
     } else if (instance) {
-        run_task_of(run, instance, state, task, why, sizeof why);
-        if (!task[0])
-            return run_engine_result(run, ENGINE_REFUSED, why);
+        int rc = run_task_of(run, instance, state, task, why, sizeof why);
+        if (rc != ENGINE_OK)
+            return run_engine_result(run, rc, why);
     } else {
         int rc = engine_find_task_for(run->engine, by, task, why, sizeof why);
         if (rc < 0) {
@@ -620,9 +630,14 @@ static int run_line(Run *run, const char *text, size_t len)
     return status;
 }
 
-static void run_summary(Run *run)
+static int run_summary(Run *run)
 {
-    json_t *instances = engine_instances(run->engine);
+    json_t *instances;
+    char why[512];
+    if (engine_instances(run->engine, &instances, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: run: %s\n", why);
+        return CLI_SYSTEM;
+    }
     if (run->view.json) {
         json_t *summary = json_pack("{s:{s:O,s:i}}", "summary", "instances", instances, "refused", run->refused);
         run_print_json_as(summary, false);
@@ -638,6 +653,7 @@ static void run_summary(Run *run)
         printf("\n%d trace line%s refused\n", run->refused, run->refused == 1 ? "" : "s");
     }
     json_decref(instances);
+    return CLI_OK;
 }
 
 /* Deploys the compiled playbook into the run's store. */
@@ -772,7 +788,7 @@ int cli_run(int argc, char **argv)
         if (status == CLI_OK)
             status = run_trace(&run, trace);
         if (status == CLI_OK)
-            run_summary(&run);
+            status = run_summary(&run);
         engine_close(run.engine);
     } else {
         fprintf(stderr, "huddle: run: could not make a store in %s: %s\n", dir, why);

@@ -171,7 +171,12 @@ static void store_args_close(StoreArgs *a, Engine *engine)
    out (RUNTIME.md, "Limits and damage"). */
 static int store_args_now(const StoreArgs *a, Engine *engine, int64_t *now)
 {
-    int64_t kept = engine_time(engine);
+    int64_t kept;
+    char why[512];
+    if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_SYSTEM;
+    }
     if (a->now_text) {
         *now = a->now_ms;
         if (*now < kept) {
@@ -202,10 +207,17 @@ static int cli_status_of(int rc)
 }
 
 /* Where each instance the records touched stands now: {"id", "status", "state",
-   "outcome", "task"} (its open ask, or null). What came next after a write. */
-static json_t *store_touched(Engine *engine, const json_t *records)
+   "outcome", "task"} (its open ask, or null). What came next after a write. NULL with
+   why[] when the store cannot be read. */
+static json_t *store_touched(Engine *engine, const json_t *records, char *why, size_t why_len)
 {
-    json_t *all = engine_instances(engine), *open = engine_open_tasks(engine, NULL), *touched = json_array();
+    json_t *all = NULL, *open = NULL;
+    if (engine_instances(engine, &all, why, why_len) != ENGINE_OK ||
+        engine_open_tasks(engine, NULL, &open, why, why_len) != ENGINE_OK) {
+        json_decref(all);
+        return NULL;
+    }
+    json_t *touched = json_array();
     size_t i, k;
     json_t *in, *r, *t;
     json_array_foreach(all, i, in) {
@@ -259,10 +271,17 @@ static void print_json_line(const json_t *json)
 /* What a write did, once it committed: with --json one object {VERB: what (the report's
    object), "instances": where each instance it touched stands now, "records": the
    history records it wrote}; else the report's sentence and a line per instance. */
-static void store_report_write(const StoreArgs *a, Engine *engine, const char *verb, json_t *what,
-                               void (*sentence)(const StoreArgs *a))
+static int store_report_write(const StoreArgs *a, Engine *engine, const char *verb, json_t *what,
+                              void (*sentence)(const StoreArgs *a))
 {
-    json_t *touched = store_touched(engine, a->records);
+    char why[512];
+    json_t *touched = store_touched(engine, a->records, why, sizeof why);
+    if (!touched) {
+        fprintf(stderr, "huddle: %s committed, but where its instances stand cannot be read: %s\n", verb,
+                cli_clean(why));
+        json_decref(what);
+        return CLI_SYSTEM;
+    }
     if (a->json) {
         json_t *report = json_pack("{s:O,s:O,s:O}", verb, what, "instances", touched, "records", a->records);
         print_json_line(report);
@@ -273,6 +292,7 @@ static void store_report_write(const StoreArgs *a, Engine *engine, const char *v
     }
     json_decref(touched);
     json_decref(what);
+    return CLI_OK;
 }
 
 /* What every write command shares once its arguments are counted: check that the
@@ -305,9 +325,7 @@ static int store_command_write(const StoreWrite *w, StoreArgs *a)
         int rc = w->apply(engine, a, now, why, sizeof why);
         if (rc < 0)
             fprintf(stderr, "huddle: %s: %s\n", w->command, cli_clean(why));
-        else
-            store_report_write(a, engine, w->verb, w->what(a, now), w->sentence);
-        status = cli_status_of(rc);
+        status = rc < 0 ? cli_status_of(rc) : store_report_write(a, engine, w->verb, w->what(a, now), w->sentence);
     }
     store_args_close(a, engine);
     return status;
@@ -329,7 +347,12 @@ int cli_deploy(int argc, char **argv)
     int64_t now;
     status = store_args_now(&a, engine, &now);
     /* Pre-flight against the store's directory: warnings, the deploy goes on. */
-    json_t *directory_json = engine_directory(engine), *problems = json_array();
+    json_t *directory_json = NULL, *problems = json_array();
+    char directory_why[512];
+    if (status == CLI_OK && engine_directory(engine, &directory_json, directory_why, sizeof directory_why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: deploy: %s\n", directory_why);
+        status = CLI_SYSTEM;
+    }
     Directory *directory = directory_json ? directory_parse(directory_json, problems) : NULL;
     json_decref(directory_json);
     json_decref(problems);
@@ -625,7 +648,14 @@ int cli_instances(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *all = engine_instances(engine), *shown = json_array();
+    json_t *all, *shown = json_array();
+    char why[512];
+    if (engine_instances(engine, &all, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: instances: %s\n", why);
+        json_decref(shown);
+        engine_close(engine);
+        return CLI_SYSTEM;
+    }
     size_t i;
     json_t *in;
     json_array_foreach(all, i, in)
@@ -726,22 +756,25 @@ static void history_what(const json_t *r)
 }
 
 /* The zone of the instance's playbook calendar (`calendar "office"`, its zone in the
-   store's directory), or NULL: UTC. The caller frees it with tz_free. */
-static Tz *history_zone(Engine *engine, const char *instance)
+   store's directory) in *tz, or NULL: UTC. The caller frees it with tz_free. */
+static int history_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
 {
-    json_t *all = engine_instances(engine), *in;
-    size_t i;
+    json_t *all = NULL, *dir = NULL, *in;
     char name[128] = "";
-    json_array_foreach(all, i, in)
+    *tz = NULL;
+    int rc = engine_instances(engine, &all, why, why_len);
+    size_t i;
+    json_array_foreach(rc == ENGINE_OK ? all : NULL, i, in)
         if (strcmp(field_raw(in, "id"), instance) == 0)
-            engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name);
+            rc = engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name, why, why_len);
     json_decref(all);
-    json_t *dir = engine_directory(engine);
+    if (rc == ENGINE_OK && name[0])
+        rc = engine_directory(engine, &dir, why, why_len);
     const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), name), "zone"));
-    char why[256];
-    Tz *tz = name[0] && zone ? tz_load(zone, why, sizeof why) : NULL;
+    char unused[256];   /* a zone tz cannot load was refused when the directory was */
+    *tz = rc == ENGINE_OK && name[0] && zone ? tz_load(zone, unused, sizeof unused) : NULL;
     json_decref(dir);
-    return tz;
+    return rc;
 }
 
 int cli_history(int argc, char **argv)
@@ -757,12 +790,20 @@ int cli_history(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *records = engine_history(engine, a.positional[0]);
-    if (!records) {
-        fprintf(stderr, "huddle: history: no instance '%s' in %s\n", a.positional[0], a.db);
-        status = CLI_REFUSED;
+    json_t *records;
+    char why[512];
+    int rc = engine_history(engine, a.positional[0], &records, why, sizeof why);
+    if (rc == ENGINE_REFUSED)
+        fprintf(stderr, "huddle: history: %s in %s\n", why, a.db);
+    else if (rc != ENGINE_OK)
+        fprintf(stderr, "huddle: history: %s\n", why);
+    Tz *tz = NULL;
+    if (rc == ENGINE_OK && !a.json && (rc = history_zone(engine, a.positional[0], &tz, why, sizeof why)) != ENGINE_OK) {
+        fprintf(stderr, "huddle: history: %s\n", why);
+        json_decref(records);
+        records = NULL;
     }
-    Tz *tz = records && !a.json ? history_zone(engine, a.positional[0]) : NULL;
+    status = cli_status_of(rc);
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r) {
@@ -812,7 +853,13 @@ int cli_tasks(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *tasks = engine_open_tasks(engine, a.for_person);
+    json_t *tasks;
+    char why[512];
+    if (engine_open_tasks(engine, a.for_person, &tasks, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: tasks: %s\n", why);
+        store_args_close(&a, engine);
+        return CLI_SYSTEM;
+    }
     if (a.for_person)
         tasks_keep_answerable(tasks, a.for_person);
     if (a.json) {
@@ -922,7 +969,16 @@ int cli_playbooks(int argc, char **argv)
     Engine *engine;
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
-    json_t *playbooks = engine_playbooks(engine), *instances = engine_instances(engine), *list = json_array();
+    json_t *playbooks = NULL, *instances = NULL, *list = json_array();
+    char why[512];
+    if (engine_playbooks(engine, &playbooks, why, sizeof why) != ENGINE_OK ||
+        engine_instances(engine, &instances, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: playbooks: %s\n", cli_clean(why));
+        json_decref(playbooks);
+        json_decref(list);
+        store_args_close(&a, engine);
+        return CLI_SYSTEM;
+    }
     size_t i;
     json_t *p;
     json_array_foreach(playbooks, i, p)
@@ -998,7 +1054,14 @@ static int retry_all_stalled(StoreArgs *a)
         store_args_close(a, engine);
         return status;
     }
-    json_t *all = engine_instances(engine), *results = json_array();
+    json_t *all, *results = json_array();
+    char why[512];
+    if (engine_instances(engine, &all, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: retry: %s\n", cli_clean(why));
+        json_decref(results);
+        store_args_close(a, engine);
+        return CLI_SYSTEM;
+    }
     size_t i;
     json_t *in;
     json_array_foreach(all, i, in)
@@ -1006,8 +1069,11 @@ static int retry_all_stalled(StoreArgs *a)
             json_array_append_new(results, retry_one(engine, a, field_raw(in, "id"), now, &status));
     if (!a->json && json_array_size(results) == 0)
         printf("no stalled instance%s%s\n", a->playbook ? " of " : "", a->playbook ? cli_clean(a->playbook) : "");
-    json_t *touched = store_touched(engine, a->records);
-    if (a->json) {
+    json_t *touched = store_touched(engine, a->records, why, sizeof why);
+    if (!touched) {
+        fprintf(stderr, "huddle: retried, but where the instances stand cannot be read: %s\n", cli_clean(why));
+        status = CLI_SYSTEM;
+    } else if (a->json) {
         json_t *report = json_pack("{s:O,s:O,s:O}", "retried", results, "instances", touched, "records", a->records);
         print_json_line(report);
         json_decref(report);
@@ -1263,7 +1329,9 @@ int cli_directory(int argc, char **argv)
         if (status == CLI_OK)
             status = cli_status_of(rc);
     } else {
-        json_t *dir = engine_directory(engine);
+        json_t *dir = NULL;
+        char why[512];
+        int rc = engine_directory(engine, &dir, why, sizeof why);
         json_t *shown = dir;
         if (dir && a.positional_count == 2) {
             shown = NULL;
@@ -1271,7 +1339,10 @@ int cli_directory(int argc, char **argv)
             for (int i = 0; i < 5 && !shown; i++)
                 shown = json_object_get(json_object_get(dir, SECTIONS[i]), a.positional[1]);
         }
-        if (!shown) {
+        if (rc != ENGINE_OK) {
+            fprintf(stderr, "huddle: directory: %s\n", why);
+            status = cli_status_of(rc);
+        } else if (!shown) {
             fprintf(stderr, "huddle: directory: %s\n", dir ? "no such id" : "no directory is loaded");
             status = CLI_REFUSED;
         } else {

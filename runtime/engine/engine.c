@@ -52,9 +52,11 @@ void engine_close(Engine *e)
 
 Engine *engine_new(Store *store, const EngineOptions *options)
 {
-    Engine *e = calloc(1, sizeof *e);
+    engine_alloc_init();
+    Engine *e = engine_alloc(sizeof *e);
     if (!e)
         return NULL;
+    memset(e, 0, sizeof *e);
     e->store = store;
     if (options)
         e->options = *options;
@@ -117,7 +119,7 @@ static int deploy_work(Step *s, void *context)
     int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(d->bytes, d->len));
     json_t *playbook = NULL;
     if (rc == STORE_OK)
-        rc = engine_get_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook);
+        rc = engine_get_json(s, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook);
     if (rc == STORE_NOT_FOUND) {
         playbook = json_pack("{s:[]}", "log");
         rc = playbook ? STORE_OK : ENGINE_NO_MEMORY;
@@ -141,7 +143,7 @@ static int deploy_work(Step *s, void *context)
                                   json_pack("{s:s, s:s}", "at", at, "hash", program->hash)))
             rc = ENGINE_NO_MEMORY;
         else
-            rc = engine_put_json(s->txn, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
+            rc = engine_put_json(s, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), playbook);
     }
     json_decref(playbook);
     program_free(program);
@@ -178,7 +180,12 @@ int engine_event(Engine *e, const char *source, const char *type, const char *id
     *duplicate = false;
     json_decref(e->event_routes);
     e->event_routes = NULL;
-    return engine_run_input(e, now, event_work, &w, why, why_len);
+    int rc = engine_run_input(e, now, event_work, &w, why, why_len);
+    if (rc != ENGINE_OK) {   /* the step did not commit: the event went nowhere */
+        json_decref(e->event_routes);
+        e->event_routes = NULL;
+    }
+    return rc;
 }
 
 const json_t *engine_event_routes(const Engine *e)
@@ -212,20 +219,28 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
 /* ---- mocked delivery (huddle run) ---- */
 
 typedef struct OutboxEntry {
+    Step *step;
     bool found;
     unsigned char key[8];
     json_t *entry;
 } OutboxEntry;
 
-static int outbox_first(void *context, StoreBytes key, StoreBytes value)
+static int outbox_first_visit(void *context, StoreBytes key, StoreBytes value)
 {
     OutboxEntry *o = context;
     if (key.len != 8)
-        return STORE_OK;
+        return step_fail(o->step, ENGINE_FAILED, "the store is damaged: an outbox key is %zu bytes, not 8", key.len);
     memcpy(o->key, key.data, 8);
-    o->entry = json_loadb(value.data, value.len, 0, NULL);
-    o->found = o->entry != NULL;
-    return STORE_STOP;
+    int rc = engine_parse_json(o->step, TABLE_OUTBOX, key, value, &o->entry);
+    o->found = rc == STORE_OK;
+    return rc == STORE_OK ? STORE_STOP : rc;
+}
+
+static int outbox_first(Step *s, void *context)
+{
+    OutboxEntry *o = context;
+    o->step = s;
+    return engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), outbox_first_visit, o);
 }
 
 typedef struct MockWork {
@@ -240,7 +255,11 @@ static int mock_work(Step *s, void *context)
     int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(m->outbox->key, 8));
     json_t *entry = m->outbox->entry;
     Instance in;
-    if (rc != STORE_OK || instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in) != STORE_OK)
+    if (rc == STORE_OK)
+        rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;   /* the instance is gone: its call goes too */
+    if (rc != STORE_OK)
         return rc;
     if (!in.frame || (uint64_t)json_integer_value(json_object_get(entry, "suspension")) != in.frame->step) {
         instance_clear(&in);
@@ -262,43 +281,48 @@ static int mock_work(Step *s, void *context)
     return rc;
 }
 
+/* The mock for the call `name` (connector.operation): a reply, or a failure in
+   `failure`. A list of replies is used in turn, its last one again and again. */
+static int mock_choose(Engine *e, const json_t *mocks, const char *name, MockWork *m,
+                       char *failure, size_t failure_len)
+{
+    json_t *mock = json_object_get(mocks, name);
+    if (json_is_array(mock)) {
+        json_int_t used = json_integer_value(json_object_get(e->mock_cursor, name));
+        if (json_object_set_new(e->mock_cursor, name, json_integer(used + 1)) != 0)
+            return ENGINE_NO_MEMORY;
+        size_t last = json_array_size(mock) ? json_array_size(mock) - 1 : 0;
+        mock = json_array_get(mock, (size_t)used < last ? (size_t)used : last);
+    }
+    if (!mock) {
+        snprintf(failure, failure_len, "no mock for %s", name);
+        m->failure = failure;
+    } else if (json_is_object(mock) && json_is_string(json_object_get(mock, "fail"))) {
+        m->failure = json_string_value(json_object_get(mock, "fail"));
+    } else {
+        m->reply = mock;
+    }
+    return ENGINE_OK;
+}
+
 int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why, size_t why_len)
 {
     for (;;) {
-        OutboxEntry o = {false, {0}, NULL};
-        StoreTxn *txn;
-        why[0] = '\0';
-        int rc = store_begin(e->store, false, &txn);
-        if (rc == STORE_OK) {
-            rc = store_scan(txn, TABLE_OUTBOX, store_bytes(NULL, 0), store_bytes(NULL, 0), outbox_first, &o);
-            store_abort(txn);
-        }
-        if (rc != STORE_OK) {
+        OutboxEntry o = {NULL, false, {0}, NULL};
+        int rc = engine_read(e, outbox_first, &o, why, why_len);
+        if (rc != ENGINE_OK || !o.found) {
             json_decref(o.entry);
-            return engine_result(rc, why, why_len);
+            return rc;
         }
-        if (!o.found)
-            return ENGINE_OK;
         char name[256], failure[300];
         snprintf(name, sizeof name, "%s.%s", json_string_value(json_object_get(o.entry, "connector")),
                  json_string_value(json_object_get(o.entry, "operation")));
-        json_t *mock = json_object_get(mocks, name);
         MockWork m = {&o, NULL, NULL};
-        if (json_is_array(mock)) {
-            json_int_t used = json_integer_value(json_object_get(e->mock_cursor, name));
-            json_object_set_new(e->mock_cursor, name, json_integer(used + 1));
-            size_t last = json_array_size(mock) ? json_array_size(mock) - 1 : 0;
-            mock = json_array_get(mock, (size_t)used < last ? (size_t)used : last);
-        }
-        if (!mock) {
-            snprintf(failure, sizeof failure, "no mock for %s", name);
-            m.failure = failure;
-        } else if (json_is_object(mock) && json_is_string(json_object_get(mock, "fail"))) {
-            m.failure = json_string_value(json_object_get(mock, "fail"));
-        } else {
-            m.reply = mock;
-        }
-        rc = engine_run_step(e, now, mock_work, &m, why, why_len);
+        rc = mock_choose(e, mocks, name, &m, failure, sizeof failure);
+        if (rc == ENGINE_NO_MEMORY)
+            snprintf(why, why_len, "out of memory");
+        else
+            rc = engine_run_step(e, now, mock_work, &m, why, why_len);
         json_decref(o.entry);
         if (rc < 0)
             return rc;
@@ -313,6 +337,7 @@ typedef struct BatchCall {
     size_t count;
     int64_t now;
     json_t *records;
+    char why[256];                  /* why the batch's own transaction failed */
 } BatchCall;
 
 static int batch_transaction(StoreTxn *txn, void *context)
@@ -320,9 +345,11 @@ static int batch_transaction(StoreTxn *txn, void *context)
     BatchCall *b = context;
     json_decref(b->records);
     b->records = json_array();
-    char why[256];
-    Step clock = {b->engine, txn, b->now, b->records, why, sizeof why, false, 0, {0}, NULL};
-    int rc = step_clock(&clock);
+    if (!b->records)
+        return ENGINE_NO_MEMORY;
+    Step clock;
+    step_begin(&clock, b->engine, txn, b->now, b->records, b->why, sizeof b->why);
+    int rc = step_end(&clock, step_clock(&clock));
     if (rc != STORE_OK)
         return rc;
     for (size_t i = 0; i < b->count; i++) {
@@ -332,18 +359,24 @@ static int batch_transaction(StoreTxn *txn, void *context)
         if (rc != STORE_OK)
             return rc;
         json_t *records = json_array();
-        Step s = {b->engine, child, clock.now, records, in->why, sizeof in->why, false, 0, {0}, NULL};
-        in->why[0] = '\0';
+        Step s;
+        step_begin(&s, b->engine, child, clock.now, records, in->why, sizeof in->why);
         in->duplicate = false;
-        if (in->kind == ENGINE_INPUT_EVENT)
+        if (!records)
+            rc = ENGINE_NO_MEMORY;
+        else if (in->kind == ENGINE_INPUT_EVENT)
             rc = events_accept(&s, in->source, in->type, in->id, in->data, in->event_time, &in->duplicate);
         else
             rc = task_answer(&s, in->task, in->by, in->choice, in->comment);
         if (rc == STORE_OK)
             rc = step_write_records(&s);
+        rc = step_end(&s, rc);
         if (rc == STORE_OK) {
             rc = store_commit(child);
-            json_array_extend(b->records, records);
+            if (rc == STORE_OK && json_array_extend(b->records, records) != 0) {
+                json_decref(records);
+                return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
+            }
         } else {
             store_abort(child);
             engine_forget_caches(b->engine);
@@ -368,7 +401,7 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
         }
         return caught;
     }
-    BatchCall b = {e, inputs, count, now, NULL};
+    BatchCall b = {e, inputs, count, now, NULL, ""};
     int rc = store_write(e->store, batch_transaction, &b);
     if (rc == STORE_OK)
         engine_report_records(e, b.records);
@@ -376,11 +409,10 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
         engine_forget_caches(e);
     json_decref(b.records);
     if (rc != STORE_OK) {
-        why[0] = '\0';
-        int code = engine_result(rc, why, sizeof why);
+        int code = engine_result(rc, b.why, sizeof b.why);
         for (size_t i = 0; i < count; i++) {
             inputs[i].result = code;
-            snprintf(inputs[i].why, sizeof inputs[i].why, "%s", why);
+            snprintf(inputs[i].why, sizeof inputs[i].why, "%s", b.why);
         }
         return code;
     }
@@ -396,9 +428,10 @@ typedef struct OperatorWork {
 static int operator_load(Step *s, const char *id, Instance *in)
 {
     uint64_t number = id && id[0] == 'i' ? instance_number(id) : 0;
-    if (number == 0 || instance_load(s, number, in) != STORE_OK)
+    int rc = number ? instance_load(s, number, in) : STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND)
         return step_fail(s, ENGINE_REFUSED, "no instance '%s'", id ? id : "");
-    return STORE_OK;
+    return rc;
 }
 
 /* After a retry that stalled again: the sentence that says so, with the error, in the
@@ -498,10 +531,13 @@ static int undeploy_work(Step *s, void *context)
     OperatorWork *w = context;
     json_t *playbook = NULL;
     StoreBytes key = store_bytes(w->playbook, strlen(w->playbook));
-    if (engine_get_json(s->txn, TABLE_PLAYBOOKS, key, &playbook) != STORE_OK)
+    int rc = engine_get_json(s, TABLE_PLAYBOOKS, key, &playbook);
+    if (rc == STORE_NOT_FOUND)
         return step_fail(s, ENGINE_REFUSED, "no playbook '%s' is deployed", w->playbook);
+    if (rc != STORE_OK)
+        return rc;
     json_object_set_new(playbook, "undeployed", json_true());
-    int rc = engine_put_json(s->txn, TABLE_PLAYBOOKS, key, playbook);
+    rc = engine_put_json(s, TABLE_PLAYBOOKS, key, playbook);
     json_decref(playbook);
     return rc == STORE_OK ? step_playbooks_changed(s) : rc;
 }
@@ -564,7 +600,6 @@ typedef struct DirectoryWork {
     json_t *json;
 } DirectoryWork;
 
-
 static int load_directory_work(Step *s, void *context)
 {
     DirectoryWork *w = context;
@@ -583,7 +618,7 @@ static int load_directory_work(Step *s, void *context)
         rc = step_directory_store(s, w->json);
     }
     if (rc == STORE_OK)
-        step_directory_keep(s, dir);   /* not parsed again by the next step */
+        rc = step_directory_keep(s, dir);   /* not parsed again by the next step */
     else
         directory_free(dir);
     json_decref(problems);
@@ -618,26 +653,33 @@ int engine_away(Engine *e, const char *person, const char *from, const char *to,
 /* ---- dedup retention ---- */
 
 typedef struct SeenPurge {
+    Step *step;
     int64_t before_ms;
-    json_t *keys;                   /* hex of keys to delete */
+    json_t *keys;                   /* the keys to delete */
 } SeenPurge;
 
 static int seen_visit(void *context, StoreBytes key, StoreBytes value)
 {
     SeenPurge *p = context;
-    json_t *entry = json_loadb(value.data, value.len, 0, NULL);
+    json_t *entry;
+    int rc = engine_parse_json(p->step, TABLE_SEEN, key, value, &entry);
+    if (rc != STORE_OK)
+        return rc;
     int64_t at;
-    if (entry && value_parse_time(json_string_value(json_object_get(entry, "at")) ? json_string_value(json_object_get(entry, "at")) : "", &at) &&
-        at < p->before_ms)
+    if (!value_parse_time(json_string_value(json_object_get(entry, "at")), &at))
+        rc = step_damaged(p->step, TABLE_SEEN, key, "has an \"at\" that is not a time");
+    else if (at < p->before_ms)
         json_array_append_new(p->keys, json_stringn(key.data, key.len));
     json_decref(entry);
-    return STORE_OK;
+    return rc;
 }
 
 static int purge_work(Step *s, void *context)
 {
     SeenPurge *p = context;
-    int rc = store_scan(s->txn, TABLE_SEEN, store_bytes(NULL, 0), store_bytes(NULL, 0), seen_visit, p);
+    p->step = s;
+    json_array_clear(p->keys);   /* store_write may run the work again */
+    int rc = engine_scan(s, TABLE_SEEN, store_bytes(NULL, 0), seen_visit, p);
     size_t i;
     json_t *key;
     json_array_foreach(p->keys, i, key)
@@ -648,7 +690,11 @@ static int purge_work(Step *s, void *context)
 
 int engine_purge_seen(Engine *e, int64_t now, int days, char *why, size_t why_len)
 {
-    SeenPurge p = {now - (int64_t)days * 86400000, json_array()};
+    SeenPurge p = {NULL, now - (int64_t)days * 86400000, json_array()};
+    if (!p.keys) {
+        snprintf(why, why_len, "out of memory");
+        return ENGINE_NO_MEMORY;
+    }
     int rc = engine_run_step(e, now, purge_work, &p, why, why_len);
     json_decref(p.keys);
     return rc;

@@ -62,7 +62,10 @@ void engine_close(Engine *engine);
 
 /* Every call below returns ENGINE_OK, or ENGINE_REFUSED with a sentence in `why` (the
    input was refused and nothing changed), or ENGINE_FAILED / ENGINE_NO_MEMORY for a
-   store or system error (also in `why`). */
+   store or system error (also in `why`). A record the store should hold and does not,
+   or holds but cannot be read, is ENGINE_FAILED with a sentence naming it ("the store
+   is damaged: task t3 is not JSON (...)"): never a refusal, and never skipped; a
+   refusal is for an input that names something that is not there. */
 
 /* Stores a compiled program under its hash and makes it the playbook's current version. */
 int engine_deploy(Engine *engine, const uint8_t *bytecode, size_t len, int64_t now,
@@ -106,8 +109,8 @@ int engine_answer(Engine *engine, const char *task, const char *by, const char *
 /* Fires every timer due at or before `now`, each at its own due time, in order. */
 int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
 
-/* The due time of the earliest timer, if there is one. */
-bool engine_next_due(Engine *engine, int64_t *due_ms);
+/* The due time of the earliest timer, if there is one (*found says). */
+int engine_next_due(Engine *engine, bool *found, int64_t *due_ms, char *why, size_t why_len);
 
 /* Delivers the outbox's calls from `mocks` (connector.operation -> a reply, a list of
    replies used in turn, or {"fail": "message"}): each reply or failure is its own step
@@ -125,21 +128,22 @@ int engine_find_task_for(Engine *engine, const char *person, char task[32], char
                          size_t why_len);
 
 /* The latest engine time kept in the store (0 for a new store). */
-int64_t engine_time(Engine *engine);
+int engine_time(Engine *engine, int64_t *now, char *why, size_t why_len);
 
 /* A JSON array of every instance (id, playbook, version, status, state, outcome, tags,
-   case: its case key or null, started: when it started, RFC 3339 UTC). The caller owns
-   it. */
-json_t *engine_instances(Engine *engine);
+   case: its case key or null, started: when it started, RFC 3339 UTC) in *instances,
+   which the caller owns. */
+int engine_instances(Engine *engine, json_t **instances, char *why, size_t why_len);
 
 /* A JSON array of every playbook ever deployed, by name: {"name", "hash" (the current
-   version), "undeployed", "log": [{"at", "hash"}] (each deploy, oldest first)}. The
-   caller owns it. */
-json_t *engine_playbooks(Engine *engine);
+   version), "undeployed", "log": [{"at", "hash"}] (each deploy, oldest first)} in
+   *playbooks, which the caller owns. */
+int engine_playbooks(Engine *engine, json_t **playbooks, char *why, size_t why_len);
 
 /* The calendar named by the program of version `hash` (`calendar "office"`) in name[],
-   or false when it names none (or there is no such version). */
-bool engine_program_calendar(Engine *engine, const char *hash, char *name, size_t len);
+   empty when it names none; a version the store lacks is damage (ENGINE_FAILED). */
+int engine_program_calendar(Engine *engine, const char *hash, char *name, size_t len, char *why,
+                            size_t why_len);
 
 /* Acknowledges: `by` is on it; their open seats escalate no further. */
 int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
@@ -156,11 +160,11 @@ int engine_reassign(Engine *engine, const char *task, const char *from, const ch
                     const char *by, int64_t now, char *why, size_t why_len);
 
 /* Replaces the directory (checked first: every problem is listed in `why`, one a line,
-   as "json.path: what is wrong", and nothing changes). engine_directory returns the
-   stored directory JSON (caller owns it) or NULL. */
+   as "json.path: what is wrong", and nothing changes). engine_directory puts the stored
+   directory JSON (caller owns it) in *directory, NULL when none was loaded. */
 int engine_directory_load(Engine *engine, json_t *directory, int64_t now, char *why,
                           size_t why_len);
-json_t *engine_directory(Engine *engine);
+int engine_directory(Engine *engine, json_t **directory, char *why, size_t why_len);
 
 /* A directory change: `person` is away from..to (dates or times; NULL from: now) with an
    optional delegate, or (back) is back now. Holders of open asks who are away now get
@@ -181,11 +185,13 @@ int engine_cancel(Engine *engine, const char *instance, const char *by, const ch
 int engine_undeploy(Engine *engine, const char *playbook, int64_t now, char *why,
                     size_t why_len);
 
-/* The history of instance `id` ("i3") in order, or NULL when there is no such
-   instance. The caller owns the array. */
-json_t *engine_history(Engine *engine, const char *id);
+/* The history of instance `id` ("i3") in order, in *records (the caller owns it);
+   ENGINE_REFUSED when there is no such instance. */
+int engine_history(Engine *engine, const char *id, json_t **records, char *why, size_t why_len);
 
-/* Open tasks, all or those where `person` holds a seat (NULL: all). Caller owns it. */
-json_t *engine_open_tasks(Engine *engine, const char *person);
+/* Open tasks, all or those where `person` holds a seat (NULL: all), in *tasks (the
+   caller owns it). */
+int engine_open_tasks(Engine *engine, const char *person, json_t **tasks, char *why,
+                      size_t why_len);
 
 #endif

@@ -10,42 +10,62 @@
 
 /* ---- absences while asks are open ---- */
 
-typedef struct OpenTasks {
-    json_t *ids;
-} OpenTasks;
-
-static int open_tasks_visit(void *context, StoreBytes key, StoreBytes value)
-{
-    (void)key;
-    OpenTasks *o = context;
-    json_t *task = json_loadb(value.data, value.len, 0, NULL);
-    if (task && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
-        json_array_append(o->ids, json_object_get(task, "id"));
-    json_decref(task);
-    return STORE_OK;
-}
-
 /* A holder who is away now gets their substitute added beside them (returning removes
    nobody), on every open ask: after an absence is added, and after a directory load. */
 int step_cover_absences(Step *s)
 {
-    OpenTasks o = {json_array()};
-    int rc = store_scan(s->txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), open_tasks_visit, &o);
+    json_t *tasks;
+    int rc = query_open_tasks(s, NULL, &tasks);
     size_t i;
-    json_t *id;
-    json_array_foreach(o.ids, i, id)
+    json_t *task;
+    json_array_foreach(rc == STORE_OK ? tasks : NULL, i, task)
         if (rc == STORE_OK)
-            rc = task_cover_absences(s, json_string_value(id));
-    json_decref(o.ids);
+            rc = task_cover_absences(s, json_string_value(json_object_get(task, "id")));
+    json_decref(tasks);
     return rc;
 }
 
-int step_away(Step *s, const char *person_id, const char *from, const char *to,
-                     const char *delegate, bool back)
+/* Ends the absence of `person` (the parsed directory knows each absence's instants,
+   whether written as dates or times) going on now, in `away`, the JSON list; later
+   ones stay. */
+static void away_end_now(Step *s, const char *person, json_t *away)
 {
-    json_t *json = NULL;
-    if (engine_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) != STORE_OK)
+    char now[40];
+    time_text(s->now, now);
+    const Directory *dir = step_directory(s);
+    const DirPerson *p = dir ? dir_person(dir, person) : NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(away, i, a)
+        if (p && i < p->absence_count && p->absences[i].from_ms <= s->now && s->now < p->absences[i].until_ms)
+            json_object_set_new(a, "to", json_string(now));
+}
+
+static void away_add(Step *s, json_t *away, const char *from, const char *to, const char *delegate)
+{
+    char now[40];
+    time_text(s->now, now);
+    json_t *absence = json_pack("{s:s}", "from", from ? from : now);
+    if (to)
+        json_object_set_new(absence, "to", json_string(to));
+    if (delegate)
+        json_object_set_new(absence, "delegate", json_string(delegate));
+    json_array_append_new(away, absence);
+}
+
+int step_away(Step *s, const char *person_id, const char *from, const char *to,
+              const char *delegate, bool back)
+{
+    /* The stored directory, checked (a damaged one fails the step), then edited. */
+    const Directory *loaded = step_directory(s);
+    if (s->failed)
+        return s->failed;
+    if (!loaded)
         return step_fail(s, ENGINE_REFUSED, "no directory is loaded: load one with huddle directory load");
+    json_t *json = NULL;
+    int rc = step_directory_json(s, &json);
+    if (rc != STORE_OK)
+        return rc;
     json_t *person = json_object_get(json_object_get(json, "people"), person_id);
     if (!person) {
         json_decref(json);
@@ -54,33 +74,17 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
     json_t *away = json_object_get(person, "away");
     if (!away) {
         away = json_array();
-        json_object_set_new(person, "away", away);
+        if (json_object_set_new(person, "away", away) != 0)
+            away = NULL;   /* released: the step fails, out of memory */
     }
-    char now[40];
-    time_text(s->now, now);
-    if (back) {
-        /* An absence going on now ends now; later ones stay. The parsed directory knows
-           each absence's instants, whether written as dates or times. */
-        const Directory *dir = step_directory(s);
-        const DirPerson *p = dir ? dir_person(dir, person_id) : NULL;
-        size_t i;
-        json_t *a;
-        json_array_foreach(away, i, a)
-            if (p && i < p->absence_count && p->absences[i].from_ms <= s->now && s->now < p->absences[i].until_ms)
-                json_object_set_new(a, "to", json_string(now));
-    } else {
-        json_t *absence = json_pack("{s:s}", "from", from ? from : now);
-        if (to)
-            json_object_set_new(absence, "to", json_string(to));
-        if (delegate)
-            json_object_set_new(absence, "delegate", json_string(delegate));
-        json_array_append_new(away, absence);
-    }
+    if (back)
+        away_end_now(s, person_id, away);
+    else
+        away_add(s, away, from, to, delegate);
     json_t *problems = json_array();
     Directory *check = directory_parse(json, problems);
-    int rc = STORE_OK;
     if (!check)
-        rc = step_fail(s, ENGINE_REFUSED, "%s", json_string_value(json_array_get(problems, 0)));
+        rc = step_fail(s, ENGINE_REFUSED, "%s", json_string_value(json_array_get(problems, 0)) ? json_string_value(json_array_get(problems, 0)) : "out of memory");
     else
         rc = step_directory_store(s, json);
     directory_free(check);

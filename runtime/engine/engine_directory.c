@@ -10,37 +10,62 @@
 
 /* ---- the directory ---- */
 
-/* The directory as the store holds it now (NULL when none was loaded). */
-static uint64_t step_directory_version(Step *s)
-{
-    return engine_counter(s->txn, "directory_version");
-}
+#define DIRECTORY_KEY store_bytes("directory", 9)
 
-/* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
-void step_directory_keep(Step *s, Directory *dir)
+int step_directory_keep(Step *s, Directory *dir)
 {
     Engine *e = s->engine;
+    uint64_t version;
+    int rc = engine_counter(s, "directory_version", &version);
+    if (rc != STORE_OK) {
+        directory_free(dir);
+        return rc;
+    }
     directory_free(e->directory);
     e->directory = dir;
     e->directory_loaded = true;
-    e->directory_version = step_directory_version(s);
+    e->directory_version = version;
+    return STORE_OK;
+}
+
+/* Parses and checks the stored directory: *out NULL when none was loaded. */
+static int step_directory_read(Step *s, Directory **out)
+{
+    json_t *json = NULL;
+    *out = NULL;
+    int rc = engine_get_json(s, TABLE_DIRECTORY, DIRECTORY_KEY, &json);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return rc;
+    json_t *problems = json_array();
+    *out = directory_parse(json, problems);
+    if (!*out) {
+        char what[300];
+        snprintf(what, sizeof what, "does not check: %s",
+                 json_string_value(json_array_get(problems, 0)) ? json_string_value(json_array_get(problems, 0)) : "out of memory");
+        rc = step_damaged(s, TABLE_DIRECTORY, DIRECTORY_KEY, what);
+    }
+    json_decref(problems);
+    json_decref(json);
+    return rc;
 }
 
 const Directory *step_directory(Step *s)
 {
     Engine *e = s->engine;
-    uint64_t version = step_directory_version(s);
+    uint64_t version;
+    if (engine_counter(s, "directory_version", &version) != STORE_OK)
+        return NULL;   /* the step is marked failed */
     if (e->directory_loaded && e->directory_version == version)
         return e->directory;
     directory_free(e->directory);
     e->directory = NULL;
-    json_t *json = NULL;
-    if (engine_get_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json) == STORE_OK) {
-        json_t *problems = json_array();
-        e->directory = directory_parse(json, problems);
-        json_decref(problems);
-        json_decref(json);
-    }
+    e->directory_loaded = false;
+    Directory *dir;
+    if (step_directory_read(s, &dir) != STORE_OK)
+        return NULL;   /* the step is marked failed */
+    e->directory = dir;
     e->directory_loaded = true;
     e->directory_version = version;
     return e->directory;
@@ -109,19 +134,25 @@ void step_hooks_init(Step *s)
 int step_directory_store(Step *s, json_t *json)
 {
     uint64_t version;
-    int rc = engine_counter_next(s->txn, "directory_version", &version);
+    int rc = engine_counter_next(s, "directory_version", &version);
     if (rc == STORE_OK)
-        rc = engine_put_json(s->txn, TABLE_DIRECTORY, store_bytes("directory", 9), json);
+        rc = engine_put_json(s, TABLE_DIRECTORY, DIRECTORY_KEY, json);
     return rc;
 }
 
-json_t *engine_directory(Engine *e)
+int step_directory_json(Step *s, json_t **out)
 {
-    json_t *json = NULL;
-    StoreTxn *txn;
-    if (store_begin(e->store, false, &txn) != STORE_OK)
-        return NULL;
-    engine_get_json(txn, TABLE_DIRECTORY, store_bytes("directory", 9), &json);
-    store_abort(txn);
-    return json;
+    int rc = engine_get_json(s, TABLE_DIRECTORY, DIRECTORY_KEY, out);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static int directory_json_work(Step *s, void *context)
+{
+    return step_directory_json(s, context);
+}
+
+int engine_directory(Engine *e, json_t **out, char *why, size_t why_len)
+{
+    *out = NULL;
+    return engine_read(e, directory_json_work, out, why, why_len);
 }

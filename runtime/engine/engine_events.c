@@ -27,14 +27,15 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
 }
 
 static void threshold_joined(Step *s, Instance *in, json_t *earlier);
-static uint64_t case_owner(Step *s, const char *playbook, const char *case_key, char version[65]);
+static int case_owner(Step *s, const char *playbook, const char *case_key, uint64_t *number,
+                      char version[65]);
 
 static int instance_start(Step *s, const char *playbook, const char *hash, const Program *program,
                           uint32_t trigger, const Event *event, const char *case_key,
                           int64_t case_until, json_t *earlier, uint64_t *number_out)
 {
     uint64_t number;
-    int rc = engine_counter_next(s->txn, "next_instance", &number);
+    int rc = engine_counter_next(s, "next_instance", &number);
     if (rc != STORE_OK)
         return rc;
     char id[32], at[40];
@@ -44,6 +45,8 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     in.record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:[], s:I, s:I}", "id", id, "playbook", playbook,
                           "version", hash, "status", "running", "created_at", at,
                           "created_ms", (json_int_t)s->now, "tags", "step", (json_int_t)1, "history", (json_int_t)0);
+    if (!in.record)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     json_object_set_new(in.record, "state", json_null());
     if (case_key) {
         json_object_set_new(in.record, "case_key", json_string(case_key));
@@ -58,14 +61,17 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     if (earlier)
         threshold_joined(s, &in, earlier);
     char version[65];
-    if (case_key && !case_owner(s, playbook, case_key, version)) {
+    uint64_t holder = 0;
+    if (case_key)
+        rc = case_owner(s, playbook, case_key, &holder, version);
+    if (rc == STORE_OK && case_key && !holder) {
         StrBuf key = STRBUF_INIT;
         strbuf_puts(&key, playbook);
         strbuf_putc(&key, '\0');
         strbuf_puts(&key, case_key);
         json_t *owner = json_pack("{s:I, s:I, s:s}", "instance", (json_int_t)number, "until", (json_int_t)case_until,
                                   "version", hash);
-        rc = engine_put_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), owner);
+        rc = engine_put_json(s, TABLE_CASES, store_bytes(key.data, key.len), owner);
         json_decref(owner);
         strbuf_free(&key);
     }
@@ -103,15 +109,18 @@ static int case_join(Step *s, uint64_t number, const Event *event)
 {
     Instance in;
     int rc = instance_load(s, number, &in);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: an open case names instance i%llu, which is not in the store",
+                         (unsigned long long)number);
     if (rc != STORE_OK)
         return rc;
     uint64_t seq;
-    rc = engine_counter_next(s->txn, "next_mail", &seq);
+    rc = engine_counter_next(s, "next_mail", &seq);
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
     if (rc == STORE_OK)
-        rc = engine_put_json(s->txn, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event->json);
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
@@ -143,38 +152,42 @@ static void threshold_joined(Step *s, Instance *in, json_t *earlier)
     }
 }
 
-/* Who owns `key` of `playbook` now: an instance number, or 0; with the version of its
-   program in `version` (read from the instance when the case entry predates it). */
-static uint64_t case_owner(Step *s, const char *playbook, const char *case_key, char version[65])
+/* Who owns `key` of `playbook` now: an instance number in *number, or 0; with the
+   version of its program in `version` (read from the instance when the case entry
+   predates it). */
+static int case_owner(Step *s, const char *playbook, const char *case_key, uint64_t *number,
+                      char version[65])
 {
     StrBuf key = STRBUF_INIT;
     strbuf_puts(&key, playbook);
     strbuf_putc(&key, '\0');
     strbuf_puts(&key, case_key);
     json_t *owner = NULL;
-    uint64_t number = 0;
+    *number = 0;
     version[0] = '\0';
-    if (engine_get_json(s->txn, TABLE_CASES, store_bytes(key.data, key.len), &owner) == STORE_OK) {
+    int rc = engine_get_json(s, TABLE_CASES, store_bytes(key.data, key.len), &owner);
+    if (rc == STORE_OK) {
         json_int_t until = json_integer_value(json_object_get(owner, "until"));
         if (until == 0 || s->now < until)
-            number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
+            *number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
         const char *hash = json_string_value(json_object_get(owner, "version"));
         Instance in;
-        if (number && hash) {
+        if (*number && hash) {
             snprintf(version, 65, "%s", hash);
-        } else if (number && instance_load(s, number, &in) == STORE_OK) {
+        } else if (*number && (rc = instance_load(s, *number, &in)) == STORE_OK) {
             snprintf(version, 65, "%s", json_string_value(json_object_get(in.record, "version")));
             instance_clear(&in);
         }
     }
     json_decref(owner);
     strbuf_free(&key);
-    return number;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 /* ---- thresholds: `at least N within D` ---- */
 
 typedef struct Window {
+    Step *step;
     int64_t oldest_kept;        /* entries at or before this fall out of the window */
     json_t *keep;               /* [{key(hex), event}] still inside, oldest first */
     json_t *expired;            /* keys (hex) to delete */
@@ -189,23 +202,34 @@ static void hex_of(const void *bytes, size_t len, StrBuf *out)
 static int window_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Window *w = context;
+    int rc = STORE_OK;
+    if (key.len < 8)
+        return step_fail(w->step, ENGINE_FAILED, "the store is damaged: a threshold window key is %zu bytes", key.len);
     int64_t accepted = (int64_t)store_read_be64((const unsigned char *)key.data + key.len - 8);
     StrBuf hex = STRBUF_INIT;
     hex_of(key.data, key.len, &hex);
     if (accepted <= w->oldest_kept) {
         json_array_append_new(w->expired, json_string(strbuf_text(&hex)));
     } else {
-        json_t *event = json_loadb(value.data, value.len, 0, NULL);
-        if (event)
+        json_t *event;
+        rc = engine_parse_json(w->step, TABLE_WINDOWS, key, value, &event);
+        if (rc == STORE_OK)
             json_array_append_new(w->keep, json_pack("{s:s, s:o}", "key", strbuf_text(&hex), "event", event));
     }
     strbuf_free(&hex);
-    return STORE_OK;
+    return rc;
 }
 
-static StoreBytes unhex(const char *hex, unsigned char *out, size_t cap)
+/* Deletes the window entry whose key is `hex` (any length: case keys may be long). */
+static int window_delete(Step *s, const char *hex)
 {
-    return store_bytes(out, hex_to_bytes(hex, out, cap));
+    size_t cap = strlen(hex) / 2 + 1;
+    unsigned char *raw = malloc(cap);
+    if (!raw)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    int rc = store_del(s->txn, TABLE_WINDOWS, store_bytes(raw, hex_to_bytes(hex, raw, cap)));
+    free(raw);
+    return rc;
 }
 
 /* Counts the event toward the threshold. Returns 1 when this event is the Nth (the
@@ -222,14 +246,13 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
     strbuf_append(&prefix, (const char *)number + 4, 4);
     strbuf_puts(&prefix, key);
     strbuf_putc(&prefix, '\0');
-    Window w = {s->now - window_ms, json_array(), json_array()};
-    int rc = store_scan(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), store_bytes(NULL, 0), window_visit, &w);
-    unsigned char raw[1024];
+    Window w = {s, s->now - window_ms, json_array(), json_array()};
+    int rc = engine_scan(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), window_visit, &w);
     size_t i;
     json_t *hex;
     json_array_foreach(w.expired, i, hex)
         if (rc == STORE_OK)
-            rc = store_del(s->txn, TABLE_WINDOWS, unhex(json_string_value(hex), raw, sizeof raw));
+            rc = window_delete(s, json_string_value(hex));
     int result = 0;
     if (rc == STORE_OK && (int64_t)json_array_size(w.keep) + 1 >= needed) {
         json_t *entry;
@@ -237,7 +260,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         json_array_foreach(w.keep, i, entry) {
             json_array_append(*earlier, json_object_get(entry, "event"));
             if (rc == STORE_OK)
-                rc = store_del(s->txn, TABLE_WINDOWS, unhex(json_string_value(json_object_get(entry, "key")), raw, sizeof raw));
+                rc = window_delete(s, json_string_value(json_object_get(entry, "key")));
         }
         result = 1;
     } else if (rc == STORE_OK) {
@@ -245,7 +268,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, event->id, strlen(event->id));
         strbuf_putc(&prefix, '\0');
         strbuf_append(&prefix, (const char *)number, 8);
-        rc = engine_put_json(s->txn, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+        rc = engine_put_json(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
     }
     json_decref(w.keep);
     json_decref(w.expired);
@@ -310,21 +333,33 @@ static int trigger_match(Step *s, const char *playbook, const Program *program, 
     return 0;
 }
 
+/* The program of version `hash` of `playbook`; one the store lacks is damage. */
+static int playbook_program(Step *s, const char *playbook, const char *hash, const Program **program)
+{
+    int rc = engine_program(s, hash, program);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: playbook %s names program %s, which is not in the store",
+                         playbook, hash);
+    return rc;
+}
+
 /* Whether the event joins an open case of version `hash` of the playbook: decided by
    that version's own triggers, and only for a case an instance of that version owns. */
 static int case_claim(Step *s, const char *playbook, const char *hash, const Event *event,
                       json_t *went, TriggerMatch *m, bool *joined)
 {
-    const Program *program = engine_program(s, hash);
-    if (!program)
-        return step_fail(s, ENGINE_FAILED, "playbook %s: its program %s cannot be loaded", playbook, hash);
+    const Program *program;
+    int rc = playbook_program(s, playbook, hash, &program);
     *joined = false;
+    if (rc != STORE_OK)
+        return rc;
     if (!trigger_match(s, playbook, program, event, went, m) || !m->case_key)
         return STORE_OK;
     char version[65];
-    uint64_t owner = case_owner(s, playbook, m->case_key, version);
-    if (!owner || strcmp(version, hash) != 0)
-        return STORE_OK;
+    uint64_t owner;
+    rc = case_owner(s, playbook, m->case_key, &owner, version);
+    if (rc != STORE_OK || !owner || strcmp(version, hash) != 0)
+        return rc;
     *joined = true;
     char id[32];
     snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
@@ -339,7 +374,10 @@ static int case_claim(Step *s, const char *playbook, const char *hash, const Eve
 static int playbook_start(Step *s, const char *playbook, const char *hash, const Event *event,
                           json_t *went, TriggerMatch *m)
 {
-    const Program *program = engine_program(s, hash);
+    const Program *program;
+    int rc = playbook_program(s, playbook, hash, &program);
+    if (rc != STORE_OK)
+        return rc;
     const BcTrigger *trigger = &program->bc.triggers[m->trigger];
     json_t *earlier = NULL;
     if (trigger->at_least > 0) {
@@ -360,7 +398,7 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
         }
     }
     uint64_t number = 0;
-    int rc = instance_start(s, playbook, hash, program, m->trigger,
+    rc = instance_start(s, playbook, hash, program, m->trigger,
                             event, m->case_key, m->until, earlier, &number);
     char id[32];
     snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
@@ -401,6 +439,7 @@ static int playbook_accept(Step *s, const char *playbook, const json_t *current,
 /* ---- the deployed playbooks, cached in the Engine between steps ---- */
 
 typedef struct PlaybookList {
+    Step *step;
     json_t *names, *versions;
 } PlaybookList;
 
@@ -409,15 +448,14 @@ typedef struct PlaybookList {
 static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 {
     PlaybookList *list = context;
-    json_error_t error;
-    json_t *playbook = json_loadb(value.data, value.len, 0, &error);
-    int rc = STORE_OK;
-    if (!playbook)   /* out of memory is not a playbook skipped: the cache would keep the gap */
-        return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_OK;
+    json_t *playbook;
+    int rc = engine_parse_json(list->step, TABLE_PLAYBOOKS, key, value, &playbook);
+    if (rc != STORE_OK)
+        return rc;
     json_t *versions = json_array(), *log = json_object_get(playbook, "log");
     if (!versions) {
         json_decref(playbook);
-        return ENGINE_NO_MEMORY;
+        return step_fail(list->step, ENGINE_NO_MEMORY, "out of memory");
     }
     for (size_t i = json_array_size(log); i-- > 0;) {
         json_t *hash = json_object_get(json_array_get(log, i), "hash"), *seen;
@@ -432,7 +470,7 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
         json_array_append_new(list->versions, json_pack("{s:O, s:o}", "current",
                                                         undeployed ? json_null() : json_object_get(playbook, "hash"),
                                                         "versions", versions)))
-        rc = ENGINE_NO_MEMORY;
+        rc = step_fail(list->step, ENGINE_NO_MEMORY, "out of memory");   /* the lists must pair up */
     json_decref(playbook);
     return rc;
 }
@@ -440,19 +478,22 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
 int step_playbooks_changed(Step *s)
 {
     uint64_t version;
-    return engine_counter_next(s->txn, "playbooks_version", &version);
+    return engine_counter_next(s, "playbooks_version", &version);
 }
 
 /* The playbooks: names and {current, versions} (see playbook_visit), borrowed. */
 static int step_playbooks(Step *s, const json_t **names, const json_t **hashes)
 {
     Engine *e = s->engine;
-    uint64_t version = engine_counter(s->txn, "playbooks_version");
+    uint64_t version;
+    int rc = engine_counter(s, "playbooks_version", &version);
+    if (rc != STORE_OK)
+        return rc;
     if (!e->playbook_names || e->playbooks_version != version) {
-        PlaybookList list = {json_array(), json_array()};
-        int rc = !list.names || !list.versions ? ENGINE_NO_MEMORY : store_scan(s->txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0),
-                            playbook_visit, &list);
-        if (rc < 0) {
+        PlaybookList list = {s, json_array(), json_array()};
+        rc = !list.names || !list.versions ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+                                           : engine_scan(s, TABLE_PLAYBOOKS, store_bytes(NULL, 0), playbook_visit, &list);
+        if (rc != STORE_OK) {
             json_decref(list.names);
             json_decref(list.versions);
             return rc;
@@ -488,10 +529,12 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     strbuf_puts(&seen_key, id);
     StoreBytes seen;
     int rc = store_get(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), &seen);
-    if (rc == STORE_OK) {
-        *duplicate = true;
+    if (rc != STORE_NOT_FOUND) {
+        *duplicate = rc == STORE_OK;
+        if (rc != STORE_OK)
+            rc = step_fail(s, rc, "store error reading seen event %s from %s: %s", id, source, store_strerror(rc));
         strbuf_free(&seen_key);
-        return STORE_OK;
+        return rc;
     }
     char time[40];
     time_text(event_time, time);
@@ -527,7 +570,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
         json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
-        rc = engine_put_json(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        rc = engine_put_json(s, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
         json_decref(entry);
     } else {
         json_decref(went);

@@ -11,24 +11,43 @@
 
 /* ---- programs ---- */
 
-const Program *engine_program(Step *s, const char *hash)
+int engine_program(Step *s, const char *hash, const Program **out)
 {
     Engine *e = s->engine;
+    *out = NULL;
     for (unsigned i = 0; i < e->program_count; i++)
-        if (strcmp(e->programs[i].hash, hash) == 0)
-            return e->programs[i].program;
-    StoreBytes bytes;
-    if (store_get(s->txn, TABLE_PROGRAMS, store_bytes(hash, strlen(hash)), &bytes) != STORE_OK)
-        return NULL;
+        if (strcmp(e->programs[i].hash, hash) == 0) {
+            *out = e->programs[i].program;
+            return STORE_OK;
+        }
+    StoreBytes key = store_bytes(hash, strlen(hash)), bytes;
+    int rc = store_get(s->txn, TABLE_PROGRAMS, key, &bytes);
+    if (rc == STORE_NOT_FOUND)
+        return rc;
+    if (rc != STORE_OK)
+        return step_fail(s, rc, "store error reading program %s: %s", hash, store_strerror(rc));
     Program *program;
     char why[256];
-    if (program_load(bytes.data, bytes.len, &program, why, sizeof why) < 0)
-        return NULL;
-    bc_grow((void **)&e->programs, &e->program_cap, e->program_count + 1, sizeof(ProgramCacheEntry));
+    if (program_load(bytes.data, bytes.len, &program, why, sizeof why) < 0) {
+        char what[300];
+        snprintf(what, sizeof what, "does not load: %s", why);
+        return step_damaged(s, TABLE_PROGRAMS, key, what);
+    }
+    if (e->program_count == e->program_cap) {
+        unsigned cap = e->program_cap ? e->program_cap * 2 : 8;
+        ProgramCacheEntry *grown = engine_realloc(e->programs, cap * sizeof *grown);
+        if (!grown) {
+            program_free(program);
+            return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        }
+        e->programs = grown;
+        e->program_cap = cap;
+    }
     ProgramCacheEntry *entry = &e->programs[e->program_count++];
     snprintf(entry->hash, sizeof entry->hash, "%s", hash);
     entry->program = program;
-    return program;
+    *out = program;
+    return STORE_OK;
 }
 
 /* ---- instances: a record (JSON) and a frame, one store entry ---- */
@@ -39,48 +58,70 @@ static StoreBytes instance_key(uint64_t number, unsigned char key[8])
     return store_bytes(key, 8);
 }
 
-int instance_load(Step *s, uint64_t number, Instance *out)
+int instance_parse(Step *s, StoreBytes key, StoreBytes value, json_t **record, StoreBytes *frame)
 {
-    memset(out, 0, sizeof *out);
-    unsigned char key[8];
-    StoreBytes value;
-    int rc = store_get(s->txn, TABLE_INSTANCES, instance_key(number, key), &value);
-    if (rc != STORE_OK)
-        return rc;
     const unsigned char *bytes = value.data;
+    *record = NULL;
     if (value.len < 4)
-        return STORE_FAILED;
+        return step_damaged(s, TABLE_INSTANCES, key, "is shorter than its length prefix");
     uint32_t json_len = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
                         (uint32_t)bytes[3] << 24;
     if (json_len > value.len - 4)
-        return STORE_FAILED;
-    out->number = number;
-    json_error_t error;
-    out->record = json_loadb((const char *)bytes + 4, json_len, 0, &error);
-    if (!out->record)
-        return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_FAILED;
-    out->program = engine_program(s, json_string_value(json_object_get(out->record, "version")));
-    if (!out->program) {
-        instance_clear(out);
-        return STORE_FAILED;
+        return step_damaged(s, TABLE_INSTANCES, key, "is shorter than its record's length says");
+    int rc = engine_parse_json(s, TABLE_INSTANCES, key, store_bytes(bytes + 4, json_len), record);
+    if (rc != STORE_OK)
+        return rc;
+    *frame = store_bytes(bytes + 4 + json_len, value.len - 4 - json_len);
+    return STORE_OK;
+}
+
+/* The instance's program and frame, once its record is read. */
+static int instance_load_frame(Step *s, StoreBytes key, StoreBytes frame, Instance *out)
+{
+    const char *version = json_string_value(json_object_get(out->record, "version"));
+    int rc = engine_program(s, version, &out->program);
+    if (rc == STORE_NOT_FOUND) {
+        char what[160];
+        snprintf(what, sizeof what, "names program %.64s, which is not in the store", version);
+        return step_damaged(s, TABLE_INSTANCES, key, what);
     }
-    size_t frame_len = value.len - 4 - json_len;
-    if (frame_len > 0) {
-        char why[256];
-        out->frame = frame_decode(out->program, bytes + 4 + json_len, frame_len, why, sizeof why);
-        if (!out->frame) {
-            instance_clear(out);
-            return STORE_FAILED;
-        }
+    if (rc != STORE_OK || frame.len == 0)
+        return rc;
+    char why[256];
+    out->frame = frame_decode(out->program, frame.data, frame.len, why, sizeof why);
+    if (!out->frame) {
+        char what[300];
+        snprintf(what, sizeof what, "has a frame its program cannot use: %s", why);
+        return step_damaged(s, TABLE_INSTANCES, key, what);
     }
     return STORE_OK;
+}
+
+int instance_load(Step *s, uint64_t number, Instance *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char bytes[8];
+    StoreBytes key = instance_key(number, bytes), value, frame;
+    int rc = store_get(s->txn, TABLE_INSTANCES, key, &value);
+    if (rc == STORE_NOT_FOUND)
+        return rc;
+    if (rc != STORE_OK)
+        return step_fail(s, rc, "store error reading instance i%llu: %s", (unsigned long long)number,
+                         store_strerror(rc));
+    out->number = number;
+    rc = instance_parse(s, key, value, &out->record, &frame);
+    if (rc == STORE_OK)
+        rc = instance_load_frame(s, key, frame, out);
+    if (rc != STORE_OK)
+        instance_clear(out);
+    return rc;
 }
 
 int instance_save(Step *s, Instance *in)
 {
     char *json = json_dumps(in->record, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!json)
-        return ENGINE_NO_MEMORY;
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     StrBuf bytes = STRBUF_INIT;
     uint32_t len = (uint32_t)strlen(json);
     char header[4] = {(char)len, (char)(len >> 8), (char)(len >> 16), (char)(len >> 24)};

@@ -1,7 +1,7 @@
 /*
  * engine_internal.h - what the engine's files share.
  *
- * The files, from the bottom up; each calls only the ones above it in this list, but
+ * The files, from the bottom up: each calls only the ones before it in this list, but
  * for the step's own files (engine_step, engine_tasks, engine_override, engine_events),
  * which call each other because a step that suspends on an ask creates a task and an
  * answer to the task resumes the step.
@@ -17,11 +17,11 @@
  *                       calls, the mailbox), ends
  *   engine_tasks.c      asks as tasks: seats, answers, quorum, deadlines, escalation
  *   engine_override.c   an operator's resolve and reassign of an open ask
+ *   engine_query.c      the read-only calls: instances, history, open tasks, the task
+ *                       for a person
  *   engine_away.c       away and back: the directory change and the open asks it touches
  *   engine_events.c     triggers: matching, cases, thresholds, starting and joining
  *   engine_timers.c     due timers fired in order, engine_next_due
- *   engine_query.c      the read-only calls: instances, history, open tasks, the task
- *                       for a person
  *   engine.c            the Engine and every call of engine.h that writes
  */
 #ifndef HUDDLE_ENGINE_INTERNAL_H
@@ -59,7 +59,14 @@ struct Engine {
     json_t *mock_cursor;            /* per connector.operation: how many replies used */
 };
 
-/* One write transaction's worth of work. */
+/* One transaction's worth of work: a write (a step), or a read (engine_read).
+
+   Errors: every helper returns STORE_OK, STORE_NOT_FOUND where a record may be missing,
+   ENGINE_REFUSED (with a sentence in why), ENGINE_FAILED (a damaged record, named in
+   why), ENGINE_NO_MEMORY, or a store code. A helper that cannot return a code
+   (step_directory) marks the step failed instead, and an allocation that fails inside
+   jansson is counted (engine_alloc): step_end ends the step with either, whatever its
+   work returned. */
 typedef struct Step {
     Engine *engine;
     StoreTxn *txn;
@@ -71,6 +78,8 @@ typedef struct Step {
     size_t written;                 /* records already put in the store */
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
+    int failed;                     /* the first failure (not a refusal): the step ends with it */
+    unsigned long alloc_failures;   /* failed allocations counted when the step began */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */
@@ -82,12 +91,40 @@ typedef struct Instance {
 } Instance;
 
 /* engine_txn.c */
+/* Allocation that counts its failures, for jansson (engine_alloc_init sets it, once per
+   process, from engine_new) and the engine's own buffers. engine_fail_allocation(n)
+   makes the n-th allocation from now fail (0: none), for out-of-memory tests;
+   engine_alloc_failures counts the failures so far. */
+void *engine_alloc(size_t size);
+void *engine_calloc(size_t count, size_t size);
+void *engine_realloc(void *old, size_t size);
+void engine_alloc_init(void);
+void engine_fail_allocation(unsigned long n);
+unsigned long engine_alloc_failures(void);
+/* Starts a step on `txn` at engine time `now` (records may be NULL for a read). */
+void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, json_t *records, char *why,
+                size_t why_len);
+/* Puts a sentence in s->why and returns `code`; a failure (not a refusal) also marks the
+   step failed, and once it is, its sentence stays. */
 int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int engine_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out);
-int engine_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value);
-int engine_counter_next(StoreTxn *txn, const char *counter, uint64_t *value);
-/* A counter's value in meta, 0 when it was never raised. */
-uint64_t engine_counter(StoreTxn *txn, const char *counter);
+/* What the step ends with: ENGINE_NO_MEMORY when an allocation failed during it, else
+   the failure it was marked with, else `rc`. */
+int step_end(Step *s, int rc);
+/* ENGINE_FAILED with "the store is damaged: <the record at key> <what>" in s->why. */
+int step_damaged(Step *s, StoreTable table, StoreBytes key, const char *what);
+/* Reads a JSON object from the store: STORE_OK, STORE_NOT_FOUND (why untouched), or a
+   failure naming the record (damaged: not JSON or not an object; or the store's
+   error). engine_parse_json does the same for a value a scan visited. */
+int engine_get_json(Step *s, StoreTable table, StoreBytes key, json_t **out);
+int engine_parse_json(Step *s, StoreTable table, StoreBytes key, StoreBytes value, json_t **out);
+int engine_put_json(Step *s, StoreTable table, StoreBytes key, const json_t *value);
+/* store_scan over the keys starting with `prefix`, with a sentence for a store error
+   (a visitor's failure says its own). */
+int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, void *context);
+/* A counter in meta ("next_task", "directory_version", ...): its value, 0 when it was
+   never raised; engine_counter_next raises it and returns the new value, from 1. */
+int engine_counter(Step *s, const char *counter, uint64_t *value);
+int engine_counter_next(Step *s, const char *counter, uint64_t *value);
 void time_text(int64_t ms, char out[40]);
 /* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
    how many bytes. */
@@ -115,14 +152,26 @@ int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *
                     size_t why_len);
 /* Hands the records a committed transaction wrote to the engine's on_record hook. */
 void engine_report_records(Engine *e, const json_t *records);
+/* Runs `work` in a read transaction (nothing it does is kept): an engine code. */
+int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
 
 /* engine_instance.c */
-const Program *engine_program(Step *s, const char *hash);
+/* The program stored under `hash`, loaded once and cached (borrowed for the engine's
+   life): STORE_OK, STORE_NOT_FOUND, or a failure (a program that does not load). */
+int engine_program(Step *s, const char *hash, const Program **out);
+/* Instance `number` with its program and frame: STORE_OK, STORE_NOT_FOUND when there
+   is none (the caller says whether that is a refusal), or a failure naming it. */
 int instance_load(Step *s, uint64_t number, Instance *out);
+/* Reads an instance entry's record (checked for the fields every reader relies on) and
+   finds its frame's bytes; a failure names the damaged instance. */
+int instance_parse(Step *s, StoreBytes key, StoreBytes value, json_t **record, StoreBytes *frame);
 int instance_save(Step *s, Instance *in);
 void instance_clear(Instance *in);
 
 /* engine_directory.c */
+/* The store's directory, parsed once and cached (borrowed until the next step that
+   changes it), NULL when none was loaded; a directory that cannot be read or does not
+   check marks the step failed (and NULL is returned). */
 const Directory *step_directory(Step *s);
 /* Points the step's VM hooks (business time, zones) at the step. */
 void step_hooks_init(Step *s);
@@ -130,25 +179,11 @@ int step_business_add(Step *s, const Program *program, int64_t from_ms, Value du
                       int64_t *out_ms);
 /* Stores `json` as the directory, raising directory_version. */
 int step_directory_store(Step *s, json_t *json);
-/* The engine keeps `dir` (parsed and checked) as the store's directory at this step. */
-void step_directory_keep(Step *s, Directory *dir);
-
-/* engine_away.c */
-int step_away(Step *s, const char *person, const char *from, const char *to,
-                     const char *delegate, bool back);
-/* Every open ask whose holder is away now gains that holder's substitute. */
-int step_cover_absences(Step *s);
-
-/* engine_timers.c */
-/* Fires every timer due at or before `now`; with `advance`, then moves engine time to
-   `now` even when none was due. */
-int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
-
-/* engine.c */
-/* An engine over an open `store` (borrowed for the engine's life): for tests and
-   benchmarks that hold the store themselves; everyone else calls engine_open. */
-Engine *engine_new(Store *store, const EngineOptions *options);
-void engine_free(Engine *engine);
+/* The engine keeps `dir` (parsed and checked; taken over) as the store's directory at
+   this step, not parsed again by the steps that follow. */
+int step_directory_keep(Step *s, Directory *dir);
+/* The stored directory's JSON (the caller owns it), NULL when none was loaded. */
+int step_directory_json(Step *s, json_t **out);
 
 /* engine_step.c */
 void record_notes(Step *s, Instance *in, json_t *notes, int seat);
@@ -174,9 +209,10 @@ int mailbox_trim(Step *s, Instance *in, size_t keep);
 int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
-int task_load(Step *s, const char *id, json_t **task);
-/* task_load, refusing a task that does not exist ("no task 't9'"). */
+/* Task `id` ("t3"), which a person named: no such task is a refusal ("no task 't3'"). */
 int task_load_named(Step *s, const char *id, json_t **task);
+/* The instance a task belongs to (that it is missing is a damaged store). */
+int task_instance_load(Step *s, json_t *task, Instance *in);
 /* Whether the person id `person` is among a seat's `holders`. */
 bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, json_t *task);
@@ -199,15 +235,29 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
 int task_remind(Step *s, Instance *in, const char *task_id);
 int task_ack(Step *s, const char *task_id, const char *by);
 int task_cover_absences(Step *s, const char *task_id);
+int task_watch(Step *s, Instance *in, const char *task_id);
+int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
+                const char *comment);
 
 /* engine_override.c: an operator decides an ask, or hands a seat to someone else. */
 int task_override(Step *s, const char *task_id, const char *choice, const char *by,
                   const char *reason);
 int task_reassign(Step *s, const char *task_id, const char *from, const char *to,
                   const char *by);
-int task_watch(Step *s, Instance *in, const char *task_id);
-int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
-                const char *comment);
+
+/* engine_query.c */
+/* The open tasks (NULL person), or those where `person` holds a seat; the caller owns
+   the list. */
+int query_open_tasks(Step *s, const char *person, json_t **tasks);
+
+/* engine_away.c */
+/* `person` is away from..to (dates or times; NULL from: now) with an optional delegate,
+   or (back) is back now: the directory changes, and holders of open asks who are away
+   now get their substitutes. */
+int step_away(Step *s, const char *person, const char *from, const char *to,
+              const char *delegate, bool back);
+/* Every open ask whose holder is away now gains that holder's substitute. */
+int step_cover_absences(Step *s);
 
 /* engine_door.c: each returns STORE_OK, or ENGINE_REFUSED with a sentence in s->why. */
 /* The event's source, type and id are ids (at most 256 bytes, never cut) and its data
@@ -224,5 +274,16 @@ int door_check_person(Step *s, const char *role, const char *id);
 int step_playbooks_changed(Step *s);
 int events_accept(Step *s, const char *source, const char *type, const char *id,
                   const json_t *data, int64_t event_time, bool *duplicate);
+
+/* engine_timers.c */
+/* Fires every timer due at or before `now`; with `advance`, then moves engine time to
+   `now` even when none was due. */
+int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
+
+/* engine.c */
+/* An engine over an open `store` (borrowed for the engine's life): for tests and
+   benchmarks that hold the store themselves; everyone else calls engine_open. */
+Engine *engine_new(Store *store, const EngineOptions *options);
+void engine_free(Engine *engine);
 
 #endif

@@ -27,9 +27,8 @@ static int override_load(Step *s, const char *task_id, const char *choice, json_
     if (rc != STORE_OK)
         return rc;
     rc = task_check_open_choice(s, *task, task_id, choice);
-    if (rc == STORE_OK &&
-        instance_load(s, instance_number(json_string_value(json_object_get(*task, "instance"))), in) != STORE_OK)
-        rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", task_id);
+    if (rc == STORE_OK)
+        rc = task_instance_load(s, *task, in);
     if (rc != STORE_OK) {
         json_decref(*task);
         *task = NULL;

@@ -1,14 +1,74 @@
 /*
  * engine_query.c - the read-only calls: instances, an instance's history, open tasks,
  * and the one open task where a person holds a seat. Each reads in one read
- * transaction and changes nothing.
+ * transaction (engine_read) and changes nothing; a record it cannot read is an error
+ * naming the record, never skipped.
  */
 #include "engine_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* ---- reading ---- */
+/* ---- open tasks ---- */
+
+typedef struct OpenTasks {
+    Step *step;
+    const char *person;     /* NULL: every open task */
+    json_t *tasks;
+} OpenTasks;
+
+static int open_task_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    OpenTasks *o = context;
+    json_t *task;
+    int rc = engine_parse_json(o->step, TABLE_TASKS, key, value, &task);
+    if (rc != STORE_OK)
+        return rc;
+    bool keep = strcmp(json_string_value(json_object_get(task, "status")), "open") == 0;
+    if (keep && o->person) {
+        keep = false;
+        size_t i;
+        json_t *seat;
+        json_array_foreach(json_object_get(task, "seats"), i, seat)
+            keep |= holders_include(json_object_get(seat, "holders"), o->person);
+    }
+    if (keep)
+        json_array_append(o->tasks, task);
+    json_decref(task);
+    return STORE_OK;
+}
+
+int query_open_tasks(Step *s, const char *person, json_t **tasks)
+{
+    OpenTasks o = {s, person, json_array()};
+    int rc = engine_scan(s, TABLE_TASKS, store_bytes(NULL, 0), open_task_visit, &o);
+    if (rc != STORE_OK) {
+        json_decref(o.tasks);
+        o.tasks = NULL;
+    }
+    *tasks = o.tasks;
+    return rc;
+}
+
+typedef struct OpenTasksCall {
+    const char *person;
+    json_t **tasks;
+} OpenTasksCall;
+
+static int open_tasks_work(Step *s, void *context)
+{
+    OpenTasksCall *call = context;
+    return query_open_tasks(s, call->person, call->tasks);
+}
+
+int engine_open_tasks(Engine *e, const char *person, json_t **tasks, char *why, size_t why_len)
+{
+    OpenTasksCall call = {person, tasks};
+    *tasks = NULL;
+    return engine_read(e, open_tasks_work, &call, why, why_len);
+}
+
+/* ---- the task for a person ---- */
 
 typedef struct TaskSearch {
     const char *person;
@@ -17,47 +77,30 @@ typedef struct TaskSearch {
     char others[256];
 } TaskSearch;
 
-static int task_search_visit(void *context, StoreBytes key, StoreBytes value)
+static int task_search_work(Step *s, void *context)
 {
-    (void)key;
     TaskSearch *t = context;
-    json_t *task = json_loadb(value.data, value.len, 0, NULL);
-    if (!task)
-        return STORE_OK;
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
-        size_t i;
-        json_t *seat;
-        bool holds = false;
-        json_array_foreach(json_object_get(task, "seats"), i, seat) {
-            size_t k;
-            json_t *holder;
-            json_array_foreach(json_object_get(seat, "holders"), k, holder)
-                holds |= strcmp(json_string_value(holder), t->person) == 0;
-        }
-        if (holds) {
-            const char *id = json_string_value(json_object_get(task, "id"));
-            if (t->found++ == 0)
-                snprintf(t->task, sizeof t->task, "%s", id);
-            size_t used = strlen(t->others);
-            snprintf(t->others + used, sizeof t->others - used, "%s%s", used ? ", " : "", id);
-        }
+    json_t *tasks;
+    int rc = query_open_tasks(s, t->person, &tasks);
+    size_t i;
+    json_t *task;
+    json_array_foreach(rc == STORE_OK ? tasks : NULL, i, task) {
+        const char *id = json_string_value(json_object_get(task, "id"));
+        if (t->found++ == 0)
+            snprintf(t->task, sizeof t->task, "%s", id);
+        size_t used = strlen(t->others);
+        snprintf(t->others + used, sizeof t->others - used, "%s%s", used ? ", " : "", id);
     }
-    json_decref(task);
-    return STORE_OK;
+    json_decref(tasks);
+    return rc;
 }
 
 int engine_find_task_for(Engine *e, const char *person, char task[32], char *why, size_t why_len)
 {
     TaskSearch t = {person, 0, "", ""};
-    StoreTxn *txn;
-    why[0] = '\0';
-    int rc = store_begin(e->store, false, &txn);
-    if (rc == STORE_OK) {
-        rc = store_scan(txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), task_search_visit, &t);
-        store_abort(txn);
-    }
-    if (rc != STORE_OK)
-        return engine_result(rc, why, why_len);
+    int rc = engine_read(e, task_search_work, &t, why, why_len);
+    if (rc != ENGINE_OK)
+        return rc;
     if (t.found == 1) {
         snprintf(task, 32, "%s", t.task);
         return ENGINE_OK;
@@ -69,17 +112,21 @@ int engine_find_task_for(Engine *e, const char *person, char task[32], char *why
     return ENGINE_REFUSED;
 }
 
+/* ---- instances ---- */
+
+typedef struct InstanceList {
+    Step *step;
+    json_t *list;
+} InstanceList;
+
 static int instances_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    (void)key;
-    json_t *list = context;
-    const unsigned char *bytes = value.data;
-    if (value.len < 4)
-        return STORE_OK;
-    uint32_t len = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
-    json_t *record = len <= value.len - 4 ? json_loadb((const char *)bytes + 4, len, 0, NULL) : NULL;
-    if (!record)
-        return STORE_OK;
+    InstanceList *l = context;
+    json_t *record;
+    StoreBytes frame;
+    int rc = instance_parse(l->step, key, value, &record, &frame);
+    if (rc != STORE_OK)
+        return rc;
     json_t *summary = json_object();
     static const char *const FIELDS[] = {"id", "playbook", "version", "status", "state", "outcome", "tags",
                                          "case_key", "created_at"};
@@ -89,135 +136,140 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
         json_t *field = json_object_get(record, FIELDS[i]);
         json_object_set(summary, NAMES[i], field ? field : json_null());
     }
-    json_array_append_new(list, summary);
+    json_array_append_new(l->list, summary);
     json_decref(record);
     return STORE_OK;
 }
 
-json_t *engine_instances(Engine *e)
+static int instances_work(Step *s, void *context)
 {
-    json_t *list = json_array();
-    StoreTxn *txn;
-    if (store_begin(e->store, false, &txn) != STORE_OK)
-        return list;
-    store_scan(txn, TABLE_INSTANCES, store_bytes(NULL, 0), store_bytes(NULL, 0), instances_visit, list);
-    store_abort(txn);
-    return list;
+    json_t **out = context;
+    InstanceList l = {s, json_array()};
+    int rc = engine_scan(s, TABLE_INSTANCES, store_bytes(NULL, 0), instances_visit, &l);
+    if (rc == STORE_OK)
+        *out = l.list;
+    else
+        json_decref(l.list);
+    return rc;
 }
 
-/* ---- history and tasks ---- */
-
-static int collect_visit(void *context, StoreBytes key, StoreBytes value)
+int engine_instances(Engine *e, json_t **instances, char *why, size_t why_len)
 {
-    (void)key;
-    json_t *record = json_loadb(value.data, value.len, 0, NULL);
-    if (record)
-        json_array_append_new(context, record);
-    return STORE_OK;
+    *instances = NULL;
+    return engine_read(e, instances_work, instances, why, why_len);
 }
 
-json_t *engine_history(Engine *e, const char *instance)
+/* ---- history ---- */
+
+typedef struct HistoryList {
+    Step *step;
+    const char *id;
+    json_t *records;
+} HistoryList;
+
+static int history_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    uint64_t number = instance_number(instance);
-    if (number == 0 || instance[0] != 'i')
-        return NULL;
-    json_t *records = json_array();
-    StoreTxn *txn;
+    HistoryList *h = context;
+    json_t *record;
+    int rc = engine_parse_json(h->step, TABLE_HISTORY, key, value, &record);
+    if (rc == STORE_OK)
+        json_array_append_new(h->records, record);
+    return rc;
+}
+
+static int history_work(Step *s, void *context)
+{
+    HistoryList *h = context;
+    uint64_t number = instance_number(h->id);
+    if (number == 0 || h->id[0] != 'i')
+        return step_fail(s, ENGINE_REFUSED, "no instance '%s'", h->id);
     unsigned char prefix[8];
     store_be64(number, prefix);
-    if (store_begin(e->store, false, &txn) == STORE_OK) {
-        store_scan(txn, TABLE_HISTORY, store_bytes(prefix, 8), store_bytes(NULL, 0), collect_visit, records);
-        store_abort(txn);
-    }
-    if (json_array_size(records) == 0) {
-        json_decref(records);
-        return NULL;
-    }
-    return records;
+    h->step = s;
+    h->records = json_array();
+    int rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), history_visit, h);
+    if (rc == STORE_OK && json_array_size(h->records) == 0)
+        rc = step_fail(s, ENGINE_REFUSED, "no instance '%s'", h->id);
+    return rc;
 }
 
-typedef struct TaskFilter {
-    const char *person;
-    json_t *tasks;
-} TaskFilter;
-
-static int open_task_visit(void *context, StoreBytes key, StoreBytes value)
+int engine_history(Engine *e, const char *id, json_t **records, char *why, size_t why_len)
 {
-    (void)key;
-    TaskFilter *f = context;
-    json_t *task = json_loadb(value.data, value.len, 0, NULL);
-    if (!task)
-        return STORE_OK;
-    bool keep = strcmp(json_string_value(json_object_get(task, "status")), "open") == 0;
-    if (keep && f->person) {
-        keep = false;
-        size_t i;
-        json_t *seat;
-        json_array_foreach(json_object_get(task, "seats"), i, seat) {
-            size_t k;
-            json_t *holder;
-            json_array_foreach(json_object_get(seat, "holders"), k, holder)
-                keep |= strcmp(json_string_value(holder), f->person) == 0;
-        }
+    HistoryList h = {NULL, id, NULL};
+    int rc = engine_read(e, history_work, &h, why, why_len);
+    if (rc != ENGINE_OK) {
+        json_decref(h.records);
+        h.records = NULL;
     }
-    if (keep)
-        json_array_append(f->tasks, task);
-    json_decref(task);
-    return STORE_OK;
-}
-
-json_t *engine_open_tasks(Engine *e, const char *person)
-{
-    TaskFilter f = {person, json_array()};
-    StoreTxn *txn;
-    if (store_begin(e->store, false, &txn) == STORE_OK) {
-        store_scan(txn, TABLE_TASKS, store_bytes(NULL, 0), store_bytes(NULL, 0), open_task_visit, &f);
-        store_abort(txn);
-    }
-    return f.tasks;
+    *records = h.records;
+    return rc;
 }
 
 /* ---- playbooks ---- */
 
+typedef struct PlaybookRead {
+    Step *step;
+    json_t *list;
+} PlaybookRead;
+
 static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    json_t *playbook = json_loadb(value.data, value.len, 0, NULL);
-    if (json_is_object(playbook)) {
-        json_object_set_new(playbook, "name", json_stringn(key.data, key.len));
-        json_array_append(context, playbook);
-    }
+    PlaybookRead *r = context;
+    json_t *playbook;
+    int rc = engine_parse_json(r->step, TABLE_PLAYBOOKS, key, value, &playbook);
+    if (rc != STORE_OK)
+        return rc;
+    if (json_object_set_new(playbook, "name", json_stringn(key.data, key.len)) ||
+        json_array_append(r->list, playbook))
+        rc = step_fail(r->step, ENGINE_NO_MEMORY, "out of memory");
     json_decref(playbook);
-    return STORE_OK;
+    return rc;
 }
 
-bool engine_program_calendar(Engine *e, const char *hash, char *name, size_t len)
+static int playbooks_work(Step *s, void *context)
 {
-    StoreTxn *txn;
-    StoreBytes bytes;
-    bool found = false;
-    name[0] = '\0';
-    if (store_begin(e->store, false, &txn) != STORE_OK)
-        return false;
-    Program *program;
-    char why[256];
-    if (store_get(txn, TABLE_PROGRAMS, store_bytes(hash, strlen(hash)), &bytes) == STORE_OK &&
-        program_load(bytes.data, bytes.len, &program, why, sizeof why) >= 0) {
-        found = program->bc.calendar != BC_NONE;
-        if (found)
-            snprintf(name, len, "%s", value_text(program->bc.consts[program->bc.calendar]));
-        program_free(program);
+    PlaybookRead *r = context;
+    r->step = s;
+    r->list = json_array();
+    if (!r->list)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return engine_scan(s, TABLE_PLAYBOOKS, store_bytes(NULL, 0), playbooks_visit, r);
+}
+
+int engine_playbooks(Engine *e, json_t **playbooks, char *why, size_t why_len)
+{
+    PlaybookRead r = {NULL, NULL};
+    int rc = engine_read(e, playbooks_work, &r, why, why_len);
+    if (rc != ENGINE_OK) {
+        json_decref(r.list);
+        r.list = NULL;
     }
-    store_abort(txn);
-    return found;
+    *playbooks = r.list;
+    return rc;
 }
 
-json_t *engine_playbooks(Engine *e)
+typedef struct CalendarRead {
+    const char *hash;
+    char *name;
+    size_t len;
+} CalendarRead;
+
+static int calendar_work(Step *s, void *context)
 {
-    json_t *list = json_array();
-    StoreTxn *txn;
-    if (!list || store_begin(e->store, false, &txn) != STORE_OK)
-        return list;
-    store_scan(txn, TABLE_PLAYBOOKS, store_bytes(NULL, 0), store_bytes(NULL, 0), playbooks_visit, list);
-    store_abort(txn);
-    return list;
+    CalendarRead *c = context;
+    const Program *program;
+    int rc = engine_program(s, c->hash, &program);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: program %.64s is not in the store", c->hash);
+    if (rc == STORE_OK && program->bc.calendar != BC_NONE)
+        snprintf(c->name, c->len, "%s", value_text(program->bc.consts[program->bc.calendar]));
+    return rc;
+}
+
+int engine_program_calendar(Engine *e, const char *hash, char *name, size_t len, char *why,
+                            size_t why_len)
+{
+    CalendarRead c = {hash, name, len};
+    name[0] = '\0';
+    return engine_read(e, calendar_work, &c, why, why_len);
 }

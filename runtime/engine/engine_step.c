@@ -57,7 +57,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
         return STORE_OK;
     }
     uint64_t seq;
-    int rc = engine_counter_next(s->txn, "next_timer", &seq);
+    int rc = engine_counter_next(s, "next_timer", &seq);
     if (rc != STORE_OK)
         return rc;
     unsigned char key[20];
@@ -69,14 +69,15 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     key[18] = (unsigned char)(order >> 8);
     key[19] = (unsigned char)order;
     json_object_set_new(what, "suspension", json_integer((json_int_t)in->frame->step));
-    rc = engine_put_json(s->txn, TABLE_TIMERS, store_bytes(key, 20), what);
+    rc = engine_put_json(s, TABLE_TIMERS, store_bytes(key, 20), what);
     char hex[41];
     for (int i = 0; i < 20; i++)
         snprintf(hex + 2 * i, 3, "%02x", key[i]);
     json_t *list = json_object_get(in->record, "timers");
     if (!list) {
         list = json_array();
-        json_object_set_new(in->record, "timers", list);
+        if (json_object_set_new(in->record, "timers", list) != 0)
+            list = NULL;   /* released: the step fails, out of memory */
     }
     json_array_append_new(list, json_string(hex));
     char at[40];
@@ -244,13 +245,13 @@ static int suspend_call(Step *s, Instance *in, Value call)
     json_object_set(record, "operation", json_object_get(description, "operation"));
     json_object_set(record, "arg", json_object_get(description, "arg"));
     uint64_t seq;
-    int rc = engine_counter_next(s->txn, "next_outbox", &seq);
+    int rc = engine_counter_next(s, "next_outbox", &seq);
     if (rc == STORE_OK) {
         json_object_set_new(description, "instance", json_integer((json_int_t)in->number));
         json_object_set_new(description, "suspension", json_integer((json_int_t)in->frame->step));
         unsigned char key[8];
         store_be64(seq, key);
-        rc = engine_put_json(s->txn, TABLE_OUTBOX, store_bytes(key, 8), description);
+        rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), description);
     }
     json_decref(description);
     return rc;
@@ -266,7 +267,7 @@ int case_release(Step *s, Instance *in)
     strbuf_putc(&name, '\0');
     strbuf_puts(&name, key);
     json_t *owner = NULL;
-    int rc = engine_get_json(s->txn, TABLE_CASES, store_bytes(name.data, name.len), &owner);
+    int rc = engine_get_json(s, TABLE_CASES, store_bytes(name.data, name.len), &owner);
     if (rc == STORE_OK && (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number)
         rc = store_del(s->txn, TABLE_CASES, store_bytes(name.data, name.len));
     else if (rc == STORE_NOT_FOUND)
@@ -286,13 +287,15 @@ static int end_instance(Step *s, Instance *in, const char *status, const char *k
         return rc;
     }
     json_t *record = record_add(s, in, kind);
-    json_object_set_new(record, field, text);
+    json_object_set(record, field, text);   /* a reference of its own: record may be NULL */
     if (ends)
         json_object_set_new(record, "discarded",
                             json_integer(json_integer_value(json_object_get(in->record, "mailbox_discarded"))));
     json_object_set_new(in->record, "status", json_string(status));
-    if (ends) {
+    if (ends)
         json_object_set(in->record, "outcome", text);
+    json_decref(text);
+    if (ends) {
         frame_free(in->frame);
         in->frame = NULL;
         return case_release(s, in);
@@ -459,6 +462,7 @@ int step_retry(Step *s, Instance *in, int goto_state)
 /* ---- the mailbox ---- */
 
 typedef struct MailboxScan {
+    Step *step;
     unsigned char key[16];
     json_t *event;
     uint64_t after;
@@ -468,16 +472,19 @@ typedef struct MailboxScan {
 static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
 {
     MailboxScan *m = context;
-    if (key.len != 16 || store_read_be64((const unsigned char *)key.data + 8) <= m->after)
+    if (key.len != 16)
+        return step_fail(m->step, ENGINE_FAILED, "the store is damaged: a mailbox key is %zu bytes, not 16", key.len);
+    if (store_read_be64((const unsigned char *)key.data + 8) <= m->after)
         return STORE_OK;
     memcpy(m->key, key.data, 16);
-    m->event = json_loadb(value.data, value.len, 0, NULL);
-    m->found = m->event != NULL;
-    return STORE_STOP;
+    int rc = engine_parse_json(m->step, TABLE_MAILBOX, key, value, &m->event);
+    m->found = rc == STORE_OK;
+    return rc == STORE_OK ? STORE_STOP : rc;
 }
 
 /* The keys of one instance's mailbox, oldest first. */
 typedef struct MailboxKeys {
+    Step *step;
     unsigned char (*keys)[16];
     size_t count, capacity;
 } MailboxKeys;
@@ -487,12 +494,12 @@ static int mailbox_key_visit(void *context, StoreBytes key, StoreBytes value)
     (void)value;
     MailboxKeys *k = context;
     if (key.len != 16)
-        return STORE_OK;
+        return step_fail(k->step, ENGINE_FAILED, "the store is damaged: a mailbox key is %zu bytes, not 16", key.len);
     if (k->count == k->capacity) {
         size_t capacity = k->capacity ? k->capacity * 2 : 16;
-        void *grown = realloc(k->keys, capacity * sizeof *k->keys);
+        void *grown = engine_realloc(k->keys, capacity * sizeof *k->keys);
         if (!grown)
-            return STORE_FAILED;
+            return step_fail(k->step, ENGINE_NO_MEMORY, "out of memory");
         k->keys = grown;
         k->capacity = capacity;
     }
@@ -504,9 +511,8 @@ int mailbox_trim(Step *s, Instance *in, size_t keep)
 {
     unsigned char prefix[8];
     store_be64(in->number, prefix);
-    MailboxKeys k = {NULL, 0, 0};
-    int rc = store_scan(s->txn, TABLE_MAILBOX, store_bytes(prefix, 8), store_bytes(NULL, 0),
-                        mailbox_key_visit, &k);
+    MailboxKeys k = {s, NULL, 0, 0};
+    int rc = engine_scan(s, TABLE_MAILBOX, store_bytes(prefix, 8), mailbox_key_visit, &k);
     size_t dropped = 0;
     for (; rc >= 0 && k.count > keep + dropped; dropped++)
         rc = store_del(s->txn, TABLE_MAILBOX, store_bytes(k.keys[dropped], 16));
@@ -530,8 +536,8 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
     while (rc == STORE_OK && in->frame && strcmp(json_string_value(json_object_get(in->record, "status")), "running") == 0) {
         unsigned char prefix[8];
         store_be64(in->number, prefix);
-        MailboxScan m = {{0}, NULL, after, false};
-        rc = store_scan(s->txn, TABLE_MAILBOX, store_bytes(prefix, 8), store_bytes(NULL, 0), mailbox_visit, &m);
+        MailboxScan m = {s, {0}, NULL, after, false};
+        rc = engine_scan(s, TABLE_MAILBOX, store_bytes(prefix, 8), mailbox_visit, &m);
         if (rc < 0 || !m.found)
             break;
         Value event = value_from_json(m.event);

@@ -23,7 +23,7 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
 int task_save(Step *s, json_t *task)
 {
     unsigned char key[8];
-    return engine_put_json(s->txn, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
+    return engine_put_json(s, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
 }
 
 int inbox_set(Step *s, const char *person, const char *task_id, bool add)
@@ -152,7 +152,7 @@ int task_create(Step *s, Instance *in, Value ask)
 {
     json_t *description = value_to_json(ask);
     uint64_t number;
-    int rc = engine_counter_next(s->txn, "next_task", &number);
+    int rc = engine_counter_next(s, "next_task", &number);
     if (rc != STORE_OK) {
         json_decref(description);
         return rc;
@@ -308,7 +308,7 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
                                "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
                                "at", at, "votes", votes, "deciders", deciders);
     if (!result)
-        return ENGINE_NO_MEMORY;
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     Value value = value_from_json(result);
     /* `at` is a time in the language */
     int64_t now_ms = s->now;
@@ -351,16 +351,20 @@ static bool seat_add_holder(Step *s, json_t *holders, json_t *held, json_t *pers
     if (!dir_set_add(held, id))
         return false;
     json_array_append(holders, person);
-    inbox_set(s, id, task_id, true);
+    int rc = inbox_set(s, id, task_id, true);
+    if (rc != STORE_OK)
+        step_fail(s, rc, "store error adding task %s to %s's inbox: %s", task_id, id, store_strerror(rc));
     return true;
 }
 
-int task_load(Step *s, const char *id, json_t **task)
+/* Task `id` ("t3"): STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
+static int task_load(Step *s, const char *id, json_t **task)
 {
     unsigned char key[8];
+    *task = NULL;
     if (!id || id[0] != 't' || instance_number(id) == 0)
         return STORE_NOT_FOUND;
-    return engine_get_json(s->txn, TABLE_TASKS, task_key(id, key), task);
+    return engine_get_json(s, TABLE_TASKS, task_key(id, key), task);
 }
 
 int task_load_named(Step *s, const char *id, json_t **task)
@@ -368,6 +372,16 @@ int task_load_named(Step *s, const char *id, json_t **task)
     int rc = task_load(s, id, task);
     if (rc == STORE_NOT_FOUND)
         return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    return rc;
+}
+
+int task_instance_load(Step *s, json_t *task, Instance *in)
+{
+    const char *id = json_string_value(json_object_get(task, "instance"));
+    int rc = instance_load(s, instance_number(id), in);
+    if (rc == STORE_NOT_FOUND)
+        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: task %s names instance %s, which is not in the store",
+                       json_string_value(json_object_get(task, "id")), id);
     return rc;
 }
 
@@ -444,12 +458,13 @@ static json_int_t task_fillable_seats(json_t *task)
             json_array_append(open, seat);
     task_open_people(task, open, &people, &index);
     int seats = (int)json_array_size(open), count = (int)json_array_size(people);
-    bool *can = calloc((size_t)seats * (size_t)count + 1, 1), *seen = calloc((size_t)count + 1, 1);
-    int *owner_of = malloc(((size_t)count + 1) * sizeof(int));
+    bool *can = engine_calloc((size_t)seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
+    int *owner_of = engine_calloc((size_t)count + 1, sizeof(int));
     json_int_t fillable = 0;
-    for (int p = 0; p < count; p++)
+    for (int p = 0; owner_of && p < count; p++)
         owner_of[p] = -1;
-    json_array_foreach(open, i, seat) {
+    /* Out of memory: counted by engine_calloc, so the step fails; none is fillable. */
+    json_array_foreach(can && seen && owner_of ? open : NULL, i, seat) {
         bool has_someone = false;
         json_array_foreach(json_object_get(seat, "holders"), k, holder) {
             json_t *at = json_string_value(holder) ? json_object_get(index, json_string_value(holder)) : NULL;
@@ -570,8 +585,8 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     if (rc == STORE_OK)
         rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
-    if (rc == STORE_OK && instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) != STORE_OK)
-        rc = step_fail(s, ENGINE_FAILED, "task %s belongs to an instance that cannot be loaded", id);
+    if (rc == STORE_OK)
+        rc = task_instance_load(s, task, &in);
     if (rc != STORE_OK) {
         json_decref(task);
         return rc;
@@ -588,7 +603,11 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     json_t *vote = json_pack("{s:s, s:s, s:o, s:s, s:I}", "by", by, "choice", choice, "comment",
                              comment ? json_string(comment) : json_null(), "at", at,
                              "seat", (json_int_t)seat_index);
-    json_array_append_new(json_object_get(task, "votes"), vote);
+    if (json_array_append_new(json_object_get(task, "votes"), vote) != 0) {   /* vote is released */
+        instance_clear(&in);
+        json_decref(task);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     json_t *record = record_add(s, &in, "answered");
     json_object_set_new(record, "task", json_string(id));
     json_object_set_new(record, "by", json_string(by));
@@ -808,9 +827,9 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
 int task_remind(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         json_t *people = json_array();
         size_t i;
@@ -876,8 +895,9 @@ int task_ack(Step *s, const char *id, const char *by)
     else
         rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
-    if (rc == STORE_OK && json_array_size(seats) > 0 &&
-        instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in) == STORE_OK) {
+    if (rc == STORE_OK && json_array_size(seats) > 0)
+        rc = task_instance_load(s, task, &in);
+    if (rc == STORE_OK && in.record) {
         json_t *record = record_add(s, &in, "acknowledged");
         json_object_set_new(record, "task", json_string(id));
         json_object_set(record, "seats", seats);
@@ -1001,9 +1021,9 @@ static int task_schedule_watch(Step *s, Instance *in, json_t *task)
 int task_watch(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
-    if (!task_id || task_load(s, task_id, &task) != STORE_OK)
-        return STORE_OK;
-    int rc = STORE_OK;
+    int rc = task_load_if(s, task_id, &task);
+    if (!task)
+        return rc;
     if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
         task_refresh_holders(s, in, task);
         rc = task_schedule_watch(s, in, task);
@@ -1017,14 +1037,15 @@ int task_watch(Step *s, Instance *in, const char *task_id)
 /* A directory change while the ask is open. */
 int task_cover_absences(Step *s, const char *id)
 {
-    json_t *task;
-    if (!step_directory(s) || task_load(s, id, &task) != STORE_OK)
-        return STORE_OK;
+    json_t *task = NULL;
+    int rc = step_directory(s) ? task_load_if(s, id, &task) : s->failed;
+    if (rc != STORE_OK || !task)
+        return rc;
     Instance in = {0};
-    int rc = instance_load(s, instance_number(json_string_value(json_object_get(task, "instance"))), &in);
+    rc = task_instance_load(s, task, &in);
     if (rc != STORE_OK) {
         json_decref(task);
-        return STORE_OK;
+        return rc;
     }
     task_refresh_holders(s, &in, task);
     rc = task_schedule_watch(s, &in, task);

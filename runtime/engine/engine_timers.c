@@ -5,6 +5,7 @@
  */
 #include "engine_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,22 +18,41 @@ typedef struct DueTimer {
 } DueTimer;
 
 typedef struct DueTimers {
+    Step *step;                     /* the read that finds them */
     int64_t limit;
     DueTimer items[TIMER_BATCH];
     unsigned count;
 } DueTimers;
 
+/* A timer's key is its due time, instance and order: 20 bytes. */
+static int timer_key_check(Step *s, StoreBytes key)
+{
+    if (key.len == 20)
+        return STORE_OK;
+    return step_fail(s, ENGINE_FAILED, "the store is damaged: a timer's key is %zu bytes, not 20", key.len);
+}
+
 static int due_visit(void *context, StoreBytes key, StoreBytes value)
 {
     DueTimers *d = context;
-    if (key.len != 20 || (int64_t)store_read_be64(key.data) > d->limit || d->count == TIMER_BATCH)
+    int rc = timer_key_check(d->step, key);
+    if (rc != STORE_OK)
+        return rc;
+    if ((int64_t)store_read_be64(key.data) > d->limit || d->count == TIMER_BATCH)
         return STORE_STOP;
     DueTimer *t = &d->items[d->count];
     memcpy(t->key, key.data, 20);
-    t->what = json_loadb(value.data, value.len, 0, NULL);
-    if (t->what)
+    rc = engine_parse_json(d->step, TABLE_TIMERS, key, value, &t->what);
+    if (rc == STORE_OK)
         d->count++;
-    return STORE_OK;
+    return rc;
+}
+
+static int due_work(Step *s, void *context)
+{
+    DueTimers *d = context;
+    d->step = s;
+    return engine_scan(s, TABLE_TIMERS, store_bytes(NULL, 0), due_visit, d);
 }
 
 /* A timer of a stalled instance's suspension that comes due is not fired: the input
@@ -67,8 +87,10 @@ static int fire_one(Step *s, DueTimer *d)
     uint64_t number = store_read_be64(d->key + 8);
     Instance in;
     rc = instance_load(s, number, &in);
-    if (rc != STORE_OK)    /* the instance is gone: the timer goes too */
-        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;   /* the instance is gone: the timer goes too */
+    if (rc != STORE_OK)
+        return rc;
     json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
     const char *kind = json_string_value(json_object_get(d->what, "kind"));
     const char *status = json_string_value(json_object_get(in.record, "status"));
@@ -106,6 +128,7 @@ typedef struct FireBatch {
 
 /* The first key of the timers table (the earliest due), if any. */
 typedef struct FirstTimer {
+    Step *step;
     bool found;
     unsigned char key[20];
 } FirstTimer;
@@ -114,55 +137,69 @@ static int first_timer_visit(void *context, StoreBytes key, StoreBytes value)
 {
     (void)value;
     FirstTimer *first = context;
-    if (key.len != 20)
-        return STORE_OK;
+    int rc = timer_key_check(first->step, key);
+    if (rc != STORE_OK)
+        return rc;
     first->found = true;
     memcpy(first->key, key.data, 20);
     return STORE_STOP;
 }
 
-static FirstTimer first_timer(StoreTxn *txn)
+static int first_timer(Step *s, FirstTimer *first)
 {
-    FirstTimer first = {false, {0}};
-    store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), first_timer_visit, &first);
-    return first;
+    first->step = s;
+    first->found = false;
+    return engine_scan(s, TABLE_TIMERS, store_bytes(NULL, 0), first_timer_visit, first);
+}
+
+/* Whether a timer set by an earlier one of the batch is due before `t`: then the batch
+   ends, and the next pass fires that one in its turn. */
+static int fire_later(Step *s, const DueTimer *t, bool *later)
+{
+    FirstTimer first;
+    int rc = first_timer(s, &first);
+    *later = rc == STORE_OK && first.found && memcmp(first.key, t->key, 20) < 0;
+    return rc;
 }
 
 /* Many due timers in one write transaction, each its own step in a nested transaction
-   at its own due time, in order. A timer set by an earlier one and due before the next
-   ends the batch, so the next pass fires it in its turn. */
+   at its own due time, in order. */
 static int fire_batch(StoreTxn *txn, void *context)
 {
     FireBatch *f = context;
     json_decref(f->records);
     f->records = json_array();
+    if (!f->records)
+        return ENGINE_NO_MEMORY;
     for (unsigned i = 0; i < f->due->count; i++) {
         DueTimer *t = &f->due->items[i];
-        if (i > 0) {
-            FirstTimer first = first_timer(txn);
-            if (first.found && memcmp(first.key, t->key, 20) < 0)
-                break;
-        }
         StoreTxn *child;
         int rc = store_begin_nested(txn, &child);
         if (rc != STORE_OK)
             return rc;
         json_t *records = json_array();
-        Step s = {f->engine, child, (int64_t)store_read_be64(t->key), records, f->why, f->why_len, false, 0, {0}, NULL};
-        rc = step_clock(&s);
-        if (rc == STORE_OK)
+        Step s;
+        step_begin(&s, f->engine, child, (int64_t)store_read_be64(t->key), records, f->why, f->why_len);
+        bool later = false;
+        rc = !records ? ENGINE_NO_MEMORY : i > 0 ? fire_later(&s, t, &later) : STORE_OK;
+        if (rc == STORE_OK && !later)
+            rc = step_clock(&s);
+        if (rc == STORE_OK && !later)
             rc = fire_one(&s, t);
-        if (rc == STORE_OK)
+        if (rc == STORE_OK && !later)
             rc = step_write_records(&s);
-        if (rc == STORE_OK) {
+        rc = step_end(&s, rc);
+        if (rc == STORE_OK && !later) {
             rc = store_commit(child);
-            json_array_extend(f->records, records);
+            if (rc == STORE_OK && json_array_extend(f->records, records) != 0)
+                rc = ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
         } else {
             store_abort(child);
-            engine_forget_caches(f->engine);
+            if (rc != STORE_OK)
+                engine_forget_caches(f->engine);
         }
         json_decref(records);
-        if (rc != STORE_OK)
+        if (rc != STORE_OK || later)
             return rc;
     }
     return STORE_OK;
@@ -175,56 +212,66 @@ static int advance_work(Step *s, void *context)
     return STORE_OK;   /* the step's clock update is the whole point */
 }
 
+/* Fires one batch of the due timers in `due` (then releases them). */
+static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
+{
+    FireBatch f = {e, due, NULL, why, why_len};
+    int rc = store_write(e->store, fire_batch, &f);
+    if (rc == STORE_OK)
+        engine_report_records(e, f.records);
+    else
+        engine_forget_caches(e);
+    json_decref(f.records);
+    for (unsigned i = 0; i < due->count; i++)
+        json_decref(due->items[i].what);
+    return engine_result(rc, why, why_len);
+}
+
 int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len)
 {
-    DueTimers *due = malloc(sizeof *due);
-    if (!due)
-        return engine_result(ENGINE_NO_MEMORY, why, why_len);
-    int result = ENGINE_OK;
-    for (;;) {
+    DueTimers *due = engine_alloc(sizeof *due);
+    if (!due) {
+        snprintf(why, why_len, "out of memory");
+        return ENGINE_NO_MEMORY;
+    }
+    int result;
+    do {
         due->limit = now;
         due->count = 0;
-        StoreTxn *txn;
-        int rc = store_begin(e->store, false, &txn);
-        if (rc == STORE_OK) {
-            rc = store_scan(txn, TABLE_TIMERS, store_bytes(NULL, 0), store_bytes(NULL, 0), due_visit, due);
-            store_abort(txn);
-        }
-        if (rc != STORE_OK) {
-            result = engine_result(rc, why, why_len);
+        result = engine_read(e, due_work, due, why, why_len);
+        if (result != ENGINE_OK) {
+            for (unsigned i = 0; i < due->count; i++)
+                json_decref(due->items[i].what);
+        } else if (due->count == 0) {
+            result = advance ? engine_run_step(e, now, advance_work, NULL, why, why_len) : ENGINE_OK;
             break;
+        } else {
+            result = fire_due_batch(e, due, why, why_len);
         }
-        if (due->count == 0) {
-            result = advance ? engine_run_step(e, now, advance_work, NULL, why, why_len) : 0;
-            break;
-        }
-        FireBatch f = {e, due, NULL, why, why_len};
-        rc = store_write(e->store, fire_batch, &f);
-        if (rc == STORE_OK)
-            engine_report_records(e, f.records);
-        else
-            engine_forget_caches(e);
-        json_decref(f.records);
-        for (unsigned i = 0; i < due->count; i++)
-            json_decref(due->items[i].what);
-        if (rc != STORE_OK) {
-            result = engine_result(rc, why, why_len);
-            break;
-        }
-    }
+    } while (result == ENGINE_OK);
     free(due);
     return result;
 }
 
-bool engine_next_due(Engine *e, int64_t *due_ms)
+typedef struct NextDue {
+    bool *found;
+    int64_t *due_ms;
+} NextDue;
+
+static int next_due_work(Step *s, void *context)
 {
-    FirstTimer first = {false, {0}};
-    StoreTxn *txn;
-    if (store_begin(e->store, false, &txn) == STORE_OK) {
-        first = first_timer(txn);
-        store_abort(txn);
-    }
-    if (first.found)
-        *due_ms = (int64_t)store_read_be64(first.key);
-    return first.found;
+    NextDue *n = context;
+    FirstTimer first;
+    int rc = first_timer(s, &first);
+    *n->found = rc == STORE_OK && first.found;
+    if (*n->found)
+        *n->due_ms = (int64_t)store_read_be64(first.key);
+    return rc;
+}
+
+int engine_next_due(Engine *e, bool *found, int64_t *due_ms, char *why, size_t why_len)
+{
+    NextDue n = {found, due_ms};
+    *found = false;
+    return engine_read(e, next_due_work, &n, why, why_len);
 }

@@ -13,65 +13,306 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers ---- */
+/* ---- memory ---- */
+
+/* JSON allocations go through engine_alloc (json_set_alloc_funcs, in engine_new), so a
+   step learns that one failed even where jansson only hands back NULL (a field not set,
+   an item not appended): the step compares the count of failures before and after. */
+static _Thread_local unsigned long alloc_failures;
+static _Thread_local unsigned long alloc_fail_at;   /* tests: the allocation that fails */
+
+void engine_fail_allocation(unsigned long n)
+{
+    alloc_fail_at = n;
+}
+
+unsigned long engine_alloc_failures(void)
+{
+    return alloc_failures;
+}
+
+void *engine_alloc(size_t size)
+{
+    if (alloc_fail_at > 0 && --alloc_fail_at == 0) {
+        alloc_failures++;
+        return NULL;
+    }
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        alloc_failures++;
+    return p;
+}
+
+void *engine_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        alloc_failures++;
+        return NULL;
+    }
+    void *p = engine_alloc(count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void *engine_realloc(void *old, size_t size)
+{
+    if (alloc_fail_at > 0 && --alloc_fail_at == 0) {
+        alloc_failures++;
+        return NULL;
+    }
+    void *p = realloc(old, size ? size : 1);
+    if (!p)
+        alloc_failures++;
+    return p;
+}
+
+void engine_alloc_init(void)
+{
+    json_set_alloc_funcs(engine_alloc, free);
+}
+
+/* ---- a step's start, failures and end ---- */
+
+void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, json_t *records, char *why,
+                size_t why_len)
+{
+    memset(s, 0, sizeof *s);
+    s->engine = e;
+    s->txn = txn;
+    s->now = now;
+    s->records = records;
+    s->why = why;
+    s->why_len = why_len;
+    s->alloc_failures = alloc_failures;
+    if (why_len)
+        why[0] = '\0';
+}
 
 int step_fail(Step *s, int code, const char *fmt, ...)
 {
+    if (s->failed)
+        return code;   /* the step already failed: that sentence stays */
     va_list args;
     va_start(args, fmt);
     vsnprintf(s->why, s->why_len, fmt, args);
     va_end(args);
+    if (code != ENGINE_REFUSED && code < 0)
+        s->failed = code;
     return code;
 }
 
-int engine_get_json(StoreTxn *txn, StoreTable table, StoreBytes key, json_t **out)
+int step_end(Step *s, int rc)
 {
-    StoreBytes value;
-    int rc = store_get(txn, table, key, &value);
-    if (rc != STORE_OK)
-        return rc;
-    json_error_t error;
-    *out = json_loadb(value.data, value.len, 0, &error);
-    if (*out)
-        return STORE_OK;
-    return json_error_code(&error) == json_error_out_of_memory ? ENGINE_NO_MEMORY : STORE_FAILED;
+    if (alloc_failures != s->alloc_failures) {
+        snprintf(s->why, s->why_len, "out of memory");
+        return ENGINE_NO_MEMORY;
+    }
+    if (s->failed)
+        return s->failed;
+    return rc;
 }
 
-int engine_put_json(StoreTxn *txn, StoreTable table, StoreBytes key, const json_t *value)
+/* ---- records in the store ---- */
+
+/* Names what `key` of `table` holds, for a message about it: "task t3", "history record
+   4 of i2", "the timer of i7 due 2026-...". */
+static void record_name(StoreTable table, StoreBytes key, char *out, size_t out_len)
 {
-    /* A value the engine built dumps unless memory runs out. */
-    char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const unsigned char *k = key.data;
+    unsigned long long number = key.len >= 8 ? (unsigned long long)store_read_be64(k) : 0;
+    char at[40];
+    switch (table) {
+    case TABLE_TASKS:
+        snprintf(out, out_len, "task t%llu", number);
+        return;
+    case TABLE_INSTANCES:
+        snprintf(out, out_len, "instance i%llu", number);
+        return;
+    case TABLE_HISTORY:
+        snprintf(out, out_len, "history record %lu of i%llu",
+                 key.len == 12 ? (unsigned long)k[8] << 24 | (unsigned long)k[9] << 16 | (unsigned long)k[10] << 8 | k[11] : 0UL,
+                 number);
+        return;
+    case TABLE_TIMERS:
+        time_text((int64_t)number, at);
+        snprintf(out, out_len, "the timer of i%llu due %s",
+                 key.len == 20 ? (unsigned long long)store_read_be64(k + 8) : 0ULL, at);
+        return;
+    case TABLE_MAILBOX:
+        snprintf(out, out_len, "mailbox entry %llu of i%llu",
+                 key.len == 16 ? (unsigned long long)store_read_be64(k + 8) : 0ULL, number);
+        return;
+    case TABLE_OUTBOX:
+        snprintf(out, out_len, "outbox entry %llu", number);
+        return;
+    case TABLE_META:
+        snprintf(out, out_len, "meta entry %.*s", (int)key.len, (const char *)key.data);
+        return;
+    case TABLE_PLAYBOOKS:
+        snprintf(out, out_len, "playbook %.*s", (int)key.len, (const char *)key.data);
+        return;
+    case TABLE_DIRECTORY:
+        snprintf(out, out_len, "the directory");
+        return;
+    default: {
+        /* cases, windows, seen: "playbook\0key..." or "source\0id" */
+        static const char *const NAMES[TABLE_COUNT] = {
+            [TABLE_CASES] = "case", [TABLE_WINDOWS] = "threshold window entry",
+            [TABLE_SEEN] = "seen event", [TABLE_INBOX] = "inbox entry",
+            [TABLE_PROGRAMS] = "program", [TABLE_INPUTS] = "input"};
+        size_t first = strnlen(key.data, key.len);
+        const char *rest = first + 1 < key.len ? (const char *)key.data + first + 1 : "";
+        size_t rest_len = first + 1 < key.len ? strnlen(rest, key.len - first - 1) : 0;
+        snprintf(out, out_len, "%s %.*s%s%.*s", NAMES[table] ? NAMES[table] : "record", (int)first,
+                 (const char *)key.data, rest_len ? " " : "", (int)rest_len, rest);
+        return;
+    }
+    }
+}
+
+int step_damaged(Step *s, StoreTable table, StoreBytes key, const char *what)
+{
+    char name[160];
+    record_name(table, key, name, sizeof name);
+    return step_fail(s, ENGINE_FAILED, "the store is damaged: %s %s", name, what);
+}
+
+/* A store code from reading `key`: the store's failure, named. */
+static int step_read_failed(Step *s, StoreTable table, StoreBytes key, int rc)
+{
+    char name[160];
+    record_name(table, key, name, sizeof name);
+    return step_fail(s, rc, "store error reading %s: %s", name, store_strerror(rc));
+}
+
+/* The fields every reader of a table's records relies on, with their types: a record
+   without one is damaged. Keep in sync with the writers (task_create, instance_start,
+   timer_set, suspend_call, case_join, events_accept, deploy_work, record_add). */
+typedef struct RecordField {
+    const char *name;
+    json_type type;
+} RecordField;
+
+#define FIELDS_MAX 6
+static const RecordField REQUIRED[TABLE_COUNT][FIELDS_MAX] = {
+    [TABLE_INSTANCES] = {{"id", JSON_STRING}, {"playbook", JSON_STRING}, {"version", JSON_STRING},
+                         {"status", JSON_STRING}, {"history", JSON_INTEGER}, {"step", JSON_INTEGER}},
+    [TABLE_TASKS] = {{"id", JSON_STRING}, {"instance", JSON_STRING}, {"status", JSON_STRING},
+                     {"seats", JSON_ARRAY}, {"votes", JSON_ARRAY}, {"choices", JSON_ARRAY}},
+    [TABLE_HISTORY] = {{"instance", JSON_STRING}, {"seq", JSON_INTEGER}, {"kind", JSON_STRING}},
+    [TABLE_TIMERS] = {{"kind", JSON_STRING}, {"suspension", JSON_INTEGER}},
+    [TABLE_OUTBOX] = {{"connector", JSON_STRING}, {"operation", JSON_STRING},
+                      {"instance", JSON_INTEGER}, {"suspension", JSON_INTEGER}},
+    [TABLE_CASES] = {{"instance", JSON_INTEGER}},
+    [TABLE_PLAYBOOKS] = {{"hash", JSON_STRING}, {"log", JSON_ARRAY}},
+    [TABLE_MAILBOX] = {{"source", JSON_STRING}, {"type", JSON_STRING}, {"id", JSON_STRING}},
+    [TABLE_WINDOWS] = {{"source", JSON_STRING}, {"type", JSON_STRING}, {"id", JSON_STRING}},
+    [TABLE_SEEN] = {{"at", JSON_STRING}},
+};
+
+static const char *json_type_name(json_type type)
+{
+    return type == JSON_STRING ? "text" : type == JSON_ARRAY ? "list" : "integer";
+}
+
+static int check_fields(Step *s, StoreTable table, StoreBytes key, const json_t *record)
+{
+    for (size_t i = 0; i < FIELDS_MAX && REQUIRED[table][i].name; i++) {
+        const RecordField *field = &REQUIRED[table][i];
+        json_t *value = json_object_get(record, field->name);
+        if (!value || json_typeof(value) != field->type) {
+            char what[80];
+            snprintf(what, sizeof what, "has no \"%s\" %s", field->name, json_type_name(field->type));
+            return step_damaged(s, table, key, what);
+        }
+    }
+    return STORE_OK;
+}
+
+int engine_parse_json(Step *s, StoreTable table, StoreBytes key, StoreBytes value, json_t **out)
+{
+    json_error_t error;
+    *out = json_loadb(value.data, value.len, 0, &error);
+    if (!*out && json_error_code(&error) == json_error_out_of_memory)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    if (!*out) {
+        char what[200];
+        snprintf(what, sizeof what, "is not JSON (%s)", error.text);
+        return step_damaged(s, table, key, what);
+    }
+    int rc = json_is_object(*out) ? check_fields(s, table, key, *out)
+                                  : step_damaged(s, table, key, "is not a JSON object");
+    if (rc != STORE_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int engine_get_json(Step *s, StoreTable table, StoreBytes key, json_t **out)
+{
+    StoreBytes value;
+    *out = NULL;
+    int rc = store_get(s->txn, table, key, &value);
+    if (rc == STORE_NOT_FOUND)
+        return rc;
+    if (rc != STORE_OK)
+        return step_read_failed(s, table, key, rc);
+    return engine_parse_json(s, table, key, value, out);
+}
+
+int engine_put_json(Step *s, StoreTable table, StoreBytes key, const json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (!text)
-        return ENGINE_NO_MEMORY;
-    int rc = store_put(txn, table, key, store_bytes(text, strlen(text)));
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    int rc = store_put(s->txn, table, key, store_bytes(text, strlen(text)));
     free(text);
     return rc;
 }
 
-/* Counters in TABLE_META ("next_instance", ...): returns the next value, from 1. */
-uint64_t engine_counter(StoreTxn *txn, const char *counter)
+int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, void *context)
 {
-    StoreBytes value;
-    if (store_get(txn, TABLE_META, store_bytes(counter, strlen(counter)), &value) == STORE_OK &&
-        value.len == 8)
-        return store_read_be64(value.data);
-    return 0;
+    static const char *const NAMES[TABLE_COUNT] = {
+        "meta", "programs", "playbooks", "inputs", "instances", "cases", "windows", "history",
+        "tasks", "inbox", "timers", "mailbox", "outbox", "seen", "directory"};
+    int rc = store_scan(s->txn, table, prefix, store_bytes(NULL, 0), visit, context);
+    if (rc == STORE_OK || rc <= ENGINE_REFUSED || s->failed)
+        return rc;   /* done, or a visitor said why */
+    return step_fail(s, rc, "store error reading the %s table: %s", NAMES[table], store_strerror(rc));
 }
 
-int engine_counter_next(StoreTxn *txn, const char *counter, uint64_t *value)
+/* ---- counters in meta ---- */
+
+int engine_counter(Step *s, const char *counter, uint64_t *value)
 {
     StoreBytes key = store_bytes(counter, strlen(counter)), old;
-    uint64_t next = 1;
-    int rc = store_get(txn, TABLE_META, key, &old);
-    if (rc == STORE_OK && old.len == 8)
-        next = store_read_be64(old.data) + 1;
-    else if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+    *value = 0;
+    int rc = store_get(s->txn, TABLE_META, key, &old);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;   /* never raised */
+    if (rc != STORE_OK)
+        return step_read_failed(s, TABLE_META, key, rc);
+    if (old.len != 8)
+        return step_damaged(s, TABLE_META, key, "is not an 8-byte number");
+    *value = store_read_be64(old.data);
+    return STORE_OK;
+}
+
+int engine_counter_next(Step *s, const char *counter, uint64_t *value)
+{
+    uint64_t now;
+    int rc = engine_counter(s, counter, &now);
+    if (rc != STORE_OK)
         return rc;
     unsigned char bytes[8];
-    store_be64(next, bytes);
-    *value = next;
-    return store_put(txn, TABLE_META, key, store_bytes(bytes, 8));
+    store_be64(now + 1, bytes);
+    *value = now + 1;
+    return store_put(s->txn, TABLE_META, store_bytes(counter, strlen(counter)), store_bytes(bytes, 8));
 }
+
+/* ---- text ---- */
 
 /* A step writes many records at the same `now`: the last conversion is kept. */
 void time_text(int64_t ms, char out[40])
@@ -173,7 +414,8 @@ json_t *record_add(Step *s, Instance *in, const char *kind)
     json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:O}", "at", at, "instance",
                                json_string_value(json_object_get(in->record, "id")), "seq", seq,
                                "kind", kind, "state", json_object_get(in->record, "state"));
-    json_array_append_new(s->records, record);
+    if (json_array_append_new(s->records, record) != 0)
+        return NULL;   /* released: the step fails, out of memory */
     return record;
 }
 
@@ -188,7 +430,7 @@ int step_write_records(Step *s)
         key[9] = (unsigned char)(seq >> 16);
         key[10] = (unsigned char)(seq >> 8);
         key[11] = (unsigned char)seq;
-        int rc = engine_put_json(s->txn, TABLE_HISTORY, store_bytes(key, 12), record);
+        int rc = engine_put_json(s, TABLE_HISTORY, store_bytes(key, 12), record);
         if (rc != STORE_OK)
             return rc;
         s->written = i + 1;
@@ -198,31 +440,38 @@ int step_write_records(Step *s)
 
 /* ---- the step's clock and transaction ---- */
 
+/* Engine time as meta keeps it: 0 for a new store. */
+static int step_engine_time(Step *s, int64_t *kept)
+{
+    uint64_t value;
+    int rc = engine_counter(s, "engine_time", &value);
+    *kept = (int64_t)value;
+    return rc;
+}
+
 /* Keeps engine time in meta; it never goes backwards. */
 int step_clock(Step *s)
 {
-    StoreBytes key = store_bytes("engine_time", 11), old;
-    if (store_get(s->txn, TABLE_META, key, &old) == STORE_OK && old.len == 8) {
-        int64_t kept = (int64_t)store_read_be64(old.data);
-        if (s->now < kept)
-            s->now = kept;
-    }
+    int64_t kept;
+    int rc = step_engine_time(s, &kept);
+    if (rc != STORE_OK)
+        return rc;
+    if (s->now < kept)
+        s->now = kept;
     unsigned char bytes[8];
     store_be64((uint64_t)s->now, bytes);
-    return store_put(s->txn, TABLE_META, key, store_bytes(bytes, 8));
+    return store_put(s->txn, TABLE_META, store_bytes("engine_time", 11), store_bytes(bytes, 8));
 }
 
-int64_t engine_time(Engine *e)
+static int time_work(Step *s, void *context)
 {
-    StoreTxn *txn;
-    int64_t now = 0;
-    if (store_begin(e->store, false, &txn) != STORE_OK)
-        return 0;
-    StoreBytes old;
-    if (store_get(txn, TABLE_META, store_bytes("engine_time", 11), &old) == STORE_OK && old.len == 8)
-        now = (int64_t)store_read_be64(old.data);
-    store_abort(txn);
-    return now;
+    return step_engine_time(s, context);
+}
+
+int engine_time(Engine *e, int64_t *now, char *why, size_t why_len)
+{
+    *now = 0;
+    return engine_read(e, time_work, now, why, why_len);
 }
 
 typedef struct StepCall {
@@ -233,7 +482,6 @@ typedef struct StepCall {
     char *why;
     size_t why_len;
     json_t *records;
-    int result;
 } StepCall;
 
 /* Hands the records a committed transaction wrote to the engine's on_record hook. */
@@ -251,20 +499,22 @@ static int step_transaction(StoreTxn *txn, void *context)
     StepCall *call = context;
     json_decref(call->records);
     call->records = json_array();
-    Step s = {call->engine, txn, call->now, call->records, call->why, call->why_len, false, 0, {0}, NULL};
+    if (!call->records)
+        return ENGINE_NO_MEMORY;
+    Step s;
+    step_begin(&s, call->engine, txn, call->now, call->records, call->why, call->why_len);
     int rc = step_clock(&s);
     if (rc == STORE_OK)
         rc = call->work(&s, call->context);
     if (rc == STORE_OK)
         rc = step_write_records(&s);
-    call->result = rc;
-    return rc;
+    return step_end(&s, rc);
 }
 
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len)
 {
-    StepCall call = {e, now, work, context, why, why_len, NULL, 0};
+    StepCall call = {e, now, work, context, why, why_len, NULL};
     why[0] = '\0';
     int rc = store_write(e->store, step_transaction, &call);
     if (rc == STORE_OK)
@@ -272,5 +522,24 @@ int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *
     else
         engine_forget_caches(e);
     json_decref(call.records);
+    return engine_result(rc, why, why_len);
+}
+
+int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len)
+{
+    StoreTxn *txn;
+    if (why_len)
+        why[0] = '\0';
+    int rc = store_begin(e->store, false, &txn);
+    if (rc != STORE_OK) {
+        snprintf(why, why_len, "store error beginning a read: %s", store_strerror(rc));
+        return engine_result(rc, why, why_len);
+    }
+    Step s;
+    step_begin(&s, e, txn, 0, NULL, why, why_len);
+    rc = step_end(&s, work(&s, context));
+    store_abort(txn);
+    if (rc != STORE_OK)
+        engine_forget_caches(e);
     return engine_result(rc, why, why_len);
 }

@@ -128,6 +128,8 @@ int value_json_depth(const json_t *json, int stop)
 
 Value value_from_json(const json_t *json)
 {
+    if (!json)
+        return VALUE_NULL;
     switch (json_typeof(json)) {
     case JSON_OBJECT: {
         Value map = value_map_new((uint32_t)json_object_size(json));

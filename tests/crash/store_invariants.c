@@ -293,7 +293,9 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
     if (!json_is_array(json_object_get(record, "tags")))
         violation(c, "instance %s: no tags list", id);
     const char *version = str(record, "version");
-    const Program *program = version ? engine_program(&c->step, version) : NULL;
+    const Program *program = NULL;
+    if (version && engine_program(&c->step, version, &program) != STORE_OK)
+        program = NULL;
     if (!program) {
         violation(c, "instance %s: its program %s is not stored or does not load", id, version ? version : "(none)");
         return STORE_OK;

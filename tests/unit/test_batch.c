@@ -57,6 +57,47 @@
 #define MINUTE ((int64_t)60000)
 
 /* An ask of one seat; an event without "size" stalls after its tag. */
+
+/* The engine's read calls, asserting that they succeed: what they read (the caller owns it). */
+static json_t *read_ok(int rc, json_t *read, const char *why)
+{
+    if (rc != ENGINE_OK)
+        fail_msg("engine read failed: %s", why);
+    return read;
+}
+
+static json_t *history_of(Engine *engine, const char *id)
+{
+    json_t *records = NULL;
+    char why[512] = "";
+    int rc = engine_history(engine, id, &records, why, sizeof why);
+    return read_ok(rc, records, why);
+}
+
+static json_t *instances_of(Engine *engine)
+{
+    json_t *list = NULL;
+    char why[512] = "";
+    int rc = engine_instances(engine, &list, why, sizeof why);
+    return read_ok(rc, list, why);
+}
+
+static json_t *open_tasks_of(Engine *engine)
+{
+    json_t *tasks = NULL;
+    char why[512] = "";
+    int rc = engine_open_tasks(engine, NULL, &tasks, why, sizeof why);
+    return read_ok(rc, tasks, why);
+}
+
+static json_t *directory_of(Engine *engine)
+{
+    json_t *directory = NULL;
+    char why[512] = "";
+    int rc = engine_directory(engine, &directory, why, sizeof why);
+    return read_ok(rc, directory, why);
+}
+
 static const char DESK_PLAY[] =
     "playbook desk\n"
     "\n"
@@ -338,7 +379,7 @@ static void assert_same_results(const Batch *a, const Batch *b)
 static void history_kinds(Env *env, const char *id, char *out, size_t size)
 {
     out[0] = '\0';
-    json_t *records = engine_history(env->engine, id);
+    json_t *records = history_of(env->engine, id);
     size_t i;
     json_t *record;
     json_array_foreach(records, i, record) {
@@ -360,7 +401,7 @@ static void assert_history(Env *env, const char *id, const char *kinds)
 static void instances_text(Env *env, char *out, size_t size)
 {
     out[0] = '\0';
-    json_t *list = engine_instances(env->engine);
+    json_t *list = instances_of(env->engine);
     size_t i;
     json_t *in;
     json_array_foreach(list, i, in) {
@@ -441,14 +482,14 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
     /* the stall kept its input and the record saying so; its entered and tagged are gone */
     assert_history(&env, "i2", "started stalled");
     assert_history(&env, "i3", "started entered tagged asked notified timer");
-    json_t *history = engine_history(env.engine, "i2");
+    json_t *history = history_of(env.engine, "i2");
     char *stalled = json_dumps(json_array_get(history, 1), JSON_COMPACT);
     if (!strstr(stalled, "\"error\":\"desk.play:7: can't add null and an integer\""))
         fail_msg("i2's stalled record names the error and its line: %s", stalled);
     free(stalled);
     json_decref(history);
     /* the refusals moved no counter: i3 asked t2, the next task */
-    json_t *open = engine_open_tasks(env.engine, NULL);
+    json_t *open = open_tasks_of(env.engine);
     assert_int_equal(json_array_size(open), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "id")), "t2");
     assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "instance")), "i3");
@@ -620,14 +661,14 @@ static void test_duplicate_ids_in_one_batch(void **state)
     assert_string_equal(seen, "desk/d1\ndirectory/x1\nshop/d1\n");
     free(seen);
     assert_instances(&env, "i1 running -\n");
-    json_t *open = engine_open_tasks(env.engine, NULL);
+    json_t *open = open_tasks_of(env.engine);
     assert_int_equal(json_array_size(open), 1);
     const char *question = json_string_value(json_object_get(json_array_get(open, 0), "question"));
     if (!question || strcmp(question, "Take d1 (2)?") != 0)
         fail_msg("the task asks '%s', wanted the first d1's 'Take d1 (2)?'", question ? question : "(none)");
     json_decref(open);
     /* bo is away until the 20th, as the first accepted x1 said, not the 21st */
-    json_t *directory = engine_directory(env.engine);
+    json_t *directory = directory_of(env.engine);
     char *text = json_dumps(directory, JSON_COMPACT);
     assert_non_null(strstr(text, "2026-06-20"));
     assert_null(strstr(text, "2026-06-21"));
