@@ -466,11 +466,12 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
             json_array_append(versions, hash);
     }
     bool undeployed = json_is_true(json_object_get(playbook, "undeployed"));
-    if (json_array_append_new(list->names, json_stringn(key.data, key.len)) ||
-        json_array_append_new(list->versions, json_pack("{s:O, s:o}", "current",
-                                                        undeployed ? json_null() : json_object_get(playbook, "hash"),
-                                                        "versions", versions)))
-        rc = step_fail(list->step, ENGINE_NO_MEMORY, "out of memory");   /* the lists must pair up */
+    /* json_pack releases `versions` (o) when it fails; the lists must pair up */
+    json_t *entry = json_pack("{s:O, s:o}", "current", undeployed ? json_null() : json_object_get(playbook, "hash"),
+                              "versions", versions);
+    if (!entry || json_array_append_new(list->versions, entry) ||
+        json_array_append_new(list->names, json_stringn(key.data, key.len)))
+        rc = step_fail(list->step, ENGINE_NO_MEMORY, "out of memory");   /* the caller drops both */
     json_decref(playbook);
     return rc;
 }
