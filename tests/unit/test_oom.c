@@ -463,7 +463,7 @@ static void oom_each(Oom *o, const char *from, OomCall call, const char *name, l
 #ifndef __SANITIZE_ADDRESS__
 #define KNOWN_WRONG_DEPLOY 0
 #define KNOWN_WRONG_TRIGGER 129
-#define KNOWN_WRONG_ANSWER 41
+#define KNOWN_WRONG_ANSWER 42        /* 41 or 42 from run to run */
 #define KNOWN_WRONG_TICK 46
 #else                   /* fewer runs (see HEAD), and leaks go wrong too */
 #define KNOWN_WRONG_DEPLOY 0
