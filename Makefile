@@ -158,9 +158,10 @@ build/asan/huddle: $(ASAN_OBJ) build/asan/obj/runtime/cli/main.o
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the core (everything but main) with cmocka. test_oom wraps the
-# allocator (GNU ld --wrap) to fail the Nth allocation.
+# allocator (GNU ld --wrap) to fail the Nth allocation; so does test_vm_oom.
 UNIT_LDFLAGS :=
-build/rel/unit/test_oom build/asan/unit/test_oom: \
+build/rel/unit/test_oom build/asan/unit/test_oom \
+  build/rel/unit/test_vm_oom build/asan/unit/test_vm_oom: \
   UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 build/rel/unit/%: tests/unit/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)

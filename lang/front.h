@@ -34,7 +34,8 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
                        const CheckOptions *options);
 
 /* Compiles the checked program into bytecode (after front_compile found no errors).
-   Returns 0, or -1 with a diagnostic added. The caller frees `out` with bc_free. */
+   Returns 0, or -1 with a diagnostic added, or BC_NO_MEMORY (compile_program). The
+   caller frees `out` with bc_free. */
 int front_build(Front *front, Bytecode *out);
 
 #endif

@@ -8,26 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void strbuf_reserve(StrBuf *buf, size_t extra)
+void strbuf_fail(StrBuf *buf)
 {
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+    buf->failed = true;
+}
+
+/* Room for `extra` more bytes and the NUL; false (the buffer failed) when there is none. */
+static bool strbuf_reserve(StrBuf *buf, size_t extra)
+{
+    if (buf->failed)
+        return false;
     size_t need = buf->len + extra + 1;
     if (need <= buf->cap)
-        return;
+        return true;
     size_t cap = buf->cap ? buf->cap * 2 : 64;
     while (cap < need)
         cap *= 2;
-    char *data = realloc(buf->data, cap);
+    char *data = need > buf->len ? realloc(buf->data, cap) : NULL;   /* NULL: size overflow */
     if (!data) {
-        fputs("huddle: out of memory\n", stderr);
-        abort();
+        strbuf_fail(buf);
+        return false;
     }
     buf->data = data;
     buf->cap = cap;
+    return true;
 }
 
 void strbuf_append(StrBuf *buf, const char *bytes, size_t len)
 {
-    strbuf_reserve(buf, len);
+    if (!strbuf_reserve(buf, len))
+        return;
     if (len)
         memcpy(buf->data + buf->len, bytes, len);
     buf->len += len;
@@ -50,9 +63,8 @@ void strbuf_printf(StrBuf *buf, const char *fmt, ...)
     va_start(args, fmt);
     int len = vsnprintf(NULL, 0, fmt, args);
     va_end(args);
-    if (len <= 0)
+    if (len <= 0 || !strbuf_reserve(buf, (size_t)len))
         return;
-    strbuf_reserve(buf, (size_t)len);
     va_start(args, fmt);
     vsnprintf(buf->data + buf->len, (size_t)len + 1, fmt, args);
     va_end(args);
@@ -61,11 +73,12 @@ void strbuf_printf(StrBuf *buf, const char *fmt, ...)
 
 char *strbuf_take(StrBuf *buf)
 {
-    if (!buf->data)
-        strbuf_reserve(buf, 0), buf->data[0] = '\0';
+    if (!buf->data && strbuf_reserve(buf, 0))
+        buf->data[0] = '\0';
     char *text = buf->data;
     buf->data = NULL;
     buf->len = buf->cap = 0;
+    buf->failed = false;
     return text;
 }
 
@@ -74,6 +87,7 @@ void strbuf_free(StrBuf *buf)
     free(buf->data);
     buf->data = NULL;
     buf->len = buf->cap = 0;
+    buf->failed = false;
 }
 
 const char *strbuf_text(const StrBuf *buf)

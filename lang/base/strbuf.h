@@ -3,27 +3,40 @@
  *
  * Used wherever text is built up: rendered diagnostics, DOT graphs, messages.
  * The caller owns the buffer; strbuf_free releases it, strbuf_take hands it over.
+ *
+ * Out of memory: a grow that fails makes the buffer "failed" for good. A failed buffer
+ * holds nothing (its text is "", its length 0) and every append to it is a no-op, so a
+ * caller builds its text without checking each append and asks strbuf_failed once, at
+ * the end, before using it.
  */
 #ifndef HUDDLE_STRBUF_H
 #define HUDDLE_STRBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct StrBuf {
-    char *data;     /* NUL-terminated; NULL until the first append */
+    char *data;     /* NUL-terminated; NULL until the first append, and once failed */
     size_t len, cap;
+    bool failed;    /* an allocation failed: the text is lost (see the top) */
 } StrBuf;
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT {NULL, 0, 0, false}
 
 void strbuf_append(StrBuf *buf, const char *bytes, size_t len);
 void strbuf_puts(StrBuf *buf, const char *text);
 void strbuf_putc(StrBuf *buf, char c);
 void strbuf_printf(StrBuf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Returns the text (never NULL, "" when empty); the caller frees it. */
+/* Whether an allocation failed since the buffer was made (or last freed). */
+static inline bool strbuf_failed(const StrBuf *buf) { return buf->failed; }
+/* Makes the buffer failed: for a writer whose own allocation failed mid-text. */
+void strbuf_fail(StrBuf *buf);
+/* Returns the text ("" when empty) and empties the buffer; the caller frees it. NULL
+   when the buffer failed or the empty text could not be allocated. */
 char *strbuf_take(StrBuf *buf);
+/* Releases the text; the buffer is empty and not failed again. */
 void strbuf_free(StrBuf *buf);
-/* The text so far, "" when empty; borrowed until the next change. */
+/* The text so far, "" when empty or failed; borrowed until the next change. */
 const char *strbuf_text(const StrBuf *buf);
 
 #endif

@@ -13,13 +13,28 @@
 
 #include "civil.h"
 
+_Thread_local uint64_t value_oom_counter;
+
+void value_oom_note(void)
+{
+    value_oom_counter++;
+}
+
+/* malloc, counting a failure. */
 static void *value_alloc(size_t size)
 {
     void *p = malloc(size);
-    if (!p) {
-        fputs("huddle: out of memory\n", stderr);
-        abort();
-    }
+    if (!p)
+        value_oom_note();
+    return p;
+}
+
+/* realloc of an array of `count` items of `size` bytes, counting a failure. */
+static void *value_realloc(void *items, size_t count, size_t size)
+{
+    void *p = realloc(items, count * size);
+    if (!p)
+        value_oom_note();
     return p;
 }
 
@@ -69,9 +84,20 @@ Value value_string(const char *bytes, size_t len)
 {
     Value v;
     if (!value_string_try(bytes, len, &v)) {
-        fputs("huddle: out of memory\n", stderr);
-        abort();
+        value_oom_note();
+        return VALUE_NULL;
     }
+    return v;
+}
+
+Value value_string_take(StrBuf *buf)
+{
+    Value v = VALUE_NULL;
+    if (strbuf_failed(buf))
+        value_oom_note();
+    else
+        v = value_string(strbuf_text(buf), buf->len);
+    strbuf_free(buf);
     return v;
 }
 
@@ -83,42 +109,60 @@ Value value_cstring(const char *text)
 Value value_list_new(uint32_t capacity)
 {
     HList *l = value_alloc(sizeof *l);
-    l->refs = 1;
-    l->count = 0;
-    l->depth = 1;
-    l->cap = capacity;
-    l->items = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
+    Value *items = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
+    if (!l || (capacity && !items)) {
+        free(l);
+        free(items);
+        return VALUE_NULL;
+    }
+    *l = (HList){.refs = 1, .count = 0, .cap = capacity, .depth = 1, .items = items};
     Value v = {.type = VAL_LIST};
     v.as.list = l;
     return v;
 }
 
-void value_list_push(Value list, Value item)
+/* Deepens a list or map of depth *depth holding `item`. */
+static void value_deepen(uint32_t *depth, Value item)
 {
+    if (value_depth(item) + 1 > *depth)
+        *depth = value_depth(item) + 1;
+}
+
+bool value_list_push(Value list, Value item)
+{
+    if (list.type != VAL_LIST) {
+        value_release(item);
+        return false;
+    }
     HList *l = list.as.list;
     if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4;
-        Value *items = realloc(l->items, sizeof(Value) * l->cap);
-        if (!items)
-            abort();
+        uint32_t cap = l->cap ? l->cap * 2 : 4;
+        Value *items = value_realloc(l->items, cap, sizeof(Value));
+        if (!items) {
+            value_release(item);
+            return false;
+        }
         l->items = items;
+        l->cap = cap;
     }
     l->items[l->count++] = item;
-    if (value_depth(item) + 1 > l->depth)
-        l->depth = value_depth(item) + 1;
+    value_deepen(&l->depth, item);
+    return true;
 }
 
 Value value_map_new(uint32_t capacity)
 {
     HMap *m = value_alloc(sizeof *m);
-    m->refs = 1;
-    m->count = 0;
-    m->depth = 1;
-    m->cap = capacity;
-    m->keys = capacity ? value_alloc(sizeof(HString *) * capacity) : NULL;
-    m->values = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
-    m->index = NULL;
-    m->index_mask = 0;
+    HString **keys = capacity ? value_alloc(sizeof(HString *) * capacity) : NULL;
+    Value *values = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
+    if (!m || (capacity && (!keys || !values))) {
+        free(m);
+        free(keys);
+        free(values);
+        return VALUE_NULL;
+    }
+    *m = (HMap){.refs = 1, .count = 0, .cap = capacity, .depth = 1, .keys = keys,
+                .values = values, .index = NULL, .index_mask = 0};
     Value v = {.type = VAL_MAP};
     v.as.map = m;
     return v;
@@ -179,7 +223,9 @@ static void value_index_put(HMap *m, uint32_t at)
     m->index[slot] = at + 1;
 }
 
-/* Keeps the index at least twice as big as the map (built once the map is big). */
+/* Keeps the index at least twice as big as the map (built once the map is big). Out of
+   memory leaves the map without an index, which is still right, only slower: a key is
+   then found by a scan, until a later set builds the index. */
 static void value_index_grow(HMap *m)
 {
     if (m->count < VALUE_MAP_INDEXED || (m->index && m->count * 2 <= m->index_mask + 1))
@@ -189,12 +235,8 @@ static void value_index_grow(HMap *m)
         size *= 2;
     free(m->index);
     m->index = calloc(size, sizeof *m->index);
-    if (!m->index) {
-        fputs("huddle: out of memory\n", stderr);
-        abort();
-    }
-    m->index_mask = size - 1;
-    for (uint32_t i = 0; i < m->count; i++)
+    m->index_mask = m->index ? size - 1 : 0;
+    for (uint32_t i = 0; m->index && i < m->count; i++)
         value_index_put(m, i);
 }
 
@@ -215,34 +257,50 @@ static int64_t value_map_find(const HMap *m, const char *key, size_t key_len)
     return -1;
 }
 
-void value_map_set(Value map, const char *key, size_t key_len, Value value)
+/* Room for one more key in `m`; false when out of memory. */
+static bool value_map_room(HMap *m)
 {
+    if (m->count < m->cap)
+        return true;
+    uint32_t cap = m->cap ? m->cap * 2 : 4;
+    HString **keys = value_realloc(m->keys, cap, sizeof(HString *));
+    if (keys)
+        m->keys = keys;   /* bigger already: harmless if the values cannot follow */
+    Value *values = keys ? value_realloc(m->values, cap, sizeof(Value)) : NULL;
+    if (!values)
+        return false;
+    m->values = values;
+    m->cap = cap;
+    return true;
+}
+
+bool value_map_set(Value map, const char *key, size_t key_len, Value value)
+{
+    if (map.type != VAL_MAP) {
+        value_release(value);
+        return false;
+    }
     HMap *m = map.as.map;
     int64_t at = value_map_find(m, key, key_len);
     if (at >= 0) {
         value_release(m->values[at]);
         m->values[at] = value;
-        if (value_depth(value) + 1 > m->depth)
-            m->depth = value_depth(value) + 1;
-        return;
+        value_deepen(&m->depth, value);
+        return true;
     }
-    if (m->count == m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 4;
-        HString **keys = realloc(m->keys, sizeof(HString *) * m->cap);
-        Value *values = realloc(m->values, sizeof(Value) * m->cap);
-        if (!keys || !values)
-            abort();
-        m->keys = keys;
-        m->values = values;
+    Value name = value_map_room(m) ? value_string(key, key_len) : VALUE_NULL;
+    if (name.type != VAL_STRING) {
+        value_release(value);
+        return false;
     }
-    m->keys[m->count] = value_string(key, key_len).as.string;
+    m->keys[m->count] = name.as.string;
     m->values[m->count++] = value;
-    if (value_depth(value) + 1 > m->depth)
-        m->depth = value_depth(value) + 1;
+    value_deepen(&m->depth, value);
     if (m->index && m->count * 2 <= m->index_mask + 1)
         value_index_put(m, m->count - 1);
     else
         value_index_grow(m);
+    return true;
 }
 
 const Value *value_map_get(Value map, const char *key, size_t key_len)
@@ -369,7 +427,10 @@ static void value_write_double(double d, StrBuf *out)
         strbuf_putc(&plain, '.');
         strbuf_puts(&plain, n > exponent + 1 ? digits + exponent + 1 : "0");
     }
-    strbuf_puts(out, plain.len <= science.len ? plain.data : science.data);
+    if (strbuf_failed(&plain) || strbuf_failed(&science))
+        strbuf_fail(out);
+    else
+        strbuf_puts(out, plain.len <= science.len ? plain.data : science.data);
     strbuf_free(&plain);
     strbuf_free(&science);
 }
@@ -469,6 +530,10 @@ static int value_key_order(const void *a, const void *b)
 static void value_write_json_map(const HMap *map, StrBuf *out)
 {
     KeyRef *order = value_alloc(sizeof(KeyRef) * (map->count + 1));
+    if (!order) {
+        strbuf_fail(out);
+        return;
+    }
     for (uint32_t i = 0; i < map->count; i++)
         order[i] = (KeyRef){map->keys[i], i};
     qsort(order, map->count, sizeof(KeyRef), value_key_order);
@@ -505,7 +570,9 @@ void value_write_json(Value v, StrBuf *out)
     case VAL_BUSINESS: {
         StrBuf text = STRBUF_INIT;
         value_write_business(v, &text);
-        value_write_json_string(text.data, text.len, out);
+        if (strbuf_failed(&text))
+            strbuf_fail(out);
+        value_write_json_string(strbuf_text(&text), text.len, out);
         strbuf_free(&text);
         break;
     }

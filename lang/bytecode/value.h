@@ -8,6 +8,13 @@
  * computes. Ownership: a Value holds one reference to its heap object; value_retain
  * adds one, value_release drops one. Functions that return a Value return an owned one
  * unless they say "borrowed".
+ *
+ * Out of memory: no constructor aborts. One that cannot allocate returns null (a string,
+ * list or map constructor) or false (push, set) and counts the failure in a per-thread
+ * counter, value_oom_count. Pushing onto or setting in a null (a container whose
+ * constructor failed) releases the item and returns false, so a caller may build a
+ * whole value without checking each step and compare the counter once at the end: the
+ * VM compares it after every instruction (docs/internals.md, "Out of memory").
  */
 #ifndef HUDDLE_VALUE_H
 #define HUDDLE_VALUE_H
@@ -106,21 +113,35 @@ static inline void value_release(Value v)
         value_release_heap(v);
 }
 
-/* Strings. value_string copies `len` bytes (which must be valid UTF-8). */
+/* Failed value allocations in this thread so far: compare two readings to learn whether
+   anything between them ran out of memory. value_oom_note counts one more (for a caller
+   whose own allocation failed while it built values). */
+extern _Thread_local uint64_t value_oom_counter;
+static inline uint64_t value_oom_count(void) { return value_oom_counter; }
+void value_oom_note(void);
+
+/* Strings. value_string copies `len` bytes (which must be valid UTF-8); null when out
+   of memory. */
 Value value_string(const char *bytes, size_t len);
-/* value_string into *out, or false when out of memory (value_string aborts then). */
+/* value_string into *out, or false when out of memory (not counted: the caller
+   reports it). */
 bool value_string_try(const char *bytes, size_t len, Value *out);
 Value value_cstring(const char *text);
+/* The text of `buf` as a string, and frees the buffer; null when out of memory, also
+   when the buffer failed (strbuf.h). */
+Value value_string_take(StrBuf *buf);
 static inline const char *value_text(Value v) { return v.as.string->data; }
 
-/* Lists. value_list_push takes over `item`. */
+/* Lists. value_list_push takes over `item`; false (the item released, the list as it
+   was) when out of memory or `list` is null. */
 Value value_list_new(uint32_t capacity);
-void value_list_push(Value list, Value item);
+bool value_list_push(Value list, Value item);
 
 /* Maps. value_map_set takes over `value` (the key is copied); an existing key is
-   replaced. value_map_get returns a borrowed value, or NULL when the key is absent. */
+   replaced; false as value_list_push. value_map_get returns a borrowed value, or NULL
+   when the key is absent. */
 Value value_map_new(uint32_t capacity);
-void value_map_set(Value map, const char *key, size_t key_len, Value value);
+bool value_map_set(Value map, const char *key, size_t key_len, Value value);
 const Value *value_map_get(Value map, const char *key, size_t key_len);
 
 /* ../shared/design/LANGUAGE.md semantics. */
@@ -130,7 +151,7 @@ const char *value_type_name(ValueType type);    /* "an integer", "a string", ...
 /* Appends the value as interpolation writes it: strings as they are, integers in decimal,
    doubles in shortest round-trip form, null as nothing, times as RFC 3339 shifted by
    `offset_minutes`, durations as 1d4h30m, lists and maps as compact JSON (map keys in
-   code-point order). */
+   code-point order). Out of memory makes `out` failed (strbuf.h). */
 void value_write_text(Value v, int32_t offset_minutes, StrBuf *out);
 /* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds, map
    keys in code-point order, so equal maps always give the same text). */

@@ -251,7 +251,8 @@ static void comp_const_chunks(Compiler *c, CompScope *scope)
             comp_const_chunks(c, scope->modules.values[i]);
 }
 
-static void comp_header(Compiler *c)
+/* The bytecode's header; false when out of memory. */
+static bool comp_header(Compiler *c)
 {
     const AstProgram *p = c->program;
     Bytecode *bc = c->bc;
@@ -264,11 +265,12 @@ static void comp_header(Compiler *c)
         bc->calendar = comp_const_string(c, text, len);
     bc->source_name = strdup(p->src->name);
     bc->source = malloc((size_t)p->src->len + 1);   /* the text may hold NUL bytes */
-    if (!bc->source)
-        abort();
+    if (!bc->source || !bc->source_name)
+        return false;
     memcpy(bc->source, p->src->text, p->src->len);
     bc->source[p->src->len] = '\0';
     bc->source_len = p->src->len;
+    return true;
 }
 
 int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, Bytecode *out)
@@ -281,7 +283,10 @@ int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, By
     c.bc = out;
     bc_init(out);
     c.root = c.scope = comp_scope_new(&c, "", program->src);
-    comp_header(&c);
+    if (!comp_header(&c)) {
+        bc_free(out);
+        return BC_NO_MEMORY;
+    }
     comp_load_modules(&c, c.root, program);
     comp_register_fns(&c, c.root, program);
     for (unsigned i = 0; i < program->states.count; i++) {

@@ -14,7 +14,9 @@
 #include "diag.h"
 
 /* Compiles `program` into `out` (initialized by the call; the caller frees it with
-   bc_free). Returns 0, or -1 with an error added to `diags`. */
+   bc_free). Returns 0, or -1 with an error added to `diags`, or BC_NO_MEMORY (nothing
+   added) when an allocation of the bytecode's header failed. Its tables still grow with
+   bc_grow, which aborts when out of memory (issue 8, still open there). */
 int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, Bytecode *out);
 
 #endif

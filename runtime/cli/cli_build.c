@@ -18,7 +18,8 @@ static bool cli_ends_with(const char *text, const char *suffix)
     return a >= b && strcmp(text + a - b, suffix) == 0;
 }
 
-/* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status. */
+/* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status:
+   CLI_REFUSED for errors in the playbook, CLI_SYSTEM when out of memory. */
 int cli_compile_to_bytecode(const char *path, Bytecode *bc)
 {
     return cli_compile_checked(path, bc, NULL);
@@ -31,15 +32,21 @@ int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directo
     if (!text)
         return CLI_REFUSED;
     Front *front = front_new();
+    if (!front) {
+        free(text);
+        fprintf(stderr, "huddle: %s: out of memory\n", path);
+        return CLI_SYSTEM;
+    }
     front_compile(front, path, text, len, NULL);
     free(text);
     if (directory && front->diags.errors == 0) {
         preflight_check(front->program, directory, &front->diags, DIAG_WARNING);
         diag_sort(&front->diags);
     }
-    int status = CLI_OK;
-    if (front->diags.errors || front_build(front, bc) < 0)
-        status = CLI_REFUSED;
+    int built = front->diags.errors ? -1 : front_build(front, bc);
+    int status = built == BC_NO_MEMORY ? CLI_SYSTEM : built < 0 ? CLI_REFUSED : CLI_OK;
+    if (built == BC_NO_MEMORY)
+        fprintf(stderr, "huddle: %s: out of memory\n", path);
     StrBuf out = STRBUF_INIT;
     for (unsigned i = 0; i < front->diags.count; i++)
         diag_render_text(&front->diags.items[i], &out);
@@ -65,7 +72,7 @@ static int cli_load_bytecode(const char *path, Bytecode *bc)
     free(bytes);
     if (rc < 0) {
         fprintf(stderr, "huddle: %s: %s\n", path, why);
-        return CLI_REFUSED;
+        return rc == BC_NO_MEMORY ? CLI_SYSTEM : CLI_REFUSED;
     }
     return CLI_OK;
 }

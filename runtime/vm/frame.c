@@ -18,17 +18,22 @@
 #define FRAME_VERSION 1
 #define FRAME_MAX_DEPTH 2048        /* jansson reads JSON at most this deep too */
 
+/* The reason frame_decode gives when an allocation failed (compared by address). */
+static const char FRAME_NO_MEMORY[] = "out of memory reading a frame";
+
 Frame *frame_new(const Program *program)
 {
     Frame *frame = calloc(1, sizeof *frame);
     if (!frame)
-        abort();
+        return NULL;
+    frame->vars = calloc(program->bc.vars_count + 1, sizeof(Value));
+    frame->locals = calloc(program->bc.max_locals + 1, sizeof(Value));
+    if (!frame->vars || !frame->locals) {
+        frame_free(frame);   /* the counts are 0 still: nothing to release */
+        return NULL;
+    }
     frame->var_count = program->bc.vars_count;
     frame->local_count = program->bc.max_locals;
-    frame->vars = calloc(frame->var_count + 1, sizeof(Value));
-    frame->locals = calloc(frame->local_count + 1, sizeof(Value));
-    if (!frame->vars || !frame->locals)
-        abort();
     return frame;
 }
 
@@ -234,24 +239,29 @@ static bool get_value(FrameReader *r, Value *out, int depth)
         if (!get_text(r, &bytes, &count))
             return false;
         *out = value_string(bytes, count);
-        return true;
+        return out->type == VAL_STRING || (r->why = FRAME_NO_MEMORY, false);
     case VAL_LIST:
         if (!get_varint(r, &count) || count > VM_LIST_LIMIT || count > (uint64_t)(r->end - r->at))
             return r->why = r->why ? r->why : "a list is too long", false;
         *out = value_list_new((uint32_t)count);
+        if (out->type != VAL_LIST)
+            return r->why = FRAME_NO_MEMORY, false;
         for (uint64_t i = 0; i < count; i++) {
             Value item;
             if (!get_value(r, &item, depth + 1)) {
                 value_release(item);   /* a list or map cut short */
                 return false;
             }
-            value_list_push(*out, item);
+            if (!value_list_push(*out, item))
+                return r->why = FRAME_NO_MEMORY, false;
         }
         return true;
     case VAL_MAP:
         if (!get_varint(r, &count) || count > VM_LIST_LIMIT || count > (uint64_t)(r->end - r->at))
             return r->why = r->why ? r->why : "a map is too long", false;
         *out = value_map_new((uint32_t)count);
+        if (out->type != VAL_MAP)
+            return r->why = FRAME_NO_MEMORY, false;
         for (uint64_t i = 0; i < count; i++) {
             uint64_t key_len;
             Value item = VALUE_NULL;
@@ -259,7 +269,8 @@ static bool get_value(FrameReader *r, Value *out, int depth)
                 value_release(item);
                 return false;
             }
-            value_map_set(*out, bytes, key_len, item);
+            if (!value_map_set(*out, bytes, key_len, item))
+                return r->why = FRAME_NO_MEMORY, false;
         }
         return true;
     default:
@@ -285,6 +296,11 @@ Frame *frame_decode(const Program *program, const uint8_t *bytes, size_t len, ch
 {
     FrameReader r = {bytes, bytes + len, NULL};
     Frame *frame = frame_new(program);
+    if (!frame) {
+        value_oom_note();
+        snprintf(why, why_len, "%s", FRAME_NO_MEMORY);
+        return NULL;
+    }
     uint64_t version, state, pc, step, trigger, stack_count;
     bool ok = len >= 4 && memcmp(bytes, FRAME_MAGIC, 4) == 0;
     if (!ok)
@@ -321,7 +337,10 @@ Frame *frame_decode(const Program *program, const uint8_t *bytes, size_t len, ch
         ok = false;
     }
     if (!ok) {
-        snprintf(why, why_len, "corrupt frame: %s", r.why ? r.why : "unreadable");
+        if (r.why == FRAME_NO_MEMORY)
+            snprintf(why, why_len, "%s", FRAME_NO_MEMORY);
+        else
+            snprintf(why, why_len, "corrupt frame: %s", r.why ? r.why : "unreadable");
         frame_free(frame);
         return NULL;
     }

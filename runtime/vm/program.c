@@ -27,6 +27,7 @@ static int program_eval_consts(Program *program, char *why, size_t why_len)
         return BC_NO_MEMORY;
     }
     program->cdefs_ready = ready;
+    uint64_t failures = value_oom_count();
     int rc = 0;
     for (uint32_t first = 0; first < count && rc == 0; first++) {
         uint32_t sp = 0;
@@ -40,6 +41,9 @@ static int program_eval_consts(Program *program, char *why, size_t why_len)
                 ready[i] = true;
                 pending[i] = false;
                 sp--;
+            } else if (wanted == BC_NONE && value_oom_count() != failures) {
+                snprintf(why, why_len, "out of memory loading a program");
+                rc = BC_NO_MEMORY;
             } else if (wanted != BC_NONE && !pending[wanted]) {
                 stack[sp++] = wanted;   /* at most `count` on the stack: each once */
                 pending[wanted] = true;
@@ -73,6 +77,11 @@ int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len
     bc_init(bc);
     StrBuf bytes = STRBUF_INIT;
     bc_write(&program->bc, &bytes);
+    if (strbuf_failed(&bytes)) {
+        snprintf(why, why_len, "out of memory loading a program");
+        program_free(program);
+        return BC_NO_MEMORY;
+    }
     program_hash((const uint8_t *)bytes.data, bytes.len, program->hash);
     strbuf_free(&bytes);
     rc = program_eval_consts(program, why, why_len);

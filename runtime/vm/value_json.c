@@ -89,8 +89,12 @@ json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper,
             from = at;
         }
         strbuf_append(&copy, text + from, len - from);
-        text = copy.data;
+        text = strbuf_text(&copy);
         len = copy.len;
+    }
+    if (strbuf_failed(&big) || strbuf_failed(&copy)) {
+        snprintf(why, why_len, "out of memory");
+        goto done;
     }
     json_error_t error;
     json = json_loadb(text, len, flags, &error);
@@ -126,7 +130,8 @@ int value_json_depth(const json_t *json, int stop)
     return deepest + 1;
 }
 
-Value value_from_json(const json_t *json)
+/* value_from_json, which may leave a list or map short when out of memory. */
+static Value value_from_json_any(const json_t *json)
 {
     if (!json)
         return VALUE_NULL;
@@ -136,7 +141,7 @@ Value value_from_json(const json_t *json)
         const char *key;
         json_t *item;
         json_object_foreach((json_t *)json, key, item)
-            value_map_set(map, key, strlen(key), value_from_json(item));
+            value_map_set(map, key, strlen(key), value_from_json_any(item));
         return map;
     }
     case JSON_ARRAY: {
@@ -144,7 +149,7 @@ Value value_from_json(const json_t *json)
         size_t i;
         json_t *item;
         json_array_foreach(json, i, item)
-            value_list_push(list, value_from_json(item));
+            value_list_push(list, value_from_json_any(item));
         return list;
     }
     case JSON_STRING: return value_string(json_string_value(json), json_string_length(json));
@@ -154,6 +159,16 @@ Value value_from_json(const json_t *json)
     case JSON_FALSE: return value_bool(false);
     default: return VALUE_NULL;
     }
+}
+
+Value value_from_json(const json_t *json)
+{
+    uint64_t failures = value_oom_count();
+    Value v = value_from_json_any(json);
+    if (value_oom_count() == failures)
+        return v;
+    value_release(v);
+    return VALUE_NULL;
 }
 
 json_t *value_to_json(Value v)
@@ -169,7 +184,7 @@ json_t *value_to_json(Value v)
     case VAL_BUSINESS: {
         StrBuf text = STRBUF_INIT;
         value_write_text(v, 0, &text);
-        json_t *s = json_string(strbuf_text(&text));
+        json_t *s = strbuf_failed(&text) ? NULL : json_string(strbuf_text(&text));
         strbuf_free(&text);
         return s;
     }

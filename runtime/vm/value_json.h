@@ -22,16 +22,19 @@
    nest deeper than VALUE_JSON_MAX_DEPTH below the `wrapper` levels the text puts
    around its data (2 for a trace line's {"event": {"data": ...}}); an integer that 64 bits can't hold
    (9223372036854775808, 18446744073709551616) is read as a double, while every other
-   integer stays an exact integer (LANGUAGE.md, "Numbers"). Returns a new reference. */
+   integer stays an exact integer (LANGUAGE.md, "Numbers"). Returns a new reference;
+   NULL with "out of memory" (or jansson's own sentence for it) when out of memory. */
 json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
                         size_t why_len);
 /* How deep arrays and objects nest in `json` (0 for a scalar), counting no further
    than `stop` + 1: a caller asks whether it is deeper than `stop`. */
 int value_json_depth(const json_t *json, int stop);
 
-/* Returns an owned Value for `json` (borrowed). */
+/* Returns an owned Value for `json` (borrowed); null, never a part of the value, when
+   out of memory (value_oom_count tells that from JSON null). */
 Value value_from_json(const json_t *json);
-/* Returns a new json_t reference for `value` (borrowed). */
+/* Returns a new json_t reference for `value` (borrowed); NULL, or a part of the value
+   (jansson drops what it cannot add), when out of memory. */
 json_t *value_to_json(Value value);
 
 /* Parses an RFC 3339 time ("2026-06-15T08:10:00+03:00", "...Z", fractions allowed)

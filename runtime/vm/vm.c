@@ -5,6 +5,12 @@
  * State-level locals live in the frame; a fn's locals live on the value stack above
  * its caller's. A runtime error stops the step with "file:line: message", except
  * inside a wait arm's `when`, where it counts as false and is recorded.
+ *
+ * Out of memory: a value constructor that fails returns null and counts the failure
+ * (value.h); so do the VM's own allocations (effects, frames). The loop compares the
+ * count with the one at the start after every instruction and stops the run; the
+ * result is then VM_ERROR with no_memory set and nothing else in it, whatever the run
+ * had done (vm_finish), and no `when` swallows it.
  */
 #include "vm_internal.h"
 
@@ -32,8 +38,26 @@ void vm_result_clear(VmResult *result)
 static void vm_effect(Vm *vm, EffectKind kind, Value value)
 {
     VmResult *r = vm->result;
-    bc_grow((void **)&r->effects, &r->effect_cap, r->effect_count + 1, sizeof(Effect));
+    if (!bc_try_grow((void **)&r->effects, &r->effect_cap, r->effect_count + 1, sizeof(Effect))) {
+        value_release(value);
+        value_oom_note();   /* the loop stops the run */
+        return;
+    }
     r->effects[r->effect_count++] = (Effect){kind, value};
+}
+
+static bool vm_out_of_memory(const Vm *vm)
+{
+    return value_oom_count() != vm->oom_mark;
+}
+
+/* The result of a run that ran out of memory: nothing of what it did is kept. */
+static VmStatus vm_no_memory(VmResult *result)
+{
+    vm_result_clear(result);
+    result->no_memory = true;
+    snprintf(result->error, sizeof result->error, "out of memory");
+    return result->status = VM_ERROR;
 }
 
 static const char *vm_name(const Vm *vm, uint32_t index)
@@ -223,7 +247,9 @@ static void vm_suspend_call(Vm *vm, uint32_t index)
 
 /* ---- the loop ---- */
 
-typedef enum RunEnd { RUN_SUSPEND, RUN_DONE, RUN_FAILED, RUN_ERROR, RUN_NOT_TAKEN, RUN_RETURN } RunEnd;
+typedef enum RunEnd {
+    RUN_SUSPEND, RUN_DONE, RUN_FAILED, RUN_ERROR, RUN_NOT_TAKEN, RUN_RETURN, RUN_NO_MEMORY
+} RunEnd;
 
 static void vm_enter(Vm *vm, uint32_t state)
 {
@@ -292,9 +318,7 @@ static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
     *ok = text.len <= VM_STRING_LIMIT;
     if (!*ok)
         snprintf(vm->why, sizeof vm->why, "string too long (over %d bytes)", VM_STRING_LIMIT);
-    Value v = value_string(strbuf_text(&text), text.len);
-    strbuf_free(&text);
-    return v;
+    return value_string_take(&text);
 }
 
 static bool vm_load_trigger(Vm *vm, uint32_t name_index, Value *out)
@@ -331,6 +355,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
     const uint32_t *code = bc->code;
     Value a, b, r;
     for (;;) {
+        if (vm_out_of_memory(vm))
+            return RUN_NO_MEMORY;
         if (vm->budget == 0) {
             vm->fatal = true;   /* never mistaken for a failing `when` */
             ERROR("the step ran more than %d instructions", VM_STEP_LIMIT);
@@ -572,8 +598,7 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             for (uint32_t i = vm->sp - operand; i < vm->sp; i++) {
                 StrBuf text = STRBUF_INIT;
                 vm_write_text(vm->stack[i], vm->input ? vm->input->hooks : NULL, &text);
-                value_list_push(r, value_string(strbuf_text(&text), text.len));
-                strbuf_free(&text);
+                value_list_push(r, value_string_take(&text));
                 value_release(vm->stack[i]);
             }
             vm->sp -= operand;
@@ -696,6 +721,7 @@ static void vm_init(Vm *vm, const Program *program, Frame *frame, const VmInput 
     vm->fatal = false;
     vm->event = VALUE_NULL;
     vm->wanted_cdef = BC_NONE;
+    vm->oom_mark = value_oom_count();
 }
 
 static VmStatus vm_finish(Vm *vm, RunEnd end)
@@ -703,6 +729,8 @@ static VmStatus vm_finish(Vm *vm, RunEnd end)
     VmResult *r = vm->result;
     r->instructions = VM_STEP_LIMIT - vm->budget;
     vm_unwind(vm, 0);
+    if (end == RUN_NO_MEMORY || vm_out_of_memory(vm))
+        return vm_no_memory(r);
     switch (end) {
     case RUN_SUSPEND: return r->status = VM_SUSPENDED;
     case RUN_DONE: return r->status = VM_DONE;
@@ -715,11 +743,15 @@ static VmStatus vm_finish(Vm *vm, RunEnd end)
     }
 }
 
-static Vm *vm_new(void)
+/* A VM for one run, NULL when out of memory (then counted, value.h). */
+static Vm *vm_new(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
 {
     Vm *vm = malloc(sizeof *vm);
-    if (!vm)
-        abort();
+    if (!vm) {
+        value_oom_note();
+        return NULL;
+    }
+    vm_init(vm, program, frame, input, result);
     return vm;
 }
 
@@ -727,7 +759,7 @@ static Vm *vm_new(void)
 static bool vm_run_chunk(Vm *vm, uint32_t pc, Value *out)
 {
     RunEnd end = vm_run(vm, pc);
-    if (end == RUN_RETURN) {
+    if (end == RUN_RETURN && !vm_out_of_memory(vm)) {
         *out = vm->stack[--vm->sp];
         return true;
     }
@@ -745,14 +777,17 @@ VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value
                      uint32_t state, const VmInput *context, Frame **frame_out, VmResult *result)
 {
     Frame *frame = frame_new(program);
+    Vm *vm = frame ? vm_new(program, frame, context, result) : NULL;
+    *frame_out = vm ? frame : NULL;
+    if (!vm) {
+        frame_free(frame);
+        return vm_no_memory(result);
+    }
     frame->trigger = trigger;
     frame->data = data;
     frame->meta = meta;
     value_retain(data);
     value_retain(meta);
-    *frame_out = frame;
-    Vm *vm = vm_new();
-    vm_init(vm, program, frame, context, result);
     for (uint32_t i = 0; i < program->bc.vars_count; i++) {
         if (!vm_run_chunk(vm, program->bc.vars[i].init_pc, &frame->vars[i])) {
             VmStatus status = vm_finish(vm, RUN_ERROR);
@@ -862,8 +897,9 @@ VmSuspension vm_suspension(const Program *program, const Frame *frame)
 
 VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
 {
-    Vm *vm = vm_new();
-    vm_init(vm, program, frame, input, result);
+    Vm *vm = vm_new(program, frame, input, result);
+    if (!vm)
+        return vm_no_memory(result);
     uint32_t wait_pc = frame->pc, pc;
     VmStatus status;
     if (frame->pc >= program->bc.code_count || !vm_resume_pc(vm, input, &pc)) {
@@ -907,45 +943,55 @@ VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, V
 VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmInput *context,
                  VmResult *result)
 {
-    Vm *vm = vm_new();
-    vm_init(vm, program, frame, context, result);
+    Vm *vm = vm_new(program, frame, context, result);
+    if (!vm)
+        return vm_no_memory(result);
     vm_enter(vm, state);
     VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
     free(vm);
     return status;
 }
 
+/* Runs a chunk outside any instance (a lazy const's, or trigger `trigger`'s with its
+   event `data` and `meta`): 0 with the value in *out, -1 with a message, BC_NO_MEMORY.
+   *wanted: the lazy const it needed first, or BC_NONE (see vm_eval_cdef). */
+static int vm_eval_chunk(const Program *program, const VmInput *context, uint32_t pc,
+                         uint32_t trigger, Value data, Value meta, Value *out, uint32_t *wanted,
+                         char *why, size_t why_len)
+{
+    VmResult result;
+    vm_result_init(&result);
+    Vm *vm = vm_new(program, NULL, context, &result);
+    *wanted = BC_NONE;
+    if (!vm) {
+        snprintf(why, why_len, "out of memory");
+        return BC_NO_MEMORY;
+    }
+    vm->chunk_trigger = trigger;
+    vm->chunk_data = data;
+    vm->chunk_meta = meta;
+    int rc = vm_run_chunk(vm, pc, out) ? 0 : vm_out_of_memory(vm) ? BC_NO_MEMORY : -1;
+    if (rc == -1)
+        *wanted = vm->wanted_cdef;
+    if (rc < 0)
+        snprintf(why, why_len, "%s", rc == BC_NO_MEMORY ? "out of memory" : result.error);
+    vm_result_clear(&result);
+    free(vm);
+    return rc;
+}
+
 int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
                  char *why, size_t why_len)
 {
     VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
-    VmResult result;
-    vm_result_init(&result);
-    Vm *vm = vm_new();
-    vm_init(vm, program, NULL, &context, &result);
-    bool ok = vm_run_chunk(vm, program->bc.cdefs[index].init_pc, out);
-    *wanted = ok ? BC_NONE : vm->wanted_cdef;
-    if (!ok)
-        snprintf(why, why_len, "%s", result.error);
-    vm_result_clear(&result);
-    free(vm);
-    return ok ? 0 : -1;
+    return vm_eval_chunk(program, &context, program->bc.cdefs[index].init_pc, 0, VALUE_NULL,
+                         VALUE_NULL, out, wanted, why, why_len);
 }
 
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
                     Value meta, const VmInput *context, Value *out, char *why, size_t why_len)
 {
-    VmResult result;
-    vm_result_init(&result);
-    Vm *vm = vm_new();
-    vm_init(vm, program, NULL, context, &result);
-    vm->chunk_trigger = trigger;
-    vm->chunk_data = data;
-    vm->chunk_meta = meta;
-    bool ok = vm_run_chunk(vm, chunk_pc, out);
-    if (!ok)
-        snprintf(why, why_len, "%s", result.error);
-    vm_result_clear(&result);
-    free(vm);
-    return ok ? 0 : -1;
+    uint32_t wanted;
+    return vm_eval_chunk(program, context, chunk_pc, trigger, data, meta, out, &wanted, why,
+                         why_len);
 }

@@ -59,10 +59,13 @@ typedef struct Frame {
     Value *vars, *locals, *stack;
 } Frame;
 
+/* A frame for `program`, everything null; NULL when out of memory. */
 Frame *frame_new(const Program *program);
 void frame_free(Frame *frame);
-/* Serializes a frame to bytes (appended to out) and back. frame_decode returns NULL
-   with a reason when the bytes are not a frame this program can use. */
+/* Serializes a frame to bytes (appended to out: out of memory makes it failed, see
+   strbuf.h) and back. frame_decode returns NULL with a reason when the bytes are not a
+   frame this program can use, or when out of memory: then the reason is "out of memory
+   reading a frame" and value_oom_count has grown. */
 void frame_encode(const Frame *frame, StrBuf *out);
 Frame *frame_decode(const Program *program, const uint8_t *bytes, size_t len, char *why,
                     size_t why_len);
@@ -97,7 +100,9 @@ typedef enum VmStatus {
     VM_SUSPENDED,                   /* waiting: see VmResult.suspension */
     VM_DONE,                        /* ended with an outcome */
     VM_FAILED,                      /* ended with `fail` */
-    VM_ERROR,                       /* a runtime error: the instance stalls */
+    VM_ERROR,                       /* a runtime error: the instance stalls; or, with
+                                       VmResult.no_memory, out of memory: the step is
+                                       void and the caller gives up (no stall) */
     VM_NOT_TAKEN                    /* an offered event matched no wait arm */
 } VmStatus;
 
@@ -120,6 +125,9 @@ typedef struct VmResult {
     Value suspension;               /* VM_SUSPENDED: {kind: ask|wait|call, ...} */
     Value outcome;                  /* VM_DONE / VM_FAILED: the text */
     char error[512];                /* VM_ERROR: "file:line: message" */
+    bool no_memory;                 /* VM_ERROR because an allocation failed: the
+                                       playbook is not at fault, and the result holds
+                                       no effects, suspension or outcome */
     Effect *effects;
     uint32_t effect_count, effect_cap;
     uint64_t instructions;          /* executed in this step */
@@ -160,14 +168,15 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
                  VmResult *result);
 
 /* Evaluates a trigger's chunk (when, case, for, window) for an event: returns 0 with
-   the value in *out, or -1 with a message. */
+   the value in *out, or -1 with a message, or BC_NO_MEMORY ("out of memory") when an
+   allocation failed. */
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
                     Value meta, const VmInput *context, Value *out, char *why, size_t why_len);
 
 /* Evaluates lazy const `index` while the program loads (program->cdefs_ready set):
    returns 0 with the value in *out, or -1 with a message; *wanted is then the lazy
    const it needed that has no value yet (evaluate that first and try again), or
-   BC_NONE for a real error. */
+   BC_NONE for a real error. BC_NO_MEMORY when an allocation failed. */
 int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
                  char *why, size_t why_len);
 

@@ -55,9 +55,7 @@ static Value change_case(Value s, bool upper)
         int n = utf8_encode(c, bytes);
         strbuf_append(&out, bytes, (size_t)n);
     }
-    Value v = value_string(strbuf_text(&out), out.len);
-    strbuf_free(&out);
-    return v;
+    return value_string_take(&out);
 }
 
 static bool is_blank(char c)
@@ -79,6 +77,8 @@ static bool split(Vm *vm, Value s, Value sep, Value *out)
 {
     Value list = value_list_new(4);
     const char *at = s.as.string->data, *end = at + s.as.string->len;
+    if (list.type != VAL_LIST)
+        return *out = list, true;   /* out of memory: the VM stops (value.h) */
     if (sep.as.string->len == 0) {
         for (uint32_t i = 0; i < s.as.string->len;) {
             if (list.as.list->count >= VM_LIST_LIMIT) {
@@ -125,8 +125,7 @@ static bool join(Vm *vm, Value list, Value sep, Value *out)
             return false;
         }
     }
-    *out = value_string(strbuf_text(&text), text.len);
-    strbuf_free(&text);
+    *out = value_string_take(&text);
     return true;
 }
 
@@ -250,6 +249,8 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
     }
     StrBuf iso = STRBUF_INIT, text = STRBUF_INIT;
     value_write_time(t.as.ms, offset, &iso);     /* YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM) */
+    if (strbuf_failed(&iso))
+        return *out = value_string_take(&iso), true;   /* null: the VM stops (value.h) */
     const char *s = strbuf_text(&iso);
     static const char *const MONTHS[] = {"January", "February", "March", "April", "May", "June", "July",
                                          "August", "September", "October", "November", "December"};
@@ -284,9 +285,8 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
             return false;
         }
     }
-    *out = value_string(strbuf_text(&text), text.len);
+    *out = value_string_take(&text);
     strbuf_free(&iso);
-    strbuf_free(&text);
     return true;
 }
 
@@ -347,8 +347,7 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
         }
         StrBuf text = STRBUF_INIT;
         vm_write_text(a[0], vm->input ? vm->input->hooks : NULL, &text);
-        *out = value_string(strbuf_text(&text), text.len);
-        strbuf_free(&text);
+        *out = value_string_take(&text);
         return true;
     }
     case BUILTIN_NUMBER:
@@ -361,8 +360,7 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
         }
         StrBuf text = STRBUF_INIT;
         value_write_json(a[0], &text);
-        *out = value_string(strbuf_text(&text), text.len);
-        strbuf_free(&text);
+        *out = value_string_take(&text);
         return true;
     }
     case BUILTIN_FORMAT_TIME:

@@ -94,8 +94,7 @@ static bool join(Value a, Value b, Value *out, char *why)
         StrBuf buf = STRBUF_INIT;
         strbuf_append(&buf, a.as.string->data, a.as.string->len);
         strbuf_append(&buf, b.as.string->data, b.as.string->len);
-        *out = value_string(buf.data, buf.len);
-        strbuf_free(&buf);
+        *out = value_string_take(&buf);
         return true;
     }
     uint32_t count = a.as.list->count + b.as.list->count;

@@ -28,8 +28,10 @@
  * (a crash, an abort or, under ASan, a leak is that N going wrong, and the others still
  * run); OOM_BACKTRACE=1 makes a crashing child print its stack for addr2line.
  *
- * Not all of it holds yet (issue 8 is open): value, strbuf, arena and frame allocations
- * still abort, and some engine paths still swallow a failed allocation and commit. So
+ * Not all of it holds yet (issue 8 is open): bc_grow (the engine's program cache) and
+ * the arena still abort, the engine records a VM step that ran out of memory
+ * (VmResult.no_memory) as a stalled instance, and some engine paths still swallow a
+ * failed allocation and commit (docs/internals.md, "Out of memory"). So
  * each operation has a ceiling, KNOWN_WRONG, of runs that may go wrong: more fails the
  * test (a regression), and a fix lowers the ceiling. The goal is every ceiling at 0.
  */
