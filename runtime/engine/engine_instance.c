@@ -28,7 +28,10 @@ int engine_program(Step *s, const char *hash, const Program **out)
         return step_fail(s, rc, "store error reading program %s: %s", hash, store_strerror(rc));
     Program *program;
     char why[256];
-    if (program_load(bytes.data, bytes.len, &program, why, sizeof why) < 0) {
+    int loaded = program_load(bytes.data, bytes.len, &program, why, sizeof why);
+    if (loaded == BC_NO_MEMORY)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory loading program %.64s", hash);
+    if (loaded < 0) {
         char what[300];
         snprintf(what, sizeof what, "does not load: %s", why);
         return step_damaged(s, TABLE_PROGRAMS, key, what);
@@ -130,6 +133,10 @@ int instance_save(Step *s, Instance *in)
     free(json);
     if (in->frame)
         frame_encode(in->frame, &bytes);
+    if (strbuf_failed(&bytes)) {
+        strbuf_free(&bytes);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     unsigned char key[8];
     int rc = store_put(s->txn, TABLE_INSTANCES, instance_key(in->number, key),
                        store_bytes(bytes.data, bytes.len));

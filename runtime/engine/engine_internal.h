@@ -80,6 +80,7 @@ typedef struct Step {
     const Program *hook_program;    /* whose calendar the hooks use */
     int failed;                     /* the first failure (not a refusal): the step ends with it */
     unsigned long alloc_failures;   /* failed allocations counted when the step began */
+    uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */

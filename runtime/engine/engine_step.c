@@ -305,6 +305,8 @@ static int end_instance(Step *s, Instance *in, const char *status, const char *k
 
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
 {
+    if (status == VM_ERROR && result->no_memory)   /* the step fails; it never stalls */
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     /* A step that fails keeps nothing the VM did but the stalled record. */
     for (uint32_t i = 0; status != VM_ERROR && i < result->effect_count; i++)
         record_effect(s, in, &result->effects[i]);
@@ -387,6 +389,10 @@ static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int go
 {
     StrBuf before = STRBUF_INIT;
     frame_encode(in->frame, &before);
+    if (strbuf_failed(&before)) {
+        strbuf_free(&before);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     json_int_t step = json_integer_value(json_object_get(in->record, "step"));
     json_object_set_new(in->record, "step", json_integer(step + 1));
     VmInput input = step_input(s, in, kind, value);
@@ -548,6 +554,12 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
         }
         StrBuf before = STRBUF_INIT;
         frame_encode(in->frame, &before);
+        if (strbuf_failed(&before)) {
+            value_release(event);
+            strbuf_free(&before);
+            rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+            break;
+        }
         VmInput input = step_input(s, in, VM_INPUT_EVENT, event);
         VmResult result;
         vm_result_init(&result);

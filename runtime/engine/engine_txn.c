@@ -85,6 +85,7 @@ void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, json_t *records,
     s->why = why;
     s->why_len = why_len;
     s->alloc_failures = alloc_failures;
+    s->value_failures = value_oom_count();
     if (why_len)
         why[0] = '\0';
 }
@@ -104,7 +105,10 @@ int step_fail(Step *s, int code, const char *fmt, ...)
 
 int step_end(Step *s, int rc)
 {
-    if (alloc_failures != s->alloc_failures) {
+    /* A failed allocation anywhere in the step (jansson's, the engine's, a value's or
+       the VM's) fails it, whatever it went on to do: a VM that ran out of memory is
+       never recorded as a stalled instance. */
+    if (alloc_failures != s->alloc_failures || value_oom_count() != s->value_failures) {
         snprintf(s->why, s->why_len, "out of memory");
         return ENGINE_NO_MEMORY;
     }
@@ -387,7 +391,7 @@ int engine_result(int rc, char *why, size_t why_len)
         return ENGINE_OK;
     if (rc == ENGINE_REFUSED || rc > 0)
         return ENGINE_REFUSED;
-    int code = rc == ENGINE_NO_MEMORY ? ENGINE_NO_MEMORY
+    int code = rc == ENGINE_NO_MEMORY || rc == STORE_NO_MEMORY ? ENGINE_NO_MEMORY
              : rc == STORE_BUSY ? ENGINE_BUSY
              : rc == STORE_NOT_A_STORE ? ENGINE_NOT_A_STORE : ENGINE_FAILED;
     if (why_len && !why[0]) {

@@ -313,9 +313,16 @@ Directory *directory_parse(json_t *json, json_t *problems)
             problem(problems, key, "not an object");
     }
     Directory *dir = calloc(1, sizeof *dir);
-    dir->json = json_incref(json);
-    dir->person_index = json_object();
-    dir->team_index = json_object();
+    if (dir) {
+        dir->json = json_incref(json);
+        dir->person_index = json_object();
+        dir->team_index = json_object();
+    }
+    if (!dir || !dir->person_index || !dir->team_index) {
+        problem(problems, "(top)", "out of memory reading the directory");
+        directory_free(dir);
+        return NULL;
+    }
     parse_calendars(dir, problems);
     parse_people(dir, problems);
     parse_teams(dir, problems);

@@ -52,6 +52,7 @@ enum {
     STORE_DAMAGED = -6,     /* data.mdb is cut short or its header is damaged */
     STORE_NO_SPACE = -7,    /* the disk (or the file-size limit) has no room: nothing written */
     STORE_LOCK_LOST = -8,   /* lock.mdb was removed under open processes: reopen the store */
+    STORE_NO_MEMORY = -9,   /* an allocation failed: nothing was written */
     STORE_STOP = 1          /* returned by a scan visitor to stop early (not an error) */
 };
 

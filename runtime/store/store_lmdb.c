@@ -141,6 +141,8 @@ static int store_code(StoreTxn *txn, int rc)
     case EDQUOT:
     case EFBIG:
         return STORE_NO_SPACE;
+    case ENOMEM:
+        return STORE_NO_MEMORY;
     case EIO: /* also what LMDB says for a short write: a full disk, most often */
         return txn != NULL && store_guard_full(&txn->store->guard, txn->store->dir)
                    ? STORE_NO_SPACE : STORE_FAILED;
@@ -172,6 +174,8 @@ const char *store_strerror(int code)
                "written; free some space, then try again";
     case STORE_LOCK_LOST:
         return "the store's lock file was removed while it was open; reopen the store";
+    case STORE_NO_MEMORY:
+        return "out of memory";
     case STORE_STOP:
         return "the scan was stopped by its visitor";
     default:
@@ -379,7 +383,7 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         return STORE_FAILED;
     StoreTxn *txn = calloc(1, sizeof *txn);
     if (txn == NULL)
-        return STORE_FAILED;
+        return STORE_NO_MEMORY;
     txn->store = store;
     txn->write = write;
     if (write)
@@ -415,7 +419,7 @@ int store_begin_nested(StoreTxn *parent, StoreTxn **out)
         return STORE_FAILED;
     StoreTxn *txn = calloc(1, sizeof *txn);
     if (txn == NULL)
-        return STORE_FAILED;
+        return STORE_NO_MEMORY;
     int rc = mdb_txn_begin(parent->store->env, parent->txn, 0, &txn->txn);
     if (rc != MDB_SUCCESS) {
         free(txn);

@@ -28,12 +28,14 @@
  * (a crash, an abort or, under ASan, a leak is that N going wrong, and the others still
  * run); OOM_BACKTRACE=1 makes a crashing child print its stack for addr2line.
  *
- * Not all of it holds yet (issue 8 is open): bc_grow (the engine's program cache) and
- * the arena still abort, the engine records a VM step that ran out of memory
- * (VmResult.no_memory) as a stalled instance, and some engine paths still swallow a
- * failed allocation and commit (docs/internals.md, "Out of memory"). So
- * each operation has a ceiling, KNOWN_WRONG, of runs that may go wrong: more fails the
- * test (a regression), and a fix lowers the ceiling. The goal is every ceiling at 0.
+ * What still goes wrong is outside Huddle's code: jansson 2.14's lexer (load.c) drops
+ * the result of appending to its token buffer (lex_save), so when that allocation
+ * fails inside json_loadb it reads past what it saved and crashes or asserts (answer:
+ * allocation 26; tick: allocation 184, which only the release build tries). Those
+ * reads leave the step path with issue 11's binary records. So each operation has a
+ * ceiling, KNOWN_WRONG, of runs that may go wrong: more fails the test (a regression).
+ * tick fires timers in batches, each its own transaction: a failure after its last
+ * batch committed may leave that batch (judge).
  */
 #include <dirent.h>
 #include <execinfo.h>
@@ -345,6 +347,11 @@ static const char *judge(Oom *o, Engine *e, OomCall call, long at, int rc, const
                                          "differs from a clean run", at) : NULL;
     if (rc != ENGINE_NO_MEMORY && rc != ENGINE_FAILED)
         return BAD("allocation %ld failed and the call returned %s (%s)", at, engine_strerror(rc), why);
+    /* tick fires due timers in batches, each its own transaction, and then looks for
+       more: a failure after the last batch committed leaves that batch, as a crash
+       there would, and says so. Every other call is one transaction. */
+    if (call == op_tick && strcmp(after, done) == 0)
+        return NULL;
     if (strcmp(after, before) != 0)
         return BAD("allocation %ld failed (%s: %s) and the store changed", at, engine_strerror(rc), why);
     rc = call(o, e, again);
@@ -459,17 +466,17 @@ static void oom_each(Oom *o, const char *from, OomCall call, const char *name, l
         fail_msg("%s: %ld runs went wrong, more than the %ld known", name, wrong, known_wrong);
 }
 
-/* Runs that still go wrong (see the top): lower these as fixes land, never raise them. */
+/* Runs that still go wrong (jansson's lexer, see the top): never raise these. */
 #ifndef __SANITIZE_ADDRESS__
-#define KNOWN_WRONG_DEPLOY 3
-#define KNOWN_WRONG_TRIGGER 30
-#define KNOWN_WRONG_ANSWER 10
-#define KNOWN_WRONG_TICK 29
+#define KNOWN_WRONG_DEPLOY 0
+#define KNOWN_WRONG_TRIGGER 0
+#define KNOWN_WRONG_ANSWER 1
+#define KNOWN_WRONG_TICK 1
 #else                   /* fewer runs (see HEAD), and leaks go wrong too */
 #define KNOWN_WRONG_DEPLOY 0
-#define KNOWN_WRONG_TRIGGER 18
-#define KNOWN_WRONG_ANSWER 3
-#define KNOWN_WRONG_TICK 5
+#define KNOWN_WRONG_TRIGGER 0
+#define KNOWN_WRONG_ANSWER 1
+#define KNOWN_WRONG_TICK 0
 #endif
 
 static void test_deploy(void **state) { oom_each(*state, "directory", op_deploy, "deploy", KNOWN_WRONG_DEPLOY); }
