@@ -157,18 +157,22 @@ bin/huddle: $(REL_OBJ) build/rel/obj/runtime/cli/main.o
 build/asan/huddle: $(ASAN_OBJ) build/asan/obj/runtime/cli/main.o
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests link the core (everything but main) with cmocka. test_oom wraps the
-# allocator (GNU ld --wrap) to fail the Nth allocation; so does test_vm_oom.
+# Unit tests link the core (everything but main) with cmocka, and with the helpers they
+# share, tests/unit/support/*.c (compiled into each; their headers are found through
+# -Itests/unit/support). test_oom wraps the allocator (GNU ld --wrap) to fail the Nth
+# allocation; so does test_vm_oom.
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c tests/unit/support/*.h)
+UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes
 UNIT_LDFLAGS :=
 build/rel/unit/test_oom build/asan/unit/test_oom \
   build/rel/unit/test_vm_oom build/asan/unit/test_vm_oom: \
   UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
-build/rel/unit/%: tests/unit/%.c $(REL_OBJ)
+build/rel/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
-build/asan/unit/%: tests/unit/%.c $(ASAN_OBJ)
+	$(CC) $(UNIT_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -Itests/unit/support $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
+build/asan/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(UNIT_CFLAGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) -Itests/unit/support $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 
 # Crash-test tools (tests/crash/) link the core the same way, without cmocka.
 build/rel/tools/%: tests/crash/%.c $(REL_OBJ)

@@ -14,6 +14,7 @@
 #   docs       every ```play block in docs/*.md passes; every ```play-invalid fails
 #   workflows  every workflows/*/*.play passes with no diagnostics
 #   e2e        tests/e2e/*.sh, which print TAP lines (ok / not ok) and their plan
+#              (but tests/e2e/lib.sh, the helpers they source, which is no test)
 # --update rewrites the .expected files from what huddle prints now (review the diff).
 #
 # The variants run side by side, each printing its lines when it is done
@@ -154,6 +155,7 @@ run_workflows() {
 run_e2e() {
   for script in tests/e2e/*.sh; do
     [ -e "$script" ] || continue
+    [ "$script" = tests/e2e/lib.sh ] && continue
     HUDDLE="$huddle" TOP="$top" sh "$script" > "$tmp/e2e.out" 2>&1
     tap_count "e2e $(basename "$script")" "$tmp/e2e.out" $?
     # what a suite that samples says it ran ("# ran N of M ..."), for the log

@@ -6,16 +6,7 @@
 # quorum: handing a 2-of ask's open seat to someone who already answered leaves no
 # choice able to win, so no_quorum runs at once. Prints TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
 # records FILE PYTHON: the --json history in FILE as `r` (a list of records), then PYTHON
 # must exit 0.
 records() { python3 - "$1" "$2" > "$tmp/py" 2>&1 <<'PY'
@@ -91,4 +82,4 @@ res = [x for x in r if x["kind"] == "resolved"]
 assert len(res) == 1 and res[0]["choice"] == "no_quorum" and res[0]["at"].startswith("2026-06-02T09:20"), res
 assert r[-1]["kind"] == "done" and r[-1]["outcome"] == "no quorum", r[-1]'
 then ok "the reassignment re-checks the quorum: no_quorum at once"; else cat "$tmp/py" > "$tmp/out"; no "the reassignment re-checks the quorum: no_quorum at once"; fi
-echo "1..$n"
+plan

@@ -14,21 +14,7 @@
 #
 # Paths are given relative to the repository root, as the listings record them.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { # expect DESCRIPTION WANT_RC COMMAND...
-  desc=$1 want=$2; shift 2
-  "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi
-}
-has() { # has DESCRIPTION TEXT: the last output contains TEXT
-  if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi
-}
+. "$TOP/tests/e2e/lib.sh"
 
 # The playbooks with golden listings: every workflow and a few language tests.
 sources=$(ls workflows/*/*.play 2>/dev/null | tr "\n" " ")
@@ -108,7 +94,7 @@ src=workflows/refund_approval/refund_approval.play
 [ -f "$src" ] || src=$(echo $sources | cut -d' ' -f1)
 if ! "$h" build "$src" -o "$tmp/good.hbc" > "$tmp/out" 2>&1 || [ ! -s "$tmp/good.hbc" ]; then
   no "build $src for the damaged-bytecode tests"
-  echo "1..$n"
+  plan
   exit 1
 fi
 size=$(wc -c < "$tmp/good.hbc" | tr -d ' ')
@@ -195,4 +181,4 @@ expect "disasm with no file is a usage error" 2 "$h" disasm
 cp "$src" "$tmp/default.play"
 expect "build without -o writes NAME.hbc beside the playbook" 0 "$h" build "$tmp/default.play"
 if [ -s "$tmp/default.hbc" ]; then ok "the default output is there"; else no "the default output is there"; fi
-echo "1..$n"
+plan

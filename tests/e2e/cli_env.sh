@@ -2,17 +2,8 @@
 # tests/e2e/cli_env.sh - HUDDLE_DB names the store when --db is absent; --db wins over it;
 # without either the store is ./huddle.db (issue 9). On real stores with --now. TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-echo "1..11"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
+plan 11
 printf 'playbook one\n\non a.b as e\n\nstate s {\n  done "ok"\n}\n' > "$tmp/one.play"
 expect "deploy with HUDDLE_DB and no --db" 0 env HUDDLE_DB="$tmp/envdb" "$h" deploy "$tmp/one.play" --now 2026-03-02T08:00:00Z
 if [ -f "$tmp/envdb/data.mdb" ]; then ok "made the store HUDDLE_DB names"; else no "made the store HUDDLE_DB names"; fi

@@ -2,21 +2,7 @@
 # tests/e2e/cli_front.sh - the front-end commands as a user runs them: check, graph,
 # help and version, exit codes, JSON diagnostics. Prints TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { # expect DESCRIPTION WANT_RC COMMAND...
-  desc=$1 want=$2; shift 2
-  "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi
-}
-has() { # has DESCRIPTION TEXT: the last output contains TEXT
-  if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi
-}
+. "$TOP/tests/e2e/lib.sh"
 
 expect "--version exits 0" 0 "$h" --version
 has "--version names the version" "huddle 0."
@@ -112,4 +98,4 @@ has "an escalation is drawn" "escalate to manager after 2 business hours"
 expect "graph --svg renders through graphviz" 0 "$h" graph workflows/product_complaint/product_complaint.play --svg -o "$tmp/g.svg"
 if grep -q '<svg' "$tmp/g.svg"; then ok "the SVG is an SVG"; else no "the SVG is an SVG"; fi
 expect "graph refuses a playbook with errors" 1 "$h" graph "$tmp/bad.play"
-echo "1..$n"
+plan

@@ -4,17 +4,8 @@
 # +00:00, without a calendar), who did what; --json keeps the records, their times RFC
 # 3339 with Z or an offset. On a real store with --now. TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-echo "1..13"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
+plan 13
 for cal in alpha beta; do
   { echo "playbook $cal"; echo; [ "$cal" = alpha ] && echo 'calendar "office"' && echo
     cat <<'PLAY'

@@ -2,20 +2,9 @@
 # tests/e2e/cli_retry_all.sh - `huddle retry --all-stalled [--playbook P]` retries every
 # stalled instance (of P), each reported (issue 9). On a real store with --now. TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-echo "1..16"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-json() { if python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).read()); sys.exit(0 if ('"$2"') else 1)' "$tmp/out" 2>>"$tmp/out"; then ok "$1"; else no "$1"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
+plan 16
 db=$tmp/store
-now() { echo "--now 2026-03-02T$1:00Z"; }
 for name in split share; do cat > "$tmp/$name.play" <<PLAY
 playbook $name
 

@@ -3,17 +3,8 @@
 # in, a timeline or JSON records out; bad traces refused with the line that is wrong.
 # Prints TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -30; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
-hasnt() { if grep -qF -- "$2" "$tmp/out"; then no "$1 ('$2' is there)"; else ok "$1"; fi; }
+. "$TOP/tests/e2e/lib.sh"
+show_lines=30
 
 w=workflows/card_fraud
 expect "the card fraud trace runs" 0 "$h" run $w/card_fraud.play --events $w/trace.jsonl --mocks $w/mocks.json
@@ -212,4 +203,4 @@ fi
 w=workflows/product_complaint
 expect "the reference playbook runs" 0 "$h" run $w/product_complaint.play --events $w/trace.jsonl --directory $w/directory.json --mocks $w/mocks.json
 has "the escalation names the person added" "t1 escalated to level 1: craig"
-echo "1..$n"
+plan

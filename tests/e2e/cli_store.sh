@@ -3,16 +3,7 @@
 # answer, ack, tick, instances, tasks, history, retry, cancel, resolve, reassign,
 # undeploy and the directory, with their exit codes, on a real store in a temporary folder. TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
 db=$tmp/store
 
 cat > "$tmp/refund.play" <<'PLAY'
@@ -174,4 +165,4 @@ told = [r["person"] for r in rs if r["kind"] == "notified"]
 assert "boss" in told, told
 PY
 then ok "delegated (reassigned), overridden, resolved and failed are recorded in order"; else no "the override records"; fi
-echo "1..$n"
+plan

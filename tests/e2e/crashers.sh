@@ -3,15 +3,11 @@
 # is replayed through the binary: it may be refused, but nothing may crash, leak or trip
 # a sanitizer. Prints TAP lines.
 set -u
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
+. "$TOP/tests/e2e/lib.sh"
 # A directory file is checked against a small playbook that uses a calendar.
 printf 'playbook crash_check\ncalendar "office"\non x.y as e\nstate s {\n  done "ok"\n}\n' > "$tmp/check.play"
 for f in tests/fuzz/crashers/*.play tests/fuzz/crashers/*.hbc tests/fuzz/crashers/*.json; do
   [ -e "$f" ] || continue
-  n=$((n + 1))
   case "$f" in
     *.play) "$HUDDLE" build "$f" -o "$tmp/out.hbc" > "$tmp/log" 2>&1 ;;
     *.hbc) "$HUDDLE" disasm "$f" > "$tmp/log" 2>&1 ;;
@@ -19,20 +15,17 @@ for f in tests/fuzz/crashers/*.play tests/fuzz/crashers/*.hbc tests/fuzz/crasher
   esac
   rc=$?
   if [ "$rc" -lt 128 ] && ! grep -q "Sanitizer" "$tmp/log"; then
-    echo "ok $n - $(basename "$f") is handled (exit $rc)"
+    ok "$(basename "$f") is handled (exit $rc)"
   else
-    echo "not ok $n - $(basename "$f") crashed (exit $rc)"
-    sed 's/^/#   /' "$tmp/log" | head -20
+    no "$(basename "$f") crashed (exit $rc)" "$tmp/log"
   fi
   if [ "${f%.play}" != "$f" ] && [ -f "$tmp/out.hbc" ]; then
-    n=$((n + 1))
     if "$HUDDLE" disasm "$tmp/out.hbc" > "$tmp/log" 2>&1; then
-      echo "ok $n - $(basename "$f") builds bytecode that verifies"
+      ok "$(basename "$f") builds bytecode that verifies"
     else
-      echo "not ok $n - $(basename "$f") built bytecode that does not verify"
-      sed 's/^/#   /' "$tmp/log" | head -10
+      no "$(basename "$f") built bytecode that does not verify" "$tmp/log"
     fi
     rm -f "$tmp/out.hbc"
   fi
 done
-echo "1..$n"
+plan

@@ -10,15 +10,9 @@
 # sentence, and the folder's files must be byte for byte what they were. A new finding
 # is one more row (and, when it needs one, one more function). TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
+. "$TOP/tests/e2e/lib.sh"
 mounted=""
-trap '[ -n "$mounted" ] && umount "$mounted" 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | head -20; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+at_exit() { [ -n "$mounted" ] && umount "$mounted" 2>/dev/null; }
 now=2026-06-15T08:00:00Z
 
 # A good store with a few instances, made once and copied for every row.
@@ -100,4 +94,4 @@ while IFS='|' read -r name how sentence; do
 done <<EOF
 $(rows)
 EOF
-echo "1..$n"
+plan

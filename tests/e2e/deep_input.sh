@@ -6,15 +6,11 @@
 # as deep for a recursive walk) still check, build and run. The big files are generated
 # here, not kept in the repository. Prints TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && cut -c1-200 "$tmp/out" | head -8 | sed 's/^/#   /'; }
-# expect DESC STATUS TEXT CMD...: CMD exits STATUS and (when TEXT is not empty) says TEXT.
-expect() { desc=$1 want=$2 text=$3; shift 3; "$@" > "$tmp/out" 2>&1; rc=$?
+. "$TOP/tests/e2e/lib.sh"
+show_lines=8
+# expect_says DESC STATUS TEXT CMD...: CMD exits STATUS and (when TEXT is not empty) says
+# TEXT, one TAP line for both.
+expect_says() { desc=$1 want=$2 text=$3; shift 3; "$@" > "$tmp/out" 2>&1; rc=$?
   if [ "$rc" -ne "$want" ]; then echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"
   elif [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/out"; then echo "# no '$text'" >> "$tmp/out"; no "$desc"
   else ok "$desc"; fi; }
@@ -42,25 +38,25 @@ PY
 for kind in plus field neg paren list coalesce ifs; do
   gen "$kind" 60000
   f=$tmp/$kind.play
-  expect "check refuses $kind of 60k terms" 1 "$too_deep" "$h" check "$f"
-  expect "graph refuses $kind of 60k terms" 1 "$too_deep" "$h" graph "$f"
-  expect "build refuses $kind of 60k terms" 1 "$too_deep" "$h" build "$f" -o "$tmp/x.hbc"
-  expect "deploy refuses $kind of 60k terms" 1 "$too_deep" "$h" deploy "$f" --db "$tmp/db_$kind" --now $now
-  expect "run refuses $kind of 60k terms" 1 "$too_deep" "$h" run "$f" --events "$tmp/one.jsonl"
+  expect_says "check refuses $kind of 60k terms" 1 "$too_deep" "$h" check "$f"
+  expect_says "graph refuses $kind of 60k terms" 1 "$too_deep" "$h" graph "$f"
+  expect_says "build refuses $kind of 60k terms" 1 "$too_deep" "$h" build "$f" -o "$tmp/x.hbc"
+  expect_says "deploy refuses $kind of 60k terms" 1 "$too_deep" "$h" deploy "$f" --db "$tmp/db_$kind" --now $now
+  expect_says "run refuses $kind of 60k terms" 1 "$too_deep" "$h" run "$f" --events "$tmp/one.jsonl"
 done
 gen plus_1000 999
-expect "1,000 terms of + (999 operators) run" 0 "" "$h" run "$tmp/plus_1000.play" --events "$tmp/one.jsonl"
+expect_says "1,000 terms of + (999 operators) run" 0 "" "$h" run "$tmp/plus_1000.play" --events "$tmp/one.jsonl"
 gen neg_1000 1000
-expect "1,000 unary minuses run" 0 "" "$h" run "$tmp/neg_1000.play" --events "$tmp/one.jsonl"
+expect_says "1,000 unary minuses run" 0 "" "$h" run "$tmp/neg_1000.play" --events "$tmp/one.jsonl"
 gen neg_1001 1001
-expect "1,001 unary minuses are refused" 1 "$too_deep" "$h" check "$tmp/neg_1001.play"
+expect_says "1,001 unary minuses are refused" 1 "$too_deep" "$h" check "$tmp/neg_1001.play"
 if grep -q "^$tmp/neg_1001.play:4:11: error: $too_deep" "$tmp/out"; then ok "at the expression (4:11)"; else no "at the expression (4:11)"; fi
 
 # Strings nest at most 16 deep: 60k nested interpolations get one error, at once.
 python3 -c "
 n = 60000
 open('$tmp/interp.play', 'w').write('playbook deep\non ops.case as e\nstate s {\n  done \"' + '{\"' * n + 'x' + '\"}' * n + '\"\n}\n')"
-expect "60k nested interpolations are refused" 1 "strings are nested too deeply" timeout 20 "$h" check "$tmp/interp.play"
+expect_says "60k nested interpolations are refused" 1 "strings are nested too deeply" timeout 20 "$h" check "$tmp/interp.play"
 if [ "$(grep -c 'error:' "$tmp/out")" -eq 1 ]; then ok "with one error"; else no "with one error"; fi
 
 # Chains: 100,000 consts declared last-first, fns, and states, each leaning on the next.
@@ -76,10 +72,10 @@ open(d + "/fns.play", "w").write(hdr + "".join("fn f%d(a) = f%d(a)\n" % (i, i + 
 open(d + "/states.play", "w").write(hdr + "".join("state s%d {\n  goto s%d\n}\n" % (i, i + 1) for i in range(n))
     + "state s%d {\n  done \"end\"\n}\n" % n)
 PY
-expect "100k consts, each the next + 1, run" 0 "100001" "$h" run "$tmp/consts.play" --events "$tmp/one.jsonl"
-expect "100k consts naming the one before run" 0 "7" "$h" run "$tmp/names.play" --events "$tmp/one.jsonl"
-expect "a cycle of 100k fns is found" 1 "recursion is not allowed" "$h" check "$tmp/fns.play"
-expect "100k chained states check" 0 "" "$h" check "$tmp/states.play"
+expect_says "100k consts, each the next + 1, run" 0 "100001" "$h" run "$tmp/consts.play" --events "$tmp/one.jsonl"
+expect_says "100k consts naming the one before run" 0 "7" "$h" run "$tmp/names.play" --events "$tmp/one.jsonl"
+expect_says "a cycle of 100k fns is found" 1 "recursion is not allowed" "$h" check "$tmp/fns.play"
+expect_says "100k chained states check" 0 "" "$h" check "$tmp/states.play"
 
 # Event data: 1,000 levels of arrays pass; 1,001 and 60,000 are refused, by run and trigger.
 deep() { python3 -c "
@@ -97,16 +93,16 @@ for d in 1000 1001 60000; do
   echo "{\"at\": \"$now\", \"event\": {\"source\": \"ops\", \"type\": \"case\", \"id\": \"c1\", \"data\": $(deep $d)}}" > "$tmp/deep$d.jsonl"
   deep $d > "$tmp/deep$d.json"
 done
-expect "run takes data 1,000 deep" 0 "got it" "$h" run "$tmp/any.play" --events "$tmp/deep1000.jsonl"
-expect "run refuses data 1,001 deep" 1 "nests deeper than 1,000 levels" "$h" run "$tmp/any.play" --events "$tmp/deep1001.jsonl"
-expect "run refuses data 60,000 deep" 1 "nests deeper than 1,000 levels" "$h" run "$tmp/any.play" --events "$tmp/deep60000.jsonl"
+expect_says "run takes data 1,000 deep" 0 "got it" "$h" run "$tmp/any.play" --events "$tmp/deep1000.jsonl"
+expect_says "run refuses data 1,001 deep" 1 "nests deeper than 1,000 levels" "$h" run "$tmp/any.play" --events "$tmp/deep1001.jsonl"
+expect_says "run refuses data 60,000 deep" 1 "nests deeper than 1,000 levels" "$h" run "$tmp/any.play" --events "$tmp/deep60000.jsonl"
 db=$tmp/events
-expect "deploy for trigger" 0 "" "$h" deploy "$tmp/any.play" --db "$db" --now $now
-expect "trigger takes data 1,000 deep" 0 "accepted d1" sh -c "'$h' trigger ops.case --id d1 --db '$db' --now $now < '$tmp/deep1000.json'"
-expect "trigger refuses data 1,001 deep" 1 "nests deeper than 1,000 levels" sh -c "'$h' trigger ops.case --id d2 --db '$db' --now $now < '$tmp/deep1001.json'"
-expect "trigger refuses data 60,000 deep" 1 "nests deeper than 1,000 levels" sh -c "'$h' trigger ops.case --id d3 --db '$db' --now $now < '$tmp/deep60000.json'"
+expect_says "deploy for trigger" 0 "" "$h" deploy "$tmp/any.play" --db "$db" --now $now
+expect_says "trigger takes data 1,000 deep" 0 "accepted d1" sh -c "'$h' trigger ops.case --id d1 --db '$db' --now $now < '$tmp/deep1000.json'"
+expect_says "trigger refuses data 1,001 deep" 1 "nests deeper than 1,000 levels" sh -c "'$h' trigger ops.case --id d2 --db '$db' --now $now < '$tmp/deep1001.json'"
+expect_says "trigger refuses data 60,000 deep" 1 "nests deeper than 1,000 levels" sh -c "'$h' trigger ops.case --id d3 --db '$db' --now $now < '$tmp/deep60000.json'"
 echo '{"big": 18446744073709551616, "max": 9223372036854775807}' > "$tmp/big.json"
-expect "trigger takes an integer past 64 bits" 0 "accepted d4" sh -c "'$h' trigger ops.case --id d4 --db '$db' --now $now < '$tmp/big.json'"
+expect_says "trigger takes an integer past 64 bits" 0 "accepted d4" sh -c "'$h' trigger ops.case --id d4 --db '$db' --now $now < '$tmp/big.json'"
 
 # A quorum const the checker can't work out because it nests too deeply says so, rather
 # than that it is not an integer const; 400 consts (800 levels with their operators) check.
@@ -120,18 +116,18 @@ open(path, "w").write("playbook quorum\non ops.case as e\n" + consts +
 PY
 }
 quorum 1100
-expect "a quorum const 1,100 consts deep is refused for its depth" 1 \
+expect_says "a quorum const 1,100 consts deep is refused for its depth" 1 \
   "a quorum is an integer literal or an integer const: this one nests more than 1,000 operators and consts deep" \
   "$h" check "$tmp/quorum1100.play"
 quorum 400
-expect "the same 400 deep checks" 0 "" "$h" check "$tmp/quorum400.play"
+expect_says "the same 400 deep checks" 0 "" "$h" check "$tmp/quorum400.play"
 
 # Blocks: 1,500 nested ifs run; 60,000 are refused with a sentence, not a crash.
 blocks() { python3 -c "
 n = $1
 open('$tmp/blocks$1.play', 'w').write('playbook blocks\non ops.case as e\nstate s {\n' + 'if e.a == 1 {\n' * n + 'done \"in\"\n' + '}\n' * n + 'done \"out\"\n}\n')"; }
 blocks 1500
-expect "1,500 nested blocks run" 0 "in" "$h" run "$tmp/blocks1500.play" --events "$tmp/one.jsonl"
+expect_says "1,500 nested blocks run" 0 "in" "$h" run "$tmp/blocks1500.play" --events "$tmp/one.jsonl"
 blocks 60000
-expect "60,000 nested blocks are refused" 1 "blocks nest too deeply to parse" "$h" check "$tmp/blocks60000.play"
-echo "1..$n"
+expect_says "60,000 nested blocks are refused" 1 "blocks nest too deeply to parse" "$h" check "$tmp/blocks60000.play"
+plan

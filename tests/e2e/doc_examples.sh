@@ -15,11 +15,7 @@
 # A folder with a BUG.md is an example the binary (or the doc) gets wrong: it is reported
 # `not ok` while it still fails, and the BUG.md says what was run, got and expected.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
+. "$TOP/tests/e2e/lib.sh"
 doc=docs/language.md
 cases=tests/doc_examples
 
@@ -69,15 +65,13 @@ awk -v dir="$tmp/play" -v names="$tmp/names" '
 touch "$tmp/names"
 
 count=$(wc -l < "$tmp/names")
-n=$((n + 1))
 dups=$(sort "$tmp/names" | uniq -d | tr '\n' ' ')
 if [ "$count" -gt 0 ] && [ -z "$dups" ]; then
-  echo "ok $n - $doc has $count whole-playbook examples, each with its own name"
+  ok "$doc has $count whole-playbook examples, each with its own name"
 else
-  echo "not ok $n - $doc has whole-playbook examples with distinct names (found $count; repeated: $dups)"
+  no "$doc has whole-playbook examples with distinct names (found $count; repeated: $dups)" ""
 fi
 
-n=$((n + 1))
 orphans=""
 for dir in "$cases"/*/; do
   [ -d "$dir" ] || continue
@@ -85,17 +79,16 @@ for dir in "$cases"/*/; do
   grep -qx "$name" "$tmp/names" || orphans="$orphans $name"
 done
 if [ -z "$orphans" ]; then
-  echo "ok $n - every folder under $cases is an example of $doc"
+  ok "every folder under $cases is an example of $doc"
 else
-  echo "not ok $n - folders under $cases with no playbook of that name in $doc:$orphans"
+  no "folders under $cases with no playbook of that name in $doc:$orphans" ""
 fi
 
 while read -r name; do
-  n=$((n + 1))
   dir=$cases/$name
   play=$tmp/play/$name.play
   if [ ! -f "$dir/trace.jsonl" ] || [ ! -f "$dir/expected.jsonl" ]; then
-    echo "not ok $n - doc example $name has a trace: add $dir/trace.jsonl and $dir/expected.jsonl"
+    no "doc example $name has a trace: add $dir/trace.jsonl and $dir/expected.jsonl" ""
     continue
   fi
   title=$(sed -n '1s/^playbook [A-Za-z0-9_]* *"\(.*\)"$/\1/p' "$play")
@@ -116,19 +109,6 @@ while read -r name; do
     good=1
     { echo "the timeline has STALLED:"; grep STALLED "$tmp/timeline"; } >> "$tmp/why"
   fi
-  if [ "$good" -eq 0 ]; then
-    if [ -f "$dir/BUG.md" ]; then
-      echo "ok $n - doc example $name: $title # the bug in its BUG.md is fixed: remove BUG.md"
-    else
-      echo "ok $n - doc example $name: $title"
-    fi
-  else
-    if [ -f "$dir/BUG.md" ]; then
-      echo "not ok $n - doc example $name: $title # BUG: $(sed -n '1s/^# *//p' "$dir/BUG.md")"
-    else
-      echo "not ok $n - doc example $name: $title"
-    fi
-    sed 's/^/#   /' "$tmp/why" | head -20
-  fi
+  verdict "doc example $name: $title" "$good" "$dir" "$tmp/why"
 done < "$tmp/names"
-echo "1..$n"
+plan

@@ -8,13 +8,8 @@
 # and stderr together. The block passes when running its commands again prints exactly
 # its lines, so a doc that shows output cannot drift from the binary.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/diff" | head -40; }
+. "$TOP/tests/e2e/lib.sh"
+show_lines=40
 
 # replay BLOCK: prints the transcript BLOCK's commands give now, commands included.
 replay() {
@@ -31,7 +26,7 @@ replay() {
 # check NAME BLOCK: one TAP line, the diff when the transcript differs.
 check() {
   replay "$2" > "$tmp/now"
-  if diff -u "$2" "$tmp/now" > "$tmp/diff"; then ok "$1"; else no "$1 prints something else now"; fi
+  if diff -u "$2" "$tmp/now" > "$tmp/diff"; then ok "$1"; else no "$1 prints something else now" "$tmp/diff"; fi
 }
 
 # Each ```console block of each doc to its own file, DOC-N.txt.
@@ -50,14 +45,14 @@ for block in "$tmp"/blocks/*.txt; do
   check "transcript $(basename "$block" .txt)" "$block"
 done
 if [ "$count" -gt 0 ]; then ok "transcripts found in the docs: $count"; else
-  echo "no \`\`\`console block found" > "$tmp/diff"; no "the docs hold transcripts"; fi
+  echo "no \`\`\`console block found" > "$tmp/diff"; no "the docs hold transcripts" "$tmp/diff"; fi
 
 # The check itself can fail: a transcript with one changed line is reported.
 printf '$ huddle help run | head -1\nusage: huddle walk\n' > "$tmp/wrong.txt"
 replay "$tmp/wrong.txt" > "$tmp/now"
 if diff "$tmp/wrong.txt" "$tmp/now" > /dev/null; then
-  echo "a wrong transcript matched" > "$tmp/diff"; no "a transcript with a wrong line is caught"
+  echo "a wrong transcript matched" > "$tmp/diff"; no "a transcript with a wrong line is caught" "$tmp/diff"
 else
   ok "a transcript with a wrong line is caught"
 fi
-echo "1..$n"
+plan

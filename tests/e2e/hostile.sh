@@ -18,13 +18,7 @@
 #             $IN, $TR, $GEN (generated inputs), $NOW and the ids below
 # TAP lines, one per check.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); printf 'ok %d - %s\n' "$n" "$1"; }
-no() { n=$((n + 1)); printf 'not ok %d - %s\n' "$n" "$1"; [ -f "$tmp/out" ] && head -c 2000 "$tmp/out" | sed 's/^/#   /' | head -20; }
+. "$TOP/tests/e2e/lib.sh"
 
 DIR=$TOP/tests/hostile
 IN=$DIR/inputs
@@ -135,4 +129,4 @@ while IFS="$tab" read -r finding name fixture stdin want fragment command; do
     else diff "$tmp/before" "$tmp/after" | head -20 > "$tmp/out"; no "$label: the store is unchanged"; fi
   fi
 done < "$DIR/cases.tsv"
-echo "1..$n"
+plan

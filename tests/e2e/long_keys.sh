@@ -4,16 +4,7 @@
 # their SHA-256 (docs/runtime.md, "Limits and damage"). Before, such an event could
 # never be accepted ("the store failed (an I/O error ...)", exit 3). TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
 db=$tmp/db
 now=2026-03-02T09:00:00Z
 long() { head -c "$1" /dev/zero | tr '\0' "$2"; } # N copies of a letter
@@ -84,4 +75,4 @@ done
 has "the third starts the case" "started i3"
 expect "the case counts three posts" 0 "$h" history i3 --db "$db" --json
 if [ "$(grep -c '"kind":"joined"' "$tmp/out")" -eq 2 ]; then ok "with the two earlier posts joined"; else no "with the two earlier posts joined"; fi
-echo "1..$n"
+plan

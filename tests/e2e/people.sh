@@ -24,11 +24,7 @@
 # A scenario with a BUG.md is one where the binary breaks the contract: it is reported
 # `not ok` while it still fails, and the BUG.md says what was run, got and expected.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
+. "$TOP/tests/e2e/lib.sh"
 
 cat > "$tmp/match.py" <<'PY'
 import json, sys
@@ -91,7 +87,6 @@ for dir in tests/people/*/; do
   dir=${dir%/}
   name=$(basename "$dir")
   [ -f "$dir/playbook.play" ] || continue
-  n=$((n + 1))
   title=$(sed -n '1s/^playbook [A-Za-z0-9_]* *"\(.*\)"$/\1/p' "$dir/playbook.play")
   set -- "$h" run "$dir/playbook.play" --events "$dir/trace.jsonl" --json
   [ -f "$dir/directory.json" ] && set -- "$@" --directory "$dir/directory.json"
@@ -100,21 +95,9 @@ for dir in tests/people/*/; do
   rc=$?
   "$h" check "$dir/playbook.play" > "$tmp/check" 2>&1
   check_rc=$?
-  if python3 "$tmp/match.py" "$tmp/out" "$tmp/err" "$rc" "$tmp/check" "$check_rc" \
-       "$dir/expected.jsonl" > "$tmp/why" 2>&1; then
-    if [ -f "$dir/BUG.md" ]; then
-      echo "ok $n - people/$name: $title # the bug in its BUG.md is fixed: remove BUG.md"
-    else
-      echo "ok $n - people/$name: $title"
-    fi
-  else
-    if [ -f "$dir/BUG.md" ]; then
-      echo "not ok $n - people/$name: $title # BUG: $(sed -n '1s/^# *//p' "$dir/BUG.md")"
-    else
-      echo "not ok $n - people/$name: $title"
-    fi
-    sed 's/^/#   /' "$tmp/why" | head -20
-  fi
+  python3 "$tmp/match.py" "$tmp/out" "$tmp/err" "$rc" "$tmp/check" "$check_rc" \
+    "$dir/expected.jsonl" > "$tmp/why" 2>&1
+  verdict "people/$name: $title" $? "$dir" "$tmp/why"
 done
-[ "$n" -gt 0 ] || { echo "not ok 1 - no scenarios under tests/people"; echo "1..1"; exit 1; }
+[ "$n" -gt 0 ] || { no "no scenarios under tests/people" ""; plan; exit 1; }
 echo "1..$n"

@@ -6,18 +6,8 @@
 # cannot be read (bad JSON, a line earlier than the one before) stops it (exit 1).
 # Answers and acks may name "task", or "instance" and "state". TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-echo "1..22"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
-hasnt() { if grep -qF -- "$2" "$tmp/out"; then no "$1 (has '$2')"; else ok "$1"; fi; }
+. "$TOP/tests/e2e/lib.sh"
+plan 22
 
 cat > "$tmp/two.play" <<'PLAY'
 playbook two

@@ -4,16 +4,7 @@
 # each written from the words of LANGUAGE.md / RUNTIME.md, on a real store with --now.
 # TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { desc=$1 want=$2; shift 2; "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi; }
-has() { if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi; }
+. "$TOP/tests/e2e/lib.sh"
 # py DESC SCRIPT ARGS...: runs a python check on the last output
 py() { desc=$1; shift; if python3 -c "$@" "$tmp/out" >> "$tmp/out" 2>&1; then ok "$desc"; else no "$desc"; fi; }
 event() { db=$1 kind=$2 id=$3 at=$4 data=$5
@@ -175,4 +166,4 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 told = sorted((r["person"], r["channel"]) for r in rs if r["kind"] == "notified" and "cancelled" in r.get("message", ""))
 assert told == [("pat", "chat.dm"), ("sam", "email")], told'
-echo "1..$n"
+plan

@@ -6,16 +6,10 @@
 # file-size limit (ulimit -f, with SIGXFSZ ignored so that write returns EFBIG), which
 # needs no privilege. TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
+. "$TOP/tests/e2e/lib.sh"
 disk=$tmp/disk
 mkdir "$disk"
-trap 'umount "$disk" 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | head -20; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+at_exit() { umount "$disk" 2>/dev/null; }
 now=2026-06-15T08:00:00Z
 said_full() { # DESC RC OUT: exit 3 and the words, no signal
   if [ "$2" -eq 3 ] && grep -q "no space left on device" "$3"; then ok "$1"
@@ -79,7 +73,7 @@ while [ "$i" -lt 60 ]; do
   break
 done
 if [ -n "$full" ]; then said_full "a trigger on a full disk says so" "$full" "$tmp/out"
-else no "the disk filled up within 60 triggers of 20 KB"; fi
+else no "the disk filled up within 60 triggers of 20 KB" "$tmp/out"; fi
 "$h" instances --db "$db" > "$tmp/out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "the store still reads on a full disk" || no "the store still reads on a full disk (exit $rc)" "$tmp/out"
@@ -94,4 +88,4 @@ echo '{"host":"h","ok":false}' | "$h" trigger ops.ping --id after --db "$db" --n
 count=$(grep -c '"id": "i' "$tmp/instances")
 [ "$count" -eq "$(wc -l < "$tmp/accepted")" ] && ok "every accepted trigger started an instance ($count)" ||
   no "every accepted trigger started an instance ($count instances, $(wc -l < "$tmp/accepted") accepted)" "$tmp/instances"
-echo "1..$n"
+plan

@@ -15,13 +15,8 @@
 # signal, each exits 0 or 3, and again no trigger that exited 0 is lost (before the
 # guard, about one in twenty was). TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -f "$tmp/pause"; rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | head -20; }
+. "$TOP/tests/e2e/lib.sh"
+at_exit() { rm -f "$tmp/pause"; }
 db=$tmp/db
 now=2026-06-15T08:00:00Z
 : > "$tmp/acknowledged"
@@ -37,7 +32,7 @@ not_a_signal() { # DESC RC OUT
 }
 
 "$h" deploy tests/crash/ping.play --db "$db" --now "$now" > "$tmp/out" 2>&1 || { no "deploy" "$tmp/out"; exit 1; }
-trigger before || no "a first trigger"
+trigger before || no "a first trigger" "$tmp/out.before"
 
 # A: held with the store open, just before its write transaction.
 (echo '{"host":"a","ok":false}' | HUDDLE_PAUSE_AT="write begin" HUDDLE_PAUSE_FILE="$tmp/pause" \
@@ -69,7 +64,7 @@ else
   no "the held trigger goes on: it reopens the store and commits (exit $rc)" "$tmp/out.held"
 fi
 trigger after || no "a trigger afterwards" "$tmp/out.after"
-[ -e "$db/lock.mdb" ] && ok "a lock file is there again" || no "a lock file is there again"
+[ -e "$db/lock.mdb" ] && ok "a lock file is there again" || no "a lock file is there again" ""
 
 # Every acknowledged id started an instance whose history names it.
 none_lost() { # DESC
@@ -121,4 +116,4 @@ else
   no "$rounds rounds of writers and readers with lock.mdb removed: no signal, each exits 0 or 3" "$tmp/problems"
 fi
 none_lost "under load"
-echo "1..$n"
+plan

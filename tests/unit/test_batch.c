@@ -33,7 +33,6 @@
  * their tables are compared byte for byte.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +51,7 @@
 #include "front.h"
 #include "store.h"
 #include "strbuf.h"
+#include "testdir.h"
 
 #define T0 ((int64_t)1781510400000)   /* 2026-06-15T08:00:00Z */
 #define MINUTE ((int64_t)60000)
@@ -120,35 +120,7 @@ static char crash_log[64];  /* HUDDLE_CRASH_LOG: fault_point's names, one a line
 
 /* ---- folders and stores --------------------------------------------------------- */
 
-typedef struct Fixture {
-    char base[64];      /* the mkdtemp folder */
-} Fixture;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    Fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    snprintf(f->base, sizeof f->base, "/tmp/huddle-batch-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *f = *state;
-    nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
+typedef TestDir Fixture;    /* base: the mkdtemp folder, a store in each folder of it */
 
 static void path_of(char *out, size_t size, const Fixture *f, const char *name)
 {
@@ -221,22 +193,10 @@ static void make_origin(const Fixture *f, const char *name)
 /* Copies a closed store's data file into a new folder: the same store, id and all. */
 static void copy_store(const Fixture *f, const char *from, const char *to)
 {
-    char src[128], dst[128], path[160];
+    char src[128], dst[128];
     path_of(src, sizeof src, f, from);
     path_of(dst, sizeof dst, f, to);
-    assert_int_equal(mkdir(dst, 0700), 0);
-    snprintf(path, sizeof path, "%s/data.mdb", src);
-    FILE *in = fopen(path, "rb");
-    assert_non_null(in);
-    snprintf(path, sizeof path, "%s/data.mdb", dst);
-    FILE *out = fopen(path, "wb");
-    assert_non_null(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    assert_int_equal(fclose(in), 0);
-    assert_int_equal(fclose(out), 0);
+    assert_int_equal(testdir_copy_store(src, dst), 0);
 }
 
 static long file_size(const char *path)
@@ -696,7 +656,7 @@ int main(void)
     setenv("HUDDLE_CRASH_LOG", crash_log, 1);
     unsetenv("HUDDLE_CRASH_AT");
     unsetenv("HUDDLE_STORE_MAP_START");
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, testdir_setup, testdir_teardown)
     const struct CMUnitTest tests[] = {
         T(test_refused_and_stalled_inputs_undo_only_their_own),
         T(test_map_growth_mid_batch_changes_nothing),

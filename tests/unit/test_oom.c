@@ -39,8 +39,6 @@
  */
 #include <dirent.h>
 #include <execinfo.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -62,6 +60,7 @@
 #include "engine_internal.h"
 #include "front.h"
 #include "strbuf.h"
+#include "testdir.h"
 
 #define WHY 512
 #ifndef __SANITIZE_ADDRESS__
@@ -139,36 +138,11 @@ static void check(bool ok, const char *text, int line)
     _exit(2);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void folder_remove(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static void file_copy(const char *from, const char *to)
-{
-    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(in >= 0 && out >= 0);
-    static char buf[1 << 16];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        CHECK(write(out, buf, (size_t)n) == n);
-    CHECK(n == 0);
-    close(in);
-    close(out);
-}
-
-/* Copies the store in folder `from` (data.mdb) to a new folder `to`. */
+/* Copies the store in folder `from` (data.mdb) to the folder `to`, made anew. */
 static void store_copy(const char *from, const char *to)
 {
-    char a[256], b[256];
-    folder_remove(to);
-    CHECK(mkdir(to, 0700) == 0);
-    snprintf(a, sizeof a, "%s/data.mdb", from);
-    snprintf(b, sizeof b, "%s/data.mdb", to);
-    file_copy(a, b);
+    testdir_remove(to);
+    CHECK(testdir_copy_store(from, to) == 0);
 }
 
 static int dump_entry(void *context, StoreBytes key, StoreBytes value)
@@ -301,8 +275,7 @@ static int setup(void **state)
 {
     Oom *o = calloc(1, sizeof *o);
     assert_non_null(o);
-    snprintf(o->base, sizeof o->base, "/tmp/huddle-oom-XXXXXX");
-    assert_non_null(mkdtemp(o->base));
+    assert_int_equal(testdir_make(o->base, sizeof o->base), 0);
     snprintf(o->dir, sizeof o->dir, "%s/run", o->base);
     Front *front = front_new();
     front_compile(front, "oom.play", PLAY, strlen(PLAY), NULL);
@@ -323,7 +296,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Oom *o = *state;
-    folder_remove(o->base);
+    testdir_remove(o->base);
     strbuf_free(&o->bytecode);
     free(o);
     return 0;

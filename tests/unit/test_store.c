@@ -24,7 +24,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -41,42 +40,13 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "testdir.h"
 
 #define WHY 512
 
-typedef struct Fixture {
-    char base[64];      /* the mkdtemp folder */
-    char db[96];        /* base/db: the store's folder */
-} Fixture;
+typedef TestDir Fixture;    /* base: the mkdtemp folder; db: base/db, the store's */
 
 /* ---- folders ------------------------------------------------------------------ */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    Fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    snprintf(f->base, sizeof f->base, "/tmp/huddle-store-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
-    snprintf(f->db, sizeof f->db, "%s/db", f->base);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *f = *state;
-    nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -359,7 +329,7 @@ static void test_refuses_foreign_lmdb(void **state)
         assert_memory_equal(after, before, len_before);
         free(before);
         free(after);
-        nftw(f->db, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        assert_int_equal(testdir_remove(f->db), 0);
     }
 }
 
@@ -991,7 +961,7 @@ static void test_strerror_names_every_code(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, testdir_setup, testdir_teardown)
         T(test_create_and_reopen),
         T(test_one_handle_per_process),
         T(test_refuses_missing_and_empty_without_create),

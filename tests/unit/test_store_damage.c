@@ -16,7 +16,6 @@
  *                  reopens the store; then both see every commit
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,38 +32,9 @@
 
 #include "store.h"
 #include "store_files.h"
+#include "testdir.h"
 
-typedef struct Fixture {
-    char base[64];
-    char db[96];
-} Fixture;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    Fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    snprintf(f->base, sizeof f->base, "/tmp/huddle-damage-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
-    snprintf(f->db, sizeof f->db, "%s/db", f->base);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *f = *state;
-    nftw(f->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
+typedef TestDir Fixture;    /* base: the mkdtemp folder; db: base/db, the store's */
 
 static const StoreOptions QUICK = {.create = true, .no_sync = true};
 
@@ -334,7 +304,7 @@ static void test_lock_file_removed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, testdir_setup, testdir_teardown)
         T(test_long_keys),
         T(test_short_file_with_free_tail),
         T(test_lock_file_removed),
