@@ -239,7 +239,8 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable);
    spinning (its last task resolved, the result kept for `huddle retry`). */
 #define TASK_AT_ONCE_LIMIT 100
 int task_decide_at_once(Step *s, Instance *in);
-/* The quorum re-check (after an answer, an escalation, the last level, a reassignment):
+/* The quorum re-check (after an answer, an escalation, the last level, a reassignment,
+   a delegation or handover that added holders; task_create checks once itself):
    when no choice can still win, `no_quorum` runs at once if the ask has an arm for it
    (*resolved is then true and the task saved); an ask without one (N = 1) stays open
    until its deadline runs `timeout`, with one `unresolved` record saying why. */
