@@ -653,7 +653,7 @@ int cli_instances(int argc, char **argv)
     if (engine_instances(engine, &all, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: instances: %s\n", why);
         json_decref(shown);
-        engine_close(engine);
+        store_args_close(&a, engine);   /* its records list too */
         return CLI_SYSTEM;
     }
     size_t i;

@@ -466,10 +466,14 @@ static int playbook_visit(void *context, StoreBytes key, StoreBytes value)
             json_array_append(versions, hash);
     }
     bool undeployed = json_is_true(json_object_get(playbook, "undeployed"));
-    if (json_array_append_new(list->names, json_stringn(key.data, key.len)) ||
-        json_array_append_new(list->versions, json_pack("{s:O, s:o}", "current",
-                                                        undeployed ? json_null() : json_object_get(playbook, "hash"),
-                                                        "versions", versions)))
+    json_t *entry = json_pack("{s:O, s:o}", "current",   /* takes versions, also when it fails */
+                              undeployed ? json_null() : json_object_get(playbook, "hash"), "versions", versions);
+    int failed = !entry || json_array_append_new(list->names, json_stringn(key.data, key.len));
+    if (failed)
+        json_decref(entry);   /* never appended: it would leak */
+    else
+        failed = json_array_append_new(list->versions, entry);
+    if (failed)
         rc = step_fail(list->step, ENGINE_NO_MEMORY, "out of memory");   /* the lists must pair up */
     json_decref(playbook);
     return rc;
