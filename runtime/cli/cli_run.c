@@ -242,18 +242,27 @@ static int run_refuse(const Run *run, const char *fmt, ...)
     return CLI_REFUSED;
 }
 
+/* An engine failure that stops the run: a refusal is the trace's (or the mocks')
+   fault, CLI_REFUSED (exit 1); anything else (ENGINE_FAILED, ENGINE_NO_MEMORY, a store
+   error) is the store's or the system's, named with engine_strerror: CLI_SYSTEM (exit 3). */
+static int run_stop(const Run *run, int rc, const char *why)
+{
+    if (rc == ENGINE_REFUSED)
+        return run_refuse(run, "%s", why);
+    fprintf(stderr, "huddle: trace line %d: %s: %s\n", run->line, engine_strerror(rc), cli_clean(why));
+    return CLI_SYSTEM;
+}
+
 /* What an engine call's failure means for the run: a refusal (ENGINE_REFUSED: a late
    answer, a person with no seat, an unknown choice...) changed nothing; it is shown where
    it happened ({"refused": {"line", "why"}} with --json), counted, and the run goes on
-   (CLI_OK), as a live store would. Any other failure stops the run (CLI_SYSTEM). */
+   (CLI_OK), as a live store would. Any other failure stops the run (run_stop: exit 3). */
 static int run_engine_result(Run *run, int rc, const char *why)
 {
     if (rc >= 0)
         return CLI_OK;
-    if (rc != ENGINE_REFUSED) {
-        fprintf(stderr, "huddle: trace line %d: %s: %s\n", run->line, engine_strerror(rc), cli_clean(why));
-        return CLI_SYSTEM;
-    }
+    if (rc != ENGINE_REFUSED)
+        return run_stop(run, rc, why);
     run->refused++;
     if (run->view.json) {
         json_t *line = json_pack("{s:{s:i,s:s}}", "refused", "line", run->line, "why", why);
@@ -348,20 +357,18 @@ static int run_settle(Run *run, int64_t now)
     char why[512];
     int64_t due;
     bool found;
-    if (engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
-    for (;;) {
-        if (engine_next_due(run->engine, &found, &due, why, sizeof why) < 0)
-            return run_refuse(run, "%s", why);
-        if (!found || due > now)
+    int rc = engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why);
+    while (rc >= 0) {
+        rc = engine_next_due(run->engine, &found, &due, why, sizeof why);
+        if (rc < 0 || !found || due > now)
             break;
-        if (engine_fire_due(run->engine, due, why, sizeof why) < 0 ||
-            engine_deliver_mocks(run->engine, run->mocks, due, why, sizeof why) < 0)
-            return run_refuse(run, "%s", why);
+        rc = engine_fire_due(run->engine, due, why, sizeof why);
+        if (rc >= 0)
+            rc = engine_deliver_mocks(run->engine, run->mocks, due, why, sizeof why);
     }
-    if (engine_fire_due(run->engine, now, why, sizeof why) < 0)
-        return run_refuse(run, "%s", why);
-    return CLI_OK;
+    if (rc >= 0)
+        rc = engine_fire_due(run->engine, now, why, sizeof why);
+    return rc < 0 ? run_stop(run, rc, why) : CLI_OK;
 }
 
 /* One timeline line for an event that started and joined nothing (the history records
@@ -667,9 +674,11 @@ static int run_deploy(Engine *engine, const char *file)
     bc_write(&bc, &bytes);
     bc_free(&bc);
     char hash[65], why[512];
-    if (engine_deploy(engine, (const uint8_t *)bytes.data, bytes.len, 0, hash, why, sizeof why) < 0) {
-        fprintf(stderr, "huddle: %s: %s\n", file, why);
-        status = CLI_SYSTEM;
+    int rc = engine_deploy(engine, (const uint8_t *)bytes.data, bytes.len, 0, hash, why, sizeof why);
+    if (rc < 0) {
+        fprintf(stderr, "huddle: %s: %s%s%s\n", file, rc == ENGINE_REFUSED ? "" : engine_strerror(rc),
+                rc == ENGINE_REFUSED ? "" : ": ", why);
+        status = rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
     }
     strbuf_free(&bytes);
     return status;
@@ -686,9 +695,13 @@ static int run_load_directory(Engine *engine, const char *path)
     char why[4096];
     int rc = engine_directory_load(engine, json, 0, why, sizeof why);
     json_decref(json);
-    if (rc < 0) {
+    if (rc == ENGINE_REFUSED) {
         fprintf(stderr, "huddle: %s is not a valid directory:\n%s\n", path, why);
         return CLI_REFUSED;
+    }
+    if (rc < 0) {   /* the store failed, not the directory */
+        fprintf(stderr, "huddle: run: loading %s: %s: %s\n", path, engine_strerror(rc), why);
+        return CLI_SYSTEM;
     }
     return CLI_OK;
 }

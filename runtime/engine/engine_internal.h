@@ -75,6 +75,9 @@ typedef struct Step {
     char *why;
     size_t why_len;
     bool offering;                  /* inside mailbox_offer_after: a new wait is offered there */
+    bool deciding;                  /* inside task_decide_at_once: an ask made there that */
+    bool undecidable;               /* nobody can decide is left to it (undecidable) */
+    unsigned decided_at_once;       /* asks this step resolved no_quorum as they were made */
     size_t written;                 /* records already put in the store */
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
@@ -224,8 +227,21 @@ int inbox_set(Step *s, const char *person, const char *task_id, bool add);
 void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind);
 int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
                  json_t *comment);
-int task_create(Step *s, Instance *in, Value ask);
-/* The quorum re-check (after an answer, an escalation, the last level, a reassignment):
+/* Makes the task of an ask the instance is suspending on: seats, holders, the `asked`
+   record, its timers. When no choice can win from the start (no seat can be filled and
+   no level remains to add anyone) and the ask has a `no_quorum` arm, it sets no timers
+   and *undecidable is true: the caller runs task_decide_at_once. An ask without that arm
+   (N = 1) stays open until its deadline, with an `unresolved` record saying why. */
+int task_create(Step *s, Instance *in, Value ask, bool *undecidable);
+/* Resolves the instance's new task `no_quorum` at once and resumes the instance with it
+   (LANGUAGE.md: "when no choice can, no_quorum runs at once"). Its arm may reach another
+   such ask: the outermost call resolves each in turn, a loop rather than a recursion,
+   and after TASK_AT_ONCE_LIMIT of them in one step the instance stalls instead of
+   spinning (its last task resolved, the result kept for `huddle retry`). */
+#define TASK_AT_ONCE_LIMIT 100
+int task_decide_at_once(Step *s, Instance *in);
+/* The quorum re-check (after an answer, an escalation, the last level, a reassignment,
+   a delegation or handover that added holders; task_create checks once itself):
    when no choice can still win, `no_quorum` runs at once if the ask has an arm for it
    (*resolved is then true and the task saved); an ask without one (N = 1) stays open
    until its deadline runs `timeout`, with one `unresolved` record saying why. */

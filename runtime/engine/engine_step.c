@@ -318,9 +318,12 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
         json_object_set_new(in->record, "status", json_string("running"));
         const Value *kind = value_map_get(result->suspension, "kind", 4);
         const char *k = kind ? value_text(*kind) : "";
-        if (strcmp(k, "ask") == 0)
-            rc = task_create(s, in, result->suspension);
-        else if (strcmp(k, "wait") == 0)
+        if (strcmp(k, "ask") == 0) {
+            bool undecidable = false;
+            rc = task_create(s, in, result->suspension, &undecidable);
+            if (rc == STORE_OK && undecidable)
+                rc = task_decide_at_once(s, in);
+        } else if (strcmp(k, "wait") == 0)
             rc = suspend_wait(s, in, result->suspension);
         else
             rc = suspend_call(s, in, result->suspension);

@@ -13,6 +13,9 @@
 #include <string.h>
 
 static int task_schedule_watch(Step *s, Instance *in, json_t *task);
+static bool task_decidable(json_t *task);
+static bool task_has_no_quorum_arm(json_t *task);
+static void task_note_undecidable(Step *s, Instance *in, json_t *task);
 
 static StoreBytes task_key(const char *id, unsigned char key[8])
 {
@@ -119,18 +122,29 @@ static void task_keep_durations(json_t *task, Value ask)
     json_object_set_new(task, "remind_every", duration_json(value_map_get(ask, "remind", 6)));
 }
 
-/* Sets the timer of the next level, counted from when the current one was reached. */
-static int task_schedule_level(Step *s, Instance *in, json_t *task)
+/* When the next level is due, counted from when the current one was reached, kept in
+   the task as "next_level_due"; false (and none kept) when there is no further level or
+   it is due at or after the deadline, so never reached. */
+static bool task_next_level(Step *s, Instance *in, json_t *task, int64_t *due)
 {
     json_object_del(task, "next_level_due");
     json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
     Value d;
-    int64_t due;
     if (!duration_value(json_array_get(json_object_get(task, "ladder_after"), (size_t)next - 1), 1, &d) ||
-        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, &due) != STORE_OK ||
-        due >= json_integer_value(json_object_get(task, "deadline_ms")))
-        return STORE_OK;   /* no further level, or due at or after the deadline: never reached */
-    json_object_set_new(task, "next_level_due", json_integer((json_int_t)due));
+        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, due) != STORE_OK ||
+        *due >= json_integer_value(json_object_get(task, "deadline_ms")))
+        return false;
+    json_object_set_new(task, "next_level_due", json_integer((json_int_t)*due));
+    return true;
+}
+
+/* Sets the timer of the next level, if one can be reached. */
+static int task_schedule_level(Step *s, Instance *in, json_t *task)
+{
+    int64_t due;
+    if (!task_next_level(s, in, task, &due))
+        return STORE_OK;
+    json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
     return timer_set(s, in, due, 2, json_pack("{s:s, s:O, s:I}", "kind", "level", "task",
                                               json_object_get(task, "id"), "level", next));
 }
@@ -148,8 +162,82 @@ static int task_schedule_reminder(Step *s, Instance *in, json_t *task)
     return timer_set(s, in, due, 4, json_pack("{s:s, s:O}", "kind", "reminder", "task", json_object_get(task, "id")));
 }
 
-int task_create(Step *s, Instance *in, Value ask)
+/* The seats of the ask, each with its holders (given the task in their inbox). */
+static json_t *task_give_seats(Step *s, Instance *in, json_t *description, const char *id, int *rc)
 {
+    json_t *seats = json_array();
+    size_t i;
+    json_t *who;
+    json_array_foreach(json_object_get(description, "seats"), i, who) {
+        json_t *holders = seat_holders(s, in, who, (int)i);
+        size_t k;
+        json_t *holder;
+        json_array_foreach(holders, k, holder)
+            if (*rc == STORE_OK)
+                *rc = inbox_set(s, json_string_value(holder), id, true);
+        json_t *seat = json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
+                                 "answered_by", "acked", 0, "previous", holders);
+        const char *on_call = seat_on_call(s, who);
+        if (on_call)
+            json_object_set_new(seat, "on_call", json_string(on_call));
+        json_array_append_new(seats, seat);
+    }
+    return seats;
+}
+
+/* The `asked` record, and level 0: the holders are told at the start. */
+static void task_record_asked(Step *s, Instance *in, json_t *task)
+{
+    json_t *record = record_add(s, in, "asked");
+    json_object_set(record, "task", json_object_get(task, "id"));
+    json_object_set(record, "question", json_object_get(task, "question"));
+    json_t *choice_ids = json_array();
+    size_t i;
+    json_t *choice;
+    json_array_foreach(json_object_get(task, "choices"), i, choice)
+        json_array_append(choice_ids, json_object_get(choice, "id"));
+    json_object_set_new(record, "choices", choice_ids);
+    json_object_set(record, "seats", json_object_get(task, "seats"));
+    json_object_set(record, "deadline", json_object_get(task, "deadline"));
+    json_t *told = json_array();
+    json_t *each;
+    json_array_foreach(json_object_get(task, "seats"), i, each) {
+        size_t k;
+        json_t *holder;
+        json_array_foreach(json_object_get(each, "holders"), k, holder)
+            json_array_append(told, holder);
+    }
+    task_tell(s, in, task, told, "notified");
+    json_decref(told);
+}
+
+/* The task's timers (deadline, next level, reminder, watch), unless no choice can win
+   from the start and a `no_quorum` arm is there to run at once (*undecidable). An ask
+   without that arm gets its timers and an `unresolved` record saying why. */
+static int task_schedule(Step *s, Instance *in, json_t *task, bool *undecidable)
+{
+    int64_t level_due;
+    task_next_level(s, in, task, &level_due);   /* whether a level remains, for task_decidable */
+    bool decidable = task_decidable(task);
+    *undecidable = !decidable && task_has_no_quorum_arm(task);
+    if (*undecidable)
+        return STORE_OK;
+    int rc = timer_set(s, in, json_integer_value(json_object_get(task, "deadline_ms")), 1,
+                       json_pack("{s:s, s:O}", "kind", "deadline", "task", json_object_get(task, "id")));
+    if (rc == STORE_OK)
+        rc = task_schedule_level(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_reminder(s, in, task);
+    if (rc == STORE_OK)
+        rc = task_schedule_watch(s, in, task);
+    if (!decidable)
+        task_note_undecidable(s, in, task);
+    return rc;
+}
+
+int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
+{
+    *undecidable = false;
     json_t *description = value_to_json(ask);
     uint64_t number;
     int rc = engine_counter_next(s, "next_task", &number);
@@ -175,23 +263,7 @@ int task_create(Step *s, Instance *in, Value ask)
     char at[40], due[40];
     time_text(s->now, at);
     time_text(deadline, due);
-    json_t *seats = json_array();
-    size_t i;
-    json_t *who;
-    json_array_foreach(json_object_get(description, "seats"), i, who) {
-        json_t *holders = seat_holders(s, in, who, (int)i);
-        size_t k;
-        json_t *holder;
-        json_array_foreach(holders, k, holder)
-            if (rc == STORE_OK)
-                rc = inbox_set(s, json_string_value(holder), id, true);
-        json_t *seat = json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
-                                 "answered_by", "acked", 0, "previous", holders);
-        const char *on_call = seat_on_call(s, who);
-        if (on_call)
-            json_object_set_new(seat, "on_call", json_string(on_call));
-        json_array_append_new(seats, seat);
-    }
+    json_t *seats = task_give_seats(s, in, description, id, &rc);
     json_t *task = json_pack("{s:s, s:s, s:O, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
                              "id", id, "instance", json_string_value(json_object_get(in->record, "id")),
                              "state", json_object_get(in->record, "state"), "status", "open",
@@ -206,26 +278,7 @@ int task_create(Step *s, Instance *in, Value ask)
         json_decref(description);
         return ENGINE_NO_MEMORY;
     }
-    json_t *record = record_add(s, in, "asked");
-    json_object_set_new(record, "task", json_string(id));
-    json_object_set(record, "question", json_object_get(task, "question"));
-    json_t *choice_ids = json_array();
-    json_t *choice;
-    json_array_foreach(json_object_get(task, "choices"), i, choice)
-        json_array_append(choice_ids, json_object_get(choice, "id"));
-    json_object_set_new(record, "choices", choice_ids);
-    json_object_set(record, "seats", seats);
-    json_object_set_new(record, "deadline", json_string(due));
-    json_t *told = json_array();   /* level 0: the holders are told at the start */
-    json_t *each;
-    json_array_foreach(seats, i, each) {
-        size_t k;
-        json_t *holder;
-        json_array_foreach(json_object_get(each, "holders"), k, holder)
-            json_array_append(told, holder);
-    }
-    task_tell(s, in, task, told, "notified");
-    json_decref(told);
+    task_record_asked(s, in, task);
     json_object_set(task, "ladder", json_object_get(description, "ladder"));
     task_keep_durations(task, ask);
     json_object_set_new(task, "level", json_integer(0));
@@ -235,13 +288,7 @@ int task_create(Step *s, Instance *in, Value ask)
     json_object_set(task, "no_quorum_arm", json_object_get(description, "no_quorum_arm"));
     json_object_set_new(in->record, "task", json_string(id));
     if (rc == STORE_OK)
-        rc = timer_set(s, in, deadline, 1, json_pack("{s:s, s:s}", "kind", "deadline", "task", id));
-    if (rc == STORE_OK)
-        rc = task_schedule_level(s, in, task);
-    if (rc == STORE_OK)
-        rc = task_schedule_reminder(s, in, task);
-    if (rc == STORE_OK)
-        rc = task_schedule_watch(s, in, task);
+        rc = task_schedule(s, in, task, undecidable);
     if (rc == STORE_OK)
         rc = task_save(s, task);
     json_decref(task);
@@ -275,11 +322,14 @@ static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *
     json_decref(people);
 }
 
-int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
-                        json_t *comment)
+/* Closes the task with `choice`: the `resolved` record, everyone told, the holders'
+   inboxes emptied. *result is what the VM resumes with (the caller releases it). */
+static int task_close(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
+                      json_t *comment, Value *result)
 {
     char at[40];
     time_text(s->now, at);
+    *result = VALUE_NULL;
     const char *id = json_string_value(json_object_get(task, "id"));
     json_object_set_new(task, "status", json_string("resolved"));
     json_object_set_new(task, "outcome", json_string(choice));
@@ -304,19 +354,25 @@ int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t
             if (rc == STORE_OK)
                 rc = inbox_set(s, json_string_value(holder), id, false);
     }
-    json_t *result = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
-                               "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
-                               "at", at, "votes", votes, "deciders", deciders);
-    if (!result)
+    json_t *json = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
+                             "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
+                             "at", at, "votes", votes, "deciders", deciders);
+    if (!json)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    Value value = value_from_json(result);
-    /* `at` is a time in the language */
-    int64_t now_ms = s->now;
-    value_map_set(value, "at", 2, value_time(now_ms));
-    json_decref(result);
+    *result = value_from_json(json);
+    value_map_set(*result, "at", 2, value_time(s->now));   /* `at` is a time in the language */
+    json_decref(json);
+    return rc;
+}
+
+int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
+                 json_t *comment)
+{
+    Value result;
+    int rc = task_close(s, in, task, choice, by, comment, &result);
     if (rc == STORE_OK)
-        rc = step_resume(s, in, VM_INPUT_ANSWER, value);
-    value_release(value);
+        rc = step_resume(s, in, VM_INPUT_ANSWER, result);
+    value_release(result);
     return rc;
 }
 
@@ -489,15 +545,22 @@ static json_int_t task_fillable_seats(json_t *task)
     return fillable;
 }
 
-/* Could `choice` still win? Its votes plus the seats that can still be filled. */
-static bool task_choice_possible(json_t *task, const char *choice, json_int_t needed)
+/* Could any choice still win? Its votes plus the seats that can still be filled. */
+static bool task_decidable(json_t *task)
 {
-    json_int_t votes = 0;
-    size_t i;
-    json_t *vote;
-    json_array_foreach(json_object_get(task, "votes"), i, vote)
-        votes += strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0;
-    return votes + task_fillable_seats(task) >= needed;
+    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
+    json_int_t fillable = task_fillable_seats(task);
+    size_t i, k;
+    json_t *c, *vote;
+    json_array_foreach(json_object_get(task, "choices"), i, c) {
+        json_int_t votes = 0;
+        json_array_foreach(json_object_get(task, "votes"), k, vote)
+            votes += strcmp(json_string_value(json_object_get(vote, "choice")),
+                            json_string_value(json_object_get(c, "id"))) == 0;
+        if (votes + fillable >= needed)
+            return true;
+    }
+    return false;
 }
 
 static json_t *task_choice(json_t *task, const char *choice)
@@ -751,16 +814,24 @@ static bool task_has_no_quorum_arm(json_t *task)
     return json_integer_value(json_object_get(task, "needed")) >= 2;
 }
 
+/* No choice can win and the ask has no `no_quorum` arm: one `unresolved` record says
+   so, once while it stays so. */
+static void task_note_undecidable(Step *s, Instance *in, json_t *task)
+{
+    if (json_is_true(json_object_get(task, "nobody_can_answer")))
+        return;   /* said once; still so */
+    json_object_set_new(task, "nobody_can_answer", json_true());
+    json_t *record = record_add(s, in, "unresolved");
+    json_object_set(record, "task", json_object_get(task, "id"));
+    json_object_set_new(record, "why", json_string(
+        "nobody can answer: no open seat has a holder and no escalation level remains; with no "
+        "'no_quorum' arm the ask stays open until its deadline (an operator may huddle reassign a seat)"));
+}
+
 int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
 {
-    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
-    bool any = false;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(task, "choices"), i, c)
-        any |= task_choice_possible(task, json_string_value(json_object_get(c, "id")), needed);
     *resolved = false;
-    if (any) {
+    if (task_decidable(task)) {
         json_object_del(task, "nobody_can_answer");
         return STORE_OK;
     }
@@ -768,15 +839,59 @@ int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
         *resolved = true;
         return task_resolve(s, in, task, "no_quorum", json_null(), json_null());
     }
-    if (json_is_true(json_object_get(task, "nobody_can_answer")))
-        return STORE_OK;   /* said once; still so */
-    json_object_set_new(task, "nobody_can_answer", json_true());
-    json_t *record = record_add(s, in, "unresolved");
-    json_object_set(record, "task", json_object_get(task, "id"));
-    json_object_set_new(record, "why", json_string(
-        "nobody can answer: no open seat has a holder and no escalation level remains; with no "
-        "'no_quorum' arm the ask stays open until its deadline (an operator may huddle reassign a seat)"));
+    task_note_undecidable(s, in, task);
     return STORE_OK;
+}
+
+/* The limit of task_decide_at_once is reached: the task resolves, but the instance
+   stalls with its result kept, as a failed step keeps its input for `huddle retry`. */
+static int task_stall_at_once(Step *s, Instance *in, json_t *task)
+{
+    Value result;
+    int rc = task_close(s, in, task, "no_quorum", json_null(), json_null(), &result);
+    if (rc != STORE_OK) {
+        value_release(result);
+        return rc;
+    }
+    char message[512];
+    snprintf(message, sizeof message,
+             "no_quorum ran at once %d times in one step: the ask in state %s has nobody who "
+             "could answer, and its no_quorum arm leads to such an ask again; the instance "
+             "stalls rather than spin (give the seats people in the directory, then huddle "
+             "retry, or huddle retry --goto STATE)",
+             TASK_AT_ONCE_LIMIT, json_string_value(json_object_get(task, "state")));
+    json_t *record = record_add(s, in, "stalled");
+    json_object_set_new(record, "error", json_string(message));
+    json_object_set_new(in->record, "status", json_string("stalled"));
+    json_object_set_new(in->record, "stalled_input",
+                        json_pack("{s:s, s:o}", "kind", "answer", "value", value_to_json(result)));
+    value_release(result);
+    return STORE_OK;
+}
+
+int task_decide_at_once(Step *s, Instance *in)
+{
+    if (s->deciding) {   /* reached from the loop below: it resolves this one next */
+        s->undecidable = true;
+        return STORE_OK;
+    }
+    s->deciding = true;
+    int rc = STORE_OK;
+    do {
+        s->undecidable = false;
+        json_t *task;
+        rc = task_load_if(s, json_string_value(json_object_get(in->record, "task")), &task);
+        if (!task)
+            break;
+        if (++s->decided_at_once < TASK_AT_ONCE_LIMIT)
+            rc = task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+        else
+            rc = task_stall_at_once(s, in, task);
+        json_decref(task);
+    } while (rc == STORE_OK && s->undecidable);
+    s->deciding = false;
+    s->undecidable = false;
+    return rc;
 }
 
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
@@ -1018,18 +1133,30 @@ static int task_schedule_watch(Step *s, Instance *in, json_t *task)
     return timer_set(s, in, next, 3, json_pack("{s:s, s:O}", "kind", "watch", "task", json_object_get(task, "id")));
 }
 
+/* The holders refreshed (task_refresh_holders), the quorum re-checked when that changed
+   them (a delegation or a handover), the next watch set, and the task saved, unless
+   the re-check resolved it (it has saved it then). */
+static int task_refresh(Step *s, Instance *in, json_t *task)
+{
+    bool resolved = false;
+    int rc = STORE_OK;
+    if (task_refresh_holders(s, in, task))
+        rc = task_recheck(s, in, task, &resolved);
+    if (rc == STORE_OK && !resolved)
+        rc = task_schedule_watch(s, in, task);
+    if (rc == STORE_OK && !resolved)
+        rc = task_save(s, task);
+    return rc;
+}
+
 int task_watch(Step *s, Instance *in, const char *task_id)
 {
     json_t *task;
     int rc = task_load_if(s, task_id, &task);
     if (!task)
         return rc;
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
-        task_refresh_holders(s, in, task);
-        rc = task_schedule_watch(s, in, task);
-        if (rc == STORE_OK)
-            rc = task_save(s, task);
-    }
+    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
+        rc = task_refresh(s, in, task);
     json_decref(task);
     return rc;
 }
@@ -1047,10 +1174,7 @@ int task_cover_absences(Step *s, const char *id)
         json_decref(task);
         return rc;
     }
-    task_refresh_holders(s, &in, task);
-    rc = task_schedule_watch(s, &in, task);
-    if (rc == STORE_OK)
-        rc = task_save(s, task);
+    rc = task_refresh(s, &in, task);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

@@ -475,8 +475,13 @@ const char *dir_oncall_at(const DirTeam *team, int64_t at_ms)
     return team->rotation[shifts % team->rotation_count];
 }
 
-static void add_team(const Directory *dir, const DirTeam *team, int64_t at, Found *found, json_t *notes)
+static void add_team(const Directory *dir, const json_t *who, const DirTeam *team, int64_t at,
+                     Found *found, json_t *notes)
 {
+    if (team->member_count == 0) {   /* resolves to nobody: the history says why */
+        note(notes, dir_unresolved(who, "the team has no members"));
+        return;
+    }
     unsigned present = 0;
     for (unsigned i = 0; i < team->member_count; i++)
         if (!dir_away_at(dir, dir_person(dir, team->members[i]), at)) {
@@ -515,7 +520,7 @@ static void resolve_into(const Directory *dir, const json_t *who, int64_t at, co
         if (!team)
             note(notes, dir_unresolved(who, "no such team"));
         else if (strcmp(kind, "team") == 0)
-            add_team(dir, team, at, found, notes);
+            add_team(dir, who, team, at, found, notes);
         else if (strcmp(kind, "lead") == 0 && team->lead)
             add_person(dir, team->lead, at, found, notes);
         else if (strcmp(kind, "oncall") == 0 && dir_oncall_at(team, at))
