@@ -159,20 +159,23 @@ build/asan/huddle: $(ASAN_OBJ) build/asan/obj/runtime/cli/main.o
 
 # Unit tests link the core (everything but main) with cmocka, and with the helpers they
 # share, tests/unit/support/*.c (compiled into each; their headers are found through
-# -Itests/unit/support). test_oom wraps the allocator (GNU ld --wrap) to fail the Nth
-# allocation; so does test_vm_oom.
+# -Itests/unit/support). test_oom and test_vm_oom wrap the allocator (GNU ld --wrap) to
+# fail the Nth allocation, through tests/unit/oom/failing_alloc.c, linked into them only.
 UNIT_SUPPORT := $(wildcard tests/unit/support/*.c tests/unit/support/*.h)
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes
 UNIT_LDFLAGS :=
-build/rel/unit/test_oom build/asan/unit/test_oom \
-  build/rel/unit/test_vm_oom build/asan/unit/test_vm_oom: \
-  UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+UNIT_INC := -Itests/unit/support
+OOM_UNITS := build/rel/unit/test_oom build/asan/unit/test_oom build/rel/unit/test_vm_oom \
+  build/asan/unit/test_vm_oom
+$(OOM_UNITS): UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+$(OOM_UNITS): UNIT_INC := -Itests/unit/support -Itests/unit/oom
+$(OOM_UNITS): tests/unit/oom/failing_alloc.c tests/unit/oom/failing_alloc.h
 build/rel/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -Itests/unit/support $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
+	$(CC) $(UNIT_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 build/asan/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) -Itests/unit/support $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
+	$(CC) $(UNIT_CFLAGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 
 # Crash-test tools (tests/crash/) link the core the same way, without cmocka.
 build/rel/tools/%: tests/crash/%.c $(REL_OBJ)

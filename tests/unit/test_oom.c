@@ -58,6 +58,7 @@
 #include <jansson.h>
 
 #include "engine_internal.h"
+#include "failing_alloc.h"
 #include "front.h"
 #include "strbuf.h"
 #include "testdir.h"
@@ -73,52 +74,8 @@
 #define STRIDE 25
 #endif
 
-/* ---- the counting allocator ------------------------------------------------------- */
-
-static bool counting;           /* count (and maybe fail) allocations */
-static long alloc_count;        /* allocations counted since oom_arm */
-static long fail_at;            /* fail the allocation with this count (0: none) */
-static bool failed;             /* the failure happened */
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-
-static bool oom_now(void)
-{
-    if (!counting)
-        return false;
-    alloc_count++;
-    if (alloc_count != fail_at)
-        return false;
-    failed = true;
-    return true;
-}
-
-void *__wrap_malloc(size_t size);
-void *__wrap_malloc(size_t size) { return oom_now() ? NULL : __real_malloc(size); }
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_calloc(size_t n, size_t size) { return oom_now() ? NULL : __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t size);
-void *__wrap_realloc(void *p, size_t size) { return oom_now() ? NULL : __real_realloc(p, size); }
-char *__wrap_strdup(const char *s);
-char *__wrap_strdup(const char *s) { return oom_now() ? NULL : __real_strdup(s); }
-char *__wrap_strndup(const char *s, size_t n);
-char *__wrap_strndup(const char *s, size_t n) { return oom_now() ? NULL : __real_strndup(s, n); }
-
+/* jansson allocates through the failing allocator (tests/unit/oom/failing_alloc.h) too. */
 static void *json_counting_malloc(size_t size) { return __wrap_malloc(size); }
-
-static void oom_arm(long at)
-{
-    alloc_count = 0;
-    fail_at = at;
-    failed = false;
-    counting = true;
-}
-
-static void oom_disarm(void) { counting = false; }
 
 /* ---- folders and dumps ------------------------------------------------------------ */
 
@@ -313,8 +270,8 @@ static const char *judge(Oom *o, Engine *e, OomCall call, long at, int rc, const
                          char *after, const char *before, const char *done)
 {
     char again[WHY] = "";
-    if (!failed)
-        return BAD("allocation %ld was never made (%ld made)", at, alloc_count);
+    if (!oom_failed())
+        return BAD("allocation %ld was never made (%ld made)", at, oom_made());
     if (rc == ENGINE_OK)
         return strcmp(after, done) ? BAD("allocation %ld failed, the call said ok, and the store "
                                          "differs from a clean run", at) : NULL;
@@ -350,7 +307,7 @@ static const char *run_once(Oom *o, const char *from, OomCall call, long at, cha
     oom_arm(at);
     int rc = call(o, e, why);
     oom_disarm();
-    *made = alloc_count;
+    *made = oom_made();
     char *after = store_dump(e);
     const char *bad = NULL;
     if (!at) {

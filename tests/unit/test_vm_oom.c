@@ -5,7 +5,8 @@
  * the result) and free everything (the ASan build of this test checks the leaks).
  *
  * Linked with -Wl,--wrap=malloc,calloc,realloc,strdup,strndup like test_oom (the
- * Makefile's unit rules), so every allocation of our code goes through oom_now below.
+ * Makefile's unit rules), so every allocation of our code goes through the failing
+ * allocator, tests/unit/oom/failing_alloc.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,43 +19,11 @@
 #include <cmocka.h>
 
 #include "bytecode.h"
+#include "failing_alloc.h"
 #include "front.h"
 #include "strbuf.h"
 #include "value.h"
 #include "vm.h"
-
-/* ---- the failing allocator ------------------------------------------------------------ */
-
-static long alloc_count, fail_at;   /* fail allocation number fail_at (0: none) */
-static bool failed;
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-
-static bool oom_now(void)
-{
-    if (!fail_at || ++alloc_count != fail_at)
-        return false;
-    failed = true;
-    return true;
-}
-
-void *__wrap_malloc(size_t size);
-void *__wrap_malloc(size_t size) { return oom_now() ? NULL : __real_malloc(size); }
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_calloc(size_t n, size_t size) { return oom_now() ? NULL : __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t size);
-void *__wrap_realloc(void *p, size_t size) { return oom_now() ? NULL : __real_realloc(p, size); }
-char *__wrap_strdup(const char *s);
-char *__wrap_strdup(const char *s) { return oom_now() ? NULL : __real_strdup(s); }
-char *__wrap_strndup(const char *s, size_t n);
-char *__wrap_strndup(const char *s, size_t n) { return oom_now() ? NULL : __real_strndup(s, n); }
-
-static void oom_arm(long at) { alloc_count = 0, fail_at = at, failed = false; }
-static void oom_disarm(void) { fail_at = 0; }
 
 /* ---- the playbook ---------------------------------------------------------------------- */
 
@@ -182,7 +151,7 @@ static char *run_failing(Fixture *f, Run run, long at, long *made)
     vm_result_init(&r);
     oom_arm(at);
     VmStatus status = run(f, &r, &frame);
-    *made = alloc_count;
+    *made = oom_made();
     oom_disarm();
     char *text = NULL;
     if (status == VM_ERROR && r.no_memory)
@@ -208,7 +177,7 @@ static void fail_each(Fixture *f, Run run, VmStatus want)
     assert_true(made >= 2);
     for (long at = 1; at <= made; at++) {
         char *text = run_failing(f, run, at, &again);
-        assert_true(failed);
+        assert_true(oom_failed());
         if (text && strcmp(text, clean) != 0)
             fail_msg("allocation %ld failed and the run went on wrong: %s", at, text);
         free(text);
@@ -228,7 +197,7 @@ static VmStatus run_start(Fixture *f, VmResult *result, Frame **frame)
 /* Starts without failure, then resumes with the answer: only the resume is counted. */
 static VmStatus run_answer(Fixture *f, VmResult *result, Frame **frame)
 {
-    long armed = fail_at;
+    long armed = oom_armed();
     oom_disarm();
     VmResult first;
     vm_result_init(&first);
@@ -261,7 +230,7 @@ static void test_frame_decode_each_allocation(void **state)
         oom_arm(at);
         Frame *back = frame_decode(f->program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
         oom_disarm();
-        if (!failed) {
+        if (!oom_failed()) {
             assert_non_null(back);
             frame_free(back);
             break;
@@ -282,7 +251,7 @@ static void test_program_load_each_allocation(void **state)
         oom_arm(at);
         int rc = program_load((const uint8_t *)f->hbc.data, f->hbc.len, &program, why, sizeof why);
         oom_disarm();
-        if (!failed) {
+        if (!oom_failed()) {
             assert_int_equal(rc, 0);
             program_free(program);
             break;
