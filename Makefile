@@ -57,10 +57,13 @@ INC_build/gen     := $(LANG_SYNTAX)
 INC_runtime/vm     := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm
 INC_runtime/store  := -Iruntime/store
 INC_runtime/people := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm -Iruntime/people
-INC_runtime/engine := $(INC_runtime/people) -Iruntime/store -Iruntime/engine
-INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/engine -Iruntime/cli
+# The connectors file (later libcurl and libmicrohttpd): lang/base/ and jansson only.
+INC_runtime/connectors := $(LANG_BASE) -Iruntime/connectors
+INC_runtime/engine := $(INC_runtime/people) -Iruntime/connectors -Iruntime/store -Iruntime/engine
+INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/connectors -Iruntime/engine \
+                      -Iruntime/cli
 # Tests, tools and benchmarks may look at every layer.
-INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/engine \
+INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/connectors -Iruntime/engine \
            -Iruntime/cli -Itests/fuzz -Ibench
 
 # The include paths of one source file: its folder's set, plus the forbidden shadows
