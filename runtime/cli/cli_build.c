@@ -21,17 +21,18 @@ static bool cli_ends_with(const char *text, const char *suffix)
 /* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status. */
 int cli_compile_to_bytecode(const char *path, Bytecode *bc)
 {
-    return cli_compile_checked(path, bc, NULL);
+    return cli_compile_checked(path, bc, NULL, NULL);
 }
 
-int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directory)
+int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directory,
+                        const CheckOptions *options)
 {
     size_t len;
     char *text = cli_read_file(path, &len);
     if (!text)
         return CLI_REFUSED;
     Front *front = front_new();
-    front_compile(front, path, text, len, NULL);
+    front_compile(front, path, text, len, options);
     free(text);
     if (directory && front->diags.errors == 0) {
         preflight_check(front->program, directory, &front->diags, DIAG_WARNING);

@@ -192,9 +192,10 @@ static int64_t conn_integer(ConnParse *p, const json_t *spec, const char *path, 
 /* A URL of one of `schemes` ("http://"), with a host, and without a user:password@ (a
    secret written inline). */
 static const char *conn_url(ConnParse *p, const json_t *spec, const char *path, const char *key,
-                            const char *const *schemes, const char *what, const char *secret_field)
+                            const char *const *schemes, const char *needed, const char *what,
+                            const char *secret_field)
 {
-    const char *url = conn_needed(p, spec, path, key, what);
+    const char *url = conn_needed(p, spec, path, key, needed);
     if (!url)
         return NULL;
     size_t scheme = 0;
@@ -247,7 +248,10 @@ static void conn_check_fields(ConnParse *p, const json_t *spec, const char *path
         bool secret = false;
         for (const char *const *w = SECRET_WORDS; *w && !secret; w++)
             secret = strcasestr(key, *w) != NULL;
-        const char *hint = text_closest(key, KIND_FIELDS[kind], 7);
+        unsigned count = 0;
+        while (KIND_FIELDS[kind][count])
+            count++;
+        const char *hint = text_closest(key, KIND_FIELDS[kind], count);
         if (other >= 0)
             conn_problem(p, path, key, "%s connector has no %s (a field of %s connectors)", KIND_A[kind],
                          key, KIND_NAMES[other]);
@@ -392,7 +396,8 @@ static void conn_kind_fields(ConnParse *p, Connector *c, const json_t *spec, con
         conn_events(p, c, spec, path);
         break;
     case CONN_HTTP:
-        c->base_url = conn_url(p, spec, path, "base_url", HTTP, "an http:// or https:// URL", "token_env");
+        c->base_url = conn_url(p, spec, path, "base_url", HTTP, "an http connector calls a base URL, http:// or https://",
+                               "an http:// or https:// URL", "token_env");
         c->token_env = conn_env(p, spec, path, "token_env");
         c->timeout_ms = conn_integer(p, spec, path, "timeout_ms", 1, CONN_TIMEOUT_MS_MAX, CONN_TIMEOUT_MS_DEFAULT);
         c->retries = conn_integer(p, spec, path, "retries", 0, CONN_RETRIES_MAX, CONN_RETRIES_DEFAULT);
@@ -400,7 +405,8 @@ static void conn_kind_fields(ConnParse *p, Connector *c, const json_t *spec, con
         conn_events(p, c, spec, path);
         break;
     case CONN_SMTP:
-        c->url = conn_url(p, spec, path, "url", SMTP, "an smtp:// or smtps:// URL", "username_env and password_env");
+        c->url = conn_url(p, spec, path, "url", SMTP, "an smtp connector sends through a server's URL, smtp:// or smtps://",
+                          "an smtp:// or smtps:// URL", "username_env and password_env");
         c->from = conn_needed(p, spec, path, "from", "an smtp connector's mail comes from an address");
         if (c->from && (!strchr(c->from, '@') || strchr(c->from, '@') == c->from || !strchr(c->from, '@')[1] ||
                         strchr(strchr(c->from, '@') + 1, '@') || strchr(c->from, ' ')))
