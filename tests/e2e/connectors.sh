@@ -64,7 +64,7 @@ PLAY
 # ---- a good file: checked, deployed, kept, read back ----------------------------------
 
 expect "check --connectors passes a good file" 0 "$h" check --connectors "$tmp/good.json" "$tmp/spike.play"
-expect "a new store keeps no connectors" 3 "$h" connectors --db "$db"
+expect "huddle connectors on a folder that holds no store is exit 3" 3 "$h" connectors --db "$db"
 KB_TOKEN=kb-secret-value-1 RADIAN6_SECRET=r6-secret-value-2 SMTP_PASSWORD=smtp-secret-value-3 \
   expect "deploy --connectors with a good file exits 0" 0 "$h" deploy "$tmp/spike.play" --db "$db" --connectors "$tmp/good.json" $now
 has "deploy says it deployed the playbook" "deployed spike, version "
