@@ -57,10 +57,13 @@ INC_build/gen     := $(LANG_SYNTAX)
 INC_runtime/vm     := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm
 INC_runtime/store  := -Iruntime/store
 INC_runtime/people := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm -Iruntime/people
-INC_runtime/engine := $(INC_runtime/people) -Iruntime/store -Iruntime/engine
-INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/engine -Iruntime/cli
+# The connectors file (later libcurl and libmicrohttpd): lang/base/ and jansson only.
+INC_runtime/connectors := $(LANG_BASE) -Iruntime/connectors
+INC_runtime/engine := $(INC_runtime/people) -Iruntime/connectors -Iruntime/store -Iruntime/engine
+INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/connectors -Iruntime/engine \
+                      -Iruntime/cli
 # Tests, tools and benchmarks may look at every layer.
-INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/engine \
+INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/connectors -Iruntime/engine \
            -Iruntime/cli -Itests/fuzz -Ibench
 
 # The include paths of one source file: its folder's set, plus the forbidden shadows
@@ -216,9 +219,11 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 	$(FUZZ_CC) -std=c11 $(FUZZ_FLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 # Targets that reach past the VM list what more of the runtime they link (the rule
-# above compiles every .c prerequisite): the directory with its calendars and zones, and
+# above compiles every .c prerequisite): the directory with its calendars and zones, the
+# connectors file, and
 # for `huddle run` and `huddle trigger` (fuzz_event) the whole runtime but main.
 build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
+build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # The two VM targets share how they drive a program (tests/fuzz/drive.c).

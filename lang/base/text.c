@@ -109,3 +109,44 @@ bool text_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
     *out = n;
     return true;
 }
+
+/* Edit distance, giving up past `limit`. */
+static unsigned text_distance(const char *a, const char *b, unsigned limit)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return limit + 1;
+    unsigned row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diagonal = row[0], best = row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned above = row[j];
+            unsigned cost = diagonal + (a[i - 1] != b[j - 1]);
+            unsigned value = above + 1 < row[j - 1] + 1 ? above + 1 : row[j - 1] + 1;
+            row[j] = cost < value ? cost : value;
+            diagonal = above;
+            if (row[j] < best)
+                best = row[j];
+        }
+        if (best > limit)
+            return limit + 1;
+    }
+    return row[lb];
+}
+
+const char *text_closest(const char *name, const char *const *candidates, unsigned count)
+{
+    unsigned limit = strlen(name) <= 3 ? 1 : strlen(name) <= 6 ? 2 : 3;
+    const char *best = NULL;
+    unsigned best_distance = limit + 1;
+    for (unsigned i = 0; i < count; i++) {
+        unsigned d = text_distance(name, candidates[i], limit);
+        if (d < best_distance && strcmp(name, candidates[i]) != 0) {
+            best = candidates[i];
+            best_distance = d;
+        }
+    }
+    return best;
+}

@@ -2,10 +2,12 @@
  * text.h - what a word from outside must look like before it is used: ids (event ids,
  * sources, person ids), numbered ids (t1, i1), whole numbers given as arguments; and
  * control characters made visible, so text from outside can never move a terminal's
- * cursor or forge a line of human output (RUNTIME.md, "Limits and damage").
+ * cursor or forge a line of human output (RUNTIME.md, "Limits and damage"); and the
+ * closest of some names, for a "did you mean" hint.
  *
  * Shared by the CLI (exit 2 for a malformed argument), the engine (every input, from
- * any door) and the directory (the ids of people).
+ * any door), the directory (the ids of people), the checker and the connectors file
+ * (hints).
  */
 #ifndef HUDDLE_TEXT_H
 #define HUDDLE_TEXT_H
@@ -43,5 +45,11 @@ uint64_t text_numbered_id(const char *text, char prefix);
 /* A whole number written as digits only (no sign, space, or suffix), from `min` to
    `max`; false for anything else. */
 bool text_parse_count(const char *text, int64_t min, int64_t max, int64_t *out);
+
+/* The candidate closest to `name` by edit distance, for a "did you mean" hint: one
+   within 1 edit of a name of up to 3 bytes, 2 of up to 6, 3 of longer ones (names
+   longer than 64 bytes match nothing); NULL when none is that close, or all are `name`
+   itself. */
+const char *text_closest(const char *name, const char *const *candidates, unsigned count);
 
 #endif

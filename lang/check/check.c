@@ -15,6 +15,7 @@
 
 #include "modules.h"
 #include "parse.h"
+#include "text.h"
 
 /* ---- name maps ---- */
 
@@ -81,45 +82,10 @@ Diag *check_warning(CheckCtx *c, Span span, const char *fmt, ...)
     return diag_add(c->diags, DIAG_WARNING, c->src, span, "%s", message);
 }
 
-/* Edit distance, giving up past `limit`. */
-static unsigned check_distance(const char *a, const char *b, unsigned limit)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return limit + 1;
-    unsigned row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++) {
-        unsigned diagonal = row[0], best = row[0] = (unsigned)i;
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned above = row[j];
-            unsigned cost = diagonal + (a[i - 1] != b[j - 1]);
-            unsigned value = above + 1 < row[j - 1] + 1 ? above + 1 : row[j - 1] + 1;
-            row[j] = cost < value ? cost : value;
-            diagonal = above;
-            if (row[j] < best)
-                best = row[j];
-        }
-        if (best > limit)
-            return limit + 1;
-    }
-    return row[lb];
-}
-
 void check_suggest(CheckCtx *c, Diag *diag, const char *name, const char *const *candidates,
                    unsigned count)
 {
-    unsigned limit = strlen(name) <= 3 ? 1 : strlen(name) <= 6 ? 2 : 3;
-    const char *best = NULL;
-    unsigned best_distance = limit + 1;
-    for (unsigned i = 0; i < count; i++) {
-        unsigned d = check_distance(name, candidates[i], limit);
-        if (d < best_distance && strcmp(name, candidates[i]) != 0) {
-            best = candidates[i];
-            best_distance = d;
-        }
-    }
+    const char *best = text_closest(name, candidates, count);
     if (best)
         diag_hint(c->diags, diag, "did you mean '%s'?", best);
 }

@@ -45,7 +45,10 @@ static const CliCommand COMMANDS[] = {
      "helps. Exits 1 when any file has an error, 0 otherwise (warnings alone pass).\n"
      "\n"
      "  --json              print the diagnostics as one JSON object on stdout\n"
-     "  --connectors FILE   also refuse connectors and operations FILE does not name\n"
+     "  --connectors FILE   read and check a connectors file (every problem listed, as\n"
+     "                      FILE: connectors.NAME.field: what is wrong; secrets are\n"
+     "                      refused, only *_env names of variables), then refuse\n"
+     "                      connectors and operations it does not name, as deploy does\n"
      "  --directory FILE    pre-flight: also warn of literal people, teams, roles, owners\n"
      "                      and calendars the directory lacks, people nobody can tell,\n"
      "                      and escalation levels that would be empty (warnings, as\n"
@@ -101,12 +104,29 @@ static const CliCommand COMMANDS[] = {
      "  --json           records as JSON lines\n",
      cli_run},
     {"deploy", "compile playbooks and store them as the current versions",
-     "huddle deploy FILE... [--db DIR] [--now T] [--json]",
+     "huddle deploy FILE... [--db DIR] [--connectors F] [--now T] [--json]",
      "Checks and compiles each playbook and stores it under its version hash, making it\n"
      "the playbook's current version; instances already running keep the version they\n"
      "started with. Creates the store when DIR does not exist (default $HUDDLE_DB, else ./huddle.db).\n"
-     "\n" HELP_WRITE,
+     "All or nothing: when any playbook or the connectors file is refused, nothing is\n"
+     "deployed and nothing kept (exit 1).\n"
+     "\n"
+     "  --connectors F   check the connectors file F as huddle check does, refuse a call,\n"
+     "                   send or trigger source it does not name, and keep its connectors\n"
+     "                   in the store (the names of their secrets' variables, never a\n"
+     "                   secret) in the same transaction, replacing those kept before.\n"
+     "                   Without it, the store's kept connectors (if any) are checked\n"
+     "                   against and kept as they are. huddle connectors shows them.\n"
+     HELP_WRITE,
      cli_deploy},
+    {"connectors", "show the connectors the store keeps",
+     "huddle connectors [--db DIR] [--json]",
+     "Shows the connectors the last deploy --connectors kept: each one's kind, URL,\n"
+     "operations, and the names of the environment variables its secrets come from\n"
+     "(never a secret: the store holds none). With --json, {\"connectors\": {...}} in the\n"
+     "form kept (the file's fields, defaults written out), or {\"connectors\": null}\n"
+     "when none are kept.\n",
+     cli_connectors},
     {"trigger", "submit one event",
      "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] [--max-body BYTES] [--json] < data.json",
      "Reads the event's data (JSON) from standard input and hands it to every deployed\n"

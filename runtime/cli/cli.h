@@ -33,6 +33,7 @@ int cli_build(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_deploy(int argc, char **argv);
+int cli_connectors(int argc, char **argv);
 int cli_trigger(int argc, char **argv);
 int cli_answer(int argc, char **argv);
 int cli_tick(int argc, char **argv);
@@ -50,10 +51,37 @@ int cli_directory(int argc, char **argv);
 
 struct Bytecode;
 struct Directory;
+struct CheckOptions;
 /* Compiles a playbook file to bytecode, printing its diagnostics; returns an exit status.
-   With a directory, its pre-flight findings are printed as warnings. */
+   With a directory, its pre-flight findings are printed as warnings; with options
+   (NULL: none), connectors and operations are checked against its connectors. */
 int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
-int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory);
+int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory,
+                        const struct CheckOptions *options);
+
+/* ---- connectors (cli_connectors.c) ---- */
+
+struct ConnFile;
+struct CheckConnector;
+struct json_t;
+/* Connectors as the checker sees them; all zero: none given. */
+typedef struct CliConnectors {
+    struct ConnFile *file;          /* owned */
+    struct CheckConnector *items;   /* owned; names point into file */
+    unsigned count;
+} CliConnectors;
+/* Reads and checks a connectors file (runtime/connectors/), printing every problem
+   ("FILE: connectors.NAME.field: what is wrong"): CLI_OK, CLI_REFUSED, or CLI_SYSTEM
+   (out of memory). */
+int cli_connectors_load(const char *path, CliConnectors *out);
+/* Takes over a parsed file (the store's connectors, say). */
+int cli_connectors_adopt(CliConnectors *out, struct ConnFile *file);
+/* Points the checker's options at the connectors (at none when none were given). */
+void cli_connectors_options(const CliConnectors *connectors, struct CheckOptions *options);
+void cli_connectors_free(CliConnectors *connectors);
+/* Prints kept connectors (conn_file_json's form; NULL: none kept) for `huddle
+   connectors`: a line each, or with as_json {"connectors": {...} | null}. */
+int cli_connectors_print(const struct json_t *kept, bool as_json);
 
 /* Whether command `name`'s usage names `option` ("--json"): the one list of the options
    a command takes, shared by `huddle help CMD` and the command's parser. */

@@ -22,10 +22,11 @@ static bool cli_ends_with(const char *text, const char *suffix)
    CLI_REFUSED for errors in the playbook, CLI_SYSTEM when out of memory. */
 int cli_compile_to_bytecode(const char *path, Bytecode *bc)
 {
-    return cli_compile_checked(path, bc, NULL);
+    return cli_compile_checked(path, bc, NULL, NULL);
 }
 
-int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directory)
+int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directory,
+                        const CheckOptions *options)
 {
     size_t len;
     char *text = cli_read_file(path, &len);
@@ -37,7 +38,7 @@ int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directo
         fprintf(stderr, "huddle: %s: out of memory\n", path);
         return CLI_SYSTEM;
     }
-    front_compile(front, path, text, len, NULL);
+    front_compile(front, path, text, len, options);
     free(text);
     if (directory && front->diags.errors == 0) {
         preflight_check(front->program, directory, &front->diags, DIAG_WARNING);

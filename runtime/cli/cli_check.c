@@ -13,61 +13,6 @@
 #include "graph.h"
 #include "preflight.h"
 
-/* ---- the connectors file, as far as the checker needs it ---- */
-
-typedef struct CliConnectors {
-    json_t *root;               /* owns the strings the table points into */
-    CheckConnector *items;
-    unsigned count;
-} CliConnectors;
-
-static void cli_connectors_free(CliConnectors *table)
-{
-    for (unsigned i = 0; i < table->count; i++)
-        free((void *)table->items[i].operations);
-    free(table->items);
-    json_decref(table->root);
-}
-
-/* Loads the names of connectors and operations; prints why and returns -1 on error. */
-static int cli_connectors_load(const char *path, CliConnectors *table)
-{
-    json_error_t error;
-    memset(table, 0, sizeof *table);
-    table->root = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
-    if (!table->root) {
-        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
-        return -1;
-    }
-    if (!json_is_object(table->root)) {
-        fprintf(stderr, "huddle: %s: a connectors file is a JSON object of connectors\n", path);
-        return -1;
-    }
-    table->items = calloc(json_object_size(table->root) + 1, sizeof(CheckConnector));
-    const char *name;
-    json_t *spec;
-    json_object_foreach(table->root, name, spec) {
-        CheckConnector *item = &table->items[table->count++];
-        item->name = name;
-        item->kind = json_string_value(json_object_get(spec, "kind"));
-        if (!json_is_object(spec) || !item->kind) {
-            fprintf(stderr, "huddle: %s: connector '%s' needs a \"kind\"\n", path, name);
-            return -1;
-        }
-        json_t *ops = json_object_get(spec, "operations");
-        const char **names = calloc(json_object_size(ops) + 2, sizeof(char *));
-        const char *op;
-        json_t *ignored;
-        unsigned n = 0;
-        json_object_foreach(ops, op, ignored) names[n++] = op;
-        if (strcmp(item->kind, "smtp") == 0)
-            names[n++] = "send";
-        item->operations = names;
-        item->operation_count = n;
-    }
-    return 0;
-}
-
 /* Reads and checks a directory file; prints its problems. */
 static int cli_directory_read(const char *path, Directory **out)
 {
@@ -164,13 +109,12 @@ int cli_check(int argc, char **argv)
     CliConnectors connectors = {0};
     CheckOptions options = {0};
     if (connectors_path) {
-        if (cli_connectors_load(connectors_path, &connectors) < 0) {
-            cli_connectors_free(&connectors);
+        int loaded = cli_connectors_load(connectors_path, &connectors);
+        if (loaded != CLI_OK) {
             free(files);
-            return CLI_REFUSED;
+            return loaded;
         }
-        options.connectors = connectors.items;
-        options.connector_count = connectors.count;
+        cli_connectors_options(&connectors, &options);
     }
     int status = CLI_OK;
     Directory *directory = NULL;

@@ -1,6 +1,6 @@
 /*
- * cli_store.c - the commands that work on a store (--db DIR): deploy, trigger, answer,
- * tick, instances, tasks, history.
+ * cli_store.c - the commands that work on a store (--db DIR): deploy, connectors,
+ * trigger, answer, tick, instances, tasks, history.
  *
  * Every write command takes --now T (RFC 3339) for virtual engine time; without it the
  * wall clock is used. A --now earlier than the store's engine time is refused.
@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "bytecode.h"
+#include "check.h"
 #include "cli.h"
+#include "connectors_file.h"
 #include "directory.h"
 #include "tz.h"
 #include "engine.h"
@@ -34,6 +36,7 @@ typedef struct StoreArgs {
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
     const char *dedup_days, *from, *to, *max_body, *tag, *case_key, *since, *until;
+    const char *connectors;         /* deploy --connectors FILE */
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
     int64_t since_ms, until_ms;     /* --since and --until, parsed */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
@@ -42,7 +45,8 @@ typedef struct StoreArgs {
 } StoreArgs;
 
 /* The checks every command's arguments pass whatever the command: text is UTF-8 (file
-   names excepted: the store's folder, deploy's playbooks, directory load's file),
+   names excepted: the store's folder, deploy's playbooks and connectors file,
+   directory load's file),
    people are person ids, a status is one there is. */
 static int store_args_check(const char *command, int argc, char **argv, StoreArgs *a)
 {
@@ -52,7 +56,7 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
         bool positional = false;
         for (int k = 0; k < a->positional_count; k++)
             positional |= argv[i] == a->positional[k];
-        if (argv[i] == a->db || (files && positional))
+        if (argv[i] == a->db || argv[i] == a->connectors || (files && positional))
             continue;
         if (utf8_valid_prefix((const unsigned char *)argv[i], len) != len)
             return cli_usage_error(command, "argument %d ('%s') is not UTF-8 text", i, cli_clean(argv[i]));
@@ -108,6 +112,7 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--case") == 0 ? &a->case_key
                           : strcmp(arg, "--since") == 0 ? &a->since
                           : strcmp(arg, "--until") == 0 ? &a->until
+                          : strcmp(arg, "--connectors") == 0 ? &a->connectors
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
         bool option = arg[0] == '-' && arg[1];
         if (option && !cli_takes_option(command, arg))
@@ -333,6 +338,98 @@ static int store_command_write(const StoreWrite *w, StoreArgs *a)
 
 /* ---- deploy ---- */
 
+/* The connectors a deploy checks its playbooks against: those of --connectors (read
+   before the store is opened; *keep is what the store will keep), else the store's,
+   else none. */
+static int deploy_connectors(const StoreArgs *a, Engine *engine, CliConnectors *out)
+{
+    if (a->connectors)
+        return CLI_OK;   /* read by cli_deploy already */
+    json_t *kept = NULL;
+    char why[512];
+    if (engine_connectors(engine, &kept, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: deploy: %s\n", cli_clean(why));
+        return CLI_SYSTEM;
+    }
+    if (!kept)
+        return CLI_OK;
+    json_t *problems = json_array();
+    ConnFile *file = problems ? conn_file_parse(kept, problems) : NULL;
+    json_decref(problems);
+    json_decref(kept);
+    if (!file) {
+        fprintf(stderr, "huddle: deploy: out of memory\n");
+        return CLI_SYSTEM;
+    }
+    return cli_connectors_adopt(out, file);
+}
+
+/* The store's directory, parsed for the pre-flight (NULL when it has none). */
+static int deploy_directory(Engine *engine, Directory **out)
+{
+    json_t *json = NULL, *problems = json_array();
+    char why[512];
+    *out = NULL;
+    if (engine_directory(engine, &json, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: deploy: %s\n", cli_clean(why));
+        json_decref(problems);
+        return CLI_SYSTEM;
+    }
+    *out = json ? directory_parse(json, problems) : NULL;
+    json_decref(json);
+    json_decref(problems);
+    return CLI_OK;
+}
+
+/* Compiles every playbook (each one's diagnostics printed), then deploys them all and
+   keeps the connectors in one engine call: any error, and nothing is deployed. */
+static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *options,
+                      const Directory *directory, const json_t *keep, int64_t now)
+{
+    int n = a->positional_count, status = CLI_OK;
+    Bytecode *bcs = calloc((size_t)n, sizeof *bcs);
+    StrBuf *bytes = calloc((size_t)n, sizeof *bytes);
+    EngineDeployItem *items = calloc((size_t)n, sizeof *items);
+    int compiled = 0;
+    if (!bcs || !bytes || !items) {
+        fprintf(stderr, "huddle: deploy: out of memory\n");
+        status = CLI_SYSTEM;
+    }
+    for (; status != CLI_SYSTEM && compiled < n; compiled++) {
+        if (cli_compile_checked(a->positional[compiled], &bcs[compiled], directory, options) != CLI_OK) {
+            status = CLI_REFUSED;   /* the others are still checked, to show every problem */
+            bcs[compiled] = (Bytecode){0};
+            continue;
+        }
+        bc_write(&bcs[compiled], &bytes[compiled]);
+        items[compiled] = (EngineDeployItem){(const uint8_t *)bytes[compiled].data, bytes[compiled].len, ""};
+    }
+    char why[512];
+    int rc = status == CLI_OK ? engine_deploy_set(engine, items, (size_t)n, keep, now, why, sizeof why) : ENGINE_OK;
+    if (rc < 0) {
+        fprintf(stderr, "huddle: deploy: %s\n", cli_clean(why));
+        status = cli_status_of(rc);
+    }
+    for (int i = 0; status == CLI_OK && i < n; i++) {
+        const char *name = value_text(bcs[i].consts[bcs[i].name]);
+        if (a->json)
+            printf("{\"playbook\": \"%s\", \"version\": \"%s\"}\n", name, items[i].hash);
+        else
+            printf("deployed %s, version %s\n", name, items[i].hash);
+    }
+    if (status == CLI_OK && keep)
+        printf(a->json ? "{\"connectors\": %zu}\n" : "kept %zu connectors (huddle connectors shows them)\n",
+               json_object_size(keep));
+    for (int i = 0; i < compiled; i++) {
+        bc_free(&bcs[i]);
+        strbuf_free(&bytes[i]);
+    }
+    free(bcs);
+    free(bytes);
+    free(items);
+    return status;
+}
+
 int cli_deploy(int argc, char **argv)
 {
     StoreArgs a;
@@ -341,42 +438,63 @@ int cli_deploy(int argc, char **argv)
         return status;
     if (a.positional_count == 0)
         return cli_usage_error("deploy", "no playbook given");
-    Engine *engine;
-    if ((status = store_args_open(&a, true, &engine)) != CLI_OK)
+    /* A connectors file that does not check stops the deploy before the store opens. */
+    CliConnectors connectors = {0};
+    json_t *keep = NULL;
+    if (a.connectors && (status = cli_connectors_load(a.connectors, &connectors)) != CLI_OK)
         return status;
+    if (a.connectors && !(keep = conn_file_json(connectors.file))) {
+        fprintf(stderr, "huddle: deploy: out of memory\n");
+        cli_connectors_free(&connectors);
+        return CLI_SYSTEM;
+    }
+    Engine *engine;
+    if ((status = store_args_open(&a, true, &engine)) != CLI_OK) {
+        cli_connectors_free(&connectors);
+        json_decref(keep);
+        return status;
+    }
     int64_t now;
+    Directory *directory = NULL;
+    CheckOptions options = {0};
     status = store_args_now(&a, engine, &now);
     /* Pre-flight against the store's directory: warnings, the deploy goes on. */
-    json_t *directory_json = NULL, *problems = json_array();
-    char directory_why[512];
-    if (status == CLI_OK && engine_directory(engine, &directory_json, directory_why, sizeof directory_why) != ENGINE_OK) {
-        fprintf(stderr, "huddle: deploy: %s\n", directory_why);
-        status = CLI_SYSTEM;
-    }
-    Directory *directory = directory_json ? directory_parse(directory_json, problems) : NULL;
-    json_decref(directory_json);
-    json_decref(problems);
-    for (int i = 0; status == CLI_OK && i < a.positional_count; i++) {
-        Bytecode bc;
-        status = cli_compile_checked(a.positional[i], &bc, directory);
-        if (status != CLI_OK)
-            break;
-        StrBuf bytes = STRBUF_INIT;
-        bc_write(&bc, &bytes);
-        const char *name = value_text(bc.consts[bc.name]);
-        char hash[65], why[512];
-        int rc = engine_deploy(engine, (const uint8_t *)bytes.data, bytes.len, now, hash, why, sizeof why);
-        if (rc < 0)
-            fprintf(stderr, "huddle: %s: %s\n", a.positional[i], cli_clean(why));
-        else if (a.json)
-            printf("{\"playbook\": \"%s\", \"version\": \"%s\"}\n", name, hash);
-        else
-            printf("deployed %s, version %s\n", name, hash);
-        status = cli_status_of(rc);
-        strbuf_free(&bytes);
-        bc_free(&bc);
-    }
+    if (status == CLI_OK)
+        status = deploy_directory(engine, &directory);
+    if (status == CLI_OK)
+        status = deploy_connectors(&a, engine, &connectors);
+    cli_connectors_options(&connectors, &options);
+    if (status == CLI_OK)
+        status = deploy_all(&a, engine, &options, directory, keep, now);
     directory_free(directory);
+    cli_connectors_free(&connectors);
+    json_decref(keep);
+    store_args_close(&a, engine);
+    return status;
+}
+
+/* ---- connectors: what the store keeps ---- */
+
+int cli_connectors(int argc, char **argv)
+{
+    StoreArgs a;
+    int status = store_args_parse("connectors", argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    if (a.positional_count != 0)
+        return cli_usage_error("connectors", "connectors takes no arguments but options");
+    Engine *engine;
+    if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
+        return status;
+    json_t *kept = NULL;
+    char why[512];
+    if (engine_connectors(engine, &kept, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: connectors: %s\n", cli_clean(why));
+        status = CLI_SYSTEM;
+    } else {
+        status = cli_connectors_print(kept, a.json);
+    }
+    json_decref(kept);
     store_args_close(&a, engine);
     return status;
 }

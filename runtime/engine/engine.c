@@ -106,17 +106,16 @@ typedef struct DeployWork {
     char *hash;
 } DeployWork;
 
-static int deploy_work(Step *s, void *context)
+int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65])
 {
-    DeployWork *d = context;
     Program *program;
     char why[256];
-    int loaded = program_load(d->bytes, d->len, &program, why, sizeof why);
+    int loaded = program_load(bytes, len, &program, why, sizeof why);
     if (loaded < 0)
         return step_fail(s, loaded == BC_NO_MEMORY ? ENGINE_NO_MEMORY : ENGINE_REFUSED, "%s", why);
-    snprintf(d->hash, 65, "%s", program->hash);
+    snprintf(hash, 65, "%s", program->hash);
     const char *name = value_text(program->bc.consts[program->bc.name]);
-    int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(d->bytes, d->len));
+    int rc = store_put(s->txn, TABLE_PROGRAMS, store_bytes(program->hash, 64), store_bytes(bytes, len));
     json_t *playbook = NULL;
     if (rc == STORE_OK)
         rc = engine_get_json(s, TABLE_PLAYBOOKS, store_bytes(name, strlen(name)), &playbook);
@@ -148,6 +147,12 @@ static int deploy_work(Step *s, void *context)
     json_decref(playbook);
     program_free(program);
     return rc == STORE_OK ? step_playbooks_changed(s) : rc;
+}
+
+static int deploy_work(Step *s, void *context)
+{
+    DeployWork *d = context;
+    return step_deploy(s, d->bytes, d->len, d->hash);
 }
 
 int engine_deploy(Engine *e, const uint8_t *bytecode, size_t len, int64_t now, char hash[65],

@@ -71,6 +71,27 @@ void engine_close(Engine *engine);
 int engine_deploy(Engine *engine, const uint8_t *bytecode, size_t len, int64_t now,
                   char hash[65], char *why, size_t why_len);
 
+/* One playbook of engine_deploy_set: its compiled bytes in, its version out. */
+typedef struct EngineDeployItem {
+    const uint8_t *bytecode;
+    size_t len;
+    char hash[65];              /* out: the version */
+} EngineDeployItem;
+
+/* Deploys `count` programs as engine_deploy does and, when `connectors` is not NULL,
+   keeps it as the store's connectors (replacing those kept before; NULL keeps them),
+   all in one transaction: when any part is refused or fails, nothing is deployed and
+   nothing kept. `connectors` is a connectors file's JSON, checked here again by
+   runtime/connectors/ (a refusal names its first problem) and kept in the form
+   conn_file_json writes: names of environment variables, never a secret. */
+int engine_deploy_set(Engine *engine, EngineDeployItem *items, size_t count,
+                      const json_t *connectors, int64_t now, char *why, size_t why_len);
+
+/* The connectors the store keeps (conn_file_json's form) in *connectors, which the
+   caller owns; NULL when none were ever kept. Kept connectors that do not check are
+   damage (ENGINE_FAILED, naming them). */
+int engine_connectors(Engine *engine, json_t **connectors, char *why, size_t why_len);
+
 /* Accepts an event. `duplicate` is set when its id was seen before (nothing changes). */
 int engine_event(Engine *engine, const char *source, const char *type, const char *id,
                  const json_t *data, int64_t event_time, int64_t now, bool *duplicate,

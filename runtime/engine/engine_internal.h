@@ -23,6 +23,8 @@
  *   engine_events.c     triggers: matching, cases, thresholds, starting and joining
  *   engine_timers.c     due timers fired in order, engine_next_due
  *   engine.c            the Engine and every call of engine.h that writes
+ *   engine_connectors.c the connectors kept in the store: engine_deploy_set (playbooks
+ *                       and connectors in one transaction), engine_connectors
  */
 #ifndef HUDDLE_ENGINE_INTERNAL_H
 #define HUDDLE_ENGINE_INTERNAL_H
@@ -302,5 +304,8 @@ int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t w
    benchmarks that hold the store themselves; everyone else calls engine_open. */
 Engine *engine_new(Store *store, const EngineOptions *options);
 void engine_free(Engine *engine);
+/* Stores a compiled program and makes it its playbook's current version (the version
+   in hash[]); deploying the current version again changes nothing. */
+int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65]);
 
 #endif

@@ -1,0 +1,130 @@
+/*
+ * cli_connectors.c - connectors for the commands that use them: a connectors file
+ * read and checked by runtime/connectors/ (its problems printed, all of them), or the
+ * connectors a store keeps, made into the checker's list of connectors and operations
+ * (`huddle check --connectors`, `huddle deploy`). One loader serves both commands, so
+ * they agree on what is an error.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "connectors_file.h"
+
+int cli_connectors_adopt(CliConnectors *out, ConnFile *file)
+{
+    memset(out, 0, sizeof *out);
+    out->file = file;
+    out->items = calloc(file->count + 1, sizeof *out->items);
+    if (!out->items) {
+        fprintf(stderr, "huddle: out of memory\n");
+        return CLI_SYSTEM;
+    }
+    for (unsigned i = 0; i < file->count; i++) {
+        const Connector *c = &file->items[i];
+        out->items[i] = (CheckConnector){c->name, conn_kind_name(c->kind), c->operation_names, c->operation_count};
+    }
+    out->count = file->count;
+    return CLI_OK;
+}
+
+int cli_connectors_load(const char *path, CliConnectors *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *problems = json_array();
+    ConnFile *file = problems ? conn_file_load(path, problems) : NULL;
+    size_t i;
+    json_t *problem;
+    json_array_foreach(problems, i, problem)
+        fprintf(stderr, "%s\n", cli_clean(json_string_value(problem)));
+    if (!problems)
+        fprintf(stderr, "huddle: out of memory\n");
+    json_decref(problems);
+    if (!file)
+        return problems ? CLI_REFUSED : CLI_SYSTEM;
+    return cli_connectors_adopt(out, file);
+}
+
+void cli_connectors_options(const CliConnectors *connectors, CheckOptions *options)
+{
+    options->connectors = connectors->file ? connectors->items : NULL;
+    options->connector_count = connectors->count;
+}
+
+void cli_connectors_free(CliConnectors *connectors)
+{
+    free(connectors->items);
+    conn_file_free(connectors->file);
+    memset(connectors, 0, sizeof *connectors);
+}
+
+/* ---- showing them ---- */
+
+static void cli_connector_print(const Connector *c)
+{
+    printf("%s (%s): ", cli_clean(c->name), conn_kind_name(c->kind));
+    switch (c->kind) {
+    case CONN_WEBHOOK:
+        if (c->secret_env)
+            printf("signed with the secret in $%s; ", cli_clean(c->secret_env));
+        else
+            printf("unsigned; ");
+        printf("id %s, type %s, time %s\n", cli_clean(c->id_pointer), cli_clean(c->type_pointer),
+               cli_clean(c->time_pointer));
+        break;
+    case CONN_HTTP:
+        printf("%s", cli_clean(c->base_url));
+        if (c->token_env)
+            printf(", token in $%s", cli_clean(c->token_env));
+        printf(", timeout %lld ms, %lld retries\n", (long long)c->timeout_ms, (long long)c->retries);
+        for (unsigned i = 0; i < c->operation_count; i++)
+            printf("  %s: %s %s\n", cli_clean(c->operations[i].name), cli_clean(c->operations[i].method),
+                   cli_clean(c->operations[i].path));
+        break;
+    case CONN_SMTP:
+        printf("%s from %s", cli_clean(c->url), cli_clean(c->from));
+        if (c->username_env)
+            printf(", user in $%s", cli_clean(c->username_env));
+        if (c->password_env)
+            printf(", password in $%s", cli_clean(c->password_env));
+        printf("\n");
+        break;
+    }
+    const char *type;
+    json_t *fields;
+    json_object_foreach((json_t *)c->events, type, fields)
+        printf("  event %s: %zu field%s\n", cli_clean(type), json_object_size(fields),
+               json_object_size(fields) == 1 ? "" : "s");
+}
+
+int cli_connectors_print(const json_t *kept, bool as_json)
+{
+    if (as_json) {
+        json_t *out = json_pack("{s:O}", "connectors", kept ? (json_t *)kept : json_null());
+        char *text = out ? json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(out);
+        return text ? CLI_OK : CLI_SYSTEM;
+    }
+    if (!kept) {
+        printf("no connectors are kept (huddle deploy --connectors FILE keeps them)\n");
+        return CLI_OK;
+    }
+    json_t *problems = json_array();
+    ConnFile *file = problems ? conn_file_parse((json_t *)kept, problems) : NULL;
+    json_decref(problems);
+    if (!file) {
+        fprintf(stderr, "huddle: connectors: the kept connectors cannot be shown (out of memory)\n");
+        return CLI_SYSTEM;
+    }
+    if (file->count == 0)
+        printf("the kept connectors file names no connectors\n");
+    for (unsigned i = 0; i < file->count; i++)
+        cli_connector_print(&file->items[i]);
+    conn_file_free(file);
+    return CLI_OK;
+}
