@@ -8,24 +8,7 @@
 # A refused deploy changes nothing: the playbooks and connectors read back the same.
 # Prints TAP lines.
 set -u
-h=$HUDDLE
-cd "$TOP" || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/out" ] && sed 's/^/#   /' "$tmp/out" | head -20; }
-expect() { # expect DESCRIPTION WANT_RC COMMAND...
-  desc=$1 want=$2; shift 2
-  "$@" > "$tmp/out" 2>&1; rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$desc"; else echo "# exit $rc, wanted $want" >> "$tmp/out"; no "$desc"; fi
-}
-has() { # has DESCRIPTION TEXT: the last output contains TEXT
-  if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else no "$1 (no '$2')"; fi
-}
-lacks() { # lacks DESCRIPTION TEXT: the last output does not contain TEXT
-  if grep -qF -- "$2" "$tmp/out"; then no "$1 ('$2' is there)"; else ok "$1"; fi
-}
+. "$TOP/tests/e2e/lib.sh"
 db=$tmp/db
 now="--now 2026-06-15T08:00:00Z"
 # What the store holds, as a user can read it back.
@@ -104,7 +87,7 @@ bad_case() {
   case $2 in :*) said="$tmp/$1.json$2" ;; esac   # JSON that does not parse: FILE:LINE:COL
   expect "deploy refuses $1 (exit 1)" 1 "$h" deploy "$tmp/spike.play" --db "$db" --connectors "$tmp/$1.json" $now
   has "deploy names what is wrong with $1" "$said"
-  lacks "deploy deploys nothing for $1" "deployed spike"
+  hasnt "deploy deploys nothing for $1" "deployed spike"
   expect "check refuses $1 alike" 1 "$h" check --connectors "$tmp/$1.json" "$tmp/spike.play"
   has "check says the same of $1" "$said"
   dump > "$tmp/after" 2>&1
@@ -131,10 +114,10 @@ bad_case other_kinds_field "connectors.radian6.base_url: a webhook connector has
   '{"radian6": {"kind": "webhook", "base_url": "http://127.0.0.1:9000"}}'
 bad_case inline_secret "connectors.kb.token: secrets come from the environment, never the file: name the environment variable in token_env instead" \
   '{"kb": {"kind": "http", "base_url": "http://127.0.0.1:9000", "token": "tok-inline-3141", "operations": {"lookup": {"method": "POST", "path": "/known"}}}}'
-lacks "the inline secret is not repeated in the refusal" "tok-inline-3141"
+hasnt "the inline secret is not repeated in the refusal" "tok-inline-3141"
 bad_case secret_in_url "connectors.mail.url: holds credentials (user:password@): secrets come from the environment" \
   '{"mail": {"kind": "smtp", "url": "smtp://ops:pw-inline-2718@127.0.0.1:2525", "from": "huddle@example.com"}}'
-lacks "the URL's password is not repeated in the refusal" "pw-inline-2718"
+hasnt "the URL's password is not repeated in the refusal" "pw-inline-2718"
 bad_case secret_as_env "connectors.radian6.secret_env: is not the name of an environment variable" \
   '{"radian6": {"kind": "webhook", "secret_env": "s3cr3t value!"}}'
 bad_case not_an_object "connectors: a connectors file is a JSON object of connectors" '["kb"]'
@@ -149,7 +132,7 @@ expect "a file with many problems is refused" 1 "$h" deploy "$tmp/spike.play" --
 if [ "$(grep -c "^$tmp/many.json: connectors\." "$tmp/out")" -eq 5 ]; then ok "every problem is listed, one a line"
 else no "every problem is listed, one a line"; fi
 
-# ---- an operation, connector or source the file lacks --------------------------------
+# ---- an operation, connector or source the file hasnt --------------------------------
 
 sed 's/"lookup"/"search"/' "$tmp/good.json" > "$tmp/no_lookup.json"
 expect "deploy refuses a playbook calling an operation the file lacks" 1 \
@@ -196,7 +179,7 @@ expect "deploy --connectors with a new file exits 0" 0 "$h" deploy "$tmp/spike.p
 has "--json says how many connectors were kept" '{"connectors": 4}'
 expect "the new file replaced the kept one" 0 "$h" connectors --db "$db"
 has "the new URL is shown" "kb (http): https://kb.example, timeout 10000 ms, 3 retries"
-lacks "the old URL is gone" "127.0.0.1:9000"
+hasnt "the old URL is gone" "127.0.0.1:9000"
 has "an unsigned webhook says so" "radian6 (webhook): unsigned; id /id, type /type, time /time"
 
 # ---- a store without connectors; help -------------------------------------------------
@@ -213,4 +196,4 @@ has "help connectors shows its usage" "huddle connectors [--db DIR] [--json]"
 expect "help deploy" 0 "$h" help deploy
 has "help deploy names --connectors" "--connectors F"
 expect "connectors takes no argument" 2 "$h" connectors extra --db "$db"
-echo "1..$n"
+plan
