@@ -112,16 +112,46 @@ int engine_find_task_for(Engine *e, const char *person, char task[32], char *why
     return ENGINE_REFUSED;
 }
 
-/* ---- instances ---- */
+/* ---- lists: one table's records, read through a visitor ---- */
 
-typedef struct InstanceList {
+typedef struct ListRead {
     Step *step;
+    StoreTable table;
+    StoreBytes prefix;          /* only keys that start with it */
+    StoreVisit visit;           /* adds a record to `list` (its context is the ListRead) */
     json_t *list;
-} InstanceList;
+} ListRead;
+
+static int list_work(Step *s, void *context)
+{
+    ListRead *r = context;
+    r->step = s;
+    r->list = json_array();
+    if (!r->list)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return engine_scan(s, r->table, r->prefix, r->visit, r);
+}
+
+/* The JSON array `visit` makes of `table`'s records under `prefix`, in *out (the caller
+   owns it; NULL when the read fails). */
+static int read_list(Engine *e, StoreTable table, StoreBytes prefix, StoreVisit visit, json_t **out,
+                     char *why, size_t why_len)
+{
+    ListRead r = {NULL, table, prefix, visit, NULL};
+    int rc = engine_read(e, list_work, &r, why, why_len);
+    if (rc != ENGINE_OK) {
+        json_decref(r.list);
+        r.list = NULL;
+    }
+    *out = r.list;
+    return rc;
+}
+
+/* ---- instances ---- */
 
 static int instances_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    InstanceList *l = context;
+    ListRead *l = context;
     json_t *record;
     StoreBytes frame;
     int rc = instance_parse(l->step, key, value, &record, &frame);
@@ -141,80 +171,47 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int instances_work(Step *s, void *context)
-{
-    json_t **out = context;
-    InstanceList l = {s, json_array()};
-    int rc = engine_scan(s, TABLE_INSTANCES, store_bytes(NULL, 0), instances_visit, &l);
-    if (rc == STORE_OK)
-        *out = l.list;
-    else
-        json_decref(l.list);
-    return rc;
-}
-
 int engine_instances(Engine *e, json_t **instances, char *why, size_t why_len)
 {
-    *instances = NULL;
-    return engine_read(e, instances_work, instances, why, why_len);
+    return read_list(e, TABLE_INSTANCES, store_bytes(NULL, 0), instances_visit, instances, why, why_len);
 }
 
 /* ---- history ---- */
 
-typedef struct HistoryList {
-    Step *step;
-    const char *id;
-    json_t *records;
-} HistoryList;
-
 static int history_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    HistoryList *h = context;
+    ListRead *h = context;
     json_t *record;
     int rc = engine_parse_json(h->step, TABLE_HISTORY, key, value, &record);
-    if (rc == STORE_OK)
-        json_array_append_new(h->records, record);
-    return rc;
-}
-
-static int history_work(Step *s, void *context)
-{
-    HistoryList *h = context;
-    uint64_t number = instance_number(h->id);
-    if (number == 0 || h->id[0] != 'i')
-        return step_fail(s, ENGINE_REFUSED, "no instance '%s'", h->id);
-    unsigned char prefix[8];
-    store_be64(number, prefix);
-    h->step = s;
-    h->records = json_array();
-    int rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), history_visit, h);
-    if (rc == STORE_OK && json_array_size(h->records) == 0)
-        rc = step_fail(s, ENGINE_REFUSED, "no instance '%s'", h->id);
+    if (rc == STORE_OK && json_array_append_new(h->list, record))
+        rc = step_fail(h->step, ENGINE_NO_MEMORY, "out of memory");
     return rc;
 }
 
 int engine_history(Engine *e, const char *id, json_t **records, char *why, size_t why_len)
 {
-    HistoryList h = {NULL, id, NULL};
-    int rc = engine_read(e, history_work, &h, why, why_len);
-    if (rc != ENGINE_OK) {
-        json_decref(h.records);
-        h.records = NULL;
+    uint64_t number = instance_number(id);
+    unsigned char prefix[8];
+    store_be64(number, prefix);
+    int rc = number && id[0] == 'i'
+        ? read_list(e, TABLE_HISTORY, store_bytes(prefix, 8), history_visit, records, why, why_len)
+        : ENGINE_REFUSED;
+    if (rc == ENGINE_OK && json_array_size(*records) == 0) {
+        json_decref(*records);
+        rc = ENGINE_REFUSED;
     }
-    *records = h.records;
+    if (rc == ENGINE_REFUSED) {
+        *records = NULL;
+        snprintf(why, why_len, "no instance '%s'", id);
+    }
     return rc;
 }
 
 /* ---- playbooks ---- */
 
-typedef struct PlaybookRead {
-    Step *step;
-    json_t *list;
-} PlaybookRead;
-
 static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    PlaybookRead *r = context;
+    ListRead *r = context;
     json_t *playbook;
     int rc = engine_parse_json(r->step, TABLE_PLAYBOOKS, key, value, &playbook);
     if (rc != STORE_OK)
@@ -226,26 +223,9 @@ static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)
     return rc;
 }
 
-static int playbooks_work(Step *s, void *context)
-{
-    PlaybookRead *r = context;
-    r->step = s;
-    r->list = json_array();
-    if (!r->list)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    return engine_scan(s, TABLE_PLAYBOOKS, store_bytes(NULL, 0), playbooks_visit, r);
-}
-
 int engine_playbooks(Engine *e, json_t **playbooks, char *why, size_t why_len)
 {
-    PlaybookRead r = {NULL, NULL};
-    int rc = engine_read(e, playbooks_work, &r, why, why_len);
-    if (rc != ENGINE_OK) {
-        json_decref(r.list);
-        r.list = NULL;
-    }
-    *playbooks = r.list;
-    return rc;
+    return read_list(e, TABLE_PLAYBOOKS, store_bytes(NULL, 0), playbooks_visit, playbooks, why, why_len);
 }
 
 typedef struct CalendarRead {
