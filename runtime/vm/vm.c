@@ -537,7 +537,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
         }
         case OP_CALL_FN: {
             const BcFn *fn = &bc->fns[operand >> 8];
-            if (vm->depth == VM_CALL_LIMIT || vm->sp + fn->locals + 1024 > VM_STACK_LIMIT)
+            /* the fn's locals, then up to max_stack values while it runs */
+            if (vm->depth == VM_CALL_LIMIT || vm->sp + fn->locals + vm->program->max_stack > vm->stack_cap)
                 ERROR("fns nest too deeply");
             vm->calls[vm->depth++] = (VmCall){pc + 1, vm->sp - fn->params};
             for (uint32_t i = fn->params; i < fn->locals; i++)
@@ -715,11 +716,15 @@ static VmStatus vm_finish(Vm *vm, RunEnd end)
     }
 }
 
-static Vm *vm_new(void)
+/* A VM whose stack holds what `program` needs (its max_stack) and VM_STACK_LIMIT more
+   for fn frames. */
+static Vm *vm_new(const Program *program)
 {
-    Vm *vm = malloc(sizeof *vm);
+    uint32_t cap = VM_STACK_LIMIT + program->max_stack;
+    Vm *vm = malloc(sizeof *vm + (size_t)cap * sizeof(Value));
     if (!vm)
         abort();
+    vm->stack_cap = cap;
     return vm;
 }
 
@@ -751,7 +756,7 @@ VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value
     value_retain(data);
     value_retain(meta);
     *frame_out = frame;
-    Vm *vm = vm_new();
+    Vm *vm = vm_new(program);
     vm_init(vm, program, frame, context, result);
     for (uint32_t i = 0; i < program->bc.vars_count; i++) {
         if (!vm_run_chunk(vm, program->bc.vars[i].init_pc, &frame->vars[i])) {
@@ -862,7 +867,7 @@ VmSuspension vm_suspension(const Program *program, const Frame *frame)
 
 VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
 {
-    Vm *vm = vm_new();
+    Vm *vm = vm_new(program);
     vm_init(vm, program, frame, input, result);
     uint32_t wait_pc = frame->pc, pc;
     VmStatus status;
@@ -907,7 +912,7 @@ VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, V
 VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmInput *context,
                  VmResult *result)
 {
-    Vm *vm = vm_new();
+    Vm *vm = vm_new(program);
     vm_init(vm, program, frame, context, result);
     vm_enter(vm, state);
     VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
@@ -921,7 +926,7 @@ int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *w
     VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
     VmResult result;
     vm_result_init(&result);
-    Vm *vm = vm_new();
+    Vm *vm = vm_new(program);
     vm_init(vm, program, NULL, &context, &result);
     bool ok = vm_run_chunk(vm, program->bc.cdefs[index].init_pc, out);
     *wanted = ok ? BC_NONE : vm->wanted_cdef;
@@ -937,7 +942,7 @@ int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc,
 {
     VmResult result;
     vm_result_init(&result);
-    Vm *vm = vm_new();
+    Vm *vm = vm_new(program);
     vm_init(vm, program, NULL, context, &result);
     vm->chunk_trigger = trigger;
     vm->chunk_data = data;

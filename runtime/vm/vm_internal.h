@@ -18,8 +18,8 @@ typedef struct Vm {
     Frame *frame;                   /* NULL while evaluating a chunk */
     const VmInput *input;
     VmResult *result;
-    Value stack[VM_STACK_LIMIT];
     uint32_t sp;
+    uint32_t stack_cap;             /* VM_STACK_LIMIT + the program's max_stack */
     VmCall calls[VM_CALL_LIMIT];
     uint32_t depth;                 /* fn calls open */
     uint32_t when_arm;              /* evaluating a wait arm's `when`, else BC_NONE */
@@ -30,6 +30,7 @@ typedef struct Vm {
     Value chunk_data, chunk_meta;   /* its event (borrowed) */
     uint32_t wanted_cdef;           /* a lazy const read before it had a value, else BC_NONE */
     char why[VM_WHY];
+    Value stack[];                  /* stack_cap values (vm_new) */
 } Vm;
 
 /* Calls builtin `id` on the top `argc` values; false with vm->why on error. */
