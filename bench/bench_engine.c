@@ -105,63 +105,6 @@ static void expect_done(Bench *b, size_t instances, const char *what)
         die("%s: %zu instances, %zu done; expected %zu done", what, c.entries, c.matching, instances);
 }
 
-/* ---- the raw LMDB side ---------------------------------------------------------- */
-
-typedef struct Raw {
-    MDB_env *env;
-    MDB_dbi a, b;
-} Raw;
-
-static void raw_check(int rc, const char *what)
-{
-    if (rc != MDB_SUCCESS)
-        die("raw LMDB %s: %s", what, mdb_strerror(rc));
-}
-
-static void raw_open(Raw *r, const char *dir, bool no_sync, size_t map)
-{
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        die("%s: %s", dir, strerror(errno));
-    raw_check(mdb_env_create(&r->env), "env_create");
-    raw_check(mdb_env_set_mapsize(r->env, map), "set_mapsize");
-    raw_check(mdb_env_set_maxdbs(r->env, 4), "set_maxdbs");
-    raw_check(mdb_env_open(r->env, dir, no_sync ? MDB_NOSYNC | MDB_NOMETASYNC : 0, 0600), "env_open");
-    MDB_txn *txn;
-    raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
-    raw_check(mdb_dbi_open(txn, "a", MDB_CREATE, &r->a), "dbi_open");
-    raw_check(mdb_dbi_open(txn, "b", MDB_CREATE, &r->b), "dbi_open");
-    raw_check(mdb_txn_commit(txn), "commit");
-}
-
-static void raw_close(Raw *r)
-{
-    mdb_env_close(r->env);
-    r->env = NULL;
-}
-
-static void raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t number, size_t value_len)
-{
-    unsigned char key[8], value[256];
-    store_be64(number, key);
-    memset(value, 'v', sizeof value);
-    MDB_val k = {8, key}, v = {value_len, value};
-    raw_check(mdb_put(txn, dbi, &k, &v, 0), "put");
-}
-
-/* `count` puts, `per_txn` to a commit; returns the seconds taken. */
-static double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn)
-{
-    double t0 = wall_seconds();
-    for (size_t done = 0; done < count;) {
-        MDB_txn *txn;
-        raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
-        for (size_t i = 0; i < per_txn && done < count; i++, done++)
-            raw_put(txn, r->a, first + done, RAW_VALUE);
-        raw_check(mdb_txn_commit(txn), "commit");
-    }
-    return wall_seconds() - t0;
-}
-
 /* ---- the table ----------------------------------------------------------------- */
 
 /* A row of a huddle figure and its raw LMDB counterpart. */
@@ -219,7 +162,7 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
         bench_event(&bench, "go", id, data, T0_MS + 1);
         engine_single += wall_seconds() - t0;
         json_decref(data);
-        raw_single += raw_puts(&raw, 2 * i + 1, 2, 1);
+        raw_single += raw_puts(&raw, 2 * i + 1, 2, 1, RAW_VALUE);
     }
     expect_done(&bench, instances, "1a");
     bench_close(&bench);
@@ -275,7 +218,7 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
         double t0 = wall_seconds();
         bench_batch(&bench, inputs + i, count, T0_MS + 1);
         engine_group += wall_seconds() - t0;
-        raw_group += raw_puts(&raw, i + 1, count, BATCH);
+        raw_group += raw_puts(&raw, i + 1, count, BATCH, RAW_VALUE);
     }
     expect_done(&bench, instances, "1b");
     bench_close(&bench);
@@ -321,7 +264,7 @@ static void latency_runs(const StrBuf *play, size_t runs, bool no_sync, double *
         bench_event(&bench, "go", id, data, T0_MS + 1);
         engine_ms[i] = (wall_seconds() - t0) * 1e3;
         json_decref(data);
-        raw_ms[i] = raw_puts(&raw, 2 * i + 1, 2, 1) * 1e3;
+        raw_ms[i] = raw_puts(&raw, 2 * i + 1, 2, 1, RAW_VALUE) * 1e3;
     }
     expect_done(&bench, runs, "2");
     bench_close(&bench);
@@ -710,7 +653,7 @@ static int raw_put_main(const char *dir, const char *number)
 {
     Raw raw;
     raw_open(&raw, dir, false, (size_t)1 << 30);
-    double s = raw_puts(&raw, strtoull(number, NULL, 10), 1, 1);
+    double s = raw_puts(&raw, strtoull(number, NULL, 10), 1, 1, RAW_VALUE);
     raw_close(&raw);
     return s >= 0 ? 0 : 1;
 }

@@ -331,3 +331,54 @@ Census census(Bench *b, StoreTable table, const char *needle)
         die("store_scan: %s", store_strerror(rc));
     return c;
 }
+
+/* ---- the raw LMDB side ---------------------------------------------------------- */
+
+void raw_check(int rc, const char *what)
+{
+    if (rc != MDB_SUCCESS)
+        die("raw LMDB %s: %s", what, mdb_strerror(rc));
+}
+
+void raw_open(Raw *r, const char *dir, bool no_sync, size_t map)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        die("%s: %s", dir, strerror(errno));
+    raw_check(mdb_env_create(&r->env), "env_create");
+    raw_check(mdb_env_set_mapsize(r->env, map), "set_mapsize");
+    raw_check(mdb_env_set_maxdbs(r->env, 4), "set_maxdbs");
+    raw_check(mdb_env_open(r->env, dir, no_sync ? MDB_NOSYNC | MDB_NOMETASYNC : 0, 0600), "env_open");
+    MDB_txn *txn;
+    raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
+    raw_check(mdb_dbi_open(txn, "a", MDB_CREATE, &r->a), "dbi_open");
+    raw_check(mdb_dbi_open(txn, "b", MDB_CREATE, &r->b), "dbi_open");
+    raw_check(mdb_txn_commit(txn), "commit");
+}
+
+void raw_close(Raw *r)
+{
+    mdb_env_close(r->env);
+    r->env = NULL;
+}
+
+void raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t number, size_t value_len)
+{
+    unsigned char key[8], value[RAW_VALUE_MAX];
+    store_be64(number, key);
+    memset(value, 'v', sizeof value);
+    MDB_val k = {8, key}, v = {value_len, value};
+    raw_check(mdb_put(txn, dbi, &k, &v, 0), "put");
+}
+
+double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn, size_t value_len)
+{
+    double t0 = wall_seconds();
+    for (size_t done = 0; done < count;) {
+        MDB_txn *txn;
+        raw_check(mdb_txn_begin(r->env, NULL, 0, &txn), "txn_begin");
+        for (size_t i = 0; i < per_txn && done < count; i++, done++)
+            raw_put(txn, r->a, first + done, value_len);
+        raw_check(mdb_txn_commit(txn), "commit");
+    }
+    return wall_seconds() - t0;
+}

@@ -1,8 +1,8 @@
 /*
  * common.h - the helpers the benchmark programs (bench/bench_*.c) share: clocks, dying
  * with the program's name, thousands separators, a temporary folder removed at exit, the
- * table of rows and notes, finding and running the huddle binary, and a store with its
- * engine opened for a run.
+ * table of rows and notes, finding and running the huddle binary, a store with its
+ * engine opened for a run, and raw LMDB (the baseline a figure is compared with).
  *
  * Not a benchmark itself (the Makefile builds every bench/bench_*.c as one, and links
  * this file into each). A program sets bench_name first thing in main.
@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <lmdb.h>
 
 #include "engine_internal.h"
 #include "store.h"
@@ -119,5 +121,27 @@ typedef struct Census {
 
 /* Counts a table's entries, and those whose value holds `needle` (NULL: none). */
 Census census(Bench *b, StoreTable table, const char *needle);
+
+/* ---- raw LMDB, the baseline a figure is compared with ------------------------------ */
+
+#define RAW_VALUE_MAX 256       /* the largest value raw_put writes */
+
+typedef struct Raw {
+    MDB_env *env;
+    MDB_dbi a, b;
+} Raw;
+
+/* Dies with the LMDB error unless rc is MDB_SUCCESS. */
+void raw_check(int rc, const char *what);
+
+/* Opens (creating) an LMDB environment in `dir` with tables a and b; full sync unless no_sync. */
+void raw_open(Raw *r, const char *dir, bool no_sync, size_t map);
+void raw_close(Raw *r);
+
+/* Puts key `number` (8 bytes, big-endian) with `value_len` bytes (<= RAW_VALUE_MAX) into dbi. */
+void raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t number, size_t value_len);
+
+/* `count` puts of `value_len` bytes into table a, `per_txn` to a commit; the seconds taken. */
+double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn, size_t value_len);
 
 #endif

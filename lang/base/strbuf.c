@@ -8,8 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static _Thread_local unsigned long failures;   /* buffers that failed, in this thread */
+
+unsigned long strbuf_failures(void) { return failures; }
+
 void strbuf_fail(StrBuf *buf)
 {
+    failures++;
     free(buf->data);
     buf->data = NULL;
     buf->len = buf->cap = 0;

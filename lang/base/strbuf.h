@@ -31,6 +31,9 @@ void strbuf_printf(StrBuf *buf, const char *fmt, ...) __attribute__((format(prin
 static inline bool strbuf_failed(const StrBuf *buf) { return buf->failed; }
 /* Makes the buffer failed: for a writer whose own allocation failed mid-text. */
 void strbuf_fail(StrBuf *buf);
+/* How many buffers have failed in this thread: a caller that builds text in many
+   buffers compares it before and after instead of asking each one (the engine's step). */
+unsigned long strbuf_failures(void);
 /* Returns the text ("" when empty) and empties the buffer; the caller frees it. NULL
    when the buffer failed or the empty text could not be allocated. */
 char *strbuf_take(StrBuf *buf);

@@ -156,7 +156,8 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
 
 /* Checks every index, jump and the stack depth of every reachable instruction; called
    by bc_read, and by the compiler's tests. Returns -1 with a reason when invalid,
-   BC_NO_MEMORY when out of memory. */
-int bc_verify(const Bytecode *bc, char *why, size_t why_len);
+   BC_NO_MEMORY when out of memory. *max_stack (may be NULL) is the most values any
+   state, fn or chunk keeps on the stack: the VM's stack is sized by it. */
+int bc_verify(const Bytecode *bc, uint32_t *max_stack, char *why, size_t why_len);
 
 #endif

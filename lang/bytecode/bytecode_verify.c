@@ -16,7 +16,12 @@
 
 #include "builtins.h"
 
-#define VERIFY_MAX_STACK 1024
+/* The most values one state, fn or chunk may keep on the stack. Expressions the checker
+   accepts nest at most AST_MAX_DEPTH (1,000) operators deep, and each level may hold a
+   literal's items while the next is evaluated (at most 512 pairs: 1,024 values), so
+   every accepted expression fits 1,000 x 1,024 plus a little; the VM sizes its stack to
+   what a program needs (bc_verify's *max_stack), not to this bound. */
+#define VERIFY_MAX_STACK (1 << 20)
 #define VERIFY_MAX_LOCALS 65536
 
 static const struct { int min, max; } BUILTIN_ARITY[] = {
@@ -48,6 +53,7 @@ typedef struct Verify {
     char *why;
     size_t why_len;
     bool failed;
+    int32_t max_depth;      /* the most values on the stack at any pc */
 } Verify;
 
 static int verify_fail(Verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -302,6 +308,8 @@ static void verify_step(Verify *v, uint32_t pc)
         verify_fail(v, "pc %u: the stack grows past %d", pc, VERIFY_MAX_STACK);
         return;
     }
+    if (after > v->max_depth)
+        v->max_depth = after;
     switch (op) {
     case OP_JUMP:
         verify_push(v, operand, after, region, limit);
@@ -364,9 +372,9 @@ static void verify_walk(Verify *v, uint32_t entry, Region region, uint32_t limit
         verify_step(v, v->work[--v->work_count]);
 }
 
-int bc_verify(const Bytecode *bc, char *why, size_t why_len)
+int bc_verify(const Bytecode *bc, uint32_t *max_stack, char *why, size_t why_len)
 {
-    Verify v = {bc, NULL, NULL, NULL, NULL, 0, why, why_len, false};
+    Verify v = {bc, NULL, NULL, NULL, NULL, 0, why, why_len, false, 0};
     if (verify_tables(&v) < 0)
         return -1;
     size_t n = bc->code_count ? bc->code_count : 1;
@@ -403,5 +411,7 @@ int bc_verify(const Bytecode *bc, char *why, size_t why_len)
     free(v.region);
     free(v.limit);
     free(v.work);
+    if (max_stack)
+        *max_stack = (uint32_t)v.max_depth;
     return v.failed ? -1 : 0;
 }

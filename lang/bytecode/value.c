@@ -184,7 +184,7 @@ static uint64_t sip_rotl(uint64_t x, int b)
      v3 ^= v2, v0 += v3, v3 = sip_rotl(v3, 21), v3 ^= v0, v2 += v1, v1 = sip_rotl(v1, 17), v1 ^= v2, \
      v2 = sip_rotl(v2, 32))
 
-static uint64_t value_key_hash(const char *key, size_t len)
+uint64_t value_key_hash(const char *key, size_t len)
 {
     if (!sip_key[0] && !sip_key[1] && getentropy(sip_key, sizeof sip_key) != 0) {
         sip_key[0] = (uint64_t)(uintptr_t)&sip_key ^ (uint64_t)time(NULL);

@@ -79,6 +79,11 @@ struct HMap {               /* keys keep their insertion order, like JSON object
 /* Maps with this many keys or more keep a hash index beside their arrays. */
 #define VALUE_MAP_INDEXED 8
 
+/* SipHash-1-3 of `len` bytes under a per-process random key (the maps' index uses it;
+   so do sets of ids elsewhere), so that text sent from outside cannot be chosen to
+   collide. */
+uint64_t value_key_hash(const char *key, size_t len);
+
 /* How deeply lists and maps nest in `v` (0 for a scalar or a string). */
 static inline uint32_t value_depth(Value v)
 {

@@ -66,7 +66,7 @@ static int cli_load_bytecode(const char *path, Bytecode *bc)
         return CLI_REFUSED;
     char why[256];
     int rc = bc_read((const uint8_t *)bytes, len, bc, why, sizeof why);
-    if (rc == 0 && bc_verify(bc, why, sizeof why) < 0) {
+    if (rc == 0 && bc_verify(bc, NULL, why, sizeof why) < 0) {
         bc_free(bc);
         rc = -1;
     }

@@ -10,6 +10,7 @@
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
+ *   engine_idset.c      sets of ids (people) for one step's work, O(1) each
  *   engine_instance.c   instances in the store (load, save), the program cache
  *   engine_directory.c  the directory cache, calendars, the VM's business-time hooks,
  *                       storing a directory, engine_directory
@@ -86,6 +87,7 @@ typedef struct Step {
     int failed;                     /* the first failure (not a refusal): the step ends with it */
     unsigned long alloc_failures;   /* failed allocations counted when the step began */
     uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
+    unsigned long strbuf_failures;  /* and strbuf_failures then (text buffers) */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */
@@ -160,6 +162,33 @@ int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *
 void engine_report_records(Engine *e, const json_t *records);
 /* Runs `work` in a read transaction (nothing it does is kept): an engine code. */
 int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
+
+/* engine_idset.c */
+/* A set of ids (or a map of ids to positions) for one step's work: O(1) per id however
+   many, cheaper than a jansson object as a set. The ids are borrowed (the JSON strings
+   they come from must outlive the set); start with IDSET_INIT, end with idset_free. Out
+   of memory is counted (engine_calloc), so the step fails. */
+typedef struct IdSetSlot {
+    const char *id;                 /* NULL: an empty slot */
+    uint32_t len, value;            /* ids longer than 4 GiB are never added */
+} IdSetSlot;
+typedef struct IdSet {
+    IdSetSlot *slots;
+    size_t count, capacity;         /* capacity: a power of two, at least twice count */
+} IdSet;
+#define IDSET_INIT {NULL, 0, 0}
+/* Adds `id` with `value` (below 2^32) unless it is there; true when added (false for
+   NULL or an id over 4 GiB, or when it was there: then *found, if given, is its value). */
+bool idset_put(IdSet *set, const char *id, size_t value, size_t *found);
+/* idset_put with value 0: true when `id` was not in the set before. */
+bool idset_add(IdSet *set, const char *id);
+/* Whether `id` is in the set; its value in *value (may be NULL). */
+bool idset_get(const IdSet *set, const char *id, size_t *value);
+/* Makes room for `more` ids at once (so a big set is not grown step by step). */
+void idset_reserve(IdSet *set, size_t more);
+/* Adds the strings of the JSON array `ids`. */
+void idset_add_all(IdSet *set, const json_t *ids);
+void idset_free(IdSet *set);
 
 /* engine_instance.c */
 /* The program stored under `hash`, loaded once and cached (borrowed for the engine's

@@ -166,8 +166,9 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         Value whos = *value_map_get(effect->value, "who", 3);
         Value message = *value_map_get(effect->value, "message", 7);
         const Directory *dir = step_directory(s);
-        json_t *told = json_array();   /* each person once per statement */
-        for (uint32_t i = 0; dir && i < whos.as.list->count; i++) {
+        IdSet told = IDSET_INIT;   /* each person once per statement */
+        json_t *kept = json_array();   /* the people `told` borrows its ids from */
+        for (uint32_t i = 0; dir && kept && i < whos.as.list->count; i++) {
             json_t *who = value_to_json(whos.as.list->items[i]);
             json_t *notes = json_array();
             json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
@@ -175,26 +176,25 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             size_t k;
             json_t *person;
             json_array_foreach(people, k, person) {
-                if (holders_include(told, json_string_value(person)))
+                if (!idset_add(&told, json_string_value(person)))
                     continue;
-                json_array_append(told, person);
                 record = record_add(s, in, "notified");
                 json_object_set(record, "person", person);
                 json_object_set_new(record, "channel", json_string(dir_channel(dir, json_string_value(person))));
                 json_object_set_new(record, "message", value_to_json(message));
             }
-            json_decref(people);
             json_decref(notes);
             json_decref(who);
+            if (json_array_append_new(kept, people) != 0)
+                break;   /* out of memory (the step fails): `told` may not be used again */
         }
         for (uint32_t i = 0; !dir && i < whos.as.list->count; i++) {
             Value who = whos.as.list->items[i];
             const Value *kind = value_map_get(who, "who", 3);
             const Value *id = value_map_get(who, "id", 2);
             if (kind && strcmp(value_text(*kind), "person") == 0 && id && id->type == VAL_STRING) {
-                if (holders_include(told, value_text(*id)))
+                if (!idset_add(&told, value_text(*id)))
                     continue;
-                json_array_append_new(told, json_string(value_text(*id)));
                 record = record_add(s, in, "notified");
                 json_object_set_new(record, "person", value_to_json(*id));
                 json_object_set_new(record, "channel", json_string("email"));
@@ -207,7 +207,8 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 json_decref(who_json);
             }
         }
-        json_decref(told);
+        idset_free(&told);
+        json_decref(kept);
         break;
     }
     case EFFECT_WHEN_ERROR:

@@ -304,7 +304,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome,
                                const char *message)
 {
-    json_t *people = json_deep_copy(json_object_get(task, "told"));
+    json_t *people = json_copy(json_object_get(task, "told"));   /* shallow: the same strings */
     if (!people)
         people = json_array();
     size_t i, k;
@@ -386,25 +386,12 @@ bool holders_include(const json_t *holders, const char *person)
     return false;
 }
 
-/* The ids of `people` (an array) as a set (dir_set_add), for O(1) membership however
-   big a seat is. The caller owns it. */
-static json_t *people_set(const json_t *people)
-{
-    json_t *set = json_object();
-    size_t i;
-    json_t *person;
-    json_array_foreach(people, i, person)
-        dir_set_add(set, json_string_value(person));
-    return set;
-}
-
-/* Adds `person` to a seat's `holders` (whose ids `held` has as a set: people_set), and
-   the task to their inbox, unless they hold it already. Returns whether they were
-   added. */
-static bool seat_add_holder(Step *s, json_t *holders, json_t *held, json_t *person, const char *task_id)
+/* Adds `person` to a seat's `holders` (whose ids `held` has as a set), and the task to
+   their inbox, unless they hold it already. Returns whether they were added. */
+static bool seat_add_holder(Step *s, json_t *holders, IdSet *held, json_t *person, const char *task_id)
 {
     const char *id = json_string_value(person);
-    if (!dir_set_add(held, id))
+    if (!idset_add(held, id))
         return false;
     json_array_append(holders, person);
     int rc = inbox_set(s, id, task_id, true);
@@ -481,25 +468,22 @@ static bool match_seat(int seat, int seats, int people, const bool *can, int *ow
     return false;
 }
 
-/* The holders of the open seats who have not voted, each once, in *people; `index`
-   maps each one's id to their position there. */
-static void task_open_people(json_t *task, json_t *open, json_t **people, json_t **index)
+/* The holders of the open seats who have not voted, each once, numbered from 0 in
+   `index` (id -> number); returns how many. */
+static size_t task_open_people(json_t *task, json_t *open, IdSet *index)
 {
-    json_t *voters = json_object(), *vote, *seat, *holder;
-    size_t i, k;
-    *people = json_array();
-    *index = json_object();
+    IdSet voters = IDSET_INIT;
+    json_t *vote, *seat, *holder;
+    size_t i, k, count = 0;
     json_array_foreach(json_object_get(task, "votes"), i, vote)
-        dir_set_add(voters, json_string_value(json_object_get(vote, "by")));
+        idset_add(&voters, json_string_value(json_object_get(vote, "by")));
     json_array_foreach(open, i, seat)
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            const char *id = json_string_value(holder);
-            if (!id || json_object_get(voters, id) || json_object_get(*index, id))
-                continue;
-            json_object_set_new(*index, id, json_integer((json_int_t)json_array_size(*people)));
-            json_array_append(*people, holder);
-        }
-    json_decref(voters);
+        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+            if (!idset_get(&voters, json_string_value(holder), NULL) &&
+                idset_put(index, json_string_value(holder), count, NULL))
+                count++;
+    idset_free(&voters);
+    return count;
 }
 
 /* How many open seats distinct people who have not answered could still fill: a
@@ -507,13 +491,13 @@ static void task_open_people(json_t *task, json_t *open, json_t **people, json_t
    remains. */
 static json_int_t task_fillable_seats(json_t *task)
 {
-    json_t *open = json_array(), *people, *index, *seat, *holder;
+    json_t *open = json_array(), *seat, *holder;
     size_t i, k;
     json_array_foreach(json_object_get(task, "seats"), i, seat)
         if (json_is_null(json_object_get(seat, "answered_by")))
             json_array_append(open, seat);
-    task_open_people(task, open, &people, &index);
-    int seats = (int)json_array_size(open), count = (int)json_array_size(people);
+    IdSet index = IDSET_INIT;
+    int seats = (int)json_array_size(open), count = (int)task_open_people(task, open, &index);
     bool *can = engine_calloc((size_t)seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
     int *owner_of = engine_calloc((size_t)count + 1, sizeof(int));
     json_int_t fillable = 0;
@@ -523,9 +507,9 @@ static json_int_t task_fillable_seats(json_t *task)
     json_array_foreach(can && seen && owner_of ? open : NULL, i, seat) {
         bool has_someone = false;
         json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            json_t *at = json_string_value(holder) ? json_object_get(index, json_string_value(holder)) : NULL;
-            if (at) {
-                can[i * (size_t)count + (size_t)json_integer_value(at)] = true;
+            size_t at;
+            if (idset_get(&index, json_string_value(holder), &at) && at < (size_t)count) {
+                can[i * (size_t)count + at] = true;
                 has_someone = true;
             }
         }
@@ -539,9 +523,8 @@ static json_int_t task_fillable_seats(json_t *task)
     free(can);
     free(seen);
     free(owner_of);
+    idset_free(&index);
     json_decref(open);
-    json_decref(people);
-    json_decref(index);
     return fillable;
 }
 
@@ -758,13 +741,15 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
             people = dir_resolve(dir, who, s->now, bare_manager ? json_object_get(seat, "previous") : NULL, notes);
         }
         record_notes(s, in, notes, (int)i);
-        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array(), *held = people_set(holders);
+        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array();
+        IdSet held = IDSET_INIT;
+        idset_add_all(&held, holders);
         size_t k;
         json_t *person;
         json_array_foreach(people, k, person)
-            if (seat_add_holder(s, holders, held, person, id))
+            if (seat_add_holder(s, holders, &held, person, id))
                 json_array_append(fresh, person);
-        json_decref(held);
+        idset_free(&held);
         if (json_array_size(fresh))   /* a level that added nobody leaves the rung where it was */
             json_object_set(seat, "previous", fresh);
         if (json_array_size(fresh)) {
@@ -785,23 +770,30 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
     const Directory *dir = step_directory(s);
     size_t i;
     json_t *person;
-    json_t *told = json_object();   /* once each, whatever seats they hold */
+    if (json_array_size(people) == 0)
+        return;
+    json_t *everyone = json_object_get(task, "told");
+    if (!everyone) {
+        everyone = json_array();
+        json_object_set_new(task, "told", everyone);
+    }
+    /* Each once, whatever seats they hold (`told`); the task's "told" list as a set (`known`). */
+    IdSet told = IDSET_INIT, known = IDSET_INIT;
+    idset_reserve(&told, json_array_size(people));
+    idset_reserve(&known, json_array_size(everyone) + json_array_size(people));
+    idset_add_all(&known, everyone);
     json_array_foreach(people, i, person) {
-        if (!dir_set_add(told, json_string_value(person)))
+        if (!idset_add(&told, json_string_value(person)))
             continue;
         json_t *record = record_add(s, in, kind);
         json_object_set(record, "task", json_object_get(task, "id"));
         json_object_set(record, "person", person);
         json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
-        json_t *everyone = json_object_get(task, "told");
-        if (!everyone) {
-            everyone = json_array();
-            json_object_set_new(task, "told", everyone);
-        }
-        if (!holders_include(everyone, json_string_value(person)))
+        if (idset_add(&known, json_string_value(person)))
             json_array_append(everyone, person);
     }
-    json_decref(told);
+    idset_free(&known);
+    idset_free(&told);
 }
 
 /* Whether the ask has a `no_quorum` arm. Tasks written before the description said so
@@ -1081,16 +1073,16 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
         }
         seat_handover(s, in, task, seat, (int)i, wanted);
         size_t p;
-        json_t *person, *held = people_set(holders);
-        json_array_foreach(wanted, p, person) {
-            if (seat_add_holder(s, holders, held, person, id)) {
-                json_t *one = json_pack("[O]", person);
-                task_tell(s, in, task, one, "notified");
-                json_decref(one);
-                changed = true;
-            }
-        }
-        json_decref(held);
+        json_t *person, *added = json_array();
+        IdSet held = IDSET_INIT;
+        idset_add_all(&held, holders);
+        json_array_foreach(wanted, p, person)
+            if (seat_add_holder(s, holders, &held, person, id))
+                json_array_append(added, person);
+        task_tell(s, in, task, added, "notified");   /* once for all: "told" read as a set once */
+        changed |= json_array_size(added) > 0;
+        json_decref(added);
+        idset_free(&held);
         json_decref(wanted);
     }
     return changed;

@@ -65,7 +65,8 @@ static int program_eval_consts(Program *program, char *why, size_t why_len)
 
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len)
 {
-    int rc = bc_verify(bc, why, why_len);
+    uint32_t max_stack = 0;
+    int rc = bc_verify(bc, &max_stack, why, why_len);
     Program *program = rc < 0 ? NULL : calloc(1, sizeof *program);
     if (!program) {
         bc_free(bc);
@@ -74,6 +75,7 @@ int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len
         return rc < 0 ? rc : BC_NO_MEMORY;
     }
     program->bc = *bc;
+    program->max_stack = max_stack;
     bc_init(bc);
     StrBuf bytes = STRBUF_INIT;
     bc_write(&program->bc, &bytes);

@@ -3,6 +3,8 @@
  */
 #include "value_json.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +35,37 @@ static size_t json_skip_string(const char *text, size_t len, size_t i)
     return i < len ? i + 1 : len;
 }
 
-/* One pass over the text's tokens: refuses nesting past max_depth, and notes in `big`
-   (the offsets just after them) the integers 64 bits can't hold. It validates nothing
-   else: jansson does. */
-static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *big, char *why,
+/* A number token that needs rewriting before jansson reads it: an integer 64 bits can't
+   hold gets ".0" after it (jansson reads it as a double); a number beyond the doubles
+   (|x| > DBL_MAX, such as 1e400, which jansson refuses as "real number overflow") is
+   replaced by the nearest finite double, +-DBL_MAX (docs/language.md, "Numbers"). */
+typedef struct JsonFix {
+    size_t start, end;
+    bool saturate;
+} JsonFix;
+
+/* Whether the number token text[start..end) is beyond the doubles. Only tokens with an
+   exponent or over 300 digits can be, so only they are converted. */
+static bool json_number_overflows(const char *text, size_t start, size_t end)
+{
+    if (end - start <= 300 && !memchr(text + start, 'e', end - start) && !memchr(text + start, 'E', end - start))
+        return false;
+    char *copy = malloc(end - start + 1);
+    if (!copy) {
+        value_oom_note();   /* counted: the caller's step fails for want of memory */
+        return false;
+    }
+    memcpy(copy, text + start, end - start);
+    copy[end - start] = '\0';
+    bool overflows = isinf(strtod(copy, NULL));
+    free(copy);
+    return overflows;
+}
+
+/* One pass over the text's tokens: refuses nesting past max_depth, and notes in `fixes`
+   (JsonFix entries) the numbers jansson would not take as they are. It validates
+   nothing else: jansson does. */
+static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *fixes, char *why,
                       size_t why_len)
 {
     int max_depth = VALUE_JSON_MAX_DEPTH + wrapper;
@@ -60,11 +89,13 @@ static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *big, ch
             while (i < len && text[i] >= '0' && text[i] <= '9')
                 i++;
             bool integer = i >= len || (text[i] != '.' && text[i] != 'e' && text[i] != 'E');
-            if (integer && i - start > (size_t)(ch == '-') && !json_integer_fits(text + start, i - start))
-                strbuf_append(big, (const char *)&i, sizeof i);
+            bool big = integer && i - start > (size_t)(ch == '-') && !json_integer_fits(text + start, i - start);
             while (i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E' || text[i] == '+' ||
                                text[i] == '-' || (text[i] >= '0' && text[i] <= '9')))
                 i++;
+            JsonFix fix = {start, i, json_number_overflows(text, start, i)};
+            if (big || fix.saturate)
+                strbuf_append(fixes, (const char *)&fix, sizeof fix);
         } else {
             i++;
         }
@@ -75,24 +106,31 @@ static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *big, ch
 json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
                         size_t why_len)
 {
-    StrBuf big = STRBUF_INIT, copy = STRBUF_INIT;
+    StrBuf fixes = STRBUF_INIT, copy = STRBUF_INIT;
     json_t *json = NULL;
-    if (!json_scan(text, len, wrapper, &big, why, why_len))
+    if (!json_scan(text, len, wrapper, &fixes, why, why_len))
         goto done;
-    if (big.len) {   /* each too-big integer gets ".0": jansson reads it as a double */
+    if (fixes.len) {   /* the numbers rewritten (JsonFix) */
         size_t from = 0;
-        for (size_t k = 0; k < big.len; k += sizeof(size_t)) {
-            size_t at;
-            memcpy(&at, big.data + k, sizeof at);
-            strbuf_append(&copy, text + from, at - from);
-            strbuf_puts(&copy, ".0");
-            from = at;
+        for (size_t k = 0; k < fixes.len; k += sizeof(JsonFix)) {
+            JsonFix fix;
+            memcpy(&fix, fixes.data + k, sizeof fix);
+            if (fix.saturate) {
+                char max[40];
+                snprintf(max, sizeof max, "%s%.17g", text[fix.start] == '-' ? "-" : "", DBL_MAX);
+                strbuf_append(&copy, text + from, fix.start - from);
+                strbuf_puts(&copy, max);
+            } else {
+                strbuf_append(&copy, text + from, fix.end - from);
+                strbuf_puts(&copy, ".0");
+            }
+            from = fix.end;
         }
         strbuf_append(&copy, text + from, len - from);
         text = strbuf_text(&copy);
         len = copy.len;
     }
-    if (strbuf_failed(&big) || strbuf_failed(&copy)) {
+    if (strbuf_failed(&fixes) || strbuf_failed(&copy)) {
         snprintf(why, why_len, "out of memory");
         goto done;
     }
@@ -101,7 +139,7 @@ json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper,
     if (!json)
         snprintf(why, why_len, "%s (line %d, column %d)", error.text, error.line, error.column);
 done:
-    strbuf_free(&big);
+    strbuf_free(&fixes);
     strbuf_free(&copy);
     return json;
 }

@@ -563,7 +563,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
         }
         case OP_CALL_FN: {
             const BcFn *fn = &bc->fns[operand >> 8];
-            if (vm->depth == VM_CALL_LIMIT || vm->sp + fn->locals + 1024 > VM_STACK_LIMIT)
+            /* the fn's locals, then up to max_stack values while it runs */
+            if (vm->depth == VM_CALL_LIMIT || vm->sp + fn->locals + vm->program->max_stack > vm->stack_cap)
                 ERROR("fns nest too deeply");
             vm->calls[vm->depth++] = (VmCall){pc + 1, vm->sp - fn->params};
             for (uint32_t i = fn->params; i < fn->locals; i++)
@@ -743,14 +744,17 @@ static VmStatus vm_finish(Vm *vm, RunEnd end)
     }
 }
 
-/* A VM for one run, NULL when out of memory (then counted, value.h). */
+/* A VM for one run, its stack holding what `program` needs (its max_stack) and
+   VM_STACK_LIMIT more for fn frames; NULL when out of memory (then counted, value.h). */
 static Vm *vm_new(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
 {
-    Vm *vm = malloc(sizeof *vm);
+    uint32_t cap = VM_STACK_LIMIT + program->max_stack;
+    Vm *vm = malloc(sizeof *vm + (size_t)cap * sizeof(Value));
     if (!vm) {
         value_oom_note();
         return NULL;
     }
+    vm->stack_cap = cap;
     vm_init(vm, program, frame, input, result);
     return vm;
 }

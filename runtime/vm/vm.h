@@ -24,7 +24,8 @@
 #define VM_STEP_LIMIT 1000000        /* instructions per step */
 #define VM_STRING_LIMIT (1 << 20)    /* bytes in one string */
 #define VM_LIST_LIMIT 100000         /* items in one list or map */
-#define VM_STACK_LIMIT 4096          /* values on the stack, fn frames included */
+#define VM_STACK_LIMIT 4096          /* values on the stack for fn frames, beyond the
+                                        program's own max_stack (Program) */
 #define VM_CALL_LIMIT 64             /* nested fn calls */
 #define VM_DEPTH_LIMIT 1000          /* lists and maps nested in each other */
 
@@ -34,6 +35,10 @@ typedef struct Program {
     char hash[65];
     Value *cdefs;                   /* one per bc.cdefs, evaluated at load */
     const bool *cdefs_ready;        /* while loading: which cdefs have a value (NULL after) */
+    uint32_t max_stack;             /* the most values any state, fn or chunk keeps on the
+                                       stack (bc_verify): the VM's stack is this plus
+                                       VM_STACK_LIMIT, so every expression the checker
+                                       accepts runs */
 } Program;
 
 /* Reads, verifies and prepares a .hbc image. On failure returns -1 with a reason, or

@@ -18,8 +18,8 @@ typedef struct Vm {
     Frame *frame;                   /* NULL while evaluating a chunk */
     const VmInput *input;
     VmResult *result;
-    Value stack[VM_STACK_LIMIT];
     uint32_t sp;
+    uint32_t stack_cap;             /* VM_STACK_LIMIT + the program's max_stack */
     VmCall calls[VM_CALL_LIMIT];
     uint32_t depth;                 /* fn calls open */
     uint32_t when_arm;              /* evaluating a wait arm's `when`, else BC_NONE */
@@ -32,6 +32,7 @@ typedef struct Vm {
     uint64_t oom_mark;              /* value_oom_count() when the run began: any change
                                        is an allocation that failed (value.h) */
     char why[VM_WHY];
+    Value stack[];                  /* stack_cap values (vm_new) */
 } Vm;
 
 /* Calls builtin `id` on the top `argc` values; false with vm->why on error. */

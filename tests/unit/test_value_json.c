@@ -35,6 +35,10 @@ static char *load_dump(const char *text, int wrapper)
     return out;
 }
 
+/* 400 nines: an integer far beyond the doubles. */
+#define NINES40 "9999999999999999999999999999999999999999"
+#define BIG400 NINES40 NINES40 NINES40 NINES40 NINES40 NINES40 NINES40 NINES40 NINES40 NINES40
+
 static void test_numbers(void **state)
 {
     (void)state;
@@ -52,8 +56,12 @@ static void test_numbers(void **state)
         /* digits inside strings, even escaped quotes before them, are text */
         {"[\"99999999999999999999\", \"a\\\"99999999999999999999\"]",
          "[\"99999999999999999999\",\"a\\\"99999999999999999999\"]"},
-        /* a number too large even for a double is refused by jansson, with its reason */
-        {"[1e400]", "refused: real number overflow near '1e400' (line 1, column 6)"},
+        /* beyond the doubles: the nearest finite double, +-DBL_MAX (jansson alone refuses
+           1e400 as "real number overflow"); far below them: 0; in a string: text */
+        {"[1e400, -1E+400, 1e-400, \"1e400\"]",
+         "[1.7976931348623157e308,-1.7976931348623157e308,0.0,\"1e400\"]"},
+        /* 400 digits, an integer and with a fraction: beyond the doubles too */
+        {"[" BIG400 ", -" BIG400 ".5, 2]", "[1.7976931348623157e308,-1.7976931348623157e308,2]"},
     };
     for (size_t i = 0; i < countof(rows); i++) {
         char *got = load_dump(rows[i].in, 0);
