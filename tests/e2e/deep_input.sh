@@ -70,17 +70,17 @@ open(path, "w").write("playbook deep\non ops.case as e\nstate s {\n  let x = %s\
 PY
 }
 wide lists998 lists 998 2
-expect "lists 999 deep, two items each, run" 0 "done     [1,1,[1,1," "$h" run "$tmp/lists998.play" --events "$tmp/one.jsonl"
+expect_says "lists 999 deep, two items each, run" 0 "done     [1,1,[1,1," "$h" run "$tmp/lists998.play" --events "$tmp/one.jsonl"
 wide lists999 lists 999 2
-expect "lists 1,000 deep (the most the checker takes), two items each, run" 0 "done     [1,1,[1,1," "$h" run "$tmp/lists999.play" --events "$tmp/one.jsonl"
-expect "and deploy" 0 "" "$h" deploy "$tmp/lists999.play" --db "$tmp/db_wide" --now $now
-expect "and trigger" 0 "accepted w1: started i1" sh -c "echo '{\"a\": 1}' | '$h' trigger ops.case --id w1 --db '$tmp/db_wide' --now $now"
+expect_says "lists 1,000 deep (the most the checker takes), two items each, run" 0 "done     [1,1,[1,1," "$h" run "$tmp/lists999.play" --events "$tmp/one.jsonl"
+expect_says "and deploy" 0 "" "$h" deploy "$tmp/lists999.play" --db "$tmp/db_wide" --now $now
+expect_says "and trigger" 0 "accepted w1: started i1" sh -c "echo '{\"a\": 1}' | '$h' trigger ops.case --id w1 --db '$tmp/db_wide' --now $now"
 wide maps999 maps 999 1
-expect "maps 1,000 deep, two entries each, run" 0 'done     {"k0":1,"z":{"k0":1,' "$h" run "$tmp/maps999.play" --events "$tmp/one.jsonl"
+expect_says "maps 1,000 deep, two entries each, run" 0 'done     {"k0":1,"z":{"k0":1,' "$h" run "$tmp/maps999.play" --events "$tmp/one.jsonl"
 wide lists_wide lists 999 100
-expect "lists 1,000 deep, 100 items each (100,000 values on the stack), run" 0 "done     101" "$h" run "$tmp/lists_wide.play" --events "$tmp/one.jsonl"
+expect_says "lists 1,000 deep, 100 items each (100,000 values on the stack), run" 0 "done     101" "$h" run "$tmp/lists_wide.play" --events "$tmp/one.jsonl"
 wide lists1000 lists 1000 2
-expect "lists 1,001 deep are refused" 1 "$too_deep" "$h" check "$tmp/lists1000.play"
+expect_says "lists 1,001 deep are refused" 1 "$too_deep" "$h" check "$tmp/lists1000.play"
 if grep -q "^$tmp/lists1000.play:4:11: error: $too_deep" "$tmp/out"; then ok "at the expression (4:11)"; else no "at the expression (4:11)"; fi
 
 # Strings nest at most 16 deep: 60k nested interpolations get one error, at once.
