@@ -79,6 +79,36 @@ static int lost_lock(const char *dir, char *why, size_t why_len)
     return STORE_LOCK_LOST;
 }
 
+/* Whether another process still marks the store open (byte 0 of data.mdb): ours is a
+   read lock, which becomes a write lock only when nobody else holds one. */
+static bool guard_others_open(StoreGuard *guard)
+{
+    if (guard_byte(guard->data_fd, F_WRLCK, GUARD_OPEN_BYTE, false) != 0)
+        return true;
+    guard_byte(guard->data_fd, F_RDLCK, GUARD_OPEN_BYTE, false);
+    return false;
+}
+
+/* The lock file is held by none while data.mdb said others had the store open. Either
+   they closed the store between the two tests (a process releases data.mdb first, then
+   the lock file; a killed one's files close in the kernel's order): then this process
+   is alone after all. Or they still have it open on a lock file that was removed: lost.
+   Nobody can open the store meanwhile (the opening lock is ours), so a short wait tells
+   a closing process from a lost lock file. */
+static int guard_unheld(StoreGuard *guard, const char *dir, char *why, size_t why_len)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        if (!guard_others_open(guard)) {
+            close(guard->lock_fd);    /* store_guard_prepare opens it as the one alone */
+            guard->lock_fd = -1;
+            guard->alone = true;
+            return STORE_OK;
+        }
+        usleep(5000);
+    }
+    return lost_lock(dir, why, why_len);
+}
+
 /* Not alone: DIR/lock.mdb must be the file the processes that have the store open hold.
    The opening lock is ours, so nobody else is testing it with LOCK_EX just now. */
 static int guard_join(StoreGuard *guard, const char *dir, char *why, size_t why_len)
@@ -93,7 +123,7 @@ static int guard_join(StoreGuard *guard, const char *dir, char *why, size_t why_
         return STORE_FAILED;
     }
     if (flock(guard->lock_fd, LOCK_EX | LOCK_NB) == 0)
-        return lost_lock(dir, why, why_len); /* held by none: theirs was removed */
+        return guard_unheld(guard, dir, why, why_len);
     if (guard_flock(guard->lock_fd, LOCK_SH) != 0) {
         guard_say(why, why_len, "cannot lock %s: %s", path, strerror(errno));
         return STORE_FAILED;
