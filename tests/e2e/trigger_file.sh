@@ -134,4 +134,19 @@ expect "the same file again" 0 "$h" trigger --db "$big" --file "$tmp/big.jsonl" 
 has "the committed ones are duplicates" "$part duplicates"
 [ "$(count_instances "$big")" = 20000 ] && ok "each event exactly once: 20000 instances" || no "each event exactly once: 20000 instances" /dev/null
 
+# A store failure (a file-size limit, SIGXFSZ ignored, so LMDB's write returns EFBIG):
+# exit 3, saying where to resume; the batches before it stay, and the rerun completes.
+full=$tmp/full
+"$h" deploy "$tmp/pages.play" --db "$full" $(now 08:00) > /dev/null 2>&1
+( trap '' XFSZ; ulimit -f 4096 || exit 99; exec "$h" trigger --db "$full" --file "$tmp/big.jsonl" --batch 500 $(now 09:00) ) > "$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 99 ]; then skip "a store failure stops the run with exit 3" "ulimit -f not permitted"
+elif [ "$rc" -eq 3 ] && grep -q "stopped: every line before line [0-9]* is committed" "$tmp/out"; then ok "a store failure stops the run with exit 3, naming the line to resume from"
+else echo "# exit $rc" >> "$tmp/out"; no "a store failure stops the run with exit 3, naming the line to resume from"; fi
+resume=$(sed -n 's/.*resume from line \([0-9]*\).*/\1/p' "$tmp/out" | head -1)
+kept=$(count_instances "$full")
+[ -n "$resume" ] && [ "$kept" = $((resume - 1)) ] && ok "every line before it is committed ($kept), none after" || no "every line before it is committed ($kept, resume ${resume:-?})"
+expect "the rerun without the limit" 0 "$h" trigger --db "$full" --file "$tmp/big.jsonl" $(now 09:01)
+[ "$(count_instances "$full")" = 20000 ] && ok "completes the import: 20000 instances" || no "completes the import: 20000 instances" /dev/null
+
 plan
