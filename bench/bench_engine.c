@@ -27,10 +27,14 @@
  *      store with the playbook deployed. (Before anything is timed, `huddle check` must
  *      pass both playbooks, as the in-memory front end did.)
  *      Raw: this binary re-executed to open an LMDB environment and commit one synced put.
+ *   5  one `huddle trigger --file` process (fork + exec to exit) feeding 100,000 events
+ *      from a JSON-lines file, full sync, 1,000 lines a commit (the default): 50,000
+ *      cases of the steps playbook, each started and then joined to done, in blocks of
+ *      500 like 1b. Raw: 100,000 small puts, 1,000 per synced commit, right after.
  *
  * Options (for profiling on smaller runs): --single N (1a inputs), --group N (1b
- * inputs), --latency N (section 2 runs), --timers N (section 3 instances), --sections
- * LIST (e.g. 13), --keep (leave the temporary folder). HUDDLE_BIN names the huddle binary
+ * inputs), --latency N (section 2 runs), --timers N (section 3 instances), --file N
+ * (section 5 events), --sections LIST (e.g. 13), --keep (leave the temporary folder). HUDDLE_BIN names the huddle binary
  * (default bin/huddle from the current folder, else next to this binary's build/).
  */
 #include <errno.h>
@@ -717,6 +721,66 @@ static void section_trigger(const StrBuf *play, size_t runs)
     free(raw_ms);
 }
 
+/* ---- 5: one `huddle trigger --file` process ------------------------------------- */
+
+/* The events file: `events` lines, the starts of 500 cases, then their joins, block by block. */
+static void file_events_write(const char *path, size_t events)
+{
+    FILE *out = fopen(path, "w");
+    if (!out)
+        die("%s: %s", path, strerror(errno));
+    size_t half = BATCH / 2, cases = events / 2;
+    for (size_t first = 0; first < cases; first += half)
+        for (int pass = 1; pass <= 2; pass++)
+            for (size_t i = first; i < first + half && i < cases; i++)
+                fprintf(out, "{\"source\": \"bench\", \"type\": \"go\", \"id\": \"f%zu-%d\", "
+                        "\"data\": {\"k\": \"f%zu\"}}\n", i, pass, i);
+    if (fclose(out) != 0)
+        die("%s: %s", path, strerror(errno));
+}
+
+static void section_file(const StrBuf *play, size_t events)
+{
+    char bin_buf[4096], dir[256], path[256];
+    const char *bin = huddle_bin(bin_buf, sizeof bin_buf);
+    if (!bin) {
+        note("section 5 skipped: no huddle binary (set HUDDLE_BIN or run from the repository)");
+        return;
+    }
+    events -= events % 2;
+    path_in(dir, sizeof dir, "trigger_file");
+    path_in(path, sizeof path, "events.jsonl");
+    file_events_write(path, events);
+    Bench bench;
+    bench_open(&bench, dir, false);
+    bench_deploy(&bench, play, T0_MS);
+    bench_close(&bench);
+    int status;
+    char *argv[] = {(char *)bin, "trigger", "--db", dir, "--file", path, NULL};
+    double engine_s = run_timed(argv, "", &status);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("huddle trigger --db %s --file %s: exit %d", dir, path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    bench_open(&bench, dir, true);
+    Census c = census(&bench, TABLE_INSTANCES, "\"status\":\"done\"");
+    bench_close(&bench);
+    if (c.entries != events / 2 || c.matching != events / 2)
+        die("5: %zu instances, %zu done; expected %zu", c.entries, c.matching, events / 2);
+    Raw raw;
+    path_in(dir, sizeof dir, "raw_file");
+    raw_open(&raw, dir, false, (size_t)4 << 30);
+    double raw_s = raw_puts(&raw, 1, events, BATCH);
+    raw_close(&raw);
+
+    double ef = (double)events / engine_s, rf = (double)events / raw_s;
+    char a[32], b[32], metric[72];
+    snprintf(metric, sizeof metric, "5  trigger --file events/s, %d/commit (%zu)", BATCH, events);
+    Row *r = row_pair(metric, group(a, sizeof a, ef), group(b, sizeof b, rf));
+    row_ratio(r, ef, rf);
+    row_goal(r, ">= 50,000", ef >= 50000);
+    note("section 5: one process, fork + exec to exit, reading the file; raw: the same number of "
+         "64-byte puts, %d per synced commit", BATCH);
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -724,8 +788,8 @@ int main(int argc, char **argv)
     bench_name = "bench_engine";
     if (argc == 4 && strcmp(argv[1], "--raw-put") == 0)
         return raw_put_main(argv[2], argv[3]);
-    size_t single = 1000, grouped = 200000, latency = 200, timers = 0, triggers = 50;
-    const char *sections = "1234";
+    size_t single = 1000, grouped = 200000, latency = 200, timers = 0, triggers = 50, file_events = 100000;
+    const char *sections = "12345";
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--single") == 0)
             single = size_arg(argv[++i]);
@@ -735,13 +799,15 @@ int main(int argc, char **argv)
             latency = size_arg(argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--timers") == 0)
             timers = size_arg(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--file") == 0)
+            file_events = size_arg(argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--sections") == 0)
             sections = argv[++i];
         else if (strcmp(argv[i], "--keep") == 0)
             keep_tmp = true;
         else {
             fprintf(stderr, "usage: %s [--single N] [--group N] [--latency N] [--timers N] "
-                    "[--sections 1234] [--keep]\n", argv[0]);
+                    "[--file N] [--sections 12345] [--keep]\n", argv[0]);
             return 2;
         }
     }
@@ -760,6 +826,8 @@ int main(int argc, char **argv)
         section_latency(&steps, latency);
     if (strchr(sections, '4'))
         section_trigger(&steps, triggers);
+    if (strchr(sections, '5'))
+        section_file(&steps, file_events);
     if (strchr(sections, '3')) {
         if (!timers) {
             /* 1,000,000 unless the whole run would pass ~5 minutes: section 3 costs about

@@ -128,7 +128,8 @@ static const CliCommand COMMANDS[] = {
      "when none are kept.\n",
      cli_connectors},
     {"trigger", "submit one event",
-     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] [--max-body BYTES] [--json] < data.json",
+     "huddle trigger SOURCE.TYPE [--db DIR] [--id ID] [--time T] [--now T] [--max-body BYTES] [--json] < data.json\n"
+     "       huddle trigger --file EVENTS.jsonl [--batch N] [--db DIR] [--now T] [--max-body BYTES] [--json]",
      "Reads the event's data (JSON) from standard input and hands it to every deployed\n"
      "playbook: it may start an instance, join an open case, be counted toward a\n"
      "threshold, or match nothing; the line printed says which, per playbook (--json:\n"
@@ -136,8 +137,24 @@ static const CliCommand COMMANDS[] = {
      "nothing. The source, type and id are at most 256 bytes each (longer ones are\n"
      "refused, never cut), without control characters; the data nests at most 1,000 deep.\n"
      "\n"
+     "With --file, submits many events, one JSON object a line ({\"source\", \"type\",\n"
+     "\"id\", \"time\", \"data\"}: time optional, RFC 3339, default engine time; data\n"
+     "optional, default {}), in group-committed batches, for imports and backfills. Each\n"
+     "line is checked as a single event is; a refused line is shown as FILE:LINE: why\n"
+     "on stderr, counted, and the others go on. An id seen before (in the store or\n"
+     "earlier in the file) is a duplicate, so the same file may be run again. Blank\n"
+     "lines are skipped; the file is read a line at a time. The summary says\n"
+     "\"N lines: A accepted (S started, J joined, C counted), D duplicates, R refused\"\n"
+     "(--json: a {\"refused\": {\"line\", \"why\"}} line each, then {\"summary\": {...}}).\n"
+     "Exit 0 when every line was accepted or a duplicate, 1 when some were refused, 3\n"
+     "when the store failed: every batch committed before it stays, and the message\n"
+     "names the line to resume from (running the same file again is the same).\n"
+     "\n"
      "  --id ID          the event's id (default: one made from the time and process)\n"
      "  --time T         the event's own time (data only), RFC 3339\n"
+     "  --file F         events, one JSON object a line (- reads standard input)\n"
+     "  --batch N        lines per commit, 1 to 100000 (default 1000; a batch also ends\n"
+     "                   at 16 MiB of lines)\n"
      HELP_MAX_BODY
      HELP_WRITE,
      cli_trigger},

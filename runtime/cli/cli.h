@@ -135,4 +135,51 @@ int cli_check_numbered(const char *command, const char *value, char prefix);
 int cli_parse_time(const char *command, const char *flag, const char *text, int64_t *ms,
                    int32_t *offset);
 
+/* Readers of JSON objects from outside (trace lines, event files), each true, or false
+   with a sentence in `why`. cli_json_fields: `object` (shown as `name`) is an object
+   with no fields but `allowed` (NULL-ended). cli_json_text: its text field `field` in
+   *out, NULL when absent or null and not `required` (another type is refused, saying it
+   is `what` in quotes). cli_json_time: RFC 3339, a date that exists, within engine time. */
+struct json_t;
+bool cli_json_fields(const struct json_t *object, const char *name, const char *const *allowed, char *why,
+                     size_t why_len);
+bool cli_json_text(const struct json_t *object, const char *field, const char *what, bool required,
+                   const char **out, char *why, size_t why_len);
+bool cli_json_time(const char *field, const char *text, int64_t *ms, int32_t *offset, char *why,
+                   size_t why_len);
+
+/* An event as a trace line or an event file gives it: {source, type, id, time, data}
+   (time optional, RFC 3339, default `default_time`; data optional, default {}).
+   Borrowed from the object; cli_event_clear lets the default data go. */
+typedef struct CliEvent {
+    const char *source, *type, *id;
+    const struct json_t *data;
+    int64_t time;
+    struct json_t *empty;           /* owned: the default data, when there was none */
+} CliEvent;
+bool cli_event_read(const struct json_t *event, const char *name, int64_t default_time, CliEvent *ev,
+                    char *why, size_t why_len);
+void cli_event_clear(CliEvent *ev);
+
+/* ---- trigger --file (cli_trigger_file.c) ---- */
+
+struct Engine;
+typedef struct CliTriggerFile {
+    const char *path;               /* "-": standard input */
+    FILE *in;                       /* owned (unless stdin) */
+    size_t batch;                   /* --batch: lines per commit (default 1000) */
+    size_t max_line;                /* --max-body: the longest line, in bytes */
+    bool json;
+} CliTriggerFile;
+/* Checks --batch and --max-body and opens the file (CLI_USAGE, or CLI_REFUSED when it
+   cannot be opened, each said); cli_trigger_file_close closes it. */
+int cli_trigger_file_open(const char *command, const char *path, const char *batch,
+                          const char *max_body, CliTriggerFile *options);
+void cli_trigger_file_close(CliTriggerFile *options);
+/* Feeds the file's events through group commit at engine time `now`, reporting each
+   refused line and a summary: CLI_OK (every line accepted or a duplicate), CLI_REFUSED
+   (some lines refused, the others committed) or CLI_SYSTEM (the store failed: the
+   batches committed before it stay, and the message says where to resume). */
+int cli_trigger_file_run(struct Engine *engine, const CliTriggerFile *options, int64_t now);
+
 #endif

@@ -140,3 +140,81 @@ int cli_parse_time(const char *command, const char *flag, const char *text, int6
     }
     return CLI_OK;
 }
+
+bool cli_json_fields(const json_t *object, const char *name, const char *const *allowed, char *why,
+                     size_t why_len)
+{
+    if (!json_is_object(object)) {
+        snprintf(why, why_len, "\"%s\" is an object", name);
+        return false;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)object, key, value) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (known)
+            continue;
+        StrBuf list = STRBUF_INIT;
+        for (size_t i = 0; allowed[i]; i++)
+            strbuf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
+        snprintf(why, why_len, "\"%s\" has no field \"%.64s\" (its fields: %s)", name, key, strbuf_text(&list));
+        strbuf_free(&list);
+        return false;
+    }
+    return true;
+}
+
+bool cli_json_text(const json_t *object, const char *field, const char *what, bool required,
+                   const char **out, char *why, size_t why_len)
+{
+    json_t *value = json_object_get(object, field);
+    *out = json_string_value(value);
+    if (*out || (!required && (!value || json_is_null(value))))
+        return true;
+    snprintf(why, why_len, value ? "\"%s\" is %s, in quotes" : "\"%s\" is missing: it is %s, in quotes",
+             field, what);
+    return false;
+}
+
+bool cli_json_time(const char *field, const char *text, int64_t *ms, int32_t *offset, char *why,
+                   size_t why_len)
+{
+    char problem[256], name[64];
+    if (!value_time_parse(text, ms, offset, problem, sizeof problem)) {
+        snprintf(why, why_len, "\"%s\": %s", field, problem);
+        return false;
+    }
+    snprintf(name, sizeof name, "\"%s\"", field);
+    return engine_check_time(name, *ms, why, why_len) == ENGINE_OK;
+}
+
+bool cli_event_read(const json_t *event, const char *name, int64_t default_time, CliEvent *ev, char *why,
+                    size_t why_len)
+{
+    static const char *const FIELDS[] = {"source", "type", "id", "time", "data", NULL};
+    const char *time_text = NULL;
+    memset(ev, 0, sizeof *ev);
+    ev->time = default_time;
+    bool ok = cli_json_fields(event, name, FIELDS, why, why_len) &&
+              cli_json_text(event, "source", "a source", true, &ev->source, why, why_len) &&
+              cli_json_text(event, "type", "an event type", true, &ev->type, why, why_len) &&
+              cli_json_text(event, "id", "an event id", true, &ev->id, why, why_len) &&
+              cli_json_text(event, "time", "an RFC 3339 time", false, &time_text, why, why_len) &&
+              (!time_text || cli_json_time("time", time_text, &ev->time, NULL, why, why_len));
+    if (!ok)
+        return false;
+    ev->data = json_object_get(event, "data");
+    if (!ev->data && !(ev->data = ev->empty = json_object())) {
+        snprintf(why, why_len, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+void cli_event_clear(CliEvent *ev)
+{
+    json_decref(ev->empty);
+    ev->empty = NULL;
+}

@@ -279,54 +279,25 @@ static int run_engine_result(Run *run, int rc, const char *why)
     return CLI_OK;
 }
 
-/* `object`, the line's `name`, is an object with no fields but `allowed` (NULL-ended). */
+/* The readers of cli_door.c (cli_json_fields, cli_json_text, cli_json_time), each
+   refusing the line with its sentence. */
 static int run_fields(const Run *run, const json_t *object, const char *name, const char *const *allowed)
 {
-    if (!json_is_object(object))
-        return run_refuse(run, "\"%s\" is an object", name);
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)object, key, value) {
-        bool known = false;
-        for (size_t i = 0; allowed[i] && !known; i++)
-            known = strcmp(key, allowed[i]) == 0;
-        if (known)
-            continue;
-        StrBuf list = STRBUF_INIT;
-        for (size_t i = 0; allowed[i]; i++)
-            strbuf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
-        int status = run_refuse(run, "\"%s\" has no field \"%.64s\" (its fields: %s)", name, key, strbuf_text(&list));
-        strbuf_free(&list);
-        return status;
-    }
-    return CLI_OK;
+    char why[512];
+    return cli_json_fields(object, name, allowed, why, sizeof why) ? CLI_OK : run_refuse(run, "%s", why);
 }
 
-/* The text field `field` of `object` in *out: NULL when it is absent or null and not
-   `required`. Refuses another type, saying it is `what` in quotes. */
 static int run_text(const Run *run, const json_t *object, const char *field, const char *what,
                     bool required, const char **out)
 {
-    json_t *value = json_object_get(object, field);
-    *out = json_string_value(value);
-    if (*out || (!required && (!value || json_is_null(value))))
-        return CLI_OK;
-    if (!value)
-        return run_refuse(run, "\"%s\" is missing: it is %s, in quotes", field, what);
-    return run_refuse(run, "\"%s\" is %s, in quotes", field, what);
+    char why[512];
+    return cli_json_text(object, field, what, required, out, why, sizeof why) ? CLI_OK : run_refuse(run, "%s", why);
 }
 
-/* A time field (a line's "at", an event's "time"): RFC 3339, a date that exists,
-   within engine time. */
 static int run_time(const Run *run, const char *field, const char *text, int64_t *ms, int32_t *offset)
 {
-    char why[256], name[64];
-    if (!value_time_parse(text, ms, offset, why, sizeof why))
-        return run_refuse(run, "\"%s\": %s", field, why);
-    snprintf(name, sizeof name, "\"%s\"", field);
-    if (engine_check_time(name, *ms, why, sizeof why) != ENGINE_OK)
-        return run_refuse(run, "%s", why);
-    return CLI_OK;
+    char why[512];
+    return cli_json_time(field, text, ms, offset, why, sizeof why) ? CLI_OK : run_refuse(run, "%s", why);
 }
 
 /* A person field: a person id (the engine also checks the directory). */
@@ -406,31 +377,17 @@ static void run_print_routes(Run *run, const char *source, const char *type, con
 
 static int run_event(Run *run, json_t *event, int64_t at)
 {
-    static const char *const FIELDS[] = {"source", "type", "id", "time", "data", NULL};
-    const char *source, *type, *id, *time_text;
-    int status = run_fields(run, event, "event", FIELDS);
-    if (status == CLI_OK)
-        status = run_text(run, event, "source", "a source", true, &source);
-    if (status == CLI_OK)
-        status = run_text(run, event, "type", "an event type", true, &type);
-    if (status == CLI_OK)
-        status = run_text(run, event, "id", "an event id", true, &id);
-    if (status == CLI_OK)
-        status = run_text(run, event, "time", "an RFC 3339 time", false, &time_text);
-    int64_t time = at;
-    if (status == CLI_OK && time_text)
-        status = run_time(run, "time", time_text, &time, NULL);
-    if (status != CLI_OK)
-        return status;
-    json_t *data = json_object_get(event, "data");
-    json_t *empty = data ? NULL : json_object();
-    bool duplicate;
+    CliEvent ev;
     char why[512];
-    int rc = engine_event(run->engine, source, type, id, data ? data : empty, time, at, &duplicate, why, sizeof why);
-    json_decref(empty);
+    if (!cli_event_read(event, "event", at, &ev, why, sizeof why))
+        return run_refuse(run, "%s", why);
+    bool duplicate;
+    int rc = engine_event(run->engine, ev.source, ev.type, ev.id, ev.data, ev.time, at, &duplicate, why,
+                          sizeof why);
+    cli_event_clear(&ev);
     if (rc < 0)
         return run_engine_result(run, rc, why);
-    run_print_routes(run, source, type, id, at, duplicate);
+    run_print_routes(run, ev.source, ev.type, ev.id, at, duplicate);
     return run_settle(run, at);
 }
 

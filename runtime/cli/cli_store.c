@@ -37,6 +37,7 @@ typedef struct StoreArgs {
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
     const char *dedup_days, *from, *to, *max_body, *tag, *case_key, *since, *until;
     const char *connectors;         /* deploy --connectors FILE */
+    const char *file, *batch;       /* trigger --file EVENTS.jsonl --batch N */
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
     int64_t since_ms, until_ms;     /* --since and --until, parsed */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
@@ -56,7 +57,7 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
         bool positional = false;
         for (int k = 0; k < a->positional_count; k++)
             positional |= argv[i] == a->positional[k];
-        if (argv[i] == a->db || argv[i] == a->connectors || (files && positional))
+        if (argv[i] == a->db || argv[i] == a->connectors || argv[i] == a->file || (files && positional))
             continue;
         if (utf8_valid_prefix((const unsigned char *)argv[i], len) != len)
             return cli_usage_error(command, "argument %d ('%s') is not UTF-8 text", i, cli_clean(argv[i]));
@@ -113,6 +114,8 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--since") == 0 ? &a->since
                           : strcmp(arg, "--until") == 0 ? &a->until
                           : strcmp(arg, "--connectors") == 0 ? &a->connectors
+                          : strcmp(arg, "--file") == 0 ? &a->file
+                          : strcmp(arg, "--batch") == 0 ? &a->batch
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
         bool option = arg[0] == '-' && arg[1];
         if (option && !cli_takes_option(command, arg))
@@ -144,7 +147,7 @@ static void store_collect(void *context, const json_t *record)
 }
 
 /* Opens the engine on the store (creating it only for deploy); the records its writes
-   commit are kept in a->records. */
+   commit are kept in a->records (not for trigger --file, which may write millions). */
 static int store_args_open(StoreArgs *a, bool create, Engine **engine)
 {
     char why[512];
@@ -152,7 +155,7 @@ static int store_args_open(StoreArgs *a, bool create, Engine **engine)
     options.create = create;
     if (!a->records)
         a->records = json_array();
-    options.on_record = store_collect;
+    options.on_record = a->file ? NULL : store_collect;
     options.record_context = a->records;
     if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
@@ -583,12 +586,38 @@ static void trigger_report_json(const char *id, bool duplicate, const json_t *ro
     json_decref(report);
 }
 
+/* trigger --file EVENTS.jsonl: cli_trigger_file.c, on the store opened here. */
+static int trigger_file(StoreArgs *a)
+{
+    if (a->positional_count || a->id || a->time)
+        return cli_usage_error("trigger", "--file takes the events from the file: no SOURCE.TYPE, --id or --time");
+    CliTriggerFile options;
+    int status = cli_trigger_file_open("trigger", a->file, a->batch, a->max_body, &options);
+    options.json = a->json;
+    Engine *engine = NULL;
+    if (status == CLI_OK)
+        status = store_args_open(a, false, &engine);
+    int64_t now;
+    if (status == CLI_OK)
+        status = store_args_now(a, engine, &now);
+    if (status == CLI_OK)
+        status = cli_trigger_file_run(engine, &options, now);
+    if (engine)
+        store_args_close(a, engine);
+    cli_trigger_file_close(&options);
+    return status;
+}
+
 int cli_trigger(int argc, char **argv)
 {
     StoreArgs a;
     int status = store_args_parse("trigger", argc, argv, &a);
     if (status != CLI_OK)
         return status;
+    if (a.file)
+        return trigger_file(&a);
+    if (a.batch)
+        return cli_usage_error("trigger", "--batch goes with --file");
     const char *kind = a.positional_count == 1 ? a.positional[0] : NULL;
     const char *dot = kind ? strchr(kind, '.') : NULL;
     if (!dot || dot == kind || !dot[1])

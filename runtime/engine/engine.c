@@ -345,6 +345,22 @@ typedef struct BatchCall {
     char why[256];                  /* why the batch's own transaction failed */
 } BatchCall;
 
+/* Where an accepted event of the batch went, counted into its input. */
+static void batch_count_routes(EngineInput *in, const json_t *went)
+{
+    size_t i;
+    json_t *route;
+    json_array_foreach(went, i, route) {
+        const char *as = json_string_value(json_object_get(route, "as"));
+        if (as && strcmp(as, "started") == 0)
+            in->started++;
+        else if (as && strcmp(as, "joined") == 0)
+            in->joined++;
+        else if (as && strcmp(as, "counted") == 0)
+            in->counted++;
+    }
+}
+
 static int batch_transaction(StoreTxn *txn, void *context)
 {
     BatchCall *b = context;
@@ -367,6 +383,9 @@ static int batch_transaction(StoreTxn *txn, void *context)
         Step s;
         step_begin(&s, b->engine, child, clock.now, records, in->why, sizeof in->why);
         in->duplicate = false;
+        in->started = in->joined = in->counted = 0;
+        json_decref(b->engine->event_routes);
+        b->engine->event_routes = NULL;
         if (!records)
             rc = ENGINE_NO_MEMORY;
         else if (in->kind == ENGINE_INPUT_EVENT)
@@ -378,6 +397,8 @@ static int batch_transaction(StoreTxn *txn, void *context)
         rc = step_end(&s, rc);
         if (rc == STORE_OK) {
             rc = store_commit(child);
+            if (rc == STORE_OK && in->kind == ENGINE_INPUT_EVENT && !in->duplicate)
+                batch_count_routes(in, b->engine->event_routes);
             if (rc == STORE_OK && json_array_extend(b->records, records) != 0) {
                 json_decref(records);
                 return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */

@@ -114,6 +114,10 @@ typedef struct EngineInput {
     const char *task, *by, *choice, *comment;   /* answers */
     int result;                             /* out: ENGINE_OK, _REFUSED or _FAILED */
     bool duplicate;                         /* out: an event id seen before */
+    unsigned started, joined, counted;      /* out: where an accepted event went (the
+                                               routes of engine_event_routes: instances
+                                               it started, cases it joined, thresholds
+                                               it counted toward but did not reach) */
     char why[256];                          /* out: why it was refused */
 } EngineInput;
 
