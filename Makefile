@@ -99,7 +99,7 @@ obj = $(patsubst %.c,$(1)/obj/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 REL_OBJ  := $(call obj,build/rel,$(CORE_SRC))
 ASAN_OBJ := $(call obj,build/asan,$(CORE_SRC))
 
-.PHONY: all deps test demo fuzz bench clean unit-bins
+.PHONY: all deps test demo fuzz bench clean unit-bins bench-bins
 all: bin/huddle
 
 # ---- Debian packages --------------------------------------------------------------
@@ -195,7 +195,9 @@ unit-bins: $(addprefix build/rel/unit/,$(UNIT_NAMES)) $(addprefix build/asan/uni
 
 # ---- the two commands -------------------------------------------------------------
 
-test: bin/huddle build/asan/huddle unit-bins $(CRASH_TOOLS)
+# The benchmarks are built (not run) by `make test` too, so a change that breaks them
+# is caught there.
+test: bin/huddle build/asan/huddle unit-bins $(CRASH_TOOLS) bench-bins
 	@sh tests/run.sh $(if $(UPDATE),--update) \
 	  --variant release bin/huddle build/rel/unit \
 	  --variant asan build/asan/huddle build/asan/unit
@@ -239,7 +241,9 @@ build/bench/bench_%: bench/bench_%.c bench/common.c bench/common.h $(REL_OBJ)
 	@mkdir -p build/bench
 	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
-bench: bin/huddle $(addprefix build/bench/,$(notdir $(basename $(BENCH_SRC))))
+bench-bins: $(addprefix build/bench/,$(notdir $(basename $(BENCH_SRC))))
+
+bench: bin/huddle bench-bins
 	@sh bench/run.sh
 
 clean:

@@ -768,7 +768,7 @@ static void section_file(const StrBuf *play, size_t events)
     Raw raw;
     path_in(dir, sizeof dir, "raw_file");
     raw_open(&raw, dir, false, (size_t)4 << 30);
-    double raw_s = raw_puts(&raw, 1, events, BATCH);
+    double raw_s = raw_puts(&raw, 1, events, BATCH, RAW_VALUE);
     raw_close(&raw);
 
     double ef = (double)events / engine_s, rf = (double)events / raw_s;
