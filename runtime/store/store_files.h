@@ -22,6 +22,10 @@
 
 #include "store.h"
 
+/* Writes a sentence into why[] (nothing when why is NULL or why_len 0): the store's
+   files say what went wrong this way. */
+void store_say(char *why, size_t why_len, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
 /* ---- the guard ---------------------------------------------------------------------
  *
  * LMDB keeps its write mutex, its reader table and the number of the last commit in

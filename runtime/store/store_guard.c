@@ -27,17 +27,6 @@
 /* Less room than this left for data.mdb, after a failed write, means the disk is full. */
 #define GUARD_FULL_BYTES (64 << 10)
 
-__attribute__((format(printf, 3, 4)))
-static void guard_say(char *why, size_t why_len, const char *format, ...)
-{
-    if (why == NULL || why_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(why, why_len, format, ap);
-    va_end(ap);
-}
-
 static bool no_space(int err)
 {
     return err == ENOSPC || err == EDQUOT || err == EFBIG;
@@ -73,7 +62,7 @@ static void guard_path(char *out, size_t len, const char *dir, const char *name)
 
 static int lost_lock(const char *dir, char *why, size_t why_len)
 {
-    guard_say(why, why_len, "the store's lock file (%s/lock.mdb) was removed while another "
+    store_say(why, why_len, "the store's lock file (%s/lock.mdb) was removed while another "
               "process had the store open; wait for that process to end (or stop it), "
               "then try again", dir);
     return STORE_LOCK_LOST;
@@ -119,13 +108,13 @@ static int guard_join(StoreGuard *guard, const char *dir, char *why, size_t why_
     if (guard->lock_fd < 0 && errno == ENOENT)
         return lost_lock(dir, why, why_len);
     if (guard->lock_fd < 0) {
-        guard_say(why, why_len, "cannot open %s: %s", path, strerror(errno));
+        store_say(why, why_len, "cannot open %s: %s", path, strerror(errno));
         return STORE_FAILED;
     }
     if (flock(guard->lock_fd, LOCK_EX | LOCK_NB) == 0)
         return guard_unheld(guard, dir, why, why_len);
     if (guard_flock(guard->lock_fd, LOCK_SH) != 0) {
-        guard_say(why, why_len, "cannot lock %s: %s", path, strerror(errno));
+        store_say(why, why_len, "cannot lock %s: %s", path, strerror(errno));
         return STORE_FAILED;
     }
     return STORE_OK;
@@ -145,17 +134,17 @@ static int guard_open_data(StoreGuard *guard, const char *dir, bool create, bool
     if (read_only && (err == EACCES || err == EROFS || err == EPERM))
         return STORE_OK; /* nobody can write here either: go unguarded */
     if (no_space(err)) {
-        guard_say(why, why_len, "no space left on device: cannot create %s (free some "
+        store_say(why, why_len, "no space left on device: cannot create %s (free some "
                   "space, then try again)", path);
         return STORE_NO_SPACE;
     }
     if (err == EACCES || err == EROFS || err == EPERM) {
-        guard_say(why, why_len, "cannot write to the store in %s (%s: %s): huddle writes to "
+        store_say(why, why_len, "cannot write to the store in %s (%s: %s): huddle writes to "
                   "its store's folder and files; check their owner and permissions, or "
                   "that the file system is not mounted read-only", dir, path, strerror(err));
         return STORE_FAILED;
     }
-    guard_say(why, why_len, "cannot open %s: %s", path, strerror(err));
+    store_say(why, why_len, "cannot open %s: %s", path, strerror(err));
     return STORE_FAILED;
 }
 
@@ -176,7 +165,7 @@ int store_guard_enter(StoreGuard *guard, const char *dir, bool create, bool read
         goto fail;
     return guard->alone ? STORE_OK : guard_join(guard, dir, why, why_len);
 fail:
-    guard_say(why, why_len, "cannot lock %s/data.mdb: %s", dir, strerror(errno));
+    store_say(why, why_len, "cannot lock %s/data.mdb: %s", dir, strerror(errno));
     return STORE_FAILED;
 }
 
@@ -204,7 +193,7 @@ int store_guard_prepare(StoreGuard *guard, const char *dir, bool reserve_data, c
     if (guard->lock_fd < 0 || fstat(guard->lock_fd, &st) != 0) {
         if (no_space(errno))
             goto full;
-        guard_say(why, why_len, "cannot open %s: %s", path, strerror(errno));
+        store_say(why, why_len, "cannot open %s: %s", path, strerror(errno));
         return STORE_FAILED;
     }
     if (st.st_size < GUARD_LOCK_BYTES && guard_reserve(guard->lock_fd, GUARD_LOCK_BYTES, false))
@@ -213,12 +202,12 @@ int store_guard_prepare(StoreGuard *guard, const char *dir, bool reserve_data, c
         guard_reserve(guard->data_fd, GUARD_DATA_BYTES, true))
         goto full;
     if (guard_flock(guard->lock_fd, LOCK_SH) != 0) {
-        guard_say(why, why_len, "cannot lock %s: %s", path, strerror(errno));
+        store_say(why, why_len, "cannot lock %s: %s", path, strerror(errno));
         return STORE_FAILED;
     }
     return STORE_OK;
 full:
-    guard_say(why, why_len, "no space left on device: cannot make the store's files in %s "
+    store_say(why, why_len, "no space left on device: cannot make the store's files in %s "
               "(free some space, then try again)", dir);
     return STORE_NO_SPACE;
 }

@@ -65,17 +65,6 @@ typedef struct FreeWalk {
     int broken;              /* the free list itself is damaged or cut */
 } FreeWalk;
 
-__attribute__((format(printf, 3, 4)))
-static void header_say(char *why, size_t why_len, const char *format, ...)
-{
-    if (why == NULL || why_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(why, why_len, format, ap);
-    va_end(ap);
-}
-
 static uint16_t get16(const unsigned char *p)
 {
     uint16_t v;
@@ -227,7 +216,7 @@ static bool tail_is_free(int fd, const Meta *meta, uint64_t file_pages)
 static int header_cut(const char *dir, uint64_t size, uint64_t need, char *why,
                       size_t why_len)
 {
-    header_say(why, why_len, "%s/data.mdb is shorter than its own header says (%llu of %llu "
+    store_say(why, why_len, "%s/data.mdb is shorter than its own header says (%llu of %llu "
                "bytes): the file was cut; restore it from a backup (mdb_copy)", dir,
                (unsigned long long)size, (unsigned long long)need);
     return STORE_DAMAGED;
@@ -240,19 +229,19 @@ static int meta_read(int fd, off_t offset, const char *dir, Meta *meta, char *wh
     unsigned char page[META_END];
     ssize_t got = pread(fd, page, sizeof page, offset);
     if (got < 0) {
-        header_say(why, why_len, "cannot read %s/data.mdb: %s", dir, strerror(errno));
+        store_say(why, why_len, "cannot read %s/data.mdb: %s", dir, strerror(errno));
         return STORE_FAILED;
     }
     memset(page + got, 0, sizeof page - (size_t)got);
     meta_parse(page, meta);
     if (got < 24 || meta->magic != LMDB_MAGIC || !(meta->flags & P_META)) {
-        header_say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file: "
+        store_say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file: "
                    "its %s meta page is not one); it was left as it is", dir,
                    offset == 0 ? "first" : "second");
         return STORE_NOT_A_STORE;
     }
     if (meta->version != LMDB_DATA_VERSION) {
-        header_say(why, why_len, "%s is not a store this huddle can open: data.mdb is an "
+        store_say(why, why_len, "%s is not a store this huddle can open: data.mdb is an "
                    "LMDB file of data format %u (this huddle's LMDB reads format %u); "
                    "it was left as it is", dir, meta->version, LMDB_DATA_VERSION);
         return STORE_NOT_A_STORE;
@@ -265,7 +254,7 @@ int store_header_check(int fd, const char *dir, char *why, size_t why_len)
     struct stat st;
     Meta first, second;
     if (fstat(fd, &st) != 0) {
-        header_say(why, why_len, "cannot read %s/data.mdb: %s", dir, strerror(errno));
+        store_say(why, why_len, "cannot read %s/data.mdb: %s", dir, strerror(errno));
         return STORE_FAILED;
     }
     uint64_t size = (uint64_t)st.st_size;
@@ -278,7 +267,7 @@ int store_header_check(int fd, const char *dir, char *why, size_t why_len)
     if (code != STORE_OK)
         return code;
     if (!psize_ok(first.psize)) {
-        header_say(why, why_len, "%s/data.mdb is damaged: its header gives a page size of "
+        store_say(why, why_len, "%s/data.mdb is damaged: its header gives a page size of "
                    "%u bytes; restore it from a backup (mdb_copy)", dir, first.psize);
         return STORE_DAMAGED;
     }
@@ -290,7 +279,7 @@ int store_header_check(int fd, const char *dir, char *why, size_t why_len)
         return code;
     const Meta *meta = second.txnid > first.txnid ? &second : &first; /* as LMDB picks */
     if (meta->last_pg < 1 || meta->last_pg > UINT64_MAX / psize - 1) {
-        header_say(why, why_len, "%s/data.mdb is damaged: its header names page %llu as its "
+        store_say(why, why_len, "%s/data.mdb is damaged: its header names page %llu as its "
                    "last; restore it from a backup (mdb_copy)", dir,
                    (unsigned long long)meta->last_pg);
         return STORE_DAMAGED;

@@ -107,8 +107,7 @@ static Store *open_stores;
 
 /* ---- errors ------------------------------------------------------------------ */
 
-__attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t why_len, const char *format, ...)
+void store_say(char *why, size_t why_len, const char *format, ...)
 {
     if (why == NULL || why_len == 0)
         return;
@@ -709,7 +708,7 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
     MDB_val k = {strlen("schema_version"), (void *)"schema_version"}, v;
     int rc = mdb_get(txn, meta, &k, &v);
     if (rc != MDB_SUCCESS) {
-        say(why, why_len, "cannot read %s: %s", dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot read %s: %s", dir, mdb_strerror(rc));
         return rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_FAILED;
     }
     unsigned long long version = 0;
@@ -720,19 +719,19 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
         version = version * 10 + (unsigned)(text[i] - '0');
     }
     if (!digits) {
-        say(why, why_len, "%s is not a Huddle store this huddle can read (its schema "
+        store_say(why, why_len, "%s is not a Huddle store this huddle can read (its schema "
             "version is not a number)", dir);
         return STORE_NOT_A_STORE;
     }
     if (version != STORE_SCHEMA_VERSION) {
-        say(why, why_len, "%s is a Huddle store this huddle cannot open: store schema "
+        store_say(why, why_len, "%s is a Huddle store this huddle cannot open: store schema "
             "version %llu; this huddle reads version %d", dir, version, STORE_SCHEMA_VERSION);
         return STORE_NOT_A_STORE;
     }
     k = (MDB_val){strlen("store_id"), (void *)"store_id"};
     rc = mdb_get(txn, meta, &k, &v);
     if (rc != MDB_SUCCESS || !id_ok(&v)) {
-        say(why, why_len, "%s is a damaged Huddle store: its store id is %s", dir,
+        store_say(why, why_len, "%s is a damaged Huddle store: its store id is %s", dir,
             rc == MDB_SUCCESS ? "not 32 hex digits" : "missing");
         return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? STORE_NOT_A_STORE : STORE_FAILED;
     }
@@ -755,7 +754,7 @@ static int meta_create(Store *store, MDB_txn *txn, const char *dir, char *why,
     char version[24];
     int n = snprintf(version, sizeof version, "%d", STORE_SCHEMA_VERSION);
     if (random_id(store->id) != 0) {
-        say(why, why_len, "cannot make a store id: no random source (%s)", strerror(errno));
+        store_say(why, why_len, "cannot make a store id: no random source (%s)", strerror(errno));
         return STORE_FAILED;
     }
     MDB_val k = {strlen("schema_version"), (void *)"schema_version"};
@@ -767,7 +766,7 @@ static int meta_create(Store *store, MDB_txn *txn, const char *dir, char *why,
         rc = mdb_put(txn, meta, &k, &v, 0);
     }
     if (rc != MDB_SUCCESS) {
-        say(why, why_len, "cannot create a store in %s: %s", dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot create a store in %s: %s", dir, mdb_strerror(rc));
         return store_code(NULL, rc);
     }
     return STORE_OK;
@@ -788,7 +787,7 @@ static int folder_read(const char *dir, Folder *folder, char *why, size_t why_le
     memset(folder, 0, sizeof *folder);
     DIR *d = opendir(dir);
     if (d == NULL) {
-        say(why, why_len, "cannot read the folder %s: %s", dir, strerror(errno));
+        store_say(why, why_len, "cannot read the folder %s: %s", dir, strerror(errno));
         return STORE_FAILED;
     }
     struct dirent *entry;
@@ -809,7 +808,7 @@ static int folder_read(const char *dir, Folder *folder, char *why, size_t why_le
         struct stat st;
         snprintf(path, sizeof path, "%s/data.mdb", dir);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            say(why, why_len, "%s/data.mdb is not a regular file", dir);
+            store_say(why, why_len, "%s/data.mdb is not a regular file", dir);
             return STORE_NOT_A_STORE;
         }
         folder->data_size = st.st_size;
@@ -823,21 +822,21 @@ static int folder_make(const char *dir, bool create, struct stat *st, char *why,
 {
     if (stat(dir, st) != 0) {
         if (errno != ENOENT) {
-            say(why, why_len, "cannot open %s: %s", dir, strerror(errno));
+            store_say(why, why_len, "cannot open %s: %s", dir, strerror(errno));
             return STORE_FAILED;
         }
         if (!create) {
-            say(why, why_len, "%s is not a Huddle store (no such folder, no data.mdb); "
+            store_say(why, why_len, "%s is not a Huddle store (no such folder, no data.mdb); "
                 "run huddle deploy to create one", dir);
             return STORE_NOT_A_STORE;
         }
         if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || stat(dir, st) != 0) {
-            say(why, why_len, "cannot create the folder %s: %s", dir, strerror(errno));
+            store_say(why, why_len, "cannot create the folder %s: %s", dir, strerror(errno));
             return STORE_FAILED;
         }
     }
     if (!S_ISDIR(st->st_mode)) {
-        say(why, why_len, "%s is not a Huddle store (not a folder)", dir);
+        store_say(why, why_len, "%s is not a Huddle store (not a folder)", dir);
         return STORE_NOT_A_STORE;
     }
     return STORE_OK;
@@ -852,7 +851,7 @@ static int header_check(const char *dir, int fd, char *why, size_t why_len)
         snprintf(path, sizeof path, "%s/data.mdb", dir);
         fd = own = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            say(why, why_len, "cannot read %s: %s", path, strerror(errno));
+            store_say(why, why_len, "cannot read %s: %s", path, strerror(errno));
             return STORE_FAILED;
         }
     }
@@ -888,7 +887,7 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     if (rc == MDB_SUCCESS)
         rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS | (no_lock ? MDB_NOLOCK : 0), 0600);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
-        say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file this "
+        store_say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file this "
             "huddle reads: %s); it was left as it is", dir, mdb_strerror(rc));
         code = STORE_NOT_A_STORE;
         goto done;
@@ -905,7 +904,7 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
         goto fail;
     rc = mdb_dbi_open(txn, TABLE_NAMES[TABLE_META], 0, &meta);
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-        say(why, why_len, "%s is not a Huddle store (an LMDB database without a meta "
+        store_say(why, why_len, "%s is not a Huddle store (an LMDB database without a meta "
             "table); it was left as it is", dir);
         code = STORE_NOT_A_STORE;
         goto done;
@@ -914,13 +913,13 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
         goto fail;
     code = meta_check(txn, meta, dir, NULL, why, why_len);
     if (code == STORE_NOT_FOUND) {
-        say(why, why_len, "%s is not a Huddle store (no schema_version in its meta "
+        store_say(why, why_len, "%s is not a Huddle store (no schema_version in its meta "
             "table); it was left as it is", dir);
         code = STORE_NOT_A_STORE;
     }
     goto done;
 fail:
-    say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+    store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
     code = store_code(NULL, rc);
 done:
     if (txn != NULL)
@@ -950,7 +949,7 @@ static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t
     int rc = mdb_env_create(&store->env);
     if (rc != MDB_SUCCESS) {
         store->env = NULL;
-        say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
         return STORE_FAILED;
     }
     rc = mdb_env_set_maxdbs(store->env, TABLE_COUNT);
@@ -968,10 +967,10 @@ static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t
         return STORE_OK;
     int code = store_code(NULL, rc);
     if (code == STORE_NO_SPACE)
-        say(why, why_len, "no space left on device: cannot open the store in %s (free some "
+        store_say(why, why_len, "no space left on device: cannot open the store in %s (free some "
             "space, then try again)", store->dir);
     else
-        say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
     mdb_env_close(store->env);
     store->env = NULL;
     return code;
@@ -999,18 +998,18 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     MDB_txn *txn;
     int rc = mdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
         return store_code(NULL, rc);
     }
     int code = STORE_OK;
     for (int t = 0; t < TABLE_COUNT && code == STORE_OK; t++) {
         rc = mdb_dbi_open(txn, TABLE_NAMES[t], create ? MDB_CREATE : 0, &store->dbi[t]);
         if (rc == MDB_NOTFOUND) {
-            say(why, why_len, "%s is a damaged Huddle store: its %s table is missing", dir,
+            store_say(why, why_len, "%s is a damaged Huddle store: its %s table is missing", dir,
                 TABLE_NAMES[t]);
             code = STORE_NOT_A_STORE;
         } else if (rc != MDB_SUCCESS) {
-            say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+            store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
             code = store_code(NULL, rc);
         }
     }
@@ -1028,10 +1027,10 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
         if (rc == EIO && store_guard_full(&store->guard, dir))
             failed = STORE_NO_SPACE;
         if (failed == STORE_NO_SPACE)
-            say(why, why_len, "no space left on device: cannot create the store in %s "
+            store_say(why, why_len, "no space left on device: cannot create the store in %s "
                 "(free some space, then try again)", dir);
         else
-            say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+            store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
         return failed;
     }
     return STORE_OK;
@@ -1101,7 +1100,7 @@ static int registry_add(Store *store, const char *dir, char *why, size_t why_len
     }
     pthread_mutex_unlock(&open_lock);
     if (code != STORE_OK)
-        say(why, why_len, "%s is already open in this process", dir);
+        store_say(why, why_len, "%s is already open in this process", dir);
     return code;
 }
 
@@ -1140,7 +1139,7 @@ static int store_classify(Store *store, const StoreOptions *options, bool *creat
     if (!*create)
         return STORE_OK;
     if (!options->create) {
-        say(why, why_len, folder.has_data
+        store_say(why, why_len, folder.has_data
                               ? "%s is not a Huddle store (its data.mdb was never written "
                                 "to); run huddle deploy to create one"
                               : "%s is not a Huddle store (no data.mdb); run huddle deploy "
@@ -1149,7 +1148,7 @@ static int store_classify(Store *store, const StoreOptions *options, bool *creat
         return STORE_NOT_A_STORE;
     }
     if (folder.other[0] != '\0') {
-        say(why, why_len, "%s is not a Huddle store and holds other files (%s); a new "
+        store_say(why, why_len, "%s is not a Huddle store and holds other files (%s); a new "
             "store is made only in an empty or new folder", dir, folder.other);
         return STORE_NOT_A_STORE;
     }
@@ -1168,7 +1167,7 @@ static int store_new(const char *dir, const struct stat *st, const StoreOptions 
     if (store == NULL || copy == NULL || gate_init(store) != 0) {
         free(store);
         free(copy);
-        say(why, why_len, "out of memory opening %s", dir);
+        store_say(why, why_len, "out of memory opening %s", dir);
         return STORE_FAILED;
     }
     store->dir = copy;
@@ -1196,17 +1195,17 @@ int store_open(const char *dir, const StoreOptions *options, Store **out, char *
     struct stat st;
     bool create = false;
     Store *store;
-    say(why, why_len, "%s", "");
+    store_say(why, why_len, "%s", "");
     if (out != NULL)
         *out = NULL;
     if (dir == NULL || out == NULL) {
-        say(why, why_len, "store_open needs a folder and somewhere to put the store");
+        store_say(why, why_len, "store_open needs a folder and somewhere to put the store");
         return STORE_FAILED;
     }
     if (options == NULL)
         options = &defaults;
     if (options->create && options->read_only) {
-        say(why, why_len, "cannot create a store read-only (%s)", dir);
+        store_say(why, why_len, "cannot create a store read-only (%s)", dir);
         return STORE_FAILED;
     }
     int code = folder_make(dir, options->create, &st, why, why_len);
