@@ -29,10 +29,21 @@ static void *value_alloc(size_t size)
     return p;
 }
 
-/* realloc of an array of `count` items of `size` bytes, counting a failure. */
-static void *value_realloc(void *items, size_t count, size_t size)
+/* The array `items` of a list or map, holding `used` items of `size` bytes, made room
+   for `count`, counting a failure. A list or map made with a capacity keeps its first
+   array in its own allocation (at `inline_at`, see value_list_new): that one is copied
+   out, never passed to realloc. */
+static void *value_regrow(void *items, const void *inline_at, size_t used, size_t count,
+                          size_t size)
 {
-    void *p = realloc(items, count * size);
+    void *p;
+    if (items == inline_at) {
+        p = malloc(count * size);
+        if (p && used)
+            memcpy(p, items, used * size);
+    } else {
+        p = realloc(items, count * size);
+    }
     if (!p)
         value_oom_note();
     return p;
@@ -47,7 +58,8 @@ void value_release_heap(Value v)
     case VAL_LIST:
         for (uint32_t i = 0; i < v.as.list->count; i++)
             value_release(v.as.list->items[i]);
-        free(v.as.list->items);
+        if (v.as.list->items != (Value *)(v.as.list + 1))
+            free(v.as.list->items);
         free(v.as.list);
         break;
     case VAL_MAP:
@@ -55,8 +67,10 @@ void value_release_heap(Value v)
             free(v.as.map->keys[i]);
             value_release(v.as.map->values[i]);
         }
-        free(v.as.map->keys);
-        free(v.as.map->values);
+        if (v.as.map->values != (Value *)(v.as.map + 1)) {
+            free(v.as.map->keys);
+            free(v.as.map->values);
+        }
         free(v.as.map->index);
         free(v.as.map);
         break;
@@ -106,16 +120,16 @@ Value value_cstring(const char *text)
     return value_string(text, strlen(text));
 }
 
+/* A list or map made with a capacity holds its first arrays in the same allocation,
+   right after itself (one malloc instead of two or three: frames decode many small
+   ones); they move out to arrays of their own when they grow. */
 Value value_list_new(uint32_t capacity)
 {
-    HList *l = value_alloc(sizeof *l);
-    Value *items = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
-    if (!l || (capacity && !items)) {
-        free(l);
-        free(items);
+    HList *l = value_alloc(sizeof *l + sizeof(Value) * (size_t)capacity);
+    if (!l)
         return VALUE_NULL;
-    }
-    *l = (HList){.refs = 1, .count = 0, .cap = capacity, .depth = 1, .items = items};
+    *l = (HList){.refs = 1, .count = 0, .cap = capacity, .depth = 1,
+                 .items = capacity ? (Value *)(l + 1) : NULL};
     Value v = {.type = VAL_LIST};
     v.as.list = l;
     return v;
@@ -137,7 +151,7 @@ bool value_list_push(Value list, Value item)
     HList *l = list.as.list;
     if (l->count == l->cap) {
         uint32_t cap = l->cap ? l->cap * 2 : 4;
-        Value *items = value_realloc(l->items, cap, sizeof(Value));
+        Value *items = value_regrow(l->items, l + 1, l->count, cap, sizeof(Value));
         if (!items) {
             value_release(item);
             return false;
@@ -152,16 +166,12 @@ bool value_list_push(Value list, Value item)
 
 Value value_map_new(uint32_t capacity)
 {
-    HMap *m = value_alloc(sizeof *m);
-    HString **keys = capacity ? value_alloc(sizeof(HString *) * capacity) : NULL;
-    Value *values = capacity ? value_alloc(sizeof(Value) * capacity) : NULL;
-    if (!m || (capacity && (!keys || !values))) {
-        free(m);
-        free(keys);
-        free(values);
+    HMap *m = value_alloc(sizeof *m + (sizeof(Value) + sizeof(HString *)) * (size_t)capacity);
+    if (!m)
         return VALUE_NULL;
-    }
-    *m = (HMap){.refs = 1, .count = 0, .cap = capacity, .depth = 1, .keys = keys,
+    Value *values = capacity ? (Value *)(m + 1) : NULL;   /* values first: they align to 8 */
+    *m = (HMap){.refs = 1, .count = 0, .cap = capacity, .depth = 1,
+                .keys = capacity ? (HString **)(values + capacity) : NULL,
                 .values = values, .index = NULL, .index_mask = 0};
     Value v = {.type = VAL_MAP};
     v.as.map = m;
@@ -263,10 +273,23 @@ static bool value_map_room(HMap *m)
     if (m->count < m->cap)
         return true;
     uint32_t cap = m->cap ? m->cap * 2 : 4;
-    HString **keys = value_realloc(m->keys, cap, sizeof(HString *));
+    if (m->values == (Value *)(m + 1)) {
+        /* Both arrays still inside the map's own allocation: both move out at once. */
+        HString **keys = value_regrow(m->keys, m->keys, m->count, cap, sizeof(HString *));
+        Value *values = keys ? value_regrow(m->values, m->values, m->count, cap, sizeof(Value)) : NULL;
+        if (!values) {
+            free(keys);
+            return false;
+        }
+        m->keys = keys;
+        m->values = values;
+        m->cap = cap;
+        return true;
+    }
+    HString **keys = value_regrow(m->keys, NULL, m->count, cap, sizeof(HString *));
     if (keys)
         m->keys = keys;   /* bigger already: harmless if the values cannot follow */
-    Value *values = keys ? value_realloc(m->values, cap, sizeof(Value)) : NULL;
+    Value *values = keys ? value_regrow(m->values, NULL, m->count, cap, sizeof(Value)) : NULL;
     if (!values)
         return false;
     m->values = values;

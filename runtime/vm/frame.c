@@ -72,18 +72,30 @@ static inline void put_bytes(StrBuf *out, const void *bytes, size_t len)
 
 static inline void put_byte(StrBuf *out, uint8_t byte)
 {
-    put_bytes(out, &byte, 1);
+    if (out->len + 1 < out->cap) {
+        out->data[out->len++] = (char)byte;
+        out->data[out->len] = '\0';
+    } else {
+        strbuf_append(out, (const char *)&byte, 1);
+    }
 }
 
+/* Seven bits a byte, low bits first, the top bit set on every byte but the last (at
+   most 10 bytes), written in place when the buffer has room for the longest. */
 static void put_varint(StrBuf *out, uint64_t v)
 {
     char bytes[10];
-    int n = 0;
-    do {
-        bytes[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    put_bytes(out, bytes, (size_t)n);
+    char *at = out->len + sizeof bytes < out->cap ? out->data + out->len : bytes;
+    char *p = at;
+    for (; v > 0x7F; v >>= 7)
+        *p++ = (char)(v | 0x80);
+    *p++ = (char)v;
+    if (at == bytes) {
+        strbuf_append(out, bytes, (size_t)(p - bytes));
+        return;
+    }
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
 }
 
 static void put_signed(StrBuf *out, int64_t v)

@@ -355,11 +355,17 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
     const uint32_t *code = bc->code;
     Value a, b, r;
     for (;;) {
-        if (vm_out_of_memory(vm))
-            return RUN_NO_MEMORY;
-        if (vm->budget == 0) {
-            vm->fatal = true;   /* never mistaken for a failing `when` */
-            ERROR("the step ran more than %d instructions", VM_STEP_LIMIT);
+        /* One test per instruction: every 256 instructions (and when the budget is
+           spent), whether an allocation failed (a failed one leaves a null behind, which
+           every instruction accepts; vm_finish checks again at the end) and whether the
+           step ran too long. */
+        if (__builtin_expect((vm->budget & 255) == 0, 0)) {
+            if (vm_out_of_memory(vm))
+                return RUN_NO_MEMORY;
+            if (vm->budget == 0) {
+                vm->fatal = true;   /* never mistaken for a failing `when` */
+                ERROR("the step ran more than %d instructions", VM_STEP_LIMIT);
+            }
         }
         vm->budget--;
         uint32_t insn = code[pc];
@@ -406,7 +412,12 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             a = POP();
             if (a.type == VAL_INT && b.type == VAL_INT && bc_op(insn) == OP_ADD &&
                 !__builtin_add_overflow(a.as.integer, b.as.integer, &r.as.integer)) {
-                r.type = VAL_INT;   /* the common case, without a call */
+                /* The common case, without a call, and pushed field by field: a whole
+                   Value copied from r would wait on r's two separate stores. */
+                vm->stack[vm->sp].type = VAL_INT;
+                vm->stack[vm->sp++].as.integer = r.as.integer;
+                pc++;
+                break;
             } else if (!vm_op_arith(bc_op(insn), a, b, &r, vm->input ? vm->input->hooks : NULL, vm->why)) {
                 value_release(a);
                 value_release(b);
