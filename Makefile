@@ -169,6 +169,7 @@ UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes
 UNIT_LDFLAGS :=
 UNIT_INC := -Itests/unit/support
 OOM_UNITS := build/rel/unit/test_oom build/asan/unit/test_oom build/rel/unit/test_vm_oom \
+  build/rel/unit/test_front_oom build/asan/unit/test_front_oom \
   build/asan/unit/test_vm_oom
 $(OOM_UNITS): UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 $(OOM_UNITS): UNIT_INC := -Itests/unit/support -Itests/unit/oom

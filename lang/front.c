@@ -3,9 +3,11 @@
  */
 #include "front.h"
 
+#include <setjmp.h>
 #include <stdlib.h>
 
 #include "compile.h"
+#include "memtrap.h"
 #include "parse.h"
 
 Front *front_new(void)
@@ -26,15 +28,31 @@ void front_free(Front *front)
     free(front);
 }
 
+/* Memory ran out under front_compile's trap: the front end says so without needing the
+   arena (whose memory is what ran out), and counts it as an error. */
+static unsigned front_out_of_memory(Front *front)
+{
+    front->out_of_memory = true;
+    front->syntax_ok = false;
+    front->program = NULL;
+    front->diags.errors++;
+    return front->diags.errors;
+}
+
 unsigned front_compile(Front *front, const char *name, const char *text, size_t len,
                        const CheckOptions *options)
 {
+    MemTrap trap;
+    memtrap_push(&trap);
+    if (setjmp(trap.at))
+        return front_out_of_memory(front);
     Source *src = source_new(&front->arena, name, text, len);
     if (!src) {
         static uint32_t no_lines[1] = {0};
         static const Source too_big = {"", "", 0, no_lines, 1};
         diag_add(&front->diags, DIAG_ERROR, &too_big, (Span){0, 0},
                  "%s is too large to compile (over 2 GiB)", name);
+        memtrap_pop(&trap);
         return front->diags.errors;
     }
     front->src = src;
@@ -44,6 +62,7 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
     if (front->syntax_ok)
         check_program(&front->arena, front->program, options, &front->diags);
     diag_sort(&front->diags);
+    memtrap_pop(&trap);
     return front->diags.errors;
 }
 
@@ -51,5 +70,22 @@ int front_build(Front *front, Bytecode *out)
 {
     if (!front->program || front->diags.errors)
         return -1;
-    return compile_program(front->program, &front->arena, &front->diags, out);
+    uint64_t value_failures = value_oom_count();
+    unsigned long text_failures = strbuf_failures();
+    MemTrap trap;
+    memtrap_push(&trap);
+    if (setjmp(trap.at)) {
+        bc_free(out);
+        front->out_of_memory = true;
+        return BC_NO_MEMORY;
+    }
+    int rc = compile_program(front->program, &front->arena, &front->diags, out);
+    memtrap_pop(&trap);
+    if (rc == 0 && (value_oom_count() != value_failures || strbuf_failures() != text_failures)) {
+        bc_free(out);   /* a constant or a text that could not be made: not a program */
+        rc = BC_NO_MEMORY;
+    }
+    if (rc == BC_NO_MEMORY)
+        front->out_of_memory = true;
+    return rc;
 }

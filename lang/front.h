@@ -21,6 +21,7 @@ typedef struct Front {
     const Source *src;
     AstProgram *program;    /* NULL until parsed */
     bool syntax_ok;         /* false: the program was not checked */
+    bool out_of_memory;     /* front_compile or front_build ran out: say so, exit 3 */
 } Front;
 
 /* Returns a new, empty front end; NULL when out of memory. */
@@ -29,13 +30,15 @@ void front_free(Front *front);
 
 /* Parses `text` (named `name` in diagnostics) and, when it has no syntax errors, checks
    it with `options` (may be NULL). Diagnostics end up sorted in front->diags.
-   Returns the number of errors. */
+   Returns the number of errors. When memory runs out, out_of_memory is set, the error
+   count is one more (with no diagnostic: there was no memory for one) and program is
+   NULL. */
 unsigned front_compile(Front *front, const char *name, const char *text, size_t len,
                        const CheckOptions *options);
 
 /* Compiles the checked program into bytecode (after front_compile found no errors).
-   Returns 0, or -1 with a diagnostic added, or BC_NO_MEMORY (compile_program). The
-   caller frees `out` with bc_free. */
+   Returns 0, or -1 with a diagnostic added, or BC_NO_MEMORY (then out_of_memory is set
+   and `out` is freed already). The caller frees `out` with bc_free. */
 int front_build(Front *front, Bytecode *out);
 
 #endif

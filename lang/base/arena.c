@@ -2,6 +2,7 @@
  * arena.c - the bump allocator behind every compilation (see arena.h).
  */
 #include "arena.h"
+#include "memtrap.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -40,10 +41,8 @@ static ArenaBlock *arena_block_new(Arena *arena, size_t at_least)
 {
     size_t size = at_least > ARENA_BLOCK_SIZE ? at_least : ARENA_BLOCK_SIZE;
     ArenaBlock *block = malloc(sizeof *block + size);
-    if (!block) {
-        fputs("huddle: out of memory\n", stderr);
-        abort();
-    }
+    if (!block)
+        memtrap_raise();
     block->prev = arena->head;
     block->used = 0;
     block->size = size;

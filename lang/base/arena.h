@@ -19,7 +19,8 @@ typedef struct Arena {
 void arena_init(Arena *arena);
 void arena_free(Arena *arena);
 
-/* Returns `size` bytes aligned for any type, zero-filled; never NULL (aborts on OOM). */
+/* Returns `size` bytes aligned for any type, zero-filled; never NULL: when memory runs
+   out it raises the innermost memtrap (memtrap.h). */
 void *arena_alloc(Arena *arena, size_t size);
 
 /* Copies `len` bytes of `text` and adds a terminating NUL. */

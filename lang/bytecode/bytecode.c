@@ -2,6 +2,7 @@
  * bytecode.c - building, writing and reading the .hbc format (see bytecode.h).
  */
 #include "bytecode.h"
+#include "memtrap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,10 +79,8 @@ bool bc_try_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
 
 void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem)
 {
-    if (!bc_try_grow(items, cap, need, elem)) {
-        fputs("huddle: out of memory\n", stderr);
-        abort();
-    }
+    if (!bc_try_grow(items, cap, need, elem))
+        memtrap_raise();
 }
 
 static bool bc_const_same(Value a, Value b)
@@ -100,7 +99,12 @@ uint32_t bc_add_const(Bytecode *bc, Value value)
             value_release(value);
             return i;
         }
-    return BC_PUSH(bc, consts, value);
+    if (!bc_try_grow((void **)&bc->consts, &bc->consts_cap, bc->consts_count + 1, sizeof *bc->consts)) {
+        value_release(value);
+        memtrap_raise();
+    }
+    bc->consts[bc->consts_count] = value;
+    return bc->consts_count++;
 }
 
 uint32_t bc_line_of(const Bytecode *bc, uint32_t pc)
@@ -365,7 +369,8 @@ int bc_read(const uint8_t *bytes, size_t len, Bytecode *bc, char *why, size_t wh
         r.failed = true;
         r.why = "the constant pool runs past the end of the file";
     }
-    /* Room for the constants and triggers first, so BC_PUSH below never grows (or aborts). */
+    /* Room for the constants and triggers first, so BC_PUSH below never grows (bc_read runs
+       under no memtrap: a failing BC_PUSH would abort). */
     if (!r.failed && !bc_try_grow((void **)&bc->consts, &bc->consts_cap, consts, sizeof *bc->consts))
         reader_fail_memory(&r);
     for (uint32_t i = 0; i < consts && !r.failed; i++)

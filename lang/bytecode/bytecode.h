@@ -137,7 +137,8 @@ void bc_free(Bytecode *bc);
              sizeof *(bc)->field),                                                     \
      (bc)->field[(bc)->field##_count] = (value), (bc)->field##_count++)
 void bc_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
-/* bc_grow, returning false when out of memory (bc_grow aborts then: the compiler's). */
+/* bc_grow, returning false when out of memory (bc_grow raises the memtrap then, see
+   memtrap.h: the compiler's, which runs under front_build's trap). */
 bool bc_try_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
 
 /* Adds a constant (strings and scalars; an equal one is reused). Takes over `value`. */

@@ -4,6 +4,7 @@
  * always gives the same bytes.
  */
 #include "compile_internal.h"
+#include "memtrap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,10 +274,27 @@ static bool comp_header(Compiler *c)
     return true;
 }
 
+/* The values the compiler holds outside the Bytecode: the consts' folds, and a folded
+   value on its way to the pool. */
+static void comp_release_folds(Compiler *c)
+{
+    for (unsigned i = 0; i < c->folded.cap; i++)
+        if (c->folded.keys[i])
+            value_release(((CompFolded *)c->folded.values[i])->value);
+    value_release(c->pending);
+    c->pending = VALUE_NULL;
+}
+
 int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, Bytecode *out)
 {
-    Compiler c;
+    static _Thread_local Compiler c;   /* not on the stack: read after a longjmp */
     memset(&c, 0, sizeof c);
+    MemTrap trap;
+    memtrap_push(&trap);
+    if (setjmp(trap.at)) {
+        comp_release_folds(&c);
+        memtrap_raise();   /* front_build frees `out` and says so */
+    }
     c.arena = arena;
     c.diags = diags;
     c.program = program;
@@ -284,6 +302,7 @@ int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, By
     bc_init(out);
     c.root = c.scope = comp_scope_new(&c, "", program->src);
     if (!comp_header(&c)) {
+        memtrap_pop(&trap);
         bc_free(out);
         return BC_NO_MEMORY;
     }
@@ -311,9 +330,8 @@ int compile_program(const AstProgram *program, Arena *arena, DiagList *diags, By
     for (unsigned i = 0; i < program->vars.count; i++)
         out->vars[i].init_pc = comp_chunk(&c, ((AstConst *)program->vars.items[i])->value);
     comp_const_chunks(&c, c.root);
-    for (unsigned i = 0; i < c.folded.cap; i++)   /* the consts' folds held by the compiler */
-        if (c.folded.keys[i])
-            value_release(((CompFolded *)c.folded.values[i])->value);
+    memtrap_pop(&trap);
+    comp_release_folds(&c);
     if (c.failed) {
         bc_free(out);
         return -1;

@@ -182,6 +182,7 @@ static bool comp_fold_in(Compiler *c, const AstExpr *expr, Value *out)
 
 static void comp_push_value(Compiler *c, Value v, Span span)
 {
+    c->pending = v;   /* until it is in the pool or released (memtrap.h) */
     if (v.type == VAL_NULL)
         comp_emit(c, OP_PUSH_NULL, 0, span);
     else if (v.type == VAL_BOOL)
@@ -191,9 +192,11 @@ static void comp_push_value(Compiler *c, Value v, Span span)
     else if (v.type == VAL_STRING) {
         comp_emit(c, OP_PUSH_CONST, comp_const_string(c, v.as.string->data, v.as.string->len), span);
     } else {
+        c->pending = VALUE_NULL;   /* bc_add_const takes it, even when it raises */
         comp_emit(c, OP_PUSH_CONST, bc_add_const(c->bc, v), span);
         return;
     }
+    c->pending = VALUE_NULL;
     value_release(v);
 }
 

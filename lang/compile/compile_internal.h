@@ -51,7 +51,8 @@ typedef struct Compiler {
     unsigned fold_depth;            /* comp_fold's nesting, through consts too */
     unsigned fold_gave_up;          /* how often comp_fold stopped at AST_MAX_DEPTH */
     bool failed;
-} Compiler;
+    Value pending;                  /* a folded value between comp_fold and the pool: */
+} Compiler;                         /* released by compile_program if memory runs out */
 
 /* compile.c */
 uint32_t comp_emit(Compiler *c, Opcode op, uint32_t operand, Span span);

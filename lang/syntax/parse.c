@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memtrap.h"
 #include "parser.h"
 
 int huddle_yyparse(ParseCtx *ctx);
@@ -426,11 +427,16 @@ AstProgram *parse_program(Arena *arena, const Source *src, DiagList *diags, bool
     ctx.program->src = src;
     ctx.program->is_module = is_module;
     ctx.lexer = lexer_new(arena, src, diags);
-    if (!ctx.lexer) {
-        diag_add(diags, DIAG_ERROR, src, (Span){0, 0}, "out of memory starting the lexer");
-        return ctx.program;
+    if (!ctx.lexer)
+        memtrap_raise();   /* out of memory starting the lexer */
+    MemTrap trap;   /* memory running out while parsing: the lexer is freed here */
+    memtrap_push(&trap);
+    if (setjmp(trap.at)) {
+        lexer_free(ctx.lexer);
+        memtrap_raise();
     }
     huddle_yyparse(&ctx);
+    memtrap_pop(&trap);
     lexer_free(ctx.lexer);
     return ctx.program;
 }

@@ -40,6 +40,11 @@ int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directo
     }
     front_compile(front, path, text, len, options);
     free(text);
+    if (front->out_of_memory) {
+        fprintf(stderr, "huddle: %s: out of memory\n", path);
+        front_free(front);
+        return CLI_SYSTEM;
+    }
     if (directory && front->diags.errors == 0) {
         preflight_check(front->program, directory, &front->diags, DIAG_WARNING);
         diag_sort(&front->diags);

@@ -69,17 +69,26 @@ static void cli_print_diags(const DiagList *diags, json_t *json_out)
     strbuf_free(&text);
 }
 
-/* Compiles one file; NULL (with the reason printed) when it can't be read. */
-static Front *cli_compile_file(const char *path, const CheckOptions *options)
+/* Compiles one file; NULL (with the reason printed, and *status CLI_REFUSED when it can't
+   be read or CLI_SYSTEM when memory ran out) when there is nothing to show. */
+static Front *cli_compile_file(const char *path, const CheckOptions *options, int *status)
 {
     size_t len;
     char *text = cli_read_file(path, &len);
-    if (!text)
+    if (!text) {
+        *status = CLI_REFUSED;
         return NULL;
+    }
     Front *front = front_new();
     if (front)
         front_compile(front, path, text, len, options);
     free(text);
+    if (!front || front->out_of_memory) {
+        fprintf(stderr, "huddle: %s: out of memory\n", path);
+        front_free(front);
+        *status = CLI_SYSTEM;
+        return NULL;
+    }
     return front;
 }
 
@@ -126,9 +135,11 @@ int cli_check(int argc, char **argv)
     unsigned errors = 0, warnings = 0;
     json_t *list = json ? json_array() : NULL;
     for (int i = 0; i < file_count; i++) {
-        Front *front = cli_compile_file(files[i], &options);
+        int failed = CLI_OK;
+        Front *front = cli_compile_file(files[i], &options, &failed);
         if (!front) {
-            status = CLI_REFUSED;
+            if (status != CLI_SYSTEM)
+                status = failed;
             continue;
         }
         if (directory && front->diags.errors == 0) {
@@ -210,9 +221,10 @@ int cli_graph(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("graph", "no playbook given");
-    Front *front = cli_compile_file(file, NULL);
+    int status = CLI_OK;
+    Front *front = cli_compile_file(file, NULL, &status);
     if (!front)
-        return CLI_REFUSED;
+        return status;
     cli_print_diags(&front->diags, NULL);
     if (front->diags.errors) {
         front_free(front);
@@ -220,7 +232,7 @@ int cli_graph(int argc, char **argv)
     }
     StrBuf dot = STRBUF_INIT;
     graph_dot(front->program, &dot);
-    int status = cli_write_output(out_path, strbuf_text(&dot), svg);
+    status = cli_write_output(out_path, strbuf_text(&dot), svg);
     strbuf_free(&dot);
     front_free(front);
     return status;
