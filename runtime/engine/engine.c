@@ -77,6 +77,7 @@ void engine_free(Engine *e)
     free(e->programs);
     json_decref(e->mock_cursor);
     json_decref(e->event_routes);
+    strbuf_free(&e->record_bytes);
     engine_forget_caches(e);
     free(e);
 }
