@@ -8,6 +8,7 @@
  *
  *   engine_door.c       the checks every input passes first: ids, depth, people, times
  *   engine_codec.c      the binary form of records in the store (engine_codec.h)
+ *   engine_upgrade.c    a store of schema 1 (JSON records) converted at engine_open
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
@@ -63,6 +64,7 @@ struct Engine {
     unsigned program_count, program_cap;
     json_t *mock_cursor;            /* per connector.operation: how many replies used */
     StrBuf record_bytes;            /* reused: a record's bytes on their way to the store */
+    char notice[512];               /* what opening did, to tell once (engine_notice) */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).
@@ -337,6 +339,12 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
 /* Fires every timer due at or before `now`; with `advance`, then moves engine time to
    `now` even when none was due. */
 int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
+
+/* engine_upgrade.c */
+/* Converts a store of an older schema (JSON records) to the current one in one write
+   transaction, saying so in e->notice; nothing when it is current. An engine code, with
+   a sentence in `why` (the store is then left as it was). */
+int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len);
 
 /* engine.c */
 /* An engine over an open `store` (borrowed for the engine's life): for tests and
