@@ -345,6 +345,10 @@ int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t w
    transaction, saying so in e->notice; nothing when it is current. An engine code, with
    a sentence in `why` (the store is then left as it was). */
 int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len);
+/* Rewrites every record of `store` in the form of schema `to` (2: binary; 1: JSON text,
+   for tests) and sets that schema, in one write transaction: a store code; the schema
+   it had in *from and how many records changed in *count. */
+int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count);
 
 /* engine.c */
 /* An engine over an open `store` (borrowed for the engine's life): for tests and

@@ -11,11 +11,15 @@
  * still JSON (a table may not be written while it is scanned), they are put back in
  * binary, and the scan goes on from the last key it saw. A record that is not JSON is
  * left as it is, to be reported as damaged when it is read, as it was before.
+ *
+ * engine_store_convert also goes the other way (to schema 1: JSON text), for the tests
+ * that need a store as schema 1 wrote it (tests/crash/store_schema1.c).
  */
 #include "engine_internal.h"
 #include "fault.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define UPGRADE_CHUNK 1000
@@ -29,6 +33,7 @@ static const StoreTable RECORD_TABLES[] = {
 
 typedef struct Upgrade {
     StoreTxn *txn;
+    unsigned to;            /* the schema whose form the records take */
     StoreTable table;
     StrBuf chunk;           /* collected: (u32 key length, key, u32 value length, value)... */
     size_t pending;         /* entries in chunk */
@@ -56,10 +61,24 @@ static void set_u32(StrBuf *out, size_t at, size_t n)
         out->data[at + i] = (char)(n >> (8 * i));
 }
 
-/* Appends `key` and the binary form of `value` (as `table` holds it) to `out`:
-   STORE_OK; STORE_STOP (nothing appended) when it is binary already, not JSON, or
-   cannot be encoded, so it stays as it is; STORE_NO_MEMORY. */
-static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, StrBuf *out)
+/* Appends `json` in the form schema `to` keeps records in: the codec's binary form
+   (2), or JSON text (1). */
+static int upgrade_encode(const json_t *json, unsigned to, StrBuf *out)
+{
+    if (to >= 2)
+        return codec_encode(json, out);
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text)
+        strbuf_append(out, text, strlen(text));
+    free(text);
+    return text ? CODEC_OK : CODEC_NO_MEMORY;
+}
+
+/* Appends `key` and `value` (as `table` holds it) in the form of schema `to` to `out`:
+   STORE_OK; STORE_STOP (nothing appended) when it has that form already, is not a
+   record, or cannot be encoded, so it stays as it is; STORE_NO_MEMORY. */
+static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, unsigned to,
+                         StrBuf *out)
 {
     StoreBytes record = value, frame = store_bytes(NULL, 0);
     if (table == TABLE_INSTANCES) {
@@ -68,7 +87,7 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, Str
         record = store_bytes((const char *)value.data + 4, get_u32(value.data));
         frame = store_bytes((const char *)record.data + record.len, value.len - 4 - record.len);
     }
-    if (codec_is_binary(record.data, record.len))
+    if (codec_is_binary(record.data, record.len) == (to >= 2))
         return STORE_STOP;
     json_t *json;
     char why[240];
@@ -83,7 +102,7 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, Str
     if (table == TABLE_INSTANCES)
         put_u32(out, 0);            /* the record's length */
     size_t start = out->len;
-    rc = codec_encode(json, out);
+    rc = upgrade_encode(json, to, out);
     json_decref(json);
     if (strbuf_failed(out))
         return STORE_NO_MEMORY;
@@ -102,7 +121,7 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, Str
 static int upgrade_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Upgrade *u = context;
-    int rc = upgrade_entry(u->table, key, value, &u->chunk);
+    int rc = upgrade_entry(u->table, key, value, u->to, &u->chunk);
     if (rc == STORE_STOP)
         return STORE_OK;            /* left as it is */
     if (rc != STORE_OK)
@@ -161,7 +180,7 @@ static int upgrade_connectors(Upgrade *u)
     u->table = TABLE_META;
     u->chunk.len = 0;
     if (rc == STORE_OK)
-        rc = upgrade_entry(TABLE_META, CONNECTORS_KEY, value, &u->chunk);
+        rc = upgrade_entry(TABLE_META, CONNECTORS_KEY, value, u->to, &u->chunk);
     return rc == STORE_STOP ? STORE_OK : rc == STORE_OK ? upgrade_flush(u) : rc;
 }
 
@@ -173,15 +192,27 @@ static int upgrade_work(StoreTxn *txn, void *context)
     u->chunk.len = 0;
     u->pending = 0;
     int rc = store_schema(txn, &u->from);
-    if (rc != STORE_OK || u->from >= STORE_SCHEMA_VERSION)
+    if (rc != STORE_OK || u->from == u->to)
         return rc;                  /* another process converted it first */
     for (size_t i = 0; i < sizeof RECORD_TABLES / sizeof RECORD_TABLES[0] && rc == STORE_OK; i++)
         rc = upgrade_table(u, RECORD_TABLES[i]);
     if (rc == STORE_OK)
         rc = upgrade_connectors(u);
     if (rc == STORE_OK)
-        rc = store_schema_set(txn, STORE_SCHEMA_VERSION);
+        rc = store_schema_set(txn, u->to);
     fault_point("store conversion");
+    return rc;
+}
+
+int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count)
+{
+    Upgrade u = {0};
+    u.to = to;
+    int rc = store_write(store, upgrade_work, &u);
+    strbuf_free(&u.chunk);
+    strbuf_free(&u.last);
+    *from = u.from;
+    *count = u.converted;
     return rc;
 }
 
@@ -199,22 +230,20 @@ static int upgrade_schema_read(Engine *e, unsigned *version)
 
 int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len)
 {
-    unsigned version;
+    unsigned version, from;
+    size_t count;
     int rc = upgrade_schema_read(e, &version);
     if (rc != STORE_OK || version >= STORE_SCHEMA_VERSION)
         return engine_result(rc, why, why_len);
-    Upgrade u = {0};
-    rc = store_write(e->store, upgrade_work, &u);
-    strbuf_free(&u.chunk);
-    strbuf_free(&u.last);
+    rc = engine_store_convert(e->store, STORE_SCHEMA_VERSION, &from, &count);
     if (rc != STORE_OK) {
         snprintf(why, why_len, "cannot convert the store in %s from schema %u to %d: %s "
                  "(the store was left as it was; it is still readable)", dir, version,
                  STORE_SCHEMA_VERSION, store_strerror(rc));
         return engine_result(rc, why, why_len);
     }
-    if (u.from < STORE_SCHEMA_VERSION)
+    if (from < STORE_SCHEMA_VERSION)
         snprintf(e->notice, sizeof e->notice, "converted the store in %s from schema %u to %d "
-                 "(%zu records)", dir, u.from, STORE_SCHEMA_VERSION, u.converted);
+                 "(%zu records)", dir, from, STORE_SCHEMA_VERSION, count);
     return ENGINE_OK;
 }
