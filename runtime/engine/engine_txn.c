@@ -354,8 +354,9 @@ void time_text(int64_t ms, char out[40])
         StrBuf text = STRBUF_INIT;
         value_write_time(ms, 0, &text);
         snprintf(last_text, sizeof last_text, "%s", strbuf_text(&text));
+        /* a text that failed is "" (the step fails, strbuf_failures): never kept */
+        last_ms = strbuf_failed(&text) ? INT64_MIN : ms;
         strbuf_free(&text);
-        last_ms = ms;
     }
     memcpy(out, last_text, sizeof last_text);
 }
