@@ -1,10 +1,9 @@
 /*
  * engine_txn.c - what every step stands on: the step's transaction (its clock, its
- * history records, engine_run_step), JSON records (through the codec) and counters in
- * the store, the engine
+ * history records, engine_run_step), JSON records and counters in the store, the engine
  * codes a transaction ends with (engine_result, engine_strerror), and the small text
- * helpers steps share. It calls no other engine file: the rest of the engine is built
- * on it.
+ * helpers steps share. It calls no other engine file but the codec (engine_codec.c, the
+ * records' bytes): the rest of the engine is built on it.
  */
 #include "engine_internal.h"
 #include "text.h"
