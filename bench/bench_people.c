@@ -61,6 +61,7 @@
 #include "calendar.h"
 #include "common.h"
 #include "engine.h"
+#include "engine_codec.h"
 #include "store.h"
 #include "strbuf.h"
 #include "value_json.h"
@@ -608,7 +609,10 @@ static void task_expect(Side *s, StoreTxn *txn, Block *k, size_t j)
     StoreBytes value;
     if (store_get(txn, TABLE_TASKS, store_bytes(key, 8), &value) != STORE_OK)
         die("%s: no task t%zu after its instance started", s->name, number);
-    json_t *task = json_loadb(value.data, value.len, 0, NULL);
+    json_t *task;
+    char why[240];
+    if (codec_load(value.data, value.len, &task, why, sizeof why) != CODEC_OK)
+        die("%s: task t%zu: %s", s->name, number, why);
     const People *p = s->people;
     int steps;
     size_t target = p->away[(s->started + j) % p->away_count];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bytecode.h"
+#include "engine_codec.h"
 #include "front.h"
 
 const char *bench_name = "bench";
@@ -309,19 +310,45 @@ void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now)
                 inputs[i].duplicate ? "taken for a duplicate" : inputs[i].why);
 }
 
+/* Whether the record `value` holds (an instance's after its 4-byte length), read through
+   the codec (binary, or JSON text in a store of schema 1) and written as compact JSON
+   text, holds `needle`. */
+static bool census_match(StoreTable table, StoreBytes value, const char *needle)
+{
+    const unsigned char *bytes = value.data;
+    size_t len = value.len;
+    if (table == TABLE_INSTANCES) {
+        if (len < 4)
+            return false;
+        len = (size_t)bytes[0] | (size_t)bytes[1] << 8 | (size_t)bytes[2] << 16 | (size_t)bytes[3] << 24;
+        if (len > value.len - 4)
+            return false;
+        bytes += 4;
+    }
+    json_t *record;
+    char why[240];
+    if (codec_load(bytes, len, &record, why, sizeof why) != CODEC_OK)
+        return false;
+    char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    bool found = text && strstr(text, needle);
+    free(text);
+    json_decref(record);
+    return found;
+}
+
 static int census_visit(void *context, StoreBytes key, StoreBytes value)
 {
     (void)key;
     Census *c = context;
     c->entries++;
-    if (c->needle && memmem(value.data, value.len, c->needle, strlen(c->needle)))
+    if (c->needle && census_match(c->table, value, c->needle))
         c->matching++;
     return STORE_OK;
 }
 
 Census census(Bench *b, StoreTable table, const char *needle)
 {
-    Census c = {needle, 0, 0};
+    Census c = {needle, table, 0, 0};
     StoreTxn *txn;
     if (store_begin(b->store, false, &txn) != STORE_OK)
         die("store_begin failed");

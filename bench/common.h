@@ -116,10 +116,12 @@ void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now);
 
 typedef struct Census {
     const char *needle;         /* counted in `matching` */
+    StoreTable table;
     size_t entries, matching;
 } Census;
 
-/* Counts a table's entries, and those whose value holds `needle` (NULL: none). */
+/* Counts a table's entries, and those whose record, read through the codec and written
+   as compact JSON text, holds `needle` (NULL: none). */
 Census census(Bench *b, StoreTable table, const char *needle);
 
 /* ---- raw LMDB, the baseline a figure is compared with ------------------------------ */

@@ -23,7 +23,9 @@ static int cli_help(int argc, char **argv);
     "                   the commands that move instances) where each instance it touched\n" \
     "                   stands now and the history records it wrote\n" \
     "Without --json the command says the same in words: an answer what came next (the\n" \
-    "new task or the outcome), a tick the timers it fired and what they did.\n"
+    "new task or the outcome), a tick the timers it fired and what they did.\n" \
+    "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
+    "transaction, and stderr says so once (docs/runtime.md, \"Stores of schema 1\").\n"
 /* What the commands that name people say of them. */
 #define HELP_PEOPLE \
     "\n" \

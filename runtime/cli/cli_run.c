@@ -750,7 +750,7 @@ int cli_run(int argc, char **argv)
     bool made = mkdtemp(dir) != NULL;
     snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
     Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0};
-    EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true};
+    EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true, false};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
         status = run_deploy(run.engine, file);
         if (status == CLI_OK && directory_path)

@@ -43,6 +43,7 @@ typedef struct StoreArgs {
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
     int32_t now_offset;             /* --now's own offset, in minutes */
     json_t *records;                /* the records this command's writes committed */
+    bool read_only;                 /* the command only reads: an old store is not converted */
 } StoreArgs;
 
 /* The checks every command's arguments pass whatever the command: text is UTF-8 (file
@@ -157,12 +158,15 @@ static int store_args_open(StoreArgs *a, bool create, Engine **engine)
         a->records = json_array();
     options.on_record = a->file ? NULL : store_collect;
     options.record_context = a->records;
+    options.read_only = a->read_only;
     if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
         json_decref(a->records);
         a->records = NULL;
         return CLI_SYSTEM;
     }
+    if (engine_notice(*engine))
+        fprintf(stderr, "huddle: %s\n", engine_notice(*engine));
     return CLI_OK;
 }
 
@@ -487,6 +491,7 @@ int cli_connectors(int argc, char **argv)
     if (a.positional_count != 0)
         return cli_usage_error("connectors", "connectors takes no arguments but options");
     Engine *engine;
+    a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *kept = NULL;
@@ -793,6 +798,7 @@ int cli_instances(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     Engine *engine;
+    a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *all, *shown = json_array();
@@ -935,6 +941,7 @@ int cli_history(int argc, char **argv)
     if (cli_check_numbered("history", a.positional[0], 'i') != CLI_OK)
         return CLI_USAGE;
     Engine *engine;
+    a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *records;
@@ -998,6 +1005,7 @@ int cli_tasks(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     Engine *engine;
+    a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *tasks;
@@ -1114,6 +1122,7 @@ int cli_playbooks(int argc, char **argv)
     if (a.positional_count != 0)
         return cli_usage_error("playbooks", "playbooks takes no arguments but options");
     Engine *engine;
+    a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *playbooks = NULL, *instances = NULL, *list = json_array();
@@ -1458,6 +1467,7 @@ int cli_directory(int argc, char **argv)
         }
     }
     Engine *engine;
+    a.read_only = show;
     if ((status = store_args_open(&a, load, &engine)) != CLI_OK) {
         json_decref(json);
         return status;

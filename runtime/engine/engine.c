@@ -36,8 +36,17 @@ int engine_open(const char *dir, const EngineOptions *options, Engine **out, cha
         return ENGINE_NO_MEMORY;
     }
     e->owns_store = true;
+    if (!options->read_only && (rc = engine_upgrade(e, dir, why, why_len)) != ENGINE_OK) {
+        engine_close(e);
+        return rc;
+    }
     *out = e;
     return ENGINE_OK;
+}
+
+const char *engine_notice(const Engine *e)
+{
+    return e && e->notice[0] ? e->notice : NULL;
 }
 
 void engine_close(Engine *e)
@@ -77,6 +86,7 @@ void engine_free(Engine *e)
     free(e->programs);
     json_decref(e->mock_cursor);
     json_decref(e->event_routes);
+    strbuf_free(&e->record_bytes);
     engine_forget_caches(e);
     free(e);
 }

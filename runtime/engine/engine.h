@@ -51,14 +51,21 @@ typedef struct EngineOptions {
     const json_t *mocks;        /* `huddle run --mocks`: connector.operation -> reply */
     bool create;                /* make a new store when DIR holds none (deploy, run) */
     bool no_sync;               /* skip fsync at commit: throwaway stores only (run) */
+    bool read_only;             /* the caller only reads: an older store is read as it is,
+                                   not converted */
 } EngineOptions;
 
 /* Opens the store in `dir` and an engine over it; the caller owns *out and releases
-   it with engine_close. ENGINE_NOT_A_STORE (a folder that is no store, or of an unknown
+   it with engine_close. A store of an older schema (1: JSON records) is converted to
+   the current one in one write transaction unless options->read_only (engine_notice
+   then says so). ENGINE_NOT_A_STORE (a folder that is no store, or of an unknown
    version), ENGINE_BUSY or ENGINE_FAILED, with a sentence a person can act on. */
 int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
                 size_t why_len);
 void engine_close(Engine *engine);
+/* A sentence to tell once about what opening the store did ("converted the store in DIR
+   from schema 1 to 2 (N records)"), or NULL; borrowed for the engine's life. */
+const char *engine_notice(const Engine *engine);
 
 /* Every call below returns ENGINE_OK, or ENGINE_REFUSED with a sentence in `why` (the
    input was refused and nothing changed), or ENGINE_FAILED / ENGINE_NO_MEMORY for a

@@ -1,7 +1,8 @@
 /*
- * engine_instance.c - an instance as the store keeps it: its record (JSON) and its
- * frame in one entry of the instances table, loaded against its program, which the
- * Engine caches by version hash once loaded.
+ * engine_instance.c - an instance as the store keeps it: its record's length (4 bytes,
+ * little-endian), its record (the codec's binary form; JSON text in a store of schema
+ * 1) and its frame, in one entry of the instances table, loaded against its program,
+ * which the Engine caches by version hash once loaded.
  */
 #include "engine_internal.h"
 
@@ -122,25 +123,23 @@ int instance_load(Step *s, uint64_t number, Instance *out)
 
 int instance_save(Step *s, Instance *in)
 {
-    char *json = json_dumps(in->record, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!json)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    StrBuf bytes = STRBUF_INIT;
-    uint32_t len = (uint32_t)strlen(json);
-    char header[4] = {(char)len, (char)(len >> 8), (char)(len >> 16), (char)(len >> 24)};
-    strbuf_append(&bytes, header, 4);
-    strbuf_append(&bytes, json, len);
-    free(json);
+    StrBuf *bytes = engine_record_bytes(s, "\0\0\0\0", 4, in->record);
+    if (!bytes)
+        return s->failed;
+    size_t len = bytes->len - 4;
+    unsigned char *header = (unsigned char *)bytes->data;
+    for (int i = 0; i < 4; i++)
+        header[i] = (unsigned char)(len >> (8 * i));
     if (in->frame)
-        frame_encode(in->frame, &bytes);
-    if (strbuf_failed(&bytes)) {
-        strbuf_free(&bytes);
+        frame_encode(in->frame, bytes);
+    if (strbuf_failed(bytes)) {
+        engine_record_bytes_done(s);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
     unsigned char key[8];
     int rc = store_put(s->txn, TABLE_INSTANCES, instance_key(in->number, key),
-                       store_bytes(bytes.data, bytes.len));
-    strbuf_free(&bytes);
+                       store_bytes(bytes->data, bytes->len));
+    engine_record_bytes_done(s);
     return rc;
 }
 

@@ -7,6 +7,8 @@
  * answer to the task resumes the step.
  *
  *   engine_door.c       the checks every input passes first: ids, depth, people, times
+ *   engine_codec.c      the binary form of records in the store (engine_codec.h)
+ *   engine_upgrade.c    a store of schema 1 (JSON records) converted at engine_open
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
@@ -34,6 +36,7 @@
 
 #include "directory.h"
 #include "engine.h"
+#include "engine_codec.h"
 #include "store.h"
 #include "value_json.h"
 #include "vm.h"
@@ -60,6 +63,8 @@ struct Engine {
     ProgramCacheEntry *programs;
     unsigned program_count, program_cap;
     json_t *mock_cursor;            /* per connector.operation: how many replies used */
+    StrBuf record_bytes;            /* reused: a record's bytes on their way to the store */
+    char notice[512];               /* what opening did, to tell once (engine_notice) */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).
@@ -120,12 +125,19 @@ int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(pri
 int step_end(Step *s, int rc);
 /* ENGINE_FAILED with "the store is damaged: <the record at key> <what>" in s->why. */
 int step_damaged(Step *s, StoreTable table, StoreBytes key, const char *what);
-/* Reads a JSON object from the store: STORE_OK, STORE_NOT_FOUND (why untouched), or a
-   failure naming the record (damaged: not JSON or not an object; or the store's
+/* Reads a JSON object from the store, in the codec's binary form or (a store of schema
+   1) JSON text: STORE_OK, STORE_NOT_FOUND (why untouched), or a failure naming the
+   record (damaged: not a readable record, not JSON or not an object; or the store's
    error). engine_parse_json does the same for a value a scan visited. */
 int engine_get_json(Step *s, StoreTable table, StoreBytes key, json_t **out);
 int engine_parse_json(Step *s, StoreTable table, StoreBytes key, StoreBytes value, json_t **out);
+/* Puts `value` (NULL: an allocation failed) in the store in the codec's binary form. */
 int engine_put_json(Step *s, StoreTable table, StoreBytes key, const json_t *value);
+/* The engine's reused buffer holding `value` encoded (the codec's binary form) after
+   `prefix_len` bytes of `prefix`; NULL with the step failed when it cannot be made. The
+   caller may append to it, and calls engine_record_bytes_done once it is stored. */
+StrBuf *engine_record_bytes(Step *s, const void *prefix, size_t prefix_len, const json_t *value);
+void engine_record_bytes_done(Step *s);
 /* store_scan over the keys starting with `prefix`, with a sentence for a store error
    (a visitor's failure says its own). */
 int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, void *context);
@@ -327,6 +339,16 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
 /* Fires every timer due at or before `now`; with `advance`, then moves engine time to
    `now` even when none was due. */
 int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len);
+
+/* engine_upgrade.c */
+/* Converts a store of an older schema (JSON records) to the current one in one write
+   transaction, saying so in e->notice; nothing when it is current. An engine code, with
+   a sentence in `why` (the store is then left as it was). */
+int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len);
+/* Rewrites every record of `store` in the form of schema `to` (2: binary; 1: JSON text,
+   for tests) and sets that schema, in one write transaction: a store code; the schema
+   it had in *from and how many records changed in *count. */
+int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count);
 
 /* engine.c */
 /* An engine over an open `store` (borrowed for the engine's life): for tests and

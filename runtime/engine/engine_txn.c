@@ -2,8 +2,8 @@
  * engine_txn.c - what every step stands on: the step's transaction (its clock, its
  * history records, engine_run_step), JSON records and counters in the store, the engine
  * codes a transaction ends with (engine_result, engine_strerror), and the small text
- * helpers steps share. It calls no other engine file: the rest of the engine is built
- * on it.
+ * helpers steps share. It calls no other engine file but the codec (engine_codec.c, the
+ * records' bytes): the rest of the engine is built on it.
  */
 #include "engine_internal.h"
 #include "text.h"
@@ -238,17 +238,14 @@ static int check_fields(Step *s, StoreTable table, StoreBytes key, const json_t 
 
 int engine_parse_json(Step *s, StoreTable table, StoreBytes key, StoreBytes value, json_t **out)
 {
-    json_error_t error;
-    *out = json_loadb(value.data, value.len, 0, &error);
-    if (!*out && json_error_code(&error) == json_error_out_of_memory)
+    char what[240];
+    int rc = codec_load(value.data, value.len, out, what, sizeof what);
+    if (rc == CODEC_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    if (!*out) {
-        char what[200];
-        snprintf(what, sizeof what, "is not JSON (%s)", error.text);
+    if (rc != CODEC_OK)
         return step_damaged(s, table, key, what);
-    }
-    int rc = json_is_object(*out) ? check_fields(s, table, key, *out)
-                                  : step_damaged(s, table, key, "is not a JSON object");
+    rc = json_is_object(*out) ? check_fields(s, table, key, *out)
+                              : step_damaged(s, table, key, "is not a JSON object");
     if (rc != STORE_OK) {
         json_decref(*out);
         *out = NULL;
@@ -268,20 +265,40 @@ int engine_get_json(Step *s, StoreTable table, StoreBytes key, json_t **out)
     return engine_parse_json(s, table, key, value, out);
 }
 
+/* A buffer that grew past this for a big record is let go once it is stored. */
+#define RECORD_BYTES_KEEP (1u << 20)
+
+StrBuf *engine_record_bytes(Step *s, const void *prefix, size_t prefix_len, const json_t *value)
+{
+    StrBuf *bytes = &s->engine->record_bytes;
+    bytes->len = 0;
+    strbuf_append(bytes, prefix, prefix_len);
+    int rc = value ? codec_encode(value, bytes) : CODEC_NO_MEMORY;
+    if (rc == CODEC_OK)
+        return bytes;
+    engine_record_bytes_done(s);
+    if (rc == CODEC_NO_MEMORY)
+        step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    else
+        step_fail(s, ENGINE_FAILED, "a record to store nests deeper than %d levels", CODEC_DEPTH_MAX);
+    return NULL;
+}
+
+void engine_record_bytes_done(Step *s)
+{
+    StrBuf *bytes = &s->engine->record_bytes;
+    if (strbuf_failed(bytes) || bytes->cap > RECORD_BYTES_KEEP)
+        strbuf_free(bytes);
+    bytes->len = 0;
+}
+
 int engine_put_json(Step *s, StoreTable table, StoreBytes key, const json_t *value)
 {
-    /* Most values (a history record, an instance) fit a buffer on the stack and need no
-       allocation; bigger ones (a task of a big team) are dumped into a new one. */
-    char small[2048];
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-    size_t len = value ? json_dumpb(value, small, sizeof small, flags) : 0;
-    if (len > 0 && len <= sizeof small)
-        return store_put(s->txn, table, key, store_bytes(small, len));
-    char *text = value ? json_dumps(value, flags) : NULL;
-    if (!text)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    int rc = store_put(s->txn, table, key, store_bytes(text, strlen(text)));
-    free(text);
+    StrBuf *bytes = engine_record_bytes(s, NULL, 0, value);
+    if (!bytes)
+        return s->failed;
+    int rc = store_put(s->txn, table, key, store_bytes(bytes->data, bytes->len));
+    engine_record_bytes_done(s);
     return rc;
 }
 
@@ -336,8 +353,9 @@ void time_text(int64_t ms, char out[40])
         StrBuf text = STRBUF_INIT;
         value_write_time(ms, 0, &text);
         snprintf(last_text, sizeof last_text, "%s", strbuf_text(&text));
+        /* a text that failed is "" (the step fails, strbuf_failures): never kept */
+        last_ms = strbuf_failed(&text) ? INT64_MIN : ms;
         strbuf_free(&text);
-        last_ms = ms;
     }
     memcpy(out, last_text, sizeof last_text);
 }

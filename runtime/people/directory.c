@@ -108,6 +108,8 @@ static void parse_calendars(Directory *dir, json_t *problems)
 {
     json_t *calendars = json_object_get(dir->json, "calendars");
     dir->calendars = calloc(json_object_size(calendars) + 1, sizeof(Calendar *));
+    if (!dir->calendars)
+        return;   /* directory_parse says out of memory */
     const char *name;
     json_t *spec;
     json_object_foreach(calendars, name, spec) {
@@ -128,6 +130,10 @@ static void parse_absences(Directory *dir, DirPerson *p, json_t *away, const cha
         return;
     }
     p->absences = calloc(json_array_size(away) + 1, sizeof(DirAbsence));
+    if (!p->absences) {
+        problem(problems, path, "out of memory reading the directory");
+        return;
+    }
     const Calendar *zone = dir_calendar(dir, p->calendar);
     size_t i;
     json_t *a;
@@ -166,6 +172,8 @@ static void parse_people(Directory *dir, json_t *problems)
     if (people && !json_is_object(people))
         problem(problems, "people", "not an object of people by id");
     dir->people = calloc(json_object_size(people) + 1, sizeof(DirPerson));
+    if (!dir->people)
+        return;   /* directory_parse says out of memory */
     const char *id;
     json_t *spec;
     json_object_foreach(people, id, spec) {
@@ -200,6 +208,8 @@ static void parse_teams(Directory *dir, json_t *problems)
 {
     json_t *teams = json_object_get(dir->json, "teams");
     dir->teams = calloc(json_object_size(teams) + 1, sizeof(DirTeam));
+    if (!dir->teams)
+        return;   /* directory_parse says out of memory */
     const char *id;
     json_t *spec;
     json_object_foreach(teams, id, spec) {
@@ -324,10 +334,16 @@ Directory *directory_parse(json_t *json, json_t *problems)
         return NULL;
     }
     parse_calendars(dir, problems);
-    parse_people(dir, problems);
-    parse_teams(dir, problems);
-    check_references(dir, problems);
-    if (json_array_size(problems) > before) {
+    if (dir->calendars)
+        parse_people(dir, problems);
+    if (dir->people)
+        parse_teams(dir, problems);
+    bool whole = dir->calendars && dir->people && dir->teams;
+    if (whole)
+        check_references(dir, problems);
+    else
+        problem(problems, "(top)", "out of memory reading the directory");
+    if (!whole || json_array_size(problems) > before) {
         directory_free(dir);
         return NULL;
     }

@@ -21,7 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+/* The schema this huddle writes (2: the engine's records in its binary form), and the
+   oldest it opens (1: the same tables holding JSON text). A store of a version in
+   between is opened, and the engine converts it at its first writer (engine_open); a
+   newer store is refused. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_OLDEST 1
 
 typedef enum StoreTable {
     TABLE_META,         /* name -> schema version, store id, engine time, counters */
@@ -110,6 +115,14 @@ int store_del(StoreTxn *txn, StoreTable table, StoreBytes key);
 typedef int (*StoreVisit)(void *context, StoreBytes key, StoreBytes value);
 int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes from,
                StoreVisit visit, void *context);
+
+/* The schema version `txn` sees (meta/schema_version), and its change: store_schema_set
+   writes `version` (from STORE_SCHEMA_OLDEST to STORE_SCHEMA_VERSION) in a write
+   transaction, for the engine's conversion of an older store, which commits it with the
+   records it converted. What the records hold is the engine's business, not the
+   store's. */
+int store_schema(StoreTxn *txn, unsigned *version);
+int store_schema_set(StoreTxn *txn, unsigned version);
 
 const char *store_strerror(int code);
 

@@ -4,7 +4,9 @@
  *
  * This is the only file that includes lmdb.h. What it adds to LMDB:
  *
- *   identity   TABLE_META holds "schema_version" (decimal text) and "store_id" (32 hex
+ *   identity   TABLE_META holds "schema_version" (decimal text: a store of any version
+ *              from STORE_SCHEMA_OLDEST is opened, store_schema tells which, and the
+ *              engine converts an old one) and "store_id" (32 hex
  *              digits from the kernel's random source). store_open checks data.mdb's
  *              header by pread (store_header.c: a file cut short is refused, not
  *              SIGBUS), then inspects the folder through a read-only environment that it
@@ -41,6 +43,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -700,6 +703,43 @@ static bool id_ok(const MDB_val *val)
     return true;
 }
 
+/* meta/schema_version's decimal text as a number; false when it is not one. */
+static bool schema_parse(const MDB_val *v, unsigned long long *version)
+{
+    const char *text = v->mv_data;
+    bool digits = v->mv_size > 0 && v->mv_size <= 18;
+    *version = 0;
+    for (size_t i = 0; digits && i < v->mv_size; i++) {
+        digits = text[i] >= '0' && text[i] <= '9';
+        *version = *version * 10 + (unsigned)(text[i] - '0');
+    }
+    return digits;
+}
+
+int store_schema(StoreTxn *txn, unsigned *version)
+{
+    StoreBytes value;
+    *version = 0;
+    int rc = store_get(txn, TABLE_META, store_bytes("schema_version", 14), &value);
+    if (rc != STORE_OK)
+        return rc;
+    MDB_val v = {value.len, (void *)value.data};
+    unsigned long long number;
+    if (!schema_parse(&v, &number) || number > UINT_MAX)
+        return STORE_NOT_A_STORE;
+    *version = (unsigned)number;
+    return STORE_OK;
+}
+
+int store_schema_set(StoreTxn *txn, unsigned version)
+{
+    char text[24];
+    if (version < STORE_SCHEMA_OLDEST || version > STORE_SCHEMA_VERSION)
+        return STORE_FAILED;
+    int n = snprintf(text, sizeof text, "%u", version);
+    return store_put(txn, TABLE_META, store_bytes("schema_version", 14), store_bytes(text, (size_t)n));
+}
+
 /* Checks meta/schema_version and meta/store_id in `txn`; copies the id to `id` when it
    is not NULL. STORE_NOT_FOUND when there is no schema_version at all. */
 static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, char *why,
@@ -712,20 +752,15 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
         return rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_FAILED;
     }
     unsigned long long version = 0;
-    const char *text = v.mv_data;
-    bool digits = v.mv_size > 0 && v.mv_size <= 18;
-    for (size_t i = 0; digits && i < v.mv_size; i++) {
-        digits = text[i] >= '0' && text[i] <= '9';
-        version = version * 10 + (unsigned)(text[i] - '0');
-    }
-    if (!digits) {
+    if (!schema_parse(&v, &version)) {
         store_say(why, why_len, "%s is not a Huddle store this huddle can read (its schema "
             "version is not a number)", dir);
         return STORE_NOT_A_STORE;
     }
-    if (version != STORE_SCHEMA_VERSION) {
+    if (version < STORE_SCHEMA_OLDEST || version > STORE_SCHEMA_VERSION) {
         store_say(why, why_len, "%s is a Huddle store this huddle cannot open: store schema "
-            "version %llu; this huddle reads version %d", dir, version, STORE_SCHEMA_VERSION);
+            "version %llu; this huddle reads versions %d to %d", dir, version, STORE_SCHEMA_OLDEST,
+            STORE_SCHEMA_VERSION);
         return STORE_NOT_A_STORE;
     }
     k = (MDB_val){strlen("store_id"), (void *)"store_id"};

@@ -8,7 +8,8 @@
  * read transaction and checks, printing one line per violation on standard error:
  *
  *   instances  every record is the container instance_save writes (u32 little-endian
- *              JSON length, the JSON, the frame bytes), its JSON an object whose id is
+ *              record length, the record, the frame bytes), its record (the codec's
+ *              binary form, or JSON text in a store of schema 1) an object whose id is
  *              its key, its program stored, its frame (if any) decodable against that
  *              program; a running instance has a frame suspended at an ask, a wait or a
  *              call with the instance's step as its suspension id; an ended one has none
@@ -202,6 +203,16 @@ static bool split_key(StoreBytes key, char **first, char **rest, size_t *rest_le
     return true;
 }
 
+/* A record as the store holds it: the codec's binary form, or JSON text in a store of
+   schema 1 (codec_load); NULL, with why (if given) saying why, when it is neither. */
+static json_t *record_of(const void *data, size_t len, char *why, size_t why_len)
+{
+    json_t *record;
+    char spare[240];
+    int rc = codec_load(data, len, &record, why ? why : spare, why ? why_len : sizeof spare);
+    return rc == CODEC_OK ? record : NULL;
+}
+
 /* ---- loading the tables ---- */
 
 static int meta_visit(void *context, StoreBytes key, StoreBytes value)
@@ -234,7 +245,7 @@ static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)
     Checker *c = context;
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)key.len, (const char *)key.data);
-    json_t *record = json_loadb(value.data, value.len, 0, NULL);
+    json_t *record = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(record)) {
         violation(c, "playbook %s: its record is not a JSON object", name);
         json_decref(record);
@@ -267,11 +278,11 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "instance %s: its JSON length %u runs past its %zu bytes", id, json_len, value.len);
         return STORE_OK;
     }
-    json_error_t error;
-    json_t *record = json_loadb((const char *)bytes + 4, json_len, 0, &error);
+    char unread[240];
+    json_t *record = record_of(bytes + 4, json_len, unread, sizeof unread);
     if (!json_is_object(record)) {
-        violation(c, "instance %s: its record does not parse as a JSON object (%s)", id,
-                  record ? "not an object" : error.text);
+        violation(c, "instance %s: its record does not read as a JSON object (%s)", id,
+                  record ? "not an object" : unread);
         json_decref(record);
         return STORE_OK;
     }
@@ -333,7 +344,7 @@ static int tasks_visit(void *context, StoreBytes key, StoreBytes value)
     }
     char id[32];
     snprintf(id, sizeof id, "t%" PRIu64, store_read_be64(key.data));
-    json_t *task = json_loadb(value.data, value.len, 0, NULL);
+    json_t *task = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(task)) {
         violation(c, "task %s: its record is not a JSON object", id);
         json_decref(task);
@@ -380,7 +391,7 @@ static int timers_visit(void *context, StoreBytes key, StoreBytes value)
         return STORE_OK;
     }
     const unsigned char *k = key.data;
-    json_t *what = json_loadb(value.data, value.len, 0, NULL);
+    json_t *what = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(what)) {
         violation(c, "timer %s: its value is not a JSON object", hex);
         json_decref(what);
@@ -406,7 +417,7 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
     char instance[32];
     snprintf(instance, sizeof instance, "i%" PRIu64, store_read_be64(k));
     uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-    json_t *record = json_loadb(value.data, value.len, 0, NULL);
+    json_t *record = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(record)) {
         violation(c, "history %s #%u: not a JSON object", instance, seq);
         json_decref(record);
@@ -431,7 +442,7 @@ static int seen_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "seen: a key without a NUL between connector and event id");
         return STORE_OK;
     }
-    json_t *entry = json_loadb(value.data, value.len, 0, NULL);
+    json_t *entry = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(entry)) {
         violation(c, "seen %s/%s: not a JSON object", source, id);
         json_decref(entry);
@@ -452,7 +463,7 @@ static int cases_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "cases: a key without a NUL between playbook and case key");
         return STORE_OK;
     }
-    json_t *owner = json_loadb(value.data, value.len, 0, NULL);
+    json_t *owner = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(owner)) {
         violation(c, "case %s/%s: not a JSON object", playbook, case_key);
         json_decref(owner);
@@ -473,7 +484,7 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
     }
     char instance[32];
     snprintf(instance, sizeof instance, "i%" PRIu64, store_read_be64(key.data));
-    json_t *event = json_loadb(value.data, value.len, 0, NULL);
+    json_t *event = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(event)) {
         violation(c, "mailbox %s: an entry that is not a JSON object", instance);
         json_decref(event);
@@ -491,7 +502,7 @@ static int outbox_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "outbox: a key of %zu bytes, not 8", key.len);
         return STORE_OK;
     }
-    json_t *entry = json_loadb(value.data, value.len, 0, NULL);
+    json_t *entry = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(entry)) {
         violation(c, "outbox %" PRIu64 ": not a JSON object", store_read_be64(key.data));
         json_decref(entry);
@@ -504,7 +515,7 @@ static int outbox_visit(void *context, StoreBytes key, StoreBytes value)
 static int raw_visit(void *context, StoreBytes key, StoreBytes value)
 {
     json_t *list = context;
-    json_t *parsed = json_loadb(value.data, value.len, 0, NULL);
+    json_t *parsed = record_of(value.data, value.len, NULL, 0);
     json_array_append_new(list, json_pack("{s:o, s:o}", "key", bytes_json(key.data, key.len), "value",
                                           parsed ? parsed : bytes_json(value.data, value.len)));
     return STORE_OK;

@@ -272,6 +272,32 @@ static void test_answer_a_task_cut_short(void **state)
     assert_says(f->why, "damaged");
 }
 
+/* The task as this huddle stores it (the codec's binary form), cut in the middle of its
+   bytes, and with a byte no record of format 1 has. */
+static void test_answer_a_binary_task_damaged(void **state)
+{
+    Fixture *f = *state;
+    StoreTxn *txn;
+    StoreBytes value;
+    assert_int_equal(store_begin(f->store, false, &txn), STORE_OK);
+    assert_int_equal(store_get(txn, TABLE_TASKS, store_bytes(KEY_1, 8), &value), STORE_OK);
+    assert_int_equal(((const unsigned char *)value.data)[0], CODEC_FORMAT_1);
+    size_t len = value.len;
+    unsigned char *bytes = malloc(len);
+    memcpy(bytes, value.data, len);
+    store_abort(txn);
+    damage(f, TABLE_TASKS, KEY_1, 8, bytes, len / 2);
+    int rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
+    assert_int_equal(rc, ENGINE_FAILED);
+    assert_says(f->why, "the store is damaged: task t1 is not a readable record (");
+    bytes[1] = 0x08;
+    damage(f, TABLE_TASKS, KEY_1, 8, bytes, len);
+    rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
+    assert_int_equal(rc, ENGINE_FAILED);
+    assert_says(f->why, "a tag format 1 does not have at byte 1");
+    free(bytes);
+}
+
 static void test_answer_a_task_that_is_not_there_is_refused(void **state)
 {
     Fixture *f = *state;
@@ -637,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_answer_a_task_cut_short, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answer_a_task_that_is_not_there_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_and_resolve_a_task_of_the_wrong_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answer_a_binary_task_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tasks_lists_no_damaged_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_a_damaged_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_a_deadline_whose_task_is_damaged, setup, teardown),

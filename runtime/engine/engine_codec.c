@@ -1,0 +1,527 @@
+/*
+ * engine_codec.c - the binary form of the engine's records (engine_codec.h).
+ *
+ * Format 1, byte by byte (docs/internals.md, "Store records", says the same):
+ *
+ *   record   0x01 (the format; JSON text never begins with it), then one value
+ *   value    a tag byte, then what the tag says:
+ *              0x00 null          0x01 false          0x02 true
+ *              0x03 integer: a zigzag varint (n << 1 ^ n >> 63), 1 to 10 bytes
+ *              0x04 real: 8 bytes, IEEE 754 binary64, little-endian, finite
+ *              0x05 string: a varint length, then that many bytes of UTF-8
+ *              0x06 array: a varint count, then that many values
+ *              0x07 object: a varint count, then that many (key, value) pairs
+ *              0x20-0x3F the integer tag - 0x20 (0 to 31)
+ *              0x40-0x7F a string of tag - 0x40 bytes (0 to 63), then the bytes
+ *              0x80-0x8F an array of tag - 0x80 values (0 to 15), then the values
+ *              0x90-0x9F an object of tag - 0x90 pairs (0 to 15), then the pairs
+ *            any other tag is damage
+ *   key      one byte: 0x01-0xFF is entry (byte - 1) of CODEC_KEYS below; 0x00 is a
+ *            key of its own: a varint length, then that many bytes of UTF-8
+ *   varint   unsigned LEB128: 7 bits a byte, low first, the high bit set on every byte
+ *            but the last; at most 10 bytes, the shortest form only (no final 0x00)
+ *
+ * Objects keep their keys in the order they were written (jansson iterates in insertion
+ * order), so history reads back in the order it was made. The decoder checks every
+ * byte against the end before it reads it, so no input makes it read past the record.
+ */
+#include "engine_codec.h"
+#include "utf8.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    TAG_NULL = 0x00, TAG_FALSE = 0x01, TAG_TRUE = 0x02, TAG_INT = 0x03, TAG_REAL = 0x04,
+    TAG_STRING = 0x05, TAG_ARRAY = 0x06, TAG_OBJECT = 0x07,
+    TAG_SMALL_INT = 0x20, TAG_SHORT_STRING = 0x40, TAG_SHORT_ARRAY = 0x80,
+    TAG_SHORT_OBJECT = 0x90
+};
+#define SMALL_INT_MAX 31
+#define SHORT_STRING_MAX 63
+#define SHORT_COUNT_MAX 15
+#define VARINT_MAX 10
+
+/* The field names the engine writes (record_add, task_create, instance_save, timer_set,
+   case_join, events_accept, deploy_work, the directory and connectors files), each
+   written as one byte. PART OF FORMAT 1: append only. Never reorder, remove or rename an
+   entry (a stored record names it by its place); a new name goes at the end, and the
+   list holds at most 255. */
+static const char *const CODEC_KEYS[] = {
+    "id", "instance", "kind", "seq", "at", "ms", "state", "status", "playbook", "version",
+    "history", "step", "task", "who", "choice", "outcome", "person", "channel", "previous",
+    "holders", "answered_by", "acked", "comment", "by", "with_comment", "seat", "label",
+    "votes", "seats", "question", "deadline", "choices", "what", "due", "went", "type",
+    "source", "tags", "level", "event", "as", "told", "suspension", "show", "reminders",
+    "remind_every", "quorum", "no_quorum_arm", "needed", "level_ms", "ladder_after",
+    "ladder", "deadline_ms", "asked_ms", "asked_at", "created_ms", "created_at", "case",
+    "discarded", "text", "case_key", "case_events", "hash", "message", "undeployed", "log",
+    "data", "until", "trigger", "time_ms", "time", "start_input", "mailbox_discarded",
+    "error", "to", "why", "reason", "operation", "connector", "on_call", "from", "timers",
+    "threshold", "reply", "name", "goto", "delegate", "away", "arg", "added", "cancelled",
+    "connectors", "count", "current", "deciders", "directory", "key", "no_quorum",
+    "nobody_can_answer", "people", "record", "timeout", "unit", "value", "versions",
+    "stalled_input", "held_timers", "next_level_due", "answer", "reminder", "watch",
+    "email", "manager", "calendar", "notify", "members", "lead", "oncall", "rotation",
+    "shift", "start", "teams", "roles", "owners", "calendars", "zone", "hours", "holidays",
+    "delegated", "url", "method", "auth", "token_env", "password_env", "secret_env",
+    "base_url", "operations", "path", "retries", "timeout_ms", "send", "unresolved",
+    "team", "role", "owner", "list", "map", "events", "headers", "body", "subject",
+};
+#define CODEC_KEY_COUNT (sizeof CODEC_KEYS / sizeof CODEC_KEYS[0])
+_Static_assert(CODEC_KEY_COUNT <= 255, "a key's byte holds at most 255 names");
+
+/* ---- the key table: name -> byte, built once ---- */
+
+#define KEY_SLOTS 1024   /* a power of two, at least twice CODEC_KEY_COUNT */
+static unsigned char key_slots[KEY_SLOTS];   /* 0: empty; else the key's byte */
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static uint32_t key_hash(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    return h;
+}
+
+static void keys_build(void)
+{
+    for (size_t i = 0; i < CODEC_KEY_COUNT; i++) {
+        uint32_t at = key_hash(CODEC_KEYS[i], strlen(CODEC_KEYS[i])) & (KEY_SLOTS - 1);
+        while (key_slots[at])
+            at = (at + 1) & (KEY_SLOTS - 1);
+        key_slots[at] = (unsigned char)(i + 1);
+    }
+}
+
+/* The byte of `key` in CODEC_KEYS, 0 when it is not there. */
+static unsigned key_byte(const char *key, size_t len)
+{
+    for (uint32_t at = key_hash(key, len) & (KEY_SLOTS - 1); key_slots[at];
+         at = (at + 1) & (KEY_SLOTS - 1)) {
+        const char *name = CODEC_KEYS[key_slots[at] - 1];
+        if (strncmp(name, key, len) == 0 && name[len] == '\0')
+            return key_slots[at];
+    }
+    return 0;
+}
+
+/* ---- encoding ---- */
+
+static void put(StrBuf *out, const void *bytes, size_t n)
+{
+    if (out->data && out->cap - out->len > n) {   /* the common case: room already */
+        memcpy(out->data + out->len, bytes, n);
+        out->len += n;
+        out->data[out->len] = '\0';
+        return;
+    }
+    strbuf_append(out, bytes, n);
+}
+
+static void put_byte(StrBuf *out, unsigned char byte)
+{
+    put(out, &byte, 1);
+}
+
+static void put_varint(StrBuf *out, uint64_t n)
+{
+    unsigned char bytes[VARINT_MAX];
+    size_t len = 0;
+    do {
+        bytes[len] = (unsigned char)(n & 0x7F);
+        n >>= 7;
+        if (n)
+            bytes[len] |= 0x80;
+        len++;
+    } while (n);
+    put(out, bytes, len);
+}
+
+/* A tag with a count or length: folded into the tag when it is small enough. */
+static void put_counted(StrBuf *out, unsigned char tag, unsigned char short_tag, size_t max,
+                        size_t n)
+{
+    if (n <= max) {
+        put_byte(out, (unsigned char)(short_tag + n));
+        return;
+    }
+    put_byte(out, tag);
+    put_varint(out, n);
+}
+
+static void put_string(StrBuf *out, const char *text, size_t len)
+{
+    put_counted(out, TAG_STRING, TAG_SHORT_STRING, SHORT_STRING_MAX, len);
+    put(out, text, len);
+}
+
+static int encode_value(const json_t *value, StrBuf *out, int depth);
+
+static int encode_object(const json_t *object, StrBuf *out, int depth)
+{
+    put_counted(out, TAG_OBJECT, TAG_SHORT_OBJECT, SHORT_COUNT_MAX, json_object_size(object));
+    for (void *it = json_object_iter((json_t *)object); it;
+         it = json_object_iter_next((json_t *)object, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t len = json_object_iter_key_len(it);
+        unsigned byte = key_byte(key, len);
+        put_byte(out, (unsigned char)byte);
+        if (!byte) {
+            put_varint(out, len);
+            put(out, key, len);
+        }
+        int rc = encode_value(json_object_iter_value(it), out, depth + 1);
+        if (rc != CODEC_OK)
+            return rc;
+    }
+    return CODEC_OK;
+}
+
+static int encode_value(const json_t *value, StrBuf *out, int depth)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT:
+        return depth >= CODEC_DEPTH_MAX ? CODEC_TOO_DEEP : encode_object(value, out, depth);
+    case JSON_ARRAY: {
+        if (depth >= CODEC_DEPTH_MAX)
+            return CODEC_TOO_DEEP;
+        size_t count = json_array_size(value);
+        put_counted(out, TAG_ARRAY, TAG_SHORT_ARRAY, SHORT_COUNT_MAX, count);
+        for (size_t i = 0; i < count; i++) {
+            int rc = encode_value(json_array_get(value, i), out, depth + 1);
+            if (rc != CODEC_OK)
+                return rc;
+        }
+        return CODEC_OK;
+    }
+    case JSON_STRING:
+        put_string(out, json_string_value(value), json_string_length(value));
+        return CODEC_OK;
+    case JSON_INTEGER: {
+        int64_t n = (int64_t)json_integer_value(value);
+        if (n >= 0 && n <= SMALL_INT_MAX) {
+            put_byte(out, (unsigned char)(TAG_SMALL_INT + n));
+            return CODEC_OK;
+        }
+        put_byte(out, TAG_INT);
+        put_varint(out, (uint64_t)n << 1 ^ (uint64_t)(n >> 63));
+        return CODEC_OK;
+    }
+    case JSON_REAL: {
+        double d = json_real_value(value);
+        if (!isfinite(d))
+            return CODEC_DAMAGED;   /* jansson makes none; JSON has none */
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        unsigned char bytes[9] = {TAG_REAL};
+        for (int i = 0; i < 8; i++)
+            bytes[1 + i] = (unsigned char)(bits >> (8 * i));
+        put(out, bytes, sizeof bytes);
+        return CODEC_OK;
+    }
+    case JSON_TRUE:
+        put_byte(out, TAG_TRUE);
+        return CODEC_OK;
+    case JSON_FALSE:
+        put_byte(out, TAG_FALSE);
+        return CODEC_OK;
+    default:
+        put_byte(out, TAG_NULL);
+        return CODEC_OK;
+    }
+}
+
+int codec_encode(const json_t *value, StrBuf *out)
+{
+    pthread_once(&key_once, keys_build);
+    put_byte(out, CODEC_FORMAT_1);
+    int rc = value ? encode_value(value, out, 0) : CODEC_DAMAGED;
+    if (strbuf_failed(out))
+        return CODEC_NO_MEMORY;
+    return rc;
+}
+
+/* ---- decoding ---- */
+
+typedef struct Reader {
+    const unsigned char *bytes;
+    size_t len, at;
+    char *why;
+    size_t why_len;
+    bool failed;            /* damaged: `why` says how */
+    bool no_memory;
+} Reader;
+
+/* Marks the record damaged (the first damage found is the one told) and returns NULL. */
+static json_t *damaged(Reader *r, const char *what)
+{
+    if (!r->failed && !r->no_memory)
+        snprintf(r->why, r->why_len, "%s at byte %zu", what, r->at);
+    r->failed = true;
+    return NULL;
+}
+
+static json_t *no_memory(Reader *r)
+{
+    r->no_memory = true;
+    return NULL;
+}
+
+static size_t left(const Reader *r)
+{
+    return r->len - r->at;
+}
+
+/* A varint; false (damaged) when it is cut short, longer than 10 bytes, not in its
+   shortest form, or past 64 bits. */
+static bool get_varint(Reader *r, uint64_t *out)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < VARINT_MAX; i++) {
+        if (r->at >= r->len) {
+            damaged(r, "a number cut short");
+            return false;
+        }
+        unsigned char byte = r->bytes[r->at++];
+        if (i == VARINT_MAX - 1 && byte > 1) {
+            damaged(r, "a number past 64 bits");
+            return false;
+        }
+        n |= (uint64_t)(byte & 0x7F) << (7 * i);
+        if (!(byte & 0x80)) {
+            if (byte == 0 && i > 0) {
+                damaged(r, "a number not in its shortest form");
+                return false;
+            }
+            *out = n;
+            return true;
+        }
+    }
+    damaged(r, "a number longer than 10 bytes");
+    return false;
+}
+
+/* A count or length that must fit in the bytes left, each item taking `each` bytes at
+   least. */
+static bool get_count(Reader *r, uint64_t *out, size_t each)
+{
+    if (!get_varint(r, out))
+        return false;
+    if (*out > left(r) / each) {
+        damaged(r, "a count larger than the bytes left");
+        return false;
+    }
+    return true;
+}
+
+/* `len` bytes of UTF-8 at the reader, moved past: borrowed from the record. */
+static const char *get_text(Reader *r, size_t len)
+{
+    if (len > left(r)) {
+        damaged(r, "text cut short");
+        return NULL;
+    }
+    const unsigned char *text = r->bytes + r->at;
+    if (utf8_valid_prefix(text, len) != len) {
+        damaged(r, "text that is not UTF-8");
+        return NULL;
+    }
+    r->at += len;
+    return (const char *)text;
+}
+
+static json_t *decode_value(Reader *r, int depth);
+
+static json_t *decode_object(Reader *r, uint64_t count, int depth)
+{
+    json_t *object = json_object();
+    if (!object)
+        return no_memory(r);
+    for (uint64_t i = 0; i < count; i++) {
+        if (r->at >= r->len)
+            goto fail_cut;
+        unsigned byte = r->bytes[r->at++];
+        const char *key;
+        uint64_t len;
+        if (byte > CODEC_KEY_COUNT) {
+            r->at--;
+            damaged(r, "a key past the names format 1 knows");
+            goto fail;
+        }
+        if (byte) {
+            key = CODEC_KEYS[byte - 1];
+            len = strlen(key);
+        } else if (!get_count(r, &len, 1) || !(key = get_text(r, (size_t)len))) {
+            goto fail;
+        }
+        if (json_object_getn(object, key, (size_t)len)) {
+            damaged(r, "a key written twice");
+            goto fail;
+        }
+        json_t *value = decode_value(r, depth + 1);
+        if (!value || json_object_setn_new_nocheck(object, key, (size_t)len, value) != 0)
+            goto fail_value;
+    }
+    return object;
+fail_cut:
+    damaged(r, "an object cut short");
+    goto fail;
+fail_value:
+    if (!r->failed)
+        r->no_memory = true;
+fail:
+    json_decref(object);
+    return NULL;
+}
+
+static json_t *decode_array(Reader *r, uint64_t count, int depth)
+{
+    json_t *array = json_array();
+    if (!array)
+        return no_memory(r);
+    for (uint64_t i = 0; i < count; i++) {
+        json_t *item = decode_value(r, depth + 1);
+        if (!item || json_array_append_new(array, item) != 0) {
+            if (!r->failed)
+                r->no_memory = true;
+            json_decref(array);
+            return NULL;
+        }
+    }
+    return array;
+}
+
+static json_t *decode_string(Reader *r, uint64_t len)
+{
+    const char *text = get_text(r, (size_t)len);
+    if (!text)
+        return NULL;
+    json_t *string = json_stringn_nocheck(text, (size_t)len);
+    return string ? string : no_memory(r);
+}
+
+static json_t *decode_scalar(Reader *r, unsigned tag)
+{
+    uint64_t n;
+    json_t *value;
+    switch (tag) {
+    case TAG_NULL: value = json_null(); break;
+    case TAG_FALSE: value = json_false(); break;
+    case TAG_TRUE: value = json_true(); break;
+    case TAG_INT:
+        if (!get_varint(r, &n))
+            return NULL;
+        value = json_integer((json_int_t)(int64_t)(n >> 1 ^ (0 - (n & 1))));
+        break;
+    case TAG_REAL: {
+        if (left(r) < 8)
+            return damaged(r, "a real cut short");
+        uint64_t bits = 0;
+        for (int i = 0; i < 8; i++)
+            bits |= (uint64_t)r->bytes[r->at + i] << (8 * i);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (!isfinite(d))
+            return damaged(r, "a real that is not a finite number");
+        r->at += 8;
+        value = json_real(d);
+        break;
+    }
+    default:
+        r->at--;
+        return damaged(r, "a tag format 1 does not have");
+    }
+    return value ? value : no_memory(r);
+}
+
+static json_t *decode_value(Reader *r, int depth)
+{
+    if (r->at >= r->len)
+        return damaged(r, "a value cut short");
+    unsigned tag = r->bytes[r->at++];
+    uint64_t n;
+    bool nests = tag == TAG_ARRAY || tag == TAG_OBJECT || (tag >= TAG_SHORT_ARRAY &&
+                                                          tag < TAG_SHORT_OBJECT + 16);
+    if (nests && depth >= CODEC_DEPTH_MAX)
+        return damaged(r, "arrays and objects nested deeper than 1,100");
+    if (tag >= TAG_SHORT_OBJECT && tag <= TAG_SHORT_OBJECT + SHORT_COUNT_MAX)
+        return tag - TAG_SHORT_OBJECT > left(r) / 2 ? damaged(r, "an object cut short")
+                                                     : decode_object(r, tag - TAG_SHORT_OBJECT, depth);
+    if (tag >= TAG_SHORT_ARRAY && tag <= TAG_SHORT_ARRAY + SHORT_COUNT_MAX)
+        return decode_array(r, tag - TAG_SHORT_ARRAY, depth);
+    if (tag >= TAG_SHORT_STRING && tag <= TAG_SHORT_STRING + SHORT_STRING_MAX)
+        return decode_string(r, tag - TAG_SHORT_STRING);
+    if (tag >= TAG_SMALL_INT && tag <= TAG_SMALL_INT + SMALL_INT_MAX) {
+        json_t *value = json_integer(tag - TAG_SMALL_INT);
+        return value ? value : no_memory(r);
+    }
+    switch (tag) {
+    case TAG_OBJECT:
+        return get_count(r, &n, 2) ? decode_object(r, n, depth) : NULL;
+    case TAG_ARRAY:
+        return get_count(r, &n, 1) ? decode_array(r, n, depth) : NULL;
+    case TAG_STRING:
+        return get_count(r, &n, 1) ? decode_string(r, n) : NULL;
+    default:
+        return decode_scalar(r, tag);
+    }
+}
+
+bool codec_is_binary(const void *data, size_t len)
+{
+    return len > 0 && ((const unsigned char *)data)[0] == CODEC_FORMAT_1;
+}
+
+int codec_decode(const void *data, size_t len, json_t **out, char *why, size_t why_len)
+{
+    pthread_once(&key_once, keys_build);
+    char spare[1];
+    Reader r = {data, len, 1, why_len ? why : spare, why_len ? why_len : sizeof spare, false,
+                false};
+    *out = NULL;
+    if (!codec_is_binary(data, len)) {
+        r.at = 0;
+        damaged(&r, "not a record of format 1");
+        return CODEC_DAMAGED;
+    }
+    json_t *value = decode_value(&r, 0);
+    if (value && r.at != r.len) {
+        json_decref(value);
+        value = damaged(&r, "bytes after the record's end");
+    }
+    if (!value) {
+        if (r.no_memory && !r.failed)
+            snprintf(r.why, r.why_len, "out of memory");
+        return r.failed ? CODEC_DAMAGED : CODEC_NO_MEMORY;
+    }
+    *out = value;
+    return CODEC_OK;
+}
+
+int codec_load(const void *data, size_t len, json_t **out, char *why, size_t why_len)
+{
+    if (codec_is_binary(data, len)) {
+        char what[160];
+        int rc = codec_decode(data, len, out, what, sizeof what);
+        if (rc == CODEC_DAMAGED)
+            snprintf(why, why_len, "is not a readable record (%s)", what);
+        else if (rc != CODEC_OK)
+            snprintf(why, why_len, "%s", what);
+        return rc;
+    }
+    json_error_t error;
+    *out = json_loadb(data, len, 0, &error);
+    if (*out)
+        return CODEC_OK;
+    if (json_error_code(&error) == json_error_out_of_memory) {
+        snprintf(why, why_len, "out of memory");
+        return CODEC_NO_MEMORY;
+    }
+    snprintf(why, why_len, "is not JSON (%s)", error.text);
+    return CODEC_DAMAGED;
+}

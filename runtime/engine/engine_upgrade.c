@@ -1,0 +1,249 @@
+/*
+ * engine_upgrade.c - an older store made current. A store of schema 1 holds the engine's
+ * records as JSON text; the first process that opens it to write (engine_open without
+ * read_only) converts every one of them to the codec's binary form (engine_codec.c) and
+ * sets schema 2, all in one write transaction, so a crash or a kill -9 at any moment of
+ * it leaves the store as it was: of schema 1, readable, and converted by the next
+ * writer. Readers never convert: they read JSON text and binary records alike
+ * (codec_load), so a store half converted could be read too, though none is ever left so.
+ *
+ * A table is converted in chunks: a scan collects up to UPGRADE_CHUNK records that are
+ * still JSON (a table may not be written while it is scanned), they are put back in
+ * binary, and the scan goes on from the last key it saw. A record that is not JSON is
+ * left as it is, to be reported as damaged when it is read, as it was before.
+ *
+ * engine_store_convert also goes the other way (to schema 1: JSON text), for the tests
+ * that need a store as schema 1 wrote it (tests/crash/store_schema1.c).
+ */
+#include "engine_internal.h"
+#include "fault.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UPGRADE_CHUNK 1000
+
+/* The tables whose values are records (an instance's after a 4-byte length, with its
+   frame after it, see engine_instance.c); meta holds one more, "connectors". */
+static const StoreTable RECORD_TABLES[] = {
+    TABLE_PLAYBOOKS, TABLE_INSTANCES, TABLE_CASES, TABLE_WINDOWS, TABLE_HISTORY,
+    TABLE_TASKS, TABLE_TIMERS, TABLE_MAILBOX, TABLE_OUTBOX, TABLE_SEEN, TABLE_DIRECTORY};
+#define CONNECTORS_KEY store_bytes("connectors", 10)
+
+typedef struct Upgrade {
+    StoreTxn *txn;
+    unsigned to;            /* the schema whose form the records take */
+    StoreTable table;
+    StrBuf chunk;           /* collected: (u32 key length, key, u32 value length, value)... */
+    size_t pending;         /* entries in chunk */
+    StrBuf last;            /* the last key collected */
+    bool more;              /* the scan stopped with a full chunk */
+    unsigned from;          /* the schema the store had */
+    size_t converted;
+} Upgrade;
+
+static void put_u32(StrBuf *out, size_t n)
+{
+    char bytes[4] = {(char)n, (char)(n >> 8), (char)(n >> 16), (char)(n >> 24)};
+    strbuf_append(out, bytes, 4);
+}
+
+static uint32_t get_u32(const void *at)
+{
+    const unsigned char *in = at;
+    return (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
+}
+
+static void set_u32(StrBuf *out, size_t at, size_t n)
+{
+    for (int i = 0; i < 4; i++)
+        out->data[at + i] = (char)(n >> (8 * i));
+}
+
+/* Appends `json` in the form schema `to` keeps records in: the codec's binary form
+   (2), or JSON text (1). */
+static int upgrade_encode(const json_t *json, unsigned to, StrBuf *out)
+{
+    if (to >= 2)
+        return codec_encode(json, out);
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text)
+        strbuf_append(out, text, strlen(text));
+    free(text);
+    return text ? CODEC_OK : CODEC_NO_MEMORY;
+}
+
+/* Appends `key` and `value` (as `table` holds it) in the form of schema `to` to `out`:
+   STORE_OK; STORE_STOP (nothing appended) when it has that form already, is not a
+   record, or cannot be encoded, so it stays as it is; STORE_NO_MEMORY. */
+static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, unsigned to,
+                         StrBuf *out)
+{
+    StoreBytes record = value, frame = store_bytes(NULL, 0);
+    if (table == TABLE_INSTANCES) {
+        if (value.len < 4 || get_u32(value.data) > value.len - 4)
+            return STORE_STOP;
+        record = store_bytes((const char *)value.data + 4, get_u32(value.data));
+        frame = store_bytes((const char *)record.data + record.len, value.len - 4 - record.len);
+    }
+    if (codec_is_binary(record.data, record.len) == (to >= 2))
+        return STORE_STOP;
+    json_t *json;
+    char why[240];
+    int rc = codec_load(record.data, record.len, &json, why, sizeof why);
+    if (rc != CODEC_OK)
+        return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_STOP;
+    size_t mark = out->len;
+    put_u32(out, key.len);
+    strbuf_append(out, key.data, key.len);
+    size_t at = out->len;
+    put_u32(out, 0);                /* the value's length, set below */
+    if (table == TABLE_INSTANCES)
+        put_u32(out, 0);            /* the record's length */
+    size_t start = out->len;
+    rc = upgrade_encode(json, to, out);
+    json_decref(json);
+    if (strbuf_failed(out))
+        return STORE_NO_MEMORY;
+    if (rc != CODEC_OK) {
+        out->len = mark;            /* deeper than a record may be: left as JSON */
+        return STORE_STOP;
+    }
+    if (table == TABLE_INSTANCES) {
+        set_u32(out, start - 4, out->len - start);
+        strbuf_append(out, frame.data, frame.len);
+    }
+    set_u32(out, at, out->len - at - 4);
+    return strbuf_failed(out) ? STORE_NO_MEMORY : STORE_OK;
+}
+
+static int upgrade_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Upgrade *u = context;
+    int rc = upgrade_entry(u->table, key, value, u->to, &u->chunk);
+    if (rc == STORE_STOP)
+        return STORE_OK;            /* left as it is */
+    if (rc != STORE_OK)
+        return rc;
+    if (++u->pending < UPGRADE_CHUNK)
+        return STORE_OK;
+    u->last.len = 0;
+    strbuf_append(&u->last, key.data, key.len);
+    u->more = true;
+    return strbuf_failed(&u->last) ? STORE_NO_MEMORY : STORE_STOP;
+}
+
+/* Puts the collected entries back. */
+static int upgrade_flush(Upgrade *u)
+{
+    const char *at = u->chunk.data, *end = at + u->chunk.len;
+    while (at && at < end) {
+        StoreBytes key = store_bytes(at + 4, get_u32(at));
+        at += 4 + key.len;
+        StoreBytes value = store_bytes(at + 4, get_u32(at));
+        at += 4 + value.len;
+        int rc = store_put(u->txn, u->table, key, value);
+        if (rc != STORE_OK)
+            return rc;
+        u->converted++;
+    }
+    u->chunk.len = 0;
+    u->pending = 0;
+    return STORE_OK;
+}
+
+static int upgrade_table(Upgrade *u, StoreTable table)
+{
+    u->table = table;
+    u->last.len = 0;
+    do {
+        u->more = false;
+        int rc = store_scan(u->txn, table, store_bytes(NULL, 0),
+                            store_bytes(u->last.data, u->last.len), upgrade_visit, u);
+        if (rc == STORE_OK)
+            rc = upgrade_flush(u);
+        if (rc != STORE_OK)
+            return rc;
+        fault_point("store conversion");
+    } while (u->more);
+    return STORE_OK;
+}
+
+/* meta/connectors, the one record among meta's counters. */
+static int upgrade_connectors(Upgrade *u)
+{
+    StoreBytes value;
+    int rc = store_get(u->txn, TABLE_META, CONNECTORS_KEY, &value);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;
+    u->table = TABLE_META;
+    u->chunk.len = 0;
+    if (rc == STORE_OK)
+        rc = upgrade_entry(TABLE_META, CONNECTORS_KEY, value, u->to, &u->chunk);
+    return rc == STORE_STOP ? STORE_OK : rc == STORE_OK ? upgrade_flush(u) : rc;
+}
+
+static int upgrade_work(StoreTxn *txn, void *context)
+{
+    Upgrade *u = context;
+    u->txn = txn;
+    u->converted = 0;
+    u->chunk.len = 0;
+    u->pending = 0;
+    int rc = store_schema(txn, &u->from);
+    if (rc != STORE_OK || u->from == u->to)
+        return rc;                  /* another process converted it first */
+    for (size_t i = 0; i < sizeof RECORD_TABLES / sizeof RECORD_TABLES[0] && rc == STORE_OK; i++)
+        rc = upgrade_table(u, RECORD_TABLES[i]);
+    if (rc == STORE_OK)
+        rc = upgrade_connectors(u);
+    if (rc == STORE_OK)
+        rc = store_schema_set(txn, u->to);
+    fault_point("store conversion");
+    return rc;
+}
+
+int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count)
+{
+    Upgrade u = {0};
+    u.to = to;
+    int rc = store_write(store, upgrade_work, &u);
+    strbuf_free(&u.chunk);
+    strbuf_free(&u.last);
+    *from = u.from;
+    *count = u.converted;
+    return rc;
+}
+
+/* The schema a read transaction sees. */
+static int upgrade_schema_read(Engine *e, unsigned *version)
+{
+    StoreTxn *txn;
+    int rc = store_begin(e->store, false, &txn);
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_schema(txn, version);
+    store_abort(txn);
+    return rc;
+}
+
+int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len)
+{
+    unsigned version, from;
+    size_t count;
+    int rc = upgrade_schema_read(e, &version);
+    if (rc != STORE_OK || version >= STORE_SCHEMA_VERSION)
+        return engine_result(rc, why, why_len);
+    rc = engine_store_convert(e->store, STORE_SCHEMA_VERSION, &from, &count);
+    if (rc != STORE_OK) {
+        snprintf(why, why_len, "cannot convert the store in %s from schema %u to %d: %s "
+                 "(the store was left as it was; it is still readable)", dir, version,
+                 STORE_SCHEMA_VERSION, store_strerror(rc));
+        return engine_result(rc, why, why_len);
+    }
+    if (from < STORE_SCHEMA_VERSION)
+        snprintf(e->notice, sizeof e->notice, "converted the store in %s from schema %u to %d "
+                 "(%zu records)", dir, from, STORE_SCHEMA_VERSION, count);
+    return ENGINE_OK;
+}

@@ -1,0 +1,259 @@
+/*
+ * test_codec.c - the binary form of the store's records (runtime/engine/engine_codec.c,
+ * format 1; docs/internals.md, "Store records").
+ *
+ *   round trips   every JSON shape comes back equal, keys in the order written: empty
+ *                 and nested containers, text with every width of UTF-8 and a NUL,
+ *                 integers from INT64_MIN to INT64_MAX, reals, a 100,000-byte string,
+ *                 keys of the dictionary and keys it does not have, 1,100 levels deep
+ *   the bytes     a small record byte by byte, as the format says
+ *   damage        each way a record can be wrong is CODEC_DAMAGED with a sentence saying
+ *                 where, never a crash or a read past the end (the ASan build runs this
+ *                 too): cut short anywhere, bad tags, overlong and oversized varints,
+ *                 text that is not UTF-8, a key past the dictionary or written twice,
+ *                 counts larger than the bytes left, nesting past 1,100, bytes after
+ *                 the end, a real that is not finite
+ *   JSON text     codec_load reads a schema-1 record (JSON text) as before
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "engine_codec.h"
+
+/* Encodes `value`, decodes it again and checks that it is equal, keys in order. */
+static void round_trip(json_t *value)
+{
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+    assert_true(codec_is_binary(bytes.data, bytes.len));
+    json_t *back;
+    char why[200] = "";
+    int rc = codec_load(bytes.data, bytes.len, &back, why, sizeof why);
+    if (rc != CODEC_OK)
+        fail_msg("decoding failed: %s", why);
+    assert_true(json_equal(value, back));
+    /* the same text, so the same order of keys */
+    char *a = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    char *b = json_dumps(back, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    assert_non_null(a);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(back);
+    json_decref(value);
+    strbuf_free(&bytes);
+}
+
+static void round_trip_text(const char *text)
+{
+    json_error_t error;
+    json_t *value = json_loads(text, JSON_DECODE_ANY, &error);
+    if (!value)
+        fail_msg("bad test JSON %s: %s", text, error.text);
+    round_trip(value);
+}
+
+static void test_round_trips(void **state)
+{
+    (void)state;
+    static const char *const TEXTS[] = {
+        "null", "true", "false", "0", "31", "32", "-1", "-32", "1234567890123",
+        "9223372036854775807", "-9223372036854775808", "0.5", "-1e300", "5e-324", "1.0",
+        "\"\"", "\"a\"", "\"héllo wörld ✓ 😀 ♜\"", "[]", "{}", "[[]]", "[{}]", "{\"a\": {}}",
+        "[1, [2, [3, [4, []]]], {\"x\": [null, true, false]}]",
+        "{\"id\": \"t1\", \"instance\": \"i1\", \"status\": \"open\", \"seats\": [{\"holders\": [\"ana\"]}]}",
+        "{\"zebra\": 1, \"id\": 2, \"apple\": 3, \"kind\": 4, \"mystery key\": 5}",
+        "{\"ключ\": \"значение\", \"\": \"empty key\", \"😀\": [1.5, -2.25]}",
+        "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19]",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,"
+        "\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17}",
+    };
+    for (size_t i = 0; i < sizeof TEXTS / sizeof TEXTS[0]; i++)
+        round_trip_text(TEXTS[i]);
+    /* text of 63, 64 and 100,000 bytes, and text holding a NUL */
+    size_t lens[] = {63, 64, 100000};
+    for (size_t i = 0; i < 3; i++) {
+        char *text = malloc(lens[i]);
+        for (size_t k = 0; k < lens[i]; k++)
+            text[k] = (char)('a' + k % 26);
+        round_trip(json_stringn(text, lens[i]));
+        free(text);
+    }
+    round_trip(json_stringn("a\0b", 3));
+    /* a key of 300 bytes the dictionary does not have */
+    char key[301];
+    memset(key, 'k', 300);
+    key[300] = '\0';
+    json_t *object = json_object();
+    json_object_set_new(object, key, json_integer(INT64_MIN));
+    json_object_set_new(object, "history", json_integer(INT64_MAX));
+    round_trip(object);
+}
+
+/* `levels` arrays nested in each other. */
+static json_t *nested(int levels)
+{
+    json_t *value = json_array();
+    for (int i = 1; i < levels; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, value);
+        value = outer;
+    }
+    return value;
+}
+
+static void test_depth(void **state)
+{
+    (void)state;
+    round_trip(nested(CODEC_DEPTH_MAX));
+    json_t *deeper = nested(CODEC_DEPTH_MAX + 1);
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(deeper, &bytes), CODEC_TOO_DEEP);
+    strbuf_free(&bytes);
+    json_decref(deeper);
+}
+
+/* The format byte by byte (engine_codec.c's header): {"id": "i1", "n": -1, "ok": true}
+   is 01, an object of 3 (0x93), key 1 ("id", entry 0), a string of 2 (0x42) "i1", a
+   literal key (00) of 1 byte "n", an integer (03) zigzag 1, a literal key "ok", true. */
+static void test_bytes(void **state)
+{
+    (void)state;
+    json_t *value = json_loads("{\"id\": \"i1\", \"n\": -1, \"ok\": true}", 0, NULL);
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+    static const unsigned char WANT[] = {0x01, 0x93, 0x01, 0x42, 'i', '1', 0x00, 0x01, 'n',
+                                         0x03, 0x01, 0x00, 0x02, 'o', 'k', 0x02};
+    assert_int_equal(bytes.len, sizeof WANT);
+    assert_memory_equal(bytes.data, WANT, sizeof WANT);
+    strbuf_free(&bytes);
+    json_decref(value);
+    /* 5 in its long form (03 0A) reads as 5 too; 300 is 03 D8 04 */
+    json_t *five;
+    char why[200];
+    assert_int_equal(codec_decode("\x01\x03\x0a", 3, &five, why, sizeof why), CODEC_OK);
+    assert_int_equal(json_integer_value(five), 5);
+    json_decref(five);
+    value = json_integer(300);
+    assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+    assert_int_equal(bytes.len, 4);
+    assert_memory_equal(bytes.data, "\x01\x03\xd8\x04", 4);
+    strbuf_free(&bytes);
+    json_decref(value);
+}
+
+/* `len` bytes must be refused as damaged with `part` in the sentence. */
+static void refused(const char *bytes, size_t len, const char *part)
+{
+    json_t *value = (json_t *)bytes;   /* must be set to NULL */
+    char why[200] = "";
+    int rc = codec_load(bytes, len, &value, why, sizeof why);
+    if (rc != CODEC_DAMAGED)
+        fail_msg("%zu bytes: wanted CODEC_DAMAGED, got %d (%s)", len, rc, why);
+    assert_null(value);
+    if (!strstr(why, part))
+        fail_msg("wanted \"%s\" in: %s", part, why);
+}
+
+#define REFUSED(literal, part) refused(literal, sizeof literal - 1, part)
+
+static void test_damage(void **state)
+{
+    (void)state;
+    REFUSED("\x01", "a value cut short at byte 1");
+    REFUSED("\x01\x08", "a tag format 1 does not have at byte 1");
+    REFUSED("\x01\xff", "a tag format 1 does not have");
+    REFUSED("\x01\x43" "ab", "text cut short");
+    REFUSED("\x01\x05\x05" "abc", "a count larger than the bytes left");
+    REFUSED("\x01\x03\x80", "a number cut short");
+    REFUSED("\x01\x03\x80\x00", "a number not in its shortest form");
+    REFUSED("\x01\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", "a number past 64 bits");
+    REFUSED("\x01\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\x81\x01", "a number past 64 bits");
+    REFUSED("\x01\x42\xc3\x28", "text that is not UTF-8");
+    REFUSED("\x01\x43\xed\xa0\x80", "text that is not UTF-8");        /* a surrogate */
+    REFUSED("\x01\x42\xc0\x80", "text that is not UTF-8");            /* overlong NUL */
+    REFUSED("\x01\x91\x00\x01\xff\x20", "text that is not UTF-8");    /* in a key */
+    REFUSED("\x01\x91\xff\x20", "a key past the names format 1 knows");
+    REFUSED("\x01\x92\x01\x20\x01\x21", "a key written twice");
+    REFUSED("\x01\x92\x00\x01" "a\x20\x00\x01" "a\x21", "a key written twice");
+    REFUSED("\x01\x06\xff\xff\xff\xff\x0f", "a count larger than the bytes left");
+    REFUSED("\x01\x07\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", "a count larger than the bytes left");
+    REFUSED("\x01\x8f\x20", "a value cut short");
+    REFUSED("\x01\x9f\x01", "an object cut short");
+    REFUSED("\x01\x91\x01", "an object cut short");
+    REFUSED("\x01\x91\x01\x45" "ab", "text cut short");
+    REFUSED("\x01\x04\x00\x00\x00\x00", "a real cut short");
+    REFUSED("\x01\x04\x00\x00\x00\x00\x00\x00\xf0\x7f", "not a finite number");   /* infinity */
+    REFUSED("\x01\x04\x01\x00\x00\x00\x00\x00\xf8\x7f", "not a finite number");   /* NaN */
+    REFUSED("\x01\x20\x20", "bytes after the record's end at byte 2");
+    REFUSED("{\"a\": ", "is not JSON");
+    REFUSED("", "is not JSON");
+    /* every cut of a real record is refused */
+    json_t *task = json_loads("{\"id\": \"t1\", \"seats\": [{\"holders\": [\"ana\", \"bo\"]}], "
+                              "\"n\": -123456789, \"r\": 2.5, \"note\": \"héllo\"}", 0, NULL);
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(task, &bytes), CODEC_OK);
+    for (size_t len = 1; len < bytes.len; len++) {
+        char *copy = malloc(len);   /* exactly len bytes: ASan sees any read past them */
+        memcpy(copy, bytes.data, len);
+        json_t *value;
+        char why[200];
+        assert_int_equal(codec_load(copy, len, &value, why, sizeof why), CODEC_DAMAGED);
+        free(copy);
+    }
+    strbuf_free(&bytes);
+    json_decref(task);
+    /* nesting: 1,100 arrays read, 1,101 do not */
+    size_t n = CODEC_DEPTH_MAX;
+    char *deep = malloc(n + 1);
+    deep[0] = 0x01;
+    memset(deep + 1, 0x81, n - 1);   /* arrays of one item ... */
+    deep[n] = (char)0x80;            /* ... around an empty one */
+    json_t *value;
+    char why[200];
+    assert_int_equal(codec_decode(deep, n + 1, &value, why, sizeof why), CODEC_OK);
+    json_decref(value);
+    char *deeper = malloc(n + 2);
+    memcpy(deeper, deep, n);
+    deeper[n] = (char)0x81;
+    deeper[n + 1] = (char)0x80;
+    assert_int_equal(codec_decode(deeper, n + 2, &value, why, sizeof why), CODEC_DAMAGED);
+    assert_non_null(strstr(why, "nested deeper than 1,100"));
+    free(deep);
+    free(deeper);
+}
+
+static void test_json_text(void **state)
+{
+    (void)state;
+    const char *text = "{\"instance\":\"i1\",\"seq\":2,\"kind\":\"entered\",\"state\":\"triage\"}";
+    json_t *value;
+    char why[200];
+    assert_false(codec_is_binary(text, strlen(text)));
+    assert_int_equal(codec_load(text, strlen(text), &value, why, sizeof why), CODEC_OK);
+    assert_string_equal(json_string_value(json_object_get(value, "kind")), "entered");
+    char *back = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(back, text);
+    free(back);
+    json_decref(value);
+}
+
+int main(void)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_damage),
+        cmocka_unit_test(test_json_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
