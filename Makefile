@@ -173,6 +173,10 @@ OOM_UNITS := build/rel/unit/test_oom build/asan/unit/test_oom build/rel/unit/tes
 $(OOM_UNITS): UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 $(OOM_UNITS): UNIT_INC := -Itests/unit/support -Itests/unit/oom
 $(OOM_UNITS): tests/unit/oom/failing_alloc.c tests/unit/oom/failing_alloc.h
+# test_batch wraps two engine functions (events_accept, task_timeout) so that chosen
+# inputs and timers fail or are refused after they have written (tests/unit/test_batch.c).
+BATCH_UNITS := build/rel/unit/test_batch build/asan/unit/test_batch
+$(BATCH_UNITS): UNIT_LDFLAGS := -Wl,--wrap=events_accept,--wrap=task_timeout
 build/rel/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
