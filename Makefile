@@ -184,13 +184,16 @@ build/asan/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 
-# Crash-test tools (tests/crash/) link the core the same way, without cmocka.
+# Crash-test tools (tests/crash/) link the core the same way, without cmocka;
+# batch_apply wraps events_accept to make an input fail after writing.
+TOOL_LDFLAGS :=
+build/rel/tools/batch_apply build/asan/tools/batch_apply: TOOL_LDFLAGS := -Wl,--wrap=events_accept
 build/rel/tools/%: tests/crash/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(TOOL_LDFLAGS) -o $@ $^ $(LDLIBS)
 build/asan/tools/%: tests/crash/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) $(TOOL_LDFLAGS) -o $@ $^ $(LDLIBS)
 CRASH_TOOL_NAMES := $(notdir $(basename $(wildcard tests/crash/*.c)))
 CRASH_TOOLS := $(addprefix build/rel/tools/,$(CRASH_TOOL_NAMES)) $(addprefix build/asan/tools/,$(CRASH_TOOL_NAMES))
 
