@@ -174,6 +174,10 @@ OOM_UNITS := build/rel/unit/test_oom build/asan/unit/test_oom build/rel/unit/tes
 $(OOM_UNITS): UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 $(OOM_UNITS): UNIT_INC := -Itests/unit/support -Itests/unit/oom
 $(OOM_UNITS): tests/unit/oom/failing_alloc.c tests/unit/oom/failing_alloc.h
+# test_batch wraps two engine functions (events_accept, task_timeout) so that chosen
+# inputs and timers fail or are refused after they have written (tests/unit/test_batch.c).
+BATCH_UNITS := build/rel/unit/test_batch build/asan/unit/test_batch
+$(BATCH_UNITS): UNIT_LDFLAGS := -Wl,--wrap=events_accept,--wrap=task_timeout
 build/rel/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
@@ -181,13 +185,16 @@ build/asan/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 
-# Crash-test tools (tests/crash/) link the core the same way, without cmocka.
+# Crash-test tools (tests/crash/) link the core the same way, without cmocka;
+# batch_apply wraps events_accept to make an input fail after writing.
+TOOL_LDFLAGS :=
+build/rel/tools/batch_apply build/asan/tools/batch_apply: TOOL_LDFLAGS := -Wl,--wrap=events_accept
 build/rel/tools/%: tests/crash/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(TOOL_LDFLAGS) -o $@ $^ $(LDLIBS)
 build/asan/tools/%: tests/crash/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $^ $(LDLIBS)
+	$(CC) -std=c11 $(WARNINGS) $(ASAN_CFLAGS) $(CPPFLAGS) $(INC_ALL) $(TOOL_LDFLAGS) -o $@ $^ $(LDLIBS)
 CRASH_TOOL_NAMES := $(notdir $(basename $(wildcard tests/crash/*.c)))
 CRASH_TOOLS := $(addprefix build/rel/tools/,$(CRASH_TOOL_NAMES)) $(addprefix build/asan/tools/,$(CRASH_TOOL_NAMES))
 

@@ -346,12 +346,26 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
 
 /* ---- group commit ---- */
 
+/* A batch runs its inputs as steps directly in its own write transaction: no nested
+   transaction per step. A step refused before it wrote anything (store_changes says)
+   costs nothing more. A step that failed, or was refused after it may have written,
+   settles: its result is kept, the transaction is aborted (engine caches dropped) and
+   the batch runs again without it. That re-run runs the inputs before it directly (they
+   succeeded on the same store) and the ones after it each in a nested transaction, so
+   later failures undo only themselves; should a direct input fail again anyway (an
+   allocation failing once), the third run nests every input. A batch therefore runs at
+   most three times, plus once per growth of the map (store_write). docs/internals.md,
+   "Group commit". */
 typedef struct BatchCall {
     Engine *engine;
     EngineInput *inputs;
     size_t count;
     int64_t now;
-    json_t *records;
+    json_t *records;                /* the run's records, in input order */
+    bool *settled;                  /* per input: failed in an aborted run, result kept */
+    size_t direct;                  /* inputs before this one run directly, the rest nested */
+    unsigned runs, reruns;          /* transactions begun; runs aborted for a settled input */
+    bool again;                     /* this run was aborted for a settled input */
     char why[256];                  /* why the batch's own transaction failed */
 } BatchCall;
 
@@ -371,88 +385,149 @@ static void batch_count_routes(EngineInput *in, const json_t *went)
     }
 }
 
+/* Input `in` as one step on `txn`, its records into `records`; every out field but
+   `result` is set afresh. */
+static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now, json_t *records)
+{
+    Step s;
+    step_begin(&s, b->engine, txn, now, records, in->why, sizeof in->why);
+    in->duplicate = false;
+    in->started = in->joined = in->counted = 0;
+    json_decref(b->engine->event_routes);
+    b->engine->event_routes = NULL;
+    int rc;
+    if (in->kind == ENGINE_INPUT_EVENT)
+        rc = events_accept(&s, in->source, in->type, in->id, in->data, in->event_time, &in->duplicate);
+    else
+        rc = task_answer(&s, in->task, in->by, in->choice, in->comment);
+    if (rc == STORE_OK)
+        rc = step_write_records(&s);
+    return step_end(&s, rc);
+}
+
+/* A step that went through: its records join the run's, its routes are counted. */
+static int batch_keep(BatchCall *b, EngineInput *in, json_t *records)
+{
+    in->result = ENGINE_OK;
+    if (in->kind == ENGINE_INPUT_EVENT && !in->duplicate)
+        batch_count_routes(in, b->engine->event_routes);
+    if (json_array_extend(b->records, records) != 0)
+        return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
+    return STORE_OK;
+}
+
+/* Input i failed, or was refused after it may have written: it keeps its result, and
+   this run ends (store_write aborts it) to run again without it. */
+static int batch_settle(BatchCall *b, size_t i, int rc)
+{
+    if (!b->settled)
+        b->settled = engine_calloc(b->count, sizeof *b->settled);
+    if (!b->settled) {
+        snprintf(b->why, sizeof b->why, "out of memory");
+        return ENGINE_NO_MEMORY;
+    }
+    EngineInput *in = &b->inputs[i];
+    in->result = engine_result(rc, in->why, sizeof in->why);
+    b->settled[i] = true;
+    b->direct = b->reruns++ == 0 ? i : 0;
+    b->again = true;
+    return rc;
+}
+
+/* Input i run directly in the batch's transaction. */
+static int batch_direct(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json_t *records)
+{
+    EngineInput *in = &b->inputs[i];
+    uint64_t changes = store_changes(txn);
+    int rc = batch_step(b, in, txn, now, records);
+    if (rc == STORE_OK)
+        return batch_keep(b, in, records);
+    if (rc == STORE_FULL || store_full(txn))
+        return STORE_FULL;   /* store_write grows the map and runs the whole batch again */
+    if (engine_result(rc, NULL, 0) == ENGINE_REFUSED && store_changes(txn) == changes) {
+        in->result = ENGINE_REFUSED;   /* refused before it wrote: nothing to undo */
+        return STORE_OK;
+    }
+    return batch_settle(b, i, rc);
+}
+
+/* Input i run in a nested transaction: a failure undoes only itself. */
+static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json_t *records)
+{
+    EngineInput *in = &b->inputs[i];
+    StoreTxn *child;
+    int rc = store_begin_nested(txn, &child);
+    if (rc != STORE_OK)
+        return rc;
+    rc = batch_step(b, in, child, now, records);
+    if (rc == STORE_OK) {
+        rc = store_commit(child);
+    } else {
+        store_abort(child);
+        engine_forget_caches(b->engine);
+    }
+    if (rc == STORE_FULL || store_full(txn))
+        return STORE_FULL;
+    if (rc == STORE_OK)
+        return batch_keep(b, in, records);
+    in->result = engine_result(rc, in->why, sizeof in->why);
+    return STORE_OK;
+}
+
 static int batch_transaction(StoreTxn *txn, void *context)
 {
     BatchCall *b = context;
+    if (b->runs++ > 0)
+        engine_forget_caches(b->engine);   /* they may hold what the aborted run wrote */
     json_decref(b->records);
     b->records = json_array();
-    if (!b->records)
-        return ENGINE_NO_MEMORY;
+    json_t *records = json_array();
     Step clock;
     step_begin(&clock, b->engine, txn, b->now, b->records, b->why, sizeof b->why);
-    int rc = step_end(&clock, step_clock(&clock));
-    if (rc != STORE_OK)
-        return rc;
-    for (size_t i = 0; i < b->count; i++) {
-        EngineInput *in = &b->inputs[i];
-        StoreTxn *child;
-        rc = store_begin_nested(txn, &child);
-        if (rc != STORE_OK)
-            return rc;
-        json_t *records = json_array();
-        Step s;
-        step_begin(&s, b->engine, child, clock.now, records, in->why, sizeof in->why);
-        in->duplicate = false;
-        in->started = in->joined = in->counted = 0;
-        json_decref(b->engine->event_routes);
-        b->engine->event_routes = NULL;
-        if (!records)
-            rc = ENGINE_NO_MEMORY;
-        else if (in->kind == ENGINE_INPUT_EVENT)
-            rc = events_accept(&s, in->source, in->type, in->id, in->data, in->event_time, &in->duplicate);
+    int rc = !b->records || !records ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
+    for (size_t i = 0; rc == STORE_OK && i < b->count; i++) {
+        if (b->settled && b->settled[i])
+            continue;
+        if (i < b->direct)
+            rc = batch_direct(b, i, txn, clock.now, records);
         else
-            rc = task_answer(&s, in->task, in->by, in->choice, in->comment);
+            rc = batch_nested(b, i, txn, clock.now, records);
+        json_array_clear(records);
         if (rc == STORE_OK)
-            rc = step_write_records(&s);
-        rc = step_end(&s, rc);
-        if (rc == STORE_OK) {
-            rc = store_commit(child);
-            if (rc == STORE_OK && in->kind == ENGINE_INPUT_EVENT && !in->duplicate)
-                batch_count_routes(in, b->engine->event_routes);
-            if (rc == STORE_OK && json_array_extend(b->records, records) != 0) {
-                json_decref(records);
-                return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
-            }
-        } else {
-            store_abort(child);
-            engine_forget_caches(b->engine);
-        }
-        json_decref(records);
-        if (rc == STORE_FULL)
-            return rc;   /* store_write grows the map and runs the whole batch again */
-        in->result = engine_result(rc, in->why, sizeof in->why);
-        fault_point("group step");
+            fault_point("group step");
     }
-    return STORE_OK;
+    json_decref(records);
+    return rc;
+}
+
+/* Every input gets the batch's own failure (an engine code): none of them was applied. */
+static int batch_failed(BatchCall *b, int code)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        b->inputs[i].result = code;
+        snprintf(b->inputs[i].why, sizeof b->inputs[i].why, "%s", b->why);
+    }
+    return code;
 }
 
 int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
 {
-    char why[256];
-    int caught = engine_catch_up(e, now, why, sizeof why);
-    if (caught != ENGINE_OK) {
-        for (size_t i = 0; i < count; i++) {
-            inputs[i].result = caught;
-            snprintf(inputs[i].why, sizeof inputs[i].why, "%s", why);
-        }
-        return caught;
-    }
-    BatchCall b = {e, inputs, count, now, NULL, ""};
-    int rc = store_write(e->store, batch_transaction, &b);
+    BatchCall b = {e, inputs, count, now, NULL, NULL, count, 0, 0, false, ""};
+    int caught = engine_catch_up(e, now, b.why, sizeof b.why);
+    if (caught != ENGINE_OK)
+        return batch_failed(&b, caught);
+    int rc;
+    do {
+        b.again = false;
+        rc = store_write(e->store, batch_transaction, &b);
+        if (rc != STORE_OK)
+            engine_forget_caches(e);
+    } while (rc != STORE_OK && b.again);
     if (rc == STORE_OK)
         engine_report_records(e, b.records);
-    else
-        engine_forget_caches(e);
     json_decref(b.records);
-    if (rc != STORE_OK) {
-        int code = engine_result(rc, b.why, sizeof b.why);
-        for (size_t i = 0; i < count; i++) {
-            inputs[i].result = code;
-            snprintf(inputs[i].why, sizeof inputs[i].why, "%s", b.why);
-        }
-        return code;
-    }
-    return ENGINE_OK;
+    free(b.settled);
+    return rc == STORE_OK ? ENGINE_OK : batch_failed(&b, engine_result(rc, b.why, sizeof b.why));
 }
 
 /* ---- operators: retry, cancel, undeploy ---- */

@@ -128,17 +128,22 @@ typedef struct EngineInput {
     char why[256];                          /* out: why it was refused */
 } EngineInput;
 
-/* Group commit: applies `count` inputs in one write transaction, each in a nested
-   transaction so a refused or failing one undoes only itself; nothing is acknowledged
-   (results set) before the whole transaction commits. Returns ENGINE_OK, or
-   ENGINE_FAILED when the transaction itself failed (then no input was applied). */
+/* Group commit: applies `count` inputs in one write transaction, with no nested
+   transaction per input; a refused or failing one still undoes only itself (one
+   refused after it wrote, or failing, makes the batch run again without it: see
+   docs/internals.md, "Group commit"). Nothing is acknowledged (results set) before the
+   whole transaction commits, and every out field describes the run that committed.
+   Returns ENGINE_OK, or ENGINE_FAILED when the transaction itself failed (then no input
+   was applied). */
 int engine_apply_batch(Engine *engine, EngineInput *inputs, size_t count, int64_t now);
 
 /* Answers an open ask as `by`. */
 int engine_answer(Engine *engine, const char *task, const char *by, const char *choice,
                   const char *comment, int64_t now, char *why, size_t why_len);
 
-/* Fires every timer due at or before `now`, each at its own due time, in order. */
+/* Fires every timer due at or before `now`, each at its own due time, in order. When
+   one fails, the timers due before it are committed, it and the later ones are not
+   fired, and its failure is returned. */
 int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
 
 /* The due time of the earliest timer, if there is one (*found says). */

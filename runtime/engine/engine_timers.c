@@ -1,9 +1,10 @@
 /*
  * engine_timers.c - timers: finding the due ones, firing each as its own step at its
- * own due time (a batch in one write transaction, each in a nested one), and the next
- * due time (engine_fire_due, engine_next_due).
+ * own due time (a batch in one write transaction, no nested transaction per timer), and
+ * the next due time (engine_fire_due, engine_next_due).
  */
 #include "engine_internal.h"
+#include "fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,11 @@ static int fire_one(Step *s, DueTimer *d)
 typedef struct FireBatch {
     Engine *engine;
     DueTimers *due;
+    unsigned count;                 /* timers this run fires: all, or those before a failed one */
+    unsigned runs;                  /* transactions begun */
     json_t *records;
+    int failed;                     /* a timer's failure that ended the first run, or STORE_OK */
+    char failure[256];              /* and its sentence */
     char *why;
     size_t why_len;
 } FireBatch;
@@ -162,45 +167,53 @@ static int fire_later(Step *s, const DueTimer *t, bool *later)
     return rc;
 }
 
-/* Many due timers in one write transaction, each its own step in a nested transaction
-   at its own due time, in order. */
+/* One due timer's step, directly in the batch's transaction, its records added to the
+   batch's. *later: a timer set by an earlier one of the batch is due first. */
+static int fire_step(FireBatch *f, StoreTxn *txn, unsigned i, bool *later)
+{
+    DueTimer *t = &f->due->items[i];
+    Step s;
+    step_begin(&s, f->engine, txn, (int64_t)store_read_be64(t->key), f->records, f->why, f->why_len);
+    s.written = json_array_size(f->records);   /* the earlier timers' are written */
+    int rc = i > 0 ? fire_later(&s, t, later) : STORE_OK;
+    if (rc == STORE_OK && !*later)
+        rc = step_clock(&s);
+    if (rc == STORE_OK && !*later)
+        rc = fire_one(&s, t);
+    if (rc == STORE_OK && !*later)
+        rc = step_write_records(&s);
+    return step_end(&s, rc);
+}
+
+/* Many due timers in one write transaction, each its own step at its own due time, in
+   order, with no nested transaction: a timer that fails (or is refused) ends the run,
+   which store_write aborts. The batch then runs again with only the timers before it,
+   commits them, and reports the failure (fire_due_batch): no timer fires before an
+   earlier one that failed, and none that went through is undone by it. */
 static int fire_batch(StoreTxn *txn, void *context)
 {
     FireBatch *f = context;
+    if (f->runs++ > 0)
+        engine_forget_caches(f->engine);   /* they may hold what the aborted run wrote */
     json_decref(f->records);
     f->records = json_array();
     if (!f->records)
         return ENGINE_NO_MEMORY;
-    for (unsigned i = 0; i < f->due->count; i++) {
-        DueTimer *t = &f->due->items[i];
-        StoreTxn *child;
-        int rc = store_begin_nested(txn, &child);
+    for (unsigned i = 0; i < f->count; i++) {
+        bool later = false;
+        int rc = fire_step(f, txn, i, &later);
+        if (rc == STORE_OK && later)
+            return STORE_OK;   /* nothing of this step was written: the batch ends here */
+        if (rc == STORE_FULL || store_full(txn))
+            return STORE_FULL;   /* store_write grows the map and runs the batch again */
+        if (rc != STORE_OK && f->failed == STORE_OK) {
+            f->failed = rc;
+            f->count = i;
+            snprintf(f->failure, sizeof f->failure, "%s", f->why);
+        }
         if (rc != STORE_OK)
             return rc;
-        json_t *records = json_array();
-        Step s;
-        step_begin(&s, f->engine, child, (int64_t)store_read_be64(t->key), records, f->why, f->why_len);
-        bool later = false;
-        rc = !records ? ENGINE_NO_MEMORY : i > 0 ? fire_later(&s, t, &later) : STORE_OK;
-        if (rc == STORE_OK && !later)
-            rc = step_clock(&s);
-        if (rc == STORE_OK && !later)
-            rc = fire_one(&s, t);
-        if (rc == STORE_OK && !later)
-            rc = step_write_records(&s);
-        rc = step_end(&s, rc);
-        if (rc == STORE_OK && !later) {
-            rc = store_commit(child);
-            if (rc == STORE_OK && json_array_extend(f->records, records) != 0)
-                rc = ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
-        } else {
-            store_abort(child);
-            if (rc != STORE_OK)
-                engine_forget_caches(f->engine);
-        }
-        json_decref(records);
-        if (rc != STORE_OK || later)
-            return rc;
+        fault_point("timer step");
     }
     return STORE_OK;
 }
@@ -212,15 +225,27 @@ static int advance_work(Step *s, void *context)
     return STORE_OK;   /* the step's clock update is the whole point */
 }
 
-/* Fires one batch of the due timers in `due` (then releases them). */
+/* Fires one batch of the due timers in `due` (then releases them). When a timer fails,
+   the timers before it run again and commit (one run more), and its failure is
+   returned; should that run fail too, nothing of the batch commits. */
 static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
 {
-    FireBatch f = {e, due, NULL, why, why_len};
+    FireBatch f = {e, due, due->count, 0, NULL, STORE_OK, "", why, why_len};
     int rc = store_write(e->store, fire_batch, &f);
+    bool stopped = rc != STORE_OK && f.failed != STORE_OK;   /* f.count: the timers before it */
+    if (rc != STORE_OK)
+        engine_forget_caches(e);
+    if (stopped && f.count > 0) {
+        rc = store_write(e->store, fire_batch, &f);
+        if (rc != STORE_OK)
+            engine_forget_caches(e);
+    }
     if (rc == STORE_OK)
         engine_report_records(e, f.records);
-    else
-        engine_forget_caches(e);
+    if (stopped && rc == STORE_OK) {
+        rc = f.failed;   /* the timers before it committed: now its failure */
+        snprintf(why, why_len, "%s", f.failure);
+    }
     json_decref(f.records);
     for (unsigned i = 0; i < due->count; i++)
         json_decref(due->items[i].what);

@@ -104,6 +104,14 @@ void store_abort(StoreTxn *txn);
    commit's. */
 int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *context);
 
+/* How many puts and deletes `txn`'s tree has tried so far (whether they succeeded or
+   not; a delete that found nothing is not counted): a caller that compares two readings
+   knows whether the work between them may have changed the transaction. */
+uint64_t store_changes(const StoreTxn *txn);
+/* Whether the map filled somewhere in `txn`'s tree: store_write will grow the map and
+   run its work again, whatever the work returns. */
+bool store_full(const StoreTxn *txn);
+
 int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value);
 int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value);
 int store_del(StoreTxn *txn, StoreTable table, StoreBytes key);

@@ -102,6 +102,7 @@ struct StoreTxn {
     StoreTxn *child;        /* the open nested transaction, if any */
     bool write;
     bool full;              /* on the root: MDB_MAP_FULL met somewhere in the tree */
+    uint64_t changes;       /* on the root: puts and deletes tried in the tree (store_changes) */
     unsigned scanning;      /* bit per table being scanned by store_scan */
 };
 
@@ -120,6 +121,14 @@ void store_say(char *why, size_t why_len, const char *format, ...)
     va_end(ap);
 }
 
+/* The root of `txn`'s tree. */
+static StoreTxn *txn_root(StoreTxn *txn)
+{
+    while (txn->parent != NULL)
+        txn = txn->parent;
+    return txn;
+}
+
 /* Maps an LMDB (or errno) code to a store code. MDB_MAP_FULL also marks the root of
    `txn`'s tree, so store_write knows to grow the map whatever its work returns. */
 static int store_code(StoreTxn *txn, int rc)
@@ -130,10 +139,8 @@ static int store_code(StoreTxn *txn, int rc)
     case MDB_NOTFOUND:
         return STORE_NOT_FOUND;
     case MDB_MAP_FULL:
-        while (txn != NULL && txn->parent != NULL)
-            txn = txn->parent;
         if (txn != NULL)
-            txn->full = true;
+            txn_root(txn)->full = true;
         return STORE_FULL;
     case MDB_READERS_FULL:
     case EAGAIN:
@@ -568,11 +575,22 @@ int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value
     return bytes_equal(whole, key) ? STORE_OK : STORE_NOT_FOUND; /* a hash collision */
 }
 
+uint64_t store_changes(const StoreTxn *txn)
+{
+    return txn == NULL ? 0 : txn_root((StoreTxn *)txn)->changes;
+}
+
+bool store_full(const StoreTxn *txn)
+{
+    return txn != NULL && txn_root((StoreTxn *)txn)->full;
+}
+
 int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
 {
     if (!table_ok(txn, table) || !txn->write || key.len == 0 || key.len > UINT32_MAX ||
         table_scanned(txn, table))
         return STORE_FAILED;
+    txn_root(txn)->changes++;
     unsigned char buf[STORE_KEY_HASHED];
     MDB_val k = key_stored(key, buf), v = val_of(value);
     if (key.len < STORE_KEY_HASHED)
@@ -593,7 +611,10 @@ int store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
         return STORE_NOT_FOUND;
     unsigned char buf[STORE_KEY_HASHED];
     MDB_val k = key_stored(key, buf);
-    return store_code(txn, mdb_del(txn->txn, txn->store->dbi[table], &k, NULL));
+    int rc = mdb_del(txn->txn, txn->store->dbi[table], &k, NULL);
+    if (rc != MDB_NOTFOUND)
+        txn_root(txn)->changes++;   /* a delete that found nothing changed nothing */
+    return store_code(txn, rc);
 }
 
 /* Compares as LMDB's default order does: bytes, then the shorter first. */

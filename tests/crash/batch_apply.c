@@ -12,7 +12,11 @@
  *
  * Lines with the same BATCH number (consecutive, numbers rising) are one
  * engine_apply_batch at engine time TIME (HH:MM on 2026-06-15, UTC; the event time too).
- * WANT (ok, dup or refused) is what the input should give; this program only prints it.
+ * WANT (ok, dup, refused or failed) is what the input should give; this program only
+ * prints it. An event whose data has "crash_fail_after_write": true runs in full (it
+ * writes) and then fails (events_accept is wrapped, GNU ld --wrap: see the Makefile),
+ * so the batch's runs without a nested transaction per step (runtime/engine/engine.c,
+ * "Group commit") are aborted and run again under the crash points too.
  * Batches numbered below FROM (default 1) are skipped: a client that restarts sends
  * again what was not acknowledged.
  *
@@ -38,10 +42,25 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_internal.h"
 
 #define DAY_MS ((int64_t)1781481600000)   /* 2026-06-15T00:00:00Z */
 #define BATCH_MAX 64
 #define FIELDS 9
+
+int __real_events_accept(Step *s, const char *source, const char *type, const char *id, const json_t *data,
+                         int64_t event_time, bool *duplicate);
+int __wrap_events_accept(Step *s, const char *source, const char *type, const char *id, const json_t *data,
+                         int64_t event_time, bool *duplicate);
+
+int __wrap_events_accept(Step *s, const char *source, const char *type, const char *id, const json_t *data,
+                         int64_t event_time, bool *duplicate)
+{
+    int rc = __real_events_accept(s, source, type, id, data, event_time, duplicate);
+    if (rc != STORE_OK || !json_is_true(json_object_get(data, "crash_fail_after_write")))
+        return rc;
+    return step_fail(s, ENGINE_FAILED, "batch_apply: %s failed after writing (a test)", id);
+}
 
 /* One batch being read: its inputs, and the line text and JSON they borrow. */
 typedef struct Batch {

@@ -6,9 +6,12 @@
 # The workload is batches.txt, applied by batch_apply (a client of engine_apply_batch:
 # no command of the CLI batches yet) to a store where HUDDLE deployed the crash-test
 # playbooks. Each engine_apply_batch first fires the timers due by its time (a write
-# transaction each: "before commit", "after commit"), then applies its inputs in one
-# transaction, each in a nested one ("group step" after each input, then "before commit"
-# and "after commit" of the batch). The clean run, with HUDDLE_CRASH_LOG, lists every
+# transaction each: "timer step" after each timer, "before commit", "after commit"), then
+# applies its inputs in one transaction, with no nested transaction per input ("group
+# step" after each input, then "before commit" and "after commit" of the batch). Batch 1
+# holds an input that fails after writing: its first run is aborted at that input and
+# the batch runs again without it (the inputs after it nested), so the points of the
+# aborted run and of the re-run are crashed at too. The clean run, with HUDDLE_CRASH_LOG, lists every
 # point and (batch_apply writes "ack B" there) the batch it belongs to, and gives store A.
 # Then for EVERY point k, on a fresh copy of the deployed store:
 #
@@ -23,7 +26,7 @@
 #      now says dup), and the final store equals store A (store_invariants --dump), so
 #      no input was lost or applied twice.
 #
-# Every point runs, whatever the time: the count is fixed (42 points, two at a time:
+# Every point runs, whatever the time: the count is fixed (47 points, two at a time:
 # CRASH_JOBS=N to change). CRASH_KEEP=1 keeps the work folder.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,7 +57,7 @@ rc=$?
 if [ "$rc" -eq 0 ]; then ok "the clean batches commit"; else no "the clean batches commit (exit $rc)" "$tmp/out"; fi
 awk '$1 != "ack" && $3 != $4' "$tmp/clean" > "$tmp/out"
 if [ ! -s "$tmp/out" ] && [ -s "$tmp/clean" ]; then
-  ok "every input of the clean run gives what batches.txt says (ok, dup or refused)"
+  ok "every input of the clean run gives what batches.txt says (ok, dup, refused or failed)"
 else
   no "every input of the clean run gives what batches.txt says (BATCH INDEX WANT GOT ...)" "$tmp/out"
 fi
@@ -91,6 +94,16 @@ held() {
       print found, $0
     }'
 }
+
+# The clean run's refused and failed inputs left nothing in store A (the failed one had
+# written before it failed).
+awk '$1 != "ack" && ($4 == "refused" || $4 == "failed")' "$tmp/clean" | held "$tmp/A.dump" | sed -n 's/^1 /left in store A: /p' > "$tmp/out"
+failed=$(awk '$1 != "ack" && $4 == "failed"' "$tmp/clean" | wc -l)
+if [ ! -s "$tmp/out" ] && [ "$failed" -ge 1 ]; then
+  ok "the clean run's refused inputs and the $failed that failed after writing left nothing in store A"
+else
+  no "the clean run's refused inputs and the $failed that failed after writing left nothing in store A" "$tmp/out"
+fi
 
 # crash_one K BATCH OWN LANE: prints "K ok - ..." or "K not ok - ..." and leaves the
 # details of a failure in $tmp/detail.K. Each lane works in its own folder.

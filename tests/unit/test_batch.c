@@ -29,6 +29,19 @@
  *                          refusal left no `seen` entry); a later batch repeating an id is
  *                          a duplicate too.
  *
+ *   failures after writing the batch runs its steps in one transaction, no nested one
+ *                          per step (docs/internals.md, "Group commit"). An input refused,
+ *                          or failing (out of memory), after it has written (a wrapped
+ *                          events_accept, below) keeps its result while every other input
+ *                          commits exactly once: the same store, results and records heard
+ *                          as one engine call per input, no instance number used up, and
+ *                          the batch ran once more (HUDDLE_CRASH_LOG). Two such inputs: the
+ *                          inputs after the first run nested, so a third run is never
+ *                          needed. A refusal before writing costs no second run. The same
+ *                          with the map filling mid-batch.
+ *   a failing timer        the timers before it commit, each at its own due time, and its
+ *                          failure is returned; it and the later ones fire on the next call.
+ *
  * Both stores of a comparison are copies of one store (the same random store id), so
  * their tables are compared byte for byte.
  */
@@ -117,6 +130,43 @@ static const char DESK_PLAY[] =
     "}\n";
 
 static char crash_log[64];  /* HUDDLE_CRASH_LOG: fault_point's names, one a line */
+
+/* ---- steps that fail after writing (GNU ld --wrap: see the Makefile) ---------------- */
+
+/* An event whose data has "test_after_write" runs in full (it writes) and is then
+   refused ("refuse") or fails out of memory ("oom", through engine_fail_allocation). A
+   deadline of the instance numbered failing_timer runs in full and then fails. */
+int __real_events_accept(Step *s, const char *source, const char *type, const char *id, const json_t *data,
+                         int64_t event_time, bool *duplicate);
+int __wrap_events_accept(Step *s, const char *source, const char *type, const char *id, const json_t *data,
+                         int64_t event_time, bool *duplicate);
+int __real_task_timeout(Step *s, Instance *in, const char *task_id);
+int __wrap_task_timeout(Step *s, Instance *in, const char *task_id);
+
+static uint64_t failing_timer;
+
+int __wrap_events_accept(Step *s, const char *source, const char *type, const char *id, const json_t *data,
+                         int64_t event_time, bool *duplicate)
+{
+    int rc = __real_events_accept(s, source, type, id, data, event_time, duplicate);
+    const char *after = json_string_value(json_object_get(data, "test_after_write"));
+    if (rc != STORE_OK || !after)
+        return rc;
+    if (strcmp(after, "oom") == 0) {
+        engine_fail_allocation(1);
+        free(engine_alloc(16));   /* fails: step_end ends the step out of memory */
+        return STORE_OK;
+    }
+    return step_fail(s, ENGINE_REFUSED, "test: refused after writing");
+}
+
+int __wrap_task_timeout(Step *s, Instance *in, const char *task_id)
+{
+    int rc = __real_task_timeout(s, in, task_id);
+    if (rc != STORE_OK || in->number != failing_timer)
+        return rc;
+    return step_fail(s, ENGINE_FAILED, "test: the deadline of %s failed after writing", task_id);
+}
 
 /* ---- folders and stores --------------------------------------------------------- */
 
@@ -381,6 +431,19 @@ static void assert_instances(Env *env, const char *want)
         fail_msg("instances:\n%swanted:\n%s", got, want);
 }
 
+/* "i1:started i1:entered ...": every record the hook heard, in order. */
+static void heard_text(Env *env, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t i;
+    json_t *record;
+    json_array_foreach(env->heard, i, record) {
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s:%s", used ? " " : "",
+                 json_string_value(json_object_get(record, "instance")), json_string_value(json_object_get(record, "kind")));
+    }
+}
+
 /* How many lines of the crash log name `point`. */
 static size_t points_passed(const char *point)
 {
@@ -434,8 +497,11 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
     env_open(&env, dir);
     Batch b;
     mixed_batch(&b);
+    size_t before = points_passed("group step");
     assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + MINUTE), ENGINE_OK);
     assert_mixed_results(&b);
+    /* both refusals came before their steps wrote: the batch ran once */
+    assert_int_equal(points_passed("group step") - before, b.count);
 
     assert_instances(&env, "i1 done taken k1\ni2 stalled -\ni3 running -\n");
     assert_history(&env, "i1", "started entered tagged asked notified timer answered resolved notified done");
@@ -455,14 +521,8 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "instance")), "i3");
     json_decref(open);
     /* the hook heard each committed record once: i1's, i2's, i3's in input order */
-    size_t i;
-    json_t *record;
-    char heard[1024] = "";
-    json_array_foreach(env.heard, i, record) {
-        size_t used = strlen(heard);
-        snprintf(heard + used, sizeof heard - used, "%s%s:%s", used ? " " : "",
-                 json_string_value(json_object_get(record, "instance")), json_string_value(json_object_get(record, "kind")));
-    }
+    char heard[1024];
+    heard_text(&env, heard, sizeof heard);
     assert_string_equal(heard, "i1:started i1:entered i1:tagged i1:asked i1:notified i1:timer "
                                "i1:answered i1:resolved i1:notified i1:done "
                                "i2:started i2:stalled "
@@ -488,8 +548,10 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
 
 /* ---- the map fills in the middle of a batch ---------------------------------------- */
 
-/* 120 tickets with 3 KB of data each, answers for some, a refusal and a duplicate. */
-static void big_batch(Batch *b)
+/* 120 tickets with 3 KB of data each, answers for some, a refusal and a duplicate;
+   with `mark`, ticket g5 is refused or fails after writing (__wrap_events_accept), so
+   the map fills in the run after the one it ended. */
+static void big_batch(Batch *b, const char *mark)
 {
     batch_init(b);
     char pad[3001];
@@ -498,7 +560,9 @@ static void big_batch(Batch *b)
     for (int i = 1; i <= 120; i++) {
         char id[16], data[3200];
         snprintf(id, sizeof id, "g%d", i);
-        snprintf(data, sizeof data, "{\"key\": \"%s\", \"size\": %d, \"pad\": \"%s\"}", id, i, pad);
+        snprintf(data, sizeof data, "{\"key\": \"%s\", \"size\": %d, \"pad\": \"%s\"%s%s%s}", id, i, pad,
+                 mark && i == 5 ? ", \"test_after_write\": \"" : "", mark && i == 5 ? mark : "",
+                 mark && i == 5 ? "\"" : "");
         add_event(b, "desk.ticket", id, data);
         if (i % 10 == 0) {
             json_t *task = json_sprintf("t%d", i / 2);
@@ -510,9 +574,10 @@ static void big_batch(Batch *b)
     add_event(b, "desk.ticket", "g7", "{\"key\": \"again\", \"size\": 1}");
 }
 
-static void test_map_growth_mid_batch_changes_nothing(void **state)
+/* The big batch on a 64 MiB map and on one that fills mid-batch: the same results,
+   records heard and store. */
+static void map_growth_check(Fixture *f, const char *mark)
 {
-    Fixture *f = *state;
     make_origin(f, "origin");
     copy_store(f, "origin", "plain");
     copy_store(f, "origin", "grown");
@@ -522,10 +587,12 @@ static void test_map_growth_mid_batch_changes_nothing(void **state)
     path_of(dir, sizeof dir, f, "plain");
     env_open(&env, dir);
     Batch plain;
-    big_batch(&plain);
+    big_batch(&plain, mark);
     assert_int_equal(engine_apply_batch(env.engine, plain.in, plain.count, T0 + MINUTE), ENGINE_OK);
     assert_input(&plain.in[plain.count - 2], ENGINE_REFUSED, false, "t999");
     assert_input(&plain.in[plain.count - 1], ENGINE_OK, true, NULL);
+    if (mark)
+        assert_input(&plain.in[4], ENGINE_REFUSED, false, "refused after writing");
     char *plain_text = store_text(env.store);
     char *plain_heard = json_dumps(env.heard, JSON_COMPACT);
     env_close(&env);
@@ -539,7 +606,7 @@ static void test_map_growth_mid_batch_changes_nothing(void **state)
     env_open(&env, dir);
     unsetenv("HUDDLE_STORE_MAP_START");
     Batch grown;
-    big_batch(&grown);
+    big_batch(&grown, mark);
     size_t before = points_passed("group step");
     assert_int_equal(engine_apply_batch(env.engine, grown.in, grown.count, T0 + MINUTE), ENGINE_OK);
     size_t passed = points_passed("group step") - before;
@@ -558,6 +625,16 @@ static void test_map_growth_mid_batch_changes_nothing(void **state)
     free(grown_heard);
     batch_free(&plain);
     batch_free(&grown);
+}
+
+static void test_map_growth_mid_batch_changes_nothing(void **state)
+{
+    map_growth_check(*state, NULL);
+}
+
+static void test_map_growth_in_a_batch_with_a_refusal_after_writing(void **state)
+{
+    map_growth_check(*state, "refuse");
 }
 
 /* ---- duplicate ids ---------------------------------------------------------------- */
@@ -649,6 +726,181 @@ static void test_duplicate_ids_in_one_batch(void **state)
     env_close(&env);
 }
 
+/* ---- inputs that fail after writing -------------------------------------------------- */
+
+/* Tickets k1..kn; marks[i] (or NULL) makes ticket i+1 refused ("refuse") or fail out of
+   memory ("oom") after it has written. */
+static void marked_tickets(Batch *b, size_t n, const char *const *marks)
+{
+    batch_init(b);
+    for (size_t i = 0; i < n; i++) {
+        char id[16], data[160];
+        snprintf(id, sizeof id, "k%zu", i + 1);
+        if (marks[i])
+            snprintf(data, sizeof data, "{\"key\": \"%s\", \"size\": 1, \"test_after_write\": \"%s\"}", id, marks[i]);
+        else
+            snprintf(data, sizeof data, "{\"key\": \"%s\", \"size\": 1}", id);
+        add_event(b, "desk.ticket", id, data);
+    }
+}
+
+/* Applies n marked tickets as one batch: the marked ones keep their refusal or failure,
+   every other one commits exactly once (the same store, results and records heard as
+   one engine call per input; its instance numbered in turn, none used up by a marked
+   one), and the batch passed `points` group steps in all its runs. */
+static void settle_check(Fixture *f, size_t n, const char *const *marks, size_t points)
+{
+    make_origin(f, "origin");
+    copy_store(f, "origin", "batch");
+    copy_store(f, "origin", "calls");
+    char dir[128], want[1024] = "", heard_want[2048] = "", seen_want[256] = "";
+    Env env;
+    path_of(dir, sizeof dir, f, "batch");
+    env_open(&env, dir);
+    Batch b;
+    marked_tickets(&b, n, marks);
+    size_t before = points_passed("group step");
+    assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + MINUTE), ENGINE_OK);
+    assert_int_equal(points_passed("group step") - before, points);
+    unsigned number = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (marks[i] && strcmp(marks[i], "oom") == 0)
+            assert_input(&b.in[i], ENGINE_NO_MEMORY, false, "out of memory");
+        else if (marks[i])
+            assert_input(&b.in[i], ENGINE_REFUSED, false, "test: refused after writing");
+        else
+            assert_input(&b.in[i], ENGINE_OK, false, NULL);
+        assert_int_equal(b.in[i].started, marks[i] ? 0 : 1);
+        if (marks[i])
+            continue;
+        number++;
+        size_t used = strlen(want);
+        snprintf(want + used, sizeof want - used, "i%u running -\n", number);
+        const char *kinds[] = {"started", "entered", "tagged", "asked", "notified", "timer"};
+        for (size_t k = 0; k < 6; k++) {
+            used = strlen(heard_want);
+            snprintf(heard_want + used, sizeof heard_want - used, "%si%u:%s", used ? " " : "", number, kinds[k]);
+        }
+    }
+    for (size_t i = 0; i < n; i++)   /* seen sorts k1..k9 as text */
+        if (!marks[i]) {
+            size_t used = strlen(seen_want);
+            snprintf(seen_want + used, sizeof seen_want - used, "desk/k%zu\n", i + 1);
+        }
+    assert_instances(&env, want);
+    char heard[2048];
+    heard_text(&env, heard, sizeof heard);
+    assert_string_equal(heard, heard_want);
+    char *seen = seen_text(env.store);
+    assert_string_equal(seen, seen_want);
+    free(seen);
+    char *batched = store_text(env.store);
+    env_close(&env);
+
+    path_of(dir, sizeof dir, f, "calls");
+    env_open(&env, dir);
+    Batch one;
+    marked_tickets(&one, n, marks);
+    apply_one_by_one(&env, &one, T0 + MINUTE);
+    assert_same_results(&b, &one);
+    char *called = store_text(env.store);
+    assert_string_equal(batched, called);
+    env_close(&env);
+    free(batched);
+    free(called);
+    batch_free(&b);
+    batch_free(&one);
+}
+
+static void test_input_refused_after_writing_leaves_the_rest(void **state)
+{
+    /* run 1 passes k1 and k2 and is aborted at k3; run 2 passes the other four */
+    const char *const marks[] = {NULL, NULL, "refuse", NULL, NULL};
+    settle_check(*state, 5, marks, 2 + 4);
+}
+
+static void test_input_failing_after_writing_leaves_the_rest(void **state)
+{
+    const char *const marks[] = {NULL, NULL, "oom", NULL, NULL};
+    settle_check(*state, 5, marks, 2 + 4);
+}
+
+static void test_two_inputs_failing_after_writing_take_two_runs(void **state)
+{
+    /* run 1 passes k1 and is aborted at k2; run 2 passes k1 directly, then k3 to k7
+       each in a nested transaction, k5's undoing only itself: no third run */
+    const char *const marks[] = {NULL, "refuse", NULL, NULL, "oom", NULL, NULL};
+    settle_check(*state, 7, marks, 1 + 6);
+}
+
+/* ---- a timer that fails --------------------------------------------------------------- */
+
+/* The "at" of the first record the hook heard for `id`, or "". */
+static const char *heard_at(Env *env, const char *id)
+{
+    size_t i;
+    json_t *record;
+    json_array_foreach(env->heard, i, record)
+        if (strcmp(json_string_value(json_object_get(record, "instance")), id) == 0)
+            return json_string_value(json_object_get(record, "at"));
+    return "";
+}
+
+static void test_a_failing_timer_keeps_the_timers_before_it(void **state)
+{
+    Fixture *f = *state;
+    make_origin(f, "db");
+    char dir[128], why[256] = "";
+    path_of(dir, sizeof dir, f, "db");
+    Env env;
+    env_open(&env, dir);
+    /* k1..k5 at 08:01..08:05, one batch each: their deadlines fall at 09:01..09:05 */
+    for (int k = 1; k <= 5; k++) {
+        const char *const none[] = {NULL};
+        Batch b;
+        marked_tickets(&b, 1, none);
+        json_t *id = json_sprintf("k%d", k);
+        json_array_append_new(b.keep, id);
+        b.in[0].id = json_string_value(id);
+        assert_int_equal(engine_apply_batch(env.engine, b.in, 1, T0 + k * MINUTE), ENGINE_OK);
+        assert_input(&b.in[0], ENGINE_OK, false, NULL);
+        batch_free(&b);
+    }
+    json_array_clear(env.heard);
+
+    /* the first timer fails: nothing fires */
+    failing_timer = 1;
+    assert_int_equal(engine_fire_due(env.engine, T0 + 3 * 60 * MINUTE, why, sizeof why), ENGINE_FAILED);
+    assert_non_null(strstr(why, "test: the deadline of t1 failed after writing"));
+    assert_int_equal(json_array_size(env.heard), 0);
+    assert_instances(&env, "i1 running -\ni2 running -\ni3 running -\ni4 running -\ni5 running -\n");
+
+    /* the third fails: the first two time out, at their own due times, and stay so */
+    failing_timer = 3;
+    assert_int_equal(engine_fire_due(env.engine, T0 + 3 * 60 * MINUTE, why, sizeof why), ENGINE_FAILED);
+    assert_non_null(strstr(why, "test: the deadline of t3 failed after writing"));
+    assert_instances(&env, "i1 failed nobody\ni2 failed nobody\ni3 running -\ni4 running -\ni5 running -\n");
+    assert_non_null(strstr(heard_at(&env, "i1"), "T09:01:00"));
+    assert_non_null(strstr(heard_at(&env, "i2"), "T09:02:00"));
+    assert_string_equal(heard_at(&env, "i3"), "");
+    int64_t now = 0;
+    assert_int_equal(engine_time(env.engine, &now, why, sizeof why), ENGINE_OK);
+    assert_true(now == T0 + 62 * MINUTE);   /* the last timer that committed */
+
+    /* nothing fails: the rest fire, in order, and the first two are not fired again */
+    failing_timer = 0;
+    size_t heard_before = json_array_size(env.heard);
+    assert_int_equal(engine_fire_due(env.engine, T0 + 3 * 60 * MINUTE, why, sizeof why), ENGINE_OK);
+    assert_instances(&env, "i1 failed nobody\ni2 failed nobody\ni3 failed nobody\ni4 failed nobody\ni5 failed nobody\n");
+    char kinds1[512], kinds3[512];
+    history_kinds(&env, "i1", kinds1, sizeof kinds1);
+    history_kinds(&env, "i3", kinds3, sizeof kinds3);
+    assert_string_equal(kinds1, kinds3);
+    assert_int_equal(json_array_size(env.heard), heard_before / 2 * 5);   /* as many for each */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(env.heard, heard_before), "at")), "T09:03:00"));
+    env_close(&env);
+}
+
 int main(void)
 {
     /* fault_point reads the variable once, at the first point this process passes */
@@ -661,6 +913,11 @@ int main(void)
         T(test_refused_and_stalled_inputs_undo_only_their_own),
         T(test_map_growth_mid_batch_changes_nothing),
         T(test_duplicate_ids_in_one_batch),
+        T(test_input_refused_after_writing_leaves_the_rest),
+        T(test_input_failing_after_writing_leaves_the_rest),
+        T(test_two_inputs_failing_after_writing_take_two_runs),
+        T(test_map_growth_in_a_batch_with_a_refusal_after_writing),
+        T(test_a_failing_timer_keeps_the_timers_before_it),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     remove(crash_log);
