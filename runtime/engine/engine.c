@@ -78,6 +78,8 @@ void engine_free(Engine *e)
     json_decref(e->mock_cursor);
     json_decref(e->event_routes);
     engine_forget_caches(e);
+    vm_scratch_free(&e->vm_scratch);
+    free(e->due_timers);
     free(e);
 }
 
