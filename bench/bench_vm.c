@@ -250,7 +250,7 @@ typedef struct VmFigures {
 
 static double vm_rate(const Program *program, Value data, uint64_t *per_step)
 {
-    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL, NULL};
     double best = 0;
     for (int round = 0; round < BENCH_ROUNDS; round++) {
         uint64_t instructions = 0;
@@ -290,14 +290,14 @@ static void bench_vm(VmFigures *out)
     out->fn_ips = vm_rate(p_fn, data, &out->fn_insns);
 
 /* Tiny steps: resume one frame with a timer again and again. */
-    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL, NULL};
     Frame *frame = NULL;
     VmResult result;
     vm_result_init(&result);
     if (vm_start(p_tiny, 0, data, VALUE_NULL, &context, &frame, &result) != VM_SUSPENDED)
         die("tiny: %s", result.error);
     vm_result_clear(&result);
-    VmInput timer = {VM_INPUT_TIMER, VALUE_NULL, T0 + 3600000, VALUE_NULL, NULL};
+    VmInput timer = {VM_INPUT_TIMER, VALUE_NULL, T0 + 3600000, VALUE_NULL, NULL, NULL};
     double best = 0;
     for (int round = 0; round < BENCH_ROUNDS; round++) {
         uint64_t steps = 0;
@@ -385,7 +385,7 @@ static void bench_frame(FrameFigures *out)
     value_map_set(meta, "type", 4, value_cstring("refund"));
     value_map_set(meta, "id", 2, value_cstring("ev-991"));
     value_map_set(meta, "time", 4, value_time(T0));
-    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL, NULL};
     Frame *frame = NULL;
     VmResult result;
     vm_result_init(&result);

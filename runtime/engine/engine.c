@@ -88,6 +88,8 @@ void engine_free(Engine *e)
     json_decref(e->event_routes);
     strbuf_free(&e->record_bytes);
     engine_forget_caches(e);
+    vm_scratch_free(&e->vm_scratch);
+    free(e->due_timers);
     free(e);
 }
 

@@ -20,7 +20,7 @@ typedef struct Event {
 static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
                          const Event *event, Value *out, char *error, size_t error_len)
 {
-    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, NULL, &s->engine->vm_scratch};
     *out = VALUE_NULL;
     return vm_eval_trigger(program, trigger, pc, event->data, event->meta, &context, out, error,
                            error_len) == 0;

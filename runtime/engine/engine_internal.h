@@ -65,6 +65,11 @@ struct Engine {
     json_t *mock_cursor;            /* per connector.operation: how many replies used */
     StrBuf record_bytes;            /* reused: a record's bytes on their way to the store */
     char notice[512];               /* what opening did, to tell once (engine_notice) */
+    /* Memory kept between steps and batches so the hot path makes no large malloc
+       (docs/internals.md, "Allocation"): the VM's block (lent to every run through
+       step_input) and the due-timer buffer (engine_fire_timers); freed by engine_free. */
+    VmScratch vm_scratch;
+    struct DueTimers *due_timers;   /* NULL until the first engine_fire_timers, or lent out */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).

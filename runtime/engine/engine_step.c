@@ -349,7 +349,7 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
 {
     s->hook_program = in->program;
     step_hooks_init(s);
-    VmInput input = {kind, value, s->now, VALUE_NULL, &s->hooks};
+    VmInput input = {kind, value, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
     json_t *key = json_object_get(in->record, "case_key");
     if (key) {
         Value info = value_map_new(3);

@@ -252,13 +252,17 @@ static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
     return engine_result(rc, why, why_len);
 }
 
+/* The buffer of due timers (32 KiB) is the engine's, kept from call to call: a malloc
+   of that size per batch made glibc consolidate every small chunk the batch had freed
+   (docs/performance.md, "Allocation"). It is lent out while in use. */
 int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len)
 {
-    DueTimers *due = engine_alloc(sizeof *due);
+    DueTimers *due = e->due_timers ? e->due_timers : engine_alloc(sizeof *due);
     if (!due) {
         snprintf(why, why_len, "out of memory");
         return ENGINE_NO_MEMORY;
     }
+    e->due_timers = NULL;
     int result;
     do {
         due->limit = now;
@@ -274,7 +278,10 @@ int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t w
             result = fire_due_batch(e, due, why, why_len);
         }
     } while (result == ENGINE_OK);
-    free(due);
+    if (e->due_timers)
+        free(due);
+    else
+        e->due_timers = due;
     return result;
 }
 

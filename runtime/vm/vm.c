@@ -18,6 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define VM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define VM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define VM_POISON(p, n) ((void)(p), (void)(n))
+#define VM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* ---- results and effects ---- */
 
 void vm_result_init(VmResult *result)
@@ -756,18 +765,54 @@ static VmStatus vm_finish(Vm *vm, RunEnd end)
 }
 
 /* A VM for one run, its stack holding what `program` needs (its max_stack) and
-   VM_STACK_LIMIT more for fn frames; NULL when out of memory (then counted, value.h). */
+   VM_STACK_LIMIT more for fn frames: the caller's parked block when it is free and large
+   enough (VmScratch, vm.h), else a new one; NULL when out of memory (then counted,
+   value.h). vm_free gives it back. */
 static Vm *vm_new(const Program *program, Frame *frame, const VmInput *input, VmResult *result)
 {
     uint32_t cap = VM_STACK_LIMIT + program->max_stack;
-    Vm *vm = malloc(sizeof *vm + (size_t)cap * sizeof(Value));
-    if (!vm) {
+    size_t bytes = sizeof(Vm) + (size_t)cap * sizeof(Value);
+    VmScratch *scratch = input ? input->scratch : NULL;
+    Vm *vm;
+    if (scratch && scratch->block && scratch->bytes >= bytes) {
+        vm = scratch->block;
+        bytes = scratch->bytes;
+        scratch->block = NULL;
+        VM_UNPOISON(vm, bytes);
+    } else if (!(vm = malloc(bytes))) {
         value_oom_note();
         return NULL;
     }
     vm->stack_cap = cap;
+    vm->scratch = scratch;
+    vm->bytes = bytes;
     vm_init(vm, program, frame, input, result);
     return vm;
+}
+
+/* Ends a run's VM: parks its block in the caller's scratch when that holds none or a
+   smaller one, else frees it. */
+static void vm_free(Vm *vm)
+{
+    VmScratch *scratch = vm->scratch;
+    if (!scratch || (scratch->block && scratch->bytes >= vm->bytes)) {
+        vm_free(vm);
+        return;
+    }
+    vm_scratch_free(scratch);
+    scratch->block = vm;
+    scratch->bytes = vm->bytes;
+    VM_POISON(vm, vm->bytes);
+}
+
+void vm_scratch_free(VmScratch *scratch)
+{
+    if (!scratch || !scratch->block)
+        return;
+    VM_UNPOISON(scratch->block, scratch->bytes);
+    free(scratch->block);
+    scratch->block = NULL;
+    scratch->bytes = 0;
 }
 
 /* Runs one chunk at depth 0; the result is left in *out. */
@@ -806,13 +851,13 @@ VmStatus vm_start_in(const Program *program, uint32_t trigger, Value data, Value
     for (uint32_t i = 0; i < program->bc.vars_count; i++) {
         if (!vm_run_chunk(vm, program->bc.vars[i].init_pc, &frame->vars[i])) {
             VmStatus status = vm_finish(vm, RUN_ERROR);
-            free(vm);
+            vm_free(vm);
             return status;
         }
     }
     vm_enter(vm, state);
     VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
-    free(vm);
+    vm_free(vm);
     return status;
 }
 
@@ -951,7 +996,7 @@ VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input, V
             frame->pc = wait_pc;   /* still waiting where it was */
         status = vm_finish(vm, end);
     }
-    free(vm);
+    vm_free(vm);
     return status;
 }
 
@@ -963,7 +1008,7 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
         return vm_no_memory(result);
     vm_enter(vm, state);
     VmStatus status = vm_finish(vm, vm_run(vm, program->bc.states[state].entry));
-    free(vm);
+    vm_free(vm);
     return status;
 }
 
@@ -991,14 +1036,14 @@ static int vm_eval_chunk(const Program *program, const VmInput *context, uint32_
     if (rc < 0)
         snprintf(why, why_len, "%s", rc == BC_NO_MEMORY ? "out of memory" : result.error);
     vm_result_clear(&result);
-    free(vm);
+    vm_free(vm);
     return rc;
 }
 
 int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
                  char *why, size_t why_len)
 {
-    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL, NULL};
     return vm_eval_chunk(program, &context, program->bc.cdefs[index].init_pc, 0, VALUE_NULL,
                          VALUE_NULL, out, wanted, why, why_len);
 }

@@ -93,12 +93,30 @@ typedef struct VmHooks {
     int (*zone_offset)(void *context, const char *zone, int64_t time_ms, int32_t *minutes);
 } VmHooks;
 
+/* Memory a VM run borrows from its caller. A run needs a block of ~66 KiB (its stack:
+   VM_STACK_LIMIT values and the program's max_stack); a caller that runs many (the
+   engine: two runs per event) keeps one VmScratch for its life and names it in
+   VmInput.scratch, and each run takes the block the last one gave back instead of a
+   fresh malloc. It matters beyond the bytes: glibc consolidates all its small free
+   chunks on every request of 1 KiB or more, so a large malloc per run made every small
+   one after it slow (docs/performance.md, "Allocation"). A run that finds the block
+   lent out (a run inside a run) or too small allocates its own; the larger block is
+   kept. Under ASan the parked block is poisoned, so a stale pointer into an earlier
+   run's stack still trips. vm_scratch_free releases it (the struct stays usable). */
+typedef struct VmScratch {
+    void *block;                    /* a free block of `bytes`, or NULL */
+    size_t bytes;
+} VmScratch;
+
+void vm_scratch_free(VmScratch *scratch);
+
 typedef struct VmInput {
     VmInputKind kind;
     Value value;                    /* borrowed */
     int64_t now_ms;                 /* engine time: the only clock the VM sees */
     Value case_info;                /* {key, events, started}, or null; borrowed */
     const VmHooks *hooks;           /* may be NULL */
+    VmScratch *scratch;             /* the caller's spare VM memory, or NULL (see below) */
 } VmInput;
 
 typedef enum VmStatus {

@@ -20,6 +20,8 @@ typedef struct Vm {
     VmResult *result;
     uint32_t sp;
     uint32_t stack_cap;             /* VM_STACK_LIMIT + the program's max_stack */
+    VmScratch *scratch;             /* where vm_free parks this block, or NULL */
+    size_t bytes;                   /* this block's size */
     VmCall calls[VM_CALL_LIMIT];
     uint32_t depth;                 /* fn calls open */
     uint32_t when_arm;              /* evaluating a wait arm's `when`, else BC_NONE */

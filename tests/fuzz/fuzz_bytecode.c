@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     map_put(case_info, "key", value_cstring("R-1"));
     map_put(case_info, "events", value_int(1));
     map_put(case_info, "started", value_time(T0));
-    VmInput context = {VM_INPUT_EVENT, ev_data, T0, case_info, NULL};
+    VmInput context = {VM_INPUT_EVENT, ev_data, T0, case_info, NULL, NULL};
 
     run_chunks(program, ev_data, meta, &context);
 
@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         frame = round_trip(program, frame);
         Value value;
         VmInputKind kind = next_input(suspension, k + (unsigned)size, &value);
-        VmInput input = {kind, value, T0 + 3600000LL * (k + 1), case_info, NULL};
+        VmInput input = {kind, value, T0 + 3600000LL * (k + 1), case_info, NULL, NULL};
         vm_result_init(&result);
         status = vm_resume(program, frame, &input, &result);
         /* NOT_TAKEN keeps the old suspension: describe it again from the last one. */

@@ -45,7 +45,7 @@ static void run(const Program *program)
     map_put(case_info, "key", value_cstring("R-1"));
     map_put(case_info, "events", value_int(1));
     map_put(case_info, "started", value_time(T0));
-    VmInput context = {VM_INPUT_EVENT, ev, T0, case_info, NULL};
+    VmInput context = {VM_INPUT_EVENT, ev, T0, case_info, NULL, NULL};
 
     const BcTrigger *t = &program->bc.triggers[0];
     uint32_t chunks[] = {t->when_pc, t->case_pc, t->for_pc, t->window_pc};
@@ -72,7 +72,7 @@ static void run(const Program *program)
         frame = round_trip(program, frame);
         Value value;
         VmInputKind kind = next_input(suspension, k, &value);
-        VmInput input = {kind, value, T0 + 3600000LL * (k + 1), case_info, NULL};
+        VmInput input = {kind, value, T0 + 3600000LL * (k + 1), case_info, NULL, NULL};
         vm_result_init(&result);
         status = vm_resume(program, frame, &input, &result);
         value_release(value);

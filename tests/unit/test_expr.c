@@ -156,7 +156,7 @@ static void evaluate_here(const char *decls, const char *expr, Outcome *out)
         strbuf_puts(&out->message, why);
     } else {
         Value data = event_data(), meta = event_meta();
-        VmInput input = {VM_INPUT_TIMER, VALUE_NULL, NOW_MS, VALUE_NULL, eval_hooks};
+        VmInput input = {VM_INPUT_TIMER, VALUE_NULL, NOW_MS, VALUE_NULL, eval_hooks, NULL};
         Frame *frame = NULL;
         VmResult result;
         vm_result_init(&result);

@@ -335,7 +335,7 @@ static void record_frame(Run *run, Frame *frame)
 static VmStatus start(const Scenario *s, const Program *program, Frame **frame, VmResult *result)
 {
     Value data = J(s->data), meta = J(s->meta), case_info = J(s->case_info);
-    VmInput context = {VM_INPUT_EVENT, data, T0, case_info, NULL};
+    VmInput context = {VM_INPUT_EVENT, data, T0, case_info, NULL, NULL};
     vm_result_init(result);
     VmStatus status = vm_start(program, s->trigger, data, meta, &context, frame, result);
     value_release(data);
@@ -349,7 +349,7 @@ static VmStatus resume(const Scenario *s, const Program *program, Frame *frame,
                        const Input *in, VmResult *result)
 {
     Value value = J(in->value), case_info = J(s->case_info);
-    VmInput input = {in->kind, value, T0 + in->minutes * MINUTE, case_info, NULL};
+    VmInput input = {in->kind, value, T0 + in->minutes * MINUTE, case_info, NULL, NULL};
     vm_result_init(result);
     VmStatus status = vm_resume(program, frame, &input, result);
     value_release(value);
@@ -1332,7 +1332,7 @@ static void test_every_value_type_round_trips(void **state)
     value_map_set(data, "bizd", 4, value_business(-2, BUSINESS_DAYS));
     value_map_set(data, "big", 3, value_duration(INT64_MAX));
     Value meta = J(CHANGE_META);
-    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL, NULL};
     Frame *frame = NULL;
     VmResult result;
     vm_result_init(&result);
@@ -1383,7 +1383,7 @@ static void assert_suspends_and_decodes(const char *name, const char *source)
     bc_free(&bc);
     Program *program = load_program(&hbc);
     Value data = J("{}");
-    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL, NULL};
     Frame *frame = NULL;
     VmResult result;
     vm_result_init(&result);

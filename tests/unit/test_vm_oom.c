@@ -109,7 +109,7 @@ static int teardown(void **state)
 
 static VmStatus start(Fixture *f, Frame **frame, VmResult *result)
 {
-    VmInput context = {VM_INPUT_EVENT, f->data, T0, VALUE_NULL, NULL};
+    VmInput context = {VM_INPUT_EVENT, f->data, T0, VALUE_NULL, NULL, NULL};
     return vm_start(f->program, 0, f->data, f->meta, &context, frame, result);
 }
 
@@ -204,7 +204,7 @@ static VmStatus run_answer(Fixture *f, VmResult *result, Frame **frame)
     assert_int_equal(start(f, frame, &first), VM_SUSPENDED);
     vm_result_clear(&first);
     oom_arm(armed);
-    VmInput input = {VM_INPUT_ANSWER, f->answer, T0 + 60000, VALUE_NULL, NULL};
+    VmInput input = {VM_INPUT_ANSWER, f->answer, T0 + 60000, VALUE_NULL, NULL, NULL};
     return vm_resume(f->program, *frame, &input, result);
 }
 
