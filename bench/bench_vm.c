@@ -14,7 +14,8 @@
  *     the VM's fixed cost per step.
  *   - Frame: a suspended frame with 10 locals (integers, short and interpolated strings,
  *     two small maps, a list), its trigger data and meta; timed are frame_encode alone,
- *     frame_decode + frame_free alone, and the round trip (both).
+ *     frame_decode + frame_free alone, and the round trip (both): frame_measure in
+ *     common.c, which bench_engine also runs for its table of issue 11's goals.
  *   - Compiler: a playbook of COMPILE_LINES+ lines built from a template (triggers with
  *     when and case, consts, fns, vars, states with lets, if / else if chains, tags,
  *     notes, calls with `else goto`, notifies, asks with escalation, `show` and `as`, and
