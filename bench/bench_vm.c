@@ -14,7 +14,8 @@
  *     the VM's fixed cost per step.
  *   - Frame: a suspended frame with 10 locals (integers, short and interpolated strings,
  *     two small maps, a list), its trigger data and meta; timed are frame_encode alone,
- *     frame_decode + frame_free alone, and the round trip (both).
+ *     frame_decode + frame_free alone, and the round trip (both): frame_measure in
+ *     common.c, which bench_engine also runs for its table of issue 11's goals.
  *   - Compiler: a playbook of COMPILE_LINES+ lines built from a template (triggers with
  *     when and case, consts, fns, vars, states with lets, if / else if chains, tags,
  *     notes, calls with `else goto`, notifies, asks with escalation, `show` and `as`, and
@@ -54,39 +55,6 @@
 #define T0 1781935200000LL
 
 static double min_seconds = BENCH_MIN_SECONDS;
-
-/* ---- compiling ------------------------------------------------------------------ */
-
-/* Compiles `text` with no diagnostics at all into *bc; dies otherwise. */
-static void compile_clean(const char *name, const char *text, Bytecode *bc)
-{
-    Front *front = front_new();
-    if (!front)
-        die("out of memory");
-    front_compile(front, name, text, strlen(text), NULL);
-    if (front->diags.count) {
-        StrBuf out = STRBUF_INIT;
-        for (unsigned i = 0; i < front->diags.count && i < 10; i++)
-            diag_render_text(&front->diags.items[i], &out);
-        fputs(strbuf_text(&out), stderr);
-        strbuf_free(&out);
-        die("%s: the generated playbook has %u diagnostics", name, front->diags.count);
-    }
-    if (front_build(front, bc) < 0)
-        die("%s: front_build failed", name);
-    front_free(front);
-}
-
-static Program *program_of(const char *name, const char *text)
-{
-    Bytecode bc;
-    compile_clean(name, text, &bc);
-    Program *program = NULL;
-    char why[256];
-    if (program_from_bytecode(&bc, &program, why, sizeof why) < 0)
-        die("%s: %s", name, why);
-    return program;
-}
 
 /* ---- the generated playbooks ------------------------------------------------------ */
 
@@ -128,29 +96,6 @@ static void gen_vm_tiny(StrBuf *b)
                    "state tiny {\n  wait {\n    after 1h -> {\n"
                    "      if ev.stop ?? false {\n        done \"stopped\"\n      }\n"
                    "      goto tiny\n    }\n  }\n}\n");
-}
-
-static void gen_frame(StrBuf *b)
-{
-    strbuf_puts(b,
-        "playbook frame_bench \"a frame with 10 locals\"\n\n"
-        "on shop.refund as req\n\n"
-        "state holding {\n"
-        "  let l0 = req.amount\n"
-        "  let l1 = req.amount * 1000003\n"
-        "  let l2 = \"a short string\"\n"
-        "  let l3 = \"customer {req.customer} wants {req.amount} back for order {req.order}\"\n"
-        "  let l4 = {id: req.id, amount: req.amount, tags: [\"camera\", \"lens\"]}\n"
-        "  let l5 = -42\n"
-        "  let l6 = req.id\n"
-        "  let l7 = 1234567890123\n"
-        "  let l8 = [1, 2, 3]\n"
-        "  let l9 = {status: \"open\", count: 3}\n"
-        "  note \"{l0} {l1} {l2} {l3} {l4} {l5} {l6} {l7} {l8} {l9}\"\n"
-        "  wait {\n"
-        "    after 1d -> done \"released\"\n"
-        "  }\n"
-        "}\n");
 }
 
 /* A realistic playbook of at least `min_lines` lines. */
@@ -327,86 +272,6 @@ static void bench_vm(VmFigures *out)
     strbuf_free(&tiny_pb);
 }
 
-/* ---- frames ----------------------------------------------------------------------- */
-
-typedef struct FrameFigures {
-    double encode_per_s, decode_per_s, round_trips_per_s;
-    size_t bytes;
-    uint32_t locals;
-} FrameFigures;
-
-typedef enum FrameWork { WORK_ENCODE, WORK_DECODE, WORK_BOTH } FrameWork;
-
-static double frame_rate(const Program *program, const Frame *frame, FrameWork work)
-{
-    StrBuf bytes = STRBUF_INIT;
-    frame_encode(frame, &bytes);
-    char why[256];
-    double best = 0;
-    for (int round = 0; round < BENCH_ROUNDS; round++) {
-        uint64_t n = 0;
-        double start = cpu_seconds(), elapsed;
-        do {
-            for (int i = 0; i < 1000; i++) {
-                if (work != WORK_DECODE) {
-                    bytes.len = 0;   /* the buffer is reused, as a store's write buffer is */
-                    frame_encode(frame, &bytes);
-                }
-                if (work != WORK_ENCODE) {
-                    Frame *back = frame_decode(program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
-                    if (!back)
-                        die("frame_decode: %s", why);
-                    frame_free(back);
-                }
-            }
-            n += 1000;
-            elapsed = cpu_seconds() - start;
-        } while (elapsed < min_seconds);
-        if ((double)n / elapsed > best)
-            best = (double)n / elapsed;
-    }
-    strbuf_free(&bytes);
-    return best;
-}
-
-static void bench_frame(FrameFigures *out)
-{
-    StrBuf text = STRBUF_INIT;
-    gen_frame(&text);
-    Program *program = program_of("frame.play", strbuf_text(&text));
-    Value data = value_map_new(6);
-    value_map_set(data, "id", 2, value_cstring("R-2026-0042"));
-    value_map_set(data, "amount", 6, value_int(1250));
-    value_map_set(data, "customer", 8, value_cstring("Aino Virtanen"));
-    value_map_set(data, "order", 5, value_cstring("O-77812"));
-    value_map_set(data, "region", 6, value_cstring("EU"));
-    Value meta = value_map_new(4);
-    value_map_set(meta, "source", 6, value_cstring("shop"));
-    value_map_set(meta, "type", 4, value_cstring("refund"));
-    value_map_set(meta, "id", 2, value_cstring("ev-991"));
-    value_map_set(meta, "time", 4, value_time(T0));
-    VmInput context = {VM_INPUT_EVENT, data, T0, VALUE_NULL, NULL, NULL};
-    Frame *frame = NULL;
-    VmResult result;
-    vm_result_init(&result);
-    if (vm_start(program, 0, data, meta, &context, &frame, &result) != VM_SUSPENDED)
-        die("frame: %s", result.error);
-    vm_result_clear(&result);
-    StrBuf bytes = STRBUF_INIT;
-    frame_encode(frame, &bytes);
-    out->bytes = bytes.len;
-    out->locals = frame->local_count;
-    strbuf_free(&bytes);
-    out->encode_per_s = frame_rate(program, frame, WORK_ENCODE);
-    out->decode_per_s = frame_rate(program, frame, WORK_DECODE);
-    out->round_trips_per_s = frame_rate(program, frame, WORK_BOTH);
-    frame_free(frame);
-    value_release(data);
-    value_release(meta);
-    program_free(program);
-    strbuf_free(&text);
-}
-
 /* ---- the compiler ------------------------------------------------------------------ */
 
 typedef struct CompileFigures {
@@ -490,7 +355,7 @@ static void dump(const char *dir)
         {"vm_inline.play", gen_vm_inline},
         {"vm_fn.play", gen_vm_fn},
         {"vm_tiny.play", gen_vm_tiny},
-        {"frame_bench.play", gen_frame},
+        {"frame_bench.play", frame_play},
         {"compile_bench.play", gen_compile_default},
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -546,7 +411,7 @@ int main(int argc, char **argv)
     }
     if (!only || strcmp(only, "frame") == 0) {
         FrameFigures fr;
-        bench_frame(&fr);
+        frame_measure(&fr, false, BENCH_ROUNDS, min_seconds);
         printf("| frame with %u locals (%zu bytes): encode | %s frames/s | |\n", fr.locals, fr.bytes,
                group(a, sizeof a, fr.encode_per_s));
         printf("| same frame: decode + free | %s frames/s | |\n", group(a, sizeof a, fr.decode_per_s));

@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include "bytecode.h"
+#include "diag.h"
 #include "engine_codec.h"
 #include "front.h"
+#include "value.h"
+#include "vm.h"
 
 const char *bench_name = "bench";
 
@@ -103,10 +106,15 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return 0;
 }
 
+void path_remove(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void cleanup(void)
 {
     if (tmp_root[0] && !keep_tmp)
-        nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        path_remove(tmp_root);
 }
 
 void tmp_root_make(const char *pattern)
@@ -124,13 +132,15 @@ void path_in(char *out, size_t size, const char *name)
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-Row rows[40];
+Row rows[ROWS_MAX];
 unsigned row_count;
-static char notes[24][200];
+static char notes[32][200];
 static unsigned note_count;
 
 Row *row_add(const char *metric, const char *value)
 {
+    if (row_count == ROWS_MAX)
+        die("more than %d rows: raise ROWS_MAX", ROWS_MAX);
     Row *r = &rows[row_count++];
     memset(r, 0, sizeof *r);
     snprintf(r->metric, sizeof r->metric, "%s", metric);
@@ -146,6 +156,8 @@ void row_goal(Row *r, const char *goal, bool met)
 
 void note(const char *format, ...)
 {
+    if (note_count == sizeof notes / sizeof *notes)
+        die("more than %zu notes", sizeof notes / sizeof *notes);
     va_list ap;
     va_start(ap, format);
     vsnprintf(notes[note_count++], sizeof notes[0], format, ap);
@@ -231,22 +243,42 @@ const char STEPS_PLAY[] =
     "  done \"ok\"\n"
     "}\n";
 
-void compile_play(const char *name, const char *text, StrBuf *bytes)
+void compile_clean(const char *name, const char *text, Bytecode *bc)
 {
     Front *front = front_new();
+    if (!front)
+        die("out of memory");
     front_compile(front, name, text, strlen(text), NULL);
     if (front->diags.count) {
         StrBuf out = STRBUF_INIT;
-        for (unsigned i = 0; i < front->diags.count; i++)
+        for (unsigned i = 0; i < front->diags.count && i < 10; i++)
             diag_render_text(&front->diags.items[i], &out);
-        die("%s does not check clean:\n%s", name, strbuf_text(&out));
+        fputs(strbuf_text(&out), stderr);
+        strbuf_free(&out);
+        die("%s: the playbook has %u diagnostics", name, front->diags.count);
     }
+    if (front_build(front, bc) < 0)
+        die("%s: front_build failed", name);
+    front_free(front);
+}
+
+Program *program_of(const char *name, const char *text)
+{
     Bytecode bc;
-    if (front_build(front, &bc) < 0)
-        die("%s does not compile", name);
+    compile_clean(name, text, &bc);
+    Program *program = NULL;
+    char why[256];
+    if (program_from_bytecode(&bc, &program, why, sizeof why) < 0)
+        die("%s: %s", name, why);
+    return program;
+}
+
+void compile_play(const char *name, const char *text, StrBuf *bytes)
+{
+    Bytecode bc;
+    compile_clean(name, text, &bc);
     bc_write(&bc, bytes);
     bc_free(&bc);
-    front_free(front);
 }
 
 void huddle_check(const char *name, const char *text)
@@ -408,4 +440,108 @@ double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn, size_t val
         raw_check(mdb_txn_commit(txn), "commit");
     }
     return wall_seconds() - t0;
+}
+
+/* ---- frame round trips ---------------------------------------------------------- */
+
+#define FRAME_T0 1781935200000LL        /* the engine time the frame is made at */
+
+void frame_play(StrBuf *b)
+{
+    strbuf_puts(b,
+        "playbook frame_bench \"a frame with 10 locals\"\n\n"
+        "on shop.refund as req\n\n"
+        "state holding {\n"
+        "  let l0 = req.amount\n"
+        "  let l1 = req.amount * 1000003\n"
+        "  let l2 = \"a short string\"\n"
+        "  let l3 = \"customer {req.customer} wants {req.amount} back for order {req.order}\"\n"
+        "  let l4 = {id: req.id, amount: req.amount, tags: [\"camera\", \"lens\"]}\n"
+        "  let l5 = -42\n"
+        "  let l6 = req.id\n"
+        "  let l7 = 1234567890123\n"
+        "  let l8 = [1, 2, 3]\n"
+        "  let l9 = {status: \"open\", count: 3}\n"
+        "  note \"{l0} {l1} {l2} {l3} {l4} {l5} {l6} {l7} {l8} {l9}\"\n"
+        "  wait {\n"
+        "    after 1d -> done \"released\"\n"
+        "  }\n"
+        "}\n");
+}
+
+typedef enum FrameWork { WORK_ENCODE, WORK_DECODE, WORK_BOTH } FrameWork;
+
+/* The best rate of `rounds`, each at least `min_seconds` of this thread's CPU time. */
+static double frame_rate(const Program *program, const Frame *frame, FrameWork work, int rounds,
+                         double min_seconds)
+{
+    StrBuf bytes = STRBUF_INIT;
+    frame_encode(frame, &bytes);
+    char why[256];
+    double best = 0;
+    for (int round = 0; round < rounds; round++) {
+        uint64_t n = 0;
+        double start = cpu_seconds(), elapsed;
+        do {
+            for (int i = 0; i < 1000; i++) {
+                if (work != WORK_DECODE) {
+                    bytes.len = 0;   /* the buffer is reused, as a store's write buffer is */
+                    frame_encode(frame, &bytes);
+                }
+                if (work != WORK_ENCODE) {
+                    Frame *back = frame_decode(program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
+                    if (!back)
+                        die("frame_decode: %s", why);
+                    frame_free(back);
+                }
+            }
+            n += 1000;
+            elapsed = cpu_seconds() - start;
+        } while (elapsed < min_seconds);
+        if ((double)n / elapsed > best)
+            best = (double)n / elapsed;
+    }
+    strbuf_free(&bytes);
+    return best;
+}
+
+void frame_measure(FrameFigures *out, bool round_trip_only, int rounds, double min_seconds)
+{
+    memset(out, 0, sizeof *out);
+    StrBuf text = STRBUF_INIT;
+    frame_play(&text);
+    Program *program = program_of("frame.play", strbuf_text(&text));
+    Value data = value_map_new(6);
+    value_map_set(data, "id", 2, value_cstring("R-2026-0042"));
+    value_map_set(data, "amount", 6, value_int(1250));
+    value_map_set(data, "customer", 8, value_cstring("Aino Virtanen"));
+    value_map_set(data, "order", 5, value_cstring("O-77812"));
+    value_map_set(data, "region", 6, value_cstring("EU"));
+    Value meta = value_map_new(4);
+    value_map_set(meta, "source", 6, value_cstring("shop"));
+    value_map_set(meta, "type", 4, value_cstring("refund"));
+    value_map_set(meta, "id", 2, value_cstring("ev-991"));
+    value_map_set(meta, "time", 4, value_time(FRAME_T0));
+    VmInput context = {VM_INPUT_EVENT, data, FRAME_T0, VALUE_NULL, NULL, NULL};
+    Frame *frame = NULL;
+    VmResult result;
+    vm_result_init(&result);
+    if (vm_start(program, 0, data, meta, &context, &frame, &result) != VM_SUSPENDED)
+        die("frame: %s", result.error);
+    vm_result_clear(&result);
+    StrBuf bytes = STRBUF_INIT;
+    frame_encode(frame, &bytes);
+    out->bytes = bytes.len;
+    out->locals = frame->local_count;
+    strbuf_free(&bytes);
+    if (!round_trip_only) {
+        out->encode_per_s = frame_rate(program, frame, WORK_ENCODE, rounds, min_seconds);
+        out->decode_per_s = frame_rate(program, frame, WORK_DECODE, rounds, min_seconds);
+    }
+    out->round_trips_per_s = frame_rate(program, frame, WORK_BOTH, rounds, min_seconds);
+    frame_free(frame);
+    value_release(data);
+    value_release(meta);
+    program_free(program);
+    strbuf_free(&text);
 }

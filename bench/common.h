@@ -2,7 +2,8 @@
  * common.h - the helpers the benchmark programs (bench/bench_*.c) share: clocks, dying
  * with the program's name, thousands separators, a temporary folder removed at exit, the
  * table of rows and notes, finding and running the huddle binary, a store with its
- * engine opened for a run, and raw LMDB (the baseline a figure is compared with).
+ * engine opened for a run, raw LMDB (the baseline a figure is compared with), and the
+ * frame round trip (timed by bench_vm, and again for bench_engine's goals table).
  *
  * Not a benchmark itself (the Makefile builds every bench/bench_*.c as one, and links
  * this file into each). A program sets bench_name first thing in main.
@@ -55,6 +56,9 @@ void tmp_root_make(const char *pattern);
 /* out = tmp_root/name. */
 void path_in(char *out, size_t size, const char *name);
 
+/* Removes a file or a folder and all it holds (a store that is no longer needed). */
+void path_remove(const char *path);
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 /* One row of a program's table; raw and ratio are bench_engine's raw-LMDB columns. */
@@ -62,7 +66,8 @@ typedef struct Row {
     char metric[72], value[32], raw[24], ratio[12], goal[40], verdict[8];
 } Row;
 
-extern Row rows[40];            /* the rows so far, printed by each program its own way */
+#define ROWS_MAX 64
+extern Row rows[ROWS_MAX];            /* the rows so far, printed by each program its own way */
 extern unsigned row_count;
 
 /* Appends a row with its metric and value (goal, verdict and raw columns empty). */
@@ -88,6 +93,12 @@ double run_timed(char *const argv[], const char *input, int *status);
 
 /* Playbook bench_steps: start, wait for a second bench.go of the same case, done. */
 extern const char STEPS_PLAY[];
+
+/* Compiles playbook source into *bc; prints up to 10 diagnostics and dies unless it has none. */
+void compile_clean(const char *name, const char *text, Bytecode *bc);
+
+/* The same, loaded as a Program (program_free frees it). */
+Program *program_of(const char *name, const char *text);
 
 /* Compiles playbook source in memory into .hbc bytes; dies unless it checks clean. */
 void compile_play(const char *name, const char *text, StrBuf *bytes);
@@ -145,5 +156,23 @@ void raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t number, size_t value_len);
 
 /* `count` puts of `value_len` bytes into table a, `per_txn` to a commit; the seconds taken. */
 double raw_puts(Raw *r, uint64_t first, size_t count, size_t per_txn, size_t value_len);
+
+/* ---- frame round trips (bench_vm's row, and bench_engine's goals table) ---------- */
+
+/* The frame_bench playbook: one state with 10 locals (integers, short and interpolated
+   strings, two small maps, a list), then a wait. */
+void frame_play(StrBuf *b);
+
+typedef struct FrameFigures {
+    double encode_per_s, decode_per_s, round_trips_per_s;
+    size_t bytes;               /* the encoded frame */
+    uint32_t locals;
+} FrameFigures;
+
+/* Suspends a frame_bench frame (with its trigger data and meta) and times frame_encode
+   alone, frame_decode + frame_free alone, and the round trip (both; only this one when
+   round_trip_only): each the best of `rounds` rounds of at least `min_seconds` of this
+   thread's CPU time. */
+void frame_measure(FrameFigures *out, bool round_trip_only, int rounds, double min_seconds);
 
 #endif
