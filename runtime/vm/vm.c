@@ -796,7 +796,7 @@ static void vm_free(Vm *vm)
 {
     VmScratch *scratch = vm->scratch;
     if (!scratch || (scratch->block && scratch->bytes >= vm->bytes)) {
-        vm_free(vm);
+        free(vm);
         return;
     }
     vm_scratch_free(scratch);
