@@ -14,6 +14,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct StrBuf {
     char *data;     /* NUL-terminated; NULL until the first append, and once failed */
@@ -27,6 +29,21 @@ void strbuf_append(StrBuf *buf, const char *bytes, size_t len);
 void strbuf_puts(StrBuf *buf, const char *text);
 void strbuf_putc(StrBuf *buf, char c);
 void strbuf_printf(StrBuf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* strbuf_append with the common case inline, for binary encoders writing many small
+   pieces into a reused buffer that nearly always has room already (frames, records). */
+static inline void strbuf_put(StrBuf *buf, const void *bytes, size_t len)
+{
+    if (buf->data && buf->cap - buf->len > len) {
+        memcpy(buf->data + buf->len, bytes, len);
+        buf->len += len;
+        buf->data[buf->len] = '\0';
+    } else {
+        strbuf_append(buf, bytes, len);
+    }
+}
+/* An unsigned LEB128 varint: 7 bits a byte, low first, the top bit set on every byte but
+   the last; 1 to 10 bytes, always the shortest. */
+void strbuf_put_varint(StrBuf *buf, uint64_t n);
 /* Whether an allocation failed since the buffer was made (or last freed). */
 static inline bool strbuf_failed(const StrBuf *buf) { return buf->failed; }
 /* Makes the buffer failed: for a writer whose own allocation failed mid-text. */

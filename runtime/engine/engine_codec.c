@@ -114,32 +114,17 @@ static unsigned key_byte(const char *key, size_t len)
 
 static void put(StrBuf *out, const void *bytes, size_t n)
 {
-    if (out->data && out->cap - out->len > n) {   /* the common case: room already */
-        memcpy(out->data + out->len, bytes, n);
-        out->len += n;
-        out->data[out->len] = '\0';
-        return;
-    }
-    strbuf_append(out, bytes, n);
+    strbuf_put(out, bytes, n);
 }
 
 static void put_byte(StrBuf *out, unsigned char byte)
 {
-    put(out, &byte, 1);
+    strbuf_put(out, &byte, 1);
 }
 
 static void put_varint(StrBuf *out, uint64_t n)
 {
-    unsigned char bytes[VARINT_MAX];
-    size_t len = 0;
-    do {
-        bytes[len] = (unsigned char)(n & 0x7F);
-        n >>= 7;
-        if (n)
-            bytes[len] |= 0x80;
-        len++;
-    } while (n);
-    put(out, bytes, len);
+    strbuf_put_varint(out, n);
 }
 
 /* A tag with a count or length: folded into the tag when it is small enough. */

@@ -68,8 +68,7 @@ int instance_parse(Step *s, StoreBytes key, StoreBytes value, json_t **record, S
     *record = NULL;
     if (value.len < 4)
         return step_damaged(s, TABLE_INSTANCES, key, "is shorter than its length prefix");
-    uint32_t json_len = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
-                        (uint32_t)bytes[3] << 24;
+    uint32_t json_len = engine_get_le32(bytes);
     if (json_len > value.len - 4)
         return step_damaged(s, TABLE_INSTANCES, key, "is shorter than its record's length says");
     int rc = engine_parse_json(s, TABLE_INSTANCES, key, store_bytes(bytes + 4, json_len), record);
@@ -126,10 +125,7 @@ int instance_save(Step *s, Instance *in)
     StrBuf *bytes = engine_record_bytes(s, "\0\0\0\0", 4, in->record);
     if (!bytes)
         return s->failed;
-    size_t len = bytes->len - 4;
-    unsigned char *header = (unsigned char *)bytes->data;
-    for (int i = 0; i < 4; i++)
-        header[i] = (unsigned char)(len >> (8 * i));
+    engine_set_le32(bytes->data, (uint32_t)(bytes->len - 4));
     if (in->frame)
         frame_encode(in->frame, bytes);
     if (strbuf_failed(bytes)) {

@@ -41,6 +41,21 @@
 #include "value_json.h"
 #include "vm.h"
 
+/* A 4-byte little-endian length, as an instance entry starts with (engine_instance.c)
+   and the upgrade's chunks are laid out (engine_upgrade.c). */
+static inline uint32_t engine_get_le32(const void *at)
+{
+    const unsigned char *in = at;
+    return (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
+}
+
+static inline void engine_set_le32(void *at, uint32_t n)
+{
+    unsigned char *out = at;
+    for (int i = 0; i < 4; i++)
+        out[i] = (unsigned char)(n >> (8 * i));
+}
+
 /* Events kept in one instance's mailbox; beyond, the oldest is discarded and counted. */
 #define MAILBOX_LIMIT 1000
 

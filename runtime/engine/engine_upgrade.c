@@ -45,20 +45,9 @@ typedef struct Upgrade {
 
 static void put_u32(StrBuf *out, size_t n)
 {
-    char bytes[4] = {(char)n, (char)(n >> 8), (char)(n >> 16), (char)(n >> 24)};
+    char bytes[4];
+    engine_set_le32(bytes, (uint32_t)n);
     strbuf_append(out, bytes, 4);
-}
-
-static uint32_t get_u32(const void *at)
-{
-    const unsigned char *in = at;
-    return (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
-}
-
-static void set_u32(StrBuf *out, size_t at, size_t n)
-{
-    for (int i = 0; i < 4; i++)
-        out->data[at + i] = (char)(n >> (8 * i));
 }
 
 /* Appends `json` in the form schema `to` keeps records in: the codec's binary form
@@ -82,9 +71,9 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
 {
     StoreBytes record = value, frame = store_bytes(NULL, 0);
     if (table == TABLE_INSTANCES) {
-        if (value.len < 4 || get_u32(value.data) > value.len - 4)
+        if (value.len < 4 || engine_get_le32(value.data) > value.len - 4)
             return STORE_STOP;
-        record = store_bytes((const char *)value.data + 4, get_u32(value.data));
+        record = store_bytes((const char *)value.data + 4, engine_get_le32(value.data));
         frame = store_bytes((const char *)record.data + record.len, value.len - 4 - record.len);
     }
     if (codec_is_binary(record.data, record.len) == (to >= 2))
@@ -111,10 +100,10 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
         return STORE_STOP;
     }
     if (table == TABLE_INSTANCES) {
-        set_u32(out, start - 4, out->len - start);
+        engine_set_le32(out->data + start - 4, out->len - start);
         strbuf_append(out, frame.data, frame.len);
     }
-    set_u32(out, at, out->len - at - 4);
+    engine_set_le32(out->data + at, out->len - at - 4);
     return strbuf_failed(out) ? STORE_NO_MEMORY : STORE_OK;
 }
 
@@ -139,9 +128,9 @@ static int upgrade_flush(Upgrade *u)
 {
     const char *at = u->chunk.data, *end = at + u->chunk.len;
     while (at && at < end) {
-        StoreBytes key = store_bytes(at + 4, get_u32(at));
+        StoreBytes key = store_bytes(at + 4, engine_get_le32(at));
         at += 4 + key.len;
-        StoreBytes value = store_bytes(at + 4, get_u32(at));
+        StoreBytes value = store_bytes(at + 4, engine_get_le32(at));
         at += 4 + value.len;
         int rc = store_put(u->txn, u->table, key, value);
         if (rc != STORE_OK)

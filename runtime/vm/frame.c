@@ -57,45 +57,19 @@ void frame_free(Frame *frame)
 
 /* ---- encoding ---- */
 
-/* strbuf_append with the common case inline: frames are encoded into a reused buffer
-   that is nearly always big enough already. */
 static inline void put_bytes(StrBuf *out, const void *bytes, size_t len)
 {
-    if (out->len + len < out->cap) {
-        memcpy(out->data + out->len, bytes, len);
-        out->len += len;
-        out->data[out->len] = '\0';
-    } else {
-        strbuf_append(out, bytes, len);
-    }
+    strbuf_put(out, bytes, len);
 }
 
 static inline void put_byte(StrBuf *out, uint8_t byte)
 {
-    if (out->len + 1 < out->cap) {
-        out->data[out->len++] = (char)byte;
-        out->data[out->len] = '\0';
-    } else {
-        strbuf_append(out, (const char *)&byte, 1);
-    }
+    strbuf_put(out, &byte, 1);
 }
 
-/* Seven bits a byte, low bits first, the top bit set on every byte but the last (at
-   most 10 bytes), written in place when the buffer has room for the longest. */
-static void put_varint(StrBuf *out, uint64_t v)
+static inline void put_varint(StrBuf *out, uint64_t v)
 {
-    char bytes[10];
-    char *at = out->len + sizeof bytes < out->cap ? out->data + out->len : bytes;
-    char *p = at;
-    for (; v > 0x7F; v >>= 7)
-        *p++ = (char)(v | 0x80);
-    *p++ = (char)v;
-    if (at == bytes) {
-        strbuf_append(out, bytes, (size_t)(p - bytes));
-        return;
-    }
-    out->len = (size_t)(p - out->data);
-    out->data[out->len] = '\0';
+    strbuf_put_varint(out, v);
 }
 
 static void put_signed(StrBuf *out, int64_t v)

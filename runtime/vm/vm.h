@@ -116,7 +116,7 @@ typedef struct VmInput {
     int64_t now_ms;                 /* engine time: the only clock the VM sees */
     Value case_info;                /* {key, events, started}, or null; borrowed */
     const VmHooks *hooks;           /* may be NULL */
-    VmScratch *scratch;             /* the caller's spare VM memory, or NULL (see below) */
+    VmScratch *scratch;             /* the caller's spare VM memory, or NULL (VmScratch above) */
 } VmInput;
 
 typedef enum VmStatus {
