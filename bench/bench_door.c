@@ -406,11 +406,15 @@ static void section_worst(void)
 int main(int argc, char **argv)
 {
     bench_name = "bench_door";
+    int only = 0;       /* 0: every section; N: section N alone (for profiling) */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--keep") == 0) {
             keep_tmp = true;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && argv[i + 1][0] >= '1' &&
+                   argv[i + 1][0] <= '3' && argv[i + 1][1] == '\0') {
+            only = argv[++i][0] - '0';
         } else {
-            fprintf(stderr, "usage: %s [--keep]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--keep] [--only 1|2|3]\n", argv[0]);
             return 2;
         }
     }
@@ -419,9 +423,12 @@ int main(int argc, char **argv)
     compile_play("bench_door.play", DOOR_PLAY, &door);
     compile_play("bench_team.play", TEAM_PLAY, &team);
     double t0 = wall_seconds();
-    section_shapes(&door);
-    section_teams(&team);
-    section_keys();
+    if (!only || only == 1)
+        section_shapes(&door);
+    if (!only || only == 2)
+        section_teams(&team);
+    if (!only || only == 3)
+        section_keys();
     section_worst();
     printf("door: the worst accepted inputs, timed under the write lock (wall clock, full sync)\n");
     printf("  1: one event at the 1 MiB body limit in each worst shape, median of %d\n", RUNS);

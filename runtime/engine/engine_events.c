@@ -186,49 +186,72 @@ static int case_owner(Step *s, const char *playbook, const char *case_key, uint6
 
 /* ---- thresholds: `at least N within D` ---- */
 
+/* One window entry seen by the scan: its key (copied: the store's bytes last only for
+   the visit) and, for one still inside the window, its event. */
+typedef struct WindowEntry {
+    unsigned char *key;         /* owned */
+    size_t key_len;
+    json_t *event;              /* owned; NULL for an entry that fell out */
+} WindowEntry;
+
 typedef struct Window {
     Step *step;
     int64_t oldest_kept;        /* entries at or before this fall out of the window */
-    json_t *keep;               /* [{key(hex), event}] still inside, oldest first */
-    json_t *expired;            /* keys (hex) to delete */
+    WindowEntry *entries;       /* in key order: oldest first */
+    size_t count, capacity;
+    size_t inside;              /* how many entries have an event */
 } Window;
-
-static void hex_of(const void *bytes, size_t len, StrBuf *out)
-{
-    for (size_t i = 0; i < len; i++)
-        strbuf_printf(out, "%02x", ((const unsigned char *)bytes)[i]);
-}
 
 static int window_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Window *w = context;
-    int rc = STORE_OK;
     if (key.len < 8)
         return step_fail(w->step, ENGINE_FAILED, "the store is damaged: a threshold window key is %zu bytes", key.len);
-    int64_t accepted = (int64_t)store_read_be64((const unsigned char *)key.data + key.len - 8);
-    StrBuf hex = STRBUF_INIT;
-    hex_of(key.data, key.len, &hex);
-    if (accepted <= w->oldest_kept) {
-        json_array_append_new(w->expired, json_string(strbuf_text(&hex)));
-    } else {
-        json_t *event;
-        rc = engine_parse_json(w->step, TABLE_WINDOWS, key, value, &event);
-        if (rc == STORE_OK)
-            json_array_append_new(w->keep, json_pack("{s:s, s:o}", "key", strbuf_text(&hex), "event", event));
+    if (w->count == w->capacity) {
+        size_t capacity = w->capacity ? 2 * w->capacity : 8;
+        WindowEntry *grown = realloc(w->entries, capacity * sizeof *grown);
+        if (!grown)
+            return step_fail(w->step, ENGINE_NO_MEMORY, "out of memory");
+        w->entries = grown;
+        w->capacity = capacity;
     }
-    strbuf_free(&hex);
+    WindowEntry *entry = &w->entries[w->count];
+    *entry = (WindowEntry){malloc(key.len), key.len, NULL};
+    if (!entry->key)
+        return step_fail(w->step, ENGINE_NO_MEMORY, "out of memory");
+    memcpy(entry->key, key.data, key.len);
+    w->count++;
+    int64_t accepted = (int64_t)store_read_be64((const unsigned char *)key.data + key.len - 8);
+    if (accepted <= w->oldest_kept)
+        return STORE_OK;
+    int rc = engine_parse_json(w->step, TABLE_WINDOWS, key, value, &entry->event);
+    if (rc == STORE_OK)
+        w->inside++;
     return rc;
 }
 
-/* Deletes the window entry whose key is `hex` (any length: case keys may be long). */
-static int window_delete(Step *s, const char *hex)
+static void window_free(Window *w)
 {
-    size_t cap = strlen(hex) / 2 + 1;
-    unsigned char *raw = malloc(cap);
-    if (!raw)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    int rc = store_del(s->txn, TABLE_WINDOWS, store_bytes(raw, hex_to_bytes(hex, raw, cap)));
-    free(raw);
+    for (size_t i = 0; i < w->count; i++) {
+        free(w->entries[i].key);
+        json_decref(w->entries[i].event);
+    }
+    free(w->entries);
+}
+
+/* Deletes the entries that fell out of the window, or (`inside`) those still in it,
+   handing their events to `earlier`, oldest first. */
+static int window_delete(Step *s, Window *w, bool inside, json_t *earlier)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0; i < w->count && rc == STORE_OK; i++) {
+        WindowEntry *entry = &w->entries[i];
+        if (inside != (entry->event != NULL))
+            continue;
+        if (inside)
+            json_array_append(earlier, entry->event);
+        rc = store_del(s->txn, TABLE_WINDOWS, store_bytes(entry->key, entry->key_len));
+    }
     return rc;
 }
 
@@ -246,22 +269,14 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
     strbuf_append(&prefix, (const char *)number + 4, 4);
     strbuf_puts(&prefix, key);
     strbuf_putc(&prefix, '\0');
-    Window w = {s, s->now - window_ms, json_array(), json_array()};
+    Window w = {.step = s, .oldest_kept = s->now - window_ms};
     int rc = engine_scan(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), window_visit, &w);
-    size_t i;
-    json_t *hex;
-    json_array_foreach(w.expired, i, hex)
-        if (rc == STORE_OK)
-            rc = window_delete(s, json_string_value(hex));
+    if (rc == STORE_OK)
+        rc = window_delete(s, &w, false, NULL);
     int result = 0;
-    if (rc == STORE_OK && (int64_t)json_array_size(w.keep) + 1 >= needed) {
-        json_t *entry;
+    if (rc == STORE_OK && (int64_t)w.inside + 1 >= needed) {
         *earlier = json_array();
-        json_array_foreach(w.keep, i, entry) {
-            json_array_append(*earlier, json_object_get(entry, "event"));
-            if (rc == STORE_OK)
-                rc = window_delete(s, json_string_value(json_object_get(entry, "key")));
-        }
+        rc = *earlier ? window_delete(s, &w, true, *earlier) : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         result = 1;
     } else if (rc == STORE_OK) {
         store_be64((uint64_t)s->now, number);
@@ -270,8 +285,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, (const char *)number, 8);
         rc = engine_put_json(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
     }
-    json_decref(w.keep);
-    json_decref(w.expired);
+    window_free(&w);
     strbuf_free(&prefix);
     return rc < 0 ? rc : result;
 }

@@ -75,4 +75,15 @@ done
 has "the third starts the case" "started i3"
 expect "the case counts three posts" 0 "$h" history i3 --db "$db" --json
 if [ "$(grep -c '"kind":"joined"' "$tmp/out")" -eq 2 ]; then ok "with the two earlier posts joined"; else no "with the two earlier posts joined"; fi
+
+# A post older than the window falls out of it: the third post counts only two.
+printf '{"topic":"%s"}\n' "$topic" > "$tmp/post.json"
+for at in 10:00 10:30 11:20; do
+  expect "post at $at" 0 sh -c "'$h' trigger ops.post --id w$at --db '$db' --now 2026-03-02T$at:00Z < '$tmp/post.json'"
+done
+if grep -q "started" "$tmp/out"; then no "the 11:20 post does not start a case (10:00 fell out)"; else ok "the 11:20 post does not start a case (10:00 fell out)"; fi
+expect "post at 11:25" 0 sh -c "'$h' trigger ops.post --id w11:25 --db '$db' --now 2026-03-02T11:25:00Z < '$tmp/post.json'"
+has "the third post inside the hour starts it" "started i4"
+expect "the history of i4" 0 "$h" history i4 --db "$db" --json
+if [ "$(grep -c '"kind":"joined"' "$tmp/out")" -eq 2 ]; then ok "joined by the 10:30 and 11:20 posts only"; else no "joined by the 10:30 and 11:20 posts only"; fi
 plan
