@@ -5,6 +5,7 @@
  */
 #include "preflight.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef struct Preflight {
@@ -53,6 +54,12 @@ static void check_who(Preflight *p, const AstWho *who)
             report(p, who->span, "no team '%s' in the directory%s", a, "");
         else if (team && who->kind == WHO_TEAM && team->member_count == 0)
             report(p, who->span, "team '%s' has no members%s", a, "");
+        else if (team && who->kind == WHO_TEAM && team->member_count > DIR_TEAM_REACH_MAX) {
+            char size[96];
+            snprintf(size, sizeof size, "has %u members, more than the %d a seat or notify may reach",
+                     team->member_count, DIR_TEAM_REACH_MAX);
+            report(p, who->span, "team '%s' %s: it resolves to nobody", a, size);
+        }
         else if (team && who->kind == WHO_LEAD && !team->lead)
             report(p, who->span, "team '%s' has no lead%s", a, "");
         else if (team && who->kind == WHO_ONCALL && team->rotation_count == 0)

@@ -498,6 +498,13 @@ static void add_team(const Directory *dir, const json_t *who, const DirTeam *tea
         note(notes, dir_unresolved(who, "the team has no members"));
         return;
     }
+    if (team->member_count > DIR_TEAM_REACH_MAX) {
+        char why[160];
+        snprintf(why, sizeof why, "the team has %u members, more than the %d one seat or notify may reach: "
+                 "name its lead, a role or a smaller team", team->member_count, DIR_TEAM_REACH_MAX);
+        note(notes, dir_unresolved(who, why));
+        return;
+    }
     unsigned present = 0;
     for (unsigned i = 0; i < team->member_count; i++)
         if (!dir_away_at(dir, dir_person(dir, team->members[i]), at)) {

@@ -66,6 +66,13 @@ const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int
    NULL when it has no rotation. */
 const char *dir_oncall_at(const DirTeam *team, int64_t at_ms);
 
+/* The most members a team may have for a `team(...)` seat or `notify` to reach them:
+   a bigger team resolves to nobody, with an `unresolved` record saying so, so that no
+   single ask or notify holds the store's write lock for long (issue 10's 100 ms; an
+   ask to 5,000 takes about 30 ms). Broadcasts to more people belong to a connector
+   (a chat channel, a mailing list). docs/runtime.md, "Limits and damage". */
+#define DIR_TEAM_REACH_MAX 5000
+
 /* Resolves a who value ({"who": "team", "id": ...}, as the VM builds them) at `at_ms`
    into an array of person ids, distinct, in order, with away people replaced. Each
    substitution appends {"kind": "delegated", "from", "to", "why"} and each name that

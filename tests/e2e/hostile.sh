@@ -51,11 +51,12 @@ write("keys100k.json", json.dumps(keys))
 event = {"source": "src", "type": "ev", "id": "big", "data": keys}
 write("keys100k.jsonl", json.dumps({"at": "2026-06-01T09:00:00Z", "event": event}) + "\n")
 write("long_line.jsonl", json.dumps({"at": "2026-06-01T09:00:00Z", "event": dict(event, data={"x": "y" * limit})}) + "\n")
-members = [f"p{i}" for i in range(20000)]
-people = {p: {"email": f"{p}@example.com"} for p in members}
-write("team20k.json", json.dumps({"people": people, "teams": {"big": {"members": members}}}))
+for size in (5000, 5001):   # a seat reaches at most 5,000 people (DIR_TEAM_REACH_MAX)
+    members = [f"p{i}" for i in range(size)]
+    people = {p: {"email": f"{p}@example.com"} for p in members}
+    write(f"team{size}.json", json.dumps({"people": people, "teams": {"big": {"members": members}}}))
 write("team.jsonl", '{"at": "2026-06-01T09:00:00Z", "event": {"source": "src", "type": "ask", "id": "a1", "data": {}}}\n'
-                    '{"at": "2026-06-01T09:05:00Z", "answer": {"task": "t1", "by": "p19999", "choice": "yes"}}\n')
+                    '{"at": "2026-06-01T09:05:00Z", "answer": {"task": "t1", "by": "p4999", "choice": "yes"}}\n')
 PY
 
 # ---- the fixtures: t1 open (i1), i2 done with an outcome full of control characters,
