@@ -52,23 +52,6 @@ void strbuf_append(StrBuf *buf, const char *bytes, size_t len)
     buf->data[buf->len] = '\0';
 }
 
-void strbuf_put_varint(StrBuf *buf, uint64_t n)
-{
-    char bytes[10];
-    /* written in place when the buffer has room for the longest, else staged */
-    char *at = buf->data && buf->cap - buf->len > sizeof bytes ? buf->data + buf->len : bytes;
-    char *p = at;
-    for (; n > 0x7F; n >>= 7)
-        *p++ = (char)(n | 0x80);
-    *p++ = (char)n;
-    if (at == bytes) {
-        strbuf_append(buf, bytes, (size_t)(p - bytes));
-        return;
-    }
-    buf->len = (size_t)(p - buf->data);
-    buf->data[buf->len] = '\0';
-}
-
 void strbuf_puts(StrBuf *buf, const char *text)
 {
     strbuf_append(buf, text, strlen(text));

@@ -42,8 +42,24 @@ static inline void strbuf_put(StrBuf *buf, const void *bytes, size_t len)
     }
 }
 /* An unsigned LEB128 varint: 7 bits a byte, low first, the top bit set on every byte but
-   the last; 1 to 10 bytes, always the shortest. */
-void strbuf_put_varint(StrBuf *buf, uint64_t n);
+   the last; 1 to 10 bytes, always the shortest. Inline, like strbuf_put: frames and
+   records write one per value. */
+static inline void strbuf_put_varint(StrBuf *buf, uint64_t n)
+{
+    char bytes[10];
+    /* written in place when the buffer has room for the longest, else staged */
+    char *at = buf->data && buf->cap - buf->len > sizeof bytes ? buf->data + buf->len : bytes;
+    char *p = at;
+    for (; n > 0x7F; n >>= 7)
+        *p++ = (char)(n | 0x80);
+    *p++ = (char)n;
+    if (at == bytes) {
+        strbuf_append(buf, bytes, (size_t)(p - bytes));
+        return;
+    }
+    buf->len = (size_t)(p - buf->data);
+    buf->data[buf->len] = '\0';
+}
 /* Whether an allocation failed since the buffer was made (or last freed). */
 static inline bool strbuf_failed(const StrBuf *buf) { return buf->failed; }
 /* Makes the buffer failed: for a writer whose own allocation failed mid-text. */
