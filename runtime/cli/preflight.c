@@ -54,10 +54,10 @@ static void check_who(Preflight *p, const AstWho *who)
             report(p, who->span, "no team '%s' in the directory%s", a, "");
         else if (team && who->kind == WHO_TEAM && team->member_count == 0)
             report(p, who->span, "team '%s' has no members%s", a, "");
-        else if (team && who->kind == WHO_TEAM && team->member_count > DIR_TEAM_REACH_MAX) {
+        else if (team && who->kind == WHO_TEAM && team->distinct_members > DIR_TEAM_REACH_MAX) {
             char size[96];
             snprintf(size, sizeof size, "has %u members, more than the %d a seat or notify may reach",
-                     team->member_count, DIR_TEAM_REACH_MAX);
+                     team->distinct_members, DIR_TEAM_REACH_MAX);
             report(p, who->span, "team '%s' %s: it resolves to nobody", a, size);
         }
         else if (team && who->kind == WHO_LEAD && !team->lead)

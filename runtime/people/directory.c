@@ -53,6 +53,20 @@ static bool parse_day_or_time(const char *text, const Calendar *zone, bool end_o
     return false;
 }
 
+/* How many different ids `ids` holds (a team may list someone twice). Counted with a
+   hashed set; on a failed allocation, the listed count (the larger). */
+static unsigned distinct_count(const char **ids, unsigned count)
+{
+    json_t *seen = json_object();
+    unsigned distinct = 0;
+    for (unsigned i = 0; seen && i < count; i++)
+        distinct += dir_set_add(seen, ids[i]);
+    if (!seen)
+        distinct = count;
+    json_decref(seen);
+    return distinct;
+}
+
 static const char **string_list(json_t *list, unsigned *count, const char *path, json_t *problems)
 {
     *count = 0;
@@ -221,6 +235,7 @@ static void parse_teams(Directory *dir, json_t *problems)
         t->lead = opt_string(spec, "lead", path, problems);
         snprintf(at, sizeof at, "%s.members", path);
         t->members = string_list(json_object_get(spec, "members"), &t->member_count, at, problems);
+        t->distinct_members = distinct_count(t->members, t->member_count);
         json_t *oncall = json_object_get(spec, "oncall");
         if (!oncall)
             continue;
@@ -498,10 +513,10 @@ static void add_team(const Directory *dir, const json_t *who, const DirTeam *tea
         note(notes, dir_unresolved(who, "the team has no members"));
         return;
     }
-    if (team->member_count > DIR_TEAM_REACH_MAX) {
+    if (team->distinct_members > DIR_TEAM_REACH_MAX) {
         char why[160];
         snprintf(why, sizeof why, "the team has %u members, more than the %d one seat or notify may reach: "
-                 "name its lead, a role or a smaller team", team->member_count, DIR_TEAM_REACH_MAX);
+                 "name its lead, a role or a smaller team", team->distinct_members, DIR_TEAM_REACH_MAX);
         note(notes, dir_unresolved(who, why));
         return;
     }

@@ -31,7 +31,8 @@ typedef struct DirPerson {
 typedef struct DirTeam {
     const char *id, *lead;
     const char **members;
-    unsigned member_count;
+    unsigned member_count;          /* as listed (a person listed twice counts twice) */
+    unsigned distinct_members;      /* the people they name: what a seat may reach */
     const char **rotation;          /* on-call, in order */
     unsigned rotation_count;
     int64_t shift_ms, start_ms;
