@@ -10,11 +10,13 @@
 # is generated under build/gen/ and never committed. Objects are rebuilt when the
 # compiler flags change (build/*/flags records them).
 
+.DEFAULT_GOAL := all
+
 # ---- packages ---------------------------------------------------------------------
 
 DEB_PACKAGES := gcc make flex bison pkg-config libcurl4-openssl-dev liblmdb-dev \
                 lmdb-utils libjansson-dev libmicrohttpd-dev libcmocka-dev libssl-dev \
-                graphviz clang tzdata python3
+                graphviz clang tzdata python3 curl python3-aiosmtpd
 DEPS_STAMP := build/deps-ok
 
 # ---- flags ------------------------------------------------------------------------
@@ -26,7 +28,7 @@ CPPFLAGS := -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
-PKGS     := jansson libcrypto lmdb
+PKGS     := jansson libcrypto lmdb libcurl libmicrohttpd
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # Generated code is not ours to keep warning-free.
 GEN_CFLAGS := -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
@@ -57,21 +59,28 @@ INC_build/gen     := $(LANG_SYNTAX)
 INC_runtime/vm     := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm
 INC_runtime/store  := -Iruntime/store
 INC_runtime/people := $(LANG_BASE) -Ilang/bytecode -Iruntime/vm -Iruntime/people
-# The connectors file (later libcurl and libmicrohttpd): lang/base/ and jansson only.
+# The connectors: the connectors file, HTTP in (libmicrohttpd) and out (libcurl), mail;
+# lang/base/, jansson and the two network libraries, which no other layer may include.
 INC_runtime/connectors := $(LANG_BASE) -Iruntime/connectors
-INC_runtime/engine := $(INC_runtime/people) -Iruntime/connectors -Iruntime/store -Iruntime/engine
-INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/connectors -Iruntime/engine \
-                      -Iruntime/cli
+# The decision record's hashing (canonical JSON, SHA-256 chains): lang/base/ only.
+INC_runtime/audit  := $(LANG_BASE) -Iruntime/audit
+INC_runtime/engine := $(INC_runtime/people) -Iruntime/connectors -Iruntime/audit -Iruntime/store \
+                      -Iruntime/engine
+INC_runtime/cli    := $(LANG_ALL) -Iruntime/vm -Iruntime/people -Iruntime/connectors -Iruntime/audit \
+                      -Iruntime/engine -Iruntime/cli
 # Tests, tools and benchmarks may look at every layer.
-INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/connectors -Iruntime/engine \
+INC_ALL := $(LANG_ALL) -Iruntime/vm -Iruntime/store -Iruntime/people -Iruntime/connectors -Iruntime/audit \
+           -Iruntime/engine \
            -Iruntime/cli -Itests/fuzz -Ibench
 
 # The include paths of one source file: its folder's set, plus the forbidden shadows
-# of the libraries it may not use (lang/ uses none; only store/ sees LMDB).
+# of the libraries it may not use (lang/ uses none; only store/ sees LMDB, only
+# connectors/ sees libcurl and libmicrohttpd).
 layer_of = $(patsubst %/,%,$(dir $(1)))
 includes = $(INC_$(call layer_of,$(1))) \
            $(if $(filter lang% build/gen,$(call layer_of,$(1))),$(NO_JSON)) \
-           $(if $(filter runtime/store,$(call layer_of,$(1))),,$(NO_LMDB)) $(NO_NET)
+           $(if $(filter runtime/store,$(call layer_of,$(1))),,$(NO_LMDB)) \
+           $(if $(filter runtime/connectors,$(call layer_of,$(1))),,$(NO_NET))
 
 FORBIDDEN := build/forbidden/lmdb/lmdb.h build/forbidden/jansson/jansson.h \
              build/forbidden/curl/curl/curl.h build/forbidden/microhttpd/microhttpd.h
