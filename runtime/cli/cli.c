@@ -272,6 +272,42 @@ static const CliCommand COMMANDS[] = {
      "show prints it, or one person, team, calendar, role or owner map by id.\n"
      "\n" HELP_WRITE,
      cli_directory},
+    {"serve", "run the runtime as a service: webhooks, answers over HTTP, timers",
+     "huddle serve [--db DIR] [--listen HOST:PORT] [--connectors F] [--tokens F] [--max-body BYTES] [--queue N] [--idle-timeout S] [--clock-offset MS]",
+     "Serves the store over HTTP until SIGTERM or SIGINT (docs/operations.md says all of\n"
+     "this with examples). One serve per store: it holds DIR/serve.lock, and a second serve\n"
+     "or a huddle tick beside it exits 3; the other write commands still work beside it.\n"
+     "\n"
+     "Routes: POST /v1/events/{connector} (a webhook, signed X-Huddle-Signature: sha256=HEX,\n"
+     "the HMAC-SHA256 of the body under the connector's secret_env), GET /v1/tasks[?for=P],\n"
+     "POST /v1/tasks/{id}/answer {\"choice\", \"comment\"}, POST /v1/tasks/{id}/ack,\n"
+     "GET /v1/instances[?playbook=P&status=S], GET /v1/instances/{id}[/history], and for\n"
+     "operators POST /v1/instances/{id}/retry {\"goto\"}, /cancel {\"reason\"},\n"
+     "POST /v1/tasks/{id}/resolve {\"choice\", \"reason\"}, /reassign {\"from\", \"to\"};\n"
+     "GET /healthz and GET /metrics (Prometheus text) need no token. Every other route\n"
+     "needs Authorization: Bearer TOKEN from the tokens file, and answers and acks are by\n"
+     "the token's person (an \"on_behalf\" service names \"by\").\n"
+     "\n"
+     "Events, answers and acks are group-committed: a 2xx comes after the commit. A\n"
+     "refusal is {\"error\": {\"code\", \"message\", \"field\"}} with 400 (not JSON), 401\n"
+     "(no or unknown token, bad signature), 403 (not allowed, not your seat), 404, 405,\n"
+     "409 (answered already, closed), 413 (over --max-body), 415 (not application/json),\n"
+     "422 (does not fit: the event's type, a missing field) or 503 (queue full, stopping;\n"
+     "Retry-After: 1). Idempotency-Key on a write: a repeat within 24 h gets the first\n"
+     "reply. Timers fire by themselves. One JSON log line per request on stderr.\n"
+     "\n"
+     "  --db DIR            the store (default $HUDDLE_DB, else ./huddle.db)\n"
+     "  --listen HOST:PORT  the address (default 127.0.0.1:8080; port 0: any free port,\n"
+     "                      which the \"listening\" log line names)\n"
+     "  --connectors F      the connectors file: replaces those the store keeps (without\n"
+     "                      it, the kept ones); every webhook's secret_env must be set\n"
+     "  --tokens F          the tokens file: {NAME: {\"sha256\", \"person\" | \"on_behalf\":\n"
+     "                      true, \"may\": [read, answer, events, operate, audit]}}\n"
+     "  --max-body BYTES    the largest request body (default 1048576)\n"
+     "  --queue N           requests waiting for the engine before 503 (default 10000)\n"
+     "  --idle-timeout S    close a connection silent this many seconds (default 30)\n"
+     "  --clock-offset MS   add MS to the wall clock (tests: make timers due now)\n",
+     cli_serve},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
 };

@@ -49,6 +49,11 @@ int cli_undeploy(int argc, char **argv);
 int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
 
+/* ---- serve (cli_serve*.c; issue 12) ---- */
+int cli_serve(int argc, char **argv);
+/* Whether a `huddle serve` holds the store in `db` (its DIR/serve.lock): tick refuses. */
+bool cli_serve_holds(const char *db);
+
 struct Bytecode;
 struct Directory;
 struct CheckOptions;

@@ -768,6 +768,11 @@ int cli_tick(int argc, char **argv)
         return status;
     if (a.positional_count != 0)
         return cli_usage_error("tick", "tick takes no arguments but options");
+    if (cli_serve_holds(a.db)) {
+        fprintf(stderr, "huddle: huddle serve holds the store %s and fires its timers itself: tick refuses "
+                "beside it (stop serve first, or let it work)\n", a.db);
+        return CLI_SYSTEM;
+    }
     static const StoreWrite WRITE = {"tick", "tick", 0, tick_apply, tick_what, tick_sentence};
     return store_command_write(&WRITE, &a);
 }

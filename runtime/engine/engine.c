@@ -395,11 +395,18 @@ static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now,
     step_begin(&s, b->engine, txn, now, records, in->why, sizeof in->why);
     in->duplicate = false;
     in->started = in->joined = in->counted = 0;
+    s.token = in->token;
+    if (in->want_routes) {
+        json_decref(in->routes);
+        in->routes = NULL;
+    }
     json_decref(b->engine->event_routes);
     b->engine->event_routes = NULL;
     int rc;
     if (in->kind == ENGINE_INPUT_EVENT)
         rc = events_accept(&s, in->source, in->type, in->id, in->data, in->event_time, &in->duplicate);
+    else if (in->kind == ENGINE_INPUT_ACK)
+        rc = task_ack(&s, in->task, in->by);
     else
         rc = task_answer(&s, in->task, in->by, in->choice, in->comment);
     if (rc == STORE_OK)
@@ -411,8 +418,11 @@ static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now,
 static int batch_keep(BatchCall *b, EngineInput *in, json_t *records)
 {
     in->result = ENGINE_OK;
-    if (in->kind == ENGINE_INPUT_EVENT && !in->duplicate)
+    if (in->kind == ENGINE_INPUT_EVENT && !in->duplicate) {
         batch_count_routes(in, b->engine->event_routes);
+        if (in->want_routes)
+            in->routes = json_incref(b->engine->event_routes);
+    }
     if (json_array_extend(b->records, records) != 0)
         return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
     return STORE_OK;

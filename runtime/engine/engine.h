@@ -112,13 +112,20 @@ int engine_event(Engine *engine, const char *source, const char *type, const cha
 const json_t *engine_event_routes(const Engine *engine);
 
 /* One input of a group commit. */
-typedef enum EngineInputKind { ENGINE_INPUT_EVENT, ENGINE_INPUT_ANSWER } EngineInputKind;
+typedef enum EngineInputKind { ENGINE_INPUT_EVENT, ENGINE_INPUT_ANSWER, ENGINE_INPUT_ACK } EngineInputKind;
 typedef struct EngineInput {
     EngineInputKind kind;
     const char *source, *type, *id;         /* events */
     const json_t *data;
     int64_t event_time;
-    const char *task, *by, *choice, *comment;   /* answers */
+    const char *task, *by, *choice, *comment;   /* answers (acks: task and by) */
+    /* serve (issue 12): the name of the token an answer or ack came with, recorded
+       beside `by` in its history record (NULL: none); and whether to keep where an
+       accepted event went in `routes` (engine_event_routes' form, a new reference the
+       caller releases; NULL otherwise) */
+    const char *token;
+    bool want_routes;
+    json_t *routes;
     int result;                             /* out: ENGINE_OK, _REFUSED or _FAILED */
     bool duplicate;                         /* out: an event id seen before */
     unsigned started, joined, counted;      /* out: where an accepted event went (the

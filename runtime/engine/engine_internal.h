@@ -113,6 +113,7 @@ typedef struct Step {
     unsigned long alloc_failures;   /* failed allocations counted when the step began */
     uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
     unsigned long strbuf_failures;  /* and strbuf_failures then (text buffers) */
+    const char *token;              /* the serve token an answer or ack came with, or NULL */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */

@@ -657,6 +657,8 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     json_t *record = record_add(s, &in, "answered");
     json_object_set_new(record, "task", json_string(id));
     json_object_set_new(record, "by", json_string(by));
+    if (s->token)
+        json_object_set_new(record, "token", json_string(s->token));
     json_object_set_new(record, "choice", json_string(choice));
     json_object_set(record, "comment", json_object_get(vote, "comment"));
     json_int_t needed = json_integer_value(json_object_get(task, "needed"));
@@ -1009,6 +1011,8 @@ int task_ack(Step *s, const char *id, const char *by)
         json_object_set_new(record, "task", json_string(id));
         json_object_set(record, "seats", seats);
         json_object_set_new(record, "by", json_string(by));
+        if (s->token)
+            json_object_set_new(record, "token", json_string(s->token));
         rc = task_save(s, task);
         if (rc == STORE_OK)
             rc = instance_save(s, &in);

@@ -1,0 +1,344 @@
+/*
+ * cli_serve.c - `huddle serve`: the runtime as a service (docs/operations.md).
+ *
+ * Opens the store, takes DIR/serve.lock (one serve per store; `huddle tick` refuses
+ * beside it), reads the tokens and connectors files, starts the engine thread
+ * (cli_serve_loop.c) and the HTTP server (runtime/connectors/http_server.c), and waits
+ * for SIGTERM or SIGINT. Then it stops accepting, lets the engine thread finish and
+ * answer every queued request, stops the HTTP server, closes the store, and exits 0.
+ * Signals are blocked in every thread and taken by sigwait here, so no handler runs
+ * inside the engine or the HTTP server.
+ */
+#include "cli_serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+
+#define SERVE_QUEUE_DEFAULT 10000
+#define SERVE_BATCH_MAX 1024
+
+typedef struct ServeArgs {
+    const char *db, *listen, *connectors, *tokens, *max_body, *queue, *clock_offset, *idle_timeout;
+} ServeArgs;
+
+static int serve_args(int argc, char **argv, ServeArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    a->db = getenv("HUDDLE_DB") && *getenv("HUDDLE_DB") ? getenv("HUDDLE_DB") : "huddle.db";
+    a->listen = "127.0.0.1:8080";
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        const char **slot = !strcmp(opt, "--db") ? &a->db : !strcmp(opt, "--listen") ? &a->listen
+                          : !strcmp(opt, "--connectors") ? &a->connectors : !strcmp(opt, "--tokens") ? &a->tokens
+                          : !strcmp(opt, "--max-body") ? &a->max_body : !strcmp(opt, "--queue") ? &a->queue
+                          : !strcmp(opt, "--clock-offset") ? &a->clock_offset
+                          : !strcmp(opt, "--idle-timeout") ? &a->idle_timeout : NULL;
+        if (!slot || !cli_takes_option("serve", opt))
+            return cli_usage_error("serve", "unknown argument '%s'", cli_clean(opt));
+        if (i + 1 >= argc)
+            return cli_usage_error("serve", "%s needs a value", opt);
+        *slot = argv[++i];
+    }
+    return CLI_OK;
+}
+
+/* HOST:PORT, [V6]:PORT. */
+static int serve_listen(const char *text, char *host, size_t cap, unsigned *port)
+{
+    const char *colon = strrchr(text, ':');
+    int64_t p;
+    if (!colon || !text_parse_count(colon + 1, 0, 65535, &p))
+        return cli_usage_error("serve", "--listen '%s' is not HOST:PORT (127.0.0.1:8080; port 0: any free one)",
+                               cli_clean(text));
+    const char *start = text, *end = colon;
+    if (*start == '[' && end > start && end[-1] == ']') {
+        start++;
+        end--;
+    }
+    snprintf(host, cap, "%.*s", (int)(end - start), start);
+    *port = (unsigned)p;
+    return CLI_OK;
+}
+
+/* A whole number option, or its default. */
+static int serve_number(const char *flag, const char *text, int64_t min, int64_t max, int64_t dflt, int64_t *out)
+{
+    *out = dflt;
+    bool negative = text && text[0] == '-' && min < 0;
+    if (text && !text_parse_count(text + negative, 0, negative ? -min : max, out))
+        return cli_usage_error("serve", "%s '%s' is not a whole number from %lld to %lld", flag, cli_clean(text),
+                               (long long)min, (long long)max);
+    if (text && negative)
+        *out = -*out;
+    return CLI_OK;
+}
+
+/* ---- the lock ---- */
+
+static int serve_lock(const char *db, int *fd)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/serve.lock", db);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) {
+        fprintf(stderr, "huddle: cannot make %s: %s\n", path, strerror(errno));
+        return CLI_SYSTEM;
+    }
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "huddle: another huddle serve holds the store %s (%s): one serve per store\n", db, path);
+        close(*fd);
+        *fd = -1;
+        return CLI_SYSTEM;
+    }
+    return CLI_OK;
+}
+
+bool cli_serve_holds(const char *db)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/serve.lock", db);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
+/* ---- files ---- */
+
+static void serve_print_problems(json_t *problems)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(problems, i, p)
+        fprintf(stderr, "huddle: %s\n", cli_clean(json_string_value(p)));
+}
+
+/* The connectors: --connectors F replaces those the store keeps; without it, the kept
+   ones. Every webhook's secret must be in the environment. */
+static int serve_connectors(Serve *s, const ServeArgs *a)
+{
+    json_t *problems = json_array();
+    char why[1024];
+    int status = CLI_OK;
+    if (a->connectors) {
+        s->connectors = conn_file_load(a->connectors, problems);
+        if (s->connectors && engine_deploy_set(s->engine, NULL, 0, s->connectors->json, serve_now(s), why,
+                                               sizeof why) != ENGINE_OK) {
+            fprintf(stderr, "huddle: %s\n", why);
+            status = CLI_SYSTEM;
+        }
+    } else {
+        json_t *kept = NULL;
+        if (engine_connectors(s->engine, &kept, why, sizeof why) != ENGINE_OK) {
+            fprintf(stderr, "huddle: %s\n", why);
+            status = CLI_SYSTEM;
+        } else if (kept) {
+            s->connectors = conn_file_parse(kept, problems);
+        }
+        json_decref(kept);
+    }
+    if (json_array_size(problems)) {
+        serve_print_problems(problems);
+        status = CLI_REFUSED;
+    }
+    json_decref(problems);
+    for (unsigned i = 0; status == CLI_OK && s->connectors && i < s->connectors->count; i++) {
+        const Connector *c = &s->connectors->items[i];
+        if (c->kind == CONN_WEBHOOK && c->secret_env && !(getenv(c->secret_env) && *getenv(c->secret_env))) {
+            fprintf(stderr, "huddle: the webhook connector %s needs its secret in the environment variable %s, "
+                    "which is not set\n", cli_clean(c->name), cli_clean(c->secret_env));
+            status = CLI_REFUSED;
+        }
+    }
+    return status;
+}
+
+static int serve_tokens(Serve *s, const ServeArgs *a)
+{
+    if (!a->tokens)
+        return CLI_OK;
+    json_t *problems = json_array();
+    int rc = serve_tokens_load(a->tokens, &s->tokens, problems);
+    serve_print_problems(problems);
+    json_decref(problems);
+    return rc == 0 ? CLI_OK : CLI_REFUSED;
+}
+
+/* ---- logs ---- */
+
+static void serve_on_done(void *context, const char *method, const char *path, int status, int64_t micros)
+{
+    (void)context;
+    char clean[200];
+    snprintf(clean, sizeof clean, "%s", path);
+    serve_log(status >= 500 || status == 0 ? "warn" : "info", "request",
+              json_pack("{s:s, s:s, s:i, s:f}", "method", method, "path", clean, "status", status, "ms",
+                        (double)micros / 1000.0));
+}
+
+static void serve_on_http_log(void *context, const char *message)
+{
+    (void)context;
+    serve_log("warn", "http", json_pack("{s:s}", "message", message));
+}
+
+/* Notable engine records (after their commit): instances starting and ending,
+   stalls, resolutions, escalations, timers. */
+static void serve_on_record(void *context, const json_t *record)
+{
+    (void)context;
+    static const char *const NOTABLE[] = {"started", "stalled", "done", "failed", "cancelled", "resolved",
+                                          "escalated", "timer", "overridden", "retried", NULL};
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    for (int i = 0; kind && NOTABLE[i]; i++)
+        if (!strcmp(kind, NOTABLE[i])) {
+            serve_log(!strcmp(kind, "stalled") ? "warn" : "info", kind,
+                      json_pack("{s:O?, s:O?, s:O?}", "instance", json_object_get(record, "instance"), "state",
+                                json_object_get(record, "state"), "task", json_object_get(record, "task")));
+            return;
+        }
+}
+
+/* ---- start and stop ---- */
+
+static int serve_open(Serve *s, const ServeArgs *a)
+{
+    EngineOptions options = {0};
+    options.on_record = serve_on_record;
+    char why[1024];
+    if (engine_open(a->db, &options, &s->engine, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_SYSTEM;
+    }
+    if (engine_notice(s->engine))
+        serve_log("info", "store", json_pack("{s:s}", "notice", engine_notice(s->engine)));
+    return CLI_OK;
+}
+
+static int serve_start_http(Serve *s, const ServeArgs *a, const char *host, unsigned port)
+{
+    int64_t idle;
+    if (serve_number("--idle-timeout", a->idle_timeout, 1, 3600, 30, &idle) != CLI_OK)
+        return CLI_USAGE;
+    HttpServerOptions o = {
+        .host = host, .port = port, .max_body = s->max_body, .idle_timeout_s = (unsigned)idle,
+        .max_connections = 4000, .handler = serve_on_request, .on_done = serve_on_done,
+        .on_log = serve_on_http_log, .context = s,
+    };
+    char why[512];
+    if (http_server_start(&o, &s->http, why, sizeof why) != 0) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_SYSTEM;
+    }
+    return CLI_OK;
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread since before they started). */
+static void serve_wait(const sigset_t *signals)
+{
+    int sig = 0;
+    while (sigwait(signals, &sig) != 0)
+        ;
+    serve_log("info", "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+}
+
+static void serve_close(Serve *s, int lock_fd)
+{
+    atomic_store(&s->ready, false);
+    if (s->http)
+        http_server_quiesce(s->http);
+    serve_loop_stop(s);          /* every queued job answered; later ones get 503 */
+    http_server_stop(s->http);   /* no request is suspended any more */
+    s->http = NULL;
+    if (s->engine)
+        engine_close(s->engine);
+    s->engine = NULL;
+    conn_file_free(s->connectors);
+    serve_tokens_free(&s->tokens);
+    serve_idem_free(s->idem);
+    serve_queue_destroy(&s->queue);
+    if (lock_fd >= 0)
+        close(lock_fd);
+}
+
+static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, unsigned *port)
+{
+    int64_t max_body, queue, offset;
+    int rc = serve_listen(a->listen, host, cap, port);
+    if (rc == CLI_OK)
+        rc = serve_number("--max-body", a->max_body, 1, (int64_t)CLI_MAX_BODY_LIMIT, (int64_t)CLI_MAX_BODY_DEFAULT,
+                          &max_body);
+    if (rc == CLI_OK)
+        rc = serve_number("--queue", a->queue, 1, 1000000, SERVE_QUEUE_DEFAULT, &queue);
+    if (rc == CLI_OK)
+        rc = serve_number("--clock-offset", a->clock_offset, -(INT64_C(1) << 50), INT64_C(1) << 50, 0, &offset);
+    if (rc != CLI_OK)
+        return rc;
+    s->max_body = (size_t)max_body;
+    s->clock_offset_ms = offset;
+    s->batch_max = SERVE_BATCH_MAX;
+    serve_metrics_init(&s->metrics);
+    s->idem = serve_idem_new();
+    if (!s->idem || serve_queue_init(&s->queue, (size_t)queue) != 0) {
+        fprintf(stderr, "huddle: out of memory\n");
+        return CLI_SYSTEM;
+    }
+    return CLI_OK;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    ServeArgs a;
+    int rc = serve_args(argc, argv, &a);
+    if (rc != CLI_OK)
+        return rc;
+    Serve s = {0};
+    char host[256];
+    unsigned port = 0;
+    int lock_fd = -1;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    sigdelset(&signals, SIGPIPE);
+    rc = serve_setup(&s, &a, host, sizeof host, &port);
+    if (rc == CLI_OK)
+        rc = serve_open(&s, &a);
+    if (rc == CLI_OK)
+        rc = serve_lock(a.db, &lock_fd);
+    if (rc == CLI_OK)
+        rc = serve_tokens(&s, &a);
+    if (rc == CLI_OK)
+        rc = serve_connectors(&s, &a);
+    if (rc == CLI_OK && serve_loop_start(&s) != 0) {
+        fprintf(stderr, "huddle: cannot start the engine thread\n");
+        rc = CLI_SYSTEM;
+    }
+    if (rc == CLI_OK)
+        rc = serve_start_http(&s, &a, host, port);
+    if (rc == CLI_OK) {
+        atomic_store(&s.ready, true);
+        char address[300];
+        snprintf(address, sizeof address, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, http_server_port(s.http));
+        serve_log("info", "listening", json_pack("{s:s, s:s, s:I}", "address", address, "db", a.db, "tokens",
+                                                 (json_int_t)s.tokens.count));
+        serve_wait(&signals);
+    }
+    serve_close(&s, lock_fd);
+    if (rc == CLI_OK)
+        serve_log("info", "stopped", NULL);
+    return rc;
+}

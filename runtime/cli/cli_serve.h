@@ -1,0 +1,203 @@
+/*
+ * cli_serve.h - what the files of `huddle serve` share (internal to runtime/cli/):
+ *
+ *   cli_serve.c          the command: options, the store's serve.lock, signals, start, stop
+ *   cli_serve_route.c    routes and queries: method + path -> a route (pure; fuzzed)
+ *   cli_serve_tokens.c   the tokens file and bearer tokens
+ *   cli_serve_http.c     a request's door: route, token, signature, body -> a job, or a refusal
+ *   cli_serve_loop.c     the bounded queue and the one engine thread (group commit, timers)
+ *   cli_serve_apply.c    what each job does to the engine, and its reply
+ *   cli_serve_reply.c    JSON replies, error bodies, the Idempotency-Key memory
+ *   cli_serve_metrics.c  counters and the /metrics text; the JSON log lines
+ *
+ * The picture and the decisions are in docs/operations.md.
+ */
+#ifndef HUDDLE_CLI_SERVE_H
+#define HUDDLE_CLI_SERVE_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "connectors_file.h"
+#include "http_server.h"
+#include "text.h"
+
+struct Engine;
+
+/* ---- routes (cli_serve_route.c) ---- */
+
+typedef enum ServeRouteId {
+    ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_EVENTS, ROUTE_TASKS, ROUTE_TASK_ANSWER,
+    ROUTE_TASK_ACK, ROUTE_TASK_RESOLVE, ROUTE_TASK_REASSIGN, ROUTE_INSTANCES, ROUTE_INSTANCE,
+    ROUTE_INSTANCE_HISTORY, ROUTE_INSTANCE_RETRY, ROUTE_INSTANCE_CANCEL, ROUTE_COUNT
+} ServeRouteId;
+
+/* What a token may do (the tokens file's "may"). */
+enum { MAY_READ = 1, MAY_ANSWER = 2, MAY_EVENTS = 4, MAY_OPERATE = 8, MAY_AUDIT = 16 };
+
+typedef struct ServeRoute {
+    ServeRouteId id;
+    const char *name;               /* "events", "task_answer", ... (logs, metrics) */
+    bool write;                     /* POST: a body, Idempotency-Key */
+    unsigned need;                  /* the right it needs (MAY_*), 0: no token */
+    char param[TEXT_ID_MAX + 1];    /* {connector} or {id}, percent-decoded */
+} ServeRoute;
+
+enum { SERVE_ROUTE_OK = 0, SERVE_ROUTE_UNKNOWN = -1, SERVE_ROUTE_METHOD = -2, SERVE_ROUTE_BAD = -3 };
+/* Finds the route of `method` and `path`: SERVE_ROUTE_OK with *out set, or
+   SERVE_ROUTE_UNKNOWN (404), SERVE_ROUTE_METHOD (405; *allow names the method that
+   is, "GET" or "POST"), SERVE_ROUTE_BAD (a {param} that is no id: 404 too). */
+int serve_route(const char *method, const char *path, ServeRoute *out, const char **allow);
+
+/* The value of query parameter `name` in the raw query `query` (a=1&b=x%20y),
+   percent-decoded ('+' is a space) into out[cap]: 1 found, 0 absent, -1 malformed
+   (a bad escape, a NUL, a control character, or longer than cap - 1). */
+int serve_query_get(const char *query, const char *name, char *out, size_t cap);
+
+/* Whether the raw query names only parameters from `allowed` (NULL-ended); the first
+   other name (cut at 64 bytes) in bad[65]. */
+bool serve_query_only(const char *query, const char *const *allowed, char bad[65]);
+
+/* ---- tokens (cli_serve_tokens.c) ---- */
+
+typedef struct ServeToken {
+    char *name;
+    unsigned char sha256[32];
+    char *person;                   /* NULL for an on-behalf service */
+    bool on_behalf;
+    unsigned may;                   /* MAY_* */
+} ServeToken;
+
+typedef struct ServeTokens {
+    ServeToken *items;
+    size_t count;
+} ServeTokens;
+
+/* Parses a tokens file's JSON ({NAME: {"sha256", "person" | "on_behalf": true, "may"}}),
+   appending each problem to `problems` as "tokens.NAME.field: what is wrong". 0, or -1
+   (out zeroed). serve_tokens_load reads the file first ("PATH: ..." problems). */
+int serve_tokens_parse(const json_t *json, ServeTokens *out, json_t *problems);
+int serve_tokens_load(const char *path, ServeTokens *out, json_t *problems);
+void serve_tokens_free(ServeTokens *tokens);
+/* The token an Authorization header ("Bearer TOKEN") presents, or NULL (no header, not
+   Bearer, or no token with that hash). Every token's hash is compared, in constant time. */
+const ServeToken *serve_tokens_find(const ServeTokens *tokens, const char *authorization);
+
+/* ---- metrics and logs (cli_serve_metrics.c) ---- */
+
+#define SERVE_LATENCY_BUCKETS 12
+#define SERVE_BATCH_BUCKETS 8
+typedef struct ServeMetrics {
+    atomic_ullong accepted[ROUTE_COUNT];        /* 2xx by route */
+    atomic_ullong refused[600];                 /* by status */
+    atomic_ullong steps, batches, timers_fired, timers_late, commits_failed;
+    atomic_ullong latency[SERVE_LATENCY_BUCKETS + 1];   /* commit latency, ms buckets */
+    atomic_ullong latency_sum_us, latency_count;
+    atomic_ullong batch_sizes[SERVE_BATCH_BUCKETS + 1];
+    atomic_ullong queue_depth;
+    atomic_llong open_tasks, stalled, running;  /* -1: not known yet */
+} ServeMetrics;
+
+void serve_metrics_init(ServeMetrics *m);
+void serve_metrics_commit(ServeMetrics *m, size_t batch, int64_t micros);
+/* The Prometheus text (a malloc'd string the caller frees; NULL: out of memory). */
+char *serve_metrics_text(ServeMetrics *m);
+
+/* One JSON log line on stderr: {"at", "level", "event", ...fields}. `fields` is
+   stolen (may be NULL). Safe from any thread. */
+void serve_log(const char *level, const char *event, json_t *fields);
+
+/* ---- the server (cli_serve_loop.c, cli_serve_http.c, cli_serve_apply.c) ---- */
+
+typedef struct ServeJob ServeJob;
+
+typedef struct ServeQueue {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    ServeJob **items;               /* a ring of cap */
+    size_t cap, head, count;
+    bool closed;                    /* the engine thread has gone: pushes fail */
+    bool stopping;                  /* SIGTERM: drain, then go */
+} ServeQueue;
+
+typedef struct ServeIdem ServeIdem;
+
+typedef struct Serve {
+    struct Engine *engine;
+    HttpServer *http;
+    ConnFile *connectors;           /* owned; NULL: none */
+    ServeTokens tokens;
+    ServeQueue queue;
+    ServeMetrics metrics;
+    ServeIdem *idem;
+    pthread_t engine_thread;
+    bool engine_started;
+    int64_t clock_offset_ms;        /* added to the wall clock (tests) */
+    int64_t engine_time;            /* the store's latest engine time seen */
+    size_t max_body;
+    unsigned batch_max;
+    atomic_bool ready;
+} Serve;
+
+/* One request on its way to the engine. */
+struct ServeJob {
+    HttpRequest *request;           /* answered exactly once, then NULL */
+    ServeRoute route;
+    const ServeToken *token;        /* borrowed from serve->tokens; NULL for a signed webhook */
+    json_t *body;                   /* owned: the parsed body (writes), or NULL */
+    char *idem_key;                 /* owned: Idempotency-Key + token, or NULL */
+    /* events */
+    const char *type, *id;          /* borrowed from body */
+    const json_t *data;
+    int64_t event_time;             /* 0: the engine's time */
+    /* queries: ?for=, ?playbook=, ?status= */
+    char for_person[TEXT_ID_MAX + 1], playbook[TEXT_ID_MAX + 1], status[16];
+    int64_t queued_us;
+};
+
+void serve_job_free(ServeJob *job);
+
+/* The request handler given to the HTTP server (cli_serve_http.c). */
+void serve_on_request(void *context, HttpRequest *request);
+
+/* The queue: init, push (false when full or closed: the caller refuses), and the engine
+   thread (cli_serve_loop.c). serve_loop_stop asks the thread to drain and go, and joins
+   it. */
+int serve_queue_init(ServeQueue *q, size_t cap);
+void serve_queue_destroy(ServeQueue *q);
+bool serve_queue_push(ServeQueue *q, ServeJob *job);
+int serve_loop_start(Serve *serve);
+void serve_loop_stop(Serve *serve);
+/* Engine time now: the wall clock plus the offset, never before the store's. */
+int64_t serve_now(Serve *serve);
+
+/* Applies one round of jobs on the engine thread, answering each (cli_serve_apply.c). */
+void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
+
+/* ---- replies (cli_serve_reply.c) ---- */
+
+/* Answers the job's request with `status` and `body` (stolen), remembers it under the
+   job's Idempotency-Key, counts it, and frees nothing else. */
+void serve_reply_json(Serve *serve, ServeJob *job, int status, json_t *body);
+/* Answers with {"error": {"code", "message", "field"}} (field NULL: null). */
+void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code, const char *message,
+                       const char *field);
+/* The same for a request that never became a job. */
+void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,
+                  const char *field, const char *header);
+
+/* Idempotency-Key memory: the first reply to each key for 24 h (at most
+   SERVE_IDEM_MAX keys; the oldest go first). serve_idem_begin: 1 a stored reply was
+   sent (the job is done), 0 the key is new (now pending), -1 the first request with
+   this key is still under way (409 sent). */
+#define SERVE_IDEM_MAX 100000
+#define SERVE_IDEM_MS (24 * 3600 * INT64_C(1000))
+ServeIdem *serve_idem_new(void);
+void serve_idem_free(ServeIdem *idem);
+int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key);
+void serve_idem_keep(ServeIdem *idem, const char *key, int status, const char *body, size_t len);
+
+#endif

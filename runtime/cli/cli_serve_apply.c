@@ -1,0 +1,229 @@
+/*
+ * cli_serve_apply.c - what serve's jobs do to the engine, on the engine thread, and the
+ * reply each gets. Events, answers and acks of a round go through one group commit
+ * (engine_apply_batch: one synced transaction), and none is answered before it commits
+ * (RUNTIME.md promise 1); reads and operator actions then run one by one.
+ *
+ * An engine refusal becomes 404 (no such task or instance), 403 (not the person's seat),
+ * 409 (answered or closed already) or 422 (anything else the input got wrong), by the
+ * refusal's sentence; a store failure is 503 and nothing of it was applied.
+ */
+#include "cli_serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static int apply_refusal_status(const char *why)
+{
+    if (!strncmp(why, "no task '", 9) || !strncmp(why, "no instance '", 13))
+        return 404;
+    if (strstr(why, "holds no open seat on task"))
+        return 403;
+    if (strstr(why, " already ") || strstr(why, "is no longer open") || strstr(why, "not stalled"))
+        return 409;
+    return 422;
+}
+
+static const char *apply_refusal_code(int status)
+{
+    return status == 404 ? "not_found" : status == 403 ? "not_your_seat" : status == 409 ? "conflict" : "refused";
+}
+
+/* Replies to a job the engine refused or failed. */
+static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *why)
+{
+    if (rc == ENGINE_REFUSED) {
+        int status = apply_refusal_status(why);
+        serve_reply_error(serve, job, status, apply_refusal_code(status), why, NULL);
+    } else {
+        serve_log("error", "engine", json_pack("{s:s, s:s}", "route", job->route.name, "why", why));
+        serve_reply_error(serve, job, 503, "store_failed", why, NULL);
+    }
+}
+
+static bool apply_batchable(const ServeJob *job)
+{
+    ServeRouteId id = job->route.id;
+    return id == ROUTE_EVENTS || id == ROUTE_TASK_ANSWER || id == ROUTE_TASK_ACK;
+}
+
+/* Who acts, as the door checked it: the body's "by" for an on-behalf service, else the
+   token's person. */
+static const char *apply_by(const ServeJob *job)
+{
+    const char *by = json_string_value(json_object_get(job->body, "by"));
+    return job->token && !job->token->on_behalf ? job->token->person : by;
+}
+
+static void apply_input(const ServeJob *job, EngineInput *in, int64_t now)
+{
+    memset(in, 0, sizeof *in);
+    if (job->route.id == ROUTE_EVENTS) {
+        in->kind = ENGINE_INPUT_EVENT;
+        in->source = job->route.param;
+        in->type = job->type;
+        in->id = job->id;
+        in->data = job->data;
+        in->event_time = job->event_time ? job->event_time : now;
+        in->want_routes = true;
+        return;
+    }
+    in->kind = job->route.id == ROUTE_TASK_ACK ? ENGINE_INPUT_ACK : ENGINE_INPUT_ANSWER;
+    in->task = job->route.param;
+    in->by = apply_by(job);
+    in->choice = json_string_value(json_object_get(job->body, "choice"));
+    in->comment = json_string_value(json_object_get(job->body, "comment"));
+    in->token = job->token ? job->token->name : NULL;
+}
+
+static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
+{
+    if (in->result != ENGINE_OK) {
+        apply_reply_failed(serve, job, in->result, in->why);
+        return;
+    }
+    json_t *body;
+    if (in->kind == ENGINE_INPUT_EVENT)
+        body = json_pack("{s:s, s:b, s:O}", "id", in->id, "duplicate", in->duplicate, "went",
+                         in->routes ? in->routes : json_null());
+    else
+        body = json_pack("{s:s, s:s, s:s}", "task", in->task, "by", in->by,
+                         in->kind == ENGINE_INPUT_ACK ? "acknowledged" : "answered",
+                         in->kind == ENGINE_INPUT_ACK ? "yes" : in->choice);
+    serve_reply_json(serve, job, 200, body);
+}
+
+/* The round's events, answers and acks in one group commit, then their replies. */
+static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
+{
+    EngineInput *inputs = calloc(count, sizeof *inputs);
+    ServeJob **mine = calloc(count, sizeof *mine);
+    size_t n = 0;
+    int64_t oldest = INT64_MAX;
+    for (size_t i = 0; inputs && mine && i < count; i++)
+        if (apply_batchable(jobs[i])) {
+            mine[n] = jobs[i];
+            apply_input(jobs[i], &inputs[n++], now);
+            if (jobs[i]->queued_us < oldest)
+                oldest = jobs[i]->queued_us;
+        }
+    if (!inputs || !mine) {
+        for (size_t i = 0; i < count; i++)
+            if (apply_batchable(jobs[i]))
+                serve_reply_error(serve, jobs[i], 503, "no_memory", "out of memory", NULL);
+    } else if (n) {
+        int rc = engine_apply_batch(serve->engine, inputs, n, now);
+        if (rc != ENGINE_OK)
+            atomic_fetch_add(&serve->metrics.commits_failed, 1);
+        else
+            serve_metrics_commit(&serve->metrics, n, http_now_us() - oldest);
+        for (size_t i = 0; i < n; i++) {
+            atomic_fetch_add(&serve->metrics.steps, inputs[i].result == ENGINE_OK);
+            apply_reply_input(serve, mine[i], &inputs[i]);
+            json_decref(inputs[i].routes);
+        }
+    }
+    free(inputs);
+    free(mine);
+}
+
+/* GET /v1/instances[?playbook=P&status=S] and GET /v1/instances/{id}. */
+static void apply_instances(Serve *serve, ServeJob *job)
+{
+    json_t *all = NULL, *out = json_array();
+    char why[512];
+    int rc = engine_instances(serve->engine, &all, why, sizeof why);
+    if (rc != ENGINE_OK || !out) {
+        json_decref(out);
+        apply_reply_failed(serve, job, rc == ENGINE_OK ? ENGINE_NO_MEMORY : rc, rc == ENGINE_OK ? "out of memory" : why);
+        return;
+    }
+    size_t i;
+    json_t *in;
+    json_t *one = NULL;
+    json_array_foreach(all, i, in) {
+        const char *id = json_string_value(json_object_get(in, "id"));
+        const char *pb = json_string_value(json_object_get(in, "playbook"));
+        const char *st = json_string_value(json_object_get(in, "status"));
+        if (job->route.id == ROUTE_INSTANCE && id && !strcmp(id, job->route.param))
+            one = in;
+        else if (job->route.id == ROUTE_INSTANCES && (!job->playbook[0] || (pb && !strcmp(pb, job->playbook))) &&
+                 (!job->status[0] || (st && !strcmp(st, job->status))))
+            json_array_append(out, in);
+    }
+    if (job->route.id == ROUTE_INSTANCES)
+        serve_reply_json(serve, job, 200, json_pack("{s:O}", "instances", out));
+    else if (one)
+        serve_reply_json(serve, job, 200, json_incref(one));
+    else
+        serve_reply_error(serve, job, 404, "not_found", "no such instance", NULL);
+    json_decref(out);
+    json_decref(all);
+}
+
+/* Reads and operator actions, one at a time. */
+static void apply_one(Serve *serve, ServeJob *job, int64_t now)
+{
+    char why[512] = "";
+    json_t *got = NULL;
+    const json_t *b = job->body;
+    const char *p = job->route.param;
+    int rc = ENGINE_OK;
+    switch (job->route.id) {
+    case ROUTE_INSTANCES:
+    case ROUTE_INSTANCE:
+        apply_instances(serve, job);
+        return;
+    case ROUTE_TASKS:
+        rc = engine_open_tasks(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);
+        if (rc == ENGINE_OK)
+            got = json_pack("{s:o}", "tasks", got);
+        break;
+    case ROUTE_INSTANCE_HISTORY:
+        rc = engine_history(serve->engine, p, &got, why, sizeof why);
+        if (rc == ENGINE_OK)
+            got = json_pack("{s:s, s:o}", "instance", p, "history", got);
+        break;
+    case ROUTE_TASK_RESOLVE:
+        rc = engine_resolve(serve->engine, p, json_string_value(json_object_get(b, "choice")), apply_by(job),
+                            json_string_value(json_object_get(b, "reason")), now, why, sizeof why);
+        break;
+    case ROUTE_TASK_REASSIGN:
+        rc = engine_reassign(serve->engine, p, json_string_value(json_object_get(b, "from")),
+                             json_string_value(json_object_get(b, "to")), apply_by(job), now, why, sizeof why);
+        break;
+    case ROUTE_INSTANCE_RETRY:
+        rc = engine_retry(serve->engine, p, json_string_value(json_object_get(b, "goto")), now, why, sizeof why);
+        break;
+    case ROUTE_INSTANCE_CANCEL:
+        rc = engine_cancel(serve->engine, p, apply_by(job), json_string_value(json_object_get(b, "reason")), now, why,
+                           sizeof why);
+        break;
+    default:
+        rc = ENGINE_FAILED;
+        snprintf(why, sizeof why, "no engine work for route %s", job->route.name);
+    }
+    if (rc != ENGINE_OK) {
+        apply_reply_failed(serve, job, rc, why);
+        return;
+    }
+    if (job->route.write) {
+        atomic_fetch_add(&serve->metrics.steps, 1);
+        got = json_pack("{s:s, s:s, s:s?}", "route", job->route.name, "id", p, "note", why[0] ? why : NULL);
+    }
+    serve_reply_json(serve, job, got ? 200 : 503, got ? got : json_pack("{s:{s:s,s:s,s:n}}", "error", "code",
+                                                                        "no_memory", "message", "out of memory", "field"));
+}
+
+void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
+{
+    apply_batch(serve, jobs, count, now);
+    for (size_t i = 0; i < count; i++) {
+        if (!apply_batchable(jobs[i]))
+            apply_one(serve, jobs[i], now);
+        serve_job_free(jobs[i]);
+    }
+}

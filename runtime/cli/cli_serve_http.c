@@ -1,0 +1,348 @@
+/*
+ * cli_serve_http.c - serve's door: each request, on the HTTP server's thread, is routed,
+ * its token or signature checked, its body read and checked field by field, and either
+ * refused at once (with its status and error body) or made a job for the engine thread.
+ * Nothing here touches the store; nothing here blocks.
+ */
+#include "cli_serve.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "connectors_events.h"
+#include "engine.h"
+#include "value_json.h"
+
+/* A refusal on its way: status, code, message and field. */
+typedef struct Door {
+    Serve *serve;
+    HttpRequest *request;
+    ServeJob *job;
+    int status;
+    const char *code;
+    char message[512];
+    char field[300];
+} Door;
+
+static bool door_refuse(Door *d, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static bool door_refuse(Door *d, int status, const char *code, const char *field, const char *fmt, ...)
+{
+    d->status = status;
+    d->code = code;
+    snprintf(d->field, sizeof d->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+void serve_job_free(ServeJob *job)
+{
+    if (!job)
+        return;
+    json_decref(job->body);
+    free(job->idem_key);
+    free(job);
+}
+
+/* ---- fields of a body ---- */
+
+/* A text field: *out NULL when absent (or null) and not required. */
+static bool door_text(Door *d, const char *field, bool required, const char **out)
+{
+    json_t *v = json_object_get(d->job->body, field);
+    *out = json_string_value(v);
+    if (*out)
+        return true;
+    if (!required && (!v || json_is_null(v)))
+        return true;
+    return door_refuse(d, 422, "invalid", field, v ? "\"%s\" is not text" : "\"%s\" is missing", field);
+}
+
+static bool door_fields(Door *d, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(d->job->body, key, v) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = !strcmp(key, allowed[i]);
+        if (!known)
+            return door_refuse(d, 422, "invalid", key, "the body has no field \"%.64s\" on this route", key);
+    }
+    return true;
+}
+
+/* Who acts: a person's token acts as its person (a "by" naming another is refused); an
+   on-behalf service names the person in "by". */
+static bool door_by(Door *d, const char **by)
+{
+    const ServeToken *t = d->job->token;
+    if (!door_text(d, "by", t->on_behalf, by))
+        return false;
+    if (t->on_behalf) {
+        char buf[96];
+        const char *problem = text_id_problem(*by, true, buf);
+        return problem ? door_refuse(d, 422, "invalid", "by", "\"by\" %s", problem) : true;
+    }
+    if (*by && strcmp(*by, t->person) != 0)
+        return door_refuse(d, 403, "forbidden", "by", "this token answers as its own person only, not as another");
+    *by = t->person;
+    return true;
+}
+
+/* ---- routes' bodies ---- */
+
+static bool door_event_fits(Door *d, const Connector *c)
+{
+    ServeJob *job = d->job;
+    char why[400], field[300];
+    if (conn_event_check(c, job->type, job->data, why, sizeof why, field, sizeof field) != 0)
+        return door_refuse(d, 422, "event_type", field, "%s", why);
+    return true;
+}
+
+static bool door_event_time(Door *d, const char *text, const char *field)
+{
+    char why[400];
+    if (text && !cli_json_time(field, text, &d->job->event_time, NULL, why, sizeof why))
+        return door_refuse(d, 422, "invalid", field, "%s", why);
+    return true;
+}
+
+/* A webhook's body is the event's data; its id, type and time are where the connector
+   says. Another connector's body is {"type", "id", "time", "data"}. */
+static bool door_event(Door *d, const Connector *c)
+{
+    ServeJob *job = d->job;
+    if (c->kind == CONN_WEBHOOK) {
+        ConnEvent ev;
+        char why[400], field[300];
+        if (conn_webhook_map(c, job->body, &ev, why, sizeof why, field, sizeof field) != 0)
+            return door_refuse(d, 422, "invalid", field, "%s", why);
+        job->type = ev.type;
+        job->id = ev.id;
+        job->data = job->body;
+        return door_event_time(d, ev.time, c->time_pointer ? c->time_pointer : "/time") && door_event_fits(d, c);
+    }
+    static const char *const FIELDS[] = {"type", "id", "time", "data", NULL};
+    const char *time_text;
+    char buf[96];
+    if (!door_fields(d, FIELDS) || !door_text(d, "type", true, &job->type) || !door_text(d, "id", true, &job->id) ||
+        !door_text(d, "time", false, &time_text) || !door_event_time(d, time_text, "time"))
+        return false;
+    const char *problem = text_id_problem(job->id, false, buf);
+    if (problem)
+        return door_refuse(d, 422, "invalid", "id", "the event id %s", problem);
+    job->data = json_object_get(job->body, "data");
+    if (!job->data)
+        job->data = json_object_set_new(job->body, "data", json_object()) == 0 ? json_object_get(job->body, "data")
+                                                                             : NULL;
+    return job->data ? door_event_fits(d, c) : door_refuse(d, 500, "no_memory", NULL, "out of memory");
+}
+
+static bool door_body_fields(Door *d)
+{
+    static const char *const ANSWER[] = {"choice", "comment", "by", NULL};
+    static const char *const ACK[] = {"by", NULL};
+    static const char *const RESOLVE[] = {"choice", "reason", "by", NULL};
+    static const char *const REASSIGN[] = {"from", "to", "by", NULL};
+    static const char *const RETRY[] = {"goto", NULL};
+    static const char *const CANCEL[] = {"reason", "by", NULL};
+    const char *x, *by;
+    switch (d->job->route.id) {
+    case ROUTE_TASK_ANSWER:
+        return door_fields(d, ANSWER) && door_text(d, "choice", true, &x) && door_text(d, "comment", false, &x) &&
+               door_by(d, &by);
+    case ROUTE_TASK_ACK:
+        return door_fields(d, ACK) && door_by(d, &by);
+    case ROUTE_TASK_RESOLVE:
+        return door_fields(d, RESOLVE) && door_text(d, "choice", true, &x) && door_text(d, "reason", true, &x) &&
+               door_by(d, &by);
+    case ROUTE_TASK_REASSIGN:
+        return door_fields(d, REASSIGN) && door_text(d, "from", true, &x) && door_text(d, "to", true, &x) &&
+               door_by(d, &by);
+    case ROUTE_INSTANCE_RETRY:
+        return door_fields(d, RETRY) && door_text(d, "goto", false, &x);
+    case ROUTE_INSTANCE_CANCEL:
+        return door_fields(d, CANCEL) && door_text(d, "reason", true, &x) && door_by(d, &by);
+    default:
+        return true;
+    }
+}
+
+/* The body of a write: JSON (Content-Type application/json), an object, 1,000 deep at
+   most. An empty body is {} for the routes that need nothing. */
+static bool door_body(Door *d)
+{
+    HttpRequest *r = d->request;
+    const char *ct = r->content_type;
+    size_t n = ct ? strcspn(ct, ";") : 0;
+    while (n && ct[n - 1] == ' ')
+        n--;
+    if (r->body_len && (!ct || n != 16 || strncasecmp(ct, "application/json", 16) != 0))
+        return door_refuse(d, 415, "content_type", "Content-Type", "the body must be JSON, sent as "
+                                                                  "Content-Type: application/json");
+    char why[300];
+    d->job->body = r->body_len ? value_json_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, 0, why, sizeof why)
+                               : json_object();
+    if (!d->job->body)
+        return door_refuse(d, 400, "malformed", NULL, "the body is not JSON: %s", why);
+    if (!json_is_object(d->job->body))
+        return door_refuse(d, 400, "malformed", NULL, "the body is JSON, but not an object");
+    return true;
+}
+
+/* ---- who may ---- */
+
+static bool door_token(Door *d)
+{
+    Serve *s = d->serve;
+    d->job->token = serve_tokens_find(&s->tokens, d->request->authorization);
+    if (!d->job->token)
+        return door_refuse(d, 401, "unauthorized", "Authorization",
+                           d->request->authorization ? "the bearer token is not one of the tokens file's"
+                                                     : "this route needs Authorization: Bearer TOKEN");
+    if (!(d->job->token->may & d->job->route.need))
+        return door_refuse(d, 403, "forbidden", NULL, "this token may not use this route (its \"may\" in the tokens file)");
+    return true;
+}
+
+/* Events: a webhook with a secret needs its signature (and no token); any other
+   connector a token that may send events. */
+static bool door_connector(Door *d, const Connector **out)
+{
+    Serve *s = d->serve;
+    const Connector *c = s->connectors ? conn_find(s->connectors, d->job->route.param) : NULL;
+    if (!c || c->kind == CONN_SMTP)
+        return door_refuse(d, 404, "unknown_connector", NULL, "no connector '%.64s' sends events here",
+                           d->job->route.param);
+    *out = c;
+    if (c->kind == CONN_WEBHOOK && c->secret_env) {
+        const char *secret = getenv(c->secret_env);
+        if (!secret || !*secret)
+            return door_refuse(d, 503, "no_secret", NULL, "the connector's secret is not set in serve's environment");
+        if (!conn_signature_ok(secret, strlen(secret), d->request->signature, d->request->body, d->request->body_len))
+            return door_refuse(d, 401, "bad_signature", "X-Huddle-Signature",
+                               d->request->signature ? "the signature does not match the body"
+                                                     : "this webhook needs X-Huddle-Signature: sha256=<hex HMAC of the body>");
+        return true;
+    }
+    return door_token(d);
+}
+
+/* ---- queries ---- */
+
+static bool door_query(Door *d)
+{
+    static const char *const TASKS[] = {"for", NULL};
+    static const char *const INSTANCES[] = {"playbook", "status", NULL};
+    static const char *const NONE[] = {NULL};
+    ServeJob *job = d->job;
+    const char *q = d->request->query;
+    const char *const *allowed = job->route.id == ROUTE_TASKS ? TASKS : job->route.id == ROUTE_INSTANCES ? INSTANCES
+                                                                                                           : NONE;
+    char bad[65];
+    if (!serve_query_only(q, allowed, bad))
+        return door_refuse(d, 400, "bad_query", bad, "this route takes no query parameter '%s'", bad);
+    if (serve_query_get(q, "for", job->for_person, sizeof job->for_person) < 0 ||
+        serve_query_get(q, "playbook", job->playbook, sizeof job->playbook) < 0 ||
+        serve_query_get(q, "status", job->status, sizeof job->status) < 0)
+        return door_refuse(d, 400, "bad_query", NULL, "a query parameter is malformed or too long");
+    return true;
+}
+
+/* ---- the whole door ---- */
+
+static bool door_idempotency(Door *d, bool *done)
+{
+    const char *key = d->request->idempotency_key;
+    *done = false;
+    if (!key || !d->job->route.write)
+        return true;
+    char buf[96];
+    if (text_id_problem(key, false, buf))
+        return door_refuse(d, 400, "bad_idempotency_key", "Idempotency-Key", "Idempotency-Key %s", buf);
+    const ServeToken *t = d->job->token;
+    if (asprintf(&d->job->idem_key, "%s\n%s\n%s", t ? t->name : d->job->route.param, d->job->route.name, key) < 0) {
+        d->job->idem_key = NULL;
+        return door_refuse(d, 500, "no_memory", NULL, "out of memory");
+    }
+    *done = serve_idem_begin(d->serve, d->request, d->job->idem_key) != 0;
+    return true;
+}
+
+static bool door_check(Door *d)
+{
+    ServeJob *job = d->job;
+    const Connector *c = NULL;
+    bool ok = job->route.id == ROUTE_EVENTS ? door_connector(d, &c) : door_token(d);
+    if (ok && job->route.write)
+        ok = door_body(d) && (job->route.id == ROUTE_EVENTS ? door_event(d, c) : door_body_fields(d));
+    else if (ok)
+        ok = door_query(d);
+    return ok;
+}
+
+static void door_plain(Serve *s, HttpRequest *r, const ServeRoute *route)
+{
+    if (route->id == ROUTE_HEALTHZ) {
+        const char *body = atomic_load(&s->ready) ? "{\"status\":\"ok\"}" : "{\"status\":\"stopping\"}";
+        http_reply(r, atomic_load(&s->ready) ? 200 : 503, "application/json", body, strlen(body), NULL);
+    } else {
+        char *text = serve_metrics_text(&s->metrics);
+        http_reply(r, text ? 200 : 500, "text/plain; version=0.0.4", text ? text : "", text ? strlen(text) : 0, NULL);
+        free(text);
+    }
+    atomic_fetch_add(&s->metrics.accepted[route->id], 1);
+}
+
+void serve_on_request(void *context, HttpRequest *request)
+{
+    Serve *s = context;
+    ServeRoute route;
+    const char *allow;
+    int found = serve_route(request->method, request->path, &route, &allow);
+    if (found == SERVE_ROUTE_METHOD) {
+        char header[32];
+        snprintf(header, sizeof header, "Allow: %s", allow);
+        serve_refuse(s, request, 405, "method", "this path takes another method (see Allow)", NULL, header);
+        return;
+    }
+    if (found != SERVE_ROUTE_OK) {
+        serve_refuse(s, request, 404, "not_found", "no such route (see docs/operations.md, \"Routes\")", NULL, NULL);
+        return;
+    }
+    if (route.id == ROUTE_HEALTHZ || route.id == ROUTE_METRICS) {
+        door_plain(s, request, &route);
+        return;
+    }
+    ServeJob *job = calloc(1, sizeof *job);
+    if (!job) {
+        serve_refuse(s, request, 503, "no_memory", "out of memory", NULL, "Retry-After: 1");
+        return;
+    }
+    job->request = request;
+    job->route = route;
+    Door d = {.serve = s, .request = request, .job = job};
+    bool done = false;
+    if (!door_check(&d) || !door_idempotency(&d, &done)) {
+        serve_reply_error(s, job, d.status, d.code, d.message, d.field[0] ? d.field : NULL);
+        serve_job_free(job);
+        return;
+    }
+    if (done) {
+        serve_job_free(job);
+        return;
+    }
+    job->queued_us = http_now_us();
+    if (!serve_queue_push(&s->queue, job)) {
+        serve_reply_error(s, job, 503, "overloaded", "serve is busy or stopping: try again", NULL);
+        serve_job_free(job);
+    }
+}

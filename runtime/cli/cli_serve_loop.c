@@ -1,0 +1,240 @@
+/*
+ * cli_serve_loop.c - serve's engine thread and the bounded queue that feeds it.
+ *
+ * The HTTP thread pushes jobs; a full queue refuses (503, Retry-After), so memory stays
+ * bounded however fast requests come. The one engine thread owns the Engine: each round
+ * it gathers what is queued (waiting up to SERVE_GATHER_US for more while the batch is
+ * small), fires the timers that are due, applies the round's jobs (inputs in one synced
+ * group commit, answered only after it), and then sleeps until new input, the next due
+ * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are
+ * rescanned at least every second). Nothing polls: an idle serve wakes once a second.
+ *
+ * A round's work is a table (ROUND_WORK): each piece runs and says when it next wants to
+ * run; one more piece (the outbox's delivery) is one more row.
+ */
+#include "cli_serve.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+
+#define SERVE_GATHER_US 500
+#define SERVE_RESCAN_MS 1000
+
+int serve_queue_init(ServeQueue *q, size_t cap)
+{
+    memset(q, 0, sizeof *q);
+    q->items = calloc(cap, sizeof *q->items);
+    if (!q->items)
+        return -1;
+    q->cap = cap;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    return 0;
+}
+
+void serve_queue_destroy(ServeQueue *q)
+{
+    if (!q->items)
+        return;
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->wake);
+    free(q->items);
+    q->items = NULL;
+}
+
+bool serve_queue_push(ServeQueue *q, ServeJob *job)
+{
+    pthread_mutex_lock(&q->lock);
+    bool ok = !q->closed && !q->stopping && q->count < q->cap;
+    if (ok) {
+        q->items[(q->head + q->count) % q->cap] = job;
+        q->count++;
+        if (q->count == 1)
+            pthread_cond_signal(&q->wake);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+
+/* Takes up to `max` jobs (the lock held). */
+static size_t queue_take(ServeQueue *q, ServeJob **out, size_t max)
+{
+    size_t n = 0;
+    while (n < max && q->count) {
+        out[n++] = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+    }
+    return n;
+}
+
+static struct timespec loop_deadline(int64_t micros)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = ts.tv_nsec + (micros % 1000000) * 1000;
+    ts.tv_sec += (time_t)(micros / 1000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
+int64_t serve_now(Serve *serve)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + serve->clock_offset_ms;
+    int64_t kept;
+    char why[256];
+    if (engine_time(serve->engine, &kept, why, sizeof why) == ENGINE_OK && kept > serve->engine_time)
+        serve->engine_time = kept;
+    return now > serve->engine_time ? now : serve->engine_time;
+}
+
+/* ---- one round's work besides the jobs ---- */
+
+/* A piece of a round: does its work at `now` and sets *next_ms (engine time) to when it
+   next wants to run (INT64_MAX: not before new input). */
+typedef void (*RoundWorkFn)(Serve *serve, int64_t now, int64_t *next_ms);
+
+/* Fires the timers due by now; its next time is the next timer's due time. */
+static void round_timers(Serve *serve, int64_t now, int64_t *next_ms)
+{
+    bool found;
+    int64_t due;
+    char why[512];
+    *next_ms = INT64_MAX;
+    if (engine_next_due(serve->engine, &found, &due, why, sizeof why) != ENGINE_OK) {
+        serve_log("error", "timers", json_pack("{s:s}", "why", why));
+        return;
+    }
+    if (found && due <= now) {
+        int rc = engine_fire_due(serve->engine, now, why, sizeof why);
+        atomic_fetch_add(&serve->metrics.timers_fired, 1);
+        if (now - due > 1000)
+            atomic_fetch_add(&serve->metrics.timers_late, 1);
+        if (rc != ENGINE_OK)
+            serve_log("error", "timers", json_pack("{s:s}", "why", why));
+        else
+            serve_log("info", "timers_fired", json_pack("{s:I}", "late_ms", (json_int_t)(now - due)));
+        if (engine_next_due(serve->engine, &found, &due, why, sizeof why) != ENGINE_OK)
+            found = false;
+    }
+    if (found)
+        *next_ms = due;
+}
+
+/* Open tasks and instances by status, for /metrics: counted once a second at most. */
+static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
+{
+    static int64_t last;
+    *next_ms = INT64_MAX;
+    if (last && now - last < SERVE_RESCAN_MS)
+        return;
+    last = now;
+    json_t *tasks = NULL, *instances = NULL;
+    char why[256];
+    if (engine_open_tasks(serve->engine, NULL, &tasks, why, sizeof why) == ENGINE_OK)
+        atomic_store(&serve->metrics.open_tasks, (long long)json_array_size(tasks));
+    if (engine_instances(serve->engine, &instances, why, sizeof why) == ENGINE_OK) {
+        long long running = 0, stalled = 0;
+        size_t i;
+        json_t *in;
+        json_array_foreach(instances, i, in) {
+            const char *status = json_string_value(json_object_get(in, "status"));
+            running += status && !strcmp(status, "running");
+            stalled += status && !strcmp(status, "stalled");
+        }
+        atomic_store(&serve->metrics.running, running);
+        atomic_store(&serve->metrics.stalled, stalled);
+    }
+    json_decref(tasks);
+    json_decref(instances);
+}
+
+static const RoundWorkFn ROUND_WORK[] = {round_timers, round_gauges};
+#define ROUND_WORK_COUNT (sizeof ROUND_WORK / sizeof ROUND_WORK[0])
+
+/* ---- the thread ---- */
+
+/* Waits for jobs, or until `wake_ms` of engine time; takes what is queued. The lock is
+   held on entry and exit. */
+static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wake_ms, bool *stop)
+{
+    ServeQueue *q = &serve->queue;
+    int64_t now = serve_now(serve);
+    while (!q->count && !q->stopping && now < wake_ms) {
+        int64_t wait_ms = wake_ms - now;
+        struct timespec until = loop_deadline(wait_ms * 1000);
+        if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
+            break;
+        now = serve_now(serve);
+    }
+    size_t n = queue_take(q, jobs, serve->batch_max);
+    if (n && n < serve->batch_max && !q->stopping) {
+        struct timespec until = loop_deadline(SERVE_GATHER_US);
+        pthread_cond_timedwait(&q->wake, &q->lock, &until);
+        n += queue_take(q, jobs + n, serve->batch_max - n);
+    }
+    atomic_store(&serve->metrics.queue_depth, q->count);
+    *stop = q->stopping && !q->count && !n;
+    return n;
+}
+
+static void *loop_main(void *context)
+{
+    Serve *serve = context;
+    ServeQueue *q = &serve->queue;
+    ServeJob **jobs = calloc(serve->batch_max, sizeof *jobs);
+    int64_t wake_ms = 0;
+    for (;;) {
+        bool stop = false;
+        pthread_mutex_lock(&q->lock);
+        size_t n = jobs ? loop_wait(serve, jobs, wake_ms, &stop) : 0;
+        if (stop || !jobs)
+            q->closed = true;
+        pthread_mutex_unlock(&q->lock);
+        if (stop || !jobs)
+            break;
+        int64_t now = serve_now(serve);
+        wake_ms = now + SERVE_RESCAN_MS;
+        for (size_t i = 0; i < ROUND_WORK_COUNT; i++) {
+            int64_t next;
+            ROUND_WORK[i](serve, now, &next);
+            if (next < wake_ms)
+                wake_ms = next;
+        }
+        if (n)
+            serve_apply(serve, jobs, n, now);
+    }
+    free(jobs);
+    return NULL;
+}
+
+int serve_loop_start(Serve *serve)
+{
+    if (pthread_create(&serve->engine_thread, NULL, loop_main, serve) != 0)
+        return -1;
+    serve->engine_started = true;
+    return 0;
+}
+
+void serve_loop_stop(Serve *serve)
+{
+    if (!serve->engine_started)
+        return;
+    pthread_mutex_lock(&serve->queue.lock);
+    serve->queue.stopping = true;
+    pthread_cond_signal(&serve->queue.wake);
+    pthread_mutex_unlock(&serve->queue.lock);
+    pthread_join(serve->engine_thread, NULL);
+    serve->engine_started = false;
+}

@@ -1,0 +1,135 @@
+/*
+ * cli_serve_metrics.c - what serve counts and how it says it: the /metrics page in
+ * Prometheus text format, and the JSON log lines on stderr (one per request, one per
+ * notable engine event). Neither ever holds a token, a secret or a body.
+ */
+#include "cli_serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "strbuf.h"
+
+/* Commit latency buckets, in ms (the last one is +Inf). */
+static const double LATENCY_MS[SERVE_LATENCY_BUCKETS] = {0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
+static const unsigned BATCH_SIZE[SERVE_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 64, 256, 1024};
+static const char *const ROUTE_NAMES[ROUTE_COUNT] = {
+    "none", "healthz", "metrics", "events", "tasks", "task_answer", "task_ack", "task_resolve",
+    "task_reassign", "instances", "instance", "instance_history", "instance_retry", "instance_cancel"};
+
+void serve_metrics_init(ServeMetrics *m)
+{
+    memset(m, 0, sizeof *m);
+    atomic_store(&m->open_tasks, -1);
+    atomic_store(&m->stalled, -1);
+    atomic_store(&m->running, -1);
+}
+
+void serve_metrics_commit(ServeMetrics *m, size_t batch, int64_t micros)
+{
+    unsigned i = 0;
+    while (i < SERVE_LATENCY_BUCKETS && (double)micros / 1000.0 > LATENCY_MS[i])
+        i++;
+    atomic_fetch_add(&m->latency[i], 1);
+    atomic_fetch_add(&m->latency_sum_us, (unsigned long long)micros);
+    atomic_fetch_add(&m->latency_count, 1);
+    unsigned b = 0;
+    while (b < SERVE_BATCH_BUCKETS && batch > BATCH_SIZE[b])
+        b++;
+    atomic_fetch_add(&m->batch_sizes[b], 1);
+    atomic_fetch_add(&m->batches, 1);
+}
+
+static void metrics_histogram(StrBuf *out, const char *name, const char *help, atomic_ullong *buckets,
+                              unsigned n, const double *bounds, double sum, unsigned long long count)
+{
+    strbuf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    unsigned long long cumulative = 0;
+    for (unsigned i = 0; i < n; i++) {
+        cumulative += atomic_load(&buckets[i]);
+        strbuf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cumulative);
+    }
+    cumulative += atomic_load(&buckets[n]);
+    strbuf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %g\n%s_count %llu\n", name, cumulative, name, sum,
+                  name, count);
+}
+
+static void metrics_gauge(StrBuf *out, const char *name, const char *help, long long value)
+{
+    if (value >= 0)
+        strbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name, value);
+}
+
+static void metrics_counter(StrBuf *out, const char *name, const char *help, unsigned long long value)
+{
+    strbuf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, value);
+}
+
+char *serve_metrics_text(ServeMetrics *m)
+{
+    StrBuf out = STRBUF_INIT;
+    strbuf_printf(&out, "# HELP huddle_requests_accepted_total Requests answered 2xx, by route.\n"
+                        "# TYPE huddle_requests_accepted_total counter\n");
+    for (int r = 1; r < ROUTE_COUNT; r++)
+        strbuf_printf(&out, "huddle_requests_accepted_total{route=\"%s\"} %llu\n", ROUTE_NAMES[r],
+                      atomic_load(&m->accepted[r]));
+    strbuf_printf(&out, "# HELP huddle_requests_refused_total Requests refused, by status.\n"
+                        "# TYPE huddle_requests_refused_total counter\n");
+    for (int s = 300; s < 600; s++)
+        if (atomic_load(&m->refused[s]))
+            strbuf_printf(&out, "huddle_requests_refused_total{status=\"%d\"} %llu\n", s, atomic_load(&m->refused[s]));
+    metrics_counter(&out, "huddle_steps_total", "Inputs applied (events, answers, acks, operator actions).",
+                    atomic_load(&m->steps));
+    metrics_counter(&out, "huddle_commits_failed_total", "Group commits the store refused.",
+                    atomic_load(&m->commits_failed));
+    metrics_counter(&out, "huddle_timers_fired_total", "Rounds that fired due timers.", atomic_load(&m->timers_fired));
+    metrics_counter(&out, "huddle_timers_late_total", "Timer rounds that fired more than 1 s after the due time.",
+                    atomic_load(&m->timers_late));
+    double bsizes[SERVE_BATCH_BUCKETS];
+    for (int i = 0; i < SERVE_BATCH_BUCKETS; i++)
+        bsizes[i] = BATCH_SIZE[i];
+    metrics_histogram(&out, "huddle_commit_latency_ms", "Group commit latency in ms (queue to commit).",
+                      m->latency, SERVE_LATENCY_BUCKETS, LATENCY_MS, (double)atomic_load(&m->latency_sum_us) / 1000.0,
+                      atomic_load(&m->latency_count));
+    metrics_histogram(&out, "huddle_batch_size", "Inputs per group commit.", m->batch_sizes, SERVE_BATCH_BUCKETS,
+                      bsizes, 0, atomic_load(&m->batches));
+    metrics_gauge(&out, "huddle_queue_depth", "Requests waiting for the engine.", (long long)atomic_load(&m->queue_depth));
+    metrics_gauge(&out, "huddle_open_tasks", "Open asks.", atomic_load(&m->open_tasks));
+    metrics_gauge(&out, "huddle_instances_running", "Running instances.", atomic_load(&m->running));
+    metrics_gauge(&out, "huddle_instances_stalled", "Stalled instances (need an operator).", atomic_load(&m->stalled));
+    if (strbuf_failed(&out)) {
+        strbuf_free(&out);
+        return NULL;
+    }
+    char *text = strdup(strbuf_text(&out));
+    strbuf_free(&out);
+    return text;
+}
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void serve_log(const char *level, const char *event, json_t *fields)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char at[40];
+    snprintf(at, sizeof at, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    json_t *line = json_pack("{s:s, s:s, s:s}", "at", at, "level", level, "event", event);
+    if (line && fields)
+        json_object_update(line, fields);
+    json_decref(fields);
+    char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(line);
+    if (!text)
+        return;
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "%s\n", text);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+    free(text);
+}

@@ -1,0 +1,286 @@
+/*
+ * connectors_events.c - webhook signatures, the mapping of a webhook body to an event,
+ * and the check of an event's data against its type (see connectors_events.h).
+ */
+#include "connectors_events.h"
+
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "text.h"
+
+/* ---- JSON pointers ---- */
+
+/* One reference token of a pointer, unescaped into buf; the rest after it in *rest. */
+static bool conn_pointer_token(const char *p, char *buf, size_t cap, const char **rest)
+{
+    size_t n = 0;
+    while (*p && *p != '/') {
+        char ch = *p++;
+        if (ch == '~') {
+            if (*p == '0')
+                ch = '~';
+            else if (*p == '1')
+                ch = '/';
+            else
+                return false;
+            p++;
+        }
+        if (n + 1 >= cap)
+            return false;
+        buf[n++] = ch;
+    }
+    buf[n] = '\0';
+    *rest = p;
+    return true;
+}
+
+/* An array index: "0" or [1-9][0-9]*, within the array. */
+static const json_t *conn_pointer_index(const json_t *array, const char *token)
+{
+    if (!*token || (token[0] == '0' && token[1]) || strspn(token, "0123456789") != strlen(token) ||
+        strlen(token) > 18)
+        return NULL;
+    return json_array_get(array, (size_t)strtoull(token, NULL, 10));
+}
+
+const json_t *conn_json_pointer(const json_t *doc, const char *pointer)
+{
+    if (!doc || !pointer)
+        return NULL;
+    if (*pointer && *pointer != '/')
+        return NULL;
+    char token[CONN_NAME_MAX + 1];
+    const json_t *at = doc;
+    const char *p = pointer;
+    while (at && *p == '/') {
+        if (!conn_pointer_token(p + 1, token, sizeof token, &p))
+            return NULL;
+        if (json_is_object(at))
+            at = json_object_get(at, token);
+        else if (json_is_array(at))
+            at = conn_pointer_index(at, token);
+        else
+            return NULL;
+    }
+    return at;
+}
+
+/* ---- signatures ---- */
+
+void conn_signature_make(const char *secret, size_t secret_len, const char *body, size_t len,
+                         char out[72])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned mac_len = 0;
+    HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)body, len, mac, &mac_len);
+    strcpy(out, "sha256=");
+    for (unsigned i = 0; i < mac_len && i < 32; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
+}
+
+static int conn_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool conn_signature_ok(const char *secret, size_t secret_len, const char *header, const char *body,
+                       size_t len)
+{
+    if (!header || strncmp(header, "sha256=", 7) != 0 || strlen(header + 7) != 64)
+        return false;
+    unsigned char given[32], mac[EVP_MAX_MD_SIZE];
+    for (int i = 0; i < 32; i++) {
+        int hi = conn_hex(header[7 + 2 * i]), lo = conn_hex(header[8 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return false;
+        given[i] = (unsigned char)(hi * 16 + lo);
+    }
+    unsigned mac_len = 0;
+    if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)body, len, mac, &mac_len) ||
+        mac_len != 32)
+        return false;
+    return CRYPTO_memcmp(given, mac, 32) == 0;
+}
+
+/* ---- the webhook's mapping ---- */
+
+static int conn_refuse(char *why, size_t why_len, char *field, size_t field_len, const char *path,
+                       const char *fmt, const char *a)
+{
+    snprintf(field, field_len, "%s", path);
+    snprintf(why, why_len, fmt, path, a);
+    return -1;
+}
+
+static const char *conn_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "a map";
+    case JSON_ARRAY: return "a list";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, char *why, size_t why_len,
+                     char *field, size_t field_len)
+{
+    const char *idp = c->id_pointer ? c->id_pointer : "/id";
+    const char *typep = c->type_pointer ? c->type_pointer : "/type";
+    const char *timep = c->time_pointer ? c->time_pointer : "/time";
+    memset(out, 0, sizeof *out);
+    const json_t *id = conn_json_pointer(body, idp);
+    if (!id)
+        return conn_refuse(why, why_len, field, field_len, idp, "the body has no event id at %s%s", "");
+    if (!json_is_string(id))
+        return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s is %s, not a string",
+                           conn_type_name(id));
+    char buf[96];
+    const char *problem = text_id_problem(json_string_value(id), false, buf);
+    if (problem)
+        return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s %s", problem);
+    const json_t *type = conn_json_pointer(body, typep);
+    if (!json_is_string(type))
+        return conn_refuse(why, why_len, field, field_len, typep, "the event type at %s is %s, not a string",
+                           type ? conn_type_name(type) : "missing");
+    problem = text_id_problem(json_string_value(type), false, buf);
+    if (problem)
+        return conn_refuse(why, why_len, field, field_len, typep, "the event type at %s %s", problem);
+    const json_t *time = conn_json_pointer(body, timep);
+    if (time && !json_is_null(time) && !(json_is_string(time) && conn_is_time(json_string_value(time))))
+        return conn_refuse(why, why_len, field, field_len, timep,
+                           "the event time at %s is %s, not an RFC 3339 time (2026-06-15T08:10:00Z)",
+                           conn_type_name(time));
+    out->id = json_string_value(id);
+    out->type = json_string_value(type);
+    out->time = json_is_string(time) ? json_string_value(time) : NULL;
+    return 0;
+}
+
+/* ---- times ---- */
+
+static bool conn_digits(const char *p, int n, int *value)
+{
+    *value = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)p[i]))
+            return false;
+        *value = *value * 10 + (p[i] - '0');
+    }
+    return true;
+}
+
+bool conn_is_time(const char *t)
+{
+    int y, mo, d, h, mi, s, oh, om;
+    if (!t || strlen(t) < 20 || !conn_digits(t, 4, &y) || t[4] != '-' || !conn_digits(t + 5, 2, &mo) ||
+        t[7] != '-' || !conn_digits(t + 8, 2, &d) || (t[10] != 'T' && t[10] != 't') ||
+        !conn_digits(t + 11, 2, &h) || t[13] != ':' || !conn_digits(t + 14, 2, &mi) || t[16] != ':' ||
+        !conn_digits(t + 17, 2, &s))
+        return false;
+    if (!civil_date_exists(y, mo, d, NULL, 0) || h > 23 || mi > 59 || s > 60)
+        return false;
+    const char *p = t + 19;
+    if (*p == '.') {
+        p++;
+        size_t n = strspn(p, "0123456789");
+        if (n == 0 || n > 9)
+            return false;
+        p += n;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        return true;
+    return (*p == '+' || *p == '-') && conn_digits(p + 1, 2, &oh) && p[3] == ':' && conn_digits(p + 4, 2, &om) &&
+           p[6] == '\0' && oh <= 23 && om <= 59;
+}
+
+/* ---- event types ---- */
+
+/* Whether value fits the type word `type` (no '?'). */
+static bool conn_fits(const char *type, const json_t *v)
+{
+    if (!strcmp(type, "any"))
+        return true;
+    if (!strcmp(type, "string"))
+        return json_is_string(v);
+    if (!strcmp(type, "integer"))
+        return json_is_integer(v);
+    if (!strcmp(type, "number"))
+        return json_is_number(v);
+    if (!strcmp(type, "boolean"))
+        return json_is_boolean(v);
+    if (!strcmp(type, "time"))
+        return json_is_string(v) && conn_is_time(json_string_value(v));
+    if (!strcmp(type, "list"))
+        return json_is_array(v);
+    if (!strcmp(type, "map"))
+        return json_is_object(v);
+    return false;
+}
+
+static int conn_check_fields(const json_t *fields, const json_t *data, const char *path, char *why,
+                             size_t why_len, char *field, size_t field_len)
+{
+    const char *name;
+    json_t *spec;
+    json_object_foreach((json_t *)fields, name, spec) {
+        char here[512];
+        snprintf(here, sizeof here, "%s.%s", path, name);
+        const json_t *v = json_object_get(data, name);
+        if (json_is_object(spec)) {
+            if (!json_is_object(v)) {
+                snprintf(field, field_len, "%s", here);
+                snprintf(why, why_len, "%s is %s, expected a map of its fields", here,
+                         v ? conn_type_name(v) : "missing");
+                return -1;
+            }
+            if (conn_check_fields(spec, v, here, why, why_len, field, field_len) != 0)
+                return -1;
+            continue;
+        }
+        const char *type = json_string_value(spec);
+        if (!type)
+            continue;
+        char base[16];
+        size_t len = strlen(type);
+        bool optional = len && type[len - 1] == '?';
+        snprintf(base, sizeof base, "%.*s", (int)(len - optional), type);
+        if ((!v || json_is_null(v)) && (optional || !strcmp(base, "any") || (v && !strcmp(base, "any"))))
+            continue;
+        if (!v || !conn_fits(base, v)) {
+            snprintf(field, field_len, "%s", here);
+            snprintf(why, why_len, "%s is %s, expected %s %s", here, v ? conn_type_name(v) : "missing",
+                     strchr("aeiou", base[0]) ? "an" : "a", !strcmp(base, "time") ? "time (RFC 3339 text)" : base);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int conn_event_check(const Connector *c, const char *type, const json_t *data, char *why, size_t why_len,
+                     char *field, size_t field_len)
+{
+    const json_t *fields = c && c->events && type ? json_object_get(c->events, type) : NULL;
+    if (!json_is_object(fields))
+        return 0;
+    if (!json_is_object(data)) {
+        snprintf(field, field_len, "data");
+        snprintf(why, why_len, "data is %s, expected a map of the fields of %s", conn_type_name(data), type);
+        return -1;
+    }
+    return conn_check_fields(fields, data, "data", why, why_len, field, field_len);
+}

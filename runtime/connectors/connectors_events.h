@@ -1,0 +1,56 @@
+/*
+ * connectors_events.h - events as connectors send them (../shared/design/RUNTIME.md,
+ * "Connectors"): a webhook's signature, where its id, type and time are (JSON
+ * pointers), and whether an event fits the type the connectors file gives it.
+ *
+ * Every answer that refuses names the field at fault: a JSON pointer into the body
+ * ("/id") for the mapping, the path of a field of the event's data ("data.geo.region")
+ * for its type. No sentence repeats a secret; values of the body are described by
+ * their JSON type, never quoted.
+ */
+#ifndef HUDDLE_CONNECTORS_EVENTS_H
+#define HUDDLE_CONNECTORS_EVENTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "connectors_file.h"
+
+/* The value at RFC 6901 `pointer` ("" is the whole document, "/a/0/b~1c" with ~0 for ~
+   and ~1 for /) in `doc`, or NULL when there is none. Borrowed from doc. */
+const json_t *conn_json_pointer(const json_t *doc, const char *pointer);
+
+/* Whether `header` is "sha256=" and the lowercase or uppercase hex HMAC-SHA256 of the
+   body under `secret`, compared in constant time. A NULL header is false. */
+bool conn_signature_ok(const char *secret, size_t secret_len, const char *header, const char *body,
+                       size_t len);
+
+/* Writes "sha256=<hex>" for a body into out[72] (tests, and senders' examples). */
+void conn_signature_make(const char *secret, size_t secret_len, const char *body, size_t len,
+                         char out[72]);
+
+/* Where a webhook's event is in its body: id, type and time (NULL: the body has none),
+   borrowed from the body. */
+typedef struct ConnEvent {
+    const char *id, *type, *time;
+} ConnEvent;
+
+/* Reads a webhook body by the connector's pointers. The id must be a text of 1 to 256
+   bytes (a number is refused: ids are compared as text and 1 and 1.0 would differ),
+   the type a text, the time (optional) a text. 0, or -1 with a sentence in why and the
+   pointer at fault in field. */
+int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, char *why, size_t why_len,
+                     char *field, size_t field_len);
+
+/* Whether an event's `data` fits the type `type` of connector `c` (the connectors
+   file's "events"); an event type not listed (or a connector with none) fits untyped.
+   0, or -1 with "data.FIELD is ..., expected ..." in why and "data.FIELD" in field. */
+int conn_event_check(const Connector *c, const char *type, const json_t *data, char *why, size_t why_len,
+                     char *field, size_t field_len);
+
+/* Whether `text` is an RFC 3339 time with a date that exists
+   (2026-06-15T08:10:00+03:00, fractions of a second allowed). */
+bool conn_is_time(const char *text);
+
+#endif

@@ -1,0 +1,135 @@
+#!/bin/sh
+# tests/e2e/serve.sh - `huddle serve` end to end over HTTP on 127.0.0.1: a signed webhook
+# starts a playbook, two people answer with their own tokens, a timer fires with no tick,
+# every route answers, one serve per store, SIGTERM exits 0 with every log line JSON.
+# TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/e2e/serve/lib.sh"
+db=$tmp/store
+
+expect "serve needs a store" 3 "$h" serve --db "$tmp/none" --listen 127.0.0.1:0
+expect "a bad --listen is a usage error" 2 "$h" serve --db "$db" --listen nowhere
+serve_store "$db" || { no "the store is made" "$tmp/deploy.out"; plan; exit 0; }
+echo '{"pat": {"sha256": "abc", "person": "pat"}}' > "$tmp/badtokens.json"
+expect "a bad tokens file is refused" 1 "$h" serve --db "$db" --listen 127.0.0.1:0 --tokens "$tmp/badtokens.json"
+has "naming the entry and field" "tokens.pat.sha256"
+expect "a webhook whose secret is not set is refused" 1 env -u SHOP_SECRET "$h" serve --db "$db" --listen 127.0.0.1:0
+
+if serve_start "$db"; then ok "serve starts and says where it listens"; else no "serve starts" "$tmp/serve.log"; plan; exit 0; fi
+expect "a second serve on the store exits 3" 3 "$h" serve --db "$db" --listen 127.0.0.1:0
+has "saying another serve holds it" "another huddle serve holds the store"
+expect "tick refuses beside serve (exit 3)" 3 "$h" tick --db "$db"
+has "saying why" "huddle serve holds the store"
+
+call "healthz needs no token" 200 GET /healthz
+json "and says ok" 'j["status"] == "ok"'
+call "metrics need no token" 200 GET /metrics
+has "metrics are Prometheus text" "# TYPE huddle_steps_total counter"
+
+ev1='{"id": "e1", "type": "refund", "at": "2026-06-15T08:10:00+03:00", "order": "A1", "amount": 30, "customer": {"name": "Ann"}}'
+call "a signed webhook is accepted" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev1")" --data "$ev1"
+json "it started an instance" 'j["duplicate"] is False and j["went"] == [{"playbook": "refund", "instance": "i1", "as": "started"}]'
+call "the same event again is a duplicate" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev1")" --data "$ev1"
+json "with duplicate true" 'j["duplicate"] is True'
+
+call "pat's inbox" 200 GET '/v1/tasks?for=pat' -H 'Authorization: Bearer pat-token'
+json "holds t1" '[t["id"] for t in j["tasks"]] == ["t1"] and j["tasks"][0]["question"] == "Refund 30 for A1?"'
+call "all open asks without ?for" 200 GET /v1/tasks -H 'Authorization: Bearer sam-token'
+json "lists t1" 'len(j["tasks"]) == 1'
+call "tasks without a token is 401" 401 GET /v1/tasks
+json "with the error body" 'j["error"]["code"] == "unauthorized" and j["error"]["field"] == "Authorization"'
+
+call "pat answers with pat's token" 200 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "yes"}'
+json "as pat" 'j == {"task": "t1", "by": "pat", "answered": "yes"}'
+call "pat cannot answer as sam" 403 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "yes", "by": "sam"}'
+call "pat's second answer is a conflict" 409 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "no", "comment": "changed my mind"}'
+call "an unknown choice is 422" 422 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer sam-token' --data '{"choice": "maybe"}'
+call "sam answers with sam's token" 200 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer sam-token' --data '{"choice": "yes"}'
+call "i1 is done" 200 GET /v1/instances/i1 -H 'Authorization: Bearer pat-token'
+json "refunded" 'j["status"] == "done" and j["outcome"] == "refunded"'
+call "a late answer is a conflict" 409 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"choice": "yes"}'
+call "i1's history" 200 GET /v1/instances/i1/history -H 'Authorization: Bearer pat-token'
+json "records each answer with its token" '[(r["by"], r.get("token")) for r in j["history"] if r["kind"] == "answered"] == [("pat", "pat"), ("sam", "sam")]'
+hasnt "and no token itself" "pat-token"
+
+ev2='{"id": "e2", "type": "quick", "what": "lunch"}'
+call "a quick event starts i2" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev2")" --data "$ev2"
+i=0; state=
+while [ $i -lt 100 ]; do
+  curl -s --max-time 5 -H 'Authorization: Bearer pat-token' "$base/v1/instances/i2" > "$tmp/out"
+  grep -q '"status":"done"' "$tmp/out" && break
+  sleep 0.1; i=$((i + 1))
+done
+json "its 2 s deadline fires with no tick" 'j["status"] == "done" and j["outcome"] == "timed out"'
+
+call "an on-behalf service must name by" 422 POST /v1/tasks/t3/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer bot-token' --data '{"choice": "yes"}'
+json "the field is by" 'j["error"]["field"] == "by"'
+call "a service may not read without read" 403 GET /v1/tasks -H 'Authorization: Bearer bot-token'
+call "a person may not operate" 403 POST /v1/instances/i1/cancel -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"reason": "x"}'
+
+ev3='{"id": "e3", "type": "refund", "order": "A3", "amount": 7, "customer": {"name": "Cy"}}'
+call "a third event" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev3")" --data "$ev3"
+call "sam acks t3" 200 POST /v1/tasks/t3/ack -H 'Content-Type: application/json' -H 'Authorization: Bearer sam-token'
+call "the bot answers t3 for pat" 200 POST /v1/tasks/t3/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer bot-token' --data '{"choice": "yes", "by": "pat"}'
+call "ops reassigns sam's seat to boss" 200 POST /v1/tasks/t3/reassign -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"from": "sam", "to": "boss"}'
+call "ops resolves t3" 200 POST /v1/tasks/t3/resolve -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"choice": "no", "reason": "fraud"}'
+call "i3's history" 200 GET /v1/instances/i3/history -H 'Authorization: Bearer ops-token'
+json "shows ack, answer, reassign and override" 'set(["acknowledged", "answered", "delegated", "overridden"]) <= set(r["kind"] for r in j["history"])'
+json "the bot's answer is by pat with the bot's token" '[(r["by"], r["token"]) for r in j["history"] if r["kind"] == "answered"] == [("pat", "bot")]'
+call "retrying a done instance is a conflict" 409 POST /v1/instances/i3/retry -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{}'
+ev4='{"id": "e4", "type": "refund", "order": "A4", "amount": 9, "customer": {"name": "Di"}}'
+call "a fourth event" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev4")" --data "$ev4"
+call "ops cancels i4" 200 POST /v1/instances/i4/cancel -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"reason": "test"}'
+call "instances by status" 200 GET '/v1/instances?status=cancelled' -H 'Authorization: Bearer ops-token'
+json "i4 only" '[i["id"] for i in j["instances"]] == ["i4"]'
+call "instances by playbook" 200 GET '/v1/instances?playbook=refund' -H 'Authorization: Bearer ops-token'
+json "the three refunds" '[i["id"] for i in j["instances"]] == ["i1", "i3", "i4"]'
+call "an unknown instance is 404" 404 GET /v1/instances/i99 -H 'Authorization: Bearer ops-token'
+call "an unknown instance's history is 404" 404 GET /v1/instances/i99/history -H 'Authorization: Bearer ops-token'
+call "an unknown task is 404" 404 POST /v1/tasks/t99/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "yes"}'
+
+call "a non-webhook connector takes {type, id, data} with an events token" 200 POST /v1/events/crm -H 'Content-Type: application/json' -H 'Authorization: Bearer feeder-token' --data '{"type": "note", "id": "n1", "data": {"x": 1}}'
+json "which no playbook takes" 'j["went"] == []'
+call "a webhook with no secret needs a token" 401 POST /v1/events/open -H 'Content-Type: application/json' --data '{"id": "o1", "type": "x"}'
+
+ev5='{"id": "e5", "type": "refund", "order": "A5", "amount": 1, "customer": {"name": "Ed"}}'
+call "an Idempotency-Key'd event" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' -H "X-Huddle-Signature: $(sign "$ev5")" --data "$ev5"
+cp "$tmp/out" "$tmp/first"
+curl -s -D "$tmp/headers" -o "$tmp/out" --max-time 10 -X POST -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' -H "X-Huddle-Signature: $(sign "$ev5")" --data "$ev5" "$base/v1/events/shop"
+if cmp -s "$tmp/first" "$tmp/out" && grep -qi "Idempotent-Replay: true" "$tmp/headers"; then ok "its repeat gets the first reply"; else no "its repeat gets the first reply"; fi
+expect "a CLI trigger works beside serve" 0 sh -c "echo '{\"order\": \"C1\", \"amount\": 2, \"customer\": {\"name\": \"Flo\"}}' | '$h' trigger shop.refund --id cli-1 --db '$db'"
+has "and starts its own instance" "started i6"
+call "serve sees it" 200 GET /v1/instances/i6 -H 'Authorization: Bearer ops-token'
+ev7='{"id": "e7", "type": "refund", "order": "A7", "amount": 1, "customer": {"name": "Gus"}}'
+call "and serve's next instance follows it" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev7")" --data "$ev7"
+json "as i7" 'j["went"][0]["instance"] == "i7"'
+call "metrics after the work" 200 GET /metrics
+has "count accepted events" 'huddle_requests_accepted_total{route="events"}'
+has "count refusals by status" 'huddle_requests_refused_total{status="409"}'
+has "and the commit latency" 'huddle_commit_latency_ms_count'
+
+serve_stop
+if [ "$serve_rc" -eq 0 ]; then ok "SIGTERM: serve exits 0"; else no "SIGTERM: serve exits 0 (got $serve_rc)" "$tmp/serve.log"; fi
+serve_log_ok "every log line is JSON, no sanitizer report"
+if grep -q '"event":"request","method":"POST","path":"/v1/tasks/t1/answer","status":200' "$tmp/serve.log"; then ok "requests are logged with their status"; else no "requests are logged" "$tmp/serve.log"; fi
+if grep -q 'token\"*:\"*[a-z]*-token\|s3cret' "$tmp/serve.log"; then no "no token or secret in the log" "$tmp/serve.log"; else ok "no token or secret in the log"; fi
+expect "tick works once serve is gone" 0 "$h" tick --db "$db"
+
+# Catch-up: a deadline that passed while serve was down fires when it starts again.
+if serve_start "$db"; then ok "serve starts again"; else no "serve starts again" "$tmp/serve.log"; fi
+ev8='{"id": "e8", "type": "refund", "order": "A8", "amount": 1, "customer": {"name": "Hal"}}'
+call "an event before the stop" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev8")" --data "$ev8"
+serve_stop
+serve_start "$db" --clock-offset 7200000
+i=0
+while [ $i -lt 50 ]; do
+  curl -s --max-time 5 -H 'Authorization: Bearer pat-token' "$base/v1/instances/i8" > "$tmp/out"
+  grep -q '"status":"done"' "$tmp/out" && break
+  sleep 0.1; i=$((i + 1))
+done
+json "its deadline fires when serve is back" 'j["status"] == "done" and j["outcome"] == "refunded by default"'
+serve_stop
+if [ "$serve_rc" -eq 0 ]; then ok "and it exits 0 again"; else no "and it exits 0 again (got $serve_rc)" "$tmp/serve.log"; fi
+serve_log_ok "its log too"
+plan
