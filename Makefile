@@ -246,6 +246,9 @@ build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_codec: runtime/engine/engine_codec.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
+# serve's routes, queries, tokens file and webhook bodies (issue 12).
+build/fuzz/fuzz_serve_routes: runtime/cli/cli_serve_route.c runtime/cli/cli_serve_tokens.c \
+  runtime/connectors/connectors_events.c runtime/connectors/connectors_file.c
 # The two VM targets share how they drive a program (tests/fuzz/drive.c).
 build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/drive.h
 

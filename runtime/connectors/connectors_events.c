@@ -259,7 +259,7 @@ static int conn_check_fields(const json_t *fields, const json_t *data, const cha
         size_t len = strlen(type);
         bool optional = len && type[len - 1] == '?';
         snprintf(base, sizeof base, "%.*s", (int)(len - optional), type);
-        if ((!v || json_is_null(v)) && (optional || !strcmp(base, "any") || (v && !strcmp(base, "any"))))
+        if ((!v && optional) || (json_is_null(v) && (optional || !strcmp(base, "any"))))
             continue;
         if (!v || !conn_fits(base, v)) {
             snprintf(field, field_len, "%s", here);
