@@ -613,6 +613,20 @@ static int trigger_file(StoreArgs *a)
     return status;
 }
 
+/* The event fits its type in the store's kept connectors (RUNTIME.md, "Event types"). */
+static int trigger_fits(Engine *engine, const char *source, const char *type, const json_t *data)
+{
+    struct ConnFile *types;
+    char why[800];
+    int status = cli_event_types_load(engine, &types);
+    if (status == CLI_OK && !cli_event_fits(types, source, type, data, why, sizeof why)) {
+        fprintf(stderr, "huddle: trigger: %s\n", cli_clean(why));
+        status = CLI_REFUSED;
+    }
+    conn_file_free(types);
+    return status;
+}
+
 int cli_trigger(int argc, char **argv)
 {
     StoreArgs a;
@@ -644,6 +658,8 @@ int cli_trigger(int argc, char **argv)
     int64_t now;
     if (status == CLI_OK)
         status = store_args_now(&a, engine, &now);
+    if (status == CLI_OK)
+        status = trigger_fits(engine, source, dot + 1, data);
     if (status == CLI_OK) {
         /* The id is the engine's to check (at most 256 bytes, refused over it, never cut). */
         char generated[64], why[512];

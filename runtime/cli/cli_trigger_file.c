@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "connectors_file.h"
 #include "engine.h"
 #include "text.h"
 #include "value_json.h"
@@ -52,6 +53,7 @@ typedef struct TriggerRun {
     long line;              /* the last line read */
     long events, accepted, duplicates, refused, started, joined, counted;
     StrBuf shown;           /* the name, control characters made visible */
+    struct ConnFile *types; /* owned: the kept connectors' event types, or NULL */
 } TriggerRun;
 
 int cli_trigger_file_open(const char *command, const char *path, const char *batch,
@@ -173,7 +175,8 @@ static int trigger_line(TriggerRun *run, const char *text, size_t len, bool over
                  "(--max-body BYTES or HUDDLE_MAX_BODY sets another limit)", run->options->max_line);
     else if (!json_is_object(json))
         snprintf(why, sizeof why, "not a JSON object%s%s", json ? "" : ": ", json ? "" : problem);
-    else if (cli_event_read(json, "event", run->now, &line->event, why, sizeof why))
+    else if (cli_event_read(json, "event", run->now, &line->event, why, sizeof why) &&
+             cli_event_fits(run->types, line->event.source, line->event.type, line->event.data, why, sizeof why))
         line->input = &run->inputs[run->inputs_count++];
     if (line->input) {
         const CliEvent *ev = &line->event;
@@ -245,11 +248,16 @@ int cli_trigger_file_run(Engine *engine, const CliTriggerFile *options, int64_t 
     run.now = now;
     run.lines = calloc(options->batch, sizeof *run.lines);
     run.inputs = calloc(options->batch, sizeof *run.inputs);
-    int status = CLI_SYSTEM;
-    if (!run.lines || !run.inputs)
+    int status = cli_event_types_load(engine, &run.types);
+    if (status != CLI_OK)
+        ;
+    else if (!run.lines || !run.inputs) {
         fprintf(stderr, "huddle: trigger: out of memory for a batch of %zu lines\n", options->batch);
-    else
+        status = CLI_SYSTEM;
+    } else {
         status = trigger_read(&run);
+    }
+    conn_file_free(run.types);
     free(run.lines);
     free(run.inputs);
     trigger_summary(&run);

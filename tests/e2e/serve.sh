@@ -98,6 +98,11 @@ call "an Idempotency-Key'd event" 200 POST /v1/events/shop -H 'Content-Type: app
 cp "$tmp/out" "$tmp/first"
 curl -s -D "$tmp/headers" -o "$tmp/out" --max-time 10 -X POST -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' -H "X-Huddle-Signature: $(sign "$ev5")" --data "$ev5" "$base/v1/events/shop"
 if cmp -s "$tmp/first" "$tmp/out" && grep -qi "Idempotent-Replay: true" "$tmp/headers"; then ok "its repeat gets the first reply"; else no "its repeat gets the first reply"; fi
+expect "a CLI trigger refuses an event that does not fit its type" 1 sh -c "echo '{\"order\": \"C0\", \"amount\": \"2\", \"customer\": {\"name\": \"Flo\"}}' | '$h' trigger shop.refund --id cli-0 --db '$db'"
+has "naming the field" "does not fit its type shop.refund: data.amount is a string, expected an integer"
+printf '{"source": "shop", "type": "refund", "id": "f-0", "data": {"order": "F0", "amount": 1}}\n' > "$tmp/events.jsonl"
+expect "and so does trigger --file, by line" 1 "$h" trigger --file "$tmp/events.jsonl" --db "$db"
+has "naming the line and field" "events.jsonl:1: the event does not fit its type shop.refund: data.customer is missing"
 expect "a CLI trigger works beside serve" 0 sh -c "echo '{\"order\": \"C1\", \"amount\": 2, \"customer\": {\"name\": \"Flo\"}}' | '$h' trigger shop.refund --id cli-1 --db '$db'"
 has "and starts its own instance" "started i6"
 call "serve sees it" 200 GET /v1/instances/i6 -H 'Authorization: Bearer ops-token'
