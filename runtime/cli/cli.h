@@ -53,14 +53,14 @@ int cli_directory(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 /* Whether a `huddle serve` holds the store in `db` (its DIR/serve.lock): tick refuses. */
 bool cli_serve_holds(const char *db);
-/* Event types at the CLI's doors (cli_event_types.c): the store's kept connectors in
-   *out (NULL: none kept; the caller frees them with conn_file_free), CLI_OK or
-   CLI_SYSTEM (said); and whether an event fits its type there (a sentence naming the
-   field's path in why when not). */
+/* The store's kept connectors in *out (NULL: none kept; the caller frees them with
+   conn_file_free): CLI_OK or CLI_SYSTEM (said). For deploy, serve and the event types
+   at the CLI's doors (cli_event_types.c): whether an event fits its type there (a
+   sentence naming the field's path in why when not). */
 struct Engine;
 struct ConnFile;
 struct json_t;
-int cli_event_types_load(struct Engine *engine, struct ConnFile **out);
+int cli_connectors_kept(struct Engine *engine, struct ConnFile **out);
 bool cli_event_fits(const struct ConnFile *types, const char *source, const char *type, const struct json_t *data,
                     char *why, size_t why_len);
 

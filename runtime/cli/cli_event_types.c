@@ -1,8 +1,9 @@
 /*
- * cli_event_types.c - event types at the CLI's doors (RUNTIME.md v1.2, "Event types"):
- * `huddle trigger` and `huddle trigger --file` refuse an event that does not fit the
- * type the store's kept connectors give it, as serve's webhooks do (HTTP 422 there,
- * exit 1 here), naming the field's path. An event type not listed is accepted untyped.
+ * cli_event_types.c - the store's kept connectors, read once for deploy, serve and the
+ * CLI's doors; and event types at those doors (RUNTIME.md v1.2, "Event types"): `huddle
+ * trigger` and `huddle trigger --file` refuse an event that does not fit the type the
+ * kept connectors give it, as serve's webhooks do (HTTP 422 there, exit 1 here), naming
+ * the field's path. An event type not listed is accepted untyped.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "connectors_events.h"
 #include "engine.h"
 
-int cli_event_types_load(struct Engine *engine, struct ConnFile **out)
+int cli_connectors_kept(struct Engine *engine, struct ConnFile **out)
 {
     json_t *kept = NULL;
     char why[1024];
@@ -27,7 +28,7 @@ int cli_event_types_load(struct Engine *engine, struct ConnFile **out)
     json_decref(problems);
     json_decref(kept);
     if (!*out) {
-        fprintf(stderr, "huddle: the store's kept connectors cannot be read (huddle connectors shows them)\n");
+        fprintf(stderr, "huddle: out of memory reading the store's kept connectors\n");
         return CLI_SYSTEM;
     }
     return CLI_OK;

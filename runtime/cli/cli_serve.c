@@ -139,14 +139,7 @@ static int serve_connectors(Serve *s, const ServeArgs *a)
             status = CLI_SYSTEM;
         }
     } else {
-        json_t *kept = NULL;
-        if (engine_connectors(s->engine, &kept, why, sizeof why) != ENGINE_OK) {
-            fprintf(stderr, "huddle: %s\n", why);
-            status = CLI_SYSTEM;
-        } else if (kept) {
-            s->connectors = conn_file_parse(kept, problems);
-        }
-        json_decref(kept);
+        status = cli_connectors_kept(s->engine, &s->connectors);
     }
     if (json_array_size(problems)) {
         serve_print_problems(problems);

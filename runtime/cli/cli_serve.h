@@ -99,6 +99,7 @@ typedef struct ServeMetrics {
     atomic_ullong batch_sizes[SERVE_BATCH_BUCKETS + 1];
     atomic_ullong queue_depth;
     atomic_llong open_tasks, stalled, running;  /* -1: not known yet */
+    atomic_bool gauges_wanted;                  /* /metrics was read: count them again */
 } ServeMetrics;
 
 void serve_metrics_init(ServeMetrics *m);

@@ -295,6 +295,7 @@ static void door_plain(Serve *s, HttpRequest *r, const ServeRoute *route)
         const char *body = atomic_load(&s->ready) ? "{\"status\":\"ok\"}" : "{\"status\":\"stopping\"}";
         http_reply(r, atomic_load(&s->ready) ? 200 : 503, "application/json", body, strlen(body), NULL);
     } else {
+        atomic_store(&s->metrics.gauges_wanted, true);
         char *text = serve_metrics_text(&s->metrics);
         http_reply(r, text ? 200 : 500, "text/plain; version=0.0.4", text ? text : "", text ? strlen(text) : 0, NULL);
         free(text);

@@ -132,14 +132,14 @@ static void round_timers(Serve *serve, int64_t now, int64_t *next_ms)
         *next_ms = due;
 }
 
-/* Open tasks and instances by status, for /metrics: counted once a second at most. */
+/* Open tasks and instances by status, for /metrics: counted only after /metrics was
+   read (so a serve nobody scrapes never lists its instances), once a round at most. */
 static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
 {
-    static int64_t last;
+    (void)now;
     *next_ms = INT64_MAX;
-    if (last && now - last < SERVE_RESCAN_MS)
+    if (!atomic_exchange(&serve->metrics.gauges_wanted, false))
         return;
-    last = now;
     json_t *tasks = NULL, *instances = NULL;
     char why[256];
     if (engine_open_tasks(serve->engine, NULL, &tasks, why, sizeof why) == ENGINE_OK)

@@ -352,23 +352,9 @@ static int deploy_connectors(const StoreArgs *a, Engine *engine, CliConnectors *
 {
     if (a->connectors)
         return CLI_OK;   /* read by cli_deploy already */
-    json_t *kept = NULL;
-    char why[512];
-    if (engine_connectors(engine, &kept, why, sizeof why) != ENGINE_OK) {
-        fprintf(stderr, "huddle: deploy: %s\n", cli_clean(why));
-        return CLI_SYSTEM;
-    }
-    if (!kept)
-        return CLI_OK;
-    json_t *problems = json_array();
-    ConnFile *file = problems ? conn_file_parse(kept, problems) : NULL;
-    json_decref(problems);
-    json_decref(kept);
-    if (!file) {
-        fprintf(stderr, "huddle: deploy: out of memory\n");
-        return CLI_SYSTEM;
-    }
-    return cli_connectors_adopt(out, file);
+    ConnFile *file;
+    int status = cli_connectors_kept(engine, &file);
+    return status != CLI_OK || !file ? status : cli_connectors_adopt(out, file);
 }
 
 /* The store's directory, parsed for the pre-flight (NULL when it has none). */
@@ -618,7 +604,7 @@ static int trigger_fits(Engine *engine, const char *source, const char *type, co
 {
     struct ConnFile *types;
     char why[800];
-    int status = cli_event_types_load(engine, &types);
+    int status = cli_connectors_kept(engine, &types);
     if (status == CLI_OK && !cli_event_fits(types, source, type, data, why, sizeof why)) {
         fprintf(stderr, "huddle: trigger: %s\n", cli_clean(why));
         status = CLI_REFUSED;

@@ -248,7 +248,7 @@ int cli_trigger_file_run(Engine *engine, const CliTriggerFile *options, int64_t 
     run.now = now;
     run.lines = calloc(options->batch, sizeof *run.lines);
     run.inputs = calloc(options->batch, sizeof *run.inputs);
-    int status = cli_event_types_load(engine, &run.types);
+    int status = cli_connectors_kept(engine, &run.types);
     if (status != CLI_OK)
         ;
     else if (!run.lines || !run.inputs) {

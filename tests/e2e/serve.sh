@@ -55,12 +55,7 @@ hasnt "and no token itself" "pat-token"
 
 ev2='{"id": "e2", "type": "quick", "what": "lunch"}'
 call "a quick event starts i2" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev2")" --data "$ev2"
-i=0; state=
-while [ $i -lt 100 ]; do
-  curl -s --max-time 5 -H 'Authorization: Bearer pat-token' "$base/v1/instances/i2" > "$tmp/out"
-  grep -q '"status":"done"' "$tmp/out" && break
-  sleep 0.1; i=$((i + 1))
-done
+wait_done i2
 json "its 2 s deadline fires with no tick" 'j["status"] == "done" and j["outcome"] == "timed out"'
 
 call "an on-behalf service must name by" 422 POST /v1/tasks/t3/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer bot-token' --data '{"choice": "yes"}'
@@ -113,6 +108,14 @@ call "metrics after the work" 200 GET /metrics
 has "count accepted events" 'huddle_requests_accepted_total{route="events"}'
 has "count refusals by status" 'huddle_requests_refused_total{status="409"}'
 has "and the commit latency" 'huddle_commit_latency_ms_count'
+sleep 1.2
+call "metrics again" 200 GET /metrics
+has "count open tasks once asked to" 'huddle_open_tasks '
+has "and stalled instances" 'huddle_instances_stalled 0'
+t0=$(awk '{print $14 + $15}' "/proc/$serve_pid/stat")
+sleep 3
+t1=$(awk '{print $14 + $15}' "/proc/$serve_pid/stat")
+if [ $((t1 - t0)) -lt 30 ]; then ok "an idle serve burns no CPU ($((t1 - t0)) ticks in 3 s)"; else no "an idle serve burns no CPU ($((t1 - t0)) ticks in 3 s)" ""; fi
 
 serve_stop
 if [ "$serve_rc" -eq 0 ]; then ok "SIGTERM: serve exits 0"; else no "SIGTERM: serve exits 0 (got $serve_rc)" "$tmp/serve.log"; fi
@@ -127,12 +130,7 @@ ev8='{"id": "e8", "type": "refund", "order": "A8", "amount": 1, "customer": {"na
 call "an event before the stop" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev8")" --data "$ev8"
 serve_stop
 serve_start "$db" --clock-offset 7200000
-i=0
-while [ $i -lt 50 ]; do
-  curl -s --max-time 5 -H 'Authorization: Bearer pat-token' "$base/v1/instances/i8" > "$tmp/out"
-  grep -q '"status":"done"' "$tmp/out" && break
-  sleep 0.1; i=$((i + 1))
-done
+wait_done i8
 json "its deadline fires when serve is back" 'j["status"] == "done" and j["outcome"] == "refunded by default"'
 serve_stop
 if [ "$serve_rc" -eq 0 ]; then ok "and it exits 0 again"; else no "and it exits 0 again (got $serve_rc)" "$tmp/serve.log"; fi

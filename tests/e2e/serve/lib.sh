@@ -7,6 +7,7 @@
 #   serve_stop               SIGTERM, waits (10 s at most), sets $serve_rc
 #   serve_log_ok DESC        every log line is JSON, and none is a sanitizer's report
 #   call DESC STATUS METHOD PATH [CURL ARGS]   the reply's body into $tmp/out
+#   wait_done INSTANCE       polls GET /v1/instances/INSTANCE until it is done (5 s)
 #   sign BODY                prints sha256=<hex> under $SHOP_SECRET
 #   post_event BODY [CURL ARGS]  signed POST /v1/events/shop (status in $status)
 
@@ -82,6 +83,15 @@ call() { # call DESC WANT_STATUS METHOD PATH [CURL ARGS...]
   desc=$1 want=$2 method=$3 path=$4; shift 4
   status=$(curl -s -o "$tmp/out" -w '%{http_code}' --max-time 10 -X "$method" "$@" "$base$path")
   if [ "$status" = "$want" ]; then ok "$desc"; else printf '\n# status %s, wanted %s\n' "$status" "$want" >> "$tmp/out"; no "$desc"; fi
+}
+
+wait_done() { # wait_done INSTANCE: polls it (5 s at most) until it is done; the last reply in $tmp/out
+  i=0
+  while [ $i -lt 50 ]; do
+    curl -s --max-time 5 -H 'Authorization: Bearer ops-token' "$base/v1/instances/$1" > "$tmp/out"
+    grep -q '"status":"done"' "$tmp/out" && return 0
+    sleep 0.1; i=$((i + 1))
+  done
 }
 
 sign() { # sign BODY: sha256=<hex> under $SHOP_SECRET
