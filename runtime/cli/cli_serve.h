@@ -136,6 +136,7 @@ typedef struct Serve {
     ServeIdem *idem;
     pthread_t engine_thread;
     bool engine_started;
+    ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
     size_t max_body;

@@ -165,23 +165,20 @@ static const RoundWorkFn ROUND_WORK[] = {round_timers, round_gauges};
 
 /* ---- the thread ---- */
 
-/* Waits for jobs, or until `wake_ms` of engine time; takes what is queued. The lock is
-   held on entry and exit. */
-static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wake_ms, bool *stop)
+/* Waits for jobs, or `wait_ms`; takes what is queued. The lock is held on entry and
+   exit (and nothing slower than the queue is done under it: engine time is read
+   before). */
+static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *stop)
 {
     ServeQueue *q = &serve->queue;
-    int64_t now = serve_now(serve);
-    while (!q->count && !q->stopping && now < wake_ms) {
-        int64_t wait_ms = wake_ms - now;
-        struct timespec until = loop_deadline(wait_ms * 1000);
+    struct timespec until = loop_deadline(wait_ms > 0 ? wait_ms * 1000 : 0);
+    while (!q->count && !q->stopping && wait_ms > 0)
         if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
             break;
-        now = serve_now(serve);
-    }
     size_t n = queue_take(q, jobs, serve->batch_max);
     if (n && n < serve->batch_max && !q->stopping) {
-        struct timespec until = loop_deadline(SERVE_GATHER_US);
-        pthread_cond_timedwait(&q->wake, &q->lock, &until);
+        struct timespec gather = loop_deadline(SERVE_GATHER_US);
+        pthread_cond_timedwait(&q->wake, &q->lock, &gather);
         n += queue_take(q, jobs + n, serve->batch_max - n);
     }
     atomic_store(&serve->metrics.queue_depth, q->count);
@@ -193,16 +190,17 @@ static void *loop_main(void *context)
 {
     Serve *serve = context;
     ServeQueue *q = &serve->queue;
-    ServeJob **jobs = calloc(serve->batch_max, sizeof *jobs);
+    ServeJob **jobs = serve->round_jobs;
     int64_t wake_ms = 0;
     for (;;) {
         bool stop = false;
+        int64_t wait_ms = wake_ms - serve_now(serve);
         pthread_mutex_lock(&q->lock);
-        size_t n = jobs ? loop_wait(serve, jobs, wake_ms, &stop) : 0;
-        if (stop || !jobs)
+        size_t n = loop_wait(serve, jobs, wait_ms, &stop);
+        if (stop)
             q->closed = true;
         pthread_mutex_unlock(&q->lock);
-        if (stop || !jobs)
+        if (stop)
             break;
         int64_t now = serve_now(serve);
         wake_ms = now + SERVE_RESCAN_MS;
@@ -215,14 +213,17 @@ static void *loop_main(void *context)
         if (n)
             serve_apply(serve, jobs, n, now);
     }
-    free(jobs);
     return NULL;
 }
 
 int serve_loop_start(Serve *serve)
 {
-    if (pthread_create(&serve->engine_thread, NULL, loop_main, serve) != 0)
+    serve->round_jobs = calloc(serve->batch_max, sizeof *serve->round_jobs);
+    if (!serve->round_jobs || pthread_create(&serve->engine_thread, NULL, loop_main, serve) != 0) {
+        free(serve->round_jobs);
+        serve->round_jobs = NULL;
         return -1;
+    }
     serve->engine_started = true;
     return 0;
 }
@@ -237,4 +238,6 @@ void serve_loop_stop(Serve *serve)
     pthread_mutex_unlock(&serve->queue.lock);
     pthread_join(serve->engine_thread, NULL);
     serve->engine_started = false;
+    free(serve->round_jobs);
+    serve->round_jobs = NULL;
 }

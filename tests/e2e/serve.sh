@@ -123,6 +123,9 @@ serve_log_ok "every log line is JSON, no sanitizer report"
 if grep -q '"event":"request","method":"POST","path":"/v1/tasks/t1/answer","status":200' "$tmp/serve.log"; then ok "requests are logged with their status"; else no "requests are logged" "$tmp/serve.log"; fi
 if grep -q 'token\"*:\"*[a-z]*-token\|s3cret' "$tmp/serve.log"; then no "no token or secret in the log" "$tmp/serve.log"; else ok "no token or secret in the log"; fi
 expect "tick works once serve is gone" 0 "$h" tick --db "$db"
+printf '{"shop": {"kind": "webhook", "secret": "x"}}' > "$tmp/secretconn.json"
+expect "serve --connectors refuses a file with a secret in it" 1 "$h" serve --db "$db" --listen 127.0.0.1:0 --connectors "$tmp/secretconn.json"
+has "naming the field" "connectors.shop.secret: secrets come from the environment"
 
 # Catch-up: a deadline that passed while serve was down fires when it starts again.
 if serve_start "$db"; then ok "serve starts again"; else no "serve starts again" "$tmp/serve.log"; fi
