@@ -39,6 +39,30 @@ static int cli_help(int argc, char **argv);
     "                   (1 MiB) unless this or the environment's HUDDLE_MAX_BODY says\n" \
     "                   otherwise; more is refused before it is read as JSON\n"
 
+/* `huddle help audit` (docs/audit.md is the auditor's guide). */
+#define AUDIT_HELP \
+    "Every history record is hash-chained per instance (SHA-256 over the previous link and\n" \
+    "the record's canonical JSON, RFC 8785 with exact integers), and every record's link\n" \
+    "is chained into one store-wide head in commit order (docs/audit.md).\n" \
+    "\n" \
+    "  verify   checks every chain; names each record changed, removed, inserted or\n" \
+    "           reordered (instance and seq) and a store head that does not match its\n" \
+    "           records. --head HASH (a head kept elsewhere) also finds the newest\n" \
+    "           records cut off. Exit 0 clean, 1 tampered, 2 usage, 3 store error.\n" \
+    "  head     prints the store-wide head (64 hex digits; --json adds the count).\n" \
+    "  export   --format jsonl (default): a header line, every record in commit order\n" \
+    "           with its order, prev, hash and chain, and a {head, count} line;\n" \
+    "           tools/verify_export.py checks it without Huddle. --format csv: one\n" \
+    "           decision a row (columns in docs/audit.md). --since T: from the first\n" \
+    "           record at or after T.\n" \
+    "  search   past decisions, newest first, matching every filter given: playbook,\n" \
+    "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
+    "           in the question, comments and notes, time asked (--since/--until).\n" \
+    "  stats    per playbook and state: decisions, time to decision (median, p90),\n" \
+    "           how often seats were delegated or escalated, outcomes, who is asked\n" \
+    "           most and who answers slowest.\n" \
+    "The store is opened read-only: an older store is neither converted nor chained.\n"
+
 static const CliCommand COMMANDS[] = {
     {"check", "check playbooks and print diagnostics",
      "huddle check FILE... [--json] [--connectors FILE] [--directory FILE]",
@@ -217,6 +241,13 @@ static const CliCommand COMMANDS[] = {
      "unknown instance is refused (exit 1); a record the store cannot read is named by\n"
      "instance and seq, with exit 3.\n",
      cli_history},
+    {"audit", "the decision record: verify, head, export, search, stats",
+     "huddle audit verify [--head HASH] | head | export [--format jsonl|csv] [--since T] | "
+     "search [--playbook P] [--state S] [--choice C] [--person P] [--asked P] [--held P] "
+     "[--answered P] [--outcome O] [--tag T] [--words TEXT] [--since T] [--until T] [--limit N] | "
+     "stats [--playbook P] [--since T] [--until T]; all take [--db DIR] [--json]",
+     AUDIT_HELP,
+     cli_audit},
     {"undeploy", "stop new instances of a playbook",
      "huddle undeploy NAME [--db DIR] [--now T] [--json]",
      "New events no longer start instances of NAME; running instances go on with the\n"

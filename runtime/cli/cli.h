@@ -48,6 +48,8 @@ int cli_reassign(int argc, char **argv);
 int cli_undeploy(int argc, char **argv);
 int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
+/* the decision record (cli_audit.c, cli_audit_search.c) */
+int cli_audit(int argc, char **argv);
 
 struct Bytecode;
 struct Directory;

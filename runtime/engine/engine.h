@@ -231,4 +231,29 @@ int engine_history(Engine *engine, const char *id, json_t **records, char *why, 
 int engine_open_tasks(Engine *engine, const char *person, json_t **tasks, char *why,
                       size_t why_len);
 
+/* ---- the decision record (engine_audit.c, engine_audit_query.c; docs/audit.md) ----
+   Every call reads in one transaction and returns JSON the caller owns, so the CLI and
+   an HTTP route print the same thing. */
+
+/* Checks every instance's chain and the store-wide chain. *report: {"records",
+   "instances", "head" (hex, of the records found), "count", "problems": [{"instance",
+   "seq", ["to"], "problem": changed|removed|inserted|reordered|unchained|head|cut,
+   "why"}], and with `head_hex` (a head kept elsewhere) "head_given": {"covers",
+   "newer"} when the store's chain holds it}. ENGINE_OK whatever it found (problems
+   may be empty or not); ENGINE_REFUSED for a head that is not 64 hex digits. */
+int engine_audit_verify(Engine *engine, const char *head_hex, json_t **report, char *why,
+                        size_t why_len);
+/* The store-wide head as meta keeps it: {"head": hex, "count": records}. */
+int engine_audit_head(Engine *engine, json_t **head, char *why, size_t why_len);
+
+/* The export: calls `row` with each line (borrowed for the call; a non-zero return
+   stops the export and is returned): a first {"export": "huddle audit", "version": 1,
+   "store", "store_prev", "since", "from"}, then each history record from the first at
+   or after `since` (INT64_MIN: all) in commit order, {"order", "instance", "seq",
+   "prev", "hash", "chain", "record"}, and a last {"head", "count"}. docs/audit.md
+   says how each hash is made. */
+typedef int (*EngineAuditRow)(void *context, const json_t *row);
+int engine_audit_export(Engine *engine, int64_t since, EngineAuditRow row, void *context,
+                        char *why, size_t why_len);
+
 #endif

@@ -1,0 +1,201 @@
+/*
+ * cli_audit.c - `huddle audit`: the decision record (docs/audit.md). verify, head and
+ * export here; search and stats in cli_audit_search.c. Each subcommand opens the store
+ * read-only (an older store is read as it is, not converted or chained) and prints what
+ * the engine's audit calls return: a sentence a line, or --json.
+ *
+ * Exit status: 0 ok (verify: every chain holds), 1 verify found a record changed,
+ * removed, inserted or reordered, or a head that does not match, 2 usage, 3 the store
+ * could not be read.
+ */
+#include "cli_audit.h"
+#include "engine.h"
+#include "value_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arguments ---- */
+
+int cli_audit_args(const char *sub, int argc, char **argv, CliAuditArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    const char *env = getenv("HUDDLE_DB");
+    a->db = env && *env ? env : "huddle.db";
+    a->since_ms = INT64_MIN;
+    a->until_ms = INT64_MAX;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        const char **slot = NULL;
+        static const char *const NAMES[] = {"--db", "--head", "--format", "--since", "--until", "--playbook",
+                                            "--state", "--choice", "--person", "--asked", "--held",
+                                            "--answered", "--outcome", "--tag", "--words", "--limit", NULL};
+        for (int k = 0; NAMES[k]; k++)
+            if (strcmp(arg, NAMES[k]) == 0)
+                slot = &a->values[k];
+        if (slot && !cli_takes_option("audit", arg))
+            slot = NULL;
+        if (slot) {
+            if (i + 1 >= argc)
+                return cli_usage_error("audit", "%s needs a value", arg);
+            *slot = argv[++i];
+        } else if (strcmp(arg, "--json") == 0) {
+            a->json = true;
+        } else {
+            return cli_usage_error("audit", "audit %s takes no argument '%s' ('huddle help audit' lists them)",
+                                   sub, cli_clean(arg));
+        }
+    }
+    a->db = a->values[AUDIT_DB] ? a->values[AUDIT_DB] : a->db;
+    if (a->values[AUDIT_SINCE] && cli_parse_time("audit", "--since", a->values[AUDIT_SINCE], &a->since_ms, NULL) != CLI_OK)
+        return CLI_USAGE;
+    if (a->values[AUDIT_UNTIL] && cli_parse_time("audit", "--until", a->values[AUDIT_UNTIL], &a->until_ms, NULL) != CLI_OK)
+        return CLI_USAGE;
+    return CLI_OK;
+}
+
+int cli_audit_open(const CliAuditArgs *a, Engine **engine)
+{
+    char why[512];
+    EngineOptions options = {0};
+    options.read_only = true;
+    if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_SYSTEM;
+    }
+    return CLI_OK;
+}
+
+int cli_audit_failed(const char *sub, int rc, const char *why)
+{
+    fprintf(stderr, "huddle: audit %s: %s\n", sub, why);
+    return rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
+}
+
+void cli_audit_print_json(const json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    if (text)
+        puts(text);
+    free(text);
+}
+
+/* ---- verify ---- */
+
+static void verify_print(const json_t *report, const char *given)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(report, "problems"), i, p) {
+        const char *instance = json_string_value(json_object_get(p, "instance"));
+        if (instance && json_object_get(p, "to"))
+            printf("%s seq %lld to %lld: %s (%s)\n", instance, (long long)json_integer_value(json_object_get(p, "seq")),
+                   (long long)json_integer_value(json_object_get(p, "to")),
+                   json_string_value(json_object_get(p, "problem")), cli_clean(json_string_value(json_object_get(p, "why"))));
+        else if (instance)
+            printf("%s seq %lld: %s (%s)\n", instance, (long long)json_integer_value(json_object_get(p, "seq")),
+                   json_string_value(json_object_get(p, "problem")), cli_clean(json_string_value(json_object_get(p, "why"))));
+        else
+            printf("store: %s (%s)\n", json_string_value(json_object_get(p, "problem")),
+                   json_string_value(json_object_get(p, "why")));
+    }
+    size_t problems = json_array_size(json_object_get(report, "problems"));
+    printf("%s: %lld records of %lld instances, head %s\n", problems ? "TAMPERED" : "verified",
+           (long long)json_integer_value(json_object_get(report, "records")),
+           (long long)json_integer_value(json_object_get(report, "instances")),
+           json_string_value(json_object_get(report, "head")));
+    json_t *covered = json_object_get(report, "head_given");
+    if (given && covered)
+        printf("the head given covers the first %lld records (%lld newer)\n",
+               (long long)json_integer_value(json_object_get(covered, "covers")),
+               (long long)json_integer_value(json_object_get(covered, "newer")));
+}
+
+static int audit_verify(CliAuditArgs *a, Engine *engine)
+{
+    json_t *report;
+    char why[512];
+    int rc = engine_audit_verify(engine, a->values[AUDIT_HEAD], &report, why, sizeof why);
+    if (rc == ENGINE_REFUSED) {
+        fprintf(stderr, "huddle: audit verify: %s\n", why);
+        return CLI_USAGE;
+    }
+    if (rc != ENGINE_OK)
+        return cli_audit_failed("verify", rc, why);
+    if (a->json)
+        cli_audit_print_json(report);
+    else
+        verify_print(report, a->values[AUDIT_HEAD]);
+    int status = json_array_size(json_object_get(report, "problems")) ? CLI_REFUSED : CLI_OK;
+    json_decref(report);
+    return status;
+}
+
+/* ---- head ---- */
+
+static int audit_head(CliAuditArgs *a, Engine *engine)
+{
+    json_t *head;
+    char why[512];
+    int rc = engine_audit_head(engine, &head, why, sizeof why);
+    if (rc != ENGINE_OK)
+        return cli_audit_failed("head", rc, why);
+    if (a->json)
+        cli_audit_print_json(head);
+    else
+        printf("%s\n", json_string_value(json_object_get(head, "head")));
+    json_decref(head);
+    return CLI_OK;
+}
+
+/* ---- export ---- */
+
+static int export_jsonl(void *context, const json_t *row)
+{
+    (void)context;
+    cli_audit_print_json(row);
+    return ferror(stdout) ? ENGINE_FAILED : ENGINE_OK;
+}
+
+static int audit_export(CliAuditArgs *a, Engine *engine)
+{
+    const char *format = a->values[AUDIT_FORMAT] ? a->values[AUDIT_FORMAT] : "jsonl";
+    char why[512];
+    int rc;
+    if (strcmp(format, "jsonl") == 0)
+        rc = engine_audit_export(engine, a->since_ms, export_jsonl, NULL, why, sizeof why);
+    else if (strcmp(format, "csv") == 0)
+        return cli_audit_csv(a, engine);
+    else
+        return cli_usage_error("audit", "--format is jsonl or csv, not '%s'", cli_clean(format));
+    if (rc != ENGINE_OK)
+        return cli_audit_failed("export", rc, why);
+    return fflush(stdout) == 0 ? CLI_OK : CLI_SYSTEM;
+}
+
+/* ---- the command ---- */
+
+int cli_audit(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(CliAuditArgs *a, Engine *engine);
+    } SUBS[] = {{"verify", audit_verify}, {"head", audit_head}, {"export", audit_export},
+                {"search", cli_audit_search}, {"stats", cli_audit_stats}};
+    if (argc < 2)
+        return cli_usage_error("audit", "give what to do: verify, head, export, search or stats");
+    for (size_t i = 0; i < sizeof SUBS / sizeof SUBS[0]; i++) {
+        if (strcmp(argv[1], SUBS[i].name) != 0)
+            continue;
+        CliAuditArgs a;
+        int status = cli_audit_args(argv[1], argc, argv, &a);
+        Engine *engine;
+        if (status == CLI_OK && (status = cli_audit_open(&a, &engine)) == CLI_OK) {
+            status = SUBS[i].run(&a, engine);
+            engine_close(engine);
+        }
+        return status;
+    }
+    return cli_usage_error("audit", "no audit command '%s': verify, head, export, search or stats", cli_clean(argv[1]));
+}
