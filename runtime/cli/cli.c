@@ -58,9 +58,10 @@ static int cli_help(int argc, char **argv);
     "  search   past decisions, newest first, matching every filter given: playbook,\n" \
     "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
     "           in the question, comments and notes, time asked (--since/--until).\n" \
-    "  stats    per playbook and state: decisions, time to decision (median, p90),\n" \
-    "           how often seats were delegated or escalated, outcomes, who is asked\n" \
-    "           most and who answers slowest.\n" \
+    "  stats    per playbook and state, over the decisions search's filters keep:\n" \
+    "           decisions, time to decision (median, p90), how many were delegated or\n" \
+    "           escalated, choices and outcomes with their counts, who is asked most\n" \
+    "           (held a seat) and who answers slowest (median after getting the seat).\n" \
     "The store is opened read-only: an older store is neither converted nor chained.\n"
 
 static const CliCommand COMMANDS[] = {
@@ -245,7 +246,7 @@ static const CliCommand COMMANDS[] = {
      "huddle audit verify [--head HASH] | head | export [--format jsonl|csv] [--since T] | "
      "search [--playbook P] [--state S] [--choice C] [--person P] [--asked P] [--held P] "
      "[--answered P] [--outcome O] [--tag T] [--words TEXT] [--since T] [--until T] [--limit N] | "
-     "stats [--playbook P] [--since T] [--until T]; all take [--db DIR] [--json]",
+     "stats [the filters of search but --limit]; all take [--db DIR] [--json]",
      AUDIT_HELP,
      cli_audit},
     {"undeploy", "stop new instances of a playbook",

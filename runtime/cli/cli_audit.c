@@ -18,6 +18,24 @@
 
 /* ---- arguments ---- */
 
+/* Whether `sub` takes option `option` (--db and --json: all of them). */
+static bool audit_takes(const char *sub, const char *option)
+{
+    static const char FILTERS[] = " --playbook --state --choice --person --asked --held --answered --outcome"
+                                  " --tag --words --since --until ";
+    static const struct {
+        const char *sub, *options;
+    } TAKES[] = {{"verify", " --head "}, {"head", " "}, {"export", " --format --since "},
+                 {"search", FILTERS}, {"stats", FILTERS}};
+    char word[40];
+    snprintf(word, sizeof word, " %.30s ", option);
+    for (size_t i = 0; i < sizeof TAKES / sizeof TAKES[0]; i++)
+        if (strcmp(sub, TAKES[i].sub) == 0)
+            return strstr(TAKES[i].options, word) != NULL ||
+                   (strcmp(sub, "search") == 0 && strcmp(option, "--limit") == 0);
+    return false;
+}
+
 int cli_audit_args(const char *sub, int argc, char **argv, CliAuditArgs *a)
 {
     memset(a, 0, sizeof *a);
@@ -32,10 +50,8 @@ int cli_audit_args(const char *sub, int argc, char **argv, CliAuditArgs *a)
                                             "--state", "--choice", "--person", "--asked", "--held",
                                             "--answered", "--outcome", "--tag", "--words", "--limit", NULL};
         for (int k = 0; NAMES[k]; k++)
-            if (strcmp(arg, NAMES[k]) == 0)
+            if (strcmp(arg, NAMES[k]) == 0 && (k == AUDIT_DB || audit_takes(sub, arg)))
                 slot = &a->values[k];
-        if (slot && !cli_takes_option("audit", arg))
-            slot = NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return cli_usage_error("audit", "%s needs a value", arg);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "value_json.h"
 
 /* The options, in this order (CliAuditArgs.values). */
 enum { AUDIT_DB, AUDIT_HEAD, AUDIT_FORMAT, AUDIT_SINCE, AUDIT_UNTIL, AUDIT_PLAYBOOK, AUDIT_STATE,

@@ -256,4 +256,33 @@ typedef int (*EngineAuditRow)(void *context, const json_t *row);
 int engine_audit_export(Engine *engine, int64_t since, EngineAuditRow row, void *context,
                         char *why, size_t why_len);
 
+/* The decisions the record holds, one a task, in instance and ask order: {"instance",
+   "playbook", "state", "task", "question", "choices", "asked_at", "asked" (holders when
+   asked), "held" (everyone who held a seat), "delegated", "escalated" (counts),
+   "answers": [{"by", "choice", "comment", "at", "seconds" (after they got a seat)}],
+   "choice", "by", "comment", "decided_at", "seconds" (null while open), "outcome",
+   "status" (of the instance; null while running), "tags", "notes", "asked_hash",
+   "decided_hash"}. */
+int engine_audit_decisions(Engine *engine, json_t **decisions, char *why, size_t why_len);
+/* Those that match every field of `filter` (may be NULL): "playbook", "state",
+   "choice", "outcome", "tag", "person" (asked, held or answered), "asked", "held",
+   "answered" (texts), "words" (each, case-insensitive, in the question, comments or
+   notes), "since" / "until" (ms, when asked), "limit"; newest first. */
+int engine_audit_search(Engine *engine, const json_t *filter, json_t **decisions, char *why,
+                        size_t why_len);
+/* Per playbook and state, over the decisions `filter` keeps: [{"playbook", "state",
+   "decisions", "decided", "open", "median_seconds", "p90_seconds", "delegated",
+   "escalated", "choices": {C: n}, "outcomes": {O: n}, "asked_most": [{"person",
+   "asked"}], "slowest": [{"person", "answers", "median_seconds"}]}]. */
+int engine_audit_stats(Engine *engine, const json_t *filter, json_t **stats, char *why,
+                       size_t why_len);
+/* Past decisions like an open ask of `playbook` in `state` (LANGUAGE.md, "Context"):
+   decided ones of the same playbook and state, most tags shared with `tags` first, then
+   newest; at most `limit`, each {"instance", "task", "choice", "by", "comment",
+   "decided_at", "outcome", "shared_tags"}, from `decisions` (engine_audit_decisions').
+   `except` (a task id, may be NULL) is left out. */
+int engine_audit_similar(const json_t *decisions, const char *playbook,
+                         const char *state, const json_t *tags, const char *except, size_t limit,
+                         json_t **similar);
+
 #endif

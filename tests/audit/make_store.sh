@@ -23,3 +23,17 @@ audit_store() {
   "$h" answer t3 no --by anna --comment "duplicate order" --db "$1" --now 2026-06-15T09:45:00Z > /dev/null &&
   echo '{"order":"A4","region":"eu","amount":40}' | "$h" trigger shop.refund --id e4 --db "$1" --now 2026-06-15T10:00:00Z > /dev/null
 }
+
+# `audit_store_more DIR` goes on from audit_store:
+#   i4 escalated at 11:00 to craig; times out at 14:00: choice timeout, done late.
+#   i5 (order A5, region us, 50): asked anna and ming 14:30; open; its first level
+#      (15:30, craig) is fired by the write at 15:40 (every write fires due timers).
+#   i6 (tests/audit/expense.play, team retail): asked lars 14:40; lars answers ok
+#      "ok, within budget" 15:40 (60 minutes); done approved.
+audit_store_more() {
+  "$h" tick --db "$1" --now 2026-06-15T14:00:00Z > /dev/null &&
+  "$h" deploy "$TOP/tests/audit/expense.play" --db "$1" --now 2026-06-15T14:05:00Z > /dev/null &&
+  echo '{"order":"A5","region":"us","amount":50}' | "$h" trigger shop.refund --id e5 --db "$1" --now 2026-06-15T14:30:00Z > /dev/null &&
+  echo '{"what":"a laptop","team":"retail"}' | "$h" trigger shop.expense --id x1 --db "$1" --now 2026-06-15T14:40:00Z > /dev/null &&
+  "$h" answer t6 ok --by lars --comment "ok, within budget" --db "$1" --now 2026-06-15T15:40:00Z > /dev/null
+}
