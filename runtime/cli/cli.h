@@ -50,6 +50,9 @@ int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
 /* the decision record (cli_audit.c, cli_audit_search.c) */
 int cli_audit(int argc, char **argv);
+/* `huddle tasks`: the similar past decisions (engine_audit_context) of one task. */
+struct json_t;
+void cli_audit_similar_print(const struct json_t *task);
 
 struct Bytecode;
 struct Directory;

@@ -261,3 +261,26 @@ int cli_audit_csv(CliAuditArgs *a, Engine *engine)
     json_decref(decisions);
     return failed ? CLI_SYSTEM : fflush(stdout) == 0 ? CLI_OK : CLI_SYSTEM;
 }
+
+/* ---- similar past decisions, with huddle tasks ---- */
+
+void cli_audit_similar_print(const json_t *task)
+{
+    const json_t *similar = json_object_get(task, "similar");
+    if (json_array_size(similar) == 0)
+        return;
+    printf("\n  similar past decisions:");
+    size_t i;
+    json_t *s;
+    json_array_foreach(similar, i, s) {
+        printf("\n    %s (%s, %s): %s", text(s, "task"), text(s, "instance"), text(s, "decided_at"), text(s, "choice"));
+        if (json_is_string(json_object_get(s, "by")))
+            printf(" by %s", text(s, "by"));
+        if (json_is_string(json_object_get(s, "comment")))
+            printf(" (\"%s\")", text(s, "comment"));
+        printf("; %s", json_is_string(json_object_get(s, "outcome")) ? text(s, "outcome") : "still running");
+        json_int_t shared = json_integer_value(json_object_get(s, "shared_tags"));
+        if (shared)
+            printf("; %lld shared tag%s", (long long)shared, shared == 1 ? "" : "s");
+    }
+}

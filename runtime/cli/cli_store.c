@@ -1017,6 +1017,12 @@ int cli_tasks(int argc, char **argv)
     }
     if (a.for_person)
         tasks_keep_answerable(tasks, a.for_person);
+    if (engine_audit_context(engine, tasks, 3, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: tasks: %s\n", why);   /* the record: docs/audit.md */
+        json_decref(tasks);
+        store_args_close(&a, engine);
+        return CLI_SYSTEM;
+    }
     if (a.json) {
         char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
@@ -1044,6 +1050,7 @@ int cli_tasks(int argc, char **argv)
             printf("\n  context: ");
             print_json_clean(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);
         }
+        cli_audit_similar_print(t);
         printf("\n\n");
     }
     json_decref(tasks);

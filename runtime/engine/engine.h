@@ -285,4 +285,9 @@ int engine_audit_similar(const json_t *decisions, const char *playbook,
                          const char *state, const json_t *tags, const char *except, size_t limit,
                          json_t **similar);
 
+/* Adds "similar" (engine_audit_similar's list, at most `limit`) to each open task of
+   `tasks` (engine_open_tasks' form): what `huddle tasks` and the HTTP task view show
+   beside the question. */
+int engine_audit_context(Engine *engine, json_t *tasks, size_t limit, char *why, size_t why_len);
+
 #endif

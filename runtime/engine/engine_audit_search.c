@@ -362,3 +362,36 @@ int engine_audit_similar(const json_t *decisions, const char *playbook, const ch
         json_array_remove(*out, json_array_size(*out) - 1);
     return *out ? ENGINE_OK : ENGINE_NO_MEMORY;
 }
+
+/* The decision of `task` in the list (its playbook, state and tags), or NULL. */
+static const json_t *decision_of(const json_t *decisions, const char *task)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(decisions, i, d)
+        if (text_is(json_object_get(d, "task"), task ? task : ""))
+            return d;
+    return NULL;
+}
+
+int engine_audit_context(Engine *e, json_t *tasks, size_t limit, char *why, size_t why_len)
+{
+    json_t *decisions;
+    int rc = engine_audit_decisions(e, &decisions, why, why_len);
+    if (rc != ENGINE_OK)
+        return rc;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t) {
+        const char *id = json_string_value(json_object_get(t, "id"));
+        const json_t *d = decision_of(decisions, id);
+        json_t *similar = NULL;
+        if (d)
+            engine_audit_similar(decisions, json_string_value(json_object_get(d, "playbook")),
+                                 json_string_value(json_object_get(d, "state")), json_object_get(d, "tags"), id,
+                                 limit, &similar);
+        json_object_set_new(t, "similar", similar ? similar : json_array());
+    }
+    json_decref(decisions);
+    return ENGINE_OK;
+}

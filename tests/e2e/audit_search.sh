@@ -100,6 +100,18 @@ has "(the times)" "time to decision: median 1h7m, p90 4h"
 has "(delegations and escalations)" "delegated in 1, escalated in 3"
 has "(who answers slowest)" "slowest to answer (median): anna 45m, craig 30m, ming 20m"
 
+# ---- similar past decisions with a new ask (LANGUAGE.md, "Context") ----
+# t5 (refund/decide, tag us) is open: the decided asks of refund/decide, most tags
+# shared first (t2: us), then the newest decided (t4 at 14:00, t3 at 09:45); three.
+expect "tasks --json: each open ask with its similar past decisions" 0 "$h" tasks --db "$db" --json
+json "(same playbook and state, most shared tags first, then newest; three)" "[s['task'] for s in j[0]['similar']] == ['t2', 't4', 't3'] and [s['shared_tags'] for s in j[0]['similar']] == [1, 0, 0]"
+json "(what was chosen, by whom, and how the instance ended)" "j[0]['similar'][0] == {'instance': 'i2', 'task': 't2', 'choice': 'no', 'by': 'craig', 'comment': 'fraud suspected', 'decided_at': '2026-06-15T08:30:00Z', 'outcome': 'kept', 'shared_tags': 1}"
+expect "tasks, for people" 0 "$h" tasks --db "$db"
+has "(under the question)" "similar past decisions:"
+has "(one a line)" "t2 (i2, 2026-06-15T08:30:00Z): no by craig (\"fraud suspected\"); kept; 1 shared tag"
+has "(a timeout too: nobody chose)" "t4 (i4, 2026-06-15T14:00:00Z): timeout; late"
+hasnt "(never another playbook's)" "t6 (i6"
+
 # ---- export --format csv ----
 expect "export --format csv" 0 "$h" audit export --db "$db" --format csv
 if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash'
