@@ -53,6 +53,10 @@ int cli_audit(int argc, char **argv);
 /* `huddle tasks`: the similar past decisions (engine_audit_context) of one task. */
 struct json_t;
 void cli_audit_similar_print(const struct json_t *task);
+/* `huddle history`: the records as a timeline for people, times in `tz` (NULL: UTC)
+   (cli_history.c). */
+struct Tz;
+void cli_history_print(const struct json_t *records, const struct Tz *tz);
 
 struct Bytecode;
 struct Directory;

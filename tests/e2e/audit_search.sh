@@ -112,6 +112,19 @@ has "(one a line)" "t2 (i2, 2026-06-15T08:30:00Z): no by craig (\"fraud suspecte
 has "(a timeout too: nobody chose)" "t4 (i4, 2026-06-15T14:00:00Z): timeout; late"
 hasnt "(never another playbook's)" "t6 (i6"
 
+# ---- history, for people ----
+expect "history: the timeline of i2 in words" 0 "$h" history i2 --db "$db"
+has "(who was asked what)" "2026-06-15 07:00 +00:00  asked anna, ming (t2): Refund order A2?"
+has "(an escalation: the level and who was added)" "2026-06-15 08:00 +00:00  t2 escalated to level 1: craig added"
+has "(a seat handed over, from whom, to whom, why)" "2026-06-15 08:10 +00:00  t2: anna's seat delegated to lars (reassigned by craig)"
+has "(who answered what, and how long after they got the seat)" "2026-06-15 08:30 +00:00  craig answered t2: no (\"fraud suspected\"), 30m after being asked"
+has "(tags and notes)" "2026-06-15 07:00 +00:00  noted: Refund of 20 asked"
+has "(timers, their due time in the same zone)" "timer: level 1 of t2 due 2026-06-15 08:00 +00:00"
+expect "history of an answer by someone asked at the start" 0 "$h" history i3 --db "$db"
+has "(45m after being asked)" "anna answered t3: no (\"duplicate order\"), 45m after being asked"
+expect "history --json: the records as stored" 0 "$h" history i2 --db "$db" --json
+if [ "$(grep -c '"kind":"escalated"' "$tmp/out")" = 1 ] && ! grep -q 'after being asked' "$tmp/out"; then ok "(no words added to them)"; else no "(no words added to them)"; fi
+
 # ---- export --format csv ----
 expect "export --format csv" 0 "$h" audit export --db "$db" --format csv
 if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash'
