@@ -173,7 +173,8 @@ static int canon_object(const json_t *object, StrBuf *out)
         members[n].len = key_len;
         members[n++].value = member;
     }
-    qsort(members, n, sizeof *members, member_compare);
+    if (n > 1)
+        qsort(members, n, sizeof *members, member_compare);
     int rc = AUDIT_OK;
     strbuf_putc(out, '{');
     for (size_t i = 0; i < n && rc == AUDIT_OK; i++) {

@@ -82,9 +82,12 @@ static const CliCommand COMMANDS[] = {
      "                      huddle deploy reports them against the store's directory)\n",
      cli_check},
     {"graph", "draw a playbook's states as a Graphviz graph",
-     "huddle graph FILE [--svg] [-o OUT]",
+     "huddle graph FILE [--svg] [-o OUT] [--db DIR --instance I]",
      "Prints the playbook as a Graphviz DOT graph: states are nodes; gotos, ask and wait\n"
      "arms, escalations and timeouts are labelled edges; done and fail are end nodes.\n"
+     "With --instance, the path instance I of the store took is drawn on it: each state\n"
+     "it entered filled, labelled with the order it was entered in (\"1, 3\"), and the\n"
+     "state it is in now, or the end it reached, outlined.\n"
      "\n"
      "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
      "  -o OUT    write to OUT instead of stdout\n",

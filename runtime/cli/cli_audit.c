@@ -215,3 +215,112 @@ int cli_audit(int argc, char **argv)
     }
     return cli_usage_error("audit", "no audit command '%s': verify, head, export, search or stats", cli_clean(argv[1]));
 }
+
+/* ---- the path an instance took, over huddle graph's DOT ---- */
+
+/* `text` as a DOT string, quoted. */
+static void path_quote(StrBuf *dot, const char *text)
+{
+    strbuf_putc(dot, '"');
+    for (const char *c = text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            strbuf_putc(dot, '\\');
+        strbuf_putc(dot, *c);
+    }
+    strbuf_putc(dot, '"');
+}
+
+/* Appends DOT attributes to a node: the graph keeps the last it is given. */
+static void path_node(StrBuf *dot, const char *node, const char *attributes)
+{
+    path_quote(dot, node);
+    strbuf_printf(dot, " [%s];\n", attributes);
+}
+
+/* How an instance ended, in its last record: the outcome or reason text. */
+static const char *outcome_text(const json_t *last)
+{
+    const char *outcome = json_string_value(json_object_get(last, "outcome"));
+    return outcome ? outcome : json_string_value(json_object_get(last, "reason"));
+}
+
+/* The states `records` entered, in order, each with the places it was entered at
+   ("1, 3"), as node attributes appended to `dot`; the end or the state it is in now
+   marked. */
+static void path_overlay(StrBuf *dot, const char *instance, const json_t *records)
+{
+    json_t *visits = json_object(), *last = json_array_get(records, json_array_size(records) - 1);
+    size_t i, place = 0;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        const char *kind = json_string_value(json_object_get(r, "kind")), *state = json_string_value(json_object_get(r, "state"));
+        if (!kind || strcmp(kind, "entered") != 0 || !state)
+            continue;
+        json_t *list = json_object_get(visits, state);
+        if (!list)
+            json_object_set_new(visits, state, list = json_array());
+        json_array_append_new(list, json_integer((json_int_t)++place));
+    }
+    const char *end = json_string_value(json_object_get(last, "kind")), *now = json_string_value(json_object_get(last, "state"));
+    bool done = end && strcmp(end, "done") == 0, over = done || (end && (!strcmp(end, "failed") || !strcmp(end, "cancelled")));
+    const char *playbook = json_string_value(json_object_get(json_array_get(records, 0), "playbook"));
+    StrBuf label = STRBUF_INIT;
+    strbuf_printf(&label, "%s: the path of %s (", playbook ? playbook : "", instance);
+    if (over)
+        strbuf_printf(&label, "%s%s%s)", end, outcome_text(last) ? ": " : "", outcome_text(last) ? outcome_text(last) : "");
+    else
+        strbuf_printf(&label, "running, now in %s)", now ? now : "no state");
+    strbuf_puts(dot, "  label=");
+    path_quote(dot, strbuf_text(&label));
+    strbuf_puts(dot, ";\n");
+    strbuf_free(&label);
+    const char *state;
+    json_t *list;
+    json_object_foreach(visits, state, list) {
+        StrBuf attributes = STRBUF_INIT;
+        strbuf_puts(&attributes, "fillcolor=\"#ffd8a8\", penwidth=2, xlabel=\"");
+        json_array_foreach(list, i, r)
+            strbuf_printf(&attributes, "%s%lld", i ? ", " : "", (long long)json_integer_value(r));
+        strbuf_putc(&attributes, '"');
+        if (!over && now && strcmp(now, state) == 0)
+            strbuf_puts(&attributes, ", color=\"#d9480f\", penwidth=4, fillcolor=\"#ffa94d\"");
+        strbuf_puts(dot, "  ");
+        path_node(dot, state, strbuf_text(&attributes));
+        strbuf_free(&attributes);
+    }
+    const char *outcome = json_string_value(json_object_get(last, "outcome"));
+    if (done && outcome) {
+        StrBuf node = STRBUF_INIT;
+        strbuf_printf(&node, "done \"%s\"", outcome);
+        strbuf_puts(dot, "  ");
+        path_node(dot, strbuf_text(&node), "color=\"#d9480f\", penwidth=4, fillcolor=\"#ffa94d\"");
+        strbuf_free(&node);
+    }
+    json_decref(visits);
+}
+
+int cli_audit_graph_path(const char *db, const char *instance, StrBuf *dot)
+{
+    CliAuditArgs a = {0};
+    a.db = db;
+    Engine *engine;
+    int status = cli_audit_open(&a, &engine);
+    if (status != CLI_OK)
+        return status;
+    json_t *records;
+    char why[512];
+    int rc = engine_history(engine, instance, &records, why, sizeof why);
+    engine_close(engine);
+    if (rc != ENGINE_OK) {
+        fprintf(stderr, "huddle: graph: %s in %s\n", why, db);
+        return rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
+    }
+    while (dot->len && dot->data[dot->len - 1] != '}')
+        dot->len--;             /* the graph's closing brace: the overlay goes before it */
+    if (dot->len)
+        dot->len--;
+    path_overlay(dot, instance, records);
+    strbuf_puts(dot, "}\n");
+    json_decref(records);
+    return strbuf_failed(dot) ? CLI_SYSTEM : CLI_OK;
+}

@@ -125,6 +125,24 @@ has "(45m after being asked)" "anna answered t3: no (\"duplicate order\"), 45m a
 expect "history --json: the records as stored" 0 "$h" history i2 --db "$db" --json
 if [ "$(grep -c '"kind":"escalated"' "$tmp/out")" = 1 ] && ! grep -q 'after being asked' "$tmp/out"; then ok "(no words added to them)"; else no "(no words added to them)"; fi
 
+# ---- the path an instance took, on the playbook's graph ----
+expect "graph --instance: a finished instance" 0 "$h" graph "$TOP/tests/audit/refund.play" --db "$db" --instance i2
+has "(its path named in the title, with how it ended)" 'label="refund: the path of i2 (done: kept)";'
+has "(the states it entered, filled and numbered)" '"decide" [fillcolor="#ffd8a8", penwidth=2, xlabel="1"];'
+has "(the end it reached, outlined)" '"done \"kept\"" [color="#d9480f", penwidth=4, fillcolor="#ffa94d"];'
+if tail -1 "$tmp/out" | grep -qx '}'; then ok "(still one graph)"; else no "(still one graph)"; fi
+expect "graph --instance: a running instance" 0 "$h" graph "$TOP/tests/audit/refund.play" --db "$db" --instance i5
+has "(where it is now)" 'label="refund: the path of i5 (running, now in decide)";'
+has "(that state outlined)" 'xlabel="1", color="#d9480f", penwidth=4'
+expect "graph --instance of no such instance" 1 "$h" graph "$TOP/tests/audit/refund.play" --db "$db" --instance i99
+expect "graph --db without --instance is a usage error" 2 "$h" graph "$TOP/tests/audit/refund.play" --db "$db"
+if command -v dot > /dev/null; then
+  expect "graph --instance --svg renders" 0 "$h" graph "$TOP/tests/audit/refund.play" --db "$db" --instance i2 --svg
+  has "(SVG)" "<svg"
+else
+  skip "graph --instance --svg renders" "no Graphviz dot"; skip "(SVG)" "no Graphviz dot"
+fi
+
 # ---- export --format csv ----
 expect "export --format csv" 0 "$h" audit export --db "$db" --format csv
 if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash'

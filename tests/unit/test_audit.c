@@ -108,6 +108,7 @@ static void test_member_order(void **state)
                         "\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
     strbuf_free(&out);
     canon_is(json_pack("{s:{s:i,s:i},s:[]}", "b", "y", 1, "x", 2, "a"), "{\"a\":[],\"b\":{\"x\":2,\"y\":1}}");
+    canon_is(json_pack("[{},{s:{}}]", "a"), "[{},{\"a\":{}}]");   /* empty objects (fuzz_audit_canon found one) */
 }
 
 static void test_rfc8785_example(void **state)
