@@ -244,6 +244,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_codec: runtime/engine/engine_codec.c
+build/fuzz/fuzz_audit_canon: $(wildcard runtime/audit/*.c)
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12).

@@ -39,6 +39,31 @@ static int cli_help(int argc, char **argv);
     "                   (1 MiB) unless this or the environment's HUDDLE_MAX_BODY says\n" \
     "                   otherwise; more is refused before it is read as JSON\n"
 
+/* `huddle help audit` (docs/audit.md is the auditor's guide). */
+#define AUDIT_HELP \
+    "Every history record is hash-chained per instance (SHA-256 over the previous link and\n" \
+    "the record's canonical JSON, RFC 8785 with exact integers), and every record's link\n" \
+    "is chained into one store-wide head in commit order (docs/audit.md).\n" \
+    "\n" \
+    "  verify   checks every chain; names each record changed, removed, inserted or\n" \
+    "           reordered (instance and seq) and a store head that does not match its\n" \
+    "           records. --head HASH (a head kept elsewhere) also finds the newest\n" \
+    "           records cut off. Exit 0 clean, 1 tampered, 2 usage, 3 store error.\n" \
+    "  head     prints the store-wide head (64 hex digits; --json adds the count).\n" \
+    "  export   --format jsonl (default): a header line, every record in commit order\n" \
+    "           with its order, prev, hash and chain, and a {head, count} line;\n" \
+    "           tools/verify_export.py checks it without Huddle. --format csv: one\n" \
+    "           decision a row (columns in docs/audit.md). --since T: from the first\n" \
+    "           record at or after T.\n" \
+    "  search   past decisions, newest first, matching every filter given: playbook,\n" \
+    "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
+    "           in the question, comments and notes, time asked (--since/--until).\n" \
+    "  stats    per playbook and state, over the decisions search's filters keep:\n" \
+    "           decisions, time to decision (median, p90), how many were delegated or\n" \
+    "           escalated, choices and outcomes with their counts, who is asked most\n" \
+    "           (held a seat) and who answers slowest (median after getting the seat).\n" \
+    "The store is opened read-only: an older store is neither converted nor chained.\n"
+
 static const CliCommand COMMANDS[] = {
     {"check", "check playbooks and print diagnostics",
      "huddle check FILE... [--json] [--connectors FILE] [--directory FILE]",
@@ -57,9 +82,12 @@ static const CliCommand COMMANDS[] = {
      "                      huddle deploy reports them against the store's directory)\n",
      cli_check},
     {"graph", "draw a playbook's states as a Graphviz graph",
-     "huddle graph FILE [--svg] [-o OUT]",
+     "huddle graph FILE [--svg] [-o OUT] [--db DIR --instance I]",
      "Prints the playbook as a Graphviz DOT graph: states are nodes; gotos, ask and wait\n"
      "arms, escalations and timeouts are labelled edges; done and fail are end nodes.\n"
+     "With --instance, the path instance I of the store took is drawn on it: each state\n"
+     "it entered filled, labelled with the order it was entered in (\"1, 3\"), and the\n"
+     "state it is in now, or the end it reached, outlined.\n"
      "\n"
      "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
      "  -o OUT    write to OUT instead of stdout\n",
@@ -197,7 +225,9 @@ static const CliCommand COMMANDS[] = {
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
      "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
-     "and have not answered the task themselves (an ask they acknowledged stays). A task\n"
+     "and have not answered the task themselves (an ask they acknowledged stays). Under\n"
+     "each, up to three similar past decisions (same playbook and state, most shared\n"
+     "tags first; --json: \"similar\"), what was chosen, by whom and how it ended. A task\n"
      "the store cannot read is named, with exit 3.\n",
      cli_tasks},
     {"playbooks", "list deployed playbooks, their versions and instances",
@@ -212,11 +242,21 @@ static const CliCommand COMMANDS[] = {
      "huddle history INSTANCE [--db DIR] [--json]",
      "Prints the instance's history as a timeline, one line a record: the local time in\n"
      "the zone of the playbook's calendar (UTC without one) with its offset, then who did\n"
-     "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\". With\n"
+     "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\": who\n"
+     "held each seat and why (\"t1: anna's seat delegated to lars (anna is away)\", \"t1\n"
+     "escalated to level 1: craig added\"), who answered what with which comment and how\n"
+     "long after they got the seat (\", 30m after being asked\"), what was sent where. With\n"
      "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z). An\n"
      "unknown instance is refused (exit 1); a record the store cannot read is named by\n"
      "instance and seq, with exit 3.\n",
      cli_history},
+    {"audit", "the decision record: verify, head, export, search, stats",
+     "huddle audit verify [--head HASH] | head | export [--format jsonl|csv] [--since T] | "
+     "search [--playbook P] [--state S] [--choice C] [--person P] [--asked P] [--held P] "
+     "[--answered P] [--outcome O] [--tag T] [--words TEXT] [--since T] [--until T] [--limit N] | "
+     "stats [the filters of search but --limit]; all take [--db DIR] [--json]",
+     AUDIT_HELP,
+     cli_audit},
     {"undeploy", "stop new instances of a playbook",
      "huddle undeploy NAME [--db DIR] [--now T] [--json]",
      "New events no longer start instances of NAME; running instances go on with the\n"

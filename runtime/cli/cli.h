@@ -48,6 +48,18 @@ int cli_reassign(int argc, char **argv);
 int cli_undeploy(int argc, char **argv);
 int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
+/* the decision record (cli_audit.c, cli_audit_search.c) */
+int cli_audit(int argc, char **argv);
+/* `huddle tasks`: the similar past decisions (engine_audit_context) of one task. */
+struct json_t;
+void cli_audit_similar_print(const struct json_t *task);
+/* `huddle history`: the records as a timeline for people, times in `tz` (NULL: UTC)
+   (cli_history.c). */
+struct Tz;
+void cli_history_print(const struct json_t *records, const struct Tz *tz);
+/* `huddle graph --db DIR --instance I`: marks on `dot` (graph_dot's text) the states the
+   instance entered, in order, and where it is now or how it ended (cli_audit.c). */
+int cli_audit_graph_path(const char *db, const char *instance, StrBuf *dot);
 
 /* ---- serve (cli_serve*.c; issue 12) ---- */
 int cli_serve(int argc, char **argv);

@@ -208,12 +208,16 @@ static int cli_write_output(const char *out_path, const char *text, bool svg)
 int cli_graph(int argc, char **argv)
 {
     bool svg = false;
-    const char *file = NULL, *out_path = NULL;
+    const char *file = NULL, *out_path = NULL, *db = NULL, *instance = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--svg") == 0)
             svg = true;
         else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
             out_path = argv[++i];
+        else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+            instance = argv[++i];
         else if (argv[i][0] == '-' || file)
             return cli_usage_error("graph", "unexpected argument '%s'", argv[i]);
         else
@@ -221,6 +225,10 @@ int cli_graph(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("graph", "no playbook given");
+    if (instance && cli_check_numbered("graph", instance, 'i') != CLI_OK)
+        return CLI_USAGE;
+    if (db && !instance)
+        return cli_usage_error("graph", "--db goes with --instance I: the instance whose path to draw");
     int status = CLI_OK;
     Front *front = cli_compile_file(file, NULL, &status);
     if (!front)
@@ -232,7 +240,12 @@ int cli_graph(int argc, char **argv)
     }
     StrBuf dot = STRBUF_INIT;
     graph_dot(front->program, &dot);
-    status = cli_write_output(out_path, strbuf_text(&dot), svg);
+    if (instance) {
+        const char *env = getenv("HUDDLE_DB");
+        status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance, &dot);
+    }
+    if (status == CLI_OK)
+        status = cli_write_output(out_path, strbuf_text(&dot), svg);
     strbuf_free(&dot);
     front_free(front);
     return status;

@@ -837,84 +837,6 @@ int cli_instances(int argc, char **argv)
     return CLI_OK;
 }
 
-/* A record's time for the timeline: "2026-06-15 09:10 +03:00", local to `tz` (UTC
-   without one), the offset always shown. */
-static void history_time(const char *at, const Tz *tz)
-{
-    int64_t ms;
-    if (!value_parse_time(at, &ms)) {
-        printf("%-23s", cli_clean(at));
-        return;
-    }
-    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int32_t offset = tz ? tz_offset_at(tz, seconds) / 60 : 0;
-    StrBuf text = STRBUF_INIT;
-    value_write_time(ms, offset, &text);
-    int32_t size = offset < 0 ? -offset : offset;
-    printf("%.10s %.5s %c%02d:%02d", strbuf_text(&text), strbuf_text(&text) + 11, offset < 0 ? '-' : '+',
-           (int)(size / 60), (int)(size % 60));
-    strbuf_free(&text);
-}
-
-/* The holders of an ask's seats, "anna, ming" (each once). */
-static void history_holders(const json_t *seats)
-{
-    json_t *seen = json_object();
-    size_t i, k;
-    json_t *seat, *holder;
-    json_array_foreach(seats, i, seat)
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            const char *id = json_string_value(holder);
-            if (id && !json_object_get(seen, id)) {
-                printf("%s%s", json_object_size(seen) ? ", " : "", cli_clean(id));
-                json_object_set_new(seen, id, json_true());
-            }
-        }
-    if (json_object_size(seen) == 0)
-        printf("nobody");
-    json_decref(seen);
-}
-
-/* Who did what, in words, for the kinds a person reads most; any other kind is its name
-   and its own fields as compact JSON. */
-static void history_what(const json_t *r)
-{
-    const char *kind = field_raw(r, "kind");
-    if (strcmp(kind, "started") == 0) {
-        json_t *e = json_object_get(r, "event");
-        printf("started %s by %s.%s %s", field(r, "playbook"), field(e, "source"), field(e, "type"), field(e, "id"));
-        if (json_is_string(json_object_get(r, "case")))
-            printf(" (case %s)", field(r, "case"));
-    } else if (strcmp(kind, "entered") == 0) {
-        printf("entered %s", field(r, "state"));
-    } else if (strcmp(kind, "asked") == 0) {
-        printf("asked ");
-        history_holders(json_object_get(r, "seats"));
-        printf(" (%s): %s", field(r, "task"), field(r, "question"));
-    } else if (strcmp(kind, "answered") == 0) {
-        printf("%s answered %s: %s", field(r, "by"), field(r, "task"), field(r, "choice"));
-        if (json_is_string(json_object_get(r, "comment")))
-            printf(" (\"%s\")", field(r, "comment"));
-    } else if (strcmp(kind, "acknowledged") == 0) {
-        printf("%s acknowledged %s", field(r, "by"), field(r, "task"));
-    } else if (strcmp(kind, "resolved") == 0) {
-        printf("%s decided: %s", field(r, "task"), field(r, "choice"));
-    } else if (strcmp(kind, "notified") == 0) {
-        printf("told %s (%s)%s%s", field(r, "person"), field(r, "channel"), json_object_get(r, "task") ? " about " : "",
-               field(r, "task"));
-    } else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "stalled") == 0) {
-        printf("%s: %s", kind, field(r, strcmp(kind, "done") == 0 ? "outcome" : strcmp(kind, "failed") == 0 ? "reason" : "error"));
-    } else {
-        printf("%s ", cli_clean(kind));
-        json_t *copy = json_deep_copy(r);
-        static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};
-        for (size_t k = 0; k < 5; k++)
-            json_object_del(copy, COMMON[k]);
-        print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(copy);
-    }
-}
-
 /* The zone of the instance's playbook calendar (`calendar "office"`, its zone in the
    store's directory) in *tz, or NULL: UTC. The caller frees it with tz_free. */
 static int history_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
@@ -967,16 +889,10 @@ int cli_history(int argc, char **argv)
     status = cli_status_of(rc);
     size_t i;
     json_t *r;
-    json_array_foreach(records, i, r) {
-        if (a.json) {
-            print_json_line(r);
-            continue;
-        }
-        history_time(field_raw(r, "at"), tz);
-        printf("  ");
-        history_what(r);
-        putchar('\n');
-    }
+    json_array_foreach(a.json ? records : NULL, i, r)
+        print_json_line(r);
+    if (!a.json)
+        cli_history_print(records, tz);
     tz_free(tz);
     json_decref(records);
     store_args_close(&a, engine);
@@ -1024,6 +940,12 @@ int cli_tasks(int argc, char **argv)
     }
     if (a.for_person)
         tasks_keep_answerable(tasks, a.for_person);
+    if (engine_audit_context(engine, tasks, 3, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: tasks: %s\n", why);   /* the record: docs/audit.md */
+        json_decref(tasks);
+        store_args_close(&a, engine);
+        return CLI_SYSTEM;
+    }
     if (a.json) {
         char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
@@ -1051,6 +973,7 @@ int cli_tasks(int argc, char **argv)
             printf("\n  context: ");
             print_json_clean(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);
         }
+        cli_audit_similar_print(t);
         printf("\n\n");
     }
     json_decref(tasks);

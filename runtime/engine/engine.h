@@ -238,4 +238,63 @@ int engine_history(Engine *engine, const char *id, json_t **records, char *why, 
 int engine_open_tasks(Engine *engine, const char *person, json_t **tasks, char *why,
                       size_t why_len);
 
+/* ---- the decision record (engine_audit.c, engine_audit_query.c; docs/audit.md) ----
+   Every call reads in one transaction and returns JSON the caller owns, so the CLI and
+   an HTTP route print the same thing. */
+
+/* Checks every instance's chain and the store-wide chain. *report: {"records",
+   "instances", "head" (hex, of the records found), "count", "problems": [{"instance",
+   "seq", ["to"], "problem": changed|removed|inserted|reordered|unchained|head|cut,
+   "why"}], and with `head_hex` (a head kept elsewhere) "head_given": {"covers",
+   "newer"} when the store's chain holds it}. ENGINE_OK whatever it found (problems
+   may be empty or not); ENGINE_REFUSED for a head that is not 64 hex digits. */
+int engine_audit_verify(Engine *engine, const char *head_hex, json_t **report, char *why,
+                        size_t why_len);
+/* The store-wide head as meta keeps it: {"head": hex, "count": records}. */
+int engine_audit_head(Engine *engine, json_t **head, char *why, size_t why_len);
+
+/* The export: calls `row` with each line (borrowed for the call; a non-zero return
+   stops the export and is returned): a first {"export": "huddle audit", "version": 1,
+   "store", "store_prev", "since", "from"}, then each history record from the first at
+   or after `since` (INT64_MIN: all) in commit order, {"order", "instance", "seq",
+   "prev", "hash", "chain", "record"}, and a last {"head", "count"}. docs/audit.md
+   says how each hash is made. */
+typedef int (*EngineAuditRow)(void *context, const json_t *row);
+int engine_audit_export(Engine *engine, int64_t since, EngineAuditRow row, void *context,
+                        char *why, size_t why_len);
+
+/* The decisions the record holds, one a task, in instance and ask order: {"instance",
+   "playbook", "state", "task", "question", "choices", "asked_at", "asked" (holders when
+   asked), "held" (everyone who held a seat), "delegated", "escalated" (counts),
+   "answers": [{"by", "choice", "comment", "at", "seconds" (after they got a seat)}],
+   "choice", "by", "comment", "decided_at", "seconds" (null while open), "outcome",
+   "status" (of the instance; null while running), "tags", "notes", "asked_hash",
+   "decided_hash"}. */
+int engine_audit_decisions(Engine *engine, json_t **decisions, char *why, size_t why_len);
+/* Those that match every field of `filter` (may be NULL): "playbook", "state",
+   "choice", "outcome", "tag", "person" (asked, held or answered), "asked", "held",
+   "answered" (texts), "words" (each, case-insensitive, in the question, comments or
+   notes), "since" / "until" (ms, when asked), "limit"; newest first. */
+int engine_audit_search(Engine *engine, const json_t *filter, json_t **decisions, char *why,
+                        size_t why_len);
+/* Per playbook and state, over the decisions `filter` keeps: [{"playbook", "state",
+   "decisions", "decided", "open", "median_seconds", "p90_seconds", "delegated",
+   "escalated", "choices": {C: n}, "outcomes": {O: n}, "asked_most": [{"person",
+   "asked"}], "slowest": [{"person", "answers", "median_seconds"}]}]. */
+int engine_audit_stats(Engine *engine, const json_t *filter, json_t **stats, char *why,
+                       size_t why_len);
+/* Past decisions like an open ask of `playbook` in `state` (LANGUAGE.md, "Context"):
+   decided ones of the same playbook and state, most tags shared with `tags` first, then
+   newest; at most `limit`, each {"instance", "task", "choice", "by", "comment",
+   "decided_at", "outcome", "shared_tags"}, from `decisions` (engine_audit_decisions').
+   `except` (a task id, may be NULL) is left out. */
+int engine_audit_similar(const json_t *decisions, const char *playbook,
+                         const char *state, const json_t *tags, const char *except, size_t limit,
+                         json_t **similar);
+
+/* Adds "similar" (engine_audit_similar's list, at most `limit`) to each open task of
+   `tasks` (engine_open_tasks' form): what `huddle tasks` and the HTTP task view show
+   beside the question. */
+int engine_audit_context(Engine *engine, json_t *tasks, size_t limit, char *why, size_t why_len);
+
 #endif

@@ -8,7 +8,8 @@
  *
  *   engine_door.c       the checks every input passes first: ids, depth, people, times
  *   engine_codec.c      the binary form of records in the store (engine_codec.h)
- *   engine_upgrade.c    a store of schema 1 (JSON records) converted at engine_open
+ *   engine_chain.c      the decision record's hash chain as history is written
+ *   engine_upgrade.c    an older store (JSON records, no chain) converted at engine_open
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
@@ -28,12 +29,16 @@
  *   engine.c            the Engine and every call of engine.h that writes
  *   engine_connectors.c the connectors kept in the store: engine_deploy_set (playbooks
  *                       and connectors in one transaction), engine_connectors
+ *   engine_audit.c      the decision record checked: engine_audit_verify, _head
+ *   engine_audit_query.c the decision record read: decisions, search, export, stats,
+ *                       similar past decisions
  */
 #ifndef HUDDLE_ENGINE_INTERNAL_H
 #define HUDDLE_ENGINE_INTERNAL_H
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "directory.h"
 #include "engine.h"
 #include "engine_codec.h"
@@ -195,6 +200,57 @@ int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *
 void engine_report_records(Engine *e, const json_t *records);
 /* Runs `work` in a read transaction (nothing it does is kept): an engine code. */
 int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
+
+/* engine_chain.c: the hash chain (its format is in that file's first comment). */
+#define HISTORY_STAMP 41
+#define HISTORY_STAMP_TAG 0xA7
+typedef struct HistoryStamp {
+    uint64_t order;                 /* place in the store-wide chain, from 1 */
+    unsigned char hash[AUDIT_HASH]; /* the record's link */
+} HistoryStamp;
+/* Splits a history value into its stamp (when stamp is not NULL) and the record's
+   bytes: false, and the whole value as the record, when it has no stamp. */
+bool history_split(StoreBytes value, HistoryStamp *stamp, StoreBytes *record);
+/* A history key: instance number and seq, big-endian (12 bytes). */
+void history_key(uint64_t instance, uint32_t seq, unsigned char key[12]);
+/* The store-wide chain while a transaction writes records. */
+typedef struct HistoryChain {
+    StoreTxn *txn;
+    uint64_t count;                 /* records in the store-wide chain */
+    unsigned char head[AUDIT_HASH]; /* its head */
+    bool linked;                    /* a record was linked: the three below are it */
+    uint64_t instance;
+    uint32_t seq;
+    unsigned char last[AUDIT_HASH];
+    StrBuf canonical;               /* scratch: a record's canonical form */
+} HistoryChain;
+/* meta's head and count (genesis and 0 when none): STORE_OK, a store code, or
+   ENGINE_FAILED when they are not of their size. */
+int chain_head_read(StoreTxn *txn, uint64_t *count, unsigned char head[AUDIT_HASH]);
+/* Starts from meta's head; `c` is zeroed by the caller once (its scratch is kept). */
+int chain_begin(HistoryChain *c, StoreTxn *txn);
+/* Links record `seq` of `instance` and fills its stamp: STORE_OK, STORE_NOT_FOUND (the
+   record before it is missing or unstamped), ENGINE_NO_MEMORY, ENGINE_FAILED (a real
+   that is not finite), or a store code. */
+int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, const json_t *record,
+               unsigned char stamp[HISTORY_STAMP]);
+/* Writes the head and count to meta. */
+int chain_end(HistoryChain *c);
+void chain_free(HistoryChain *c);
+/* One stamped record as the store-wide chain sees it. */
+typedef struct ChainEntry {
+    uint64_t order, instance;
+    uint32_t seq;
+    unsigned char hash[AUDIT_HASH];
+} ChainEntry;
+/* Sorts entries into the chain's order (then by instance and seq, for duplicates). */
+void chain_sort(ChainEntry *entries, size_t n);
+/* The store-wide chain over sorted entries: heads[i] (when not NULL) is the head after
+   entry i. */
+void chain_heads(const ChainEntry *entries, size_t n, unsigned char (*heads)[AUDIT_HASH]);
+/* Every stamped history record in chain order, in *entries (the caller frees it):
+   STORE_OK, ENGINE_NO_MEMORY or a store code. */
+int chain_collect(StoreTxn *txn, ChainEntry **entries, size_t *count);
 
 /* engine_idset.c */
 /* A set of ids (or a map of ids to positions) for one step's work: O(1) per id however

@@ -239,6 +239,8 @@ static int check_fields(Step *s, StoreTable table, StoreBytes key, const json_t 
 int engine_parse_json(Step *s, StoreTable table, StoreBytes key, StoreBytes value, json_t **out)
 {
     char what[240];
+    if (table == TABLE_HISTORY)
+        history_split(value, NULL, &value);   /* the record after its stamp */
     int rc = codec_load(value.data, value.len, out, what, sizeof what);
     if (rc == CODEC_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
@@ -462,23 +464,48 @@ json_t *record_add(Step *s, Instance *in, const char *kind)
     return record;
 }
 
+/* Puts one record in the store, stamped with its links (engine_chain.c). */
+static int record_put(Step *s, HistoryChain *chain, const json_t *record)
+{
+    uint64_t instance = instance_number(json_string_value(json_object_get(record, "instance")));
+    uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
+    unsigned char key[12], stamp[HISTORY_STAMP];
+    history_key(instance, seq, key);
+    int rc = chain_link(chain, instance, seq, record, stamp);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
+                         "the one being written, is missing or has no hash (huddle audit verify "
+                         "names what changed)", (unsigned long)seq - 1, (unsigned long long)instance);
+    if (rc == ENGINE_FAILED)
+        return step_fail(s, rc, "a history record of i%llu holds a number that is not finite",
+                         (unsigned long long)instance);
+    if (rc != STORE_OK)
+        return rc;
+    StrBuf *bytes = engine_record_bytes(s, stamp, HISTORY_STAMP, record);
+    if (!bytes)
+        return s->failed;
+    rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(bytes->data, bytes->len));
+    engine_record_bytes_done(s);
+    return rc;
+}
+
 int step_write_records(Step *s)
 {
-    for (size_t i = s->written; i < json_array_size(s->records); i++) {
-        json_t *record = json_array_get(s->records, i);
-        unsigned char key[12];
-        store_be64(instance_number(json_string_value(json_object_get(record, "instance"))), key);
-        uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
-        key[8] = (unsigned char)(seq >> 24);
-        key[9] = (unsigned char)(seq >> 16);
-        key[10] = (unsigned char)(seq >> 8);
-        key[11] = (unsigned char)seq;
-        int rc = engine_put_json(s, TABLE_HISTORY, store_bytes(key, 12), record);
-        if (rc != STORE_OK)
-            return rc;
-        s->written = i + 1;
+    if (s->written >= json_array_size(s->records))
+        return STORE_OK;
+    HistoryChain chain = {0};
+    int rc = chain_begin(&chain, s->txn);
+    if (rc == ENGINE_FAILED)
+        rc = step_damaged(s, TABLE_META, store_bytes("audit_head", 10), "is not a 32-byte hash with its count");
+    for (size_t i = s->written; rc == STORE_OK && i < json_array_size(s->records); i++) {
+        rc = record_put(s, &chain, json_array_get(s->records, i));
+        if (rc == STORE_OK)
+            s->written = i + 1;
     }
-    return STORE_OK;
+    if (rc == STORE_OK)
+        rc = chain_end(&chain);
+    chain_free(&chain);
+    return rc;
 }
 
 /* ---- the step's clock and transaction ---- */

@@ -1,19 +1,22 @@
 /*
  * engine_upgrade.c - an older store made current. A store of schema 1 holds the engine's
- * records as JSON text; the first process that opens it to write (engine_open without
- * read_only) converts every one of them to the codec's binary form (engine_codec.c) and
- * sets schema 2, all in one write transaction, so a crash or a kill -9 at any moment of
- * it leaves the store as it was: of schema 1, readable, and converted by the next
- * writer. Readers never convert: they read JSON text and binary records alike
- * (codec_load), so a store half converted could be read too, though none is ever left so.
+ * records as JSON text; one of schema 2 holds them in the codec's binary form but has no
+ * hash chain. The first process that opens an older store to write (engine_open without
+ * read_only) converts every record to the binary form (engine_codec.c), then chains the
+ * history (engine_chain.c: in key order, instance by instance, since the order the
+ * records were committed in was not kept) and sets schema 3, all in one write
+ * transaction, so a crash or a kill -9 at any moment of it leaves the store as it was:
+ * of its old schema, readable, and converted by the next writer. Readers never convert:
+ * they read JSON text, binary records and stamped history alike (codec_load,
+ * history_split), so a store half converted could be read too, though none is ever left so.
  *
  * A table is converted in chunks: a scan collects up to UPGRADE_CHUNK records that are
  * still JSON (a table may not be written while it is scanned), they are put back in
  * binary, and the scan goes on from the last key it saw. A record that is not JSON is
  * left as it is, to be reported as damaged when it is read, as it was before.
  *
- * engine_store_convert also goes the other way (to schema 1: JSON text), for the tests
- * that need a store as schema 1 wrote it (tests/crash/store_schema1.c).
+ * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps), for
+ * the tests that need a store as schema 1 wrote it (tests/crash/store_schema1.c).
  */
 #include "engine_internal.h"
 #include "fault.h"
@@ -41,6 +44,7 @@ typedef struct Upgrade {
     bool more;              /* the scan stopped with a full chunk */
     unsigned from;          /* the schema the store had */
     size_t converted;
+    HistoryChain chain;     /* chaining the history (to schema 3) */
 } Upgrade;
 
 static void put_u32(StrBuf *out, size_t n)
@@ -70,14 +74,15 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
                          StrBuf *out)
 {
     StoreBytes record = value, frame = store_bytes(NULL, 0);
+    bool stamped = table == TABLE_HISTORY && history_split(value, NULL, &record);
     if (table == TABLE_INSTANCES) {
         if (value.len < 4 || engine_get_le32(value.data) > value.len - 4)
             return STORE_STOP;
         record = store_bytes((const char *)value.data + 4, engine_get_le32(value.data));
         frame = store_bytes((const char *)record.data + record.len, value.len - 4 - record.len);
     }
-    if (codec_is_binary(record.data, record.len) == (to >= 2))
-        return STORE_STOP;
+    if (codec_is_binary(record.data, record.len) == (to >= 2) && (!stamped || to >= 3))
+        return STORE_STOP;          /* in its form; history is stamped by upgrade_chain */
     json_t *json;
     char why[240];
     int rc = codec_load(record.data, record.len, &json, why, sizeof why);
@@ -107,20 +112,25 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
     return strbuf_failed(out) ? STORE_NO_MEMORY : STORE_OK;
 }
 
-static int upgrade_visit(void *context, StoreBytes key, StoreBytes value)
+/* One more entry collected (its key was `key`): STORE_STOP, remembering where, when the
+   chunk is full. */
+static int upgrade_collected(Upgrade *u, StoreBytes key)
 {
-    Upgrade *u = context;
-    int rc = upgrade_entry(u->table, key, value, u->to, &u->chunk);
-    if (rc == STORE_STOP)
-        return STORE_OK;            /* left as it is */
-    if (rc != STORE_OK)
-        return rc;
     if (++u->pending < UPGRADE_CHUNK)
         return STORE_OK;
     u->last.len = 0;
     strbuf_append(&u->last, key.data, key.len);
     u->more = true;
     return strbuf_failed(&u->last) ? STORE_NO_MEMORY : STORE_STOP;
+}
+
+static int upgrade_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Upgrade *u = context;
+    int rc = upgrade_entry(u->table, key, value, u->to, &u->chunk);
+    if (rc == STORE_STOP)
+        return STORE_OK;            /* left as it is */
+    return rc != STORE_OK ? rc : upgrade_collected(u, key);
 }
 
 /* Puts the collected entries back. */
@@ -159,6 +169,56 @@ static int upgrade_table(Upgrade *u, StoreTable table)
     return STORE_OK;
 }
 
+/* Stamps one unstamped history record (collected like a converted one). */
+static int chain_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Upgrade *u = context;
+    StoreBytes record;
+    json_t *json;
+    char why[240];
+    if (key.len != 12 || history_split(value, NULL, &record) ||
+        codec_load(record.data, record.len, &json, why, sizeof why) != CODEC_OK)
+        return STORE_OK;            /* stamped already, or damaged: left as it is */
+    const unsigned char *k = key.data;
+    uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
+    unsigned char stamp[HISTORY_STAMP];
+    int rc = chain_link(&u->chain, store_read_be64(k), seq, json, stamp);
+    json_decref(json);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;            /* after a damaged record: left unstamped, verify says so */
+    if (rc != STORE_OK)
+        return rc == ENGINE_NO_MEMORY ? STORE_NO_MEMORY : rc;
+    put_u32(&u->chunk, key.len);
+    strbuf_append(&u->chunk, key.data, key.len);
+    put_u32(&u->chunk, HISTORY_STAMP + record.len);
+    strbuf_append(&u->chunk, (const char *)stamp, HISTORY_STAMP);
+    strbuf_append(&u->chunk, record.data, record.len);
+    return strbuf_failed(&u->chunk) ? STORE_NO_MEMORY : upgrade_collected(u, key);
+}
+
+/* Chains the history in key order (schema 3), in chunks like upgrade_table. */
+static int upgrade_chain(Upgrade *u)
+{
+    int rc = chain_begin(&u->chain, u->txn);
+    u->table = TABLE_HISTORY;
+    u->last.len = 0;
+    u->chunk.len = 0;
+    u->pending = 0;
+    while (rc == STORE_OK) {
+        u->more = false;
+        rc = store_scan(u->txn, TABLE_HISTORY, store_bytes(NULL, 0),
+                        store_bytes(u->last.data, u->last.len), chain_visit, u);
+        if (rc == STORE_OK)
+            rc = upgrade_flush(u);
+        fault_point("store conversion");
+        if (!u->more)
+            break;
+    }
+    if (rc == STORE_OK)
+        rc = chain_end(&u->chain);
+    return rc;
+}
+
 /* meta/connectors, the one record among meta's counters. */
 static int upgrade_connectors(Upgrade *u)
 {
@@ -171,6 +231,15 @@ static int upgrade_connectors(Upgrade *u)
     if (rc == STORE_OK)
         rc = upgrade_entry(TABLE_META, CONNECTORS_KEY, value, u->to, &u->chunk);
     return rc == STORE_STOP ? STORE_OK : rc == STORE_OK ? upgrade_flush(u) : rc;
+}
+
+/* An older schema keeps no chain: its head goes. */
+static int upgrade_unchain(StoreTxn *txn)
+{
+    int rc = store_del(txn, TABLE_META, store_bytes("audit_head", 10));
+    if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+        rc = store_del(txn, TABLE_META, store_bytes("audit_count", 11));
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 static int upgrade_work(StoreTxn *txn, void *context)
@@ -187,6 +256,10 @@ static int upgrade_work(StoreTxn *txn, void *context)
         rc = upgrade_table(u, RECORD_TABLES[i]);
     if (rc == STORE_OK)
         rc = upgrade_connectors(u);
+    if (rc == STORE_OK && u->to >= 3)
+        rc = upgrade_chain(u);
+    if (rc == STORE_OK && u->to < 3)
+        rc = upgrade_unchain(txn);
     if (rc == STORE_OK)
         rc = store_schema_set(txn, u->to);
     fault_point("store conversion");
@@ -200,6 +273,7 @@ int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *coun
     int rc = store_write(store, upgrade_work, &u);
     strbuf_free(&u.chunk);
     strbuf_free(&u.last);
+    chain_free(&u.chain);
     *from = u.from;
     *count = u.converted;
     return rc;

@@ -21,15 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The schema this huddle writes (2: the engine's records in its binary form), and the
-   oldest it opens (1: the same tables holding JSON text). A store of a version in
+/* The schema this huddle writes (3: the engine's records in its binary form, history
+   records stamped with their hash chain, see engine_chain.c), and the oldest it opens
+   (1: the same tables holding JSON text; 2: binary, no chain). A store of a version in
    between is opened, and the engine converts it at its first writer (engine_open); a
    newer store is refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_SCHEMA_OLDEST 1
 
 typedef enum StoreTable {
-    TABLE_META,         /* name -> schema version, store id, engine time, counters */
+    TABLE_META,         /* name -> schema version, store id, engine time, counters, audit head */
     TABLE_PROGRAMS,     /* content hash -> bytecode */
     TABLE_PLAYBOOKS,    /* name -> current hash, deploy log, undeployed flag */
     TABLE_INPUTS,       /* seq -> accepted input not yet applied */

@@ -25,7 +25,9 @@ static int count_visit(void *context, StoreBytes key, StoreBytes value)
     (void)key;
     Count *c = context;
     const unsigned char *bytes = value.data;
-    size_t skip = c->table == TABLE_INSTANCES ? 4 : 0;   /* the record after its length */
+    size_t skip = c->table == TABLE_INSTANCES ? 4    /* the record after its length */
+                : c->table == TABLE_HISTORY && value.len > HISTORY_STAMP && bytes[0] == HISTORY_STAMP_TAG
+                ? HISTORY_STAMP : 0;                  /* or after its chain stamp */
     if (value.len <= skip)
         return STORE_OK;
     if (bytes[skip] == CODEC_FORMAT_1)

@@ -1,0 +1,276 @@
+/*
+ * cli_history.c - `huddle history`'s timeline, for people: one line a record, at local
+ * time in the playbook calendar's zone with the offset shown, who did what in words:
+ * who was asked what, who held each seat and why (delegated from whom, escalated at
+ * which level, handed over at a shift change), who answered what with which comment and
+ * how long after being asked, what was sent where. `--json` prints the records as
+ * stored instead (cli_history in cli_store.c). Kinds without words of their own are
+ * their name and their fields as compact JSON.
+ */
+#include "cli.h"
+#include "tz.h"
+#include "value_json.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A string field for people: "" when absent, control characters made visible. */
+static const char *field(const json_t *object, const char *name)
+{
+    return cli_clean(json_string_value(json_object_get(object, name)));
+}
+
+/* A record's time for the timeline: "2026-06-15 09:10 +03:00", local to `tz` (UTC
+   without one), the offset always shown. */
+static void history_time(const char *at, const Tz *tz)
+{
+    int64_t ms;
+    if (!value_parse_time(at, &ms)) {
+        printf("%-23s", cli_clean(at));
+        return;
+    }
+    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int32_t offset = tz ? tz_offset_at(tz, seconds) / 60 : 0;
+    StrBuf text = STRBUF_INIT;
+    value_write_time(ms, offset, &text);
+    int32_t size = offset < 0 ? -offset : offset;
+    printf("%.10s %.5s %c%02d:%02d", strbuf_text(&text), strbuf_text(&text) + 11, offset < 0 ? '-' : '+',
+           (int)(size / 60), (int)(size % 60));
+    strbuf_free(&text);
+}
+
+/* The people of a list, "anna, ming" (each once; "nobody" for none). */
+static void people_print(const json_t *people, json_t *seen)
+{
+    size_t i;
+    json_t *person;
+    json_array_foreach(people, i, person) {
+        const char *id = json_string_value(person);
+        if (id && !json_object_get(seen, id)) {
+            printf("%s%s", json_object_size(seen) ? ", " : "", cli_clean(id));
+            json_object_set_new(seen, id, json_true());
+        }
+    }
+}
+
+/* The holders of an ask's seats, "anna, ming" (each once). */
+static void history_holders(const json_t *seats)
+{
+    json_t *seen = json_object();
+    size_t i;
+    json_t *seat;
+    json_array_foreach(seats, i, seat)
+        people_print(json_object_get(seat, "holders"), seen);
+    if (json_object_size(seen) == 0)
+        printf("nobody");
+    json_decref(seen);
+}
+
+/* "30m", "1h5m", "2d3h", "45s": how long, for people. */
+static void duration_print(int64_t ms)
+{
+    int64_t seconds = ms / 1000, minutes = seconds / 60, hours = minutes / 60, days = hours / 24;
+    if (seconds < 60) {
+        printf("%llds", (long long)seconds);
+        return;
+    }
+    if (days)
+        printf("%lldd", (long long)days);
+    if (hours % 24)
+        printf("%lldh", (long long)(hours % 24));
+    if (minutes % 60 && !days)
+        printf("%lldm", (long long)(minutes % 60));
+}
+
+/* ---- who holds a seat since when (for "how long after being asked") ---- */
+
+static int64_t record_ms(const json_t *r)
+{
+    int64_t ms = 0;
+    value_parse_time(json_string_value(json_object_get(r, "at")), &ms);
+    return ms;
+}
+
+/* Notes that `person` holds a seat of `task` from the record's time (the first time). */
+static void since_note(json_t *since, const json_t *r, const json_t *person)
+{
+    const char *task = json_string_value(json_object_get(r, "task")), *id = json_string_value(person);
+    if (!task || !id)
+        return;
+    json_t *of = json_object_get(since, task);
+    if (!of) {
+        of = json_object();
+        json_object_set_new(since, task, of);
+    }
+    if (!json_object_get(of, id))
+        json_object_set_new(of, id, json_integer(record_ms(r)));
+}
+
+static void since_track(json_t *since, const json_t *r, const char *kind)
+{
+    size_t i, k;
+    json_t *item, *person;
+    const char *seat;
+    if (strcmp(kind, "asked") == 0)
+        json_array_foreach(json_object_get(r, "seats"), i, item)
+            json_array_foreach(json_object_get(item, "holders"), k, person)
+                since_note(since, r, person);
+    else if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
+        since_note(since, r, json_object_get(r, "to"));
+    else if (strcmp(kind, "escalated") == 0)
+        json_object_foreach(json_object_get(r, "added"), seat, item)
+            json_array_foreach(item, k, person)
+                since_note(since, r, person);
+}
+
+/* ", 30m after being asked" for an answer or an acknowledgement. */
+static void since_print(const json_t *since, const json_t *r)
+{
+    json_t *from = json_object_get(json_object_get(since, field(r, "task")), field(r, "by"));
+    if (!json_is_integer(from))
+        return;
+    printf(", ");
+    duration_print(record_ms(r) - json_integer_value(from));
+    printf(" after being asked");
+}
+
+/* ---- the kinds in words ---- */
+
+static void seat_words(const json_t *r, const char *kind)
+{
+    const char *why = field(r, "why");
+    if (json_is_string(json_object_get(r, "task")))
+        printf("%s: ", field(r, "task"));   /* none when it happened as the ask was made */
+    if (strcmp(kind, "handover") == 0) {
+        printf("%s's seat handed over to %s (on-call shift change)", field(r, "from"), field(r, "to"));
+        return;
+    }
+    printf("%s's seat delegated to %s (", field(r, "from"), field(r, "to"));
+    if (strcmp(why, "reassigned") == 0)
+        printf("reassigned by %s)", field(r, "by"));
+    else if (strcmp(why, "away") == 0)
+        printf("%s is away)", field(r, "from"));
+    else if (strcmp(why, "unresolved") == 0)
+        printf("%s could not be found)", field(r, "from"));
+    else
+        printf("%s)", why);
+}
+
+static void escalated_words(const json_t *r)
+{
+    printf("%s escalated to level %lld: ", field(r, "task"), (long long)json_integer_value(json_object_get(r, "level")));
+    json_t *seen = json_object();
+    const char *seat;
+    json_t *people;
+    json_object_foreach(json_object_get(r, "added"), seat, people)
+        people_print(people, seen);
+    printf("%s added", json_object_size(seen) ? "" : "nobody");
+    json_decref(seen);
+}
+
+static void timer_words(const json_t *r, const Tz *tz)
+{
+    const char *what = field(r, "what");
+    printf("timer: ");
+    if (strcmp(what, "level") == 0)
+        printf("level %lld of %s", (long long)json_integer_value(json_object_get(r, "level")), field(r, "task"));
+    else if (json_is_string(json_object_get(r, "task")))
+        printf("%s of %s", what, field(r, "task"));
+    else
+        printf("%s", what);
+    printf(" due ");
+    history_time(json_string_value(json_object_get(r, "due")), tz);
+}
+
+static void list_words(const char *verb, const json_t *list)
+{
+    json_t *seen = json_object();
+    printf("%s ", verb);
+    people_print(list, seen);
+    json_decref(seen);
+}
+
+/* The kinds beyond the first few, in words; false for a kind it has no words for. */
+static bool more_words(const json_t *r, const char *kind, const Tz *tz)
+{
+    if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
+        seat_words(r, kind);
+    else if (strcmp(kind, "escalated") == 0)
+        escalated_words(r);
+    else if (strcmp(kind, "timer") == 0)
+        timer_words(r, tz);
+    else if (strcmp(kind, "tagged") == 0)
+        list_words("tagged", json_object_get(r, "tags"));
+    else if (strcmp(kind, "noted") == 0)
+        printf("noted: %s", field(r, "text"));
+    else if (strcmp(kind, "overridden") == 0)
+        printf("%s overrode %s: %s (\"%s\")", field(r, "by"), field(r, "task"), field(r, "choice"), field(r, "reason"));
+    else if (strcmp(kind, "cancelled") == 0 || strcmp(kind, "retried") == 0)
+        printf("%s by %s%s%s", kind, field(r, "by"), json_is_string(json_object_get(r, "reason")) ? ": " : "",
+               field(r, "reason"));
+    else if (strcmp(kind, "sent") == 0 || strcmp(kind, "called") == 0)
+        printf("%s %s.%s", kind, field(r, "connector"), field(r, "operation"));
+    else
+        return false;
+    return true;
+}
+
+/* Who did what, in words; any other kind is its name and its own fields as JSON. */
+static void history_what(const json_t *r, const json_t *since, const Tz *tz)
+{
+    const char *kind = field(r, "kind");
+    if (strcmp(kind, "started") == 0) {
+        json_t *e = json_object_get(r, "event");
+        printf("started %s by %s.%s %s", field(r, "playbook"), field(e, "source"), field(e, "type"), field(e, "id"));
+        if (json_is_string(json_object_get(r, "case")))
+            printf(" (case %s)", field(r, "case"));
+    } else if (strcmp(kind, "entered") == 0) {
+        printf("entered %s", field(r, "state"));
+    } else if (strcmp(kind, "asked") == 0) {
+        printf("asked ");
+        history_holders(json_object_get(r, "seats"));
+        printf(" (%s): %s", field(r, "task"), field(r, "question"));
+    } else if (strcmp(kind, "answered") == 0) {
+        printf("%s answered %s: %s", field(r, "by"), field(r, "task"), field(r, "choice"));
+        if (json_is_string(json_object_get(r, "comment")))
+            printf(" (\"%s\")", field(r, "comment"));
+        since_print(since, r);
+    } else if (strcmp(kind, "acknowledged") == 0) {
+        printf("%s acknowledged %s", field(r, "by"), field(r, "task"));
+        since_print(since, r);
+    } else if (strcmp(kind, "resolved") == 0) {
+        printf("%s decided: %s", field(r, "task"), field(r, "choice"));
+    } else if (strcmp(kind, "notified") == 0) {
+        printf("told %s (%s)%s%s", field(r, "person"), field(r, "channel"), json_object_get(r, "task") ? " about " : "",
+               field(r, "task"));
+    } else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "stalled") == 0) {
+        printf("%s: %s", kind, field(r, strcmp(kind, "done") == 0 ? "outcome" : strcmp(kind, "failed") == 0 ? "reason" : "error"));
+    } else if (!more_words(r, kind, tz)) {
+        printf("%s ", kind);
+        json_t *copy = json_deep_copy(r);
+        static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};
+        for (size_t k = 0; k < 5; k++)
+            json_object_del(copy, COMMON[k]);
+        char *text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+        printf("%s", cli_clean(text ? text : "null"));
+        free(text);
+        json_decref(copy);
+    }
+}
+
+void cli_history_print(const json_t *records, const Tz *tz)
+{
+    json_t *since = json_object();
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        since_track(since, r, json_string_value(json_object_get(r, "kind")) ? json_string_value(json_object_get(r, "kind")) : "");
+        history_time(json_string_value(json_object_get(r, "at")), tz);
+        printf("  ");
+        history_what(r, since, tz);
+        putchar('\n');
+    }
+    json_decref(since);
+}

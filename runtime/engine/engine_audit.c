@@ -1,0 +1,354 @@
+/*
+ * engine_audit.c - the decision record checked: engine_audit_verify walks every
+ * instance's chain and the store-wide chain and names each record changed, removed,
+ * inserted or reordered; engine_audit_head reads meta's head. docs/audit.md says what
+ * each finding means and what the chain cannot prove.
+ *
+ * One read transaction: the instances (how many records each says it has), then the
+ * history in key order (each record's link recomputed from the stamp of the record
+ * before it, so one damaged record is named alone and its neighbours stay clean), then
+ * the stamps sorted into commit order for the store-wide chain.
+ */
+#include "engine_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Counted {
+    uint64_t instance;
+    uint32_t records;               /* the instance record's "history" */
+    bool seen;                      /* history of it was found */
+} Counted;
+
+typedef struct Verify {
+    Step *step;
+    Counted *instances;
+    size_t instance_count, instance_cap;
+    ChainEntry *entries;
+    size_t entry_count, entry_cap;
+    json_t *problems;
+    json_t *report;                 /* head, count, head_given */
+    const unsigned char *given;     /* --head, or NULL */
+    size_t records;
+    StrBuf canonical;
+    /* the instance being walked */
+    uint64_t instance;
+    Counted *counted;               /* its instance record, NULL when there is none */
+    uint32_t expected;              /* the next seq */
+    bool prev_known;                /* prev is the stamp of record expected - 1 */
+    unsigned char prev[AUDIT_HASH];
+} Verify;
+
+static void problem(Verify *v, uint64_t instance, uint32_t seq, uint32_t to, const char *kind,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void problem(Verify *v, uint64_t instance, uint32_t seq, uint32_t to, const char *kind,
+                    const char *fmt, ...)
+{
+    char why[300], id[24];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(why, sizeof why, fmt, args);
+    va_end(args);
+    json_t *p = json_object();
+    if (instance) {
+        snprintf(id, sizeof id, "i%llu", (unsigned long long)instance);
+        json_object_set_new(p, "instance", json_string(id));
+        json_object_set_new(p, "seq", json_integer(seq));
+        if (to > seq)
+            json_object_set_new(p, "to", json_integer(to));
+    }
+    json_object_set_new(p, "problem", json_string(kind));
+    json_object_set_new(p, "why", json_string(why));
+    json_array_append_new(v->problems, p);
+}
+
+/* ---- the instances ---- */
+
+static int instances_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Verify *v = context;
+    json_t *record;
+    StoreBytes frame;
+    int rc = instance_parse(v->step, key, value, &record, &frame);
+    if (rc != STORE_OK)
+        return rc;
+    if (v->instance_count == v->instance_cap) {
+        size_t cap = v->instance_cap ? 2 * v->instance_cap : 64;
+        Counted *grown = engine_realloc(v->instances, cap * sizeof *grown);
+        if (!grown) {
+            json_decref(record);
+            return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
+        }
+        v->instances = grown;
+        v->instance_cap = cap;
+    }
+    Counted *c = &v->instances[v->instance_count++];
+    c->instance = key.len == 8 ? store_read_be64(key.data) : 0;
+    c->records = (uint32_t)json_integer_value(json_object_get(record, "history"));
+    c->seen = false;
+    json_decref(record);
+    return STORE_OK;
+}
+
+/* The instance record of `number` (instances are in key order: a binary search). */
+static Counted *counted_find(Verify *v, uint64_t number)
+{
+    size_t low = 0, high = v->instance_count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (v->instances[mid].instance == number)
+            return &v->instances[mid];
+        if (v->instances[mid].instance < number)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return NULL;
+}
+
+/* ---- one instance's chain ---- */
+
+/* The records an instance says it has past the last one found: removed. */
+static void instance_end(Verify *v)
+{
+    if (v->instance && v->counted && v->expected <= v->counted->records)
+        problem(v, v->instance, v->expected, v->counted->records, "removed",
+                "the instance has %u records and its history ends at %u",
+                v->counted->records, v->expected - 1);
+}
+
+static void instance_begin(Verify *v, uint64_t number)
+{
+    instance_end(v);
+    v->instance = number;
+    v->counted = counted_find(v, number);
+    if (v->counted)
+        v->counted->seen = true;
+    v->expected = 1;
+    v->prev_known = true;
+    memset(v->prev, 0, AUDIT_HASH);
+}
+
+static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistoryStamp *stamp)
+{
+    if (v->entry_count == v->entry_cap) {
+        size_t cap = v->entry_cap ? 2 * v->entry_cap : 1024;
+        ChainEntry *grown = engine_realloc(v->entries, cap * sizeof *grown);
+        if (!grown)
+            return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
+        v->entries = grown;
+        v->entry_cap = cap;
+    }
+    ChainEntry *e = &v->entries[v->entry_count++];
+    e->order = stamp->order;
+    e->instance = instance;
+    e->seq = seq;
+    memcpy(e->hash, stamp->hash, AUDIT_HASH);
+    return STORE_OK;
+}
+
+/* Whether the record's own instance and seq are where it is kept. */
+static bool record_in_place(const json_t *record, uint64_t instance, uint32_t seq, json_int_t *its_seq)
+{
+    *its_seq = json_integer_value(json_object_get(record, "seq"));
+    return *its_seq == (json_int_t)seq &&
+           instance_number(json_string_value(json_object_get(record, "instance"))) == instance;
+}
+
+/* Checks a stamped, readable record against the one before it. */
+static void record_check(Verify *v, uint64_t number, uint32_t seq, const json_t *record,
+                         const HistoryStamp *stamp)
+{
+    json_int_t its_seq;
+    if (!record_in_place(record, number, seq, &its_seq)) {
+        problem(v, number, seq, 0, "reordered", "the record kept at seq %u is record %lld of %s",
+                seq, (long long)its_seq, json_string_value(json_object_get(record, "instance")) ?
+                json_string_value(json_object_get(record, "instance")) : "no instance");
+        v->prev_known = false;
+        return;
+    }
+    unsigned char h[AUDIT_HASH];
+    if (v->prev_known && audit_link_json(v->prev, record, &v->canonical, h) == AUDIT_OK &&
+        memcmp(h, stamp->hash, AUDIT_HASH) != 0)
+        problem(v, number, seq, 0, "changed", "its content does not match its hash");
+    v->prev_known = true;
+}
+
+static int history_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Verify *v = context;
+    if (key.len != 12)
+        return step_damaged(v->step, TABLE_HISTORY, key, "has a key that is not 12 bytes");
+    const unsigned char *k = key.data;
+    uint64_t number = store_read_be64(k);
+    uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
+    if (number != v->instance || v->records == 0)
+        instance_begin(v, number);
+    v->records++;
+    HistoryStamp stamp;
+    StoreBytes bytes;
+    bool stamped = history_split(value, &stamp, &bytes);
+    if (!v->counted || seq > v->counted->records) {
+        problem(v, number, seq, 0, "inserted", v->counted ? "past the instance's last record (%u)"
+                : "no such instance%.0u", v->counted ? v->counted->records : 0);
+        return stamped ? entry_add(v, number, seq, &stamp) : STORE_OK;
+    }
+    if (seq > v->expected) {
+        problem(v, number, v->expected, seq - 1, "removed", "the history goes from %u to %u",
+                v->expected - 1, seq);
+        v->prev_known = false;
+    }
+    v->expected = seq + 1;
+    json_t *record;
+    char what[200];
+    if (!stamped) {
+        problem(v, number, seq, 0, "unchained", "the record has no hash");
+        v->prev_known = false;
+        return STORE_OK;
+    }
+    if (codec_load(bytes.data, bytes.len, &record, what, sizeof what) != CODEC_OK) {
+        problem(v, number, seq, 0, "changed", "the record cannot be read: %s", what);
+        v->prev_known = false;
+    } else {
+        record_check(v, number, seq, record, &stamp);
+        json_decref(record);
+    }
+    memcpy(v->prev, stamp.hash, AUDIT_HASH);
+    return entry_add(v, number, seq, &stamp);
+}
+
+/* ---- the store-wide chain ---- */
+
+/* Orders that repeat or skip; then the chain against meta's head and the head given. */
+static int store_chain_check(Verify *v, const unsigned char *given, json_t *report)
+{
+    chain_sort(v->entries, v->entry_count);
+    uint64_t expected = 1;
+    for (size_t i = 0; i < v->entry_count; i++) {
+        const ChainEntry *e = &v->entries[i];
+        if (i > 0 && e->order == v->entries[i - 1].order) {
+            problem(v, e->instance, e->seq, 0, "inserted", "it takes place %llu of the store's chain, "
+                    "as i%llu seq %u does", (unsigned long long)e->order,
+                    (unsigned long long)v->entries[i - 1].instance, v->entries[i - 1].seq);
+            continue;
+        }
+        if (e->order != expected)
+            problem(v, 0, 0, 0, "removed", "the chain goes from place %llu to %llu",
+                    (unsigned long long)expected - 1, (unsigned long long)e->order);
+        expected = e->order + 1;
+    }
+    unsigned char (*heads)[AUDIT_HASH] = engine_calloc(v->entry_count + 1, AUDIT_HASH);
+    if (!heads)
+        return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
+    chain_heads(v->entries, v->entry_count, heads);
+    unsigned char zero[AUDIT_HASH] = {0}, meta_head[AUDIT_HASH];
+    const unsigned char *computed = v->entry_count ? heads[v->entry_count - 1] : zero;
+    uint64_t meta_count;
+    int rc = chain_head_read(v->step->txn, &meta_count, meta_head);
+    if (rc == ENGINE_FAILED)
+        problem(v, 0, 0, 0, "head", "meta's audit_head or audit_count is not of its size");
+    else if (rc != STORE_OK) {
+        free(heads);
+        return rc;
+    } else if (meta_count != v->entry_count || memcmp(meta_head, computed, AUDIT_HASH) != 0)
+        problem(v, 0, 0, 0, "head", "the store's head (meta audit_head, %llu records) is not the head "
+                "of its records (%zu): the head was edited, or records were moved, added or removed",
+                (unsigned long long)meta_count, v->entry_count);
+    char hex[AUDIT_HEX];
+    audit_hex(computed, hex);
+    json_object_set_new(report, "head", json_string(hex));
+    json_object_set_new(report, "count", json_integer((json_int_t)v->entry_count));
+    if (given) {
+        size_t at = SIZE_MAX;
+        for (size_t i = 0; i <= v->entry_count && at == SIZE_MAX; i++)
+            if (memcmp(i ? heads[i - 1] : zero, given, AUDIT_HASH) == 0)
+                at = i;
+        if (at == SIZE_MAX)
+            problem(v, 0, 0, 0, "cut", "the head given is not in this store's chain: records it covered "
+                    "were cut off or rewritten");
+        else
+            json_object_set_new(report, "head_given", json_pack("{s:I, s:I}", "covers", (json_int_t)at,
+                                                                "newer", (json_int_t)(v->entry_count - at)));
+    }
+    free(heads);
+    return STORE_OK;
+}
+
+static int verify_work(Step *s, void *context)
+{
+    Verify *v = context;
+    v->step = s;
+    int rc = engine_scan(s, TABLE_INSTANCES, store_bytes(NULL, 0), instances_visit, v);
+    if (rc == STORE_OK)
+        rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), history_visit, v);
+    if (rc != STORE_OK)
+        return rc;
+    instance_end(v);
+    for (size_t i = 0; i < v->instance_count; i++)
+        if (!v->instances[i].seen && v->instances[i].records > 0)
+            problem(v, v->instances[i].instance, 1, v->instances[i].records, "removed",
+                    "the instance has %u records and no history", v->instances[i].records);
+    return store_chain_check(v, v->given, v->report);
+}
+
+int engine_audit_verify(Engine *e, const char *head_hex, json_t **report, char *why, size_t why_len)
+{
+    unsigned char given[AUDIT_HASH];
+    *report = NULL;
+    if (head_hex && audit_unhex(head_hex, given) != 0) {
+        snprintf(why, why_len, "--head wants 64 hex digits (the output of huddle audit head), not '%.80s'",
+                 head_hex);
+        return ENGINE_REFUSED;
+    }
+    Verify v = {0};
+    v.problems = json_array();
+    json_t *out = json_object();
+    v.report = out;
+    v.given = head_hex ? given : NULL;
+    int rc = engine_read(e, verify_work, &v, why, why_len);
+    if (rc == ENGINE_OK) {
+        json_object_set_new(out, "records", json_integer((json_int_t)v.records));
+        json_object_set_new(out, "instances", json_integer((json_int_t)v.instance_count));
+        json_object_set_new(out, "problems", json_incref(v.problems));
+        *report = out;
+    } else {
+        json_decref(out);
+    }
+    json_decref(v.problems);
+    free(v.instances);
+    free(v.entries);
+    strbuf_free(&v.canonical);
+    return rc;
+}
+
+/* ---- the head ---- */
+
+typedef struct Head {
+    uint64_t count;
+    unsigned char head[AUDIT_HASH];
+} Head;
+
+static int head_work(Step *s, void *context)
+{
+    Head *h = context;
+    int rc = chain_head_read(s->txn, &h->count, h->head);
+    if (rc == ENGINE_FAILED)
+        return step_damaged(s, TABLE_META, store_bytes("audit_head", 10), "is not a 32-byte hash with its count");
+    return rc;
+}
+
+int engine_audit_head(Engine *e, json_t **head, char *why, size_t why_len)
+{
+    Head h;
+    *head = NULL;
+    int rc = engine_read(e, head_work, &h, why, why_len);
+    if (rc != ENGINE_OK)
+        return rc;
+    char hex[AUDIT_HEX];
+    audit_hex(h.head, hex);
+    *head = json_pack("{s:s, s:I}", "head", hex, "count", (json_int_t)h.count);
+    return *head ? ENGINE_OK : ENGINE_NO_MEMORY;
+}

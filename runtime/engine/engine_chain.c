@@ -1,0 +1,218 @@
+/*
+ * engine_chain.c - the decision record's hash chain as history records are written
+ * (step_write_records) and as an older store is chained (engine_upgrade.c).
+ *
+ * A history value of schema 3 is a stamp and the record (docs/audit.md, "What the store
+ * keeps"):
+ *
+ *   byte 0       HISTORY_STAMP_TAG (0xA7: neither the codec's format byte nor JSON text)
+ *   bytes 1-8    the record's place in the store-wide chain, big-endian (1, 2, ...)
+ *   bytes 9-40   its record link h(i, n) = SHA-256(h(i, n-1) || canonical record)
+ *   bytes 41-    the record in the codec's binary form
+ *
+ * meta keeps the store-wide head (audit_head, 32 bytes) and how many records it covers
+ * (audit_count, 8 bytes big-endian). Each record costs two SHA-256 (its link and the
+ * store's) and, for an instance's first record in a transaction, one read of the stamp
+ * of the record before it; the head is read and written once per transaction's step.
+ */
+#include "engine_internal.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HEAD_KEY store_bytes("audit_head", 10)
+#define COUNT_KEY store_bytes("audit_count", 11)
+
+bool history_split(StoreBytes value, HistoryStamp *stamp, StoreBytes *record)
+{
+    const unsigned char *v = value.data;
+    if (value.len < HISTORY_STAMP || v[0] != HISTORY_STAMP_TAG) {
+        *record = value;
+        return false;
+    }
+    if (stamp) {
+        stamp->order = store_read_be64(v + 1);
+        memcpy(stamp->hash, v + 9, AUDIT_HASH);
+    }
+    *record = store_bytes(v + HISTORY_STAMP, value.len - HISTORY_STAMP);
+    return true;
+}
+
+void history_key(uint64_t instance, uint32_t seq, unsigned char key[12])
+{
+    store_be64(instance, key);
+    key[8] = (unsigned char)(seq >> 24);
+    key[9] = (unsigned char)(seq >> 16);
+    key[10] = (unsigned char)(seq >> 8);
+    key[11] = (unsigned char)seq;
+}
+
+int chain_head_read(StoreTxn *txn, uint64_t *count, unsigned char head[AUDIT_HASH])
+{
+    StoreBytes value;
+    *count = 0;
+    memset(head, 0, AUDIT_HASH);
+    int rc = store_get(txn, TABLE_META, COUNT_KEY, &value);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;            /* nothing chained yet: genesis */
+    if (rc != STORE_OK)
+        return rc;
+    if (value.len != 8)
+        return ENGINE_FAILED;
+    *count = store_read_be64(value.data);
+    rc = store_get(txn, TABLE_META, HEAD_KEY, &value);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
+    if (value.len != AUDIT_HASH)
+        return ENGINE_FAILED;
+    memcpy(head, value.data, AUDIT_HASH);
+    return STORE_OK;
+}
+
+int chain_begin(HistoryChain *c, StoreTxn *txn)
+{
+    StrBuf canonical = c->canonical;   /* kept when a transaction runs its work again */
+    memset(c, 0, sizeof *c);
+    c->canonical = canonical;
+    c->txn = txn;
+    return chain_head_read(txn, &c->count, c->head);
+}
+
+/* The link of the record before (instance, seq): the one just linked, genesis for the
+   first, else the stamp of the record in the store. STORE_NOT_FOUND when that record
+   is missing or has no stamp (a damaged chain: the writer stops). */
+static int chain_prev(HistoryChain *c, uint64_t instance, uint32_t seq, unsigned char prev[AUDIT_HASH])
+{
+    if (seq <= 1) {
+        memset(prev, 0, AUDIT_HASH);
+        return STORE_OK;
+    }
+    if (c->linked && c->instance == instance && c->seq + 1 == seq) {
+        memcpy(prev, c->last, AUDIT_HASH);
+        return STORE_OK;
+    }
+    unsigned char key[12];
+    history_key(instance, seq - 1, key);
+    StoreBytes value, record;
+    int rc = store_get(c->txn, TABLE_HISTORY, store_bytes(key, 12), &value);
+    if (rc != STORE_OK)
+        return rc;
+    HistoryStamp stamp;
+    if (!history_split(value, &stamp, &record))
+        return STORE_NOT_FOUND;
+    memcpy(prev, stamp.hash, AUDIT_HASH);
+    return STORE_OK;
+}
+
+int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, const json_t *record,
+               unsigned char stamp[HISTORY_STAMP])
+{
+    unsigned char prev[AUDIT_HASH], h[AUDIT_HASH];
+    int rc = chain_prev(c, instance, seq, prev);
+    if (rc != STORE_OK)
+        return rc;
+    rc = audit_link_json(prev, record, &c->canonical, h);
+    if (rc != AUDIT_OK)
+        return rc == AUDIT_NO_MEMORY ? ENGINE_NO_MEMORY : ENGINE_FAILED;
+    char id[24];
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)instance);
+    audit_link_store(c->head, id, seq, h, c->head);
+    c->count++;
+    c->linked = true;
+    c->instance = instance;
+    c->seq = seq;
+    memcpy(c->last, h, AUDIT_HASH);
+    stamp[0] = HISTORY_STAMP_TAG;
+    store_be64(c->count, stamp + 1);
+    memcpy(stamp + 9, h, AUDIT_HASH);
+    return STORE_OK;
+}
+
+int chain_end(HistoryChain *c)
+{
+    unsigned char count[8];
+    store_be64(c->count, count);
+    int rc = store_put(c->txn, TABLE_META, COUNT_KEY, store_bytes(count, 8));
+    if (rc == STORE_OK)
+        rc = store_put(c->txn, TABLE_META, HEAD_KEY, store_bytes(c->head, AUDIT_HASH));
+    return rc;
+}
+
+void chain_free(HistoryChain *c)
+{
+    strbuf_free(&c->canonical);
+}
+
+/* ---- the store-wide chain read back ---- */
+
+static int entry_compare(const void *a, const void *b)
+{
+    const ChainEntry *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return x->instance != y->instance ? (x->instance < y->instance ? -1 : 1)
+         : x->seq != y->seq ? (x->seq < y->seq ? -1 : 1) : 0;
+}
+
+void chain_sort(ChainEntry *entries, size_t n)
+{
+    if (n > 1)
+        qsort(entries, n, sizeof *entries, entry_compare);
+}
+
+void chain_heads(const ChainEntry *entries, size_t n, unsigned char (*heads)[AUDIT_HASH])
+{
+    unsigned char head[AUDIT_HASH] = {0};
+    char id[24];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "i%llu", (unsigned long long)entries[i].instance);
+        audit_link_store(head, id, entries[i].seq, entries[i].hash, head);
+        if (heads)
+            memcpy(heads[i], head, AUDIT_HASH);
+    }
+}
+
+typedef struct Collect {
+    ChainEntry *entries;
+    size_t count, cap;
+} Collect;
+
+static int collect_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Collect *c = context;
+    HistoryStamp stamp;
+    StoreBytes record;
+    if (key.len != 12 || !history_split(value, &stamp, &record))
+        return STORE_OK;            /* unchained: audit verify names it */
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 1024;
+        ChainEntry *grown = engine_realloc(c->entries, cap * sizeof *grown);
+        if (!grown)
+            return ENGINE_NO_MEMORY;
+        c->entries = grown;
+        c->cap = cap;
+    }
+    const unsigned char *k = key.data;
+    ChainEntry *e = &c->entries[c->count++];
+    e->order = stamp.order;
+    e->instance = store_read_be64(k);
+    e->seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
+    memcpy(e->hash, stamp.hash, AUDIT_HASH);
+    return STORE_OK;
+}
+
+int chain_collect(StoreTxn *txn, ChainEntry **entries, size_t *count)
+{
+    Collect c = {0};
+    int rc = store_scan(txn, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(NULL, 0), collect_visit, &c);
+    if (rc != STORE_OK) {
+        free(c.entries);
+        c.entries = NULL;
+        c.count = 0;
+    }
+    chain_sort(c.entries, c.count);
+    *entries = c.entries;
+    *count = c.count;
+    return rc;
+}

@@ -1,0 +1,153 @@
+#!/bin/sh
+# tests/e2e/audit.sh - the decision record's integrity (docs/audit.md): every history
+# record hash-chained per instance and into one store-wide head. On copies of a real
+# store (tests/audit/make_store.sh), tampered with directly through LMDB by
+# tests/crash/audit_tamper.c: one byte of a comment, a record deleted, one inserted, two
+# swapped, the newest dropped (the store made to agree), meta's head edited. Each is
+# found and named by `huddle audit verify` (exit 1), and tools/verify_export.py, with
+# Python's standard library alone, finds the same in the store's export. TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/crash/tools.sh"
+. "$TOP/tests/audit/make_store.sh"
+crash_tools audit_tamper store_schema1 || exit 0
+tamper=$tool_audit_tamper
+py=/usr/bin/python3
+verifier=$TOP/tools/verify_export.py
+
+db=$tmp/store
+audit_store "$db" > "$tmp/out" 2>&1 && ok "a store with known decisions is made" || no "a store with known decisions is made"
+
+# ---- an untouched store ----
+expect "verify: an untouched store is clean" 0 "$h" audit verify --db "$db"
+has "(every record of every instance)" "verified: 57 records of 4 instances, head "
+head=$("$h" audit head --db "$db")
+if printf '%s\n' "$head" | grep -Eq '^[0-9a-f]{64}$'; then ok "head prints 64 hex digits"; else no "head prints 64 hex digits"; fi
+has "(the head verify worked out is the one kept)" "head $head"
+expect "head --json" 0 "$h" audit head --db "$db" --json
+json "(the head and the records it covers)" "j == {'head': '$head', 'count': 57}"
+expect "verify --json" 0 "$h" audit verify --db "$db" --json
+json "(no problems, 57 records, 4 instances, the head)" "j['problems'] == [] and j['records'] == 57 and j['instances'] == 4 and j['head'] == '$head'"
+expect "verify --head HEAD: the store holds the head kept elsewhere" 0 "$h" audit verify --db "$db" --head "$head"
+has "(all of it)" "the head given covers the first 57 records (0 newer)"
+expect "a --head that is not 64 hex digits is a usage error" 2 "$h" audit verify --db "$db" --head abc
+has "(saying what it wants)" "--head wants 64 hex digits"
+expect "an unknown audit command is a usage error" 2 "$h" audit frobnicate --db "$db"
+expect "a folder with no store is a store error" 3 "$h" audit verify --db "$tmp/none"
+
+# ---- the export ----
+"$h" audit export --db "$db" > "$tmp/export.jsonl" 2> "$tmp/out" && ok "export" || no "export"
+if [ "$(wc -l < "$tmp/export.jsonl")" -eq 59 ]; then ok "(a header, 57 records and the head)"; else no "(a header, 57 records and the head)" "$tmp/export.jsonl"; fi
+if $py - "$tmp/export.jsonl" "$db" "$head" "$h" > "$tmp/out" 2>&1 <<'PY'
+import json, subprocess, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+path, db, head, huddle = sys.argv[1:5]
+assert lines[0]["export"] == "huddle audit" and lines[0]["since"] is None and lines[0]["from"] == 1
+assert lines[-1]["head"] == head and lines[-1]["count"] == 57
+assert lines[-1]["instances"] == {"i1": 14, "i2": 20, "i3": 14, "i4": 9}
+rows = lines[1:-1]
+assert [r["order"] for r in rows] == list(range(1, 58))
+assert rows[-1]["chain"] == head
+# each record is the one `history --json` prints, unchanged by its hash
+for i in ("i1", "i2", "i3", "i4"):
+    history = [json.loads(l) for l in subprocess.run([huddle, "history", i, "--db", db, "--json"], capture_output=True, text=True).stdout.splitlines()]
+    assert history == [r["record"] for r in rows if r["instance"] == i], i
+PY
+then ok "(in commit order, each record as history --json prints it, the last line the head kept)"; else no "(in commit order, each record as history --json prints it)"; fi
+expect "verify_export.py: the export verifies without Huddle" 0 $py "$verifier" "$tmp/export.jsonl"
+has "(to the same head)" "verified: 57 records of 4 instances, head $head"
+expect "verify_export.py --head HEAD" 0 $py "$verifier" "$tmp/export.jsonl" --head "$head"
+"$h" audit export --db "$db" --since 2026-06-15T09:00:00Z > "$tmp/since.jsonl"
+expect "export --since: the newer records, verifiable from the chain before them" 0 $py "$verifier" "$tmp/since.jsonl"
+has "(i3 and i4: 23 records)" "verified: 23 records of 4 instances, head $head"
+head -c 300 "$tmp/export.jsonl" > "$tmp/cut.jsonl"
+expect "verify_export.py: an export it cannot read is exit 2" 2 $py "$verifier" "$tmp/cut.jsonl"
+
+# ---- tampering: each found and named, by huddle and by the script ----
+# tamper NAME ARGS...: a copy of the store in $tmp/NAME, tampered with.
+tamper() {
+  name=$1; shift
+  rm -rf "$tmp/$name"; cp -r "$db" "$tmp/$name"
+  "$tamper" "$tmp/$name" "$@" > "$tmp/tamper.out" 2>&1
+}
+# agree NAME: huddle's findings (where: what) are the script's, on the copy's export.
+agree() {
+  "$h" audit verify --db "$tmp/$1" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.huddle"
+  "$h" audit export --db "$tmp/$1" > "$tmp/$1.jsonl"
+  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED' | sed 's/ (.*//' | sort -u > "$tmp/by.script"
+  if [ -s "$tmp/by.huddle" ] && cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py finds the same: $(tr '\n' ';' < "$tmp/by.huddle"))"
+  else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
+}
+
+tamper comment comment i2 14
+expect "one byte of a comment changed: verify exits 1" 1 "$h" audit verify --db "$tmp/comment"
+has "(names the record)" "i2 seq 14: changed (its content does not match its hash)"
+if [ "$(grep -c ': changed' "$tmp/out")" = 1 ]; then ok "(and no other)"; else no "(and no other)"; fi
+"$h" history i2 --db "$tmp/comment" --json | grep -q '"comment":"graud suspected"' && ok "(the comment is changed indeed)" || no "(the comment is changed indeed)"
+agree comment
+
+tamper delete delete i2 5
+expect "a record deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/delete"
+has "(names it)" "i2 seq 5: removed"
+has "(and the store's chain missing a place)" "store: removed (the chain goes from place 18 to 20)"
+hasnt "(the records after it are not blamed)" "i2 seq 6:"
+agree delete
+
+tamper last delete i2 20
+expect "an instance's last record deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/last"
+has "(names it)" "i2 seq 20: removed (the instance has 20 records and its history ends at 19)"
+agree last
+
+tamper insert insert i2 25 3
+expect "a record inserted (a copy of another): verify exits 1" 1 "$h" audit verify --db "$tmp/insert"
+has "(names it)" "i2 seq 25: inserted"
+hasnt "(not the record it copies)" "i2 seq 3:"
+agree insert
+
+tamper swap swap i2 3 4
+expect "two records swapped: verify exits 1" 1 "$h" audit verify --db "$tmp/swap"
+has "(names the first)" "i2 seq 3: reordered (the record kept at seq 3 is record 4 of i2)"
+has "(and the second)" "i2 seq 4: reordered (the record kept at seq 4 is record 3 of i2)"
+agree swap
+
+tamper head head
+expect "meta's head edited: verify exits 1" 1 "$h" audit verify --db "$tmp/head"
+has "(says the head does not match the records)" "store: head (the store's head (meta audit_head, 57 records) is not the head of its records (57)"
+hasnt "(every record is fine)" "seq"
+agree head
+
+tamper drop drop
+if grep -q '^dropped i4 seq 9$' "$tmp/tamper.out"; then ok "the newest record dropped, the store made to agree"; else no "the newest record dropped" "$tmp/tamper.out"; fi
+expect "(without a head kept elsewhere the store looks clean: docs/audit.md says so)" 0 "$h" audit verify --db "$tmp/drop"
+has "(56 records)" "verified: 56 records of 4 instances"
+expect "verify --head with the head kept before: the cut is found" 1 "$h" audit verify --db "$tmp/drop" --head "$head"
+has "(named)" "store: cut (the head given is not in this store's chain: records it covered were cut off or rewritten)"
+agree drop "$head"
+
+# ---- a write after a record was removed stops, naming what to run ----
+tamper open delete i4 9
+expect "a write to an instance whose last record is gone is refused (store damaged)" 3 \
+  "$h" answer t4 yes --by anna --db "$tmp/open" --now 2026-06-15T10:30:00Z
+has "(saying what to run)" "huddle audit verify"
+
+# A store put back from an older copy (the newest records cut off) against a head kept later.
+cp -r "$db" "$tmp/older"
+"$h" answer t4 yes --by anna --comment "ok" --db "$db" --now 2026-06-15T10:30:00Z > /dev/null
+newer=$("$h" audit head --db "$db")
+expect "new records chain on: the store verifies" 0 "$h" audit verify --db "$db" --head "$head"
+has "(the old head is covered, with the newer records after it)" "the head given covers the first 57 records ("
+[ "$newer" != "$head" ] && ok "(the head moved on)" || no "(the head moved on)"
+expect "an older copy against the newer head: cut off" 1 "$h" audit verify --db "$tmp/older" --head "$newer"
+has "(named)" "store: cut"
+
+# ---- an older store is chained by its first write ----
+rm -rf "$tmp/old"; cp -r "$tmp/older" "$tmp/old"
+"$tool_store_schema1" "$tmp/old" > "$tmp/out" 2>&1 || no "a schema-1 copy" 
+expect "a store of schema 1 (no chain) read as it is: verify says unchained" 1 "$h" audit verify --db "$tmp/old"
+has "(each record)" "i1 seq 1: unchained (the record has no hash)"
+"$h" answer t4 yes --by anna --db "$tmp/old" --now 2026-06-15T10:30:00Z > "$tmp/out" 2>&1
+has "its first write converts and chains it" "from schema 1 to 3"
+expect "(then it verifies)" 0 "$h" audit verify --db "$tmp/old"
+has "(every record)" "verified: 62 records of 4 instances"
+
+plan

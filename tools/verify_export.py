@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""verify_export.py - checks an export of Huddle's decision record without Huddle.
+
+    python3 tools/verify_export.py EXPORT.jsonl [--head HASH]
+
+EXPORT.jsonl is what `huddle audit export --format jsonl` writes (docs/audit.md, "The
+export"): a header line, one line a history record in commit order, and a last line
+with the head the store keeps. This script recomputes, with Python's standard library
+alone:
+
+  - each record's link: SHA-256(prev || canonical JSON of the record), where the
+    canonical form is RFC 8785 with integers written exactly (canonical() below);
+  - that each record follows the one before it in its instance (seq n after n-1, prev
+    equal to that record's hash);
+  - the store-wide chain: H = SHA-256(H_before || "<instance> <seq>\\n" || hash), in
+    commit order from the header's store_prev, against each line's "chain" and the
+    last line's head and count;
+  - that each instance has as many records as the last line says it has;
+  - with --head, that the head given (kept somewhere else) is in the chain.
+
+It prints one line per finding, "i2 seq 14: changed (...)" or "store: head (...)", the
+same names `huddle audit verify` uses, then "verified: ..." or "TAMPERED: ...". Exit 0
+clean, 1 tampered, 2 usage or an export it cannot read.
+"""
+import hashlib
+import json
+import sys
+
+ZERO = "0" * 64
+
+
+def canon_string(s):
+    out = ['"']
+    for ch in s:
+        c = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif c < 0x20:
+            out.append({8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}.get(c, "\\u%04x" % c))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def canon_real(v):
+    """ECMAScript's Number.prototype.toString for a finite double (RFC 8785 3.2.2.3)."""
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ValueError("a number that is not finite")
+    if v == 0:
+        return "0"
+    sign = "-" if v < 0 else ""
+    r = repr(abs(v))  # the shortest digits that read back as v
+    mantissa, _, exp = r.partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    lead_zeros = len(whole + frac) - len((whole + frac).lstrip("0"))
+    n = len(whole) + int(exp or 0) - lead_zeros  # v = 0.digits x 10^n
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        text = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+    return sign + text
+
+
+def canonical(value):
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)  # exactly, however large
+    if isinstance(value, float):
+        return canon_real(value)
+    if isinstance(value, str):
+        return canon_string(value)
+    if isinstance(value, list):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be"))
+        return "{" + ",".join(canon_string(k) + ":" + canonical(value[k]) for k in keys) + "}"
+    raise ValueError("not JSON: %r" % (value,))
+
+
+def sha(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.hexdigest()
+
+
+def verify(lines, head_given):
+    problems = []
+
+    def say(where, kind, why):
+        problems.append("%s: %s (%s)" % (where, kind, why))
+
+    header, rows, trailer = lines[0], lines[1:-1], lines[-1]
+    if header.get("export") != "huddle audit" or "head" not in trailer:
+        raise ValueError("not a huddle audit export (no header or no head line)")
+    chain = header["store_prev"]
+    heads = {chain}
+    last = {}  # instance -> [highest seq seen, its hash, whether that hash can be trusted as prev]
+    orders = set()
+    expected_order = header["from"]
+    for row in rows:
+        where = "%s seq %d" % (row["instance"], row["seq"])
+        record = row["record"]
+        if row["order"] in orders:
+            say(where, "inserted", "it takes place %d of the store's chain, as another record does" % row["order"])
+        else:
+            orders.add(row["order"])
+            if row["order"] != expected_order:
+                say("store", "removed", "the chain goes from place %d to %d" % (expected_order - 1, row["order"]))
+            expected_order = row["order"] + 1
+            seen = last.get(row["instance"])
+            if record.get("instance") != row["instance"] or record.get("seq") != row["seq"]:
+                say(where, "reordered", "the record kept at seq %d is record %s of %s"
+                    % (row["seq"], record.get("seq"), record.get("instance")))
+                trusted = False
+            elif seen and row["seq"] <= seen[0]:
+                trusted = False  # after a reordered record: its neighbours were named
+            elif seen and row["seq"] > seen[0] + 1:
+                say("%s seq %d" % (row["instance"], seen[0] + 1), "removed",
+                    "the history goes from %d to %d" % (seen[0], row["seq"]))
+                trusted = False
+            elif not seen and row["seq"] > 1 and header.get("since") is None:
+                say("%s seq 1" % row["instance"], "removed", "the history starts at %d" % row["seq"])
+                trusted = False
+            else:
+                trusted = True
+                if seen and not seen[2]:
+                    pass  # the record before it was named: its link cannot be checked
+                elif (seen and row["prev"] != seen[1]) or (not seen and row["seq"] == 1 and row["prev"] != ZERO):
+                    say(where, "changed", "its prev is not the hash of the record before it")
+                elif sha(bytes.fromhex(row["prev"]), canonical(record).encode("utf-8")) != row["hash"]:
+                    say(where, "changed", "its content does not match its hash")
+            top = max(row["seq"], seen[0]) if seen else row["seq"]
+            last[row["instance"]] = [top, row["hash"], trusted]
+        chain = sha(bytes.fromhex(chain), ("%s %d\n" % (row["instance"], row["seq"])).encode(), bytes.fromhex(row["hash"]))
+        heads.add(chain)
+        if row["chain"] != chain:
+            say(where, "changed", "the store's chain does not pass through it as the export says")
+    for instance, records in sorted(trailer.get("instances", {}).items()):
+        seen = last.get(instance)
+        if header.get("since") is None and (seen[0] if seen else 0) < records:
+            first = seen[0] + 1 if seen else 1
+            say("%s seq %d" % (instance, first), "removed", "the instance has %d records and its history ends at %d"
+                % (records, first - 1))
+    count = rows[-1]["order"] if rows else header["from"] - 1
+    if trailer["head"] != chain or trailer["count"] != len(rows) + header["from"] - 1:
+        say("store", "head", "the store's head (%d records) is not the head of its records (%d)"
+            % (trailer["count"], len(rows) + header["from"] - 1))
+    if head_given and head_given.lower() not in heads:
+        say("store", "cut", "the head given is not in this export's chain: records it covered were cut off or rewritten")
+    return problems, chain, len(rows), len(trailer.get("instances", {}))
+
+
+def main(argv):
+    args = argv[1:]
+    head = None
+    if "--head" in args:
+        i = args.index("--head")
+        if i + 1 >= len(args):
+            print("usage: verify_export.py EXPORT.jsonl [--head HASH]", file=sys.stderr)
+            return 2
+        head = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 1:
+        print("usage: verify_export.py EXPORT.jsonl [--head HASH]", file=sys.stderr)
+        return 2
+    try:
+        with open(args[0], encoding="utf-8") as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+        if len(lines) < 2:
+            raise ValueError("too short: no header or no head line")
+        problems, chain, records, instances = verify(lines, head)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print("verify_export.py: %s: %s" % (args[0], e), file=sys.stderr)
+        return 2
+    for p in problems:
+        print(p)
+    print("%s: %d records of %d instances, head %s" % ("TAMPERED" if problems else "verified", records, instances, chain))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
