@@ -48,6 +48,8 @@ int cli_reassign(int argc, char **argv);
 int cli_undeploy(int argc, char **argv);
 int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
+/* The outbox (cli_outbox.c): huddle outbox [--pending|--failed], outbox retry KEY. */
+int cli_outbox(int argc, char **argv);
 
 struct Bytecode;
 struct Directory;

@@ -708,10 +708,18 @@ int cli_answer(int argc, char **argv)
     return store_command_write(&WRITE, &a);
 }
 
+/* What the tick's delivery of the outbox did, and how many records the timers wrote
+   before it (the rest are the steps call replies made). */
+static EngineOutboxStats tick_delivered;
+static size_t tick_timer_records;
+
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
     int rc = engine_fire_due(engine, now, why, len);
-    return rc == 0 ? engine_purge_seen(engine, now, (int)a->dedup, why, len) : rc;
+    if (rc == 0)
+        rc = engine_purge_seen(engine, now, (int)a->dedup, why, len);
+    tick_timer_records = json_array_size(a->records);
+    return rc == 0 ? engine_outbox_deliver(engine, now, &tick_delivered, why, len) : rc;
 }
 
 /* The timers a tick fired: each step a timer ran starts with the record of what it did
@@ -724,6 +732,8 @@ static json_int_t tick_fired(const json_t *records)
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r) {
+        if (i >= tick_timer_records)
+            break;
         if (!last || !json_equal(json_object_get(r, "instance"), json_object_get(last, "instance")) ||
             !json_equal(json_object_get(r, "at"), json_object_get(last, "at")))
             fired++;
@@ -734,18 +744,28 @@ static json_int_t tick_fired(const json_t *records)
 
 static json_t *tick_what(const StoreArgs *a, int64_t now)
 {
-    return json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
+    json_t *what = json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
+    const EngineOutboxStats *d = &tick_delivered;
+    if (d->delivered || d->retried || d->failed)
+        json_object_set_new(what, "outbox", json_pack("{s:I,s:I,s:I}", "delivered", (json_int_t)d->delivered,
+                                                      "retried", (json_int_t)d->retried, "failed", (json_int_t)d->failed));
+    return what;
 }
 
 /* "fired 2 timers:" and one line per record: "  2026-03-02T10:00:00Z i1 resolved {...}". */
 static void tick_sentence(const StoreArgs *a)
 {
     json_int_t fired = tick_fired(a->records);
-    if (fired == 0) {
+    const EngineOutboxStats *d = &tick_delivered;
+    if (d->delivered || d->retried || d->failed)
+        printf("outbox: %llu delivered, %llu to try again, %llu failed\n", (unsigned long long)d->delivered,
+               (unsigned long long)d->retried, (unsigned long long)d->failed);
+    if (fired == 0 && json_array_size(a->records) == 0) {
         printf("nothing was due\n");
         return;
     }
-    printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
+    if (fired)
+        printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
     size_t i;
     json_t *r;
     json_array_foreach(a->records, i, r) {

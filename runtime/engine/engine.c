@@ -90,6 +90,7 @@ void engine_free(Engine *e)
     engine_forget_caches(e);
     vm_scratch_free(&e->vm_scratch);
     free(e->due_timers);
+    dispatcher_free(e->dispatcher);
     free(e);
 }
 
@@ -270,32 +271,7 @@ static int mock_work(Step *s, void *context)
 {
     MockWork *m = context;
     int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(m->outbox->key, 8));
-    json_t *entry = m->outbox->entry;
-    Instance in;
-    if (rc == STORE_OK)
-        rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
-    if (rc == STORE_NOT_FOUND)
-        return STORE_OK;   /* the instance is gone: its call goes too */
-    if (rc != STORE_OK)
-        return rc;
-    if (!in.frame || (uint64_t)json_integer_value(json_object_get(entry, "suspension")) != in.frame->step) {
-        instance_clear(&in);
-        return STORE_OK;   /* stale: the instance moved on */
-    }
-    json_t *record = record_add(s, &in, m->reply ? "replied" : "call_failed");
-    json_object_set(record, "connector", json_object_get(entry, "connector"));
-    json_object_set(record, "operation", json_object_get(entry, "operation"));
-    if (m->reply)
-        json_object_set(record, "reply", m->reply);
-    else
-        json_object_set_new(record, "error", json_string(m->failure));
-    Value value = m->reply ? value_from_json(m->reply) : value_cstring(m->failure);
-    rc = step_resume(s, &in, m->reply ? VM_INPUT_REPLY : VM_INPUT_FAILURE, value);
-    value_release(value);
-    if (rc == STORE_OK)
-        rc = instance_save(s, &in);
-    instance_clear(&in);
-    return rc;
+    return rc == STORE_OK ? outbox_call_result(s, m->outbox->entry, m->reply, m->failure) : rc;
 }
 
 /* The mock for the call `name` (connector.operation): a reply, or a failure in
