@@ -246,6 +246,8 @@ build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_codec: runtime/engine/engine_codec.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
+# The outbox's mail and call replies (issue 13): the engine's delivery code, so the runtime.
+build/fuzz/fuzz_outbox: $(RUNTIME_SRC)
 # The two VM targets share how they drive a program (tests/fuzz/drive.c).
 build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/drive.h
 
