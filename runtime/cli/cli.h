@@ -50,6 +50,11 @@ int cli_ack(int argc, char **argv);
 int cli_directory(int argc, char **argv);
 /* The outbox (cli_outbox.c): huddle outbox [--pending|--failed], outbox retry KEY. */
 int cli_outbox(int argc, char **argv);
+struct Engine;
+/* A write's engine time (cli_store.c): *now_ms (--now, NULL: none; its offset for the
+   message) when it is not earlier than the store's engine time (else CLI_REFUSED, said
+   on stderr), or the wall clock, held at the store's time when it stepped back. */
+int cli_engine_now(struct Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now);
 
 struct Bytecode;
 struct Directory;

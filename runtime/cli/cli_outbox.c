@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -86,28 +85,14 @@ static void outbox_print(const json_t *entries)
 /* Engine time for the retry: --now (never before the store's), else the wall clock. */
 static int outbox_now(const OutboxArgs *a, Engine *engine, int64_t *now)
 {
-    int64_t kept;
-    char why[512];
-    if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK) {
-        fprintf(stderr, "huddle: %s\n", why);
-        return CLI_SYSTEM;
-    }
+    int64_t at = 0;
+    int32_t offset = 0;
     if (a->now_text) {
-        int status = cli_parse_time("outbox", "--now", a->now_text, now, NULL);
+        int status = cli_parse_time("outbox", "--now", a->now_text, &at, &offset);
         if (status != CLI_OK)
             return status;
-        if (*now < kept) {
-            fprintf(stderr, "huddle: --now %s is earlier than this store's engine time, and a store's clock never goes back\n",
-                    cli_clean(a->now_text));
-            return CLI_REFUSED;
-        }
-        return CLI_OK;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    *now = *now < kept ? kept : *now;
-    return CLI_OK;
+    return cli_engine_now(engine, a->now_text ? &at : NULL, offset, now);
 }
 
 static int outbox_retry(const OutboxArgs *a, Engine *engine)

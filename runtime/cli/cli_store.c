@@ -183,18 +183,23 @@ static void store_args_close(StoreArgs *a, Engine *engine)
    out (RUNTIME.md, "Limits and damage"). */
 static int store_args_now(const StoreArgs *a, Engine *engine, int64_t *now)
 {
+    return cli_engine_now(engine, a->now_text ? &a->now_ms : NULL, a->now_offset, now);
+}
+
+int cli_engine_now(Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now)
+{
     int64_t kept;
     char why[512];
     if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
         return CLI_SYSTEM;
     }
-    if (a->now_text) {
-        *now = a->now_ms;
+    if (now_ms) {
+        *now = *now_ms;
         if (*now < kept) {
             StrBuf asked = STRBUF_INIT, store = STRBUF_INIT;
-            value_write_time(*now, a->now_offset, &asked);
-            value_write_time(kept, a->now_offset, &store);
+            value_write_time(*now, now_offset, &asked);
+            value_write_time(kept, now_offset, &store);
             fprintf(stderr, "huddle: --now %s is earlier than this store's engine time %s, and a store's "
                     "clock never goes back (a write without --now moves it to the wall clock). To "
                     "simulate other times, use another --db, or huddle run.\n",

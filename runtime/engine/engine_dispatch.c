@@ -170,18 +170,14 @@ static bool message_deliverable(ClaimScan *o, json_t *entry)
     return true;
 }
 
-static int claim_scan_visit(void *context, StoreBytes key, StoreBytes value)
+static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
 {
+    (void)s;
     ClaimScan *o = context;
-    if (key.len != 8 || o->count == o->room)
-        return key.len != 8 ? STORE_OK : STORE_STOP;
-    uint64_t seq = store_read_be64(key.data);
+    if (o->count == o->room)
+        return STORE_STOP;
     if (in_flight(o->d, seq))
         return STORE_OK;
-    json_t *entry;
-    int rc = engine_parse_json(o->step, TABLE_OUTBOX, key, value, &entry);
-    if (rc != STORE_OK)
-        return rc;
     const char *status = json_string_value(json_object_get(entry, "status"));
     const char *kind = json_string_value(json_object_get(entry, "kind"));
     int64_t due = json_integer_value(json_object_get(entry, "next_ms"));
@@ -190,18 +186,19 @@ static int claim_scan_visit(void *context, StoreBytes key, StoreBytes value)
         due = lease;
     bool message = kind && strcmp(kind, "message") == 0;
     const Connector *c = message ? NULL : conn_find(o->d->connectors, json_string_value(json_object_get(entry, "connector")));
-    bool deliverable = kind && (message ? message_deliverable(o, entry) : c && c->kind != CONN_WEBHOOK);
-    if (!status || strcmp(status, "pending") != 0 || !deliverable) {
-        json_decref(entry);
-        return STORE_OK;
-    }
+    if (!status || strcmp(status, "pending") != 0 || !kind || (!message && (!c || c->kind == CONN_WEBHOOK)))
+        return STORE_OK;   /* failed, or waiting for its connector to be kept */
     if (due > o->now) {
         if (due < o->next_ms)
             o->next_ms = due;
-        json_decref(entry);
         return STORE_OK;
     }
-    o->found[o->count++] = (Candidate){seq, entry};
+    json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
+    if (message && !message_deliverable(o, copy)) {
+        json_decref(copy);
+        return STORE_OK;
+    }
+    o->found[o->count++] = (Candidate){seq, copy};
     return STORE_OK;
 }
 
@@ -209,7 +206,7 @@ static int claim_scan_work(Step *s, void *context)
 {
     ClaimScan *o = context;
     o->step = s;
-    return engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), claim_scan_visit, o);
+    return outbox_each(s, claim_scan_visit, o);
 }
 
 /* Claims the candidates still due: attempts + 1 and a lease. One claimed by another
@@ -644,36 +641,30 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
 /* ---- stats ---- */
 
 typedef struct StatsScan {
-    Step *step;
     int64_t now;
     EngineOutboxStats *stats;
 } StatsScan;
 
-static int stats_visit(void *context, StoreBytes key, StoreBytes value)
+static int stats_visit(Step *s, uint64_t seq, json_t *entry, void *context)
 {
+    (void)s;
+    (void)seq;
     StatsScan *o = context;
-    json_t *entry;
-    int rc = engine_parse_json(o->step, TABLE_OUTBOX, key, value, &entry);
-    if (rc != STORE_OK)
-        return rc;
     const char *status = json_string_value(json_object_get(entry, "status"));
     if (status && strcmp(status, "failed") == 0) {
         o->stats->failed_entries++;
-    } else {
-        o->stats->pending++;
-        int64_t age = o->now - json_integer_value(json_object_get(entry, "created_ms"));
-        if (age > o->stats->oldest_ms)
-            o->stats->oldest_ms = age;
+        return STORE_OK;
     }
-    json_decref(entry);
+    o->stats->pending++;
+    int64_t age = o->now - json_integer_value(json_object_get(entry, "created_ms"));
+    if (age > o->stats->oldest_ms)
+        o->stats->oldest_ms = age;
     return STORE_OK;
 }
 
 static int stats_work(Step *s, void *context)
 {
-    StatsScan *o = context;
-    o->step = s;
-    return engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), stats_visit, o);
+    return outbox_each(s, stats_visit, context);
 }
 
 int engine_dispatch_stats(Engine *e, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len)
@@ -686,6 +677,6 @@ int engine_dispatch_stats(Engine *e, int64_t now, EngineOutboxStats *stats, char
         stats->failed = dp->failed;
         stats->in_flight = dp->claim_count;
     }
-    StatsScan o = {NULL, now, stats};
+    StatsScan o = {now, stats};
     return engine_read(e, stats_work, &o, why, why_len);
 }

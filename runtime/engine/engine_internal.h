@@ -407,6 +407,11 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
 /* Applies a call's reply (or failure) to its instance when it still waits at the
    entry's suspension (else nothing: stale). */
 int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure);
+/* Calls `visit` with each outbox entry in order (parsed; borrowed for the call: keep
+   it with json_incref) and its sequence number; a visit returning STORE_STOP ends the
+   scan, which then returns STORE_OK. A damaged entry fails the step, naming it. */
+typedef int (*OutboxVisit)(Step *s, uint64_t seq, json_t *entry, void *context);
+int outbox_each(Step *s, OutboxVisit visit, void *context);
 /* Records `send_failed` on the entry's instance (person NULL: a send). */
 int outbox_send_failed(Step *s, const json_t *entry, const char *person, const char *channel,
                        const char *error);

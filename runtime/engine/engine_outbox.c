@@ -216,38 +216,55 @@ static json_t *entry_view(const json_t *entry, uint64_t seq)
     return view;
 }
 
-typedef struct OutboxList {
+typedef struct OutboxEach {
     Step *step;
-    const char *status;             /* NULL: every entry */
-    json_t *list;
-} OutboxList;
+    OutboxVisit visit;
+    void *context;
+} OutboxEach;
 
-static int list_visit(void *context, StoreBytes key, StoreBytes value)
+static int each_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    OutboxList *o = context;
+    OutboxEach *o = context;
     json_t *entry;
     if (key.len != 8)
         return step_fail(o->step, ENGINE_FAILED, "the store is damaged: an outbox key is %zu bytes, not 8", key.len);
     int rc = engine_parse_json(o->step, TABLE_OUTBOX, key, value, &entry);
-    if (rc != STORE_OK)
-        return rc;
+    if (rc == STORE_OK)
+        rc = o->visit(o->step, store_read_be64(key.data), entry, o->context);
+    json_decref(entry);
+    return rc;
+}
+
+int outbox_each(Step *s, OutboxVisit visit, void *context)
+{
+    OutboxEach o = {s, visit, context};
+    int rc = engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), each_visit, &o);
+    return rc == STORE_STOP ? STORE_OK : rc;
+}
+
+typedef struct OutboxList {
+    const char *status;             /* NULL: every entry */
+    json_t *list;
+} OutboxList;
+
+static int list_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+{
+    (void)s;
+    OutboxList *o = context;
     const char *status = json_string_value(json_object_get(entry, "status"));
     if (!o->status || (status && strcmp(status, o->status) == 0))
-        json_array_append_new(o->list, entry_view(entry, store_read_be64(key.data)));
-    json_decref(entry);
+        json_array_append_new(o->list, entry_view(entry, seq));
     return STORE_OK;
 }
 
 static int list_work(Step *s, void *context)
 {
-    OutboxList *o = context;
-    o->step = s;
-    return engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), list_visit, o);
+    return outbox_each(s, list_visit, context);
 }
 
 int engine_outbox_list(Engine *e, const char *status, json_t **entries, char *why, size_t why_len)
 {
-    OutboxList o = {NULL, status, json_array()};
+    OutboxList o = {status, json_array()};
     int rc = o.list ? engine_read(e, list_work, &o, why, why_len) : ENGINE_NO_MEMORY;
     if (rc != ENGINE_OK) {
         json_decref(o.list);
@@ -258,42 +275,42 @@ int engine_outbox_list(Engine *e, const char *status, json_t **entries, char *wh
 }
 
 typedef struct OutboxFind {
-    Step *step;
     const char *key;
-    unsigned char seq[8];
-    json_t *entry;
+    uint64_t seq;
+    json_t *entry;                  /* found: a reference of its own */
 } OutboxFind;
 
-static int find_visit(void *context, StoreBytes key, StoreBytes value)
+/* Whether `key` is one of the entry's keys: BASE + INDEX .. INDEX + recipients - 1. */
+static bool entry_has_key(const json_t *entry, const char *key)
 {
-    OutboxFind *f = context;
-    json_t *entry;
-    if (key.len != 8)
-        return STORE_OK;
-    int rc = engine_parse_json(f->step, TABLE_OUTBOX, key, value, &entry);
-    if (rc != STORE_OK)
-        return rc;
     const char *base = json_string_value(json_object_get(entry, "base"));
     size_t base_len = base ? strlen(base) : 0;
-    char *end = (char *)"";
-    long long index = base && strncmp(f->key, base, base_len) == 0 ? strtoll(f->key + base_len, &end, 10) : -1;
+    if (!base || strncmp(key, base, base_len) != 0)
+        return false;
+    char *end;
+    long long index = strtoll(key + base_len, &end, 10);
     json_int_t first = json_integer_value(json_object_get(entry, "index"));
     size_t span = json_array_size(json_object_get(entry, "to"));
-    if (index >= first && index < first + (json_int_t)(span ? span : 1) && *end == '\0') {
-        memcpy(f->seq, key.data, 8);
-        f->entry = entry;
-        return STORE_STOP;
-    }
-    json_decref(entry);
-    return STORE_OK;
+    return *end == '\0' && key[base_len] >= '0' && key[base_len] <= '9' && index >= first &&
+           index < first + (json_int_t)(span ? span : 1);
+}
+
+static int find_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+{
+    (void)s;
+    OutboxFind *f = context;
+    if (!entry_has_key(entry, f->key))
+        return STORE_OK;
+    f->seq = seq;
+    f->entry = json_incref(entry);
+    return STORE_STOP;
 }
 
 static int retry_work(Step *s, void *context)
 {
     OutboxFind *f = context;
-    f->step = s;
-    int rc = engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), find_visit, f);
-    if (rc != STORE_OK && rc != STORE_STOP)
+    int rc = outbox_each(s, find_visit, f);
+    if (rc != STORE_OK)
         return rc;
     if (!f->entry)
         return step_fail(s, ENGINE_REFUSED, "no outbox entry has the key %s (huddle outbox --failed lists them)", f->key);
@@ -311,12 +328,14 @@ static int retry_work(Step *s, void *context)
     json_object_set_new(f->entry, "next_ms", json_integer((json_int_t)s->now));
     json_object_set_new(f->entry, "lease_ms", json_integer(0));
     s->engine->outbox_dirty = true;
-    return engine_put_json(s, TABLE_OUTBOX, store_bytes(f->seq, 8), f->entry);
+    unsigned char key[8];
+    store_be64(f->seq, key);
+    return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), f->entry);
 }
 
 int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size_t why_len)
 {
-    OutboxFind f = {NULL, key, {0}, NULL};
+    OutboxFind f = {key, 0, NULL};
     int rc = engine_run_step(e, now, retry_work, &f, why, why_len);
     json_decref(f.entry);
     return rc;
