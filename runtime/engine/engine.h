@@ -149,9 +149,12 @@ int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
 /* The due time of the earliest timer, if there is one (*found says). */
 int engine_next_due(Engine *engine, bool *found, int64_t *due_ms, char *why, size_t why_len);
 
-/* Delivers the outbox's calls from `mocks` (connector.operation -> a reply, a list of
-   replies used in turn, or {"fail": "message"}): each reply or failure is its own step
-   at `now`. A call with no mock fails with a message saying so. */
+/* Delivers the outbox's calls due at `now` from `mocks` (connector.operation -> a
+   reply, a list of replies used in turn, or {"fail": "message"}): each reply or failure
+   is its own step at `now`. A call with no mock fails with a message saying so. A
+   failing mock of a connector the store keeps (`huddle run --connectors`) is a failed
+   attempt: the call is tried again after its backoff (engine_outbox_next_try says
+   when), taking the next mock, until its connector's retries are spent. */
 int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
                          size_t why_len);
 
@@ -268,7 +271,11 @@ int engine_outbox_list(Engine *engine, const char *status, json_t **entries, cha
 int engine_outbox_retry(Engine *engine, const char *key, int64_t now, char *why, size_t why_len);
 /* The delay before attempt `attempt` + 1 of the delivery with idempotency key `key`:
    1 s doubling per attempt up to 1 h, times a jitter factor from 0.5 to 1 that the key
-   and the attempt decide (so it is the same on every run). */
+   (past its STORE part) and the attempt decide, so it is the same on every run. */
+/* The earliest next try of a call waiting in the outbox after a failed attempt
+   (`huddle run --connectors`, whose failing mocks are retried in virtual time):
+   *found says whether one waits. */
+int engine_outbox_next_try(Engine *engine, bool *found, int64_t *next_ms, char *why, size_t why_len);
 #define OUTBOX_BACKOFF_FIRST_MS INT64_C(1000)
 #define OUTBOX_BACKOFF_MAX_MS INT64_C(3600000)
 int64_t outbox_backoff_ms(const char *key, unsigned attempt);

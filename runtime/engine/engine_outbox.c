@@ -74,8 +74,11 @@ int64_t outbox_backoff_ms(const char *key, unsigned attempt)
         delay *= 2;
     if (delay > OUTBOX_BACKOFF_MAX_MS)
         delay = OUTBOX_BACKOFF_MAX_MS;
-    /* Jitter: a factor from 0.5 to 1, the same for the same key and attempt. */
-    uint64_t h = fnv1a(key ? key : "", attempt);
+    /* Jitter: a factor from 0.5 to 1, the same for the same key and attempt; seeded
+       from the key past its STORE part, so a simulation (huddle run, a new store each
+       time) repeats. */
+    const char *tail = key ? strchr(key, ':') : NULL;
+    uint64_t h = fnv1a(tail ? tail + 1 : key ? key : "", attempt);
     h ^= h >> 33;
     double factor = 0.5 + 0.5 * (double)(h % 1000000) / 1000000.0;
     return (int64_t)((double)delay * factor);
@@ -358,7 +361,7 @@ int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const 
     json_t *record = record_add(s, &in, reply ? "replied" : "call_failed");
     json_object_set(record, "connector", json_object_get(entry, "connector"));
     json_object_set(record, "operation", json_object_get(entry, "operation"));
-    if (json_object_get(entry, "base")) {
+    if (json_object_get(entry, "base") && !outbox_simulated(s)) {   /* run: no random store id */
         char key[200];
         outbox_key_text(entry, 0, key, sizeof key);
         json_object_set_new(record, "key", json_string(key));

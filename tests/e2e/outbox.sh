@@ -281,4 +281,35 @@ expect "outbox --pending --json" 0 "$h" outbox --db "$db" --pending --json
 json "the call waits, saying which variable is not set (never a value)" \
   'any(e.get("connector") == "kb" and "KB_TOKEN" in e["error"] and "not set" in e["error"] for e in j)'
 
+# ---- huddle run: failing mocks retried in virtual time ----------------------------------
+
+cat > "$tmp/run.play" <<'PLAY'
+playbook r
+
+on mon.spike as alert
+
+state start {
+  let found = call kb.lookup({product: alert.product}) else { note "failed: {error}" done "no kb" }
+  done "got {found.v}"
+}
+PLAY
+printf '%s\n' '{"at": "2026-06-15T08:10:00Z", "event": {"source": "mon", "type": "spike", "id": "e1", "data": {"product": "N9"}}}' \
+  '{"at": "2026-06-15T09:00:00Z", "end": true}' > "$tmp/trace.jsonl"
+echo '{"kb.lookup": [{"fail": "down"}, {"fail": "still down"}, {"v": 42}]}' > "$tmp/mocks_then.json"
+echo '{"kb.lookup": {"fail": "down"}}' > "$tmp/mocks_down.json"
+expect "run --connectors: two failing mocks, then a reply" 0 "$h" run "$tmp/run.play" --events "$tmp/trace.jsonl" \
+  --mocks "$tmp/mocks_then.json" --connectors "$tmp/connectors.json" --json
+has "the third attempt's reply is the call's" '"reply":{"v":42}'
+has "it comes after two backoffs in virtual time (1.5 to 3 s)" '"at":"2026-06-15T08:10:02'
+expect "run --connectors: a mock that keeps failing" 0 "$h" run "$tmp/run.play" --events "$tmp/trace.jsonl" \
+  --mocks "$tmp/mocks_down.json" --connectors "$tmp/connectors.json" --json
+has "the call fails after 1 + retries (2) attempts" '"error":"down (after 3 attempts)"'
+cp "$tmp/out" "$tmp/run1.out"
+"$h" run "$tmp/run.play" --events "$tmp/trace.jsonl" --mocks "$tmp/mocks_down.json" --connectors "$tmp/connectors.json" --json > "$tmp/run2.out" 2>&1
+if cmp -s "$tmp/run1.out" "$tmp/run2.out"; then ok "the jitter is the same on every run"; else no "the jitter is the same on every run" "$tmp/run2.out"; fi
+expect "run without --connectors: a failing mock fails the call at once" 0 "$h" run "$tmp/run.play" \
+  --events "$tmp/trace.jsonl" --mocks "$tmp/mocks_then.json" --json
+has "at the time of the call" '"at":"2026-06-15T08:10:00Z","instance":"i1","seq":4,"kind":"call_failed"'
+hasnt "run's records carry no key (each run's store is new)" '"key"'
+
 plan
