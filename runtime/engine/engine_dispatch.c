@@ -209,28 +209,30 @@ static int claim_scan_work(Step *s, void *context)
     return outbox_each(s, claim_scan_visit, o);
 }
 
-/* Claims the candidates still due: attempts + 1 and a lease. One claimed by another
-   process since the scan is dropped (its entry set to NULL). */
-static int claim_work(Step *s, void *context)
+/* Claims one candidate if it is still due: attempts + 1 and a lease. *claimed is false
+   when another process claimed or settled it since the scan, and for a call its
+   instance no longer waits for (cancelled, or moved on by retry --goto): that entry is
+   deleted unsent, as its reply would be. */
+static int claim_one(Step *s, ClaimScan *o, Candidate *c, bool *claimed)
 {
-    ClaimScan *o = context;
-    for (unsigned i = 0; i < o->count; i++) {
-        Candidate *c = &o->found[i];
-        unsigned char key[8];
-        store_be64(c->seq, key);
-        json_t *stored;
-        int rc = engine_get_json(s, TABLE_OUTBOX, store_bytes(key, 8), &stored);
-        if (rc == STORE_NOT_FOUND)
-            goto drop;
-        if (rc != STORE_OK)
-            return rc;
-        int64_t lease = json_integer_value(json_object_get(stored, "lease_ms"));
-        const char *status = json_string_value(json_object_get(stored, "status"));
-        if (lease > s->now || json_integer_value(json_object_get(stored, "next_ms")) > s->now || !status ||
-            strcmp(status, "pending") != 0) {
-            json_decref(stored);
-            goto drop;
-        }
+    *claimed = false;
+    unsigned char key[8];
+    store_be64(c->seq, key);
+    json_t *stored;
+    int rc = engine_get_json(s, TABLE_OUTBOX, store_bytes(key, 8), &stored);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    const char *status = json_string_value(json_object_get(stored, "status"));
+    bool due = json_integer_value(json_object_get(stored, "lease_ms")) <= s->now &&
+               json_integer_value(json_object_get(stored, "next_ms")) <= s->now && status &&
+               strcmp(status, "pending") == 0;
+    bool waits = true;
+    const char *kind = json_string_value(json_object_get(stored, "kind"));
+    if (due && kind && strcmp(kind, "call") == 0)
+        rc = outbox_call_waits(s, stored, &waits);
+    if (rc == STORE_OK && due && !waits)
+        rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
+    if (rc == STORE_OK && due && waits) {
         const Connector *conn = conn_find(o->d->connectors, json_string_value(json_object_get(stored, "connector")));
         int64_t timeout = conn && conn->kind == CONN_HTTP ? conn->timeout_ms : 30000;
         json_int_t attempts = json_integer_value(json_object_get(stored, "attempts")) + 1;
@@ -238,13 +240,25 @@ static int claim_work(Step *s, void *context)
         json_object_set_new(stored, "lease_ms", json_integer((json_int_t)(s->now + timeout + LEASE_EXTRA_MS)));
         json_object_set_new(c->entry, "attempts", json_integer(attempts));
         rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), stored);
-        json_decref(stored);
+        *claimed = rc == STORE_OK;
+    }
+    json_decref(stored);
+    return rc;
+}
+
+/* Claims the candidates still due; the others' entries are let go (set to NULL). */
+static int claim_work(Step *s, void *context)
+{
+    ClaimScan *o = context;
+    for (unsigned i = 0; i < o->count; i++) {
+        bool claimed;
+        int rc = claim_one(s, o, &o->found[i], &claimed);
         if (rc != STORE_OK)
             return rc;
-        continue;
-    drop:
-        json_decref(c->entry);
-        c->entry = NULL;
+        if (!claimed) {
+            json_decref(o->found[i].entry);
+            o->found[i].entry = NULL;
+        }
     }
     return STORE_OK;
 }
@@ -381,6 +395,10 @@ static int settle_put(Step *s, const unsigned char key[8], json_t *stored)
 static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char key[8], int64_t backoff)
 {
     Delivery *d = &st->claim->deliveries[0];
+    bool waits;
+    int rc = outbox_call_waits(s, stored, &waits);
+    if (rc != STORE_OK || !waits)   /* nobody waits for it any more: no retry, no reply */
+        return rc == STORE_OK ? store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8)) : rc;
     if (d->outcome == DELIVERY_RETRY && !out_of_tries(st->claim, stored, s->now, backoff)) {
         json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
         json_object_set_new(stored, "lease_ms", json_integer(0));
@@ -388,7 +406,7 @@ static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char 
         st->d->retried++;
         return settle_put(s, key, stored);
     }
-    int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
+    rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
     if (rc != STORE_OK)
         return rc;
     char failure[400];

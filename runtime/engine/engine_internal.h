@@ -404,6 +404,8 @@ void outbox_send(Step *s, Instance *in, json_t *record);
    "escalated", "outcome", "cancelled" with the task; "notify" with the text). */
 void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about, const json_t *task,
                  const char *text);
+/* Whether the call's instance still waits at the entry's suspension (*waits). */
+int outbox_call_waits(Step *s, const json_t *entry, bool *waits);
 /* Applies a call's reply (or failure) to its instance when it still waits at the
    entry's suspension (else nothing: stale). */
 int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure);

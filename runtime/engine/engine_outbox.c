@@ -346,6 +346,20 @@ int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size
 
 /* ---- results ---- */
 
+int outbox_call_waits(Step *s, const json_t *entry, bool *waits)
+{
+    Instance in;
+    *waits = false;
+    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return rc;
+    *waits = in.frame && (uint64_t)json_integer_value(json_object_get(entry, "suspension")) == in.frame->step;
+    instance_clear(&in);
+    return STORE_OK;
+}
+
 int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure)
 {
     Instance in;

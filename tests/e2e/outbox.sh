@@ -281,6 +281,32 @@ expect "outbox --pending --json" 0 "$h" outbox --db "$db" --pending --json
 json "the call waits, saying which variable is not set (never a value)" \
   'any(e.get("connector") == "kb" and "KB_TOKEN" in e["error"] and "not set" in e["error"] for e in j)'
 
+# ---- stale calls: the instance moved on -------------------------------------------------
+
+script '{"/flaky": [{"status": 200, "delay_ms": 700, "body": "{\"v\": 9}"}]}'
+echo '{"n": 2}' | "$h" trigger --db "$db" test.flaky --id stale-1 --now 2026-03-03T12:00:00Z > /dev/null
+echo '{"n": 3}' | "$h" trigger --db "$db" test.flaky --id stale-2 --now 2026-03-03T12:00:00Z > /dev/null
+"$h" instances --db "$db" --json --playbook call_flaky > "$tmp/out"
+inst=$("$PEER_PY" -c 'import json,sys; print(" ".join(i["id"] for i in json.load(open(sys.argv[1])) if i["status"] == "running"))' "$tmp/out")
+set -- $inst
+expect "cancel the second before any tick" 0 "$h" cancel "$2" --db "$db" --by anna --reason "not needed" --now 2026-03-03T12:00:00Z
+before=$(wc -l < "$reqs")
+"$h" tick --db "$db" --now 2026-03-03T12:00:00Z > "$tmp/tick.out" 2>&1 &
+tpid=$!
+w=0
+while [ "$(wc -l < "$reqs")" -le "$before" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+expect "cancel the first while its call is in flight" 0 "$h" cancel "$1" --db "$db" --by anna --reason "too slow" --now 2026-03-03T12:00:00Z
+wait $tpid
+if [ $? -eq 0 ]; then ok "the tick ends well"; else no "the tick ends well" "$tmp/tick.out"; fi
+requests /flaky
+json "the cancelled instance's call was never sent; the other's was, once" \
+  "[json.loads(r['body'])['n'] for r in j if r['headers']['idempotency-key'].split(':')[1] in ('$1', '$2')] == [2]"
+history "$1"
+hasnt "the reply that came after the cancel did nothing" '"kind":"replied"'
+has "the instance stays cancelled" '"kind":"cancelled"'
+expect "outbox --json" 0 "$h" outbox --db "$db" --json
+json "neither call waits in the outbox" "[e for e in j if e['instance'] in ('$1', '$2')] == []"
+
 # ---- huddle run: failing mocks retried in virtual time ----------------------------------
 
 cat > "$tmp/run.play" <<'PLAY'
