@@ -475,6 +475,8 @@ int cli_deploy(int argc, char **argv)
         status = deploy_directory(engine, &directory);
     if (status == CLI_OK)
         status = deploy_connectors(&a, engine, &connectors);
+    if (status == CLI_OK)
+        cli_connectors_warn_directory(&connectors, directory);
     cli_connectors_options(&connectors, &options);
     if (status == CLI_OK)
         status = deploy_all(&a, engine, &options, directory, keep, now);

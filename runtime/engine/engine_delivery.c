@@ -91,9 +91,15 @@ static const char *secret_from_env(const char *name, const char *connector, cons
     if (!name)
         return NULL;
     const char *value = getenv(name);
+    bool clean = value && *value;
+    for (const char *p = value; clean && *p; p++)
+        clean = (unsigned char)*p >= ' ' && *p != 0x7f;   /* no header can be added through it */
     if (!value || !*value)
         snprintf(why, why_len, "the environment variable %s (%s of connector %s) is not set", name, field, connector);
-    return value && *value ? value : NULL;
+    else if (!clean)
+        snprintf(why, why_len, "the environment variable %s (%s of connector %s) holds a control character", name,
+                 field, connector);
+    return clean ? value : NULL;
 }
 
 int delivery_http(Delivery *d, const Connector *c, const char *operation, const json_t *body, char *why,
@@ -128,7 +134,7 @@ int delivery_http(Delivery *d, const Connector *c, const char *operation, const 
     r->url = d->url;
     r->method = op->method;
     r->idempotency_key = d->key;
-    r->bearer = c->token_env ? getenv(c->token_env) : NULL;
+    r->bearer = c->token_env ? secret_from_env(c->token_env, c->name, "token_env", why, why_len) : NULL;
     r->body = d->body.data ? d->body.data : "null";
     r->body_len = d->body.data ? d->body.len : 4;
     r->timeout_ms = (long)c->timeout_ms;

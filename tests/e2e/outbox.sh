@@ -307,6 +307,28 @@ has "the instance stays cancelled" '"kind":"cancelled"'
 expect "outbox --json" 0 "$h" outbox --db "$db" --json
 json "neither call waits in the outbox" "[e for e in j if e['instance'] in ('$1', '$2')] == []"
 
+# ---- deploy warns of people the connectors cannot reach ------------------------------
+
+cat > "$tmp/kb_only.json" <<JSON
+{"mon": {"kind": "webhook"},
+ "kb": {"kind": "http", "base_url": "http://127.0.0.1:$hp", "operations": {"lookup": {"method": "POST", "path": "/known"}}}}
+JSON
+cat > "$tmp/kb.play" <<'PLAY'
+playbook kb_only
+
+on mon.spike as alert
+
+state start {
+  let found = call kb.lookup({product: alert.product}) else { done "no kb" }
+  done "got {found.v}"
+}
+PLAY
+"$h" directory load "$tmp/dir.json" --db "$tmp/db2" > /dev/null 2>&1
+expect "a deploy whose connectors cannot reach everyone still deploys" 0 \
+  "$h" deploy "$tmp/kb.play" --db "$tmp/db2" --connectors "$tmp/kb_only.json"
+has "it warns of lars's chat operation the connectors lack" "warning: directory: lars is told through chatter.dm, which no http connector has"
+has "and of the people told by mail without an smtp connector" "2 people are told by e-mail (anna, ...), but the connectors have no smtp connector"
+
 # ---- huddle run: failing mocks retried in virtual time ----------------------------------
 
 cat > "$tmp/run.play" <<'PLAY'
