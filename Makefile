@@ -250,6 +250,9 @@ build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12).
 build/fuzz/fuzz_serve_routes: runtime/cli/cli_serve_route.c runtime/cli/cli_serve_tokens.c \
   runtime/connectors/connectors_events.c runtime/connectors/connectors_file.c
+
+# The outbox's mail and call replies (issue 13): the engine's delivery code, so the runtime.
+build/fuzz/fuzz_outbox: $(RUNTIME_SRC)
 # The two VM targets share how they drive a program (tests/fuzz/drive.c).
 build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/drive.h
 

@@ -105,7 +105,7 @@ static const CliCommand COMMANDS[] = {
      "before the instructions compiled from it.\n",
      cli_disasm},
     {"run", "simulate a playbook against a trace, on a virtual clock",
-     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--max-body BYTES] [--json]",
+     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--connectors F] [--max-body BYTES] [--json]",
      "Runs FILE on a fresh, throwaway store. Each line of TRACE is a JSON object with an\n"
      "\"at\" time and one of \"event\", \"answer\", \"ack\", \"away\", \"back\" or \"end\";\n"
      "virtual time moves to each line's \"at\", firing the timers due on the way. Calls\n"
@@ -130,6 +130,12 @@ static const CliCommand COMMANDS[] = {
      "  --events TRACE   the trace, one JSON object a line, in time order\n"
      "  --directory F    the directory of people, teams and calendars\n"
      "  --mocks FILE     replies for calls\n"
+     "  --connectors F   check the playbook against the connectors file F, as deploy does;\n"
+     "                   a failing mock of a connector F names is then a failed attempt,\n"
+     "                   tried again (with the next mock) after the connector's backoff in\n"
+     "                   virtual time (1 s doubling, jitter from the call's key), until its\n"
+     "                   retries are spent; without F a failing mock fails the call at once.\n"
+     "                   Nothing is delivered: sends and notifies are recorded only\n"
      HELP_MAX_BODY
      "  --json           records as JSON lines\n",
      cli_run},
@@ -195,15 +201,41 @@ static const CliCommand COMMANDS[] = {
      "changes nothing; repeating an identical answer is accepted once.\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_answer},
-    {"tick", "fire due timers",
+    {"tick", "fire due timers and deliver the outbox once",
      "huddle tick [--db DIR] [--now T] [--dedup-days N] [--json]",
      "Fires every timer due at or before now, each at its own due time, in order, then\n"
      "forgets event ids first seen more than N days ago (default 30; a whole number from\n"
      "1 to 36500): within that period a repeated event id is a duplicate and changes\n"
      "nothing. A timer, task or instance the store cannot read stops the tick with\n"
      "exit 3, naming it.\n"
+     "Then it delivers the outbox once, through the connectors deploy --connectors kept:\n"
+     "every entry due at now (calls, sends, messages to people) is tried once, waiting\n"
+     "for the replies (each within its connector's timeout_ms); a call's reply (or its\n"
+     "final failure) resumes its instance at once, and a reply that makes a new call is\n"
+     "delivered in the same tick. A failed attempt is tried again by a later tick, after\n"
+     "its backoff (1 s doubling to 1 h, with jitter). Entries whose connector is not kept\n"
+     "wait. With --json, \"outbox\": {delivered, retried, failed} when it delivered any;\n"
+     "huddle outbox shows what waits (docs/connectors.md).\n"
      "\n" HELP_WRITE,
      cli_tick},
+    {"outbox", "show the outbox, or send a failed entry again",
+     "huddle outbox [--db DIR] [--pending|--failed] [--json] | huddle outbox retry KEY [--db DIR] [--now T] [--json]",
+     "Lists the outbox's entries, oldest first: calls and sends waiting for delivery,\n"
+     "messages to people (asked, reminded, escalated, outcome, cancelled, notify) and\n"
+     "what failed for good. Each line: the idempotency key (STORE:INSTANCE:STEP:INDEX;\n"
+     "a message's recipients take INDEX, INDEX+1, ... in the order of their ids), its\n"
+     "status, instance, what it is, attempts, the next try and the last error.\n"
+     "  --pending        only entries waiting to be delivered\n"
+     "  --failed         only entries that failed for good (a send or message past its\n"
+     "                   24 h of retries, or refused with a 4xx other than 408 and 429)\n"
+     "  --json           the entries as a JSON array\n"
+     "huddle outbox retry KEY makes the failed entry holding KEY pending again (its\n"
+     "failed recipients too): the next huddle tick, or serve, sends it with the same\n"
+     "keys, and its 24 h start again. A key no entry holds, or of an entry that has not\n"
+     "failed, is refused (exit 1).\n"
+     "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n"
+     "  --now T          engine time of the retry (never earlier than the store's)\n",
+     cli_outbox},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--tag T] [--case KEY] [--since T] [--until T] [--json]",
      "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"

@@ -209,4 +209,18 @@ void cli_trigger_file_close(CliTriggerFile *options);
    batches committed before it stay, and the message says where to resume). */
 int cli_trigger_file_run(struct Engine *engine, const CliTriggerFile *options, int64_t now);
 
+/* ---- the outbox (issue 13) ---- */
+
+/* The outbox (cli_outbox.c): huddle outbox [--pending|--failed], outbox retry KEY. */
+int cli_outbox(int argc, char **argv);
+/* A write's engine time (cli_store.c): *now_ms (--now, NULL: none; its offset for the
+   message) when it is not earlier than the store's engine time (else CLI_REFUSED, said
+   on stderr), or the wall clock, held at the store's time when it stepped back. */
+int cli_engine_now(struct Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now);
+struct Directory;
+/* Warns (stderr, the deploy goes on) of people the connectors cannot reach: a `notify`
+   operation no http connector has, or people told by e-mail without an smtp connector
+   (cli_connectors.c). Nothing without connectors or a directory. */
+void cli_connectors_warn_directory(const CliConnectors *connectors, const struct Directory *dir);
+
 #endif

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "cli.h"
 #include "connectors_file.h"
+#include "directory.h"
 
 int cli_connectors_adopt(CliConnectors *out, ConnFile *file)
 {
@@ -127,4 +128,45 @@ int cli_connectors_print(const json_t *kept, bool as_json)
         cli_connector_print(&file->items[i]);
     conn_file_free(file);
     return CLI_OK;
+}
+
+/* Whether `channel` ("connector.operation") names an operation of an http connector. */
+static bool channel_known(const ConnFile *file, const char *channel)
+{
+    const char *dot = strrchr(channel, '.');
+    if (!dot)
+        return false;
+    for (unsigned i = 0; i < file->count; i++) {
+        const Connector *c = &file->items[i];
+        if (c->kind != CONN_HTTP || strlen(c->name) != (size_t)(dot - channel) ||
+            strncmp(c->name, channel, (size_t)(dot - channel)) != 0)
+            continue;
+        for (unsigned k = 0; k < c->operation_count; k++)
+            if (strcmp(c->operations[k].name, dot + 1) == 0)
+                return true;
+    }
+    return false;
+}
+
+void cli_connectors_warn_directory(const CliConnectors *connectors, const Directory *dir)
+{
+    if (!connectors->file || !dir)
+        return;
+    bool smtp = false;
+    for (unsigned i = 0; i < connectors->file->count; i++)
+        smtp |= connectors->file->items[i].kind == CONN_SMTP;
+    unsigned by_mail = 0;
+    const char *first = NULL;
+    for (unsigned i = 0; i < dir->person_count; i++) {
+        const DirPerson *p = &dir->people[i];
+        if (p->notify && !channel_known(connectors->file, p->notify))
+            fprintf(stderr, "huddle: warning: directory: %s is told through %s, which no http connector has: "
+                    "messages to %s will wait in the outbox\n", cli_clean(p->id), cli_clean(p->notify), cli_clean(p->id));
+        if (!p->notify && p->email && !by_mail++)
+            first = p->id;
+    }
+    if (by_mail && !smtp)
+        fprintf(stderr, "huddle: warning: directory: %u %s told by e-mail (%s%s), but the connectors have no smtp "
+                "connector: mail will wait in the outbox\n", by_mail, by_mail == 1 ? "person is" : "people are",
+                cli_clean(first), by_mail > 1 ? ", ..." : "");
 }

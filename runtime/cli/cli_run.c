@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "bytecode.h"
+#include "check.h"
+#include "connectors_file.h"
 #include "cli.h"
 #include "engine.h"
 #include "text.h"
@@ -322,20 +324,26 @@ static int run_task(const Run *run, const json_t *object, const char **task)
 
 /* Brings virtual time to `now`: the calls made so far are answered from the mocks, then
    each due timer fires at its own time and the calls its step made are answered at that
-   same time, before the next timer. */
+   same time, before the next timer. A call tried again after a failing mock (run
+   --connectors) is answered at its next try, between the timers, in time order. */
 static int run_settle(Run *run, int64_t now)
 {
     char why[512];
-    int64_t due;
-    bool found;
-    int rc = engine_deliver_mocks(run->engine, run->mocks, now, why, sizeof why);
+    int rc = ENGINE_OK;
     while (rc >= 0) {
-        rc = engine_next_due(run->engine, &found, &due, why, sizeof why);
-        if (rc < 0 || !found || due > now)
-            break;
-        rc = engine_fire_due(run->engine, due, why, sizeof why);
+        bool timer = false, waiting = false;
+        int64_t due = INT64_MAX, next_try = INT64_MAX;
+        rc = engine_next_due(run->engine, &timer, &due, why, sizeof why);
         if (rc >= 0)
-            rc = engine_deliver_mocks(run->engine, run->mocks, due, why, sizeof why);
+            rc = engine_outbox_next_try(run->engine, &waiting, &next_try, why, sizeof why);
+        due = timer ? due : INT64_MAX;
+        next_try = waiting ? next_try : INT64_MAX;
+        if (rc < 0 || (due > now && next_try > now))
+            break;
+        if (next_try <= due)
+            rc = engine_deliver_mocks(run->engine, run->mocks, next_try, why, sizeof why);
+        else
+            rc = engine_fire_due(run->engine, due, why, sizeof why);
     }
     if (rc >= 0)
         rc = engine_fire_due(run->engine, now, why, sizeof why);
@@ -621,23 +629,38 @@ static int run_summary(Run *run)
 }
 
 /* Deploys the compiled playbook into the run's store. */
-static int run_deploy(Engine *engine, const char *file)
+/* Compiles and deploys the playbook; with a connectors file (--connectors), checks the
+   playbook against it as deploy does and keeps it, so failing mocks are retried as the
+   connectors say. */
+static int run_deploy(Engine *engine, const char *file, const char *connectors_path)
 {
-    Bytecode bc;
-    int status = cli_compile_to_bytecode(file, &bc);
+    CliConnectors connectors = {0};
+    CheckOptions options = {0};
+    int status = connectors_path ? cli_connectors_load(connectors_path, &connectors) : CLI_OK;
     if (status != CLI_OK)
         return status;
+    cli_connectors_options(&connectors, &options);
+    Bytecode bc;
+    status = cli_compile_checked(file, &bc, NULL, &options);
+    if (status != CLI_OK) {
+        cli_connectors_free(&connectors);
+        return status;
+    }
     StrBuf bytes = STRBUF_INIT;
     bc_write(&bc, &bytes);
     bc_free(&bc);
-    char hash[65], why[512];
-    int rc = engine_deploy(engine, (const uint8_t *)bytes.data, bytes.len, 0, hash, why, sizeof why);
+    char why[512];
+    EngineDeployItem item = {(const uint8_t *)bytes.data, bytes.len, ""};
+    json_t *kept = connectors.file ? conn_file_json(connectors.file) : NULL;
+    int rc = engine_deploy_set(engine, &item, 1, kept, 0, why, sizeof why);
     if (rc < 0) {
         fprintf(stderr, "huddle: %s: %s%s%s\n", file, rc == ENGINE_REFUSED ? "" : engine_strerror(rc),
                 rc == ENGINE_REFUSED ? "" : ": ", why);
         status = rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
     }
+    json_decref(kept);
     strbuf_free(&bytes);
+    cli_connectors_free(&connectors);
     return status;
 }
 
@@ -702,6 +725,7 @@ static int run_remove_store(const char *dir)
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
+    const char *connectors_path = NULL;
     RunView view = {false, 0, ""};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
@@ -712,6 +736,8 @@ int cli_run(int argc, char **argv)
             mocks_path = argv[++i];
         else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
             directory_path = argv[++i];
+        else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc)
+            connectors_path = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             view.json = true;
         else if (argv[i][0] == '-' || file)
@@ -752,7 +778,7 @@ int cli_run(int argc, char **argv)
     Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0};
     EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true, false};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
-        status = run_deploy(run.engine, file);
+        status = run_deploy(run.engine, file, connectors_path);
         if (status == CLI_OK && directory_path)
             status = run_load_directory(run.engine, directory_path);
         if (status == CLI_OK)

@@ -183,18 +183,23 @@ static void store_args_close(StoreArgs *a, Engine *engine)
    out (RUNTIME.md, "Limits and damage"). */
 static int store_args_now(const StoreArgs *a, Engine *engine, int64_t *now)
 {
+    return cli_engine_now(engine, a->now_text ? &a->now_ms : NULL, a->now_offset, now);
+}
+
+int cli_engine_now(Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now)
+{
     int64_t kept;
     char why[512];
     if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
         return CLI_SYSTEM;
     }
-    if (a->now_text) {
-        *now = a->now_ms;
+    if (now_ms) {
+        *now = *now_ms;
         if (*now < kept) {
             StrBuf asked = STRBUF_INIT, store = STRBUF_INIT;
-            value_write_time(*now, a->now_offset, &asked);
-            value_write_time(kept, a->now_offset, &store);
+            value_write_time(*now, now_offset, &asked);
+            value_write_time(kept, now_offset, &store);
             fprintf(stderr, "huddle: --now %s is earlier than this store's engine time %s, and a store's "
                     "clock never goes back (a write without --now moves it to the wall clock). To "
                     "simulate other times, use another --db, or huddle run.\n",
@@ -456,6 +461,8 @@ int cli_deploy(int argc, char **argv)
         status = deploy_directory(engine, &directory);
     if (status == CLI_OK)
         status = deploy_connectors(&a, engine, &connectors);
+    if (status == CLI_OK)
+        cli_connectors_warn_directory(&connectors, directory);
     cli_connectors_options(&connectors, &options);
     if (status == CLI_OK)
         status = deploy_all(&a, engine, &options, directory, keep, now);
@@ -710,10 +717,18 @@ int cli_answer(int argc, char **argv)
     return store_command_write(&WRITE, &a);
 }
 
+/* What the tick's delivery of the outbox did, and how many records the timers wrote
+   before it (the rest are the steps call replies made). */
+static EngineOutboxStats tick_delivered;
+static size_t tick_timer_records;
+
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
     int rc = engine_fire_due(engine, now, why, len);
-    return rc == 0 ? engine_purge_seen(engine, now, (int)a->dedup, why, len) : rc;
+    if (rc == 0)
+        rc = engine_purge_seen(engine, now, (int)a->dedup, why, len);
+    tick_timer_records = json_array_size(a->records);
+    return rc == 0 ? engine_outbox_deliver(engine, now, &tick_delivered, why, len) : rc;
 }
 
 /* The timers a tick fired: each step a timer ran starts with the record of what it did
@@ -726,6 +741,8 @@ static json_int_t tick_fired(const json_t *records)
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r) {
+        if (i >= tick_timer_records)
+            break;
         if (!last || !json_equal(json_object_get(r, "instance"), json_object_get(last, "instance")) ||
             !json_equal(json_object_get(r, "at"), json_object_get(last, "at")))
             fired++;
@@ -736,18 +753,28 @@ static json_int_t tick_fired(const json_t *records)
 
 static json_t *tick_what(const StoreArgs *a, int64_t now)
 {
-    return json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
+    json_t *what = json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
+    const EngineOutboxStats *d = &tick_delivered;
+    if (d->delivered || d->retried || d->failed)
+        json_object_set_new(what, "outbox", json_pack("{s:I,s:I,s:I}", "delivered", (json_int_t)d->delivered,
+                                                      "retried", (json_int_t)d->retried, "failed", (json_int_t)d->failed));
+    return what;
 }
 
 /* "fired 2 timers:" and one line per record: "  2026-03-02T10:00:00Z i1 resolved {...}". */
 static void tick_sentence(const StoreArgs *a)
 {
     json_int_t fired = tick_fired(a->records);
-    if (fired == 0) {
+    const EngineOutboxStats *d = &tick_delivered;
+    if (d->delivered || d->retried || d->failed)
+        printf("outbox: %llu delivered, %llu to try again, %llu failed\n", (unsigned long long)d->delivered,
+               (unsigned long long)d->retried, (unsigned long long)d->failed);
+    if (fired == 0 && json_array_size(a->records) == 0) {
         printf("nothing was due\n");
         return;
     }
-    printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
+    if (fired)
+        printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
     size_t i;
     json_t *r;
     json_array_foreach(a->records, i, r) {

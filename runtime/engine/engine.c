@@ -7,6 +7,8 @@
  * The read-only calls are in engine_query.c, engine_timers.c and engine_directory.c.
  */
 #include "engine_internal.h"
+
+#include "connectors_file.h"
 #include "fault.h"
 
 #include <stdio.h>
@@ -90,6 +92,7 @@ void engine_free(Engine *e)
     engine_forget_caches(e);
     vm_scratch_free(&e->vm_scratch);
     free(e->due_timers);
+    dispatcher_free(e->dispatcher);
     free(e);
 }
 
@@ -235,67 +238,72 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
 
 /* ---- mocked delivery (huddle run) ---- */
 
+/* The first call in the outbox due at `now` (a failed attempt waits for its backoff),
+   and the earliest next try of the others. */
 typedef struct OutboxEntry {
-    Step *step;
+    int64_t now;
     bool found;
-    unsigned char key[8];
+    uint64_t seq;
     json_t *entry;
+    int64_t next_ms;                /* INT64_MAX: none waits */
 } OutboxEntry;
 
-static int outbox_first_visit(void *context, StoreBytes key, StoreBytes value)
+static int outbox_first_visit(Step *s, uint64_t seq, json_t *entry, void *context)
 {
+    (void)s;
     OutboxEntry *o = context;
-    if (key.len != 8)
-        return step_fail(o->step, ENGINE_FAILED, "the store is damaged: an outbox key is %zu bytes, not 8", key.len);
-    memcpy(o->key, key.data, 8);
-    int rc = engine_parse_json(o->step, TABLE_OUTBOX, key, value, &o->entry);
-    o->found = rc == STORE_OK;
-    return rc == STORE_OK ? STORE_STOP : rc;
+    int64_t next = json_integer_value(json_object_get(entry, "next_ms"));
+    const char *kind = json_string_value(json_object_get(entry, "kind"));
+    if (kind && strcmp(kind, "call") != 0)
+        return STORE_OK;   /* run writes none, but a store may hold them */
+    if (next > o->now) {
+        o->next_ms = next < o->next_ms ? next : o->next_ms;
+        return STORE_OK;
+    }
+    o->seq = seq;
+    o->entry = json_incref(entry);
+    o->found = true;
+    return STORE_STOP;
 }
 
 static int outbox_first(Step *s, void *context)
 {
-    OutboxEntry *o = context;
-    o->step = s;
-    return engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), outbox_first_visit, o);
+    return outbox_each(s, outbox_first_visit, context);
 }
 
 typedef struct MockWork {
     OutboxEntry *outbox;
     json_t *reply;          /* borrowed: the mocked reply, or NULL */
     const char *failure;    /* or the failure message */
+    const ConnFile *connectors;     /* kept by run --connectors, or NULL */
 } MockWork;
 
+/* A failing mock is a failed attempt: with the call's connector kept (run
+   --connectors), it is tried again after its backoff, in virtual time, until its
+   retries are spent; then (or without connectors) the call fails. */
 static int mock_work(Step *s, void *context)
 {
     MockWork *m = context;
-    int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(m->outbox->key, 8));
     json_t *entry = m->outbox->entry;
-    Instance in;
-    if (rc == STORE_OK)
-        rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
-    if (rc == STORE_NOT_FOUND)
-        return STORE_OK;   /* the instance is gone: its call goes too */
-    if (rc != STORE_OK)
-        return rc;
-    if (!in.frame || (uint64_t)json_integer_value(json_object_get(entry, "suspension")) != in.frame->step) {
-        instance_clear(&in);
-        return STORE_OK;   /* stale: the instance moved on */
+    unsigned char key[8];
+    store_be64(m->outbox->seq, key);
+    const Connector *c = conn_find(m->connectors, json_string_value(json_object_get(entry, "connector")));
+    json_int_t attempts = json_integer_value(json_object_get(entry, "attempts")) + 1;
+    if (!m->reply && c && c->kind == CONN_HTTP && attempts < 1 + c->retries) {
+        char text[200];
+        outbox_key_text(entry, 0, text, sizeof text);
+        json_object_set_new(entry, "attempts", json_integer(attempts));
+        json_object_set_new(entry, "next_ms", json_integer((json_int_t)(s->now + outbox_backoff_ms(text, (unsigned)attempts))));
+        json_object_set_new(entry, "error", json_string(m->failure));
+        return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), entry);
     }
-    json_t *record = record_add(s, &in, m->reply ? "replied" : "call_failed");
-    json_object_set(record, "connector", json_object_get(entry, "connector"));
-    json_object_set(record, "operation", json_object_get(entry, "operation"));
-    if (m->reply)
-        json_object_set(record, "reply", m->reply);
+    int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
+    char failure[400];
+    if (!m->reply && c && attempts > 1)
+        snprintf(failure, sizeof failure, "%s (after %lld attempts)", m->failure, (long long)attempts);
     else
-        json_object_set_new(record, "error", json_string(m->failure));
-    Value value = m->reply ? value_from_json(m->reply) : value_cstring(m->failure);
-    rc = step_resume(s, &in, m->reply ? VM_INPUT_REPLY : VM_INPUT_FAILURE, value);
-    value_release(value);
-    if (rc == STORE_OK)
-        rc = instance_save(s, &in);
-    instance_clear(&in);
-    return rc;
+        snprintf(failure, sizeof failure, "%s", m->failure ? m->failure : "");
+    return rc == STORE_OK ? outbox_call_result(s, entry, m->reply, m->reply ? NULL : failure) : rc;
 }
 
 /* The mock for the call `name` (connector.operation): a reply, or a failure in
@@ -322,28 +330,58 @@ static int mock_choose(Engine *e, const json_t *mocks, const char *name, MockWor
     return ENGINE_OK;
 }
 
+/* The connectors `huddle run --connectors` kept, parsed (NULL: none). */
+static int mock_connectors(Engine *e, ConnFile **out, char *why, size_t why_len)
+{
+    json_t *json;
+    *out = NULL;
+    int rc = engine_connectors(e, &json, why, why_len);
+    if (rc != ENGINE_OK || !json)
+        return rc;
+    json_t *problems = json_array();
+    *out = problems ? conn_file_parse(json, problems) : NULL;
+    json_decref(problems);
+    json_decref(json);
+    if (!*out) {
+        snprintf(why, why_len, "the kept connectors do not check");
+        return ENGINE_FAILED;
+    }
+    return ENGINE_OK;
+}
+
 int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why, size_t why_len)
 {
-    for (;;) {
-        OutboxEntry o = {NULL, false, {0}, NULL};
-        int rc = engine_read(e, outbox_first, &o, why, why_len);
+    ConnFile *connectors;
+    int rc = mock_connectors(e, &connectors, why, why_len);
+    while (rc == ENGINE_OK) {
+        OutboxEntry o = {now, false, 0, NULL, INT64_MAX};
+        rc = engine_read(e, outbox_first, &o, why, why_len);
         if (rc != ENGINE_OK || !o.found) {
             json_decref(o.entry);
-            return rc;
+            break;
         }
         char name[256], failure[300];
         snprintf(name, sizeof name, "%s.%s", json_string_value(json_object_get(o.entry, "connector")),
                  json_string_value(json_object_get(o.entry, "operation")));
-        MockWork m = {&o, NULL, NULL};
+        MockWork m = {&o, NULL, NULL, connectors};
         rc = mock_choose(e, mocks, name, &m, failure, sizeof failure);
         if (rc == ENGINE_NO_MEMORY)
             snprintf(why, why_len, "out of memory");
         else
             rc = engine_run_step(e, now, mock_work, &m, why, why_len);
         json_decref(o.entry);
-        if (rc < 0)
-            return rc;
     }
+    conn_file_free(connectors);
+    return rc;
+}
+
+int engine_outbox_next_try(Engine *e, bool *found, int64_t *next_ms, char *why, size_t why_len)
+{
+    OutboxEntry o = {INT64_MIN, false, 0, NULL, INT64_MAX};
+    int rc = engine_read(e, outbox_first, &o, why, why_len);
+    *found = rc == ENGINE_OK && o.next_ms != INT64_MAX;
+    *next_ms = o.next_ms;
+    return rc;
 }
 
 /* ---- group commit ---- */

@@ -156,9 +156,12 @@ int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
 /* The due time of the earliest timer, if there is one (*found says). */
 int engine_next_due(Engine *engine, bool *found, int64_t *due_ms, char *why, size_t why_len);
 
-/* Delivers the outbox's calls from `mocks` (connector.operation -> a reply, a list of
-   replies used in turn, or {"fail": "message"}): each reply or failure is its own step
-   at `now`. A call with no mock fails with a message saying so. */
+/* Delivers the outbox's calls due at `now` from `mocks` (connector.operation -> a
+   reply, a list of replies used in turn, or {"fail": "message"}): each reply or failure
+   is its own step at `now`. A call with no mock fails with a message saying so. A
+   failing mock of a connector the store keeps (`huddle run --connectors`) is a failed
+   attempt: the call is tried again after its backoff (engine_outbox_next_try says
+   when), taking the next mock, until its connector's retries are spent. */
 int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
                          size_t why_len);
 
@@ -296,5 +299,50 @@ int engine_audit_similar(const json_t *decisions, const char *playbook,
    `tasks` (engine_open_tasks' form): what `huddle tasks` and the HTTP task view show
    beside the question. */
 int engine_audit_context(Engine *engine, json_t *tasks, size_t limit, char *why, size_t why_len);
+/* ---- the outbox: delivery through connectors (issue 13; docs/connectors.md) ---- */
+
+/* What the outbox holds and what its dispatcher did since the engine opened. */
+typedef struct EngineOutboxStats {
+    uint64_t pending;               /* entries waiting to be delivered */
+    uint64_t failed_entries;        /* entries failed for good, kept for outbox retry */
+    int64_t oldest_ms;              /* age of the oldest pending entry; 0: none */
+    uint64_t in_flight;             /* entries being delivered now */
+    uint64_t delivered, retried, failed;    /* deliveries by outcome (attempts) */
+} EngineOutboxStats;
+
+/* One round of the dispatcher at engine time `now` (engine_dispatch.c): claims the due
+   entries (with a lease, so a crash re-delivers them with the same key), runs their
+   requests for at most `max_wait_ms` (requests still running carry over to the next
+   round), and settles the entries whose requests are back, each in its own step: a
+   call's reply or final failure resumes its instance. *next_wake_ms: when the next
+   round has work (`now` while requests are in flight; INT64_MAX: nothing waits). Cheap
+   when nothing is due. Call it from one thread, again and again. */
+int engine_dispatch_round(Engine *engine, int64_t now, int max_wait_ms, int64_t *next_wake_ms, char *why,
+                          size_t why_len);
+/* The outbox's depth and age at `now`, with the dispatcher's counts, for metrics. */
+int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len);
+/* What `huddle tick` does: delivers every due entry once at `now`, waiting for the
+   replies (each bounded by its connector's timeout) and applying them, until nothing is
+   due or in flight. *done (may be NULL): the deliveries it made, by outcome. */
+#define OUTBOX_TICK_ROUNDS 10000
+int engine_outbox_deliver(Engine *engine, int64_t now, EngineOutboxStats *done, char *why, size_t why_len);
+/* The outbox's entries (status NULL: all; "pending" or "failed") as a JSON array the
+   caller owns: {key, seq, kind, instance, status, attempts, created, next, error, and
+   connector + operation, or to + about}. */
+int engine_outbox_list(Engine *engine, const char *status, json_t **entries, char *why, size_t why_len);
+/* Makes the failed entry holding idempotency key `key` pending again (its failed
+   recipients too), to be delivered with the same keys: refused when no entry has the
+   key or it has not failed. */
+int engine_outbox_retry(Engine *engine, const char *key, int64_t now, char *why, size_t why_len);
+/* The delay before attempt `attempt` + 1 of the delivery with idempotency key `key`:
+   1 s doubling per attempt up to 1 h, times a jitter factor from 0.5 to 1 that the key
+   (past its STORE part) and the attempt decide, so it is the same on every run. */
+/* The earliest next try of a call waiting in the outbox after a failed attempt
+   (`huddle run --connectors`, whose failing mocks are retried in virtual time):
+   *found says whether one waits. */
+int engine_outbox_next_try(Engine *engine, bool *found, int64_t *next_ms, char *why, size_t why_len);
+#define OUTBOX_BACKOFF_FIRST_MS INT64_C(1000)
+#define OUTBOX_BACKOFF_MAX_MS INT64_C(3600000)
+int64_t outbox_backoff_ms(const char *key, unsigned attempt);
 
 #endif

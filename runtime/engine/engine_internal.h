@@ -32,6 +32,12 @@
  *   engine_audit.c      the decision record checked: engine_audit_verify, _head
  *   engine_audit_query.c the decision record read: decisions, search, export, stats,
  *                       similar past decisions
+ *   engine_outbox.c     the outbox's entries and keys (call, send, notify, the runtime's
+ *                       messages), results, backoff, huddle outbox's list and retry
+ *   engine_delivery.c   one entry's requests and how a finished one is judged
+ *                       (engine_dispatch.h)
+ *   engine_dispatch.c   the dispatcher's rounds: claim, deliver (runtime/connectors/
+ *                       http_client.h), settle; tick's delivery; stats
  */
 #ifndef HUDDLE_ENGINE_INTERNAL_H
 #define HUDDLE_ENGINE_INTERNAL_H
@@ -90,6 +96,11 @@ struct Engine {
        step_input) and the due-timer buffer (engine_fire_timers); freed by engine_free. */
     VmScratch vm_scratch;
     struct DueTimers *due_timers;   /* NULL until the first engine_fire_timers, or lent out */
+    /* The outbox's dispatcher (engine_dispatch.c), made at its first round. */
+    struct Dispatcher *dispatcher;
+    bool outbox_dirty;              /* an entry was written since the last scan */
+    int64_t outbox_next_ms;         /* the earliest next try the last scan saw */
+    int64_t outbox_scanned_ms;      /* when it scanned */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).
@@ -344,7 +355,10 @@ int task_save(Step *s, json_t *task);
    the outcome or the choices there are. */
 int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice);
 int inbox_set(Step *s, const char *person, const char *task_id, bool add);
-void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind);
+/* Tells `people` (each once) about the task: a `notified` record each and one outbox
+   message to them all, about "asked", "escalated", "reminded", "outcome" or
+   "cancelled" (with `text`, may be NULL). */
+void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *about, const char *text);
 int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
                  json_t *comment);
 /* Makes the task of an ask the instance is suspending on: seats, holders, the `asked`
@@ -435,5 +449,34 @@ void engine_free(Engine *engine);
 /* Stores a compiled program and makes it its playbook's current version (the version
    in hash[]); deploying the current version again changes nothing. */
 int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65]);
+
+/* engine_outbox.c: entries, keys, results (see its header) */
+/* The idempotency key of the entry's delivery at `position` (0: a call or send). */
+void outbox_key_text(const json_t *entry, size_t position, char *out, size_t len);
+/* A call's entry (its key also put in the `called` record, when given). */
+int outbox_call(Step *s, Instance *in, const json_t *description, json_t *record);
+/* A send's entry from its `sent` record (which gets the key). */
+void outbox_send(Step *s, Instance *in, json_t *record);
+/* One message to `people` (distinct ids) about `about` ("asked", "reminded",
+   "escalated", "outcome", "cancelled" with the task; "notify" with the text). */
+void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about, const json_t *task,
+                 const char *text);
+/* Whether the call's instance still waits at the entry's suspension (*waits). */
+int outbox_call_waits(Step *s, const json_t *entry, bool *waits);
+/* Applies a call's reply (or failure) to its instance when it still waits at the
+   entry's suspension (else nothing: stale). */
+int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure);
+/* Calls `visit` with each outbox entry in order (parsed; borrowed for the call: keep
+   it with json_incref) and its sequence number; a visit returning STORE_STOP ends the
+   scan, which then returns STORE_OK. A damaged entry fails the step, naming it. */
+typedef int (*OutboxVisit)(Step *s, uint64_t seq, json_t *entry, void *context);
+int outbox_each(Step *s, OutboxVisit visit, void *context);
+/* Records `send_failed` on the entry's instance (person NULL: a send). */
+int outbox_send_failed(Step *s, const json_t *entry, const char *person, const char *channel,
+                       const char *error);
+
+/* engine_dispatch.c */
+typedef struct Dispatcher Dispatcher;
+void dispatcher_free(Dispatcher *dispatcher);
 
 #endif

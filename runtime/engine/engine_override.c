@@ -151,7 +151,7 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
     bool resolved = false;
     if (rc == STORE_OK) {
         json_t *told = json_pack("[s]", to);
-        task_tell(s, &in, task, told, "notified");
+        task_tell(s, &in, task, told, "asked", NULL);
         json_decref(told);
         rc = task_recheck(s, &in, task, &resolved);
     }

@@ -161,6 +161,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
     case EFFECT_SENT:
         record = record_add(s, in, "sent");
         json_object_update_new(record, value_to_json(effect->value));
+        outbox_send(s, in, record);
         break;
     case EFFECT_NOTIFY: {
         Value whos = *value_map_get(effect->value, "who", 3);
@@ -168,6 +169,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         const Directory *dir = step_directory(s);
         IdSet told = IDSET_INIT;   /* each person once per statement */
         json_t *kept = json_array();   /* the people `told` borrows its ids from */
+        json_t *everyone = json_array();   /* the people told, for the outbox */
         for (uint32_t i = 0; dir && kept && i < whos.as.list->count; i++) {
             json_t *who = value_to_json(whos.as.list->items[i]);
             json_t *notes = json_array();
@@ -178,6 +180,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             json_array_foreach(people, k, person) {
                 if (!idset_add(&told, json_string_value(person)))
                     continue;
+                json_array_append(everyone, person);
                 record = record_add(s, in, "notified");
                 json_object_set(record, "person", person);
                 json_object_set_new(record, "channel", json_string(dir_channel(dir, json_string_value(person))));
@@ -195,6 +198,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             if (kind && strcmp(value_text(*kind), "person") == 0 && id && id->type == VAL_STRING) {
                 if (!idset_add(&told, value_text(*id)))
                     continue;
+                json_array_append_new(everyone, value_to_json(*id));
                 record = record_add(s, in, "notified");
                 json_object_set_new(record, "person", value_to_json(*id));
                 json_object_set_new(record, "channel", json_string("email"));
@@ -209,6 +213,8 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         }
         idset_free(&told);
         json_decref(kept);
+        outbox_tell(s, in, everyone, "notify", NULL, value_text(message));
+        json_decref(everyone);
         break;
     }
     case EFFECT_WHEN_ERROR:
@@ -245,15 +251,7 @@ static int suspend_call(Step *s, Instance *in, Value call)
     json_object_set(record, "connector", json_object_get(description, "connector"));
     json_object_set(record, "operation", json_object_get(description, "operation"));
     json_object_set(record, "arg", json_object_get(description, "arg"));
-    uint64_t seq;
-    int rc = engine_counter_next(s, "next_outbox", &seq);
-    if (rc == STORE_OK) {
-        json_object_set_new(description, "instance", json_integer((json_int_t)in->number));
-        json_object_set_new(description, "suspension", json_integer((json_int_t)in->frame->step));
-        unsigned char key[8];
-        store_be64(seq, key);
-        rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), description);
-    }
+    int rc = description ? outbox_call(s, in, description, record) : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     json_decref(description);
     return rc;
 }

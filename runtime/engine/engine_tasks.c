@@ -207,7 +207,7 @@ static void task_record_asked(Step *s, Instance *in, json_t *task)
         json_array_foreach(json_object_get(each, "holders"), k, holder)
             json_array_append(told, holder);
     }
-    task_tell(s, in, task, told, "notified");
+    task_tell(s, in, task, told, "asked", NULL);
     json_decref(told);
 }
 
@@ -313,7 +313,7 @@ static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
             json_array_append(people, holder);
     size_t before = json_array_size(s->records);
-    task_tell(s, in, task, people, "notified");
+    task_tell(s, in, task, people, message ? "cancelled" : "outcome", message);
     for (size_t r = before; r < json_array_size(s->records); r++) {
         json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
         if (message)
@@ -767,7 +767,8 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
     return total;
 }
 
-void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *kind)
+void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
+               const char *text)
 {
     const Directory *dir = step_directory(s);
     size_t i;
@@ -781,13 +782,15 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
     }
     /* Each once, whatever seats they hold (`told`); the task's "told" list as a set (`known`). */
     IdSet told = IDSET_INIT, known = IDSET_INIT;
+    json_t *now_told = json_array();   /* for the outbox: one message to them all */
     idset_reserve(&told, json_array_size(people));
     idset_reserve(&known, json_array_size(everyone) + json_array_size(people));
     idset_add_all(&known, everyone);
     json_array_foreach(people, i, person) {
         if (!idset_add(&told, json_string_value(person)))
             continue;
-        json_t *record = record_add(s, in, kind);
+        json_array_append(now_told, person);
+        json_t *record = record_add(s, in, "notified");
         json_object_set(record, "task", json_object_get(task, "id"));
         json_object_set(record, "person", person);
         json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
@@ -796,6 +799,8 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
     }
     idset_free(&known);
     idset_free(&told);
+    outbox_tell(s, in, now_told, about, task, text);
+    json_decref(now_told);
 }
 
 /* Whether the ask has a `no_quorum` arm. Tasks written before the description said so
@@ -913,7 +918,7 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
             json_t *people;
             json_object_foreach(added, seat, people)
                 json_array_extend(everyone, people);
-            task_tell(s, in, task, everyone, "notified");
+            task_tell(s, in, task, everyone, "escalated", NULL);
             json_decref(everyone);
         } else {
             json_object_set_new(record, "why", json_string("nobody to add to an open seat"));
@@ -962,7 +967,7 @@ int task_remind(Step *s, Instance *in, const char *task_id)
             json_t *record = record_add(s, in, "reminded");
             json_object_set_new(record, "task", json_string(task_id));
             json_object_set(record, "people", people);
-            task_tell(s, in, task, people, "notified");
+            task_tell(s, in, task, people, "reminded", NULL);
         }
         json_decref(people);
         json_object_set_new(task, "reminders", json_integer(json_integer_value(json_object_get(task, "reminders")) + 1));
@@ -1083,7 +1088,7 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
         json_array_foreach(wanted, p, person)
             if (seat_add_holder(s, holders, &held, person, id))
                 json_array_append(added, person);
-        task_tell(s, in, task, added, "notified");   /* once for all: "told" read as a set once */
+        task_tell(s, in, task, added, "asked", NULL);   /* once for all: "told" read as a set once */
         changed |= json_array_size(added) > 0;
         json_decref(added);
         idset_free(&held);

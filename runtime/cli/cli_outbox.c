@@ -1,0 +1,156 @@
+/*
+ * cli_outbox.c - `huddle outbox`: what the outbox holds (waiting or failed for good),
+ * and `huddle outbox retry KEY`, which makes a failed entry pending again so that the
+ * next tick (or serve) sends it, with the same idempotency keys.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "engine.h"
+
+typedef struct OutboxArgs {
+    const char *db, *now_text, *key;
+    const char *status;             /* --pending, --failed: "pending" / "failed"; NULL: all */
+    bool json, retry;
+} OutboxArgs;
+
+static int outbox_args(int argc, char **argv, OutboxArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    a->db = getenv("HUDDLE_DB") && *getenv("HUDDLE_DB") ? getenv("HUDDLE_DB") : "huddle.db";
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "retry") == 0 && (i == 1 || strcmp(argv[i - 1], "--db") != 0)) {
+            a->retry = true;
+            argv[i] = NULL;   /* read: the command's word, not an argument */
+            break;
+        }
+    for (int i = 1; i < argc; i++) {
+        if (!argv[i])
+            continue;
+        const char *arg = argv[i];
+        if ((strcmp(arg, "--db") == 0 || strcmp(arg, "--now") == 0) && i + 1 < argc)
+            *(strcmp(arg, "--db") == 0 ? &a->db : &a->now_text) = argv[++i];
+        else if (strcmp(arg, "--json") == 0)
+            a->json = true;
+        else if (!a->retry && (strcmp(arg, "--pending") == 0 || strcmp(arg, "--failed") == 0))
+            a->status = arg + 2;
+        else if (a->retry && arg[0] != '-' && !a->key)
+            a->key = arg;
+        else
+            return cli_usage_error("outbox", "unknown or misplaced argument '%s'", cli_clean(arg));
+    }
+    if (a->retry && !a->key)
+        return cli_usage_error("outbox", "outbox retry needs the KEY of a failed entry (huddle outbox --failed lists them)");
+    if (a->now_text && !a->retry)
+        return cli_usage_error("outbox", "--now is for outbox retry");
+    return CLI_OK;
+}
+
+static void outbox_print(const json_t *entries)
+{
+    if (json_array_size(entries) == 0) {
+        printf("the outbox is empty\n");
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        printf("%s %s %s ", json_string_value(json_object_get(e, "key")), json_string_value(json_object_get(e, "status")),
+               json_string_value(json_object_get(e, "instance")));
+        if (kind && strcmp(kind, "message") == 0) {
+            printf("message (%s) to", cli_clean(json_string_value(json_object_get(e, "about"))));
+            size_t k;
+            json_t *to;
+            json_array_foreach(json_object_get(e, "to"), k, to)
+                printf(" %s(%s)", cli_clean(json_string_value(json_object_get(to, "person"))),
+                       json_string_value(json_object_get(to, "state")));
+        } else {
+            printf("%s %s.%s", kind ? kind : "call", cli_clean(json_string_value(json_object_get(e, "connector"))),
+                   cli_clean(json_string_value(json_object_get(e, "operation"))));
+        }
+        printf(", %lld attempt%s, next %s", (long long)json_integer_value(json_object_get(e, "attempts")),
+               json_integer_value(json_object_get(e, "attempts")) == 1 ? "" : "s",
+               json_string_value(json_object_get(e, "next")));
+        if (json_is_string(json_object_get(e, "error")))
+            printf(", last error: %s", cli_clean(json_string_value(json_object_get(e, "error"))));
+        putchar('\n');
+    }
+}
+
+/* Engine time for the retry: --now (never before the store's), else the wall clock. */
+static int outbox_now(const OutboxArgs *a, Engine *engine, int64_t *now)
+{
+    int64_t at = 0;
+    int32_t offset = 0;
+    if (a->now_text) {
+        int status = cli_parse_time("outbox", "--now", a->now_text, &at, &offset);
+        if (status != CLI_OK)
+            return status;
+    }
+    return cli_engine_now(engine, a->now_text ? &at : NULL, offset, now);
+}
+
+static int outbox_retry(const OutboxArgs *a, Engine *engine)
+{
+    int64_t now;
+    int status = outbox_now(a, engine, &now);
+    if (status != CLI_OK)
+        return status;
+    char why[512];
+    int rc = engine_outbox_retry(engine, a->key, now, why, sizeof why);
+    if (rc == ENGINE_REFUSED) {
+        fprintf(stderr, "huddle: outbox retry: %s\n", why);
+        return CLI_REFUSED;
+    }
+    if (rc != ENGINE_OK) {
+        fprintf(stderr, "huddle: outbox retry: %s\n", why);
+        return CLI_SYSTEM;
+    }
+    if (a->json)
+        printf("{\"retry\": \"%s\", \"status\": \"pending\"}\n", cli_clean(a->key));
+    else
+        printf("%s is pending again: the next huddle tick (or serve) sends it\n", cli_clean(a->key));
+    return CLI_OK;
+}
+
+int cli_outbox(int argc, char **argv)
+{
+    OutboxArgs a;
+    int status = outbox_args(argc, argv, &a);
+    if (status != CLI_OK)
+        return status;
+    EngineOptions options = {0};
+    options.read_only = !a.retry;
+    Engine *engine;
+    char why[512];
+    if (engine_open(a.db, &options, &engine, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: %s\n", why);
+        return CLI_SYSTEM;
+    }
+    if (a.retry) {
+        status = outbox_retry(&a, engine);
+        engine_close(engine);
+        return status;
+    }
+    json_t *entries;
+    if (engine_outbox_list(engine, a.status, &entries, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: outbox: %s\n", why);
+        engine_close(engine);
+        return CLI_SYSTEM;
+    }
+    if (a.json) {
+        char *text = json_dumps(entries, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    } else {
+        outbox_print(entries);
+    }
+    json_decref(entries);
+    engine_close(engine);
+    return CLI_OK;
+}

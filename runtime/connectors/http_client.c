@@ -1,0 +1,324 @@
+/*
+ * http_client.c - libcurl's multi interface under the outbox (see http_client.h).
+ *
+ * One multi handle for the client's life, so its connection cache keeps connections
+ * open between requests; an easy handle per request. A request whose group has
+ * `per_group` in flight waits in the client's queue, in order.
+ */
+#include "http_client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct Group {
+    char *name;
+    unsigned active;
+} Group;
+
+struct ConnClient {
+    CURLM *multi;
+    unsigned per_group;
+    Group *groups;
+    unsigned group_count, group_cap;
+    ConnRequest *queue, *queue_tail;    /* waiting for their group */
+    ConnRequest **flying;               /* in flight, `active` of them */
+    unsigned active, flying_cap, queued;
+};
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static Group *group_of(ConnClient *c, const char *name)
+{
+    name = name ? name : "";
+    for (unsigned i = 0; i < c->group_count; i++)
+        if (strcmp(c->groups[i].name, name) == 0)
+            return &c->groups[i];
+    if (c->group_count == c->group_cap) {
+        unsigned cap = c->group_cap ? 2 * c->group_cap : 8;
+        Group *grown = realloc(c->groups, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        c->groups = grown;
+        c->group_cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return NULL;
+    c->groups[c->group_count] = (Group){copy, 0};
+    return &c->groups[c->group_count++];
+}
+
+ConnClient *conn_client_new(unsigned per_group)
+{
+    static bool initialised;
+    if (!initialised) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return NULL;
+        initialised = true;
+    }
+    ConnClient *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        free(c);
+        return NULL;
+    }
+    c->per_group = per_group ? per_group : CONN_PER_GROUP_DEFAULT;
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->per_group * 4);
+    return c;
+}
+
+void conn_request_clear(ConnRequest *r)
+{
+    if (r->easy)
+        curl_easy_cleanup(r->easy);
+    curl_slist_free_all(r->headers);
+    curl_slist_free_all(r->rcpt);
+    strbuf_free(&r->reply);
+    r->easy = r->headers = r->rcpt = NULL;
+}
+
+void conn_client_free(ConnClient *c)
+{
+    if (!c)
+        return;
+    /* Requests still in flight: their easy handles leave the multi and are freed. */
+    for (unsigned i = 0; i < c->active; i++) {
+        curl_multi_remove_handle(c->multi, c->flying[i]->easy);
+        conn_request_clear(c->flying[i]);
+    }
+    free(c->flying);
+    for (ConnRequest *r = c->queue; r; r = r->next)
+        conn_request_clear(r);
+    curl_multi_cleanup(c->multi);
+    for (unsigned i = 0; i < c->group_count; i++)
+        free(c->groups[i].name);
+    free(c->groups);
+    free(c);
+}
+
+static size_t on_reply(char *data, size_t size, size_t count, void *context)
+{
+    ConnRequest *r = context;
+    size_t n = size * count;
+    if (r->reply.len + n > CONN_REPLY_MAX) {
+        r->reply_too_long = true;
+        return 0;   /* libcurl stops the transfer */
+    }
+    strbuf_append(&r->reply, data, n);
+    return strbuf_failed(&r->reply) ? 0 : n;
+}
+
+static size_t on_upload(char *buffer, size_t size, size_t count, void *context)
+{
+    ConnRequest *r = context;
+    size_t n = size * count, left = r->body_len - r->sent;
+    if (n > left)
+        n = left;
+    memcpy(buffer, r->body + r->sent, n);
+    r->sent += n;
+    return n;
+}
+
+/* The easy handle of an HTTP request: method, headers, body, timeouts. */
+static int setup_http(ConnRequest *r, CURL *easy)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (h)
+        h = curl_slist_append(h, "Accept: application/json");
+    char line[600];
+    if (h && r->idempotency_key) {
+        snprintf(line, sizeof line, "Idempotency-Key: %s", r->idempotency_key);
+        h = curl_slist_append(h, line);
+    }
+    if (h && r->bearer) {
+        char *auth = malloc(strlen(r->bearer) + 32);
+        if (auth) {
+            sprintf(auth, "Authorization: Bearer %s", r->bearer);
+            h = curl_slist_append(h, auth);
+            memset(auth, 0, strlen(auth));
+            free(auth);
+        } else {
+            curl_slist_free_all(h);
+            h = NULL;
+        }
+    }
+    if (h)
+        h = curl_slist_append(h, "Expect:");
+    if (!h)
+        return -1;
+    r->headers = h;
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r->method ? r->method : "POST");
+    if (r->body && strcmp(r->method ? r->method : "POST", "GET") != 0) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+    }
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_reply);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
+    return 0;
+}
+
+static int setup_smtp(ConnRequest *r, CURL *easy)
+{
+    char line[600];
+    snprintf(line, sizeof line, "<%s>", r->mail_to ? r->mail_to : "");
+    r->rcpt = curl_slist_append(NULL, line);
+    if (!r->rcpt)
+        return -1;
+    snprintf(line, sizeof line, "<%s>", r->mail_from ? r->mail_from : "");
+    curl_easy_setopt(easy, CURLOPT_MAIL_FROM, line);
+    curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, (struct curl_slist *)r->rcpt);
+    if (r->username)
+        curl_easy_setopt(easy, CURLOPT_USERNAME, r->username);
+    if (r->password)
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, r->password);
+    curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_upload);
+    curl_easy_setopt(easy, CURLOPT_READDATA, r);
+    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->body_len);
+    return 0;
+}
+
+/* Puts the request on the multi handle. */
+static int start(ConnClient *c, ConnRequest *r, Group *g)
+{
+    if (c->active == c->flying_cap) {
+        unsigned cap = c->flying_cap ? 2 * c->flying_cap : 64;
+        ConnRequest **grown = realloc(c->flying, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        c->flying = grown;
+        c->flying_cap = cap;
+    }
+    CURL *easy = curl_easy_init();
+    if (!easy)
+        return -1;
+    r->easy = easy;
+    curl_easy_setopt(easy, CURLOPT_URL, r->url);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)r);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 10000L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 10000L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps");
+    int rc = r->kind == CONN_REQUEST_SMTP ? setup_smtp(r, easy) : setup_http(r, easy);
+    if (rc == 0 && curl_multi_add_handle(c->multi, easy) != CURLM_OK)
+        rc = -1;
+    if (rc != 0) {
+        conn_request_clear(r);
+        return -1;
+    }
+    g->active++;
+    c->flying[c->active++] = r;
+    return 0;
+}
+
+int conn_client_add(ConnClient *c, ConnRequest *r)
+{
+    r->status = 0;
+    r->transport_failed = false;
+    r->reply_too_long = false;
+    r->error[0] = '\0';
+    r->sent = 0;
+    r->next = NULL;
+    r->reply = (StrBuf)STRBUF_INIT;
+    r->easy = r->headers = r->rcpt = NULL;
+    Group *g = group_of(c, r->group);
+    if (!g)
+        return -1;
+    if (g->active < c->per_group)
+        return start(c, r, g);
+    if (c->queue_tail)
+        c->queue_tail->next = r;
+    else
+        c->queue = r;
+    c->queue_tail = r;
+    c->queued++;
+    return 0;
+}
+
+/* Starts queued requests whose groups have room, in order. A request that cannot start
+   (out of memory) finishes at once as a transport failure, onto *done. */
+static void start_queued(ConnClient *c, ConnRequest **done)
+{
+    ConnRequest **at = &c->queue, *last = NULL;
+    while (*at) {
+        ConnRequest *r = *at;
+        Group *g = group_of(c, r->group);
+        if (g && g->active >= c->per_group) {
+            last = r;
+            at = &r->next;
+            continue;
+        }
+        *at = r->next;
+        c->queued--;
+        if (!g || start(c, r, g) != 0) {
+            r->transport_failed = true;
+            snprintf(r->error, sizeof r->error, "out of memory");
+            r->next = *done;
+            *done = r;
+        }
+    }
+    c->queue_tail = last;
+}
+
+static void finish(ConnClient *c, CURLMsg *msg, ConnRequest **done)
+{
+    CURL *easy = msg->easy_handle;
+    ConnRequest *r = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+    CURLcode result = msg->data.result;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_multi_remove_handle(c->multi, easy);
+    curl_easy_cleanup(easy);
+    r->easy = NULL;
+    if (result != CURLE_OK) {
+        r->transport_failed = true;
+        snprintf(r->error, sizeof r->error, "%s", r->reply_too_long ? "the reply is over 1 MiB" : curl_easy_strerror(result));
+    }
+    Group *g = group_of(c, r->group);
+    if (g && g->active)
+        g->active--;
+    for (unsigned i = 0; i < c->active; i++)
+        if (c->flying[i] == r) {
+            c->flying[i] = c->flying[--c->active];
+            break;
+        }
+    r->next = *done;
+    *done = r;
+}
+
+void conn_client_run(ConnClient *c, int max_wait_ms, ConnRequest **done)
+{
+    *done = NULL;
+    start_queued(c, done);
+    int running = 0;
+    long long until = now_ms() + (max_wait_ms > 0 ? max_wait_ms : 0);
+    for (;;) {
+        curl_multi_perform(c->multi, &running);
+        int left;
+        for (CURLMsg *msg; (msg = curl_multi_info_read(c->multi, &left));)
+            if (msg->msg == CURLMSG_DONE)
+                finish(c, msg, done);
+        if (*done)
+            start_queued(c, done);
+        long long left_ms = until - now_ms();
+        if (*done || c->active == 0 || left_ms <= 0)
+            return;
+        curl_multi_poll(c->multi, NULL, 0, left_ms < 50 ? (int)left_ms : 50, NULL);
+    }
+}
+
+unsigned conn_client_pending(const ConnClient *c)
+{
+    return c->active + c->queued;
+}

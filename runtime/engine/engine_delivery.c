@@ -1,0 +1,238 @@
+/*
+ * engine_delivery.c - one delivery of an outbox entry, made into a request and judged
+ * by its result (RUNTIME.md, "Connectors"): the URL, body and headers of an http
+ * connector's request, the mail of an smtp connector, the text of the runtime's own
+ * messages, and the rules that say whether an attempt delivered, may be tried again, or
+ * failed for good. engine_dispatch.c runs the deliveries; nothing here touches the store.
+ */
+#include "engine_dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail_message.h"
+
+/* ---- what a message says ---- */
+
+static const char *text_of(const json_t *object, const char *field)
+{
+    const char *text = json_string_value(json_object_get(object, field));
+    return text ? text : "";
+}
+
+void delivery_message_text(const json_t *message, const char *person, const char *instance, StrBuf *subject,
+                           StrBuf *body)
+{
+    const char *about = text_of(message, "about"), *task = text_of(message, "task");
+    const char *question = text_of(message, "question"), *text = text_of(message, "text");
+    const char *playbook = text_of(message, "playbook");
+    if (strcmp(about, "mail") == 0) {   /* send MAIL.send({to, subject, text}) */
+        strbuf_printf(subject, "%s", text_of(message, "subject"));
+        strbuf_printf(body, "%s\n", text);
+        return;
+    }
+    if (strcmp(about, "notify") == 0)
+        strbuf_printf(subject, "%s", text);
+    else if (strcmp(about, "outcome") == 0)
+        strbuf_printf(subject, "Decided (%s): %s", text_of(message, "outcome"), question);
+    else if (strcmp(about, "cancelled") == 0)
+        strbuf_printf(subject, "Cancelled: %s", question);
+    else if (strcmp(about, "reminded") == 0)
+        strbuf_printf(subject, "Reminder: %s", question);
+    else if (strcmp(about, "escalated") == 0)
+        strbuf_printf(subject, "Escalated to you: %s", question);
+    else
+        strbuf_printf(subject, "%s", question);
+    if (*text)
+        strbuf_printf(body, "%s\n\n", text);
+    if (*question && strcmp(about, "notify") != 0)
+        strbuf_printf(body, "%s\n\n", question);
+    bool open = strcmp(about, "outcome") != 0 && strcmp(about, "cancelled") != 0 && strcmp(about, "notify") != 0;
+    if (strcmp(about, "outcome") == 0)
+        strbuf_printf(body, "Decided: %s\n\n", text_of(message, "outcome"));
+    json_t *choices = json_object_get(message, "choices");
+    if (open && json_array_size(choices)) {
+        strbuf_puts(body, "Choices:\n");
+        size_t i;
+        json_t *choice;
+        json_array_foreach(choices, i, choice) {
+            const char *id = json_is_string(choice) ? json_string_value(choice) : text_of(choice, "id");
+            const char *label = text_of(choice, "label");
+            strbuf_printf(body, "  %s%s%s\n", id, *label ? ": " : "", label);
+        }
+        if (json_is_string(json_object_get(message, "deadline")))
+            strbuf_printf(body, "\nAnswer by %s.\n", text_of(message, "deadline"));
+        strbuf_printf(body, "\nTo answer, run\n  huddle answer %s CHOICE --by %s\n"
+                            "or POST /v1/tasks/%s/answer with {\"choice\": \"CHOICE\"}.\n\n",
+                      task, person, task);
+    }
+    strbuf_printf(body, "-- \nHuddle: playbook %s, instance %s%s%s\n", playbook, instance, *task ? ", task " : "", task);
+}
+
+/* ---- requests ---- */
+
+void delivery_clear(Delivery *d)
+{
+    conn_request_clear(&d->request);
+    strbuf_free(&d->body);
+    free(d->url);
+    free(d->mail_from);
+    free(d->mail_to);
+    json_decref(d->reply);
+    memset(d, 0, sizeof *d);
+}
+
+/* The value of the environment variable `name` a connector names for a secret; NULL
+   with a sentence (naming the variable, never a value) when it is not set. */
+static const char *secret_from_env(const char *name, const char *connector, const char *field, char *why,
+                                   size_t why_len)
+{
+    if (!name)
+        return NULL;
+    const char *value = getenv(name);
+    bool clean = value && *value;
+    for (const char *p = value; clean && *p; p++)
+        clean = (unsigned char)*p >= ' ' && *p != 0x7f;   /* no header can be added through it */
+    if (!value || !*value)
+        snprintf(why, why_len, "the environment variable %s (%s of connector %s) is not set", name, field, connector);
+    else if (!clean)
+        snprintf(why, why_len, "the environment variable %s (%s of connector %s) holds a control character", name,
+                 field, connector);
+    return clean ? value : NULL;
+}
+
+int delivery_http(Delivery *d, const Connector *c, const char *operation, const json_t *body, char *why,
+                  size_t why_len)
+{
+    const ConnOperation *op = NULL;
+    for (unsigned i = 0; i < c->operation_count; i++)
+        if (strcmp(c->operations[i].name, operation) == 0)
+            op = &c->operations[i];
+    if (!op) {
+        snprintf(why, why_len, "connector %s has no operation %s", c->name, operation);
+        return -1;
+    }
+    if (c->token_env && !secret_from_env(c->token_env, c->name, "token_env", why, why_len))
+        return 1;   /* may be set before the next attempt */
+    size_t base_len = strlen(c->base_url);
+    while (base_len && c->base_url[base_len - 1] == '/')
+        base_len--;
+    d->url = malloc(base_len + strlen(op->path) + 2);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    if (!d->url || !text) {
+        free(text);
+        snprintf(why, why_len, "out of memory");
+        return 1;
+    }
+    sprintf(d->url, "%.*s%s%s", (int)base_len, c->base_url, op->path[0] == '/' ? "" : "/", op->path);
+    strbuf_puts(&d->body, text);
+    free(text);
+    ConnRequest *r = &d->request;
+    r->kind = CONN_REQUEST_HTTP;
+    r->group = c->name;
+    r->url = d->url;
+    r->method = op->method;
+    r->idempotency_key = d->key;
+    r->bearer = c->token_env ? secret_from_env(c->token_env, c->name, "token_env", why, why_len) : NULL;
+    r->body = d->body.data ? d->body.data : "null";
+    r->body_len = d->body.data ? d->body.len : 4;
+    r->timeout_ms = (long)c->timeout_ms;
+    return 0;
+}
+
+int delivery_mail(Delivery *d, const Connector *c, const char *to, const char *to_name, const json_t *message,
+                  const char *person, const char *instance, int64_t now, char *why, size_t why_len)
+{
+    if (!to || !mail_address_ok(to)) {
+        snprintf(why, why_len, "%s has no e-mail address mail can be sent to", person);
+        return -1;
+    }
+    const char *username = NULL, *password = NULL;
+    if (c->username_env && !(username = secret_from_env(c->username_env, c->name, "username_env", why, why_len)))
+        return 1;
+    if (c->password_env && !(password = secret_from_env(c->password_env, c->name, "password_env", why, why_len)))
+        return 1;
+    StrBuf subject = STRBUF_INIT, text = STRBUF_INIT;
+    delivery_message_text(message, person, instance, &subject, &text);
+    char message_id[240];
+    snprintf(message_id, sizeof message_id, "%s@huddle", d->key);
+    for (char *p = message_id; *p && *p != '@'; p++)
+        if (*p == ':')
+            *p = '.';
+    MailMessage m = {c->from, to, to_name, subject.data ? subject.data : "", now, message_id, text.data ? text.data : ""};
+    int rc = mail_message_build(&m, &d->body, why, why_len);
+    strbuf_free(&subject);
+    strbuf_free(&text);
+    d->mail_from = strdup(c->from);
+    d->mail_to = strdup(to);
+    d->url = strdup(c->url);
+    if (rc != 0 || !d->mail_from || !d->mail_to || !d->url) {
+        if (rc == 0)
+            snprintf(why, why_len, "out of memory");
+        return rc != 0 && strcmp(why, "out of memory") != 0 ? -1 : 1;
+    }
+    ConnRequest *r = &d->request;
+    r->kind = CONN_REQUEST_SMTP;
+    r->group = c->name;
+    r->url = d->url;
+    r->mail_from = d->mail_from;
+    r->mail_to = d->mail_to;
+    r->username = username;
+    r->password = password;
+    r->body = d->body.data;
+    r->body_len = d->body.len;
+    r->timeout_ms = 30000;
+    return 0;
+}
+
+/* ---- results ---- */
+
+int delivery_reply_parse(const char *text, size_t len, json_t **reply, char *why, size_t why_len)
+{
+    *reply = NULL;
+    size_t start = 0;
+    while (start < len && (text[start] == ' ' || text[start] == '\n' || text[start] == '\r' || text[start] == '\t'))
+        start++;
+    if (start == len) {
+        *reply = json_null();
+        return 0;
+    }
+    char error[200];
+    *reply = value_json_load(text, len, JSON_DECODE_ANY, 0, error, sizeof error);
+    if (!*reply) {
+        snprintf(why, why_len, "the reply is not JSON (%s)", error);
+        return -1;
+    }
+    return 0;
+}
+
+DeliveryOutcome delivery_judge(Delivery *d, bool is_call)
+{
+    ConnRequest *r = &d->request;
+    if (r->kind == CONN_REQUEST_SMTP) {
+        if (!r->transport_failed)
+            return DELIVERY_DONE;
+        snprintf(d->error, sizeof d->error, "mail: %s%s%.0ld", r->error, r->status ? ", SMTP " : "", r->status);
+        return r->status >= 500 && r->status < 600 ? DELIVERY_FAILED : DELIVERY_RETRY;
+    }
+    if (r->reply_too_long) {
+        snprintf(d->error, sizeof d->error, "the reply is over 1 MiB");
+        return DELIVERY_FAILED;
+    }
+    if (r->transport_failed) {
+        snprintf(d->error, sizeof d->error, "%s", r->error);
+        return DELIVERY_RETRY;
+    }
+    if (r->status >= 200 && r->status < 300) {
+        if (!is_call)
+            return DELIVERY_DONE;
+        const char *text = r->reply.data ? r->reply.data : "";
+        return delivery_reply_parse(text, r->reply.len, &d->reply, d->error, sizeof d->error) == 0 ? DELIVERY_DONE
+                                                                                                    : DELIVERY_FAILED;
+    }
+    snprintf(d->error, sizeof d->error, "HTTP %ld", r->status);
+    if (r->status >= 400 && r->status < 500 && r->status != 408 && r->status != 429)
+        return DELIVERY_FAILED;
+    return DELIVERY_RETRY;
+}

@@ -1,0 +1,700 @@
+/*
+ * engine_dispatch.c - the outbox's dispatcher (RUNTIME.md, promise 3 and "Connectors"):
+ * claims due entries with a lease, delivers them through libcurl (runtime/connectors/
+ * http_client.h) and settles each entry with the results of its deliveries.
+ *
+ * One round (engine_dispatch_round):
+ *   1. claim: a read transaction finds the due entries (pending, next try and lease
+ *      passed, their connectors kept), then one write transaction claims them: each
+ *      one's attempts + 1 and a lease (its timeout + 30 s), so a crash re-delivers it,
+ *      with the same key, once the lease runs out;
+ *   2. deliver: each claimed entry becomes its requests (a call, a send, or one per
+ *      recipient of a message not yet told), run through the client's multi handle,
+ *      for at most max_wait_ms; requests still running carry over to the next round;
+ *   3. settle: an entry whose requests are all back is settled in its own step: done
+ *      (deleted), tried again later (backoff), or failed for good (a call's failure
+ *      resumes the instance; a send's or message's is recorded `send_failed` and kept
+ *      as failed for `huddle outbox retry`). A call's reply resumes the instance in the
+ *      same step that deletes the entry, and only if the instance still waits at that
+ *      suspension, so no reply is applied twice.
+ *
+ * A round is cheap when nothing is due: the earliest next try is kept in memory, and
+ * the outbox is scanned again only when it passes, when this engine wrote an entry, or
+ * at least every second (other processes write entries too).
+ */
+#include "engine_dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Entries claimed at once, in flight at most. */
+#define CLAIM_MAX 512
+/* A lease is the connector's timeout and this much more. */
+#define LEASE_EXTRA_MS 30000
+/* The outbox is scanned again at least this often. */
+#define RESCAN_MS 1000
+/* How long a send or a message is tried (RUNTIME.md: "default cap 24 h"). */
+#define SEND_WINDOW_MS (24LL * 3600 * 1000)
+
+typedef struct Claim {
+    uint64_t seq;
+    json_t *entry;                  /* as claimed; a message's `to` carries addresses */
+    Delivery *deliveries;
+    unsigned count, outstanding;
+    const Connector *connector;     /* a call's or send's; NULL for a message */
+} Claim;
+
+struct Dispatcher {
+    ConnClient *client;
+    ConnFile *connectors;           /* the kept ones, reloaded when they change */
+    ConnFile **retired;             /* earlier ones claims in flight may point into */
+    unsigned retired_count;
+    Claim **claims;                 /* in flight */
+    unsigned claim_count;
+    uint64_t delivered, retried, failed;
+};
+
+void dispatcher_free(Dispatcher *d)
+{
+    if (!d)
+        return;
+    conn_client_free(d->client);   /* ends the requests in flight */
+    for (unsigned i = 0; i < d->claim_count; i++) {
+        Claim *c = d->claims[i];
+        for (unsigned k = 0; k < c->count; k++)
+            delivery_clear(&c->deliveries[k]);
+        free(c->deliveries);
+        json_decref(c->entry);
+        free(c);
+    }
+    free(d->claims);
+    conn_file_free(d->connectors);
+    for (unsigned i = 0; i < d->retired_count; i++)
+        conn_file_free(d->retired[i]);
+    free(d->retired);
+    free(d);
+}
+
+static Dispatcher *dispatcher_get(Engine *e, char *why, size_t why_len)
+{
+    if (e->dispatcher)
+        return e->dispatcher;
+    Dispatcher *d = calloc(1, sizeof *d);
+    if (d)
+        d->claims = calloc(CLAIM_MAX, sizeof *d->claims);
+    if (d && d->claims)
+        d->client = conn_client_new(CONN_PER_GROUP_DEFAULT);
+    if (!d || !d->client) {
+        dispatcher_free(d);
+        snprintf(why, why_len, "the outbox's HTTP client (libcurl) could not be set up");
+        return NULL;
+    }
+    e->dispatcher = d;
+    return d;
+}
+
+/* ---- which connector delivers what ---- */
+
+/* The smtp connector mail goes through: the first in the file. */
+static const Connector *mail_connector(const ConnFile *file)
+{
+    for (unsigned i = 0; file && i < file->count; i++)
+        if (file->items[i].kind == CONN_SMTP)
+            return &file->items[i];
+    return NULL;
+}
+
+/* The http connector of a channel "connector.operation", its operation in *operation. */
+static const Connector *channel_connector(const ConnFile *file, const char *channel, const char **operation)
+{
+    const char *dot = strrchr(channel, '.');
+    if (!file || !dot)
+        return NULL;
+    char name[CONN_NAME_MAX + 1];
+    size_t len = (size_t)(dot - channel);
+    if (len > CONN_NAME_MAX)
+        return NULL;
+    memcpy(name, channel, len);
+    name[len] = '\0';
+    const Connector *c = conn_find(file, name);
+    *operation = dot + 1;
+    return c && c->kind == CONN_HTTP ? c : NULL;
+}
+
+/* ---- 1. claim ---- */
+
+typedef struct Candidate {
+    uint64_t seq;
+    json_t *entry;
+} Candidate;
+
+typedef struct ClaimScan {
+    Step *step;
+    Dispatcher *d;
+    int64_t now, next_ms;
+    Candidate *found;
+    unsigned count, room;
+} ClaimScan;
+
+static bool in_flight(const Dispatcher *d, uint64_t seq)
+{
+    for (unsigned i = 0; i < d->claim_count; i++)
+        if (d->claims[i]->seq == seq)
+            return true;
+    return false;
+}
+
+/* Whether every recipient still to be told has a way: the channel's connector is kept.
+   Each gets "channel", "email" and "name" from the directory (in this copy only). */
+static bool message_deliverable(ClaimScan *o, json_t *entry)
+{
+    const Directory *dir = step_directory(o->step);
+    size_t i;
+    json_t *to;
+    json_array_foreach(json_object_get(entry, "to"), i, to) {
+        if (strcmp(json_string_value(json_object_get(to, "state")), "pending") != 0)
+            continue;
+        const char *person = json_string_value(json_object_get(to, "person"));
+        const DirPerson *p = dir ? dir_person(dir, person) : NULL;
+        const char *channel = p && p->notify ? p->notify : "email", *operation;
+        json_object_set_new(to, "channel", json_string(channel));
+        if (p && p->email)
+            json_object_set_new(to, "email", json_string(p->email));
+        if (p && p->name)
+            json_object_set_new(to, "name", json_string(p->name));
+        if (strcmp(channel, "email") == 0 ? !mail_connector(o->d->connectors)
+                                          : !channel_connector(o->d->connectors, channel, &operation))
+            return false;
+    }
+    return true;
+}
+
+static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+{
+    (void)s;
+    ClaimScan *o = context;
+    if (o->count == o->room)
+        return STORE_STOP;
+    if (in_flight(o->d, seq))
+        return STORE_OK;
+    const char *status = json_string_value(json_object_get(entry, "status"));
+    const char *kind = json_string_value(json_object_get(entry, "kind"));
+    int64_t due = json_integer_value(json_object_get(entry, "next_ms"));
+    int64_t lease = json_integer_value(json_object_get(entry, "lease_ms"));
+    if (lease > due)
+        due = lease;
+    bool message = kind && strcmp(kind, "message") == 0;
+    const Connector *c = message ? NULL : conn_find(o->d->connectors, json_string_value(json_object_get(entry, "connector")));
+    if (!status || strcmp(status, "pending") != 0 || !kind || (!message && (!c || c->kind == CONN_WEBHOOK)))
+        return STORE_OK;   /* failed, or waiting for its connector to be kept */
+    if (due > o->now) {
+        if (due < o->next_ms)
+            o->next_ms = due;
+        return STORE_OK;
+    }
+    json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
+    if (message && !message_deliverable(o, copy)) {
+        json_decref(copy);
+        return STORE_OK;
+    }
+    o->found[o->count++] = (Candidate){seq, copy};
+    return STORE_OK;
+}
+
+static int claim_scan_work(Step *s, void *context)
+{
+    ClaimScan *o = context;
+    o->step = s;
+    return outbox_each(s, claim_scan_visit, o);
+}
+
+/* Claims one candidate if it is still due: attempts + 1 and a lease. *claimed is false
+   when another process claimed or settled it since the scan, and for a call its
+   instance no longer waits for (cancelled, or moved on by retry --goto): that entry is
+   deleted unsent, as its reply would be. */
+static int claim_one(Step *s, ClaimScan *o, Candidate *c, bool *claimed)
+{
+    *claimed = false;
+    unsigned char key[8];
+    store_be64(c->seq, key);
+    json_t *stored;
+    int rc = engine_get_json(s, TABLE_OUTBOX, store_bytes(key, 8), &stored);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    const char *status = json_string_value(json_object_get(stored, "status"));
+    bool due = json_integer_value(json_object_get(stored, "lease_ms")) <= s->now &&
+               json_integer_value(json_object_get(stored, "next_ms")) <= s->now && status &&
+               strcmp(status, "pending") == 0;
+    bool waits = true;
+    const char *kind = json_string_value(json_object_get(stored, "kind"));
+    if (due && kind && strcmp(kind, "call") == 0)
+        rc = outbox_call_waits(s, stored, &waits);
+    if (rc == STORE_OK && due && !waits)
+        rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
+    if (rc == STORE_OK && due && waits) {
+        const Connector *conn = conn_find(o->d->connectors, json_string_value(json_object_get(stored, "connector")));
+        int64_t timeout = conn && conn->kind == CONN_HTTP ? conn->timeout_ms : 30000;
+        json_int_t attempts = json_integer_value(json_object_get(stored, "attempts")) + 1;
+        json_object_set_new(stored, "attempts", json_integer(attempts));
+        json_object_set_new(stored, "lease_ms", json_integer((json_int_t)(s->now + timeout + LEASE_EXTRA_MS)));
+        json_object_set_new(c->entry, "attempts", json_integer(attempts));
+        rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), stored);
+        *claimed = rc == STORE_OK;
+    }
+    json_decref(stored);
+    return rc;
+}
+
+/* Claims the candidates still due; the others' entries are let go (set to NULL). */
+static int claim_work(Step *s, void *context)
+{
+    ClaimScan *o = context;
+    for (unsigned i = 0; i < o->count; i++) {
+        bool claimed;
+        int rc = claim_one(s, o, &o->found[i], &claimed);
+        if (rc != STORE_OK)
+            return rc;
+        if (!claimed) {
+            json_decref(o->found[i].entry);
+            o->found[i].entry = NULL;
+        }
+    }
+    return STORE_OK;
+}
+
+/* ---- 2. deliver ---- */
+
+/* The requests of a claimed entry. One that cannot be made is decided at once: -1 from
+   delivery_http/_mail fails for good, 1 is tried again later. */
+static void claim_build(Claim *c, int64_t now, const ConnFile *file)
+{
+    const json_t *entry = c->entry;
+    const char *kind = json_string_value(json_object_get(entry, "kind"));
+    char instance[32];
+    snprintf(instance, sizeof instance, "i%lld", (long long)json_integer_value(json_object_get(entry, "instance")));
+    for (unsigned i = 0; i < c->count; i++) {
+        Delivery *d = &c->deliveries[i];
+        d->claim = c;
+        int rc;
+        if (strcmp(kind, "message") != 0 && c->connector->kind == CONN_SMTP) {
+            d->position = -1;   /* send MAIL.send({to, subject, text}) */
+            outbox_key_text(entry, 0, d->key, sizeof d->key);
+            const json_t *arg = json_object_get(entry, "arg");
+            const char *subject = json_string_value(json_object_get(arg, "subject"));
+            const char *text = json_string_value(json_object_get(arg, "text"));
+            json_t *message = json_pack("{s:s, s:s, s:s}", "about", "mail", "subject", subject ? subject : "", "text",
+                                        text ? text : "");
+            rc = message ? delivery_mail(d, c->connector, json_string_value(json_object_get(arg, "to")), NULL, message,
+                                         json_string_value(json_object_get(arg, "to")), instance, now, d->error,
+                                         sizeof d->error)
+                         : 1;
+            json_decref(message);
+        } else if (strcmp(kind, "message") != 0) {
+            d->position = -1;
+            outbox_key_text(entry, 0, d->key, sizeof d->key);
+            rc = delivery_http(d, c->connector, json_string_value(json_object_get(entry, "operation")),
+                               json_object_get(entry, "arg"), d->error, sizeof d->error);
+        } else {
+            json_t *to = json_array_get(json_object_get(entry, "to"), (size_t)d->position);
+            const char *person = json_string_value(json_object_get(to, "person"));
+            const char *channel = json_string_value(json_object_get(to, "channel")), *operation = "";
+            snprintf(d->channel, sizeof d->channel, "%s", channel);
+            outbox_key_text(entry, (size_t)d->position, d->key, sizeof d->key);
+            if (strcmp(channel, "email") == 0) {
+                rc = delivery_mail(d, mail_connector(file), json_string_value(json_object_get(to, "email")),
+                                   json_string_value(json_object_get(to, "name")), json_object_get(entry, "message"),
+                                   person, instance, now, d->error, sizeof d->error);
+            } else {
+                const Connector *conn = channel_connector(file, channel, &operation);
+                StrBuf subject = STRBUF_INIT, text = STRBUF_INIT;
+                delivery_message_text(json_object_get(entry, "message"), person, instance, &subject, &text);
+                json_t *body = json_pack("{s:s, s:O, s:s, s:s, s:s, s:O}", "person", person,
+                                         "name", json_object_get(to, "name") ? json_object_get(to, "name") : json_null(),
+                                         "instance", instance, "subject", subject.data ? subject.data : "",
+                                         "text", text.data ? text.data : "", "message", json_object_get(entry, "message"));
+                strbuf_free(&subject);
+                strbuf_free(&text);
+                rc = body ? delivery_http(d, conn, operation, body, d->error, sizeof d->error) : 1;
+                json_decref(body);
+            }
+        }
+        if (rc != 0)
+            d->outcome = rc < 0 ? DELIVERY_FAILED : DELIVERY_RETRY;
+    }
+}
+
+/* A claimed entry (candidate taken over) as a Claim with its deliveries started. */
+static Claim *claim_start(Dispatcher *dp, Candidate *cand, int64_t now)
+{
+    Claim *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->seq = cand->seq;
+    c->entry = cand->entry;
+    cand->entry = NULL;
+    const char *kind = json_string_value(json_object_get(c->entry, "kind"));
+    bool message = strcmp(kind, "message") == 0;
+    json_t *to = json_object_get(c->entry, "to");
+    unsigned count = 0;
+    size_t i;
+    json_t *each;
+    json_array_foreach(to, i, each) count += strcmp(json_string_value(json_object_get(each, "state")), "pending") == 0;
+    c->count = message ? count : 1;
+    c->connector = message ? NULL : conn_find(dp->connectors, json_string_value(json_object_get(c->entry, "connector")));
+    c->deliveries = calloc(c->count ? c->count : 1, sizeof *c->deliveries);
+    if (!c->deliveries) {
+        json_decref(c->entry);
+        free(c);
+        return NULL;
+    }
+    unsigned k = 0;
+    json_array_foreach(to, i, each)
+        if (message && strcmp(json_string_value(json_object_get(each, "state")), "pending") == 0)
+            c->deliveries[k++].position = (int)i;
+    claim_build(c, now, dp->connectors);
+    for (k = 0; k < c->count; k++) {
+        Delivery *d = &c->deliveries[k];
+        if (d->error[0])
+            continue;   /* decided already */
+        d->request.context = d;
+        if (conn_client_add(dp->client, &d->request) == 0) {
+            d->started = true;
+            c->outstanding++;
+        } else {
+            d->outcome = DELIVERY_RETRY;
+            snprintf(d->error, sizeof d->error, "out of memory");
+        }
+    }
+    return c;
+}
+
+/* ---- 3. settle ---- */
+
+typedef struct Settle {
+    Claim *claim;
+    Dispatcher *d;
+} Settle;
+
+/* Whether an entry that failed an attempt has run out of tries: a call after its
+   connector's retries, a send or message past its window. */
+static bool out_of_tries(const Claim *c, const json_t *stored, int64_t now, int64_t backoff)
+{
+    json_int_t attempts = json_integer_value(json_object_get(stored, "attempts"));
+    if (strcmp(json_string_value(json_object_get(stored, "kind")), "call") == 0)
+        return attempts >= 1 + (c->connector ? c->connector->retries : CONN_RETRIES_DEFAULT);
+    return now + backoff > json_integer_value(json_object_get(stored, "created_ms")) + SEND_WINDOW_MS;
+}
+
+static int settle_put(Step *s, const unsigned char key[8], json_t *stored)
+{
+    return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), stored);
+}
+
+/* A call: its reply or its final failure resumes the instance; else it waits to retry. */
+static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char key[8], int64_t backoff)
+{
+    Delivery *d = &st->claim->deliveries[0];
+    bool waits;
+    int rc = outbox_call_waits(s, stored, &waits);
+    if (rc != STORE_OK || !waits)   /* nobody waits for it any more: no retry, no reply */
+        return rc == STORE_OK ? store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8)) : rc;
+    if (d->outcome == DELIVERY_RETRY && !out_of_tries(st->claim, stored, s->now, backoff)) {
+        json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
+        json_object_set_new(stored, "lease_ms", json_integer(0));
+        json_object_set_new(stored, "error", json_string(d->error));
+        st->d->retried++;
+        return settle_put(s, key, stored);
+    }
+    rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
+    if (rc != STORE_OK)
+        return rc;
+    char failure[400];
+    if (d->outcome == DELIVERY_DONE) {
+        st->d->delivered++;
+        return outbox_call_result(s, stored, d->reply, NULL);
+    }
+    st->d->failed++;
+    json_int_t attempts = json_integer_value(json_object_get(stored, "attempts"));
+    snprintf(failure, sizeof failure, "%s.%s failed%s: %s", json_string_value(json_object_get(stored, "connector")),
+             json_string_value(json_object_get(stored, "operation")),
+             d->outcome == DELIVERY_RETRY ? (attempts == 1 ? " after 1 attempt" : " after its retries") : "", d->error);
+    return outbox_call_result(s, stored, NULL, failure);
+}
+
+/* A send or message: each recipient done, failed for good (`send_failed`), or waiting. */
+static int settle_sends(Step *s, Settle *st, json_t *stored, const unsigned char key[8], int64_t backoff)
+{
+    Claim *c = st->claim;
+    bool out = out_of_tries(c, stored, s->now, backoff);
+    const char *last_error = NULL;
+    int rc = STORE_OK;
+    json_t *to = json_object_get(stored, "to");
+    for (unsigned i = 0; rc == STORE_OK && i < c->count; i++) {
+        Delivery *d = &c->deliveries[i];
+        json_t *person = d->position >= 0 ? json_array_get(to, (size_t)d->position) : NULL;
+        if (d->outcome == DELIVERY_DONE) {
+            st->d->delivered++;
+            json_object_set_new(person, "state", json_string("done"));
+        } else if (d->outcome == DELIVERY_FAILED || out) {
+            st->d->failed++;
+            json_object_set_new(person, "state", json_string("failed"));
+            json_object_set_new(stored, "error", json_string(d->error));
+            rc = outbox_send_failed(s, stored, person ? json_string_value(json_object_get(person, "person")) : NULL,
+                                    d->channel, d->error);
+        } else {
+            st->d->retried++;
+            last_error = d->error;
+        }
+    }
+    bool pending = last_error != NULL, failed = false;
+    size_t i;
+    json_t *each;
+    json_array_foreach(to, i, each) {
+        pending |= strcmp(json_string_value(json_object_get(each, "state")), "pending") == 0;
+        failed |= strcmp(json_string_value(json_object_get(each, "state")), "failed") == 0;
+    }
+    if (!to)
+        failed = c->deliveries[0].outcome != DELIVERY_DONE && !pending;
+    if (rc != STORE_OK)
+        return rc;
+    if (!pending && !failed)
+        return store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
+    json_object_set_new(stored, "lease_ms", json_integer(0));
+    if (pending) {
+        json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
+        json_object_set_new(stored, "error", json_string(last_error));
+    } else {
+        json_object_set_new(stored, "status", json_string("failed"));
+    }
+    return settle_put(s, key, stored);
+}
+
+static int settle_work(Step *s, void *context)
+{
+    Settle *st = context;
+    unsigned char key[8];
+    store_be64(st->claim->seq, key);
+    json_t *stored;
+    int rc = engine_get_json(s, TABLE_OUTBOX, store_bytes(key, 8), &stored);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;   /* settled elsewhere */
+    if (rc != STORE_OK)
+        return rc;
+    char first[200];
+    outbox_key_text(stored, 0, first, sizeof first);
+    int64_t backoff = outbox_backoff_ms(first, (unsigned)json_integer_value(json_object_get(stored, "attempts")));
+    const char *kind = json_string_value(json_object_get(stored, "kind"));
+    rc = kind && strcmp(kind, "call") == 0 ? settle_call(s, st, stored, key, backoff)
+                                           : settle_sends(s, st, stored, key, backoff);
+    json_decref(stored);
+    return rc;
+}
+
+static void claim_free(Claim *c)
+{
+    for (unsigned k = 0; k < c->count; k++)
+        delivery_clear(&c->deliveries[k]);
+    free(c->deliveries);
+    json_decref(c->entry);
+    free(c);
+}
+
+/* Settles a claim whose deliveries are all back and forgets it. */
+static int claim_settle(Engine *e, Dispatcher *dp, unsigned index, int64_t now, char *why, size_t why_len)
+{
+    Claim *c = dp->claims[index];
+    Settle st = {c, dp};
+    int rc = engine_run_step(e, now, settle_work, &st, why, why_len);
+    claim_free(c);
+    dp->claims[index] = dp->claims[--dp->claim_count];
+    return rc;
+}
+
+/* ---- rounds ---- */
+
+/* Reloads the kept connectors when they changed. Claims in flight point into the ones
+   they started with: those are retired, and freed once no claim is in flight. */
+static int dispatch_connectors(Engine *e, Dispatcher *dp, char *why, size_t why_len)
+{
+    if (dp->claim_count == 0) {
+        for (unsigned i = 0; i < dp->retired_count; i++)
+            conn_file_free(dp->retired[i]);
+        dp->retired_count = 0;
+    }
+    json_t *json;
+    int rc = engine_connectors(e, &json, why, why_len);
+    if (rc != ENGINE_OK)
+        return rc;
+    if ((!json && !dp->connectors) || (json && dp->connectors && json_equal(json, dp->connectors->json))) {
+        json_decref(json);
+        return ENGINE_OK;
+    }
+    ConnFile *file = NULL;
+    if (json) {
+        json_t *problems = json_array();
+        file = problems ? conn_file_parse(json, problems) : NULL;
+        json_decref(problems);
+        json_decref(json);
+        if (!file) {
+            snprintf(why, why_len, "the store's connectors do not check");
+            return ENGINE_FAILED;
+        }
+    }
+    if (dp->connectors) {
+        ConnFile **grown = realloc(dp->retired, (dp->retired_count + 1) * sizeof *grown);
+        if (!grown) {
+            conn_file_free(file);
+            return ENGINE_NO_MEMORY;
+        }
+        dp->retired = grown;
+        dp->retired[dp->retired_count++] = dp->connectors;
+    }
+    dp->connectors = file;
+    return ENGINE_OK;
+}
+
+/* Step 1 of a round: scan, claim, start. */
+static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, unsigned *claimed, char *why, size_t why_len)
+{
+    *claimed = 0;
+    e->outbox_dirty = false;
+    int rc = dispatch_connectors(e, dp, why, why_len);
+    if (rc != ENGINE_OK)
+        return rc;
+    ClaimScan o = {NULL, dp, now, INT64_MAX, NULL, 0, CLAIM_MAX - dp->claim_count};
+    o.found = calloc(o.room ? o.room : 1, sizeof *o.found);
+    if (!o.found)
+        return ENGINE_NO_MEMORY;
+    rc = engine_read(e, claim_scan_work, &o, why, why_len);
+    if (rc == ENGINE_OK && o.count)
+        rc = engine_run_step(e, now, claim_work, &o, why, why_len);
+    for (unsigned i = 0; i < o.count; i++) {
+        if (rc == ENGINE_OK && o.found[i].entry) {
+            Claim *c = claim_start(dp, &o.found[i], now);
+            if (c) {
+                dp->claims[dp->claim_count++] = c;
+                ++*claimed;
+            }
+        }
+        json_decref(o.found[i].entry);
+    }
+    free(o.found);
+    e->outbox_next_ms = o.next_ms;
+    e->outbox_scanned_ms = now;
+    return rc;
+}
+
+/* Step 3: settles every claim whose deliveries are all back. */
+static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, size_t why_len)
+{
+    int rc = ENGINE_OK;
+    for (unsigned i = 0; i < dp->claim_count;) {
+        if (dp->claims[i]->outstanding > 0) {
+            i++;
+            continue;
+        }
+        int r = claim_settle(e, dp, i, now, why, why_len);
+        if (r != ENGINE_OK && rc == ENGINE_OK)
+            rc = r;
+        e->outbox_dirty = true;   /* retried entries have a new next try */
+    }
+    return rc;
+}
+
+int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, int64_t *next_wake_ms, char *why, size_t why_len)
+{
+    why[0] = '\0';
+    *next_wake_ms = INT64_MAX;
+    Dispatcher *dp = dispatcher_get(e, why, why_len);
+    if (!dp)
+        return ENGINE_FAILED;
+    int rc = ENGINE_OK;
+    unsigned claimed = 0;
+    bool scan = e->outbox_dirty || now >= e->outbox_next_ms || now - e->outbox_scanned_ms >= RESCAN_MS ||
+                now < e->outbox_scanned_ms;
+    if (scan && dp->claim_count < CLAIM_MAX)
+        rc = dispatch_claim(e, dp, now, &claimed, why, why_len);
+    if (rc == ENGINE_OK)
+        rc = dispatch_settle(e, dp, now, why, why_len);   /* claims decided without a request */
+    if (rc == ENGINE_OK && conn_client_pending(dp->client)) {
+        ConnRequest *done;
+        conn_client_run(dp->client, max_wait_ms, &done);
+        for (ConnRequest *r = done; r; r = r->next) {
+            Delivery *d = r->context;
+            d->outcome = delivery_judge(d, strcmp(json_string_value(json_object_get(d->claim->entry, "kind")), "call") == 0);
+            d->claim->outstanding--;
+        }
+        rc = dispatch_settle(e, dp, now, why, why_len);
+    }
+    *next_wake_ms = dp->claim_count || e->outbox_dirty ? now : e->outbox_next_ms;
+    return rc;
+}
+
+int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char *why, size_t why_len)
+{
+    Dispatcher *dp = dispatcher_get(e, why, why_len);
+    if (!dp)
+        return ENGINE_FAILED;
+    uint64_t delivered = dp->delivered, retried = dp->retried, failed = dp->failed;
+    e->outbox_dirty = true;
+    int rc = ENGINE_OK;
+    /* Each entry is claimed at most once at one engine time (a failed attempt's next try
+       is later), but a reply may make a new call: bounded all the same. */
+    for (unsigned round = 0; rc == ENGINE_OK && round < OUTBOX_TICK_ROUNDS; round++) {
+        int64_t next;
+        rc = engine_dispatch_round(e, now, 200, &next, why, why_len);
+        if (!e->outbox_dirty && dp->claim_count == 0)
+            break;   /* nothing in flight, and nothing written since the last scan */
+    }
+    if (done) {
+        memset(done, 0, sizeof *done);
+        done->delivered = dp->delivered - delivered;
+        done->retried = dp->retried - retried;
+        done->failed = dp->failed - failed;
+    }
+    return rc;
+}
+
+/* ---- stats ---- */
+
+typedef struct StatsScan {
+    int64_t now;
+    EngineOutboxStats *stats;
+} StatsScan;
+
+static int stats_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+{
+    (void)s;
+    (void)seq;
+    StatsScan *o = context;
+    const char *status = json_string_value(json_object_get(entry, "status"));
+    if (status && strcmp(status, "failed") == 0) {
+        o->stats->failed_entries++;
+        return STORE_OK;
+    }
+    o->stats->pending++;
+    int64_t age = o->now - json_integer_value(json_object_get(entry, "created_ms"));
+    if (age > o->stats->oldest_ms)
+        o->stats->oldest_ms = age;
+    return STORE_OK;
+}
+
+static int stats_work(Step *s, void *context)
+{
+    return outbox_each(s, stats_visit, context);
+}
+
+int engine_dispatch_stats(Engine *e, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len)
+{
+    memset(stats, 0, sizeof *stats);
+    Dispatcher *dp = e->dispatcher;
+    if (dp) {
+        stats->delivered = dp->delivered;
+        stats->retried = dp->retried;
+        stats->failed = dp->failed;
+        stats->in_flight = dp->claim_count;
+    }
+    StatsScan o = {now, stats};
+    return engine_read(e, stats_work, &o, why, why_len);
+}
