@@ -99,6 +99,10 @@ typedef struct ServeMetrics {
     atomic_ullong batch_sizes[SERVE_BATCH_BUCKETS + 1];
     atomic_ullong queue_depth;
     atomic_llong open_tasks, stalled, running;  /* -1: not known yet */
+    /* the outbox (engine_dispatch_stats), counted with the gauges; -1: not known yet */
+    atomic_llong outbox_pending, outbox_failed, outbox_oldest_ms, outbox_in_flight;
+    atomic_llong deliveries_ok, deliveries_retried, deliveries_failed;
+    atomic_ullong outbox_errors;                /* dispatcher rounds that failed */
     atomic_bool gauges_wanted;                  /* /metrics was read: count them again */
 } ServeMetrics;
 

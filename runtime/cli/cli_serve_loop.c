@@ -9,8 +9,11 @@
  * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are
  * rescanned at least every second). Nothing polls: an idle serve wakes once a second.
  *
- * A round's work is a table (ROUND_WORK): each piece runs and says when it next wants to
- * run; one more piece (the outbox's delivery) is one more row.
+ * A round's work besides the jobs is a table (ROUND_WORK, run before them: timers due by
+ * now fire before later input) and the outbox's delivery (after them, so what a round's
+ * steps send goes out in the same round): each piece says when it next wants to run.
+ * While deliveries are in flight the round waits for them at most SERVE_DELIVERY_WAIT_MS,
+ * then looks at the queue again.
  */
 #include "cli_serve.h"
 
@@ -24,6 +27,7 @@
 
 #define SERVE_GATHER_US 500
 #define SERVE_RESCAN_MS 1000
+#define SERVE_DELIVERY_WAIT_MS 1
 
 int serve_queue_init(ServeQueue *q, size_t cap)
 {
@@ -136,7 +140,6 @@ static void round_timers(Serve *serve, int64_t now, int64_t *next_ms)
    read (so a serve nobody scrapes never lists its instances), once a round at most. */
 static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
 {
-    (void)now;
     *next_ms = INT64_MAX;
     if (!atomic_exchange(&serve->metrics.gauges_wanted, false))
         return;
@@ -158,6 +161,29 @@ static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
     }
     json_decref(tasks);
     json_decref(instances);
+    EngineOutboxStats o;
+    if (engine_dispatch_stats(serve->engine, now, &o, why, sizeof why) == ENGINE_OK) {
+        ServeMetrics *m = &serve->metrics;
+        atomic_store(&m->outbox_pending, (long long)o.pending);
+        atomic_store(&m->outbox_failed, (long long)o.failed_entries);
+        atomic_store(&m->outbox_oldest_ms, (long long)o.oldest_ms);
+        atomic_store(&m->outbox_in_flight, (long long)o.in_flight);
+        atomic_store(&m->deliveries_ok, (long long)o.delivered);
+        atomic_store(&m->deliveries_retried, (long long)o.retried);
+        atomic_store(&m->deliveries_failed, (long long)o.failed);
+    }
+}
+
+/* Delivers the outbox (engine_dispatch_round): claims what is due, waits for requests
+   in flight at most SERVE_DELIVERY_WAIT_MS, settles what came back. */
+static void round_outbox(Serve *serve, int64_t now, int64_t *next_ms)
+{
+    char why[512];
+    if (engine_dispatch_round(serve->engine, now, SERVE_DELIVERY_WAIT_MS, next_ms, why, sizeof why) != ENGINE_OK) {
+        atomic_fetch_add(&serve->metrics.outbox_errors, 1);
+        serve_log("error", "outbox", json_pack("{s:s}", "why", why));
+        *next_ms = now + SERVE_RESCAN_MS;
+    }
 }
 
 static const RoundWorkFn ROUND_WORK[] = {round_timers, round_gauges};
@@ -212,6 +238,10 @@ static void *loop_main(void *context)
         }
         if (n)
             serve_apply(serve, jobs, n, now);
+        int64_t next;
+        round_outbox(serve, n ? serve_now(serve) : now, &next);
+        if (next < wake_ms)
+            wake_ms = next;
     }
     return NULL;
 }

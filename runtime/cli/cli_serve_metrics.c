@@ -25,6 +25,10 @@ void serve_metrics_init(ServeMetrics *m)
     atomic_store(&m->open_tasks, -1);
     atomic_store(&m->stalled, -1);
     atomic_store(&m->running, -1);
+    atomic_llong *outbox[] = {&m->outbox_pending, &m->outbox_failed, &m->outbox_oldest_ms, &m->outbox_in_flight,
+                              &m->deliveries_ok, &m->deliveries_retried, &m->deliveries_failed};
+    for (size_t i = 0; i < sizeof outbox / sizeof outbox[0]; i++)
+        atomic_store(outbox[i], -1);
 }
 
 void serve_metrics_commit(ServeMetrics *m, size_t batch, int64_t micros)
@@ -99,6 +103,22 @@ char *serve_metrics_text(ServeMetrics *m)
     metrics_gauge(&out, "huddle_open_tasks", "Open asks.", atomic_load(&m->open_tasks));
     metrics_gauge(&out, "huddle_instances_running", "Running instances.", atomic_load(&m->running));
     metrics_gauge(&out, "huddle_instances_stalled", "Stalled instances (need an operator).", atomic_load(&m->stalled));
+    metrics_gauge(&out, "huddle_outbox_pending", "Outbox entries waiting to be delivered.",
+                  atomic_load(&m->outbox_pending));
+    metrics_gauge(&out, "huddle_outbox_failed", "Outbox entries failed for good (huddle outbox retry KEY).",
+                  atomic_load(&m->outbox_failed));
+    metrics_gauge(&out, "huddle_outbox_oldest_age_ms", "Age of the oldest pending outbox entry, in ms (0: none).",
+                  atomic_load(&m->outbox_oldest_ms));
+    metrics_gauge(&out, "huddle_outbox_in_flight", "Outbox entries being delivered now.",
+                  atomic_load(&m->outbox_in_flight));
+    metrics_gauge(&out, "huddle_deliveries_ok", "Delivery attempts that succeeded since serve started.",
+                  atomic_load(&m->deliveries_ok));
+    metrics_gauge(&out, "huddle_deliveries_retried", "Delivery attempts that failed and will be tried again.",
+                  atomic_load(&m->deliveries_retried));
+    metrics_gauge(&out, "huddle_deliveries_failed", "Deliveries that failed for good.",
+                  atomic_load(&m->deliveries_failed));
+    metrics_counter(&out, "huddle_outbox_errors_total", "Dispatcher rounds the store refused.",
+                    atomic_load(&m->outbox_errors));
     if (strbuf_failed(&out)) {
         strbuf_free(&out);
         return NULL;
