@@ -259,10 +259,10 @@ build/fuzz/fuzz_bytecode build/fuzz/fuzz_run: tests/fuzz/drive.c tests/fuzz/driv
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# Every bench/bench_*.c is one benchmark program; bench/common.c (not named bench_*) holds
-# the helpers they share and is linked into each.
+# Every bench/bench_*.c is one benchmark program; bench/common.c and bench/http_load.c
+# (not named bench_*) hold the helpers they share and are linked into each.
 BENCH_SRC := $(wildcard bench/bench_*.c)
-build/bench/bench_%: bench/bench_%.c bench/common.c bench/common.h $(REL_OBJ)
+build/bench/bench_%: bench/bench_%.c bench/common.c bench/common.h bench/http_load.c bench/http_load.h $(REL_OBJ)
 	@mkdir -p build/bench
 	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
