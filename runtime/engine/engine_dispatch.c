@@ -33,7 +33,8 @@
 /* A lease is the connector's timeout and this much more. */
 #define LEASE_EXTRA_MS 30000
 /* The outbox is scanned again at least this often. */
-#define RESCAN_MS 1000
+#define CHECK_MS 1000          /* how often meta's next_outbox is read for others' writes */
+#define RESCAN_MS 60000        /* a full scan at least this often all the same */
 /* How long a send or a message is tried (RUNTIME.md: "default cap 24 h"). */
 #define SEND_WINDOW_MS (24LL * 3600 * 1000)
 
@@ -122,6 +123,28 @@ static const Connector *channel_connector(const ConnFile *file, const char *chan
     return c && c->kind == CONN_HTTP ? c : NULL;
 }
 
+static int read_counter_work(Step *s, void *context)
+{
+    return engine_counter(s, "next_outbox", context);
+}
+
+/* Whether another process wrote to the outbox since the last scan (meta's next_outbox
+   moved: new entries and `huddle outbox retry` raise it). A failed read says yes. */
+static bool dispatch_others_wrote(Engine *e, int64_t now, char *why, size_t why_len)
+{
+    uint64_t counter;
+    e->outbox_checked_ms = now;
+    return engine_read(e, read_counter_work, &counter, why, why_len) != ENGINE_OK ||
+           counter != e->outbox_counter_seen;
+}
+
+/* An entry's next try was set to `at`: the dispatcher looks at the outbox again then. */
+static void dispatch_note_next_try(Engine *e, int64_t at)
+{
+    if (at < e->outbox_next_ms)
+        e->outbox_next_ms = at;
+}
+
 /* ---- 1. claim ---- */
 
 typedef struct Candidate {
@@ -133,6 +156,9 @@ typedef struct ClaimScan {
     Step *step;
     Dispatcher *d;
     int64_t now, next_ms;
+    uint64_t from;                  /* the first entry to look at (0: all) */
+    uint64_t stopped_at;            /* 0, or the entry the scan stopped at for want of room */
+    uint64_t counter;               /* meta's next_outbox as the scan saw it */
     Candidate *found;
     unsigned count, room;
 } ClaimScan;
@@ -174,8 +200,10 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
 {
     (void)s;
     ClaimScan *o = context;
-    if (o->count == o->room)
+    if (o->count == o->room) {
+        o->stopped_at = seq;
         return STORE_STOP;
+    }
     if (in_flight(o->d, seq))
         return STORE_OK;
     const char *status = json_string_value(json_object_get(entry, "status"));
@@ -206,7 +234,8 @@ static int claim_scan_work(Step *s, void *context)
 {
     ClaimScan *o = context;
     o->step = s;
-    return outbox_each(s, claim_scan_visit, o);
+    int rc = engine_counter(s, "next_outbox", &o->counter);
+    return rc == STORE_OK ? outbox_each_from(s, o->from, claim_scan_visit, o) : rc;
 }
 
 /* Claims one candidate if it is still due: attempts + 1 and a lease. *claimed is false
@@ -401,6 +430,7 @@ static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char 
         return rc == STORE_OK ? store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8)) : rc;
     if (d->outcome == DELIVERY_RETRY && !out_of_tries(st->claim, stored, s->now, backoff)) {
         json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
+        dispatch_note_next_try(s->engine, s->now + backoff);
         json_object_set_new(stored, "lease_ms", json_integer(0));
         json_object_set_new(stored, "error", json_string(d->error));
         st->d->retried++;
@@ -463,6 +493,7 @@ static int settle_sends(Step *s, Settle *st, json_t *stored, const unsigned char
     json_object_set_new(stored, "lease_ms", json_integer(0));
     if (pending) {
         json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
+        dispatch_note_next_try(s->engine, s->now + backoff);
         json_object_set_new(stored, "error", json_string(last_error));
     } else {
         json_object_set_new(stored, "status", json_string("failed"));
@@ -555,14 +586,22 @@ static int dispatch_connectors(Engine *e, Dispatcher *dp, char *why, size_t why_
 }
 
 /* Step 1 of a round: scan, claim, start. */
-static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, unsigned *claimed, char *why, size_t why_len)
+/* Claims what is due. A full scan looks at every entry: when the earliest known next try
+   has come, when another process wrote to the outbox (meta's next_outbox moved; read every
+   CHECK_MS), at least every RESCAN_MS, and when the clock went back. Otherwise only the
+   entries this engine wrote since the last scan are new (outbox_mark_written), and the
+   scan starts at the first of them, so entries that wait for a connector are not read
+   again and again (an idle serve reads one counter a second). */
+static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, unsigned *claimed, char *why,
+                          size_t why_len)
 {
     *claimed = 0;
+    uint64_t from = full ? 0 : e->outbox_dirty_from;
     e->outbox_dirty = false;
     int rc = dispatch_connectors(e, dp, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
-    ClaimScan o = {NULL, dp, now, INT64_MAX, NULL, 0, CLAIM_MAX - dp->claim_count};
+    ClaimScan o = {NULL, dp, now, INT64_MAX, from, 0, 0, NULL, 0, CLAIM_MAX - dp->claim_count};
     o.found = calloc(o.room ? o.room : 1, sizeof *o.found);
     if (!o.found)
         return ENGINE_NO_MEMORY;
@@ -580,8 +619,14 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, unsigned *clai
         json_decref(o.found[i].entry);
     }
     free(o.found);
-    e->outbox_next_ms = o.next_ms;
-    e->outbox_scanned_ms = now;
+    if (o.stopped_at)   /* no room for more claims: look again from there next round */
+        outbox_mark_written(e, o.stopped_at);
+    if (full || o.next_ms < e->outbox_next_ms)
+        e->outbox_next_ms = o.next_ms;
+    if (full)
+        e->outbox_scanned_ms = now;
+    if (rc == ENGINE_OK)
+        e->outbox_counter_seen = o.counter;
     return rc;
 }
 
@@ -597,7 +642,6 @@ static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, si
         int r = claim_settle(e, dp, i, now, why, why_len);
         if (r != ENGINE_OK && rc == ENGINE_OK)
             rc = r;
-        e->outbox_dirty = true;   /* retried entries have a new next try */
     }
     return rc;
 }
@@ -611,10 +655,11 @@ int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, int64_t *next
         return ENGINE_FAILED;
     int rc = ENGINE_OK;
     unsigned claimed = 0;
-    bool scan = e->outbox_dirty || now >= e->outbox_next_ms || now - e->outbox_scanned_ms >= RESCAN_MS ||
-                now < e->outbox_scanned_ms;
-    if (scan && dp->claim_count < CLAIM_MAX)
-        rc = dispatch_claim(e, dp, now, &claimed, why, why_len);
+    bool full = now >= e->outbox_next_ms || now - e->outbox_scanned_ms >= RESCAN_MS || now < e->outbox_scanned_ms;
+    if (!full && !e->outbox_dirty && now - e->outbox_checked_ms >= CHECK_MS)
+        full = dispatch_others_wrote(e, now, why, why_len);
+    if ((full || e->outbox_dirty) && dp->claim_count < CLAIM_MAX)
+        rc = dispatch_claim(e, dp, now, full, &claimed, why, why_len);
     if (rc == ENGINE_OK)
         rc = dispatch_settle(e, dp, now, why, why_len);   /* claims decided without a request */
     if (rc == ENGINE_OK && conn_client_pending(dp->client)) {
@@ -637,7 +682,8 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
     if (!dp)
         return ENGINE_FAILED;
     uint64_t delivered = dp->delivered, retried = dp->retried, failed = dp->failed;
-    e->outbox_dirty = true;
+    outbox_mark_written(e, 0);
+    e->outbox_next_ms = now;   /* a full scan first */
     int rc = ENGINE_OK;
     /* Each entry is claimed at most once at one engine time (a failed attempt's next try
        is later), but a reply may make a new call: bounded all the same. */

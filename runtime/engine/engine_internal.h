@@ -99,8 +99,12 @@ struct Engine {
     /* The outbox's dispatcher (engine_dispatch.c), made at its first round. */
     struct Dispatcher *dispatcher;
     bool outbox_dirty;              /* an entry was written since the last scan */
-    int64_t outbox_next_ms;         /* the earliest next try the last scan saw */
-    int64_t outbox_scanned_ms;      /* when it scanned */
+    uint64_t outbox_dirty_from;     /* the lowest seq written since then (the next scan
+                                       starts there unless a full one is due) */
+    int64_t outbox_next_ms;         /* the earliest next try known (scans, settles) */
+    int64_t outbox_scanned_ms;      /* when it last scanned every entry */
+    int64_t outbox_checked_ms;      /* when it last read meta's next_outbox */
+    uint64_t outbox_counter_seen;   /* next_outbox as of the last scan */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).
@@ -178,6 +182,9 @@ void engine_record_bytes_done(Step *s);
 /* store_scan over the keys starting with `prefix`, with a sentence for a store error
    (a visitor's failure says its own). */
 int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, void *context);
+/* The same, from the first key >= `from` (from.len == 0: the first). */
+int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes from, StoreVisit visit,
+                     void *context);
 /* A counter in meta ("next_task", "directory_version", ...): its value, 0 when it was
    never raised; engine_counter_next raises it and returns the new value, from 1. */
 int engine_counter(Step *s, const char *counter, uint64_t *value);
@@ -471,6 +478,11 @@ int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const 
    scan, which then returns STORE_OK. A damaged entry fails the step, naming it. */
 typedef int (*OutboxVisit)(Step *s, uint64_t seq, json_t *entry, void *context);
 int outbox_each(Step *s, OutboxVisit visit, void *context);
+/* The same, from the entry numbered `from` on. */
+int outbox_each_from(Step *s, uint64_t from, OutboxVisit visit, void *context);
+/* Tells the dispatcher that entry `seq` was written (new, or pending again): its next
+   scan starts there at the latest. */
+void outbox_mark_written(Engine *e, uint64_t seq);
 /* Records `send_failed` on the entry's instance (person NULL: a send). */
 int outbox_send_failed(Step *s, const json_t *entry, const char *person, const char *channel,
                        const char *error);

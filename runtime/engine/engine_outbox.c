@@ -110,9 +110,9 @@ static int outbox_put(Step *s, Instance *in, json_t *entry, const char *kind, si
         unsigned char key[8];
         store_be64(seq, key);
         rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), entry);
+        outbox_mark_written(s->engine, seq);
     }
     json_decref(entry);
-    s->engine->outbox_dirty = true;
     if (rc != STORE_OK && !s->failed && rc != ENGINE_REFUSED)
         step_fail(s, rc < -99 ? rc : ENGINE_FAILED, "store error writing the outbox: %s", store_strerror(rc));
     return rc;
@@ -238,11 +238,25 @@ static int each_visit(void *context, StoreBytes key, StoreBytes value)
     return rc;
 }
 
-int outbox_each(Step *s, OutboxVisit visit, void *context)
+int outbox_each_from(Step *s, uint64_t from, OutboxVisit visit, void *context)
 {
     OutboxEach o = {s, visit, context};
-    int rc = engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), each_visit, &o);
+    unsigned char key[8];
+    store_be64(from, key);
+    int rc = engine_scan_from(s, TABLE_OUTBOX, store_bytes(NULL, 0), store_bytes(key, from ? 8 : 0), each_visit, &o);
     return rc == STORE_STOP ? STORE_OK : rc;
+}
+
+int outbox_each(Step *s, OutboxVisit visit, void *context)
+{
+    return outbox_each_from(s, 0, visit, context);
+}
+
+void outbox_mark_written(Engine *e, uint64_t seq)
+{
+    if (!e->outbox_dirty || seq < e->outbox_dirty_from)
+        e->outbox_dirty_from = seq;
+    e->outbox_dirty = true;
 }
 
 typedef struct OutboxList {
@@ -330,7 +344,11 @@ static int retry_work(Step *s, void *context)
     json_object_set_new(f->entry, "created_ms", json_integer((json_int_t)s->now));
     json_object_set_new(f->entry, "next_ms", json_integer((json_int_t)s->now));
     json_object_set_new(f->entry, "lease_ms", json_integer(0));
-    s->engine->outbox_dirty = true;
+    outbox_mark_written(s->engine, f->seq);
+    uint64_t version;   /* raised so that a serve beside this process looks again */
+    rc = engine_counter_next(s, "next_outbox", &version);
+    if (rc != STORE_OK)
+        return rc;
     unsigned char key[8];
     store_be64(f->seq, key);
     return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), f->entry);

@@ -306,10 +306,16 @@ int engine_put_json(Step *s, StoreTable table, StoreBytes key, const json_t *val
 
 int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, void *context)
 {
+    return engine_scan_from(s, table, prefix, store_bytes(NULL, 0), visit, context);
+}
+
+int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes from, StoreVisit visit,
+                     void *context)
+{
     static const char *const NAMES[TABLE_COUNT] = {
         "meta", "programs", "playbooks", "inputs", "instances", "cases", "windows", "history",
         "tasks", "inbox", "timers", "mailbox", "outbox", "seen", "directory"};
-    int rc = store_scan(s->txn, table, prefix, store_bytes(NULL, 0), visit, context);
+    int rc = store_scan(s->txn, table, prefix, from, visit, context);
     if (rc == STORE_OK || rc <= ENGINE_REFUSED || s->failed)
         return rc;   /* done, or a visitor said why */
     return step_fail(s, rc, "store error reading the %s table: %s", NAMES[table], store_strerror(rc));
