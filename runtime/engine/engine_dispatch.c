@@ -531,14 +531,21 @@ static void claim_free(Claim *c)
     free(c);
 }
 
-/* Settles a claim whose deliveries are all back and forgets it. */
-static int claim_settle(Engine *e, Dispatcher *dp, unsigned index, int64_t now, char *why, size_t why_len)
+/* The claims whose deliveries are all back, settled together in one step. */
+typedef struct SettleAll {
+    Dispatcher *d;
+    Claim **ready;
+    unsigned count;
+} SettleAll;
+
+static int settle_all_work(Step *s, void *context)
 {
-    Claim *c = dp->claims[index];
-    Settle st = {c, dp};
-    int rc = engine_run_step(e, now, settle_work, &st, why, why_len);
-    claim_free(c);
-    dp->claims[index] = dp->claims[--dp->claim_count];
+    SettleAll *all = context;
+    int rc = STORE_OK;
+    for (unsigned i = 0; i < all->count && rc == STORE_OK; i++) {
+        Settle st = {all->ready[i], all->d};
+        rc = settle_work(s, &st);
+    }
     return rc;
 }
 
@@ -630,19 +637,27 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     return rc;
 }
 
-/* Step 3: settles every claim whose deliveries are all back. */
+/* Step 3: settles every claim whose deliveries are all back, in one step (one commit
+   for the round), and forgets them. Should that step fail, nothing of it is kept: the
+   entries' leases run out and they are delivered again, with the same keys (at least
+   once). */
 static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, size_t why_len)
 {
-    int rc = ENGINE_OK;
+    Claim *ready[CLAIM_MAX];
+    SettleAll all = {dp, ready, 0};
     for (unsigned i = 0; i < dp->claim_count;) {
         if (dp->claims[i]->outstanding > 0) {
             i++;
             continue;
         }
-        int r = claim_settle(e, dp, i, now, why, why_len);
-        if (r != ENGINE_OK && rc == ENGINE_OK)
-            rc = r;
+        ready[all.count++] = dp->claims[i];
+        dp->claims[i] = dp->claims[--dp->claim_count];
     }
+    if (!all.count)
+        return ENGINE_OK;
+    int rc = engine_run_step(e, now, settle_all_work, &all, why, why_len);
+    for (unsigned i = 0; i < all.count; i++)
+        claim_free(ready[i]);
     return rc;
 }
 
