@@ -32,7 +32,8 @@ struct Engine;
 typedef enum ServeRouteId {
     ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_EVENTS, ROUTE_TASKS, ROUTE_TASK_ANSWER,
     ROUTE_TASK_ACK, ROUTE_TASK_RESOLVE, ROUTE_TASK_REASSIGN, ROUTE_INSTANCES, ROUTE_INSTANCE,
-    ROUTE_INSTANCE_HISTORY, ROUTE_INSTANCE_RETRY, ROUTE_INSTANCE_CANCEL, ROUTE_COUNT
+    ROUTE_INSTANCE_HISTORY, ROUTE_INSTANCE_RETRY, ROUTE_INSTANCE_CANCEL, ROUTE_AUDIT_HEAD,
+    ROUTE_AUDIT_SEARCH, ROUTE_AUDIT_EXPORT, ROUTE_COUNT
 } ServeRouteId;
 
 /* What a token may do (the tokens file's "may"). */
@@ -161,6 +162,10 @@ struct ServeJob {
     int64_t event_time;             /* 0: the engine's time */
     /* queries: ?for=, ?playbook=, ?status= */
     char for_person[TEXT_ID_MAX + 1], playbook[TEXT_ID_MAX + 1], status[16];
+    /* the audit routes: the search's filter (owned; engine_audit_search's form), the
+       export's ?since= (INT64_MIN: all) */
+    json_t *filter;
+    int64_t since;
     int64_t queued_us;
 };
 

@@ -164,6 +164,39 @@ static void apply_instances(Serve *serve, ServeJob *job)
     json_decref(all);
 }
 
+/* GET /v1/audit/export: every line `huddle audit export --format jsonl` prints, in
+   order, as one JSON array. */
+static int apply_export_row(void *context, const json_t *row)
+{
+    return json_array_append(context, (json_t *)row) == 0 ? ENGINE_OK : ENGINE_NO_MEMORY;
+}
+
+static int apply_audit(Serve *serve, ServeJob *job, json_t **got, char *why, size_t why_len)
+{
+    int rc;
+    switch (job->route.id) {
+    case ROUTE_AUDIT_HEAD:
+        return engine_audit_head(serve->engine, got, why, why_len);
+    case ROUTE_AUDIT_SEARCH:
+        rc = engine_audit_search(serve->engine, job->filter, got, why, why_len);
+        if (rc == ENGINE_OK)
+            *got = json_pack("{s:o}", "decisions", *got);
+        return rc;
+    default:
+        *got = json_array();
+        if (!*got)
+            return ENGINE_NO_MEMORY;
+        rc = engine_audit_export(serve->engine, job->since, apply_export_row, *got, why, why_len);
+        if (rc != ENGINE_OK) {
+            json_decref(*got);
+            *got = NULL;
+            return rc;
+        }
+        *got = json_pack("{s:o}", "export", *got);
+        return rc;
+    }
+}
+
 /* Reads and operator actions, one at a time. */
 static void apply_one(Serve *serve, ServeJob *job, int64_t now)
 {
@@ -186,6 +219,11 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
         rc = engine_history(serve->engine, p, &got, why, sizeof why);
         if (rc == ENGINE_OK)
             got = json_pack("{s:s, s:o}", "instance", p, "history", got);
+        break;
+    case ROUTE_AUDIT_HEAD:
+    case ROUTE_AUDIT_SEARCH:
+    case ROUTE_AUDIT_EXPORT:
+        rc = apply_audit(serve, job, &got, why, sizeof why);
         break;
     case ROUTE_TASK_RESOLVE:
         rc = engine_resolve(serve->engine, p, json_string_value(json_object_get(b, "choice")), apply_by(job),

@@ -46,6 +46,7 @@ void serve_job_free(ServeJob *job)
     if (!job)
         return;
     json_decref(job->body);
+    json_decref(job->filter);
     free(job->idem_key);
     free(job);
 }
@@ -238,18 +239,75 @@ static bool door_connector(Door *d, const Connector **out)
 
 /* ---- queries ---- */
 
+/* The text fields of an audit search, as engine_audit_search names them. */
+static const char *const AUDIT_TEXT[] = {"playbook", "state", "choice", "person", "asked", "held",
+                                         "answered", "outcome", "tag", "words", NULL};
+
+/* A time parameter (RFC 3339) into *ms; absent leaves it. */
+static bool door_query_time(Door *d, const char *name, int64_t *ms)
+{
+    char text[64], why[160];
+    int got = serve_query_get(d->request->query, name, text, sizeof text);
+    if (got == 0)
+        return true;
+    int32_t offset;
+    if (got < 0 || !value_time_parse(text, ms, &offset, why, sizeof why))
+        return door_refuse(d, 400, "bad_query", name, "?%s= is an RFC 3339 time (2026-06-15T08:10:00+03:00)", name);
+    return true;
+}
+
+/* GET /v1/audit/search's filter, from the same names as `huddle audit search`'s options. */
+static bool door_audit_filter(Door *d)
+{
+    ServeJob *job = d->job;
+    char value[1024];
+    if (!(job->filter = json_object()))
+        return door_refuse(d, 500, "no_memory", NULL, "out of memory");
+    for (const char *const *name = AUDIT_TEXT; *name; name++) {
+        int got = serve_query_get(d->request->query, *name, value, sizeof value);
+        if (got < 0)
+            return door_refuse(d, 400, "bad_query", *name, "?%s= is malformed or longer than 1,023 bytes", *name);
+        if (got > 0)
+            json_object_set_new(job->filter, *name, json_string(value));
+    }
+    int64_t since = INT64_MIN, until = INT64_MAX;
+    if (!door_query_time(d, "since", &since) || !door_query_time(d, "until", &until))
+        return false;
+    if (since != INT64_MIN)
+        json_object_set_new(job->filter, "since", json_integer(since));
+    if (until != INT64_MAX)
+        json_object_set_new(job->filter, "until", json_integer(until));
+    if (serve_query_get(d->request->query, "limit", value, sizeof value) > 0) {
+        char *end;
+        long limit = strtol(value, &end, 10);
+        if (*end || limit < 1 || limit > 1000000)
+            return door_refuse(d, 400, "bad_query", "limit", "?limit= is a whole number from 1 to 1000000");
+        json_object_set_new(job->filter, "limit", json_integer(limit));
+    }
+    return true;
+}
+
 static bool door_query(Door *d)
 {
     static const char *const TASKS[] = {"for", NULL};
     static const char *const INSTANCES[] = {"playbook", "status", NULL};
+    static const char *const SEARCH[] = {"playbook", "state", "choice", "person", "asked", "held", "answered",
+                                         "outcome", "tag", "words", "since", "until", "limit", NULL};
+    static const char *const EXPORT[] = {"since", NULL};
     static const char *const NONE[] = {NULL};
     ServeJob *job = d->job;
     const char *q = d->request->query;
-    const char *const *allowed = job->route.id == ROUTE_TASKS ? TASKS : job->route.id == ROUTE_INSTANCES ? INSTANCES
-                                                                                                           : NONE;
+    ServeRouteId id = job->route.id;
+    const char *const *allowed = id == ROUTE_TASKS ? TASKS : id == ROUTE_INSTANCES ? INSTANCES
+                                 : id == ROUTE_AUDIT_SEARCH ? SEARCH : id == ROUTE_AUDIT_EXPORT ? EXPORT : NONE;
     char bad[65];
     if (!serve_query_only(q, allowed, bad))
         return door_refuse(d, 400, "bad_query", bad, "this route takes no query parameter '%s'", bad);
+    job->since = INT64_MIN;
+    if (id == ROUTE_AUDIT_SEARCH)
+        return door_audit_filter(d);
+    if (id == ROUTE_AUDIT_EXPORT)
+        return door_query_time(d, "since", &job->since);
     if (serve_query_get(q, "for", job->for_person, sizeof job->for_person) < 0 ||
         serve_query_get(q, "playbook", job->playbook, sizeof job->playbook) < 0 ||
         serve_query_get(q, "status", job->status, sizeof job->status) < 0)

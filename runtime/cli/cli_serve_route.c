@@ -30,6 +30,9 @@ static const RouteSpec ROUTES[] = {
     {ROUTE_INSTANCE_RETRY, "instance_retry", "POST", "/v1/instances/", "/retry", MAY_OPERATE},
     {ROUTE_INSTANCE_CANCEL, "instance_cancel", "POST", "/v1/instances/", "/cancel", MAY_OPERATE},
     {ROUTE_INSTANCE, "instance", "GET", "/v1/instances/", "", MAY_READ},
+    {ROUTE_AUDIT_HEAD, "audit_head", "GET", "/v1/audit/head", NULL, MAY_AUDIT},
+    {ROUTE_AUDIT_SEARCH, "audit_search", "GET", "/v1/audit/search", NULL, MAY_AUDIT},
+    {ROUTE_AUDIT_EXPORT, "audit_export", "GET", "/v1/audit/export", NULL, MAY_AUDIT},
 };
 #define ROUTE_SPECS (sizeof ROUTES / sizeof ROUTES[0])
 
