@@ -216,6 +216,8 @@ static const CliCommand COMMANDS[] = {
      "its backoff (1 s doubling to 1 h, with jitter). Entries whose connector is not kept\n"
      "wait. With --json, \"outbox\": {delivered, retried, failed} when it delivered any;\n"
      "huddle outbox shows what waits (docs/connectors.md).\n"
+     "Beside a running huddle serve (which fires timers and delivers by itself) tick\n"
+     "refuses with exit 3.\n"
      "\n" HELP_WRITE,
      cli_tick},
     {"outbox", "show the outbox, or send a failed entry again",
