@@ -15,7 +15,6 @@
  */
 #include "audit.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +110,20 @@ int audit_canon_real(double v, StrBuf *out)
     return AUDIT_OK;
 }
 
+/* An integer exactly, in decimal (by hand: printf's cost shows on every record). */
+static void canon_integer(int64_t value, StrBuf *out)
+{
+    char digits[24], *at = digits + sizeof digits;
+    uint64_t n = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+    do {
+        *--at = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    if (value < 0)
+        *--at = '-';
+    strbuf_append(out, at, (size_t)(digits + sizeof digits - at));
+}
+
 /* ---- member order: UTF-16 code units ---- */
 
 /* The next UTF-16 code unit of `s` at *i (jansson's text is valid UTF-8); `*pending`
@@ -162,8 +175,9 @@ static int canon_value(const json_t *value, StrBuf *out);
 static int canon_object(const json_t *object, StrBuf *out)
 {
     size_t count = json_object_size(object), n = 0;
-    Member *members = count ? malloc(count * sizeof *members) : NULL;
-    if (count && !members)
+    Member small[32];   /* a record's members fit: no allocation */
+    Member *members = count <= 32 ? small : malloc(count * sizeof *members);
+    if (!members)
         return AUDIT_NO_MEMORY;
     const char *key;
     size_t key_len;
@@ -185,7 +199,8 @@ static int canon_object(const json_t *object, StrBuf *out)
         rc = canon_value(members[i].value, out);
     }
     strbuf_putc(out, '}');
-    free(members);
+    if (members != small)
+        free(members);
     return rc;
 }
 
@@ -209,7 +224,7 @@ static int canon_value(const json_t *value, StrBuf *out)
         canon_string(json_string_value(value), json_string_length(value), out);
         break;
     case JSON_INTEGER:
-        strbuf_printf(out, "%" PRId64, (int64_t)json_integer_value(value));
+        canon_integer((int64_t)json_integer_value(value), out);
         break;
     case JSON_REAL:
         rc = audit_canon_real(json_real_value(value), out);

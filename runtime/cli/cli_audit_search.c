@@ -41,20 +41,10 @@ static int audit_filter(const CliAuditArgs *a, json_t **out)
     return CLI_OK;
 }
 
-/* "45m", "1h30m", "2d3h": how long, for people. */
+/* How long, for people (cli_duration_print takes milliseconds). */
 static void print_duration(json_int_t seconds)
 {
-    if (seconds < 60) {
-        printf("%llds", (long long)seconds);
-        return;
-    }
-    json_int_t minutes = seconds / 60, hours = minutes / 60, days = hours / 24;
-    if (days)
-        printf("%lldd", (long long)days);
-    if (hours % 24)
-        printf("%lldh", (long long)(hours % 24));
-    if (minutes % 60 && !days)
-        printf("%lldm", (long long)(minutes % 60));
+    cli_duration_print((int64_t)seconds * 1000);
 }
 
 static const char *text(const json_t *object, const char *field)

@@ -68,8 +68,7 @@ static void history_holders(const json_t *seats)
     json_decref(seen);
 }
 
-/* "30m", "1h5m", "2d3h", "45s": how long, for people. */
-static void duration_print(int64_t ms)
+void cli_duration_print(int64_t ms)
 {
     int64_t seconds = ms / 1000, minutes = seconds / 60, hours = minutes / 60, days = hours / 24;
     if (seconds < 60) {
@@ -132,7 +131,7 @@ static void since_print(const json_t *since, const json_t *r)
     if (!json_is_integer(from))
         return;
     printf(", ");
-    duration_print(record_ms(r) - json_integer_value(from));
+    cli_duration_print(record_ms(r) - json_integer_value(from));
     printf(" after being asked");
 }
 

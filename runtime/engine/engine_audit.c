@@ -192,8 +192,10 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
     StoreBytes bytes;
     bool stamped = history_split(value, &stamp, &bytes);
     if (!v->counted || seq > v->counted->records) {
-        problem(v, number, seq, 0, "inserted", v->counted ? "past the instance's last record (%u)"
-                : "no such instance%.0u", v->counted ? v->counted->records : 0);
+        if (v->counted)
+            problem(v, number, seq, 0, "inserted", "past the instance's last record (%u)", v->counted->records);
+        else
+            problem(v, number, seq, 0, "inserted", "there is no such instance");
         return stamped ? entry_add(v, number, seq, &stamp) : STORE_OK;
     }
     if (seq > v->expected) {

@@ -1,12 +1,9 @@
 /*
- * engine_audit_query.c - the decision record read: the export (every history record in
- * commit order with its links, docs/audit.md "The export"), and the decisions the
- * record holds, found by search, summed up by stats, and offered as similar past
- * decisions with a new ask (engine_audit_decisions.c builds them).
- *
- * Each call reads in one transaction and hands out JSON the caller owns (or, for the
- * export, lends each line to a callback), so `huddle audit` and an HTTP route print the
- * same thing.
+ * engine_audit_query.c - the decision record's export: every history record in commit
+ * order with its links (docs/audit.md, "Exporting"), read in one transaction, each line
+ * lent to a callback as JSON, so `huddle audit export` and an HTTP route write the same
+ * thing. The decisions are engine_audit_decisions.c's; search and stats
+ * engine_audit_search.c's.
  */
 #include "engine_internal.h"
 #include "value_json.h"

@@ -377,6 +377,8 @@ static const json_t *decision_of(const json_t *decisions, const char *task)
 int engine_audit_context(Engine *e, json_t *tasks, size_t limit, char *why, size_t why_len)
 {
     json_t *decisions;
+    if (json_array_size(tasks) == 0)
+        return ENGINE_OK;           /* no ask open: the record is not read */
     int rc = engine_audit_decisions(e, &decisions, why, why_len);
     if (rc != ENGINE_OK)
         return rc;

@@ -30,8 +30,9 @@
  *   engine_connectors.c the connectors kept in the store: engine_deploy_set (playbooks
  *                       and connectors in one transaction), engine_connectors
  *   engine_audit.c      the decision record checked: engine_audit_verify, _head
- *   engine_audit_query.c the decision record read: decisions, search, export, stats,
- *                       similar past decisions
+ *   engine_audit_query.c the decision record's export
+ *   engine_audit_decisions.c  the decisions folded out of the history
+ *   engine_audit_search.c  search, stats and similar past decisions over them
  *   engine_outbox.c     the outbox's entries and keys (call, send, notify, the runtime's
  *                       messages), results, backoff, huddle outbox's list and retry
  *   engine_delivery.c   one entry's requests and how a finished one is judged

@@ -122,6 +122,16 @@ has "(tags and notes)" "2026-06-15 07:00 +00:00  noted: Refund of 20 asked"
 has "(timers, their due time in the same zone)" "timer: level 1 of t2 due 2026-06-15 08:00 +00:00"
 expect "history of an answer by someone asked at the start" 0 "$h" history i3 --db "$db"
 has "(45m after being asked)" "anna answered t3: no (\"duplicate order\"), 45m after being asked"
+# a seat delegated as the ask is made: anna is away, lars stands in
+away=$tmp/away
+printf '%s\n' '{"people": {"anna": {"email": "a@x", "manager": "craig", "away": [{"from": "2026-06-14", "to": "2026-06-20", "delegate": "lars"}]}, "ming": {"email": "m@x"}, "craig": {"email": "c@x"}, "lars": {"email": "l@x"}}}' > "$tmp/away.json"
+{ "$h" directory load "$tmp/away.json" --db "$away" --now 2026-06-15T05:00:00Z &&
+  "$h" deploy "$TOP/tests/audit/refund.play" --db "$away" --now 2026-06-15T05:00:00Z &&
+  echo '{"order":"A9","region":"eu","amount":1}' | "$h" trigger shop.refund --id e9 --db "$away" --now 2026-06-15T06:00:00Z &&
+  "$h" answer t1 yes --by lars --db "$away" --now 2026-06-15T06:07:00Z; } > "$tmp/out" 2>&1
+expect "history of an ask whose first holder is away" 0 "$h" history i1 --db "$away"
+has "(the seat delegated, and why)" "2026-06-15 06:00 +00:00  anna's seat delegated to lars (anna is away)"
+has "(the delegate answers, and how long after)" "2026-06-15 06:07 +00:00  lars answered t1: yes, 7m after being asked"
 expect "history --json: the records as stored" 0 "$h" history i2 --db "$db" --json
 if [ "$(grep -c '"kind":"escalated"' "$tmp/out")" = 1 ] && ! grep -q 'after being asked' "$tmp/out"; then ok "(no words added to them)"; else no "(no words added to them)"; fi
 

@@ -10,7 +10,7 @@
  *                 a read-only handle reads but does not write
  *   refusals      a missing or empty folder without create, a folder of other files, a
  *                 data.mdb of random bytes, an LMDB database of someone else, a store of
- *                 schema version 3: all STORE_NOT_A_STORE with a sentence, and not a byte
+ *                 schema version 4: all STORE_NOT_A_STORE with a sentence, and not a byte
  *                 of the folder changed; a data.mdb never written to is finished by create
  *   tables        get/put/del, scans by prefix and from, visitors that stop or fail,
  *                 big-endian integer keys in numeric order
@@ -189,7 +189,7 @@ static void test_create_and_reopen(void **state)
     store = open_ok(f->db, &EXISTING);
     assert_string_equal(store_id(store), id);
     expect_stored(store, TABLE_PLAYBOOKS, "refund_desk", "hash-1");
-    expect_stored(store, TABLE_META, "schema_version", "2");
+    expect_stored(store, TABLE_META, "schema_version", "3");
     expect_stored(store, TABLE_META, "store_id", id);
     store_close(store);
 
@@ -336,7 +336,7 @@ static void test_refuses_foreign_lmdb(void **state)
 static int put_version_3(StoreTxn *txn, void *context)
 {
     (void)context;
-    return store_put(txn, TABLE_META, text("schema_version"), text("3"));
+    return store_put(txn, TABLE_META, text("schema_version"), text("4"));
 }
 
 static void test_refuses_other_schema_version(void **state)
@@ -349,8 +349,8 @@ static void test_refuses_other_schema_version(void **state)
     snprintf(path, sizeof path, "%s/data.mdb", f->db);
     size_t len_before, len_after;
     unsigned char *before = read_file(path, &len_before);
-    open_refused(f->db, &EXISTING, "store schema version 3; this huddle reads versions 1 to 2");
-    open_refused(f->db, &CREATE, "schema version 3");
+    open_refused(f->db, &EXISTING, "store schema version 4; this huddle reads versions 1 to 3");
+    open_refused(f->db, &CREATE, "schema version 4");
     unsigned char *after = read_file(path, &len_after);
     assert_int_equal(len_after, len_before);
     assert_memory_equal(after, before, len_before);
