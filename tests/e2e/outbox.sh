@@ -109,6 +109,7 @@ state start {
   send probe.sendfail({n: ev.n})
   send probe.sendbad({n: ev.n})
   notify person("rex") "Hello Rex"
+  send mail.send({to: "ops@example.com", subject: "Sent {ev.n} things", text: "All sent."})
   done "sent"
 }
 PLAY
@@ -221,6 +222,9 @@ has "it is recorded send_failed at once" "\"kind\":\"send_failed\""
 has "naming the error" "HTTP 422"
 has "the instance went on all the same" "\"outcome\":\"sent\""
 has "rex's mail was refused (550): send_failed for him" "\"person\":\"rex\""
+mails
+json "send mail.send: one mail to its address, with its subject and text, keyed" \
+  "[(m['to'], 'Subject: Sent 1 things' in m['data'], 'All sent.' in m['data'], 'Message-ID: <$store.i8.1.3@huddle>' in m['data']) for m in j if m['to'] == ['ops@example.com']] == [(['ops@example.com'], True, True, True)]"
 for t in 10:01 10:02 10:03; do
   # shellcheck disable=SC2086
   "$h" tick --db "$db" $(now $t) > "$tmp/tick.out" 2>&1 || no "tick at $t" "$tmp/tick.out"
