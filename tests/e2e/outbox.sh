@@ -15,8 +15,10 @@ set -u
 at_exit() { stop_peers; }
 
 db="$tmp/db"
-hp=$(start_peer http "$tmp/http") || { echo "Bail out! the HTTP peer did not start"; exit 1; }
-sp=$(start_peer smtp "$tmp/smtp") || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+hp=$peer_port
+start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+sp=$peer_port
 reqs="$tmp/http/requests.jsonl"
 mails="$tmp/smtp/mail"
 
