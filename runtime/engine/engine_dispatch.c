@@ -176,8 +176,6 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
     ClaimScan *o = context;
     if (o->count == o->room)
         return STORE_STOP;
-    if (in_flight(o->d, seq))
-        return STORE_OK;
     const char *status = json_string_value(json_object_get(entry, "status"));
     const char *kind = json_string_value(json_object_get(entry, "kind"));
     int64_t due = json_integer_value(json_object_get(entry, "next_ms"));
@@ -193,6 +191,8 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
             o->next_ms = due;
         return STORE_OK;
     }
+    if (in_flight(o->d, seq))   /* leased by this engine: rarely due again while in flight */
+        return STORE_OK;
     json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
     if (message && !message_deliverable(o, copy)) {
         json_decref(copy);
@@ -519,14 +519,20 @@ static void claim_free(Claim *c)
     free(c);
 }
 
-/* Settles a claim whose deliveries are all back and forgets it. */
-static int claim_settle(Engine *e, Dispatcher *dp, unsigned index, int64_t now, char *why, size_t why_len)
+typedef struct SettleAll {
+    Dispatcher *d;
+    Claim **ready;
+    unsigned count;
+} SettleAll;
+
+static int settle_all_work(Step *s, void *context)
 {
-    Claim *c = dp->claims[index];
-    Settle st = {c, dp};
-    int rc = engine_run_step(e, now, settle_work, &st, why, why_len);
-    claim_free(c);
-    dp->claims[index] = dp->claims[--dp->claim_count];
+    SettleAll *all = context;
+    int rc = STORE_OK;
+    for (unsigned i = 0; rc == STORE_OK && i < all->count; i++) {
+        Settle st = {all->ready[i], all->d};
+        rc = settle_work(s, &st);
+    }
     return rc;
 }
 
@@ -604,20 +610,40 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, unsigned *clai
     return rc;
 }
 
-/* Step 3: settles every claim whose deliveries are all back. */
+/* Step 3: settles every claim whose deliveries are all back, all in one transaction;
+   when that fails, each in its own, so one that fails undoes only itself (it stays
+   leased, and is delivered again once its lease runs out). */
 static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, size_t why_len)
 {
-    int rc = ENGINE_OK;
+    Claim *ready[CLAIM_MAX];
+    unsigned n = 0;
     for (unsigned i = 0; i < dp->claim_count;) {
         if (dp->claims[i]->outstanding > 0) {
             i++;
             continue;
         }
-        int r = claim_settle(e, dp, i, now, why, why_len);
-        if (r != ENGINE_OK && rc == ENGINE_OK)
-            rc = r;
-        e->outbox_dirty = true;   /* retried entries have a new next try */
+        ready[n++] = dp->claims[i];
+        dp->claims[i] = dp->claims[--dp->claim_count];
     }
+    if (n == 0)
+        return ENGINE_OK;
+    uint64_t delivered = dp->delivered, retried = dp->retried, failed = dp->failed;
+    SettleAll all = {dp, ready, n};
+    int rc = engine_run_step(e, now, settle_all_work, &all, why, why_len);
+    if (rc != ENGINE_OK && n > 1) {
+        dp->delivered = delivered;   /* counted again by the settles that commit */
+        dp->retried = retried;
+        dp->failed = failed;
+        rc = ENGINE_OK;
+        for (unsigned i = 0; i < n; i++) {
+            Settle st = {ready[i], dp};
+            int r = engine_run_step(e, now, settle_work, &st, why, why_len);
+            rc = rc == ENGINE_OK ? r : rc;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        claim_free(ready[i]);
+    e->outbox_dirty = true;   /* retried entries have a new next try */
     return rc;
 }
 

@@ -175,8 +175,9 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
     for (size_t i = 0; i < count; i++)
         json_array_append_new(to, json_pack("{s:O, s:s}", "person", sorted[i], "state", "pending"));
     free(sorted);
+    json_t *state = json_object_get(in->record, "state");
     json_t *message = json_pack("{s:s, s:O, s:O}", "about", about, "playbook", json_object_get(in->record, "playbook"),
-                                "state", json_object_get(in->record, "state"));
+                                "state", state ? state : json_null());
     if (message && task) {
         static const char *const FIELDS[] = {"id", "question", "choices", "deadline", "outcome", NULL};
         for (size_t i = 0; FIELDS[i]; i++)
