@@ -11,7 +11,8 @@
  *   2. deliver: each claimed entry becomes its requests (a call, a send, or one per
  *      recipient of a message not yet told), run through the client's multi handle,
  *      for at most max_wait_ms; requests still running carry over to the next round;
- *   3. settle: an entry whose requests are all back is settled in its own step: done
+ *   3. settle: the entries whose requests are all back are settled together, in one
+ *      transaction (each in its own when that one fails): done
  *      (deleted), tried again later (backoff), or failed for good (a call's failure
  *      resumes the instance; a send's or message's is recorded `send_failed` and kept
  *      as failed for `huddle outbox retry`). A call's reply resumes the instance in the
