@@ -347,29 +347,36 @@ int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size
 
 /* ---- results ---- */
 
+/* The entry's instance in *in (STORE_NOT_FOUND: it is gone), and whether it still
+   waits at the suspension the entry was made for. */
+static int entry_instance(Step *s, const json_t *entry, Instance *in, bool *waits)
+{
+    *waits = false;
+    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), in);
+    if (rc == STORE_OK)
+        *waits = in->frame && (uint64_t)json_integer_value(json_object_get(entry, "suspension")) == in->frame->step;
+    return rc;
+}
+
 int outbox_call_waits(Step *s, const json_t *entry, bool *waits)
 {
     Instance in;
-    *waits = false;
-    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
-    if (rc == STORE_NOT_FOUND)
-        return STORE_OK;
-    if (rc != STORE_OK)
-        return rc;
-    *waits = in.frame && (uint64_t)json_integer_value(json_object_get(entry, "suspension")) == in.frame->step;
-    instance_clear(&in);
-    return STORE_OK;
+    int rc = entry_instance(s, entry, &in, waits);
+    if (rc == STORE_OK)
+        instance_clear(&in);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure)
 {
     Instance in;
-    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
+    bool waits;
+    int rc = entry_instance(s, entry, &in, &waits);
     if (rc == STORE_NOT_FOUND)
         return STORE_OK;   /* the instance is gone: its call goes too */
     if (rc != STORE_OK)
         return rc;
-    if (!in.frame || (uint64_t)json_integer_value(json_object_get(entry, "suspension")) != in.frame->step) {
+    if (!waits) {
         instance_clear(&in);
         return STORE_OK;   /* stale: the instance moved on */
     }
