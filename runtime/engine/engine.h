@@ -313,8 +313,8 @@ typedef struct EngineOutboxStats {
 /* One round of the dispatcher at engine time `now` (engine_dispatch.c): claims the due
    entries (with a lease, so a crash re-delivers them with the same key), runs their
    requests for at most `max_wait_ms` (requests still running carry over to the next
-   round), and settles the entries whose requests are back, each in its own step: a
-   call's reply or final failure resumes its instance. *next_wake_ms: when the next
+   round), and settles the entries whose requests are back (in one transaction, each
+   alone if that fails): a call's reply or final failure resumes its instance. *next_wake_ms: when the next
    round has work (`now` while requests are in flight; INT64_MAX: nothing waits). Cheap
    when nothing is due. Call it from one thread, again and again. */
 int engine_dispatch_round(Engine *engine, int64_t now, int max_wait_ms, int64_t *next_wake_ms, char *why,

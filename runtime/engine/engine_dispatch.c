@@ -11,7 +11,8 @@
  *   2. deliver: each claimed entry becomes its requests (a call, a send, or one per
  *      recipient of a message not yet told), run through the client's multi handle,
  *      for at most max_wait_ms; requests still running carry over to the next round;
- *   3. settle: an entry whose requests are all back is settled in its own step: done
+ *   3. settle: the entries whose requests are all back are settled together, in one
+ *      transaction (each in its own when that one fails): done
  *      (deleted), tried again later (backoff), or failed for good (a call's failure
  *      resumes the instance; a send's or message's is recorded `send_failed` and kept
  *      as failed for `huddle outbox retry`). A call's reply resumes the instance in the
@@ -204,8 +205,6 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
         o->stopped_at = seq;
         return STORE_STOP;
     }
-    if (in_flight(o->d, seq))
-        return STORE_OK;
     const char *status = json_string_value(json_object_get(entry, "status"));
     const char *kind = json_string_value(json_object_get(entry, "kind"));
     int64_t due = json_integer_value(json_object_get(entry, "next_ms"));
@@ -221,6 +220,8 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
             o->next_ms = due;
         return STORE_OK;
     }
+    if (in_flight(o->d, seq))   /* leased by this engine: rarely due again while in flight */
+        return STORE_OK;
     json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
     if (message && !message_deliverable(o, copy)) {
         json_decref(copy);
@@ -294,60 +295,79 @@ static int claim_work(Step *s, void *context)
 
 /* ---- 2. deliver ---- */
 
+/* `send MAIL.send({to, subject, text})` through an smtp connector. */
+static int build_mail_send(Delivery *d, const Connector *c, const json_t *entry, const char *instance, int64_t now)
+{
+    const json_t *arg = json_object_get(entry, "arg");
+    const char *to = json_string_value(json_object_get(arg, "to"));
+    const char *subject = json_string_value(json_object_get(arg, "subject"));
+    const char *text = json_string_value(json_object_get(arg, "text"));
+    json_t *message = json_pack("{s:s, s:s, s:s}", "about", "mail", "subject", subject ? subject : "", "text",
+                                text ? text : "");
+    int rc = message ? delivery_mail(d, c, to, NULL, message, to ? to : "the mail", instance, now, d->error,
+                                     sizeof d->error)
+                     : 1;
+    json_decref(message);
+    return rc;
+}
+
+/* A message to the recipient at d->position: by mail, or through their chat operation. */
+static int build_message(Delivery *d, const json_t *entry, const char *instance, int64_t now, const ConnFile *file)
+{
+    json_t *to = json_array_get(json_object_get(entry, "to"), (size_t)d->position);
+    const json_t *message = json_object_get(entry, "message");
+    const char *person = json_string_value(json_object_get(to, "person"));
+    const char *channel = json_string_value(json_object_get(to, "channel")), *operation = "";
+    snprintf(d->channel, sizeof d->channel, "%s", channel ? channel : "email");
+    const Connector *conn = strcmp(d->channel, "email") == 0 ? mail_connector(file)
+                                                              : channel_connector(file, d->channel, &operation);
+    if (!conn) {
+        snprintf(d->error, sizeof d->error, "no connector for %s is kept", d->channel);
+        return 1;
+    }
+    if (conn->kind == CONN_SMTP)
+        return delivery_mail(d, conn, json_string_value(json_object_get(to, "email")),
+                             json_string_value(json_object_get(to, "name")), message, person, instance, now, d->error,
+                             sizeof d->error);
+    StrBuf subject = STRBUF_INIT, text = STRBUF_INIT;
+    delivery_message_text(message, person, instance, &subject, &text);
+    json_t *body = json_pack("{s:s, s:O, s:s, s:s, s:s, s:O}", "person", person,
+                             "name", json_object_get(to, "name") ? json_object_get(to, "name") : json_null(),
+                             "instance", instance, "subject", subject.data ? subject.data : "",
+                             "text", text.data ? text.data : "", "message", message);
+    strbuf_free(&subject);
+    strbuf_free(&text);
+    int rc = body ? delivery_http(d, conn, operation, body, d->error, sizeof d->error) : 1;
+    json_decref(body);
+    return rc;
+}
+
 /* The requests of a claimed entry. One that cannot be made is decided at once: -1 from
    delivery_http/_mail fails for good, 1 is tried again later. */
 static void claim_build(Claim *c, int64_t now, const ConnFile *file)
 {
     const json_t *entry = c->entry;
-    const char *kind = json_string_value(json_object_get(entry, "kind"));
+    bool message = strcmp(json_string_value(json_object_get(entry, "kind")), "message") == 0;
     char instance[32];
     snprintf(instance, sizeof instance, "i%lld", (long long)json_integer_value(json_object_get(entry, "instance")));
     for (unsigned i = 0; i < c->count; i++) {
         Delivery *d = &c->deliveries[i];
         d->claim = c;
-        int rc;
-        if (strcmp(kind, "message") != 0 && c->connector->kind == CONN_SMTP) {
-            d->position = -1;   /* send MAIL.send({to, subject, text}) */
-            outbox_key_text(entry, 0, d->key, sizeof d->key);
-            const json_t *arg = json_object_get(entry, "arg");
-            const char *subject = json_string_value(json_object_get(arg, "subject"));
-            const char *text = json_string_value(json_object_get(arg, "text"));
-            json_t *message = json_pack("{s:s, s:s, s:s}", "about", "mail", "subject", subject ? subject : "", "text",
-                                        text ? text : "");
-            rc = message ? delivery_mail(d, c->connector, json_string_value(json_object_get(arg, "to")), NULL, message,
-                                         json_string_value(json_object_get(arg, "to")), instance, now, d->error,
-                                         sizeof d->error)
-                         : 1;
-            json_decref(message);
-        } else if (strcmp(kind, "message") != 0) {
+        if (!message)
             d->position = -1;
-            outbox_key_text(entry, 0, d->key, sizeof d->key);
+        outbox_key_text(entry, message ? (size_t)d->position : 0, d->key, sizeof d->key);
+        int rc;
+        if (message)
+            rc = build_message(d, entry, instance, now, file);
+        else if (!c->connector)
+            rc = 1;
+        else if (c->connector->kind == CONN_SMTP)
+            rc = build_mail_send(d, c->connector, entry, instance, now);
+        else
             rc = delivery_http(d, c->connector, json_string_value(json_object_get(entry, "operation")),
                                json_object_get(entry, "arg"), d->error, sizeof d->error);
-        } else {
-            json_t *to = json_array_get(json_object_get(entry, "to"), (size_t)d->position);
-            const char *person = json_string_value(json_object_get(to, "person"));
-            const char *channel = json_string_value(json_object_get(to, "channel")), *operation = "";
-            snprintf(d->channel, sizeof d->channel, "%s", channel);
-            outbox_key_text(entry, (size_t)d->position, d->key, sizeof d->key);
-            if (strcmp(channel, "email") == 0) {
-                rc = delivery_mail(d, mail_connector(file), json_string_value(json_object_get(to, "email")),
-                                   json_string_value(json_object_get(to, "name")), json_object_get(entry, "message"),
-                                   person, instance, now, d->error, sizeof d->error);
-            } else {
-                const Connector *conn = channel_connector(file, channel, &operation);
-                StrBuf subject = STRBUF_INIT, text = STRBUF_INIT;
-                delivery_message_text(json_object_get(entry, "message"), person, instance, &subject, &text);
-                json_t *body = json_pack("{s:s, s:O, s:s, s:s, s:s, s:O}", "person", person,
-                                         "name", json_object_get(to, "name") ? json_object_get(to, "name") : json_null(),
-                                         "instance", instance, "subject", subject.data ? subject.data : "",
-                                         "text", text.data ? text.data : "", "message", json_object_get(entry, "message"));
-                strbuf_free(&subject);
-                strbuf_free(&text);
-                rc = body ? delivery_http(d, conn, operation, body, d->error, sizeof d->error) : 1;
-                json_decref(body);
-            }
-        }
+        if (rc != 0 && !d->error[0])
+            snprintf(d->error, sizeof d->error, "%s", rc < 0 ? "cannot be delivered" : "not deliverable now");
         if (rc != 0)
             d->outcome = rc < 0 ? DELIVERY_FAILED : DELIVERY_RETRY;
     }
@@ -542,7 +562,7 @@ static int settle_all_work(Step *s, void *context)
 {
     SettleAll *all = context;
     int rc = STORE_OK;
-    for (unsigned i = 0; i < all->count && rc == STORE_OK; i++) {
+    for (unsigned i = 0; rc == STORE_OK && i < all->count; i++) {
         Settle st = {all->ready[i], all->d};
         rc = settle_work(s, &st);
     }
@@ -637,26 +657,38 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     return rc;
 }
 
-/* Step 3: settles every claim whose deliveries are all back, in one step (one commit
-   for the round), and forgets them. Should that step fail, nothing of it is kept: the
-   entries' leases run out and they are delivered again, with the same keys (at least
-   once). */
+/* Step 3: settles every claim whose deliveries are all back, all in one transaction;
+   when that fails, each in its own, so one that fails undoes only itself (it stays
+   leased, and is delivered again once its lease runs out). */
 static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, size_t why_len)
 {
     Claim *ready[CLAIM_MAX];
-    SettleAll all = {dp, ready, 0};
+    unsigned n = 0;
     for (unsigned i = 0; i < dp->claim_count;) {
         if (dp->claims[i]->outstanding > 0) {
             i++;
             continue;
         }
-        ready[all.count++] = dp->claims[i];
+        ready[n++] = dp->claims[i];
         dp->claims[i] = dp->claims[--dp->claim_count];
     }
-    if (!all.count)
+    if (n == 0)
         return ENGINE_OK;
+    uint64_t delivered = dp->delivered, retried = dp->retried, failed = dp->failed;
+    SettleAll all = {dp, ready, n};
     int rc = engine_run_step(e, now, settle_all_work, &all, why, why_len);
-    for (unsigned i = 0; i < all.count; i++)
+    if (rc != ENGINE_OK && n > 1) {
+        dp->delivered = delivered;   /* counted again by the settles that commit */
+        dp->retried = retried;
+        dp->failed = failed;
+        rc = ENGINE_OK;
+        for (unsigned i = 0; i < n; i++) {
+            Settle st = {ready[i], dp};
+            int r = engine_run_step(e, now, settle_work, &st, why, why_len);
+            rc = rc == ENGINE_OK ? r : rc;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
         claim_free(ready[i]);
     return rc;
 }

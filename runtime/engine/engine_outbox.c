@@ -175,8 +175,9 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
     for (size_t i = 0; i < count; i++)
         json_array_append_new(to, json_pack("{s:O, s:s}", "person", sorted[i], "state", "pending"));
     free(sorted);
+    json_t *state = json_object_get(in->record, "state");
     json_t *message = json_pack("{s:s, s:O, s:O}", "about", about, "playbook", json_object_get(in->record, "playbook"),
-                                "state", json_object_get(in->record, "state"));
+                                "state", state ? state : json_null());
     if (message && task) {
         static const char *const FIELDS[] = {"id", "question", "choices", "deadline", "outcome", NULL};
         for (size_t i = 0; FIELDS[i]; i++)
@@ -364,29 +365,36 @@ int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size
 
 /* ---- results ---- */
 
+/* The entry's instance in *in (STORE_NOT_FOUND: it is gone), and whether it still
+   waits at the suspension the entry was made for. */
+static int entry_instance(Step *s, const json_t *entry, Instance *in, bool *waits)
+{
+    *waits = false;
+    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), in);
+    if (rc == STORE_OK)
+        *waits = in->frame && (uint64_t)json_integer_value(json_object_get(entry, "suspension")) == in->frame->step;
+    return rc;
+}
+
 int outbox_call_waits(Step *s, const json_t *entry, bool *waits)
 {
     Instance in;
-    *waits = false;
-    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
-    if (rc == STORE_NOT_FOUND)
-        return STORE_OK;
-    if (rc != STORE_OK)
-        return rc;
-    *waits = in.frame && (uint64_t)json_integer_value(json_object_get(entry, "suspension")) == in.frame->step;
-    instance_clear(&in);
-    return STORE_OK;
+    int rc = entry_instance(s, entry, &in, waits);
+    if (rc == STORE_OK)
+        instance_clear(&in);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure)
 {
     Instance in;
-    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
+    bool waits;
+    int rc = entry_instance(s, entry, &in, &waits);
     if (rc == STORE_NOT_FOUND)
         return STORE_OK;   /* the instance is gone: its call goes too */
     if (rc != STORE_OK)
         return rc;
-    if (!in.frame || (uint64_t)json_integer_value(json_object_get(entry, "suspension")) != in.frame->step) {
+    if (!waits) {
         instance_clear(&in);
         return STORE_OK;   /* stale: the instance moved on */
     }

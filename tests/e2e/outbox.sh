@@ -15,8 +15,10 @@ set -u
 at_exit() { stop_peers; }
 
 db="$tmp/db"
-hp=$(start_peer http "$tmp/http") || { echo "Bail out! the HTTP peer did not start"; exit 1; }
-sp=$(start_peer smtp "$tmp/smtp") || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+hp=$peer_port
+start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+sp=$peer_port
 reqs="$tmp/http/requests.jsonl"
 mails="$tmp/smtp/mail"
 
@@ -109,6 +111,7 @@ state start {
   send probe.sendfail({n: ev.n})
   send probe.sendbad({n: ev.n})
   notify person("rex") "Hello Rex"
+  send mail.send({to: "ops@example.com", subject: "Sent {ev.n} things", text: "All sent."})
   done "sent"
 }
 PLAY
@@ -221,6 +224,9 @@ has "it is recorded send_failed at once" "\"kind\":\"send_failed\""
 has "naming the error" "HTTP 422"
 has "the instance went on all the same" "\"outcome\":\"sent\""
 has "rex's mail was refused (550): send_failed for him" "\"person\":\"rex\""
+mails
+json "send mail.send: one mail to its address, with its subject and text, keyed" \
+  "[(m['to'], 'Subject: Sent 1 things' in m['data'], 'All sent.' in m['data'], 'Message-ID: <$store.i8.1.3@huddle>' in m['data']) for m in j if m['to'] == ['ops@example.com']] == [(['ops@example.com'], True, True, True)]"
 for t in 10:01 10:02 10:03; do
   # shellcheck disable=SC2086
   "$h" tick --db "$db" $(now $t) > "$tmp/tick.out" 2>&1 || no "tick at $t" "$tmp/tick.out"

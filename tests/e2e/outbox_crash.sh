@@ -13,7 +13,8 @@ at_exit() { [ -n "$tick_pid" ] && kill -9 "$tick_pid" 2>/dev/null; stop_peers; }
 
 db="$tmp/db"
 count=12
-hp=$(start_peer http "$tmp/http") || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+hp=$peer_port
 reqs="$tmp/http/requests.jsonl"
 printf '%s\n' '{"/slow": [{"status": 200, "delay_ms": 1500, "body": "{\"v\": 1}"}]}' > "$tmp/http/script.json"
 cat > "$tmp/connectors.json" <<JSON

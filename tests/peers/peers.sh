@@ -2,7 +2,9 @@
 #
 #   start_peer http|smtp DIR    starts tests/peers/{http,smtp}_peer.py on 127.0.0.1 at a
 #                               free port, waits (at most 15 s) until DIR/port says where,
-#                               and prints the port; exit 1 when it never came up
+#                               and sets peer_port to it; returns 1 when it never came up.
+#                               Call it directly, never in $(...): the peer's process id
+#                               must reach this shell's peer_pids for stop_peers
 #   stop_peers                  kills every peer started (at_exit calls it)
 #
 # The peers run under Debian's /usr/bin/python3 (python3-aiosmtpd is one of its packages).
@@ -19,7 +21,7 @@ start_peer() { # start_peer KIND DIR
   i=0
   while [ ! -s "$2/port" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
   [ -s "$2/port" ] || return 1
-  cat "$2/port"
+  peer_port=$(cat "$2/port")
 }
 
 stop_peers() {
