@@ -38,9 +38,9 @@ void hex_of(const unsigned char *bytes, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-void huddle_must(const char *bin, char *const args[])
+/* argv[32] = BIN ARGS... NULL (the first 30 of ARGS). */
+static void argv_of(char *argv[32], const char *bin, char *const args[])
 {
-    char *argv[32];
     size_t n = 0;
     argv[n++] = (char *)bin;
     while (args[n - 1] && n < 31) {
@@ -48,6 +48,12 @@ void huddle_must(const char *bin, char *const args[])
         n++;
     }
     argv[n] = NULL;
+}
+
+void huddle_must(const char *bin, char *const args[])
+{
+    char *argv[32];
+    argv_of(argv, bin, args);
     int status;
     run_timed(argv, "", &status);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -70,13 +76,7 @@ pid_t spawn_logged(const char *bin, char *const args[], const char *log, const c
                    const char *env_value)
 {
     char *argv[32];
-    size_t n = 0;
-    argv[n++] = (char *)bin;
-    while (args[n - 1] && n < 31) {
-        argv[n] = args[n - 1];
-        n++;
-    }
-    argv[n] = NULL;
+    argv_of(argv, bin, args);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
