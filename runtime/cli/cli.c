@@ -77,7 +77,7 @@ static const CliCommand COMMANDS[] = {
      "before the instructions compiled from it.\n",
      cli_disasm},
     {"run", "simulate a playbook against a trace, on a virtual clock",
-     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--max-body BYTES] [--json]",
+     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--connectors F] [--max-body BYTES] [--json]",
      "Runs FILE on a fresh, throwaway store. Each line of TRACE is a JSON object with an\n"
      "\"at\" time and one of \"event\", \"answer\", \"ack\", \"away\", \"back\" or \"end\";\n"
      "virtual time moves to each line's \"at\", firing the timers due on the way. Calls\n"
@@ -102,6 +102,8 @@ static const CliCommand COMMANDS[] = {
      "  --events TRACE   the trace, one JSON object a line, in time order\n"
      "  --directory F    the directory of people, teams and calendars\n"
      "  --mocks FILE     replies for calls\n"
+     "  --connectors F   an event that does not fit its type in F's \"events\" is refused\n"
+     "                   (shown with the field's path), as serve and trigger refuse it\n"
      HELP_MAX_BODY
      "  --json           records as JSON lines\n",
      cli_run},
