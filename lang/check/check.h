@@ -22,11 +22,22 @@ typedef enum CheckType {
 const char *check_type_name(CheckType type);
 
 /* A connector from a connectors file, for `huddle check --connectors`. */
+/* One field of an event type (RUNTIME.md v1.2, "Event types"): its dotted path from
+   the event's data ("product", "geo.region") and its type word ("string", "integer?",
+   ...; "map" for an object of nested fields, which are listed after it). */
+typedef struct CheckEventField {
+    const char *event;              /* the event type's name */
+    const char *path;
+    const char *type;
+} CheckEventField;
+
 typedef struct CheckConnector {
     const char *name;
     const char *kind;               /* "webhook", "http", "smtp" */
     const char *const *operations;  /* names of its operations */
     unsigned operation_count;
+    const CheckEventField *fields;  /* the fields of its typed events (serve, issue 12) */
+    unsigned field_count;
 } CheckConnector;
 
 typedef struct CheckOptions {

@@ -610,7 +610,11 @@ static CheckType check_binary(CheckCtx *c, AstExpr *expr)
         check_condition(c, expr->as.binary.right, op == BIN_AND ? "'and'" : "'or'");
         return TYPE_BOOL;
     }
+    const AstExpr *outer = c->coalesce_left;
+    if (op == BIN_COALESCE)
+        c->coalesce_left = expr->as.binary.left;   /* an optional event field read here is fine */
     CheckType l = check_expr(c, expr->as.binary.left);
+    c->coalesce_left = outer;
     CheckType r = check_expr(c, expr->as.binary.right);
     switch (op) {
     case BIN_COALESCE:
@@ -702,7 +706,7 @@ static CheckType check_expr_kind(CheckCtx *c, AstExpr *expr)
         return TYPE_MAP;
     case EX_FIELD: {
         CheckType type;
-        if (check_known_field(c, expr, &type))
+        if (check_event_field(c, expr, &type) || check_known_field(c, expr, &type))
             return type;
         CheckType object = check_expr(c, expr->as.field.object);
         if (type_known(object) && object != TYPE_MAP && object != TYPE_NULL)

@@ -114,6 +114,7 @@ typedef struct CheckCtx {
     bool has_case_trigger;
     bool reported_no_calendar;
     bool in_negation;               /* checking the operand of unary minus */
+    const AstExpr *coalesce_left;   /* the left operand of the `??` being checked */
     unsigned fold_depth;            /* guards const folding through consts */
     bool fold_gave_up;              /* a fold went deeper than AST_MAX_DEPTH */
     unsigned const_depth;           /* consts being checked, one inside the next */
@@ -123,6 +124,9 @@ typedef struct CheckCtx {
 Symbol *check_symbol_new(CheckCtx *c, const char *name, SymKind kind, Span span,
                          CheckType type, const void *decl);
 Symbol *check_lookup(CheckCtx *c, const char *name);
+/* check_event.c: `NAME.field...` of a trigger whose event type its connector lists:
+   true with the field's type (errors and warnings added), false when not such a read. */
+bool check_event_field(CheckCtx *c, AstExpr *expr, CheckType *type);
 void check_suggest(CheckCtx *c, Diag *diag, const char *name, const char *const *candidates,
                    unsigned count);
 void check_suggest_map(CheckCtx *c, Diag *diag, const char *name, const NameMap *map);

@@ -136,6 +136,8 @@ static const CliCommand COMMANDS[] = {
      "                   virtual time (1 s doubling, jitter from the call's key), until its\n"
      "                   retries are spent; without F a failing mock fails the call at once.\n"
      "                   Nothing is delivered: sends and notifies are recorded only\n"
+     "                   An event that does not fit its type in F's \"events\" is refused\n"
+     "                   (shown with the field's path), as serve and trigger refuse it\n"
      HELP_MAX_BODY
      "  --json           records as JSON lines\n",
      cli_run},

@@ -98,6 +98,7 @@ typedef struct CliConnectors {
     struct ConnFile *file;          /* owned */
     struct CheckConnector *items;   /* owned; names point into file */
     unsigned count;
+    struct Arena *arena;            /* owned: the items' event type fields (serve, issue 12) */
 } CliConnectors;
 /* Reads and checks a connectors file (runtime/connectors/), printing every problem
    ("FILE: connectors.NAME.field: what is wrong"): CLI_OK, CLI_REFUSED, or CLI_SYSTEM

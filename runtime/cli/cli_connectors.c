@@ -9,23 +9,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "check.h"
 #include "cli.h"
 #include "connectors_file.h"
 #include "directory.h"
+
+/* Appends the fields of `fields` (an event type's, or a nested map's) under `prefix`. */
+static void cli_event_fields(Arena *arena, const char *event, const char *prefix, const json_t *fields,
+                             CheckEventField **items, unsigned *count, unsigned *cap)
+{
+    const char *name;
+    json_t *type;
+    json_object_foreach((json_t *)fields, name, type) {
+        arena_grow(arena, (void **)items, cap, *count + 1, sizeof **items);
+        char *path = prefix[0] ? arena_printf(arena, "%s.%s", prefix, name) : arena_printf(arena, "%s", name);
+        (*items)[(*count)++] = (CheckEventField){event, path, json_is_object(type) ? "map" : json_string_value(type)};
+        if (json_is_object(type))
+            cli_event_fields(arena, event, path, type, items, count, cap);
+    }
+}
+
+/* The checker's view of connector c's typed events. */
+static void cli_connector_events(Arena *arena, const Connector *c, CheckConnector *item)
+{
+    CheckEventField *items = NULL;
+    unsigned count = 0, cap = 0;
+    const char *type;
+    json_t *fields;
+    json_object_foreach((json_t *)c->events, type, fields)
+        cli_event_fields(arena, type, "", fields, &items, &count, &cap);
+    item->fields = items;
+    item->field_count = count;
+}
 
 int cli_connectors_adopt(CliConnectors *out, ConnFile *file)
 {
     memset(out, 0, sizeof *out);
     out->file = file;
     out->items = calloc(file->count + 1, sizeof *out->items);
-    if (!out->items) {
+    out->arena = malloc(sizeof *out->arena);
+    if (!out->items || !out->arena) {
         fprintf(stderr, "huddle: out of memory\n");
         return CLI_SYSTEM;
     }
+    arena_init(out->arena);
     for (unsigned i = 0; i < file->count; i++) {
         const Connector *c = &file->items[i];
-        out->items[i] = (CheckConnector){c->name, conn_kind_name(c->kind), c->operation_names, c->operation_count};
+        out->items[i] = (CheckConnector){c->name, conn_kind_name(c->kind), c->operation_names, c->operation_count,
+                                         NULL, 0};
+        cli_connector_events(out->arena, c, &out->items[i]);
     }
     out->count = file->count;
     return CLI_OK;
@@ -56,6 +89,9 @@ void cli_connectors_options(const CliConnectors *connectors, CheckOptions *optio
 
 void cli_connectors_free(CliConnectors *connectors)
 {
+    if (connectors->arena)
+        arena_free(connectors->arena);
+    free(connectors->arena);
     free(connectors->items);
     conn_file_free(connectors->file);
     memset(connectors, 0, sizeof *connectors);

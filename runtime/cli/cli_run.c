@@ -228,6 +228,7 @@ typedef struct Run {
     size_t max_line;            /* --max-body: the longest trace line, in bytes */
     int refused;                /* lines the runtime refused (shown, then the run goes on) */
     int64_t at;                 /* the current line's time */
+    struct ConnFile *types;     /* --connectors: the event types events must fit, or NULL */
 } Run;
 
 /* Says "huddle: trace line N: " and why, control characters made visible; returns
@@ -389,6 +390,10 @@ static int run_event(Run *run, json_t *event, int64_t at)
     char why[512];
     if (!cli_event_read(event, "event", at, &ev, why, sizeof why))
         return run_refuse(run, "%s", why);
+    if (!cli_event_fits(run->types, ev.source, ev.type, ev.data, why, sizeof why)) {
+        cli_event_clear(&ev);
+        return run_engine_result(run, ENGINE_REFUSED, why);
+    }
     bool duplicate;
     int rc = engine_event(run->engine, ev.source, ev.type, ev.id, ev.data, ev.time, at, &duplicate, why,
                           sizeof why);
@@ -764,10 +769,16 @@ int cli_run(int argc, char **argv)
             return CLI_REFUSED;
         }
     }
+    CliConnectors connectors = {0};
+    if (connectors_path && cli_connectors_load(connectors_path, &connectors) != CLI_OK) {
+        json_decref(mocks);
+        return CLI_REFUSED;
+    }
     FILE *trace = fopen(events, "r");
     if (!trace) {
         perror(events);
         json_decref(mocks);
+        cli_connectors_free(&connectors);
         return CLI_REFUSED;
     }
     char dir[] = "/tmp/huddle-run-XXXXXX";
@@ -775,7 +786,7 @@ int cli_run(int argc, char **argv)
     int status = CLI_SYSTEM;
     bool made = mkdtemp(dir) != NULL;
     snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
-    Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0};
+    Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0, connectors.file};
     EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true, false};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
         status = run_deploy(run.engine, file, connectors_path);
@@ -793,5 +804,6 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "huddle: run: could not remove %s: %s\n", dir, strerror(errno));
     fclose(trace);
     json_decref(mocks);
+    cli_connectors_free(&connectors);
     return status;
 }

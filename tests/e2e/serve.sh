@@ -98,6 +98,9 @@ has "naming the field" "does not fit its type shop.refund: data.amount is a stri
 printf '{"source": "shop", "type": "refund", "id": "f-0", "data": {"order": "F0", "amount": 1}}\n' > "$tmp/events.jsonl"
 expect "and so does trigger --file, by line" 1 "$h" trigger --file "$tmp/events.jsonl" --db "$db"
 has "naming the line and field" "events.jsonl:1: the event does not fit its type shop.refund: data.customer is missing"
+printf '{"at": "2026-06-15T08:00:00Z", "event": {"source": "shop", "type": "refund", "id": "a", "data": {"order": "A", "amount": 1.5, "customer": {"name": "N"}}}}\n{"at": "2026-06-15T09:00:00Z", "end": true}\n' > "$tmp/trace.jsonl"
+expect "huddle run --connectors refuses an event that does not fit, and goes on" 0 "$h" run "$TOP/tests/e2e/serve/refund.play" --events "$tmp/trace.jsonl" --connectors "$tmp/connectors.json" --json
+has "the refused line names the field" '"why":"the event does not fit its type shop.refund: data.amount is a number, expected an integer"'
 expect "a CLI trigger works beside serve" 0 sh -c "echo '{\"order\": \"C1\", \"amount\": 2, \"customer\": {\"name\": \"Flo\"}}' | '$h' trigger shop.refund --id cli-1 --db '$db'"
 has "and starts its own instance" "started i6"
 call "serve sees it" 200 GET /v1/instances/i6 -H 'Authorization: Bearer ops-token'

@@ -1,0 +1,59 @@
+#!/bin/sh
+# tests/e2e/event_types.sh - a trigger's name typed by the connectors file's event types
+# (RUNTIME.md v1.2, "Event types"): `huddle check --connectors` and `huddle deploy`
+# refuse an unknown field (with a suggestion) and a type error, warn of an optional
+# field read without ??, and leave untyped event types and files without events alone.
+# TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+cat > "$tmp/conn.json" <<'JSON'
+{"radian6": {"kind": "webhook", "events": {"spike": {"product": "string", "mentions": "integer",
+  "region": "string?", "geo": {"country": "string", "city": "string?"}, "extra": "any"}}}}
+JSON
+write() { # write NAME TRIGGER-CLAUSES QUESTION
+  cat > "$tmp/$1.play" <<PLAY
+playbook $1
+
+on radian6.$2 as alert
+  $3
+
+state decide {
+  ask person("pat") "$4"
+      choices ok
+      within 1h
+  {
+    ok      -> done "ok"
+    timeout -> done "late"
+  }
+}
+PLAY
+}
+write good spike 'when alert.mentions >= 50' '{alert.product} in {alert.geo.country} {alert.region ?? "?"} {alert.geo.city ?? ""} {alert.extra}'
+expect "typed fields used as their types check clean" 0 "$h" check "$tmp/good.play" --connectors "$tmp/conn.json"
+if [ -s "$tmp/out" ]; then no "with no diagnostic"; else ok "with no diagnostic"; fi
+write unknown spike 'when alert.mentons >= 50' '{alert.product}'
+expect "an unknown field is an error" 1 "$h" check "$tmp/unknown.play" --connectors "$tmp/conn.json"
+has "naming the event type and field" "error: radian6.spike events have no field 'mentons'"
+has "with a suggestion" "did you mean 'mentions'?"
+write nested spike 'when alert.mentions >= 50' '{alert.geo.cty}'
+expect "an unknown nested field is an error" 1 "$h" check "$tmp/nested.play" --connectors "$tmp/conn.json"
+has "with its path and a suggestion" "no field 'geo.cty'"
+has "the suggestion" "did you mean 'city'?"
+write wrongtype spike 'when alert.product > 50' '{alert.product}'
+expect "a string used as a number is an error" 1 "$h" check "$tmp/wrongtype.play" --connectors "$tmp/conn.json"
+has "said as the checker says it" "error: "
+write optional spike 'when alert.mentions >= 50' '{alert.region}'
+expect "an optional field without ?? is a warning (exit 0)" 0 "$h" check "$tmp/optional.play" --connectors "$tmp/conn.json"
+has "naming the field and its type" "warning: 'region' is optional in radian6.spike events (string?)"
+has "with the fix" "give a default with ??"
+write scalar spike 'when alert.mentions.count >= 50' '{alert.product}'
+expect "a field of a scalar field is an error" 1 "$h" check "$tmp/scalar.play" --connectors "$tmp/conn.json"
+has "named" "no field 'mentions.count'"
+write untyped other 'when alert.anything > 1' '{alert.whatever}'
+expect "an event type not listed is untyped" 0 "$h" check "$tmp/untyped.play" --connectors "$tmp/conn.json"
+expect "without --connectors nothing is typed" 0 "$h" check "$tmp/unknown.play"
+expect "deploy refuses the same" 1 "$h" deploy "$tmp/unknown.play" --db "$tmp/db" --connectors "$tmp/conn.json"
+has "with the same error" "radian6.spike events have no field 'mentons'"
+expect "and deploys a playbook that fits" 0 "$h" deploy "$tmp/good.play" --db "$tmp/db" --connectors "$tmp/conn.json"
+expect "a later deploy checks against the kept connectors" 1 "$h" deploy "$tmp/unknown.play" --db "$tmp/db"
+plan
