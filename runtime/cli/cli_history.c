@@ -192,6 +192,20 @@ static void list_words(const char *verb, const json_t *list)
 }
 
 /* The kinds beyond the first few, in words; false for a kind it has no words for. */
+/* A send's or message's delivery: where it went, after how many attempts, and why not. */
+static void delivery_words(const json_t *r, const char *kind)
+{
+    bool ok = strcmp(kind, "delivered") == 0;
+    if (json_is_string(json_object_get(r, "person")))
+        printf("%s %s (%s)", ok ? "delivered to" : "could not tell", field(r, "person"), field(r, "channel"));
+    else
+        printf("%s %s.%s", ok ? "delivered" : "could not deliver", field(r, "connector"), field(r, "operation"));
+    json_int_t attempts = json_integer_value(json_object_get(r, "attempts"));
+    printf(" after %lld attempt%s", (long long)attempts, attempts == 1 ? "" : "s");
+    if (!ok)
+        printf(": %s", field(r, "error"));
+}
+
 static bool more_words(const json_t *r, const char *kind, const Tz *tz)
 {
     if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
@@ -211,6 +225,8 @@ static bool more_words(const json_t *r, const char *kind, const Tz *tz)
                field(r, "reason"));
     else if (strcmp(kind, "sent") == 0 || strcmp(kind, "called") == 0)
         printf("%s %s.%s", kind, field(r, "connector"), field(r, "operation"));
+    else if (strcmp(kind, "delivered") == 0 || strcmp(kind, "send_failed") == 0)
+        delivery_words(r, kind);
     else
         return false;
     return true;

@@ -228,31 +228,38 @@ static int cli_status_of(int rc)
    why[] when the store cannot be read. */
 static json_t *store_touched(Engine *engine, const json_t *records, char *why, size_t why_len)
 {
+    if (json_array_size(records) == 0)
+        return json_array();   /* nothing written: no instance to read (a quiet tick) */
     json_t *all = NULL, *open = NULL;
     if (engine_instances(engine, &all, why, why_len) != ENGINE_OK ||
         engine_open_tasks(engine, NULL, &open, why, why_len) != ENGINE_OK) {
         json_decref(all);
         return NULL;
     }
-    json_t *touched = json_array();
-    size_t i, k;
+    /* instance id -> its open ask (or null), for each instance the records name: one pass
+       over each list, however many records a tick or a retry wrote */
+    json_t *wanted = json_object(), *touched = json_array();
+    size_t i;
     json_t *in, *r, *t;
+    json_array_foreach(records, i, r)
+        if (json_is_string(json_object_get(r, "instance")))
+            json_object_set(wanted, json_string_value(json_object_get(r, "instance")), json_null());
+    json_array_foreach(open, i, t) {
+        const char *owner = json_string_value(json_object_get(t, "instance"));
+        if (owner && json_object_get(wanted, owner))
+            json_object_set(wanted, owner, json_object_get(t, "id"));
+    }
     json_array_foreach(all, i, in) {
         const char *id = json_string_value(json_object_get(in, "id"));
-        bool seen = false;
-        json_array_foreach(records, k, r)
-            seen |= id && json_equal(json_object_get(r, "instance"), json_object_get(in, "id"));
-        if (!seen)
+        json_t *task = id ? json_object_get(wanted, id) : NULL;
+        if (!task)
             continue;
-        json_t *task = json_null();
-        json_array_foreach(open, k, t)
-            if (json_equal(json_object_get(t, "instance"), json_object_get(in, "id")))
-                task = json_object_get(t, "id");
         json_array_append_new(touched, json_pack("{s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(in, "id"),
                                                  "status", json_object_get(in, "status"), "state",
                                                  json_object_get(in, "state"), "outcome",
                                                  json_object_get(in, "outcome"), "task", task));
     }
+    json_decref(wanted);
     json_decref(all);
     json_decref(open);
     return touched;

@@ -297,12 +297,19 @@ static void finish(ConnClient *c, CURLMsg *msg, ConnRequest **done)
     *done = r;
 }
 
+/* Once a request has finished, conn_client_run keeps collecting others for this long
+   (never past max_wait_ms), so the caller settles many in one commit rather than one
+   commit for each that finishes first (bench_outbox: about 32 a round without it, 90
+   with it, at a local peer). */
+#define LINGER_MS 2
+
 void conn_client_run(ConnClient *c, int max_wait_ms, ConnRequest **done)
 {
     *done = NULL;
     start_queued(c, done);
     int running = 0;
     long long until = now_ms() + (max_wait_ms > 0 ? max_wait_ms : 0);
+    bool lingering = false;
     for (;;) {
         curl_multi_perform(c->multi, &running);
         int left;
@@ -311,8 +318,13 @@ void conn_client_run(ConnClient *c, int max_wait_ms, ConnRequest **done)
                 finish(c, msg, done);
         if (*done)
             start_queued(c, done);
+        if (*done && !lingering) {
+            lingering = true;
+            long long linger_until = now_ms() + LINGER_MS;
+            until = linger_until < until ? linger_until : until;
+        }
         long long left_ms = until - now_ms();
-        if (*done || c->active == 0 || left_ms <= 0)
+        if (c->active == 0 || left_ms <= 0)
             return;
         curl_multi_poll(c->multi, NULL, 0, left_ms < 50 ? (int)left_ms : 50, NULL);
     }

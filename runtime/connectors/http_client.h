@@ -66,8 +66,8 @@ void conn_client_free(ConnClient *client);
 int conn_client_add(ConnClient *client, ConnRequest *request);
 
 /* Runs the transfers for at most `max_wait_ms` (0: only what is ready now), returning
-   sooner when some request finished: the finished ones, linked by `next`, in *done
-   (NULL: none yet). */
+   sooner, at most 2 ms after the first request finished (or at once when none is left
+   running): the finished ones, linked by `next`, in *done (NULL: none yet). */
 void conn_client_run(ConnClient *client, int max_wait_ms, ConnRequest **done);
 
 /* Requests in flight or queued. */

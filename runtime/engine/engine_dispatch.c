@@ -12,10 +12,10 @@
  *      recipient of a message not yet told), run through the client's multi handle,
  *      for at most max_wait_ms; requests still running carry over to the next round;
  *   3. settle: the entries whose requests are all back are settled together, in one
- *      transaction (each in its own when that one fails): done
- *      (deleted), tried again later (backoff), or failed for good (a call's failure
- *      resumes the instance; a send's or message's is recorded `send_failed` and kept
- *      as failed for `huddle outbox retry`). A call's reply resumes the instance in the
+ *      transaction (each in its own when that one fails): done (a send's or message's
+ *      recorded `delivered` on its instance, the entry deleted), tried again later
+ *      (backoff), or failed for good (a call's failure resumes the instance; a send's or
+ *      message's is recorded `send_failed` and kept as failed for `huddle outbox retry`). A call's reply resumes the instance in the
  *      same step that deletes the entry, and only if the instance still waits at that
  *      suspension, so no reply is applied twice.
  *
@@ -31,6 +31,7 @@
 
 /* Entries claimed at once, in flight at most. */
 #define CLAIM_MAX 512
+#define CLAIM_REFILL (CLAIM_MAX / 2)   /* claim again once fewer are in flight: claims come in chunks */
 /* A lease is the connector's timeout and this much more. */
 #define LEASE_EXTRA_MS 30000
 /* The outbox is scanned again at least this often. */
@@ -472,7 +473,8 @@ static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char 
     return outbox_call_result(s, stored, NULL, failure);
 }
 
-/* A send or message: each recipient done, failed for good (`send_failed`), or waiting. */
+/* A send or message: each recipient done (`delivered`), failed for good (`send_failed`), or
+   waiting. */
 static int settle_sends(Step *s, Settle *st, json_t *stored, const unsigned char key[8], int64_t backoff)
 {
     Claim *c = st->claim;
@@ -483,15 +485,16 @@ static int settle_sends(Step *s, Settle *st, json_t *stored, const unsigned char
     for (unsigned i = 0; rc == STORE_OK && i < c->count; i++) {
         Delivery *d = &c->deliveries[i];
         json_t *person = d->position >= 0 ? json_array_get(to, (size_t)d->position) : NULL;
+        const char *who = person ? json_string_value(json_object_get(person, "person")) : NULL;
         if (d->outcome == DELIVERY_DONE) {
             st->d->delivered++;
             json_object_set_new(person, "state", json_string("done"));
+            rc = outbox_record_delivery(s, stored, who, d->channel, NULL);
         } else if (d->outcome == DELIVERY_FAILED || out) {
             st->d->failed++;
             json_object_set_new(person, "state", json_string("failed"));
             json_object_set_new(stored, "error", json_string(d->error));
-            rc = outbox_send_failed(s, stored, person ? json_string_value(json_object_get(person, "person")) : NULL,
-                                    d->channel, d->error);
+            rc = outbox_record_delivery(s, stored, who, d->channel, d->error);
         } else {
             st->d->retried++;
             last_error = d->error;
@@ -705,7 +708,7 @@ int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, int64_t *next
     bool full = now >= e->outbox_next_ms || now - e->outbox_scanned_ms >= RESCAN_MS || now < e->outbox_scanned_ms;
     if (!full && !e->outbox_dirty && now - e->outbox_checked_ms >= CHECK_MS)
         full = dispatch_others_wrote(e, now, why, why_len);
-    if ((full || e->outbox_dirty) && dp->claim_count < CLAIM_MAX)
+    if ((full || e->outbox_dirty) && dp->claim_count < CLAIM_REFILL)
         rc = dispatch_claim(e, dp, now, full, &claimed, why, why_len);
     if (rc == ENGINE_OK)
         rc = dispatch_settle(e, dp, now, why, why_len);   /* claims decided without a request */

@@ -484,9 +484,10 @@ int outbox_each_from(Step *s, uint64_t from, OutboxVisit visit, void *context);
 /* Tells the dispatcher that entry `seq` was written (new, or pending again): its next
    scan starts there at the latest. */
 void outbox_mark_written(Engine *e, uint64_t seq);
-/* Records `send_failed` on the entry's instance (person NULL: a send). */
-int outbox_send_failed(Step *s, const json_t *entry, const char *person, const char *channel,
-                       const char *error);
+/* Records a send's or message's result on the entry's instance (person NULL: a send):
+   `delivered`, or `send_failed` with `error` when it failed for good (error non-NULL). */
+int outbox_record_delivery(Step *s, const json_t *entry, const char *person, const char *channel,
+                           const char *error);
 
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;

@@ -419,8 +419,8 @@ int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const 
     return rc;
 }
 
-int outbox_send_failed(Step *s, const json_t *entry, const char *person, const char *channel,
-                       const char *error)
+int outbox_record_delivery(Step *s, const json_t *entry, const char *person, const char *channel,
+                           const char *error)
 {
     Instance in;
     int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
@@ -428,7 +428,7 @@ int outbox_send_failed(Step *s, const json_t *entry, const char *person, const c
         return STORE_OK;
     if (rc != STORE_OK)
         return rc;
-    json_t *record = record_add(s, &in, "send_failed");
+    json_t *record = record_add(s, &in, error ? "send_failed" : "delivered");
     if (person) {
         json_object_set_new(record, "person", json_string(person));
         json_object_set_new(record, "channel", json_string(channel));
@@ -447,7 +447,8 @@ int outbox_send_failed(Step *s, const json_t *entry, const char *person, const c
     outbox_key_text(entry, position, key, sizeof key);
     json_object_set_new(record, "key", json_string(key));
     json_object_set(record, "attempts", json_object_get(entry, "attempts"));
-    json_object_set_new(record, "error", json_string(error));
+    if (error)
+        json_object_set_new(record, "error", json_string(error));
     rc = instance_save(s, &in);
     instance_clear(&in);
     return rc;

@@ -172,6 +172,15 @@ history i1
 has "history: the call's reply is recorded with its key" "\"kind\":\"replied\""
 has "history: the reply's key" "\"key\":\"$store:i1:1:2\""
 has "history: the send is recorded with its key" "\"key\":\"$store:i1:2:0\""
+has "history: the send's delivery is recorded, with its key and attempts" \
+  "\"kind\":\"delivered\",\"state\":\"start\",\"connector\":\"chatter\",\"operation\":\"post\",\"key\":\"$store:i1:2:0\",\"attempts\":1"
+has "history: anna's mail is recorded delivered to her by e-mail" \
+  "\"kind\":\"delivered\",\"state\":\"start\",\"person\":\"anna\",\"channel\":\"email\""
+has "history: lars's chat message is recorded delivered through chatter.dm" \
+  "\"kind\":\"delivered\",\"state\":\"start\",\"person\":\"lars\",\"channel\":\"chatter.dm\""
+"$h" history --db "$db" i1 > "$tmp/out" 2>&1
+has "history in words: the send delivered after 1 attempt" "delivered chatter.post after 1 attempt"
+has "history in words: anna's mail" "delivered to anna (email) after 1 attempt"
 hasnt "history never holds the token" "sekrit-kb-7731"
 
 # shellcheck disable=SC2086
@@ -224,6 +233,10 @@ has "it is recorded send_failed at once" "\"kind\":\"send_failed\""
 has "naming the error" "HTTP 422"
 has "the instance went on all the same" "\"outcome\":\"sent\""
 has "rex's mail was refused (550): send_failed for him" "\"person\":\"rex\""
+has "the mail to ops@ went: delivered" "\"kind\":\"delivered\",\"state\":\"start\",\"connector\":\"mail\",\"operation\":\"send\",\"key\":\"$store:i8:1:3\",\"attempts\":1"
+hasnt "the send refused with 422 is not recorded delivered" "\"operation\":\"sendbad\",\"key\":\"$store:i8:1:1\",\"attempts\":1}"
+"$h" history --db "$db" i8 > "$tmp/out" 2>&1
+has "history in words: why rex was not told" "could not tell rex (email) after 1 attempt: "
 mails
 json "send mail.send: one mail to its address, with its subject and text, keyed" \
   "[(m['to'], 'Subject: Sent 1 things' in m['data'], 'All sent.' in m['data'], 'Message-ID: <$store.i8.1.3@huddle>' in m['data']) for m in j if m['to'] == ['ops@example.com']] == [(['ops@example.com'], True, True, True)]"
