@@ -257,6 +257,7 @@ static void serve_close(Serve *s, int lock_fd)
     if (s->engine)
         engine_close(s->engine);
     s->engine = NULL;
+    serve_inflight_close(s);
     conn_file_free(s->connectors);
     serve_tokens_free(&s->tokens);
     serve_idem_free(s->idem);
@@ -297,6 +298,7 @@ int cli_serve(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     Serve s = {0};
+    s.inflight_fd = -1;
     char host[256];
     unsigned port = 0;
     int lock_fd = -1;
@@ -316,6 +318,10 @@ int cli_serve(int argc, char **argv)
         rc = serve_tokens(&s, &a);
     if (rc == CLI_OK)
         rc = serve_connectors(&s, &a);
+    if (rc == CLI_OK)
+        rc = serve_inflight_open(&s, a.db);
+    if (rc == CLI_OK)
+        serve_inflight_recover(&s, serve_now(&s));
     if (rc == CLI_OK && serve_loop_start(&s) != 0) {
         fprintf(stderr, "huddle: cannot start the engine thread\n");
         rc = CLI_SYSTEM;
