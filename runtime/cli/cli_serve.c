@@ -283,8 +283,7 @@ static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, uns
     s->clock_offset_ms = offset;
     s->batch_max = SERVE_BATCH_MAX;
     serve_metrics_init(&s->metrics);
-    s->idem = serve_idem_new();
-    if (!s->idem || serve_queue_init(&s->queue, (size_t)queue) != 0) {
+    if (serve_queue_init(&s->queue, (size_t)queue) != 0) {
         fprintf(stderr, "huddle: out of memory\n");
         return CLI_SYSTEM;
     }
@@ -314,6 +313,10 @@ int cli_serve(int argc, char **argv)
         rc = serve_open(&s, &a);
     if (rc == CLI_OK)
         rc = serve_lock(a.db, &lock_fd);
+    if (rc == CLI_OK && !(s.idem = serve_idem_new(a.db))) {   /* after the lock: the file is this serve's */
+        fprintf(stderr, "huddle: out of memory\n");
+        rc = CLI_SYSTEM;
+    }
     if (rc == CLI_OK)
         rc = serve_tokens(&s, &a);
     if (rc == CLI_OK)

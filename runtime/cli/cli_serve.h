@@ -202,13 +202,14 @@ void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code
 void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,
                   const char *field, const char *header);
 
-/* Idempotency-Key memory: the first reply to each key for 24 h (at most
-   SERVE_IDEM_MAX keys; the oldest go first). serve_idem_begin: 1 a stored reply was
-   sent (the job is done), 0 the key is new (now pending), -1 the first request with
-   this key is still under way (409 sent). */
+/* Idempotency-Key memory (cli_serve_idem.c): the first reply to each key for 24 h (at
+   most SERVE_IDEM_MAX keys; the oldest go first), kept in DIR/idempotency.jsonl across
+   restarts (db NULL: in memory only). serve_idem_begin: 1 a stored reply was sent (the
+   job is done), 0 the key is new (now pending), -1 the first request with this key is
+   still under way (409 sent). */
 #define SERVE_IDEM_MAX 100000
 #define SERVE_IDEM_MS (24 * 3600 * INT64_C(1000))
-ServeIdem *serve_idem_new(void);
+ServeIdem *serve_idem_new(const char *db);
 void serve_idem_free(ServeIdem *idem);
 int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key);
 void serve_idem_keep(ServeIdem *idem, const char *key, int status, const char *body, size_t len);
