@@ -257,6 +257,7 @@ static void serve_close(Serve *s, int lock_fd)
     if (s->engine)
         engine_close(s->engine);
     s->engine = NULL;
+    serve_inflight_close(s);
     conn_file_free(s->connectors);
     serve_tokens_free(&s->tokens);
     serve_idem_free(s->idem);
@@ -282,8 +283,7 @@ static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, uns
     s->clock_offset_ms = offset;
     s->batch_max = SERVE_BATCH_MAX;
     serve_metrics_init(&s->metrics);
-    s->idem = serve_idem_new();
-    if (!s->idem || serve_queue_init(&s->queue, (size_t)queue) != 0) {
+    if (serve_queue_init(&s->queue, (size_t)queue) != 0) {
         fprintf(stderr, "huddle: out of memory\n");
         return CLI_SYSTEM;
     }
@@ -297,6 +297,7 @@ int cli_serve(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     Serve s = {0};
+    s.inflight_fd = -1;
     char host[256];
     unsigned port = 0;
     int lock_fd = -1;
@@ -312,10 +313,18 @@ int cli_serve(int argc, char **argv)
         rc = serve_open(&s, &a);
     if (rc == CLI_OK)
         rc = serve_lock(a.db, &lock_fd);
+    if (rc == CLI_OK && !(s.idem = serve_idem_new(a.db))) {   /* after the lock: the file is this serve's */
+        fprintf(stderr, "huddle: out of memory\n");
+        rc = CLI_SYSTEM;
+    }
     if (rc == CLI_OK)
         rc = serve_tokens(&s, &a);
     if (rc == CLI_OK)
         rc = serve_connectors(&s, &a);
+    if (rc == CLI_OK)
+        rc = serve_inflight_open(&s, a.db);
+    if (rc == CLI_OK)
+        serve_inflight_recover(&s, serve_now(&s));
     if (rc == CLI_OK && serve_loop_start(&s) != 0) {
         fprintf(stderr, "huddle: cannot start the engine thread\n");
         rc = CLI_SYSTEM;

@@ -95,6 +95,7 @@ typedef struct ServeMetrics {
     atomic_ullong accepted[ROUTE_COUNT];        /* 2xx by route */
     atomic_ullong refused[600];                 /* by status */
     atomic_ullong steps, batches, timers_fired, timers_late, commits_failed;
+    atomic_ullong inputs_recovered, inputs_poisoned;   /* inputs in flight when the last run died */
     atomic_ullong latency[SERVE_LATENCY_BUCKETS + 1];   /* commit latency, ms buckets */
     atomic_ullong latency_sum_us, latency_count;
     atomic_ullong batch_sizes[SERVE_BATCH_BUCKETS + 1];
@@ -146,6 +147,7 @@ typedef struct Serve {
     int64_t engine_time;            /* the store's latest engine time seen */
     size_t max_body;
     unsigned batch_max;
+    int inflight_fd;                /* DIR/inputs.inflight; -1: not open */
     atomic_bool ready;
 } Serve;
 
@@ -200,15 +202,31 @@ void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code
 void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,
                   const char *field, const char *header);
 
-/* Idempotency-Key memory: the first reply to each key for 24 h (at most
-   SERVE_IDEM_MAX keys; the oldest go first). serve_idem_begin: 1 a stored reply was
-   sent (the job is done), 0 the key is new (now pending), -1 the first request with
-   this key is still under way (409 sent). */
+/* Idempotency-Key memory (cli_serve_idem.c): the first reply to each key for 24 h (at
+   most SERVE_IDEM_MAX keys; the oldest go first), kept in DIR/idempotency.jsonl across
+   restarts (db NULL: in memory only). serve_idem_begin: 1 a stored reply was sent (the
+   job is done), 0 the key is new (now pending), -1 the first request with this key is
+   still under way (409 sent). */
 #define SERVE_IDEM_MAX 100000
 #define SERVE_IDEM_MS (24 * 3600 * INT64_C(1000))
-ServeIdem *serve_idem_new(void);
+ServeIdem *serve_idem_new(const char *db);
 void serve_idem_free(ServeIdem *idem);
 int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key);
 void serve_idem_keep(ServeIdem *idem, const char *key, int status, const char *body, size_t len);
+
+/* ---- inputs in flight (cli_serve_inflight.c) ---- */
+
+struct EngineInput;
+
+/* Tries after which an input that kills the process is set aside (poison input). */
+#define SERVE_POISON_ATTEMPTS 3
+int serve_inflight_open(Serve *serve, const char *db);
+void serve_inflight_close(Serve *serve);
+/* Notes the round's inputs before their group commit (not synced), and forgets them after. */
+void serve_inflight_write(Serve *serve, const struct EngineInput *inputs, size_t count);
+void serve_inflight_clear(Serve *serve);
+/* At start, before any request: each input the last run died with is applied alone,
+   or set aside once it was tried SERVE_POISON_ATTEMPTS times. */
+void serve_inflight_recover(Serve *serve, int64_t now);
 
 #endif

@@ -115,7 +115,9 @@ static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now
             if (apply_batchable(jobs[i]))
                 serve_reply_error(serve, jobs[i], 503, "no_memory", "out of memory", NULL);
     } else if (n) {
+        serve_inflight_write(serve, inputs, n);
         int rc = engine_apply_batch(serve->engine, inputs, n, now);
+        serve_inflight_clear(serve);
         if (rc != ENGINE_OK)
             atomic_fetch_add(&serve->metrics.commits_failed, 1);
         else

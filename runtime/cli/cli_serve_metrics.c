@@ -88,6 +88,12 @@ char *serve_metrics_text(ServeMetrics *m)
                     atomic_load(&m->steps));
     metrics_counter(&out, "huddle_commits_failed_total", "Group commits the store refused.",
                     atomic_load(&m->commits_failed));
+    metrics_counter(&out, "huddle_inputs_recovered_total",
+                    "Inputs the last run died with, applied alone when serve started.",
+                    atomic_load(&m->inputs_recovered));
+    metrics_counter(&out, "huddle_inputs_poisoned_total",
+                    "Inputs set aside unapplied after killing the process each time they were tried.",
+                    atomic_load(&m->inputs_poisoned));
     metrics_counter(&out, "huddle_timers_fired_total", "Rounds that fired due timers.", atomic_load(&m->timers_fired));
     metrics_counter(&out, "huddle_timers_late_total", "Timer rounds that fired more than 1 s after the due time.",
                     atomic_load(&m->timers_late));

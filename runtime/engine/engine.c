@@ -440,6 +440,8 @@ static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now,
     }
     json_decref(b->engine->event_routes);
     b->engine->event_routes = NULL;
+    if (in->kind != ENGINE_INPUT_EVENT)
+        fault_input(in->task);   /* an event's is in events_accept, once it is not a duplicate */
     int rc;
     if (in->kind == ENGINE_INPUT_EVENT)
         rc = events_accept(&s, in->source, in->type, in->id, in->data, in->event_time, &in->duplicate);

@@ -144,6 +144,13 @@ typedef struct EngineInput {
    was applied). */
 int engine_apply_batch(Engine *engine, EngineInput *inputs, size_t count, int64_t now);
 
+/* Sets aside an input that stopped the process each of the `attempts` times it was
+   applied (engine_poison.c): an answer or ack stalls its task's instance ("poison
+   input: ..."), an event is marked seen without running anything. ENGINE_REFUSED when
+   the task is not there. */
+int engine_poison_input(Engine *engine, const EngineInput *input, unsigned attempts, int64_t now, char *why,
+                        size_t why_len);
+
 /* Answers an open ask as `by`. */
 int engine_answer(Engine *engine, const char *task, const char *by, const char *choice,
                   const char *comment, int64_t now, char *why, size_t why_len);

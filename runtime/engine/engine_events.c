@@ -5,6 +5,7 @@
  * "Triggers and cases").
  */
 #include "engine_internal.h"
+#include "fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,6 +552,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         strbuf_free(&seen_key);
         return rc;
     }
+    fault_input(id);
     char time[40];
     time_text(event_time, time);
     Event event = {source, type, id, NULL, VALUE_NULL, VALUE_NULL};

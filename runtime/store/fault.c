@@ -50,3 +50,15 @@ void fault_pause(const char *name)
     for (int i = 0; i < 6000 && access(path, F_OK) == 0; i++)
         nanosleep(&tick, NULL);
 }
+
+void fault_input(const char *id)
+{
+    static int initialised;
+    static const char *poison;
+    if (!initialised) {
+        poison = getenv("HUDDLE_CRASH_ON_INPUT");
+        initialised = 1;
+    }
+    if (poison && id && strcmp(poison, id) == 0)
+        abort();
+}

@@ -19,4 +19,9 @@ void fault_point(const char *name);
 /* Marks a place where a test may hold the process (see above); not a crash point. */
 void fault_pause(const char *name);
 
+/* With HUDDLE_CRASH_ON_INPUT=ID, applying the input whose event id or task id is ID
+   aborts the process, every time it is tried: a "poison input" for serve's tests
+   (tests/e2e/serve_poison.sh). */
+void fault_input(const char *id);
+
 #endif

@@ -1,0 +1,85 @@
+/*
+ * engine_poison.c - an input that stopped the runtime every time it was applied is set
+ * aside, never applied (serve's inputs in flight, docs/operations.md "Inputs in flight
+ * and poison inputs"). An answer or ack stalls its task's instance with a `stalled`
+ * record whose error begins "poison input", so an operator sees it and decides (`huddle
+ * retry` runs on without it); an event is marked seen, so the sender's repeats are
+ * duplicates that run nothing, and its history says nothing: it started no instance.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct PoisonWork {
+    const EngineInput *input;
+    unsigned attempts;
+} PoisonWork;
+
+/* The event's `seen` entry, with no route and the attempts it took, unless it is seen. */
+static int poison_event(Step *s, const EngineInput *in, unsigned attempts)
+{
+    StrBuf key = STRBUF_INIT;
+    strbuf_puts(&key, in->source);
+    strbuf_putc(&key, '\0');
+    strbuf_puts(&key, in->id);
+    StoreBytes seen;
+    int rc = strbuf_failed(&key) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+                                 : store_get(s->txn, TABLE_SEEN, store_bytes(key.data, key.len), &seen);
+    if (rc == STORE_NOT_FOUND) {
+        char at[40];
+        time_text(s->now, at);
+        json_t *entry = json_pack("{s:s, s:[], s:I}", "at", at, "went", "poison_attempts", (json_int_t)attempts);
+        rc = entry ? engine_put_json(s, TABLE_SEEN, store_bytes(key.data, key.len), entry)
+                   : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        json_decref(entry);
+    }
+    strbuf_free(&key);
+    return rc;
+}
+
+/* The task's instance stalls, saying which input was set aside and why. */
+static int poison_answer(Step *s, const EngineInput *in, unsigned attempts)
+{
+    json_t *task;
+    int rc = task_load_named(s, in->task, &task);
+    if (rc != STORE_OK)
+        return rc;
+    Instance instance;
+    rc = task_instance_load(s, task, &instance);
+    json_decref(task);
+    if (rc != STORE_OK)
+        return rc;
+    const char *id = json_string_value(json_object_get(instance.record, "id"));
+    char error[768];
+    snprintf(error, sizeof error,
+             "poison input: the %s by %s to %s%s%s stopped the runtime each of the %u times it was applied, so it "
+             "was set aside unapplied; huddle retry %s goes on without it (the task stays open)",
+             in->kind == ENGINE_INPUT_ACK ? "ack" : "answer", in->by ? in->by : "?", in->task,
+             in->kind == ENGINE_INPUT_ANSWER ? " choosing " : "", in->kind == ENGINE_INPUT_ANSWER && in->choice ? in->choice : "",
+             attempts, id ? id : "the instance");
+    json_t *record = record_add(s, &instance, "stalled");
+    if (!record) {
+        instance_clear(&instance);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
+    json_object_set_new(record, "error", json_string(error));
+    json_object_set_new(instance.record, "status", json_string("stalled"));
+    rc = instance_save(s, &instance);
+    instance_clear(&instance);
+    return rc;
+}
+
+static int poison_work(Step *s, void *context)
+{
+    PoisonWork *w = context;
+    return w->input->kind == ENGINE_INPUT_EVENT ? poison_event(s, w->input, w->attempts)
+                                                : poison_answer(s, w->input, w->attempts);
+}
+
+int engine_poison_input(Engine *e, const EngineInput *input, unsigned attempts, int64_t now, char *why,
+                        size_t why_len)
+{
+    PoisonWork w = {input, attempts};
+    return engine_run_step(e, now, poison_work, &w, why, why_len);
+}
