@@ -435,6 +435,27 @@ static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *op
     return status;
 }
 
+/* A deploy that made the store and then failed (a playbook that does not check) takes
+   it away again, so a refused deploy leaves nothing behind. */
+static void deploy_unmake_store(const char *db, bool folder_existed)
+{
+    static const char *const FILES[] = {"data.mdb", "lock.mdb", "write.lock"};
+    char path[4200];
+    for (size_t i = 0; i < sizeof FILES / sizeof *FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", db, FILES[i]);
+        unlink(path);
+    }
+    if (!folder_existed)
+        rmdir(db);
+}
+
+static bool deploy_store_exists(const char *db)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", db);
+    return access(path, F_OK) == 0;
+}
+
 int cli_deploy(int argc, char **argv)
 {
     StoreArgs a;
@@ -453,6 +474,7 @@ int cli_deploy(int argc, char **argv)
         cli_connectors_free(&connectors);
         return CLI_SYSTEM;
     }
+    bool folder_existed = access(a.db, F_OK) == 0, store_existed = deploy_store_exists(a.db);
     Engine *engine;
     if ((status = store_args_open(&a, true, &engine)) != CLI_OK) {
         cli_connectors_free(&connectors);
@@ -477,6 +499,8 @@ int cli_deploy(int argc, char **argv)
     cli_connectors_free(&connectors);
     json_decref(keep);
     store_args_close(&a, engine);
+    if (status != CLI_OK && !store_existed)
+        deploy_unmake_store(a.db, folder_existed);
     return status;
 }
 

@@ -36,6 +36,12 @@ mkdir -p "$tmp/other" && echo keep > "$tmp/other/notes.txt"
 expect "a folder of other files is refused" 3 "$h" deploy "$tmp/refund.play" --db "$tmp/other" --now 2026-03-02T08:00:00Z
 if [ "$(ls "$tmp/other")" = "notes.txt" ]; then ok "and left untouched"; else no "and left untouched"; fi
 
+printf 'playbook broken\n\non shop.refund as r\n\nstate s {\n  done nothing\n}\n' > "$tmp/broken.play"
+expect "a deploy whose playbook does not check is refused" 1 "$h" deploy "$tmp/broken.play" --db "$db" --now 2026-03-02T08:00:00Z
+if [ ! -e "$db" ]; then ok "and leaves no store behind"; else no "and leaves no store behind"; fi
+mkdir "$tmp/empty"
+expect "the same into an empty folder" 1 "$h" deploy "$tmp/broken.play" --db "$tmp/empty" --now 2026-03-02T08:00:00Z
+if [ -d "$tmp/empty" ] && [ -z "$(ls -A "$tmp/empty")" ]; then ok "leaves the folder as it was: empty"; else no "leaves the folder as it was: empty"; fi
 expect "deploy creates the store" 0 "$h" deploy "$tmp/refund.play" --db "$db" --now 2026-03-02T08:00:00Z
 has "deploy prints the version" "deployed refund, version "
 v1=$(sed -n 's/.*version //p' "$tmp/out")
