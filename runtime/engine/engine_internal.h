@@ -461,6 +461,10 @@ int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65]);
 /* engine_outbox.c: entries, keys, results (see its header) */
 /* The idempotency key of the entry's delivery at `position` (0: a call or send). */
 void outbox_key_text(const json_t *entry, size_t position, char *out, size_t len);
+/* Writes a new entry (taken over; NULL: out of memory, the step fails) with its kind,
+   base and index already in it, adding what every entry starts with (pending, no
+   attempt, due now). */
+int outbox_write(Step *s, json_t *entry);
 /* A call's entry (its key also put in the `called` record, when given). */
 int outbox_call(Step *s, Instance *in, const json_t *description, json_t *record);
 /* A send's entry from its `sent` record (which gets the key). */
