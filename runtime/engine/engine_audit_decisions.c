@@ -18,6 +18,7 @@
 
 typedef struct Fold {
     Step *step;
+    uint64_t from;                  /* the first instance walked (0: all) */
     json_t *list;                   /* finished decisions */
     uint64_t instance;
     json_t *open;                   /* task id -> decision, of the instance being walked */
@@ -224,30 +225,55 @@ static int fold_work(Step *s, void *context)
 {
     Fold *f = context;
     f->step = s;
-    int rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), fold_visit, f);
+    unsigned char from[8];
+    store_be64(f->from, from);
+    int rc = engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(from, f->from ? 8 : 0), fold_visit, f);
     if (rc == STORE_OK)
         instance_flush(f);
     return rc;
 }
 
+static void fold_init(Fold *f, uint64_t from)
+{
+    memset(f, 0, sizeof *f);
+    f->from = from;
+    f->list = json_array();
+    f->open = json_object();
+    f->since = json_object();
+    f->tags = json_array();
+    f->notes = json_array();
+}
+
+/* The list folded (NULL when `rc` says the fold failed, or out of memory). */
+static json_t *fold_done(Fold *f, int rc)
+{
+    bool made = f->open && f->since;
+    instance_flush(f);
+    json_decref(f->open);
+    json_decref(f->since);
+    json_decref(f->tags);
+    json_decref(f->notes);
+    if (rc != STORE_OK || !made) {
+        json_decref(f->list);
+        f->list = NULL;
+    }
+    return f->list;
+}
+
 int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
 {
-    Fold f = {0};
-    f.list = json_array();
-    f.open = json_object();
-    f.since = json_object();
-    f.tags = json_array();
-    f.notes = json_array();
+    Fold f;
+    fold_init(&f, 0);
     int rc = engine_read(e, fold_work, &f, why, why_len);
-    instance_flush(&f);
-    json_decref(f.open);
-    json_decref(f.since);
-    json_decref(f.tags);
-    json_decref(f.notes);
-    if (rc != ENGINE_OK) {
-        json_decref(f.list);
-        f.list = NULL;
-    }
-    *decisions = f.list;
-    return rc;
+    *decisions = fold_done(&f, rc == ENGINE_OK ? STORE_OK : rc);
+    return rc == ENGINE_OK && !*decisions ? ENGINE_NO_MEMORY : rc;
+}
+
+int audit_decisions_from(Step *s, uint64_t first_instance, json_t **decisions)
+{
+    Fold f;
+    fold_init(&f, first_instance);
+    int rc = fold_work(s, &f);
+    *decisions = fold_done(&f, rc);
+    return rc == STORE_OK && !*decisions ? step_fail(s, ENGINE_NO_MEMORY, "out of memory") : rc;
 }

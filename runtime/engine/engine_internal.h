@@ -492,6 +492,17 @@ void outbox_mark_written(Engine *e, uint64_t seq);
 int outbox_send_failed(Step *s, const json_t *entry, const char *person, const char *channel,
                        const char *error);
 
+/* engine_audit_decisions.c: the decisions (engine_audit_decisions' form) of the
+   instances numbered `first_instance` and later, folded in the step's own transaction;
+   *decisions is the caller's. */
+int audit_decisions_from(Step *s, uint64_t first_instance, json_t **decisions);
+
+/* engine_ask_context.c: the similar past decisions an `asked` message carries (at most
+   ASK_CONTEXT_LIMIT, engine_audit_similar's form), decided when the ask is made: a new
+   array the caller owns (empty when none; NULL with the step failed). */
+#define ASK_CONTEXT_LIMIT 3
+json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task);
+
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;
 void dispatcher_free(Dispatcher *dispatcher);

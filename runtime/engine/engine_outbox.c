@@ -19,7 +19,8 @@
  *   to          a message's recipients, sorted by person id: [{"person", "state":
  *               "pending" | "done" | "failed"}]
  *   message     what a message says: {"about", "task", "question", "choices", "text",
- *               "outcome", "playbook", "state"}
+ *               "outcome", "playbook", "state"}, and an ask's "similar" past decisions
+ *               (engine_ask_context.c), made with the entry
  *   status      "pending" or "failed" (a send or message that failed for good, kept for
  *               `huddle outbox retry`)
  *   attempts, created_ms, next_ms, lease_ms, error
@@ -196,6 +197,15 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
     }
     if (message && text)
         json_object_set_new(message, "text", json_string(text));
+    if (message && task && strcmp(about, "asked") == 0) {   /* decided now, like the rest */
+        json_t *similar = ask_context_similar(s, in, task);
+        if (!similar) {
+            json_decref(to);
+            json_decref(message);
+            return;   /* the step failed */
+        }
+        json_object_set_new(message, "similar", similar);
+    }
     json_t *entry = json_pack("{s:s, s:s, s:o, s:o}", "connector", "", "operation", "", "to", to, "message", message);
     outbox_put(s, in, entry, "message", count);
 }
