@@ -18,7 +18,8 @@
 
 typedef struct Fold {
     Step *step;
-    uint64_t from;                  /* the first instance walked (0: all) */
+    const uint64_t *only;           /* the instances walked (NULL: all) */
+    size_t only_count;
     json_t *list;                   /* finished decisions */
     uint64_t instance;
     json_t *open;                   /* task id -> decision, of the instance being walked */
@@ -225,18 +226,24 @@ static int fold_work(Step *s, void *context)
 {
     Fold *f = context;
     f->step = s;
-    unsigned char from[8];
-    store_be64(f->from, from);
-    int rc = engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(from, f->from ? 8 : 0), fold_visit, f);
+    int rc = STORE_OK;
+    if (!f->only)
+        rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), fold_visit, f);
+    for (size_t i = 0; f->only && rc == STORE_OK && i < f->only_count; i++) {
+        unsigned char prefix[8];
+        store_be64(f->only[i], prefix);
+        rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), fold_visit, f);
+    }
     if (rc == STORE_OK)
         instance_flush(f);
     return rc;
 }
 
-static void fold_init(Fold *f, uint64_t from)
+static void fold_init(Fold *f, const uint64_t *only, size_t only_count)
 {
     memset(f, 0, sizeof *f);
-    f->from = from;
+    f->only = only;
+    f->only_count = only_count;
     f->list = json_array();
     f->open = json_object();
     f->since = json_object();
@@ -263,16 +270,16 @@ static json_t *fold_done(Fold *f, int rc)
 int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
 {
     Fold f;
-    fold_init(&f, 0);
+    fold_init(&f, NULL, 0);
     int rc = engine_read(e, fold_work, &f, why, why_len);
     *decisions = fold_done(&f, rc == ENGINE_OK ? STORE_OK : rc);
     return rc == ENGINE_OK && !*decisions ? ENGINE_NO_MEMORY : rc;
 }
 
-int audit_decisions_from(Step *s, uint64_t first_instance, json_t **decisions)
+int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions)
 {
     Fold f;
-    fold_init(&f, first_instance);
+    fold_init(&f, instances, count);
     int rc = fold_work(s, &f);
     *decisions = fold_done(&f, rc);
     return rc == STORE_OK && !*decisions ? step_fail(s, ENGINE_NO_MEMORY, "out of memory") : rc;

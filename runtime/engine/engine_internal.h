@@ -493,9 +493,9 @@ int outbox_send_failed(Step *s, const json_t *entry, const char *person, const c
                        const char *error);
 
 /* engine_audit_decisions.c: the decisions (engine_audit_decisions' form) of the
-   instances numbered `first_instance` and later, folded in the step's own transaction;
+   `count` instances numbered in `instances`, folded in the step's own transaction;
    *decisions is the caller's. */
-int audit_decisions_from(Step *s, uint64_t first_instance, json_t **decisions);
+int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions);
 
 /* engine_ask_context.c: the similar past decisions an `asked` message carries (at most
    ASK_CONTEXT_LIMIT, engine_audit_similar's form), decided when the ask is made: a new
