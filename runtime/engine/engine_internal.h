@@ -35,6 +35,8 @@
  *   engine_audit_search.c  search, stats and similar past decisions over them
  *   engine_outbox.c     the outbox's entries and keys (call, send, notify, the runtime's
  *                       messages), results, backoff, huddle outbox's list and retry
+ *   engine_head_publish.c  the audit head put in the outbox on serve's schedule
+ *   engine_ask_context.c   the similar past decisions an asked message carries
  *   engine_delivery.c   one entry's requests and how a finished one is judged
  *                       (engine_dispatch.h)
  *   engine_dispatch.c   the dispatcher's rounds: claim, deliver (runtime/connectors/
