@@ -197,9 +197,9 @@ static int serve_connectors(Serve *s, const ServeArgs *a)
     int status = CLI_OK;
     if (a->connectors) {
         s->connectors = conn_file_load(a->connectors, problems);
-        if (s->connectors && !json_array_size(problems) && (status = serve_publish_connector(s, a)) != CLI_OK)
-            ;   /* refused before the store keeps the file */
-        else if (s->connectors && engine_deploy_set(s->engine, NULL, 0, s->connectors->json, serve_now(s), why,
+        if (s->connectors)
+            status = serve_publish_connector(s, a);   /* refused before the store keeps the file */
+        if (s->connectors && status == CLI_OK && engine_deploy_set(s->engine, NULL, 0, s->connectors->json, serve_now(s), why,
                                                sizeof why) != ENGINE_OK) {
             fprintf(stderr, "huddle: %s\n", why);
             status = CLI_SYSTEM;
