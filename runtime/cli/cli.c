@@ -226,9 +226,10 @@ static const CliCommand COMMANDS[] = {
      "huddle outbox [--db DIR] [--pending|--failed] [--json] | huddle outbox retry KEY [--db DIR] [--now T] [--json]",
      "Lists the outbox's entries, oldest first: calls and sends waiting for delivery,\n"
      "messages to people (asked, reminded, escalated, outcome, cancelled, notify) and\n"
-     "what failed for good. Each line: the idempotency key (STORE:INSTANCE:STEP:INDEX;\n"
-     "a message's recipients take INDEX, INDEX+1, ... in the order of their ids), its\n"
-     "status, instance, what it is, attempts, the next try and the last error.\n"
+     "what failed for good, and the audit heads serve --publish-head sends. Each line:\n"
+     "the idempotency key (STORE:INSTANCE:STEP:INDEX; a message's recipients take INDEX,\n"
+     "INDEX+1, ... in the order of their ids; a head's is STORE:head:COUNT), its status,\n"
+     "instance (- for a head), what it is, attempts, the next try and the last error.\n"
      "  --pending        only entries waiting to be delivered\n"
      "  --failed         only entries that failed for good (a send or message past its\n"
      "                   24 h of retries, or refused with a 4xx other than 408 and 429)\n"
@@ -349,7 +350,7 @@ static const CliCommand COMMANDS[] = {
      "\n" HELP_WRITE,
      cli_directory},
     {"serve", "run the runtime as a service: webhooks, answers over HTTP, timers",
-     "huddle serve [--db DIR] [--listen HOST:PORT] [--connectors F] [--tokens F] [--max-body BYTES] [--queue N] [--idle-timeout S] [--clock-offset MS]",
+     "huddle serve [--db DIR] [--listen HOST:PORT] [--connectors F] [--tokens F] [--max-body BYTES] [--queue N] [--idle-timeout S] [--clock-offset MS] [--publish-head CONNECTOR.OPERATION every DURATION]",
      "Serves the store over HTTP until SIGTERM or SIGINT (docs/operations.md says all of\n"
      "this with examples). One serve per store: it holds DIR/serve.lock, and a second serve\n"
      "or a huddle tick beside it exits 3; the other write commands still work beside it.\n"
@@ -391,7 +392,17 @@ static const CliCommand COMMANDS[] = {
      "  --max-body BYTES    the largest request body (default 1048576)\n"
      "  --queue N           requests waiting for the engine before 503 (default 10000)\n"
      "  --idle-timeout S    close a connection silent this many seconds (default 30)\n"
-     "  --clock-offset MS   add MS to the wall clock (tests: make timers due now)\n",
+     "  --clock-offset MS   add MS to the wall clock (tests: make timers due now)\n"
+     "  --publish-head CONNECTOR.OPERATION every DURATION\n"
+     "                      send the store-wide audit head ({\"store\", \"head\", \"count\",\n"
+     "                      \"at\"}: what huddle audit head --json prints, the store's id and\n"
+     "                      the time) through that http connector's operation every\n"
+     "                      DURATION (1m at least; 30m, 1h, 1d), so a copy lives where the\n"
+     "                      store's owner cannot rewrite it (docs/audit.md). It goes through\n"
+     "                      the outbox with the key STORE:head:COUNT, retried like a send,\n"
+     "                      kept there as failed if it fails for good (huddle outbox).\n"
+     "                      The last publication's time is kept in the store: a restart\n"
+     "                      publishes at once only when one is overdue.\n",
      cli_serve},
     {"help", "show help for a command", "huddle help [COMMAND]",
      "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},

@@ -60,8 +60,9 @@ static void outbox_print(const json_t *entries)
     json_t *e;
     json_array_foreach(entries, i, e) {
         const char *kind = json_string_value(json_object_get(e, "kind"));
+        const char *instance = json_string_value(json_object_get(e, "instance"));
         printf("%s %s %s ", json_string_value(json_object_get(e, "key")), json_string_value(json_object_get(e, "status")),
-               json_string_value(json_object_get(e, "instance")));
+               instance && *instance ? instance : "-");   /* "-": a head publication */
         if (kind && strcmp(kind, "message") == 0) {
             printf("message (%s) to", cli_clean(json_string_value(json_object_get(e, "about"))));
             size_t k;

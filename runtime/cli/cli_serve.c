@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "cli.h"
 #include "engine.h"
 
@@ -28,7 +29,20 @@
 
 typedef struct ServeArgs {
     const char *db, *listen, *connectors, *tokens, *max_body, *queue, *clock_offset, *idle_timeout;
+    const char *publish_head, *publish_every;   /* --publish-head C.OP every DURATION */
 } ServeArgs;
+
+/* --publish-head CONNECTOR.OPERATION every DURATION: the three words after it. */
+static int serve_publish_args(int argc, char **argv, int *i, ServeArgs *a)
+{
+    if (*i + 3 >= argc || strcmp(argv[*i + 2], "every") != 0)
+        return cli_usage_error("serve", "--publish-head needs CONNECTOR.OPERATION every DURATION "
+                               "(such as --publish-head notary.record every 1h)");
+    a->publish_head = argv[*i + 1];
+    a->publish_every = argv[*i + 3];
+    *i += 3;
+    return CLI_OK;
+}
 
 static int serve_args(int argc, char **argv, ServeArgs *a)
 {
@@ -37,6 +51,11 @@ static int serve_args(int argc, char **argv, ServeArgs *a)
     a->listen = "127.0.0.1:8080";
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
+        if (!strcmp(opt, "--publish-head")) {
+            if (serve_publish_args(argc, argv, &i, a) != CLI_OK)
+                return CLI_USAGE;
+            continue;
+        }
         const char **slot = !strcmp(opt, "--db") ? &a->db : !strcmp(opt, "--listen") ? &a->listen
                           : !strcmp(opt, "--connectors") ? &a->connectors : !strcmp(opt, "--tokens") ? &a->tokens
                           : !strcmp(opt, "--max-body") ? &a->max_body : !strcmp(opt, "--queue") ? &a->queue
@@ -80,6 +99,51 @@ static int serve_number(const char *flag, const char *text, int64_t min, int64_t
     if (text && negative)
         *out = -*out;
     return CLI_OK;
+}
+
+/* ---- --publish-head ---- */
+
+/* The period: at least a minute (a head sent more often says no more, and fills the
+   outbox). */
+static int serve_publish_every(Serve *s, const ServeArgs *a)
+{
+    int64_t seconds;
+    if (!a->publish_head)
+        return CLI_OK;
+    if (!civil_parse_elapsed(a->publish_every, &seconds) || seconds > INT64_MAX / 1000)
+        return cli_usage_error("serve", "--publish-head ... every '%s' is not a duration (write digits and one of "
+                               "s m h d w, such as 1h)", cli_clean(a->publish_every));
+    if (seconds < 60)
+        return cli_usage_error("serve", "--publish-head ... every %s is too often: publish the head at most once a "
+                               "minute", cli_clean(a->publish_every));
+    s->publish_every_ms = seconds * 1000;
+    return CLI_OK;
+}
+
+/* CONNECTOR.OPERATION: an operation of an http connector serve delivers through. */
+static int serve_publish_connector(Serve *s, const ServeArgs *a)
+{
+    if (!a->publish_head)
+        return CLI_OK;
+    const char *spec = a->publish_head, *dot = strrchr(spec, '.');
+    size_t len = dot ? (size_t)(dot - spec) : 0;
+    if (!dot || len == 0 || len > CONN_NAME_MAX || !dot[1])
+        return cli_usage_error("serve", "--publish-head '%s' is not CONNECTOR.OPERATION (such as notary.record)",
+                               cli_clean(spec));
+    snprintf(s->publish_connector, sizeof s->publish_connector, "%.*s", (int)len, spec);
+    s->publish_operation = dot + 1;
+    const Connector *c = s->connectors ? conn_find(s->connectors, s->publish_connector) : NULL;
+    if (!c)
+        return cli_usage_error("serve", "--publish-head: no connector '%s' in the connectors serve uses",
+                               cli_clean(s->publish_connector));
+    if (c->kind != CONN_HTTP)
+        return cli_usage_error("serve", "--publish-head: the connector '%s' is not an http connector (the head is "
+                               "sent as a JSON body)", cli_clean(s->publish_connector));
+    for (unsigned i = 0; i < c->operation_count; i++)
+        if (!strcmp(c->operations[i].name, s->publish_operation))
+            return CLI_OK;
+    return cli_usage_error("serve", "--publish-head: the connector '%s' has no operation '%s'",
+                           cli_clean(s->publish_connector), cli_clean(s->publish_operation));
 }
 
 /* ---- the lock ---- */
@@ -133,13 +197,17 @@ static int serve_connectors(Serve *s, const ServeArgs *a)
     int status = CLI_OK;
     if (a->connectors) {
         s->connectors = conn_file_load(a->connectors, problems);
-        if (s->connectors && engine_deploy_set(s->engine, NULL, 0, s->connectors->json, serve_now(s), why,
+        if (s->connectors)
+            status = serve_publish_connector(s, a);   /* refused before the store keeps the file */
+        if (s->connectors && status == CLI_OK && engine_deploy_set(s->engine, NULL, 0, s->connectors->json, serve_now(s), why,
                                                sizeof why) != ENGINE_OK) {
             fprintf(stderr, "huddle: %s\n", why);
             status = CLI_SYSTEM;
         }
     } else {
         status = cli_connectors_kept(s->engine, &s->connectors);
+        if (status == CLI_OK)
+            status = serve_publish_connector(s, a);
     }
     if (json_array_size(problems)) {
         serve_print_problems(problems);
@@ -309,6 +377,8 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     sigdelset(&signals, SIGPIPE);
     rc = serve_setup(&s, &a, host, sizeof host, &port);
+    if (rc == CLI_OK)
+        rc = serve_publish_every(&s, &a);
     if (rc == CLI_OK)
         rc = serve_open(&s, &a);
     if (rc == CLI_OK)

@@ -145,6 +145,11 @@ typedef struct Serve {
     ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
+    /* --publish-head: the connector and operation (publish_every_ms 0: none), and when
+       the next publication is due (engine time; 0: ask the store) */
+    char publish_connector[CONN_NAME_MAX + 1];
+    const char *publish_operation;  /* borrowed from argv */
+    int64_t publish_every_ms, publish_next_ms;
     size_t max_body;
     unsigned batch_max;
     int inflight_fd;                /* DIR/inputs.inflight; -1: not open */

@@ -214,6 +214,8 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
         return;
     case ROUTE_TASKS:
         rc = engine_open_tasks(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);
+        if (rc == ENGINE_OK)   /* each with its similar past decisions, as huddle tasks shows them */
+            rc = engine_audit_context(serve->engine, got, 3, why, sizeof why);
         if (rc == ENGINE_OK)
             got = json_pack("{s:o}", "tasks", got);
         break;
@@ -247,6 +249,7 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
         snprintf(why, sizeof why, "no engine work for route %s", job->route.name);
     }
     if (rc != ENGINE_OK) {
+        json_decref(got);
         apply_reply_failed(serve, job, rc, why);
         return;
     }

@@ -136,6 +136,28 @@ static void round_timers(Serve *serve, int64_t now, int64_t *next_ms)
         *next_ms = due;
 }
 
+/* Publishes the store-wide audit head when it is due (--publish-head): an outbox entry
+   that round_outbox delivers in the same round. Its next time is the next
+   publication's, which the store keeps, so a restart publishes at once only when one is
+   overdue. A failure is logged and tried again a minute later. */
+static void round_publish(Serve *serve, int64_t now, int64_t *next_ms)
+{
+    *next_ms = INT64_MAX;
+    if (!serve->publish_every_ms)
+        return;
+    if (now < serve->publish_next_ms) {
+        *next_ms = serve->publish_next_ms;
+        return;
+    }
+    char why[512];
+    if (engine_head_publish(serve->engine, serve->publish_connector, serve->publish_operation,
+                            serve->publish_every_ms, now, &serve->publish_next_ms, why, sizeof why) != ENGINE_OK) {
+        serve_log("error", "publish_head", json_pack("{s:s}", "why", why));
+        serve->publish_next_ms = now + 60000;
+    }
+    *next_ms = serve->publish_next_ms;
+}
+
 /* Open tasks and instances by status, for /metrics: counted only after /metrics was
    read (so a serve nobody scrapes never lists its instances), once a round at most. */
 static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
@@ -186,7 +208,7 @@ static void round_outbox(Serve *serve, int64_t now, int64_t *next_ms)
     }
 }
 
-static const RoundWorkFn ROUND_WORK[] = {round_timers, round_gauges};
+static const RoundWorkFn ROUND_WORK[] = {round_timers, round_publish, round_gauges};
 #define ROUND_WORK_COUNT (sizeof ROUND_WORK / sizeof ROUND_WORK[0])
 
 /* ---- the thread ---- */

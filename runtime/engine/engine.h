@@ -348,6 +348,14 @@ int engine_outbox_retry(Engine *engine, const char *key, int64_t now, char *why,
    (`huddle run --connectors`, whose failing mocks are retried in virtual time):
    *found says whether one waits. */
 int engine_outbox_next_try(Engine *engine, bool *found, int64_t *next_ms, char *why, size_t why_len);
+/* serve --publish-head (engine_head_publish.c; docs/audit.md): when no head was
+   published yet or the last publication (kept in meta) is `every_ms` old at `now`, puts
+   the store-wide head in the outbox for `connector`.`operation` (an entry of kind
+   "head" and key STORE:head:COUNT, body {"store", "head", "count", "at"}; not again
+   while one with that key waits there) and notes the time. *next_ms: when the next one
+   is due. Reads only, when nothing is due. */
+int engine_head_publish(Engine *engine, const char *connector, const char *operation, int64_t every_ms,
+                        int64_t now, int64_t *next_ms, char *why, size_t why_len);
 #define OUTBOX_BACKOFF_FIRST_MS INT64_C(1000)
 #define OUTBOX_BACKOFF_MAX_MS INT64_C(3600000)
 int64_t outbox_backoff_ms(const char *key, unsigned attempt);

@@ -18,6 +18,8 @@
 
 typedef struct Fold {
     Step *step;
+    const uint64_t *only;           /* the instances walked (NULL: all) */
+    size_t only_count;
     json_t *list;                   /* finished decisions */
     uint64_t instance;
     json_t *open;                   /* task id -> decision, of the instance being walked */
@@ -224,30 +226,61 @@ static int fold_work(Step *s, void *context)
 {
     Fold *f = context;
     f->step = s;
-    int rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), fold_visit, f);
+    int rc = STORE_OK;
+    if (!f->only)
+        rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), fold_visit, f);
+    for (size_t i = 0; f->only && rc == STORE_OK && i < f->only_count; i++) {
+        unsigned char prefix[8];
+        store_be64(f->only[i], prefix);
+        rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), fold_visit, f);
+    }
     if (rc == STORE_OK)
         instance_flush(f);
     return rc;
 }
 
+static void fold_init(Fold *f, const uint64_t *only, size_t only_count)
+{
+    memset(f, 0, sizeof *f);
+    f->only = only;
+    f->only_count = only_count;
+    f->list = json_array();
+    f->open = json_object();
+    f->since = json_object();
+    f->tags = json_array();
+    f->notes = json_array();
+}
+
+/* The list folded (NULL when `rc` says the fold failed, or out of memory). */
+static json_t *fold_done(Fold *f, int rc)
+{
+    bool made = f->open && f->since;
+    instance_flush(f);
+    json_decref(f->open);
+    json_decref(f->since);
+    json_decref(f->tags);
+    json_decref(f->notes);
+    if (rc != STORE_OK || !made) {
+        json_decref(f->list);
+        f->list = NULL;
+    }
+    return f->list;
+}
+
 int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
 {
-    Fold f = {0};
-    f.list = json_array();
-    f.open = json_object();
-    f.since = json_object();
-    f.tags = json_array();
-    f.notes = json_array();
+    Fold f;
+    fold_init(&f, NULL, 0);
     int rc = engine_read(e, fold_work, &f, why, why_len);
-    instance_flush(&f);
-    json_decref(f.open);
-    json_decref(f.since);
-    json_decref(f.tags);
-    json_decref(f.notes);
-    if (rc != ENGINE_OK) {
-        json_decref(f.list);
-        f.list = NULL;
-    }
-    *decisions = f.list;
-    return rc;
+    *decisions = fold_done(&f, rc == ENGINE_OK ? STORE_OK : rc);
+    return rc == ENGINE_OK && !*decisions ? ENGINE_NO_MEMORY : rc;
+}
+
+int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions)
+{
+    Fold f;
+    fold_init(&f, instances, count);
+    int rc = fold_work(s, &f);
+    *decisions = fold_done(&f, rc);
+    return rc == STORE_OK && !*decisions ? step_fail(s, ENGINE_NO_MEMORY, "out of memory") : rc;
 }

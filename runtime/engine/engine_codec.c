@@ -110,6 +110,19 @@ static unsigned key_byte(const char *key, size_t len)
     return 0;
 }
 
+size_t codec_pair_bytes(const char *key, const char *value, unsigned char out[CODEC_PAIR_MAX])
+{
+    pthread_once(&key_once, keys_build);
+    unsigned byte = key_byte(key, strlen(key));
+    size_t len = strlen(value);
+    if (!byte || len > SHORT_STRING_MAX)
+        return 0;
+    out[0] = (unsigned char)byte;
+    out[1] = (unsigned char)(TAG_SHORT_STRING + len);
+    memcpy(out + 2, value, len);
+    return len + 2;
+}
+
 /* ---- encoding ---- */
 
 static void put(StrBuf *out, const void *bytes, size_t n)

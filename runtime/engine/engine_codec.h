@@ -54,4 +54,12 @@ int codec_decode(const void *data, size_t len, json_t **out, char *why, size_t w
    "is not JSON (...)", or "out of memory". */
 int codec_load(const void *data, size_t len, json_t **out, char *why, size_t why_len);
 
+/* The bytes a pair `"key": "value"` takes inside a record of format 1 (its key's byte,
+   then the short string), for a key of the codec's table and a value of at most 63
+   bytes: written to out[], their count returned; 0 for any other pair. A record holding
+   the pair holds these bytes (memmem finds them without decoding); one holding the bytes
+   may still not hold the pair, so a match says "decode this one", never "it is there". */
+#define CODEC_PAIR_MAX 65
+size_t codec_pair_bytes(const char *key, const char *value, unsigned char out[CODEC_PAIR_MAX]);
+
 #endif

@@ -21,6 +21,31 @@ static const char *text_of(const json_t *object, const char *field)
     return text ? text : "";
 }
 
+/* An ask's similar past decisions (engine_ask_context.c), one a line:
+     t1 (i1): yes by sam at 2026-06-15T05:12:00.000Z - "looks fine"; ended: refunded; 1 shared tag */
+static void similar_text(const json_t *similar, StrBuf *body)
+{
+    if (!json_array_size(similar))
+        return;
+    strbuf_puts(body, "Similar past decisions (same playbook and state, most shared tags first):\n");
+    size_t i;
+    json_t *d;
+    json_array_foreach(similar, i, d) {
+        const char *outcome = json_string_value(json_object_get(d, "outcome"));
+        const char *comment = json_string_value(json_object_get(d, "comment"));
+        json_int_t shared = json_integer_value(json_object_get(d, "shared_tags"));
+        strbuf_printf(body, "  %s (%s): %s by %s at %s", text_of(d, "task"), text_of(d, "instance"), text_of(d, "choice"),
+                      json_is_string(json_object_get(d, "by")) ? text_of(d, "by") : "nobody", text_of(d, "decided_at"));
+        if (comment)
+            strbuf_printf(body, " - \"%s\"", comment);
+        strbuf_printf(body, "; %s%s", outcome ? "ended: " : "", outcome ? outcome : "still running");
+        if (shared > 0)
+            strbuf_printf(body, "; %lld shared tag%s", (long long)shared, shared == 1 ? "" : "s");
+        strbuf_puts(body, "\n");
+    }
+    strbuf_puts(body, "\n");
+}
+
 void delivery_message_text(const json_t *message, const char *person, const char *instance, StrBuf *subject,
                            StrBuf *body)
 {
@@ -48,6 +73,7 @@ void delivery_message_text(const json_t *message, const char *person, const char
         strbuf_printf(body, "%s\n\n", text);
     if (*question && strcmp(about, "notify") != 0)
         strbuf_printf(body, "%s\n\n", question);
+    similar_text(json_object_get(message, "similar"), body);
     bool open = strcmp(about, "outcome") != 0 && strcmp(about, "cancelled") != 0 && strcmp(about, "notify") != 0;
     if (strcmp(about, "outcome") == 0)
         strbuf_printf(body, "Decided: %s\n\n", text_of(message, "outcome"));

@@ -35,6 +35,8 @@
  *   engine_audit_search.c  search, stats and similar past decisions over them
  *   engine_outbox.c     the outbox's entries and keys (call, send, notify, the runtime's
  *                       messages), results, backoff, huddle outbox's list and retry
+ *   engine_head_publish.c  the audit head put in the outbox on serve's schedule
+ *   engine_ask_context.c   the similar past decisions an asked message carries
  *   engine_delivery.c   one entry's requests and how a finished one is judged
  *                       (engine_dispatch.h)
  *   engine_dispatch.c   the dispatcher's rounds: claim, deliver (runtime/connectors/
@@ -461,6 +463,10 @@ int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65]);
 /* engine_outbox.c: entries, keys, results (see its header) */
 /* The idempotency key of the entry's delivery at `position` (0: a call or send). */
 void outbox_key_text(const json_t *entry, size_t position, char *out, size_t len);
+/* Writes a new entry (taken over; NULL: out of memory, the step fails) with its kind,
+   base and index already in it, adding what every entry starts with (pending, no
+   attempt, due now). */
+int outbox_write(Step *s, json_t *entry);
 /* A call's entry (its key also put in the `called` record, when given). */
 int outbox_call(Step *s, Instance *in, const json_t *description, json_t *record);
 /* A send's entry from its `sent` record (which gets the key). */
@@ -488,6 +494,17 @@ void outbox_mark_written(Engine *e, uint64_t seq);
    `delivered`, or `send_failed` with `error` when it failed for good (error non-NULL). */
 int outbox_record_delivery(Step *s, const json_t *entry, const char *person, const char *channel,
                            const char *error);
+
+/* engine_audit_decisions.c: the decisions (engine_audit_decisions' form) of the
+   `count` instances numbered in `instances`, folded in the step's own transaction;
+   *decisions is the caller's. */
+int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions);
+
+/* engine_ask_context.c: the similar past decisions an `asked` message carries (at most
+   ASK_CONTEXT_LIMIT, engine_audit_similar's form), decided when the ask is made: a new
+   array the caller owns (empty when none; NULL with the step failed). */
+#define ASK_CONTEXT_LIMIT 3
+json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task);
 
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;

@@ -7,16 +7,20 @@
  *
  * An entry (TABLE_OUTBOX, key: a big-endian sequence number) is a JSON object:
  *
- *   kind        "call", "send" or "message" (notify and the runtime's messages)
- *   connector, operation   a call's or send's; "" for a message
- *   instance, suspension   the instance's number and its step when the entry was made
+ *   kind        "call", "send", "message" (notify and the runtime's messages) or
+ *               "head" (serve --publish-head, engine_head_publish.c: delivered like a
+ *               send, of no instance, its key STORE:head:COUNT)
+ *   connector, operation   a call's, send's or head's; "" for a message
+ *   instance, suspension   the instance's number (0: none) and its step when the entry
+ *               was made
  *   base, index the key of the entry's first delivery is BASE + INDEX
  *               ("STORE:i3:5:" + 0); a message's recipient at position P has INDEX + P
  *   arg         a call's or send's argument (the HTTP body)
  *   to          a message's recipients, sorted by person id: [{"person", "state":
  *               "pending" | "done" | "failed"}]
  *   message     what a message says: {"about", "task", "question", "choices", "text",
- *               "outcome", "playbook", "state"}
+ *               "outcome", "playbook", "state"}, and an ask's "similar" past decisions
+ *               (engine_ask_context.c), made with the entry
  *   status      "pending" or "failed" (a send or message that failed for good, kept for
  *               `huddle outbox retry`)
  *   attempts, created_ms, next_ms, lease_ms, error
@@ -86,19 +90,10 @@ int64_t outbox_backoff_ms(const char *key, unsigned attempt)
 
 /* ---- entries, made in the step ---- */
 
-/* Puts a new entry (taken over) in the outbox. */
-static int outbox_put(Step *s, Instance *in, json_t *entry, const char *kind, size_t count)
+int outbox_write(Step *s, json_t *entry)
 {
     if (!entry)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    json_int_t index;
-    char base[160];
-    outbox_indexes(s, in, count, &index, base);
-    json_object_set_new(entry, "kind", json_string(kind));
-    json_object_set_new(entry, "instance", json_integer((json_int_t)in->number));
-    json_object_set_new(entry, "suspension", json_integer(json_integer_value(json_object_get(in->record, "step"))));
-    json_object_set_new(entry, "base", json_string(base));
-    json_object_set_new(entry, "index", json_integer(index));
     json_object_set_new(entry, "status", json_string("pending"));
     json_object_set_new(entry, "attempts", json_integer(0));
     json_object_set_new(entry, "created_ms", json_integer((json_int_t)s->now));
@@ -116,6 +111,22 @@ static int outbox_put(Step *s, Instance *in, json_t *entry, const char *kind, si
     if (rc != STORE_OK && !s->failed && rc != ENGINE_REFUSED)
         step_fail(s, rc < -99 ? rc : ENGINE_FAILED, "store error writing the outbox: %s", store_strerror(rc));
     return rc;
+}
+
+/* Puts a new entry of the instance (taken over) in the outbox, with its keys. */
+static int outbox_put(Step *s, Instance *in, json_t *entry, const char *kind, size_t count)
+{
+    if (!entry)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    json_int_t index;
+    char base[160];
+    outbox_indexes(s, in, count, &index, base);
+    json_object_set_new(entry, "kind", json_string(kind));
+    json_object_set_new(entry, "instance", json_integer((json_int_t)in->number));
+    json_object_set_new(entry, "suspension", json_integer(json_integer_value(json_object_get(in->record, "step"))));
+    json_object_set_new(entry, "base", json_string(base));
+    json_object_set_new(entry, "index", json_integer(index));
+    return outbox_write(s, entry);
 }
 
 /* `huddle run` records sends and messages and delivers only calls (from its mocks). */
@@ -186,6 +197,15 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
     }
     if (message && text)
         json_object_set_new(message, "text", json_string(text));
+    if (message && task && strcmp(about, "asked") == 0) {   /* decided now, like the rest */
+        json_t *similar = ask_context_similar(s, in, task);
+        if (!similar) {
+            json_decref(to);
+            json_decref(message);
+            return;   /* the step failed */
+        }
+        json_object_set_new(message, "similar", similar);
+    }
     json_t *entry = json_pack("{s:s, s:s, s:o, s:o}", "connector", "", "operation", "", "to", to, "message", message);
     outbox_put(s, in, entry, "message", count);
 }
@@ -207,8 +227,9 @@ static json_t *entry_view(const json_t *entry, uint64_t seq)
                              "next", next, "error", json_object_get(entry, "error") ? json_object_get(entry, "error") : json_null());
     if (!view)
         return NULL;
-    char id[32];
-    snprintf(id, sizeof id, "i%lld", (long long)json_integer_value(json_object_get(entry, "instance")));
+    char id[32] = "";   /* a head publication has no instance */
+    if (json_integer_value(json_object_get(entry, "instance")) > 0)
+        snprintf(id, sizeof id, "i%lld", (long long)json_integer_value(json_object_get(entry, "instance")));
     json_object_set_new(view, "instance", json_string(id));
     if (kind && strcmp(kind, "message") == 0) {
         json_object_set(view, "to", json_object_get(entry, "to"));
@@ -423,7 +444,10 @@ int outbox_record_delivery(Step *s, const json_t *entry, const char *person, con
                            const char *error)
 {
     Instance in;
-    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), &in);
+    uint64_t number = (uint64_t)json_integer_value(json_object_get(entry, "instance"));
+    if (number == 0)
+        return STORE_OK;   /* a head publication: no instance, no history; a failure stays in the outbox */
+    int rc = instance_load(s, number, &in);
     if (rc == STORE_NOT_FOUND)
         return STORE_OK;
     if (rc != STORE_OK)

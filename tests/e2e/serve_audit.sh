@@ -28,6 +28,14 @@ call "sam says yes to A-1" 200 POST /v1/tasks/t1/answer -H 'Content-Type: applic
 call "pat says no to A-2, with why" 200 POST /v1/tasks/t2/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "no", "comment": "duplicate order"}'
 wait_done i1
 
+call "sam's open tasks over HTTP" 200 GET '/v1/tasks?for=sam' -H 'Authorization: Bearer sam-token'
+cp "$tmp/out" "$tmp/http_tasks.json"
+json "t2 comes with A-1's decision as a similar past one: yes by sam, refunded" '
+[(t["id"], [(d["task"], d["instance"], d["choice"], d["by"], d["outcome"]) for d in t["similar"]]) for t in j["tasks"]] == [("t2", [("t1", "i1", "yes", "sam", "refunded")])]'
+"$h" tasks --db "$db" --for sam --json > "$tmp/cli_tasks.json" 2>&1
+"$PY" -c 'import json, sys; a = json.load(open(sys.argv[1]))["tasks"]; b = json.load(open(sys.argv[2])); sys.exit(0 if [t["similar"] for t in a] == [t["similar"] for t in b] else 1)' "$tmp/http_tasks.json" "$tmp/cli_tasks.json" \
+  && ok "the same similar decisions as huddle tasks --json" || no "the same similar decisions as huddle tasks --json" "$tmp/cli_tasks.json"
+
 call "a person's token may not read the record" 403 GET /v1/audit/head -H 'Authorization: Bearer pat-token'
 call "no token: 401" 401 GET /v1/audit/search
 call "the auditor reads the head" 200 GET /v1/audit/head -H "$auth"

@@ -14,6 +14,8 @@
  *                 counts larger than the bytes left, nesting past 1,100, bytes after
  *                 the end, a real that is not finite
  *   JSON text     codec_load reads a schema-1 record (JSON text) as before
+ *   pair bytes    codec_pair_bytes: the bytes a "key": "value" pair takes, found by
+ *                 memmem in a record holding it (nested too), not in one without it
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,6 +248,40 @@ static void test_json_text(void **state)
     json_decref(value);
 }
 
+/* Whether the record `json` encodes to bytes holding the pair's bytes. */
+static bool encoded_holds(const char *json, const unsigned char *pair, size_t n)
+{
+    json_t *value = json_loads(json, 0, NULL);
+    StrBuf out = STRBUF_INIT;
+    assert_int_equal(codec_encode(value, &out), CODEC_OK);
+    bool found = memmem(out.data, out.len, pair, n) != NULL;
+    strbuf_free(&out);
+    json_decref(value);
+    return found;
+}
+
+static void test_pair_bytes(void **state)
+{
+    (void)state;
+    unsigned char pair[CODEC_PAIR_MAX];
+    size_t n = codec_pair_bytes("kind", "resolved", pair);
+    assert_int_equal(n, 10);
+    assert_int_equal(pair[0], 3);            /* "kind" is the third key of the table */
+    assert_int_equal(pair[1], 0x40 + 8);     /* a short string of 8 bytes */
+    assert_memory_equal(pair + 2, "resolved", 8);
+    assert_true(encoded_holds("{\"instance\": \"i1\", \"kind\": \"resolved\", \"choice\": \"yes\"}", pair, n));
+    assert_true(encoded_holds("{\"at\": \"x\", \"event\": {\"kind\": \"resolved\"}}", pair, n));   /* nested: still found */
+    assert_false(encoded_holds("{\"kind\": \"asked\", \"text\": \"resolved\"}", pair, n));
+    assert_false(encoded_holds("{\"kind\": \"resolved now\"}", pair, n));
+    assert_int_equal(codec_pair_bytes("no such key", "resolved", pair), 0);
+    char long_value[65];
+    memset(long_value, 'x', 64);
+    long_value[64] = '\0';
+    assert_int_equal(codec_pair_bytes("kind", long_value, pair), 0);
+    long_value[63] = '\0';
+    assert_int_equal(codec_pair_bytes("kind", long_value, pair), 65);
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -254,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_json_text),
+        cmocka_unit_test(test_pair_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

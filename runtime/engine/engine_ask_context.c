@@ -1,0 +1,76 @@
+/*
+ * engine_ask_context.c - the similar past decisions an `asked` message carries to the
+ * people asked (LANGUAGE.md, "Context"; docs/audit.md): decided asks of the same
+ * playbook and state, most tags shared with the asking instance first, then newest,
+ * each with what was chosen, by whom, with which comment, and how its instance ended
+ * (engine_audit_similar's list).
+ *
+ * A message says what it said when its step committed (the outbox entry is written in
+ * the step's transaction and every attempt sends it again), so the list is made in the
+ * step, from what the store holds then. To keep an ask's step cheap however long the
+ * record grows, it looks at the latest ASK_CONTEXT_INSTANCES instances only (`huddle
+ * tasks` and GET /v1/tasks look at the whole record), in two passes: the first reads
+ * their history's bytes without decoding them and keeps the instances that hold a
+ * `resolved` record (codec_pair_bytes); only those are decoded and folded.
+ */
+#include "engine_internal.h"
+
+#include <string.h>
+
+/* How many of the latest instances (by number) an ask's step looks at. */
+#define ASK_CONTEXT_INSTANCES 64
+
+typedef struct Decided {
+    unsigned char pattern[CODEC_PAIR_MAX];  /* "kind": "resolved", encoded */
+    size_t pattern_len;
+    uint64_t found[ASK_CONTEXT_INSTANCES];  /* the instances with a decision, in order */
+    size_t count;
+} Decided;
+
+static int decided_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Decided *d = context;
+    uint64_t instance = key.len == 12 ? store_read_be64(key.data) : 0;
+    if (d->count && d->found[d->count - 1] == instance)
+        return STORE_OK;   /* known already: its other records need no look */
+    StoreBytes record;
+    history_split(value, NULL, &record);
+    bool may = !codec_is_binary(record.data, record.len) ||   /* JSON text: decode it */
+               memmem(record.data, record.len, d->pattern, d->pattern_len) != NULL;
+    if (may && d->count < ASK_CONTEXT_INSTANCES)
+        d->found[d->count++] = instance;
+    return STORE_OK;
+}
+
+json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task)
+{
+    uint64_t last;
+    int rc = engine_counter(s, "next_instance", &last);
+    if (rc != STORE_OK)
+        return NULL;
+    Decided decided = {.count = 0};
+    decided.pattern_len = codec_pair_bytes("kind", "resolved", decided.pattern);
+    uint64_t first = last > ASK_CONTEXT_INSTANCES ? last - ASK_CONTEXT_INSTANCES + 1 : 0;
+    unsigned char from[8];
+    store_be64(first, from);
+    rc = engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(from, 8), decided_visit, &decided);
+    if (rc != STORE_OK)
+        return NULL;
+    json_t *decisions, *similar = NULL;
+    if (decided.count == 0) {
+        similar = json_array();
+        if (!similar)
+            step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        return similar;
+    }
+    if (audit_decisions_of(s, decided.found, decided.count, &decisions) != STORE_OK)
+        return NULL;
+    rc = engine_audit_similar(decisions, json_string_value(json_object_get(in->record, "playbook")),
+                              json_string_value(json_object_get(in->record, "state")),
+                              json_object_get(in->record, "tags"), json_string_value(json_object_get(task, "id")),
+                              ASK_CONTEXT_LIMIT, &similar);
+    json_decref(decisions);
+    if (rc != ENGINE_OK)
+        step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return similar;
+}
