@@ -220,34 +220,63 @@ static int fold_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int fold_work(Step *s, void *context)
+/* Folds the history under `prefix` (all of it, or one instance's 8 bytes). */
+static int fold_scan(Fold *f, Step *s, StoreBytes prefix)
 {
-    Fold *f = context;
     f->step = s;
-    int rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), fold_visit, f);
+    int rc = engine_scan(s, TABLE_HISTORY, prefix, fold_visit, f);
     if (rc == STORE_OK)
         instance_flush(f);
     return rc;
 }
 
+static int fold_work(Step *s, void *context)
+{
+    return fold_scan(context, s, store_bytes(NULL, 0));
+}
+
+static void fold_start(Fold *f)
+{
+    memset(f, 0, sizeof *f);
+    f->list = json_array();
+    f->open = json_object();
+    f->since = json_object();
+    f->tags = json_array();
+    f->notes = json_array();
+}
+
+/* The decisions folded (NULL when `failed`). */
+static json_t *fold_finish(Fold *f, bool failed)
+{
+    instance_flush(f);
+    json_decref(f->open);
+    json_decref(f->since);
+    json_decref(f->tags);
+    json_decref(f->notes);
+    if (failed) {
+        json_decref(f->list);
+        f->list = NULL;
+    }
+    return f->list;
+}
+
+int audit_fold_instance(Step *s, uint64_t instance, json_t **decisions)
+{
+    Fold f;
+    unsigned char prefix[8];
+    store_be64(instance, prefix);
+    fold_start(&f);
+    f.instance = instance;
+    int rc = fold_scan(&f, s, store_bytes(prefix, 8));
+    *decisions = fold_finish(&f, rc != STORE_OK);
+    return rc != STORE_OK ? rc : *decisions ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+}
+
 int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
 {
-    Fold f = {0};
-    f.list = json_array();
-    f.open = json_object();
-    f.since = json_object();
-    f.tags = json_array();
-    f.notes = json_array();
+    Fold f;
+    fold_start(&f);
     int rc = engine_read(e, fold_work, &f, why, why_len);
-    instance_flush(&f);
-    json_decref(f.open);
-    json_decref(f.since);
-    json_decref(f.tags);
-    json_decref(f.notes);
-    if (rc != ENGINE_OK) {
-        json_decref(f.list);
-        f.list = NULL;
-    }
-    *decisions = f.list;
+    *decisions = fold_finish(&f, rc != ENGINE_OK);
     return rc;
 }
