@@ -35,7 +35,7 @@
 #define ROLE_ASKED 1
 #define ROLE_HELD 2
 #define ROLE_ANSWERED 4
-#define PEOPLE_MAX 64       /* people a decision row names in full; more are counted */
+#define PEOPLE_MAX 64       /* people a decision row names; more get only their 'h' key */
 
 /* ---- bytes ---- */
 
@@ -346,7 +346,9 @@ static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t
     return rc;
 }
 
-/* Adds `roles` to `person` in the row; a person new to the row gets an 'h' key. */
+/* Adds `roles` to `person` in the row; a person new to the row gets an 'h' key (also
+   one the row, naming PEOPLE_MAX already, leaves out: search then cannot tell their
+   roles from the row and reads the records). */
 static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, const json_t *person,
                       unsigned roles)
 {
@@ -358,12 +360,12 @@ static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, c
             row->people[i].roles |= roles;
             return STORE_OK;
         }
-    if (row->people_count == PEOPLE_MAX)
-        return STORE_OK;            /* the row stops naming people: a search reads records */
-    char *copy = text_dup(store_bytes(name, strlen(name)));
-    if (!copy)
-        return STORE_NO_MEMORY;
-    row->people[row->people_count++] = (Person){copy, roles};
+    if (row->people_count < PEOPLE_MAX) {   /* past that the row stops naming people */
+        char *copy = text_dup(store_bytes(name, strlen(name)));
+        if (!copy)
+            return STORE_NO_MEMORY;
+        row->people[row->people_count++] = (Person){copy, roles};
+    }
     if (!name_indexed(name))
         return STORE_OK;
     name_key(&w->key, 'h', name, NULL, order);
