@@ -562,13 +562,14 @@ int audit_index_clear(StoreTxn *txn)
 
 int audit_index_build(StoreTxn *txn)
 {
+    unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
     int rc = audit_index_clear(txn);
     Build b = {{txn, STRBUF_INIT, STRBUF_INIT}};
     if (rc == STORE_OK)
         rc = store_scan(txn, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(NULL, 0), build_visit, &b);
     strbuf_free(&b.w.key);
     strbuf_free(&b.w.value);
-    return rc;
+    return rc == STORE_OK && engine_alloc_failures() != failures ? STORE_NO_MEMORY : rc;
 }
 
 /* ---- searching ---- */

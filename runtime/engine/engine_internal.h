@@ -222,7 +222,8 @@ void engine_report_records(Engine *e, const json_t *records);
 int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
 
 /* engine_audit_index.c: the decisions index (TABLE_DECISIONS). audit_index_record
-   indexes one history record as it is written (step_write_records); audit_index_build
+   indexes one history record as it is written (step_write_records; an allocation that
+   fails in it fails the step, step_end); audit_index_build
    makes the index from the whole history (the upgrade to schema 4), audit_index_clear
    empties it. Each returns STORE_OK or a store code. audit_index_search runs
    engine_audit_search's search on the index: *used false (and nothing else done) when
