@@ -17,9 +17,9 @@
  *
  * Names longer than INDEX_NAME_MAX bytes get no 'p', 's' or 'h' key (a search for one
  * reads the 'd' rows instead). Rows are little-endian: a decision row is version (1),
- * flags (1: decided), asked ms (8), instance (8), task (8), then the strings playbook,
- * state and choice (u32 length, bytes), then u32 people, each roles (1: asked, 2: held,
- * 4: answered) and a string; an instance row is version, flags (1: ended with an
+ * flags (1: decided), asked ms (8), decided ms (8), instance (8), task (8), then the
+ * strings playbook, state and choice (u32 length, bytes), then u32 people, each roles
+ * (1: asked, 2: held, 4: answered) and a string; an instance row is version, flags (1: ended with an
  * outcome), playbook, outcome, u32 tags and the tags. Outcome and tags change after the
  * decisions are made, so they stay in the instance row and a search joins them.
  */
@@ -153,7 +153,7 @@ typedef struct Person {
 
 typedef struct DecisionRow {
     bool decided;
-    int64_t asked_ms;
+    int64_t asked_ms, decided_ms;
     uint64_t instance, task;
     char *playbook, *state, *choice;
     Person people[PEOPLE_MAX];
@@ -186,6 +186,7 @@ static void row_encode(const DecisionRow *row, StrBuf *out)
     char head[2] = {ROW_VERSION, row->decided};
     strbuf_append(out, head, 2);
     put_u64(out, (uint64_t)row->asked_ms);
+    put_u64(out, (uint64_t)row->decided_ms);
     put_u64(out, row->instance);
     put_u64(out, row->task);
     put_text(out, row->playbook);
@@ -209,6 +210,7 @@ static bool row_decode(StoreBytes value, DecisionRow *row)
         return false;
     row->decided = get_u8(&r) & 1;
     row->asked_ms = (int64_t)get_u64(&r);
+    row->decided_ms = (int64_t)get_u64(&r);
     row->instance = get_u64(&r);
     row->task = get_u64(&r);
     row->playbook = text_dup(get_text(&r));
@@ -460,7 +462,8 @@ static int index_task(Writer *w, const json_t *r, const char *kind, uint64_t tas
         const char *choice = json_string_value(json_object_get(r, "choice"));
         free(row.choice);
         row.choice = text_dup(store_bytes(choice ? choice : "", choice ? strlen(choice) : 0));
-        row.decided = true;
+        row.decided = choice != NULL;
+        value_parse_time(json_string_value(json_object_get(r, "at")), &row.decided_ms);
         rc = row.choice ? STORE_OK : STORE_NO_MEMORY;
     } else {
         row_free(&row);
@@ -789,4 +792,209 @@ int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used
     *used = true;
     *out = q.found;
     return q.found ? ENGINE_OK : ENGINE_NO_MEMORY;
+}
+
+/* ---- the similar past decisions of open asks ---- */
+
+#define SIMILAR_MAX 16      /* more than `huddle tasks` shows (3) */
+
+typedef struct Like {
+    size_t shared;
+    int64_t decided_ms;
+    uint64_t task, instance;
+    char task_id[24];
+} Like;
+
+typedef struct Similar {
+    Search q;                       /* its step, instance row cache and folds */
+    const char *playbook, *state;
+    uint64_t except;                /* the open ask's task */
+    const json_t *tags;             /* its instance's */
+    Like best[SIMILAR_MAX];
+    size_t count, limit;
+} Similar;
+
+/* Whether `a` comes before `b` as engine_audit_similar sorts: most shared tags, then
+   newest decided, then task id (as text) descending. */
+static bool like_before(const Like *a, const Like *b)
+{
+    if (a->shared != b->shared)
+        return a->shared > b->shared;
+    if (a->decided_ms != b->decided_ms)
+        return a->decided_ms > b->decided_ms;
+    return strcmp(a->task_id, b->task_id) > 0;
+}
+
+static void like_keep(Similar *m, const Like *like)
+{
+    size_t at = m->count < m->limit ? m->count++ : m->limit;
+    if (at == m->limit && !like_before(like, &m->best[m->limit - 1]))
+        return;
+    if (at == m->limit)
+        at = m->limit - 1;
+    while (at > 0 && like_before(like, &m->best[at - 1])) {
+        m->best[at] = m->best[at - 1];
+        at--;
+    }
+    m->best[at] = *like;
+}
+
+static int similar_row(Similar *m, const DecisionRow *row)
+{
+    if (!row->decided || row->task == m->except || strcmp(row->playbook, m->playbook) != 0 ||
+        strcmp(row->state, m->state) != 0)
+        return STORE_OK;
+    Search *q = &m->q;
+    if (q->instance != row->instance) {
+        instance_row_free(&q->in);
+        int rc = instance_row_get(q->step->txn, row->instance, &q->in);
+        if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+            return rc;
+        q->instance = row->instance;
+    }
+    Like like = {0, row->decided_ms, row->task, row->instance, ""};
+    snprintf(like.task_id, sizeof like.task_id, "t%llu", (unsigned long long)row->task);
+    size_t i, k;
+    json_t *tag, *have;
+    json_array_foreach(m->tags, i, tag) {
+        json_array_foreach(q->in.tags, k, have)
+            if (json_equal(tag, have)) {
+                like.shared++;
+                break;
+            }
+    }
+    like_keep(m, &like);
+    return STORE_OK;
+}
+
+static int similar_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Similar *m = context;
+    if (key.len < 1 + ORDER_LEN)
+        return m->q.failed = ENGINE_FAILED;
+    if (!m->q.rows) {
+        unsigned char dkey[1 + ORDER_LEN] = {'d'};
+        memcpy(dkey + 1, (const char *)key.data + key.len - ORDER_LEN, ORDER_LEN);
+        int rc = store_get(m->q.step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+        if (rc != STORE_OK)
+            return m->q.failed = rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
+    }
+    DecisionRow row;
+    if (!row_decode(value, &row))
+        return m->q.failed = ENGINE_FAILED;
+    int rc = similar_row(m, &row);
+    row_free(&row);
+    return rc;
+}
+
+/* The decisions kept in m->best, folded, for engine_audit_similar to sort and shape. */
+static int similar_list(Similar *m, json_t **list)
+{
+    *list = json_array();
+    for (size_t i = 0; i < m->count; i++) {
+        json_t *decisions;
+        int rc = instance_decisions(&m->q, m->best[i].instance, &decisions);
+        if (rc != STORE_OK)
+            return rc;
+        json_t *d = json_object_get(decisions, m->best[i].task_id);
+        if (d)
+            json_array_append(*list, d);
+    }
+    return *list ? STORE_OK : STORE_NO_MEMORY;
+}
+
+/* One open ask's similar decisions (`*out`: NULL when its ask is not in the index). */
+static int similar_task(Similar *m, const char *id, json_t **out)
+{
+    *out = NULL;
+    unsigned char kkey[9], dkey[1 + ORDER_LEN] = {'d'};
+    number_key('k', instance_number(id), kkey);
+    StoreBytes value;
+    int rc = store_get(m->q.step->txn, TABLE_DECISIONS, store_bytes(kkey, 9), &value);
+    if (rc == STORE_OK && value.len == ORDER_LEN) {
+        memcpy(dkey + 1, value.data, ORDER_LEN);
+        rc = store_get(m->q.step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+    }
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && value.len == ORDER_LEN))
+        return STORE_OK;
+    DecisionRow own;
+    if (rc != STORE_OK || !row_decode(value, &own))
+        return rc != STORE_OK ? rc : (m->q.failed = ENGINE_FAILED);
+    InstanceRow in = {0};
+    rc = instance_row_get(m->q.step->txn, own.instance, &in);
+    m->playbook = own.playbook;
+    m->state = own.state;
+    m->except = own.task;
+    m->tags = in.tags;
+    m->count = 0;
+    StrBuf prefix = STRBUF_INIT;
+    if (name_indexed(own.playbook) && name_indexed(own.state))
+        name_key(&prefix, 's', own.playbook, own.state, NULL);
+    else
+        strbuf_append(&prefix, "d", 1);
+    m->q.rows = prefix.data && prefix.data[0] == 'd';
+    if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+        rc = strbuf_failed(&prefix) ? STORE_NO_MEMORY
+           : store_scan(m->q.step->txn, TABLE_DECISIONS, store_bytes(prefix.data, prefix.len),
+                        store_bytes(NULL, 0), similar_visit, m);
+    json_t *list = NULL;
+    if (rc == STORE_OK && !m->q.failed)
+        rc = similar_list(m, &list);
+    if (rc == STORE_OK && !m->q.failed)
+        rc = engine_audit_similar(list, own.playbook, own.state, in.tags, id, m->limit, out) == ENGINE_OK
+           ? STORE_OK : STORE_NO_MEMORY;
+    json_decref(list);
+    strbuf_free(&prefix);
+    instance_row_free(&in);
+    row_free(&own);
+    return rc;
+}
+
+typedef struct Context {
+    Similar m;
+    json_t *tasks;
+} Context;
+
+static int context_work(Step *s, void *context)
+{
+    Context *c = context;
+    c->m.q.step = s;
+    unsigned version = 0;
+    int rc = store_schema(s->txn, &version);
+    if (rc != STORE_OK || version < 4 || !store_has(s->txn, TABLE_DECISIONS)) {
+        c->m.q.failed = STORE_NOT_FOUND;    /* no index: engine_audit_context folds */
+        return STORE_OK;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(c->tasks, i, t) {
+        json_t *similar;
+        rc = similar_task(&c->m, json_string_value(json_object_get(t, "id")), &similar);
+        if (rc != STORE_OK || c->m.q.failed)
+            break;
+        json_object_set_new(t, "similar", similar ? similar : json_array());
+    }
+    if (c->m.q.failed == ENGINE_FAILED)
+        return STORE_OK;                    /* a row it cannot read: engine_audit_context folds */
+    return rc == STORE_NO_MEMORY ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+         : rc != STORE_OK && rc > ENGINE_REFUSED
+         ? step_fail(s, rc, "store error reading the decisions index: %s", store_strerror(rc)) : rc;
+}
+
+int audit_index_context(Engine *e, json_t *tasks, size_t limit, bool *used, char *why, size_t why_len)
+{
+    Context c = {0};
+    c.tasks = tasks;
+    c.m.limit = limit < SIMILAR_MAX ? limit : SIMILAR_MAX;
+    c.m.q.folded = json_object();
+    *used = false;
+    if (limit == 0 || limit > SIMILAR_MAX) {
+        json_decref(c.m.q.folded);
+        return ENGINE_OK;           /* not what the index keeps a list for: the fold does it */
+    }
+    int rc = engine_read(e, context_work, &c, why, why_len);
+    instance_row_free(&c.m.q.in);
+    json_decref(c.m.q.folded);
+    *used = c.m.q.failed != STORE_NOT_FOUND && c.m.q.failed != ENGINE_FAILED;
+    return *used ? rc : ENGINE_OK;
 }

@@ -380,9 +380,13 @@ static const json_t *decision_of(const json_t *decisions, const char *task)
 int engine_audit_context(Engine *e, json_t *tasks, size_t limit, char *why, size_t why_len)
 {
     json_t *decisions;
+    bool indexed;
     if (json_array_size(tasks) == 0)
         return ENGINE_OK;           /* no ask open: the record is not read */
-    int rc = engine_audit_decisions(e, &decisions, why, why_len);
+    int rc = audit_index_context(e, tasks, limit, &indexed, why, why_len);
+    if (indexed)
+        return rc;                  /* else a store without the index: the history folded */
+    rc = engine_audit_decisions(e, &decisions, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
     size_t i;

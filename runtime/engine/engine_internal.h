@@ -233,6 +233,11 @@ int audit_index_record(StoreTxn *txn, const json_t *record);
 int audit_index_build(StoreTxn *txn);
 int audit_index_clear(StoreTxn *txn);
 int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used, char *why, size_t why_len);
+/* engine_audit_context on the index: each task's "similar" as engine_audit_similar makes
+   it, from the decided rows of its playbook and state (the best `limit` by shared tags,
+   then newest, folded); *used false as for audit_index_search (a task may then already
+   have its "similar": the caller sets every task's again). */
+int audit_index_context(Engine *e, json_t *tasks, size_t limit, bool *used, char *why, size_t why_len);
 /* engine_audit_decisions.c: the decisions of one instance, folded from its records as
    engine_audit_decisions folds them (a new array). engine_audit_search.c: whether a
    decision matches a search's filter. */

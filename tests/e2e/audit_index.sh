@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/e2e/audit_index.sh - the decisions index (engine_audit_index.c; docs/audit.md,
-# "What the store keeps"): `audit search` reads it, and finds what folding the whole
-# history finds, in the same order, to the byte (--json and text), for every filter:
+# "What the store keeps"): `audit search` and the similar past decisions of `huddle
+# tasks` read it, and find what folding the whole history finds, in the same order, to
+# the byte (--json and text), for every filter:
 #   - on the store of tests/audit/make_store.sh, and after later tags, notes, outcomes
 #     and a cancel change decisions already made;
 #   - after a crash (HUDDLE_CRASH_AT) at each point of a write that answers and tags,
@@ -91,8 +92,8 @@ cat > "$tmp/filters" << 'EOF'
 EOF
 
 # same DIR: each filter of $filters (default $tmp/filters) gives the same --json on DIR
-# as on a schema-3 copy of DIR (and the text form of all decisions); the filters that
-# differ in $tmp/diff.
+# as on a schema-3 copy of DIR (and the text form of all decisions), and so does `huddle
+# tasks` (the similar past decisions of each open ask); what differs in $tmp/diff.
 same() {
   dir=$1
   rm -rf "$tmp/fold" && cp -r "$1" "$tmp/fold" && "$conv" --to 3 "$tmp/fold" > /dev/null 2>&1
@@ -109,6 +110,11 @@ same() {
       cmp -s "$tmp/a" "$tmp/b" || { echo "differs: $form $line"; diff "$tmp/a" "$tmp/b" | head -5; } >> "$tmp/diff"
     done
   done < "${filters:-$tmp/filters}"
+  for form in --json ""; do       # the similar past decisions shown with each open ask
+    "$h" tasks --db "$dir" $form > "$tmp/a" 2>&1
+    "$h" tasks --db "$tmp/fold" $form > "$tmp/b" 2>&1
+    cmp -s "$tmp/a" "$tmp/b" || { echo "differs: tasks $form"; diff "$tmp/a" "$tmp/b" | head -5; } >> "$tmp/diff"
+  done
   "$conv" --show "$tmp/fold" | grep -q '^schema 3,' || echo "the copy is not of schema 3" >> "$tmp/diff"
   [ ! -s "$tmp/diff" ]
 }
@@ -156,6 +162,8 @@ if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
     expect "a schema-4 store whose decisions table is empty finds nothing: search reads the index" 0 \
       "$h" audit search --db "$tmp/bare" --json
     json "(not the history)" "j == []"
+    expect "(and so do the similar past decisions of huddle tasks)" 0 "$h" tasks --db "$tmp/bare" --json
+    json "(every open ask, none similar)" "len(j) > 0 and all(t['similar'] == [] for t in j)"
   else
     no "a schema-4 store without its decisions rows is made" "$tmp/out"
   fi
