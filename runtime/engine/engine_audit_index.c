@@ -606,6 +606,37 @@ static const char *filter_text(const json_t *filter, const char *field)
     return json_string_value(json_object_get(filter, field));
 }
 
+/* The instance row of `instance` in q->in (kept while the rows visited share it). */
+static int search_instance(Search *q, uint64_t instance)
+{
+    if (q->instance == instance)
+        return STORE_OK;
+    instance_row_free(&q->in);
+    int rc = instance_row_get(q->step->txn, instance, &q->in);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    q->instance = instance;
+    q->in_found = rc == STORE_OK;
+    return STORE_OK;
+}
+
+/* The decision row a visited key names: its value for a 'd' key (q->rows), else the 'd'
+   row of the ORDER the key ends with. STORE_OK, or a code for the visitor to return
+   (q->failed set: ENGINE_FAILED for an index it cannot read). */
+static int visited_row(Search *q, StoreBytes key, StoreBytes value, DecisionRow *row)
+{
+    if (key.len < 1 + ORDER_LEN)
+        return q->failed = ENGINE_FAILED;
+    if (!q->rows) {
+        unsigned char dkey[1 + ORDER_LEN] = {'d'};
+        memcpy(dkey + 1, (const char *)key.data + key.len - ORDER_LEN, ORDER_LEN);
+        int rc = store_get(q->step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+        if (rc != STORE_OK)
+            return q->failed = rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
+    }
+    return row_decode(value, row) ? STORE_OK : (q->failed = ENGINE_FAILED);
+}
+
 /* Whether the row may match the filter: false only when it cannot. */
 static int row_may_match(Search *q, const DecisionRow *row, bool *may)
 {
@@ -622,14 +653,9 @@ static int row_may_match(Search *q, const DecisionRow *row, bool *may)
         if ((person = filter_text(q->filter, PEOPLE[i].field)) && !row_has_person(row, person, PEOPLE[i].roles))
             return STORE_OK;
     if (q->outcome || q->tag) {
-        if (q->instance != row->instance) {
-            instance_row_free(&q->in);
-            int rc = instance_row_get(q->step->txn, row->instance, &q->in);
-            if (rc != STORE_OK && rc != STORE_NOT_FOUND)
-                return rc;
-            q->instance = row->instance;
-            q->in_found = rc == STORE_OK;
-        }
+        int rc = search_instance(q, row->instance);
+        if (rc != STORE_OK)
+            return rc;
         if (q->in_found && q->outcome && (!q->in.outcome || strcmp(q->in.outcome, q->outcome) != 0))
             return STORE_OK;
         if (q->in_found && q->tag) {
@@ -694,22 +720,13 @@ static int search_row(Search *q, const DecisionRow *row)
 static int search_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Search *q = context;
-    if (key.len < 1 + ORDER_LEN)
-        return q->failed = ENGINE_FAILED;
-    const unsigned char *order = (const unsigned char *)key.data + key.len - ORDER_LEN;
-    if (order_asked(order) < q->since)
+    if (key.len >= 1 + ORDER_LEN && order_asked((const unsigned char *)key.data + key.len - ORDER_LEN) < q->since)
         return STORE_STOP;          /* newest first: the rest are older */
-    unsigned char dkey[1 + ORDER_LEN] = {'d'};
-    if (!q->rows) {
-        memcpy(dkey + 1, order, ORDER_LEN);
-        int rc = store_get(q->step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
-        if (rc != STORE_OK)
-            return q->failed = rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
-    }
     DecisionRow row;
-    if (!row_decode(value, &row))
-        return q->failed = ENGINE_FAILED;   /* the search falls back to the history */
-    int rc = search_row(q, &row);
+    int rc = visited_row(q, key, value, &row);
+    if (rc != STORE_OK)
+        return rc;                  /* q->failed: the search falls back to the history */
+    rc = search_row(q, &row);
     row_free(&row);
     return rc;
 }
@@ -845,13 +862,9 @@ static int similar_row(Similar *m, const DecisionRow *row)
         strcmp(row->state, m->state) != 0)
         return STORE_OK;
     Search *q = &m->q;
-    if (q->instance != row->instance) {
-        instance_row_free(&q->in);
-        int rc = instance_row_get(q->step->txn, row->instance, &q->in);
-        if (rc != STORE_OK && rc != STORE_NOT_FOUND)
-            return rc;
-        q->instance = row->instance;
-    }
+    int rc = search_instance(q, row->instance);
+    if (rc != STORE_OK)
+        return rc;
     Like like = {0, row->decided_ms, row->task, row->instance, ""};
     snprintf(like.task_id, sizeof like.task_id, "t%llu", (unsigned long long)row->task);
     size_t i, k;
@@ -870,19 +883,11 @@ static int similar_row(Similar *m, const DecisionRow *row)
 static int similar_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Similar *m = context;
-    if (key.len < 1 + ORDER_LEN)
-        return m->q.failed = ENGINE_FAILED;
-    if (!m->q.rows) {
-        unsigned char dkey[1 + ORDER_LEN] = {'d'};
-        memcpy(dkey + 1, (const char *)key.data + key.len - ORDER_LEN, ORDER_LEN);
-        int rc = store_get(m->q.step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
-        if (rc != STORE_OK)
-            return m->q.failed = rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
-    }
     DecisionRow row;
-    if (!row_decode(value, &row))
-        return m->q.failed = ENGINE_FAILED;
-    int rc = similar_row(m, &row);
+    int rc = visited_row(&m->q, key, value, &row);
+    if (rc != STORE_OK)
+        return rc;
+    rc = similar_row(m, &row);
     row_free(&row);
     return rc;
 }
