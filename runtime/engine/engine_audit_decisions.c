@@ -18,8 +18,6 @@
 
 typedef struct Fold {
     Step *step;
-    const uint64_t *only;           /* the instances walked (NULL: all) */
-    size_t only_count;
     json_t *list;                   /* finished decisions */
     uint64_t instance;
     json_t *open;                   /* task id -> decision, of the instance being walked */
@@ -222,28 +220,24 @@ static int fold_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int fold_work(Step *s, void *context)
+/* Folds the history under `prefix` (all of it, or one instance's 8 bytes). */
+static int fold_scan(Fold *f, Step *s, StoreBytes prefix)
 {
-    Fold *f = context;
     f->step = s;
-    int rc = STORE_OK;
-    if (!f->only)
-        rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), fold_visit, f);
-    for (size_t i = 0; f->only && rc == STORE_OK && i < f->only_count; i++) {
-        unsigned char prefix[8];
-        store_be64(f->only[i], prefix);
-        rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), fold_visit, f);
-    }
+    int rc = engine_scan(s, TABLE_HISTORY, prefix, fold_visit, f);
     if (rc == STORE_OK)
         instance_flush(f);
     return rc;
 }
 
-static void fold_init(Fold *f, const uint64_t *only, size_t only_count)
+static int fold_work(Step *s, void *context)
+{
+    return fold_scan(context, s, store_bytes(NULL, 0));
+}
+
+static void fold_start(Fold *f)
 {
     memset(f, 0, sizeof *f);
-    f->only = only;
-    f->only_count = only_count;
     f->list = json_array();
     f->open = json_object();
     f->since = json_object();
@@ -251,8 +245,8 @@ static void fold_init(Fold *f, const uint64_t *only, size_t only_count)
     f->notes = json_array();
 }
 
-/* The list folded (NULL when `rc` says the fold failed, or out of memory). */
-static json_t *fold_done(Fold *f, int rc)
+/* The decisions folded (NULL when `failed`, or out of memory). */
+static json_t *fold_finish(Fold *f, bool failed)
 {
     bool made = f->open && f->since;
     instance_flush(f);
@@ -260,27 +254,45 @@ static json_t *fold_done(Fold *f, int rc)
     json_decref(f->since);
     json_decref(f->tags);
     json_decref(f->notes);
-    if (rc != STORE_OK || !made) {
+    if (failed || !made) {
         json_decref(f->list);
         f->list = NULL;
     }
     return f->list;
 }
 
-int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
+int audit_fold_instance(Step *s, uint64_t instance, json_t **decisions)
 {
     Fold f;
-    fold_init(&f, NULL, 0);
-    int rc = engine_read(e, fold_work, &f, why, why_len);
-    *decisions = fold_done(&f, rc == ENGINE_OK ? STORE_OK : rc);
-    return rc == ENGINE_OK && !*decisions ? ENGINE_NO_MEMORY : rc;
+    unsigned char prefix[8];
+    store_be64(instance, prefix);
+    fold_start(&f);
+    f.instance = instance;
+    int rc = fold_scan(&f, s, store_bytes(prefix, 8));
+    *decisions = fold_finish(&f, rc != STORE_OK);
+    return rc != STORE_OK ? rc : *decisions ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
 int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions)
 {
     Fold f;
-    fold_init(&f, instances, count);
-    int rc = fold_work(s, &f);
-    *decisions = fold_done(&f, rc);
-    return rc == STORE_OK && !*decisions ? step_fail(s, ENGINE_NO_MEMORY, "out of memory") : rc;
+    fold_start(&f);
+    f.step = s;
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < count; i++) {
+        unsigned char prefix[8];
+        store_be64(instances[i], prefix);
+        rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), fold_visit, &f);
+    }
+    *decisions = fold_finish(&f, rc != STORE_OK);   /* it flushes the last instance */
+    return rc != STORE_OK ? rc : *decisions ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+}
+
+int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
+{
+    Fold f;
+    fold_start(&f);
+    int rc = engine_read(e, fold_work, &f, why, why_len);
+    *decisions = fold_finish(&f, rc != ENGINE_OK);
+    return rc == ENGINE_OK && !*decisions ? ENGINE_NO_MEMORY : rc;
 }

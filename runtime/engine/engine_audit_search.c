@@ -78,7 +78,7 @@ static bool words_match(const json_t *d, const char *words)
     return true;
 }
 
-static bool decision_matches(const json_t *d, const json_t *filter)
+bool audit_decision_matches(const json_t *d, const json_t *filter)
 {
     const char *v;
 #define FILTER(name) ((v = json_string_value(json_object_get(filter, name))) != NULL)
@@ -139,7 +139,7 @@ static json_t *filtered(const json_t *decisions, const json_t *filter)
     size_t i;
     json_t *d;
     json_array_foreach(decisions, i, d)
-        if (!filter || decision_matches(d, filter))
+        if (!filter || audit_decision_matches(d, filter))
             json_array_append(kept, d);
     return kept;
 }
@@ -147,8 +147,11 @@ static json_t *filtered(const json_t *decisions, const json_t *filter)
 int engine_audit_search(Engine *e, const json_t *filter, json_t **out, char *why, size_t why_len)
 {
     json_t *all;
-    *out = NULL;
-    int rc = engine_audit_decisions(e, &all, why, why_len);
+    bool indexed;
+    int rc = audit_index_search(e, filter, out, &indexed, why, why_len);
+    if (indexed)
+        return rc;                  /* else a store without the index: the history folded */
+    rc = engine_audit_decisions(e, &all, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
     json_t *kept = filtered(all, filter), *newest = sorted(kept, newest_first);
@@ -377,9 +380,13 @@ static const json_t *decision_of(const json_t *decisions, const char *task)
 int engine_audit_context(Engine *e, json_t *tasks, size_t limit, char *why, size_t why_len)
 {
     json_t *decisions;
+    bool indexed;
     if (json_array_size(tasks) == 0)
         return ENGINE_OK;           /* no ask open: the record is not read */
-    int rc = engine_audit_decisions(e, &decisions, why, why_len);
+    int rc = audit_index_context(e, tasks, limit, &indexed, why, why_len);
+    if (indexed)
+        return rc;                  /* else a store without the index: the history folded */
+    rc = engine_audit_decisions(e, &decisions, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
     size_t i;

@@ -32,6 +32,7 @@
  *   engine_audit.c      the decision record checked: engine_audit_verify, _head
  *   engine_audit_query.c the decision record's export
  *   engine_audit_decisions.c  the decisions folded out of the history
+ *   engine_audit_index.c  the decisions index, kept as history is written; search on it
  *   engine_audit_search.c  search, stats and similar past decisions over them
  *   engine_outbox.c     the outbox's entries and keys (call, send, notify, the runtime's
  *                       messages), results, backoff, huddle outbox's list and retry
@@ -221,6 +222,29 @@ int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *
 void engine_report_records(Engine *e, const json_t *records);
 /* Runs `work` in a read transaction (nothing it does is kept): an engine code. */
 int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
+
+/* engine_audit_index.c: the decisions index (TABLE_DECISIONS). audit_index_record
+   indexes one history record as it is written (step_write_records; an allocation that
+   fails in it fails the step, step_end); audit_index_build
+   makes the index from the whole history (the upgrade to schema 4), audit_index_clear
+   empties it. Each returns STORE_OK or a store code. audit_index_search runs
+   engine_audit_search's search on the index: *used false (and nothing else done) when
+   the store has no index or a row of it cannot be read, so the caller folds the
+   history instead. */
+int audit_index_record(StoreTxn *txn, const json_t *record);
+int audit_index_build(StoreTxn *txn);
+int audit_index_clear(StoreTxn *txn);
+int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used, char *why, size_t why_len);
+/* engine_audit_context on the index: each task's "similar" as engine_audit_similar makes
+   it, from the decided rows of its playbook and state (the best `limit` by shared tags,
+   then newest, folded); *used false as for audit_index_search (a task may then already
+   have its "similar": the caller sets every task's again). */
+int audit_index_context(Engine *e, json_t *tasks, size_t limit, bool *used, char *why, size_t why_len);
+/* engine_audit_decisions.c: the decisions of one instance, folded from its records as
+   engine_audit_decisions folds them (a new array). engine_audit_search.c: whether a
+   decision matches a search's filter. */
+int audit_fold_instance(Step *s, uint64_t instance, json_t **decisions);
+bool audit_decision_matches(const json_t *decision, const json_t *filter);
 
 /* engine_chain.c: the hash chain (its format is in that file's first comment). */
 #define HISTORY_STAMP 41

@@ -314,7 +314,7 @@ int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes fr
 {
     static const char *const NAMES[TABLE_COUNT] = {
         "meta", "programs", "playbooks", "inputs", "instances", "cases", "windows", "history",
-        "tasks", "inbox", "timers", "mailbox", "outbox", "seen", "directory"};
+        "tasks", "inbox", "timers", "mailbox", "outbox", "seen", "directory", "decisions"};
     int rc = store_scan(s->txn, table, prefix, from, visit, context);
     if (rc == STORE_OK || rc <= ENGINE_REFUSED || s->failed)
         return rc;   /* done, or a visitor said why */
@@ -505,6 +505,8 @@ int step_write_records(Step *s)
         rc = step_damaged(s, TABLE_META, store_bytes("audit_head", 10), "is not a 32-byte hash with its count");
     for (size_t i = s->written; rc == STORE_OK && i < json_array_size(s->records); i++) {
         rc = record_put(s, &chain, json_array_get(s->records, i));
+        if (rc == STORE_OK)
+            rc = audit_index_record(s->txn, json_array_get(s->records, i));
         if (rc == STORE_OK)
             s->written = i + 1;
     }

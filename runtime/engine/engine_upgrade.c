@@ -1,10 +1,11 @@
 /*
  * engine_upgrade.c - an older store made current. A store of schema 1 holds the engine's
  * records as JSON text; one of schema 2 holds them in the codec's binary form but has no
- * hash chain. The first process that opens an older store to write (engine_open without
- * read_only) converts every record to the binary form (engine_codec.c), then chains the
- * history (engine_chain.c: in key order, instance by instance, since the order the
- * records were committed in was not kept) and sets schema 3, all in one write
+ * hash chain; one of schema 3 has no decisions index. The first process that opens an
+ * older store to write (engine_open without read_only) converts every record to the
+ * binary form (engine_codec.c), then chains the history (engine_chain.c: in key order,
+ * instance by instance, since the order the records were committed in was not kept),
+ * builds the decisions index from it (engine_audit_index.c) and sets schema 4, all in one write
  * transaction, so a crash or a kill -9 at any moment of it leaves the store as it was:
  * of its old schema, readable, and converted by the next writer. Readers never convert:
  * they read JSON text, binary records and stamped history alike (codec_load,
@@ -15,8 +16,9 @@
  * binary, and the scan goes on from the last key it saw. A record that is not JSON is
  * left as it is, to be reported as damaged when it is read, as it was before.
  *
- * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps), for
- * the tests that need a store as schema 1 wrote it (tests/crash/store_schema1.c).
+ * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps, no
+ * index; or 3: no index), for the tests that need a store as an older huddle wrote it
+ * (tests/crash/store_schema1.c).
  */
 #include "engine_internal.h"
 #include "fault.h"
@@ -260,6 +262,8 @@ static int upgrade_work(StoreTxn *txn, void *context)
         rc = upgrade_chain(u);
     if (rc == STORE_OK && u->to < 3)
         rc = upgrade_unchain(txn);
+    if (rc == STORE_OK)     /* the decisions index: built from the history (schema 4) */
+        rc = u->to >= 4 ? audit_index_build(txn) : audit_index_clear(txn);
     if (rc == STORE_OK)
         rc = store_schema_set(txn, u->to);
     fault_point("store conversion");

@@ -21,12 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The schema this huddle writes (3: the engine's records in its binary form, history
-   records stamped with their hash chain, see engine_chain.c), and the oldest it opens
-   (1: the same tables holding JSON text; 2: binary, no chain). A store of a version in
-   between is opened, and the engine converts it at its first writer (engine_open); a
-   newer store is refused. */
-#define STORE_SCHEMA_VERSION 3
+/* The schema this huddle writes (4: the engine's records in its binary form, history
+   records stamped with their hash chain, see engine_chain.c, and the decisions index,
+   engine_audit_index.c), and the oldest it opens (1: the same tables holding JSON text;
+   2: binary, no chain; 3: no decisions table). A store of a version in between is
+   opened, and the engine converts it at its first writer (engine_open); a newer store is
+   refused. */
+#define STORE_SCHEMA_VERSION 4
 #define STORE_SCHEMA_OLDEST 1
 
 typedef enum StoreTable {
@@ -45,6 +46,7 @@ typedef enum StoreTable {
     TABLE_OUTBOX,       /* seq -> an effect to deliver */
     TABLE_SEEN,         /* connector + event id -> where it went, first seen */
     TABLE_DIRECTORY,    /* kind + id -> people, teams, roles, owners, calendars */
+    TABLE_DECISIONS,    /* the decisions index (engine_audit_index.c; schema 4 on) */
     TABLE_COUNT
 } StoreTable;
 
@@ -131,6 +133,10 @@ int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes fr
    records it converted. What the records hold is the engine's business, not the
    store's. */
 int store_schema(StoreTxn *txn, unsigned *version);
+/* Whether the store has `table`: a store of an older schema opened read-only may lack
+   the tables added since (TABLE_DECISIONS), which then read as empty; a writer adds them
+   when it opens the store. */
+bool store_has(const StoreTxn *txn, StoreTable table);
 int store_schema_set(StoreTxn *txn, unsigned version);
 
 const char *store_strerror(int code);

@@ -70,14 +70,18 @@
 /* Keep in sync with StoreTable in store.h: these names are the on-disk schema. */
 static const char *const TABLE_NAMES[] = {
     "meta",   "programs", "playbooks", "inputs", "instances", "cases",  "windows",  "history",
-    "tasks",  "inbox",    "timers",    "mailbox", "outbox",   "seen",   "directory",
+    "tasks",  "inbox",    "timers",    "mailbox", "outbox",   "seen",   "directory", "decisions",
 };
+/* The first table a store of an older schema may lack (schema 4 added it): such a store
+   still opens; a writer adds the table when it opens the store, a reader reads it as empty. */
+#define TABLE_FIRST_ADDED TABLE_DECISIONS
 _Static_assert(sizeof TABLE_NAMES / sizeof TABLE_NAMES[0] == TABLE_COUNT,
                "one LMDB database name per StoreTable");
 
 struct Store {
     MDB_env *env;            /* NULL while `lost` and not yet reopened */
     MDB_dbi dbi[TABLE_COUNT];
+    unsigned absent;         /* bit per table an older store lacks (read-only opens) */
     char *dir;
     unsigned env_flags;      /* what mdb_env_open was given, for a reopen */
     bool read_only;
@@ -518,6 +522,11 @@ static bool table_ok(const StoreTxn *txn, StoreTable table)
     return txn != NULL && (unsigned)table < TABLE_COUNT;
 }
 
+bool store_has(const StoreTxn *txn, StoreTable table)
+{
+    return table_ok(txn, table) && !(txn->store->absent & 1u << table);
+}
+
 static MDB_val val_of(StoreBytes bytes)
 {
     MDB_val val = {bytes.len, (void *)bytes.data};
@@ -563,7 +572,7 @@ int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value
 {
     if (!table_ok(txn, table) || value == NULL)
         return STORE_FAILED;
-    if (key.len == 0)
+    if (key.len == 0 || !store_has(txn, table))
         return STORE_NOT_FOUND; /* store_put makes no such keys */
     unsigned char buf[STORE_KEY_HASHED];
     MDB_val k = key_stored(key, buf), v;
@@ -587,7 +596,7 @@ bool store_full(const StoreTxn *txn)
 
 int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
 {
-    if (!table_ok(txn, table) || !txn->write || key.len == 0 || key.len > UINT32_MAX ||
+    if (!store_has(txn, table) || !txn->write || key.len == 0 || key.len > UINT32_MAX ||
         table_scanned(txn, table))
         return STORE_FAILED;
     txn_root(txn)->changes++;
@@ -605,7 +614,7 @@ int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
 
 int store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
 {
-    if (!table_ok(txn, table) || !txn->write || table_scanned(txn, table))
+    if (!store_has(txn, table) || !txn->write || table_scanned(txn, table))
         return STORE_FAILED;
     if (key.len == 0)
         return STORE_NOT_FOUND;
@@ -647,6 +656,8 @@ int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes fr
 {
     if (!table_ok(txn, table) || visit == NULL)
         return STORE_FAILED;
+    if (!store_has(txn, table))
+        return STORE_OK;    /* an older store's missing table reads as empty */
     StoreBytes start = bytes_cmp(from, prefix) > 0 ? from : prefix;
     StoreBytes walk = kept_part(prefix);
     MDB_cursor *cursor;
@@ -1045,6 +1056,31 @@ static int env_open(Store *store, const StoreOptions *options, char *why, size_t
     return env_start(store, start, exact, why, why_len);
 }
 
+/* A writer on a store of an older schema: a write transaction adds the tables the store
+   lacks (empty; the engine fills them when it converts the store, engine_upgrade.c). */
+static int tables_add(Store *store, const char *dir, char *why, size_t why_len)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        return store_code(NULL, rc);
+    }
+    for (int t = TABLE_FIRST_ADDED; rc == MDB_SUCCESS && t < TABLE_COUNT; t++)
+        if (store->absent & 1u << t)
+            rc = mdb_dbi_open(txn, TABLE_NAMES[t], MDB_CREATE, &store->dbi[t]);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc == MDB_SUCCESS) {
+        store->absent = 0;
+        return STORE_OK;
+    }
+    store_say(why, why_len, "cannot add the decisions table to the store in %s: %s", dir, mdb_strerror(rc));
+    return store_code(NULL, rc);
+}
+
 /* Opens every table once, for the life of the store. A new store gets its tables and
    its identity in its first write transaction; an existing one is read in a read
    transaction, so opening never waits for a writer. */
@@ -1058,9 +1094,13 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
         return store_code(NULL, rc);
     }
     int code = STORE_OK;
+    store->absent = 0;
     for (int t = 0; t < TABLE_COUNT && code == STORE_OK; t++) {
         rc = mdb_dbi_open(txn, TABLE_NAMES[t], create ? MDB_CREATE : 0, &store->dbi[t]);
-        if (rc == MDB_NOTFOUND) {
+        if (rc == MDB_NOTFOUND && t >= TABLE_FIRST_ADDED) {
+            store->absent |= 1u << t;
+            rc = MDB_SUCCESS;
+        } else if (rc == MDB_NOTFOUND) {
             store_say(why, why_len, "%s is a damaged Huddle store: its %s table is missing", dir,
                 TABLE_NAMES[t]);
             code = STORE_NOT_A_STORE;
@@ -1089,7 +1129,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
             store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
         return failed;
     }
-    return STORE_OK;
+    return store->absent && !store->read_only ? tables_add(store, dir, why, why_len) : STORE_OK;
 }
 
 /* After lock.mdb was removed or replaced: closes the environment and opens it again

@@ -3,6 +3,9 @@
  * schema_version 1, for the tests of the conversion to schema 2 (tests/e2e/upgrade.sh).
  *
  *   store_schema1 DIR          rewrites the store in DIR as schema 1 kept it
+ *   store_schema1 --to 3 DIR   ... or as schema 3 kept it (no decisions index; the
+ *                              table stays, empty: tests/e2e/audit_index.sh also makes
+ *                              one without it)
  *   store_schema1 --show DIR   prints the schema DIR has, and how many records are in
  *                              the binary form and how many are JSON text
  *
@@ -66,8 +69,9 @@ static int show(Store *store)
 int main(int argc, char **argv)
 {
     bool showing = argc == 3 && strcmp(argv[1], "--show") == 0;
-    if (argc != 2 && !showing) {
-        fprintf(stderr, "usage: store_schema1 [--show] DIR\n");
+    bool to3 = argc == 4 && strcmp(argv[1], "--to") == 0 && strcmp(argv[2], "3") == 0;
+    if (argc != 2 && !showing && !to3) {
+        fprintf(stderr, "usage: store_schema1 [--show | --to 3] DIR\n");
         return 2;
     }
     const char *dir = argv[argc - 1];
@@ -80,7 +84,7 @@ int main(int argc, char **argv)
     }
     unsigned from;
     size_t count;
-    int rc = showing ? show(store) : engine_store_convert(store, 1, &from, &count);
+    int rc = showing ? show(store) : engine_store_convert(store, to3 ? 3 : 1, &from, &count);
     store_close(store);
     if (!showing && rc != STORE_OK) {
         fprintf(stderr, "store_schema1: %s: %s\n", dir, store_strerror(rc));

@@ -146,7 +146,7 @@ rm -rf "$tmp/old"; cp -r "$tmp/older" "$tmp/old"
 expect "a store of schema 1 (no chain) read as it is: verify says unchained" 1 "$h" audit verify --db "$tmp/old"
 has "(each record)" "i1 seq 1: unchained (the record has no hash)"
 "$h" answer t4 yes --by anna --db "$tmp/old" --now 2026-06-15T10:30:00Z > "$tmp/out" 2>&1
-has "its first write converts and chains it" "from schema 1 to 3"
+has "its first write converts and chains it" "from schema 1 to 4"
 expect "(then it verifies)" 0 "$h" audit verify --db "$tmp/old"
 has "(every record)" "verified: 62 records of 4 instances"
 

@@ -60,13 +60,13 @@ export HUDDLE_CRASH_LOG="$tmp/points"
 "$h" tick --db "$tmp/clean" $(at 08:40) > "$tmp/tick.clean" 2> "$tmp/err.clean"
 unset HUDDLE_CRASH_LOG
 records=$(grep -o '(\([0-9]*\) records)' "$tmp/err.clean" | tr -dc 0-9)
-if [ "$(grep -c "^huddle: converted the store in $tmp/clean from schema 1 to 3 ([0-9]* records)\$" "$tmp/err.clean")" = 1 ] &&
+if [ "$(grep -c "^huddle: converted the store in $tmp/clean from schema 1 to 4 ([0-9]* records)\$" "$tmp/err.clean")" = 1 ] &&
    [ "$(wc -l < "$tmp/err.clean")" = 1 ] && [ "${records:-0}" -ge 1000 ]
 then ok "the first write converts the store and says so once ($records records)"
 else no "the first write converts the store and says so once" "$tmp/err.clean"; fi
 "$conv" --show "$tmp/clean" > "$tmp/out" 2>&1
-if grep -q '^schema 3, binary [0-9]*, text 0$' "$tmp/out"; then ok "every record is binary and the schema 3"
-else no "every record is binary and the schema 3"; fi
+if grep -q '^schema 4, binary [0-9]*, text 0$' "$tmp/out"; then ok "every record is binary and the schema 4"
+else no "every record is binary and the schema 4"; fi
 "$inv" --dump "$tmp/clean" > "$tmp/dump.clean" 2>&1
 if cmp -s "$tmp/tick.new" "$tmp/tick.clean" && cmp -s "$tmp/dump.new" "$tmp/dump.clean"
 then ok "the converted store holds what a store made by this huddle holds"
@@ -96,7 +96,7 @@ for k in $(awk '{ print $1 }' "$tmp/points" | sed -n "$(head -1 "$tmp/conv.point
   [ -z "$why" ] && ! cmp -s "$tmp/reads.old" "$tmp/reads.k" && why="it reads differently after the crash"
   [ -z "$why" ] && ! "$inv" --quiet "$s" > "$tmp/inv.k" 2>&1 && why="store_invariants: $(head -3 "$tmp/inv.k")"
   "$h" tick --db "$s" $(at 08:40) > "$tmp/tick.k" 2> "$tmp/err.k"
-  [ -z "$why" ] && ! grep -q "^huddle: converted the store in $s from schema 1 to 3 ($records records)\$" "$tmp/err.k" &&
+  [ -z "$why" ] && ! grep -q "^huddle: converted the store in $s from schema 1 to 4 ($records records)\$" "$tmp/err.k" &&
     why="the next write: $(cat "$tmp/err.k")"
   "$inv" --dump "$s" > "$tmp/dump.k" 2>&1
   [ -z "$why" ] && ! cmp -s "$tmp/dump.clean" "$tmp/dump.k" && why="it ends apart from the store that did not crash"
@@ -110,10 +110,10 @@ done
 newer=$tmp/newer
 cp -r "$db" "$newer"
 if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
-  mdb_dump -p -s meta "$newer" | sed '/^ schema_version$/{n;s/.*/ 4/;}' | mdb_load -s meta "$newer" 2> /dev/null
-  expect "a store of schema 4 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
-  has "(saying which versions it reads)" "store schema version 4; this huddle reads versions 1 to 3"
+  mdb_dump -p -s meta "$newer" | sed '/^ schema_version$/{n;s/.*/ 5/;}' | mdb_load -s meta "$newer" 2> /dev/null
+  expect "a store of schema 5 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
+  has "(saying which versions it reads)" "store schema version 5; this huddle reads versions 1 to 4"
 else
-  skip "a store of schema 4 is refused" "no mdb_dump/mdb_load (lmdb-utils)"
+  skip "a store of schema 5 is refused" "no mdb_dump/mdb_load (lmdb-utils)"
 fi
 plan

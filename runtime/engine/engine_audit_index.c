@@ -1,0 +1,1005 @@
+/*
+ * engine_audit_index.c - the decisions index (TABLE_DECISIONS, schema 4): what `audit
+ * search` filters on, kept as history records are written, in the step's transaction
+ * (step_write_records), so it is never behind the history, also after a crash. The
+ * upgrade builds it from the history of an older store (engine_upgrade.c).
+ *
+ * Keys, by their first byte (ORDER is 24 bytes: the time asked, the instance number and
+ * the task number, each big-endian and complemented, so that key order is newest first,
+ * the order search returns):
+ *
+ *   'd' ORDER                      -> a decision row (below)
+ *   'k' task (8)                   -> its ORDER (to find the row from a later record)
+ *   'i' instance (8)               -> an instance row: playbook, outcome, tags
+ *   'p' playbook 0 ORDER           -> (empty) the decisions of a playbook
+ *   's' playbook 0 state 0 ORDER   -> (empty) of a playbook and state
+ *   'h' person 0 ORDER             -> (empty) those a person was asked, held or answered
+ *
+ * Names longer than INDEX_NAME_MAX bytes get no 'p', 's' or 'h' key (a search for one
+ * reads the 'd' rows instead). Rows are little-endian: a decision row is version (1),
+ * flags (1: decided), asked ms (8), decided ms (8), instance (8), task (8), then the
+ * strings playbook, state and choice (u32 length, bytes), then u32 people, each roles
+ * (1: asked, 2: held, 4: answered) and a string; an instance row is version, flags (1: ended with an
+ * outcome), playbook, outcome, u32 tags and the tags. Outcome and tags change after the
+ * decisions are made, so they stay in the instance row and a search joins them.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROW_VERSION 1
+#define ORDER_LEN 24
+#define INDEX_NAME_MAX 200
+#define ROLE_ASKED 1
+#define ROLE_HELD 2
+#define ROLE_ANSWERED 4
+#define PEOPLE_MAX 64       /* people a decision row names; more get only their 'h' key */
+
+/* ---- bytes ---- */
+
+static void put_u64(StrBuf *out, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    strbuf_append(out, (const char *)b, 8);
+}
+
+static void put_text(StrBuf *out, const char *text)
+{
+    size_t len = text ? strlen(text) : 0;
+    char b[4];
+    engine_set_le32(b, (uint32_t)len);
+    strbuf_append(out, b, 4);
+    strbuf_append(out, text ? text : "", len);
+}
+
+typedef struct Reader {
+    const unsigned char *at, *end;
+    bool bad;
+} Reader;
+
+static uint64_t get_u64(Reader *r)
+{
+    if (r->end - r->at < 8) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | r->at[i];
+    r->at += 8;
+    return v;
+}
+
+static unsigned get_u8(Reader *r)
+{
+    if (r->at >= r->end) {
+        r->bad = true;
+        return 0;
+    }
+    return *r->at++;
+}
+
+static uint32_t get_u32(Reader *r)
+{
+    if (r->end - r->at < 4) {
+        r->bad = true;
+        return 0;
+    }
+    uint32_t v = engine_get_le32(r->at);
+    r->at += 4;
+    return v;
+}
+
+/* A string of the row: its bytes (not terminated) and length. */
+static StoreBytes get_text(Reader *r)
+{
+    uint32_t len = get_u32(r);
+    if (r->bad || (size_t)(r->end - r->at) < len) {
+        r->bad = true;
+        return store_bytes("", 0);
+    }
+    StoreBytes b = store_bytes(r->at, len);
+    r->at += len;
+    return b;
+}
+
+/* ---- keys ---- */
+
+static void order_key(int64_t asked_ms, uint64_t instance, uint64_t task, unsigned char out[ORDER_LEN])
+{
+    store_be64(~((uint64_t)asked_ms ^ UINT64_C(0x8000000000000000)), out);
+    store_be64(~instance, out + 8);
+    store_be64(~task, out + 16);
+}
+
+static int64_t order_asked(const unsigned char *order)
+{
+    return (int64_t)(~store_read_be64(order) ^ UINT64_C(0x8000000000000000));
+}
+
+/* `tag` then the names (each followed by a 0 byte), then `order` when not NULL. */
+static void name_key(StrBuf *key, char tag, const char *a, const char *b, const unsigned char *order)
+{
+    key->len = 0;
+    strbuf_append(key, &tag, 1);
+    strbuf_append(key, a, strlen(a) + 1);
+    if (b)
+        strbuf_append(key, b, strlen(b) + 1);
+    if (order)
+        strbuf_append(key, (const char *)order, ORDER_LEN);
+}
+
+static bool name_indexed(const char *name)
+{
+    return name && strlen(name) <= INDEX_NAME_MAX;
+}
+
+static void number_key(char tag, uint64_t n, unsigned char out[9])
+{
+    out[0] = (unsigned char)tag;
+    store_be64(n, out + 1);
+}
+
+/* ---- the rows in memory ---- */
+
+typedef struct Person {
+    char *name;
+    unsigned roles;
+} Person;
+
+typedef struct DecisionRow {
+    bool decided;
+    int64_t asked_ms, decided_ms;
+    uint64_t instance, task;
+    char *playbook, *state, *choice;
+    Person people[PEOPLE_MAX];
+    size_t people_count;
+} DecisionRow;
+
+static char *text_dup(StoreBytes b)
+{
+    char *s = engine_alloc(b.len + 1);
+    if (s) {
+        memcpy(s, b.data, b.len);
+        s[b.len] = 0;
+    }
+    return s;
+}
+
+static void row_free(DecisionRow *row)
+{
+    free(row->playbook);
+    free(row->state);
+    free(row->choice);
+    for (size_t i = 0; i < row->people_count; i++)
+        free(row->people[i].name);
+    memset(row, 0, sizeof *row);
+}
+
+static void row_encode(const DecisionRow *row, StrBuf *out)
+{
+    out->len = 0;
+    char head[2] = {ROW_VERSION, row->decided};
+    strbuf_append(out, head, 2);
+    put_u64(out, (uint64_t)row->asked_ms);
+    put_u64(out, (uint64_t)row->decided_ms);
+    put_u64(out, row->instance);
+    put_u64(out, row->task);
+    put_text(out, row->playbook);
+    put_text(out, row->state);
+    put_text(out, row->choice);
+    char n[4];
+    engine_set_le32(n, (uint32_t)row->people_count);
+    strbuf_append(out, n, 4);
+    for (size_t i = 0; i < row->people_count; i++) {
+        char roles = (char)row->people[i].roles;
+        strbuf_append(out, &roles, 1);
+        put_text(out, row->people[i].name);
+    }
+}
+
+static bool row_decode(StoreBytes value, DecisionRow *row)
+{
+    Reader r = {value.data, (const unsigned char *)value.data + value.len, false};
+    memset(row, 0, sizeof *row);
+    if (get_u8(&r) != ROW_VERSION)
+        return false;
+    row->decided = get_u8(&r) & 1;
+    row->asked_ms = (int64_t)get_u64(&r);
+    row->decided_ms = (int64_t)get_u64(&r);
+    row->instance = get_u64(&r);
+    row->task = get_u64(&r);
+    row->playbook = text_dup(get_text(&r));
+    row->state = text_dup(get_text(&r));
+    row->choice = text_dup(get_text(&r));
+    uint32_t n = get_u32(&r);
+    for (uint32_t i = 0; i < n && i < PEOPLE_MAX && !r.bad; i++) {
+        row->people[i].roles = get_u8(&r);
+        row->people[i].name = text_dup(get_text(&r));
+        row->people_count = i + 1;
+    }
+    bool ok = !r.bad && n <= PEOPLE_MAX && row->playbook && row->state && row->choice;
+    for (size_t i = 0; i < row->people_count; i++)
+        ok = ok && row->people[i].name;
+    if (!ok)
+        row_free(row);
+    return ok;
+}
+
+/* ---- writing ---- */
+
+typedef struct Writer {
+    StoreTxn *txn;
+    StrBuf key, value;
+} Writer;
+
+static int put_empty(Writer *w)
+{
+    if (strbuf_failed(&w->key))
+        return STORE_NO_MEMORY;
+    return store_put(w->txn, TABLE_DECISIONS, store_bytes(w->key.data, w->key.len), store_bytes("", 0));
+}
+
+/* The instance row of `instance`: its playbook, outcome (NULL: none) and tags. */
+typedef struct InstanceRow {
+    char *playbook, *outcome;
+    json_t *tags;           /* strings */
+} InstanceRow;
+
+static void instance_row_free(InstanceRow *in)
+{
+    free(in->playbook);
+    free(in->outcome);
+    json_decref(in->tags);
+    memset(in, 0, sizeof *in);
+}
+
+static bool instance_row_decode(StoreBytes value, InstanceRow *in)
+{
+    Reader r = {value.data, (const unsigned char *)value.data + value.len, false};
+    memset(in, 0, sizeof *in);
+    in->tags = json_array();
+    if (get_u8(&r) != ROW_VERSION)
+        return false;
+    bool ended = get_u8(&r) & 1;
+    in->playbook = text_dup(get_text(&r));
+    StoreBytes outcome = get_text(&r);
+    in->outcome = ended ? text_dup(outcome) : NULL;
+    uint32_t n = get_u32(&r);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        StoreBytes tag = get_text(&r);
+        json_array_append_new(in->tags, json_stringn((const char *)tag.data, tag.len));
+    }
+    return !r.bad && in->playbook && in->tags && (!ended || in->outcome);
+}
+
+static int instance_row_get(StoreTxn *txn, uint64_t instance, InstanceRow *in)
+{
+    unsigned char key[9];
+    number_key('i', instance, key);
+    StoreBytes value;
+    int rc = store_get(txn, TABLE_DECISIONS, store_bytes(key, 9), &value);
+    if (rc == STORE_OK && !instance_row_decode(value, in))
+        rc = STORE_NOT_FOUND;       /* not a row this huddle wrote: started again */
+    if (rc == STORE_NOT_FOUND) {
+        instance_row_free(in);
+        in->playbook = text_dup(store_bytes("", 0));
+        in->tags = json_array();
+    }
+    return rc;
+}
+
+static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
+{
+    unsigned char key[9];
+    number_key('i', instance, key);
+    StrBuf *out = &w->value;
+    out->len = 0;
+    char head[2] = {ROW_VERSION, in->outcome != NULL};
+    strbuf_append(out, head, 2);
+    put_text(out, in->playbook);
+    put_text(out, in->outcome);
+    char n[4];
+    engine_set_le32(n, (uint32_t)json_array_size(in->tags));
+    strbuf_append(out, n, 4);
+    size_t i;
+    json_t *tag;
+    json_array_foreach(in->tags, i, tag)
+        put_text(out, json_string_value(tag));
+    if (strbuf_failed(out))
+        return STORE_NO_MEMORY;
+    return store_put(w->txn, TABLE_DECISIONS, store_bytes(key, 9), store_bytes(out->data, out->len));
+}
+
+/* started, tagged, done, failed, cancelled: the instance row. */
+static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t instance)
+{
+    InstanceRow in = {0};
+    int rc = instance_row_get(w->txn, instance, &in);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    const char *text;
+    size_t i;
+    json_t *tag, *have;
+    if (strcmp(kind, "started") == 0) {
+        free(in.playbook);
+        text = json_string_value(json_object_get(r, "playbook"));
+        in.playbook = text_dup(store_bytes(text ? text : "", text ? strlen(text) : 0));
+    } else if (strcmp(kind, "tagged") == 0) {
+        json_array_foreach(json_object_get(r, "tags"), i, tag) {
+            size_t k;
+            bool found = !json_is_string(tag);
+            json_array_foreach(in.tags, k, have)
+                found = found || json_equal(have, tag);
+            if (!found)
+                json_array_append(in.tags, tag);
+        }
+    } else {
+        free(in.outcome);
+        text = strcmp(kind, "done") == 0 ? json_string_value(json_object_get(r, "outcome")) : kind;
+        in.outcome = text ? text_dup(store_bytes(text, strlen(text))) : NULL;
+    }
+    rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
+    instance_row_free(&in);
+    return rc;
+}
+
+/* Adds `roles` to `person` in the row; a person new to the row gets an 'h' key (also
+   one the row, naming PEOPLE_MAX already, leaves out: search then cannot tell their
+   roles from the row and reads the records). */
+static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, const json_t *person,
+                      unsigned roles)
+{
+    const char *name = json_string_value(person);
+    if (!name)
+        return STORE_OK;
+    for (size_t i = 0; i < row->people_count; i++)
+        if (strcmp(row->people[i].name, name) == 0) {
+            row->people[i].roles |= roles;
+            return STORE_OK;
+        }
+    if (row->people_count < PEOPLE_MAX) {   /* past that the row stops naming people */
+        char *copy = text_dup(store_bytes(name, strlen(name)));
+        if (!copy)
+            return STORE_NO_MEMORY;
+        row->people[row->people_count++] = (Person){copy, roles};
+    }
+    if (!name_indexed(name))
+        return STORE_OK;
+    name_key(&w->key, 'h', name, NULL, order);
+    return put_empty(w);
+}
+
+static int row_put(Writer *w, const unsigned char *order, const DecisionRow *row)
+{
+    unsigned char key[1 + ORDER_LEN] = {'d'};
+    memcpy(key + 1, order, ORDER_LEN);
+    row_encode(row, &w->value);
+    if (strbuf_failed(&w->value))
+        return STORE_NO_MEMORY;
+    return store_put(w->txn, TABLE_DECISIONS, store_bytes(key, sizeof key), store_bytes(w->value.data, w->value.len));
+}
+
+/* An asked record: a new row, its keys, the people asked. */
+static int index_asked(Writer *w, const json_t *r, uint64_t instance, uint64_t task, int64_t ms)
+{
+    InstanceRow in = {0};
+    int rc = instance_row_get(w->txn, instance, &in);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    const char *state = json_string_value(json_object_get(r, "state"));
+    DecisionRow row = {.asked_ms = ms, .instance = instance, .task = task, .playbook = in.playbook,
+                       .state = text_dup(store_bytes(state ? state : "", state ? strlen(state) : 0)),
+                       .choice = text_dup(store_bytes("", 0))};
+    in.playbook = NULL;
+    instance_row_free(&in);
+    unsigned char order[ORDER_LEN], kkey[9];
+    order_key(ms, instance, task, order);
+    number_key('k', task, kkey);
+    rc = row.playbook && row.state && row.choice ? STORE_OK : STORE_NO_MEMORY;
+    if (rc == STORE_OK)
+        rc = store_put(w->txn, TABLE_DECISIONS, store_bytes(kkey, 9), store_bytes(order, ORDER_LEN));
+    if (rc == STORE_OK && name_indexed(row.playbook)) {
+        name_key(&w->key, 'p', row.playbook, NULL, order);
+        rc = put_empty(w);
+        if (rc == STORE_OK && name_indexed(row.state)) {
+            name_key(&w->key, 's', row.playbook, row.state, order);
+            rc = put_empty(w);
+        }
+    }
+    size_t i, k;
+    json_t *seat, *holder;
+    json_array_foreach(json_object_get(r, "seats"), i, seat) {
+        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
+            if (rc == STORE_OK)
+                rc = row_person(w, &row, order, holder, ROLE_ASKED | ROLE_HELD);
+        }
+    }
+    if (rc == STORE_OK)
+        rc = row_put(w, order, &row);
+    row_free(&row);
+    return rc;
+}
+
+/* A record about an asked task: its row changed. */
+static int index_task(Writer *w, const json_t *r, const char *kind, uint64_t task)
+{
+    unsigned char kkey[9], dkey[1 + ORDER_LEN] = {'d'};
+    number_key('k', task, kkey);
+    StoreBytes value;
+    int rc = store_get(w->txn, TABLE_DECISIONS, store_bytes(kkey, 9), &value);
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && value.len != ORDER_LEN))
+        return STORE_OK;            /* not a task this index knows: nothing to change */
+    if (rc != STORE_OK)
+        return rc;
+    memcpy(dkey + 1, value.data, ORDER_LEN);
+    const unsigned char *order = dkey + 1;
+    rc = store_get(w->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+    DecisionRow row;
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && !row_decode(value, &row)))
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return rc;
+    const char *seat;
+    json_t *people, *person;
+    size_t i;
+    if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
+        rc = row_person(w, &row, order, json_object_get(r, "to"), ROLE_HELD);
+    else if (strcmp(kind, "escalated") == 0) {
+        json_object_foreach(json_object_get(r, "added"), seat, people) {
+            json_array_foreach(people, i, person) {
+                if (rc == STORE_OK)
+                    rc = row_person(w, &row, order, person, ROLE_HELD);
+            }
+        }
+    } else if (strcmp(kind, "answered") == 0)
+        rc = row_person(w, &row, order, json_object_get(r, "by"), ROLE_ANSWERED);
+    else if (strcmp(kind, "resolved") == 0) {
+        const char *choice = json_string_value(json_object_get(r, "choice"));
+        free(row.choice);
+        row.choice = text_dup(store_bytes(choice ? choice : "", choice ? strlen(choice) : 0));
+        row.decided = choice != NULL;
+        value_parse_time(json_string_value(json_object_get(r, "at")), &row.decided_ms);
+        rc = row.choice ? STORE_OK : STORE_NO_MEMORY;
+    } else {
+        row_free(&row);
+        return STORE_OK;
+    }
+    if (rc == STORE_OK)
+        rc = row_put(w, order, &row);
+    row_free(&row);
+    return rc;
+}
+
+static int index_record(Writer *w, const json_t *r)
+{
+    const char *kind = json_string_value(json_object_get(r, "kind"));
+    uint64_t instance = instance_number(json_string_value(json_object_get(r, "instance")));
+    uint64_t task = instance_number(json_string_value(json_object_get(r, "task")));
+    if (!kind || !instance)
+        return STORE_OK;
+    if (strcmp(kind, "started") == 0 || strcmp(kind, "tagged") == 0 || strcmp(kind, "done") == 0 ||
+        strcmp(kind, "failed") == 0 || strcmp(kind, "cancelled") == 0)
+        return index_instance(w, r, kind, instance);
+    if (!task)
+        return STORE_OK;
+    if (strcmp(kind, "asked") == 0) {
+        int64_t ms = 0;
+        value_parse_time(json_string_value(json_object_get(r, "at")), &ms);
+        return index_asked(w, r, instance, task, ms);
+    }
+    return index_task(w, r, kind, task);
+}
+
+int audit_index_record(StoreTxn *txn, const json_t *record)
+{
+    Writer w = {txn, STRBUF_INIT, STRBUF_INIT};
+    int rc = index_record(&w, record);
+    strbuf_free(&w.key);
+    strbuf_free(&w.value);
+    return rc;
+}
+
+/* ---- building it from the history (the upgrade) ---- */
+
+typedef struct Build {
+    Writer w;
+} Build;
+
+static int build_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Build *b = context;
+    StoreBytes bytes;
+    json_t *record;
+    char why[240];
+    history_split(value, NULL, &bytes);
+    (void)key;
+    if (codec_load(bytes.data, bytes.len, &record, why, sizeof why) != CODEC_OK)
+        return STORE_OK;            /* damaged: verify names it; the index leaves it out */
+    int rc = index_record(&b->w, record);
+    json_decref(record);
+    return rc;
+}
+
+/* Deletes every key of the table, a chunk at a time (a table is not written while it
+   is scanned). */
+typedef struct Clear {
+    StrBuf keys;                    /* (u32 length, key)... */
+    size_t count;
+} Clear;
+
+static int clear_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    Clear *c = context;
+    char n[4];
+    engine_set_le32(n, (uint32_t)key.len);
+    strbuf_append(&c->keys, n, 4);
+    strbuf_append(&c->keys, key.data, key.len);
+    if (strbuf_failed(&c->keys))
+        return STORE_NO_MEMORY;
+    return ++c->count < 10000 ? STORE_OK : STORE_STOP;
+}
+
+int audit_index_clear(StoreTxn *txn)
+{
+    Clear c = {STRBUF_INIT, 0};
+    int rc;
+    do {
+        c.keys.len = 0;
+        c.count = 0;
+        rc = store_scan(txn, TABLE_DECISIONS, store_bytes(NULL, 0), store_bytes(NULL, 0), clear_visit, &c);
+        for (const char *at = c.keys.data, *end = at + c.keys.len; rc == STORE_OK && at && at < end;) {
+            uint32_t len = engine_get_le32(at);
+            rc = store_del(txn, TABLE_DECISIONS, store_bytes(at + 4, len));
+            at += 4 + len;
+        }
+    } while (rc == STORE_OK && c.count > 0);
+    strbuf_free(&c.keys);
+    return rc;
+}
+
+int audit_index_build(StoreTxn *txn)
+{
+    unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
+    int rc = audit_index_clear(txn);
+    Build b = {{txn, STRBUF_INIT, STRBUF_INIT}};
+    if (rc == STORE_OK)
+        rc = store_scan(txn, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(NULL, 0), build_visit, &b);
+    strbuf_free(&b.w.key);
+    strbuf_free(&b.w.value);
+    return rc == STORE_OK && engine_alloc_failures() != failures ? STORE_NO_MEMORY : rc;
+}
+
+/* ---- searching ---- */
+
+typedef struct Search {
+    Step *step;
+    const json_t *filter;
+    const char *playbook, *state, *choice, *outcome, *tag, *person;
+    unsigned person_roles;          /* the roles `person` must have one of */
+    int64_t since;
+    json_int_t limit;
+    bool rows;                      /* scanning 'd' rows (else keys naming them) */
+    json_t *found;                  /* the decisions, newest first */
+    json_t *folded;                 /* instance id -> {task id -> decision} */
+    uint64_t instance;              /* the instance row in `in` (0: none) */
+    InstanceRow in;
+    bool in_found;
+    int failed;
+} Search;
+
+static bool row_has_person(const DecisionRow *row, const char *name, unsigned roles)
+{
+    for (size_t i = 0; i < row->people_count; i++)
+        if (strcmp(row->people[i].name, name) == 0)
+            return (row->people[i].roles & roles) != 0;
+    return row->people_count == PEOPLE_MAX;  /* not all named: cannot tell */
+}
+
+static const char *filter_text(const json_t *filter, const char *field)
+{
+    return json_string_value(json_object_get(filter, field));
+}
+
+/* The instance row of `instance` in q->in (kept while the rows visited share it). */
+static int search_instance(Search *q, uint64_t instance)
+{
+    if (q->instance == instance)
+        return STORE_OK;
+    instance_row_free(&q->in);
+    int rc = instance_row_get(q->step->txn, instance, &q->in);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    q->instance = instance;
+    q->in_found = rc == STORE_OK;
+    return STORE_OK;
+}
+
+/* The decision row a visited key names: its value for a 'd' key (q->rows), else the 'd'
+   row of the ORDER the key ends with. STORE_OK, or a code for the visitor to return
+   (q->failed set: ENGINE_FAILED for an index it cannot read). */
+static int visited_row(Search *q, StoreBytes key, StoreBytes value, DecisionRow *row)
+{
+    if (key.len < 1 + ORDER_LEN)
+        return q->failed = ENGINE_FAILED;
+    if (!q->rows) {
+        unsigned char dkey[1 + ORDER_LEN] = {'d'};
+        memcpy(dkey + 1, (const char *)key.data + key.len - ORDER_LEN, ORDER_LEN);
+        int rc = store_get(q->step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+        if (rc != STORE_OK)
+            return q->failed = rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
+    }
+    return row_decode(value, row) ? STORE_OK : (q->failed = ENGINE_FAILED);
+}
+
+/* Whether the row may match the filter: false only when it cannot. */
+static int row_may_match(Search *q, const DecisionRow *row, bool *may)
+{
+    *may = false;
+    if ((q->playbook && strcmp(row->playbook, q->playbook) != 0) ||
+        (q->state && strcmp(row->state, q->state) != 0) ||
+        (q->choice && (!row->decided || strcmp(row->choice, q->choice) != 0)))
+        return STORE_OK;
+    const char *person;
+    static const struct { const char *field; unsigned roles; } PEOPLE[] = {
+        {"asked", ROLE_ASKED}, {"held", ROLE_HELD}, {"answered", ROLE_ANSWERED},
+        {"person", ROLE_HELD | ROLE_ANSWERED}};
+    for (size_t i = 0; i < sizeof PEOPLE / sizeof PEOPLE[0]; i++)
+        if ((person = filter_text(q->filter, PEOPLE[i].field)) && !row_has_person(row, person, PEOPLE[i].roles))
+            return STORE_OK;
+    if (q->outcome || q->tag) {
+        int rc = search_instance(q, row->instance);
+        if (rc != STORE_OK)
+            return rc;
+        if (q->in_found && q->outcome && (!q->in.outcome || strcmp(q->in.outcome, q->outcome) != 0))
+            return STORE_OK;
+        if (q->in_found && q->tag) {
+            bool has = false;
+            size_t i;
+            json_t *tag;
+            json_array_foreach(q->in.tags, i, tag)
+                has = has || strcmp(json_string_value(tag), q->tag) == 0;
+            if (!has)
+                return STORE_OK;
+        }
+    }
+    *may = true;
+    return STORE_OK;
+}
+
+/* The decisions of `instance` as engine_audit_decisions makes them, by task id
+   (borrowed from q->folded). */
+static int instance_decisions(Search *q, uint64_t instance, json_t **out)
+{
+    char id[24];
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)instance);
+    *out = json_object_get(q->folded, id);
+    if (*out)
+        return STORE_OK;
+    json_t *list;
+    int rc = audit_fold_instance(q->step, instance, &list);
+    if (rc != STORE_OK)
+        return rc;
+    json_t *by_task = json_object();
+    size_t i;
+    json_t *d;
+    json_array_foreach(list, i, d)
+        json_object_set(by_task, json_string_value(json_object_get(d, "task")), d);
+    json_decref(list);
+    json_object_set_new(q->folded, id, by_task);
+    *out = by_task;
+    return STORE_OK;
+}
+
+/* A row that may match: its decision, folded from its instance's records, checked
+   against the whole filter (words too) and kept. */
+static int search_row(Search *q, const DecisionRow *row)
+{
+    bool may;
+    int rc = row_may_match(q, row, &may);
+    if (rc != STORE_OK || !may)
+        return rc;
+    json_t *decisions;
+    rc = instance_decisions(q, row->instance, &decisions);
+    if (rc != STORE_OK)
+        return rc;
+    char task[24];
+    snprintf(task, sizeof task, "t%llu", (unsigned long long)row->task);
+    json_t *d = json_object_get(decisions, task);
+    if (!d || !audit_decision_matches(d, q->filter))
+        return STORE_OK;
+    json_array_append(q->found, d);
+    return q->limit > 0 && (json_int_t)json_array_size(q->found) >= q->limit ? STORE_STOP : STORE_OK;
+}
+
+static int search_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Search *q = context;
+    if (key.len >= 1 + ORDER_LEN && order_asked((const unsigned char *)key.data + key.len - ORDER_LEN) < q->since)
+        return STORE_STOP;          /* newest first: the rest are older */
+    DecisionRow row;
+    int rc = visited_row(q, key, value, &row);
+    if (rc != STORE_OK)
+        return rc;                  /* q->failed: the search falls back to the history */
+    rc = search_row(q, &row);
+    row_free(&row);
+    return rc;
+}
+
+/* The keys to scan: a person's, a playbook and state's, a playbook's, or every row. */
+static void search_prefix(Search *q, StrBuf *prefix)
+{
+    static const char *const PEOPLE[] = {"answered", "asked", "held", "person"};
+    for (size_t i = 0; i < sizeof PEOPLE / sizeof PEOPLE[0]; i++) {
+        const char *person = filter_text(q->filter, PEOPLE[i]);
+        if (name_indexed(person)) {
+            name_key(prefix, 'h', person, NULL, NULL);
+            return;
+        }
+    }
+    if (name_indexed(q->playbook) && name_indexed(q->state))
+        name_key(prefix, 's', q->playbook, q->state, NULL);
+    else if (name_indexed(q->playbook))
+        name_key(prefix, 'p', q->playbook, NULL, NULL);
+    else
+        strbuf_append(prefix, "d", 1);
+    q->rows = prefix->data && prefix->data[0] == 'd';
+}
+
+static int search_work(Step *s, void *context)
+{
+    Search *q = context;
+    q->step = s;
+    unsigned version = 0;
+    int rc = store_schema(s->txn, &version);
+    if (rc != STORE_OK || version < 4 || !store_has(s->txn, TABLE_DECISIONS)) {
+        q->failed = STORE_NOT_FOUND;        /* no index: engine_audit_search folds */
+        return STORE_OK;
+    }
+    StrBuf prefix = STRBUF_INIT, from = STRBUF_INIT;
+    search_prefix(q, &prefix);
+    strbuf_append(&from, prefix.data, prefix.len);
+    json_t *until = json_object_get(q->filter, "until");
+    if (until) {
+        unsigned char order[ORDER_LEN];
+        order_key(json_integer_value(until), UINT64_MAX, UINT64_MAX, order);
+        strbuf_append(&from, (const char *)order, ORDER_LEN);
+    }
+    rc = strbuf_failed(&prefix) || strbuf_failed(&from) ? STORE_NO_MEMORY
+       : store_scan(s->txn, TABLE_DECISIONS, store_bytes(prefix.data, prefix.len),
+                    store_bytes(from.data, from.len), search_visit, q);
+    strbuf_free(&prefix);
+    strbuf_free(&from);
+    if (q->failed == ENGINE_FAILED)
+        return STORE_OK;                    /* a row it cannot read: engine_audit_search folds */
+    return rc == STORE_NO_MEMORY ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+         : rc != STORE_OK ? step_fail(s, rc, "store error reading the decisions index: %s", store_strerror(rc))
+         : STORE_OK;
+}
+
+int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used, char *why, size_t why_len)
+{
+    Search q = {0};
+    q.filter = filter;
+    q.playbook = filter_text(filter, "playbook");
+    q.state = filter_text(filter, "state");
+    q.choice = filter_text(filter, "choice");
+    q.outcome = filter_text(filter, "outcome");
+    q.tag = filter_text(filter, "tag");
+    json_t *since = json_object_get(filter, "since");
+    q.since = since ? json_integer_value(since) : INT64_MIN;
+    q.limit = json_integer_value(json_object_get(filter, "limit"));
+    q.found = json_array();
+    q.folded = json_object();
+    *out = NULL;
+    *used = false;
+    int rc = engine_read(e, search_work, &q, why, why_len);
+    instance_row_free(&q.in);
+    json_decref(q.folded);
+    if (q.failed == STORE_NOT_FOUND || q.failed == ENGINE_FAILED || rc != ENGINE_OK) {
+        json_decref(q.found);
+        *used = q.failed != STORE_NOT_FOUND && q.failed != ENGINE_FAILED;
+        return *used ? rc : ENGINE_OK;
+    }
+    *used = true;
+    *out = q.found;
+    return q.found ? ENGINE_OK : ENGINE_NO_MEMORY;
+}
+
+/* ---- the similar past decisions of open asks ---- */
+
+#define SIMILAR_MAX 16      /* more than `huddle tasks` shows (3) */
+
+typedef struct Like {
+    size_t shared;
+    int64_t decided_ms;
+    uint64_t task, instance;
+    char task_id[24];
+} Like;
+
+typedef struct Similar {
+    Search q;                       /* its step, instance row cache and folds */
+    const char *playbook, *state;
+    uint64_t except;                /* the open ask's task */
+    const json_t *tags;             /* its instance's */
+    Like best[SIMILAR_MAX];
+    size_t count, limit;
+} Similar;
+
+/* Whether `a` comes before `b` as engine_audit_similar sorts: most shared tags, then
+   newest decided, then task id (as text) descending. */
+static bool like_before(const Like *a, const Like *b)
+{
+    if (a->shared != b->shared)
+        return a->shared > b->shared;
+    if (a->decided_ms != b->decided_ms)
+        return a->decided_ms > b->decided_ms;
+    return strcmp(a->task_id, b->task_id) > 0;
+}
+
+static void like_keep(Similar *m, const Like *like)
+{
+    size_t at = m->count < m->limit ? m->count++ : m->limit;
+    if (at == m->limit && !like_before(like, &m->best[m->limit - 1]))
+        return;
+    if (at == m->limit)
+        at = m->limit - 1;
+    while (at > 0 && like_before(like, &m->best[at - 1])) {
+        m->best[at] = m->best[at - 1];
+        at--;
+    }
+    m->best[at] = *like;
+}
+
+static int similar_row(Similar *m, const DecisionRow *row)
+{
+    if (!row->decided || row->task == m->except || strcmp(row->playbook, m->playbook) != 0 ||
+        strcmp(row->state, m->state) != 0)
+        return STORE_OK;
+    Search *q = &m->q;
+    int rc = search_instance(q, row->instance);
+    if (rc != STORE_OK)
+        return rc;
+    Like like = {0, row->decided_ms, row->task, row->instance, ""};
+    snprintf(like.task_id, sizeof like.task_id, "t%llu", (unsigned long long)row->task);
+    size_t i, k;
+    json_t *tag, *have;
+    json_array_foreach(m->tags, i, tag) {
+        json_array_foreach(q->in.tags, k, have)
+            if (json_equal(tag, have)) {
+                like.shared++;
+                break;
+            }
+    }
+    like_keep(m, &like);
+    return STORE_OK;
+}
+
+static int similar_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Similar *m = context;
+    DecisionRow row;
+    int rc = visited_row(&m->q, key, value, &row);
+    if (rc != STORE_OK)
+        return rc;
+    rc = similar_row(m, &row);
+    row_free(&row);
+    return rc;
+}
+
+/* The decisions kept in m->best, folded, for engine_audit_similar to sort and shape. */
+static int similar_list(Similar *m, json_t **list)
+{
+    *list = json_array();
+    for (size_t i = 0; i < m->count; i++) {
+        json_t *decisions;
+        int rc = instance_decisions(&m->q, m->best[i].instance, &decisions);
+        if (rc != STORE_OK)
+            return rc;
+        json_t *d = json_object_get(decisions, m->best[i].task_id);
+        if (d)
+            json_array_append(*list, d);
+    }
+    return *list ? STORE_OK : STORE_NO_MEMORY;
+}
+
+/* One open ask's similar decisions (`*out`: NULL when its ask is not in the index). */
+static int similar_task(Similar *m, const char *id, json_t **out)
+{
+    *out = NULL;
+    unsigned char kkey[9], dkey[1 + ORDER_LEN] = {'d'};
+    number_key('k', instance_number(id), kkey);
+    StoreBytes value;
+    int rc = store_get(m->q.step->txn, TABLE_DECISIONS, store_bytes(kkey, 9), &value);
+    if (rc == STORE_OK && value.len == ORDER_LEN) {
+        memcpy(dkey + 1, value.data, ORDER_LEN);
+        rc = store_get(m->q.step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+    }
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && value.len == ORDER_LEN))
+        return STORE_OK;
+    DecisionRow own;
+    if (rc != STORE_OK || !row_decode(value, &own))
+        return rc != STORE_OK ? rc : (m->q.failed = ENGINE_FAILED);
+    InstanceRow in = {0};
+    rc = instance_row_get(m->q.step->txn, own.instance, &in);
+    m->playbook = own.playbook;
+    m->state = own.state;
+    m->except = own.task;
+    m->tags = in.tags;
+    m->count = 0;
+    StrBuf prefix = STRBUF_INIT;
+    if (name_indexed(own.playbook) && name_indexed(own.state))
+        name_key(&prefix, 's', own.playbook, own.state, NULL);
+    else
+        strbuf_append(&prefix, "d", 1);
+    m->q.rows = prefix.data && prefix.data[0] == 'd';
+    if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+        rc = strbuf_failed(&prefix) ? STORE_NO_MEMORY
+           : store_scan(m->q.step->txn, TABLE_DECISIONS, store_bytes(prefix.data, prefix.len),
+                        store_bytes(NULL, 0), similar_visit, m);
+    json_t *list = NULL;
+    if (rc == STORE_OK && !m->q.failed)
+        rc = similar_list(m, &list);
+    if (rc == STORE_OK && !m->q.failed)
+        rc = engine_audit_similar(list, own.playbook, own.state, in.tags, id, m->limit, out) == ENGINE_OK
+           ? STORE_OK : STORE_NO_MEMORY;
+    json_decref(list);
+    strbuf_free(&prefix);
+    instance_row_free(&in);
+    row_free(&own);
+    return rc;
+}
+
+typedef struct Context {
+    Similar m;
+    json_t *tasks;
+} Context;
+
+static int context_work(Step *s, void *context)
+{
+    Context *c = context;
+    c->m.q.step = s;
+    unsigned version = 0;
+    int rc = store_schema(s->txn, &version);
+    if (rc != STORE_OK || version < 4 || !store_has(s->txn, TABLE_DECISIONS)) {
+        c->m.q.failed = STORE_NOT_FOUND;    /* no index: engine_audit_context folds */
+        return STORE_OK;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(c->tasks, i, t) {
+        json_t *similar;
+        rc = similar_task(&c->m, json_string_value(json_object_get(t, "id")), &similar);
+        if (rc != STORE_OK || c->m.q.failed)
+            break;
+        json_object_set_new(t, "similar", similar ? similar : json_array());
+    }
+    if (c->m.q.failed == ENGINE_FAILED)
+        return STORE_OK;                    /* a row it cannot read: engine_audit_context folds */
+    return rc == STORE_NO_MEMORY ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+         : rc != STORE_OK && rc > ENGINE_REFUSED
+         ? step_fail(s, rc, "store error reading the decisions index: %s", store_strerror(rc)) : rc;
+}
+
+int audit_index_context(Engine *e, json_t *tasks, size_t limit, bool *used, char *why, size_t why_len)
+{
+    Context c = {0};
+    c.tasks = tasks;
+    c.m.limit = limit < SIMILAR_MAX ? limit : SIMILAR_MAX;
+    c.m.q.folded = json_object();
+    *used = false;
+    if (limit == 0 || limit > SIMILAR_MAX) {
+        json_decref(c.m.q.folded);
+        return ENGINE_OK;           /* not what the index keeps a list for: the fold does it */
+    }
+    int rc = engine_read(e, context_work, &c, why, why_len);
+    instance_row_free(&c.m.q.in);
+    json_decref(c.m.q.folded);
+    *used = c.m.q.failed != STORE_NOT_FOUND && c.m.q.failed != ENGINE_FAILED;
+    return *used ? rc : ENGINE_OK;
+}
