@@ -22,6 +22,14 @@ typedef struct Counted {
     bool seen;                      /* history of it was found */
 } Counted;
 
+/* A record found inserted by its instance's chain, and its finding: the store's chain
+   adds to that finding rather than naming the record a second time. */
+typedef struct Named {
+    uint64_t instance;
+    uint32_t seq;
+    size_t problem;                 /* its index in problems */
+} Named;
+
 typedef struct Verify {
     Step *step;
     Counted *instances;
@@ -33,6 +41,8 @@ typedef struct Verify {
     const unsigned char *given;     /* --head, or NULL */
     size_t records;
     CodecCanon canonical;
+    Named *inserted;                /* in key order (the history is walked so) */
+    size_t inserted_count, inserted_cap;
     /* the instance being walked */
     uint64_t instance;
     Counted *counted;               /* its instance record, NULL when there is none */
@@ -150,6 +160,38 @@ static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistorySt
     return STORE_OK;
 }
 
+static int inserted_add(Verify *v, uint64_t instance, uint32_t seq)
+{
+    if (v->inserted_count == v->inserted_cap) {
+        size_t cap = v->inserted_cap ? 2 * v->inserted_cap : 16;
+        Named *grown = engine_realloc(v->inserted, cap * sizeof *grown);
+        if (!grown)
+            return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
+        v->inserted = grown;
+        v->inserted_cap = cap;
+    }
+    v->inserted[v->inserted_count++] = (Named){instance, seq, json_array_size(v->problems)};
+    return STORE_OK;
+}
+
+/* The finding of a record found inserted by its instance's chain, NULL when there is
+   none (a binary search: they were found in key order). */
+static json_t *inserted_finding(Verify *v, uint64_t instance, uint32_t seq)
+{
+    size_t low = 0, high = v->inserted_count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        const Named *n = &v->inserted[mid];
+        if (n->instance == instance && n->seq == seq)
+            return json_array_get(v->problems, n->problem);
+        if (n->instance < instance || (n->instance == instance && n->seq < seq))
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return NULL;
+}
+
 /* Whether the record's own instance and seq are where it is kept. */
 static bool record_in_place(const json_t *record, uint64_t instance, uint32_t seq, json_int_t *its_seq)
 {
@@ -217,6 +259,9 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
     StoreBytes bytes;
     bool stamped = history_split(value, &stamp, &bytes);
     if (!v->counted || seq > v->counted->records) {
+        int rc = inserted_add(v, number, seq);
+        if (rc != STORE_OK)
+            return rc;
         if (v->counted)
             problem(v, number, seq, 0, "inserted", "past the instance's last record (%u)", v->counted->records);
         else
@@ -251,6 +296,29 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
 
 /* ---- the store-wide chain ---- */
 
+/* Two records that take one place of the store's chain. One record, one finding: when
+   its instance's chain named either inserted already, the place it takes is said
+   there; else the later one is named. */
+static void place_taken_twice(Verify *v, const ChainEntry *e, const ChainEntry *other)
+{
+    json_t *named = inserted_finding(v, e->instance, e->seq);
+    if (!named && (named = inserted_finding(v, other->instance, other->seq)) != NULL) {
+        const ChainEntry *swap = e;
+        e = other;
+        other = swap;
+    }
+    char place[160];
+    snprintf(place, sizeof place, "it takes place %llu of the store's chain, as i%llu seq %u does",
+             (unsigned long long)e->order, (unsigned long long)other->instance, other->seq);
+    if (!named) {
+        problem(v, e->instance, e->seq, 0, "inserted", "%s", place);
+        return;
+    }
+    char why[480];
+    snprintf(why, sizeof why, "%s; %s", json_string_value(json_object_get(named, "why")), place);
+    json_object_set_new(named, "why", json_string(why));
+}
+
 /* Orders that repeat or skip; then the chain against meta's head and the head given. */
 static int store_chain_check(Verify *v, const unsigned char *given, json_t *report)
 {
@@ -259,9 +327,7 @@ static int store_chain_check(Verify *v, const unsigned char *given, json_t *repo
     for (size_t i = 0; i < v->entry_count; i++) {
         const ChainEntry *e = &v->entries[i];
         if (i > 0 && e->order == v->entries[i - 1].order) {
-            problem(v, e->instance, e->seq, 0, "inserted", "it takes place %llu of the store's chain, "
-                    "as i%llu seq %u does", (unsigned long long)e->order,
-                    (unsigned long long)v->entries[i - 1].instance, v->entries[i - 1].seq);
+            place_taken_twice(v, e, &v->entries[i - 1]);
             continue;
         }
         if (e->order != expected)
@@ -356,6 +422,7 @@ int engine_audit_verify(Engine *e, const char *head_hex, json_t **report, char *
     json_decref(v.problems);
     free(v.instances);
     free(v.entries);
+    free(v.inserted);
     codec_canon_free(&v.canonical);
     return rc;
 }
