@@ -34,8 +34,9 @@ typedef struct Verify {
     Step *step;
     Counted *instances;
     size_t instance_count, instance_cap;
-    ChainEntry *entries;
+    ChainEntry *entries;            /* placing: entry k at k - 1; else in the order found */
     size_t entry_count, entry_cap;
+    bool placing;
     json_t *problems;
     json_t *report;                 /* head, count, head_given */
     const unsigned char *given;     /* --head, or NULL */
@@ -142,18 +143,40 @@ static void instance_begin(Verify *v, uint64_t number)
     memset(v->prev, 0, AUDIT_HASH);
 }
 
+/* The entries placed so far moved to the front, in order (empty slots dropped): the
+   placing stops. */
+static void entries_compact(Verify *v)
+{
+    size_t kept = 0;
+    for (size_t i = 0; v->placing && i < v->entry_cap; i++)
+        if (v->entries[i].order)
+            v->entries[kept++] = v->entries[i];
+    v->placing = false;
+}
+
+/* Keeps a stamped record for the store's chain. While every record's place is new and
+   within the records the instances count (an untouched store), it is put straight in
+   its place, so the chain needs no sort; the first that is not stops that. */
 static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistoryStamp *stamp)
 {
-    if (v->entry_count == v->entry_cap) {
-        size_t cap = v->entry_cap ? 2 * v->entry_cap : 1024;
-        ChainEntry *grown = engine_realloc(v->entries, cap * sizeof *grown);
-        if (!grown)
-            return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
-        v->entries = grown;
-        v->entry_cap = cap;
+    ChainEntry *e;
+    uint64_t order = stamp->order;
+    if (v->placing && order >= 1 && order <= v->entry_cap && v->entries[order - 1].order == 0) {
+        e = &v->entries[order - 1];
+        v->entry_count++;
+    } else {
+        entries_compact(v);
+        if (v->entry_count == v->entry_cap) {
+            size_t cap = v->entry_cap ? 2 * v->entry_cap : 1024;
+            ChainEntry *grown = engine_realloc(v->entries, cap * sizeof *grown);
+            if (!grown)
+                return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
+            v->entries = grown;
+            v->entry_cap = cap;
+        }
+        e = &v->entries[v->entry_count++];
     }
-    ChainEntry *e = &v->entries[v->entry_count++];
-    e->order = stamp->order;
+    e->order = order;
     e->instance = instance;
     e->seq = seq;
     memcpy(e->hash, stamp->hash, AUDIT_HASH);
@@ -322,7 +345,10 @@ static void place_taken_twice(Verify *v, const ChainEntry *e, const ChainEntry *
 /* Orders that repeat or skip; then the chain against meta's head and the head given. */
 static int store_chain_check(Verify *v, const unsigned char *given, json_t *report)
 {
-    chain_sort(v->entries, v->entry_count);
+    if (v->placing)
+        entries_compact(v);         /* in order already */
+    else
+        chain_sort(v->entries, v->entry_count);
     uint64_t expected = 1;
     for (size_t i = 0; i < v->entry_count; i++) {
         const ChainEntry *e = &v->entries[i];
@@ -376,13 +402,13 @@ static int verify_work(Step *s, void *context)
     size_t expected = 0;
     for (size_t i = 0; i < v->instance_count; i++)
         expected += v->instances[i].records;
-    if (rc == STORE_OK && expected > v->entry_cap) {
-        /* room for every record the instances say they have: no copying as it grows */
-        ChainEntry *room = engine_realloc(v->entries, expected * sizeof *room);
-        if (!room)
+    if (rc == STORE_OK && expected > 0) {
+        /* a slot for every record the instances say they have, for placing */
+        v->entries = engine_calloc(expected, sizeof *v->entries);
+        if (!v->entries)
             return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-        v->entries = room;
         v->entry_cap = expected;
+        v->placing = true;
     }
     if (rc == STORE_OK)
         rc = engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), history_visit, v);
