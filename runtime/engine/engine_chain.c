@@ -11,9 +11,11 @@
  *   bytes 41-    the record in the codec's binary form
  *
  * meta keeps the store-wide head (audit_head, 32 bytes) and how many records it covers
- * (audit_count, 8 bytes big-endian). Each record costs two SHA-256 (its link and the
- * store's) and, for an instance's first record in a transaction, one read of the stamp
- * of the record before it; the head is read and written once per transaction's step.
+ * (audit_count, 8 bytes big-endian). Each record costs its canonical form, written
+ * from the codec's bytes the store keeps anyway (engine_codec_canon.c, no jansson value
+ * built), two SHA-256 (its link and the store's) and, for an instance's first record in
+ * a transaction, one read of the stamp of the record before it; the head is read and
+ * written once per transaction's step.
  */
 #include "engine_internal.h"
 
