@@ -84,29 +84,60 @@ static void problem(Verify *v, uint64_t instance, uint32_t seq, uint32_t to, con
 
 /* ---- the instances ---- */
 
+/* Room in *items (of *cap items of `size` bytes, `count` used) for one more, doubling
+   it when full: false when out of memory (the step failed, saying so). */
+static bool room_for_one(Verify *v, void **items, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return true;
+    size_t grown_cap = *cap ? 2 * *cap : 64;
+    void *grown = engine_realloc(*items, grown_cap * size);
+    if (!grown) {
+        step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
+        return false;
+    }
+    *items = grown;
+    *cap = grown_cap;
+    return true;
+}
+
+/* The instance's "history" (how many records it has) read from its record's bytes
+   (instance_parse's layout: a 4-byte length, the record, the frame) with no jansson
+   value built: false when those bytes are not a readable binary record, for
+   instance_parse to say what is wrong. */
+static bool instance_records(Verify *v, StoreBytes value, uint32_t *records)
+{
+    const unsigned char *bytes = value.data;
+    if (value.len < 4 || engine_get_le32(bytes) > value.len - 4)
+        return false;
+    long long n = 0;
+    bool found;
+    if (codec_member_integer(&v->canonical, bytes + 4, engine_get_le32(bytes), "history", &n,
+                             &found) != CODEC_OK)
+        return false;
+    *records = found ? (uint32_t)n : 0;
+    return true;
+}
+
 static int instances_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Verify *v = context;
     json_t *record;
     StoreBytes frame;
-    int rc = instance_parse(v->step, key, value, &record, &frame);
-    if (rc != STORE_OK)
-        return rc;
-    if (v->instance_count == v->instance_cap) {
-        size_t cap = v->instance_cap ? 2 * v->instance_cap : 64;
-        Counted *grown = engine_realloc(v->instances, cap * sizeof *grown);
-        if (!grown) {
-            json_decref(record);
-            return step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
-        }
-        v->instances = grown;
-        v->instance_cap = cap;
+    uint32_t records;
+    if (!instance_records(v, value, &records)) {
+        int rc = instance_parse(v->step, key, value, &record, &frame);
+        if (rc != STORE_OK)
+            return rc;
+        records = (uint32_t)json_integer_value(json_object_get(record, "history"));
+        json_decref(record);
     }
+    if (!room_for_one(v, (void **)&v->instances, &v->instance_cap, v->instance_count, sizeof *v->instances))
+        return ENGINE_NO_MEMORY;
     Counted *c = &v->instances[v->instance_count++];
     c->instance = key.len == 8 ? store_read_be64(key.data) : 0;
-    c->records = (uint32_t)json_integer_value(json_object_get(record, "history"));
+    c->records = records;
     c->seen = false;
-    json_decref(record);
     return STORE_OK;
 }
 
@@ -147,23 +178,6 @@ static void instance_begin(Verify *v, uint64_t number)
     v->expected = 1;
     v->prev_known = true;
     memset(v->prev, 0, AUDIT_HASH);
-}
-
-/* Room in *items (of *cap items of `size` bytes, `count` used) for one more, doubling
-   it when full: false when out of memory (the step failed, saying so). */
-static bool room_for_one(Verify *v, void **items, size_t *cap, size_t count, size_t size)
-{
-    if (count < *cap)
-        return true;
-    size_t grown_cap = *cap ? 2 * *cap : 64;
-    void *grown = engine_realloc(*items, grown_cap * size);
-    if (!grown) {
-        step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
-        return false;
-    }
-    *items = grown;
-    *cap = grown_cap;
-    return true;
 }
 
 /* The entries placed so far moved to the front, in order (empty slots dropped): the

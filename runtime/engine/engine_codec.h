@@ -97,7 +97,7 @@ typedef struct CodecCanon {
     bool has_seq;
     long long seq;
     struct CanonMember *members;    /* scratch: the members of the objects being written */
-    size_t member_cap, member_top;
+    size_t member_cap, member_top, top_count;
 } CodecCanon;
 
 /* Writes the canonical form of the record `data` (format 1, the version byte first) into
@@ -105,5 +105,12 @@ typedef struct CodecCanon {
    refuses (it says why: call it for the sentence); CODEC_NO_MEMORY. */
 int codec_canon(CodecCanon *c, const void *data, size_t len);
 void codec_canon_free(CodecCanon *c);
+
+/* The integer member `name` of the record's top-level object, read without building
+   values but with every byte checked as codec_canon checks them: CODEC_OK, and *found
+   false when there is no such member or it is not an integer (jansson's
+   json_integer_value gives 0 then); CODEC_DAMAGED; CODEC_NO_MEMORY. */
+int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
+                         long long *value, bool *found);
 
 #endif

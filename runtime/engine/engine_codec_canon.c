@@ -173,9 +173,28 @@ static bool walk_name(Walk *w, CanonMember *m, int how)
 
 /* The record's "instance" (a short string) and "seq" (an integer), from the top-level
    object's checked members. */
+/* The integer a checked member holds: false when it holds another type. */
+static bool member_integer(const Walk *w, const CanonMember *m, long long *value)
+{
+    unsigned tag = w->bytes[m->value_at];
+    size_t at = m->value_at + 1;
+    uint64_t n;
+    if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
+        *value = tag - CODEC_TAG_SMALL_INT;
+        return true;
+    }
+    if (tag != CODEC_TAG_INT || codec_varint(w->bytes, w->len, &at, &n) != CODEC_VARINT_OK)
+        return false;
+    *value = (long long)(int64_t)(n >> 1 ^ (0 - (n & 1)));
+    return true;
+}
+
+/* The top-level object's members (kept at the front of c->members until the next
+   record), and its "instance" (a short string) and "seq" (an integer). */
 static void top_fields(Walk *w, const CanonMember *m, size_t count)
 {
     CodecCanon *c = w->c;
+    c->top_count = count;
     for (size_t i = 0; i < count; i++) {
         const unsigned char *value = w->bytes + m[i].value_at;
         unsigned tag = value[0];
@@ -184,15 +203,7 @@ static void top_fields(Walk *w, const CanonMember *m, size_t count)
             c->instance = (const char *)value + 1;
             c->instance_len = tag - CODEC_TAG_SHORT_STRING;
         } else if (m[i].name_len == 3 && memcmp(m[i].name, "seq", 3) == 0) {
-            size_t at = m[i].value_at + 1;
-            uint64_t n;
-            if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
-                c->has_seq = true;
-                c->seq = tag - CODEC_TAG_SMALL_INT;
-            } else if (tag == CODEC_TAG_INT && codec_varint(w->bytes, w->len, &at, &n) == CODEC_VARINT_OK) {
-                c->has_seq = true;
-                c->seq = (long long)(int64_t)(n >> 1 ^ (0 - (n & 1)));
-            }
+            c->has_seq = member_integer(w, &m[i], &c->seq);
         }
     }
 }
@@ -335,27 +346,50 @@ static bool walk_value(Walk *w, int depth, int how)
     }
 }
 
-int codec_canon(CodecCanon *c, const void *data, size_t len)
+/* Walks the record `data` as `how` says, from a clean state. */
+static int walk_record(CodecCanon *c, const void *data, size_t len, int how, Walk *w)
 {
     c->text.len = 0;
-    c->member_top = 0;
+    c->member_top = c->top_count = 0;
     c->instance = NULL;
     c->has_seq = false;
-    Walk w = {c, data, len, 1, false};
+    *w = (Walk){c, data, len, 1, false};
     pthread_once(&rank_once, ranks_build);
     if (!codec_is_binary(data, len))
         return CODEC_DAMAGED;
-    bool ok = walk_value(&w, 0, WALK_CHECK | WALK_WRITE) && w.at == len;
-    if (w.no_memory || strbuf_failed(&c->text)) {
+    bool ok = walk_value(w, 0, how) && w->at == len;
+    if (w->no_memory || strbuf_failed(&c->text)) {
         strbuf_free(&c->text);
         return CODEC_NO_MEMORY;
     }
     if (!ok) {
         c->instance = NULL;
         c->has_seq = false;
+        c->top_count = 0;
         return CODEC_DAMAGED;
     }
     return CODEC_OK;
+}
+
+int codec_canon(CodecCanon *c, const void *data, size_t len)
+{
+    Walk w;
+    return walk_record(c, data, len, WALK_CHECK | WALK_WRITE, &w);
+}
+
+int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
+                         long long *value, bool *found)
+{
+    Walk w;
+    *found = false;
+    int rc = walk_record(c, data, len, WALK_CHECK, &w);
+    size_t name_len = strlen(name);
+    for (size_t i = 0; rc == CODEC_OK && !*found && i < c->top_count; i++) {
+        const CanonMember *m = &c->members[i];
+        if (m->name_len == name_len && memcmp(m->name, name, name_len) == 0)
+            *found = member_integer(&w, m, value);
+    }
+    return rc;
 }
 
 void codec_canon_free(CodecCanon *c)

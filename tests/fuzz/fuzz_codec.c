@@ -13,7 +13,8 @@
  * And the decision record's canonical form read straight from the bytes (codec_canon,
  * engine_codec_canon.c) agrees with the decoder on every binary input: it refuses
  * exactly what codec_decode refuses, and what both read gives the bytes audit_canon
- * writes for the decoded value.
+ * writes for the decoded value; codec_member_integer, which verify reads instances with,
+ * refuses the same and finds the same "seq".
  * Seeds: tests/fuzz/seeds-fuzz_codec/, records of a store of the crash workload.
  *
  * Built by `make fuzz` with -fsanitize=fuzzer,address,undefined.
@@ -34,6 +35,18 @@ static void canon_agrees(const uint8_t *data, size_t size, int decoded, const js
     int rc = codec_canon(&fast, data, size);
     if (rc != CODEC_NO_MEMORY && (rc == CODEC_OK) != (decoded == CODEC_OK))
         abort();   /* refused one way and not the other */
+    long long seq;
+    bool found;
+    int member = codec_member_integer(&fast, data, size, "seq", &seq, &found);
+    if (member != CODEC_NO_MEMORY && (member == CODEC_OK) != (decoded == CODEC_OK))
+        abort();   /* and reading one member alone checks the same */
+    if (member == CODEC_OK && decoded == CODEC_OK) {
+        const json_t *its = json_object_get(value, "seq");
+        if (found != json_is_integer(its) || (found && seq != json_integer_value(its)))
+            abort();
+    }
+    if (rc == CODEC_OK)
+        rc = codec_canon(&fast, data, size);
     if (rc == CODEC_OK && decoded == CODEC_OK) {
         StrBuf slow = STRBUF_INIT;
         if (audit_canon(value, &slow) != AUDIT_OK || slow.len != fast.text.len ||

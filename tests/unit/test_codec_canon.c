@@ -11,10 +11,13 @@
  *              codec's dictionary mixed with keys of their own, member names that sort
  *              differently by UTF-16 code units than by code points, 1,100 levels deep
  *   random     20,000 values made at random from those pieces, nested, compared
- *   a record   a history record's "instance" and "seq" are handed back
+ *   a record   a history record's "instance" and "seq" are handed back, and an integer
+ *              member read alone (codec_member_integer: verify reads the instances'
+ *              "history" so)
  *   damage     every record cut short at every byte, and with each byte changed: the
- *              fast writer refuses exactly what codec_decode refuses, and what both
- *              read gives the same canonical bytes
+ *              fast writer (and codec_member_integer) refuses exactly what
+ *              codec_decode refuses, and what both read gives the same canonical bytes
+ *              (and the same "seq")
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -200,6 +203,17 @@ static void test_record_fields(void **state)
     assert_int_equal(codec_canon(&c, bytes.data, bytes.len), CODEC_OK);
     assert_null(c.instance);
     assert_false(c.has_seq);
+    long long n = 0;
+    bool found;
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len, "instance", &n, &found), CODEC_OK);
+    assert_true(found);
+    assert_int_equal(n, 3);
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len, "seq", &n, &found), CODEC_OK);
+    assert_false(found);                                 /* a string */
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len, "history", &n, &found), CODEC_OK);
+    assert_false(found);                                 /* none */
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len - 1, "instance", &n, &found),
+                     CODEC_DAMAGED);
     codec_canon_free(&c);
     strbuf_free(&bytes);
     json_decref(record);
@@ -215,8 +229,18 @@ static void same_verdict(const unsigned char *bytes, size_t len, CodecCanon *fas
     int canon = codec_canon(fast, bytes, len);
     if ((decoded == CODEC_OK) != (canon == CODEC_OK))
         fail_msg("codec_decode says %d, codec_canon %d (%s)", decoded, canon, why);
+    long long seq = -1;
+    bool found;
+    int member = codec_member_integer(fast, bytes, len, "seq", &seq, &found);
+    if ((decoded == CODEC_OK) != (member == CODEC_OK))
+        fail_msg("codec_decode says %d, codec_member_integer %d (%s)", decoded, member, why);
     if (decoded != CODEC_OK)
         return;
+    json_t *its_seq = json_object_get(value, "seq");   /* NULL when value is no object */
+    assert_int_equal(found, json_is_integer(its_seq));
+    if (found)
+        assert_int_equal(seq, json_integer_value(its_seq));
+    assert_int_equal(codec_canon(fast, bytes, len), CODEC_OK);
     StrBuf slow = STRBUF_INIT;
     assert_int_equal(audit_canon(value, &slow), AUDIT_OK);
     assert_int_equal(fast->text.len, slow.len);
