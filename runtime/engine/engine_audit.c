@@ -43,6 +43,7 @@ typedef struct Verify {
     ChainEntry *entries;            /* placing: entry k at k - 1; else in the order found */
     size_t entry_count, entry_cap;
     bool placing;
+    unsigned char *taken;           /* placing: whether entries[i] holds one (entry_cap) */
     json_t *problems;
     json_t *report;                 /* head, count, head_given */
     const unsigned char *given;     /* --head, or NULL */
@@ -186,7 +187,7 @@ static void entries_compact(Verify *v)
 {
     size_t kept = 0;
     for (size_t i = 0; v->placing && i < v->entry_cap; i++)
-        if (v->entries[i].order)
+        if (v->taken[i])
             v->entries[kept++] = v->entries[i];
     v->placing = false;
 }
@@ -198,8 +199,9 @@ static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistorySt
 {
     ChainEntry *e;
     uint64_t order = stamp->order;
-    if (v->placing && order >= 1 && order <= v->entry_cap && v->entries[order - 1].order == 0) {
+    if (v->placing && order >= 1 && order <= v->entry_cap && !v->taken[order - 1]) {
         e = &v->entries[order - 1];
+        v->taken[order - 1] = 1;
         v->entry_count++;
     } else {
         entries_compact(v);
@@ -428,9 +430,11 @@ static int verify_work(Step *s, void *context)
     for (size_t i = 0; i < v->instance_count; i++)
         expected += v->instances[i].records;
     if (rc == STORE_OK && expected > 0) {
-        /* a slot for every record the instances say they have, for placing */
-        v->entries = engine_calloc(expected, sizeof *v->entries);
-        if (!v->entries)
+        /* a slot for every record the instances say they have, for placing (a byte a
+           slot says which are taken: zeroing the slots themselves cost 5% of verify) */
+        v->entries = engine_realloc(NULL, expected * sizeof *v->entries);
+        v->taken = engine_calloc(expected, 1);
+        if (!v->entries || !v->taken)
             return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         v->entry_cap = expected;
         v->placing = true;
@@ -473,6 +477,7 @@ int engine_audit_verify(Engine *e, const char *head_hex, json_t **report, char *
     json_decref(v.problems);
     free(v.instances);
     free(v.entries);
+    free(v.taken);
     free(v.inserted);
     codec_canon_free(&v.canonical);
     return rc;
