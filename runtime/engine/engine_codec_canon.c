@@ -13,6 +13,9 @@
  * An object's members are collected (name, where the value starts) while its values are
  * checked and skipped, sorted by their names' UTF-16 code units (a duplicate name is
  * damage, as for the decoder), then written in that order by going back to each value.
+ * So a value is walked once more for each object it is inside: nothing for a history
+ * record, a few levels deep (an event's data is not in it), but O(size x depth) for a
+ * value that nests objects far down.
  * Every byte is checked as codec_decode checks it, so the bytes it refuses are exactly
  * the bytes the decoder refuses; the decoder says why.
  */
