@@ -133,7 +133,8 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
         records = (uint32_t)json_integer_value(json_object_get(record, "history"));
         json_decref(record);
     }
-    if (!room_for_one(v, (void **)&v->instances, &v->instance_cap, v->instance_count, sizeof *v->instances))
+    if (!room_for_one(v, (void **)&v->instances, &v->instance_cap, v->instance_count,
+                      sizeof *v->instances))
         return ENGINE_NO_MEMORY;
     Counted *c = &v->instances[v->instance_count++];
     c->instance = key.len == 8 ? store_read_be64(key.data) : 0;
@@ -218,7 +219,8 @@ static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistorySt
 
 static int inserted_add(Verify *v, uint64_t instance, uint32_t seq)
 {
-    if (!room_for_one(v, (void **)&v->inserted, &v->inserted_cap, v->inserted_count, sizeof *v->inserted))
+    if (!room_for_one(v, (void **)&v->inserted, &v->inserted_cap, v->inserted_count,
+                      sizeof *v->inserted))
         return ENGINE_NO_MEMORY;
     v->inserted[v->inserted_count++] = (Named){instance, seq, json_array_size(v->problems)};
     return STORE_OK;

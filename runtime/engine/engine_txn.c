@@ -482,8 +482,8 @@ static int record_put(Step *s, HistoryChain *chain, const json_t *record)
     if (!bytes)
         return s->failed;
     unsigned char *stamp = (unsigned char *)bytes->data;
-    int rc = chain_link(chain, instance, seq, store_bytes(stamp + HISTORY_STAMP, bytes->len - HISTORY_STAMP),
-                        stamp);
+    StoreBytes linked = store_bytes(stamp + HISTORY_STAMP, bytes->len - HISTORY_STAMP);
+    int rc = chain_link(chain, instance, seq, linked, stamp);
     if (rc == STORE_NOT_FOUND)
         rc = step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
                        "the one being written, is missing or has no hash (huddle audit verify "

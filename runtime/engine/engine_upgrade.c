@@ -171,20 +171,21 @@ static int upgrade_table(Upgrade *u, StoreTable table)
 }
 
 /* The binary bytes of a history record kept as JSON text (schema 1), in `scratch`:
-   false when it is damaged (left as it is, and unstamped). */
-static bool record_as_binary(StoreBytes *record, StrBuf *scratch)
+   CODEC_OK, CODEC_DAMAGED (it is left as it is, unstamped) or CODEC_NO_MEMORY. */
+static int record_as_binary(StoreBytes *record, StrBuf *scratch)
 {
     json_t *json;
     char why[240];
     if (codec_is_binary(record->data, record->len))
-        return true;
-    if (codec_load(record->data, record->len, &json, why, sizeof why) != CODEC_OK)
-        return false;
+        return CODEC_OK;
+    int rc = codec_load(record->data, record->len, &json, why, sizeof why);
+    if (rc != CODEC_OK)
+        return rc;
     scratch->len = 0;
-    int rc = codec_encode(json, scratch);
+    rc = codec_encode(json, scratch);
     json_decref(json);
     *record = store_bytes(scratch->data, scratch->len);
-    return rc == CODEC_OK;
+    return rc == CODEC_TOO_DEEP ? CODEC_DAMAGED : rc;
 }
 
 /* Stamps one unstamped history record (collected like a converted one). */
@@ -195,12 +196,13 @@ static int chain_visit(void *context, StoreBytes key, StoreBytes value)
     if (key.len != 12 || history_split(value, NULL, &record))
         return STORE_OK;            /* stamped already */
     linked = record;
-    if (!record_as_binary(&linked, &u->text))
-        return STORE_OK;            /* damaged: left as it is */
+    int rc = record_as_binary(&linked, &u->text);
+    if (rc != CODEC_OK)             /* damaged: left as it is */
+        return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_OK;
     const unsigned char *k = key.data;
     uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
     unsigned char stamp[HISTORY_STAMP];
-    int rc = chain_link(&u->chain, store_read_be64(k), seq, linked, stamp);
+    rc = chain_link(&u->chain, store_read_be64(k), seq, linked, stamp);
     if (rc == STORE_NOT_FOUND || rc == ENGINE_FAILED)
         return STORE_OK;            /* damaged, or after a damaged record: left unstamped,
                                        verify says so */
