@@ -2,11 +2,11 @@
  * bench_audit.c - the decision record's costs (issue 14's goals; docs/audit.md):
  *
  *   1  chaining on group commit: asks started and answered by group commit (1,000
- *      inputs a transaction); then every record the run wrote is canonicalised and
- *      linked again in memory, as step_write_records does, and that time is set against
- *      the run's: the share of a step's time the chain takes (goal <= 10%); the same
- *      for the decisions index (each record indexed again in a write transaction
- *      that is aborted)
+ *      inputs a transaction); then every record the run wrote is canonicalised from
+ *      its stored bytes and linked again in memory, as step_write_records does, and
+ *      that time is set against the run's: the share of a step's time the chain takes
+ *      (goal <= 10%); the same for the decisions index (each record indexed again in a
+ *      write transaction that is aborted)
  *   2  `audit verify` over that store: records verified per second (goal >= 1,000,000)
  *   3  `audit search` on a second store of M decisions (--search M, default 1,000,000;
  *      0: none), made through the engine by group commit like section 1's, a batch
@@ -88,64 +88,88 @@ static double make_decisions(Bench *b, size_t n, int64_t step)
     return seconds;
 }
 
-/* Every history record of the store, as the engine reads them. */
+/* Every history record of the store, as step_write_records links them: the codec's
+   bytes, behind their stamp, with their instance and seq. */
 typedef struct Records {
-    Step *step;
-    json_t *list;
+    StrBuf bytes;                   /* each record's bytes, one after another */
+    size_t *ends;                   /* where each ends in `bytes` */
+    uint64_t *instances;
+    uint32_t *seqs;
+    size_t count, cap;
 } Records;
 
 static int records_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Records *r = context;
-    json_t *record;
-    int rc = engine_parse_json(r->step, TABLE_HISTORY, key, value, &record);
-    if (rc == STORE_OK)
-        json_array_append_new(r->list, record);
-    return rc;
+    HistoryStamp stamp;
+    StoreBytes record;
+    if (key.len != 12 || !history_split(value, &stamp, &record))
+        die("a history record without its stamp");
+    if (r->count == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 1024;
+        r->ends = realloc(r->ends, r->cap * sizeof *r->ends);
+        r->instances = realloc(r->instances, r->cap * sizeof *r->instances);
+        r->seqs = realloc(r->seqs, r->cap * sizeof *r->seqs);
+    }
+    const unsigned char *k = key.data;
+    strbuf_append(&r->bytes, record.data, record.len);
+    r->ends[r->count] = r->bytes.len;
+    r->instances[r->count] = store_read_be64(k);
+    r->seqs[r->count++] = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
+    return STORE_OK;
 }
 
 static int records_work(Step *s, void *context)
 {
-    Records *r = context;
-    r->step = s;
-    return engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), records_visit, r);
+    return engine_scan(s, TABLE_HISTORY, store_bytes(NULL, 0), records_visit, context);
 }
 
-/* The chain's own work over `records`, as step_write_records does it: seconds. */
-static double chain_again(const json_t *records)
+/* The chain's own work over `records`, as step_write_records does it (chain_link: the
+   canonical form from the codec's bytes, the record link, the store link): seconds.
+   Encoding the record is not counted: the store needs its bytes with or without the
+   chain. */
+static double chain_again(const Records *records)
 {
     unsigned char prev[AUDIT_HASH] = {0}, h[AUDIT_HASH], head[AUDIT_HASH] = {0};
-    StrBuf canonical = STRBUF_INIT;
+    CodecCanon canonical = {0};
     double t0 = wall_seconds();
-    size_t i;
-    json_t *r;
-    json_array_foreach(records, i, r) {
-        if (audit_link_json(prev, r, &canonical, h) != AUDIT_OK)
+    for (size_t i = 0, start = 0; i < records->count; start = records->ends[i++]) {
+        if (codec_canon(&canonical, records->bytes.data + start, records->ends[i] - start) != CODEC_OK)
             die("a record does not canonicalise");
-        audit_link_store(head, json_string_value(json_object_get(r, "instance")),
-                         (uint64_t)json_integer_value(json_object_get(r, "seq")), h, head);
+        audit_link_record(prev, canonical.text.data, canonical.text.len, h);
+        chain_link_store(head, records->instances[i], records->seqs[i], h);
         memcpy(prev, h, AUDIT_HASH);
     }
     double seconds = wall_seconds() - t0;
-    strbuf_free(&canonical);
+    codec_canon_free(&canonical);
     return seconds;
 }
 
 /* The decisions index's own work over `records`, as step_write_records does it, in a
-   write transaction of the store that is then aborted: seconds. */
-static double index_again(Bench *b, const json_t *records)
+   write transaction of the store that is then aborted: seconds. The records are decoded
+   first, untimed: step_write_records has them as values already. */
+static double index_again(Bench *b, const Records *records)
 {
+    json_t *list = json_array();
+    char why[256];
+    for (size_t i = 0, start = 0; i < records->count; start = records->ends[i++]) {
+        json_t *r;
+        if (codec_load(records->bytes.data + start, records->ends[i] - start, &r, why, sizeof why) != CODEC_OK)
+            die("a record does not decode: %s", why);
+        json_array_append_new(list, r);
+    }
     StoreTxn *txn;
     if (store_begin(b->store, true, &txn) != STORE_OK)
         die("cannot begin a write transaction");
     double t0 = wall_seconds();
     size_t i;
     json_t *r;
-    json_array_foreach(records, i, r)
+    json_array_foreach(list, i, r)
         if (audit_index_record(txn, r) != STORE_OK)
             die("a record does not index");
     double seconds = wall_seconds() - t0;
     store_abort(txn);
+    json_decref(list);
     return seconds;
 }
 
@@ -252,12 +276,15 @@ int main(int argc, char **argv)
 
     /* 1: chaining's share of group commit */
     double steps_seconds = make_decisions(&b, asks, 0);
-    Records rec = {NULL, json_array()};
+    Records rec = {STRBUF_INIT, NULL, NULL, NULL, 0, 0};
     if (engine_read(b.engine, records_work, &rec, why, sizeof why) != ENGINE_OK)
         die("reading the history: %s", why);
-    size_t records = json_array_size(rec.list), steps = 2 * asks;
-    double chain_seconds = chain_again(rec.list), index_seconds = index_again(&b, rec.list);
-    json_decref(rec.list);
+    size_t records = rec.count, steps = 2 * asks;
+    double chain_seconds = chain_again(&rec), index_seconds = index_again(&b, &rec);
+    strbuf_free(&rec.bytes);
+    free(rec.ends);
+    free(rec.instances);
+    free(rec.seqs);
     snprintf(a, sizeof a, "%.0f", (double)steps / steps_seconds);
     Row *r = row_add("1 steps/s, group commit 1,000/txn (asks, answers)", group(a, sizeof a, (double)steps / steps_seconds));
     snprintf(a, sizeof a, "%.1f", (double)records / (double)steps);

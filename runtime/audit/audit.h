@@ -41,6 +41,14 @@ int audit_canon(const json_t *value, StrBuf *out);
    not JSON. */
 int audit_canon_text(const char *text, size_t len, StrBuf *out, char *why, size_t why_len);
 
+/* The pieces both canonical writers share (this one over jansson values, and the
+   engine's over its binary records, engine_codec_canon.c), so the two cannot differ:
+   a string (`len` bytes of UTF-8) with its quotes and minimal escapes; an integer in
+   decimal; and the order of two member names by their UTF-16 code units (<0, 0, >0). */
+void audit_canon_string(const char *text, size_t len, StrBuf *out);
+void audit_canon_integer(int64_t value, StrBuf *out);
+int audit_name_compare(const char *a, size_t a_len, const char *b, size_t b_len);
+
 /* Appends one real in ECMAScript's Number.prototype.toString form (RFC 8785 3.2.2.3). */
 int audit_canon_real(double value, StrBuf *out);
 

@@ -22,16 +22,35 @@
 
 /* ---- strings ---- */
 
-static void canon_string(const char *s, size_t len, StrBuf *out)
+/* How many of the first bytes of `s`, eight at a time, need no escape (none below
+   0x20, no '"' or '\\'), by the classic word tests "has a byte less than n" and "has a
+   zero byte" (exact as a yes or no; a word that says yes is then read byte by byte). */
+static size_t plain_bytes(const char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+        if ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs)
+            break;
+    }
+    return i;
+}
+
+void audit_canon_string(const char *s, size_t len, StrBuf *out)
 {
     static const char HEX[] = "0123456789abcdef";
-    strbuf_putc(out, '"');
+    strbuf_put(out, "\"", 1);
     size_t run = 0;   /* bytes copied as they are, written in one append */
     for (size_t i = 0; i < len; i++) {
+        i += plain_bytes(s + i, len - i);
+        if (i == len)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        strbuf_append(out, s + run, i - run);
+        strbuf_put(out, s + run, i - run);
         run = i + 1;
         char esc[7] = {'\\', 0};
         switch (c) {
@@ -46,13 +65,13 @@ static void canon_string(const char *s, size_t len, StrBuf *out)
             memcpy(esc + 1, "u00", 3);
             esc[4] = HEX[c >> 4];
             esc[5] = HEX[c & 15];
-            strbuf_append(out, esc, 6);
+            strbuf_put(out, esc, 6);
             continue;
         }
-        strbuf_append(out, esc, 2);
+        strbuf_put(out, esc, 2);
     }
-    strbuf_append(out, s + run, len - run);
-    strbuf_putc(out, '"');
+    strbuf_put(out, s + run, len - run);
+    strbuf_put(out, "\"", 1);
 }
 
 /* ---- numbers ---- */
@@ -110,8 +129,8 @@ int audit_canon_real(double v, StrBuf *out)
     return AUDIT_OK;
 }
 
-/* An integer exactly, in decimal (by hand: printf's cost shows on every record). */
-static void canon_integer(int64_t value, StrBuf *out)
+/* By hand: printf's cost shows on every record. */
+void audit_canon_integer(int64_t value, StrBuf *out)
 {
     char digits[24], *at = digits + sizeof digits;
     uint64_t n = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
@@ -121,7 +140,7 @@ static void canon_integer(int64_t value, StrBuf *out)
     } while (n);
     if (value < 0)
         *--at = '-';
-    strbuf_append(out, at, (size_t)(digits + sizeof digits - at));
+    strbuf_put(out, at, (size_t)(digits + sizeof digits - at));
 }
 
 /* ---- member order: UTF-16 code units ---- */
@@ -147,6 +166,35 @@ static unsigned next_unit(const unsigned char *s, size_t len, size_t *i, unsigne
     return 0xD800 | (c >> 10);
 }
 
+/* UTF-8's byte order is code point order, which is UTF-16's but for U+E000-U+FFFF
+   against U+10000 and up (their surrogates sort below U+E000): names without a byte of
+   0xEE or more (no character of U+E000 or above) compare as bytes. */
+static bool names_below_e000(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= 0xEE)
+            return false;
+    return true;
+}
+
+int audit_name_compare(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    if (names_below_e000(p, a_len) && names_below_e000(q, b_len)) {
+        int c = memcmp(p, q, a_len < b_len ? a_len : b_len);
+        return c ? (c < 0 ? -1 : 1) : a_len == b_len ? 0 : a_len < b_len ? -1 : 1;
+    }
+    size_t i = 0, j = 0;
+    unsigned pending_x = 0, pending_y = 0;
+    while ((i < a_len || pending_x) && (j < b_len || pending_y)) {
+        unsigned u = next_unit(p, a_len, &i, &pending_x), v = next_unit(q, b_len, &j, &pending_y);
+        if (u != v)
+            return u < v ? -1 : 1;
+    }
+    bool x_more = i < a_len || pending_x, y_more = j < b_len || pending_y;
+    return x_more == y_more ? 0 : x_more ? 1 : -1;
+}
+
 typedef struct Member {
     const char *key;
     size_t len;
@@ -156,16 +204,7 @@ typedef struct Member {
 static int member_compare(const void *a, const void *b)
 {
     const Member *x = a, *y = b;
-    const unsigned char *p = (const unsigned char *)x->key, *q = (const unsigned char *)y->key;
-    size_t i = 0, j = 0;
-    unsigned pending_x = 0, pending_y = 0;
-    while ((i < x->len || pending_x) && (j < y->len || pending_y)) {
-        unsigned u = next_unit(p, x->len, &i, &pending_x), v = next_unit(q, y->len, &j, &pending_y);
-        if (u != v)
-            return u < v ? -1 : 1;
-    }
-    bool x_more = i < x->len || pending_x, y_more = j < y->len || pending_y;
-    return x_more == y_more ? 0 : x_more ? 1 : -1;
+    return audit_name_compare(x->key, x->len, y->key, y->len);
 }
 
 /* ---- values ---- */
@@ -194,7 +233,7 @@ static int canon_object(const json_t *object, StrBuf *out)
     for (size_t i = 0; i < n && rc == AUDIT_OK; i++) {
         if (i)
             strbuf_putc(out, ',');
-        canon_string(members[i].key, members[i].len, out);
+        audit_canon_string(members[i].key, members[i].len, out);
         strbuf_putc(out, ':');
         rc = canon_value(members[i].value, out);
     }
@@ -221,10 +260,10 @@ static int canon_value(const json_t *value, StrBuf *out)
         strbuf_putc(out, ']');
         break;
     case JSON_STRING:
-        canon_string(json_string_value(value), json_string_length(value), out);
+        audit_canon_string(json_string_value(value), json_string_length(value), out);
         break;
     case JSON_INTEGER:
-        canon_integer((int64_t)json_integer_value(value), out);
+        audit_canon_integer((int64_t)json_integer_value(value), out);
         break;
     case JSON_REAL:
         rc = audit_canon_real(json_real_value(value), out);

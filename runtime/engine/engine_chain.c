@@ -11,9 +11,11 @@
  *   bytes 41-    the record in the codec's binary form
  *
  * meta keeps the store-wide head (audit_head, 32 bytes) and how many records it covers
- * (audit_count, 8 bytes big-endian). Each record costs two SHA-256 (its link and the
- * store's) and, for an instance's first record in a transaction, one read of the stamp
- * of the record before it; the head is read and written once per transaction's step.
+ * (audit_count, 8 bytes big-endian). Each record costs its canonical form, written
+ * from the codec's bytes the store keeps anyway (engine_codec_canon.c, no jansson value
+ * built), two SHA-256 (its link and the store's) and, for an instance's first record in
+ * a transaction, one read of the stamp of the record before it; the head is read and
+ * written once per transaction's step.
  */
 #include "engine_internal.h"
 
@@ -72,7 +74,7 @@ int chain_head_read(StoreTxn *txn, uint64_t *count, unsigned char head[AUDIT_HAS
 
 int chain_begin(HistoryChain *c, StoreTxn *txn)
 {
-    StrBuf canonical = c->canonical;   /* kept when a transaction runs its work again */
+    CodecCanon canonical = c->canonical;   /* kept when a transaction runs its work again */
     memset(c, 0, sizeof *c);
     c->canonical = canonical;
     c->txn = txn;
@@ -105,19 +107,31 @@ static int chain_prev(HistoryChain *c, uint64_t instance, uint32_t seq, unsigned
     return STORE_OK;
 }
 
-int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, const json_t *record,
+void chain_link_store(unsigned char head[AUDIT_HASH], uint64_t instance, uint32_t seq,
+                      const unsigned char record_hash[AUDIT_HASH])
+{
+    char id[24], *at = id + sizeof id;
+    *--at = '\0';
+    do {
+        *--at = (char)('0' + instance % 10);
+        instance /= 10;
+    } while (instance);
+    *--at = 'i';
+    audit_link_store(head, at, seq, record_hash, head);
+}
+
+int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, StoreBytes record,
                unsigned char stamp[HISTORY_STAMP])
 {
     unsigned char prev[AUDIT_HASH], h[AUDIT_HASH];
     int rc = chain_prev(c, instance, seq, prev);
     if (rc != STORE_OK)
         return rc;
-    rc = audit_link_json(prev, record, &c->canonical, h);
-    if (rc != AUDIT_OK)
-        return rc == AUDIT_NO_MEMORY ? ENGINE_NO_MEMORY : ENGINE_FAILED;
-    char id[24];
-    snprintf(id, sizeof id, "i%llu", (unsigned long long)instance);
-    audit_link_store(c->head, id, seq, h, c->head);
+    rc = codec_canon(&c->canonical, record.data, record.len);
+    if (rc != CODEC_OK)
+        return rc == CODEC_NO_MEMORY ? ENGINE_NO_MEMORY : ENGINE_FAILED;
+    audit_link_record(prev, c->canonical.text.data, c->canonical.text.len, h);
+    chain_link_store(c->head, instance, seq, h);
     c->count++;
     c->linked = true;
     c->instance = instance;
@@ -141,7 +155,7 @@ int chain_end(HistoryChain *c)
 
 void chain_free(HistoryChain *c)
 {
-    strbuf_free(&c->canonical);
+    codec_canon_free(&c->canonical);
 }
 
 /* ---- the store-wide chain read back ---- */
@@ -155,19 +169,35 @@ static int entry_compare(const void *a, const void *b)
          : x->seq != y->seq ? (x->seq < y->seq ? -1 : 1) : 0;
 }
 
+/* Entries whose places are 1 to n, each once (an untouched store's), swapped straight
+   into their place: false when they are not (the entries then partly moved), for qsort
+   to order. */
+static bool chain_place(ChainEntry *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        while (entries[i].order != i + 1) {
+            uint64_t order = entries[i].order;
+            if (order < 1 || order > n || entries[order - 1].order == order)
+                return false;
+            ChainEntry other = entries[order - 1];
+            entries[order - 1] = entries[i];
+            entries[i] = other;
+        }
+    }
+    return true;
+}
+
 void chain_sort(ChainEntry *entries, size_t n)
 {
-    if (n > 1)
+    if (n > 1 && !chain_place(entries, n))
         qsort(entries, n, sizeof *entries, entry_compare);
 }
 
 void chain_heads(const ChainEntry *entries, size_t n, unsigned char (*heads)[AUDIT_HASH])
 {
     unsigned char head[AUDIT_HASH] = {0};
-    char id[24];
     for (size_t i = 0; i < n; i++) {
-        snprintf(id, sizeof id, "i%llu", (unsigned long long)entries[i].instance);
-        audit_link_store(head, id, entries[i].seq, entries[i].hash, head);
+        chain_link_store(head, entries[i].instance, entries[i].seq, entries[i].hash);
         if (heads)
             memcpy(heads[i], head, AUDIT_HASH);
     }

@@ -34,16 +34,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum {
-    TAG_NULL = 0x00, TAG_FALSE = 0x01, TAG_TRUE = 0x02, TAG_INT = 0x03, TAG_REAL = 0x04,
-    TAG_STRING = 0x05, TAG_ARRAY = 0x06, TAG_OBJECT = 0x07,
-    TAG_SMALL_INT = 0x20, TAG_SHORT_STRING = 0x40, TAG_SHORT_ARRAY = 0x80,
-    TAG_SHORT_OBJECT = 0x90
-};
-#define SMALL_INT_MAX 31
-#define SHORT_STRING_MAX 63
-#define SHORT_COUNT_MAX 15
-#define VARINT_MAX 10
 
 /* The field names the engine writes (record_add, task_create, instance_save, timer_set,
    case_join, events_accept, deploy_work, the directory and connectors files), each
@@ -78,6 +68,7 @@ _Static_assert(CODEC_KEY_COUNT <= 255, "a key's byte holds at most 255 names");
 
 #define KEY_SLOTS 1024   /* a power of two, at least twice CODEC_KEY_COUNT */
 static unsigned char key_slots[KEY_SLOTS];   /* 0: empty; else the key's byte */
+static size_t key_lengths[CODEC_KEY_COUNT];
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static uint32_t key_hash(const char *key, size_t len)
@@ -91,6 +82,7 @@ static uint32_t key_hash(const char *key, size_t len)
 static void keys_build(void)
 {
     for (size_t i = 0; i < CODEC_KEY_COUNT; i++) {
+        key_lengths[i] = strlen(CODEC_KEYS[i]);
         uint32_t at = key_hash(CODEC_KEYS[i], strlen(CODEC_KEYS[i])) & (KEY_SLOTS - 1);
         while (key_slots[at])
             at = (at + 1) & (KEY_SLOTS - 1);
@@ -115,12 +107,20 @@ size_t codec_pair_bytes(const char *key, const char *value, unsigned char out[CO
     pthread_once(&key_once, keys_build);
     unsigned byte = key_byte(key, strlen(key));
     size_t len = strlen(value);
-    if (!byte || len > SHORT_STRING_MAX)
+    if (!byte || len > CODEC_SHORT_STRING_MAX)
         return 0;
     out[0] = (unsigned char)byte;
-    out[1] = (unsigned char)(TAG_SHORT_STRING + len);
+    out[1] = (unsigned char)(CODEC_TAG_SHORT_STRING + len);
     memcpy(out + 2, value, len);
     return len + 2;
+}
+
+unsigned codec_key_table(const char *const **names, const size_t **lengths)
+{
+    pthread_once(&key_once, keys_build);
+    *names = CODEC_KEYS;
+    *lengths = key_lengths;
+    return (unsigned)CODEC_KEY_COUNT;
 }
 
 /* ---- encoding ---- */
@@ -154,7 +154,7 @@ static void put_counted(StrBuf *out, unsigned char tag, unsigned char short_tag,
 
 static void put_string(StrBuf *out, const char *text, size_t len)
 {
-    put_counted(out, TAG_STRING, TAG_SHORT_STRING, SHORT_STRING_MAX, len);
+    put_counted(out, CODEC_TAG_STRING, CODEC_TAG_SHORT_STRING, CODEC_SHORT_STRING_MAX, len);
     put(out, text, len);
 }
 
@@ -162,7 +162,7 @@ static int encode_value(const json_t *value, StrBuf *out, int depth);
 
 static int encode_object(const json_t *object, StrBuf *out, int depth)
 {
-    put_counted(out, TAG_OBJECT, TAG_SHORT_OBJECT, SHORT_COUNT_MAX, json_object_size(object));
+    put_counted(out, CODEC_TAG_OBJECT, CODEC_TAG_SHORT_OBJECT, CODEC_SHORT_COUNT_MAX, json_object_size(object));
     for (void *it = json_object_iter((json_t *)object); it;
          it = json_object_iter_next((json_t *)object, it)) {
         const char *key = json_object_iter_key(it);
@@ -189,7 +189,7 @@ static int encode_value(const json_t *value, StrBuf *out, int depth)
         if (depth >= CODEC_DEPTH_MAX)
             return CODEC_TOO_DEEP;
         size_t count = json_array_size(value);
-        put_counted(out, TAG_ARRAY, TAG_SHORT_ARRAY, SHORT_COUNT_MAX, count);
+        put_counted(out, CODEC_TAG_ARRAY, CODEC_TAG_SHORT_ARRAY, CODEC_SHORT_COUNT_MAX, count);
         for (size_t i = 0; i < count; i++) {
             int rc = encode_value(json_array_get(value, i), out, depth + 1);
             if (rc != CODEC_OK)
@@ -202,11 +202,11 @@ static int encode_value(const json_t *value, StrBuf *out, int depth)
         return CODEC_OK;
     case JSON_INTEGER: {
         int64_t n = (int64_t)json_integer_value(value);
-        if (n >= 0 && n <= SMALL_INT_MAX) {
-            put_byte(out, (unsigned char)(TAG_SMALL_INT + n));
+        if (n >= 0 && n <= CODEC_SMALL_INT_MAX) {
+            put_byte(out, (unsigned char)(CODEC_TAG_SMALL_INT + n));
             return CODEC_OK;
         }
-        put_byte(out, TAG_INT);
+        put_byte(out, CODEC_TAG_INT);
         put_varint(out, (uint64_t)n << 1 ^ (uint64_t)(n >> 63));
         return CODEC_OK;
     }
@@ -216,20 +216,20 @@ static int encode_value(const json_t *value, StrBuf *out, int depth)
             return CODEC_DAMAGED;   /* jansson makes none; JSON has none */
         uint64_t bits;
         memcpy(&bits, &d, sizeof bits);
-        unsigned char bytes[9] = {TAG_REAL};
+        unsigned char bytes[9] = {CODEC_TAG_REAL};
         for (int i = 0; i < 8; i++)
             bytes[1 + i] = (unsigned char)(bits >> (8 * i));
         put(out, bytes, sizeof bytes);
         return CODEC_OK;
     }
     case JSON_TRUE:
-        put_byte(out, TAG_TRUE);
+        put_byte(out, CODEC_TAG_TRUE);
         return CODEC_OK;
     case JSON_FALSE:
-        put_byte(out, TAG_FALSE);
+        put_byte(out, CODEC_TAG_FALSE);
         return CODEC_OK;
     default:
-        put_byte(out, TAG_NULL);
+        put_byte(out, CODEC_TAG_NULL);
         return CODEC_OK;
     }
 }
@@ -275,32 +275,39 @@ static size_t left(const Reader *r)
     return r->len - r->at;
 }
 
-/* A varint; false (damaged) when it is cut short, longer than 10 bytes, not in its
-   shortest form, or past 64 bits. */
-static bool get_varint(Reader *r, uint64_t *out)
+int codec_varint(const unsigned char *bytes, size_t len, size_t *at, uint64_t *out)
 {
     uint64_t n = 0;
-    for (unsigned i = 0; i < VARINT_MAX; i++) {
-        if (r->at >= r->len) {
-            damaged(r, "a number cut short");
-            return false;
-        }
-        unsigned char byte = r->bytes[r->at++];
-        if (i == VARINT_MAX - 1 && byte > 1) {
-            damaged(r, "a number past 64 bits");
-            return false;
-        }
+    for (unsigned i = 0; i < CODEC_VARINT_MAX; i++) {
+        if (*at >= len)
+            return CODEC_VARINT_CUT;
+        unsigned char byte = bytes[(*at)++];
+        if (i == CODEC_VARINT_MAX - 1 && byte > 1)
+            return CODEC_VARINT_PAST_64;
         n |= (uint64_t)(byte & 0x7F) << (7 * i);
         if (!(byte & 0x80)) {
-            if (byte == 0 && i > 0) {
-                damaged(r, "a number not in its shortest form");
-                return false;
-            }
+            if (byte == 0 && i > 0)
+                return CODEC_VARINT_NOT_SHORTEST;
             *out = n;
-            return true;
+            return CODEC_VARINT_OK;
         }
     }
-    damaged(r, "a number longer than 10 bytes");
+    return CODEC_VARINT_TOO_LONG;
+}
+
+/* A varint; false (damaged, saying how) when codec_varint finds it wrong. */
+static bool get_varint(Reader *r, uint64_t *out)
+{
+    static const char *const WRONG[] = {
+        [CODEC_VARINT_CUT] = "a number cut short",
+        [CODEC_VARINT_PAST_64] = "a number past 64 bits",
+        [CODEC_VARINT_NOT_SHORTEST] = "a number not in its shortest form",
+        [CODEC_VARINT_TOO_LONG] = "a number longer than 10 bytes",
+    };
+    int rc = codec_varint(r->bytes, r->len, &r->at, out);
+    if (rc == CODEC_VARINT_OK)
+        return true;
+    damaged(r, WRONG[rc]);
     return false;
 }
 
@@ -408,15 +415,15 @@ static json_t *decode_scalar(Reader *r, unsigned tag)
     uint64_t n;
     json_t *value;
     switch (tag) {
-    case TAG_NULL: value = json_null(); break;
-    case TAG_FALSE: value = json_false(); break;
-    case TAG_TRUE: value = json_true(); break;
-    case TAG_INT:
+    case CODEC_TAG_NULL: value = json_null(); break;
+    case CODEC_TAG_FALSE: value = json_false(); break;
+    case CODEC_TAG_TRUE: value = json_true(); break;
+    case CODEC_TAG_INT:
         if (!get_varint(r, &n))
             return NULL;
         value = json_integer((json_int_t)(int64_t)(n >> 1 ^ (0 - (n & 1))));
         break;
-    case TAG_REAL: {
+    case CODEC_TAG_REAL: {
         if (left(r) < 8)
             return damaged(r, "a real cut short");
         uint64_t bits = 0;
@@ -443,27 +450,27 @@ static json_t *decode_value(Reader *r, int depth)
         return damaged(r, "a value cut short");
     unsigned tag = r->bytes[r->at++];
     uint64_t n;
-    bool nests = tag == TAG_ARRAY || tag == TAG_OBJECT || (tag >= TAG_SHORT_ARRAY &&
-                                                          tag < TAG_SHORT_OBJECT + 16);
+    bool nests = tag == CODEC_TAG_ARRAY || tag == CODEC_TAG_OBJECT || (tag >= CODEC_TAG_SHORT_ARRAY &&
+                                                          tag < CODEC_TAG_SHORT_OBJECT + 16);
     if (nests && depth >= CODEC_DEPTH_MAX)
         return damaged(r, "arrays and objects nested deeper than 1,100");
-    if (tag >= TAG_SHORT_OBJECT && tag <= TAG_SHORT_OBJECT + SHORT_COUNT_MAX)
-        return tag - TAG_SHORT_OBJECT > left(r) / 2 ? damaged(r, "an object cut short")
-                                                     : decode_object(r, tag - TAG_SHORT_OBJECT, depth);
-    if (tag >= TAG_SHORT_ARRAY && tag <= TAG_SHORT_ARRAY + SHORT_COUNT_MAX)
-        return decode_array(r, tag - TAG_SHORT_ARRAY, depth);
-    if (tag >= TAG_SHORT_STRING && tag <= TAG_SHORT_STRING + SHORT_STRING_MAX)
-        return decode_string(r, tag - TAG_SHORT_STRING);
-    if (tag >= TAG_SMALL_INT && tag <= TAG_SMALL_INT + SMALL_INT_MAX) {
-        json_t *value = json_integer(tag - TAG_SMALL_INT);
+    if (tag >= CODEC_TAG_SHORT_OBJECT && tag <= CODEC_TAG_SHORT_OBJECT + CODEC_SHORT_COUNT_MAX)
+        return tag - CODEC_TAG_SHORT_OBJECT > left(r) / 2 ? damaged(r, "an object cut short")
+                                                     : decode_object(r, tag - CODEC_TAG_SHORT_OBJECT, depth);
+    if (tag >= CODEC_TAG_SHORT_ARRAY && tag <= CODEC_TAG_SHORT_ARRAY + CODEC_SHORT_COUNT_MAX)
+        return decode_array(r, tag - CODEC_TAG_SHORT_ARRAY, depth);
+    if (tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX)
+        return decode_string(r, tag - CODEC_TAG_SHORT_STRING);
+    if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
+        json_t *value = json_integer(tag - CODEC_TAG_SMALL_INT);
         return value ? value : no_memory(r);
     }
     switch (tag) {
-    case TAG_OBJECT:
+    case CODEC_TAG_OBJECT:
         return get_count(r, &n, 2) ? decode_object(r, n, depth) : NULL;
-    case TAG_ARRAY:
+    case CODEC_TAG_ARRAY:
         return get_count(r, &n, 1) ? decode_array(r, n, depth) : NULL;
-    case TAG_STRING:
+    case CODEC_TAG_STRING:
         return get_count(r, &n, 1) ? decode_string(r, n) : NULL;
     default:
         return decode_scalar(r, tag);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 
@@ -61,5 +62,63 @@ int codec_load(const void *data, size_t len, json_t **out, char *why, size_t why
    may still not hold the pair, so a match says "decode this one", never "it is there". */
 #define CODEC_PAIR_MAX 65
 size_t codec_pair_bytes(const char *key, const char *value, unsigned char out[CODEC_PAIR_MAX]);
+
+/* ---- format 1's pieces, for the readers of its bytes (the decoder above, and the
+   canonical form read straight from them, engine_codec_canon.c) ---- */
+
+/* The tags (engine_codec.c's first comment says what each holds). */
+enum {
+    CODEC_TAG_NULL = 0x00, CODEC_TAG_FALSE = 0x01, CODEC_TAG_TRUE = 0x02, CODEC_TAG_INT = 0x03,
+    CODEC_TAG_REAL = 0x04, CODEC_TAG_STRING = 0x05, CODEC_TAG_ARRAY = 0x06, CODEC_TAG_OBJECT = 0x07,
+    CODEC_TAG_SMALL_INT = 0x20, CODEC_TAG_SHORT_STRING = 0x40, CODEC_TAG_SHORT_ARRAY = 0x80,
+    CODEC_TAG_SHORT_OBJECT = 0x90
+};
+#define CODEC_SMALL_INT_MAX 31
+#define CODEC_SHORT_STRING_MAX 63
+#define CODEC_SHORT_COUNT_MAX 15
+#define CODEC_VARINT_MAX 10
+
+enum {
+    CODEC_VARINT_OK = 0, CODEC_VARINT_CUT, CODEC_VARINT_PAST_64, CODEC_VARINT_NOT_SHORTEST,
+    CODEC_VARINT_TOO_LONG
+};
+/* The varint at bytes[*at], moved past: CODEC_VARINT_OK, or what is wrong with it (*at
+   then where the decoder says the damage is). */
+int codec_varint(const unsigned char *bytes, size_t len, size_t *at, uint64_t *out);
+
+/* The names key bytes stand for: byte b (1 to the count returned) is names[b - 1], of
+   lengths[b - 1] bytes; 0 is a key of its own and bytes past the count are damage. */
+unsigned codec_key_table(const char *const **names, const size_t **lengths);
+
+/* ---- the canonical form straight from the bytes (engine_codec_canon.c) ---- */
+
+/* A reusable writer of the decision record's canonical form (audit.h: RFC 8785 with
+   exact integers) from a record's binary bytes, without building jansson values: the
+   same bytes audit_canon writes for what codec_decode would give. Zero it to start;
+   codec_canon_free releases it. */
+typedef struct CodecCanon {
+    StrBuf text;                    /* the canonical form of the last record */
+    /* the last record's top-level "instance" (a string, borrowed from its bytes) and
+       "seq" (an integer), when it is an object that has them */
+    const char *instance;           /* NULL when there is none */
+    size_t instance_len;
+    bool has_seq;
+    long long seq;
+    struct CanonMember *members;    /* scratch: the members of the objects being written */
+    size_t member_cap, member_top, top_count;
+} CodecCanon;
+
+/* Writes the canonical form of the record `data` (format 1, the version byte first) into
+   c->text (emptied first). CODEC_OK; CODEC_DAMAGED for exactly the bytes codec_decode
+   refuses (it says why: call it for the sentence); CODEC_NO_MEMORY. */
+int codec_canon(CodecCanon *c, const void *data, size_t len);
+void codec_canon_free(CodecCanon *c);
+
+/* The integer member `name` of the record's top-level object, read without building
+   values but with every byte checked as codec_canon checks them: CODEC_OK, and *found
+   false when there is no such member or it is not an integer (jansson's
+   json_integer_value gives 0 then); CODEC_DAMAGED; CODEC_NO_MEMORY. */
+int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
+                         long long *value, bool *found);
 
 #endif

@@ -267,18 +267,22 @@ typedef struct HistoryChain {
     uint64_t instance;
     uint32_t seq;
     unsigned char last[AUDIT_HASH];
-    StrBuf canonical;               /* scratch: a record's canonical form */
+    CodecCanon canonical;           /* scratch: a record's canonical form */
 } HistoryChain;
 /* meta's head and count (genesis and 0 when none): STORE_OK, a store code, or
    ENGINE_FAILED when they are not of their size. */
 int chain_head_read(StoreTxn *txn, uint64_t *count, unsigned char head[AUDIT_HASH]);
 /* Starts from meta's head; `c` is zeroed by the caller once (its scratch is kept). */
 int chain_begin(HistoryChain *c, StoreTxn *txn);
-/* Links record `seq` of `instance` and fills its stamp: STORE_OK, STORE_NOT_FOUND (the
-   record before it is missing or unstamped), ENGINE_NO_MEMORY, ENGINE_FAILED (a real
-   that is not finite), or a store code. */
-int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, const json_t *record,
+/* Links record `seq` of `instance`, given as its binary bytes (format 1, as the store
+   keeps it), and fills its stamp: STORE_OK, STORE_NOT_FOUND (the record before it is
+   missing or unstamped), ENGINE_NO_MEMORY, ENGINE_FAILED (bytes that are not a record),
+   or a store code. */
+int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, StoreBytes record,
                unsigned char stamp[HISTORY_STAMP]);
+/* The store link of record `seq` of instance number `instance` (audit_link_store). */
+void chain_link_store(unsigned char head[AUDIT_HASH], uint64_t instance, uint32_t seq,
+                      const unsigned char record_hash[AUDIT_HASH]);
 /* Writes the head and count to meta. */
 int chain_end(HistoryChain *c);
 void chain_free(HistoryChain *c);

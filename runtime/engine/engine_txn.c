@@ -470,27 +470,29 @@ json_t *record_add(Step *s, Instance *in, const char *kind)
     return record;
 }
 
-/* Puts one record in the store, stamped with its links (engine_chain.c). */
+/* Puts one record in the store, stamped with its links (engine_chain.c): encoded first,
+   behind room for the stamp, and linked from those bytes. */
 static int record_put(Step *s, HistoryChain *chain, const json_t *record)
 {
     uint64_t instance = instance_number(json_string_value(json_object_get(record, "instance")));
     uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
-    unsigned char key[12], stamp[HISTORY_STAMP];
+    unsigned char key[12], room[HISTORY_STAMP] = {0};
     history_key(instance, seq, key);
-    int rc = chain_link(chain, instance, seq, record, stamp);
-    if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
-                         "the one being written, is missing or has no hash (huddle audit verify "
-                         "names what changed)", (unsigned long)seq - 1, (unsigned long long)instance);
-    if (rc == ENGINE_FAILED)
-        return step_fail(s, rc, "a history record of i%llu holds a number that is not finite",
-                         (unsigned long long)instance);
-    if (rc != STORE_OK)
-        return rc;
-    StrBuf *bytes = engine_record_bytes(s, stamp, HISTORY_STAMP, record);
+    StrBuf *bytes = engine_record_bytes(s, room, HISTORY_STAMP, record);
     if (!bytes)
         return s->failed;
-    rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(bytes->data, bytes->len));
+    unsigned char *stamp = (unsigned char *)bytes->data;
+    StoreBytes linked = store_bytes(stamp + HISTORY_STAMP, bytes->len - HISTORY_STAMP);
+    int rc = chain_link(chain, instance, seq, linked, stamp);
+    if (rc == STORE_NOT_FOUND)
+        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
+                       "the one being written, is missing or has no hash (huddle audit verify "
+                       "names what changed)", (unsigned long)seq - 1, (unsigned long long)instance);
+    else if (rc == ENGINE_FAILED)
+        rc = step_fail(s, rc, "a history record of i%llu cannot be put in its canonical form",
+                       (unsigned long long)instance);
+    if (rc == STORE_OK)
+        rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(bytes->data, bytes->len));
     engine_record_bytes_done(s);
     return rc;
 }

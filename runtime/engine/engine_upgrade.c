@@ -47,6 +47,7 @@ typedef struct Upgrade {
     unsigned from;          /* the schema the store had */
     size_t converted;
     HistoryChain chain;     /* chaining the history (to schema 3) */
+    StrBuf text;            /* scratch: a JSON-text record's binary bytes, to chain */
 } Upgrade;
 
 static void put_u32(StrBuf *out, size_t n)
@@ -171,23 +172,42 @@ static int upgrade_table(Upgrade *u, StoreTable table)
     return STORE_OK;
 }
 
+/* The binary bytes of a history record kept as JSON text (schema 1), in `scratch`:
+   CODEC_OK, CODEC_DAMAGED (it is left as it is, unstamped) or CODEC_NO_MEMORY. */
+static int record_as_binary(StoreBytes *record, StrBuf *scratch)
+{
+    json_t *json;
+    char why[240];
+    if (codec_is_binary(record->data, record->len))
+        return CODEC_OK;
+    int rc = codec_load(record->data, record->len, &json, why, sizeof why);
+    if (rc != CODEC_OK)
+        return rc;
+    scratch->len = 0;
+    rc = codec_encode(json, scratch);
+    json_decref(json);
+    *record = store_bytes(scratch->data, scratch->len);
+    return rc == CODEC_TOO_DEEP ? CODEC_DAMAGED : rc;
+}
+
 /* Stamps one unstamped history record (collected like a converted one). */
 static int chain_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Upgrade *u = context;
-    StoreBytes record;
-    json_t *json;
-    char why[240];
-    if (key.len != 12 || history_split(value, NULL, &record) ||
-        codec_load(record.data, record.len, &json, why, sizeof why) != CODEC_OK)
-        return STORE_OK;            /* stamped already, or damaged: left as it is */
+    StoreBytes record, linked;
+    if (key.len != 12 || history_split(value, NULL, &record))
+        return STORE_OK;            /* stamped already */
+    linked = record;
+    int rc = record_as_binary(&linked, &u->text);
+    if (rc != CODEC_OK)             /* damaged: left as it is */
+        return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_OK;
     const unsigned char *k = key.data;
     uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
     unsigned char stamp[HISTORY_STAMP];
-    int rc = chain_link(&u->chain, store_read_be64(k), seq, json, stamp);
-    json_decref(json);
-    if (rc == STORE_NOT_FOUND)
-        return STORE_OK;            /* after a damaged record: left unstamped, verify says so */
+    rc = chain_link(&u->chain, store_read_be64(k), seq, linked, stamp);
+    if (rc == STORE_NOT_FOUND || rc == ENGINE_FAILED)
+        return STORE_OK;            /* damaged, or after a damaged record: left unstamped,
+                                       verify says so */
     if (rc != STORE_OK)
         return rc == ENGINE_NO_MEMORY ? STORE_NO_MEMORY : rc;
     put_u32(&u->chunk, key.len);
@@ -277,6 +297,7 @@ int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *coun
     int rc = store_write(store, upgrade_work, &u);
     strbuf_free(&u.chunk);
     strbuf_free(&u.last);
+    strbuf_free(&u.text);
     chain_free(&u.chain);
     *from = u.from;
     *count = u.converted;

@@ -101,6 +101,8 @@ agree last
 tamper insert insert i2 25 3
 expect "a record inserted (a copy of another): verify exits 1" 1 "$h" audit verify --db "$tmp/insert"
 has "(names it)" "i2 seq 25: inserted"
+has "(with the place it takes in the store's chain)" "i2 seq 25: inserted (past the instance's last record (20); it takes place 17 of the store's chain, as i2 seq 3 does)"
+if [ "$(grep -c '^i2 seq 25:' "$tmp/out")" = 1 ]; then ok "(once: one record, one finding)"; else no "(once: one record, one finding)"; fi
 hasnt "(not the record it copies)" "i2 seq 3:"
 agree insert
 

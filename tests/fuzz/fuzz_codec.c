@@ -9,6 +9,12 @@
  * the same bytes (format 1 lets a value be written more than one way, a small integer
  * in its long form say, but the encoder always writes the same one). The bytes are
  * compared rather than the values: json_equal finds no key that holds a NUL.
+ *
+ * And the decision record's canonical form read straight from the bytes (codec_canon,
+ * engine_codec_canon.c) agrees with the decoder on every binary input: it refuses
+ * exactly what codec_decode refuses, and what both read gives the bytes audit_canon
+ * writes for the decoded value; codec_member_integer, which verify reads instances with,
+ * refuses the same and finds the same "seq".
  * Seeds: tests/fuzz/seeds-fuzz_codec/, records of a store of the crash workload.
  *
  * Built by `make fuzz` with -fsanitize=fuzzer,address,undefined.
@@ -17,7 +23,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "engine_codec.h"
+
+/* codec_canon and codec_decode + audit_canon agree on `data` (binary or not). */
+static void canon_agrees(const uint8_t *data, size_t size, int decoded, const json_t *value)
+{
+    if (!codec_is_binary(data, size))
+        return;
+    CodecCanon fast = {0};
+    int rc = codec_canon(&fast, data, size);
+    if (rc != CODEC_NO_MEMORY && (rc == CODEC_OK) != (decoded == CODEC_OK))
+        abort();   /* refused one way and not the other */
+    long long seq;
+    bool found;
+    int member = codec_member_integer(&fast, data, size, "seq", &seq, &found);
+    if (member != CODEC_NO_MEMORY && (member == CODEC_OK) != (decoded == CODEC_OK))
+        abort();   /* and reading one member alone checks the same */
+    if (member == CODEC_OK && decoded == CODEC_OK) {
+        const json_t *its = json_object_get(value, "seq");
+        if (found != json_is_integer(its) || (found && seq != json_integer_value(its)))
+            abort();
+    }
+    if (rc == CODEC_OK)
+        rc = codec_canon(&fast, data, size);
+    if (rc == CODEC_OK && decoded == CODEC_OK) {
+        StrBuf slow = STRBUF_INIT;
+        if (audit_canon(value, &slow) != AUDIT_OK || slow.len != fast.text.len ||
+            memcmp(slow.data, fast.text.data, slow.len) != 0)
+            abort();   /* two canonical forms of one record */
+        strbuf_free(&slow);
+    }
+    codec_canon_free(&fast);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *value;
     char why[256];
     int rc = codec_load(data, size, &value, why, sizeof why);
+    canon_agrees(data, size, rc, value);
     if (rc != CODEC_OK) {
         if (value || !why[0])
             abort();   /* a refusal hands nothing back and says why */

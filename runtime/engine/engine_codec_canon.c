@@ -1,0 +1,404 @@
+/*
+ * engine_codec_canon.c - the decision record's canonical form (audit.h, docs/audit.md:
+ * RFC 8785 with exact integers) written straight from a record's binary bytes (format
+ * 1, engine_codec.c), for the hash chain as records are written (engine_chain.c) and as
+ * they are verified (engine_audit.c).
+ *
+ * It gives the bytes audit_canon gives for the value codec_decode would build, without
+ * building it: jansson's objects, strings and their frees were most of the chain's time
+ * (perf, 2026-12-04). Strings, integers, reals and the order of member names are written
+ * by audit.h's own pieces, so the two writers cannot differ there; tests/unit/
+ * test_codec_canon.c and tests/fuzz/fuzz_codec.c hold them to the same bytes.
+ *
+ * An object's members are collected (name, where the value starts) while its values are
+ * checked and skipped, sorted by their names' UTF-16 code units (a duplicate name is
+ * damage, as for the decoder), then written in that order by going back to each value.
+ * So a value is walked once more for each object it is inside: nothing for a history
+ * record, a few levels deep (an event's data is not in it), but O(size x depth) for a
+ * value that nests objects far down.
+ * Every byte is checked as codec_decode checks it, so the bytes it refuses are exactly
+ * the bytes the decoder refuses; the decoder says why.
+ */
+#include "engine_codec.h"
+#include "audit.h"
+#include "utf8.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct CanonMember {
+    const char *name;
+    size_t name_len;
+    unsigned byte;                  /* its key byte; 0: a name of its own */
+    unsigned rank;                  /* the key byte's place in canonical order; 0: own name */
+    size_t value_at;                /* where its value starts in the record */
+} CanonMember;
+
+/* ---- the key bytes' names in canonical order, worked out once ---- */
+
+static const char *const *key_names;
+static const size_t *key_lengths;
+static unsigned key_count;
+static unsigned key_rank[256];      /* key byte -> 1 + its place among the names sorted */
+static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
+static size_t key_text_at[256], key_text_len[256];
+static pthread_once_t rank_once = PTHREAD_ONCE_INIT;
+
+static void ranks_build(void)
+{
+    key_count = codec_key_table(&key_names, &key_lengths);
+    for (unsigned b = 1; b <= key_count; b++) {
+        unsigned below = 0;
+        for (unsigned o = 1; o <= key_count; o++)
+            below += audit_name_compare(key_names[o - 1], key_lengths[o - 1], key_names[b - 1],
+                                        key_lengths[b - 1]) < 0;
+        key_rank[b] = 1 + below;
+        key_text_at[b] = key_texts.len;
+        audit_canon_string(key_names[b - 1], key_lengths[b - 1], &key_texts);
+        strbuf_put(&key_texts, ":", 1);
+        key_text_len[b] = key_texts.len - key_text_at[b];
+    }
+}
+
+static int member_order(const CanonMember *a, const CanonMember *b)
+{
+    if (a->rank && b->rank)
+        return a->rank < b->rank ? -1 : a->rank > b->rank;
+    return audit_name_compare(a->name, a->name_len, b->name, b->name_len);
+}
+
+enum { WALK_CHECK = 1, WALK_WRITE = 2 };  /* check the bytes; write the canonical form */
+
+typedef struct Walk {
+    CodecCanon *c;
+    const unsigned char *bytes;
+    size_t len, at;
+    bool no_memory;
+} Walk;
+
+static bool walk_value(Walk *w, int depth, int how);
+
+static size_t walk_left(const Walk *w)
+{
+    return w->len - w->at;
+}
+
+static bool walk_count(Walk *w, uint64_t *n, size_t each)
+{
+    return codec_varint(w->bytes, w->len, &w->at, n) == CODEC_VARINT_OK && *n <= walk_left(w) / each;
+}
+
+/* Whether `len` bytes are UTF-8: ASCII eight bytes at a time, the rest as utf8.h does. */
+static bool text_is_utf8(const unsigned char *text, size_t len)
+{
+    size_t i = 0;
+    for (uint64_t word; i + 8 <= len; i += 8) {
+        memcpy(&word, text + i, 8);
+        if (word & 0x8080808080808080ULL)
+            break;
+    }
+    while (i < len && text[i] < 0x80)
+        i++;
+    return i == len || utf8_valid_prefix(text + i, len - i) == len - i;
+}
+
+/* `len` bytes of text at the reader (UTF-8 when checked), moved past. */
+static const char *walk_text(Walk *w, uint64_t len, int how)
+{
+    if (len > walk_left(w))
+        return NULL;
+    const unsigned char *text = w->bytes + w->at;
+    if ((how & WALK_CHECK) && !text_is_utf8(text, (size_t)len))
+        return NULL;
+    w->at += (size_t)len;
+    return (const char *)text;
+}
+
+static bool members_reserve(Walk *w, uint64_t more)
+{
+    CodecCanon *c = w->c;
+    if (more <= c->member_cap - c->member_top)
+        return true;
+    size_t cap = c->member_cap ? c->member_cap : 32;
+    while (cap - c->member_top < more)
+        cap *= 2;
+    CanonMember *grown = realloc(c->members, cap * sizeof *grown);
+    if (!grown) {
+        w->no_memory = true;
+        return false;
+    }
+    c->members = grown;
+    c->member_cap = cap;
+    return true;
+}
+
+/* Insertion sort (a record's objects hold a few members): duplicates are damage. */
+static bool members_sort(CanonMember *m, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        CanonMember item = m[i];
+        size_t j = i;
+        int order = 1;
+        while (j > 0 && (order = member_order(&m[j - 1], &item)) > 0) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        if (order == 0)
+            return false;
+        m[j] = item;
+    }
+    return true;
+}
+
+/* The name of the next member: a key byte, or 0 and a name of its own. */
+static bool walk_name(Walk *w, CanonMember *m, int how)
+{
+    if (w->at >= w->len)
+        return false;
+    unsigned byte = w->bytes[w->at++];
+    m->byte = byte;
+    m->rank = byte <= key_count ? key_rank[byte] : 0;
+    if (byte) {
+        if (byte > key_count)
+            return false;
+        m->name = key_names[byte - 1];
+        m->name_len = key_lengths[byte - 1];
+        return true;
+    }
+    uint64_t len;
+    if (!walk_count(w, &len, 1) || !(m->name = walk_text(w, len, how)))
+        return false;
+    m->name_len = (size_t)len;
+    return true;
+}
+
+/* The record's "instance" (a short string) and "seq" (an integer), from the top-level
+   object's checked members. */
+/* The integer a checked member holds: false when it holds another type. */
+static bool member_integer(const Walk *w, const CanonMember *m, long long *value)
+{
+    unsigned tag = w->bytes[m->value_at];
+    size_t at = m->value_at + 1;
+    uint64_t n;
+    if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
+        *value = tag - CODEC_TAG_SMALL_INT;
+        return true;
+    }
+    if (tag != CODEC_TAG_INT || codec_varint(w->bytes, w->len, &at, &n) != CODEC_VARINT_OK)
+        return false;
+    *value = (long long)(int64_t)(n >> 1 ^ (0 - (n & 1)));
+    return true;
+}
+
+/* The top-level object's members (kept at the front of c->members until the next
+   record), and its "instance" (a short string) and "seq" (an integer). */
+static void top_fields(Walk *w, const CanonMember *m, size_t count)
+{
+    CodecCanon *c = w->c;
+    c->top_count = count;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *value = w->bytes + m[i].value_at;
+        unsigned tag = value[0];
+        if (m[i].name_len == 8 && memcmp(m[i].name, "instance", 8) == 0 &&
+            tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX) {
+            c->instance = (const char *)value + 1;
+            c->instance_len = tag - CODEC_TAG_SHORT_STRING;
+        } else if (m[i].name_len == 3 && memcmp(m[i].name, "seq", 3) == 0) {
+            c->has_seq = member_integer(w, &m[i], &c->seq);
+        }
+    }
+}
+
+static bool walk_object(Walk *w, uint64_t count, int depth, int how)
+{
+    CodecCanon *c = w->c;
+    if (count == 0) {
+        if (how & WALK_WRITE)
+            strbuf_put(&c->text, "{}", 2);
+        return true;
+    }
+    if (count > walk_left(w) / 2 || !members_reserve(w, count))
+        return false;
+    size_t base = c->member_top;
+    c->member_top += (size_t)count;
+    bool ok = true;
+    for (size_t i = 0; ok && i < count; i++) {
+        CanonMember m;
+        ok = walk_name(w, &m, how);
+        m.value_at = w->at;
+        ok = ok && walk_value(w, depth + 1, how & WALK_CHECK);
+        c->members[base + i] = m;
+    }
+    if (ok && how)
+        ok = members_sort(c->members + base, (size_t)count);
+    if (ok && depth == 0)
+        top_fields(w, c->members + base, (size_t)count);
+    if (ok && (how & WALK_WRITE)) {
+        size_t end = w->at;
+        strbuf_put(&c->text, "{", 1);
+        for (size_t i = 0; ok && i < count; i++) {
+            const CanonMember *m = &c->members[base + i];   /* members may move: no pointer kept */
+            if (i)
+                strbuf_put(&c->text, ",", 1);
+            if (m->byte && !strbuf_failed(&key_texts)) {
+                strbuf_put(&c->text, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
+            } else {
+                audit_canon_string(m->name, m->name_len, &c->text);
+                strbuf_put(&c->text, ":", 1);
+            }
+            w->at = m->value_at;
+            ok = walk_value(w, depth + 1, WALK_WRITE);
+        }
+        strbuf_put(&c->text, "}", 1);
+        w->at = end;
+    }
+    c->member_top = base;
+    return ok;
+}
+
+static bool walk_array(Walk *w, uint64_t count, int depth, int how)
+{
+    if (how & WALK_WRITE)
+        strbuf_put(&w->c->text, "[", 1);
+    for (uint64_t i = 0; i < count; i++) {
+        if (i && (how & WALK_WRITE))
+            strbuf_put(&w->c->text, ",", 1);
+        if (!walk_value(w, depth + 1, how))
+            return false;
+    }
+    if (how & WALK_WRITE)
+        strbuf_put(&w->c->text, "]", 1);
+    return true;
+}
+
+static bool walk_string(Walk *w, uint64_t len, int how)
+{
+    const char *text = walk_text(w, len, how);
+    if (text && (how & WALK_WRITE))
+        audit_canon_string(text, (size_t)len, &w->c->text);
+    return text != NULL;
+}
+
+static bool walk_scalar(Walk *w, unsigned tag, int how)
+{
+    StrBuf *out = (how & WALK_WRITE) ? &w->c->text : NULL;
+    uint64_t n;
+    switch (tag) {
+    case CODEC_TAG_NULL:
+    case CODEC_TAG_FALSE:
+    case CODEC_TAG_TRUE: {
+        static const char *const WORDS[] = {"null", "false", "true"};
+        if (out)
+            strbuf_put(out, WORDS[tag], strlen(WORDS[tag]));
+        return true;
+    }
+    case CODEC_TAG_INT:
+        if (codec_varint(w->bytes, w->len, &w->at, &n) != CODEC_VARINT_OK)
+            return false;
+        if (out)
+            audit_canon_integer((int64_t)(n >> 1 ^ (0 - (n & 1))), out);
+        return true;
+    case CODEC_TAG_REAL: {
+        if (walk_left(w) < 8)
+            return false;
+        uint64_t bits = 0;
+        for (int i = 0; i < 8; i++)
+            bits |= (uint64_t)w->bytes[w->at + i] << (8 * i);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        w->at += 8;
+        return isfinite(d) && (!out || audit_canon_real(d, out) == AUDIT_OK);
+    }
+    default:
+        return false;
+    }
+}
+
+static bool walk_value(Walk *w, int depth, int how)
+{
+    if (w->at >= w->len)
+        return false;
+    unsigned tag = w->bytes[w->at++];
+    uint64_t n;
+    bool nests = tag == CODEC_TAG_ARRAY || tag == CODEC_TAG_OBJECT ||
+                 (tag >= CODEC_TAG_SHORT_ARRAY && tag < CODEC_TAG_SHORT_OBJECT + 16);
+    if (nests && depth >= CODEC_DEPTH_MAX)
+        return false;
+    if (tag >= CODEC_TAG_SHORT_OBJECT && tag <= CODEC_TAG_SHORT_OBJECT + CODEC_SHORT_COUNT_MAX)
+        return walk_object(w, tag - CODEC_TAG_SHORT_OBJECT, depth, how);
+    if (tag >= CODEC_TAG_SHORT_ARRAY && tag <= CODEC_TAG_SHORT_ARRAY + CODEC_SHORT_COUNT_MAX)
+        return walk_array(w, tag - CODEC_TAG_SHORT_ARRAY, depth, how);
+    if (tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX)
+        return walk_string(w, tag - CODEC_TAG_SHORT_STRING, how);
+    if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
+        if (how & WALK_WRITE)
+            audit_canon_integer(tag - CODEC_TAG_SMALL_INT, &w->c->text);
+        return true;
+    }
+    switch (tag) {
+    case CODEC_TAG_OBJECT:
+        return walk_count(w, &n, 2) && walk_object(w, n, depth, how);
+    case CODEC_TAG_ARRAY:
+        return walk_count(w, &n, 1) && walk_array(w, n, depth, how);
+    case CODEC_TAG_STRING:
+        return walk_count(w, &n, 1) && walk_string(w, n, how);
+    default:
+        return walk_scalar(w, tag, how);
+    }
+}
+
+/* Walks the record `data` as `how` says, from a clean state. */
+static int walk_record(CodecCanon *c, const void *data, size_t len, int how, Walk *w)
+{
+    c->text.len = 0;
+    c->member_top = c->top_count = 0;
+    c->instance = NULL;
+    c->has_seq = false;
+    *w = (Walk){c, data, len, 1, false};
+    pthread_once(&rank_once, ranks_build);
+    if (!codec_is_binary(data, len))
+        return CODEC_DAMAGED;
+    bool ok = walk_value(w, 0, how) && w->at == len;
+    if (w->no_memory || strbuf_failed(&c->text)) {
+        strbuf_free(&c->text);
+        return CODEC_NO_MEMORY;
+    }
+    if (!ok) {
+        c->instance = NULL;
+        c->has_seq = false;
+        c->top_count = 0;
+        return CODEC_DAMAGED;
+    }
+    return CODEC_OK;
+}
+
+int codec_canon(CodecCanon *c, const void *data, size_t len)
+{
+    Walk w;
+    return walk_record(c, data, len, WALK_CHECK | WALK_WRITE, &w);
+}
+
+int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
+                         long long *value, bool *found)
+{
+    Walk w;
+    *found = false;
+    int rc = walk_record(c, data, len, WALK_CHECK, &w);
+    size_t name_len = strlen(name);
+    for (size_t i = 0; rc == CODEC_OK && !*found && i < c->top_count; i++) {
+        const CanonMember *m = &c->members[i];
+        if (m->name_len == name_len && memcmp(m->name, name, name_len) == 0)
+            *found = member_integer(&w, m, value);
+    }
+    return rc;
+}
+
+void codec_canon_free(CodecCanon *c)
+{
+    strbuf_free(&c->text);
+    free(c->members);
+    c->members = NULL;
+    c->member_cap = c->member_top = 0;
+}

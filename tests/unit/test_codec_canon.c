@@ -1,0 +1,292 @@
+/*
+ * test_codec_canon.c - the canonical form written straight from a record's binary bytes
+ * (runtime/engine/engine_codec_canon.c) against the one written from jansson values
+ * (runtime/audit/audit_canon.c, audit_canon): the chain is computed by the first and
+ * documented (docs/audit.md) and checked by tools/verify_export.py as the second, so
+ * they must give the same bytes for every record.
+ *
+ *   shapes     every kind of value: escapes and control characters, every width of
+ *              UTF-8, integers to INT64_MIN/MAX and past 2^53, reals (RFC 8785's
+ *              vectors), long strings and containers past the short tags, keys of the
+ *              codec's dictionary mixed with keys of their own, member names that sort
+ *              differently by UTF-16 code units than by code points, 1,100 levels deep
+ *   random     20,000 values made at random from those pieces, nested, compared
+ *   a record   a history record's "instance" and "seq" are handed back, and an integer
+ *              member read alone (codec_member_integer: verify reads the instances'
+ *              "history" so)
+ *   damage     every record cut short at every byte, and with each byte changed: the
+ *              fast writer (and codec_member_integer) refuses exactly what
+ *              codec_decode refuses, and what both read gives the same canonical bytes
+ *              (and the same "seq")
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "audit.h"
+#include "engine_codec.h"
+
+/* The canonical bytes of `value` both ways must be equal; returns how many bytes. */
+static size_t same_both_ways(const json_t *value)
+{
+    StrBuf bytes = STRBUF_INIT, slow = STRBUF_INIT;
+    assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+    assert_int_equal(audit_canon(value, &slow), AUDIT_OK);
+    CodecCanon fast = {0};
+    assert_int_equal(codec_canon(&fast, bytes.data, bytes.len), CODEC_OK);
+    if (fast.text.len != slow.len || memcmp(fast.text.data, slow.data, slow.len) != 0)
+        fail_msg("canonical forms differ:\n  jansson: %s\n  bytes:   %s", strbuf_text(&slow),
+                 strbuf_text(&fast.text));
+    size_t len = slow.len;
+    codec_canon_free(&fast);
+    strbuf_free(&slow);
+    strbuf_free(&bytes);
+    return len;
+}
+
+static void check(json_t *value)
+{
+    assert_non_null(value);
+    same_both_ways(value);
+    json_decref(value);
+}
+
+static void test_shapes(void **state)
+{
+    (void)state;
+    check(json_null());
+    check(json_pack("[b,b,n,i,i,i,i]", 1, 0, 0, 31, 32, -1, 0));
+    check(json_pack("[I,I,I,I]", (json_int_t)INT64_MIN, (json_int_t)INT64_MAX,
+                    (json_int_t)9007199254740993LL, (json_int_t)-9007199254740993LL));
+    static const uint64_t reals[] = {0x8000000000000000ULL, 0x0000000000000001ULL, 0x7fefffffffffffffULL,
+                                     0x44b52d02c7e14af6ULL, 0x444b1ae4d6e2ef50ULL, 0x3eb0c6f7a0b5ed8dULL,
+                                     0x41b3de4355555553ULL, 0xbecbf647612f3696ULL, 0x43143ff3c1cb0959ULL};
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        double d;
+        memcpy(&d, &reals[i], sizeof d);
+        json_array_append_new(list, json_real(d));
+    }
+    check(list);
+    check(json_stringn("a\"b\\c\b\t\n\f\r\x01\x1f\x7f/\xc3\xa9\0z \xe2\x82\xac \xf0\x9f\x98\x80", 28));
+    char long_text[300];
+    for (size_t i = 0; i < sizeof long_text - 1; i++)
+        long_text[i] = (char)(i % 7 == 3 ? '"' : i % 11 == 5 ? '\n' : 'a' + i % 26);
+    long_text[sizeof long_text - 1] = '\0';
+    check(json_pack("{s:s,s:s}", "comment", long_text, long_text, "as a name too"));
+    /* RFC 8785 3.2.3: an emoji (a surrogate pair in UTF-16) sorts before U+FB33 */
+    check(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "\xe2\x82\xac", "Euro Sign", "\r", "CR",
+                    "\xef\xac\xb3", "Dalet", "1", "One", "\xf0\x9f\x98\x80", "Emoji", "\xc2\x80",
+                    "Control", "\xc3\xb6", "o"));
+    /* the dictionary's names ("id", "instance", "seq"...) among names of their own */
+    check(json_pack("{s:s,s:i,s:s,s:{s:[],s:{}},s:s,s:i,s:s}", "instance", "i7", "seq", 3, "i", "x",
+                    "event", "data", "datum", "kind", "asked", "zz", 1, "\xee\x80\x80", "private use"));
+    json_t *wide = json_object(), *long_list = json_array();
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", 39 - i);
+        json_object_set_new(wide, name, json_integer(i * 1000003));
+        json_array_append_new(long_list, json_integer(-i));
+    }
+    json_object_set_new(wide, "list", long_list);
+    check(wide);
+    json_t *deep = json_integer(1);
+    for (int i = 0; i < CODEC_DEPTH_MAX; i++)
+        deep = i % 2 ? json_pack("[o]", deep) : json_pack("{s:o}", "data", deep);
+    check(deep);
+}
+
+/* ---- random values ---- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+
+static unsigned next(unsigned below)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % below);
+}
+
+static const char *const PIECES[] = {
+    "a", "Z", "0", " ", "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xc2\x80",
+    "\xe2\x82\xac", "\xef\xac\xb3", "\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x9f\x98\x80",
+    "\xf4\x8f\xbf\xbf", "id", "seq", "instance", "kind", "comment",
+};
+
+/* `len` pieces of text: ASCII, escapes, and UTF-8 of every width. */
+static void random_text(char *out, size_t cap, unsigned pieces)
+{
+    size_t at = 0;
+    for (unsigned i = 0; i < pieces; i++) {
+        const char *p = PIECES[next(sizeof PIECES / sizeof PIECES[0])];
+        size_t n = strlen(p);
+        if (at + n >= cap)
+            break;
+        memcpy(out + at, p, n);
+        at += n;
+    }
+    out[at] = '\0';
+}
+
+static json_t *random_value(int depth)
+{
+    char text[200];
+    unsigned kind = next(depth > 3 ? 6 : 8);
+    switch (kind) {
+    case 0: return json_null();
+    case 1: return json_boolean(next(2));
+    case 2: return json_integer(next(2) ? (json_int_t)next(40) - 5
+                                        : (json_int_t)(rng ^ (rng << 31)) >> next(60));
+    case 3: {
+        uint64_t bits = rng ^ (rng >> 3);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        return json_real(isfinite(d) ? d : (double)next(1000) / 7.0);
+    }
+    case 4:
+    case 5:
+        random_text(text, sizeof text, next(3) ? next(8) : 40 + next(40));
+        return json_string(text);
+    case 6: {
+        json_t *array = json_array();
+        for (unsigned i = next(3) || depth > 1 ? next(4) : 16 + next(4); i > 0; i--)
+            json_array_append_new(array, random_value(depth + 1));
+        return array;
+    }
+    default: {
+        json_t *object = json_object();
+        for (unsigned i = next(3) || depth > 1 ? next(6) : 16 + next(4); i > 0; i--) {
+            random_text(text, sizeof text, 1 + next(3));
+            json_object_set_new(object, text, random_value(depth + 1));
+        }
+        return object;
+    }
+    }
+}
+
+static void test_random(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20000; i++)
+        check(random_value(0));
+}
+
+/* ---- a record's own fields ---- */
+
+static void test_record_fields(void **state)
+{
+    (void)state;
+    json_t *record = json_pack("{s:s,s:s,s:I,s:s}", "at", "2026-06-15T06:00:00.000Z", "instance", "i42",
+                               "seq", (json_int_t)70000, "kind", "asked");
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(record, &bytes), CODEC_OK);
+    CodecCanon c = {0};
+    assert_int_equal(codec_canon(&c, bytes.data, bytes.len), CODEC_OK);
+    assert_non_null(c.instance);
+    assert_int_equal(c.instance_len, 3);
+    assert_memory_equal(c.instance, "i42", 3);
+    assert_true(c.has_seq);
+    assert_int_equal(c.seq, 70000);
+    bytes.len = 0;
+    json_decref(record);
+    record = json_pack("{s:i,s:s}", "instance", 3, "seq", "four");   /* of other types */
+    assert_int_equal(codec_encode(record, &bytes), CODEC_OK);
+    assert_int_equal(codec_canon(&c, bytes.data, bytes.len), CODEC_OK);
+    assert_null(c.instance);
+    assert_false(c.has_seq);
+    long long n = 0;
+    bool found;
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len, "instance", &n, &found), CODEC_OK);
+    assert_true(found);
+    assert_int_equal(n, 3);
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len, "seq", &n, &found), CODEC_OK);
+    assert_false(found);                                 /* a string */
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len, "history", &n, &found), CODEC_OK);
+    assert_false(found);                                 /* none */
+    assert_int_equal(codec_member_integer(&c, bytes.data, bytes.len - 1, "instance", &n, &found),
+                     CODEC_DAMAGED);
+    codec_canon_free(&c);
+    strbuf_free(&bytes);
+    json_decref(record);
+}
+
+/* ---- damage: the same bytes refused both ways ---- */
+
+static void same_verdict(const unsigned char *bytes, size_t len, CodecCanon *fast)
+{
+    json_t *value;
+    char why[200];
+    int decoded = codec_decode(bytes, len, &value, why, sizeof why);
+    int canon = codec_canon(fast, bytes, len);
+    if ((decoded == CODEC_OK) != (canon == CODEC_OK))
+        fail_msg("codec_decode says %d, codec_canon %d (%s)", decoded, canon, why);
+    long long seq = -1;
+    bool found;
+    int member = codec_member_integer(fast, bytes, len, "seq", &seq, &found);
+    if ((decoded == CODEC_OK) != (member == CODEC_OK))
+        fail_msg("codec_decode says %d, codec_member_integer %d (%s)", decoded, member, why);
+    if (decoded != CODEC_OK)
+        return;
+    json_t *its_seq = json_object_get(value, "seq");   /* NULL when value is no object */
+    assert_int_equal(found, json_is_integer(its_seq));
+    if (found)
+        assert_int_equal(seq, json_integer_value(its_seq));
+    assert_int_equal(codec_canon(fast, bytes, len), CODEC_OK);
+    StrBuf slow = STRBUF_INIT;
+    assert_int_equal(audit_canon(value, &slow), AUDIT_OK);
+    assert_int_equal(fast->text.len, slow.len);
+    assert_memory_equal(fast->text.data, slow.data, slow.len);
+    strbuf_free(&slow);
+    json_decref(value);
+}
+
+static void test_damage(void **state)
+{
+    (void)state;
+    CodecCanon fast = {0};
+    for (int i = 0; i < 200; i++) {
+        json_t *value = random_value(3);
+        StrBuf bytes = STRBUF_INIT;
+        assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+        unsigned char *b = (unsigned char *)bytes.data;
+        for (size_t cut = 0; cut <= bytes.len; cut++)
+            same_verdict(b, cut, &fast);
+        for (size_t at = 1; at < bytes.len; at++) {
+            unsigned char kept = b[at];
+            static const unsigned char WITH[] = {0x00, 0x01, 0x07, 0x0F, 0x20, 0x3F, 0x41, 0x80,
+                                                 0x8F, 0x91, 0x9F, 0xC0, 0xF5, 0xFF};
+            b[at] = WITH[next(sizeof WITH)];
+            same_verdict(b, bytes.len, &fast);
+            b[at] = kept ^ (unsigned char)(1u << next(8));
+            same_verdict(b, bytes.len, &fast);
+            b[at] = kept;
+        }
+        strbuf_free(&bytes);
+        json_decref(value);
+    }
+    /* a name written twice (the dictionary's "id", then "id" of its own) */
+    const unsigned char twice[] = {0x01, 0x92, 0x01, 0x20, 0x00, 0x02, 'i', 'd', 0x21};
+    same_verdict(twice, sizeof twice, &fast);
+    assert_int_equal(codec_canon(&fast, twice, sizeof twice), CODEC_DAMAGED);
+    codec_canon_free(&fast);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_record_fields),
+        cmocka_unit_test(test_damage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
