@@ -216,8 +216,10 @@ static const CliCommand COMMANDS[] = {
      "final failure) resumes its instance at once, and a reply that makes a new call is\n"
      "delivered in the same tick. A failed attempt is tried again by a later tick, after\n"
      "its backoff (1 s doubling to 1 h, with jitter). Entries whose connector is not kept\n"
-     "wait. With --json, \"outbox\": {delivered, retried, failed} when it delivered any;\n"
-     "huddle outbox shows what waits (docs/connectors.md).\n"
+     "wait. It prints \"outbox: N delivered, N to try again, N failed\" and each record\n"
+     "the tick wrote but the delivered ones (huddle history INSTANCE shows those); with\n"
+     "--json, \"outbox\": {delivered, retried, failed} when it delivered any, and every\n"
+     "record. huddle outbox shows what waits (docs/connectors.md).\n"
      "Beside a running huddle serve (which fires timers and delivers by itself) tick\n"
      "refuses with exit 3.\n"
      "\n" HELP_WRITE,

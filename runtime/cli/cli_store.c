@@ -223,27 +223,39 @@ static int cli_status_of(int rc)
     return rc == ENGINE_OK ? CLI_OK : rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
 }
 
+/* A `delivered` record: the outbox noting that an effect reached its channel, after the
+   instance's step; it moves no instance, and tick's line "outbox: N delivered" counts it. */
+static bool record_is_delivery(const json_t *record)
+{
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    return kind && strcmp(kind, "delivered") == 0;
+}
+
 /* Where each instance the records touched stands now: {"id", "status", "state",
    "outcome", "task"} (its open ask, or null). What came next after a write. NULL with
    why[] when the store cannot be read. */
 static json_t *store_touched(Engine *engine, const json_t *records, char *why, size_t why_len)
 {
-    if (json_array_size(records) == 0)
-        return json_array();   /* nothing written: no instance to read (a quiet tick) */
-    json_t *all = NULL, *open = NULL;
-    if (engine_instances(engine, &all, why, why_len) != ENGINE_OK ||
-        engine_open_tasks(engine, NULL, &open, why, why_len) != ENGINE_OK) {
-        json_decref(all);
-        return NULL;
-    }
     /* instance id -> its open ask (or null), for each instance the records name: one pass
        over each list, however many records a tick or a retry wrote */
-    json_t *wanted = json_object(), *touched = json_array();
+    json_t *wanted = json_object();
     size_t i;
     json_t *in, *r, *t;
     json_array_foreach(records, i, r)
-        if (json_is_string(json_object_get(r, "instance")))
+        if (json_is_string(json_object_get(r, "instance")) && !record_is_delivery(r))
             json_object_set(wanted, json_string_value(json_object_get(r, "instance")), json_null());
+    if (json_object_size(wanted) == 0) {
+        json_decref(wanted);
+        return json_array();   /* nothing written but deliveries noted: no instance moved */
+    }
+    json_t *all = NULL, *open = NULL, *touched = json_array();
+    if (engine_instances(engine, &all, why, why_len) != ENGINE_OK ||
+        engine_open_tasks(engine, NULL, &open, why, why_len) != ENGINE_OK) {
+        json_decref(all);
+        json_decref(wanted);
+        json_decref(touched);
+        return NULL;
+    }
     json_array_foreach(open, i, t) {
         const char *owner = json_string_value(json_object_get(t, "instance"));
         if (owner && json_object_get(wanted, owner))
@@ -809,6 +821,8 @@ static void tick_sentence(const StoreArgs *a)
     size_t i;
     json_t *r;
     json_array_foreach(a->records, i, r) {
+        if (record_is_delivery(r))
+            continue;   /* counted on the outbox line above; --json and history keep each */
         printf("  %s %s %s ", field(r, "at"), field(r, "instance"), field(r, "kind"));
         json_t *copy = json_deep_copy(r);
         static const char *const COMMON[] = {"at", "instance", "seq", "kind"};

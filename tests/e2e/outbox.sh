@@ -191,6 +191,8 @@ json "still one request to the kb" 'len(j) == 1'
 expect "anna answers" 0 "$h" answer --db "$db" t1 yes --by anna $(now 09:05)
 # shellcheck disable=SC2086
 expect "tick delivers the outcome" 0 "$h" tick --db "$db" $(now 09:05)
+has "tick counts what it delivered" "outbox: 1 delivered, 0 to try again, 0 failed"
+hasnt "and lists no delivered record (history has them)" " delivered {"
 mails
 json "anna gets the outcome by mail" 'len(j) == 3 and "Subject: Decided (yes): Is N9 broken?" in j[2]["data"]'
 expect "huddle outbox" 0 "$h" outbox --db "$db"
