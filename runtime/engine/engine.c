@@ -549,6 +549,8 @@ static int batch_transaction(StoreTxn *txn, void *context)
             fault_point("group step");
     }
     json_decref(records);
+    if (rc == STORE_OK)
+        dispatch_claim_written(b->engine, txn, clock.now);
     return rc;
 }
 
@@ -574,6 +576,7 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
         rc = store_write(e->store, batch_transaction, &b);
         if (rc != STORE_OK)
             engine_forget_caches(e);
+        dispatch_commit_claims(e, rc == STORE_OK);
     } while (rc != STORE_OK && b.again);
     if (rc == STORE_OK)
         engine_report_records(e, b.records);

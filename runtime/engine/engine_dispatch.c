@@ -24,6 +24,7 @@
  * at least every second (other processes write entries too).
  */
 #include "engine_dispatch.h"
+#include "fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,13 +56,17 @@ struct Dispatcher {
     unsigned retired_count;
     Claim **claims;                 /* in flight */
     unsigned claim_count;
+    struct ClaimScan *written;      /* claimed in a batch's open transaction, or NULL */
     uint64_t delivered, retried, failed;
 };
+
+static void claims_written_drop(Dispatcher *d);
 
 void dispatcher_free(Dispatcher *d)
 {
     if (!d)
         return;
+    claims_written_drop(d);
     conn_client_free(d->client);   /* ends the requests in flight */
     for (unsigned i = 0; i < d->claim_count; i++) {
         Claim *c = d->claims[i];
@@ -658,6 +663,93 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     if (rc == ENGINE_OK)
         e->outbox_counter_seen = o.counter;
     return rc;
+}
+
+/* ---- claims in the transaction that writes the entries ---- */
+
+/* serve's batches (engine_apply_batch) claim the entries their steps wrote before they
+   commit, so the commit that makes an entry also leases it: the dispatcher starts its
+   requests right after, without a claim commit of its own (one synced commit less
+   between a step and its request reaching the peer). The scan and the claims are those
+   of a round's partial scan (from the first entry written since the last scan), in a
+   nested transaction that is dropped, claims and all, if it fails. */
+
+static void claims_written_drop(Dispatcher *d)
+{
+    ClaimScan *o = d->written;
+    if (!o)
+        return;
+    for (unsigned i = 0; i < o->count; i++)
+        json_decref(o->found[i].entry);
+    free(o->found);
+    free(o);
+    d->written = NULL;
+}
+
+static int claim_written_work(Step *s, void *context)
+{
+    ClaimScan *o = context;
+    int rc = claim_scan_work(s, o);
+    return rc == STORE_OK ? claim_work(s, o) : rc;
+}
+
+void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now)
+{
+    Dispatcher *dp = e->dispatcher;
+    if (!dp)
+        return;
+    claims_written_drop(dp);   /* an earlier run of the same batch's */
+    if (!e->outbox_dirty || !dp->connectors || dp->claim_count >= CLAIM_REFILL)
+        return;
+    ClaimScan *o = calloc(1, sizeof *o);
+    unsigned room = CLAIM_MAX - dp->claim_count;
+    if (o)
+        *o = (ClaimScan){NULL, dp, now, INT64_MAX, e->outbox_dirty_from, 0, 0, calloc(room, sizeof *o->found), 0, room};
+    StoreTxn *child;
+    if (!o || !o->found || store_begin_nested(txn, &child) != STORE_OK) {
+        free(o ? o->found : NULL);
+        free(o);
+        return;
+    }
+    dp->written = o;
+    char why[256];
+    Step s;
+    step_begin(&s, e, child, now, NULL, why, sizeof why);
+    int rc = step_end(&s, claim_written_work(&s, o));
+    if (rc == STORE_OK && o->count)
+        fault_point("outbox claim");
+    if (rc == STORE_OK)
+        rc = store_commit(child);
+    else
+        store_abort(child);
+    if (rc != STORE_OK)
+        claims_written_drop(dp);
+}
+
+void dispatch_commit_claims(Engine *e, bool committed)
+{
+    Dispatcher *dp = e->dispatcher;
+    ClaimScan *o = dp ? dp->written : NULL;
+    if (!o)
+        return;
+    if (!committed) {
+        claims_written_drop(dp);
+        return;
+    }
+    for (unsigned i = 0; i < o->count; i++) {
+        if (o->found[i].entry) {
+            Claim *c = claim_start(dp, &o->found[i], o->now);
+            if (c)
+                dp->claims[dp->claim_count++] = c;
+        }
+    }
+    e->outbox_dirty = o->stopped_at != 0;   /* every entry written so far was looked at */
+    if (o->stopped_at)
+        e->outbox_dirty_from = o->stopped_at;
+    if (o->next_ms < e->outbox_next_ms)
+        e->outbox_next_ms = o->next_ms;
+    e->outbox_counter_seen = o->counter;
+    claims_written_drop(dp);
 }
 
 /* Step 3: settles every claim whose deliveries are all back, all in one transaction;

@@ -537,5 +537,13 @@ json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task);
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;
 void dispatcher_free(Dispatcher *dispatcher);
+/* Claims, inside a batch's write transaction `txn` (at its end, in a nested one), the
+   entries this engine wrote since its last scan, when it has a dispatcher (serve): they
+   are started by dispatch_commit_claims(e, true) once the transaction commits, so a
+   new entry needs no claim commit of its own; dispatch_commit_claims(e, false) drops
+   them when it does not (they are claimed again by a later round). A claim that fails
+   is dropped and changes nothing. */
+void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now);
+void dispatch_commit_claims(Engine *e, bool committed);
 
 #endif
