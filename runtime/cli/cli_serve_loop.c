@@ -196,12 +196,25 @@ static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
     }
 }
 
+/* Whether inputs wait in the queue. */
+static bool queue_waiting(ServeQueue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    bool waiting = q->count > 0;
+    pthread_mutex_unlock(&q->lock);
+    return waiting;
+}
+
 /* Delivers the outbox (engine_dispatch_round): claims what is due, waits for requests
-   in flight at most SERVE_DELIVERY_WAIT_MS, settles what came back. */
+   in flight at most SERVE_DELIVERY_WAIT_MS, settles what came back: at once when no
+   input waits, else in the next round's group commit (one synced commit less before
+   the inputs that wait). */
 static void round_outbox(Serve *serve, int64_t now, int64_t *next_ms)
 {
     char why[512];
-    if (engine_dispatch_round(serve->engine, now, SERVE_DELIVERY_WAIT_MS, next_ms, why, sizeof why) != ENGINE_OK) {
+    bool settle_later = queue_waiting(&serve->queue);
+    if (engine_dispatch_round(serve->engine, now, SERVE_DELIVERY_WAIT_MS, settle_later, next_ms, why, sizeof why) !=
+        ENGINE_OK) {
         atomic_fetch_add(&serve->metrics.outbox_errors, 1);
         serve_log("error", "outbox", json_pack("{s:s}", "why", why));
         *next_ms = now + SERVE_RESCAN_MS;

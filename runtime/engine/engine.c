@@ -550,6 +550,8 @@ static int batch_transaction(StoreTxn *txn, void *context)
     }
     json_decref(records);
     if (rc == STORE_OK)
+        dispatch_settle_in_batch(b->engine, txn, clock.now, b->records);
+    if (rc == STORE_OK)
         dispatch_claim_written(b->engine, txn, clock.now);
     return rc;
 }

@@ -321,11 +321,14 @@ typedef struct EngineOutboxStats {
    entries (with a lease, so a crash re-delivers them with the same key), runs their
    requests for at most `max_wait_ms` (requests still running carry over to the next
    round), and settles the entries whose requests are back (in one transaction, each
-   alone if that fails): a call's reply or final failure resumes its instance. *next_wake_ms: when the next
-   round has work (`now` while requests are in flight; INT64_MAX: nothing waits). Cheap
-   when nothing is due. Call it from one thread, again and again. */
-int engine_dispatch_round(Engine *engine, int64_t now, int max_wait_ms, int64_t *next_wake_ms, char *why,
-                          size_t why_len);
+   alone if that fails): a call's reply or final failure resumes its instance. With
+   `settle_later`, those are left for the next engine_apply_batch, which settles them in
+   its own transaction (serve, when inputs wait: one synced commit less before them).
+   *next_wake_ms: when the next round has work (`now` while requests are in flight or
+   wait to be settled; INT64_MAX: nothing waits). Cheap when nothing is due. Call it from
+   one thread, again and again. */
+int engine_dispatch_round(Engine *engine, int64_t now, int max_wait_ms, bool settle_later, int64_t *next_wake_ms,
+                          char *why, size_t why_len);
 /* The outbox's depth and age at `now`, with the dispatcher's counts, for metrics. */
 int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len);
 /* What `huddle tick` does: delivers every due entry once at `now`, waiting for the

@@ -57,16 +57,21 @@ struct Dispatcher {
     Claim **claims;                 /* in flight */
     unsigned claim_count;
     struct ClaimScan *written;      /* claimed in a batch's open transaction, or NULL */
+    Claim *settling[CLAIM_MAX];     /* settled in a batch's open transaction */
+    unsigned settling_count;
+    uint64_t settling_counts[3];    /* delivered, retried, failed before those settles */
     uint64_t delivered, retried, failed;
 };
 
 static void claims_written_drop(Dispatcher *d);
+static void settling_restore(Dispatcher *d);
 
 void dispatcher_free(Dispatcher *d)
 {
     if (!d)
         return;
     claims_written_drop(d);
+    settling_restore(d);
     conn_client_free(d->client);   /* ends the requests in flight */
     for (unsigned i = 0; i < d->claim_count; i++) {
         Claim *c = d->claims[i];
@@ -665,7 +670,74 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     return rc;
 }
 
-/* ---- claims in the transaction that writes the entries ---- */
+/* Takes the claims whose deliveries are all back out of those in flight, into ready[]. */
+static unsigned claims_take_ready(Dispatcher *dp, Claim *ready[CLAIM_MAX])
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < dp->claim_count;) {
+        if (dp->claims[i]->outstanding > 0) {
+            i++;
+            continue;
+        }
+        ready[n++] = dp->claims[i];
+        dp->claims[i] = dp->claims[--dp->claim_count];
+    }
+    return n;
+}
+
+/* ---- settles and claims in a batch's transaction (serve) ---- */
+
+/* The claims settled in a batch's transaction that did not commit go back to those in
+   flight, ready to settle again, and the counts are as before them. */
+static void settling_restore(Dispatcher *d)
+{
+    for (unsigned i = 0; i < d->settling_count; i++)
+        d->claims[d->claim_count++] = d->settling[i];
+    if (d->settling_count) {
+        d->delivered = d->settling_counts[0];
+        d->retried = d->settling_counts[1];
+        d->failed = d->settling_counts[2];
+    }
+    d->settling_count = 0;
+}
+
+void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, json_t *records)
+{
+    Dispatcher *dp = e->dispatcher;
+    if (!dp)
+        return;
+    settling_restore(dp);   /* an earlier run of the same batch's */
+    dp->settling_count = claims_take_ready(dp, dp->settling);
+    if (!dp->settling_count)
+        return;
+    dp->settling_counts[0] = dp->delivered;
+    dp->settling_counts[1] = dp->retried;
+    dp->settling_counts[2] = dp->failed;
+    StoreTxn *child;
+    json_t *mine = json_array();
+    int rc = mine ? store_begin_nested(txn, &child) : ENGINE_NO_MEMORY;
+    if (rc == STORE_OK) {
+        char why[256];
+        Step s;
+        step_begin(&s, e, child, now, mine, why, sizeof why);
+        SettleAll all = {dp, dp->settling, dp->settling_count};
+        rc = settle_all_work(&s, &all);
+        if (rc == STORE_OK)
+            rc = step_write_records(&s);
+        rc = step_end(&s, rc);
+        if (rc == STORE_OK && json_array_extend(records, mine) != 0)
+            rc = ENGINE_NO_MEMORY;
+        if (rc == STORE_OK)
+            rc = store_commit(child);
+        else
+            store_abort(child);
+    }
+    json_decref(mine);
+    if (rc != STORE_OK) {
+        engine_forget_caches(e);   /* they may hold what the nested transaction wrote */
+        settling_restore(dp);      /* the round settles them in a transaction of its own */
+    }
+}
 
 /* serve's batches (engine_apply_batch) claim the entries their steps wrote before they
    commit, so the commit that makes an entry also leases it: the dispatcher starts its
@@ -729,6 +801,13 @@ void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now)
 void dispatch_commit_claims(Engine *e, bool committed)
 {
     Dispatcher *dp = e->dispatcher;
+    if (dp && committed) {
+        for (unsigned i = 0; i < dp->settling_count; i++)
+            claim_free(dp->settling[i]);
+        dp->settling_count = 0;
+    } else if (dp) {
+        settling_restore(dp);
+    }
     ClaimScan *o = dp ? dp->written : NULL;
     if (!o)
         return;
@@ -758,15 +837,7 @@ void dispatch_commit_claims(Engine *e, bool committed)
 static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, size_t why_len)
 {
     Claim *ready[CLAIM_MAX];
-    unsigned n = 0;
-    for (unsigned i = 0; i < dp->claim_count;) {
-        if (dp->claims[i]->outstanding > 0) {
-            i++;
-            continue;
-        }
-        ready[n++] = dp->claims[i];
-        dp->claims[i] = dp->claims[--dp->claim_count];
-    }
+    unsigned n = claims_take_ready(dp, ready);
     if (n == 0)
         return ENGINE_OK;
     uint64_t delivered = dp->delivered, retried = dp->retried, failed = dp->failed;
@@ -788,7 +859,8 @@ static int dispatch_settle(Engine *e, Dispatcher *dp, int64_t now, char *why, si
     return rc;
 }
 
-int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, int64_t *next_wake_ms, char *why, size_t why_len)
+int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, bool settle_later, int64_t *next_wake_ms,
+                          char *why, size_t why_len)
 {
     why[0] = '\0';
     *next_wake_ms = INT64_MAX;
@@ -802,7 +874,7 @@ int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, int64_t *next
         full = dispatch_others_wrote(e, now, why, why_len);
     if ((full || e->outbox_dirty) && dp->claim_count < CLAIM_REFILL)
         rc = dispatch_claim(e, dp, now, full, &claimed, why, why_len);
-    if (rc == ENGINE_OK)
+    if (rc == ENGINE_OK && !settle_later)
         rc = dispatch_settle(e, dp, now, why, why_len);   /* claims decided without a request */
     if (rc == ENGINE_OK && conn_client_pending(dp->client)) {
         ConnRequest *done;
@@ -812,7 +884,8 @@ int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, int64_t *next
             d->outcome = delivery_judge(d, strcmp(json_string_value(json_object_get(d->claim->entry, "kind")), "call") == 0);
             d->claim->outstanding--;
         }
-        rc = dispatch_settle(e, dp, now, why, why_len);
+        if (!settle_later)
+            rc = dispatch_settle(e, dp, now, why, why_len);
     }
     *next_wake_ms = dp->claim_count || e->outbox_dirty ? now : e->outbox_next_ms;
     return rc;
@@ -831,7 +904,7 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
        is later), but a reply may make a new call: bounded all the same. */
     for (unsigned round = 0; rc == ENGINE_OK && round < OUTBOX_TICK_ROUNDS; round++) {
         int64_t next;
-        rc = engine_dispatch_round(e, now, 200, &next, why, why_len);
+        rc = engine_dispatch_round(e, now, 200, false, &next, why, why_len);
         if (!e->outbox_dirty && dp->claim_count == 0)
             break;   /* nothing in flight, and nothing written since the last scan */
     }
