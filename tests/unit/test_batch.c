@@ -59,12 +59,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "bytecode.h"
 #include "engine_internal.h"
-#include "front.h"
 #include "store.h"
 #include "strbuf.h"
 #include "testdir.h"
+#include "testplay.h"
 
 #define T0 ((int64_t)1781510400000)   /* 2026-06-15T08:00:00Z */
 #define MINUTE ((int64_t)60000)
@@ -212,21 +211,13 @@ static void env_close(Env *env)
 
 static void deploy_desk(Env *env)
 {
-    Front *front = front_new();
-    assert_non_null(front);
-    front_compile(front, "desk.play", DESK_PLAY, strlen(DESK_PLAY), NULL);
-    assert_int_equal(front->diags.count, 0);
-    Bytecode bc;
-    assert_int_equal(front_build(front, &bc), 0);
-    StrBuf bytes = STRBUF_INIT;
-    bc_write(&bc, &bytes);
+    StrBuf bytes;
+    testplay_compile("desk.play", DESK_PLAY, &bytes);
     char hash[65], why[256] = "";
     int rc = engine_deploy(env->engine, (const uint8_t *)bytes.data, bytes.len, T0, hash, why, sizeof why);
     if (rc != ENGINE_OK)
         fail_msg("deploy: %s", why);
     strbuf_free(&bytes);
-    bc_free(&bc);
-    front_free(front);
 }
 
 /* A new store in `name` with the desk playbook deployed, closed again. */

@@ -32,12 +32,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "bytecode.h"
 #include "engine_internal.h"
-#include "front.h"
 #include "store.h"
-#include "strbuf.h"
 #include "testdir.h"
+#include "testplay.h"
 
 #define T0 ((int64_t)1781510400000)   /* 2026-06-15T08:00:00Z */
 
@@ -73,14 +71,8 @@ static int refusing_port(int *fd)
 
 static void deploy_tell(Env *env, int port)
 {
-    Front *front = front_new();
-    assert_non_null(front);
-    front_compile(front, "tell.play", TELL_PLAY, strlen(TELL_PLAY), NULL);
-    assert_int_equal(front->diags.count, 0);
-    Bytecode bc;
-    assert_int_equal(front_build(front, &bc), 0);
-    StrBuf bytes = STRBUF_INIT;
-    bc_write(&bc, &bytes);
+    StrBuf bytes;
+    testplay_compile("tell.play", TELL_PLAY, &bytes);
     json_t *connectors = json_pack("{s:{s:s}, s:{s:s, s:s, s:i, s:i, s:{s:{s:s, s:s}}}}", "shop", "kind", "webhook",
                                    "crm", "kind", "http", "base_url", "", "timeout_ms", 2000, "retries", 3,
                                    "operations", "note", "method", "POST", "path", "/notes");
@@ -94,8 +86,6 @@ static void deploy_tell(Env *env, int port)
         fail_msg("deploy: %s", why);
     json_decref(connectors);
     strbuf_free(&bytes);
-    bc_free(&bc);
-    front_free(front);
 }
 
 static int setup(void **state)
