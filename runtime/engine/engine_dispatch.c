@@ -725,7 +725,7 @@ void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, json_t *rec
         if (rc == STORE_OK)
             rc = step_write_records(&s);
         rc = step_end(&s, rc);
-        if (rc == STORE_OK && json_array_extend(records, mine) != 0)
+        if (rc == STORE_OK && records && json_array_extend(records, mine) != 0)
             rc = ENGINE_NO_MEMORY;
         if (rc == STORE_OK)
             rc = store_commit(child);

@@ -547,7 +547,7 @@ void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now);
 void dispatch_commit_claims(Engine *e, bool committed);
 /* Settles, inside a batch's write transaction `txn` (in a nested one), the claims whose
    requests came back and that a round left for it (engine_dispatch_round's
-   `settle_later`); their records join `records`. dispatch_commit_claims(e, true) frees
+   `settle_later`); their records join `records` (none: NULL). dispatch_commit_claims(e, true) frees
    them once the batch commits; (e, false), or a failure here, puts them back for a
    round to settle in a transaction of its own. */
 void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, json_t *records);
