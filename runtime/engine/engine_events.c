@@ -13,9 +13,25 @@
 
 typedef struct Event {
     const char *source, *type, *id;
-    json_t *json;               /* {source, type, id, time, data} */
+    int64_t time;               /* when it happened, ms */
+    const json_t *data_json;    /* borrowed: its data as it came */
+    json_t **json;              /* {source, type, id, time, data}: built on first use
+                                   (event_json), owned by events_accept */
     Value data, meta;
 } Event;
+
+/* The event as the mailbox and a threshold's window keep it, made when a step first
+   needs it (an event that starts an instance never does); NULL when out of memory. */
+static json_t *event_json(const Event *event)
+{
+    if (!*event->json) {
+        char time[40];
+        time_text(event->time, time);
+        *event->json = json_pack("{s:s, s:s, s:s, s:s, s:O}", "source", event->source, "type", event->type,
+                                 "id", event->id, "time", time, "data", event->data_json);
+    }
+    return *event->json;
+}
 
 /* Evaluates one of a trigger's chunks for the event; false (and *out null) on error. */
 static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
@@ -43,11 +59,16 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
     time_text(s->now, at);
     Instance in = {number, NULL, NULL, program};
-    in.record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:[], s:I, s:I}", "id", id, "playbook", playbook,
-                          "version", hash, "status", "running", "created_at", at,
-                          "created_ms", (json_int_t)s->now, "tags", "step", (json_int_t)1, "history", (json_int_t)0);
-    if (!in.record)
+    in.record = json_texts("id", id, "playbook", playbook, "version", hash, "status", "running",
+                           "created_at", at, NULL);
+    int unset = json_set_integer(in.record, "created_ms", s->now);
+    unset |= json_object_set_new_nocheck(in.record, "tags", json_array());
+    unset |= json_set_integer(in.record, "step", 1);
+    unset |= json_set_integer(in.record, "history", 0);
+    if (unset) {
+        json_decref(in.record);   /* NULL, or a playbook or version that is not UTF-8 */
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     json_object_set_new(in.record, "state", json_null());
     if (case_key) {
         json_object_set_new(in.record, "case_key", json_string(case_key));
@@ -57,8 +78,8 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     json_object_set_new(record, "playbook", json_string(playbook));
     json_object_set_new(record, "version", json_string(hash));
     json_object_set_new(record, "case", case_key ? json_string(case_key) : json_null());
-    json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
-                                                   event->type, "id", event->id));
+    json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
+                                                    event->id, NULL));
     if (earlier)
         threshold_joined(s, &in, earlier);
     char version[65];
@@ -70,8 +91,14 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         strbuf_puts(&key, playbook);
         strbuf_putc(&key, '\0');
         strbuf_puts(&key, case_key);
-        json_t *owner = json_pack("{s:I, s:I, s:s}", "instance", (json_int_t)number, "until", (json_int_t)case_until,
-                                  "version", hash);
+        json_t *owner = json_object();
+        int owner_unset = json_set_integer(owner, "instance", (json_int_t)number);
+        owner_unset |= json_set_integer(owner, "until", (json_int_t)case_until);
+        owner_unset |= json_object_set_new_nocheck(owner, "version", json_string(hash));
+        if (owner_unset) {
+            json_decref(owner);
+            owner = NULL;   /* engine_put_json fails the step: out of memory */
+        }
         rc = engine_put_json(s, TABLE_CASES, store_bytes(key.data, key.len), owner);
         json_decref(owner);
         strbuf_free(&key);
@@ -120,14 +147,19 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
+    json_t *mail = event_json(event);
     if (rc == STORE_OK)
-        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event->json);
+        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), mail);
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
-    json_object_set_new(record, "event", json_pack("{s:s, s:s, s:s}", "source", event->source, "type",
-                                                   event->type, "id", event->id));
-    if (rc == STORE_OK && in.frame)
+    json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
+                                                    event->id, NULL));
+    if (rc == STORE_OK && in.frame) {
+        s->fresh_mail = mail;   /* offered first: not read back from the store */
+        memcpy(s->fresh_mail_key, key, 16);
         rc = mailbox_offer_after(s, &in, seq - 1);
+        s->fresh_mail = NULL;
+    }
     if (rc == STORE_OK && in.frame)
         rc = mailbox_trim(s, &in, MAILBOX_LIMIT);
     if (rc == STORE_OK)
@@ -284,7 +316,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, event->id, strlen(event->id));
         strbuf_putc(&prefix, '\0');
         strbuf_append(&prefix, (const char *)number, 8);
-        rc = engine_put_json(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event->json);
+        rc = engine_put_json(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event_json(event));
     }
     window_free(&w);
     strbuf_free(&prefix);
@@ -378,7 +410,7 @@ static int case_claim(Step *s, const char *playbook, const char *hash, const Eve
     *joined = true;
     char id[32];
     snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
-    json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "joined"));
+    json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "joined", NULL));
     return case_join(s, owner, event);
 }
 
@@ -417,7 +449,7 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
                             event, m->case_key, m->until, earlier, &number);
     char id[32];
     snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
-    json_array_append_new(went, json_pack("{s:s, s:s, s:s}", "playbook", playbook, "instance", id, "as", "started"));
+    json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "started", NULL));
     json_decref(earlier);
     return rc;
 }
@@ -553,11 +585,8 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         return rc;
     }
     fault_input(id);
-    char time[40];
-    time_text(event_time, time);
-    Event event = {source, type, id, NULL, VALUE_NULL, VALUE_NULL};
-    event.json = json_pack("{s:s, s:s, s:s, s:s, s:O}", "source", source, "type", type, "id", id,
-                           "time", time, "data", data);
+    json_t *event_record = NULL;
+    Event event = {source, type, id, event_time, data, &event_record, VALUE_NULL, VALUE_NULL};
     event.data = value_from_json(data);
     event.meta = value_map_new(4);
     value_map_set(event.meta, "source", 6, value_cstring(source));
@@ -586,13 +615,17 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         time_text(s->now, at);
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
-        json_t *entry = json_pack("{s:s, s:o}", "at", at, "went", went);
+        json_t *entry = json_texts("at", at, NULL);
+        if (json_object_set_new_nocheck(entry, "went", went) != 0) {
+            json_decref(entry);   /* `went` is released with it, as json_pack's "o" does */
+            entry = NULL;
+        }
         rc = engine_put_json(s, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
         json_decref(entry);
     } else {
         json_decref(went);
     }
-    json_decref(event.json);
+    json_decref(event_record);
     value_release(event.data);
     value_release(event.meta);
     strbuf_free(&seen_key);

@@ -97,9 +97,11 @@ struct Engine {
     char notice[512];               /* what opening did, to tell once (engine_notice) */
     /* Memory kept between steps and batches so the hot path makes no large malloc
        (docs/internals.md, "Allocation"): the VM's block (lent to every run through
-       step_input) and the due-timer buffer (engine_fire_timers); freed by engine_free. */
+       step_input), the due-timer buffer (engine_fire_timers) and the canonical form's
+       scratch (step_write_records); freed by engine_free. */
     VmScratch vm_scratch;
     struct DueTimers *due_timers;   /* NULL until the first engine_fire_timers, or lent out */
+    CodecCanon canonical;           /* the history chain's scratch (step_write_records) */
     /* The outbox's dispatcher (engine_dispatch.c), made at its first round. */
     struct Dispatcher *dispatcher;
     bool outbox_dirty;              /* an entry was written since the last scan */
@@ -138,6 +140,10 @@ typedef struct Step {
     uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
     unsigned long strbuf_failures;  /* and strbuf_failures then (text buffers) */
     const char *token;              /* the serve token an answer or ack came with, or NULL */
+    /* The mailbox entry case_join just put, offered as it is rather than read back and
+       decoded (mailbox_offer_after); NULL when none. */
+    const json_t *fresh_mail;       /* borrowed */
+    unsigned char fresh_mail_key[16];
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */
@@ -159,6 +165,14 @@ void *engine_realloc(void *old, size_t size);
 void engine_alloc_init(void);
 void engine_fail_allocation(unsigned long n);
 unsigned long engine_alloc_failures(void);
+/* A new object of text fields, given as key, value, ..., then a NULL key: the step
+   path's small objects set one by one rather than through json_pack, which reads its
+   format and checks every key's UTF-8 on each call (keys here are the engine's own).
+   NULL, as json_pack gives, when a value is not UTF-8 or an allocation fails. */
+json_t *json_texts(const char *key, ...);
+/* Sets an integer field of an object (a key of the engine's own): 0, or -1 when out
+   of memory or `object` is NULL. */
+int json_set_integer(json_t *object, const char *key, json_int_t value);
 /* Starts a step on `txn` at engine time `now` (records may be NULL for a read). */
 void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, json_t *records, char *why,
                 size_t why_len);

@@ -485,6 +485,11 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
     if (store_read_be64((const unsigned char *)key.data + 8) <= m->after)
         return STORE_OK;
     memcpy(m->key, key.data, 16);
+    if (m->step->fresh_mail && memcmp(m->key, m->step->fresh_mail_key, 16) == 0) {
+        m->event = json_incref((json_t *)m->step->fresh_mail);   /* what was just put */
+        m->found = true;
+        return STORE_STOP;
+    }
     int rc = engine_parse_json(m->step, TABLE_MAILBOX, key, value, &m->event);
     m->found = rc == STORE_OK;
     return rc == STORE_OK ? STORE_STOP : rc;

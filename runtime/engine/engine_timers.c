@@ -124,7 +124,7 @@ typedef struct FireBatch {
     DueTimers *due;
     unsigned count;                 /* timers this run fires: all, or those before a failed one */
     unsigned runs;                  /* transactions begun */
-    json_t *records;
+    json_t *records;                /* the run's records, for the on_record hook (else a step's) */
     int failed;                     /* a timer's failure that ended the first run, or STORE_OK */
     char failure[256];              /* and its sentence */
     char *why;
@@ -172,6 +172,8 @@ static int fire_later(Step *s, const DueTimer *t, bool *later)
 static int fire_step(FireBatch *f, StoreTxn *txn, unsigned i, bool *later)
 {
     DueTimer *t = &f->due->items[i];
+    if (!f->engine->options.on_record)
+        json_array_clear(f->records);   /* nobody reads them: freed a step at a time */
     Step s;
     step_begin(&s, f->engine, txn, (int64_t)store_read_be64(t->key), f->records, f->why, f->why_len);
     s.written = json_array_size(f->records);   /* the earlier timers' are written */
