@@ -103,9 +103,10 @@ typedef struct Dict {
     size_t count;
     unsigned char slots[DICT_SLOTS];    /* 0: empty; else the entry's place + 1 */
     size_t lengths[255];
+    size_t longest;                     /* no longer text is looked up */
 } Dict;
-static Dict keys = {CODEC_KEYS, CODEC_KEY_COUNT, {0}, {0}};
-static Dict values = {CODEC_VALUES, CODEC_VALUE_COUNT, {0}, {0}};
+static Dict keys = {CODEC_KEYS, CODEC_KEY_COUNT, {0}, {0}, 0};
+static Dict values = {CODEC_VALUES, CODEC_VALUE_COUNT, {0}, {0}, 0};
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static uint32_t key_hash(const char *key, size_t len)
@@ -120,6 +121,8 @@ static void dict_build(Dict *d)
 {
     for (size_t i = 0; i < d->count; i++) {
         d->lengths[i] = strlen(d->names[i]);
+        if (d->lengths[i] > d->longest)
+            d->longest = d->lengths[i];
         uint32_t at = key_hash(d->names[i], d->lengths[i]) & (DICT_SLOTS - 1);
         while (d->slots[at])
             at = (at + 1) & (DICT_SLOTS - 1);
@@ -136,6 +139,8 @@ static void keys_build(void)
 /* The place + 1 of `text` in the dictionary, 0 when it is not there. */
 static unsigned dict_byte(const Dict *d, const char *text, size_t len)
 {
+    if (len > d->longest)
+        return 0;
     for (uint32_t at = key_hash(text, len) & (DICT_SLOTS - 1); d->slots[at];
          at = (at + 1) & (DICT_SLOTS - 1)) {
         unsigned place = d->slots[at] - 1u;
