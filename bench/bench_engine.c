@@ -2,7 +2,7 @@
  * bench_engine.c - the durable runtime, measured in one run beside raw LMDB.
  *
  * Every engine figure goes through engine.h and store.h only; lmdb.h is included for the
- * raw-LMDB baselines alone, each measured by this program in the same run, on the same
+ * raw-LMDB baselines (and section 3's read-only count of what each table holds), each measured by this program in the same run, on the same
  * disk (temporary folders under /tmp, removed at the end). Sections run in the order
  * 1 2 6 4 5 3 7:
  *
@@ -17,7 +17,8 @@
  *      show the engine's own cost.
  *   3  1,000,000 instances waiting on `after 1h` timers, made by group commit into a
  *      fresh store (no_sync for creation); the size of data.mdb, bytes per instance
- *      (per table from `mdb_stat -efa`), one engine_fire_due at +2h firing them all (no_sync
+ *      (per table from `mdb_stat -efa`: pages, then entries per instance, their average
+ *      key and value bytes and how full the pages are), one engine_fire_due at +2h firing them all (no_sync
  *      too; a separate 200-instance store is fired with full sync for the per-timer cost),
  *      and the peak RSS of the process that did it (a forked child, so the other
  *      sections do not count). Raw: a minimal record and a timer key per instance; firing
@@ -378,10 +379,13 @@ static void section_latency(const StrBuf *play, size_t runs)
 
 /* ---- 3: a million waiting instances --------------------------------------------- */
 
+#define STAT_TABLE_COUNT 5          /* the tables section 3 reports the pages of */
+
 typedef struct TimerResult {
     double instances;
     double create_s, fire_s, disk, apparent, used_bytes, free_bytes;
-    double table_bytes[4];          /* history, instances, seen, timers (mdb_stat pages) */
+    double table_bytes[STAT_TABLE_COUNT];   /* STAT_TABLES' pages (mdb_stat) */
+    double table_keys[STAT_TABLE_COUNT], table_values[STAT_TABLE_COUNT], table_entries[STAT_TABLE_COUNT];
     double sync_sample, sync_fire_s;
     double rss_made, rss_made_anon, rss_made_file;     /* after creation, store still open */
     double rss_fired, rss_fired_anon, rss_fired_file;  /* after firing, store still open */
@@ -390,7 +394,8 @@ typedef struct TimerResult {
     int pages_known;
 } TimerResult;
 
-static const char *const STAT_TABLES[4] = {"history", "instances", "seen", "timers"};
+static const char *const STAT_TABLES[STAT_TABLE_COUNT] = {"history", "instances", "seen", "timers",
+                                                          "decisions"};
 
 /* `mdb_stat -efa DIR`: bytes in the pages of STAT_TABLES, in all used pages, in free
    pages. */
@@ -402,7 +407,7 @@ static int table_pages(const char *dir, TimerResult *t)
     if (!p)
         return 0;
     char line[256], current[64] = "";
-    double page = 4096, pages_used = 0, pages_free = 0, pages[4] = {0, 0, 0, 0};
+    double page = 4096, pages_used = 0, pages_free = 0, pages[STAT_TABLE_COUNT] = {0};
     bool any = false;
     while (fgets(line, sizeof line, p)) {
         double v;
@@ -416,18 +421,49 @@ static int table_pages(const char *dir, TimerResult *t)
             continue;
         else if (sscanf(line, " Branch pages: %lf", &v) == 1 || sscanf(line, " Leaf pages: %lf", &v) == 1 ||
                  sscanf(line, " Overflow pages: %lf", &v) == 1)
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < STAT_TABLE_COUNT; i++)
                 if (strcmp(current, STAT_TABLES[i]) == 0)
                     pages[i] += v;
     }
     int status = pclose(p);
     if (!any || status != 0)
         return 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < STAT_TABLE_COUNT; i++)
         t->table_bytes[i] = pages[i] * page;
     t->used_bytes = pages_used * page;
     t->free_bytes = pages_free * page;
     return 1;
+}
+
+/* The bytes of STAT_TABLES' keys and values and their entries, by a read-only scan of
+   the closed store (LMDB directly: the page fill is pages against these plus LMDB's 8-byte
+   node header and 2-byte slot per entry). */
+static void table_payload(const char *dir, TimerResult *t)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    raw_check(mdb_env_create(&env), "env_create");
+    raw_check(mdb_env_set_maxdbs(env, 64), "set_maxdbs");
+    raw_check(mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK, 0600), "env_open");
+    raw_check(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), "txn_begin");
+    for (int i = 0; i < STAT_TABLE_COUNT; i++) {
+        MDB_dbi dbi;
+        MDB_cursor *cursor;
+        MDB_val k, v;
+        t->table_keys[i] = t->table_values[i] = t->table_entries[i] = 0;
+        if (mdb_dbi_open(txn, STAT_TABLES[i], 0, &dbi) != MDB_SUCCESS)
+            continue;
+        raw_check(mdb_cursor_open(txn, dbi, &cursor), "cursor_open");
+        for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+             rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+            t->table_keys[i] += (double)k.mv_size;
+            t->table_values[i] += (double)v.mv_size;
+            t->table_entries[i]++;
+        }
+        mdb_cursor_close(cursor);
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
 }
 
 static double rss_field(const char *name)
@@ -554,6 +590,8 @@ static void timers_engine(const StrBuf *play, size_t count, size_t sample, Timer
     snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
     out->disk = file_disk_bytes(data_file, &out->apparent);
     out->pages_known = table_pages(dir, out);
+    if (out->pages_known)
+        table_payload(dir, out);
     out->fire_s = timers_fire(dir, count, true, out);
 }
 
@@ -698,9 +736,16 @@ static void section_timers(const StrBuf *play, size_t count, size_t full)
         snprintf(a, sizeof a, "%.0f", (t.disk - t.table_bytes[0]) * per);
         r = row_pair("3    history aside", a, "");
         row_goal(r, "< 1024", (t.disk - t.table_bytes[0]) * per < 1024);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < STAT_TABLE_COUNT; i++) {
             snprintf(metric, sizeof metric, "3    %s pages (mdb_stat)", STAT_TABLES[i]);
             snprintf(a, sizeof a, "%.0f (%.0f%%)", t.table_bytes[i] * per, 100.0 * t.table_bytes[i] / t.used_bytes);
+            row_pair(metric, a, "");
+            double nodes = t.table_keys[i] + t.table_values[i] + 10 * t.table_entries[i];
+            snprintf(metric, sizeof metric, "3      entries x (key + value), fill");
+            snprintf(a, sizeof a, "%.1f x (%.0f + %.0f), %.0f%%", t.table_entries[i] * per,
+                     t.table_entries[i] ? t.table_keys[i] / t.table_entries[i] : 0,
+                     t.table_entries[i] ? t.table_values[i] / t.table_entries[i] : 0,
+                     t.table_bytes[i] ? 100.0 * nodes / t.table_bytes[i] : 0);
             row_pair(metric, a, "");
         }
     }

@@ -11,7 +11,8 @@
  * record grows, it looks at the latest ASK_CONTEXT_INSTANCES instances only (`huddle
  * tasks` and GET /v1/tasks look at the whole record), in two passes: the first reads
  * their history's bytes without decoding them and keeps the instances that hold a
- * `resolved` record (codec_pair_bytes); only those are decoded and folded.
+ * `resolved` record (codec_pair_bytes, in the record's format); only those are decoded
+ * and folded.
  */
 #include "engine_internal.h"
 
@@ -21,8 +22,8 @@
 #define ASK_CONTEXT_INSTANCES 64
 
 typedef struct Decided {
-    unsigned char pattern[CODEC_PAIR_MAX];  /* "kind": "resolved", encoded */
-    size_t pattern_len;
+    unsigned char pattern[2][CODEC_PAIR_MAX];   /* "kind": "resolved", in formats 1 and 2 */
+    size_t pattern_len[2];
     uint64_t found[ASK_CONTEXT_INSTANCES];  /* the instances with a decision, in order */
     size_t count;
 } Decided;
@@ -35,8 +36,9 @@ static int decided_visit(void *context, StoreBytes key, StoreBytes value)
         return STORE_OK;   /* known already: its other records need no look */
     StoreBytes record;
     history_split(value, NULL, &record);
+    size_t f = record.len && ((const unsigned char *)record.data)[0] == CODEC_FORMAT_1 ? 0 : 1;
     bool may = !codec_is_binary(record.data, record.len) ||   /* JSON text: decode it */
-               memmem(record.data, record.len, d->pattern, d->pattern_len) != NULL;
+               memmem(record.data, record.len, d->pattern[f], d->pattern_len[f]) != NULL;
     if (may && d->count < ASK_CONTEXT_INSTANCES)
         d->found[d->count++] = instance;
     return STORE_OK;
@@ -49,7 +51,8 @@ json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task)
     if (rc != STORE_OK)
         return NULL;
     Decided decided = {.count = 0};
-    decided.pattern_len = codec_pair_bytes("kind", "resolved", decided.pattern);
+    decided.pattern_len[0] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_1, decided.pattern[0]);
+    decided.pattern_len[1] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_2, decided.pattern[1]);
     uint64_t first = last > ASK_CONTEXT_INSTANCES ? last - ASK_CONTEXT_INSTANCES + 1 : 0;
     unsigned char from[8];
     store_be64(first, from);

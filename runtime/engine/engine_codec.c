@@ -21,11 +21,28 @@
  *   varint   unsigned LEB128: 7 bits a byte, low first, the high bit set on every byte
  *            but the last; at most 10 bytes, the shortest form only (no final 0x00)
  *
+ * Format 2 (0x02, what the encoder writes since 2026-12-04) is format 1 with two more
+ * tags, for the strings that made most of a waiting instance's bytes:
+ *              0x08 a time: a varint of milliseconds since 1970-01-01T00:00:00.000Z (at
+ *                   most CODEC_TIME_MAX), standing for the 24-byte string
+ *                   "YYYY-MM-DDTHH:MM:SS.mmmZ" the engine writes every time as
+ *              0x09 hex: a byte n (8 to 127), then n bytes, standing for the string of
+ *                   their 2n lowercase hex digits (version hashes, timer keys)
+ *              0xA0-0xFF the string CODEC_VALUES[tag - 0xA0] ("started", "running",
+ *                   "after", ...: the words the engine writes most); a tag past the
+ *                   list is damage
+ *            The encoder writes every string of those shapes so (and no other), so a
+ *            value still has one encoding; the decoder also reads them as plain
+ *            strings. The value read is the same string: nothing above the codec, nor
+ *            the canonical form of the chain, can tell the formats apart. In a record
+ *            of format 1 the two tags are damage, as they always were.
+ *
  * Objects keep their keys in the order they were written (jansson iterates in insertion
  * order), so history reads back in the order it was made. The decoder checks every
  * byte against the end before it reads it, so no input makes it read past the record.
  */
 #include "engine_codec.h"
+#include "civil.h"
 #include "utf8.h"
 
 #include <math.h>
@@ -64,11 +81,32 @@ static const char *const CODEC_KEYS[] = {
 #define CODEC_KEY_COUNT (sizeof CODEC_KEYS / sizeof CODEC_KEYS[0])
 _Static_assert(CODEC_KEY_COUNT <= 255, "a key's byte holds at most 255 names");
 
-/* ---- the key table: name -> byte, built once ---- */
+/* The string values the engine writes most (history kinds, statuses, timer kinds, how
+   an event went), each written in format 2 as the one byte 0xA0 + its place. PART OF
+   FORMAT 2: append only, as CODEC_KEYS; the list holds at most 96. */
+static const char *const CODEC_VALUES[] = {
+    "started", "entered", "timer", "after", "running", "joined", "counted", "told", "asked",
+    "answered", "resolved", "reminded", "sent", "called", "notified", "delivered", "done",
+    "failed", "cancelled", "stalled", "tagged", "noted", "skipped", "retried", "delegated",
+    "acknowledged", "overridden", "handover", "unresolved", "call_failed", "when_failed",
+    "deadline", "reminder", "level", "watch", "answer", "head", "open", "event", "reply",
+    "failure", "ok", "pending",
+};
+#define CODEC_VALUE_COUNT (sizeof CODEC_VALUES / sizeof CODEC_VALUES[0])
+_Static_assert(CODEC_VALUE_COUNT <= 0x100 - CODEC_TAG_VALUE, "a value's tag holds at most 96");
 
-#define KEY_SLOTS 1024   /* a power of two, at least twice CODEC_KEY_COUNT */
-static unsigned char key_slots[KEY_SLOTS];   /* 0: empty; else the key's byte */
-static size_t key_lengths[CODEC_KEY_COUNT];
+/* ---- the two dictionaries: text -> byte (place + 1), built once ---- */
+
+#define DICT_SLOTS 1024   /* a power of two, at least twice the longer dictionary */
+typedef struct Dict {
+    const char *const *names;
+    size_t count;
+    unsigned char slots[DICT_SLOTS];    /* 0: empty; else the entry's place + 1 */
+    size_t lengths[255];
+    size_t longest;                     /* no longer text is looked up */
+} Dict;
+static Dict keys = {CODEC_KEYS, CODEC_KEY_COUNT, {0}, {0}, 0};
+static Dict values = {CODEC_VALUES, CODEC_VALUE_COUNT, {0}, {0}, 0};
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static uint32_t key_hash(const char *key, size_t len)
@@ -79,35 +117,72 @@ static uint32_t key_hash(const char *key, size_t len)
     return h;
 }
 
+static void dict_build(Dict *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        d->lengths[i] = strlen(d->names[i]);
+        if (d->lengths[i] > d->longest)
+            d->longest = d->lengths[i];
+        uint32_t at = key_hash(d->names[i], d->lengths[i]) & (DICT_SLOTS - 1);
+        while (d->slots[at])
+            at = (at + 1) & (DICT_SLOTS - 1);
+        d->slots[at] = (unsigned char)(i + 1);
+    }
+}
+
 static void keys_build(void)
 {
-    for (size_t i = 0; i < CODEC_KEY_COUNT; i++) {
-        key_lengths[i] = strlen(CODEC_KEYS[i]);
-        uint32_t at = key_hash(CODEC_KEYS[i], strlen(CODEC_KEYS[i])) & (KEY_SLOTS - 1);
-        while (key_slots[at])
-            at = (at + 1) & (KEY_SLOTS - 1);
-        key_slots[at] = (unsigned char)(i + 1);
+    dict_build(&keys);
+    dict_build(&values);
+}
+
+/* The place + 1 of `text` in the dictionary, 0 when it is not there. */
+static unsigned dict_byte(const Dict *d, const char *text, size_t len)
+{
+    if (len > d->longest)
+        return 0;
+    for (uint32_t at = key_hash(text, len) & (DICT_SLOTS - 1); d->slots[at];
+         at = (at + 1) & (DICT_SLOTS - 1)) {
+        unsigned place = d->slots[at] - 1u;
+        if (d->lengths[place] == len && memcmp(d->names[place], text, len) == 0)
+            return place + 1;
     }
+    return 0;
 }
 
 /* The byte of `key` in CODEC_KEYS, 0 when it is not there. */
 static unsigned key_byte(const char *key, size_t len)
 {
-    for (uint32_t at = key_hash(key, len) & (KEY_SLOTS - 1); key_slots[at];
-         at = (at + 1) & (KEY_SLOTS - 1)) {
-        const char *name = CODEC_KEYS[key_slots[at] - 1];
-        if (strncmp(name, key, len) == 0 && name[len] == '\0')
-            return key_slots[at];
-    }
-    return 0;
+    return dict_byte(&keys, key, len);
 }
 
-size_t codec_pair_bytes(const char *key, const char *value, unsigned char out[CODEC_PAIR_MAX])
+const char *codec_value_text(unsigned tag, size_t *len)
+{
+    pthread_once(&key_once, keys_build);
+    if (tag < CODEC_TAG_VALUE || tag - CODEC_TAG_VALUE >= CODEC_VALUE_COUNT)
+        return NULL;
+    *len = values.lengths[tag - CODEC_TAG_VALUE];
+    return CODEC_VALUES[tag - CODEC_TAG_VALUE];
+}
+
+static bool time_parse(const char *text, size_t len, uint64_t *ms);
+static bool hex_shaped(const char *text, size_t len);
+
+size_t codec_pair_bytes(const char *key, const char *value, unsigned format,
+                        unsigned char out[CODEC_PAIR_MAX])
 {
     pthread_once(&key_once, keys_build);
     unsigned byte = key_byte(key, strlen(key));
     size_t len = strlen(value);
-    if (!byte || len > CODEC_SHORT_STRING_MAX)
+    uint64_t ms;
+    unsigned known = dict_byte(&values, value, len);
+    if (byte && format >= CODEC_FORMAT_2 && known) {
+        out[0] = (unsigned char)byte;
+        out[1] = (unsigned char)(CODEC_TAG_VALUE + known - 1);
+        return 2;
+    }
+    if (!byte || len > CODEC_SHORT_STRING_MAX ||
+        (format >= CODEC_FORMAT_2 && (time_parse(value, len, &ms) || hex_shaped(value, len))))
         return 0;
     out[0] = (unsigned char)byte;
     out[1] = (unsigned char)(CODEC_TAG_SHORT_STRING + len);
@@ -119,7 +194,7 @@ unsigned codec_key_table(const char *const **names, const size_t **lengths)
 {
     pthread_once(&key_once, keys_build);
     *names = CODEC_KEYS;
-    *lengths = key_lengths;
+    *lengths = keys.lengths;
     return (unsigned)CODEC_KEY_COUNT;
 }
 
@@ -152,15 +227,117 @@ static void put_counted(StrBuf *out, unsigned char tag, unsigned char short_tag,
     put_varint(out, n);
 }
 
-static void put_string(StrBuf *out, const char *text, size_t len)
+/* ---- format 2's times and hex strings ---- */
+
+#define DAY_MS 86400000ULL
+
+static bool digits(const char *text, size_t at, size_t n, unsigned *out)
 {
+    unsigned v = 0;
+    for (size_t i = at; i < at + n; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(text[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Whether `text` is a time as codec_time_text writes it, and its milliseconds. */
+static bool time_parse(const char *text, size_t len, uint64_t *ms)
+{
+    unsigned year, month, day, hour, minute, second, milli;
+    if (len != CODEC_TIME_LEN || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+        text[16] != ':' || text[19] != '.' || text[23] != 'Z' || !digits(text, 0, 4, &year) ||
+        !digits(text, 5, 2, &month) || !digits(text, 8, 2, &day) || !digits(text, 11, 2, &hour) ||
+        !digits(text, 14, 2, &minute) || !digits(text, 17, 2, &second) || !digits(text, 20, 3, &milli))
+        return false;
+    if (year < 1970 || day < 1 || day > civil_days_in_month(year, month) || hour > 23 || minute > 59 ||
+        second > 59)
+        return false;
+    uint64_t days = (uint64_t)civil_days_from_date(year, month, day);
+    *ms = days * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000ULL + milli;
+    return true;
+}
+
+static void put_digits(char *out, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        out[i] = (char)('0' + v % 10);
+}
+
+void codec_time_text(uint64_t ms, char out[CODEC_TIME_LEN])
+{
+    int64_t year;
+    unsigned month, day, in_day = (unsigned)(ms % DAY_MS);
+    civil_date_from_days((int64_t)(ms / DAY_MS), &year, &month, &day);
+    put_digits(out, (unsigned)year, 4);
+    put_digits(out + 5, month, 2);
+    put_digits(out + 8, day, 2);
+    put_digits(out + 11, in_day / 3600000, 2);
+    put_digits(out + 14, in_day / 60000 % 60, 2);
+    put_digits(out + 17, in_day / 1000 % 60, 2);
+    put_digits(out + 20, in_day % 1000, 3);
+    out[4] = out[7] = '-';
+    out[10] = 'T';
+    out[13] = out[16] = ':';
+    out[19] = '.';
+    out[23] = 'Z';
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Whether format 2 keeps `text` as hex bytes: 16 to 254 lowercase hex digits, even. */
+static bool hex_shaped(const char *text, size_t len)
+{
+    if (len % 2 || len < 2 * CODEC_HEX_MIN || len > 2 * CODEC_HEX_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (hex_digit(text[i]) < 0)
+            return false;
+    return true;
+}
+
+void codec_hex_text(const unsigned char *bytes, size_t len, char *out)
+{
+    static const char DIGITS[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = DIGITS[bytes[i] >> 4];
+        out[2 * i + 1] = DIGITS[bytes[i] & 15];
+    }
+}
+
+static void put_string(StrBuf *out, const char *text, size_t len, unsigned format)
+{
+    uint64_t ms;
+    unsigned known = format >= CODEC_FORMAT_2 ? dict_byte(&values, text, len) : 0;
+    if (known) {
+        put_byte(out, (unsigned char)(CODEC_TAG_VALUE + known - 1));
+        return;
+    }
+    if (format >= CODEC_FORMAT_2 && time_parse(text, len, &ms)) {
+        put_byte(out, CODEC_TAG_TIME);
+        put_varint(out, ms);
+        return;
+    }
+    if (format >= CODEC_FORMAT_2 && hex_shaped(text, len)) {
+        unsigned char bytes[1 + CODEC_HEX_MAX] = {(unsigned char)(len / 2)};
+        for (size_t i = 0; i < len / 2; i++)
+            bytes[1 + i] = (unsigned char)(hex_digit(text[2 * i]) << 4 | hex_digit(text[2 * i + 1]));
+        put_byte(out, CODEC_TAG_HEX);
+        put(out, bytes, 1 + len / 2);
+        return;
+    }
     put_counted(out, CODEC_TAG_STRING, CODEC_TAG_SHORT_STRING, CODEC_SHORT_STRING_MAX, len);
     put(out, text, len);
 }
 
-static int encode_value(const json_t *value, StrBuf *out, int depth);
+static int encode_value(const json_t *value, StrBuf *out, int depth, unsigned format);
 
-static int encode_object(const json_t *object, StrBuf *out, int depth)
+static int encode_object(const json_t *object, StrBuf *out, int depth, unsigned format)
 {
     put_counted(out, CODEC_TAG_OBJECT, CODEC_TAG_SHORT_OBJECT, CODEC_SHORT_COUNT_MAX, json_object_size(object));
     for (void *it = json_object_iter((json_t *)object); it;
@@ -173,32 +350,32 @@ static int encode_object(const json_t *object, StrBuf *out, int depth)
             put_varint(out, len);
             put(out, key, len);
         }
-        int rc = encode_value(json_object_iter_value(it), out, depth + 1);
+        int rc = encode_value(json_object_iter_value(it), out, depth + 1, format);
         if (rc != CODEC_OK)
             return rc;
     }
     return CODEC_OK;
 }
 
-static int encode_value(const json_t *value, StrBuf *out, int depth)
+static int encode_value(const json_t *value, StrBuf *out, int depth, unsigned format)
 {
     switch (json_typeof(value)) {
     case JSON_OBJECT:
-        return depth >= CODEC_DEPTH_MAX ? CODEC_TOO_DEEP : encode_object(value, out, depth);
+        return depth >= CODEC_DEPTH_MAX ? CODEC_TOO_DEEP : encode_object(value, out, depth, format);
     case JSON_ARRAY: {
         if (depth >= CODEC_DEPTH_MAX)
             return CODEC_TOO_DEEP;
         size_t count = json_array_size(value);
         put_counted(out, CODEC_TAG_ARRAY, CODEC_TAG_SHORT_ARRAY, CODEC_SHORT_COUNT_MAX, count);
         for (size_t i = 0; i < count; i++) {
-            int rc = encode_value(json_array_get(value, i), out, depth + 1);
+            int rc = encode_value(json_array_get(value, i), out, depth + 1, format);
             if (rc != CODEC_OK)
                 return rc;
         }
         return CODEC_OK;
     }
     case JSON_STRING:
-        put_string(out, json_string_value(value), json_string_length(value));
+        put_string(out, json_string_value(value), json_string_length(value), format);
         return CODEC_OK;
     case JSON_INTEGER: {
         int64_t n = (int64_t)json_integer_value(value);
@@ -236,9 +413,14 @@ static int encode_value(const json_t *value, StrBuf *out, int depth)
 
 int codec_encode(const json_t *value, StrBuf *out)
 {
+    return codec_encode_format(value, CODEC_FORMAT, out);
+}
+
+int codec_encode_format(const json_t *value, unsigned format, StrBuf *out)
+{
     pthread_once(&key_once, keys_build);
-    put_byte(out, CODEC_FORMAT_1);
-    int rc = value ? encode_value(value, out, 0) : CODEC_DAMAGED;
+    put_byte(out, (unsigned char)format);
+    int rc = value ? encode_value(value, out, 0, format) : CODEC_DAMAGED;
     if (strbuf_failed(out))
         return CODEC_NO_MEMORY;
     return rc;
@@ -249,6 +431,7 @@ int codec_encode(const json_t *value, StrBuf *out)
 typedef struct Reader {
     const unsigned char *bytes;
     size_t len, at;
+    unsigned format;        /* the record's first byte */
     char *why;
     size_t why_len;
     bool failed;            /* damaged: `why` says how */
@@ -410,6 +593,33 @@ static json_t *decode_string(Reader *r, uint64_t len)
     return string ? string : no_memory(r);
 }
 
+/* A time or a hex string of format 2, as the string it stands for. */
+static json_t *decode_shaped(Reader *r, unsigned tag)
+{
+    char text[2 * CODEC_HEX_MAX];
+    size_t len;
+    if (tag == CODEC_TAG_TIME) {
+        uint64_t ms;
+        if (!get_varint(r, &ms))
+            return NULL;
+        if (ms > CODEC_TIME_MAX)
+            return damaged(r, "a time past the year 9999");
+        codec_time_text(ms, text);
+        len = CODEC_TIME_LEN;
+    } else {
+        if (left(r) < 1 || r->bytes[r->at] < CODEC_HEX_MIN || r->bytes[r->at] > CODEC_HEX_MAX)
+            return damaged(r, left(r) < 1 ? "hex cut short" : "a hex length not from 8 to 127");
+        size_t n = r->bytes[r->at];
+        if (n > left(r) - 1)
+            return damaged(r, "hex cut short");
+        codec_hex_text(r->bytes + r->at + 1, n, text);
+        r->at += 1 + n;
+        len = 2 * n;
+    }
+    json_t *string = json_stringn_nocheck(text, len);
+    return string ? string : no_memory(r);
+}
+
 static json_t *decode_scalar(Reader *r, unsigned tag)
 {
     uint64_t n;
@@ -437,9 +647,15 @@ static json_t *decode_scalar(Reader *r, unsigned tag)
         value = json_real(d);
         break;
     }
+    case CODEC_TAG_TIME:
+    case CODEC_TAG_HEX:
+        if (r->format >= CODEC_FORMAT_2)
+            return decode_shaped(r, tag);
+        /* fall through */
     default:
         r->at--;
-        return damaged(r, "a tag format 1 does not have");
+        return damaged(r, r->format >= CODEC_FORMAT_2 ? "a tag format 2 does not have"
+                                                      : "a tag format 1 does not have");
     }
     return value ? value : no_memory(r);
 }
@@ -465,6 +681,16 @@ static json_t *decode_value(Reader *r, int depth)
         json_t *value = json_integer(tag - CODEC_TAG_SMALL_INT);
         return value ? value : no_memory(r);
     }
+    if (tag >= CODEC_TAG_VALUE && r->format >= CODEC_FORMAT_2) {
+        size_t len;
+        const char *text = codec_value_text(tag, &len);
+        if (!text) {
+            r->at--;
+            return damaged(r, "a value past the strings format 2 knows");
+        }
+        json_t *value = json_stringn_nocheck(text, len);
+        return value ? value : no_memory(r);
+    }
     switch (tag) {
     case CODEC_TAG_OBJECT:
         return get_count(r, &n, 2) ? decode_object(r, n, depth) : NULL;
@@ -479,21 +705,30 @@ static json_t *decode_value(Reader *r, int depth)
 
 bool codec_is_binary(const void *data, size_t len)
 {
-    return len > 0 && ((const unsigned char *)data)[0] == CODEC_FORMAT_1;
+    return len > 0 && (((const unsigned char *)data)[0] == CODEC_FORMAT_1 ||
+                       ((const unsigned char *)data)[0] == CODEC_FORMAT_2);
+}
+
+/* A first byte no JSON text begins with, of a format newer than this codec reads. */
+static bool codec_is_newer(const void *data, size_t len)
+{
+    return len > 0 && ((const unsigned char *)data)[0] > CODEC_FORMAT &&
+           ((const unsigned char *)data)[0] <= CODEC_FORMAT_NEWEST_BYTE;
 }
 
 int codec_decode(const void *data, size_t len, json_t **out, char *why, size_t why_len)
 {
     pthread_once(&key_once, keys_build);
     char spare[1];
-    Reader r = {data, len, 1, why_len ? why : spare, why_len ? why_len : sizeof spare, false,
+    Reader r = {data, len, 1, 0, why_len ? why : spare, why_len ? why_len : sizeof spare, false,
                 false};
     *out = NULL;
     if (!codec_is_binary(data, len)) {
         r.at = 0;
-        damaged(&r, "not a record of format 1");
+        damaged(&r, "not a record of format 1 or 2");
         return CODEC_DAMAGED;
     }
+    r.format = ((const unsigned char *)data)[0];
     json_t *value = decode_value(&r, 0);
     if (value && r.at != r.len) {
         json_decref(value);
@@ -518,6 +753,12 @@ int codec_load(const void *data, size_t len, json_t **out, char *why, size_t why
         else if (rc != CODEC_OK)
             snprintf(why, why_len, "%s", what);
         return rc;
+    }
+    if (codec_is_newer(data, len)) {
+        snprintf(why, why_len, "is a record of format %u, newer than this huddle reads (formats 1 "
+                 "and 2)", ((const unsigned char *)data)[0]);
+        *out = NULL;
+        return CODEC_DAMAGED;
     }
     json_error_t error;
     *out = json_loadb(data, len, 0, &error);

@@ -1,6 +1,6 @@
 /*
  * engine_codec.h - the bytes of the engine's JSON records in the store: a compact,
- * versioned binary encoding of jansson values (format 1, described byte by byte in
+ * versioned binary encoding of jansson values (formats 1 and 2, described byte by byte in
  * engine_codec.c and docs/internals.md), and the JSON text that stores of schema 1 hold.
  *
  * The codec knows nothing of tables or steps: it turns a json_t into bytes and bytes
@@ -18,8 +18,14 @@
 
 #include "strbuf.h"
 
-/* The first byte of every binary record: JSON text never begins with it. */
+/* The first byte of every binary record: JSON text never begins with it. Format 2 is
+   format 1 and two tags more (a time, a hex string: engine_codec.c); the encoder
+   writes CODEC_FORMAT, the decoders read both. A first byte from CODEC_FORMAT + 1 to
+   CODEC_FORMAT_NEWEST_BYTE is a record of a newer format, refused as such. */
 #define CODEC_FORMAT_1 0x01
+#define CODEC_FORMAT_2 0x02
+#define CODEC_FORMAT CODEC_FORMAT_2
+#define CODEC_FORMAT_NEWEST_BYTE 0x08
 /* How deep arrays and objects may nest in a record: event data nests at most 1,000
    deep (RUNTIME.md, "Limits and damage"), and a record wraps it in a few levels of its
    own (a mailbox entry's "data", a history record's "event"). */
@@ -32,16 +38,20 @@ enum {
     CODEC_TOO_DEEP = -3     /* encoding: the value nests deeper than CODEC_DEPTH_MAX */
 };
 
-/* Appends `value`, encoded in format 1 (the version byte first), to `out`. Out of
+/* Appends `value`, encoded in CODEC_FORMAT (the version byte first), to `out`. Out of
    memory fails the buffer (strbuf_failed) and returns CODEC_NO_MEMORY; a value that
    nests too deep or holds a real that is not finite is CODEC_TOO_DEEP / CODEC_DAMAGED
    (the buffer then holds a part of it). */
 int codec_encode(const json_t *value, StrBuf *out);
 
+/* The same in `format` (CODEC_FORMAT_1 or CODEC_FORMAT_2): format 1 for the tests that
+   make a store as an older huddle wrote it (tests/crash/store_schema1.c). */
+int codec_encode_format(const json_t *value, unsigned format, StrBuf *out);
+
 /* Whether `data` is a binary record (its first byte is a format this codec reads). */
 bool codec_is_binary(const void *data, size_t len);
 
-/* Decodes one record of format 1 (`data` begins with the version byte) into a new
+/* Decodes one record of format 1 or 2 (`data` begins with the version byte) into a new
    value in *out. CODEC_DAMAGED with a sentence in `why` (what is wrong and at which
    byte) for bytes that are cut short, an overlong varint, a bad tag, text that is not
    UTF-8, a duplicate key, a count larger than the bytes left, nesting deeper than
@@ -52,16 +62,20 @@ int codec_decode(const void *data, size_t len, json_t **out, char *why, size_t w
 /* A record as the store holds it: binary (codec_decode), or JSON text as stores of
    schema 1 hold it (json_loadb). Same codes; `why` says what is wrong as the end of a
    sentence about the record: "is not a readable record (text cut short at byte 17)",
-   "is not JSON (...)", or "out of memory". */
+   "is not JSON (...)", "is a record of format 3, newer than this huddle reads (formats
+   1 and 2)", or "out of memory". */
 int codec_load(const void *data, size_t len, json_t **out, char *why, size_t why_len);
 
-/* The bytes a pair `"key": "value"` takes inside a record of format 1 (its key's byte,
-   then the short string), for a key of the codec's table and a value of at most 63
-   bytes: written to out[], their count returned; 0 for any other pair. A record holding
+/* The bytes a pair `"key": "value"` takes inside a record of `format` (its key's byte,
+   then the short string, or in format 2 the value's one byte when it is a word of the
+   value list), for a key of the codec's table and a value of at most 63 bytes: written
+   to out[], their count returned; 0 for any other pair. A record holding
    the pair holds these bytes (memmem finds them without decoding); one holding the bytes
-   may still not hold the pair, so a match says "decode this one", never "it is there". */
+   may still not hold the pair, so a match says "decode this one", never "it is there".
+   0 too for a value format 2 writes in a form of its own (a time, a long hex string). */
 #define CODEC_PAIR_MAX 65
-size_t codec_pair_bytes(const char *key, const char *value, unsigned char out[CODEC_PAIR_MAX]);
+size_t codec_pair_bytes(const char *key, const char *value, unsigned format,
+                        unsigned char out[CODEC_PAIR_MAX]);
 
 /* ---- format 1's pieces, for the readers of its bytes (the decoder above, and the
    canonical form read straight from them, engine_codec_canon.c) ---- */
@@ -71,7 +85,8 @@ enum {
     CODEC_TAG_NULL = 0x00, CODEC_TAG_FALSE = 0x01, CODEC_TAG_TRUE = 0x02, CODEC_TAG_INT = 0x03,
     CODEC_TAG_REAL = 0x04, CODEC_TAG_STRING = 0x05, CODEC_TAG_ARRAY = 0x06, CODEC_TAG_OBJECT = 0x07,
     CODEC_TAG_SMALL_INT = 0x20, CODEC_TAG_SHORT_STRING = 0x40, CODEC_TAG_SHORT_ARRAY = 0x80,
-    CODEC_TAG_SHORT_OBJECT = 0x90
+    CODEC_TAG_SHORT_OBJECT = 0x90,
+    CODEC_TAG_TIME = 0x08, CODEC_TAG_HEX = 0x09, CODEC_TAG_VALUE = 0xA0    /* format 2 only */
 };
 #define CODEC_SMALL_INT_MAX 31
 #define CODEC_SHORT_STRING_MAX 63
@@ -85,6 +100,22 @@ enum {
 /* The varint at bytes[*at], moved past: CODEC_VARINT_OK, or what is wrong with it (*at
    then where the decoder says the damage is). */
 int codec_varint(const unsigned char *bytes, size_t len, size_t *at, uint64_t *out);
+
+/* Format 2's strings of a form of their own. A time is the text YYYY-MM-DDTHH:MM:SS.mmmZ
+   (CODEC_TIME_LEN bytes, UTC, 1970 to 9999) kept as its milliseconds since 1970; a hex
+   string is CODEC_HEX_MIN to CODEC_HEX_MAX bytes kept as twice as many lowercase hex
+   digits. */
+#define CODEC_TIME_LEN 24
+#define CODEC_TIME_MAX 253402300799999ULL   /* 9999-12-31T23:59:59.999Z */
+#define CODEC_HEX_MIN 8
+#define CODEC_HEX_MAX 127
+/* The text of time `ms` (at most CODEC_TIME_MAX) into out[0..CODEC_TIME_LEN). */
+void codec_time_text(uint64_t ms, char out[CODEC_TIME_LEN]);
+/* The text of hex bytes into out[0..2 * len). */
+void codec_hex_text(const unsigned char *bytes, size_t len, char *out);
+/* The string a value tag of format 2 (CODEC_TAG_VALUE and up) stands for, and its
+   length; NULL for a tag past the list. */
+const char *codec_value_text(unsigned tag, size_t *len);
 
 /* The names key bytes stand for: byte b (1 to the count returned) is names[b - 1], of
    lengths[b - 1] bytes; 0 is a key of its own and bytes past the count are damage. */
@@ -108,7 +139,7 @@ typedef struct CodecCanon {
     size_t member_cap, member_top, top_count;
 } CodecCanon;
 
-/* Writes the canonical form of the record `data` (format 1, the version byte first) into
+/* Writes the canonical form of the record `data` (format 1 or 2, the version byte first) into
    c->text (emptied first). CODEC_OK; CODEC_DAMAGED for exactly the bytes codec_decode
    refuses (it says why: call it for the sentence); CODEC_NO_MEMORY. */
 int codec_canon(CodecCanon *c, const void *data, size_t len);

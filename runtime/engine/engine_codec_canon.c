@@ -1,7 +1,8 @@
 /*
  * engine_codec_canon.c - the decision record's canonical form (audit.h, docs/audit.md:
- * RFC 8785 with exact integers) written straight from a record's binary bytes (format
- * 1, engine_codec.c), for the hash chain as records are written (engine_chain.c) and as
+ * RFC 8785 with exact integers) written straight from a record's binary bytes (formats
+ * 1 and 2, engine_codec.c; format 2's times and hex strings are written as the strings
+ * they stand for, so a record has one canonical form whichever format holds it), for the hash chain as records are written (engine_chain.c) and as
  * they are verified (engine_audit.c).
  *
  * It gives the bytes audit_canon gives for the value codec_decode would build, without
@@ -76,6 +77,7 @@ typedef struct Walk {
     const unsigned char *bytes;
     size_t len, at;
     bool no_memory;
+    unsigned format;                /* the record's first byte */
 } Walk;
 
 static bool walk_value(Walk *w, int depth, int how);
@@ -281,6 +283,38 @@ static bool walk_string(Walk *w, uint64_t len, int how)
     return text != NULL;
 }
 
+/* Format 2's time or hex string, checked as the decoder checks it, written as the
+   string it stands for. */
+static bool walk_shaped(Walk *w, unsigned tag, int how)
+{
+    char text[2 * CODEC_HEX_MAX];
+    size_t len;
+    if (w->format < CODEC_FORMAT_2)
+        return false;
+    if (tag == CODEC_TAG_TIME) {
+        uint64_t ms;
+        if (codec_varint(w->bytes, w->len, &w->at, &ms) != CODEC_VARINT_OK || ms > CODEC_TIME_MAX)
+            return false;
+        if (!(how & WALK_WRITE))
+            return true;
+        codec_time_text(ms, text);
+        len = CODEC_TIME_LEN;
+    } else {
+        if (walk_left(w) < 1)
+            return false;
+        size_t n = w->bytes[w->at];
+        if (n < CODEC_HEX_MIN || n > CODEC_HEX_MAX || n > walk_left(w) - 1)
+            return false;
+        if (how & WALK_WRITE)
+            codec_hex_text(w->bytes + w->at + 1, n, text);
+        w->at += 1 + n;
+        len = 2 * n;
+    }
+    if (how & WALK_WRITE)
+        audit_canon_string(text, len, &w->c->text);
+    return true;
+}
+
 static bool walk_scalar(Walk *w, unsigned tag, int how)
 {
     StrBuf *out = (how & WALK_WRITE) ? &w->c->text : NULL;
@@ -311,6 +345,9 @@ static bool walk_scalar(Walk *w, unsigned tag, int how)
         w->at += 8;
         return isfinite(d) && (!out || audit_canon_real(d, out) == AUDIT_OK);
     }
+    case CODEC_TAG_TIME:
+    case CODEC_TAG_HEX:
+        return walk_shaped(w, tag, how);
     default:
         return false;
     }
@@ -337,6 +374,13 @@ static bool walk_value(Walk *w, int depth, int how)
             audit_canon_integer(tag - CODEC_TAG_SMALL_INT, &w->c->text);
         return true;
     }
+    if (tag >= CODEC_TAG_VALUE) {
+        size_t len;
+        const char *text = w->format >= CODEC_FORMAT_2 ? codec_value_text(tag, &len) : NULL;
+        if (text && (how & WALK_WRITE))
+            audit_canon_string(text, len, &w->c->text);
+        return text != NULL;
+    }
     switch (tag) {
     case CODEC_TAG_OBJECT:
         return walk_count(w, &n, 2) && walk_object(w, n, depth, how);
@@ -356,10 +400,11 @@ static int walk_record(CodecCanon *c, const void *data, size_t len, int how, Wal
     c->member_top = c->top_count = 0;
     c->instance = NULL;
     c->has_seq = false;
-    *w = (Walk){c, data, len, 1, false};
+    *w = (Walk){c, data, len, 1, false, 0};
     pthread_once(&rank_once, ranks_build);
     if (!codec_is_binary(data, len))
         return CODEC_DAMAGED;
+    w->format = ((const unsigned char *)data)[0];
     bool ok = walk_value(w, 0, how) && w->at == len;
     if (w->no_memory || strbuf_failed(&c->text)) {
         strbuf_free(&c->text);

@@ -288,7 +288,7 @@ typedef struct HistoryChain {
 int chain_head_read(StoreTxn *txn, uint64_t *count, unsigned char head[AUDIT_HASH]);
 /* Starts from meta's head; `c` is zeroed by the caller once (its scratch is kept). */
 int chain_begin(HistoryChain *c, StoreTxn *txn);
-/* Links record `seq` of `instance`, given as its binary bytes (format 1, as the store
+/* Links record `seq` of `instance`, given as its binary bytes (format 1 or 2, as the store
    keeps it), and fills its stamp: STORE_OK, STORE_NOT_FOUND (the record before it is
    missing or unstamped), ENGINE_NO_MEMORY, ENGINE_FAILED (bytes that are not a record),
    or a store code. */

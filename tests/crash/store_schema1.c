@@ -6,8 +6,14 @@
  *   store_schema1 --to 3 DIR   ... or as schema 3 kept it (no decisions index; the
  *                              table stays, empty: tests/e2e/audit_index.sh also makes
  *                              one without it)
+ *   store_schema1 --format1 DIR
+ *                              keeps the schema but writes every binary record in the
+ *                              codec's format 1, as huddle wrote them before format 2
+ *                              (2026-12-04): history keeps its stamps, which must still
+ *                              verify (the canonical form does not depend on the format)
  *   store_schema1 --show DIR   prints the schema DIR has, and how many records are in
- *                              the binary form and how many are JSON text
+ *                              the binary form and how many are JSON text; with
+ *                              --show-formats, how many binary ones are of each format
  *
  * The rewrite is engine_store_convert's, in one write transaction. Exit status: 0 done,
  * 2 usage, 3 the store could not be opened or written.
@@ -18,37 +24,125 @@
 #include "engine_internal.h"
 #include "store.h"
 
+static const StoreTable TABLES[] = {
+    TABLE_PLAYBOOKS, TABLE_INSTANCES, TABLE_CASES, TABLE_WINDOWS, TABLE_HISTORY,
+    TABLE_TASKS, TABLE_TIMERS, TABLE_MAILBOX, TABLE_OUTBOX, TABLE_SEEN, TABLE_DIRECTORY};
+#define TABLE_COUNT (sizeof TABLES / sizeof TABLES[0])
+
 typedef struct Count {
-    size_t binary, text;
+    size_t binary, text, format[3];
     StoreTable table;
 } Count;
+
+/* Where the record starts in a value of `table`: after an instance's length, after a
+   history record's chain stamp. */
+static size_t record_skip(StoreTable table, StoreBytes value)
+{
+    const unsigned char *bytes = value.data;
+    return table == TABLE_INSTANCES ? 4
+         : table == TABLE_HISTORY && value.len > HISTORY_STAMP && bytes[0] == HISTORY_STAMP_TAG
+         ? HISTORY_STAMP : 0;
+}
 
 static int count_visit(void *context, StoreBytes key, StoreBytes value)
 {
     (void)key;
     Count *c = context;
     const unsigned char *bytes = value.data;
-    size_t skip = c->table == TABLE_INSTANCES ? 4    /* the record after its length */
-                : c->table == TABLE_HISTORY && value.len > HISTORY_STAMP && bytes[0] == HISTORY_STAMP_TAG
-                ? HISTORY_STAMP : 0;                  /* or after its chain stamp */
+    size_t skip = record_skip(c->table, value);
     if (value.len <= skip)
         return STORE_OK;
-    if (bytes[skip] == CODEC_FORMAT_1)
+    if (codec_is_binary(bytes + skip, value.len - skip)) {
         c->binary++;
-    else
+        c->format[bytes[skip]]++;
+    } else {
         c->text++;
+    }
     return STORE_OK;
 }
 
-/* schema N, binary B, text T: over the record tables (meta and programs aside). */
-static int show(Store *store)
+/* ---- --format1: every binary record back in format 1 ---- */
+
+typedef struct Rewrite {
+    StoreTable table;
+    StrBuf chunk;           /* (u32 key length, key, u32 value length, value)... */
+    size_t count;
+    int rc;
+} Rewrite;
+
+static void put_u32(StrBuf *out, size_t n)
 {
-    static const StoreTable TABLES[] = {
-        TABLE_PLAYBOOKS, TABLE_INSTANCES, TABLE_CASES, TABLE_WINDOWS, TABLE_HISTORY,
-        TABLE_TASKS, TABLE_TIMERS, TABLE_MAILBOX, TABLE_OUTBOX, TABLE_SEEN, TABLE_DIRECTORY};
+    char bytes[4];
+    engine_set_le32(bytes, (uint32_t)n);
+    strbuf_append(out, bytes, 4);
+}
+
+static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Rewrite *r = context;
+    size_t skip = record_skip(r->table, value), len = value.len - skip;
+    const char *bytes = value.data;
+    if (r->table == TABLE_INSTANCES && value.len >= 4 && engine_get_le32(bytes) <= value.len - 4)
+        len = engine_get_le32(bytes);
+    if (value.len <= skip || !codec_is_binary(bytes + skip, len) || bytes[skip] == CODEC_FORMAT_1)
+        return STORE_OK;
+    json_t *json;
+    char why[240];
+    if (codec_load(bytes + skip, len, &json, why, sizeof why) != CODEC_OK)
+        return STORE_OK;    /* damaged: left as it is */
+    put_u32(&r->chunk, key.len);
+    strbuf_append(&r->chunk, key.data, key.len);
+    size_t at = r->chunk.len;
+    put_u32(&r->chunk, 0);
+    strbuf_append(&r->chunk, bytes, skip);      /* the stamp, or the length set below */
+    size_t start = r->chunk.len;
+    int rc = codec_encode_format(json, CODEC_FORMAT_1, &r->chunk);
+    json_decref(json);
+    if (rc != CODEC_OK)
+        return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_FAILED;
+    if (r->table == TABLE_INSTANCES)
+        engine_set_le32(r->chunk.data + start - 4, r->chunk.len - start);
+    strbuf_append(&r->chunk, bytes + skip + len, value.len - skip - len);   /* a frame */
+    engine_set_le32(r->chunk.data + at, r->chunk.len - at - 4);
+    r->count++;
+    return strbuf_failed(&r->chunk) ? STORE_NO_MEMORY : STORE_OK;
+}
+
+static int rewrite_work(StoreTxn *txn, void *context)
+{
+    Rewrite *r = context;
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < TABLE_COUNT; i++) {
+        r->table = TABLES[i];
+        r->chunk.len = 0;
+        rc = store_scan(txn, r->table, store_bytes(NULL, 0), store_bytes(NULL, 0), rewrite_visit, r);
+        for (const char *at = r->chunk.data, *end = at + r->chunk.len; rc == STORE_OK && at && at < end;) {
+            StoreBytes key = store_bytes(at + 4, engine_get_le32(at));
+            at += 4 + key.len;
+            StoreBytes value = store_bytes(at + 4, engine_get_le32(at));
+            at += 4 + value.len;
+            rc = store_put(txn, r->table, key, value);
+        }
+    }
+    return rc;
+}
+
+static int format1(Store *store)
+{
+    Rewrite r = {.chunk = STRBUF_INIT};
+    int rc = store_write(store, rewrite_work, &r);
+    strbuf_free(&r.chunk);
+    if (rc == STORE_OK)
+        printf("%zu records now of format 1\n", r.count);
+    return rc;
+}
+
+/* schema N, binary B, text T: over the record tables (meta and programs aside). */
+static int show(Store *store, bool formats)
+{
     StoreTxn *txn = NULL;
     unsigned version = 0;
-    Count c = {0, 0, TABLE_META};
+    Count c = {.table = TABLE_META};
     int rc = store_begin(store, false, &txn);
     if (rc == STORE_OK)
         rc = store_schema(txn, &version);
@@ -62,16 +156,21 @@ static int show(Store *store)
         fprintf(stderr, "store_schema1: %s\n", store_strerror(rc));
         return 3;
     }
-    printf("schema %u, binary %zu, text %zu\n", version, c.binary, c.text);
+    if (formats)
+        printf("schema %u, format 1 %zu, format 2 %zu, text %zu\n", version, c.format[1], c.format[2], c.text);
+    else
+        printf("schema %u, binary %zu, text %zu\n", version, c.binary, c.text);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    bool showing = argc == 3 && strcmp(argv[1], "--show") == 0;
+    bool formats = argc == 3 && strcmp(argv[1], "--show-formats") == 0;
+    bool showing = formats || (argc == 3 && strcmp(argv[1], "--show") == 0);
     bool to3 = argc == 4 && strcmp(argv[1], "--to") == 0 && strcmp(argv[2], "3") == 0;
-    if (argc != 2 && !showing && !to3) {
-        fprintf(stderr, "usage: store_schema1 [--show | --to 3] DIR\n");
+    bool to_format1 = argc == 3 && strcmp(argv[1], "--format1") == 0;
+    if (argc != 2 && !showing && !to3 && !to_format1) {
+        fprintf(stderr, "usage: store_schema1 [--show | --show-formats | --format1 | --to 3] DIR\n");
         return 2;
     }
     const char *dir = argv[argc - 1];
@@ -84,7 +183,8 @@ int main(int argc, char **argv)
     }
     unsigned from;
     size_t count;
-    int rc = showing ? show(store) : engine_store_convert(store, to3 ? 3 : 1, &from, &count);
+    int rc = showing ? show(store, formats) : to_format1 ? format1(store)
+           : engine_store_convert(store, to3 ? 3 : 1, &from, &count);
     store_close(store);
     if (!showing && rc != STORE_OK) {
         fprintf(stderr, "store_schema1: %s: %s\n", dir, store_strerror(rc));

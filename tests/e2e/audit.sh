@@ -35,6 +35,23 @@ has "(saying what it wants)" "--head wants 64 hex digits"
 expect "an unknown audit command is a usage error" 2 "$h" audit frobnicate --db "$db"
 expect "a folder with no store is a store error" 3 "$h" audit verify --db "$tmp/none"
 
+# ---- a store written before format 2 (2026-12-04): its records in the codec's format 1 ----
+rm -rf "$tmp/f1"; cp -r "$db" "$tmp/f1"
+for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history.before"
+"$tool_store_schema1" --format1 "$tmp/f1" > "$tmp/out" 2>&1 && ok "format1: the records rewritten in format 1" || no "format1: the records rewritten in format 1" "$tmp/out"
+"$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
+if grep -Eq '^schema 4, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
+expect "format1: verify reads the older records to the same head" 0 "$h" audit verify --db "$tmp/f1" --head "$head"
+has "(every record, the same head)" "verified: 57 records of 4 instances, head $head"
+for i in i1 i2 i3 i4; do "$h" history $i --db "$tmp/f1" --json; done > "$tmp/history.after"
+if cmp -s "$tmp/history.before" "$tmp/history.after"; then ok "(history reads as it did)"; else no "(history reads as it did)" "$tmp/history.after"; fi
+"$h" answer t4 yes --by anna --db "$tmp/f1" --now 2026-06-15T10:30:00Z > "$tmp/out" 2>&1
+if grep -q "converted" "$tmp/out"; then no "format1: a write converts nothing" "$tmp/out"; else ok "format1: a write converts nothing"; fi
+expect "(then the store of both formats verifies)" 0 "$h" audit verify --db "$tmp/f1"
+has "(every record)" "verified: 62 records of 4 instances"
+"$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
+if grep -Eq '^schema 4, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
+
 # ---- the export ----
 "$h" audit export --db "$db" > "$tmp/export.jsonl" 2> "$tmp/out" && ok "export" || no "export"
 if [ "$(wc -l < "$tmp/export.jsonl")" -eq 59 ]; then ok "(a header, 57 records and the head)"; else no "(a header, 57 records and the head)" "$tmp/export.jsonl"; fi

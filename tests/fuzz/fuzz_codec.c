@@ -3,7 +3,7 @@
  * (runtime/engine/engine_codec.c, codec_load).
  *
  * Each input is read as a record as the store holds it: binary when its first byte is
- * 0x01, else JSON text. The decoder must never crash, read past the input (ASan), leak
+ * 0x01 or 0x02 (formats 1 and 2), else JSON text. The decoder must never crash, read past the input (ASan), leak
  * or hang, whatever the bytes: a record either decodes or is CODEC_DAMAGED with a
  * sentence. What decodes is encoded again, and must decode to a value whose encoding is
  * the same bytes (format 1 lets a value be written more than one way, a small integer
@@ -14,7 +14,8 @@
  * engine_codec_canon.c) agrees with the decoder on every binary input: it refuses
  * exactly what codec_decode refuses, and what both read gives the bytes audit_canon
  * writes for the decoded value; codec_member_integer, which verify reads instances with,
- * refuses the same and finds the same "seq".
+ * refuses the same and finds the same "seq". And what decodes, encoded in format 1 and
+ * in format 2, has one canonical form.
  * Seeds: tests/fuzz/seeds-fuzz_codec/, records of a store of the crash workload.
  *
  * Built by `make fuzz` with -fsanitize=fuzzer,address,undefined.
@@ -57,6 +58,21 @@ static void canon_agrees(const uint8_t *data, size_t size, int decoded, const js
     codec_canon_free(&fast);
 }
 
+/* The value's bytes of format 1 have the canonical form its bytes of format 2 (`two`)
+   have: a store written before format 2 verifies as it did. */
+static void formats_agree(const json_t *value, const StrBuf *two)
+{
+    StrBuf one = STRBUF_INIT;
+    CodecCanon a = {0}, b = {0};
+    if (codec_encode_format(value, CODEC_FORMAT_1, &one) == CODEC_OK &&
+        codec_canon(&a, one.data, one.len) == CODEC_OK && codec_canon(&b, two->data, two->len) == CODEC_OK &&
+        (a.text.len != b.text.len || memcmp(a.text.data, b.text.data, a.text.len) != 0))
+        abort();   /* one value, two canonical forms */
+    codec_canon_free(&a);
+    codec_canon_free(&b);
+    strbuf_free(&one);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         strbuf_free(&twice);
         json_decref(again);
+        formats_agree(value, &bytes);
     } else if (rc != CODEC_TOO_DEEP && rc != CODEC_NO_MEMORY) {
         abort();   /* only JSON text deeper than a record may be is refused */
     }

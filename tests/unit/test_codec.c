@@ -1,6 +1,6 @@
 /*
  * test_codec.c - the binary form of the store's records (runtime/engine/engine_codec.c,
- * format 1; docs/internals.md, "Store records").
+ * formats 1 and 2; docs/internals.md, "Store records").
  *
  *   round trips   every JSON shape comes back equal, keys in the order written: empty
  *                 and nested containers, text with every width of UTF-8 and a NUL,
@@ -13,9 +13,15 @@
  *                 text that is not UTF-8, a key past the dictionary or written twice,
  *                 counts larger than the bytes left, nesting past 1,100, bytes after
  *                 the end, a real that is not finite
+ *   format 2      times, hex strings and the value words take their short forms, and
+ *                 only strings of exactly those shapes do (a month 13, a 29 February
+ *                 of a common year, upper-case or odd-length hex stay strings); each
+ *                 reads back as the same string, as format 1's bytes of it do; their
+ *                 damage is refused; a record of a newer format is refused as such
  *   JSON text     codec_load reads a schema-1 record (JSON text) as before
- *   pair bytes    codec_pair_bytes: the bytes a "key": "value" pair takes, found by
- *                 memmem in a record holding it (nested too), not in one without it
+ *   pair bytes    codec_pair_bytes: the bytes a "key": "value" pair takes, in each
+ *                 format, found by memmem in a record holding it (nested too), not in
+ *                 one without it
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -124,7 +130,7 @@ static void test_depth(void **state)
 }
 
 /* The format byte by byte (engine_codec.c's header): {"id": "i1", "n": -1, "ok": true}
-   is 01, an object of 3 (0x93), key 1 ("id", entry 0), a string of 2 (0x42) "i1", a
+   is 02 (01 in format 1), an object of 3 (0x93), key 1 ("id", entry 0), a string of 2 (0x42) "i1", a
    literal key (00) of 1 byte "n", an integer (03) zigzag 1, a literal key "ok", true. */
 static void test_bytes(void **state)
 {
@@ -132,10 +138,15 @@ static void test_bytes(void **state)
     json_t *value = json_loads("{\"id\": \"i1\", \"n\": -1, \"ok\": true}", 0, NULL);
     StrBuf bytes = STRBUF_INIT;
     assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
-    static const unsigned char WANT[] = {0x01, 0x93, 0x01, 0x42, 'i', '1', 0x00, 0x01, 'n',
+    static const unsigned char WANT[] = {0x02, 0x93, 0x01, 0x42, 'i', '1', 0x00, 0x01, 'n',
                                          0x03, 0x01, 0x00, 0x02, 'o', 'k', 0x02};
     assert_int_equal(bytes.len, sizeof WANT);
     assert_memory_equal(bytes.data, WANT, sizeof WANT);
+    strbuf_free(&bytes);
+    assert_int_equal(codec_encode_format(value, CODEC_FORMAT_1, &bytes), CODEC_OK);
+    assert_int_equal(bytes.len, sizeof WANT);
+    assert_int_equal((unsigned char)bytes.data[0], 0x01);
+    assert_memory_equal(bytes.data + 1, WANT + 1, sizeof WANT - 1);
     strbuf_free(&bytes);
     json_decref(value);
     /* 5 in its long form (03 0A) reads as 5 too; 300 is 03 D8 04 */
@@ -147,7 +158,7 @@ static void test_bytes(void **state)
     value = json_integer(300);
     assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
     assert_int_equal(bytes.len, 4);
-    assert_memory_equal(bytes.data, "\x01\x03\xd8\x04", 4);
+    assert_memory_equal(bytes.data, "\x02\x03\xd8\x04", 4);
     strbuf_free(&bytes);
     json_decref(value);
 }
@@ -196,6 +207,19 @@ static void test_damage(void **state)
     REFUSED("\x01\x04\x00\x00\x00\x00\x00\x00\xf0\x7f", "not a finite number");   /* infinity */
     REFUSED("\x01\x04\x01\x00\x00\x00\x00\x00\xf8\x7f", "not a finite number");   /* NaN */
     REFUSED("\x01\x20\x20", "bytes after the record's end at byte 2");
+    /* format 2's tags are damage in format 1; format 2's own damage */
+    REFUSED("\x01\x09\x08" "abcdefgh", "a tag format 1 does not have at byte 1");
+    REFUSED("\x01\xa0", "a tag format 1 does not have at byte 1");
+    REFUSED("\x02\x0a", "a tag format 2 does not have at byte 1");
+    REFUSED("\x02\xff", "a value past the strings format 2 knows at byte 1");
+    REFUSED("\x02\x08", "a number cut short");
+    REFUSED("\x02\x08\x80\xb8\xff\x90\xfd\xce\x39", "a time past the year 9999");
+    REFUSED("\x02\x09", "hex cut short");
+    REFUSED("\x02\x09\x07" "abcdefg", "a hex length not from 8 to 127");
+    REFUSED("\x02\x09\x80", "a hex length not from 8 to 127");
+    REFUSED("\x02\x09\x08" "abcdefg", "hex cut short");
+    REFUSED("\x03\x20", "is a record of format 3, newer than this huddle reads (formats 1 and 2)");
+    REFUSED("\x08\x20", "is a record of format 8, newer than this huddle reads");
     REFUSED("{\"a\": ", "is not JSON");
     REFUSED("", "is not JSON");
     /* every cut of a real record is refused */
@@ -233,6 +257,92 @@ static void test_damage(void **state)
     free(deeper);
 }
 
+/* `text` as a string value: its bytes in format 2 (the tag after the format byte), read
+   back as the same string, and format 1's bytes read back as it too. */
+static unsigned char string_tag(const char *text, size_t *len)
+{
+    json_t *value = json_string(text);
+    StrBuf two = STRBUF_INIT, one = STRBUF_INIT;
+    assert_int_equal(codec_encode(value, &two), CODEC_OK);
+    assert_int_equal(codec_encode_format(value, CODEC_FORMAT_1, &one), CODEC_OK);
+    assert_int_equal((unsigned char)one.data[1], strlen(text) <= 63 ? 0x40 + strlen(text) : 0x05);
+    const StrBuf *each[2] = {&one, &two};
+    for (int i = 0; i < 2; i++) {
+        json_t *back;
+        char why[200] = "";
+        if (codec_load(each[i]->data, each[i]->len, &back, why, sizeof why) != CODEC_OK)
+            fail_msg("%s: %s", text, why);
+        assert_string_equal(json_string_value(back), text);
+        json_decref(back);
+    }
+    unsigned char tag = (unsigned char)two.data[1];
+    *len = two.len;
+    strbuf_free(&two);
+    strbuf_free(&one);
+    json_decref(value);
+    return tag;
+}
+
+static void test_format2(void **state)
+{
+    (void)state;
+    size_t len;
+    /* times: 2026-01-01T00:00:00.001Z is 1767225600001 ms, a 6-byte varint */
+    assert_int_equal(string_tag("2026-01-01T00:00:00.001Z", &len), CODEC_TAG_TIME);
+    assert_int_equal(len, 2 + 6);
+    assert_int_equal(string_tag("1970-01-01T00:00:00.000Z", &len), CODEC_TAG_TIME);
+    assert_int_equal(len, 3);
+    assert_int_equal(string_tag("9999-12-31T23:59:59.999Z", &len), CODEC_TAG_TIME);
+    assert_int_equal(string_tag("2024-02-29T23:59:59.999Z", &len), CODEC_TAG_TIME);
+    static const char *const NOT_TIMES[] = {
+        "2025-02-29T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-00-01T00:00:00.000Z",
+        "2026-01-00T00:00:00.000Z", "2026-01-01T24:00:00.000Z", "2026-01-01T00:60:00.000Z",
+        "2026-01-01T00:00:60.000Z", "1969-12-31T23:59:59.999Z", "2026-01-01T00:00:00.001+",
+        "2026-01-01 00:00:00.001Z", "2026-01-01T00:00:00.01Z", "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:0a.001Z", "+026-01-01T00:00:00.001Z"};
+    for (size_t i = 0; i < sizeof NOT_TIMES / sizeof NOT_TIMES[0]; i++)
+        if (string_tag(NOT_TIMES[i], &len) != 0x40 + strlen(NOT_TIMES[i]))
+            fail_msg("%s is not a time as the engine writes it", NOT_TIMES[i]);
+    /* hex: a version hash is 32 bytes, 16 to 254 digits */
+    assert_int_equal(string_tag("5fdf8bbce76c94514635512c4c37d61f1d4f3570b1fdf97ecbfaab98c45d5c5d", &len),
+                     CODEC_TAG_HEX);
+    assert_int_equal(len, 1 + 1 + 1 + 32);
+    assert_int_equal(string_tag("0123456789abcdef", &len), CODEC_TAG_HEX);
+    char digits[257];
+    memset(digits, 'f', 254);
+    digits[254] = '\0';
+    assert_int_equal(string_tag(digits, &len), CODEC_TAG_HEX);
+    assert_int_equal(len, 2 + 1 + 127);
+    digits[252] = '\0';
+    assert_int_equal(string_tag(digits, &len), CODEC_TAG_HEX);
+    memset(digits, 'f', 256);
+    digits[255] = '\0';
+    assert_int_equal(string_tag(digits, &len), CODEC_TAG_STRING);     /* 255 digits: odd */
+    digits[256] = '\0';
+    assert_int_equal(string_tag(digits, &len), CODEC_TAG_STRING);     /* 256: past 127 bytes */
+    static const char *const NOT_HEX[] = {"0123456789abcde", "0123456789ABCDEF", "0123456789abcdeg",
+                                          "deadbeef", "0123456789abcdef0"};
+    for (size_t i = 0; i < sizeof NOT_HEX / sizeof NOT_HEX[0]; i++)
+        if (string_tag(NOT_HEX[i], &len) != 0x40 + strlen(NOT_HEX[i]))
+            fail_msg("%s is not kept as hex", NOT_HEX[i]);
+    /* the value words: one byte each, and only they */
+    assert_int_equal(string_tag("started", &len), CODEC_TAG_VALUE);
+    assert_int_equal(len, 2);
+    assert_int_equal(string_tag("running", &len), CODEC_TAG_VALUE + 4);
+    for (unsigned tag = CODEC_TAG_VALUE; tag <= 0xFF; tag++) {
+        const char *text = codec_value_text(tag, &len);
+        if (!text)
+            break;
+        assert_int_equal(string_tag(text, &len), tag);
+    }
+    assert_int_equal(string_tag("Started", &len), 0x40 + 7);
+    assert_int_equal(string_tag("start", &len), 0x40 + 5);
+    /* in a record, every shape at once reads back as it was */
+    round_trip_text("{\"at\": \"2026-01-01T00:00:00.001Z\", \"kind\": \"timer\", \"version\": "
+                    "\"5fdf8bbce76c94514635512c4c37d61f1d4f3570b1fdf97ecbfaab98c45d5c5d\", "
+                    "\"timers\": [\"0000019b77119681000000000000000103000001\"], \"what\": \"after\"}");
+}
+
 static void test_json_text(void **state)
 {
     (void)state;
@@ -249,11 +359,11 @@ static void test_json_text(void **state)
 }
 
 /* Whether the record `json` encodes to bytes holding the pair's bytes. */
-static bool encoded_holds(const char *json, const unsigned char *pair, size_t n)
+static bool encoded_holds(const char *json, const unsigned char *pair, size_t n, unsigned format)
 {
     json_t *value = json_loads(json, 0, NULL);
     StrBuf out = STRBUF_INIT;
-    assert_int_equal(codec_encode(value, &out), CODEC_OK);
+    assert_int_equal(codec_encode_format(value, format, &out), CODEC_OK);
     bool found = memmem(out.data, out.len, pair, n) != NULL;
     strbuf_free(&out);
     json_decref(value);
@@ -264,22 +374,30 @@ static void test_pair_bytes(void **state)
 {
     (void)state;
     unsigned char pair[CODEC_PAIR_MAX];
-    size_t n = codec_pair_bytes("kind", "resolved", pair);
+    size_t n = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_1, pair);
     assert_int_equal(n, 10);
     assert_int_equal(pair[0], 3);            /* "kind" is the third key of the table */
     assert_int_equal(pair[1], 0x40 + 8);     /* a short string of 8 bytes */
     assert_memory_equal(pair + 2, "resolved", 8);
-    assert_true(encoded_holds("{\"instance\": \"i1\", \"kind\": \"resolved\", \"choice\": \"yes\"}", pair, n));
-    assert_true(encoded_holds("{\"at\": \"x\", \"event\": {\"kind\": \"resolved\"}}", pair, n));   /* nested: still found */
-    assert_false(encoded_holds("{\"kind\": \"asked\", \"text\": \"resolved\"}", pair, n));
-    assert_false(encoded_holds("{\"kind\": \"resolved now\"}", pair, n));
-    assert_int_equal(codec_pair_bytes("no such key", "resolved", pair), 0);
+    assert_true(encoded_holds("{\"instance\": \"i1\", \"kind\": \"resolved\", \"choice\": \"yes\"}", pair, n, 1));
+    n = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_2, pair);
+    assert_int_equal(n, 2);
+    assert_int_equal(pair[1], CODEC_TAG_VALUE + 10);     /* the eleventh value word */
+    assert_true(encoded_holds("{\"instance\": \"i1\", \"kind\": \"resolved\", \"choice\": \"yes\"}", pair, n, 2));
+    assert_true(encoded_holds("{\"at\": \"x\", \"event\": {\"kind\": \"resolved\"}}", pair, n, 2));   /* nested: still found */
+    assert_false(encoded_holds("{\"kind\": \"asked\", \"text\": \"resolved\"}", pair, n, 2));
+    n = codec_pair_bytes("kind", "resolved now", CODEC_FORMAT_2, pair);
+    assert_int_equal(n, 14);
+    assert_false(encoded_holds("{\"kind\": \"resolved\"}", pair, n, 2));
+    assert_int_equal(codec_pair_bytes("no such key", "resolved", CODEC_FORMAT_2, pair), 0);
+    assert_int_equal(codec_pair_bytes("at", "2026-01-01T00:00:00.001Z", CODEC_FORMAT_2, pair), 0);
+    assert_int_equal(codec_pair_bytes("at", "2026-01-01T00:00:00.001Z", CODEC_FORMAT_1, pair), 26);
     char long_value[65];
     memset(long_value, 'x', 64);
     long_value[64] = '\0';
-    assert_int_equal(codec_pair_bytes("kind", long_value, pair), 0);
+    assert_int_equal(codec_pair_bytes("kind", long_value, CODEC_FORMAT_2, pair), 0);
     long_value[63] = '\0';
-    assert_int_equal(codec_pair_bytes("kind", long_value, pair), 65);
+    assert_int_equal(codec_pair_bytes("kind", long_value, CODEC_FORMAT_2, pair), 65);
 }
 
 int main(void)
@@ -289,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_damage),
+        cmocka_unit_test(test_format2),
         cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_pair_bytes),
     };

@@ -10,6 +10,9 @@
  *              vectors), long strings and containers past the short tags, keys of the
  *              codec's dictionary mixed with keys of their own, member names that sort
  *              differently by UTF-16 code units than by code points, 1,100 levels deep
+ *              format 2's times, hex strings and value words, and near misses of them
+ *   both       every value above from its bytes of format 1 and of format 2: one
+ *              canonical form (a store written before format 2 verifies as before)
  *   random     20,000 values made at random from those pieces, nested, compared
  *   a record   a history record's "instance" and "seq" are handed back, and an integer
  *              member read alone (codec_member_integer: verify reads the instances'
@@ -34,21 +37,26 @@
 #include "audit.h"
 #include "engine_codec.h"
 
-/* The canonical bytes of `value` both ways must be equal; returns how many bytes. */
+/* The canonical bytes of `value` both ways must be equal, from its bytes of format 2
+   and of format 1 alike; returns how many bytes. */
 static size_t same_both_ways(const json_t *value)
 {
-    StrBuf bytes = STRBUF_INIT, slow = STRBUF_INIT;
-    assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+    StrBuf slow = STRBUF_INIT;
     assert_int_equal(audit_canon(value, &slow), AUDIT_OK);
-    CodecCanon fast = {0};
-    assert_int_equal(codec_canon(&fast, bytes.data, bytes.len), CODEC_OK);
-    if (fast.text.len != slow.len || memcmp(fast.text.data, slow.data, slow.len) != 0)
-        fail_msg("canonical forms differ:\n  jansson: %s\n  bytes:   %s", strbuf_text(&slow),
-                 strbuf_text(&fast.text));
+    static const unsigned FORMATS[] = {CODEC_FORMAT_2, CODEC_FORMAT_1};
+    for (int f = 0; f < 2; f++) {
+        StrBuf bytes = STRBUF_INIT;
+        assert_int_equal(codec_encode_format(value, FORMATS[f], &bytes), CODEC_OK);
+        CodecCanon fast = {0};
+        assert_int_equal(codec_canon(&fast, bytes.data, bytes.len), CODEC_OK);
+        if (fast.text.len != slow.len || memcmp(fast.text.data, slow.data, slow.len) != 0)
+            fail_msg("canonical forms differ (format %u):\n  jansson: %s\n  bytes:   %s", FORMATS[f],
+                     strbuf_text(&slow), strbuf_text(&fast.text));
+        codec_canon_free(&fast);
+        strbuf_free(&bytes);
+    }
     size_t len = slow.len;
-    codec_canon_free(&fast);
     strbuf_free(&slow);
-    strbuf_free(&bytes);
     return len;
 }
 
@@ -86,6 +94,11 @@ static void test_shapes(void **state)
     check(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "\xe2\x82\xac", "Euro Sign", "\r", "CR",
                     "\xef\xac\xb3", "Dalet", "1", "One", "\xf0\x9f\x98\x80", "Emoji", "\xc2\x80",
                     "Control", "\xc3\xb6", "o"));
+    /* format 2's times, hex strings and value words, and strings almost of their shapes */
+    check(json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}", "at", "2026-01-01T00:00:00.001Z", "kind", "started",
+                    "version", "5fdf8bbce76c94514635512c4c37d61f1d4f3570b1fdf97ecbfaab98c45d5c5d", "timers",
+                    "0000019b77119681000000000000000103000001", "2025-02-29T00:00:00.000Z", "DEADBEEFDEADBEEF",
+                    "resolved", "9999-12-31T23:59:59.999Z"));
     /* the dictionary's names ("id", "instance", "seq"...) among names of their own */
     check(json_pack("{s:s,s:i,s:s,s:{s:[],s:{}},s:s,s:i,s:s}", "instance", "i7", "seq", 3, "i", "x",
                     "event", "data", "datum", "kind", "asked", "zz", 1, "\xee\x80\x80", "private use"));
@@ -152,7 +165,15 @@ static json_t *random_value(int depth)
         memcpy(&d, &bits, sizeof d);
         return json_real(isfinite(d) ? d : (double)next(1000) / 7.0);
     }
-    case 4:
+    case 4: {
+        static const char *const SHAPED[] = {   /* format 2's own forms, and near misses */
+            "2026-01-01T00:00:00.001Z", "1970-01-01T00:00:00.000Z", "2024-02-29T12:34:56.789Z",
+            "2026-13-01T00:00:00.000Z", "0123456789abcdef", "0123456789abcdeF", "started",
+            "running", "resolved", "after", "Started", "5fdf8bbce76c94514635512c4c37d61f"};
+        if (next(3) == 0)
+            return json_string(SHAPED[next(sizeof SHAPED / sizeof SHAPED[0])]);
+    }
+    /* fall through */
     case 5:
         random_text(text, sizeof text, next(3) ? next(8) : 40 + next(40));
         return json_string(text);
@@ -262,8 +283,9 @@ static void test_damage(void **state)
             same_verdict(b, cut, &fast);
         for (size_t at = 1; at < bytes.len; at++) {
             unsigned char kept = b[at];
-            static const unsigned char WITH[] = {0x00, 0x01, 0x07, 0x0F, 0x20, 0x3F, 0x41, 0x80,
-                                                 0x8F, 0x91, 0x9F, 0xC0, 0xF5, 0xFF};
+            static const unsigned char WITH[] = {0x00, 0x01, 0x02, 0x07, 0x08, 0x09, 0x0A, 0x0F, 0x20,
+                                                 0x3F, 0x41, 0x7F, 0x80, 0x8F, 0x91, 0x9F, 0xA0, 0xC0,
+                                                 0xCA, 0xCB, 0xF5, 0xFF};
             b[at] = WITH[next(sizeof WITH)];
             same_verdict(b, bytes.len, &fast);
             b[at] = kept ^ (unsigned char)(1u << next(8));

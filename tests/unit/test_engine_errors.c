@@ -273,7 +273,7 @@ static void test_answer_a_task_cut_short(void **state)
 }
 
 /* The task as this huddle stores it (the codec's binary form), cut in the middle of its
-   bytes, and with a byte no record of format 1 has. */
+   bytes, and with a byte no record of format 1 or 2 has. */
 static void test_answer_a_binary_task_damaged(void **state)
 {
     Fixture *f = *state;
@@ -281,7 +281,7 @@ static void test_answer_a_binary_task_damaged(void **state)
     StoreBytes value;
     assert_int_equal(store_begin(f->store, false, &txn), STORE_OK);
     assert_int_equal(store_get(txn, TABLE_TASKS, store_bytes(KEY_1, 8), &value), STORE_OK);
-    assert_int_equal(((const unsigned char *)value.data)[0], CODEC_FORMAT_1);
+    assert_int_equal(((const unsigned char *)value.data)[0], CODEC_FORMAT);
     size_t len = value.len;
     unsigned char *bytes = malloc(len);
     memcpy(bytes, value.data, len);
@@ -290,11 +290,11 @@ static void test_answer_a_binary_task_damaged(void **state)
     int rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
     assert_says(f->why, "the store is damaged: task t1 is not a readable record (");
-    bytes[1] = 0x08;
+    bytes[1] = 0x0A;
     damage(f, TABLE_TASKS, KEY_1, 8, bytes, len);
     rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
-    assert_says(f->why, "a tag format 1 does not have at byte 1");
+    assert_says(f->why, "a tag format 2 does not have at byte 1");
     free(bytes);
 }
 
