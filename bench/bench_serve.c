@@ -211,6 +211,8 @@ int main(int argc, char **argv)
     rate_row("answers/s over HTTP with tokens", &answering, 10000);
     cpu_row("serve's CPU per answer (all threads)", process_cpu_seconds(pid) - cpu_before, answering.ok);
 
+    if (trace)
+        fprintf(stderr, "bench_serve: section idle starts\n");
     sleep(1);
     double cpu0 = process_cpu_seconds(pid), w0 = wall_seconds();
     sleep(3);
