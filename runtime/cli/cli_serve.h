@@ -116,8 +116,9 @@ char *serve_metrics_text(ServeMetrics *m);
 
 /* One JSON log line on stderr: {"at", "level", "event", ...fields}. `fields` is
    stolen (may be NULL). Safe from any thread. While the engine thread runs, lines are
-   gathered (serve_log_gather(true)) and written together by serve_log_flush, once a
-   round: one write for the round's lines instead of one each. serve_log_gather(false)
+   gathered (serve_log_gather(true)) and written together by serve_log_flush, after
+   each group commit and at each round's end: one write for many lines instead of one
+   each. serve_log_gather(false)
    writes what is held and writes each line at once again. */
 void serve_log(const char *level, const char *event, json_t *fields);
 void serve_log_gather(bool on);

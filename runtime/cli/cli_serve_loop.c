@@ -5,13 +5,14 @@
  * bounded however fast requests come. The one engine thread owns the Engine: each round
  * it gathers what is queued (while more keeps coming, one at least every SERVE_GATHER_US,
  * SERVE_GATHER_MAX_US at most: clients that got their replies together send again
- * together, and one commit for all of them costs less than two), fires the timers that are due, applies the round's jobs (inputs in one synced
- * group commit, answered only after it), and then sleeps until new input, the next due
- * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are
- * rescanned at least every second). Nothing polls: an idle serve wakes once a second.
- * The log lines of a round (its steps' notable records, the replies' request lines the
- * HTTP thread logs) are written together at the round's end; lines logged between rounds
- * wait SERVE_LOG_WAIT_MS at most.
+ * together, and one commit for all of them costs less than two), fires the timers that
+ * are due, applies the round's jobs (inputs in one synced group commit, answered only
+ * after it), and then sleeps until new input, the next due timer, or SERVE_RESCAN_MS,
+ * whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
+ * second). Nothing polls: an idle serve wakes once a second.
+ * Log lines are held and written together (serve_log_gather): after the round's group
+ * commit (cli_serve_apply.c) and at the round's end; lines logged between rounds (the
+ * HTTP thread's request lines) wait SERVE_LOG_WAIT_MS at most.
  *
  * A round's work besides the jobs is a table (ROUND_WORK, run before them: timers due by
  * now fire before later input) and the outbox's delivery (after them, so what a round's

@@ -137,8 +137,9 @@ char *serve_metrics_text(ServeMetrics *m)
 }
 
 /* The log: lines go to stderr at once, or, while the engine thread gathers them
-   (serve_log_gather), into `log_held` until its next serve_log_flush (one write a round,
-   or sooner past LOG_HELD_MAX bytes). Either way in the order they were made. */
+   (serve_log_gather), into `log_held` until its next serve_log_flush (after each group
+   commit and at each round's end), or sooner past LOG_HELD_MAX bytes. Either way in the
+   order they were made. */
 #define LOG_HELD_MAX (64 * 1024)
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static StrBuf log_held = STRBUF_INIT;
