@@ -10,10 +10,15 @@
  *   3. answers/s: the asks those events opened, answered over 64 connections with a
  *      person's bearer token;
  *   4. idle CPU: serve's own CPU time over 3 s with nothing to do.
+ * Sections 1 and 3 also say serve's CPU time per request (all its threads), which a
+ * busy machine disturbs less than the rates.
  * The raw row is LMDB alone on the same disk in the same run: synced commits of one
  * small put each, the ceiling for a server that committed every request on its own.
  *
- *   build/bench/bench_serve [--keep] [--events N] [--answers N]
+ *   build/bench/bench_serve [--keep] [--trace] [--events N] [--answers N]
+ *
+ * --trace says on stderr serve's pid and when each section starts (to profile serve
+ * under one load: perf record -p PID).
  */
 #include "common.h"
 #include "http_load.h"
@@ -84,8 +89,12 @@ static size_t make_answer(char *out, size_t size, size_t k)
 
 /* ---- the sections ------------------------------------------------------------------- */
 
+static bool trace;
+
 static void run_load(int port, MakeRequest make, size_t total, double rate, Load *out)
 {
+    if (trace)
+        fprintf(stderr, "bench_serve: section %s starts\n", make == make_answer ? "answers" : rate ? "steady" : "events");
     *out = (Load){.port = port, .make = make, .total = total, .rate = rate};
     load_run(out);
     if (out->failed)
@@ -101,6 +110,15 @@ static void rate_row(const char *metric, const Load *load, double goal)
     snprintf(goal_text, sizeof goal_text, ">= %s/s", group(g, sizeof g, goal));
     Row *r = row_add(metric, value);
     row_goal(r, goal_text, per_s >= goal);
+}
+
+/* serve's own CPU time per request of a section: steadier than a rate on a busy machine
+   (what other processes take of the CPUs and the disk slows the rate, not this). */
+static void cpu_row(const char *metric, double cpu_seconds, size_t requests)
+{
+    char value[32];
+    snprintf(value, sizeof value, "%.1f us", requests ? cpu_seconds * 1e6 / (double)requests : 0.0);
+    row_add(metric, value);
 }
 
 static double raw_commits_per_second(void)
@@ -123,12 +141,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--keep") == 0)
             keep_tmp = true;
+        else if (strcmp(argv[i], "--trace") == 0)
+            trace = true;
         else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
             events = size_arg(argv[++i]);
         else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc)
             answers = size_arg(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--keep] [--events N] [--answers N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--keep] [--trace] [--events N] [--answers N]\n", argv[0]);
             return 2;
         }
     }
@@ -168,10 +188,14 @@ int main(int argc, char **argv)
                                              connectors, "--tokens", tokens, NULL},
                              log, "BENCH_SECRET", SECRET);
     wait_http_ok(port, "/healthz", pid);
+    if (trace)
+        fprintf(stderr, "bench_serve: serve pid %d\n", (int)pid);
 
     Load burst, steady, answering;
+    double cpu_before = process_cpu_seconds(pid);
     run_load(port, make_event, events, 0, &burst);
     rate_row("events accepted/s, 64 connections, synced", &burst, 20000);
+    cpu_row("serve's CPU per event accepted (all threads)", process_cpu_seconds(pid) - cpu_before, burst.ok);
 
     run_load(port, make_event, (size_t)STEADY_RATE * STEADY_SECONDS, STEADY_RATE, &steady);
     size_t n = steady.ok;
@@ -182,9 +206,13 @@ int main(int argc, char **argv)
     snprintf(value, sizeof value, "%.2f ms", p99);
     row_goal(row_add("webhook POST -> committed, p99 at 1,000/s", value), "< 10 ms", p99 < 10.0);
 
+    cpu_before = process_cpu_seconds(pid);
     run_load(port, make_answer, answers, 0, &answering);
     rate_row("answers/s over HTTP with tokens", &answering, 10000);
+    cpu_row("serve's CPU per answer (all threads)", process_cpu_seconds(pid) - cpu_before, answering.ok);
 
+    if (trace)
+        fprintf(stderr, "bench_serve: section idle starts\n");
     sleep(1);
     double cpu0 = process_cpu_seconds(pid), w0 = wall_seconds();
     sleep(3);

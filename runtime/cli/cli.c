@@ -377,7 +377,7 @@ static const CliCommand COMMANDS[] = {
      "Retry-After: 1). Idempotency-Key on a write: a repeat within 24 h gets the first\n"
      "reply. Timers fire by themselves, and the outbox is delivered after each group\n"
      "commit through the kept connectors (docs/connectors.md). One JSON log line per\n"
-     "request on stderr.\n"
+     "request on stderr, written a round at a time (docs/operations.md, \"Logs\").\n"
      "\n"
      "A round's inputs are noted in DIR/inputs.inflight until their commit is over. If\n"
      "serve dies inside a step, the next serve applies each of them alone before it\n"

@@ -188,6 +188,39 @@ static void serve_print_problems(json_t *problems)
         fprintf(stderr, "huddle: %s\n", cli_clean(json_string_value(p)));
 }
 
+/* Each signed webhook's secret, made ready once for the door (the environment was
+   checked: every secret is set). */
+static int serve_signers(Serve *s)
+{
+    unsigned count = s->connectors ? s->connectors->count : 0;
+    if (!count)
+        return CLI_OK;
+    if (!(s->signers = calloc(count, sizeof *s->signers))) {
+        fprintf(stderr, "huddle: out of memory\n");
+        return CLI_SYSTEM;
+    }
+    for (unsigned i = 0; i < count; i++) {
+        const Connector *c = &s->connectors->items[i];
+        if (c->kind != CONN_WEBHOOK || !c->secret_env)
+            continue;
+        const char *secret = getenv(c->secret_env);
+        if (!(s->signers[i] = conn_signer_new(secret, strlen(secret)))) {
+            fprintf(stderr, "huddle: cannot make the HMAC-SHA256 of the webhook connector %s (OpenSSL)\n",
+                    cli_clean(c->name));
+            return CLI_SYSTEM;
+        }
+    }
+    return CLI_OK;
+}
+
+static void serve_signers_free(Serve *s)
+{
+    for (unsigned i = 0; s->signers && i < s->connectors->count; i++)
+        conn_signer_free(s->signers[i]);
+    free(s->signers);
+    s->signers = NULL;
+}
+
 /* The connectors: --connectors F replaces those the store keeps; without it, the kept
    ones. Every webhook's secret must be in the environment. */
 static int serve_connectors(Serve *s, const ServeArgs *a)
@@ -222,7 +255,7 @@ static int serve_connectors(Serve *s, const ServeArgs *a)
             status = CLI_REFUSED;
         }
     }
-    return status;
+    return status == CLI_OK ? serve_signers(s) : status;
 }
 
 static int serve_tokens(Serve *s, const ServeArgs *a)
@@ -326,6 +359,7 @@ static void serve_close(Serve *s, int lock_fd)
         engine_close(s->engine);
     s->engine = NULL;
     serve_inflight_close(s);
+    serve_signers_free(s);
     conn_file_free(s->connectors);
     serve_tokens_free(&s->tokens);
     serve_idem_free(s->idem);
@@ -407,6 +441,7 @@ int cli_serve(int argc, char **argv)
         snprintf(address, sizeof address, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, http_server_port(s.http));
         serve_log("info", "listening", json_pack("{s:s, s:s, s:I}", "address", address, "db", a.db, "tokens",
                                                  (json_int_t)s.tokens.count));
+        serve_log_flush();   /* at once: who starts serve waits for this line */
         serve_wait(&signals);
     }
     serve_close(&s, lock_fd);

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "connectors_events.h"
 #include "connectors_file.h"
 #include "http_server.h"
 #include "text.h"
@@ -114,8 +115,16 @@ void serve_metrics_commit(ServeMetrics *m, size_t batch, int64_t micros);
 char *serve_metrics_text(ServeMetrics *m);
 
 /* One JSON log line on stderr: {"at", "level", "event", ...fields}. `fields` is
-   stolen (may be NULL). Safe from any thread. */
+   stolen (may be NULL). Safe from any thread. While the engine thread runs, lines are
+   gathered (serve_log_gather(true)) and written together by serve_log_flush, after
+   each group commit and at each round's end: one write for many lines instead of one
+   each. serve_log_gather(false)
+   writes what is held and writes each line at once again. */
 void serve_log(const char *level, const char *event, json_t *fields);
+void serve_log_gather(bool on);
+void serve_log_flush(void);
+/* Whether lines wait for serve_log_flush. */
+bool serve_log_held(void);
 
 /* ---- the server (cli_serve_loop.c, cli_serve_http.c, cli_serve_apply.c) ---- */
 
@@ -136,6 +145,7 @@ typedef struct Serve {
     struct Engine *engine;
     HttpServer *http;
     ConnFile *connectors;           /* owned; NULL: none */
+    ConnSigner **signers;           /* owned; by connector: a signed webhook's secret, else NULL */
     ServeTokens tokens;
     ServeQueue queue;
     ServeMetrics metrics;
@@ -189,8 +199,10 @@ void serve_queue_destroy(ServeQueue *q);
 bool serve_queue_push(ServeQueue *q, ServeJob *job);
 int serve_loop_start(Serve *serve);
 void serve_loop_stop(Serve *serve);
-/* Engine time now: the wall clock plus the offset, never before the store's. */
+/* Engine time now: the wall clock plus the offset, never before the store's (read
+   from the store; serve_clock: never before the store's time last read). */
 int64_t serve_now(Serve *serve);
+int64_t serve_clock(const Serve *serve);
 
 /* Applies one round of jobs on the engine thread, answering each (cli_serve_apply.c). */
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);

@@ -118,6 +118,7 @@ static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now
         serve_inflight_write(serve, inputs, n);
         int rc = engine_apply_batch(serve->engine, inputs, n, now);
         serve_inflight_clear(serve);
+        serve_log_flush();   /* the commit's records' lines before anyone hears of it */
         if (rc != ENGINE_OK)
             atomic_fetch_add(&serve->metrics.commits_failed, 1);
         else

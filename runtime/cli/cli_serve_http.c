@@ -225,10 +225,10 @@ static bool door_connector(Door *d, const Connector **out)
                            d->job->route.param);
     *out = c;
     if (c->kind == CONN_WEBHOOK && c->secret_env) {
-        const char *secret = getenv(c->secret_env);
-        if (!secret || !*secret)
+        ConnSigner *signer = s->signers ? s->signers[c - s->connectors->items] : NULL;
+        if (!signer)
             return door_refuse(d, 503, "no_secret", NULL, "the connector's secret is not set in serve's environment");
-        if (!conn_signature_ok(secret, strlen(secret), d->request->signature, d->request->body, d->request->body_len))
+        if (!conn_signer_ok(signer, d->request->signature, d->request->body, d->request->body_len))
             return door_refuse(d, 401, "bad_signature", "X-Huddle-Signature",
                                d->request->signature ? "the signature does not match the body"
                                                      : "this webhook needs X-Huddle-Signature: sha256=<hex HMAC of the body>");

@@ -3,11 +3,16 @@
  *
  * The HTTP thread pushes jobs; a full queue refuses (503, Retry-After), so memory stays
  * bounded however fast requests come. The one engine thread owns the Engine: each round
- * it gathers what is queued (waiting up to SERVE_GATHER_US for more while the batch is
- * small), fires the timers that are due, applies the round's jobs (inputs in one synced
- * group commit, answered only after it), and then sleeps until new input, the next due
- * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are
- * rescanned at least every second). Nothing polls: an idle serve wakes once a second.
+ * it gathers what is queued (while more keeps coming, one at least every SERVE_GATHER_US,
+ * SERVE_GATHER_MAX_US at most: clients that got their replies together send again
+ * together, and one commit for all of them costs less than two), fires the timers that
+ * are due, applies the round's jobs (inputs in one synced group commit, answered only
+ * after it), and then sleeps until new input, the next due timer, or SERVE_RESCAN_MS,
+ * whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
+ * second). Nothing polls: an idle serve wakes once a second.
+ * Log lines are held and written together (serve_log_gather): after the round's group
+ * commit (cli_serve_apply.c) and at the round's end; lines logged between rounds (the
+ * HTTP thread's request lines) wait SERVE_LOG_WAIT_MS at most.
  *
  * A round's work besides the jobs is a table (ROUND_WORK, run before them: timers due by
  * now fire before later input) and the outbox's delivery (after them, so what a round's
@@ -25,8 +30,10 @@
 
 #include "engine.h"
 
-#define SERVE_GATHER_US 500
+#define SERVE_GATHER_US 300
+#define SERVE_GATHER_MAX_US 3000
 #define SERVE_RESCAN_MS 1000
+#define SERVE_LOG_WAIT_MS 50
 #define SERVE_DELIVERY_WAIT_MS 1
 
 int serve_queue_init(ServeQueue *q, size_t cap)
@@ -91,16 +98,21 @@ static struct timespec loop_deadline(int64_t micros)
     return ts;
 }
 
-int64_t serve_now(Serve *serve)
+int64_t serve_clock(const Serve *serve)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + serve->clock_offset_ms;
+    return now > serve->engine_time ? now : serve->engine_time;
+}
+
+int64_t serve_now(Serve *serve)
+{
     int64_t kept;
     char why[256];
     if (engine_time(serve->engine, &kept, why, sizeof why) == ENGINE_OK && kept > serve->engine_time)
         serve->engine_time = kept;
-    return now > serve->engine_time ? now : serve->engine_time;
+    return serve_clock(serve);
 }
 
 /* ---- one round's work besides the jobs ---- */
@@ -226,6 +238,31 @@ static const RoundWorkFn ROUND_WORK[] = {round_timers, round_publish, round_gaug
 
 /* ---- the thread ---- */
 
+static bool loop_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* With jobs queued, waits while more keep coming (one at least every SERVE_GATHER_US),
+   SERVE_GATHER_MAX_US at most, so that a round takes what its clients send together.
+   The lock is held; pushes do not wake this wait (the queue is not empty), a stop does. */
+static void loop_gather(Serve *serve)
+{
+    ServeQueue *q = &serve->queue;
+    struct timespec limit = loop_deadline(SERVE_GATHER_MAX_US), quiet;
+    size_t seen = 0;
+    while (q->count > seen && q->count < serve->batch_max && !q->stopping) {
+        seen = q->count;
+        quiet = loop_deadline(SERVE_GATHER_US);
+        if (loop_before(&limit, &quiet))
+            quiet = limit;
+        while (!q->stopping && pthread_cond_timedwait(&q->wake, &q->lock, &quiet) != ETIMEDOUT)
+            ;
+        if (!loop_before(&quiet, &limit))
+            break;
+    }
+}
+
 /* Waits for jobs, or `wait_ms`; takes what is queued. The lock is held on entry and
    exit (and nothing slower than the queue is done under it: engine time is read
    before). */
@@ -236,12 +273,8 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
     while (!q->count && !q->stopping && wait_ms > 0)
         if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
             break;
+    loop_gather(serve);
     size_t n = queue_take(q, jobs, serve->batch_max);
-    if (n && n < serve->batch_max && !q->stopping) {
-        struct timespec gather = loop_deadline(SERVE_GATHER_US);
-        pthread_cond_timedwait(&q->wake, &q->lock, &gather);
-        n += queue_take(q, jobs + n, serve->batch_max - n);
-    }
     atomic_store(&serve->metrics.queue_depth, q->count);
     *stop = q->stopping && !q->count && !n;
     return n;
@@ -255,7 +288,10 @@ static void *loop_main(void *context)
     int64_t wake_ms = 0;
     for (;;) {
         bool stop = false;
-        int64_t wait_ms = wake_ms - serve_now(serve);
+        int64_t wait_ms = wake_ms - serve_clock(serve);
+        bool for_log = serve_log_held() && wait_ms > SERVE_LOG_WAIT_MS;
+        if (for_log)   /* lines the HTTP thread logged since the round's write */
+            wait_ms = SERVE_LOG_WAIT_MS;
         pthread_mutex_lock(&q->lock);
         size_t n = loop_wait(serve, jobs, wait_ms, &stop);
         if (stop)
@@ -263,6 +299,10 @@ static void *loop_main(void *context)
         pthread_mutex_unlock(&q->lock);
         if (stop)
             break;
+        if (!n && for_log) {
+            serve_log_flush();
+            continue;
+        }
         int64_t now = serve_now(serve);
         wake_ms = now + SERVE_RESCAN_MS;
         for (size_t i = 0; i < ROUND_WORK_COUNT; i++) {
@@ -274,19 +314,22 @@ static void *loop_main(void *context)
         if (n)
             serve_apply(serve, jobs, n, now);
         int64_t next;
-        round_outbox(serve, n ? serve_now(serve) : now, &next);
+        round_outbox(serve, n ? serve_clock(serve) : now, &next);
         if (next < wake_ms)
             wake_ms = next;
+        serve_log_flush();
     }
     return NULL;
 }
 
 int serve_loop_start(Serve *serve)
 {
+    serve_log_gather(true);
     serve->round_jobs = calloc(serve->batch_max, sizeof *serve->round_jobs);
     if (!serve->round_jobs || pthread_create(&serve->engine_thread, NULL, loop_main, serve) != 0) {
         free(serve->round_jobs);
         serve->round_jobs = NULL;
+        serve_log_gather(false);
         return -1;
     }
     serve->engine_started = true;
@@ -302,6 +345,7 @@ void serve_loop_stop(Serve *serve)
     pthread_cond_signal(&serve->queue.wake);
     pthread_mutex_unlock(&serve->queue.lock);
     pthread_join(serve->engine_thread, NULL);
+    serve_log_gather(false);
     serve->engine_started = false;
     free(serve->round_jobs);
     serve->round_jobs = NULL;

@@ -5,10 +5,12 @@
  */
 #include "cli_serve.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "strbuf.h"
 
@@ -134,7 +136,30 @@ char *serve_metrics_text(ServeMetrics *m)
     return text;
 }
 
+/* The log: lines go to stderr at once, or, while the engine thread gathers them
+   (serve_log_gather), into `log_held` until its next serve_log_flush (after each group
+   commit and at each round's end), or sooner past LOG_HELD_MAX bytes. Either way in the
+   order they were made. */
+#define LOG_HELD_MAX (64 * 1024)
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static StrBuf log_held = STRBUF_INIT;
+static bool log_gathering;
+
+/* Writes the held lines (the lock held). A line that cannot be written is dropped: the
+   log is not worth stopping serve for. */
+static void log_write_held(void)
+{
+    size_t done = 0;
+    while (done < log_held.len) {
+        ssize_t n = write(STDERR_FILENO, log_held.data + done, log_held.len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    log_held.len = 0;
+}
 
 void serve_log(const char *level, const char *event, json_t *fields)
 {
@@ -154,8 +179,42 @@ void serve_log(const char *level, const char *event, json_t *fields)
     if (!text)
         return;
     pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "%s\n", text);
-    fflush(stderr);
+    strbuf_puts(&log_held, text);
+    strbuf_putc(&log_held, '\n');
+    if (strbuf_failed(&log_held)) {   /* out of memory: what is held is lost, this line goes alone */
+        strbuf_free(&log_held);
+        log_held = (StrBuf)STRBUF_INIT;
+        fprintf(stderr, "%s\n", text);
+    } else if (!log_gathering || log_held.len >= LOG_HELD_MAX) {
+        log_write_held();
+    }
     pthread_mutex_unlock(&log_lock);
     free(text);
+}
+
+void serve_log_gather(bool on)
+{
+    pthread_mutex_lock(&log_lock);
+    log_gathering = on;
+    if (!on) {
+        log_write_held();
+        strbuf_free(&log_held);
+        log_held = (StrBuf)STRBUF_INIT;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void serve_log_flush(void)
+{
+    pthread_mutex_lock(&log_lock);
+    log_write_held();
+    pthread_mutex_unlock(&log_lock);
+}
+
+bool serve_log_held(void)
+{
+    pthread_mutex_lock(&log_lock);
+    bool held = log_held.len > 0;
+    pthread_mutex_unlock(&log_lock);
+    return held;
 }

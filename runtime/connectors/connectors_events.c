@@ -5,6 +5,8 @@
 #include "connectors_events.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -93,8 +95,41 @@ static int conn_hex(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-bool conn_signature_ok(const char *secret, size_t secret_len, const char *header, const char *body,
-                       size_t len)
+struct ConnSigner {
+    pthread_mutex_t lock;
+    EVP_MAC_CTX *ctx;               /* keyed once; each check starts it again with that key */
+};
+
+void conn_signer_free(ConnSigner *signer)
+{
+    if (!signer)
+        return;
+    EVP_MAC_CTX_free(signer->ctx);
+    pthread_mutex_destroy(&signer->lock);
+    free(signer);
+}
+
+ConnSigner *conn_signer_new(const char *secret, size_t secret_len)
+{
+    ConnSigner *signer = calloc(1, sizeof *signer);
+    EVP_MAC *hmac = signer ? EVP_MAC_fetch(NULL, "HMAC", NULL) : NULL;
+    if (!hmac) {
+        free(signer);
+        return NULL;
+    }
+    pthread_mutex_init(&signer->lock, NULL);
+    signer->ctx = EVP_MAC_CTX_new(hmac);
+    EVP_MAC_free(hmac);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    if (!signer->ctx || !EVP_MAC_init(signer->ctx, (const unsigned char *)secret, secret_len, params)) {
+        conn_signer_free(signer);
+        return NULL;
+    }
+    return signer;
+}
+
+bool conn_signer_ok(ConnSigner *signer, const char *header, const char *body, size_t len)
 {
     if (!header || strncmp(header, "sha256=", 7) != 0 || strlen(header + 7) != 64)
         return false;
@@ -105,11 +140,22 @@ bool conn_signature_ok(const char *secret, size_t secret_len, const char *header
             return false;
         given[i] = (unsigned char)(hi * 16 + lo);
     }
-    unsigned mac_len = 0;
-    if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)body, len, mac, &mac_len) ||
-        mac_len != 32)
-        return false;
-    return CRYPTO_memcmp(given, mac, 32) == 0;
+    size_t mac_len = 0;
+    pthread_mutex_lock(&signer->lock);
+    bool made = EVP_MAC_init(signer->ctx, NULL, 0, NULL) &&
+                EVP_MAC_update(signer->ctx, (const unsigned char *)body, len) &&
+                EVP_MAC_final(signer->ctx, mac, &mac_len, sizeof mac);
+    pthread_mutex_unlock(&signer->lock);
+    return made && mac_len == 32 && CRYPTO_memcmp(given, mac, 32) == 0;
+}
+
+bool conn_signature_ok(const char *secret, size_t secret_len, const char *header, const char *body,
+                       size_t len)
+{
+    ConnSigner *signer = conn_signer_new(secret, secret_len);
+    bool ok = signer && conn_signer_ok(signer, header, body, len);
+    conn_signer_free(signer);
+    return ok;
 }
 
 /* ---- the webhook's mapping ---- */

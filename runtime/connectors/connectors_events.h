@@ -26,6 +26,15 @@ const json_t *conn_json_pointer(const json_t *doc, const char *pointer);
 bool conn_signature_ok(const char *secret, size_t secret_len, const char *header, const char *body,
                        size_t len);
 
+/* A webhook's secret made ready once to check many signatures (its HMAC key schedule
+   kept, which conn_signature_ok makes again each time): NULL when out of memory. The
+   caller owns it (conn_signer_free); checks from several threads take turns. */
+typedef struct ConnSigner ConnSigner;
+ConnSigner *conn_signer_new(const char *secret, size_t secret_len);
+void conn_signer_free(ConnSigner *signer);
+/* conn_signature_ok under the signer's secret. */
+bool conn_signer_ok(ConnSigner *signer, const char *header, const char *body, size_t len);
+
 /* Writes "sha256=<hex>" for a body into out[72] (tests, and senders' examples). */
 void conn_signature_make(const char *secret, size_t secret_len, const char *body, size_t len,
                          char out[72]);

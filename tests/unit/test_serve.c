@@ -187,6 +187,29 @@ static void test_signatures(void **state)
     assert_false(conn_signature_ok("key", 3, "sha1=abc", body, strlen(body)));
 }
 
+/* A signer keeps its key between checks: each check answers as conn_signature_ok would,
+   whatever the check before it was. */
+static void test_signer_reused(void **state)
+{
+    (void)state;
+    const char *bodies[] = {"{\"id\": \"e1\"}", "{\"id\": \"e2\", \"more\": [1, 2, 3]}", ""};
+    char sig[3][72];
+    for (int i = 0; i < 3; i++)
+        conn_signature_make("key", 3, bodies[i], strlen(bodies[i]), sig[i]);
+    ConnSigner *signer = conn_signer_new("key", 3);
+    assert_non_null(signer);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                assert_int_equal(conn_signer_ok(signer, sig[j], bodies[i], strlen(bodies[i])), i == j);
+    assert_false(conn_signer_ok(signer, NULL, bodies[0], strlen(bodies[0])));
+    assert_true(conn_signer_ok(signer, sig[0], bodies[0], strlen(bodies[0])));
+    conn_signer_free(signer);
+    ConnSigner *other = conn_signer_new("kez", 3);
+    assert_false(conn_signer_ok(other, sig[0], bodies[0], strlen(bodies[0])));
+    conn_signer_free(other);
+}
+
 static ConnFile *serve_connectors(void)
 {
     json_t *problems = json_array();
@@ -331,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_pointers),
         cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_signer_reused),
         cmocka_unit_test(test_webhook_map),
         cmocka_unit_test(test_event_types),
         cmocka_unit_test(test_times),
