@@ -4,7 +4,8 @@
 #   sh bench/run.sh
 #
 # First a line describing the machine (cores and CPU model), then each
-# build/bench/bench_* binary in turn, in name order, each printing its own table.
+# build/bench/bench_* binary in turn, in name order, each printing its own table after
+# a line with the time and the load average (figures move with the load: quote it).
 # Exits non-zero when a benchmark fails (for example when its corpus did not compile
 # cleanly), after running the others.
 set -u
@@ -20,6 +21,7 @@ for bench in build/bench/bench_*; do
     [ -x "$bench" ] || continue
     found=1
     echo
+    echo "== $(basename "$bench") $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
     if ! "$bench"; then
         echo "$(basename "$bench"): FAILED" >&2
         status=1
