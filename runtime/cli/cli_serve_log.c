@@ -67,15 +67,47 @@ static void log_put(const StrBuf *line)
     pthread_mutex_unlock(&log_lock);
 }
 
-void serve_log_begin(StrBuf *line, const char *level, const char *event)
+/* `{"at":"YYYY-MM-DDTHH:MM:SS.mmmZ"` for now: the date and time to the second are made
+   once a second per thread, not for every line. */
+static void log_at(StrBuf *line)
 {
+    static _Thread_local time_t made_for = -1;
+    static _Thread_local char second[32];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strbuf_printf(line, "{\"at\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\",\"event\":\"%s\"",
-                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  ts.tv_nsec / 1000000, level, event);
+    if (ts.tv_sec != made_for) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(second, sizeof second, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        made_for = ts.tv_sec;
+    }
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+    char fraction[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
+    strbuf_puts(line, "{\"at\":\"");
+    strbuf_puts(line, second);
+    strbuf_put(line, fraction, sizeof fraction);
+}
+
+/* Appends `,"name":` (a name of serve's own: plain ASCII). */
+static void log_name(StrBuf *line, const char *name)
+{
+    strbuf_puts(line, ",\"");
+    strbuf_puts(line, name);
+    strbuf_puts(line, "\":");
+}
+
+void serve_log_begin(StrBuf *line, const char *level, const char *event)
+{
+    log_at(line);
+    log_name(line, "level");
+    strbuf_putc(line, '"');
+    strbuf_puts(line, level);
+    strbuf_putc(line, '"');
+    log_name(line, "event");
+    strbuf_putc(line, '"');
+    strbuf_puts(line, event);
+    strbuf_putc(line, '"');
 }
 
 /* Whether `len` bytes of text need no escape in an ASCII JSON string. */
@@ -93,7 +125,8 @@ static bool log_plain(const char *text, size_t len)
 static void log_put_json(StrBuf *line, const char *name, const json_t *value)
 {
     char *text = value ? json_dumps(value, LOG_DUMP_FLAGS | JSON_ENCODE_ANY) : NULL;
-    strbuf_printf(line, ",\"%s\":%s", name, text ? text : "null");
+    log_name(line, name);
+    strbuf_puts(line, text ? text : "null");
     free(text);
 }
 
@@ -102,7 +135,10 @@ void serve_log_string(StrBuf *line, const char *name, const char *value)
     if (!value) {
         log_put_json(line, name, NULL);
     } else if (log_plain(value, strlen(value))) {
-        strbuf_printf(line, ",\"%s\":\"%s\"", name, value);
+        log_name(line, name);
+        strbuf_putc(line, '"');
+        strbuf_puts(line, value);
+        strbuf_putc(line, '"');
     } else {
         json_t *string = json_string(value);   /* NULL when not UTF-8: null */
         log_put_json(line, name, string);
@@ -120,7 +156,10 @@ void serve_log_json(StrBuf *line, const char *name, const json_t *value)
 
 void serve_log_integer(StrBuf *line, const char *name, long long value)
 {
-    strbuf_printf(line, ",\"%s\":%lld", name, value);
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", value);
+    log_name(line, name);
+    strbuf_puts(line, digits);
 }
 
 /* A real as jansson writes it with JSON_REAL_PRECISION(6): %.6g, with ".0" when it would
@@ -144,7 +183,8 @@ void serve_log_real(StrBuf *line, const char *name, double value)
             end++;
         memmove(start, end, strlen(end) + 1);
     }
-    strbuf_printf(line, ",\"%s\":%s", name, text);
+    log_name(line, name);
+    strbuf_puts(line, text);
 }
 
 void serve_log_end(StrBuf *line)
