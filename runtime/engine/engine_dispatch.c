@@ -192,8 +192,10 @@ static bool channel_kept(ClaimScan *o, const char *channel)
 }
 
 /* Whether every recipient still to be told has a way: the channel's connector is kept.
-   Reads only: an entry that has none is let be without a copy. */
-static bool message_deliverable(ClaimScan *o, const json_t *entry)
+   With `address`, each also gets "channel", "email" and "name" from the directory (in
+   the claim's copy only); without, the entry is only read, so that one without a way
+   is let be without a copy. */
+static bool message_deliverable(ClaimScan *o, json_t *entry, bool address)
 {
     const Directory *dir = step_directory(o->step);
     size_t i;
@@ -202,29 +204,18 @@ static bool message_deliverable(ClaimScan *o, const json_t *entry)
         if (strcmp(json_string_value(json_object_get(to, "state")), "pending") != 0)
             continue;
         const DirPerson *p = dir ? dir_person(dir, json_string_value(json_object_get(to, "person"))) : NULL;
-        if (!channel_kept(o, p && p->notify ? p->notify : "email"))
+        const char *channel = p && p->notify ? p->notify : "email";
+        if (!address && !channel_kept(o, channel))
             return false;
-    }
-    return true;
-}
-
-/* Gives each recipient still to be told "channel", "email" and "name" from the
-   directory (in the claim's copy only). */
-static void message_address(ClaimScan *o, json_t *entry)
-{
-    const Directory *dir = step_directory(o->step);
-    size_t i;
-    json_t *to;
-    json_array_foreach(json_object_get(entry, "to"), i, to) {
-        if (strcmp(json_string_value(json_object_get(to, "state")), "pending") != 0)
+        if (!address)
             continue;
-        const DirPerson *p = dir ? dir_person(dir, json_string_value(json_object_get(to, "person"))) : NULL;
-        json_object_set_new(to, "channel", json_string(p && p->notify ? p->notify : "email"));
+        json_object_set_new(to, "channel", json_string(channel));
         if (p && p->email)
             json_object_set_new(to, "email", json_string(p->email));
         if (p && p->name)
             json_object_set_new(to, "name", json_string(p->name));
     }
+    return true;
 }
 
 static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
@@ -252,11 +243,11 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
     }
     if (in_flight(o->d, seq))   /* leased by this engine: rarely due again while in flight */
         return STORE_OK;
-    if (message && !message_deliverable(o, entry))
+    if (message && !message_deliverable(o, entry, false))
         return STORE_OK;
     json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
     if (message && copy)
-        message_address(o, copy);
+        message_deliverable(o, copy, true);
     o->found[o->count++] = (Candidate){seq, copy};
     return STORE_OK;
 }
