@@ -12,8 +12,17 @@
  *   4. idle CPU: serve's own CPU time over 3 s with nothing to do.
  * Sections 1 and 3 also say serve's CPU time per request (all its threads), which a
  * busy machine disturbs less than the rates.
- * The raw row is LMDB alone on the same disk in the same run: synced commits of one
- * small put each, the ceiling for a server that committed every request on its own.
+ * The raw rows are this machine's limits in the same run, without Huddle:
+ *   - HTTP alone: a minimal server on the same HTTP layer as serve (runtime/connectors/
+ *     http_server.c: libmicrohttpd, one epoll thread, the same flags and options) in a
+ *     process of its own, answering each POST with a small 200 JSON body and no store,
+ *     driven by the same load generator over the same 64 connections: at once on its
+ *     HTTP thread, and handed to a second thread that answers it (suspend and resume,
+ *     as serve's requests wait for their group commit);
+ *   - LMDB alone on the same disk: synced commits of one small put each (a server that
+ *     committed every request on its own), and of 64 puts each (group commit as serve
+ *     does, 64 connections at most 64 inputs a commit), in puts/s.
+ * Each rate row gives the ratio Huddle/raw beside it.
  *
  *   build/bench/bench_serve [--keep] [--trace] [--events N] [--answers N]
  *
@@ -22,9 +31,12 @@
  */
 #include "common.h"
 #include "http_load.h"
+#include "cli.h"
+#include "http_server.h"
 
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +113,7 @@ static void run_load(int port, MakeRequest make, size_t total, double rate, Load
         die("%zu of %zu requests failed (the first with HTTP %d)", out->failed, total, out->first_bad_status);
 }
 
-static void rate_row(const char *metric, const Load *load, double goal)
+static Row *rate_row(const char *metric, const Load *load, double goal)
 {
     char value[32], goal_text[40];
     double per_s = (double)load->ok / load->seconds;
@@ -110,6 +122,7 @@ static void rate_row(const char *metric, const Load *load, double goal)
     snprintf(goal_text, sizeof goal_text, ">= %s/s", group(g, sizeof g, goal));
     Row *r = row_add(metric, value);
     row_goal(r, goal_text, per_s >= goal);
+    return r;
 }
 
 /* serve's own CPU time per request of a section: steadier than a rate on a busy machine
@@ -121,17 +134,152 @@ static void cpu_row(const char *metric, double cpu_seconds, size_t requests)
     row_add(metric, value);
 }
 
-static double raw_commits_per_second(void)
+/* Synced puts/s of raw LMDB on the same disk, `per_commit` puts of 64 bytes a commit. */
+static double raw_puts_per_second(size_t count, size_t per_commit)
 {
     char dir[512];
     path_in(dir, sizeof dir, "raw");
     Raw raw;
     raw_open(&raw, dir, false, (size_t)64 << 20);
-    size_t count = 500;
-    double seconds = raw_puts(&raw, 1, count, 1, 64);
+    double seconds = raw_puts(&raw, 1, count, per_commit, 64);
     raw_close(&raw);
     path_remove(dir);
     return (double)count / seconds;
+}
+
+/* ---- HTTP alone: the same HTTP layer as serve, answering at once, no store ---------- */
+
+#define RAW_REPLY "{\"accepted\": true}\n"
+#define RAW_QUEUE 1024              /* more than the load's connections ever have waiting */
+
+/* Requests handed from the HTTP thread to the answering thread (the handed mode). */
+typedef struct RawQueue {
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    HttpRequest *items[RAW_QUEUE];
+    size_t head, count;
+} RawQueue;
+
+static void raw_reply(HttpRequest *request)
+{
+    http_reply(request, 200, "application/json", RAW_REPLY, strlen(RAW_REPLY), NULL);
+}
+
+/* The raw server's handler: answers at once (context NULL), or queues the request for
+   the answering thread, so that it is suspended and resumed as serve's requests are. */
+static void raw_on_request(void *context, HttpRequest *request)
+{
+    RawQueue *q = context;
+    if (!q) {
+        raw_reply(request);
+        return;
+    }
+    pthread_mutex_lock(&q->lock);
+    if (q->count == RAW_QUEUE) {
+        pthread_mutex_unlock(&q->lock);
+        http_reply(request, 503, "application/json", "{}", 2, NULL);
+        return;
+    }
+    q->items[(q->head + q->count++) % RAW_QUEUE] = request;
+    pthread_cond_signal(&q->ready);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* The answering thread: takes what is queued, a round at a time, and answers it. */
+static void *raw_answerer(void *context)
+{
+    RawQueue *q = context;
+    HttpRequest *round[RAW_QUEUE];
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        while (q->count == 0)
+            pthread_cond_wait(&q->ready, &q->lock);
+        size_t n = q->count;
+        for (size_t i = 0; i < n; i++)
+            round[i] = q->items[(q->head + i) % RAW_QUEUE];
+        q->head = (q->head + n) % RAW_QUEUE;
+        q->count = 0;
+        pthread_mutex_unlock(&q->lock);
+        for (size_t i = 0; i < n; i++)
+            raw_reply(round[i]);
+    }
+    return NULL;
+}
+
+/* The raw server's process: listens on `port` with serve's HTTP options until SIGTERM.
+   A child of the bench: it leaves with _exit, never through the bench's exit handlers. */
+static void raw_http_child(int port, bool handed)
+{
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, NULL);
+    static RawQueue queue = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER};
+    HttpServerOptions o = {
+        .host = "127.0.0.1", .port = (unsigned)port, .max_body = CLI_MAX_BODY_DEFAULT, .idle_timeout_s = 30,
+        .max_connections = 4000, .handler = raw_on_request, .context = handed ? &queue : NULL,
+    };
+    char why[512];
+    HttpServer *server;
+    pthread_t answerer;
+    if (http_server_start(&o, &server, why, sizeof why) != 0 ||
+        (handed && pthread_create(&answerer, NULL, raw_answerer, &queue) != 0)) {
+        fprintf(stderr, "bench_serve: the raw HTTP server did not start: %s\n", why);
+        _exit(1);
+    }
+    int signal_number;
+    sigwait(&term, &signal_number);
+    _exit(0);
+}
+
+typedef struct RawHttp {
+    Load load;
+    double cpu_per_request;     /* seconds of the raw server's CPU (all threads) */
+} RawHttp;
+
+/* Starts the raw server, drives it with `total` requests of `make` as serve was
+   driven, and stops it. */
+static void raw_http_run(bool handed, MakeRequest make, size_t total, RawHttp *out)
+{
+    int port = free_port();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: the raw HTTP server");
+    if (pid == 0)
+        raw_http_child(port, handed);
+    wait_http_ok(port, "/healthz", pid);
+    if (trace)
+        fprintf(stderr, "bench_serve: raw HTTP server (%s) pid %d\n", handed ? "handed" : "at once", (int)pid);
+    double cpu_before = process_cpu_seconds(pid);
+    out->load = (Load){.port = port, .make = make, .total = total};
+    load_run(&out->load);
+    out->cpu_per_request = (process_cpu_seconds(pid) - cpu_before) / (double)(out->load.ok ? out->load.ok : 1);
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+    if (out->load.failed)
+        die("raw HTTP: %zu of %zu requests failed (the first with HTTP %d)", out->load.failed, total,
+            out->load.first_bad_status);
+}
+
+static double load_rate(const Load *load)
+{
+    return (double)load->ok / load->seconds;
+}
+
+/* Fills a row's raw column with `raw` requests/s and its ratio Huddle/raw. */
+static void raw_columns(Row *r, const Load *huddle, double raw)
+{
+    group(r->raw, sizeof r->raw, raw);
+    snprintf(r->ratio, sizeof r->ratio, "%.3f", load_rate(huddle) / raw);
+}
+
+/* A row of the machine's limits: a rate. */
+static void limit_row(const char *metric, double per_s)
+{
+    char value[32];
+    row_add(metric, group(value, sizeof value, per_s));
 }
 
 int main(int argc, char **argv)
@@ -194,7 +342,7 @@ int main(int argc, char **argv)
     Load burst, steady, answering;
     double cpu_before = process_cpu_seconds(pid);
     run_load(port, make_event, events, 0, &burst);
-    rate_row("events accepted/s, 64 connections, synced", &burst, 20000);
+    Row *events_row = rate_row("events accepted/s, 64 connections, synced", &burst, 20000);
     cpu_row("serve's CPU per event accepted (all threads)", process_cpu_seconds(pid) - cpu_before, burst.ok);
 
     run_load(port, make_event, (size_t)STEADY_RATE * STEADY_SECONDS, STEADY_RATE, &steady);
@@ -208,7 +356,7 @@ int main(int argc, char **argv)
 
     cpu_before = process_cpu_seconds(pid);
     run_load(port, make_answer, answers, 0, &answering);
-    rate_row("answers/s over HTTP with tokens", &answering, 10000);
+    Row *answers_row = rate_row("answers/s over HTTP with tokens", &answering, 10000);
     cpu_row("serve's CPU per answer (all threads)", process_cpu_seconds(pid) - cpu_before, answering.ok);
 
     if (trace)
@@ -226,18 +374,34 @@ int main(int argc, char **argv)
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         note("serve did not exit 0 at SIGTERM (status %d): see %s", status, log);
 
-    double raw = raw_commits_per_second();
-    char raw_text[32];
-    group(raw_text, sizeof raw_text, raw);
-    note("raw LMDB on the same disk: %s synced commits/s of one put each: above that, "
-         "serve's figure is group commit at work", raw_text);
-
+    /* The machine's limits, with the same load generator and connections. */
+    RawHttp http_events, http_answers, http_handed;
+    raw_http_run(false, make_event, events, &http_events);
+    raw_http_run(false, make_answer, answers, &http_answers);
+    raw_http_run(true, make_event, events, &http_handed);
+    raw_columns(events_row, &burst, load_rate(&http_events.load));
+    raw_columns(answers_row, &answering, load_rate(&http_answers.load));
+    limit_row("raw: HTTP alone, webhooks answered at once", load_rate(&http_events.load));
+    cpu_row("raw: its CPU per request", http_events.cpu_per_request, 1);
+    limit_row("raw: HTTP alone, answers answered at once", load_rate(&http_answers.load));
+    cpu_row("raw: its CPU per request", http_answers.cpu_per_request, 1);
+    limit_row("raw: HTTP alone, webhooks answered by a thread", load_rate(&http_handed.load));
+    cpu_row("raw: its CPU per request", http_handed.cpu_per_request, 1);
+    limit_row("raw: LMDB synced commits/s, one put each", raw_puts_per_second(500, 1));
+    limit_row("raw: LMDB synced puts/s, 64 a commit", raw_puts_per_second(64 * 500, 64));
+    note("raw: the same HTTP layer as serve (libmicrohttpd, its flags and options) answering "
+         "a small 200 body, no store, in a process of its own; \"by a thread\": suspended "
+         "and answered from a second thread, as serve's requests are; raw column: at once");
     printf("serve: huddle serve driven over loopback HTTP/1.1 keep-alive (wall clock, full sync)\n");
     printf("  %zu signed webhooks closed-loop, %d/s for %d s, %zu answers; each reply after its commit\n",
            events, STEADY_RATE, STEADY_SECONDS, answers);
-    printf("  %-48s %12s  %-14s %s\n", "metric", "value", "goal", "");
+    printf("  %-48s %12s %10s %11s  %-14s %s\n", "metric", "value", "raw HTTP", "Huddle/raw", "goal", "");
     for (unsigned i = 0; i < row_count; i++)
-        printf("  %-48s %12s  %-14s %s\n", rows[i].metric, rows[i].value, rows[i].goal, rows[i].verdict);
+        printf("  %-48s %12s %10s %11s  %-14s %s\n", rows[i].metric, rows[i].value, rows[i].raw, rows[i].ratio,
+               rows[i].goal, rows[i].verdict);
+    load_free(&http_events.load);
+    load_free(&http_answers.load);
+    load_free(&http_handed.load);
     print_tail(t0);
     load_free(&burst);
     load_free(&steady);

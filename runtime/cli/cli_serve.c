@@ -276,9 +276,13 @@ static void serve_on_done(void *context, const char *method, const char *path, i
     (void)context;
     char clean[200];
     snprintf(clean, sizeof clean, "%s", path);
-    serve_log(status >= 500 || status == 0 ? "warn" : "info", "request",
-              json_pack("{s:s, s:s, s:i, s:f}", "method", method, "path", clean, "status", status, "ms",
-                        (double)micros / 1000.0));
+    StrBuf line = STRBUF_INIT;
+    serve_log_begin(&line, status >= 500 || status == 0 ? "warn" : "info", "request");
+    serve_log_string(&line, "method", method);
+    serve_log_string(&line, "path", clean);
+    serve_log_integer(&line, "status", status);
+    serve_log_real(&line, "ms", (double)micros / 1000.0);
+    serve_log_end(&line);
 }
 
 static void serve_on_http_log(void *context, const char *message)
@@ -297,9 +301,12 @@ static void serve_on_record(void *context, const json_t *record)
     const char *kind = json_string_value(json_object_get(record, "kind"));
     for (int i = 0; kind && NOTABLE[i]; i++)
         if (!strcmp(kind, NOTABLE[i])) {
-            serve_log(!strcmp(kind, "stalled") ? "warn" : "info", kind,
-                      json_pack("{s:O?, s:O?, s:O?}", "instance", json_object_get(record, "instance"), "state",
-                                json_object_get(record, "state"), "task", json_object_get(record, "task")));
+            StrBuf line = STRBUF_INIT;
+            serve_log_begin(&line, !strcmp(kind, "stalled") ? "warn" : "info", kind);
+            serve_log_json(&line, "instance", json_object_get(record, "instance"));
+            serve_log_json(&line, "state", json_object_get(record, "state"));
+            serve_log_json(&line, "task", json_object_get(record, "task"));
+            serve_log_end(&line);
             return;
         }
 }

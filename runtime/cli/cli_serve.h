@@ -24,6 +24,7 @@
 #include "connectors_events.h"
 #include "connectors_file.h"
 #include "http_server.h"
+#include "strbuf.h"
 #include "text.h"
 
 struct Engine;
@@ -76,6 +77,7 @@ typedef struct ServeToken {
 typedef struct ServeTokens {
     ServeToken *items;
     size_t count;
+    struct evp_md_st *sha256;       /* OpenSSL's SHA-256, fetched once (NULL: SHA256()) */
 } ServeTokens;
 
 /* Parses a tokens file's JSON ({NAME: {"sha256", "person" | "on_behalf": true, "may"}}),
@@ -88,7 +90,7 @@ void serve_tokens_free(ServeTokens *tokens);
    Bearer, or no token with that hash). Every token's hash is compared, in constant time. */
 const ServeToken *serve_tokens_find(const ServeTokens *tokens, const char *authorization);
 
-/* ---- metrics and logs (cli_serve_metrics.c) ---- */
+/* ---- metrics (cli_serve_metrics.c) and logs (cli_serve_log.c) ---- */
 
 #define SERVE_LATENCY_BUCKETS 12
 #define SERVE_BATCH_BUCKETS 8
@@ -121,6 +123,17 @@ char *serve_metrics_text(ServeMetrics *m);
    each. serve_log_gather(false)
    writes what is held and writes each line at once again. */
 void serve_log(const char *level, const char *event, json_t *fields);
+/* The same line built as text, for the lines made per request and per record (no
+   jansson object and dump each; the same text as serve_log for the same fields):
+   serve_log_begin puts the head into `line` (STRBUF_INIT), each serve_log_<type> adds
+   one field (a string or JSON value NULL: null), serve_log_end writes or holds the line
+   and frees `line`. (cli_serve_log.c) */
+void serve_log_begin(StrBuf *line, const char *level, const char *event);
+void serve_log_string(StrBuf *line, const char *name, const char *value);
+void serve_log_json(StrBuf *line, const char *name, const json_t *value);
+void serve_log_integer(StrBuf *line, const char *name, long long value);
+void serve_log_real(StrBuf *line, const char *name, double value);
+void serve_log_end(StrBuf *line);
 void serve_log_gather(bool on);
 void serve_log_flush(void);
 /* Whether lines wait for serve_log_flush. */

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "engine.h"
 
@@ -52,55 +53,56 @@ void serve_inflight_close(Serve *serve)
     serve->inflight_fd = -1;
 }
 
-/* One input as a line of the file (a new reference; NULL: out of memory). */
-static json_t *inflight_line(const EngineInput *in, unsigned attempts)
+/* Appends `,"name":` and `text` as a JSON string (NULL: null). */
+static void inflight_string(StrBuf *out, const char *name, const char *text)
 {
-    json_t *line = json_pack("{s:I, s:s}", "attempts", (json_int_t)attempts, "kind", KINDS[in->kind]);
-    if (!line)
-        return NULL;
-    json_t *more = in->kind == ENGINE_INPUT_EVENT
-        ? json_pack("{s:s, s:s, s:s, s:O?, s:I}", "source", in->source, "type", in->type, "id", in->id, "data",
-                    in->data, "time", (json_int_t)in->event_time)
-        : json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "task", in->task, "by", in->by, "choice", in->choice,
-                    "comment", in->comment, "token", in->token);
-    if (!more || json_object_update(line, more) != 0) {
-        json_decref(line);
-        line = NULL;
-    }
-    json_decref(more);
-    return line;
+    strbuf_printf(out, ",\"%s\":", name);
+    if (text)
+        audit_canon_string(text, strlen(text), out);
+    else
+        strbuf_puts(out, "null");
 }
 
-/* Replaces the file's content with `lines` (an array of objects). */
-static void inflight_put(Serve *serve, const json_t *lines)
+/* One input as a line of the file (its JSON text and a newline), built as text: the
+   event's data alone goes through jansson. */
+static void inflight_line(StrBuf *out, const EngineInput *in, unsigned attempts)
 {
-    StrBuf text = STRBUF_INIT;
-    size_t i;
-    json_t *line;
-    json_array_foreach(lines, i, line) {
-        char *one = json_dumps(line, JSON_COMPACT);
-        if (one)
-            strbuf_puts(&text, one);
-        strbuf_putc(&text, '\n');
-        free(one);
+    strbuf_printf(out, "{\"attempts\":%u,\"kind\":\"%s\"", attempts, KINDS[in->kind]);
+    if (in->kind == ENGINE_INPUT_EVENT) {
+        inflight_string(out, "source", in->source);
+        inflight_string(out, "type", in->type);
+        inflight_string(out, "id", in->id);
+        char *data = in->data ? json_dumps(in->data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        strbuf_printf(out, ",\"data\":%s,\"time\":%lld", data ? data : "null", (long long)in->event_time);
+        free(data);
+    } else {
+        inflight_string(out, "task", in->task);
+        inflight_string(out, "by", in->by);
+        inflight_string(out, "choice", in->choice);
+        inflight_string(out, "comment", in->comment);
+        inflight_string(out, "token", in->token);
     }
-    bool ok = !strbuf_failed(&text) && serve->inflight_fd >= 0 &&
-              pwrite(serve->inflight_fd, text.data, text.len, 0) == (ssize_t)text.len &&
-              ftruncate(serve->inflight_fd, (off_t)text.len) == 0;
+    strbuf_puts(out, "}\n");
+}
+
+/* Replaces the file's content with `text`. */
+static void inflight_put(Serve *serve, const StrBuf *text)
+{
+    bool ok = !strbuf_failed(text) && serve->inflight_fd >= 0 &&
+              pwrite(serve->inflight_fd, text->data, text->len, 0) == (ssize_t)text->len &&
+              ftruncate(serve->inflight_fd, (off_t)text->len) == 0;
     if (!ok)
         serve_log("error", "inputs_inflight", json_pack("{s:s}", "why", "cannot write inputs.inflight: a crash in "
                                                                          "this round would not be counted"));
-    strbuf_free(&text);
 }
 
 void serve_inflight_write(Serve *serve, const EngineInput *inputs, size_t count)
 {
-    json_t *lines = json_array();
-    for (size_t i = 0; lines && i < count; i++)
-        json_array_append_new(lines, inflight_line(&inputs[i], 1));
-    if (lines)
-        inflight_put(serve, lines);
-    json_decref(lines);
+    StrBuf text = STRBUF_INIT;
+    for (size_t i = 0; i < count; i++)
+        inflight_line(&text, &inputs[i], 1);
+    inflight_put(serve, &text);
+    strbuf_free(&text);
 }
 
 void serve_inflight_clear(Serve *serve)
@@ -186,12 +188,17 @@ static void inflight_recover_one(Serve *serve, json_t *lines, size_t i, int64_t 
         serve_log("error", "poison_input", fields);
         return;
     }
-    json_t *rest = json_array();
-    for (size_t k = i; rest && k < json_array_size(lines); k++)
-        json_array_append(rest, json_array_get(lines, k));
-    json_object_set_new(json_array_get(rest, 0), "attempts", json_integer((json_int_t)attempts + 1));
-    inflight_put(serve, rest);   /* counted before it is tried: a crash now is remembered */
-    json_decref(rest);
+    json_object_set_new(line, "attempts", json_integer((json_int_t)attempts + 1));
+    StrBuf rest = STRBUF_INIT;   /* lines i.. as they were read, this one counted once more */
+    for (size_t k = i; k < json_array_size(lines); k++) {
+        char *one = json_dumps(json_array_get(lines, k), JSON_COMPACT);
+        if (one)
+            strbuf_puts(&rest, one);
+        strbuf_putc(&rest, '\n');
+        free(one);
+    }
+    inflight_put(serve, &rest);   /* counted before it is tried: a crash now is remembered */
+    strbuf_free(&rest);
     int rc = engine_apply_batch(serve->engine, &in, 1, now);
     atomic_fetch_add(&serve->metrics.inputs_recovered, 1);
     json_t *fields = inflight_which(&in, attempts + 1);

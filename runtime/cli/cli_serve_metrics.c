@@ -1,16 +1,13 @@
 /*
  * cli_serve_metrics.c - what serve counts and how it says it: the /metrics page in
- * Prometheus text format, and the JSON log lines on stderr (one per request, one per
- * notable engine event). Neither ever holds a token, a secret or a body.
+ * Prometheus text format (the log lines are cli_serve_log.c's). It never holds a token,
+ * a secret or a body.
  */
 #include "cli_serve.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "strbuf.h"
 
@@ -134,87 +131,4 @@ char *serve_metrics_text(ServeMetrics *m)
     char *text = strdup(strbuf_text(&out));
     strbuf_free(&out);
     return text;
-}
-
-/* The log: lines go to stderr at once, or, while the engine thread gathers them
-   (serve_log_gather), into `log_held` until its next serve_log_flush (after each group
-   commit and at each round's end), or sooner past LOG_HELD_MAX bytes. Either way in the
-   order they were made. */
-#define LOG_HELD_MAX (64 * 1024)
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static StrBuf log_held = STRBUF_INIT;
-static bool log_gathering;
-
-/* Writes the held lines (the lock held). A line that cannot be written is dropped: the
-   log is not worth stopping serve for. */
-static void log_write_held(void)
-{
-    size_t done = 0;
-    while (done < log_held.len) {
-        ssize_t n = write(STDERR_FILENO, log_held.data + done, log_held.len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    log_held.len = 0;
-}
-
-void serve_log(const char *level, const char *event, json_t *fields)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char at[40];
-    snprintf(at, sizeof at, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-    json_t *line = json_pack("{s:s, s:s, s:s}", "at", at, "level", level, "event", event);
-    if (line && fields)
-        json_object_update(line, fields);
-    json_decref(fields);
-    char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(line);
-    if (!text)
-        return;
-    pthread_mutex_lock(&log_lock);
-    strbuf_puts(&log_held, text);
-    strbuf_putc(&log_held, '\n');
-    if (strbuf_failed(&log_held)) {   /* out of memory: what is held is lost, this line goes alone */
-        strbuf_free(&log_held);
-        log_held = (StrBuf)STRBUF_INIT;
-        fprintf(stderr, "%s\n", text);
-    } else if (!log_gathering || log_held.len >= LOG_HELD_MAX) {
-        log_write_held();
-    }
-    pthread_mutex_unlock(&log_lock);
-    free(text);
-}
-
-void serve_log_gather(bool on)
-{
-    pthread_mutex_lock(&log_lock);
-    log_gathering = on;
-    if (!on) {
-        log_write_held();
-        strbuf_free(&log_held);
-        log_held = (StrBuf)STRBUF_INIT;
-    }
-    pthread_mutex_unlock(&log_lock);
-}
-
-void serve_log_flush(void)
-{
-    pthread_mutex_lock(&log_lock);
-    log_write_held();
-    pthread_mutex_unlock(&log_lock);
-}
-
-bool serve_log_held(void)
-{
-    pthread_mutex_lock(&log_lock);
-    bool held = log_held.len > 0;
-    pthread_mutex_unlock(&log_lock);
-    return held;
 }

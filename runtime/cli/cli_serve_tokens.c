@@ -4,13 +4,14 @@
  *   {"anna-laptop": {"sha256": "<hex SHA-256 of the token>", "person": "anna"},
  *    "crm-bot":     {"sha256": "<hex>", "on_behalf": true, "may": ["answer"]}}
  *
- * Only hashes are kept; a bearer token is hashed and compared with every entry in
- * constant time. A person's token may read and answer unless `may` says otherwise; a
+ * Only hashes are kept; a bearer token is hashed (with the digest fetched from OpenSSL
+ * once, not at each request) and compared with every entry in constant time. A person's token may read and answer unless `may` says otherwise; a
  * service's may only what `may` lists. Problems name entries and fields, never a hash.
  */
 #include "cli_serve.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,8 @@ int serve_tokens_parse(const json_t *json, ServeTokens *out, json_t *problems)
     }
     if (!ok)
         serve_tokens_free(out);
+    else
+        out->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);   /* NULL: SHA256() fetches each time */
     return ok ? 0 : -1;
 }
 
@@ -164,6 +167,7 @@ void serve_tokens_free(ServeTokens *tokens)
         free(tokens->items[i].person);
     }
     free(tokens->items);
+    EVP_MD_free(tokens->sha256);
     memset(tokens, 0, sizeof *tokens);
 }
 
@@ -176,7 +180,8 @@ const ServeToken *serve_tokens_find(const ServeTokens *tokens, const char *autho
     if (!*token)
         return NULL;
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)token, strlen(token), digest);
+    if (!tokens->sha256 || !EVP_Digest(token, strlen(token), digest, NULL, tokens->sha256, NULL))
+        SHA256((const unsigned char *)token, strlen(token), digest);
     const ServeToken *found = NULL;
     for (size_t i = 0; i < tokens->count; i++)
         if (CRYPTO_memcmp(digest, tokens->items[i].sha256, sizeof digest) == 0)

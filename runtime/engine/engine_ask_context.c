@@ -13,18 +13,23 @@
  * their history's bytes without decoding them and keeps the instances that hold a
  * `resolved` record (codec_pair_bytes, in the record's format); only those are decoded
  * and folded.
+ *
+ * Many asks share a write transaction (a group commit of events that each start an
+ * instance that asks): the first pass's findings are kept for the transaction
+ * (Engine.ask_window), and the next ask in it reads only the instances begun since,
+ * while every `resolved` record the transaction writes in between is noted there
+ * (ask_window_note, from record_put). An instance kept that has no decision after all
+ * (a nested transaction that wrote its `resolved` record was undone) is folded and
+ * yields nothing, as an instance the byte pattern matched by chance does.
  */
 #include "engine_internal.h"
 
 #include <string.h>
 
-/* How many of the latest instances (by number) an ask's step looks at. */
-#define ASK_CONTEXT_INSTANCES 64
-
 typedef struct Decided {
     unsigned char pattern[2][CODEC_PAIR_MAX];   /* "kind": "resolved", in formats 1 and 2 */
     size_t pattern_len[2];
-    uint64_t found[ASK_CONTEXT_INSTANCES];  /* the instances with a decision, in order */
+    uint64_t *found;                /* the instances with a decision, in order */
     size_t count;
 } Decided;
 
@@ -44,29 +49,79 @@ static int decided_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
+/* Fills the window kept for the step's transaction with the instances from `first`
+   to `last` that may hold a decision, reading only those the window does not know. */
+static int ask_window_fill(Step *s, uint64_t first, uint64_t last)
+{
+    AskWindow *w = &s->engine->ask_window;
+    uint64_t serial = store_txn_serial(s->txn);
+    uint64_t from = first;
+    if (w->serial == serial && last >= w->last && first >= w->first) {
+        size_t keep = 0;   /* those still in the window */
+        for (size_t i = 0; i < w->count; i++)
+            if (w->found[i] >= first)
+                w->found[keep++] = w->found[i];
+        w->count = keep;
+        from = w->last + 1 > first ? w->last + 1 : first;
+    } else {
+        w->count = 0;
+    }
+    w->serial = 0;   /* kept again only once the read below went through */
+    Decided decided = {.found = w->found, .count = w->count};
+    decided.pattern_len[0] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_1, decided.pattern[0]);
+    decided.pattern_len[1] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_2, decided.pattern[1]);
+    unsigned char key[8];
+    store_be64(from, key);
+    int rc = from > last ? STORE_OK
+                         : engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(key, 8),
+                                            decided_visit, &decided);
+    if (rc != STORE_OK)
+        return rc;
+    w->serial = serial;   /* decided.found is w->found */
+    w->first = first;
+    w->last = last;
+    w->count = decided.count;
+    return STORE_OK;
+}
+
+void ask_window_note(Step *s, uint64_t instance)
+{
+    AskWindow *w = &s->engine->ask_window;
+    if (w->serial != store_txn_serial(s->txn) || instance < w->first || instance > w->last)
+        return;   /* none kept, or the instance is read when the window reaches it */
+    size_t at = w->count;
+    while (at > 0 && w->found[at - 1] >= instance) {
+        if (w->found[at - 1] == instance)
+            return;
+        at--;
+    }
+    if (w->count == ASK_CONTEXT_INSTANCES) {
+        w->serial = 0;   /* cannot be: read the window again at the next ask */
+        return;
+    }
+    memmove(w->found + at + 1, w->found + at, (w->count - at) * sizeof *w->found);
+    w->found[at] = instance;
+    w->count++;
+}
+
 json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task)
 {
     uint64_t last;
     int rc = engine_counter(s, "next_instance", &last);
     if (rc != STORE_OK)
         return NULL;
-    Decided decided = {.count = 0};
-    decided.pattern_len[0] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_1, decided.pattern[0]);
-    decided.pattern_len[1] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_2, decided.pattern[1]);
     uint64_t first = last > ASK_CONTEXT_INSTANCES ? last - ASK_CONTEXT_INSTANCES + 1 : 0;
-    unsigned char from[8];
-    store_be64(first, from);
-    rc = engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(from, 8), decided_visit, &decided);
-    if (rc != STORE_OK)
+    if (ask_window_fill(s, first, last) != STORE_OK)
         return NULL;
+    const AskWindow *decided = &s->engine->ask_window;
     json_t *decisions, *similar = NULL;
-    if (decided.count == 0) {
+    if (decided->count == 0) {
         similar = json_array();
         if (!similar)
             step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         return similar;
     }
-    if (audit_decisions_of(s, decided.found, decided.count, &decisions) != STORE_OK)
+    if (audit_decisions_of(s, decided->found, decided->count, &decisions) != STORE_OK)
         return NULL;
     rc = engine_audit_similar(decisions, json_string_value(json_object_get(in->record, "playbook")),
                               json_string_value(json_object_get(in->record, "state")),

@@ -183,9 +183,19 @@ static bool in_flight(const Dispatcher *d, uint64_t seq)
     return false;
 }
 
+/* The connector a recipient's channel goes through is kept ("email": a mail connector). */
+static bool channel_kept(ClaimScan *o, const char *channel)
+{
+    const char *operation;
+    return strcmp(channel, "email") == 0 ? mail_connector(o->d->connectors) != NULL
+                                         : channel_connector(o->d->connectors, channel, &operation) != NULL;
+}
+
 /* Whether every recipient still to be told has a way: the channel's connector is kept.
-   Each gets "channel", "email" and "name" from the directory (in this copy only). */
-static bool message_deliverable(ClaimScan *o, json_t *entry)
+   With `address`, each also gets "channel", "email" and "name" from the directory (in
+   the claim's copy only); without, the entry is only read, so that one without a way
+   is let be without a copy. */
+static bool message_deliverable(ClaimScan *o, json_t *entry, bool address)
 {
     const Directory *dir = step_directory(o->step);
     size_t i;
@@ -193,17 +203,17 @@ static bool message_deliverable(ClaimScan *o, json_t *entry)
     json_array_foreach(json_object_get(entry, "to"), i, to) {
         if (strcmp(json_string_value(json_object_get(to, "state")), "pending") != 0)
             continue;
-        const char *person = json_string_value(json_object_get(to, "person"));
-        const DirPerson *p = dir ? dir_person(dir, person) : NULL;
-        const char *channel = p && p->notify ? p->notify : "email", *operation;
+        const DirPerson *p = dir ? dir_person(dir, json_string_value(json_object_get(to, "person"))) : NULL;
+        const char *channel = p && p->notify ? p->notify : "email";
+        if (!address && !channel_kept(o, channel))
+            return false;
+        if (!address)
+            continue;
         json_object_set_new(to, "channel", json_string(channel));
         if (p && p->email)
             json_object_set_new(to, "email", json_string(p->email));
         if (p && p->name)
             json_object_set_new(to, "name", json_string(p->name));
-        if (strcmp(channel, "email") == 0 ? !mail_connector(o->d->connectors)
-                                          : !channel_connector(o->d->connectors, channel, &operation))
-            return false;
     }
     return true;
 }
@@ -233,11 +243,11 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
     }
     if (in_flight(o->d, seq))   /* leased by this engine: rarely due again while in flight */
         return STORE_OK;
-    json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
-    if (message && !message_deliverable(o, copy)) {
-        json_decref(copy);
+    if (message && !message_deliverable(o, entry, false))
         return STORE_OK;
-    }
+    json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
+    if (message && copy)
+        message_deliverable(o, copy, true);
     o->found[o->count++] = (Candidate){seq, copy};
     return STORE_OK;
 }

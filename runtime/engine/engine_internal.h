@@ -74,6 +74,21 @@ static inline void engine_set_le32(void *at, uint32_t n)
 /* Events kept in one instance's mailbox; beyond, the oldest is discarded and counted. */
 #define MAILBOX_LIMIT 1000
 
+/* How many of the latest instances (by number) an ask's step looks at for its similar
+   past decisions (engine_ask_context.c). */
+#define ASK_CONTEXT_INSTANCES 64
+
+/* What the asks of one write transaction learnt of the latest instances, so that the
+   next ask in it reads only the instances begun since (engine_ask_context.c): valid
+   while store_txn_serial is `serial`; every `resolved` record the transaction writes
+   after is noted in it (ask_window_note). */
+typedef struct AskWindow {
+    uint64_t serial;                /* 0: nothing kept */
+    uint64_t first, last;           /* the instances looked at */
+    uint64_t found[ASK_CONTEXT_INSTANCES];   /* of them, those that may hold a decision, ascending */
+    size_t count;
+} AskWindow;
+
 typedef struct ProgramCacheEntry {
     char hash[65];
     Program *program;
@@ -111,6 +126,7 @@ struct Engine {
     int64_t outbox_scanned_ms;      /* when it last scanned every entry */
     int64_t outbox_checked_ms;      /* when it last read meta's next_outbox */
     uint64_t outbox_counter_seen;   /* next_outbox as of the last scan */
+    AskWindow ask_window;           /* engine_ask_context.c */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).
@@ -547,6 +563,9 @@ int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t 
    array the caller owns (empty when none; NULL with the step failed). */
 #define ASK_CONTEXT_LIMIT 3
 json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task);
+/* A `resolved` record of `instance` is being written in the step's transaction: noted in
+   the ask window kept for that transaction, if any (record_put). */
+void ask_window_note(Step *s, uint64_t instance);
 
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;

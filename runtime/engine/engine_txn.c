@@ -529,6 +529,9 @@ static int record_put(Step *s, HistoryChain *chain, const json_t *record)
                        (unsigned long long)instance);
     if (rc == STORE_OK)
         rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(bytes->data, bytes->len));
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    if (rc == STORE_OK && kind && !strcmp(kind, "resolved"))
+        ask_window_note(s, instance);   /* the next ask in this transaction sees it */
     engine_record_bytes_done(s);
     return rc;
 }

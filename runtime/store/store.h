@@ -111,6 +111,9 @@ int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *c
    not; a delete that found nothing is not counted): a caller that compares two readings
    knows whether the work between them may have changed the transaction. */
 uint64_t store_changes(const StoreTxn *txn);
+/* A number no other top-level transaction of this process had (nested ones give their
+   root's; 0 for NULL): what a cache kept for the length of one transaction checks. */
+uint64_t store_txn_serial(const StoreTxn *txn);
 /* Whether the map filled somewhere in `txn`'s tree: store_write will grow the map and
    run its work again, whatever the work returns. */
 bool store_full(const StoreTxn *txn);

@@ -108,6 +108,7 @@ struct StoreTxn {
     bool full;              /* on the root: MDB_MAP_FULL met somewhere in the tree */
     uint64_t changes;       /* on the root: puts and deletes tried in the tree (store_changes) */
     unsigned scanning;      /* bit per table being scanned by store_scan */
+    uint64_t serial;        /* on the root: store_txn_serial */
 };
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -420,6 +421,8 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         free(txn);
         return code;
     }
+    static _Atomic uint64_t serials;
+    txn->serial = ++serials;
     *out = txn;
     return STORE_OK;
 }
@@ -587,6 +590,11 @@ int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value
 uint64_t store_changes(const StoreTxn *txn)
 {
     return txn == NULL ? 0 : txn_root((StoreTxn *)txn)->changes;
+}
+
+uint64_t store_txn_serial(const StoreTxn *txn)
+{
+    return txn == NULL ? 0 : txn_root((StoreTxn *)txn)->serial;
 }
 
 bool store_full(const StoreTxn *txn)

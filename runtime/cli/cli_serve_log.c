@@ -1,0 +1,237 @@
+/*
+ * cli_serve_log.c - serve's JSON log lines on stderr (docs/operations.md, "Logs"): one
+ * per request, one per notable engine event, a few of serve's own. None ever holds a
+ * token, a secret or a body.
+ *
+ * A line is {"at", "level", "event", ...fields}, compact, ASCII only. The lines made
+ * for every request and every record (serve_log_line) are built as text, without a
+ * jansson object and dump each: the head is printed, and each field is copied when it
+ * is plain ASCII (no quote, backslash or control character) and goes through jansson
+ * otherwise, so the text is the same as serve_log's for the same fields.
+ */
+#include "cli_serve.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+
+#define LOG_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+
+/* The log: lines go to stderr at once, or, while the engine thread gathers them
+   (serve_log_gather), into `log_held` until its next serve_log_flush (after each group
+   commit and at each round's end), or sooner past LOG_HELD_MAX bytes. Either way in the
+   order they were made. */
+#define LOG_HELD_MAX (64 * 1024)
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static StrBuf log_held = STRBUF_INIT;
+static bool log_gathering;
+
+/* Writes the held lines (the lock held). A line that cannot be written is dropped: the
+   log is not worth stopping serve for. */
+static void log_write_held(void)
+{
+    size_t done = 0;
+    while (done < log_held.len) {
+        ssize_t n = write(STDERR_FILENO, log_held.data + done, log_held.len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    log_held.len = 0;
+}
+
+/* Holds or writes one whole line (`line` without its newline). */
+static void log_put(const StrBuf *line)
+{
+    if (strbuf_failed(line))
+        return;
+    pthread_mutex_lock(&log_lock);
+    strbuf_put(&log_held, line->data, line->len);
+    strbuf_putc(&log_held, '\n');
+    if (strbuf_failed(&log_held)) {   /* out of memory: what is held is lost, this line goes alone */
+        strbuf_free(&log_held);
+        log_held = (StrBuf)STRBUF_INIT;
+        fprintf(stderr, "%.*s\n", (int)line->len, line->data);
+    } else if (!log_gathering || log_held.len >= LOG_HELD_MAX) {
+        log_write_held();
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* `{"at":"YYYY-MM-DDTHH:MM:SS.mmmZ"` for now: the date and time to the second are made
+   once a second per thread, not for every line. */
+static void log_at(StrBuf *line)
+{
+    static _Thread_local time_t made_for = -1;
+    static _Thread_local char second[32];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != made_for) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(second, sizeof second, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        made_for = ts.tv_sec;
+    }
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+    char fraction[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
+    strbuf_puts(line, "{\"at\":\"");
+    strbuf_puts(line, second);
+    strbuf_put(line, fraction, sizeof fraction);
+}
+
+/* Appends `,"name":` (a name of serve's own: plain ASCII). */
+static void log_name(StrBuf *line, const char *name)
+{
+    strbuf_puts(line, ",\"");
+    strbuf_puts(line, name);
+    strbuf_puts(line, "\":");
+}
+
+void serve_log_begin(StrBuf *line, const char *level, const char *event)
+{
+    log_at(line);
+    log_name(line, "level");
+    strbuf_putc(line, '"');
+    strbuf_puts(line, level);
+    strbuf_putc(line, '"');
+    log_name(line, "event");
+    strbuf_putc(line, '"');
+    strbuf_puts(line, event);
+    strbuf_putc(line, '"');
+}
+
+/* Whether `len` bytes of text need no escape in an ASCII JSON string. */
+static bool log_plain(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* Appends `,"name":` and `value` as jansson writes it (NULL: null). */
+static void log_put_json(StrBuf *line, const char *name, const json_t *value)
+{
+    char *text = value ? json_dumps(value, LOG_DUMP_FLAGS | JSON_ENCODE_ANY) : NULL;
+    log_name(line, name);
+    strbuf_puts(line, text ? text : "null");
+    free(text);
+}
+
+void serve_log_string(StrBuf *line, const char *name, const char *value)
+{
+    if (!value) {
+        log_put_json(line, name, NULL);
+    } else if (log_plain(value, strlen(value))) {
+        log_name(line, name);
+        strbuf_putc(line, '"');
+        strbuf_puts(line, value);
+        strbuf_putc(line, '"');
+    } else {
+        json_t *string = json_string(value);   /* NULL when not UTF-8: null */
+        log_put_json(line, name, string);
+        json_decref(string);
+    }
+}
+
+void serve_log_json(StrBuf *line, const char *name, const json_t *value)
+{
+    if (json_is_string(value) && strlen(json_string_value(value)) == json_string_length(value))
+        serve_log_string(line, name, json_string_value(value));
+    else
+        log_put_json(line, name, value);
+}
+
+void serve_log_integer(StrBuf *line, const char *name, long long value)
+{
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", value);
+    log_name(line, name);
+    strbuf_puts(line, digits);
+}
+
+/* A real as jansson writes it with JSON_REAL_PRECISION(6): %.6g, with ".0" when it would
+   read as an integer, and the exponent without '+' or leading zeros. */
+void serve_log_real(StrBuf *line, const char *name, double value)
+{
+    if (!isfinite(value)) {
+        log_put_json(line, name, NULL);
+        return;
+    }
+    char text[40];
+    int n = snprintf(text, sizeof text - 2, "%.6g", value);
+    if (!strchr(text, '.') && !strchr(text, 'e'))
+        memcpy(text + n, ".0", 3);
+    char *exponent = strchr(text, 'e');
+    if (exponent) {
+        char *start = exponent + 1, *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        memmove(start, end, strlen(end) + 1);
+    }
+    log_name(line, name);
+    strbuf_puts(line, text);
+}
+
+void serve_log_end(StrBuf *line)
+{
+    strbuf_putc(line, '}');
+    log_put(line);
+    strbuf_free(line);
+}
+
+void serve_log(const char *level, const char *event, json_t *fields)
+{
+    StrBuf line = STRBUF_INIT;
+    serve_log_begin(&line, level, event);
+    char *text = fields ? json_dumps(fields, LOG_DUMP_FLAGS) : NULL;
+    json_decref(fields);
+    size_t len = text ? strlen(text) : 0;
+    if (len > 2) {   /* "{...}": its members after the head */
+        strbuf_putc(&line, ',');
+        strbuf_put(&line, text + 1, len - 2);
+    }
+    free(text);
+    serve_log_end(&line);
+}
+
+void serve_log_gather(bool on)
+{
+    pthread_mutex_lock(&log_lock);
+    log_gathering = on;
+    if (!on) {
+        log_write_held();
+        strbuf_free(&log_held);
+        log_held = (StrBuf)STRBUF_INIT;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void serve_log_flush(void)
+{
+    pthread_mutex_lock(&log_lock);
+    log_write_held();
+    pthread_mutex_unlock(&log_lock);
+}
+
+bool serve_log_held(void)
+{
+    pthread_mutex_lock(&log_lock);
+    bool held = log_held.len > 0;
+    pthread_mutex_unlock(&log_lock);
+    return held;
+}
