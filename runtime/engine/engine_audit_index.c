@@ -359,7 +359,7 @@ static int instance_row_load(StoreTxn *txn, uint64_t instance, InstanceRow *in, 
    to index has one: tags, an outcome, decisions (index_asked makes it then). `started`
    writes none, and an instance that ends with neither tags nor decisions gets none:
    a search reaches instance rows only through decision rows, so the rows left out are
-   never read (docs/audit.md, "The decisions index"). */
+   never read (docs/internals.md, "The decisions index"). */
 static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t instance)
 {
     if (strcmp(kind, "started") == 0)
