@@ -344,13 +344,13 @@ static int started_playbook(StoreTxn *txn, uint64_t instance, char **playbook)
     return *playbook ? STORE_OK : STORE_NO_MEMORY;
 }
 
-/* The instance row of `instance`, made from its `started` record when it has none yet
-   (`*made`): STORE_OK or a store code. */
-static int instance_row_load(StoreTxn *txn, uint64_t instance, InstanceRow *in, bool *made)
+/* The instance row of `instance`; when it has none yet (`*made`), one made from its
+   `started` record if `make`, else STORE_NOT_FOUND (nothing read past the index). */
+static int instance_row_load(StoreTxn *txn, uint64_t instance, bool make, InstanceRow *in, bool *made)
 {
     int rc = instance_row_get(txn, instance, in);
     *made = rc == STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND)
+    if (rc == STORE_NOT_FOUND && make)
         rc = started_playbook(txn, instance, &in->playbook);
     return rc;
 }
@@ -366,10 +366,10 @@ static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t
         return STORE_OK;
     InstanceRow in = {0};
     bool made;
-    int rc = instance_row_load(w->txn, instance, &in, &made);
-    if (rc != STORE_OK || (made && strcmp(kind, "tagged") != 0)) {
-        instance_row_free(&in);
-        return rc;                  /* ended with nothing indexed: no row needed */
+    int rc = instance_row_load(w->txn, instance, strcmp(kind, "tagged") == 0, &in, &made);
+    if (rc != STORE_OK) {
+        instance_row_free(&in);     /* STORE_NOT_FOUND: ended with nothing indexed, no row */
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
     }
     const char *text;
     size_t i;
@@ -434,7 +434,7 @@ static int index_asked(Writer *w, const json_t *r, uint64_t instance, uint64_t t
 {
     InstanceRow in = {0};
     bool made;
-    int rc = instance_row_load(w->txn, instance, &in, &made);
+    int rc = instance_row_load(w->txn, instance, true, &in, &made);
     if (rc == STORE_OK && made)     /* its first decision: the row outcome and tags join */
         rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
     if (rc != STORE_OK) {
