@@ -65,6 +65,7 @@
 #include <lmdb.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1026,7 +1027,53 @@ typedef struct ScaleSide {
     Bench bench;
     Raw raw;
     double engine_s, raw_s;
+    double engine_written, raw_written; /* bytes the joins' commits wrote (wchar) */
 } ScaleSide;
+
+/* Bytes this process has handed to write calls (/proc/self/io wchar): LMDB writes a
+   commit's dirty pages with pwrite, so a commit's share is the pages it dirtied. */
+static double written_bytes(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[128];
+    double v = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %lf", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* Section 7's notes on one store: per table, its entries and leaf pages (mdb_stat), and
+   the leaf pages a batch of BATCH random instances can be expected to dirty when each
+   touches one key of the table at random: L (1 - (1 - 1/L)^BATCH). */
+static void scale_pages(const ScaleSide *side, const char *dir)
+{
+    char command[512], line[256], table[64] = "";
+    snprintf(command, sizeof command, "mdb_stat -a '%s' 2>/dev/null", dir);
+    FILE *p = popen(command, "r");
+    double leaves = 0, branches = 0, entries = 0;
+    while (p && fgets(line, sizeof line, p)) {
+        double v;
+        if (sscanf(line, "Status of %63[^\n]", table) == 1)
+            continue;
+        if (sscanf(line, " Branch pages: %lf", &v) == 1)
+            branches = v;
+        else if (sscanf(line, " Leaf pages: %lf", &v) == 1)
+            leaves = v;
+        else if (sscanf(line, " Entries: %lf", &v) == 1) {
+            entries = v;
+            if (table[0] && leaves > 0)
+                note("section 7 %s store: %-10s %9.0f entries, %7.0f leaf + %4.0f branch pages; "
+                     "a batch of %d at random dirties ~%.0f leaves", side->name, table, entries, leaves,
+                     branches, BATCH, leaves * (1 - pow(1 - 1 / leaves, BATCH)));
+            leaves = branches = 0;
+        }
+    }
+    if (p)
+        pclose(p);
+}
 
 static uint64_t scale_random(uint64_t *state)
 {
@@ -1084,9 +1131,10 @@ static void scale_batch(ScaleSide *side, size_t b)
                                   .id = ids[i], .data = data[i], .event_time = T0_MS + HOUR_MS};
         keys[i] = which + 1;
     }
-    double t0 = wall_seconds();
+    double t0 = wall_seconds(), w0 = written_bytes();
     bench_batch(&side->bench, inputs, BATCH, T0_MS + HOUR_MS);
     side->engine_s += wall_seconds() - t0;
+    side->engine_written += written_bytes() - w0;
     for (size_t i = 0; i < BATCH; i++) {
         if (inputs[i].joined != 1)
             die("7: %s joined no instance", ids[i]);
@@ -1094,11 +1142,13 @@ static void scale_batch(ScaleSide *side, size_t b)
     }
     MDB_txn *txn;
     t0 = wall_seconds();
+    w0 = written_bytes();
     raw_check(mdb_txn_begin(side->raw.env, NULL, 0, &txn), "txn_begin");
     for (size_t i = 0; i < BATCH; i++)
         raw_put(txn, side->raw.a, keys[i], RAW_VALUE);
     raw_check(mdb_txn_commit(txn), "commit");
     side->raw_s += wall_seconds() - t0;
+    side->raw_written += written_bytes() - w0;
 }
 
 /* Checks that every instance still waits (the joins moved SCALE_SMALL of them to
@@ -1113,6 +1163,10 @@ static void scale_done(ScaleSide *side)
     free(side->order);
     char dir[256];
     snprintf(dir, sizeof dir, "%s/scale_%s", tmp_root, side->name);
+    scale_pages(side, dir);
+    note("section 7 %s store: the joins' commits wrote %.1f KiB a join (%.0f pages of 4 KiB a batch of %d); "
+         "raw %.1f KiB an update", side->name, side->engine_written / SCALE_SMALL / 1024,
+         side->engine_written / (SCALE_SMALL / BATCH) / 4096, BATCH, side->raw_written / SCALE_SMALL / 1024);
     path_remove(dir);
     snprintf(dir, sizeof dir, "%s/raw_scale_%s", tmp_root, side->name);
     path_remove(dir);

@@ -10,7 +10,8 @@
  *
  *   'd' ORDER                      -> a decision row (below)
  *   'k' task (8)                   -> its ORDER (to find the row from a later record)
- *   'i' instance (8)               -> an instance row: playbook, outcome, tags
+ *   'i' instance (8)               -> an instance row: playbook, outcome, tags (only for an
+ *                                     instance with decisions or tags: index_instance)
  *   'p' playbook 0 ORDER           -> (empty) the decisions of a playbook
  *   's' playbook 0 state 0 ORDER   -> (empty) of a playbook and state
  *   'h' person 0 ORDER             -> (empty) those a person was asked, held or answered
@@ -315,21 +316,65 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
     return store_put(w->txn, TABLE_DECISIONS, store_bytes(key, 9), store_bytes(out->data, out->len));
 }
 
-/* started, tagged, done, failed, cancelled: the instance row. */
-static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t instance)
+/* The playbook of `instance` as its `started` record (history record 1) names it, for
+   the instance row made when the instance first has something to index: "" when that
+   record is missing or says none (the row then joins no playbook, as before). */
+static int started_playbook(StoreTxn *txn, uint64_t instance, char **playbook)
 {
-    InstanceRow in = {0};
-    int rc = instance_row_get(w->txn, instance, &in);
+    unsigned char key[12];
+    history_key(instance, 1, key);
+    StoreBytes value, bytes;
+    json_t *record = NULL;
+    char why[240];
+    int rc = store_get(txn, TABLE_HISTORY, store_bytes(key, 12), &value);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
+    if (rc == STORE_OK) {
+        history_split(value, NULL, &bytes);
+        rc = codec_load(bytes.data, bytes.len, &record, why, sizeof why);
+        if (rc == CODEC_NO_MEMORY)
+            return STORE_NO_MEMORY;
+    }
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    const char *text = kind && strcmp(kind, "started") == 0
+                     ? json_string_value(json_object_get(record, "playbook")) : NULL;
+    free(*playbook);
+    *playbook = text_dup(store_bytes(text ? text : "", text ? strlen(text) : 0));
+    json_decref(record);
+    return *playbook ? STORE_OK : STORE_NO_MEMORY;
+}
+
+/* The instance row of `instance`; when it has none yet (`*made`), one made from its
+   `started` record if `make`, else STORE_NOT_FOUND (nothing read past the index). */
+static int instance_row_load(StoreTxn *txn, uint64_t instance, bool make, InstanceRow *in, bool *made)
+{
+    int rc = instance_row_get(txn, instance, in);
+    *made = rc == STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND && make)
+        rc = started_playbook(txn, instance, &in->playbook);
+    return rc;
+}
+
+/* tagged, done, failed, cancelled: the instance row. Only an instance with something
+   to index has one: tags, an outcome, decisions (index_asked makes it then). `started`
+   writes none, and an instance that ends with neither tags nor decisions gets none:
+   a search reaches instance rows only through decision rows, so the rows left out are
+   never read (docs/internals.md, "The decisions index"). */
+static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t instance)
+{
+    if (strcmp(kind, "started") == 0)
+        return STORE_OK;
+    InstanceRow in = {0};
+    bool made;
+    int rc = instance_row_load(w->txn, instance, strcmp(kind, "tagged") == 0, &in, &made);
+    if (rc != STORE_OK) {
+        instance_row_free(&in);     /* STORE_NOT_FOUND: ended with nothing indexed, no row */
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    }
     const char *text;
     size_t i;
     json_t *tag, *have;
-    if (strcmp(kind, "started") == 0) {
-        free(in.playbook);
-        text = json_string_value(json_object_get(r, "playbook"));
-        in.playbook = text_dup(store_bytes(text ? text : "", text ? strlen(text) : 0));
-    } else if (strcmp(kind, "tagged") == 0) {
+    if (strcmp(kind, "tagged") == 0) {
         json_array_foreach(json_object_get(r, "tags"), i, tag) {
             size_t k;
             bool found = !json_is_string(tag);
@@ -388,9 +433,14 @@ static int row_put(Writer *w, const unsigned char *order, const DecisionRow *row
 static int index_asked(Writer *w, const json_t *r, uint64_t instance, uint64_t task, int64_t ms)
 {
     InstanceRow in = {0};
-    int rc = instance_row_get(w->txn, instance, &in);
-    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+    bool made;
+    int rc = instance_row_load(w->txn, instance, true, &in, &made);
+    if (rc == STORE_OK && made)     /* its first decision: the row outcome and tags join */
+        rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
+    if (rc != STORE_OK) {
+        instance_row_free(&in);
         return rc;
+    }
     const char *state = json_string_value(json_object_get(r, "state"));
     DecisionRow row = {.asked_ms = ms, .instance = instance, .task = task, .playbook = in.playbook,
                        .state = text_dup(store_bytes(state ? state : "", state ? strlen(state) : 0)),

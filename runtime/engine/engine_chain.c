@@ -3,12 +3,21 @@
  * (step_write_records) and as an older store is chained (engine_upgrade.c).
  *
  * A history value of schema 3 is a stamp and the record (docs/audit.md, "What the store
- * keeps"):
+ * keeps"). The stamp has two forms; the writer puts the second since 2026-12-04 night,
+ * the reader takes both (a store holds either, record by record):
  *
  *   byte 0       HISTORY_STAMP_TAG (0xA7: neither the codec's format byte nor JSON text)
  *   bytes 1-8    the record's place in the store-wide chain, big-endian (1, 2, ...)
  *   bytes 9-40   its record link h(i, n) = SHA-256(h(i, n-1) || canonical record)
  *   bytes 41-    the record in the codec's binary form
+ *
+ *   byte 0       HISTORY_STAMP_VARINT (0xA8)
+ *   bytes 1-k    the place as the codec's varint (LEB128, shortest form, 1 to 10 bytes)
+ *   then 32      the record link, then the record: 36 bytes before it up to place 2^21
+ *
+ * Neither the place nor the stamp's bytes are hashed (the store's link hashes the
+ * instance, seq and record link; the record link the canonical record), so both forms
+ * verify to the same links and head.
  *
  * meta keeps the store-wide head (audit_head, 32 bytes) and how many records it covers
  * (audit_count, 8 bytes big-endian). Each record costs its canonical form, written
@@ -29,16 +38,37 @@
 bool history_split(StoreBytes value, HistoryStamp *stamp, StoreBytes *record)
 {
     const unsigned char *v = value.data;
-    if (value.len < HISTORY_STAMP || v[0] != HISTORY_STAMP_TAG) {
-        *record = value;
+    size_t at = 1;
+    uint64_t order = 0;
+    *record = value;
+    if (value.len >= HISTORY_STAMP && v[0] == HISTORY_STAMP_TAG) {
+        order = store_read_be64(v + 1);
+        at = 9;
+    } else if (value.len > 1 && v[0] == HISTORY_STAMP_VARINT) {
+        if (codec_varint(v, value.len, &at, &order) != CODEC_VARINT_OK)
+            return false;
+    } else
         return false;
-    }
+    if (value.len - at < AUDIT_HASH)
+        return false;
     if (stamp) {
-        stamp->order = store_read_be64(v + 1);
-        memcpy(stamp->hash, v + 9, AUDIT_HASH);
+        stamp->order = order;
+        memcpy(stamp->hash, v + at, AUDIT_HASH);
     }
-    *record = store_bytes(v + HISTORY_STAMP, value.len - HISTORY_STAMP);
+    *record = store_bytes(v + at + AUDIT_HASH, value.len - at - AUDIT_HASH);
     return true;
+}
+
+size_t history_stamp_put(const HistoryStamp *stamp, unsigned char out[HISTORY_STAMP_MAX])
+{
+    size_t n = 0;
+    out[n++] = HISTORY_STAMP_VARINT;
+    uint64_t order = stamp->order;
+    for (; order >= 0x80; order >>= 7)
+        out[n++] = (unsigned char)(order | 0x80);
+    out[n++] = (unsigned char)order;
+    memcpy(out + n, stamp->hash, AUDIT_HASH);
+    return n + AUDIT_HASH;
 }
 
 void history_key(uint64_t instance, uint32_t seq, unsigned char key[12])
@@ -121,7 +151,7 @@ void chain_link_store(unsigned char head[AUDIT_HASH], uint64_t instance, uint32_
 }
 
 int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, StoreBytes record,
-               unsigned char stamp[HISTORY_STAMP])
+               unsigned char stamp[HISTORY_STAMP_MAX], size_t *stamp_len)
 {
     unsigned char prev[AUDIT_HASH], h[AUDIT_HASH];
     int rc = chain_prev(c, instance, seq, prev);
@@ -137,9 +167,9 @@ int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, StoreBytes reco
     c->instance = instance;
     c->seq = seq;
     memcpy(c->last, h, AUDIT_HASH);
-    stamp[0] = HISTORY_STAMP_TAG;
-    store_be64(c->count, stamp + 1);
-    memcpy(stamp + 9, h, AUDIT_HASH);
+    HistoryStamp made = {.order = c->count};
+    memcpy(made.hash, h, AUDIT_HASH);
+    *stamp_len = history_stamp_put(&made, stamp);
     return STORE_OK;
 }
 

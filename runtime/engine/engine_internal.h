@@ -277,15 +277,20 @@ int audit_fold_instance(Step *s, uint64_t instance, json_t **decisions);
 bool audit_decision_matches(const json_t *decision, const json_t *filter);
 
 /* engine_chain.c: the hash chain (its format is in that file's first comment). */
-#define HISTORY_STAMP 41
+#define HISTORY_STAMP 41           /* the fixed stamp (HISTORY_STAMP_TAG) */
 #define HISTORY_STAMP_TAG 0xA7
+#define HISTORY_STAMP_VARINT 0xA8   /* the stamp with its place as a varint (written now) */
+#define HISTORY_STAMP_MAX (1 + CODEC_VARINT_MAX + AUDIT_HASH)
 typedef struct HistoryStamp {
     uint64_t order;                 /* place in the store-wide chain, from 1 */
     unsigned char hash[AUDIT_HASH]; /* the record's link */
 } HistoryStamp;
 /* Splits a history value into its stamp (when stamp is not NULL) and the record's
-   bytes: false, and the whole value as the record, when it has no stamp. */
+   bytes: false, and the whole value as the record, when it has no stamp (of either
+   form). The stamp's bytes are value.len - record->len. */
 bool history_split(StoreBytes value, HistoryStamp *stamp, StoreBytes *record);
+/* Writes `stamp` in the form the writer puts (HISTORY_STAMP_VARINT): its length. */
+size_t history_stamp_put(const HistoryStamp *stamp, unsigned char out[HISTORY_STAMP_MAX]);
 /* A history key: instance number and seq, big-endian (12 bytes). */
 void history_key(uint64_t instance, uint32_t seq, unsigned char key[12]);
 /* The store-wide chain while a transaction writes records. */
@@ -309,7 +314,7 @@ int chain_begin(HistoryChain *c, StoreTxn *txn);
    missing or unstamped), ENGINE_NO_MEMORY, ENGINE_FAILED (bytes that are not a record),
    or a store code. */
 int chain_link(HistoryChain *c, uint64_t instance, uint32_t seq, StoreBytes record,
-               unsigned char stamp[HISTORY_STAMP]);
+               unsigned char stamp[HISTORY_STAMP_MAX], size_t *stamp_len);
 /* The store link of record `seq` of instance number `instance` (audit_link_store). */
 void chain_link_store(unsigned char head[AUDIT_HASH], uint64_t instance, uint32_t seq,
                       const unsigned char record_hash[AUDIT_HASH]);

@@ -512,14 +512,16 @@ static int record_put(Step *s, HistoryChain *chain, const json_t *record)
 {
     uint64_t instance = instance_number(json_string_value(json_object_get(record, "instance")));
     uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
-    unsigned char key[12], room[HISTORY_STAMP] = {0};
+    unsigned char key[12], room[HISTORY_STAMP_MAX] = {0}, stamp[HISTORY_STAMP_MAX];
+    size_t stamp_len = 0;
     history_key(instance, seq, key);
-    StrBuf *bytes = engine_record_bytes(s, room, HISTORY_STAMP, record);
+    StrBuf *bytes = engine_record_bytes(s, room, HISTORY_STAMP_MAX, record);
     if (!bytes)
         return s->failed;
-    unsigned char *stamp = (unsigned char *)bytes->data;
-    StoreBytes linked = store_bytes(stamp + HISTORY_STAMP, bytes->len - HISTORY_STAMP);
-    int rc = chain_link(chain, instance, seq, linked, stamp);
+    StoreBytes linked = store_bytes(bytes->data + HISTORY_STAMP_MAX, bytes->len - HISTORY_STAMP_MAX);
+    int rc = chain_link(chain, instance, seq, linked, stamp, &stamp_len);
+    /* the stamp goes right before the record, at the end of the room */
+    char *value = bytes->data + HISTORY_STAMP_MAX - stamp_len;
     if (rc == STORE_NOT_FOUND)
         rc = step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
                        "the one being written, is missing or has no hash (huddle audit verify "
@@ -527,8 +529,11 @@ static int record_put(Step *s, HistoryChain *chain, const json_t *record)
     else if (rc == ENGINE_FAILED)
         rc = step_fail(s, rc, "a history record of i%llu cannot be put in its canonical form",
                        (unsigned long long)instance);
-    if (rc == STORE_OK)
-        rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(bytes->data, bytes->len));
+    if (rc == STORE_OK) {
+        memcpy(value, stamp, stamp_len);
+        rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12),
+                       store_bytes(value, bytes->len - (HISTORY_STAMP_MAX - stamp_len)));
+    }
     const char *kind = json_string_value(json_object_get(record, "kind"));
     if (rc == STORE_OK && kind && !strcmp(kind, "resolved"))
         ask_window_note(s, instance);   /* the next ask in this transaction sees it */

@@ -203,8 +203,9 @@ static int chain_visit(void *context, StoreBytes key, StoreBytes value)
         return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_OK;
     const unsigned char *k = key.data;
     uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-    unsigned char stamp[HISTORY_STAMP];
-    rc = chain_link(&u->chain, store_read_be64(k), seq, linked, stamp);
+    unsigned char stamp[HISTORY_STAMP_MAX];
+    size_t stamp_len = 0;
+    rc = chain_link(&u->chain, store_read_be64(k), seq, linked, stamp, &stamp_len);
     if (rc == STORE_NOT_FOUND || rc == ENGINE_FAILED)
         return STORE_OK;            /* damaged, or after a damaged record: left unstamped,
                                        verify says so */
@@ -212,8 +213,8 @@ static int chain_visit(void *context, StoreBytes key, StoreBytes value)
         return rc == ENGINE_NO_MEMORY ? STORE_NO_MEMORY : rc;
     put_u32(&u->chunk, key.len);
     strbuf_append(&u->chunk, key.data, key.len);
-    put_u32(&u->chunk, HISTORY_STAMP + record.len);
-    strbuf_append(&u->chunk, (const char *)stamp, HISTORY_STAMP);
+    put_u32(&u->chunk, (uint32_t)(stamp_len + record.len));
+    strbuf_append(&u->chunk, (const char *)stamp, stamp_len);
     strbuf_append(&u->chunk, record.data, record.len);
     return strbuf_failed(&u->chunk) ? STORE_NO_MEMORY : upgrade_collected(u, key);
 }

@@ -67,7 +67,7 @@ static int tamper_comment(StoreTxn *txn, const Tamper *t)
         changed[0] ^= 0x01;          /* one byte */
         json_object_set_new(json, "comment", json_string(changed));
         free(changed);
-        strbuf_append(&out, value.data, HISTORY_STAMP);
+        strbuf_append(&out, value.data, value.len - record.len);   /* the stamp as it was */
         unsigned char key[12];
         rc = codec_encode(json, &out) == CODEC_OK
             ? store_put(txn, TABLE_HISTORY, key_of(key, t->instance, t->a), store_bytes(out.data, out.len))

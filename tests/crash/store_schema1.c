@@ -9,11 +9,15 @@
  *   store_schema1 --format1 DIR
  *                              keeps the schema but writes every binary record in the
  *                              codec's format 1, as huddle wrote them before format 2
- *                              (2026-12-04): history keeps its stamps, which must still
- *                              verify (the canonical form does not depend on the format)
+ *                              (2026-12-04), and each history stamp in its fixed 41-byte
+ *                              form (HISTORY_STAMP_TAG, as written before that night),
+ *                              which must still verify to the same links and head (the
+ *                              canonical form does not depend on the format)
  *   store_schema1 --show DIR   prints the schema DIR has, and how many records are in
  *                              the binary form and how many are JSON text; with
- *                              --show-formats, how many binary ones are of each format
+ *                              --show-formats, how many binary ones are of each format,
+ *                              and on a second line how many history stamps are of each
+ *                              form (fixed, varint)
  *
  * The rewrite is engine_store_convert's, in one write transaction. Exit status: 0 done,
  * 2 usage, 3 the store could not be opened or written.
@@ -31,6 +35,7 @@ static const StoreTable TABLES[] = {
 
 typedef struct Count {
     size_t binary, text, format[3];
+    size_t stamps[2];       /* history stamps: fixed (HISTORY_STAMP_TAG), varint */
     StoreTable table;
 } Count;
 
@@ -38,10 +43,9 @@ typedef struct Count {
    history record's chain stamp. */
 static size_t record_skip(StoreTable table, StoreBytes value)
 {
-    const unsigned char *bytes = value.data;
+    StoreBytes record;
     return table == TABLE_INSTANCES ? 4
-         : table == TABLE_HISTORY && value.len > HISTORY_STAMP && bytes[0] == HISTORY_STAMP_TAG
-         ? HISTORY_STAMP : 0;
+         : table == TABLE_HISTORY && history_split(value, NULL, &record) ? value.len - record.len : 0;
 }
 
 static int count_visit(void *context, StoreBytes key, StoreBytes value)
@@ -50,6 +54,8 @@ static int count_visit(void *context, StoreBytes key, StoreBytes value)
     Count *c = context;
     const unsigned char *bytes = value.data;
     size_t skip = record_skip(c->table, value);
+    if (c->table == TABLE_HISTORY && skip > 0)
+        c->stamps[bytes[0] == HISTORY_STAMP_VARINT]++;
     if (value.len <= skip)
         return STORE_OK;
     if (codec_is_binary(bytes + skip, value.len - skip)) {
@@ -94,7 +100,15 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
     strbuf_append(&r->chunk, key.data, key.len);
     size_t at = r->chunk.len;
     put_u32(&r->chunk, 0);
-    strbuf_append(&r->chunk, bytes, skip);      /* the stamp, or the length set below */
+    HistoryStamp stamp;
+    StoreBytes record;
+    if (r->table == TABLE_HISTORY && history_split(value, &stamp, &record)) {
+        unsigned char fixed[HISTORY_STAMP] = {HISTORY_STAMP_TAG};   /* the stamp as written then */
+        store_be64(stamp.order, fixed + 1);
+        memcpy(fixed + 9, stamp.hash, AUDIT_HASH);
+        strbuf_append(&r->chunk, (const char *)fixed, HISTORY_STAMP);
+    } else
+        strbuf_append(&r->chunk, bytes, skip);  /* the length set below */
     size_t start = r->chunk.len;
     int rc = codec_encode_format(json, CODEC_FORMAT_1, &r->chunk);
     json_decref(json);
@@ -157,7 +171,10 @@ static int show(Store *store, bool formats)
         return 3;
     }
     if (formats)
+    {
         printf("schema %u, format 1 %zu, format 2 %zu, text %zu\n", version, c.format[1], c.format[2], c.text);
+        printf("history stamps: fixed %zu, varint %zu\n", c.stamps[0], c.stamps[1]);
+    }
     else
         printf("schema %u, binary %zu, text %zu\n", version, c.binary, c.text);
     return 0;

@@ -168,6 +168,23 @@ if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
     no "a schema-4 store without its decisions rows is made" "$tmp/out"
   fi
 
+  # ---- only an instance with something to index has a row (2026-12-04 night) ----
+  # A search reaches instance rows only through decision rows: one that waits or ends
+  # with neither tags nor decisions gets no 'i' row (69 = 'i', the keys in hex).
+  printf 'playbook sleepy\n\non shop.sleep as e\n\nstate sleeping {\n  wait {\n    after 1h -> finish\n  }\n}\n\nstate finish {\n  done "ok"\n}\n' > "$tmp/sleepy.play"
+  quiet=$tmp/quiet
+  "$h" deploy "$tmp/sleepy.play" --db "$quiet" --now 2026-06-15T05:00:00Z > /dev/null 2>&1 &&
+    echo '{}' | "$h" trigger shop.sleep --id z1 --db "$quiet" --now 2026-06-15T06:00:00Z > /dev/null 2>&1 &&
+    echo '{}' | "$h" trigger shop.sleep --id z2 --db "$quiet" --now 2026-06-15T06:00:00Z > /dev/null 2>&1 &&
+    "$h" tick --db "$quiet" --now 2026-06-15T07:30:00Z > /dev/null 2>&1 &&
+    echo '{}' | "$h" trigger shop.sleep --id z3 --db "$quiet" --now 2026-06-15T07:30:00Z > /dev/null 2>&1
+  mdb_dump -s decisions "$quiet" > "$tmp/out" 2>&1 && ! grep -q '^ 69' "$tmp/out" &&
+    ok "instances waiting or done with nothing to index have no instance row" ||
+    no "instances waiting or done with nothing to index have no instance row"
+  mdb_dump -s decisions "$db" | grep -c '^ 69' > "$tmp/out"
+  "$h" audit search --db "$db" --json | python3 -c 'import json, sys; print(len({d["instance"] for d in json.load(sys.stdin)}))' > "$tmp/want"
+  cmp -s "$tmp/want" "$tmp/out" && ok "(one row for each instance with decisions)" || no "(one row for each instance with decisions)"
+
   # ---- a store of schema 3, without the decisions table ----
   cp -r "$db" "$tmp/s3" && "$conv" --to 3 "$tmp/s3" > /dev/null 2>&1 && without "$tmp/old" "$tmp/s3" 2> "$tmp/out" &&
     ! mdb_dump -s decisions "$tmp/old" > /dev/null 2>&1 && ok "a store of schema 3 without a decisions table is made" ||
