@@ -95,6 +95,7 @@ void engine_free(Engine *e)
     codec_canon_free(&e->canonical);
     dispatcher_free(e->dispatcher);
     free(e);
+    engine_alloc_flush();
 }
 
 /* An input accepted at engine time t is applied after every timer due at or before t

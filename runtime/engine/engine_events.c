@@ -33,6 +33,22 @@ static json_t *event_json(const Event *event)
     return *event->json;
 }
 
+/* The event as a wait receives it from the mailbox: the value of its event_json form
+   ({source, type, id, time as text, data}), made without the JSON. */
+static Value event_value(const Event *event)
+{
+    char time[40];
+    time_text(event->time, time);
+    Value v = value_map_new(5);
+    value_map_set(v, "source", 6, value_cstring(event->source));
+    value_map_set(v, "type", 4, value_cstring(event->type));
+    value_map_set(v, "id", 2, value_cstring(event->id));
+    value_map_set(v, "time", 4, value_cstring(time));
+    value_retain(event->data);
+    value_map_set(v, "data", 4, event->data);
+    return v;
+}
+
 /* Evaluates one of a trigger's chunks for the event; false (and *out null) on error. */
 static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
                          const Event *event, Value *out, char *error, size_t error_len)
@@ -160,21 +176,24 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
-    json_t *mail = event_json(event);
-    if (!mail && rc == STORE_OK)
-        rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
                                                     event->id, NULL));
-    s->fresh_mail = mail;   /* offered before it is put: a wait that takes it spares the write */
+    /* Offered before it is put: a wait that takes it spares the write, and the JSON. */
+    uint64_t value_failures = value_oom_count();
+    s->fresh_mail = true;
+    s->fresh_mail_value = event_value(event);
     s->fresh_mail_taken = false;
+    if (value_oom_count() != value_failures && rc == STORE_OK)
+        rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");   /* never offered half made */
     memcpy(s->fresh_mail_key, key, 16);
     if (rc == STORE_OK && in.frame)
         rc = mailbox_offer_after(s, &in, seq - 1);
     if (rc == STORE_OK && !s->fresh_mail_taken)
-        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), mail);
-    s->fresh_mail = NULL;
+        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event_json(event));
+    s->fresh_mail = false;
+    value_release(s->fresh_mail_value);
     if (rc == STORE_OK && in.frame)
         rc = mailbox_trim(s, &in, MAILBOX_LIMIT);
     if (rc == STORE_OK)

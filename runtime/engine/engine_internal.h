@@ -145,9 +145,10 @@ typedef struct Step {
     const char *token;              /* the serve token an answer or ack came with, or NULL */
     const unsigned char *fired_timer;  /* the timer key this step fired (deleted), or NULL */
     /* The event case_join brings, offered before it is put in the mailbox (it is the
-       newest entry): when a wait takes it, it is never written; when none does,
-       case_join puts it (mailbox_offer_after). NULL when none. */
-    const json_t *fresh_mail;       /* borrowed */
+       newest entry) as the value a wait receives: when a wait takes it, it is never
+       written; when none does, case_join puts it (mailbox_offer_after). */
+    bool fresh_mail;                /* there is one */
+    Value fresh_mail_value;         /* borrowed from case_join */
     unsigned char fresh_mail_key[16];
     bool fresh_mail_taken;          /* a wait took it: it is not put */
     uint64_t started_instance;      /* the instance this step started: its mailbox is empty */
@@ -170,6 +171,9 @@ void *engine_alloc(size_t size);
 /* Frees what engine_alloc (or malloc) gave, keeping a small block for the next
    engine_alloc of its size (jansson's free function); free() may free either too. */
 void engine_release(void *p);
+/* Frees the small blocks the calling thread keeps (engine_free calls it): a new engine
+   starts from the same state whatever ran before, so its allocations can be counted. */
+void engine_alloc_flush(void);
 void *engine_calloc(size_t count, size_t size);
 void *engine_realloc(void *old, size_t size);
 void engine_alloc_init(void);

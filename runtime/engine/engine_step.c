@@ -478,7 +478,7 @@ int step_retry(Step *s, Instance *in, int goto_state)
 typedef struct MailboxScan {
     Step *step;
     unsigned char key[16];
-    json_t *event;
+    json_t *event;                  /* a stored entry's, or NULL: the step's fresh event */
     uint64_t after;
     bool found;
 } MailboxScan;
@@ -556,7 +556,7 @@ static int mailbox_first(Step *s, Instance *in, uint64_t after, MailboxScan *m)
     }
     if (rc >= 0 && !m->found && fresh && fresh_seq > after) {
         memcpy(m->key, s->fresh_mail_key, 16);
-        m->event = json_incref((json_t *)s->fresh_mail);
+        m->event = NULL;
         m->found = true;
     }
     return rc;
@@ -584,7 +584,9 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
         rc = mailbox_first(s, in, after, &m);
         if (rc < 0 || !m.found)
             break;
-        Value event = value_from_json(m.event);
+        Value event = m.event ? value_from_json(m.event) : s->fresh_mail_value;
+        if (!m.event)
+            value_retain(event);
         json_decref(m.event);
         if (vm_suspension(in->program, in->frame) != VM_AT_WAIT) {
             value_release(event);

@@ -78,6 +78,18 @@ void engine_release(void *p)
     small_free[k] = b;
     small_count[k]++;
 }
+
+void engine_alloc_flush(void)
+{
+    for (size_t k = 0; k < SMALL_CLASSES; k++) {
+        while (small_free[k]) {
+            SmallBlock *b = small_free[k];
+            small_free[k] = b->next;
+            free(b);
+        }
+        small_count[k] = 0;
+    }
+}
 #else
 static void *small_alloc(size_t size)
 {
@@ -87,6 +99,10 @@ static void *small_alloc(size_t size)
 void engine_release(void *p)
 {
     free(p);
+}
+
+void engine_alloc_flush(void)
+{
 }
 #endif
 
