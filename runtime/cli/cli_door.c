@@ -96,16 +96,17 @@ bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over)
     if (line->data)
         line->data[0] = '\0';
     *over = false;
-    int c = getc(in);
-    if (c == EOF)
-        return false;
-    for (; c != EOF && c != '\n'; c = getc(in)) {
+    flockfile(in);   /* one lock a line, not one a byte (getc) */
+    int c = getc_unlocked(in);
+    for (; c != EOF && c != '\n'; c = getc_unlocked(in)) {
         if (line->len < max)
             strbuf_putc(line, (char)c);
         else
             *over = true;
     }
-    return true;
+    bool read = c != EOF || line->len > 0 || *over;
+    funlockfile(in);
+    return read;
 }
 
 int cli_check_person(const char *command, const char *flag, const char *value)

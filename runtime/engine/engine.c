@@ -95,6 +95,7 @@ void engine_free(Engine *e)
     codec_canon_free(&e->canonical);
     dispatcher_free(e->dispatcher);
     free(e);
+    engine_alloc_flush();
 }
 
 /* An input accepted at engine time t is applied after every timer due at or before t
@@ -516,11 +517,15 @@ static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json
     int rc = store_begin_nested(txn, &child);
     if (rc != STORE_OK)
         return rc;
+    HistoryChain mark = {0};
+    batch_chain_mark(b->engine, &mark);
     rc = batch_step(b, in, child, now, records);
-    if (rc == STORE_OK) {
+    if (rc == STORE_OK)
         rc = store_commit(child);
-    } else {
+    else
         store_abort(child);
+    if (rc != STORE_OK) {
+        batch_chain_rewind(b->engine, &mark);   /* its links went with it */
         engine_forget_caches(b->engine);
     }
     if (rc == STORE_FULL || store_full(txn))
@@ -542,6 +547,9 @@ static int batch_transaction(StoreTxn *txn, void *context)
     Step clock;
     step_begin(&clock, b->engine, txn, b->now, b->records, b->why, sizeof b->why);
     int rc = !b->records || !records ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
+    HistoryChain chain;
+    if (rc == STORE_OK)
+        rc = batch_chain_open(&clock, &chain);
     for (size_t i = 0; rc == STORE_OK && i < b->count; i++) {
         if (b->settled && b->settled[i])
             continue;
@@ -554,6 +562,7 @@ static int batch_transaction(StoreTxn *txn, void *context)
             fault_point("group step");
     }
     json_decref(records);
+    rc = batch_chain_close(&clock, &chain, rc);   /* the settles below chain step by step */
     if (rc == STORE_OK)
         dispatch_settle_in_batch(b->engine, txn, clock.now, b->records);
     if (rc == STORE_OK)

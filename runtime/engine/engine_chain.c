@@ -24,7 +24,7 @@
  * from the codec's bytes the store keeps anyway (engine_codec_canon.c, no jansson value
  * built), two SHA-256 (its link and the store's) and, for an instance's first record in
  * a transaction, one read of the stamp of the record before it; the head is read and
- * written once per transaction's step.
+ * written once per step, or once per batch (batch_chain_open, engine_txn.c).
  */
 #include "engine_internal.h"
 

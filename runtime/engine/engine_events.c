@@ -33,6 +33,22 @@ static json_t *event_json(const Event *event)
     return *event->json;
 }
 
+/* The event as a wait receives it from the mailbox: the value of its event_json form
+   ({source, type, id, time as text, data}), made without the JSON. */
+static Value event_value(const Event *event)
+{
+    char time[40];
+    time_text(event->time, time);
+    Value v = value_map_new(5);
+    value_map_set(v, "source", 6, value_cstring(event->source));
+    value_map_set(v, "type", 4, value_cstring(event->type));
+    value_map_set(v, "id", 2, value_cstring(event->id));
+    value_map_set(v, "time", 4, value_cstring(time));
+    value_retain(event->data);
+    value_map_set(v, "data", 4, event->data);
+    return v;
+}
+
 /* Evaluates one of a trigger's chunks for the event; false (and *out null) on error. */
 static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
                          const Event *event, Value *out, char *error, size_t error_len)
@@ -43,14 +59,26 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
                            error_len) == 0;
 }
 
+/* What a version's triggers made of the event: whether one matched, which, its case
+   key and until when the case is open, and (once case_claim read it) who owns the key. */
+typedef struct TriggerMatch {
+    bool matched;
+    uint32_t trigger;
+    char *case_key;             /* owned */
+    int64_t until;
+    bool owner_known;           /* owner below was read from the cases table */
+    uint64_t owner;             /* the instance that owns the key now, or 0 */
+} TriggerMatch;
+
 static void threshold_joined(Step *s, Instance *in, json_t *earlier);
 static int case_owner(Step *s, const char *playbook, const char *case_key, uint64_t *number,
                       char version[65]);
 
 static int instance_start(Step *s, const char *playbook, const char *hash, const Program *program,
-                          uint32_t trigger, const Event *event, const char *case_key,
-                          int64_t case_until, json_t *earlier, uint64_t *number_out)
+                          const TriggerMatch *m, const Event *event, json_t *earlier, uint64_t *number_out)
 {
+    uint32_t trigger = m->trigger;
+    const char *case_key = m->case_key;
     uint64_t number;
     int rc = engine_counter_next(s, "next_instance", &number);
     if (rc != STORE_OK)
@@ -59,6 +87,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
     time_text(s->now, at);
     Instance in = {number, NULL, NULL, program};
+    s->started_instance = number;   /* its mailbox is empty: its first wait reads none */
     in.record = json_texts("id", id, "playbook", playbook, "version", hash, "status", "running",
                            "created_at", at, NULL);
     int unset = json_set_integer(in.record, "created_ms", s->now);
@@ -83,8 +112,8 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     if (earlier)
         threshold_joined(s, &in, earlier);
     char version[65];
-    uint64_t holder = 0;
-    if (case_key)
+    uint64_t holder = m->owner;   /* read by case_claim already, else read here */
+    if (case_key && !m->owner_known)
         rc = case_owner(s, playbook, case_key, &holder, version);
     if (rc == STORE_OK && case_key && !holder) {
         StrBuf key = STRBUF_INIT;
@@ -93,7 +122,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         strbuf_puts(&key, case_key);
         json_t *owner = json_object();
         int owner_unset = json_set_integer(owner, "instance", (json_int_t)number);
-        owner_unset |= json_set_integer(owner, "until", (json_int_t)case_until);
+        owner_unset |= json_set_integer(owner, "until", (json_int_t)m->until);
         owner_unset |= json_object_set_new_nocheck(owner, "version", json_string(hash));
         if (owner_unset) {
             json_decref(owner);
@@ -147,19 +176,24 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
-    json_t *mail = event_json(event);
-    if (rc == STORE_OK)
-        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), mail);
     json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
                                                     event->id, NULL));
-    if (rc == STORE_OK && in.frame) {
-        s->fresh_mail = mail;   /* offered first: not read back from the store */
-        memcpy(s->fresh_mail_key, key, 16);
+    /* Offered before it is put: a wait that takes it spares the write, and the JSON. */
+    uint64_t value_failures = value_oom_count();
+    s->fresh_mail = true;
+    s->fresh_mail_value = event_value(event);
+    s->fresh_mail_taken = false;
+    if (value_oom_count() != value_failures && rc == STORE_OK)
+        rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");   /* never offered half made */
+    memcpy(s->fresh_mail_key, key, 16);
+    if (rc == STORE_OK && in.frame)
         rc = mailbox_offer_after(s, &in, seq - 1);
-        s->fresh_mail = NULL;
-    }
+    if (rc == STORE_OK && !s->fresh_mail_taken)
+        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event_json(event));
+    s->fresh_mail = false;
+    value_release(s->fresh_mail_value);
     if (rc == STORE_OK && in.frame)
         rc = mailbox_trim(s, &in, MAILBOX_LIMIT);
     if (rc == STORE_OK)
@@ -326,18 +360,11 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
 /* The first trigger of `program` whose source, type and `when` match the event, with
    its case key (NULL without `case`) and how long the key is owned: 1 when one matched,
    0 when none did (errors in `when` and `case` are added to `went`). */
-typedef struct TriggerMatch {
-    bool matched;
-    uint32_t trigger;
-    char *case_key;             /* owned */
-    int64_t until;
-} TriggerMatch;
-
 static int trigger_match(Step *s, const char *playbook, const Program *program, const Event *event,
                          json_t *went, TriggerMatch *m)
 {
     const Bytecode *bc = &program->bc;
-    *m = (TriggerMatch){false, 0, NULL, 0};
+    *m = (TriggerMatch){false, 0, NULL, 0, false, 0};
     for (uint32_t t = 0; t < bc->triggers_count; t++) {
         const BcTrigger *trigger = &bc->triggers[t];
         if (strcmp(value_text(bc->consts[trigger->source]), event->source) != 0 ||
@@ -405,6 +432,8 @@ static int case_claim(Step *s, const char *playbook, const char *hash, const Eve
     char version[65];
     uint64_t owner;
     rc = case_owner(s, playbook, m->case_key, &owner, version);
+    m->owner_known = rc == STORE_OK;
+    m->owner = owner;
     if (rc != STORE_OK || !owner || strcmp(version, hash) != 0)
         return rc;
     *joined = true;
@@ -445,8 +474,7 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
         }
     }
     uint64_t number = 0;
-    rc = instance_start(s, playbook, hash, program, m->trigger,
-                            event, m->case_key, m->until, earlier, &number);
+    rc = instance_start(s, playbook, hash, program, m, event, earlier, &number);
     char id[32];
     snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
     json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "started", NULL));
@@ -462,13 +490,13 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
 static int playbook_accept(Step *s, const char *playbook, const json_t *current, const json_t *versions,
                            const Event *event, json_t *went)
 {
-    TriggerMatch start = {false, 0, NULL, 0};
+    TriggerMatch start = {false, 0, NULL, 0, false, 0};
     bool joined = false;
     int rc = STORE_OK;
     size_t i;
     json_t *version;
     json_array_foreach(versions, i, version) {
-        TriggerMatch m = {false, 0, NULL, 0};
+        TriggerMatch m = {false, 0, NULL, 0, false, 0};
         rc = case_claim(s, playbook, json_string_value(version), event, went, &m, &joined);
         if (json_equal(version, current))
             start = m;   /* the current version's match, for a start below */

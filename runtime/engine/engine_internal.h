@@ -117,6 +117,9 @@ struct Engine {
     VmScratch vm_scratch;
     struct DueTimers *due_timers;   /* NULL until the first engine_fire_timers, or lent out */
     CodecCanon canonical;           /* the history chain's scratch (step_write_records) */
+    struct HistoryChain *batch_chain;  /* the running batch's chain, or NULL (batch_chain_open) */
+    bool timer_set_any;             /* a timer was set since the timer batch's run began: */
+    unsigned char timer_set_first[20];  /* the earliest key set (timer_set; engine_timers.c) */
     /* The outbox's dispatcher (engine_dispatch.c), made at its first round. */
     struct Dispatcher *dispatcher;
     bool outbox_dirty;              /* an entry was written since the last scan */
@@ -156,10 +159,15 @@ typedef struct Step {
     uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
     unsigned long strbuf_failures;  /* and strbuf_failures then (text buffers) */
     const char *token;              /* the serve token an answer or ack came with, or NULL */
-    /* The mailbox entry case_join just put, offered as it is rather than read back and
-       decoded (mailbox_offer_after); NULL when none. */
-    const json_t *fresh_mail;       /* borrowed */
+    const unsigned char *fired_timer;  /* the timer key this step fired (deleted), or NULL */
+    /* The event case_join brings, offered before it is put in the mailbox (it is the
+       newest entry) as the value a wait receives: when a wait takes it, it is never
+       written; when none does, case_join puts it (mailbox_offer_after). */
+    bool fresh_mail;                /* there is one */
+    Value fresh_mail_value;         /* borrowed from case_join */
     unsigned char fresh_mail_key[16];
+    bool fresh_mail_taken;          /* a wait took it: it is not put */
+    uint64_t started_instance;      /* the instance this step started: its mailbox is empty */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */
@@ -176,6 +184,12 @@ typedef struct Instance {
    makes the n-th allocation from now fail (0: none), for out-of-memory tests;
    engine_alloc_failures counts the failures so far. */
 void *engine_alloc(size_t size);
+/* Frees what engine_alloc (or malloc) gave, keeping a small block for the next
+   engine_alloc of its size (jansson's free function); free() may free either too. */
+void engine_release(void *p);
+/* Frees the small blocks the calling thread keeps (engine_free calls it): a new engine
+   starts from the same state whatever ran before, so its allocations can be counted. */
+void engine_alloc_flush(void);
 void *engine_calloc(size_t count, size_t size);
 void *engine_realloc(void *old, size_t size);
 void engine_alloc_init(void);
@@ -241,8 +255,23 @@ int engine_result(int rc, char *why, size_t why_len);
    step_write_records puts the step's records in the store. */
 json_t *record_add(Step *s, Instance *in, const char *kind);
 int step_write_records(Step *s);
+/* A batch's chain (group commit, a timer batch): meta's head and count are read once
+   when its transaction begins and written once before it commits, however many steps
+   link records in between; while it is open every step_write_records on the engine links
+   into it. `s` is a step of the batch's own transaction. batch_chain_close writes them
+   when rc is STORE_OK (returning the store's code, else rc), and closes the chain either
+   way. A step run in a nested transaction that is aborted takes its links back:
+   batch_chain_mark copies the chain's place before it, batch_chain_rewind puts it back. */
+int batch_chain_open(Step *s, struct HistoryChain *c);
+int batch_chain_close(Step *s, struct HistoryChain *c, int rc);
+void batch_chain_mark(const Engine *e, struct HistoryChain *mark);
+void batch_chain_rewind(Engine *e, const struct HistoryChain *mark);
 /* Keeps engine time in meta (it never goes backwards), moving s->now up to it. */
 int step_clock(Step *s);
+/* Engine time as meta keeps it (0 for a new store), and writes it: a timer batch reads
+   it once and writes it once (engine_timers.c), not at each of its steps. */
+int step_engine_time(Step *s, int64_t *kept);
+int step_engine_time_put(Step *s, int64_t now);
 /* Runs `work` as one step in one write transaction, then shows its records: returns
    an engine code, with a sentence in `why`. */
 typedef int (*StepWork)(Step *s, void *context);

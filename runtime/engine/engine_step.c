@@ -70,6 +70,10 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     key[19] = (unsigned char)order;
     json_object_set_new(what, "suspension", json_integer((json_int_t)in->frame->step));
     rc = engine_put_json(s, TABLE_TIMERS, store_bytes(key, 20), what);
+    Engine *e = s->engine;
+    if (!e->timer_set_any || memcmp(key, e->timer_set_first, 20) < 0)
+        memcpy(e->timer_set_first, key, 20);   /* a timer batch fires it in its turn */
+    e->timer_set_any = true;
     char hex[41];
     for (int i = 0; i < 20; i++)
         snprintf(hex + 2 * i, 3, "%02x", key[i]);
@@ -102,6 +106,8 @@ int timers_clear(Step *s, Instance *in)
         unsigned char key[20];
         if (hex_to_bytes(json_string_value(hex), key, sizeof key) != sizeof key)
             continue;   /* not a timer key: nothing to delete */
+        if (s->fired_timer && memcmp(key, s->fired_timer, sizeof key) == 0)
+            continue;   /* the timer that fired this step: deleted already */
         int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(key, 20));
         if (rc != STORE_OK && rc != STORE_NOT_FOUND)
             return rc;
@@ -472,7 +478,7 @@ int step_retry(Step *s, Instance *in, int goto_state)
 typedef struct MailboxScan {
     Step *step;
     unsigned char key[16];
-    json_t *event;
+    json_t *event;                  /* a stored entry's, or NULL: the step's fresh event */
     uint64_t after;
     bool found;
 } MailboxScan;
@@ -485,11 +491,6 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
     if (store_read_be64((const unsigned char *)key.data + 8) <= m->after)
         return STORE_OK;
     memcpy(m->key, key.data, 16);
-    if (m->step->fresh_mail && memcmp(m->key, m->step->fresh_mail_key, 16) == 0) {
-        m->event = json_incref((json_t *)m->step->fresh_mail);   /* what was just put */
-        m->found = true;
-        return STORE_STOP;
-    }
     int rc = engine_parse_json(m->step, TABLE_MAILBOX, key, value, &m->event);
     m->found = rc == STORE_OK;
     return rc == STORE_OK ? STORE_STOP : rc;
@@ -539,6 +540,38 @@ int mailbox_trim(Step *s, Instance *in, size_t keep)
     return STORE_OK;
 }
 
+/* The first entry of the instance's mailbox after `after`: the stored ones first (all
+   older than the step's fresh event), then the fresh event if not taken yet. An
+   instance started in this step has none stored. */
+static int mailbox_first(Step *s, Instance *in, uint64_t after, MailboxScan *m)
+{
+    bool fresh = s->fresh_mail && !s->fresh_mail_taken && store_read_be64(s->fresh_mail_key) == in->number;
+    uint64_t fresh_seq = fresh ? store_read_be64(s->fresh_mail_key + 8) : 0;
+    int rc = STORE_OK;
+    bool stored_none = in->number == s->started_instance || (fresh && after + 1 >= fresh_seq);
+    if (!stored_none) {
+        unsigned char prefix[8];
+        store_be64(in->number, prefix);
+        rc = engine_scan(s, TABLE_MAILBOX, store_bytes(prefix, 8), mailbox_visit, m);
+    }
+    if (rc >= 0 && !m->found && fresh && fresh_seq > after) {
+        memcpy(m->key, s->fresh_mail_key, 16);
+        m->event = NULL;
+        m->found = true;
+    }
+    return rc;
+}
+
+/* Takes entry `key` out of the mailbox: the fresh event is marked taken (never put). */
+static int mailbox_take(Step *s, const unsigned char key[16])
+{
+    if (s->fresh_mail && !s->fresh_mail_taken && memcmp(key, s->fresh_mail_key, 16) == 0) {
+        s->fresh_mail_taken = true;
+        return STORE_OK;
+    }
+    return store_del(s->txn, TABLE_MAILBOX, store_bytes(key, 16));
+}
+
 /* Offers the mailbox, oldest first, to the wait the instance is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start). */
 int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
@@ -547,13 +580,13 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
     s->offering = true;
     int rc = STORE_OK;
     while (rc == STORE_OK && in->frame && strcmp(json_string_value(json_object_get(in->record, "status")), "running") == 0) {
-        unsigned char prefix[8];
-        store_be64(in->number, prefix);
         MailboxScan m = {s, {0}, NULL, after, false};
-        rc = engine_scan(s, TABLE_MAILBOX, store_bytes(prefix, 8), mailbox_visit, &m);
+        rc = mailbox_first(s, in, after, &m);
         if (rc < 0 || !m.found)
             break;
-        Value event = value_from_json(m.event);
+        Value event = m.event ? value_from_json(m.event) : s->fresh_mail_value;
+        if (!m.event)
+            value_retain(event);
         json_decref(m.event);
         if (vm_suspension(in->program, in->frame) != VM_AT_WAIT) {
             value_release(event);
@@ -582,7 +615,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
             continue;
         }
         /* The event leaves the mailbox, also when its step fails (kept for the retry). */
-        rc = store_del(s->txn, TABLE_MAILBOX, store_bytes(m.key, 16));
+        rc = mailbox_take(s, m.key);
         json_int_t step = json_integer_value(json_object_get(in->record, "step"));
         json_object_set_new(in->record, "step", json_integer(step + 1));
         if (rc == STORE_OK)

@@ -125,6 +125,8 @@ typedef struct FireBatch {
     unsigned count;                 /* timers this run fires: all, or those before a failed one */
     unsigned runs;                  /* transactions begun */
     json_t *records;                /* the run's records, for the on_record hook (else a step's) */
+    int64_t clock;                  /* engine time: read when the run begins, kept by its steps */
+    bool clocked;                   /* a step ran: the clock is written when the run ends */
     int failed;                     /* a timer's failure that ended the first run, or STORE_OK */
     char failure[256];              /* and its sentence */
     char *why;
@@ -158,9 +160,16 @@ static int first_timer(Step *s, FirstTimer *first)
 }
 
 /* Whether a timer set by an earlier one of the batch is due before `t`: then the batch
-   ends, and the next pass fires that one in its turn. */
+   ends, and the next pass fires that one in its turn. Every timer of the table before
+   `t` when the run began was read into the batch and deleted as it fired, so the table
+   is read only when a step of this run set one before `t` (timer_set notes the
+   earliest). */
 static int fire_later(Step *s, const DueTimer *t, bool *later)
 {
+    const Engine *e = s->engine;
+    *later = false;
+    if (!e->timer_set_any || memcmp(e->timer_set_first, t->key, 20) >= 0)
+        return STORE_OK;
     FirstTimer first;
     int rc = first_timer(s, &first);
     *later = rc == STORE_OK && first.found && memcmp(first.key, t->key, 20) < 0;
@@ -177,11 +186,15 @@ static int fire_step(FireBatch *f, StoreTxn *txn, unsigned i, bool *later)
     Step s;
     step_begin(&s, f->engine, txn, (int64_t)store_read_be64(t->key), f->records, f->why, f->why_len);
     s.written = json_array_size(f->records);   /* the earlier timers' are written */
+    s.fired_timer = t->key;
     int rc = i > 0 ? fire_later(&s, t, later) : STORE_OK;
-    if (rc == STORE_OK && !*later)
-        rc = step_clock(&s);
-    if (rc == STORE_OK && !*later)
+    if (rc == STORE_OK && !*later) {
+        if (s.now < f->clock)
+            s.now = f->clock;   /* engine time never goes backwards (step_clock) */
+        f->clock = s.now;
+        f->clocked = true;
         rc = fire_one(&s, t);
+    }
     if (rc == STORE_OK && !*later)
         rc = step_write_records(&s);
     return step_end(&s, rc);
@@ -192,15 +205,10 @@ static int fire_step(FireBatch *f, StoreTxn *txn, unsigned i, bool *later)
    which store_write aborts. The batch then runs again with only the timers before it,
    commits them, and reports the failure (fire_due_batch): no timer fires before an
    earlier one that failed, and none that went through is undone by it. */
-static int fire_batch(StoreTxn *txn, void *context)
+/* The run's steps, in order, until one fails or a timer set by an earlier one is due
+   first. */
+static int fire_steps(FireBatch *f, StoreTxn *txn)
 {
-    FireBatch *f = context;
-    if (f->runs++ > 0)
-        engine_forget_caches(f->engine);   /* they may hold what the aborted run wrote */
-    json_decref(f->records);
-    f->records = json_array();
-    if (!f->records)
-        return ENGINE_NO_MEMORY;
     for (unsigned i = 0; i < f->count; i++) {
         bool later = false;
         int rc = fire_step(f, txn, i, &later);
@@ -220,6 +228,32 @@ static int fire_batch(StoreTxn *txn, void *context)
     return STORE_OK;
 }
 
+/* One run of the batch: engine time and the history chain's head are read from meta
+   once before its steps and written once after them (batch_chain_open). */
+static int fire_batch(StoreTxn *txn, void *context)
+{
+    FireBatch *f = context;
+    if (f->runs++ > 0)
+        engine_forget_caches(f->engine);   /* they may hold what the aborted run wrote */
+    json_decref(f->records);
+    f->records = json_array();
+    if (!f->records)
+        return ENGINE_NO_MEMORY;
+    f->engine->timer_set_any = false;
+    f->clocked = false;
+    Step batch;
+    step_begin(&batch, f->engine, txn, 0, NULL, f->why, f->why_len);
+    HistoryChain chain;
+    int rc = step_end(&batch, step_engine_time(&batch, &f->clock));
+    if (rc == STORE_OK)
+        rc = batch_chain_open(&batch, &chain);
+    if (rc == STORE_OK)
+        rc = fire_steps(f, txn);
+    if (rc == STORE_OK && f->clocked)
+        rc = step_engine_time_put(&batch, f->clock);
+    return batch_chain_close(&batch, &chain, rc);
+}
+
 static int advance_work(Step *s, void *context)
 {
     (void)s;
@@ -232,7 +266,7 @@ static int advance_work(Step *s, void *context)
    returned; should that run fail too, nothing of the batch commits. */
 static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
 {
-    FireBatch f = {e, due, due->count, 0, NULL, STORE_OK, "", why, why_len};
+    FireBatch f = {.engine = e, .due = due, .count = due->count, .failed = STORE_OK, .why = why, .why_len = why_len};
     int rc = store_write(e->store, fire_batch, &f);
     bool stopped = rc != STORE_OK && f.failed != STORE_OK;   /* f.count: the timers before it */
     if (rc != STORE_OK)
