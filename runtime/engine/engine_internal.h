@@ -188,8 +188,13 @@ void *engine_alloc(size_t size);
    engine_alloc of its size (jansson's free function); free() may free either too. */
 void engine_release(void *p);
 /* Frees the small blocks the calling thread keeps (engine_free calls it): a new engine
-   starts from the same state whatever ran before, so its allocations can be counted. */
+   starts from the same state whatever ran before. */
 void engine_alloc_flush(void);
+/* Whether small blocks are kept at all (default: yes). The out-of-memory tests, which
+   fail the n-th malloc, turn it off: which block a kept one serves depends on the heap's
+   layout (a block grown in place comes back in a larger class), so with it on the count
+   of mallocs moves from one identical run to the next. */
+void engine_alloc_keep_blocks(bool keep);
 void *engine_calloc(size_t count, size_t size);
 void *engine_realloc(void *old, size_t size);
 void engine_alloc_init(void);

@@ -47,13 +47,14 @@ typedef struct SmallBlock {
     struct SmallBlock *next;
 } SmallBlock;
 
+static bool keep_blocks = true;     /* engine_alloc_keep_blocks */
 static _Thread_local SmallBlock *small_free[SMALL_CLASSES];
 static _Thread_local unsigned small_count[SMALL_CLASSES];
 
 static void *small_alloc(size_t size)
 {
     size_t k = (size + 8 + 15) / 16;
-    if (k >= SMALL_CLASSES)
+    if (k >= SMALL_CLASSES || !keep_blocks)
         return malloc(size);
     k = k < 2 ? 2 : k;
     SmallBlock *b = small_free[k];
@@ -69,7 +70,7 @@ void engine_release(void *p)
     if (!p)
         return;
     size_t k = (malloc_usable_size(p) + 8) / 16;
-    if (k < 2 || k >= SMALL_CLASSES || small_count[k] >= SMALL_KEEP) {
+    if (k < 2 || k >= SMALL_CLASSES || small_count[k] >= SMALL_KEEP || !keep_blocks) {
         free(p);
         return;
     }
@@ -77,6 +78,13 @@ void engine_release(void *p)
     b->next = small_free[k];
     small_free[k] = b;
     small_count[k]++;
+}
+
+void engine_alloc_keep_blocks(bool keep)
+{
+    keep_blocks = keep;
+    if (!keep)
+        engine_alloc_flush();
 }
 
 void engine_alloc_flush(void)
@@ -103,6 +111,11 @@ void engine_release(void *p)
 
 void engine_alloc_flush(void)
 {
+}
+
+void engine_alloc_keep_blocks(bool keep)
+{
+    (void)keep;
 }
 #endif
 
