@@ -539,14 +539,11 @@ static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json
 static int batch_transaction(StoreTxn *txn, void *context)
 {
     BatchCall *b = context;
-    if (b->runs++ > 0)
-        engine_forget_caches(b->engine);   /* they may hold what the aborted run wrote */
-    json_decref(b->records);
-    b->records = json_array();
+    int rc = batch_run_begin(b->engine, &b->runs, &b->records);
     json_t *records = json_array();
     Step clock;
     step_begin(&clock, b->engine, txn, b->now, b->records, b->why, sizeof b->why);
-    int rc = !b->records || !records ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
+    rc = rc != STORE_OK || !records ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
     HistoryChain chain;
     if (rc == STORE_OK)
         rc = batch_chain_open(&clock, &chain);

@@ -233,11 +233,7 @@ static int fire_steps(FireBatch *f, StoreTxn *txn)
 static int fire_batch(StoreTxn *txn, void *context)
 {
     FireBatch *f = context;
-    if (f->runs++ > 0)
-        engine_forget_caches(f->engine);   /* they may hold what the aborted run wrote */
-    json_decref(f->records);
-    f->records = json_array();
-    if (!f->records)
+    if (batch_run_begin(f->engine, &f->runs, &f->records) != STORE_OK)
         return ENGINE_NO_MEMORY;
     f->engine->timer_set_any = false;
     f->clocked = false;
