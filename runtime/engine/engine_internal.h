@@ -190,9 +190,8 @@ void engine_release(void *p);
 /* Frees the small blocks the calling thread keeps (engine_free calls it): a new engine
    starts from the same state whatever ran before. */
 void engine_alloc_flush(void);
-/* Whether small blocks are kept at all (default: no, until an intermittent crash with
-   them on is understood: engine_txn.c). The out-of-memory tests, which fail the n-th
-   malloc, keep it off in any case: which request a kept block serves depends on the
+/* Whether small blocks are kept at all (default: yes). The out-of-memory tests, which
+   fail the n-th malloc, turn it off: which request a kept block serves depends on the
    heap's layout (a block grown in place comes back in a larger class), so with it on the
    count of mallocs moves from one identical run to the next. */
 void engine_alloc_keep_blocks(bool keep);

@@ -175,8 +175,11 @@ static json_t *task_give_seats(Step *s, Instance *in, json_t *description, const
         json_array_foreach(holders, k, holder)
             if (*rc == STORE_OK)
                 *rc = inbox_set(s, json_string_value(holder), id, true);
-        json_t *seat = json_pack("{s:O, s:o, s:n, s:b, s:O}", "who", who, "holders", holders,
+        /* holders twice, so both by reference (O) and ours released after: were the first
+           stolen (o), a failure to set it would free it before the second took its own */
+        json_t *seat = json_pack("{s:O, s:O, s:n, s:b, s:O}", "who", who, "holders", holders,
                                  "answered_by", "acked", 0, "previous", holders);
+        json_decref(holders);
         const char *on_call = seat_on_call(s, who);
         if (on_call)
             json_object_set_new(seat, "on_call", json_string(on_call));
