@@ -60,13 +60,18 @@ run() {
         # shellcheck disable=SC2086  # the arguments are words on purpose
         HUDDLE_BIN=$root/bin/huddle "$root/build/bench/bench_$bench" $args >"$work/out" 2>&1 ||
             echo "   (bench_$bench exited non-zero)"
+        # A row is a metric and a figure (a number, maybe with its unit) in the columns
+        # the benchmark prints them in; a metric printed twice in a run gets (2), (3).
         awk -v side="$side" -v round="$round" -v bench="$bench" '
+            function row(metric, value) {
+                if (value !~ /^ *[0-9][0-9,.]* *(ms|us|s|%)? *$/) return
+                gsub(/^ +| +$/, "", metric); gsub(/^ +| +$/, "", value)
+                if (++times[metric] > 1) metric = metric " (" times[metric] ")"
+                print side "\t" round "\t" metric "\t" value
+            }
             /^issue 11 goals/ { table = 1; next }
-            bench == "engine" && table && substr($0, 61, 13) ~ /[0-9]/ {
-                print side "\t" round "\t" substr($0, 3, 58) "\t" substr($0, 61, 13); next }
-            bench != "engine" && /^  / && $0 !~ /^  metric/ && length($0) > 64 &&
-                substr($0, 51, 13) ~ /[0-9]/ {
-                print side "\t" round "\t" substr($0, 3, 48) "\t" substr($0, 51, 13) }
+            bench == "engine" && table { row(substr($0, 3, 58), substr($0, 61, 13)); next }
+            bench != "engine" && /^  / { row(substr($0, 3, 48), substr($0, 51, 13)) }
         ' "$work/out" | tee -a "$work/rows"
     done
 }
@@ -82,8 +87,7 @@ done
 echo
 echo "every run, $rev (base) and the work tree (work), in turns:"
 awk -F '\t' '
-    { gsub(/^ +| +$/, "", $3); gsub(/^ +| +$/, "", $4)
-      if (!($3 in seen)) { seen[$3] = 1; order[++count] = $3 }
+    { if (!($3 in seen)) { seen[$3] = 1; order[++count] = $3 }
       runs[$3, $1] = runs[$3, $1] (runs[$3, $1] == "" ? "" : " / ") $4 }
     END { for (i = 1; i <= count; i++) {
               m = order[i]
