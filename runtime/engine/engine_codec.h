@@ -137,6 +137,11 @@ typedef struct CodecCanon {
     long long seq;
     struct CanonMember *members;    /* scratch: the members of the objects being written */
     size_t member_cap, member_top, top_count;
+    /* the last time written, and its canonical text (the quoted string): a batch's records
+       share their "at" */
+    bool time_known;
+    uint64_t time_ms;
+    char time_text[CODEC_TIME_LEN + 2];
 } CodecCanon;
 
 /* Writes the canonical form of the record `data` (format 1 or 2, the version byte first) into

@@ -297,8 +297,15 @@ static bool walk_shaped(Walk *w, unsigned tag, int how)
             return false;
         if (!(how & WALK_WRITE))
             return true;
-        codec_time_text(ms, text);
-        len = CODEC_TIME_LEN;
+        CodecCanon *c = w->c;
+        if (!c->time_known || c->time_ms != ms) {
+            c->time_text[0] = c->time_text[CODEC_TIME_LEN + 1] = '"';
+            codec_time_text(ms, c->time_text + 1);   /* digits and -:.TZ: nothing to escape */
+            c->time_ms = ms;
+            c->time_known = true;
+        }
+        strbuf_put(&c->text, c->time_text, sizeof c->time_text);
+        return true;
     } else {
         if (walk_left(w) < 1)
             return false;

@@ -95,7 +95,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     unset |= json_set_integer(in.record, "step", 1);
     unset |= json_set_integer(in.record, "history", 0);
     if (unset) {
-        json_decref(in.record);   /* NULL, or a playbook or version that is not UTF-8 */
+        json_decref(in.record);   /* out of memory */
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
     json_object_set_new(in.record, "state", json_null());
@@ -188,8 +188,10 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     if (value_oom_count() != value_failures && rc == STORE_OK)
         rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");   /* never offered half made */
     memcpy(s->fresh_mail_key, key, 16);
+    s->case_joined = number;   /* case_claim read it as the key's owner just now */
     if (rc == STORE_OK && in.frame)
         rc = mailbox_offer_after(s, &in, seq - 1);
+    s->case_joined = 0;
     if (rc == STORE_OK && !s->fresh_mail_taken)
         rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event_json(event));
     s->fresh_mail = false;

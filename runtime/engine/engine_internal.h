@@ -168,6 +168,9 @@ typedef struct Step {
     unsigned char fresh_mail_key[16];
     bool fresh_mail_taken;          /* a wait took it: it is not put */
     uint64_t started_instance;      /* the instance this step started: its mailbox is empty */
+    uint64_t case_joined;           /* the instance case_join resumes, which case_claim read
+                                       as its case key's owner in this step: case_release
+                                       deletes the key without reading it again; or 0 */
 } Step;
 
 /* A loaded instance: its record (JSON) and its frame. */
@@ -203,7 +206,10 @@ unsigned long engine_alloc_failures(void);
 /* A new object of text fields, given as key, value, ..., then a NULL key: the step
    path's small objects set one by one rather than through json_pack, which reads its
    format and checks every key's UTF-8 on each call (keys here are the engine's own).
-   NULL, as json_pack gives, when a value is not UTF-8 or an allocation fails. */
+   The values are not checked either: every caller passes UTF-8 (an event's source, type
+   and id, which door_check_event checked; playbook names and hashes, which came from
+   jansson strings; times, instance ids and the engine's words). NULL, as json_pack
+   gives, when a value is NULL or an allocation fails. */
 json_t *json_texts(const char *key, ...);
 /* Sets an integer field of an object (a key of the engine's own): 0, or -1 when out
    of memory or `object` is NULL. */

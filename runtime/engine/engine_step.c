@@ -271,11 +271,16 @@ int case_release(Step *s, Instance *in)
     strbuf_printf(&name, "%s", json_string_value(json_object_get(in->record, "playbook")));
     strbuf_putc(&name, '\0');
     strbuf_puts(&name, key);
+    /* The key is deleted only while this instance owns it; case_claim read that it
+       does when this step joined the case, and nothing else wrote it since. */
+    bool owns = s->case_joined == in->number;
     json_t *owner = NULL;
-    int rc = engine_get_json(s, TABLE_CASES, store_bytes(name.data, name.len), &owner);
-    if (rc == STORE_OK && (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number)
+    int rc = owns ? STORE_OK : engine_get_json(s, TABLE_CASES, store_bytes(name.data, name.len), &owner);
+    if (rc == STORE_OK && !owns)
+        owns = (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number;
+    if (rc == STORE_OK && owns)
         rc = store_del(s->txn, TABLE_CASES, store_bytes(name.data, name.len));
-    else if (rc == STORE_NOT_FOUND)
+    if (rc == STORE_NOT_FOUND)
         rc = STORE_OK;
     json_decref(owner);
     strbuf_free(&name);

@@ -539,8 +539,10 @@ json_t *json_texts(const char *key, ...)
     int unset = 0;
     va_list args;
     va_start(args, key);
-    for (; key; key = va_arg(args, const char *))
-        unset |= json_object_set_new_nocheck(object, key, json_string(va_arg(args, const char *)));
+    for (; key; key = va_arg(args, const char *)) {
+        const char *text = va_arg(args, const char *);
+        unset |= json_object_set_new_nocheck(object, key, text ? json_stringn_nocheck(text, strlen(text)) : NULL);
+    }
     va_end(args);
     if (unset) {
         json_decref(object);
