@@ -109,6 +109,12 @@ struct StoreTxn {
     uint64_t changes;       /* on the root: puts and deletes tried in the tree (store_changes) */
     unsigned scanning;      /* bit per table being scanned by store_scan */
     uint64_t serial;        /* on the root: store_txn_serial */
+    /* In a write transaction, a cursor per table for its gets, puts and deletes, opened
+       at the first and kept until the transaction ends (LMDB closes a write
+       transaction's cursors then): a key near the last one (the next record of an
+       instance, a new instance's) is found on the cursor's page, without a search of
+       the tree from its root. */
+    MDB_cursor *cursors[TABLE_COUNT];
 };
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -571,6 +577,17 @@ static bool bytes_equal(StoreBytes a, StoreBytes b)
     return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
+/* The table's kept cursor of a write transaction (opened at its first use), or NULL
+   with *rc set when it cannot be opened. */
+static MDB_cursor *txn_cursor(StoreTxn *txn, StoreTable table, int *rc)
+{
+    MDB_cursor **cursor = &txn->cursors[table];
+    *rc = *cursor ? MDB_SUCCESS : mdb_cursor_open(txn->txn, txn->store->dbi[table], cursor);
+    if (*rc != MDB_SUCCESS)
+        *cursor = NULL;
+    return *cursor;
+}
+
 int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value)
 {
     if (!table_ok(txn, table) || value == NULL)
@@ -579,7 +596,10 @@ int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value
         return STORE_NOT_FOUND; /* store_put makes no such keys */
     unsigned char buf[STORE_KEY_HASHED];
     MDB_val k = key_stored(key, buf), v;
-    int rc = mdb_get(txn->txn, txn->store->dbi[table], &k, &v);
+    int rc = MDB_SUCCESS;
+    MDB_cursor *cursor = txn->write ? txn_cursor(txn, table, &rc) : NULL;
+    if (rc == MDB_SUCCESS)
+        rc = cursor ? mdb_cursor_get(cursor, &k, &v, MDB_SET) : mdb_get(txn->txn, txn->store->dbi[table], &k, &v);
     if (rc != MDB_SUCCESS)
         return store_code(txn, rc);
     StoreBytes whole;
@@ -608,13 +628,17 @@ int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
         table_scanned(txn, table))
         return STORE_FAILED;
     txn_root(txn)->changes++;
+    int rc;
+    MDB_cursor *cursor = txn_cursor(txn, table, &rc);
+    if (!cursor)
+        return store_code(txn, rc);
     unsigned char buf[STORE_KEY_HASHED];
     MDB_val k = key_stored(key, buf), v = val_of(value);
     if (key.len < STORE_KEY_HASHED)
-        return store_code(txn, mdb_put(txn->txn, txn->store->dbi[table], &k, &v, 0));
+        return store_code(txn, mdb_cursor_put(cursor, &k, &v, 0));
     /* A hashed key's value carries the whole key: written in place by MDB_RESERVE. */
     v = (MDB_val){4 + key.len + value.len, NULL};
-    int rc = mdb_put(txn->txn, txn->store->dbi[table], &k, &v, MDB_RESERVE);
+    rc = mdb_cursor_put(cursor, &k, &v, MDB_RESERVE);
     if (rc == MDB_SUCCESS)
         store_key_pack(key, value, v.mv_data);
     return store_code(txn, rc);
@@ -626,9 +650,14 @@ int store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
         return STORE_FAILED;
     if (key.len == 0)
         return STORE_NOT_FOUND;
+    int rc;
     unsigned char buf[STORE_KEY_HASHED];
-    MDB_val k = key_stored(key, buf);
-    int rc = mdb_del(txn->txn, txn->store->dbi[table], &k, NULL);
+    MDB_val k = key_stored(key, buf), v;
+    MDB_cursor *cursor = txn_cursor(txn, table, &rc);
+    if (cursor)
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_SET);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_cursor_del(cursor, 0);
     if (rc != MDB_NOTFOUND)
         txn_root(txn)->changes++;   /* a delete that found nothing changed nothing */
     return store_code(txn, rc);
