@@ -601,17 +601,18 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     if (value_json_depth(data, VALUE_JSON_MAX_DEPTH) > VALUE_JSON_MAX_DEPTH)
         return step_fail(s, ENGINE_REFUSED, "the event's data nests deeper than %d,%03d levels of arrays and objects",
                          VALUE_JSON_MAX_DEPTH / 1000, VALUE_JSON_MAX_DEPTH % 1000);
-    StrBuf seen_key = STRBUF_INIT;
-    strbuf_puts(&seen_key, source);
-    strbuf_putc(&seen_key, '\0');
-    strbuf_puts(&seen_key, id);
+    StrBuf dedup = STRBUF_INIT;
+    if (!seen_key(&dedup, source, id)) {
+        strbuf_free(&dedup);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     StoreBytes seen;
-    int rc = store_get(s->txn, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), &seen);
+    int rc = store_get(s->txn, TABLE_SEEN, store_bytes(dedup.data, dedup.len), &seen);
     if (rc != STORE_NOT_FOUND) {
         *duplicate = rc == STORE_OK;
         if (rc != STORE_OK)
             rc = step_fail(s, rc, "store error reading seen event %s from %s: %s", id, source, store_strerror(rc));
-        strbuf_free(&seen_key);
+        strbuf_free(&dedup);
         return rc;
     }
     fault_input(id);
@@ -650,7 +651,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
             json_decref(entry);   /* `went` is released with it, as json_pack's "o" does */
             entry = NULL;
         }
-        rc = engine_put_json(s, TABLE_SEEN, store_bytes(seen_key.data, seen_key.len), entry);
+        rc = engine_put_json(s, TABLE_SEEN, store_bytes(dedup.data, dedup.len), entry);
         json_decref(entry);
     } else {
         json_decref(went);
@@ -658,6 +659,6 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     json_decref(event_record);
     value_release(event.data);
     value_release(event.meta);
-    strbuf_free(&seen_key);
+    strbuf_free(&dedup);
     return rc;
 }

@@ -71,6 +71,14 @@ static inline void engine_set_le32(void *at, uint32_t n)
         out[i] = (unsigned char)(n >> (8 * i));
 }
 
+/* Appends `n` as a 4-byte little-endian length (the upgrade's chunks, the tools'). */
+static inline void engine_put_le32(StrBuf *out, size_t n)
+{
+    char bytes[4];
+    engine_set_le32(bytes, (uint32_t)n);
+    strbuf_append(out, bytes, 4);
+}
+
 /* Events kept in one instance's mailbox; beyond, the oldest is discarded and counted. */
 #define MAILBOX_LIMIT 1000
 
@@ -557,6 +565,19 @@ int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len);
    for tests) and sets that schema, in one write transaction: a store code; the schema
    it had in *from and how many records changed in *count. */
 int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count);
+
+/* engine_seen_key.c: the key of a `seen` entry (its form is in that file's first
+   comment). Appends the key of event `id` from `source` to `out`: false when out of
+   memory (or an id longer than 4,335 bytes, which the door refuses long before). */
+bool seen_key(StrBuf *out, const char *source, const char *id);
+/* The source and id of a seen key: of the old form (source NUL id, stores of schema 1
+   to 4) when old_form, else of schema 5's; false when `key` is not of that form. The
+   parts point into the key's bytes (the source is not NUL-terminated). */
+bool seen_key_split(StoreBytes key, bool old_form, StoreBytes *source, StoreBytes *id);
+/* Rewrites every key of the seen table into schema 5's form (to_length) or back to the
+   old one, in the caller's write transaction; adds the keys it moved to *count. A key
+   not of the form it is converted from is left as it is. */
+int seen_rekey(StoreTxn *txn, bool to_length, size_t *count);
 
 /* engine.c */
 /* An engine over an open `store` (borrowed for the engine's life): for tests and

@@ -20,12 +20,9 @@ typedef struct PoisonWork {
 static int poison_event(Step *s, const EngineInput *in, unsigned attempts)
 {
     StrBuf key = STRBUF_INIT;
-    strbuf_puts(&key, in->source);
-    strbuf_putc(&key, '\0');
-    strbuf_puts(&key, in->id);
     StoreBytes seen;
-    int rc = strbuf_failed(&key) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
-                                 : store_get(s->txn, TABLE_SEEN, store_bytes(key.data, key.len), &seen);
+    int rc = !seen_key(&key, in->source, in->id) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+           : store_get(s->txn, TABLE_SEEN, store_bytes(key.data, key.len), &seen);
     if (rc == STORE_NOT_FOUND) {
         char at[40];
         time_text(s->now, at);

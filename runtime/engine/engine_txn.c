@@ -252,11 +252,20 @@ static void record_name(StoreTable table, StoreBytes key, char *out, size_t out_
     case TABLE_DIRECTORY:
         snprintf(out, out_len, "the directory");
         return;
+    case TABLE_SEEN: {
+        StoreBytes source, id;
+        if (seen_key_split(key, false, &source, &id))
+            snprintf(out, out_len, "seen event %.*s %.*s", (int)source.len, (const char *)source.data,
+                     (int)id.len, (const char *)id.data);
+        else
+            snprintf(out, out_len, "seen event (a key of %zu bytes)", key.len);
+        return;
+    }
     default: {
-        /* cases, windows, seen: "playbook\0key..." or "source\0id" */
+        /* cases, windows: "playbook\0key..." */
         static const char *const NAMES[TABLE_COUNT] = {
             [TABLE_CASES] = "case", [TABLE_WINDOWS] = "threshold window entry",
-            [TABLE_SEEN] = "seen event", [TABLE_INBOX] = "inbox entry",
+            [TABLE_INBOX] = "inbox entry",
             [TABLE_PROGRAMS] = "program", [TABLE_INPUTS] = "input"};
         size_t first = strnlen(key.data, key.len);
         const char *rest = first + 1 < key.len ? (const char *)key.data + first + 1 : "";

@@ -1,11 +1,14 @@
 /*
  * engine_upgrade.c - an older store made current. A store of schema 1 holds the engine's
  * records as JSON text; one of schema 2 holds them in the codec's binary form but has no
- * hash chain; one of schema 3 has no decisions index. The first process that opens an
- * older store to write (engine_open without read_only) converts every record to the
- * binary form (engine_codec.c), then chains the history (engine_chain.c: in key order,
- * instance by instance, since the order the records were committed in was not kept),
- * builds the decisions index from it (engine_audit_index.c) and sets schema 4, all in one write
+ * hash chain; one of schema 3 has no decisions index; one of schema 4 keeps the seen
+ * table's keys in their old form. The first process that opens an older store to write
+ * (engine_open without read_only) converts every record to the binary form
+ * (engine_codec.c), then chains the history (engine_chain.c: in key order, instance by
+ * instance, since the order the records were committed in was not kept), builds the
+ * decisions index from it (engine_audit_index.c), gives the seen entries schema 5's key
+ * (engine_seen_key.c) and sets schema 5, each step only when the store's schema lacks
+ * it, all in one write
  * transaction, so a crash or a kill -9 at any moment of it leaves the store as it was:
  * of its old schema, readable, and converted by the next writer. Readers never convert:
  * they read JSON text, binary records and stamped history alike (codec_load,
@@ -17,7 +20,7 @@
  * left as it is, to be reported as damaged when it is read, as it was before.
  *
  * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps, no
- * index; or 3: no index), for the tests that need a store as an older huddle wrote it
+ * index, the old seen key; 3: no index; or 4: the old seen key), for the tests that need a store as an older huddle wrote it
  * (tests/crash/store_schema1.c).
  */
 #include "engine_internal.h"
@@ -49,13 +52,6 @@ typedef struct Upgrade {
     HistoryChain chain;     /* chaining the history (to schema 3) */
     StrBuf text;            /* scratch: a JSON-text record's binary bytes, to chain */
 } Upgrade;
-
-static void put_u32(StrBuf *out, size_t n)
-{
-    char bytes[4];
-    engine_set_le32(bytes, (uint32_t)n);
-    strbuf_append(out, bytes, 4);
-}
 
 /* Appends `json` in the form schema `to` keeps records in: the codec's binary form
    (2), or JSON text (1). */
@@ -92,12 +88,12 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
     if (rc != CODEC_OK)
         return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_STOP;
     size_t mark = out->len;
-    put_u32(out, key.len);
+    engine_put_le32(out, key.len);
     strbuf_append(out, key.data, key.len);
     size_t at = out->len;
-    put_u32(out, 0);                /* the value's length, set below */
+    engine_put_le32(out, 0);                /* the value's length, set below */
     if (table == TABLE_INSTANCES)
-        put_u32(out, 0);            /* the record's length */
+        engine_put_le32(out, 0);            /* the record's length */
     size_t start = out->len;
     rc = upgrade_encode(json, to, out);
     json_decref(json);
@@ -211,9 +207,9 @@ static int chain_visit(void *context, StoreBytes key, StoreBytes value)
                                        verify says so */
     if (rc != STORE_OK)
         return rc == ENGINE_NO_MEMORY ? STORE_NO_MEMORY : rc;
-    put_u32(&u->chunk, key.len);
+    engine_put_le32(&u->chunk, key.len);
     strbuf_append(&u->chunk, key.data, key.len);
-    put_u32(&u->chunk, (uint32_t)(stamp_len + record.len));
+    engine_put_le32(&u->chunk, (uint32_t)(stamp_len + record.len));
     strbuf_append(&u->chunk, (const char *)stamp, stamp_len);
     strbuf_append(&u->chunk, record.data, record.len);
     return strbuf_failed(&u->chunk) ? STORE_NO_MEMORY : upgrade_collected(u, key);
@@ -275,16 +271,20 @@ static int upgrade_work(StoreTxn *txn, void *context)
     int rc = store_schema(txn, &u->from);
     if (rc != STORE_OK || u->from == u->to)
         return rc;                  /* another process converted it first */
-    for (size_t i = 0; i < sizeof RECORD_TABLES / sizeof RECORD_TABLES[0] && rc == STORE_OK; i++)
+    /* Between schemas 3 and up the records keep their form: their tables are not read. */
+    bool records = u->from < 3 || u->to < 3;
+    for (size_t i = 0; records && i < sizeof RECORD_TABLES / sizeof RECORD_TABLES[0] && rc == STORE_OK; i++)
         rc = upgrade_table(u, RECORD_TABLES[i]);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK && records)
         rc = upgrade_connectors(u);
-    if (rc == STORE_OK && u->to >= 3)
+    if (rc == STORE_OK && u->to >= 3 && u->from < 3)
         rc = upgrade_chain(u);
     if (rc == STORE_OK && u->to < 3)
         rc = upgrade_unchain(txn);
-    if (rc == STORE_OK)     /* the decisions index: built from the history (schema 4) */
+    if (rc == STORE_OK && (u->to >= 4) != (u->from >= 4))   /* the decisions index (schema 4) */
         rc = u->to >= 4 ? audit_index_build(txn) : audit_index_clear(txn);
+    if (rc == STORE_OK && (u->to >= 5) != (u->from >= 5))   /* the seen key (schema 5) */
+        rc = seen_rekey(txn, u->to >= 5, &u->converted);
     if (rc == STORE_OK)
         rc = store_schema_set(txn, u->to);
     fault_point("store conversion");

@@ -154,7 +154,7 @@ expect_violation() { # DESCRIPTION STORE TEXT
 if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
   broken "$tmp/A" "$tmp/neg1" history '^000000000000000100000003$' > "$tmp/neg" &&
     expect_violation "a history record gone" "$tmp/neg1" "history of i1: record 3 has key seq 4"
-  broken "$tmp/A" "$tmp/neg2" seen "^$(printf 'ops\000a3' | od -An -tx1 | tr -d ' \n')\$" > "$tmp/neg" &&
+  broken "$tmp/A" "$tmp/neg2" seen "^$(printf 'ops\000\002a3' | od -An -tx1 | tr -d ' \n')\$" > "$tmp/neg" &&
     expect_violation "a seen entry gone" "$tmp/neg2" "its joined event ops/a3 is not in seen"
   broken "$tmp/snap.2" "$tmp/neg3" timers '.' > "$tmp/neg" &&
     expect_violation "an open ask's deadline timer gone" "$tmp/neg3" "its open task t1 has no live deadline timer"

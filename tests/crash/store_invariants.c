@@ -75,6 +75,7 @@ typedef struct Checker {
     json_t *timers;      /* [{key, due, instance, order, what}] */
     json_t *history;     /* "iN" -> [records] */
     json_t *seen;        /* [{source, id, value}] */
+    unsigned schema;     /* the store's schema (which form its seen keys take) */
     json_t *cases;       /* [{playbook, key, value}] */
     json_t *mailbox;     /* [{instance, seq, event}] */
     json_t *outbox;      /* [{seq, entry}] */
@@ -445,15 +446,17 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
+/* A seen key (engine_seen_key.c) of the form the store's schema has. */
 static int seen_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Checker *c = context;
-    char *source, *id;
-    size_t id_len;
-    if (!split_key(key, &source, &id, &id_len)) {
-        violation(c, "seen: a key without a NUL between connector and event id");
+    StoreBytes source_bytes, id_bytes;
+    if (!seen_key_split(key, c->schema < 5, &source_bytes, &id_bytes)) {
+        violation(c, c->schema < 5 ? "seen: a key without a NUL between connector and event id"
+                                   : "seen: a key that is not connector, NUL, the id's length and the id");
         return STORE_OK;
     }
+    char *source = strndup(source_bytes.data, source_bytes.len), *id = strndup(id_bytes.data, id_bytes.len);
     json_t *entry = record_of(value.data, value.len, NULL, 0);
     if (!json_is_object(entry)) {
         violation(c, "seen %s/%s: not a JSON object", source, id);
@@ -549,6 +552,10 @@ static int load(Checker *c)
         {TABLE_INPUTS, raw_visit, c->inputs}, {TABLE_WINDOWS, raw_visit, c->windows},
         {TABLE_DIRECTORY, raw_visit, c->directory},
     };
+    if (store_schema(c->txn, &c->schema) != STORE_OK) {
+        fprintf(stderr, "store_invariants: cannot read the store's schema\n");
+        return -1;
+    }
     for (size_t i = 0; i < sizeof scans / sizeof scans[0]; i++) {
         int rc = store_scan(c->txn, scans[i].table, store_bytes(NULL, 0), store_bytes(NULL, 0),
                             scans[i].visit, scans[i].context);
@@ -1009,6 +1016,34 @@ static void dump_list(const char *prefix, json_t *list)
         canonical_print(prefix, item);
 }
 
+static int seen_order(const void *a, const void *b)
+{
+    json_t *const *x = a, *const *y = b;
+    int by_source = strcmp(str(*x, "source"), str(*y, "source"));
+    return by_source ? by_source : strcmp(str(*x, "id"), str(*y, "id"));
+}
+
+/* The seen entries by source, then id: the order of the old key, so a store dumps the
+   same whichever form its keys take (schema 5 sorts them by the id's length first). */
+static void dump_seen(json_t *seen)
+{
+    size_t n = json_array_size(seen);
+    json_t **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted) {
+        fprintf(stderr, "store_invariants: out of memory dumping seen\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = json_array_get(seen, i);
+    qsort(sorted, n, sizeof *sorted, seen_order);
+    for (size_t i = 0; i < n; i++) {
+        char prefix[600];
+        snprintf(prefix, sizeof prefix, "seen %s %s", str(sorted[i], "source"), str(sorted[i], "id"));
+        canonical_print(prefix, json_object_get(sorted[i], "value"));
+    }
+    free(sorted);
+}
+
 static void dump(Checker *c)
 {
     const char *name;
@@ -1095,11 +1130,7 @@ static void dump(Checker *c)
         snprintf(prefix, sizeof prefix, "case %s %s", str(entry, "playbook"), str(entry, "key"));
         canonical_print(prefix, json_object_get(entry, "value"));
     }
-    json_array_foreach(c->seen, i, entry) {
-        char prefix[600];
-        snprintf(prefix, sizeof prefix, "seen %s %s", str(entry, "source"), str(entry, "id"));
-        canonical_print(prefix, json_object_get(entry, "value"));
-    }
+    dump_seen(c->seen);
     dump_list("input", c->inputs);
     dump_list("window", c->windows);
     dump_list("directory", c->directory);

@@ -5,7 +5,9 @@
  *   store_schema1 DIR          rewrites the store in DIR as schema 1 kept it
  *   store_schema1 --to 3 DIR   ... or as schema 3 kept it (no decisions index; the
  *                              table stays, empty: tests/e2e/audit_index.sh also makes
- *                              one without it)
+ *                              one without it; the old seen key)
+ *   store_schema1 --to 4 DIR   ... or as schema 4 kept it (seen keys of the old form,
+ *                              source NUL id: engine_seen_key.c)
  *   store_schema1 --format1 DIR
  *                              keeps the schema but writes every binary record in the
  *                              codec's format 1, as huddle wrote them before format 2
@@ -76,13 +78,6 @@ typedef struct Rewrite {
     int rc;
 } Rewrite;
 
-static void put_u32(StrBuf *out, size_t n)
-{
-    char bytes[4];
-    engine_set_le32(bytes, (uint32_t)n);
-    strbuf_append(out, bytes, 4);
-}
-
 static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Rewrite *r = context;
@@ -96,10 +91,10 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
     char why[240];
     if (codec_load(bytes + skip, len, &json, why, sizeof why) != CODEC_OK)
         return STORE_OK;    /* damaged: left as it is */
-    put_u32(&r->chunk, key.len);
+    engine_put_le32(&r->chunk, key.len);
     strbuf_append(&r->chunk, key.data, key.len);
     size_t at = r->chunk.len;
-    put_u32(&r->chunk, 0);
+    engine_put_le32(&r->chunk, 0);
     HistoryStamp stamp;
     StoreBytes record;
     if (r->table == TABLE_HISTORY && history_split(value, &stamp, &record)) {
@@ -184,10 +179,11 @@ int main(int argc, char **argv)
 {
     bool formats = argc == 3 && strcmp(argv[1], "--show-formats") == 0;
     bool showing = formats || (argc == 3 && strcmp(argv[1], "--show") == 0);
-    bool to3 = argc == 4 && strcmp(argv[1], "--to") == 0 && strcmp(argv[2], "3") == 0;
+    bool to_older = argc == 4 && strcmp(argv[1], "--to") == 0 &&
+                    (strcmp(argv[2], "3") == 0 || strcmp(argv[2], "4") == 0);
     bool to_format1 = argc == 3 && strcmp(argv[1], "--format1") == 0;
-    if (argc != 2 && !showing && !to3 && !to_format1) {
-        fprintf(stderr, "usage: store_schema1 [--show | --show-formats | --format1 | --to 3] DIR\n");
+    if (argc != 2 && !showing && !to_older && !to_format1) {
+        fprintf(stderr, "usage: store_schema1 [--show | --show-formats | --format1 | --to 3 | --to 4] DIR\n");
         return 2;
     }
     const char *dir = argv[argc - 1];
@@ -201,7 +197,7 @@ int main(int argc, char **argv)
     unsigned from;
     size_t count;
     int rc = showing ? show(store, formats) : to_format1 ? format1(store)
-           : engine_store_convert(store, to3 ? 3 : 1, &from, &count);
+           : engine_store_convert(store, to_older ? (unsigned)(argv[2][0] - '0') : 1, &from, &count);
     store_close(store);
     if (!showing && rc != STORE_OK) {
         fprintf(stderr, "store_schema1: %s: %s\n", dir, store_strerror(rc));

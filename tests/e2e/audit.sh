@@ -42,7 +42,7 @@ rm -rf "$tmp/f1"; cp -r "$db" "$tmp/f1"
 for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history.before"
 "$tool_store_schema1" --format1 "$tmp/f1" > "$tmp/out" 2>&1 && ok "format1: the records rewritten in format 1" || no "format1: the records rewritten in format 1" "$tmp/out"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
-if grep -Eq '^schema 4, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
+if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown"; then ok "(every stamp in its fixed form, as before 2026-12-04 night)"; else no "(every stamp in its fixed form, as before 2026-12-04 night)" "$tmp/shown"; fi
 expect "format1: verify reads the older records to the same head" 0 "$h" audit verify --db "$tmp/f1" --head "$head"
 has "(every record, the same head)" "verified: 57 records of 4 instances, head $head"
@@ -53,7 +53,7 @@ if grep -q "converted" "$tmp/out"; then no "format1: a write converts nothing" "
 expect "(then the store of both formats verifies)" 0 "$h" audit verify --db "$tmp/f1"
 has "(every record)" "verified: 62 records of 4 instances"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
-if grep -Eq '^schema 4, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
+if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 5$' "$tmp/shown"; then ok "(the new stamps with their place as a varint beside the old)"; else no "(the new stamps with their place as a varint beside the old)" "$tmp/shown"; fi
 
 # ---- the export ----
@@ -169,7 +169,7 @@ rm -rf "$tmp/old"; cp -r "$tmp/older" "$tmp/old"
 expect "a store of schema 1 (no chain) read as it is: verify says unchained" 1 "$h" audit verify --db "$tmp/old"
 has "(each record)" "i1 seq 1: unchained (the record has no hash)"
 "$h" answer t4 yes --by anna --db "$tmp/old" --now 2026-06-15T10:30:00Z > "$tmp/out" 2>&1
-has "its first write converts and chains it" "from schema 1 to 4"
+has "its first write converts and chains it" "from schema 1 to 5"
 expect "(then it verifies)" 0 "$h" audit verify --db "$tmp/old"
 has "(every record)" "verified: 62 records of 4 instances"
 

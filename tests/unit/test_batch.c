@@ -634,9 +634,9 @@ static void test_map_growth_in_a_batch_with_a_refusal_after_writing(void **state
 static int seen_visit(void *context, StoreBytes key, StoreBytes value)
 {
     (void)value;
-    const char *k = key.data;
-    size_t source_len = strnlen(k, key.len);
-    fprintf(context, "%.*s/%.*s\n", (int)source_len, k, (int)(key.len - source_len - 1), k + source_len + 1);
+    StoreBytes source, id;
+    assert_true(seen_key_split(key, false, &source, &id));
+    fprintf(context, "%.*s/%.*s\n", (int)source.len, (const char *)source.data, (int)id.len, (const char *)id.data);
     return STORE_OK;
 }
 
@@ -773,7 +773,7 @@ static void settle_check(Fixture *f, size_t n, const char *const *marks, size_t 
             snprintf(heard_want + used, sizeof heard_want - used, "%si%u:%s", used ? " " : "", number, kinds[k]);
         }
     }
-    for (size_t i = 0; i < n; i++)   /* seen sorts k1..k9 as text */
+    for (size_t i = 0; i < n; i++)   /* seen sorts k1..k9 by length, then as text */
         if (!marks[i]) {
             size_t used = strlen(seen_want);
             snprintf(seen_want + used, sizeof seen_want - used, "desk/k%zu\n", i + 1);
