@@ -184,43 +184,66 @@ static bool in_flight(const Dispatcher *d, uint64_t seq)
 }
 
 /* The connector a recipient's channel goes through is kept ("email": a mail connector). */
-static bool channel_kept(ClaimScan *o, const char *channel)
+static bool channel_kept(const Dispatcher *d, const char *channel)
 {
     const char *operation;
-    return strcmp(channel, "email") == 0 ? mail_connector(o->d->connectors) != NULL
-                                         : channel_connector(o->d->connectors, channel, &operation) != NULL;
+    return strcmp(channel, "email") == 0 ? mail_connector(d->connectors) != NULL
+                                         : channel_connector(d->connectors, channel, &operation) != NULL;
 }
 
-/* Whether every recipient still to be told has a way: the channel's connector is kept.
-   With `address`, each also gets "channel", "email" and "name" from the directory (in
-   the claim's copy only); without, the entry is only read, so that one without a way
-   is let be without a copy. */
-static bool message_deliverable(ClaimScan *o, json_t *entry, bool address)
+/* A recipient's channel, and their directory entry (*p, or NULL). */
+static const char *recipient_channel(const Directory *dir, const json_t *to, const DirPerson **p)
 {
-    const Directory *dir = step_directory(o->step);
+    *p = dir ? dir_person(dir, json_string_value(json_object_get(to, "person"))) : NULL;
+    return *p && (*p)->notify ? (*p)->notify : "email";
+}
+
+static bool recipient_pending(const json_t *to)
+{
+    return strcmp(json_string_value(json_object_get(to, "state")), "pending") == 0;
+}
+
+/* Whether every recipient still to be told has a way: the channel's connector is kept. */
+static bool message_has_way(const Dispatcher *d, const Directory *dir, const json_t *entry)
+{
+    size_t i;
+    json_t *to;
+    const DirPerson *p;
+    json_array_foreach(json_object_get(entry, "to"), i, to)
+        if (recipient_pending(to) && !channel_kept(d, recipient_channel(dir, to, &p)))
+            return false;
+    return true;
+}
+
+/* Gives each recipient still to be told "channel", "email" and "name" from the
+   directory (in the claim's copy only). */
+static void message_address(const Directory *dir, json_t *entry)
+{
     size_t i;
     json_t *to;
     json_array_foreach(json_object_get(entry, "to"), i, to) {
-        if (strcmp(json_string_value(json_object_get(to, "state")), "pending") != 0)
+        if (!recipient_pending(to))
             continue;
-        const DirPerson *p = dir ? dir_person(dir, json_string_value(json_object_get(to, "person"))) : NULL;
-        const char *channel = p && p->notify ? p->notify : "email";
-        if (!address && !channel_kept(o, channel))
-            return false;
-        if (!address)
-            continue;
-        json_object_set_new(to, "channel", json_string(channel));
+        const DirPerson *p;
+        json_object_set_new(to, "channel", json_string(recipient_channel(dir, to, &p)));
         if (p && p->email)
             json_object_set_new(to, "email", json_string(p->email));
         if (p && p->name)
             json_object_set_new(to, "name", json_string(p->name));
     }
-    return true;
+}
+
+bool dispatch_may_claim(Step *s, const json_t *entry)
+{
+    const Dispatcher *dp = s->engine->dispatcher;
+    const char *kind = json_string_value(json_object_get(entry, "kind"));
+    if (!dp || !dp->connectors || !kind || strcmp(kind, "message") != 0)
+        return true;
+    return message_has_way(dp, step_directory(s), entry);
 }
 
 static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
 {
-    (void)s;
     ClaimScan *o = context;
     if (o->count == o->room) {
         o->stopped_at = seq;
@@ -243,11 +266,11 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
     }
     if (in_flight(o->d, seq))   /* leased by this engine: rarely due again while in flight */
         return STORE_OK;
-    if (message && !message_deliverable(o, entry, false))
+    if (message && !message_has_way(o->d, step_directory(s), entry))
         return STORE_OK;
     json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
     if (message && copy)
-        message_deliverable(o, copy, true);
+        message_address(step_directory(s), copy);
     o->found[o->count++] = (Candidate){seq, copy};
     return STORE_OK;
 }
@@ -648,6 +671,7 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     *claimed = 0;
     uint64_t from = full ? 0 : e->outbox_dirty_from;
     e->outbox_dirty = false;
+    e->outbox_claimable = false;
     int rc = dispatch_connectors(e, dp, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
@@ -771,6 +795,10 @@ static void claims_written_drop(Dispatcher *d)
 static int claim_written_work(Step *s, void *context)
 {
     ClaimScan *o = context;
+    if (!s->engine->outbox_claimable) {   /* all messages with no way now: none is read */
+        o->step = s;
+        return engine_counter(s, "next_outbox", &o->counter);
+    }
     int rc = claim_scan_work(s, o);
     return rc == STORE_OK ? claim_work(s, o) : rc;
 }
@@ -833,6 +861,7 @@ void dispatch_commit_claims(Engine *e, bool committed)
         }
     }
     e->outbox_dirty = o->stopped_at != 0;   /* every entry written so far was looked at */
+    e->outbox_claimable = e->outbox_dirty;
     if (o->stopped_at)
         e->outbox_dirty_from = o->stopped_at;
     if (o->next_ms < e->outbox_next_ms)

@@ -133,6 +133,8 @@ struct Engine {
     bool outbox_dirty;              /* an entry was written since the last scan */
     uint64_t outbox_dirty_from;     /* the lowest seq written since then (the next scan
                                        starts there unless a full one is due) */
+    bool outbox_claimable;          /* one of them may be claimed now: not a message with
+                                       no way for a recipient (dispatch_may_claim) */
     int64_t outbox_next_ms;         /* the earliest next try known (scans, settles) */
     int64_t outbox_scanned_ms;      /* when it last scanned every entry */
     int64_t outbox_checked_ms;      /* when it last read meta's next_outbox */
@@ -647,6 +649,11 @@ void dispatcher_free(Dispatcher *dispatcher);
    them when it does not (they are claimed again by a later round). A claim that fails
    is dropped and changes nothing. */
 void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now);
+/* Whether an entry just written may be claimed now: false only for a message one of
+   whose recipients still to be told has no way (their channel's connector is not kept);
+   true when there is no dispatcher yet. A batch whose entries may none be claimed reads
+   none of them back (dispatch_claim_written). */
+bool dispatch_may_claim(Step *s, const json_t *entry);
 void dispatch_commit_claims(Engine *e, bool committed);
 /* Settles, inside a batch's write transaction `txn` (in a nested one), the claims whose
    requests came back and that a round left for it (engine_dispatch_round's

@@ -90,6 +90,8 @@ int64_t outbox_backoff_ms(const char *key, unsigned attempt)
 
 /* ---- entries, made in the step ---- */
 
+static void outbox_note_written(Engine *e, uint64_t seq, bool claimable);
+
 int outbox_write(Step *s, json_t *entry)
 {
     if (!entry)
@@ -105,7 +107,7 @@ int outbox_write(Step *s, json_t *entry)
         unsigned char key[8];
         store_be64(seq, key);
         rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), entry);
-        outbox_mark_written(s->engine, seq);
+        outbox_note_written(s->engine, seq, dispatch_may_claim(s, entry));
     }
     json_decref(entry);
     if (rc != STORE_OK && !s->failed && rc != ENGINE_REFUSED)
@@ -274,11 +276,17 @@ int outbox_each(Step *s, OutboxVisit visit, void *context)
     return outbox_each_from(s, 0, visit, context);
 }
 
-void outbox_mark_written(Engine *e, uint64_t seq)
+static void outbox_note_written(Engine *e, uint64_t seq, bool claimable)
 {
     if (!e->outbox_dirty || seq < e->outbox_dirty_from)
         e->outbox_dirty_from = seq;
     e->outbox_dirty = true;
+    e->outbox_claimable |= claimable;
+}
+
+void outbox_mark_written(Engine *e, uint64_t seq)
+{
+    outbox_note_written(e, seq, true);
 }
 
 typedef struct OutboxList {

@@ -16,6 +16,11 @@
  *                           wrote; a plain round settles at once
  *   a duplicate's batch     a batch that applies nothing new (its event is a duplicate)
  *                           still commits, and settles what a round left for it
+ *   a message with no way   a batch whose only entry is a message to someone whose
+ *                           channel has no connector kept leaves it unclaimed (it reads
+ *                           no entry back: dispatch_may_claim); a message whose
+ *                           recipient has a way, and a send written after, are claimed
+ *                           by their batch's commit
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,6 +54,26 @@ static const char TELL_PLAY[] =
     "  done \"told\"\n"
     "}\n";
 
+static const char NOTE_PLAY[] =
+    "playbook remark\n"
+    "\n"
+    "on shop.anna as s\n"
+    "\n"
+    "state start {\n"
+    "  notify person(\"anna\") \"Note {s.what}\"\n"
+    "  done \"noted\"\n"
+    "}\n";
+
+static const char NOTE_BOB_PLAY[] =
+    "playbook remark_bob\n"
+    "\n"
+    "on shop.bob as s\n"
+    "\n"
+    "state start {\n"
+    "  notify person(\"bob\") \"Note {s.what}\"\n"
+    "  done \"noted\"\n"
+    "}\n";
+
 typedef struct Env {
     TestDir *dir;
     Store *store;
@@ -71,21 +96,33 @@ static int refusing_port(int *fd)
 
 static void deploy_tell(Env *env, int port)
 {
-    StrBuf bytes;
+    StrBuf bytes, note, note_bob;
     testplay_compile("tell.play", TELL_PLAY, &bytes);
+    testplay_compile("note.play", NOTE_PLAY, &note);
+    testplay_compile("note_bob.play", NOTE_BOB_PLAY, &note_bob);
     json_t *connectors = json_pack("{s:{s:s}, s:{s:s, s:s, s:i, s:i, s:{s:{s:s, s:s}}}}", "shop", "kind", "webhook",
                                    "crm", "kind", "http", "base_url", "", "timeout_ms", 2000, "retries", 3,
                                    "operations", "note", "method", "POST", "path", "/notes");
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
     json_object_set_new(json_object_get(connectors, "crm"), "base_url", json_string(url));
-    EngineDeployItem item = {(const uint8_t *)bytes.data, bytes.len, ""};
+    EngineDeployItem items[] = {{(const uint8_t *)bytes.data, bytes.len, ""},
+                                {(const uint8_t *)note.data, note.len, ""},
+                                {(const uint8_t *)note_bob.data, note_bob.len, ""}};
     char why[512] = "";
-    int rc = engine_deploy_set(env->engine, &item, 1, connectors, T0, why, sizeof why);
+    int rc = engine_deploy_set(env->engine, items, 3, connectors, T0, why, sizeof why);
     if (rc != ENGINE_OK)
         fail_msg("deploy: %s", why);
     json_decref(connectors);
     strbuf_free(&bytes);
+    strbuf_free(&note);
+    strbuf_free(&note_bob);
+    /* anna is told through the crm connector; bob by email, and no smtp connector is kept */
+    json_t *directory = json_pack("{s:{s:{s:s, s:s}, s:{s:s, s:s}}}", "people", "anna", "email", "anna@example.com",
+                                  "notify", "crm.note", "bob", "name", "Bob", "email", "bob@example.com");
+    if (engine_directory_load(env->engine, directory, T0, why, sizeof why) != ENGINE_OK)
+        fail_msg("directory: %s", why);
+    json_decref(directory);
 }
 
 static int setup(void **state)
@@ -118,16 +155,21 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static void spike(Env *env, const char *id, int64_t now)
+static void event_of(Env *env, const char *type, const char *id, int64_t now)
 {
     json_t *data = json_pack("{s:s}", "what", id);
-    EngineInput in = {.kind = ENGINE_INPUT_EVENT, .source = "shop", .type = "spike", .id = id, .data = data,
+    EngineInput in = {.kind = ENGINE_INPUT_EVENT, .source = "shop", .type = type, .id = id, .data = data,
                       .event_time = now};
     assert_int_equal(engine_apply_batch(env->engine, &in, 1, now), ENGINE_OK);
     if (in.result != ENGINE_OK)
         fail_msg("the event %s: %s", id, in.why);
     assert_int_equal(in.started, 1);
     json_decref(data);
+}
+
+static void spike(Env *env, const char *id, int64_t now)
+{
+    event_of(env, "spike", id, now);
 }
 
 static void round_of(Env *env, int64_t now, bool settle_later)
@@ -238,12 +280,33 @@ static void a_batch_of_a_duplicate_still_settles_what_waited(void **state)
     assert_attempts(entry_of(env, "i1"), 1, true);
 }
 
+static void a_message_with_no_way_is_left_unclaimed_by_its_commit(void **state)
+{
+    Env *env = *state;
+    round_of(env, T0, false);   /* the dispatcher, with the connectors */
+    event_of(env, "bob", "b1", T0);
+    assert_attempts(entry_of(env, "i1"), 0, false);
+    assert_int_equal(stats_of(env, T0).in_flight, 0);
+
+    event_of(env, "anna", "a1", T0);   /* anna's channel has a way: claimed by the commit */
+    assert_attempts(entry_of(env, "i2"), 1, false);
+    assert_int_equal(stats_of(env, T0).in_flight, 1);
+
+    round_of(env, T0, false);
+    event_of(env, "bob", "b2", T0);
+    spike(env, "s1", T0);               /* a send after an unclaimable batch: claimed */
+    assert_attempts(entry_of(env, "i3"), 0, false);
+    assert_attempts(entry_of(env, "i4"), 1, false);
+    assert_int_equal(stats_of(env, T0).in_flight, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(the_commit_that_writes_an_entry_claims_it, setup, teardown),
         cmocka_unit_test_setup_teardown(a_round_told_to_settle_later_leaves_it_to_the_next_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(a_batch_of_a_duplicate_still_settles_what_waited, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_message_with_no_way_is_left_unclaimed_by_its_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
