@@ -578,9 +578,14 @@ static bool bytes_equal(StoreBytes a, StoreBytes b)
 }
 
 /* The table's kept cursor of a write transaction (opened at its first use), or NULL
-   with *rc set when it cannot be opened. */
+   with *rc set when it cannot be opened. A transaction with an open nested one gets
+   none (LMDB lends its cursors to the child then): MDB_BAD_TXN, as mdb_get says. */
 static MDB_cursor *txn_cursor(StoreTxn *txn, StoreTable table, int *rc)
 {
+    if (txn->child != NULL) {
+        *rc = MDB_BAD_TXN;
+        return NULL;
+    }
     MDB_cursor **cursor = &txn->cursors[table];
     *rc = *cursor ? MDB_SUCCESS : mdb_cursor_open(txn->txn, txn->store->dbi[table], cursor);
     if (*rc != MDB_SUCCESS)
