@@ -6,6 +6,13 @@
  * a type byte and its payload: zigzag varints for integers, times and durations, eight
  * bytes for doubles, a varint length and bytes for strings, a count and items for lists
  * and maps. Decoding checks everything against the program it resumes.
+ *
+ * Format 2 (written since 2026-12-04 late; format 1 is still read) differs in one thing:
+ * a map's key is a varint k; an odd k is word k >> 1 of FRAME_WORDS (the event meta's
+ * four keys and common event fields), an even k a key of k >> 1 bytes that follow. A key
+ * that is a word is always written as the word (a frame has one encoding: the decoder
+ * refuses the word spelled out), so an event's meta map, {source, type, id, time}, takes
+ * 4 bytes of keys instead of 20. FRAME_WORDS only ever grows at its end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +22,7 @@
 #include "vm.h"
 
 #define FRAME_MAGIC "HFR"
-#define FRAME_VERSION 1
+#define FRAME_VERSION 2             /* written; 1 is read too */
 #define FRAME_MAX_DEPTH 2048        /* jansson reads JSON at most this deep too */
 
 /* The reason frame_decode gives when an allocation failed (compared by address). */
@@ -55,6 +62,48 @@ void frame_free(Frame *frame)
     free(frame);
 }
 
+/* Map keys format 2 writes as a number: the event meta's four keys, then event fields
+   common in playbooks (the repository's workflows and docs). Append only: a word's
+   number is in every frame written with it. */
+static const char *const FRAME_WORDS[] = {
+    "source", "type", "id", "time", "host", "service", "level", "severity", "message",
+    "status", "name", "user", "team", "key", "value", "url", "error", "reason", "summary",
+    "title", "priority", "env", "region", "incident", "product", "order", "amount", "count",
+    "currency", "account_id", "comment", "score"};
+#define FRAME_WORD_COUNT (sizeof FRAME_WORDS / sizeof FRAME_WORDS[0])
+
+/* Where frame_word looks a key up: FRAME_WORD_SLOTS[frame_word_hash(key)] is its word's
+   number + 1, or 0. Only a lookup aid, not part of the format: a word appended to
+   FRAME_WORDS needs a slot of its own, and if its hash takes a used one, new constants
+   in frame_word_hash and this table (test_frame's test_format_2_words checks every word). */
+static const uint8_t FRAME_WORD_SLOTS[128] = {
+    0, 11, 0, 22, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0,
+    0, 0, 32, 0, 0, 0, 19, 26, 1, 0, 10, 0, 0, 13, 8, 6,
+    0, 0, 14, 27, 0, 0, 0, 0, 30, 4, 0, 0, 2, 0, 0, 0,
+    0, 0, 0, 20, 0, 0, 0, 0, 0, 25, 0, 0, 0, 12, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 21, 0, 0, 0, 0, 0,
+    0, 29, 0, 0, 0, 7, 31, 0, 28, 0, 0, 0, 0, 0, 0, 5,
+    0, 0, 0, 15, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 23, 9, 0, 0, 0, 24, 0, 0, 0, 0, 18, 0, 0,
+};
+
+static unsigned frame_word_hash(const char *key, size_t len)
+{
+    return (unsigned)(len * 3 + (unsigned char)key[0] * 28u + (unsigned char)key[len / 2]) & 127u;
+}
+
+/* The word `key` (len bytes, maybe with NULs) is, or FRAME_WORD_COUNT. */
+static size_t frame_word(const char *key, size_t len)
+{
+    if (len < 2 || len > 10)        /* the words' lengths */
+        return FRAME_WORD_COUNT;
+    unsigned slot = FRAME_WORD_SLOTS[frame_word_hash(key, len)];
+    if (slot == 0)
+        return FRAME_WORD_COUNT;
+    const char *word = FRAME_WORDS[slot - 1];
+    return strlen(word) == len && memcmp(word, key, len) == 0 ? slot - 1 : FRAME_WORD_COUNT;
+}
+
 /* ---- encoding ---- */
 
 static inline void put_bytes(StrBuf *out, const void *bytes, size_t len)
@@ -77,7 +126,7 @@ static void put_signed(StrBuf *out, int64_t v)
     put_varint(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-static void put_value(StrBuf *out, Value v)
+static void put_value(StrBuf *out, Value v, unsigned format)
 {
     put_byte(out, (uint8_t)v.type);
     switch (v.type) {
@@ -93,40 +142,54 @@ static void put_value(StrBuf *out, Value v)
     case VAL_LIST:
         put_varint(out, v.as.list->count);
         for (uint32_t i = 0; i < v.as.list->count; i++)
-            put_value(out, v.as.list->items[i]);
+            put_value(out, v.as.list->items[i], format);
         break;
     case VAL_MAP:
         put_varint(out, v.as.map->count);
         for (uint32_t i = 0; i < v.as.map->count; i++) {
-            put_varint(out, v.as.map->keys[i]->len);
-            put_bytes(out, v.as.map->keys[i]->data, v.as.map->keys[i]->len);
-            put_value(out, v.as.map->values[i]);
+            const HString *key = v.as.map->keys[i];
+            size_t word = format == 1 ? FRAME_WORD_COUNT : frame_word(key->data, key->len);
+            if (format == 1) {
+                put_varint(out, key->len);
+                put_bytes(out, key->data, key->len);
+            } else if (word < FRAME_WORD_COUNT) {
+                put_varint(out, (uint64_t)word << 1 | 1);
+            } else {
+                put_varint(out, (uint64_t)key->len << 1);
+                put_bytes(out, key->data, key->len);
+            }
+            put_value(out, v.as.map->values[i], format);
         }
         break;
     default: break;
     }
 }
 
-static void put_values(StrBuf *out, const Value *values, uint32_t count)
+static void put_values(StrBuf *out, const Value *values, uint32_t count, unsigned format)
 {
     put_varint(out, count);
     for (uint32_t i = 0; i < count; i++)
-        put_value(out, values[i]);
+        put_value(out, values[i], format);
 }
 
 void frame_encode(const Frame *frame, StrBuf *out)
 {
+    frame_encode_format(frame, FRAME_VERSION, out);
+}
+
+void frame_encode_format(const Frame *frame, unsigned format, StrBuf *out)
+{
     put_bytes(out, FRAME_MAGIC, 4);
-    put_varint(out, FRAME_VERSION);
+    put_varint(out, format);
     put_varint(out, frame->state);
     put_varint(out, frame->pc);
     put_varint(out, frame->step);
     put_varint(out, frame->trigger);
-    put_value(out, frame->data);
-    put_value(out, frame->meta);
-    put_values(out, frame->vars, frame->var_count);
-    put_values(out, frame->locals, frame->local_count);
-    put_values(out, frame->stack, frame->stack_count);
+    put_value(out, frame->data, format);
+    put_value(out, frame->meta, format);
+    put_values(out, frame->vars, frame->var_count, format);
+    put_values(out, frame->locals, frame->local_count, format);
+    put_values(out, frame->stack, frame->stack_count, format);
 }
 
 /* ---- decoding ---- */
@@ -134,6 +197,7 @@ void frame_encode(const Frame *frame, StrBuf *out)
 typedef struct FrameReader {
     const uint8_t *at, *end;
     const char *why;
+    uint64_t format;
 } FrameReader;
 
 static bool get_varint(FrameReader *r, uint64_t *v)
@@ -173,16 +237,43 @@ static bool ascii_only(const uint8_t *bytes, uint64_t len)
     return (high & 0x8080808080808080ull) == 0;
 }
 
-static bool get_text(FrameReader *r, const char **bytes, uint64_t *len)
+/* `len` bytes of UTF-8 text at the reader's place. */
+static bool get_text_bytes(FrameReader *r, const char **bytes, uint64_t *len)
 {
-    if (!get_varint(r, len))
-        return false;
     if (*len > (uint64_t)(r->end - r->at) || *len > VM_STRING_LIMIT)
         return r->why = "a string runs past the end of the frame", false;
     *bytes = (const char *)r->at;
     if (!ascii_only(r->at, *len) && utf8_valid_prefix(r->at, *len) != *len)
         return r->why = "a string in the frame is not UTF-8", false;
     r->at += *len;
+    return true;
+}
+
+static bool get_text(FrameReader *r, const char **bytes, uint64_t *len)
+{
+    return get_varint(r, len) && get_text_bytes(r, bytes, len);
+}
+
+/* A map's key: text (format 1), or a word or text (format 2). */
+static bool get_key(FrameReader *r, const char **bytes, uint64_t *len)
+{
+    if (r->format == 1)
+        return get_text(r, bytes, len);
+    uint64_t k;
+    if (!get_varint(r, &k))
+        return false;
+    if (k & 1) {
+        if ((k >> 1) >= FRAME_WORD_COUNT)
+            return r->why = "a map key is a word the frame format does not have", false;
+        *bytes = FRAME_WORDS[k >> 1];
+        *len = strlen(*bytes);
+        return true;
+    }
+    *len = k >> 1;
+    if (!get_text_bytes(r, bytes, len))
+        return false;
+    if (frame_word(*bytes, *len) < FRAME_WORD_COUNT)
+        return r->why = "a map key is spelled out where the frame format has its word", false;
     return true;
 }
 
@@ -251,7 +342,7 @@ static bool get_value(FrameReader *r, Value *out, int depth)
         for (uint64_t i = 0; i < count; i++) {
             uint64_t key_len;
             Value item = VALUE_NULL;
-            if (!get_text(r, &bytes, &key_len) || !get_value(r, &item, depth + 1)) {
+            if (!get_key(r, &bytes, &key_len) || !get_value(r, &item, depth + 1)) {
                 value_release(item);
                 return false;
             }
@@ -280,19 +371,21 @@ static bool get_values(FrameReader *r, Value *values, uint32_t want)
 Frame *frame_decode(const Program *program, const uint8_t *bytes, size_t len, char *why,
                     size_t why_len)
 {
-    FrameReader r = {bytes, bytes + len, NULL};
+    FrameReader r = {bytes, bytes + len, NULL, 1};
     Frame *frame = frame_new(program);
     if (!frame) {
         value_oom_note();
         snprintf(why, why_len, "%s", FRAME_NO_MEMORY);
         return NULL;
     }
-    uint64_t version, state, pc, step, trigger, stack_count;
+    uint64_t version = 0, state, pc, step, trigger, stack_count;
     bool ok = len >= 4 && memcmp(bytes, FRAME_MAGIC, 4) == 0;
     if (!ok)
         r.why = "not a frame";
     r.at += ok ? 4 : 0;
-    ok = ok && get_varint(&r, &version) && (version == FRAME_VERSION || (r.why = "an unknown frame format", false));
+    ok = ok && get_varint(&r, &version) &&
+         ((version >= 1 && version <= FRAME_VERSION) || (r.why = "an unknown frame format", false));
+    r.format = version;
     ok = ok && get_varint(&r, &state) && get_varint(&r, &pc) && get_varint(&r, &step) &&
          get_varint(&r, &trigger);
     if (ok && (state >= program->bc.states_count || pc >= program->bc.code_count ||

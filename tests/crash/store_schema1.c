@@ -14,12 +14,15 @@
  *                              (2026-12-04), and each history stamp in its fixed 41-byte
  *                              form (HISTORY_STAMP_TAG, as written before that night),
  *                              which must still verify to the same links and head (the
- *                              canonical form does not depend on the format)
+ *                              canonical form does not depend on the format); and each
+ *                              instance's frame in frame format 1 (map keys in full, as
+ *                              written before 2026-12-04 late)
  *   store_schema1 --show DIR   prints the schema DIR has, and how many records are in
  *                              the binary form and how many are JSON text; with
  *                              --show-formats, how many binary ones are of each format,
  *                              and on a second line how many history stamps are of each
- *                              form (fixed, varint)
+ *                              form (fixed, varint), on a third how many instances'
+ *                              frames are of each format
  *
  * The rewrite is engine_store_convert's, in one write transaction. Exit status: 0 done,
  * 2 usage, 3 the store could not be opened or written.
@@ -38,6 +41,7 @@ static const StoreTable TABLES[] = {
 typedef struct Count {
     size_t binary, text, format[3];
     size_t stamps[2];       /* history stamps: fixed (HISTORY_STAMP_TAG), varint */
+    size_t frames[3];       /* instances' frames of format 1, 2 (runtime/vm/frame.c) */
     StoreTable table;
 } Count;
 
@@ -58,6 +62,11 @@ static int count_visit(void *context, StoreBytes key, StoreBytes value)
     size_t skip = record_skip(c->table, value);
     if (c->table == TABLE_HISTORY && skip > 0)
         c->stamps[bytes[0] == HISTORY_STAMP_VARINT]++;
+    if (c->table == TABLE_INSTANCES && value.len >= 4 && engine_get_le32(bytes) <= value.len - 4) {
+        size_t at = 4 + engine_get_le32(bytes);     /* the frame: "HFR" 0, its format */
+        if (value.len > at + 4 && memcmp(bytes + at, "HFR", 4) == 0 && bytes[at + 4] >= 1 && bytes[at + 4] <= 2)
+            c->frames[bytes[at + 4]]++;
+    }
     if (value.len <= skip)
         return STORE_OK;
     if (codec_is_binary(bytes + skip, value.len - skip)) {
@@ -72,11 +81,34 @@ static int count_visit(void *context, StoreBytes key, StoreBytes value)
 /* ---- --format1: every binary record back in format 1 ---- */
 
 typedef struct Rewrite {
+    StoreTxn *txn;
     StoreTable table;
     StrBuf chunk;           /* (u32 key length, key, u32 value length, value)... */
     size_t count;
     int rc;
 } Rewrite;
+
+/* An instance's frame (after its record) in format 1, as written before 2026-12-04
+   late, appended to `out`: decoded against the program of the record's `version` (from
+   the programs table) and encoded again; as it is when it does not decode. */
+static void frame_as_format1(StoreTxn *txn, const json_t *record, StoreBytes frame, StrBuf *out)
+{
+    const char *version = json_string_value(json_object_get(record, "version"));
+    StoreBytes code;
+    Program *program = NULL;
+    char why[256];
+    Frame *decoded = NULL;
+    if (frame.len > 0 && version &&
+        store_get(txn, TABLE_PROGRAMS, store_bytes(version, strlen(version)), &code) == STORE_OK &&
+        program_load(code.data, code.len, &program, why, sizeof why) == 0)
+        decoded = frame_decode(program, frame.data, frame.len, why, sizeof why);
+    if (decoded)
+        frame_encode_format(decoded, 1, out);
+    else
+        strbuf_append(out, frame.data, frame.len);
+    frame_free(decoded);
+    program_free(program);
+}
 
 static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
 {
@@ -106,12 +138,15 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
         strbuf_append(&r->chunk, bytes, skip);  /* the length set below */
     size_t start = r->chunk.len;
     int rc = codec_encode_format(json, CODEC_FORMAT_1, &r->chunk);
-    json_decref(json);
-    if (rc != CODEC_OK)
+    if (rc != CODEC_OK) {
+        json_decref(json);
         return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_FAILED;
+    }
     if (r->table == TABLE_INSTANCES)
         engine_set_le32(r->chunk.data + start - 4, r->chunk.len - start);
-    strbuf_append(&r->chunk, bytes + skip + len, value.len - skip - len);   /* a frame */
+    if (r->table == TABLE_INSTANCES)    /* its frame */
+        frame_as_format1(r->txn, json, store_bytes(bytes + skip + len, value.len - skip - len), &r->chunk);
+    json_decref(json);
     engine_set_le32(r->chunk.data + at, r->chunk.len - at - 4);
     r->count++;
     return strbuf_failed(&r->chunk) ? STORE_NO_MEMORY : STORE_OK;
@@ -120,6 +155,7 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
 static int rewrite_work(StoreTxn *txn, void *context)
 {
     Rewrite *r = context;
+    r->txn = txn;
     int rc = STORE_OK;
     for (size_t i = 0; rc == STORE_OK && i < TABLE_COUNT; i++) {
         r->table = TABLES[i];
@@ -169,6 +205,7 @@ static int show(Store *store, bool formats)
     {
         printf("schema %u, format 1 %zu, format 2 %zu, text %zu\n", version, c.format[1], c.format[2], c.text);
         printf("history stamps: fixed %zu, varint %zu\n", c.stamps[0], c.stamps[1]);
+        printf("frames: format 1 %zu, format 2 %zu\n", c.frames[1], c.frames[2]);
     }
     else
         printf("schema %u, binary %zu, text %zu\n", version, c.binary, c.text);

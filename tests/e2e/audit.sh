@@ -44,6 +44,7 @@ for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
 if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown"; then ok "(every stamp in its fixed form, as before 2026-12-04 night)"; else no "(every stamp in its fixed form, as before 2026-12-04 night)" "$tmp/shown"; fi
+if grep -Eq '^frames: format 1 [1-9][0-9]*, format 2 0$' "$tmp/shown"; then ok "(every frame in format 1, as before 2026-12-04 late)"; else no "(every frame in format 1, as before 2026-12-04 late)" "$tmp/shown"; fi
 expect "format1: verify reads the older records to the same head" 0 "$h" audit verify --db "$tmp/f1" --head "$head"
 has "(every record, the same head)" "verified: 57 records of 4 instances, head $head"
 for i in i1 i2 i3 i4; do "$h" history $i --db "$tmp/f1" --json; done > "$tmp/history.after"
@@ -55,6 +56,7 @@ has "(every record)" "verified: 62 records of 4 instances"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
 if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 5$' "$tmp/shown"; then ok "(the new stamps with their place as a varint beside the old)"; else no "(the new stamps with their place as a varint beside the old)" "$tmp/shown"; fi
+if grep -Eq '^frames: format 1 0, format 2 [0-9]+$' "$tmp/shown"; then ok "(the instance waiting on t4 resumed from its format-1 frame: none is left)"; else no "(the instance waiting on t4 resumed from its format-1 frame: none is left)" "$tmp/shown"; fi
 
 # ---- the export ----
 "$h" audit export --db "$db" > "$tmp/export.jsonl" 2> "$tmp/out" && ok "export" || no "export"

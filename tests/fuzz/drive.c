@@ -99,11 +99,14 @@ VmInputKind next_input(Value suspension, unsigned k, Value *value)
     return VM_INPUT_FAILURE;
 }
 
-/* The frame as the store would keep it: it must come back, byte for byte. */
+/* The frame as the store would keep it: it must come back, byte for byte; and kept in
+   format 1, as an older huddle wrote it, it must come back as the same frame (the same
+   format-2 bytes). */
 Frame *round_trip(const Program *program, Frame *frame)
 {
-    StrBuf bytes = STRBUF_INIT, again = STRBUF_INIT;
+    StrBuf bytes = STRBUF_INIT, again = STRBUF_INIT, old = STRBUF_INIT;
     frame_encode(frame, &bytes);
+    frame_encode_format(frame, 1, &old);
     char why[256];
     Frame *back = frame_decode(program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
     if (!back) {
@@ -113,8 +116,19 @@ Frame *round_trip(const Program *program, Frame *frame)
     frame_encode(back, &again);
     if (again.len != bytes.len || memcmp(again.data, bytes.data, bytes.len) != 0)
         abort();
+    Frame *from_old = frame_decode(program, (const uint8_t *)old.data, old.len, why, sizeof why);
+    if (!from_old) {
+        fprintf(stderr, "the frame in format 1 is refused: %s\n", why);
+        abort();
+    }
+    again.len = 0;
+    frame_encode(from_old, &again);
+    if (again.len != bytes.len || memcmp(again.data, bytes.data, bytes.len) != 0)
+        abort();
+    frame_free(from_old);
     strbuf_free(&bytes);
     strbuf_free(&again);
+    strbuf_free(&old);
     frame_free(frame);
     return back;
 }

@@ -11,7 +11,9 @@
  *                  Frame in memory, resumed input after input;
  *   interrupted    after every step the frame is encoded (frame_encode), then the frame
  *                  AND the program are freed; the next step reloads the program from its
- *                  .hbc bytes (bc_write, program_load), decodes the frame and resumes.
+ *                  .hbc bytes (bc_write, program_load), decodes the frame and resumes
+ *                  (every other step from the frame re-encoded in format 1, map keys in
+ *                  full, as written before 2026-12-04 late: frame_encode_format).
  *
  * The two runs must agree step by step on the status, the outcome or error, every effect
  * (kind and value), the suspension description, and the frame's encoding. Each scenario
@@ -406,6 +408,15 @@ static void run_interrupted(const Scenario *s, Run *run)
         frame = frame_decode(program, (const uint8_t *)saved->data, saved->len, why, sizeof why);
         if (!frame)
             fail_msg("step %u: frame_decode refused a frame it encoded: %s", i + 1, why);
+        if (i % 2 == 1) {   /* every other step resumes from the frame as format 1 kept it */
+            StrBuf old = STRBUF_INIT;
+            frame_encode_format(frame, 1, &old);
+            frame_free(frame);
+            frame = frame_decode(program, (const uint8_t *)old.data, old.len, why, sizeof why);
+            strbuf_free(&old);
+            if (!frame)
+                fail_msg("step %u: frame_decode refused the frame in format 1: %s", i + 1, why);
+        }
         status = resume(s, program, frame, &s->inputs[i], &run->steps[run->count].result);
         record_frame(run, frame);
         frame_free(frame);
@@ -1107,6 +1118,106 @@ static uint32_t first_pc_of(const Program *program, Opcode op)
     return 0;
 }
 
+/* The same map in format 1 (keys in full) and format 2 (the meta's keys as words):
+   both decode to it, and it encodes to the format-2 bytes, shorter by the words' text. */
+static void test_format_1_still_reads(void **state)
+{
+    (void)state;
+    StrBuf hbc = STRBUF_INIT, bytes = STRBUF_INIT;
+    frame_after_start(&ASK_START, &hbc, &bytes);
+    Program *program = load_program(&hbc);
+    uint32_t ask_pc = first_pc_of(program, OP_ASK);
+    static const char map1[] = {VAL_MAP, 3, 6, 's', 'o', 'u', 'r', 'c', 'e', VAL_STRING, 3, 'o', 'p', 's',
+                                2, 'i', 'd', VAL_INT, 2, 3, 'z', 'o', 'o', VAL_NULL};
+    static const char map2[] = {VAL_MAP, 3, 2 * 0 + 1, VAL_STRING, 3, 'o', 'p', 's',
+                                2 * 2 + 1, VAL_INT, 2, 2 * 3, 'z', 'o', 'o', VAL_NULL};
+    HandFrame h1 = {1, 0, ask_pc, 9, 0, program->bc.vars_count, program->bc.max_locals, 0, map1, sizeof map1, NULL, 0};
+    HandFrame h2 = h1;
+    h2.version = 2;
+    h2.data_value = map2;
+    h2.data_len = sizeof map2;
+    StrBuf one = STRBUF_INIT, two = STRBUF_INIT, again1 = STRBUF_INIT, again2 = STRBUF_INIT;
+    hand_frame(&h1, &one);
+    hand_frame(&h2, &two);
+    char why[256] = "";
+    Frame *f1 = frame_decode(program, (const uint8_t *)one.data, one.len, why, sizeof why);
+    if (!f1)
+        fail_msg("a format-1 frame was refused: %s", why);
+    Frame *f2 = frame_decode(program, (const uint8_t *)two.data, two.len, why, sizeof why);
+    if (!f2)
+        fail_msg("a format-2 frame was refused: %s", why);
+    assert_int_equal(f1->data.type, VAL_MAP);
+    assert_true(value_equal(f1->data, f2->data));
+    assert_int_equal(value_map_get(f1->data, "id", 2)->as.integer, 1);
+    frame_encode(f1, &again1);
+    frame_encode(f2, &again2);
+    assert_int_equal(again1.len, two.len);
+    assert_memory_equal(again1.data, two.data, two.len);
+    assert_int_equal(again2.len, two.len);
+    assert_memory_equal(again2.data, two.data, two.len);
+    assert_int_equal(one.len - two.len, strlen("source") + strlen("id"));
+    frame_free(f1);
+    frame_free(f2);
+    strbuf_free(&one);
+    strbuf_free(&two);
+    strbuf_free(&again1);
+    strbuf_free(&again2);
+    program_free(program);
+    strbuf_free(&hbc);
+    strbuf_free(&bytes);
+}
+
+/* Format 2's words, in their numbers' order (runtime/vm/frame.c, FRAME_WORDS): each,
+   as a map key, is written as its number, and read back as itself. */
+static void test_format_2_words(void **state)
+{
+    (void)state;
+    static const char *const WORDS[] = {
+        "source", "type", "id", "time", "host", "service", "level", "severity", "message",
+        "status", "name", "user", "team", "key", "value", "url", "error", "reason", "summary",
+        "title", "priority", "env", "region", "incident", "product", "order", "amount", "count",
+        "currency", "account_id", "comment", "score"};
+    enum { N = sizeof WORDS / sizeof WORDS[0] };
+    StrBuf hbc = STRBUF_INIT, bytes = STRBUF_INIT;
+    frame_after_start(&ASK_START, &hbc, &bytes);
+    Program *program = load_program(&hbc);
+    char why[256] = "";
+    Frame *frame = frame_decode(program, (const uint8_t *)bytes.data, bytes.len, why, sizeof why);
+    if (!frame)
+        fail_msg("the frame was refused: %s", why);
+    value_release(frame->data);
+    value_release(frame->meta);
+    frame->meta = VALUE_NULL;       /* its keys are words too: out of the count below */
+    frame->data = value_map_new(N + 2);
+    for (size_t i = 0; i < N; i++)
+        assert_true(value_map_set(frame->data, WORDS[i], strlen(WORDS[i]), value_int((int64_t)i)));
+    assert_true(value_map_set(frame->data, "sourc", 5, value_int(-1)));       /* near words */
+    assert_true(value_map_set(frame->data, "id\0x", 4, value_int(-2)));
+    StrBuf one = STRBUF_INIT, two = STRBUF_INIT;
+    frame_encode_format(frame, 1, &one);
+    frame_encode(frame, &two);
+    size_t text = 0;
+    for (size_t i = 0; i < N; i++)
+        text += strlen(WORDS[i]);
+    assert_int_equal(one.len - two.len, text);   /* each word: its text gone, one byte for one */
+    /* word i is byte 2i + 1 where the map's keys start */
+    const char *at = memchr(two.data, VAL_MAP, two.len);
+    assert_non_null(at);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal((unsigned char)at[2 + 3 * i], 2 * i + 1);
+    Frame *back = frame_decode(program, (const uint8_t *)two.data, two.len, why, sizeof why);
+    if (!back)
+        fail_msg("the frame with every word was refused: %s", why);
+    assert_true(value_equal(back->data, frame->data));
+    frame_free(back);
+    frame_free(frame);
+    strbuf_free(&one);
+    strbuf_free(&two);
+    program_free(program);
+    strbuf_free(&hbc);
+    strbuf_free(&bytes);
+}
+
 static void test_decode_refuses_each_bad_field(void **state)
 {
     (void)state;
@@ -1143,6 +1254,10 @@ static void test_decode_refuses_each_bad_field(void **state)
     static const char bad_bool[] = {VAL_BOOL, 2};
     static const char bad_utf8[] = {VAL_STRING, 2, (char)0xC3, 0x28};
     static const char bad_key[] = {VAL_MAP, 1, 1, (char)0xFF, VAL_NULL};
+    static const char bad_word[] = {VAL_MAP, 1, (char)(2 * 100 + 1), VAL_NULL};      /* word 100 */
+    static const char spelled_word[] = {VAL_MAP, 1, 2 * 2, 'i', 'd', VAL_NULL};     /* "id" in full */
+    static const char bad_key2[] = {VAL_MAP, 1, 2 * 1, (char)0xFF, VAL_NULL};
+    static const char long_key2[] = {VAL_MAP, 1, (char)0xFE, 0x7F, 'a'};
     static const char long_list[] = {VAL_LIST, (char)0xFF, (char)0xFF, 0x7F};
     static const char long_string[] = {VAL_STRING, (char)0xFF, (char)0xFF, (char)0xFF, (char)0xFF, 0x0F, 'a'};
     static const char bad_unit[] = {VAL_BUSINESS, 4, 7};
@@ -1150,7 +1265,11 @@ static void test_decode_refuses_each_bad_field(void **state)
                                        (char)0x80, (char)0x80, (char)0x80, (char)0x80, (char)0x80, 0x01};
     static const char short_float[] = {VAL_FLOAT, 1, 2, 3};
     struct { const char *what; HandFrame h; } cases[] = {
-        {"format version 2", {2, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, NULL, 0, NULL, 0}},
+        {"format version 3", {3, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, NULL, 0, NULL, 0}},
+        {"a format-2 key that is no word", {2, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, bad_word, sizeof bad_word, NULL, 0}},
+        {"a format-2 key of a word spelled out", {2, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, spelled_word, sizeof spelled_word, NULL, 0}},
+        {"a format-2 key that is not UTF-8", {2, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, bad_key2, sizeof bad_key2, NULL, 0}},
+        {"a format-2 key longer than the frame", {2, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, long_key2, sizeof long_key2, NULL, 0}},
         {"format version 0", {0, 0, ask_pc, 9, 0, good.var_count, good.local_count, 0, NULL, 0, NULL, 0}},
         {"a state past the last", {1, program->bc.states_count, ask_pc, 9, 0, good.var_count, good.local_count, 0, NULL, 0, NULL, 0}},
         {"a state of 2^40", {1, 1ULL << 40, ask_pc, 9, 0, good.var_count, good.local_count, 0, NULL, 0, NULL, 0}},
@@ -1488,6 +1607,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_call_failure_without_else),
         cmocka_unit_test(test_decode_refuses_every_prefix),
         cmocka_unit_test(test_decode_refuses_each_bad_field),
+        cmocka_unit_test(test_format_1_still_reads),
+        cmocka_unit_test(test_format_2_words),
         cmocka_unit_test(test_decode_survives_every_bit_flip),
         cmocka_unit_test(test_frame_from_another_program),
         cmocka_unit_test(test_every_value_type_round_trips),

@@ -10,7 +10,8 @@
  *                 key of schema 5's form
  *   rekey         seen_rekey moves every entry of a store to schema 5's key and back,
  *                 values unchanged, with ids whose old key has the bytes of another's new
- *                 key (the id "!" + 32 bytes is 33 long, whose length byte is '!')
+ *                 key (the id "!" + 32 bytes is 33 long, whose length byte is '!'), and
+ *                 a key past LMDB's 511 bytes (a 256-byte source and id: kept hashed)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,13 +109,13 @@ static void test_split(void **state)
 
 /* ---- rekey, in a store ---- */
 
-static const char *const SOURCES[] = {"ops", "ops", "ops", "ops", "desk", "ops"};
-static const char *IDS[6];
+static const char *SOURCES[7] = {"ops", "ops", "ops", "ops", "desk", "ops", NULL};
+static const char *IDS[7];
 
 static int put_old(StoreTxn *txn, void *context)
 {
     (void)context;
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < 7; i++) {
         StrBuf key = STRBUF_INIT;
         strbuf_puts(&key, SOURCES[i]);
         strbuf_putc(&key, '\0');
@@ -153,7 +154,7 @@ static void expect_keys(Store *store, bool old_form)
 {
     StoreTxn *txn;
     assert_int_equal(store_begin(store, false, &txn), STORE_OK);
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < 7; i++) {
         StrBuf key = STRBUF_INIT;
         if (old_form) {
             strbuf_puts(&key, SOURCES[i]);
@@ -173,7 +174,7 @@ static void expect_keys(Store *store, bool old_form)
     size_t entries = 0;
     assert_int_equal(store_scan(txn, TABLE_SEEN, store_bytes(NULL, 0), store_bytes(NULL, 0), count_visit, &entries),
                      STORE_OK);
-    assert_int_equal(entries, 6);
+    assert_int_equal(entries, 7);
     store_abort(txn);
 }
 
@@ -188,6 +189,9 @@ static void test_rekey(void **state)
     IDS[3] = "t10";
     IDS[4] = "t1";
     IDS[5] = "t2";
+    char *long_source = id_of(256, 's', 's'), *long_id2 = id_of(256, 'y', 'y');
+    SOURCES[6] = long_source;   /* a key past LMDB's 511 bytes: the store keeps it hashed */
+    IDS[6] = long_id2;
     StoreOptions create = {.create = true};
     Store *store;
     char why[256];
@@ -195,15 +199,17 @@ static void test_rekey(void **state)
     assert_int_equal(store_write(store, put_old, NULL), STORE_OK);
     Rekey r = {true, 0};
     assert_int_equal(store_write(store, rekey_work, &r), STORE_OK);
-    assert_int_equal(r.count, 6);
+    assert_int_equal(r.count, 7);
     expect_keys(store, false);
     r = (Rekey){false, 0};
     assert_int_equal(store_write(store, rekey_work, &r), STORE_OK);
-    assert_int_equal(r.count, 6);
+    assert_int_equal(r.count, 7);
     expect_keys(store, true);
     store_close(store);
     free(long_id);
     free(short_id);
+    free(long_source);
+    free(long_id2);
 }
 
 int main(void)
