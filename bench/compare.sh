@@ -8,7 +8,7 @@
 # temporary clone (bin/huddle and the benchmarks), then runs bench_engine, bench_serve and
 # bench_outbox (each with its defaults, or the ARGS given; --only engine,serve picks
 # some) N times (default 2), REV's binaries
-# and the work tree's taking turns, each run headed by the load average. It ends with one
+# and the work tree's taking turns (REV first in odd rounds, the work tree in even ones), each run headed by the load average. It ends with one
 # table: per goal row, every run's figure for REV and for the work tree. The work tree
 # must be built first (make bin/huddle bench-bins). Nothing is written to the repository.
 set -u
@@ -54,6 +54,7 @@ run() {
     side=$1 root=$2 round=$3
     for bench in engine serve outbox; do
         case ",$only," in *",$bench,"*) ;; *) continue ;; esac
+        sync    # the last run's dirty pages reach the disk before this run is timed
         load=$(cut -d' ' -f1-3 /proc/loadavg)
         echo "== $side round $round bench_$bench $(date -u +%H:%M:%S) load $load"
         eval "args=\$${bench}_args"
@@ -78,9 +79,16 @@ run() {
 
 : >"$work/rows"
 r=1
+# Odd rounds run REV first, even rounds the work tree first: a run that follows another
+# sees that run's pages still being written back, so neither side always goes second.
 while [ "$r" -le "$rounds" ]; do
-    run base "$work/base" "$r"
-    run work "$PWD" "$r"
+    if [ $((r % 2)) -eq 1 ]; then
+        run base "$work/base" "$r"
+        run work "$PWD" "$r"
+    else
+        run work "$PWD" "$r"
+        run base "$work/base" "$r"
+    fi
     r=$((r + 1))
 done
 
