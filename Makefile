@@ -240,11 +240,12 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 # Targets that reach past the VM list what more of the runtime they link (the rule
 # above compiles every .c prerequisite): the directory with its calendars and zones, the
 # connectors file, the store's record codec (with the canonical form read from it, and
-# runtime/audit to compare it with), and
+# runtime/audit to compare it with, and the typed seen and cases values), and
 # for `huddle run` and `huddle trigger` (fuzz_event) the whole runtime but main.
 build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_codec: runtime/engine/engine_codec.c runtime/engine/engine_codec_canon.c \
+  runtime/engine/engine_small_values.c \
   $(wildcard runtime/audit/*.c)
 build/fuzz/fuzz_audit_canon: $(wildcard runtime/audit/*.c)
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)

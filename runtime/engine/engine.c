@@ -7,6 +7,7 @@
  * The read-only calls are in engine_query.c, engine_timers.c and engine_directory.c.
  */
 #include "engine_internal.h"
+#include "engine_small_store.h"
 
 #include "connectors_file.h"
 #include "fault.h"
@@ -840,16 +841,10 @@ typedef struct SeenPurge {
 static int seen_visit(void *context, StoreBytes key, StoreBytes value)
 {
     SeenPurge *p = context;
-    json_t *entry;
-    int rc = engine_parse_json(p->step, TABLE_SEEN, key, value, &entry);
-    if (rc != STORE_OK)
-        return rc;
     int64_t at;
-    if (!value_parse_time(json_string_value(json_object_get(entry, "at")), &at))
-        rc = step_damaged(p->step, TABLE_SEEN, key, "has an \"at\" that is not a time");
-    else if (at < p->before_ms)
+    int rc = seen_entry_at(p->step, key, value, &at);
+    if (rc == STORE_OK && at < p->before_ms)
         json_array_append_new(p->keys, json_stringn(key.data, key.len));
-    json_decref(entry);
     return rc;
 }
 

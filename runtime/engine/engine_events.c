@@ -5,6 +5,7 @@
  * "Triggers and cases").
  */
 #include "engine_internal.h"
+#include "engine_small_store.h"
 #include "fault.h"
 
 #include <stdio.h>
@@ -31,6 +32,14 @@ static json_t *event_json(const Event *event)
                                  "id", event->id, "time", time, "data", event->data_json);
     }
     return *event->json;
+}
+
+/* Puts the event under `key` in the mailbox or a threshold's window: typed, or as its
+   event_json form when it has no typed form. */
+static int event_put(Step *s, StoreTable table, StoreBytes key, const Event *event)
+{
+    int rc = event_entry_put(s, table, key, event->source, event->type, event->id, event->time, event->data_json);
+    return rc == EVENT_ENTRY_UNTYPED ? engine_put_json(s, table, key, event_json(event)) : rc;
 }
 
 /* The event as a wait receives it from the mailbox: the value of its event_json form
@@ -120,16 +129,10 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         strbuf_puts(&key, playbook);
         strbuf_putc(&key, '\0');
         strbuf_puts(&key, case_key);
-        json_t *owner = json_object();
-        int owner_unset = json_set_integer(owner, "instance", (json_int_t)number);
-        owner_unset |= json_set_integer(owner, "until", (json_int_t)m->until);
-        owner_unset |= json_object_set_new_nocheck(owner, "version", json_string(hash));
-        if (owner_unset) {
-            json_decref(owner);
-            owner = NULL;   /* engine_put_json fails the step: out of memory */
-        }
-        rc = engine_put_json(s, TABLE_CASES, store_bytes(key.data, key.len), owner);
-        json_decref(owner);
+        CaseOwner owner = {number, m->until, true, ""};
+        snprintf(owner.version, sizeof owner.version, "%s", hash);
+        rc = strbuf_failed(&key) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+                                 : case_owner_put(s, store_bytes(key.data, key.len), &owner);
         strbuf_free(&key);
     }
     VmInput input = step_input(s, &in, VM_INPUT_TIMER, VALUE_NULL);
@@ -193,7 +196,7 @@ static int case_join(Step *s, uint64_t number, const Event *event)
         rc = mailbox_offer_after(s, &in, seq - 1);
     s->case_joined = 0;
     if (rc == STORE_OK && !s->fresh_mail_taken)
-        rc = engine_put_json(s, TABLE_MAILBOX, store_bytes(key, 16), event_json(event));
+        rc = event_put(s, TABLE_MAILBOX, store_bytes(key, 16), event);
     s->fresh_mail = false;
     value_release(s->fresh_mail_value);
     if (rc == STORE_OK && in.frame)
@@ -231,24 +234,21 @@ static int case_owner(Step *s, const char *playbook, const char *case_key, uint6
     strbuf_puts(&key, playbook);
     strbuf_putc(&key, '\0');
     strbuf_puts(&key, case_key);
-    json_t *owner = NULL;
+    CaseOwner owner;
     *number = 0;
     version[0] = '\0';
-    int rc = engine_get_json(s, TABLE_CASES, store_bytes(key.data, key.len), &owner);
+    int rc = case_owner_get(s, store_bytes(key.data, key.len), &owner);
     if (rc == STORE_OK) {
-        json_int_t until = json_integer_value(json_object_get(owner, "until"));
-        if (until == 0 || s->now < until)
-            *number = (uint64_t)json_integer_value(json_object_get(owner, "instance"));
-        const char *hash = json_string_value(json_object_get(owner, "version"));
+        if (owner.until == 0 || s->now < owner.until)
+            *number = owner.instance;
         Instance in;
-        if (*number && hash) {
-            snprintf(version, 65, "%s", hash);
+        if (*number && owner.has_version) {
+            memcpy(version, owner.version, sizeof owner.version);
         } else if (*number && (rc = instance_load(s, *number, &in)) == STORE_OK) {
             snprintf(version, 65, "%s", json_string_value(json_object_get(in.record, "version")));
             instance_clear(&in);
         }
     }
-    json_decref(owner);
     strbuf_free(&key);
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
@@ -352,7 +352,7 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
         strbuf_append(&prefix, event->id, strlen(event->id));
         strbuf_putc(&prefix, '\0');
         strbuf_append(&prefix, (const char *)number, 8);
-        rc = engine_put_json(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event_json(event));
+        rc = event_put(s, TABLE_WINDOWS, store_bytes(prefix.data, prefix.len), event);
     }
     window_free(&w);
     strbuf_free(&prefix);
@@ -642,20 +642,11 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
                              json_object_get(playbook, "versions"), &event, went);
     }
     if (rc == STORE_OK) {
-        char at[40];
-        time_text(s->now, at);
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
-        json_t *entry = json_texts("at", at, NULL);
-        if (json_object_set_new_nocheck(entry, "went", went) != 0) {
-            json_decref(entry);   /* `went` is released with it, as json_pack's "o" does */
-            entry = NULL;
-        }
-        rc = engine_put_json(s, TABLE_SEEN, store_bytes(dedup.data, dedup.len), entry);
-        json_decref(entry);
-    } else {
-        json_decref(went);
+        rc = seen_entry_put(s, store_bytes(dedup.data, dedup.len), went, -1);
     }
+    json_decref(went);
     json_decref(event_record);
     value_release(event.data);
     value_release(event.meta);

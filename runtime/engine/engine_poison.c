@@ -7,6 +7,7 @@
  * duplicates that run nothing, and its history says nothing: it started no instance.
  */
 #include "engine_internal.h"
+#include "engine_small_store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,12 +25,10 @@ static int poison_event(Step *s, const EngineInput *in, unsigned attempts)
     int rc = !seen_key(&key, in->source, in->id) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
            : store_get(s->txn, TABLE_SEEN, store_bytes(key.data, key.len), &seen);
     if (rc == STORE_NOT_FOUND) {
-        char at[40];
-        time_text(s->now, at);
-        json_t *entry = json_pack("{s:s, s:[], s:I}", "at", at, "went", "poison_attempts", (json_int_t)attempts);
-        rc = entry ? engine_put_json(s, TABLE_SEEN, store_bytes(key.data, key.len), entry)
-                   : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-        json_decref(entry);
+        json_t *went = json_array();
+        rc = went ? seen_entry_put(s, store_bytes(key.data, key.len), went, attempts)
+                  : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        json_decref(went);
     }
     strbuf_free(&key);
     return rc;

@@ -4,6 +4,7 @@
  * a wait), or its end.
  */
 #include "engine_internal.h"
+#include "engine_small_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,15 +275,14 @@ int case_release(Step *s, Instance *in)
     /* The key is deleted only while this instance owns it; case_claim read that it
        does when this step joined the case, and nothing else wrote it since. */
     bool owns = s->case_joined == in->number;
-    json_t *owner = NULL;
-    int rc = owns ? STORE_OK : engine_get_json(s, TABLE_CASES, store_bytes(name.data, name.len), &owner);
+    CaseOwner owner;
+    int rc = owns ? STORE_OK : case_owner_get(s, store_bytes(name.data, name.len), &owner);
     if (rc == STORE_OK && !owns)
-        owns = (uint64_t)json_integer_value(json_object_get(owner, "instance")) == in->number;
+        owns = owner.instance == in->number;
     if (rc == STORE_OK && owns)
         rc = store_del(s->txn, TABLE_CASES, store_bytes(name.data, name.len));
     if (rc == STORE_NOT_FOUND)
         rc = STORE_OK;
-    json_decref(owner);
     strbuf_free(&name);
     return rc;
 }
@@ -483,7 +483,8 @@ int step_retry(Step *s, Instance *in, int goto_state)
 typedef struct MailboxScan {
     Step *step;
     unsigned char key[16];
-    json_t *event;                  /* a stored entry's, or NULL: the step's fresh event */
+    Value event;                    /* a stored entry's (stored), else the step's fresh event */
+    bool stored;
     uint64_t after;
     bool found;
 } MailboxScan;
@@ -496,8 +497,8 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
     if (store_read_be64((const unsigned char *)key.data + 8) <= m->after)
         return STORE_OK;
     memcpy(m->key, key.data, 16);
-    int rc = engine_parse_json(m->step, TABLE_MAILBOX, key, value, &m->event);
-    m->found = rc == STORE_OK;
+    int rc = event_entry_value(m->step, key, value, &m->event);
+    m->found = m->stored = rc == STORE_OK;
     return rc == STORE_OK ? STORE_STOP : rc;
 }
 
@@ -561,7 +562,7 @@ static int mailbox_first(Step *s, Instance *in, uint64_t after, MailboxScan *m)
     }
     if (rc >= 0 && !m->found && fresh && fresh_seq > after) {
         memcpy(m->key, s->fresh_mail_key, 16);
-        m->event = NULL;
+        m->stored = false;
         m->found = true;
     }
     return rc;
@@ -585,14 +586,13 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
     s->offering = true;
     int rc = STORE_OK;
     while (rc == STORE_OK && in->frame && strcmp(json_string_value(json_object_get(in->record, "status")), "running") == 0) {
-        MailboxScan m = {s, {0}, NULL, after, false};
+        MailboxScan m = {s, {0}, VALUE_NULL, false, after, false};
         rc = mailbox_first(s, in, after, &m);
         if (rc < 0 || !m.found)
             break;
-        Value event = m.event ? value_from_json(m.event) : s->fresh_mail_value;
-        if (!m.event)
+        Value event = m.stored ? m.event : s->fresh_mail_value;
+        if (!m.stored)
             value_retain(event);
-        json_decref(m.event);
         if (vm_suspension(in->program, in->frame) != VM_AT_WAIT) {
             value_release(event);
             break;

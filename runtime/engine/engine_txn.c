@@ -6,6 +6,7 @@
  * records' bytes): the rest of the engine is built on it.
  */
 #include "engine_internal.h"
+#include "engine_small_values.h"
 #include "text.h"
 
 #include <stdarg.h>
@@ -337,7 +338,7 @@ int engine_parse_json(Step *s, StoreTable table, StoreBytes key, StoreBytes valu
     char what[240];
     if (table == TABLE_HISTORY)
         history_split(value, NULL, &value);   /* the record after its stamp */
-    int rc = codec_load(value.data, value.len, out, what, sizeof what);
+    int rc = small_value_load(table, value.data, value.len, out, what, sizeof what);   /* typed or the codec's */
     if (rc == CODEC_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     if (rc != CODEC_OK)

@@ -24,6 +24,7 @@
  * (tests/crash/store_schema1.c).
  */
 #include "engine_internal.h"
+#include "engine_small_values.h"
 #include "fault.h"
 
 #include <stdio.h>
@@ -80,11 +81,12 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
         record = store_bytes((const char *)value.data + 4, engine_get_le32(value.data));
         frame = store_bytes((const char *)record.data + record.len, value.len - 4 - record.len);
     }
-    if (codec_is_binary(record.data, record.len) == (to >= 2) && (!stamped || to >= 3))
+    bool binary = codec_is_binary(record.data, record.len) || small_value_typed(table, record.data, record.len);
+    if (binary == (to >= 2) && (!stamped || to >= 3))
         return STORE_STOP;          /* in its form; history is stamped by upgrade_chain */
     json_t *json;
     char why[240];
-    int rc = codec_load(record.data, record.len, &json, why, sizeof why);
+    int rc = small_value_load(table, record.data, record.len, &json, why, sizeof why);
     if (rc != CODEC_OK)
         return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_STOP;
     size_t mark = out->len;
@@ -95,7 +97,8 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
     if (table == TABLE_INSTANCES)
         engine_put_le32(out, 0);            /* the record's length */
     size_t start = out->len;
-    rc = upgrade_encode(json, to, out);
+    /* seen entries and case owners in their typed form (engine_small_values.h) */
+    rc = to >= 2 && small_value_encode_json(table, json, out) ? CODEC_OK : upgrade_encode(json, to, out);
     json_decref(json);
     if (strbuf_failed(out))
         return STORE_NO_MEMORY;

@@ -55,6 +55,7 @@
 
 #include "bytecode.h"
 #include "engine_internal.h"
+#include "engine_small_values.h"
 #include "store.h"
 #include "value_json.h"
 #include "vm.h"
@@ -222,6 +223,15 @@ static json_t *record_of(const void *data, size_t len, char *why, size_t why_len
     char spare[240];
     int rc = codec_load(data, len, &record, why ? why : spare, why ? why_len : sizeof spare);
     return rc == CODEC_OK ? record : NULL;
+}
+
+/* The same for a value of a table with typed values (seen, cases, mailbox, windows: the
+   object each stands for, engine_small_values.h). */
+static json_t *small_record_of(StoreTable table, const void *data, size_t len)
+{
+    json_t *record;
+    char why[240];
+    return small_value_load(table, data, len, &record, why, sizeof why) == CODEC_OK ? record : NULL;
 }
 
 /* ---- loading the tables ---- */
@@ -457,7 +467,7 @@ static int seen_visit(void *context, StoreBytes key, StoreBytes value)
         return STORE_OK;
     }
     char *source = strndup(source_bytes.data, source_bytes.len), *id = strndup(id_bytes.data, id_bytes.len);
-    json_t *entry = record_of(value.data, value.len, NULL, 0);
+    json_t *entry = small_record_of(TABLE_SEEN, value.data, value.len);
     if (!json_is_object(entry)) {
         violation(c, "seen %s/%s: not a JSON object", source, id);
         json_decref(entry);
@@ -478,7 +488,7 @@ static int cases_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "cases: a key without a NUL between playbook and case key");
         return STORE_OK;
     }
-    json_t *owner = record_of(value.data, value.len, NULL, 0);
+    json_t *owner = small_record_of(TABLE_CASES, value.data, value.len);
     if (!json_is_object(owner)) {
         violation(c, "case %s/%s: not a JSON object", playbook, case_key);
         json_decref(owner);
@@ -499,7 +509,7 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
     }
     char instance[32];
     snprintf(instance, sizeof instance, "i%" PRIu64, store_read_be64(key.data));
-    json_t *event = record_of(value.data, value.len, NULL, 0);
+    json_t *event = small_record_of(TABLE_MAILBOX, value.data, value.len);
     if (!json_is_object(event)) {
         violation(c, "mailbox %s: an entry that is not a JSON object", instance);
         json_decref(event);
@@ -527,12 +537,23 @@ static int outbox_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int raw_visit(void *context, StoreBytes key, StoreBytes value)
+/* An entry as {key, value}: the value as its record, or its bytes when it is none. */
+static void raw_entry(json_t *list, StoreBytes key, StoreBytes value, json_t *parsed)
 {
-    json_t *list = context;
-    json_t *parsed = record_of(value.data, value.len, NULL, 0);
     json_array_append_new(list, json_pack("{s:o, s:o}", "key", bytes_json(key.data, key.len), "value",
                                           parsed ? parsed : bytes_json(value.data, value.len)));
+}
+
+static int raw_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    raw_entry(context, key, value, record_of(value.data, value.len, NULL, 0));
+    return STORE_OK;
+}
+
+/* A threshold window's entry: typed (engine_small_values.h) or a record. */
+static int windows_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    raw_entry(context, key, value, small_record_of(TABLE_WINDOWS, value.data, value.len));
     return STORE_OK;
 }
 
@@ -549,7 +570,7 @@ static int load(Checker *c)
         {TABLE_TIMERS, timers_visit, c},     {TABLE_HISTORY, history_visit, c},
         {TABLE_SEEN, seen_visit, c},         {TABLE_CASES, cases_visit, c},
         {TABLE_MAILBOX, mailbox_visit, c},   {TABLE_OUTBOX, outbox_visit, c},
-        {TABLE_INPUTS, raw_visit, c->inputs}, {TABLE_WINDOWS, raw_visit, c->windows},
+        {TABLE_INPUTS, raw_visit, c->inputs}, {TABLE_WINDOWS, windows_visit, c->windows},
         {TABLE_DIRECTORY, raw_visit, c->directory},
     };
     if (store_schema(c->txn, &c->schema) != STORE_OK) {

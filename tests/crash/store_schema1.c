@@ -11,7 +11,8 @@
  *   store_schema1 --format1 DIR
  *                              keeps the schema but writes every binary record in the
  *                              codec's format 1, as huddle wrote them before format 2
- *                              (2026-12-04), and each history stamp in its fixed 41-byte
+ *                              (2026-12-04), every typed seen entry and case owner as
+ *                              such a record (as written before 2026-12-05), and each history stamp in its fixed 41-byte
  *                              form (HISTORY_STAMP_TAG, as written before that night),
  *                              which must still verify to the same links and head (the
  *                              canonical form does not depend on the format); and each
@@ -22,7 +23,9 @@
  *                              --show-formats, how many binary ones are of each format,
  *                              and on a second line how many history stamps are of each
  *                              form (fixed, varint), on a third how many instances'
- *                              frames are of each format
+ *                              frames are of each format, on a fourth how many seen
+ *                              entries and case owners are typed (binary, not counted
+ *                              in the formats)
  *
  * The rewrite is engine_store_convert's, in one write transaction. Exit status: 0 done,
  * 2 usage, 3 the store could not be opened or written.
@@ -31,6 +34,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "engine_small_values.h"
 #include "store.h"
 
 static const StoreTable TABLES[] = {
@@ -42,6 +46,7 @@ typedef struct Count {
     size_t binary, text, format[3];
     size_t stamps[2];       /* history stamps: fixed (HISTORY_STAMP_TAG), varint */
     size_t frames[3];       /* instances' frames of format 1, 2 (runtime/vm/frame.c) */
+    size_t typed;           /* typed seen entries and case owners (engine_small_values.h) */
     StoreTable table;
 } Count;
 
@@ -72,6 +77,9 @@ static int count_visit(void *context, StoreBytes key, StoreBytes value)
     if (codec_is_binary(bytes + skip, value.len - skip)) {
         c->binary++;
         c->format[bytes[skip]]++;
+    } else if (small_value_typed(c->table, bytes + skip, value.len - skip)) {
+        c->binary++;
+        c->typed++;
     } else {
         c->text++;
     }
@@ -117,11 +125,12 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
     const char *bytes = value.data;
     if (r->table == TABLE_INSTANCES && value.len >= 4 && engine_get_le32(bytes) <= value.len - 4)
         len = engine_get_le32(bytes);
-    if (value.len <= skip || !codec_is_binary(bytes + skip, len) || bytes[skip] == CODEC_FORMAT_1)
+    bool typed = value.len > skip && small_value_typed(r->table, bytes + skip, len);
+    if (value.len <= skip || (!typed && (!codec_is_binary(bytes + skip, len) || bytes[skip] == CODEC_FORMAT_1)))
         return STORE_OK;
     json_t *json;
     char why[240];
-    if (codec_load(bytes + skip, len, &json, why, sizeof why) != CODEC_OK)
+    if (small_value_load(r->table, bytes + skip, len, &json, why, sizeof why) != CODEC_OK)
         return STORE_OK;    /* damaged: left as it is */
     engine_put_le32(&r->chunk, key.len);
     strbuf_append(&r->chunk, key.data, key.len);
@@ -206,6 +215,7 @@ static int show(Store *store, bool formats)
         printf("schema %u, format 1 %zu, format 2 %zu, text %zu\n", version, c.format[1], c.format[2], c.text);
         printf("history stamps: fixed %zu, varint %zu\n", c.stamps[0], c.stamps[1]);
         printf("frames: format 1 %zu, format 2 %zu\n", c.frames[1], c.frames[2]);
+        printf("typed values: %zu\n", c.typed);
     }
     else
         printf("schema %u, binary %zu, text %zu\n", version, c.binary, c.text);

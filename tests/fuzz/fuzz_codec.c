@@ -16,6 +16,11 @@
  * writes for the decoded value; codec_member_integer, which verify reads instances with,
  * refuses the same and finds the same "seq". And what decodes, encoded in format 1 and
  * in format 2, has one canonical form.
+ * And the same bytes as a value of the seen, cases and mailbox tables
+ * (engine_small_values.c): read or refused with a sentence, never a crash, alike through
+ * the typed readers; what reads as a typed seen entry or case owner encodes from its
+ * JSON form to exactly the same bytes, a mailbox entry to bytes that read as the same
+ * object (its data is the codec's, which reads some values written more than one way).
  * Seeds: tests/fuzz/seeds-fuzz_codec/, records of a store of the crash workload.
  *
  * Built by `make fuzz` with -fsanitize=fuzzer,address,undefined.
@@ -26,6 +31,7 @@
 
 #include "audit.h"
 #include "engine_codec.h"
+#include "engine_small_values.h"
 
 /* codec_canon and codec_decode + audit_canon agree on `data` (binary or not). */
 static void canon_agrees(const uint8_t *data, size_t size, int decoded, const json_t *value)
@@ -73,10 +79,56 @@ static void formats_agree(const json_t *value, const StrBuf *two)
     strbuf_free(&one);
 }
 
+/* `data` as a value of `table` (seen, cases): read whole or refused, and a typed one
+   written again from what it reads as is the same bytes. */
+static void small_value_agrees(StoreTable table, const uint8_t *data, size_t size)
+{
+    json_t *value;
+    char why[256] = "";
+    int rc = small_value_load(table, data, size, &value, why, sizeof why);
+    bool typed = small_value_typed(table, data, size);
+    int64_t at;
+    CaseOwner owner;
+    EventEntry event = {0};
+    int direct = !typed ? rc
+               : table == TABLE_SEEN ? seen_value_at(data, size, &at, why, sizeof why)
+               : table == TABLE_CASES ? case_owner_decode(data, size, &owner, why, sizeof why)
+                                      : event_entry_decode(table, data, size, &event, why, sizeof why);
+    json_decref(event.data);
+    if (direct != rc || (rc != CODEC_OK && (value || !why[0])))
+        abort();   /* the readers disagree, or a refusal says nothing */
+    if (rc != CODEC_OK || !typed) {
+        json_decref(value);
+        return;
+    }
+    StrBuf again = STRBUF_INIT;
+    if (!small_value_encode_json(table, value, &again))
+        abort();   /* what a typed value reads as has a typed form */
+    if (table != TABLE_MAILBOX && (again.len != size || memcmp(again.data, data, size) != 0))
+        abort();   /* a seen entry or case owner has one form */
+    json_t *back;
+    if (table == TABLE_MAILBOX) {   /* an event's data is the codec's: the same object */
+        if (small_value_load(table, again.data, again.len, &back, why, sizeof why) != CODEC_OK)
+            abort();
+        char *a = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        char *b = json_dumps(back, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        if (!a || !b || strcmp(a, b) != 0)
+            abort();
+        free(a);
+        free(b);
+        json_decref(back);
+    }
+    strbuf_free(&again);
+    json_decref(value);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    small_value_agrees(TABLE_SEEN, data, size);
+    small_value_agrees(TABLE_CASES, data, size);
+    small_value_agrees(TABLE_MAILBOX, data, size);   /* threshold windows' entries alike */
     json_t *value;
     char why[256];
     int rc = codec_load(data, size, &value, why, sizeof why);
