@@ -86,11 +86,15 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     Instance in = {.number = number, .program = program};
     s->started_instance = number;   /* its mailbox is empty: its first wait reads none */
     instance_record_set_number(&in.record, number);
-    snprintf(in.record.version, sizeof in.record.version, "%s", hash);
     in.record.status = INSTANCE_RUNNING;
     in.record.created_ms = s->now;
     in.record.step = 1;
     in.record.case_events = case_key ? 1 : 0;
+    if (instance_record_set_version(&in.record, hash) != 0) {
+        instance_clear(&in);
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: playbook %s's version %.64s is not a program's hash",
+                         playbook, hash);
+    }
     if (instance_set_text(s, &in.record.playbook, playbook) != STORE_OK ||
         instance_set_text(s, &in.record.case_key, case_key) != STORE_OK) {
         instance_clear(&in);   /* out of memory */

@@ -151,8 +151,8 @@ int instance_save(Step *s, Instance *in)
     strbuf_put(bytes, "\0\0\0\0", 4);
     if (instance_record_encode(&in->record, bytes) != 0 && !strbuf_failed(bytes)) {
         engine_record_bytes_done(s);
-        return step_fail(s, ENGINE_FAILED, "instance %s cannot be stored: its version is not a program's hash, "
-                         "or a field of it nests deeper than %d levels", in->record.id, CODEC_DEPTH_MAX);
+        return step_fail(s, ENGINE_FAILED, "instance %s cannot be stored: a field of it nests deeper than %d levels",
+                         in->record.id, CODEC_DEPTH_MAX);
     }
     engine_set_le32(bytes->data, (uint32_t)(bytes->len - 4));
     if (in->frame)

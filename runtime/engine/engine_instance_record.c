@@ -15,7 +15,7 @@
  *   varint step, history, mailbox_discarded, outbox_step, outbox_next
  *   text playbook
  *   [text state] [text case_key, varint case_events] [text task] [text created_at]
- *   varint tag count, that many texts
+ *   varint tag count, that many texts (no two the same)
  *   varint timer count, that many 20-byte timer keys
  *   [json outcome] [json start_input] [json stalled_input] [json held_timers]
  *
@@ -186,10 +186,14 @@ bool instance_record_hex(const char *hex, size_t n, unsigned char *out)
     return true;
 }
 
-/* The 64 hex digits of `hex` as 32 bytes: false when they are not that. */
-static bool hash_bytes(const char *hex, unsigned char out[HASH_BYTES])
+int instance_record_set_version(InstanceRecord *r, const char *hex)
 {
-    return instance_record_hex(hex, HASH_BYTES, out) && hex[2 * HASH_BYTES] == '\0';
+    unsigned char bytes[HASH_BYTES];
+    if (!instance_record_hex(hex, HASH_BYTES, bytes) || hex[2 * HASH_BYTES] != '\0')
+        return -1;
+    memcpy(r->version_hash, bytes, HASH_BYTES);
+    memcpy(r->version, hex, sizeof r->version);
+    return 0;
 }
 
 static unsigned record_flags(const InstanceRecord *r)
@@ -202,16 +206,16 @@ static unsigned record_flags(const InstanceRecord *r)
 
 int instance_record_encode(const InstanceRecord *r, StrBuf *out)
 {
-    unsigned char head[3 + HASH_BYTES];
+    unsigned char head[2];
     unsigned flags = record_flags(r);
-    if (!hash_bytes(r->version, head + 3) || !r->playbook)
-        return -1;   /* never for a record the engine made: its version is a hash */
+    if (!r->playbook)
+        return -1;   /* never for a record the engine made */
     strbuf_putc(out, INSTANCE_RECORD_FORMAT_1);
     strbuf_put_varint(out, r->number);
     head[0] = (unsigned char)r->status;
     head[1] = (unsigned char)flags;
     strbuf_put(out, (const char *)head, 2);
-    strbuf_put(out, (const char *)head + 3, HASH_BYTES);
+    strbuf_put(out, r->version_hash, HASH_BYTES);
     strbuf_put_varint(out, (uint64_t)r->created_ms << 1 ^ (uint64_t)(r->created_ms >> 63));
     strbuf_put_varint(out, r->step);
     strbuf_put_varint(out, r->history);
@@ -276,15 +280,25 @@ static bool get_bytes(Reader *rd, size_t n, const unsigned char **out)
     return true;
 }
 
+/* A varint length and that many bytes. */
+static bool get_sized(Reader *rd, const unsigned char **bytes, size_t *len)
+{
+    uint64_t n;
+    if (!get_varint(rd, &n) || !get_bytes(rd, n > SIZE_MAX ? SIZE_MAX : (size_t)n, bytes))
+        return false;
+    *len = (size_t)n;
+    return true;
+}
+
 static bool get_text(Reader *rd, char **out)
 {
-    uint64_t len;
+    size_t len;
     const unsigned char *bytes;
-    if (!get_varint(rd, &len) || !get_bytes(rd, len > SIZE_MAX ? SIZE_MAX : (size_t)len, &bytes))
+    if (!get_sized(rd, &bytes, &len))
         return false;
-    if (utf8_valid_prefix(bytes, (size_t)len) != len || memchr(bytes, '\0', (size_t)len))
+    if (utf8_valid_prefix(bytes, len) != len || memchr(bytes, '\0', len))
         return damaged(rd, "text that is not UTF-8");
-    if (!(*out = text_copy((const char *)bytes, (size_t)len))) {
+    if (!(*out = text_copy((const char *)bytes, len))) {
         rd->no_memory = true;
         return false;
     }
@@ -293,12 +307,12 @@ static bool get_text(Reader *rd, char **out)
 
 static bool get_json(Reader *rd, json_t **out)
 {
-    uint64_t len;
+    size_t len;
     const unsigned char *bytes;
-    if (!get_varint(rd, &len) || !get_bytes(rd, len > SIZE_MAX ? SIZE_MAX : (size_t)len, &bytes))
+    if (!get_sized(rd, &bytes, &len))
         return false;
     char why[200];
-    int rc = codec_decode(bytes, (size_t)len, out, why, sizeof why);
+    int rc = codec_decode(bytes, len, out, why, sizeof why);
     if (rc == CODEC_NO_MEMORY)
         rd->no_memory = true;
     else if (rc != CODEC_OK)
@@ -318,6 +332,7 @@ static bool get_head(Reader *rd, InstanceRecord *r, unsigned *flags)
     instance_record_set_number(r, number);
     r->status = (InstanceStatus)head[0];
     *flags = head[1];
+    memcpy(r->version_hash, hash, HASH_BYTES);
     codec_hex_text(hash, HASH_BYTES, r->version);
     r->version[2 * HASH_BYTES] = '\0';
     if (!get_varint(rd, &created))
@@ -338,6 +353,11 @@ static bool get_lists(Reader *rd, InstanceRecord *r)
         char *tag;
         if (!get_text(rd, &tag))
             return false;
+        for (size_t k = 0; k < r->tag_count; k++)
+            if (strcmp(r->tags[k], tag) == 0) {
+                free(tag);
+                return damaged(rd, "a tag written twice");
+            }
         if (!room_for_one((void **)&r->tags, &r->tag_cap, r->tag_count, sizeof *r->tags)) {
             free(tag);
             rd->no_memory = true;

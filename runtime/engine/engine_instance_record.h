@@ -43,6 +43,7 @@ typedef struct InstanceRecord {
     char id[24];                    /* "i<number>", kept filled by the functions below */
     char *playbook;                 /* owned */
     char version[65];               /* the program's hash, 64 lowercase hex digits */
+    unsigned char version_hash[32]; /* the same as bytes (instance_record_set_version) */
     InstanceStatus status;
     char *state;                    /* owned; NULL before the first state is entered */
     int64_t created_ms;
@@ -70,6 +71,9 @@ typedef struct InstanceRecord {
 void instance_record_free(InstanceRecord *r);
 /* Sets `number` and the id that goes with it. */
 void instance_record_set_number(InstanceRecord *r, uint64_t number);
+/* Sets the version (64 lowercase hex digits) and its bytes: 0, or -1 (nothing set)
+   when `hex` is not that. */
+int instance_record_set_version(InstanceRecord *r, const char *hex);
 /* Replaces an owned text field with a copy of `text` (NULL: none): 0, or -1 out of
    memory (the field is then unchanged). */
 int instance_record_set_text(char **field, const char *text);
@@ -87,7 +91,7 @@ void instance_record_created_at(const InstanceRecord *r, char out[40]);
 
 /* Appends the record in INSTANCE_RECORD_FORMAT (its version byte first) to `out`:
    0; -1 when out of memory (the buffer is failed) or a rare field cannot be encoded
-   (nests too deep: never for what the engine writes). */
+   (nests too deep: never for what the engine writes), or it has no playbook. */
 int instance_record_encode(const InstanceRecord *r, StrBuf *out);
 
 enum { INSTANCE_RECORD_OK = 0, INSTANCE_RECORD_DAMAGED = -1, INSTANCE_RECORD_NO_MEMORY = -2 };

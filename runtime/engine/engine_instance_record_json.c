@@ -66,10 +66,8 @@ static int get_head(const json_t *json, InstanceRecord *r, char *why, size_t why
         return refuse(why, why_len, "id", "an instance id");
     instance_record_set_number(r, number);
     const char *version = json_string_value(json_object_get(json, "version"));
-    size_t len = version ? strlen(version) : 0;
-    if (len != 64 || strspn(version, "0123456789abcdef") != 64)
+    if (!version || instance_record_set_version(r, version) != 0)
         return refuse(why, why_len, "version", "a program's hash");
-    memcpy(r->version, version, 65);
     const char *status = json_string_value(json_object_get(json, "status"));
     r->status = INSTANCE_STATUS_COUNT;
     for (int i = 0; status && i < INSTANCE_STATUS_COUNT; i++)
