@@ -248,6 +248,9 @@ build/fuzz/fuzz_codec: runtime/engine/engine_codec.c runtime/engine/engine_codec
   runtime/engine/engine_small_values.c \
   $(wildcard runtime/audit/*.c)
 build/fuzz/fuzz_audit_canon: $(wildcard runtime/audit/*.c)
+# An instance's record: its own encoding, and the older JSON record through the codec.
+build/fuzz/fuzz_instance: runtime/engine/engine_instance_record.c runtime/engine/engine_instance_record_json.c \
+  runtime/engine/engine_codec.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12).

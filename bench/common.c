@@ -343,8 +343,9 @@ void bench_batch(Bench *b, EngineInput *inputs, size_t count, int64_t now)
 }
 
 /* Whether the record `value` holds (an instance's after its 4-byte length), read through
-   the codec (binary, or JSON text in a store of schema 1) and written as compact JSON
-   text, holds `needle`. */
+   the codec (binary, or JSON text in a store of schema 1; an instance's record of its own
+   encoding as the JSON record it stands for) and written as compact JSON text, holds
+   `needle`. */
 static bool census_match(StoreTable table, StoreBytes value, const char *needle)
 {
     const unsigned char *bytes = value.data;
@@ -359,7 +360,8 @@ static bool census_match(StoreTable table, StoreBytes value, const char *needle)
     }
     json_t *record;
     char why[240];
-    if (codec_load(bytes, len, &record, why, sizeof why) != CODEC_OK)
+    if (table == TABLE_INSTANCES ? instance_record_stored_json(bytes, len, &record, why, sizeof why) != INSTANCE_RECORD_OK
+                                 : codec_load(bytes, len, &record, why, sizeof why) != CODEC_OK)
         return false;
     char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
     bool found = text && strstr(text, needle);

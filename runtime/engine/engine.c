@@ -634,7 +634,7 @@ static int retry_work(Step *s, void *context)
     int rc = operator_load(s, w->instance, &in);
     if (rc != STORE_OK)
         return rc;
-    const char *status = json_string_value(json_object_get(in.record, "status"));
+    const char *status = instance_status_text(in.record.status);
     int state = -1;
     if (strcmp(status, "stalled") != 0)
         rc = step_fail(s, ENGINE_REFUSED, "%s is %s, not stalled: only a stalled instance is retried", w->instance, status);
@@ -645,7 +645,7 @@ static int retry_work(Step *s, void *context)
         json_object_set_new(record, "goto", w->state ? json_string(w->state) : json_null());
         rc = step_retry(s, &in, state);
     }
-    if (rc == STORE_OK && strcmp(json_string_value(json_object_get(in.record, "status")), "stalled") == 0)
+    if (rc == STORE_OK && in.record.status == INSTANCE_STALLED)
         retry_stalled_again(s, w->instance);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
@@ -671,8 +671,8 @@ static int cancel_work(Step *s, void *context)
         rc = operator_load(s, w->instance, &in);
     if (rc != STORE_OK)
         return rc;
-    const char *status = json_string_value(json_object_get(in.record, "status"));
-    if (strcmp(status, "running") != 0 && strcmp(status, "stalled") != 0) {
+    const char *status = instance_status_text(in.record.status);
+    if (in.record.status != INSTANCE_RUNNING && in.record.status != INSTANCE_STALLED) {
         rc = step_fail(s, ENGINE_REFUSED, "%s has already ended (%s)", w->instance, status);
         instance_clear(&in);
         return rc;
@@ -686,9 +686,9 @@ static int cancel_work(Step *s, void *context)
     json_object_set_new(record, "by", json_string(w->by));
     json_object_set_new(record, "reason", json_string(w->reason));
     json_object_set_new(record, "discarded",
-                        json_integer(json_integer_value(json_object_get(in.record, "mailbox_discarded"))));
-    json_object_set_new(in.record, "status", json_string("cancelled"));
-    json_object_set_new(in.record, "outcome", json_string(w->reason));
+                        json_integer((json_int_t)in.record.mailbox_discarded));
+    in.record.status = INSTANCE_CANCELLED;
+    instance_record_set_json(&in.record.outcome, json_string(w->reason));
     frame_free(in.frame);
     in.frame = NULL;
     if (rc == STORE_OK)

@@ -123,10 +123,11 @@ json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task)
     }
     if (audit_decisions_of(s, decided->found, decided->count, &decisions) != STORE_OK)
         return NULL;
-    rc = engine_audit_similar(decisions, json_string_value(json_object_get(in->record, "playbook")),
-                              json_string_value(json_object_get(in->record, "state")),
-                              json_object_get(in->record, "tags"), json_string_value(json_object_get(task, "id")),
-                              ASK_CONTEXT_LIMIT, &similar);
+    json_t *tags = instance_record_tags_json(&in->record);
+    rc = tags ? engine_audit_similar(decisions, in->record.playbook, in->record.state, tags,
+                                     json_string_value(json_object_get(task, "id")), ASK_CONTEXT_LIMIT, &similar)
+              : ENGINE_NO_MEMORY;
+    json_decref(tags);
     json_decref(decisions);
     if (rc != ENGINE_OK)
         step_fail(s, ENGINE_NO_MEMORY, "out of memory");

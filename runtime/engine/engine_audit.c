@@ -104,8 +104,8 @@ static bool room_for_one(Verify *v, void **items, size_t *cap, size_t count, siz
 
 /* The instance's "history" (how many records it has) read from its record's bytes
    (instance_parse's layout: a 4-byte length, the record, the frame) with no jansson
-   value built: false when those bytes are not a readable binary record, for
-   instance_parse to say what is wrong. */
+   value built: false when those bytes are not a readable binary record (the record's
+   own encoding among them), for instance_parse to read, or say what is wrong. */
 static bool instance_records(Verify *v, StoreBytes value, uint32_t *records)
 {
     const unsigned char *bytes = value.data;
@@ -123,15 +123,15 @@ static bool instance_records(Verify *v, StoreBytes value, uint32_t *records)
 static int instances_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Verify *v = context;
-    json_t *record;
+    InstanceRecord record;
     StoreBytes frame;
     uint32_t records;
     if (!instance_records(v, value, &records)) {
         int rc = instance_parse(v->step, key, value, &record, &frame);
         if (rc != STORE_OK)
             return rc;
-        records = (uint32_t)json_integer_value(json_object_get(record, "history"));
-        json_decref(record);
+        records = (uint32_t)record.history;
+        instance_record_free(&record);
     }
     if (!room_for_one(v, (void **)&v->instances, &v->instance_cap, v->instance_count,
                       sizeof *v->instances))

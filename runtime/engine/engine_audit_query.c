@@ -88,14 +88,15 @@ typedef struct Counts {
 static int counts_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Counts *c = context;
-    json_t *record;
+    InstanceRecord record;
     StoreBytes frame;
     int rc = instance_parse(c->step, key, value, &record, &frame);
     if (rc != STORE_OK)
         return rc;
-    json_object_set(c->map, json_string_value(json_object_get(record, "id")), json_object_get(record, "history"));
-    json_decref(record);
-    return STORE_OK;
+    if (json_object_set_new(c->map, record.id, json_integer((json_int_t)record.history)) != 0)
+        rc = step_fail(c->step, ENGINE_NO_MEMORY, "out of memory");
+    instance_record_free(&record);
+    return rc;
 }
 
 static int export_rows(Step *s, Export *x, const Stamps *st, unsigned char (*heads)[AUDIT_HASH])

@@ -92,25 +92,22 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     int rc = engine_counter_next(s, "next_instance", &number);
     if (rc != STORE_OK)
         return rc;
-    char id[32], at[40];
-    snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
-    time_text(s->now, at);
-    Instance in = {number, NULL, NULL, program};
+    Instance in = {.number = number, .program = program};
     s->started_instance = number;   /* its mailbox is empty: its first wait reads none */
-    in.record = json_texts("id", id, "playbook", playbook, "version", hash, "status", "running",
-                           "created_at", at, NULL);
-    int unset = json_set_integer(in.record, "created_ms", s->now);
-    unset |= json_object_set_new_nocheck(in.record, "tags", json_array());
-    unset |= json_set_integer(in.record, "step", 1);
-    unset |= json_set_integer(in.record, "history", 0);
-    if (unset) {
-        json_decref(in.record);   /* out of memory */
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    instance_record_set_number(&in.record, number);
+    in.record.status = INSTANCE_RUNNING;
+    in.record.created_ms = s->now;
+    in.record.step = 1;
+    in.record.case_events = case_key ? 1 : 0;
+    if (instance_record_set_version(&in.record, hash) != 0) {
+        instance_clear(&in);
+        return step_fail(s, ENGINE_FAILED, "the store is damaged: playbook %s's version %.64s is not a program's hash",
+                         playbook, hash);
     }
-    json_object_set_new(in.record, "state", json_null());
-    if (case_key) {
-        json_object_set_new(in.record, "case_key", json_string(case_key));
-        json_object_set_new(in.record, "case_events", json_integer(1));
+    if (instance_set_text(s, &in.record.playbook, playbook) != STORE_OK ||
+        instance_set_text(s, &in.record.case_key, case_key) != STORE_OK) {
+        instance_clear(&in);   /* out of memory */
+        return s->failed;
     }
     json_t *record = record_add(s, &in, "started");
     json_object_set_new(record, "playbook", json_string(playbook));
@@ -145,10 +142,10 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
            name the state it stalled in (its `entered` record is discarded with the rest). */
         const char *state = in.frame ? program_state_name(program, in.frame->state) : NULL;
         if (state)
-            json_object_set_new(in.record, "state", json_string(state));
+            instance_set_text(s, &in.record.state, state);
         frame_free(in.frame);
         in.frame = NULL;
-        json_object_set_new(in.record, "start_input",
+        instance_record_set_json(&in.record.start_input,
                             json_pack("{s:I, s:o, s:s, s:s, s:s, s:I}", "trigger", (json_int_t)trigger,
                                       "data", value_to_json(event->data), "source", event->source,
                                       "type", event->type, "id", event->id,
@@ -179,7 +176,7 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     unsigned char key[16];
     store_be64(number, key);
     store_be64(seq, key + 8);
-    json_object_set_new(in.record, "case_events", json_integer(json_integer_value(json_object_get(in.record, "case_events")) + 1));
+    in.record.case_events++;
     json_t *record = record_add(s, &in, "joined");
     json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
                                                     event->id, NULL));
@@ -218,9 +215,8 @@ static void threshold_joined(Step *s, Instance *in, json_t *earlier)
         json_object_set_new(record, "event", json_pack("{s:O, s:O, s:O}", "source", json_object_get(event, "source"),
                                                        "type", json_object_get(event, "type"), "id", json_object_get(event, "id")));
         json_object_set_new(record, "threshold", json_true());
-        if (json_object_get(in->record, "case_events"))
-            json_object_set_new(in->record, "case_events",
-                                json_integer(json_integer_value(json_object_get(in->record, "case_events")) + 1));
+        if (in->record.case_key)
+            in->record.case_events++;
     }
 }
 
@@ -245,7 +241,7 @@ static int case_owner(Step *s, const char *playbook, const char *case_key, uint6
         if (*number && owner.has_version) {
             memcpy(version, owner.version, sizeof owner.version);
         } else if (*number && (rc = instance_load(s, *number, &in)) == STORE_OK) {
-            snprintf(version, 65, "%s", json_string_value(json_object_get(in.record, "version")));
+            snprintf(version, 65, "%s", in.record.version);
             instance_clear(&in);
         }
     }

@@ -1,7 +1,8 @@
 /*
  * engine_instance.c - an instance as the store keeps it: its record's length (4 bytes,
- * little-endian), its record (the codec's binary form; JSON text in a store of schema
- * 1) and its frame, in one entry of the instances table, loaded against its program,
+ * little-endian), its record (engine_instance_record.c's encoding; an older entry's is
+ * the codec's binary form, or JSON text in a store of schema 1, read into the same
+ * struct) and its frame, in one entry of the instances table, loaded against its program,
  * which the Engine caches by version hash once loaded.
  */
 #include "engine_internal.h"
@@ -54,7 +55,7 @@ int engine_program(Step *s, const char *hash, const Program **out)
     return STORE_OK;
 }
 
-/* ---- instances: a record (JSON) and a frame, one store entry ---- */
+/* ---- instances: a record and a frame, one store entry ---- */
 
 static StoreBytes instance_key(uint64_t number, unsigned char key[8])
 {
@@ -62,26 +63,47 @@ static StoreBytes instance_key(uint64_t number, unsigned char key[8])
     return store_bytes(key, 8);
 }
 
-int instance_parse(Step *s, StoreBytes key, StoreBytes value, json_t **record, StoreBytes *frame)
+/* The record's bytes as a struct: its own encoding, or the older JSON record (the
+   codec's binary form, JSON text in a store of schema 1), converted. */
+static int instance_record_read(Step *s, StoreBytes key, StoreBytes bytes, InstanceRecord *record)
+{
+    char why[240];
+    int rc;
+    if (instance_record_is_typed(bytes.data, bytes.len)) {
+        rc = instance_record_decode(bytes.data, bytes.len, record, why, sizeof why);
+    } else {
+        json_t *json;
+        memset(record, 0, sizeof *record);
+        if ((rc = engine_parse_json(s, TABLE_INSTANCES, key, bytes, &json)) != STORE_OK)
+            return rc;
+        rc = instance_record_from_json(json, record, why, sizeof why);
+        json_decref(json);
+    }
+    if (rc == INSTANCE_RECORD_NO_MEMORY)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return rc == INSTANCE_RECORD_OK ? STORE_OK : step_damaged(s, TABLE_INSTANCES, key, why);
+}
+
+int instance_parse(Step *s, StoreBytes key, StoreBytes value, InstanceRecord *record, StoreBytes *frame)
 {
     const unsigned char *bytes = value.data;
-    *record = NULL;
+    memset(record, 0, sizeof *record);
     if (value.len < 4)
         return step_damaged(s, TABLE_INSTANCES, key, "is shorter than its length prefix");
-    uint32_t json_len = engine_get_le32(bytes);
-    if (json_len > value.len - 4)
+    uint32_t record_len = engine_get_le32(bytes);
+    if (record_len > value.len - 4)
         return step_damaged(s, TABLE_INSTANCES, key, "is shorter than its record's length says");
-    int rc = engine_parse_json(s, TABLE_INSTANCES, key, store_bytes(bytes + 4, json_len), record);
+    int rc = instance_record_read(s, key, store_bytes(bytes + 4, record_len), record);
     if (rc != STORE_OK)
         return rc;
-    *frame = store_bytes(bytes + 4 + json_len, value.len - 4 - json_len);
+    *frame = store_bytes(bytes + 4 + record_len, value.len - 4 - record_len);
     return STORE_OK;
 }
 
 /* The instance's program and frame, once its record is read. */
 static int instance_load_frame(Step *s, StoreBytes key, StoreBytes frame, Instance *out)
 {
-    const char *version = json_string_value(json_object_get(out->record, "version"));
+    const char *version = out->record.version;
     int rc = engine_program(s, version, &out->program);
     if (rc == STORE_NOT_FOUND) {
         char what[160];
@@ -115,16 +137,23 @@ int instance_load(Step *s, uint64_t number, Instance *out)
     rc = instance_parse(s, key, value, &out->record, &frame);
     if (rc == STORE_OK)
         rc = instance_load_frame(s, key, frame, out);
-    if (rc != STORE_OK)
+    if (rc == STORE_OK)
+        out->loaded = true;
+    else
         instance_clear(out);
     return rc;
 }
 
 int instance_save(Step *s, Instance *in)
 {
-    StrBuf *bytes = engine_record_bytes(s, "\0\0\0\0", 4, in->record);
-    if (!bytes)
-        return s->failed;
+    StrBuf *bytes = &s->engine->record_bytes;
+    bytes->len = 0;
+    strbuf_put(bytes, "\0\0\0\0", 4);
+    if (instance_record_encode(&in->record, bytes) != 0 && !strbuf_failed(bytes)) {
+        engine_record_bytes_done(s);
+        return step_fail(s, ENGINE_FAILED, "instance %s cannot be stored: a field of it nests deeper than %d levels",
+                         in->record.id, CODEC_DEPTH_MAX);
+    }
     engine_set_le32(bytes->data, (uint32_t)(bytes->len - 4));
     if (in->frame)
         frame_encode(in->frame, bytes);
@@ -139,9 +168,16 @@ int instance_save(Step *s, Instance *in)
     return rc;
 }
 
+int instance_set_text(Step *s, char **field, const char *text)
+{
+    if (instance_record_set_text(field, text) != 0)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return STORE_OK;
+}
+
 void instance_clear(Instance *in)
 {
-    json_decref(in->record);
+    instance_record_free(&in->record);
     frame_free(in->frame);
     memset(in, 0, sizeof *in);
 }

@@ -52,6 +52,7 @@
 #include "directory.h"
 #include "engine.h"
 #include "engine_codec.h"
+#include "engine_instance_record.h"
 #include "store.h"
 #include "value_json.h"
 #include "vm.h"
@@ -183,12 +184,13 @@ typedef struct Step {
                                        deletes the key without reading it again; or 0 */
 } Step;
 
-/* A loaded instance: its record (JSON) and its frame. */
+/* A loaded instance: its record and its frame. */
 typedef struct Instance {
     uint64_t number;
-    json_t *record;                 /* owned: id, playbook, version, status, state, ... */
+    InstanceRecord record;          /* owned: id, playbook, version, status, state, ... */
     Frame *frame;                   /* owned; NULL once the instance ended */
     const Program *program;         /* borrowed from the cache */
+    bool loaded;                    /* instance_load filled it */
 } Instance;
 
 /* engine_txn.c */
@@ -426,9 +428,12 @@ int engine_program(Step *s, const char *hash, const Program **out);
 int instance_load(Step *s, uint64_t number, Instance *out);
 /* Reads an instance entry's record (checked for the fields every reader relies on) and
    finds its frame's bytes; a failure names the damaged instance. */
-int instance_parse(Step *s, StoreBytes key, StoreBytes value, json_t **record, StoreBytes *frame);
+int instance_parse(Step *s, StoreBytes key, StoreBytes value, InstanceRecord *record, StoreBytes *frame);
 int instance_save(Step *s, Instance *in);
 void instance_clear(Instance *in);
+/* Sets an owned text field of the instance's record (NULL: none): STORE_OK, or the step
+   failed out of memory. */
+int instance_set_text(Step *s, char **field, const char *text);
 
 /* engine_directory.c */
 /* The store's directory, parsed once and cached (borrowed until the next step that

@@ -43,15 +43,12 @@
    the key's base ("STORE:i3:5:") in base[]. */
 static void outbox_indexes(Step *s, Instance *in, size_t count, json_int_t *index, char base[160])
 {
-    json_int_t step = json_integer_value(json_object_get(in->record, "step"));
-    json_int_t next = 0;
-    if (json_integer_value(json_object_get(in->record, "outbox_step")) == step)
-        next = json_integer_value(json_object_get(in->record, "outbox_next"));
-    *index = next;
-    json_object_set_new(in->record, "outbox_step", json_integer(step));
-    json_object_set_new(in->record, "outbox_next", json_integer(next + (json_int_t)count));
-    snprintf(base, 160, "%s:%s:%lld:", store_id(s->engine->store),
-             json_string_value(json_object_get(in->record, "id")), (long long)step);
+    InstanceRecord *r = &in->record;
+    uint64_t next = r->outbox_step == r->step ? r->outbox_next : 0;
+    *index = (json_int_t)next;
+    r->outbox_step = r->step;
+    r->outbox_next = next + count;
+    snprintf(base, 160, "%s:%s:%lld:", store_id(s->engine->store), r->id, (long long)r->step);
 }
 
 void outbox_key_text(const json_t *entry, size_t position, char *out, size_t len)
@@ -125,7 +122,7 @@ static int outbox_put(Step *s, Instance *in, json_t *entry, const char *kind, si
     outbox_indexes(s, in, count, &index, base);
     json_object_set_new(entry, "kind", json_string(kind));
     json_object_set_new(entry, "instance", json_integer((json_int_t)in->number));
-    json_object_set_new(entry, "suspension", json_integer(json_integer_value(json_object_get(in->record, "step"))));
+    json_object_set_new(entry, "suspension", json_integer((json_int_t)in->record.step));
     json_object_set_new(entry, "base", json_string(base));
     json_object_set_new(entry, "index", json_integer(index));
     return outbox_write(s, entry);
@@ -188,9 +185,8 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
     for (size_t i = 0; i < count; i++)
         json_array_append_new(to, json_pack("{s:O, s:s}", "person", sorted[i], "state", "pending"));
     free(sorted);
-    json_t *state = json_object_get(in->record, "state");
-    json_t *message = json_pack("{s:s, s:O, s:O}", "about", about, "playbook", json_object_get(in->record, "playbook"),
-                                "state", state ? state : json_null());
+    json_t *message = json_pack("{s:s, s:s, s:o}", "about", about, "playbook", in->record.playbook,
+                                "state", in->record.state ? json_string(in->record.state) : json_null());
     if (message && task) {
         static const char *const FIELDS[] = {"id", "question", "choices", "deadline", "outcome", NULL};
         for (size_t i = 0; FIELDS[i]; i++)

@@ -46,7 +46,7 @@ static int poison_answer(Step *s, const EngineInput *in, unsigned attempts)
     json_decref(task);
     if (rc != STORE_OK)
         return rc;
-    const char *id = json_string_value(json_object_get(instance.record, "id"));
+    const char *id = instance.record.id;
     char error[768];
     snprintf(error, sizeof error,
              "poison input: the %s by %s to %s%s%s stopped the runtime each of the %u times it was applied, so it "
@@ -60,7 +60,7 @@ static int poison_answer(Step *s, const EngineInput *in, unsigned attempts)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
     json_object_set_new(record, "error", json_string(error));
-    json_object_set_new(instance.record, "status", json_string("stalled"));
+    instance.record.status = INSTANCE_STALLED;
     rc = instance_save(s, &instance);
     instance_clear(&instance);
     return rc;

@@ -149,25 +149,47 @@ static int read_list(Engine *e, StoreTable table, StoreBytes prefix, StoreVisit 
 
 /* ---- instances ---- */
 
+static json_t *text_or_null(const char *text)
+{
+    return text ? json_string(text) : json_null();
+}
+
+/* What `huddle instances` and the HTTP API show of an instance: a new object, NULL
+   when out of memory. */
+static json_t *instance_summary(const InstanceRecord *r)
+{
+    char started[40];
+    instance_record_created_at(r, started);
+    json_t *summary = json_object();
+    int unset = !summary;
+    unset |= json_object_set_new(summary, "id", json_string(r->id));
+    unset |= json_object_set_new(summary, "playbook", json_string(r->playbook));
+    unset |= json_object_set_new(summary, "version", json_string(r->version));
+    unset |= json_object_set_new(summary, "status", json_string(instance_status_text(r->status)));
+    unset |= json_object_set_new(summary, "state", text_or_null(r->state));
+    unset |= json_object_set(summary, "outcome", r->outcome ? r->outcome : json_null());
+    unset |= json_object_set_new(summary, "tags", instance_record_tags_json(r));
+    unset |= json_object_set_new(summary, "case", text_or_null(r->case_key));
+    unset |= json_object_set_new(summary, "started", json_string(started));
+    if (unset) {
+        json_decref(summary);
+        return NULL;
+    }
+    return summary;
+}
+
 static int instances_visit(void *context, StoreBytes key, StoreBytes value)
 {
     ListRead *l = context;
-    json_t *record;
+    InstanceRecord r;
     StoreBytes frame;
-    int rc = instance_parse(l->step, key, value, &record, &frame);
+    int rc = instance_parse(l->step, key, value, &r, &frame);
     if (rc != STORE_OK)
         return rc;
-    json_t *summary = json_object();
-    static const char *const FIELDS[] = {"id", "playbook", "version", "status", "state", "outcome", "tags",
-                                         "case_key", "created_at"};
-    static const char *const NAMES[] = {"id", "playbook", "version", "status", "state", "outcome", "tags",
-                                        "case", "started"};
-    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
-        json_t *field = json_object_get(record, FIELDS[i]);
-        json_object_set(summary, NAMES[i], field ? field : json_null());
-    }
-    json_array_append_new(l->list, summary);
-    json_decref(record);
+    json_t *summary = instance_summary(&r);
+    instance_record_free(&r);
+    if (!summary || json_array_append_new(l->list, summary) != 0)
+        return step_fail(l->step, ENGINE_NO_MEMORY, "out of memory");
     return STORE_OK;
 }
 

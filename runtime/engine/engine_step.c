@@ -16,8 +16,7 @@
    computed): it sets no further timers. */
 static bool instance_stalled(const Instance *in)
 {
-    const char *status = json_string_value(json_object_get(in->record, "status"));
-    return status && strcmp(status, "stalled") == 0;
+    return in->record.status == INSTANCE_STALLED;
 }
 
 /* A timer is always due after the engine time that sets it: one at or before it would
@@ -36,7 +35,7 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
              kind, at, now);
     json_t *record = record_add(s, in, "stalled");
     json_object_set_new(record, "error", json_string(message));
-    json_object_set_new(in->record, "status", json_string("stalled"));
+    in->record.status = INSTANCE_STALLED;
 }
 
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
@@ -75,16 +74,8 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     if (!e->timer_set_any || memcmp(key, e->timer_set_first, 20) < 0)
         memcpy(e->timer_set_first, key, 20);   /* a timer batch fires it in its turn */
     e->timer_set_any = true;
-    char hex[41];
-    for (int i = 0; i < 20; i++)
-        snprintf(hex + 2 * i, 3, "%02x", key[i]);
-    json_t *list = json_object_get(in->record, "timers");
-    if (!list) {
-        list = json_array();
-        if (json_object_set_new(in->record, "timers", list) != 0)
-            list = NULL;   /* released: the step fails, out of memory */
-    }
-    json_array_append_new(list, json_string(hex));
+    if (instance_record_add_timer(&in->record, key) != 0 && rc == STORE_OK)
+        rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     char at[40];
     time_text(due, at);
     json_t *record = record_add(s, in, "timer");
@@ -101,20 +92,16 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
 /* Deletes every timer of the instance's current suspension. */
 int timers_clear(Step *s, Instance *in)
 {
-    size_t i;
-    json_t *hex;
-    json_array_foreach(json_object_get(in->record, "timers"), i, hex) {
-        unsigned char key[20];
-        if (hex_to_bytes(json_string_value(hex), key, sizeof key) != sizeof key)
-            continue;   /* not a timer key: nothing to delete */
-        if (s->fired_timer && memcmp(key, s->fired_timer, sizeof key) == 0)
+    for (size_t i = 0; i < in->record.timer_count; i++) {
+        const unsigned char *key = in->record.timers[i];
+        if (s->fired_timer && memcmp(key, s->fired_timer, INSTANCE_TIMER_KEY) == 0)
             continue;   /* the timer that fired this step: deleted already */
         int rc = store_del(s->txn, TABLE_TIMERS, store_bytes(key, 20));
         if (rc != STORE_OK && rc != STORE_NOT_FOUND)
             return rc;
     }
-    json_object_del(in->record, "timers");
-    json_object_del(in->record, "held_timers");
+    in->record.timer_count = 0;
+    instance_record_set_json(&in->record.held_timers, NULL);
     return STORE_OK;
 }
 
@@ -143,20 +130,13 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
     json_t *record;
     switch (effect->kind) {
     case EFFECT_ENTERED:
-        json_object_set_new(in->record, "state", json_string(value_text(effect->value)));
+        instance_set_text(s, &in->record.state, value_text(effect->value));
         record_add(s, in, "entered");
         break;
     case EFFECT_TAGGED: {
-        json_t *tags = json_object_get(in->record, "tags");
-        for (uint32_t i = 0; i < effect->value.as.list->count; i++) {
-            const char *tag = value_text(effect->value.as.list->items[i]);
-            bool known = false;
-            size_t k;
-            json_t *old;
-            json_array_foreach(tags, k, old) known |= strcmp(json_string_value(old), tag) == 0;
-            if (!known)
-                json_array_append_new(tags, json_string(tag));
-        }
+        for (uint32_t i = 0; i < effect->value.as.list->count; i++)
+            if (instance_record_add_tag(&in->record, value_text(effect->value.as.list->items[i])) != 0)
+                step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         record = record_add(s, in, "tagged");
         json_object_set_new(record, "tags", value_to_json(effect->value));
         break;
@@ -241,7 +221,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
         if (step_business_add(s, in->program, s->now, *after, &due) != STORE_OK) {
             json_t *record = record_add(s, in, "stalled");
             json_object_set_new(record, "error", json_string(s->why));
-            json_object_set_new(in->record, "status", json_string("stalled"));
+            in->record.status = INSTANCE_STALLED;
             return STORE_OK;
         }
         int rc = timer_set(s, in, due, 3, json_pack("{s:s}", "kind", "after"));
@@ -265,11 +245,11 @@ static int suspend_call(Step *s, Instance *in, Value call)
 
 int case_release(Step *s, Instance *in)
 {
-    const char *key = json_string_value(json_object_get(in->record, "case_key"));
+    const char *key = in->record.case_key;
     if (!key)
         return STORE_OK;
     StrBuf name = STRBUF_INIT;
-    strbuf_printf(&name, "%s", json_string_value(json_object_get(in->record, "playbook")));
+    strbuf_printf(&name, "%s", in->record.playbook);
     strbuf_putc(&name, '\0');
     strbuf_puts(&name, key);
     /* The key is deleted only while this instance owns it; case_claim read that it
@@ -287,10 +267,10 @@ int case_release(Step *s, Instance *in)
     return rc;
 }
 
-static int end_instance(Step *s, Instance *in, const char *status, const char *kind,
+static int end_instance(Step *s, Instance *in, InstanceStatus status, const char *kind,
                         const char *field, json_t *text)
 {
-    bool ends = strcmp(status, "stalled") != 0;
+    bool ends = status != INSTANCE_STALLED;
     int rc = ends ? mailbox_trim(s, in, 0) : STORE_OK;
     if (rc != STORE_OK) {
         json_decref(text);
@@ -300,10 +280,10 @@ static int end_instance(Step *s, Instance *in, const char *status, const char *k
     json_object_set(record, field, text);   /* a reference of its own: record may be NULL */
     if (ends)
         json_object_set_new(record, "discarded",
-                            json_integer(json_integer_value(json_object_get(in->record, "mailbox_discarded"))));
-    json_object_set_new(in->record, "status", json_string(status));
+                            json_integer((json_int_t)in->record.mailbox_discarded));
+    in->record.status = status;
     if (ends)
-        json_object_set(in->record, "outcome", text);
+        instance_record_set_json(&in->record.outcome, json_is_null(text) ? NULL : json_incref(text));
     json_decref(text);
     if (ends) {
         frame_free(in->frame);
@@ -323,9 +303,8 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
     int rc = STORE_OK;
     switch (status) {
     case VM_SUSPENDED: {
-        json_int_t step = json_integer_value(json_object_get(in->record, "step"));
-        in->frame->step = (uint64_t)step;
-        json_object_set_new(in->record, "status", json_string("running"));
+        in->frame->step = in->record.step;
+        in->record.status = INSTANCE_RUNNING;
         const Value *kind = value_map_get(result->suspension, "kind", 4);
         const char *k = kind ? value_text(*kind) : "";
         if (strcmp(k, "ask") == 0) {
@@ -340,13 +319,13 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result)
         break;
     }
     case VM_DONE:
-        rc = end_instance(s, in, "done", "done", "outcome", value_to_json(result->outcome));
+        rc = end_instance(s, in, INSTANCE_DONE, "done", "outcome", value_to_json(result->outcome));
         break;
     case VM_FAILED:
-        rc = end_instance(s, in, "failed", "failed", "reason", value_to_json(result->outcome));
+        rc = end_instance(s, in, INSTANCE_FAILED, "failed", "reason", value_to_json(result->outcome));
         break;
     case VM_ERROR:
-        rc = end_instance(s, in, "stalled", "stalled", "error", json_string(result->error));
+        rc = end_instance(s, in, INSTANCE_STALLED, "stalled", "error", json_string(result->error));
         break;
     case VM_NOT_TAKEN:
         break;
@@ -359,13 +338,12 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
     s->hook_program = in->program;
     step_hooks_init(s);
     VmInput input = {kind, value, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
-    json_t *key = json_object_get(in->record, "case_key");
+    const char *key = in->record.case_key;
     if (key) {
         Value info = value_map_new(3);
-        value_map_set(info, "key", 3, value_from_json(key));
-        value_map_set(info, "events", 6, value_int(json_integer_value(json_object_get(in->record, "case_events"))));
-        int64_t started = (int64_t)json_integer_value(json_object_get(in->record, "created_ms"));
-        value_map_set(info, "started", 7, value_time(started));
+        value_map_set(info, "key", 3, value_cstring(key));
+        value_map_set(info, "events", 6, value_int((int64_t)in->record.case_events));
+        value_map_set(info, "started", 7, value_time(in->record.created_ms));
         input.case_info = info;
     }
     return input;
@@ -388,8 +366,8 @@ static int step_settle(Step *s, Instance *in, VmInputKind kind, Value value, VmS
             frame_free(in->frame);
             in->frame = restored;
         }
-        json_object_set_new(in->record, "step", json_integer(step));
-        json_object_set_new(in->record, "stalled_input",
+        in->record.step = (uint64_t)step;
+        instance_record_set_json(&in->record.stalled_input,
                             json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
     } else {
         rc = timers_clear(s, in);
@@ -406,8 +384,8 @@ static int step_run(Step *s, Instance *in, VmInputKind kind, Value value, int go
         strbuf_free(&before);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
-    json_int_t step = json_integer_value(json_object_get(in->record, "step"));
-    json_object_set_new(in->record, "step", json_integer(step + 1));
+    json_int_t step = (json_int_t)in->record.step;
+    in->record.step++;
     VmInput input = step_input(s, in, kind, value);
     VmResult result;
     vm_result_init(&result);
@@ -447,7 +425,7 @@ static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
         frame_free(in->frame);
         in->frame = NULL;
     } else {
-        json_object_del(in->record, "start_input");
+        instance_record_set_json(&in->record.start_input, NULL);
     }
     int rc = step_apply(s, in, status, &result);
     vm_result_clear(&result);
@@ -459,20 +437,20 @@ static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
 
 int step_retry(Step *s, Instance *in, int goto_state)
 {
-    json_t *start = json_object_get(in->record, "start_input");
+    json_t *start = in->record.start_input;
     if (!in->frame && start) {
-        json_object_set_new(in->record, "status", json_string("running"));
+        in->record.status = INSTANCE_RUNNING;
         return step_restart(s, in, start, goto_state);
     }
-    json_t *kept = json_object_get(in->record, "stalled_input");
+    json_t *kept = in->record.stalled_input;
     const char *kind = json_string_value(json_object_get(kept, "kind"));
     VmInputKind input = VM_INPUT_TIMER;
     for (int i = 0; kind && i < 5; i++)
         if (strcmp(kind, INPUT_KINDS[i]) == 0)
             input = (VmInputKind)i;
     Value value = kept ? value_from_json(json_object_get(kept, "value")) : VALUE_NULL;
-    json_object_set_new(in->record, "status", json_string("running"));
-    json_object_del(in->record, "stalled_input");
+    in->record.status = INSTANCE_RUNNING;
+    instance_record_set_json(&in->record.stalled_input, NULL);
     int rc = step_run(s, in, input, value, goto_state);
     value_release(value);
     return rc;
@@ -540,8 +518,7 @@ int mailbox_trim(Step *s, Instance *in, size_t keep)
     if (rc < 0)
         return rc;
     if (dropped) {
-        json_int_t before = json_integer_value(json_object_get(in->record, "mailbox_discarded"));
-        json_object_set_new(in->record, "mailbox_discarded", json_integer(before + (json_int_t)dropped));
+        in->record.mailbox_discarded += dropped;
     }
     return STORE_OK;
 }
@@ -585,7 +562,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
     bool was_offering = s->offering;
     s->offering = true;
     int rc = STORE_OK;
-    while (rc == STORE_OK && in->frame && strcmp(json_string_value(json_object_get(in->record, "status")), "running") == 0) {
+    while (rc == STORE_OK && in->frame && in->record.status == INSTANCE_RUNNING) {
         MailboxScan m = {s, {0}, VALUE_NULL, false, after, false};
         rc = mailbox_first(s, in, after, &m);
         if (rc < 0 || !m.found)
@@ -621,8 +598,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
         }
         /* The event leaves the mailbox, also when its step fails (kept for the retry). */
         rc = mailbox_take(s, m.key);
-        json_int_t step = json_integer_value(json_object_get(in->record, "step"));
-        json_object_set_new(in->record, "step", json_integer(step + 1));
+        json_int_t step = (json_int_t)in->record.step++;
         if (rc == STORE_OK)
             rc = step_settle(s, in, VM_INPUT_EVENT, event, status, &result, &before, step);
         strbuf_free(&before);

@@ -256,7 +256,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
         json_decref(description);
         json_t *record = record_add(s, in, "stalled");
         json_object_set_new(record, "error", json_string(within ? s->why : "the ask has no deadline"));
-        json_object_set_new(in->record, "status", json_string("stalled"));
+        in->record.status = INSTANCE_STALLED;
         return STORE_OK;
     }
     if (!timer_due_ok(s, in, deadline, "deadline")) {   /* stalled, before any seat is given */
@@ -267,9 +267,9 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     time_text(s->now, at);
     time_text(deadline, due);
     json_t *seats = task_give_seats(s, in, description, id, &rc);
-    json_t *task = json_pack("{s:s, s:s, s:O, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
-                             "id", id, "instance", json_string_value(json_object_get(in->record, "id")),
-                             "state", json_object_get(in->record, "state"), "status", "open",
+    json_t *task = json_pack("{s:s, s:s, s:o, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
+                             "id", id, "instance", in->record.id,
+                             "state", in->record.state ? json_string(in->record.state) : json_null(), "status", "open",
                              "question", json_object_get(description, "question"),
                              "choices", json_object_get(description, "choices"),
                              "quorum", json_object_get(description, "quorum"),
@@ -289,7 +289,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     json_object_set_new(task, "asked_ms", json_integer((json_int_t)s->now));
     json_object_set_new(task, "reminders", json_integer(0));
     json_object_set(task, "no_quorum_arm", json_object_get(description, "no_quorum_arm"));
-    json_object_set_new(in->record, "task", json_string(id));
+    instance_set_text(s, &in->record.task, id);
     if (rc == STORE_OK)
         rc = task_schedule(s, in, task, undecidable);
     if (rc == STORE_OK)
@@ -688,7 +688,7 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
    everyone who was told of it is told, on their own channel. */
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
-    const char *id = json_string_value(json_object_get(in->record, "task"));
+    const char *id = in->record.task;
     json_t *task;
     int rc = task_load_if(s, id, &task);
     if (!task)
@@ -864,8 +864,8 @@ static int task_stall_at_once(Step *s, Instance *in, json_t *task)
              TASK_AT_ONCE_LIMIT, json_string_value(json_object_get(task, "state")));
     json_t *record = record_add(s, in, "stalled");
     json_object_set_new(record, "error", json_string(message));
-    json_object_set_new(in->record, "status", json_string("stalled"));
-    json_object_set_new(in->record, "stalled_input",
+    in->record.status = INSTANCE_STALLED;
+    instance_record_set_json(&in->record.stalled_input,
                         json_pack("{s:s, s:o}", "kind", "answer", "value", value_to_json(result)));
     value_release(result);
     return STORE_OK;
@@ -882,7 +882,7 @@ int task_decide_at_once(Step *s, Instance *in)
     do {
         s->undecidable = false;
         json_t *task;
-        rc = task_load_if(s, json_string_value(json_object_get(in->record, "task")), &task);
+        rc = task_load_if(s, in->record.task, &task);
         if (!task)
             break;
         if (++s->decided_at_once < TASK_AT_ONCE_LIMIT)
@@ -1014,7 +1014,7 @@ int task_ack(Step *s, const char *id, const char *by)
     Instance in = {0};
     if (rc == STORE_OK && json_array_size(seats) > 0)
         rc = task_instance_load(s, task, &in);
-    if (rc == STORE_OK && in.record) {
+    if (rc == STORE_OK && in.loaded) {
         json_t *record = record_add(s, &in, "acknowledged");
         json_object_set_new(record, "task", json_string(id));
         json_object_set(record, "seats", seats);

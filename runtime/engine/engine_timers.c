@@ -62,11 +62,9 @@ static int due_work(Step *s, void *context)
    kept on the instance as "held_timers" until the retry leaves the suspension. */
 static int timer_hold(Step *s, Instance *in, DueTimer *d)
 {
-    json_t *held = json_object_get(in->record, "held_timers");
-    if (!held) {
-        held = json_array();
-        json_object_set_new(in->record, "held_timers", held);
-    }
+    if (!in->record.held_timers)
+        in->record.held_timers = json_array();
+    json_t *held = in->record.held_timers;
     char due[40];
     time_text((int64_t)store_read_be64(d->key), due);
     json_t *what = json_deep_copy(d->what);
@@ -94,11 +92,10 @@ static int fire_one(Step *s, DueTimer *d)
         return rc;
     json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
     const char *kind = json_string_value(json_object_get(d->what, "kind"));
-    const char *status = json_string_value(json_object_get(in.record, "status"));
     bool current = in.frame && kind && (uint64_t)suspension == in.frame->step;
-    if (current && strcmp(status, "stalled") == 0)
+    if (current && in.record.status == INSTANCE_STALLED)
         return timer_hold(s, &in, d);
-    if (!current || strcmp(status, "running") != 0) {
+    if (!current || in.record.status != INSTANCE_RUNNING) {
         instance_clear(&in);
         return STORE_OK;   /* a stale wake-up: deleted without effect */
     }

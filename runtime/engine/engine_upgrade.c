@@ -21,7 +21,10 @@
  *
  * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps, no
  * index, the old seen key; 3: no index; or 4: the old seen key), for the tests that need a store as an older huddle wrote it
- * (tests/crash/store_schema1.c).
+ * (tests/crash/store_schema1.c); an instance's record in its own encoding
+ * (engine_instance_record.c, written since 2026-12-05) goes back to the JSON record then.
+ * Upgrading leaves an instance's JSON record as the codec's binary form: the engine
+ * reads it, and its next save writes the record's own encoding.
  */
 #include "engine_internal.h"
 #include "engine_small_values.h"
@@ -67,6 +70,20 @@ static int upgrade_encode(const json_t *json, unsigned to, StrBuf *out)
     return text ? CODEC_OK : CODEC_NO_MEMORY;
 }
 
+/* An instance's record in its own encoding (engine_instance_record.c) as the JSON
+   object an older schema keeps: CODEC_OK, CODEC_DAMAGED, CODEC_NO_MEMORY. */
+static int instance_record_old_form(StoreBytes record, json_t **json)
+{
+    InstanceRecord r;
+    char why[240];
+    int rc = instance_record_decode(record.data, record.len, &r, why, sizeof why);
+    if (rc != INSTANCE_RECORD_OK)
+        return rc == INSTANCE_RECORD_NO_MEMORY ? CODEC_NO_MEMORY : CODEC_DAMAGED;
+    *json = instance_record_json(&r);
+    instance_record_free(&r);
+    return *json ? CODEC_OK : CODEC_NO_MEMORY;
+}
+
 /* Appends `key` and `value` (as `table` holds it) in the form of schema `to` to `out`:
    STORE_OK; STORE_STOP (nothing appended) when it has that form already, is not a
    record, or cannot be encoded, so it stays as it is; STORE_NO_MEMORY. */
@@ -81,12 +98,14 @@ static int upgrade_entry(StoreTable table, StoreBytes key, StoreBytes value, uns
         record = store_bytes((const char *)value.data + 4, engine_get_le32(value.data));
         frame = store_bytes((const char *)record.data + record.len, value.len - 4 - record.len);
     }
+    bool typed = table == TABLE_INSTANCES && instance_record_is_typed(record.data, record.len);
     bool binary = codec_is_binary(record.data, record.len) || small_value_typed(table, record.data, record.len);
-    if (binary == (to >= 2) && (!stamped || to >= 3))
+    if (typed ? to >= STORE_SCHEMA_VERSION : binary == (to >= 2) && (!stamped || to >= 3))
         return STORE_STOP;          /* in its form; history is stamped by upgrade_chain */
     json_t *json;
     char why[240];
-    int rc = small_value_load(table, record.data, record.len, &json, why, sizeof why);
+    int rc = typed ? instance_record_old_form(record, &json)
+                   : small_value_load(table, record.data, record.len, &json, why, sizeof why);
     if (rc != CODEC_OK)
         return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_STOP;
     size_t mark = out->len;

@@ -118,19 +118,20 @@ static int instance_count_set(StoreTxn *txn, uint64_t instance, uint32_t history
     if (rc != STORE_OK)
         return rc;
     uint32_t len = engine_get_le32(value.data);
-    json_t *record;
+    InstanceRecord record;
     char why[200];
-    if (codec_load((const char *)value.data + 4, len, &record, why, sizeof why) != CODEC_OK)
+    if (len > value.len - 4 ||
+        instance_record_load((const char *)value.data + 4, len, &record, why, sizeof why) != INSTANCE_RECORD_OK)
         return STORE_FAILED;
-    json_object_set_new(record, "history", json_integer(history));
+    record.history = history;
     StrBuf out = STRBUF_INIT;
     strbuf_append(&out, "\0\0\0\0", 4);
-    rc = codec_encode(record, &out) == CODEC_OK ? STORE_OK : STORE_FAILED;
+    rc = instance_record_encode(&record, &out) == 0 ? STORE_OK : STORE_FAILED;
     engine_set_le32(out.data, (uint32_t)(out.len - 4));
     strbuf_append(&out, (const char *)value.data + 4 + len, value.len - 4 - len);
     if (rc == STORE_OK)
         rc = store_put(txn, TABLE_INSTANCES, store_bytes(key, 8), store_bytes(out.data, out.len));
-    json_decref(record);
+    instance_record_free(&record);
     strbuf_free(&out);
     return rc;
 }

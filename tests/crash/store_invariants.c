@@ -300,7 +300,8 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
         return STORE_OK;
     }
     char unread[240];
-    json_t *record = record_of(bytes + 4, json_len, unread, sizeof unread);
+    json_t *record;
+    instance_record_stored_json(bytes + 4, json_len, &record, unread, sizeof unread);
     if (!json_is_object(record)) {
         violation(c, "instance %s: its record does not read as a JSON object (%s)", id,
                   record ? "not an object" : unread);

@@ -17,7 +17,10 @@
  *                              which must still verify to the same links and head (the
  *                              canonical form does not depend on the format); and each
  *                              instance's frame in frame format 1 (map keys in full, as
- *                              written before 2026-12-04 late)
+ *                              written before 2026-12-04 late); an instance's record of
+ *                              its own encoding (engine_instance_record.c, written since
+ *                              2026-12-05) becomes the JSON record it was before, in
+ *                              format 1 (so do --to 3 and --to 4, in format 2)
  *   store_schema1 --show DIR   prints the schema DIR has, and how many records are in
  *                              the binary form and how many are JSON text; with
  *                              --show-formats, how many binary ones are of each format,
@@ -25,7 +28,10 @@
  *                              form (fixed, varint), on a third how many instances'
  *                              frames are of each format, on a fourth how many seen
  *                              entries and case owners are typed (binary, not counted
- *                              in the formats)
+ *                              in the formats), on a fifth how many instances' records
+ *                              are of their own encoding and how many are JSON records
+ *                              (an instance's record of its own encoding counts as
+ *                              binary, of neither codec format)
  *
  * The rewrite is engine_store_convert's, in one write transaction. Exit status: 0 done,
  * 2 usage, 3 the store could not be opened or written.
@@ -47,6 +53,7 @@ typedef struct Count {
     size_t stamps[2];       /* history stamps: fixed (HISTORY_STAMP_TAG), varint */
     size_t frames[3];       /* instances' frames of format 1, 2 (runtime/vm/frame.c) */
     size_t typed;           /* typed seen entries and case owners (engine_small_values.h) */
+    size_t instances[2];    /* instances' records: JSON, their own encoding */
     StoreTable table;
 } Count;
 
@@ -74,7 +81,11 @@ static int count_visit(void *context, StoreBytes key, StoreBytes value)
     }
     if (value.len <= skip)
         return STORE_OK;
-    if (codec_is_binary(bytes + skip, value.len - skip)) {
+    if (c->table == TABLE_INSTANCES)
+        c->instances[instance_record_is_typed(bytes + skip, value.len - skip)]++;
+    if (c->table == TABLE_INSTANCES && instance_record_is_typed(bytes + skip, value.len - skip)) {
+        c->binary++;
+    } else if (codec_is_binary(bytes + skip, value.len - skip)) {
         c->binary++;
         c->format[bytes[skip]]++;
     } else if (small_value_typed(c->table, bytes + skip, value.len - skip)) {
@@ -125,12 +136,18 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
     const char *bytes = value.data;
     if (r->table == TABLE_INSTANCES && value.len >= 4 && engine_get_le32(bytes) <= value.len - 4)
         len = engine_get_le32(bytes);
-    bool typed = value.len > skip && small_value_typed(r->table, bytes + skip, len);
+    bool instance_typed = r->table == TABLE_INSTANCES && value.len > skip && instance_record_is_typed(bytes + skip, len);
+    bool typed = instance_typed || (value.len > skip && small_value_typed(r->table, bytes + skip, len));
     if (value.len <= skip || (!typed && (!codec_is_binary(bytes + skip, len) || bytes[skip] == CODEC_FORMAT_1)))
         return STORE_OK;
-    json_t *json;
+    json_t *json = NULL;
     char why[240];
-    if (small_value_load(r->table, bytes + skip, len, &json, why, sizeof why) != CODEC_OK)
+    InstanceRecord instance;
+    if (instance_typed && instance_record_decode(bytes + skip, len, &instance, why, sizeof why) == INSTANCE_RECORD_OK) {
+        json = instance_record_json(&instance);
+        instance_record_free(&instance);
+    }
+    if (instance_typed ? !json : small_value_load(r->table, bytes + skip, len, &json, why, sizeof why) != CODEC_OK)
         return STORE_OK;    /* damaged: left as it is */
     engine_put_le32(&r->chunk, key.len);
     strbuf_append(&r->chunk, key.data, key.len);
@@ -216,6 +233,7 @@ static int show(Store *store, bool formats)
         printf("history stamps: fixed %zu, varint %zu\n", c.stamps[0], c.stamps[1]);
         printf("frames: format 1 %zu, format 2 %zu\n", c.frames[1], c.frames[2]);
         printf("typed values: %zu\n", c.typed);
+        printf("instance records: own encoding %zu, JSON %zu\n", c.instances[1], c.instances[0]);
     }
     else
         printf("schema %u, binary %zu, text %zu\n", version, c.binary, c.text);

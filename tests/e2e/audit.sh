@@ -38,6 +38,7 @@ expect "a folder with no store is a store error" 3 "$h" audit verify --db "$tmp/
 # ---- a store written before format 2 (2026-12-04): its records in the codec's format 1 ----
 "$tool_store_schema1" --show-formats "$db" > "$tmp/shown" 2>&1
 if grep -Eq '^history stamps: fixed 0, varint 57$' "$tmp/shown"; then ok "every stamp written with its place as a varint (2026-12-04 night)"; else no "every stamp written with its place as a varint (2026-12-04 night)" "$tmp/shown"; fi
+if grep -Eq '^instance records: own encoding 4, JSON 0$' "$tmp/shown"; then ok "every instance's record in its own encoding (2026-12-05)"; else no "every instance's record in its own encoding (2026-12-05)" "$tmp/shown"; fi
 rm -rf "$tmp/f1"; cp -r "$db" "$tmp/f1"
 for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history.before"
 "$tool_store_schema1" --format1 "$tmp/f1" > "$tmp/out" 2>&1 && ok "format1: the records rewritten in format 1" || no "format1: the records rewritten in format 1" "$tmp/out"
@@ -45,6 +46,7 @@ for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history
 if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown"; then ok "(every stamp in its fixed form, as before 2026-12-04 night)"; else no "(every stamp in its fixed form, as before 2026-12-04 night)" "$tmp/shown"; fi
 if grep -Eq '^frames: format 1 [1-9][0-9]*, format 2 0$' "$tmp/shown"; then ok "(every frame in format 1, as before 2026-12-04 late)"; else no "(every frame in format 1, as before 2026-12-04 late)" "$tmp/shown"; fi
+if grep -Eq '^instance records: own encoding 0, JSON 4$' "$tmp/shown"; then ok "(every instance's record the JSON record it was before 2026-12-05)"; else no "(every instance's record the JSON record it was before 2026-12-05)" "$tmp/shown"; fi
 expect "format1: verify reads the older records to the same head" 0 "$h" audit verify --db "$tmp/f1" --head "$head"
 has "(every record, the same head)" "verified: 57 records of 4 instances, head $head"
 for i in i1 i2 i3 i4; do "$h" history $i --db "$tmp/f1" --json; done > "$tmp/history.after"
@@ -57,6 +59,7 @@ has "(every record)" "verified: 62 records of 4 instances"
 if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 5$' "$tmp/shown"; then ok "(the new stamps with their place as a varint beside the old)"; else no "(the new stamps with their place as a varint beside the old)" "$tmp/shown"; fi
 if grep -Eq '^frames: format 1 0, format 2 [0-9]+$' "$tmp/shown"; then ok "(the instance waiting on t4 resumed from its format-1 frame: none is left)"; else no "(the instance waiting on t4 resumed from its format-1 frame: none is left)" "$tmp/shown"; fi
+if grep -Eq '^instance records: own encoding 1, JSON 3$' "$tmp/shown"; then ok "(the instance that answer stepped is saved in its record's own encoding, the others read as they are)"; else no "(the instance that answer stepped is saved in its record's own encoding, the others read as they are)" "$tmp/shown"; fi
 
 # ---- the export ----
 "$h" audit export --db "$db" > "$tmp/export.jsonl" 2> "$tmp/out" && ok "export" || no "export"
