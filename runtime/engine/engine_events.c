@@ -146,10 +146,10 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         frame_free(in.frame);
         in.frame = NULL;
         instance_record_set_json(&in.record.start_input,
-                            json_pack("{s:I, s:o, s:s, s:s, s:s, s:I}", "trigger", (json_int_t)trigger,
-                                      "data", value_to_json(event->data), "source", event->source,
-                                      "type", event->type, "id", event->id,
-                                      "time_ms", (json_int_t)value_map_get(event->meta, "time", 4)->as.ms));
+                                 json_pack("{s:I, s:o, s:s, s:s, s:s, s:I}", "trigger", (json_int_t)trigger,
+                                           "data", value_to_json(event->data), "source", event->source,
+                                           "type", event->type, "id", event->id,
+                                           "time_ms", (json_int_t)value_map_get(event->meta, "time", 4)->as.ms));
     }
     if (rc == STORE_OK)
         rc = step_apply(s, &in, status, &result);

@@ -154,9 +154,11 @@ int instance_save(Step *s, Instance *in)
         return step_fail(s, ENGINE_FAILED, "instance %s cannot be stored: a field of it nests deeper than %d levels",
                          in->record.id, CODEC_DEPTH_MAX);
     }
-    engine_set_le32(bytes->data, (uint32_t)(bytes->len - 4));
-    if (in->frame)
-        frame_encode(in->frame, bytes);
+    if (!strbuf_failed(bytes)) {
+        engine_set_le32(bytes->data, (uint32_t)(bytes->len - 4));
+        if (in->frame)
+            frame_encode(in->frame, bytes);
+    }
     if (strbuf_failed(bytes)) {
         engine_record_bytes_done(s);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");

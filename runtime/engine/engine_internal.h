@@ -8,6 +8,8 @@
  *
  *   engine_door.c       the checks every input passes first: ids, depth, people, times
  *   engine_codec.c      the binary form of records in the store (engine_codec.h)
+ *   engine_instance_record.c, _json.c  an instance's record as a struct, its own
+ *                       encoding, and the older JSON record (engine_instance_record.h)
  *   engine_chain.c      the decision record's hash chain as history is written
  *   engine_upgrade.c    an older store (JSON records, no chain) converted at engine_open
  *   engine_txn.c        a step's transaction: its clock and history records,

@@ -368,7 +368,7 @@ static int step_settle(Step *s, Instance *in, VmInputKind kind, Value value, VmS
         }
         in->record.step = (uint64_t)step;
         instance_record_set_json(&in->record.stalled_input,
-                            json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
+                                 json_pack("{s:s, s:o}", "kind", INPUT_KINDS[kind], "value", value_to_json(value)));
     } else {
         rc = timers_clear(s, in);
     }

@@ -866,7 +866,7 @@ static int task_stall_at_once(Step *s, Instance *in, json_t *task)
     json_object_set_new(record, "error", json_string(message));
     in->record.status = INSTANCE_STALLED;
     instance_record_set_json(&in->record.stalled_input,
-                        json_pack("{s:s, s:o}", "kind", "answer", "value", value_to_json(result)));
+                             json_pack("{s:s, s:o}", "kind", "answer", "value", value_to_json(result)));
     value_release(result);
     return STORE_OK;
 }

@@ -581,7 +581,7 @@ json_t *record_add(Step *s, Instance *in, const char *kind)
 {
     json_int_t seq = (json_int_t)++in->record.history;
     const char *instance_id = in->record.id;
-    json_t *state = in->record.state ? json_string(in->record.state) : json_null();
+    json_t *state = in->record.state ? record_shared(s, "state", in->record.state) : json_null();
     if (!state)
         return NULL;   /* out of memory: the step fails */
     char at[40];
