@@ -48,6 +48,9 @@ typedef void (*EngineRecordFn)(void *context, const json_t *record);
 typedef struct EngineOptions {
     EngineRecordFn on_record;
     void *record_context;
+    /* The kinds of record on_record is given ("started", ...; a NULL-terminated list),
+       or NULL for every kind: records of other kinds are never made into JSON. */
+    const char *const *record_kinds;
     const json_t *mocks;        /* `huddle run --mocks`: connector.operation -> reply */
     bool create;                /* make a new store when DIR holds none (deploy, run) */
     bool no_sync;               /* skip fsync at commit: throwaway stores only (run) */

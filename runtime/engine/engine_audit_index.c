@@ -545,6 +545,18 @@ static int index_record(Writer *w, const json_t *r)
     return index_task(w, r, kind, task);
 }
 
+bool audit_index_wants(const char *kind)
+{
+    /* index_record's kinds: the instance's (index_instance), the ask's (index_asked) and
+       those index_task changes a row for */
+    static const char *const KINDS[] = {"started", "tagged", "done", "failed", "cancelled", "asked",
+                                        "delegated", "handover", "escalated", "answered", "resolved"};
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
+        if (strcmp(kind, KINDS[i]) == 0)
+            return true;
+    return false;
+}
+
 int audit_index_record(StoreTxn *txn, const json_t *record)
 {
     Writer w = {txn, STRBUF_INIT, STRBUF_INIT};

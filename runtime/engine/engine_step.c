@@ -33,8 +33,7 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
              "the %s timer would be due at %s, but a timer must be due after the engine time "
              "that sets it (%s): its duration must be positive; no timer is set",
              kind, at, now);
-    json_t *record = record_add(s, in, "stalled");
-    json_object_set_new(record, "error", json_string(message));
+    record_text(record_begin(s, in, "stalled"), "error", message);
     json_object_set_new(in->record, "status", json_string("stalled"));
 }
 
@@ -84,15 +83,11 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
             list = NULL;   /* released: the step fails, out of memory */
     }
     json_array_append_new(list, json_string(hex));
-    char at[40];
-    time_text(due, at);
-    json_t *record = record_add(s, in, "timer");
-    json_object_set_new(record, "due", json_string(at));
-    json_object_set(record, "what", json_object_get(what, "kind"));
-    if (json_object_get(what, "task"))
-        json_object_set(record, "task", json_object_get(what, "task"));
-    if (json_object_get(what, "level"))
-        json_object_set(record, "level", json_object_get(what, "level"));
+    CodecWriter *record = record_begin(s, in, "timer");
+    record_time(record, "due", due);
+    record_json(record, "what", json_object_get(what, "kind"));
+    record_json(record, "task", json_object_get(what, "task"));
+    record_json(record, "level", json_object_get(what, "level"));
     json_decref(what);
     return rc;
 }
@@ -143,7 +138,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
     switch (effect->kind) {
     case EFFECT_ENTERED:
         json_object_set_new(in->record, "state", json_string(value_text(effect->value)));
-        record_add(s, in, "entered");
+        record_begin(s, in, "entered");
         break;
     case EFFECT_TAGGED: {
         json_t *tags = json_object_get(in->record, "tags");
@@ -156,13 +151,11 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             if (!known)
                 json_array_append_new(tags, json_string(tag));
         }
-        record = record_add(s, in, "tagged");
-        json_object_set_new(record, "tags", value_to_json(effect->value));
+        record_value(record_begin(s, in, "tagged"), "tags", effect->value);
         break;
     }
     case EFFECT_NOTED:
-        record = record_add(s, in, "noted");
-        json_object_set_new(record, "text", value_to_json(effect->value));
+        record_value(record_begin(s, in, "noted"), "text", effect->value);
         break;
     case EFFECT_SENT:
         record = record_add(s, in, "sent");
@@ -187,10 +180,10 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 if (!idset_add(&told, json_string_value(person)))
                     continue;
                 json_array_append(everyone, person);
-                record = record_add(s, in, "notified");
-                json_object_set(record, "person", person);
-                json_object_set_new(record, "channel", json_string(dir_channel(dir, json_string_value(person))));
-                json_object_set_new(record, "message", value_to_json(message));
+                CodecWriter *notified = record_begin(s, in, "notified");
+                record_json(notified, "person", person);
+                record_text(notified, "channel", dir_channel(dir, json_string_value(person)));
+                record_value(notified, "message", message);
             }
             json_decref(notes);
             json_decref(who);
@@ -205,10 +198,10 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 if (!idset_add(&told, value_text(*id)))
                     continue;
                 json_array_append_new(everyone, value_to_json(*id));
-                record = record_add(s, in, "notified");
-                json_object_set_new(record, "person", value_to_json(*id));
-                json_object_set_new(record, "channel", json_string("email"));
-                json_object_set_new(record, "message", value_to_json(message));
+                CodecWriter *notified = record_begin(s, in, "notified");
+                record_value(notified, "person", *id);
+                record_text(notified, "channel", "email");
+                record_value(notified, "message", message);
             } else {
                 json_t *who_json = value_to_json(who);
                 json_t *notes = json_pack("[o]", dir_unresolved(who_json, "no directory is loaded"));
@@ -224,8 +217,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         break;
     }
     case EFFECT_WHEN_ERROR:
-        record = record_add(s, in, "when_failed");
-        json_object_set_new(record, "error", value_to_json(effect->value));
+        record_value(record_begin(s, in, "when_failed"), "error", effect->value);
         break;
     }
 }
@@ -238,8 +230,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
     if (after && (after->type == VAL_DURATION || after->type == VAL_BUSINESS)) {
         int64_t due;
         if (step_business_add(s, in->program, s->now, *after, &due) != STORE_OK) {
-            json_t *record = record_add(s, in, "stalled");
-            json_object_set_new(record, "error", json_string(s->why));
+            record_text(record_begin(s, in, "stalled"), "error", s->why);
             json_object_set_new(in->record, "status", json_string("stalled"));
             return STORE_OK;
         }
@@ -296,11 +287,10 @@ static int end_instance(Step *s, Instance *in, const char *status, const char *k
         json_decref(text);
         return rc;
     }
-    json_t *record = record_add(s, in, kind);
-    json_object_set(record, field, text);   /* a reference of its own: record may be NULL */
+    CodecWriter *record = record_begin(s, in, kind);
+    record_json(record, field, text);
     if (ends)
-        json_object_set_new(record, "discarded",
-                            json_integer(json_integer_value(json_object_get(in->record, "mailbox_discarded"))));
+        record_integer(record, "discarded", json_integer_value(json_object_get(in->record, "mailbox_discarded")));
     json_object_set_new(in->record, "status", json_string(status));
     if (ends)
         json_object_set(in->record, "outcome", text);

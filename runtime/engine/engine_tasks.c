@@ -191,17 +191,23 @@ static json_t *task_give_seats(Step *s, Instance *in, json_t *description, const
 /* The `asked` record, and level 0: the holders are told at the start. */
 static void task_record_asked(Step *s, Instance *in, json_t *task)
 {
-    json_t *record = record_add(s, in, "asked");
-    json_object_set(record, "task", json_object_get(task, "id"));
-    json_object_set(record, "question", json_object_get(task, "question"));
-    json_t *choice_ids = json_array();
+    CodecWriter *record = record_begin(s, in, "asked");
+    record_json(record, "task", json_object_get(task, "id"));
+    record_json(record, "question", json_object_get(task, "question"));
     size_t i;
     json_t *choice;
-    json_array_foreach(json_object_get(task, "choices"), i, choice)
-        json_array_append(choice_ids, json_object_get(choice, "id"));
-    json_object_set_new(record, "choices", choice_ids);
-    json_object_set(record, "seats", json_object_get(task, "seats"));
-    json_object_set(record, "deadline", json_object_get(task, "deadline"));
+    if (record) {
+        codec_write_key(record, "choices");
+        codec_write_array(record);
+        json_array_foreach(json_object_get(task, "choices"), i, choice) {
+            const json_t *id = json_object_get(choice, "id");
+            if (id)   /* as json_array_append of NULL adds nothing */
+                codec_write_json(record, id);
+        }
+        codec_write_close(record);
+    }
+    record_json(record, "seats", json_object_get(task, "seats"));
+    record_json(record, "deadline", json_object_get(task, "deadline"));
     json_t *told = json_array();
     json_t *each;
     json_array_foreach(json_object_get(task, "seats"), i, each) {
@@ -301,6 +307,9 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 
 /* ---- resolving ---- */
 
+static void task_tell_outcome(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
+                              const char *text, const char *outcome);
+
 /* Everyone who was told of the ask (its "told" list: holders at any time, people
    reassigned off a seat included) is told how it ended, once each, on their own
    channel; `message` (may be NULL) is added to each record. */
@@ -315,13 +324,7 @@ static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *
     json_array_foreach(json_object_get(task, "seats"), i, seat)   /* tasks stored before "told" */
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
             json_array_append(people, holder);
-    size_t before = json_array_size(s->records);
-    task_tell(s, in, task, people, message ? "cancelled" : "outcome", message);
-    for (size_t r = before; r < json_array_size(s->records); r++) {
-        json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
-        if (message)
-            json_object_set_new(json_array_get(s->records, r), "message", json_string(message));
-    }
+    task_tell_outcome(s, in, task, people, message ? "cancelled" : "outcome", message, outcome);
     json_decref(people);
 }
 
@@ -343,10 +346,10 @@ static int task_close(Step *s, Instance *in, json_t *task, const char *choice, j
     json_array_foreach(votes, i, vote)
         if (strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0)
             json_array_append(deciders, json_object_get(vote, "by"));
-    json_t *record = record_add(s, in, "resolved");
-    json_object_set_new(record, "task", json_string(id));
-    json_object_set_new(record, "choice", json_string(choice));
-    json_object_set(record, "votes", votes);
+    CodecWriter *record = record_begin(s, in, "resolved");
+    record_text(record, "task", id);
+    record_text(record, "choice", choice);
+    record_json(record, "votes", votes);
     task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
     json_t *seat;
@@ -657,13 +660,12 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
         json_decref(task);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
-    json_t *record = record_add(s, &in, "answered");
-    json_object_set_new(record, "task", json_string(id));
-    json_object_set_new(record, "by", json_string(by));
-    if (s->token)
-        json_object_set_new(record, "token", json_string(s->token));
-    json_object_set_new(record, "choice", json_string(choice));
-    json_object_set(record, "comment", json_object_get(vote, "comment"));
+    CodecWriter *record = record_begin(s, &in, "answered");
+    record_text(record, "task", id);
+    record_text(record, "by", by);
+    record_text(record, "token", s->token);
+    record_text(record, "choice", choice);
+    record_json(record, "comment", json_object_get(vote, "comment"));
     json_int_t needed = json_integer_value(json_object_get(task, "needed"));
     json_int_t count = 0;
     json_t *v;
@@ -773,6 +775,14 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
 void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
                const char *text)
 {
+    task_tell_outcome(s, in, task, people, about, text, NULL);
+}
+
+/* task_tell, each `notified` record also saying how the ask ended (`outcome`, and the
+   `message` when there is `text`), when outcome is not NULL. */
+static void task_tell_outcome(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
+                              const char *text, const char *outcome)
+{
     const Directory *dir = step_directory(s);
     size_t i;
     json_t *person;
@@ -793,10 +803,14 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
         if (!idset_add(&told, json_string_value(person)))
             continue;
         json_array_append(now_told, person);
-        json_t *record = record_add(s, in, "notified");
-        json_object_set(record, "task", json_object_get(task, "id"));
-        json_object_set(record, "person", person);
-        json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
+        CodecWriter *record = record_begin(s, in, "notified");
+        record_json(record, "task", json_object_get(task, "id"));
+        record_json(record, "person", person);
+        record_text(record, "channel", dir ? dir_channel(dir, json_string_value(person)) : "email");
+        if (outcome) {
+            record_text(record, "outcome", outcome);
+            record_text(record, "message", text);
+        }
         if (idset_add(&known, json_string_value(person)))
             json_array_append(everyone, person);
     }
