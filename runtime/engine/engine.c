@@ -640,8 +640,11 @@ static int retry_work(Step *s, void *context)
     else if (w->state && (state = program_state_index(in.program, w->state)) < 0)
         rc = step_fail(s, ENGINE_REFUSED, "%s's playbook has no state '%s'", w->instance, w->state);
     if (rc == STORE_OK) {
-        json_t *record = record_add(s, &in, "retried");
-        json_object_set_new(record, "goto", w->state ? json_string(w->state) : json_null());
+        CodecWriter *record = record_begin(s, &in, "retried");
+        if (w->state)
+            record_text(record, "goto", w->state);
+        else
+            record_null(record, "goto");
         rc = step_retry(s, &in, state);
     }
     if (rc == STORE_OK && strcmp(json_string_value(json_object_get(in.record, "status")), "stalled") == 0)
@@ -681,11 +684,10 @@ static int cancel_work(Step *s, void *context)
         rc = task_cancel(s, &in, w->by, w->reason);
     if (rc == STORE_OK)
         rc = mailbox_trim(s, &in, 0);
-    json_t *record = record_add(s, &in, "cancelled");
-    json_object_set_new(record, "by", json_string(w->by));
-    json_object_set_new(record, "reason", json_string(w->reason));
-    json_object_set_new(record, "discarded",
-                        json_integer(json_integer_value(json_object_get(in.record, "mailbox_discarded"))));
+    CodecWriter *record = record_begin(s, &in, "cancelled");
+    record_text(record, "by", w->by);
+    record_text(record, "reason", w->reason);
+    record_integer(record, "discarded", json_integer_value(json_object_get(in.record, "mailbox_discarded")));
     json_object_set_new(in.record, "status", json_string("cancelled"));
     json_object_set_new(in.record, "outcome", json_string(w->reason));
     frame_free(in.frame);

@@ -10,11 +10,12 @@
  *   engine_codec.c      the binary form of records in the store (engine_codec.h)
  *   engine_chain.c      the decision record's hash chain as history is written
  *   engine_upgrade.c    an older store (JSON records, no chain) converted at engine_open
- *   engine_records.c    a step's history records as their codec bytes: the list, the
- *                       writer's record_begin, the jansson adapter, the hook's records
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
+ *   engine_records.c    (with engine_txn.c, which writes them) a step's history
+ *                       records as their codec bytes: the list, record_begin's
+ *                       writer, the jansson adapter record_add, the hook's records
  *   engine_idset.c      sets of ids (people) for one step's work, O(1) each
  *   engine_instance.c   instances in the store (load, save), the program cache
  *   engine_directory.c  the directory cache, calendars, the VM's business-time hooks,
@@ -300,6 +301,7 @@ uint64_t instance_number(const char *id);
 void engine_forget_caches(Engine *e);
 /* The engine code for a transaction's result (see engine_result in engine_txn.c). */
 int engine_result(int rc, char *why, size_t why_len);
+/* engine_records.c */
 /* A new history record for `in`, kept in the step's list (the caller adds its fields);
    step_write_records puts the step's records in the store. The adapter for the call
    sites that still build a jansson object: record_begin writes the bytes directly. */
@@ -313,7 +315,6 @@ typedef struct RecordHead {
 } RecordHead;
 bool record_head(Instance *in, RecordHead *head);
 
-/* engine_records.c */
 /* A new history record for `in`, written straight into its bytes in the step's list:
    "at", "instance", "seq", "kind", "state" written, and the writer returned for the
    caller's fields (record_text, ...), each key once. The record closes at the next
@@ -350,6 +351,8 @@ bool engine_wants_record(const Engine *e, const char *kind);
 /* Appends to `to` the settled records of `from` the on_record hook wants: STORE_OK or
    ENGINE_NO_MEMORY. */
 int records_keep(const Engine *e, StepRecords *to, const StepRecords *from);
+
+/* engine_txn.c: links and puts the step's records not yet written (s->written on). */
 int step_write_records(Step *s);
 /* A batch's chain (group commit, a timer batch): meta's head and count are read once
    when its transaction begins and written once before it commits, however many steps
@@ -391,9 +394,10 @@ int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_l
    the store has no index or a row of it cannot be read, so the caller folds the
    history instead. */
 int audit_index_record(StoreTxn *txn, const json_t *record);
-/* Whether audit_index_record does anything with a record of `kind`: the step decodes
-   only those (records_put). */
-bool audit_index_wants(const char *kind);
+/* Whether audit_index_record would change the index for a record of `kind` of
+   `instance` (in *needed): the step makes JSON of only those (records_put). STORE_OK or
+   a store code. */
+int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *needed);
 int audit_index_build(StoreTxn *txn);
 int audit_index_clear(StoreTxn *txn);
 int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used, char *why, size_t why_len);

@@ -103,6 +103,18 @@ void step_records_free(StepRecords *r)
     *r = (StepRecords){0};
 }
 
+/* ---- what every record starts with ---- */
+
+/* The instance's id, history count and state, read together (and the count moved on). */
+bool record_head(Instance *in, RecordHead *head)
+{
+    head->instance = json_string_value(json_object_get(in->record, "id"));
+    head->seq = json_integer_value(json_object_get(in->record, "history")) + 1;
+    json_object_set_new(in->record, "history", json_integer(head->seq));
+    head->state = json_object_get(in->record, "state");
+    return head->state != NULL;   /* an instance always has one (null before its first state) */
+}
+
 /* ---- the writer ---- */
 
 CodecWriter *record_begin(Step *s, Instance *in, const char *kind)
@@ -110,8 +122,8 @@ CodecWriter *record_begin(Step *s, Instance *in, const char *kind)
     RecordHead head;
     StepRecords *r = s->records;
     records_close(r);
-    if (!record_head(in, &head))
-        return NULL;
+    if (!record_head(in, &head) || !kind)
+        return NULL;   /* no kind: as record_add, whose json_string(NULL) fails */
     if (!records_push(r, in->number, head.seq, kind))
         return NULL;   /* counted: the step fails, out of memory */
     strbuf_put(&r->bytes, NO_STAMP, HISTORY_STAMP_MAX);

@@ -121,14 +121,16 @@ void record_notes(Step *s, Instance *in, json_t *notes, int seat)
     size_t i;
     json_t *note;
     json_array_foreach(notes, i, note) {
-        json_t *record = record_add(s, in, json_string_value(json_object_get(note, "kind")));
+        /* a note's fields (dir_unresolved, the delegated notes of runtime/people/
+           directory.c) are none of a record's own nor "seat": each is written once */
+        CodecWriter *record = record_begin(s, in, json_string_value(json_object_get(note, "kind")));
         const char *key;
         json_t *value;
         json_object_foreach(note, key, value)
             if (strcmp(key, "kind") != 0)
-                json_object_set(record, key, value);
+                record_json(record, key, value);
         if (seat >= 0)
-            json_object_set_new(record, "seat", json_integer(seat));
+            record_integer(record, "seat", seat);
     }
 }
 

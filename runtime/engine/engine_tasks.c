@@ -260,8 +260,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     int64_t deadline = 0;
     if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
         json_decref(description);
-        json_t *record = record_add(s, in, "stalled");
-        json_object_set_new(record, "error", json_string(within ? s->why : "the ask has no deadline"));
+        record_text(record_begin(s, in, "stalled"), "error", within ? s->why : "the ask has no deadline");
         json_object_set_new(in->record, "status", json_string("stalled"));
         return STORE_OK;
     }
@@ -837,9 +836,9 @@ static void task_note_undecidable(Step *s, Instance *in, json_t *task)
     if (json_is_true(json_object_get(task, "nobody_can_answer")))
         return;   /* said once; still so */
     json_object_set_new(task, "nobody_can_answer", json_true());
-    json_t *record = record_add(s, in, "unresolved");
-    json_object_set(record, "task", json_object_get(task, "id"));
-    json_object_set_new(record, "why", json_string(
+    CodecWriter *record = record_begin(s, in, "unresolved");
+    record_json(record, "task", json_object_get(task, "id"));
+    record_text(record, "why", (
         "nobody can answer: no open seat has a holder and no escalation level remains; with no "
         "'no_quorum' arm the ask stays open until its deadline (an operator may huddle reassign a seat)"));
 }
@@ -876,8 +875,7 @@ static int task_stall_at_once(Step *s, Instance *in, json_t *task)
              "stalls rather than spin (give the seats people in the directory, then huddle "
              "retry, or huddle retry --goto STATE)",
              TASK_AT_ONCE_LIMIT, json_string_value(json_object_get(task, "state")));
-    json_t *record = record_add(s, in, "stalled");
-    json_object_set_new(record, "error", json_string(message));
+    record_text(record_begin(s, in, "stalled"), "error", message);
     json_object_set_new(in->record, "status", json_string("stalled"));
     json_object_set_new(in->record, "stalled_input",
                         json_pack("{s:s, s:o}", "kind", "answer", "value", value_to_json(result)));
@@ -925,11 +923,13 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
         size_t count = task_add_level(s, in, task, level, added);
         json_object_set_new(task, "level", json_integer(level));
         json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
-        json_t *record = record_add(s, in, count ? "escalated" : "skipped");
-        json_object_set_new(record, "task", json_string(task_id));
-        json_object_set_new(record, "level", json_integer(level));
+        CodecWriter *record = record_begin(s, in, count ? "escalated" : "skipped");
+        record_text(record, "task", task_id);
+        record_integer(record, "level", level);
+        if (!count)
+            record_text(record, "why", "nobody to add to an open seat");
         if (count) {
-            json_object_set(record, "added", added);
+            record_json(record, "added", added);
             json_t *everyone = json_array();
             const char *seat;
             json_t *people;
@@ -937,8 +937,6 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
                 json_array_extend(everyone, people);
             task_tell(s, in, task, everyone, "escalated", NULL);
             json_decref(everyone);
-        } else {
-            json_object_set_new(record, "why", json_string("nobody to add to an open seat"));
         }
         json_decref(added);
         if (count || level == levels) {
@@ -981,9 +979,9 @@ int task_remind(Step *s, Instance *in, const char *task_id)
         json_decref(people);
         people = distinct;
         if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
-            json_t *record = record_add(s, in, "reminded");
-            json_object_set_new(record, "task", json_string(task_id));
-            json_object_set(record, "people", people);
+            CodecWriter *record = record_begin(s, in, "reminded");
+            record_text(record, "task", task_id);
+            record_json(record, "people", people);
             task_tell(s, in, task, people, "reminded", NULL);
         }
         json_decref(people);
@@ -1029,12 +1027,11 @@ int task_ack(Step *s, const char *id, const char *by)
     if (rc == STORE_OK && json_array_size(seats) > 0)
         rc = task_instance_load(s, task, &in);
     if (rc == STORE_OK && in.record) {
-        json_t *record = record_add(s, &in, "acknowledged");
-        json_object_set_new(record, "task", json_string(id));
-        json_object_set(record, "seats", seats);
-        json_object_set_new(record, "by", json_string(by));
-        if (s->token)
-            json_object_set_new(record, "token", json_string(s->token));
+        CodecWriter *record = record_begin(s, &in, "acknowledged");
+        record_text(record, "task", id);
+        record_json(record, "seats", seats);
+        record_text(record, "by", by);
+        record_text(record, "token", s->token);
         rc = task_save(s, task);
         if (rc == STORE_OK)
             rc = instance_save(s, &in);
@@ -1055,11 +1052,11 @@ static void seat_handover(Step *s, Instance *in, json_t *task, json_t *seat, int
     if (!on_call || (json_is_string(before) && strcmp(json_string_value(before), on_call) == 0))
         return;
     if (before) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
-        json_t *record = record_add(s, in, "handover");
-        json_object_set(record, "task", json_object_get(task, "id"));
-        json_object_set_new(record, "seat", json_integer(index));
-        json_object_set(record, "from", before);
-        json_object_set_new(record, "to", json_string(on_call));
+        CodecWriter *record = record_begin(s, in, "handover");
+        record_json(record, "task", json_object_get(task, "id"));
+        record_integer(record, "seat", index);
+        record_json(record, "from", before);
+        record_text(record, "to", on_call);
     }
     json_object_set_new(seat, "on_call", json_string(on_call));
     json_t *notes = json_array();

@@ -563,15 +563,6 @@ int json_set_integer(json_t *object, const char *key, json_int_t value)
 
 /* ---- the step's history records ---- */
 
-bool record_head(Instance *in, RecordHead *head)
-{
-    head->instance = json_string_value(json_object_get(in->record, "id"));
-    head->seq = json_integer_value(json_object_get(in->record, "history")) + 1;
-    json_object_set_new(in->record, "history", json_integer(head->seq));
-    head->state = json_object_get(in->record, "state");
-    return head->state != NULL;   /* an instance always has one (null before its first state) */
-}
-
 /* Puts record i of the step's list in the store, stamped with its links (engine_chain.c):
    its bytes lie behind room for the stamp, which goes right before them. */
 static int record_put(Step *s, HistoryChain *chain, size_t i)
@@ -606,12 +597,14 @@ static int record_put(Step *s, HistoryChain *chain, size_t i)
    those are made into JSON. */
 static int record_index(Step *s, size_t i)
 {
-    if (!audit_index_wants(s->records->items[i].kind))
-        return STORE_OK;
+    bool needed;
+    int rc = audit_index_needs(s->txn, s->records->items[i].kind, s->records->items[i].instance, &needed);
+    if (rc != STORE_OK || !needed)
+        return rc;
     json_t *record;
     char why[160];
     StoreBytes bytes = step_record_bytes(s->records, i);
-    int rc = codec_decode(bytes.data, bytes.len, &record, why, sizeof why);
+    rc = codec_decode(bytes.data, bytes.len, &record, why, sizeof why);
     if (rc == CODEC_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     if (rc != CODEC_OK)
