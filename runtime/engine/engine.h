@@ -42,7 +42,9 @@ int engine_check_time(const char *name, int64_t ms, char *why, size_t why_len);
 /* A short name for a code ("refused", "store failed", ...); never NULL. */
 const char *engine_strerror(int code);
 
-/* Called with each history record (borrowed) after its step committed. */
+/* Called with each history record (borrowed) after its step committed. The record is
+   made from the stored bytes for the hook alone (nothing in the engine holds it), so a
+   hook may keep it with json_incref rather than copy it. */
 typedef void (*EngineRecordFn)(void *context, const json_t *record);
 
 typedef struct EngineOptions {

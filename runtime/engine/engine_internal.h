@@ -338,9 +338,10 @@ void record_close(CodecWriter *w);
 
 void step_records_clear(StepRecords *r);
 void step_records_free(StepRecords *r);
-/* Closes the record being written and encodes the adapter's: every record has its
-   bytes. CODEC_OK or the first failure (CODEC_NO_MEMORY, CODEC_TOO_DEEP). */
-int records_settle(StepRecords *r);
+/* Closes the record being written and encodes the adapter's from record `from` on:
+   every record has its bytes. CODEC_OK or the first failure (CODEC_NO_MEMORY,
+   CODEC_TOO_DEEP). */
+int records_settle(StepRecords *r, size_t from);
 /* The bytes of record i (settled). */
 StoreBytes step_record_bytes(const StepRecords *r, size_t i);
 /* Record i of the step as a new jansson object (the caller releases it): NULL when out

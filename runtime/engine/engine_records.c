@@ -44,6 +44,13 @@ static StepRecord *records_push(StepRecords *r, uint64_t instance, json_int_t se
     return item;
 }
 
+/* Item's length: its bytes end where the buffer ends now (none once the buffer failed:
+   the step fails, strbuf_failures counts it). */
+static void record_ends(StepRecords *r, StepRecord *item)
+{
+    item->len = strbuf_failed(&r->bytes) || r->bytes.len < item->at ? 0 : r->bytes.len - item->at;
+}
+
 /* Closes the record being written, if any. */
 static void records_close(StepRecords *r)
 {
@@ -54,20 +61,20 @@ static void records_close(StepRecords *r)
     int rc = codec_write_end(&r->writer);
     if (rc != CODEC_OK && !r->failed)
         r->failed = rc;
-    item->len = r->bytes.len - item->at;
+    record_ends(r, item);
 }
 
-int records_settle(StepRecords *r)
+int records_settle(StepRecords *r, size_t from)
 {
     records_close(r);
-    for (size_t i = 0; i < r->count; i++) {
+    for (size_t i = from; i < r->count; i++) {
         StepRecord *item = &r->items[i];
         if (!item->json)
             continue;
         strbuf_put(&r->bytes, NO_STAMP, HISTORY_STAMP_MAX);
         item->at = r->bytes.len;
         int rc = codec_encode(item->json, &r->bytes);
-        item->len = r->bytes.len - item->at;
+        record_ends(r, item);
         json_decref(item->json);
         item->json = NULL;
         if (rc != CODEC_OK && !r->failed)
@@ -80,6 +87,8 @@ int records_settle(StepRecords *r)
 
 StoreBytes step_record_bytes(const StepRecords *r, size_t i)
 {
+    if (strbuf_failed(&r->bytes) || !r->items[i].len)
+        return store_bytes("", 0);   /* lost with the buffer: the step fails */
     return store_bytes(r->bytes.data + r->items[i].at, r->items[i].len);
 }
 
@@ -280,9 +289,10 @@ int records_keep(const Engine *e, StepRecords *to, const StepRecords *from)
         StepRecord *kept = records_push(to, item->instance, item->seq, item->kind);
         if (!kept)
             return ENGINE_NO_MEMORY;
+        StoreBytes bytes = step_record_bytes(from, i);
         kept->at = to->bytes.len;
-        strbuf_put(&to->bytes, from->bytes.data + item->at, item->len);
-        kept->len = item->len;
+        strbuf_put(&to->bytes, bytes.data, bytes.len);
+        kept->len = bytes.len;
     }
     return strbuf_failed(&to->bytes) ? ENGINE_NO_MEMORY : STORE_OK;
 }

@@ -617,7 +617,7 @@ static int record_index(Step *s, size_t i)
 /* Links and puts the step's records not yet written, on chain `c`. */
 static int records_put(Step *s, HistoryChain *c)
 {
-    int settled = records_settle(s->records);
+    int settled = records_settle(s->records, s->written);
     if (settled == CODEC_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     if (settled != CODEC_OK)
