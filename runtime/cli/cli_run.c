@@ -787,7 +787,8 @@ int cli_run(int argc, char **argv)
     bool made = mkdtemp(dir) != NULL;
     snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
     Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0, connectors.file};
-    EngineOptions engine_options = {run_print_record, &run.view, mocks, true, true, false};
+    EngineOptions engine_options = {.on_record = run_print_record, .record_context = &run.view, .mocks = mocks,
+                                    .create = true, .no_sync = true, .read_only = false};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
         status = run_deploy(run.engine, file, connectors_path);
         if (status == CLI_OK && directory_path)

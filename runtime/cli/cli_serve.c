@@ -293,22 +293,22 @@ static void serve_on_http_log(void *context, const char *message)
 
 /* Notable engine records (after their commit): instances starting and ending,
    stalls, resolutions, escalations, timers. */
+static const char *const SERVE_NOTABLE[] = {"started", "stalled", "done", "failed", "cancelled", "resolved",
+                                            "escalated", "timer", "overridden", "retried", NULL};
+
+/* The engine hands this only records of the kinds above (EngineOptions.record_kinds). */
 static void serve_on_record(void *context, const json_t *record)
 {
     (void)context;
-    static const char *const NOTABLE[] = {"started", "stalled", "done", "failed", "cancelled", "resolved",
-                                          "escalated", "timer", "overridden", "retried", NULL};
     const char *kind = json_string_value(json_object_get(record, "kind"));
-    for (int i = 0; kind && NOTABLE[i]; i++)
-        if (!strcmp(kind, NOTABLE[i])) {
-            StrBuf line = STRBUF_INIT;
-            serve_log_begin(&line, !strcmp(kind, "stalled") ? "warn" : "info", kind);
-            serve_log_json(&line, "instance", json_object_get(record, "instance"));
-            serve_log_json(&line, "state", json_object_get(record, "state"));
-            serve_log_json(&line, "task", json_object_get(record, "task"));
-            serve_log_end(&line);
-            return;
-        }
+    if (!kind)
+        return;
+    StrBuf line = STRBUF_INIT;
+    serve_log_begin(&line, !strcmp(kind, "stalled") ? "warn" : "info", kind);
+    serve_log_json(&line, "instance", json_object_get(record, "instance"));
+    serve_log_json(&line, "state", json_object_get(record, "state"));
+    serve_log_json(&line, "task", json_object_get(record, "task"));
+    serve_log_end(&line);
 }
 
 /* ---- start and stop ---- */
@@ -317,6 +317,7 @@ static int serve_open(Serve *s, const ServeArgs *a)
 {
     EngineOptions options = {0};
     options.on_record = serve_on_record;
+    options.record_kinds = SERVE_NOTABLE;
     char why[1024];
     if (engine_open(a->db, &options, &s->engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);

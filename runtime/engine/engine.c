@@ -94,6 +94,7 @@ void engine_free(Engine *e)
     vm_scratch_free(&e->vm_scratch);
     free(e->due_timers);
     codec_canon_free(&e->canonical);
+    step_records_free(&e->step_records);
     dispatcher_free(e->dispatcher);
     free(e);
     engine_alloc_flush();
@@ -404,7 +405,7 @@ typedef struct BatchCall {
     EngineInput *inputs;
     size_t count;
     int64_t now;
-    json_t *records;                /* the run's records, in input order */
+    StepRecords records;            /* the run's records the on_record hook wants, in input order */
     bool *settled;                  /* per input: failed in an aborted run, result kept */
     size_t direct;                  /* inputs before this one run directly, the rest nested */
     unsigned runs, reruns;          /* transactions begun; runs aborted for a settled input */
@@ -430,7 +431,7 @@ static void batch_count_routes(EngineInput *in, const json_t *went)
 
 /* Input `in` as one step on `txn`, its records into `records`; every out field but
    `result` is set afresh. */
-static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now, json_t *records)
+static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now, StepRecords *records)
 {
     Step s;
     step_begin(&s, b->engine, txn, now, records, in->why, sizeof in->why);
@@ -458,7 +459,7 @@ static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now,
 }
 
 /* A step that went through: its records join the run's, its routes are counted. */
-static int batch_keep(BatchCall *b, EngineInput *in, json_t *records)
+static int batch_keep(BatchCall *b, EngineInput *in, StepRecords *records)
 {
     in->result = ENGINE_OK;
     if (in->kind == ENGINE_INPUT_EVENT && !in->duplicate) {
@@ -466,11 +467,9 @@ static int batch_keep(BatchCall *b, EngineInput *in, json_t *records)
         if (in->want_routes)
             in->routes = json_incref(b->engine->event_routes);
     }
-    /* Kept for the on_record hook only: without one they are freed with the step's
-       list, while the allocator's chunks are warm (a batch's 10,000 records freed at
-       its end made the next large allocation consolidate them all: 11 % of the CPU of
-       `trigger --file` under perf, docs/performance.md). */
-    if (b->engine->options.on_record && json_array_extend(b->records, records) != 0)
+    /* Kept for the on_record hook only, and only the kinds it wants (their bytes: JSON
+       is made as the hook is called). */
+    if (b->engine->options.on_record && records_keep(b->engine, &b->records, records) != STORE_OK)
         return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
     return STORE_OK;
 }
@@ -494,7 +493,7 @@ static int batch_settle(BatchCall *b, size_t i, int rc)
 }
 
 /* Input i run directly in the batch's transaction. */
-static int batch_direct(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json_t *records)
+static int batch_direct(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, StepRecords *records)
 {
     EngineInput *in = &b->inputs[i];
     uint64_t changes = store_changes(txn);
@@ -511,7 +510,7 @@ static int batch_direct(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json
 }
 
 /* Input i run in a nested transaction: a failure undoes only itself. */
-static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, json_t *records)
+static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, StepRecords *records)
 {
     EngineInput *in = &b->inputs[i];
     StoreTxn *child;
@@ -541,10 +540,10 @@ static int batch_transaction(StoreTxn *txn, void *context)
 {
     BatchCall *b = context;
     int rc = batch_run_begin(b->engine, &b->runs, &b->records);
-    json_t *records = json_array();
+    StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
     Step clock;
-    step_begin(&clock, b->engine, txn, b->now, b->records, b->why, sizeof b->why);
-    rc = rc != STORE_OK || !records ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
+    step_begin(&clock, b->engine, txn, b->now, &b->records, b->why, sizeof b->why);
+    rc = rc != STORE_OK ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
     HistoryChain chain;
     if (rc == STORE_OK)
         rc = batch_chain_open(&clock, &chain);
@@ -555,14 +554,13 @@ static int batch_transaction(StoreTxn *txn, void *context)
             rc = batch_direct(b, i, txn, clock.now, records);
         else
             rc = batch_nested(b, i, txn, clock.now, records);
-        json_array_clear(records);
+        step_records_clear(records);
         if (rc == STORE_OK)
             fault_point("group step");
     }
-    json_decref(records);
     rc = batch_chain_close(&clock, &chain, rc);   /* the settles below chain step by step */
     if (rc == STORE_OK)
-        dispatch_settle_in_batch(b->engine, txn, clock.now, b->records);
+        dispatch_settle_in_batch(b->engine, txn, clock.now, &b->records);
     if (rc == STORE_OK)
         dispatch_claim_written(b->engine, txn, clock.now);
     return rc;
@@ -580,7 +578,7 @@ static int batch_failed(BatchCall *b, int code)
 
 int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
 {
-    BatchCall b = {e, inputs, count, now, NULL, NULL, count, 0, 0, false, ""};
+    BatchCall b = {e, inputs, count, now, {0}, NULL, count, 0, 0, false, ""};
     int caught = engine_catch_up(e, now, b.why, sizeof b.why);
     if (caught != ENGINE_OK)
         return batch_failed(&b, caught);
@@ -593,8 +591,8 @@ int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now
         dispatch_commit_claims(e, rc == STORE_OK);
     } while (rc != STORE_OK && b.again);
     if (rc == STORE_OK)
-        engine_report_records(e, b.records);
-    json_decref(b.records);
+        engine_report_records(e, &b.records);
+    step_records_free(&b.records);
     free(b.settled);
     return rc == STORE_OK ? ENGINE_OK : batch_failed(&b, engine_result(rc, b.why, sizeof b.why));
 }
@@ -618,13 +616,15 @@ static int operator_load(Step *s, const char *id, Instance *in)
    step's `why` (the retry itself is committed and returns ENGINE_OK). */
 static void retry_stalled_again(Step *s, const char *instance)
 {
-    const char *error = "";
-    size_t i;
-    json_t *record;
-    json_array_foreach(s->records, i, record)
-        if (strcmp(json_string_value(json_object_get(record, "kind")), "stalled") == 0)
-            error = json_string_value(json_object_get(record, "error"));
+    json_t *stalled = NULL;
+    for (size_t i = 0; i < s->records->count; i++)
+        if (strcmp(s->records->items[i].kind, "stalled") == 0) {
+            json_decref(stalled);
+            stalled = step_record_json(s, i);
+        }
+    const char *error = json_string_value(json_object_get(stalled, "error"));
     snprintf(s->why, s->why_len, "%s stalled again: %s", instance, error ? error : "");
+    json_decref(stalled);
 }
 
 static int retry_work(Step *s, void *context)
@@ -641,8 +641,11 @@ static int retry_work(Step *s, void *context)
     else if (w->state && (state = program_state_index(in.program, w->state)) < 0)
         rc = step_fail(s, ENGINE_REFUSED, "%s's playbook has no state '%s'", w->instance, w->state);
     if (rc == STORE_OK) {
-        json_t *record = record_add(s, &in, "retried");
-        json_object_set_new(record, "goto", w->state ? json_string(w->state) : json_null());
+        CodecWriter *record = record_begin(s, &in, "retried");
+        if (w->state)
+            record_text(record, "goto", w->state);
+        else
+            record_null(record, "goto");
         rc = step_retry(s, &in, state);
     }
     if (rc == STORE_OK && in.record.status == INSTANCE_STALLED)
@@ -682,11 +685,10 @@ static int cancel_work(Step *s, void *context)
         rc = task_cancel(s, &in, w->by, w->reason);
     if (rc == STORE_OK)
         rc = mailbox_trim(s, &in, 0);
-    json_t *record = record_add(s, &in, "cancelled");
-    json_object_set_new(record, "by", json_string(w->by));
-    json_object_set_new(record, "reason", json_string(w->reason));
-    json_object_set_new(record, "discarded",
-                        json_integer((json_int_t)in.record.mailbox_discarded));
+    CodecWriter *record = record_begin(s, &in, "cancelled");
+    record_text(record, "by", w->by);
+    record_text(record, "reason", w->reason);
+    record_integer(record, "discarded", (int64_t)in.record.mailbox_discarded);
     in.record.status = INSTANCE_CANCELLED;
     instance_record_set_json(&in.record.outcome, json_string(w->reason));
     frame_free(in.frame);

@@ -42,12 +42,17 @@ int engine_check_time(const char *name, int64_t ms, char *why, size_t why_len);
 /* A short name for a code ("refused", "store failed", ...); never NULL. */
 const char *engine_strerror(int code);
 
-/* Called with each history record (borrowed) after its step committed. */
+/* Called with each history record (borrowed) after its step committed. The record is
+   made from the stored bytes for the hook alone (nothing in the engine holds it), so a
+   hook may keep it with json_incref rather than copy it. */
 typedef void (*EngineRecordFn)(void *context, const json_t *record);
 
 typedef struct EngineOptions {
     EngineRecordFn on_record;
     void *record_context;
+    /* The kinds of record on_record is given ("started", ...; a NULL-terminated list),
+       or NULL for every kind: records of other kinds are never made into JSON. */
+    const char *const *record_kinds;
     const json_t *mocks;        /* `huddle run --mocks`: connector.operation -> reply */
     bool create;                /* make a new store when DIR holds none (deploy, run) */
     bool no_sync;               /* skip fsync at commit: throwaway stores only (run) */

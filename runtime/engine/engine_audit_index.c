@@ -545,6 +545,31 @@ static int index_record(Writer *w, const json_t *r)
     return index_task(w, r, kind, task);
 }
 
+int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *needed)
+{
+    /* index_record's kinds that change a row: the instance's (index_instance; `started`
+       writes none), the ask's (index_asked) and those index_task changes a row for */
+    static const char *const KINDS[] = {"tagged", "asked", "delegated", "handover", "escalated", "answered",
+                                        "resolved", "done", "failed", "cancelled"};
+    static const size_t ENDS = 7;   /* from here: an end, which changes only a row there is */
+    *needed = false;
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++) {
+        if (strcmp(kind, KINDS[i]) != 0)
+            continue;
+        if (i < ENDS) {
+            *needed = true;
+            return STORE_OK;
+        }
+        unsigned char key[9];
+        StoreBytes value;
+        number_key('i', instance, key);
+        int rc = store_get(txn, TABLE_DECISIONS, store_bytes(key, 9), &value);
+        *needed = rc == STORE_OK;   /* none: index_instance would find no row and write none */
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    }
+    return STORE_OK;
+}
+
 int audit_index_record(StoreTxn *txn, const json_t *record)
 {
     Writer w = {txn, STRBUF_INIT, STRBUF_INIT};

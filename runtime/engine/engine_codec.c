@@ -359,6 +359,27 @@ static void put_string(StrBuf *out, const char *text, size_t len, unsigned forma
     put(out, text, len);
 }
 
+/* A member's key: its byte in CODEC_KEYS, or 0 and the key itself. */
+static void put_key(StrBuf *out, const char *key, size_t len)
+{
+    unsigned byte = key_byte(key, len);
+    put_byte(out, (unsigned char)byte);
+    if (!byte) {
+        put_varint(out, len);
+        put(out, key, len);
+    }
+}
+
+static void put_integer(StrBuf *out, int64_t n)
+{
+    if (n >= 0 && n <= CODEC_SMALL_INT_MAX) {
+        put_byte(out, (unsigned char)(CODEC_TAG_SMALL_INT + n));
+        return;
+    }
+    put_byte(out, CODEC_TAG_INT);
+    put_varint(out, (uint64_t)n << 1 ^ (uint64_t)(n >> 63));
+}
+
 static int encode_value(const json_t *value, StrBuf *out, int depth, unsigned format);
 
 static int encode_object(const json_t *object, StrBuf *out, int depth, unsigned format)
@@ -366,14 +387,7 @@ static int encode_object(const json_t *object, StrBuf *out, int depth, unsigned 
     put_counted(out, CODEC_TAG_OBJECT, CODEC_TAG_SHORT_OBJECT, CODEC_SHORT_COUNT_MAX, json_object_size(object));
     for (void *it = json_object_iter((json_t *)object); it;
          it = json_object_iter_next((json_t *)object, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t len = json_object_iter_key_len(it);
-        unsigned byte = key_byte(key, len);
-        put_byte(out, (unsigned char)byte);
-        if (!byte) {
-            put_varint(out, len);
-            put(out, key, len);
-        }
+        put_key(out, json_object_iter_key(it), json_object_iter_key_len(it));
         int rc = encode_value(json_object_iter_value(it), out, depth + 1, format);
         if (rc != CODEC_OK)
             return rc;
@@ -401,16 +415,9 @@ static int encode_value(const json_t *value, StrBuf *out, int depth, unsigned fo
     case JSON_STRING:
         put_string(out, json_string_value(value), json_string_length(value), format);
         return CODEC_OK;
-    case JSON_INTEGER: {
-        int64_t n = (int64_t)json_integer_value(value);
-        if (n >= 0 && n <= CODEC_SMALL_INT_MAX) {
-            put_byte(out, (unsigned char)(CODEC_TAG_SMALL_INT + n));
-            return CODEC_OK;
-        }
-        put_byte(out, CODEC_TAG_INT);
-        put_varint(out, (uint64_t)n << 1 ^ (uint64_t)(n >> 63));
+    case JSON_INTEGER:
+        put_integer(out, (int64_t)json_integer_value(value));
         return CODEC_OK;
-    }
     case JSON_REAL: {
         double d = json_real_value(value);
         if (!isfinite(d))
@@ -448,6 +455,136 @@ int codec_encode_format(const json_t *value, unsigned format, StrBuf *out)
     if (strbuf_failed(out))
         return CODEC_NO_MEMORY;
     return rc;
+}
+
+/* ---- a record written member by member, with the emitters above ---- */
+
+void codec_write_begin(CodecWriter *w, StrBuf *out)
+{
+    pthread_once(&key_once, keys_build);
+    *w = (CodecWriter){.out = out, .rc = CODEC_OK};
+    put_byte(out, CODEC_FORMAT);
+}
+
+/* A value starts: an item more of the array it is in (an object's are counted by key). */
+static void write_item(CodecWriter *w)
+{
+    if (w->depth && !w->object[w->depth - 1])
+        w->count[w->depth - 1]++;
+}
+
+static void write_open(CodecWriter *w, bool object)
+{
+    write_item(w);
+    if (w->depth == CODEC_WRITER_DEPTH) {
+        w->rc = CODEC_TOO_DEEP;   /* the engine's records nest less: a caller's mistake */
+        return;
+    }
+    w->at[w->depth] = w->out->len;
+    w->object[w->depth] = object;
+    w->count[w->depth++] = 0;
+    put_byte(w->out, 0);   /* the tag, set when it closes (its count is known then) */
+}
+
+void codec_write_object(CodecWriter *w)
+{
+    write_open(w, true);
+}
+
+void codec_write_array(CodecWriter *w)
+{
+    write_open(w, false);
+}
+
+/* Closes the innermost object or array: its tag (and count) as put_counted writes them,
+   the members moved up when the count takes bytes of its own. */
+void codec_write_close(CodecWriter *w)
+{
+    if (!w->depth)
+        return;
+    size_t at = w->at[--w->depth], n = w->count[w->depth];
+    bool object = w->object[w->depth];
+    StrBuf *out = w->out;
+    if (strbuf_failed(out))
+        return;
+    if (n <= CODEC_SHORT_COUNT_MAX) {
+        out->data[at] = (char)((object ? CODEC_TAG_SHORT_OBJECT : CODEC_TAG_SHORT_ARRAY) + n);
+        return;
+    }
+    unsigned char count[CODEC_VARINT_MAX];
+    size_t k = 0;
+    for (uint64_t v = n; v > 0x7F; v >>= 7)
+        count[k++] = (unsigned char)(v | 0x80);
+    count[k] = (unsigned char)(n >> 7 * k);
+    k++;
+    size_t members = out->len - at - 1;
+    put(out, count, k);   /* room: the bytes are put in place below */
+    if (strbuf_failed(out))
+        return;
+    memmove(out->data + at + 1 + k, out->data + at + 1, members);
+    out->data[at] = (char)(object ? CODEC_TAG_OBJECT : CODEC_TAG_ARRAY);
+    memcpy(out->data + at + 1, count, k);
+}
+
+void codec_write_key(CodecWriter *w, const char *key)
+{
+    if (w->depth)
+        w->count[w->depth - 1]++;
+    put_key(w->out, key, strlen(key));
+}
+
+void codec_write_string(CodecWriter *w, const char *text, size_t len)
+{
+    write_item(w);
+    put_string(w->out, text, len, CODEC_FORMAT);
+}
+
+void codec_write_text(CodecWriter *w, const char *text)
+{
+    if (!text) {
+        codec_write_null(w);
+        return;
+    }
+    codec_write_string(w, text, strlen(text));
+}
+
+void codec_write_integer(CodecWriter *w, int64_t n)
+{
+    write_item(w);
+    put_integer(w->out, n);
+}
+
+void codec_write_bool(CodecWriter *w, bool value)
+{
+    write_item(w);
+    put_byte(w->out, value ? CODEC_TAG_TRUE : CODEC_TAG_FALSE);
+}
+
+void codec_write_null(CodecWriter *w)
+{
+    write_item(w);
+    put_byte(w->out, CODEC_TAG_NULL);
+}
+
+void codec_write_json(CodecWriter *w, const json_t *value)
+{
+    if (!value) {
+        codec_write_null(w);
+        return;
+    }
+    write_item(w);
+    int rc = encode_value(value, w->out, (int)w->depth, CODEC_FORMAT);
+    if (rc != CODEC_OK && w->rc == CODEC_OK)
+        w->rc = rc;
+}
+
+int codec_write_end(CodecWriter *w)
+{
+    while (w->depth)
+        codec_write_close(w);
+    if (strbuf_failed(w->out))
+        return CODEC_NO_MEMORY;
+    return w->rc;
 }
 
 /* ---- decoding ---- */

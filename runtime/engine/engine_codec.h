@@ -48,6 +48,45 @@ int codec_encode(const json_t *value, StrBuf *out);
    make a store as an older huddle wrote it (tests/crash/store_schema1.c). */
 int codec_encode_format(const json_t *value, unsigned format, StrBuf *out);
 
+/* A record written straight into its bytes from C values, member by member, with the
+   emitters codec_encode uses: the bytes are those codec_encode writes for the jansson
+   value with the same members in the same order (jansson keeps insertion order). The
+   writer does not check what it is given: a key written twice in an object makes a
+   record the decoder refuses, so each caller writes each key once. An object's or
+   array's count is written when it closes (one byte for at most 15 members; more moves
+   its members up by the bytes the count takes).
+
+       CodecWriter w;
+       codec_write_begin(&w, out);        the format byte
+       codec_write_object(&w);
+       codec_write_key(&w, "kind");  codec_write_text(&w, "started");
+       ...
+       rc = codec_write_end(&w);          closes what is open; CODEC_OK, CODEC_NO_MEMORY
+                                          (the buffer failed), CODEC_TOO_DEEP */
+#define CODEC_WRITER_DEPTH 8
+typedef struct CodecWriter {
+    StrBuf *out;
+    unsigned depth;                             /* objects and arrays open */
+    size_t at[CODEC_WRITER_DEPTH];              /* where each one's tag is */
+    size_t count[CODEC_WRITER_DEPTH];           /* its members or items so far */
+    bool object[CODEC_WRITER_DEPTH];
+    int rc;
+} CodecWriter;
+void codec_write_begin(CodecWriter *w, StrBuf *out);
+void codec_write_object(CodecWriter *w);
+void codec_write_array(CodecWriter *w);
+void codec_write_close(CodecWriter *w);
+void codec_write_key(CodecWriter *w, const char *key);
+void codec_write_string(CodecWriter *w, const char *text, size_t len);
+/* A NUL-terminated string; NULL writes null. */
+void codec_write_text(CodecWriter *w, const char *text);
+void codec_write_integer(CodecWriter *w, int64_t n);
+void codec_write_bool(CodecWriter *w, bool value);
+void codec_write_null(CodecWriter *w);
+/* A jansson value, encoded as codec_encode encodes it (NULL writes null). */
+void codec_write_json(CodecWriter *w, const json_t *value);
+int codec_write_end(CodecWriter *w);
+
 /* Whether `data` is a binary record (its first byte is a format this codec reads). */
 bool codec_is_binary(const void *data, size_t len);
 

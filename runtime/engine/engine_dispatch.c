@@ -735,7 +735,7 @@ static void settling_restore(Dispatcher *d)
     d->settling_count = 0;
 }
 
-void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, json_t *records)
+void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, StepRecords *records)
 {
     Dispatcher *dp = e->dispatcher;
     if (!dp)
@@ -748,25 +748,25 @@ void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, json_t *rec
     dp->settling_counts[1] = dp->retried;
     dp->settling_counts[2] = dp->failed;
     StoreTxn *child;
-    json_t *mine = json_array();
-    int rc = mine ? store_begin_nested(txn, &child) : ENGINE_NO_MEMORY;
+    StepRecords mine = {0};
+    int rc = store_begin_nested(txn, &child);
     if (rc == STORE_OK) {
         char why[256];
         Step s;
-        step_begin(&s, e, child, now, mine, why, sizeof why);
+        step_begin(&s, e, child, now, &mine, why, sizeof why);
         SettleAll all = {dp, dp->settling, dp->settling_count};
         rc = settle_all_work(&s, &all);
         if (rc == STORE_OK)
             rc = step_write_records(&s);
         rc = step_end(&s, rc);
-        if (rc == STORE_OK && records && json_array_extend(records, mine) != 0)
+        if (rc == STORE_OK && records && records_keep(e, records, &mine) != STORE_OK)
             rc = ENGINE_NO_MEMORY;
         if (rc == STORE_OK)
             rc = store_commit(child);
         else
             store_abort(child);
     }
-    json_decref(mine);
+    step_records_free(&mine);
     if (rc != STORE_OK) {
         engine_forget_caches(e);   /* they may hold what the nested transaction wrote */
         settling_restore(dp);      /* the round settles them in a transaction of its own */

@@ -44,6 +44,19 @@ static int event_put(Step *s, StoreTable table, StoreBytes key, const Event *eve
 
 /* The event as a wait receives it from the mailbox: the value of its event_json form
    ({source, type, id, time as text, data}), made without the JSON. */
+/* A record's "event": the event's source, type and id (none when one is missing, as
+   json_texts gives no object then). */
+static void record_event(CodecWriter *record, const Event *event)
+{
+    if (!event->source || !event->type || !event->id)
+        return;
+    record_object(record, "event");
+    record_text(record, "source", event->source);
+    record_text(record, "type", event->type);
+    record_text(record, "id", event->id);
+    record_close(record);
+}
+
 static Value event_value(const Event *event)
 {
     char time[40];
@@ -109,12 +122,14 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         instance_clear(&in);   /* out of memory */
         return s->failed;
     }
-    json_t *record = record_add(s, &in, "started");
-    json_object_set_new(record, "playbook", json_string(playbook));
-    json_object_set_new(record, "version", json_string(hash));
-    json_object_set_new(record, "case", case_key ? json_string(case_key) : json_null());
-    json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
-                                                    event->id, NULL));
+    CodecWriter *record = record_begin(s, &in, "started");
+    record_text(record, "playbook", playbook);
+    record_text(record, "version", hash);
+    if (case_key)
+        record_text(record, "case", case_key);
+    else
+        record_null(record, "case");
+    record_event(record, event);
     if (earlier)
         threshold_joined(s, &in, earlier);
     char version[65];
@@ -177,9 +192,7 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     store_be64(number, key);
     store_be64(seq, key + 8);
     in.record.case_events++;
-    json_t *record = record_add(s, &in, "joined");
-    json_object_set_new(record, "event", json_texts("source", event->source, "type", event->type, "id",
-                                                    event->id, NULL));
+    record_event(record_begin(s, &in, "joined"), event);
     /* Offered before it is put: a wait that takes it spares the write, and the JSON. */
     uint64_t value_failures = value_oom_count();
     s->fresh_mail = true;
@@ -211,10 +224,17 @@ static void threshold_joined(Step *s, Instance *in, json_t *earlier)
     size_t i;
     json_t *event;
     json_array_foreach(earlier, i, event) {
-        json_t *record = record_add(s, in, "joined");
-        json_object_set_new(record, "event", json_pack("{s:O, s:O, s:O}", "source", json_object_get(event, "source"),
-                                                       "type", json_object_get(event, "type"), "id", json_object_get(event, "id")));
-        json_object_set_new(record, "threshold", json_true());
+        CodecWriter *record = record_begin(s, in, "joined");
+        const json_t *source = json_object_get(event, "source"), *type = json_object_get(event, "type"),
+                     *id = json_object_get(event, "id");
+        if (source && type && id) {   /* as json_pack gives no object without one */
+            record_object(record, "event");
+            record_json(record, "source", source);
+            record_json(record, "type", type);
+            record_json(record, "id", id);
+            record_close(record);
+        }
+        record_bool(record, "threshold", true);
         if (in->record.case_key)
             in->record.case_events++;
     }

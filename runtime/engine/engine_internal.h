@@ -15,6 +15,9 @@
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
+ *   engine_records.c    (with engine_txn.c, which writes them) a step's history
+ *                       records as their codec bytes: the list, record_begin's
+ *                       writer, the jansson adapter record_add, the hook's records
  *   engine_idset.c      sets of ids (people) for one step's work, O(1) each
  *   engine_instance.c   instances in the store (load, save), the program cache
  *   engine_directory.c  the directory cache, calendars, the VM's business-time hooks,
@@ -105,6 +108,30 @@ typedef struct ProgramCacheEntry {
     Program *program;
 } ProgramCacheEntry;
 
+/* A step's history records, each as the bytes the store keeps (engine_codec.h's format)
+   with what the step needs of it; JSON is made only where a record is read
+   (step_record_json, the on_record hook, the decisions index). A record made through
+   record_add (the adapter for the call sites that still build jansson) is kept as its
+   jansson object until it is written (records_settle). engine_records.c. */
+#define STEP_RECORD_KIND_MAX 32
+typedef struct StepRecord {
+    uint64_t instance;              /* its instance's number */
+    uint32_t seq;
+    char kind[STEP_RECORD_KIND_MAX];   /* "started", ... (cut short past 31 bytes) */
+    size_t at, len;                 /* its bytes in StepRecords.bytes, behind
+                                       HISTORY_STAMP_MAX bytes of room for the stamp */
+    json_t *json;                   /* owned: the adapter's object until it is encoded */
+} StepRecord;
+
+typedef struct StepRecords {
+    StepRecord *items;
+    size_t count, cap;
+    StrBuf bytes;
+    bool open;                      /* the last record is being written by `writer` */
+    CodecWriter writer;
+    int failed;                     /* a record could not be encoded (CODEC_TOO_DEEP...) */
+} StepRecords;
+
 struct Engine {
     Store *store;
     bool owns_store;                /* opened by engine_open: engine_close closes it */
@@ -128,6 +155,8 @@ struct Engine {
     VmScratch vm_scratch;
     struct DueTimers *due_timers;   /* NULL until the first engine_fire_timers, or lent out */
     CodecCanon canonical;           /* the history chain's scratch (step_write_records) */
+    StepRecords step_records;       /* a batch's steps' records, each step's cleared after
+                                       it (engine_apply_batch): the buffer stays warm */
     struct HistoryChain *batch_chain;  /* the running batch's chain, or NULL (batch_chain_open) */
     bool timer_set_any;             /* a timer was set since the timer batch's run began: */
     unsigned char timer_set_first[20];  /* the earliest key set (timer_set; engine_timers.c) */
@@ -157,7 +186,7 @@ typedef struct Step {
     Engine *engine;
     StoreTxn *txn;
     int64_t now;                    /* engine time of this step */
-    json_t *records;                /* written in this transaction, shown after commit */
+    StepRecords *records;           /* written in this transaction, shown after commit */
     char *why;
     size_t why_len;
     bool offering;                  /* inside mailbox_offer_after: a new wait is offered there */
@@ -229,7 +258,7 @@ json_t *json_texts(const char *key, ...);
    of memory or `object` is NULL. */
 int json_set_integer(json_t *object, const char *key, json_int_t value);
 /* Starts a step on `txn` at engine time `now` (records may be NULL for a read). */
-void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, json_t *records, char *why,
+void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *records, char *why,
                 size_t why_len);
 /* Puts a sentence in s->why and returns `code`; a failure (not a refusal) also marks the
    step failed, and once it is, its sentence stays. */
@@ -276,9 +305,58 @@ uint64_t instance_number(const char *id);
 void engine_forget_caches(Engine *e);
 /* The engine code for a transaction's result (see engine_result in engine_txn.c). */
 int engine_result(int rc, char *why, size_t why_len);
+/* engine_records.c */
 /* A new history record for `in`, kept in the step's list (the caller adds its fields);
-   step_write_records puts the step's records in the store. */
+   step_write_records puts the step's records in the store. The adapter for the call
+   sites that still build a jansson object: record_begin writes the bytes directly. */
 json_t *record_add(Step *s, Instance *in, const char *kind);
+/* What every history record starts with, read from `in` (its history count moved on). */
+typedef struct RecordHead {
+    const char *instance;           /* borrowed from in->record */
+    json_int_t seq;
+    const char *state;              /* borrowed from in->record; NULL before the first state */
+} RecordHead;
+void record_head(Instance *in, RecordHead *head);
+
+/* A new history record for `in`, written straight into its bytes in the step's list:
+   "at", "instance", "seq", "kind", "state" written, and the writer returned for the
+   caller's fields (record_text, ...), each key once. The record closes at the next
+   record_begin or record_add, or when the step's records are written or read. NULL
+   (nothing recorded) as record_add gives it; the field functions take NULL. */
+CodecWriter *record_begin(Step *s, Instance *in, const char *kind);
+/* A field of the record being written. record_text and record_json write nothing for a
+   NULL value, as jansson sets nothing for one (json_object_set_new(r, k, json_string(NULL))). */
+void record_text(CodecWriter *w, const char *key, const char *text);
+void record_json(CodecWriter *w, const char *key, const json_t *value);
+void record_integer(CodecWriter *w, const char *key, int64_t value);
+/* A VM value as its JSON (value_to_json). */
+void record_value(CodecWriter *w, const char *key, Value value);
+void record_bool(CodecWriter *w, const char *key, bool value);
+void record_null(CodecWriter *w, const char *key);
+/* A time field, as the text time_text gives. */
+void record_time(CodecWriter *w, const char *key, int64_t ms);
+/* An object field: its members follow (record_text, ...), then record_close. */
+void record_object(CodecWriter *w, const char *key);
+void record_close(CodecWriter *w);
+
+void step_records_clear(StepRecords *r);
+void step_records_free(StepRecords *r);
+/* Closes the record being written and encodes the adapter's from record `from` on:
+   every record has its bytes. CODEC_OK or the first failure (CODEC_NO_MEMORY,
+   CODEC_TOO_DEEP). */
+int records_settle(StepRecords *r, size_t from);
+/* The bytes of record i (settled). */
+StoreBytes step_record_bytes(const StepRecords *r, size_t i);
+/* Record i of the step as a new jansson object (the caller releases it): NULL when out
+   of memory. */
+json_t *step_record_json(Step *s, size_t i);
+/* Whether the engine's on_record hook is given records of `kind`. */
+bool engine_wants_record(const Engine *e, const char *kind);
+/* Appends to `to` the settled records of `from` the on_record hook wants: STORE_OK or
+   ENGINE_NO_MEMORY. */
+int records_keep(const Engine *e, StepRecords *to, const StepRecords *from);
+
+/* engine_txn.c: links and puts the step's records not yet written (s->written on). */
 int step_write_records(Step *s);
 /* A batch's chain (group commit, a timer batch): meta's head and count are read once
    when its transaction begins and written once before it commits, however many steps
@@ -291,7 +369,7 @@ int batch_chain_open(Step *s, struct HistoryChain *c);
 /* The start of every run of a batch's transaction (store_write runs it again after an
    aborted run): counts the run in *runs, forgets the caches an aborted run may have
    filled, and gives the run a fresh list in *records (ENGINE_NO_MEMORY without one). */
-int batch_run_begin(Engine *e, unsigned *runs, json_t **records);
+int batch_run_begin(Engine *e, unsigned *runs, StepRecords *records);
 int batch_chain_close(Step *s, struct HistoryChain *c, int rc);
 void batch_chain_mark(const Engine *e, struct HistoryChain *mark);
 void batch_chain_rewind(Engine *e, const struct HistoryChain *mark);
@@ -307,7 +385,7 @@ typedef int (*StepWork)(Step *s, void *context);
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len);
 /* Hands the records a committed transaction wrote to the engine's on_record hook. */
-void engine_report_records(Engine *e, const json_t *records);
+void engine_report_records(Engine *e, const StepRecords *records);
 /* Runs `work` in a read transaction (nothing it does is kept): an engine code. */
 int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
 
@@ -320,6 +398,10 @@ int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_l
    the store has no index or a row of it cannot be read, so the caller folds the
    history instead. */
 int audit_index_record(StoreTxn *txn, const json_t *record);
+/* Whether audit_index_record would change the index for a record of `kind` of
+   `instance` (in *needed): the step makes JSON of only those (records_put). STORE_OK or
+   a store code. */
+int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *needed);
 int audit_index_build(StoreTxn *txn);
 int audit_index_clear(StoreTxn *txn);
 int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used, char *why, size_t why_len);
@@ -667,6 +749,6 @@ void dispatch_commit_claims(Engine *e, bool committed);
    `settle_later`); their records join `records` (none: NULL). dispatch_commit_claims(e, true) frees
    them once the batch commits; (e, false), or a failure here, puts them back for a
    round to settle in a transaction of its own. */
-void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, json_t *records);
+void dispatch_settle_in_batch(Engine *e, StoreTxn *txn, int64_t now, StepRecords *records);
 
 #endif

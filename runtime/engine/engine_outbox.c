@@ -423,18 +423,18 @@ int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const 
         instance_clear(&in);
         return STORE_OK;   /* stale: the instance moved on */
     }
-    json_t *record = record_add(s, &in, reply ? "replied" : "call_failed");
-    json_object_set(record, "connector", json_object_get(entry, "connector"));
-    json_object_set(record, "operation", json_object_get(entry, "operation"));
+    CodecWriter *record = record_begin(s, &in, reply ? "replied" : "call_failed");
+    record_json(record, "connector", json_object_get(entry, "connector"));
+    record_json(record, "operation", json_object_get(entry, "operation"));
     if (json_object_get(entry, "base") && !outbox_simulated(s)) {   /* run: no random store id */
         char key[200];
         outbox_key_text(entry, 0, key, sizeof key);
-        json_object_set_new(record, "key", json_string(key));
+        record_text(record, "key", key);
     }
     if (reply)
-        json_object_set(record, "reply", (json_t *)reply);
+        record_json(record, "reply", reply);
     else
-        json_object_set_new(record, "error", json_string(failure));
+        record_text(record, "error", failure);
     Value value = reply ? value_from_json(reply) : value_cstring(failure);
     rc = step_resume(s, &in, reply ? VM_INPUT_REPLY : VM_INPUT_FAILURE, value);
     value_release(value);
@@ -456,15 +456,6 @@ int outbox_record_delivery(Step *s, const json_t *entry, const char *person, con
         return STORE_OK;
     if (rc != STORE_OK)
         return rc;
-    json_t *record = record_add(s, &in, error ? "send_failed" : "delivered");
-    if (person) {
-        json_object_set_new(record, "person", json_string(person));
-        json_object_set_new(record, "channel", json_string(channel));
-        json_object_set(record, "about", json_object_get(json_object_get(entry, "message"), "about"));
-    } else {
-        json_object_set(record, "connector", json_object_get(entry, "connector"));
-        json_object_set(record, "operation", json_object_get(entry, "operation"));
-    }
     size_t position = 0;
     size_t i;
     json_t *to;
@@ -473,10 +464,18 @@ int outbox_record_delivery(Step *s, const json_t *entry, const char *person, con
             position = i;
     char key[200];
     outbox_key_text(entry, position, key, sizeof key);
-    json_object_set_new(record, "key", json_string(key));
-    json_object_set(record, "attempts", json_object_get(entry, "attempts"));
-    if (error)
-        json_object_set_new(record, "error", json_string(error));
+    CodecWriter *record = record_begin(s, &in, error ? "send_failed" : "delivered");
+    if (person) {
+        record_text(record, "person", person);
+        record_text(record, "channel", channel);
+        record_json(record, "about", json_object_get(json_object_get(entry, "message"), "about"));
+    } else {
+        record_json(record, "connector", json_object_get(entry, "connector"));
+        record_json(record, "operation", json_object_get(entry, "operation"));
+    }
+    record_text(record, "key", key);
+    record_json(record, "attempts", json_object_get(entry, "attempts"));
+    record_text(record, "error", error);
     rc = instance_save(s, &in);
     instance_clear(&in);
     return rc;

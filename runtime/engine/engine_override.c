@@ -49,12 +49,12 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
     int rc = override_load(s, task_id, choice, &task, &in);
     if (rc != STORE_OK)
         return rc;
-    json_t *record = record_add(s, &in, "overridden");
-    json_object_set_new(record, "task", json_string(task_id));
-    json_object_set_new(record, "choice", json_string(choice));
-    json_object_set_new(record, "by", json_string(by));
-    json_object_set_new(record, "reason", json_string(reason));
-    json_object_set(record, "votes", json_object_get(task, "votes"));
+    CodecWriter *record = record_begin(s, &in, "overridden");
+    record_text(record, "task", task_id);
+    record_text(record, "choice", choice);
+    record_text(record, "by", by);
+    record_text(record, "reason", reason);
+    record_json(record, "votes", json_object_get(task, "votes"));
     json_t *by_json = json_string(by), *reason_json = json_string(reason);
     rc = task_resolve(s, &in, task, choice, by_json, reason_json);
     json_decref(by_json);
@@ -113,13 +113,16 @@ static size_t reassign_seats(Step *s, Instance *in, json_t *task, const char *fr
             seat_swap_holder(seat, from, to);
         else
             json_array_append_new(holders, json_string(to));
-        json_t *record = record_add(s, in, "delegated");
-        json_object_set(record, "task", json_object_get(task, "id"));
-        json_object_set_new(record, "seat", json_integer((json_int_t)i));
-        json_object_set_new(record, "from", from ? json_string(from) : json_null());
-        json_object_set_new(record, "to", json_string(to));
-        json_object_set_new(record, "why", json_string("reassigned"));
-        json_object_set_new(record, "by", json_string(by));
+        CodecWriter *record = record_begin(s, in, "delegated");
+        record_json(record, "task", json_object_get(task, "id"));
+        record_integer(record, "seat", (int64_t)i);
+        if (from)
+            record_text(record, "from", from);
+        else
+            record_null(record, "from");
+        record_text(record, "to", to);
+        record_text(record, "why", "reassigned");
+        record_text(record, "by", by);
         moved++;
     }
     return moved;

@@ -54,12 +54,12 @@ static int poison_answer(Step *s, const EngineInput *in, unsigned attempts)
              in->kind == ENGINE_INPUT_ACK ? "ack" : "answer", in->by ? in->by : "?", in->task,
              in->kind == ENGINE_INPUT_ANSWER ? " choosing " : "", in->kind == ENGINE_INPUT_ANSWER && in->choice ? in->choice : "",
              attempts, id ? id : "the instance");
-    json_t *record = record_add(s, &instance, "stalled");
+    CodecWriter *record = record_begin(s, &instance, "stalled");
     if (!record) {
         instance_clear(&instance);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
-    json_object_set_new(record, "error", json_string(error));
+    record_text(record, "error", error);
     instance.record.status = INSTANCE_STALLED;
     rc = instance_save(s, &instance);
     instance_clear(&instance);

@@ -33,8 +33,7 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
              "the %s timer would be due at %s, but a timer must be due after the engine time "
              "that sets it (%s): its duration must be positive; no timer is set",
              kind, at, now);
-    json_t *record = record_add(s, in, "stalled");
-    json_object_set_new(record, "error", json_string(message));
+    record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
 }
 
@@ -76,15 +75,11 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     e->timer_set_any = true;
     if (instance_record_add_timer(&in->record, key) != 0 && rc == STORE_OK)
         rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    char at[40];
-    time_text(due, at);
-    json_t *record = record_add(s, in, "timer");
-    json_object_set_new(record, "due", json_string(at));
-    json_object_set(record, "what", json_object_get(what, "kind"));
-    if (json_object_get(what, "task"))
-        json_object_set(record, "task", json_object_get(what, "task"));
-    if (json_object_get(what, "level"))
-        json_object_set(record, "level", json_object_get(what, "level"));
+    CodecWriter *record = record_begin(s, in, "timer");
+    record_time(record, "due", due);
+    record_json(record, "what", json_object_get(what, "kind"));
+    record_json(record, "task", json_object_get(what, "task"));
+    record_json(record, "level", json_object_get(what, "level"));
     json_decref(what);
     return rc;
 }
@@ -114,14 +109,16 @@ void record_notes(Step *s, Instance *in, json_t *notes, int seat)
     size_t i;
     json_t *note;
     json_array_foreach(notes, i, note) {
-        json_t *record = record_add(s, in, json_string_value(json_object_get(note, "kind")));
+        /* a note's fields (dir_unresolved, the delegated notes of runtime/people/
+           directory.c) are none of a record's own nor "seat": each is written once */
+        CodecWriter *record = record_begin(s, in, json_string_value(json_object_get(note, "kind")));
         const char *key;
         json_t *value;
         json_object_foreach(note, key, value)
             if (strcmp(key, "kind") != 0)
-                json_object_set(record, key, value);
+                record_json(record, key, value);
         if (seat >= 0)
-            json_object_set_new(record, "seat", json_integer(seat));
+            record_integer(record, "seat", seat);
     }
 }
 
@@ -131,19 +128,17 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
     switch (effect->kind) {
     case EFFECT_ENTERED:
         instance_set_text(s, &in->record.state, value_text(effect->value));
-        record_add(s, in, "entered");
+        record_begin(s, in, "entered");
         break;
     case EFFECT_TAGGED: {
         for (uint32_t i = 0; i < effect->value.as.list->count; i++)
             if (instance_record_add_tag(&in->record, value_text(effect->value.as.list->items[i])) != 0)
                 step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-        record = record_add(s, in, "tagged");
-        json_object_set_new(record, "tags", value_to_json(effect->value));
+        record_value(record_begin(s, in, "tagged"), "tags", effect->value);
         break;
     }
     case EFFECT_NOTED:
-        record = record_add(s, in, "noted");
-        json_object_set_new(record, "text", value_to_json(effect->value));
+        record_value(record_begin(s, in, "noted"), "text", effect->value);
         break;
     case EFFECT_SENT:
         record = record_add(s, in, "sent");
@@ -168,10 +163,10 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 if (!idset_add(&told, json_string_value(person)))
                     continue;
                 json_array_append(everyone, person);
-                record = record_add(s, in, "notified");
-                json_object_set(record, "person", person);
-                json_object_set_new(record, "channel", json_string(dir_channel(dir, json_string_value(person))));
-                json_object_set_new(record, "message", value_to_json(message));
+                CodecWriter *notified = record_begin(s, in, "notified");
+                record_json(notified, "person", person);
+                record_text(notified, "channel", dir_channel(dir, json_string_value(person)));
+                record_value(notified, "message", message);
             }
             json_decref(notes);
             json_decref(who);
@@ -186,10 +181,10 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
                 if (!idset_add(&told, value_text(*id)))
                     continue;
                 json_array_append_new(everyone, value_to_json(*id));
-                record = record_add(s, in, "notified");
-                json_object_set_new(record, "person", value_to_json(*id));
-                json_object_set_new(record, "channel", json_string("email"));
-                json_object_set_new(record, "message", value_to_json(message));
+                CodecWriter *notified = record_begin(s, in, "notified");
+                record_value(notified, "person", *id);
+                record_text(notified, "channel", "email");
+                record_value(notified, "message", message);
             } else {
                 json_t *who_json = value_to_json(who);
                 json_t *notes = json_pack("[o]", dir_unresolved(who_json, "no directory is loaded"));
@@ -205,8 +200,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         break;
     }
     case EFFECT_WHEN_ERROR:
-        record = record_add(s, in, "when_failed");
-        json_object_set_new(record, "error", value_to_json(effect->value));
+        record_value(record_begin(s, in, "when_failed"), "error", effect->value);
         break;
     }
 }
@@ -219,8 +213,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
     if (after && (after->type == VAL_DURATION || after->type == VAL_BUSINESS)) {
         int64_t due;
         if (step_business_add(s, in->program, s->now, *after, &due) != STORE_OK) {
-            json_t *record = record_add(s, in, "stalled");
-            json_object_set_new(record, "error", json_string(s->why));
+            record_text(record_begin(s, in, "stalled"), "error", s->why);
             in->record.status = INSTANCE_STALLED;
             return STORE_OK;
         }
@@ -276,11 +269,10 @@ static int end_instance(Step *s, Instance *in, InstanceStatus status, const char
         json_decref(text);
         return rc;
     }
-    json_t *record = record_add(s, in, kind);
-    json_object_set(record, field, text);   /* a reference of its own: record may be NULL */
+    CodecWriter *record = record_begin(s, in, kind);
+    record_json(record, field, text);
     if (ends)
-        json_object_set_new(record, "discarded",
-                            json_integer((json_int_t)in->record.mailbox_discarded));
+        record_integer(record, "discarded", (int64_t)in->record.mailbox_discarded);
     in->record.status = status;
     if (ends)
         instance_record_set_json(&in->record.outcome, json_is_null(text) ? NULL : json_incref(text));

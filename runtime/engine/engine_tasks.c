@@ -191,17 +191,23 @@ static json_t *task_give_seats(Step *s, Instance *in, json_t *description, const
 /* The `asked` record, and level 0: the holders are told at the start. */
 static void task_record_asked(Step *s, Instance *in, json_t *task)
 {
-    json_t *record = record_add(s, in, "asked");
-    json_object_set(record, "task", json_object_get(task, "id"));
-    json_object_set(record, "question", json_object_get(task, "question"));
-    json_t *choice_ids = json_array();
+    CodecWriter *record = record_begin(s, in, "asked");
+    record_json(record, "task", json_object_get(task, "id"));
+    record_json(record, "question", json_object_get(task, "question"));
     size_t i;
     json_t *choice;
-    json_array_foreach(json_object_get(task, "choices"), i, choice)
-        json_array_append(choice_ids, json_object_get(choice, "id"));
-    json_object_set_new(record, "choices", choice_ids);
-    json_object_set(record, "seats", json_object_get(task, "seats"));
-    json_object_set(record, "deadline", json_object_get(task, "deadline"));
+    if (record) {
+        codec_write_key(record, "choices");
+        codec_write_array(record);
+        json_array_foreach(json_object_get(task, "choices"), i, choice) {
+            const json_t *id = json_object_get(choice, "id");
+            if (id)   /* as json_array_append of NULL adds nothing */
+                codec_write_json(record, id);
+        }
+        codec_write_close(record);
+    }
+    record_json(record, "seats", json_object_get(task, "seats"));
+    record_json(record, "deadline", json_object_get(task, "deadline"));
     json_t *told = json_array();
     json_t *each;
     json_array_foreach(json_object_get(task, "seats"), i, each) {
@@ -254,8 +260,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     int64_t deadline = 0;
     if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
         json_decref(description);
-        json_t *record = record_add(s, in, "stalled");
-        json_object_set_new(record, "error", json_string(within ? s->why : "the ask has no deadline"));
+        record_text(record_begin(s, in, "stalled"), "error", within ? s->why : "the ask has no deadline");
         in->record.status = INSTANCE_STALLED;
         return STORE_OK;
     }
@@ -301,6 +306,9 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 
 /* ---- resolving ---- */
 
+static void task_tell_outcome(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
+                              const char *text, const char *outcome);
+
 /* Everyone who was told of the ask (its "told" list: holders at any time, people
    reassigned off a seat included) is told how it ended, once each, on their own
    channel; `message` (may be NULL) is added to each record. */
@@ -315,13 +323,7 @@ static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *
     json_array_foreach(json_object_get(task, "seats"), i, seat)   /* tasks stored before "told" */
         json_array_foreach(json_object_get(seat, "holders"), k, holder)
             json_array_append(people, holder);
-    size_t before = json_array_size(s->records);
-    task_tell(s, in, task, people, message ? "cancelled" : "outcome", message);
-    for (size_t r = before; r < json_array_size(s->records); r++) {
-        json_object_set_new(json_array_get(s->records, r), "outcome", json_string(outcome));
-        if (message)
-            json_object_set_new(json_array_get(s->records, r), "message", json_string(message));
-    }
+    task_tell_outcome(s, in, task, people, message ? "cancelled" : "outcome", message, outcome);
     json_decref(people);
 }
 
@@ -343,10 +345,10 @@ static int task_close(Step *s, Instance *in, json_t *task, const char *choice, j
     json_array_foreach(votes, i, vote)
         if (strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0)
             json_array_append(deciders, json_object_get(vote, "by"));
-    json_t *record = record_add(s, in, "resolved");
-    json_object_set_new(record, "task", json_string(id));
-    json_object_set_new(record, "choice", json_string(choice));
-    json_object_set(record, "votes", votes);
+    CodecWriter *record = record_begin(s, in, "resolved");
+    record_text(record, "task", id);
+    record_text(record, "choice", choice);
+    record_json(record, "votes", votes);
     task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
     json_t *seat;
@@ -657,13 +659,12 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
         json_decref(task);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
-    json_t *record = record_add(s, &in, "answered");
-    json_object_set_new(record, "task", json_string(id));
-    json_object_set_new(record, "by", json_string(by));
-    if (s->token)
-        json_object_set_new(record, "token", json_string(s->token));
-    json_object_set_new(record, "choice", json_string(choice));
-    json_object_set(record, "comment", json_object_get(vote, "comment"));
+    CodecWriter *record = record_begin(s, &in, "answered");
+    record_text(record, "task", id);
+    record_text(record, "by", by);
+    record_text(record, "token", s->token);
+    record_text(record, "choice", choice);
+    record_json(record, "comment", json_object_get(vote, "comment"));
     json_int_t needed = json_integer_value(json_object_get(task, "needed"));
     json_int_t count = 0;
     json_t *v;
@@ -773,6 +774,14 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
 void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
                const char *text)
 {
+    task_tell_outcome(s, in, task, people, about, text, NULL);
+}
+
+/* task_tell, each `notified` record also saying how the ask ended (`outcome`, and the
+   `message` when there is `text`), when outcome is not NULL. */
+static void task_tell_outcome(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
+                              const char *text, const char *outcome)
+{
     const Directory *dir = step_directory(s);
     size_t i;
     json_t *person;
@@ -793,10 +802,14 @@ void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *
         if (!idset_add(&told, json_string_value(person)))
             continue;
         json_array_append(now_told, person);
-        json_t *record = record_add(s, in, "notified");
-        json_object_set(record, "task", json_object_get(task, "id"));
-        json_object_set(record, "person", person);
-        json_object_set_new(record, "channel", json_string(dir ? dir_channel(dir, json_string_value(person)) : "email"));
+        CodecWriter *record = record_begin(s, in, "notified");
+        record_json(record, "task", json_object_get(task, "id"));
+        record_json(record, "person", person);
+        record_text(record, "channel", dir ? dir_channel(dir, json_string_value(person)) : "email");
+        if (outcome) {
+            record_text(record, "outcome", outcome);
+            record_text(record, "message", text);
+        }
         if (idset_add(&known, json_string_value(person)))
             json_array_append(everyone, person);
     }
@@ -823,9 +836,9 @@ static void task_note_undecidable(Step *s, Instance *in, json_t *task)
     if (json_is_true(json_object_get(task, "nobody_can_answer")))
         return;   /* said once; still so */
     json_object_set_new(task, "nobody_can_answer", json_true());
-    json_t *record = record_add(s, in, "unresolved");
-    json_object_set(record, "task", json_object_get(task, "id"));
-    json_object_set_new(record, "why", json_string(
+    CodecWriter *record = record_begin(s, in, "unresolved");
+    record_json(record, "task", json_object_get(task, "id"));
+    record_text(record, "why", (
         "nobody can answer: no open seat has a holder and no escalation level remains; with no "
         "'no_quorum' arm the ask stays open until its deadline (an operator may huddle reassign a seat)"));
 }
@@ -862,8 +875,7 @@ static int task_stall_at_once(Step *s, Instance *in, json_t *task)
              "stalls rather than spin (give the seats people in the directory, then huddle "
              "retry, or huddle retry --goto STATE)",
              TASK_AT_ONCE_LIMIT, json_string_value(json_object_get(task, "state")));
-    json_t *record = record_add(s, in, "stalled");
-    json_object_set_new(record, "error", json_string(message));
+    record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
     instance_record_set_json(&in->record.stalled_input,
                              json_pack("{s:s, s:o}", "kind", "answer", "value", value_to_json(result)));
@@ -911,11 +923,13 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
         size_t count = task_add_level(s, in, task, level, added);
         json_object_set_new(task, "level", json_integer(level));
         json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
-        json_t *record = record_add(s, in, count ? "escalated" : "skipped");
-        json_object_set_new(record, "task", json_string(task_id));
-        json_object_set_new(record, "level", json_integer(level));
+        CodecWriter *record = record_begin(s, in, count ? "escalated" : "skipped");
+        record_text(record, "task", task_id);
+        record_integer(record, "level", level);
+        if (!count)
+            record_text(record, "why", "nobody to add to an open seat");
         if (count) {
-            json_object_set(record, "added", added);
+            record_json(record, "added", added);
             json_t *everyone = json_array();
             const char *seat;
             json_t *people;
@@ -923,8 +937,6 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
                 json_array_extend(everyone, people);
             task_tell(s, in, task, everyone, "escalated", NULL);
             json_decref(everyone);
-        } else {
-            json_object_set_new(record, "why", json_string("nobody to add to an open seat"));
         }
         json_decref(added);
         if (count || level == levels) {
@@ -967,9 +979,9 @@ int task_remind(Step *s, Instance *in, const char *task_id)
         json_decref(people);
         people = distinct;
         if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
-            json_t *record = record_add(s, in, "reminded");
-            json_object_set_new(record, "task", json_string(task_id));
-            json_object_set(record, "people", people);
+            CodecWriter *record = record_begin(s, in, "reminded");
+            record_text(record, "task", task_id);
+            record_json(record, "people", people);
             task_tell(s, in, task, people, "reminded", NULL);
         }
         json_decref(people);
@@ -1015,12 +1027,11 @@ int task_ack(Step *s, const char *id, const char *by)
     if (rc == STORE_OK && json_array_size(seats) > 0)
         rc = task_instance_load(s, task, &in);
     if (rc == STORE_OK && in.loaded) {
-        json_t *record = record_add(s, &in, "acknowledged");
-        json_object_set_new(record, "task", json_string(id));
-        json_object_set(record, "seats", seats);
-        json_object_set_new(record, "by", json_string(by));
-        if (s->token)
-            json_object_set_new(record, "token", json_string(s->token));
+        CodecWriter *record = record_begin(s, &in, "acknowledged");
+        record_text(record, "task", id);
+        record_json(record, "seats", seats);
+        record_text(record, "by", by);
+        record_text(record, "token", s->token);
         rc = task_save(s, task);
         if (rc == STORE_OK)
             rc = instance_save(s, &in);
@@ -1041,11 +1052,11 @@ static void seat_handover(Step *s, Instance *in, json_t *task, json_t *seat, int
     if (!on_call || (json_is_string(before) && strcmp(json_string_value(before), on_call) == 0))
         return;
     if (before) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
-        json_t *record = record_add(s, in, "handover");
-        json_object_set(record, "task", json_object_get(task, "id"));
-        json_object_set_new(record, "seat", json_integer(index));
-        json_object_set(record, "from", before);
-        json_object_set_new(record, "to", json_string(on_call));
+        CodecWriter *record = record_begin(s, in, "handover");
+        record_json(record, "task", json_object_get(task, "id"));
+        record_integer(record, "seat", index);
+        record_json(record, "from", before);
+        record_text(record, "to", on_call);
     }
     json_object_set_new(seat, "on_call", json_string(on_call));
     json_t *notes = json_array();

@@ -121,7 +121,7 @@ typedef struct FireBatch {
     DueTimers *due;
     unsigned count;                 /* timers this run fires: all, or those before a failed one */
     unsigned runs;                  /* transactions begun */
-    json_t *records;                /* the run's records, for the on_record hook (else a step's) */
+    StepRecords records;            /* the run's records, for the on_record hook (else a step's) */
     int64_t clock;                  /* engine time: read when the run begins, kept by its steps */
     bool clocked;                   /* a step ran: the clock is written when the run ends */
     int failed;                     /* a timer's failure that ended the first run, or STORE_OK */
@@ -179,10 +179,10 @@ static int fire_step(FireBatch *f, StoreTxn *txn, unsigned i, bool *later)
 {
     DueTimer *t = &f->due->items[i];
     if (!f->engine->options.on_record)
-        json_array_clear(f->records);   /* nobody reads them: freed a step at a time */
+        step_records_clear(&f->records);   /* nobody reads them: cleared a step at a time */
     Step s;
-    step_begin(&s, f->engine, txn, (int64_t)store_read_be64(t->key), f->records, f->why, f->why_len);
-    s.written = json_array_size(f->records);   /* the earlier timers' are written */
+    step_begin(&s, f->engine, txn, (int64_t)store_read_be64(t->key), &f->records, f->why, f->why_len);
+    s.written = f->records.count;   /* the earlier timers' are written */
     s.fired_timer = t->key;
     int rc = i > 0 ? fire_later(&s, t, later) : STORE_OK;
     if (rc == STORE_OK && !*later) {
@@ -270,12 +270,12 @@ static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
             engine_forget_caches(e);
     }
     if (rc == STORE_OK)
-        engine_report_records(e, f.records);
+        engine_report_records(e, &f.records);
     if (stopped && rc == STORE_OK) {
         rc = f.failed;   /* the timers before it committed: now its failure */
         snprintf(why, why_len, "%s", f.failure);
     }
-    json_decref(f.records);
+    step_records_free(&f.records);
     for (unsigned i = 0; i < due->count; i++)
         json_decref(due->items[i].what);
     return engine_result(rc, why, why_len);

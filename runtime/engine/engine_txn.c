@@ -162,7 +162,7 @@ void engine_alloc_init(void)
 
 /* ---- a step's start, failures and end ---- */
 
-void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, json_t *records, char *why,
+void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *records, char *why,
                 size_t why_len)
 {
     memset(s, 0, sizeof *s);
@@ -564,63 +564,19 @@ int json_set_integer(json_t *object, const char *key, json_int_t value)
 
 /* ---- the step's history records ---- */
 
-/* A new history record for `in`, kept in the step's list; the caller adds its fields.
-   Records are written to the store at the end of the step (step_write_records). */
-/* The value of `field` in the step's last record when it is the string `text`, else a
-   new string: a step that tells 20,000 people writes 20,000 records with the same time,
-   instance and kind, and shares those strings (jansson strings are immutable). */
-static json_t *record_shared(Step *s, const char *field, const char *text)
+/* Puts record i of the step's list in the store, stamped with its links (engine_chain.c):
+   its bytes lie behind room for the stamp, which goes right before them. */
+static int record_put(Step *s, HistoryChain *chain, size_t i)
 {
-    json_t *last = json_object_get(json_array_get(s->records, json_array_size(s->records) - 1), field);
-    if (json_is_string(last) && strcmp(json_string_value(last), text) == 0)
-        return json_incref(last);
-    return json_string(text);
-}
-
-json_t *record_add(Step *s, Instance *in, const char *kind)
-{
-    json_int_t seq = (json_int_t)++in->record.history;
-    const char *instance_id = in->record.id;
-    json_t *state = in->record.state ? record_shared(s, "state", in->record.state) : json_null();
-    if (!state)
-        return NULL;   /* out of memory: the step fails */
-    char at[40];
-    time_text(s->now, at);
-    /* Set field by field, not through json_pack (which reads its format and checks
-       every key's UTF-8 each time: 2 % of a group commit's CPU under perf); a failed
-       allocation is counted by engine_alloc and fails the step. */
-    json_t *record = json_object();
-    int unset = json_object_set_new_nocheck(record, "at", record_shared(s, "at", at));
-    unset |= json_object_set_new_nocheck(record, "instance",
-                                         record_shared(s, "instance", instance_id));
-    unset |= json_set_integer(record, "seq", seq);
-    unset |= json_object_set_new_nocheck(record, "kind", record_shared(s, "kind", kind));
-    unset |= json_object_set_new_nocheck(record, "state", state);
-    if (unset) {
-        json_decref(record);   /* as json_pack would: no record missing a field */
-        return NULL;
-    }
-    if (json_array_append_new(s->records, record) != 0)
-        return NULL;   /* released: the step fails, out of memory */
-    return record;
-}
-
-/* Puts one record in the store, stamped with its links (engine_chain.c): encoded first,
-   behind room for the stamp, and linked from those bytes. */
-static int record_put(Step *s, HistoryChain *chain, const json_t *record)
-{
-    uint64_t instance = instance_number(json_string_value(json_object_get(record, "instance")));
-    uint32_t seq = (uint32_t)json_integer_value(json_object_get(record, "seq"));
-    unsigned char key[12], room[HISTORY_STAMP_MAX] = {0}, stamp[HISTORY_STAMP_MAX];
+    StepRecords *r = s->records;
+    const StepRecord *item = &r->items[i];
+    uint64_t instance = item->instance;
+    uint32_t seq = item->seq;
+    unsigned char key[12], stamp[HISTORY_STAMP_MAX];
     size_t stamp_len = 0;
     history_key(instance, seq, key);
-    StrBuf *bytes = engine_record_bytes(s, room, HISTORY_STAMP_MAX, record);
-    if (!bytes)
-        return s->failed;
-    StoreBytes linked = store_bytes(bytes->data + HISTORY_STAMP_MAX, bytes->len - HISTORY_STAMP_MAX);
+    StoreBytes linked = step_record_bytes(r, i);
     int rc = chain_link(chain, instance, seq, linked, stamp, &stamp_len);
-    /* the stamp goes right before the record, at the end of the room */
-    char *value = bytes->data + HISTORY_STAMP_MAX - stamp_len;
     if (rc == STORE_NOT_FOUND)
         rc = step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
                        "the one being written, is missing or has no hash (huddle audit verify "
@@ -629,26 +585,50 @@ static int record_put(Step *s, HistoryChain *chain, const json_t *record)
         rc = step_fail(s, rc, "a history record of i%llu cannot be put in its canonical form",
                        (unsigned long long)instance);
     if (rc == STORE_OK) {
+        char *value = r->bytes.data + item->at - stamp_len;
         memcpy(value, stamp, stamp_len);
-        rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12),
-                       store_bytes(value, bytes->len - (HISTORY_STAMP_MAX - stamp_len)));
+        rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value, item->len + stamp_len));
     }
-    const char *kind = json_string_value(json_object_get(record, "kind"));
-    if (rc == STORE_OK && kind && !strcmp(kind, "resolved"))
+    if (rc == STORE_OK && !strcmp(item->kind, "resolved"))
         ask_window_note(s, instance);   /* the next ask in this transaction sees it */
-    engine_record_bytes_done(s);
+    return rc;
+}
+
+/* Indexes record i in the decisions index when it is of a kind the index keeps: only
+   those are made into JSON. */
+static int record_index(Step *s, size_t i)
+{
+    bool needed;
+    int rc = audit_index_needs(s->txn, s->records->items[i].kind, s->records->items[i].instance, &needed);
+    if (rc != STORE_OK || !needed)
+        return rc;
+    json_t *record;
+    char why[160];
+    StoreBytes bytes = step_record_bytes(s->records, i);
+    rc = codec_decode(bytes.data, bytes.len, &record, why, sizeof why);
+    if (rc == CODEC_NO_MEMORY)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    if (rc != CODEC_OK)
+        return step_fail(s, ENGINE_FAILED, "a history record being written cannot be read back (%s)", why);
+    rc = audit_index_record(s->txn, record);
+    json_decref(record);
     return rc;
 }
 
 /* Links and puts the step's records not yet written, on chain `c`. */
 static int records_put(Step *s, HistoryChain *c)
 {
+    int settled = records_settle(s->records, s->written);
+    if (settled == CODEC_NO_MEMORY)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    if (settled != CODEC_OK)
+        return step_fail(s, ENGINE_FAILED, "a record to store nests deeper than %d levels", CODEC_DEPTH_MAX);
     int rc = STORE_OK;
     c->txn = s->txn;   /* a nested step reads the record before through its own */
-    for (size_t i = s->written; rc == STORE_OK && i < json_array_size(s->records); i++) {
-        rc = record_put(s, c, json_array_get(s->records, i));
+    for (size_t i = s->written; rc == STORE_OK && i < s->records->count; i++) {
+        rc = record_put(s, c, i);
         if (rc == STORE_OK)
-            rc = audit_index_record(s->txn, json_array_get(s->records, i));
+            rc = record_index(s, i);
         if (rc == STORE_OK)
             s->written = i + 1;
     }
@@ -673,7 +653,7 @@ static void chain_scratch_keep(Engine *e, HistoryChain *c)
 
 int step_write_records(Step *s)
 {
-    if (s->written >= json_array_size(s->records))
+    if (s->written >= s->records->count)
         return STORE_OK;
     if (s->engine->batch_chain)
         return records_put(s, s->engine->batch_chain);   /* meta is written at the batch's end */
@@ -689,13 +669,12 @@ int step_write_records(Step *s)
 
 /* ---- a batch's chain ---- */
 
-int batch_run_begin(Engine *e, unsigned *runs, json_t **records)
+int batch_run_begin(Engine *e, unsigned *runs, StepRecords *records)
 {
     if ((*runs)++ > 0)
         engine_forget_caches(e);   /* they may hold what the aborted run wrote */
-    json_decref(*records);
-    *records = json_array();
-    return *records ? STORE_OK : ENGINE_NO_MEMORY;
+    step_records_clear(records);
+    return STORE_OK;
 }
 
 int batch_chain_open(Step *s, HistoryChain *c)
@@ -784,28 +763,15 @@ typedef struct StepCall {
     void *context;
     char *why;
     size_t why_len;
-    json_t *records;
+    StepRecords records;
 } StepCall;
-
-/* Hands the records a committed transaction wrote to the engine's on_record hook. */
-void engine_report_records(Engine *e, const json_t *records)
-{
-    size_t i;
-    json_t *record;
-    if (e->options.on_record)
-        json_array_foreach(records, i, record)
-            e->options.on_record(e->options.record_context, record);
-}
 
 static int step_transaction(StoreTxn *txn, void *context)
 {
     StepCall *call = context;
-    json_decref(call->records);
-    call->records = json_array();
-    if (!call->records)
-        return ENGINE_NO_MEMORY;
+    step_records_clear(&call->records);
     Step s;
-    step_begin(&s, call->engine, txn, call->now, call->records, call->why, call->why_len);
+    step_begin(&s, call->engine, txn, call->now, &call->records, call->why, call->why_len);
     int rc = step_clock(&s);
     if (rc == STORE_OK)
         rc = call->work(&s, call->context);
@@ -817,14 +783,14 @@ static int step_transaction(StoreTxn *txn, void *context)
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len)
 {
-    StepCall call = {e, now, work, context, why, why_len, NULL};
+    StepCall call = {e, now, work, context, why, why_len, {0}};
     why[0] = '\0';
     int rc = store_write(e->store, step_transaction, &call);
     if (rc == STORE_OK)
-        engine_report_records(e, call.records);
+        engine_report_records(e, &call.records);
     else
         engine_forget_caches(e);
-    json_decref(call.records);
+    step_records_free(&call.records);
     return engine_result(rc, why, why_len);
 }
 

@@ -1225,7 +1225,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "store_invariants: cannot begin a read transaction in %s\n", dir);
         status = 3;
     } else {
-        c.step = (Step){.engine = engine, .txn = c.txn, .records = json_array(), .why = c.why,
+        StepRecords records = {0};
+        c.step = (Step){.engine = engine, .txn = c.txn, .records = &records, .why = c.why,
                         .why_len = sizeof c.why};
         if (load(&c) != 0) {
             status = 3;
@@ -1248,7 +1249,7 @@ int main(int argc, char **argv)
                        json_array_size(c.seen), c.notes);
             status = c.violations ? 1 : 0;
         }
-        json_decref(c.step.records);
+        step_records_free(&records);
         store_abort(c.txn);
     }
     json_t *all[] = {c.meta, c.programs, c.playbooks, c.instances, c.tasks, c.history, c.inbox, c.timers,

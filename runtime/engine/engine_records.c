@@ -1,0 +1,315 @@
+/*
+ * engine_records.c - a step's history records as their codec bytes (engine_internal.h,
+ * StepRecords): the list, record_begin's writer (the record written straight from C
+ * values with the codec's own emitters, engine_codec.h's CodecWriter), the jansson
+ * adapter's records encoded when they are written, and JSON made only where a record
+ * is read: step_record_json, the on_record hook (only the kinds it asks for), the
+ * decisions index (records_put, engine_txn.c, only the kinds it indexes).
+ *
+ * The bytes are exactly those codec_encode writes for the record record_add would have
+ * built with the same fields in the same order (tests/unit/test_records.c checks every
+ * kind): the history and the audit chain do not change.
+ */
+#include "engine_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A record list's buffer that grew past this is let go when the list is cleared. */
+#define RECORDS_BYTES_KEEP (1u << 20)
+
+static const unsigned char NO_STAMP[HISTORY_STAMP_MAX];
+
+/* A new item at the end of the list (NULL when out of memory: counted, the step fails). */
+static StepRecord *records_push(StepRecords *r, uint64_t instance, json_int_t seq, const char *kind)
+{
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        StepRecord *items = engine_realloc(r->items, cap * sizeof *items);
+        if (!items)
+            return NULL;
+        r->items = items;
+        r->cap = cap;
+    }
+    StepRecord *item = &r->items[r->count++];
+    item->instance = instance;
+    item->seq = (uint32_t)seq;
+    size_t len = strlen(kind);
+    if (len >= STEP_RECORD_KIND_MAX)
+        len = STEP_RECORD_KIND_MAX - 1;
+    memcpy(item->kind, kind, len);
+    item->kind[len] = '\0';
+    item->at = item->len = 0;
+    item->json = NULL;
+    return item;
+}
+
+/* Item's length: its bytes end where the buffer ends now (none once the buffer failed:
+   the step fails, strbuf_failures counts it). */
+static void record_ends(StepRecords *r, StepRecord *item)
+{
+    item->len = strbuf_failed(&r->bytes) || r->bytes.len < item->at ? 0 : r->bytes.len - item->at;
+}
+
+/* Closes the record being written, if any. */
+static void records_close(StepRecords *r)
+{
+    if (!r->open)
+        return;
+    r->open = false;
+    StepRecord *item = &r->items[r->count - 1];
+    int rc = codec_write_end(&r->writer);
+    if (rc != CODEC_OK && !r->failed)
+        r->failed = rc;
+    record_ends(r, item);
+}
+
+int records_settle(StepRecords *r, size_t from)
+{
+    records_close(r);
+    for (size_t i = from; i < r->count; i++) {
+        StepRecord *item = &r->items[i];
+        if (!item->json)
+            continue;
+        strbuf_put(&r->bytes, NO_STAMP, HISTORY_STAMP_MAX);
+        item->at = r->bytes.len;
+        int rc = codec_encode(item->json, &r->bytes);
+        record_ends(r, item);
+        json_decref(item->json);
+        item->json = NULL;
+        if (rc != CODEC_OK && !r->failed)
+            r->failed = rc;
+    }
+    if (strbuf_failed(&r->bytes) && !r->failed)
+        r->failed = CODEC_NO_MEMORY;
+    return r->failed ? r->failed : CODEC_OK;
+}
+
+StoreBytes step_record_bytes(const StepRecords *r, size_t i)
+{
+    if (strbuf_failed(&r->bytes) || !r->items[i].len)
+        return store_bytes("", 0);   /* lost with the buffer: the step fails */
+    return store_bytes(r->bytes.data + r->items[i].at, r->items[i].len);
+}
+
+void step_records_clear(StepRecords *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        json_decref(r->items[i].json);
+    r->count = 0;
+    r->open = false;
+    r->failed = CODEC_OK;
+    if (strbuf_failed(&r->bytes) || r->bytes.cap > RECORDS_BYTES_KEEP)
+        strbuf_free(&r->bytes);
+    r->bytes.len = 0;
+}
+
+void step_records_free(StepRecords *r)
+{
+    step_records_clear(r);
+    strbuf_free(&r->bytes);
+    free(r->items);
+    *r = (StepRecords){0};
+}
+
+/* ---- what every record starts with ---- */
+
+/* The instance's id, history count and state, read together (and the count moved on). */
+void record_head(Instance *in, RecordHead *head)
+{
+    head->instance = in->record.id;
+    head->seq = (json_int_t)++in->record.history;
+    head->state = in->record.state;
+}
+
+/* ---- the writer ---- */
+
+CodecWriter *record_begin(Step *s, Instance *in, const char *kind)
+{
+    RecordHead head;
+    StepRecords *r = s->records;
+    records_close(r);
+    if (!kind)
+        return NULL;   /* as record_add, whose json_string(NULL) fails */
+    record_head(in, &head);
+    if (!records_push(r, in->number, head.seq, kind))
+        return NULL;   /* counted: the step fails, out of memory */
+    strbuf_put(&r->bytes, NO_STAMP, HISTORY_STAMP_MAX);
+    r->items[r->count - 1].at = r->bytes.len;
+    r->open = true;
+    CodecWriter *w = &r->writer;
+    codec_write_begin(w, &r->bytes);
+    codec_write_object(w);
+    record_time(w, "at", s->now);
+    record_text(w, "instance", head.instance);
+    record_integer(w, "seq", head.seq);
+    record_text(w, "kind", kind);
+    if (head.state)
+        record_text(w, "state", head.state);
+    else
+        record_null(w, "state");   /* before the first state */
+    return w;
+}
+
+void record_text(CodecWriter *w, const char *key, const char *text)
+{
+    if (!w || !text)
+        return;
+    codec_write_key(w, key);
+    codec_write_string(w, text, strlen(text));
+}
+
+void record_json(CodecWriter *w, const char *key, const json_t *value)
+{
+    if (!w || !value)
+        return;
+    codec_write_key(w, key);
+    codec_write_json(w, value);
+}
+
+void record_value(CodecWriter *w, const char *key, Value value)
+{
+    if (!w)
+        return;
+    json_t *json = value_to_json(value);
+    record_json(w, key, json);   /* none when out of memory: the step fails, as it counts it */
+    json_decref(json);
+}
+
+void record_integer(CodecWriter *w, const char *key, int64_t value)
+{
+    if (!w)
+        return;
+    codec_write_key(w, key);
+    codec_write_integer(w, value);
+}
+
+void record_bool(CodecWriter *w, const char *key, bool value)
+{
+    if (!w)
+        return;
+    codec_write_key(w, key);
+    codec_write_bool(w, value);
+}
+
+void record_null(CodecWriter *w, const char *key)
+{
+    if (!w)
+        return;
+    codec_write_key(w, key);
+    codec_write_null(w);
+}
+
+void record_time(CodecWriter *w, const char *key, int64_t ms)
+{
+    if (!w)
+        return;
+    char text[40];
+    time_text(ms, text);   /* the engine's text (whole seconds without ".000"), as a string */
+    codec_write_key(w, key);
+    codec_write_string(w, text, strlen(text));
+}
+
+void record_object(CodecWriter *w, const char *key)
+{
+    if (!w)
+        return;
+    codec_write_key(w, key);
+    codec_write_object(w);
+}
+
+void record_close(CodecWriter *w)
+{
+    if (w)
+        codec_write_close(w);
+}
+
+/* ---- the adapter ---- */
+
+json_t *record_add(Step *s, Instance *in, const char *kind)
+{
+    RecordHead head;
+    StepRecords *r = s->records;
+    records_close(r);
+    record_head(in, &head);
+    char at[40];
+    time_text(s->now, at);
+    /* Set field by field, not through json_pack (which reads its format and checks
+       every key's UTF-8 each time); a failed allocation is counted by engine_alloc and
+       fails the step. */
+    json_t *record = json_object();
+    int unset = json_object_set_new_nocheck(record, "at", json_string(at));
+    unset |= json_object_set_new_nocheck(record, "instance", json_string(head.instance));
+    unset |= json_set_integer(record, "seq", head.seq);
+    unset |= json_object_set_new_nocheck(record, "kind", json_string(kind));
+    unset |= json_object_set_new_nocheck(record, "state", head.state ? json_string(head.state) : json_null());
+    StepRecord *item = unset ? NULL : records_push(r, in->number, head.seq, kind);
+    if (!item) {
+        json_decref(record);   /* as json_pack would: no record missing a field */
+        return NULL;
+    }
+    item->json = record;
+    return record;
+}
+
+/* ---- where records are read ---- */
+
+json_t *step_record_json(Step *s, size_t i)
+{
+    StepRecords *r = s->records;
+    if (i < r->count && r->items[i].json)
+        return json_incref(r->items[i].json);
+    records_close(r);
+    if (i >= r->count || r->items[i].len == 0)
+        return NULL;
+    json_t *record;
+    char why[160];
+    StoreBytes bytes = step_record_bytes(r, i);
+    return codec_decode(bytes.data, bytes.len, &record, why, sizeof why) == CODEC_OK ? record : NULL;
+}
+
+bool engine_wants_record(const Engine *e, const char *kind)
+{
+    if (!e->options.on_record)
+        return false;
+    const char *const *kinds = e->options.record_kinds;
+    if (!kinds)
+        return true;
+    for (; *kinds; kinds++)
+        if (strcmp(*kinds, kind) == 0)
+            return true;
+    return false;
+}
+
+int records_keep(const Engine *e, StepRecords *to, const StepRecords *from)
+{
+    for (size_t i = 0; i < from->count; i++) {
+        const StepRecord *item = &from->items[i];
+        if (!engine_wants_record(e, item->kind))
+            continue;
+        StepRecord *kept = records_push(to, item->instance, item->seq, item->kind);
+        if (!kept)
+            return ENGINE_NO_MEMORY;
+        StoreBytes bytes = step_record_bytes(from, i);
+        kept->at = to->bytes.len;
+        strbuf_put(&to->bytes, bytes.data, bytes.len);
+        kept->len = bytes.len;
+    }
+    return strbuf_failed(&to->bytes) ? ENGINE_NO_MEMORY : STORE_OK;
+}
+
+void engine_report_records(Engine *e, const StepRecords *records)
+{
+    for (size_t i = 0; i < records->count; i++) {
+        const StepRecord *item = &records->items[i];
+        if (!engine_wants_record(e, item->kind))
+            continue;
+        json_t *record;
+        char why[160];
+        StoreBytes bytes = step_record_bytes(records, i);
+        if (codec_decode(bytes.data, bytes.len, &record, why, sizeof why) != CODEC_OK)
+            continue;   /* out of memory: the hook misses it (it was committed) */
+        e->options.on_record(e->options.record_context, record);
+        json_decref(record);
+    }
+}
