@@ -16,6 +16,9 @@
  *                 has the bytes of the same record made through record_add, the
  *                 jansson adapter, encoded as it is when written; and an instance
  *                 whose history count grows past 31 and 127
+ *   the ask       asked (its choices' ids written item by item), answered with and
+ *                 without a token, resolved with its votes, escalated, delegated from
+ *                 nobody: the same against the adapter
  *   the list      records of both kinds, mixed, settle in order; step_record_json
  *                 reads each back; records_keep copies only the kinds the hook wants
  */
@@ -327,6 +330,93 @@ static void test_every_kind(void **state)
     both_end(&b);
 }
 
+/* The ask's kinds (engine_tasks.c, engine_override.c): arrays written item by item, a
+   task's jansson values, fields left out when NULL. */
+static void test_task_kinds(void **state)
+{
+    (void)state;
+    Both b;
+    both_begin(&b, "decide", NOW);
+    json_t *task = json_pack("{s:s, s:s, s:[{s:s},{s:s},{}], s:[{s:s, s:[s,s]}], s:s}", "id", "t3", "question",
+                             "Refund order A1?", "choices", "id", "yes", "id", "no", "seats", "who", "person",
+                             "holders", "anna", "ming", "deadline", "2026-06-15T10:00:00Z");
+    json_t *votes = json_pack("[{s:s, s:s, s:n, s:s, s:i}]", "by", "ming", "choice", "yes", "comment", "at",
+                              "2026-06-15T06:20:00Z", "seat", 0);
+    /* asked: the choices' ids as an array (a choice without one adds nothing) */
+    CodecWriter *w = record_begin(&b.ws, &b.wi, "asked");
+    record_json(w, "task", json_object_get(task, "id"));
+    record_json(w, "question", json_object_get(task, "question"));
+    codec_write_key(w, "choices");
+    codec_write_array(w);
+    size_t i;
+    json_t *choice;
+    json_array_foreach(json_object_get(task, "choices"), i, choice)
+        if (json_object_get(choice, "id"))
+            codec_write_json(w, json_object_get(choice, "id"));
+    codec_write_close(w);
+    record_json(w, "seats", json_object_get(task, "seats"));
+    record_json(w, "deadline", json_object_get(task, "deadline"));
+    json_t *r = record_add(&b.as, &b.ai, "asked");
+    json_object_set(r, "task", json_object_get(task, "id"));
+    json_object_set(r, "question", json_object_get(task, "question"));
+    json_t *ids = json_array();
+    json_array_foreach(json_object_get(task, "choices"), i, choice)
+        json_array_append(ids, json_object_get(choice, "id"));
+    json_object_set_new(r, "choices", ids);
+    json_object_set(r, "seats", json_object_get(task, "seats"));
+    json_object_set(r, "deadline", json_object_get(task, "deadline"));
+    /* answered, with a token and without */
+    for (int token = 0; token < 2; token++) {
+        w = record_begin(&b.ws, &b.wi, "answered");
+        record_text(w, "task", "t3");
+        record_text(w, "by", "ming");
+        record_text(w, "token", token ? "tok-1" : NULL);
+        record_text(w, "choice", "yes");
+        record_json(w, "comment", json_null());
+        r = record_add(&b.as, &b.ai, "answered");
+        json_object_set_new(r, "task", json_string("t3"));
+        json_object_set_new(r, "by", json_string("ming"));
+        if (token)
+            json_object_set_new(r, "token", json_string("tok-1"));
+        json_object_set_new(r, "choice", json_string("yes"));
+        json_object_set_new(r, "comment", json_null());
+    }
+    /* resolved and overridden: the votes */
+    w = record_begin(&b.ws, &b.wi, "resolved");
+    record_text(w, "task", "t3");
+    record_text(w, "choice", "yes");
+    record_json(w, "votes", votes);
+    r = record_add(&b.as, &b.ai, "resolved");
+    json_object_set_new(r, "task", json_string("t3"));
+    json_object_set_new(r, "choice", json_string("yes"));
+    json_object_set(r, "votes", votes);
+    /* escalated (people added by seat), delegated from nobody */
+    json_t *added = json_pack("{s:[s], s:[s,s]}", "0", "craig", "1", "lars", "olga");
+    w = record_begin(&b.ws, &b.wi, "escalated");
+    record_text(w, "task", "t3");
+    record_integer(w, "level", 1);
+    record_json(w, "added", added);
+    r = record_add(&b.as, &b.ai, "escalated");
+    json_object_set_new(r, "task", json_string("t3"));
+    json_object_set_new(r, "level", json_integer(1));
+    json_object_set(r, "added", added);
+    w = record_begin(&b.ws, &b.wi, "delegated");
+    record_json(w, "task", json_object_get(task, "id"));
+    record_integer(w, "seat", 0);
+    record_null(w, "from");
+    record_text(w, "to", "lars");
+    r = record_add(&b.as, &b.ai, "delegated");
+    json_object_set(r, "task", json_object_get(task, "id"));
+    json_object_set_new(r, "seat", json_integer(0));
+    json_object_set_new(r, "from", json_null());
+    json_object_set_new(r, "to", json_string("lars"));
+    both_check(&b, 6);
+    json_decref(added);
+    json_decref(votes);
+    json_decref(task);
+    both_end(&b);
+}
+
 /* An instance's history grows past the small integers and a one-byte varint. */
 static void test_long_history(void **state)
 {
@@ -396,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_writer_too_deep),
         cmocka_unit_test(test_every_kind),
+        cmocka_unit_test(test_task_kinds),
         cmocka_unit_test(test_long_history),
         cmocka_unit_test(test_list),
     };
