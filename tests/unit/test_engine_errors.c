@@ -20,6 +20,8 @@
  *   history                a damaged record: exit 3 naming the instance and seq; an
  *                          unknown instance stays exit 1
  *   instances, tasks       a damaged instance or task: exit 3 naming it, not skipped
+ *                          (an instance record of its own encoding cut short, or of a
+ *                          newer version: refused as such)
  *   trigger                a damaged counter, playbook or case: ENGINE_FAILED
  *   away, cancel           a damaged directory or instance: ENGINE_FAILED, not "no
  *                          directory is loaded" or "no instance"
@@ -402,6 +404,19 @@ static void test_cancel_a_damaged_instance(void **state)
     assert_says(f->why, "instance i1");
 }
 
+static void test_an_instance_record_of_a_newer_version(void **state)
+{
+    Fixture *f = *state;
+    /* the record's own encoding, version 2 (0x12): refused as newer, naming the instance */
+    damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x12\x01\x00", 7);
+    int rc = engine_cancel(f->engine, "i1", "ops", "test", f->t0 + 60000, f->why, sizeof f->why);
+    assert_int_equal(rc, ENGINE_FAILED);
+    assert_says(f->why, "instance i1 is an instance record of version 2, newer than this huddle reads (version 1)");
+    damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x11\x01\x00", 7);   /* version 1, cut short */
+    assert_int_equal(huddle(f, "instances", NULL), CLI_SYSTEM);
+    assert_says(f->out, "instance i1 is not a readable instance record (cut short at byte");
+}
+
 /* ---- events, the directory ---------------------------------------------------- */
 
 static void test_trigger_with_a_damaged_counter(void **state)
@@ -673,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_of_an_unknown_instance_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_instances_lists_no_damaged_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_a_damaged_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_instance_record_of_a_newer_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_with_a_damaged_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_with_a_damaged_playbook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_with_a_damaged_case, setup, teardown),
