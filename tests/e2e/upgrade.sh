@@ -153,7 +153,13 @@ round 4 "$old4" 402 2
 newer=$tmp/newer
 cp -r "$db" "$newer"
 if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
-  mdb_dump -p -s meta "$newer" | sed '/^ schema_version$/{n;s/.*/ 6/;}' | mdb_load -s meta "$newer" 2> /dev/null
+  # Only meta's schema_version is put (mdb_load overwrites that one key): dumping and
+  # loading every meta value back as text failed now and then in the suite.
+  printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n schema_version\n 6\nDATA=END\n' |
+    mdb_load -s meta "$newer" 2> "$tmp/load.err"
+  mdb_dump -p -s meta "$newer" > "$tmp/meta.txt" 2>&1
+  grep -A1 -x ' schema_version' "$tmp/meta.txt" | grep -qx ' 6' && ok "(its meta says schema 6)" ||
+    no "(its meta says schema 6)" "$tmp/load.err"
   expect "a store of schema 6 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
   has "(saying which versions it reads)" "store schema version 6; this huddle reads versions 1 to 5"
 else
