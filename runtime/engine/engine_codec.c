@@ -587,36 +587,32 @@ int codec_write_end(CodecWriter *w)
     return w->rc;
 }
 
-/* ---- decoding ---- */
+/* ---- the bounded reader (engine_codec.h) ---- */
 
-typedef struct Reader {
-    const unsigned char *bytes;
-    size_t len, at;
-    unsigned format;        /* the record's first byte */
-    char *why;
-    size_t why_len;
-    bool failed;            /* damaged: `why` says how */
-    bool no_memory;
-} Reader;
-
-/* Marks the record damaged (the first damage found is the one told) and returns NULL. */
-static json_t *damaged(Reader *r, const char *what)
+void byte_reader_init(ByteReader *r, const void *data, size_t len, size_t at, const char *kind, char *why,
+                      size_t why_len)
 {
-    if (!r->failed && !r->no_memory)
-        snprintf(r->why, r->why_len, "%s at byte %zu", what, r->at);
-    r->failed = true;
-    return NULL;
+    *r = (ByteReader){data, len, at, kind, why_len ? why : NULL, why_len, false, false};
+    if (r->why)
+        r->why[0] = '\0';
 }
 
-static json_t *no_memory(Reader *r)
+bool byte_reader_damaged(ByteReader *r, const char *what)
+{
+    if (!r->failed && !r->no_memory && r->why) {
+        if (r->kind)
+            snprintf(r->why, r->why_len, "is not a readable %s (%s at byte %zu)", r->kind, what, r->at);
+        else
+            snprintf(r->why, r->why_len, "%s at byte %zu", what, r->at);
+    }
+    r->failed = true;
+    return false;
+}
+
+bool byte_reader_no_memory(ByteReader *r)
 {
     r->no_memory = true;
-    return NULL;
-}
-
-static size_t left(const Reader *r)
-{
-    return r->len - r->at;
+    return false;
 }
 
 int codec_varint(const unsigned char *bytes, size_t len, size_t *at, uint64_t *out)
@@ -639,8 +635,7 @@ int codec_varint(const unsigned char *bytes, size_t len, size_t *at, uint64_t *o
     return CODEC_VARINT_TOO_LONG;
 }
 
-/* A varint; false (damaged, saying how) when codec_varint finds it wrong. */
-static bool get_varint(Reader *r, uint64_t *out)
+bool byte_reader_varint(ByteReader *r, uint64_t *out)
 {
     static const char *const WRONG[] = {
         [CODEC_VARINT_CUT] = "a number cut short",
@@ -651,37 +646,96 @@ static bool get_varint(Reader *r, uint64_t *out)
     int rc = codec_varint(r->bytes, r->len, &r->at, out);
     if (rc == CODEC_VARINT_OK)
         return true;
-    damaged(r, WRONG[rc]);
-    return false;
+    if (!r->kind)
+        return byte_reader_damaged(r, WRONG[rc]);
+    return byte_reader_damaged(r, rc == CODEC_VARINT_CUT ? "cut short"
+                                  : "a number not in its shortest form or past 64 bits");
 }
 
-/* A count or length that must fit in the bytes left, each item taking `each` bytes at
-   least. */
+bool byte_reader_count(ByteReader *r, uint64_t *out, size_t each)
+{
+    if (!byte_reader_varint(r, out))
+        return false;
+    if (*out > byte_reader_left(r) / each)
+        return byte_reader_damaged(r, "a count larger than the bytes left");
+    return true;
+}
+
+bool byte_reader_bytes(ByteReader *r, size_t n, const unsigned char **out)
+{
+    if (n > byte_reader_left(r))
+        return byte_reader_damaged(r, r->kind ? "cut short" : "bytes cut short");
+    *out = r->bytes + r->at;
+    r->at += n;
+    return true;
+}
+
+bool byte_reader_text(ByteReader *r, size_t n, const char **out)
+{
+    if (n > byte_reader_left(r))
+        return byte_reader_damaged(r, r->kind ? "cut short" : "text cut short");
+    const unsigned char *text = r->bytes + r->at;
+    if (utf8_valid_prefix(text, n) != n)
+        return byte_reader_damaged(r, "text that is not UTF-8");
+    r->at += n;
+    *out = (const char *)text;
+    return true;
+}
+
+bool byte_reader_string(ByteReader *r, const char **out, size_t *len)
+{
+    uint64_t n;
+    if (!byte_reader_varint(r, &n) || !byte_reader_text(r, n > SIZE_MAX ? SIZE_MAX : (size_t)n, out))
+        return false;
+    *len = (size_t)n;
+    return true;
+}
+
+bool byte_reader_end(ByteReader *r, const char *what)
+{
+    return r->at == r->len || byte_reader_damaged(r, what);
+}
+
+/* ---- decoding ---- */
+
+typedef struct Reader {
+    ByteReader in;
+    unsigned format;        /* the record's first byte */
+} Reader;
+
+/* Marks the record damaged (the first damage found is the one told) and returns NULL. */
+static json_t *damaged(Reader *r, const char *what)
+{
+    byte_reader_damaged(&r->in, what);
+    return NULL;
+}
+
+static json_t *no_memory(Reader *r)
+{
+    r->in.no_memory = true;
+    return NULL;
+}
+
+static size_t left(const Reader *r)
+{
+    return byte_reader_left(&r->in);
+}
+
+static bool get_varint(Reader *r, uint64_t *out)
+{
+    return byte_reader_varint(&r->in, out);
+}
+
 static bool get_count(Reader *r, uint64_t *out, size_t each)
 {
-    if (!get_varint(r, out))
-        return false;
-    if (*out > left(r) / each) {
-        damaged(r, "a count larger than the bytes left");
-        return false;
-    }
-    return true;
+    return byte_reader_count(&r->in, out, each);
 }
 
 /* `len` bytes of UTF-8 at the reader, moved past: borrowed from the record. */
 static const char *get_text(Reader *r, size_t len)
 {
-    if (len > left(r)) {
-        damaged(r, "text cut short");
-        return NULL;
-    }
-    const unsigned char *text = r->bytes + r->at;
-    if (utf8_valid_prefix(text, len) != len) {
-        damaged(r, "text that is not UTF-8");
-        return NULL;
-    }
-    r->at += len;
-    return (const char *)text;
+    const char *text;
+    return byte_reader_text(&r->in, len, &text) ? text : NULL;
 }
 
 static json_t *decode_value(Reader *r, int depth);
@@ -692,13 +746,13 @@ static json_t *decode_object(Reader *r, uint64_t count, int depth)
     if (!object)
         return no_memory(r);
     for (uint64_t i = 0; i < count; i++) {
-        if (r->at >= r->len)
+        if (r->in.at >= r->in.len)
             goto fail_cut;
-        unsigned byte = r->bytes[r->at++];
+        unsigned byte = r->in.bytes[r->in.at++];
         const char *key;
         uint64_t len;
         if (byte > CODEC_KEY_COUNT) {
-            r->at--;
+            r->in.at--;
             damaged(r, "a key past the names format 1 knows");
             goto fail;
         }
@@ -721,8 +775,8 @@ fail_cut:
     damaged(r, "an object cut short");
     goto fail;
 fail_value:
-    if (!r->failed)
-        r->no_memory = true;
+    if (!r->in.failed)
+        r->in.no_memory = true;
 fail:
     json_decref(object);
     return NULL;
@@ -736,8 +790,8 @@ static json_t *decode_array(Reader *r, uint64_t count, int depth)
     for (uint64_t i = 0; i < count; i++) {
         json_t *item = decode_value(r, depth + 1);
         if (!item || json_array_append_new(array, item) != 0) {
-            if (!r->failed)
-                r->no_memory = true;
+            if (!r->in.failed)
+                r->in.no_memory = true;
             json_decref(array);
             return NULL;
         }
@@ -768,13 +822,13 @@ static json_t *decode_shaped(Reader *r, unsigned tag)
         codec_time_text(ms, text);
         len = CODEC_TIME_LEN;
     } else {
-        if (left(r) < 1 || r->bytes[r->at] < CODEC_HEX_MIN || r->bytes[r->at] > CODEC_HEX_MAX)
+        if (left(r) < 1 || r->in.bytes[r->in.at] < CODEC_HEX_MIN || r->in.bytes[r->in.at] > CODEC_HEX_MAX)
             return damaged(r, left(r) < 1 ? "hex cut short" : "a hex length not from 8 to 127");
-        size_t n = r->bytes[r->at];
+        size_t n = r->in.bytes[r->in.at];
         if (n > left(r) - 1)
             return damaged(r, "hex cut short");
-        codec_hex_text(r->bytes + r->at + 1, n, text);
-        r->at += 1 + n;
+        codec_hex_text(r->in.bytes + r->in.at + 1, n, text);
+        r->in.at += 1 + n;
         len = 2 * n;
     }
     json_t *string = json_stringn_nocheck(text, len);
@@ -799,12 +853,12 @@ static json_t *decode_scalar(Reader *r, unsigned tag)
             return damaged(r, "a real cut short");
         uint64_t bits = 0;
         for (int i = 0; i < 8; i++)
-            bits |= (uint64_t)r->bytes[r->at + i] << (8 * i);
+            bits |= (uint64_t)r->in.bytes[r->in.at + i] << (8 * i);
         double d;
         memcpy(&d, &bits, sizeof d);
         if (!isfinite(d))
             return damaged(r, "a real that is not a finite number");
-        r->at += 8;
+        r->in.at += 8;
         value = json_real(d);
         break;
     }
@@ -814,7 +868,7 @@ static json_t *decode_scalar(Reader *r, unsigned tag)
             return decode_shaped(r, tag);
         /* fall through */
     default:
-        r->at--;
+        r->in.at--;
         return damaged(r, r->format >= CODEC_FORMAT_2 ? "a tag format 2 does not have"
                                                       : "a tag format 1 does not have");
     }
@@ -823,9 +877,9 @@ static json_t *decode_scalar(Reader *r, unsigned tag)
 
 static json_t *decode_value(Reader *r, int depth)
 {
-    if (r->at >= r->len)
+    if (r->in.at >= r->in.len)
         return damaged(r, "a value cut short");
-    unsigned tag = r->bytes[r->at++];
+    unsigned tag = r->in.bytes[r->in.at++];
     uint64_t n;
     bool nests = tag == CODEC_TAG_ARRAY || tag == CODEC_TAG_OBJECT || (tag >= CODEC_TAG_SHORT_ARRAY &&
                                                           tag < CODEC_TAG_SHORT_OBJECT + 16);
@@ -846,7 +900,7 @@ static json_t *decode_value(Reader *r, int depth)
         size_t len;
         const char *text = codec_value_text(tag, &len);
         if (!text) {
-            r->at--;
+            r->in.at--;
             return damaged(r, "a value past the strings format 2 knows");
         }
         json_t *value = json_stringn_nocheck(text, len);
@@ -880,25 +934,24 @@ static bool codec_is_newer(const void *data, size_t len)
 int codec_decode(const void *data, size_t len, json_t **out, char *why, size_t why_len)
 {
     pthread_once(&key_once, keys_build);
-    char spare[1];
-    Reader r = {data, len, 1, 0, why_len ? why : spare, why_len ? why_len : sizeof spare, false,
-                false};
+    Reader r;
+    byte_reader_init(&r.in, data, len, 1, NULL, why, why_len);
     *out = NULL;
     if (!codec_is_binary(data, len)) {
-        r.at = 0;
+        r.in.at = 0;
         damaged(&r, "not a record of format 1 or 2");
         return CODEC_DAMAGED;
     }
     r.format = ((const unsigned char *)data)[0];
     json_t *value = decode_value(&r, 0);
-    if (value && r.at != r.len) {
+    if (value && r.in.at != r.in.len) {
         json_decref(value);
         value = damaged(&r, "bytes after the record's end");
     }
     if (!value) {
-        if (r.no_memory && !r.failed)
-            snprintf(r.why, r.why_len, "out of memory");
-        return r.failed ? CODEC_DAMAGED : CODEC_NO_MEMORY;
+        if (r.in.no_memory && !r.in.failed && r.in.why)
+            snprintf(r.in.why, r.in.why_len, "out of memory");
+        return r.in.failed ? CODEC_DAMAGED : CODEC_NO_MEMORY;
     }
     *out = value;
     return CODEC_OK;

@@ -140,6 +140,48 @@ enum {
    then where the decoder says the damage is). */
 int codec_varint(const unsigned char *bytes, size_t len, size_t *at, uint64_t *out);
 
+/* ---- a bounded reader of bytes, shared by every reader of the store's binary records
+   (the codec's decoder, the instance record, the typed small values, the task record) ----
+
+   It never reads outside bytes[0..len), and says the first damage it finds as a
+   sentence in `why`: "WHAT at byte N", or with a `kind` (the record readers)
+   "is not a readable KIND (WHAT at byte N)". The codec's sentences name what was cut
+   ("a number cut short", "text cut short"); a record reader's say "cut short". */
+typedef struct ByteReader {
+    const unsigned char *bytes;
+    size_t len, at;
+    const char *kind;           /* NULL: the codec's sentences */
+    char *why;
+    size_t why_len;
+    bool failed;                /* damaged: `why` says how */
+    bool no_memory;
+} ByteReader;
+
+/* A reader of data[0..len) from byte `at`. `why` may be NULL or why_len 0 (nothing is
+   said then). */
+void byte_reader_init(ByteReader *r, const void *data, size_t len, size_t at, const char *kind, char *why,
+                      size_t why_len);
+/* Marks the bytes damaged at r->at (only the first damage is told) and returns false. */
+bool byte_reader_damaged(ByteReader *r, const char *what);
+/* Marks the read out of memory and returns false. */
+bool byte_reader_no_memory(ByteReader *r);
+static inline size_t byte_reader_left(const ByteReader *r)
+{
+    return r->len - r->at;
+}
+/* A varint (codec_varint), moved past. */
+bool byte_reader_varint(ByteReader *r, uint64_t *out);
+/* A varint that must fit in the bytes left, each item taking `each` bytes at least. */
+bool byte_reader_count(ByteReader *r, uint64_t *out, size_t each);
+/* `n` bytes, borrowed, moved past. */
+bool byte_reader_bytes(ByteReader *r, size_t n, const unsigned char **out);
+/* `n` bytes of UTF-8, borrowed, moved past (damage is told at the text's first byte). */
+bool byte_reader_text(ByteReader *r, size_t n, const char **out);
+/* A varint length, then that many bytes of UTF-8. */
+bool byte_reader_string(ByteReader *r, const char **out, size_t *len);
+/* Whether every byte was read; damaged with `what` ("bytes after the record") when not. */
+bool byte_reader_end(ByteReader *r, const char *what);
+
 /* Format 2's strings of a form of their own. A time is the text YYYY-MM-DDTHH:MM:SS.mmmZ
    (CODEC_TIME_LEN bytes, UTC, 1970 to 9999) kept as its milliseconds since 1970; a hex
    string is CODEC_HEX_MIN to CODEC_HEX_MAX bytes kept as twice as many lowercase hex

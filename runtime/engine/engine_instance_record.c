@@ -248,36 +248,21 @@ int instance_record_encode(const InstanceRecord *r, StrBuf *out)
 
 /* ---- decoding ---- */
 
-typedef struct Reader {
-    const unsigned char *bytes;
-    size_t len, at;
-    char *why;
-    size_t why_len;
-    bool no_memory;
-} Reader;
+typedef ByteReader Reader;    /* engine_codec.h: its sentences say "instance record" */
 
 static bool damaged(Reader *rd, const char *what)
 {
-    if (!rd->why[0])
-        snprintf(rd->why, rd->why_len, "is not a readable instance record (%s at byte %zu)", what, rd->at);
-    return false;
+    return byte_reader_damaged(rd, what);
 }
 
 static bool get_varint(Reader *rd, uint64_t *out)
 {
-    int rc = codec_varint(rd->bytes, rd->len, &rd->at, out);
-    if (rc != CODEC_VARINT_OK)
-        return damaged(rd, rc == CODEC_VARINT_CUT ? "cut short" : "a number not in its shortest form");
-    return true;
+    return byte_reader_varint(rd, out);
 }
 
 static bool get_bytes(Reader *rd, size_t n, const unsigned char **out)
 {
-    if (n > rd->len - rd->at)
-        return damaged(rd, "cut short");
-    *out = rd->bytes + rd->at;
-    rd->at += n;
-    return true;
+    return byte_reader_bytes(rd, n, out);
 }
 
 /* A varint length and that many bytes. */
@@ -293,15 +278,15 @@ static bool get_sized(Reader *rd, const unsigned char **bytes, size_t *len)
 static bool get_text(Reader *rd, char **out)
 {
     size_t len;
-    const unsigned char *bytes;
-    if (!get_sized(rd, &bytes, &len))
+    const char *text;
+    if (!byte_reader_string(rd, &text, &len))
         return false;
-    if (utf8_valid_prefix(bytes, len) != len || memchr(bytes, '\0', len))
+    if (memchr(text, '\0', len)) {
+        rd->at -= len;
         return damaged(rd, "text that is not UTF-8");
-    if (!(*out = text_copy((const char *)bytes, len))) {
-        rd->no_memory = true;
-        return false;
     }
+    if (!(*out = text_copy(text, len)))
+        return byte_reader_no_memory(rd);
     return true;
 }
 
@@ -384,7 +369,7 @@ static bool get_lists(Reader *rd, InstanceRecord *r)
 
 static bool get_record(Reader *rd, InstanceRecord *r)
 {
-    unsigned flags;
+    unsigned flags = 0;
     if (!get_head(rd, r, &flags) || !get_text(rd, &r->playbook))
         return false;
     if ((flags & FLAG_STATE) && !get_text(rd, &r->state))
@@ -405,9 +390,7 @@ static bool get_record(Reader *rd, InstanceRecord *r)
         return false;
     if ((flags & FLAG_HELD_TIMERS) && !get_json(rd, &r->held_timers))
         return false;
-    if (rd->at != rd->len)
-        return damaged(rd, "bytes after the record");
-    return true;
+    return byte_reader_end(rd, "bytes after the record");
 }
 
 bool instance_record_is_typed(const void *data, size_t len)
@@ -429,9 +412,9 @@ int instance_record_decode(const void *data, size_t len, InstanceRecord *out, ch
                  (unsigned)(bytes[0] - INSTANCE_RECORD_FORMAT_1 + 1));
         return INSTANCE_RECORD_DAMAGED;
     }
-    char spare = '\0';
-    Reader rd = {bytes, len, 1, why_len ? why : &spare, why_len ? why_len : 1, false};
-    rd.why[0] = '\0';
+    char spare[1];
+    Reader rd;
+    byte_reader_init(&rd, bytes, len, 1, "instance record", why_len ? why : spare, why_len ? why_len : 1);
     if (get_record(&rd, out))
         return INSTANCE_RECORD_OK;
     instance_record_free(out);

@@ -63,17 +63,11 @@ size_t small_time_text(int64_t ms, char out[SMALL_TIME_TEXT])
 
 /* ---- reading ---- */
 
-typedef struct Reader {
-    const unsigned char *bytes;
-    size_t len, at;
-    const char *what;               /* "seen entry", "case owner" */
-    char *why;
-    size_t why_len;
-} Reader;
+typedef ByteReader Reader;    /* engine_codec.h: its sentences name the value's kind */
 
 static int damaged(Reader *r, const char *problem)
 {
-    snprintf(r->why, r->why_len, "is not a readable %s (%s at byte %zu)", r->what, problem, r->at);
+    byte_reader_damaged(r, problem);
     return CODEC_DAMAGED;
 }
 
@@ -83,7 +77,7 @@ static int read_version(Reader *r)
     if (r->len == 0 || r->bytes[0] < SMALL_VALUE_1 || r->bytes[0] > SMALL_VALUE_NEWEST_BYTE)
         return damaged(r, "no version byte");
     if (r->bytes[0] != SMALL_VALUE_1) {
-        snprintf(r->why, r->why_len, "is a %s of version %d, newer than this huddle reads (version 1)", r->what,
+        snprintf(r->why, r->why_len, "is a %s of version %d, newer than this huddle reads (version 1)", r->kind,
                  r->bytes[0] - SMALL_VALUE_1 + 1);
         return CODEC_DAMAGED;
     }
@@ -93,11 +87,8 @@ static int read_version(Reader *r)
 
 static int read_varint(Reader *r, uint64_t max, uint64_t *out)
 {
-    int rc = codec_varint(r->bytes, r->len, &r->at, out);
-    if (rc == CODEC_VARINT_CUT)
-        return damaged(r, "cut short");
-    if (rc != CODEC_VARINT_OK)
-        return damaged(r, "a number not in its shortest form or past 64 bits");
+    if (!byte_reader_varint(r, out))
+        return CODEC_DAMAGED;
     if (*out > max)
         return damaged(r, "a number out of range");
     return CODEC_OK;
@@ -105,28 +96,12 @@ static int read_varint(Reader *r, uint64_t max, uint64_t *out)
 
 static int read_bytes(Reader *r, size_t count, const unsigned char **out)
 {
-    if (count > r->len - r->at)
-        return damaged(r, "cut short");
-    *out = r->bytes + r->at;
-    r->at += count;
-    return CODEC_OK;
+    return byte_reader_bytes(r, count, out) ? CODEC_OK : CODEC_DAMAGED;
 }
 
 static int read_string(Reader *r, const char **text, size_t *text_len)
 {
-    uint64_t n = 0;
-    const unsigned char *bytes = NULL;
-    int rc = read_varint(r, SIZE_MAX, &n);
-    size_t start = r->at;
-    if (rc == CODEC_OK)
-        rc = read_bytes(r, (size_t)n, &bytes);
-    if (rc == CODEC_OK && utf8_valid_prefix(bytes, (size_t)n) != n) {
-        r->at = start;
-        return damaged(r, "text that is not UTF-8");
-    }
-    *text = (const char *)bytes;
-    *text_len = (size_t)n;
-    return rc;
+    return byte_reader_string(r, text, text_len) ? CODEC_OK : CODEC_DAMAGED;
 }
 
 /* A string that is a C string of the engine's (an event's source, type, id): no NUL. */
@@ -142,7 +117,7 @@ static int read_cstring(Reader *r, const char **text, size_t *text_len)
 
 static int read_end(Reader *r)
 {
-    return r->at == r->len ? CODEC_OK : damaged(r, "bytes after the value");
+    return byte_reader_end(r, "bytes after the value") ? CODEC_OK : CODEC_DAMAGED;
 }
 
 /* ---- seen entries ---- */
@@ -226,7 +201,8 @@ static int seen_read(Reader *r, int64_t *at_ms, json_t *entry)
 
 int seen_value_at(const void *data, size_t len, int64_t *at_ms, char *why, size_t why_len)
 {
-    Reader r = {data, len, 0, "seen entry", why, why_len};
+    Reader r;
+    byte_reader_init(&r, data, len, 0, "seen entry", why, why_len);
     return seen_read(&r, at_ms, NULL);
 }
 
@@ -256,7 +232,8 @@ static int case_read(Reader *r, CaseOwner *out)
 
 int case_owner_decode(const void *data, size_t len, CaseOwner *out, char *why, size_t why_len)
 {
-    Reader r = {data, len, 0, "case owner", why, why_len};
+    Reader r;
+    byte_reader_init(&r, data, len, 0, "case owner", why, why_len);
     return case_read(&r, out);
 }
 
@@ -296,7 +273,7 @@ static int event_read(Reader *r, EventEntry *out)
     char what[160];
     rc = codec_decode(r->bytes + r->at, r->len - r->at, &out->data, what, sizeof what);
     if (rc == CODEC_DAMAGED)
-        snprintf(r->why, r->why_len, "is not a readable %s (its data after byte %zu: %s)", r->what, r->at, what);
+        snprintf(r->why, r->why_len, "is not a readable %s (its data after byte %zu: %s)", r->kind, r->at, what);
     else if (rc != CODEC_OK)
         snprintf(r->why, r->why_len, "out of memory");
     return rc;
@@ -305,7 +282,8 @@ static int event_read(Reader *r, EventEntry *out)
 int event_entry_decode(StoreTable table, const void *data, size_t len, EventEntry *out, char *why,
                        size_t why_len)
 {
-    Reader r = {data, len, 0, kind_name(table), why, why_len};
+    Reader r;
+    byte_reader_init(&r, data, len, 0, kind_name(table), why, why_len);
     return event_read(&r, out);
 }
 
@@ -332,7 +310,8 @@ int small_value_load(StoreTable table, const void *data, size_t len, json_t **ou
 {
     if (!small_value_typed(table, data, len))
         return codec_load(data, len, out, why, why_len);
-    Reader r = {data, len, 0, kind_name(table), why, why_len};
+    Reader r;
+    byte_reader_init(&r, data, len, 0, kind_name(table), why, why_len);
     int64_t at;
     *out = json_object();
     int rc = !*out ? CODEC_NO_MEMORY : table == TABLE_SEEN ? seen_read(&r, &at, *out)
