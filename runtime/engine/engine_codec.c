@@ -447,6 +447,13 @@ int codec_encode(const json_t *value, StrBuf *out)
     return codec_encode_format(value, CODEC_FORMAT, out);
 }
 
+int codec_encode_value(const json_t *value, StrBuf *out)
+{
+    pthread_once(&key_once, keys_build);
+    int rc = value ? encode_value(value, out, 0, CODEC_FORMAT) : CODEC_DAMAGED;
+    return strbuf_failed(out) ? CODEC_NO_MEMORY : rc;
+}
+
 int codec_encode_format(const json_t *value, unsigned format, StrBuf *out)
 {
     pthread_once(&key_once, keys_build);
@@ -955,6 +962,30 @@ int codec_decode(const void *data, size_t len, json_t **out, char *why, size_t w
     }
     *out = value;
     return CODEC_OK;
+}
+
+int codec_decode_value(ByteReader *in, json_t **out)
+{
+    pthread_once(&key_once, keys_build);
+    char what[160];
+    Reader r;
+    byte_reader_init(&r.in, in->bytes, in->len, in->at, NULL, what, sizeof what);
+    r.format = CODEC_FORMAT;
+    *out = decode_value(&r, 0);
+    if (*out) {
+        in->at = r.in.at;
+        return CODEC_OK;
+    }
+    if (!r.in.failed) {
+        byte_reader_no_memory(in);
+        return CODEC_NO_MEMORY;
+    }
+    char *where = strstr(what, " at byte ");
+    if (where)
+        *where = '\0';     /* said again by the outer reader, which stands where it is */
+    in->at = r.in.at;
+    byte_reader_damaged(in, what);
+    return CODEC_DAMAGED;
 }
 
 int codec_load(const void *data, size_t len, json_t **out, char *why, size_t why_len)

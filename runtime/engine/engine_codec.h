@@ -87,6 +87,11 @@ void codec_write_null(CodecWriter *w);
 void codec_write_json(CodecWriter *w, const json_t *value);
 int codec_write_end(CodecWriter *w);
 
+/* A value's bytes in CODEC_FORMAT without the format byte before them: for records of
+   their own encoding that hold a JSON value inside (engine_task_record.c), whose own
+   version says the format. Codes as codec_encode's. */
+int codec_encode_value(const json_t *value, StrBuf *out);
+
 /* Whether `data` is a binary record (its first byte is a format this codec reads). */
 bool codec_is_binary(const void *data, size_t len);
 
@@ -181,6 +186,11 @@ bool byte_reader_text(ByteReader *r, size_t n, const char **out);
 bool byte_reader_string(ByteReader *r, const char **out, size_t *len);
 /* Whether every byte was read; damaged with `what` ("bytes after the record") when not. */
 bool byte_reader_end(ByteReader *r, const char *what);
+/* One value of CODEC_FORMAT (as codec_encode_value writes it) read at the reader and
+   moved past: CODEC_OK with a new value in *out; CODEC_DAMAGED (the reader damaged where
+   the value is, saying what the codec found: "... (a value cut short at byte 9)");
+   CODEC_NO_MEMORY (the reader out of memory). */
+int codec_decode_value(ByteReader *in, json_t **out);
 
 /* Format 2's strings of a form of their own. A time is the text YYYY-MM-DDTHH:MM:SS.mmmZ
    (CODEC_TIME_LEN bytes, UTC, 1970 to 9999) kept as its milliseconds since 1970; a hex

@@ -23,6 +23,7 @@
  */
 #include "engine_small_values.h"
 #include "engine_codec.h"
+#include "engine_task_record.h"
 #include "utf8.h"
 
 #include <inttypes.h>
@@ -48,6 +49,8 @@ static const char *kind_name(StoreTable table)
 bool small_value_typed(StoreTable table, const void *data, size_t len)
 {
     const unsigned char *bytes = data;
+    if (table == TABLE_TASKS)       /* the task record's own (engine_task_record.h) */
+        return task_record_is_typed(data, len);
     return small_value_table(table) && len > 0 && bytes[0] >= SMALL_VALUE_1 &&
            bytes[0] <= SMALL_VALUE_NEWEST_BYTE;
 }
@@ -308,6 +311,8 @@ static int event_json(Reader *r, json_t *entry)
 int small_value_load(StoreTable table, const void *data, size_t len, json_t **out, char *why,
                      size_t why_len)
 {
+    if (table == TABLE_TASKS)
+        return task_record_load(data, len, out, why, why_len);
     if (!small_value_typed(table, data, len))
         return codec_load(data, len, out, why, why_len);
     Reader r;
@@ -522,6 +527,11 @@ static bool time_of_text(const char *text, size_t len, int64_t *ms)
     return small_time_text(total, again) == len && memcmp(again, text, len) == 0;   /* no 02-30, no .000 */
 }
 
+bool small_time_parse(const char *text, size_t len, int64_t *ms)
+{
+    return text && time_of_text(text, len, ms);
+}
+
 static bool seen_encode_json(const json_t *entry, StrBuf *out)
 {
     const json_t *poison = json_object_get(entry, "poison_attempts");
@@ -563,6 +573,8 @@ static bool event_encode_json(const json_t *entry, StrBuf *out)
 
 bool small_value_encode_json(StoreTable table, const json_t *value, StrBuf *out)
 {
+    if (table == TABLE_TASKS)
+        return task_record_encode_json(value, out) == TASK_RECORD_OK;
     if (!json_is_object(value) || !small_value_table(table))
         return false;
     return table == TABLE_SEEN ? seen_encode_json(value, out)

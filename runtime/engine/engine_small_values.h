@@ -34,6 +34,9 @@
    CODEC_TIME_MAX. Returns its length (20 or 24); out is NUL-ended. */
 #define SMALL_TIME_TEXT 25
 size_t small_time_text(int64_t ms, char out[SMALL_TIME_TEXT]);
+/* The time `text` (len bytes) stands for when it is exactly what small_time_text writes
+   for it (no 02-30, no .000): true with *ms. */
+bool small_time_parse(const char *text, size_t len, int64_t *ms);
 
 /* Whether `table` keeps typed values (TABLE_SEEN, TABLE_CASES, TABLE_MAILBOX,
    TABLE_WINDOWS). */

@@ -7,6 +7,7 @@
  * people issue); without one those seats start with no holder, recorded `unresolved`.
  */
 #include "engine_internal.h"
+#include "engine_task_record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,21 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
     return store_bytes(key, 8);
 }
 
+/* The task record of its own encoding (engine_task_record.h); a task whose object has
+   no typed form is kept as the codec's record of it. */
 int task_save(Step *s, json_t *task)
 {
-    unsigned char key[8];
-    return engine_put_json(s, TABLE_TASKS, task_key(json_string_value(json_object_get(task, "id")), key), task);
+    unsigned char number[8];
+    StoreBytes key = task_key(json_string_value(json_object_get(task, "id")), number);
+    StrBuf *bytes = &s->engine->record_bytes;
+    bytes->len = 0;
+    int typed = task_record_encode_json(task, bytes);
+    int rc = typed == TASK_RECORD_OK ? store_put(s->txn, TABLE_TASKS, key, store_bytes(bytes->data, bytes->len))
+                                     : STORE_OK;
+    engine_record_bytes_done(s);
+    if (typed == TASK_RECORD_UNTYPED)
+        return engine_put_json(s, TABLE_TASKS, key, task);
+    return typed == TASK_RECORD_NO_MEMORY ? step_fail(s, ENGINE_NO_MEMORY, "out of memory") : rc;
 }
 
 int inbox_set(Step *s, const char *person, const char *task_id, bool add)

@@ -225,8 +225,8 @@ static json_t *record_of(const void *data, size_t len, char *why, size_t why_len
     return rc == CODEC_OK ? record : NULL;
 }
 
-/* The same for a value of a table with typed values (seen, cases, mailbox, windows: the
-   object each stands for, engine_small_values.h). */
+/* The same for a value of a table with typed values (seen, cases, mailbox, windows:
+   engine_small_values.h; tasks: engine_task_record.h): the object each stands for. */
 static json_t *small_record_of(StoreTable table, const void *data, size_t len)
 {
     json_t *record;
@@ -366,7 +366,7 @@ static int tasks_visit(void *context, StoreBytes key, StoreBytes value)
     }
     char id[32];
     snprintf(id, sizeof id, "t%" PRIu64, store_read_be64(key.data));
-    json_t *task = record_of(value.data, value.len, NULL, 0);
+    json_t *task = small_record_of(TABLE_TASKS, value.data, value.len);
     if (!json_is_object(task)) {
         violation(c, "task %s: its record is not a JSON object", id);
         json_decref(task);

@@ -1,0 +1,827 @@
+/*
+ * engine_task_record.c - the bytes of a task record (engine_task_record.h). Version 1,
+ * after its version byte 0x12 (docs/internals.md, "The task record", says the same):
+ *
+ *   record   varint n (1 to 27), then n members, each a byte (its TaskField + 1, each
+ *            at most once) and its value; the members' order is the JSON object's
+ *   values   by the member (FIELDS below):
+ *              text    a varint length, then that many bytes of UTF-8 (no NUL)
+ *              int     a zigzag varint (n << 1 ^ n >> 63)
+ *              bool    one byte, 0 or 1
+ *              json    a varint length, then the codec's record of the value (its
+ *                      format byte first): what the ask gave, kept as it was
+ *              texts   a varint count, then that many texts
+ *              seats   a varint count, then each seat: a flags byte (1 answered,
+ *                      2 acked, 4 has "previous", 8 has "on_call"; no other bit), json
+ *                      who, texts holders, then text answered_by, texts previous, text
+ *                      on_call when their flag is set
+ *              votes   a varint count, then each vote: a flags byte (1 a comment, 2 has
+ *                      "seat"; no other bit), text by, text choice, text comment when
+ *                      flagged, text at, int seat when flagged
+ *
+ * Varints are the codec's (LEB128, the shortest form only). Nothing may follow the last
+ * member. A seat's members come in the order who, holders, answered_by, acked,
+ * previous, on_call and a vote's in by, choice, comment, at, seat (as the engine adds
+ * them); an object in another order or with other members has no typed form.
+ */
+#include "engine_task_record.h"
+#include "engine_codec.h"
+#include "engine_small_values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum Kind {
+    KIND_TEXT, KIND_TIME, KIND_WORD, KIND_INT, KIND_BOOL, KIND_JSON, KIND_TEXTS, KIND_SEATS, KIND_VOTES
+} Kind;
+
+typedef struct Field {
+    const char *name;
+    Kind kind;
+    size_t offset;      /* of the member in TaskRecord */
+} Field;
+
+#define FIELD(place, name, kind, member) [place] = {name, kind, offsetof(TaskRecord, member)}
+static const Field FIELDS[TASK_FIELD_COUNT] = {
+    FIELD(TASK_ID, "id", KIND_TEXT, id),
+    FIELD(TASK_INSTANCE, "instance", KIND_TEXT, instance),
+    FIELD(TASK_STATE, "state", KIND_JSON, state),
+    FIELD(TASK_STATUS, "status", KIND_WORD, status),
+    FIELD(TASK_QUESTION, "question", KIND_JSON, question),
+    FIELD(TASK_CHOICES, "choices", KIND_JSON, choices),
+    FIELD(TASK_QUORUM, "quorum", KIND_JSON, quorum),
+    FIELD(TASK_NEEDED, "needed", KIND_INT, needed),
+    FIELD(TASK_SEATS, "seats", KIND_SEATS, seats),
+    FIELD(TASK_VOTES, "votes", KIND_VOTES, votes),
+    FIELD(TASK_ASKED_AT, "asked_at", KIND_TIME, asked_at),
+    FIELD(TASK_DEADLINE, "deadline", KIND_TIME, deadline),
+    FIELD(TASK_DEADLINE_MS, "deadline_ms", KIND_INT, deadline_ms),
+    FIELD(TASK_SHOW, "show", KIND_JSON, show),
+    FIELD(TASK_SUSPENSION, "suspension", KIND_INT, suspension),
+    FIELD(TASK_TOLD, "told", KIND_TEXTS, told),
+    FIELD(TASK_LADDER, "ladder", KIND_JSON, ladder),
+    FIELD(TASK_LADDER_AFTER, "ladder_after", KIND_JSON, ladder_after),
+    FIELD(TASK_REMIND_EVERY, "remind_every", KIND_JSON, remind_every),
+    FIELD(TASK_LEVEL, "level", KIND_INT, level),
+    FIELD(TASK_LEVEL_MS, "level_ms", KIND_INT, level_ms),
+    FIELD(TASK_ASKED_MS, "asked_ms", KIND_INT, asked_ms),
+    FIELD(TASK_REMINDERS, "reminders", KIND_INT, reminders),
+    FIELD(TASK_NO_QUORUM_ARM, "no_quorum_arm", KIND_JSON, no_quorum_arm),
+    FIELD(TASK_NEXT_LEVEL_DUE, "next_level_due", KIND_INT, next_level_due),
+    FIELD(TASK_OUTCOME, "outcome", KIND_TEXT, outcome),
+    FIELD(TASK_NOBODY_CAN_ANSWER, "nobody_can_answer", KIND_BOOL, nobody_can_answer),
+};
+
+enum { SEAT_ANSWERED = 1, SEAT_ACKED = 2, SEAT_PREVIOUS = 4, SEAT_ON_CALL = 8 };
+enum { VOTE_COMMENT = 1, VOTE_SEAT = 2 };
+
+static void *member(const TaskRecord *r, TaskField f)
+{
+    return (char *)r + FIELDS[f].offset;
+}
+
+/* ---- owning ---- */
+
+static void texts_free(TaskTexts *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        free(t->items[i]);
+    free(t->items);
+    t->items = NULL;
+    t->count = 0;
+}
+
+static void seats_free(TaskRecord *r)
+{
+    for (size_t i = 0; i < r->seat_count; i++) {
+        TaskSeat *seat = &r->seats[i];
+        json_decref(seat->who);
+        texts_free(&seat->holders);
+        free(seat->answered_by);
+        texts_free(&seat->previous);
+        free(seat->on_call);
+    }
+    free(r->seats);
+}
+
+static void votes_free(TaskRecord *r)
+{
+    for (size_t i = 0; i < r->vote_count; i++) {
+        TaskVote *vote = &r->votes[i];
+        free(vote->by);
+        free(vote->choice);
+        free(vote->comment);
+        free(vote->at);
+    }
+    free(r->votes);
+}
+
+void task_record_free(TaskRecord *r)
+{
+    for (int f = 0; f < TASK_FIELD_COUNT; f++) {
+        if (FIELDS[f].kind <= KIND_WORD)     /* text, time, word */
+            free(*(char **)member(r, (TaskField)f));
+        else if (FIELDS[f].kind == KIND_JSON)
+            json_decref(*(json_t **)member(r, (TaskField)f));
+    }
+    texts_free(&r->told);
+    seats_free(r);
+    votes_free(r);
+    memset(r, 0, sizeof *r);
+}
+
+bool task_record_has(const TaskRecord *r, TaskField field)
+{
+    for (size_t i = 0; i < r->field_count; i++)
+        if (r->order[i] == field)
+            return true;
+    return false;
+}
+
+static char *text_copy(const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+/* ---- from the JSON object ---- */
+
+/* A JSON string as a C string (no NUL inside): UNTYPED when it is not one. */
+static int text_from(const json_t *value, char **out)
+{
+    if (!json_is_string(value) || strlen(json_string_value(value)) != json_string_length(value))
+        return TASK_RECORD_UNTYPED;
+    *out = text_copy(json_string_value(value), json_string_length(value));
+    return *out ? TASK_RECORD_OK : TASK_RECORD_NO_MEMORY;
+}
+
+/* A text or null (NULL). */
+static int text_or_null_from(const json_t *value, char **out)
+{
+    return json_is_null(value) ? TASK_RECORD_OK : text_from(value, out);
+}
+
+static int texts_from(const json_t *value, TaskTexts *out)
+{
+    if (!json_is_array(value))
+        return TASK_RECORD_UNTYPED;
+    size_t count = json_array_size(value);
+    if (count && !(out->items = calloc(count, sizeof *out->items)))
+        return TASK_RECORD_NO_MEMORY;
+    for (size_t i = 0; i < count; i++) {
+        int rc = text_from(json_array_get(value, i), &out->items[out->count]);
+        if (rc != TASK_RECORD_OK)
+            return rc;
+        out->count++;
+    }
+    return TASK_RECORD_OK;
+}
+
+/* The place of each member of `object` in `names`, which must rise; `required` (a bit
+   a place) must all be there. Returns the bits of the members there, or -1. */
+static int members_in_order(const json_t *object, const char *const *names, int count, int required)
+{
+    if (!json_is_object(object))
+        return -1;
+    int seen = 0, last = -1;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    json_object_keylen_foreach((json_t *)object, key, key_len, value) {
+        int place = last + 1;
+        while (place < count && (strlen(names[place]) != key_len || memcmp(names[place], key, key_len) != 0))
+            place++;
+        if (place == count)
+            return -1;
+        seen |= 1 << place;
+        last = place;
+    }
+    return (seen & required) == required ? seen : -1;
+}
+
+static int seat_from(const json_t *object, TaskSeat *seat)
+{
+    static const char *const NAMES[] = {"who", "holders", "answered_by", "acked", "previous", "on_call"};
+    int there = members_in_order(object, NAMES, 6, 0xF);
+    if (there < 0 || !json_is_boolean(json_object_get(object, "acked")))
+        return TASK_RECORD_UNTYPED;
+    seat->who = json_incref(json_object_get(object, "who"));
+    seat->acked = json_is_true(json_object_get(object, "acked"));
+    seat->has_previous = there & 16;
+    int rc = texts_from(json_object_get(object, "holders"), &seat->holders);
+    if (rc == TASK_RECORD_OK)
+        rc = text_or_null_from(json_object_get(object, "answered_by"), &seat->answered_by);
+    if (rc == TASK_RECORD_OK && seat->has_previous)
+        rc = texts_from(json_object_get(object, "previous"), &seat->previous);
+    if (rc == TASK_RECORD_OK && (there & 32))
+        rc = text_from(json_object_get(object, "on_call"), &seat->on_call);
+    return rc;
+}
+
+static int vote_from(const json_t *object, TaskVote *vote)
+{
+    static const char *const NAMES[] = {"by", "choice", "comment", "at", "seat"};
+    int there = members_in_order(object, NAMES, 5, 0xF);
+    if (there < 0 || ((there & 16) && !json_is_integer(json_object_get(object, "seat"))))
+        return TASK_RECORD_UNTYPED;
+    vote->has_seat = there & 16;
+    vote->seat = vote->has_seat ? (int64_t)json_integer_value(json_object_get(object, "seat")) : 0;
+    int rc = text_from(json_object_get(object, "by"), &vote->by);
+    if (rc == TASK_RECORD_OK)
+        rc = text_from(json_object_get(object, "choice"), &vote->choice);
+    if (rc == TASK_RECORD_OK)
+        rc = text_or_null_from(json_object_get(object, "comment"), &vote->comment);
+    if (rc == TASK_RECORD_OK)
+        rc = text_from(json_object_get(object, "at"), &vote->at);
+    return rc;
+}
+
+static int seats_from(const json_t *value, TaskRecord *r)
+{
+    if (!json_is_array(value))
+        return TASK_RECORD_UNTYPED;
+    size_t count = json_array_size(value);
+    if (count && !(r->seats = calloc(count, sizeof *r->seats)))
+        return TASK_RECORD_NO_MEMORY;
+    for (size_t i = 0; i < count; i++) {
+        r->seat_count++;   /* freed whole, even half filled */
+        int rc = seat_from(json_array_get(value, i), &r->seats[i]);
+        if (rc != TASK_RECORD_OK)
+            return rc;
+    }
+    return TASK_RECORD_OK;
+}
+
+static int votes_from(const json_t *value, TaskRecord *r)
+{
+    if (!json_is_array(value))
+        return TASK_RECORD_UNTYPED;
+    size_t count = json_array_size(value);
+    if (count && !(r->votes = calloc(count, sizeof *r->votes)))
+        return TASK_RECORD_NO_MEMORY;
+    for (size_t i = 0; i < count; i++) {
+        r->vote_count++;
+        int rc = vote_from(json_array_get(value, i), &r->votes[i]);
+        if (rc != TASK_RECORD_OK)
+            return rc;
+    }
+    return TASK_RECORD_OK;
+}
+
+static int member_from(TaskRecord *r, TaskField f, const json_t *value)
+{
+    void *at = member(r, f);
+    switch (FIELDS[f].kind) {
+    case KIND_TEXT:
+    case KIND_TIME:
+    case KIND_WORD:
+        return text_from(value, at);
+    case KIND_INT:
+        if (!json_is_integer(value))
+            return TASK_RECORD_UNTYPED;
+        *(int64_t *)at = (int64_t)json_integer_value(value);
+        return TASK_RECORD_OK;
+    case KIND_BOOL:
+        if (!json_is_boolean(value))
+            return TASK_RECORD_UNTYPED;
+        *(bool *)at = json_is_true(value);
+        return TASK_RECORD_OK;
+    case KIND_JSON:
+        *(json_t **)at = json_incref((json_t *)value);
+        return TASK_RECORD_OK;
+    case KIND_TEXTS:
+        return texts_from(value, at);
+    case KIND_SEATS:
+        return seats_from(value, r);
+    default:
+        return votes_from(value, r);
+    }
+}
+
+/* The member named key[0..len), or -1. */
+static int field_named(const char *key, size_t len)
+{
+    for (int f = 0; f < TASK_FIELD_COUNT; f++)
+        if (strlen(FIELDS[f].name) == len && memcmp(FIELDS[f].name, key, len) == 0)
+            return f;
+    return -1;
+}
+
+int task_record_from_json(const json_t *task, TaskRecord *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(task) || json_object_size(task) == 0)
+        return TASK_RECORD_UNTYPED;     /* a record has one member at least */
+    int rc = TASK_RECORD_OK;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    json_object_keylen_foreach((json_t *)task, key, key_len, value) {
+        int f = field_named(key, key_len);
+        if (f < 0) {
+            rc = TASK_RECORD_UNTYPED;
+            break;
+        }
+        out->order[out->field_count++] = (unsigned char)f;
+        if ((rc = member_from(out, (TaskField)f, value)) != TASK_RECORD_OK)
+            break;
+    }
+    if (rc != TASK_RECORD_OK)
+        task_record_free(out);
+    return rc;
+}
+
+/* ---- to the JSON object ---- */
+
+static json_t *text_json(const char *text)
+{
+    return text ? json_string(text) : json_null();
+}
+
+static json_t *texts_json(const TaskTexts *t)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < t->count; i++)
+        if (json_array_append_new(list, json_string(t->items[i])) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    return list;
+}
+
+/* Sets `name` to `value` (stolen); false when either is missing (out of memory). */
+static bool put(json_t *object, const char *name, json_t *value)
+{
+    return value && json_object_set_new(object, name, value) == 0;
+}
+
+static json_t *seat_json(const TaskSeat *seat)
+{
+    json_t *object = json_object();
+    bool ok = object && put(object, "who", json_incref(seat->who ? seat->who : json_null())) &&
+              put(object, "holders", texts_json(&seat->holders)) &&
+              put(object, "answered_by", text_json(seat->answered_by)) &&
+              put(object, "acked", json_boolean(seat->acked)) &&
+              (!seat->has_previous || put(object, "previous", texts_json(&seat->previous))) &&
+              (!seat->on_call || put(object, "on_call", json_string(seat->on_call)));
+    if (!ok) {
+        json_decref(object);
+        return NULL;
+    }
+    return object;
+}
+
+static json_t *vote_json(const TaskVote *vote)
+{
+    json_t *object = json_object();
+    bool ok = object && put(object, "by", json_string(vote->by)) && put(object, "choice", json_string(vote->choice)) &&
+              put(object, "comment", text_json(vote->comment)) && put(object, "at", json_string(vote->at)) &&
+              (!vote->has_seat || put(object, "seat", json_integer((json_int_t)vote->seat)));
+    if (!ok) {
+        json_decref(object);
+        return NULL;
+    }
+    return object;
+}
+
+static json_t *member_json(const TaskRecord *r, TaskField f)
+{
+    const void *at = member(r, f);
+    json_t *list;
+    switch (FIELDS[f].kind) {
+    case KIND_TEXT:
+    case KIND_TIME:
+    case KIND_WORD:
+        return text_json(*(char *const *)at);
+    case KIND_INT:
+        return json_integer((json_int_t)*(const int64_t *)at);
+    case KIND_BOOL:
+        return json_boolean(*(const bool *)at);
+    case KIND_JSON:
+        return json_incref(*(json_t *const *)at ? *(json_t *const *)at : json_null());
+    case KIND_TEXTS:
+        return texts_json(at);
+    case KIND_SEATS:
+        list = json_array();
+        for (size_t i = 0; list && i < r->seat_count; i++)
+            if (json_array_append_new(list, seat_json(&r->seats[i])) != 0) {
+                json_decref(list);
+                return NULL;
+            }
+        return list;
+    default:
+        list = json_array();
+        for (size_t i = 0; list && i < r->vote_count; i++)
+            if (json_array_append_new(list, vote_json(&r->votes[i])) != 0) {
+                json_decref(list);
+                return NULL;
+            }
+        return list;
+    }
+}
+
+json_t *task_record_json(const TaskRecord *r)
+{
+    json_t *task = json_object();
+    for (size_t i = 0; task && i < r->field_count; i++)
+        if (!put(task, FIELDS[r->order[i]].name, member_json(r, (TaskField)r->order[i]))) {
+            json_decref(task);
+            return NULL;
+        }
+    return task;
+}
+
+/* ---- encoding ---- */
+
+static void put_text(StrBuf *out, const char *text)
+{
+    size_t len = strlen(text);
+    strbuf_put_varint(out, len);
+    strbuf_put(out, text, len);
+}
+
+static void put_texts(StrBuf *out, const TaskTexts *t)
+{
+    strbuf_put_varint(out, t->count);
+    for (size_t i = 0; i < t->count; i++)
+        put_text(out, t->items[i]);
+}
+
+static void put_int(StrBuf *out, int64_t n)
+{
+    strbuf_put_varint(out, (uint64_t)n << 1 ^ (uint64_t)(n >> 63));
+}
+
+/* A time as the engine writes them: its milliseconds + 1 when small_time_text gives
+   the text back, else 0 and the text. */
+static void put_time(StrBuf *out, const char *text)
+{
+    int64_t ms;
+    if (small_time_parse(text, strlen(text), &ms)) {
+        strbuf_put_varint(out, (uint64_t)ms + 1);
+        return;
+    }
+    strbuf_putc(out, 0);
+    put_text(out, text);
+}
+
+/* The words a status is: its place + 1, else 0 and the text. */
+static const char *const WORDS[] = {"open", "resolved", "cancelled"};
+#define WORD_COUNT (sizeof WORDS / sizeof WORDS[0])
+
+static void put_word(StrBuf *out, const char *text)
+{
+    for (size_t i = 0; i < WORD_COUNT; i++)
+        if (strcmp(text, WORDS[i]) == 0) {
+            strbuf_putc(out, (char)(i + 1));
+            return;
+        }
+    strbuf_putc(out, 0);
+    put_text(out, text);
+}
+
+/* The codec's bytes of `value` (CODEC_FORMAT, no format byte: the record's version
+   says it). */
+static int put_json(StrBuf *out, const json_t *value)
+{
+    int rc = codec_encode_value(value ? value : json_null(), out);
+    return rc == CODEC_OK ? 0 : -1;
+}
+
+static int put_seat(StrBuf *out, const TaskSeat *seat)
+{
+    unsigned flags = (seat->answered_by ? SEAT_ANSWERED : 0) | (seat->acked ? SEAT_ACKED : 0) |
+                     (seat->has_previous ? SEAT_PREVIOUS : 0) | (seat->on_call ? SEAT_ON_CALL : 0);
+    strbuf_putc(out, (char)flags);
+    if (put_json(out, seat->who) != 0)
+        return -1;
+    put_texts(out, &seat->holders);
+    if (seat->answered_by)
+        put_text(out, seat->answered_by);
+    if (seat->has_previous)
+        put_texts(out, &seat->previous);
+    if (seat->on_call)
+        put_text(out, seat->on_call);
+    return 0;
+}
+
+static void put_vote(StrBuf *out, const TaskVote *vote)
+{
+    strbuf_putc(out, (char)((vote->comment ? VOTE_COMMENT : 0) | (vote->has_seat ? VOTE_SEAT : 0)));
+    put_text(out, vote->by);
+    put_text(out, vote->choice);
+    if (vote->comment)
+        put_text(out, vote->comment);
+    put_time(out, vote->at);
+    if (vote->has_seat)
+        put_int(out, vote->seat);
+}
+
+static int put_member(StrBuf *out, const TaskRecord *r, TaskField f)
+{
+    const void *at = member(r, f);
+    strbuf_putc(out, (char)(f + 1));
+    switch (FIELDS[f].kind) {
+    case KIND_TEXT:
+        put_text(out, *(char *const *)at ? *(char *const *)at : "");
+        return 0;
+    case KIND_TIME:
+        put_time(out, *(char *const *)at ? *(char *const *)at : "");
+        return 0;
+    case KIND_WORD:
+        put_word(out, *(char *const *)at ? *(char *const *)at : "");
+        return 0;
+    case KIND_INT:
+        put_int(out, *(const int64_t *)at);
+        return 0;
+    case KIND_BOOL:
+        strbuf_putc(out, *(const bool *)at ? 1 : 0);
+        return 0;
+    case KIND_JSON:
+        return put_json(out, *(json_t *const *)at);
+    case KIND_TEXTS:
+        put_texts(out, at);
+        return 0;
+    case KIND_SEATS:
+        strbuf_put_varint(out, r->seat_count);
+        for (size_t i = 0; i < r->seat_count; i++)
+            if (put_seat(out, &r->seats[i]) != 0)
+                return -1;
+        return 0;
+    default:
+        strbuf_put_varint(out, r->vote_count);
+        for (size_t i = 0; i < r->vote_count; i++)
+            put_vote(out, &r->votes[i]);
+        return 0;
+    }
+}
+
+int task_record_encode(const TaskRecord *r, StrBuf *out)
+{
+    strbuf_putc(out, TASK_RECORD_1);
+    strbuf_put_varint(out, r->field_count);
+    for (size_t i = 0; i < r->field_count; i++)
+        if (put_member(out, r, (TaskField)r->order[i]) != 0)
+            return -1;
+    return strbuf_failed(out) ? -1 : 0;
+}
+
+int task_record_encode_json(const json_t *task, StrBuf *out)
+{
+    TaskRecord r;
+    int rc = task_record_from_json(task, &r);
+    if (rc != TASK_RECORD_OK)
+        return rc;
+    size_t mark = out->len;
+    if (task_record_encode(&r, out) != 0) {
+        rc = strbuf_failed(out) ? TASK_RECORD_NO_MEMORY : TASK_RECORD_UNTYPED;
+        if (!strbuf_failed(out))
+            out->len = mark;
+    }
+    task_record_free(&r);
+    return rc;
+}
+
+/* ---- decoding ---- */
+
+static bool get_text(ByteReader *rd, char **out)
+{
+    const char *text;
+    size_t len;
+    if (!byte_reader_string(rd, &text, &len))
+        return false;
+    if (memchr(text, '\0', len)) {
+        rd->at -= len;
+        return byte_reader_damaged(rd, "text with a NUL byte");
+    }
+    return (*out = text_copy(text, len)) ? true : byte_reader_no_memory(rd);
+}
+
+static bool get_texts(ByteReader *rd, TaskTexts *out)
+{
+    uint64_t count;
+    if (!byte_reader_count(rd, &count, 1))      /* a text takes a byte at least */
+        return false;
+    if (count && !(out->items = calloc((size_t)count, sizeof *out->items)))
+        return byte_reader_no_memory(rd);
+    for (; out->count < count; out->count++)
+        if (!get_text(rd, &out->items[out->count]))
+            return false;
+    return true;
+}
+
+static bool get_int(ByteReader *rd, int64_t *out)
+{
+    uint64_t n;
+    if (!byte_reader_varint(rd, &n))
+        return false;
+    *out = (int64_t)(n >> 1 ^ (0 - (n & 1)));
+    return true;
+}
+
+static bool get_json(ByteReader *rd, json_t **out)
+{
+    int rc = codec_decode_value(rd, out);
+    return rc == CODEC_OK;
+}
+
+static bool get_time(ByteReader *rd, char **out)
+{
+    uint64_t n;
+    if (!byte_reader_varint(rd, &n))
+        return false;
+    if (n == 0)
+        return get_text(rd, out);
+    if (n - 1 > CODEC_TIME_MAX) {
+        return byte_reader_damaged(rd, "a time past the year 9999");
+    }
+    char text[SMALL_TIME_TEXT];
+    size_t len = small_time_text((int64_t)(n - 1), text);
+    return (*out = text_copy(text, len)) ? true : byte_reader_no_memory(rd);
+}
+
+static bool get_word(ByteReader *rd, char **out)
+{
+    const unsigned char *byte;
+    if (!byte_reader_bytes(rd, 1, &byte))
+        return false;
+    if (*byte == 0)
+        return get_text(rd, out);
+    if (*byte > WORD_COUNT) {
+        rd->at--;
+        return byte_reader_damaged(rd, "a word this version does not have");
+    }
+    return (*out = text_copy(WORDS[*byte - 1], strlen(WORDS[*byte - 1]))) ? true : byte_reader_no_memory(rd);
+}
+
+static bool get_flags(ByteReader *rd, unsigned known, unsigned *flags)
+{
+    const unsigned char *byte;
+    if (!byte_reader_bytes(rd, 1, &byte))
+        return false;
+    if (*byte & ~known) {
+        rd->at--;
+        return byte_reader_damaged(rd, "flags this version does not have");
+    }
+    *flags = *byte;
+    return true;
+}
+
+static bool get_seat(ByteReader *rd, TaskSeat *seat)
+{
+    unsigned flags = 0;
+    if (!get_flags(rd, SEAT_ANSWERED | SEAT_ACKED | SEAT_PREVIOUS | SEAT_ON_CALL, &flags) ||
+        !get_json(rd, &seat->who) || !get_texts(rd, &seat->holders))
+        return false;
+    seat->acked = flags & SEAT_ACKED;
+    seat->has_previous = flags & SEAT_PREVIOUS;
+    return (!(flags & SEAT_ANSWERED) || get_text(rd, &seat->answered_by)) &&
+           (!(flags & SEAT_PREVIOUS) || get_texts(rd, &seat->previous)) &&
+           (!(flags & SEAT_ON_CALL) || get_text(rd, &seat->on_call));
+}
+
+static bool get_vote(ByteReader *rd, TaskVote *vote)
+{
+    unsigned flags = 0;
+    if (!get_flags(rd, VOTE_COMMENT | VOTE_SEAT, &flags) || !get_text(rd, &vote->by) || !get_text(rd, &vote->choice))
+        return false;
+    if ((flags & VOTE_COMMENT) && !get_text(rd, &vote->comment))
+        return false;
+    vote->has_seat = flags & VOTE_SEAT;
+    return get_time(rd, &vote->at) && (!vote->has_seat || get_int(rd, &vote->seat));
+}
+
+static bool get_list(ByteReader *rd, void **items, size_t *count, size_t size, size_t least)
+{
+    uint64_t n;
+    if (!byte_reader_count(rd, &n, least))
+        return false;
+    if (n && !(*items = calloc((size_t)n, size)))
+        return byte_reader_no_memory(rd);
+    *count = (size_t)n;     /* freed whole, even half read: calloc zeroed them */
+    return true;
+}
+
+static bool get_member(ByteReader *rd, TaskRecord *r, TaskField f)
+{
+    void *at = member(r, f);
+    const unsigned char *byte;
+    switch (FIELDS[f].kind) {
+    case KIND_TEXT:
+        return get_text(rd, at);
+    case KIND_TIME:
+        return get_time(rd, at);
+    case KIND_WORD:
+        return get_word(rd, at);
+    case KIND_INT:
+        return get_int(rd, at);
+    case KIND_BOOL:
+        if (!byte_reader_bytes(rd, 1, &byte))
+            return false;
+        if (*byte > 1) {
+            rd->at--;
+            return byte_reader_damaged(rd, "a truth value that is neither 0 nor 1");
+        }
+        *(bool *)at = *byte;
+        return true;
+    case KIND_JSON:
+        return get_json(rd, at);
+    case KIND_TEXTS:
+        return get_texts(rd, at);
+    case KIND_SEATS:   /* a seat takes 3 bytes at least: flags, who, holders */
+        if (!get_list(rd, (void **)&r->seats, &r->seat_count, sizeof *r->seats, 3))
+            return false;
+        for (size_t i = 0; i < r->seat_count; i++)
+            if (!get_seat(rd, &r->seats[i]))
+                return false;
+        return true;
+    default:           /* a vote: flags, by, choice, at */
+        if (!get_list(rd, (void **)&r->votes, &r->vote_count, sizeof *r->votes, 4))
+            return false;
+        for (size_t i = 0; i < r->vote_count; i++)
+            if (!get_vote(rd, &r->votes[i]))
+                return false;
+        return true;
+    }
+}
+
+static bool get_record(ByteReader *rd, TaskRecord *r)
+{
+    uint64_t count;
+    if (!byte_reader_varint(rd, &count))
+        return false;
+    if (count == 0 || count > TASK_FIELD_COUNT)
+        return byte_reader_damaged(rd, "a count of members that is not from 1 to 27");
+    bool seen[TASK_FIELD_COUNT] = {false};
+    for (uint64_t i = 0; i < count; i++) {
+        const unsigned char *byte;
+        if (!byte_reader_bytes(rd, 1, &byte))
+            return false;
+        if (*byte == 0 || *byte > TASK_FIELD_COUNT || seen[*byte - 1]) {
+            rd->at--;
+            return byte_reader_damaged(rd, *byte == 0 || *byte > TASK_FIELD_COUNT ? "a member this version does not have"
+                                                                                   : "a member written twice");
+        }
+        TaskField f = (TaskField)(*byte - 1);
+        seen[f] = true;
+        r->order[r->field_count++] = (unsigned char)f;
+        if (!get_member(rd, r, f))
+            return false;
+    }
+    return byte_reader_end(rd, "bytes after the record");
+}
+
+bool task_record_is_typed(const void *data, size_t len)
+{
+    const unsigned char *bytes = data;
+    return len > 0 && bytes[0] >= TASK_RECORD_1 && bytes[0] <= TASK_RECORD_NEWEST_BYTE;
+}
+
+int task_record_decode(const void *data, size_t len, TaskRecord *out, char *why, size_t why_len)
+{
+    memset(out, 0, sizeof *out);
+    const unsigned char *bytes = data;
+    if (!task_record_is_typed(data, len)) {
+        snprintf(why, why_len, "is not a readable task record (no version byte)");
+        return TASK_RECORD_DAMAGED;
+    }
+    if (bytes[0] != TASK_RECORD_1) {
+        snprintf(why, why_len, "is a task record of version %u, newer than this huddle reads (version 1)",
+                 (unsigned)(bytes[0] - TASK_RECORD_1 + 1));
+        return TASK_RECORD_DAMAGED;
+    }
+    ByteReader rd;
+    char spare[1];
+    byte_reader_init(&rd, data, len, 1, "task record", why_len ? why : spare, why_len ? why_len : 1);
+    if (get_record(&rd, out))
+        return TASK_RECORD_OK;
+    task_record_free(out);
+    if (rd.no_memory) {
+        snprintf(rd.why, rd.why_len, "out of memory");
+        return TASK_RECORD_NO_MEMORY;
+    }
+    return TASK_RECORD_DAMAGED;
+}
+
+int task_record_load(const void *data, size_t len, json_t **out, char *why, size_t why_len)
+{
+    if (!task_record_is_typed(data, len))
+        return codec_load(data, len, out, why, why_len);
+    TaskRecord r;
+    *out = NULL;
+    int rc = task_record_decode(data, len, &r, why, why_len);
+    if (rc != TASK_RECORD_OK)
+        return rc == TASK_RECORD_NO_MEMORY ? CODEC_NO_MEMORY : CODEC_DAMAGED;
+    *out = task_record_json(&r);
+    task_record_free(&r);
+    if (!*out) {
+        snprintf(why, why_len, "out of memory");
+        return CODEC_NO_MEMORY;
+    }
+    return CODEC_OK;
+}

@@ -1,0 +1,132 @@
+/*
+ * engine_task_record.h - an ask's task (the tasks table) as a C struct, with a compact
+ * encoding and a version byte of its own (issue 11, "Typed records"; the bytes are in
+ * docs/internals.md, "The task record").
+ *
+ * A task is the object task_create writes (engine_tasks.c): its id and instance, the
+ * question, choices and quorum, the seats with their holders, the votes, the deadline
+ * and the escalation ladder's state. The struct keeps each member typed, and the order
+ * the members were added in (the engine adds some late: "told", "outcome",
+ * "next_level_due"), so the JSON rendered from it is byte for byte the object the engine
+ * built: `huddle tasks --json` and GET /v1/tasks print it.
+ *
+ * Older forms (the codec's binary record, JSON text of stores of schema 1) are still
+ * read (task_record_load); a task whose object has no typed form (a member the struct
+ * does not know, a member of another shape) is kept as the codec's record of it, as
+ * the small values are. Like the codec, this file knows nothing of steps: every byte it
+ * reads is checked, and a record either reads whole or is refused with a sentence.
+ */
+#ifndef HUDDLE_ENGINE_TASK_RECORD_H
+#define HUDDLE_ENGINE_TASK_RECORD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+/* The first byte of a task record: its version. Version 1 is 0x12 (0x10 is the small
+   values', 0x11 the instance record's; each table reads only its own); 0x13 to
+   TASK_RECORD_NEWEST_BYTE are newer versions, refused as such. The codec's formats
+   (0x01-0x08) and JSON text never begin with these. */
+#define TASK_RECORD_1 0x12
+#define TASK_RECORD_NEWEST_BYTE 0x1F
+
+enum {
+    TASK_RECORD_OK = 0,
+    TASK_RECORD_DAMAGED = -1,
+    TASK_RECORD_NO_MEMORY = -2,
+    TASK_RECORD_UNTYPED = 1     /* the object has no typed form: keep the codec's record */
+};
+
+/* A list of texts (holders, "told"), owned. */
+typedef struct TaskTexts {
+    char **items;
+    size_t count;
+} TaskTexts;
+
+/* One seat: {"who", "holders", "answered_by", "acked", "previous"?, "on_call"?}. */
+typedef struct TaskSeat {
+    json_t *who;                /* the seat as the ask gave it */
+    TaskTexts holders;
+    char *answered_by;          /* NULL: null */
+    bool acked;
+    bool has_previous;          /* seats stored before "previous" lack it */
+    TaskTexts previous;
+    char *on_call;              /* NULL: no "on_call" member */
+} TaskSeat;
+
+/* One vote: {"by", "choice", "comment", "at", "seat"?}. */
+typedef struct TaskVote {
+    char *by, *choice;
+    char *comment;              /* NULL: null */
+    char *at;
+    bool has_seat;              /* votes stored before "seat" lack it */
+    int64_t seat;
+} TaskVote;
+
+/* The members, by their place in the encoding (PART OF VERSION 1: append only). */
+typedef enum TaskField {
+    TASK_ID, TASK_INSTANCE, TASK_STATE, TASK_STATUS, TASK_QUESTION, TASK_CHOICES, TASK_QUORUM,
+    TASK_NEEDED, TASK_SEATS, TASK_VOTES, TASK_ASKED_AT, TASK_DEADLINE, TASK_DEADLINE_MS, TASK_SHOW,
+    TASK_SUSPENSION, TASK_TOLD, TASK_LADDER, TASK_LADDER_AFTER, TASK_REMIND_EVERY, TASK_LEVEL,
+    TASK_LEVEL_MS, TASK_ASKED_MS, TASK_REMINDERS, TASK_NO_QUORUM_ARM, TASK_NEXT_LEVEL_DUE,
+    TASK_OUTCOME, TASK_NOBODY_CAN_ANSWER,
+    TASK_FIELD_COUNT
+} TaskField;
+
+/* A task. Zero it to start (= {0}); task_record_free releases what it owns.
+   A member is there when it is in order[0..field_count). */
+typedef struct TaskRecord {
+    unsigned char order[TASK_FIELD_COUNT];
+    size_t field_count;
+    char *id, *instance, *status, *outcome;
+    char *asked_at, *deadline;     /* as the engine writes times (time_text) */
+    /* members kept as the ask gave them (value_to_json) */
+    json_t *state, *question, *choices, *quorum, *show, *ladder, *ladder_after, *remind_every, *no_quorum_arm;
+    int64_t needed, deadline_ms, suspension, level, level_ms, asked_ms, reminders, next_level_due;
+    bool nobody_can_answer;
+    TaskTexts told;
+    TaskSeat *seats;
+    size_t seat_count;
+    TaskVote *votes;
+    size_t vote_count;
+} TaskRecord;
+void task_record_free(TaskRecord *r);
+
+/* Whether member `field` is there. */
+bool task_record_has(const TaskRecord *r, TaskField field);
+
+/* The record of the task object `task` (as the engine builds it): TASK_RECORD_OK,
+   TASK_RECORD_UNTYPED (a member the struct does not know, or of another shape: *out
+   is empty), TASK_RECORD_NO_MEMORY. */
+int task_record_from_json(const json_t *task, TaskRecord *out);
+
+/* The object the record stands for, its members in the record's order: a new value,
+   NULL when out of memory. */
+json_t *task_record_json(const TaskRecord *r);
+
+/* Appends the record's bytes (TASK_RECORD_1 first) to `out`: 0, or -1 when out of
+   memory (the buffer failed) or a member nests deeper than the codec writes. */
+int task_record_encode(const TaskRecord *r, StrBuf *out);
+
+/* Appends the typed bytes of the task object `task`: TASK_RECORD_OK,
+   TASK_RECORD_UNTYPED (nothing appended), TASK_RECORD_NO_MEMORY. */
+int task_record_encode_json(const json_t *task, StrBuf *out);
+
+/* Whether `data` begins with a task record's version byte (known or newer). */
+bool task_record_is_typed(const void *data, size_t len);
+
+/* Decodes a record of version 1 into *out: TASK_RECORD_OK, TASK_RECORD_DAMAGED with the
+   end of a sentence in `why` ("is not a readable task record (cut short at byte 9)",
+   "is a task record of version 2, newer than this huddle reads (version 1)"),
+   TASK_RECORD_NO_MEMORY. Never reads outside data[0..len). */
+int task_record_decode(const void *data, size_t len, TaskRecord *out, char *why, size_t why_len);
+
+/* A task as the store holds it, in any form (its own encoding, the codec's record, JSON
+   text), as a new JSON object in *out. Codes and `why` as codec_load's (CODEC_OK,
+   CODEC_DAMAGED, CODEC_NO_MEMORY). */
+int task_record_load(const void *data, size_t len, json_t **out, char *why, size_t why_len);
+
+#endif
