@@ -245,12 +245,15 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_codec: runtime/engine/engine_codec.c runtime/engine/engine_codec_canon.c \
-  runtime/engine/engine_small_values.c \
+  runtime/engine/engine_small_values.c runtime/engine/engine_task_record.c \
   $(wildcard runtime/audit/*.c)
 build/fuzz/fuzz_audit_canon: $(wildcard runtime/audit/*.c)
 # An instance's record: its own encoding, and the older JSON record through the codec.
 build/fuzz/fuzz_instance: runtime/engine/engine_instance_record.c runtime/engine/engine_instance_record_json.c \
   runtime/engine/engine_codec.c
+# A task: its own encoding, and the older record through the codec.
+build/fuzz/fuzz_task: runtime/engine/engine_task_record.c runtime/engine/engine_codec.c \
+  runtime/engine/engine_small_values.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12).

@@ -48,6 +48,7 @@
 
 #include "cli.h"
 #include "engine_internal.h"
+#include "engine_task_record.h"
 #include "front.h"
 
 #define WHY 512
@@ -274,8 +275,9 @@ static void test_answer_a_task_cut_short(void **state)
     assert_says(f->why, "damaged");
 }
 
-/* The task as this huddle stores it (the codec's binary form), cut in the middle of its
-   bytes, and with a byte no record of format 1 or 2 has. */
+/* The task as this huddle stores it (its own record, engine_task_record.h), cut in the
+   middle of its bytes, with no member, and of a newer version: each an error naming the
+   task; the codec's record an older huddle stored is still read. */
 static void test_answer_a_binary_task_damaged(void **state)
 {
     Fixture *f = *state;
@@ -283,7 +285,7 @@ static void test_answer_a_binary_task_damaged(void **state)
     StoreBytes value;
     assert_int_equal(store_begin(f->store, false, &txn), STORE_OK);
     assert_int_equal(store_get(txn, TABLE_TASKS, store_bytes(KEY_1, 8), &value), STORE_OK);
-    assert_int_equal(((const unsigned char *)value.data)[0], CODEC_FORMAT);
+    assert_int_equal(((const unsigned char *)value.data)[0], TASK_RECORD_1);
     size_t len = value.len;
     unsigned char *bytes = malloc(len);
     memcpy(bytes, value.data, len);
@@ -291,12 +293,36 @@ static void test_answer_a_binary_task_damaged(void **state)
     damage(f, TABLE_TASKS, KEY_1, 8, bytes, len / 2);
     int rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
-    assert_says(f->why, "the store is damaged: task t1 is not a readable record (");
-    bytes[1] = 0x0A;
+    assert_says(f->why, "the store is damaged: task t1 is not a readable task record (");
+    unsigned char count = bytes[1];
+    bytes[1] = 0x00;
     damage(f, TABLE_TASKS, KEY_1, 8, bytes, len);
     rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
-    assert_says(f->why, "a tag format 2 does not have at byte 1");
+    assert_says(f->why, "a count of members that is not from 1 to 27 at byte 2");
+    bytes[1] = count;
+    bytes[0] = TASK_RECORD_1 + 1;
+    damage(f, TABLE_TASKS, KEY_1, 8, bytes, len);
+    rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
+    assert_int_equal(rc, ENGINE_FAILED);
+    assert_says(f->why, "the store is damaged: task t1 is a task record of version 2, newer than this huddle reads (version 1)");
+    /* the same task as the codec's record (as stored before 2026-12-05): read, answered,
+       and written back as a task record */
+    bytes[0] = TASK_RECORD_1;
+    json_t *task;
+    char why[200];
+    assert_int_equal(task_record_load(bytes, len, &task, why, sizeof why), CODEC_OK);
+    StrBuf old = STRBUF_INIT;
+    assert_int_equal(codec_encode(task, &old), CODEC_OK);
+    json_decref(task);
+    damage(f, TABLE_TASKS, KEY_1, 8, (const unsigned char *)old.data, old.len);
+    rc = engine_answer(f->engine, "t1", "pat", "yes", NULL, f->t0 + 60000, f->why, sizeof f->why);
+    assert_int_equal(rc, ENGINE_OK);
+    assert_int_equal(store_begin(f->store, false, &txn), STORE_OK);
+    assert_int_equal(store_get(txn, TABLE_TASKS, store_bytes(KEY_1, 8), &value), STORE_OK);
+    assert_int_equal(((const unsigned char *)value.data)[0], TASK_RECORD_1);
+    store_abort(txn);
+    strbuf_free(&old);
     free(bytes);
 }
 
