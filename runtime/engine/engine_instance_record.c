@@ -402,19 +402,10 @@ bool instance_record_is_typed(const void *data, size_t len)
 int instance_record_decode(const void *data, size_t len, InstanceRecord *out, char *why, size_t why_len)
 {
     memset(out, 0, sizeof *out);
-    const unsigned char *bytes = data;
-    if (!instance_record_is_typed(data, len)) {
-        snprintf(why, why_len, "is not a readable instance record (no version byte)");
-        return INSTANCE_RECORD_DAMAGED;
-    }
-    if (bytes[0] != INSTANCE_RECORD_FORMAT_1) {
-        snprintf(why, why_len, "is an instance record of version %u, newer than this huddle reads (version 1)",
-                 (unsigned)(bytes[0] - INSTANCE_RECORD_FORMAT_1 + 1));
-        return INSTANCE_RECORD_DAMAGED;
-    }
-    char spare[1];
     Reader rd;
-    byte_reader_init(&rd, bytes, len, 1, "instance record", why_len ? why : spare, why_len ? why_len : 1);
+    if (!byte_reader_open(&rd, data, len, INSTANCE_RECORD_FORMAT_1, INSTANCE_RECORD_NEWEST_BYTE, "instance record",
+                          why, why_len))
+        return INSTANCE_RECORD_DAMAGED;
     if (get_record(&rd, out))
         return INSTANCE_RECORD_OK;
     instance_record_free(out);

@@ -43,7 +43,9 @@ bool small_time_parse(const char *text, size_t len, int64_t *ms);
 bool small_value_table(StoreTable table);
 
 /* Whether `data` is a typed value of `table` (its first byte is a version, known or
-   newer): false for the codec's records and JSON text. */
+   newer): false for the codec's records and JSON text. For TABLE_TASKS, whether it is a
+   task record (engine_task_record.h): the three calls here answer for the tasks table
+   too, so the tools and the conversion read and write tasks as they do these values. */
 bool small_value_typed(StoreTable table, const void *data, size_t len);
 
 /* Any value of `table` as the store holds it, as a new JSON object in *out: a typed

@@ -204,8 +204,9 @@ static int members_in_order(const json_t *object, const char *const *names, int 
     return (seen & required) == required ? seen : -1;
 }
 
-static int seat_from(const json_t *object, TaskSeat *seat)
+static int seat_from(const json_t *object, void *item)
 {
+    TaskSeat *seat = item;
     static const char *const NAMES[] = {"who", "holders", "answered_by", "acked", "previous", "on_call"};
     int there = members_in_order(object, NAMES, 6, 0xF);
     if (there < 0 || !json_is_boolean(json_object_get(object, "acked")))
@@ -223,8 +224,9 @@ static int seat_from(const json_t *object, TaskSeat *seat)
     return rc;
 }
 
-static int vote_from(const json_t *object, TaskVote *vote)
+static int vote_from(const json_t *object, void *item)
 {
+    TaskVote *vote = item;
     static const char *const NAMES[] = {"by", "choice", "comment", "at", "seat"};
     int there = members_in_order(object, NAMES, 5, 0xF);
     if (there < 0 || ((there & 16) && !json_is_integer(json_object_get(object, "seat"))))
@@ -241,32 +243,19 @@ static int vote_from(const json_t *object, TaskVote *vote)
     return rc;
 }
 
-static int seats_from(const json_t *value, TaskRecord *r)
+/* A JSON list as `count` items of `size` bytes, each read by `one` into its zeroed
+   place (the items are freed whole, even half filled). */
+static int list_from(const json_t *value, void **items, size_t *count, size_t size,
+                     int (*one)(const json_t *, void *))
 {
     if (!json_is_array(value))
         return TASK_RECORD_UNTYPED;
-    size_t count = json_array_size(value);
-    if (count && !(r->seats = calloc(count, sizeof *r->seats)))
+    size_t n = json_array_size(value);
+    if (n && !(*items = calloc(n, size)))
         return TASK_RECORD_NO_MEMORY;
-    for (size_t i = 0; i < count; i++) {
-        r->seat_count++;   /* freed whole, even half filled */
-        int rc = seat_from(json_array_get(value, i), &r->seats[i]);
-        if (rc != TASK_RECORD_OK)
-            return rc;
-    }
-    return TASK_RECORD_OK;
-}
-
-static int votes_from(const json_t *value, TaskRecord *r)
-{
-    if (!json_is_array(value))
-        return TASK_RECORD_UNTYPED;
-    size_t count = json_array_size(value);
-    if (count && !(r->votes = calloc(count, sizeof *r->votes)))
-        return TASK_RECORD_NO_MEMORY;
-    for (size_t i = 0; i < count; i++) {
-        r->vote_count++;
-        int rc = vote_from(json_array_get(value, i), &r->votes[i]);
+    for (size_t i = 0; i < n; i++) {
+        (*count)++;
+        int rc = one(json_array_get(value, i), (char *)*items + i * size);
         if (rc != TASK_RECORD_OK)
             return rc;
     }
@@ -297,9 +286,9 @@ static int member_from(TaskRecord *r, TaskField f, const json_t *value)
     case KIND_TEXTS:
         return texts_from(value, at);
     case KIND_SEATS:
-        return seats_from(value, r);
+        return list_from(value, (void **)&r->seats, &r->seat_count, sizeof *r->seats, seat_from);
     default:
-        return votes_from(value, r);
+        return list_from(value, (void **)&r->votes, &r->vote_count, sizeof *r->votes, vote_from);
     }
 }
 
@@ -785,19 +774,10 @@ bool task_record_is_typed(const void *data, size_t len)
 int task_record_decode(const void *data, size_t len, TaskRecord *out, char *why, size_t why_len)
 {
     memset(out, 0, sizeof *out);
-    const unsigned char *bytes = data;
-    if (!task_record_is_typed(data, len)) {
-        snprintf(why, why_len, "is not a readable task record (no version byte)");
-        return TASK_RECORD_DAMAGED;
-    }
-    if (bytes[0] != TASK_RECORD_1) {
-        snprintf(why, why_len, "is a task record of version %u, newer than this huddle reads (version 1)",
-                 (unsigned)(bytes[0] - TASK_RECORD_1 + 1));
-        return TASK_RECORD_DAMAGED;
-    }
     ByteReader rd;
-    char spare[1];
-    byte_reader_init(&rd, data, len, 1, "task record", why_len ? why : spare, why_len ? why_len : 1);
+    if (!byte_reader_open(&rd, data, len, TASK_RECORD_1, TASK_RECORD_NEWEST_BYTE, "task record", why,
+                          why_len))
+        return TASK_RECORD_DAMAGED;
     if (get_record(&rd, out))
         return TASK_RECORD_OK;
     task_record_free(out);
