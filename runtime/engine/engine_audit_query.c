@@ -31,21 +31,15 @@ static int stamps_read(Step *s, Stamps *st)
 /* The record kept for an entry, and the link of the record before it. */
 static int entry_record(Step *s, const ChainEntry *e, json_t **record, unsigned char prev[AUDIT_HASH])
 {
-    unsigned char key[12];
-    history_key(e->instance, e->seq, key);
-    int rc = engine_get_json(s, TABLE_HISTORY, store_bytes(key, 12), record);
-    if (rc != STORE_OK)
-        return rc;
-    memset(prev, 0, AUDIT_HASH);
-    if (e->seq <= 1)
-        return STORE_OK;
-    StoreBytes value, bytes;
-    HistoryStamp stamp;
-    history_key(e->instance, e->seq - 1, key);
-    rc = store_get(s->txn, TABLE_HISTORY, store_bytes(key, 12), &value);
-    if (rc == STORE_OK && history_split(value, &stamp, &bytes))
-        memcpy(prev, stamp.hash, AUDIT_HASH);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;   /* a removed record: verify names it */
+    HistoryItem item;
+    int rc = history_get(s->txn, e->instance, e->seq, &item);
+    if (rc == STORE_OK)
+        rc = history_item_json(s, &item, record);
+    else if (rc == STORE_NOT_FOUND)
+        rc = step_fail(s, ENGINE_FAILED, "history record %u of i%llu is gone while the export reads it",
+                       e->seq, (unsigned long long)e->instance);
+    memcpy(prev, e->prev, AUDIT_HASH);
+    return rc;
 }
 
 /* ---- the export ---- */

@@ -428,22 +428,14 @@ static int timers_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int history_visit(void *context, StoreBytes key, StoreBytes value)
+static int history_item(void *context, const HistoryItem *item)
 {
     Checker *c = context;
-    if (key.len != 12) {
-        violation(c, "history: a key of %zu bytes, not 12", key.len);
-        return STORE_OK;
-    }
-    const unsigned char *k = key.data;
     char instance[32];
-    snprintf(instance, sizeof instance, "i%" PRIu64, store_read_be64(k));
-    uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-    StoreBytes bytes;
-    history_split(value, NULL, &bytes);   /* the record after its chain stamp (schema 3) */
-    json_t *record = record_of(bytes.data, bytes.len, NULL, 0);
+    snprintf(instance, sizeof instance, "i%" PRIu64, item->instance);
+    json_t *record = record_of(item->record.data, item->record.len, NULL, 0);
     if (!json_is_object(record)) {
-        violation(c, "history %s #%u: not a JSON object", instance, seq);
+        violation(c, "history %s #%u: not a JSON object", instance, item->seq);
         json_decref(record);
         return STORE_OK;
     }
@@ -452,9 +444,28 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
         list = json_array();
         json_object_set_new(c->history, instance, list);
     }
-    json_object_set_new(record, "_key_seq", json_integer(seq));
+    json_object_set_new(record, "_key_seq", json_integer(item->seq));
     json_array_append_new(list, record);
     return STORE_OK;
+}
+
+/* An entry of one record, or of a step's records of one instance (engine_history.c):
+   each record after the entry's stamp. */
+static int history_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Checker *c = context;
+    if (key.len != 12) {
+        violation(c, "history: a key of %zu bytes, not 12", key.len);
+        return STORE_OK;
+    }
+    HistoryEntry e;
+    history_entry_read(key, value, &e);
+    if (e.damaged) {
+        violation(c, "history i%" PRIu64 " #%u: an entry of a step's records that cannot be read", e.instance, e.seq);
+        return STORE_OK;
+    }
+    HistoryWalk walk = {.visit = history_item, .context = c};
+    return history_walk_entry(&walk, key, value);
 }
 
 /* A seen key (engine_seen_key.c) of the form the store's schema has. */
