@@ -168,7 +168,7 @@ static Counted *counted_find(Verify *v, uint64_t number)
 /* The records an instance says it has past the last one found: removed. */
 static void instance_end(Verify *v)
 {
-    if (v->instance && v->counted && v->expected <= v->counted->records)
+    if (v->instance && v->counted && v->expected <= v->counted->records && !v->gap_unknown)
         problem(v, v->instance, v->expected, v->counted->records, "removed",
                 "the instance has %u records and its history ends at %u",
                 v->counted->records, v->expected - 1);
@@ -182,6 +182,7 @@ static void instance_begin(Verify *v, uint64_t number)
     if (v->counted)
         v->counted->seen = true;
     v->expected = 1;
+    v->gap_unknown = false;
     v->prev_known = true;
     memset(v->prev, 0, AUDIT_HASH);
 }
@@ -256,9 +257,9 @@ static bool record_in_place(const json_t *record, uint64_t instance, uint32_t se
            instance_number(json_string_value(json_object_get(record, "instance"))) == instance;
 }
 
-/* A link of the store's chain is not known (a record before its entry's last that was
-   changed or cannot be read): the head cannot be worked out past it, which the finding
-   just made (the first such) says, rather than a finding of its own. */
+/* The links of an entry's records before its last are not known (the entry was found
+   changed): the store's head cannot be worked out past them, which the finding just made
+   (the first such) says, rather than a finding of its own. */
 static void head_unknown(Verify *v)
 {
     if (v->head_unknown || json_array_size(v->problems) == 0)
@@ -339,8 +340,6 @@ static int record_place(Verify *v, const HistoryItem *item, bool computed)
         memcpy(stamp.hash, item->link, AUDIT_HASH);
     else if (computed)
         memcpy(stamp.hash, v->prev, AUDIT_HASH);
-    else
-        head_unknown(v);
     return entry_add(v, item->instance, item->seq, &stamp);
 }
 

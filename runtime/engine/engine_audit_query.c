@@ -115,11 +115,16 @@ static int export_rows(Step *s, Export *x, const Stamps *st, unsigned char (*hea
         }
         char id[24];
         snprintf(id, sizeof id, "i%llu", (unsigned long long)e->instance);
+        json_t *line = started && rc == STORE_OK
+            ? json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:O}", "order", (json_int_t)e->order,
+                        "instance", id, "seq", (json_int_t)e->seq, "prev", hex_json(prev),
+                        "hash", hex_json(e->hash), "chain", hex_json(heads[i]), "record", record)
+            : NULL;
+        if (line && e->entry_count > 1)   /* kept in one entry with others: only the last's hash is stored */
+            json_object_set_new(line, "entry", json_pack("[I, I]", (json_int_t)e->entry_seq,
+                                                         (json_int_t)(e->entry_seq + e->entry_count - 1)));
         if (started && rc == STORE_OK)
-            rc = export_line(x, json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:O}", "order", (json_int_t)e->order,
-                                          "instance", id, "seq", (json_int_t)e->seq, "prev", hex_json(prev),
-                                          "hash", hex_json(e->hash), "chain", hex_json(heads[i]),
-                                          "record", record));
+            rc = export_line(x, line);
         json_decref(record);
     }
     if (rc == STORE_OK && !started)

@@ -255,6 +255,8 @@ static int collect_item(void *context, const HistoryItem *item)
     memset(e->hash, 0, AUDIT_HASH);   /* a record whose link cannot be worked out: verify names it */
     if (item->linked)
         memcpy(e->hash, item->link, AUDIT_HASH);
+    e->entry_seq = item->entry->seq;
+    e->entry_count = item->entry->count;
     memset(e->prev, 0, AUDIT_HASH);
     if (item->prev_known)
         memcpy(e->prev, item->prev, AUDIT_HASH);

@@ -20,7 +20,7 @@
  *   (HistoryWalk.links), as verify does for every record anyway.
  *
  * An entry of 0xA9 that cannot be read (cut, a count past its records, bytes past
- * them) is read as one unstamped record of those bytes, which no decoder takes: each
+ * them, seqs past 2^32 - 1) is read as one unstamped record of those bytes, which no decoder takes: each
  * reader names it as it names a damaged record.
  */
 #include "engine_internal.h"
@@ -55,7 +55,7 @@ static bool entry_parse(StoreBytes value, HistoryEntry *e)
     uint64_t order, count;
     if (codec_varint(v, value.len, &at, &order) != CODEC_VARINT_OK || order == 0 ||
         codec_varint(v, value.len, &at, &count) != CODEC_VARINT_OK || count < 2 ||
-        count > UINT32_MAX || value.len - at < AUDIT_HASH)
+        count - 1 > UINT32_MAX - (uint64_t)e->seq || value.len - at < AUDIT_HASH)   /* seqs past 2^32 */
         return false;
     memcpy(e->link, v + at, AUDIT_HASH);
     at += AUDIT_HASH;
@@ -238,4 +238,18 @@ int history_item_json(Step *s, const HistoryItem *item, json_t **out)
     unsigned char key[12];
     history_key(item->instance, item->seq, key);
     return engine_parse_json(s, TABLE_HISTORY, store_bytes(key, 12), item->record, out);
+}
+
+void history_entry_begin(StrBuf *out, uint64_t first_order, uint32_t count, const unsigned char link[AUDIT_HASH])
+{
+    strbuf_putc(out, (char)HISTORY_ENTRY_TAG);
+    strbuf_put_varint(out, first_order);
+    strbuf_put_varint(out, count);
+    strbuf_append(out, (const char *)link, AUDIT_HASH);
+}
+
+void history_entry_add(StrBuf *out, StoreBytes record)
+{
+    strbuf_put_varint(out, record.len);
+    strbuf_append(out, record.data, record.len);
 }

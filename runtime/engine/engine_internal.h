@@ -467,6 +467,7 @@ typedef struct ChainEntry {
     uint32_t seq;
     unsigned char hash[AUDIT_HASH];
     unsigned char prev[AUDIT_HASH]; /* chain_collect: the link before it (zero when unknown) */
+    uint32_t entry_seq, entry_count;   /* chain_collect: the stored entry it is read from */
 } ChainEntry;
 /* Sorts entries into the chain's order (then by instance and seq, for duplicates). */
 void chain_sort(ChainEntry *entries, size_t n);
@@ -535,6 +536,10 @@ void history_walk_free(HistoryWalk *w);
 /* Record `seq` of `instance` (item->entry NULL, its record's bytes valid as
    store_get's): STORE_OK, STORE_NOT_FOUND, or a store code. Links are the stored ones only. */
 int history_get(StoreTxn *txn, uint64_t instance, uint32_t seq, HistoryItem *item);
+/* Writes an entry of HISTORY_ENTRY_TAG: its stamp (the first record's place, how many
+   records, 2 or more, the last one's link), then each record in seq order. */
+void history_entry_begin(StrBuf *out, uint64_t first_order, uint32_t count, const unsigned char link[AUDIT_HASH]);
+void history_entry_add(StrBuf *out, StoreBytes record);
 /* The record as JSON (engine_parse_json, named by its key when damaged). */
 int history_item_json(Step *s, const HistoryItem *item, json_t **out);
 

@@ -24,7 +24,9 @@
  *              ask of that task; every holder of an open task has an inbox entry; votes are
  *              by distinct people; a task resolved by a choice has enough votes for it
  *   inbox      every entry points at an open task where that person holds a seat
- *   history    seqs per instance run 1..N without gaps, N is the record's "history"
+ *   history    seqs per instance run 1..N without gaps, N is the record's "history";
+ *              an entry of a step's records (engine_history.c) reads, and the link it
+ *              keeps is the link of its records worked out from the one before it
  *              counter, each record names its instance and seq, the first is `started`,
  *              none is later than the engine time; no history without an instance
  *   seen       every instance's `started` event is in seen, which says it went there;
@@ -75,6 +77,7 @@ typedef struct Checker {
     json_t *inbox;       /* [{person, task}] */
     json_t *timers;      /* [{key, due, instance, order, what}] */
     json_t *history;     /* "iN" -> [records] */
+    HistoryWalk walk;    /* the history's records with their links worked out (entries) */
     json_t *seen;        /* [{source, id, value}] */
     unsigned schema;     /* the store's schema (which form its seen keys take) */
     json_t *cases;       /* [{playbook, key, value}] */
@@ -428,11 +431,27 @@ static int timers_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
+/* The last record of an entry of several: the link worked out from the stored one
+   before the entry, through its records, is the link the entry keeps. */
+static void entry_link_check(Checker *c, const HistoryItem *item)
+{
+    if (!item->last || !item->entry || item->entry->count < 2 || !item->prev_known)
+        return;
+    unsigned char h[AUDIT_HASH];
+    if (codec_canon(&c->walk.canonical, item->record.data, item->record.len) != CODEC_OK)
+        return;   /* not a record: named below */
+    audit_link_record(item->prev, c->walk.canonical.text.data, c->walk.canonical.text.len, h);
+    if (memcmp(h, item->link, AUDIT_HASH) != 0)
+        violation(c, "history i%" PRIu64 " #%u to #%u: the entry's link is not the link of its records",
+                  item->instance, item->entry->seq, item->seq);
+}
+
 static int history_item(void *context, const HistoryItem *item)
 {
     Checker *c = context;
     char instance[32];
     snprintf(instance, sizeof instance, "i%" PRIu64, item->instance);
+    entry_link_check(c, item);
     json_t *record = record_of(item->record.data, item->record.len, NULL, 0);
     if (!json_is_object(record)) {
         violation(c, "history %s #%u: not a JSON object", instance, item->seq);
@@ -464,8 +483,10 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "history i%" PRIu64 " #%u: an entry of a step's records that cannot be read", e.instance, e.seq);
         return STORE_OK;
     }
-    HistoryWalk walk = {.visit = history_item, .context = c};
-    return history_walk_entry(&walk, key, value);
+    c->walk.visit = history_item;
+    c->walk.context = c;
+    c->walk.links = true;
+    return history_walk_entry(&c->walk, key, value);
 }
 
 /* A seen key (engine_seen_key.c) of the form the store's schema has. */
@@ -1268,6 +1289,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         json_decref(all[i]);
     engine_free(engine);
+    history_walk_free(&c.walk);
     store_close(store);
     return status;
 }
