@@ -255,6 +255,8 @@ build/fuzz/fuzz_instance: runtime/engine/engine_instance_record.c runtime/engine
 build/fuzz/fuzz_task: runtime/engine/engine_task_record.c runtime/engine/engine_codec.c \
   runtime/engine/engine_small_values.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
+# The history table's entries (engine_history.c), which reach the store and the chain.
+build/fuzz/fuzz_history: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12).
 build/fuzz/fuzz_serve_routes: runtime/cli/cli_serve_route.c runtime/cli/cli_serve_tokens.c \

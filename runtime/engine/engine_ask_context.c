@@ -33,20 +33,29 @@ typedef struct Decided {
     size_t count;
 } Decided;
 
-static int decided_visit(void *context, StoreBytes key, StoreBytes value)
+static int decided_item(void *context, const HistoryItem *item)
 {
     Decided *d = context;
-    uint64_t instance = key.len == 12 ? store_read_be64(key.data) : 0;
+    uint64_t instance = item->instance;
     if (d->count && d->found[d->count - 1] == instance)
         return STORE_OK;   /* known already: its other records need no look */
-    StoreBytes record;
-    history_split(value, NULL, &record);
+    StoreBytes record = item->record;
     size_t f = record.len && ((const unsigned char *)record.data)[0] == CODEC_FORMAT_1 ? 0 : 1;
     bool may = !codec_is_binary(record.data, record.len) ||   /* JSON text: decode it */
                memmem(record.data, record.len, d->pattern[f], d->pattern_len[f]) != NULL;
     if (may && d->count < ASK_CONTEXT_INSTANCES)
         d->found[d->count++] = instance;
     return STORE_OK;
+}
+
+static int decided_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Decided *d = context;
+    uint64_t instance = key.len == 12 ? store_read_be64(key.data) : 0;
+    if (d->count && d->found[d->count - 1] == instance)
+        return STORE_OK;   /* known already: its other entries need no look */
+    HistoryWalk walk = {.visit = decided_item, .context = d};
+    return history_walk_entry(&walk, key, value);
 }
 
 /* Fills the window kept for the step's transaction with the instances from `first`

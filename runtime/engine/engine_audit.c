@@ -55,8 +55,12 @@ typedef struct Verify {
     uint64_t instance;
     Counted *counted;               /* its instance record, NULL when there is none */
     uint32_t expected;              /* the next seq */
-    bool prev_known;                /* prev is the stamp of record expected - 1 */
+    bool prev_known;                /* prev is the link of record expected - 1 */
     unsigned char prev[AUDIT_HASH];
+    uint32_t entry_first;           /* the seq of the first record of the entry being read */
+    bool gap_unknown;               /* an entry that cannot be read was just passed */
+    bool head_unknown;              /* an entry found changed: the links before its last are */
+    size_t unknown_problem;         /* not known, nor the store's head past it: that finding */
 } Verify;
 
 static void problem(Verify *v, uint64_t instance, uint32_t seq, uint32_t to, const char *kind,
@@ -164,7 +168,7 @@ static Counted *counted_find(Verify *v, uint64_t number)
 /* The records an instance says it has past the last one found: removed. */
 static void instance_end(Verify *v)
 {
-    if (v->instance && v->counted && v->expected <= v->counted->records)
+    if (v->instance && v->counted && v->expected <= v->counted->records && !v->gap_unknown)
         problem(v, v->instance, v->expected, v->counted->records, "removed",
                 "the instance has %u records and its history ends at %u",
                 v->counted->records, v->expected - 1);
@@ -178,6 +182,7 @@ static void instance_begin(Verify *v, uint64_t number)
     if (v->counted)
         v->counted->seen = true;
     v->expected = 1;
+    v->gap_unknown = false;
     v->prev_known = true;
     memset(v->prev, 0, AUDIT_HASH);
 }
@@ -252,9 +257,40 @@ static bool record_in_place(const json_t *record, uint64_t instance, uint32_t se
            instance_number(json_string_value(json_object_get(record, "instance"))) == instance;
 }
 
+/* The links of an entry's records before its last are not known (the entry was found
+   changed): the store's head cannot be worked out past them, which the finding just made
+   (the first such) says, rather than a finding of its own. */
+static void head_unknown(Verify *v)
+{
+    if (v->head_unknown || json_array_size(v->problems) == 0)
+        return;
+    v->head_unknown = true;
+    v->unknown_problem = json_array_size(v->problems) - 1;
+}
+
+/* The record's link worked out from the one before it (v->prev, when known): compared
+   with the stored one (`stored`, NULL for a record whose entry keeps only its last
+   record's link), and kept in v->prev for the next record. */
+static void link_check(Verify *v, uint64_t number, uint32_t seq, const unsigned char h[AUDIT_HASH],
+                       const unsigned char *stored)
+{
+    if (!stored) {
+        memcpy(v->prev, h, AUDIT_HASH);
+        return;
+    }
+    if (memcmp(h, stored, AUDIT_HASH) == 0)
+        return;
+    if (v->entry_first < seq) {
+        problem(v, number, v->entry_first, seq, "changed", "the content of a record of the entry of "
+                "seqs %u to %u does not match the entry's hash", v->entry_first, seq);
+        head_unknown(v);
+    } else
+        problem(v, number, seq, 0, "changed", "its content does not match its hash");
+}
+
 /* Checks a stamped, readable record against the one before it. */
 static void record_check(Verify *v, uint64_t number, uint32_t seq, const json_t *record,
-                         const HistoryStamp *stamp)
+                         const unsigned char *stored)
 {
     json_int_t its_seq;
     if (!record_in_place(record, number, seq, &its_seq)) {
@@ -265,17 +301,17 @@ static void record_check(Verify *v, uint64_t number, uint32_t seq, const json_t 
         return;
     }
     unsigned char h[AUDIT_HASH];
-    if (v->prev_known && audit_link_json(v->prev, record, &v->canonical.text, h) == AUDIT_OK &&
-        memcmp(h, stamp->hash, AUDIT_HASH) != 0)
-        problem(v, number, seq, 0, "changed", "its content does not match its hash");
-    v->prev_known = true;
+    if (v->prev_known && audit_link_json(v->prev, record, &v->canonical.text, h) == AUDIT_OK)
+        link_check(v, number, seq, h, stored);
+    else
+        v->prev_known = stored != NULL;
 }
 
 /* The same check straight from the record's bytes (engine_codec_canon.c), with no
    jansson value built: true when done, false when the bytes are not a readable record
    kept in its place, for record_check to read and name. */
 static bool record_check_bytes(Verify *v, uint64_t number, uint32_t seq, StoreBytes bytes,
-                               const HistoryStamp *stamp)
+                               const unsigned char *stored)
 {
     CodecCanon *c = &v->canonical;
     if (codec_canon(c, bytes.data, bytes.len) != CODEC_OK || !c->instance || !c->has_seq ||
@@ -289,27 +325,30 @@ static bool record_check_bytes(Verify *v, uint64_t number, uint32_t seq, StoreBy
     unsigned char h[AUDIT_HASH];
     if (v->prev_known) {
         audit_link_record(v->prev, c->text.data, c->text.len, h);
-        if (memcmp(h, stamp->hash, AUDIT_HASH) != 0)
-            problem(v, number, seq, 0, "changed", "its content does not match its hash");
-    }
-    v->prev_known = true;
+        link_check(v, number, seq, h, stored);
+    } else
+        v->prev_known = stored != NULL;
     return true;
 }
 
-static int history_visit(void *context, StoreBytes key, StoreBytes value)
+/* The link a record takes in the store's chain: the stored one, or for a record before
+   its entry's last, the one worked out (zero when it could not be). */
+static int record_place(Verify *v, const HistoryItem *item, bool computed)
 {
-    Verify *v = context;
-    if (key.len != 12)
-        return step_damaged(v->step, TABLE_HISTORY, key, "has a key that is not 12 bytes");
-    const unsigned char *k = key.data;
-    uint64_t number = store_read_be64(k);
-    uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-    if (number != v->instance || v->records == 0)
-        instance_begin(v, number);
+    HistoryStamp stamp = {.order = item->order};
+    if (item->last)
+        memcpy(stamp.hash, item->link, AUDIT_HASH);
+    else if (computed)
+        memcpy(stamp.hash, v->prev, AUDIT_HASH);
+    return entry_add(v, item->instance, item->seq, &stamp);
+}
+
+static int record_visit(Verify *v, const HistoryItem *item)
+{
+    uint64_t number = item->instance;
+    uint32_t seq = item->seq;
+    const unsigned char *stored = item->last ? item->link : NULL;
     v->records++;
-    HistoryStamp stamp;
-    StoreBytes bytes;
-    bool stamped = history_split(value, &stamp, &bytes);
     if (!v->counted || seq > v->counted->records) {
         int rc = inserted_add(v, number, seq);
         if (rc != STORE_OK)
@@ -318,32 +357,68 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
             problem(v, number, seq, 0, "inserted", "past the instance's last record (%u)", v->counted->records);
         else
             problem(v, number, seq, 0, "inserted", "there is no such instance");
-        return stamped ? entry_add(v, number, seq, &stamp) : STORE_OK;
+        v->prev_known = false;
+        return item->stamped ? record_place(v, item, false) : STORE_OK;
     }
-    if (seq > v->expected) {
+    if (seq > v->expected && !v->gap_unknown)
         problem(v, number, v->expected, seq - 1, "removed", "the history goes from %u to %u",
                 v->expected - 1, seq);
+    if (seq > v->expected)
         v->prev_known = false;
-    }
+    v->gap_unknown = false;
     v->expected = seq + 1;
     json_t *record;
     char what[200];
-    if (!stamped) {
+    if (!item->stamped) {
         problem(v, number, seq, 0, "unchained", "the record has no hash");
         v->prev_known = false;
         return STORE_OK;
     }
-    if (record_check_bytes(v, number, seq, bytes, &stamp)) {
+    bool known = v->prev_known;
+    if (record_check_bytes(v, number, seq, item->record, stored)) {
         /* checked from its bytes */
-    } else if (codec_load(bytes.data, bytes.len, &record, what, sizeof what) != CODEC_OK) {
+    } else if (codec_load(item->record.data, item->record.len, &record, what, sizeof what) != CODEC_OK) {
         problem(v, number, seq, 0, "changed", "the record cannot be read: %s", what);
         v->prev_known = false;
     } else {
-        record_check(v, number, seq, record, &stamp);
+        record_check(v, number, seq, record, stored);
         json_decref(record);
     }
-    memcpy(v->prev, stamp.hash, AUDIT_HASH);
-    return entry_add(v, number, seq, &stamp);
+    bool computed = known && v->prev_known;
+    if (stored)
+        memcpy(v->prev, stored, AUDIT_HASH);
+    return record_place(v, item, computed);
+}
+
+static int history_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Verify *v = context;
+    if (key.len != 12)
+        return step_damaged(v->step, TABLE_HISTORY, key, "has a key that is not 12 bytes");
+    HistoryEntry e;
+    history_entry_read(key, value, &e);
+    if (e.instance != v->instance || v->records == 0)
+        instance_begin(v, e.instance);
+    if (e.damaged) {
+        v->records++;
+        problem(v, e.instance, e.seq, 0, "changed", "its entry cannot be read: cut, or not the records "
+                "its count says");
+        if (e.seq > v->expected)
+            problem(v, e.instance, v->expected, e.seq - 1, "removed", "the history goes from %u to %u",
+                    v->expected - 1, e.seq);
+        v->expected = e.seq + 1;
+        v->gap_unknown = true;      /* how many records it held is not known */
+        v->prev_known = false;
+        return STORE_OK;
+    }
+    v->entry_first = e.seq;
+    HistoryItem item;
+    size_t at = 0;
+    uint32_t index = 0;
+    int rc = STORE_OK;
+    while (rc == STORE_OK && history_entry_next(&e, &at, &index, &item))
+        rc = record_visit(v, &item);
+    return rc;
 }
 
 /* ---- the store-wide chain ---- */
@@ -368,6 +443,15 @@ static void place_taken_twice(Verify *v, const ChainEntry *e, const ChainEntry *
     }
     char why[480];
     snprintf(why, sizeof why, "%s; %s", json_string_value(json_object_get(named, "why")), place);
+    json_object_set_new(named, "why", json_string(why));
+}
+
+/* Adds to the finding that left the head unknown (head_unknown) what cannot be checked. */
+static void head_note(Verify *v, const char *what)
+{
+    json_t *named = json_array_get(v->problems, v->unknown_problem);
+    char why[480];
+    snprintf(why, sizeof why, "%s; %s", json_string_value(json_object_get(named, "why")), what);
     json_object_set_new(named, "why", json_string(why));
 }
 
@@ -404,6 +488,8 @@ static int store_chain_check(Verify *v, const unsigned char *given, json_t *repo
         problem(v, 0, 0, 0, "head", "meta's audit_head or audit_count is not of its size");
     else if (rc != STORE_OK)
         return rc;
+    else if (v->head_unknown && (meta_count != v->entry_count || memcmp(meta_head, computed, AUDIT_HASH) != 0))
+        head_note(v, "the store's head cannot be worked out past it");
     else if (meta_count != v->entry_count || memcmp(meta_head, computed, AUDIT_HASH) != 0)
         problem(v, 0, 0, 0, "head", "the store's head (meta audit_head, %llu records) is not the head "
                 "of its records (%zu): the head was edited, or records were moved, added or removed",
@@ -413,7 +499,9 @@ static int store_chain_check(Verify *v, const unsigned char *given, json_t *repo
     json_object_set_new(report, "head", json_string(hex));
     json_object_set_new(report, "count", json_integer((json_int_t)v->entry_count));
     if (given) {
-        if (at == SIZE_MAX)
+        if (at == SIZE_MAX && v->head_unknown)
+            head_note(v, "nor whether the head given is in the store's chain");
+        else if (at == SIZE_MAX)
             problem(v, 0, 0, 0, "cut", "the head given is not in this store's chain: records it covered "
                     "were cut off or rewritten");
         else

@@ -23,6 +23,7 @@ typedef struct Fold {
     json_t *open;                   /* task id -> decision, of the instance being walked */
     json_t *since;                  /* task id -> {person: ms they first held a seat} */
     json_t *playbook, *tags, *notes, *outcome, *status;
+    HistoryWalk walk;               /* the records, their links worked out where not kept */
 } Fold;
 
 static int64_t ms_of(const json_t *record)
@@ -53,12 +54,12 @@ static void held_from(Fold *f, json_t *d, const char *task, json_t *person, int6
         json_object_set_new(since, json_string_value(person), json_integer(ms));
 }
 
-static json_t *hash_json(const HistoryStamp *stamp, bool stamped)
+static json_t *hash_json(const HistoryItem *item)
 {
     char hex[AUDIT_HEX];
-    if (!stamped)
+    if (!item->linked)
         return json_null();
-    audit_hex(stamp->hash, hex);
+    audit_hex(item->link, hex);
     return json_string(hex);
 }
 
@@ -198,26 +199,28 @@ static void fold_record(Fold *f, const json_t *r, json_t *hash)
         fold_task(f, r, kind, ms, hash);
 }
 
-static int fold_visit(void *context, StoreBytes key, StoreBytes value)
+static int fold_item(void *context, const HistoryItem *item)
 {
     Fold *f = context;
-    uint64_t instance = key.len == 12 ? store_read_be64(key.data) : 0;
-    if (instance != f->instance) {
+    if (item->instance != f->instance) {
         instance_flush(f);
-        f->instance = instance;
+        f->instance = item->instance;
     }
-    HistoryStamp stamp;
-    StoreBytes bytes;
-    bool stamped = history_split(value, &stamp, &bytes);
     json_t *record;
-    int rc = engine_parse_json(f->step, TABLE_HISTORY, key, value, &record);
+    int rc = history_item_json(f->step, item, &record);
     if (rc != STORE_OK)
         return rc;
-    json_t *hash = hash_json(&stamp, stamped);
+    json_t *hash = hash_json(item);
     fold_record(f, record, hash);
     json_decref(hash);
     json_decref(record);
     return STORE_OK;
+}
+
+static int fold_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Fold *f = context;
+    return history_walk_entry(&f->walk, key, value);
 }
 
 /* Folds the history under `prefix` (all of it, or one instance's 8 bytes). */
@@ -243,6 +246,9 @@ static void fold_start(Fold *f)
     f->since = json_object();
     f->tags = json_array();
     f->notes = json_array();
+    f->walk.visit = fold_item;
+    f->walk.context = f;
+    f->walk.links = true;
 }
 
 /* The decisions folded (NULL when `failed`, or out of memory). */
@@ -254,6 +260,7 @@ static json_t *fold_finish(Fold *f, bool failed)
     json_decref(f->since);
     json_decref(f->tags);
     json_decref(f->notes);
+    history_walk_free(&f->walk);
     if (failed || !made) {
         json_decref(f->list);
         f->list = NULL;

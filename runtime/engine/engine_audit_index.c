@@ -321,17 +321,14 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
    record is missing or says none (the row then joins no playbook, as before). */
 static int started_playbook(StoreTxn *txn, uint64_t instance, char **playbook)
 {
-    unsigned char key[12];
-    history_key(instance, 1, key);
-    StoreBytes value, bytes;
+    HistoryItem item;
     json_t *record = NULL;
     char why[240];
-    int rc = store_get(txn, TABLE_HISTORY, store_bytes(key, 12), &value);
+    int rc = history_get(txn, instance, 1, &item);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
     if (rc == STORE_OK) {
-        history_split(value, NULL, &bytes);
-        rc = codec_load(bytes.data, bytes.len, &record, why, sizeof why);
+        rc = codec_load(item.record.data, item.record.len, &record, why, sizeof why);
         if (rc == CODEC_NO_MEMORY)
             return STORE_NO_MEMORY;
     }
@@ -585,15 +582,12 @@ typedef struct Build {
     Writer w;
 } Build;
 
-static int build_visit(void *context, StoreBytes key, StoreBytes value)
+static int build_visit(void *context, const HistoryItem *item)
 {
     Build *b = context;
-    StoreBytes bytes;
     json_t *record;
     char why[240];
-    history_split(value, NULL, &bytes);
-    (void)key;
-    if (codec_load(bytes.data, bytes.len, &record, why, sizeof why) != CODEC_OK)
+    if (codec_load(item->record.data, item->record.len, &record, why, sizeof why) != CODEC_OK)
         return STORE_OK;            /* damaged: verify names it; the index leaves it out */
     int rc = index_record(&b->w, record);
     json_decref(record);
@@ -643,8 +637,9 @@ int audit_index_build(StoreTxn *txn)
     unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
     int rc = audit_index_clear(txn);
     Build b = {{txn, STRBUF_INIT, STRBUF_INIT}};
+    HistoryWalk walk = {.visit = build_visit, .context = &b};
     if (rc == STORE_OK)
-        rc = store_scan(txn, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(NULL, 0), build_visit, &b);
+        rc = history_walk(txn, &walk, false, 0);
     strbuf_free(&b.w.key);
     strbuf_free(&b.w.value);
     return rc == STORE_OK && engine_alloc_failures() != failures ? STORE_NO_MEMORY : rc;

@@ -31,21 +31,15 @@ static int stamps_read(Step *s, Stamps *st)
 /* The record kept for an entry, and the link of the record before it. */
 static int entry_record(Step *s, const ChainEntry *e, json_t **record, unsigned char prev[AUDIT_HASH])
 {
-    unsigned char key[12];
-    history_key(e->instance, e->seq, key);
-    int rc = engine_get_json(s, TABLE_HISTORY, store_bytes(key, 12), record);
-    if (rc != STORE_OK)
-        return rc;
-    memset(prev, 0, AUDIT_HASH);
-    if (e->seq <= 1)
-        return STORE_OK;
-    StoreBytes value, bytes;
-    HistoryStamp stamp;
-    history_key(e->instance, e->seq - 1, key);
-    rc = store_get(s->txn, TABLE_HISTORY, store_bytes(key, 12), &value);
-    if (rc == STORE_OK && history_split(value, &stamp, &bytes))
-        memcpy(prev, stamp.hash, AUDIT_HASH);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;   /* a removed record: verify names it */
+    HistoryItem item;
+    int rc = history_get(s->txn, e->instance, e->seq, &item);
+    if (rc == STORE_OK)
+        rc = history_item_json(s, &item, record);
+    else if (rc == STORE_NOT_FOUND)
+        rc = step_fail(s, ENGINE_FAILED, "history record %u of i%llu is gone while the export reads it",
+                       e->seq, (unsigned long long)e->instance);
+    memcpy(prev, e->prev, AUDIT_HASH);
+    return rc;
 }
 
 /* ---- the export ---- */
@@ -121,11 +115,16 @@ static int export_rows(Step *s, Export *x, const Stamps *st, unsigned char (*hea
         }
         char id[24];
         snprintf(id, sizeof id, "i%llu", (unsigned long long)e->instance);
+        json_t *line = started && rc == STORE_OK
+            ? json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:O}", "order", (json_int_t)e->order,
+                        "instance", id, "seq", (json_int_t)e->seq, "prev", hex_json(prev),
+                        "hash", hex_json(e->hash), "chain", hex_json(heads[i]), "record", record)
+            : NULL;
+        if (line && e->entry_count > 1)   /* kept in one entry with others: only the last's hash is stored */
+            json_object_set_new(line, "entry", json_pack("[I, I]", (json_int_t)e->entry_seq,
+                                                         (json_int_t)(e->entry_seq + e->entry_count - 1)));
         if (started && rc == STORE_OK)
-            rc = export_line(x, json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:O}", "order", (json_int_t)e->order,
-                                          "instance", id, "seq", (json_int_t)e->seq, "prev", hex_json(prev),
-                                          "hash", hex_json(e->hash), "chain", hex_json(heads[i]),
-                                          "record", record));
+            rc = export_line(x, line);
         json_decref(record);
     }
     if (rc == STORE_OK && !started)

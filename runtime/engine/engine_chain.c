@@ -124,16 +124,13 @@ static int chain_prev(HistoryChain *c, uint64_t instance, uint32_t seq, unsigned
         memcpy(prev, c->last, AUDIT_HASH);
         return STORE_OK;
     }
-    unsigned char key[12];
-    history_key(instance, seq - 1, key);
-    StoreBytes value, record;
-    int rc = store_get(c->txn, TABLE_HISTORY, store_bytes(key, 12), &value);
+    HistoryItem item;
+    int rc = history_get(c->txn, instance, seq - 1, &item);
     if (rc != STORE_OK)
         return rc;
-    HistoryStamp stamp;
-    if (!history_split(value, &stamp, &record))
-        return STORE_NOT_FOUND;
-    memcpy(prev, stamp.hash, AUDIT_HASH);
+    if (!item.linked)
+        return STORE_NOT_FOUND;     /* unstamped, or not the last of its entry */
+    memcpy(prev, item.link, AUDIT_HASH);
     return STORE_OK;
 }
 
@@ -238,12 +235,10 @@ typedef struct Collect {
     size_t count, cap;
 } Collect;
 
-static int collect_visit(void *context, StoreBytes key, StoreBytes value)
+static int collect_item(void *context, const HistoryItem *item)
 {
     Collect *c = context;
-    HistoryStamp stamp;
-    StoreBytes record;
-    if (key.len != 12 || !history_split(value, &stamp, &record))
+    if (!item->stamped)
         return STORE_OK;            /* unchained: audit verify names it */
     if (c->count == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 1024;
@@ -253,19 +248,27 @@ static int collect_visit(void *context, StoreBytes key, StoreBytes value)
         c->entries = grown;
         c->cap = cap;
     }
-    const unsigned char *k = key.data;
     ChainEntry *e = &c->entries[c->count++];
-    e->order = stamp.order;
-    e->instance = store_read_be64(k);
-    e->seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-    memcpy(e->hash, stamp.hash, AUDIT_HASH);
+    e->order = item->order;
+    e->instance = item->instance;
+    e->seq = item->seq;
+    memset(e->hash, 0, AUDIT_HASH);   /* a record whose link cannot be worked out: verify names it */
+    if (item->linked)
+        memcpy(e->hash, item->link, AUDIT_HASH);
+    e->entry_seq = item->entry->seq;
+    e->entry_count = item->entry->count;
+    memset(e->prev, 0, AUDIT_HASH);
+    if (item->prev_known)
+        memcpy(e->prev, item->prev, AUDIT_HASH);
     return STORE_OK;
 }
 
 int chain_collect(StoreTxn *txn, ChainEntry **entries, size_t *count)
 {
     Collect c = {0};
-    int rc = store_scan(txn, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(NULL, 0), collect_visit, &c);
+    HistoryWalk walk = {.visit = collect_item, .context = &c, .links = true};
+    int rc = history_walk(txn, &walk, false, 0);
+    history_walk_free(&walk);
     if (rc != STORE_OK) {
         free(c.entries);
         c.entries = NULL;

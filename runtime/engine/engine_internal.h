@@ -466,6 +466,8 @@ typedef struct ChainEntry {
     uint64_t order, instance;
     uint32_t seq;
     unsigned char hash[AUDIT_HASH];
+    unsigned char prev[AUDIT_HASH]; /* chain_collect: the link before it (zero when unknown) */
+    uint32_t entry_seq, entry_count;   /* chain_collect: the stored entry it is read from */
 } ChainEntry;
 /* Sorts entries into the chain's order (then by instance and seq, for duplicates). */
 void chain_sort(ChainEntry *entries, size_t n);
@@ -475,6 +477,71 @@ void chain_heads(const ChainEntry *entries, size_t n, unsigned char (*heads)[AUD
 /* Every stamped history record in chain order, in *entries (the caller frees it):
    STORE_OK, ENGINE_NO_MEMORY or a store code. */
 int chain_collect(StoreTxn *txn, ChainEntry **entries, size_t *count);
+
+/* engine_history.c: the history table's layout, read (that file's first comment). */
+#define HISTORY_ENTRY_TAG 0xA9      /* a step's records of one instance, one stamp */
+typedef struct HistoryEntry {
+    uint64_t instance;
+    uint32_t seq;                   /* its first record's */
+    uint32_t count;                 /* its records: 1 but for HISTORY_ENTRY_TAG */
+    int form;                       /* 0 (unstamped), HISTORY_STAMP_TAG, _VARINT, HISTORY_ENTRY_TAG */
+    bool stamped;
+    bool damaged;                   /* an entry of HISTORY_ENTRY_TAG that cannot be read: it
+                                       is read as one unstamped record of its bytes */
+    uint64_t order;                 /* stamped: its first record's place in the chain */
+    unsigned char link[AUDIT_HASH]; /* stamped: its last record's link */
+    StoreBytes records;             /* the records' part of the value (the record, alone) */
+} HistoryEntry;
+/* One record as a reader sees it. */
+typedef struct HistoryItem {
+    uint64_t instance;
+    uint32_t seq;
+    StoreBytes record;              /* its bytes: the codec's, or JSON text (schema 1) */
+    bool stamped;                   /* its entry is stamped: `order` is its place */
+    uint64_t order;
+    bool last;                      /* its entry's last record: `link` is the one stored */
+    bool linked;                    /* `link` is known: stored, or worked out (HistoryWalk.links) */
+    unsigned char link[AUDIT_HASH];
+    bool prev_known;                /* the link before it (zero for seq 1) is `prev` */
+    unsigned char prev[AUDIT_HASH];
+    const HistoryEntry *entry;      /* the entry it is read from (during a visit) */
+} HistoryItem;
+typedef int (*HistoryVisit)(void *context, const HistoryItem *item);
+/* A walk over history entries, record by record, in key order. Zero it, set visit and
+   context (and from, links), walk, then history_walk_free. */
+typedef struct HistoryWalk {
+    HistoryVisit visit;
+    void *context;
+    uint32_t from;                  /* one instance's walk starts at this seq (0, 1: all) */
+    bool links;                     /* work out the links the entries do not keep */
+    bool known;                     /* the last record walked and its link (when known) */
+    uint64_t instance;
+    uint32_t seq;
+    unsigned char link[AUDIT_HASH];
+    CodecCanon canonical;           /* scratch for the links worked out */
+} HistoryWalk;
+/* The instance and seq of a history key (0, 0 when it is not 12 bytes). */
+void history_key_read(StoreBytes key, uint64_t *instance, uint32_t *seq);
+/* Reads one stored entry (it never fails: see `damaged`). */
+void history_entry_read(StoreBytes key, StoreBytes value, HistoryEntry *e);
+/* The entry's next record: *at and *index start at 0; false past the last. */
+bool history_entry_next(const HistoryEntry *e, size_t *at, uint32_t *index, HistoryItem *item);
+/* Visits the records of one stored entry (a store_scan visitor's key and value). */
+int history_walk_entry(HistoryWalk *w, StoreBytes key, StoreBytes value);
+/* Visits every record (one false) or those of `instance` from w->from: STORE_OK, what a
+   visit returned, or a store code (history_scan: the step failed, saying so). */
+int history_walk(StoreTxn *txn, HistoryWalk *w, bool one, uint64_t instance);
+int history_scan(Step *s, HistoryWalk *w, bool one, uint64_t instance);
+void history_walk_free(HistoryWalk *w);
+/* Record `seq` of `instance` (item->entry NULL, its record's bytes valid as
+   store_get's): STORE_OK, STORE_NOT_FOUND, or a store code. Links are the stored ones only. */
+int history_get(StoreTxn *txn, uint64_t instance, uint32_t seq, HistoryItem *item);
+/* Writes an entry of HISTORY_ENTRY_TAG: its stamp (the first record's place, how many
+   records, 2 or more, the last one's link), then each record in seq order. */
+void history_entry_begin(StrBuf *out, uint64_t first_order, uint32_t count, const unsigned char link[AUDIT_HASH]);
+void history_entry_add(StrBuf *out, StoreBytes record);
+/* The record as JSON (engine_parse_json, named by its key when damaged). */
+int history_item_json(Step *s, const HistoryItem *item, json_t **out);
 
 /* engine_idset.c */
 /* A set of ids (or a map of ids to positions) for one step's work: O(1) per id however

@@ -200,14 +200,21 @@ int engine_instances(Engine *e, json_t **instances, char *why, size_t why_len)
 
 /* ---- history ---- */
 
-static int history_visit(void *context, StoreBytes key, StoreBytes value)
+static int history_record_visit(void *context, const HistoryItem *item)
 {
     ListRead *h = context;
     json_t *record;
-    int rc = engine_parse_json(h->step, TABLE_HISTORY, key, value, &record);
+    int rc = history_item_json(h->step, item, &record);
     if (rc == STORE_OK && json_array_append_new(h->list, record))
         rc = step_fail(h->step, ENGINE_NO_MEMORY, "out of memory");
     return rc;
+}
+
+/* Each record of one entry of the instance's history (engine_history.c). */
+static int history_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    HistoryWalk w = {.visit = history_record_visit, .context = context};
+    return history_walk_entry(&w, key, value);
 }
 
 int engine_history(Engine *e, const char *id, json_t **records, char *why, size_t why_len)

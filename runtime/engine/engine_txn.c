@@ -564,34 +564,62 @@ int json_set_integer(json_t *object, const char *key, json_int_t value)
 
 /* ---- the step's history records ---- */
 
-/* Puts record i of the step's list in the store, stamped with its links (engine_chain.c):
-   its bytes lie behind room for the stamp, which goes right before them. */
-static int record_put(Step *s, HistoryChain *chain, size_t i)
+/* Links record i of the step's list on chain `c` (engine_chain.c), its stamp in `stamp`. */
+static int record_link(Step *s, HistoryChain *chain, size_t i, unsigned char stamp[HISTORY_STAMP_MAX],
+                       size_t *stamp_len)
 {
-    StepRecords *r = s->records;
-    const StepRecord *item = &r->items[i];
-    uint64_t instance = item->instance;
-    uint32_t seq = item->seq;
-    unsigned char key[12], stamp[HISTORY_STAMP_MAX];
-    size_t stamp_len = 0;
-    history_key(instance, seq, key);
-    StoreBytes linked = step_record_bytes(r, i);
-    int rc = chain_link(chain, instance, seq, linked, stamp, &stamp_len);
+    const StepRecord *item = &s->records->items[i];
+    int rc = chain_link(chain, item->instance, item->seq, step_record_bytes(s->records, i), stamp, stamp_len);
     if (rc == STORE_NOT_FOUND)
         rc = step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
                        "the one being written, is missing or has no hash (huddle audit verify "
-                       "names what changed)", (unsigned long)seq - 1, (unsigned long long)instance);
+                       "names what changed)", (unsigned long)item->seq - 1, (unsigned long long)item->instance);
     else if (rc == ENGINE_FAILED)
         rc = step_fail(s, rc, "a history record of i%llu cannot be put in its canonical form",
-                       (unsigned long long)instance);
-    if (rc == STORE_OK) {
+                       (unsigned long long)item->instance);
+    return rc;
+}
+
+/* The end of the run of records from i that go in one entry: the same instance, seqs
+   one after another (the chain gives them places one after another too). */
+static size_t entry_end(const StepRecords *r, size_t i)
+{
+    size_t j = i + 1;
+    while (j < r->count && r->items[j].instance == r->items[i].instance &&
+           r->items[j].seq == r->items[j - 1].seq + 1)
+        j++;
+    return j;
+}
+
+/* Puts records i to j - 1 of the step's list in the store as one entry, linked on the
+   chain (engine_history.c has the layout): one record behind its own stamp (its bytes
+   lie behind room for it), several behind one stamp of HISTORY_ENTRY_TAG. */
+static int entry_put(Step *s, HistoryChain *chain, size_t i, size_t j)
+{
+    StepRecords *r = s->records;
+    const StepRecord *item = &r->items[i];
+    unsigned char key[12], stamp[HISTORY_STAMP_MAX];
+    size_t stamp_len = 0;
+    uint64_t first = chain->count + 1;
+    int rc = STORE_OK;
+    for (size_t k = i; rc == STORE_OK && k < j; k++)
+        rc = record_link(s, chain, k, stamp, &stamp_len);
+    if (rc != STORE_OK)
+        return rc;
+    history_key(item->instance, item->seq, key);
+    if (j - i == 1) {
         char *value = r->bytes.data + item->at - stamp_len;
         memcpy(value, stamp, stamp_len);
-        rc = store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value, item->len + stamp_len));
+        return store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value, item->len + stamp_len));
     }
-    if (rc == STORE_OK && !strcmp(item->kind, "resolved"))
-        ask_window_note(s, instance);   /* the next ask in this transaction sees it */
-    return rc;
+    StrBuf *value = &s->engine->record_bytes;
+    value->len = 0;
+    history_entry_begin(value, first, (uint32_t)(j - i), chain->last);
+    for (size_t k = i; k < j; k++)
+        history_entry_add(value, step_record_bytes(r, k));
+    if (strbuf_failed(value))
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value->data, value->len));
 }
 
 /* Indexes record i in the decisions index when it is of a kind the index keeps: only
@@ -625,12 +653,16 @@ static int records_put(Step *s, HistoryChain *c)
         return step_fail(s, ENGINE_FAILED, "a record to store nests deeper than %d levels", CODEC_DEPTH_MAX);
     int rc = STORE_OK;
     c->txn = s->txn;   /* a nested step reads the record before through its own */
-    for (size_t i = s->written; rc == STORE_OK && i < s->records->count; i++) {
-        rc = record_put(s, c, i);
+    for (size_t i = s->written, j; rc == STORE_OK && i < s->records->count; i = j) {
+        j = entry_end(s->records, i);
+        rc = entry_put(s, c, i, j);
+        for (size_t k = i; rc == STORE_OK && k < j; k++) {
+            if (!strcmp(s->records->items[k].kind, "resolved"))
+                ask_window_note(s, s->records->items[k].instance);   /* the next ask in this transaction sees it */
+            rc = record_index(s, k);
+        }
         if (rc == STORE_OK)
-            rc = record_index(s, i);
-        if (rc == STORE_OK)
-            s->written = i + 1;
+            s->written = j;
     }
     return rc;
 }

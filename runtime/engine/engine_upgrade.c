@@ -22,7 +22,10 @@
  * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps, no
  * index, the old seen key; 3: no index; or 4: the old seen key), for the tests that need a store as an older huddle wrote it
  * (tests/crash/store_schema1.c); an instance's record in its own encoding
- * (engine_instance_record.c, written since 2026-12-05) goes back to the JSON record then.
+ * (engine_instance_record.c, written since 2026-12-05) goes back to the JSON record then,
+ * and to schema 1 or 2 a history entry of a step's records (engine_history.c, written
+ * since 2026-12-05 early morning) is taken apart, one record a key (3 and 4 keep it: the
+ * records keep their form between schemas 3 and up, and this huddle reads both).
  * Upgrading leaves an instance's JSON record as the codec's binary form: the engine
  * reads it, and its next save writes the record's own encoding.
  */
@@ -145,10 +148,41 @@ static int upgrade_collected(Upgrade *u, StoreBytes key)
     return strbuf_failed(&u->last) ? STORE_NO_MEMORY : STORE_STOP;
 }
 
+/* A history entry of a step's records (HISTORY_ENTRY_TAG, engine_history.c) for a
+   schema without stamps (to < 3): taken apart, each record under its own key in that
+   schema's form. *split false (nothing appended) for any other value. */
+static int upgrade_entry_split(StoreBytes key, StoreBytes value, unsigned to, StrBuf *out, bool *split)
+{
+    HistoryEntry e;
+    history_entry_read(key, value, &e);
+    *split = e.form == HISTORY_ENTRY_TAG && to < 3;
+    HistoryItem item;
+    size_t at = 0;
+    uint32_t index = 0;
+    int rc = STORE_OK;
+    while (*split && rc == STORE_OK && history_entry_next(&e, &at, &index, &item)) {
+        unsigned char k[12];
+        history_key(item.instance, item.seq, k);
+        rc = upgrade_entry(TABLE_HISTORY, store_bytes(k, 12), item.record, to, out);
+        if (rc == STORE_STOP) {     /* in that form already: as it is, under its key */
+            engine_put_le32(out, 12);
+            strbuf_append(out, (const char *)k, 12);
+            engine_put_le32(out, (uint32_t)item.record.len);
+            strbuf_append(out, item.record.data, item.record.len);
+            rc = strbuf_failed(out) ? STORE_NO_MEMORY : STORE_OK;
+        }
+    }
+    return rc;
+}
+
 static int upgrade_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Upgrade *u = context;
-    int rc = upgrade_entry(u->table, key, value, u->to, &u->chunk);
+    bool split = false;
+    int rc = u->table == TABLE_HISTORY ? upgrade_entry_split(key, value, u->to, &u->chunk, &split) : STORE_OK;
+    if (split)
+        return rc != STORE_OK ? rc : upgrade_collected(u, key);
+    rc = upgrade_entry(u->table, key, value, u->to, &u->chunk);
     if (rc == STORE_STOP)
         return STORE_OK;            /* left as it is */
     return rc != STORE_OK ? rc : upgrade_collected(u, key);

@@ -120,6 +120,11 @@ uint64_t store_txn_serial(const StoreTxn *txn);
 bool store_full(const StoreTxn *txn);
 
 int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value);
+/* The entry with the greatest key not after `key` (shorter than STORE_KEY_HASHED, as
+   every key looked up so is): its key in *found, its value in *value (both valid as
+   store_get's); STORE_NOT_FOUND when every key is after it. A history entry holding
+   record `seq` is found so by the key of that seq (engine_history.c). */
+int store_floor(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *found, StoreBytes *value);
 int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value);
 int store_del(StoreTxn *txn, StoreTable table, StoreBytes key);
 

@@ -593,6 +593,8 @@ static MDB_cursor *txn_cursor(StoreTxn *txn, StoreTable table, int *rc)
     return *cursor;
 }
 
+static int bytes_cmp(StoreBytes a, StoreBytes b);
+
 int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value)
 {
     if (!table_ok(txn, table) || value == NULL)
@@ -610,6 +612,32 @@ int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value
     StoreBytes whole;
     entry_of(&k, &v, &whole, value);
     return bytes_equal(whole, key) ? STORE_OK : STORE_NOT_FOUND; /* a hash collision */
+}
+
+int store_floor(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *found, StoreBytes *value)
+{
+    if (!table_ok(txn, table) || found == NULL || value == NULL || key.len >= STORE_KEY_HASHED)
+        return STORE_FAILED;
+    if (key.len == 0 || !store_has(txn, table))
+        return STORE_NOT_FOUND;
+    int rc = MDB_SUCCESS;
+    MDB_cursor *cursor = txn->write ? txn_cursor(txn, table, &rc) : NULL, *own = NULL;
+    if (rc == MDB_SUCCESS && !cursor && (rc = mdb_cursor_open(txn->txn, txn->store->dbi[table], &own)) == MDB_SUCCESS)
+        cursor = own;
+    MDB_val k = val_of(key), v;
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST);
+        else if (rc == MDB_SUCCESS && bytes_cmp(store_bytes(k.mv_data, k.mv_size), key) > 0)
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV);
+    }
+    if (own)
+        mdb_cursor_close(own);
+    if (rc != MDB_SUCCESS)
+        return store_code(txn, rc);
+    entry_of(&k, &v, found, value);
+    return STORE_OK;
 }
 
 uint64_t store_changes(const StoreTxn *txn)

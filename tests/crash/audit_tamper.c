@@ -3,11 +3,16 @@
  * as someone with the files but without Huddle would, for tests/e2e/audit.sh. Each
  * change is one write transaction on a copy of a real store:
  *
+ * The history keeps a step's records of one instance in one entry (engine_history.c),
+ * keyed by the first one's seq: delete, insert and swap work on entries, as LMDB keeps
+ * them; comment and drop on a record inside its entry.
+ *
  *   audit_tamper DIR comment I SEQ      one byte of the record's comment changed (its
- *                                       stamp kept)
- *   audit_tamper DIR delete I SEQ       the record removed
- *   audit_tamper DIR insert I SEQ FROM  a copy of record FROM (stamp and all) put at SEQ
- *   audit_tamper DIR swap I A B         records A and B trade places
+ *                                       entry's stamp and other records kept)
+ *   audit_tamper DIR delete I SEQ       the entry at SEQ removed (its records with it)
+ *   audit_tamper DIR insert I SEQ FROM  a copy of the entry at FROM (stamp and all) put at SEQ
+ *   audit_tamper DIR swap I A B         the entries at A and B trade places
+ *   audit_tamper DIR cut I SEQ          the entry at SEQ loses its last byte
  *   audit_tamper DIR drop               the newest record removed, and the store made
  *                                       to agree: meta's head and count set back to the
  *                                       chain before it, the instance's record count
@@ -46,16 +51,36 @@ static int value_copy(StoreTxn *txn, uint64_t instance, uint32_t seq, StrBuf *ou
     return rc;
 }
 
+/* The entry holding record (instance, seq): its key and a copy of its value, and where
+   the record's bytes are in that copy. */
+static int entry_copy(StoreTxn *txn, uint64_t instance, uint32_t seq, unsigned char key[12], StrBuf *value,
+                      StoreBytes *record)
+{
+    StoreBytes found, stored;
+    int rc = store_floor(txn, TABLE_HISTORY, key_of(key, instance, seq), &found, &stored);
+    if (rc != STORE_OK)
+        return rc;
+    HistoryItem item;
+    rc = history_get(txn, instance, seq, &item);
+    if (rc != STORE_OK)
+        return rc;
+    memcpy(key, found.data, 12);
+    strbuf_append(value, stored.data, stored.len);
+    *record = store_bytes(value->data + ((const char *)item.record.data - (const char *)stored.data), item.record.len);
+    return STORE_OK;
+}
+
+/* One byte of the record's comment changed, in the entry that holds it (its stamp,
+   and the other records, kept). */
 static int tamper_comment(StoreTxn *txn, const Tamper *t)
 {
     StrBuf value = STRBUF_INIT, out = STRBUF_INIT;
-    int rc = value_copy(txn, t->instance, t->a, &value);
+    unsigned char key[12];
     StoreBytes record;
-    HistoryStamp stamp;
+    int rc = entry_copy(txn, t->instance, t->a, key, &value, &record);
     json_t *json = NULL;
     char why[200];
-    if (rc == STORE_OK && (!history_split(store_bytes(value.data, value.len), &stamp, &record) ||
-                           codec_load(record.data, record.len, &json, why, sizeof why) != CODEC_OK))
+    if (rc == STORE_OK && codec_load(record.data, record.len, &json, why, sizeof why) != CODEC_OK)
         rc = STORE_FAILED;
     const char *comment = json ? json_string_value(json_object_get(json, "comment")) : NULL;
     if (rc == STORE_OK && (!comment || !comment[0])) {
@@ -67,15 +92,28 @@ static int tamper_comment(StoreTxn *txn, const Tamper *t)
         changed[0] ^= 0x01;          /* one byte */
         json_object_set_new(json, "comment", json_string(changed));
         free(changed);
-        strbuf_append(&out, value.data, value.len - record.len);   /* the stamp as it was */
-        unsigned char key[12];
-        rc = codec_encode(json, &out) == CODEC_OK
-            ? store_put(txn, TABLE_HISTORY, key_of(key, t->instance, t->a), store_bytes(out.data, out.len))
-            : STORE_FAILED;
+        rc = codec_encode(json, &out) == CODEC_OK && out.len == record.len ? STORE_OK : STORE_FAILED;
+    }
+    if (rc == STORE_OK) {
+        memcpy((char *)record.data, out.data, out.len);   /* the same length: in its place */
+        rc = store_put(txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value.data, value.len));
     }
     json_decref(json);
     strbuf_free(&value);
     strbuf_free(&out);
+    return rc;
+}
+
+static int tamper_cut(StoreTxn *txn, const Tamper *t)
+{
+    StrBuf value = STRBUF_INIT;
+    unsigned char key[12];
+    int rc = value_copy(txn, t->instance, t->a, &value);
+    if (rc == STORE_OK && value.len < 2)
+        rc = STORE_FAILED;
+    if (rc == STORE_OK)
+        rc = store_put(txn, TABLE_HISTORY, key_of(key, t->instance, t->a), store_bytes(value.data, value.len - 1));
+    strbuf_free(&value);
     return rc;
 }
 
@@ -136,6 +174,44 @@ static int instance_count_set(StoreTxn *txn, uint64_t instance, uint32_t history
     return rc;
 }
 
+/* The newest record taken out of the history: its entry removed when it is alone in
+   it, else the entry written again without it, stamped with the link of the record now
+   last (`prev`), as the writer would have. */
+static int newest_remove(StoreTxn *txn, const ChainEntry *newest, const unsigned char prev[AUDIT_HASH])
+{
+    unsigned char key[12];
+    StrBuf value = STRBUF_INIT, out = STRBUF_INIT;
+    StoreBytes record;
+    int rc = entry_copy(txn, newest->instance, newest->seq, key, &value, &record);
+    HistoryEntry e;
+    if (rc == STORE_OK)
+        history_entry_read(store_bytes(key, 12), store_bytes(value.data, value.len), &e);
+    if (rc != STORE_OK || e.count == 1) {
+        strbuf_free(&value);
+        return rc == STORE_OK ? store_del(txn, TABLE_HISTORY, store_bytes(key, 12)) : rc;
+    }
+    HistoryItem item;
+    size_t at = 0;
+    uint32_t index = 0;
+    if (e.count == 2) {     /* one record left: its own stamp */
+        HistoryStamp stamp = {.order = e.order};
+        unsigned char bytes[HISTORY_STAMP_MAX];
+        memcpy(stamp.hash, prev, AUDIT_HASH);
+        strbuf_append(&out, (const char *)bytes, history_stamp_put(&stamp, bytes));
+    } else
+        history_entry_begin(&out, e.order, e.count - 1, prev);
+    while (history_entry_next(&e, &at, &index, &item) && !item.last) {
+        if (e.count > 2)
+            history_entry_add(&out, item.record);
+        else
+            strbuf_append(&out, item.record.data, item.record.len);
+    }
+    rc = store_put(txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(out.data, out.len));
+    strbuf_free(&value);
+    strbuf_free(&out);
+    return rc;
+}
+
 static int tamper_drop(StoreTxn *txn)
 {
     ChainEntry *entries;
@@ -145,11 +221,11 @@ static int tamper_drop(StoreTxn *txn)
         rc = STORE_NOT_FOUND;
     if (rc == STORE_OK) {
         const ChainEntry *newest = &entries[n - 1];
-        unsigned char (*heads)[AUDIT_HASH] = calloc(n, AUDIT_HASH), key[12], count[8];
+        unsigned char (*heads)[AUDIT_HASH] = calloc(n, AUDIT_HASH), count[8];
         chain_heads(entries, n, heads);
         unsigned char zero[AUDIT_HASH] = {0};
         store_be64(n - 1, count);
-        rc = store_del(txn, TABLE_HISTORY, key_of(key, newest->instance, newest->seq));
+        rc = newest_remove(txn, newest, newest->prev);
         if (rc == STORE_OK)
             rc = store_put(txn, TABLE_META, store_bytes("audit_head", 10),
                            store_bytes(n > 1 ? heads[n - 2] : zero, AUDIT_HASH));
@@ -185,6 +261,7 @@ static int tamper_work(StoreTxn *txn, void *context)
          : strcmp(t->what, "delete") == 0 ? store_del(txn, TABLE_HISTORY, key_of(key, t->instance, t->a))
          : strcmp(t->what, "insert") == 0 ? tamper_insert(txn, t)
          : strcmp(t->what, "swap") == 0 ? tamper_swap(txn, t)
+         : strcmp(t->what, "cut") == 0 ? tamper_cut(txn, t)
          : strcmp(t->what, "drop") == 0 ? tamper_drop(txn)
          : tamper_head(txn);
 }
@@ -192,11 +269,11 @@ static int tamper_work(StoreTxn *txn, void *context)
 int main(int argc, char **argv)
 {
     Tamper t = {argc > 2 ? argv[2] : "", 0, 0, 0};
-    int want = strcmp(t.what, "comment") == 0 || strcmp(t.what, "delete") == 0 ? 5
+    int want = strcmp(t.what, "comment") == 0 || strcmp(t.what, "delete") == 0 || strcmp(t.what, "cut") == 0 ? 5
              : strcmp(t.what, "insert") == 0 || strcmp(t.what, "swap") == 0 ? 6
              : strcmp(t.what, "drop") == 0 || strcmp(t.what, "head") == 0 ? 3 : -1;
     if (argc != want || (want > 3 && argv[3][0] != 'i')) {
-        fprintf(stderr, "usage: audit_tamper DIR comment|delete I SEQ | insert I SEQ FROM | swap I A B | drop | head\n");
+        fprintf(stderr, "usage: audit_tamper DIR comment|delete|cut I SEQ | insert I SEQ FROM | swap I A B | drop | head\n");
         return 2;
     }
     if (want > 3) {

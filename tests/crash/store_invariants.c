@@ -24,7 +24,9 @@
  *              ask of that task; every holder of an open task has an inbox entry; votes are
  *              by distinct people; a task resolved by a choice has enough votes for it
  *   inbox      every entry points at an open task where that person holds a seat
- *   history    seqs per instance run 1..N without gaps, N is the record's "history"
+ *   history    seqs per instance run 1..N without gaps, N is the record's "history";
+ *              an entry of a step's records (engine_history.c) reads, and the link it
+ *              keeps is the link of its records worked out from the one before it
  *              counter, each record names its instance and seq, the first is `started`,
  *              none is later than the engine time; no history without an instance
  *   seen       every instance's `started` event is in seen, which says it went there;
@@ -75,6 +77,7 @@ typedef struct Checker {
     json_t *inbox;       /* [{person, task}] */
     json_t *timers;      /* [{key, due, instance, order, what}] */
     json_t *history;     /* "iN" -> [records] */
+    HistoryWalk walk;    /* the history's records with their links worked out (entries) */
     json_t *seen;        /* [{source, id, value}] */
     unsigned schema;     /* the store's schema (which form its seen keys take) */
     json_t *cases;       /* [{playbook, key, value}] */
@@ -428,22 +431,30 @@ static int timers_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int history_visit(void *context, StoreBytes key, StoreBytes value)
+/* The last record of an entry of several: the link worked out from the stored one
+   before the entry, through its records, is the link the entry keeps. */
+static void entry_link_check(Checker *c, const HistoryItem *item)
+{
+    if (!item->last || !item->entry || item->entry->count < 2 || !item->prev_known)
+        return;
+    unsigned char h[AUDIT_HASH];
+    if (codec_canon(&c->walk.canonical, item->record.data, item->record.len) != CODEC_OK)
+        return;   /* not a record: named below */
+    audit_link_record(item->prev, c->walk.canonical.text.data, c->walk.canonical.text.len, h);
+    if (memcmp(h, item->link, AUDIT_HASH) != 0)
+        violation(c, "history i%" PRIu64 " #%u to #%u: the entry's link is not the link of its records",
+                  item->instance, item->entry->seq, item->seq);
+}
+
+static int history_item(void *context, const HistoryItem *item)
 {
     Checker *c = context;
-    if (key.len != 12) {
-        violation(c, "history: a key of %zu bytes, not 12", key.len);
-        return STORE_OK;
-    }
-    const unsigned char *k = key.data;
     char instance[32];
-    snprintf(instance, sizeof instance, "i%" PRIu64, store_read_be64(k));
-    uint32_t seq = (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-    StoreBytes bytes;
-    history_split(value, NULL, &bytes);   /* the record after its chain stamp (schema 3) */
-    json_t *record = record_of(bytes.data, bytes.len, NULL, 0);
+    snprintf(instance, sizeof instance, "i%" PRIu64, item->instance);
+    entry_link_check(c, item);
+    json_t *record = record_of(item->record.data, item->record.len, NULL, 0);
     if (!json_is_object(record)) {
-        violation(c, "history %s #%u: not a JSON object", instance, seq);
+        violation(c, "history %s #%u: not a JSON object", instance, item->seq);
         json_decref(record);
         return STORE_OK;
     }
@@ -452,9 +463,30 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
         list = json_array();
         json_object_set_new(c->history, instance, list);
     }
-    json_object_set_new(record, "_key_seq", json_integer(seq));
+    json_object_set_new(record, "_key_seq", json_integer(item->seq));
     json_array_append_new(list, record);
     return STORE_OK;
+}
+
+/* An entry of one record, or of a step's records of one instance (engine_history.c):
+   each record after the entry's stamp. */
+static int history_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Checker *c = context;
+    if (key.len != 12) {
+        violation(c, "history: a key of %zu bytes, not 12", key.len);
+        return STORE_OK;
+    }
+    HistoryEntry e;
+    history_entry_read(key, value, &e);
+    if (e.damaged) {
+        violation(c, "history i%" PRIu64 " #%u: an entry of a step's records that cannot be read", e.instance, e.seq);
+        return STORE_OK;
+    }
+    c->walk.visit = history_item;
+    c->walk.context = c;
+    c->walk.links = true;
+    return history_walk_entry(&c->walk, key, value);
 }
 
 /* A seen key (engine_seen_key.c) of the form the store's schema has. */
@@ -1257,6 +1289,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         json_decref(all[i]);
     engine_free(engine);
+    history_walk_free(&c.walk);
     store_close(store);
     return status;
 }

@@ -13,7 +13,10 @@
  *                              codec's format 1, as huddle wrote them before format 2
  *                              (2026-12-04), every typed seen entry and case owner as
  *                              such a record (as written before 2026-12-05), and each history stamp in its fixed 41-byte
- *                              form (HISTORY_STAMP_TAG, as written before that night),
+ *                              form (HISTORY_STAMP_TAG, as written before that night; a
+ *                              step's entry of records taken apart, one record a key,
+ *                              each with its link worked out, as written before
+ *                              2026-12-05 early morning),
  *                              which must still verify to the same links and head (the
  *                              canonical form does not depend on the format); and each
  *                              instance's frame in frame format 1 (map keys in full, as
@@ -25,10 +28,12 @@
  *                              the binary form and how many are JSON text; with
  *                              --show-formats, how many binary ones are of each format,
  *                              and on a second line how many history stamps are of each
- *                              form (fixed, varint), on a third how many instances'
- *                              frames are of each format, on a fourth how many seen
+ *                              form (fixed, varint), on a third how many entries of a
+ *                              step's records and how many records they hold (an entry
+ *                              counts in neither form), on a fourth how many instances'
+ *                              frames are of each format, on a fifth how many seen
  *                              entries and case owners are typed (binary, not counted
- *                              in the formats), on a fifth how many instances' records
+ *                              in the formats), on a sixth how many instances' records
  *                              are of their own encoding and how many are JSON records
  *                              (an instance's record of its own encoding counts as
  *                              binary, of neither codec format)
@@ -51,6 +56,7 @@ static const StoreTable TABLES[] = {
 typedef struct Count {
     size_t binary, text, format[3];
     size_t stamps[2];       /* history stamps: fixed (HISTORY_STAMP_TAG), varint */
+    size_t entries[2];      /* history entries of a step's records (HISTORY_ENTRY_TAG), their records */
     size_t frames[3];       /* instances' frames of format 1, 2 (runtime/vm/frame.c) */
     size_t typed;           /* typed seen entries and case owners (engine_small_values.h) */
     size_t instances[2];    /* instances' records: JSON, their own encoding */
@@ -58,7 +64,7 @@ typedef struct Count {
 } Count;
 
 /* Where the record starts in a value of `table`: after an instance's length, after a
-   history record's chain stamp. */
+   history record's chain stamp (a value of one record). */
 static size_t record_skip(StoreTable table, StoreBytes value)
 {
     StoreBytes record;
@@ -66,14 +72,37 @@ static size_t record_skip(StoreTable table, StoreBytes value)
          : table == TABLE_HISTORY && history_split(value, NULL, &record) ? value.len - record.len : 0;
 }
 
+static int count_visit(void *context, StoreBytes key, StoreBytes value);
+
+static int count_item(void *context, const HistoryItem *item)
+{
+    return count_visit(context, store_bytes(NULL, 0), item->record);
+}
+
+/* A history entry: its stamp's form, and each record. */
+static int count_history(Count *c, StoreBytes key, StoreBytes value)
+{
+    HistoryEntry e;
+    history_entry_read(key, value, &e);
+    if (e.form == HISTORY_ENTRY_TAG) {
+        c->entries[0]++;
+        c->entries[1] += e.count;
+    } else if (e.stamped)
+        c->stamps[e.form == HISTORY_STAMP_VARINT]++;
+    HistoryWalk walk = {.visit = count_item, .context = c};
+    c->table = TABLE_META;      /* the records themselves, as records */
+    int rc = history_walk_entry(&walk, key, value);
+    c->table = TABLE_HISTORY;
+    return rc;
+}
+
 static int count_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    (void)key;
     Count *c = context;
+    if (c->table == TABLE_HISTORY)
+        return count_history(c, key, value);
     const unsigned char *bytes = value.data;
     size_t skip = record_skip(c->table, value);
-    if (c->table == TABLE_HISTORY && skip > 0)
-        c->stamps[bytes[0] == HISTORY_STAMP_VARINT]++;
     if (c->table == TABLE_INSTANCES && value.len >= 4 && engine_get_le32(bytes) <= value.len - 4) {
         size_t at = 4 + engine_get_le32(bytes);     /* the frame: "HFR" 0, its format */
         if (value.len > at + 4 && memcmp(bytes + at, "HFR", 4) == 0 && bytes[at + 4] >= 1 && bytes[at + 4] <= 2)
@@ -105,6 +134,7 @@ typedef struct Rewrite {
     StrBuf chunk;           /* (u32 key length, key, u32 value length, value)... */
     size_t count;
     int rc;
+    HistoryWalk walk;       /* the history's records, each with its link */
 } Rewrite;
 
 /* An instance's frame (after its record) in format 1, as written before 2026-12-04
@@ -178,6 +208,47 @@ static int rewrite_visit(void *context, StoreBytes key, StoreBytes value)
     return strbuf_failed(&r->chunk) ? STORE_NO_MEMORY : STORE_OK;
 }
 
+/* A history record as written before 2026-12-04: its own key, the fixed stamp, format
+   1. A step's entry (HISTORY_ENTRY_TAG) is taken apart so, each record with the link the
+   walk worked out: no such entry was written then. */
+static int rewrite_history_item(void *context, const HistoryItem *item)
+{
+    Rewrite *r = context;
+    bool entry = item->entry && item->entry->form == HISTORY_ENTRY_TAG;
+    const char *bytes = item->record.data;
+    bool binary = codec_is_binary(item->record.data, item->record.len);
+    if (!item->stamped || !item->linked || (!entry && (!binary || bytes[0] == CODEC_FORMAT_1)))
+        return STORE_OK;    /* unchained, damaged, or as it was */
+    json_t *json = NULL;
+    char why[240];
+    if (binary && codec_load(item->record.data, item->record.len, &json, why, sizeof why) != CODEC_OK)
+        return STORE_OK;    /* damaged: left as it is */
+    unsigned char key[12], fixed[HISTORY_STAMP] = {HISTORY_STAMP_TAG};
+    history_key(item->instance, item->seq, key);
+    store_be64(item->order, fixed + 1);
+    memcpy(fixed + 9, item->link, AUDIT_HASH);
+    engine_put_le32(&r->chunk, 12);
+    strbuf_append(&r->chunk, (const char *)key, 12);
+    size_t at = r->chunk.len;
+    engine_put_le32(&r->chunk, 0);
+    strbuf_append(&r->chunk, (const char *)fixed, HISTORY_STAMP);
+    int rc = json ? codec_encode_format(json, CODEC_FORMAT_1, &r->chunk) : CODEC_OK;
+    if (!json)
+        strbuf_append(&r->chunk, bytes, item->record.len);   /* JSON text, as it is */
+    json_decref(json);
+    if (rc != CODEC_OK)
+        return rc == CODEC_NO_MEMORY ? STORE_NO_MEMORY : STORE_FAILED;
+    engine_set_le32(r->chunk.data + at, r->chunk.len - at - 4);
+    r->count++;
+    return strbuf_failed(&r->chunk) ? STORE_NO_MEMORY : STORE_OK;
+}
+
+static int rewrite_history_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    Rewrite *r = context;
+    return history_walk_entry(&r->walk, key, value);
+}
+
 static int rewrite_work(StoreTxn *txn, void *context)
 {
     Rewrite *r = context;
@@ -186,7 +257,10 @@ static int rewrite_work(StoreTxn *txn, void *context)
     for (size_t i = 0; rc == STORE_OK && i < TABLE_COUNT; i++) {
         r->table = TABLES[i];
         r->chunk.len = 0;
-        rc = store_scan(txn, r->table, store_bytes(NULL, 0), store_bytes(NULL, 0), rewrite_visit, r);
+        r->walk = (HistoryWalk){.visit = rewrite_history_item, .context = r, .links = true,
+                                .canonical = r->walk.canonical};
+        rc = store_scan(txn, r->table, store_bytes(NULL, 0), store_bytes(NULL, 0),
+                        r->table == TABLE_HISTORY ? rewrite_history_visit : rewrite_visit, r);
         for (const char *at = r->chunk.data, *end = at + r->chunk.len; rc == STORE_OK && at && at < end;) {
             StoreBytes key = store_bytes(at + 4, engine_get_le32(at));
             at += 4 + key.len;
@@ -203,6 +277,7 @@ static int format1(Store *store)
     Rewrite r = {.chunk = STRBUF_INIT};
     int rc = store_write(store, rewrite_work, &r);
     strbuf_free(&r.chunk);
+    history_walk_free(&r.walk);
     if (rc == STORE_OK)
         printf("%zu records now of format 1\n", r.count);
     return rc;
@@ -231,6 +306,7 @@ static int show(Store *store, bool formats)
     {
         printf("schema %u, format 1 %zu, format 2 %zu, text %zu\n", version, c.format[1], c.format[2], c.text);
         printf("history stamps: fixed %zu, varint %zu\n", c.stamps[0], c.stamps[1]);
+        printf("history entries of a step's records: %zu, holding %zu records\n", c.entries[0], c.entries[1]);
         printf("frames: format 1 %zu, format 2 %zu\n", c.frames[1], c.frames[2]);
         printf("typed values: %zu\n", c.typed);
         printf("instance records: own encoding %zu, JSON %zu\n", c.instances[1], c.instances[0]);

@@ -10,7 +10,7 @@ set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/crash/tools.sh"
 . "$TOP/tests/audit/make_store.sh"
-crash_tools audit_tamper store_schema1 || exit 0
+crash_tools audit_tamper store_schema1 store_invariants || exit 0
 tamper=$tool_audit_tamper
 py=/usr/bin/python3
 verifier=$TOP/tools/verify_export.py
@@ -37,14 +37,14 @@ expect "a folder with no store is a store error" 3 "$h" audit verify --db "$tmp/
 
 # ---- a store written before format 2 (2026-12-04): its records in the codec's format 1 ----
 "$tool_store_schema1" --show-formats "$db" > "$tmp/shown" 2>&1
-if grep -Eq '^history stamps: fixed 0, varint 57$' "$tmp/shown"; then ok "every stamp written with its place as a varint (2026-12-04 night)"; else no "every stamp written with its place as a varint (2026-12-04 night)" "$tmp/shown"; fi
+if grep -Eq '^history stamps: fixed 0, varint 0$' "$tmp/shown" && grep -Eq "^history entries of a step's records: 9, holding 57 records$" "$tmp/shown"; then ok "every step's records of an instance written as one entry with one stamp (2026-12-05 early morning)"; else no "every step's records of an instance written as one entry with one stamp (2026-12-05 early morning)" "$tmp/shown"; fi
 if grep -Eq '^instance records: own encoding 4, JSON 0$' "$tmp/shown"; then ok "every instance's record in its own encoding (2026-12-05)"; else no "every instance's record in its own encoding (2026-12-05)" "$tmp/shown"; fi
 rm -rf "$tmp/f1"; cp -r "$db" "$tmp/f1"
 for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history.before"
 "$tool_store_schema1" --format1 "$tmp/f1" > "$tmp/out" 2>&1 && ok "format1: the records rewritten in format 1" || no "format1: the records rewritten in format 1" "$tmp/out"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
 if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
-if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown"; then ok "(every stamp in its fixed form, as before 2026-12-04 night)"; else no "(every stamp in its fixed form, as before 2026-12-04 night)" "$tmp/shown"; fi
+if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown" && grep -Eq "^history entries of a step's records: 0, holding 0 records$" "$tmp/shown"; then ok "(every stamp in its fixed form, one record a key, as before 2026-12-04 night)"; else no "(every stamp in its fixed form, one record a key, as before 2026-12-04 night)" "$tmp/shown"; fi
 if grep -Eq '^frames: format 1 [1-9][0-9]*, format 2 0$' "$tmp/shown"; then ok "(every frame in format 1, as before 2026-12-04 late)"; else no "(every frame in format 1, as before 2026-12-04 late)" "$tmp/shown"; fi
 if grep -Eq '^instance records: own encoding 0, JSON 4$' "$tmp/shown"; then ok "(every instance's record the JSON record it was before 2026-12-05)"; else no "(every instance's record the JSON record it was before 2026-12-05)" "$tmp/shown"; fi
 expect "format1: verify reads the older records to the same head" 0 "$h" audit verify --db "$tmp/f1" --head "$head"
@@ -57,7 +57,7 @@ expect "(then the store of both formats verifies)" 0 "$h" audit verify --db "$tm
 has "(every record)" "verified: 62 records of 4 instances"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
 if grep -Eq '^schema 5, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
-if grep -Eq '^history stamps: fixed 57, varint 5$' "$tmp/shown"; then ok "(the new stamps with their place as a varint beside the old)"; else no "(the new stamps with their place as a varint beside the old)" "$tmp/shown"; fi
+if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown" && grep -Eq "^history entries of a step's records: 1, holding 5 records$" "$tmp/shown"; then ok "(the step's new records in one entry beside the old ones, one a key)"; else no "(the step's new records in one entry beside the old ones, one a key)" "$tmp/shown"; fi
 if grep -Eq '^frames: format 1 0, format 2 [0-9]+$' "$tmp/shown"; then ok "(the instance waiting on t4 resumed from its format-1 frame: none is left)"; else no "(the instance waiting on t4 resumed from its format-1 frame: none is left)" "$tmp/shown"; fi
 if grep -Eq '^instance records: own encoding 1, JSON 3$' "$tmp/shown"; then ok "(the instance that answer stepped is saved in its record's own encoding, the others read as they are)"; else no "(the instance that answer stepped is saved in its record's own encoding, the others read as they are)" "$tmp/shown"; fi
 
@@ -105,38 +105,53 @@ agree() {
   else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
 }
 
+# A step's records of one instance are one entry (i2: seqs 1-9, 10-11, 12-13, 14-20),
+# which keeps the last record's hash alone: a record changed inside it is named with
+# its entry, and the store's head, which cannot be worked out past it, is not named again.
 tamper comment comment i2 14
 expect "one byte of a comment changed: verify exits 1" 1 "$h" audit verify --db "$tmp/comment"
-has "(names the record)" "i2 seq 14: changed (its content does not match its hash)"
+has "(names the entry that holds the record)" "i2 seq 14 to 20: changed (the content of a record of the entry of seqs 14 to 20 does not match the entry's hash; the store's head cannot be worked out past it)"
 if [ "$(grep -c ': changed' "$tmp/out")" = 1 ]; then ok "(and no other)"; else no "(and no other)"; fi
+hasnt "(one edit, one finding: not the head again)" "store: head"
+"$tool_store_invariants" --quiet "$db" > "$tmp/inv" 2>&1 && ok "store_invariants: the untouched store's entries keep their records' links" || no "store_invariants: the untouched store's entries keep their records' links" "$tmp/inv"
+"$tool_store_invariants" --quiet "$tmp/comment" > "$tmp/inv" 2>&1
+if grep -q "history i2 #14 to #20: the entry's link is not the link of its records" "$tmp/inv"; then ok "(and finds the changed one)"; else no "(and finds the changed one)" "$tmp/inv"; fi
 "$h" history i2 --db "$tmp/comment" --json | grep -q '"comment":"graud suspected"' && ok "(the comment is changed indeed)" || no "(the comment is changed indeed)"
 agree comment
 
-tamper delete delete i2 5
-expect "a record deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/delete"
-has "(names it)" "i2 seq 5: removed"
-has "(and the store's chain missing a place)" "store: removed (the chain goes from place 18 to 20)"
-hasnt "(the records after it are not blamed)" "i2 seq 6:"
+tamper delete delete i2 10
+expect "an entry of two records deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/delete"
+has "(names them)" "i2 seq 10 to 11: removed (the history goes from 9 to 12)"
+has "(and the store's chain missing their places)" "store: removed (the chain goes from place 23 to 26)"
+hasnt "(the records after them are not blamed)" "i2 seq 12"
 agree delete
 
-tamper last delete i2 20
-expect "an instance's last record deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/last"
-has "(names it)" "i2 seq 20: removed (the instance has 20 records and its history ends at 19)"
+tamper last delete i2 14
+expect "an instance's last entry deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/last"
+has "(names its records)" "i2 seq 14 to 20: removed (the instance has 20 records and its history ends at 13)"
 agree last
 
-tamper insert insert i2 25 3
-expect "a record inserted (a copy of another): verify exits 1" 1 "$h" audit verify --db "$tmp/insert"
-has "(names it)" "i2 seq 25: inserted"
-has "(with the place it takes in the store's chain)" "i2 seq 25: inserted (past the instance's last record (20); it takes place 17 of the store's chain, as i2 seq 3 does)"
+tamper insert insert i2 25 10
+expect "an entry inserted (a copy of another, two records): verify exits 1" 1 "$h" audit verify --db "$tmp/insert"
+has "(names its records)" "i2 seq 25: inserted"
+has "(each with the place it takes in the store's chain)" "i2 seq 25: inserted (past the instance's last record (20); it takes place 24 of the store's chain, as i2 seq 10 does)"
+has "(the second)" "i2 seq 26: inserted (past the instance's last record (20); it takes place 25 of the store's chain, as i2 seq 11 does)"
 if [ "$(grep -c '^i2 seq 25:' "$tmp/out")" = 1 ]; then ok "(once: one record, one finding)"; else no "(once: one record, one finding)"; fi
-hasnt "(not the record it copies)" "i2 seq 3:"
+hasnt "(not the records it copies)" "i2 seq 10:"
 agree insert
 
-tamper swap swap i2 3 4
-expect "two records swapped: verify exits 1" 1 "$h" audit verify --db "$tmp/swap"
-has "(names the first)" "i2 seq 3: reordered (the record kept at seq 3 is record 4 of i2)"
-has "(and the second)" "i2 seq 4: reordered (the record kept at seq 4 is record 3 of i2)"
+tamper swap swap i2 10 12
+expect "two entries swapped: verify exits 1" 1 "$h" audit verify --db "$tmp/swap"
+has "(names the first)" "i2 seq 10: reordered (the record kept at seq 10 is record 12 of i2)"
+has "(and the second)" "i2 seq 12: reordered (the record kept at seq 12 is record 10 of i2)"
 agree swap
+
+tamper cut cut i2 14
+expect "an entry cut short (its last byte): verify exits 1" 1 "$h" audit verify --db "$tmp/cut"
+has "(names it)" "i2 seq 14: changed (its entry cannot be read: cut, or not the records its count says)"
+hasnt "(its records, whose count it no longer says, are not named removed)" "i2 seq 15"
+"$h" history i2 --db "$tmp/cut" > "$tmp/out" 2>&1; code=$?
+[ "$code" = 3 ] && ok "(history refuses it: damaged store, exit 3)" || no "(history refuses it: damaged store, exit 3)" "$tmp/out"
 
 tamper head head
 expect "meta's head edited: verify exits 1" 1 "$h" audit verify --db "$tmp/head"
@@ -153,7 +168,7 @@ has "(named)" "store: cut (the head given is not in this store's chain: records 
 agree drop "$head"
 
 # ---- a write after a record was removed stops, naming what to run ----
-tamper open delete i4 9
+tamper open delete i4 1
 expect "a write to an instance whose last record is gone is refused (store damaged)" 3 \
   "$h" answer t4 yes --by anna --db "$tmp/open" --now 2026-06-15T10:30:00Z
 has "(saying what to run)" "huddle audit verify"
