@@ -604,21 +604,27 @@ void byte_reader_init(ByteReader *r, const void *data, size_t len, size_t at, co
         r->why[0] = '\0';
 }
 
-bool byte_reader_open(ByteReader *r, const void *data, size_t len, unsigned first, unsigned newest,
-                      const char *kind, char *why, size_t why_len)
+bool byte_reader_open(ByteReader *r, const void *data, size_t len, unsigned first, unsigned reads,
+                      unsigned newest, const char *kind, char *why, size_t why_len)
 {
     const unsigned char *bytes = data;
     byte_reader_init(r, data, len, 1, kind, why, why_len);
-    if (len > 0 && bytes[0] == first)
+    if (len > 0 && bytes[0] >= first && bytes[0] <= reads)
         return true;
     r->failed = true;
     if (!r->why)
         return false;
+    char known[40];
+    unsigned last = reads - first + 1;
+    if (last == 1)
+        snprintf(known, sizeof known, "version 1");
+    else
+        snprintf(known, sizeof known, "versions 1 %s %u", last == 2 ? "and" : "to", last);
     if (len == 0 || bytes[0] < first || bytes[0] > newest)
         snprintf(why, why_len, "is not a readable %s (no version byte)", kind);
     else
-        snprintf(why, why_len, "is %s %s of version %u, newer than this huddle reads (version 1)",
-                 strchr("aeiou", kind[0]) ? "an" : "a", kind, bytes[0] - first + 1);
+        snprintf(why, why_len, "is %s %s of version %u, newer than this huddle reads (%s)",
+                 strchr("aeiou", kind[0]) ? "an" : "a", kind, bytes[0] - first + 1, known);
     return false;
 }
 

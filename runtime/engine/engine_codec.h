@@ -167,12 +167,13 @@ typedef struct ByteReader {
 void byte_reader_init(ByteReader *r, const void *data, size_t len, size_t at, const char *kind, char *why,
                       size_t why_len);
 /* A reader of a record whose first byte is its version, at byte 1: `first` is version 1,
-   the one this huddle reads; bytes after it up to `newest` are newer versions. false
-   when data[0] is not version 1, with `why` saying "is not a readable KIND (no version
-   byte)" or "is a KIND of version 2, newer than this huddle reads (version 1)" ("an"
-   before a vowel). */
-bool byte_reader_open(ByteReader *r, const void *data, size_t len, unsigned first, unsigned newest,
-                      const char *kind, char *why, size_t why_len);
+   versions `first` to `reads` are the ones this huddle reads (data[0] says which), and
+   bytes after it up to `newest` are newer versions. false when data[0] is none it reads,
+   with `why` saying "is not a readable KIND (no version byte)" or "is a KIND of version
+   2, newer than this huddle reads (version 1)" ("versions 1 and 2", "versions 1 to 3"
+   when it reads more; "an" before a vowel). */
+bool byte_reader_open(ByteReader *r, const void *data, size_t len, unsigned first, unsigned reads,
+                      unsigned newest, const char *kind, char *why, size_t why_len);
 /* Marks the bytes damaged at r->at (only the first damage is told) and returns false. */
 bool byte_reader_damaged(ByteReader *r, const char *what);
 /* Marks the read out of memory and returns false. */

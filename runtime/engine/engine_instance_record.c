@@ -2,11 +2,11 @@
  * engine_instance_record.c - an instance's record (engine_instance_record.h): the struct's
  * fields, its binary encoding, and the conversions from and to the older JSON record.
  *
- * The encoding, INSTANCE_RECORD_FORMAT_1 (varints are LEB128, shortest form; a text is
- * a varint length and that many bytes of UTF-8 with no NUL; a JSON value is a varint
- * length and a record of the codec's binary form):
+ * The encoding (varints are LEB128, shortest form; a text is a varint length and that
+ * many bytes of UTF-8 with no NUL; a JSON value is a varint length and a record of the
+ * codec's binary form):
  *
- *   0x11                       the version byte
+ *   0x12 or 0x11               the version byte (version 2 or 1)
  *   varint number              the id is "i<number>"
  *   byte status                0 running, 1 stalled, 2 done, 3 failed, 4 cancelled
  *   byte flags                 which optional fields follow (FLAG_* below)
@@ -16,10 +16,14 @@
  *   text playbook
  *   [text state] [text case_key, varint case_events] [text task] [text created_at]
  *   varint tag count, that many texts (no two the same)
- *   varint timer count, that many 20-byte timer keys
+ *   varint timer count, then each timer: version 1, its 20-byte key; version 2, a
+ *     zigzag varint of its due time less created_ms and a varint of its order (the
+ *     key's last 4 bytes), the key's instance being this record's number
  *   [json outcome] [json start_input] [json stalled_input] [json held_timers]
  *
- * and nothing after. A flag this version does not define is damage.
+ * and nothing after. A flag this version does not define is damage. The encoder writes
+ * version 2 (a timer in 4 to 10 bytes instead of 20) unless a timer's key names another
+ * instance, which only a damaged old record can hold: that record is written as version 1.
  */
 #include "engine_instance_record.h"
 
@@ -204,13 +208,61 @@ static unsigned record_flags(const InstanceRecord *r)
            (r->held_timers ? FLAG_HELD_TIMERS : 0);
 }
 
+/* ---- timer keys: due time (8 bytes), instance (8), order (4), all big-endian ---- */
+
+static uint64_t key_be64(const unsigned char *b)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n = n << 8 | b[i];
+    return n;
+}
+
+static void key_put_be(unsigned char *b, uint64_t n, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, n >>= 8)
+        b[i] = (unsigned char)n;
+}
+
+/* Whether every timer's key names this instance (version 2 leaves the instance out). */
+static bool timers_compact(const InstanceRecord *r)
+{
+    for (size_t i = 0; i < r->timer_count; i++)
+        if (key_be64(r->timers[i] + 8) != r->number)
+            return false;
+    return true;
+}
+
+/* The due time as its distance from created_ms, modulo 2^64 so that any key reads back. */
+static uint64_t due_offset(const InstanceRecord *r, const unsigned char key[INSTANCE_TIMER_KEY])
+{
+    uint64_t d = key_be64(key) - (uint64_t)r->created_ms;
+    return d << 1 ^ (0 - (d >> 63));
+}
+
+static void put_timers(StrBuf *out, const InstanceRecord *r, bool compact)
+{
+    strbuf_put_varint(out, r->timer_count);
+    if (!compact) {
+        if (r->timer_count)
+            strbuf_put(out, r->timers, r->timer_count * INSTANCE_TIMER_KEY);
+        return;
+    }
+    for (size_t i = 0; i < r->timer_count; i++) {
+        const unsigned char *key = r->timers[i];
+        strbuf_put_varint(out, due_offset(r, key));
+        strbuf_put_varint(out, (uint64_t)key[16] << 24 | (uint64_t)key[17] << 16 | (uint64_t)key[18] << 8 | key[19]);
+    }
+}
+
 int instance_record_encode(const InstanceRecord *r, StrBuf *out)
 {
     unsigned char head[2];
     unsigned flags = record_flags(r);
     if (!r->playbook)
         return -1;   /* never for a record the engine made */
-    strbuf_putc(out, INSTANCE_RECORD_FORMAT_1);
+    bool compact = timers_compact(r);
+    strbuf_putc(out, compact ? INSTANCE_RECORD_FORMAT_2 : INSTANCE_RECORD_FORMAT_1);
     strbuf_put_varint(out, r->number);
     head[0] = (unsigned char)r->status;
     head[1] = (unsigned char)flags;
@@ -236,9 +288,7 @@ int instance_record_encode(const InstanceRecord *r, StrBuf *out)
     strbuf_put_varint(out, r->tag_count);
     for (size_t i = 0; i < r->tag_count; i++)
         put_text(out, r->tags[i]);
-    strbuf_put_varint(out, r->timer_count);
-    if (r->timer_count)
-        strbuf_put(out, r->timers, r->timer_count * INSTANCE_TIMER_KEY);
+    put_timers(out, r, compact);
     const json_t *rare[] = {r->outcome, r->start_input, r->stalled_input, r->held_timers};
     for (size_t i = 0; i < 4; i++)
         if (rare[i] && put_json(out, rare[i]) != 0)
@@ -350,24 +400,47 @@ static bool get_lists(Reader *rd, InstanceRecord *r)
         }
         r->tags[r->tag_count++] = tag;
     }
-    const unsigned char *keys;
+    return true;
+}
+
+/* Version 2's timer: its due time's offset and its order; the instance is the record's. */
+static bool get_compact_timer(Reader *rd, const InstanceRecord *r, unsigned char key[INSTANCE_TIMER_KEY])
+{
+    uint64_t offset, order;
+    if (!get_varint(rd, &offset) || !get_varint(rd, &order))
+        return false;
+    if (order > UINT32_MAX)
+        return damaged(rd, "a timer's order past 32 bits");
+    key_put_be(key, (uint64_t)r->created_ms + (offset >> 1 ^ (0 - (offset & 1))), 8);
+    key_put_be(key + 8, r->number, 8);
+    key_put_be(key + 16, order, 4);
+    return true;
+}
+
+static bool get_timers(Reader *rd, InstanceRecord *r, bool compact)
+{
+    uint64_t count;
+    size_t least = compact ? 2 : INSTANCE_TIMER_KEY;    /* the bytes a timer takes at least */
     if (!get_varint(rd, &count))
         return false;
-    if (count > (rd->len - rd->at) / INSTANCE_TIMER_KEY)
+    if (count > (rd->len - rd->at) / least)
         return damaged(rd, "a count larger than the bytes left");
-    if (!get_bytes(rd, (size_t)count * INSTANCE_TIMER_KEY, &keys))
-        return false;
     if (count && !(r->timers = malloc((size_t)count * INSTANCE_TIMER_KEY))) {
         rd->no_memory = true;
         return false;
     }
-    if (count)
-        memcpy(r->timers, keys, (size_t)count * INSTANCE_TIMER_KEY);
     r->timer_count = r->timer_cap = (size_t)count;
+    for (size_t i = 0; i < r->timer_count; i++) {
+        const unsigned char *key;
+        if (compact ? !get_compact_timer(rd, r, r->timers[i]) : !get_bytes(rd, INSTANCE_TIMER_KEY, &key))
+            return false;
+        if (!compact)
+            memcpy(r->timers[i], key, INSTANCE_TIMER_KEY);
+    }
     return true;
 }
 
-static bool get_record(Reader *rd, InstanceRecord *r)
+static bool get_record(Reader *rd, InstanceRecord *r, bool compact)
 {
     unsigned flags = 0;
     if (!get_head(rd, r, &flags) || !get_text(rd, &r->playbook))
@@ -380,7 +453,7 @@ static bool get_record(Reader *rd, InstanceRecord *r)
         return false;
     if ((flags & FLAG_CREATED_AT) && !get_text(rd, &r->created_at))
         return false;
-    if (!get_lists(rd, r))
+    if (!get_lists(rd, r) || !get_timers(rd, r, compact))
         return false;
     if ((flags & FLAG_OUTCOME) && !get_json(rd, &r->outcome))
         return false;
@@ -403,10 +476,10 @@ int instance_record_decode(const void *data, size_t len, InstanceRecord *out, ch
 {
     memset(out, 0, sizeof *out);
     Reader rd;
-    if (!byte_reader_open(&rd, data, len, INSTANCE_RECORD_FORMAT_1, INSTANCE_RECORD_NEWEST_BYTE, "instance record",
-                          why, why_len))
+    if (!byte_reader_open(&rd, data, len, INSTANCE_RECORD_FORMAT_1, INSTANCE_RECORD_FORMAT, INSTANCE_RECORD_NEWEST_BYTE,
+                          "instance record", why, why_len))
         return INSTANCE_RECORD_DAMAGED;
-    if (get_record(&rd, out))
+    if (get_record(&rd, out, ((const unsigned char *)data)[0] == INSTANCE_RECORD_FORMAT_2))
         return INSTANCE_RECORD_OK;
     instance_record_free(out);
     if (rd.no_memory) {

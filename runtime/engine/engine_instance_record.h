@@ -4,11 +4,11 @@
  * encoding, and the conversions from and to the JSON object older huddles stored.
  *
  * The encoding (engine_instance_record.c and docs/internals.md describe it byte by
- * byte) begins with a version byte of its own, INSTANCE_RECORD_FORMAT_1, which neither
- * the codec's binary records (0x01 to 0x08) nor JSON text begin with: an instance entry
- * whose record begins with it is of this form; any other is the older JSON record (the
- * codec's binary form, or JSON text in a store of schema 1), read through
- * instance_record_from_json. A first byte from INSTANCE_RECORD_FORMAT_1 + 1 to
+ * byte) begins with a version byte of its own, INSTANCE_RECORD_FORMAT_1 or _2, which
+ * neither the codec's binary records (0x01 to 0x08) nor JSON text begin with: an
+ * instance entry whose record begins with one is of this form; any other is the older
+ * JSON record (the codec's binary form, or JSON text in a store of schema 1), read
+ * through instance_record_from_json. A first byte from INSTANCE_RECORD_FORMAT + 1 to
  * INSTANCE_RECORD_NEWEST_BYTE is a record of a newer version, refused as such.
  *
  * Nothing here knows steps or the store: the engine (engine_instance.c), the conversion
@@ -26,7 +26,8 @@
 #include "strbuf.h"
 
 #define INSTANCE_RECORD_FORMAT_1 0x11
-#define INSTANCE_RECORD_FORMAT INSTANCE_RECORD_FORMAT_1
+#define INSTANCE_RECORD_FORMAT_2 0x12   /* timer keys without the instance: docs/internals.md */
+#define INSTANCE_RECORD_FORMAT INSTANCE_RECORD_FORMAT_2
 #define INSTANCE_RECORD_NEWEST_BYTE 0x1F
 #define INSTANCE_TIMER_KEY 20          /* a timer's key in the timers table */
 
@@ -103,7 +104,7 @@ bool instance_record_is_typed(const void *data, size_t len);
 /* Decodes a record of this encoding into *out (zeroed first; freed again on failure).
    INSTANCE_RECORD_DAMAGED with the end of a sentence about the record in `why` ("is not
    a readable instance record (cut short at byte 9)", "is an instance record of version
-   3, newer than this huddle reads (version 1)"); INSTANCE_RECORD_NO_MEMORY. Checks
+   3, newer than this huddle reads (versions 1 and 2)"); INSTANCE_RECORD_NO_MEMORY. Checks
    every byte and never reads outside data[0..len). */
 int instance_record_decode(const void *data, size_t len, InstanceRecord *out, char *why, size_t why_len);
 

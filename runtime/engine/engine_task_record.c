@@ -775,7 +775,7 @@ int task_record_decode(const void *data, size_t len, TaskRecord *out, char *why,
 {
     memset(out, 0, sizeof *out);
     ByteReader rd;
-    if (!byte_reader_open(&rd, data, len, TASK_RECORD_1, TASK_RECORD_NEWEST_BYTE, "task record", why,
+    if (!byte_reader_open(&rd, data, len, TASK_RECORD_1, TASK_RECORD_1, TASK_RECORD_NEWEST_BYTE, "task record", why,
                           why_len))
         return TASK_RECORD_DAMAGED;
     if (get_record(&rd, out))

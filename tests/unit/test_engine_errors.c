@@ -433,11 +433,11 @@ static void test_cancel_a_damaged_instance(void **state)
 static void test_an_instance_record_of_a_newer_version(void **state)
 {
     Fixture *f = *state;
-    /* the record's own encoding, version 2 (0x12): refused as newer, naming the instance */
-    damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x12\x01\x00", 7);
+    /* the record's own encoding, version 3 (0x13): refused as newer, naming the instance */
+    damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x13\x01\x00", 7);
     int rc = engine_cancel(f->engine, "i1", "ops", "test", f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
-    assert_says(f->why, "instance i1 is an instance record of version 2, newer than this huddle reads (version 1)");
+    assert_says(f->why, "instance i1 is an instance record of version 3, newer than this huddle reads (versions 1 and 2)");
     damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x11\x01\x00", 7);   /* version 1, cut short */
     assert_int_equal(huddle(f, "instances", NULL), CLI_SYSTEM);
     assert_says(f->out, "instance i1 is not a readable instance record (cut short at byte");

@@ -12,6 +12,9 @@
  *                 refused or read (never a crash, never a read past the end: the ASan
  *                 build runs this too), bytes after the end, a bad status, text that is
  *                 not UTF-8, counts larger than the bytes left
+ *   timer keys    version 2 keeps a timer as its due time's offset and its order (the
+ *                 instance is the record's); a record with a timer of another instance
+ *                 is written as version 1; a version-1 record reads and is written as 2
  *   newer         a record of a newer version is refused as such
  */
 #include <setjmp.h>
@@ -162,7 +165,7 @@ static void test_bytes(void **state)
     unsigned char hash[32];
     for (int i = 0; i < 32; i++)
         hash[i] = (unsigned char)strtoul((char[]){HASH[2 * i], HASH[2 * i + 1], 0}, NULL, 16);
-    assert_int_equal(b[0], INSTANCE_RECORD_FORMAT_1);
+    assert_int_equal(b[0], INSTANCE_RECORD_FORMAT_2);
     assert_int_equal(b[1], 0xAC);      /* 300 as a varint */
     assert_int_equal(b[2], 0x02);
     assert_int_equal(b[3], 1);         /* stalled */
@@ -386,9 +389,9 @@ static void test_newer(void **state)
     StrBuf bytes = STRBUF_INIT;
     encode(&r, &bytes);
     instance_record_free(&r);
-    bytes.data[0] = INSTANCE_RECORD_FORMAT_1 + 1;
+    bytes.data[0] = INSTANCE_RECORD_FORMAT + 1;
     assert_true(instance_record_is_typed(bytes.data, bytes.len));
-    assert_refused(bytes.data, bytes.len, "is an instance record of version 2, newer than this huddle reads (version 1)");
+    assert_refused(bytes.data, bytes.len, "is an instance record of version 3, newer than this huddle reads (versions 1 and 2)");
     bytes.data[0] = INSTANCE_RECORD_NEWEST_BYTE;
     assert_refused(bytes.data, bytes.len, "newer than this huddle reads");
     /* neither JSON text nor the codec's records begin with a byte of this range */
@@ -396,6 +399,74 @@ static void test_newer(void **state)
     assert_false(instance_record_is_typed("\x02", 1));
     assert_false(instance_record_is_typed("\x08", 1));
     strbuf_free(&bytes);
+}
+
+static void timer_key(unsigned char key[INSTANCE_TIMER_KEY], uint64_t due, uint64_t instance, uint32_t order)
+{
+    for (int i = 0; i < 8; i++) {
+        key[i] = (unsigned char)(due >> (56 - 8 * i));
+        key[8 + i] = (unsigned char)(instance >> (56 - 8 * i));
+    }
+    for (int i = 0; i < 4; i++)
+        key[16 + i] = (unsigned char)(order >> (24 - 8 * i));
+}
+
+static void test_timer_keys(void **state)
+{
+    (void)state;
+    InstanceRecord r;
+    small_record(&r, 7, "p");
+    r.created_ms = 1764892800000;
+    unsigned char keys[3][INSTANCE_TIMER_KEY];
+    timer_key(keys[0], 1764892800000 + 3600000, 7, 1u << 24 | 5);   /* an hour after */
+    timer_key(keys[1], 1764892800000 - 5, 7, 3);                    /* before its creation */
+    timer_key(keys[2], UINT64_MAX, 7, UINT32_MAX);                  /* as far as a key goes */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(instance_record_add_timer(&r, keys[i]), 0);
+    StrBuf v2 = STRBUF_INIT, v1 = STRBUF_INIT;
+    encode(&r, &v2);
+    assert_int_equal((unsigned char)v2.data[0], INSTANCE_RECORD_FORMAT_2);
+    assert_round_trip(&r);
+    /* a timer of another instance: the whole record is written as version 1 */
+    unsigned char other[INSTANCE_TIMER_KEY];
+    timer_key(other, 1764892800000, 8, 9);
+    assert_int_equal(instance_record_add_timer(&r, other), 0);
+    encode(&r, &v1);
+    assert_int_equal((unsigned char)v1.data[0], INSTANCE_RECORD_FORMAT_1);
+    assert_round_trip(&r);
+    /* 3 own timers take 20 bytes each in version 1; in 2, 4 + 4 (an hour, a priority's
+       order), 1 + 1 (-5 ms, 3) and 6 + 5 (the largest due, modulo 2^64 -created_ms - 1
+       away, and the largest order): 21 */
+    assert_int_equal(v1.len - INSTANCE_TIMER_KEY - v2.len, 3 * 20 - 21);
+    /* version 1 bytes whose timers are all the instance's read, and are written as 2 */
+    unsigned char *at = memmem(v1.data, v1.len, other, INSTANCE_TIMER_KEY);
+    assert_non_null(at);
+    at[15] = 7;
+    InstanceRecord back;
+    char why[200] = "";
+    assert_int_equal(instance_record_decode(v1.data, v1.len, &back, why, sizeof why), INSTANCE_RECORD_OK);
+    assert_int_equal(back.timer_count, 4);
+    assert_memory_equal(back.timers[3] + 8, "\0\0\0\0\0\0\0\7", 8);
+    assert_memory_equal(back.timers, keys, sizeof keys);
+    v2.len = 0;
+    encode(&back, &v2);
+    assert_int_equal((unsigned char)v2.data[0], INSTANCE_RECORD_FORMAT_2);
+    assert_round_trip(&back);
+    /* a timer's order past 32 bits is damage */
+    InstanceRecord one;
+    small_record(&one, 7, "p");
+    assert_int_equal(instance_record_add_timer(&one, keys[0]), 0);
+    v2.len = 0;
+    encode(&one, &v2);
+    assert_int_equal(v2.data[v2.len - 4], (char)0x85);   /* the order 0x01000005, last: 85 80 80 08 */
+    v2.data[v2.len - 1] = (char)0x88;                     /* and a fifth byte: 2^32 + 0x01000005 */
+    strbuf_putc(&v2, 0x10);
+    assert_refused(v2.data, v2.len, "a timer's order past 32 bits");
+    instance_record_free(&one);
+    instance_record_free(&back);
+    instance_record_free(&r);
+    strbuf_free(&v1);
+    strbuf_free(&v2);
 }
 
 int main(void)
@@ -407,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_old_records_refused),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_timer_keys),
         cmocka_unit_test(test_newer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
