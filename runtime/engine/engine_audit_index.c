@@ -639,7 +639,7 @@ int audit_index_build(StoreTxn *txn)
     Build b = {{txn, STRBUF_INIT, STRBUF_INIT}};
     HistoryWalk walk = {.visit = build_visit, .context = &b};
     if (rc == STORE_OK)
-        rc = history_walk(txn, &walk, false, 0);
+        rc = history_walk(txn, &walk);
     strbuf_free(&b.w.key);
     strbuf_free(&b.w.value);
     return rc == STORE_OK && engine_alloc_failures() != failures ? STORE_NO_MEMORY : rc;

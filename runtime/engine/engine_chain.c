@@ -267,7 +267,7 @@ int chain_collect(StoreTxn *txn, ChainEntry **entries, size_t *count)
 {
     Collect c = {0};
     HistoryWalk walk = {.visit = collect_item, .context = &c, .links = true};
-    int rc = history_walk(txn, &walk, false, 0);
+    int rc = history_walk(txn, &walk);
     history_walk_free(&walk);
     if (rc != STORE_OK) {
         free(c.entries);

@@ -1,7 +1,7 @@
 /*
  * engine_history.c - the history table's stored layout, read: every reader of history
  * records (history, verify, the export, the decisions fold and index, the ask context,
- * the chain's writer, the crash tools) goes through history_entry_read / history_scan /
+ * the chain's writer, the crash tools) goes through history_entry_read / history_walk /
  * history_get, and none knows the layout.
  *
  * A history value is an entry: the key is the instance (8 bytes) and the seq of its
@@ -154,13 +154,6 @@ int history_walk_entry(HistoryWalk *w, StoreBytes key, StoreBytes value)
     uint32_t index = 0;
     int rc = STORE_OK;
     while (rc == STORE_OK && history_entry_next(&e, &at, &index, &item)) {
-        if (item.seq < w->from) {   /* before the first asked for: its link alone is kept */
-            w->known = item.linked;
-            w->instance = item.instance;
-            w->seq = item.seq;
-            memcpy(w->link, item.link, AUDIT_HASH);
-            continue;
-        }
         rc = walk_link(w, &item);
         if (rc == STORE_OK)
             rc = w->visit(w->context, &item);
@@ -173,37 +166,9 @@ static int walk_visit(void *context, StoreBytes key, StoreBytes value)
     return history_walk_entry(context, key, value);
 }
 
-/* The key of the entry holding record (instance, seq), or of the first after it, to
-   start a scan at. */
-static int walk_start(StoreTxn *txn, uint64_t instance, uint32_t seq, unsigned char start[12])
+int history_walk(StoreTxn *txn, HistoryWalk *w)
 {
-    history_key(instance, seq, start);
-    if (seq <= 1)
-        return STORE_OK;
-    StoreBytes found, value;
-    int rc = store_floor(txn, TABLE_HISTORY, store_bytes(start, 12), &found, &value);
-    if (rc == STORE_OK && found.len == 12 && store_read_be64(found.data) == instance)
-        memcpy(start, found.data, 12);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-int history_walk(StoreTxn *txn, HistoryWalk *w, bool one, uint64_t instance)
-{
-    unsigned char start[12], prefix[8];
-    store_be64(instance, prefix);
-    int rc = one ? walk_start(txn, instance, w->from, start) : STORE_OK;
-    if (rc == STORE_OK)
-        rc = store_scan(txn, TABLE_HISTORY, store_bytes(prefix, one ? 8 : 0),
-                        store_bytes(start, one ? 12 : 0), walk_visit, w);
-    return rc;
-}
-
-int history_scan(Step *s, HistoryWalk *w, bool one, uint64_t instance)
-{
-    int rc = history_walk(s->txn, w, one, instance);
-    if (rc == STORE_OK || rc <= ENGINE_REFUSED || s->failed)
-        return rc;
-    return step_fail(s, rc, "store error reading the history table: %s", store_strerror(rc));
+    return store_scan(txn, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(NULL, 0), walk_visit, w);
 }
 
 void history_walk_free(HistoryWalk *w)

@@ -508,11 +508,10 @@ typedef struct HistoryItem {
 } HistoryItem;
 typedef int (*HistoryVisit)(void *context, const HistoryItem *item);
 /* A walk over history entries, record by record, in key order. Zero it, set visit and
-   context (and from, links), walk, then history_walk_free. */
+   context (and links), walk, then history_walk_free. */
 typedef struct HistoryWalk {
     HistoryVisit visit;
     void *context;
-    uint32_t from;                  /* one instance's walk starts at this seq (0, 1: all) */
     bool links;                     /* work out the links the entries do not keep */
     bool known;                     /* the last record walked and its link (when known) */
     uint64_t instance;
@@ -528,10 +527,10 @@ void history_entry_read(StoreBytes key, StoreBytes value, HistoryEntry *e);
 bool history_entry_next(const HistoryEntry *e, size_t *at, uint32_t *index, HistoryItem *item);
 /* Visits the records of one stored entry (a store_scan visitor's key and value). */
 int history_walk_entry(HistoryWalk *w, StoreBytes key, StoreBytes value);
-/* Visits every record (one false) or those of `instance` from w->from: STORE_OK, what a
-   visit returned, or a store code (history_scan: the step failed, saying so). */
-int history_walk(StoreTxn *txn, HistoryWalk *w, bool one, uint64_t instance);
-int history_scan(Step *s, HistoryWalk *w, bool one, uint64_t instance);
+/* Visits every record of the table: STORE_OK, what a visit returned, or a store code.
+   (One instance's records: store_scan or engine_scan with its 8 bytes as the prefix, and
+   history_walk_entry as the visitor's body.) */
+int history_walk(StoreTxn *txn, HistoryWalk *w);
 void history_walk_free(HistoryWalk *w);
 /* Record `seq` of `instance` (item->entry NULL, its record's bytes valid as
    store_get's): STORE_OK, STORE_NOT_FOUND, or a store code. Links are the stored ones only. */

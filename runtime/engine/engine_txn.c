@@ -617,9 +617,10 @@ static int entry_put(Step *s, HistoryChain *chain, size_t i, size_t j)
     history_entry_begin(value, first, (uint32_t)(j - i), chain->last);
     for (size_t k = i; k < j; k++)
         history_entry_add(value, step_record_bytes(r, k));
-    if (strbuf_failed(value))
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    return store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value->data, value->len));
+    rc = strbuf_failed(value) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+       : store_put(s->txn, TABLE_HISTORY, store_bytes(key, 12), store_bytes(value->data, value->len));
+    engine_record_bytes_done(s);   /* a failed or big buffer let go */
+    return rc;
 }
 
 /* Indexes record i in the decisions index when it is of a kind the index keeps: only
