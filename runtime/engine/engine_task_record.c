@@ -38,11 +38,12 @@ typedef enum Kind {
 
 typedef struct Field {
     const char *name;
+    size_t len;         /* of the name */
     Kind kind;
     size_t offset;      /* of the member in TaskRecord */
 } Field;
 
-#define FIELD(place, name, kind, member) [place] = {name, kind, offsetof(TaskRecord, member)}
+#define FIELD(place, name, kind, member) [place] = {name, sizeof name - 1, kind, offsetof(TaskRecord, member)}
 static const Field FIELDS[TASK_FIELD_COUNT] = {
     FIELD(TASK_ID, "id", KIND_TEXT, id),
     FIELD(TASK_INSTANCE, "instance", KIND_TEXT, instance),
@@ -147,182 +148,6 @@ static char *text_copy(const char *text, size_t len)
         copy[len] = '\0';
     }
     return copy;
-}
-
-/* ---- from the JSON object ---- */
-
-/* A JSON string as a C string (no NUL inside): UNTYPED when it is not one. */
-static int text_from(const json_t *value, char **out)
-{
-    if (!json_is_string(value) || strlen(json_string_value(value)) != json_string_length(value))
-        return TASK_RECORD_UNTYPED;
-    *out = text_copy(json_string_value(value), json_string_length(value));
-    return *out ? TASK_RECORD_OK : TASK_RECORD_NO_MEMORY;
-}
-
-/* A text or null (NULL). */
-static int text_or_null_from(const json_t *value, char **out)
-{
-    return json_is_null(value) ? TASK_RECORD_OK : text_from(value, out);
-}
-
-static int texts_from(const json_t *value, TaskTexts *out)
-{
-    if (!json_is_array(value))
-        return TASK_RECORD_UNTYPED;
-    size_t count = json_array_size(value);
-    if (count && !(out->items = calloc(count, sizeof *out->items)))
-        return TASK_RECORD_NO_MEMORY;
-    for (size_t i = 0; i < count; i++) {
-        int rc = text_from(json_array_get(value, i), &out->items[out->count]);
-        if (rc != TASK_RECORD_OK)
-            return rc;
-        out->count++;
-    }
-    return TASK_RECORD_OK;
-}
-
-/* The place of each member of `object` in `names`, which must rise; `required` (a bit
-   a place) must all be there. Returns the bits of the members there, or -1. */
-static int members_in_order(const json_t *object, const char *const *names, int count, int required)
-{
-    if (!json_is_object(object))
-        return -1;
-    int seen = 0, last = -1;
-    const char *key;
-    size_t key_len;
-    json_t *value;
-    json_object_keylen_foreach((json_t *)object, key, key_len, value) {
-        int place = last + 1;
-        while (place < count && (strlen(names[place]) != key_len || memcmp(names[place], key, key_len) != 0))
-            place++;
-        if (place == count)
-            return -1;
-        seen |= 1 << place;
-        last = place;
-    }
-    return (seen & required) == required ? seen : -1;
-}
-
-static int seat_from(const json_t *object, void *item)
-{
-    TaskSeat *seat = item;
-    static const char *const NAMES[] = {"who", "holders", "answered_by", "acked", "previous", "on_call"};
-    int there = members_in_order(object, NAMES, 6, 0xF);
-    if (there < 0 || !json_is_boolean(json_object_get(object, "acked")))
-        return TASK_RECORD_UNTYPED;
-    seat->who = json_incref(json_object_get(object, "who"));
-    seat->acked = json_is_true(json_object_get(object, "acked"));
-    seat->has_previous = there & 16;
-    int rc = texts_from(json_object_get(object, "holders"), &seat->holders);
-    if (rc == TASK_RECORD_OK)
-        rc = text_or_null_from(json_object_get(object, "answered_by"), &seat->answered_by);
-    if (rc == TASK_RECORD_OK && seat->has_previous)
-        rc = texts_from(json_object_get(object, "previous"), &seat->previous);
-    if (rc == TASK_RECORD_OK && (there & 32))
-        rc = text_from(json_object_get(object, "on_call"), &seat->on_call);
-    return rc;
-}
-
-static int vote_from(const json_t *object, void *item)
-{
-    TaskVote *vote = item;
-    static const char *const NAMES[] = {"by", "choice", "comment", "at", "seat"};
-    int there = members_in_order(object, NAMES, 5, 0xF);
-    if (there < 0 || ((there & 16) && !json_is_integer(json_object_get(object, "seat"))))
-        return TASK_RECORD_UNTYPED;
-    vote->has_seat = there & 16;
-    vote->seat = vote->has_seat ? (int64_t)json_integer_value(json_object_get(object, "seat")) : 0;
-    int rc = text_from(json_object_get(object, "by"), &vote->by);
-    if (rc == TASK_RECORD_OK)
-        rc = text_from(json_object_get(object, "choice"), &vote->choice);
-    if (rc == TASK_RECORD_OK)
-        rc = text_or_null_from(json_object_get(object, "comment"), &vote->comment);
-    if (rc == TASK_RECORD_OK)
-        rc = text_from(json_object_get(object, "at"), &vote->at);
-    return rc;
-}
-
-/* A JSON list as `count` items of `size` bytes, each read by `one` into its zeroed
-   place (the items are freed whole, even half filled). */
-static int list_from(const json_t *value, void **items, size_t *count, size_t size,
-                     int (*one)(const json_t *, void *))
-{
-    if (!json_is_array(value))
-        return TASK_RECORD_UNTYPED;
-    size_t n = json_array_size(value);
-    if (n && !(*items = calloc(n, size)))
-        return TASK_RECORD_NO_MEMORY;
-    for (size_t i = 0; i < n; i++) {
-        (*count)++;
-        int rc = one(json_array_get(value, i), (char *)*items + i * size);
-        if (rc != TASK_RECORD_OK)
-            return rc;
-    }
-    return TASK_RECORD_OK;
-}
-
-static int member_from(TaskRecord *r, TaskField f, const json_t *value)
-{
-    void *at = member(r, f);
-    switch (FIELDS[f].kind) {
-    case KIND_TEXT:
-    case KIND_TIME:
-    case KIND_WORD:
-        return text_from(value, at);
-    case KIND_INT:
-        if (!json_is_integer(value))
-            return TASK_RECORD_UNTYPED;
-        *(int64_t *)at = (int64_t)json_integer_value(value);
-        return TASK_RECORD_OK;
-    case KIND_BOOL:
-        if (!json_is_boolean(value))
-            return TASK_RECORD_UNTYPED;
-        *(bool *)at = json_is_true(value);
-        return TASK_RECORD_OK;
-    case KIND_JSON:
-        *(json_t **)at = json_incref((json_t *)value);
-        return TASK_RECORD_OK;
-    case KIND_TEXTS:
-        return texts_from(value, at);
-    case KIND_SEATS:
-        return list_from(value, (void **)&r->seats, &r->seat_count, sizeof *r->seats, seat_from);
-    default:
-        return list_from(value, (void **)&r->votes, &r->vote_count, sizeof *r->votes, vote_from);
-    }
-}
-
-/* The member named key[0..len), or -1. */
-static int field_named(const char *key, size_t len)
-{
-    for (int f = 0; f < TASK_FIELD_COUNT; f++)
-        if (strlen(FIELDS[f].name) == len && memcmp(FIELDS[f].name, key, len) == 0)
-            return f;
-    return -1;
-}
-
-int task_record_from_json(const json_t *task, TaskRecord *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!json_is_object(task) || json_object_size(task) == 0)
-        return TASK_RECORD_UNTYPED;     /* a record has one member at least */
-    int rc = TASK_RECORD_OK;
-    const char *key;
-    size_t key_len;
-    json_t *value;
-    json_object_keylen_foreach((json_t *)task, key, key_len, value) {
-        int f = field_named(key, key_len);
-        if (f < 0) {
-            rc = TASK_RECORD_UNTYPED;
-            break;
-        }
-        out->order[out->field_count++] = (unsigned char)f;
-        if ((rc = member_from(out, (TaskField)f, value)) != TASK_RECORD_OK)
-            break;
-    }
-    if (rc != TASK_RECORD_OK)
-        task_record_free(out);
-    return rc;
 }
 
 /* ---- to the JSON object ---- */
@@ -560,19 +385,194 @@ int task_record_encode(const TaskRecord *r, StrBuf *out)
     return strbuf_failed(out) ? -1 : 0;
 }
 
+/* ---- straight from the JSON object (task_save's path: no struct built) ---- */
+
+/* The place of each member of `object` in `names`, which must rise; `required` (a bit
+   a place) must all be there. Returns the bits of the members there, or -1. */
+static int members_in_order(const json_t *object, const char *const *names, int count, int required)
+{
+    if (!json_is_object(object))
+        return -1;
+    int seen = 0, last = -1;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    json_object_keylen_foreach((json_t *)object, key, key_len, value) {
+        int place = last + 1;
+        while (place < count && (strlen(names[place]) != key_len || memcmp(names[place], key, key_len) != 0))
+            place++;
+        if (place == count)
+            return -1;
+        seen |= 1 << place;
+        last = place;
+    }
+    return (seen & required) == required ? seen : -1;
+}
+
+/* The member named key[0..len), or -1; `hint` first (the member after the last one:
+   the engine writes most in FIELDS' order). */
+static int field_named(const char *key, size_t len, int hint)
+{
+    if (hint < TASK_FIELD_COUNT && FIELDS[hint].len == len && memcmp(FIELDS[hint].name, key, len) == 0)
+        return hint;
+    for (int f = 0; f < TASK_FIELD_COUNT; f++)
+        if (FIELDS[f].len == len && memcmp(FIELDS[f].name, key, len) == 0)
+            return f;
+    return -1;
+}
+
+/* A JSON string with no NUL inside, or NULL. */
+static const char *json_text(const json_t *value, size_t *len)
+{
+    const char *text = json_string_value(value);
+    *len = json_string_length(value);
+    return text && strlen(text) == *len ? text : NULL;
+}
+
+static int json_put_text(StrBuf *out, const json_t *value)
+{
+    size_t len;
+    const char *text = json_text(value, &len);
+    if (!text)
+        return TASK_RECORD_UNTYPED;
+    strbuf_put_varint(out, len);
+    strbuf_put(out, text, len);
+    return TASK_RECORD_OK;
+}
+
+static int json_put_texts(StrBuf *out, const json_t *value)
+{
+    if (!json_is_array(value))
+        return TASK_RECORD_UNTYPED;
+    strbuf_put_varint(out, json_array_size(value));
+    int rc = TASK_RECORD_OK;
+    for (size_t i = 0; rc == TASK_RECORD_OK && i < json_array_size(value); i++)
+        rc = json_put_text(out, json_array_get(value, i));
+    return rc;
+}
+
+/* A time, word or text through put_time / put_word (the text must have no NUL). */
+static int json_put_shaped(StrBuf *out, const json_t *value, void (*write)(StrBuf *, const char *))
+{
+    size_t len;
+    const char *text = json_text(value, &len);
+    if (!text)
+        return TASK_RECORD_UNTYPED;
+    write(out, text);
+    return TASK_RECORD_OK;
+}
+
+static int json_put_value(StrBuf *out, const json_t *value)
+{
+    int rc = codec_encode_value(value, out);
+    return rc == CODEC_OK ? TASK_RECORD_OK : rc == CODEC_NO_MEMORY ? TASK_RECORD_NO_MEMORY : TASK_RECORD_UNTYPED;
+}
+
+static int json_put_seat(StrBuf *out, const json_t *seat)
+{
+    static const char *const NAMES[] = {"who", "holders", "answered_by", "acked", "previous", "on_call"};
+    int there = members_in_order(seat, NAMES, 6, 0xF);
+    const json_t *answered = json_object_get(seat, "answered_by"), *acked = json_object_get(seat, "acked");
+    if (there < 0 || !json_is_boolean(acked) || !(json_is_null(answered) || json_is_string(answered)))
+        return TASK_RECORD_UNTYPED;
+    strbuf_putc(out, (char)((json_is_string(answered) ? SEAT_ANSWERED : 0) | (json_is_true(acked) ? SEAT_ACKED : 0) |
+                            (there & 16 ? SEAT_PREVIOUS : 0) | (there & 32 ? SEAT_ON_CALL : 0)));
+    int rc = json_put_value(out, json_object_get(seat, "who"));
+    if (rc == TASK_RECORD_OK)
+        rc = json_put_texts(out, json_object_get(seat, "holders"));
+    if (rc == TASK_RECORD_OK && json_is_string(answered))
+        rc = json_put_text(out, answered);
+    if (rc == TASK_RECORD_OK && (there & 16))
+        rc = json_put_texts(out, json_object_get(seat, "previous"));
+    if (rc == TASK_RECORD_OK && (there & 32))
+        rc = json_put_text(out, json_object_get(seat, "on_call"));
+    return rc;
+}
+
+static int json_put_vote(StrBuf *out, const json_t *vote)
+{
+    static const char *const NAMES[] = {"by", "choice", "comment", "at", "seat"};
+    int there = members_in_order(vote, NAMES, 5, 0xF);
+    const json_t *comment = json_object_get(vote, "comment"), *seat = json_object_get(vote, "seat");
+    if (there < 0 || ((there & 16) && !json_is_integer(seat)) || !(json_is_null(comment) || json_is_string(comment)))
+        return TASK_RECORD_UNTYPED;
+    strbuf_putc(out, (char)((json_is_string(comment) ? VOTE_COMMENT : 0) | (there & 16 ? VOTE_SEAT : 0)));
+    int rc = json_put_text(out, json_object_get(vote, "by"));
+    if (rc == TASK_RECORD_OK)
+        rc = json_put_text(out, json_object_get(vote, "choice"));
+    if (rc == TASK_RECORD_OK && json_is_string(comment))
+        rc = json_put_text(out, comment);
+    if (rc == TASK_RECORD_OK)
+        rc = json_put_shaped(out, json_object_get(vote, "at"), put_time);
+    if (rc == TASK_RECORD_OK && (there & 16))
+        put_int(out, (int64_t)json_integer_value(seat));
+    return rc;
+}
+
+static int json_put_list(StrBuf *out, const json_t *value, int (*one)(StrBuf *, const json_t *))
+{
+    if (!json_is_array(value))
+        return TASK_RECORD_UNTYPED;
+    strbuf_put_varint(out, json_array_size(value));
+    int rc = TASK_RECORD_OK;
+    for (size_t i = 0; rc == TASK_RECORD_OK && i < json_array_size(value); i++)
+        rc = one(out, json_array_get(value, i));
+    return rc;
+}
+
+static int json_put_member(StrBuf *out, TaskField f, const json_t *value)
+{
+    strbuf_putc(out, (char)(f + 1));
+    switch (FIELDS[f].kind) {
+    case KIND_TEXT:
+        return json_put_text(out, value);
+    case KIND_TIME:
+        return json_put_shaped(out, value, put_time);
+    case KIND_WORD:
+        return json_put_shaped(out, value, put_word);
+    case KIND_INT:
+        if (!json_is_integer(value))
+            return TASK_RECORD_UNTYPED;
+        put_int(out, (int64_t)json_integer_value(value));
+        return TASK_RECORD_OK;
+    case KIND_BOOL:
+        if (!json_is_boolean(value))
+            return TASK_RECORD_UNTYPED;
+        strbuf_putc(out, json_is_true(value) ? 1 : 0);
+        return TASK_RECORD_OK;
+    case KIND_JSON:
+        return json_put_value(out, value);
+    case KIND_TEXTS:
+        return json_put_texts(out, value);
+    case KIND_SEATS:
+        return json_put_list(out, value, json_put_seat);
+    default:
+        return json_put_list(out, value, json_put_vote);
+    }
+}
+
 int task_record_encode_json(const json_t *task, StrBuf *out)
 {
-    TaskRecord r;
-    int rc = task_record_from_json(task, &r);
-    if (rc != TASK_RECORD_OK)
-        return rc;
+    if (!json_is_object(task) || json_object_size(task) == 0 || json_object_size(task) > TASK_FIELD_COUNT)
+        return TASK_RECORD_UNTYPED;     /* a record has one member at least */
     size_t mark = out->len;
-    if (task_record_encode(&r, out) != 0) {
-        rc = strbuf_failed(out) ? TASK_RECORD_NO_MEMORY : TASK_RECORD_UNTYPED;
-        if (!strbuf_failed(out))
-            out->len = mark;
+    strbuf_putc(out, TASK_RECORD_1);
+    strbuf_put_varint(out, json_object_size(task));
+    int rc = TASK_RECORD_OK;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    int f = -1;
+    json_object_keylen_foreach((json_t *)task, key, key_len, value) {
+        f = field_named(key, key_len, f + 1);
+        rc = f < 0 ? TASK_RECORD_UNTYPED : json_put_member(out, (TaskField)f, value);
+        if (rc != TASK_RECORD_OK)
+            break;
     }
-    task_record_free(&r);
+    if (strbuf_failed(out))
+        return TASK_RECORD_NO_MEMORY;
+    if (rc != TASK_RECORD_OK)
+        out->len = mark;        /* nothing appended */
     return rc;
 }
 
@@ -804,4 +804,19 @@ int task_record_load(const void *data, size_t len, json_t **out, char *why, size
         return CODEC_NO_MEMORY;
     }
     return CODEC_OK;
+}
+
+int task_record_from_json(const json_t *task, TaskRecord *out)
+{
+    memset(out, 0, sizeof *out);
+    StrBuf bytes = STRBUF_INIT;
+    int rc = task_record_encode_json(task, &bytes);
+    if (rc == TASK_RECORD_OK) {
+        char why[200];
+        rc = task_record_decode(bytes.data, bytes.len, out, why, sizeof why);
+        if (rc == TASK_RECORD_DAMAGED)
+            rc = TASK_RECORD_UNTYPED;   /* not one this huddle writes: cannot be, but say so */
+    }
+    strbuf_free(&bytes);
+    return rc;
 }
