@@ -23,6 +23,7 @@
  */
 #include "engine_small_values.h"
 #include "engine_codec.h"
+#include "engine_outbox_entry.h"
 #include "utf8.h"
 
 #include <inttypes.h>
@@ -48,6 +49,8 @@ static const char *kind_name(StoreTable table)
 bool small_value_typed(StoreTable table, const void *data, size_t len)
 {
     const unsigned char *bytes = data;
+    if (table == TABLE_OUTBOX)   /* an outbox entry of its own encoding (engine_outbox_entry.h) */
+        return outbox_entry_is_typed(data, len);
     return small_value_table(table) && len > 0 && bytes[0] >= SMALL_VALUE_1 &&
            bytes[0] <= SMALL_VALUE_NEWEST_BYTE;
 }
@@ -332,6 +335,8 @@ int small_value_load(StoreTable table, const void *data, size_t len, json_t **ou
 {
     if (!small_value_typed(table, data, len))
         return codec_load(data, len, out, why, why_len);
+    if (table == TABLE_OUTBOX)
+        return outbox_entry_load_json(data, len, out, why, why_len);
     Reader r = {data, len, 0, kind_name(table), why, why_len};
     int64_t at;
     *out = json_object();
@@ -584,6 +589,8 @@ static bool event_encode_json(const json_t *entry, StrBuf *out)
 
 bool small_value_encode_json(StoreTable table, const json_t *value, StrBuf *out)
 {
+    if (json_is_object(value) && table == TABLE_OUTBOX)
+        return outbox_entry_encode_json(value, out);
     if (!json_is_object(value) || !small_value_table(table))
         return false;
     return table == TABLE_SEEN ? seen_encode_json(value, out)
