@@ -10,6 +10,8 @@
  *   engine_codec.c      the binary form of records in the store (engine_codec.h)
  *   engine_instance_record.c, _json.c  an instance's record as a struct, its own
  *                       encoding, and the older JSON record (engine_instance_record.h)
+ *   engine_outbox_entry.c, _json.c  an outbox entry as a struct, its own encoding, and
+ *                       the older JSON entry (engine_outbox_entry.h)
  *   engine_chain.c      the decision record's hash chain as history is written
  *   engine_upgrade.c    an older store (JSON records, no chain) converted at engine_open
  *   engine_txn.c        a step's transaction: its clock and history records,

@@ -10,6 +10,7 @@
  * kind): the history and the audit chain do not change.
  */
 #include "engine_internal.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,10 +152,82 @@ void record_json(CodecWriter *w, const char *key, const json_t *value)
     codec_write_json(w, value);
 }
 
+/* Whether the writer writes `v` as value_to_json gives it (room: how many more lists and
+   maps the writer may open): no real (jansson gives none for one that is not finite), every
+   text UTF-8 (jansson gives none for one that is not), no key holding a NUL, nested no
+   deeper than the writer goes. Anything else goes through jansson, as before. */
+static bool value_plain(Value v, unsigned room)
+{
+    switch (v.type) {
+    case VAL_FLOAT:
+        return false;
+    case VAL_STRING:
+        return utf8_valid_prefix((const unsigned char *)v.as.string->data, v.as.string->len) == v.as.string->len;
+    case VAL_LIST:
+        for (uint32_t i = 0; room > 0 && i < v.as.list->count; i++)
+            if (!value_plain(v.as.list->items[i], room - 1))
+                return false;
+        return room > 0;
+    case VAL_MAP:
+        for (uint32_t i = 0; room > 0 && i < v.as.map->count; i++)
+            if (memchr(v.as.map->keys[i]->data, '\0', v.as.map->keys[i]->len) ||
+                utf8_valid_prefix((const unsigned char *)v.as.map->keys[i]->data, v.as.map->keys[i]->len) !=
+                    v.as.map->keys[i]->len ||
+                !value_plain(v.as.map->values[i], room - 1))
+                return false;
+        return room > 0;
+    default:
+        return true;
+    }
+}
+
+/* `v` as value_to_json's JSON, written straight into the record (value_plain said so). */
+static void write_value(CodecWriter *w, Value v)
+{
+    switch (v.type) {
+    case VAL_BOOL: codec_write_bool(w, v.as.boolean); return;
+    case VAL_INT: codec_write_integer(w, v.as.integer); return;
+    case VAL_DURATION: codec_write_integer(w, v.as.ms / 1000); return;
+    case VAL_STRING: codec_write_string(w, v.as.string->data, v.as.string->len); return;
+    case VAL_TIME:
+    case VAL_BUSINESS: {
+        StrBuf text = STRBUF_INIT;
+        value_write_text(v, 0, &text);
+        codec_write_string(w, strbuf_failed(&text) ? "" : strbuf_text(&text), strbuf_failed(&text) ? 0 : text.len);
+        if (strbuf_failed(&text) && w->rc == CODEC_OK)
+            w->rc = CODEC_NO_MEMORY;   /* the step fails, as jansson's NULL made it */
+        strbuf_free(&text);
+        return;
+    }
+    case VAL_LIST:
+        codec_write_array(w);
+        for (uint32_t i = 0; i < v.as.list->count; i++)
+            write_value(w, v.as.list->items[i]);
+        codec_write_close(w);
+        return;
+    case VAL_MAP:
+        codec_write_object(w);
+        for (uint32_t i = 0; i < v.as.map->count; i++) {
+            codec_write_key(w, v.as.map->keys[i]->data);
+            write_value(w, v.as.map->values[i]);
+        }
+        codec_write_close(w);
+        return;
+    default:
+        codec_write_null(w);
+        return;
+    }
+}
+
 void record_value(CodecWriter *w, const char *key, Value value)
 {
     if (!w)
         return;
+    if (value_plain(value, CODEC_WRITER_DEPTH - w->depth)) {   /* no jansson: tags, texts, people */
+        codec_write_key(w, key);
+        write_value(w, value);
+        return;
+    }
     json_t *json = value_to_json(value);
     record_json(w, key, json);   /* none when out of memory: the step fails, as it counts it */
     json_decref(json);

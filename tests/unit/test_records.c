@@ -17,6 +17,8 @@
  *                 engine built them before, through its adapter record_add, which
  *                 reference_add below keeps) and encoded; and an instance whose
  *                 history count grows past 31 and 127
+ *   values        record_value's VM values (lists, maps, times, durations, texts
+ *                 that are not UTF-8, reals, deep nesting) against value_to_json's JSON
  *   the outbox    called and sent (record_effect_begin and the key the outbox entry
  *                 adds), with and without an argument, against the adapter's records
  *   the ask       asked (its choices' ids written item by item), answered with and
@@ -508,6 +510,55 @@ static void test_outbox_records(void **state)
     both_end(&b);
 }
 
+/* ---- VM values written without jansson (record_value) ---- */
+
+/* A list nested `depth` lists deep around the integer 7. */
+static Value nested(int depth)
+{
+    Value v = value_int(7);
+    for (int i = 0; i < depth; i++) {
+        Value list = value_list_new(1);
+        value_list_push(list, v);
+        v = list;
+    }
+    return v;
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    Both b;
+    both_begin(&b, "s", NOW);
+    Value map = value_map_new(4);
+    value_map_set(map, "when", 4, value_time(INT64_C(1781503200123)));
+    value_map_set(map, "for", 3, value_duration(90000));
+    value_map_set(map, "who", 3, value_cstring("anna"));
+    value_map_set(map, "ok", 2, value_bool(true));
+    value_map_set(map, "none", 4, VALUE_NULL);
+    Value tags = value_list_new(3);
+    value_list_push(tags, value_cstring("sev1"));
+    value_list_push(tags, value_cstring("caf\xc3\xa9"));
+    value_list_push(tags, map);
+    Value bad = value_list_new(2);   /* jansson drops the text that is not UTF-8 */
+    value_list_push(bad, value_cstring("a"));
+    value_list_push(bad, value_string("\xff\xfe", 2));
+    Value values[] = {tags, value_cstring("a note"), value_float(2.5), bad, nested(5), nested(7), nested(12),
+                      value_int(-40), value_string("\xc3", 1)};
+    size_t count = sizeof values / sizeof values[0];
+    for (size_t i = 0; i < count; i++) {
+        record_value(record_begin(&b.ws, &b.wi, "noted"), "text", values[i]);
+        json_t *json = value_to_json(values[i]);
+        if (json)
+            json_object_set_new(reference_add(&b, "noted"), "text", json);
+        else
+            reference_add(&b, "noted");   /* jansson set nothing */
+    }
+    both_check(&b, count);
+    for (size_t i = 0; i < count; i++)
+        value_release(values[i]);
+    both_end(&b);
+}
+
 /* ---- the list ---- */
 
 static void test_list(void **state)
@@ -564,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_task_kinds),
         cmocka_unit_test(test_long_history),
         cmocka_unit_test(test_outbox_records),
+        cmocka_unit_test(test_values),
         cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
