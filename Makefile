@@ -246,6 +246,7 @@ build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
 build/fuzz/fuzz_codec: runtime/engine/engine_codec.c runtime/engine/engine_codec_canon.c \
   runtime/engine/engine_small_values.c runtime/engine/engine_task_record.c \
+  runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c \
   $(wildcard runtime/audit/*.c)
 build/fuzz/fuzz_audit_canon: $(wildcard runtime/audit/*.c)
 # An instance's record: its own encoding, and the older JSON record through the codec.
@@ -253,7 +254,10 @@ build/fuzz/fuzz_instance: runtime/engine/engine_instance_record.c runtime/engine
   runtime/engine/engine_codec.c
 # A task: its own encoding, and the older record through the codec.
 build/fuzz/fuzz_task: runtime/engine/engine_task_record.c runtime/engine/engine_codec.c \
-  runtime/engine/engine_small_values.c
+  runtime/engine/engine_small_values.c runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c
+# An outbox entry: its own encoding, and the older JSON entry through the codec.
+build/fuzz/fuzz_outbox_entry: runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c \
+  runtime/engine/engine_codec.c
 build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 # The history table's entries (engine_history.c), which reach the store and the chain.
 build/fuzz/fuzz_history: $(RUNTIME_SRC)

@@ -244,28 +244,27 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
 
 /* The first call in the outbox due at `now` (a failed attempt waits for its backoff),
    and the earliest next try of the others. */
-typedef struct OutboxEntry {
+typedef struct OutboxFirst {
     int64_t now;
     bool found;
     uint64_t seq;
-    json_t *entry;
+    OutboxEntry entry;              /* found: taken over */
     int64_t next_ms;                /* INT64_MAX: none waits */
-} OutboxEntry;
+} OutboxFirst;
 
-static int outbox_first_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+static int outbox_first_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     (void)s;
-    OutboxEntry *o = context;
-    int64_t next = json_integer_value(json_object_get(entry, "next_ms"));
-    const char *kind = json_string_value(json_object_get(entry, "kind"));
-    if (kind && strcmp(kind, "call") != 0)
+    OutboxFirst *o = context;
+    if (entry->kind != OUTBOX_CALL)
         return STORE_OK;   /* run writes none, but a store may hold them */
-    if (next > o->now) {
-        o->next_ms = next < o->next_ms ? next : o->next_ms;
+    if (entry->next_ms > o->now) {
+        o->next_ms = entry->next_ms < o->next_ms ? entry->next_ms : o->next_ms;
         return STORE_OK;
     }
     o->seq = seq;
-    o->entry = json_incref(entry);
+    o->entry = *entry;
+    memset(entry, 0, sizeof *entry);
     o->found = true;
     return STORE_STOP;
 }
@@ -276,7 +275,7 @@ static int outbox_first(Step *s, void *context)
 }
 
 typedef struct MockWork {
-    OutboxEntry *outbox;
+    OutboxFirst *outbox;
     json_t *reply;          /* borrowed: the mocked reply, or NULL */
     const char *failure;    /* or the failure message */
     const ConnFile *connectors;     /* kept by run --connectors, or NULL */
@@ -288,18 +287,19 @@ typedef struct MockWork {
 static int mock_work(Step *s, void *context)
 {
     MockWork *m = context;
-    json_t *entry = m->outbox->entry;
+    OutboxEntry *entry = &m->outbox->entry;
     unsigned char key[8];
     store_be64(m->outbox->seq, key);
-    const Connector *c = conn_find(m->connectors, json_string_value(json_object_get(entry, "connector")));
-    json_int_t attempts = json_integer_value(json_object_get(entry, "attempts")) + 1;
+    const Connector *c = conn_find(m->connectors, entry->connector);
+    int64_t attempts = entry->attempts + 1;
     if (!m->reply && c && c->kind == CONN_HTTP && attempts < 1 + c->retries) {
         char text[200];
-        outbox_key_text(entry, 0, text, sizeof text);
-        json_object_set_new(entry, "attempts", json_integer(attempts));
-        json_object_set_new(entry, "next_ms", json_integer((json_int_t)(s->now + outbox_backoff_ms(text, (unsigned)attempts))));
-        json_object_set_new(entry, "error", json_string(m->failure));
-        return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), entry);
+        outbox_entry_key(entry, 0, text, sizeof text);
+        entry->attempts = attempts;
+        entry->next_ms = s->now + outbox_backoff_ms(text, (unsigned)attempts);
+        if (outbox_entry_set_text(&entry->error, m->failure) != 0)
+            return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        return outbox_put(s, m->outbox->seq, entry);
     }
     int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
     char failure[400];
@@ -358,22 +358,21 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
     ConnFile *connectors;
     int rc = mock_connectors(e, &connectors, why, why_len);
     while (rc == ENGINE_OK) {
-        OutboxEntry o = {now, false, 0, NULL, INT64_MAX};
+        OutboxFirst o = {now, false, 0, {0}, INT64_MAX};
         rc = engine_read(e, outbox_first, &o, why, why_len);
         if (rc != ENGINE_OK || !o.found) {
-            json_decref(o.entry);
+            outbox_entry_free(&o.entry);
             break;
         }
         char name[256], failure[300];
-        snprintf(name, sizeof name, "%s.%s", json_string_value(json_object_get(o.entry, "connector")),
-                 json_string_value(json_object_get(o.entry, "operation")));
+        snprintf(name, sizeof name, "%s.%s", o.entry.connector, o.entry.operation);
         MockWork m = {&o, NULL, NULL, connectors};
         rc = mock_choose(e, mocks, name, &m, failure, sizeof failure);
         if (rc == ENGINE_NO_MEMORY)
             snprintf(why, why_len, "out of memory");
         else
             rc = engine_run_step(e, now, mock_work, &m, why, why_len);
-        json_decref(o.entry);
+        outbox_entry_free(&o.entry);
     }
     conn_file_free(connectors);
     return rc;
@@ -381,8 +380,9 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
 
 int engine_outbox_next_try(Engine *e, bool *found, int64_t *next_ms, char *why, size_t why_len)
 {
-    OutboxEntry o = {INT64_MIN, false, 0, NULL, INT64_MAX};
+    OutboxFirst o = {INT64_MIN, false, 0, {0}, INT64_MAX};
     int rc = engine_read(e, outbox_first, &o, why, why_len);
+    outbox_entry_free(&o.entry);
     *found = rc == ENGINE_OK && o.next_ms != INT64_MAX;
     *next_ms = o.next_ms;
     return rc;

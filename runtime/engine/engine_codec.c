@@ -52,7 +52,7 @@
 #include <string.h>
 
 
-/* The field names the engine writes (record_add, task_create, instance_save, timer_set,
+/* The field names the engine writes (record_begin, task_create, instance_save, timer_set,
    case_join, events_accept, deploy_work, the directory and connectors files), each
    written as one byte. PART OF FORMAT 1: append only. Never reorder, remove or rename an
    entry (a stored record names it by its place); a new name goes at the end, and the

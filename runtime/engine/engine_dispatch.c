@@ -43,7 +43,8 @@
 
 typedef struct Claim {
     uint64_t seq;
-    json_t *entry;                  /* as claimed; a message's `to` carries addresses */
+    json_t *entry;                  /* as claimed, rendered as JSON for the requests; a
+                                       message's `to` carries addresses */
     Delivery *deliveries;
     unsigned count, outstanding;
     const Connector *connector;     /* a call's or send's; NULL for a message */
@@ -192,9 +193,9 @@ static bool channel_kept(const Dispatcher *d, const char *channel)
 }
 
 /* A recipient's channel, and their directory entry (*p, or NULL). */
-static const char *recipient_channel(const Directory *dir, const json_t *to, const DirPerson **p)
+static const char *recipient_channel(const Directory *dir, const char *person, const DirPerson **p)
 {
-    *p = dir ? dir_person(dir, json_string_value(json_object_get(to, "person"))) : NULL;
+    *p = dir ? dir_person(dir, person) : NULL;
     return *p && (*p)->notify ? (*p)->notify : "email";
 }
 
@@ -204,13 +205,11 @@ static bool recipient_pending(const json_t *to)
 }
 
 /* Whether every recipient still to be told has a way: the channel's connector is kept. */
-static bool message_has_way(const Dispatcher *d, const Directory *dir, const json_t *entry)
+static bool message_has_way(const Dispatcher *d, const Directory *dir, const OutboxEntry *entry)
 {
-    size_t i;
-    json_t *to;
     const DirPerson *p;
-    json_array_foreach(json_object_get(entry, "to"), i, to)
-        if (recipient_pending(to) && !channel_kept(d, recipient_channel(dir, to, &p)))
+    for (size_t i = 0; i < entry->to_count; i++)
+        if (entry->to[i].state == OUTBOX_PENDING && !channel_kept(d, recipient_channel(dir, entry->to[i].person, &p)))
             return false;
     return true;
 }
@@ -225,7 +224,8 @@ static void message_address(const Directory *dir, json_t *entry)
         if (!recipient_pending(to))
             continue;
         const DirPerson *p;
-        json_object_set_new(to, "channel", json_string(recipient_channel(dir, to, &p)));
+        const char *channel = recipient_channel(dir, json_string_value(json_object_get(to, "person")), &p);
+        json_object_set_new(to, "channel", json_string(channel));
         if (p && p->email)
             json_object_set_new(to, "email", json_string(p->email));
         if (p && p->name)
@@ -233,31 +233,25 @@ static void message_address(const Directory *dir, json_t *entry)
     }
 }
 
-bool dispatch_may_claim(Step *s, const json_t *entry)
+bool dispatch_may_claim(Step *s, const OutboxEntry *entry)
 {
     const Dispatcher *dp = s->engine->dispatcher;
-    const char *kind = json_string_value(json_object_get(entry, "kind"));
-    if (!dp || !dp->connectors || !kind || strcmp(kind, "message") != 0)
+    if (!dp || !dp->connectors || entry->kind != OUTBOX_MESSAGE)
         return true;
     return message_has_way(dp, step_directory(s), entry);
 }
 
-static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+static int claim_scan_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     ClaimScan *o = context;
     if (o->count == o->room) {
         o->stopped_at = seq;
         return STORE_STOP;
     }
-    const char *status = json_string_value(json_object_get(entry, "status"));
-    const char *kind = json_string_value(json_object_get(entry, "kind"));
-    int64_t due = json_integer_value(json_object_get(entry, "next_ms"));
-    int64_t lease = json_integer_value(json_object_get(entry, "lease_ms"));
-    if (lease > due)
-        due = lease;
-    bool message = kind && strcmp(kind, "message") == 0;
-    const Connector *c = message ? NULL : conn_find(o->d->connectors, json_string_value(json_object_get(entry, "connector")));
-    if (!status || strcmp(status, "pending") != 0 || !kind || (!message && (!c || c->kind == CONN_WEBHOOK)))
+    int64_t due = entry->next_ms > entry->lease_ms ? entry->next_ms : entry->lease_ms;
+    bool message = entry->kind == OUTBOX_MESSAGE;
+    const Connector *c = message ? NULL : conn_find(o->d->connectors, entry->connector);
+    if (entry->status != OUTBOX_PENDING || (!message && (!c || c->kind == CONN_WEBHOOK)))
         return STORE_OK;   /* failed, or waiting for its connector to be kept */
     if (due > o->now) {
         if (due < o->next_ms)
@@ -268,9 +262,11 @@ static int claim_scan_visit(Step *s, uint64_t seq, json_t *entry, void *context)
         return STORE_OK;
     if (message && !message_has_way(o->d, step_directory(s), entry))
         return STORE_OK;
-    json_t *copy = message ? json_deep_copy(entry) : json_incref(entry);
+    json_t *copy = outbox_entry_json(entry);   /* the requests read it */
     if (message && copy)
         message_address(step_directory(s), copy);
+    if (!copy)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     o->found[o->count++] = (Candidate){seq, copy};
     return STORE_OK;
 }
@@ -292,31 +288,26 @@ static int claim_one(Step *s, ClaimScan *o, Candidate *c, bool *claimed)
     *claimed = false;
     unsigned char key[8];
     store_be64(c->seq, key);
-    json_t *stored;
-    int rc = engine_get_json(s, TABLE_OUTBOX, store_bytes(key, 8), &stored);
+    OutboxEntry stored;
+    int rc = outbox_get(s, c->seq, &stored);
     if (rc != STORE_OK)
         return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-    const char *status = json_string_value(json_object_get(stored, "status"));
-    bool due = json_integer_value(json_object_get(stored, "lease_ms")) <= s->now &&
-               json_integer_value(json_object_get(stored, "next_ms")) <= s->now && status &&
-               strcmp(status, "pending") == 0;
+    bool due = stored.lease_ms <= s->now && stored.next_ms <= s->now && stored.status == OUTBOX_PENDING;
     bool waits = true;
-    const char *kind = json_string_value(json_object_get(stored, "kind"));
-    if (due && kind && strcmp(kind, "call") == 0)
-        rc = outbox_call_waits(s, stored, &waits);
+    if (due && stored.kind == OUTBOX_CALL)
+        rc = outbox_call_waits(s, &stored, &waits);
     if (rc == STORE_OK && due && !waits)
         rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
     if (rc == STORE_OK && due && waits) {
-        const Connector *conn = conn_find(o->d->connectors, json_string_value(json_object_get(stored, "connector")));
+        const Connector *conn = conn_find(o->d->connectors, stored.connector);
         int64_t timeout = conn && conn->kind == CONN_HTTP ? conn->timeout_ms : 30000;
-        json_int_t attempts = json_integer_value(json_object_get(stored, "attempts")) + 1;
-        json_object_set_new(stored, "attempts", json_integer(attempts));
-        json_object_set_new(stored, "lease_ms", json_integer((json_int_t)(s->now + timeout + LEASE_EXTRA_MS)));
-        json_object_set_new(c->entry, "attempts", json_integer(attempts));
-        rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), stored);
+        stored.attempts++;
+        stored.lease_ms = s->now + timeout + LEASE_EXTRA_MS;
+        json_object_set_new(c->entry, "attempts", json_integer((json_int_t)stored.attempts));
+        rc = outbox_put(s, c->seq, &stored);
         *claimed = rc == STORE_OK;
     }
-    json_decref(stored);
+    outbox_entry_free(&stored);
     return rc;
 }
 
@@ -386,6 +377,14 @@ static int build_message(Delivery *d, const json_t *entry, const char *instance,
     return rc;
 }
 
+/* The key of the claimed entry's delivery at `position`: BASE + INDEX + position. */
+static void claim_key_text(const json_t *entry, size_t position, char *out, size_t len)
+{
+    const char *base = json_string_value(json_object_get(entry, "base"));
+    snprintf(out, len, "%s%lld", base ? base : "",
+             (long long)(json_integer_value(json_object_get(entry, "index")) + (json_int_t)position));
+}
+
 /* The requests of a claimed entry. One that cannot be made is decided at once: -1 from
    delivery_http/_mail fails for good, 1 is tried again later. */
 static void claim_build(Claim *c, int64_t now, const ConnFile *file)
@@ -399,7 +398,7 @@ static void claim_build(Claim *c, int64_t now, const ConnFile *file)
         d->claim = c;
         if (!message)
             d->position = -1;
-        outbox_key_text(entry, message ? (size_t)d->position : 0, d->key, sizeof d->key);
+        claim_key_text(entry, message ? (size_t)d->position : 0, d->key, sizeof d->key);
         int rc;
         if (message)
             rc = build_message(d, entry, instance, now, file);
@@ -471,21 +470,22 @@ typedef struct Settle {
 
 /* Whether an entry that failed an attempt has run out of tries: a call after its
    connector's retries, a send or message past its window. */
-static bool out_of_tries(const Claim *c, const json_t *stored, int64_t now, int64_t backoff)
+static bool out_of_tries(const Claim *c, const OutboxEntry *stored, int64_t now, int64_t backoff)
 {
-    json_int_t attempts = json_integer_value(json_object_get(stored, "attempts"));
-    if (strcmp(json_string_value(json_object_get(stored, "kind")), "call") == 0)
-        return attempts >= 1 + (c->connector ? c->connector->retries : CONN_RETRIES_DEFAULT);
-    return now + backoff > json_integer_value(json_object_get(stored, "created_ms")) + SEND_WINDOW_MS;
+    if (stored->kind == OUTBOX_CALL)
+        return stored->attempts >= 1 + (c->connector ? c->connector->retries : CONN_RETRIES_DEFAULT);
+    return now + backoff > stored->created_ms + SEND_WINDOW_MS;
 }
 
-static int settle_put(Step *s, const unsigned char key[8], json_t *stored)
+/* The entry's error: a copy of `error` (the step fails when out of memory). */
+static int settle_error(Step *s, OutboxEntry *stored, const char *error)
 {
-    return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), stored);
+    return outbox_entry_set_text(&stored->error, error) == 0 ? STORE_OK
+                                                              : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
 /* A call: its reply or its final failure resumes the instance; else it waits to retry. */
-static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char key[8], int64_t backoff)
+static int settle_call(Step *s, Settle *st, OutboxEntry *stored, const unsigned char key[8], int64_t backoff)
 {
     Delivery *d = &st->claim->deliveries[0];
     bool waits;
@@ -493,12 +493,12 @@ static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char 
     if (rc != STORE_OK || !waits)   /* nobody waits for it any more: no retry, no reply */
         return rc == STORE_OK ? store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8)) : rc;
     if (d->outcome == DELIVERY_RETRY && !out_of_tries(st->claim, stored, s->now, backoff)) {
-        json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
+        stored->next_ms = s->now + backoff;
         dispatch_note_next_try(s->engine, s->now + backoff);
-        json_object_set_new(stored, "lease_ms", json_integer(0));
-        json_object_set_new(stored, "error", json_string(d->error));
+        stored->lease_ms = 0;
         st->d->retried++;
-        return settle_put(s, key, stored);
+        rc = settle_error(s, stored, d->error);
+        return rc == STORE_OK ? outbox_put(s, st->claim->seq, stored) : rc;
     }
     rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
     if (rc != STORE_OK)
@@ -509,62 +509,62 @@ static int settle_call(Step *s, Settle *st, json_t *stored, const unsigned char 
         return outbox_call_result(s, stored, d->reply, NULL);
     }
     st->d->failed++;
-    json_int_t attempts = json_integer_value(json_object_get(stored, "attempts"));
-    snprintf(failure, sizeof failure, "%s.%s failed%s: %s", json_string_value(json_object_get(stored, "connector")),
-             json_string_value(json_object_get(stored, "operation")),
-             d->outcome == DELIVERY_RETRY ? (attempts == 1 ? " after 1 attempt" : " after its retries") : "", d->error);
+    snprintf(failure, sizeof failure, "%s.%s failed%s: %s", stored->connector, stored->operation,
+             d->outcome == DELIVERY_RETRY ? (stored->attempts == 1 ? " after 1 attempt" : " after its retries") : "",
+             d->error);
     return outbox_call_result(s, stored, NULL, failure);
 }
 
 /* A send or message: each recipient done (`delivered`), failed for good (`send_failed`), or
    waiting. */
-static int settle_sends(Step *s, Settle *st, json_t *stored, const unsigned char key[8], int64_t backoff)
+static int settle_sends(Step *s, Settle *st, OutboxEntry *stored, const unsigned char key[8], int64_t backoff)
 {
     Claim *c = st->claim;
     bool out = out_of_tries(c, stored, s->now, backoff);
     const char *last_error = NULL;
     int rc = STORE_OK;
-    json_t *to = json_object_get(stored, "to");
     for (unsigned i = 0; rc == STORE_OK && i < c->count; i++) {
         Delivery *d = &c->deliveries[i];
-        json_t *person = d->position >= 0 ? json_array_get(to, (size_t)d->position) : NULL;
-        const char *who = person ? json_string_value(json_object_get(person, "person")) : NULL;
+        OutboxRecipient *person = d->position >= 0 && (size_t)d->position < stored->to_count
+                                      ? &stored->to[d->position] : NULL;
+        const char *who = person ? person->person : NULL;
         if (d->outcome == DELIVERY_DONE) {
             st->d->delivered++;
-            json_object_set_new(person, "state", json_string("done"));
+            if (person)
+                person->state = OUTBOX_DONE;
             rc = outbox_record_delivery(s, stored, who, d->channel, NULL);
         } else if (d->outcome == DELIVERY_FAILED || out) {
             st->d->failed++;
-            json_object_set_new(person, "state", json_string("failed"));
-            json_object_set_new(stored, "error", json_string(d->error));
-            rc = outbox_record_delivery(s, stored, who, d->channel, d->error);
+            if (person)
+                person->state = OUTBOX_FAILED;
+            rc = settle_error(s, stored, d->error);
+            if (rc == STORE_OK)
+                rc = outbox_record_delivery(s, stored, who, d->channel, d->error);
         } else {
             st->d->retried++;
             last_error = d->error;
         }
     }
     bool pending = last_error != NULL, failed = false;
-    size_t i;
-    json_t *each;
-    json_array_foreach(to, i, each) {
-        pending |= strcmp(json_string_value(json_object_get(each, "state")), "pending") == 0;
-        failed |= strcmp(json_string_value(json_object_get(each, "state")), "failed") == 0;
+    for (size_t i = 0; i < stored->to_count; i++) {
+        pending |= stored->to[i].state == OUTBOX_PENDING;
+        failed |= stored->to[i].state == OUTBOX_FAILED;
     }
-    if (!to)
+    if (!stored->has_message)
         failed = c->deliveries[0].outcome != DELIVERY_DONE && !pending;
     if (rc != STORE_OK)
         return rc;
     if (!pending && !failed)
         return store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
-    json_object_set_new(stored, "lease_ms", json_integer(0));
+    stored->lease_ms = 0;
     if (pending) {
-        json_object_set_new(stored, "next_ms", json_integer((json_int_t)(s->now + backoff)));
+        stored->next_ms = s->now + backoff;
         dispatch_note_next_try(s->engine, s->now + backoff);
-        json_object_set_new(stored, "error", json_string(last_error));
+        rc = settle_error(s, stored, last_error);
     } else {
-        json_object_set_new(stored, "status", json_string("failed"));
+        stored->status = OUTBOX_FAILED;
     }
-    return settle_put(s, key, stored);
+    return rc == STORE_OK ? outbox_put(s, c->seq, stored) : rc;
 }
 
 static int settle_work(Step *s, void *context)
@@ -572,19 +572,18 @@ static int settle_work(Step *s, void *context)
     Settle *st = context;
     unsigned char key[8];
     store_be64(st->claim->seq, key);
-    json_t *stored;
-    int rc = engine_get_json(s, TABLE_OUTBOX, store_bytes(key, 8), &stored);
+    OutboxEntry stored;
+    int rc = outbox_get(s, st->claim->seq, &stored);
     if (rc == STORE_NOT_FOUND)
         return STORE_OK;   /* settled elsewhere */
     if (rc != STORE_OK)
         return rc;
     char first[200];
-    outbox_key_text(stored, 0, first, sizeof first);
-    int64_t backoff = outbox_backoff_ms(first, (unsigned)json_integer_value(json_object_get(stored, "attempts")));
-    const char *kind = json_string_value(json_object_get(stored, "kind"));
-    rc = kind && strcmp(kind, "call") == 0 ? settle_call(s, st, stored, key, backoff)
-                                           : settle_sends(s, st, stored, key, backoff);
-    json_decref(stored);
+    outbox_entry_key(&stored, 0, first, sizeof first);
+    int64_t backoff = outbox_backoff_ms(first, (unsigned)stored.attempts);
+    rc = stored.kind == OUTBOX_CALL ? settle_call(s, st, &stored, key, backoff)
+                                    : settle_sends(s, st, &stored, key, backoff);
+    outbox_entry_free(&stored);
     return rc;
 }
 
@@ -963,18 +962,17 @@ typedef struct StatsScan {
     EngineOutboxStats *stats;
 } StatsScan;
 
-static int stats_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+static int stats_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     (void)s;
     (void)seq;
     StatsScan *o = context;
-    const char *status = json_string_value(json_object_get(entry, "status"));
-    if (status && strcmp(status, "failed") == 0) {
+    if (entry->status == OUTBOX_FAILED) {
         o->stats->failed_entries++;
         return STORE_OK;
     }
     o->stats->pending++;
-    int64_t age = o->now - json_integer_value(json_object_get(entry, "created_ms"));
+    int64_t age = o->now - entry->created_ms;
     if (age > o->stats->oldest_ms)
         o->stats->oldest_ms = age;
     return STORE_OK;

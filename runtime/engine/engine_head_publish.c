@@ -27,29 +27,43 @@ typedef struct Publish {
     bool waiting;                   /* an entry with that key is in the outbox already */
 } Publish;
 
-static int same_key_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+static int same_key_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     (void)s;
     (void)seq;
     Publish *p = context;
     char key[200];
-    outbox_key_text(entry, 0, key, sizeof key);
+    outbox_entry_key(entry, 0, key, sizeof key);
     if (strcmp(key, p->key) != 0)
         return STORE_OK;
     p->waiting = true;
     return STORE_STOP;
 }
 
-/* The entry publishing `count` records' head `hex` (owned by the caller). */
-static json_t *head_entry(Step *s, const Publish *p, uint64_t count, const char *hex)
+/* Writes the entry publishing `count` records' head `hex`. */
+static int head_write(Step *s, const Publish *p, uint64_t count, const char *hex)
 {
     char at[40], base[160];
     time_text(s->now, at);
     snprintf(base, sizeof base, "%s:head:", store_id(s->engine->store));
-    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:I, s:s}, s:I, s:I, s:s, s:I}", "kind", "head", "connector",
-                     p->connector, "operation", p->operation, "arg", "store", store_id(s->engine->store), "head",
-                     hex, "count", (json_int_t)count, "at", at, "instance", (json_int_t)0, "suspension",
-                     (json_int_t)0, "base", base, "index", (json_int_t)count);
+    OutboxEntry entry = {.kind = OUTBOX_HEAD, .index = (int64_t)count};
+    CodecWriter w;
+    codec_write_begin(&w, &entry.arg);
+    codec_write_object(&w);
+    codec_write_key(&w, "store");
+    codec_write_text(&w, store_id(s->engine->store));
+    codec_write_key(&w, "head");
+    codec_write_text(&w, hex);
+    codec_write_key(&w, "count");
+    codec_write_integer(&w, (int64_t)count);
+    codec_write_key(&w, "at");
+    codec_write_text(&w, at);
+    if (codec_write_end(&w) != CODEC_OK || outbox_entry_set_text(&entry.connector, p->connector) != 0 ||
+        outbox_entry_set_text(&entry.operation, p->operation) != 0 || outbox_entry_set_text(&entry.base, base) != 0) {
+        outbox_entry_free(&entry);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
+    return outbox_write(s, &entry);
 }
 
 static int publish_work(Step *s, void *context)
@@ -76,7 +90,7 @@ static int publish_work(Step *s, void *context)
     snprintf(p->key, sizeof p->key, "%s:head:%llu", store_id(s->engine->store), (unsigned long long)count);
     rc = outbox_each(s, same_key_visit, p);
     if (rc == STORE_OK && !p->waiting)   /* the same head still on its way: once is enough */
-        rc = outbox_write(s, head_entry(s, p, count, hex));
+        rc = head_write(s, p, count, hex);
     if (rc != STORE_OK)
         return rc;
     unsigned char bytes[8];

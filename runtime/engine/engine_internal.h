@@ -10,6 +10,8 @@
  *   engine_codec.c      the binary form of records in the store (engine_codec.h)
  *   engine_instance_record.c, _json.c  an instance's record as a struct, its own
  *                       encoding, and the older JSON record (engine_instance_record.h)
+ *   engine_outbox_entry.c, _json.c  an outbox entry as a struct, its own encoding, and
+ *                       the older JSON entry (engine_outbox_entry.h)
  *   engine_chain.c      the decision record's hash chain as history is written
  *   engine_upgrade.c    an older store (JSON records, no chain) converted at engine_open
  *   engine_txn.c        a step's transaction: its clock and history records,
@@ -17,7 +19,7 @@
  *                       engine_result and engine_strerror, engine_time
  *   engine_records.c    (with engine_txn.c, which writes them) a step's history
  *                       records as their codec bytes: the list, record_begin's
- *                       writer, the jansson adapter record_add, the hook's records
+ *                       writer, the hook's records
  *   engine_idset.c      sets of ids (people) for one step's work, O(1) each
  *   engine_instance.c   instances in the store (load, save), the program cache
  *   engine_directory.c  the directory cache, calendars, the VM's business-time hooks,
@@ -58,6 +60,7 @@
 #include "engine.h"
 #include "engine_codec.h"
 #include "engine_instance_record.h"
+#include "engine_outbox_entry.h"
 #include "store.h"
 #include "value_json.h"
 #include "vm.h"
@@ -110,9 +113,7 @@ typedef struct ProgramCacheEntry {
 
 /* A step's history records, each as the bytes the store keeps (engine_codec.h's format)
    with what the step needs of it; JSON is made only where a record is read
-   (step_record_json, the on_record hook, the decisions index). A record made through
-   record_add (the adapter for the call sites that still build jansson) is kept as its
-   jansson object until it is written (records_settle). engine_records.c. */
+   (step_record_json, the on_record hook, the decisions index). engine_records.c. */
 #define STEP_RECORD_KIND_MAX 32
 typedef struct StepRecord {
     uint64_t instance;              /* its instance's number */
@@ -120,7 +121,6 @@ typedef struct StepRecord {
     char kind[STEP_RECORD_KIND_MAX];   /* "started", ... (cut short past 31 bytes) */
     size_t at, len;                 /* its bytes in StepRecords.bytes, behind
                                        HISTORY_STAMP_MAX bytes of room for the stamp */
-    json_t *json;                   /* owned: the adapter's object until it is encoded */
 } StepRecord;
 
 typedef struct StepRecords {
@@ -306,10 +306,6 @@ void engine_forget_caches(Engine *e);
 /* The engine code for a transaction's result (see engine_result in engine_txn.c). */
 int engine_result(int rc, char *why, size_t why_len);
 /* engine_records.c */
-/* A new history record for `in`, kept in the step's list (the caller adds its fields);
-   step_write_records puts the step's records in the store. The adapter for the call
-   sites that still build a jansson object: record_begin writes the bytes directly. */
-json_t *record_add(Step *s, Instance *in, const char *kind);
 /* What every history record starts with, read from `in` (its history count moved on). */
 typedef struct RecordHead {
     const char *instance;           /* borrowed from in->record */
@@ -320,9 +316,10 @@ void record_head(Instance *in, RecordHead *head);
 
 /* A new history record for `in`, written straight into its bytes in the step's list:
    "at", "instance", "seq", "kind", "state" written, and the writer returned for the
-   caller's fields (record_text, ...), each key once. The record closes at the next
-   record_begin or record_add, or when the step's records are written or read. NULL
-   (nothing recorded) as record_add gives it; the field functions take NULL. */
+   caller's fields (record_text, ...), each key once; step_write_records puts the step's
+   records in the store. The record closes at the next record_begin, or when the step's
+   records are written or read. NULL: nothing recorded (no kind, or out of memory: the
+   step fails); the field functions take NULL. */
 CodecWriter *record_begin(Step *s, Instance *in, const char *kind);
 /* A field of the record being written. record_text and record_json write nothing for a
    NULL value, as jansson sets nothing for one (json_object_set_new(r, k, json_string(NULL))). */
@@ -339,11 +336,17 @@ void record_time(CodecWriter *w, const char *key, int64_t ms);
 void record_object(CodecWriter *w, const char *key);
 void record_close(CodecWriter *w);
 
+/* A `called` or `sent` record (kind) begun with its connector, operation and arg (each
+   left out when NULL, as the jansson record left them out), in the order the VM's map
+   has them; the outbox entry made from the same values adds its "key" (outbox_call,
+   outbox_send). */
+CodecWriter *record_effect_begin(Step *s, Instance *in, const char *kind, const char *connector,
+                                 const char *operation, const json_t *arg);
+
 void step_records_clear(StepRecords *r);
 void step_records_free(StepRecords *r);
-/* Closes the record being written and encodes the adapter's from record `from` on:
-   every record has its bytes. CODEC_OK or the first failure (CODEC_NO_MEMORY,
-   CODEC_TOO_DEEP). */
+/* Closes the record being written: every record from `from` on has its bytes. CODEC_OK
+   or the first failure of the step's records (CODEC_NO_MEMORY, CODEC_TOO_DEEP). */
 int records_settle(StepRecords *r, size_t from);
 /* The bytes of record i (settled). */
 StoreBytes step_record_bytes(const StepRecords *r, size_t i);
@@ -745,30 +748,37 @@ void engine_free(Engine *engine);
    in hash[]); deploying the current version again changes nothing. */
 int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65]);
 
-/* engine_outbox.c: entries, keys, results (see its header) */
-/* The idempotency key of the entry's delivery at `position` (0: a call or send). */
-void outbox_key_text(const json_t *entry, size_t position, char *out, size_t len);
-/* Writes a new entry (taken over; NULL: out of memory, the step fails) with its kind,
-   base and index already in it, adding what every entry starts with (pending, no
-   attempt, due now). */
-int outbox_write(Step *s, json_t *entry);
-/* A call's entry (its key also put in the `called` record, when given). */
-int outbox_call(Step *s, Instance *in, const json_t *description, json_t *record);
-/* A send's entry from its `sent` record (which gets the key). */
-void outbox_send(Step *s, Instance *in, json_t *record);
+/* engine_outbox.c: entries, keys, results (see its header); the entry is an OutboxEntry
+   (engine_outbox_entry.h) */
+/* Writes a new entry (its fields taken over and `entry` zeroed, whatever happens) with
+   its kind, base and index already in it, adding what every entry starts with (pending,
+   no attempt, due now). */
+int outbox_write(Step *s, OutboxEntry *entry);
+/* Reads entry `seq` (STORE_NOT_FOUND: none; a damaged one fails the step, naming it) and
+   puts it back (encoded). */
+int outbox_get(Step *s, uint64_t seq, OutboxEntry *entry);
+int outbox_put(Step *s, uint64_t seq, const OutboxEntry *entry);
+/* A call's entry, CONNECTOR.OPERATION(arg) (arg NULL: null); its key is also written in
+   the `called` record being written (`record`, when given). */
+int outbox_call(Step *s, Instance *in, const char *connector, const char *operation, const json_t *arg,
+                CodecWriter *record);
+/* A send's entry; its key is written in the `sent` record being written. */
+void outbox_send(Step *s, Instance *in, const char *connector, const char *operation, const json_t *arg,
+                 CodecWriter *record);
 /* One message to `people` (distinct ids) about `about` ("asked", "reminded",
    "escalated", "outcome", "cancelled" with the task; "notify" with the text). */
 void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about, const json_t *task,
                  const char *text);
 /* Whether the call's instance still waits at the entry's suspension (*waits). */
-int outbox_call_waits(Step *s, const json_t *entry, bool *waits);
+int outbox_call_waits(Step *s, const OutboxEntry *entry, bool *waits);
 /* Applies a call's reply (or failure) to its instance when it still waits at the
    entry's suspension (else nothing: stale). */
-int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure);
-/* Calls `visit` with each outbox entry in order (parsed; borrowed for the call: keep
-   it with json_incref) and its sequence number; a visit returning STORE_STOP ends the
-   scan, which then returns STORE_OK. A damaged entry fails the step, naming it. */
-typedef int (*OutboxVisit)(Step *s, uint64_t seq, json_t *entry, void *context);
+int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, const char *failure);
+/* Calls `visit` with each outbox entry in order (decoded; the visit may take its fields
+   over, zeroing it; what is left is freed after the call) and its sequence number; a
+   visit returning STORE_STOP ends the scan, which then returns STORE_OK. A damaged entry
+   fails the step, naming it. */
+typedef int (*OutboxVisit)(Step *s, uint64_t seq, OutboxEntry *entry, void *context);
 int outbox_each(Step *s, OutboxVisit visit, void *context);
 /* The same, from the entry numbered `from` on. */
 int outbox_each_from(Step *s, uint64_t from, OutboxVisit visit, void *context);
@@ -777,7 +787,7 @@ int outbox_each_from(Step *s, uint64_t from, OutboxVisit visit, void *context);
 void outbox_mark_written(Engine *e, uint64_t seq);
 /* Records a send's or message's result on the entry's instance (person NULL: a send):
    `delivered`, or `send_failed` with `error` when it failed for good (error non-NULL). */
-int outbox_record_delivery(Step *s, const json_t *entry, const char *person, const char *channel,
+int outbox_record_delivery(Step *s, const OutboxEntry *entry, const char *person, const char *channel,
                            const char *error);
 
 /* engine_audit_decisions.c: the decisions (engine_audit_decisions' form) of the
@@ -808,7 +818,7 @@ void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now);
    whose recipients still to be told has no way (their channel's connector is not kept);
    true when there is no dispatcher yet. A batch whose entries may none be claimed reads
    none of them back (dispatch_claim_written). */
-bool dispatch_may_claim(Step *s, const json_t *entry);
+bool dispatch_may_claim(Step *s, const OutboxEntry *entry);
 void dispatch_commit_claims(Engine *e, bool committed);
 /* Settles, inside a batch's write transaction `txn` (in a nested one), the claims whose
    requests came back and that a round left for it (engine_dispatch_round's

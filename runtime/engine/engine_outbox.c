@@ -5,23 +5,24 @@
  * backoff between attempts, and the operator's view (huddle outbox, outbox retry).
  * Delivering them is engine_dispatch.c's.
  *
- * An entry (TABLE_OUTBOX, key: a big-endian sequence number) is a JSON object:
+ * An entry (TABLE_OUTBOX, key: a big-endian sequence number) is an OutboxEntry
+ * (engine_outbox_entry.h), stored in its own encoding (version byte 0x13; the JSON
+ * object older huddles stored is still read):
  *
- *   kind        "call", "send", "message" (notify and the runtime's messages) or
- *               "head" (serve --publish-head, engine_head_publish.c: delivered like a
- *               send, of no instance, its key STORE:head:COUNT)
+ *   kind        call, send, message (notify and the runtime's messages) or head
+ *               (serve --publish-head, engine_head_publish.c: delivered like a send, of
+ *               no instance, its key STORE:head:COUNT)
  *   connector, operation   a call's, send's or head's; "" for a message
  *   instance, suspension   the instance's number (0: none) and its step when the entry
  *               was made
  *   base, index the key of the entry's first delivery is BASE + INDEX
  *               ("STORE:i3:5:" + 0); a message's recipient at position P has INDEX + P
- *   arg         a call's or send's argument (the HTTP body)
- *   to          a message's recipients, sorted by person id: [{"person", "state":
- *               "pending" | "done" | "failed"}]
- *   message     what a message says: {"about", "task", "question", "choices", "text",
- *               "outcome", "playbook", "state"}, and an ask's "similar" past decisions
- *               (engine_ask_context.c), made with the entry
- *   status      "pending" or "failed" (a send or message that failed for good, kept for
+ *   arg         a call's or send's argument (the HTTP body), a codec record
+ *   to          a message's recipients, sorted by person id, each pending, done or failed
+ *   about, message   what a message says: about, and a codec record of {"task",
+ *               "question", "choices", "text", "outcome", "playbook", "state"}, and an
+ *               ask's "similar" past decisions (engine_ask_context.c), made with the entry
+ *   status      pending or failed (a send or message that failed for good, kept for
  *               `huddle outbox retry`)
  *   attempts, created_ms, next_ms, lease_ms, error
  *
@@ -41,20 +42,14 @@
 
 /* The next `count` indexes of the instance at its current step: the first in *index,
    the key's base ("STORE:i3:5:") in base[]. */
-static void outbox_indexes(Step *s, Instance *in, size_t count, json_int_t *index, char base[160])
+static void outbox_indexes(Step *s, Instance *in, size_t count, int64_t *index, char base[160])
 {
     InstanceRecord *r = &in->record;
     uint64_t next = r->outbox_step == r->step ? r->outbox_next : 0;
-    *index = (json_int_t)next;
+    *index = (int64_t)next;
     r->outbox_step = r->step;
     r->outbox_next = next + count;
     snprintf(base, 160, "%s:%s:%lld:", store_id(s->engine->store), r->id, (long long)r->step);
-}
-
-void outbox_key_text(const json_t *entry, size_t position, char *out, size_t len)
-{
-    snprintf(out, len, "%s%lld", json_string_value(json_object_get(entry, "base")),
-             (long long)(json_integer_value(json_object_get(entry, "index")) + (json_int_t)position));
 }
 
 /* FNV-1a, 64 bits. */
@@ -85,46 +80,77 @@ int64_t outbox_backoff_ms(const char *key, unsigned attempt)
     return (int64_t)((double)delay * factor);
 }
 
-/* ---- entries, made in the step ---- */
+/* ---- entries in the store ---- */
 
 static void outbox_note_written(Engine *e, uint64_t seq, bool claimable);
 
-int outbox_write(Step *s, json_t *entry)
+int outbox_put(Step *s, uint64_t seq, const OutboxEntry *entry)
 {
-    if (!entry)
+    unsigned char key[8];
+    store_be64(seq, key);
+    StrBuf bytes = STRBUF_INIT;
+    int rc = outbox_entry_encode(entry, &bytes) == 0 ? STORE_OK : STORE_NO_MEMORY;
+    if (rc == STORE_OK)
+        rc = store_put(s->txn, TABLE_OUTBOX, store_bytes(key, 8), store_bytes(bytes.data, bytes.len));
+    strbuf_free(&bytes);
+    return rc;
+}
+
+/* An outbox value read into *entry: STORE_OK, or the step failed naming the entry. */
+static int outbox_read(Step *s, StoreBytes key, StoreBytes value, OutboxEntry *entry)
+{
+    char why[240];
+    int rc = outbox_entry_load(value.data, value.len, entry, why, sizeof why);
+    if (rc == OUTBOX_ENTRY_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    json_object_set_new(entry, "status", json_string("pending"));
-    json_object_set_new(entry, "attempts", json_integer(0));
-    json_object_set_new(entry, "created_ms", json_integer((json_int_t)s->now));
-    json_object_set_new(entry, "next_ms", json_integer((json_int_t)s->now));
-    json_object_set_new(entry, "lease_ms", json_integer(0));
+    return rc == OUTBOX_ENTRY_OK ? STORE_OK : step_damaged(s, TABLE_OUTBOX, key, why);
+}
+
+int outbox_get(Step *s, uint64_t seq, OutboxEntry *entry)
+{
+    unsigned char key[8];
+    store_be64(seq, key);
+    StoreBytes value;
+    memset(entry, 0, sizeof *entry);
+    int rc = store_get(s->txn, TABLE_OUTBOX, store_bytes(key, 8), &value);
+    return rc == STORE_OK ? outbox_read(s, store_bytes(key, 8), value, entry) : rc;
+}
+
+/* ---- entries, made in the step ---- */
+
+int outbox_write(Step *s, OutboxEntry *entry)
+{
+    entry->status = OUTBOX_PENDING;
+    entry->attempts = 0;
+    entry->created_ms = entry->next_ms = s->now;
+    entry->lease_ms = 0;
     uint64_t seq;
     int rc = engine_counter_next(s, "next_outbox", &seq);
     if (rc == STORE_OK) {
-        unsigned char key[8];
-        store_be64(seq, key);
-        rc = engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), entry);
+        rc = outbox_put(s, seq, entry);
         outbox_note_written(s->engine, seq, dispatch_may_claim(s, entry));
     }
-    json_decref(entry);
+    outbox_entry_free(entry);
+    if (rc == STORE_NO_MEMORY && !s->failed)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     if (rc != STORE_OK && !s->failed && rc != ENGINE_REFUSED)
         step_fail(s, rc < -99 ? rc : ENGINE_FAILED, "store error writing the outbox: %s", store_strerror(rc));
     return rc;
 }
 
-/* Puts a new entry of the instance (taken over) in the outbox, with its keys. */
-static int outbox_put(Step *s, Instance *in, json_t *entry, const char *kind, size_t count)
+/* Puts a new entry of the instance (its fields taken over) in the outbox, with its
+   keys; `count` indexes are taken (a call or send: 1). */
+static int outbox_put_new(Step *s, Instance *in, OutboxEntry *entry, OutboxKind kind, size_t count)
 {
-    if (!entry)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    json_int_t index;
     char base[160];
-    outbox_indexes(s, in, count, &index, base);
-    json_object_set_new(entry, "kind", json_string(kind));
-    json_object_set_new(entry, "instance", json_integer((json_int_t)in->number));
-    json_object_set_new(entry, "suspension", json_integer((json_int_t)in->record.step));
-    json_object_set_new(entry, "base", json_string(base));
-    json_object_set_new(entry, "index", json_integer(index));
+    outbox_indexes(s, in, count, &entry->index, base);
+    entry->kind = kind;
+    entry->instance = in->number;
+    entry->suspension = in->record.step;
+    if (outbox_entry_set_text(&entry->base, base) != 0) {
+        outbox_entry_free(entry);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
     return outbox_write(s, entry);
 }
 
@@ -134,39 +160,97 @@ static bool outbox_simulated(const Step *s)
     return s->engine->options.mocks != NULL;
 }
 
-int outbox_call(Step *s, Instance *in, const json_t *description, json_t *record)
+/* A call's or send's entry; its key goes in `record` (none in a simulation). */
+static int outbox_effect(Step *s, Instance *in, OutboxKind kind, const char *connector, const char *operation,
+                         const json_t *arg, CodecWriter *record)
 {
-    json_t *entry = json_pack("{s:O, s:O, s:O}", "connector", json_object_get(description, "connector"),
-                              "operation", json_object_get(description, "operation"),
-                              "arg", json_object_get(description, "arg") ? json_object_get(description, "arg") : json_null());
-    if (!outbox_simulated(s) && entry && record) {
-        json_int_t index;
+    OutboxEntry entry = {0};
+    if (outbox_entry_set_text(&entry.connector, connector ? connector : "") != 0 ||
+        outbox_entry_set_text(&entry.operation, operation ? operation : "") != 0 ||
+        codec_encode(arg ? arg : json_null(), &entry.arg) != CODEC_OK) {
+        outbox_entry_free(&entry);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    }
+    if (!outbox_simulated(s) && record) {
+        int64_t index;
         char base[160], key[200];
         outbox_indexes(s, in, 0, &index, base);
         snprintf(key, sizeof key, "%s%lld", base, (long long)index);
-        json_object_set_new(record, "key", json_string(key));
+        record_text(record, "key", key);
     }
-    return outbox_put(s, in, entry, "call", 1);
+    return outbox_put_new(s, in, &entry, kind, 1);
 }
 
-void outbox_send(Step *s, Instance *in, json_t *record)
+int outbox_call(Step *s, Instance *in, const char *connector, const char *operation, const json_t *arg,
+                CodecWriter *record)
 {
-    if (outbox_simulated(s))
-        return;
-    json_t *entry = json_pack("{s:O, s:O, s:O}", "connector", json_object_get(record, "connector"),
-                              "operation", json_object_get(record, "operation"),
-                              "arg", json_object_get(record, "arg") ? json_object_get(record, "arg") : json_null());
-    json_int_t index;
-    char base[160], key[200];
-    outbox_indexes(s, in, 0, &index, base);
-    snprintf(key, sizeof key, "%s%lld", base, (long long)index);
-    json_object_set_new(record, "key", json_string(key));
-    outbox_put(s, in, entry, "send", 1);
+    return outbox_effect(s, in, OUTBOX_CALL, connector, operation, arg, record);
+}
+
+void outbox_send(Step *s, Instance *in, const char *connector, const char *operation, const json_t *arg,
+                 CodecWriter *record)
+{
+    if (!outbox_simulated(s))
+        outbox_effect(s, in, OUTBOX_SEND, connector, operation, arg, record);
 }
 
 static int person_order(const void *a, const void *b)
 {
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* The entry's recipients: `people` sorted by id, each pending. */
+static int tell_recipients(OutboxEntry *entry, const json_t *people)
+{
+    size_t count = json_array_size(people);
+    json_t **sorted = engine_calloc(count, sizeof *sorted);
+    if (!sorted)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        sorted[i] = json_array_get(people, i);
+    qsort(sorted, count, sizeof *sorted, person_order);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = outbox_entry_add_recipient(entry, json_string_value(sorted[i]), OUTBOX_PENDING);
+    free(sorted);
+    return rc;
+}
+
+/* What the message says, but `about`: {"playbook", "state", the task's fields, "text",
+   "similar"} in that order, as the jansson entry had them. NULL: the step failed. */
+static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *about, const json_t *task,
+                        const char *text)
+{
+    CodecWriter w;
+    codec_write_begin(&w, &entry->message);
+    codec_write_object(&w);
+    codec_write_key(&w, "playbook");
+    codec_write_text(&w, in->record.playbook);
+    codec_write_key(&w, "state");
+    codec_write_text(&w, in->record.state);   /* NULL: null */
+    static const char *const FIELDS[] = {"id", "question", "choices", "deadline", "outcome", NULL};
+    for (size_t i = 0; task && FIELDS[i]; i++) {
+        const json_t *value = json_object_get(task, FIELDS[i]);
+        if (value) {
+            codec_write_key(&w, strcmp(FIELDS[i], "id") == 0 ? "task" : FIELDS[i]);
+            codec_write_json(&w, value);
+        }
+    }
+    if (text) {
+        codec_write_key(&w, "text");
+        codec_write_text(&w, text);
+    }
+    if (task && strcmp(about, "asked") == 0) {   /* decided now, like the rest */
+        json_t *similar = ask_context_similar(s, in, task);
+        if (!similar) {
+            codec_write_end(&w);
+            return STORE_FAILED;   /* the step failed */
+        }
+        codec_write_key(&w, "similar");
+        codec_write_json(&w, similar);
+        json_decref(similar);
+    }
+    return codec_write_end(&w) == CODEC_OK ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
 void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about, const json_t *task,
@@ -175,66 +259,55 @@ void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about,
     size_t count = json_array_size(people);
     if (outbox_simulated(s) || count == 0)
         return;
-    json_t **sorted = engine_calloc(count, sizeof *sorted);
-    if (!sorted)
-        return;   /* counted: the step fails */
-    for (size_t i = 0; i < count; i++)
-        sorted[i] = json_array_get(people, i);
-    qsort(sorted, count, sizeof *sorted, person_order);
-    json_t *to = json_array();
-    for (size_t i = 0; i < count; i++)
-        json_array_append_new(to, json_pack("{s:O, s:s}", "person", sorted[i], "state", "pending"));
-    free(sorted);
-    json_t *message = json_pack("{s:s, s:s, s:o}", "about", about, "playbook", in->record.playbook,
-                                "state", in->record.state ? json_string(in->record.state) : json_null());
-    if (message && task) {
-        static const char *const FIELDS[] = {"id", "question", "choices", "deadline", "outcome", NULL};
-        for (size_t i = 0; FIELDS[i]; i++)
-            if (json_object_get(task, FIELDS[i]))
-                json_object_set(message, strcmp(FIELDS[i], "id") == 0 ? "task" : FIELDS[i], json_object_get(task, FIELDS[i]));
+    OutboxEntry entry = {0};
+    entry.has_message = true;
+    if (tell_recipients(&entry, people) != 0 || outbox_entry_set_text(&entry.about, about) != 0 ||
+        outbox_entry_set_text(&entry.connector, "") != 0 || outbox_entry_set_text(&entry.operation, "") != 0) {
+        outbox_entry_free(&entry);
+        step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        return;
     }
-    if (message && text)
-        json_object_set_new(message, "text", json_string(text));
-    if (message && task && strcmp(about, "asked") == 0) {   /* decided now, like the rest */
-        json_t *similar = ask_context_similar(s, in, task);
-        if (!similar) {
-            json_decref(to);
-            json_decref(message);
-            return;   /* the step failed */
-        }
-        json_object_set_new(message, "similar", similar);
+    if (tell_message(s, in, &entry, about, task, text) != STORE_OK) {
+        outbox_entry_free(&entry);
+        return;
     }
-    json_t *entry = json_pack("{s:s, s:s, s:o, s:o}", "connector", "", "operation", "", "to", to, "message", message);
-    outbox_put(s, in, entry, "message", count);
+    outbox_put_new(s, in, &entry, OUTBOX_MESSAGE, count);
 }
 
 /* ---- the operator's view ---- */
 
+static json_t *recipients_view(const OutboxEntry *entry)
+{
+    json_t *to = json_array();
+    for (size_t i = 0; to && i < entry->to_count; i++)
+        json_array_append_new(to, json_pack("{s:s, s:s}", "person", entry->to[i].person, "state",
+                                            outbox_state_text(entry->to[i].state)));
+    return to;
+}
+
 /* An entry as `huddle outbox` shows it. */
-static json_t *entry_view(const json_t *entry, uint64_t seq)
+static json_t *entry_view(const OutboxEntry *entry, uint64_t seq)
 {
     char key[200], at[40], next[40];
-    outbox_key_text(entry, 0, key, sizeof key);
-    time_text(json_integer_value(json_object_get(entry, "created_ms")), at);
-    time_text(json_integer_value(json_object_get(entry, "next_ms")), next);
-    const char *kind = json_string_value(json_object_get(entry, "kind"));
-    json_t *view = json_pack("{s:s, s:I, s:s, s:s, s:O, s:O, s:I, s:s, s:s, s:O}", "key", key, "seq", (json_int_t)seq,
-                             "kind", kind ? kind : "call", "instance", "", "status", json_object_get(entry, "status"),
-                             "attempts", json_object_get(entry, "attempts"),
-                             "created_ms", json_integer_value(json_object_get(entry, "created_ms")), "created", at,
-                             "next", next, "error", json_object_get(entry, "error") ? json_object_get(entry, "error") : json_null());
+    outbox_entry_key(entry, 0, key, sizeof key);
+    time_text(entry->created_ms, at);
+    time_text(entry->next_ms, next);
+    char id[32] = "";   /* a head publication has no instance */
+    if (entry->instance > 0)
+        snprintf(id, sizeof id, "i%llu", (unsigned long long)entry->instance);
+    json_t *view = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o}", "key", key, "seq", (json_int_t)seq,
+                             "kind", outbox_kind_text(entry->kind), "instance", id,
+                             "status", outbox_state_text(entry->status), "attempts", (json_int_t)entry->attempts,
+                             "created_ms", (json_int_t)entry->created_ms, "created", at, "next", next,
+                             "error", entry->error ? json_string(entry->error) : json_null());
     if (!view)
         return NULL;
-    char id[32] = "";   /* a head publication has no instance */
-    if (json_integer_value(json_object_get(entry, "instance")) > 0)
-        snprintf(id, sizeof id, "i%lld", (long long)json_integer_value(json_object_get(entry, "instance")));
-    json_object_set_new(view, "instance", json_string(id));
-    if (kind && strcmp(kind, "message") == 0) {
-        json_object_set(view, "to", json_object_get(entry, "to"));
-        json_object_set(view, "about", json_object_get(json_object_get(entry, "message"), "about"));
+    if (entry->kind == OUTBOX_MESSAGE) {
+        json_object_set_new(view, "to", recipients_view(entry));
+        json_object_set_new(view, "about", json_string(entry->about));
     } else {
-        json_object_set(view, "connector", json_object_get(entry, "connector"));
-        json_object_set(view, "operation", json_object_get(entry, "operation"));
+        json_object_set_new(view, "connector", json_string(entry->connector));
+        json_object_set_new(view, "operation", json_string(entry->operation));
     }
     return view;
 }
@@ -248,13 +321,13 @@ typedef struct OutboxEach {
 static int each_visit(void *context, StoreBytes key, StoreBytes value)
 {
     OutboxEach *o = context;
-    json_t *entry;
+    OutboxEntry entry;
     if (key.len != 8)
         return step_fail(o->step, ENGINE_FAILED, "the store is damaged: an outbox key is %zu bytes, not 8", key.len);
-    int rc = engine_parse_json(o->step, TABLE_OUTBOX, key, value, &entry);
+    int rc = outbox_read(o->step, key, value, &entry);
     if (rc == STORE_OK)
-        rc = o->visit(o->step, store_read_be64(key.data), entry, o->context);
-    json_decref(entry);
+        rc = o->visit(o->step, store_read_be64(key.data), &entry, o->context);
+    outbox_entry_free(&entry);
     return rc;
 }
 
@@ -286,16 +359,15 @@ void outbox_mark_written(Engine *e, uint64_t seq)
 }
 
 typedef struct OutboxList {
-    const char *status;             /* NULL: every entry */
+    int status;                     /* -1: every entry */
     json_t *list;
 } OutboxList;
 
-static int list_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+static int list_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     (void)s;
     OutboxList *o = context;
-    const char *status = json_string_value(json_object_get(entry, "status"));
-    if (!o->status || (status && strcmp(status, o->status) == 0))
+    if (o->status < 0 || (int)entry->status == o->status)
         json_array_append_new(o->list, entry_view(entry, seq));
     return STORE_OK;
 }
@@ -307,7 +379,12 @@ static int list_work(Step *s, void *context)
 
 int engine_outbox_list(Engine *e, const char *status, json_t **entries, char *why, size_t why_len)
 {
-    OutboxList o = {status, json_array()};
+    OutboxList o = {-1, json_array()};
+    for (int i = 0; status && i < OUTBOX_STATE_COUNT; i++)
+        if (strcmp(status, outbox_state_text((OutboxState)i)) == 0)
+            o.status = i;
+    if (status && o.status < 0)
+        o.status = OUTBOX_STATE_COUNT;   /* no entry has it */
     int rc = o.list ? engine_read(e, list_work, &o, why, why_len) : ENGINE_NO_MEMORY;
     if (rc != ENGINE_OK) {
         json_decref(o.list);
@@ -320,32 +397,33 @@ int engine_outbox_list(Engine *e, const char *status, json_t **entries, char *wh
 typedef struct OutboxFind {
     const char *key;
     uint64_t seq;
-    json_t *entry;                  /* found: a reference of its own */
+    bool found;
+    OutboxEntry entry;              /* found: taken over */
 } OutboxFind;
 
 /* Whether `key` is one of the entry's keys: BASE + INDEX .. INDEX + recipients - 1. */
-static bool entry_has_key(const json_t *entry, const char *key)
+static bool entry_has_key(const OutboxEntry *entry, const char *key)
 {
-    const char *base = json_string_value(json_object_get(entry, "base"));
-    size_t base_len = base ? strlen(base) : 0;
-    if (!base || strncmp(key, base, base_len) != 0)
+    size_t base_len = strlen(entry->base);
+    if (strncmp(key, entry->base, base_len) != 0)
         return false;
     char *end;
     long long index = strtoll(key + base_len, &end, 10);
-    json_int_t first = json_integer_value(json_object_get(entry, "index"));
-    size_t span = json_array_size(json_object_get(entry, "to"));
-    return *end == '\0' && key[base_len] >= '0' && key[base_len] <= '9' && index >= first &&
-           index < first + (json_int_t)(span ? span : 1);
+    size_t span = entry->to_count;
+    return *end == '\0' && key[base_len] >= '0' && key[base_len] <= '9' && index >= entry->index &&
+           index < entry->index + (int64_t)(span ? span : 1);
 }
 
-static int find_visit(Step *s, uint64_t seq, json_t *entry, void *context)
+static int find_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     (void)s;
     OutboxFind *f = context;
     if (!entry_has_key(entry, f->key))
         return STORE_OK;
     f->seq = seq;
-    f->entry = json_incref(entry);
+    f->found = true;
+    f->entry = *entry;
+    memset(entry, 0, sizeof *entry);
     return STORE_STOP;
 }
 
@@ -355,36 +433,30 @@ static int retry_work(Step *s, void *context)
     int rc = outbox_each(s, find_visit, f);
     if (rc != STORE_OK)
         return rc;
-    if (!f->entry)
+    if (!f->found)
         return step_fail(s, ENGINE_REFUSED, "no outbox entry has the key %s (huddle outbox --failed lists them)", f->key);
-    const char *status = json_string_value(json_object_get(f->entry, "status"));
-    if (!status || strcmp(status, "failed") != 0)
-        return step_fail(s, ENGINE_REFUSED, "the outbox entry %s has not failed: it is %s", f->key, status ? status : "?");
-    size_t i;
-    json_t *to;
-    json_array_foreach(json_object_get(f->entry, "to"), i, to)
-        if (strcmp(json_string_value(json_object_get(to, "state")), "failed") == 0)
-            json_object_set_new(to, "state", json_string("pending"));
-    json_object_set_new(f->entry, "status", json_string("pending"));
-    json_object_set_new(f->entry, "attempts", json_integer(0));
-    json_object_set_new(f->entry, "created_ms", json_integer((json_int_t)s->now));
-    json_object_set_new(f->entry, "next_ms", json_integer((json_int_t)s->now));
-    json_object_set_new(f->entry, "lease_ms", json_integer(0));
+    OutboxEntry *entry = &f->entry;
+    if (entry->status != OUTBOX_FAILED)
+        return step_fail(s, ENGINE_REFUSED, "the outbox entry %s has not failed: it is %s", f->key,
+                         outbox_state_text(entry->status));
+    for (size_t i = 0; i < entry->to_count; i++)
+        if (entry->to[i].state == OUTBOX_FAILED)
+            entry->to[i].state = OUTBOX_PENDING;
+    entry->status = OUTBOX_PENDING;
+    entry->attempts = 0;
+    entry->created_ms = entry->next_ms = s->now;
+    entry->lease_ms = 0;
     outbox_mark_written(s->engine, f->seq);
     uint64_t version;   /* raised so that a serve beside this process looks again */
     rc = engine_counter_next(s, "next_outbox", &version);
-    if (rc != STORE_OK)
-        return rc;
-    unsigned char key[8];
-    store_be64(f->seq, key);
-    return engine_put_json(s, TABLE_OUTBOX, store_bytes(key, 8), f->entry);
+    return rc == STORE_OK ? outbox_put(s, f->seq, entry) : rc;
 }
 
 int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size_t why_len)
 {
-    OutboxFind f = {key, 0, NULL};
+    OutboxFind f = {key, 0, false, {0}};
     int rc = engine_run_step(e, now, retry_work, &f, why, why_len);
-    json_decref(f.entry);
+    outbox_entry_free(&f.entry);
     return rc;
 }
 
@@ -392,16 +464,16 @@ int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size
 
 /* The entry's instance in *in (STORE_NOT_FOUND: it is gone), and whether it still
    waits at the suspension the entry was made for. */
-static int entry_instance(Step *s, const json_t *entry, Instance *in, bool *waits)
+static int entry_instance(Step *s, const OutboxEntry *entry, Instance *in, bool *waits)
 {
     *waits = false;
-    int rc = instance_load(s, (uint64_t)json_integer_value(json_object_get(entry, "instance")), in);
+    int rc = instance_load(s, entry->instance, in);
     if (rc == STORE_OK)
-        *waits = in->frame && (uint64_t)json_integer_value(json_object_get(entry, "suspension")) == in->frame->step;
+        *waits = in->frame && entry->suspension == in->frame->step;
     return rc;
 }
 
-int outbox_call_waits(Step *s, const json_t *entry, bool *waits)
+int outbox_call_waits(Step *s, const OutboxEntry *entry, bool *waits)
 {
     Instance in;
     int rc = entry_instance(s, entry, &in, waits);
@@ -410,7 +482,7 @@ int outbox_call_waits(Step *s, const json_t *entry, bool *waits)
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
-int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const char *failure)
+int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, const char *failure)
 {
     Instance in;
     bool waits;
@@ -424,11 +496,11 @@ int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const 
         return STORE_OK;   /* stale: the instance moved on */
     }
     CodecWriter *record = record_begin(s, &in, reply ? "replied" : "call_failed");
-    record_json(record, "connector", json_object_get(entry, "connector"));
-    record_json(record, "operation", json_object_get(entry, "operation"));
-    if (json_object_get(entry, "base") && !outbox_simulated(s)) {   /* run: no random store id */
+    record_text(record, "connector", entry->connector);
+    record_text(record, "operation", entry->operation);
+    if (!outbox_simulated(s)) {   /* run: no random store id */
         char key[200];
-        outbox_key_text(entry, 0, key, sizeof key);
+        outbox_entry_key(entry, 0, key, sizeof key);
         record_text(record, "key", key);
     }
     if (reply)
@@ -444,37 +516,34 @@ int outbox_call_result(Step *s, const json_t *entry, const json_t *reply, const 
     return rc;
 }
 
-int outbox_record_delivery(Step *s, const json_t *entry, const char *person, const char *channel,
+int outbox_record_delivery(Step *s, const OutboxEntry *entry, const char *person, const char *channel,
                            const char *error)
 {
     Instance in;
-    uint64_t number = (uint64_t)json_integer_value(json_object_get(entry, "instance"));
-    if (number == 0)
+    if (entry->instance == 0)
         return STORE_OK;   /* a head publication: no instance, no history; a failure stays in the outbox */
-    int rc = instance_load(s, number, &in);
+    int rc = instance_load(s, entry->instance, &in);
     if (rc == STORE_NOT_FOUND)
         return STORE_OK;
     if (rc != STORE_OK)
         return rc;
     size_t position = 0;
-    size_t i;
-    json_t *to;
-    json_array_foreach(json_object_get(entry, "to"), i, to)
-        if (person && strcmp(json_string_value(json_object_get(to, "person")), person) == 0)
+    for (size_t i = 0; person && i < entry->to_count; i++)
+        if (strcmp(entry->to[i].person, person) == 0)
             position = i;
     char key[200];
-    outbox_key_text(entry, position, key, sizeof key);
+    outbox_entry_key(entry, position, key, sizeof key);
     CodecWriter *record = record_begin(s, &in, error ? "send_failed" : "delivered");
     if (person) {
         record_text(record, "person", person);
         record_text(record, "channel", channel);
-        record_json(record, "about", json_object_get(json_object_get(entry, "message"), "about"));
+        record_text(record, "about", entry->about);
     } else {
-        record_json(record, "connector", json_object_get(entry, "connector"));
-        record_json(record, "operation", json_object_get(entry, "operation"));
+        record_text(record, "connector", entry->connector);
+        record_text(record, "operation", entry->operation);
     }
     record_text(record, "key", key);
-    record_json(record, "attempts", json_object_get(entry, "attempts"));
+    record_integer(record, "attempts", entry->attempts);
     record_text(record, "error", error);
     rc = instance_save(s, &in);
     instance_clear(&in);

@@ -1,16 +1,16 @@
 /*
  * engine_records.c - a step's history records as their codec bytes (engine_internal.h,
  * StepRecords): the list, record_begin's writer (the record written straight from C
- * values with the codec's own emitters, engine_codec.h's CodecWriter), the jansson
- * adapter's records encoded when they are written, and JSON made only where a record
- * is read: step_record_json, the on_record hook (only the kinds it asks for), the
- * decisions index (records_put, engine_txn.c, only the kinds it indexes).
+ * values with the codec's own emitters, engine_codec.h's CodecWriter), and JSON made
+ * only where a record is read: step_record_json, the on_record hook (only the kinds it
+ * asks for), the decisions index (records_put, engine_txn.c, only the kinds it indexes).
  *
- * The bytes are exactly those codec_encode writes for the record record_add would have
+ * The bytes are exactly those codec_encode writes for the jansson record older huddles
  * built with the same fields in the same order (tests/unit/test_records.c checks every
  * kind): the history and the audit chain do not change.
  */
 #include "engine_internal.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,6 @@ static StepRecord *records_push(StepRecords *r, uint64_t instance, json_int_t se
     memcpy(item->kind, kind, len);
     item->kind[len] = '\0';
     item->at = item->len = 0;
-    item->json = NULL;
     return item;
 }
 
@@ -66,20 +65,8 @@ static void records_close(StepRecords *r)
 
 int records_settle(StepRecords *r, size_t from)
 {
+    (void)from;   /* every record has its bytes once the last one is closed */
     records_close(r);
-    for (size_t i = from; i < r->count; i++) {
-        StepRecord *item = &r->items[i];
-        if (!item->json)
-            continue;
-        strbuf_put(&r->bytes, NO_STAMP, HISTORY_STAMP_MAX);
-        item->at = r->bytes.len;
-        int rc = codec_encode(item->json, &r->bytes);
-        record_ends(r, item);
-        json_decref(item->json);
-        item->json = NULL;
-        if (rc != CODEC_OK && !r->failed)
-            r->failed = rc;
-    }
     if (strbuf_failed(&r->bytes) && !r->failed)
         r->failed = CODEC_NO_MEMORY;
     return r->failed ? r->failed : CODEC_OK;
@@ -94,8 +81,6 @@ StoreBytes step_record_bytes(const StepRecords *r, size_t i)
 
 void step_records_clear(StepRecords *r)
 {
-    for (size_t i = 0; i < r->count; i++)
-        json_decref(r->items[i].json);
     r->count = 0;
     r->open = false;
     r->failed = CODEC_OK;
@@ -130,7 +115,7 @@ CodecWriter *record_begin(Step *s, Instance *in, const char *kind)
     StepRecords *r = s->records;
     records_close(r);
     if (!kind)
-        return NULL;   /* as record_add, whose json_string(NULL) fails */
+        return NULL;   /* nothing recorded */
     record_head(in, &head);
     if (!records_push(r, in->number, head.seq, kind))
         return NULL;   /* counted: the step fails, out of memory */
@@ -167,10 +152,82 @@ void record_json(CodecWriter *w, const char *key, const json_t *value)
     codec_write_json(w, value);
 }
 
+/* Whether the writer writes `v` as value_to_json gives it (room: how many more lists and
+   maps the writer may open): no real (jansson gives none for one that is not finite), every
+   text UTF-8 (jansson gives none for one that is not), no key holding a NUL, nested no
+   deeper than the writer goes. Anything else goes through jansson, as before. */
+static bool value_plain(Value v, unsigned room)
+{
+    switch (v.type) {
+    case VAL_FLOAT:
+        return false;
+    case VAL_STRING:
+        return utf8_valid_prefix((const unsigned char *)v.as.string->data, v.as.string->len) == v.as.string->len;
+    case VAL_LIST:
+        for (uint32_t i = 0; room > 0 && i < v.as.list->count; i++)
+            if (!value_plain(v.as.list->items[i], room - 1))
+                return false;
+        return room > 0;
+    case VAL_MAP:
+        for (uint32_t i = 0; room > 0 && i < v.as.map->count; i++)
+            if (memchr(v.as.map->keys[i]->data, '\0', v.as.map->keys[i]->len) ||
+                utf8_valid_prefix((const unsigned char *)v.as.map->keys[i]->data, v.as.map->keys[i]->len) !=
+                    v.as.map->keys[i]->len ||
+                !value_plain(v.as.map->values[i], room - 1))
+                return false;
+        return room > 0;
+    default:
+        return true;
+    }
+}
+
+/* `v` as value_to_json's JSON, written straight into the record (value_plain said so). */
+static void write_value(CodecWriter *w, Value v)
+{
+    switch (v.type) {
+    case VAL_BOOL: codec_write_bool(w, v.as.boolean); return;
+    case VAL_INT: codec_write_integer(w, v.as.integer); return;
+    case VAL_DURATION: codec_write_integer(w, v.as.ms / 1000); return;
+    case VAL_STRING: codec_write_string(w, v.as.string->data, v.as.string->len); return;
+    case VAL_TIME:
+    case VAL_BUSINESS: {
+        StrBuf text = STRBUF_INIT;
+        value_write_text(v, 0, &text);
+        codec_write_string(w, strbuf_failed(&text) ? "" : strbuf_text(&text), strbuf_failed(&text) ? 0 : text.len);
+        if (strbuf_failed(&text) && w->rc == CODEC_OK)
+            w->rc = CODEC_NO_MEMORY;   /* the step fails, as jansson's NULL made it */
+        strbuf_free(&text);
+        return;
+    }
+    case VAL_LIST:
+        codec_write_array(w);
+        for (uint32_t i = 0; i < v.as.list->count; i++)
+            write_value(w, v.as.list->items[i]);
+        codec_write_close(w);
+        return;
+    case VAL_MAP:
+        codec_write_object(w);
+        for (uint32_t i = 0; i < v.as.map->count; i++) {
+            codec_write_key(w, v.as.map->keys[i]->data);
+            write_value(w, v.as.map->values[i]);
+        }
+        codec_write_close(w);
+        return;
+    default:
+        codec_write_null(w);
+        return;
+    }
+}
+
 void record_value(CodecWriter *w, const char *key, Value value)
 {
     if (!w)
         return;
+    if (value_plain(value, CODEC_WRITER_DEPTH - w->depth)) {   /* no jansson: tags, texts, people */
+        codec_write_key(w, key);
+        write_value(w, value);
+        return;
+    }
     json_t *json = value_to_json(value);
     record_json(w, key, json);   /* none when out of memory: the step fails, as it counts it */
     json_decref(json);
@@ -224,32 +281,16 @@ void record_close(CodecWriter *w)
         codec_write_close(w);
 }
 
-/* ---- the adapter ---- */
+/* ---- a call's and a send's ---- */
 
-json_t *record_add(Step *s, Instance *in, const char *kind)
+CodecWriter *record_effect_begin(Step *s, Instance *in, const char *kind, const char *connector,
+                                 const char *operation, const json_t *arg)
 {
-    RecordHead head;
-    StepRecords *r = s->records;
-    records_close(r);
-    record_head(in, &head);
-    char at[40];
-    time_text(s->now, at);
-    /* Set field by field, not through json_pack (which reads its format and checks
-       every key's UTF-8 each time); a failed allocation is counted by engine_alloc and
-       fails the step. */
-    json_t *record = json_object();
-    int unset = json_object_set_new_nocheck(record, "at", json_string(at));
-    unset |= json_object_set_new_nocheck(record, "instance", json_string(head.instance));
-    unset |= json_set_integer(record, "seq", head.seq);
-    unset |= json_object_set_new_nocheck(record, "kind", json_string(kind));
-    unset |= json_object_set_new_nocheck(record, "state", head.state ? json_string(head.state) : json_null());
-    StepRecord *item = unset ? NULL : records_push(r, in->number, head.seq, kind);
-    if (!item) {
-        json_decref(record);   /* as json_pack would: no record missing a field */
-        return NULL;
-    }
-    item->json = record;
-    return record;
+    CodecWriter *w = record_begin(s, in, kind);
+    record_text(w, "connector", connector);
+    record_text(w, "operation", operation);
+    record_json(w, "arg", arg);
+    return w;
 }
 
 /* ---- where records are read ---- */
@@ -257,8 +298,6 @@ json_t *record_add(Step *s, Instance *in, const char *kind)
 json_t *step_record_json(Step *s, size_t i)
 {
     StepRecords *r = s->records;
-    if (i < r->count && r->items[i].json)
-        return json_incref(r->items[i].json);
     records_close(r);
     if (i >= r->count || r->items[i].len == 0)
         return NULL;

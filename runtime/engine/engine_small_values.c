@@ -24,6 +24,8 @@
 #include "engine_small_values.h"
 #include "engine_codec.h"
 #include "engine_task_record.h"
+
+#include "engine_outbox_entry.h"
 #include "utf8.h"
 
 #include <inttypes.h>
@@ -51,6 +53,9 @@ bool small_value_typed(StoreTable table, const void *data, size_t len)
     const unsigned char *bytes = data;
     if (table == TABLE_TASKS)       /* the task record's own (engine_task_record.h) */
         return task_record_is_typed(data, len);
+
+    if (table == TABLE_OUTBOX)   /* an outbox entry of its own encoding (engine_outbox_entry.h) */
+        return outbox_entry_is_typed(data, len);
     return small_value_table(table) && len > 0 && bytes[0] >= SMALL_VALUE_1 &&
            bytes[0] <= SMALL_VALUE_NEWEST_BYTE;
 }
@@ -315,6 +320,8 @@ int small_value_load(StoreTable table, const void *data, size_t len, json_t **ou
         return task_record_load(data, len, out, why, why_len);
     if (!small_value_typed(table, data, len))
         return codec_load(data, len, out, why, why_len);
+    if (table == TABLE_OUTBOX)
+        return outbox_entry_load_json(data, len, out, why, why_len);
     Reader r;
     byte_reader_init(&r, data, len, 0, kind_name(table), why, why_len);
     int64_t at;
@@ -575,6 +582,9 @@ bool small_value_encode_json(StoreTable table, const json_t *value, StrBuf *out)
 {
     if (table == TABLE_TASKS)
         return task_record_encode_json(value, out) == TASK_RECORD_OK;
+
+    if (json_is_object(value) && table == TABLE_OUTBOX)
+        return outbox_entry_encode_json(value, out);
     if (!json_is_object(value) || !small_value_table(table))
         return false;
     return table == TABLE_SEEN ? seen_encode_json(value, out)

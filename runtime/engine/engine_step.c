@@ -122,9 +122,31 @@ void record_notes(Step *s, Instance *in, json_t *notes, int seat)
     }
 }
 
+/* A `sent` or `called` record's fields (connector, operation, arg: the VM's map
+   {connector, operation, arg} in that order), written from C values, and the outbox
+   entry made from the same values, whose key the record gets last. */
+static int record_outbox_effect(Step *s, Instance *in, const char *kind, Value what)
+{
+    const Value *connector = value_map_get(what, "connector", 9);
+    const Value *operation = value_map_get(what, "operation", 9);
+    const Value *arg = value_map_get(what, "arg", 3);
+    const char *conn = connector && connector->type == VAL_STRING ? value_text(*connector) : NULL;
+    const char *op = operation && operation->type == VAL_STRING ? value_text(*operation) : NULL;
+    json_t *arg_json = arg ? value_to_json(*arg) : NULL;
+    if (arg && !arg_json)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    CodecWriter *record = record_effect_begin(s, in, kind, conn, op, arg_json);
+    int rc = STORE_OK;
+    if (strcmp(kind, "sent") == 0)
+        outbox_send(s, in, conn, op, arg_json, record);
+    else
+        rc = outbox_call(s, in, conn, op, arg_json, record);
+    json_decref(arg_json);
+    return rc;
+}
+
 static void record_effect(Step *s, Instance *in, const Effect *effect)
 {
-    json_t *record;
     switch (effect->kind) {
     case EFFECT_ENTERED:
         instance_set_text(s, &in->record.state, value_text(effect->value));
@@ -141,9 +163,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         record_value(record_begin(s, in, "noted"), "text", effect->value);
         break;
     case EFFECT_SENT:
-        record = record_add(s, in, "sent");
-        json_object_update_new(record, value_to_json(effect->value));
-        outbox_send(s, in, record);
+        record_outbox_effect(s, in, "sent", effect->value);
         break;
     case EFFECT_NOTIFY: {
         Value whos = *value_map_get(effect->value, "who", 3);
@@ -226,14 +246,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
 
 static int suspend_call(Step *s, Instance *in, Value call)
 {
-    json_t *record = record_add(s, in, "called");
-    json_t *description = value_to_json(call);
-    json_object_set(record, "connector", json_object_get(description, "connector"));
-    json_object_set(record, "operation", json_object_get(description, "operation"));
-    json_object_set(record, "arg", json_object_get(description, "arg"));
-    int rc = description ? outbox_call(s, in, description, record) : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    json_decref(description);
-    return rc;
+    return record_outbox_effect(s, in, "called", call);
 }
 
 int case_release(Step *s, Instance *in)

@@ -560,7 +560,7 @@ static int outbox_visit(void *context, StoreBytes key, StoreBytes value)
         violation(c, "outbox: a key of %zu bytes, not 8", key.len);
         return STORE_OK;
     }
-    json_t *entry = record_of(value.data, value.len, NULL, 0);
+    json_t *entry = small_record_of(TABLE_OUTBOX, value.data, value.len);   /* its own encoding, or JSON */
     if (!json_is_object(entry)) {
         violation(c, "outbox %" PRIu64 ": not a JSON object", store_read_be64(key.data));
         json_decref(entry);

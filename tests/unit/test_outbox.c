@@ -68,13 +68,14 @@ static void backoff_jitter_is_the_same_for_a_key_and_differs_between_keys(void *
 static void keys_are_base_plus_index_plus_position(void **state)
 {
     (void)state;
-    json_t *entry = json_pack("{s:s, s:i}", "base", "S:i3:5:", "index", 2);
+    OutboxEntry entry = {.index = 2};
+    assert_int_equal(outbox_entry_set_text(&entry.base, "S:i3:5:"), 0);
     char key[200];
-    outbox_key_text(entry, 0, key, sizeof key);
+    outbox_entry_key(&entry, 0, key, sizeof key);
     assert_string_equal(key, "S:i3:5:2");
-    outbox_key_text(entry, 3, key, sizeof key);
+    outbox_entry_key(&entry, 3, key, sizeof key);
     assert_string_equal(key, "S:i3:5:5");
-    json_decref(entry);
+    outbox_entry_free(&entry);
 }
 
 /* ---- mail ---- */

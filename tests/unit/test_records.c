@@ -13,14 +13,19 @@
  *   every kind    each record the step writes through record_begin (started, joined
  *                 with and without a threshold, entered, timer, tagged, noted,
  *                 notified of each form, when_failed, stalled, done, failed, cancelled)
- *                 has the bytes of the same record made through record_add, the
- *                 jansson adapter, encoded as it is when written; and an instance
- *                 whose history count grows past 31 and 127
+ *                 has the bytes of the same record built as a jansson object (as the
+ *                 engine built them before, through its adapter record_add, which
+ *                 reference_add below keeps) and encoded; and an instance whose
+ *                 history count grows past 31 and 127
+ *   values        record_value's VM values (lists, maps, times, durations, texts
+ *                 that are not UTF-8, reals, deep nesting) against value_to_json's JSON
+ *   the outbox    called and sent (record_effect_begin and the key the outbox entry
+ *                 adds), with and without an argument, against the adapter's records
  *   the ask       asked (its choices' ids written item by item), answered with and
  *                 without a token, resolved with its votes, escalated, delegated from
  *                 nobody: the same against the adapter
- *   the list      records of both kinds, mixed, settle in order; step_record_json
- *                 reads each back; records_keep copies only the kinds the hook wants
+ *   the list      records settle in order; step_record_json reads each back;
+ *                 records_keep copies only the kinds the hook wants
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,14 +170,33 @@ static void test_writer_too_deep(void **state)
     strbuf_free(&out);
 }
 
-/* ---- every kind: record_begin against record_add ---- */
+/* ---- every kind: record_begin against the jansson records ---- */
 
 typedef struct Both {
     Engine *engine;
-    StepRecords written, added;
+    StepRecords written;
     Step ws, as;
     Instance wi, ai;
+    json_t *added;                  /* the reference records, as the adapter built them */
 } Both;
+
+/* The engine's former adapter record_add: a record begun as a jansson object (the
+   caller sets its fields), appended to the reference list. */
+static json_t *reference_add(Both *b, const char *kind)
+{
+    RecordHead head;
+    record_head(&b->ai, &head);
+    char at[40];
+    time_text(b->as.now, at);
+    json_t *record = json_object();
+    json_object_set_new(record, "at", json_string(at));
+    json_object_set_new(record, "instance", json_string(head.instance));
+    json_object_set_new(record, "seq", json_integer(head.seq));
+    json_object_set_new(record, "kind", json_string(kind));
+    json_object_set_new(record, "state", head.state ? json_string(head.state) : json_null());
+    json_array_append_new(b->added, record);
+    return record;
+}
 
 /* Instance i42 of playbook p, in `state` (NULL: before its first), 3 events discarded. */
 static void instance_fill(Instance *in, const char *state)
@@ -188,7 +212,8 @@ static void both_begin(Both *b, const char *state, int64_t now)
 {
     memset(b, 0, sizeof *b);
     step_begin(&b->ws, NULL, NULL, now, &b->written, NULL, 0);
-    step_begin(&b->as, NULL, NULL, now, &b->added, NULL, 0);
+    step_begin(&b->as, NULL, NULL, now, NULL, NULL, 0);
+    b->added = json_array();
     instance_fill(&b->wi, state);
     instance_fill(&b->ai, state);
 }
@@ -198,16 +223,19 @@ static void both_begin(Both *b, const char *state, int64_t now)
 static void both_check(Both *b, size_t count)
 {
     assert_int_equal(records_settle(&b->written, 0), CODEC_OK);
-    assert_int_equal(records_settle(&b->added, 0), CODEC_OK);
     assert_int_equal(b->written.count, count);
-    assert_int_equal(b->added.count, count);
+    assert_int_equal(json_array_size(b->added), count);
     for (size_t i = 0; i < count; i++) {
-        StoreBytes w = step_record_bytes(&b->written, i), a = step_record_bytes(&b->added, i);
+        StoreBytes w = step_record_bytes(&b->written, i);
+        json_t *reference = json_array_get(b->added, i);
+        StrBuf a = STRBUF_INIT;
+        assert_int_equal(codec_encode(reference, &a), CODEC_OK);
         assert_int_equal(w.len, a.len);
         assert_memory_equal(w.data, a.data, w.len);
-        assert_int_equal(b->written.items[i].seq, b->added.items[i].seq);
+        strbuf_free(&a);
+        assert_int_equal(b->written.items[i].seq, json_integer_value(json_object_get(reference, "seq")));
         assert_int_equal(b->written.items[i].instance, 42);
-        assert_string_equal(b->written.items[i].kind, b->added.items[i].kind);
+        assert_string_equal(b->written.items[i].kind, json_string_value(json_object_get(reference, "kind")));
     }
     assert_int_equal(b->wi.record.history, b->ai.record.history);
     assert_int_equal(b->wi.record.history, count);
@@ -216,7 +244,7 @@ static void both_check(Both *b, size_t count)
 static void both_end(Both *b)
 {
     step_records_free(&b->written);
-    step_records_free(&b->added);
+    json_decref(b->added);
     instance_record_free(&b->wi.record);
     instance_record_free(&b->ai.record);
 }
@@ -238,7 +266,7 @@ static void test_every_kind(void **state)
     record_text(w, "type", "alert");
     record_text(w, "id", "a1");
     record_close(w);
-    json_t *r = record_add(&b.as, &b.ai, "started");
+    json_t *r = reference_add(&b, "started");
     json_object_set_new(r, "playbook", json_string("pages"));
     json_object_set_new(r, "version", json_string("afe829ef1cb78aa3f51b8908a6db76618b5a9b1c4710aad70b448098f1d2dac5"));
     json_object_set_new(r, "case", json_string("h1"));
@@ -246,7 +274,7 @@ static void test_every_kind(void **state)
     w = record_begin(&b.ws, &b.wi, "started");
     record_text(w, "playbook", "pages");
     record_null(w, "case");
-    r = record_add(&b.as, &b.ai, "started");
+    r = reference_add(&b, "started");
     json_object_set_new(r, "playbook", json_string("pages"));
     json_object_set_new(r, "case", json_null());
     /* joined, from a threshold's window */
@@ -258,7 +286,7 @@ static void test_every_kind(void **state)
     record_json(w, "id", json_object_get(event, "id"));
     record_close(w);
     record_bool(w, "threshold", true);
-    r = record_add(&b.as, &b.ai, "joined");
+    r = reference_add(&b, "joined");
     json_object_set_new(r, "event", json_copy(event));
     json_object_set_new(r, "threshold", json_true());
     json_decref(event);
@@ -266,7 +294,7 @@ static void test_every_kind(void **state)
     assert_int_equal(instance_record_set_text(&b.wi.record.state, "waiting"), 0);
     assert_int_equal(instance_record_set_text(&b.ai.record.state, "waiting"), 0);
     record_begin(&b.ws, &b.wi, "entered");
-    record_add(&b.as, &b.ai, "entered");
+    reference_add(&b, "entered");
     /* timer: its due time as the engine's text, at whole seconds and not */
     const int64_t dues[] = {NOW + 7200000, NOW + 250};
     for (size_t i = 0; i < 2; i++) {
@@ -277,7 +305,7 @@ static void test_every_kind(void **state)
         record_text(w, "what", "after");
         record_text(w, "task", NULL);   /* none: no field */
         record_integer(w, "level", 2);
-        r = record_add(&b.as, &b.ai, "timer");
+        r = reference_add(&b, "timer");
         json_object_set_new(r, "due", json_string(at));
         json_object_set_new(r, "what", json_string("after"));
         json_object_set_new(r, "level", json_integer(2));
@@ -287,7 +315,7 @@ static void test_every_kind(void **state)
     assert_true(value_list_push(tags, value_string("high", 4)));
     assert_true(value_list_push(tags, value_string("Electro Outlet", 14)));
     record_value(record_begin(&b.ws, &b.wi, "tagged"), "tags", tags);
-    json_object_set_new(record_add(&b.as, &b.ai, "tagged"), "tags", value_to_json(tags));
+    json_object_set_new(reference_add(&b, "tagged"), "tags", value_to_json(tags));
     value_release(tags);
     /* notified: a person, a channel, a message; and with an ask's outcome */
     json_t *person = json_string("anna");
@@ -295,7 +323,7 @@ static void test_every_kind(void **state)
     record_json(w, "person", person);
     record_text(w, "channel", "email");
     record_text(w, "message", "the message");
-    r = record_add(&b.as, &b.ai, "notified");
+    r = reference_add(&b, "notified");
     json_object_set(r, "person", person);
     json_object_set_new(r, "channel", json_string("email"));
     json_object_set_new(r, "message", json_string("the message"));
@@ -305,7 +333,7 @@ static void test_every_kind(void **state)
     record_text(w, "channel", "slack");
     record_text(w, "outcome", "yes");
     record_text(w, "message", NULL);
-    r = record_add(&b.as, &b.ai, "notified");
+    r = reference_add(&b, "notified");
     json_object_set_new(r, "task", json_string("t7"));
     json_object_set(r, "person", person);
     json_object_set_new(r, "channel", json_string("slack"));
@@ -313,7 +341,7 @@ static void test_every_kind(void **state)
     json_decref(person);
     /* stalled, then the ends */
     record_text(record_begin(&b.ws, &b.wi, "stalled"), "error", "a timer must be due after the engine time");
-    json_object_set_new(record_add(&b.as, &b.ai, "stalled"), "error",
+    json_object_set_new(reference_add(&b, "stalled"), "error",
                         json_string("a timer must be due after the engine time"));
     const char *ends[][2] = {{"done", "outcome"}, {"failed", "error"}, {"cancelled", "reason"}};
     for (size_t i = 0; i < 3; i++) {
@@ -321,7 +349,7 @@ static void test_every_kind(void **state)
         w = record_begin(&b.ws, &b.wi, ends[i][0]);
         record_json(w, ends[i][1], text);
         record_integer(w, "discarded", 3);
-        r = record_add(&b.as, &b.ai, ends[i][0]);
+        r = reference_add(&b, ends[i][0]);
         json_object_set(r, ends[i][1], text);
         json_object_set_new(r, "discarded", json_integer(3));
         json_decref(text);
@@ -356,7 +384,7 @@ static void test_task_kinds(void **state)
     codec_write_close(w);
     record_json(w, "seats", json_object_get(task, "seats"));
     record_json(w, "deadline", json_object_get(task, "deadline"));
-    json_t *r = record_add(&b.as, &b.ai, "asked");
+    json_t *r = reference_add(&b, "asked");
     json_object_set(r, "task", json_object_get(task, "id"));
     json_object_set(r, "question", json_object_get(task, "question"));
     json_t *ids = json_array();
@@ -373,7 +401,7 @@ static void test_task_kinds(void **state)
         record_text(w, "token", token ? "tok-1" : NULL);
         record_text(w, "choice", "yes");
         record_json(w, "comment", json_null());
-        r = record_add(&b.as, &b.ai, "answered");
+        r = reference_add(&b, "answered");
         json_object_set_new(r, "task", json_string("t3"));
         json_object_set_new(r, "by", json_string("ming"));
         if (token)
@@ -386,7 +414,7 @@ static void test_task_kinds(void **state)
     record_text(w, "task", "t3");
     record_text(w, "choice", "yes");
     record_json(w, "votes", votes);
-    r = record_add(&b.as, &b.ai, "resolved");
+    r = reference_add(&b, "resolved");
     json_object_set_new(r, "task", json_string("t3"));
     json_object_set_new(r, "choice", json_string("yes"));
     json_object_set(r, "votes", votes);
@@ -396,7 +424,7 @@ static void test_task_kinds(void **state)
     record_text(w, "task", "t3");
     record_integer(w, "level", 1);
     record_json(w, "added", added);
-    r = record_add(&b.as, &b.ai, "escalated");
+    r = reference_add(&b, "escalated");
     json_object_set_new(r, "task", json_string("t3"));
     json_object_set_new(r, "level", json_integer(1));
     json_object_set(r, "added", added);
@@ -405,7 +433,7 @@ static void test_task_kinds(void **state)
     record_integer(w, "seat", 0);
     record_null(w, "from");
     record_text(w, "to", "lars");
-    r = record_add(&b.as, &b.ai, "delegated");
+    r = reference_add(&b, "delegated");
     json_object_set(r, "task", json_object_get(task, "id"));
     json_object_set_new(r, "seat", json_integer(0));
     json_object_set_new(r, "from", json_null());
@@ -425,10 +453,109 @@ static void test_long_history(void **state)
     both_begin(&b, "s", NOW);
     for (int i = 0; i < 300; i++) {
         record_begin(&b.ws, &b.wi, "entered");
-        record_add(&b.as, &b.ai, "entered");
+        reference_add(&b, "entered");
     }
     both_check(&b, 300);
     assert_int_equal(b.written.items[299].seq, 300);
+    both_end(&b);
+}
+
+/* ---- the outbox's records: called and sent ---- */
+
+/* The adapter's `sent`: the VM's map {connector, operation, arg} merged in, then the key. */
+static void reference_sent(Both *b, const json_t *arg, const char *key)
+{
+    json_t *r = reference_add(b, "sent");
+    json_object_update_new(r, json_pack("{s:s, s:s, s:O}", "connector", "crm", "operation", "note", "arg", arg));
+    if (key)
+        json_object_set_new(r, "key", json_string(key));
+}
+
+/* The adapter's `called`: connector, operation, arg (none when absent), then the key. */
+static void reference_called(Both *b, const json_t *arg, const char *key)
+{
+    json_t *r = reference_add(b, "called");
+    json_object_set_new(r, "connector", json_string("bank"));
+    json_object_set_new(r, "operation", json_string("charge"));
+    if (arg)
+        json_object_set_new(r, "arg", json_deep_copy(arg));
+    if (key)
+        json_object_set_new(r, "key", json_string(key));
+}
+
+static void test_outbox_records(void **state)
+{
+    (void)state;
+    Both b;
+    both_begin(&b, "waiting", NOW);
+    json_t *args[] = {json_pack("{s:i, s:s, s:[i,i,{s:b}]}", "amount", 120, "currency", "EUR", "lines", 1, 2, "x", 1),
+                      json_null(), json_string("a plain text argument"), NULL};
+    size_t count = 0;
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        const char *key = i % 2 ? "S:i42:7:3" : NULL;   /* huddle run writes none */
+        CodecWriter *w = record_effect_begin(&b.ws, &b.wi, "called", "bank", "charge", args[i]);
+        record_text(w, "key", key);
+        reference_called(&b, args[i], key);
+        count++;
+        if (!args[i])
+            continue;   /* a send always has its argument */
+        w = record_effect_begin(&b.ws, &b.wi, "sent", "crm", "note", args[i]);
+        record_text(w, "key", key);
+        reference_sent(&b, args[i], key);
+        count++;
+    }
+    both_check(&b, count);
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+        json_decref(args[i]);
+    both_end(&b);
+}
+
+/* ---- VM values written without jansson (record_value) ---- */
+
+/* A list nested `depth` lists deep around the integer 7. */
+static Value nested(int depth)
+{
+    Value v = value_int(7);
+    for (int i = 0; i < depth; i++) {
+        Value list = value_list_new(1);
+        value_list_push(list, v);
+        v = list;
+    }
+    return v;
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    Both b;
+    both_begin(&b, "s", NOW);
+    Value map = value_map_new(4);
+    value_map_set(map, "when", 4, value_time(INT64_C(1781503200123)));
+    value_map_set(map, "for", 3, value_duration(90000));
+    value_map_set(map, "who", 3, value_cstring("anna"));
+    value_map_set(map, "ok", 2, value_bool(true));
+    value_map_set(map, "none", 4, VALUE_NULL);
+    Value tags = value_list_new(3);
+    value_list_push(tags, value_cstring("sev1"));
+    value_list_push(tags, value_cstring("caf\xc3\xa9"));
+    value_list_push(tags, map);
+    Value bad = value_list_new(2);   /* jansson drops the text that is not UTF-8 */
+    value_list_push(bad, value_cstring("a"));
+    value_list_push(bad, value_string("\xff\xfe", 2));
+    Value values[] = {tags, value_cstring("a note"), value_float(2.5), bad, nested(5), nested(7), nested(12),
+                      value_int(-40), value_string("\xc3", 1)};
+    size_t count = sizeof values / sizeof values[0];
+    for (size_t i = 0; i < count; i++) {
+        record_value(record_begin(&b.ws, &b.wi, "noted"), "text", values[i]);
+        json_t *json = value_to_json(values[i]);
+        if (json)
+            json_object_set_new(reference_add(&b, "noted"), "text", json);
+        else
+            reference_add(&b, "noted");   /* jansson set nothing */
+    }
+    both_check(&b, count);
+    for (size_t i = 0; i < count; i++)
+        value_release(values[i]);
     both_end(&b);
 }
 
@@ -439,9 +566,8 @@ static void test_list(void **state)
     (void)state;
     Both b;
     both_begin(&b, NULL, NOW);
-    /* mixed: writer, adapter, writer; the adapter's encoded when settled */
     record_text(record_begin(&b.ws, &b.wi, "stalled"), "error", "one");
-    json_object_set_new(record_add(&b.ws, &b.wi, "called"), "connector", json_string("bank"));
+    record_effect_begin(&b.ws, &b.wi, "called", "bank", NULL, NULL);
     record_begin(&b.ws, &b.wi, "entered");
     json_t *first = step_record_json(&b.ws, 0), *second = step_record_json(&b.ws, 1),
            *third = step_record_json(&b.ws, 2);
@@ -488,6 +614,8 @@ int main(void)
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_task_kinds),
         cmocka_unit_test(test_long_history),
+        cmocka_unit_test(test_outbox_records),
+        cmocka_unit_test(test_values),
         cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
