@@ -12,7 +12,10 @@
  *                              keeps the schema but writes every binary record in the
  *                              codec's format 1, as huddle wrote them before format 2
  *                              (2026-12-04), every typed seen entry and case owner as
- *                              such a record (as written before 2026-12-05), and each history stamp in its fixed 41-byte
+ *                              such a record (as written before 2026-12-05), every task
+ *                              record (engine_task_record.h, written since 2026-12-05
+ *                              early morning) as the codec's record of its object (schema
+ *                              1 too, as JSON text), and each history stamp in its fixed 41-byte
  *                              form (HISTORY_STAMP_TAG, as written before that night),
  *                              which must still verify to the same links and head (the
  *                              canonical form does not depend on the format); and each
@@ -27,7 +30,7 @@
  *                              and on a second line how many history stamps are of each
  *                              form (fixed, varint), on a third how many instances'
  *                              frames are of each format, on a fourth how many seen
- *                              entries and case owners are typed (binary, not counted
+ *                              entries, case owners and tasks are typed (binary, not counted
  *                              in the formats), on a fifth how many instances' records
  *                              are of their own encoding and how many are JSON records
  *                              (an instance's record of its own encoding counts as
