@@ -152,16 +152,23 @@ static char *text_copy(const char *text, size_t len)
 
 /* ---- to the JSON object ---- */
 
+/* A text of the record as a JSON string: UTF-8 with no NUL (the decoder checks every
+   one, and a TaskRecord is only made by it), so not checked again. */
+static json_t *string_json(const char *text)
+{
+    return json_stringn_nocheck(text, strlen(text));
+}
+
 static json_t *text_json(const char *text)
 {
-    return text ? json_string(text) : json_null();
+    return text ? string_json(text) : json_null();
 }
 
 static json_t *texts_json(const TaskTexts *t)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < t->count; i++)
-        if (json_array_append_new(list, json_string(t->items[i])) != 0) {
+        if (json_array_append_new(list, string_json(t->items[i])) != 0) {
             json_decref(list);
             return NULL;
         }
@@ -171,7 +178,7 @@ static json_t *texts_json(const TaskTexts *t)
 /* Sets `name` to `value` (stolen); false when either is missing (out of memory). */
 static bool put(json_t *object, const char *name, json_t *value)
 {
-    return value && json_object_set_new(object, name, value) == 0;
+    return value && json_object_set_new_nocheck(object, name, value) == 0;
 }
 
 static json_t *seat_json(const TaskSeat *seat)
@@ -182,7 +189,7 @@ static json_t *seat_json(const TaskSeat *seat)
               put(object, "answered_by", text_json(seat->answered_by)) &&
               put(object, "acked", json_boolean(seat->acked)) &&
               (!seat->has_previous || put(object, "previous", texts_json(&seat->previous))) &&
-              (!seat->on_call || put(object, "on_call", json_string(seat->on_call)));
+              (!seat->on_call || put(object, "on_call", string_json(seat->on_call)));
     if (!ok) {
         json_decref(object);
         return NULL;
@@ -193,8 +200,8 @@ static json_t *seat_json(const TaskSeat *seat)
 static json_t *vote_json(const TaskVote *vote)
 {
     json_t *object = json_object();
-    bool ok = object && put(object, "by", json_string(vote->by)) && put(object, "choice", json_string(vote->choice)) &&
-              put(object, "comment", text_json(vote->comment)) && put(object, "at", json_string(vote->at)) &&
+    bool ok = object && put(object, "by", string_json(vote->by)) && put(object, "choice", string_json(vote->choice)) &&
+              put(object, "comment", text_json(vote->comment)) && put(object, "at", string_json(vote->at)) &&
               (!vote->has_seat || put(object, "seat", json_integer((json_int_t)vote->seat)));
     if (!ok) {
         json_decref(object);

@@ -76,7 +76,8 @@ typedef enum TaskField {
     TASK_FIELD_COUNT
 } TaskField;
 
-/* A task. Zero it to start (= {0}); task_record_free releases what it owns.
+/* A task. Zero it to start (= {0}); task_record_free releases what it owns. Its texts
+   are UTF-8 with no NUL (task_record_json renders them unchecked).
    A member is there when it is in order[0..field_count). */
 typedef struct TaskRecord {
     unsigned char order[TASK_FIELD_COUNT];

@@ -12,7 +12,10 @@
  *                              keeps the schema but writes every binary record in the
  *                              codec's format 1, as huddle wrote them before format 2
  *                              (2026-12-04), every typed seen entry and case owner as
- *                              such a record (as written before 2026-12-05), and each history stamp in its fixed 41-byte
+ *                              such a record (as written before 2026-12-05), every task
+ *                              record (engine_task_record.h, written since 2026-12-05
+ *                              early morning) as the codec's record of its object (schema
+ *                              1 too, as JSON text), and each history stamp in its fixed 41-byte
  *                              form (HISTORY_STAMP_TAG, as written before that night; a
  *                              step's entry of records taken apart, one record a key,
  *                              each with its link worked out, as written before
@@ -32,7 +35,7 @@
  *                              step's records and how many records they hold (an entry
  *                              counts in neither form), on a fourth how many instances'
  *                              frames are of each format, on a fifth how many seen
- *                              entries and case owners are typed (binary, not counted
+ *                              entries, case owners and tasks are typed (binary, not counted
  *                              in the formats), on a sixth how many instances' records
  *                              are of their own encoding and how many are JSON records
  *                              (an instance's record of its own encoding counts as

@@ -314,6 +314,15 @@ static void test_damage(void **state)
     assert_int_equal(task_record_decode("\x12\x01\x0b\x00\x01x", 6, &r, why, sizeof why), TASK_RECORD_OK);
     assert_string_equal(r.asked_at, "x");     /* a time of another form, as its text */
     task_record_free(&r);
+    /* ladder_after (18) as the integer 0 in the codec's long form (tag 0x03, a varint):
+       read, and written in the codec's one form (the small integer 0x20) (fuzz_task) */
+    assert_int_equal(task_record_decode("\x12\x01\x12\x03\x00", 5, &r, why, sizeof why), TASK_RECORD_OK);
+    StrBuf again = STRBUF_INIT;
+    assert_int_equal(task_record_encode(&r, &again), 0);
+    assert_int_equal(again.len, 4);
+    assert_memory_equal(again.data, "\x12\x01\x12\x20", 4);
+    strbuf_free(&again);
+    task_record_free(&r);
     assert_refused("{}", 2, "no version byte");
 }
 
