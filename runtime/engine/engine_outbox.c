@@ -422,6 +422,7 @@ static int find_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
         return STORE_OK;
     f->seq = seq;
     f->found = true;
+    outbox_entry_free(&f->entry);   /* the step's earlier run's (a full map runs it again) */
     f->entry = *entry;
     memset(entry, 0, sizeof *entry);
     return STORE_STOP;
