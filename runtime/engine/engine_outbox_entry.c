@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "engine_codec.h"
-#include "utf8.h"
 
 enum { FLAG_ARG = 1 << 0, FLAG_MESSAGE = 1 << 1, FLAG_ERROR = 1 << 2, FLAGS_KNOWN = 7 };
 
@@ -154,27 +153,16 @@ int outbox_entry_encode(const OutboxEntry *e, StrBuf *out)
 
 /* ---- decoding ---- */
 
-typedef struct Reader {
-    const unsigned char *bytes;
-    size_t len, at;
-    char *why;
-    size_t why_len;
-    bool no_memory;
-} Reader;
+typedef ByteReader Reader;    /* engine_codec.h: its sentences say "outbox entry" */
 
 static bool damaged(Reader *rd, const char *what)
 {
-    if (!rd->why[0])
-        snprintf(rd->why, rd->why_len, "is not a readable outbox entry (%s at byte %zu)", what, rd->at);
-    return false;
+    return byte_reader_damaged(rd, what);
 }
 
 static bool get_varint(Reader *rd, uint64_t *out)
 {
-    int rc = codec_varint(rd->bytes, rd->len, &rd->at, out);
-    if (rc != CODEC_VARINT_OK)
-        return damaged(rd, rc == CODEC_VARINT_CUT ? "cut short" : "a number not in its shortest form");
-    return true;
+    return byte_reader_varint(rd, out);
 }
 
 static bool get_signed(Reader *rd, int64_t *out)
@@ -188,11 +176,7 @@ static bool get_signed(Reader *rd, int64_t *out)
 
 static bool get_bytes(Reader *rd, size_t n, const unsigned char **out)
 {
-    if (n > rd->len - rd->at)
-        return damaged(rd, "cut short");
-    *out = rd->bytes + rd->at;
-    rd->at += n;
-    return true;
+    return byte_reader_bytes(rd, n, out);
 }
 
 static bool get_sized(Reader *rd, const unsigned char **bytes, size_t *len)
@@ -204,18 +188,19 @@ static bool get_sized(Reader *rd, const unsigned char **bytes, size_t *len)
     return true;
 }
 
+/* A text: UTF-8 with no NUL, copied. */
 static bool get_text(Reader *rd, char **out)
 {
     size_t len;
-    const unsigned char *bytes;
-    if (!get_sized(rd, &bytes, &len))
+    const char *text;
+    if (!byte_reader_string(rd, &text, &len))
         return false;
-    if (utf8_valid_prefix(bytes, len) != len || memchr(bytes, '\0', len))
+    if (memchr(text, '\0', len)) {
+        rd->at -= len;
         return damaged(rd, "text that is not UTF-8");
-    if (!(*out = text_copy((const char *)bytes, len))) {
-        rd->no_memory = true;
-        return false;
     }
+    if (!(*out = text_copy(text, len)))
+        return byte_reader_no_memory(rd);
     return true;
 }
 
@@ -232,17 +217,13 @@ static bool get_record(Reader *rd, StrBuf *out, bool object)
     bool fits = rc == CODEC_OK && (!object || json_is_object(value));
     if (rc == CODEC_OK)
         json_decref(value);
-    if (rc == CODEC_NO_MEMORY) {
-        rd->no_memory = true;
-        return false;
-    }
+    if (rc == CODEC_NO_MEMORY)
+        return byte_reader_no_memory(rd);
     if (!fits)
         return damaged(rd, object ? "a message that is not an object record" : "an argument that is not a record");
     strbuf_put(out, bytes, len);
-    if (strbuf_failed(out)) {
-        rd->no_memory = true;
-        return false;
-    }
+    if (strbuf_failed(out))
+        return byte_reader_no_memory(rd);
     return true;
 }
 
@@ -253,10 +234,8 @@ static bool get_recipients(Reader *rd, OutboxEntry *e)
         return false;
     if (count > (rd->len - rd->at) / 2)     /* a recipient takes two bytes at least */
         return damaged(rd, "a count larger than the bytes left");
-    if (count && !(e->to = calloc((size_t)count, sizeof *e->to))) {
-        rd->no_memory = true;
-        return false;
-    }
+    if (count && !(e->to = calloc((size_t)count, sizeof *e->to)))
+        return byte_reader_no_memory(rd);
     for (uint64_t i = 0; i < count; i++) {
         const unsigned char *state;
         if (!get_text(rd, &e->to[i].person))
@@ -300,9 +279,7 @@ static bool get_entry(Reader *rd, OutboxEntry *e)
     }
     if ((flags & FLAG_ERROR) && !get_text(rd, &e->error))
         return false;
-    if (rd->at != rd->len)
-        return damaged(rd, "bytes after the entry");
-    return true;
+    return byte_reader_end(rd, "bytes after the entry");
 }
 
 bool outbox_entry_is_typed(const void *data, size_t len)
@@ -314,24 +291,16 @@ bool outbox_entry_is_typed(const void *data, size_t len)
 int outbox_entry_decode(const void *data, size_t len, OutboxEntry *out, char *why, size_t why_len)
 {
     memset(out, 0, sizeof *out);
-    const unsigned char *bytes = data;
-    if (!outbox_entry_is_typed(data, len)) {
-        snprintf(why, why_len, "is not a readable outbox entry (no version byte)");
+    Reader rd;
+    if (!byte_reader_open(&rd, data, len, OUTBOX_ENTRY_FORMAT_1, OUTBOX_ENTRY_FORMAT_1, OUTBOX_ENTRY_NEWEST_BYTE,
+                          "outbox entry", why, why_len))
         return OUTBOX_ENTRY_DAMAGED;
-    }
-    if (bytes[0] != OUTBOX_ENTRY_FORMAT_1) {
-        snprintf(why, why_len, "is an outbox entry of version %u, newer than this huddle reads (version 1)",
-                 (unsigned)(bytes[0] - OUTBOX_ENTRY_FORMAT_1 + 1));
-        return OUTBOX_ENTRY_DAMAGED;
-    }
-    char spare = '\0';
-    Reader rd = {bytes, len, 1, why_len ? why : &spare, why_len ? why_len : 1, false};
-    rd.why[0] = '\0';
     if (get_entry(&rd, out))
         return OUTBOX_ENTRY_OK;
     outbox_entry_free(out);
     if (rd.no_memory) {
-        snprintf(rd.why, rd.why_len, "out of memory");
+        if (why_len)
+            snprintf(why, why_len, "out of memory");
         return OUTBOX_ENTRY_NO_MEMORY;
     }
     return OUTBOX_ENTRY_DAMAGED;

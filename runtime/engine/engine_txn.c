@@ -291,7 +291,7 @@ static int step_read_failed(Step *s, StoreTable table, StoreBytes key, int rc)
 
 /* The fields every reader of a table's records relies on, with their types: a record
    without one is damaged. Keep in sync with the writers (task_create, instance_start,
-   timer_set, suspend_call, case_join, events_accept, deploy_work, record_add). */
+   timer_set, suspend_call, case_join, events_accept, deploy_work, record_begin). */
 typedef struct RecordField {
     const char *name;
     json_type type;
