@@ -722,6 +722,38 @@ bool byte_reader_string(ByteReader *r, const char **out, size_t *len)
     return true;
 }
 
+bool byte_reader_sized(ByteReader *r, const unsigned char **bytes, size_t *len)
+{
+    uint64_t n;
+    if (!byte_reader_varint(r, &n) || !byte_reader_bytes(r, n > SIZE_MAX ? SIZE_MAX : (size_t)n, bytes))
+        return false;
+    *len = (size_t)n;
+    return true;
+}
+
+char *codec_text_copy(const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+bool byte_reader_text_copy(ByteReader *r, char **out)
+{
+    const char *text;
+    size_t len;
+    if (!byte_reader_string(r, &text, &len))
+        return false;
+    if (memchr(text, '\0', len)) {
+        r->at -= len;
+        return byte_reader_damaged(r, "text with a NUL byte");
+    }
+    return (*out = codec_text_copy(text, len)) ? true : byte_reader_no_memory(r);
+}
+
 bool byte_reader_end(ByteReader *r, const char *what)
 {
     return r->at == r->len || byte_reader_damaged(r, what);

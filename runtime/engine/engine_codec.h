@@ -192,6 +192,13 @@ bool byte_reader_bytes(ByteReader *r, size_t n, const unsigned char **out);
 bool byte_reader_text(ByteReader *r, size_t n, const char **out);
 /* A varint length, then that many bytes of UTF-8. */
 bool byte_reader_string(ByteReader *r, const char **out, size_t *len);
+/* A varint length and that many bytes, moved past. */
+bool byte_reader_sized(ByteReader *r, const unsigned char **bytes, size_t *len);
+/* A varint length and that many bytes of UTF-8 with no NUL ("text with a NUL byte" is
+   damage), copied into *out with a NUL after it: the caller frees it. */
+bool byte_reader_text_copy(ByteReader *r, char **out);
+/* A copy of text[0..len) with a NUL after it (malloc: the caller frees), or NULL. */
+char *codec_text_copy(const char *text, size_t len);
 /* Whether every byte was read; damaged with `what` ("bytes after the record") when not. */
 bool byte_reader_end(ByteReader *r, const char *what);
 /* One value of CODEC_FORMAT (as codec_encode_value writes it) read at the reader and

@@ -76,20 +76,10 @@ void instance_record_set_number(InstanceRecord *r, uint64_t number)
     snprintf(r->id, sizeof r->id, "i%llu", (unsigned long long)number);
 }
 
-static char *text_copy(const char *text, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-    }
-    return copy;
-}
-
 int instance_record_set_text(char **field, const char *text)
 {
     char *copy = NULL;
-    if (text && !(copy = text_copy(text, strlen(text))))
+    if (text && !(copy = codec_text_copy(text, strlen(text))))
         return -1;
     free(*field);
     *field = copy;
@@ -121,7 +111,7 @@ int instance_record_add_tag(InstanceRecord *r, const char *tag)
     for (size_t i = 0; i < r->tag_count; i++)
         if (strcmp(r->tags[i], tag) == 0)
             return 0;
-    char *copy = text_copy(tag, strlen(tag));
+    char *copy = codec_text_copy(tag, strlen(tag));
     if (!copy || !room_for_one((void **)&r->tags, &r->tag_cap, r->tag_count, sizeof *r->tags)) {
         free(copy);
         return -1;
@@ -315,36 +305,11 @@ static bool get_bytes(Reader *rd, size_t n, const unsigned char **out)
     return byte_reader_bytes(rd, n, out);
 }
 
-/* A varint length and that many bytes. */
-static bool get_sized(Reader *rd, const unsigned char **bytes, size_t *len)
-{
-    uint64_t n;
-    if (!get_varint(rd, &n) || !get_bytes(rd, n > SIZE_MAX ? SIZE_MAX : (size_t)n, bytes))
-        return false;
-    *len = (size_t)n;
-    return true;
-}
-
-static bool get_text(Reader *rd, char **out)
-{
-    size_t len;
-    const char *text;
-    if (!byte_reader_string(rd, &text, &len))
-        return false;
-    if (memchr(text, '\0', len)) {
-        rd->at -= len;
-        return damaged(rd, "text that is not UTF-8");
-    }
-    if (!(*out = text_copy(text, len)))
-        return byte_reader_no_memory(rd);
-    return true;
-}
-
 static bool get_json(Reader *rd, json_t **out)
 {
     size_t len;
     const unsigned char *bytes;
-    if (!get_sized(rd, &bytes, &len))
+    if (!byte_reader_sized(rd, &bytes, &len))
         return false;
     char why[200];
     int rc = codec_decode(bytes, len, out, why, sizeof why);
@@ -386,7 +351,7 @@ static bool get_lists(Reader *rd, InstanceRecord *r)
         return damaged(rd, "a count larger than the bytes left");
     for (uint64_t i = 0; i < count; i++) {
         char *tag;
-        if (!get_text(rd, &tag))
+        if (!byte_reader_text_copy(rd, &tag))
             return false;
         for (size_t k = 0; k < r->tag_count; k++)
             if (strcmp(r->tags[k], tag) == 0) {
@@ -443,15 +408,15 @@ static bool get_timers(Reader *rd, InstanceRecord *r, bool compact)
 static bool get_record(Reader *rd, InstanceRecord *r, bool compact)
 {
     unsigned flags = 0;
-    if (!get_head(rd, r, &flags) || !get_text(rd, &r->playbook))
+    if (!get_head(rd, r, &flags) || !byte_reader_text_copy(rd, &r->playbook))
         return false;
-    if ((flags & FLAG_STATE) && !get_text(rd, &r->state))
+    if ((flags & FLAG_STATE) && !byte_reader_text_copy(rd, &r->state))
         return false;
-    if ((flags & FLAG_CASE) && (!get_text(rd, &r->case_key) || !get_varint(rd, &r->case_events)))
+    if ((flags & FLAG_CASE) && (!byte_reader_text_copy(rd, &r->case_key) || !get_varint(rd, &r->case_events)))
         return false;
-    if ((flags & FLAG_TASK) && !get_text(rd, &r->task))
+    if ((flags & FLAG_TASK) && !byte_reader_text_copy(rd, &r->task))
         return false;
-    if ((flags & FLAG_CREATED_AT) && !get_text(rd, &r->created_at))
+    if ((flags & FLAG_CREATED_AT) && !byte_reader_text_copy(rd, &r->created_at))
         return false;
     if (!get_lists(rd, r) || !get_timers(rd, r, compact))
         return false;

@@ -58,20 +58,10 @@ void outbox_entry_free(OutboxEntry *e)
     memset(e, 0, sizeof *e);
 }
 
-static char *text_copy(const char *text, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-    }
-    return copy;
-}
-
 int outbox_entry_set_text(char **field, const char *text)
 {
     char *copy = NULL;
-    if (text && !(copy = text_copy(text, strlen(text))))
+    if (text && !(copy = codec_text_copy(text, strlen(text))))
         return -1;
     free(*field);
     *field = copy;
@@ -84,7 +74,7 @@ int outbox_entry_add_recipient(OutboxEntry *e, const char *person, OutboxState s
     if (!grown)
         return -1;
     e->to = grown;
-    char *copy = text_copy(person, strlen(person));
+    char *copy = codec_text_copy(person, strlen(person));
     if (!copy)
         return -1;
     e->to[e->to_count++] = (OutboxRecipient){copy, state};
@@ -179,37 +169,12 @@ static bool get_bytes(Reader *rd, size_t n, const unsigned char **out)
     return byte_reader_bytes(rd, n, out);
 }
 
-static bool get_sized(Reader *rd, const unsigned char **bytes, size_t *len)
-{
-    uint64_t n;
-    if (!get_varint(rd, &n) || !get_bytes(rd, n > SIZE_MAX ? SIZE_MAX : (size_t)n, bytes))
-        return false;
-    *len = (size_t)n;
-    return true;
-}
-
-/* A text: UTF-8 with no NUL, copied. */
-static bool get_text(Reader *rd, char **out)
-{
-    size_t len;
-    const char *text;
-    if (!byte_reader_string(rd, &text, &len))
-        return false;
-    if (memchr(text, '\0', len)) {
-        rd->at -= len;
-        return damaged(rd, "text that is not UTF-8");
-    }
-    if (!(*out = text_copy(text, len)))
-        return byte_reader_no_memory(rd);
-    return true;
-}
-
 /* A codec record, checked whole (it must decode, to `object` when asked) and kept. */
 static bool get_record(Reader *rd, StrBuf *out, bool object)
 {
     size_t len;
     const unsigned char *bytes;
-    if (!get_sized(rd, &bytes, &len))
+    if (!byte_reader_sized(rd, &bytes, &len))
         return false;
     json_t *value = NULL;
     char why[200];
@@ -238,7 +203,7 @@ static bool get_recipients(Reader *rd, OutboxEntry *e)
         return byte_reader_no_memory(rd);
     for (uint64_t i = 0; i < count; i++) {
         const unsigned char *state;
-        if (!get_text(rd, &e->to[i].person))
+        if (!byte_reader_text_copy(rd, &e->to[i].person))
             return false;
         e->to_count++;
         if (!get_bytes(rd, 1, &state))
@@ -268,16 +233,17 @@ static bool get_entry(Reader *rd, OutboxEntry *e)
         !get_signed(rd, &e->attempts) || !get_signed(rd, &e->created_ms) || !get_signed(rd, &e->next_ms) ||
         !get_signed(rd, &e->lease_ms))
         return false;
-    if (!get_text(rd, &e->connector) || !get_text(rd, &e->operation) || !get_text(rd, &e->base))
+    if (!byte_reader_text_copy(rd, &e->connector) || !byte_reader_text_copy(rd, &e->operation) ||
+        !byte_reader_text_copy(rd, &e->base))
         return false;
     if ((flags & FLAG_ARG) && !get_record(rd, &e->arg, false))
         return false;
     if (flags & FLAG_MESSAGE) {
         e->has_message = true;
-        if (!get_recipients(rd, e) || !get_text(rd, &e->about) || !get_record(rd, &e->message, true))
+        if (!get_recipients(rd, e) || !byte_reader_text_copy(rd, &e->about) || !get_record(rd, &e->message, true))
             return false;
     }
-    if ((flags & FLAG_ERROR) && !get_text(rd, &e->error))
+    if ((flags & FLAG_ERROR) && !byte_reader_text_copy(rd, &e->error))
         return false;
     return byte_reader_end(rd, "bytes after the entry");
 }

@@ -140,16 +140,6 @@ bool task_record_has(const TaskRecord *r, TaskField field)
     return false;
 }
 
-static char *text_copy(const char *text, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-    }
-    return copy;
-}
-
 /* ---- to the JSON object ---- */
 
 /* A text of the record as a JSON string: UTF-8 with no NUL (the decoder checks every
@@ -585,19 +575,6 @@ int task_record_encode_json(const json_t *task, StrBuf *out)
 
 /* ---- decoding ---- */
 
-static bool get_text(ByteReader *rd, char **out)
-{
-    const char *text;
-    size_t len;
-    if (!byte_reader_string(rd, &text, &len))
-        return false;
-    if (memchr(text, '\0', len)) {
-        rd->at -= len;
-        return byte_reader_damaged(rd, "text with a NUL byte");
-    }
-    return (*out = text_copy(text, len)) ? true : byte_reader_no_memory(rd);
-}
-
 static bool get_texts(ByteReader *rd, TaskTexts *out)
 {
     uint64_t count;
@@ -606,7 +583,7 @@ static bool get_texts(ByteReader *rd, TaskTexts *out)
     if (count && !(out->items = calloc((size_t)count, sizeof *out->items)))
         return byte_reader_no_memory(rd);
     for (; out->count < count; out->count++)
-        if (!get_text(rd, &out->items[out->count]))
+        if (!byte_reader_text_copy(rd, &out->items[out->count]))
             return false;
     return true;
 }
@@ -632,13 +609,13 @@ static bool get_time(ByteReader *rd, char **out)
     if (!byte_reader_varint(rd, &n))
         return false;
     if (n == 0)
-        return get_text(rd, out);
+        return byte_reader_text_copy(rd, out);
     if (n - 1 > CODEC_TIME_MAX) {
         return byte_reader_damaged(rd, "a time past the year 9999");
     }
     char text[SMALL_TIME_TEXT];
     size_t len = small_time_text((int64_t)(n - 1), text);
-    return (*out = text_copy(text, len)) ? true : byte_reader_no_memory(rd);
+    return (*out = codec_text_copy(text, len)) ? true : byte_reader_no_memory(rd);
 }
 
 static bool get_word(ByteReader *rd, char **out)
@@ -647,12 +624,12 @@ static bool get_word(ByteReader *rd, char **out)
     if (!byte_reader_bytes(rd, 1, &byte))
         return false;
     if (*byte == 0)
-        return get_text(rd, out);
+        return byte_reader_text_copy(rd, out);
     if (*byte > WORD_COUNT) {
         rd->at--;
         return byte_reader_damaged(rd, "a word this version does not have");
     }
-    return (*out = text_copy(WORDS[*byte - 1], strlen(WORDS[*byte - 1]))) ? true : byte_reader_no_memory(rd);
+    return (*out = codec_text_copy(WORDS[*byte - 1], strlen(WORDS[*byte - 1]))) ? true : byte_reader_no_memory(rd);
 }
 
 static bool get_flags(ByteReader *rd, unsigned known, unsigned *flags)
@@ -676,17 +653,18 @@ static bool get_seat(ByteReader *rd, TaskSeat *seat)
         return false;
     seat->acked = flags & SEAT_ACKED;
     seat->has_previous = flags & SEAT_PREVIOUS;
-    return (!(flags & SEAT_ANSWERED) || get_text(rd, &seat->answered_by)) &&
+    return (!(flags & SEAT_ANSWERED) || byte_reader_text_copy(rd, &seat->answered_by)) &&
            (!(flags & SEAT_PREVIOUS) || get_texts(rd, &seat->previous)) &&
-           (!(flags & SEAT_ON_CALL) || get_text(rd, &seat->on_call));
+           (!(flags & SEAT_ON_CALL) || byte_reader_text_copy(rd, &seat->on_call));
 }
 
 static bool get_vote(ByteReader *rd, TaskVote *vote)
 {
     unsigned flags = 0;
-    if (!get_flags(rd, VOTE_COMMENT | VOTE_SEAT, &flags) || !get_text(rd, &vote->by) || !get_text(rd, &vote->choice))
+    if (!get_flags(rd, VOTE_COMMENT | VOTE_SEAT, &flags) || !byte_reader_text_copy(rd, &vote->by) ||
+        !byte_reader_text_copy(rd, &vote->choice))
         return false;
-    if ((flags & VOTE_COMMENT) && !get_text(rd, &vote->comment))
+    if ((flags & VOTE_COMMENT) && !byte_reader_text_copy(rd, &vote->comment))
         return false;
     vote->has_seat = flags & VOTE_SEAT;
     return get_time(rd, &vote->at) && (!vote->has_seat || get_int(rd, &vote->seat));
@@ -709,7 +687,7 @@ static bool get_member(ByteReader *rd, TaskRecord *r, TaskField f)
     const unsigned char *byte;
     switch (FIELDS[f].kind) {
     case KIND_TEXT:
-        return get_text(rd, at);
+        return byte_reader_text_copy(rd, at);
     case KIND_TIME:
         return get_time(rd, at);
     case KIND_WORD:
@@ -760,8 +738,8 @@ static bool get_record(ByteReader *rd, TaskRecord *r)
             return false;
         if (*byte == 0 || *byte > TASK_FIELD_COUNT || seen[*byte - 1]) {
             rd->at--;
-            return byte_reader_damaged(rd, *byte == 0 || *byte > TASK_FIELD_COUNT ? "a member this version does not have"
-                                                                                   : "a member written twice");
+            bool unknown = *byte == 0 || *byte > TASK_FIELD_COUNT;
+            return byte_reader_damaged(rd, unknown ? "a member this version does not have" : "a member written twice");
         }
         TaskField f = (TaskField)(*byte - 1);
         seen[f] = true;
