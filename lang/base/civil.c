@@ -5,6 +5,7 @@
  */
 #include "civil.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,57 @@ void civil_date_from_days(int64_t days, int64_t *year, unsigned *month, unsigned
     *day = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);
     *month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
     *year = year_of_era + era * 400 + (*month <= 2);
+}
+
+/* Writes `value` as exactly `count` decimal digits at `at` (value < 10^count). */
+static char *put_digits(char *at, unsigned value, int count)
+{
+    for (int i = count - 1; i >= 0; i--, value /= 10)
+        at[i] = (char)('0' + value % 10);
+    return at + count;
+}
+
+size_t civil_time_text(int64_t ms, int32_t offset_minutes, char out[CIVIL_TIME_TEXT])
+{
+    int64_t local = ms + (int64_t)offset_minutes * 60000;
+    int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
+    unsigned rest = (unsigned)(local - days * 86400000);
+    int64_t year;
+    unsigned month, day;
+    civil_date_from_days(days, &year, &month, &day);
+    char *at = out;
+    if (year >= 0 && year <= 9999)
+        at = put_digits(at, (unsigned)year, 4);
+    else    /* what printf's %04 gives: 12345, -001 */
+        at += snprintf(at, 24, "%04" PRId64, year);
+    *at++ = '-';
+    at = put_digits(at, month, 2);
+    *at++ = '-';
+    at = put_digits(at, day, 2);
+    *at++ = 'T';
+    at = put_digits(at, rest / 3600000, 2);
+    *at++ = ':';
+    at = put_digits(at, rest / 60000 % 60, 2);
+    *at++ = ':';
+    at = put_digits(at, rest / 1000 % 60, 2);
+    if (rest % 1000) {
+        *at++ = '.';
+        at = put_digits(at, rest % 1000, 3);
+    }
+    if (offset_minutes == 0) {
+        *at++ = 'Z';
+    } else {
+        unsigned away = (unsigned)(offset_minutes < 0 ? -(int64_t)offset_minutes : offset_minutes);
+        *at++ = offset_minutes < 0 ? '-' : '+';
+        if (away / 60 > 99)     /* what printf's %02d gives for an offset of 100 hours or more */
+            at += snprintf(at, 12, "%u", away / 60);
+        else
+            at = put_digits(at, away / 60, 2);
+        *at++ = ':';
+        at = put_digits(at, away % 60, 2);
+    }
+    *at = '\0';
+    return (size_t)(at - out);
 }
 
 /* Is `year` a Gregorian leap year? */

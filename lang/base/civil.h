@@ -16,6 +16,15 @@ int64_t civil_days_from_date(int64_t year, unsigned month, unsigned day);
 /* The date of a day counted since 1970-01-01 (the inverse of civil_days_from_date). */
 void civil_date_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 
+/* The longest text civil_time_text writes, its NUL included. */
+#define CIVIL_TIME_TEXT 48
+
+/* Writes the instant `ms` (milliseconds since 1970-01-01T00:00:00Z) as RFC 3339 seen
+   from a zone `offset_minutes` east of UTC: YYYY-MM-DDTHH:MM:SS, then .mmm when the
+   milliseconds are not zero, then Z for offset 0 or +HH:MM / -HH:MM. A year outside 0
+   to 9999 is written with as many digits as it has (and a minus sign before 0). Returns
+   the length; `out` ends with a NUL. */
+size_t civil_time_text(int64_t ms, int32_t offset_minutes, char out[CIVIL_TIME_TEXT]);
 
 /* Days in `month` (1-12) of `year`; 0 for a month that does not exist. */
 unsigned civil_days_in_month(int64_t year, unsigned month);

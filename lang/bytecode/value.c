@@ -460,22 +460,8 @@ static void value_write_double(double d, StrBuf *out)
 
 void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out)
 {
-    int64_t local = ms + (int64_t)offset_minutes * 60000;
-    int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
-    int64_t rest = local - days * 86400000;
-    int64_t year;
-    unsigned month, day;
-    civil_date_from_days(days, &year, &month, &day);
-    strbuf_printf(out, "%04" PRId64 "-%02u-%02uT%02" PRId64 ":%02" PRId64
-                  ":%02" PRId64, year, month, day, rest / 3600000, rest / 60000 % 60,
-                  rest / 1000 % 60);
-    if (rest % 1000)
-        strbuf_printf(out, ".%03" PRId64, rest % 1000);
-    if (offset_minutes == 0)
-        strbuf_putc(out, 'Z');
-    else
-        strbuf_printf(out, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+',
-                      abs(offset_minutes) / 60, abs(offset_minutes) % 60);
+    char text[CIVIL_TIME_TEXT];
+    strbuf_append(out, text, civil_time_text(ms, offset_minutes, text));
 }
 
 /* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */

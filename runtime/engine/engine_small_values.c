@@ -26,6 +26,7 @@
 #include "engine_task_record.h"
 
 #include "engine_outbox_entry.h"
+#include "civil.h"
 #include "utf8.h"
 
 #include <inttypes.h>
@@ -62,10 +63,9 @@ bool small_value_typed(StoreTable table, const void *data, size_t len)
 
 size_t small_time_text(int64_t ms, char out[SMALL_TIME_TEXT])
 {
-    codec_time_text((uint64_t)ms, out);
-    size_t len = ms % 1000 ? CODEC_TIME_LEN : CODEC_TIME_LEN - 4;
-    out[len - 1] = 'Z';     /* "...:SS.000Z" -> "...:SSZ" */
-    out[len] = '\0';
+    char text[CIVIL_TIME_TEXT];
+    size_t len = civil_time_text(ms, 0, text);     /* 20 or 24 bytes up to CODEC_TIME_MAX */
+    memcpy(out, text, len + 1);
     return len;
 }
 
