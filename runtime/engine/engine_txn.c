@@ -451,12 +451,24 @@ int engine_counter_next(Step *s, const char *counter, uint64_t *value)
 /* ---- text ---- */
 
 /* The engine's text of a time: RFC 3339 in UTC (civil_time_text). Offset 0 keeps it
-   under 40 bytes: an int64 of milliseconds is a year of at most 9 digits and a sign. */
+   under 40 bytes: an int64 of milliseconds is a year of at most 9 digits and a sign.
+   A step writes many records at its `now`, and an ask its deadline beside them: the
+   last two texts made on this thread are kept. */
 void time_text(int64_t ms, char out[40])
 {
+    static _Thread_local struct { int64_t ms; char text[40]; } kept[2] = {{INT64_MIN, ""}, {INT64_MIN, ""}};
+    static _Thread_local unsigned older;
+    for (unsigned i = 0; i < 2; i++)
+        if (kept[i].ms == ms && ms != INT64_MIN) {
+            memcpy(out, kept[i].text, sizeof kept[i].text);
+            return;
+        }
     char text[CIVIL_TIME_TEXT];
     size_t len = civil_time_text(ms, 0, text);
     memcpy(out, text, len + 1);
+    memcpy(kept[older].text, text, len + 1);
+    kept[older].ms = ms;
+    older ^= 1;
 }
 
 static int hex_digit(char c)
