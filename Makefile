@@ -281,6 +281,11 @@ build/bench/bench_%: bench/bench_%.c bench/common.c bench/common.h bench/http_lo
 	@mkdir -p build/bench
 	$(CC) -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) $(CPPFLAGS) $(INC_ALL) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
+# bench_engine also replays the engine's own puts and deletes in raw LMDB
+# (bench/store_tape.c): every store_put and store_del of its objects goes through the tape.
+build/bench/bench_engine: bench/store_tape.c bench/store_tape.h
+build/bench/bench_engine: LDLIBS += -Wl,--wrap=store_put -Wl,--wrap=store_del
+
 bench-bins: $(addprefix build/bench/,$(notdir $(basename $(BENCH_SRC))))
 
 bench: bin/huddle bench-bins

@@ -150,6 +150,9 @@ int store_schema_set(StoreTxn *txn, unsigned version);
 
 const char *store_strerror(int code);
 
+/* The LMDB database `table` is kept in, as `mdb_stat -s` and `mdb_dump -s` take it. */
+const char *store_table_name(StoreTable table);
+
 /* Big-endian integers for keys that must sort by number. */
 void store_be64(uint64_t value, unsigned char out[8]);
 uint64_t store_read_be64(const unsigned char in[8]);

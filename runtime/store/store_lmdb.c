@@ -78,6 +78,11 @@ static const char *const TABLE_NAMES[] = {
 _Static_assert(sizeof TABLE_NAMES / sizeof TABLE_NAMES[0] == TABLE_COUNT,
                "one LMDB database name per StoreTable");
 
+const char *store_table_name(StoreTable table)
+{
+    return table < TABLE_COUNT ? TABLE_NAMES[table] : "?";
+}
+
 struct Store {
     MDB_env *env;            /* NULL while `lost` and not yet reopened */
     MDB_dbi dbi[TABLE_COUNT];
