@@ -11,7 +11,9 @@
  *      (engine_apply_batch, 1000 inputs a transaction). Raw: the same number of synced
  *      commits of one small put each; the same number of puts, 1000 per synced commit.
  *      Engine and raw work alternate, so both see the same disk: fsync latency on a
- *      shared virtual machine drifts by 10x within minutes.
+ *      shared virtual machine drifts by 10x within minutes. Also (b)'s own puts and
+ *      deletes, recorded on the way to the store and replayed in raw LMDB after each
+ *      batch (bench/store_tape.c): the floor LMDB sets for the engine's write pattern.
  *   2  one workflow alone, full sync: start + join to done, median and p99 over 200
  *      runs. Raw: two synced commits of one put each. Then the same without fsync, to
  *      show the engine's own cost.
@@ -47,7 +49,8 @@
  *      stores taking turns batch by batch; steps/s of each and their ratio. The large
  *      store holds as many instances as section 3 makes (200,000 when the run would be
  *      too long). Raw: tables of 10,000 and as many 64-byte records, 1,000 random updates
- *      per synced commit, after each engine batch. The stores are removed afterwards.
+ *      per synced commit, after each engine batch; and the joins' own puts and deletes
+ *      replayed onto a copy of each store (store_tape.c). The stores are removed afterwards.
  *
  * Last, the frame round trip of bench_vm (frame_measure in common.c, best of 5 rounds of
  * 0.25 s CPU), and a table of issue 11's goals: each goal's figure from this run, its raw
