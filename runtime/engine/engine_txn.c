@@ -410,13 +410,11 @@ int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, 
 int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes from, StoreVisit visit,
                      void *context)
 {
-    static const char *const NAMES[TABLE_COUNT] = {
-        "meta", "programs", "playbooks", "inputs", "instances", "cases", "windows", "history",
-        "tasks", "inbox", "timers", "mailbox", "outbox", "seen", "directory", "decisions"};
     int rc = store_scan(s->txn, table, prefix, from, visit, context);
     if (rc == STORE_OK || rc <= ENGINE_REFUSED || s->failed)
         return rc;   /* done, or a visitor said why */
-    return step_fail(s, rc, "store error reading the %s table: %s", NAMES[table], store_strerror(rc));
+    return step_fail(s, rc, "store error reading the %s table: %s", store_table_name(table),
+                     store_strerror(rc));
 }
 
 /* ---- counters in meta ---- */
