@@ -432,6 +432,12 @@ int codec_canon(CodecCanon *c, const void *data, size_t len)
     return walk_record(c, data, len, WALK_CHECK | WALK_WRITE, &w);
 }
 
+int codec_canon_check(CodecCanon *c, const void *data, size_t len)
+{
+    Walk w;
+    return walk_record(c, data, len, WALK_CHECK, &w);
+}
+
 int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
                          long long *value, bool *found)
 {
