@@ -235,6 +235,7 @@ unsigned codec_key_table(const char *const **names, const size_t **lengths);
    codec_canon_free releases it. */
 typedef struct CodecCanon {
     StrBuf text;                    /* the canonical form of the last record */
+    StrBuf order;                   /* scratch: an object's members put in order */
     /* the last record's top-level "instance" (a string, borrowed from its bytes) and
        "seq" (an integer), when it is an object that has them */
     const char *instance;           /* NULL when there is none */

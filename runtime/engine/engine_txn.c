@@ -670,7 +670,8 @@ static int chain_damaged(Step *s, int rc)
    that grew past RECORD_BYTES_KEEP for a big record is let go). */
 static void chain_scratch_keep(Engine *e, HistoryChain *c)
 {
-    if (c->canonical.text.cap > RECORD_BYTES_KEEP || strbuf_failed(&c->canonical.text))
+    if (c->canonical.text.cap > RECORD_BYTES_KEEP || c->canonical.order.cap > RECORD_BYTES_KEEP ||
+        strbuf_failed(&c->canonical.text))
         chain_free(c);
     e->canonical = c->canonical;
 }
