@@ -630,7 +630,8 @@ static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t 
         free(row.choice);
         row.choice = rc == STORE_OK ? text_dup(store_bytes(choice ? choice : "", choice ? strlen(choice) : 0)) : NULL;
         row.decided = choice != NULL;
-        value_parse_time(at, &row.decided_ms);
+        if (at)
+            value_parse_time(at, &row.decided_ms);
         free(choice);
         free(at);
         rc = row.choice ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
@@ -671,7 +672,8 @@ static int index_kind(Writer *w, const CodecView *f, const char *kind)
         int64_t ms = 0;
         char *at;
         rc = member_text(&f[F_AT], &at);
-        value_parse_time(at, &ms);
+        if (at)
+            value_parse_time(at, &ms);
         free(at);
         return rc == STORE_OK ? index_asked(w, f, instance, task, ms) : rc;
     }
