@@ -26,6 +26,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ static unsigned key_rank[256];      /* key byte -> 1 + its place among the names
 static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
 static size_t key_text_at[256], key_text_len[256];
 static pthread_once_t rank_once = PTHREAD_ONCE_INIT;
+static atomic_bool ranks_ready;     /* set once ranks_build has run: no pthread_once a record */
 
 static void ranks_build(void)
 {
@@ -62,6 +64,7 @@ static void ranks_build(void)
         strbuf_put(&key_texts, ":", 1);
         key_text_len[b] = key_texts.len - key_text_at[b];
     }
+    atomic_store_explicit(&ranks_ready, true, memory_order_release);
 }
 
 static int member_order(const CanonMember *a, const CanonMember *b)
@@ -433,7 +436,8 @@ static int walk_record(CodecCanon *c, const void *data, size_t len, int how, Wal
     c->instance = NULL;
     c->has_seq = false;
     *w = (Walk){c, data, len, 1, false, 0};
-    pthread_once(&rank_once, ranks_build);
+    if (!atomic_load_explicit(&ranks_ready, memory_order_acquire))
+        pthread_once(&rank_once, ranks_build);
     if (!codec_is_binary(data, len))
         return CODEC_DAMAGED;
     w->format = ((const unsigned char *)data)[0];
