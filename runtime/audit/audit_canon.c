@@ -50,7 +50,7 @@ void audit_canon_string(const char *s, size_t len, StrBuf *out)
     static const char HEX[] = "0123456789abcdef";
     if (len < 64 && out->data && out->cap - out->len > len + 2) {   /* short, and room: one pass */
         char *at = out->data + out->len;
-        size_t i = 0;
+        size_t i = plain_bytes(s, len);
         while (i < len && !escaped((unsigned char)s[i]))
             i++;
         if (i == len) {
