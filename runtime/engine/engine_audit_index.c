@@ -238,6 +238,8 @@ typedef struct Writer {
     StrBuf key, value;
     CodecCanon check;       /* a stored record checked before it is read (record_open) */
     StrBuf encoded;         /* a stored record of JSON text, encoded to be read */
+    const StepRecords *linked;  /* the step's records the chain has checked (NULL: none) */
+    size_t linked_count;
 } Writer;
 
 static void writer_free(Writer *w)
@@ -388,17 +390,32 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
 /* The playbook of `instance` as its `started` record (history record 1) names it, for
    the instance row made when the instance first has something to index: "" when that
    record is missing or says none (the row then joins no playbook, as before). */
+/* The instance's record 1 among the step's records the chain has checked (and stored
+   in this transaction): read as it is, no read of the store or check again. */
+static bool started_linked(const Writer *w, uint64_t instance, CodecView *record)
+{
+    for (size_t i = 0; w->linked && i < w->linked_count; i++) {
+        const StepRecord *item = &w->linked->items[i];
+        if (item->instance == instance && item->seq == 1) {
+            StoreBytes bytes = step_record_bytes(w->linked, i);
+            return codec_view_open(bytes.data, bytes.len, record);
+        }
+    }
+    return false;
+}
+
 static int started_playbook(Writer *w, uint64_t instance, char **playbook)
 {
     HistoryItem item;
     static const char *const NAMES[] = {"kind", "playbook"};
     CodecView record, field[2] = {{.len = 0}, {.len = 0}};
-    bool readable = false;
+    bool readable = started_linked(w, instance, &record);
     char *kind = NULL, *text = NULL;
-    int rc = history_get(w->txn, instance, 1, &item);
+    int rc = readable ? STORE_OK : history_get(w->txn, instance, 1, &item);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
-    rc = rc == STORE_OK ? record_open(w, item.record, &record, &readable) : STORE_OK;
+    if (!readable)
+        rc = rc == STORE_OK ? record_open(w, item.record, &record, &readable) : STORE_OK;
     if (rc == STORE_OK && readable) {
         codec_view_members(&record, NAMES, 2, field);
         rc = member_text(&field[0], &kind);
@@ -717,9 +734,10 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
     return STORE_OK;
 }
 
-int audit_index_record(StoreTxn *txn, const void *record, size_t len)
+int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
+                       size_t linked_count)
 {
-    Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT};
+    Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count};
     CodecView view;
     int rc = codec_view_open(record, len, &view) ? index_record(&w, &view) : STORE_OK;
     writer_free(&w);
@@ -785,7 +803,7 @@ int audit_index_build(StoreTxn *txn)
 {
     unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
     int rc = audit_index_clear(txn);
-    Build b = {{txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT}};
+    Build b = {{txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, NULL, 0}};
     HistoryWalk walk = {.visit = build_visit, .context = &b};
     if (rc == STORE_OK)
         rc = history_walk(txn, &walk);

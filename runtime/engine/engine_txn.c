@@ -632,7 +632,7 @@ static int record_index(Step *s, size_t i)
     if (rc != STORE_OK || !needed)
         return rc;
     StoreBytes bytes = step_record_bytes(s->records, i);
-    return audit_index_record(s->txn, bytes.data, bytes.len);
+    return audit_index_record(s->txn, bytes.data, bytes.len, s->records, i);
 }
 
 /* Links and puts the step's records not yet written, on chain `c`. */
