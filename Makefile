@@ -244,7 +244,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRC) build/gen/parser.h | $(DEPS_STAMP)
 # for `huddle run` and `huddle trigger` (fuzz_event) the whole runtime but main.
 build/fuzz/fuzz_directory: $(wildcard runtime/people/*.c)
 build/fuzz/fuzz_connectors: $(wildcard runtime/connectors/*.c)
-build/fuzz/fuzz_codec: runtime/engine/engine_codec.c runtime/engine/engine_codec_canon.c \
+build/fuzz/fuzz_codec: runtime/engine/engine_codec.c runtime/engine/engine_codec_canon.c runtime/engine/engine_codec_view.c \
   runtime/engine/engine_small_values.c runtime/engine/engine_task_record.c \
   runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c \
   $(wildcard runtime/audit/*.c)

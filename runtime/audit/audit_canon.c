@@ -16,6 +16,7 @@
 #include "audit.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,29 @@ static size_t plain_bytes(const char *s, size_t len)
     return i;
 }
 
+/* Whether the byte needs an escape: below 0x20, '"' or '\\'. */
+static bool escaped(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 void audit_canon_string(const char *s, size_t len, StrBuf *out)
 {
     static const char HEX[] = "0123456789abcdef";
+    if (len < 64 && out->data && out->cap - out->len > len + 2) {   /* short, and room: one pass */
+        char *at = out->data + out->len;
+        size_t i = plain_bytes(s, len);
+        while (i < len && !escaped((unsigned char)s[i]))
+            i++;
+        if (i == len) {
+            at[0] = '"';
+            memcpy(at + 1, s, len);
+            at[len + 1] = '"';
+            out->len += len + 2;
+            out->data[out->len] = '\0';
+            return;
+        }
+    }
     strbuf_put(out, "\"", 1);
     size_t run = 0;   /* bytes copied as they are, written in one append */
     for (size_t i = 0; i < len; i++) {

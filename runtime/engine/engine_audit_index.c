@@ -236,7 +236,78 @@ static bool row_decode(StoreBytes value, DecisionRow *row)
 typedef struct Writer {
     StoreTxn *txn;
     StrBuf key, value;
+    CodecCanon check;       /* a stored record checked before it is read (record_open) */
+    StrBuf encoded;         /* a stored record of JSON text, encoded to be read */
+    const StepRecords *linked;  /* the step's records the chain has checked (NULL: none) */
+    size_t linked_count;
 } Writer;
+
+static void writer_free(Writer *w)
+{
+    strbuf_free(&w->key);
+    strbuf_free(&w->value);
+    strbuf_free(&w->encoded);
+    codec_canon_free(&w->check);
+}
+
+/* ---- the fields of a record, read from its bytes (engine_codec_view.c) ---- */
+
+/* The string `v` holds as json_string_value gives it (up to a NUL it holds), copied
+   into *out: NULL when `v` is not a string. STORE_OK or STORE_NO_MEMORY. */
+static int view_text(const CodecView *v, char **out)
+{
+    char buf[CODEC_VIEW_TEXT];
+    const char *text;
+    size_t len;
+    *out = NULL;
+    if (!codec_view_string(v, buf, &text, &len))
+        return STORE_OK;
+    const char *nul = memchr(text, 0, len);
+    *out = text_dup(store_bytes(text, nul ? (size_t)(nul - text) : len));
+    return *out ? STORE_OK : STORE_NO_MEMORY;
+}
+
+/* The members of a record the index reads, found in one walk of it (index_record). */
+enum { F_KIND, F_INSTANCE, F_TASK, F_AT, F_STATE, F_SEATS, F_TAGS, F_OUTCOME, F_TO, F_BY, F_ADDED, F_CHOICE,
+       F_COUNT };
+static const char *const FIELD_NAMES[F_COUNT] = {"kind", "instance", "task", "at", "state", "seats", "tags",
+                                                 "outcome", "to", "by", "added", "choice"};
+
+/* view_text of a field (NULL when the record has none: its len is 0). */
+static int member_text(const CodecView *field, char **out)
+{
+    *out = NULL;
+    return field->len ? view_text(field, out) : STORE_OK;
+}
+
+/* A record read from the store, as codec_load would take it: *view on its bytes (or on
+   the binary form of a record of JSON text), or *readable false for one codec_load
+   refuses (damaged: verify names it). STORE_OK or STORE_NO_MEMORY. */
+static int record_open(Writer *w, StoreBytes record, CodecView *view, bool *readable)
+{
+    *readable = false;
+    if (codec_is_binary(record.data, record.len)) {
+        int rc = codec_canon_check(&w->check, record.data, record.len);
+        if (rc == CODEC_NO_MEMORY)
+            return STORE_NO_MEMORY;
+        *readable = rc == CODEC_OK && codec_view_open(record.data, record.len, view);
+        return STORE_OK;
+    }
+    json_t *value;
+    char why[240];
+    int rc = codec_load(record.data, record.len, &value, why, sizeof why);
+    if (rc == CODEC_NO_MEMORY)
+        return STORE_NO_MEMORY;
+    if (rc != CODEC_OK)
+        return STORE_OK;
+    w->encoded.len = 0;
+    rc = codec_encode(value, &w->encoded);
+    json_decref(value);
+    if (rc == CODEC_NO_MEMORY)
+        return STORE_NO_MEMORY;
+    *readable = rc == CODEC_OK && codec_view_open(w->encoded.data, w->encoded.len, view);
+    return STORE_OK;
+}
 
 static int put_empty(Writer *w)
 {
@@ -319,36 +390,53 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
 /* The playbook of `instance` as its `started` record (history record 1) names it, for
    the instance row made when the instance first has something to index: "" when that
    record is missing or says none (the row then joins no playbook, as before). */
-static int started_playbook(StoreTxn *txn, uint64_t instance, char **playbook)
+/* The instance's record 1 among the step's records the chain has checked (and stored
+   in this transaction): read as it is, no read of the store or check again. */
+static bool started_linked(const Writer *w, uint64_t instance, CodecView *record)
+{
+    for (size_t i = 0; w->linked && i < w->linked_count; i++) {
+        const StepRecord *item = &w->linked->items[i];
+        if (item->instance == instance && item->seq == 1) {
+            StoreBytes bytes = step_record_bytes(w->linked, i);
+            return codec_view_open(bytes.data, bytes.len, record);
+        }
+    }
+    return false;
+}
+
+static int started_playbook(Writer *w, uint64_t instance, char **playbook)
 {
     HistoryItem item;
-    json_t *record = NULL;
-    char why[240];
-    int rc = history_get(txn, instance, 1, &item);
+    static const char *const NAMES[] = {"kind", "playbook"};
+    CodecView record, field[2] = {{.len = 0}, {.len = 0}};
+    bool readable = started_linked(w, instance, &record);
+    char *kind = NULL, *text = NULL;
+    int rc = readable ? STORE_OK : history_get(w->txn, instance, 1, &item);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
-    if (rc == STORE_OK) {
-        rc = codec_load(item.record.data, item.record.len, &record, why, sizeof why);
-        if (rc == CODEC_NO_MEMORY)
-            return STORE_NO_MEMORY;
+    if (!readable)
+        rc = rc == STORE_OK ? record_open(w, item.record, &record, &readable) : STORE_OK;
+    if (rc == STORE_OK && readable) {
+        codec_view_members(&record, NAMES, 2, field);
+        rc = member_text(&field[0], &kind);
     }
-    const char *kind = json_string_value(json_object_get(record, "kind"));
-    const char *text = kind && strcmp(kind, "started") == 0
-                     ? json_string_value(json_object_get(record, "playbook")) : NULL;
+    if (rc == STORE_OK && kind && strcmp(kind, "started") == 0)
+        rc = member_text(&field[1], &text);
     free(*playbook);
-    *playbook = text_dup(store_bytes(text ? text : "", text ? strlen(text) : 0));
-    json_decref(record);
-    return *playbook ? STORE_OK : STORE_NO_MEMORY;
+    *playbook = rc == STORE_OK ? text_dup(store_bytes(text ? text : "", text ? strlen(text) : 0)) : NULL;
+    free(kind);
+    free(text);
+    return *playbook ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
 }
 
 /* The instance row of `instance`; when it has none yet (`*made`), one made from its
    `started` record if `make`, else STORE_NOT_FOUND (nothing read past the index). */
-static int instance_row_load(StoreTxn *txn, uint64_t instance, bool make, InstanceRow *in, bool *made)
+static int instance_row_load(Writer *w, uint64_t instance, bool make, InstanceRow *in, bool *made)
 {
-    int rc = instance_row_get(txn, instance, in);
+    int rc = instance_row_get(w->txn, instance, in);
     *made = rc == STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND && make)
-        rc = started_playbook(txn, instance, &in->playbook);
+        rc = started_playbook(w, instance, &in->playbook);
     return rc;
 }
 
@@ -357,35 +445,55 @@ static int instance_row_load(StoreTxn *txn, uint64_t instance, bool make, Instan
    writes none, and an instance that ends with neither tags nor decisions gets none:
    a search reaches instance rows only through decision rows, so the rows left out are
    never read (docs/internals.md, "The decisions index"). */
-static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t instance)
+/* Adds the record's tags (its strings, whole) the row does not have yet. */
+static int instance_row_tag(InstanceRow *in, const CodecView *tags)
+{
+    CodecView tag;
+    CodecViewItems items;
+    char buf[CODEC_VIEW_TEXT];
+    const char *text;
+    size_t len, k;
+    json_t *have;
+    if (!tags->len)
+        return STORE_OK;
+    codec_view_items(tags, &items);
+    if (items.object)
+        return STORE_OK;            /* json_array_foreach of an object: no items */
+    while (codec_view_next(&items, &tag, NULL, NULL)) {
+        if (!codec_view_string(&tag, buf, &text, &len))
+            continue;
+        bool found = false;
+        json_array_foreach(in->tags, k, have)
+            found = found || (json_string_length(have) == len && memcmp(json_string_value(have), text, len) == 0);
+        if (!found && json_array_append_new(in->tags, json_stringn_nocheck(text, len)) != 0)
+            return STORE_NO_MEMORY;
+    }
+    return STORE_OK;
+}
+
+static int index_instance(Writer *w, const CodecView *f, const char *kind, uint64_t instance)
 {
     if (strcmp(kind, "started") == 0)
         return STORE_OK;
     InstanceRow in = {0};
     bool made;
-    int rc = instance_row_load(w->txn, instance, strcmp(kind, "tagged") == 0, &in, &made);
+    int rc = instance_row_load(w, instance, strcmp(kind, "tagged") == 0, &in, &made);
     if (rc != STORE_OK) {
         instance_row_free(&in);     /* STORE_NOT_FOUND: ended with nothing indexed, no row */
         return rc == STORE_NOT_FOUND ? STORE_OK : rc;
     }
-    const char *text;
-    size_t i;
-    json_t *tag, *have;
-    if (strcmp(kind, "tagged") == 0) {
-        json_array_foreach(json_object_get(r, "tags"), i, tag) {
-            size_t k;
-            bool found = !json_is_string(tag);
-            json_array_foreach(in.tags, k, have)
-                found = found || json_equal(have, tag);
-            if (!found)
-                json_array_append(in.tags, tag);
-        }
-    } else {
+    if (strcmp(kind, "tagged") == 0)
+        rc = instance_row_tag(&in, &f[F_TAGS]);
+    else {
         free(in.outcome);
-        text = strcmp(kind, "done") == 0 ? json_string_value(json_object_get(r, "outcome")) : kind;
-        in.outcome = text ? text_dup(store_bytes(text, strlen(text))) : NULL;
+        in.outcome = NULL;
+        if (strcmp(kind, "done") == 0)
+            rc = member_text(&f[F_OUTCOME], &in.outcome);
+        else
+            in.outcome = text_dup(store_bytes(kind, strlen(kind)));
     }
-    rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
+    if (rc == STORE_OK)
+        rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
     instance_row_free(&in);
     return rc;
 }
@@ -393,10 +501,9 @@ static int index_instance(Writer *w, const json_t *r, const char *kind, uint64_t
 /* Adds `roles` to `person` in the row; a person new to the row gets an 'h' key (also
    one the row, naming PEOPLE_MAX already, leaves out: search then cannot tell their
    roles from the row and reads the records). */
-static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, const json_t *person,
+static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, const char *name,
                       unsigned roles)
 {
-    const char *name = json_string_value(person);
     if (!name)
         return STORE_OK;
     for (size_t i = 0; i < row->people_count; i++)
@@ -416,6 +523,36 @@ static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, c
     return put_empty(w);
 }
 
+/* row_person for the string `person` holds (none for another value). */
+static int row_person_view(Writer *w, DecisionRow *row, const unsigned char *order, const CodecView *person,
+                           unsigned roles)
+{
+    char *name;
+    int rc = view_text(person, &name);
+    if (rc == STORE_OK)
+        rc = row_person(w, row, order, name, roles);
+    free(name);
+    return rc;
+}
+
+/* row_person for each string of the array `people` (of the member `name` of `object`
+   when `name` is not NULL). */
+static int row_people(Writer *w, DecisionRow *row, const unsigned char *order, const CodecView *object,
+                      const char *name, unsigned roles)
+{
+    CodecView people, person;
+    CodecViewItems items;
+    if (name && !codec_view_member(object, name, &people))
+        return STORE_OK;
+    codec_view_items(name ? &people : object, &items);
+    if (items.object)
+        return STORE_OK;
+    int rc = STORE_OK;
+    while (rc == STORE_OK && codec_view_next(&items, &person, NULL, NULL))
+        rc = row_person_view(w, row, order, &person, roles);
+    return rc;
+}
+
 static int row_put(Writer *w, const unsigned char *order, const DecisionRow *row)
 {
     unsigned char key[1 + ORDER_LEN] = {'d'};
@@ -427,20 +564,22 @@ static int row_put(Writer *w, const unsigned char *order, const DecisionRow *row
 }
 
 /* An asked record: a new row, its keys, the people asked. */
-static int index_asked(Writer *w, const json_t *r, uint64_t instance, uint64_t task, int64_t ms)
+static int index_asked(Writer *w, const CodecView *f, uint64_t instance, uint64_t task, int64_t ms)
 {
     InstanceRow in = {0};
     bool made;
-    int rc = instance_row_load(w->txn, instance, true, &in, &made);
+    char *state = NULL;
+    int rc = instance_row_load(w, instance, true, &in, &made);
     if (rc == STORE_OK && made)     /* its first decision: the row outcome and tags join */
         rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
+    if (rc == STORE_OK)
+        rc = member_text(&f[F_STATE], &state);
     if (rc != STORE_OK) {
         instance_row_free(&in);
         return rc;
     }
-    const char *state = json_string_value(json_object_get(r, "state"));
     DecisionRow row = {.asked_ms = ms, .instance = instance, .task = task, .playbook = in.playbook,
-                       .state = text_dup(store_bytes(state ? state : "", state ? strlen(state) : 0)),
+                       .state = state ? state : text_dup(store_bytes("", 0)),
                        .choice = text_dup(store_bytes("", 0))};
     in.playbook = NULL;
     instance_row_free(&in);
@@ -458,14 +597,12 @@ static int index_asked(Writer *w, const json_t *r, uint64_t instance, uint64_t t
             rc = put_empty(w);
         }
     }
-    size_t i, k;
-    json_t *seat, *holder;
-    json_array_foreach(json_object_get(r, "seats"), i, seat) {
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            if (rc == STORE_OK)
-                rc = row_person(w, &row, order, holder, ROLE_ASKED | ROLE_HELD);
-        }
-    }
+    CodecView seat;
+    CodecViewItems items = {.left = 0};
+    if (f[F_SEATS].len)
+        codec_view_items(&f[F_SEATS], &items);
+    while (rc == STORE_OK && !items.object && codec_view_next(&items, &seat, NULL, NULL))
+        rc = row_people(w, &row, order, &seat, "holders", ROLE_ASKED | ROLE_HELD);
     if (rc == STORE_OK)
         rc = row_put(w, order, &row);
     row_free(&row);
@@ -473,7 +610,7 @@ static int index_asked(Writer *w, const json_t *r, uint64_t instance, uint64_t t
 }
 
 /* A record about an asked task: its row changed. */
-static int index_task(Writer *w, const json_t *r, const char *kind, uint64_t task)
+static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t task)
 {
     unsigned char kkey[9], dkey[1 + ORDER_LEN] = {'d'};
     number_key('k', task, kkey);
@@ -491,27 +628,30 @@ static int index_task(Writer *w, const json_t *r, const char *kind, uint64_t tas
         return STORE_OK;
     if (rc != STORE_OK)
         return rc;
-    const char *seat;
-    json_t *people, *person;
-    size_t i;
-    if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
-        rc = row_person(w, &row, order, json_object_get(r, "to"), ROLE_HELD);
-    else if (strcmp(kind, "escalated") == 0) {
-        json_object_foreach(json_object_get(r, "added"), seat, people) {
-            json_array_foreach(people, i, person) {
-                if (rc == STORE_OK)
-                    rc = row_person(w, &row, order, person, ROLE_HELD);
-            }
-        }
-    } else if (strcmp(kind, "answered") == 0)
-        rc = row_person(w, &row, order, json_object_get(r, "by"), ROLE_ANSWERED);
-    else if (strcmp(kind, "resolved") == 0) {
-        const char *choice = json_string_value(json_object_get(r, "choice"));
+    if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0 || strcmp(kind, "answered") == 0) {
+        bool by = kind[0] == 'a';
+        if (f[by ? F_BY : F_TO].len)
+            rc = row_person_view(w, &row, order, &f[by ? F_BY : F_TO], by ? ROLE_ANSWERED : ROLE_HELD);
+    } else if (strcmp(kind, "escalated") == 0) {
+        CodecView people;
+        CodecViewItems seats = {.left = 0};
+        if (f[F_ADDED].len)
+            codec_view_items(&f[F_ADDED], &seats);
+        while (rc == STORE_OK && seats.object && codec_view_next(&seats, &people, NULL, NULL))
+            rc = row_people(w, &row, order, &people, NULL, ROLE_HELD);
+    } else if (strcmp(kind, "resolved") == 0) {
+        char *choice = NULL, *at = NULL;
+        rc = member_text(&f[F_CHOICE], &choice);
+        if (rc == STORE_OK)
+            rc = member_text(&f[F_AT], &at);
         free(row.choice);
-        row.choice = text_dup(store_bytes(choice ? choice : "", choice ? strlen(choice) : 0));
+        row.choice = rc == STORE_OK ? text_dup(store_bytes(choice ? choice : "", choice ? strlen(choice) : 0)) : NULL;
         row.decided = choice != NULL;
-        value_parse_time(json_string_value(json_object_get(r, "at")), &row.decided_ms);
-        rc = row.choice ? STORE_OK : STORE_NO_MEMORY;
+        if (at)
+            value_parse_time(at, &row.decided_ms);
+        free(choice);
+        free(at);
+        rc = row.choice ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
     } else {
         row_free(&row);
         return STORE_OK;
@@ -522,24 +662,51 @@ static int index_task(Writer *w, const json_t *r, const char *kind, uint64_t tas
     return rc;
 }
 
-static int index_record(Writer *w, const json_t *r)
+/* The instance or task number a field names (instance_number's: 0 for none). */
+static int member_number(const CodecView *field, uint64_t *n)
 {
-    const char *kind = json_string_value(json_object_get(r, "kind"));
-    uint64_t instance = instance_number(json_string_value(json_object_get(r, "instance")));
-    uint64_t task = instance_number(json_string_value(json_object_get(r, "task")));
-    if (!kind || !instance)
-        return STORE_OK;
+    char *id;
+    int rc = member_text(field, &id);
+    *n = instance_number(id);
+    free(id);
+    return rc;
+}
+
+static int index_kind(Writer *w, const CodecView *f, const char *kind)
+{
+    uint64_t instance, task;
+    int rc = member_number(&f[F_INSTANCE], &instance);
+    if (rc == STORE_OK)
+        rc = member_number(&f[F_TASK], &task);
+    if (rc != STORE_OK || !instance)
+        return rc;
     if (strcmp(kind, "started") == 0 || strcmp(kind, "tagged") == 0 || strcmp(kind, "done") == 0 ||
         strcmp(kind, "failed") == 0 || strcmp(kind, "cancelled") == 0)
-        return index_instance(w, r, kind, instance);
+        return index_instance(w, f, kind, instance);
     if (!task)
         return STORE_OK;
     if (strcmp(kind, "asked") == 0) {
         int64_t ms = 0;
-        value_parse_time(json_string_value(json_object_get(r, "at")), &ms);
-        return index_asked(w, r, instance, task, ms);
+        char *at;
+        rc = member_text(&f[F_AT], &at);
+        if (at)
+            value_parse_time(at, &ms);
+        free(at);
+        return rc == STORE_OK ? index_asked(w, f, instance, task, ms) : rc;
     }
-    return index_task(w, r, kind, task);
+    return index_task(w, f, kind, task);
+}
+
+static int index_record(Writer *w, const CodecView *record)
+{
+    CodecView field[F_COUNT];
+    char *kind;
+    codec_view_members(record, FIELD_NAMES, F_COUNT, field);
+    int rc = member_text(&field[F_KIND], &kind);
+    if (rc == STORE_OK && kind)
+        rc = index_kind(w, field, kind);
+    free(kind);
+    return rc;
 }
 
 int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *needed)
@@ -567,12 +734,13 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
     return STORE_OK;
 }
 
-int audit_index_record(StoreTxn *txn, const json_t *record)
+int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
+                       size_t linked_count)
 {
-    Writer w = {txn, STRBUF_INIT, STRBUF_INIT};
-    int rc = index_record(&w, record);
-    strbuf_free(&w.key);
-    strbuf_free(&w.value);
+    Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count};
+    CodecView view;
+    int rc = codec_view_open(record, len, &view) ? index_record(&w, &view) : STORE_OK;
+    writer_free(&w);
     return rc;
 }
 
@@ -585,13 +753,12 @@ typedef struct Build {
 static int build_visit(void *context, const HistoryItem *item)
 {
     Build *b = context;
-    json_t *record;
-    char why[240];
-    if (codec_load(item->record.data, item->record.len, &record, why, sizeof why) != CODEC_OK)
-        return STORE_OK;            /* damaged: verify names it; the index leaves it out */
-    int rc = index_record(&b->w, record);
-    json_decref(record);
-    return rc;
+    CodecView record;
+    bool readable;
+    int rc = record_open(&b->w, item->record, &record, &readable);
+    if (rc != STORE_OK || !readable)
+        return rc;                  /* damaged: verify names it; the index leaves it out */
+    return index_record(&b->w, &record);
 }
 
 /* Deletes every key of the table, a chunk at a time (a table is not written while it
@@ -636,12 +803,11 @@ int audit_index_build(StoreTxn *txn)
 {
     unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
     int rc = audit_index_clear(txn);
-    Build b = {{txn, STRBUF_INIT, STRBUF_INIT}};
+    Build b = {{txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, NULL, 0}};
     HistoryWalk walk = {.visit = build_visit, .context = &b};
     if (rc == STORE_OK)
         rc = history_walk(txn, &walk);
-    strbuf_free(&b.w.key);
-    strbuf_free(&b.w.value);
+    writer_free(&b.w);
     return rc == STORE_OK && engine_alloc_failures() != failures ? STORE_NO_MEMORY : rc;
 }
 

@@ -235,6 +235,7 @@ unsigned codec_key_table(const char *const **names, const size_t **lengths);
    codec_canon_free releases it. */
 typedef struct CodecCanon {
     StrBuf text;                    /* the canonical form of the last record */
+    StrBuf order;                   /* scratch: an object's members put in order */
     /* the last record's top-level "instance" (a string, borrowed from its bytes) and
        "seq" (an integer), when it is an object that has them */
     const char *instance;           /* NULL when there is none */
@@ -255,6 +256,9 @@ typedef struct CodecCanon {
    refuses (it says why: call it for the sentence); CODEC_NO_MEMORY. */
 int codec_canon(CodecCanon *c, const void *data, size_t len);
 void codec_canon_free(CodecCanon *c);
+/* codec_canon's check alone, nothing written: CODEC_OK for exactly the bytes
+   codec_decode accepts, CODEC_DAMAGED, CODEC_NO_MEMORY. */
+int codec_canon_check(CodecCanon *c, const void *data, size_t len);
 
 /* The integer member `name` of the record's top-level object, read without building
    values but with every byte checked as codec_canon checks them: CODEC_OK, and *found
@@ -262,5 +266,50 @@ void codec_canon_free(CodecCanon *c);
    json_integer_value gives 0 then); CODEC_DAMAGED; CODEC_NO_MEMORY. */
 int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
                          long long *value, bool *found);
+
+/* ---- a few fields read where they lie (engine_codec_view.c) ---- */
+
+/* A value inside a binary record, for reading the members, items and strings of a
+   record codec_canon or codec_decode accepted, without building jansson values: what
+   it finds there is what the decoded value holds. On other bytes it never reads past
+   them (a value it cannot walk reads as missing, or ends the items). */
+typedef struct CodecView {
+    const unsigned char *bytes;     /* the whole record, its format byte first */
+    size_t len, at;                 /* `at`: the value's tag */
+    unsigned format;
+    const char *const *names;       /* the codec's key table (codec_key_table) */
+    const size_t *name_lengths;
+    unsigned name_count;
+} CodecView;
+
+typedef struct CodecViewItems {
+    CodecView at;                   /* the next member's name or item */
+    uint64_t left;
+    bool object;
+} CodecViewItems;
+
+/* Room for a string format 2 keeps in a form of its own (a time, a hex string). */
+#define CODEC_VIEW_TEXT (2 * CODEC_HEX_MAX + 1)
+
+/* The record's value: false when `data` is not a binary record. */
+bool codec_view_open(const void *data, size_t len, CodecView *root);
+/* The member `name` of an object (json_object_get's): false when there is none or
+   `object` is not an object. */
+bool codec_view_member(const CodecView *object, const char *name, CodecView *value);
+/* Members `names[0..count)` of an object in one walk: values[i] is names[i]'s, or has
+   len 0 when there is none (all when `object` is not an object). How many were found. */
+size_t codec_view_members(const CodecView *object, const char *const *names, size_t count, CodecView *values);
+/* The members of an object or the items of an array, in order: codec_view_next gives
+   each (and for an object its name, not NUL-terminated, when `name` is not NULL) until
+   false. Anything else has none. */
+void codec_view_items(const CodecView *container, CodecViewItems *items);
+bool codec_view_next(CodecViewItems *items, CodecView *value, const char **name, size_t *name_len);
+/* A string's bytes (json_string_value's, json_string_length long): borrowed from the
+   record, or written into `buf` (a time, a hex string); false for any other value. */
+bool codec_view_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char **text, size_t *len);
+/* A string as json_string_value gives it (up to a NUL it holds), copied with a NUL after
+   it into *out (malloc: the caller frees); *out NULL when `v` is not a string. false only
+   when out of memory. */
+bool codec_view_text_copy(const CodecView *v, char **out);
 
 #endif

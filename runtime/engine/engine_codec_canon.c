@@ -11,12 +11,12 @@
  * by audit.h's own pieces, so the two writers cannot differ there; tests/unit/
  * test_codec_canon.c and tests/fuzz/fuzz_codec.c hold them to the same bytes.
  *
- * An object's members are collected (name, where the value starts) while its values are
- * checked and skipped, sorted by their names' UTF-16 code units (a duplicate name is
- * damage, as for the decoder), then written in that order by going back to each value.
- * So a value is walked once more for each object it is inside: nothing for a history
- * record, a few levels deep (an event's data is not in it), but O(size x depth) for a
- * value that nests objects far down.
+ * An object's members are collected (name, where the value starts, where its canonical
+ * text starts) while each value is checked and written, one after another, then sorted
+ * by their names' UTF-16 code units (a duplicate name is damage, as for the decoder),
+ * and the object is put together in that order in a second buffer and copied back. So
+ * every byte is walked once, and each value's text copied twice more for each object it
+ * is inside: O(size x depth) in memcpy for a value that nests objects far down.
  * Every byte is checked as codec_decode checks it, so the bytes it refuses are exactly
  * the bytes the decoder refuses; the decoder says why.
  */
@@ -26,6 +26,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ typedef struct CanonMember {
     unsigned byte;                  /* its key byte; 0: a name of its own */
     unsigned rank;                  /* the key byte's place in canonical order; 0: own name */
     size_t value_at;                /* where its value starts in the record */
+    size_t text_at, text_len;       /* its value's canonical text, in c->text (walk_object) */
 } CanonMember;
 
 /* ---- the key bytes' names in canonical order, worked out once ---- */
@@ -46,6 +48,7 @@ static unsigned key_rank[256];      /* key byte -> 1 + its place among the names
 static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
 static size_t key_text_at[256], key_text_len[256];
 static pthread_once_t rank_once = PTHREAD_ONCE_INIT;
+static atomic_bool ranks_ready;     /* set once ranks_build has run: no pthread_once a record */
 
 static void ranks_build(void)
 {
@@ -61,6 +64,7 @@ static void ranks_build(void)
         strbuf_put(&key_texts, ":", 1);
         key_text_len[b] = key_texts.len - key_text_at[b];
     }
+    atomic_store_explicit(&ranks_ready, true, memory_order_release);
 }
 
 static int member_order(const CanonMember *a, const CanonMember *b)
@@ -123,7 +127,7 @@ static bool members_reserve(Walk *w, uint64_t more)
     CodecCanon *c = w->c;
     if (more <= c->member_cap - c->member_top)
         return true;
-    size_t cap = c->member_cap ? c->member_cap : 32;
+    size_t cap = c->member_cap ? c->member_cap : 16;   /* 16 x 56 bytes: a size malloc keeps at hand */
     while (cap - c->member_top < more)
         cap *= 2;
     CanonMember *grown = realloc(c->members, cap * sizeof *grown);
@@ -213,6 +217,45 @@ static void top_fields(Walk *w, const CanonMember *m, size_t count)
     }
 }
 
+/* The object whose members' values were written one after another from `start` in
+   c->text (members[0..count), sorted, say where each is), made canonical: braces,
+   names and values in order, assembled in c->order and put back from `start` (or,
+   for the record's own object, at 0, by swapping the two buffers). */
+static void object_write(CodecCanon *c, const CanonMember *m, size_t count, size_t start)
+{
+    StrBuf *out = &c->order;
+    if (strbuf_failed(&c->text))
+        return;
+    out->len = 0;
+    strbuf_put(out, "{", 1);
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            strbuf_put(out, ",", 1);
+        if (m[i].byte && !strbuf_failed(&key_texts)) {
+            strbuf_put(out, key_texts.data + key_text_at[m[i].byte], key_text_len[m[i].byte]);
+        } else {
+            audit_canon_string(m[i].name, m[i].name_len, out);
+            strbuf_put(out, ":", 1);
+        }
+        strbuf_put(out, c->text.data + m[i].text_at, m[i].text_len);
+    }
+    strbuf_put(out, "}", 1);
+    if (strbuf_failed(out)) {
+        strbuf_fail(&c->text);
+        return;
+    }
+    if (start == 0) {
+        StrBuf text = c->text;
+        c->text = *out;
+        *out = text;
+        return;
+    }
+    c->text.len = start;
+    strbuf_put(&c->text, out->data, out->len);
+}
+
+/* The members of an object: with WALK_WRITE each value's canonical text is written as
+   the value is checked, one walk of it, and the object put in order after. */
 static bool walk_object(Walk *w, uint64_t count, int depth, int how)
 {
     CodecCanon *c = w->c;
@@ -223,39 +266,24 @@ static bool walk_object(Walk *w, uint64_t count, int depth, int how)
     }
     if (count > walk_left(w) / 2 || !members_reserve(w, count))
         return false;
-    size_t base = c->member_top;
+    size_t base = c->member_top, start = c->text.len;
     c->member_top += (size_t)count;
     bool ok = true;
     for (size_t i = 0; ok && i < count; i++) {
         CanonMember m;
         ok = walk_name(w, &m, how);
         m.value_at = w->at;
-        ok = ok && walk_value(w, depth + 1, how & WALK_CHECK);
+        m.text_at = c->text.len;
+        ok = ok && walk_value(w, depth + 1, how);
+        m.text_len = c->text.len - m.text_at;
         c->members[base + i] = m;
     }
     if (ok && how)
         ok = members_sort(c->members + base, (size_t)count);
     if (ok && depth == 0)
         top_fields(w, c->members + base, (size_t)count);
-    if (ok && (how & WALK_WRITE)) {
-        size_t end = w->at;
-        strbuf_put(&c->text, "{", 1);
-        for (size_t i = 0; ok && i < count; i++) {
-            const CanonMember *m = &c->members[base + i];   /* members may move: no pointer kept */
-            if (i)
-                strbuf_put(&c->text, ",", 1);
-            if (m->byte && !strbuf_failed(&key_texts)) {
-                strbuf_put(&c->text, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
-            } else {
-                audit_canon_string(m->name, m->name_len, &c->text);
-                strbuf_put(&c->text, ":", 1);
-            }
-            w->at = m->value_at;
-            ok = walk_value(w, depth + 1, WALK_WRITE);
-        }
-        strbuf_put(&c->text, "}", 1);
-        w->at = end;
-    }
+    if (ok && (how & WALK_WRITE))
+        object_write(c, c->members + base, (size_t)count, start);
     c->member_top = base;
     return ok;
 }
@@ -408,13 +436,15 @@ static int walk_record(CodecCanon *c, const void *data, size_t len, int how, Wal
     c->instance = NULL;
     c->has_seq = false;
     *w = (Walk){c, data, len, 1, false, 0};
-    pthread_once(&rank_once, ranks_build);
+    if (!atomic_load_explicit(&ranks_ready, memory_order_acquire))
+        pthread_once(&rank_once, ranks_build);
     if (!codec_is_binary(data, len))
         return CODEC_DAMAGED;
     w->format = ((const unsigned char *)data)[0];
     bool ok = walk_value(w, 0, how) && w->at == len;
     if (w->no_memory || strbuf_failed(&c->text)) {
         strbuf_free(&c->text);
+        strbuf_free(&c->order);
         return CODEC_NO_MEMORY;
     }
     if (!ok) {
@@ -430,6 +460,12 @@ int codec_canon(CodecCanon *c, const void *data, size_t len)
 {
     Walk w;
     return walk_record(c, data, len, WALK_CHECK | WALK_WRITE, &w);
+}
+
+int codec_canon_check(CodecCanon *c, const void *data, size_t len)
+{
+    Walk w;
+    return walk_record(c, data, len, WALK_CHECK, &w);
 }
 
 int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
@@ -450,6 +486,7 @@ int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char
 void codec_canon_free(CodecCanon *c)
 {
     strbuf_free(&c->text);
+    strbuf_free(&c->order);
     free(c->members);
     c->members = NULL;
     c->member_cap = c->member_top = 0;

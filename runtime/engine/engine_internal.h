@@ -393,17 +393,22 @@ void engine_report_records(Engine *e, const StepRecords *records);
 int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_len);
 
 /* engine_audit_index.c: the decisions index (TABLE_DECISIONS). audit_index_record
-   indexes one history record as it is written (step_write_records; an allocation that
+   indexes one history record as it is written (its binary bytes, which codec_canon
+   accepted as the chain linked them: read where they lie, engine_codec_view.c; the
+   step's records linked[0..linked_count), linked and stored in this transaction, are
+   read for an instance's `started` record before the store; step_write_records; an
+   allocation that
    fails in it fails the step, step_end); audit_index_build
    makes the index from the whole history (the upgrade to schema 4), audit_index_clear
    empties it. Each returns STORE_OK or a store code. audit_index_search runs
    engine_audit_search's search on the index: *used false (and nothing else done) when
    the store has no index or a row of it cannot be read, so the caller folds the
    history instead. */
-int audit_index_record(StoreTxn *txn, const json_t *record);
+int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
+                       size_t linked_count);
 /* Whether audit_index_record would change the index for a record of `kind` of
-   `instance` (in *needed): the step makes JSON of only those (records_put). STORE_OK or
-   a store code. */
+   `instance` (in *needed): the step reads only those (records_put). STORE_OK or a
+   store code. */
 int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *needed);
 int audit_index_build(StoreTxn *txn);
 int audit_index_clear(StoreTxn *txn);

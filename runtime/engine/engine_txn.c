@@ -628,24 +628,15 @@ static int entry_put(Step *s, HistoryChain *chain, size_t i, size_t j)
 }
 
 /* Indexes record i in the decisions index when it is of a kind the index keeps: only
-   those are made into JSON. */
+   those are read, from the bytes the chain has checked (record_link). */
 static int record_index(Step *s, size_t i)
 {
     bool needed;
     int rc = audit_index_needs(s->txn, s->records->items[i].kind, s->records->items[i].instance, &needed);
     if (rc != STORE_OK || !needed)
         return rc;
-    json_t *record;
-    char why[160];
     StoreBytes bytes = step_record_bytes(s->records, i);
-    rc = codec_decode(bytes.data, bytes.len, &record, why, sizeof why);
-    if (rc == CODEC_NO_MEMORY)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    if (rc != CODEC_OK)
-        return step_fail(s, ENGINE_FAILED, "a history record being written cannot be read back (%s)", why);
-    rc = audit_index_record(s->txn, record);
-    json_decref(record);
-    return rc;
+    return audit_index_record(s->txn, bytes.data, bytes.len, s->records, i);
 }
 
 /* Links and puts the step's records not yet written, on chain `c`. */
@@ -683,7 +674,8 @@ static int chain_damaged(Step *s, int rc)
    that grew past RECORD_BYTES_KEEP for a big record is let go). */
 static void chain_scratch_keep(Engine *e, HistoryChain *c)
 {
-    if (c->canonical.text.cap > RECORD_BYTES_KEEP || strbuf_failed(&c->canonical.text))
+    if (c->canonical.text.cap > RECORD_BYTES_KEEP || c->canonical.order.cap > RECORD_BYTES_KEEP ||
+        strbuf_failed(&c->canonical.text))
         chain_free(c);
     e->canonical = c->canonical;
 }

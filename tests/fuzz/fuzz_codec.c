@@ -15,7 +15,10 @@
  * exactly what codec_decode refuses, and what both read gives the bytes audit_canon
  * writes for the decoded value; codec_member_integer, which verify reads instances with,
  * refuses the same and finds the same "seq". And what decodes, encoded in format 1 and
- * in format 2, has one canonical form.
+ * in format 2, has one canonical form. codec_canon_check refuses what codec_canon refuses.
+ * And the record read where it lies (engine_codec_view.c, the decisions index's
+ * reader): on any bytes, walking every member, item and string never reads past them;
+ * on bytes that decode, each is the decoded value's, in its order.
  * And the same bytes as a value of the seen, cases and mailbox tables
  * (engine_small_values.c): read or refused with a sentence, never a crash, alike through
  * the typed readers; what reads as a typed seen entry or case owner encodes from its
@@ -33,6 +36,40 @@
 #include "engine_codec.h"
 #include "engine_small_values.h"
 
+/* The view `v` holds what `j` holds (j NULL: the bytes did not decode, only walked):
+   false when they differ. */
+static bool view_agrees(const CodecView *v, const json_t *j, int depth)
+{
+    char buf[CODEC_VIEW_TEXT];
+    const char *text, *name;
+    size_t len, name_len, i = 0;
+    if (codec_view_string(v, buf, &text, &len))
+        return !j || (json_is_string(j) && json_string_length(j) == len &&
+                      memcmp(json_string_value(j), text, len) == 0);
+    if (j && json_is_string(j))
+        return false;
+    CodecViewItems items;
+    CodecView item;
+    codec_view_items(v, &items);
+    if (j && (items.object != json_is_object(j) ||
+              items.left != (json_is_object(j) ? json_object_size(j) : json_array_size(j))))
+        return false;
+    void *at = j && json_is_object(j) ? json_object_iter((json_t *)j) : NULL;
+    while (depth < 2000 && codec_view_next(&items, &item, &name, &name_len)) {
+        const json_t *inside = NULL;
+        if (j && items.object) {
+            if (!at || json_object_iter_key_len(at) != name_len || memcmp(json_object_iter_key(at), name, name_len))
+                return false;
+            inside = json_object_iter_value(at);
+            at = json_object_iter_next((json_t *)j, at);
+        } else if (j)
+            inside = json_array_get(j, i++);
+        if (!view_agrees(&item, inside, depth + 1))
+            return false;
+    }
+    return true;
+}
+
 /* codec_canon and codec_decode + audit_canon agree on `data` (binary or not). */
 static void canon_agrees(const uint8_t *data, size_t size, int decoded, const json_t *value)
 {
@@ -42,6 +79,12 @@ static void canon_agrees(const uint8_t *data, size_t size, int decoded, const js
     int rc = codec_canon(&fast, data, size);
     if (rc != CODEC_NO_MEMORY && (rc == CODEC_OK) != (decoded == CODEC_OK))
         abort();   /* refused one way and not the other */
+    int checked = codec_canon_check(&fast, data, size);
+    if (checked != CODEC_NO_MEMORY && rc != CODEC_NO_MEMORY && checked != rc)
+        abort();   /* the check alone refuses the same */
+    CodecView root;
+    if (!codec_view_open(data, size, &root) || !view_agrees(&root, decoded == CODEC_OK ? value : NULL, 0))
+        abort();   /* the view reads something else than the decoder */
     long long seq;
     bool found;
     int member = codec_member_integer(&fast, data, size, "seq", &seq, &found);

@@ -1,0 +1,234 @@
+/*
+ * engine_codec_view.c - members, items and strings of a binary record (formats 1 and
+ * 2, engine_codec.c) read where they lie in its bytes, without building jansson values:
+ * for a reader that wants a few fields of a record codec_canon or codec_decode has
+ * already accepted (the decisions index, engine_audit_index.c).
+ *
+ * It checks no UTF-8 and no duplicate name (the record was checked before), but it
+ * never reads outside the record's bytes: a tag it does not know, a count past the bytes
+ * or a value cut short ends the walk (no member, no more items), so bytes the decoder
+ * refuses are read as a value with less in it, never past their end. What it finds in a
+ * record the decoder accepts is what the decoded value holds (tests/unit/
+ * test_codec_view.c, tests/fuzz/fuzz_codec.c): a member is json_object_get's, items
+ * and members come in json_array_foreach's and json_object_foreach's order (jansson
+ * keeps insertion order, the bytes' order), a string is json_string_value's bytes.
+ */
+#include "engine_codec.h"
+
+#include <string.h>
+
+static bool view_varint(const CodecView *v, size_t *at, uint64_t *n)
+{
+    return codec_varint(v->bytes, v->len, at, n) == CODEC_VARINT_OK;
+}
+
+/* The count of the container whose tag is at `at`, and where its first member or item
+   is: false for other tags. */
+static bool view_container(const CodecView *v, size_t at, bool *object, uint64_t *count, size_t *first)
+{
+    if (at >= v->len)
+        return false;
+    unsigned tag = v->bytes[at++];
+    if (tag >= CODEC_TAG_SHORT_ARRAY && tag <= CODEC_TAG_SHORT_OBJECT + CODEC_SHORT_COUNT_MAX) {
+        *object = tag >= CODEC_TAG_SHORT_OBJECT;
+        *count = tag - (*object ? CODEC_TAG_SHORT_OBJECT : CODEC_TAG_SHORT_ARRAY);
+    } else if (tag == CODEC_TAG_ARRAY || tag == CODEC_TAG_OBJECT) {
+        *object = tag == CODEC_TAG_OBJECT;
+        if (!view_varint(v, &at, count))
+            return false;
+    } else
+        return false;
+    *first = at;
+    return true;
+}
+
+/* Moves *at past the name at it: false when cut short or not a name. */
+static bool skip_name(const CodecView *v, size_t *at, const char **name, size_t *name_len)
+{
+    if (*at >= v->len)
+        return false;
+    unsigned byte = v->bytes[(*at)++];
+    if (byte) {
+        if (byte > v->name_count)
+            return false;
+        *name = v->names[byte - 1];
+        *name_len = v->name_lengths[byte - 1];
+        return true;
+    }
+    uint64_t len;
+    if (!view_varint(v, at, &len) || len > v->len - *at)
+        return false;
+    *name = (const char *)v->bytes + *at;
+    *name_len = (size_t)len;
+    *at += (size_t)len;
+    return true;
+}
+
+/* Moves *at past the value at it: false when cut short, too deep or not a value. */
+static bool skip_value(const CodecView *v, size_t *at, int depth)
+{
+    if (*at >= v->len || depth > CODEC_DEPTH_MAX)
+        return false;
+    bool object;
+    uint64_t n;
+    size_t next;
+    if (view_container(v, *at, &object, &n, &next)) {
+        for (uint64_t i = 0; i < n; i++) {
+            const char *name;
+            size_t name_len;
+            if ((object && !skip_name(v, &next, &name, &name_len)) || !skip_value(v, &next, depth + 1))
+                return false;
+        }
+        *at = next;
+        return true;
+    }
+    unsigned tag = v->bytes[(*at)++];
+    if (tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX)
+        n = tag - CODEC_TAG_SHORT_STRING;
+    else if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX)
+        n = 0;
+    else if (tag >= CODEC_TAG_VALUE)
+        n = 0;
+    else if (tag == CODEC_TAG_STRING) {
+        if (!view_varint(v, at, &n))
+            return false;
+    } else if (tag == CODEC_TAG_INT || tag == CODEC_TAG_TIME)
+        return view_varint(v, at, &n);
+    else if (tag == CODEC_TAG_REAL)
+        n = 8;
+    else if (tag == CODEC_TAG_HEX) {
+        if (*at >= v->len)
+            return false;
+        n = v->bytes[(*at)++];
+    } else
+        return tag <= CODEC_TAG_TRUE;
+    if (n > v->len - *at)
+        return false;
+    *at += (size_t)n;
+    return true;
+}
+
+bool codec_view_open(const void *data, size_t len, CodecView *root)
+{
+    *root = (CodecView){.bytes = data, .len = len, .at = 1};
+    if (!codec_is_binary(data, len))
+        return false;
+    root->format = root->bytes[0];
+    root->name_count = codec_key_table(&root->names, &root->name_lengths);
+    return true;
+}
+
+void codec_view_items(const CodecView *container, CodecViewItems *items)
+{
+    bool object = false;
+    uint64_t count = 0;
+    size_t first = 0;
+    if (!view_container(container, container->at, &object, &count, &first))
+        count = 0;
+    *items = (CodecViewItems){*container, count, object};
+    items->at.at = first;
+}
+
+bool codec_view_next(CodecViewItems *items, CodecView *value, const char **name, size_t *name_len)
+{
+    CodecView *at = &items->at;
+    const char *own_name = NULL;
+    size_t own_len = 0;
+    if (items->left == 0 || (items->object && !skip_name(at, &at->at, &own_name, &own_len))) {
+        items->left = 0;
+        return false;
+    }
+    *value = *at;
+    if (!skip_value(at, &at->at, 0)) {
+        items->left = 0;
+        return false;
+    }
+    items->left--;
+    if (name) {
+        *name = own_name;
+        *name_len = own_len;
+    }
+    return true;
+}
+
+bool codec_view_member(const CodecView *object, const char *name, CodecView *value)
+{
+    return codec_view_members(object, &name, 1, value) == 1;
+}
+
+size_t codec_view_members(const CodecView *object, const char *const *names, size_t count, CodecView *values)
+{
+    CodecViewItems items;
+    CodecView value;
+    const char *have;
+    size_t have_len, found = 0;
+    for (size_t i = 0; i < count; i++)
+        values[i] = (CodecView){.len = 0};
+    codec_view_items(object, &items);
+    if (!items.object)
+        return 0;
+    while (found < count && codec_view_next(&items, &value, &have, &have_len)) {
+        char first = have_len ? have[0] : '\0';
+        for (size_t i = 0; i < count; i++)
+            if (names[i][0] == first && !values[i].len && strlen(names[i]) == have_len &&
+                memcmp(names[i], have, have_len) == 0) {
+                values[i] = value;
+                found++;
+                break;
+            }
+    }
+    return found;
+}
+
+bool codec_view_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char **text, size_t *len)
+{
+    if (v->at >= v->len)
+        return false;
+    unsigned tag = v->bytes[v->at];
+    size_t at = v->at + 1;
+    uint64_t n;
+    if (tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX)
+        n = tag - CODEC_TAG_SHORT_STRING;
+    else if (tag == CODEC_TAG_STRING) {
+        if (!view_varint(v, &at, &n))
+            return false;
+    } else if (v->format >= CODEC_FORMAT_2 && tag >= CODEC_TAG_VALUE)
+        return (*text = codec_value_text(tag, len)) != NULL;
+    else if (v->format >= CODEC_FORMAT_2 && tag == CODEC_TAG_TIME) {
+        if (!view_varint(v, &at, &n) || n > CODEC_TIME_MAX)
+            return false;
+        codec_time_text(n, buf);
+        *text = buf;
+        *len = CODEC_TIME_LEN;
+        return true;
+    } else if (v->format >= CODEC_FORMAT_2 && tag == CODEC_TAG_HEX) {
+        if (at >= v->len)
+            return false;
+        n = v->bytes[at++];
+        if (n < CODEC_HEX_MIN || n > CODEC_HEX_MAX || n > v->len - at)
+            return false;
+        codec_hex_text(v->bytes + at, (size_t)n, buf);
+        *text = buf;
+        *len = 2 * (size_t)n;
+        return true;
+    } else
+        return false;
+    if (n > v->len - at)
+        return false;
+    *text = (const char *)v->bytes + at;
+    *len = (size_t)n;
+    return true;
+}
+
+bool codec_view_text_copy(const CodecView *v, char **out)
+{
+    char buf[CODEC_VIEW_TEXT];
+    const char *text;
+    size_t len;
+    *out = NULL;
+    if (!codec_view_string(v, buf, &text, &len))
+        return true;
+    const char *nul = memchr(text, 0, len);   /* where json_string_value's C string ends */
+    *out = codec_text_copy(text, nul ? (size_t)(nul - text) : len);
+    return *out != NULL;
+}
