@@ -5,6 +5,7 @@
  */
 #include "engine_internal.h"
 #include "engine_small_store.h"
+#include "engine_small_values.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,14 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
         return true;
     timer_refuse(s, in, due, kind);
     return false;
+}
+
+void step_time_text(int64_t ms, char out[40])
+{
+    if (ms >= 0 && (uint64_t)ms <= CODEC_TIME_MAX)
+        small_time_text(ms, out);
+    else
+        time_text(ms, out);
 }
 
 /* The timer's value, {"kind", "task"?, "level"?, "suspension"}, into the engine's
@@ -102,8 +111,10 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind
     e->timer_set_any = true;
     if (instance_record_add_timer(&in->record, key) != 0 && rc == STORE_OK)
         rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    char at[40];
+    step_time_text(due, at);
     CodecWriter *record = record_begin(s, in, "timer");
-    record_time(record, "due", due);
+    record_text(record, "due", at);   /* record_time's text */
     record_text(record, "what", kind);
     record_text(record, "task", task);
     if (level >= 0)

@@ -12,7 +12,6 @@
  * (question, choices, quorum, show, ladder, a seat's who) stay JSON values in it.
  */
 #include "engine_internal.h"
-#include "engine_small_values.h"
 #include "engine_task_record.h"
 
 #include <stddef.h>
@@ -40,15 +39,6 @@ static int no_memory(Step *s)
     return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
-/* The engine's text of a time (time_text's), written by small_time_text for the times
-   it writes the same (1970 to 9999: no printf), by time_text for the rest. */
-static void task_time_text(int64_t ms, char out[40])
-{
-    if (ms >= 0 && (uint64_t)ms <= CODEC_TIME_MAX)
-        small_time_text(ms, out);
-    else
-        time_text(ms, out);
-}
 
 /* The task record of its own encoding (engine_task_record.h). */
 int task_save(Step *s, const TaskRecord *task)
@@ -305,19 +295,18 @@ typedef struct AskParts {
 
 static void ask_parts(Value ask, AskParts *parts)
 {
+#define PART(name) {#name, sizeof #name - 1, offsetof(AskParts, name)}
     static const struct {
         const char *name;
-        size_t offset;
-    } NAMES[] = {{"question", offsetof(AskParts, question)}, {"choices", offsetof(AskParts, choices)},
-                 {"quorum", offsetof(AskParts, quorum)},     {"needed", offsetof(AskParts, needed)},
-                 {"seats", offsetof(AskParts, seats)},       {"within", offsetof(AskParts, within)},
-                 {"ladder", offsetof(AskParts, ladder)},     {"remind", offsetof(AskParts, remind)},
-                 {"show", offsetof(AskParts, show)},         {"no_quorum_arm", offsetof(AskParts, no_quorum_arm)}};
+        size_t len, offset;
+    } NAMES[] = {PART(question), PART(choices), PART(quorum), PART(needed), PART(seats),
+                 PART(within),   PART(ladder),  PART(remind), PART(show),   PART(no_quorum_arm)};
+#undef PART
     memset(parts, 0, sizeof *parts);
     for (uint32_t i = 0; ask.type == VAL_MAP && i < ask.as.map->count; i++)
         for (size_t k = 0; k < sizeof NAMES / sizeof NAMES[0]; k++)
-            if (ask.as.map->keys[i]->len == strlen(NAMES[k].name) &&
-                memcmp(ask.as.map->keys[i]->data, NAMES[k].name, ask.as.map->keys[i]->len) == 0) {
+            if (ask.as.map->keys[i]->len == NAMES[k].len &&
+                memcmp(ask.as.map->keys[i]->data, NAMES[k].name, NAMES[k].len) == 0) {
                 *(const Value **)((char *)parts + NAMES[k].offset) = &ask.as.map->values[i];
                 break;
             }
@@ -418,8 +407,8 @@ static int task_keep(TaskRecord *task, TaskField field, const Value *value)
 static int task_fill(Step *s, Instance *in, TaskRecord *task, const AskParts *ask, int64_t deadline, int *rc)
 {
     char at[40], due[40];
-    task_time_text(s->now, at);
-    task_time_text(deadline, due);
+    step_time_text(s->now, at);
+    step_time_text(deadline, due);
     const Value *needed = ask->needed;
     if (task_record_set_text(task, TASK_INSTANCE, in->record.id) != 0 ||
         task_record_set_json(task, TASK_STATE, in->record.state ? json_string(in->record.state) : json_null()) != 0 ||
@@ -502,6 +491,21 @@ static int task_schedule(Step *s, Instance *in, TaskRecord *task, bool *undecida
     return rc;
 }
 
+/* "t" and the task's number ("t12"), as snprintf's "t%llu" writes it. */
+static void task_id_text(uint64_t number, char out[32])
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + number % 10);
+        number /= 10;
+    } while (number);
+    out[0] = 't';
+    for (size_t i = 0; i < n; i++)
+        out[1 + i] = digits[n - 1 - i];
+    out[n + 1] = '\0';
+}
+
 int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 {
     *undecidable = false;
@@ -510,7 +514,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     if (rc != STORE_OK)
         return rc;
     char id[32];
-    snprintf(id, sizeof id, "t%llu", (unsigned long long)number);
+    task_id_text(number, id);
     AskParts parts;
     ask_parts(ask, &parts);
     const Value *within = parts.within;
@@ -831,7 +835,7 @@ static bool task_add_vote(Step *s, TaskRecord *task, size_t seat, const char *by
                           const char *comment)
 {
     char at[40];
-    task_time_text(s->now, at);
+    step_time_text(s->now, at);
     TaskVote *vote = task_record_add_vote(task);
     if (!vote)
         return false;
