@@ -113,7 +113,7 @@ void ask_window_note(Step *s, uint64_t instance)
     w->count++;
 }
 
-json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task)
+json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id)
 {
     uint64_t last;
     int rc = engine_counter(s, "next_instance", &last);
@@ -134,7 +134,7 @@ json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task)
         return NULL;
     json_t *tags = instance_record_tags_json(&in->record);
     rc = tags ? engine_audit_similar(decisions, in->record.playbook, in->record.state, tags,
-                                     json_string_value(json_object_get(task, "id")), ASK_CONTEXT_LIMIT, &similar)
+                                     task_id, ASK_CONTEXT_LIMIT, &similar)
               : ENGINE_NO_MEMORY;
     json_decref(tags);
     json_decref(decisions);

@@ -61,6 +61,7 @@
 #include "engine_codec.h"
 #include "engine_instance_record.h"
 #include "engine_outbox_entry.h"
+#include "engine_task_record.h"
 #include "store.h"
 #include "value_json.h"
 #include "vm.h"
@@ -620,8 +621,12 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
    on a stalled instance. A due at or before it stalls the instance with the reason
    (so nothing can fire in a loop under the write lock); false then. */
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
-/* Sets a timer (takes over `what`) when timer_due_ok allows it; else sets none. */
-int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what);
+/* time_text's text of `ms`, written by small_time_text where that writes the same (1970
+   to 9999), by time_text for the rest: a task's times and a timer's due, on every ask. */
+void step_time_text(int64_t ms, char out[40]);
+/* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
+   timer_due_ok allows it; else sets none. */
+int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);
 int timers_clear(Step *s, Instance *in);
 /* Offers the instance's mailbox, oldest first, to the wait it is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start).
@@ -634,23 +639,28 @@ int mailbox_trim(Step *s, Instance *in, size_t keep);
 int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
-/* Task `id` ("t3"), which a person named: no such task is a refusal ("no task 't3'"). */
-int task_load_named(Step *s, const char *id, json_t **task);
+/* Task `id` ("t3") into *task (zeroed first; task_record_free it whatever the result),
+   which a person named: no such task is a refusal ("no task 't3'"). A task of a form
+   the struct cannot hold is a damaged store. */
+int task_load_named(Step *s, const char *id, TaskRecord *task);
 /* The instance a task belongs to (that it is missing is a damaged store). */
-int task_instance_load(Step *s, json_t *task, Instance *in);
+int task_instance_load(Step *s, const TaskRecord *task, Instance *in);
 /* Whether the person id `person` is among a seat's `holders`. */
 bool holders_include(const json_t *holders, const char *person);
-int task_save(Step *s, json_t *task);
+int task_save(Step *s, const TaskRecord *task);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
    the outcome or the choices there are. */
-int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice);
+int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice);
 int inbox_set(Step *s, const char *person, const char *task_id, bool add);
 /* Tells `people` (each once) about the task: a `notified` record each and one outbox
    message to them all, about "asked", "escalated", "reminded", "outcome" or
    "cancelled" (with `text`, may be NULL). */
-void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *about, const char *text);
-int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
-                 json_t *comment);
+void task_tell(Step *s, Instance *in, TaskRecord *task, const char *const *people, size_t count, const char *about,
+               const char *text);
+/* Closes the task with `choice` (by and comment NULL: null), saves it and resumes the
+   instance with the result. */
+int task_resolve(Step *s, Instance *in, TaskRecord *task, const char *choice, const char *by,
+                 const char *comment);
 /* Makes the task of an ask the instance is suspending on: seats, holders, the `asked`
    record, its timers. When no choice can win from the start (no seat can be filled and
    no level remains to add anyone) and the ask has a `no_quorum` arm, it sets no timers
@@ -669,7 +679,7 @@ int task_decide_at_once(Step *s, Instance *in);
    when no choice can still win, `no_quorum` runs at once if the ask has an arm for it
    (*resolved is then true and the task saved); an ask without one (N = 1) stays open
    until its deadline runs `timeout`, with one `unresolved` record saying why. */
-int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved);
+int task_recheck(Step *s, Instance *in, TaskRecord *task, bool *resolved);
 int task_timeout(Step *s, Instance *in, const char *task_id);
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
@@ -772,8 +782,8 @@ void outbox_send(Step *s, Instance *in, const char *connector, const char *opera
                  CodecWriter *record);
 /* One message to `people` (distinct ids) about `about` ("asked", "reminded",
    "escalated", "outcome", "cancelled" with the task; "notify" with the text). */
-void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about, const json_t *task,
-                 const char *text);
+void outbox_tell(Step *s, Instance *in, const char *const *people, size_t count, const char *about,
+                 const TaskRecord *task, const char *text);
 /* Whether the call's instance still waits at the entry's suspension (*waits). */
 int outbox_call_waits(Step *s, const OutboxEntry *entry, bool *waits);
 /* Applies a call's reply (or failure) to its instance when it still waits at the
@@ -804,7 +814,7 @@ int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t 
    ASK_CONTEXT_LIMIT, engine_audit_similar's form), decided when the ask is made: a new
    array the caller owns (empty when none; NULL with the step failed). */
 #define ASK_CONTEXT_LIMIT 3
-json_t *ask_context_similar(Step *s, const Instance *in, const json_t *task);
+json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id);
 /* A `resolved` record of `instance` is being written in the step's transaction: noted in
    the ask window kept for that transaction, if any (record_put). */
 void ask_window_note(Step *s, uint64_t instance);

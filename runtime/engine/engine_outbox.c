@@ -196,29 +196,53 @@ void outbox_send(Step *s, Instance *in, const char *connector, const char *opera
 
 static int person_order(const void *a, const void *b)
 {
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* The entry's recipients: `people` sorted by id, each pending. */
-static int tell_recipients(OutboxEntry *entry, const json_t *people)
+static int tell_recipients(OutboxEntry *entry, const char *const *people, size_t count)
 {
-    size_t count = json_array_size(people);
-    json_t **sorted = engine_calloc(count, sizeof *sorted);
+    const char **sorted = engine_calloc(count, sizeof *sorted);
     if (!sorted)
         return -1;
-    for (size_t i = 0; i < count; i++)
-        sorted[i] = json_array_get(people, i);
+    memcpy(sorted, people, count * sizeof *sorted);
     qsort(sorted, count, sizeof *sorted, person_order);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = outbox_entry_add_recipient(entry, json_string_value(sorted[i]), OUTBOX_PENDING);
+        rc = outbox_entry_add_recipient(entry, sorted[i], OUTBOX_PENDING);
     free(sorted);
     return rc;
 }
 
+/* The task's fields a message carries, those it has: "task" (its id), "question",
+   "choices", "deadline", "outcome", in that order. */
+static void tell_task_fields(CodecWriter *w, const TaskRecord *task)
+{
+    if (task_record_has(task, TASK_ID)) {
+        codec_write_key(w, "task");
+        codec_write_text(w, task->id);
+    }
+    if (task_record_has(task, TASK_QUESTION)) {
+        codec_write_key(w, "question");
+        codec_write_json(w, task->question);
+    }
+    if (task_record_has(task, TASK_CHOICES)) {
+        codec_write_key(w, "choices");
+        codec_write_json(w, task->choices);
+    }
+    if (task_record_has(task, TASK_DEADLINE)) {
+        codec_write_key(w, "deadline");
+        codec_write_text(w, task->deadline);
+    }
+    if (task_record_has(task, TASK_OUTCOME)) {
+        codec_write_key(w, "outcome");
+        codec_write_text(w, task->outcome);
+    }
+}
+
 /* What the message says, but `about`: {"playbook", "state", the task's fields, "text",
    "similar"} in that order, as the jansson entry had them. NULL: the step failed. */
-static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *about, const json_t *task,
+static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *about, const TaskRecord *task,
                         const char *text)
 {
     CodecWriter w;
@@ -228,20 +252,14 @@ static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *a
     codec_write_text(&w, in->record.playbook);
     codec_write_key(&w, "state");
     codec_write_text(&w, in->record.state);   /* NULL: null */
-    static const char *const FIELDS[] = {"id", "question", "choices", "deadline", "outcome", NULL};
-    for (size_t i = 0; task && FIELDS[i]; i++) {
-        const json_t *value = json_object_get(task, FIELDS[i]);
-        if (value) {
-            codec_write_key(&w, strcmp(FIELDS[i], "id") == 0 ? "task" : FIELDS[i]);
-            codec_write_json(&w, value);
-        }
-    }
+    if (task)
+        tell_task_fields(&w, task);
     if (text) {
         codec_write_key(&w, "text");
         codec_write_text(&w, text);
     }
     if (task && strcmp(about, "asked") == 0) {   /* decided now, like the rest */
-        json_t *similar = ask_context_similar(s, in, task);
+        json_t *similar = ask_context_similar(s, in, task->id);
         if (!similar) {
             codec_write_end(&w);
             return STORE_FAILED;   /* the step failed */
@@ -253,15 +271,14 @@ static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *a
     return codec_write_end(&w) == CODEC_OK ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
-void outbox_tell(Step *s, Instance *in, const json_t *people, const char *about, const json_t *task,
-                 const char *text)
+void outbox_tell(Step *s, Instance *in, const char *const *people, size_t count, const char *about,
+                 const TaskRecord *task, const char *text)
 {
-    size_t count = json_array_size(people);
     if (outbox_simulated(s) || count == 0)
         return;
     OutboxEntry entry = {0};
     entry.has_message = true;
-    if (tell_recipients(&entry, people) != 0 || outbox_entry_set_text(&entry.about, about) != 0 ||
+    if (tell_recipients(&entry, people, count) != 0 || outbox_entry_set_text(&entry.about, about) != 0 ||
         outbox_entry_set_text(&entry.connector, "") != 0 || outbox_entry_set_text(&entry.operation, "") != 0) {
         outbox_entry_free(&entry);
         step_fail(s, ENGINE_NO_MEMORY, "out of memory");

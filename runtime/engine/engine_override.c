@@ -17,22 +17,18 @@
  */
 #include "engine_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-/* Loads the task and its instance for an operator's change; refuses a closed task. */
-static int override_load(Step *s, const char *task_id, const char *choice, json_t **task,
-                         Instance *in)
+/* Loads the task and its instance for an operator's change; refuses a closed task.
+   *task is the caller's to task_record_free, whatever the result. */
+static int override_load(Step *s, const char *task_id, const char *choice, TaskRecord *task, Instance *in)
 {
     int rc = task_load_named(s, task_id, task);
-    if (rc != STORE_OK)
-        return rc;
-    rc = task_check_open_choice(s, *task, task_id, choice);
     if (rc == STORE_OK)
-        rc = task_instance_load(s, *task, in);
-    if (rc != STORE_OK) {
-        json_decref(*task);
-        *task = NULL;
-    }
+        rc = task_check_open_choice(s, task, task_id, choice);
+    if (rc == STORE_OK)
+        rc = task_instance_load(s, task, in);
     return rc;
 }
 
@@ -44,42 +40,50 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
     int checked = door_check_person(s, "by", by);
     if (checked != STORE_OK)
         return checked;
-    json_t *task;
+    TaskRecord task;
     Instance in = {0};
     int rc = override_load(s, task_id, choice, &task, &in);
-    if (rc != STORE_OK)
-        return rc;
-    CodecWriter *record = record_begin(s, &in, "overridden");
-    record_text(record, "task", task_id);
-    record_text(record, "choice", choice);
-    record_text(record, "by", by);
-    record_text(record, "reason", reason);
-    record_json(record, "votes", json_object_get(task, "votes"));
-    json_t *by_json = json_string(by), *reason_json = json_string(reason);
-    rc = task_resolve(s, &in, task, choice, by_json, reason_json);
-    json_decref(by_json);
-    json_decref(reason_json);
+    if (rc == STORE_OK) {
+        CodecWriter *record = record_begin(s, &in, "overridden");
+        record_text(record, "task", task_id);
+        record_text(record, "choice", choice);
+        record_text(record, "by", by);
+        record_text(record, "reason", reason);
+        if (record) {
+            codec_write_key(record, "votes");
+            task_record_write_votes(record, &task);
+        }
+        rc = task_resolve(s, &in, &task, choice, by, reason);
+    }
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);
-    json_decref(task);
+    task_record_free(&task);
     return rc;
 }
 
-/* Replaces `from` by `to` among the holders of `seat` (once, where `from` was). */
-static void seat_swap_holder(json_t *seat, const char *from, const char *to)
+/* Replaces `from` by `to` among the holders of `seat` (once, where `from` was): false
+   when out of memory. */
+static bool seat_swap_holder(TaskSeat *seat, const char *from, const char *to)
 {
-    json_t *holders = json_object_get(seat, "holders");
-    bool to_there = holders_include(json_object_get(seat, "holders"), to);
-    for (size_t k = 0; k < json_array_size(holders); k++) {
-        if (strcmp(json_string_value(json_array_get(holders, k)), from) != 0)
+    TaskTexts *holders = &seat->holders;
+    bool to_there = task_texts_has(holders, to);
+    for (size_t k = 0; k < holders->count; k++) {
+        if (strcmp(holders->items[k], from) != 0)
             continue;
-        if (to_there)
-            json_array_remove(holders, k);
-        else
-            json_array_set_new(holders, k, json_string(to));
-        return;
+        char *copy = to_there ? NULL : codec_text_copy(to, strlen(to));
+        if (!to_there && !copy)
+            return false;
+        free(holders->items[k]);
+        if (to_there) {
+            memmove(holders->items + k, holders->items + k + 1, (holders->count - k - 1) * sizeof *holders->items);
+            holders->count--;
+        } else {
+            holders->items[k] = copy;
+        }
+        return true;
     }
+    return true;
 }
 
 /* `to` and `by` must be people the directory knows (when there is one); `from` need
@@ -99,22 +103,19 @@ static int reassign_check(Step *s, const char *from, const char *to, const char 
 
 /* Gives `to` the open seats `from` holds (in place of `from`), or with no `from` the
    open seats that have no holder; a `delegated` record each. Returns how many. */
-static size_t reassign_seats(Step *s, Instance *in, json_t *task, const char *from,
+static size_t reassign_seats(Step *s, Instance *in, TaskRecord *task, const char *from,
                              const char *to, const char *by)
 {
-    size_t moved = 0, i;
-    json_t *seat;
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        json_t *holders = json_object_get(seat, "holders");
-        if (!json_is_null(json_object_get(seat, "answered_by")) ||
-            (from ? !holders_include(holders, from) : json_array_size(holders) > 0))
+    size_t moved = 0;
+    for (size_t i = 0; i < task->seat_count; i++) {
+        TaskSeat *seat = &task->seats[i];
+        if (seat->answered_by || (from ? !task_texts_has(&seat->holders, from) : seat->holders.count > 0))
             continue;
-        if (from)
-            seat_swap_holder(seat, from, to);
-        else
-            json_array_append_new(holders, json_string(to));
+        bool ok = from ? seat_swap_holder(seat, from, to) : task_texts_add(&seat->holders, to) == 0;
+        if (!ok)
+            step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         CodecWriter *record = record_begin(s, in, "delegated");
-        record_json(record, "task", json_object_get(task, "id"));
+        record_text(record, "task", task->id);
         record_integer(record, "seat", (int64_t)i);
         if (from)
             record_text(record, "from", from);
@@ -134,35 +135,30 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
     int rc = reassign_check(s, from, to, by);
     if (rc != STORE_OK)
         return rc;
-    json_t *task;
+    TaskRecord task;
     Instance in = {0};
     rc = override_load(s, task_id, NULL, &task, &in);
-    if (rc != STORE_OK)
-        return rc;
-    size_t moved = reassign_seats(s, &in, task, from, to, by), i;
-    json_t *seat;
-    if (moved == 0)
+    size_t moved = rc == STORE_OK ? reassign_seats(s, &in, &task, from, to, by) : 0;
+    if (rc == STORE_OK && moved == 0)
         rc = from ? step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", from, task_id)
                   : step_fail(s, ENGINE_REFUSED, "task %s has no open seat without a holder: name the holder to replace with --from", task_id);
     bool still_holds = false;
-    json_array_foreach(json_object_get(task, "seats"), i, seat)
-        still_holds |= from && holders_include(json_object_get(seat, "holders"), from);
+    for (size_t i = 0; i < task.seat_count; i++)
+        still_holds |= from && task_texts_has(&task.seats[i].holders, from);
     if (rc == STORE_OK && from && !still_holds)
         rc = inbox_set(s, from, task_id, false);
     if (rc == STORE_OK)
         rc = inbox_set(s, to, task_id, true);
     bool resolved = false;
     if (rc == STORE_OK) {
-        json_t *told = json_pack("[s]", to);
-        task_tell(s, &in, task, told, "asked", NULL);
-        json_decref(told);
-        rc = task_recheck(s, &in, task, &resolved);
+        task_tell(s, &in, &task, &to, 1, "asked", NULL);
+        rc = task_recheck(s, &in, &task, &resolved);
     }
     if (rc == STORE_OK && !resolved)
-        rc = task_save(s, task);
+        rc = task_save(s, &task);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);
-    json_decref(task);
+    task_record_free(&task);
     return rc;
 }

@@ -37,13 +37,12 @@ static int poison_event(Step *s, const EngineInput *in, unsigned attempts)
 /* The task's instance stalls, saying which input was set aside and why. */
 static int poison_answer(Step *s, const EngineInput *in, unsigned attempts)
 {
-    json_t *task;
+    TaskRecord task;
     int rc = task_load_named(s, in->task, &task);
-    if (rc != STORE_OK)
-        return rc;
     Instance instance;
-    rc = task_instance_load(s, task, &instance);
-    json_decref(task);
+    if (rc == STORE_OK)
+        rc = task_instance_load(s, &task, &instance);
+    task_record_free(&task);
     if (rc != STORE_OK)
         return rc;
     const char *id = instance.record.id;

@@ -5,6 +5,7 @@
  */
 #include "engine_internal.h"
 #include "engine_small_store.h"
+#include "engine_small_values.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +48,46 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
     return false;
 }
 
-/* Sets a timer; takes over `what`. A stalled instance sets none. */
-int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
+void step_time_text(int64_t ms, char out[40])
 {
-    const char *kind = json_string_value(json_object_get(what, "kind"));
-    if (!timer_due_ok(s, in, due, kind ? kind : "")) {
-        json_decref(what);
-        return STORE_OK;
+    if (ms >= 0 && (uint64_t)ms <= CODEC_TIME_MAX)
+        small_time_text(ms, out);
+    else
+        time_text(ms, out);
+}
+
+/* The timer's value, {"kind", "task"?, "level"?, "suspension"}, into the engine's
+   record buffer (engine_record_bytes_done releases it): NULL when out of memory. */
+static StrBuf *timer_value(Step *s, const Instance *in, const char *kind, const char *task, int64_t level)
+{
+    StrBuf *bytes = &s->engine->record_bytes;
+    bytes->len = 0;
+    CodecWriter w;
+    codec_write_begin(&w, bytes);
+    codec_write_object(&w);
+    codec_write_key(&w, "kind");
+    codec_write_text(&w, kind);
+    if (task) {
+        codec_write_key(&w, "task");
+        codec_write_text(&w, task);
     }
+    if (level >= 0) {
+        codec_write_key(&w, "level");
+        codec_write_integer(&w, level);
+    }
+    codec_write_key(&w, "suspension");
+    codec_write_integer(&w, (int64_t)in->frame->step);
+    if (codec_write_end(&w) == CODEC_OK)
+        return bytes;
+    engine_record_bytes_done(s);
+    step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return NULL;
+}
+
+int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level)
+{
+    if (!timer_due_ok(s, in, due, kind))
+        return STORE_OK;
     uint64_t seq;
     int rc = engine_counter_next(s, "next_timer", &seq);
     if (rc != STORE_OK)
@@ -67,20 +100,25 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, json_t *what)
     key[17] = (unsigned char)(order >> 16);
     key[18] = (unsigned char)(order >> 8);
     key[19] = (unsigned char)order;
-    json_object_set_new(what, "suspension", json_integer((json_int_t)in->frame->step));
-    rc = engine_put_json(s, TABLE_TIMERS, store_bytes(key, 20), what);
+    StrBuf *bytes = timer_value(s, in, kind, task, level);
+    if (!bytes)
+        return s->failed;
+    rc = store_put(s->txn, TABLE_TIMERS, store_bytes(key, 20), store_bytes(bytes->data, bytes->len));
+    engine_record_bytes_done(s);
     Engine *e = s->engine;
     if (!e->timer_set_any || memcmp(key, e->timer_set_first, 20) < 0)
         memcpy(e->timer_set_first, key, 20);   /* a timer batch fires it in its turn */
     e->timer_set_any = true;
     if (instance_record_add_timer(&in->record, key) != 0 && rc == STORE_OK)
         rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    char at[40];
+    step_time_text(due, at);
     CodecWriter *record = record_begin(s, in, "timer");
-    record_time(record, "due", due);
-    record_json(record, "what", json_object_get(what, "kind"));
-    record_json(record, "task", json_object_get(what, "task"));
-    record_json(record, "level", json_object_get(what, "level"));
-    json_decref(what);
+    record_text(record, "due", at);   /* record_time's text */
+    record_text(record, "what", kind);
+    record_text(record, "task", task);
+    if (level >= 0)
+        record_integer(record, "level", level);
     return rc;
 }
 
@@ -120,6 +158,19 @@ void record_notes(Step *s, Instance *in, json_t *notes, int seat)
         if (seat >= 0)
             record_integer(record, "seat", seat);
     }
+}
+
+/* The `notify` message to `everyone` (a JSON list of person ids) in the outbox. */
+static void notify_outbox(Step *s, Instance *in, const json_t *everyone, const char *text)
+{
+    size_t count = json_array_size(everyone);
+    const char **people = engine_calloc(count + 1, sizeof *people);
+    if (!people)
+        return;   /* counted: the step fails */
+    for (size_t i = 0; i < count; i++)
+        people[i] = json_string_value(json_array_get(everyone, i));
+    outbox_tell(s, in, people, count, "notify", NULL, text);
+    free(people);
 }
 
 /* A `sent` or `called` record's fields (connector, operation, arg: the VM's map
@@ -215,7 +266,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         }
         idset_free(&told);
         json_decref(kept);
-        outbox_tell(s, in, everyone, "notify", NULL, value_text(message));
+        notify_outbox(s, in, everyone, value_text(message));
         json_decref(everyone);
         break;
     }
@@ -237,7 +288,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
             in->record.status = INSTANCE_STALLED;
             return STORE_OK;
         }
-        int rc = timer_set(s, in, due, 3, json_pack("{s:s}", "kind", "after"));
+        int rc = timer_set(s, in, due, 3, "after", NULL, -1);
         if (rc != STORE_OK || instance_stalled(in))
             return rc;
     }

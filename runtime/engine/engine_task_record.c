@@ -84,7 +84,7 @@ static void *member(const TaskRecord *r, TaskField f)
 
 /* ---- owning ---- */
 
-static void texts_free(TaskTexts *t)
+void task_texts_free(TaskTexts *t)
 {
     for (size_t i = 0; i < t->count; i++)
         free(t->items[i]);
@@ -98,9 +98,9 @@ static void seats_free(TaskRecord *r)
     for (size_t i = 0; i < r->seat_count; i++) {
         TaskSeat *seat = &r->seats[i];
         json_decref(seat->who);
-        texts_free(&seat->holders);
+        task_texts_free(&seat->holders);
         free(seat->answered_by);
-        texts_free(&seat->previous);
+        task_texts_free(&seat->previous);
         free(seat->on_call);
     }
     free(r->seats);
@@ -126,7 +126,7 @@ void task_record_free(TaskRecord *r)
         else if (FIELDS[f].kind == KIND_JSON)
             json_decref(*(json_t **)member(r, (TaskField)f));
     }
-    texts_free(&r->told);
+    task_texts_free(&r->told);
     seats_free(r);
     votes_free(r);
     memset(r, 0, sizeof *r);
@@ -154,7 +154,7 @@ static json_t *text_json(const char *text)
     return text ? string_json(text) : json_null();
 }
 
-static json_t *texts_json(const TaskTexts *t)
+json_t *task_texts_json(const TaskTexts *t)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < t->count; i++)
@@ -175,10 +175,10 @@ static json_t *seat_json(const TaskSeat *seat)
 {
     json_t *object = json_object();
     bool ok = object && put(object, "who", json_incref(seat->who ? seat->who : json_null())) &&
-              put(object, "holders", texts_json(&seat->holders)) &&
+              put(object, "holders", task_texts_json(&seat->holders)) &&
               put(object, "answered_by", text_json(seat->answered_by)) &&
               put(object, "acked", json_boolean(seat->acked)) &&
-              (!seat->has_previous || put(object, "previous", texts_json(&seat->previous))) &&
+              (!seat->has_previous || put(object, "previous", task_texts_json(&seat->previous))) &&
               (!seat->on_call || put(object, "on_call", string_json(seat->on_call)));
     if (!ok) {
         json_decref(object);
@@ -216,7 +216,7 @@ static json_t *member_json(const TaskRecord *r, TaskField f)
     case KIND_JSON:
         return json_incref(*(json_t *const *)at ? *(json_t *const *)at : json_null());
     case KIND_TEXTS:
-        return texts_json(at);
+        return task_texts_json(at);
     case KIND_SEATS:
         list = json_array();
         for (size_t i = 0; list && i < r->seat_count; i++)
@@ -380,6 +380,176 @@ int task_record_encode(const TaskRecord *r, StrBuf *out)
         if (put_member(out, r, (TaskField)r->order[i]) != 0)
             return -1;
     return strbuf_failed(out) ? -1 : 0;
+}
+
+/* ---- changing a record ---- */
+
+void task_record_set(TaskRecord *r, TaskField field)
+{
+    if (!task_record_has(r, field))
+        r->order[r->field_count++] = (unsigned char)field;
+}
+
+/* The text or value member `field` holds, released. */
+static void member_release(TaskRecord *r, TaskField field)
+{
+    if (FIELDS[field].kind <= KIND_WORD) {
+        free(*(char **)member(r, field));
+        *(char **)member(r, field) = NULL;
+    } else if (FIELDS[field].kind == KIND_JSON) {
+        json_decref(*(json_t **)member(r, field));
+        *(json_t **)member(r, field) = NULL;
+    }
+}
+
+void task_record_unset(TaskRecord *r, TaskField field)
+{
+    for (size_t i = 0; i < r->field_count; i++)
+        if (r->order[i] == field) {
+            memmove(r->order + i, r->order + i + 1, r->field_count - i - 1);
+            r->field_count--;
+            member_release(r, field);
+            return;
+        }
+}
+
+int task_record_set_text(TaskRecord *r, TaskField field, const char *text)
+{
+    char *copy = codec_text_copy(text, strlen(text));
+    if (!copy)
+        return -1;
+    member_release(r, field);
+    *(char **)member(r, field) = copy;
+    task_record_set(r, field);
+    return 0;
+}
+
+int task_record_set_json(TaskRecord *r, TaskField field, json_t *value)
+{
+    if (!value)
+        return -1;
+    member_release(r, field);
+    *(json_t **)member(r, field) = value;
+    task_record_set(r, field);
+    return 0;
+}
+
+void task_record_set_int(TaskRecord *r, TaskField field, int64_t n)
+{
+    *(int64_t *)member(r, field) = n;
+    task_record_set(r, field);
+}
+
+/* One more zeroed item of `size` at the end of *items (*count of them): NULL when out
+   of memory. */
+static void *list_grow(void **items, size_t *count, size_t size)
+{
+    char *grown = realloc(*items, (*count + 1) * size);
+    if (!grown)
+        return NULL;
+    *items = grown;
+    memset(grown + *count * size, 0, size);
+    return grown + (*count)++ * size;
+}
+
+TaskSeat *task_record_add_seat(TaskRecord *r)
+{
+    return list_grow((void **)&r->seats, &r->seat_count, sizeof *r->seats);
+}
+
+TaskVote *task_record_add_vote(TaskRecord *r)
+{
+    return list_grow((void **)&r->votes, &r->vote_count, sizeof *r->votes);
+}
+
+int task_texts_add(TaskTexts *t, const char *text)
+{
+    char *copy = codec_text_copy(text, strlen(text));
+    char **slot = copy ? list_grow((void **)&t->items, &t->count, sizeof *t->items) : NULL;
+    if (!slot) {
+        free(copy);
+        return -1;
+    }
+    *slot = copy;
+    return 0;
+}
+
+int task_texts_add_json(TaskTexts *t, const json_t *list)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *text = json_string_value(json_array_get(list, i));
+        if (text && task_texts_add(t, text) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+bool task_texts_has(const TaskTexts *t, const char *text)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->items[i], text) == 0)
+            return true;
+    return false;
+}
+
+/* ---- written into a history record, as their JSON ---- */
+
+static void write_texts(CodecWriter *w, const TaskTexts *t)
+{
+    codec_write_array(w);
+    for (size_t i = 0; i < t->count; i++)
+        codec_write_text(w, t->items[i]);
+    codec_write_close(w);
+}
+
+void task_record_write_seats(CodecWriter *w, const TaskRecord *r)
+{
+    codec_write_array(w);
+    for (size_t i = 0; i < r->seat_count; i++) {
+        const TaskSeat *seat = &r->seats[i];
+        codec_write_object(w);
+        codec_write_key(w, "who");
+        codec_write_json(w, seat->who ? seat->who : json_null());
+        codec_write_key(w, "holders");
+        write_texts(w, &seat->holders);
+        codec_write_key(w, "answered_by");
+        codec_write_text(w, seat->answered_by);
+        codec_write_key(w, "acked");
+        codec_write_bool(w, seat->acked);
+        if (seat->has_previous) {
+            codec_write_key(w, "previous");
+            write_texts(w, &seat->previous);
+        }
+        if (seat->on_call) {
+            codec_write_key(w, "on_call");
+            codec_write_text(w, seat->on_call);
+        }
+        codec_write_close(w);
+    }
+    codec_write_close(w);
+}
+
+void task_record_write_votes(CodecWriter *w, const TaskRecord *r)
+{
+    codec_write_array(w);
+    for (size_t i = 0; i < r->vote_count; i++) {
+        const TaskVote *vote = &r->votes[i];
+        codec_write_object(w);
+        codec_write_key(w, "by");
+        codec_write_text(w, vote->by);
+        codec_write_key(w, "choice");
+        codec_write_text(w, vote->choice);
+        codec_write_key(w, "comment");
+        codec_write_text(w, vote->comment);
+        codec_write_key(w, "at");
+        codec_write_text(w, vote->at);
+        if (vote->has_seat) {
+            codec_write_key(w, "seat");
+            codec_write_integer(w, vote->seat);
+        }
+        codec_write_close(w);
+    }
+    codec_write_close(w);
 }
 
 /* ---- straight from the JSON object (task_save's path: no struct built) ---- */

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine_codec.h"
 #include "strbuf.h"
 
 /* The first byte of a task record: its version. Version 1 is 0x12 (0x10 is the small
@@ -115,6 +116,38 @@ int task_record_encode(const TaskRecord *r, StrBuf *out);
 /* Appends the typed bytes of the task object `task`: TASK_RECORD_OK,
    TASK_RECORD_UNTYPED (nothing appended), TASK_RECORD_NO_MEMORY. */
 int task_record_encode_json(const json_t *task, StrBuf *out);
+
+/* ---- changing a record (the engine's task paths, engine_tasks.c) ----
+   Each returns 0, or -1 when out of memory (the record as it was). */
+
+/* Member `field` is there from now on: at the end of the order when it was not. */
+void task_record_set(TaskRecord *r, TaskField field);
+/* Member `field` is gone (its text or value released); set again, it goes last. */
+void task_record_unset(TaskRecord *r, TaskField field);
+/* A text member (id, instance, status, outcome, asked_at, deadline) set to a copy of
+   `text`, which must be UTF-8 with no NUL. */
+int task_record_set_text(TaskRecord *r, TaskField field, const char *text);
+/* A member kept as the ask gave it, set to `value` (stolen; NULL: out of memory). */
+int task_record_set_json(TaskRecord *r, TaskField field, json_t *value);
+/* An integer member set to `n`. */
+void task_record_set_int(TaskRecord *r, TaskField field, int64_t n);
+/* A new seat or vote at the end, zeroed; NULL when out of memory. */
+TaskSeat *task_record_add_seat(TaskRecord *r);
+TaskVote *task_record_add_vote(TaskRecord *r);
+
+/* A copy of `text` added at the end of `t`. */
+int task_texts_add(TaskTexts *t, const char *text);
+/* The texts of the JSON list `list` (its strings) added at the end of `t`. */
+int task_texts_add_json(TaskTexts *t, const json_t *list);
+bool task_texts_has(const TaskTexts *t, const char *text);
+void task_texts_free(TaskTexts *t);
+/* The texts as a new JSON list; NULL when out of memory. */
+json_t *task_texts_json(const TaskTexts *t);
+
+/* The seats or the votes written as their JSON (a list), the value of the member being
+   written by `w` (a history record's "seats", "votes"). */
+void task_record_write_seats(CodecWriter *w, const TaskRecord *r);
+void task_record_write_votes(CodecWriter *w, const TaskRecord *r);
 
 /* Whether `data` begins with a task record's version byte (known or newer). */
 bool task_record_is_typed(const void *data, size_t len);

@@ -5,18 +5,28 @@
  * Seats given as person("id") are held by that person. Teams, roles, owners,
  * managers, on-call, delegation and escalation resolve through the directory (the
  * people issue); without one those seats start with no holder, recorded `unresolved`.
+ *
+ * A task is worked on as its TaskRecord (engine_task_record.h): task_create fills one
+ * from the VM's ask and the directory's answers, the other paths load one, change it
+ * and save it; no JSON object is built for the task itself. The values the ask gave
+ * (question, choices, quorum, show, ladder, a seat's who) stay JSON values in it.
  */
 #include "engine_internal.h"
 #include "engine_task_record.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int task_schedule_watch(Step *s, Instance *in, json_t *task);
-static bool task_decidable(json_t *task);
-static bool task_has_no_quorum_arm(json_t *task);
-static void task_note_undecidable(Step *s, Instance *in, json_t *task);
+#include "utf8.h"
+
+static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task);
+static bool task_decidable(const TaskRecord *task);
+static bool task_has_no_quorum_arm(const TaskRecord *task);
+static void task_note_undecidable(Step *s, Instance *in, TaskRecord *task);
+static void task_tell_outcome(Step *s, Instance *in, TaskRecord *task, const char *const *people, size_t count,
+                              const char *about, const char *text, const char *outcome);
 
 static StoreBytes task_key(const char *id, unsigned char key[8])
 {
@@ -24,21 +34,26 @@ static StoreBytes task_key(const char *id, unsigned char key[8])
     return store_bytes(key, 8);
 }
 
-/* The task record of its own encoding (engine_task_record.h); a task whose object has
-   no typed form is kept as the codec's record of it. */
-int task_save(Step *s, json_t *task)
+static int no_memory(Step *s)
+{
+    return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+}
+
+
+/* The task record of its own encoding (engine_task_record.h). */
+int task_save(Step *s, const TaskRecord *task)
 {
     unsigned char number[8];
-    StoreBytes key = task_key(json_string_value(json_object_get(task, "id")), number);
+    StoreBytes key = task_key(task->id, number);
     StrBuf *bytes = &s->engine->record_bytes;
     bytes->len = 0;
-    int typed = task_record_encode_json(task, bytes);
-    int rc = typed == TASK_RECORD_OK ? store_put(s->txn, TABLE_TASKS, key, store_bytes(bytes->data, bytes->len))
-                                     : STORE_OK;
+    bool encoded = task_record_encode(task, bytes) == 0, failed = strbuf_failed(bytes);
+    int rc = encoded ? store_put(s->txn, TABLE_TASKS, key, store_bytes(bytes->data, bytes->len)) : STORE_OK;
     engine_record_bytes_done(s);
-    if (typed == TASK_RECORD_UNTYPED)
-        return engine_put_json(s, TABLE_TASKS, key, task);
-    return typed == TASK_RECORD_NO_MEMORY ? step_fail(s, ENGINE_NO_MEMORY, "out of memory") : rc;
+    if (!encoded)
+        return failed ? no_memory(s)
+                      : step_fail(s, ENGINE_FAILED, "a record to store nests deeper than %d levels", CODEC_DEPTH_MAX);
+    return rc;
 }
 
 int inbox_set(Step *s, const char *person, const char *task_id, bool add)
@@ -55,9 +70,109 @@ int inbox_set(Step *s, const char *person, const char *task_id, bool add)
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
+/* ---- loading ---- */
+
+/* The members every path relies on (engine_txn.c's check_fields says the same of the
+   JSON object): a task without one is damaged. */
+static int task_check_members(Step *s, StoreBytes key, const TaskRecord *task)
+{
+    static const struct {
+        TaskField field;
+        const char *what;
+    } REQUIRED[] = {{TASK_ID, "has no \"id\" text"}, {TASK_INSTANCE, "has no \"instance\" text"},
+                    {TASK_STATUS, "has no \"status\" text"}, {TASK_SEATS, "has no \"seats\" list"},
+                    {TASK_VOTES, "has no \"votes\" list"}, {TASK_CHOICES, "has no \"choices\" list"}};
+    for (size_t i = 0; i < sizeof REQUIRED / sizeof REQUIRED[0]; i++)
+        if (!task_record_has(task, REQUIRED[i].field) ||
+            (REQUIRED[i].field == TASK_CHOICES && !json_is_array(task->choices)))
+            return step_damaged(s, TABLE_TASKS, key, REQUIRED[i].what);
+    return STORE_OK;
+}
+
+/* A task in an older form (the codec's record, JSON text of schema 1) as its struct. */
+static int task_read_old(Step *s, StoreBytes key, StoreBytes value, TaskRecord *task)
+{
+    json_t *json;
+    int rc = engine_parse_json(s, TABLE_TASKS, key, value, &json);
+    if (rc != STORE_OK)
+        return rc;
+    int typed = task_record_from_json(json, task);
+    json_decref(json);
+    if (typed == TASK_RECORD_NO_MEMORY)
+        return no_memory(s);
+    if (typed != TASK_RECORD_OK)
+        return step_damaged(s, TABLE_TASKS, key,
+                            "has a member this huddle does not know, or one of another shape, so it cannot work on it");
+    return STORE_OK;
+}
+
+/* Task `id` ("t3") into *task: STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
+static int task_load(Step *s, const char *id, TaskRecord *task)
+{
+    unsigned char number[8];
+    memset(task, 0, sizeof *task);
+    if (!id || id[0] != 't' || instance_number(id) == 0)
+        return STORE_NOT_FOUND;
+    StoreBytes key = task_key(id, number), value;
+    int rc = store_get(s->txn, TABLE_TASKS, key, &value);
+    if (rc == STORE_NOT_FOUND)
+        return rc;
+    if (rc != STORE_OK)
+        return step_fail(s, rc, "store error reading task %s: %s", id, store_strerror(rc));
+    if (!task_record_is_typed(value.data, value.len))
+        rc = task_read_old(s, key, value, task);
+    else {
+        char why[240];
+        int decoded = task_record_decode(value.data, value.len, task, why, sizeof why);
+        rc = decoded == TASK_RECORD_OK          ? STORE_OK
+             : decoded == TASK_RECORD_NO_MEMORY ? no_memory(s)
+                                                : step_damaged(s, TABLE_TASKS, key, why);
+    }
+    if (rc == STORE_OK)
+        rc = task_check_members(s, key, task);
+    if (rc != STORE_OK)
+        task_record_free(task);
+    return rc;
+}
+
+int task_load_named(Step *s, const char *id, TaskRecord *task)
+{
+    int rc = task_load(s, id, task);
+    if (rc == STORE_NOT_FOUND)
+        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+    return rc;
+}
+
+int task_instance_load(Step *s, const TaskRecord *task, Instance *in)
+{
+    int rc = instance_load(s, instance_number(task->instance), in);
+    if (rc == STORE_NOT_FOUND)
+        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: task %s names instance %s, which is not in the store",
+                       task->id, task->instance);
+    return rc;
+}
+
+/* task_load for a task that may be gone (or `id` NULL): *found false and STORE_OK
+   then; another failure (out of memory, the store) is returned, never taken for
+   "gone". */
+static int task_load_if(Step *s, const char *id, TaskRecord *task, bool *found)
+{
+    memset(task, 0, sizeof *task);
+    int rc = id ? task_load(s, id, task) : STORE_NOT_FOUND;
+    *found = rc == STORE_OK;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static bool task_is_open(const TaskRecord *task)
+{
+    return task->status && strcmp(task->status, "open") == 0;
+}
+
+/* ---- holders ---- */
+
 /* The holders of seat `index`, given by a who value: through the directory when there
    is one (with substitution for people away), else person("id") only. */
-static json_t *seat_holders(Step *s, Instance *in, json_t *who, int index)
+static json_t *seat_holders(Step *s, Instance *in, const json_t *who, int index)
 {
     const Directory *dir = step_directory(s);
     if (dir) {
@@ -92,9 +207,57 @@ static const char *seat_on_call(Step *s, const json_t *who)
 
 /* Whether a later escalation level can still be reached (its timer is set, before the
    deadline). */
-static bool task_levels_remain(json_t *task)
+static bool task_levels_remain(const TaskRecord *task)
 {
-    return json_is_integer(json_object_get(task, "next_level_due"));
+    return task_record_has(task, TASK_NEXT_LEVEL_DUE);
+}
+
+/* Adds `person` to a seat's holders (whose ids `held` has as a set), and the task to
+   their inbox, unless they hold it already. Returns whether they were added. */
+static bool seat_add_holder(Step *s, TaskSeat *seat, IdSet *held, const char *person, const char *task_id)
+{
+    if (!person || !idset_add(held, person))
+        return false;
+    if (task_texts_add(&seat->holders, person) != 0) {
+        no_memory(s);
+        return false;
+    }
+    int rc = inbox_set(s, person, task_id, true);
+    if (rc != STORE_OK)
+        step_fail(s, rc, "store error adding task %s to %s's inbox: %s", task_id, person, store_strerror(rc));
+    return true;
+}
+
+/* The holders of every seat (`open_only`: of the seats neither answered nor
+   acknowledged), borrowed from the task, in order, repeats kept: *count of them; NULL
+   when there are none or out of memory (counted: the step fails). */
+static const char **task_holders(const TaskRecord *task, bool open_only, size_t *count)
+{
+    size_t all = 0;
+    *count = 0;
+    for (size_t i = 0; i < task->seat_count; i++)
+        all += task->seats[i].holders.count;
+    const char **people = all ? engine_calloc(all, sizeof *people) : NULL;
+    for (size_t i = 0; people && i < task->seat_count; i++) {
+        const TaskSeat *seat = &task->seats[i];
+        if (open_only && (seat->answered_by || seat->acked))
+            continue;
+        for (size_t k = 0; k < seat->holders.count; k++)
+            people[(*count)++] = seat->holders.items[k];
+    }
+    return people;
+}
+
+/* The person ids of the JSON list `list`, borrowed from it: *count of them. */
+static const char **people_of(const json_t *list, size_t *count)
+{
+    *count = json_array_size(list);
+    const char **people = engine_calloc(*count + 1, sizeof *people);
+    for (size_t i = 0; people && i < *count; i++)
+        people[i] = json_string_value(json_array_get(list, i));
+    if (!people)
+        *count = 0;
+    return people;
 }
 
 /* ---- the ladder and reminders ---- */
@@ -110,7 +273,7 @@ static json_t *duration_json(const Value *d)
     return json_pack("{s:I, s:i}", "count", (json_int_t)d->as.integer, "unit", (int)d->unit);
 }
 
-static bool duration_value(const json_t *json, json_int_t times, Value *out)
+static bool duration_value(const json_t *json, int64_t times, Value *out)
 {
     if (json_object_get(json, "ms")) {
         *out = value_duration(json_integer_value(json_object_get(json, "ms")) * times);
@@ -124,118 +287,191 @@ static bool duration_value(const json_t *json, json_int_t times, Value *out)
     return false;
 }
 
-static void task_keep_durations(json_t *task, Value ask)
+/* The members of the VM's description of an ask (vm.c, vm_suspend_ask), found in one
+   pass over it; NULL for one it lacks. */
+typedef struct AskParts {
+    const Value *question, *choices, *quorum, *needed, *seats, *within, *ladder, *remind, *show, *no_quorum_arm;
+} AskParts;
+
+static void ask_parts(Value ask, AskParts *parts)
+{
+#define PART(name) {#name, sizeof #name - 1, offsetof(AskParts, name)}
+    static const struct {
+        const char *name;
+        size_t len, offset;
+    } NAMES[] = {PART(question), PART(choices), PART(quorum), PART(needed), PART(seats),
+                 PART(within),   PART(ladder),  PART(remind), PART(show),   PART(no_quorum_arm)};
+#undef PART
+    memset(parts, 0, sizeof *parts);
+    for (uint32_t i = 0; ask.type == VAL_MAP && i < ask.as.map->count; i++)
+        for (size_t k = 0; k < sizeof NAMES / sizeof NAMES[0]; k++)
+            if (ask.as.map->keys[i]->len == NAMES[k].len &&
+                memcmp(ask.as.map->keys[i]->data, NAMES[k].name, NAMES[k].len) == 0) {
+                *(const Value **)((char *)parts + NAMES[k].offset) = &ask.as.map->values[i];
+                break;
+            }
+}
+
+/* "ladder_after" (each level's duration) and "remind_every": 0, or -1 when out of
+   memory. */
+static int task_keep_durations(TaskRecord *task, const AskParts *ask)
 {
     json_t *afters = json_array();
-    const Value *ladder = value_map_get(ask, "ladder", 6);
-    for (uint32_t i = 0; ladder && i < ladder->as.list->count; i++)
-        json_array_append_new(afters, duration_json(value_map_get(ladder->as.list->items[i], "after", 5)));
-    json_object_set_new(task, "ladder_after", afters);
-    json_object_set_new(task, "remind_every", duration_json(value_map_get(ask, "remind", 6)));
+    const Value *ladder = ask->ladder;
+    for (uint32_t i = 0; afters && ladder && ladder->type == VAL_LIST && i < ladder->as.list->count; i++)
+        if (json_array_append_new(afters, duration_json(value_map_get(ladder->as.list->items[i], "after", 5))) != 0) {
+            json_decref(afters);
+            afters = NULL;
+        }
+    if (task_record_set_json(task, TASK_LADDER_AFTER, afters) != 0)
+        return -1;
+    return task_record_set_json(task, TASK_REMIND_EVERY, duration_json(ask->remind));
 }
 
 /* When the next level is due, counted from when the current one was reached, kept in
    the task as "next_level_due"; false (and none kept) when there is no further level or
    it is due at or after the deadline, so never reached. */
-static bool task_next_level(Step *s, Instance *in, json_t *task, int64_t *due)
+static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *due)
 {
-    json_object_del(task, "next_level_due");
-    json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
+    task_record_unset(task, TASK_NEXT_LEVEL_DUE);
+    int64_t next = task->level + 1;
     Value d;
-    if (!duration_value(json_array_get(json_object_get(task, "ladder_after"), (size_t)next - 1), 1, &d) ||
-        step_business_add(s, in->program, json_integer_value(json_object_get(task, "level_ms")), d, due) != STORE_OK ||
-        *due >= json_integer_value(json_object_get(task, "deadline_ms")))
+    if (!duration_value(json_array_get(task->ladder_after, (size_t)next - 1), 1, &d) ||
+        step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK || *due >= task->deadline_ms)
         return false;
-    json_object_set_new(task, "next_level_due", json_integer((json_int_t)*due));
+    task_record_set_int(task, TASK_NEXT_LEVEL_DUE, *due);
     return true;
 }
 
 /* Sets the timer of the next level, if one can be reached. */
-static int task_schedule_level(Step *s, Instance *in, json_t *task)
+static int task_schedule_level(Step *s, Instance *in, TaskRecord *task)
 {
     int64_t due;
     if (!task_next_level(s, in, task, &due))
         return STORE_OK;
-    json_int_t next = json_integer_value(json_object_get(task, "level")) + 1;
-    return timer_set(s, in, due, 2, json_pack("{s:s, s:O, s:I}", "kind", "level", "task",
-                                              json_object_get(task, "id"), "level", next));
+    return timer_set(s, in, due, 2, "level", task->id, task->level + 1);
 }
 
 /* Reminders fall at start + k * D (in business time if D is), before the deadline. */
-static int task_schedule_reminder(Step *s, Instance *in, json_t *task)
+static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
 {
-    json_int_t k = json_integer_value(json_object_get(task, "reminders")) + 1;
     Value d;
     int64_t due;
-    if (!duration_value(json_object_get(task, "remind_every"), k, &d) ||
-        step_business_add(s, in->program, json_integer_value(json_object_get(task, "asked_ms")), d, &due) != STORE_OK ||
-        due >= json_integer_value(json_object_get(task, "deadline_ms")))
+    if (!duration_value(task->remind_every, task->reminders + 1, &d) ||
+        step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK || due >= task->deadline_ms)
         return STORE_OK;
-    return timer_set(s, in, due, 4, json_pack("{s:s, s:O}", "kind", "reminder", "task", json_object_get(task, "id")));
+    return timer_set(s, in, due, 4, "reminder", task->id, -1);
 }
 
-/* The seats of the ask, each with its holders (given the task in their inbox). */
-static json_t *task_give_seats(Step *s, Instance *in, json_t *description, const char *id, int *rc)
+/* ---- making the task ---- */
+
+/* The seats of the ask, each with its holders (given the task in their inbox). A
+   failure of the store is kept in *rc, as the seats go on being given. */
+static int task_give_seats(Step *s, Instance *in, TaskRecord *task, const Value *seats, int *rc)
 {
-    json_t *seats = json_array();
-    size_t i;
-    json_t *who;
-    json_array_foreach(json_object_get(description, "seats"), i, who) {
+    task_record_set(task, TASK_SEATS);
+    for (uint32_t i = 0; seats && seats->type == VAL_LIST && i < seats->as.list->count; i++) {
+        json_t *who = value_to_json(seats->as.list->items[i]);
+        TaskSeat *seat = who ? task_record_add_seat(task) : NULL;
+        if (!seat) {
+            json_decref(who);
+            return -1;
+        }
+        seat->who = who;
         json_t *holders = seat_holders(s, in, who, (int)i);
-        size_t k;
-        json_t *holder;
-        json_array_foreach(holders, k, holder)
+        for (size_t k = 0; k < json_array_size(holders); k++)
             if (*rc == STORE_OK)
-                *rc = inbox_set(s, json_string_value(holder), id, true);
-        /* holders twice, so both by reference (O) and ours released after: were the first
-           stolen (o), a failure to set it would free it before the second took its own */
-        json_t *seat = json_pack("{s:O, s:O, s:n, s:b, s:O}", "who", who, "holders", holders,
-                                 "answered_by", "acked", 0, "previous", holders);
-        json_decref(holders);
+                *rc = inbox_set(s, json_string_value(json_array_get(holders, k)), task->id, true);
+        seat->has_previous = true;
         const char *on_call = seat_on_call(s, who);
-        if (on_call)
-            json_object_set_new(seat, "on_call", json_string(on_call));
-        json_array_append_new(seats, seat);
+        bool ok = task_texts_add_json(&seat->holders, holders) == 0 &&
+                  task_texts_add_json(&seat->previous, holders) == 0 &&
+                  (!on_call || (seat->on_call = codec_text_copy(on_call, strlen(on_call))));
+        json_decref(holders);
+        if (!ok)
+            return -1;
     }
-    return seats;
+    return 0;
+}
+
+/* The ask's own `value` as JSON, kept as member `field` (null when the ask has none): 0,
+   or -1 when out of memory. */
+static int task_keep(TaskRecord *task, TaskField field, const Value *value)
+{
+    return task_record_set_json(task, field, value ? value_to_json(*value) : json_null());
+}
+
+/* The members of a new task before its `asked` record: id, instance, state, status,
+   question, choices, quorum, needed, seats (given), votes, asked_at, deadline,
+   deadline_ms, show, suspension, in that order. 0, or -1 when out of memory. */
+static int task_fill(Step *s, Instance *in, TaskRecord *task, const AskParts *ask, int64_t deadline, int *rc)
+{
+    char at[40], due[40];
+    step_time_text(s->now, at);
+    step_time_text(deadline, due);
+    const Value *needed = ask->needed;
+    if (task_record_set_text(task, TASK_INSTANCE, in->record.id) != 0 ||
+        task_record_set_json(task, TASK_STATE, in->record.state ? json_string(in->record.state) : json_null()) != 0 ||
+        task_record_set_text(task, TASK_STATUS, "open") != 0 || task_keep(task, TASK_QUESTION, ask->question) != 0 ||
+        task_keep(task, TASK_CHOICES, ask->choices) != 0 || task_keep(task, TASK_QUORUM, ask->quorum) != 0)
+        return -1;
+    task_record_set_int(task, TASK_NEEDED, needed && needed->type == VAL_INT ? needed->as.integer : 0);
+    if (task_give_seats(s, in, task, ask->seats, rc) != 0)
+        return -1;
+    task_record_set(task, TASK_VOTES);
+    if (task_record_set_text(task, TASK_ASKED_AT, at) != 0 || task_record_set_text(task, TASK_DEADLINE, due) != 0)
+        return -1;
+    task_record_set_int(task, TASK_DEADLINE_MS, deadline);
+    if (task_keep(task, TASK_SHOW, ask->show) != 0)
+        return -1;
+    task_record_set_int(task, TASK_SUSPENSION, (int64_t)in->frame->step);
+    return 0;
+}
+
+/* The members after the `asked` record: the ladder, its durations and where it
+   stands, the reminders, whether there is a `no_quorum` arm. */
+static int task_fill_ladder(Step *s, TaskRecord *task, const AskParts *ask)
+{
+    if (task_keep(task, TASK_LADDER, ask->ladder) != 0 || task_keep_durations(task, ask) != 0)
+        return -1;
+    task_record_set_int(task, TASK_LEVEL, 0);
+    task_record_set_int(task, TASK_LEVEL_MS, s->now);
+    task_record_set_int(task, TASK_ASKED_MS, s->now);
+    task_record_set_int(task, TASK_REMINDERS, 0);
+    return task_keep(task, TASK_NO_QUORUM_ARM, ask->no_quorum_arm);
 }
 
 /* The `asked` record, and level 0: the holders are told at the start. */
-static void task_record_asked(Step *s, Instance *in, json_t *task)
+static void task_record_asked(Step *s, Instance *in, TaskRecord *task)
 {
     CodecWriter *record = record_begin(s, in, "asked");
-    record_json(record, "task", json_object_get(task, "id"));
-    record_json(record, "question", json_object_get(task, "question"));
+    record_text(record, "task", task->id);
+    record_json(record, "question", task->question);
     size_t i;
     json_t *choice;
     if (record) {
         codec_write_key(record, "choices");
         codec_write_array(record);
-        json_array_foreach(json_object_get(task, "choices"), i, choice) {
+        json_array_foreach(task->choices, i, choice) {
             const json_t *id = json_object_get(choice, "id");
             if (id)   /* as json_array_append of NULL adds nothing */
                 codec_write_json(record, id);
         }
         codec_write_close(record);
+        codec_write_key(record, "seats");
+        task_record_write_seats(record, task);
     }
-    record_json(record, "seats", json_object_get(task, "seats"));
-    record_json(record, "deadline", json_object_get(task, "deadline"));
-    json_t *told = json_array();
-    json_t *each;
-    json_array_foreach(json_object_get(task, "seats"), i, each) {
-        size_t k;
-        json_t *holder;
-        json_array_foreach(json_object_get(each, "holders"), k, holder)
-            json_array_append(told, holder);
-    }
-    task_tell(s, in, task, told, "asked", NULL);
-    json_decref(told);
+    record_text(record, "deadline", task->deadline);
+    size_t count;
+    const char **told = task_holders(task, false, &count);
+    task_tell(s, in, task, told, count, "asked", NULL);
+    free(told);
 }
 
 /* The task's timers (deadline, next level, reminder, watch), unless no choice can win
    from the start and a `no_quorum` arm is there to run at once (*undecidable). An ask
    without that arm gets its timers and an `unresolved` record saying why. */
-static int task_schedule(Step *s, Instance *in, json_t *task, bool *undecidable)
+static int task_schedule(Step *s, Instance *in, TaskRecord *task, bool *undecidable)
 {
     int64_t level_due;
     task_next_level(s, in, task, &level_due);   /* whether a level remains, for task_decidable */
@@ -243,8 +479,7 @@ static int task_schedule(Step *s, Instance *in, json_t *task, bool *undecidable)
     *undecidable = !decidable && task_has_no_quorum_arm(task);
     if (*undecidable)
         return STORE_OK;
-    int rc = timer_set(s, in, json_integer_value(json_object_get(task, "deadline_ms")), 1,
-                       json_pack("{s:s, s:O}", "kind", "deadline", "task", json_object_get(task, "id")));
+    int rc = timer_set(s, in, task->deadline_ms, 1, "deadline", task->id, -1);
     if (rc == STORE_OK)
         rc = task_schedule_level(s, in, task);
     if (rc == STORE_OK)
@@ -256,134 +491,152 @@ static int task_schedule(Step *s, Instance *in, json_t *task, bool *undecidable)
     return rc;
 }
 
+/* "t" and the task's number ("t12"), as snprintf's "t%llu" writes it. */
+static void task_id_text(uint64_t number, char out[32])
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + number % 10);
+        number /= 10;
+    } while (number);
+    out[0] = 't';
+    for (size_t i = 0; i < n; i++)
+        out[1 + i] = digits[n - 1 - i];
+    out[n + 1] = '\0';
+}
+
 int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 {
     *undecidable = false;
-    json_t *description = value_to_json(ask);
     uint64_t number;
     int rc = engine_counter_next(s, "next_task", &number);
-    if (rc != STORE_OK) {
-        json_decref(description);
+    if (rc != STORE_OK)
         return rc;
-    }
     char id[32];
-    snprintf(id, sizeof id, "t%llu", (unsigned long long)number);
-    const Value *within = value_map_get(ask, "within", 6);
+    task_id_text(number, id);
+    AskParts parts;
+    ask_parts(ask, &parts);
+    const Value *within = parts.within;
     int64_t deadline = 0;
     if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
-        json_decref(description);
         record_text(record_begin(s, in, "stalled"), "error", within ? s->why : "the ask has no deadline");
         in->record.status = INSTANCE_STALLED;
         return STORE_OK;
     }
-    if (!timer_due_ok(s, in, deadline, "deadline")) {   /* stalled, before any seat is given */
-        json_decref(description);
+    if (!timer_due_ok(s, in, deadline, "deadline"))   /* stalled, before any seat is given */
         return STORE_OK;
+    TaskRecord task = {0};
+    if (task_record_set_text(&task, TASK_ID, id) != 0 || task_fill(s, in, &task, &parts, deadline, &rc) != 0) {
+        task_record_free(&task);
+        return no_memory(s);
     }
-    char at[40], due[40];
-    time_text(s->now, at);
-    time_text(deadline, due);
-    json_t *seats = task_give_seats(s, in, description, id, &rc);
-    json_t *task = json_pack("{s:s, s:s, s:o, s:s, s:O, s:O, s:O, s:O, s:o, s:[], s:s, s:s, s:I, s:O, s:I}",
-                             "id", id, "instance", in->record.id,
-                             "state", in->record.state ? json_string(in->record.state) : json_null(), "status", "open",
-                             "question", json_object_get(description, "question"),
-                             "choices", json_object_get(description, "choices"),
-                             "quorum", json_object_get(description, "quorum"),
-                             "needed", json_object_get(description, "needed"),
-                             "seats", seats, "votes", "asked_at", at, "deadline", due,
-                             "deadline_ms", (json_int_t)deadline, "show", json_object_get(description, "show"),
-                             "suspension", (json_int_t)in->frame->step);
-    if (!task) {        /* out of memory; json_pack released `seats` (s:o) */
-        json_decref(description);
-        return ENGINE_NO_MEMORY;
-    }
-    task_record_asked(s, in, task);
-    json_object_set(task, "ladder", json_object_get(description, "ladder"));
-    task_keep_durations(task, ask);
-    json_object_set_new(task, "level", json_integer(0));
-    json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
-    json_object_set_new(task, "asked_ms", json_integer((json_int_t)s->now));
-    json_object_set_new(task, "reminders", json_integer(0));
-    json_object_set(task, "no_quorum_arm", json_object_get(description, "no_quorum_arm"));
+    task_record_asked(s, in, &task);
+    if (task_fill_ladder(s, &task, &parts) != 0 && rc == STORE_OK)
+        rc = no_memory(s);
     instance_set_text(s, &in->record.task, id);
     if (rc == STORE_OK)
-        rc = task_schedule(s, in, task, undecidable);
+        rc = task_schedule(s, in, &task, undecidable);
     if (rc == STORE_OK)
-        rc = task_save(s, task);
-    json_decref(task);
-    json_decref(description);
+        rc = task_save(s, &task);
+    task_record_free(&task);
     return rc;
 }
 
 /* ---- resolving ---- */
 
-static void task_tell_outcome(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
-                              const char *text, const char *outcome);
-
 /* Everyone who was told of the ask (its "told" list: holders at any time, people
    reassigned off a seat included) is told how it ended, once each, on their own
    channel; `message` (may be NULL) is added to each record. */
-static void task_tell_everyone(Step *s, Instance *in, json_t *task, const char *outcome,
-                               const char *message)
+static void task_tell_everyone(Step *s, Instance *in, TaskRecord *task, const char *outcome, const char *message)
 {
-    json_t *people = json_copy(json_object_get(task, "told"));   /* shallow: the same strings */
-    if (!people)
-        people = json_array();
-    size_t i, k;
-    json_t *seat, *holder;
-    json_array_foreach(json_object_get(task, "seats"), i, seat)   /* tasks stored before "told" */
-        json_array_foreach(json_object_get(seat, "holders"), k, holder)
-            json_array_append(people, holder);
-    task_tell_outcome(s, in, task, people, message ? "cancelled" : "outcome", message, outcome);
-    json_decref(people);
+    size_t seated;
+    const char **holders = task_holders(task, false, &seated);   /* tasks stored before "told" */
+    size_t count = task->told.count + seated;
+    const char **people = engine_calloc(count + 1, sizeof *people);
+    if (people) {
+        for (size_t i = 0; i < task->told.count; i++)
+            people[i] = task->told.items[i];
+        for (size_t i = 0; i < seated; i++)
+            people[task->told.count + i] = holders[i];
+        task_tell_outcome(s, in, task, people, count, message ? "cancelled" : "outcome", message, outcome);
+    }
+    free(people);
+    free(holders);
+}
+
+/* A text as a string Value, or null. */
+static Value text_value(const char *text)
+{
+    return text ? value_cstring(text) : VALUE_NULL;
+}
+
+/* A vote as the VM sees it: {"by", "choice", "comment", "at", "seat"?} ("at" a text). */
+static Value vote_value(const TaskVote *vote)
+{
+    Value map = value_map_new(5);
+    value_map_set(map, "by", 2, value_cstring(vote->by));
+    value_map_set(map, "choice", 6, value_cstring(vote->choice));
+    value_map_set(map, "comment", 7, text_value(vote->comment));
+    value_map_set(map, "at", 2, value_cstring(vote->at));
+    if (vote->has_seat)
+        value_map_set(map, "seat", 4, value_int(vote->seat));
+    return map;
+}
+
+/* What the VM resumes with: {"choice", "by", "comment", "at" (a time), "votes",
+   "deciders" (who voted for the choice)}; false when out of memory. */
+static bool task_result(Step *s, const TaskRecord *task, const char *choice, const char *by, const char *comment,
+                        Value *result)
+{
+    uint64_t failures = value_oom_count();
+    Value votes = value_list_new((uint32_t)task->vote_count), deciders = value_list_new(0);
+    for (size_t i = 0; i < task->vote_count; i++) {
+        value_list_push(votes, vote_value(&task->votes[i]));
+        if (strcmp(task->votes[i].choice, choice) == 0)
+            value_list_push(deciders, value_cstring(task->votes[i].by));
+    }
+    *result = value_map_new(6);
+    value_map_set(*result, "choice", 6, value_cstring(choice));
+    value_map_set(*result, "by", 2, text_value(by));
+    value_map_set(*result, "comment", 7, text_value(comment));
+    value_map_set(*result, "at", 2, value_time(s->now));   /* `at` is a time in the language */
+    value_map_set(*result, "votes", 5, votes);
+    value_map_set(*result, "deciders", 8, deciders);
+    if (value_oom_count() == failures)
+        return true;
+    value_release(*result);
+    *result = VALUE_NULL;
+    return false;
 }
 
 /* Closes the task with `choice`: the `resolved` record, everyone told, the holders'
    inboxes emptied. *result is what the VM resumes with (the caller releases it). */
-static int task_close(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
-                      json_t *comment, Value *result)
+static int task_close(Step *s, Instance *in, TaskRecord *task, const char *choice, const char *by,
+                      const char *comment, Value *result)
 {
-    char at[40];
-    time_text(s->now, at);
     *result = VALUE_NULL;
-    const char *id = json_string_value(json_object_get(task, "id"));
-    json_object_set_new(task, "status", json_string("resolved"));
-    json_object_set_new(task, "outcome", json_string(choice));
-    json_t *deciders = json_array();
-    json_t *votes = json_object_get(task, "votes");
-    size_t i;
-    json_t *vote;
-    json_array_foreach(votes, i, vote)
-        if (strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0)
-            json_array_append(deciders, json_object_get(vote, "by"));
+    if (task_record_set_text(task, TASK_STATUS, "resolved") != 0 || task_record_set_text(task, TASK_OUTCOME, choice) != 0)
+        return no_memory(s);
     CodecWriter *record = record_begin(s, in, "resolved");
-    record_text(record, "task", id);
+    record_text(record, "task", task->id);
     record_text(record, "choice", choice);
-    record_json(record, "votes", votes);
+    if (record) {
+        codec_write_key(record, "votes");
+        task_record_write_votes(record, task);
+    }
     task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
-    json_t *seat;
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        size_t k;
-        json_t *holder;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder)
+    for (size_t i = 0; i < task->seat_count; i++)
+        for (size_t k = 0; k < task->seats[i].holders.count; k++)
             if (rc == STORE_OK)
-                rc = inbox_set(s, json_string_value(holder), id, false);
-    }
-    json_t *json = json_pack("{s:s, s:O, s:O, s:s, s:O, s:o}", "choice", choice,
-                             "by", by ? by : json_null(), "comment", comment ? comment : json_null(),
-                             "at", at, "votes", votes, "deciders", deciders);
-    if (!json)
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    *result = value_from_json(json);
-    value_map_set(*result, "at", 2, value_time(s->now));   /* `at` is a time in the language */
-    json_decref(json);
+                rc = inbox_set(s, task->seats[i].holders.items[k], task->id, false);
+    if (!task_result(s, task, choice, by, comment, result))
+        return no_memory(s);
     return rc;
 }
 
-int task_resolve(Step *s, Instance *in, json_t *task, const char *choice, json_t *by,
-                 json_t *comment)
+int task_resolve(Step *s, Instance *in, TaskRecord *task, const char *choice, const char *by, const char *comment)
 {
     Value result;
     int rc = task_close(s, in, task, choice, by, comment, &result);
@@ -403,68 +656,14 @@ bool holders_include(const json_t *holders, const char *person)
     return false;
 }
 
-/* Adds `person` to a seat's `holders` (whose ids `held` has as a set), and the task to
-   their inbox, unless they hold it already. Returns whether they were added. */
-static bool seat_add_holder(Step *s, json_t *holders, IdSet *held, json_t *person, const char *task_id)
-{
-    const char *id = json_string_value(person);
-    if (!idset_add(held, id))
-        return false;
-    json_array_append(holders, person);
-    int rc = inbox_set(s, id, task_id, true);
-    if (rc != STORE_OK)
-        step_fail(s, rc, "store error adding task %s to %s's inbox: %s", task_id, id, store_strerror(rc));
-    return true;
-}
-
-/* Task `id` ("t3"): STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
-static int task_load(Step *s, const char *id, json_t **task)
-{
-    unsigned char key[8];
-    *task = NULL;
-    if (!id || id[0] != 't' || instance_number(id) == 0)
-        return STORE_NOT_FOUND;
-    return engine_get_json(s, TABLE_TASKS, task_key(id, key), task);
-}
-
-int task_load_named(Step *s, const char *id, json_t **task)
-{
-    int rc = task_load(s, id, task);
-    if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
-    return rc;
-}
-
-int task_instance_load(Step *s, json_t *task, Instance *in)
-{
-    const char *id = json_string_value(json_object_get(task, "instance"));
-    int rc = instance_load(s, instance_number(id), in);
-    if (rc == STORE_NOT_FOUND)
-        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: task %s names instance %s, which is not in the store",
-                       json_string_value(json_object_get(task, "id")), id);
-    return rc;
-}
-
-/* task_load for a task that may be gone (or `id` NULL): *task NULL and STORE_OK then;
-   another failure (out of memory, the store) is returned, never taken for "gone". */
-static int task_load_if(Step *s, const char *id, json_t **task)
-{
-    *task = NULL;
-    int rc = id ? task_load(s, id, task) : STORE_NOT_FOUND;
-    if (rc != STORE_OK)
-        *task = NULL;
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
 int task_timeout(Step *s, Instance *in, const char *task_id)
 {
-    json_t *task;
-    int rc = task_load_if(s, task_id, &task);
-    if (!task)
-        return rc;
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
-        rc = task_resolve(s, in, task, "timeout", json_null(), json_null());
-    json_decref(task);
+    TaskRecord task;
+    bool found;
+    int rc = task_load_if(s, task_id, &task, &found);
+    if (found && task_is_open(&task))
+        rc = task_resolve(s, in, &task, "timeout", NULL, NULL);
+    task_record_free(&task);
     return rc;
 }
 
@@ -487,102 +686,108 @@ static bool match_seat(int seat, int seats, int people, const bool *can, int *ow
 
 /* The holders of the open seats who have not voted, each once, numbered from 0 in
    `index` (id -> number); returns how many. */
-static size_t task_open_people(json_t *task, json_t *open, IdSet *index)
+static size_t task_open_people(const TaskRecord *task, const TaskSeat *const *open, size_t seats, IdSet *index)
 {
     IdSet voters = IDSET_INIT;
-    json_t *vote, *seat, *holder;
-    size_t i, k, count = 0;
-    json_array_foreach(json_object_get(task, "votes"), i, vote)
-        idset_add(&voters, json_string_value(json_object_get(vote, "by")));
-    json_array_foreach(open, i, seat)
-        json_array_foreach(json_object_get(seat, "holders"), k, holder)
-            if (!idset_get(&voters, json_string_value(holder), NULL) &&
-                idset_put(index, json_string_value(holder), count, NULL))
+    size_t count = 0;
+    for (size_t i = 0; i < task->vote_count; i++)
+        idset_add(&voters, task->votes[i].by);
+    for (size_t i = 0; i < seats; i++)
+        for (size_t k = 0; k < open[i]->holders.count; k++) {
+            const char *holder = open[i]->holders.items[k];
+            if (!idset_get(&voters, holder, NULL) && idset_put(index, holder, count, NULL))
                 count++;
+        }
     idset_free(&voters);
     return count;
+}
+
+/* Marks in `can` (seat by person) who of `index` may fill the open seat `i`; false when
+   nobody may. */
+static bool seat_candidates(const TaskSeat *seat, const IdSet *index, size_t i, size_t count, bool *can)
+{
+    bool has_someone = false;
+    for (size_t k = 0; k < seat->holders.count; k++) {
+        size_t at;
+        if (idset_get(index, seat->holders.items[k], &at) && at < count) {
+            can[i * count + at] = true;
+            has_someone = true;
+        }
+    }
+    return has_someone;
 }
 
 /* How many open seats distinct people who have not answered could still fill: a
    maximum matching of seats to people, plus seats with nobody yet while a later level
    remains. */
-static json_int_t task_fillable_seats(json_t *task)
+static int64_t task_fillable_seats(const TaskRecord *task)
 {
-    json_t *open = json_array(), *seat, *holder;
-    size_t i, k;
-    json_array_foreach(json_object_get(task, "seats"), i, seat)
-        if (json_is_null(json_object_get(seat, "answered_by")))
-            json_array_append(open, seat);
+    const TaskSeat **open = engine_calloc(task->seat_count + 1, sizeof *open);
+    size_t seats = 0;
+    for (size_t i = 0; open && i < task->seat_count; i++)
+        if (!task->seats[i].answered_by)
+            open[seats++] = &task->seats[i];
     IdSet index = IDSET_INIT;
-    int seats = (int)json_array_size(open), count = (int)task_open_people(task, open, &index);
-    bool *can = engine_calloc((size_t)seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
+    int count = (int)task_open_people(task, open, seats, &index);
+    bool *can = engine_calloc(seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
     int *owner_of = engine_calloc((size_t)count + 1, sizeof(int));
-    json_int_t fillable = 0;
+    int64_t fillable = 0;
     for (int p = 0; owner_of && p < count; p++)
         owner_of[p] = -1;
     /* Out of memory: counted by engine_calloc, so the step fails; none is fillable. */
-    json_array_foreach(can && seen && owner_of ? open : NULL, i, seat) {
-        bool has_someone = false;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            size_t at;
-            if (idset_get(&index, json_string_value(holder), &at) && at < (size_t)count) {
-                can[i * (size_t)count + at] = true;
-                has_someone = true;
-            }
-        }
-        if (!has_someone) {
+    for (size_t i = 0; can && seen && owner_of && i < seats; i++) {
+        if (!seat_candidates(open[i], &index, i, (size_t)count, can)) {
             fillable += task_levels_remain(task);   /* a later level may add someone */
             continue;
         }
         memset(seen, 0, (size_t)count + 1);
-        fillable += match_seat((int)i, seats, count, can, owner_of, seen);
+        fillable += match_seat((int)i, (int)seats, count, can, owner_of, seen);
     }
     free(can);
     free(seen);
     free(owner_of);
+    free(open);
     idset_free(&index);
-    json_decref(open);
     return fillable;
 }
 
 /* Could any choice still win? Its votes plus the seats that can still be filled. */
-static bool task_decidable(json_t *task)
+static bool task_decidable(const TaskRecord *task)
 {
-    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
-    json_int_t fillable = task_fillable_seats(task);
-    size_t i, k;
-    json_t *c, *vote;
-    json_array_foreach(json_object_get(task, "choices"), i, c) {
-        json_int_t votes = 0;
-        json_array_foreach(json_object_get(task, "votes"), k, vote)
-            votes += strcmp(json_string_value(json_object_get(vote, "choice")),
-                            json_string_value(json_object_get(c, "id"))) == 0;
-        if (votes + fillable >= needed)
+    int64_t fillable = task_fillable_seats(task);
+    size_t i;
+    json_t *c;
+    json_array_foreach(task->choices, i, c) {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        int64_t votes = 0;
+        for (size_t k = 0; id && k < task->vote_count; k++)
+            votes += strcmp(task->votes[k].choice, id) == 0;
+        if (votes + fillable >= task->needed)
             return true;
     }
     return false;
 }
 
-static json_t *task_choice(json_t *task, const char *choice)
+static json_t *task_choice(const TaskRecord *task, const char *choice)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(task, "choices"), i, c)
-        if (strcmp(json_string_value(json_object_get(c, "id")), choice) == 0)
+    json_array_foreach(task->choices, i, c)
+        if (json_string_value(json_object_get(c, "id")) && strcmp(json_string_value(json_object_get(c, "id")), choice) == 0)
             return c;
     return NULL;
 }
 
-int task_check_open_choice(Step *s, json_t *task, const char *id, const char *choice)
+int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice)
 {
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
+    if (!task_is_open(task))   /* a cancelled task has no outcome: "(null)", as ever */
         return step_fail(s, ENGINE_REFUSED, "task %s is already resolved (%s)", id,
-                         json_string_value(json_object_get(task, "outcome")));
+                         task->outcome ? task->outcome : "(null)");
     if (choice && !task_choice(task, choice)) {
         StrBuf names = STRBUF_INIT;
         size_t i;
         json_t *each;
-        json_array_foreach(json_object_get(task, "choices"), i, each)
+        json_array_foreach(task->choices, i, each)
             strbuf_printf(&names, "%s%s", i ? ", " : "", json_string_value(json_object_get(each, "id")));
         int rc = step_fail(s, ENGINE_REFUSED, "task %s has no choice '%s' (its choices: %s)", id, choice, strbuf_text(&names));
         strbuf_free(&names);
@@ -591,8 +796,8 @@ int task_check_open_choice(Step *s, json_t *task, const char *id, const char *ch
     return STORE_OK;
 }
 
-static int task_check_answer(Step *s, json_t *task, const char *id, const char *by,
-                             const char *choice, const char *comment, json_t **seat_out)
+static int task_check_answer(Step *s, const TaskRecord *task, const char *id, const char *by,
+                             const char *choice, const char *comment, size_t *seat_out)
 {
     int checked = task_check_open_choice(s, task, id, choice);
     if (checked != STORE_OK)
@@ -600,100 +805,99 @@ static int task_check_answer(Step *s, json_t *task, const char *id, const char *
     json_t *c = task_choice(task, choice);
     if (json_is_true(json_object_get(c, "with_comment")) && (!comment || !*comment))
         return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
-    size_t i;
-    json_t *vote, *seat;
-    json_array_foreach(json_object_get(task, "votes"), i, vote)
-        if (strcmp(json_string_value(json_object_get(vote, "by")), by) == 0)
+    if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
+        return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");
+    for (size_t i = 0; i < task->vote_count; i++)
+        if (strcmp(task->votes[i].by, by) == 0)
             return step_fail(s, ENGINE_REFUSED, "%s already answered task %s", by, id);
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        if (!json_is_null(json_object_get(seat, "answered_by")))
-            continue;
-        if (holders_include(json_object_get(seat, "holders"), by)) {
-            *seat_out = seat;
+    for (size_t i = 0; i < task->seat_count; i++)
+        if (!task->seats[i].answered_by && task_texts_has(&task->seats[i].holders, by)) {
+            *seat_out = i;
             return STORE_OK;
         }
-    }
     return step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
 }
 
 /* An answer identical to one already applied returns the first result. */
-static bool task_same_answer(json_t *task, const char *by, const char *choice, const char *comment)
+static bool task_same_answer(const TaskRecord *task, const char *by, const char *choice, const char *comment)
 {
-    size_t i;
-    json_t *vote;
-    json_array_foreach(json_object_get(task, "votes"), i, vote) {
-        json_t *old_comment = json_object_get(vote, "comment");
-        if (strcmp(json_string_value(json_object_get(vote, "by")), by) == 0 &&
-            strcmp(json_string_value(json_object_get(vote, "choice")), choice) == 0 &&
-            (json_is_null(old_comment) ? !comment : comment && strcmp(json_string_value(old_comment), comment) == 0))
+    for (size_t i = 0; i < task->vote_count; i++) {
+        const TaskVote *vote = &task->votes[i];
+        if (strcmp(vote->by, by) == 0 && strcmp(vote->choice, choice) == 0 &&
+            (!vote->comment ? !comment : comment && strcmp(vote->comment, comment) == 0))
             return true;
     }
     return false;
 }
 
+/* The vote of `by` on seat `seat`, and the seat answered: false when out of memory. */
+static bool task_add_vote(Step *s, TaskRecord *task, size_t seat, const char *by, const char *choice,
+                          const char *comment)
+{
+    char at[40];
+    step_time_text(s->now, at);
+    TaskVote *vote = task_record_add_vote(task);
+    if (!vote)
+        return false;
+    vote->has_seat = true;
+    vote->seat = (int64_t)seat;
+    return (vote->by = codec_text_copy(by, strlen(by))) && (vote->choice = codec_text_copy(choice, strlen(choice))) &&
+           (!comment || (vote->comment = codec_text_copy(comment, strlen(comment)))) &&
+           (vote->at = codec_text_copy(at, strlen(at))) &&
+           (task->seats[seat].answered_by = codec_text_copy(by, strlen(by)));
+}
+
+/* The answer applied to the loaded task and its instance: the `answered` record, then
+   the task resolved when its quorum is met, else re-checked and saved. */
+static int task_apply_answer(Step *s, Instance *in, TaskRecord *task, const char *by, const char *choice,
+                             const char *comment)
+{
+    CodecWriter *record = record_begin(s, in, "answered");
+    record_text(record, "task", task->id);
+    record_text(record, "by", by);
+    record_text(record, "token", s->token);
+    record_text(record, "choice", choice);
+    if (comment)
+        record_text(record, "comment", comment);
+    else
+        record_null(record, "comment");
+    int64_t count = 0;
+    for (size_t i = 0; i < task->vote_count; i++)
+        count += strcmp(task->votes[i].choice, choice) == 0;
+    if (count >= task->needed)
+        return task_resolve(s, in, task, choice, by, comment);
+    bool resolved;
+    int rc = task_recheck(s, in, task, &resolved);
+    if (rc == STORE_OK && !resolved)
+        rc = task_save(s, task);
+    return rc;
+}
+
 int task_answer(Step *s, const char *id, const char *by, const char *choice, const char *comment)
 {
-    json_t *task;
-    int loaded = task_load_named(s, id, &task);
-    if (loaded != STORE_OK)
-        return loaded;
-    if (task_same_answer(task, by, choice, comment)) {
-        json_decref(task);
-        return STORE_OK;
+    TaskRecord task;
+    int rc = task_load_named(s, id, &task);
+    if (rc != STORE_OK || task_same_answer(&task, by, choice, comment)) {
+        task_record_free(&task);
+        return rc;
     }
-    json_t *seat = NULL;
-    int rc = door_check_person_id(s, "by", by);
+    size_t seat = 0;
+    rc = door_check_person_id(s, "by", by);
     if (rc == STORE_OK)
-        rc = task_check_answer(s, task, id, by, choice, comment, &seat);
+        rc = task_check_answer(s, &task, id, by, choice, comment, &seat);
     if (rc == STORE_OK)
         rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK)
-        rc = task_instance_load(s, task, &in);
-    if (rc != STORE_OK) {
-        json_decref(task);
-        return rc;
-    }
-    char at[40];
-    time_text(s->now, at);
-    json_object_set_new(seat, "answered_by", json_string(by));
-    size_t seat_index = json_array_size(json_object_get(task, "seats"));
-    size_t i;
-    json_t *each;
-    json_array_foreach(json_object_get(task, "seats"), i, each)
-        if (each == seat)
-            seat_index = i;
-    json_t *vote = json_pack("{s:s, s:s, s:o, s:s, s:I}", "by", by, "choice", choice, "comment",
-                             comment ? json_string(comment) : json_null(), "at", at,
-                             "seat", (json_int_t)seat_index);
-    if (json_array_append_new(json_object_get(task, "votes"), vote) != 0) {   /* vote is released */
-        instance_clear(&in);
-        json_decref(task);
-        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    }
-    CodecWriter *record = record_begin(s, &in, "answered");
-    record_text(record, "task", id);
-    record_text(record, "by", by);
-    record_text(record, "token", s->token);
-    record_text(record, "choice", choice);
-    record_json(record, "comment", json_object_get(vote, "comment"));
-    json_int_t needed = json_integer_value(json_object_get(task, "needed"));
-    json_int_t count = 0;
-    json_t *v;
-    json_array_foreach(json_object_get(task, "votes"), i, v)
-        count += strcmp(json_string_value(json_object_get(v, "choice")), choice) == 0;
-    if (count >= needed) {
-        rc = task_resolve(s, &in, task, choice, json_object_get(vote, "by"), json_object_get(vote, "comment"));
-    } else {
-        bool resolved;
-        rc = task_recheck(s, &in, task, &resolved);
-        if (rc == STORE_OK && !resolved)
-            rc = task_save(s, task);
-    }
+        rc = task_instance_load(s, &task, &in);
+    if (rc == STORE_OK && !task_add_vote(s, &task, seat, by, choice, comment))
+        rc = no_memory(s);
+    if (rc == STORE_OK)
+        rc = task_apply_answer(s, &in, &task, by, choice, comment);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);
-    json_decref(task);
+    task_record_free(&task);
     return rc;
 }
 
@@ -702,75 +906,84 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason)
 {
     const char *id = in->record.task;
-    json_t *task;
-    int rc = task_load_if(s, id, &task);
-    if (!task)
-        return rc;
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
-        json_object_set_new(task, "status", json_string("cancelled"));
-        size_t i;
-        json_t *seat;
-        json_array_foreach(json_object_get(task, "seats"), i, seat) {
-            size_t k;
-            json_t *holder;
-            json_array_foreach(json_object_get(seat, "holders"), k, holder)
+    TaskRecord task;
+    bool found;
+    int rc = task_load_if(s, id, &task, &found);
+    if (found && task_is_open(&task)) {
+        if (task_record_set_text(&task, TASK_STATUS, "cancelled") != 0)
+            rc = no_memory(s);
+        for (size_t i = 0; i < task.seat_count; i++)
+            for (size_t k = 0; k < task.seats[i].holders.count; k++)
                 if (rc == STORE_OK)
-                    rc = inbox_set(s, json_string_value(holder), id, false);
-        }
+                    rc = inbox_set(s, task.seats[i].holders.items[k], id, false);
         char message[512];
         snprintf(message, sizeof message, "Task %s was cancelled by %s: %s", id, by, reason);
-        task_tell_everyone(s, in, task, "cancelled", message);
+        task_tell_everyone(s, in, &task, "cancelled", message);
         if (rc == STORE_OK)
-            rc = task_save(s, task);
+            rc = task_save(s, &task);
     }
-    json_decref(task);
+    task_record_free(&task);
     return rc;
 }
 
 /* ---- escalation, reminders, acknowledgements ---- */
 
-static bool seat_open(json_t *seat)
+static bool seat_open(const TaskSeat *seat)
 {
-    return json_is_null(json_object_get(seat, "answered_by")) && !json_is_true(json_object_get(seat, "acked"));
+    return !seat->answered_by && !seat->acked;
+}
+
+/* The people level `level` gives seat `i`: its `who` resolved (for a bare `manager` on
+   the first level, a team seat's lead; else from the seat's previous rung). */
+static json_t *level_people(Step *s, Instance *in, const TaskSeat *seat, size_t i, const json_t *who,
+                            bool bare_manager, int64_t level)
+{
+    const Directory *dir = step_directory(s);
+    json_t *notes = json_array(), *people;
+    const char *kind = json_string_value(json_object_get(seat->who, "who"));
+    bool team_seat = kind && (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0);
+    if (bare_manager && level == 1 && team_seat) {
+        json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(seat->who, "id"));
+        people = dir_resolve(dir, lead, s->now, NULL, notes);
+        json_decref(lead);
+    } else {
+        json_t *previous = bare_manager && seat->has_previous ? task_texts_json(&seat->previous) : NULL;
+        people = dir_resolve(dir, who, s->now, previous, notes);
+        json_decref(previous);
+    }
+    record_notes(s, in, notes, (int)i);
+    json_decref(notes);
+    return people;
 }
 
 /* Adds the people of level `level` to every unanswered, unacknowledged seat. Returns
    how many people were added in all. */
-static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t level, json_t *added)
+static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t level, json_t *added)
 {
     const Directory *dir = step_directory(s);
-    json_t *who = json_object_get(json_array_get(json_object_get(task, "ladder"), (size_t)level - 1), "who");
+    json_t *who = json_object_get(json_array_get(task->ladder, (size_t)level - 1), "who");
     bool bare_manager = !json_object_get(who, "of") && json_string_value(json_object_get(who, "who")) &&
                         strcmp(json_string_value(json_object_get(who, "who")), "manager") == 0;
-    const char *id = json_string_value(json_object_get(task, "id"));
-    size_t total = 0, i;
-    json_t *seat;
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        if (!seat_open(seat) || !dir)
+    size_t total = 0;
+    for (size_t i = 0; dir && i < task->seat_count; i++) {
+        TaskSeat *seat = &task->seats[i];
+        if (!seat_open(seat))
             continue;
-        json_t *notes = json_array(), *people;
-        const char *kind = json_string_value(json_object_get(json_object_get(seat, "who"), "who"));
-        bool team_seat = kind && (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0);
-        if (bare_manager && level == 1 && team_seat) {
-            json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(json_object_get(seat, "who"), "id"));
-            people = dir_resolve(dir, lead, s->now, NULL, notes);
-            json_decref(lead);
-        } else {
-            people = dir_resolve(dir, who, s->now, bare_manager ? json_object_get(seat, "previous") : NULL, notes);
-        }
-        record_notes(s, in, notes, (int)i);
-        json_t *holders = json_object_get(seat, "holders"), *fresh = json_array();
+        json_t *people = level_people(s, in, seat, i, who, bare_manager, level), *fresh = json_array();
         IdSet held = IDSET_INIT;
-        idset_add_all(&held, holders);
+        for (size_t k = 0; k < seat->holders.count; k++)
+            idset_add(&held, seat->holders.items[k]);
         size_t k;
         json_t *person;
         json_array_foreach(people, k, person)
-            if (seat_add_holder(s, holders, &held, person, id))
+            if (seat_add_holder(s, seat, &held, json_string_value(person), task->id))
                 json_array_append(fresh, person);
         idset_free(&held);
-        if (json_array_size(fresh))   /* a level that added nobody leaves the rung where it was */
-            json_object_set(seat, "previous", fresh);
-        if (json_array_size(fresh)) {
+        if (json_array_size(fresh)) {   /* a level that added nobody leaves the rung where it was */
+            task_texts_free(&seat->previous);
+            seat->has_previous = true;
+            if (task_texts_add_json(&seat->previous, fresh) != 0)
+                no_memory(s);
             char key[16];
             snprintf(key, sizeof key, "%zu", i);
             json_object_set(added, key, fresh);
@@ -778,93 +991,99 @@ static size_t task_add_level(Step *s, Instance *in, json_t *task, json_int_t lev
         }
         json_decref(fresh);
         json_decref(people);
-        json_decref(notes);
     }
     return total;
 }
 
-void task_tell(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
+void task_tell(Step *s, Instance *in, TaskRecord *task, const char *const *people, size_t count, const char *about,
                const char *text)
 {
-    task_tell_outcome(s, in, task, people, about, text, NULL);
+    task_tell_outcome(s, in, task, people, count, about, text, NULL);
+}
+
+/* task_tell with the people of the JSON list `people`. */
+static void task_tell_json(Step *s, Instance *in, TaskRecord *task, const json_t *people, const char *about)
+{
+    size_t count;
+    const char **each = people_of(people, &count);
+    task_tell(s, in, task, each, count, about, NULL);
+    free(each);
 }
 
 /* task_tell, each `notified` record also saying how the ask ended (`outcome`, and the
    `message` when there is `text`), when outcome is not NULL. */
-static void task_tell_outcome(Step *s, Instance *in, json_t *task, json_t *people, const char *about,
-                              const char *text, const char *outcome)
+static void task_tell_outcome(Step *s, Instance *in, TaskRecord *task, const char *const *people, size_t count,
+                              const char *about, const char *text, const char *outcome)
 {
     const Directory *dir = step_directory(s);
-    size_t i;
-    json_t *person;
-    if (json_array_size(people) == 0)
+    if (count == 0)
         return;
-    json_t *everyone = json_object_get(task, "told");
-    if (!everyone) {
-        everyone = json_array();
-        json_object_set_new(task, "told", everyone);
-    }
+    task_record_set(task, TASK_TOLD);
     /* Each once, whatever seats they hold (`told`); the task's "told" list as a set (`known`). */
     IdSet told = IDSET_INIT, known = IDSET_INIT;
-    json_t *now_told = json_array();   /* for the outbox: one message to them all */
-    idset_reserve(&told, json_array_size(people));
-    idset_reserve(&known, json_array_size(everyone) + json_array_size(people));
-    idset_add_all(&known, everyone);
-    json_array_foreach(people, i, person) {
-        if (!idset_add(&told, json_string_value(person)))
+    const char **now_told = engine_calloc(count, sizeof *now_told);   /* for the outbox: one message to them all */
+    size_t told_count = 0;
+    idset_reserve(&told, count);
+    idset_reserve(&known, task->told.count + count);
+    for (size_t i = 0; i < task->told.count; i++)
+        idset_add(&known, task->told.items[i]);
+    for (size_t i = 0; now_told && i < count; i++) {
+        const char *person = people[i];
+        if (!person || !idset_add(&told, person))
             continue;
-        json_array_append(now_told, person);
+        now_told[told_count++] = person;
         CodecWriter *record = record_begin(s, in, "notified");
-        record_json(record, "task", json_object_get(task, "id"));
-        record_json(record, "person", person);
-        record_text(record, "channel", dir ? dir_channel(dir, json_string_value(person)) : "email");
+        record_text(record, "task", task->id);
+        record_text(record, "person", person);
+        record_text(record, "channel", dir ? dir_channel(dir, person) : "email");
         if (outcome) {
             record_text(record, "outcome", outcome);
             record_text(record, "message", text);
         }
-        if (idset_add(&known, json_string_value(person)))
-            json_array_append(everyone, person);
+        if (idset_add(&known, person) && task_texts_add(&task->told, person) != 0)
+            no_memory(s);
     }
     idset_free(&known);
     idset_free(&told);
-    outbox_tell(s, in, now_told, about, task, text);
-    json_decref(now_told);
+    outbox_tell(s, in, now_told, told_count, about, task, text);
+    free(now_told);
 }
 
 /* Whether the ask has a `no_quorum` arm. Tasks written before the description said so
    had one exactly when N >= 2 (the checker refused it for N = 1 then). */
-static bool task_has_no_quorum_arm(json_t *task)
+static bool task_has_no_quorum_arm(const TaskRecord *task)
 {
-    json_t *arm = json_object_get(task, "no_quorum_arm");
-    if (json_is_boolean(arm))
-        return json_is_true(arm);
-    return json_integer_value(json_object_get(task, "needed")) >= 2;
+    if (json_is_boolean(task->no_quorum_arm))
+        return json_is_true(task->no_quorum_arm);
+    return task->needed >= 2;
 }
 
 /* No choice can win and the ask has no `no_quorum` arm: one `unresolved` record says
    so, once while it stays so. */
-static void task_note_undecidable(Step *s, Instance *in, json_t *task)
+static void task_note_undecidable(Step *s, Instance *in, TaskRecord *task)
 {
-    if (json_is_true(json_object_get(task, "nobody_can_answer")))
+    if (task_record_has(task, TASK_NOBODY_CAN_ANSWER) && task->nobody_can_answer)
         return;   /* said once; still so */
-    json_object_set_new(task, "nobody_can_answer", json_true());
+    task->nobody_can_answer = true;
+    task_record_set(task, TASK_NOBODY_CAN_ANSWER);
     CodecWriter *record = record_begin(s, in, "unresolved");
-    record_json(record, "task", json_object_get(task, "id"));
+    record_text(record, "task", task->id);
     record_text(record, "why", (
         "nobody can answer: no open seat has a holder and no escalation level remains; with no "
         "'no_quorum' arm the ask stays open until its deadline (an operator may huddle reassign a seat)"));
 }
 
-int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
+int task_recheck(Step *s, Instance *in, TaskRecord *task, bool *resolved)
 {
     *resolved = false;
     if (task_decidable(task)) {
-        json_object_del(task, "nobody_can_answer");
+        task_record_unset(task, TASK_NOBODY_CAN_ANSWER);
+        task->nobody_can_answer = false;
         return STORE_OK;
     }
     if (task_has_no_quorum_arm(task)) {
         *resolved = true;
-        return task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+        return task_resolve(s, in, task, "no_quorum", NULL, NULL);
     }
     task_note_undecidable(s, in, task);
     return STORE_OK;
@@ -872,10 +1091,10 @@ int task_recheck(Step *s, Instance *in, json_t *task, bool *resolved)
 
 /* The limit of task_decide_at_once is reached: the task resolves, but the instance
    stalls with its result kept, as a failed step keeps its input for `huddle retry`. */
-static int task_stall_at_once(Step *s, Instance *in, json_t *task)
+static int task_stall_at_once(Step *s, Instance *in, TaskRecord *task)
 {
     Value result;
-    int rc = task_close(s, in, task, "no_quorum", json_null(), json_null(), &result);
+    int rc = task_close(s, in, task, "no_quorum", NULL, NULL, &result);
     if (rc != STORE_OK) {
         value_release(result);
         return rc;
@@ -886,7 +1105,7 @@ static int task_stall_at_once(Step *s, Instance *in, json_t *task)
              "could answer, and its no_quorum arm leads to such an ask again; the instance "
              "stalls rather than spin (give the seats people in the directory, then huddle "
              "retry, or huddle retry --goto STATE)",
-             TASK_AT_ONCE_LIMIT, json_string_value(json_object_get(task, "state")));
+             TASK_AT_ONCE_LIMIT, json_string_value(task->state));
     record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
     instance_record_set_json(&in->record.stalled_input,
@@ -905,129 +1124,136 @@ int task_decide_at_once(Step *s, Instance *in)
     int rc = STORE_OK;
     do {
         s->undecidable = false;
-        json_t *task;
-        rc = task_load_if(s, in->record.task, &task);
-        if (!task)
+        TaskRecord task;
+        bool found;
+        rc = task_load_if(s, in->record.task, &task, &found);
+        if (!found)
             break;
         if (++s->decided_at_once < TASK_AT_ONCE_LIMIT)
-            rc = task_resolve(s, in, task, "no_quorum", json_null(), json_null());
+            rc = task_resolve(s, in, &task, "no_quorum", NULL, NULL);
         else
-            rc = task_stall_at_once(s, in, task);
-        json_decref(task);
+            rc = task_stall_at_once(s, in, &task);
+        task_record_free(&task);
     } while (rc == STORE_OK && s->undecidable);
     s->deciding = false;
     s->undecidable = false;
     return rc;
 }
 
+/* The `escalated` (or `skipped`) record of level `level`, and the people it added told. */
+static void task_note_level(Step *s, Instance *in, TaskRecord *task, int64_t level, size_t count, json_t *added)
+{
+    CodecWriter *record = record_begin(s, in, count ? "escalated" : "skipped");
+    record_text(record, "task", task->id);
+    record_integer(record, "level", level);
+    if (!count) {
+        record_text(record, "why", "nobody to add to an open seat");
+        return;
+    }
+    record_json(record, "added", added);
+    json_t *everyone = json_array();
+    const char *seat;
+    json_t *people;
+    json_object_foreach(added, seat, people)
+        json_array_extend(everyone, people);
+    task_tell_json(s, in, task, everyone, "escalated");
+    json_decref(everyone);
+}
+
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
 {
-    json_t *task;
-    int rc = task_load_if(s, task_id, &task);
-    if (!task)
+    TaskRecord task;
+    bool found, resolved = false;
+    int rc = task_load_if(s, task_id, &task, &found);
+    if (!found)
         return rc;
-    bool resolved = false;
-    json_int_t levels = (json_int_t)json_array_size(json_object_get(task, "ladder"));
-    while (rc == STORE_OK && !resolved && strcmp(json_string_value(json_object_get(task, "status")), "open") == 0 &&
-           level <= levels && level == json_integer_value(json_object_get(task, "level")) + 1 &&
-           s->now < json_integer_value(json_object_get(task, "deadline_ms"))) {
+    int64_t levels = (int64_t)json_array_size(task.ladder);
+    while (rc == STORE_OK && !resolved && task_is_open(&task) && level <= levels && level == task.level + 1 &&
+           s->now < task.deadline_ms) {
         json_t *added = json_object();
-        size_t count = task_add_level(s, in, task, level, added);
-        json_object_set_new(task, "level", json_integer(level));
-        json_object_set_new(task, "level_ms", json_integer((json_int_t)s->now));
-        CodecWriter *record = record_begin(s, in, count ? "escalated" : "skipped");
-        record_text(record, "task", task_id);
-        record_integer(record, "level", level);
-        if (!count)
-            record_text(record, "why", "nobody to add to an open seat");
-        if (count) {
-            record_json(record, "added", added);
-            json_t *everyone = json_array();
-            const char *seat;
-            json_t *people;
-            json_object_foreach(added, seat, people)
-                json_array_extend(everyone, people);
-            task_tell(s, in, task, everyone, "escalated", NULL);
-            json_decref(everyone);
-        }
+        size_t count = task_add_level(s, in, &task, level, added);
+        task_record_set_int(&task, TASK_LEVEL, level);
+        task_record_set_int(&task, TASK_LEVEL_MS, s->now);
+        task_note_level(s, in, &task, level, count, added);
         json_decref(added);
         if (count || level == levels) {
-            rc = task_schedule_level(s, in, task);   /* the next level, if any, is due later */
+            rc = task_schedule_level(s, in, &task);   /* the next level, if any, is due later */
             if (rc == STORE_OK)
-                rc = task_recheck(s, in, task, &resolved);
+                rc = task_recheck(s, in, &task, &resolved);
             break;
         }
         level++;   /* a level that adds nobody: the next is reached at this same moment */
     }
     if (rc == STORE_OK && !resolved)
-        rc = task_save(s, task);
-    json_decref(task);
+        rc = task_save(s, &task);
+    task_record_free(&task);
     return rc;
 }
 
 int task_remind(Step *s, Instance *in, const char *task_id)
 {
-    json_t *task;
-    int rc = task_load_if(s, task_id, &task);
-    if (!task)
-        return rc;
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0) {
-        json_t *people = json_array();
-        size_t i;
-        json_t *seat;
-        json_array_foreach(json_object_get(task, "seats"), i, seat)
-            if (seat_open(seat)) {
-                size_t k;
-                json_t *holder;
-                json_array_foreach(json_object_get(seat, "holders"), k, holder)
-                    json_array_append(people, holder);
-            }
-        json_t *distinct = json_array(), *seen = json_object();
-        json_t *person;
-        json_array_foreach(people, i, person)
-            if (dir_set_add(seen, json_string_value(person)))
-                json_array_append(distinct, person);
-        json_decref(seen);
-        json_decref(people);
-        people = distinct;
-        if (json_array_size(people)) {   /* nobody left to remind: nothing to record */
+    TaskRecord task;
+    bool found;
+    int rc = task_load_if(s, task_id, &task, &found);
+    if (found && task_is_open(&task)) {
+        size_t count, distinct = 0;
+        const char **people = task_holders(&task, true, &count);
+        IdSet seen = IDSET_INIT;
+        for (size_t i = 0; i < count; i++)
+            if (idset_add(&seen, people[i]))
+                people[distinct++] = people[i];
+        idset_free(&seen);
+        if (distinct) {   /* nobody left to remind: nothing to record */
             CodecWriter *record = record_begin(s, in, "reminded");
             record_text(record, "task", task_id);
-            record_json(record, "people", people);
-            task_tell(s, in, task, people, "reminded", NULL);
+            if (record) {
+                codec_write_key(record, "people");
+                codec_write_array(record);
+                for (size_t i = 0; i < distinct; i++)
+                    codec_write_text(record, people[i]);
+                codec_write_close(record);
+            }
+            task_tell(s, in, &task, people, distinct, "reminded", NULL);
         }
-        json_decref(people);
-        json_object_set_new(task, "reminders", json_integer(json_integer_value(json_object_get(task, "reminders")) + 1));
-        rc = task_schedule_reminder(s, in, task);
+        free(people);
+        task_record_set_int(&task, TASK_REMINDERS, task.reminders + 1);
+        rc = task_schedule_reminder(s, in, &task);
         if (rc == STORE_OK)
-            rc = task_save(s, task);
+            rc = task_save(s, &task);
     }
-    json_decref(task);
+    task_record_free(&task);
     return rc;
+}
+
+/* Acknowledges every open seat `by` holds that is not yet: their indexes added to
+   `seats`; whether `by` holds an unanswered seat at all. */
+static bool task_ack_seats(TaskRecord *task, const char *by, json_t *seats)
+{
+    bool holds = false;
+    for (size_t i = 0; i < task->seat_count; i++) {
+        TaskSeat *seat = &task->seats[i];
+        if (seat->answered_by || !task_texts_has(&seat->holders, by))
+            continue;
+        holds = true;
+        if (!seat->acked) {
+            seat->acked = true;
+            json_array_append_new(seats, json_integer((json_int_t)i));
+        }
+    }
+    return holds;
 }
 
 int task_ack(Step *s, const char *id, const char *by)
 {
-    json_t *task;
-    int loaded = task_load_named(s, id, &task);
-    if (loaded != STORE_OK)
-        return loaded;
-    int rc = STORE_OK;
-    json_t *seats = json_array();
-    bool holds = false;
-    size_t i;
-    json_t *seat;
-    json_array_foreach(json_object_get(task, "seats"), i, seat) {
-        bool mine = holders_include(json_object_get(seat, "holders"), by);
-        if (!mine || !json_is_null(json_object_get(seat, "answered_by")))
-            continue;
-        holds = true;
-        if (!json_is_true(json_object_get(seat, "acked"))) {
-            json_object_set_new(seat, "acked", json_true());
-            json_array_append_new(seats, json_integer((json_int_t)i));
-        }
+    TaskRecord task;
+    int rc = task_load_named(s, id, &task);
+    if (rc != STORE_OK) {
+        task_record_free(&task);
+        return rc;
     }
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") != 0)
+    json_t *seats = json_array();
+    bool holds = task_ack_seats(&task, by, seats);
+    if (!task_is_open(&task))
         rc = step_fail(s, ENGINE_REFUSED, "task %s is no longer open", id);
     else if ((rc = door_check_person_id(s, "by", by)) != STORE_OK)
         ;
@@ -1037,84 +1263,94 @@ int task_ack(Step *s, const char *id, const char *by)
         rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK && json_array_size(seats) > 0)
-        rc = task_instance_load(s, task, &in);
+        rc = task_instance_load(s, &task, &in);
     if (rc == STORE_OK && in.loaded) {
         CodecWriter *record = record_begin(s, &in, "acknowledged");
         record_text(record, "task", id);
         record_json(record, "seats", seats);
         record_text(record, "by", by);
         record_text(record, "token", s->token);
-        rc = task_save(s, task);
+        rc = task_save(s, &task);
         if (rc == STORE_OK)
             rc = instance_save(s, &in);
         instance_clear(&in);
     }
     json_decref(seats);
-    json_decref(task);
+    task_record_free(&task);
     return rc;
 }
 
 /* An open `oncall` seat at a shift change: a `handover` record (task, seat, from, to),
    and the incoming person, substituted like anyone else (`delegated` records), added to
    `wanted`. */
-static void seat_handover(Step *s, Instance *in, json_t *task, json_t *seat, int index, json_t *wanted)
+static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *seat, int index, json_t *wanted)
 {
-    const char *on_call = seat_on_call(s, json_object_get(seat, "who"));
-    json_t *before = json_object_get(seat, "on_call");
-    if (!on_call || (json_is_string(before) && strcmp(json_string_value(before), on_call) == 0))
+    const char *on_call = seat_on_call(s, seat->who);
+    if (!on_call || (seat->on_call && strcmp(seat->on_call, on_call) == 0))
         return;
-    if (before) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
+    if (seat->on_call) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
         CodecWriter *record = record_begin(s, in, "handover");
-        record_json(record, "task", json_object_get(task, "id"));
+        record_text(record, "task", task->id);
         record_integer(record, "seat", index);
-        record_json(record, "from", before);
+        record_text(record, "from", seat->on_call);
         record_text(record, "to", on_call);
     }
-    json_object_set_new(seat, "on_call", json_string(on_call));
+    char *copy = codec_text_copy(on_call, strlen(on_call));
+    if (!copy) {
+        no_memory(s);
+        return;
+    }
+    free(seat->on_call);
+    seat->on_call = copy;
     json_t *notes = json_array();
-    json_t *people = dir_resolve(step_directory(s), json_object_get(seat, "who"), s->now, NULL, notes);
+    json_t *people = dir_resolve(step_directory(s), seat->who, s->now, NULL, notes);
     record_notes(s, in, notes, index);
     json_array_extend(wanted, people);
     json_decref(people);
     json_decref(notes);
 }
 
-/* Holders of unanswered seats who are away now get their substitutes beside them; an
-   open on-call seat gains whoever is on call now. Returns whether anything changed. */
-static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
+/* The substitutes of the seat's holders who are away now, added to `wanted`. */
+static void seat_substitutes(Step *s, Instance *in, const TaskSeat *seat, int index, json_t *wanted)
 {
     const Directory *dir = step_directory(s);
-    const char *id = json_string_value(json_object_get(task, "id"));
+    size_t count = seat->holders.count;   /* the holders before any is added */
+    for (size_t k = 0; k < count; k++) {
+        const char *holder = seat->holders.items[k];
+        if (!dir_away_at(dir, dir_person(dir, holder), s->now))
+            continue;
+        json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
+        json_t *notes = json_array();
+        json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
+        record_notes(s, in, notes, index);
+        json_array_extend(wanted, people);
+        json_decref(people);
+        json_decref(notes);
+        json_decref(who);
+    }
+}
+
+/* Holders of unanswered seats who are away now get their substitutes beside them; an
+   open on-call seat gains whoever is on call now. Returns whether anything changed. */
+static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
+{
     bool changed = false;
-    size_t i;
-    json_t *seat;
-    json_array_foreach(dir ? json_object_get(task, "seats") : NULL, i, seat) {
-        if (!json_is_null(json_object_get(seat, "answered_by")))
+    for (size_t i = 0; step_directory(s) && i < task->seat_count; i++) {
+        TaskSeat *seat = &task->seats[i];
+        if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */
-        json_t *holders = json_object_get(seat, "holders"), *wanted = json_array();
-        size_t count = json_array_size(holders);
-        for (size_t k = 0; k < count; k++) {
-            const char *holder = json_string_value(json_array_get(holders, k));
-            if (!dir_away_at(dir, dir_person(dir, holder), s->now))
-                continue;
-            json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
-            json_t *notes = json_array();
-            json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-            record_notes(s, in, notes, (int)i);
-            json_array_extend(wanted, people);
-            json_decref(people);
-            json_decref(notes);
-            json_decref(who);
-        }
+        json_t *wanted = json_array(), *added = json_array();
+        seat_substitutes(s, in, seat, (int)i, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
-        size_t p;
-        json_t *person, *added = json_array();
         IdSet held = IDSET_INIT;
-        idset_add_all(&held, holders);
+        for (size_t k = 0; k < seat->holders.count; k++)
+            idset_add(&held, seat->holders.items[k]);
+        size_t p;
+        json_t *person;
         json_array_foreach(wanted, p, person)
-            if (seat_add_holder(s, holders, &held, person, id))
+            if (seat_add_holder(s, seat, &held, json_string_value(person), task->id))
                 json_array_append(added, person);
-        task_tell(s, in, task, added, "asked", NULL);   /* once for all: "told" read as a set once */
+        task_tell_json(s, in, task, added, "asked");   /* once for all: "told" read as a set once */
         changed |= json_array_size(added) > 0;
         json_decref(added);
         idset_free(&held);
@@ -1123,31 +1359,35 @@ static bool task_refresh_holders(Step *s, Instance *in, json_t *task)
     return changed;
 }
 
+/* The first absence of one of the seat's holders that starts after now and before
+   `next`, or `next`. */
+static int64_t seat_next_absence(const Directory *dir, const TaskSeat *seat, int64_t now, int64_t next)
+{
+    for (size_t k = 0; k < seat->holders.count; k++) {
+        const DirPerson *person = dir_person(dir, seat->holders.items[k]);
+        for (unsigned a = 0; person && a < person->absence_count; a++)
+            if (person->absences[a].from_ms > now && person->absences[a].from_ms < next)
+                next = person->absences[a].from_ms;
+    }
+    return next;
+}
+
 /* The next moment the holders may change by themselves before the deadline: an
    absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
    task then (../shared/design/LANGUAGE.md: "an absence's start, for which a timer is
    set"). */
-static int task_schedule_watch(Step *s, Instance *in, json_t *task)
+static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
 {
     const Directory *dir = step_directory(s);
-    int64_t deadline = json_integer_value(json_object_get(task, "deadline_ms")), next = deadline;
-    size_t i;
-    json_t *seat;
-    json_array_foreach(dir ? json_object_get(task, "seats") : NULL, i, seat) {
-        if (!json_is_null(json_object_get(seat, "answered_by")))
+    int64_t deadline = task->deadline_ms, next = deadline;
+    for (size_t i = 0; dir && i < task->seat_count; i++) {
+        const TaskSeat *seat = &task->seats[i];
+        if (seat->answered_by)
             continue;
-        size_t k;
-        json_t *holder;
-        json_array_foreach(json_object_get(seat, "holders"), k, holder) {
-            const DirPerson *person = dir_person(dir, json_string_value(holder));
-            for (unsigned a = 0; person && a < person->absence_count; a++)
-                if (person->absences[a].from_ms > s->now && person->absences[a].from_ms < next)
-                    next = person->absences[a].from_ms;
-        }
-        json_t *who = json_object_get(seat, "who");
-        const char *kind = json_string_value(json_object_get(who, "who"));
+        next = seat_next_absence(dir, seat, s->now, next);
+        const char *kind = json_string_value(json_object_get(seat->who, "who"));
         const DirTeam *team = kind && strcmp(kind, "oncall") == 0
-            ? dir_team(dir, json_string_value(json_object_get(who, "id"))) : NULL;
+            ? dir_team(dir, json_string_value(json_object_get(seat->who, "id"))) : NULL;
         if (team && team->shift_ms > 0) {
             int64_t shifts = s->now >= team->start_ms ? (s->now - team->start_ms) / team->shift_ms + 1 : 0;
             int64_t boundary = team->start_ms + shifts * team->shift_ms;
@@ -1157,13 +1397,13 @@ static int task_schedule_watch(Step *s, Instance *in, json_t *task)
     }
     if (next >= deadline || next <= s->now)
         return STORE_OK;
-    return timer_set(s, in, next, 3, json_pack("{s:s, s:O}", "kind", "watch", "task", json_object_get(task, "id")));
+    return timer_set(s, in, next, 3, "watch", task->id, -1);
 }
 
 /* The holders refreshed (task_refresh_holders), the quorum re-checked when that changed
    them (a delegation or a handover), the next watch set, and the task saved, unless
    the re-check resolved it (it has saved it then). */
-static int task_refresh(Step *s, Instance *in, json_t *task)
+static int task_refresh(Step *s, Instance *in, TaskRecord *task)
 {
     bool resolved = false;
     int rc = STORE_OK;
@@ -1178,33 +1418,32 @@ static int task_refresh(Step *s, Instance *in, json_t *task)
 
 int task_watch(Step *s, Instance *in, const char *task_id)
 {
-    json_t *task;
-    int rc = task_load_if(s, task_id, &task);
-    if (!task)
-        return rc;
-    if (strcmp(json_string_value(json_object_get(task, "status")), "open") == 0)
-        rc = task_refresh(s, in, task);
-    json_decref(task);
+    TaskRecord task;
+    bool found;
+    int rc = task_load_if(s, task_id, &task, &found);
+    if (found && task_is_open(&task))
+        rc = task_refresh(s, in, &task);
+    task_record_free(&task);
     return rc;
 }
 
 /* A directory change while the ask is open. */
 int task_cover_absences(Step *s, const char *id)
 {
-    json_t *task = NULL;
-    int rc = step_directory(s) ? task_load_if(s, id, &task) : s->failed;
-    if (rc != STORE_OK || !task)
-        return rc;
-    Instance in = {0};
-    rc = task_instance_load(s, task, &in);
-    if (rc != STORE_OK) {
-        json_decref(task);
+    TaskRecord task = {0};
+    bool found = false;
+    int rc = step_directory(s) ? task_load_if(s, id, &task, &found) : s->failed;
+    if (rc != STORE_OK || !found) {
+        task_record_free(&task);
         return rc;
     }
-    rc = task_refresh(s, &in, task);
+    Instance in = {0};
+    rc = task_instance_load(s, &task, &in);
+    if (rc == STORE_OK)
+        rc = task_refresh(s, &in, &task);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);
-    json_decref(task);
+    task_record_free(&task);
     return rc;
 }

@@ -16,6 +16,17 @@
  *                 never a read past the end: the ASan build runs this too), members
  *                 twice, unknown members and flags, bytes after the end
  *   newer         a record of a newer version is refused as such
+ *   built         a record built member by member with the calls the engine's paths use
+ *                 (task_record_set_text, _set_int, _set_json, _add_seat, _add_vote,
+ *                 task_texts_add) encodes to the very bytes the JSON object the engine
+ *                 used to build encodes to, and renders that object, for varied tasks
+ *                 (person and team seats, several holders, quorum asks, votes with and
+ *                 without comments, acks, "told", reminders, on_call, the late members)
+ *   changed       the changes the engine makes (next_level_due unset and set again goes
+ *                 last, nobody_can_answer, outcome, a vote, an ack) keep the struct's
+ *                 bytes equal to the JSON object's changed the same way
+ *   written       the seats and the votes written into a history record are the bytes
+ *                 of their JSON
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -348,6 +359,256 @@ static void test_newer(void **state)
     strbuf_free(&bytes);
 }
 
+/* ---- the struct built member by member (the engine's paths) ---- */
+
+static const char *const NAMES[TASK_FIELD_COUNT] = {
+    "id", "instance", "state", "status", "question", "choices", "quorum", "needed", "seats", "votes",
+    "asked_at", "deadline", "deadline_ms", "show", "suspension", "told", "ladder", "ladder_after",
+    "remind_every", "level", "level_ms", "asked_ms", "reminders", "no_quorum_arm", "next_level_due",
+    "outcome", "nobody_can_answer"};
+
+static TaskField field_of(const char *name)
+{
+    for (int f = 0; f < TASK_FIELD_COUNT; f++)
+        if (strcmp(NAMES[f], name) == 0)
+            return (TaskField)f;
+    fail_msg("no member %s", name);
+    return TASK_FIELD_COUNT;
+}
+
+static char *copy_text(const json_t *text)
+{
+    return json_is_string(text) ? strdup(json_string_value(text)) : NULL;
+}
+
+static void build_seat(TaskRecord *r, const json_t *json)
+{
+    TaskSeat *seat = task_record_add_seat(r);
+    assert_non_null(seat);
+    seat->who = json_deep_copy(json_object_get(json, "who"));
+    assert_int_equal(task_texts_add_json(&seat->holders, json_object_get(json, "holders")), 0);
+    seat->answered_by = copy_text(json_object_get(json, "answered_by"));
+    seat->acked = json_is_true(json_object_get(json, "acked"));
+    seat->has_previous = json_object_get(json, "previous") != NULL;
+    assert_int_equal(task_texts_add_json(&seat->previous, json_object_get(json, "previous")), 0);
+    seat->on_call = copy_text(json_object_get(json, "on_call"));
+}
+
+static void build_vote(TaskRecord *r, const json_t *json)
+{
+    TaskVote *vote = task_record_add_vote(r);
+    assert_non_null(vote);
+    vote->by = copy_text(json_object_get(json, "by"));
+    vote->choice = copy_text(json_object_get(json, "choice"));
+    vote->comment = copy_text(json_object_get(json, "comment"));
+    vote->at = copy_text(json_object_get(json, "at"));
+    vote->has_seat = json_object_get(json, "seat") != NULL;
+    vote->seat = json_integer_value(json_object_get(json, "seat"));
+}
+
+/* The record of `task` built the way engine_tasks.c builds one: no decoder. */
+static void build(const json_t *task, TaskRecord *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *key;
+    json_t *value;
+    size_t i;
+    json_t *each;
+    json_object_foreach((json_t *)task, key, value) {
+        TaskField f = field_of(key);
+        switch (f) {
+        case TASK_ID: case TASK_INSTANCE: case TASK_STATUS: case TASK_OUTCOME: case TASK_ASKED_AT: case TASK_DEADLINE:
+            assert_int_equal(task_record_set_text(r, f, json_string_value(value)), 0);
+            break;
+        case TASK_NEEDED: case TASK_DEADLINE_MS: case TASK_SUSPENSION: case TASK_LEVEL: case TASK_LEVEL_MS:
+        case TASK_ASKED_MS: case TASK_REMINDERS: case TASK_NEXT_LEVEL_DUE:
+            task_record_set_int(r, f, json_integer_value(value));
+            break;
+        case TASK_NOBODY_CAN_ANSWER:
+            r->nobody_can_answer = json_is_true(value);
+            task_record_set(r, f);
+            break;
+        case TASK_TOLD:
+            assert_int_equal(task_texts_add_json(&r->told, value), 0);
+            task_record_set(r, f);
+            break;
+        case TASK_SEATS:
+            json_array_foreach(value, i, each)
+                build_seat(r, each);
+            task_record_set(r, f);
+            break;
+        case TASK_VOTES:
+            json_array_foreach(value, i, each)
+                build_vote(r, each);
+            task_record_set(r, f);
+            break;
+        default:
+            assert_int_equal(task_record_set_json(r, f, json_deep_copy(value)), 0);
+            break;
+        }
+    }
+}
+
+/* The struct's bytes are the JSON object's bytes (the encoder the engine used before),
+   and the struct renders the object. */
+static void assert_same_bytes(const TaskRecord *r, const json_t *task)
+{
+    StrBuf from_struct = STRBUF_INIT, from_json = STRBUF_INIT;
+    assert_int_equal(task_record_encode(r, &from_struct), 0);
+    assert_int_equal(task_record_encode_json(task, &from_json), TASK_RECORD_OK);
+    assert_int_equal(from_struct.len, from_json.len);
+    assert_memory_equal(from_struct.data, from_json.data, from_json.len);
+    json_t *back = task_record_json(r);
+    assert_same_json(task, back);
+    json_decref(back);
+    strbuf_free(&from_struct);
+    strbuf_free(&from_json);
+}
+
+/* Tasks as task_create made them (and later steps changed them). */
+static const char *const TASKS[] = {
+    FULL,
+    /* bench_serve's: one person, two choices, within 30d, just asked */
+    "{\"id\": \"t1\", \"instance\": \"i1\", \"state\": \"decide\", \"status\": \"open\","
+    " \"question\": \"Is phone 0 affected?\", \"choices\": [{\"id\": \"yes\", \"label\": \"Yes\", \"with_comment\": false},"
+    " {\"id\": \"no\", \"label\": \"No\", \"with_comment\": false}], \"quorum\": \"any\", \"needed\": 1,"
+    " \"seats\": [{\"who\": {\"who\": \"person\", \"id\": \"anna\"}, \"holders\": [\"anna\"], \"answered_by\": null,"
+    " \"acked\": false, \"previous\": [\"anna\"]}], \"votes\": [], \"asked_at\": \"2026-06-01T00:01:00Z\","
+    " \"deadline\": \"2026-07-01T00:01:00Z\", \"deadline_ms\": 1782864060000, \"show\": null, \"suspension\": 1,"
+    " \"told\": [\"anna\"], \"ladder\": [], \"ladder_after\": [], \"remind_every\": null, \"level\": 0,"
+    " \"level_ms\": 1780272060000, \"asked_ms\": 1780272060000, \"reminders\": 0, \"no_quorum_arm\": false}",
+    /* a quorum ask of two seats, a team seat on call, a vote with a comment, an ack,
+       reminders counted, escalated once */
+    "{\"id\": \"t7\", \"instance\": \"i3\", \"state\": \"approve\", \"status\": \"open\","
+    " \"question\": \"Ship CHG-1?\", \"choices\": [{\"id\": \"go\", \"label\": null, \"with_comment\": true}],"
+    " \"quorum\": \"n\", \"needed\": 2,"
+    " \"seats\": [{\"who\": {\"who\": \"team\", \"id\": \"ops\"}, \"holders\": [\"ann\", \"bea\", \"cal\"],"
+    " \"answered_by\": \"bea\", \"acked\": false, \"previous\": [\"ann\", \"bea\"]},"
+    " {\"who\": {\"who\": \"oncall\", \"id\": \"sre\"}, \"holders\": [\"dan\"], \"answered_by\": null,"
+    " \"acked\": true, \"previous\": [\"dan\"], \"on_call\": \"dan\"}],"
+    " \"votes\": [{\"by\": \"bea\", \"choice\": \"go\", \"comment\": \"fine by me\", \"at\": \"2026-06-02T09:30:00Z\","
+    " \"seat\": 0}], \"asked_at\": \"2026-06-02T09:00:00Z\", \"deadline\": \"2026-06-02T13:00:00Z\","
+    " \"deadline_ms\": 1780405200000, \"show\": {\"ref\": \"CHG-1\", \"risk\": [1, 2]}, \"suspension\": 4,"
+    " \"told\": [\"ann\", \"bea\", \"dan\", \"cal\"],"
+    " \"ladder\": [{\"who\": {\"who\": \"manager\"}, \"after\": 3600}],"
+    " \"ladder_after\": [{\"count\": 2, \"unit\": 1}], \"remind_every\": {\"ms\": 1800000}, \"level\": 1,"
+    " \"level_ms\": 1780394400000, \"asked_ms\": 1780390800000, \"reminders\": 3, \"no_quorum_arm\": true,"
+    " \"nobody_can_answer\": true, \"next_level_due\": 1780398000000}",
+    /* a seat nobody holds, a cancelled ask, no "told" yet */
+    "{\"id\": \"t2\", \"instance\": \"i2\", \"state\": null, \"status\": \"cancelled\", \"question\": \"?\","
+    " \"choices\": [], \"quorum\": \"all\", \"needed\": 0, \"seats\": [{\"who\": {\"who\": \"role\", \"id\": \"x\"},"
+    " \"holders\": [], \"answered_by\": null, \"acked\": false, \"previous\": []}], \"votes\": [],"
+    " \"asked_at\": \"2026-06-02T09:00:00.125Z\", \"deadline\": \"2026-06-02T09:00:01Z\", \"deadline_ms\": 1,"
+    " \"show\": null, \"suspension\": 0}",
+};
+
+static void test_built(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof TASKS / sizeof TASKS[0]; i++) {
+        json_t *task = parse(TASKS[i]);
+        TaskRecord r;
+        build(task, &r);
+        assert_same_bytes(&r, task);
+        TaskRecord decoded;     /* and the bytes read back as the struct built */
+        StrBuf bytes = STRBUF_INIT, again = STRBUF_INIT;
+        char why[200] = "";
+        assert_int_equal(task_record_encode(&r, &bytes), 0);
+        assert_int_equal(task_record_decode(bytes.data, bytes.len, &decoded, why, sizeof why), TASK_RECORD_OK);
+        assert_int_equal(decoded.field_count, r.field_count);
+        assert_memory_equal(decoded.order, r.order, r.field_count);
+        assert_int_equal(task_record_encode(&decoded, &again), 0);
+        assert_memory_equal(again.data, bytes.data, bytes.len);
+        task_record_free(&decoded);
+        task_record_free(&r);
+        json_decref(task);
+        strbuf_free(&bytes);
+        strbuf_free(&again);
+    }
+}
+
+static void test_changed(void **state)
+{
+    (void)state;
+    json_t *task = parse(TASKS[1]);
+    TaskRecord r;
+    build(task, &r);
+    /* task_next_level: deleted, then set again: it goes last */
+    json_object_set_new(task, "next_level_due", json_integer(5));
+    task_record_set_int(&r, TASK_NEXT_LEVEL_DUE, 5);
+    json_object_set_new(task, "nobody_can_answer", json_true());
+    r.nobody_can_answer = true;
+    task_record_set(&r, TASK_NOBODY_CAN_ANSWER);
+    json_object_del(task, "next_level_due");
+    task_record_unset(&r, TASK_NEXT_LEVEL_DUE);
+    json_object_set_new(task, "next_level_due", json_integer(9));
+    task_record_set_int(&r, TASK_NEXT_LEVEL_DUE, 9);
+    assert_same_bytes(&r, task);
+    assert_int_equal(r.order[r.field_count - 1], TASK_NEXT_LEVEL_DUE);
+    /* task_recheck: nobody_can_answer gone; an answer; the ask closed */
+    json_object_del(task, "nobody_can_answer");
+    task_record_unset(&r, TASK_NOBODY_CAN_ANSWER);
+    json_t *seat = json_array_get(json_object_get(task, "seats"), 0);
+    json_object_set_new(seat, "answered_by", json_string("anna"));
+    r.seats[0].answered_by = strdup("anna");
+    json_array_append_new(json_object_get(task, "votes"),
+                          json_pack("{s:s, s:s, s:n, s:s, s:i}", "by", "anna", "choice", "no", "comment",
+                                    "at", "2026-06-01T00:05:00Z", "seat", 0));
+    TaskVote *vote = task_record_add_vote(&r);
+    vote->by = strdup("anna");
+    vote->choice = strdup("no");
+    vote->at = strdup("2026-06-01T00:05:00Z");
+    vote->has_seat = true;
+    json_object_set_new(task, "status", json_string("resolved"));
+    assert_int_equal(task_record_set_text(&r, TASK_STATUS, "resolved"), 0);
+    json_object_set_new(task, "outcome", json_string("no"));
+    assert_int_equal(task_record_set_text(&r, TASK_OUTCOME, "no"), 0);
+    json_object_set_new(task, "reminders", json_integer(1));
+    task_record_set_int(&r, TASK_REMINDERS, 1);
+    json_object_set_new(seat, "acked", json_true());
+    r.seats[0].acked = true;
+    json_array_append_new(json_object_get(task, "told"), json_string("bob"));
+    assert_int_equal(task_texts_add(&r.told, "bob"), 0);
+    assert_same_bytes(&r, task);
+    assert_true(task_texts_has(&r.told, "bob"));
+    assert_false(task_texts_has(&r.told, "bo"));
+    task_record_free(&r);
+    json_decref(task);
+}
+
+static void test_written(void **state)
+{
+    (void)state;
+    json_t *task = parse(TASKS[2]);
+    TaskRecord r;
+    build(task, &r);
+    StrBuf a = STRBUF_INIT, b = STRBUF_INIT;
+    CodecWriter w;
+    codec_write_begin(&w, &a);
+    codec_write_object(&w);
+    codec_write_key(&w, "seats");
+    task_record_write_seats(&w, &r);
+    codec_write_key(&w, "votes");
+    task_record_write_votes(&w, &r);
+    assert_int_equal(codec_write_end(&w), CODEC_OK);
+    codec_write_begin(&w, &b);
+    codec_write_object(&w);
+    codec_write_key(&w, "seats");
+    codec_write_json(&w, json_object_get(task, "seats"));
+    codec_write_key(&w, "votes");
+    codec_write_json(&w, json_object_get(task, "votes"));
+    assert_int_equal(codec_write_end(&w), CODEC_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, b.len);
+    json_t *texts = task_texts_json(&r.told);
+    assert_same_json(texts, json_object_get(task, "told"));
+    json_decref(texts);
+    task_record_free(&r);
+    json_decref(task);
+    strbuf_free(&a);
+    strbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +619,9 @@ int main(void)
         cmocka_unit_test(test_untyped),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_newer),
+        cmocka_unit_test(test_built),
+        cmocka_unit_test(test_changed),
+        cmocka_unit_test(test_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
