@@ -440,11 +440,6 @@ static int instance_row_load(Writer *w, uint64_t instance, bool make, InstanceRo
     return rc;
 }
 
-/* tagged, done, failed, cancelled: the instance row. Only an instance with something
-   to index has one: tags, an outcome, decisions (index_asked makes it then). `started`
-   writes none, and an instance that ends with neither tags nor decisions gets none:
-   a search reaches instance rows only through decision rows, so the rows left out are
-   never read (docs/internals.md, "The decisions index"). */
 /* Adds the record's tags (its strings, whole) the row does not have yet. */
 static int instance_row_tag(InstanceRow *in, const CodecView *tags)
 {
@@ -471,6 +466,11 @@ static int instance_row_tag(InstanceRow *in, const CodecView *tags)
     return STORE_OK;
 }
 
+/* tagged, done, failed, cancelled: the instance row. Only an instance with something
+   to index has one: tags, an outcome, decisions (index_asked makes it then). `started`
+   writes none, and an instance that ends with neither tags nor decisions gets none:
+   a search reaches instance rows only through decision rows, so the rows left out are
+   never read (docs/internals.md, "The decisions index"). */
 static int index_instance(Writer *w, const CodecView *f, const char *kind, uint64_t instance)
 {
     if (strcmp(kind, "started") == 0)
