@@ -387,9 +387,6 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
     return store_put(w->txn, TABLE_DECISIONS, store_bytes(key, 9), store_bytes(out->data, out->len));
 }
 
-/* The playbook of `instance` as its `started` record (history record 1) names it, for
-   the instance row made when the instance first has something to index: "" when that
-   record is missing or says none (the row then joins no playbook, as before). */
 /* The instance's record 1 among the step's records the chain has checked (and stored
    in this transaction): read as it is, no read of the store or check again. */
 static bool started_linked(const Writer *w, uint64_t instance, CodecView *record)
@@ -404,6 +401,9 @@ static bool started_linked(const Writer *w, uint64_t instance, CodecView *record
     return false;
 }
 
+/* The playbook of `instance` as its `started` record (history record 1) names it, for
+   the instance row made when the instance first has something to index: "" when that
+   record is missing or says none (the row then joins no playbook, as before). */
 static int started_playbook(Writer *w, uint64_t instance, char **playbook)
 {
     HistoryItem item;
@@ -440,11 +440,6 @@ static int instance_row_load(Writer *w, uint64_t instance, bool make, InstanceRo
     return rc;
 }
 
-/* tagged, done, failed, cancelled: the instance row. Only an instance with something
-   to index has one: tags, an outcome, decisions (index_asked makes it then). `started`
-   writes none, and an instance that ends with neither tags nor decisions gets none:
-   a search reaches instance rows only through decision rows, so the rows left out are
-   never read (docs/internals.md, "The decisions index"). */
 /* Adds the record's tags (its strings, whole) the row does not have yet. */
 static int instance_row_tag(InstanceRow *in, const CodecView *tags)
 {
@@ -471,6 +466,11 @@ static int instance_row_tag(InstanceRow *in, const CodecView *tags)
     return STORE_OK;
 }
 
+/* tagged, done, failed, cancelled: the instance row. Only an instance with something
+   to index has one: tags, an outcome, decisions (index_asked makes it then). `started`
+   writes none, and an instance that ends with neither tags nor decisions gets none:
+   a search reaches instance rows only through decision rows, so the rows left out are
+   never read (docs/internals.md, "The decisions index"). */
 static int index_instance(Writer *w, const CodecView *f, const char *kind, uint64_t instance)
 {
     if (strcmp(kind, "started") == 0)
