@@ -459,7 +459,7 @@ static void task_record_asked(Step *s, Instance *in, TaskRecord *task)
         }
         codec_write_close(record);
         codec_write_key(record, "seats");
-        task_record_write_seats(record, task);
+        task_record_write_member(record, task, TASK_SEATS);
     }
     record_text(record, "deadline", task->deadline);
     size_t count;
@@ -623,7 +623,7 @@ static int task_close(Step *s, Instance *in, TaskRecord *task, const char *choic
     record_text(record, "choice", choice);
     if (record) {
         codec_write_key(record, "votes");
-        task_record_write_votes(record, task);
+        task_record_write_member(record, task, TASK_VOTES);
     }
     task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
