@@ -1335,7 +1335,8 @@ static void seat_substitutes(Step *s, Instance *in, const TaskSeat *seat, int in
 static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
 {
     bool changed = false;
-    for (size_t i = 0; step_directory(s) && i < task->seat_count; i++) {
+    const Directory *dir = step_directory(s);
+    for (size_t i = 0; dir && i < task->seat_count; i++) {
         TaskSeat *seat = &task->seats[i];
         if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */
