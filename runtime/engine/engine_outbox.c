@@ -218,26 +218,16 @@ static int tell_recipients(OutboxEntry *entry, const char *const *people, size_t
    "choices", "deadline", "outcome", in that order. */
 static void tell_task_fields(CodecWriter *w, const TaskRecord *task)
 {
-    if (task_record_has(task, TASK_ID)) {
-        codec_write_key(w, "task");
-        codec_write_text(w, task->id);
-    }
-    if (task_record_has(task, TASK_QUESTION)) {
-        codec_write_key(w, "question");
-        codec_write_json(w, task->question);
-    }
-    if (task_record_has(task, TASK_CHOICES)) {
-        codec_write_key(w, "choices");
-        codec_write_json(w, task->choices);
-    }
-    if (task_record_has(task, TASK_DEADLINE)) {
-        codec_write_key(w, "deadline");
-        codec_write_text(w, task->deadline);
-    }
-    if (task_record_has(task, TASK_OUTCOME)) {
-        codec_write_key(w, "outcome");
-        codec_write_text(w, task->outcome);
-    }
+    static const struct {
+        TaskField field;
+        const char *key;
+    } FIELDS[] = {{TASK_ID, "task"}, {TASK_QUESTION, "question"}, {TASK_CHOICES, "choices"},
+                  {TASK_DEADLINE, "deadline"}, {TASK_OUTCOME, "outcome"}};
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++)
+        if (task_record_has(task, FIELDS[i].field)) {
+            codec_write_key(w, FIELDS[i].key);
+            task_record_write_member(w, task, FIELDS[i].field);
+        }
 }
 
 /* What the message says, but `about`: {"playbook", "state", the task's fields, "text",

@@ -51,7 +51,7 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
         record_text(record, "reason", reason);
         if (record) {
             codec_write_key(record, "votes");
-            task_record_write_votes(record, &task);
+            task_record_write_member(record, &task, TASK_VOTES);
         }
         rc = task_resolve(s, &in, &task, choice, by, reason);
     }

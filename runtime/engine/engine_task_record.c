@@ -492,7 +492,7 @@ bool task_texts_has(const TaskTexts *t, const char *text)
     return false;
 }
 
-/* ---- written into a history record, as their JSON ---- */
+/* ---- written into a history record or a message, as their JSON ---- */
 
 static void write_texts(CodecWriter *w, const TaskTexts *t)
 {
@@ -502,54 +502,80 @@ static void write_texts(CodecWriter *w, const TaskTexts *t)
     codec_write_close(w);
 }
 
-void task_record_write_seats(CodecWriter *w, const TaskRecord *r)
+/* A member `key` with the text `text` (NULL: null). */
+static void write_key_text(CodecWriter *w, const char *key, const char *text)
 {
-    codec_write_array(w);
-    for (size_t i = 0; i < r->seat_count; i++) {
-        const TaskSeat *seat = &r->seats[i];
-        codec_write_object(w);
-        codec_write_key(w, "who");
-        codec_write_json(w, seat->who ? seat->who : json_null());
-        codec_write_key(w, "holders");
-        write_texts(w, &seat->holders);
-        codec_write_key(w, "answered_by");
-        codec_write_text(w, seat->answered_by);
-        codec_write_key(w, "acked");
-        codec_write_bool(w, seat->acked);
-        if (seat->has_previous) {
-            codec_write_key(w, "previous");
-            write_texts(w, &seat->previous);
-        }
-        if (seat->on_call) {
-            codec_write_key(w, "on_call");
-            codec_write_text(w, seat->on_call);
-        }
-        codec_write_close(w);
+    codec_write_key(w, key);
+    codec_write_text(w, text);
+}
+
+static void write_seat(CodecWriter *w, const TaskSeat *seat)
+{
+    codec_write_object(w);
+    codec_write_key(w, "who");
+    codec_write_json(w, seat->who ? seat->who : json_null());
+    codec_write_key(w, "holders");
+    write_texts(w, &seat->holders);
+    write_key_text(w, "answered_by", seat->answered_by);
+    codec_write_key(w, "acked");
+    codec_write_bool(w, seat->acked);
+    if (seat->has_previous) {
+        codec_write_key(w, "previous");
+        write_texts(w, &seat->previous);
+    }
+    if (seat->on_call)
+        write_key_text(w, "on_call", seat->on_call);
+    codec_write_close(w);
+}
+
+static void write_vote(CodecWriter *w, const TaskVote *vote)
+{
+    codec_write_object(w);
+    write_key_text(w, "by", vote->by);
+    write_key_text(w, "choice", vote->choice);
+    write_key_text(w, "comment", vote->comment);
+    write_key_text(w, "at", vote->at);
+    if (vote->has_seat) {
+        codec_write_key(w, "seat");
+        codec_write_integer(w, vote->seat);
     }
     codec_write_close(w);
 }
 
-void task_record_write_votes(CodecWriter *w, const TaskRecord *r)
+void task_record_write_member(CodecWriter *w, const TaskRecord *r, TaskField field)
 {
-    codec_write_array(w);
-    for (size_t i = 0; i < r->vote_count; i++) {
-        const TaskVote *vote = &r->votes[i];
-        codec_write_object(w);
-        codec_write_key(w, "by");
-        codec_write_text(w, vote->by);
-        codec_write_key(w, "choice");
-        codec_write_text(w, vote->choice);
-        codec_write_key(w, "comment");
-        codec_write_text(w, vote->comment);
-        codec_write_key(w, "at");
-        codec_write_text(w, vote->at);
-        if (vote->has_seat) {
-            codec_write_key(w, "seat");
-            codec_write_integer(w, vote->seat);
-        }
+    const void *at = member(r, field);
+    switch (FIELDS[field].kind) {
+    case KIND_TEXT:
+    case KIND_TIME:
+    case KIND_WORD:
+        codec_write_text(w, *(char *const *)at);
+        return;
+    case KIND_INT:
+        codec_write_integer(w, *(const int64_t *)at);
+        return;
+    case KIND_BOOL:
+        codec_write_bool(w, *(const bool *)at);
+        return;
+    case KIND_JSON:
+        codec_write_json(w, *(json_t *const *)at ? *(json_t *const *)at : json_null());
+        return;
+    case KIND_TEXTS:
+        write_texts(w, at);
+        return;
+    case KIND_SEATS:
+        codec_write_array(w);
+        for (size_t i = 0; i < r->seat_count; i++)
+            write_seat(w, &r->seats[i]);
         codec_write_close(w);
+        return;
+    default:
+        codec_write_array(w);
+        for (size_t i = 0; i < r->vote_count; i++)
+            write_vote(w, &r->votes[i]);
+        codec_write_close(w);
+        return;
     }
-    codec_write_close(w);
 }
 
 /* ---- straight from the JSON object (task_save's path: no struct built) ---- */

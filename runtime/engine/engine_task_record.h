@@ -144,10 +144,9 @@ void task_texts_free(TaskTexts *t);
 /* The texts as a new JSON list; NULL when out of memory. */
 json_t *task_texts_json(const TaskTexts *t);
 
-/* The seats or the votes written as their JSON (a list), the value of the member being
-   written by `w` (a history record's "seats", "votes"). */
-void task_record_write_seats(CodecWriter *w, const TaskRecord *r);
-void task_record_write_votes(CodecWriter *w, const TaskRecord *r);
+/* Member `field` written by `w` as its JSON (task_record_json's), the value of the key
+   just written: a history record's "seats" or "votes", a message's task fields. */
+void task_record_write_member(CodecWriter *w, const TaskRecord *r, TaskField field);
 
 /* Whether `data` begins with a task record's version byte (known or newer). */
 bool task_record_is_typed(const void *data, size_t len);

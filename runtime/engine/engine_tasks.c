@@ -459,7 +459,7 @@ static void task_record_asked(Step *s, Instance *in, TaskRecord *task)
         }
         codec_write_close(record);
         codec_write_key(record, "seats");
-        task_record_write_seats(record, task);
+        task_record_write_member(record, task, TASK_SEATS);
     }
     record_text(record, "deadline", task->deadline);
     size_t count;
@@ -623,7 +623,7 @@ static int task_close(Step *s, Instance *in, TaskRecord *task, const char *choic
     record_text(record, "choice", choice);
     if (record) {
         codec_write_key(record, "votes");
-        task_record_write_votes(record, task);
+        task_record_write_member(record, task, TASK_VOTES);
     }
     task_tell_everyone(s, in, task, choice, NULL);
     int rc = task_save(s, task);
@@ -1335,7 +1335,8 @@ static void seat_substitutes(Step *s, Instance *in, const TaskSeat *seat, int in
 static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
 {
     bool changed = false;
-    for (size_t i = 0; step_directory(s) && i < task->seat_count; i++) {
+    const Directory *dir = step_directory(s);
+    for (size_t i = 0; dir && i < task->seat_count; i++) {
         TaskSeat *seat = &task->seats[i];
         if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */

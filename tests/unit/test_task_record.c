@@ -25,8 +25,8 @@
  *   changed       the changes the engine makes (next_level_due unset and set again goes
  *                 last, nobody_can_answer, outcome, a vote, an ack) keep the struct's
  *                 bytes equal to the JSON object's changed the same way
- *   written       the seats and the votes written into a history record are the bytes
- *                 of their JSON
+ *   written       every member written into a history record or a message
+ *                 (task_record_write_member) is the bytes of its JSON
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -587,9 +587,9 @@ static void test_written(void **state)
     codec_write_begin(&w, &a);
     codec_write_object(&w);
     codec_write_key(&w, "seats");
-    task_record_write_seats(&w, &r);
+    task_record_write_member(&w, &r, TASK_SEATS);
     codec_write_key(&w, "votes");
-    task_record_write_votes(&w, &r);
+    task_record_write_member(&w, &r, TASK_VOTES);
     assert_int_equal(codec_write_end(&w), CODEC_OK);
     codec_write_begin(&w, &b);
     codec_write_object(&w);
@@ -600,6 +600,28 @@ static void test_written(void **state)
     assert_int_equal(codec_write_end(&w), CODEC_OK);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, b.len);
+    for (size_t t = 0; t < sizeof TASKS / sizeof TASKS[0]; t++) {   /* every member, as its JSON */
+        json_t *json = parse(TASKS[t]);
+        TaskRecord each;
+        build(json, &each);
+        StrBuf x = STRBUF_INIT, y = STRBUF_INIT;
+        codec_write_begin(&w, &x);
+        codec_write_object(&w);
+        for (size_t i = 0; i < each.field_count; i++) {
+            codec_write_key(&w, NAMES[each.order[i]]);
+            task_record_write_member(&w, &each, (TaskField)each.order[i]);
+        }
+        assert_int_equal(codec_write_end(&w), CODEC_OK);
+        codec_write_begin(&w, &y);
+        codec_write_json(&w, json);
+        assert_int_equal(codec_write_end(&w), CODEC_OK);
+        assert_int_equal(x.len, y.len);
+        assert_memory_equal(x.data, y.data, y.len);
+        task_record_free(&each);
+        json_decref(json);
+        strbuf_free(&x);
+        strbuf_free(&y);
+    }
     json_t *texts = task_texts_json(&r.told);
     assert_same_json(texts, json_object_get(task, "told"));
     json_decref(texts);
