@@ -34,7 +34,8 @@
 #include "cli.h"
 #include "http_server.h"
 
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
@@ -72,16 +73,36 @@ static const char DIRECTORY[] =
 
 static size_t event_serial;     /* distinct event ids across sections */
 
+/* HMAC-SHA256 of `body` with SECRET, as a sender keeps its key: keyed once, started
+   again for each body (OpenSSL's one-shot HMAC() fetches the digest and makes a context
+   each time: a third of this load generator's CPU per event). */
+static void event_mac(const char *body, size_t len, unsigned char mac[SHA256_DIGEST_LENGTH])
+{
+    static EVP_MAC_CTX *ctx;
+    if (!ctx) {
+        EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+                               OSSL_PARAM_construct_end()};
+        ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+        EVP_MAC_free(hmac);
+        if (!ctx || !EVP_MAC_init(ctx, (const unsigned char *)SECRET, strlen(SECRET), params))
+            die("HMAC-SHA256 is not available from OpenSSL");
+    }
+    size_t mac_len = 0;
+    if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, (const unsigned char *)body, len) ||
+        !EVP_MAC_final(ctx, mac, &mac_len, SHA256_DIGEST_LENGTH) || mac_len != SHA256_DIGEST_LENGTH)
+        die("HMAC-SHA256 failed");
+}
+
 static size_t make_event(char *out, size_t size, size_t k)
 {
     (void)k;
     char body[256], hex[2 * SHA256_DIGEST_LENGTH + 1];
     unsigned char mac[SHA256_DIGEST_LENGTH];
-    unsigned int mac_len = 0;
     int body_len = snprintf(body, sizeof body, "{\"id\": \"ev-%zu\", \"type\": \"spike\", \"product\": \"N9\"}",
                             ++event_serial);
-    HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)body, (size_t)body_len, mac, &mac_len);
-    hex_of(mac, mac_len, hex);
+    event_mac(body, (size_t)body_len, mac);
+    hex_of(mac, SHA256_DIGEST_LENGTH, hex);
     int n = snprintf(out, size,
                      "POST /v1/events/bench HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Content-Type: application/json\r\nX-Huddle-Signature: sha256=%s\r\n"

@@ -8,6 +8,7 @@
  *   cli_serve_loop.c     the bounded queue and the one engine thread (group commit, timers)
  *   cli_serve_apply.c    what each job does to the engine, and its reply
  *   cli_serve_reply.c    JSON replies, error bodies, the Idempotency-Key memory
+ *   cli_serve_json.c     JSON text written without a jansson dump (the replies of a commit)
  *   cli_serve_metrics.c  counters and the /metrics text; the JSON log lines
  *
  * The picture and the decisions are in docs/operations.md.
@@ -148,6 +149,7 @@ typedef struct ServeQueue {
     pthread_cond_t wake;
     ServeJob **items;               /* a ring of cap */
     size_t cap, head, count;
+    size_t expect;                  /* how many the gather waits for (0: none): see loop_gather */
     bool closed;                    /* the engine thread has gone: pushes fail */
     bool stopping;                  /* SIGTERM: drain, then go */
 } ServeQueue;
@@ -225,12 +227,22 @@ void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
 /* Answers the job's request with `status` and `body` (stolen), remembers it under the
    job's Idempotency-Key, counts it, and frees nothing else. */
 void serve_reply_json(Serve *serve, ServeJob *job, int status, json_t *body);
+/* The same with the body's text already made: `text` (consumed; failed or NULL: 500). */
+void serve_reply_text(Serve *serve, ServeJob *job, int status, StrBuf *text);
 /* Answers with {"error": {"code", "message", "field"}} (field NULL: null). */
 void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code, const char *message,
                        const char *field);
 /* The same for a request that never became a job. */
 void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,
                   const char *field, const char *header);
+
+/* JSON text as json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) writes it,
+   appended to `out` (cli_serve_json.c). serve_json_plain: whether `len` bytes need no
+   escape in such a string. serve_json_string and serve_json_value return false (and
+   may have appended part) when jansson would refuse: text that is not UTF-8. */
+bool serve_json_plain(const char *text, size_t len);
+bool serve_json_string(StrBuf *out, const char *text, size_t len);
+bool serve_json_value(StrBuf *out, const json_t *value);
 
 /* Idempotency-Key memory (cli_serve_idem.c): the first reply to each key for 24 h (at
    most SERVE_IDEM_MAX keys; the oldest go first), kept in DIR/idempotency.jsonl across
