@@ -155,6 +155,35 @@ static void cpu_row(const char *metric, double cpu_seconds, size_t requests)
     row_add(metric, value);
 }
 
+/* CPU seconds so far of serve (all threads), of its HTTP thread (libmicrohttpd's, named
+   MHD-single; the rest is the engine thread, the main one sleeps) and of this process,
+   whose one thread is the load generator while a section runs. */
+typedef struct CpuNow {
+    double serve, http, load;
+} CpuNow;
+
+static CpuNow cpu_now(pid_t serve)
+{
+    return (CpuNow){process_cpu_seconds(serve), threads_cpu_seconds(serve, "MHD-single"),
+                    process_cpu_seconds(getpid())};
+}
+
+/* A section's CPU per request: serve's, then split by its threads, and the load
+   generator's own (it shares the machine's CPUs with serve). */
+static void cpu_rows(const char *what, CpuNow before, pid_t serve, size_t requests)
+{
+    CpuNow after = cpu_now(serve);
+    char metric[80];
+    snprintf(metric, sizeof metric, "serve's CPU per %s (all threads)", what);
+    cpu_row(metric, after.serve - before.serve, requests);
+    snprintf(metric, sizeof metric, "  of it the engine thread (and main)");
+    cpu_row(metric, (after.serve - after.http) - (before.serve - before.http), requests);
+    snprintf(metric, sizeof metric, "  of it the HTTP thread");
+    cpu_row(metric, after.http - before.http, requests);
+    snprintf(metric, sizeof metric, "load generator's own CPU per %s", what);
+    cpu_row(metric, after.load - before.load, requests);
+}
+
 /* Synced puts/s of raw LMDB on the same disk, `per_commit` puts of 64 bytes a commit. */
 static double raw_puts_per_second(size_t count, size_t per_commit)
 {
@@ -361,10 +390,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_serve: serve pid %d\n", (int)pid);
 
     Load burst, steady, answering;
-    double cpu_before = process_cpu_seconds(pid);
+    CpuNow cpu_before = cpu_now(pid);
     run_load(port, make_event, events, 0, &burst);
     Row *events_row = rate_row("events accepted/s, 64 connections, synced", &burst, 20000);
-    cpu_row("serve's CPU per event accepted (all threads)", process_cpu_seconds(pid) - cpu_before, burst.ok);
+    cpu_rows("event accepted", cpu_before, pid, burst.ok);
 
     run_load(port, make_event, (size_t)STEADY_RATE * STEADY_SECONDS, STEADY_RATE, &steady);
     size_t n = steady.ok;
@@ -375,10 +404,10 @@ int main(int argc, char **argv)
     snprintf(value, sizeof value, "%.2f ms", p99);
     row_goal(row_add("webhook POST -> committed, p99 at 1,000/s", value), "< 10 ms", p99 < 10.0);
 
-    cpu_before = process_cpu_seconds(pid);
+    cpu_before = cpu_now(pid);
     run_load(port, make_answer, answers, 0, &answering);
     Row *answers_row = rate_row("answers/s over HTTP with tokens", &answering, 10000);
-    cpu_row("serve's CPU per answer (all threads)", process_cpu_seconds(pid) - cpu_before, answering.ok);
+    cpu_rows("answer", cpu_before, pid, answering.ok);
 
     if (trace)
         fprintf(stderr, "bench_serve: section idle starts\n");

@@ -5,6 +5,7 @@
 #include "http_load.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -110,6 +111,51 @@ double process_cpu_seconds(pid_t pid)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         die("cannot read %s", path);
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* utime + stime in seconds from a /proc/.../stat file's text (after "(comm) "). */
+static double stat_cpu_seconds(const char *path)
+{
+    char text[1024];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    const char *p = strrchr(text, ')');
+    unsigned long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return 0.0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double threads_cpu_seconds(pid_t pid, const char *comm)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(path);
+    double sum = 0.0;
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char name[64] = "", file[300];
+        snprintf(file, sizeof file, "%s/%s/comm", path, e->d_name);
+        FILE *f = fopen(file, "r");
+        if (f) {
+            if (!fgets(name, sizeof name, f))
+                name[0] = '\0';
+            fclose(f);
+        }
+        name[strcspn(name, "\n")] = '\0';
+        if (strcmp(name, comm) != 0)
+            continue;
+        snprintf(file, sizeof file, "%s/%s/stat", path, e->d_name);
+        sum += stat_cpu_seconds(file);
+    }
+    if (dir)
+        closedir(dir);
+    return sum;
 }
 
 /* ---- one keep-alive connection ------------------------------------------------------ */

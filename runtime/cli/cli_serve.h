@@ -191,6 +191,7 @@ struct ServeJob {
     /* events */
     const char *type, *id;          /* borrowed from body */
     const json_t *data;
+    char *data_text;                /* owned: data as inputs.inflight holds it, or NULL */
     int64_t event_time;             /* 0: the engine's time */
     /* queries: ?for=, ?playbook=, ?status= */
     char for_person[TEXT_ID_MAX + 1], playbook[TEXT_ID_MAX + 1], status[16];
@@ -264,8 +265,12 @@ struct EngineInput;
 #define SERVE_POISON_ATTEMPTS 3
 int serve_inflight_open(Serve *serve, const char *db);
 void serve_inflight_close(Serve *serve);
-/* Notes the round's inputs before their group commit (not synced), and forgets them after. */
-void serve_inflight_write(Serve *serve, const struct EngineInput *inputs, size_t count);
+/* Notes the round's inputs before their group commit (not synced), and forgets them after.
+   data_texts[i] (data_texts or it NULL: made here) is event i's data as the line holds
+   it, made at the door (serve_inflight_data), off the engine thread. */
+void serve_inflight_write(Serve *serve, const struct EngineInput *inputs, char *const *data_texts, size_t count);
+/* An event's data as its line in the file holds it (malloc'd; NULL: out of memory). */
+char *serve_inflight_data(const json_t *data);
 void serve_inflight_clear(Serve *serve);
 /* At start, before any request: each input the last run died with is applied alone,
    or set aside once it was tried SERVE_POISON_ATTEMPTS times. */

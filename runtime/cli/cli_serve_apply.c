@@ -120,21 +120,23 @@ static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now
 {
     EngineInput *inputs = calloc(count, sizeof *inputs);
     ServeJob **mine = calloc(count, sizeof *mine);
+    char **data_texts = calloc(count, sizeof *data_texts);
     size_t n = 0;
     int64_t oldest = INT64_MAX;
-    for (size_t i = 0; inputs && mine && i < count; i++)
+    for (size_t i = 0; inputs && mine && data_texts && i < count; i++)
         if (apply_batchable(jobs[i])) {
             mine[n] = jobs[i];
+            data_texts[n] = jobs[i]->data_text;
             apply_input(jobs[i], &inputs[n++], now);
             if (jobs[i]->queued_us < oldest)
                 oldest = jobs[i]->queued_us;
         }
-    if (!inputs || !mine) {
+    if (!inputs || !mine || !data_texts) {
         for (size_t i = 0; i < count; i++)
             if (apply_batchable(jobs[i]))
                 serve_reply_error(serve, jobs[i], 503, "no_memory", "out of memory", NULL);
     } else if (n) {
-        serve_inflight_write(serve, inputs, n);
+        serve_inflight_write(serve, inputs, data_texts, n);
         int rc = engine_apply_batch(serve->engine, inputs, n, now);
         serve_inflight_clear(serve);
         serve_log_flush();   /* the commit's records' lines before anyone hears of it */
@@ -150,6 +152,7 @@ static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now
     }
     free(inputs);
     free(mine);
+    free(data_texts);
 }
 
 /* GET /v1/instances[?playbook=P&status=S] and GET /v1/instances/{id}. */
