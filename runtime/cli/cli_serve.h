@@ -149,7 +149,7 @@ typedef struct ServeQueue {
     pthread_cond_t wake;
     ServeJob **items;               /* a ring of cap */
     size_t cap, head, count;
-    size_t expect;                  /* how many the gather waits for (0: none): see loop_gather */
+    size_t expect;                  /* the gather waits for no more than this (0: no bound) */
     bool closed;                    /* the engine thread has gone: pushes fail */
     bool stopping;                  /* SIGTERM: drain, then go */
 } ServeQueue;
@@ -168,6 +168,8 @@ typedef struct Serve {
     pthread_t engine_thread;
     bool engine_started;
     ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
+    atomic_int connections;         /* open HTTP connections (serve_on_connection) */
+    atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
     /* --publish-head: the connector and operation (publish_every_ms 0: none), and when

@@ -56,7 +56,9 @@ void serve_inflight_close(Serve *serve)
 /* Appends `,"name":` and `text` as a JSON string (NULL: null). */
 static void inflight_string(StrBuf *out, const char *name, const char *text)
 {
-    strbuf_printf(out, ",\"%s\":", name);
+    strbuf_puts(out, ",\"");
+    strbuf_puts(out, name);
+    strbuf_puts(out, "\":");
     if (text)
         audit_canon_string(text, strlen(text), out);
     else
@@ -72,14 +74,23 @@ char *serve_inflight_data(const json_t *data)
    event's data alone goes through jansson, at the door when `data_text` is given. */
 static void inflight_line(StrBuf *out, const EngineInput *in, const char *data_text, unsigned attempts)
 {
-    strbuf_printf(out, "{\"attempts\":%u,\"kind\":\"%s\"", attempts, KINDS[in->kind]);
+    char number[24];
+    snprintf(number, sizeof number, "%u", attempts);
+    strbuf_puts(out, "{\"attempts\":");
+    strbuf_puts(out, number);
+    strbuf_puts(out, ",\"kind\":\"");
+    strbuf_puts(out, KINDS[in->kind]);
+    strbuf_putc(out, '"');
     if (in->kind == ENGINE_INPUT_EVENT) {
         inflight_string(out, "source", in->source);
         inflight_string(out, "type", in->type);
         inflight_string(out, "id", in->id);
         char *made = data_text ? NULL : serve_inflight_data(in->data);
-        strbuf_printf(out, ",\"data\":%s,\"time\":%lld", data_text ? data_text : made ? made : "null",
-                      (long long)in->event_time);
+        strbuf_puts(out, ",\"data\":");
+        strbuf_puts(out, data_text ? data_text : made ? made : "null");
+        snprintf(number, sizeof number, "%lld", (long long)in->event_time);
+        strbuf_puts(out, ",\"time\":");
+        strbuf_puts(out, number);
         free(made);
     } else {
         inflight_string(out, "task", in->task);

@@ -5,8 +5,8 @@
  * bounded however fast requests come. The one engine thread owns the Engine: each round
  * it gathers what is queued (while more keeps coming, one at least every SERVE_GATHER_US,
  * SERVE_GATHER_MAX_US at most: clients that got their replies together send again
- * together, and one commit for all of them costs less than two; and no longer once as
- * many are queued as the largest recent round had, loop_gather), fires the timers that
+ * together, and one commit for all of them costs less than two; and no longer once every
+ * open connection has a request queued, loop_gather), fires the timers that
  * are due, applies the round's jobs (inputs in one synced group commit, answered only
  * after it), and then sleeps until new input, the next due timer, or SERVE_RESCAN_MS,
  * whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
@@ -252,16 +252,21 @@ static bool gather_enough(const ServeQueue *q)
 
 /* With jobs queued, waits while more keep coming (one at least every SERVE_GATHER_US),
    SERVE_GATHER_MAX_US at most, so that a round takes what its clients send together;
-   but not once the queue holds q->expect jobs, the largest recent round (clients that
-   wait for their replies before they send again, as most do, come back as many as they
-   were: waiting out a quiet spell after the last of them only delays them all). The
-   lock is held; a push wakes this wait only when it brings the queue to q->expect. */
+   but not once the queue holds q->expect jobs, one for each open connection: no more can
+   come then (the last round's requests were all answered before this gather), and
+   waiting out a quiet spell after the last of them would only delay them all. Idle
+   connections keep the queue short of it: the quiet spell ends the gather then, as it
+   did before, but a spell counts only once every reply of the last round is on its way
+   (libmicrohttpd's thread sends them one by one, and nobody sends again before their
+   reply came). The lock is held; a push wakes this wait only when it brings the queue
+   to q->expect. */
 static void loop_gather(Serve *serve)
 {
     ServeQueue *q = &serve->queue;
     struct timespec limit = loop_deadline(SERVE_GATHER_MAX_US), quiet;
     size_t seen = 0;
-    while (q->count > seen && q->count < serve->batch_max && !gather_enough(q)) {
+    while ((q->count > seen || atomic_load(&serve->replies_unsent) > 0) && q->count < serve->batch_max &&
+           !gather_enough(q)) {
         seen = q->count;
         quiet = loop_deadline(SERVE_GATHER_US);
         if (loop_before(&limit, &quiet))
@@ -273,14 +278,6 @@ static void loop_gather(Serve *serve)
     }
 }
 
-/* The round just taken, `n` jobs, sets what the next gather waits for: the largest
-   recent round, forgotten by an eighth and one a round (clients that left cost a quiet
-   spell a round, as before, until it has come down to what is left). */
-static void gather_expect(ServeQueue *q, size_t n)
-{
-    size_t kept = q->expect ? q->expect - 1 - q->expect / 8 : 0;
-    q->expect = n > kept ? n : kept;
-}
 
 /* Waits for jobs, or `wait_ms`; takes what is queued. The lock is held on entry and
    exit (and nothing slower than the queue is done under it: engine time is read
@@ -292,10 +289,10 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
     while (!q->count && !q->stopping && wait_ms > 0)
         if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
             break;
+    int open = atomic_load(&serve->connections);
+    q->expect = open > 0 ? (size_t)open : 0;
     loop_gather(serve);
     size_t n = queue_take(q, jobs, serve->batch_max);
-    if (n)
-        gather_expect(q, n);
     atomic_store(&serve->metrics.queue_depth, q->count);
     *stop = q->stopping && !q->count && !n;
     return n;
