@@ -96,24 +96,7 @@ pid_t spawn_logged(const char *bin, char *const args[], const char *log, const c
     return pid;
 }
 
-double process_cpu_seconds(pid_t pid)
-{
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f)
-        fclose(f);
-    text[n] = '\0';
-    const char *p = strrchr(text, ')');
-    unsigned long utime = 0, stime = 0;
-    /* after "(comm) ": state, fields 4 to 13, then utime (14) and stime (15) */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        die("cannot read %s", path);
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* utime + stime in seconds from a /proc/.../stat file's text (after "(comm) "). */
+/* utime + stime in seconds from a /proc/.../stat file (-1: it cannot be read). */
 static double stat_cpu_seconds(const char *path)
 {
     char text[1024];
@@ -124,9 +107,20 @@ static double stat_cpu_seconds(const char *path)
     text[n] = '\0';
     const char *p = strrchr(text, ')');
     unsigned long utime = 0, stime = 0;
+    /* after "(comm) ": state, fields 4 to 13, then utime (14) and stime (15) */
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return 0.0;
+        return -1.0;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double process_cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    double seconds = stat_cpu_seconds(path);
+    if (seconds < 0)
+        die("cannot read %s", path);
+    return seconds;
 }
 
 double threads_cpu_seconds(pid_t pid, const char *comm)
@@ -151,7 +145,8 @@ double threads_cpu_seconds(pid_t pid, const char *comm)
         if (strcmp(name, comm) != 0)
             continue;
         snprintf(file, sizeof file, "%s/%s/stat", path, e->d_name);
-        sum += stat_cpu_seconds(file);
+        double seconds = stat_cpu_seconds(file);
+        sum += seconds > 0 ? seconds : 0.0;
     }
     if (dir)
         closedir(dir);
