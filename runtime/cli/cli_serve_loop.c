@@ -278,7 +278,6 @@ static void loop_gather(Serve *serve)
     }
 }
 
-
 /* Waits for jobs, or `wait_ms`; takes what is queued. The lock is held on entry and
    exit (and nothing slower than the queue is done under it: engine time is read
    before). */
