@@ -5,6 +5,7 @@
 #include "http_load.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -95,10 +96,10 @@ pid_t spawn_logged(const char *bin, char *const args[], const char *log, const c
     return pid;
 }
 
-double process_cpu_seconds(pid_t pid)
+/* utime + stime in seconds from a /proc/.../stat file (-1: it cannot be read). */
+static double stat_cpu_seconds(const char *path)
 {
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char text[1024];
     FILE *f = fopen(path, "r");
     size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
     if (f)
@@ -108,8 +109,48 @@ double process_cpu_seconds(pid_t pid)
     unsigned long utime = 0, stime = 0;
     /* after "(comm) ": state, fields 4 to 13, then utime (14) and stime (15) */
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        die("cannot read %s", path);
+        return -1.0;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double process_cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    double seconds = stat_cpu_seconds(path);
+    if (seconds < 0)
+        die("cannot read %s", path);
+    return seconds;
+}
+
+double threads_cpu_seconds(pid_t pid, const char *comm)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(path);
+    double sum = 0.0;
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char name[64] = "", file[300];
+        snprintf(file, sizeof file, "%s/%s/comm", path, e->d_name);
+        FILE *f = fopen(file, "r");
+        if (f) {
+            if (!fgets(name, sizeof name, f))
+                name[0] = '\0';
+            fclose(f);
+        }
+        name[strcspn(name, "\n")] = '\0';
+        if (strcmp(name, comm) != 0)
+            continue;
+        snprintf(file, sizeof file, "%s/%s/stat", path, e->d_name);
+        double seconds = stat_cpu_seconds(file);
+        sum += seconds > 0 ? seconds : 0.0;
+    }
+    if (dir)
+        closedir(dir);
+    return sum;
 }
 
 /* ---- one keep-alive connection ------------------------------------------------------ */

@@ -34,6 +34,8 @@ pid_t spawn_logged(const char *bin, char *const args[], const char *log, const c
 
 /* A process's user + system CPU seconds so far (/proc/PID/stat). */
 double process_cpu_seconds(pid_t pid);
+/* The same for those of its threads named `comm` (/proc/PID/task/TID/comm). */
+double threads_cpu_seconds(pid_t pid, const char *comm);
 
 /* ---- HTTP/1.1 keep-alive load -------------------------------------------------------- */
 

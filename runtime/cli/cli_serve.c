@@ -285,6 +285,20 @@ static void serve_on_done(void *context, const char *method, const char *path, i
     serve_log_end(&line);
 }
 
+/* Open connections, which the engine thread's gather waits for (cli_serve_loop.c). */
+static void serve_on_connection(void *context, int delta)
+{
+    Serve *s = context;
+    atomic_fetch_add(&s->connections, delta);
+}
+
+/* Replies given and not yet on their way, which the gather's quiet spell waits for. */
+static void serve_on_resumed(void *context, int delta)
+{
+    Serve *s = context;
+    atomic_fetch_add(&s->replies_unsent, delta);
+}
+
 static void serve_on_http_log(void *context, const char *message)
 {
     (void)context;
@@ -336,7 +350,8 @@ static int serve_start_http(Serve *s, const ServeArgs *a, const char *host, unsi
     HttpServerOptions o = {
         .host = host, .port = port, .max_body = s->max_body, .idle_timeout_s = (unsigned)idle,
         .max_connections = 4000, .handler = serve_on_request, .on_done = serve_on_done,
-        .on_log = serve_on_http_log, .context = s,
+        .on_log = serve_on_http_log, .on_connection = serve_on_connection, .on_resumed = serve_on_resumed,
+        .context = s,
     };
     char why[512];
     if (http_server_start(&o, &s->http, why, sizeof why) != 0) {

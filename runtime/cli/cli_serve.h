@@ -8,6 +8,7 @@
  *   cli_serve_loop.c     the bounded queue and the one engine thread (group commit, timers)
  *   cli_serve_apply.c    what each job does to the engine, and its reply
  *   cli_serve_reply.c    JSON replies, error bodies, the Idempotency-Key memory
+ *   cli_serve_json.c     JSON text written without a jansson dump (the replies of a commit)
  *   cli_serve_metrics.c  counters and the /metrics text; the JSON log lines
  *
  * The picture and the decisions are in docs/operations.md.
@@ -148,6 +149,7 @@ typedef struct ServeQueue {
     pthread_cond_t wake;
     ServeJob **items;               /* a ring of cap */
     size_t cap, head, count;
+    size_t expect;                  /* the gather waits for no more than this (0: no bound) */
     bool closed;                    /* the engine thread has gone: pushes fail */
     bool stopping;                  /* SIGTERM: drain, then go */
 } ServeQueue;
@@ -166,6 +168,8 @@ typedef struct Serve {
     pthread_t engine_thread;
     bool engine_started;
     ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
+    atomic_int connections;         /* open HTTP connections (serve_on_connection) */
+    atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
     /* --publish-head: the connector and operation (publish_every_ms 0: none), and when
@@ -189,6 +193,7 @@ struct ServeJob {
     /* events */
     const char *type, *id;          /* borrowed from body */
     const json_t *data;
+    char *data_text;                /* owned: data as inputs.inflight holds it, or NULL */
     int64_t event_time;             /* 0: the engine's time */
     /* queries: ?for=, ?playbook=, ?status= */
     char for_person[TEXT_ID_MAX + 1], playbook[TEXT_ID_MAX + 1], status[16];
@@ -225,12 +230,22 @@ void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
 /* Answers the job's request with `status` and `body` (stolen), remembers it under the
    job's Idempotency-Key, counts it, and frees nothing else. */
 void serve_reply_json(Serve *serve, ServeJob *job, int status, json_t *body);
+/* The same with the body's text already made: `text` (consumed; failed or NULL: 500). */
+void serve_reply_text(Serve *serve, ServeJob *job, int status, StrBuf *text);
 /* Answers with {"error": {"code", "message", "field"}} (field NULL: null). */
 void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code, const char *message,
                        const char *field);
 /* The same for a request that never became a job. */
 void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,
                   const char *field, const char *header);
+
+/* JSON text as json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) writes it,
+   appended to `out` (cli_serve_json.c). serve_json_plain: whether `len` bytes need no
+   escape in such a string. serve_json_string and serve_json_value return false (and
+   may have appended part) when jansson would refuse: text that is not UTF-8. */
+bool serve_json_plain(const char *text, size_t len);
+bool serve_json_string(StrBuf *out, const char *text, size_t len);
+bool serve_json_value(StrBuf *out, const json_t *value);
 
 /* Idempotency-Key memory (cli_serve_idem.c): the first reply to each key for 24 h (at
    most SERVE_IDEM_MAX keys; the oldest go first), kept in DIR/idempotency.jsonl across
@@ -252,8 +267,12 @@ struct EngineInput;
 #define SERVE_POISON_ATTEMPTS 3
 int serve_inflight_open(Serve *serve, const char *db);
 void serve_inflight_close(Serve *serve);
-/* Notes the round's inputs before their group commit (not synced), and forgets them after. */
-void serve_inflight_write(Serve *serve, const struct EngineInput *inputs, size_t count);
+/* Notes the round's inputs before their group commit (not synced), and forgets them after.
+   data_texts[i] (data_texts or it NULL: made here) is event i's data as the line holds
+   it, made at the door (serve_inflight_data), off the engine thread. */
+void serve_inflight_write(Serve *serve, const struct EngineInput *inputs, char *const *data_texts, size_t count);
+/* An event's data as its line in the file holds it (malloc'd; NULL: out of memory). */
+char *serve_inflight_data(const json_t *data);
 void serve_inflight_clear(Serve *serve);
 /* At start, before any request: each input the last run died with is applied alone,
    or set aside once it was tried SERVE_POISON_ATTEMPTS times. */

@@ -79,21 +79,40 @@ static void apply_input(const ServeJob *job, EngineInput *in, int64_t now)
     in->token = job->token ? job->token->name : NULL;
 }
 
+/* `"name":"text"` after `lead` ('{' or ','); false when the text is not UTF-8. */
+static bool apply_member(StrBuf *out, char lead, const char *name, const char *text)
+{
+    strbuf_putc(out, lead);
+    strbuf_putc(out, '"');
+    strbuf_puts(out, name);
+    strbuf_puts(out, "\":");
+    return text && serve_json_string(out, text, strlen(text));
+}
+
+/* An accepted input's reply, written as text (the commit's replies wait on it):
+   {"id", "duplicate", "went"} for an event, {"task", "by", "answered"|"acknowledged"}
+   for an answer or an ack, the same bytes jansson would write. */
 static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
 {
     if (in->result != ENGINE_OK) {
         apply_reply_failed(serve, job, in->result, in->why);
         return;
     }
-    json_t *body;
-    if (in->kind == ENGINE_INPUT_EVENT)
-        body = json_pack("{s:s, s:b, s:O}", "id", in->id, "duplicate", in->duplicate, "went",
-                         in->routes ? in->routes : json_null());
-    else
-        body = json_pack("{s:s, s:s, s:s}", "task", in->task, "by", in->by,
-                         in->kind == ENGINE_INPUT_ACK ? "acknowledged" : "answered",
-                         in->kind == ENGINE_INPUT_ACK ? "yes" : in->choice);
-    serve_reply_json(serve, job, 200, body);
+    StrBuf text = STRBUF_INIT;
+    bool ok;
+    if (in->kind == ENGINE_INPUT_EVENT) {
+        ok = apply_member(&text, '{', "id", in->id);
+        strbuf_puts(&text, in->duplicate ? ",\"duplicate\":true,\"went\":" : ",\"duplicate\":false,\"went\":");
+        ok = ok && serve_json_value(&text, in->routes);
+    } else {
+        bool ack = in->kind == ENGINE_INPUT_ACK;
+        ok = apply_member(&text, '{', "task", in->task) && apply_member(&text, ',', "by", in->by) &&
+             apply_member(&text, ',', ack ? "acknowledged" : "answered", ack ? "yes" : in->choice);
+    }
+    strbuf_putc(&text, '}');
+    if (!ok)   /* as json_pack's failure: the 500 of no memory */
+        strbuf_free(&text);
+    serve_reply_text(serve, job, 200, ok ? &text : NULL);
 }
 
 /* The round's events, answers and acks in one group commit, then their replies. */
@@ -101,21 +120,23 @@ static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now
 {
     EngineInput *inputs = calloc(count, sizeof *inputs);
     ServeJob **mine = calloc(count, sizeof *mine);
+    char **data_texts = calloc(count, sizeof *data_texts);
     size_t n = 0;
     int64_t oldest = INT64_MAX;
-    for (size_t i = 0; inputs && mine && i < count; i++)
+    for (size_t i = 0; inputs && mine && data_texts && i < count; i++)
         if (apply_batchable(jobs[i])) {
             mine[n] = jobs[i];
+            data_texts[n] = jobs[i]->data_text;
             apply_input(jobs[i], &inputs[n++], now);
             if (jobs[i]->queued_us < oldest)
                 oldest = jobs[i]->queued_us;
         }
-    if (!inputs || !mine) {
+    if (!inputs || !mine || !data_texts) {
         for (size_t i = 0; i < count; i++)
             if (apply_batchable(jobs[i]))
                 serve_reply_error(serve, jobs[i], 503, "no_memory", "out of memory", NULL);
     } else if (n) {
-        serve_inflight_write(serve, inputs, n);
+        serve_inflight_write(serve, inputs, data_texts, n);
         int rc = engine_apply_batch(serve->engine, inputs, n, now);
         serve_inflight_clear(serve);
         serve_log_flush();   /* the commit's records' lines before anyone hears of it */
@@ -131,6 +152,7 @@ static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now
     }
     free(inputs);
     free(mine);
+    free(data_texts);
 }
 
 /* GET /v1/instances[?playbook=P&status=S] and GET /v1/instances/{id}. */

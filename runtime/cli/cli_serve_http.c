@@ -47,6 +47,7 @@ void serve_job_free(ServeJob *job)
         return;
     json_decref(job->body);
     json_decref(job->filter);
+    free(job->data_text);
     free(job->idem_key);
     free(job);
 }
@@ -399,6 +400,8 @@ void serve_on_request(void *context, HttpRequest *request)
         serve_job_free(job);
         return;
     }
+    if (route.id == ROUTE_EVENTS)   /* its line in inputs.inflight, here rather than on the engine thread */
+        job->data_text = serve_inflight_data(job->data);
     job->queued_us = http_now_us();
     if (!serve_queue_push(&s->queue, job)) {
         serve_reply_error(s, job, 503, "overloaded", "serve is busy or stopping: try again", NULL);

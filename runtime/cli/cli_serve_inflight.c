@@ -56,25 +56,42 @@ void serve_inflight_close(Serve *serve)
 /* Appends `,"name":` and `text` as a JSON string (NULL: null). */
 static void inflight_string(StrBuf *out, const char *name, const char *text)
 {
-    strbuf_printf(out, ",\"%s\":", name);
+    strbuf_puts(out, ",\"");
+    strbuf_puts(out, name);
+    strbuf_puts(out, "\":");
     if (text)
         audit_canon_string(text, strlen(text), out);
     else
         strbuf_puts(out, "null");
 }
 
-/* One input as a line of the file (its JSON text and a newline), built as text: the
-   event's data alone goes through jansson. */
-static void inflight_line(StrBuf *out, const EngineInput *in, unsigned attempts)
+char *serve_inflight_data(const json_t *data)
 {
-    strbuf_printf(out, "{\"attempts\":%u,\"kind\":\"%s\"", attempts, KINDS[in->kind]);
+    return data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* One input as a line of the file (its JSON text and a newline), built as text: the
+   event's data alone goes through jansson, at the door when `data_text` is given. */
+static void inflight_line(StrBuf *out, const EngineInput *in, const char *data_text, unsigned attempts)
+{
+    char number[24];
+    snprintf(number, sizeof number, "%u", attempts);
+    strbuf_puts(out, "{\"attempts\":");
+    strbuf_puts(out, number);
+    strbuf_puts(out, ",\"kind\":\"");
+    strbuf_puts(out, KINDS[in->kind]);
+    strbuf_putc(out, '"');
     if (in->kind == ENGINE_INPUT_EVENT) {
         inflight_string(out, "source", in->source);
         inflight_string(out, "type", in->type);
         inflight_string(out, "id", in->id);
-        char *data = in->data ? json_dumps(in->data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        strbuf_printf(out, ",\"data\":%s,\"time\":%lld", data ? data : "null", (long long)in->event_time);
-        free(data);
+        char *made = data_text ? NULL : serve_inflight_data(in->data);
+        strbuf_puts(out, ",\"data\":");
+        strbuf_puts(out, data_text ? data_text : made ? made : "null");
+        snprintf(number, sizeof number, "%lld", (long long)in->event_time);
+        strbuf_puts(out, ",\"time\":");
+        strbuf_puts(out, number);
+        free(made);
     } else {
         inflight_string(out, "task", in->task);
         inflight_string(out, "by", in->by);
@@ -96,11 +113,11 @@ static void inflight_put(Serve *serve, const StrBuf *text)
                                                                          "this round would not be counted"));
 }
 
-void serve_inflight_write(Serve *serve, const EngineInput *inputs, size_t count)
+void serve_inflight_write(Serve *serve, const EngineInput *inputs, char *const *data_texts, size_t count)
 {
     StrBuf text = STRBUF_INIT;
     for (size_t i = 0; i < count; i++)
-        inflight_line(&text, &inputs[i], 1);
+        inflight_line(&text, &inputs[i], data_texts ? data_texts[i] : NULL, 1);
     inflight_put(serve, &text);
     strbuf_free(&text);
 }

@@ -110,17 +110,6 @@ void serve_log_begin(StrBuf *line, const char *level, const char *event)
     strbuf_putc(line, '"');
 }
 
-/* Whether `len` bytes of text need no escape in an ASCII JSON string. */
-static bool log_plain(const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
-            return false;
-    }
-    return true;
-}
-
 /* Appends `,"name":` and `value` as jansson writes it (NULL: null). */
 static void log_put_json(StrBuf *line, const char *name, const json_t *value)
 {
@@ -134,7 +123,7 @@ void serve_log_string(StrBuf *line, const char *name, const char *value)
 {
     if (!value) {
         log_put_json(line, name, NULL);
-    } else if (log_plain(value, strlen(value))) {
+    } else if (serve_json_plain(value, strlen(value))) {
         log_name(line, name);
         strbuf_putc(line, '"');
         strbuf_puts(line, value);

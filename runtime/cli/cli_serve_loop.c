@@ -5,7 +5,8 @@
  * bounded however fast requests come. The one engine thread owns the Engine: each round
  * it gathers what is queued (while more keeps coming, one at least every SERVE_GATHER_US,
  * SERVE_GATHER_MAX_US at most: clients that got their replies together send again
- * together, and one commit for all of them costs less than two), fires the timers that
+ * together, and one commit for all of them costs less than two; and no longer once every
+ * open connection has a request queued, loop_gather), fires the timers that
  * are due, applies the round's jobs (inputs in one synced group commit, answered only
  * after it), and then sleeps until new input, the next due timer, or SERVE_RESCAN_MS,
  * whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
@@ -69,7 +70,7 @@ bool serve_queue_push(ServeQueue *q, ServeJob *job)
     if (ok) {
         q->items[(q->head + q->count) % q->cap] = job;
         q->count++;
-        if (q->count == 1)
+        if (q->count == 1 || q->count == q->expect)
             pthread_cond_signal(&q->wake);
     }
     pthread_mutex_unlock(&q->lock);
@@ -243,20 +244,34 @@ static bool loop_before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* Whether the gather has what it waits for: as many jobs as q->expect. */
+static bool gather_enough(const ServeQueue *q)
+{
+    return q->stopping || (q->expect && q->count >= q->expect);
+}
+
 /* With jobs queued, waits while more keep coming (one at least every SERVE_GATHER_US),
-   SERVE_GATHER_MAX_US at most, so that a round takes what its clients send together.
-   The lock is held; pushes do not wake this wait (the queue is not empty), a stop does. */
+   SERVE_GATHER_MAX_US at most, so that a round takes what its clients send together;
+   but not once the queue holds q->expect jobs, one for each open connection: no more can
+   come then (the last round's requests were all answered before this gather), and
+   waiting out a quiet spell after the last of them would only delay them all. Idle
+   connections keep the queue short of it: the quiet spell ends the gather then, as it
+   did before, but a spell counts only once every reply of the last round is on its way
+   (libmicrohttpd's thread sends them one by one, and nobody sends again before their
+   reply came). The lock is held; a push wakes this wait only when it brings the queue
+   to q->expect. */
 static void loop_gather(Serve *serve)
 {
     ServeQueue *q = &serve->queue;
     struct timespec limit = loop_deadline(SERVE_GATHER_MAX_US), quiet;
     size_t seen = 0;
-    while (q->count > seen && q->count < serve->batch_max && !q->stopping) {
+    while ((q->count > seen || atomic_load(&serve->replies_unsent) > 0) && q->count < serve->batch_max &&
+           !gather_enough(q)) {
         seen = q->count;
         quiet = loop_deadline(SERVE_GATHER_US);
         if (loop_before(&limit, &quiet))
             quiet = limit;
-        while (!q->stopping && pthread_cond_timedwait(&q->wake, &q->lock, &quiet) != ETIMEDOUT)
+        while (!gather_enough(q) && pthread_cond_timedwait(&q->wake, &q->lock, &quiet) != ETIMEDOUT)
             ;
         if (!loop_before(&quiet, &limit))
             break;
@@ -273,6 +288,8 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
     while (!q->count && !q->stopping && wait_ms > 0)
         if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
             break;
+    int open = atomic_load(&serve->connections);
+    q->expect = open > 0 ? (size_t)open : 0;
     loop_gather(serve);
     size_t n = queue_take(q, jobs, serve->batch_max);
     atomic_store(&serve->metrics.queue_depth, q->count);

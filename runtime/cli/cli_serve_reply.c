@@ -28,24 +28,38 @@ static void reply_send(HttpRequest *request, int status, const char *text, size_
     http_reply(request, status, "application/json", text, len, header);
 }
 
+#define REPLY_NO_MEMORY "{\"error\":{\"code\":\"no_memory\",\"message\":\"out of memory\",\"field\":null}}"
+
+/* Answers with `len` bytes of `text` (NULL: the 500 of no memory). */
+static void reply_with(Serve *serve, ServeJob *job, int status, const char *text, size_t len)
+{
+    if (!text) {
+        status = 500;
+        text = REPLY_NO_MEMORY;
+        len = strlen(text);
+    }
+    if (job->idem_key)
+        serve_idem_keep(serve->idem, job->idem_key, status, text, len);
+    reply_count(serve, job->route.id, status);
+    const char *retry = status == 503 || status == 429 ? "Retry-After: 1" : NULL;
+    reply_send(job->request, status, text, len, retry);
+    job->request = NULL;
+}
+
 void serve_reply_json(Serve *serve, ServeJob *job, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(body);
-    if (!text) {
-        status = 500;
-        text = strdup("{\"error\":{\"code\":\"no_memory\",\"message\":\"out of memory\",\"field\":null}}");
-    }
-    size_t len = text ? strlen(text) : 0;
-    if (text)
-        text[len] = '\0';
-    if (job->idem_key && text)
-        serve_idem_keep(serve->idem, job->idem_key, status, text, len);
-    reply_count(serve, job->route.id, status);
-    const char *retry = status == 503 || status == 429 ? "Retry-After: 1" : NULL;
-    reply_send(job->request, status, text ? text : "", len, retry);
-    job->request = NULL;
+    reply_with(serve, job, status, text, text ? strlen(text) : 0);
     free(text);
+}
+
+void serve_reply_text(Serve *serve, ServeJob *job, int status, StrBuf *text)
+{
+    bool ok = text && !strbuf_failed(text);
+    reply_with(serve, job, status, ok ? strbuf_text(text) : NULL, ok ? text->len : 0);
+    if (text)
+        strbuf_free(text);
 }
 
 void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code, const char *message,

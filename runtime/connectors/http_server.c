@@ -36,7 +36,7 @@ typedef struct HttpReq {
     char *uri_query, *method, *path, *content_type, *authorization, *signature, *idempotency_key;
     char *body;
     size_t len, cap;
-    bool started, over, handed, suspended, replied;
+    bool started, over, handed, suspended, replied, resumed;
     int status;                     /* the reply, once replied */
     char *reply, *reply_type, *reply_header;
     size_t reply_len;
@@ -186,6 +186,9 @@ void http_reply(HttpRequest *request, int status, const char *content_type, cons
     r->replied = true;
     bool resume = r->suspended;
     r->suspended = false;
+    r->resumed = resume;
+    if (resume && r->server->options.on_resumed)
+        r->server->options.on_resumed(r->server->options.context, 1);
     if (resume)
         MHD_resume_connection(r->connection);
     pthread_mutex_unlock(&r->lock);
@@ -250,8 +253,11 @@ static enum MHD_Result http_on_access(void *cls, struct MHD_Connection *connecti
     if (!r->handed)
         return http_hand_over(r);
     pthread_mutex_lock(&r->lock);
-    bool replied = r->replied;
+    bool replied = r->replied, resumed = r->resumed;
+    r->resumed = false;
     pthread_mutex_unlock(&r->lock);
+    if (resumed && r->server->options.on_resumed)
+        r->server->options.on_resumed(r->server->options.context, -1);
     return replied ? http_send(r) : MHD_YES;
 }
 
@@ -264,11 +270,28 @@ static void http_on_completed(void *cls, struct MHD_Connection *connection, void
     HttpReq *r = *con_cls;
     if (!r)
         return;
+    pthread_mutex_lock(&r->lock);
+    bool resumed = r->resumed;   /* its connection went before the reply was queued */
+    r->resumed = false;
+    pthread_mutex_unlock(&r->lock);
+    if (resumed && s->options.on_resumed)
+        s->options.on_resumed(s->options.context, -1);
     if (s->options.on_done && r->method)
         s->options.on_done(s->options.context, r->method, r->path ? r->path : "", r->sent,
                            http_now_us() - r->pub.started_us);
     http_req_free(r);
     *con_cls = NULL;
+}
+
+/* A connection opened or closed: the owner counts them (on_connection). */
+static void http_on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                               enum MHD_ConnectionNotificationCode code)
+{
+    (void)connection;
+    (void)socket_context;
+    HttpServer *s = cls;
+    if (s->options.on_connection)
+        s->options.on_connection(s->options.context, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 static void http_on_log(void *cls, const char *fmt, va_list ap)
@@ -325,6 +348,7 @@ int http_server_start(const HttpServerOptions *options, HttpServer **out, char *
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                  MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, options->idle_timeout_s,
                                  MHD_OPTION_CONNECTION_LIMIT, options->max_connections,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,

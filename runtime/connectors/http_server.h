@@ -43,6 +43,10 @@ typedef void (*HttpDoneFn)(void *context, const char *method, const char *path, 
                            int64_t micros);
 /* Called with libmicrohttpd's own complaints (a sentence). */
 typedef void (*HttpLogFn)(void *context, const char *message);
+/* Counts: called with +1 and -1 as a connection opens and closes (on_connection, on the
+   server's thread), and as a suspended request is given its reply (http_reply's thread)
+   and that reply is queued for sending (the server's thread) (on_resumed). */
+typedef void (*HttpCountFn)(void *context, int delta);
 
 typedef struct HttpServerOptions {
     const char *host;               /* numeric IPv4 or IPv6 address */
@@ -53,6 +57,8 @@ typedef struct HttpServerOptions {
     HttpHandlerFn handler;
     HttpDoneFn on_done;             /* may be NULL */
     HttpLogFn on_log;               /* may be NULL */
+    HttpCountFn on_connection;      /* may be NULL */
+    HttpCountFn on_resumed;         /* may be NULL */
     void *context;
 } HttpServerOptions;
 
