@@ -621,9 +621,6 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
    on a stalled instance. A due at or before it stalls the instance with the reason
    (so nothing can fire in a loop under the write lock); false then. */
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
-/* time_text's text of `ms`, written by small_time_text where that writes the same (1970
-   to 9999), by time_text for the rest: a task's times and a timer's due, on every ask. */
-void step_time_text(int64_t ms, char out[40]);
 /* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
    timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);

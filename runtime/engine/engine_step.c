@@ -48,14 +48,6 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
     return false;
 }
 
-void step_time_text(int64_t ms, char out[40])
-{
-    if (ms >= 0 && (uint64_t)ms <= CODEC_TIME_MAX)
-        small_time_text(ms, out);
-    else
-        time_text(ms, out);
-}
-
 /* The timer's value, {"kind", "task"?, "level"?, "suspension"}, into the engine's
    record buffer (engine_record_bytes_done releases it): NULL when out of memory. */
 static StrBuf *timer_value(Step *s, const Instance *in, const char *kind, const char *task, int64_t level)
@@ -112,7 +104,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind
     if (instance_record_add_timer(&in->record, key) != 0 && rc == STORE_OK)
         rc = step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     char at[40];
-    step_time_text(due, at);
+    time_text(due, at);
     CodecWriter *record = record_begin(s, in, "timer");
     record_text(record, "due", at);   /* record_time's text */
     record_text(record, "what", kind);

@@ -407,8 +407,8 @@ static int task_keep(TaskRecord *task, TaskField field, const Value *value)
 static int task_fill(Step *s, Instance *in, TaskRecord *task, const AskParts *ask, int64_t deadline, int *rc)
 {
     char at[40], due[40];
-    step_time_text(s->now, at);
-    step_time_text(deadline, due);
+    time_text(s->now, at);
+    time_text(deadline, due);
     const Value *needed = ask->needed;
     if (task_record_set_text(task, TASK_INSTANCE, in->record.id) != 0 ||
         task_record_set_json(task, TASK_STATE, in->record.state ? json_string(in->record.state) : json_null()) != 0 ||
@@ -835,7 +835,7 @@ static bool task_add_vote(Step *s, TaskRecord *task, size_t seat, const char *by
                           const char *comment)
 {
     char at[40];
-    step_time_text(s->now, at);
+    time_text(s->now, at);
     TaskVote *vote = task_record_add_vote(task);
     if (!vote)
         return false;
