@@ -12,8 +12,9 @@
  *      commits of one small put each; the same number of puts, 1000 per synced commit.
  *      Engine and raw work alternate, so both see the same disk: fsync latency on a
  *      shared virtual machine drifts by 10x within minutes. Also (b)'s own puts and
- *      deletes, recorded on the way to the store and replayed in raw LMDB after each
- *      batch (bench/store_tape.c): the floor LMDB sets for the engine's write pattern.
+ *      deletes, recorded on the way to the store and replayed in raw LMDB afterwards, a
+ *      commit for each of its batches (bench/store_tape.c): the floor LMDB sets for the
+ *      engine's write pattern.
  *   2  one workflow alone, full sync: start + join to done, median and p99 over 200
  *      runs. Raw: two synced commits of one put each. Then the same without fsync, to
  *      show the engine's own cost.
@@ -50,7 +51,8 @@
  *      store holds as many instances as section 3 makes (200,000 when the run would be
  *      too long). Raw: tables of 10,000 and as many 64-byte records, 1,000 random updates
  *      per synced commit, after each engine batch; and the joins' own puts and deletes
- *      replayed onto a copy of each store (store_tape.c). The stores are removed afterwards.
+ *      replayed onto a copy of each store (store_tape.c) after all the joins, the two
+ *      copies taking turns commit by commit. The stores are removed afterwards.
  *
  * Last, the frame round trip of bench_vm (frame_measure in common.c, best of 5 rounds of
  * 0.25 s CPU), and a table of issue 11's goals: each goal's figure from this run, its raw
@@ -295,25 +297,23 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
     TapeDeck deck;
     path_in(tape_dir, sizeof tape_dir, "raw_tape");
     tape_deck_open(&deck, tape_dir, false);
-    double engine_group = 0, raw_group = 0, tape_group = 0;
-    size_t tape_ops = 0;
+    double engine_group = 0, raw_group = 0;
     for (size_t i = 0; i < total; i += BATCH) {
         size_t count = total - i < BATCH ? total - i : BATCH;
-        store_tape_record(true);
+        store_tape_record(&deck);
         double t0 = wall_seconds();
         bench_batch(&bench, inputs + i, count, T0_MS + 1);
         engine_group += wall_seconds() - t0;
-        store_tape_record(false);
-        store_tape_commit();
+        store_tape_record(NULL);
+        store_tape_commit(&deck);
         raw_group += raw_puts(&raw, i + 1, count, BATCH, RAW_VALUE);
-        tape_ops += store_tape_length();
-        tape_group += store_tape_play(&deck);
     }
+    double tape_group = tape_deck_play(&deck, deck.commits);   /* after: not between the engine's */
+    double tape_ops = (double)deck.ops;
     expect_done(&bench, instances, "1b");
     bench_close(&bench);
     raw_close(&raw);
     tape_deck_close(&deck);
-    store_tape_free();
     for (size_t i = 0; i < instances; i++)
         json_decref(data[i]);
     free(data);
@@ -334,7 +334,7 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
     /* the floor LMDB sets for the engine's own write pattern: its puts and deletes of
        each batch (keys, values, tables), replayed in one synced commit, nothing between */
     double tg = (double)total / tape_group;
-    snprintf(metric, sizeof metric, "1b   its own writes, raw LMDB (%.1f ops a step)", (double)tape_ops / (double)total);
+    snprintf(metric, sizeof metric, "1b   its own writes, raw LMDB (%.1f ops a step)", tape_ops / (double)total);
     r = row_pair(metric, group(a, sizeof a, eg), group(b, sizeof b, tg));
     row_ratio(r, eg, tg);
     goals.group_tape = tg;
@@ -1160,13 +1160,13 @@ static void scale_batch(ScaleSide *side, size_t b)
                                   .id = ids[i], .data = data[i], .event_time = T0_MS + HOUR_MS};
         keys[i] = which + 1;
     }
-    store_tape_record(true);
+    store_tape_record(&side->deck);
     double t0 = wall_seconds(), w0 = written_bytes();
     bench_batch(&side->bench, inputs, BATCH, T0_MS + HOUR_MS);
     side->engine_s += wall_seconds() - t0;
     side->engine_written += written_bytes() - w0;
-    store_tape_record(false);
-    store_tape_commit();
+    store_tape_record(NULL);
+    store_tape_commit(&side->deck);
     for (size_t i = 0; i < BATCH; i++) {
         if (inputs[i].joined != 1)
             die("7: %s joined no instance", ids[i]);
@@ -1181,7 +1181,6 @@ static void scale_batch(ScaleSide *side, size_t b)
     raw_check(mdb_txn_commit(txn), "commit");
     side->raw_s += wall_seconds() - t0;
     side->raw_written += written_bytes() - w0;
-    side->tape_s += store_tape_play(&side->deck);
 }
 
 /* Checks that every instance still waits (the joins moved SCALE_SMALL of them to
@@ -1264,6 +1263,10 @@ static void section_scale(const StrBuf *play, size_t count)
     for (size_t b = 0; b < SCALE_SMALL / BATCH; b++)
         for (int i = 0; i < 2; i++)
             scale_batch(&sides[i], b);
+    /* then their tapes, taking turns commit by commit the same way */
+    for (size_t b = 0; b < SCALE_SMALL / BATCH; b++)
+        for (int i = 0; i < 2; i++)
+            sides[i].tape_s += tape_deck_play(&sides[i].deck, 1);
     for (int i = 0; i < 2; i++)
         scale_done(&sides[i]);
     scale_report(sides, count);

@@ -1,7 +1,7 @@
 /*
  * store_tape.c - the store's puts and deletes recorded on the way to LMDB, and played back
- * in raw LMDB (see store_tape.h). One growing buffer holds the tape: for each operation a
- * header (its kind, table and lengths) and then its key and value bytes; a commit is an
+ * in raw LMDB (see store_tape.h). A deck's tape is one growing buffer: for each operation
+ * a header (its kind, table and lengths) and then its key and value bytes; a commit is an
  * operation with no bytes.
  */
 #include "store_tape.h"
@@ -9,12 +9,13 @@
 #include "common.h"
 
 #include <errno.h>
-#include <lmdb.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { TAPE_PUT, TAPE_DEL, TAPE_COMMIT };
 
@@ -23,76 +24,72 @@ typedef struct TapeOp {
     uint32_t key_len, value_len;
 } TapeOp;
 
-static struct {
-    bool on;
-    unsigned char *bytes;
-    size_t len, cap, ops;
-} tape;
+#define DECK_MAP ((size_t)8 << 30)
+
+static TapeDeck *recording;     /* the deck the wrappers record onto, or NULL */
 
 int __real_store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value);
 int __real_store_del(StoreTxn *txn, StoreTable table, StoreBytes key);
 int __wrap_store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value);
 int __wrap_store_del(StoreTxn *txn, StoreTable table, StoreBytes key);
 
-static void tape_append(const void *bytes, size_t len)
+static void tape_append(TapeDeck *deck, const void *bytes, size_t len)
 {
-    if (tape.len + len > tape.cap) {
-        size_t cap = tape.cap ? tape.cap : (size_t)1 << 20;
-        while (cap < tape.len + len)
+    if (deck->len + len > deck->cap) {
+        size_t cap = deck->cap ? deck->cap : (size_t)1 << 20;
+        while (cap < deck->len + len)
             cap *= 2;
-        tape.bytes = realloc(tape.bytes, cap);
-        if (!tape.bytes)
+        deck->tape = realloc(deck->tape, cap);
+        if (!deck->tape)
             die("store tape: out of memory at %zu bytes", cap);
-        tape.cap = cap;
+        deck->cap = cap;
     }
-    memcpy(tape.bytes + tape.len, bytes, len);
-    tape.len += len;
+    if (len)
+        memcpy(deck->tape + deck->len, bytes, len);
+    deck->len += len;
 }
 
-static void tape_op(unsigned kind, StoreTable table, StoreBytes key, StoreBytes value)
+static void tape_op(TapeDeck *deck, unsigned kind, StoreTable table, StoreBytes key, StoreBytes value)
 {
     TapeOp op = {(uint8_t)kind, (uint8_t)table, (uint32_t)key.len, (uint32_t)value.len};
-    tape_append(&op, sizeof op);
-    tape_append(key.data, key.len);
-    tape_append(value.data, value.len);
-    tape.ops += kind != TAPE_COMMIT;
+    tape_append(deck, &op, sizeof op);
+    tape_append(deck, key.data, key.len);
+    tape_append(deck, value.data, value.len);
+    if (kind == TAPE_COMMIT)
+        deck->commits++;
+    else
+        deck->ops++;
 }
 
 int __wrap_store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
 {
     int rc = __real_store_put(txn, table, key, value);
-    if (tape.on && rc == STORE_OK)
-        tape_op(TAPE_PUT, table, key, value);
+    if (recording && rc == STORE_OK)
+        tape_op(recording, TAPE_PUT, table, key, value);
     return rc;
 }
 
 int __wrap_store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
 {
     int rc = __real_store_del(txn, table, key);
-    if (tape.on && rc == STORE_OK)
-        tape_op(TAPE_DEL, table, key, (StoreBytes){NULL, 0});
+    if (recording && rc == STORE_OK)
+        tape_op(recording, TAPE_DEL, table, key, (StoreBytes){NULL, 0});
     return rc;
 }
 
-void store_tape_record(bool on)
+void store_tape_record(TapeDeck *deck)
 {
-    tape.on = on;
+    recording = deck;
 }
 
-void store_tape_commit(void)
+void store_tape_commit(TapeDeck *deck)
 {
-    tape_op(TAPE_COMMIT, TABLE_META, (StoreBytes){NULL, 0}, (StoreBytes){NULL, 0});
+    tape_op(deck, TAPE_COMMIT, TABLE_META, (StoreBytes){NULL, 0}, (StoreBytes){NULL, 0});
 }
-
-size_t store_tape_length(void)
-{
-    return tape.ops;
-}
-
-#define DECK_MAP ((size_t)8 << 30)
 
 void tape_deck_open(TapeDeck *deck, const char *dir, bool no_sync)
 {
+    *deck = (TapeDeck){0};
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         die("%s: %s", dir, strerror(errno));
     raw_check(mdb_env_create(&deck->env), "env_create");
@@ -108,39 +105,59 @@ void tape_deck_open(TapeDeck *deck, const char *dir, bool no_sync)
     raw_check(mdb_txn_commit(txn), "commit");
 }
 
+/* Copies `from` to `to` byte for byte. */
+static void file_copy(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0)
+        die("copying %s to %s: %s", from, to, strerror(errno));
+    static char buf[1 << 20];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            die("writing %s: %s", to, strerror(errno));
+    if (n < 0 || fsync(out) != 0)
+        die("copying %s: %s", from, strerror(errno));
+    close(in);
+    close(out);
+}
+
+/* data.mdb copied as a file, not through LMDB: opening the store's environment in this
+   process, even read-only and closed again, slowed the engine's commits on it after. */
 void tape_deck_copy(TapeDeck *deck, const char *store_dir, const char *dir)
 {
-    MDB_env *from;
+    char from[512], to[512];
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         die("%s: %s", dir, strerror(errno));
-    raw_check(mdb_env_create(&from), "env_create");
-    raw_check(mdb_env_set_mapsize(from, DECK_MAP), "set_mapsize");
-    raw_check(mdb_env_set_maxdbs(from, TABLE_COUNT), "set_maxdbs");
-    raw_check(mdb_env_open(from, store_dir, MDB_RDONLY | MDB_NOTLS, 0600), "env_open");
-    raw_check(mdb_env_copy(from, dir), "env_copy");
-    mdb_env_close(from);
+    snprintf(from, sizeof from, "%s/data.mdb", store_dir);
+    snprintf(to, sizeof to, "%s/data.mdb", dir);
+    file_copy(from, to);
     tape_deck_open(deck, dir, false);
 }
 
 void tape_deck_close(TapeDeck *deck)
 {
+    if (recording == deck)
+        recording = NULL;
     if (deck->env)
         mdb_env_close(deck->env);
-    deck->env = NULL;
+    free(deck->tape);
+    *deck = (TapeDeck){0};
 }
 
-double store_tape_play(TapeDeck *deck)
+double tape_deck_play(TapeDeck *deck, size_t commits)
 {
     double t0 = wall_seconds();
     MDB_txn *txn = NULL;
-    for (size_t at = 0; at < tape.len;) {
+    while (deck->played < deck->len && commits > 0) {
         TapeOp op;
-        memcpy(&op, tape.bytes + at, sizeof op);
+        const unsigned char *at = deck->tape + deck->played;
+        memcpy(&op, at, sizeof op);
         /* a key past LMDB's 511 bytes (the store keeps it hashed) is cut: none in 1b or 7 */
-        MDB_val key = {op.key_len > 511 ? 511 : op.key_len, tape.bytes + at + sizeof op};
-        MDB_val value = {op.value_len, tape.bytes + at + sizeof op + op.key_len};
-        at += sizeof op + op.key_len + op.value_len;
-        if (!txn && op.kind != TAPE_COMMIT)
+        MDB_val key = {op.key_len > 511 ? 511 : op.key_len, (void *)(at + sizeof op)};
+        MDB_val value = {op.value_len, (void *)(at + sizeof op + op.key_len)};
+        deck->played += sizeof op + op.key_len + op.value_len;
+        if (!txn)
             raw_check(mdb_txn_begin(deck->env, NULL, 0, &txn), "txn_begin");
         if (op.kind == TAPE_PUT) {
             raw_check(mdb_put(txn, deck->dbi[op.table], &key, &value, 0), "put");
@@ -148,21 +165,13 @@ double store_tape_play(TapeDeck *deck)
             int rc = mdb_del(txn, deck->dbi[op.table], &key, NULL);
             if (rc != MDB_NOTFOUND)
                 raw_check(rc, "del");
-        } else if (txn) {
+        } else {
             raw_check(mdb_txn_commit(txn), "commit");
             txn = NULL;
+            commits--;
         }
     }
     if (txn)
         raw_check(mdb_txn_commit(txn), "commit");
-    double seconds = wall_seconds() - t0;
-    tape.len = tape.ops = 0;
-    return seconds;
-}
-
-void store_tape_free(void)
-{
-    free(tape.bytes);
-    tape.bytes = NULL;
-    tape.len = tape.cap = tape.ops = 0;
+    return wall_seconds() - t0;
 }

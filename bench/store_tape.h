@@ -5,7 +5,9 @@
  *
  * Linked only into bench_engine, which is linked with -Wl,--wrap=store_put and
  * -Wl,--wrap=store_del (Makefile), so every put and delete the engine's objects make goes
- * through the tape first. Recording is off until store_tape_record(true).
+ * through the recorder first. Each TapeDeck keeps its own tape; the recorder writes to
+ * one deck at a time, and nothing is played while the engine is being timed (a deck's
+ * synced commits between the engine's would change the disk the engine meets).
  */
 #ifndef HUDDLE_BENCH_STORE_TAPE_H
 #define HUDDLE_BENCH_STORE_TAPE_H
@@ -16,34 +18,31 @@
 
 #include "store.h"
 
-/* Starts (true) or stops (false) recording; what was recorded stays until played. */
-void store_tape_record(bool on);
-
-/* Ends the current commit on the tape: what play replays as one transaction. */
-void store_tape_commit(void);
-
-/* Puts and deletes recorded since the last play (a count, for the table). */
-size_t store_tape_length(void);
-
-/* A raw LMDB environment the tape is played into: the store's tables by their names, the
-   store's environment flags, synced commits unless no_sync. */
+/* A raw LMDB environment and the tape to play into it: the store's tables by their
+   names, the store's environment flags, synced commits unless no_sync. */
 typedef struct TapeDeck {
     MDB_env *env;
     MDB_dbi dbi[TABLE_COUNT];
+    unsigned char *tape;        /* operations, each a header and its key and value bytes */
+    size_t len, cap, played;    /* bytes kept, allocated, and played so far */
+    size_t ops, commits;        /* puts and deletes, and commits, recorded in all */
 } TapeDeck;
 
 /* Opens (making them when missing) the environment and tables in `dir`. */
 void tape_deck_open(TapeDeck *deck, const char *dir, bool no_sync);
-/* Copies the closed store in `store_dir` to `dir` (mdb_env_copy) and opens it there: the
-   tape then plays onto the same pages the engine's store had. */
+/* Copies the closed store in `store_dir` to `dir` (its data.mdb, as a file) and opens it
+   there: the tape then plays onto the same pages the engine's store had. */
 void tape_deck_copy(TapeDeck *deck, const char *store_dir, const char *dir);
+/* Closes the environment and lets go of the tape. */
 void tape_deck_close(TapeDeck *deck);
 
-/* Plays the tape into `deck`, one transaction per store_tape_commit, and empties it.
-   Returns the seconds it took. */
-double store_tape_play(TapeDeck *deck);
+/* Records every put and delete from now on onto `deck`'s tape (NULL: stops recording). */
+void store_tape_record(TapeDeck *deck);
+/* Ends a commit on `deck`'s tape: what play replays as one transaction. */
+void store_tape_commit(TapeDeck *deck);
 
-/* Lets go of the tape's memory. */
-void store_tape_free(void);
+/* Plays the next `commits` commits of `deck`'s tape (fewer when it has fewer), each one
+   synced transaction. Returns the seconds it took. */
+double tape_deck_play(TapeDeck *deck, size_t commits);
 
 #endif
