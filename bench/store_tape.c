@@ -173,5 +173,7 @@ double tape_deck_play(TapeDeck *deck, size_t commits)
     }
     if (txn)
         raw_check(mdb_txn_commit(txn), "commit");
+    if (deck->played == deck->len)
+        deck->played = deck->len = 0;   /* all played: the buffer is used again */
     return wall_seconds() - t0;
 }

@@ -6,8 +6,9 @@
  * Linked only into bench_engine, which is linked with -Wl,--wrap=store_put and
  * -Wl,--wrap=store_del (Makefile), so every put and delete the engine's objects make goes
  * through the recorder first. Each TapeDeck keeps its own tape; the recorder writes to
- * one deck at a time, and nothing is played while the engine is being timed (a deck's
- * synced commits between the engine's would change the disk the engine meets).
+ * one deck at a time. Play a tape outside the engine's timed stretches, and often
+ * enough that it stays small (a tape that grows by realloc while the engine is timed
+ * costs the engine its copies).
  */
 #ifndef HUDDLE_BENCH_STORE_TAPE_H
 #define HUDDLE_BENCH_STORE_TAPE_H
@@ -42,7 +43,8 @@ void store_tape_record(TapeDeck *deck);
 void store_tape_commit(TapeDeck *deck);
 
 /* Plays the next `commits` commits of `deck`'s tape (fewer when it has fewer), each one
-   synced transaction. Returns the seconds it took. */
+   synced transaction; once all of it is played, its buffer is used again from the start.
+   Returns the seconds it took. */
 double tape_deck_play(TapeDeck *deck, size_t commits);
 
 #endif
