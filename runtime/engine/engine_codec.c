@@ -604,6 +604,12 @@ void byte_reader_init(ByteReader *r, const void *data, size_t len, size_t at, co
         r->why[0] = '\0';
 }
 
+bool byte_version_in(const void *data, size_t len, unsigned first, unsigned newest)
+{
+    const unsigned char *bytes = data;
+    return len > 0 && bytes[0] >= first && bytes[0] <= newest;
+}
+
 bool byte_reader_open(ByteReader *r, const void *data, size_t len, unsigned first, unsigned reads,
                       unsigned newest, const char *kind, char *why, size_t why_len)
 {

@@ -174,6 +174,9 @@ void byte_reader_init(ByteReader *r, const void *data, size_t len, size_t at, co
    when it reads more; "an" before a vowel). */
 bool byte_reader_open(ByteReader *r, const void *data, size_t len, unsigned first, unsigned reads,
                       unsigned newest, const char *kind, char *why, size_t why_len);
+/* Whether data[0..len) starts with a version byte from `first` to `newest`: a record of
+   that kind's own encoding (one byte_reader_open reads or refuses as newer). */
+bool byte_version_in(const void *data, size_t len, unsigned first, unsigned newest);
 /* Marks the bytes damaged at r->at (only the first damage is told) and returns false. */
 bool byte_reader_damaged(ByteReader *r, const char *what);
 /* Marks the read out of memory and returns false. */

@@ -433,8 +433,7 @@ static bool get_record(Reader *rd, InstanceRecord *r, bool compact)
 
 bool instance_record_is_typed(const void *data, size_t len)
 {
-    const unsigned char *bytes = data;
-    return len > 0 && bytes[0] >= INSTANCE_RECORD_FORMAT_1 && bytes[0] <= INSTANCE_RECORD_NEWEST_BYTE;
+    return byte_version_in(data, len, INSTANCE_RECORD_FORMAT_1, INSTANCE_RECORD_NEWEST_BYTE);
 }
 
 int instance_record_decode(const void *data, size_t len, InstanceRecord *out, char *why, size_t why_len)

@@ -250,8 +250,7 @@ static bool get_entry(Reader *rd, OutboxEntry *e)
 
 bool outbox_entry_is_typed(const void *data, size_t len)
 {
-    const unsigned char *bytes = data;
-    return len > 0 && bytes[0] >= OUTBOX_ENTRY_FORMAT_1 && bytes[0] <= OUTBOX_ENTRY_NEWEST_BYTE;
+    return byte_version_in(data, len, OUTBOX_ENTRY_FORMAT_1, OUTBOX_ENTRY_NEWEST_BYTE);
 }
 
 int outbox_entry_decode(const void *data, size_t len, OutboxEntry *out, char *why, size_t why_len)

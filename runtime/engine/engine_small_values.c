@@ -51,14 +51,12 @@ static const char *kind_name(StoreTable table)
 
 bool small_value_typed(StoreTable table, const void *data, size_t len)
 {
-    const unsigned char *bytes = data;
     if (table == TABLE_TASKS)       /* the task record's own (engine_task_record.h) */
         return task_record_is_typed(data, len);
 
     if (table == TABLE_OUTBOX)   /* an outbox entry of its own encoding (engine_outbox_entry.h) */
         return outbox_entry_is_typed(data, len);
-    return small_value_table(table) && len > 0 && bytes[0] >= SMALL_VALUE_1 &&
-           bytes[0] <= SMALL_VALUE_NEWEST_BYTE;
+    return small_value_table(table) && byte_version_in(data, len, SMALL_VALUE_1, SMALL_VALUE_NEWEST_BYTE);
 }
 
 size_t small_time_text(int64_t ms, char out[SMALL_TIME_TEXT])

@@ -948,8 +948,7 @@ static bool get_record(ByteReader *rd, TaskRecord *r)
 
 bool task_record_is_typed(const void *data, size_t len)
 {
-    const unsigned char *bytes = data;
-    return len > 0 && bytes[0] >= TASK_RECORD_1 && bytes[0] <= TASK_RECORD_NEWEST_BYTE;
+    return byte_version_in(data, len, TASK_RECORD_1, TASK_RECORD_NEWEST_BYTE);
 }
 
 int task_record_decode(const void *data, size_t len, TaskRecord *out, char *why, size_t why_len)
