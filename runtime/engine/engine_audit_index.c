@@ -45,7 +45,7 @@ static void put_u64(StrBuf *out, uint64_t v)
     unsigned char b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(v >> (8 * i));
-    strbuf_append(out, (const char *)b, 8);
+    strbuf_put(out, b, 8);
 }
 
 static void put_text(StrBuf *out, const char *text)
@@ -53,8 +53,8 @@ static void put_text(StrBuf *out, const char *text)
     size_t len = text ? strlen(text) : 0;
     char b[4];
     engine_set_le32(b, (uint32_t)len);
-    strbuf_append(out, b, 4);
-    strbuf_append(out, text ? text : "", len);
+    strbuf_put(out, b, 4);
+    strbuf_put(out, text ? text : "", len);
 }
 
 typedef struct Reader {
@@ -126,12 +126,12 @@ static int64_t order_asked(const unsigned char *order)
 static void name_key(StrBuf *key, char tag, const char *a, const char *b, const unsigned char *order)
 {
     key->len = 0;
-    strbuf_append(key, &tag, 1);
-    strbuf_append(key, a, strlen(a) + 1);
+    strbuf_put(key, &tag, 1);
+    strbuf_put(key, a, strlen(a) + 1);
     if (b)
-        strbuf_append(key, b, strlen(b) + 1);
+        strbuf_put(key, b, strlen(b) + 1);
     if (order)
-        strbuf_append(key, (const char *)order, ORDER_LEN);
+        strbuf_put(key, order, ORDER_LEN);
 }
 
 static bool name_indexed(const char *name)
@@ -185,7 +185,7 @@ static void row_encode(const DecisionRow *row, StrBuf *out)
 {
     out->len = 0;
     char head[2] = {ROW_VERSION, row->decided};
-    strbuf_append(out, head, 2);
+    strbuf_put(out, head, 2);
     put_u64(out, (uint64_t)row->asked_ms);
     put_u64(out, (uint64_t)row->decided_ms);
     put_u64(out, row->instance);
@@ -195,10 +195,10 @@ static void row_encode(const DecisionRow *row, StrBuf *out)
     put_text(out, row->choice);
     char n[4];
     engine_set_le32(n, (uint32_t)row->people_count);
-    strbuf_append(out, n, 4);
+    strbuf_put(out, n, 4);
     for (size_t i = 0; i < row->people_count; i++) {
         char roles = (char)row->people[i].roles;
-        strbuf_append(out, &roles, 1);
+        strbuf_put(out, &roles, 1);
         put_text(out, row->people[i].name);
     }
 }
@@ -278,6 +278,41 @@ static int member_text(const CodecView *field, char **out)
 {
     *out = NULL;
     return field->len ? view_text(field, out) : STORE_OK;
+}
+
+/* A field's text as member_text gives it, read without a malloc when it is short (a
+   kind, an id, a time, a name: nearly all): `text` points into `own`, or into `heap`
+   for a longer one (field_text_free releases it). */
+typedef struct FieldText {
+    const char *text;       /* NULL: no field, or not a string */
+    char *heap;
+    char own[64];
+} FieldText;
+
+static int field_text(const CodecView *field, FieldText *t)
+{
+    char buf[CODEC_VIEW_TEXT];
+    const char *text;
+    size_t len;
+    t->text = t->heap = NULL;
+    if (!field->len || !codec_view_string(field, buf, &text, &len))
+        return STORE_OK;
+    const char *nul = memchr(text, 0, len);
+    if (nul)
+        len = (size_t)(nul - text);
+    char *to = t->own;
+    if (len >= sizeof t->own && !(to = t->heap = engine_alloc(len + 1)))
+        return STORE_NO_MEMORY;
+    memcpy(to, text, len);
+    to[len] = '\0';
+    t->text = to;
+    return STORE_OK;
+}
+
+static void field_text_free(FieldText *t)
+{
+    free(t->heap);
+    t->heap = NULL;
 }
 
 /* A record read from the store, as codec_load would take it: *view on its bytes (or on
@@ -372,12 +407,12 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
     StrBuf *out = &w->value;
     out->len = 0;
     char head[2] = {ROW_VERSION, in->outcome != NULL};
-    strbuf_append(out, head, 2);
+    strbuf_put(out, head, 2);
     put_text(out, in->playbook);
     put_text(out, in->outcome);
     char n[4];
     engine_set_le32(n, (uint32_t)json_array_size(in->tags));
-    strbuf_append(out, n, 4);
+    strbuf_put(out, n, 4);
     size_t i;
     json_t *tag;
     json_array_foreach(in->tags, i, tag)
@@ -410,7 +445,7 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
     static const char *const NAMES[] = {"kind", "playbook"};
     CodecView record, field[2] = {{.len = 0}, {.len = 0}};
     bool readable = started_linked(w, instance, &record);
-    char *kind = NULL, *text = NULL;
+    FieldText kind = {.text = NULL}, text = {.text = NULL};
     int rc = readable ? STORE_OK : history_get(w->txn, instance, 1, &item);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
@@ -418,14 +453,15 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
         rc = rc == STORE_OK ? record_open(w, item.record, &record, &readable) : STORE_OK;
     if (rc == STORE_OK && readable) {
         codec_view_members(&record, NAMES, 2, field);
-        rc = member_text(&field[0], &kind);
+        rc = field_text(&field[0], &kind);
     }
-    if (rc == STORE_OK && kind && strcmp(kind, "started") == 0)
-        rc = member_text(&field[1], &text);
+    if (rc == STORE_OK && kind.text && strcmp(kind.text, "started") == 0)
+        rc = field_text(&field[1], &text);
     free(*playbook);
-    *playbook = rc == STORE_OK ? text_dup(store_bytes(text ? text : "", text ? strlen(text) : 0)) : NULL;
-    free(kind);
-    free(text);
+    *playbook = rc == STORE_OK ? text_dup(store_bytes(text.text ? text.text : "", text.text ? strlen(text.text) : 0))
+              : NULL;
+    field_text_free(&kind);
+    field_text_free(&text);
     return *playbook ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
 }
 
@@ -527,11 +563,11 @@ static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, c
 static int row_person_view(Writer *w, DecisionRow *row, const unsigned char *order, const CodecView *person,
                            unsigned roles)
 {
-    char *name;
-    int rc = view_text(person, &name);
+    FieldText name;
+    int rc = field_text(person, &name);
     if (rc == STORE_OK)
-        rc = row_person(w, row, order, name, roles);
-    free(name);
+        rc = row_person(w, row, order, name.text, roles);
+    field_text_free(&name);
     return rc;
 }
 
@@ -640,17 +676,18 @@ static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t 
         while (rc == STORE_OK && seats.object && codec_view_next(&seats, &people, NULL, NULL))
             rc = row_people(w, &row, order, &people, NULL, ROLE_HELD);
     } else if (strcmp(kind, "resolved") == 0) {
-        char *choice = NULL, *at = NULL;
-        rc = member_text(&f[F_CHOICE], &choice);
+        FieldText choice = {.text = NULL}, at = {.text = NULL};
+        rc = field_text(&f[F_CHOICE], &choice);
         if (rc == STORE_OK)
-            rc = member_text(&f[F_AT], &at);
+            rc = field_text(&f[F_AT], &at);
         free(row.choice);
-        row.choice = rc == STORE_OK ? text_dup(store_bytes(choice ? choice : "", choice ? strlen(choice) : 0)) : NULL;
-        row.decided = choice != NULL;
-        if (at)
-            value_parse_time(at, &row.decided_ms);
-        free(choice);
-        free(at);
+        row.choice = rc == STORE_OK
+                   ? text_dup(store_bytes(choice.text ? choice.text : "", choice.text ? strlen(choice.text) : 0)) : NULL;
+        row.decided = choice.text != NULL;
+        if (at.text)
+            value_parse_time(at.text, &row.decided_ms);
+        field_text_free(&choice);
+        field_text_free(&at);
         rc = row.choice ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
     } else {
         row_free(&row);
@@ -665,10 +702,10 @@ static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t 
 /* The instance or task number a field names (instance_number's: 0 for none). */
 static int member_number(const CodecView *field, uint64_t *n)
 {
-    char *id;
-    int rc = member_text(field, &id);
-    *n = instance_number(id);
-    free(id);
+    FieldText id;
+    int rc = field_text(field, &id);
+    *n = instance_number(id.text);
+    field_text_free(&id);
     return rc;
 }
 
@@ -687,11 +724,11 @@ static int index_kind(Writer *w, const CodecView *f, const char *kind)
         return STORE_OK;
     if (strcmp(kind, "asked") == 0) {
         int64_t ms = 0;
-        char *at;
-        rc = member_text(&f[F_AT], &at);
-        if (at)
-            value_parse_time(at, &ms);
-        free(at);
+        FieldText at;
+        rc = field_text(&f[F_AT], &at);
+        if (at.text)
+            value_parse_time(at.text, &ms);
+        field_text_free(&at);
         return rc == STORE_OK ? index_asked(w, f, instance, task, ms) : rc;
     }
     return index_task(w, f, kind, task);
@@ -700,12 +737,12 @@ static int index_kind(Writer *w, const CodecView *f, const char *kind)
 static int index_record(Writer *w, const CodecView *record)
 {
     CodecView field[F_COUNT];
-    char *kind;
+    FieldText kind;
     codec_view_members(record, FIELD_NAMES, F_COUNT, field);
-    int rc = member_text(&field[F_KIND], &kind);
-    if (rc == STORE_OK && kind)
-        rc = index_kind(w, field, kind);
-    free(kind);
+    int rc = field_text(&field[F_KIND], &kind);
+    if (rc == STORE_OK && kind.text)
+        rc = index_kind(w, field, kind.text);
+    field_text_free(&kind);
     return rc;
 }
 

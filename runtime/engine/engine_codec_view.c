@@ -64,13 +64,50 @@ static bool skip_name(const CodecView *v, size_t *at, const char **name, size_t 
     return true;
 }
 
-/* Moves *at past the value at it: false when cut short, too deep or not a value. */
+_Static_assert(CODEC_TAG_SMALL_INT == 0x20 && CODEC_TAG_SHORT_STRING == 0x40 && CODEC_SHORT_STRING_MAX == 63 &&
+               CODEC_TAG_SHORT_ARRAY == 0x80 && CODEC_TAG_SHORT_OBJECT == 0x90 && CODEC_SHORT_COUNT_MAX == 15 &&
+               CODEC_TAG_VALUE == 0xA0, "skip_value reads a tag's kind from its top three bits");
+
+/* Moves *at past the value at it: false when cut short, too deep or not a value. A
+   tag's kind is its top three bits (engine_codec_canon.c's walk_value reads them so);
+   scalars are stepped over in place, only containers recurse. */
 static bool skip_value(const CodecView *v, size_t *at, int depth)
 {
     if (*at >= v->len || depth > CODEC_DEPTH_MAX)
         return false;
-    bool object;
+    unsigned tag = v->bytes[*at];
     uint64_t n;
+    switch (tag >> 5) {
+    case 1:                                     /* a small integer */
+    case 5:
+    case 6:
+    case 7:                                     /* a value word */
+        (*at)++;
+        return true;
+    case 2:
+    case 3:                                     /* a short string */
+        n = tag - CODEC_TAG_SHORT_STRING;
+        if (n >= v->len - *at)
+            return false;
+        *at += 1 + (size_t)n;
+        return true;
+    case 4: {                                   /* a short array or object */
+        bool object = tag >= CODEC_TAG_SHORT_OBJECT;
+        size_t next = *at + 1;
+        n = tag - (object ? CODEC_TAG_SHORT_OBJECT : CODEC_TAG_SHORT_ARRAY);
+        for (uint64_t i = 0; i < n; i++) {
+            const char *name;
+            size_t name_len;
+            if ((object && !skip_name(v, &next, &name, &name_len)) || !skip_value(v, &next, depth + 1))
+                return false;
+        }
+        *at = next;
+        return true;
+    }
+    default:
+        break;
+    }
+    bool object;
     size_t next;
     if (view_container(v, *at, &object, &n, &next)) {
         for (uint64_t i = 0; i < n; i++) {
@@ -82,14 +119,8 @@ static bool skip_value(const CodecView *v, size_t *at, int depth)
         *at = next;
         return true;
     }
-    unsigned tag = v->bytes[(*at)++];
-    if (tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX)
-        n = tag - CODEC_TAG_SHORT_STRING;
-    else if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX)
-        n = 0;
-    else if (tag >= CODEC_TAG_VALUE)
-        n = 0;
-    else if (tag == CODEC_TAG_STRING) {
+    (*at)++;
+    if (tag == CODEC_TAG_STRING) {
         if (!view_varint(v, at, &n))
             return false;
     } else if (tag == CODEC_TAG_INT || tag == CODEC_TAG_TIME)
