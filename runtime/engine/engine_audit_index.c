@@ -240,6 +240,7 @@ typedef struct Writer {
     StrBuf encoded;         /* a stored record of JSON text, encoded to be read */
     const StepRecords *linked;  /* the step's records the chain has checked (NULL: none) */
     size_t linked_count;
+    const CodecCanon *walked;   /* the chain's walk of the record indexed (NULL: none) */
 } Writer;
 
 static void writer_free(Writer *w)
@@ -738,7 +739,10 @@ static int index_record(Writer *w, const CodecView *record)
 {
     CodecView field[F_COUNT];
     FieldText kind;
-    codec_view_members(record, FIELD_NAMES, F_COUNT, field);
+    if (w->walked)
+        codec_canon_members(w->walked, record, FIELD_NAMES, F_COUNT, field);
+    else
+        codec_view_members(record, FIELD_NAMES, F_COUNT, field);
     int rc = field_text(&field[F_KIND], &kind);
     if (rc == STORE_OK && kind.text)
         rc = index_kind(w, field, kind.text);
@@ -755,8 +759,8 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
     static const size_t ENDS = 7;   /* from here: an end, which changes only a row there is */
     *needed = false;
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++) {
-        if (strcmp(kind, KINDS[i]) != 0)
-            continue;
+        if (kind[0] != KINDS[i][0] || strcmp(kind, KINDS[i]) != 0)
+            continue;       /* the first byte first: most records are of no kind here */
         if (i < ENDS) {
             *needed = true;
             return STORE_OK;
@@ -772,9 +776,9 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
 }
 
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
-                       size_t linked_count)
+                       size_t linked_count, const CodecCanon *walked)
 {
-    Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count};
+    Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count, walked};
     CodecView view;
     int rc = codec_view_open(record, len, &view) ? index_record(&w, &view) : STORE_OK;
     writer_free(&w);
@@ -840,7 +844,7 @@ int audit_index_build(StoreTxn *txn)
 {
     unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
     int rc = audit_index_clear(txn);
-    Build b = {{txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, NULL, 0}};
+    Build b = {{txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, NULL, 0, NULL}};
     HistoryWalk walk = {.visit = build_visit, .context = &b};
     if (rc == STORE_OK)
         rc = history_walk(txn, &walk);

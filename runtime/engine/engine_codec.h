@@ -315,4 +315,13 @@ bool codec_view_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char
    when out of memory. */
 bool codec_view_text_copy(const CodecView *v, char **out);
 
+/* codec_view_members of the top-level object of the record `c` last wrote or checked
+   with success (`record`: codec_view_open of those same bytes), found among the members
+   its walk kept (engine_codec_canon.c) instead of walking the record again: the values
+   codec_view_members gives (the walk refused duplicate names, so the order the members
+   are met in changes nothing). At most CODEC_CANON_NAMES_MAX names. How many found. */
+#define CODEC_CANON_NAMES_MAX 16
+size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
+                           CodecView *values);
+
 #endif

@@ -314,18 +314,41 @@ static bool walk_array(Walk *w, uint64_t count, int depth, int how)
     return true;
 }
 
-/* Whether `len` bytes are printable ASCII with nothing to escape (0x20 to 0x7F but '"'
-   and '\\'): bytes that are UTF-8 and that audit_canon_string writes as they are. Eight
-   at a time by audit_canon.c's word tests (plain_bytes) plus "no byte of 0x80 or more". */
-static bool ascii_plain(const unsigned char *s, size_t len)
+/* Whether the eight bytes of `w` are all printable ASCII with nothing to escape (0x20
+   to 0x7F but '"' and '\\'), by audit_canon.c's word tests (plain_bytes: "a byte below
+   0x20", "a zero byte" after xor with '"' and with '\\') plus "no byte of 0x80 or more". */
+static bool word_plain(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    return !((w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs);
+}
+
+/* Whether the `len` bytes at `s` are such bytes: bytes that are UTF-8 and that
+   audit_canon_string writes as they are. `readable` bytes may be read from `s` (at least
+   `len`): a string shorter than a word is read as one word when there is room, the bytes
+   past it made 'A' (plain); a longer one's last word overlaps the one before. */
+static bool ascii_plain(const unsigned char *s, size_t len, size_t readable)
+{
+    uint64_t w;
     size_t i = 0;
-    for (uint64_t w; i + 8 <= len; i += 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len < 8 && readable >= 8) {
+        const uint64_t fill = 0x4141414141414141ULL, keep = len ? ~0ULL >> (8 * (8 - len)) : 0;
+        memcpy(&w, s, 8);
+        return word_plain((w & keep) | (fill & ~keep));
+    }
+#else
+    (void)readable;
+#endif
+    for (; i + 8 <= len; i += 8) {
         memcpy(&w, s + i, 8);
-        uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
-        if ((w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs)
+        if (!word_plain(w))
             return false;
+    }
+    if (i < len && len >= 8) {
+        memcpy(&w, s + len - 8, 8);
+        return word_plain(w);
     }
     for (; i < len; i++)
         if (s[i] - 0x20u >= 0x60u || s[i] == '"' || s[i] == '\\')
@@ -340,7 +363,7 @@ static bool walk_string(Walk *w, uint64_t len, int how)
 {
     StrBuf *out = &w->c->text;
     if (how == (WALK_CHECK | WALK_WRITE) && len <= walk_left(w) && out->data && out->cap - out->len > len + 2 &&
-        ascii_plain(w->bytes + w->at, (size_t)len)) {
+        ascii_plain(w->bytes + w->at, (size_t)len, walk_left(w))) {
         char *at = out->data + out->len;
         at[0] = '"';
         memcpy(at + 1, w->bytes + w->at, (size_t)len);
@@ -532,6 +555,29 @@ int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char
             *found = member_integer(&w, m, value);
     }
     return rc;
+}
+
+size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
+                           CodecView *values)
+{
+    size_t lengths[CODEC_CANON_NAMES_MAX], found = 0;
+    if (count > CODEC_CANON_NAMES_MAX)
+        return codec_view_members(record, names, count, values);
+    for (size_t i = 0; i < count; i++) {
+        values[i] = (CodecView){.len = 0};
+        lengths[i] = strlen(names[i]);
+    }
+    for (size_t k = 0; k < c->top_count && found < count; k++) {
+        const CanonMember *m = &c->members[k];
+        for (size_t i = 0; i < count; i++)
+            if (lengths[i] == m->name_len && !values[i].len && memcmp(names[i], m->name, m->name_len) == 0) {
+                values[i] = *record;
+                values[i].at = m->value_at;
+                found++;
+                break;
+            }
+    }
+    return found;
 }
 
 void codec_canon_free(CodecCanon *c)

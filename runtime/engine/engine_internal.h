@@ -396,17 +396,18 @@ int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_l
 /* engine_audit_index.c: the decisions index (TABLE_DECISIONS). audit_index_record
    indexes one history record as it is written (its binary bytes, which codec_canon
    accepted as the chain linked them: read where they lie, engine_codec_view.c; the
-   step's records linked[0..linked_count), linked and stored in this transaction, are
-   read for an instance's `started` record before the store; step_write_records; an
-   allocation that
-   fails in it fails the step, step_end); audit_index_build
+   step's records linked[0..linked_count), linked in this transaction, are read for an
+   instance's `started` record before the store; step_write_records; an allocation that
+   fails in it fails the step, step_end). `walked`, when not NULL, is the chain's
+   canonical writer just after it wrote this record: the record's members are taken
+   from its walk (codec_canon_members), not found by a second walk. audit_index_build
    makes the index from the whole history (the upgrade to schema 4), audit_index_clear
    empties it. Each returns STORE_OK or a store code. audit_index_search runs
    engine_audit_search's search on the index: *used false (and nothing else done) when
    the store has no index or a row of it cannot be read, so the caller folds the
    history instead. */
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
-                       size_t linked_count);
+                       size_t linked_count, const CodecCanon *walked);
 /* Whether audit_index_record would change the index for a record of `kind` of
    `instance` (in *needed): the step reads only those (records_put). STORE_OK or a
    store code. */

@@ -595,9 +595,26 @@ static size_t entry_end(const StepRecords *r, size_t i)
     return j;
 }
 
+/* Indexes record i in the decisions index when it is of a kind the index keeps: only
+   those are read, from the bytes the chain has just checked and walked (record_link:
+   the index takes the record's members from that walk). */
+static int record_index(Step *s, HistoryChain *chain, size_t i)
+{
+    const StepRecord *item = &s->records->items[i];
+    if (!strcmp(item->kind, "resolved"))
+        ask_window_note(s, item->instance);   /* the next ask in this transaction sees it */
+    bool needed;
+    int rc = audit_index_needs(s->txn, item->kind, item->instance, &needed);
+    if (rc != STORE_OK || !needed)
+        return rc;
+    StoreBytes bytes = step_record_bytes(s->records, i);
+    return audit_index_record(s->txn, bytes.data, bytes.len, s->records, i, &chain->canonical);
+}
+
 /* Puts records i to j - 1 of the step's list in the store as one entry, linked on the
    chain (engine_history.c has the layout): one record behind its own stamp (its bytes
-   lie behind room for it), several behind one stamp of HISTORY_ENTRY_TAG. */
+   lie behind room for it), several behind one stamp of HISTORY_ENTRY_TAG. Each record
+   is indexed as soon as it is linked, while the chain's walk of it is at hand. */
 static int entry_put(Step *s, HistoryChain *chain, size_t i, size_t j)
 {
     StepRecords *r = s->records;
@@ -606,8 +623,11 @@ static int entry_put(Step *s, HistoryChain *chain, size_t i, size_t j)
     size_t stamp_len = 0;
     uint64_t first = chain->count + 1;
     int rc = STORE_OK;
-    for (size_t k = i; rc == STORE_OK && k < j; k++)
+    for (size_t k = i; rc == STORE_OK && k < j; k++) {
         rc = record_link(s, chain, k, stamp, &stamp_len);
+        if (rc == STORE_OK)
+            rc = record_index(s, chain, k);
+    }
     if (rc != STORE_OK)
         return rc;
     history_key(item->instance, item->seq, key);
@@ -627,18 +647,6 @@ static int entry_put(Step *s, HistoryChain *chain, size_t i, size_t j)
     return rc;
 }
 
-/* Indexes record i in the decisions index when it is of a kind the index keeps: only
-   those are read, from the bytes the chain has checked (record_link). */
-static int record_index(Step *s, size_t i)
-{
-    bool needed;
-    int rc = audit_index_needs(s->txn, s->records->items[i].kind, s->records->items[i].instance, &needed);
-    if (rc != STORE_OK || !needed)
-        return rc;
-    StoreBytes bytes = step_record_bytes(s->records, i);
-    return audit_index_record(s->txn, bytes.data, bytes.len, s->records, i);
-}
-
 /* Links and puts the step's records not yet written, on chain `c`. */
 static int records_put(Step *s, HistoryChain *c)
 {
@@ -652,11 +660,6 @@ static int records_put(Step *s, HistoryChain *c)
     for (size_t i = s->written, j; rc == STORE_OK && i < s->records->count; i = j) {
         j = entry_end(s->records, i);
         rc = entry_put(s, c, i, j);
-        for (size_t k = i; rc == STORE_OK && k < j; k++) {
-            if (!strcmp(s->records->items[k].kind, "resolved"))
-                ask_window_note(s, s->records->items[k].instance);   /* the next ask in this transaction sees it */
-            rc = record_index(s, k);
-        }
         if (rc == STORE_OK)
             s->written = j;
     }
