@@ -21,6 +21,12 @@
  *              fast writer (and codec_member_integer) refuses exactly what
  *              codec_decode refuses, and what both read gives the same canonical bytes
  *              (and the same "seq")
+ *   strings    strings of 0 to 40 bytes with a byte that needs care (a control
+ *              character, '"', '\\', DEL, UTF-8 of every width, bytes that are no UTF-8,
+ *              a NUL) at every place, with bytes after them in the record and without:
+ *              the one-pass path for printable ASCII (which reads a word at a time, past
+ *              a short string's end when the record goes on) gives the same verdict and
+ *              bytes as the decoder and audit_canon
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -302,6 +308,48 @@ static void test_damage(void **state)
     codec_canon_free(&fast);
 }
 
+/* ---- strings: the one-pass path for printable ASCII and the way around it ---- */
+
+/* A string of `len` 'x' but byte(s) `with` at `at` (nothing when `with_len` is 0), as the
+   member "s" of an object, before a member "t" (so more bytes follow it, the reader's
+   word reads past its end) or alone at the record's end (no word past it): the record's
+   bytes must get the verdict codec_decode gives and, when read, the canonical form
+   audit_canon writes. Bytes that are no UTF-8 are put in after encoding. */
+static void string_case(size_t len, size_t at, const unsigned char *with, size_t with_len, bool last,
+                        CodecCanon *fast)
+{
+    char text[64];
+    memset(text, 'x', len);
+    text[len] = '\0';
+    json_t *value = last ? json_pack("{s:s}", "s", text) : json_pack("{s:s,s:i}", "s", text, "t", 7);
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+    unsigned char *b = (unsigned char *)bytes.data;
+    unsigned char *found = len ? memmem(b, bytes.len, text, len) : NULL;
+    assert_true(!len || found);
+    if (with_len && at + with_len <= len)
+        memcpy(found + at, with, with_len);
+    same_verdict(b, bytes.len, fast);
+    strbuf_free(&bytes);
+    json_decref(value);
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    static const struct { const char *bytes; size_t len; } WITH[] = {
+        {"", 0}, {"\x01", 1}, {"\x1f", 1}, {"\"", 1}, {"\\", 1}, {" ", 1}, {"~", 1}, {"\x7f", 1},
+        {"\xc3\xa9", 2}, {"\xe2\x82\xac", 3}, {"\xf0\x9f\x98\x80", 4}, {"\x80", 1}, {"\xff", 1},
+        {"\xc3", 1}, {"\xed\xa0\x80", 3}, {"\n", 1}, {"\x00", 1}, {"!#", 2}, {"[]", 2}};
+    CodecCanon fast = {0};
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t w = 0; w < sizeof WITH / sizeof WITH[0]; w++)
+            for (size_t at = 0; at < (len ? len : 1); at++)
+                for (int last = 0; last < 2; last++)
+                    string_case(len, at, (const unsigned char *)WITH[w].bytes, WITH[w].len, last, &fast);
+    codec_canon_free(&fast);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_record_fields),
         cmocka_unit_test(test_damage),
+        cmocka_unit_test(test_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
  *              every member, item and string is the decoded value's, in its order
  *   members    codec_view_members finds each name asked for in one walk (none of a
  *              name the object lacks, none in what is not an object)
+ *   canon      codec_canon_members, from codec_canon's walk of the same bytes (the
+ *              index reads a step's records so), finds exactly those
  *   damage     the bytes of each shape cut short at every byte and with bytes changed:
  *              walking everything never reads past them (the ASan build checks) and
  *              always ends
@@ -180,6 +182,40 @@ static void test_members(void **state)
     json_decref(value);
 }
 
+/* codec_canon_members, after codec_canon has walked a shape's bytes, finds what
+   codec_view_members finds: every member of the top-level object, names it lacks, and
+   (past CODEC_CANON_NAMES_MAX names) the same by a walk of its own. */
+static void test_canon_members(void **state)
+{
+    (void)state;
+    static const char *const MORE[] = {"kind", "nothing", "seats", "task", "with", "at", "instance", "seq",
+                                       "state", "case", "question", "version", "tags", "added", "a", "b", "c",
+                                       "m0", "m1", "m39"};
+    CodecCanon c = {0};
+    for (int s = 0; s < SHAPES; s++) {
+        json_t *value = shape(s);
+        StrBuf bytes = STRBUF_INIT;
+        assert_int_equal(codec_encode(value, &bytes), CODEC_OK);
+        CodecView root, viewed[20], walked[20];
+        assert_true(codec_view_open(bytes.data, bytes.len, &root));
+        assert_int_equal(codec_canon(&c, bytes.data, bytes.len), CODEC_OK);
+        static const size_t COUNTS[] = {1, 5, 12, 16, 17, 20};
+        for (size_t k = 0; k < sizeof COUNTS / sizeof COUNTS[0]; k++) {
+            size_t count = COUNTS[k];
+            size_t a = codec_view_members(&root, MORE, count, viewed);
+            assert_int_equal(codec_canon_members(&c, &root, MORE, count, walked), a);
+            for (size_t i = 0; i < count; i++) {
+                assert_int_equal(walked[i].len, viewed[i].len);
+                if (viewed[i].len)
+                    assert_int_equal(walked[i].at, viewed[i].at);
+            }
+        }
+        strbuf_free(&bytes);
+        json_decref(value);
+    }
+    codec_canon_free(&c);
+}
+
 /* Walks everything `v` holds (strings read too): never past the bytes, and it ends. */
 static size_t walk_all(const CodecView *v, int depth)
 {
@@ -238,6 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_members),
+        cmocka_unit_test(test_canon_members),
         cmocka_unit_test(test_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
