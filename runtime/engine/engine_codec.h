@@ -246,6 +246,7 @@ typedef struct CodecCanon {
     bool has_seq;
     long long seq;
     struct CanonMember *members;    /* scratch: the members of the objects being written */
+    size_t *places;                 /* scratch, beside members: their canonical order */
     size_t member_cap, member_top, top_count;
     /* the last time written, and its canonical text (the quoted string): a batch's records
        share their "at" */

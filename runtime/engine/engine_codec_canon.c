@@ -46,6 +46,7 @@ static const size_t *key_lengths;
 static unsigned key_count;
 static unsigned key_rank[256];      /* key byte -> 1 + its place among the names sorted */
 static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
+static unsigned instance_byte, seq_byte;   /* the key bytes of "instance" and "seq" (0: none) */
 static size_t key_text_at[256], key_text_len[256];
 static pthread_once_t rank_once = PTHREAD_ONCE_INIT;
 static atomic_bool ranks_ready;     /* set once ranks_build has run: no pthread_once a record */
@@ -70,6 +71,10 @@ static void ranks_build(void)
     for (unsigned i = 0; i < key_count; i++)
         key_rank[sorted[i]] = i > 0 && byte_order(&sorted[i - 1], &sorted[i]) == 0 ? key_rank[sorted[i - 1]] : 1 + i;
     for (unsigned b = 1; b <= key_count; b++) {
+        if (key_lengths[b - 1] == 8 && memcmp(key_names[b - 1], "instance", 8) == 0)
+            instance_byte = b;
+        if (key_lengths[b - 1] == 3 && memcmp(key_names[b - 1], "seq", 3) == 0)
+            seq_byte = b;
         key_text_at[b] = key_texts.len;
         audit_canon_string(key_names[b - 1], key_lengths[b - 1], &key_texts);
         strbuf_put(&key_texts, ":", 1);
@@ -142,29 +147,33 @@ static bool members_reserve(Walk *w, uint64_t more)
     while (cap - c->member_top < more)
         cap *= 2;
     CanonMember *grown = realloc(c->members, cap * sizeof *grown);
-    if (!grown) {
+    if (grown)
+        c->members = grown;
+    size_t *places = grown ? realloc(c->places, cap * sizeof *places) : NULL;
+    if (!places) {
         w->no_memory = true;
         return false;
     }
-    c->members = grown;
+    c->places = places;
     c->member_cap = cap;
     return true;
 }
 
-/* Insertion sort (a record's objects hold a few members): duplicates are damage. */
-static bool members_sort(CanonMember *m, size_t n)
+/* The members' canonical order, as places in `m` (insertion sort of the places, not of
+   the members: a record's objects hold a few members): duplicates are damage. */
+static bool members_sort(const CanonMember *m, size_t *place, size_t n)
 {
+    place[0] = 0;
     for (size_t i = 1; i < n; i++) {
-        CanonMember item = m[i];
         size_t j = i;
         int order = 1;
-        while (j > 0 && (order = member_order(&m[j - 1], &item)) > 0) {
-            m[j] = m[j - 1];
+        while (j > 0 && (order = member_order(&m[place[j - 1]], &m[i])) > 0) {
+            place[j] = place[j - 1];
             j--;
         }
         if (order == 0)
             return false;
-        m[j] = item;
+        place[j] = i;
     }
     return true;
 }
@@ -216,6 +225,8 @@ static void top_fields(Walk *w, const CanonMember *m, size_t count)
     CodecCanon *c = w->c;
     c->top_count = count;
     for (size_t i = 0; i < count; i++) {
+        if (m[i].byte && m[i].byte != instance_byte && m[i].byte != seq_byte)
+            continue;               /* a name of the table, neither of the two */
         const unsigned char *value = w->bytes + m[i].value_at;
         unsigned tag = value[0];
         if (m[i].name_len == 8 && memcmp(m[i].name, "instance", 8) == 0 &&
@@ -229,10 +240,12 @@ static void top_fields(Walk *w, const CanonMember *m, size_t count)
 }
 
 /* The object whose members' values were written one after another from `start` in
-   c->text (members[0..count), sorted, say where each is), made canonical: braces,
-   names and values in order, assembled in c->order and put back from `start` (or,
-   for the record's own object, at 0, by swapping the two buffers). */
-static void object_write(CodecCanon *c, const CanonMember *m, size_t count, size_t start)
+   c->text (members[0..count) say where each is, place[0..count) their canonical
+   order), made canonical: braces, names and values in order, assembled in c->order and
+   put back from `start` (or, for the record's own object, at 0, by swapping the two
+   buffers). */
+static void object_write(CodecCanon *c, const CanonMember *members, const size_t *place, size_t count,
+                         size_t start)
 {
     StrBuf *out = &c->order;
     if (strbuf_failed(&c->text))
@@ -240,15 +253,16 @@ static void object_write(CodecCanon *c, const CanonMember *m, size_t count, size
     out->len = 0;
     strbuf_put(out, "{", 1);
     for (size_t i = 0; i < count; i++) {
+        const CanonMember *m = &members[place[i]];
         if (i)
             strbuf_put(out, ",", 1);
-        if (m[i].byte && !strbuf_failed(&key_texts)) {
-            strbuf_put(out, key_texts.data + key_text_at[m[i].byte], key_text_len[m[i].byte]);
+        if (m->byte && !strbuf_failed(&key_texts)) {
+            strbuf_put(out, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
         } else {
-            audit_canon_string(m[i].name, m[i].name_len, out);
+            audit_canon_string(m->name, m->name_len, out);
             strbuf_put(out, ":", 1);
         }
-        strbuf_put(out, c->text.data + m[i].text_at, m[i].text_len);
+        strbuf_put(out, c->text.data + m->text_at, m->text_len);
     }
     strbuf_put(out, "}", 1);
     if (strbuf_failed(out)) {
@@ -290,11 +304,11 @@ static bool walk_object(Walk *w, uint64_t count, int depth, int how)
         c->members[base + i] = m;
     }
     if (ok && how)
-        ok = members_sort(c->members + base, (size_t)count);
+        ok = members_sort(c->members + base, c->places + base, (size_t)count);
     if (ok && depth == 0)
         top_fields(w, c->members + base, (size_t)count);
     if (ok && (how & WALK_WRITE))
-        object_write(c, c->members + base, (size_t)count, start);
+        object_write(c, c->members + base, c->places + base, (size_t)count, start);
     c->member_top = base;
     return ok;
 }
@@ -585,6 +599,8 @@ void codec_canon_free(CodecCanon *c)
     strbuf_free(&c->text);
     strbuf_free(&c->order);
     free(c->members);
+    free(c->places);
     c->members = NULL;
+    c->places = NULL;
     c->member_cap = c->member_top = 0;
 }
