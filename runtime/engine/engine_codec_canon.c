@@ -12,9 +12,11 @@
  * test_codec_canon.c and tests/fuzz/fuzz_codec.c hold them to the same bytes.
  *
  * An object's members are collected (name, where the value starts, where its canonical
- * text starts) while each value is checked and written, one after another, then sorted
- * by their names' UTF-16 code units (a duplicate name is damage, as for the decoder),
- * and the object is put together in that order in a second buffer and copied back. So
+ * text starts) while each value is checked and written, one after another, then their
+ * places sorted by their names' UTF-16 code units (a duplicate name is damage, as for the
+ * decoder), and the object is put together in that order in a second buffer and copied
+ * back. The record's own members stay in c->members for the decisions index
+ * (codec_canon_members). A string of printable ASCII is checked and written in one pass. So
  * every byte is walked once, and each value's text copied twice more for each object it
  * is inside: O(size x depth) in memcpy for a value that nests objects far down.
  * Every byte is checked as codec_decode checks it, so the bytes it refuses are exactly

@@ -16,6 +16,7 @@
  * writes for the decoded value; codec_member_integer, which verify reads instances with,
  * refuses the same and finds the same "seq". And what decodes, encoded in format 1 and
  * in format 2, has one canonical form. codec_canon_check refuses what codec_canon refuses.
+ * codec_canon_members, from codec_canon's walk, finds the members codec_view_members finds.
  * And the record read where it lies (engine_codec_view.c, the decisions index's
  * reader): on any bytes, walking every member, item and string never reads past them;
  * on bytes that decode, each is the decoded value's, in its order.
@@ -97,6 +98,19 @@ static void canon_agrees(const uint8_t *data, size_t size, int decoded, const js
     }
     if (rc == CODEC_OK)
         rc = codec_canon(&fast, data, size);
+    if (rc == CODEC_OK) {
+        /* the members the canonical writer's walk kept are the view's (the index reads a
+           step's records so) */
+        static const char *const NAMES[] = {"kind", "instance", "task", "at", "state", "seats", "tags",
+                                            "outcome", "to", "by", "added", "choice", "seq", "id"};
+        enum { N = sizeof NAMES / sizeof NAMES[0] };
+        CodecView viewed[N], walked[N];
+        if (codec_view_members(&root, NAMES, N, viewed) != codec_canon_members(&fast, &root, NAMES, N, walked))
+            abort();
+        for (size_t i = 0; i < N; i++)
+            if (viewed[i].len != walked[i].len || (viewed[i].len && viewed[i].at != walked[i].at))
+                abort();
+    }
     if (rc == CODEC_OK && decoded == CODEC_OK) {
         StrBuf slow = STRBUF_INIT;
         if (audit_canon(value, &slow) != AUDIT_OK || slow.len != fast.text.len ||
