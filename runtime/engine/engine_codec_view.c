@@ -68,6 +68,22 @@ _Static_assert(CODEC_TAG_SMALL_INT == 0x20 && CODEC_TAG_SHORT_STRING == 0x40 && 
                CODEC_TAG_SHORT_ARRAY == 0x80 && CODEC_TAG_SHORT_OBJECT == 0x90 && CODEC_SHORT_COUNT_MAX == 15 &&
                CODEC_TAG_VALUE == 0xA0, "skip_value reads a tag's kind from its top three bits");
 
+static bool skip_value(const CodecView *v, size_t *at, int depth);
+
+/* Moves *at past the `n` members (`object`) or items of a container that start at
+   `next`: false when cut short, too deep or not members. */
+static bool skip_items(const CodecView *v, size_t next, uint64_t n, bool object, int depth, size_t *at)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        const char *name;
+        size_t name_len;
+        if ((object && !skip_name(v, &next, &name, &name_len)) || !skip_value(v, &next, depth + 1))
+            return false;
+    }
+    *at = next;
+    return true;
+}
+
 /* Moves *at past the value at it: false when cut short, too deep or not a value. A
    tag's kind is its top three bits (engine_codec_canon.c's walk_value reads them so);
    scalars are stepped over in place, only containers recurse. */
@@ -93,32 +109,16 @@ static bool skip_value(const CodecView *v, size_t *at, int depth)
         return true;
     case 4: {                                   /* a short array or object */
         bool object = tag >= CODEC_TAG_SHORT_OBJECT;
-        size_t next = *at + 1;
         n = tag - (object ? CODEC_TAG_SHORT_OBJECT : CODEC_TAG_SHORT_ARRAY);
-        for (uint64_t i = 0; i < n; i++) {
-            const char *name;
-            size_t name_len;
-            if ((object && !skip_name(v, &next, &name, &name_len)) || !skip_value(v, &next, depth + 1))
-                return false;
-        }
-        *at = next;
-        return true;
+        return skip_items(v, *at + 1, n, object, depth, at);
     }
     default:
         break;
     }
     bool object;
     size_t next;
-    if (view_container(v, *at, &object, &n, &next)) {
-        for (uint64_t i = 0; i < n; i++) {
-            const char *name;
-            size_t name_len;
-            if ((object && !skip_name(v, &next, &name, &name_len)) || !skip_value(v, &next, depth + 1))
-                return false;
-        }
-        *at = next;
-        return true;
-    }
+    if (view_container(v, *at, &object, &n, &next))
+        return skip_items(v, next, n, object, depth, at);
     (*at)++;
     if (tag == CODEC_TAG_STRING) {
         if (!view_varint(v, at, &n))
