@@ -310,18 +310,16 @@ static void serve_on_http_log(void *context, const char *message)
 static const char *const SERVE_NOTABLE[] = {"started", "stalled", "done", "failed", "cancelled", "resolved",
                                             "escalated", "timer", "overridden", "retried", NULL};
 
-/* The engine hands this only records of the kinds above (EngineOptions.record_kinds). */
-static void serve_on_record(void *context, const json_t *record)
+/* The engine hands this only records of the kinds above (EngineOptions.record_kinds),
+   read where they lie in the store's bytes (no JSON is made for them). */
+static void serve_on_record(void *context, const EngineRecordBrief *record)
 {
     (void)context;
-    const char *kind = json_string_value(json_object_get(record, "kind"));
-    if (!kind)
-        return;
     StrBuf line = STRBUF_INIT;
-    serve_log_begin(&line, !strcmp(kind, "stalled") ? "warn" : "info", kind);
-    serve_log_json(&line, "instance", json_object_get(record, "instance"));
-    serve_log_json(&line, "state", json_object_get(record, "state"));
-    serve_log_json(&line, "task", json_object_get(record, "task"));
+    serve_log_begin(&line, !strcmp(record->kind, "stalled") ? "warn" : "info", record->kind);
+    serve_log_text(&line, "instance", record->instance.text, record->instance.len);
+    serve_log_text(&line, "state", record->state.text, record->state.len);
+    serve_log_text(&line, "task", record->task.text, record->task.len);
     serve_log_end(&line);
 }
 
@@ -330,7 +328,7 @@ static void serve_on_record(void *context, const json_t *record)
 static int serve_open(Serve *s, const ServeArgs *a)
 {
     EngineOptions options = {0};
-    options.on_record = serve_on_record;
+    options.on_record_brief = serve_on_record;
     options.record_kinds = SERVE_NOTABLE;
     char why[1024];
     if (engine_open(a->db, &options, &s->engine, why, sizeof why) != ENGINE_OK) {

@@ -131,6 +131,8 @@ void serve_log(const char *level, const char *event, json_t *fields);
    and frees `line`. (cli_serve_log.c) */
 void serve_log_begin(StrBuf *line, const char *level, const char *event);
 void serve_log_string(StrBuf *line, const char *name, const char *value);
+/* A string of `len` bytes (it may hold a NUL); text NULL: null. */
+void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len);
 void serve_log_json(StrBuf *line, const char *name, const json_t *value);
 void serve_log_integer(StrBuf *line, const char *name, long long value);
 void serve_log_real(StrBuf *line, const char *name, double value);

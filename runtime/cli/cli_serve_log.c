@@ -119,20 +119,25 @@ static void log_put_json(StrBuf *line, const char *name, const json_t *value)
     free(text);
 }
 
-void serve_log_string(StrBuf *line, const char *name, const char *value)
+void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len)
 {
-    if (!value) {
+    if (!text) {
         log_put_json(line, name, NULL);
-    } else if (serve_json_plain(value, strlen(value))) {
+    } else if (serve_json_plain(text, len)) {
         log_name(line, name);
         strbuf_putc(line, '"');
-        strbuf_puts(line, value);
+        strbuf_put(line, text, len);
         strbuf_putc(line, '"');
     } else {
-        json_t *string = json_string(value);   /* NULL when not UTF-8: null */
+        json_t *string = json_stringn(text, len);   /* NULL when not UTF-8: null */
         log_put_json(line, name, string);
         json_decref(string);
     }
+}
+
+void serve_log_string(StrBuf *line, const char *name, const char *value)
+{
+    serve_log_text(line, name, value, value ? strlen(value) : 0);
 }
 
 void serve_log_json(StrBuf *line, const char *name, const json_t *value)

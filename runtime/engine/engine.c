@@ -469,7 +469,7 @@ static int batch_keep(BatchCall *b, EngineInput *in, StepRecords *records)
     }
     /* Kept for the on_record hook only, and only the kinds it wants (their bytes: JSON
        is made as the hook is called). */
-    if (b->engine->options.on_record && records_keep(b->engine, &b->records, records) != STORE_OK)
+    if (engine_hears_records(b->engine) && records_keep(b->engine, &b->records, records) != STORE_OK)
         return ENGINE_NO_MEMORY;   /* its records could not be shown: nothing is kept */
     return STORE_OK;
 }

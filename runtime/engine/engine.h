@@ -47,10 +47,26 @@ const char *engine_strerror(int code);
    hook may keep it with json_incref rather than copy it. */
 typedef void (*EngineRecordFn)(void *context, const json_t *record);
 
+/* A string a record holds, borrowed for the call: `len` bytes (it may hold a NUL), not
+   NUL-terminated; text NULL when the record has no such member, or it is no string. */
+typedef struct EngineText {
+    const char *text;
+    size_t len;
+} EngineText;
+/* The few members of a record a log line names, read where they lie in its stored
+   bytes: no JSON is made (serve's log). */
+typedef struct EngineRecordBrief {
+    const char *kind;
+    EngineText instance, state, task;
+} EngineRecordBrief;
+typedef void (*EngineRecordBriefFn)(void *context, const EngineRecordBrief *record);
+
 typedef struct EngineOptions {
     EngineRecordFn on_record;
+    /* Instead of on_record (set one of them): each record's brief. */
+    EngineRecordBriefFn on_record_brief;
     void *record_context;
-    /* The kinds of record on_record is given ("started", ...; a NULL-terminated list),
+    /* The kinds of record the hook is given ("started", ...; a NULL-terminated list),
        or NULL for every kind: records of other kinds are never made into JSON. */
     const char *const *record_kinds;
     const json_t *mocks;        /* `huddle run --mocks`: connector.operation -> reply */

@@ -356,6 +356,8 @@ StoreBytes step_record_bytes(const StepRecords *r, size_t i);
 json_t *step_record_json(Step *s, size_t i);
 /* Whether the engine's on_record hook is given records of `kind`. */
 bool engine_wants_record(const Engine *e, const char *kind);
+/* Whether the engine has a hook for records at all (on_record or on_record_brief). */
+bool engine_hears_records(const Engine *e);
 /* Appends to `to` the settled records of `from` the on_record hook wants: STORE_OK or
    ENGINE_NO_MEMORY. */
 int records_keep(const Engine *e, StepRecords *to, const StepRecords *from);

@@ -307,9 +307,14 @@ json_t *step_record_json(Step *s, size_t i)
     return codec_decode(bytes.data, bytes.len, &record, why, sizeof why) == CODEC_OK ? record : NULL;
 }
 
+bool engine_hears_records(const Engine *e)
+{
+    return e->options.on_record || e->options.on_record_brief;
+}
+
 bool engine_wants_record(const Engine *e, const char *kind)
 {
-    if (!e->options.on_record)
+    if (!engine_hears_records(e))
         return false;
     const char *const *kinds = e->options.record_kinds;
     if (!kinds)
@@ -337,12 +342,46 @@ int records_keep(const Engine *e, StepRecords *to, const StepRecords *from)
     return strbuf_failed(&to->bytes) ? ENGINE_NO_MEMORY : STORE_OK;
 }
 
+/* A member's string, read where it lies (or into `buf`); text NULL for anything else
+   (len 0: the record has no such member). */
+static EngineText brief_text(const CodecView *member, char buf[CODEC_VIEW_TEXT])
+{
+    EngineText text = {NULL, 0};
+    if (member->len == 0 || !codec_view_string(member, buf, &text.text, &text.len))
+        text = (EngineText){NULL, 0};
+    return text;
+}
+
+/* The brief of a record's bytes, in one walk of its members; false when they are not a
+   binary record. */
+static bool record_brief(StoreBytes bytes, const char *kind, EngineRecordBrief *brief,
+                         char bufs[3][CODEC_VIEW_TEXT])
+{
+    static const char *const NAMES[] = {"instance", "state", "task"};
+    CodecView record, members[3];
+    if (!codec_view_open(bytes.data, bytes.len, &record))
+        return false;
+    codec_view_members(&record, NAMES, 3, members);
+    brief->kind = kind;
+    brief->instance = brief_text(&members[0], bufs[0]);
+    brief->state = brief_text(&members[1], bufs[1]);
+    brief->task = brief_text(&members[2], bufs[2]);
+    return true;
+}
+
 void engine_report_records(Engine *e, const StepRecords *records)
 {
     for (size_t i = 0; i < records->count; i++) {
         const StepRecord *item = &records->items[i];
         if (!engine_wants_record(e, item->kind))
             continue;
+        if (e->options.on_record_brief) {
+            EngineRecordBrief brief;
+            char bufs[3][CODEC_VIEW_TEXT];
+            if (record_brief(step_record_bytes(records, i), item->kind, &brief, bufs))
+                e->options.on_record_brief(e->options.record_context, &brief);
+            continue;
+        }
         json_t *record;
         char why[160];
         StoreBytes bytes = step_record_bytes(records, i);

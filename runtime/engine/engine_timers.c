@@ -178,7 +178,7 @@ static int fire_later(Step *s, const DueTimer *t, bool *later)
 static int fire_step(FireBatch *f, StoreTxn *txn, unsigned i, bool *later)
 {
     DueTimer *t = &f->due->items[i];
-    if (!f->engine->options.on_record)
+    if (!engine_hears_records(f->engine))
         step_records_clear(&f->records);   /* nobody reads them: cleared a step at a time */
     Step s;
     step_begin(&s, f->engine, txn, (int64_t)store_read_be64(t->key), &f->records, f->why, f->why_len);

@@ -124,6 +124,9 @@ serve_stop
 if [ "$serve_rc" -eq 0 ]; then ok "SIGTERM: serve exits 0"; else no "SIGTERM: serve exits 0 (got $serve_rc)" "$tmp/serve.log"; fi
 serve_log_ok "every log line is JSON, no sanitizer report"
 if grep -q '"event":"request","method":"POST","path":"/v1/tasks/t1/answer","status":200' "$tmp/serve.log"; then ok "requests are logged with their status"; else no "requests are logged" "$tmp/serve.log"; fi
+if grep -q '"level":"info","event":"started","instance":"i1","state":null,"task":null}' "$tmp/serve.log"; then ok "an instance starting is logged with its id"; else no "the started line" "$tmp/serve.log"; fi
+if grep -q '"level":"info","event":"done","instance":"i1","state":"decide","task":null}' "$tmp/serve.log"; then ok "and its end, with the state it ended in"; else no "the done line" "$tmp/serve.log"; fi
+if grep -q '"level":"info","event":"timer","instance":"i2",' "$tmp/serve.log"; then ok "a timer firing is logged with its instance"; else no "the timer line" "$tmp/serve.log"; fi
 if grep -q 'token\"*:\"*[a-z]*-token\|s3cret' "$tmp/serve.log"; then no "no token or secret in the log" "$tmp/serve.log"; else ok "no token or secret in the log"; fi
 expect "tick works once serve is gone" 0 "$h" tick --db "$db"
 printf '{"shop": {"kind": "webhook", "secret": "x"}}' > "$tmp/secretconn.json"

@@ -892,6 +892,75 @@ static void test_a_failing_timer_keeps_the_timers_before_it(void **state)
     env_close(&env);
 }
 
+/* ---- the brief hook ------------------------------------------------------------------ */
+
+/* A brief as the JSON hook's record gives it: kind, and instance, state and task when
+   they are strings (else null). */
+static json_t *brief_json(const char *kind, const EngineText *instance, const EngineText *state, const EngineText *task)
+{
+    const EngineText *texts[] = {instance, state, task};
+    const char *names[] = {"instance", "state", "task"};
+    json_t *out = json_pack("{s:s}", "kind", kind);
+    for (size_t i = 0; i < 3; i++)
+        json_object_set_new(out, names[i], texts[i]->text ? json_stringn(texts[i]->text, texts[i]->len) : json_null());
+    return out;
+}
+
+static void hear_brief(void *context, const EngineRecordBrief *r)
+{
+    json_array_append_new(((Env *)context)->heard, brief_json(r->kind, &r->instance, &r->state, &r->task));
+}
+
+static json_t *brief_of_record(const json_t *record)
+{
+    const char *names[] = {"instance", "state", "task"};
+    EngineText texts[3];
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(record, names[i]);
+        texts[i] = json_is_string(v) ? (EngineText){json_string_value(v), json_string_length(v)} : (EngineText){NULL, 0};
+    }
+    return brief_json(json_string_value(json_object_get(record, "kind")), &texts[0], &texts[1], &texts[2]);
+}
+
+/* The brief hook hears each record the JSON hook hears, in order, with the same
+   instance, state and task, read from the record's bytes. */
+static void test_brief_hook_hears_what_the_json_hook_hears(void **state)
+{
+    Fixture *f = *state;
+    make_origin(f, "origin");
+    copy_store(f, "origin", "json");
+    copy_store(f, "origin", "brief");
+    Env json_env, brief_env;
+    char dir[128];
+    path_of(dir, sizeof dir, f, "json");
+    env_open(&json_env, dir);
+    path_of(dir, sizeof dir, f, "brief");
+    env_open(&brief_env, dir);
+    brief_env.engine->options.on_record = NULL;
+    brief_env.engine->options.on_record_brief = hear_brief;
+    Batch a, b;
+    mixed_batch(&a);
+    mixed_batch(&b);
+    assert_int_equal(engine_apply_batch(json_env.engine, a.in, a.count, T0 + MINUTE), ENGINE_OK);
+    assert_int_equal(engine_apply_batch(brief_env.engine, b.in, b.count, T0 + MINUTE), ENGINE_OK);
+    assert_same_results(&a, &b);
+    json_t *want = json_array();
+    size_t i;
+    json_t *record;
+    json_array_foreach(json_env.heard, i, record)
+        json_array_append_new(want, brief_of_record(record));
+    assert_true(json_array_size(want) >= 6);
+    if (!json_equal(want, brief_env.heard)) {
+        char *w = json_dumps(want, 0), *g = json_dumps(brief_env.heard, 0);
+        fail_msg("briefs:\n%s\nwanted:\n%s", g, w);
+    }
+    json_decref(want);
+    batch_free(&a);
+    batch_free(&b);
+    env_close(&json_env);
+    env_close(&brief_env);
+}
+
 int main(void)
 {
     /* fault_point reads the variable once, at the first point this process passes */
@@ -909,6 +978,7 @@ int main(void)
         T(test_two_inputs_failing_after_writing_take_two_runs),
         T(test_map_growth_in_a_batch_with_a_refusal_after_writing),
         T(test_a_failing_timer_keeps_the_timers_before_it),
+        T(test_brief_hook_hears_what_the_json_hook_hears),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     remove(crash_log);
