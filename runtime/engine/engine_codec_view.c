@@ -232,3 +232,97 @@ bool codec_view_text_copy(const CodecView *v, char **out)
     *out = codec_text_copy(text, nul ? (size_t)(nul - text) : len);
     return *out != NULL;
 }
+
+/* ---- a value kept inside a record of its own encoding (engine_task_record.h) ---- */
+
+void codec_view_value(const void *data, size_t len, size_t at, CodecView *v)
+{
+    *v = (CodecView){.bytes = data, .len = len, .at = at, .format = CODEC_FORMAT};
+    v->name_count = codec_key_table(&v->names, &v->name_lengths);
+}
+
+CodecKind codec_view_kind(const CodecView *v)
+{
+    if (v->at >= v->len)
+        return CODEC_KIND_NONE;
+    unsigned tag = v->bytes[v->at];
+    bool format_2 = v->format >= CODEC_FORMAT_2;
+    if (tag >= CODEC_TAG_SHORT_OBJECT && tag <= CODEC_TAG_SHORT_OBJECT + CODEC_SHORT_COUNT_MAX)
+        return CODEC_KIND_OBJECT;
+    if (tag >= CODEC_TAG_SHORT_ARRAY && tag <= CODEC_TAG_SHORT_ARRAY + CODEC_SHORT_COUNT_MAX)
+        return CODEC_KIND_ARRAY;
+    if ((tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX) ||
+        tag == CODEC_TAG_STRING || (format_2 && (tag == CODEC_TAG_TIME || tag == CODEC_TAG_HEX)) ||
+        (format_2 && tag >= CODEC_TAG_VALUE))
+        return CODEC_KIND_STRING;
+    if ((tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) || tag == CODEC_TAG_INT)
+        return CODEC_KIND_INTEGER;
+    switch (tag) {
+    case CODEC_TAG_NULL: return CODEC_KIND_NULL;
+    case CODEC_TAG_FALSE: return CODEC_KIND_FALSE;
+    case CODEC_TAG_TRUE: return CODEC_KIND_TRUE;
+    case CODEC_TAG_REAL: return CODEC_KIND_REAL;
+    case CODEC_TAG_ARRAY: return CODEC_KIND_ARRAY;
+    case CODEC_TAG_OBJECT: return CODEC_KIND_OBJECT;
+    default: return CODEC_KIND_NONE;
+    }
+}
+
+bool codec_view_integer(const CodecView *v, int64_t *n)
+{
+    if (v->at >= v->len)
+        return false;
+    unsigned tag = v->bytes[v->at];
+    if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
+        *n = tag - CODEC_TAG_SMALL_INT;
+        return true;
+    }
+    size_t at = v->at + 1;
+    uint64_t zigzag;
+    if (tag != CODEC_TAG_INT || !view_varint(v, &at, &zigzag))
+        return false;
+    *n = (int64_t)(zigzag >> 1 ^ (0 - (zigzag & 1)));
+    return true;
+}
+
+bool codec_view_item(const CodecView *array, size_t index, CodecView *item)
+{
+    CodecViewItems items;
+    codec_view_items(array, &items);
+    if (items.object)
+        return false;
+    for (size_t i = 0; codec_view_next(&items, item, NULL, NULL); i++)
+        if (i == index)
+            return true;
+    return false;
+}
+
+size_t codec_view_array_size(const CodecView *v)
+{
+    CodecViewItems items;
+    codec_view_items(v, &items);
+    return items.object ? 0 : (size_t)items.left;
+}
+
+bool codec_view_bytes(const CodecView *v, const unsigned char **bytes, size_t *len)
+{
+    size_t end = v->at;
+    if (!skip_value(v, &end, 0))
+        return false;
+    *bytes = v->bytes + v->at;
+    *len = end - v->at;
+    return true;
+}
+
+bool codec_view_text_is(const CodecView *v, const char *text)
+{
+    char buf[CODEC_VIEW_TEXT];
+    const char *have;
+    size_t len;
+    if (!codec_view_string(v, buf, &have, &len))
+        return false;
+    const char *nul = memchr(have, 0, len);   /* where json_string_value's C string ends */
+    if (nul)
+        len = (size_t)(nul - have);
+    return strlen(text) == len && memcmp(have, text, len) == 0;
+}

@@ -329,6 +329,11 @@ void record_json(CodecWriter *w, const char *key, const json_t *value);
 void record_integer(CodecWriter *w, const char *key, int64_t value);
 /* A VM value as its JSON (value_to_json). */
 void record_value(CodecWriter *w, const char *key, Value value);
+/* A VM value written by `w` as the bytes codec_encode_value writes for value_to_json's
+   JSON of it: straight from the value when it is plain enough (no real, UTF-8 texts, no
+   key with a NUL, shallow enough for the writer), else through jansson. false only when
+   jansson is out of memory (nothing written then). */
+bool engine_write_value(CodecWriter *w, Value value);
 void record_bool(CodecWriter *w, const char *key, bool value);
 void record_null(CodecWriter *w, const char *key);
 /* A time field, as the text time_text gives. */
