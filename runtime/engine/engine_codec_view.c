@@ -153,7 +153,16 @@ bool codec_view_next(CodecViewItems *items, CodecView *value, const char **name,
 
 bool codec_view_member(const CodecView *object, const char *name, CodecView *value)
 {
-    return codec_view_members(object, &name, 1, value) == 1;
+    CodecViewItems items;
+    const char *have;
+    size_t have_len, len = strlen(name);
+    codec_view_items(object, &items);
+    if (!items.object)
+        return false;
+    while (codec_view_next(&items, value, &have, &have_len))
+        if (have_len == len && memcmp(have, name, len) == 0)
+            return true;
+    return false;
 }
 
 size_t codec_view_members(const CodecView *object, const char *const *names, size_t count, CodecView *values)

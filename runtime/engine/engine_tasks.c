@@ -41,13 +41,6 @@ static int no_memory(Step *s)
     return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
-/* The kind of a value the task keeps (null's when it has none). */
-static CodecKind task_value_kind(const TaskRecord *task, TaskValue v)
-{
-    CodecView view;
-    task_record_view(task, v, &view);
-    return codec_view_kind(&view);
-}
 
 
 /* The task record of its own encoding (engine_task_record.h). */
@@ -205,32 +198,6 @@ static json_t *seat_holders(Step *s, Instance *in, const json_t *who, int index)
     return holders;
 }
 
-/* For an `oncall` seat (its who `v`), with a directory: true, and its team in *team
-   (NULL when the directory has none by its id). false for any other seat. */
-static bool seat_oncall_team(Step *s, const TaskRecord *task, TaskValue v, const DirTeam **team)
-{
-    const Directory *dir = step_directory(s);
-    CodecView who, kind, id;
-    *team = NULL;
-    task_record_view(task, v, &who);
-    if (!dir || !codec_view_member(&who, "who", &kind) || !codec_view_text_is(&kind, "oncall"))
-        return false;
-    char *name = NULL;
-    if (codec_view_member(&who, "id", &id) && !codec_view_text_copy(&id, &name)) {
-        no_memory(s);
-        return false;
-    }
-    *team = dir_team(dir, name);
-    free(name);
-    return true;
-}
-
-/* For an `oncall` seat, who is on call now by the rotation (before substitution). */
-static const char *seat_on_call(Step *s, const TaskRecord *task, TaskValue v)
-{
-    const DirTeam *team;
-    return seat_oncall_team(s, task, v, &team) ? dir_oncall_at(team, s->now) : NULL;
-}
 
 /* Whether a later escalation level can still be reached (its timer is set, before the
    deadline). */
@@ -289,52 +256,6 @@ static const char **people_of(const json_t *list, size_t *count)
 
 /* ---- the ladder and reminders ---- */
 
-/* Durations kept on a task: {"ms": N} for elapsed time, {"count": N, "unit": U} for
-   business time, so they come back as the same Values; null for anything else. */
-static void duration_write(CodecWriter *w, const Value *d)
-{
-    if (!d || (d->type != VAL_DURATION && d->type != VAL_BUSINESS)) {
-        codec_write_null(w);
-        return;
-    }
-    codec_write_object(w);
-    if (d->type == VAL_DURATION) {
-        codec_write_key(w, "ms");
-        codec_write_integer(w, d->as.ms);
-    } else {
-        codec_write_key(w, "count");
-        codec_write_integer(w, d->as.integer);
-        codec_write_key(w, "unit");
-        codec_write_integer(w, (int)d->unit);
-    }
-    codec_write_close(w);
-}
-
-/* An integer member of a kept value, as json_integer_value reads it (0 when it is not
-   one). */
-static int64_t view_integer(const CodecView *object, const char *name)
-{
-    CodecView v;
-    int64_t n = 0;
-    if (codec_view_member(object, name, &v))
-        codec_view_integer(&v, &n);
-    return n;
-}
-
-/* A duration kept on a task (duration_write's), `times` over. */
-static bool duration_value(const CodecView *kept, int64_t times, Value *out)
-{
-    CodecView v;
-    if (codec_view_member(kept, "ms", &v)) {
-        *out = value_duration(view_integer(kept, "ms") * times);
-        return true;
-    }
-    if (codec_view_member(kept, "count", &v)) {
-        *out = value_business(view_integer(kept, "count") * times, (BusinessUnit)view_integer(kept, "unit"));
-        return true;
-    }
-    return false;
-}
 
 /* The members of the VM's description of an ask (vm.c, vm_suspend_ask), found in one
    pass over it; NULL for one it lacks. */
@@ -361,25 +282,6 @@ static void ask_parts(Value ask, AskParts *parts)
             }
 }
 
-/* "ladder_after" (each level's duration) and "remind_every": 0, or -1 when out of
-   memory. */
-static int task_keep_durations(TaskRecord *task, const AskParts *ask)
-{
-    const Value *ladder = ask->ladder;
-    size_t mark = task->values.len;
-    CodecWriter w;
-    codec_write_begin_value(&w, &task->values);
-    codec_write_array(&w);
-    for (uint32_t i = 0; ladder && ladder->type == VAL_LIST && i < ladder->as.list->count; i++) {
-        duration_write(&w, value_map_get(ladder->as.list->items[i], "after", 5));
-    }
-    if (task_record_set_written(task, TASK_LADDER_AFTER, mark, codec_write_end(&w)) != 0)
-        return -1;
-    mark = task->values.len;
-    codec_write_begin_value(&w, &task->values);
-    duration_write(&w, ask->remind);
-    return task_record_set_written(task, TASK_REMIND_EVERY, mark, codec_write_end(&w));
-}
 
 /* When the next level is due, counted from when the current one was reached, kept in
    the task as "next_level_due"; false (and none kept) when there is no further level or
@@ -391,7 +293,7 @@ static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *du
     Value d;
     CodecView afters, after;
     task_record_view(task, task->ladder_after, &afters);
-    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !duration_value(&after, 1, &d) ||
+    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !task_duration(&after, 1, &d) ||
         step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK || *due >= task->deadline_ms)
         return false;
     task_record_set_int(task, TASK_NEXT_LEVEL_DUE, *due);
@@ -414,7 +316,7 @@ static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
     int64_t due;
     CodecView every;
     task_record_view(task, task->remind_every, &every);
-    if (!duration_value(&every, task->reminders + 1, &d) ||
+    if (!task_duration(&every, task->reminders + 1, &d) ||
         step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK || due >= task->deadline_ms)
         return STORE_OK;
     return timer_set(s, in, due, 4, "reminder", task->id, -1);
@@ -440,7 +342,7 @@ static int task_give_seats(Step *s, Instance *in, TaskRecord *task, const Value 
             if (*rc == STORE_OK)
                 *rc = inbox_set(s, json_string_value(json_array_get(holders, k)), task->id, true);
         seat->has_previous = true;
-        const char *on_call = seat_on_call(s, task, seat->who);
+        const char *on_call = task_seat_on_call(s, task, seat->who);
         bool ok = task_texts_add_json(&seat->holders, holders) == 0 &&
                   task_texts_add_json(&seat->previous, holders) == 0 &&
                   (!on_call || (seat->on_call = codec_text_copy(on_call, strlen(on_call))));
@@ -451,29 +353,6 @@ static int task_give_seats(Step *s, Instance *in, TaskRecord *task, const Value 
     return 0;
 }
 
-/* The ask's own `value` kept as member `field`, the bytes of its JSON written straight
-   from it (null when the ask has none): 0, or -1 when out of memory. */
-static int task_keep(TaskRecord *task, TaskField field, const Value *value)
-{
-    size_t mark = task->values.len;
-    CodecWriter w;
-    codec_write_begin_value(&w, &task->values);
-    if (!value)
-        codec_write_null(&w);
-    else if (!engine_write_value(&w, *value))
-        return -1;
-    return task_record_set_written(task, field, mark, codec_write_end(&w));
-}
-
-/* The instance's state kept as member "state": its text, or null. */
-static int task_keep_state(TaskRecord *task, const char *state)
-{
-    size_t mark = task->values.len;
-    CodecWriter w;
-    codec_write_begin_value(&w, &task->values);
-    codec_write_text(&w, state);
-    return task_record_set_written(task, TASK_STATE, mark, codec_write_end(&w));
-}
 
 /* The members of a new task before its `asked` record: id, instance, state, status,
    question, choices, quorum, needed, seats (given), votes, asked_at, deadline,
@@ -506,7 +385,7 @@ static int task_fill(Step *s, Instance *in, TaskRecord *task, const AskParts *as
    stands, the reminders, whether there is a `no_quorum` arm. */
 static int task_fill_ladder(Step *s, TaskRecord *task, const AskParts *ask)
 {
-    if (task_keep(task, TASK_LADDER, ask->ladder) != 0 || task_keep_durations(task, ask) != 0)
+    if (task_keep(task, TASK_LADDER, ask->ladder) != 0 || task_keep_durations(task, ask->ladder, ask->remind) != 0)
         return -1;
     task_record_set_int(task, TASK_LEVEL, 0);
     task_record_set_int(task, TASK_LEVEL_MS, s->now);
@@ -524,17 +403,7 @@ static void task_record_asked(Step *s, Instance *in, TaskRecord *task)
         codec_write_key(record, "question");
         task_record_write_member(record, task, TASK_QUESTION);
         codec_write_key(record, "choices");
-        codec_write_array(record);
-        CodecView choices, choice, id;
-        CodecViewItems each;
-        task_record_view(task, task->choices, &choices);
-        codec_view_items(&choices, &each);
-        const unsigned char *bytes;
-        size_t len;
-        while (codec_view_next(&each, &choice, NULL, NULL))
-            if (codec_view_member(&choice, "id", &id) && codec_view_bytes(&id, &bytes, &len))
-                codec_write_bytes(record, bytes, len);   /* none without one, as json_array_append of NULL */
-        codec_write_close(record);
+        task_write_choice_ids(record, task);
         codec_write_key(record, "seats");
         task_record_write_member(record, task, TASK_SEATS);
     }
@@ -832,10 +701,11 @@ static int64_t task_fillable_seats(const TaskRecord *task)
 static bool task_decidable(const TaskRecord *task)
 {
     int64_t fillable = task_fillable_seats(task);
-    CodecView choices, c, id;
+    CodecView c, id;
     CodecViewItems each;
-    task_record_view(task, task->choices, &choices);
-    codec_view_items(&choices, &each);
+    task_choices(task, &each);
+    if (task->vote_count == 0)   /* every choice at 0 votes: whether there is one is enough */
+        return each.left > 0 && fillable >= task->needed;
     while (codec_view_next(&each, &c, NULL, NULL)) {
         int64_t votes = 0;
         if (codec_view_member(&c, "id", &id))
@@ -847,35 +717,6 @@ static bool task_decidable(const TaskRecord *task)
     return false;
 }
 
-/* The choice whose id is `choice`, into *found: false when there is none. */
-static bool task_choice(const TaskRecord *task, const char *choice, CodecView *found)
-{
-    CodecView choices, id;
-    CodecViewItems each;
-    task_record_view(task, task->choices, &choices);
-    codec_view_items(&choices, &each);
-    while (codec_view_next(&each, found, NULL, NULL))
-        if (codec_view_member(found, "id", &id) && codec_view_text_is(&id, choice))
-            return true;
-    return false;
-}
-
-/* The choices' ids, ", " between them, as the message of a refused choice prints them
-   (a choice without a text id as "(null)"). */
-static void task_choice_names(const TaskRecord *task, StrBuf *names)
-{
-    CodecView choices, c, id;
-    CodecViewItems each;
-    task_record_view(task, task->choices, &choices);
-    codec_view_items(&choices, &each);
-    for (size_t i = 0; codec_view_next(&each, &c, NULL, NULL); i++) {
-        char *text = NULL;   /* none when out of memory too: "(null)" */
-        if (codec_view_member(&c, "id", &id))
-            codec_view_text_copy(&id, &text);
-        strbuf_printf(names, "%s%s", i ? ", " : "", text ? text : "(null)");
-        free(text);
-    }
-}
 
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice)
 {
@@ -1399,7 +1240,7 @@ int task_ack(Step *s, const char *id, const char *by)
    `wanted`. */
 static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *seat, int index, json_t *wanted)
 {
-    const char *on_call = seat_on_call(s, task, seat->who);
+    const char *on_call = task_seat_on_call(s, task, seat->who);
     if (!on_call || (seat->on_call && strcmp(seat->on_call, on_call) == 0))
         return;
     if (seat->on_call) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
@@ -1504,7 +1345,7 @@ static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
             continue;
         next = seat_next_absence(dir, seat, s->now, next);
         const DirTeam *team;
-        seat_oncall_team(s, task, seat->who, &team);
+        task_seat_oncall_team(s, task, seat->who, &team);
         if (team && team->shift_ms > 0) {
             int64_t shifts = s->now >= team->start_ms ? (s->now - team->start_ms) / team->shift_ms + 1 : 0;
             int64_t boundary = team->start_ms + shifts * team->shift_ms;
