@@ -229,16 +229,26 @@ bool codec_view_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char
     return true;
 }
 
+/* A string as json_string_value gives it: its bytes up to a NUL it holds. */
+static bool view_c_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char **text, size_t *len)
+{
+    if (!codec_view_string(v, buf, text, len))
+        return false;
+    const char *nul = memchr(*text, 0, *len);
+    if (nul)
+        *len = (size_t)(nul - *text);
+    return true;
+}
+
 bool codec_view_text_copy(const CodecView *v, char **out)
 {
     char buf[CODEC_VIEW_TEXT];
     const char *text;
     size_t len;
     *out = NULL;
-    if (!codec_view_string(v, buf, &text, &len))
+    if (!view_c_string(v, buf, &text, &len))
         return true;
-    const char *nul = memchr(text, 0, len);   /* where json_string_value's C string ends */
-    *out = codec_text_copy(text, nul ? (size_t)(nul - text) : len);
+    *out = codec_text_copy(text, len);
     return *out != NULL;
 }
 
@@ -328,10 +338,5 @@ bool codec_view_text_is(const CodecView *v, const char *text)
     char buf[CODEC_VIEW_TEXT];
     const char *have;
     size_t len;
-    if (!codec_view_string(v, buf, &have, &len))
-        return false;
-    const char *nul = memchr(have, 0, len);   /* where json_string_value's C string ends */
-    if (nul)
-        len = (size_t)(nul - have);
-    return strlen(text) == len && memcmp(have, text, len) == 0;
+    return view_c_string(v, buf, &have, &len) && strlen(text) == len && memcmp(have, text, len) == 0;
 }
