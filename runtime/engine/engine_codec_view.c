@@ -2,7 +2,8 @@
  * engine_codec_view.c - members, items and strings of a binary record (formats 1 and
  * 2, engine_codec.c) read where they lie in its bytes, without building jansson values:
  * for a reader that wants a few fields of a record codec_canon or codec_decode has
- * already accepted (the decisions index, engine_audit_index.c).
+ * already accepted (the decisions index, engine_audit_index.c), or of a value a record of
+ * its own encoding keeps (the task's ask values, engine_task_values.c).
  *
  * It checks no UTF-8 and no duplicate name (the record was checked before), but it
  * never reads outside the record's bytes: a tag it does not know, a count past the bytes

@@ -8,8 +8,10 @@
  *              text    a varint length, then that many bytes of UTF-8 (no NUL)
  *              int     a zigzag varint (n << 1 ^ n >> 63)
  *              bool    one byte, 0 or 1
- *              json    a varint length, then the codec's record of the value (its
- *                      format byte first): what the ask gave, kept as it was
+ *              json    the codec's bytes of the value (format 2, no format byte: the
+ *                      record's version says it; no length: the value ends itself):
+ *                      what the ask gave, kept as it was (TaskValue: the struct keeps
+ *                      these bytes, read where they lie, never a jansson value)
  *              texts   a varint count, then that many texts
  *              seats   a varint count, then each seat: a flags byte (1 answered,
  *                      2 acked, 4 has "previous", 8 has "on_call"; no other bit), json
