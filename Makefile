@@ -254,6 +254,7 @@ build/fuzz/fuzz_instance: runtime/engine/engine_instance_record.c runtime/engine
   runtime/engine/engine_codec.c
 # A task: its own encoding, and the older record through the codec.
 build/fuzz/fuzz_task: runtime/engine/engine_task_record.c runtime/engine/engine_codec.c \
+  runtime/engine/engine_codec_canon.c runtime/engine/engine_codec_view.c $(wildcard runtime/audit/*.c) \
   runtime/engine/engine_small_values.c runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c
 # An outbox entry: its own encoding, and the older JSON entry through the codec.
 build/fuzz/fuzz_outbox_entry: runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c \

@@ -585,6 +585,18 @@ void codec_write_json(CodecWriter *w, const json_t *value)
         w->rc = rc;
 }
 
+void codec_write_bytes(CodecWriter *w, const void *bytes, size_t len)
+{
+    write_item(w);
+    put(w->out, bytes, len);
+}
+
+void codec_write_begin_value(CodecWriter *w, StrBuf *out)
+{
+    pthread_once(&key_once, keys_build);
+    *w = (CodecWriter){.out = out, .rc = CODEC_OK};
+}
+
 int codec_write_end(CodecWriter *w)
 {
     while (w->depth)

@@ -85,7 +85,13 @@ void codec_write_bool(CodecWriter *w, bool value);
 void codec_write_null(CodecWriter *w);
 /* A jansson value, encoded as codec_encode encodes it (NULL writes null). */
 void codec_write_json(CodecWriter *w, const json_t *value);
+/* A value already in CODEC_FORMAT's bytes (as codec_encode_value writes it), copied as it
+   is: bytes[0..len) must be one whole value. */
+void codec_write_bytes(CodecWriter *w, const void *bytes, size_t len);
 int codec_write_end(CodecWriter *w);
+/* A writer of one value with no format byte before it (codec_encode_value's bytes): for
+   records of their own encoding that keep a value inside (engine_task_record.c). */
+void codec_write_begin_value(CodecWriter *w, StrBuf *out);
 
 /* A value's bytes in CODEC_FORMAT without the format byte before them: for records of
    their own encoding that hold a JSON value inside (engine_task_record.c), whose own
@@ -271,6 +277,12 @@ int codec_canon_check(CodecCanon *c, const void *data, size_t len);
 int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char *name,
                          long long *value, bool *found);
 
+/* One value of CODEC_FORMAT at data[*at] (as codec_encode_value writes it: no format byte
+   before it) checked as codec_decode_value checks it, nothing built and nothing written:
+   CODEC_OK with *at moved past it; CODEC_DAMAGED for exactly the bytes codec_decode_value
+   refuses (it says why); CODEC_NO_MEMORY. Never reads outside data[0..len). */
+int codec_canon_check_value(CodecCanon *c, const void *data, size_t len, size_t *at);
+
 /* ---- a few fields read where they lie (engine_codec_view.c) ---- */
 
 /* A value inside a binary record, for reading the members, items and strings of a
@@ -324,5 +336,26 @@ bool codec_view_text_copy(const CodecView *v, char **out);
 #define CODEC_CANON_NAMES_MAX 16
 size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
                            CodecView *values);
+/* A value of CODEC_FORMAT at data[at] with no format byte before it (a value a record of
+   its own encoding keeps, engine_task_record.h), as a view. */
+void codec_view_value(const void *data, size_t len, size_t at, CodecView *v);
+/* What kind of value `v` is (json_typeof's, true and false as one): CODEC_KIND_NONE when
+   it is none this view reads. */
+typedef enum CodecKind {
+    CODEC_KIND_NONE, CODEC_KIND_NULL, CODEC_KIND_FALSE, CODEC_KIND_TRUE, CODEC_KIND_INTEGER,
+    CODEC_KIND_REAL, CODEC_KIND_STRING, CODEC_KIND_ARRAY, CODEC_KIND_OBJECT
+} CodecKind;
+CodecKind codec_view_kind(const CodecView *v);
+/* An integer's value (json_integer_value's): false for any other value. */
+bool codec_view_integer(const CodecView *v, int64_t *n);
+/* Item `index` of an array (json_array_get's): false when there is none. */
+bool codec_view_item(const CodecView *array, size_t index, CodecView *item);
+/* How many items an array has (json_array_size's: 0 for anything else). */
+size_t codec_view_array_size(const CodecView *v);
+/* The bytes the value takes (borrowed): false when it cannot be walked. */
+bool codec_view_bytes(const CodecView *v, const unsigned char **bytes, size_t *len);
+/* Whether `v` is a string whose C string (json_string_value's, up to a NUL it holds) is
+   `text`. */
+bool codec_view_text_is(const CodecView *v, const char *text);
 
 #endif

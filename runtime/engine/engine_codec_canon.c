@@ -596,6 +596,26 @@ size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const c
     return found;
 }
 
+int codec_canon_check_value(CodecCanon *c, const void *data, size_t len, size_t *at)
+{
+    c->member_top = c->top_count = 0;
+    c->instance = NULL;
+    c->has_seq = false;
+    if (!atomic_load_explicit(&ranks_ready, memory_order_acquire))
+        pthread_once(&rank_once, ranks_build);
+    Walk w = {c, data, len, *at, false, CODEC_FORMAT};
+    bool ok = walk_value(&w, 0, WALK_CHECK);
+    c->instance = NULL;
+    c->has_seq = false;
+    c->top_count = 0;
+    if (w.no_memory)
+        return CODEC_NO_MEMORY;
+    if (!ok)
+        return CODEC_DAMAGED;
+    *at = w.at;
+    return CODEC_OK;
+}
+
 void codec_canon_free(CodecCanon *c)
 {
     strbuf_free(&c->text);

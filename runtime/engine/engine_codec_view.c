@@ -2,7 +2,8 @@
  * engine_codec_view.c - members, items and strings of a binary record (formats 1 and
  * 2, engine_codec.c) read where they lie in its bytes, without building jansson values:
  * for a reader that wants a few fields of a record codec_canon or codec_decode has
- * already accepted (the decisions index, engine_audit_index.c).
+ * already accepted (the decisions index, engine_audit_index.c), or of a value a record of
+ * its own encoding keeps (the task's ask values, engine_task_values.c).
  *
  * It checks no UTF-8 and no duplicate name (the record was checked before), but it
  * never reads outside the record's bytes: a tag it does not know, a count past the bytes
@@ -184,7 +185,16 @@ bool codec_view_next(CodecViewItems *items, CodecView *value, const char **name,
 
 bool codec_view_member(const CodecView *object, const char *name, CodecView *value)
 {
-    return codec_view_members(object, &name, 1, value) == 1;
+    CodecViewItems items;
+    const char *have;
+    size_t have_len, len = strlen(name);
+    codec_view_items(object, &items);
+    if (!items.object)
+        return false;
+    while (codec_view_next(&items, value, &have, &have_len))
+        if (have_len == len && memcmp(have, name, len) == 0)
+            return true;
+    return false;
 }
 
 size_t codec_view_members(const CodecView *object, const char *const *names, size_t count, CodecView *values)
@@ -251,15 +261,114 @@ bool codec_view_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char
     return true;
 }
 
+/* A string as json_string_value gives it: its bytes up to a NUL it holds. */
+static bool view_c_string(const CodecView *v, char buf[CODEC_VIEW_TEXT], const char **text, size_t *len)
+{
+    if (!codec_view_string(v, buf, text, len))
+        return false;
+    const char *nul = memchr(*text, 0, *len);
+    if (nul)
+        *len = (size_t)(nul - *text);
+    return true;
+}
+
 bool codec_view_text_copy(const CodecView *v, char **out)
 {
     char buf[CODEC_VIEW_TEXT];
     const char *text;
     size_t len;
     *out = NULL;
-    if (!codec_view_string(v, buf, &text, &len))
+    if (!view_c_string(v, buf, &text, &len))
         return true;
-    const char *nul = memchr(text, 0, len);   /* where json_string_value's C string ends */
-    *out = codec_text_copy(text, nul ? (size_t)(nul - text) : len);
+    *out = codec_text_copy(text, len);
     return *out != NULL;
+}
+
+/* ---- a value kept inside a record of its own encoding (engine_task_record.h) ---- */
+
+void codec_view_value(const void *data, size_t len, size_t at, CodecView *v)
+{
+    *v = (CodecView){.bytes = data, .len = len, .at = at, .format = CODEC_FORMAT};
+    v->name_count = codec_key_table(&v->names, &v->name_lengths);
+}
+
+CodecKind codec_view_kind(const CodecView *v)
+{
+    if (v->at >= v->len)
+        return CODEC_KIND_NONE;
+    unsigned tag = v->bytes[v->at];
+    bool format_2 = v->format >= CODEC_FORMAT_2;
+    if (tag >= CODEC_TAG_SHORT_OBJECT && tag <= CODEC_TAG_SHORT_OBJECT + CODEC_SHORT_COUNT_MAX)
+        return CODEC_KIND_OBJECT;
+    if (tag >= CODEC_TAG_SHORT_ARRAY && tag <= CODEC_TAG_SHORT_ARRAY + CODEC_SHORT_COUNT_MAX)
+        return CODEC_KIND_ARRAY;
+    if ((tag >= CODEC_TAG_SHORT_STRING && tag <= CODEC_TAG_SHORT_STRING + CODEC_SHORT_STRING_MAX) ||
+        tag == CODEC_TAG_STRING || (format_2 && (tag == CODEC_TAG_TIME || tag == CODEC_TAG_HEX)) ||
+        (format_2 && tag >= CODEC_TAG_VALUE))
+        return CODEC_KIND_STRING;
+    if ((tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) || tag == CODEC_TAG_INT)
+        return CODEC_KIND_INTEGER;
+    switch (tag) {
+    case CODEC_TAG_NULL: return CODEC_KIND_NULL;
+    case CODEC_TAG_FALSE: return CODEC_KIND_FALSE;
+    case CODEC_TAG_TRUE: return CODEC_KIND_TRUE;
+    case CODEC_TAG_REAL: return CODEC_KIND_REAL;
+    case CODEC_TAG_ARRAY: return CODEC_KIND_ARRAY;
+    case CODEC_TAG_OBJECT: return CODEC_KIND_OBJECT;
+    default: return CODEC_KIND_NONE;
+    }
+}
+
+bool codec_view_integer(const CodecView *v, int64_t *n)
+{
+    if (v->at >= v->len)
+        return false;
+    unsigned tag = v->bytes[v->at];
+    if (tag >= CODEC_TAG_SMALL_INT && tag <= CODEC_TAG_SMALL_INT + CODEC_SMALL_INT_MAX) {
+        *n = tag - CODEC_TAG_SMALL_INT;
+        return true;
+    }
+    size_t at = v->at + 1;
+    uint64_t zigzag;
+    if (tag != CODEC_TAG_INT || !view_varint(v, &at, &zigzag))
+        return false;
+    *n = (int64_t)(zigzag >> 1 ^ (0 - (zigzag & 1)));
+    return true;
+}
+
+bool codec_view_item(const CodecView *array, size_t index, CodecView *item)
+{
+    CodecViewItems items;
+    codec_view_items(array, &items);
+    if (items.object)
+        return false;
+    for (size_t i = 0; codec_view_next(&items, item, NULL, NULL); i++)
+        if (i == index)
+            return true;
+    return false;
+}
+
+size_t codec_view_array_size(const CodecView *v)
+{
+    CodecViewItems items;
+    codec_view_items(v, &items);
+    return items.object ? 0 : (size_t)items.left;
+}
+
+bool codec_view_bytes(const CodecView *v, const unsigned char **bytes, size_t *len)
+{
+    size_t end = v->at;
+    if (!skip_value(v, &end, 0))
+        return false;
+    *bytes = v->bytes + v->at;
+    *len = end - v->at;
+    return true;
+}
+
+bool codec_view_text_is(const CodecView *v, const char *text)
+{
+    char buf[CODEC_VIEW_TEXT];
+    const char *have;
+    size_t len;
+    return view_c_string(v, buf, &have, &len) && strlen(text) == len && memcmp(have, text, len) == 0;
 }

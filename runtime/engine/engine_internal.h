@@ -329,6 +329,11 @@ void record_json(CodecWriter *w, const char *key, const json_t *value);
 void record_integer(CodecWriter *w, const char *key, int64_t value);
 /* A VM value as its JSON (value_to_json). */
 void record_value(CodecWriter *w, const char *key, Value value);
+/* A VM value written by `w` as the bytes codec_encode_value writes for value_to_json's
+   JSON of it: straight from the value when it is plain enough (no real, UTF-8 texts, no
+   key with a NUL, shallow enough for the writer), else through jansson. false only when
+   jansson is out of memory (nothing written then). */
+bool engine_write_value(CodecWriter *w, Value value);
 void record_bool(CodecWriter *w, const char *key, bool value);
 void record_null(CodecWriter *w, const char *key);
 /* A time field, as the text time_text gives. */
@@ -680,6 +685,35 @@ int task_decide_at_once(Step *s, Instance *in);
    (*resolved is then true and the task saved); an ask without one (N = 1) stays open
    until its deadline runs `timeout`, with one `unresolved` record saying why. */
 int task_recheck(Step *s, Instance *in, TaskRecord *task, bool *resolved);
+
+/* ---- the values an ask gave, as the task keeps them (engine_task_values.c) ---- */
+
+/* The ask's own `value` kept as member `field`: the bytes of value_to_json's JSON of it,
+   written straight from it (null when the ask has none). 0, or -1 when out of memory. */
+int task_keep(TaskRecord *task, TaskField field, const Value *value);
+/* The instance's state kept as member "state": its text, or null. */
+int task_keep_state(TaskRecord *task, const char *state);
+/* "ladder_after" (each rung's "after" of `ladder` as a duration) and "remind_every". */
+int task_keep_durations(TaskRecord *task, const Value *ladder, const Value *remind);
+/* A duration kept on a task ({"ms": N}, or {"count": N, "unit": U} for business time),
+   `times` over, into *out: false for anything else. */
+bool task_duration(const CodecView *kept, int64_t times, Value *out);
+/* The kind of a value the task keeps (null's when it has none). */
+CodecKind task_value_kind(const TaskRecord *task, TaskValue v);
+/* For an `oncall` seat (its who `v`), with a directory: true, and its team in *team
+   (NULL when the directory has none by its id). false for any other seat. */
+bool task_seat_oncall_team(Step *s, const TaskRecord *task, TaskValue v, const DirTeam **team);
+/* For an `oncall` seat, who is on call now by the rotation (before substitution); NULL
+   for any other seat. */
+const char *task_seat_on_call(Step *s, const TaskRecord *task, TaskValue v);
+/* The choices, item by item (codec_view_next); none when "choices" is not a list. */
+void task_choices(const TaskRecord *task, CodecViewItems *each);
+/* The choice whose id is `choice`, into *found: false when there is none. */
+bool task_choice(const TaskRecord *task, const char *choice, CodecView *found);
+/* The choices' ids, ", " between them (a choice without a text id as "(null)"). */
+void task_choice_names(const TaskRecord *task, StrBuf *names);
+/* The choices' ids as an array (those that have one), as the `asked` record holds them. */
+void task_write_choice_ids(CodecWriter *w, const TaskRecord *task);
 int task_timeout(Step *s, Instance *in, const char *task_id);
 int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);

@@ -233,6 +233,19 @@ void record_value(CodecWriter *w, const char *key, Value value)
     json_decref(json);
 }
 
+bool engine_write_value(CodecWriter *w, Value value)
+{
+    if (value_plain(value, CODEC_WRITER_DEPTH - w->depth)) {
+        write_value(w, value);
+        return true;
+    }
+    json_t *json = value_to_json(value);
+    if (json)
+        codec_write_json(w, json);
+    json_decref(json);
+    return json != NULL;
+}
+
 void record_integer(CodecWriter *w, const char *key, int64_t value)
 {
     if (!w)

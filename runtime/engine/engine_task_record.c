@@ -8,8 +8,10 @@
  *              text    a varint length, then that many bytes of UTF-8 (no NUL)
  *              int     a zigzag varint (n << 1 ^ n >> 63)
  *              bool    one byte, 0 or 1
- *              json    a varint length, then the codec's record of the value (its
- *                      format byte first): what the ask gave, kept as it was
+ *              json    the codec's bytes of the value (format 2, no format byte: the
+ *                      record's version says it; no length: the value ends itself):
+ *                      what the ask gave, kept as it was (TaskValue: the struct keeps
+ *                      these bytes, read where they lie, never a jansson value)
  *              texts   a varint count, then that many texts
  *              seats   a varint count, then each seat: a flags byte (1 answered,
  *                      2 acked, 4 has "previous", 8 has "on_call"; no other bit), json
@@ -97,7 +99,6 @@ static void seats_free(TaskRecord *r)
 {
     for (size_t i = 0; i < r->seat_count; i++) {
         TaskSeat *seat = &r->seats[i];
-        json_decref(seat->who);
         task_texts_free(&seat->holders);
         free(seat->answered_by);
         task_texts_free(&seat->previous);
@@ -123,9 +124,8 @@ void task_record_free(TaskRecord *r)
     for (int f = 0; f < TASK_FIELD_COUNT; f++) {
         if (FIELDS[f].kind <= KIND_WORD)     /* text, time, word */
             free(*(char **)member(r, (TaskField)f));
-        else if (FIELDS[f].kind == KIND_JSON)
-            json_decref(*(json_t **)member(r, (TaskField)f));
     }
+    strbuf_free(&r->values);
     task_texts_free(&r->told);
     seats_free(r);
     votes_free(r);
@@ -171,10 +171,37 @@ static bool put(json_t *object, const char *name, json_t *value)
     return value && json_object_set_new_nocheck(object, name, value) == 0;
 }
 
-static json_t *seat_json(const TaskSeat *seat)
+/* ---- the ask's values ---- */
+
+static const unsigned char NULL_VALUE[1] = {CODEC_TAG_NULL};
+
+void task_record_view(const TaskRecord *r, TaskValue v, CodecView *out)
+{
+    if (!v.len)
+        codec_view_value(NULL_VALUE, 1, 0, out);
+    else
+        codec_view_value(r->values.data, v.at + v.len, v.at, out);
+}
+
+json_t *task_view_json(const CodecView *v)
+{
+    ByteReader rd;
+    json_t *json;
+    byte_reader_init(&rd, v->bytes, v->len, v->at, NULL, NULL, 0);
+    return codec_decode_value(&rd, &json) == CODEC_OK ? json : NULL;
+}
+
+json_t *task_record_value_json(const TaskRecord *r, TaskValue v)
+{
+    CodecView view;
+    task_record_view(r, v, &view);
+    return task_view_json(&view);
+}
+
+static json_t *seat_json(const TaskRecord *r, const TaskSeat *seat)
 {
     json_t *object = json_object();
-    bool ok = object && put(object, "who", json_incref(seat->who ? seat->who : json_null())) &&
+    bool ok = object && put(object, "who", task_record_value_json(r, seat->who)) &&
               put(object, "holders", task_texts_json(&seat->holders)) &&
               put(object, "answered_by", text_json(seat->answered_by)) &&
               put(object, "acked", json_boolean(seat->acked)) &&
@@ -214,13 +241,13 @@ static json_t *member_json(const TaskRecord *r, TaskField f)
     case KIND_BOOL:
         return json_boolean(*(const bool *)at);
     case KIND_JSON:
-        return json_incref(*(json_t *const *)at ? *(json_t *const *)at : json_null());
+        return task_record_value_json(r, *(const TaskValue *)at);
     case KIND_TEXTS:
         return task_texts_json(at);
     case KIND_SEATS:
         list = json_array();
         for (size_t i = 0; list && i < r->seat_count; i++)
-            if (json_array_append_new(list, seat_json(&r->seats[i])) != 0) {
+            if (json_array_append_new(list, seat_json(r, &r->seats[i])) != 0) {
                 json_decref(list);
                 return NULL;
             }
@@ -296,21 +323,22 @@ static void put_word(StrBuf *out, const char *text)
     put_text(out, text);
 }
 
-/* The codec's bytes of `value` (CODEC_FORMAT, no format byte: the record's version
-   says it). */
-static int put_json(StrBuf *out, const json_t *value)
+/* The codec's bytes of a value (CODEC_FORMAT, no format byte: the record's version
+   says it), as they are kept; null's when there is none. */
+static void put_value(StrBuf *out, const TaskRecord *r, TaskValue v)
 {
-    int rc = codec_encode_value(value ? value : json_null(), out);
-    return rc == CODEC_OK ? 0 : -1;
+    if (v.len)
+        strbuf_put(out, r->values.data + v.at, v.len);
+    else
+        strbuf_putc(out, CODEC_TAG_NULL);
 }
 
-static int put_seat(StrBuf *out, const TaskSeat *seat)
+static void put_seat(StrBuf *out, const TaskRecord *r, const TaskSeat *seat)
 {
     unsigned flags = (seat->answered_by ? SEAT_ANSWERED : 0) | (seat->acked ? SEAT_ACKED : 0) |
                      (seat->has_previous ? SEAT_PREVIOUS : 0) | (seat->on_call ? SEAT_ON_CALL : 0);
     strbuf_putc(out, (char)flags);
-    if (put_json(out, seat->who) != 0)
-        return -1;
+    put_value(out, r, seat->who);
     put_texts(out, &seat->holders);
     if (seat->answered_by)
         put_text(out, seat->answered_by);
@@ -318,7 +346,6 @@ static int put_seat(StrBuf *out, const TaskSeat *seat)
         put_texts(out, &seat->previous);
     if (seat->on_call)
         put_text(out, seat->on_call);
-    return 0;
 }
 
 static void put_vote(StrBuf *out, const TaskVote *vote)
@@ -333,52 +360,53 @@ static void put_vote(StrBuf *out, const TaskVote *vote)
         put_int(out, vote->seat);
 }
 
-static int put_member(StrBuf *out, const TaskRecord *r, TaskField f)
+static void put_member(StrBuf *out, const TaskRecord *r, TaskField f)
 {
     const void *at = member(r, f);
     strbuf_putc(out, (char)(f + 1));
     switch (FIELDS[f].kind) {
     case KIND_TEXT:
         put_text(out, *(char *const *)at ? *(char *const *)at : "");
-        return 0;
+        return;
     case KIND_TIME:
         put_time(out, *(char *const *)at ? *(char *const *)at : "");
-        return 0;
+        return;
     case KIND_WORD:
         put_word(out, *(char *const *)at ? *(char *const *)at : "");
-        return 0;
+        return;
     case KIND_INT:
         put_int(out, *(const int64_t *)at);
-        return 0;
+        return;
     case KIND_BOOL:
         strbuf_putc(out, *(const bool *)at ? 1 : 0);
-        return 0;
+        return;
     case KIND_JSON:
-        return put_json(out, *(json_t *const *)at);
+        put_value(out, r, *(const TaskValue *)at);
+        return;
     case KIND_TEXTS:
         put_texts(out, at);
-        return 0;
+        return;
     case KIND_SEATS:
         strbuf_put_varint(out, r->seat_count);
         for (size_t i = 0; i < r->seat_count; i++)
-            if (put_seat(out, &r->seats[i]) != 0)
-                return -1;
-        return 0;
+            put_seat(out, r, &r->seats[i]);
+        return;
     default:
         strbuf_put_varint(out, r->vote_count);
         for (size_t i = 0; i < r->vote_count; i++)
             put_vote(out, &r->votes[i]);
-        return 0;
+        return;
     }
 }
 
 int task_record_encode(const TaskRecord *r, StrBuf *out)
 {
+    if (r->too_deep)
+        return -1;
     strbuf_putc(out, TASK_RECORD_1);
     strbuf_put_varint(out, r->field_count);
     for (size_t i = 0; i < r->field_count; i++)
-        if (put_member(out, r, (TaskField)r->order[i]) != 0)
-            return -1;
+        put_member(out, r, (TaskField)r->order[i]);
     return strbuf_failed(out) ? -1 : 0;
 }
 
@@ -397,8 +425,7 @@ static void member_release(TaskRecord *r, TaskField field)
         free(*(char **)member(r, field));
         *(char **)member(r, field) = NULL;
     } else if (FIELDS[field].kind == KIND_JSON) {
-        json_decref(*(json_t **)member(r, field));
-        *(json_t **)member(r, field) = NULL;
+        *(TaskValue *)member(r, field) = (TaskValue){0, 0};   /* its bytes stay in `values` */
     }
 }
 
@@ -424,14 +451,57 @@ int task_record_set_text(TaskRecord *r, TaskField field, const char *text)
     return 0;
 }
 
+/* The value written into r->values from `mark` (the writer's code `rc`) as *v: 0, or -1
+   when out of memory; too deep keeps none (null) and marks the record. */
+static int value_written(TaskRecord *r, TaskValue *v, size_t mark, int rc)
+{
+    if (strbuf_failed(&r->values) || rc == CODEC_NO_MEMORY)
+        return -1;
+    if (rc != CODEC_OK) {
+        r->too_deep = true;
+        r->values.len = mark;
+        *v = (TaskValue){0, 0};
+        return 0;
+    }
+    *v = (TaskValue){mark, r->values.len - mark};
+    return 0;
+}
+
+int task_record_set_written(TaskRecord *r, TaskField field, size_t mark, int rc)
+{
+    member_release(r, field);
+    if (value_written(r, member(r, field), mark, rc) != 0)
+        return -1;
+    task_record_set(r, field);
+    return 0;
+}
+
+/* `value` appended to r->values through a value writer: as task_record_set_written. */
+static int value_put(TaskRecord *r, TaskValue *v, const json_t *value)
+{
+    size_t mark = r->values.len;
+    CodecWriter w;
+    codec_write_begin_value(&w, &r->values);
+    codec_write_json(&w, value);
+    return value_written(r, v, mark, codec_write_end(&w));
+}
+
 int task_record_set_json(TaskRecord *r, TaskField field, json_t *value)
 {
     if (!value)
         return -1;
     member_release(r, field);
-    *(json_t **)member(r, field) = value;
+    int rc = value_put(r, member(r, field), value);
+    json_decref(value);
+    if (rc != 0)
+        return -1;
     task_record_set(r, field);
     return 0;
+}
+
+int task_seat_set_who(TaskRecord *r, TaskSeat *seat, const json_t *who)
+{
+    return who ? value_put(r, &seat->who, who) : -1;
 }
 
 void task_record_set_int(TaskRecord *r, TaskField field, int64_t n)
@@ -509,11 +579,20 @@ static void write_key_text(CodecWriter *w, const char *key, const char *text)
     codec_write_text(w, text);
 }
 
-static void write_seat(CodecWriter *w, const TaskSeat *seat)
+/* A value as its bytes are kept. */
+static void write_value(CodecWriter *w, const TaskRecord *r, TaskValue v)
+{
+    if (v.len)
+        codec_write_bytes(w, r->values.data + v.at, v.len);
+    else
+        codec_write_null(w);
+}
+
+static void write_seat(CodecWriter *w, const TaskRecord *r, const TaskSeat *seat)
 {
     codec_write_object(w);
     codec_write_key(w, "who");
-    codec_write_json(w, seat->who ? seat->who : json_null());
+    write_value(w, r, seat->who);
     codec_write_key(w, "holders");
     write_texts(w, &seat->holders);
     write_key_text(w, "answered_by", seat->answered_by);
@@ -558,7 +637,7 @@ void task_record_write_member(CodecWriter *w, const TaskRecord *r, TaskField fie
         codec_write_bool(w, *(const bool *)at);
         return;
     case KIND_JSON:
-        codec_write_json(w, *(json_t *const *)at ? *(json_t *const *)at : json_null());
+        write_value(w, r, *(const TaskValue *)at);
         return;
     case KIND_TEXTS:
         write_texts(w, at);
@@ -566,7 +645,7 @@ void task_record_write_member(CodecWriter *w, const TaskRecord *r, TaskField fie
     case KIND_SEATS:
         codec_write_array(w);
         for (size_t i = 0; i < r->seat_count; i++)
-            write_seat(w, &r->seats[i]);
+            write_seat(w, r, &r->seats[i]);
         codec_write_close(w);
         return;
     default:
@@ -793,10 +872,25 @@ static bool get_int(ByteReader *rd, int64_t *out)
     return true;
 }
 
-static bool get_json(ByteReader *rd, json_t **out)
+/* A value the ask gave: checked where it lies as the codec's decoder checks it (no
+   value built), kept as where it lies (the record's bytes are copied whole into
+   `values`). Damage is told by the decoder, which says why. */
+static bool get_value(ByteReader *rd, CodecCanon *check, TaskValue *out)
 {
-    int rc = codec_decode_value(rd, out);
-    return rc == CODEC_OK;
+    size_t start = rd->at, end = start;
+    int rc = codec_canon_check_value(check, rd->bytes, rd->len, &end);
+    if (rc == CODEC_NO_MEMORY)
+        return byte_reader_no_memory(rd);
+    if (rc != CODEC_OK) {
+        json_t *json;
+        if (codec_decode_value(rd, &json) != CODEC_OK)
+            return false;
+        json_decref(json);   /* the two refuse the same bytes; were they not to, the decoder decides */
+        end = rd->at;
+    }
+    *out = (TaskValue){start, end - start};
+    rd->at = end;
+    return true;
 }
 
 static bool get_time(ByteReader *rd, char **out)
@@ -841,11 +935,11 @@ static bool get_flags(ByteReader *rd, unsigned known, unsigned *flags)
     return true;
 }
 
-static bool get_seat(ByteReader *rd, TaskSeat *seat)
+static bool get_seat(ByteReader *rd, CodecCanon *check, TaskSeat *seat)
 {
     unsigned flags = 0;
     if (!get_flags(rd, SEAT_ANSWERED | SEAT_ACKED | SEAT_PREVIOUS | SEAT_ON_CALL, &flags) ||
-        !get_json(rd, &seat->who) || !get_texts(rd, &seat->holders))
+        !get_value(rd, check, &seat->who) || !get_texts(rd, &seat->holders))
         return false;
     seat->acked = flags & SEAT_ACKED;
     seat->has_previous = flags & SEAT_PREVIOUS;
@@ -877,7 +971,7 @@ static bool get_list(ByteReader *rd, void **items, size_t *count, size_t size, s
     return true;
 }
 
-static bool get_member(ByteReader *rd, TaskRecord *r, TaskField f)
+static bool get_member(ByteReader *rd, CodecCanon *check, TaskRecord *r, TaskField f)
 {
     void *at = member(r, f);
     const unsigned char *byte;
@@ -900,14 +994,14 @@ static bool get_member(ByteReader *rd, TaskRecord *r, TaskField f)
         *(bool *)at = *byte;
         return true;
     case KIND_JSON:
-        return get_json(rd, at);
+        return get_value(rd, check, at);
     case KIND_TEXTS:
         return get_texts(rd, at);
     case KIND_SEATS:   /* a seat takes 3 bytes at least: flags, who, holders */
         if (!get_list(rd, (void **)&r->seats, &r->seat_count, sizeof *r->seats, 3))
             return false;
         for (size_t i = 0; i < r->seat_count; i++)
-            if (!get_seat(rd, &r->seats[i]))
+            if (!get_seat(rd, check, &r->seats[i]))
                 return false;
         return true;
     default:           /* a vote: flags, by, choice, at */
@@ -920,7 +1014,7 @@ static bool get_member(ByteReader *rd, TaskRecord *r, TaskField f)
     }
 }
 
-static bool get_record(ByteReader *rd, TaskRecord *r)
+static bool get_record(ByteReader *rd, CodecCanon *check, TaskRecord *r)
 {
     uint64_t count;
     if (!byte_reader_varint(rd, &count))
@@ -940,7 +1034,7 @@ static bool get_record(ByteReader *rd, TaskRecord *r)
         TaskField f = (TaskField)(*byte - 1);
         seen[f] = true;
         r->order[r->field_count++] = (unsigned char)f;
-        if (!get_member(rd, r, f))
+        if (!get_member(rd, check, r, f))
             return false;
     }
     return byte_reader_end(rd, "bytes after the record");
@@ -958,7 +1052,11 @@ int task_record_decode(const void *data, size_t len, TaskRecord *out, char *why,
     if (!byte_reader_open(&rd, data, len, TASK_RECORD_1, TASK_RECORD_1, TASK_RECORD_NEWEST_BYTE, "task record", why,
                           why_len))
         return TASK_RECORD_DAMAGED;
-    if (get_record(&rd, out))
+    CodecCanon check = {0};
+    strbuf_put(&out->values, data, len);   /* the values are read where they lie */
+    bool ok = !strbuf_failed(&out->values) ? get_record(&rd, &check, out) : byte_reader_no_memory(&rd);
+    codec_canon_free(&check);
+    if (ok)
         return TASK_RECORD_OK;
     task_record_free(out);
     if (rd.no_memory) {

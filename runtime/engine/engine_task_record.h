@@ -47,9 +47,17 @@ typedef struct TaskTexts {
     size_t count;
 } TaskTexts;
 
+/* A value the ask gave, kept as the codec's bytes (CODEC_FORMAT, no format byte, as
+   codec_encode_value writes them): the record's `values` from byte `at`, `len` bytes.
+   len 0: none (rendered null). Read with task_record_view, turned into JSON only where
+   a person or a program reads it (task_record_value_json). */
+typedef struct TaskValue {
+    size_t at, len;
+} TaskValue;
+
 /* One seat: {"who", "holders", "answered_by", "acked", "previous"?, "on_call"?}. */
 typedef struct TaskSeat {
-    json_t *who;                /* the seat as the ask gave it */
+    TaskValue who;              /* the seat as the ask gave it */
     TaskTexts holders;
     char *answered_by;          /* NULL: null */
     bool acked;
@@ -85,8 +93,12 @@ typedef struct TaskRecord {
     size_t field_count;
     char *id, *instance, *status, *outcome;
     char *asked_at, *deadline;     /* as the engine writes times (time_text) */
-    /* members kept as the ask gave them (value_to_json) */
-    json_t *state, *question, *choices, *quorum, *show, *ladder, *ladder_after, *remind_every, *no_quorum_arm;
+    /* members kept as the ask gave them (value_to_json's JSON), as the codec's bytes in
+       `values`: a decoded record's are where they lie in its bytes (copied whole into
+       `values`), a new one's are appended as they are set */
+    TaskValue state, question, choices, quorum, show, ladder, ladder_after, remind_every, no_quorum_arm;
+    StrBuf values;
+    bool too_deep;              /* a value set nests deeper than the codec writes */
     int64_t needed, deadline_ms, suspension, level, level_ms, asked_ms, reminders, next_level_due;
     bool nobody_can_answer;
     TaskTexts told;
@@ -127,8 +139,23 @@ void task_record_unset(TaskRecord *r, TaskField field);
 /* A text member (id, instance, status, outcome, asked_at, deadline) set to a copy of
    `text`, which must be UTF-8 with no NUL. */
 int task_record_set_text(TaskRecord *r, TaskField field, const char *text);
-/* A member kept as the ask gave it, set to `value` (stolen; NULL: out of memory). */
+/* A member kept as the ask gave it, set to `value` (stolen; NULL: out of memory). A
+   value nesting deeper than the codec writes is kept as null and marks the record
+   too_deep (task_record_encode then fails). */
 int task_record_set_json(TaskRecord *r, TaskField field, json_t *value);
+/* The same for bytes already written: the value appended to r->values from `mark` on
+   (a writer from codec_write_begin_value, its end's code `rc`): 0, or -1 when out of
+   memory (CODEC_TOO_DEEP marks the record too_deep and keeps null). */
+int task_record_set_written(TaskRecord *r, TaskField field, size_t mark, int rc);
+/* A seat's who, set to the bytes of `who` (borrowed; NULL: out of memory): 0 or -1. */
+int task_seat_set_who(TaskRecord *r, TaskSeat *seat, const json_t *who);
+/* Value `v` of the record as a view of its bytes (a null's when it has none), valid until
+   the record's values are added to. */
+void task_record_view(const TaskRecord *r, TaskValue v, CodecView *out);
+/* Value `v` (or what the view `v` of a record's value points at) as a new JSON value;
+   NULL when out of memory. */
+json_t *task_record_value_json(const TaskRecord *r, TaskValue v);
+json_t *task_view_json(const CodecView *v);
 /* An integer member set to `n`. */
 void task_record_set_int(TaskRecord *r, TaskField field, int64_t n);
 /* A new seat or vote at the end, zeroed; NULL when out of memory. */

@@ -9,7 +9,9 @@
  * A task is worked on as its TaskRecord (engine_task_record.h): task_create fills one
  * from the VM's ask and the directory's answers, the other paths load one, change it
  * and save it; no JSON object is built for the task itself. The values the ask gave
- * (question, choices, quorum, show, ladder, a seat's who) stay JSON values in it.
+ * (question, choices, quorum, show, ladder, a seat's who) are kept as the codec's bytes:
+ * written straight from the VM's values, read where they lie (codec views), and turned
+ * into JSON only where the directory resolves a seat or a level.
  */
 #include "engine_internal.h"
 #include "engine_task_record.h"
@@ -38,6 +40,7 @@ static int no_memory(Step *s)
 {
     return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
+
 
 
 /* The task record of its own encoding (engine_task_record.h). */
@@ -84,7 +87,7 @@ static int task_check_members(Step *s, StoreBytes key, const TaskRecord *task)
                     {TASK_VOTES, "has no \"votes\" list"}, {TASK_CHOICES, "has no \"choices\" list"}};
     for (size_t i = 0; i < sizeof REQUIRED / sizeof REQUIRED[0]; i++)
         if (!task_record_has(task, REQUIRED[i].field) ||
-            (REQUIRED[i].field == TASK_CHOICES && !json_is_array(task->choices)))
+            (REQUIRED[i].field == TASK_CHOICES && task_value_kind(task, task->choices) != CODEC_KIND_ARRAY))
             return step_damaged(s, TABLE_TASKS, key, REQUIRED[i].what);
     return STORE_OK;
 }
@@ -195,15 +198,6 @@ static json_t *seat_holders(Step *s, Instance *in, const json_t *who, int index)
     return holders;
 }
 
-/* For an `oncall` seat, who is on call now by the rotation (before substitution). */
-static const char *seat_on_call(Step *s, const json_t *who)
-{
-    const Directory *dir = step_directory(s);
-    const char *kind = json_string_value(json_object_get(who, "who"));
-    if (!dir || !kind || strcmp(kind, "oncall") != 0)
-        return NULL;
-    return dir_oncall_at(dir_team(dir, json_string_value(json_object_get(who, "id"))), s->now);
-}
 
 /* Whether a later escalation level can still be reached (its timer is set, before the
    deadline). */
@@ -262,30 +256,6 @@ static const char **people_of(const json_t *list, size_t *count)
 
 /* ---- the ladder and reminders ---- */
 
-/* Durations kept on a task: {"ms": N} for elapsed time, {"count": N, "unit": U} for
-   business time, so they come back as the same Values. */
-static json_t *duration_json(const Value *d)
-{
-    if (!d || (d->type != VAL_DURATION && d->type != VAL_BUSINESS))
-        return json_null();
-    if (d->type == VAL_DURATION)
-        return json_pack("{s:I}", "ms", (json_int_t)d->as.ms);
-    return json_pack("{s:I, s:i}", "count", (json_int_t)d->as.integer, "unit", (int)d->unit);
-}
-
-static bool duration_value(const json_t *json, int64_t times, Value *out)
-{
-    if (json_object_get(json, "ms")) {
-        *out = value_duration(json_integer_value(json_object_get(json, "ms")) * times);
-        return true;
-    }
-    if (json_object_get(json, "count")) {
-        *out = value_business(json_integer_value(json_object_get(json, "count")) * times,
-                              (BusinessUnit)json_integer_value(json_object_get(json, "unit")));
-        return true;
-    }
-    return false;
-}
 
 /* The members of the VM's description of an ask (vm.c, vm_suspend_ask), found in one
    pass over it; NULL for one it lacks. */
@@ -312,21 +282,6 @@ static void ask_parts(Value ask, AskParts *parts)
             }
 }
 
-/* "ladder_after" (each level's duration) and "remind_every": 0, or -1 when out of
-   memory. */
-static int task_keep_durations(TaskRecord *task, const AskParts *ask)
-{
-    json_t *afters = json_array();
-    const Value *ladder = ask->ladder;
-    for (uint32_t i = 0; afters && ladder && ladder->type == VAL_LIST && i < ladder->as.list->count; i++)
-        if (json_array_append_new(afters, duration_json(value_map_get(ladder->as.list->items[i], "after", 5))) != 0) {
-            json_decref(afters);
-            afters = NULL;
-        }
-    if (task_record_set_json(task, TASK_LADDER_AFTER, afters) != 0)
-        return -1;
-    return task_record_set_json(task, TASK_REMIND_EVERY, duration_json(ask->remind));
-}
 
 /* When the next level is due, counted from when the current one was reached, kept in
    the task as "next_level_due"; false (and none kept) when there is no further level or
@@ -336,7 +291,9 @@ static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *du
     task_record_unset(task, TASK_NEXT_LEVEL_DUE);
     int64_t next = task->level + 1;
     Value d;
-    if (!duration_value(json_array_get(task->ladder_after, (size_t)next - 1), 1, &d) ||
+    CodecView afters, after;
+    task_record_view(task, task->ladder_after, &afters);
+    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !task_duration(&after, 1, &d) ||
         step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK || *due >= task->deadline_ms)
         return false;
     task_record_set_int(task, TASK_NEXT_LEVEL_DUE, *due);
@@ -357,7 +314,9 @@ static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
 {
     Value d;
     int64_t due;
-    if (!duration_value(task->remind_every, task->reminders + 1, &d) ||
+    CodecView every;
+    task_record_view(task, task->remind_every, &every);
+    if (!task_duration(&every, task->reminders + 1, &d) ||
         step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK || due >= task->deadline_ms)
         return STORE_OK;
     return timer_set(s, in, due, 4, "reminder", task->id, -1);
@@ -371,19 +330,19 @@ static int task_give_seats(Step *s, Instance *in, TaskRecord *task, const Value 
 {
     task_record_set(task, TASK_SEATS);
     for (uint32_t i = 0; seats && seats->type == VAL_LIST && i < seats->as.list->count; i++) {
-        json_t *who = value_to_json(seats->as.list->items[i]);
+        json_t *who = value_to_json(seats->as.list->items[i]);   /* the directory resolves JSON */
         TaskSeat *seat = who ? task_record_add_seat(task) : NULL;
-        if (!seat) {
+        if (!seat || task_seat_set_who(task, seat, who) != 0) {
             json_decref(who);
             return -1;
         }
-        seat->who = who;
         json_t *holders = seat_holders(s, in, who, (int)i);
+        json_decref(who);
         for (size_t k = 0; k < json_array_size(holders); k++)
             if (*rc == STORE_OK)
                 *rc = inbox_set(s, json_string_value(json_array_get(holders, k)), task->id, true);
         seat->has_previous = true;
-        const char *on_call = seat_on_call(s, who);
+        const char *on_call = task_seat_on_call(s, task, seat->who);
         bool ok = task_texts_add_json(&seat->holders, holders) == 0 &&
                   task_texts_add_json(&seat->previous, holders) == 0 &&
                   (!on_call || (seat->on_call = codec_text_copy(on_call, strlen(on_call))));
@@ -394,12 +353,6 @@ static int task_give_seats(Step *s, Instance *in, TaskRecord *task, const Value 
     return 0;
 }
 
-/* The ask's own `value` as JSON, kept as member `field` (null when the ask has none): 0,
-   or -1 when out of memory. */
-static int task_keep(TaskRecord *task, TaskField field, const Value *value)
-{
-    return task_record_set_json(task, field, value ? value_to_json(*value) : json_null());
-}
 
 /* The members of a new task before its `asked` record: id, instance, state, status,
    question, choices, quorum, needed, seats (given), votes, asked_at, deadline,
@@ -411,7 +364,7 @@ static int task_fill(Step *s, Instance *in, TaskRecord *task, const AskParts *as
     time_text(deadline, due);
     const Value *needed = ask->needed;
     if (task_record_set_text(task, TASK_INSTANCE, in->record.id) != 0 ||
-        task_record_set_json(task, TASK_STATE, in->record.state ? json_string(in->record.state) : json_null()) != 0 ||
+        task_keep_state(task, in->record.state) != 0 ||
         task_record_set_text(task, TASK_STATUS, "open") != 0 || task_keep(task, TASK_QUESTION, ask->question) != 0 ||
         task_keep(task, TASK_CHOICES, ask->choices) != 0 || task_keep(task, TASK_QUORUM, ask->quorum) != 0)
         return -1;
@@ -432,7 +385,7 @@ static int task_fill(Step *s, Instance *in, TaskRecord *task, const AskParts *as
    stands, the reminders, whether there is a `no_quorum` arm. */
 static int task_fill_ladder(Step *s, TaskRecord *task, const AskParts *ask)
 {
-    if (task_keep(task, TASK_LADDER, ask->ladder) != 0 || task_keep_durations(task, ask) != 0)
+    if (task_keep(task, TASK_LADDER, ask->ladder) != 0 || task_keep_durations(task, ask->ladder, ask->remind) != 0)
         return -1;
     task_record_set_int(task, TASK_LEVEL, 0);
     task_record_set_int(task, TASK_LEVEL_MS, s->now);
@@ -446,18 +399,11 @@ static void task_record_asked(Step *s, Instance *in, TaskRecord *task)
 {
     CodecWriter *record = record_begin(s, in, "asked");
     record_text(record, "task", task->id);
-    record_json(record, "question", task->question);
-    size_t i;
-    json_t *choice;
     if (record) {
+        codec_write_key(record, "question");
+        task_record_write_member(record, task, TASK_QUESTION);
         codec_write_key(record, "choices");
-        codec_write_array(record);
-        json_array_foreach(task->choices, i, choice) {
-            const json_t *id = json_object_get(choice, "id");
-            if (id)   /* as json_array_append of NULL adds nothing */
-                codec_write_json(record, id);
-        }
-        codec_write_close(record);
+        task_write_choice_ids(record, task);
         codec_write_key(record, "seats");
         task_record_write_member(record, task, TASK_SEATS);
     }
@@ -755,40 +701,32 @@ static int64_t task_fillable_seats(const TaskRecord *task)
 static bool task_decidable(const TaskRecord *task)
 {
     int64_t fillable = task_fillable_seats(task);
-    size_t i;
-    json_t *c;
-    json_array_foreach(task->choices, i, c) {
-        const char *id = json_string_value(json_object_get(c, "id"));
+    CodecView c, id;
+    CodecViewItems each;
+    task_choices(task, &each);
+    if (task->vote_count == 0)   /* every choice at 0 votes: whether there is one is enough */
+        return each.left > 0 && fillable >= task->needed;
+    while (codec_view_next(&each, &c, NULL, NULL)) {
         int64_t votes = 0;
-        for (size_t k = 0; id && k < task->vote_count; k++)
-            votes += strcmp(task->votes[k].choice, id) == 0;
+        if (codec_view_member(&c, "id", &id))
+            for (size_t k = 0; k < task->vote_count; k++)
+                votes += codec_view_text_is(&id, task->votes[k].choice);
         if (votes + fillable >= task->needed)
             return true;
     }
     return false;
 }
 
-static json_t *task_choice(const TaskRecord *task, const char *choice)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(task->choices, i, c)
-        if (json_string_value(json_object_get(c, "id")) && strcmp(json_string_value(json_object_get(c, "id")), choice) == 0)
-            return c;
-    return NULL;
-}
 
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice)
 {
     if (!task_is_open(task))   /* a cancelled task has no outcome: "(null)", as ever */
         return step_fail(s, ENGINE_REFUSED, "task %s is already resolved (%s)", id,
                          task->outcome ? task->outcome : "(null)");
-    if (choice && !task_choice(task, choice)) {
+    CodecView found;
+    if (choice && !task_choice(task, choice, &found)) {
         StrBuf names = STRBUF_INIT;
-        size_t i;
-        json_t *each;
-        json_array_foreach(task->choices, i, each)
-            strbuf_printf(&names, "%s%s", i ? ", " : "", json_string_value(json_object_get(each, "id")));
+        task_choice_names(task, &names);
         int rc = step_fail(s, ENGINE_REFUSED, "task %s has no choice '%s' (its choices: %s)", id, choice, strbuf_text(&names));
         strbuf_free(&names);
         return rc;
@@ -802,8 +740,10 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     int checked = task_check_open_choice(s, task, id, choice);
     if (checked != STORE_OK)
         return checked;
-    json_t *c = task_choice(task, choice);
-    if (json_is_true(json_object_get(c, "with_comment")) && (!comment || !*comment))
+    CodecView c, with_comment;
+    bool needs_comment = task_choice(task, choice, &c) && codec_view_member(&c, "with_comment", &with_comment) &&
+                         codec_view_kind(&with_comment) == CODEC_KIND_TRUE;
+    if (needs_comment && (!comment || !*comment))
         return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
     if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
         return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");
@@ -935,15 +875,18 @@ static bool seat_open(const TaskSeat *seat)
 
 /* The people level `level` gives seat `i`: its `who` resolved (for a bare `manager` on
    the first level, a team seat's lead; else from the seat's previous rung). */
-static json_t *level_people(Step *s, Instance *in, const TaskSeat *seat, size_t i, const json_t *who,
-                            bool bare_manager, int64_t level)
+static json_t *level_people(Step *s, Instance *in, const TaskRecord *task, const TaskSeat *seat, size_t i,
+                            const json_t *who, bool bare_manager, int64_t level)
 {
     const Directory *dir = step_directory(s);
     json_t *notes = json_array(), *people;
-    const char *kind = json_string_value(json_object_get(seat->who, "who"));
-    bool team_seat = kind && (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0);
+    CodecView seat_who, kind, id;
+    task_record_view(task, seat->who, &seat_who);
+    bool team_seat = codec_view_member(&seat_who, "who", &kind) &&
+                     (codec_view_text_is(&kind, "team") || codec_view_text_is(&kind, "oncall"));
     if (bare_manager && level == 1 && team_seat) {
-        json_t *lead = json_pack("{s:s, s:O}", "who", "lead", "id", json_object_get(seat->who, "id"));
+        json_t *team = codec_view_member(&seat_who, "id", &id) ? task_view_json(&id) : NULL;
+        json_t *lead = team ? json_pack("{s:s, s:o}", "who", "lead", "id", team) : NULL;
         people = dir_resolve(dir, lead, s->now, NULL, notes);
         json_decref(lead);
     } else {
@@ -961,7 +904,10 @@ static json_t *level_people(Step *s, Instance *in, const TaskSeat *seat, size_t 
 static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t level, json_t *added)
 {
     const Directory *dir = step_directory(s);
-    json_t *who = json_object_get(json_array_get(task->ladder, (size_t)level - 1), "who");
+    CodecView ladder, rung, rung_who;
+    task_record_view(task, task->ladder, &ladder);
+    json_t *who = codec_view_item(&ladder, (size_t)level - 1, &rung) && codec_view_member(&rung, "who", &rung_who)
+                      ? task_view_json(&rung_who) : NULL;
     bool bare_manager = !json_object_get(who, "of") && json_string_value(json_object_get(who, "who")) &&
                         strcmp(json_string_value(json_object_get(who, "who")), "manager") == 0;
     size_t total = 0;
@@ -969,7 +915,7 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         TaskSeat *seat = &task->seats[i];
         if (!seat_open(seat))
             continue;
-        json_t *people = level_people(s, in, seat, i, who, bare_manager, level), *fresh = json_array();
+        json_t *people = level_people(s, in, task, seat, i, who, bare_manager, level), *fresh = json_array();
         IdSet held = IDSET_INIT;
         for (size_t k = 0; k < seat->holders.count; k++)
             idset_add(&held, seat->holders.items[k]);
@@ -992,6 +938,7 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         json_decref(fresh);
         json_decref(people);
     }
+    json_decref(who);
     return total;
 }
 
@@ -1053,8 +1000,9 @@ static void task_tell_outcome(Step *s, Instance *in, TaskRecord *task, const cha
    had one exactly when N >= 2 (the checker refused it for N = 1 then). */
 static bool task_has_no_quorum_arm(const TaskRecord *task)
 {
-    if (json_is_boolean(task->no_quorum_arm))
-        return json_is_true(task->no_quorum_arm);
+    CodecKind arm = task_value_kind(task, task->no_quorum_arm);
+    if (arm == CODEC_KIND_TRUE || arm == CODEC_KIND_FALSE)
+        return arm == CODEC_KIND_TRUE;
     return task->needed >= 2;
 }
 
@@ -1099,13 +1047,18 @@ static int task_stall_at_once(Step *s, Instance *in, TaskRecord *task)
         value_release(result);
         return rc;
     }
+    CodecView kept;
+    char *state = NULL;   /* none when out of memory too: "(null)" */
+    task_record_view(task, task->state, &kept);
+    codec_view_text_copy(&kept, &state);
     char message[512];
     snprintf(message, sizeof message,
              "no_quorum ran at once %d times in one step: the ask in state %s has nobody who "
              "could answer, and its no_quorum arm leads to such an ask again; the instance "
              "stalls rather than spin (give the seats people in the directory, then huddle "
              "retry, or huddle retry --goto STATE)",
-             TASK_AT_ONCE_LIMIT, json_string_value(task->state));
+             TASK_AT_ONCE_LIMIT, state ? state : "(null)");
+    free(state);
     record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
     instance_record_set_json(&in->record.stalled_input,
@@ -1167,7 +1120,9 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
     int rc = task_load_if(s, task_id, &task, &found);
     if (!found)
         return rc;
-    int64_t levels = (int64_t)json_array_size(task.ladder);
+    CodecView ladder;
+    task_record_view(&task, task.ladder, &ladder);
+    int64_t levels = (int64_t)codec_view_array_size(&ladder);
     while (rc == STORE_OK && !resolved && task_is_open(&task) && level <= levels && level == task.level + 1 &&
            s->now < task.deadline_ms) {
         json_t *added = json_object();
@@ -1285,7 +1240,7 @@ int task_ack(Step *s, const char *id, const char *by)
    `wanted`. */
 static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *seat, int index, json_t *wanted)
 {
-    const char *on_call = seat_on_call(s, seat->who);
+    const char *on_call = task_seat_on_call(s, task, seat->who);
     if (!on_call || (seat->on_call && strcmp(seat->on_call, on_call) == 0))
         return;
     if (seat->on_call) {   /* a seat stored before seats kept "on_call" gains the person unrecorded */
@@ -1302,12 +1257,15 @@ static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *sea
     }
     free(seat->on_call);
     seat->on_call = copy;
-    json_t *notes = json_array();
-    json_t *people = dir_resolve(step_directory(s), seat->who, s->now, NULL, notes);
+    json_t *notes = json_array(), *who = task_record_value_json(task, seat->who);
+    json_t *people = who ? dir_resolve(step_directory(s), who, s->now, NULL, notes) : NULL;
+    if (!who)
+        no_memory(s);
     record_notes(s, in, notes, index);
     json_array_extend(wanted, people);
     json_decref(people);
     json_decref(notes);
+    json_decref(who);
 }
 
 /* The substitutes of the seat's holders who are away now, added to `wanted`. */
@@ -1386,9 +1344,8 @@ static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
         if (seat->answered_by)
             continue;
         next = seat_next_absence(dir, seat, s->now, next);
-        const char *kind = json_string_value(json_object_get(seat->who, "who"));
-        const DirTeam *team = kind && strcmp(kind, "oncall") == 0
-            ? dir_team(dir, json_string_value(json_object_get(seat->who, "id"))) : NULL;
+        const DirTeam *team;
+        task_seat_oncall_team(s, task, seat->who, &team);
         if (team && team->shift_ms > 0) {
             int64_t shifts = s->now >= team->start_ms ? (s->now - team->start_ms) / team->shift_ms + 1 : 0;
             int64_t boundary = team->start_ms + shifts * team->shift_ms;

@@ -27,6 +27,14 @@
  *                 bytes equal to the JSON object's changed the same way
  *   written       every member written into a history record or a message
  *                 (task_record_write_member) is the bytes of its JSON
+ *   ask values    the ask's values are kept as the codec's bytes: a VM value written
+ *                 straight into them (engine_write_value, task_keep) is the bytes of
+ *                 value_to_json's JSON encoded (codec_encode_value), for every kind of
+ *                 value and every member kind; they round-trip; they are read where
+ *                 they lie (codec views: kind, integer, item, size, text); damage inside
+ *                 one is refused with the decoder's sentence, never read past (ASan); a
+ *                 value nested deeper than the codec writes makes the record refuse to
+ *                 encode, as the engine's save did
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,7 +48,9 @@
 #include <jansson.h>
 
 #include "engine_codec.h"
+#include "engine_internal.h"
 #include "engine_task_record.h"
+#include "value_json.h"
 
 /* A task as the engine builds one, with every member, "told" where task_create adds it
    and the late ones ("next_level_due", "outcome", "nobody_can_answer") at the end; its
@@ -138,9 +148,13 @@ static void test_struct(void **state)
     assert_string_equal(r.instance, "i7");
     assert_string_equal(r.status, "resolved");
     assert_string_equal(r.outcome, "yes");
-    assert_string_equal(json_string_value(r.state), "decide");
-    assert_string_equal(json_string_value(r.question), "Refund A1 \xc3\xa9?");
-    assert_int_equal(json_array_size(r.choices), 2);
+    CodecView v;
+    task_record_view(&r, r.state, &v);
+    assert_true(codec_view_text_is(&v, "decide"));
+    task_record_view(&r, r.question, &v);
+    assert_true(codec_view_text_is(&v, "Refund A1 \xc3\xa9?"));
+    task_record_view(&r, r.choices, &v);
+    assert_int_equal(codec_view_array_size(&v), 2);
     assert_int_equal(r.needed, 2);
     assert_int_equal(r.deadline_ms, 1780398000000LL);
     assert_int_equal(r.suspension, 3);
@@ -149,8 +163,8 @@ static void test_struct(void **state)
     assert_int_equal(r.reminders, 0);
     assert_int_equal(r.next_level_due, INT64_MAX);
     assert_true(r.nobody_can_answer);
-    assert_true(json_is_true(r.no_quorum_arm));
-    assert_true(json_is_null(r.remind_every));
+    assert_int_equal(task_value_kind(&r, r.no_quorum_arm), CODEC_KIND_TRUE);
+    assert_int_equal(task_value_kind(&r, r.remind_every), CODEC_KIND_NULL);
     assert_int_equal(r.told.count, 2);
     assert_string_equal(r.told.items[1], "bea");
     assert_int_equal(r.seat_count, 3);
@@ -326,12 +340,17 @@ static void test_damage(void **state)
     assert_string_equal(r.asked_at, "x");     /* a time of another form, as its text */
     task_record_free(&r);
     /* ladder_after (18) as the integer 0 in the codec's long form (tag 0x03, a varint):
-       read, and written in the codec's one form (the small integer 0x20) (fuzz_task) */
+       read as 0, and its bytes kept as they are (the codec writes the one form 0x20, so
+       no huddle wrote these; fuzz_task holds that what is written again reads the same
+       and is written again as itself) */
     assert_int_equal(task_record_decode("\x12\x01\x12\x03\x00", 5, &r, why, sizeof why), TASK_RECORD_OK);
+    json_t *zero = task_record_value_json(&r, r.ladder_after);
+    assert_int_equal(json_integer_value(zero), 0);
+    json_decref(zero);
     StrBuf again = STRBUF_INIT;
     assert_int_equal(task_record_encode(&r, &again), 0);
-    assert_int_equal(again.len, 4);
-    assert_memory_equal(again.data, "\x12\x01\x12\x20", 4);
+    assert_int_equal(again.len, 5);
+    assert_memory_equal(again.data, "\x12\x01\x12\x03\x00", 5);
     strbuf_free(&again);
     task_record_free(&r);
     assert_refused("{}", 2, "no version byte");
@@ -385,7 +404,7 @@ static void build_seat(TaskRecord *r, const json_t *json)
 {
     TaskSeat *seat = task_record_add_seat(r);
     assert_non_null(seat);
-    seat->who = json_deep_copy(json_object_get(json, "who"));
+    assert_int_equal(task_seat_set_who(r, seat, json_object_get(json, "who")), 0);
     assert_int_equal(task_texts_add_json(&seat->holders, json_object_get(json, "holders")), 0);
     seat->answered_by = copy_text(json_object_get(json, "answered_by"));
     seat->acked = json_is_true(json_object_get(json, "acked"));
@@ -631,6 +650,260 @@ static void test_written(void **state)
     strbuf_free(&b);
 }
 
+
+/* ---- the ask's values, as the codec's bytes ---- */
+
+/* A list of `n` items made by `item`. */
+static Value list_of(uint32_t n, Value (*item)(uint32_t))
+{
+    Value list = value_list_new(n);
+    for (uint32_t i = 0; i < n; i++)
+        assert_true(value_list_push(list, item(i)));
+    return list;
+}
+
+static Value small_int(uint32_t i)
+{
+    return value_int((int64_t)i * 1000 - 7);
+}
+
+/* A choice as the VM describes one. */
+static Value choice(uint32_t i)
+{
+    Value map = value_map_new(3);
+    value_map_set(map, "id", 2, value_cstring(i ? "no" : "yes"));
+    value_map_set(map, "label", 5, i == 1 ? VALUE_NULL : value_cstring("Yes \xc3\xa9"));
+    value_map_set(map, "with_comment", 12, value_bool(i == 2));
+    return map;
+}
+
+/* A list nested `depth` deep around the integer 1. */
+static Value nested(int depth)
+{
+    Value v = value_int(1);
+    for (int i = 0; i < depth; i++) {
+        Value list = value_list_new(1);
+        assert_true(value_list_push(list, v));
+        v = list;
+    }
+    return v;
+}
+
+/* task_keep's bytes of `v` are codec_encode_value's of value_to_json(v) (and the member
+   renders that JSON); or both fail (a value jansson has no JSON for). */
+static void assert_kept_as_json(Value v)
+{
+    TaskRecord r = {0};
+    json_t *json = value_to_json(v);
+    int kept = task_keep(&r, TASK_SHOW, &v);
+    if (!json) {
+        assert_int_equal(kept, -1);
+        task_record_free(&r);
+        return;
+    }
+    assert_int_equal(kept, 0);
+    StrBuf want = STRBUF_INIT;
+    assert_int_equal(codec_encode_value(json, &want), CODEC_OK);
+    assert_false(r.too_deep);
+    assert_int_equal(r.show.len, want.len);
+    assert_memory_equal(r.values.data + r.show.at, want.data, want.len);
+    json_t *back = task_record_value_json(&r, r.show);   /* the JSON it renders, read back the same */
+    StrBuf again = STRBUF_INIT;
+    assert_int_equal(codec_encode_value(back, &again), CODEC_OK);
+    assert_int_equal(again.len, want.len);
+    assert_memory_equal(again.data, want.data, want.len);
+    strbuf_free(&again);
+    json_decref(back);
+    json_decref(json);
+    strbuf_free(&want);
+    task_record_free(&r);
+}
+
+static void test_ask_values(void **state)
+{
+    (void)state;
+    Value list = value_list_new(3);
+    assert_true(value_list_push(list, value_float(2.5)));
+    assert_true(value_list_push(list, value_float(0.0 / 0.0)));       /* jansson drops it */
+    assert_true(value_list_push(list, value_string("\xff", 1)));       /* not UTF-8: dropped too */
+    Value odd_keys = value_map_new(3);
+    value_map_set(odd_keys, "a\0b", 3, value_int(1));                 /* a key holding a NUL */
+    value_map_set(odd_keys, "\xc3", 1, value_int(2));                  /* not UTF-8: dropped */
+    value_map_set(odd_keys, "ok", 2, value_float(-1e300));
+    Value many = value_map_new(20);
+    for (int i = 0; i < 20; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%d", i);
+        value_map_set(many, key, strlen(key), value_int(i));
+    }
+    Value values[] = {
+        VALUE_NULL, value_bool(true), value_bool(false), value_int(0), value_int(31), value_int(32),
+        value_int(-1), value_int(INT64_MIN), value_int(INT64_MAX), value_float(1.0), value_duration(90500),
+        value_time(1780390800123), value_business(3, (BusinessUnit)1),
+        value_cstring("Is phone 1 affected?"), value_cstring("Refund A1 \xc3\xa9?"), value_cstring(""),
+        value_cstring("open"), value_cstring("answered"), value_cstring("2026-06-01T00:01:00.000Z"),
+        value_cstring("0123456789abcdef0123"), value_cstring("0123456789ABCDEF"),
+        value_string("nul\0inside", 10),
+        value_cstring("a text longer than sixty-three bytes, so its length is a varint of its own."),
+        list_of(2, choice), list_of(3, choice), list_of(20, small_int), list, odd_keys, many, nested(8),
+        nested(9), nested(40),
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        assert_kept_as_json(values[i]);
+        value_release(values[i]);
+    }
+    assert_kept_as_json(value_float(1.0 / 0.0));      /* no JSON: out of memory, as before */
+    Value cut = value_string("\xe2\x82", 2);
+    assert_kept_as_json(cut);
+    value_release(cut);
+    TaskRecord r = {0};                                 /* no value: null */
+    assert_int_equal(task_keep(&r, TASK_QUESTION, NULL), 0);
+    assert_int_equal(r.question.len, 1);
+    assert_int_equal(r.values.data[r.question.at], CODEC_TAG_NULL);
+    /* the state, and the durations, as the engine kept them as JSON */
+    assert_int_equal(task_keep_state(&r, "decide"), 0);
+    assert_int_equal(task_keep_state(&r, NULL), 0);    /* set again: the last kept */
+    assert_int_equal(task_value_kind(&r, r.state), CODEC_KIND_NULL);
+    Value ladder = value_list_new(3), remind = value_business(2, (BusinessUnit)1);
+    for (int i = 0; i < 3; i++) {
+        Value rung = value_map_new(1);
+        if (i < 2)
+            value_map_set(rung, "after", 5, i ? value_duration(3600000) : value_business(5, (BusinessUnit)2));
+        assert_true(value_list_push(ladder, rung));
+    }
+    assert_int_equal(task_keep_durations(&r, &ladder, &remind), 0);
+    json_t *want = parse("[{\"count\": 5, \"unit\": 2}, {\"ms\": 3600000}, null]");
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode_value(want, &bytes), CODEC_OK);
+    assert_int_equal(r.ladder_after.len, bytes.len);
+    assert_memory_equal(r.values.data + r.ladder_after.at, bytes.data, bytes.len);
+    CodecView afters, after;
+    Value d;
+    task_record_view(&r, r.ladder_after, &afters);
+    assert_true(codec_view_item(&afters, 1, &after) && task_duration(&after, 2, &d));
+    assert_int_equal(d.type, VAL_DURATION);
+    assert_int_equal(d.as.ms, 7200000);
+    assert_true(codec_view_item(&afters, 0, &after) && task_duration(&after, 3, &d));
+    assert_int_equal(d.type, VAL_BUSINESS);
+    assert_int_equal(d.as.integer, 15);
+    assert_int_equal(d.unit, 2);
+    assert_true(codec_view_item(&afters, 2, &after));
+    assert_false(task_duration(&after, 1, &d));        /* null: no duration */
+    assert_false(codec_view_item(&afters, 3, &after));
+    task_record_view(&r, r.remind_every, &after);
+    assert_true(task_duration(&after, 1, &d));
+    assert_int_equal(d.as.integer, 2);
+    value_release(ladder);
+    json_decref(want);
+    strbuf_free(&bytes);
+    task_record_free(&r);
+    /* nested deeper than the codec writes: kept as null, and the record will not encode */
+    Value deep = nested(CODEC_DEPTH_MAX + 5);
+    TaskRecord d_r = {0};
+    assert_int_equal(task_record_set_text(&d_r, TASK_ID, "t1"), 0);
+    assert_int_equal(task_keep(&d_r, TASK_SHOW, &deep), 0);
+    assert_true(d_r.too_deep);
+    StrBuf out = STRBUF_INIT;
+    assert_int_equal(task_record_encode(&d_r, &out), -1);
+    assert_false(strbuf_failed(&out));
+    strbuf_free(&out);
+    task_record_free(&d_r);
+    value_release(deep);
+}
+
+/* The values read where they lie: what the view finds is what the decoded JSON holds. */
+static void test_value_views(void **state)
+{
+    (void)state;
+    json_t *task = parse(TASKS[2]);
+    TaskRecord r;
+    StrBuf bytes = STRBUF_INIT;
+    char why[200] = "";
+    assert_int_equal(task_record_encode_json(task, &bytes), TASK_RECORD_OK);
+    assert_int_equal(task_record_decode(bytes.data, bytes.len, &r, why, sizeof why), TASK_RECORD_OK);
+    CodecView v, item, member;
+    task_record_view(&r, r.choices, &v);
+    assert_int_equal(codec_view_kind(&v), CODEC_KIND_ARRAY);
+    assert_int_equal(codec_view_array_size(&v), 1);
+    assert_true(task_choice(&r, "go", &item));
+    assert_false(task_choice(&r, "g", &item));
+    assert_true(task_choice(&r, "go", &item) && codec_view_member(&item, "with_comment", &member));
+    assert_int_equal(codec_view_kind(&member), CODEC_KIND_TRUE);
+    assert_true(codec_view_member(&item, "label", &member));
+    assert_int_equal(codec_view_kind(&member), CODEC_KIND_NULL);
+    assert_false(codec_view_text_is(&member, ""));
+    StrBuf names = STRBUF_INIT;
+    task_choice_names(&r, &names);
+    assert_string_equal(strbuf_text(&names), "go");
+    strbuf_free(&names);
+    task_record_view(&r, r.show, &v);
+    assert_int_equal(codec_view_kind(&v), CODEC_KIND_OBJECT);
+    assert_int_equal(codec_view_array_size(&v), 0);   /* json_array_size of an object */
+    assert_false(codec_view_item(&v, 0, &item));
+    assert_true(codec_view_member(&v, "risk", &member) && codec_view_item(&member, 1, &item));
+    int64_t n = 0;
+    assert_true(codec_view_integer(&item, &n));
+    assert_int_equal(n, 2);
+    assert_true(codec_view_member(&v, "ref", &member));
+    assert_int_equal(codec_view_kind(&member), CODEC_KIND_STRING);
+    assert_false(codec_view_integer(&member, &n));
+    const unsigned char *at;
+    size_t len;
+    assert_true(codec_view_bytes(&member, &at, &len));
+    assert_int_equal(len, 6);                            /* a short string: tag and 5 bytes */
+    task_record_view(&r, r.seats[1].who, &v);
+    assert_true(codec_view_member(&v, "who", &member) && codec_view_text_is(&member, "oncall"));
+    task_record_view(&r, r.ladder, &v);
+    assert_int_equal(codec_view_array_size(&v), 1);
+    task_record_view(&r, r.remind_every, &v);
+    assert_true(codec_view_member(&v, "ms", &member) && codec_view_integer(&member, &n));
+    assert_int_equal(n, 1800000);
+    task_record_view(&r, r.ladder_after, &v);
+    assert_true(codec_view_item(&v, 0, &item) && codec_view_member(&item, "count", &member));
+    assert_true(codec_view_integer(&member, &n));
+    assert_int_equal(n, 2);
+    TaskValue none = {0, 0};                              /* a member unset: null */
+    assert_int_equal(task_value_kind(&r, none), CODEC_KIND_NULL);
+    task_record_free(&r);
+    json_decref(task);
+    strbuf_free(&bytes);
+}
+
+/* Damage inside a value the ask gave: refused with the decoder's sentence, at its byte. */
+static void test_value_damage(void **state)
+{
+    (void)state;
+    /* question (5) holding "x\xff": not UTF-8 */
+    assert_refused("\x12\x01\x05\x42x\xff", 6, "text that is not UTF-8 at byte 4");
+    /* choices (6): an object holding key "id" (byte 1) twice */
+    assert_refused("\x12\x01\x06\x81\x92\x01\x20\x01\x21", 9, "a key written twice");
+    /* show (14): an array of two with one item */
+    assert_refused("\x12\x01\x0e\x82\x20", 5, "a value cut short at byte 5");
+    /* quorum (7): a tag past the strings format 2 knows */
+    assert_refused("\x12\x01\x07\xff", 4, "a value past the strings format 2 knows");
+    /* a seat's who ({"who": ...) cut short */
+    assert_refused("\x12\x01\x09\x01\x00\x91\x0e", 7, "an object cut short at byte 6");
+    /* nested deeper than the codec reads */
+    StrBuf deep = STRBUF_INIT;
+    strbuf_put(&deep, "\x12\x01\x0e", 3);
+    for (int i = 0; i < CODEC_DEPTH_MAX + 1; i++)
+        strbuf_putc(&deep, (char)0x81);
+    strbuf_putc(&deep, 0x20);
+    assert_refused(deep.data, deep.len, "nested deeper than 1,100");
+    strbuf_free(&deep);
+    /* each value of FULL cut anywhere, or flipped, is refused or reads whole (test_damage
+       walks the whole record); here a value that reads is the value the decoder reads */
+    TaskRecord r;
+    char why[200] = "";
+    assert_int_equal(task_record_decode("\x12\x01\x0e\x92\x01\x21\x00\x01x\x22", 10, &r, why, sizeof why),
+                     TASK_RECORD_OK);
+    json_t *show = task_record_value_json(&r, r.show), *want = parse("{\"id\": 1, \"x\": 2}");
+    assert_same_json(show, want);
+    json_decref(show);
+    json_decref(want);
+    task_record_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +917,9 @@ int main(void)
         cmocka_unit_test(test_built),
         cmocka_unit_test(test_changed),
         cmocka_unit_test(test_written),
+        cmocka_unit_test(test_ask_values),
+        cmocka_unit_test(test_value_views),
+        cmocka_unit_test(test_value_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
