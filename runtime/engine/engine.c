@@ -492,17 +492,25 @@ static int batch_settle(BatchCall *b, size_t i, int rc)
     return rc;
 }
 
+/* What the batch's transaction has changed so far, counted: its puts and deletes, and
+   the changes to its counters kept in memory (a step that raised one changed the batch
+   as much as one that put it in meta). */
+static uint64_t batch_changes(const Engine *e, const StoreTxn *txn)
+{
+    return store_changes(txn) + e->counters.changes;
+}
+
 /* Input i run directly in the batch's transaction. */
 static int batch_direct(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, StepRecords *records)
 {
     EngineInput *in = &b->inputs[i];
-    uint64_t changes = store_changes(txn);
+    uint64_t changes = batch_changes(b->engine, txn);
     int rc = batch_step(b, in, txn, now, records);
     if (rc == STORE_OK)
         return batch_keep(b, in, records);
     if (rc == STORE_FULL || store_full(txn))
         return STORE_FULL;   /* store_write grows the map and runs the whole batch again */
-    if (engine_result(rc, NULL, 0) == ENGINE_REFUSED && store_changes(txn) == changes) {
+    if (engine_result(rc, NULL, 0) == ENGINE_REFUSED && batch_changes(b->engine, txn) == changes) {
         in->result = ENGINE_REFUSED;   /* refused before it wrote: nothing to undo */
         return STORE_OK;
     }
@@ -519,11 +527,14 @@ static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, Step
         return rc;
     HistoryChain mark = {0};
     batch_chain_mark(b->engine, &mark);
+    BatchCounters counters;
+    counters_nest(&b->engine->counters, child, &counters);
     rc = batch_step(b, in, child, now, records);
     if (rc == STORE_OK)
         rc = store_commit(child);
     else
         store_abort(child);
+    counters_unnest(&b->engine->counters, &counters, rc != STORE_OK);   /* its changes went with it */
     if (rc != STORE_OK) {
         batch_chain_rewind(b->engine, &mark);   /* its links went with it */
         engine_forget_caches(b->engine);
@@ -540,6 +551,7 @@ static int batch_transaction(StoreTxn *txn, void *context)
 {
     BatchCall *b = context;
     int rc = batch_run_begin(b->engine, &b->runs, &b->records);
+    counters_open(&b->engine->counters, txn);
     StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
     Step clock;
     step_begin(&clock, b->engine, txn, b->now, &b->records, b->why, sizeof b->why);
@@ -558,6 +570,9 @@ static int batch_transaction(StoreTxn *txn, void *context)
         if (rc == STORE_OK)
             fault_point("group step");
     }
+    if (rc == STORE_OK)
+        rc = counters_flush(&b->engine->counters);
+    counters_close(&b->engine->counters);   /* the settles below use meta's counters */
     rc = batch_chain_close(&clock, &chain, rc);   /* the settles below chain step by step */
     if (rc == STORE_OK)
         dispatch_settle_in_batch(b->engine, txn, clock.now, &b->records);

@@ -93,10 +93,8 @@ static int publish_work(Step *s, void *context)
         rc = head_write(s, p, count, hex);
     if (rc != STORE_OK)
         return rc;
-    unsigned char bytes[8];
-    store_be64((uint64_t)s->now, bytes);
     p->next_ms = s->now + p->every_ms;
-    return store_put(s->txn, TABLE_META, store_bytes(PUBLISHED_KEY, strlen(PUBLISHED_KEY)), store_bytes(bytes, 8));
+    return engine_counter_put(s, PUBLISHED_KEY, (uint64_t)s->now);
 }
 
 static int published_work(Step *s, void *context)

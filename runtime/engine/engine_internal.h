@@ -17,6 +17,8 @@
  *   engine_txn.c        a step's transaction: its clock and history records,
  *                       engine_run_step, JSON records and counters in the store,
  *                       engine_result and engine_strerror, engine_time
+ *   engine_counters.c   (with engine_txn.c, whose engine_counter uses it) a batch's
+ *                       counters in memory, written to meta once per batch
  *   engine_records.c    (with engine_txn.c, which writes them) a step's history
  *                       records as their codec bytes: the list, record_begin's
  *                       writer, the hook's records
@@ -133,6 +135,25 @@ typedef struct StepRecords {
     int failed;                     /* a record could not be encoded (CODEC_TOO_DEEP...) */
 } StepRecords;
 
+/* A batch's counters in memory (engine_counters.c): each counter a step of the batch
+   read or wrote, by name, with its value and whether meta lacks that value yet. */
+#define BATCH_COUNTERS 16           /* more in one batch: the rest are read and written in meta */
+#define BATCH_COUNTER_NAME 24
+typedef struct BatchCounter {
+    char name[BATCH_COUNTER_NAME];
+    const char *asked;              /* the name as it was last asked for (counters_find) */
+    uint64_t value;
+    bool dirty;                     /* changed since it was read from meta */
+} BatchCounter;
+
+typedef struct BatchCounters {
+    StoreTxn *txn;                  /* the transaction it serves (the batch's, or its
+                                       running nested step's); NULL: closed */
+    unsigned count;
+    uint64_t changes;               /* counters_set calls since it was opened */
+    BatchCounter items[BATCH_COUNTERS];
+} BatchCounters;
+
 struct Engine {
     Store *store;
     bool owns_store;                /* opened by engine_open: engine_close closes it */
@@ -159,6 +180,7 @@ struct Engine {
     StepRecords step_records;       /* a batch's steps' records, each step's cleared after
                                        it (engine_apply_batch): the buffer stays warm */
     struct HistoryChain *batch_chain;  /* the running batch's chain, or NULL (batch_chain_open) */
+    BatchCounters counters;         /* the running batch's counters (engine_counters.c) */
     bool timer_set_any;             /* a timer was set since the timer batch's run began: */
     unsigned char timer_set_first[20];  /* the earliest key set (timer_set; engine_timers.c) */
     /* The outbox's dispatcher (engine_dispatch.c), made at its first round. */
@@ -289,9 +311,14 @@ int engine_scan(Step *s, StoreTable table, StoreBytes prefix, StoreVisit visit, 
 int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes from, StoreVisit visit,
                      void *context);
 /* A counter in meta ("next_task", "directory_version", ...): its value, 0 when it was
-   never raised; engine_counter_next raises it and returns the new value, from 1. */
+   never raised; engine_counter_next raises it and returns the new value, from 1;
+   engine_counter_put sets it (engine time, when the head was last published). In a
+   batch (e->counters open on s->txn) the three go through the batch's counters in
+   memory, written to meta once before it commits (engine_counters.c): every read and
+   write of a counter in meta goes through them. */
 int engine_counter(Step *s, const char *counter, uint64_t *value);
 int engine_counter_next(Step *s, const char *counter, uint64_t *value);
+int engine_counter_put(Step *s, const char *counter, uint64_t value);
 void time_text(int64_t ms, char out[40]);
 /* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
    how many bytes. */
@@ -366,6 +393,26 @@ bool engine_hears_records(const Engine *e);
 /* Appends to `to` the settled records of `from` the on_record hook wants: STORE_OK or
    ENGINE_NO_MEMORY. */
 int records_keep(const Engine *e, StepRecords *to, const StepRecords *from);
+
+/* engine_counters.c: a batch's counters in memory. counters_open starts an empty
+   cache serving `txn` (every run of a batch opens its own), counters_close ends it
+   (nothing is written). counters_find: the counter kept under `name`, NULL when the
+   cache does not serve `txn` or has not read it yet; counters_add keeps `name` at
+   `value` as read from meta (NULL when the cache is closed or full, or the name too
+   long: the caller then uses meta), counters_set changes its value (counted in
+   c->changes). counters_flush puts every counter changed since it was read in meta, on
+   the batch's transaction (before it commits). counters_nest points an open cache at a
+   nested transaction `child`, copying it into *mark; counters_unnest points it back,
+   and when `undo` (the nested step was aborted) restores the copy. */
+void counters_open(BatchCounters *c, StoreTxn *txn);
+void counters_close(BatchCounters *c);
+bool counters_serve(const BatchCounters *c, const StoreTxn *txn);
+BatchCounter *counters_find(BatchCounters *c, const StoreTxn *txn, const char *name);
+BatchCounter *counters_add(BatchCounters *c, const char *name, uint64_t value);
+void counters_set(BatchCounters *c, BatchCounter *k, uint64_t value);
+int counters_flush(BatchCounters *c);
+void counters_nest(BatchCounters *c, StoreTxn *child, BatchCounters *mark);
+void counters_unnest(BatchCounters *c, const BatchCounters *mark, bool undo);
 
 /* engine_txn.c: links and puts the step's records not yet written (s->written on). */
 int step_write_records(Step *s);

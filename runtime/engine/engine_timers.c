@@ -226,7 +226,8 @@ static int fire_steps(FireBatch *f, StoreTxn *txn)
 }
 
 /* One run of the batch: engine time and the history chain's head are read from meta
-   once before its steps and written once after them (batch_chain_open). */
+   once before its steps and written once after them (batch_chain_open), and so is each
+   counter its steps raise (engine_counters.c). */
 static int fire_batch(StoreTxn *txn, void *context)
 {
     FireBatch *f = context;
@@ -234,6 +235,7 @@ static int fire_batch(StoreTxn *txn, void *context)
         return ENGINE_NO_MEMORY;
     f->engine->timer_set_any = false;
     f->clocked = false;
+    counters_open(&f->engine->counters, txn);
     Step batch;
     step_begin(&batch, f->engine, txn, 0, NULL, f->why, f->why_len);
     HistoryChain chain;
@@ -244,6 +246,9 @@ static int fire_batch(StoreTxn *txn, void *context)
         rc = fire_steps(f, txn);
     if (rc == STORE_OK && f->clocked)
         rc = step_engine_time_put(&batch, f->clock);
+    if (rc == STORE_OK)
+        rc = counters_flush(&f->engine->counters);
+    counters_close(&f->engine->counters);
     return batch_chain_close(&batch, &chain, rc);
 }
 

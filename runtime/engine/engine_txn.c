@@ -419,7 +419,8 @@ int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes fr
 
 /* ---- counters in meta ---- */
 
-int engine_counter(Step *s, const char *counter, uint64_t *value)
+/* The counter as meta keeps it. */
+static int counter_read(Step *s, const char *counter, uint64_t *value)
 {
     StoreBytes key = store_bytes(counter, strlen(counter)), old;
     *value = 0;
@@ -434,16 +435,56 @@ int engine_counter(Step *s, const char *counter, uint64_t *value)
     return STORE_OK;
 }
 
+/* The counter's value, and its place in the running batch's counters (*kept; read from
+   meta into them the first time), or *kept NULL outside a batch (or with its counters
+   full): the value is then meta's. */
+static int counter_kept(Step *s, const char *counter, uint64_t *value, BatchCounter **kept)
+{
+    BatchCounters *c = &s->engine->counters;
+    *kept = counters_find(c, s->txn, counter);
+    if (*kept) {
+        *value = (*kept)->value;
+        return STORE_OK;
+    }
+    int rc = counter_read(s, counter, value);
+    if (rc == STORE_OK && counters_serve(c, s->txn))
+        *kept = counters_add(c, counter, *value);
+    return rc;
+}
+
+int engine_counter(Step *s, const char *counter, uint64_t *value)
+{
+    BatchCounter *kept;
+    return counter_kept(s, counter, value, &kept);
+}
+
+int engine_counter_put(Step *s, const char *counter, uint64_t value)
+{
+    BatchCounter *kept = counters_find(&s->engine->counters, s->txn, counter);
+    if (!kept && counters_serve(&s->engine->counters, s->txn))
+        kept = counters_add(&s->engine->counters, counter, 0);   /* its old value is never read */
+    if (kept) {
+        counters_set(&s->engine->counters, kept, value);   /* meta gets it before the batch commits */
+        return STORE_OK;
+    }
+    unsigned char bytes[8];
+    store_be64(value, bytes);
+    return store_put(s->txn, TABLE_META, store_bytes(counter, strlen(counter)), store_bytes(bytes, 8));
+}
+
 int engine_counter_next(Step *s, const char *counter, uint64_t *value)
 {
     uint64_t now;
-    int rc = engine_counter(s, counter, &now);
+    BatchCounter *kept;
+    int rc = counter_kept(s, counter, &now, &kept);
     if (rc != STORE_OK)
         return rc;
-    unsigned char bytes[8];
-    store_be64(now + 1, bytes);
     *value = now + 1;
-    return store_put(s->txn, TABLE_META, store_bytes(counter, strlen(counter)), store_bytes(bytes, 8));
+    if (kept) {
+        counters_set(&s->engine->counters, kept, now + 1);
+        return STORE_OK;
+    }
+    return engine_counter_put(s, counter, now + 1);
 }
 
 /* ---- text ---- */
@@ -760,9 +801,7 @@ int step_engine_time(Step *s, int64_t *kept)
 
 int step_engine_time_put(Step *s, int64_t now)
 {
-    unsigned char bytes[8];
-    store_be64((uint64_t)now, bytes);
-    return store_put(s->txn, TABLE_META, store_bytes("engine_time", 11), store_bytes(bytes, 8));
+    return engine_counter_put(s, "engine_time", (uint64_t)now);
 }
 
 /* Keeps engine time in meta; it never goes backwards. */

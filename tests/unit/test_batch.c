@@ -39,6 +39,9 @@
  *                          inputs after the first run nested, so a third run is never
  *                          needed. A refusal before writing costs no second run. The same
  *                          with the map filling mid-batch.
+ *                          A failing nested step leaves meta's counters (instance,
+ *                          task, timer, outbox, kept in memory through the batch) as if
+ *                          it never ran.
  *   a failing timer        the timers before it commit, each at its own due time, and its
  *                          failure is returned; it and the later ones fire on the next call.
  *
@@ -824,6 +827,65 @@ static void test_two_inputs_failing_after_writing_take_two_runs(void **state)
     settle_check(*state, 7, marks, 1 + 6);
 }
 
+/* meta's counter `name` in `store`: 0 when it was never raised. */
+static uint64_t meta_counter(Store *store, const char *name)
+{
+    StoreTxn *txn;
+    assert_int_equal(store_begin(store, false, &txn), STORE_OK);
+    StoreBytes value;
+    uint64_t number = 0;
+    int rc = store_get(txn, TABLE_META, store_bytes(name, strlen(name)), &value);
+    if (rc == STORE_OK) {
+        assert_int_equal(value.len, 8);
+        number = store_read_be64(value.data);
+    } else
+        assert_int_equal(rc, STORE_NOT_FOUND);
+    store_abort(txn);
+    return number;
+}
+
+static void test_a_failing_nested_step_leaves_the_counters(void **state)
+{
+    /* run 1 passes k1 and is aborted at k2; run 2 passes k1 directly, then k3 to k5
+       each nested: k4 raises every counter a ticket raises (its instance, task, timer
+       and outbox entry: the batch keeps them in memory, engine_counters.c) and fails,
+       and its nested transaction is undone. The counters are those of k1, k3 and k5
+       alone: meta holds what one call per input leaves, and the next batch goes on
+       from there. */
+    const char *const marks[] = {NULL, "refuse", NULL, "oom", NULL};
+    settle_check(*state, 5, marks, 1 + 4);
+    static const char *const names[] = {"next_instance", "next_task", "next_timer", "next_outbox", "engine_time"};
+    uint64_t batched[5], called[5];
+    char dir[128];
+    Env env;
+    path_of(dir, sizeof dir, *state, "calls");
+    env_open(&env, dir);
+    for (size_t i = 0; i < 5; i++)
+        called[i] = meta_counter(env.store, names[i]);
+    env_close(&env);
+    path_of(dir, sizeof dir, *state, "batch");
+    env_open(&env, dir);
+    for (size_t i = 0; i < 5; i++) {
+        batched[i] = meta_counter(env.store, names[i]);
+        if (batched[i] != called[i])
+            fail_msg("%s is %llu after the batch, %llu after one call per input", names[i],
+                     (unsigned long long)batched[i], (unsigned long long)called[i]);
+        assert_true(batched[i] > 0);
+    }
+    assert_int_equal(batched[0], 3);
+    assert_int_equal(batched[1], 3);
+    Batch b;
+    batch_init(&b);
+    add_event(&b, "desk.ticket", "k9", "{\"key\": \"k9\", \"size\": 1}");
+    assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + 2 * MINUTE), ENGINE_OK);
+    assert_input(&b.in[0], ENGINE_OK, false, NULL);
+    assert_instances(&env, "i1 running -\ni2 running -\ni3 running -\ni4 running -\n");
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(meta_counter(env.store, names[i]), batched[i] + 1);
+    batch_free(&b);
+    env_close(&env);
+}
+
 /* ---- a timer that fails --------------------------------------------------------------- */
 
 /* The "at" of the first record the hook heard for `id`, or "". */
@@ -976,6 +1038,7 @@ int main(void)
         T(test_input_refused_after_writing_leaves_the_rest),
         T(test_input_failing_after_writing_leaves_the_rest),
         T(test_two_inputs_failing_after_writing_take_two_runs),
+        T(test_a_failing_nested_step_leaves_the_counters),
         T(test_map_growth_in_a_batch_with_a_refusal_after_writing),
         T(test_a_failing_timer_keeps_the_timers_before_it),
         T(test_brief_hook_hears_what_the_json_hook_hears),
