@@ -536,34 +536,52 @@ static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, Step
     return STORE_OK;
 }
 
+/* A run's start in `txn`: engine time kept, the chain opened. */
+static int batch_run_open(BatchCall *b, StoreTxn *txn, Step *clock, HistoryChain *chain)
+{
+    int rc = batch_run_begin(b->engine, &b->runs, &b->records);
+    step_begin(clock, b->engine, txn, b->now, &b->records, b->why, sizeof b->why);
+    rc = rc != STORE_OK ? ENGINE_NO_MEMORY : step_end(clock, step_clock(clock));
+    if (rc == STORE_OK)
+        rc = batch_chain_open(clock, chain);
+    return rc;
+}
+
+/* Input i in the run, directly or nested (an input settled by an earlier run is left
+   out). */
+static int batch_run_input(BatchCall *b, size_t i, StoreTxn *txn, int64_t now)
+{
+    if (b->settled && b->settled[i])
+        return STORE_OK;
+    StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
+    int rc = i < b->direct ? batch_direct(b, i, txn, now, records) : batch_nested(b, i, txn, now, records);
+    step_records_clear(records);
+    if (rc == STORE_OK)
+        fault_point("group step");
+    return rc;
+}
+
+/* A run's end: the chain closed, and the outbox's settles and claims in the same
+   transaction. */
+static int batch_run_close(BatchCall *b, StoreTxn *txn, Step *clock, HistoryChain *chain, int rc)
+{
+    rc = batch_chain_close(clock, chain, rc);   /* the settles below chain step by step */
+    if (rc == STORE_OK)
+        dispatch_settle_in_batch(b->engine, txn, clock->now, &b->records);
+    if (rc == STORE_OK)
+        dispatch_claim_written(b->engine, txn, clock->now);
+    return rc;
+}
+
 static int batch_transaction(StoreTxn *txn, void *context)
 {
     BatchCall *b = context;
-    int rc = batch_run_begin(b->engine, &b->runs, &b->records);
-    StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
     Step clock;
-    step_begin(&clock, b->engine, txn, b->now, &b->records, b->why, sizeof b->why);
-    rc = rc != STORE_OK ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
     HistoryChain chain;
-    if (rc == STORE_OK)
-        rc = batch_chain_open(&clock, &chain);
-    for (size_t i = 0; rc == STORE_OK && i < b->count; i++) {
-        if (b->settled && b->settled[i])
-            continue;
-        if (i < b->direct)
-            rc = batch_direct(b, i, txn, clock.now, records);
-        else
-            rc = batch_nested(b, i, txn, clock.now, records);
-        step_records_clear(records);
-        if (rc == STORE_OK)
-            fault_point("group step");
-    }
-    rc = batch_chain_close(&clock, &chain, rc);   /* the settles below chain step by step */
-    if (rc == STORE_OK)
-        dispatch_settle_in_batch(b->engine, txn, clock.now, &b->records);
-    if (rc == STORE_OK)
-        dispatch_claim_written(b->engine, txn, clock.now);
-    return rc;
+    int rc = batch_run_open(b, txn, &clock, &chain);
+    for (size_t i = 0; rc == STORE_OK && i < b->count; i++)
+        rc = batch_run_input(b, i, txn, clock.now);
+    return batch_run_close(b, txn, &clock, &chain, rc);
 }
 
 /* Every input gets the batch's own failure (an engine code): none of them was applied. */
@@ -576,25 +594,130 @@ static int batch_failed(BatchCall *b, int code)
     return code;
 }
 
+/* What follows a run's transaction, committed (rc STORE_OK) or not. */
+static void batch_run_over(BatchCall *b, int rc)
+{
+    if (rc != STORE_OK)
+        engine_forget_caches(b->engine);
+    dispatch_commit_claims(b->engine, rc == STORE_OK);
+}
+
+/* Runs the batch until a run commits, or fails for a reason another run would not
+   mend (store_write grows the map for a run that filled it). */
+static int batch_runs(BatchCall *b)
+{
+    int rc;
+    do {
+        b->again = false;
+        rc = store_write(b->engine->store, batch_transaction, b);
+        batch_run_over(b, rc);
+    } while (rc != STORE_OK && b->again);
+    return rc;
+}
+
+/* The batch's end: the hook hears the committed records; the inputs' results. */
+static int batch_finish(BatchCall *b, int rc)
+{
+    if (rc == STORE_OK)
+        engine_report_records(b->engine, &b->records);
+    step_records_free(&b->records);
+    free(b->settled);
+    return rc == STORE_OK ? ENGINE_OK : batch_failed(b, engine_result(rc, b->why, sizeof b->why));
+}
+
 int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
 {
     BatchCall b = {e, inputs, count, now, {0}, NULL, count, 0, 0, false, ""};
     int caught = engine_catch_up(e, now, b.why, sizeof b.why);
     if (caught != ENGINE_OK)
         return batch_failed(&b, caught);
-    int rc;
-    do {
-        b.again = false;
-        rc = store_write(e->store, batch_transaction, &b);
-        if (rc != STORE_OK)
-            engine_forget_caches(e);
-        dispatch_commit_claims(e, rc == STORE_OK);
-    } while (rc != STORE_OK && b.again);
-    if (rc == STORE_OK)
-        engine_report_records(e, &b.records);
-    step_records_free(&b.records);
-    free(b.settled);
-    return rc == STORE_OK ? ENGINE_OK : batch_failed(&b, engine_result(rc, b.why, sizeof b.why));
+    return batch_finish(&b, batch_runs(&b));
+}
+
+/* ---- a batch applied while its inputs arrive ---- */
+
+/* The batch's first run, open while inputs come in: each is applied as it is added.
+   Once one ends that run (an input to leave out, a full map, a store failure), the
+   later ones only join the batch, and engine_stream_commit runs it as
+   engine_apply_batch does. */
+struct EngineStream {
+    BatchCall b;
+    StoreTxn *txn;          /* the first run's transaction; NULL once it is over */
+    Step clock;
+    HistoryChain chain;     /* the run's chain (the engine points at it while it is open) */
+    size_t applied;         /* inputs run in txn */
+    int ended;              /* why the first run ended early (STORE_OK: it did not) */
+    int caught;             /* the catch-up's failure, or ENGINE_OK */
+};
+
+/* The first run ends before its commit, for `rc` (a full map counts as STORE_FULL, as
+   store_write counts it): its transaction is aborted. */
+static void stream_run_ends(EngineStream *s, int rc)
+{
+    if (store_full(s->txn))
+        rc = STORE_FULL;
+    batch_run_close(&s->b, s->txn, &s->clock, &s->chain, rc);   /* closes the chain if it is open */
+    store_abort(s->txn);
+    s->txn = NULL;
+    s->ended = rc;
+    batch_run_over(&s->b, rc);
+}
+
+int engine_stream_begin(Engine *e, EngineInput *inputs, int64_t now, EngineStream **out)
+{
+    EngineStream *s = *out = engine_calloc(1, sizeof *s);
+    if (!s)
+        return ENGINE_NO_MEMORY;
+    s->b = (BatchCall){e, inputs, 0, now, {0}, NULL, SIZE_MAX, 0, 0, false, ""};
+    s->caught = engine_catch_up(e, now, s->b.why, sizeof s->b.why);
+    if (s->caught != ENGINE_OK)
+        return ENGINE_OK;
+    s->ended = store_begin(e->store, true, &s->txn);
+    if (s->ended != STORE_OK) {
+        s->txn = NULL;
+        return ENGINE_OK;
+    }
+    int rc = batch_run_open(&s->b, s->txn, &s->clock, &s->chain);
+    if (rc != STORE_OK)
+        stream_run_ends(s, rc);
+    return ENGINE_OK;
+}
+
+void engine_stream_add(EngineStream *s, size_t count)
+{
+    s->b.count = count;
+    while (s->txn && s->applied < count) {
+        int rc = batch_run_input(&s->b, s->applied++, s->txn, s->clock.now);
+        if (rc != STORE_OK || store_full(s->txn))
+            stream_run_ends(s, rc);
+    }
+}
+
+int engine_stream_commit(EngineStream *s)
+{
+    BatchCall *b = &s->b;
+    int rc = s->ended;
+    if (s->caught != ENGINE_OK) {
+        rc = batch_failed(b, s->caught);
+        free(s);
+        return rc;
+    }
+    if (s->txn) {
+        rc = batch_run_close(b, s->txn, &s->clock, &s->chain, STORE_OK);
+        if (rc == STORE_OK) {
+            rc = store_write_end(s->txn);
+            s->txn = NULL;
+            batch_run_over(b, rc);
+        } else {
+            stream_run_ends(s, rc);
+            rc = s->ended;
+        }
+    }
+    if (rc == STORE_FULL || (rc != STORE_OK && b->again))
+        rc = batch_runs(b);   /* a run without the input left out, or in a grown map */
+    rc = batch_finish(b, rc);
+    free(s);
+    return rc;
 }
 
 /* ---- operators: retry, cancel, undeploy ---- */
