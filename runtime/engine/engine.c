@@ -407,6 +407,7 @@ typedef struct BatchCall {
     int64_t now;
     StepRecords records;            /* the run's records the on_record hook wants, in input order */
     bool *settled;                  /* per input: failed in an aborted run, result kept */
+    size_t settled_count;           /* inputs settled has room for */
     size_t direct;                  /* inputs before this one run directly, the rest nested */
     unsigned runs, reruns;          /* transactions begun; runs aborted for a settled input */
     bool again;                     /* this run was aborted for a settled input */
@@ -478,8 +479,10 @@ static int batch_keep(BatchCall *b, EngineInput *in, StepRecords *records)
    this run ends (store_write aborts it) to run again without it. */
 static int batch_settle(BatchCall *b, size_t i, int rc)
 {
-    if (!b->settled)
+    if (!b->settled) {
         b->settled = engine_calloc(b->count, sizeof *b->settled);
+        b->settled_count = b->settled ? b->count : 0;
+    }
     if (!b->settled) {
         snprintf(b->why, sizeof b->why, "out of memory");
         return ENGINE_NO_MEMORY;
@@ -552,7 +555,7 @@ static int batch_run_open(BatchCall *b, StoreTxn *txn, Step *clock, HistoryChain
 static int batch_run_input(BatchCall *b, size_t i, StoreTxn *txn, int64_t now)
 {
     if (b->settled && b->settled[i])
-        return STORE_OK;
+        return STORE_OK;   /* no step: no group step point */
     StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
     int rc = i < b->direct ? batch_direct(b, i, txn, now, records) : batch_nested(b, i, txn, now, records);
     step_records_clear(records);
@@ -627,7 +630,7 @@ static int batch_finish(BatchCall *b, int rc)
 
 int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
 {
-    BatchCall b = {e, inputs, count, now, {0}, NULL, count, 0, 0, false, ""};
+    BatchCall b = {e, inputs, count, now, {0}, NULL, 0, count, 0, 0, false, ""};
     int caught = engine_catch_up(e, now, b.why, sizeof b.why);
     if (caught != ENGINE_OK)
         return batch_failed(&b, caught);
@@ -646,6 +649,7 @@ struct EngineStream {
     Step clock;
     HistoryChain chain;     /* the run's chain (the engine points at it while it is open) */
     size_t applied;         /* inputs run in txn */
+    bool memory_failed;     /* settled could not grow: the batch fails out of memory */
     int ended;              /* why the first run ended early (STORE_OK: it did not) */
     int caught;             /* the catch-up's failure, or ENGINE_OK */
 };
@@ -668,7 +672,7 @@ int engine_stream_begin(Engine *e, EngineInput *inputs, int64_t now, EngineStrea
     EngineStream *s = *out = engine_calloc(1, sizeof *s);
     if (!s)
         return ENGINE_NO_MEMORY;
-    s->b = (BatchCall){e, inputs, 0, now, {0}, NULL, SIZE_MAX, 0, 0, false, ""};
+    s->b = (BatchCall){e, inputs, 0, now, {0}, NULL, 0, SIZE_MAX, 0, 0, false, ""};
     s->caught = engine_catch_up(e, now, s->b.why, sizeof s->b.why);
     if (s->caught != ENGINE_OK)
         return ENGINE_OK;
@@ -683,9 +687,26 @@ int engine_stream_begin(Engine *e, EngineInput *inputs, int64_t now, EngineStrea
     return ENGINE_OK;
 }
 
+/* Room in `settled` for every input added (an input settled in the first run made it
+   as long as the inputs then): false when out of memory. */
+static bool stream_settled_room(BatchCall *b)
+{
+    if (!b->settled || b->settled_count >= b->count)
+        return true;
+    bool *more = realloc(b->settled, b->count * sizeof *more);
+    if (!more)
+        return false;
+    memset(more + b->settled_count, 0, (b->count - b->settled_count) * sizeof *more);
+    b->settled = more;
+    b->settled_count = b->count;
+    return true;
+}
+
 void engine_stream_add(EngineStream *s, size_t count)
 {
     s->b.count = count;
+    if (!stream_settled_room(&s->b))
+        s->memory_failed = true;
     while (s->txn && s->applied < count) {
         int rc = batch_run_input(&s->b, s->applied++, s->txn, s->clock.now);
         if (rc != STORE_OK || store_full(s->txn))
@@ -697,8 +718,14 @@ int engine_stream_commit(EngineStream *s)
 {
     BatchCall *b = &s->b;
     int rc = s->ended;
-    if (s->caught != ENGINE_OK) {
-        rc = batch_failed(b, s->caught);
+    if (s->caught != ENGINE_OK || s->memory_failed) {
+        if (s->txn)
+            stream_run_ends(s, ENGINE_NO_MEMORY);
+        if (s->memory_failed)
+            snprintf(b->why, sizeof b->why, "out of memory");
+        rc = batch_failed(b, s->memory_failed ? ENGINE_NO_MEMORY : s->caught);
+        free(b->settled);
+        step_records_free(&b->records);
         free(s);
         return rc;
     }
