@@ -151,7 +151,8 @@ typedef struct ServeQueue {
     pthread_cond_t wake;
     ServeJob **items;               /* a ring of cap */
     size_t cap, head, count;
-    size_t expect;                  /* the gather waits for no more than this (0: no bound) */
+    size_t expect;                  /* the round takes no more than this (0: no bound) */
+    struct timespec gather_limit;   /* the round's gather ends by then (CLOCK_MONOTONIC) */
     bool closed;                    /* the engine thread has gone: pushes fail */
     bool stopping;                  /* SIGTERM: drain, then go */
 } ServeQueue;
@@ -182,6 +183,7 @@ typedef struct Serve {
     size_t max_body;
     unsigned batch_max;
     int inflight_fd;                /* DIR/inputs.inflight; -1: not open */
+    size_t inflight_len;            /* bytes the round wrote to it so far */
     atomic_bool ready;
 } Serve;
 
@@ -224,8 +226,14 @@ void serve_loop_stop(Serve *serve);
 int64_t serve_now(Serve *serve);
 int64_t serve_clock(const Serve *serve);
 
-/* Applies one round of jobs on the engine thread, answering each (cli_serve_apply.c). */
+/* Applies one round of jobs on the engine thread, answering each (cli_serve_apply.c):
+   jobs[0..count) and those serve_gather_more brings while the round's inputs are being
+   applied (jobs is batch_max long). */
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
+/* The round's gather (cli_serve_loop.c): waits while more jobs may come for the round
+   that has taken `taken` so far, and takes them into jobs[taken..batch_max). Returns how
+   many it took; 0: the gather is over, the round commits. */
+size_t serve_gather_more(Serve *serve, ServeJob **jobs, size_t taken);
 
 /* ---- replies (cli_serve_reply.c) ---- */
 
@@ -269,7 +277,9 @@ struct EngineInput;
 #define SERVE_POISON_ATTEMPTS 3
 int serve_inflight_open(Serve *serve, const char *db);
 void serve_inflight_close(Serve *serve);
-/* Notes the round's inputs before their group commit (not synced), and forgets them after.
+/* Notes the round's inputs before they are applied (not synced), each batch of them
+   after those the round noted before, and forgets them all once the round's commit is
+   over.
    data_texts[i] (data_texts or it NULL: made here) is event i's data as the line holds
    it, made at the door (serve_inflight_data), off the engine thread. */
 void serve_inflight_write(Serve *serve, const struct EngineInput *inputs, char *const *data_texts, size_t count);

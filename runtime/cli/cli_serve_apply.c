@@ -1,8 +1,9 @@
 /*
  * cli_serve_apply.c - what serve's jobs do to the engine, on the engine thread, and the
  * reply each gets. Events, answers and acks of a round go through one group commit
- * (engine_apply_batch: one synced transaction), and none is answered before it commits
- * (RUNTIME.md promise 1); reads and operator actions then run one by one.
+ * (engine_stream_*: one synced transaction, each input applied as the round takes it
+ * from the queue), and none is answered before it commits (RUNTIME.md promise 1); reads
+ * and operator actions then run one by one.
  *
  * An engine refusal becomes 404 (no such task or instance), 403 (not the person's seat),
  * 409 (answered or closed already) or 422 (anything else the input got wrong), by the
@@ -115,44 +116,91 @@ static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
     serve_reply_text(serve, job, 200, ok ? &text : NULL);
 }
 
-/* The round's events, answers and acks in one group commit, then their replies. */
-static void apply_batch(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
+/* The round's events, answers and acks: one group commit, applied while they arrive. */
+typedef struct ApplyRound {
+    EngineInput *inputs;            /* batch_max of each: the round's inputs so far */
+    ServeJob **mine;
+    char **data_texts;
+    size_t n;
+    int64_t now, oldest;
+    EngineStream *stream;           /* NULL: not begun (or no memory: engine_apply_batch at the end) */
+} ApplyRound;
+
+static bool apply_round_begin(Serve *serve, ApplyRound *r, int64_t now)
 {
-    EngineInput *inputs = calloc(count, sizeof *inputs);
-    ServeJob **mine = calloc(count, sizeof *mine);
-    char **data_texts = calloc(count, sizeof *data_texts);
-    size_t n = 0;
-    int64_t oldest = INT64_MAX;
-    for (size_t i = 0; inputs && mine && data_texts && i < count; i++)
+    *r = (ApplyRound){.now = now, .oldest = INT64_MAX};
+    r->inputs = calloc(serve->batch_max, sizeof *r->inputs);
+    r->mine = calloc(serve->batch_max, sizeof *r->mine);
+    r->data_texts = calloc(serve->batch_max, sizeof *r->data_texts);
+    return r->inputs && r->mine && r->data_texts;
+}
+
+/* jobs[from..to) join the round: their inputs are noted in flight and applied at once. */
+static void apply_round_take(Serve *serve, ApplyRound *r, ServeJob **jobs, size_t from, size_t to)
+{
+    size_t first = r->n;
+    for (size_t i = from; i < to; i++)
         if (apply_batchable(jobs[i])) {
-            mine[n] = jobs[i];
-            data_texts[n] = jobs[i]->data_text;
-            apply_input(jobs[i], &inputs[n++], now);
-            if (jobs[i]->queued_us < oldest)
-                oldest = jobs[i]->queued_us;
+            r->mine[r->n] = jobs[i];
+            r->data_texts[r->n] = jobs[i]->data_text;
+            apply_input(jobs[i], &r->inputs[r->n++], r->now);
+            if (jobs[i]->queued_us < r->oldest)
+                r->oldest = jobs[i]->queued_us;
         }
-    if (!inputs || !mine || !data_texts) {
+    if (r->n == first)
+        return;
+    serve_inflight_write(serve, r->inputs + first, r->data_texts + first, r->n - first);
+    if (!r->stream && engine_stream_begin(serve->engine, r->inputs, r->now, &r->stream) != ENGINE_OK)
+        r->stream = NULL;
+    if (r->stream)
+        engine_stream_add(r->stream, r->n);
+}
+
+/* The round's commit, then the replies. */
+static void apply_round_commit(Serve *serve, ApplyRound *r)
+{
+    if (!r->n)
+        return;
+    int rc = r->stream ? engine_stream_commit(r->stream) : engine_apply_batch(serve->engine, r->inputs, r->n, r->now);
+    serve_inflight_clear(serve);
+    serve_log_flush();   /* the commit's records' lines before anyone hears of it */
+    if (rc != ENGINE_OK)
+        atomic_fetch_add(&serve->metrics.commits_failed, 1);
+    else
+        serve_metrics_commit(&serve->metrics, r->n, http_now_us() - r->oldest);
+    for (size_t i = 0; i < r->n; i++) {
+        atomic_fetch_add(&serve->metrics.steps, r->inputs[i].result == ENGINE_OK);
+        apply_reply_input(serve, r->mine[i], &r->inputs[i]);
+        json_decref(r->inputs[i].routes);
+    }
+}
+
+static void apply_round_free(ApplyRound *r)
+{
+    free(r->inputs);
+    free(r->mine);
+    free(r->data_texts);
+}
+
+/* The round: jobs[0..count) and what the gather brings while they are applied; returns
+   how many jobs the round holds in all. Without memory for it, its inputs get 503 and
+   it gathers nothing more. */
+static size_t apply_round(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
+{
+    ApplyRound r;
+    if (!apply_round_begin(serve, &r, now)) {
         for (size_t i = 0; i < count; i++)
             if (apply_batchable(jobs[i]))
                 serve_reply_error(serve, jobs[i], 503, "no_memory", "out of memory", NULL);
-    } else if (n) {
-        serve_inflight_write(serve, inputs, data_texts, n);
-        int rc = engine_apply_batch(serve->engine, inputs, n, now);
-        serve_inflight_clear(serve);
-        serve_log_flush();   /* the commit's records' lines before anyone hears of it */
-        if (rc != ENGINE_OK)
-            atomic_fetch_add(&serve->metrics.commits_failed, 1);
-        else
-            serve_metrics_commit(&serve->metrics, n, http_now_us() - oldest);
-        for (size_t i = 0; i < n; i++) {
-            atomic_fetch_add(&serve->metrics.steps, inputs[i].result == ENGINE_OK);
-            apply_reply_input(serve, mine[i], &inputs[i]);
-            json_decref(inputs[i].routes);
-        }
+        apply_round_free(&r);
+        return count;
     }
-    free(inputs);
-    free(mine);
-    free(data_texts);
+    apply_round_take(serve, &r, jobs, 0, count);
+    for (size_t more; (more = serve_gather_more(serve, jobs, count)) > 0; count += more)
+        apply_round_take(serve, &r, jobs, count, count + more);
+    apply_round_commit(serve, &r);
+    apply_round_free(&r);
+    return count;
 }
 
 /* GET /v1/instances[?playbook=P&status=S] and GET /v1/instances/{id}. */
@@ -286,7 +334,7 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
 
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
 {
-    apply_batch(serve, jobs, count, now);
+    count = apply_round(serve, jobs, count, now);
     for (size_t i = 0; i < count; i++) {
         if (!apply_batchable(jobs[i]))
             apply_one(serve, jobs[i], now);

@@ -5,9 +5,12 @@
  * Before a round's events, answers and acks go into their group commit, they are written
  * to DIR/inputs.inflight, one JSON line each with how many times it has been tried; once
  * the commit is over (applied or refused, every input has its reply) the file is emptied.
+ * The round's inputs are applied as they arrive (engine_stream_add), so each batch of
+ * them taken from the queue is appended to the file before it is applied.
  * The write is not synced: it must survive the process dying inside a step (a crash, a
  * kill -9), which the page cache does, not the machine losing power, when no reply was
- * sent and nothing is lost. Its cost is one pwrite and one ftruncate a round.
+ * sent and nothing is lost. Its cost is one pwrite per batch taken, and one ftruncate a
+ * round.
  *
  * When serve starts and the file is not empty, the last run died with those inputs in a
  * step. None was acknowledged, so the senders will send them again; serve applies each
@@ -102,15 +105,22 @@ static void inflight_line(StrBuf *out, const EngineInput *in, const char *data_t
     strbuf_puts(out, "}\n");
 }
 
-/* Replaces the file's content with `text`. */
-static void inflight_put(Serve *serve, const StrBuf *text)
+/* Writes `text` at `at`, the file then ending after it. */
+static void inflight_put_at(Serve *serve, const StrBuf *text, size_t at)
 {
     bool ok = !strbuf_failed(text) && serve->inflight_fd >= 0 &&
-              pwrite(serve->inflight_fd, text->data, text->len, 0) == (ssize_t)text->len &&
-              ftruncate(serve->inflight_fd, (off_t)text->len) == 0;
+              pwrite(serve->inflight_fd, text->data, text->len, (off_t)at) == (ssize_t)text->len &&
+              (at > 0 || ftruncate(serve->inflight_fd, (off_t)text->len) == 0);
+    serve->inflight_len = ok ? at + text->len : serve->inflight_len;
     if (!ok)
         serve_log("error", "inputs_inflight", json_pack("{s:s}", "why", "cannot write inputs.inflight: a crash in "
                                                                          "this round would not be counted"));
+}
+
+/* Replaces the file's content with `text`. */
+static void inflight_put(Serve *serve, const StrBuf *text)
+{
+    inflight_put_at(serve, text, 0);
 }
 
 void serve_inflight_write(Serve *serve, const EngineInput *inputs, char *const *data_texts, size_t count)
@@ -118,12 +128,13 @@ void serve_inflight_write(Serve *serve, const EngineInput *inputs, char *const *
     StrBuf text = STRBUF_INIT;
     for (size_t i = 0; i < count; i++)
         inflight_line(&text, &inputs[i], data_texts ? data_texts[i] : NULL, 1);
-    inflight_put(serve, &text);
+    inflight_put_at(serve, &text, serve->inflight_len);
     strbuf_free(&text);
 }
 
 void serve_inflight_clear(Serve *serve)
 {
+    serve->inflight_len = 0;
     if (serve->inflight_fd >= 0 && ftruncate(serve->inflight_fd, 0) != 0)
         serve_log("error", "inputs_inflight", json_pack("{s:s}", "why", strerror(errno)));
 }

@@ -3,13 +3,15 @@
  *
  * The HTTP thread pushes jobs; a full queue refuses (503, Retry-After), so memory stays
  * bounded however fast requests come. The one engine thread owns the Engine: each round
- * it gathers what is queued (while more keeps coming, one at least every SERVE_GATHER_US,
- * SERVE_GATHER_MAX_US at most: clients that got their replies together send again
- * together, and one commit for all of them costs less than two; and no longer once every
- * open connection has a request queued, loop_gather), fires the timers that
- * are due, applies the round's jobs (inputs in one synced group commit, answered only
- * after it), and then sleeps until new input, the next due timer, or SERVE_RESCAN_MS,
- * whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
+ * it takes what is queued, fires the timers that are due, and applies the round's jobs:
+ * its inputs go into one synced group commit, each applied as soon as it is taken, while
+ * the round gathers more (serve_gather_more: while more keeps coming, one at least every
+ * SERVE_GATHER_US, SERVE_GATHER_MAX_US at most: clients that got their replies together
+ * send again together, and one commit for all of them costs less than two; and no more
+ * once every open connection has a request in the round). So the engine thread applies
+ * while the HTTP thread reads the rest, instead of waiting for them all first. Nothing
+ * is answered before the commit. Then the thread sleeps until new input, the next due
+ * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
  * second). Nothing polls: an idle serve wakes once a second.
  * Log lines are held and written together (serve_log_gather): after the round's group
  * commit (cli_serve_apply.c) and at the round's end; lines logged between rounds (the
@@ -70,7 +72,7 @@ bool serve_queue_push(ServeQueue *q, ServeJob *job)
     if (ok) {
         q->items[(q->head + q->count) % q->cap] = job;
         q->count++;
-        if (q->count == 1 || q->count == q->expect)
+        if (q->count == 1)   /* the engine thread waits only on an empty queue */
             pthread_cond_signal(&q->wake);
     }
     pthread_mutex_unlock(&q->lock);
@@ -244,42 +246,51 @@ static bool loop_before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* Whether the gather has what it waits for: as many jobs as q->expect. */
-static bool gather_enough(const ServeQueue *q)
+/* Whether the round that has taken `taken` jobs may take more: not once it has one for
+   each open connection (q->expect: no more can come then, the last round's requests
+   were all answered before this round began), nor past batch_max, nor once serve stops. */
+static bool gather_goes_on(const Serve *serve, size_t taken)
 {
-    return q->stopping || (q->expect && q->count >= q->expect);
+    const ServeQueue *q = &serve->queue;
+    return !q->stopping && taken < serve->batch_max && !(q->expect && taken >= q->expect);
 }
 
-/* With jobs queued, waits while more keep coming (one at least every SERVE_GATHER_US),
-   SERVE_GATHER_MAX_US at most, so that a round takes what its clients send together;
-   but not once the queue holds q->expect jobs, one for each open connection: no more can
-   come then (the last round's requests were all answered before this gather), and
-   waiting out a quiet spell after the last of them would only delay them all. Idle
-   connections keep the queue short of it: the quiet spell ends the gather then, as it
-   did before, but a spell counts only once every reply of the last round is on its way
+/* The gather, while the round's inputs are applied: takes what is queued at once; with
+   nothing queued, waits for more while more keeps coming (one at least every
+   SERVE_GATHER_US), until the round's gather_limit (SERVE_GATHER_MAX_US after it
+   began), so that a round takes what its clients send together, and one commit serves
+   them all. A quiet spell counts only once every reply of the last round is on its way
    (libmicrohttpd's thread sends them one by one, and nobody sends again before their
-   reply came). The lock is held; a push wakes this wait only when it brings the queue
-   to q->expect. */
-static void loop_gather(Serve *serve)
+   reply came). A push into the empty queue wakes the wait. */
+size_t serve_gather_more(Serve *serve, ServeJob **jobs, size_t taken)
 {
     ServeQueue *q = &serve->queue;
-    struct timespec limit = loop_deadline(SERVE_GATHER_MAX_US), quiet;
-    size_t seen = 0;
-    while ((q->count > seen || atomic_load(&serve->replies_unsent) > 0) && q->count < serve->batch_max &&
-           !gather_enough(q)) {
-        seen = q->count;
-        quiet = loop_deadline(SERVE_GATHER_US);
-        if (loop_before(&limit, &quiet))
-            quiet = limit;
-        while (!gather_enough(q) && pthread_cond_timedwait(&q->wake, &q->lock, &quiet) != ETIMEDOUT)
-            ;
-        if (!loop_before(&quiet, &limit))
+    size_t n = 0;
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        struct timespec now = loop_deadline(0), quiet = loop_deadline(SERVE_GATHER_US);
+        if (!gather_goes_on(serve, taken) || !loop_before(&now, &q->gather_limit))
+            break;
+        if (q->count) {
+            n = queue_take(q, jobs + taken, serve->batch_max - taken);
+            break;
+        }
+        if (loop_before(&q->gather_limit, &quiet))
+            quiet = q->gather_limit;
+        bool quiet_over = false;
+        while (!q->count && !q->stopping && !quiet_over)
+            quiet_over = pthread_cond_timedwait(&q->wake, &q->lock, &quiet) == ETIMEDOUT;
+        if (quiet_over && atomic_load(&serve->replies_unsent) <= 0)
             break;
     }
+    atomic_store(&serve->metrics.queue_depth, q->count);
+    pthread_mutex_unlock(&q->lock);
+    return n;
 }
 
-/* Waits for jobs, or `wait_ms`; takes what is queued. The lock is held on entry and
-   exit (and nothing slower than the queue is done under it: engine time is read
+/* Waits for jobs, or `wait_ms`; takes what is queued, and starts the round's gather
+   (serve_gather_more brings the rest while they are applied). The lock is held on entry
+   and exit (and nothing slower than the queue is done under it: engine time is read
    before). */
 static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *stop)
 {
@@ -290,7 +301,7 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
             break;
     int open = atomic_load(&serve->connections);
     q->expect = open > 0 ? (size_t)open : 0;
-    loop_gather(serve);
+    q->gather_limit = loop_deadline(SERVE_GATHER_MAX_US);
     size_t n = queue_take(q, jobs, serve->batch_max);
     atomic_store(&serve->metrics.queue_depth, q->count);
     *stop = q->stopping && !q->count && !n;

@@ -407,6 +407,7 @@ typedef struct BatchCall {
     int64_t now;
     StepRecords records;            /* the run's records the on_record hook wants, in input order */
     bool *settled;                  /* per input: failed in an aborted run, result kept */
+    size_t settled_count;           /* inputs settled has room for */
     size_t direct;                  /* inputs before this one run directly, the rest nested */
     unsigned runs, reruns;          /* transactions begun; runs aborted for a settled input */
     bool again;                     /* this run was aborted for a settled input */
@@ -478,8 +479,10 @@ static int batch_keep(BatchCall *b, EngineInput *in, StepRecords *records)
    this run ends (store_write aborts it) to run again without it. */
 static int batch_settle(BatchCall *b, size_t i, int rc)
 {
-    if (!b->settled)
+    if (!b->settled) {
         b->settled = engine_calloc(b->count, sizeof *b->settled);
+        b->settled_count = b->settled ? b->count : 0;
+    }
     if (!b->settled) {
         snprintf(b->why, sizeof b->why, "out of memory");
         return ENGINE_NO_MEMORY;
@@ -547,38 +550,57 @@ static int batch_nested(BatchCall *b, size_t i, StoreTxn *txn, int64_t now, Step
     return STORE_OK;
 }
 
-static int batch_transaction(StoreTxn *txn, void *context)
+/* A run's start in `txn`: the counters' cache opened, engine time kept, the chain
+   opened. */
+static int batch_run_open(BatchCall *b, StoreTxn *txn, Step *clock, HistoryChain *chain)
 {
-    BatchCall *b = context;
     int rc = batch_run_begin(b->engine, &b->runs, &b->records);
     counters_open(&b->engine->counters, txn);
-    StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
-    Step clock;
-    step_begin(&clock, b->engine, txn, b->now, &b->records, b->why, sizeof b->why);
-    rc = rc != STORE_OK ? ENGINE_NO_MEMORY : step_end(&clock, step_clock(&clock));
-    HistoryChain chain;
+    step_begin(clock, b->engine, txn, b->now, &b->records, b->why, sizeof b->why);
+    rc = rc != STORE_OK ? ENGINE_NO_MEMORY : step_end(clock, step_clock(clock));
     if (rc == STORE_OK)
-        rc = batch_chain_open(&clock, &chain);
-    for (size_t i = 0; rc == STORE_OK && i < b->count; i++) {
-        if (b->settled && b->settled[i])
-            continue;
-        if (i < b->direct)
-            rc = batch_direct(b, i, txn, clock.now, records);
-        else
-            rc = batch_nested(b, i, txn, clock.now, records);
-        step_records_clear(records);
-        if (rc == STORE_OK)
-            fault_point("group step");
-    }
+        rc = batch_chain_open(clock, chain);
+    return rc;
+}
+
+/* Input i in the run, directly or nested (an input settled by an earlier run is left
+   out). */
+static int batch_run_input(BatchCall *b, size_t i, StoreTxn *txn, int64_t now)
+{
+    if (b->settled && b->settled[i])
+        return STORE_OK;   /* no step: no group step point */
+    StepRecords *records = &b->engine->step_records;   /* each step's, cleared after it */
+    int rc = i < b->direct ? batch_direct(b, i, txn, now, records) : batch_nested(b, i, txn, now, records);
+    step_records_clear(records);
+    if (rc == STORE_OK)
+        fault_point("group step");
+    return rc;
+}
+
+/* A run's end: the counters kept in memory written (when it went through), the chain
+   closed, and the outbox's settles and claims in the same transaction. */
+static int batch_run_close(BatchCall *b, StoreTxn *txn, Step *clock, HistoryChain *chain, int rc)
+{
     if (rc == STORE_OK)
         rc = counters_flush(&b->engine->counters);
     counters_close(&b->engine->counters);   /* the settles below use meta's counters */
-    rc = batch_chain_close(&clock, &chain, rc);   /* the settles below chain step by step */
+    rc = batch_chain_close(clock, chain, rc);   /* the settles below chain step by step */
     if (rc == STORE_OK)
-        dispatch_settle_in_batch(b->engine, txn, clock.now, &b->records);
+        dispatch_settle_in_batch(b->engine, txn, clock->now, &b->records);
     if (rc == STORE_OK)
-        dispatch_claim_written(b->engine, txn, clock.now);
+        dispatch_claim_written(b->engine, txn, clock->now);
     return rc;
+}
+
+static int batch_transaction(StoreTxn *txn, void *context)
+{
+    BatchCall *b = context;
+    Step clock;
+    HistoryChain chain;
+    int rc = batch_run_open(b, txn, &clock, &chain);
+    for (size_t i = 0; rc == STORE_OK && i < b->count; i++)
+        rc = batch_run_input(b, i, txn, clock.now);
+    return batch_run_close(b, txn, &clock, &chain, rc);
 }
 
 /* Every input gets the batch's own failure (an engine code): none of them was applied. */
@@ -591,25 +613,154 @@ static int batch_failed(BatchCall *b, int code)
     return code;
 }
 
+/* What follows a run's transaction, committed (rc STORE_OK) or not. */
+static void batch_run_over(BatchCall *b, int rc)
+{
+    if (rc != STORE_OK)
+        engine_forget_caches(b->engine);
+    dispatch_commit_claims(b->engine, rc == STORE_OK);
+}
+
+/* Runs the batch until a run commits, or fails for a reason another run would not
+   mend (store_write grows the map for a run that filled it). */
+static int batch_runs(BatchCall *b)
+{
+    int rc;
+    do {
+        b->again = false;
+        rc = store_write(b->engine->store, batch_transaction, b);
+        batch_run_over(b, rc);
+    } while (rc != STORE_OK && b->again);
+    return rc;
+}
+
+/* The batch's end: the hook hears the committed records; the inputs' results. */
+static int batch_finish(BatchCall *b, int rc)
+{
+    if (rc == STORE_OK)
+        engine_report_records(b->engine, &b->records);
+    step_records_free(&b->records);
+    free(b->settled);
+    return rc == STORE_OK ? ENGINE_OK : batch_failed(b, engine_result(rc, b->why, sizeof b->why));
+}
+
 int engine_apply_batch(Engine *e, EngineInput *inputs, size_t count, int64_t now)
 {
-    BatchCall b = {e, inputs, count, now, {0}, NULL, count, 0, 0, false, ""};
+    BatchCall b = {e, inputs, count, now, {0}, NULL, 0, count, 0, 0, false, ""};
     int caught = engine_catch_up(e, now, b.why, sizeof b.why);
     if (caught != ENGINE_OK)
         return batch_failed(&b, caught);
-    int rc;
-    do {
-        b.again = false;
-        rc = store_write(e->store, batch_transaction, &b);
-        if (rc != STORE_OK)
-            engine_forget_caches(e);
-        dispatch_commit_claims(e, rc == STORE_OK);
-    } while (rc != STORE_OK && b.again);
-    if (rc == STORE_OK)
-        engine_report_records(e, &b.records);
-    step_records_free(&b.records);
-    free(b.settled);
-    return rc == STORE_OK ? ENGINE_OK : batch_failed(&b, engine_result(rc, b.why, sizeof b.why));
+    return batch_finish(&b, batch_runs(&b));
+}
+
+/* ---- a batch applied while its inputs arrive ---- */
+
+/* The batch's first run, open while inputs come in: each is applied as it is added.
+   Once one ends that run (an input to leave out, a full map, a store failure), the
+   later ones only join the batch, and engine_stream_commit runs it as
+   engine_apply_batch does. */
+struct EngineStream {
+    BatchCall b;
+    StoreTxn *txn;          /* the first run's transaction; NULL once it is over */
+    Step clock;
+    HistoryChain chain;     /* the run's chain (the engine points at it while it is open) */
+    size_t applied;         /* inputs run in txn */
+    bool memory_failed;     /* settled could not grow: the batch fails out of memory */
+    int ended;              /* why the first run ended early (STORE_OK: it did not) */
+    int caught;             /* the catch-up's failure, or ENGINE_OK */
+};
+
+/* The first run ends before its commit, for `rc` (a full map counts as STORE_FULL, as
+   store_write counts it): its transaction is aborted. */
+static void stream_run_ends(EngineStream *s, int rc)
+{
+    if (store_full(s->txn))
+        rc = STORE_FULL;
+    batch_run_close(&s->b, s->txn, &s->clock, &s->chain, rc);   /* closes the chain if it is open */
+    store_abort(s->txn);
+    s->txn = NULL;
+    s->ended = rc;
+    batch_run_over(&s->b, rc);
+}
+
+int engine_stream_begin(Engine *e, EngineInput *inputs, int64_t now, EngineStream **out)
+{
+    EngineStream *s = *out = engine_calloc(1, sizeof *s);
+    if (!s)
+        return ENGINE_NO_MEMORY;
+    s->b = (BatchCall){e, inputs, 0, now, {0}, NULL, 0, SIZE_MAX, 0, 0, false, ""};
+    s->caught = engine_catch_up(e, now, s->b.why, sizeof s->b.why);
+    if (s->caught != ENGINE_OK)
+        return ENGINE_OK;
+    s->ended = store_begin(e->store, true, &s->txn);
+    if (s->ended != STORE_OK) {
+        s->txn = NULL;
+        return ENGINE_OK;
+    }
+    int rc = batch_run_open(&s->b, s->txn, &s->clock, &s->chain);
+    if (rc != STORE_OK)
+        stream_run_ends(s, rc);
+    return ENGINE_OK;
+}
+
+/* Room in `settled` for every input added (an input settled in the first run made it
+   as long as the inputs then): false when out of memory. */
+static bool stream_settled_room(BatchCall *b)
+{
+    if (!b->settled || b->settled_count >= b->count)
+        return true;
+    bool *more = realloc(b->settled, b->count * sizeof *more);
+    if (!more)
+        return false;
+    memset(more + b->settled_count, 0, (b->count - b->settled_count) * sizeof *more);
+    b->settled = more;
+    b->settled_count = b->count;
+    return true;
+}
+
+void engine_stream_add(EngineStream *s, size_t count)
+{
+    s->b.count = count;
+    if (!stream_settled_room(&s->b))
+        s->memory_failed = true;
+    while (s->txn && s->applied < count) {
+        int rc = batch_run_input(&s->b, s->applied++, s->txn, s->clock.now);
+        if (rc != STORE_OK || store_full(s->txn))
+            stream_run_ends(s, rc);
+    }
+}
+
+int engine_stream_commit(EngineStream *s)
+{
+    BatchCall *b = &s->b;
+    int rc = s->ended;
+    if (s->caught != ENGINE_OK || s->memory_failed) {
+        if (s->txn)
+            stream_run_ends(s, ENGINE_NO_MEMORY);
+        if (s->memory_failed)
+            snprintf(b->why, sizeof b->why, "out of memory");
+        rc = batch_failed(b, s->memory_failed ? ENGINE_NO_MEMORY : s->caught);
+        free(b->settled);
+        step_records_free(&b->records);
+        free(s);
+        return rc;
+    }
+    if (s->txn) {
+        rc = batch_run_close(b, s->txn, &s->clock, &s->chain, STORE_OK);
+        if (rc == STORE_OK) {
+            rc = store_write_end(s->txn);
+            s->txn = NULL;
+            batch_run_over(b, rc);
+        } else {
+            stream_run_ends(s, rc);
+            rc = s->ended;
+        }
+    }
+    if (rc == STORE_FULL || (rc != STORE_OK && b->again))
+        rc = batch_runs(b);   /* a run without the input left out, or in a grown map */
+    rc = batch_finish(b, rc);
+    free(s);
+    return rc;
 }
 
 /* ---- operators: retry, cancel, undeploy ---- */

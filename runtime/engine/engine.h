@@ -165,6 +165,21 @@ typedef struct EngineInput {
    was applied). */
 int engine_apply_batch(Engine *engine, EngineInput *inputs, size_t count, int64_t now);
 
+/* The same group commit, applied while its inputs arrive (serve's round: each input is
+   applied as the HTTP thread hands it over, and the round commits once): begin it, add
+   inputs as they come, commit. The caller's `inputs` array stays put and grows in place
+   until engine_stream_commit: engine_stream_add(stream, count) says inputs[0..count) are
+   in and applies the new ones at once, in the batch's transaction, which stays open
+   (other writers wait) until the commit. engine_stream_commit commits, or, when an input
+   ended that first run (one refused after it wrote, or failing, or the map full), runs
+   the batch again as engine_apply_batch does; then every out field is set, its result is
+   engine_apply_batch's, and the stream is freed. engine_stream_begin fails only for
+   memory (ENGINE_NO_MEMORY, *stream NULL). */
+typedef struct EngineStream EngineStream;
+int engine_stream_begin(Engine *engine, EngineInput *inputs, int64_t now, EngineStream **stream);
+void engine_stream_add(EngineStream *stream, size_t count);
+int engine_stream_commit(EngineStream *stream);
+
 /* Sets aside an input that stopped the process each of the `attempts` times it was
    applied (engine_poison.c): an answer or ack stalls its task's instance ("poison
    input: ..."), an event is marked seen without running anything. ENGINE_REFUSED when

@@ -108,6 +108,13 @@ void store_abort(StoreTxn *txn);
    commit's. */
 int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *context);
 
+/* Ends a write transaction begun with store_begin as store_write ends its own (with the
+   same fault points): commits it, or, when a put found the map full, aborts it and
+   returns STORE_FULL, after which the work is to be run again through store_write,
+   which grows the map. For work that cannot be one call: serve's round, applied while
+   its inputs arrive. */
+int store_write_end(StoreTxn *txn);
+
 /* How many puts and deletes `txn`'s tree has tried so far (whether they succeeded or
    not; a delete that found nothing is not counted): a caller that compares two readings
    knows whether the work between them may have changed the transaction. */

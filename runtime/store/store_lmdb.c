@@ -498,6 +498,19 @@ int store_commit(StoreTxn *txn)
     return code;
 }
 
+int store_write_end(StoreTxn *txn)
+{
+    if (txn->full) {
+        store_abort(txn);
+        return STORE_FULL;
+    }
+    fault_point("before commit");
+    int code = store_commit(txn);
+    if (code == STORE_OK)
+        fault_point("after commit");
+    return code;
+}
+
 int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *context)
 {
     if (work == NULL)
@@ -509,11 +522,8 @@ int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *c
             return code;
         code = work(txn, context);
         bool full = txn->full;
-        if (code == STORE_OK && !full) {
-            fault_point("before commit");
-            code = store_commit(txn);
-            if (code == STORE_OK)
-                fault_point("after commit");
+        if (code == STORE_OK) {
+            code = store_write_end(txn);
             if (code != STORE_FULL)
                 return code;
         } else {

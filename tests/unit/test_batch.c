@@ -358,6 +358,27 @@ static void apply_one_by_one(Env *env, Batch *b, int64_t now)
     }
 }
 
+/* The batch in one engine_apply_batch. */
+static int apply_whole(Env *env, Batch *b, int64_t now)
+{
+    return engine_apply_batch(env->engine, b->in, b->count, now);
+}
+
+/* The batch streamed as serve streams a round: added 1, 2, 3, 1, 2, 3... at a time,
+   each applied as it is added, then committed. */
+static int apply_streamed(Env *env, Batch *b, int64_t now)
+{
+    EngineStream *stream;
+    assert_int_equal(engine_stream_begin(env->engine, b->in, now, &stream), ENGINE_OK);
+    for (size_t n = 0, step = 1; n < b->count; step = step % 3 + 1) {
+        n = n + step < b->count ? n + step : b->count;
+        engine_stream_add(stream, n);
+    }
+    return engine_stream_commit(stream);
+}
+
+typedef int (*ApplyFn)(Env *env, Batch *b, int64_t now);
+
 static void assert_input(const EngineInput *in, int result, bool duplicate, const char *why_part)
 {
     if (in->result != result || in->duplicate != duplicate)
@@ -543,8 +564,8 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
 /* ---- the map fills in the middle of a batch ---------------------------------------- */
 
 /* 120 tickets with 3 KB of data each, answers for some, a refusal and a duplicate;
-   with `mark`, ticket g5 is refused or fails after writing (__wrap_events_accept), so
-   the map fills in the run after the one it ended. */
+   with `mark`, ticket g5 is refused ("refuse") or fails out of memory ("oom") after
+   writing (__wrap_events_accept), so the map fills in the run after the one it ended. */
 static void big_batch(Batch *b, const char *mark)
 {
     batch_init(b);
@@ -570,7 +591,7 @@ static void big_batch(Batch *b, const char *mark)
 
 /* The big batch on a 64 MiB map and on one that fills mid-batch: the same results,
    records heard and store. */
-static void map_growth_check(Fixture *f, const char *mark)
+static void map_growth_check(Fixture *f, const char *mark, ApplyFn apply_grown)
 {
     make_origin(f, "origin");
     copy_store(f, "origin", "plain");
@@ -585,7 +606,9 @@ static void map_growth_check(Fixture *f, const char *mark)
     assert_int_equal(engine_apply_batch(env.engine, plain.in, plain.count, T0 + MINUTE), ENGINE_OK);
     assert_input(&plain.in[plain.count - 2], ENGINE_REFUSED, false, "t999");
     assert_input(&plain.in[plain.count - 1], ENGINE_OK, true, NULL);
-    if (mark)
+    if (mark && strcmp(mark, "oom") == 0)
+        assert_input(&plain.in[4], ENGINE_NO_MEMORY, false, "out of memory");
+    else if (mark)
         assert_input(&plain.in[4], ENGINE_REFUSED, false, "refused after writing");
     char *plain_text = store_text(env.store);
     char *plain_heard = json_dumps(env.heard, JSON_COMPACT);
@@ -602,7 +625,7 @@ static void map_growth_check(Fixture *f, const char *mark)
     Batch grown;
     big_batch(&grown, mark);
     size_t before = points_passed("group step");
-    assert_int_equal(engine_apply_batch(env.engine, grown.in, grown.count, T0 + MINUTE), ENGINE_OK);
+    assert_int_equal(apply_grown(&env, &grown, T0 + MINUTE), ENGINE_OK);
     size_t passed = points_passed("group step") - before;
     if (passed <= grown.count)
         fail_msg("%zu group steps for %zu inputs: the map did not fill mid-batch", passed, grown.count);
@@ -623,12 +646,66 @@ static void map_growth_check(Fixture *f, const char *mark)
 
 static void test_map_growth_mid_batch_changes_nothing(void **state)
 {
-    map_growth_check(*state, NULL);
+    map_growth_check(*state, NULL, apply_whole);
 }
 
 static void test_map_growth_in_a_batch_with_a_refusal_after_writing(void **state)
 {
-    map_growth_check(*state, "refuse");
+    map_growth_check(*state, "refuse", apply_whole);
+}
+
+/* ---- a batch streamed while its inputs arrive (serve's rounds) ------------------------ */
+
+static void test_streamed_batch_with_a_growing_map(void **state)
+{
+    map_growth_check(*state, NULL, apply_streamed);
+}
+
+static void test_streamed_batch_with_a_refusal_after_writing(void **state)
+{
+    map_growth_check(*state, "refuse", apply_streamed);
+}
+
+static void test_streamed_batch_with_a_failure_after_writing(void **state)
+{
+    map_growth_check(*state, "oom", apply_streamed);
+}
+
+/* Refusals and a stall in a streamed batch: the results, the records heard and the
+   store of engine_apply_batch, in one run. */
+static void test_streamed_batch_is_the_batch(void **state)
+{
+    Fixture *f = *state;
+    make_origin(f, "origin");
+    copy_store(f, "origin", "whole");
+    copy_store(f, "origin", "streamed");
+    char dir[128];
+    Env whole, streamed;
+    path_of(dir, sizeof dir, f, "whole");
+    env_open(&whole, dir);
+    path_of(dir, sizeof dir, f, "streamed");
+    env_open(&streamed, dir);
+    Batch a, b;
+    mixed_batch(&a);
+    mixed_batch(&b);
+    assert_int_equal(apply_whole(&whole, &a, T0 + MINUTE), ENGINE_OK);
+    size_t before = points_passed("group step");
+    assert_int_equal(apply_streamed(&streamed, &b, T0 + MINUTE), ENGINE_OK);
+    assert_int_equal(points_passed("group step") - before, b.count);   /* one run */
+    assert_mixed_results(&b);
+    assert_same_results(&a, &b);
+    char *whole_heard = json_dumps(whole.heard, JSON_COMPACT), *streamed_heard = json_dumps(streamed.heard, JSON_COMPACT);
+    assert_string_equal(whole_heard, streamed_heard);
+    char *whole_text = store_text(whole.store), *streamed_text = store_text(streamed.store);
+    assert_string_equal(whole_text, streamed_text);
+    free(whole_heard);
+    free(streamed_heard);
+    free(whole_text);
+    free(streamed_text);
+    batch_free(&a);
+    batch_free(&b);
+    env_close(&whole);
+    env_close(&streamed);
 }
 
 /* ---- duplicate ids ---------------------------------------------------------------- */
@@ -1042,6 +1119,10 @@ int main(void)
         T(test_map_growth_in_a_batch_with_a_refusal_after_writing),
         T(test_a_failing_timer_keeps_the_timers_before_it),
         T(test_brief_hook_hears_what_the_json_hook_hears),
+        T(test_streamed_batch_is_the_batch),
+        T(test_streamed_batch_with_a_growing_map),
+        T(test_streamed_batch_with_a_refusal_after_writing),
+        T(test_streamed_batch_with_a_failure_after_writing),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     remove(crash_log);
