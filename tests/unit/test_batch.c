@@ -243,6 +243,19 @@ static void copy_store(const Fixture *f, const char *from, const char *to)
     assert_int_equal(testdir_copy_store(src, dst), 0);
 }
 
+/* Two open copies of a new store with the desk playbook, in folders `a` and `b`. */
+static void env_open_twins(const Fixture *f, const char *a, Env *env_a, const char *b, Env *env_b)
+{
+    char dir[128];
+    make_origin(f, "origin");
+    copy_store(f, "origin", a);
+    copy_store(f, "origin", b);
+    path_of(dir, sizeof dir, f, a);
+    env_open(env_a, dir);
+    path_of(dir, sizeof dir, f, b);
+    env_open(env_b, dir);
+}
+
 static long file_size(const char *path)
 {
     struct stat st;
@@ -675,16 +688,8 @@ static void test_streamed_batch_with_a_failure_after_writing(void **state)
    store of engine_apply_batch, in one run. */
 static void test_streamed_batch_is_the_batch(void **state)
 {
-    Fixture *f = *state;
-    make_origin(f, "origin");
-    copy_store(f, "origin", "whole");
-    copy_store(f, "origin", "streamed");
-    char dir[128];
     Env whole, streamed;
-    path_of(dir, sizeof dir, f, "whole");
-    env_open(&whole, dir);
-    path_of(dir, sizeof dir, f, "streamed");
-    env_open(&streamed, dir);
+    env_open_twins(*state, "whole", &whole, "streamed", &streamed);
     Batch a, b;
     mixed_batch(&a);
     mixed_batch(&b);
@@ -1065,16 +1070,8 @@ static json_t *brief_of_record(const json_t *record)
    instance, state and task, read from the record's bytes. */
 static void test_brief_hook_hears_what_the_json_hook_hears(void **state)
 {
-    Fixture *f = *state;
-    make_origin(f, "origin");
-    copy_store(f, "origin", "json");
-    copy_store(f, "origin", "brief");
     Env json_env, brief_env;
-    char dir[128];
-    path_of(dir, sizeof dir, f, "json");
-    env_open(&json_env, dir);
-    path_of(dir, sizeof dir, f, "brief");
-    env_open(&brief_env, dir);
+    env_open_twins(*state, "json", &json_env, "brief", &brief_env);
     brief_env.engine->options.on_record = NULL;
     brief_env.engine->options.on_record_brief = hear_brief;
     Batch a, b;
