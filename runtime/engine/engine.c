@@ -721,8 +721,11 @@ static bool stream_settled_room(BatchCall *b)
 void engine_stream_add(EngineStream *s, size_t count)
 {
     s->b.count = count;
-    if (!stream_settled_room(&s->b))
-        s->memory_failed = true;
+    if (!stream_settled_room(&s->b)) {
+        s->memory_failed = true;   /* no input runs past the end of settled */
+        if (s->txn)
+            stream_run_ends(s, ENGINE_NO_MEMORY);
+    }
     while (s->txn && s->applied < count) {
         int rc = batch_run_input(&s->b, s->applied++, s->txn, s->clock.now);
         if (rc != STORE_OK || store_full(s->txn))
@@ -735,8 +738,6 @@ int engine_stream_commit(EngineStream *s)
     BatchCall *b = &s->b;
     int rc = s->ended;
     if (s->caught != ENGINE_OK || s->memory_failed) {
-        if (s->txn)
-            stream_run_ends(s, ENGINE_NO_MEMORY);
         if (s->memory_failed)
             snprintf(b->why, sizeof b->why, "out of memory");
         rc = batch_failed(b, s->memory_failed ? ENGINE_NO_MEMORY : s->caught);
