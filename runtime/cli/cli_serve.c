@@ -292,11 +292,16 @@ static void serve_on_connection(void *context, int delta)
     atomic_fetch_add(&s->connections, delta);
 }
 
-/* Replies given and not yet on their way, which the gather's quiet spell waits for. */
+/* Replies given and not yet on their way, which the gather's quiet spell waits for, and
+   when the last of them went. */
 static void serve_on_resumed(void *context, int delta)
 {
     Serve *s = context;
-    atomic_fetch_add(&s->replies_unsent, delta);
+    if (atomic_fetch_add(&s->replies_unsent, delta) + delta <= 0 && delta < 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        atomic_store(&s->replies_sent_ns, (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+    }
 }
 
 static void serve_on_http_log(void *context, const char *message)

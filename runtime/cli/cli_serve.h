@@ -153,6 +153,7 @@ typedef struct ServeQueue {
     size_t cap, head, count;
     size_t expect;                  /* the round takes no more than this (0: no bound) */
     struct timespec gather_limit;   /* the round's gather ends by then (CLOCK_MONOTONIC) */
+    struct timespec last_gathered;  /* when the gather last took jobs ({0}: not yet this round) */
     bool closed;                    /* the engine thread has gone: pushes fail */
     bool stopping;                  /* SIGTERM: drain, then go */
 } ServeQueue;
@@ -173,6 +174,7 @@ typedef struct Serve {
     ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
     atomic_int connections;         /* open HTTP connections (serve_on_connection) */
     atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
+    atomic_llong replies_sent_ns;   /* when replies_unsent last fell to 0 (CLOCK_MONOTONIC, ns) */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
     /* --publish-head: the connector and operation (publish_every_ms 0: none), and when
@@ -234,6 +236,12 @@ void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
    that has taken `taken` so far, and takes them into jobs[taken..batch_max). Returns how
    many it took; 0: the gather is over, the round commits. */
 size_t serve_gather_more(Serve *serve, ServeJob **jobs, size_t taken);
+/* When the gather's quiet spell ends (CLOCK_MONOTONIC), once every reply of the last
+   round is on its way: SERVE_GATHER_US (300 us) after the later of the last reply's going
+   (`replies_sent_ns`) and the gather's last take (`last_gathered`; {0}: none yet). The
+   round's first jobs do not count: a lone request that finds serve idle, its last
+   replies long gone, is committed at once (nobody is about to send again). */
+struct timespec serve_quiet_end(long long replies_sent_ns, struct timespec last_gathered);
 
 /* ---- replies (cli_serve_reply.c) ---- */
 

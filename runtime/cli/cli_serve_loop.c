@@ -91,14 +91,20 @@ static size_t queue_take(ServeQueue *q, ServeJob **out, size_t max)
     return n;
 }
 
+static struct timespec timespec_plus_us(struct timespec t, int64_t micros)
+{
+    int64_t ns = t.tv_nsec + micros * 1000;
+    t.tv_sec += (time_t)(ns / 1000000000);
+    t.tv_nsec = (long)(ns % 1000000000);
+    return t;
+}
+
+/* CLOCK_MONOTONIC's now, `micros` later. */
 static struct timespec loop_deadline(int64_t micros)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + (micros % 1000000) * 1000;
-    ts.tv_sec += (time_t)(micros / 1000000 + ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    return ts;
+    return timespec_plus_us(ts, micros);
 }
 
 int64_t serve_clock(const Serve *serve)
@@ -255,33 +261,46 @@ static bool gather_goes_on(const Serve *serve, size_t taken)
     return !q->stopping && taken < serve->batch_max && !(q->expect && taken >= q->expect);
 }
 
+struct timespec serve_quiet_end(long long replies_sent_ns, struct timespec last_gathered)
+{
+    struct timespec from = {.tv_sec = (time_t)(replies_sent_ns / 1000000000),
+                            .tv_nsec = (long)(replies_sent_ns % 1000000000)};
+    if (loop_before(&from, &last_gathered))
+        from = last_gathered;
+    return timespec_plus_us(from, SERVE_GATHER_US);
+}
+
 /* The gather, while the round's inputs are applied: takes what is queued at once; with
    nothing queued, waits for more while more keeps coming (one at least every
    SERVE_GATHER_US), until the round's gather_limit (SERVE_GATHER_MAX_US after it
    began), so that a round takes what its clients send together, and one commit serves
-   them all. A quiet spell counts only once every reply of the last round is on its way
-   (libmicrohttpd's thread sends them one by one, and nobody sends again before their
-   reply came). A push into the empty queue wakes the wait. */
+   them all. While replies of the last round are still being handed out (libmicrohttpd's
+   thread sends them one by one, and nobody sends again before their reply came), the
+   wait goes on; then the quiet spell is serve_quiet_end's. A push into the empty queue
+   wakes the wait. */
 size_t serve_gather_more(Serve *serve, ServeJob **jobs, size_t taken)
 {
     ServeQueue *q = &serve->queue;
     size_t n = 0;
     pthread_mutex_lock(&q->lock);
     for (;;) {
-        struct timespec now = loop_deadline(0), quiet = loop_deadline(SERVE_GATHER_US);
+        struct timespec now = loop_deadline(0);
         if (!gather_goes_on(serve, taken) || !loop_before(&now, &q->gather_limit))
             break;
         if (q->count) {
             n = queue_take(q, jobs + taken, serve->batch_max - taken);
+            q->last_gathered = now;
             break;
         }
+        bool replies_going = atomic_load(&serve->replies_unsent) > 0;
+        struct timespec quiet = replies_going ? timespec_plus_us(now, SERVE_GATHER_US) : serve_quiet_end(atomic_load(&serve->replies_sent_ns), q->last_gathered);
+        if (!replies_going && !loop_before(&now, &quiet))
+            break;
         if (loop_before(&q->gather_limit, &quiet))
             quiet = q->gather_limit;
         bool quiet_over = false;
         while (!q->count && !q->stopping && !quiet_over)
             quiet_over = pthread_cond_timedwait(&q->wake, &q->lock, &quiet) == ETIMEDOUT;
-        if (quiet_over && atomic_load(&serve->replies_unsent) <= 0)
-            break;
     }
     atomic_store(&serve->metrics.queue_depth, q->count);
     pthread_mutex_unlock(&q->lock);
@@ -302,6 +321,7 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
     int open = atomic_load(&serve->connections);
     q->expect = open > 0 ? (size_t)open : 0;
     q->gather_limit = loop_deadline(SERVE_GATHER_MAX_US);
+    q->last_gathered = (struct timespec){0};
     size_t n = queue_take(q, jobs, serve->batch_max);
     atomic_store(&serve->metrics.queue_depth, q->count);
     *stop = q->stopping && !q->count && !n;

@@ -2,8 +2,9 @@
  * test_serve.c - the pure parts of `huddle serve`: its routes and queries
  * (runtime/cli/cli_serve_route.c), the tokens file (cli_serve_tokens.c), and the
  * webhook side of the connectors (runtime/connectors/connectors_events.c): JSON
- * pointers, signatures, the mapping of a body to an event, event types, times; and the
- * /metrics text. The server itself is tested end to end (tests/e2e/serve*.sh).
+ * pointers, signatures, the mapping of a body to an event, event types, times; the
+ * /metrics text; and when a round's gather stops waiting (cli_serve_loop.c's quiet
+ * spell). The server itself is tested end to end (tests/e2e/serve*.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -326,6 +327,33 @@ static void test_times(void **state)
     assert_false(conn_is_time(NULL));
 }
 
+static long long ns_of(struct timespec t)
+{
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* The quiet spell runs 300 us from the later of the last reply's going and the gather's
+   last take; a round's first take does not count. */
+static void test_quiet_spell(void **state)
+{
+    (void)state;
+    struct timespec none = {0};
+    /* Replies went at 5.000 s, nothing gathered since: the spell ends at 5.0003 s, so a
+       lone request taken at 7 s (its replies long gone) ends the gather at once. */
+    long long sent = 5000000000LL;
+    assert_int_equal(ns_of(serve_quiet_end(sent, none)), 5000300000LL);
+    /* A take at 5.0002 s, after the replies: the spell runs from it. */
+    struct timespec took = {.tv_sec = 5, .tv_nsec = 200000};
+    assert_int_equal(ns_of(serve_quiet_end(sent, took)), 5000500000LL);
+    /* A take before the replies went: the replies count. */
+    struct timespec earlier = {.tv_sec = 4, .tv_nsec = 999999000};
+    assert_int_equal(ns_of(serve_quiet_end(sent, earlier)), 5000300000LL);
+    /* Across a second's edge. */
+    assert_int_equal(ns_of(serve_quiet_end(5999900000LL, none)), 6000200000LL);
+    /* serve just started: no replies yet, no take: the spell is long over. */
+    assert_int_equal(ns_of(serve_quiet_end(0, none)), 300000LL);
+}
+
 static void test_metrics(void **state)
 {
     (void)state;
@@ -358,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_webhook_map),
         cmocka_unit_test(test_event_types),
         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_quiet_spell),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
