@@ -635,12 +635,19 @@ static int batch_runs(BatchCall *b)
 }
 
 /* The batch's end: the hook hears the committed records; the inputs' results. */
+/* Frees what a batch call held: the records heard and the settled inputs' list. */
+static void batch_release(BatchCall *b)
+{
+    step_records_free(&b->records);
+    free(b->settled);
+    b->settled = NULL;
+}
+
 static int batch_finish(BatchCall *b, int rc)
 {
     if (rc == STORE_OK)
         engine_report_records(b->engine, &b->records);
-    step_records_free(&b->records);
-    free(b->settled);
+    batch_release(b);
     return rc == STORE_OK ? ENGINE_OK : batch_failed(b, engine_result(rc, b->why, sizeof b->why));
 }
 
@@ -741,8 +748,7 @@ int engine_stream_commit(EngineStream *s)
         if (s->memory_failed)
             snprintf(b->why, sizeof b->why, "out of memory");
         rc = batch_failed(b, s->memory_failed ? ENGINE_NO_MEMORY : s->caught);
-        free(b->settled);
-        step_records_free(&b->records);
+        batch_release(b);
         free(s);
         return rc;
     }
