@@ -64,7 +64,8 @@ void value_release_heap(Value v)
         break;
     case VAL_MAP:
         for (uint32_t i = 0; i < v.as.map->count; i++) {
-            free(v.as.map->keys[i]);
+            if (v.as.map->keys[i]->refs != VALUE_KEY_SHARED)
+                free(v.as.map->keys[i]);
             value_release(v.as.map->values[i]);
         }
         if (v.as.map->values != (Value *)(v.as.map + 1)) {
@@ -297,7 +298,15 @@ static bool value_map_room(HMap *m)
     return true;
 }
 
-bool value_map_set(Value map, const char *key, size_t key_len, Value value)
+/* A map's own copy of a key; NULL (counted) when out of memory. */
+static HString *value_key_copy(const char *key, size_t key_len)
+{
+    Value copy = value_string(key, key_len);
+    return copy.type == VAL_STRING ? copy.as.string : NULL;
+}
+
+/* value_map_set, the key given as text (`shared` NULL: copied when new) or shared. */
+static bool value_map_put(Value map, const char *key, size_t key_len, HString *shared, Value value)
 {
     if (map.type != VAL_MAP) {
         value_release(value);
@@ -311,12 +320,12 @@ bool value_map_set(Value map, const char *key, size_t key_len, Value value)
         value_deepen(&m->depth, value);
         return true;
     }
-    Value name = value_map_room(m) ? value_string(key, key_len) : VALUE_NULL;
-    if (name.type != VAL_STRING) {
+    HString *name = !value_map_room(m) ? NULL : shared ? shared : value_key_copy(key, key_len);
+    if (!name) {
         value_release(value);
         return false;
     }
-    m->keys[m->count] = name.as.string;
+    m->keys[m->count] = name;
     m->values[m->count++] = value;
     value_deepen(&m->depth, value);
     if (m->index && m->count * 2 <= m->index_mask + 1)
@@ -324,6 +333,25 @@ bool value_map_set(Value map, const char *key, size_t key_len, Value value)
     else
         value_index_grow(m);
     return true;
+}
+
+bool value_map_set(Value map, const char *key, size_t key_len, Value value)
+{
+    return value_map_put(map, key, key_len, NULL, value);
+}
+
+HString *value_key_shared_new(const char *text)
+{
+    Value v;
+    if (!value_string_try(text, strlen(text), &v))
+        return NULL;
+    v.as.string->refs = VALUE_KEY_SHARED;
+    return v.as.string;
+}
+
+bool value_map_set_shared(Value map, HString *key, Value value)
+{
+    return value_map_put(map, key->data, key->len, key, value);
 }
 
 const Value *value_map_get(Value map, const char *key, size_t key_len)
