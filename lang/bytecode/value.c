@@ -298,15 +298,20 @@ static bool value_map_room(HMap *m)
     return true;
 }
 
-/* A map's own copy of a key; NULL (counted) when out of memory. */
-static HString *value_key_copy(const char *key, size_t key_len)
+/* Appends `name` (owned by the map from now, or shared) and `value` to `m`, which has
+   room and not the key yet. */
+static void value_map_append(HMap *m, HString *name, Value value)
 {
-    Value copy = value_string(key, key_len);
-    return copy.type == VAL_STRING ? copy.as.string : NULL;
+    m->keys[m->count] = name;
+    m->values[m->count++] = value;
+    value_deepen(&m->depth, value);
+    if (m->index && m->count * 2 <= m->index_mask + 1)
+        value_index_put(m, m->count - 1);
+    else
+        value_index_grow(m);
 }
 
-/* value_map_set, the key given as text (`shared` NULL: copied when new) or shared. */
-static bool value_map_put(Value map, const char *key, size_t key_len, HString *shared, Value value)
+bool value_map_set(Value map, const char *key, size_t key_len, Value value)
 {
     if (map.type != VAL_MAP) {
         value_release(value);
@@ -320,24 +325,13 @@ static bool value_map_put(Value map, const char *key, size_t key_len, HString *s
         value_deepen(&m->depth, value);
         return true;
     }
-    HString *name = !value_map_room(m) ? NULL : shared ? shared : value_key_copy(key, key_len);
-    if (!name) {
+    Value name = value_map_room(m) ? value_string(key, key_len) : VALUE_NULL;
+    if (name.type != VAL_STRING) {
         value_release(value);
         return false;
     }
-    m->keys[m->count] = name;
-    m->values[m->count++] = value;
-    value_deepen(&m->depth, value);
-    if (m->index && m->count * 2 <= m->index_mask + 1)
-        value_index_put(m, m->count - 1);
-    else
-        value_index_grow(m);
+    value_map_append(m, name.as.string, value);
     return true;
-}
-
-bool value_map_set(Value map, const char *key, size_t key_len, Value value)
-{
-    return value_map_put(map, key, key_len, NULL, value);
 }
 
 HString *value_key_shared_new(const char *text)
@@ -349,9 +343,14 @@ HString *value_key_shared_new(const char *text)
     return v.as.string;
 }
 
-bool value_map_set_shared(Value map, HString *key, Value value)
+bool value_map_add_shared(Value map, HString *key, Value value)
 {
-    return value_map_put(map, key->data, key->len, key, value);
+    if (map.type != VAL_MAP || !value_map_room(map.as.map)) {
+        value_release(value);
+        return false;
+    }
+    value_map_append(map.as.map, key, value);
+    return true;
 }
 
 const Value *value_map_get(Value map, const char *key, size_t key_len)

@@ -148,12 +148,13 @@ bool value_list_push(Value list, Value item);
 Value value_map_new(uint32_t capacity);
 bool value_map_set(Value map, const char *key, size_t key_len, Value value);
 /* A shared key: made once (value_key_shared_new, NULL when out of memory), never freed,
-   and held by every map it is set in without a copy. Its refs stay VALUE_KEY_SHARED and
-   are never written, so maps of any thread may hold it. value_map_set_shared is
-   value_map_set with such a key (the VM's descriptions: no malloc and free per key). */
+   and held by every map it is added to without a copy. Its refs stay VALUE_KEY_SHARED
+   and are never written, so maps of any thread may hold it. value_map_add_shared adds a
+   key the map does not have yet (the caller knows it: no lookup), taking over `value`;
+   false as value_map_set. The VM's descriptions: no malloc, free or lookup per key. */
 #define VALUE_KEY_SHARED UINT32_MAX
 HString *value_key_shared_new(const char *text);
-bool value_map_set_shared(Value map, HString *key, Value value);
+bool value_map_add_shared(Value map, HString *key, Value value);
 const Value *value_map_get(Value map, const char *key, size_t key_len);
 
 /* ../shared/design/LANGUAGE.md semantics. */

@@ -76,8 +76,9 @@ static const char *vm_name(const Vm *vm, uint32_t index)
 }
 
 /* The keys of the descriptions and effects the VM builds, made once for the process and
-   shared by every map (value.h, "shared key"): a description costs no malloc or free
-   per key. A key that could not be made (out of memory) is copied as before. */
+   shared by every map (value.h, "shared key"): a description costs no malloc, free or
+   lookup per key. A key that could not be made (out of memory) is copied as before.
+   map_put adds a key the map does not have: each map below names a key once. */
 #define VM_KEYS(X) \
     X(after) \
     X(arg) \
@@ -133,7 +134,7 @@ static void map_put(Value map, VmKey key, Value value)
 {
     pthread_once(&vm_keys_once, vm_keys_make);
     if (vm_keys[key])
-        value_map_set_shared(map, vm_keys[key], value);
+        value_map_add_shared(map, vm_keys[key], value);
     else
         value_map_set(map, VM_KEY_TEXT[key], strlen(VM_KEY_TEXT[key]), value);
 }
