@@ -107,6 +107,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         return rc;
     Instance in = {.number = number, .program = program};
     s->started_instance = number;   /* its mailbox is empty: its first wait reads none */
+    ask_window_begun(s, number);    /* nor its first ask any history */
     instance_record_set_number(&in.record, number);
     in.record.status = INSTANCE_RUNNING;
     in.record.created_ms = s->now;

@@ -899,6 +899,10 @@ json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id);
 /* A `resolved` record of `instance` is being written in the step's transaction: noted in
    the ask window kept for that transaction, if any (record_put). */
 void ask_window_note(Step *s, uint64_t instance);
+/* A new instance, numbered `instance` in this transaction, has no history: when it is
+   next after the window kept for the transaction, the window takes it in without a read
+   (its `resolved` records are noted like any other's). */
+void ask_window_begun(Step *s, uint64_t instance);
 
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;
