@@ -334,6 +334,23 @@ void codec_hex_text(const unsigned char *bytes, size_t len, char *out)
     }
 }
 
+size_t codec_number_text(const char *prefix, uint64_t n, char *out)
+{
+    size_t at = 0;
+    while (prefix[at])
+        out[at] = prefix[at], at++;
+    char digits[20];
+    size_t k = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k)
+        out[at++] = digits[--k];
+    out[at] = '\0';
+    return at;
+}
+
 static void put_string(StrBuf *out, const char *text, size_t len, unsigned format)
 {
     uint64_t ms;

@@ -456,8 +456,8 @@ static int case_claim(Step *s, const char *playbook, const char *hash, const Eve
     if (rc != STORE_OK || !owner || strcmp(version, hash) != 0)
         return rc;
     *joined = true;
-    char id[32];
-    snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
+    char id[CODEC_NUMBER_TEXT_MAX];
+    codec_number_text("i", owner, id);
     json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "joined", NULL));
     return case_join(s, owner, event);
 }
@@ -494,8 +494,8 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
     }
     uint64_t number = 0;
     rc = instance_start(s, playbook, hash, program, m, event, earlier, &number);
-    char id[32];
-    snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+    char id[CODEC_NUMBER_TEXT_MAX];
+    codec_number_text("i", number, id);
     json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "started", NULL));
     json_decref(earlier);
     return rc;

@@ -437,21 +437,6 @@ static int task_schedule(Step *s, Instance *in, TaskRecord *task, bool *undecida
     return rc;
 }
 
-/* "t" and the task's number ("t12"), as snprintf's "t%llu" writes it. */
-static void task_id_text(uint64_t number, char out[32])
-{
-    char digits[24];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + number % 10);
-        number /= 10;
-    } while (number);
-    out[0] = 't';
-    for (size_t i = 0; i < n; i++)
-        out[1 + i] = digits[n - 1 - i];
-    out[n + 1] = '\0';
-}
-
 int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 {
     *undecidable = false;
@@ -459,8 +444,8 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     int rc = engine_counter_next(s, "next_task", &number);
     if (rc != STORE_OK)
         return rc;
-    char id[32];
-    task_id_text(number, id);
+    char id[CODEC_NUMBER_TEXT_MAX];
+    codec_number_text("t", number, id);
     AskParts parts;
     ask_parts(ask, &parts);
     const Value *within = parts.within;
