@@ -550,11 +550,38 @@ void codec_write_close(CodecWriter *w)
     memcpy(out->data + at + 1, count, k);
 }
 
+/* codec_write_key's keys by where their text lies: the engine writes nearly every key
+   from a string literal, the same few hundred addresses, so a key met before is known
+   by comparing its text with its entry's, the NUL too (no strlen, no hash). An address
+   that holds other text now (a buffer used again) compares unequal and is looked up. */
+#define KEY_CACHE_SLOTS 256   /* a power of two */
+static _Thread_local struct {
+    const char *key;
+    unsigned byte;
+} key_cache[KEY_CACHE_SLOTS];
+
 void codec_write_key(CodecWriter *w, const char *key)
 {
     if (w->depth)
         w->count[w->depth - 1]++;
-    put_key(w->out, key, strlen(key));
+    uintptr_t at = (uintptr_t)key;
+    size_t slot = (at ^ at >> 9) & (KEY_CACHE_SLOTS - 1);
+    unsigned byte = key_cache[slot].key == key ? key_cache[slot].byte : 0;
+    if (byte && same_bytes(CODEC_KEYS[byte - 1], key, keys.lengths[byte - 1] + 1)) {
+        put_byte(w->out, (unsigned char)byte);   /* stops at the first byte that differs */
+        return;
+    }
+    size_t len = strlen(key);
+    byte = key_byte(key, len);
+    if (byte) {
+        key_cache[slot].key = key;
+        key_cache[slot].byte = byte;
+    }
+    put_byte(w->out, (unsigned char)byte);
+    if (!byte) {
+        put_varint(w->out, len);
+        put(w->out, key, len);
+    }
 }
 
 void codec_write_string(CodecWriter *w, const char *text, size_t len)
