@@ -615,11 +615,14 @@ typedef struct IdSetSlot {
     const char *id;                 /* NULL: an empty slot */
     uint32_t len, value;            /* ids longer than 4 GiB are never added */
 } IdSetSlot;
+#define IDSET_FEW 8                 /* a set of up to this many ids needs no table */
 typedef struct IdSet {
     IdSetSlot *slots;
-    size_t count, capacity;         /* capacity: a power of two, at least twice count */
+    size_t count, capacity;         /* capacity: a power of two, at least twice count; 0: the
+                                       ids are few[0..count), looked at one by one */
+    IdSetSlot few[IDSET_FEW];
 } IdSet;
-#define IDSET_INIT {NULL, 0, 0}
+#define IDSET_INIT {NULL, 0, 0, {{NULL, 0, 0}}}
 /* Adds `id` with `value` (below 2^32) unless it is there; true when added (false for
    NULL or an id over 4 GiB, or when it was there: then *found, if given, is its value). */
 bool idset_put(IdSet *set, const char *id, size_t value, size_t *found);

@@ -682,13 +682,26 @@ static int64_t task_fillable_seats(const TaskRecord *task)
     return fillable;
 }
 
+/* Whether task_fillable_seats would give at least one, for a task nobody has voted on
+   yet, without its matching: an open seat with a holder (each is a candidate then), or
+   one with nobody while a later level remains. */
+static bool task_one_seat_fillable(const TaskRecord *task)
+{
+    for (size_t i = 0; i < task->seat_count; i++)
+        if (!task->seats[i].answered_by && (task->seats[i].holders.count > 0 || task_levels_remain(task)))
+            return true;
+    return false;
+}
+
 /* Could any choice still win? Its votes plus the seats that can still be filled. */
 static bool task_decidable(const TaskRecord *task)
 {
-    int64_t fillable = task_fillable_seats(task);
     CodecView c, id;
     CodecViewItems each;
     task_choices(task, &each);
+    if (task->vote_count == 0 && task->needed <= 1)   /* a new ask of one seat: no matching */
+        return each.left > 0 && (task->needed <= 0 || task_one_seat_fillable(task));
+    int64_t fillable = task_fillable_seats(task);
     if (task->vote_count == 0)   /* every choice at 0 votes: whether there is one is enough */
         return each.left > 0 && fillable >= task->needed;
     while (codec_view_next(&each, &c, NULL, NULL)) {
