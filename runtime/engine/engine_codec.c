@@ -567,8 +567,9 @@ void codec_write_key(CodecWriter *w, const char *key)
     uintptr_t at = (uintptr_t)key;
     size_t slot = (at ^ at >> 9) & (KEY_CACHE_SLOTS - 1);
     unsigned byte = key_cache[slot].key == key ? key_cache[slot].byte : 0;
-    if (byte && same_bytes(CODEC_KEYS[byte - 1], key, keys.lengths[byte - 1] + 1)) {
-        put_byte(w->out, (unsigned char)byte);   /* stops at the first byte that differs */
+    /* The linker merges equal string literals, so most keys are the entry's own text. */
+    if (byte && (key == CODEC_KEYS[byte - 1] || same_bytes(CODEC_KEYS[byte - 1], key, keys.lengths[byte - 1] + 1))) {
+        put_byte(w->out, (unsigned char)byte);   /* same_bytes stops at the first byte that differs */
         return;
     }
     size_t len = strlen(key);
