@@ -506,12 +506,12 @@ static Value text_value(const char *text)
 static Value vote_value(const TaskVote *vote)
 {
     Value map = value_map_new(5);
-    value_map_set(map, "by", 2, value_cstring(vote->by));
-    value_map_set(map, "choice", 6, value_cstring(vote->choice));
-    value_map_set(map, "comment", 7, text_value(vote->comment));
-    value_map_set(map, "at", 2, value_cstring(vote->at));
+    vm_map_add(map, VM_KEY_by, value_cstring(vote->by));
+    vm_map_add(map, VM_KEY_choice, value_cstring(vote->choice));
+    vm_map_add(map, VM_KEY_comment, text_value(vote->comment));
+    vm_map_add(map, VM_KEY_at, value_cstring(vote->at));
     if (vote->has_seat)
-        value_map_set(map, "seat", 4, value_int(vote->seat));
+        vm_map_add(map, VM_KEY_seat, value_int(vote->seat));
     return map;
 }
 
@@ -528,12 +528,12 @@ static bool task_result(Step *s, const TaskRecord *task, const char *choice, con
             value_list_push(deciders, value_cstring(task->votes[i].by));
     }
     *result = value_map_new(6);
-    value_map_set(*result, "choice", 6, value_cstring(choice));
-    value_map_set(*result, "by", 2, text_value(by));
-    value_map_set(*result, "comment", 7, text_value(comment));
-    value_map_set(*result, "at", 2, value_time(s->now));   /* `at` is a time in the language */
-    value_map_set(*result, "votes", 5, votes);
-    value_map_set(*result, "deciders", 8, deciders);
+    vm_map_add(*result, VM_KEY_choice, value_cstring(choice));
+    vm_map_add(*result, VM_KEY_by, text_value(by));
+    vm_map_add(*result, VM_KEY_comment, text_value(comment));
+    vm_map_add(*result, VM_KEY_at, value_time(s->now));   /* `at` is a time in the language */
+    vm_map_add(*result, VM_KEY_votes, votes);
+    vm_map_add(*result, VM_KEY_deciders, deciders);
     if (value_oom_count() == failures)
         return true;
     value_release(*result);

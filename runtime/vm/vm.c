@@ -75,47 +75,6 @@ static const char *vm_name(const Vm *vm, uint32_t index)
     return value_text(vm->bc->consts[index]);
 }
 
-/* The keys of the descriptions and effects the VM builds, made once for the process and
-   shared by every map (value.h, "shared key"): a description costs no malloc, free or
-   lookup per key. A key that could not be made (out of memory) is copied as before.
-   map_put adds a key the map does not have: each map below names a key once. */
-#define VM_KEYS(X) \
-    X(after) \
-    X(arg) \
-    X(arms) \
-    X(ask) \
-    X(choices) \
-    X(connector) \
-    X(id) \
-    X(key) \
-    X(kind) \
-    X(label) \
-    X(ladder) \
-    X(message) \
-    X(name) \
-    X(needed) \
-    X(no_quorum_arm) \
-    X(of) \
-    X(operation) \
-    X(question) \
-    X(quorum) \
-    X(remind) \
-    X(scope) \
-    X(seats) \
-    X(show) \
-    X(source) \
-    X(state) \
-    X(type) \
-    X(wait) \
-    X(who) \
-    X(with_comment) \
-    X(within)
-typedef enum VmKey {
-#define VM_KEY_ENUM(name) KEY_##name,
-    VM_KEYS(VM_KEY_ENUM)
-#undef VM_KEY_ENUM
-    VM_KEY_COUNT
-} VmKey;
 static const char *const VM_KEY_TEXT[VM_KEY_COUNT] = {
 #define VM_KEY_TEXT_OF(name) #name,
     VM_KEYS(VM_KEY_TEXT_OF)
@@ -130,7 +89,7 @@ static void vm_keys_make(void)
         vm_keys[i] = value_key_shared_new(VM_KEY_TEXT[i]);
 }
 
-static void map_put(Value map, VmKey key, Value value)
+void vm_map_add(Value map, VmKey key, Value value)
 {
     pthread_once(&vm_keys_once, vm_keys_make);
     if (vm_keys[key])
@@ -235,9 +194,9 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     for (uint32_t i = 0; i < ask->choice_count; i++) {
         const BcChoice *c = &vm->bc->choices[ask->choice_first + i];
         Value choice = value_map_new(3);
-        map_put(choice, KEY_id, vm_const_string(vm, c->id));
-        map_put(choice, KEY_label, c->has_label ? p[at++] : VALUE_NULL);
-        map_put(choice, KEY_with_comment, value_bool(c->with_comment));
+        vm_map_add(choice, VM_KEY_id, vm_const_string(vm, c->id));
+        vm_map_add(choice, VM_KEY_label, c->has_label ? p[at++] : VALUE_NULL);
+        vm_map_add(choice, VM_KEY_with_comment, value_bool(c->with_comment));
         value_list_push(choices, choice);
     }
     Value within = p[at++];
@@ -245,10 +204,10 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     bool ok = vm_check_duration(vm, within, "within", false);
     for (uint32_t i = 0; i < ask->escalation_count; i++) {
         Value level = value_map_new(2);
-        map_put(level, KEY_who, p[at++]);
+        vm_map_add(level, VM_KEY_who, p[at++]);
         Value after = p[at++];
         ok = ok && vm_check_duration(vm, after, "escalate ... after", false);
-        map_put(level, KEY_after, after);
+        vm_map_add(level, VM_KEY_after, after);
         value_list_push(ladder, level);
     }
     Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
@@ -261,19 +220,19 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     vm->sp -= n;
     Value d = value_map_new(13);
     static const char *const QUORUMS[] = {"any", "all", "n"};
-    map_put(d, KEY_kind, value_cstring("ask"));
-    map_put(d, KEY_ask, value_int(index));
-    map_put(d, KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
-    map_put(d, KEY_quorum, value_cstring(QUORUMS[ask->quorum]));
-    map_put(d, KEY_needed, value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
-    map_put(d, KEY_no_quorum_arm, value_bool(vm_ask_has_arm(vm->bc, ask, BC_ARM_NO_QUORUM)));
-    map_put(d, KEY_seats, seats);
-    map_put(d, KEY_question, question);
-    map_put(d, KEY_choices, choices);
-    map_put(d, KEY_within, within);
-    map_put(d, KEY_ladder, ladder);
-    map_put(d, KEY_remind, remind);
-    map_put(d, KEY_show, show);
+    vm_map_add(d, VM_KEY_kind, value_cstring("ask"));
+    vm_map_add(d, VM_KEY_ask, value_int(index));
+    vm_map_add(d, VM_KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    vm_map_add(d, VM_KEY_quorum, value_cstring(QUORUMS[ask->quorum]));
+    vm_map_add(d, VM_KEY_needed, value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
+    vm_map_add(d, VM_KEY_no_quorum_arm, value_bool(vm_ask_has_arm(vm->bc, ask, BC_ARM_NO_QUORUM)));
+    vm_map_add(d, VM_KEY_seats, seats);
+    vm_map_add(d, VM_KEY_question, question);
+    vm_map_add(d, VM_KEY_choices, choices);
+    vm_map_add(d, VM_KEY_within, within);
+    vm_map_add(d, VM_KEY_ladder, ladder);
+    vm_map_add(d, VM_KEY_remind, remind);
+    vm_map_add(d, VM_KEY_show, show);
     vm->result->suspension = d;
     return ok;
 }
@@ -288,16 +247,16 @@ static bool vm_suspend_wait(Vm *vm, uint32_t index)
     for (uint32_t i = 0; i < w->arm_count; i++) {
         const BcWaitArm *arm = &vm->bc->wait_arms[w->arm_first + i];
         Value entry = value_map_new(2);
-        map_put(entry, KEY_source, vm_const_string(vm, arm->source));
-        map_put(entry, KEY_type, vm_const_string(vm, arm->type));
+        vm_map_add(entry, VM_KEY_source, vm_const_string(vm, arm->source));
+        vm_map_add(entry, VM_KEY_type, vm_const_string(vm, arm->type));
         value_list_push(arms, entry);
     }
     Value d = value_map_new(5);
-    map_put(d, KEY_kind, value_cstring("wait"));
-    map_put(d, KEY_wait, value_int(index));
-    map_put(d, KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
-    map_put(d, KEY_arms, arms);
-    map_put(d, KEY_after, after);
+    vm_map_add(d, VM_KEY_kind, value_cstring("wait"));
+    vm_map_add(d, VM_KEY_wait, value_int(index));
+    vm_map_add(d, VM_KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    vm_map_add(d, VM_KEY_arms, arms);
+    vm_map_add(d, VM_KEY_after, after);
     vm->result->suspension = d;
     return w->after_pc == BC_NONE || vm_check_duration(vm, after, "after", false);
 }
@@ -306,11 +265,11 @@ static void vm_suspend_call(Vm *vm, uint32_t index)
 {
     const BcSite *site = &vm->bc->sites[index];
     Value d = value_map_new(5);
-    map_put(d, KEY_kind, value_cstring("call"));
-    map_put(d, KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
-    map_put(d, KEY_connector, vm_const_string(vm, site->connector));
-    map_put(d, KEY_operation, vm_const_string(vm, site->operation));
-    map_put(d, KEY_arg, vm->stack[--vm->sp]);
+    vm_map_add(d, VM_KEY_kind, value_cstring("call"));
+    vm_map_add(d, VM_KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    vm_map_add(d, VM_KEY_connector, vm_const_string(vm, site->connector));
+    vm_map_add(d, VM_KEY_operation, vm_const_string(vm, site->operation));
+    vm_map_add(d, VM_KEY_arg, vm->stack[--vm->sp]);
     vm->result->suspension = d;
 }
 
@@ -348,13 +307,13 @@ static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
     static const char *const KINDS[] = {"person", "team", "oncall", "role", "owner", "manager", "lead", "manager"};
     Value who = value_map_new(3);
     Value *args = &vm->stack[vm->sp - argc];
-    map_put(who, KEY_who, value_cstring(KINDS[kind]));
+    vm_map_add(who, VM_KEY_who, value_cstring(KINDS[kind]));
     switch (kind) {
-    case BC_WHO_ROLE: map_put(who, KEY_name, args[0]); map_put(who, KEY_scope, args[1]); break;
-    case BC_WHO_OWNER: map_put(who, KEY_kind, args[0]); map_put(who, KEY_key, args[1]); break;
-    case BC_WHO_MANAGER: map_put(who, KEY_of, args[0]); break;
+    case BC_WHO_ROLE: vm_map_add(who, VM_KEY_name, args[0]); vm_map_add(who, VM_KEY_scope, args[1]); break;
+    case BC_WHO_OWNER: vm_map_add(who, VM_KEY_kind, args[0]); vm_map_add(who, VM_KEY_key, args[1]); break;
+    case BC_WHO_MANAGER: vm_map_add(who, VM_KEY_of, args[0]); break;
     case BC_WHO_LEVEL_MANAGER: break;
-    default: map_put(who, KEY_id, args[0]); break;
+    default: vm_map_add(who, VM_KEY_id, args[0]); break;
     }
     vm->sp -= argc;
     return who;
@@ -691,9 +650,9 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
         case OP_SEND: {
             const BcSite *site = &bc->sites[operand];
             r = value_map_new(3);
-            map_put(r, KEY_connector, vm_const_string(vm, site->connector));
-            map_put(r, KEY_operation, vm_const_string(vm, site->operation));
-            map_put(r, KEY_arg, POP());
+            vm_map_add(r, VM_KEY_connector, vm_const_string(vm, site->connector));
+            vm_map_add(r, VM_KEY_operation, vm_const_string(vm, site->operation));
+            vm_map_add(r, VM_KEY_arg, POP());
             vm_effect(vm, EFFECT_SENT, r);
             pc++;
             break;
@@ -705,8 +664,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
                 value_list_push(whos, vm->stack[i]);
             vm->sp -= operand;
             r = value_map_new(2);
-            map_put(r, KEY_who, whos);
-            map_put(r, KEY_message, message);
+            vm_map_add(r, VM_KEY_who, whos);
+            vm_map_add(r, VM_KEY_message, message);
             vm_effect(vm, EFFECT_NOTIFY, r);
             pc++;
             break;
