@@ -64,7 +64,8 @@ void value_release_heap(Value v)
         break;
     case VAL_MAP:
         for (uint32_t i = 0; i < v.as.map->count; i++) {
-            free(v.as.map->keys[i]);
+            if (v.as.map->keys[i]->refs != VALUE_KEY_SHARED)
+                free(v.as.map->keys[i]);
             value_release(v.as.map->values[i]);
         }
         if (v.as.map->values != (Value *)(v.as.map + 1)) {
@@ -297,6 +298,19 @@ static bool value_map_room(HMap *m)
     return true;
 }
 
+/* Appends `name` (owned by the map from now, or shared) and `value` to `m`, which has
+   room and not the key yet. */
+static void value_map_append(HMap *m, HString *name, Value value)
+{
+    m->keys[m->count] = name;
+    m->values[m->count++] = value;
+    value_deepen(&m->depth, value);
+    if (m->index && m->count * 2 <= m->index_mask + 1)
+        value_index_put(m, m->count - 1);
+    else
+        value_index_grow(m);
+}
+
 bool value_map_set(Value map, const char *key, size_t key_len, Value value)
 {
     if (map.type != VAL_MAP) {
@@ -316,13 +330,26 @@ bool value_map_set(Value map, const char *key, size_t key_len, Value value)
         value_release(value);
         return false;
     }
-    m->keys[m->count] = name.as.string;
-    m->values[m->count++] = value;
-    value_deepen(&m->depth, value);
-    if (m->index && m->count * 2 <= m->index_mask + 1)
-        value_index_put(m, m->count - 1);
-    else
-        value_index_grow(m);
+    value_map_append(m, name.as.string, value);
+    return true;
+}
+
+HString *value_key_shared_new(const char *text)
+{
+    Value v;
+    if (!value_string_try(text, strlen(text), &v))
+        return NULL;
+    v.as.string->refs = VALUE_KEY_SHARED;
+    return v.as.string;
+}
+
+bool value_map_add_shared(Value map, HString *key, Value value)
+{
+    if (map.type != VAL_MAP || !value_map_room(map.as.map)) {
+        value_release(value);
+        return false;
+    }
+    value_map_append(map.as.map, key, value);
     return true;
 }
 

@@ -77,7 +77,7 @@ struct HMap {               /* keys keep their insertion order, like JSON object
 };
 
 /* Maps with this many keys or more keep a hash index beside their arrays. */
-#define VALUE_MAP_INDEXED 8
+#define VALUE_MAP_INDEXED 16
 
 /* SipHash-1-3 of `len` bytes under a per-process random key (the maps' index uses it;
    so do sets of ids elsewhere), so that text sent from outside cannot be chosen to
@@ -147,6 +147,14 @@ bool value_list_push(Value list, Value item);
    when the key is absent. */
 Value value_map_new(uint32_t capacity);
 bool value_map_set(Value map, const char *key, size_t key_len, Value value);
+/* A shared key: made once (value_key_shared_new, NULL when out of memory), never freed,
+   and held by every map it is added to without a copy. Its refs stay VALUE_KEY_SHARED
+   and are never written, so maps of any thread may hold it. value_map_add_shared adds a
+   key the map does not have yet (the caller knows it: no lookup), taking over `value`;
+   false as value_map_set. The VM's descriptions: no malloc, free or lookup per key. */
+#define VALUE_KEY_SHARED UINT32_MAX
+HString *value_key_shared_new(const char *text);
+bool value_map_add_shared(Value map, HString *key, Value value);
 const Value *value_map_get(Value map, const char *key, size_t key_len);
 
 /* ../shared/design/LANGUAGE.md semantics. */

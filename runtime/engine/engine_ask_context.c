@@ -20,7 +20,10 @@
  * while every `resolved` record the transaction writes in between is noted there
  * (ask_window_note, from record_put). An instance kept that has no decision after all
  * (a nested transaction that wrote its `resolved` record was undone) is folded and
- * yields nothing, as an instance the byte pattern matched by chance does.
+ * yields nothing, as an instance the byte pattern matched by chance does. An instance
+ * begun in the transaction right after the window's last has no history to read: the
+ * window takes it in as it starts (ask_window_begun), so an event that starts an
+ * instance that asks reads no history at all.
  */
 #include "engine_internal.h"
 
@@ -77,15 +80,16 @@ static int ask_window_fill(Step *s, uint64_t first, uint64_t last)
     }
     w->serial = 0;   /* kept again only once the read below went through */
     Decided decided = {.found = w->found, .count = w->count};
-    decided.pattern_len[0] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_1, decided.pattern[0]);
-    decided.pattern_len[1] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_2, decided.pattern[1]);
-    unsigned char key[8];
-    store_be64(from, key);
-    int rc = from > last ? STORE_OK
-                         : engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(key, 8),
-                                            decided_visit, &decided);
-    if (rc != STORE_OK)
-        return rc;
+    if (from <= last) {
+        decided.pattern_len[0] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_1, decided.pattern[0]);
+        decided.pattern_len[1] = codec_pair_bytes("kind", "resolved", CODEC_FORMAT_2, decided.pattern[1]);
+        unsigned char key[8];
+        store_be64(from, key);
+        int rc = engine_scan_from(s, TABLE_HISTORY, store_bytes(NULL, 0), store_bytes(key, 8), decided_visit,
+                                  &decided);
+        if (rc != STORE_OK)
+            return rc;
+    }
     w->serial = serial;   /* decided.found is w->found */
     w->first = first;
     w->last = last;
@@ -111,6 +115,13 @@ void ask_window_note(Step *s, uint64_t instance)
     memmove(w->found + at + 1, w->found + at, (w->count - at) * sizeof *w->found);
     w->found[at] = instance;
     w->count++;
+}
+
+void ask_window_begun(Step *s, uint64_t instance)
+{
+    AskWindow *w = &s->engine->ask_window;
+    if (w->serial == store_txn_serial(s->txn) && instance == w->last + 1)
+        w->last = instance;
 }
 
 json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id)

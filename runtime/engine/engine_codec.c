@@ -334,6 +334,23 @@ void codec_hex_text(const unsigned char *bytes, size_t len, char *out)
     }
 }
 
+size_t codec_number_text(const char *prefix, uint64_t n, char *out)
+{
+    size_t at = 0;
+    while (prefix[at])
+        out[at] = prefix[at], at++;
+    char digits[20];
+    size_t k = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k)
+        out[at++] = digits[--k];
+    out[at] = '\0';
+    return at;
+}
+
 static void put_string(StrBuf *out, const char *text, size_t len, unsigned format)
 {
     uint64_t ms;
@@ -533,11 +550,39 @@ void codec_write_close(CodecWriter *w)
     memcpy(out->data + at + 1, count, k);
 }
 
+/* codec_write_key's keys by where their text lies: the engine writes nearly every key
+   from a string literal, the same few hundred addresses, so a key met before is known
+   by comparing its text with its entry's, the NUL too (no strlen, no hash). An address
+   that holds other text now (a buffer used again) compares unequal and is looked up. */
+#define KEY_CACHE_SLOTS 256   /* a power of two */
+static _Thread_local struct {
+    const char *key;
+    unsigned byte;
+} key_cache[KEY_CACHE_SLOTS];
+
 void codec_write_key(CodecWriter *w, const char *key)
 {
     if (w->depth)
         w->count[w->depth - 1]++;
-    put_key(w->out, key, strlen(key));
+    uintptr_t at = (uintptr_t)key;
+    size_t slot = (at ^ at >> 9) & (KEY_CACHE_SLOTS - 1);
+    unsigned byte = key_cache[slot].key == key ? key_cache[slot].byte : 0;
+    /* The linker merges equal string literals, so most keys are the entry's own text. */
+    if (byte && (key == CODEC_KEYS[byte - 1] || same_bytes(CODEC_KEYS[byte - 1], key, keys.lengths[byte - 1] + 1))) {
+        put_byte(w->out, (unsigned char)byte);   /* same_bytes stops at the first byte that differs */
+        return;
+    }
+    size_t len = strlen(key);
+    byte = key_byte(key, len);
+    if (byte) {
+        key_cache[slot].key = key;
+        key_cache[slot].byte = byte;
+    }
+    put_byte(w->out, (unsigned char)byte);
+    if (!byte) {
+        put_varint(w->out, len);
+        put(w->out, key, len);
+    }
 }
 
 void codec_write_string(CodecWriter *w, const char *text, size_t len)

@@ -228,6 +228,11 @@ int codec_decode_value(ByteReader *in, json_t **out);
 void codec_time_text(uint64_t ms, char out[CODEC_TIME_LEN]);
 /* The text of hex bytes into out[0..2 * len). */
 void codec_hex_text(const unsigned char *bytes, size_t len, char *out);
+/* `prefix` (a short text: "i", "t") and n in decimal, as snprintf's "%s%llu" writes
+   them, into out (room for CODEC_NUMBER_TEXT_MAX bytes with a prefix of up to 2), with
+   its NUL; returns the length. */
+#define CODEC_NUMBER_TEXT_MAX 24
+size_t codec_number_text(const char *prefix, uint64_t n, char *out);
 /* The string a value tag of format 2 (CODEC_TAG_VALUE and up) stands for, and its
    length; NULL for a tag past the list. */
 const char *codec_value_text(unsigned tag, size_t *len);

@@ -62,12 +62,12 @@ static Value event_value(const Event *event)
     char time[40];
     time_text(event->time, time);
     Value v = value_map_new(5);
-    value_map_set(v, "source", 6, value_cstring(event->source));
-    value_map_set(v, "type", 4, value_cstring(event->type));
-    value_map_set(v, "id", 2, value_cstring(event->id));
-    value_map_set(v, "time", 4, value_cstring(time));
+    vm_map_add(v, VM_KEY_source, value_cstring(event->source));
+    vm_map_add(v, VM_KEY_type, value_cstring(event->type));
+    vm_map_add(v, VM_KEY_id, value_cstring(event->id));
+    vm_map_add(v, VM_KEY_time, value_cstring(time));
     value_retain(event->data);
-    value_map_set(v, "data", 4, event->data);
+    vm_map_add(v, VM_KEY_data, event->data);
     return v;
 }
 
@@ -107,6 +107,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
         return rc;
     Instance in = {.number = number, .program = program};
     s->started_instance = number;   /* its mailbox is empty: its first wait reads none */
+    ask_window_begun(s, number);    /* nor its first ask any history */
     instance_record_set_number(&in.record, number);
     in.record.status = INSTANCE_RUNNING;
     in.record.created_ms = s->now;
@@ -455,8 +456,8 @@ static int case_claim(Step *s, const char *playbook, const char *hash, const Eve
     if (rc != STORE_OK || !owner || strcmp(version, hash) != 0)
         return rc;
     *joined = true;
-    char id[32];
-    snprintf(id, sizeof id, "i%llu", (unsigned long long)owner);
+    char id[CODEC_NUMBER_TEXT_MAX];
+    codec_number_text("i", owner, id);
     json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "joined", NULL));
     return case_join(s, owner, event);
 }
@@ -493,8 +494,8 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
     }
     uint64_t number = 0;
     rc = instance_start(s, playbook, hash, program, m, event, earlier, &number);
-    char id[32];
-    snprintf(id, sizeof id, "i%llu", (unsigned long long)number);
+    char id[CODEC_NUMBER_TEXT_MAX];
+    codec_number_text("i", number, id);
     json_array_append_new(went, json_texts("playbook", playbook, "instance", id, "as", "started", NULL));
     json_decref(earlier);
     return rc;
@@ -636,10 +637,10 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     Event event = {source, type, id, event_time, data, &event_record, VALUE_NULL, VALUE_NULL};
     event.data = value_from_json(data);
     event.meta = value_map_new(4);
-    value_map_set(event.meta, "source", 6, value_cstring(source));
-    value_map_set(event.meta, "type", 4, value_cstring(type));
-    value_map_set(event.meta, "id", 2, value_cstring(id));
-    value_map_set(event.meta, "time", 4, value_time(event_time));
+    vm_map_add(event.meta, VM_KEY_source, value_cstring(source));
+    vm_map_add(event.meta, VM_KEY_type, value_cstring(type));
+    vm_map_add(event.meta, VM_KEY_id, value_cstring(id));
+    vm_map_add(event.meta, VM_KEY_time, value_time(event_time));
     const json_t *names = NULL, *hashes = NULL;
     json_t *went = json_array();
     if (directory) {

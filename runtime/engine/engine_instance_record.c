@@ -73,7 +73,7 @@ void instance_record_free(InstanceRecord *r)
 void instance_record_set_number(InstanceRecord *r, uint64_t number)
 {
     r->number = number;
-    snprintf(r->id, sizeof r->id, "i%llu", (unsigned long long)number);
+    codec_number_text("i", number, r->id);   /* at most 21 bytes: r->id has 24 */
 }
 
 int instance_record_set_text(char **field, const char *text)

@@ -615,11 +615,14 @@ typedef struct IdSetSlot {
     const char *id;                 /* NULL: an empty slot */
     uint32_t len, value;            /* ids longer than 4 GiB are never added */
 } IdSetSlot;
+#define IDSET_FEW 8                 /* a set of up to this many ids needs no table */
 typedef struct IdSet {
     IdSetSlot *slots;
-    size_t count, capacity;         /* capacity: a power of two, at least twice count */
+    size_t count, capacity;         /* capacity: a power of two, at least twice count; 0: the
+                                       ids are few[0..count), looked at one by one */
+    IdSetSlot few[IDSET_FEW];
 } IdSet;
-#define IDSET_INIT {NULL, 0, 0}
+#define IDSET_INIT {NULL, 0, 0, {{NULL, 0, 0}}}
 /* Adds `id` with `value` (below 2^32) unless it is there; true when added (false for
    NULL or an id over 4 GiB, or when it was there: then *found, if given, is its value). */
 bool idset_put(IdSet *set, const char *id, size_t value, size_t *found);
@@ -899,6 +902,10 @@ json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id);
 /* A `resolved` record of `instance` is being written in the step's transaction: noted in
    the ask window kept for that transaction, if any (record_put). */
 void ask_window_note(Step *s, uint64_t instance);
+/* A new instance, numbered `instance` in this transaction, has no history: when it is
+   next after the window kept for the transaction, the window takes it in without a read
+   (its `resolved` records are noted like any other's). */
+void ask_window_begun(Step *s, uint64_t instance);
 
 /* engine_dispatch.c */
 typedef struct Dispatcher Dispatcher;

@@ -49,7 +49,18 @@ static void outbox_indexes(Step *s, Instance *in, size_t count, int64_t *index, 
     *index = (int64_t)next;
     r->outbox_step = r->step;
     r->outbox_next = next + count;
-    snprintf(base, 160, "%s:%s:%lld:", store_id(s->engine->store), r->id, (long long)r->step);
+    /* "%s:%s:%lld:" without printf: the store id (32 hex digits), "i<n>", the step */
+    const char *store = store_id(s->engine->store);
+    size_t store_len = strnlen(store, 64), id_len = strnlen(r->id, sizeof r->id);
+    memcpy(base, store, store_len);
+    base[store_len] = ':';
+    memcpy(base + store_len + 1, r->id, id_len);
+    base[store_len + 1 + id_len] = ':';
+    char *step = base + store_len + id_len + 2;
+    int64_t number = (int64_t)r->step;
+    step += codec_number_text(number < 0 ? "-" : "", number < 0 ? 0 - (uint64_t)number : (uint64_t)number, step);
+    step[0] = ':';
+    step[1] = '\0';
 }
 
 /* FNV-1a, 64 bits. */

@@ -389,9 +389,9 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value)
     const char *key = in->record.case_key;
     if (key) {
         Value info = value_map_new(3);
-        value_map_set(info, "key", 3, value_cstring(key));
-        value_map_set(info, "events", 6, value_int((int64_t)in->record.case_events));
-        value_map_set(info, "started", 7, value_time(in->record.created_ms));
+        vm_map_add(info, VM_KEY_key, value_cstring(key));
+        vm_map_add(info, VM_KEY_events, value_int((int64_t)in->record.case_events));
+        vm_map_add(info, VM_KEY_started, value_time(in->record.created_ms));
         input.case_info = info;
     }
     return input;
@@ -459,10 +459,10 @@ static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
 {
     Value data = value_from_json(json_object_get(start, "data"));
     Value meta = value_map_new(4);
-    value_map_set(meta, "source", 6, value_cstring(json_string_value(json_object_get(start, "source"))));
-    value_map_set(meta, "type", 4, value_cstring(json_string_value(json_object_get(start, "type"))));
-    value_map_set(meta, "id", 2, value_cstring(json_string_value(json_object_get(start, "id"))));
-    value_map_set(meta, "time", 4, value_time(json_integer_value(json_object_get(start, "time_ms"))));
+    vm_map_add(meta, VM_KEY_source, value_cstring(json_string_value(json_object_get(start, "source"))));
+    vm_map_add(meta, VM_KEY_type, value_cstring(json_string_value(json_object_get(start, "type"))));
+    vm_map_add(meta, VM_KEY_id, value_cstring(json_string_value(json_object_get(start, "id"))));
+    vm_map_add(meta, VM_KEY_time, value_time(json_integer_value(json_object_get(start, "time_ms"))));
     VmInput input = step_input(s, in, VM_INPUT_TIMER, VALUE_NULL);
     VmResult result;
     vm_result_init(&result);

@@ -132,12 +132,11 @@ void task_record_free(TaskRecord *r)
     memset(r, 0, sizeof *r);
 }
 
+_Static_assert(TASK_FIELD_COUNT <= 32, "TaskRecord.present has a bit per field");
+
 bool task_record_has(const TaskRecord *r, TaskField field)
 {
-    for (size_t i = 0; i < r->field_count; i++)
-        if (r->order[i] == field)
-            return true;
-    return false;
+    return r->present >> field & 1;
 }
 
 /* ---- to the JSON object ---- */
@@ -297,10 +296,37 @@ static void put_int(StrBuf *out, int64_t n)
 
 /* A time as the engine writes them: its milliseconds + 1 when small_time_text gives
    the text back, else 0 and the text. */
+/* The last two times put_time read, with their milliseconds: a batch's tasks are asked
+   at its `now` and most fall due after the same `within`, and comparing the text costs a
+   tenth of reading it again. Per thread: serve's engine thread and the CLI's each. */
+static _Thread_local struct {
+    char text[CODEC_TIME_LEN + 1];
+    size_t len;
+    int64_t ms;
+} kept_times[2];
+static _Thread_local unsigned kept_older;
+
+/* small_time_parse, remembering the last two times it read. */
+static bool time_parse_kept(const char *text, size_t len, int64_t *ms)
+{
+    for (unsigned i = 0; i < 2; i++)
+        if (kept_times[i].len == len && len && memcmp(kept_times[i].text, text, len) == 0) {
+            *ms = kept_times[i].ms;
+            return true;
+        }
+    if (!small_time_parse(text, len, ms))
+        return false;   /* only the 20 or 24 bytes of a time are kept */
+    memcpy(kept_times[kept_older].text, text, len);
+    kept_times[kept_older].len = len;
+    kept_times[kept_older].ms = *ms;
+    kept_older ^= 1;
+    return true;
+}
+
 static void put_time(StrBuf *out, const char *text)
 {
     int64_t ms;
-    if (small_time_parse(text, strlen(text), &ms)) {
+    if (time_parse_kept(text, strlen(text), &ms)) {
         strbuf_put_varint(out, (uint64_t)ms + 1);
         return;
     }
@@ -414,8 +440,10 @@ int task_record_encode(const TaskRecord *r, StrBuf *out)
 
 void task_record_set(TaskRecord *r, TaskField field)
 {
-    if (!task_record_has(r, field))
+    if (!task_record_has(r, field)) {
         r->order[r->field_count++] = (unsigned char)field;
+        r->present |= 1u << field;
+    }
 }
 
 /* The text or value member `field` holds, released. */
@@ -435,6 +463,7 @@ void task_record_unset(TaskRecord *r, TaskField field)
         if (r->order[i] == field) {
             memmove(r->order + i, r->order + i + 1, r->field_count - i - 1);
             r->field_count--;
+            r->present &= ~(1u << field);
             member_release(r, field);
             return;
         }
@@ -1034,6 +1063,7 @@ static bool get_record(ByteReader *rd, CodecCanon *check, TaskRecord *r)
         TaskField f = (TaskField)(*byte - 1);
         seen[f] = true;
         r->order[r->field_count++] = (unsigned char)f;
+        r->present |= 1u << f;
         if (!get_member(rd, check, r, f))
             return false;
     }

@@ -91,6 +91,7 @@ typedef enum TaskField {
 typedef struct TaskRecord {
     unsigned char order[TASK_FIELD_COUNT];
     size_t field_count;
+    uint32_t present;           /* bit `field` set when order[] holds it: task_record_has */
     char *id, *instance, *status, *outcome;
     char *asked_at, *deadline;     /* as the engine writes times (time_text) */
     /* members kept as the ask gave them (value_to_json's JSON), as the codec's bytes in

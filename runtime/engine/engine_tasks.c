@@ -437,21 +437,6 @@ static int task_schedule(Step *s, Instance *in, TaskRecord *task, bool *undecida
     return rc;
 }
 
-/* "t" and the task's number ("t12"), as snprintf's "t%llu" writes it. */
-static void task_id_text(uint64_t number, char out[32])
-{
-    char digits[24];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + number % 10);
-        number /= 10;
-    } while (number);
-    out[0] = 't';
-    for (size_t i = 0; i < n; i++)
-        out[1 + i] = digits[n - 1 - i];
-    out[n + 1] = '\0';
-}
-
 int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 {
     *undecidable = false;
@@ -459,8 +444,8 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     int rc = engine_counter_next(s, "next_task", &number);
     if (rc != STORE_OK)
         return rc;
-    char id[32];
-    task_id_text(number, id);
+    char id[CODEC_NUMBER_TEXT_MAX];
+    codec_number_text("t", number, id);
     AskParts parts;
     ask_parts(ask, &parts);
     const Value *within = parts.within;
@@ -521,12 +506,12 @@ static Value text_value(const char *text)
 static Value vote_value(const TaskVote *vote)
 {
     Value map = value_map_new(5);
-    value_map_set(map, "by", 2, value_cstring(vote->by));
-    value_map_set(map, "choice", 6, value_cstring(vote->choice));
-    value_map_set(map, "comment", 7, text_value(vote->comment));
-    value_map_set(map, "at", 2, value_cstring(vote->at));
+    vm_map_add(map, VM_KEY_by, value_cstring(vote->by));
+    vm_map_add(map, VM_KEY_choice, value_cstring(vote->choice));
+    vm_map_add(map, VM_KEY_comment, text_value(vote->comment));
+    vm_map_add(map, VM_KEY_at, value_cstring(vote->at));
     if (vote->has_seat)
-        value_map_set(map, "seat", 4, value_int(vote->seat));
+        vm_map_add(map, VM_KEY_seat, value_int(vote->seat));
     return map;
 }
 
@@ -543,12 +528,12 @@ static bool task_result(Step *s, const TaskRecord *task, const char *choice, con
             value_list_push(deciders, value_cstring(task->votes[i].by));
     }
     *result = value_map_new(6);
-    value_map_set(*result, "choice", 6, value_cstring(choice));
-    value_map_set(*result, "by", 2, text_value(by));
-    value_map_set(*result, "comment", 7, text_value(comment));
-    value_map_set(*result, "at", 2, value_time(s->now));   /* `at` is a time in the language */
-    value_map_set(*result, "votes", 5, votes);
-    value_map_set(*result, "deciders", 8, deciders);
+    vm_map_add(*result, VM_KEY_choice, value_cstring(choice));
+    vm_map_add(*result, VM_KEY_by, text_value(by));
+    vm_map_add(*result, VM_KEY_comment, text_value(comment));
+    vm_map_add(*result, VM_KEY_at, value_time(s->now));   /* `at` is a time in the language */
+    vm_map_add(*result, VM_KEY_votes, votes);
+    vm_map_add(*result, VM_KEY_deciders, deciders);
     if (value_oom_count() == failures)
         return true;
     value_release(*result);
@@ -697,13 +682,26 @@ static int64_t task_fillable_seats(const TaskRecord *task)
     return fillable;
 }
 
+/* Whether task_fillable_seats would give at least one, for a task nobody has voted on
+   yet, without its matching: an open seat with a holder (each is a candidate then), or
+   one with nobody while a later level remains. */
+static bool task_one_seat_fillable(const TaskRecord *task)
+{
+    for (size_t i = 0; i < task->seat_count; i++)
+        if (!task->seats[i].answered_by && (task->seats[i].holders.count > 0 || task_levels_remain(task)))
+            return true;
+    return false;
+}
+
 /* Could any choice still win? Its votes plus the seats that can still be filled. */
 static bool task_decidable(const TaskRecord *task)
 {
-    int64_t fillable = task_fillable_seats(task);
     CodecView c, id;
     CodecViewItems each;
     task_choices(task, &each);
+    if (task->vote_count == 0 && task->needed <= 1)   /* a new ask of one seat: no matching */
+        return each.left > 0 && (task->needed <= 0 || task_one_seat_fillable(task));
+    int64_t fillable = task_fillable_seats(task);
     if (task->vote_count == 0)   /* every choice at 0 votes: whether there is one is enough */
         return each.left > 0 && fillable >= task->needed;
     while (codec_view_next(&each, &c, NULL, NULL)) {

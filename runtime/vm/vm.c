@@ -14,6 +14,7 @@
  */
 #include "vm_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,9 +75,27 @@ static const char *vm_name(const Vm *vm, uint32_t index)
     return value_text(vm->bc->consts[index]);
 }
 
-static void map_put(Value map, const char *key, Value value)
+static const char *const VM_KEY_TEXT[VM_KEY_COUNT] = {
+#define VM_KEY_TEXT_OF(name) #name,
+    VM_KEYS(VM_KEY_TEXT_OF)
+#undef VM_KEY_TEXT_OF
+};
+static HString *vm_keys[VM_KEY_COUNT];
+static pthread_once_t vm_keys_once = PTHREAD_ONCE_INIT;
+
+static void vm_keys_make(void)
 {
-    value_map_set(map, key, strlen(key), value);
+    for (unsigned i = 0; i < VM_KEY_COUNT; i++)
+        vm_keys[i] = value_key_shared_new(VM_KEY_TEXT[i]);
+}
+
+void vm_map_add(Value map, VmKey key, Value value)
+{
+    pthread_once(&vm_keys_once, vm_keys_make);
+    if (vm_keys[key])
+        value_map_add_shared(map, vm_keys[key], value);
+    else
+        value_map_set(map, VM_KEY_TEXT[key], strlen(VM_KEY_TEXT[key]), value);
 }
 
 static Value vm_const_string(const Vm *vm, uint32_t index)
@@ -175,9 +194,9 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     for (uint32_t i = 0; i < ask->choice_count; i++) {
         const BcChoice *c = &vm->bc->choices[ask->choice_first + i];
         Value choice = value_map_new(3);
-        map_put(choice, "id", vm_const_string(vm, c->id));
-        map_put(choice, "label", c->has_label ? p[at++] : VALUE_NULL);
-        map_put(choice, "with_comment", value_bool(c->with_comment));
+        vm_map_add(choice, VM_KEY_id, vm_const_string(vm, c->id));
+        vm_map_add(choice, VM_KEY_label, c->has_label ? p[at++] : VALUE_NULL);
+        vm_map_add(choice, VM_KEY_with_comment, value_bool(c->with_comment));
         value_list_push(choices, choice);
     }
     Value within = p[at++];
@@ -185,10 +204,10 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     bool ok = vm_check_duration(vm, within, "within", false);
     for (uint32_t i = 0; i < ask->escalation_count; i++) {
         Value level = value_map_new(2);
-        map_put(level, "who", p[at++]);
+        vm_map_add(level, VM_KEY_who, p[at++]);
         Value after = p[at++];
         ok = ok && vm_check_duration(vm, after, "escalate ... after", false);
-        map_put(level, "after", after);
+        vm_map_add(level, VM_KEY_after, after);
         value_list_push(ladder, level);
     }
     Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
@@ -201,19 +220,19 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     vm->sp -= n;
     Value d = value_map_new(13);
     static const char *const QUORUMS[] = {"any", "all", "n"};
-    map_put(d, "kind", value_cstring("ask"));
-    map_put(d, "ask", value_int(index));
-    map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
-    map_put(d, "quorum", value_cstring(QUORUMS[ask->quorum]));
-    map_put(d, "needed", value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
-    map_put(d, "no_quorum_arm", value_bool(vm_ask_has_arm(vm->bc, ask, BC_ARM_NO_QUORUM)));
-    map_put(d, "seats", seats);
-    map_put(d, "question", question);
-    map_put(d, "choices", choices);
-    map_put(d, "within", within);
-    map_put(d, "ladder", ladder);
-    map_put(d, "remind", remind);
-    map_put(d, "show", show);
+    vm_map_add(d, VM_KEY_kind, value_cstring("ask"));
+    vm_map_add(d, VM_KEY_ask, value_int(index));
+    vm_map_add(d, VM_KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    vm_map_add(d, VM_KEY_quorum, value_cstring(QUORUMS[ask->quorum]));
+    vm_map_add(d, VM_KEY_needed, value_int(ask->quorum == BC_QUORUM_ALL ? ask->seat_count : ask->quorum_n));
+    vm_map_add(d, VM_KEY_no_quorum_arm, value_bool(vm_ask_has_arm(vm->bc, ask, BC_ARM_NO_QUORUM)));
+    vm_map_add(d, VM_KEY_seats, seats);
+    vm_map_add(d, VM_KEY_question, question);
+    vm_map_add(d, VM_KEY_choices, choices);
+    vm_map_add(d, VM_KEY_within, within);
+    vm_map_add(d, VM_KEY_ladder, ladder);
+    vm_map_add(d, VM_KEY_remind, remind);
+    vm_map_add(d, VM_KEY_show, show);
     vm->result->suspension = d;
     return ok;
 }
@@ -228,16 +247,16 @@ static bool vm_suspend_wait(Vm *vm, uint32_t index)
     for (uint32_t i = 0; i < w->arm_count; i++) {
         const BcWaitArm *arm = &vm->bc->wait_arms[w->arm_first + i];
         Value entry = value_map_new(2);
-        map_put(entry, "source", vm_const_string(vm, arm->source));
-        map_put(entry, "type", vm_const_string(vm, arm->type));
+        vm_map_add(entry, VM_KEY_source, vm_const_string(vm, arm->source));
+        vm_map_add(entry, VM_KEY_type, vm_const_string(vm, arm->type));
         value_list_push(arms, entry);
     }
     Value d = value_map_new(5);
-    map_put(d, "kind", value_cstring("wait"));
-    map_put(d, "wait", value_int(index));
-    map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
-    map_put(d, "arms", arms);
-    map_put(d, "after", after);
+    vm_map_add(d, VM_KEY_kind, value_cstring("wait"));
+    vm_map_add(d, VM_KEY_wait, value_int(index));
+    vm_map_add(d, VM_KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    vm_map_add(d, VM_KEY_arms, arms);
+    vm_map_add(d, VM_KEY_after, after);
     vm->result->suspension = d;
     return w->after_pc == BC_NONE || vm_check_duration(vm, after, "after", false);
 }
@@ -246,11 +265,11 @@ static void vm_suspend_call(Vm *vm, uint32_t index)
 {
     const BcSite *site = &vm->bc->sites[index];
     Value d = value_map_new(5);
-    map_put(d, "kind", value_cstring("call"));
-    map_put(d, "state", vm_const_string(vm, vm->bc->states[vm->frame->state].name));
-    map_put(d, "connector", vm_const_string(vm, site->connector));
-    map_put(d, "operation", vm_const_string(vm, site->operation));
-    map_put(d, "arg", vm->stack[--vm->sp]);
+    vm_map_add(d, VM_KEY_kind, value_cstring("call"));
+    vm_map_add(d, VM_KEY_state, vm_const_string(vm, vm->bc->states[vm->frame->state].name));
+    vm_map_add(d, VM_KEY_connector, vm_const_string(vm, site->connector));
+    vm_map_add(d, VM_KEY_operation, vm_const_string(vm, site->operation));
+    vm_map_add(d, VM_KEY_arg, vm->stack[--vm->sp]);
     vm->result->suspension = d;
 }
 
@@ -288,13 +307,13 @@ static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
     static const char *const KINDS[] = {"person", "team", "oncall", "role", "owner", "manager", "lead", "manager"};
     Value who = value_map_new(3);
     Value *args = &vm->stack[vm->sp - argc];
-    map_put(who, "who", value_cstring(KINDS[kind]));
+    vm_map_add(who, VM_KEY_who, value_cstring(KINDS[kind]));
     switch (kind) {
-    case BC_WHO_ROLE: map_put(who, "name", args[0]); map_put(who, "scope", args[1]); break;
-    case BC_WHO_OWNER: map_put(who, "kind", args[0]); map_put(who, "key", args[1]); break;
-    case BC_WHO_MANAGER: map_put(who, "of", args[0]); break;
+    case BC_WHO_ROLE: vm_map_add(who, VM_KEY_name, args[0]); vm_map_add(who, VM_KEY_scope, args[1]); break;
+    case BC_WHO_OWNER: vm_map_add(who, VM_KEY_kind, args[0]); vm_map_add(who, VM_KEY_key, args[1]); break;
+    case BC_WHO_MANAGER: vm_map_add(who, VM_KEY_of, args[0]); break;
     case BC_WHO_LEVEL_MANAGER: break;
-    default: map_put(who, "id", args[0]); break;
+    default: vm_map_add(who, VM_KEY_id, args[0]); break;
     }
     vm->sp -= argc;
     return who;
@@ -631,9 +650,9 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
         case OP_SEND: {
             const BcSite *site = &bc->sites[operand];
             r = value_map_new(3);
-            map_put(r, "connector", vm_const_string(vm, site->connector));
-            map_put(r, "operation", vm_const_string(vm, site->operation));
-            map_put(r, "arg", POP());
+            vm_map_add(r, VM_KEY_connector, vm_const_string(vm, site->connector));
+            vm_map_add(r, VM_KEY_operation, vm_const_string(vm, site->operation));
+            vm_map_add(r, VM_KEY_arg, POP());
             vm_effect(vm, EFFECT_SENT, r);
             pc++;
             break;
@@ -645,8 +664,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
                 value_list_push(whos, vm->stack[i]);
             vm->sp -= operand;
             r = value_map_new(2);
-            map_put(r, "who", whos);
-            map_put(r, "message", message);
+            vm_map_add(r, VM_KEY_who, whos);
+            vm_map_add(r, VM_KEY_message, message);
             vm_effect(vm, EFFECT_NOTIFY, r);
             pc++;
             break;

@@ -113,6 +113,62 @@ typedef struct VmScratch {
 
 void vm_scratch_free(VmScratch *scratch);
 
+/* The keys of the maps the VM builds (an ask's description, an effect) and the engine
+   builds for it (an event, its meta, a vote, an answer, a case): made once for the
+   process and shared by every map (value.h, "shared key"), so such a map costs no
+   malloc, free or lookup per key. vm_map_add adds `key`, which `map` does not have yet
+   (each of those maps names a key once), taking over `value`; a key that could not be
+   made (out of memory) is copied instead. */
+#define VM_KEYS(X) \
+    X(after) \
+    X(arg) \
+    X(arms) \
+    X(ask) \
+    X(at) \
+    X(by) \
+    X(choice) \
+    X(choices) \
+    X(comment) \
+    X(connector) \
+    X(data) \
+    X(deciders) \
+    X(events) \
+    X(id) \
+    X(key) \
+    X(kind) \
+    X(label) \
+    X(ladder) \
+    X(message) \
+    X(name) \
+    X(needed) \
+    X(no_quorum_arm) \
+    X(of) \
+    X(operation) \
+    X(question) \
+    X(quorum) \
+    X(remind) \
+    X(scope) \
+    X(seat) \
+    X(seats) \
+    X(show) \
+    X(source) \
+    X(started) \
+    X(state) \
+    X(time) \
+    X(type) \
+    X(votes) \
+    X(wait) \
+    X(who) \
+    X(with_comment) \
+    X(within)
+typedef enum VmKey {
+#define VM_KEY_ENUM(name) VM_KEY_##name,
+    VM_KEYS(VM_KEY_ENUM)
+#undef VM_KEY_ENUM
+    VM_KEY_COUNT
+} VmKey;
+void vm_map_add(Value map, VmKey key, Value value);
+
 typedef struct VmInput {
     VmInputKind kind;
     Value value;                    /* borrowed */
