@@ -50,6 +50,10 @@ static unsigned key_rank[256];      /* key byte -> 1 + its place among the names
 static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
 static unsigned instance_byte, seq_byte;   /* the key bytes of "instance" and "seq" (0: none) */
 static size_t key_text_at[256], key_text_len[256];
+static StrBuf value_texts;          /* each value word's canonical text (format 2's 0xA0-0xFF) */
+static size_t value_text_at[96], value_text_len[96];
+static unsigned value_count;       /* 0 until built (or when out of memory) */
+static bool texts_ready;            /* key_texts and value_texts were built whole */
 static pthread_once_t rank_once = PTHREAD_ONCE_INIT;
 static atomic_bool ranks_ready;     /* set once ranks_build has run: no pthread_once a record */
 
@@ -82,6 +86,19 @@ static void ranks_build(void)
         strbuf_put(&key_texts, ":", 1);
         key_text_len[b] = key_texts.len - key_text_at[b];
     }
+    for (unsigned tag = CODEC_TAG_VALUE; tag <= 0xFF; tag++) {
+        size_t len;
+        const char *text = codec_value_text(tag, &len);
+        if (!text)
+            break;
+        value_text_at[value_count] = value_texts.len;
+        audit_canon_string(text, len, &value_texts);
+        value_text_len[value_count] = value_texts.len - value_text_at[value_count];
+        value_count++;
+    }
+    texts_ready = !strbuf_failed(&key_texts) && !strbuf_failed(&value_texts);
+    if (!texts_ready)
+        value_count = 0;            /* out of memory: each text written as it comes */
     atomic_store_explicit(&ranks_ready, true, memory_order_release);
 }
 
@@ -252,25 +269,41 @@ static void object_write(CodecCanon *c, const CanonMember *members, const size_t
     StrBuf *out = &c->order;
     if (strbuf_failed(&c->text))
         return;
-    out->len = 0;
-    strbuf_put(out, "{", 1);
+    size_t total = 1 + count;       /* the braces and the commas */
     for (size_t i = 0; i < count; i++) {
-        const CanonMember *m = &members[place[i]];
-        if (i)
-            strbuf_put(out, ",", 1);
-        if (m->byte && !strbuf_failed(&key_texts)) {
-            strbuf_put(out, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
-        } else {
-            audit_canon_string(m->name, m->name_len, out);
-            strbuf_put(out, ":", 1);
-        }
-        strbuf_put(out, c->text.data + m->text_at, m->text_len);
+        const CanonMember *m = &members[i];
+        total += m->text_len + (m->byte && texts_ready ? key_text_len[m->byte] : 0);
     }
-    strbuf_put(out, "}", 1);
-    if (strbuf_failed(out)) {
+    out->len = 0;
+    char *at = strbuf_room(out, total);
+    if (!at) {
         strbuf_fail(&c->text);
         return;
     }
+    *at++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        const CanonMember *m = &members[place[i]];
+        if (i)
+            *at++ = ',';
+        if (m->byte && texts_ready) {
+            memcpy(at, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
+            at += key_text_len[m->byte];
+        } else {                    /* a name of its own, written as it is escaped: then room
+                                       again for at most all `total` counted */
+            out->len = (size_t)(at - out->data);
+            audit_canon_string(m->name, m->name_len, out);
+            strbuf_put(out, ":", 1);
+            if (!(at = strbuf_room(out, total))) {
+                strbuf_fail(&c->text);
+                return;
+            }
+        }
+        memcpy(at, c->text.data + m->text_at, m->text_len);
+        at += m->text_len;
+    }
+    *at++ = '}';
+    out->len = (size_t)(at - out->data);
+    out->data[out->len] = '\0';
     if (start == 0) {
         StrBuf text = c->text;
         c->text = *out;
@@ -399,8 +432,6 @@ static bool walk_string(Walk *w, uint64_t len, int how)
    string it stands for. */
 static bool walk_shaped(Walk *w, unsigned tag, int how)
 {
-    char text[2 * CODEC_HEX_MAX];
-    size_t len;
     if (w->format < CODEC_FORMAT_2)
         return false;
     if (tag == CODEC_TAG_TIME) {
@@ -424,13 +455,16 @@ static bool walk_shaped(Walk *w, unsigned tag, int how)
         size_t n = w->bytes[w->at];
         if (n < CODEC_HEX_MIN || n > CODEC_HEX_MAX || n > walk_left(w) - 1)
             return false;
-        if (how & WALK_WRITE)
-            codec_hex_text(w->bytes + w->at + 1, n, text);
+        char *at = (how & WALK_WRITE) ? strbuf_room(&w->c->text, 2 * n + 2) : NULL;
+        if (at) {                   /* lowercase hex digits: nothing to escape */
+            at[0] = '"';
+            codec_hex_text(w->bytes + w->at + 1, n, at + 1);
+            at[2 * n + 1] = '"';
+            w->c->text.len += 2 * n + 2;
+            at[2 * n + 2] = '\0';
+        }
         w->at += 1 + n;
-        len = 2 * n;
     }
-    if (how & WALK_WRITE)
-        audit_canon_string(text, len, &w->c->text);
     return true;
 }
 
@@ -443,8 +477,9 @@ static bool walk_scalar(Walk *w, unsigned tag, int how)
     case CODEC_TAG_FALSE:
     case CODEC_TAG_TRUE: {
         static const char *const WORDS[] = {"null", "false", "true"};
+        static const size_t LENGTHS[] = {4, 5, 4};
         if (out)
-            strbuf_put(out, WORDS[tag], strlen(WORDS[tag]));
+            strbuf_put(out, WORDS[tag], LENGTHS[tag]);
         return true;
     }
     case CODEC_TAG_INT:
@@ -496,8 +531,11 @@ static bool walk_value(Walk *w, int depth, int how)
             return walk_scalar(w, tag, how);
         }
     case 1:                                             /* 0x20-0x3F: a small integer */
-        if (how & WALK_WRITE)
-            audit_canon_integer(tag - CODEC_TAG_SMALL_INT, &w->c->text);
+        if (how & WALK_WRITE) {
+            unsigned v = tag - CODEC_TAG_SMALL_INT;
+            char digits[2] = {(char)('0' + v / 10), (char)('0' + v % 10)};
+            strbuf_put(&w->c->text, digits + (v < 10), v < 10 ? 1 : 2);
+        }
         return true;
     case 2:
     case 3:                                             /* 0x40-0x7F: a short string */
@@ -509,7 +547,12 @@ static bool walk_value(Walk *w, int depth, int how)
             return walk_object(w, tag - CODEC_TAG_SHORT_OBJECT, depth, how);
         return walk_array(w, tag - CODEC_TAG_SHORT_ARRAY, depth, how);
     default: {                                          /* 0xA0-0xFF: a value word (format 2) */
-        size_t len;
+        size_t len, word = tag - CODEC_TAG_VALUE;
+        if (w->format >= CODEC_FORMAT_2 && word < value_count) {
+            if (how & WALK_WRITE)
+                strbuf_put(&w->c->text, value_texts.data + value_text_at[word], value_text_len[word]);
+            return true;
+        }
         const char *text = w->format >= CODEC_FORMAT_2 ? codec_value_text(tag, &len) : NULL;
         if (text && (how & WALK_WRITE))
             audit_canon_string(text, len, &w->c->text);
