@@ -776,11 +776,20 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
 }
 
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
-                       size_t linked_count, const CodecCanon *walked)
+                       size_t linked_count, const CodecCanon *walked, StrBuf scratch[2])
 {
     Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count, walked};
+    if (scratch) {
+        w.key = scratch[0];
+        w.value = scratch[1];
+    }
     CodecView view;
     int rc = codec_view_open(record, len, &view) ? index_record(&w, &view) : STORE_OK;
+    if (scratch) {                  /* handed back, kept for the next record */
+        scratch[0] = w.key;
+        scratch[1] = w.value;
+        w.key = w.value = (StrBuf)STRBUF_INIT;
+    }
     writer_free(&w);
     return rc;
 }

@@ -197,6 +197,40 @@ static bool members_sort(const CanonMember *m, size_t *place, size_t n)
     return true;
 }
 
+/* The canonical orders of the last objects sorted whose names are all key bytes, by
+   those bytes in the record's order: the same kinds of records hold objects of the same
+   shape, sorted once. Per thread, a slot per hash of the bytes, the last shape wins. */
+#define SHAPE_SLOTS 64
+#define SHAPE_MAX 16
+typedef struct Shape {
+    unsigned char count;            /* 0: an empty slot */
+    unsigned char bytes[SHAPE_MAX];
+    unsigned char place[SHAPE_MAX];
+} Shape;
+static _Thread_local Shape shapes[SHAPE_SLOTS];
+
+/* members_sort, through the shapes seen: `bytes` the members' key bytes (`keyed`: all
+   are; then `hash` is of them). */
+static bool members_order(const CanonMember *m, size_t *place, size_t n, bool keyed, uint64_t hash,
+                          const unsigned char *bytes)
+{
+    if (!keyed || n > SHAPE_MAX)
+        return members_sort(m, place, n);
+    Shape *shape = &shapes[hash % SHAPE_SLOTS];
+    if (shape->count == n && memcmp(shape->bytes, bytes, n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            place[i] = shape->place[i];
+        return true;
+    }
+    if (!members_sort(m, place, n))
+        return false;               /* a duplicate: no shape kept */
+    shape->count = (unsigned char)n;
+    memcpy(shape->bytes, bytes, n);
+    for (size_t i = 0; i < n; i++)
+        shape->place[i] = (unsigned char)place[i];
+    return true;
+}
+
 /* The name of the next member: a key byte, or 0 and a name of its own. */
 static bool walk_name(Walk *w, CanonMember *m, int how)
 {
@@ -328,10 +362,16 @@ static bool walk_object(Walk *w, uint64_t count, int depth, int how)
         return false;
     size_t base = c->member_top, start = c->text.len;
     c->member_top += (size_t)count;
-    bool ok = true;
+    bool ok = true, keyed = true;
+    uint64_t hash = 0xcbf29ce484222325ULL;  /* FNV-1a of the key bytes */
+    unsigned char bytes[SHAPE_MAX];
     for (size_t i = 0; ok && i < count; i++) {
         CanonMember m;
         ok = walk_name(w, &m, how);
+        keyed = keyed && m.byte;
+        hash = (hash ^ m.byte) * 0x100000001b3ULL;
+        if (i < SHAPE_MAX)
+            bytes[i] = (unsigned char)m.byte;
         m.value_at = w->at;
         m.text_at = c->text.len;
         ok = ok && walk_value(w, depth + 1, how);
@@ -339,7 +379,7 @@ static bool walk_object(Walk *w, uint64_t count, int depth, int how)
         c->members[base + i] = m;
     }
     if (ok && how)
-        ok = members_sort(c->members + base, c->places + base, (size_t)count);
+        ok = members_order(c->members + base, c->places + base, (size_t)count, keyed, hash, bytes);
     if (ok && depth == 0)
         top_fields(w, c->members + base, (size_t)count);
     if (ok && (how & WALK_WRITE))
@@ -616,25 +656,59 @@ int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char
     return rc;
 }
 
+/* The names a caller asks codec_canon_members for, looked up once per table (per thread,
+   the last table asked): their lengths, and for each key byte the name it stands for. */
+typedef struct NameSlots {
+    const char *const *names;
+    size_t count;
+    size_t lengths[CODEC_CANON_NAMES_MAX];
+    unsigned char slot[256];        /* key byte -> 1 + the index of its name; 0: none */
+} NameSlots;
+static _Thread_local NameSlots name_slots;
+
+static const NameSlots *names_slotted(const char *const *names, size_t count)
+{
+    NameSlots *t = &name_slots;
+    if (t->names == names && t->count == count)
+        return t;
+    memset(t->slot, 0, sizeof t->slot);
+    for (size_t i = 0; i < count; i++) {
+        t->lengths[i] = strlen(names[i]);
+        for (unsigned b = key_count; b >= 1; b--)   /* the first name wins, as before */
+            if (key_lengths[b - 1] == t->lengths[i] && memcmp(key_names[b - 1], names[i], t->lengths[i]) == 0 &&
+                !t->slot[b])
+                t->slot[b] = (unsigned char)(i + 1);
+    }
+    t->names = names;
+    t->count = count;
+    return t;
+}
+
 size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
                            CodecView *values)
 {
-    size_t lengths[CODEC_CANON_NAMES_MAX], found = 0;
-    if (count > CODEC_CANON_NAMES_MAX)
+    size_t found = 0;
+    if (count > CODEC_CANON_NAMES_MAX || !atomic_load_explicit(&ranks_ready, memory_order_acquire))
         return codec_view_members(record, names, count, values);
-    for (size_t i = 0; i < count; i++) {
-        values[i] = (CodecView){.len = 0};
-        lengths[i] = strlen(names[i]);
-    }
+    const NameSlots *t = names_slotted(names, count);
+    for (size_t i = 0; i < count; i++)
+        values[i].len = 0;
     for (size_t k = 0; k < c->top_count && found < count; k++) {
         const CanonMember *m = &c->members[k];
-        for (size_t i = 0; i < count; i++)
-            if (lengths[i] == m->name_len && !values[i].len && memcmp(names[i], m->name, m->name_len) == 0) {
-                values[i] = *record;
-                values[i].at = m->value_at;
-                found++;
-                break;
-            }
+        size_t i;
+        if (m->byte) {
+            if (!t->slot[m->byte] || values[i = t->slot[m->byte] - 1].len)
+                continue;
+        } else {
+            for (i = 0; i < count; i++)
+                if (t->lengths[i] == m->name_len && !values[i].len && memcmp(names[i], m->name, m->name_len) == 0)
+                    break;
+            if (i == count)
+                continue;
+        }
+        values[i] = *record;
+        values[i].at = m->value_at;
+        found++;
     }
     return found;
 }
