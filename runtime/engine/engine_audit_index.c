@@ -173,11 +173,11 @@ static char *text_dup(StoreBytes b)
 
 static void row_free(DecisionRow *row)
 {
-    free(row->playbook);
-    free(row->state);
-    free(row->choice);
+    engine_release(row->playbook);
+    engine_release(row->state);
+    engine_release(row->choice);
     for (size_t i = 0; i < row->people_count; i++)
-        free(row->people[i].name);
+        engine_release(row->people[i].name);
     memset(row, 0, sizeof *row);
 }
 
@@ -312,7 +312,7 @@ static int field_text(const CodecView *field, FieldText *t)
 
 static void field_text_free(FieldText *t)
 {
-    free(t->heap);
+    engine_release(t->heap);
     t->heap = NULL;
 }
 
@@ -360,8 +360,8 @@ typedef struct InstanceRow {
 
 static void instance_row_free(InstanceRow *in)
 {
-    free(in->playbook);
-    free(in->outcome);
+    engine_release(in->playbook);
+    engine_release(in->outcome);
     json_decref(in->tags);
     memset(in, 0, sizeof *in);
 }
@@ -458,7 +458,7 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
     }
     if (rc == STORE_OK && kind.text && strcmp(kind.text, "started") == 0)
         rc = field_text(&field[1], &text);
-    free(*playbook);
+    engine_release(*playbook);
     *playbook = rc == STORE_OK ? text_dup(store_bytes(text.text ? text.text : "", text.text ? strlen(text.text) : 0))
               : NULL;
     field_text_free(&kind);
@@ -522,7 +522,7 @@ static int index_instance(Writer *w, const CodecView *f, const char *kind, uint6
     if (strcmp(kind, "tagged") == 0)
         rc = instance_row_tag(&in, &f[F_TAGS]);
     else {
-        free(in.outcome);
+        engine_release(in.outcome);
         in.outcome = NULL;
         if (strcmp(kind, "done") == 0)
             rc = member_text(&f[F_OUTCOME], &in.outcome);
@@ -681,7 +681,7 @@ static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t 
         rc = field_text(&f[F_CHOICE], &choice);
         if (rc == STORE_OK)
             rc = field_text(&f[F_AT], &at);
-        free(row.choice);
+        engine_release(row.choice);
         row.choice = rc == STORE_OK
                    ? text_dup(store_bytes(choice.text ? choice.text : "", choice.text ? strlen(choice.text) : 0)) : NULL;
         row.decided = choice.text != NULL;
