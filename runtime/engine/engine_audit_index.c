@@ -385,12 +385,13 @@ static bool instance_row_decode(StoreBytes value, InstanceRow *in)
     return !r.bad && in->playbook && in->tags && (!ended || in->outcome);
 }
 
-static int instance_row_get(StoreTxn *txn, uint64_t instance, InstanceRow *in)
+/* `unwritten`: the caller knows there is no row (row_unwritten), nothing read. */
+static int instance_row_get(StoreTxn *txn, uint64_t instance, bool unwritten, InstanceRow *in)
 {
     unsigned char key[9];
     number_key('i', instance, key);
     StoreBytes value;
-    int rc = store_get(txn, TABLE_DECISIONS, store_bytes(key, 9), &value);
+    int rc = unwritten ? STORE_NOT_FOUND : store_get(txn, TABLE_DECISIONS, store_bytes(key, 9), &value);
     if (rc == STORE_OK && !instance_row_decode(value, in))
         rc = STORE_NOT_FOUND;       /* not a row this huddle wrote: started again */
     if (rc == STORE_NOT_FOUND) {
@@ -466,11 +467,29 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
     return *playbook ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
 }
 
+/* Whether `instance` has no instance row for certain: it started in this transaction
+   (its record 1 is among the records linked before this one) and none of those records
+   is of a kind that makes the row (index_instance's `tagged`, index_asked's `asked`), so
+   the store need not be asked. */
+static bool row_unwritten(const Writer *w, uint64_t instance)
+{
+    bool started = false;
+    for (size_t i = 0; w->linked && i < w->linked_count; i++) {
+        const StepRecord *item = &w->linked->items[i];
+        if (item->instance != instance)
+            continue;
+        if (strcmp(item->kind, "tagged") == 0 || strcmp(item->kind, "asked") == 0)
+            return false;
+        started = started || item->seq == 1;
+    }
+    return started;
+}
+
 /* The instance row of `instance`; when it has none yet (`*made`), one made from its
    `started` record if `make`, else STORE_NOT_FOUND (nothing read past the index). */
 static int instance_row_load(Writer *w, uint64_t instance, bool make, InstanceRow *in, bool *made)
 {
-    int rc = instance_row_get(w->txn, instance, in);
+    int rc = instance_row_get(w->txn, instance, row_unwritten(w, instance), in);
     *made = rc == STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND && make)
         rc = started_playbook(w, instance, &in->playbook);
@@ -898,7 +917,7 @@ static int search_instance(Search *q, uint64_t instance)
     if (q->instance == instance)
         return STORE_OK;
     instance_row_free(&q->in);
-    int rc = instance_row_get(q->step->txn, instance, &q->in);
+    int rc = instance_row_get(q->step->txn, instance, false, &q->in);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
     q->instance = instance;
@@ -1212,7 +1231,7 @@ static int similar_task(Similar *m, const char *id, json_t **out)
     if (rc != STORE_OK || !row_decode(value, &own))
         return rc != STORE_OK ? rc : (m->q.failed = ENGINE_FAILED);
     InstanceRow in = {0};
-    rc = instance_row_get(m->q.step->txn, own.instance, &in);
+    rc = instance_row_get(m->q.step->txn, own.instance, false, &in);
     m->playbook = own.playbook;
     m->state = own.state;
     m->except = own.task;

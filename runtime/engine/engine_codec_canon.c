@@ -50,6 +50,8 @@ static unsigned key_rank[256];      /* key byte -> 1 + its place among the names
 static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
 static unsigned instance_byte, seq_byte;   /* the key bytes of "instance" and "seq" (0: none) */
 static size_t key_text_at[256], key_text_len[256];
+#define TEXT_PAD 32                 /* bytes past a text that may be read or written over
+                                       (copy_short): key_texts and the two buffers keep them */
 static StrBuf value_texts;          /* each value word's canonical text (format 2's 0xA0-0xFF) */
 static size_t value_text_at[96], value_text_len[96];
 static unsigned value_count;       /* 0 until built (or when out of memory) */
@@ -96,6 +98,7 @@ static void ranks_build(void)
         value_text_len[value_count] = value_texts.len - value_text_at[value_count];
         value_count++;
     }
+    strbuf_room(&key_texts, TEXT_PAD);
     texts_ready = !strbuf_failed(&key_texts) && !strbuf_failed(&value_texts);
     if (!texts_ready)
         value_count = 0;            /* out of memory: each text written as it comes */
@@ -297,19 +300,29 @@ static void top_fields(Walk *w, const CanonMember *m, size_t count)
    order), made canonical: braces, names and values in order, assembled in c->order and
    put back from `start` (or, for the record's own object, at 0, by swapping the two
    buffers). */
+/* Copies `len` bytes 16 at a time: up to 15 bytes past them are read and written over
+   (both sides keep TEXT_PAD bytes past their text for it). */
+static void copy_short(char *to, const char *from, size_t len)
+{
+    if (len > 4 * 16) {
+        memcpy(to, from, len);
+        return;
+    }
+    for (size_t k = 0; k < len; k += 16)
+        memcpy(to + k, from + k, 16);
+}
+
 static void object_write(CodecCanon *c, const CanonMember *members, const size_t *place, size_t count,
                          size_t start)
 {
     StrBuf *out = &c->order;
-    if (strbuf_failed(&c->text))
-        return;
-    size_t total = 1 + count;       /* the braces and the commas */
-    for (size_t i = 0; i < count; i++) {
-        const CanonMember *m = &members[i];
-        total += m->text_len + (m->byte && texts_ready ? key_text_len[m->byte] : 0);
-    }
+    if (!strbuf_room(&c->text, TEXT_PAD))
+        return;                     /* out of memory: walk_record says so */
+    size_t total = 1 + count + (c->text.len - start);   /* braces, commas, the values */
+    for (size_t i = 0; i < count; i++)
+        total += members[i].byte && texts_ready ? key_text_len[members[i].byte] : 0;
     out->len = 0;
-    char *at = strbuf_room(out, total);
+    char *at = strbuf_room(out, total + TEXT_PAD);
     if (!at) {
         strbuf_fail(&c->text);
         return;
@@ -320,19 +333,19 @@ static void object_write(CodecCanon *c, const CanonMember *members, const size_t
         if (i)
             *at++ = ',';
         if (m->byte && texts_ready) {
-            memcpy(at, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
+            copy_short(at, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
             at += key_text_len[m->byte];
         } else {                    /* a name of its own, written as it is escaped: then room
                                        again for at most all `total` counted */
             out->len = (size_t)(at - out->data);
             audit_canon_string(m->name, m->name_len, out);
             strbuf_put(out, ":", 1);
-            if (!(at = strbuf_room(out, total))) {
+            if (!(at = strbuf_room(out, total + TEXT_PAD))) {
                 strbuf_fail(&c->text);
                 return;
             }
         }
-        memcpy(at, c->text.data + m->text_at, m->text_len);
+        copy_short(at, c->text.data + m->text_at, m->text_len);
         at += m->text_len;
     }
     *at++ = '}';
