@@ -438,15 +438,39 @@ static bool started_linked(const Writer *w, uint64_t instance, CodecView *record
     return false;
 }
 
+/* The members started_playbook reads of the last `started` record the chain linked in
+   this thread (audit_index_started), found in the chain's walk of it: for that record,
+   no second walk. The views point into the step's record bytes, which `record` names. */
+static const char *const STARTED_NAMES[] = {"kind", "playbook"};
+typedef struct StartedNote {
+    const void *record;             /* NULL: none */
+    size_t len;
+    uint64_t instance;
+    CodecView field[2];
+} StartedNote;
+static _Thread_local StartedNote started_note;
+
+void audit_index_started(uint64_t instance, const void *record, size_t len, const CodecCanon *walked)
+{
+    StartedNote *n = &started_note;
+    CodecView view;
+    n->record = NULL;
+    if (!walked || !codec_view_open(record, len, &view))
+        return;
+    codec_canon_members(walked, &view, STARTED_NAMES, 2, n->field);
+    *n = (StartedNote){record, len, instance, {n->field[0], n->field[1]}};
+}
+
 /* The playbook of `instance` as its `started` record (history record 1) names it, for
    the instance row made when the instance first has something to index: "" when that
    record is missing or says none (the row then joins no playbook, as before). */
 static int started_playbook(Writer *w, uint64_t instance, char **playbook)
 {
     HistoryItem item;
-    static const char *const NAMES[] = {"kind", "playbook"};
     CodecView record, field[2] = {{.len = 0}, {.len = 0}};
     bool readable = started_linked(w, instance, &record);
+    const StartedNote *note = &started_note;
+    bool noted = readable && note->record == record.bytes && note->len == record.len && note->instance == instance;
     FieldText kind = {.text = NULL}, text = {.text = NULL};
     int rc = readable ? STORE_OK : history_get(w->txn, instance, 1, &item);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
@@ -454,7 +478,11 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
     if (!readable)
         rc = rc == STORE_OK ? record_open(w, item.record, &record, &readable) : STORE_OK;
     if (rc == STORE_OK && readable) {
-        codec_view_members(&record, NAMES, 2, field);
+        if (noted) {
+            field[0] = note->field[0];
+            field[1] = note->field[1];
+        } else
+            codec_view_members(&record, STARTED_NAMES, 2, field);
         rc = field_text(&field[0], &kind);
     }
     if (rc == STORE_OK && kind.text && strcmp(kind.text, "started") == 0)

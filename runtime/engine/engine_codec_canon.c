@@ -670,20 +670,25 @@ int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char
 }
 
 /* The names a caller asks codec_canon_members for, looked up once per table (per thread,
-   the last table asked): their lengths, and for each key byte the name it stands for. */
+   the last NAME_TABLES tables asked): their lengths, and for each key byte the name it
+   stands for. A table is known by its address: callers pass tables that live as long
+   as the process (static arrays). */
+#define NAME_TABLES 4
 typedef struct NameSlots {
     const char *const *names;
     size_t count;
     size_t lengths[CODEC_CANON_NAMES_MAX];
     unsigned char slot[256];        /* key byte -> 1 + the index of its name; 0: none */
 } NameSlots;
-static _Thread_local NameSlots name_slots;
+static _Thread_local NameSlots name_slots[NAME_TABLES];
+static _Thread_local unsigned name_slots_next;
 
 static const NameSlots *names_slotted(const char *const *names, size_t count)
 {
-    NameSlots *t = &name_slots;
-    if (t->names == names && t->count == count)
-        return t;
+    for (unsigned k = 0; k < NAME_TABLES; k++)
+        if (name_slots[k].names == names && name_slots[k].count == count)
+            return &name_slots[k];
+    NameSlots *t = &name_slots[name_slots_next++ % NAME_TABLES];
     memset(t->slot, 0, sizeof t->slot);
     for (size_t i = 0; i < count; i++) {
         t->lengths[i] = strlen(names[i]);

@@ -465,6 +465,10 @@ int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_l
    history instead. */
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
                        size_t linked_count, const CodecCanon *walked, StrBuf scratch[2]);
+/* Notes a `started` record of `instance` just linked (its bytes, where the step keeps
+   them, and `walked`, the chain's walk of it), so that an instance row made from it
+   later in the step reads its playbook from that walk (records_put). */
+void audit_index_started(uint64_t instance, const void *record, size_t len, const CodecCanon *walked);
 /* Whether audit_index_record would change the index for a record of `kind` of
    `instance` (in *needed): the step reads only those (records_put). STORE_OK or a
    store code. */

@@ -643,7 +643,11 @@ static int record_index(Step *s, HistoryChain *chain, size_t i)
 {
     const StepRecord *item = &s->records->items[i];
     if (item->kind[0] == 'r' && !strcmp(item->kind, "resolved"))
-        ask_window_note(s, item->instance);   /* the next ask in this transaction sees it */
+        ask_window_note(s, item->instance);
+    if (item->seq == 1 && !strcmp(item->kind, "started")) {
+        StoreBytes started = step_record_bytes(s->records, i);
+        audit_index_started(item->instance, started.data, started.len, &chain->canonical);
+    }   /* the next ask in this transaction sees it */
     bool needed;
     int rc = audit_index_needs(s->txn, item->kind, item->instance, &needed);
     if (rc != STORE_OK || !needed)
