@@ -376,20 +376,21 @@ static bool walk_object(Walk *w, uint64_t count, int depth, int how)
     size_t base = c->member_top, start = c->text.len;
     c->member_top += (size_t)count;
     bool ok = true, keyed = true;
-    uint64_t hash = 0xcbf29ce484222325ULL;  /* FNV-1a of the key bytes */
+    uint64_t hash = 0;              /* of the key bytes, for members_order */
     unsigned char bytes[SHAPE_MAX];
     for (size_t i = 0; ok && i < count; i++) {
-        CanonMember m;
-        ok = walk_name(w, &m, how);
-        keyed = keyed && m.byte;
-        hash = (hash ^ m.byte) * 0x100000001b3ULL;
+        CanonMember *m = &c->members[base + i];   /* again after the value: a nested
+                                                     object may move c->members */
+        ok = walk_name(w, m, how);
+        keyed &= m->byte != 0;
+        hash = hash * 33 + m->byte;
         if (i < SHAPE_MAX)
-            bytes[i] = (unsigned char)m.byte;
-        m.value_at = w->at;
-        m.text_at = c->text.len;
+            bytes[i] = (unsigned char)m->byte;
+        size_t text_at = c->text.len;
+        m->value_at = w->at;
+        m->text_at = text_at;
         ok = ok && walk_value(w, depth + 1, how);
-        m.text_len = c->text.len - m.text_at;
-        c->members[base + i] = m;
+        c->members[base + i].text_len = c->text.len - text_at;
     }
     if (ok && how)
         ok = members_order(c->members + base, c->places + base, (size_t)count, keyed, hash, bytes);
