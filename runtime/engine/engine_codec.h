@@ -77,6 +77,11 @@ void codec_write_object(CodecWriter *w);
 void codec_write_array(CodecWriter *w);
 void codec_write_close(CodecWriter *w);
 void codec_write_key(CodecWriter *w, const char *key);
+/* The byte that stands for `key` in the codec's key table, 0 when none: for a writer that
+   writes the same keys again and again, looked up once and written by
+   codec_write_key_byte(w, byte, key), which writes what codec_write_key(w, key) writes. */
+unsigned codec_key_of(const char *key);
+void codec_write_key_byte(CodecWriter *w, unsigned byte, const char *key);
 void codec_write_string(CodecWriter *w, const char *text, size_t len);
 /* A NUL-terminated string; NULL writes null. */
 void codec_write_text(CodecWriter *w, const char *text);
