@@ -263,10 +263,8 @@ static void test_shapes_kept(void **state)
                               (json_int_t)round, "kind", round ? "asked" : "started", "state");
         json_t *b = json_pack("{s:s,s:I,s:s,s:s,s:n}", "kind", "entered", "seq", (json_int_t)9, "instance", "i8",
                               "at", "2026-06-15T06:00:01.000Z", "state");
-        check(a);
+        check(a);                   /* takes them */
         check(b);
-        json_decref(a);
-        json_decref(b);
     }
     const unsigned char two[] = {0x01, 0x92, 0x01, 0x20, 0x02, 0x21};   /* key bytes 1, 2 */
     const unsigned char same[] = {0x01, 0x92, 0x01, 0x20, 0x01, 0x21};  /* key byte 1 twice */
