@@ -8,14 +8,15 @@
  * It gives the bytes audit_canon gives for the value codec_decode would build, without
  * building it: jansson's objects, strings and their frees were most of the chain's time
  * (perf, 2026-12-04). Strings, integers, reals and the order of member names are written
- * by audit.h's own pieces, so the two writers cannot differ there; tests/unit/
+ * by audit.h's own pieces (value words, small integers and key names from tables those
+ * pieces wrote once, ranks_build), so the two writers cannot differ there; tests/unit/
  * test_codec_canon.c and tests/fuzz/fuzz_codec.c hold them to the same bytes.
  *
  * An object's members are collected (name, where the value starts, where its canonical
  * text starts) while each value is checked and written, one after another, then their
  * places sorted by their names' UTF-16 code units (a duplicate name is damage, as for the
- * decoder), and the object is put together in that order in a second buffer and copied
- * back. The record's own members stay in c->members for the decisions index
+ * decoder; an order of key bytes already sorted is kept per thread, members_order), and
+ * the object is put together in that order in a second buffer and copied back. The record's own members stay in c->members for the decisions index
  * (codec_canon_members). A string of printable ASCII is checked and written in one pass. So
  * every byte is walked once, and each value's text copied twice more for each object it
  * is inside: O(size x depth) in memcpy for a value that nests objects far down.
