@@ -337,7 +337,9 @@ bool codec_view_text_copy(const CodecView *v, char **out);
    with success (`record`: codec_view_open of those same bytes), found among the members
    its walk kept (engine_codec_canon.c) instead of walking the record again: the values
    codec_view_members gives (the walk refused duplicate names, so the order the members
-   are met in changes nothing). At most CODEC_CANON_NAMES_MAX names. How many found. */
+   are met in changes nothing). At most CODEC_CANON_NAMES_MAX names. How many found.
+   `names` must live as long as the process, unchanged (a static table): it is looked up
+   once per thread and known again by its address and `count`. */
 #define CODEC_CANON_NAMES_MAX 16
 size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
                            CodecView *values);
