@@ -155,7 +155,7 @@ static double index_again(Bench *b, const Records *records)
         die("cannot begin a write transaction");
     double t0 = wall_seconds();
     for (size_t i = 0, start = 0; i < records->count; start = records->ends[i++])
-        if (audit_index_record(txn, records->bytes.data + start, records->ends[i] - start, NULL, 0, NULL) != STORE_OK)
+        if (audit_index_record(txn, records->bytes.data + start, records->ends[i] - start, NULL, 0, NULL, NULL) != STORE_OK)
             die("a record does not index");
     double seconds = wall_seconds() - t0;
     store_abort(txn);

@@ -42,6 +42,11 @@ static bool strbuf_reserve(StrBuf *buf, size_t extra)
     return true;
 }
 
+char *strbuf_room(StrBuf *buf, size_t extra)
+{
+    return strbuf_reserve(buf, extra) ? buf->data + buf->len : NULL;
+}
+
 void strbuf_append(StrBuf *buf, const char *bytes, size_t len)
 {
     if (!strbuf_reserve(buf, len))

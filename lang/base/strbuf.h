@@ -60,6 +60,10 @@ static inline void strbuf_put_varint(StrBuf *buf, uint64_t n)
     buf->len = (size_t)(p - buf->data);
     buf->data[buf->len] = '\0';
 }
+/* Room for `extra` more bytes (and the NUL) past the text: where to write them, NULL
+   when the buffer failed. The writer then adds what it wrote to buf->len and puts the
+   NUL (a writer of many small pieces whose total it knows: one check, not one a piece). */
+char *strbuf_room(StrBuf *buf, size_t extra);
 /* Whether an allocation failed since the buffer was made (or last freed). */
 static inline bool strbuf_failed(const StrBuf *buf) { return buf->failed; }
 /* Makes the buffer failed: for a writer whose own allocation failed mid-text. */

@@ -90,6 +90,8 @@ void engine_free(Engine *e)
     json_decref(e->mock_cursor);
     json_decref(e->event_routes);
     strbuf_free(&e->record_bytes);
+    strbuf_free(&e->index_scratch[0]);
+    strbuf_free(&e->index_scratch[1]);
     engine_forget_caches(e);
     vm_scratch_free(&e->vm_scratch);
     free(e->due_timers);

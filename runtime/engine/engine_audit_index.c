@@ -173,11 +173,11 @@ static char *text_dup(StoreBytes b)
 
 static void row_free(DecisionRow *row)
 {
-    free(row->playbook);
-    free(row->state);
-    free(row->choice);
+    engine_release(row->playbook);
+    engine_release(row->state);
+    engine_release(row->choice);
     for (size_t i = 0; i < row->people_count; i++)
-        free(row->people[i].name);
+        engine_release(row->people[i].name);
     memset(row, 0, sizeof *row);
 }
 
@@ -312,7 +312,7 @@ static int field_text(const CodecView *field, FieldText *t)
 
 static void field_text_free(FieldText *t)
 {
-    free(t->heap);
+    engine_release(t->heap);
     t->heap = NULL;
 }
 
@@ -360,8 +360,8 @@ typedef struct InstanceRow {
 
 static void instance_row_free(InstanceRow *in)
 {
-    free(in->playbook);
-    free(in->outcome);
+    engine_release(in->playbook);
+    engine_release(in->outcome);
     json_decref(in->tags);
     memset(in, 0, sizeof *in);
 }
@@ -385,12 +385,13 @@ static bool instance_row_decode(StoreBytes value, InstanceRow *in)
     return !r.bad && in->playbook && in->tags && (!ended || in->outcome);
 }
 
-static int instance_row_get(StoreTxn *txn, uint64_t instance, InstanceRow *in)
+/* `unwritten`: the caller knows there is no row (row_unwritten), nothing read. */
+static int instance_row_get(StoreTxn *txn, uint64_t instance, bool unwritten, InstanceRow *in)
 {
     unsigned char key[9];
     number_key('i', instance, key);
     StoreBytes value;
-    int rc = store_get(txn, TABLE_DECISIONS, store_bytes(key, 9), &value);
+    int rc = unwritten ? STORE_NOT_FOUND : store_get(txn, TABLE_DECISIONS, store_bytes(key, 9), &value);
     if (rc == STORE_OK && !instance_row_decode(value, in))
         rc = STORE_NOT_FOUND;       /* not a row this huddle wrote: started again */
     if (rc == STORE_NOT_FOUND) {
@@ -437,15 +438,39 @@ static bool started_linked(const Writer *w, uint64_t instance, CodecView *record
     return false;
 }
 
+/* The members started_playbook reads of the last `started` record the chain linked in
+   this thread (audit_index_started), found in the chain's walk of it: for that record,
+   no second walk. The views point into the step's record bytes, which `record` names. */
+static const char *const STARTED_NAMES[] = {"kind", "playbook"};
+typedef struct StartedNote {
+    const void *record;             /* NULL: none */
+    size_t len;
+    uint64_t instance;
+    CodecView field[2];
+} StartedNote;
+static _Thread_local StartedNote started_note;
+
+void audit_index_started(uint64_t instance, const void *record, size_t len, const CodecCanon *walked)
+{
+    StartedNote *n = &started_note;
+    CodecView view;
+    n->record = NULL;
+    if (!walked || !codec_view_open(record, len, &view))
+        return;
+    codec_canon_members(walked, &view, STARTED_NAMES, 2, n->field);
+    *n = (StartedNote){record, len, instance, {n->field[0], n->field[1]}};
+}
+
 /* The playbook of `instance` as its `started` record (history record 1) names it, for
    the instance row made when the instance first has something to index: "" when that
    record is missing or says none (the row then joins no playbook, as before). */
 static int started_playbook(Writer *w, uint64_t instance, char **playbook)
 {
     HistoryItem item;
-    static const char *const NAMES[] = {"kind", "playbook"};
     CodecView record, field[2] = {{.len = 0}, {.len = 0}};
     bool readable = started_linked(w, instance, &record);
+    const StartedNote *note = &started_note;
+    bool noted = readable && note->record == record.bytes && note->len == record.len && note->instance == instance;
     FieldText kind = {.text = NULL}, text = {.text = NULL};
     int rc = readable ? STORE_OK : history_get(w->txn, instance, 1, &item);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
@@ -453,12 +478,16 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
     if (!readable)
         rc = rc == STORE_OK ? record_open(w, item.record, &record, &readable) : STORE_OK;
     if (rc == STORE_OK && readable) {
-        codec_view_members(&record, NAMES, 2, field);
+        if (noted) {
+            field[0] = note->field[0];
+            field[1] = note->field[1];
+        } else
+            codec_view_members(&record, STARTED_NAMES, 2, field);
         rc = field_text(&field[0], &kind);
     }
     if (rc == STORE_OK && kind.text && strcmp(kind.text, "started") == 0)
         rc = field_text(&field[1], &text);
-    free(*playbook);
+    engine_release(*playbook);
     *playbook = rc == STORE_OK ? text_dup(store_bytes(text.text ? text.text : "", text.text ? strlen(text.text) : 0))
               : NULL;
     field_text_free(&kind);
@@ -466,11 +495,29 @@ static int started_playbook(Writer *w, uint64_t instance, char **playbook)
     return *playbook ? STORE_OK : rc == STORE_OK ? STORE_NO_MEMORY : rc;
 }
 
+/* Whether `instance` has no instance row for certain: it started in this transaction
+   (its record 1 is among the records linked before this one) and none of those records
+   is of a kind that makes the row (index_instance's `tagged`, index_asked's `asked`), so
+   the store need not be asked. */
+static bool row_unwritten(const Writer *w, uint64_t instance)
+{
+    bool started = false;
+    for (size_t i = 0; w->linked && i < w->linked_count; i++) {
+        const StepRecord *item = &w->linked->items[i];
+        if (item->instance != instance)
+            continue;
+        if (strcmp(item->kind, "tagged") == 0 || strcmp(item->kind, "asked") == 0)
+            return false;
+        started = started || item->seq == 1;
+    }
+    return started;
+}
+
 /* The instance row of `instance`; when it has none yet (`*made`), one made from its
    `started` record if `make`, else STORE_NOT_FOUND (nothing read past the index). */
 static int instance_row_load(Writer *w, uint64_t instance, bool make, InstanceRow *in, bool *made)
 {
-    int rc = instance_row_get(w->txn, instance, in);
+    int rc = instance_row_get(w->txn, instance, row_unwritten(w, instance), in);
     *made = rc == STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND && make)
         rc = started_playbook(w, instance, &in->playbook);
@@ -522,7 +569,7 @@ static int index_instance(Writer *w, const CodecView *f, const char *kind, uint6
     if (strcmp(kind, "tagged") == 0)
         rc = instance_row_tag(&in, &f[F_TAGS]);
     else {
-        free(in.outcome);
+        engine_release(in.outcome);
         in.outcome = NULL;
         if (strcmp(kind, "done") == 0)
             rc = member_text(&f[F_OUTCOME], &in.outcome);
@@ -681,7 +728,7 @@ static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t 
         rc = field_text(&f[F_CHOICE], &choice);
         if (rc == STORE_OK)
             rc = field_text(&f[F_AT], &at);
-        free(row.choice);
+        engine_release(row.choice);
         row.choice = rc == STORE_OK
                    ? text_dup(store_bytes(choice.text ? choice.text : "", choice.text ? strlen(choice.text) : 0)) : NULL;
         row.decided = choice.text != NULL;
@@ -758,9 +805,15 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
                                         "resolved", "done", "failed", "cancelled"};
     static const size_t ENDS = 7;   /* from here: an end, which changes only a row there is */
     *needed = false;
+    switch (kind[0]) {      /* the first bytes of KINDS; most records start otherwise */
+    case 't': case 'a': case 'd': case 'h': case 'e': case 'r': case 'c': case 'f':
+        break;
+    default:
+        return STORE_OK;
+    }
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++) {
         if (kind[0] != KINDS[i][0] || strcmp(kind, KINDS[i]) != 0)
-            continue;       /* the first byte first: most records are of no kind here */
+            continue;       /* the first byte first */
         if (i < ENDS) {
             *needed = true;
             return STORE_OK;
@@ -776,11 +829,20 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
 }
 
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
-                       size_t linked_count, const CodecCanon *walked)
+                       size_t linked_count, const CodecCanon *walked, StrBuf scratch[2])
 {
     Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count, walked};
+    if (scratch) {
+        w.key = scratch[0];
+        w.value = scratch[1];
+    }
     CodecView view;
     int rc = codec_view_open(record, len, &view) ? index_record(&w, &view) : STORE_OK;
+    if (scratch) {                  /* handed back, kept for the next record */
+        scratch[0] = w.key;
+        scratch[1] = w.value;
+        w.key = w.value = (StrBuf)STRBUF_INIT;
+    }
     writer_free(&w);
     return rc;
 }
@@ -889,7 +951,7 @@ static int search_instance(Search *q, uint64_t instance)
     if (q->instance == instance)
         return STORE_OK;
     instance_row_free(&q->in);
-    int rc = instance_row_get(q->step->txn, instance, &q->in);
+    int rc = instance_row_get(q->step->txn, instance, false, &q->in);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return rc;
     q->instance = instance;
@@ -1203,7 +1265,7 @@ static int similar_task(Similar *m, const char *id, json_t **out)
     if (rc != STORE_OK || !row_decode(value, &own))
         return rc != STORE_OK ? rc : (m->q.failed = ENGINE_FAILED);
     InstanceRow in = {0};
-    rc = instance_row_get(m->q.step->txn, own.instance, &in);
+    rc = instance_row_get(m->q.step->txn, own.instance, false, &in);
     m->playbook = own.playbook;
     m->state = own.state;
     m->except = own.task;

@@ -585,6 +585,23 @@ void codec_write_key(CodecWriter *w, const char *key)
     }
 }
 
+unsigned codec_key_of(const char *key)
+{
+    pthread_once(&key_once, keys_build);
+    return key_byte(key, strlen(key));
+}
+
+void codec_write_key_byte(CodecWriter *w, unsigned byte, const char *key)
+{
+    if (!byte) {
+        codec_write_key(w, key);
+        return;
+    }
+    if (w->depth)
+        w->count[w->depth - 1]++;
+    put_byte(w->out, (unsigned char)byte);
+}
+
 void codec_write_string(CodecWriter *w, const char *text, size_t len)
 {
     write_item(w);

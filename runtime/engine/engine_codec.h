@@ -77,6 +77,11 @@ void codec_write_object(CodecWriter *w);
 void codec_write_array(CodecWriter *w);
 void codec_write_close(CodecWriter *w);
 void codec_write_key(CodecWriter *w, const char *key);
+/* The byte that stands for `key` in the codec's key table, 0 when none: for a writer that
+   writes the same keys again and again, looked up once and written by
+   codec_write_key_byte(w, byte, key), which writes what codec_write_key(w, key) writes. */
+unsigned codec_key_of(const char *key);
+void codec_write_key_byte(CodecWriter *w, unsigned byte, const char *key);
 void codec_write_string(CodecWriter *w, const char *text, size_t len);
 /* A NUL-terminated string; NULL writes null. */
 void codec_write_text(CodecWriter *w, const char *text);
@@ -337,7 +342,9 @@ bool codec_view_text_copy(const CodecView *v, char **out);
    with success (`record`: codec_view_open of those same bytes), found among the members
    its walk kept (engine_codec_canon.c) instead of walking the record again: the values
    codec_view_members gives (the walk refused duplicate names, so the order the members
-   are met in changes nothing). At most CODEC_CANON_NAMES_MAX names. How many found. */
+   are met in changes nothing). At most CODEC_CANON_NAMES_MAX names. How many found.
+   `names` must live as long as the process, unchanged (a static table): it is looked up
+   once per thread and known again by its address and `count`. */
 #define CODEC_CANON_NAMES_MAX 16
 size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
                            CodecView *values);

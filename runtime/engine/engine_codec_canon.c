@@ -8,14 +8,15 @@
  * It gives the bytes audit_canon gives for the value codec_decode would build, without
  * building it: jansson's objects, strings and their frees were most of the chain's time
  * (perf, 2026-12-04). Strings, integers, reals and the order of member names are written
- * by audit.h's own pieces, so the two writers cannot differ there; tests/unit/
+ * by audit.h's own pieces (value words, small integers and key names from tables those
+ * pieces wrote once, ranks_build), so the two writers cannot differ there; tests/unit/
  * test_codec_canon.c and tests/fuzz/fuzz_codec.c hold them to the same bytes.
  *
  * An object's members are collected (name, where the value starts, where its canonical
  * text starts) while each value is checked and written, one after another, then their
  * places sorted by their names' UTF-16 code units (a duplicate name is damage, as for the
- * decoder), and the object is put together in that order in a second buffer and copied
- * back. The record's own members stay in c->members for the decisions index
+ * decoder; an order of key bytes already sorted is kept per thread, members_order), and
+ * the object is put together in that order in a second buffer and copied back. The record's own members stay in c->members for the decisions index
  * (codec_canon_members). A string of printable ASCII is checked and written in one pass. So
  * every byte is walked once, and each value's text copied twice more for each object it
  * is inside: O(size x depth) in memcpy for a value that nests objects far down.
@@ -50,6 +51,12 @@ static unsigned key_rank[256];      /* key byte -> 1 + its place among the names
 static StrBuf key_texts;            /* each key's canonical name and ':', one after another */
 static unsigned instance_byte, seq_byte;   /* the key bytes of "instance" and "seq" (0: none) */
 static size_t key_text_at[256], key_text_len[256];
+#define TEXT_PAD 32                 /* bytes past a text that may be read or written over
+                                       (copy_short): key_texts and the two buffers keep them */
+static StrBuf value_texts;          /* each value word's canonical text (format 2's 0xA0-0xFF) */
+static size_t value_text_at[96], value_text_len[96];
+static unsigned value_count;       /* 0 until built (or when out of memory) */
+static bool texts_ready;            /* key_texts and value_texts were built whole */
 static pthread_once_t rank_once = PTHREAD_ONCE_INIT;
 static atomic_bool ranks_ready;     /* set once ranks_build has run: no pthread_once a record */
 
@@ -82,6 +89,20 @@ static void ranks_build(void)
         strbuf_put(&key_texts, ":", 1);
         key_text_len[b] = key_texts.len - key_text_at[b];
     }
+    for (unsigned tag = CODEC_TAG_VALUE; tag <= 0xFF; tag++) {
+        size_t len;
+        const char *text = codec_value_text(tag, &len);
+        if (!text)
+            break;
+        value_text_at[value_count] = value_texts.len;
+        audit_canon_string(text, len, &value_texts);
+        value_text_len[value_count] = value_texts.len - value_text_at[value_count];
+        value_count++;
+    }
+    strbuf_room(&key_texts, TEXT_PAD);
+    texts_ready = !strbuf_failed(&key_texts) && !strbuf_failed(&value_texts);
+    if (!texts_ready)
+        value_count = 0;            /* out of memory: each text written as it comes */
     atomic_store_explicit(&ranks_ready, true, memory_order_release);
 }
 
@@ -180,6 +201,40 @@ static bool members_sort(const CanonMember *m, size_t *place, size_t n)
     return true;
 }
 
+/* The canonical orders of the last objects sorted whose names are all key bytes, by
+   those bytes in the record's order: the same kinds of records hold objects of the same
+   shape, sorted once. Per thread, a slot per hash of the bytes, the last shape wins. */
+#define SHAPE_SLOTS 64
+#define SHAPE_MAX 16
+typedef struct Shape {
+    unsigned char count;            /* 0: an empty slot */
+    unsigned char bytes[SHAPE_MAX];
+    unsigned char place[SHAPE_MAX];
+} Shape;
+static _Thread_local Shape shapes[SHAPE_SLOTS];
+
+/* members_sort, through the shapes seen: `bytes` the members' key bytes (`keyed`: all
+   are; then `hash` is of them). */
+static bool members_order(const CanonMember *m, size_t *place, size_t n, bool keyed, uint64_t hash,
+                          const unsigned char *bytes)
+{
+    if (!keyed || n > SHAPE_MAX)
+        return members_sort(m, place, n);
+    Shape *shape = &shapes[hash % SHAPE_SLOTS];
+    if (shape->count == n && memcmp(shape->bytes, bytes, n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            place[i] = shape->place[i];
+        return true;
+    }
+    if (!members_sort(m, place, n))
+        return false;               /* a duplicate: no shape kept */
+    shape->count = (unsigned char)n;
+    memcpy(shape->bytes, bytes, n);
+    for (size_t i = 0; i < n; i++)
+        shape->place[i] = (unsigned char)place[i];
+    return true;
+}
+
 /* The name of the next member: a key byte, or 0 and a name of its own. */
 static bool walk_name(Walk *w, CanonMember *m, int how)
 {
@@ -246,31 +301,57 @@ static void top_fields(Walk *w, const CanonMember *m, size_t count)
    order), made canonical: braces, names and values in order, assembled in c->order and
    put back from `start` (or, for the record's own object, at 0, by swapping the two
    buffers). */
+/* Copies `len` bytes 16 at a time: up to 15 bytes past them are read and written over
+   (both sides keep TEXT_PAD bytes past their text for it). */
+static void copy_short(char *to, const char *from, size_t len)
+{
+    if (len > 4 * 16) {
+        memcpy(to, from, len);
+        return;
+    }
+    for (size_t k = 0; k < len; k += 16)
+        memcpy(to + k, from + k, 16);
+}
+
 static void object_write(CodecCanon *c, const CanonMember *members, const size_t *place, size_t count,
                          size_t start)
 {
     StrBuf *out = &c->order;
-    if (strbuf_failed(&c->text))
-        return;
+    if (!strbuf_room(&c->text, TEXT_PAD))
+        return;                     /* out of memory: walk_record says so */
+    size_t total = 1 + count + (c->text.len - start);   /* braces, commas, the values */
+    for (size_t i = 0; i < count; i++)
+        total += members[i].byte && texts_ready ? key_text_len[members[i].byte] : 0;
     out->len = 0;
-    strbuf_put(out, "{", 1);
-    for (size_t i = 0; i < count; i++) {
-        const CanonMember *m = &members[place[i]];
-        if (i)
-            strbuf_put(out, ",", 1);
-        if (m->byte && !strbuf_failed(&key_texts)) {
-            strbuf_put(out, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
-        } else {
-            audit_canon_string(m->name, m->name_len, out);
-            strbuf_put(out, ":", 1);
-        }
-        strbuf_put(out, c->text.data + m->text_at, m->text_len);
-    }
-    strbuf_put(out, "}", 1);
-    if (strbuf_failed(out)) {
+    char *at = strbuf_room(out, total + TEXT_PAD);
+    if (!at) {
         strbuf_fail(&c->text);
         return;
     }
+    *at++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        const CanonMember *m = &members[place[i]];
+        if (i)
+            *at++ = ',';
+        if (m->byte && texts_ready) {
+            copy_short(at, key_texts.data + key_text_at[m->byte], key_text_len[m->byte]);
+            at += key_text_len[m->byte];
+        } else {                    /* a name of its own, written as it is escaped: then room
+                                       again for at most all `total` counted */
+            out->len = (size_t)(at - out->data);
+            audit_canon_string(m->name, m->name_len, out);
+            strbuf_put(out, ":", 1);
+            if (!(at = strbuf_room(out, total + TEXT_PAD))) {
+                strbuf_fail(&c->text);
+                return;
+            }
+        }
+        copy_short(at, c->text.data + m->text_at, m->text_len);
+        at += m->text_len;
+    }
+    *at++ = '}';
+    out->len = (size_t)(at - out->data);
+    out->data[out->len] = '\0';
     if (start == 0) {
         StrBuf text = c->text;
         c->text = *out;
@@ -295,18 +376,25 @@ static bool walk_object(Walk *w, uint64_t count, int depth, int how)
         return false;
     size_t base = c->member_top, start = c->text.len;
     c->member_top += (size_t)count;
-    bool ok = true;
+    bool ok = true, keyed = true;
+    uint64_t hash = 0;              /* of the key bytes, for members_order */
+    unsigned char bytes[SHAPE_MAX];
     for (size_t i = 0; ok && i < count; i++) {
-        CanonMember m;
-        ok = walk_name(w, &m, how);
-        m.value_at = w->at;
-        m.text_at = c->text.len;
+        CanonMember *m = &c->members[base + i];   /* again after the value: a nested
+                                                     object may move c->members */
+        ok = walk_name(w, m, how);
+        keyed &= m->byte != 0;
+        hash = hash * 33 + m->byte;
+        if (i < SHAPE_MAX)
+            bytes[i] = (unsigned char)m->byte;
+        size_t text_at = c->text.len;
+        m->value_at = w->at;
+        m->text_at = text_at;
         ok = ok && walk_value(w, depth + 1, how);
-        m.text_len = c->text.len - m.text_at;
-        c->members[base + i] = m;
+        c->members[base + i].text_len = c->text.len - text_at;
     }
     if (ok && how)
-        ok = members_sort(c->members + base, c->places + base, (size_t)count);
+        ok = members_order(c->members + base, c->places + base, (size_t)count, keyed, hash, bytes);
     if (ok && depth == 0)
         top_fields(w, c->members + base, (size_t)count);
     if (ok && (how & WALK_WRITE))
@@ -399,8 +487,6 @@ static bool walk_string(Walk *w, uint64_t len, int how)
    string it stands for. */
 static bool walk_shaped(Walk *w, unsigned tag, int how)
 {
-    char text[2 * CODEC_HEX_MAX];
-    size_t len;
     if (w->format < CODEC_FORMAT_2)
         return false;
     if (tag == CODEC_TAG_TIME) {
@@ -424,13 +510,16 @@ static bool walk_shaped(Walk *w, unsigned tag, int how)
         size_t n = w->bytes[w->at];
         if (n < CODEC_HEX_MIN || n > CODEC_HEX_MAX || n > walk_left(w) - 1)
             return false;
-        if (how & WALK_WRITE)
-            codec_hex_text(w->bytes + w->at + 1, n, text);
+        char *at = (how & WALK_WRITE) ? strbuf_room(&w->c->text, 2 * n + 2) : NULL;
+        if (at) {                   /* lowercase hex digits: nothing to escape */
+            at[0] = '"';
+            codec_hex_text(w->bytes + w->at + 1, n, at + 1);
+            at[2 * n + 1] = '"';
+            w->c->text.len += 2 * n + 2;
+            at[2 * n + 2] = '\0';
+        }
         w->at += 1 + n;
-        len = 2 * n;
     }
-    if (how & WALK_WRITE)
-        audit_canon_string(text, len, &w->c->text);
     return true;
 }
 
@@ -443,8 +532,9 @@ static bool walk_scalar(Walk *w, unsigned tag, int how)
     case CODEC_TAG_FALSE:
     case CODEC_TAG_TRUE: {
         static const char *const WORDS[] = {"null", "false", "true"};
+        static const size_t LENGTHS[] = {4, 5, 4};
         if (out)
-            strbuf_put(out, WORDS[tag], strlen(WORDS[tag]));
+            strbuf_put(out, WORDS[tag], LENGTHS[tag]);
         return true;
     }
     case CODEC_TAG_INT:
@@ -496,8 +586,11 @@ static bool walk_value(Walk *w, int depth, int how)
             return walk_scalar(w, tag, how);
         }
     case 1:                                             /* 0x20-0x3F: a small integer */
-        if (how & WALK_WRITE)
-            audit_canon_integer(tag - CODEC_TAG_SMALL_INT, &w->c->text);
+        if (how & WALK_WRITE) {
+            unsigned v = tag - CODEC_TAG_SMALL_INT;
+            char digits[2] = {(char)('0' + v / 10), (char)('0' + v % 10)};
+            strbuf_put(&w->c->text, digits + (v < 10), v < 10 ? 1 : 2);
+        }
         return true;
     case 2:
     case 3:                                             /* 0x40-0x7F: a short string */
@@ -509,7 +602,12 @@ static bool walk_value(Walk *w, int depth, int how)
             return walk_object(w, tag - CODEC_TAG_SHORT_OBJECT, depth, how);
         return walk_array(w, tag - CODEC_TAG_SHORT_ARRAY, depth, how);
     default: {                                          /* 0xA0-0xFF: a value word (format 2) */
-        size_t len;
+        size_t len, word = tag - CODEC_TAG_VALUE;
+        if (w->format >= CODEC_FORMAT_2 && word < value_count) {
+            if (how & WALK_WRITE)
+                strbuf_put(&w->c->text, value_texts.data + value_text_at[word], value_text_len[word]);
+            return true;
+        }
         const char *text = w->format >= CODEC_FORMAT_2 ? codec_value_text(tag, &len) : NULL;
         if (text && (how & WALK_WRITE))
             audit_canon_string(text, len, &w->c->text);
@@ -573,25 +671,64 @@ int codec_member_integer(CodecCanon *c, const void *data, size_t len, const char
     return rc;
 }
 
+/* The names a caller asks codec_canon_members for, looked up once per table (per thread,
+   the last NAME_TABLES tables asked): their lengths, and for each key byte the name it
+   stands for. A table is known by its address: callers pass tables that live as long
+   as the process (static arrays). */
+#define NAME_TABLES 4
+typedef struct NameSlots {
+    const char *const *names;
+    size_t count;
+    size_t lengths[CODEC_CANON_NAMES_MAX];
+    unsigned char slot[256];        /* key byte -> 1 + the index of its name; 0: none */
+} NameSlots;
+static _Thread_local NameSlots name_slots[NAME_TABLES];
+static _Thread_local unsigned name_slots_next;
+
+static const NameSlots *names_slotted(const char *const *names, size_t count)
+{
+    for (unsigned k = 0; k < NAME_TABLES; k++)
+        if (name_slots[k].names == names && name_slots[k].count == count)
+            return &name_slots[k];
+    NameSlots *t = &name_slots[name_slots_next++ % NAME_TABLES];
+    memset(t->slot, 0, sizeof t->slot);
+    for (size_t i = 0; i < count; i++) {
+        t->lengths[i] = strlen(names[i]);
+        for (unsigned b = key_count; b >= 1; b--)   /* the first name wins, as before */
+            if (key_lengths[b - 1] == t->lengths[i] && memcmp(key_names[b - 1], names[i], t->lengths[i]) == 0 &&
+                !t->slot[b])
+                t->slot[b] = (unsigned char)(i + 1);
+    }
+    t->names = names;
+    t->count = count;
+    return t;
+}
+
 size_t codec_canon_members(const CodecCanon *c, const CodecView *record, const char *const *names, size_t count,
                            CodecView *values)
 {
-    size_t lengths[CODEC_CANON_NAMES_MAX], found = 0;
-    if (count > CODEC_CANON_NAMES_MAX)
+    size_t found = 0;
+    if (count > CODEC_CANON_NAMES_MAX || !atomic_load_explicit(&ranks_ready, memory_order_acquire))
         return codec_view_members(record, names, count, values);
-    for (size_t i = 0; i < count; i++) {
-        values[i] = (CodecView){.len = 0};
-        lengths[i] = strlen(names[i]);
-    }
+    const NameSlots *t = names_slotted(names, count);
+    for (size_t i = 0; i < count; i++)
+        values[i].len = 0;
     for (size_t k = 0; k < c->top_count && found < count; k++) {
         const CanonMember *m = &c->members[k];
-        for (size_t i = 0; i < count; i++)
-            if (lengths[i] == m->name_len && !values[i].len && memcmp(names[i], m->name, m->name_len) == 0) {
-                values[i] = *record;
-                values[i].at = m->value_at;
-                found++;
-                break;
-            }
+        size_t i;
+        if (m->byte) {
+            if (!t->slot[m->byte] || values[i = t->slot[m->byte] - 1].len)
+                continue;
+        } else {
+            for (i = 0; i < count; i++)
+                if (t->lengths[i] == m->name_len && !values[i].len && memcmp(names[i], m->name, m->name_len) == 0)
+                    break;
+            if (i == count)
+                continue;
+        }
+        values[i] = *record;
+        values[i].at = m->value_at;
+        found++;
     }
     return found;
 }

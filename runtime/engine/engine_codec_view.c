@@ -183,37 +183,63 @@ bool codec_view_next(CodecViewItems *items, CodecView *value, const char **name,
     return true;
 }
 
+/* The members of `object` one by one, as codec_view_next gives them, read in place (no
+   view copied a member): false when there are no more or one cannot be read. */
+typedef struct MemberWalk {
+    uint64_t left;
+    size_t at;
+} MemberWalk;
+
+static bool members_begin(const CodecView *object, MemberWalk *m)
+{
+    bool is_object;
+    return view_container(object, object->at, &is_object, &m->left, &m->at) && is_object;
+}
+
+static bool members_next(const CodecView *object, MemberWalk *m, const char **name, size_t *name_len,
+                         size_t *value_at)
+{
+    if (m->left == 0 || !skip_name(object, &m->at, name, name_len))
+        return false;
+    *value_at = m->at;
+    if (!skip_value(object, &m->at, 0))
+        return false;
+    m->left--;
+    return true;
+}
+
 bool codec_view_member(const CodecView *object, const char *name, CodecView *value)
 {
-    CodecViewItems items;
+    MemberWalk m;
     const char *have;
-    size_t have_len, len = strlen(name);
-    codec_view_items(object, &items);
-    if (!items.object)
+    size_t have_len, at, len = strlen(name);
+    if (!members_begin(object, &m))
         return false;
-    while (codec_view_next(&items, value, &have, &have_len))
-        if (have_len == len && memcmp(have, name, len) == 0)
+    while (members_next(object, &m, &have, &have_len, &at))
+        if (have_len == len && memcmp(have, name, len) == 0) {
+            *value = *object;
+            value->at = at;
             return true;
+        }
     return false;
 }
 
 size_t codec_view_members(const CodecView *object, const char *const *names, size_t count, CodecView *values)
 {
-    CodecViewItems items;
-    CodecView value;
+    MemberWalk m;
     const char *have;
-    size_t have_len, found = 0;
+    size_t have_len, at, found = 0;
     for (size_t i = 0; i < count; i++)
         values[i] = (CodecView){.len = 0};
-    codec_view_items(object, &items);
-    if (!items.object)
+    if (!members_begin(object, &m))
         return 0;
-    while (found < count && codec_view_next(&items, &value, &have, &have_len)) {
+    while (found < count && members_next(object, &m, &have, &have_len, &at)) {
         char first = have_len ? have[0] : '\0';
         for (size_t i = 0; i < count; i++)
             if (names[i][0] == first && !values[i].len && strlen(names[i]) == have_len &&
                 memcmp(names[i], have, have_len) == 0) {
-                values[i] = value;
+                values[i] = *object;
+                values[i].at = at;
                 found++;
                 break;
             }

@@ -169,6 +169,7 @@ struct Engine {
     unsigned program_count, program_cap;
     json_t *mock_cursor;            /* per connector.operation: how many replies used */
     StrBuf record_bytes;            /* reused: a record's bytes on their way to the store */
+    StrBuf index_scratch[2];        /* reused: the decisions index's key and row (records_put) */
     char notice[512];               /* what opening did, to tell once (engine_notice) */
     /* Memory kept between steps and batches so the hot path makes no large malloc
        (docs/internals.md, "Allocation"): the VM's block (lent to every run through
@@ -454,14 +455,20 @@ int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_l
    instance's `started` record before the store; step_write_records; an allocation that
    fails in it fails the step, step_end). `walked`, when not NULL, is the chain's
    canonical writer just after it wrote this record: the record's members are taken
-   from its walk (codec_canon_members), not found by a second walk. audit_index_build
+   from its walk (codec_canon_members), not found by a second walk. `scratch`, when not
+   NULL, is two buffers the caller keeps from record to record (emptied here, never
+   freed here), for the keys and rows written. audit_index_build
    makes the index from the whole history (the upgrade to schema 4), audit_index_clear
    empties it. Each returns STORE_OK or a store code. audit_index_search runs
    engine_audit_search's search on the index: *used false (and nothing else done) when
    the store has no index or a row of it cannot be read, so the caller folds the
    history instead. */
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
-                       size_t linked_count, const CodecCanon *walked);
+                       size_t linked_count, const CodecCanon *walked, StrBuf scratch[2]);
+/* Notes a `started` record of `instance` just linked (its bytes, where the step keeps
+   them, and `walked`, the chain's walk of it), so that an instance row made from it
+   later in the step reads its playbook from that walk (records_put). */
+void audit_index_started(uint64_t instance, const void *record, size_t len, const CodecCanon *walked);
 /* Whether audit_index_record would change the index for a record of `kind` of
    `instance` (in *needed): the step reads only those (records_put). STORE_OK or a
    store code. */

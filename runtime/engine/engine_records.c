@@ -12,6 +12,7 @@
 #include "engine_internal.h"
 #include "utf8.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,23 @@ void record_head(Instance *in, RecordHead *head)
 
 /* ---- the writer ---- */
 
+/* The members every record starts with, their key bytes looked up once. */
+enum { HEAD_AT, HEAD_INSTANCE, HEAD_SEQ, HEAD_KIND, HEAD_STATE, HEAD_KEYS };
+static const char *const HEAD_NAMES[HEAD_KEYS] = {"at", "instance", "seq", "kind", "state"};
+static unsigned head_bytes[HEAD_KEYS];
+static pthread_once_t head_once = PTHREAD_ONCE_INIT;
+
+static void head_bytes_find(void)
+{
+    for (int k = 0; k < HEAD_KEYS; k++)
+        head_bytes[k] = codec_key_of(HEAD_NAMES[k]);
+}
+
+static void head_key(CodecWriter *w, int k)
+{
+    codec_write_key_byte(w, head_bytes[k], HEAD_NAMES[k]);
+}
+
 CodecWriter *record_begin(Step *s, Instance *in, const char *kind)
 {
     RecordHead head;
@@ -125,14 +143,21 @@ CodecWriter *record_begin(Step *s, Instance *in, const char *kind)
     CodecWriter *w = &r->writer;
     codec_write_begin(w, &r->bytes);
     codec_write_object(w);
-    record_time(w, "at", s->now);
-    record_text(w, "instance", head.instance);
-    record_integer(w, "seq", head.seq);
-    record_text(w, "kind", kind);
-    if (head.state)
-        record_text(w, "state", head.state);
-    else
-        record_null(w, "state");   /* before the first state */
+    pthread_once(&head_once, head_bytes_find);
+    char at[40];
+    time_text(s->now, at);   /* the engine's text (whole seconds without ".000"), as a string */
+    head_key(w, HEAD_AT);
+    codec_write_string(w, at, strlen(at));
+    if (head.instance) {     /* as record_text: no member for none */
+        head_key(w, HEAD_INSTANCE);
+        codec_write_text(w, head.instance);
+    }
+    head_key(w, HEAD_SEQ);
+    codec_write_integer(w, head.seq);
+    head_key(w, HEAD_KIND);
+    codec_write_text(w, kind);
+    head_key(w, HEAD_STATE);
+    codec_write_text(w, head.state);   /* null before the first state */
     return w;
 }
 

@@ -642,14 +642,24 @@ static size_t entry_end(const StepRecords *r, size_t i)
 static int record_index(Step *s, HistoryChain *chain, size_t i)
 {
     const StepRecord *item = &s->records->items[i];
-    if (!strcmp(item->kind, "resolved"))
-        ask_window_note(s, item->instance);   /* the next ask in this transaction sees it */
+    if (item->kind[0] == 'r' && !strcmp(item->kind, "resolved"))
+        ask_window_note(s, item->instance);
+    if (item->seq == 1 && !strcmp(item->kind, "started")) {
+        StoreBytes started = step_record_bytes(s->records, i);
+        audit_index_started(item->instance, started.data, started.len, &chain->canonical);
+    }   /* the next ask in this transaction sees it */
     bool needed;
     int rc = audit_index_needs(s->txn, item->kind, item->instance, &needed);
     if (rc != STORE_OK || !needed)
         return rc;
     StoreBytes bytes = step_record_bytes(s->records, i);
-    return audit_index_record(s->txn, bytes.data, bytes.len, s->records, i, &chain->canonical);
+    int rc_index = audit_index_record(s->txn, bytes.data, bytes.len, s->records, i, &chain->canonical,
+                                      s->engine->index_scratch);
+    StrBuf *scratch = s->engine->index_scratch;
+    for (int k = 0; k < 2; k++)
+        if (scratch[k].cap > RECORD_BYTES_KEEP || strbuf_failed(&scratch[k]))
+            strbuf_free(&scratch[k]);   /* one grown past the keep for a big row let go */
+    return rc_index;
 }
 
 /* Puts records i to j - 1 of the step's list in the store as one entry, linked on the

@@ -400,6 +400,40 @@ static void test_pair_bytes(void **state)
     assert_int_equal(codec_pair_bytes("kind", long_value, CODEC_FORMAT_2, pair), 65);
 }
 
+/* codec_write_key_byte with codec_key_of's byte writes what codec_write_key writes: a
+   key of the table (one byte), one of its own (0, its length and bytes), inside an object
+   and inside an object in an array (the counts the writer keeps). */
+static void test_key_bytes(void **state)
+{
+    (void)state;
+    static const char *const KEYS[] = {"kind", "instance", "not a key of the table", "at"};
+    for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
+        StrBuf slow = STRBUF_INIT, fast = STRBUF_INIT;
+        CodecWriter a, b;
+        codec_write_begin(&a, &slow);
+        codec_write_begin(&b, &fast);
+        codec_write_object(&a);
+        codec_write_object(&b);
+        codec_write_key(&a, KEYS[i]);
+        codec_write_key_byte(&b, codec_key_of(KEYS[i]), KEYS[i]);
+        codec_write_array(&a);
+        codec_write_array(&b);
+        codec_write_object(&a);
+        codec_write_object(&b);
+        codec_write_key(&a, KEYS[i]);
+        codec_write_key_byte(&b, codec_key_of(KEYS[i]), KEYS[i]);
+        codec_write_integer(&a, 7);
+        codec_write_integer(&b, 7);
+        assert_int_equal(codec_write_end(&a), CODEC_OK);
+        assert_int_equal(codec_write_end(&b), CODEC_OK);
+        assert_int_equal(slow.len, fast.len);
+        assert_memory_equal(slow.data, fast.data, slow.len);
+        assert_true((codec_key_of(KEYS[i]) != 0) == (i != 2));
+        strbuf_free(&slow);
+        strbuf_free(&fast);
+    }
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -410,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_format2),
         cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_pair_bytes),
+        cmocka_unit_test(test_key_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

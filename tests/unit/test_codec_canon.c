@@ -246,6 +246,74 @@ static void test_record_fields(void **state)
     json_decref(record);
 }
 
+/* ---- what the walk keeps from record to record ---- */
+
+static void same_verdict(const unsigned char *bytes, size_t len, CodecCanon *fast);
+
+/* Objects of one shape (the same key bytes in the same order) are sorted once and the
+   order kept (engine_codec_canon.c, members_order): records of the shape seen before, of
+   other values, of the same bytes in another order, and of a key byte twice (damage, never
+   kept) must each get their own verdict and form. */
+static void test_shapes_kept(void **state)
+{
+    (void)state;
+    CodecCanon fast = {0};
+    for (int round = 0; round < 3; round++) {
+        json_t *a = json_pack("{s:s,s:s,s:I,s:s,s:n}", "at", "2026-06-15T06:00:00.000Z", "instance", "i7", "seq",
+                              (json_int_t)round, "kind", round ? "asked" : "started", "state");
+        json_t *b = json_pack("{s:s,s:I,s:s,s:s,s:n}", "kind", "entered", "seq", (json_int_t)9, "instance", "i8",
+                              "at", "2026-06-15T06:00:01.000Z", "state");
+        check(a);                   /* takes them */
+        check(b);
+    }
+    const unsigned char two[] = {0x01, 0x92, 0x01, 0x20, 0x02, 0x21};   /* key bytes 1, 2 */
+    const unsigned char same[] = {0x01, 0x92, 0x01, 0x20, 0x01, 0x21};  /* key byte 1 twice */
+    for (int round = 0; round < 2; round++) {
+        same_verdict(two, sizeof two, &fast);
+        assert_int_equal(codec_canon(&fast, two, sizeof two), CODEC_OK);
+        same_verdict(same, sizeof same, &fast);
+        assert_int_equal(codec_canon(&fast, same, sizeof same), CODEC_DAMAGED);
+    }
+    codec_canon_free(&fast);
+}
+
+/* codec_canon_members gives what codec_view_members gives, with more name tables in turn
+   than it keeps looked up (NAME_TABLES), names of the key table and of their own. */
+static const char *const TABLE_A[] = {"kind", "instance", "nobody", "task"};
+static const char *const TABLE_B[] = {"seq", "at"};
+static const char *const TABLE_C[] = {"own name", "kind"};
+static const char *const TABLE_D[] = {"state"};
+static const char *const TABLE_E[] = {"at", "seq", "kind", "instance", "state", "own name"};
+
+static void test_members_tables(void **state)
+{
+    (void)state;
+    const char *const *tables[] = {TABLE_A, TABLE_B, TABLE_C, TABLE_D, TABLE_E};
+    const size_t counts[] = {4, 2, 2, 1, 6};
+    json_t *record = json_pack("{s:s,s:s,s:I,s:s,s:n,s:i}", "at", "2026-06-15T06:00:00.000Z", "instance", "i42",
+                               "seq", (json_int_t)3, "kind", "asked", "state", "own name", 5);
+    StrBuf bytes = STRBUF_INIT;
+    assert_int_equal(codec_encode(record, &bytes), CODEC_OK);
+    CodecCanon c = {0};
+    assert_int_equal(codec_canon(&c, bytes.data, bytes.len), CODEC_OK);
+    CodecView view;
+    assert_true(codec_view_open(bytes.data, bytes.len, &view));
+    for (int round = 0; round < 12; round++) {
+        size_t t = (size_t)(round * 3) % 5;
+        CodecView fast[8], slow[8];
+        size_t found = codec_canon_members(&c, &view, tables[t], counts[t], fast);
+        assert_int_equal(found, codec_view_members(&view, tables[t], counts[t], slow));
+        for (size_t i = 0; i < counts[t]; i++) {
+            assert_int_equal(fast[i].len, slow[i].len);
+            if (slow[i].len)
+                assert_int_equal(fast[i].at, slow[i].at);
+        }
+    }
+    codec_canon_free(&c);
+    strbuf_free(&bytes);
+    json_decref(record);
+}
+
 /* ---- damage: the same bytes refused both ways ---- */
 
 static void same_verdict(const unsigned char *bytes, size_t len, CodecCanon *fast)
@@ -356,6 +424,8 @@ int main(void)
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_record_fields),
+        cmocka_unit_test(test_shapes_kept),
+        cmocka_unit_test(test_members_tables),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_strings),
     };
