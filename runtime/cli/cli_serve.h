@@ -9,6 +9,7 @@
  *   cli_serve_apply.c    what each job does to the engine, and its reply
  *   cli_serve_reply.c    JSON replies, error bodies, the Idempotency-Key memory
  *   cli_serve_json.c     JSON text written without a jansson dump (the replies of a commit)
+ *   cli_serve_body.c     request bodies of plain JSON read in one pass (the door's quick way)
  *   cli_serve_metrics.c  counters and the /metrics text; the JSON log lines
  *
  * The picture and the decisions are in docs/operations.md.
@@ -136,7 +137,15 @@ void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len
 void serve_log_json(StrBuf *line, const char *name, const json_t *value);
 void serve_log_integer(StrBuf *line, const char *name, long long value);
 void serve_log_real(StrBuf *line, const char *name, double value);
+/* `micros` / 1000.0 as serve_log_real writes it (the request lines' "ms"), made
+   without printf for the times a request takes. */
+void serve_log_millis(StrBuf *line, const char *name, int64_t micros);
 void serve_log_end(StrBuf *line);
+/* The calling thread's own line (empty), for lines made per request and per record:
+   serve_log_end empties it instead of freeing it, so such a line allocates nothing
+   once the thread has made its first. NULL when none could be made: use a StrBuf of
+   the caller's own. */
+StrBuf *serve_log_own(void);
 void serve_log_gather(bool on);
 void serve_log_flush(void);
 /* Whether lines wait for serve_log_flush. */
@@ -268,6 +277,16 @@ ServeIdem *serve_idem_new(const char *db);
 void serve_idem_free(ServeIdem *idem);
 int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key);
 void serve_idem_keep(ServeIdem *idem, const char *key, int status, const char *body, size_t len);
+
+/* ---- request bodies (cli_serve_body.c) ---- */
+
+/* The tree value_json_load(text, len, JSON_REJECT_DUPLICATES, 0, ...) makes of a body
+   whose top level is an object and whose every token is plain (ASCII strings without
+   escapes, integers of at most 18 digits, true, false, null; see the file), read in one
+   pass; NULL (and nothing said) for any other body: the caller reads it with
+   value_json_load. With `compact`, the body's text as json_dumps(tree, JSON_COMPACT |
+   JSON_ENCODE_ANY) writes it is appended there (only when the tree is returned). */
+json_t *serve_body_quick(const char *text, size_t len, StrBuf *compact);
 
 /* ---- inputs in flight (cli_serve_inflight.c) ---- */
 

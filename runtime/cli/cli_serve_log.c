@@ -150,10 +150,15 @@ void serve_log_json(StrBuf *line, const char *name, const json_t *value)
 
 void serve_log_integer(StrBuf *line, const char *name, long long value)
 {
-    char digits[24];
-    snprintf(digits, sizeof digits, "%lld", value);
+    char digits[24], *p = digits + sizeof digits;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do
+        *--p = (char)('0' + magnitude % 10);
+    while ((magnitude /= 10) > 0);
+    if (value < 0)
+        *--p = '-';
     log_name(line, name);
-    strbuf_puts(line, digits);
+    strbuf_put(line, p, (size_t)(digits + sizeof digits - p));
 }
 
 /* A real as jansson writes it with JSON_REAL_PRECISION(6): %.6g, with ".0" when it would
@@ -181,11 +186,73 @@ void serve_log_real(StrBuf *line, const char *name, double value)
     strbuf_puts(line, text);
 }
 
+/* Each thread's own line, kept between its lines (see serve_log_own); freed when the
+   thread ends. */
+static pthread_key_t log_own_key;
+static pthread_once_t log_own_once = PTHREAD_ONCE_INIT;
+
+static void log_own_free(void *own)
+{
+    strbuf_free(own);
+    free(own);
+}
+
+static void log_own_make_key(void)
+{
+    if (pthread_key_create(&log_own_key, log_own_free) != 0)
+        log_own_key = (pthread_key_t)-1;
+}
+
+StrBuf *serve_log_own(void)
+{
+    pthread_once(&log_own_once, log_own_make_key);
+    if (log_own_key == (pthread_key_t)-1)
+        return NULL;
+    StrBuf *own = pthread_getspecific(log_own_key);
+    if (!own && (own = calloc(1, sizeof *own)) && pthread_setspecific(log_own_key, own) != 0) {
+        free(own);
+        own = NULL;
+    }
+    return own;
+}
+
+/* `micros` / 1000 as serve_log_real writes it: for 0 <= micros < 1,000,000 the
+   quotient has at most six significant digits, so %.6g writes it exactly, as
+   digits, a point and the fraction without its trailing zeros (".0" when it has none);
+   anything else goes through serve_log_real. */
+void serve_log_millis(StrBuf *line, const char *name, int64_t micros)
+{
+    if (micros < 0 || micros >= 1000000) {
+        serve_log_real(line, name, (double)micros / 1000.0);
+        return;
+    }
+    char text[16], *p = text + sizeof text;
+    unsigned whole = (unsigned)(micros / 1000), fraction = (unsigned)(micros % 1000);
+    int digits = 3;
+    for (; digits > 1 && fraction % 10 == 0; digits--)
+        fraction /= 10;
+    for (int i = 0; i < digits; i++, fraction /= 10)
+        *--p = (char)('0' + fraction % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + whole % 10);
+    while ((whole /= 10) > 0);
+    log_name(line, name);
+    strbuf_put(line, p, (size_t)(text + sizeof text - p));
+}
+
 void serve_log_end(StrBuf *line)
 {
     strbuf_putc(line, '}');
     log_put(line);
-    strbuf_free(line);
+    pthread_once(&log_own_once, log_own_make_key);
+    bool own = log_own_key != (pthread_key_t)-1 && line == pthread_getspecific(log_own_key);
+    if (own && !strbuf_failed(line)) {   /* kept for the thread's next line */
+        line->len = 0;
+        line->data[0] = '\0';
+    } else {
+        strbuf_free(line);
+    }
 }
 
 void serve_log(const char *level, const char *event, json_t *fields)
