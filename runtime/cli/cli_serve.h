@@ -79,7 +79,6 @@ typedef struct ServeToken {
 typedef struct ServeTokens {
     ServeToken *items;
     size_t count;
-    struct evp_md_st *sha256;       /* OpenSSL's SHA-256, fetched once (NULL: SHA256()) */
 } ServeTokens;
 
 /* Parses a tokens file's JSON ({NAME: {"sha256", "person" | "on_behalf": true, "may"}}),
@@ -180,6 +179,11 @@ typedef struct Serve {
     pthread_t engine_thread;
     bool engine_started;
     ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
+    /* the round's batchable inputs, their jobs and their data texts, batch_max long,
+       made at the engine thread's first round and kept (cli_serve_apply.c) */
+    struct EngineInput *round_inputs;
+    ServeJob **round_mine;
+    char **round_texts;
     atomic_int connections;         /* open HTTP connections (serve_on_connection) */
     atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
@@ -193,6 +197,7 @@ typedef struct Serve {
     unsigned batch_max;
     int inflight_fd;                /* DIR/inputs.inflight; -1: not open */
     size_t inflight_len;            /* bytes the round wrote to it so far */
+    StrBuf inflight_text;           /* the lines being written, kept between rounds */
     atomic_bool ready;
 } Serve;
 
@@ -239,6 +244,8 @@ int64_t serve_clock(const Serve *serve);
    jobs[0..count) and those serve_gather_more brings while the round's inputs are being
    applied (jobs is batch_max long). */
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
+/* Frees what the rounds kept (after the engine thread has ended). */
+void serve_apply_free(Serve *serve);
 /* The round's gather (cli_serve_loop.c): waits while more jobs may come for the round
    that has taken `taken` so far, and takes them into jobs[taken..batch_max). Returns how
    many it took; 0: the gather is over, the round commits. */

@@ -193,6 +193,12 @@ json_t *serve_body_quick(const char *text, size_t len, StrBuf *compact)
 {
     Quick q = {.p = text, .end = text + len, .compact = compact};
     size_t mark = compact ? compact->len : 0;
+    if (compact && !strbuf_failed(compact) && (!compact->data || compact->cap - mark <= len)) {
+        strbuf_append(compact, text, len);   /* room for it at once: the compact text is never longer */
+        compact->len = mark;
+        if (compact->data)
+            compact->data[mark] = '\0';
+    }
     quick_space(&q);
     json_t *body = q.p < q.end && *q.p == '{' ? quick_value(&q) : NULL;
     quick_space(&q);

@@ -23,6 +23,8 @@
 #include "strbuf.h"
 
 #define LOG_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+/* Appends a string literal (its length known when compiled). */
+#define LOG_PUT_LITERAL(line, literal) strbuf_put((line), (literal), sizeof(literal) - 1)
 
 /* The log: lines go to stderr at once, or, while the engine thread gathers them
    (serve_log_gather), into `log_held` until its next serve_log_flush (after each group
@@ -56,7 +58,7 @@ static void log_put(const StrBuf *line)
         return;
     pthread_mutex_lock(&log_lock);
     strbuf_put(&log_held, line->data, line->len);
-    strbuf_putc(&log_held, '\n');
+    strbuf_put(&log_held, "\n", 1);
     if (strbuf_failed(&log_held)) {   /* out of memory: what is held is lost, this line goes alone */
         strbuf_free(&log_held);
         log_held = (StrBuf)STRBUF_INIT;
@@ -73,41 +75,46 @@ static void log_at(StrBuf *line)
 {
     static _Thread_local time_t made_for = -1;
     static _Thread_local char second[32];
+    static _Thread_local size_t second_len;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     if (ts.tv_sec != made_for) {
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
-        snprintf(second, sizeof second, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        int n = snprintf(second, sizeof second, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        second_len = n > 0 && (size_t)n < sizeof second ? (size_t)n : strlen(second);
         made_for = ts.tv_sec;
     }
     unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
     char fraction[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
-    strbuf_puts(line, "{\"at\":\"");
-    strbuf_puts(line, second);
+    LOG_PUT_LITERAL(line, "{\"at\":\"");
+    strbuf_put(line, second, second_len);
     strbuf_put(line, fraction, sizeof fraction);
 }
 
 /* Appends `,"name":` (a name of serve's own: plain ASCII). */
 static void log_name(StrBuf *line, const char *name)
 {
-    strbuf_puts(line, ",\"");
-    strbuf_puts(line, name);
-    strbuf_puts(line, "\":");
+    LOG_PUT_LITERAL(line, ",\"");
+    strbuf_put(line, name, strlen(name));
+    LOG_PUT_LITERAL(line, "\":");
+}
+
+/* Appends `,"name":"text"` for text of serve's own (plain ASCII). */
+static void log_plain(StrBuf *line, const char *name, const char *text, size_t len)
+{
+    log_name(line, name);
+    LOG_PUT_LITERAL(line, "\"");
+    strbuf_put(line, text, len);
+    LOG_PUT_LITERAL(line, "\"");
 }
 
 void serve_log_begin(StrBuf *line, const char *level, const char *event)
 {
     log_at(line);
-    log_name(line, "level");
-    strbuf_putc(line, '"');
-    strbuf_puts(line, level);
-    strbuf_putc(line, '"');
-    log_name(line, "event");
-    strbuf_putc(line, '"');
-    strbuf_puts(line, event);
-    strbuf_putc(line, '"');
+    log_plain(line, "level", level, strlen(level));
+    log_plain(line, "event", event, strlen(event));
 }
 
 /* Appends `,"name":` and `value` as jansson writes it (NULL: null). */
@@ -124,10 +131,7 @@ void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len
     if (!text) {
         log_put_json(line, name, NULL);
     } else if (serve_json_plain(text, len)) {
-        log_name(line, name);
-        strbuf_putc(line, '"');
-        strbuf_put(line, text, len);
-        strbuf_putc(line, '"');
+        log_plain(line, name, text, len);
     } else {
         json_t *string = json_stringn(text, len);   /* NULL when not UTF-8: null */
         log_put_json(line, name, string);
@@ -243,7 +247,7 @@ void serve_log_millis(StrBuf *line, const char *name, int64_t micros)
 
 void serve_log_end(StrBuf *line)
 {
-    strbuf_putc(line, '}');
+    LOG_PUT_LITERAL(line, "}");
     log_put(line);
     pthread_once(&log_own_once, log_own_make_key);
     bool own = log_own_key != (pthread_key_t)-1 && line == pthread_getspecific(log_own_key);
