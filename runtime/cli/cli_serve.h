@@ -135,6 +135,8 @@ void serve_log_string(StrBuf *line, const char *name, const char *value);
 void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len);
 void serve_log_json(StrBuf *line, const char *name, const json_t *value);
 void serve_log_integer(StrBuf *line, const char *name, long long value);
+/* Appends `n` in decimal, as printf's %lld writes it (no printf: lines per request). */
+void serve_put_decimal(StrBuf *out, long long n);
 void serve_log_real(StrBuf *line, const char *name, double value);
 /* `micros` / 1000.0 as serve_log_real writes it (the request lines' "ms"), made
    without printf for the times a request takes. */

@@ -60,15 +60,8 @@ void serve_inflight_close(Serve *serve)
 /* Appends `name` and then `n` in decimal (no printf: a line per input). */
 static void inflight_number(StrBuf *out, const char *name, long long n)
 {
-    char digits[24], *p = digits + sizeof digits;
-    unsigned long long magnitude = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-    do
-        *--p = (char)('0' + magnitude % 10);
-    while ((magnitude /= 10) > 0);
-    if (n < 0)
-        *--p = '-';
     strbuf_puts(out, name);
-    strbuf_put(out, p, (size_t)(digits + sizeof digits - p));
+    serve_put_decimal(out, n);
 }
 
 /* Appends `,"name":` and `text` as a JSON string (NULL: null). */

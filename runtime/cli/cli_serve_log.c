@@ -152,17 +152,22 @@ void serve_log_json(StrBuf *line, const char *name, const json_t *value)
         log_put_json(line, name, value);
 }
 
-void serve_log_integer(StrBuf *line, const char *name, long long value)
+void serve_put_decimal(StrBuf *out, long long n)
 {
     char digits[24], *p = digits + sizeof digits;
-    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    unsigned long long magnitude = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
     do
         *--p = (char)('0' + magnitude % 10);
     while ((magnitude /= 10) > 0);
-    if (value < 0)
+    if (n < 0)
         *--p = '-';
+    strbuf_put(out, p, (size_t)(digits + sizeof digits - p));
+}
+
+void serve_log_integer(StrBuf *line, const char *name, long long value)
+{
     log_name(line, name);
-    strbuf_put(line, p, (size_t)(digits + sizeof digits - p));
+    serve_put_decimal(line, value);
 }
 
 /* A real as jansson writes it with JSON_REAL_PRECISION(6): %.6g, with ".0" when it would

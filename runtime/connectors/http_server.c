@@ -28,6 +28,11 @@ struct HttpServer {
     bool quiesced;
 };
 
+/* A body whose Content-Length is at most this gets its buffer at that size when its
+   first bytes come; a longer one grows with what comes (a client that announces much
+   and sends little holds no more than it sent). */
+#define HTTP_BODY_SIZED (64 * 1024)
+
 typedef struct HttpReq {
     HttpRequest pub;
     HttpServer *server;
@@ -122,7 +127,7 @@ static bool http_req_begin(HttpReq *r, const char *method, const char *url)
         unsigned long long n = strtoull(length, &end, 10);
         if (*end == '\0' && n > r->server->options.max_body)
             r->over = true;
-        else if (*end == '\0' && n > 0)   /* the body's buffer made once, at its size */
+        else if (*end == '\0' && n > 0 && n <= HTTP_BODY_SIZED)   /* its buffer made once, at its size */
             r->cap = (size_t)n + 1;
     }
     HttpRequest *p = &r->pub;
