@@ -176,14 +176,17 @@ static enum MHD_Result http_send(HttpReq *r)
     if (r->reply_type)
         MHD_add_response_header(response, "Content-Type", r->reply_type);
     const char *colon = r->reply_header ? strchr(r->reply_header, ':') : NULL;
-    if (colon) {
-        char name[128];
+    if (colon) {   /* the name before the colon, on the stack when it is short */
+        char short_name[128];
         size_t n = (size_t)(colon - r->reply_header);
-        if (n < sizeof name) {
+        char *name = n < sizeof short_name ? short_name : malloc(n + 1);
+        if (name) {
             memcpy(name, r->reply_header, n);
             name[n] = '\0';
             MHD_add_response_header(response, name, colon + 1 + strspn(colon + 1, " "));
         }
+        if (name != short_name)
+            free(name);
     }
     r->reply = NULL;   /* the response's now */
     enum MHD_Result ok = MHD_queue_response(r->connection, (unsigned)r->status, response);
