@@ -376,6 +376,7 @@ static void serve_close(Serve *s, int lock_fd)
     serve_loop_stop(s);          /* every queued job answered; later ones get 503 */
     http_server_stop(s->http);   /* no request is suspended any more */
     s->http = NULL;
+    serve_jobs_reap(s);          /* what the engine thread handed back last */
     if (s->engine)
         engine_close(s->engine);
     s->engine = NULL;

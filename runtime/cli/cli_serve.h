@@ -187,6 +187,9 @@ typedef struct Serve {
     ServeJob **round_mine;
     char **round_texts;
     atomic_int connections;         /* open HTTP connections (serve_on_connection) */
+    /* jobs the engine thread is done with, freed by the HTTP thread that made them
+       (serve_jobs_retire, serve_jobs_reap): a list linked by ServeJob.retired_next */
+    _Atomic(ServeJob *) retired;
     atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
@@ -222,9 +225,17 @@ struct ServeJob {
     json_t *filter;
     int64_t since;
     int64_t queued_us;
+    ServeJob *retired_next;         /* in Serve.retired */
 };
 
 void serve_job_free(ServeJob *job);
+/* The engine thread hands back jobs[0..count) once it is done with them (each request
+   answered): the HTTP thread frees them at its next request (serve_jobs_reap), so what
+   it allocated goes back to its own caches of small blocks, not the engine thread's.
+   serve_jobs_reap frees every job handed back so far (any thread; at the end, the main
+   one). */
+void serve_jobs_retire(Serve *serve, ServeJob **jobs, size_t count);
+void serve_jobs_reap(Serve *serve);
 
 /* The request handler given to the HTTP server (cli_serve_http.c). */
 void serve_on_request(void *context, HttpRequest *request);

@@ -344,9 +344,8 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
 {
     count = apply_round(serve, jobs, count, now);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (!apply_batchable(jobs[i]))
             apply_one(serve, jobs[i], now);
-        serve_job_free(jobs[i]);
-    }
+    serve_jobs_retire(serve, jobs, count);
 }

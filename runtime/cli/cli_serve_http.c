@@ -43,6 +43,28 @@ static bool door_refuse(Door *d, int status, const char *code, const char *field
     return false;
 }
 
+void serve_jobs_retire(Serve *serve, ServeJob **jobs, size_t count)
+{
+    if (!count)
+        return;
+    for (size_t i = 0; i + 1 < count; i++)
+        jobs[i]->retired_next = jobs[i + 1];
+    ServeJob *head = atomic_load(&serve->retired);
+    do
+        jobs[count - 1]->retired_next = head;
+    while (!atomic_compare_exchange_weak(&serve->retired, &head, jobs[0]));
+}
+
+void serve_jobs_reap(Serve *serve)
+{
+    if (!atomic_load_explicit(&serve->retired, memory_order_relaxed))
+        return;
+    for (ServeJob *job = atomic_exchange(&serve->retired, NULL), *next; job; job = next) {
+        next = job->retired_next;
+        serve_job_free(job);
+    }
+}
+
 void serve_job_free(ServeJob *job)
 {
     if (!job)
@@ -374,6 +396,7 @@ void serve_on_request(void *context, HttpRequest *request)
     Serve *s = context;
     ServeRoute route;
     const char *allow;
+    serve_jobs_reap(s);   /* the last rounds' jobs, freed where they were made */
     int found = serve_route(request->method, request->path, &route, &allow);
     if (found == SERVE_ROUTE_METHOD) {
         char header[32];
