@@ -236,6 +236,30 @@ static void test_signer_keys(void **state)
     }
 }
 
+/* Jobs handed back by the engine thread wait on serve's list, in rounds, until the HTTP
+   thread frees them all (ASan's leak check holds the freeing to account). */
+static void test_jobs_retired(void **state)
+{
+    (void)state;
+    Serve serve = {0};
+    ServeJob *jobs[5];
+    for (int i = 0; i < 5; i++) {
+        jobs[i] = calloc(1, sizeof *jobs[i]);
+        assert_non_null(jobs[i]);
+        jobs[i]->body = json_pack("{s:i}", "n", i);
+    }
+    serve_jobs_reap(&serve);   /* nothing yet */
+    serve_jobs_retire(&serve, jobs, 2);
+    serve_jobs_retire(&serve, jobs + 2, 3);
+    serve_jobs_retire(&serve, jobs, 0);
+    int count = 0;
+    for (ServeJob *j = atomic_load(&serve.retired); j; j = j->retired_next)
+        count++;
+    assert_int_equal(count, 5);
+    serve_jobs_reap(&serve);
+    assert_null(atomic_load(&serve.retired));
+}
+
 static ConnFile *serve_connectors(void)
 {
     json_t *problems = json_array();
@@ -382,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_signer_reused),
         cmocka_unit_test(test_signer_keys),
+        cmocka_unit_test(test_jobs_retired),
         cmocka_unit_test(test_webhook_map),
         cmocka_unit_test(test_event_types),
         cmocka_unit_test(test_times),
