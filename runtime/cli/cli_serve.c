@@ -274,15 +274,14 @@ static int serve_tokens(Serve *s, const ServeArgs *a)
 static void serve_on_done(void *context, const char *method, const char *path, int status, int64_t micros)
 {
     (void)context;
-    char clean[200];
-    snprintf(clean, sizeof clean, "%s", path);
-    StrBuf line = STRBUF_INIT;
-    serve_log_begin(&line, status >= 500 || status == 0 ? "warn" : "info", "request");
-    serve_log_string(&line, "method", method);
-    serve_log_string(&line, "path", clean);
-    serve_log_integer(&line, "status", status);
-    serve_log_real(&line, "ms", (double)micros / 1000.0);
-    serve_log_end(&line);
+    StrBuf mine = STRBUF_INIT, *line = serve_log_own();
+    line = line ? line : &mine;
+    serve_log_begin(line, status >= 500 || status == 0 ? "warn" : "info", "request");
+    serve_log_string(line, "method", method);
+    serve_log_text(line, "path", path, strnlen(path, 199));   /* cut at 199 bytes */
+    serve_log_integer(line, "status", status);
+    serve_log_millis(line, "ms", micros);
+    serve_log_end(line);
 }
 
 /* Open connections, which the engine thread's gather waits for (cli_serve_loop.c). */
@@ -320,12 +319,13 @@ static const char *const SERVE_NOTABLE[] = {"started", "stalled", "done", "faile
 static void serve_on_record(void *context, const EngineRecordBrief *record)
 {
     (void)context;
-    StrBuf line = STRBUF_INIT;
-    serve_log_begin(&line, !strcmp(record->kind, "stalled") ? "warn" : "info", record->kind);
-    serve_log_text(&line, "instance", record->instance.text, record->instance.len);
-    serve_log_text(&line, "state", record->state.text, record->state.len);
-    serve_log_text(&line, "task", record->task.text, record->task.len);
-    serve_log_end(&line);
+    StrBuf mine = STRBUF_INIT, *line = serve_log_own();
+    line = line ? line : &mine;
+    serve_log_begin(line, !strcmp(record->kind, "stalled") ? "warn" : "info", record->kind);
+    serve_log_text(line, "instance", record->instance.text, record->instance.len);
+    serve_log_text(line, "state", record->state.text, record->state.len);
+    serve_log_text(line, "task", record->task.text, record->task.len);
+    serve_log_end(line);
 }
 
 /* ---- start and stop ---- */
@@ -381,6 +381,7 @@ static void serve_close(Serve *s, int lock_fd)
     serve_loop_stop(s);          /* every queued job answered; later ones get 503 */
     http_server_stop(s->http);   /* no request is suspended any more */
     s->http = NULL;
+    serve_jobs_reap(s);          /* what the engine thread handed back last */
     if (s->engine)
         engine_close(s->engine);
     s->engine = NULL;

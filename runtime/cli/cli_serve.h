@@ -9,6 +9,7 @@
  *   cli_serve_apply.c    what each job does to the engine, and its reply
  *   cli_serve_reply.c    JSON replies, error bodies, the Idempotency-Key memory
  *   cli_serve_json.c     JSON text written without a jansson dump (the replies of a commit)
+ *   cli_serve_body.c     request bodies of plain JSON read in one pass (the door's quick way)
  *   cli_serve_metrics.c  counters and the /metrics text; the JSON log lines
  *
  * The picture and the decisions are in docs/operations.md.
@@ -78,7 +79,6 @@ typedef struct ServeToken {
 typedef struct ServeTokens {
     ServeToken *items;
     size_t count;
-    struct evp_md_st *sha256;       /* OpenSSL's SHA-256, fetched once (NULL: SHA256()) */
 } ServeTokens;
 
 /* Parses a tokens file's JSON ({NAME: {"sha256", "person" | "on_behalf": true, "may"}}),
@@ -135,8 +135,18 @@ void serve_log_string(StrBuf *line, const char *name, const char *value);
 void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len);
 void serve_log_json(StrBuf *line, const char *name, const json_t *value);
 void serve_log_integer(StrBuf *line, const char *name, long long value);
+/* Appends `n` in decimal, as printf's %lld writes it (no printf: lines per request). */
+void serve_put_decimal(StrBuf *out, long long n);
 void serve_log_real(StrBuf *line, const char *name, double value);
+/* `micros` / 1000.0 as serve_log_real writes it (the request lines' "ms"), made
+   without printf for the times a request takes. */
+void serve_log_millis(StrBuf *line, const char *name, int64_t micros);
 void serve_log_end(StrBuf *line);
+/* The calling thread's own line (empty), for lines made per request and per record:
+   serve_log_end empties it instead of freeing it, so such a line allocates nothing
+   once the thread has made its first. NULL when none could be made: use a StrBuf of
+   the caller's own. */
+StrBuf *serve_log_own(void);
 void serve_log_gather(bool on);
 void serve_log_flush(void);
 /* Whether lines wait for serve_log_flush. */
@@ -172,7 +182,15 @@ typedef struct Serve {
     pthread_t engine_thread;
     bool engine_started;
     ServeJob **round_jobs;          /* the engine thread's round, batch_max long */
+    /* the round's batchable inputs, their jobs and their data texts, batch_max long,
+       made at the engine thread's first round and kept (cli_serve_apply.c) */
+    struct EngineInput *round_inputs;
+    ServeJob **round_mine;
+    char **round_texts;
     atomic_int connections;         /* open HTTP connections (serve_on_connection) */
+    /* jobs the engine thread is done with, freed by the HTTP thread that made them
+       (serve_jobs_retire, serve_jobs_reap): a list linked by ServeJob.retired_next */
+    _Atomic(ServeJob *) retired;
     atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
     atomic_llong replies_sent_ns;   /* when replies_unsent last fell to 0 (CLOCK_MONOTONIC, ns) */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
@@ -186,6 +204,7 @@ typedef struct Serve {
     unsigned batch_max;
     int inflight_fd;                /* DIR/inputs.inflight; -1: not open */
     size_t inflight_len;            /* bytes the round wrote to it so far */
+    StrBuf inflight_text;           /* the lines being written, kept between rounds */
     atomic_bool ready;
 } Serve;
 
@@ -208,9 +227,17 @@ struct ServeJob {
     json_t *filter;
     int64_t since;
     int64_t queued_us;
+    ServeJob *retired_next;         /* in Serve.retired */
 };
 
 void serve_job_free(ServeJob *job);
+/* The engine thread hands back jobs[0..count) once it is done with them (each request
+   answered): the HTTP thread frees them at its next request (serve_jobs_reap), so what
+   it allocated goes back to its own caches of small blocks, not the engine thread's.
+   serve_jobs_reap frees every job handed back so far (any thread; at the end, the main
+   one). */
+void serve_jobs_retire(Serve *serve, ServeJob **jobs, size_t count);
+void serve_jobs_reap(Serve *serve);
 
 /* The request handler given to the HTTP server (cli_serve_http.c). */
 void serve_on_request(void *context, HttpRequest *request);
@@ -232,6 +259,8 @@ int64_t serve_clock(const Serve *serve);
    jobs[0..count) and those serve_gather_more brings while the round's inputs are being
    applied (jobs is batch_max long). */
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now);
+/* Frees what the rounds kept (after the engine thread has ended). */
+void serve_apply_free(Serve *serve);
 /* The round's gather (cli_serve_loop.c): waits while more jobs may come for the round
    that has taken `taken` so far, and takes them into jobs[taken..batch_max). Returns how
    many it took; 0: the gather is over, the round commits. */
@@ -276,6 +305,16 @@ ServeIdem *serve_idem_new(const char *db);
 void serve_idem_free(ServeIdem *idem);
 int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key);
 void serve_idem_keep(ServeIdem *idem, const char *key, int status, const char *body, size_t len);
+
+/* ---- request bodies (cli_serve_body.c) ---- */
+
+/* The tree value_json_load(text, len, JSON_REJECT_DUPLICATES, 0, ...) makes of a body
+   whose top level is an object and whose every token is plain (ASCII strings without
+   escapes, integers of at most 18 digits, true, false, null; see the file), read in one
+   pass; NULL (and nothing said) for any other body: the caller reads it with
+   value_json_load. With `compact`, the body's text as json_dumps(tree, JSON_COMPACT |
+   JSON_ENCODE_ANY) writes it is appended there (only when the tree is returned). */
+json_t *serve_body_quick(const char *text, size_t len, StrBuf *compact);
 
 /* ---- inputs in flight (cli_serve_inflight.c) ---- */
 

@@ -118,7 +118,8 @@ static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
 
 /* The round's events, answers and acks: one group commit, applied while they arrive. */
 typedef struct ApplyRound {
-    EngineInput *inputs;            /* batch_max of each: the round's inputs so far */
+    EngineInput *inputs;            /* batch_max of each (kept in serve between rounds):
+                                       the round's inputs so far */
     ServeJob **mine;
     char **data_texts;
     size_t n;
@@ -129,10 +130,26 @@ typedef struct ApplyRound {
 static bool apply_round_begin(Serve *serve, ApplyRound *r, int64_t now)
 {
     *r = (ApplyRound){.now = now, .oldest = INT64_MAX};
-    r->inputs = calloc(serve->batch_max, sizeof *r->inputs);
-    r->mine = calloc(serve->batch_max, sizeof *r->mine);
-    r->data_texts = calloc(serve->batch_max, sizeof *r->data_texts);
+    if (!serve->round_inputs || !serve->round_mine || !serve->round_texts) {   /* the first round */
+        serve_apply_free(serve);
+        serve->round_inputs = calloc(serve->batch_max, sizeof *serve->round_inputs);
+        serve->round_mine = calloc(serve->batch_max, sizeof *serve->round_mine);
+        serve->round_texts = calloc(serve->batch_max, sizeof *serve->round_texts);
+    }
+    r->inputs = serve->round_inputs;   /* each is set in full as it is taken (apply_input) */
+    r->mine = serve->round_mine;
+    r->data_texts = serve->round_texts;
     return r->inputs && r->mine && r->data_texts;
+}
+
+void serve_apply_free(Serve *serve)
+{
+    free(serve->round_inputs);
+    free(serve->round_mine);
+    free(serve->round_texts);
+    serve->round_inputs = NULL;
+    serve->round_mine = NULL;
+    serve->round_texts = NULL;
 }
 
 /* jobs[from..to) join the round: their inputs are noted in flight and applied at once. */
@@ -175,12 +192,6 @@ static void apply_round_commit(Serve *serve, ApplyRound *r)
     }
 }
 
-static void apply_round_free(ApplyRound *r)
-{
-    free(r->inputs);
-    free(r->mine);
-    free(r->data_texts);
-}
 
 /* The round: jobs[0..count) and what the gather brings while they are applied; returns
    how many jobs the round holds in all. Without memory for it, its inputs get 503 and
@@ -192,14 +203,12 @@ static size_t apply_round(Serve *serve, ServeJob **jobs, size_t count, int64_t n
         for (size_t i = 0; i < count; i++)
             if (apply_batchable(jobs[i]))
                 serve_reply_error(serve, jobs[i], 503, "no_memory", "out of memory", NULL);
-        apply_round_free(&r);
         return count;
     }
     apply_round_take(serve, &r, jobs, 0, count);
     for (size_t more; (more = serve_gather_more(serve, jobs, count)) > 0; count += more)
         apply_round_take(serve, &r, jobs, count, count + more);
     apply_round_commit(serve, &r);
-    apply_round_free(&r);
     return count;
 }
 
@@ -335,9 +344,8 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
 void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
 {
     count = apply_round(serve, jobs, count, now);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (!apply_batchable(jobs[i]))
             apply_one(serve, jobs[i], now);
-        serve_job_free(jobs[i]);
-    }
+    serve_jobs_retire(serve, jobs, count);
 }

@@ -21,10 +21,12 @@ typedef struct Door {
     Serve *serve;
     HttpRequest *request;
     ServeJob *job;
+    const Connector *connector;     /* the events route's, once found */
     int status;
     const char *code;
     char message[512];
     char field[300];
+    StrBuf compact;                 /* a webhook's body as compact text (serve_body_quick) */
 } Door;
 
 static bool door_refuse(Door *d, int status, const char *code, const char *field, const char *fmt, ...)
@@ -39,6 +41,28 @@ static bool door_refuse(Door *d, int status, const char *code, const char *field
     vsnprintf(d->message, sizeof d->message, fmt, ap);
     va_end(ap);
     return false;
+}
+
+void serve_jobs_retire(Serve *serve, ServeJob **jobs, size_t count)
+{
+    if (!count)
+        return;
+    for (size_t i = 0; i + 1 < count; i++)
+        jobs[i]->retired_next = jobs[i + 1];
+    ServeJob *head = atomic_load(&serve->retired);
+    do
+        jobs[count - 1]->retired_next = head;
+    while (!atomic_compare_exchange_weak(&serve->retired, &head, jobs[0]));
+}
+
+void serve_jobs_reap(Serve *serve)
+{
+    if (!atomic_load_explicit(&serve->retired, memory_order_relaxed))
+        return;
+    for (ServeJob *job = atomic_exchange(&serve->retired, NULL), *next; job; job = next) {
+        next = job->retired_next;
+        serve_job_free(job);
+    }
 }
 
 void serve_job_free(ServeJob *job)
@@ -191,8 +215,12 @@ static bool door_body(Door *d)
         return door_refuse(d, 415, "content_type", "Content-Type", "the body must be JSON, sent as "
                                                                   "Content-Type: application/json");
     char why[300];
-    d->job->body = r->body_len ? value_json_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, 0, why, sizeof why)
-                               : json_object();
+    /* a webhook's body is its event's data: its compact text, for inputs.inflight, as it is read */
+    const Connector *c = d->connector;
+    StrBuf *compact = c && c->kind == CONN_WEBHOOK && d->job->route.id == ROUTE_EVENTS ? &d->compact : NULL;
+    d->job->body = !r->body_len ? json_object() : serve_body_quick(r->body, r->body_len, compact);
+    if (!d->job->body && r->body_len)
+        d->job->body = value_json_load(r->body, r->body_len, JSON_REJECT_DUPLICATES, 0, why, sizeof why);
     if (!d->job->body)
         return door_refuse(d, 400, "malformed", NULL, "the body is not JSON: %s", why);
     if (!json_is_object(d->job->body))
@@ -341,6 +369,7 @@ static bool door_check(Door *d)
     ServeJob *job = d->job;
     const Connector *c = NULL;
     bool ok = job->route.id == ROUTE_EVENTS ? door_connector(d, &c) : door_token(d);
+    d->connector = c;
     if (ok && job->route.write)
         ok = door_body(d) && (job->route.id == ROUTE_EVENTS ? door_event(d, c) : door_body_fields(d));
     else if (ok)
@@ -367,6 +396,7 @@ void serve_on_request(void *context, HttpRequest *request)
     Serve *s = context;
     ServeRoute route;
     const char *allow;
+    serve_jobs_reap(s);   /* the last rounds' jobs, freed where they were made */
     int found = serve_route(request->method, request->path, &route, &allow);
     if (found == SERVE_ROUTE_METHOD) {
         char header[32];
@@ -389,19 +419,26 @@ void serve_on_request(void *context, HttpRequest *request)
     }
     job->request = request;
     job->route = route;
-    Door d = {.serve = s, .request = request, .job = job};
+    Door d = {.serve = s, .request = request, .job = job, .compact = STRBUF_INIT};
     bool done = false;
     if (!door_check(&d) || !door_idempotency(&d, &done)) {
         serve_reply_error(s, job, d.status, d.code, d.message, d.field[0] ? d.field : NULL);
         serve_job_free(job);
+        strbuf_free(&d.compact);
         return;
     }
     if (done) {
         serve_job_free(job);
+        strbuf_free(&d.compact);
         return;
     }
-    if (route.id == ROUTE_EVENTS)   /* its line in inputs.inflight, here rather than on the engine thread */
+    /* its line in inputs.inflight, here rather than on the engine thread: a webhook's
+       body as it was read, else its data dumped */
+    if (route.id == ROUTE_EVENTS && d.compact.len && job->data == job->body)
+        job->data_text = strbuf_take(&d.compact);
+    else if (route.id == ROUTE_EVENTS)
         job->data_text = serve_inflight_data(job->data);
+    strbuf_free(&d.compact);
     job->queued_us = http_now_us();
     if (!serve_queue_push(&s->queue, job)) {
         serve_reply_error(s, job, 503, "overloaded", "serve is busy or stopping: try again", NULL);

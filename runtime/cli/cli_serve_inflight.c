@@ -54,6 +54,14 @@ void serve_inflight_close(Serve *serve)
     if (serve->inflight_fd >= 0)
         close(serve->inflight_fd);
     serve->inflight_fd = -1;
+    strbuf_free(&serve->inflight_text);
+}
+
+/* Appends `name` and then `n` in decimal (no printf: a line per input). */
+static void inflight_number(StrBuf *out, const char *name, long long n)
+{
+    strbuf_puts(out, name);
+    serve_put_decimal(out, n);
 }
 
 /* Appends `,"name":` and `text` as a JSON string (NULL: null). */
@@ -77,10 +85,7 @@ char *serve_inflight_data(const json_t *data)
    event's data alone goes through jansson, at the door when `data_text` is given. */
 static void inflight_line(StrBuf *out, const EngineInput *in, const char *data_text, unsigned attempts)
 {
-    char number[24];
-    snprintf(number, sizeof number, "%u", attempts);
-    strbuf_puts(out, "{\"attempts\":");
-    strbuf_puts(out, number);
+    inflight_number(out, "{\"attempts\":", attempts);
     strbuf_puts(out, ",\"kind\":\"");
     strbuf_puts(out, KINDS[in->kind]);
     strbuf_putc(out, '"');
@@ -91,9 +96,7 @@ static void inflight_line(StrBuf *out, const EngineInput *in, const char *data_t
         char *made = data_text ? NULL : serve_inflight_data(in->data);
         strbuf_puts(out, ",\"data\":");
         strbuf_puts(out, data_text ? data_text : made ? made : "null");
-        snprintf(number, sizeof number, "%lld", (long long)in->event_time);
-        strbuf_puts(out, ",\"time\":");
-        strbuf_puts(out, number);
+        inflight_number(out, ",\"time\":", (long long)in->event_time);
         free(made);
     } else {
         inflight_string(out, "task", in->task);
@@ -125,11 +128,13 @@ static void inflight_put(Serve *serve, const StrBuf *text)
 
 void serve_inflight_write(Serve *serve, const EngineInput *inputs, char *const *data_texts, size_t count)
 {
-    StrBuf text = STRBUF_INIT;
+    StrBuf *text = &serve->inflight_text;   /* kept: its room is there for the next round */
+    text->len = 0;
     for (size_t i = 0; i < count; i++)
-        inflight_line(&text, &inputs[i], data_texts ? data_texts[i] : NULL, 1);
-    inflight_put_at(serve, &text, serve->inflight_len);
-    strbuf_free(&text);
+        inflight_line(text, &inputs[i], data_texts ? data_texts[i] : NULL, 1);
+    inflight_put_at(serve, text, serve->inflight_len);
+    if (strbuf_failed(text))
+        strbuf_free(text);
 }
 
 void serve_inflight_clear(Serve *serve)

@@ -23,6 +23,8 @@
 #include "strbuf.h"
 
 #define LOG_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+/* Appends a string literal (its length known when compiled). */
+#define LOG_PUT_LITERAL(line, literal) strbuf_put((line), (literal), sizeof(literal) - 1)
 
 /* The log: lines go to stderr at once, or, while the engine thread gathers them
    (serve_log_gather), into `log_held` until its next serve_log_flush (after each group
@@ -56,7 +58,7 @@ static void log_put(const StrBuf *line)
         return;
     pthread_mutex_lock(&log_lock);
     strbuf_put(&log_held, line->data, line->len);
-    strbuf_putc(&log_held, '\n');
+    strbuf_put(&log_held, "\n", 1);
     if (strbuf_failed(&log_held)) {   /* out of memory: what is held is lost, this line goes alone */
         strbuf_free(&log_held);
         log_held = (StrBuf)STRBUF_INIT;
@@ -73,41 +75,46 @@ static void log_at(StrBuf *line)
 {
     static _Thread_local time_t made_for = -1;
     static _Thread_local char second[32];
+    static _Thread_local size_t second_len;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     if (ts.tv_sec != made_for) {
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
-        snprintf(second, sizeof second, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        int n = snprintf(second, sizeof second, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        second_len = n > 0 && (size_t)n < sizeof second ? (size_t)n : strlen(second);
         made_for = ts.tv_sec;
     }
     unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
     char fraction[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
-    strbuf_puts(line, "{\"at\":\"");
-    strbuf_puts(line, second);
+    LOG_PUT_LITERAL(line, "{\"at\":\"");
+    strbuf_put(line, second, second_len);
     strbuf_put(line, fraction, sizeof fraction);
 }
 
 /* Appends `,"name":` (a name of serve's own: plain ASCII). */
 static void log_name(StrBuf *line, const char *name)
 {
-    strbuf_puts(line, ",\"");
-    strbuf_puts(line, name);
-    strbuf_puts(line, "\":");
+    LOG_PUT_LITERAL(line, ",\"");
+    strbuf_put(line, name, strlen(name));
+    LOG_PUT_LITERAL(line, "\":");
+}
+
+/* Appends `,"name":"text"` for text of serve's own (plain ASCII). */
+static void log_plain(StrBuf *line, const char *name, const char *text, size_t len)
+{
+    log_name(line, name);
+    LOG_PUT_LITERAL(line, "\"");
+    strbuf_put(line, text, len);
+    LOG_PUT_LITERAL(line, "\"");
 }
 
 void serve_log_begin(StrBuf *line, const char *level, const char *event)
 {
     log_at(line);
-    log_name(line, "level");
-    strbuf_putc(line, '"');
-    strbuf_puts(line, level);
-    strbuf_putc(line, '"');
-    log_name(line, "event");
-    strbuf_putc(line, '"');
-    strbuf_puts(line, event);
-    strbuf_putc(line, '"');
+    log_plain(line, "level", level, strlen(level));
+    log_plain(line, "event", event, strlen(event));
 }
 
 /* Appends `,"name":` and `value` as jansson writes it (NULL: null). */
@@ -124,10 +131,7 @@ void serve_log_text(StrBuf *line, const char *name, const char *text, size_t len
     if (!text) {
         log_put_json(line, name, NULL);
     } else if (serve_json_plain(text, len)) {
-        log_name(line, name);
-        strbuf_putc(line, '"');
-        strbuf_put(line, text, len);
-        strbuf_putc(line, '"');
+        log_plain(line, name, text, len);
     } else {
         json_t *string = json_stringn(text, len);   /* NULL when not UTF-8: null */
         log_put_json(line, name, string);
@@ -148,12 +152,22 @@ void serve_log_json(StrBuf *line, const char *name, const json_t *value)
         log_put_json(line, name, value);
 }
 
+void serve_put_decimal(StrBuf *out, long long n)
+{
+    char digits[24], *p = digits + sizeof digits;
+    unsigned long long magnitude = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    do
+        *--p = (char)('0' + magnitude % 10);
+    while ((magnitude /= 10) > 0);
+    if (n < 0)
+        *--p = '-';
+    strbuf_put(out, p, (size_t)(digits + sizeof digits - p));
+}
+
 void serve_log_integer(StrBuf *line, const char *name, long long value)
 {
-    char digits[24];
-    snprintf(digits, sizeof digits, "%lld", value);
     log_name(line, name);
-    strbuf_puts(line, digits);
+    serve_put_decimal(line, value);
 }
 
 /* A real as jansson writes it with JSON_REAL_PRECISION(6): %.6g, with ".0" when it would
@@ -181,11 +195,73 @@ void serve_log_real(StrBuf *line, const char *name, double value)
     strbuf_puts(line, text);
 }
 
+/* Each thread's own line, kept between its lines (see serve_log_own); freed when the
+   thread ends. */
+static pthread_key_t log_own_key;
+static pthread_once_t log_own_once = PTHREAD_ONCE_INIT;
+
+static void log_own_free(void *own)
+{
+    strbuf_free(own);
+    free(own);
+}
+
+static void log_own_make_key(void)
+{
+    if (pthread_key_create(&log_own_key, log_own_free) != 0)
+        log_own_key = (pthread_key_t)-1;
+}
+
+StrBuf *serve_log_own(void)
+{
+    pthread_once(&log_own_once, log_own_make_key);
+    if (log_own_key == (pthread_key_t)-1)
+        return NULL;
+    StrBuf *own = pthread_getspecific(log_own_key);
+    if (!own && (own = calloc(1, sizeof *own)) && pthread_setspecific(log_own_key, own) != 0) {
+        free(own);
+        own = NULL;
+    }
+    return own;
+}
+
+/* `micros` / 1000 as serve_log_real writes it: for 0 <= micros < 1,000,000 the
+   quotient has at most six significant digits, so %.6g writes it exactly, as
+   digits, a point and the fraction without its trailing zeros (".0" when it has none);
+   anything else goes through serve_log_real. */
+void serve_log_millis(StrBuf *line, const char *name, int64_t micros)
+{
+    if (micros < 0 || micros >= 1000000) {
+        serve_log_real(line, name, (double)micros / 1000.0);
+        return;
+    }
+    char text[16], *p = text + sizeof text;
+    unsigned whole = (unsigned)(micros / 1000), fraction = (unsigned)(micros % 1000);
+    int digits = 3;
+    for (; digits > 1 && fraction % 10 == 0; digits--)
+        fraction /= 10;
+    for (int i = 0; i < digits; i++, fraction /= 10)
+        *--p = (char)('0' + fraction % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + whole % 10);
+    while ((whole /= 10) > 0);
+    log_name(line, name);
+    strbuf_put(line, p, (size_t)(text + sizeof text - p));
+}
+
 void serve_log_end(StrBuf *line)
 {
-    strbuf_putc(line, '}');
+    LOG_PUT_LITERAL(line, "}");
     log_put(line);
-    strbuf_free(line);
+    pthread_once(&log_own_once, log_own_make_key);
+    bool own = log_own_key != (pthread_key_t)-1 && line == pthread_getspecific(log_own_key);
+    if (own && !strbuf_failed(line)) {   /* kept for the thread's next line */
+        line->len = 0;
+        line->data[0] = '\0';
+    } else {
+        strbuf_free(line);
+    }
 }
 
 void serve_log(const char *level, const char *event, json_t *fields)

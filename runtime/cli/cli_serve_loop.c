@@ -397,4 +397,5 @@ void serve_loop_stop(Serve *serve)
     serve->engine_started = false;
     free(serve->round_jobs);
     serve->round_jobs = NULL;
+    serve_apply_free(serve);
 }

@@ -28,17 +28,24 @@ struct HttpServer {
     bool quiesced;
 };
 
+/* A body whose Content-Length is at most this gets its buffer at that size when its
+   first bytes come; a longer one grows with what comes (a client that announces much
+   and sends little holds no more than it sent). */
+#define HTTP_BODY_SIZED (64 * 1024)
+
 typedef struct HttpReq {
     HttpRequest pub;
     HttpServer *server;
     struct MHD_Connection *connection;
     pthread_mutex_t lock;
-    char *uri_query, *method, *path, *content_type, *authorization, *signature, *idempotency_key;
+    char *uri_query;                /* in the same allocation as the request, after it */
+    char *texts;                    /* one allocation: method, path and the headers read */
     char *body;
     size_t len, cap;
     bool started, over, handed, suspended, replied, resumed;
     int status;                     /* the reply, once replied */
-    char *reply, *reply_type, *reply_header;
+    char *reply;                    /* one allocation: the body, its NUL, the type, the header */
+    const char *reply_type, *reply_header;
     size_t reply_len;
     int sent;                       /* the status queued, 0 before */
 } HttpReq;
@@ -50,61 +57,69 @@ int64_t http_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static char *http_dup(const char *text)
-{
-    return text ? strdup(text) : NULL;
-}
-
 static void http_req_free(HttpReq *r)
 {
     if (!r)
         return;
-    free(r->uri_query);
-    free(r->method);
-    free(r->path);
-    free(r->content_type);
-    free(r->authorization);
-    free(r->signature);
-    free(r->idempotency_key);
+    free(r->texts);
     free(r->body);
     free(r->reply);
-    free(r->reply_type);
-    free(r->reply_header);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
-/* libmicrohttpd's URI callback: a new request begins; keep its raw query. */
+/* libmicrohttpd's URI callback: a new request begins; keep its raw query (in the
+   request's own allocation). */
 static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
-    HttpReq *r = calloc(1, sizeof *r);
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    q = q ? q + 1 : "";
+    size_t qlen = strlen(q);
+    HttpReq *r = calloc(1, sizeof *r + qlen + 1);
     if (!r)
         return NULL;
     pthread_mutex_init(&r->lock, NULL);
     r->server = cls;
     r->connection = connection;
-    const char *q = uri ? strchr(uri, '?') : NULL;
-    r->uri_query = strdup(q ? q + 1 : "");
+    r->uri_query = memcpy((char *)(r + 1), q, qlen + 1);
     r->pub.started_us = http_now_us();
-    if (!r->uri_query) {
-        http_req_free(r);
-        return NULL;
-    }
     return r;
+}
+
+/* The texts a request keeps: the method, the path and the headers the owner reads. */
+enum { TEXT_METHOD, TEXT_PATH, TEXT_CONTENT_TYPE, TEXT_AUTHORIZATION, TEXT_SIGNATURE, TEXT_IDEMPOTENCY_KEY,
+       TEXT_COUNT };
+
+/* Copies the texts into one allocation (r->texts); out[i] NULL where in[i] is. */
+static bool http_req_copy(HttpReq *r, const char *const in[TEXT_COUNT], const char *out[TEXT_COUNT])
+{
+    size_t lens[TEXT_COUNT], total = 0;
+    for (int i = 0; i < TEXT_COUNT; i++)
+        total += in[i] ? (lens[i] = strlen(in[i])) + 1 : 0;
+    char *at = r->texts = malloc(total ? total : 1);
+    if (!at)
+        return false;
+    for (int i = 0; i < TEXT_COUNT; i++) {
+        out[i] = in[i] ? memcpy(at, in[i], lens[i] + 1) : NULL;
+        at += in[i] ? lens[i] + 1 : 0;
+    }
+    return true;
 }
 
 /* Copies what the owner reads of the request; false when memory ran out. */
 static bool http_req_begin(HttpReq *r, const char *method, const char *url)
 {
     struct MHD_Connection *c = r->connection;
-    r->method = http_dup(method);
-    r->path = http_dup(url);
-    r->content_type = http_dup(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"));
-    r->authorization = http_dup(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
-    r->signature = http_dup(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Huddle-Signature"));
-    r->idempotency_key = http_dup(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key"));
+    const char *in[TEXT_COUNT] = {
+        [TEXT_METHOD] = method, [TEXT_PATH] = url,
+        [TEXT_CONTENT_TYPE] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+        [TEXT_AUTHORIZATION] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+        [TEXT_SIGNATURE] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Huddle-Signature"),
+        [TEXT_IDEMPOTENCY_KEY] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key"),
+    };
+    const char *out[TEXT_COUNT];
     r->started = true;
-    if (!r->method || !r->path)
+    if (!method || !url || !http_req_copy(r, in, out))
         return false;
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (length) {
@@ -112,15 +127,17 @@ static bool http_req_begin(HttpReq *r, const char *method, const char *url)
         unsigned long long n = strtoull(length, &end, 10);
         if (*end == '\0' && n > r->server->options.max_body)
             r->over = true;
+        else if (*end == '\0' && n > 0 && n <= HTTP_BODY_SIZED)   /* its buffer made once, at its size */
+            r->cap = (size_t)n + 1;
     }
     HttpRequest *p = &r->pub;
-    p->method = r->method;
-    p->path = r->path;
+    p->method = out[TEXT_METHOD];
+    p->path = out[TEXT_PATH];
     p->query = r->uri_query;
-    p->content_type = r->content_type;
-    p->authorization = r->authorization;
-    p->signature = r->signature;
-    p->idempotency_key = r->idempotency_key;
+    p->content_type = out[TEXT_CONTENT_TYPE];
+    p->authorization = out[TEXT_AUTHORIZATION];
+    p->signature = out[TEXT_SIGNATURE];
+    p->idempotency_key = out[TEXT_IDEMPOTENCY_KEY];
     return true;
 }
 
@@ -131,8 +148,8 @@ static bool http_req_append(HttpReq *r, const char *data, size_t size)
         r->over = true;
         return true;
     }
-    if (r->len + size + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 1024;
+    if (!r->body || r->len + size + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 1024;   /* Content-Length's, or grown */
         while (cap < r->len + size + 1)
             cap *= 2;
         char *grown = realloc(r->body, cap);
@@ -147,20 +164,31 @@ static bool http_req_append(HttpReq *r, const char *data, size_t size)
     return true;
 }
 
+/* Queues the reply. Its body is handed to libmicrohttpd (which frees it once sent)
+   rather than copied; the headers are copied by MHD_add_response_header. */
 static enum MHD_Result http_send(HttpReq *r)
 {
     struct MHD_Response *response =
-        MHD_create_response_from_buffer(r->reply_len, r->reply ? r->reply : (char *)"", MHD_RESPMEM_MUST_COPY);
+        r->reply ? MHD_create_response_from_buffer(r->reply_len, r->reply, MHD_RESPMEM_MUST_FREE)
+                 : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (!response)
         return MHD_NO;
     if (r->reply_type)
         MHD_add_response_header(response, "Content-Type", r->reply_type);
-    char *colon = r->reply_header ? strchr(r->reply_header, ':') : NULL;
-    if (colon) {
-        *colon = '\0';
-        MHD_add_response_header(response, r->reply_header, colon + 1 + strspn(colon + 1, " "));
-        *colon = ':';
+    const char *colon = r->reply_header ? strchr(r->reply_header, ':') : NULL;
+    if (colon) {   /* the name before the colon, on the stack when it is short */
+        char short_name[128];
+        size_t n = (size_t)(colon - r->reply_header);
+        char *name = n < sizeof short_name ? short_name : malloc(n + 1);
+        if (name) {
+            memcpy(name, r->reply_header, n);
+            name[n] = '\0';
+            MHD_add_response_header(response, name, colon + 1 + strspn(colon + 1, " "));
+        }
+        if (name != short_name)
+            free(name);
     }
+    r->reply = NULL;   /* the response's now */
     enum MHD_Result ok = MHD_queue_response(r->connection, (unsigned)r->status, response);
     MHD_destroy_response(response);
     r->sent = r->status;
@@ -172,17 +200,20 @@ void http_reply(HttpRequest *request, int status, const char *content_type, cons
                 size_t len, const char *header)
 {
     HttpReq *r = (HttpReq *)request;
+    size_t type_len = content_type ? strlen(content_type) + 1 : 0, header_len = header ? strlen(header) + 1 : 0;
+    char *reply = malloc(len + 1 + type_len + header_len);   /* the body, then the texts */
     pthread_mutex_lock(&r->lock);
     r->status = status;
-    r->reply = malloc(len + 1);
-    if (r->reply) {
-        memcpy(r->reply, body, len);
+    r->reply = reply;
+    if (reply) {
+        memcpy(reply, body, len);
+        reply[len] = '\0';
         r->reply_len = len;
+        r->reply_type = type_len ? memcpy(reply + len + 1, content_type, type_len) : NULL;
+        r->reply_header = header_len ? memcpy(reply + len + 1 + type_len, header, header_len) : NULL;
     } else {
         r->status = 500;
     }
-    r->reply_type = http_dup(content_type);
-    r->reply_header = http_dup(header);
     r->replied = true;
     bool resume = r->suspended;
     r->suspended = false;
@@ -276,8 +307,8 @@ static void http_on_completed(void *cls, struct MHD_Connection *connection, void
     pthread_mutex_unlock(&r->lock);
     if (resumed && s->options.on_resumed)
         s->options.on_resumed(s->options.context, -1);
-    if (s->options.on_done && r->method)
-        s->options.on_done(s->options.context, r->method, r->path ? r->path : "", r->sent,
+    if (s->options.on_done && r->pub.method)
+        s->options.on_done(s->options.context, r->pub.method, r->pub.path ? r->pub.path : "", r->sent,
                            http_now_us() - r->pub.started_us);
     http_req_free(r);
     *con_cls = NULL;

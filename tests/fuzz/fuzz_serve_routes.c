@@ -11,6 +11,9 @@
  *   - serve_route: SERVE_ROUTE_OK gives a route with a name whose parameter (when the
  *     route has one) is a well-formed id; SERVE_ROUTE_METHOD names GET or POST;
  *   - serve_query_get: a value found fits its buffer and holds no control character;
+ *   - the door's quick reading of a body (serve_body_quick, cli_serve_body.c): whenever
+ *     it reads one, value_json_load reads the same tree (json_equal, and the same
+ *     compact dump in the same member order), and its compact text is that dump;
  *   - the body, when it is JSON: conn_webhook_map succeeds only with an id of 1 to 256
  *     bytes and a type, and otherwise names a field that is one of the connector's
  *     pointers; conn_event_check refuses only with a field that starts with "data";
@@ -27,6 +30,7 @@
 
 #include "cli_serve.h"
 #include "connectors_events.h"
+#include "value_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,8 +82,30 @@ static void fuzz_route(const char *method, const char *target)
         abort();
 }
 
+static void fuzz_quick(const char *body, size_t len)
+{
+    StrBuf compact = STRBUF_INIT;
+    json_t *quick = serve_body_quick(body, len, &compact);
+    if (quick) {
+        char why[300];
+        json_t *slow = value_json_load(body, len, JSON_REJECT_DUPLICATES, 0, why, sizeof why);
+        char *a = json_dumps(quick, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *b = slow ? json_dumps(slow, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        if (!slow || !json_equal(quick, slow) || !a || !b || strcmp(a, b) != 0 || strcmp(strbuf_text(&compact), b) != 0)
+            abort();
+        free(a);
+        free(b);
+        json_decref(slow);
+    } else if (compact.len) {
+        abort();
+    }
+    json_decref(quick);
+    strbuf_free(&compact);
+}
+
 static void fuzz_body(const char *body, size_t len)
 {
+    fuzz_quick(body, len);
     json_t *json = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
     if (!json)
         return;

@@ -211,6 +211,56 @@ static void test_signer_reused(void **state)
     conn_signer_free(other);
 }
 
+/* The signer's HMAC against OpenSSL's HMAC(): keys shorter than, as long as and longer
+   than SHA-256's block (a longer key is hashed first), bodies of none to several blocks. */
+static void test_signer_keys(void **state)
+{
+    (void)state;
+    char key[200], body[300];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (char)(' ' + i % 90);
+    static const size_t KEYS[] = {1, 3, 32, 63, 64, 65, 128, 200};
+    static const size_t BODIES[] = {0, 1, 55, 56, 63, 64, 65, 119, 120, 300};
+    for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++) {
+        ConnSigner *signer = conn_signer_new(key, KEYS[k]);
+        assert_non_null(signer);
+        for (size_t b = 0; b < sizeof BODIES / sizeof BODIES[0]; b++) {
+            char sig[72];
+            conn_signature_make(key, KEYS[k], body, BODIES[b], sig);
+            assert_true(conn_signer_ok(signer, sig, body, BODIES[b]));
+            sig[7] = sig[7] == 'a' ? 'b' : 'a';
+            assert_false(conn_signer_ok(signer, sig, body, BODIES[b]));
+        }
+        conn_signer_free(signer);
+    }
+}
+
+/* Jobs handed back by the engine thread wait on serve's list, in rounds, until the HTTP
+   thread frees them all (ASan's leak check holds the freeing to account). */
+static void test_jobs_retired(void **state)
+{
+    (void)state;
+    Serve serve = {0};
+    ServeJob *jobs[5];
+    for (int i = 0; i < 5; i++) {
+        jobs[i] = calloc(1, sizeof *jobs[i]);
+        assert_non_null(jobs[i]);
+        jobs[i]->body = json_pack("{s:i}", "n", i);
+    }
+    serve_jobs_reap(&serve);   /* nothing yet */
+    serve_jobs_retire(&serve, jobs, 2);
+    serve_jobs_retire(&serve, jobs + 2, 3);
+    serve_jobs_retire(&serve, jobs, 0);
+    int count = 0;
+    for (ServeJob *j = atomic_load(&serve.retired); j; j = j->retired_next)
+        count++;
+    assert_int_equal(count, 5);
+    serve_jobs_reap(&serve);
+    assert_null(atomic_load(&serve.retired));
+}
+
 static ConnFile *serve_connectors(void)
 {
     json_t *problems = json_array();
@@ -383,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_pointers),
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_signer_reused),
+        cmocka_unit_test(test_signer_keys),
+        cmocka_unit_test(test_jobs_retired),
         cmocka_unit_test(test_webhook_map),
         cmocka_unit_test(test_event_types),
         cmocka_unit_test(test_times),
