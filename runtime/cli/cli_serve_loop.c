@@ -292,10 +292,13 @@ size_t serve_gather_more(Serve *serve, ServeJob **jobs, size_t taken)
             q->last_gathered = now;
             break;
         }
-        bool replies_going = atomic_load(&serve->replies_unsent) > 0;
-        struct timespec quiet = replies_going ? timespec_plus_us(now, SERVE_GATHER_US) : serve_quiet_end(atomic_load(&serve->replies_sent_ns), q->last_gathered);
-        if (!replies_going && !loop_before(&now, &quiet))
-            break;
+        /* While the last replies still go out, look again after a spell. */
+        struct timespec quiet = timespec_plus_us(now, SERVE_GATHER_US);
+        if (atomic_load(&serve->replies_unsent) <= 0) {
+            quiet = serve_quiet_end(atomic_load(&serve->replies_sent_ns), q->last_gathered);
+            if (!loop_before(&now, &quiet))
+                break;
+        }
         if (loop_before(&q->gather_limit, &quiet))
             quiet = q->gather_limit;
         bool quiet_over = false;
