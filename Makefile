@@ -187,6 +187,10 @@ $(OOM_UNITS): tests/unit/oom/failing_alloc.c tests/unit/oom/failing_alloc.h
 # inputs and timers fail or are refused after they have written (tests/unit/test_batch.c).
 BATCH_UNITS := build/rel/unit/test_batch build/asan/unit/test_batch
 $(BATCH_UNITS): UNIT_LDFLAGS := -Wl,--wrap=events_accept,--wrap=task_timeout
+# test_serve_replies stands in for the HTTP layer and the engine's durability counts
+# (tests/unit/test_serve_replies.c).
+REPLY_UNITS := build/rel/unit/test_serve_replies build/asan/unit/test_serve_replies
+$(REPLY_UNITS): UNIT_LDFLAGS := -Wl,--wrap=http_reply,--wrap=engine_commits,--wrap=engine_durable,--wrap=engine_sync
 build/rel/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(INC_ALL) $(UNIT_INC) $(UNIT_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka

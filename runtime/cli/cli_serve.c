@@ -333,6 +333,7 @@ static void serve_on_record(void *context, const EngineRecordBrief *record)
 static int serve_open(Serve *s, const ServeArgs *a)
 {
     EngineOptions options = {0};
+    options.sync_root_later = true;   /* replies wait for the disk: cli_serve_reply.c */
     options.on_record_brief = serve_on_record;
     options.record_kinds = SERVE_NOTABLE;
     char why[1024];

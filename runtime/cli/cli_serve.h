@@ -193,6 +193,11 @@ typedef struct Serve {
     _Atomic(ServeJob *) retired;
     atomic_int replies_unsent;      /* replies given, not yet queued for sending (serve_on_resumed) */
     atomic_llong replies_sent_ns;   /* when replies_unsent last fell to 0 (CLOCK_MONOTONIC, ns) */
+    /* replies the engine thread made while a commit they report on was not yet durable,
+       in the order made (cli_serve_reply.c; the engine thread's own) */
+    struct ServeHeld *held;
+    size_t held_count, held_cap;
+    uint64_t rounds;                /* the engine thread's rounds so far: a held reply's age */
     int64_t clock_offset_ms;        /* added to the wall clock (tests) */
     int64_t engine_time;            /* the store's latest engine time seen */
     /* --publish-head: the connector and operation (publish_every_ms 0: none), and when
@@ -282,6 +287,19 @@ void serve_reply_text(Serve *serve, ServeJob *job, int status, StrBuf *text);
 /* Answers with {"error": {"code", "message", "field"}} (field NULL: null). */
 void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code, const char *message,
                        const char *field);
+/* Replies wait for the disk (cli_serve_reply.c). serve's store commits with one flush:
+   a commit's root page reaches the disk with the next commit's flush or engine_sync
+   (EngineOptions.sync_root_later). So on the engine thread (serve_replies_wait_for_disk
+   on), a reply made while a commit is not yet durable is held, and sent once every
+   commit made before it is: serve_replies_release sends those (after any commit);
+   serve_replies_settle, at a round's end, flushes the rest unless more input waits and
+   they are from this round (the next round's commit will carry them). Replies made on
+   the HTTP thread (refusals at the door) never wait. serve_replies_end, as the engine
+   thread ends, flushes and sends what is held and frees the list. */
+void serve_replies_wait_for_disk(bool on);
+void serve_replies_release(Serve *serve);
+void serve_replies_settle(Serve *serve, bool more_input);
+void serve_replies_end(Serve *serve);
 /* The same for a request that never became a job. */
 void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,
                   const char *field, const char *header);

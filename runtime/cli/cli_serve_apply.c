@@ -179,6 +179,7 @@ static void apply_round_commit(Serve *serve, ApplyRound *r)
     if (!r->n)
         return;
     int rc = r->stream ? engine_stream_commit(r->stream) : engine_apply_batch(serve->engine, r->inputs, r->n, r->now);
+    serve_replies_release(serve);   /* the last round's, when this commit's flush made them durable */
     serve_inflight_clear(serve);
     serve_log_flush();   /* the commit's records' lines before anyone hears of it */
     if (rc != ENGINE_OK)
@@ -345,7 +346,9 @@ void serve_apply(Serve *serve, ServeJob **jobs, size_t count, int64_t now)
 {
     count = apply_round(serve, jobs, count, now);
     for (size_t i = 0; i < count; i++)
-        if (!apply_batchable(jobs[i]))
+        if (!apply_batchable(jobs[i])) {
             apply_one(serve, jobs[i], now);
+            serve_replies_release(serve);
+        }
     serve_jobs_retire(serve, jobs, count);
 }

@@ -10,7 +10,10 @@
  * send again together, and one commit for all of them costs less than two; and no more
  * once every open connection has a request in the round). So the engine thread applies
  * while the HTTP thread reads the rest, instead of waiting for them all first. Nothing
- * is answered before the commit. Then the thread sleeps until new input, the next due
+ * is answered before the commit is durable: a commit flushes its pages, and its root
+ * page goes to disk with the next round's commit when input waits for one, else with a
+ * flush at the round's end (serve_replies_settle), so under load a round costs one flush
+ * of the disk, not two, and its replies go out after the next round's. Then the thread sleeps until new input, the next due
  * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
  * second). Nothing polls: an idle serve wakes once a second.
  * Log lines are held and written together (serve_log_gather): after the round's group
@@ -321,7 +324,8 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
     while (!q->count && !q->stopping && wait_ms > 0)
         if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
             break;
-    int open = atomic_load(&serve->connections);
+    /* connections whose reply waits for the disk send nothing before it comes */
+    int open = atomic_load(&serve->connections) - (int)serve->held_count;
     q->expect = open > 0 ? (size_t)open : 0;
     q->gather_limit = loop_deadline(SERVE_GATHER_MAX_US);
     q->last_gathered = (struct timespec){0};
@@ -337,6 +341,7 @@ static void *loop_main(void *context)
     ServeQueue *q = &serve->queue;
     ServeJob **jobs = serve->round_jobs;
     int64_t wake_ms = 0;
+    serve_replies_wait_for_disk(true);
     for (;;) {
         bool stop = false;
         int64_t wait_ms = wake_ms - serve_clock(serve);
@@ -356,6 +361,7 @@ static void *loop_main(void *context)
         }
         int64_t now = serve_now(serve);
         wake_ms = now + SERVE_RESCAN_MS;
+        serve->rounds++;
         for (size_t i = 0; i < ROUND_WORK_COUNT; i++) {
             int64_t next;
             ROUND_WORK[i](serve, now, &next);
@@ -369,7 +375,9 @@ static void *loop_main(void *context)
         if (next < wake_ms)
             wake_ms = next;
         serve_log_flush();
+        serve_replies_settle(serve, queue_waiting(q));
     }
+    serve_replies_end(serve);
     return NULL;
 }
 

@@ -24,7 +24,8 @@ int engine_open(const char *dir, const EngineOptions *options, Engine **out, cha
     EngineOptions none = {0};
     if (!options)
         options = &none;
-    StoreOptions store_options = {options->create, options->no_sync, false};
+    StoreOptions store_options = {.create = options->create, .no_sync = options->no_sync,
+                                  .sync_root_later = options->sync_root_later};
     Store *store;
     *out = NULL;
     if (why_len)
@@ -60,6 +61,24 @@ void engine_close(Engine *e)
     engine_free(e);
     if (store)
         store_close(store);
+}
+
+uint64_t engine_commits(const Engine *e)
+{
+    return store_commits(e->store);
+}
+
+uint64_t engine_durable(const Engine *e)
+{
+    return store_durable(e->store);
+}
+
+int engine_sync(Engine *e, char *why, size_t why_len)
+{
+    int rc = store_sync(e->store);
+    if (rc != STORE_OK)
+        snprintf(why, why_len, "cannot flush the store to disk: %s", store_strerror(rc));
+    return rc == STORE_OK ? ENGINE_OK : ENGINE_FAILED;
 }
 
 Engine *engine_new(Store *store, const EngineOptions *options)

@@ -74,6 +74,10 @@ typedef struct EngineOptions {
     bool no_sync;               /* skip fsync at commit: throwaway stores only (run) */
     bool read_only;             /* the caller only reads: an older store is read as it is,
                                    not converted */
+    bool sync_root_later;       /* a commit costs one flush, not two: its root page reaches
+                                   the disk with the next commit's flush or engine_sync
+                                   (engine_durable); for serve, which answers only what is
+                                   durable */
 } EngineOptions;
 
 /* Opens the store in `dir` and an engine over it; the caller owns *out and releases
@@ -84,6 +88,15 @@ typedef struct EngineOptions {
 int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
                 size_t why_len);
 void engine_close(Engine *engine);
+/* Durability under EngineOptions.sync_root_later: engine_commits counts this engine's
+   commits; the first engine_durable of them are on disk whatever happens to the machine
+   (without sync_root_later, all of them). A later commit that wrote anything makes those
+   before it durable; engine_sync makes them all durable (ENGINE_FAILED with a sentence
+   when the disk refuses). */
+uint64_t engine_commits(const Engine *engine);
+uint64_t engine_durable(const Engine *engine);
+int engine_sync(Engine *engine, char *why, size_t why_len);
+
 /* A sentence to tell once about what opening the store did ("converted the store in DIR
    from schema 1 to 2 (N records)"), or NULL; borrowed for the engine's life. */
 const char *engine_notice(const Engine *engine);

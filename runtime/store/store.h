@@ -83,6 +83,11 @@ typedef struct StoreOptions {
     bool create;        /* make the folder and a new store when there is none */
     bool no_sync;       /* skip fsync at commit: only for throwaway stores (huddle run) */
     bool read_only;
+    /* A commit flushes its pages but not the root page that makes them current: that
+       page reaches the disk with the next commit's flush, or at store_sync
+       (store_durable). For a caller that tells nobody of a commit before it is durable
+       (serve), so that a commit costs one flush of the disk, not two. */
+    bool sync_root_later;
 } StoreOptions;
 
 /* Opens the store in `dir`. A folder that is not a Huddle store, or a store of an
@@ -114,6 +119,15 @@ int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *c
    which grows the map. For work that cannot be one call: serve's round, applied while
    its inputs arrive. */
 int store_write_end(StoreTxn *txn);
+
+/* Durability under StoreOptions.sync_root_later. store_commits counts the write
+   transactions this Store committed; store_durable says how many of the first of them
+   are on disk whatever happens to the machine (without sync_root_later: all of them). A
+   commit that wrote something flushes the ones before it; store_sync flushes them all
+   (STORE_FAILED when the disk says no: then nothing more is known durable). */
+uint64_t store_commits(const Store *store);
+uint64_t store_durable(const Store *store);
+int store_sync(Store *store);
 
 /* How many puts and deletes `txn`'s tree has tried so far (whether they succeeded or
    not; a delete that found nothing is not counted): a caller that compares two readings

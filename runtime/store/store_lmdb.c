@@ -32,6 +32,10 @@
  *              doubles the map and runs its work again. Changing the map size needs every
  *              transaction of this process to be closed, so top-level transactions pass a
  *              gate (a count under a mutex) that a resize closes and waits on.
+ *   durable  with sync_root_later, a commit flushes its pages, and its root (meta)
+ *              page, written without a flush (MDB_NOMETASYNC), reaches the disk with the
+ *              next commit's flush or store_sync; store_commits and store_durable count
+ *              which commits are durable, so a caller can answer only for those.
  *   one handle a process must not open one LMDB environment twice (closing the second
  *              drops the first one's fcntl locks), so open stores are kept in a list and
  *              a second store_open of the same folder in one process is STORE_BUSY.
@@ -46,6 +50,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +107,9 @@ struct Store {
     unsigned active;
     bool resizing;
     StoreGuard guard;        /* data.mdb's locks, lock.mdb as opened, write.lock */
+    /* store_commits and store_durable: counted while the transaction's write.lock is
+       still held (store_commit), so commits of two threads count in their order */
+    _Atomic uint64_t commits, durable;
 };
 
 struct StoreTxn {
@@ -483,6 +491,26 @@ void store_abort(StoreTxn *txn)
     txn_free(txn);
 }
 
+/* store_durable rises to `count` (never falls: a slower thread's lower reading). */
+static void durable_raise(Store *store, uint64_t count)
+{
+    uint64_t was = atomic_load(&store->durable);
+    while (was < count && !atomic_compare_exchange_weak(&store->durable, &was, count))
+        ;
+}
+
+/* A root write transaction committed: under sync_root_later its root page waits for the
+   next flush, and its own flush (when it wrote anything: LMDB skips an empty commit)
+   made the commits before it durable; otherwise it is durable itself. */
+static void durable_count(Store *store, bool flushed)
+{
+    uint64_t made = atomic_fetch_add(&store->commits, 1) + 1;
+    if (!(store->env_flags & MDB_NOMETASYNC) || (store->env_flags & MDB_NOSYNC))
+        durable_raise(store, made);   /* synced whole (or never: no_sync stores are throwaway) */
+    else if (flushed)
+        durable_raise(store, made - 1);
+}
+
 /* Ends `txn` either way. Committing a transaction that still has an open nested one is
    a mistake in the caller: everything is aborted and STORE_FAILED returned. */
 int store_commit(StoreTxn *txn)
@@ -493,9 +521,36 @@ int store_commit(StoreTxn *txn)
         store_abort(txn);
         return STORE_FAILED;
     }
+    Store *store = txn->store;
+    bool root_write = txn->write && txn->parent == NULL;
+    bool flushes = txn->changes > 0;   /* LMDB flushes a transaction that wrote something */
     int code = store_code(txn, mdb_txn_commit(txn->txn));
+    if (code == STORE_OK && root_write)
+        durable_count(store, flushes);
     txn_free(txn);
     return code;
+}
+
+uint64_t store_commits(const Store *store)
+{
+    return atomic_load(&store->commits);
+}
+
+uint64_t store_durable(const Store *store)
+{
+    return atomic_load(&store->durable);
+}
+
+int store_sync(Store *store)
+{
+    uint64_t made = atomic_load(&store->commits);
+    if (atomic_load(&store->durable) >= made)
+        return STORE_OK;
+    int rc = store->env ? mdb_env_sync(store->env, 1) : EINVAL;
+    if (rc != MDB_SUCCESS)
+        return store_code(NULL, rc);
+    durable_raise(store, made);
+    return STORE_OK;
 }
 
 int store_write_end(StoreTxn *txn)
@@ -1136,6 +1191,8 @@ static int env_open(Store *store, const StoreOptions *options, char *why, size_t
         store->env_flags |= MDB_RDONLY;
     if (options->no_sync)
         store->env_flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+    else if (options->sync_root_later && !options->read_only)
+        store->env_flags |= MDB_NOMETASYNC;
     bool exact;
     size_t start = map_start(&exact);
     return env_start(store, start, exact, why, why_len);
@@ -1372,7 +1429,7 @@ static int store_new(const char *dir, const struct stat *st, const StoreOptions 
 int store_open(const char *dir, const StoreOptions *options, Store **out, char *why,
                size_t why_len)
 {
-    static const StoreOptions defaults = {false, false, false};
+    static const StoreOptions defaults = {0};
     struct stat st;
     bool create = false;
     Store *store;
@@ -1416,8 +1473,10 @@ void store_close(Store *store)
     if (store == NULL)
         return;
     registry_remove(store);
-    if (store->env != NULL)
+    if (store->env != NULL) {
+        store_sync(store);   /* LMDB's close does not flush a root page left for later */
         mdb_env_close(store->env);
+    }
     store_guard_close(&store->guard, false); /* after LMDB: see store_files.h */
     pthread_cond_destroy(&store->gate_cond);
     pthread_mutex_destroy(&store->gate_lock);

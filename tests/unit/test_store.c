@@ -21,6 +21,10 @@
  *                 another process is adopted; a resize waits for another thread's reader
  *   processes     a child process (fork) opens the same folder with its own handle, and
  *                 the two handles see each other's commits while both are open
+ *   durability    with sync_root_later, a commit is durable once a later commit that
+ *                 wrote something has flushed, or store_sync; an empty commit flushes
+ *                 nothing; without it every commit is durable at once; what was committed
+ *                 is there after a close and a reopen
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -958,6 +962,55 @@ static void test_strerror_names_every_code(void **state)
     }
 }
 
+/* ---- durability ------------------------------------------------------------------ */
+
+static void commit_empty(Store *store)
+{
+    StoreTxn *txn;
+    assert_int_equal(store_begin(store, true, &txn), STORE_OK);
+    assert_int_equal(store_commit(txn), STORE_OK);
+}
+
+static void test_sync_root_later_counts_durable_commits(void **state)
+{
+    Fixture *f = *state;
+    StoreOptions later = {.create = true, .sync_root_later = true};
+    Store *store = open_ok(f->db, &later);
+    assert_int_equal(store_sync(store), STORE_OK);
+    uint64_t base = store_commits(store);
+    assert_int_equal(store_durable(store), base);
+
+    put_text(store, TABLE_PLAYBOOKS, "a", "1");   /* its root page waits */
+    assert_int_equal(store_commits(store), base + 1);
+    assert_int_equal(store_durable(store), base);
+    commit_empty(store);                            /* writes nothing, flushes nothing */
+    assert_int_equal(store_commits(store), base + 2);
+    assert_int_equal(store_durable(store), base);
+    put_text(store, TABLE_PLAYBOOKS, "b", "2");   /* its flush carries the two before */
+    assert_int_equal(store_commits(store), base + 3);
+    assert_int_equal(store_durable(store), base + 2);
+    StoreTxn *reader;                               /* a read transaction counts nothing */
+    assert_int_equal(store_begin(store, false, &reader), STORE_OK);
+    assert_int_equal(store_commit(reader), STORE_OK);
+    assert_int_equal(store_commits(store), base + 3);
+    assert_int_equal(store_sync(store), STORE_OK);
+    assert_int_equal(store_durable(store), base + 3);
+    assert_int_equal(store_sync(store), STORE_OK);  /* nothing left: no flush, same count */
+    assert_int_equal(store_durable(store), base + 3);
+    put_text(store, TABLE_PLAYBOOKS, "c", "3");
+    store_close(store);                             /* closing flushes what waits */
+
+    store = open_ok(f->db, &EXISTING);
+    expect_stored(store, TABLE_PLAYBOOKS, "a", "1");
+    expect_stored(store, TABLE_PLAYBOOKS, "b", "2");
+    expect_stored(store, TABLE_PLAYBOOKS, "c", "3");
+    base = store_commits(store);
+    put_text(store, TABLE_PLAYBOOKS, "d", "4");   /* synced whole: durable at once */
+    assert_int_equal(store_commits(store), base + 1);
+    assert_int_equal(store_durable(store), base + 1);
+    store_close(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -980,6 +1033,7 @@ int main(void)
         T(test_map_grown_by_another_process),
         T(test_growth_waits_for_other_threads),
         T(test_two_processes_share_a_store),
+        T(test_sync_root_later_counts_durable_commits),
         cmocka_unit_test(test_strerror_names_every_code),
 #undef T
     };
