@@ -9,8 +9,11 @@
  * them taken from the queue is appended to the file before it is applied.
  * The write is not synced: it must survive the process dying inside a step (a crash, a
  * kill -9), which the page cache does, not the machine losing power, when no reply was
- * sent and nothing is lost. Its cost is one pwrite per batch taken, and one ftruncate a
- * round.
+ * sent and nothing is lost. The lines end at the first NUL byte (or the file's end): each
+ * write puts one after its lines, and emptying the file is a NUL written at its start,
+ * so a round costs one pwrite per batch taken and one more, and the file is never
+ * truncated (an ftruncate frees blocks and changes the inode: dearer than a write). What
+ * lies past the NUL is an earlier round's and is never read.
  *
  * When serve starts and the file is not empty, the last run died with those inputs in a
  * step. None was acknowledged, so the senders will send them again; serve applies each
@@ -108,20 +111,22 @@ static void inflight_line(StrBuf *out, const EngineInput *in, const char *data_t
     strbuf_puts(out, "}\n");
 }
 
-/* Writes `text` at `at`, the file then ending after it. */
-static void inflight_put_at(Serve *serve, const StrBuf *text, size_t at)
+/* Writes `text` at `at`, and the NUL that ends the lines after it. */
+static void inflight_put_at(Serve *serve, StrBuf *text, size_t at)
 {
+    strbuf_putc(text, '\0');
     bool ok = !strbuf_failed(text) && serve->inflight_fd >= 0 &&
-              pwrite(serve->inflight_fd, text->data, text->len, (off_t)at) == (ssize_t)text->len &&
-              (at > 0 || ftruncate(serve->inflight_fd, (off_t)text->len) == 0);
+              pwrite(serve->inflight_fd, text->data, text->len, (off_t)at) == (ssize_t)text->len;
+    if (ok)
+        text->len--;   /* the next batch's lines go where the NUL is */
     serve->inflight_len = ok ? at + text->len : serve->inflight_len;
     if (!ok)
         serve_log("error", "inputs_inflight", json_pack("{s:s}", "why", "cannot write inputs.inflight: a crash in "
                                                                          "this round would not be counted"));
 }
 
-/* Replaces the file's content with `text`. */
-static void inflight_put(Serve *serve, const StrBuf *text)
+/* Replaces the file's lines with `text`. */
+static void inflight_put(Serve *serve, StrBuf *text)
 {
     inflight_put_at(serve, text, 0);
 }
@@ -140,7 +145,7 @@ void serve_inflight_write(Serve *serve, const EngineInput *inputs, char *const *
 void serve_inflight_clear(Serve *serve)
 {
     serve->inflight_len = 0;
-    if (serve->inflight_fd >= 0 && ftruncate(serve->inflight_fd, 0) != 0)
+    if (serve->inflight_fd >= 0 && pwrite(serve->inflight_fd, "", 1, 0) != 1)
         serve_log("error", "inputs_inflight", json_pack("{s:s}", "why", strerror(errno)));
 }
 
@@ -175,7 +180,10 @@ static json_t *inflight_read(Serve *serve)
     json_t *lines = json_array();
     char *text = NULL;
     size_t cap = 0;
-    while (lines && getline(&text, &cap, f) > 0) {
+    ssize_t got;
+    bool ended = false;
+    while (lines && !ended && (got = getline(&text, &cap, f)) > 0) {
+        ended = memchr(text, '\0', (size_t)got) != NULL;   /* the lines end there */
         json_t *line = json_loads(text, 0, NULL);
         EngineInput in;
         if (line && inflight_input(line, &in))

@@ -27,8 +27,19 @@ died() { # died DESC: serve ended by SIGABRT (134) within 5 s
   wait "$serve_pid"; rc=$?; serve_pid=
   if [ "$rc" -eq 134 ]; then ok "$1"; else no "$1 (exit $rc, wanted 134: SIGABRT)" "$tmp/serve.log"; fi
 }
+# The file's lines end at its first NUL byte (what lies past it is an earlier round's).
+LINES='import json, sys
+def lines(path):
+    text = open(path, "rb").read().split(b"\0")[0].decode()
+    return [json.loads(l) for l in text.splitlines() if l.strip()]'
 tries() { # tries DESC N: the file holds one input, tried N times
-  if "$PY" -c 'import json, sys; lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]; sys.exit(0 if [l["attempts"] for l in lines] == [int(sys.argv[2])] else 1)' "$inflight" "$2" 2> /dev/null
+  if "$PY" -c "$LINES"'
+sys.exit(0 if [l["attempts"] for l in lines(sys.argv[1])] == [int(sys.argv[2])] else 1)' "$inflight" "$2" 2> /dev/null
+  then ok "$1"; else cp "$inflight" "$tmp/why" 2>/dev/null; no "$1" "$tmp/why"; fi
+}
+no_lines() { # no_lines DESC: the file is there and holds no input
+  if [ -f "$inflight" ] && "$PY" -c "$LINES"'
+sys.exit(0 if lines(sys.argv[1]) == [] else 1)' "$inflight" 2> /dev/null
   then ok "$1"; else cp "$inflight" "$tmp/why" 2>/dev/null; no "$1" "$tmp/why"; fi
 }
 
@@ -37,7 +48,7 @@ export HUDDLE_CRASH_ON_INPUT=r-bad
 serve_start "$db" || { no "serve starts" "$tmp/serve.log"; plan; exit 0; }
 post "a good event is accepted" 200 "$(event r-good A1)"
 json "and starts i1" 'j["went"] == [{"playbook": "refund", "instance": "i1", "as": "started"}]'
-if [ -f "$inflight" ] && [ ! -s "$inflight" ]; then ok "after its commit inputs.inflight is empty"; else no "after its commit inputs.inflight is empty"; fi
+no_lines "after its commit inputs.inflight holds no input"
 status=$(curl -s -o "$tmp/out" -w '%{http_code}' --max-time 10 -X POST -H 'Content-Type: application/json' \
   -H "X-Huddle-Signature: $(sign "$(event r-bad B1)")" --data "$(event r-bad B1)" "$base/v1/events/shop")
 if [ "$status" = "000" ]; then ok "the poison event gets no reply: serve died in its step"; else no "the poison event gets no reply (got $status)" "$tmp/out"; fi
@@ -52,7 +63,7 @@ serve_start "$db" || { no "the fourth start listens" "$tmp/serve.log"; plan; exi
 ok "the fourth start sets it aside and listens"
 has_log() { if grep -q "$2" "$tmp/serve.log"; then ok "$1"; else no "$1" "$tmp/serve.log"; fi; }
 has_log "the log says poison_input, with the event's id and the tries" '"event":"poison_input","kind":"event","source":"shop","id":"r-bad","attempts":3,"result":"set aside"'
-if [ ! -s "$inflight" ]; then ok "inputs.inflight is empty again"; else no "inputs.inflight is empty again"; fi
+no_lines "inputs.inflight holds no input again"
 post "the sender's resend is accepted" 200 "$(event r-bad B1)"
 json "as a duplicate that runs nothing" 'j["duplicate"] is True'
 call "metrics" 200 GET /metrics
@@ -88,12 +99,19 @@ call "pat answers t1 again" 200 POST /v1/tasks/t1/answer -H 'Content-Type: appli
 json "and it is applied" 'j == {"task": "t1", "by": "pat", "answered": "yes"}'
 serve_stop
 
-# ---- an innocent input in flight, and a line cut by a crash ----
-printf '%s\n' "{\"attempts\": 1, \"kind\": \"event\", \"source\": \"shop\", \"type\": \"refund\", \"id\": \"r-flight\", \"data\": {\"order\": \"C1\", \"amount\": 5, \"customer\": {\"name\": \"Cy\"}}, \"time\": 1781500200000}" > "$inflight"
+# ---- an innocent input in flight, a line cut by a crash, an earlier round's past the end ----
+flight_line() { # flight_line ID ORDER: an event's line as serve writes it
+  printf '%s\n' "{\"attempts\": 1, \"kind\": \"event\", \"source\": \"shop\", \"type\": \"refund\", \"id\": \"$1\", \"data\": {\"order\": \"$2\", \"amount\": 5, \"customer\": {\"name\": \"Cy\"}}, \"time\": 1781500200000}"
+}
+flight_line r-flight C1 > "$inflight"
 printf '{"attempts": 1, "kind": "eve' >> "$inflight"
+printf '\n\000"the tail of an older line"}\n' >> "$inflight"   # a shorter round wrote over a longer one
+flight_line r-stale D1 >> "$inflight"
 serve_start "$db" || { no "serve starts with inputs in flight" "$tmp/serve.log"; plan; exit 0; }
 has_log "the input in flight is applied alone, on its second try" '"event":"input_recovered","kind":"event","source":"shop","id":"r-flight","attempts":2,"result":"applied"'
 has_log "the cut line is skipped with a warning" '"event":"input_unreadable"'
+if grep -q 'r-stale' "$tmp/serve.log"; then no "a line past the NUL byte (an earlier round's) is not replayed" "$tmp/serve.log"; else ok "a line past the NUL byte (an earlier round's) is not replayed"; fi
+no_lines "inputs.inflight holds no input after the start"
 call "the instances" 200 GET /v1/instances -H 'Authorization: Bearer ops-token'
 json "r-flight started i2" '[i["id"] for i in j["instances"]] == ["i1", "i2"]'
 post "its sender's resend" 200 "$(event r-flight C1)"
