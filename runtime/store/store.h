@@ -121,7 +121,8 @@ int store_write(Store *store, int (*work)(StoreTxn *txn, void *context), void *c
 int store_write_end(StoreTxn *txn);
 
 /* Durability under StoreOptions.sync_root_later. store_commits counts the write
-   transactions this Store committed; store_durable says how many of the first of them
+   transactions this Store committed that wrote something (LMDB writes nothing for one
+   that changed nothing); store_durable says how many of the first of them
    are on disk whatever happens to the machine (without sync_root_later: all of them). A
    commit that wrote something flushes the ones before it; store_sync flushes them all
    (STORE_FAILED when the disk says no: then nothing more is known durable). */

@@ -499,15 +499,18 @@ static void durable_raise(Store *store, uint64_t count)
         ;
 }
 
-/* A root write transaction committed: under sync_root_later its root page waits for the
-   next flush, and its own flush (when it wrote anything: LMDB skips an empty commit)
-   made the commits before it durable; otherwise it is durable itself. */
-static void durable_count(Store *store, bool flushed)
+/* A root write transaction committed. One that wrote nothing (LMDB then writes and
+   flushes nothing) is not counted. Under sync_root_later its root page waits for the
+   next flush, and its own flush of its pages made the commits before it durable;
+   otherwise it is durable itself. */
+static void durable_count(Store *store, bool wrote)
 {
+    if (!wrote)
+        return;
     uint64_t made = atomic_fetch_add(&store->commits, 1) + 1;
     if (!(store->env_flags & MDB_NOMETASYNC) || (store->env_flags & MDB_NOSYNC))
         durable_raise(store, made);   /* synced whole (or never: no_sync stores are throwaway) */
-    else if (flushed)
+    else
         durable_raise(store, made - 1);
 }
 
@@ -523,10 +526,11 @@ int store_commit(StoreTxn *txn)
     }
     Store *store = txn->store;
     bool root_write = txn->write && txn->parent == NULL;
-    bool flushes = txn->changes > 0;   /* LMDB flushes a transaction that wrote something */
+    size_t id = mdb_txn_id(txn->txn);   /* a write transaction's: the number it commits as */
     int code = store_code(txn, mdb_txn_commit(txn->txn));
-    if (code == STORE_OK && root_write)
-        durable_count(store, flushes);
+    MDB_envinfo info;   /* LMDB moves its last commit's number only when it wrote (write.lock still held) */
+    if (code == STORE_OK && root_write && mdb_env_info(store->env, &info) == MDB_SUCCESS)
+        durable_count(store, info.me_last_txnid >= id);
     txn_free(txn);
     return code;
 }
