@@ -189,24 +189,13 @@ static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
     *next_ms = INT64_MAX;
     if (!atomic_exchange(&serve->metrics.gauges_wanted, false))
         return;
-    json_t *tasks = NULL, *instances = NULL;
     char why[256];
-    if (engine_open_tasks(serve->engine, NULL, &tasks, why, sizeof why) == ENGINE_OK)
-        atomic_store(&serve->metrics.open_tasks, (long long)json_array_size(tasks));
-    if (engine_instances(serve->engine, &instances, why, sizeof why) == ENGINE_OK) {
-        long long running = 0, stalled = 0;
-        size_t i;
-        json_t *in;
-        json_array_foreach(instances, i, in) {
-            const char *status = json_string_value(json_object_get(in, "status"));
-            running += status && !strcmp(status, "running");
-            stalled += status && !strcmp(status, "stalled");
-        }
-        atomic_store(&serve->metrics.running, running);
-        atomic_store(&serve->metrics.stalled, stalled);
+    EngineGauges g;
+    if (engine_gauges(serve->engine, &g, why, sizeof why) == ENGINE_OK) {
+        atomic_store(&serve->metrics.open_tasks, (long long)g.open_tasks);
+        atomic_store(&serve->metrics.running, (long long)g.running);
+        atomic_store(&serve->metrics.stalled, (long long)g.stalled);
     }
-    json_decref(tasks);
-    json_decref(instances);
     EngineOutboxStats o;
     if (engine_dispatch_stats(serve->engine, now, &o, why, sizeof why) == ENGINE_OK) {
         ServeMetrics *m = &serve->metrics;

@@ -705,6 +705,9 @@ int case_release(Step *s, Instance *in);
    which a person named: no such task is a refusal ("no task 't3'"). A task of a form
    the struct cannot hold is a damaged store. */
 int task_load_named(Step *s, const char *id, TaskRecord *task);
+/* The task a TABLE_TASKS entry holds (typed or an older store's JSON) into *task, checked
+   as task_load checks it: STORE_OK, or a failure naming the entry. */
+int task_parse(Step *s, StoreBytes key, StoreBytes value, TaskRecord *task);
 /* The instance a task belongs to (that it is missing is a damaged store). */
 int task_instance_load(Step *s, const TaskRecord *task, Instance *in);
 /* Whether the person id `person` is among a seat's `holders`. */

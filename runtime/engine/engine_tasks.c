@@ -122,6 +122,13 @@ static int task_load(Step *s, const char *id, TaskRecord *task)
         return rc;
     if (rc != STORE_OK)
         return step_fail(s, rc, "store error reading task %s: %s", id, store_strerror(rc));
+    return task_parse(s, key, value, task);
+}
+
+int task_parse(Step *s, StoreBytes key, StoreBytes value, TaskRecord *task)
+{
+    int rc;
+    memset(task, 0, sizeof *task);
     if (!task_record_is_typed(value.data, value.len))
         rc = task_read_old(s, key, value, task);
     else {
