@@ -40,6 +40,15 @@ struct HttpServer {
    and sends little holds no more than it sent). */
 #define HTTP_BODY_SIZED (64 * 1024)
 
+/* Each connection's memory in libmicrohttpd (MHD_OPTION_CONNECTION_MEMORY_LIMIT; its
+   default is 32 KiB): it holds the request line, the headers and the reply's headers,
+   and libmicrohttpd zeroes all of it after each request (and half of it once more as it
+   shrinks the read buffer), so a smaller one costs less a request. 16 KiB takes a
+   request line and headers of about 11 KiB in all (more when they are few and long);
+   beyond that libmicrohttpd answers 431 or closes the connection. Bodies are serve's
+   (collected here, --max-body), not this memory's. */
+#define HTTP_CONNECTION_MEMORY (16 * 1024)
+
 /* A reply (body, its NUL, content type, extra header) at most this long is kept in the
    request (HttpReq.reply_kept); a longer one gets an allocation of its own. */
 #define HTTP_REPLY_KEPT 480
@@ -403,6 +412,7 @@ int http_server_start(const HttpServerOptions *options, HttpServer **out, char *
                                  MHD_OPTION_CONNECTION_TIMEOUT, options->idle_timeout_s,
                                  MHD_OPTION_CONNECTION_LIMIT, options->max_connections,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(why, why_len, "cannot listen on %s port %u (in use, or not an address of this machine?)",
