@@ -8,8 +8,8 @@
  * owner's http_reply (any thread) keeps the reply and resumes it; the access callback,
  * called again, queues the reply; the completed callback logs and frees the request.
  *
- * A reply is kept in the request itself when it is short (every reply of the busy
- * routes), so the thread that answers allocates nothing, and libmicrohttpd copies it
+ * A reply is kept in the request itself when it is short (the busy routes' replies),
+ * so the thread that answers allocates nothing, and libmicrohttpd copies it
  * on its own thread, where it frees it: nothing goes from one thread's malloc caches
  * to the other's. The connection is resumed after the request's lock is let go, so the
  * server's thread, woken by the resume, does not find that lock held.
