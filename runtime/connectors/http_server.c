@@ -7,6 +7,12 @@
  * headers, collects the body, hands the request over and suspends the connection; the
  * owner's http_reply (any thread) keeps the reply and resumes it; the access callback,
  * called again, queues the reply; the completed callback logs and frees the request.
+ *
+ * A reply is kept in the request itself when it is short (the busy routes' replies),
+ * so the thread that answers allocates nothing, and libmicrohttpd copies it
+ * on its own thread, where it frees it: nothing goes from one thread's malloc caches
+ * to the other's. The connection is resumed after the request's lock is let go, so the
+ * server's thread, woken by the resume, does not find that lock held.
  */
 #include "http_server.h"
 
@@ -15,6 +21,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +40,19 @@ struct HttpServer {
    and sends little holds no more than it sent). */
 #define HTTP_BODY_SIZED (64 * 1024)
 
+/* Each connection's memory in libmicrohttpd (MHD_OPTION_CONNECTION_MEMORY_LIMIT; its
+   default is 32 KiB): it holds the request line, the headers and the reply's headers,
+   and libmicrohttpd zeroes all of it after each request (and half of it once more as it
+   shrinks the read buffer), so a smaller one costs less a request. 16 KiB takes a
+   request line and headers of about 11 KiB in all (more when they are few and long);
+   beyond that libmicrohttpd answers 431 or closes the connection. Bodies are serve's
+   (collected here, --max-body), not this memory's. */
+#define HTTP_CONNECTION_MEMORY (16 * 1024)
+
+/* A reply (body, its NUL, content type, extra header) at most this long is kept in the
+   request (HttpReq.reply_kept); a longer one gets an allocation of its own. */
+#define HTTP_REPLY_KEPT 480
+
 typedef struct HttpReq {
     HttpRequest pub;
     HttpServer *server;
@@ -44,10 +64,12 @@ typedef struct HttpReq {
     size_t len, cap;
     bool started, over, handed, suspended, replied, resumed;
     int status;                     /* the reply, once replied */
-    char *reply;                    /* one allocation: the body, its NUL, the type, the header */
+    char *reply;                    /* the body, its NUL, the type, the header: reply_kept,
+                                       or an allocation of its own */
     const char *reply_type, *reply_header;
     size_t reply_len;
     int sent;                       /* the status queued, 0 before */
+    char reply_kept[HTTP_REPLY_KEPT];   /* not zeroed at the start; the raw query follows */
 } HttpReq;
 
 int64_t http_now_us(void)
@@ -63,7 +85,8 @@ static void http_req_free(HttpReq *r)
         return;
     free(r->texts);
     free(r->body);
-    free(r->reply);
+    if (r->reply != r->reply_kept)
+        free(r->reply);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -75,9 +98,10 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     const char *q = uri ? strchr(uri, '?') : NULL;
     q = q ? q + 1 : "";
     size_t qlen = strlen(q);
-    HttpReq *r = calloc(1, sizeof *r + qlen + 1);
+    HttpReq *r = malloc(sizeof *r + qlen + 1);
     if (!r)
         return NULL;
+    memset(r, 0, offsetof(HttpReq, reply_kept));
     pthread_mutex_init(&r->lock, NULL);
     r->server = cls;
     r->connection = connection;
@@ -164,13 +188,14 @@ static bool http_req_append(HttpReq *r, const char *data, size_t size)
     return true;
 }
 
-/* Queues the reply. Its body is handed to libmicrohttpd (which frees it once sent)
-   rather than copied; the headers are copied by MHD_add_response_header. */
+/* Queues the reply. A kept one is copied by libmicrohttpd (on this thread, which frees
+   it once sent); one of its own is handed over (libmicrohttpd frees it); the headers
+   are copied by MHD_add_response_header. */
 static enum MHD_Result http_send(HttpReq *r)
 {
-    struct MHD_Response *response =
-        r->reply ? MHD_create_response_from_buffer(r->reply_len, r->reply, MHD_RESPMEM_MUST_FREE)
-                 : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_ResponseMemoryMode mode = r->reply == r->reply_kept ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_MUST_FREE;
+    struct MHD_Response *response = r->reply ? MHD_create_response_from_buffer(r->reply_len, r->reply, mode)
+                                             : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (!response)
         return MHD_NO;
     if (r->reply_type)
@@ -188,20 +213,23 @@ static enum MHD_Result http_send(HttpReq *r)
         if (name != short_name)
             free(name);
     }
-    r->reply = NULL;   /* the response's now */
+    if (r->reply != r->reply_kept)
+        r->reply = NULL;   /* the response's now */
     enum MHD_Result ok = MHD_queue_response(r->connection, (unsigned)r->status, response);
     MHD_destroy_response(response);
     r->sent = r->status;
     return ok;
 }
 
-/* Keeps the reply; resumes the connection when it waits for it. */
+/* Keeps the reply; resumes the connection when it waits for it (after letting go of
+   the request's lock: until the resume, the suspended request is nobody else's). */
 void http_reply(HttpRequest *request, int status, const char *content_type, const char *body,
                 size_t len, const char *header)
 {
     HttpReq *r = (HttpReq *)request;
     size_t type_len = content_type ? strlen(content_type) + 1 : 0, header_len = header ? strlen(header) + 1 : 0;
-    char *reply = malloc(len + 1 + type_len + header_len);   /* the body, then the texts */
+    size_t need = len + 1 + type_len + header_len;   /* the body, then the texts */
+    char *reply = need <= sizeof r->reply_kept ? r->reply_kept : malloc(need);
     pthread_mutex_lock(&r->lock);
     r->status = status;
     r->reply = reply;
@@ -218,11 +246,12 @@ void http_reply(HttpRequest *request, int status, const char *content_type, cons
     bool resume = r->suspended;
     r->suspended = false;
     r->resumed = resume;
+    struct MHD_Connection *connection = r->connection;
     if (resume && r->server->options.on_resumed)
         r->server->options.on_resumed(r->server->options.context, 1);
-    if (resume)
-        MHD_resume_connection(r->connection);
     pthread_mutex_unlock(&r->lock);
+    if (resume)   /* r is the server thread's again from here on */
+        MHD_resume_connection(connection);
 }
 
 static void http_reply_text(HttpReq *r, int status, const char *json)
@@ -383,6 +412,7 @@ int http_server_start(const HttpServerOptions *options, HttpServer **out, char *
                                  MHD_OPTION_CONNECTION_TIMEOUT, options->idle_timeout_s,
                                  MHD_OPTION_CONNECTION_LIMIT, options->max_connections,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(why, why_len, "cannot listen on %s port %u (in use, or not an address of this machine?)",

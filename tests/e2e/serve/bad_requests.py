@@ -71,6 +71,8 @@ def request(method, path, headers, body, extra=()):
             lines.append("Idempotency-Key: " + h[5:])
         elif h.startswith("cl:"):
             length = int(h[3:])
+        elif h.startswith("pad:"):
+            lines.extend("X-Pad-%03d: %s" % (i, "v" * 88) for i in range(int(h[4:])))
     lines.append("Content-Length: %d" % (len(body) if length is None else length))
     lines.extend(extra)
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
