@@ -24,7 +24,7 @@ int engine_open(const char *dir, const EngineOptions *options, Engine **out, cha
     EngineOptions none = {0};
     if (!options)
         options = &none;
-    StoreOptions store_options = {options->create, options->no_sync, false};
+    StoreOptions store_options = {options->create, options->no_sync, false, options->grow_ahead};
     Store *store;
     *out = NULL;
     if (why_len)

@@ -74,6 +74,8 @@ typedef struct EngineOptions {
     bool no_sync;               /* skip fsync at commit: throwaway stores only (run) */
     bool read_only;             /* the caller only reads: an older store is read as it is,
                                    not converted */
+    bool grow_ahead;            /* keep the store's file ahead of its use (serve: see
+                                   StoreOptions) */
 } EngineOptions;
 
 /* Opens the store in `dir` and an engine over it; the caller owns *out and releases

@@ -83,6 +83,9 @@ typedef struct StoreOptions {
     bool create;        /* make the folder and a new store when there is none */
     bool no_sync;       /* skip fsync at commit: only for throwaway stores (huddle run) */
     bool read_only;
+    bool grow_ahead;    /* keep data.mdb ahead of LMDB's use by zeros written in steps, so
+                           a synced commit does not change the file's size: serve's store
+                           (store_grow.c); other stores keep exactly the size LMDB gives */
 } StoreOptions;
 
 /* Opens the store in `dir`. A folder that is not a Huddle store, or a store of an

@@ -32,6 +32,9 @@
  *              doubles the map and runs its work again. Changing the map size needs every
  *              transaction of this process to be closed, so top-level transactions pass a
  *              gate (a count under a mutex) that a resize closes and waits on.
+ *   ahead      with StoreOptions.grow_ahead (serve), each write transaction first keeps
+ *              data.mdb a step ahead of LMDB's last page with written zeros
+ *              (store_grow.c), so a synced commit does not change the file's size.
  *   one handle a process must not open one LMDB environment twice (closing the second
  *              drops the first one's fcntl locks), so open stores are kept in a list and
  *              a second store_open of the same folder in one process is STORE_BUSY.
@@ -102,6 +105,7 @@ struct Store {
     unsigned active;
     bool resizing;
     StoreGuard guard;        /* data.mdb's locks, lock.mdb as opened, write.lock */
+    StoreGrow grow;          /* serve's data.mdb kept ahead of LMDB's use (store_grow.c) */
 };
 
 struct StoreTxn {
@@ -400,6 +404,18 @@ static int txn_open(Store *store, StoreTxn *txn)
     }
 }
 
+/* In a write transaction just begun, before it writes a page: the file a step ahead of
+   LMDB's last page, for a store that grows ahead (store_grow.c). */
+static void txn_grow_ahead(Store *store)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info(store->env, &info);
+    mdb_env_stat(store->env, &stat);
+    store_grow_ahead(&store->grow, store->guard.data_fd,
+                     ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize, info.me_mapsize);
+}
+
 int store_begin(Store *store, bool write, StoreTxn **out)
 {
     if (out != NULL)
@@ -432,6 +448,8 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         free(txn);
         return code;
     }
+    if (write)
+        txn_grow_ahead(store);
     static _Atomic uint64_t serials;
     txn->serial = ++serials;
     *out = txn;
@@ -1357,6 +1375,7 @@ static int store_new(const char *dir, const struct stat *st, const StoreOptions 
     store->pid = getpid();
     store->read_only = options->read_only;
     store->guard = no_guard;
+    store_grow_init(&store->grow, options->grow_ahead && !options->read_only);
     int code = registry_add(store, dir, why, why_len);
     if (code != STORE_OK) {
         pthread_cond_destroy(&store->gate_cond);
@@ -1372,7 +1391,7 @@ static int store_new(const char *dir, const struct stat *st, const StoreOptions 
 int store_open(const char *dir, const StoreOptions *options, Store **out, char *why,
                size_t why_len)
 {
-    static const StoreOptions defaults = {false, false, false};
+    static const StoreOptions defaults = {false, false, false, false};
     struct stat st;
     bool create = false;
     Store *store;
