@@ -308,7 +308,7 @@ void huddle_check(const char *name, const char *text)
 
 void bench_open(Bench *b, const char *dir, bool no_sync)
 {
-    StoreOptions options = {true, no_sync, false};
+    StoreOptions options = {true, no_sync, false, false};
     char why[512];
     if (store_open(dir, &options, &b->store, why, sizeof why) != STORE_OK)
         die("store_open %s: %s", dir, why);

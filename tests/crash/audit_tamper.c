@@ -281,7 +281,7 @@ int main(int argc, char **argv)
         t.a = (uint32_t)strtoul(argv[4], NULL, 10);
         t.b = want > 5 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
     }
-    StoreOptions options = {false, false, false};
+    StoreOptions options = {false, false, false, false};
     Store *store;
     char why[512];
     if (store_open(argv[1], &options, &store, why, sizeof why) != STORE_OK) {

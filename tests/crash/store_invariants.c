@@ -1223,7 +1223,7 @@ int main(int argc, char **argv)
     }
     if (!dir)
         return usage();
-    StoreOptions options = {false, false, true};
+    StoreOptions options = {false, false, true, false};
     Store *store;
     char why[512];
     int rc = store_open(dir, &options, &store, why, sizeof why);

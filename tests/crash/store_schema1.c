@@ -331,7 +331,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[argc - 1];
-    StoreOptions options = {false, false, showing};
+    StoreOptions options = {false, false, showing, false};
     Store *store;
     char why[512];
     if (store_open(dir, &options, &store, why, sizeof why) != STORE_OK) {

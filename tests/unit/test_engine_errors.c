@@ -91,7 +91,7 @@ typedef struct Fixture {
 
 static void engine_up(Fixture *f, bool create)
 {
-    StoreOptions options = {create, true, false};
+    StoreOptions options = {create, true, false, false};
     char why[WHY] = "";
     if (store_open(f->db, &options, &f->store, why, sizeof why) != STORE_OK)
         fail_msg("store_open: %s", why);
