@@ -129,7 +129,8 @@ uint64_t store_guard_room(const struct statvfs *fs);
  * limits. */
 typedef struct StoreGrow {
     uint64_t look_at;   /* the bytes LMDB uses from which the file's room is looked at
-                           again (UINT64_MAX: never, the store does not grow ahead) */
+                           again (UINT64_MAX: never, the store does not grow ahead); read
+                           and written under LMDB's write lock only */
 } StoreGrow;
 
 /* Sets `grow` up for a store that grows ahead (`on`) or not. */
