@@ -336,6 +336,7 @@ static int serve_open(Serve *s, const ServeArgs *a)
     options.sync_root_later = true;   /* replies wait for the disk: cli_serve_reply.c */
     options.on_record_brief = serve_on_record;
     options.record_kinds = SERVE_NOTABLE;
+    options.grow_ahead = true;  /* a synced commit then does not change data.mdb's size */
     char why[1024];
     if (engine_open(a->db, &options, &s->engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);

@@ -25,7 +25,7 @@ int engine_open(const char *dir, const EngineOptions *options, Engine **out, cha
     if (!options)
         options = &none;
     StoreOptions store_options = {.create = options->create, .no_sync = options->no_sync,
-                                  .sync_root_later = options->sync_root_later};
+                                  .sync_root_later = options->sync_root_later, .grow_ahead = options->grow_ahead};
     Store *store;
     *out = NULL;
     if (why_len)

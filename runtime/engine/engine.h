@@ -78,6 +78,8 @@ typedef struct EngineOptions {
                                    the disk with the next commit's flush or engine_sync
                                    (engine_durable); for serve, which answers only what is
                                    durable */
+    bool grow_ahead;            /* keep the store's file ahead of its use (serve: see
+                                   StoreOptions) */
 } EngineOptions;
 
 /* Opens the store in `dir` and an engine over it; the caller owns *out and releases

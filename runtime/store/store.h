@@ -88,6 +88,9 @@ typedef struct StoreOptions {
        (store_durable). For a caller that tells nobody of a commit before it is durable
        (serve), so that a commit costs one flush of the disk, not two. */
     bool sync_root_later;
+    bool grow_ahead;    /* keep data.mdb ahead of LMDB's use by zeros written in steps, so
+                           a synced commit does not change the file's size: serve's store
+                           (store_grow.c); other stores keep exactly the size LMDB gives */
 } StoreOptions;
 
 /* Opens the store in `dir`. A folder that is not a Huddle store, or a store of an

@@ -8,6 +8,8 @@
  *   the header     (store_header.c) data.mdb's two meta pages, read with pread before LMDB
  *                  maps the file, so a file cut short is refused instead of raising SIGBUS
  *   long keys      (store_keys.c) keys too long for LMDB kept as a prefix plus SHA-256
+ *   growing ahead  (store_grow.c) serve's data.mdb kept ahead of LMDB's use by written
+ *                  zeros, so that a synced commit does not change the file's size
  *
  * None of these files includes lmdb.h: they read LMDB's on-disk layout themselves, and
  * store_lmdb.c stays the one file that calls LMDB.
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include "store.h"
@@ -101,10 +104,47 @@ void store_guard_release(StoreGuard *guard);
 int store_guard_write_lock(StoreGuard *guard, const char *dir);
 void store_guard_write_unlock(StoreGuard *guard);
 
+/* Less room than this left for data.mdb (on the disk, or below RLIMIT_FSIZE after a
+   failed write) means it is full. */
+#define STORE_FULL_BYTES (64 << 10)
+
 /* Whether the disk under DIR (or this process's file-size limit) has no room left for
    data.mdb to grow: how a failed write (LMDB says EIO for a short write) is told apart
-   from an I/O error. */
+   from an I/O error. The file's size is compared with the limit: LMDB's short write
+   leaves it at the limit, and zeros written ahead (store_grow.c) stop STORE_FULL_BYTES
+   below it, so they alone never make a store look full. */
 bool store_guard_full(const StoreGuard *guard, const char *dir);
+
+/* The bytes this process may still take on the file system `fs` describes (root may
+   also take the blocks kept for it). */
+uint64_t store_guard_room(const struct statvfs *fs);
+
+/* ---- growing ahead -----------------------------------------------------------------
+ *
+ * LMDB appends its pages with pwrite, so a commit that writes past the file's end
+ * changes its size, and fdatasync then writes the inode as well as the data. With
+ * StoreOptions.grow_ahead, the start of each write transaction (while this process holds
+ * LMDB's write lock, before the transaction has written a page) keeps the file a step
+ * ahead of LMDB's last page with written zeros; see store_grow.c for the step and its
+ * limits. */
+typedef struct StoreGrow {
+    uint64_t look_at;   /* the bytes LMDB uses from which the file's room is looked at
+                           again (UINT64_MAX: never, the store does not grow ahead); read
+                           and written under LMDB's write lock only */
+} StoreGrow;
+
+/* Sets `grow` up for a store that grows ahead (`on`) or not. */
+void store_grow_init(StoreGrow *grow, bool on);
+
+/* The step the file is grown by when LMDB uses `used` bytes. */
+uint64_t store_grow_step(uint64_t used);
+
+/* At the start of a write transaction: LMDB uses `used` bytes of data.mdb (`fd`, the
+   guard's descriptor), (last page + 1) * page size, in a map of `map` bytes. Writes a
+   step of zeros past max(used, the file's size) when less than half a step is left
+   there. Never fails: a step that does not fit or whose write fails is not taken (the
+   file keeps its size), and LMDB's own writes meet the condition as they always did. */
+void store_grow_ahead(StoreGrow *grow, int fd, uint64_t used, uint64_t map);
 
 /* ---- the header -------------------------------------------------------------------- */
 

@@ -24,8 +24,6 @@
 /* More than the first commit of a new store writes (about 10 pages), reserved with the size
    kept at 0, so a full disk is named when the store is created. */
 #define GUARD_DATA_BYTES (64 << 10)
-/* Less room than this left for data.mdb, after a failed write, means the disk is full. */
-#define GUARD_FULL_BYTES (64 << 10)
 
 static bool no_space(int err)
 {
@@ -309,17 +307,19 @@ void store_guard_write_unlock(StoreGuard *guard)
         guard_flock(guard->wlock_fd, LOCK_UN);
 }
 
+uint64_t store_guard_room(const struct statvfs *fs)
+{
+    return (uint64_t)(geteuid() == 0 ? fs->f_bfree : fs->f_bavail) * fs->f_frsize;
+}
+
 bool store_guard_full(const StoreGuard *guard, const char *dir)
 {
     struct statvfs fs;
-    if (statvfs(dir, &fs) == 0) {
-        unsigned long long blocks = geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
-        if (blocks * fs.f_frsize < GUARD_FULL_BYTES)
-            return true;
-    }
+    if (statvfs(dir, &fs) == 0 && store_guard_room(&fs) < STORE_FULL_BYTES)
+        return true;
     struct rlimit limit;
     struct stat st;
     return guard->data_fd >= 0 && getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
            limit.rlim_cur != RLIM_INFINITY && fstat(guard->data_fd, &st) == 0 &&
-           (unsigned long long)st.st_size + GUARD_FULL_BYTES > limit.rlim_cur;
+           (unsigned long long)st.st_size + STORE_FULL_BYTES > limit.rlim_cur;
 }

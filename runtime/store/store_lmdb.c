@@ -36,6 +36,9 @@
  *              page, written without a flush (MDB_NOMETASYNC), reaches the disk with the
  *              next commit's flush or store_sync; store_commits and store_durable count
  *              which commits are durable, so a caller can answer only for those.
+ *   ahead      with StoreOptions.grow_ahead (serve), each write transaction first keeps
+ *              data.mdb a step ahead of LMDB's last page with written zeros
+ *              (store_grow.c), so a synced commit does not change the file's size.
  *   one handle a process must not open one LMDB environment twice (closing the second
  *              drops the first one's fcntl locks), so open stores are kept in a list and
  *              a second store_open of the same folder in one process is STORE_BUSY.
@@ -110,6 +113,7 @@ struct Store {
     /* store_commits and store_durable: counted while the transaction's write.lock is
        still held (store_commit), so commits of two threads count in their order */
     _Atomic uint64_t commits, durable;
+    StoreGrow grow;          /* serve's data.mdb kept ahead of LMDB's use (store_grow.c) */
 };
 
 struct StoreTxn {
@@ -408,6 +412,18 @@ static int txn_open(Store *store, StoreTxn *txn)
     }
 }
 
+/* In a write transaction just begun, before it writes a page: the file a step ahead of
+   LMDB's last page, for a store that grows ahead (store_grow.c). */
+static void txn_grow_ahead(Store *store)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info(store->env, &info);
+    mdb_env_stat(store->env, &stat);
+    store_grow_ahead(&store->grow, store->guard.data_fd,
+                     ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize, info.me_mapsize);
+}
+
 int store_begin(Store *store, bool write, StoreTxn **out)
 {
     if (out != NULL)
@@ -440,6 +456,8 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         free(txn);
         return code;
     }
+    if (write)
+        txn_grow_ahead(store);
     static _Atomic uint64_t serials;
     txn->serial = ++serials;
     *out = txn;
@@ -1418,6 +1436,7 @@ static int store_new(const char *dir, const struct stat *st, const StoreOptions 
     store->pid = getpid();
     store->read_only = options->read_only;
     store->guard = no_guard;
+    store_grow_init(&store->grow, options->grow_ahead && !options->read_only);
     int code = registry_add(store, dir, why, why_len);
     if (code != STORE_OK) {
         pthread_cond_destroy(&store->gate_cond);
