@@ -11,8 +11,8 @@
  * once every open connection has a request in the round). So the engine thread applies
  * while the HTTP thread reads the rest, instead of waiting for them all first. Nothing
  * is answered before the commit is durable: a commit flushes its pages, and its root
- * page goes to disk with the next round's commit when input waits for one, else with a
- * flush at the round's end (serve_replies_settle), so under load a round costs one flush
+ * page goes to disk with the next round's commit when SERVE_CARRY_MIN requests wait for
+ * one, else with a flush at the round's end (serve_replies_settle), so under load a round costs one flush
  * of the disk, not two, and its replies go out after the next round's. Then the thread sleeps until new input, the next due
  * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
  * second). Nothing polls: an idle serve wakes once a second.
@@ -41,6 +41,11 @@
 #define SERVE_RESCAN_MS 1000
 #define SERVE_LOG_WAIT_MS 50
 #define SERVE_DELIVERY_WAIT_MS 1
+/* A round's replies wait for the next round's commit to make theirs durable, instead of
+   a flush of their own, only when at least this many requests wait for that round: a
+   round of one or two (at low rates) gathers for a quiet spell first, which would cost
+   the held replies more than the flush it saves. */
+#define SERVE_CARRY_MIN 8
 
 int serve_queue_init(ServeQueue *q, size_t cap)
 {
@@ -210,12 +215,17 @@ static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
 }
 
 /* Whether inputs wait in the queue. */
-static bool queue_waiting(ServeQueue *q)
+static size_t queue_waiting_count(ServeQueue *q)
 {
     pthread_mutex_lock(&q->lock);
-    bool waiting = q->count > 0;
+    size_t waiting = q->count;
     pthread_mutex_unlock(&q->lock);
     return waiting;
+}
+
+static bool queue_waiting(ServeQueue *q)
+{
+    return queue_waiting_count(q) > 0;
 }
 
 /* Delivers the outbox (engine_dispatch_round): claims what is due, waits for requests
@@ -364,7 +374,7 @@ static void *loop_main(void *context)
         if (next < wake_ms)
             wake_ms = next;
         serve_log_flush();
-        serve_replies_settle(serve, queue_waiting(q));
+        serve_replies_settle(serve, queue_waiting_count(q) >= SERVE_CARRY_MIN);
     }
     serve_replies_end(serve);
     return NULL;
