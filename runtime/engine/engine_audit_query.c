@@ -79,18 +79,12 @@ typedef struct Counts {
     json_t *map;
 } Counts;
 
-static int counts_visit(void *context, StoreBytes key, StoreBytes value)
+static int counts_visit(void *context, const InstanceRecord *record)
 {
     Counts *c = context;
-    InstanceRecord record;
-    StoreBytes frame;
-    int rc = instance_parse(c->step, key, value, &record, &frame);
-    if (rc != STORE_OK)
-        return rc;
-    if (json_object_set_new(c->map, record.id, json_integer((json_int_t)record.history)) != 0)
-        rc = step_fail(c->step, ENGINE_NO_MEMORY, "out of memory");
-    instance_record_free(&record);
-    return rc;
+    if (json_object_set_new(c->map, record->id, json_integer((json_int_t)record->history)) != 0)
+        return step_fail(c->step, ENGINE_NO_MEMORY, "out of memory");
+    return STORE_OK;
 }
 
 static int export_rows(Step *s, Export *x, const Stamps *st, unsigned char (*heads)[AUDIT_HASH])
@@ -142,7 +136,7 @@ static int export_rows(Step *s, Export *x, const Stamps *st, unsigned char (*hea
     json_t *instances = json_object();
     Counts counts = {s, instances};
     if (rc == STORE_OK)
-        rc = engine_scan(s, TABLE_INSTANCES, store_bytes(NULL, 0), counts_visit, &counts);
+        rc = instance_scan(s, counts_visit, &counts);
     if (rc == STORE_OK)
         rc = export_line(x, json_pack("{s:o, s:I, s:O}", "head", hex_json(head), "count", (json_int_t)count,
                                       "instances", instances));

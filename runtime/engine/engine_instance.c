@@ -100,6 +100,31 @@ int instance_parse(Step *s, StoreBytes key, StoreBytes value, InstanceRecord *re
     return STORE_OK;
 }
 
+typedef struct InstanceScan {
+    Step *step;
+    InstanceVisit visit;
+    void *context;
+} InstanceScan;
+
+static int instance_scan_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    InstanceScan *scan = context;
+    InstanceRecord record;
+    StoreBytes frame;
+    int rc = instance_parse(scan->step, key, value, &record, &frame);
+    if (rc != STORE_OK)
+        return rc;
+    rc = scan->visit(scan->context, &record);
+    instance_record_free(&record);
+    return rc;
+}
+
+int instance_scan(Step *s, InstanceVisit visit, void *context)
+{
+    InstanceScan scan = {s, visit, context};
+    return engine_scan(s, TABLE_INSTANCES, store_bytes(NULL, 0), instance_scan_visit, &scan);
+}
+
 /* The instance's program and frame, once its record is read. */
 static int instance_load_frame(Step *s, StoreBytes key, StoreBytes frame, Instance *out)
 {

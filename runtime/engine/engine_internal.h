@@ -653,6 +653,10 @@ int instance_load(Step *s, uint64_t number, Instance *out);
 /* Reads an instance entry's record (checked for the fields every reader relies on) and
    finds its frame's bytes; a failure names the damaged instance. */
 int instance_parse(Step *s, StoreBytes key, StoreBytes value, InstanceRecord *record, StoreBytes *frame);
+/* Visits every instance's record in id order (read by instance_parse, freed after the
+   visit); `visit` returns STORE_OK to go on, or a code that ends the scan. */
+typedef int (*InstanceVisit)(void *context, const InstanceRecord *record);
+int instance_scan(Step *s, InstanceVisit visit, void *context);
 int instance_save(Step *s, Instance *in);
 void instance_clear(Instance *in);
 /* Sets an owned text field of the instance's record (NULL: none): STORE_OK, or the step

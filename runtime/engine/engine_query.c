@@ -87,17 +87,11 @@ static int gauge_task_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
-static int gauge_instance_visit(void *context, StoreBytes key, StoreBytes value)
+static int gauge_instance_visit(void *context, const InstanceRecord *r)
 {
     GaugeScan *scan = context;
-    InstanceRecord r;
-    StoreBytes frame;
-    int rc = instance_parse(scan->step, key, value, &r, &frame);
-    if (rc != STORE_OK)
-        return rc;
-    scan->out->running += r.status == INSTANCE_RUNNING;
-    scan->out->stalled += r.status == INSTANCE_STALLED;
-    instance_record_free(&r);
+    scan->out->running += r->status == INSTANCE_RUNNING;
+    scan->out->stalled += r->status == INSTANCE_STALLED;
     return STORE_OK;
 }
 
@@ -105,7 +99,7 @@ static int gauges_work(Step *s, void *context)
 {
     GaugeScan scan = {s, context};
     int rc = engine_scan(s, TABLE_TASKS, store_bytes(NULL, 0), gauge_task_visit, &scan);
-    return rc == STORE_OK ? engine_scan(s, TABLE_INSTANCES, store_bytes(NULL, 0), gauge_instance_visit, &scan) : rc;
+    return rc == STORE_OK ? instance_scan(s, gauge_instance_visit, &scan) : rc;
 }
 
 int engine_gauges(Engine *e, EngineGauges *out, char *why, size_t why_len)
@@ -166,6 +160,7 @@ typedef struct ListRead {
     StoreBytes prefix;          /* only keys that start with it */
     StoreVisit visit;           /* adds a record to `list` (its context is the ListRead) */
     json_t *list;
+    InstanceVisit each;         /* instead of visit: adds an instance's record (instance_scan) */
 } ListRead;
 
 static int list_work(Step *s, void *context)
@@ -175,7 +170,19 @@ static int list_work(Step *s, void *context)
     r->list = json_array();
     if (!r->list)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    return engine_scan(s, r->table, r->prefix, r->visit, r);
+    return r->each ? instance_scan(s, r->each, r) : engine_scan(s, r->table, r->prefix, r->visit, r);
+}
+
+/* read_list's work, its result in *out. */
+static int list_read(Engine *e, ListRead *r, json_t **out, char *why, size_t why_len)
+{
+    int rc = engine_read(e, list_work, r, why, why_len);
+    if (rc != ENGINE_OK) {
+        json_decref(r->list);
+        r->list = NULL;
+    }
+    *out = r->list;
+    return rc;
 }
 
 /* The JSON array `visit` makes of `table`'s records under `prefix`, in *out (the caller
@@ -183,14 +190,8 @@ static int list_work(Step *s, void *context)
 static int read_list(Engine *e, StoreTable table, StoreBytes prefix, StoreVisit visit, json_t **out,
                      char *why, size_t why_len)
 {
-    ListRead r = {NULL, table, prefix, visit, NULL};
-    int rc = engine_read(e, list_work, &r, why, why_len);
-    if (rc != ENGINE_OK) {
-        json_decref(r.list);
-        r.list = NULL;
-    }
-    *out = r.list;
-    return rc;
+    ListRead r = {NULL, table, prefix, visit, NULL, NULL};
+    return list_read(e, &r, out, why, why_len);
 }
 
 /* ---- instances ---- */
@@ -224,16 +225,10 @@ static json_t *instance_summary(const InstanceRecord *r)
     return summary;
 }
 
-static int instances_visit(void *context, StoreBytes key, StoreBytes value)
+static int instances_visit(void *context, const InstanceRecord *r)
 {
     ListRead *l = context;
-    InstanceRecord r;
-    StoreBytes frame;
-    int rc = instance_parse(l->step, key, value, &r, &frame);
-    if (rc != STORE_OK)
-        return rc;
-    json_t *summary = instance_summary(&r);
-    instance_record_free(&r);
+    json_t *summary = instance_summary(r);
     if (!summary || json_array_append_new(l->list, summary) != 0)
         return step_fail(l->step, ENGINE_NO_MEMORY, "out of memory");
     return STORE_OK;
@@ -241,7 +236,8 @@ static int instances_visit(void *context, StoreBytes key, StoreBytes value)
 
 int engine_instances(Engine *e, json_t **instances, char *why, size_t why_len)
 {
-    return read_list(e, TABLE_INSTANCES, store_bytes(NULL, 0), instances_visit, instances, why, why_len);
+    ListRead r = {.table = TABLE_INSTANCES, .each = instances_visit};
+    return list_read(e, &r, instances, why, why_len);
 }
 
 /* ---- history ---- */
