@@ -292,13 +292,14 @@ void serve_reply_error(Serve *serve, ServeJob *job, int status, const char *code
    (EngineOptions.sync_root_later). So on the engine thread (serve_replies_wait_for_disk
    on), a reply made while a commit is not yet durable is held, and sent once every
    commit made before it is: serve_replies_release sends those (after any commit);
-   serve_replies_settle, at a round's end, flushes the rest unless more input waits and
-   they are from this round (the next round's commit will carry them). Replies made on
+   serve_replies_settle, at a round's end, flushes the rest unless `carry` (enough input
+   waits: SERVE_CARRY_MIN) and they are from this round (the next round's commit will
+   carry them). Replies made on
    the HTTP thread (refusals at the door) never wait. serve_replies_end, as the engine
    thread ends, flushes and sends what is held and frees the list. */
 void serve_replies_wait_for_disk(bool on);
 void serve_replies_release(Serve *serve);
-void serve_replies_settle(Serve *serve, bool more_input);
+void serve_replies_settle(Serve *serve, bool carry);
 void serve_replies_end(Serve *serve);
 /* The same for a request that never became a job. */
 void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *code, const char *message,

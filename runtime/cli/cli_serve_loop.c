@@ -12,10 +12,11 @@
  * while the HTTP thread reads the rest, instead of waiting for them all first. Nothing
  * is answered before the commit is durable: a commit flushes its pages, and its root
  * page goes to disk with the next round's commit when SERVE_CARRY_MIN requests wait for
- * one, else with a flush at the round's end (serve_replies_settle), so under load a round costs one flush
- * of the disk, not two, and its replies go out after the next round's. Then the thread sleeps until new input, the next due
- * timer, or SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are rescanned at least every
- * second). Nothing polls: an idle serve wakes once a second.
+ * one, else with a flush at the round's end (serve_replies_settle); so under load a
+ * round costs one flush of the disk, not two, and its replies go out after the next
+ * round's commit. Then the thread sleeps until new input, the next due timer, or
+ * SERVE_RESCAN_MS, whichever is first (RUNTIME.md: timers and the outbox are rescanned
+ * at least every second). Nothing polls: an idle serve wakes once a second.
  * Log lines are held and written together (serve_log_gather): after the round's group
  * commit (cli_serve_apply.c) and at the round's end; lines logged between rounds (the
  * HTTP thread's request lines) wait SERVE_LOG_WAIT_MS at most.

@@ -138,10 +138,10 @@ static void replies_flush(Serve *serve)
     serve_replies_release(serve);
 }
 
-void serve_replies_settle(Serve *serve, bool more_input)
+void serve_replies_settle(Serve *serve, bool carry)
 {
     serve_replies_release(serve);
-    if (serve->held_count && !(more_input && serve->held[0].round == serve->rounds))
+    if (serve->held_count && !(carry && serve->held[0].round == serve->rounds))
         replies_flush(serve);
 }
 
