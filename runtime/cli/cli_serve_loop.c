@@ -188,8 +188,9 @@ static void round_publish(Serve *serve, int64_t now, int64_t *next_ms)
     *next_ms = serve->publish_next_ms;
 }
 
-/* Open tasks and instances by status, for /metrics: counted only after /metrics was
-   read (so a serve nobody scrapes never lists its instances), once a round at most. */
+/* Open tasks and instances by status, for /metrics: read after /metrics was read, once
+   a round at most (three lookups in meta, whatever the store's size: engine_gauges.c),
+   with the outbox's depth and oldest age (one read of the outbox: what waits in it). */
 static void round_gauges(Serve *serve, int64_t now, int64_t *next_ms)
 {
     *next_ms = INT64_MAX;

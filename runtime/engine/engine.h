@@ -294,12 +294,15 @@ int engine_undeploy(Engine *engine, const char *playbook, int64_t now, char *why
    ENGINE_REFUSED when there is no such instance. */
 int engine_history(Engine *engine, const char *id, json_t **records, char *why, size_t why_len);
 
-/* What /metrics shows of the store: open tasks, running and stalled instances, counted
-   from the records' bytes in one read transaction (no JSON is made of them). */
+/* What /metrics shows of the store: open tasks, running and stalled instances, as meta
+   keeps them (engine_gauges.c: three reads, whatever the store's size; a store of a
+   schema before 6, opened read-only, is counted instead). engine_gauges_counted counts
+   them from the records themselves, one read of both tables (for tests and checks). */
 typedef struct EngineGauges {
     uint64_t open_tasks, running, stalled;
 } EngineGauges;
 int engine_gauges(Engine *engine, EngineGauges *out, char *why, size_t why_len);
+int engine_gauges_counted(Engine *engine, EngineGauges *out, char *why, size_t why_len);
 
 /* Open tasks, all or those where `person` holds a seat (NULL: all), in *tasks (the
    caller owns it). */

@@ -3,7 +3,9 @@
  * next_timer, next_outbox, engine_time, directory_version, ...): each read from meta the
  * first time a step of the batch reads or raises it, read and raised in memory after
  * that, and put in meta once, before the batch's transaction commits (counters_flush),
- * when the batch changed it. Outside a batch engine_counter, engine_counter_next and
+ * when the batch changed it. A counter of 0 is not kept in meta (counter_store): its
+ * absence reads as 0, so a store's bytes do not depend on whether a counter came back
+ * to 0 or never moved (the gauges, engine_gauges.c, do both). Outside a batch engine_counter, engine_counter_next and
  * engine_counter_put (engine_txn.c) read and write meta as they always did; in a batch
  * every read and write of a counter goes through them, so meta and the cache never
  * disagree on what the batch's transaction sees.
@@ -74,6 +76,18 @@ void counters_set(BatchCounters *c, BatchCounter *k, uint64_t value)
     c->changes++;
 }
 
+int counter_store(StoreTxn *txn, const char *name, uint64_t value)
+{
+    StoreBytes key = store_bytes(name, strlen(name));
+    if (value == 0) {
+        int rc = store_del(txn, TABLE_META, key);
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    }
+    unsigned char bytes[8];
+    store_be64(value, bytes);
+    return store_put(txn, TABLE_META, key, store_bytes(bytes, 8));
+}
+
 int counters_flush(BatchCounters *c)
 {
     int rc = STORE_OK;
@@ -81,9 +95,7 @@ int counters_flush(BatchCounters *c)
         BatchCounter *k = &c->items[i];
         if (!k->dirty)
             continue;
-        unsigned char bytes[8];
-        store_be64(k->value, bytes);
-        rc = store_put(c->txn, TABLE_META, store_bytes(k->name, strlen(k->name)), store_bytes(bytes, 8));
+        rc = counter_store(c->txn, k->name, k->value);
         if (rc == STORE_OK)
             k->dirty = false;
     }

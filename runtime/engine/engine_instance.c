@@ -162,8 +162,10 @@ int instance_load(Step *s, uint64_t number, Instance *out)
     rc = instance_parse(s, key, value, &out->record, &frame);
     if (rc == STORE_OK)
         rc = instance_load_frame(s, key, frame, out);
-    if (rc == STORE_OK)
-        out->loaded = true;
+    if (rc == STORE_OK) {
+        out->loaded = out->stored = true;
+        out->stored_status = out->record.status;
+    }
     else
         instance_clear(out);
     return rc;
@@ -171,6 +173,9 @@ int instance_load(Step *s, uint64_t number, Instance *out)
 
 int instance_save(Step *s, Instance *in)
 {
+    int moved = gauges_instance_saved(s, in);
+    if (moved != STORE_OK)
+        return moved;
     StrBuf *bytes = &s->engine->record_bytes;
     bytes->len = 0;
     strbuf_put(bytes, "\0\0\0\0", 4);

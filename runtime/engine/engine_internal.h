@@ -246,6 +246,9 @@ typedef struct Instance {
     Frame *frame;                   /* owned; NULL once the instance ended */
     const Program *program;         /* borrowed from the cache */
     bool loaded;                    /* instance_load filled it */
+    bool stored;                    /* the store holds it (instance_load read it, or */
+    InstanceStatus stored_status;   /* instance_save wrote it), with this status: the */
+                                    /* gauges move by the change (engine_gauges.c) */
 } Instance;
 
 /* engine_txn.c */
@@ -405,6 +408,8 @@ int records_keep(const Engine *e, StepRecords *to, const StepRecords *from);
    the batch's transaction (before it commits). counters_nest points an open cache at a
    nested transaction `child`, copying it into *mark; counters_unnest points it back,
    and when `undo` (the nested step was aborted) restores the copy. */
+/* Puts counter `name` in meta: its 8 bytes, big-endian, or no entry at all for 0. */
+int counter_store(StoreTxn *txn, const char *name, uint64_t value);
 void counters_open(BatchCounters *c, StoreTxn *txn);
 void counters_close(BatchCounters *c);
 bool counters_serve(const BatchCounters *c, const StoreTxn *txn);
@@ -716,7 +721,11 @@ int task_parse(Step *s, StoreBytes key, StoreBytes value, TaskRecord *task);
 int task_instance_load(Step *s, const TaskRecord *task, Instance *in);
 /* Whether the person id `person` is among a seat's `holders`. */
 bool holders_include(const json_t *holders, const char *person);
-int task_save(Step *s, const TaskRecord *task);
+/* Puts the task's record (and moves the gauges by its change of status: task->
+   open_in_store takes the new one). */
+int task_save(Step *s, TaskRecord *task);
+/* Whether the task's status is "open". */
+bool task_is_open(const TaskRecord *task);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
    the outcome or the choices there are. */
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice);
@@ -838,6 +847,19 @@ int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len);
    for tests) and sets that schema, in one write transaction: a store code; the schema
    it had in *from and how many records changed in *count. */
 int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count);
+
+/* engine_gauges.c: open tasks and running and stalled instances, kept in meta (schema 6).
+   task_save and instance_save call gauges_task_saved and gauges_instance_saved before
+   they put the record: the counters move by the change from the status the store held
+   (TaskRecord.open_in_store; Instance.stored, stored_status) to the record's, and those
+   members take the new status. gauges_scan counts both tables; gauges_build (the upgrade
+   to schema 6) puts the counts in meta, gauges_clear takes them out (back to schema 5):
+   store codes, a failure's sentence in `why` for gauges_build. */
+int gauges_task_saved(Step *s, TaskRecord *task);
+int gauges_instance_saved(Step *s, Instance *in);
+int gauges_scan(Step *s, EngineGauges *out);
+int gauges_build(StoreTxn *txn, char *why, size_t why_len);
+int gauges_clear(StoreTxn *txn);
 
 /* engine_seen_key.c: the key of a `seen` entry (its form is in that file's first
    comment). Appends the key of event `id` from `source` to `out`: false when out of

@@ -1,7 +1,7 @@
 /*
  * engine_query.c - the read-only calls: instances, an instance's history, open tasks,
- * the gauges /metrics shows, and the one open task where a person holds a seat. Each reads in one read
- * transaction (engine_read) and changes nothing; a record it cannot read is an error
+ * and the one open task where a person holds a seat (the gauges /metrics shows are in
+ * engine_gauges.c). Each reads in one read transaction (engine_read) and changes nothing; a record it cannot read is an error
  * naming the record, never skipped.
  */
 #include "engine_internal.h"
@@ -66,46 +66,6 @@ int engine_open_tasks(Engine *e, const char *person, json_t **tasks, char *why, 
     OpenTasksCall call = {person, tasks};
     *tasks = NULL;
     return engine_read(e, open_tasks_work, &call, why, why_len);
-}
-
-/* ---- gauges ---- */
-
-typedef struct GaugeScan {
-    Step *step;
-    EngineGauges *out;
-} GaugeScan;
-
-static int gauge_task_visit(void *context, StoreBytes key, StoreBytes value)
-{
-    GaugeScan *scan = context;
-    TaskRecord task;
-    int rc = task_parse(scan->step, key, value, &task);
-    if (rc != STORE_OK)
-        return rc;
-    scan->out->open_tasks += task.status && strcmp(task.status, "open") == 0;
-    task_record_free(&task);
-    return STORE_OK;
-}
-
-static int gauge_instance_visit(void *context, const InstanceRecord *r)
-{
-    GaugeScan *scan = context;
-    scan->out->running += r->status == INSTANCE_RUNNING;
-    scan->out->stalled += r->status == INSTANCE_STALLED;
-    return STORE_OK;
-}
-
-static int gauges_work(Step *s, void *context)
-{
-    GaugeScan scan = {s, context};
-    int rc = engine_scan(s, TABLE_TASKS, store_bytes(NULL, 0), gauge_task_visit, &scan);
-    return rc == STORE_OK ? instance_scan(s, gauge_instance_visit, &scan) : rc;
-}
-
-int engine_gauges(Engine *e, EngineGauges *out, char *why, size_t why_len)
-{
-    *out = (EngineGauges){0};
-    return engine_read(e, gauges_work, out, why, why_len);
 }
 
 /* ---- the task for a person ---- */

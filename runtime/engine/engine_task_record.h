@@ -107,6 +107,8 @@ typedef struct TaskRecord {
     size_t seat_count;
     TaskVote *votes;
     size_t vote_count;
+    bool open_in_store;         /* not encoded: the store's copy is open (task_parse sets it,
+                                   task_save keeps it; engine_gauges.c) */
 } TaskRecord;
 void task_record_free(TaskRecord *r);
 

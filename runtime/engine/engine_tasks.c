@@ -44,8 +44,11 @@ static int no_memory(Step *s)
 
 
 /* The task record of its own encoding (engine_task_record.h). */
-int task_save(Step *s, const TaskRecord *task)
+int task_save(Step *s, TaskRecord *task)
 {
+    int moved = gauges_task_saved(s, task);
+    if (moved != STORE_OK)
+        return moved;
     unsigned char number[8];
     StoreBytes key = task_key(task->id, number);
     StrBuf *bytes = &s->engine->record_bytes;
@@ -142,6 +145,8 @@ int task_parse(Step *s, StoreBytes key, StoreBytes value, TaskRecord *task)
         rc = task_check_members(s, key, task);
     if (rc != STORE_OK)
         task_record_free(task);
+    else
+        task->open_in_store = task_is_open(task);
     return rc;
 }
 
@@ -173,7 +178,7 @@ static int task_load_if(Step *s, const char *id, TaskRecord *task, bool *found)
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
-static bool task_is_open(const TaskRecord *task)
+bool task_is_open(const TaskRecord *task)
 {
     return task->status && strcmp(task->status, "open") == 0;
 }

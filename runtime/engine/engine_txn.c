@@ -467,9 +467,7 @@ int engine_counter_put(Step *s, const char *counter, uint64_t value)
         counters_set(&s->engine->counters, kept, value);   /* meta gets it before the batch commits */
         return STORE_OK;
     }
-    unsigned char bytes[8];
-    store_be64(value, bytes);
-    return store_put(s->txn, TABLE_META, store_bytes(counter, strlen(counter)), store_bytes(bytes, 8));
+    return counter_store(s->txn, counter, value);
 }
 
 int engine_counter_next(Step *s, const char *counter, uint64_t *value)

@@ -2,15 +2,15 @@
  * engine_upgrade.c - an older store made current. A store of schema 1 holds the engine's
  * records as JSON text; one of schema 2 holds them in the codec's binary form but has no
  * hash chain; one of schema 3 has no decisions index; one of schema 4 keeps the seen
- * table's keys in their old form. The first process that opens an older store to write
- * (engine_open without read_only) converts every record to the binary form
- * (engine_codec.c), then chains the history (engine_chain.c: in key order, instance by
- * instance, since the order the records were committed in was not kept), builds the
- * decisions index from it (engine_audit_index.c), gives the seen entries schema 5's key
- * (engine_seen_key.c) and sets schema 5, each step only when the store's schema lacks
- * it, all in one write
- * transaction, so a crash or a kill -9 at any moment of it leaves the store as it was:
- * of its old schema, readable, and converted by the next writer. Readers never convert:
+ * table's keys in their old form; one of schema 5 has no gauges in meta. The first
+ * process that opens an older store to write (engine_open without read_only) converts
+ * every record to the binary form (engine_codec.c), then chains the history
+ * (engine_chain.c: in key order, instance by instance, since the order the records were
+ * committed in was not kept), builds the decisions index from it (engine_audit_index.c),
+ * gives the seen entries schema 5's key (engine_seen_key.c), counts the open tasks and
+ * the running and stalled instances into meta (engine_gauges.c) and sets schema 6, each
+ * step only when the store's schema lacks it, all in one write transaction, so a crash
+ * or a kill -9 at any moment of it leaves the store as it was: of its old schema, readable, and converted by the next writer. Readers never convert:
  * they read JSON text, binary records and stamped history alike (codec_load,
  * history_split), so a store half converted could be read too, though none is ever left so.
  *
@@ -20,8 +20,8 @@
  * left as it is, to be reported as damaged when it is read, as it was before.
  *
  * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps, no
- * index, the old seen key; 3: no index; or 4: the old seen key), for the tests that need a store as an older huddle wrote it
- * (tests/crash/store_schema1.c); an instance's record in its own encoding
+ * index, the old seen key, no gauges; 3: no index; 4: the old seen key; 5: no gauges),
+ * for the tests that need a store as an older huddle wrote it (tests/crash/store_schema1.c); an instance's record in its own encoding
  * (engine_instance_record.c, written since 2026-12-05) goes back to the JSON record then,
  * and to schema 1 or 2 a history entry of a step's records (engine_history.c, written
  * since 2026-12-05 early morning) is taken apart, one record a key (3 and 4 keep it: the
@@ -58,6 +58,7 @@ typedef struct Upgrade {
     size_t converted;
     HistoryChain chain;     /* chaining the history (to schema 3) */
     StrBuf text;            /* scratch: a JSON-text record's binary bytes, to chain */
+    char why[256];          /* a record the gauges could not count, named (to schema 6) */
 } Upgrade;
 
 /* Appends `json` in the form schema `to` keeps records in: the codec's binary form
@@ -341,13 +342,17 @@ static int upgrade_work(StoreTxn *txn, void *context)
         rc = u->to >= 4 ? audit_index_build(txn) : audit_index_clear(txn);
     if (rc == STORE_OK && (u->to >= 5) != (u->from >= 5))   /* the seen key (schema 5) */
         rc = seen_rekey(txn, u->to >= 5, &u->converted);
+    if (rc == STORE_OK && (u->to >= 6) != (u->from >= 6))   /* the gauges (schema 6) */
+        rc = u->to >= 6 ? gauges_build(txn, u->why, sizeof u->why) : gauges_clear(txn);
     if (rc == STORE_OK)
         rc = store_schema_set(txn, u->to);
     fault_point("store conversion");
     return rc;
 }
 
-int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count)
+/* The conversion of engine_store_convert, and in `why` (when it is not NULL) the
+   sentence that names a record it could not read, if that is why it failed. */
+static int store_convert(Store *store, unsigned to, unsigned *from, size_t *count, char *why, size_t why_len)
 {
     Upgrade u = {0};
     u.to = to;
@@ -358,7 +363,14 @@ int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *coun
     chain_free(&u.chain);
     *from = u.from;
     *count = u.converted;
+    if (why_len)
+        snprintf(why, why_len, "%s", rc != STORE_OK ? u.why : "");
     return rc;
+}
+
+int engine_store_convert(Store *store, unsigned to, unsigned *from, size_t *count)
+{
+    return store_convert(store, to, from, count, NULL, 0);
 }
 
 /* The schema a read transaction sees. */
@@ -380,11 +392,12 @@ int engine_upgrade(Engine *e, const char *dir, char *why, size_t why_len)
     int rc = upgrade_schema_read(e, &version);
     if (rc != STORE_OK || version >= STORE_SCHEMA_VERSION)
         return engine_result(rc, why, why_len);
-    rc = engine_store_convert(e->store, STORE_SCHEMA_VERSION, &from, &count);
+    char record_why[256];
+    rc = store_convert(e->store, STORE_SCHEMA_VERSION, &from, &count, record_why, sizeof record_why);
     if (rc != STORE_OK) {
         snprintf(why, why_len, "cannot convert the store in %s from schema %u to %d: %s "
                  "(the store was left as it was; it is still readable)", dir, version,
-                 STORE_SCHEMA_VERSION, store_strerror(rc));
+                 STORE_SCHEMA_VERSION, record_why[0] ? record_why : store_strerror(rc));
         return engine_result(rc, why, why_len);
     }
     if (from < STORE_SCHEMA_VERSION)

@@ -15,14 +15,17 @@
  *              call with the instance's step as its suspension id; an ended one has none
  *   asks       a running instance at an ask has exactly one open task, the one its record
  *              names, carrying its suspension id, with a live deadline timer; an instance
- *              anywhere else has no open task
+ *              anywhere else has no open task, but for one stalled on an ask, which may
+ *              keep that ask's task open (a poison answer stalls it so: engine_poison.c)
  *   timers     every timer names an existing instance and either carries its current
  *              suspension id (and is listed in its record; a deadline names its open
  *              task) or is provably stale (the instance ended, stalled, or moved past that
  *              suspension); every timer a running instance lists exists
- *   tasks      ids match keys; an open task's instance is running and suspended on the
- *              ask of that task; every holder of an open task has an inbox entry; votes are
- *              by distinct people; a task resolved by a choice has enough votes for it
+ *   tasks      ids match keys; an open task's instance is running (or stalled) and
+ *              suspended on the ask of that task; every holder of an open task has an inbox entry; votes are
+ *              by distinct people; a task resolved by a choice has enough votes for it,
+ *              unless its instance's history says it was overridden (huddle resolve); a
+ *              cancelled task's instance is not running on it
  *   inbox      every entry points at an open task where that person holds a seat
  *   history    seqs per instance run 1..N without gaps, N is the record's "history";
  *              an entry of a step's records (engine_history.c) reads, and the link it
@@ -34,6 +37,9 @@
  *              history; no event (source + id) started or joined two instances of one
  *              playbook
  *   cases      every owner is a running or stalled instance of that playbook and key
+ *   gauges     (schema 6 on) meta's open_tasks, running_instances and stalled_instances
+ *              are the open tasks and the running and stalled instances there are (no
+ *              entry when there are none)
  *   counters   next_instance, next_task, next_mail and next_outbox are at least the
  *              largest id in use
  *
@@ -244,7 +250,10 @@ static int meta_visit(void *context, StoreBytes key, StoreBytes value)
     Checker *c = context;
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)key.len, (const char *)key.data);
-    if (value.len == 8 && (strncmp(name, "next_", 5) == 0 || strcmp(name, "engine_time") == 0)) {
+    bool number = strncmp(name, "next_", 5) == 0 || strcmp(name, "engine_time") == 0 ||
+                  strcmp(name, "open_tasks") == 0 || strcmp(name, "running_instances") == 0 ||
+                  strcmp(name, "stalled_instances") == 0;
+    if (value.len == 8 && number) {
         uint64_t n = store_read_be64(value.data);
         json_object_set_new(c->meta, name, json_integer((json_int_t)n));
         if (strcmp(name, "engine_time") == 0)
@@ -734,7 +743,11 @@ static void check_instances(Checker *c)
                     violation(c, "instance %s lists timer %s, which is not in the timers table", id, json_string_value(hex));
             }
         } else {
-            if (json_array_size(open) > 0)
+            /* a poison answer stalls its instance on the ask, whose task stays open
+               (engine_poison.c): that one task, and no other, may be open */
+            bool stalled_on_ask = strcmp(status, "stalled") == 0 && same(at, "ask") && json_array_size(open) == 1 &&
+                                  same(json_string_value(json_array_get(open, 0)), str(record, "task"));
+            if (json_array_size(open) > 0 && !stalled_on_ask)
                 violation(c, "instance %s is %s but task %s is still open", id, status,
                           json_string_value(json_array_get(open, 0)));
             if (strcmp(status, "stalled") != 0 && !json_is_null(frame))
@@ -794,6 +807,17 @@ static void check_timers(Checker *c)
     }
 }
 
+/* Whether instance `instance`'s history overrode task `id` (huddle resolve). */
+static bool overridden(Checker *c, const char *instance, const char *id)
+{
+    size_t i;
+    json_t *record;
+    json_array_foreach(json_object_get(c->history, instance), i, record)
+        if (same(str(record, "kind"), "overridden") && same(str(record, "task"), id))
+            return true;
+    return false;
+}
+
 static void check_tasks(Checker *c)
 {
     const char *id;
@@ -816,7 +840,7 @@ static void check_tasks(Checker *c)
         if (strcmp(status, "open") == 0) {
             json_t *record = json_object_get(info, "record");
             json_t *frame = json_object_get(info, "frame");
-            if (!same(str(record, "status"), "running"))
+            if (!same(str(record, "status"), "running") && !same(str(record, "status"), "stalled"))
                 violation(c, "open task %s: its instance %s is %s", id, instance, str_or(record, "status", "?"));
             else if (!same(str(frame, "at"), "ask") || !same(str(record, "task"), id) ||
                      json_integer_value(json_object_get(task, "suspension")) != json_integer_value(json_object_get(frame, "step")))
@@ -839,7 +863,8 @@ static void check_tasks(Checker *c)
             const char *outcome = str(task, "outcome");
             if (!outcome) {
                 violation(c, "resolved task %s has no outcome", id);
-            } else if (strcmp(outcome, "timeout") != 0 && strcmp(outcome, "no_quorum") != 0) {
+            } else if (strcmp(outcome, "timeout") != 0 && strcmp(outcome, "no_quorum") != 0 &&
+                       !overridden(c, instance, id)) {
                 json_int_t votes = 0;
                 json_array_foreach(json_object_get(task, "votes"), i, vote)
                     votes += same(str(vote, "choice"), outcome);
@@ -848,6 +873,10 @@ static void check_tasks(Checker *c)
                     violation(c, "task %s resolved %s with %" JSON_INTEGER_FORMAT " votes of %" JSON_INTEGER_FORMAT " needed", id,
                               outcome, votes, needed);
             }
+        } else if (strcmp(status, "cancelled") == 0) {
+            json_t *record = json_object_get(info, "record");
+            if (same(str(record, "status"), "running") && same(str(record, "task"), id))
+                violation(c, "cancelled task %s: its instance %s is still running on it", id, instance);
         } else {
             violation(c, "task %s has unknown status %s", id, status);
         }
@@ -1004,6 +1033,37 @@ static void check_cases(Checker *c)
         else if (!same(str(record, "playbook"), playbook) || !same(str(record, "case_key"), key))
             violation(c, "case %s/%s is owned by %s, an instance of %s with case key %s", playbook, key, id,
                       str_or(record, "playbook", "?"), str_or(record, "case_key", "(none)"));
+    }
+}
+
+/* meta's gauges (engine_gauges.c) against the records they count. */
+static void check_gauges(Checker *c)
+{
+    if (c->schema < 6)
+        return;   /* an older store has none */
+    uint64_t open = 0, running = 0, stalled = 0;
+    const char *id;
+    json_t *value;
+    json_object_foreach(c->tasks, id, value)
+        open += same(str(value, "status"), "open");
+    json_object_foreach(c->instances, id, value) {
+        const char *status = str(json_object_get(value, "record"), "status");
+        running += same(status, "running");
+        stalled += same(status, "stalled");
+    }
+    struct {
+        const char *gauge;
+        uint64_t counted;
+    } gauges[] = {{"open_tasks", open}, {"running_instances", running}, {"stalled_instances", stalled}};
+    for (size_t k = 0; k < sizeof gauges / sizeof gauges[0]; k++) {
+        json_t *have = json_object_get(c->meta, gauges[k].gauge);   /* none: 0 */
+        if (have && !json_is_integer(have))
+            violation(c, "gauge %s is not an 8-byte number", gauges[k].gauge);
+        else if (have && json_integer_value(have) == 0)
+            violation(c, "gauge %s is kept as 0 (a counter of 0 has no entry)", gauges[k].gauge);
+        else if ((uint64_t)json_integer_value(have) != gauges[k].counted)
+            violation(c, "gauge %s is %" JSON_INTEGER_FORMAT " but the records count %" PRIu64, gauges[k].gauge,
+                      json_integer_value(have), gauges[k].counted);
     }
 }
 
@@ -1270,6 +1330,7 @@ int main(int argc, char **argv)
             check_history(&c);
             check_seen(&c);
             check_cases(&c);
+            check_gauges(&c);
             check_rest(&c);
             if (want_dump)
                 dump(&c);

@@ -21,3 +21,12 @@ crash_tools() {
     eval "tool_$tool=\$path"
   done
 }
+
+# invariants_hold STORE...: one TAP line a store, passing when store_invariants (set by
+# `crash_tools store_invariants`) finds no violation in it: the records agree with each
+# other, and meta's gauges with the records they count. Sourced after tests/e2e/lib.sh.
+invariants_hold() {
+  for store in "$@"; do
+    expect "the invariants hold in $(basename "$store"), gauges and all" 0 "$tool_store_invariants" "$store"
+  done
+}

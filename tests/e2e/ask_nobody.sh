@@ -12,6 +12,8 @@
 # Prints TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/crash/tools.sh"
+crash_tools store_invariants || exit 0
 # records FILE PYTHON: the --json history in FILE as `r` (a list of records), then PYTHON
 # must exit 0.
 records() { python3 - "$1" "$2" > "$tmp/py" 2>&1 <<'PY'
@@ -147,4 +149,5 @@ has "t101" '"t101"'
 expect "ana answers" 0 "$h" answer t101 yes --by ana --db "$db5" --now 2026-06-02T09:30:00Z
 expect "instances" 0 "$h" instances --db "$db5" --json
 has "approved after the retry" '"outcome": "approved"'
+invariants_hold "$db" "$db2" "$db3" "$db4" "$db5"
 plan

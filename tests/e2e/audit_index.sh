@@ -195,7 +195,7 @@ if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
   "$conv" --show "$tmp/old" > "$tmp/out" 2>&1
   has "(and left as it is)" "schema 3,"
   expect "its first writer converts it" 0 "$h" tick --db "$tmp/old" --now 2026-06-15T17:00:00Z
-  has "(from schema 3 to 5)" "converted the store in $tmp/old from schema 3 to 5"
+  has "(from schema 3 to 6)" "converted the store in $tmp/old from schema 3 to 6"
   mdb_dump -s decisions "$tmp/old" > /dev/null 2>&1 && ok "(adding the decisions table)" || no "(adding the decisions table)"
   check "the index built by the conversion finds what the history folded finds" "$tmp/old"
   cp -r "$db" "$tmp/newer" && "$h" tick --db "$tmp/newer" --now 2026-06-15T17:00:00Z > /dev/null 2>&1

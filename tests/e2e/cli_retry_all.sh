@@ -3,7 +3,9 @@
 # stalled instance (of P), each reported (issue 9). On a real store with --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-plan 16
+. "$TOP/tests/crash/tools.sh"
+crash_tools store_invariants || exit 0
+plan 17
 db=$tmp/store
 for name in split share; do cat > "$tmp/$name.play" <<PLAY
 playbook $name
@@ -37,3 +39,4 @@ expect "retry --all-stalled --playbook that has none" 0 "$h" retry --all-stalled
 has "says there is none" "no stalled instance of nothing"
 expect "--all-stalled with an INSTANCE is a usage error" 2 "$h" retry i1 --all-stalled --db "$db" $(now 11:02)
 expect "--playbook without --all-stalled is a usage error" 2 "$h" retry i1 --playbook split --db "$db" $(now 11:02)
+invariants_hold "$db"

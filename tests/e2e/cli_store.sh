@@ -4,6 +4,8 @@
 # undeploy and the directory, with their exit codes, on a real store in a temporary folder. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/crash/tools.sh"
+crash_tools store_invariants || exit 0
 db=$tmp/store
 
 cat > "$tmp/refund.play" <<'PLAY'
@@ -171,4 +173,10 @@ told = [r["person"] for r in rs if r["kind"] == "notified"]
 assert "boss" in told, told
 PY
 then ok "delegated (reassigned), overridden, resolved and failed are recorded in order"; else no "the override records"; fi
+
+# After answers, an ack, a tick, a stall, a retry, a cancel, a reassignment and an
+# override, each store still holds its invariants, its gauges among them (meta's open
+# tasks and running and stalled instances, moved by every one of those commands, are
+# what its records count: store_invariants).
+invariants_hold "$db" "$ops"
 plan

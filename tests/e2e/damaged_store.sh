@@ -37,7 +37,7 @@ other_lmdb_version() {
   for at in 20 4116; do printf '\347\003\000\000' | dd of="$db/data.mdb" bs=1 seek=$at conv=notrunc status=none; done
 }
 other_schema_version() {
-  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 6/;}' | mdb_load -s meta "$db"
+  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 7/;}' | mdb_load -s meta "$db"
 }
 folder_is_a_file() { rm -rf "$db"; echo "not a store" > "$db"; }
 data_is_a_folder() { rm -f "$db/data.mdb"; mkdir "$db/data.mdb"; }
@@ -53,7 +53,7 @@ data.mdb cut in the middle|cut_middle|data.mdb is shorter than its own header sa
 data.mdb without its last page|cut_last_page|data.mdb is shorter than its own header says \([0-9]+ of [0-9]+ bytes\).*restore it from a backup
 data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an LMDB file
 an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
-a store of another schema version|other_schema_version|store schema version 6; this huddle reads versions 1 to 5
+a store of another schema version|other_schema_version|store schema version 7; this huddle reads versions 1 to 6
 a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\)
 a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file
 a read-only store folder|read_only_folder|cannot write to the store in .*(Read-only file system|Permission denied).*check their owner and permissions

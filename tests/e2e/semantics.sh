@@ -5,6 +5,8 @@
 # TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/crash/tools.sh"
+crash_tools store_invariants || exit 0
 # py DESC SCRIPT ARGS...: runs a python check on the last output
 py() { desc=$1; shift; if python3 -c "$@" "$tmp/out" >> "$tmp/out" 2>&1; then ok "$desc"; else no "$desc"; fi; }
 event() { db=$1 kind=$2 id=$3 at=$4 data=$5
@@ -166,4 +168,5 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 told = sorted((r["person"], r["channel"]) for r in rs if r["kind"] == "notified" and "cancelled" in r.get("message", ""))
 assert told == [("pat", "chat.dm"), ("sam", "email")], told'
+invariants_hold "$db"
 plan

@@ -9,6 +9,8 @@
 # that does not kill serve is applied alone at the restart. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/crash/tools.sh"
+crash_tools store_invariants || exit 0
 . "$TOP/tests/e2e/serve/lib.sh"
 db=$tmp/store
 serve_store "$db" || { no "the store is made" "$tmp/deploy.out"; plan; exit 0; }
@@ -121,4 +123,5 @@ has "count it" "huddle_inputs_recovered_total 1"
 serve_stop
 [ "$serve_rc" -eq 0 ] && ok "serve stops at SIGTERM (exit 0)" || no "serve stops at SIGTERM (got $serve_rc)" "$tmp/serve.log"
 serve_log_ok "its log is JSON, with no sanitizer report"
+invariants_hold "$db"
 plan

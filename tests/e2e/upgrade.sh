@@ -1,7 +1,7 @@
 #!/bin/sh
-# tests/e2e/upgrade.sh - a store of schema 1 (records as JSON text), and one of schema 4
-# (seen keys without the id's length), under this huddle (schema 5; docs/runtime.md,
-# "The store"):
+# tests/e2e/upgrade.sh - a store of schema 1 (records as JSON text), one of schema 4
+# (seen keys without the id's length) and one of schema 5 (no gauges in meta), under
+# this huddle (schema 6; docs/runtime.md, "The store"):
 #   - read-only commands read it as it is and do not convert it;
 #   - the first command that writes converts every record and the schema in one
 #     transaction, saying so once on stderr; the next writer says nothing;
@@ -10,8 +10,8 @@
 #     schema 1, every record still JSON), that reads and checks (store_invariants) as
 #     before, and that the next writer converts, ending where a store that never crashed
 #     ends: the same dump, seen table byte for byte and audit head.
-# The older stores are made by tests/crash/store_schema1 (engine_store_convert to 1 or
-# 4: the same bytes that schema wrote, the store id aside). Over 1,000 history records
+# The older stores are made by tests/crash/store_schema1 (engine_store_convert to 1, 4
+# or 5: the same bytes that schema wrote, the store id aside). Over 1,000 history records
 # make the conversion of that table go in more than one chunk.
 set -u
 . "$TOP/tests/e2e/lib.sh"
@@ -66,13 +66,13 @@ round() {
   "$h" tick --db "$tmp/clean" $(at 08:40) > "$tmp/tick.clean" 2> "$tmp/err.clean"
   unset HUDDLE_CRASH_LOG
   records=$(grep -o '(\([0-9]*\) records)' "$tmp/err.clean" | tr -dc 0-9)
-  if [ "$(grep -c "^huddle: converted the store in $tmp/clean from schema $from to 5 ([0-9]* records)\$" "$tmp/err.clean")" = 1 ] &&
+  if [ "$(grep -c "^huddle: converted the store in $tmp/clean from schema $from to 6 ([0-9]* records)\$" "$tmp/err.clean")" = 1 ] &&
      [ "$(wc -l < "$tmp/err.clean")" = 1 ] && [ "${records:-0}" -ge "$min" ]
   then ok "the first write converts the schema-$from store and says so once ($records records)"
   else no "the first write converts the schema-$from store and says so once" "$tmp/err.clean"; fi
   "$conv" --show "$tmp/clean" > "$tmp/out" 2>&1
-  if grep -q '^schema 5, binary [0-9]*, text 0$' "$tmp/out"; then ok "every record is binary and the schema 5"
-  else no "every record is binary and the schema 5"; fi
+  if grep -q '^schema 6, binary [0-9]*, text 0$' "$tmp/out"; then ok "every record is binary and the schema 6"
+  else no "every record is binary and the schema 6"; fi
   "$inv" --dump "$tmp/clean" > "$tmp/dump.clean" 2>&1
   if cmp -s "$tmp/tick.new" "$tmp/tick.clean" && cmp -s "$tmp/dump.new" "$tmp/dump.clean"
   then ok "the converted store holds what a store made by this huddle holds"
@@ -112,7 +112,7 @@ round() {
     [ -z "$why" ] && ! cmp -s "$tmp/reads.old" "$tmp/reads.k" && why="it reads differently after the crash"
     [ -z "$why" ] && ! "$inv" --quiet "$s" > "$tmp/inv.k" 2>&1 && why="store_invariants: $(head -3 "$tmp/inv.k")"
     "$h" tick --db "$s" $(at 08:40) > "$tmp/tick.k" 2> "$tmp/err.k"
-    [ -z "$why" ] && ! grep -q "^huddle: converted the store in $s from schema $from to 5 ($records records)\$" "$tmp/err.k" &&
+    [ -z "$why" ] && ! grep -q "^huddle: converted the store in $s from schema $from to 6 ($records records)\$" "$tmp/err.k" &&
       why="the next write: $(cat "$tmp/err.k")"
     "$inv" --dump "$s" > "$tmp/dump.k" 2>&1
     [ -z "$why" ] && ! cmp -s "$tmp/dump.clean" "$tmp/dump.k" && why="it ends apart from the store that did not crash"
@@ -134,11 +134,15 @@ round 1 "$old" 1000 12
 
 # Schema 4: binary records, the seen table's keys of the old form (source NUL id); its
 # conversion rewrites only them (one record each of the 402 events).
+# older N DIR: DIR becomes a copy of the store before its tick, as schema N kept it.
+older() {
+  cp -r "$db.before" "$2"
+  "$conv" --to "$1" "$2" > "$tmp/out" 2>&1 && "$conv" --show "$2" > "$tmp/shown" 2>&1
+  if grep -Eq "^schema $1, binary [0-9]{4,}, text 0\$" "$tmp/shown"; then ok "store_schema1 --to $1 makes it a schema-$1 store"
+  else no "store_schema1 --to $1 makes it a schema-$1 store" "$tmp/shown"; fi
+}
 old4=$tmp/old4
-cp -r "$db.before" "$old4"
-"$conv" --to 4 "$old4" > "$tmp/out" 2>&1 && "$conv" --show "$old4" > "$tmp/shown" 2>&1
-if grep -Eq '^schema 4, binary [0-9]{4,}, text 0$' "$tmp/shown"; then ok "store_schema1 --to 4 makes it a schema-4 store"
-else no "store_schema1 --to 4 makes it a schema-4 store" "$tmp/shown"; fi
+older 4 "$old4"
 if command -v mdb_dump > /dev/null; then
   mdb_dump -s seen "$old4" > "$tmp/out" 2>&1
   grep -qx " $(printf 'ops\000p17' | od -An -tx1 | tr -d ' \n')" "$tmp/out" &&
@@ -149,20 +153,41 @@ else
 fi
 round 4 "$old4" 402 2
 
+# Schema 5: no gauges in meta; its conversion counts the open tasks and the running and
+# stalled instances there (2 asks open, 402 instances running), writing no record.
+old5=$tmp/old5
+older 5 "$old5"
+if command -v mdb_dump > /dev/null; then
+  mdb_dump -p -s meta "$old5" > "$tmp/out" 2>&1
+  ! grep -qx ' open_tasks' "$tmp/out" && ! grep -qx ' running_instances' "$tmp/out" &&
+    ok "(its meta has no gauges)" || no "(its meta has no gauges)"
+else
+  skip "(its meta has no gauges)" "no mdb_dump (lmdb-utils)"
+fi
+round 5 "$old5" 0 1
+# Converted by a tick that fires nothing (the pings are due at 08:30): the counts are
+# the records' own, 2 asks open and 402 instances running, none stalled (no entry).
+cp -r "$old5" "$tmp/conv5"
+"$h" tick --db "$tmp/conv5" $(at 08:03) > "$tmp/out" 2>&1
+"$inv" --dump "$tmp/conv5" 2>&1 | grep -E '^meta (open_tasks|running_instances|stalled_instances) ' > "$tmp/gauges"
+if [ "$(cat "$tmp/gauges")" = "$(printf 'meta open_tasks 2\nmeta running_instances 402')" ]
+then ok "(the converted store's gauges: 2 open tasks, 402 running, none stalled)"
+else no "(the converted store's gauges: 2 open tasks, 402 running, none stalled)" "$tmp/gauges"; fi
+
 # A store of a newer schema stays refused.
 newer=$tmp/newer
 cp -r "$db" "$newer"
 if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
   # Only meta's schema_version is put (mdb_load overwrites that one key): dumping and
   # loading every meta value back as text failed now and then in the suite.
-  printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n schema_version\n 6\nDATA=END\n' |
+  printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n schema_version\n 7\nDATA=END\n' |
     mdb_load -s meta "$newer" 2> "$tmp/load.err"
   mdb_dump -p -s meta "$newer" > "$tmp/meta.txt" 2>&1
-  grep -A1 -x ' schema_version' "$tmp/meta.txt" | grep -qx ' 6' && ok "(its meta says schema 6)" ||
-    no "(its meta says schema 6)" "$tmp/load.err"
-  expect "a store of schema 6 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
-  has "(saying which versions it reads)" "store schema version 6; this huddle reads versions 1 to 5"
+  grep -A1 -x ' schema_version' "$tmp/meta.txt" | grep -qx ' 7' && ok "(its meta says schema 7)" ||
+    no "(its meta says schema 7)" "$tmp/load.err"
+  expect "a store of schema 7 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
+  has "(saying which versions it reads)" "store schema version 7; this huddle reads versions 1 to 6"
 else
-  skip "a store of schema 6 is refused" "no mdb_dump/mdb_load (lmdb-utils)"
+  skip "a store of schema 7 is refused" "no mdb_dump/mdb_load (lmdb-utils)"
 fi
 plan

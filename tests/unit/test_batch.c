@@ -548,13 +548,16 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "id")), "t2");
     assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "instance")), "i3");
     json_decref(open);
-    /* /metrics's gauges count the same from the records' bytes: t1 (i1's, answered) is closed */
-    EngineGauges gauges;
+    /* /metrics's gauges, as meta keeps them, say the same: t1 (i1's, answered) is closed;
+       the steps undone (i2's, run again as its stall) took their moves with them */
+    EngineGauges gauges, counted;
     char gauges_why[256];
     assert_int_equal(engine_gauges(env.engine, &gauges, gauges_why, sizeof gauges_why), ENGINE_OK);
     assert_int_equal(gauges.open_tasks, 1);
     assert_int_equal(gauges.running, 1);
     assert_int_equal(gauges.stalled, 1);
+    assert_int_equal(engine_gauges_counted(env.engine, &counted, gauges_why, sizeof gauges_why), ENGINE_OK);
+    assert_memory_equal(&counted, &gauges, sizeof gauges);
     /* the hook heard each committed record once: i1's, i2's, i3's in input order */
     char heard[1024];
     heard_text(&env, heard, sizeof heard);

@@ -47,6 +47,13 @@
 #include "store.h"
 #include "testdir.h"
 
+/* A version number macro as text: VERSION_TEXT(STORE_SCHEMA_VERSION) is "6". */
+#define VERSION_TEXT_OF(v) #v
+#define VERSION_TEXT(v) VERSION_TEXT_OF(v)
+/* The version after this huddle's (the assertion says when to raise it). */
+_Static_assert(STORE_SCHEMA_VERSION == 6, "NEWER must be the version after this huddle's");
+#define NEWER "7"
+
 #define WHY 512
 
 typedef TestDir Fixture;    /* base: the mkdtemp folder; db: base/db, the store's */
@@ -194,7 +201,7 @@ static void test_create_and_reopen(void **state)
     store = open_ok(f->db, &EXISTING);
     assert_string_equal(store_id(store), id);
     expect_stored(store, TABLE_PLAYBOOKS, "refund_desk", "hash-1");
-    expect_stored(store, TABLE_META, "schema_version", "5");
+    expect_stored(store, TABLE_META, "schema_version", VERSION_TEXT(STORE_SCHEMA_VERSION));
     expect_stored(store, TABLE_META, "store_id", id);
     store_close(store);
 
@@ -338,24 +345,25 @@ static void test_refuses_foreign_lmdb(void **state)
     }
 }
 
-static int put_version_6(StoreTxn *txn, void *context)
+static int put_newer_version(StoreTxn *txn, void *context)
 {
     (void)context;
-    return store_put(txn, TABLE_META, text("schema_version"), text("6"));
+    return store_put(txn, TABLE_META, text("schema_version"), text(NEWER));
 }
 
 static void test_refuses_other_schema_version(void **state)
 {
     Fixture *f = *state;
     Store *store = open_ok(f->db, &CREATE);
-    assert_int_equal(store_write(store, put_version_6, NULL), STORE_OK);
+    assert_int_equal(store_write(store, put_newer_version, NULL), STORE_OK);
     store_close(store);
     char path[160];
     snprintf(path, sizeof path, "%s/data.mdb", f->db);
     size_t len_before, len_after;
     unsigned char *before = read_file(path, &len_before);
-    open_refused(f->db, &EXISTING, "store schema version 6; this huddle reads versions 1 to 5");
-    open_refused(f->db, &CREATE, "schema version 6");
+    open_refused(f->db, &EXISTING, "store schema version " NEWER "; this huddle reads versions 1 to "
+                                   VERSION_TEXT(STORE_SCHEMA_VERSION));
+    open_refused(f->db, &CREATE, "schema version " NEWER);
     unsigned char *after = read_file(path, &len_after);
     assert_int_equal(len_after, len_before);
     assert_memory_equal(after, before, len_before);
