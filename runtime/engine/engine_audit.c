@@ -9,7 +9,7 @@
  * before it, so one damaged record is named alone and its neighbours stay clean), then
  * the stamps in commit order for the store-wide chain.
  *
- * Built for 1,000,000 records a second (docs/performance.md, bench_audit): a record's
+ * Built for 1,000,000 records a second (docs/performance-log.md, bench_audit): a record's
  * canonical form is written straight from its stored bytes (engine_codec_canon.c; the
  * jansson value is built only for a record those bytes cannot place, to name what is
  * wrong), and each stamp is put in its place in the store's chain as it is read, so an

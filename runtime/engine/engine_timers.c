@@ -288,7 +288,7 @@ static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
 
 /* The buffer of due timers (32 KiB) is the engine's, kept from call to call: a malloc
    of that size per batch made glibc consolidate every small chunk the batch had freed
-   (docs/performance.md, "Allocation"). It is lent out while in use. */
+   (docs/performance-log.md, "Allocation"). It is lent out while in use. */
 int engine_fire_timers(Engine *e, int64_t now, bool advance, char *why, size_t why_len)
 {
     DueTimers *due = e->due_timers ? e->due_timers : engine_alloc(sizeof *due);

@@ -37,7 +37,7 @@ unsigned long engine_alloc_failures(void)
    again. jansson makes and frees several blocks per field of every record and instance
    (the object, its table, each key and value): more at once than glibc's own cache keeps
    (7 a size), so most of a step's frees took its slow path (_int_free was 6.6 % of a
-   fired timer's instructions under callgrind, docs/performance.md). A kept block is one
+   fired timer's instructions under callgrind, docs/performance-log.md). A kept block is one
    malloc made at its class's usable size, so malloc_usable_size names its class when it
    comes back. Not in sanitizer builds, which must see every malloc and free. A block
    is handed out again at once, so a use after free that glibc's own cache happens to
@@ -52,7 +52,7 @@ static bool keep_blocks = true;     /* engine_alloc_keep_blocks */
 /* Each class's kept blocks as a stack of pointers (SMALL_KEEP each, made at the class's
    first release), not a list threaded through the blocks: taking one does not read the
    block, which is cold by then (a list's `b->next` load missed the cache at nearly every
-   allocation: 7 % of serve's engine thread, docs/performance.md). */
+   allocation: 7 % of serve's engine thread, docs/performance-log.md). */
 static _Thread_local void **small_kept[SMALL_CLASSES];
 static _Thread_local unsigned small_count[SMALL_CLASSES];
 

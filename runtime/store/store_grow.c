@@ -30,7 +30,7 @@
  *
  * The zeros are flushed by the next commit's fdatasync: a step costs that one round the
  * time to write and flush it (about 1-2 ms a MiB on the development machine, see
- * docs/performance.md). A crash while they are written leaves zeros past the last page,
+ * docs/performance-log.md). A crash while they are written leaves zeros past the last page,
  * which nothing refers to: the store opens as it was, and mdb_copy copies only up to the
  * last page.
  */

@@ -102,7 +102,7 @@ typedef struct VmHooks {
    VmInput.scratch, and each run takes the block the last one gave back instead of a
    fresh malloc. It matters beyond the bytes: glibc consolidates all its small free
    chunks on every request of 1 KiB or more, so a large malloc per run made every small
-   one after it slow (docs/performance.md, "Allocation"). A run that finds the block
+   one after it slow (docs/performance-log.md, "Allocation"). A run that finds the block
    lent out (a run inside a run) or too small allocates its own; the larger block is
    kept. Under ASan the parked block is poisoned, so a stale pointer into an earlier
    run's stack still trips. vm_scratch_free releases it (the struct stays usable). */

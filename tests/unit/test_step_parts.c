@@ -1,6 +1,6 @@
 /*
  * test_step_parts.c - the small parts the engine's step leans on to stay cheap
- * (docs/performance.md, "steppath"):
+ * (docs/performance-log.md, "steppath"):
  *
  *   shared keys    value_map_add_shared: a map holds a shared key without a copy, finds
  *                  it like any other (below and above VALUE_MAP_INDEXED keys), takes a
