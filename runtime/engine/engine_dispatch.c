@@ -960,19 +960,27 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
 typedef struct StatsScan {
     int64_t now;
     EngineOutboxStats *stats;
+    Step *step;
 } StatsScan;
 
-static int stats_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
+/* An entry's status and age, from its first bytes (outbox_entry_peek): a scrape of
+   /metrics reads every entry that waits, and decodes none of them whole. */
+static int stats_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    (void)s;
-    (void)seq;
     StatsScan *o = context;
-    if (entry->status == OUTBOX_FAILED) {
+    OutboxState status;
+    int64_t created_ms;
+    int rc = outbox_entry_peek(value.data, value.len, &status, &created_ms);
+    if (rc == OUTBOX_ENTRY_NO_MEMORY)
+        return step_fail(o->step, ENGINE_NO_MEMORY, "out of memory");
+    if (rc != OUTBOX_ENTRY_OK)
+        return step_damaged(o->step, TABLE_OUTBOX, key, "is not a readable outbox entry");
+    if (status == OUTBOX_FAILED) {
         o->stats->failed_entries++;
         return STORE_OK;
     }
     o->stats->pending++;
-    int64_t age = o->now - entry->created_ms;
+    int64_t age = o->now - created_ms;
     if (age > o->stats->oldest_ms)
         o->stats->oldest_ms = age;
     return STORE_OK;
@@ -980,7 +988,9 @@ static int stats_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 
 static int stats_work(Step *s, void *context)
 {
-    return outbox_each(s, stats_visit, context);
+    StatsScan *o = context;
+    o->step = s;
+    return engine_scan(s, TABLE_OUTBOX, store_bytes(NULL, 0), stats_visit, o);
 }
 
 int engine_dispatch_stats(Engine *e, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len)
@@ -993,6 +1003,6 @@ int engine_dispatch_stats(Engine *e, int64_t now, EngineOutboxStats *stats, char
         stats->failed = dp->failed;
         stats->in_flight = dp->claim_count;
     }
-    StatsScan o = {now, stats};
+    StatsScan o = {now, stats, NULL};
     return engine_read(e, stats_work, &o, why, why_len);
 }

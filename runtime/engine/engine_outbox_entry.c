@@ -271,6 +271,31 @@ int outbox_entry_decode(const void *data, size_t len, OutboxEntry *out, char *wh
     return OUTBOX_ENTRY_DAMAGED;
 }
 
+int outbox_entry_peek(const void *data, size_t len, OutboxState *status, int64_t *created_ms)
+{
+    if (!outbox_entry_is_typed(data, len)) {
+        OutboxEntry e;
+        char why[200];
+        int rc = outbox_entry_load(data, len, &e, why, sizeof why);
+        *status = e.status;
+        *created_ms = e.created_ms;
+        outbox_entry_free(&e);
+        return rc;
+    }
+    Reader rd;
+    const unsigned char *head;
+    uint64_t skip;
+    int64_t index, attempts;
+    if (!byte_reader_open(&rd, data, len, OUTBOX_ENTRY_FORMAT_1, OUTBOX_ENTRY_FORMAT_1, OUTBOX_ENTRY_NEWEST_BYTE,
+                          "outbox entry", NULL, 0) ||
+        !get_bytes(&rd, 3, &head) || (head[1] != OUTBOX_PENDING && head[1] != OUTBOX_FAILED) ||
+        !get_varint(&rd, &skip) || !get_varint(&rd, &skip) || !get_signed(&rd, &index) ||
+        !get_signed(&rd, &attempts) || !get_signed(&rd, created_ms))
+        return OUTBOX_ENTRY_DAMAGED;
+    *status = (OutboxState)head[1];
+    return OUTBOX_ENTRY_OK;
+}
+
 int outbox_entry_load(const void *data, size_t len, OutboxEntry *out, char *why, size_t why_len)
 {
     if (outbox_entry_is_typed(data, len))

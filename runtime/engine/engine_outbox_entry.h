@@ -89,6 +89,12 @@ int outbox_entry_decode(const void *data, size_t len, OutboxEntry *out, char *wh
 /* Any outbox value as the store holds it: this encoding, or the older JSON entry
    (codec or JSON text). Codes as outbox_entry_decode's. */
 int outbox_entry_load(const void *data, size_t len, OutboxEntry *out, char *why, size_t why_len);
+/* Only an entry's status and creation time (what /metrics counts), read from the first
+   bytes of this encoding without the rest (an older JSON entry is loaded whole):
+   OUTBOX_ENTRY_OK, _DAMAGED (those bytes do not read) or _NO_MEMORY. Nothing is
+   allocated for an entry of this encoding, and the bytes after those are not checked:
+   the paths that deliver an entry read it with outbox_entry_load. */
+int outbox_entry_peek(const void *data, size_t len, OutboxState *status, int64_t *created_ms);
 
 /* The entry from the JSON object older huddles stored: OUTBOX_ENTRY_OK, or _DAMAGED
    ("is not a readable outbox entry (its `status` is not pending or failed)"), or

@@ -10,7 +10,8 @@
  * with a sentence. What reads is encoded again, and that must decode to an entry whose
  * encoding is the same bytes and whose JSON form (what the dispatcher, the tools and an
  * older schema see) is the same; that JSON form read as an old entry gives the entry
- * again.
+ * again. outbox_entry_peek (what /metrics reads) must never crash on any bytes either,
+ * and must give the status and creation time the whole read gives, whenever that reads.
  * Seeds: tests/fuzz/seeds-fuzz_outbox_entry/ (entries of each form).
  *
  * Built by `make fuzz` with -fsanitize=fuzzer,address,undefined.
@@ -38,7 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     OutboxEntry entry;
     char why[240];
+    OutboxState peeked_status;
+    int64_t peeked_created;
+    int peeked = outbox_entry_peek(data, size, &peeked_status, &peeked_created);
     int rc = outbox_entry_load(data, size, &entry, why, sizeof why);
+    if (rc == OUTBOX_ENTRY_OK &&
+        (peeked != OUTBOX_ENTRY_OK || peeked_status != entry.status || peeked_created != entry.created_ms))
+        abort();   /* the peek and the whole read disagree */
     if (rc != OUTBOX_ENTRY_OK) {
         if (rc == OUTBOX_ENTRY_DAMAGED && !why[0])
             abort();   /* refused without a sentence */

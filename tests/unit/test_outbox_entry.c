@@ -283,6 +283,52 @@ static void old_entries_that_do_not_fit_are_refused(void **state)
     json_decref(json);
 }
 
+/* The peek (/metrics's read) gives the status and creation time of entries of every
+   form, a failed one's too, and refuses bytes whose first fields do not read. */
+static void the_peek_reads_status_and_creation_time(void **state)
+{
+    (void)state;
+    OutboxEntry e;
+    message_entry(&e);
+    StrBuf bytes = STRBUF_INIT;
+    encode(&e, &bytes);
+    OutboxState status;
+    int64_t created;
+    assert_int_equal(outbox_entry_peek(bytes.data, bytes.len, &status, &created), OUTBOX_ENTRY_OK);
+    assert_int_equal(status, OUTBOX_PENDING);
+    assert_int_equal(created, -1);
+    e.status = OUTBOX_FAILED;
+    e.created_ms = 1764900000123;
+    bytes.len = 0;
+    encode(&e, &bytes);
+    assert_int_equal(outbox_entry_peek(bytes.data, bytes.len, &status, &created), OUTBOX_ENTRY_OK);
+    assert_int_equal(status, OUTBOX_FAILED);
+    assert_int_equal(created, 1764900000123);
+    /* cut inside the fields it reads, an unknown status, a newer version: refused */
+    for (size_t len = 0; len < 6; len++)
+        assert_int_equal(outbox_entry_peek(bytes.data, len, &status, &created), OUTBOX_ENTRY_DAMAGED);
+    bytes.data[2] = 7;
+    assert_int_equal(outbox_entry_peek(bytes.data, bytes.len, &status, &created), OUTBOX_ENTRY_DAMAGED);
+    bytes.data[2] = OUTBOX_FAILED;
+    bytes.data[0] = 0x14;
+    assert_int_equal(outbox_entry_peek(bytes.data, bytes.len, &status, &created), OUTBOX_ENTRY_DAMAGED);
+    /* an older huddle's JSON entry is read whole */
+    json_t *json = parse(OLD_MESSAGE);
+    StrBuf old = STRBUF_INIT;
+    assert_int_equal(codec_encode_format(json, CODEC_FORMAT_2, &old), CODEC_OK);
+    OutboxEntry whole;
+    char why[240];
+    assert_int_equal(outbox_entry_load(old.data, old.len, &whole, why, sizeof why), OUTBOX_ENTRY_OK);
+    assert_int_equal(outbox_entry_peek(old.data, old.len, &status, &created), OUTBOX_ENTRY_OK);
+    assert_int_equal(status, whole.status);
+    assert_int_equal(created, whole.created_ms);
+    outbox_entry_free(&whole);
+    json_decref(json);
+    strbuf_free(&old);
+    strbuf_free(&bytes);
+    outbox_entry_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +336,7 @@ int main(void)
         cmocka_unit_test(old_entries_read_and_render_the_same),
         cmocka_unit_test(damage_is_refused_with_a_sentence),
         cmocka_unit_test(old_entries_that_do_not_fit_are_refused),
+        cmocka_unit_test(the_peek_reads_status_and_creation_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
