@@ -962,18 +962,35 @@ static int search_instance(Search *q, uint64_t instance)
 /* The decision row a visited key names: its value for a 'd' key (q->rows), else the 'd'
    row of the ORDER the key ends with. STORE_OK, or a code for the visitor to return
    (q->failed set: ENGINE_FAILED for an index it cannot read). */
-static int visited_row(Search *q, StoreBytes key, StoreBytes value, DecisionRow *row)
+static int visited_bytes(Search *q, StoreBytes key, StoreBytes *value)
 {
     if (key.len < 1 + ORDER_LEN)
         return q->failed = ENGINE_FAILED;
     if (!q->rows) {
         unsigned char dkey[1 + ORDER_LEN] = {'d'};
         memcpy(dkey + 1, (const char *)key.data + key.len - ORDER_LEN, ORDER_LEN);
-        int rc = store_get(q->step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), &value);
+        int rc = store_get(q->step->txn, TABLE_DECISIONS, store_bytes(dkey, sizeof dkey), value);
         if (rc != STORE_OK)
             return q->failed = rc == STORE_NOT_FOUND ? ENGINE_FAILED : rc;
     }
+    return STORE_OK;
+}
+
+static int visited_row(Search *q, StoreBytes key, StoreBytes value, DecisionRow *row)
+{
+    int rc = visited_bytes(q, key, &value);
+    if (rc != STORE_OK)
+        return rc;
     return row_decode(value, row) ? STORE_OK : (q->failed = ENGINE_FAILED);
+}
+
+/* Whether a decision row's bytes say it was decided (its flags byte), without decoding
+   it: an ask still open is never a similar decision. A row of another version is left
+   to row_decode to refuse. */
+static bool row_bytes_undecided(StoreBytes value)
+{
+    const unsigned char *b = value.data;
+    return value.len >= 2 && b[0] == ROW_VERSION && !(b[1] & 1);
 }
 
 /* Whether the row may match the filter: false only when it cannot. */
@@ -1161,6 +1178,21 @@ typedef struct Like {
     char task_id[24];
 } Like;
 
+/* A decided ask of the playbook and state being listed, with its instance's tags. */
+typedef struct PastDecision {
+    int64_t decided_ms;
+    uint64_t task, instance;
+    json_t *tags;                   /* a reference; NULL: none */
+} PastDecision;
+
+/* The decided asks of one playbook and state, read from the index once for every open
+   ask of that state a listing shows (the open asks of a state share them). */
+typedef struct PastDecisions {
+    char *playbook, *state;         /* owned; NULL: nothing read yet */
+    PastDecision *items;
+    size_t count, cap;
+} PastDecisions;
+
 typedef struct Similar {
     Search q;                       /* its step, instance row cache and folds */
     const char *playbook, *state;
@@ -1168,7 +1200,18 @@ typedef struct Similar {
     const json_t *tags;             /* its instance's */
     Like best[SIMILAR_MAX];
     size_t count, limit;
+    PastDecisions past;
 } Similar;
+
+static void past_clear(PastDecisions *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        json_decref(p->items[i].tags);
+    free(p->items);
+    free(p->playbook);
+    free(p->state);
+    memset(p, 0, sizeof *p);
+}
 
 /* Whether `a` comes before `b` as engine_audit_similar sorts: most shared tags, then
    newest decided, then task id (as text) descending. */
@@ -1195,40 +1238,89 @@ static void like_keep(Similar *m, const Like *like)
     m->best[at] = *like;
 }
 
-static int similar_row(Similar *m, const DecisionRow *row)
+/* Keeps a decided row of the playbook and state in m->past, with its instance's tags. */
+static int past_keep(Similar *m, const DecisionRow *row)
 {
-    if (!row->decided || row->task == m->except || strcmp(row->playbook, m->playbook) != 0 ||
-        strcmp(row->state, m->state) != 0)
+    if (!row->decided || strcmp(row->playbook, m->playbook) != 0 || strcmp(row->state, m->state) != 0)
         return STORE_OK;
-    Search *q = &m->q;
-    int rc = search_instance(q, row->instance);
+    int rc = search_instance(&m->q, row->instance);
     if (rc != STORE_OK)
         return rc;
-    Like like = {0, row->decided_ms, row->task, row->instance, ""};
-    snprintf(like.task_id, sizeof like.task_id, "t%llu", (unsigned long long)row->task);
-    size_t i, k;
-    json_t *tag, *have;
-    json_array_foreach(m->tags, i, tag) {
-        json_array_foreach(q->in.tags, k, have)
-            if (json_equal(tag, have)) {
-                like.shared++;
-                break;
-            }
+    PastDecisions *p = &m->past;
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        PastDecision *items = realloc(p->items, cap * sizeof *items);
+        if (!items)
+            return STORE_NO_MEMORY;
+        p->items = items;
+        p->cap = cap;
     }
-    like_keep(m, &like);
+    p->items[p->count++] = (PastDecision){row->decided_ms, row->task, row->instance, json_incref(m->q.in.tags)};
     return STORE_OK;
 }
 
-static int similar_visit(void *context, StoreBytes key, StoreBytes value)
+static int past_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Similar *m = context;
-    DecisionRow row;
-    int rc = visited_row(&m->q, key, value, &row);
-    if (rc != STORE_OK)
+    int rc = visited_bytes(&m->q, key, &value);
+    if (rc != STORE_OK || row_bytes_undecided(value))
         return rc;
-    rc = similar_row(m, &row);
+    DecisionRow row;
+    if (!row_decode(value, &row))
+        return m->q.failed = ENGINE_FAILED;
+    rc = past_keep(m, &row);
     row_free(&row);
     return rc;
+}
+
+/* m->past holds the decided asks of m->playbook and m->state: read from the index
+   unless they were read for the ask before. */
+static int past_read(Similar *m)
+{
+    PastDecisions *p = &m->past;
+    if (p->playbook && strcmp(p->playbook, m->playbook) == 0 && strcmp(p->state, m->state) == 0)
+        return STORE_OK;
+    past_clear(p);
+    p->playbook = strdup(m->playbook);
+    p->state = strdup(m->state);
+    StrBuf prefix = STRBUF_INIT;
+    if (name_indexed(m->playbook) && name_indexed(m->state))
+        name_key(&prefix, 's', m->playbook, m->state, NULL);
+    else
+        strbuf_append(&prefix, "d", 1);
+    m->q.rows = prefix.data && prefix.data[0] == 'd';
+    int rc = !p->playbook || !p->state || strbuf_failed(&prefix)
+           ? STORE_NO_MEMORY
+           : store_scan(m->q.step->txn, TABLE_DECISIONS, store_bytes(prefix.data, prefix.len), store_bytes(NULL, 0),
+                        past_visit, m);
+    strbuf_free(&prefix);
+    if (rc != STORE_OK || m->q.failed)
+        past_clear(p);      /* read again, or not at all, for the next ask */
+    return rc;
+}
+
+/* The open ask's likes among m->past: its own task aside, each ranked by the tags its
+   instance shares with the ask's (engine_audit_similar sorts the same way). */
+static void past_rank(Similar *m)
+{
+    m->count = 0;
+    for (size_t i = 0; i < m->past.count; i++) {
+        const PastDecision *d = &m->past.items[i];
+        if (d->task == m->except)
+            continue;
+        Like like = {0, d->decided_ms, d->task, d->instance, ""};
+        snprintf(like.task_id, sizeof like.task_id, "t%llu", (unsigned long long)d->task);
+        size_t k, j;
+        json_t *tag, *have;
+        json_array_foreach(m->tags, k, tag) {
+            json_array_foreach(d->tags, j, have)
+                if (json_equal(tag, have)) {
+                    like.shared++;
+                    break;
+                }
+        }
+        like_keep(m, &like);
+    }
 }
 
 /* The decisions kept in m->best, folded, for engine_audit_similar to sort and shape. */
@@ -1271,16 +1363,10 @@ static int similar_task(Similar *m, const char *id, json_t **out)
     m->except = own.task;
     m->tags = in.tags;
     m->count = 0;
-    StrBuf prefix = STRBUF_INIT;
-    if (name_indexed(own.playbook) && name_indexed(own.state))
-        name_key(&prefix, 's', own.playbook, own.state, NULL);
-    else
-        strbuf_append(&prefix, "d", 1);
-    m->q.rows = prefix.data && prefix.data[0] == 'd';
     if (rc == STORE_OK || rc == STORE_NOT_FOUND)
-        rc = strbuf_failed(&prefix) ? STORE_NO_MEMORY
-           : store_scan(m->q.step->txn, TABLE_DECISIONS, store_bytes(prefix.data, prefix.len),
-                        store_bytes(NULL, 0), similar_visit, m);
+        rc = past_read(m);
+    if (rc == STORE_OK && !m->q.failed)
+        past_rank(m);
     json_t *list = NULL;
     if (rc == STORE_OK && !m->q.failed)
         rc = similar_list(m, &list);
@@ -1288,7 +1374,6 @@ static int similar_task(Similar *m, const char *id, json_t **out)
         rc = engine_audit_similar(list, own.playbook, own.state, in.tags, id, m->limit, out) == ENGINE_OK
            ? STORE_OK : STORE_NO_MEMORY;
     json_decref(list);
-    strbuf_free(&prefix);
     instance_row_free(&in);
     row_free(&own);
     return rc;
@@ -1337,6 +1422,7 @@ int audit_index_context(Engine *e, json_t *tasks, size_t limit, bool *used, char
         return ENGINE_OK;           /* not what the index keeps a list for: the fold does it */
     }
     int rc = engine_read(e, context_work, &c, why, why_len);
+    past_clear(&c.m.past);
     instance_row_free(&c.m.q.in);
     json_decref(c.m.q.folded);
     *used = c.m.q.failed != STORE_NOT_FOUND && c.m.q.failed != ENGINE_FAILED;

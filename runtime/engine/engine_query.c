@@ -38,10 +38,39 @@ static int open_task_visit(void *context, StoreBytes key, StoreBytes value)
     return STORE_OK;
 }
 
+/* An inbox entry (person, NUL, the task's number: engine_tasks.c's inbox_set) names an
+   open task where the person holds a seat: that task, as the tasks table holds it. */
+static int inbox_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    OpenTasks *o = context;
+    if (key.len < 8)
+        return step_damaged(o->step, TABLE_INBOX, key, "is shorter than a task's number");
+    StoreBytes number = store_bytes((const char *)key.data + key.len - 8, 8), task;
+    int rc = store_get(o->step->txn, TABLE_TASKS, number, &task);
+    if (rc == STORE_NOT_FOUND)
+        return step_damaged(o->step, TABLE_INBOX, key, "names a task that is not in the store");
+    if (rc != STORE_OK)
+        return step_fail(o->step, rc, "store error reading a task: %s", store_strerror(rc));
+    return open_task_visit(o, number, task);
+}
+
+/* A person's open tasks are those their inbox names (every holder of an open task has
+   an inbox entry, and only those: store_invariants checks both), read in task order as
+   the whole table would be, in time that grows with their inbox, not with every task
+   the store ever held. open_task_visit still checks each one. */
 int query_open_tasks(Step *s, const char *person, json_t **tasks)
 {
     OpenTasks o = {s, person, json_array()};
-    int rc = engine_scan(s, TABLE_TASKS, store_bytes(NULL, 0), open_task_visit, &o);
+    StrBuf prefix = STRBUF_INIT;
+    if (person) {
+        strbuf_puts(&prefix, person);
+        strbuf_putc(&prefix, '\0');
+    }
+    int rc = !o.tasks || strbuf_failed(&prefix) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
+           : person ? engine_scan(s, TABLE_INBOX, store_bytes(prefix.data, prefix.len), inbox_visit, &o)
+                    : engine_scan(s, TABLE_TASKS, store_bytes(NULL, 0), open_task_visit, &o);
+    strbuf_free(&prefix);
     if (rc != STORE_OK) {
         json_decref(o.tasks);
         o.tasks = NULL;

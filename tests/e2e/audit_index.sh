@@ -151,6 +151,21 @@ expect "a cancel ends an open decision's instance" 0 "$h" audit search --db "$db
 json "(t5, still open, cancelled)" "[d['task'] for d in j] == ['t5'] and j[0]['choice'] is None and j[0]['status'] == 'cancelled'"
 check "after later outcomes and a cancel: the same as the history folded" "$db"
 
+# ---- several open asks of one state, each with its own tags ----
+# `huddle tasks` reads a state's decided asks once for all its open asks, and ranks them
+# for each ask by the tags its own instance has (on a copy: the store goes on below).
+regions=$tmp/regions
+rm -rf "$regions" && cp -r "$db" "$regions"
+{ for k in 1 2 3; do
+    region=eu; [ "$k" = 2 ] && region=us
+    echo "{\"order\":\"B$k\",\"region\":\"$region\",\"amount\":$k}" |
+      "$h" trigger shop.refund --id "b$k" --db "$regions" --now 2026-06-15T16:40:00Z || exit 1
+  done; } > "$tmp/out" 2>&1 && ok "three refunds of two regions are asked" || no "three refunds of two regions are asked"
+expect "they are open side by side" 0 "$h" tasks --db "$regions" --json
+# (t1, t3 and t4 were asked in eu, t2 in us: tests/audit/make_store.sh)
+json "(each ranks first a decided ask of its own region)" "[t['similar'][0]['task'] in (['t2'] if t['question'] == 'Refund order B2?' else ['t1', 't3', 't4']) for t in j if t['question'].startswith('Refund order B')] == [True, True, True]"
+check "several open asks of one state: the similar decisions of each as the history folded gives them" "$regions"
+
 # ---- the index is what search reads ----
 if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
   tables="meta programs playbooks inputs instances cases windows history tasks inbox timers mailbox outbox seen directory"

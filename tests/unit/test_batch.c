@@ -105,6 +105,44 @@ static json_t *open_tasks_of(Engine *engine)
     return read_ok(rc, tasks, why);
 }
 
+/* Each holder's open tasks (engine_open_tasks with a person: read through their inbox)
+   are the open tasks whose seats hold them, in the same order; someone who holds none
+   has none. */
+static void assert_inboxes_match_seats(Engine *engine)
+{
+    json_t *all = open_tasks_of(engine), *people = json_object();
+    size_t i, k, n;
+    json_t *task, *seat, *holder;
+    json_array_foreach(all, i, task)
+        json_array_foreach(json_object_get(task, "seats"), k, seat)
+            json_array_foreach(json_object_get(seat, "holders"), n, holder)
+                json_object_set_new(people, json_string_value(holder), json_true());
+    json_object_set_new(people, "nobody-here", json_true());
+    const char *person;
+    json_t *unused;
+    json_object_foreach(people, person, unused) {
+        json_t *want = json_array();
+        json_array_foreach(all, i, task) {
+            bool holds = false;
+            json_array_foreach(json_object_get(task, "seats"), k, seat)
+                json_array_foreach(json_object_get(seat, "holders"), n, holder)
+                    holds |= strcmp(json_string_value(holder), person) == 0;
+            if (holds)
+                json_array_append(want, task);
+        }
+        json_t *got = NULL;
+        char why[512] = "";
+        int rc = engine_open_tasks(engine, person, &got, why, sizeof why);
+        got = read_ok(rc, got, why);
+        if (!json_equal(got, want))
+            fail_msg("%s's open tasks through the inbox differ from those whose seats hold them", person);
+        json_decref(got);
+        json_decref(want);
+    }
+    json_decref(people);
+    json_decref(all);
+}
+
 static json_t *directory_of(Engine *engine)
 {
     json_t *directory = NULL;
@@ -558,6 +596,7 @@ static void test_refused_and_stalled_inputs_undo_only_their_own(void **state)
     assert_int_equal(gauges.stalled, 1);
     assert_int_equal(engine_gauges_counted(env.engine, &counted, gauges_why, sizeof gauges_why), ENGINE_OK);
     assert_memory_equal(&counted, &gauges, sizeof gauges);
+    assert_inboxes_match_seats(env.engine);
     /* the hook heard each committed record once: i1's, i2's, i3's in input order */
     char heard[1024];
     heard_text(&env, heard, sizeof heard);
