@@ -1180,8 +1180,7 @@ typedef struct Like {
 
 /* A decided ask of the playbook and state being listed, with its instance's tags. */
 typedef struct PastDecision {
-    int64_t decided_ms;
-    uint64_t task, instance;
+    Like like;                      /* shared 0; the task's id as text made once */
     json_t *tags;                   /* a reference; NULL: none */
 } PastDecision;
 
@@ -1255,7 +1254,10 @@ static int past_keep(Similar *m, const DecisionRow *row)
         p->items = items;
         p->cap = cap;
     }
-    p->items[p->count++] = (PastDecision){row->decided_ms, row->task, row->instance, json_incref(m->q.in.tags)};
+    PastDecision *d = &p->items[p->count++];
+    d->like = (Like){0, row->decided_ms, row->task, row->instance, ""};
+    snprintf(d->like.task_id, sizeof d->like.task_id, "t%llu", (unsigned long long)row->task);
+    d->tags = json_incref(m->q.in.tags);
     return STORE_OK;
 }
 
@@ -1306,10 +1308,9 @@ static void past_rank(Similar *m)
     m->count = 0;
     for (size_t i = 0; i < m->past.count; i++) {
         const PastDecision *d = &m->past.items[i];
-        if (d->task == m->except)
+        if (d->like.task == m->except)
             continue;
-        Like like = {0, d->decided_ms, d->task, d->instance, ""};
-        snprintf(like.task_id, sizeof like.task_id, "t%llu", (unsigned long long)d->task);
+        Like like = d->like;
         size_t k, j;
         json_t *tag, *have;
         json_array_foreach(m->tags, k, tag) {

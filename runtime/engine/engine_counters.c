@@ -5,10 +5,11 @@
  * that, and put in meta once, before the batch's transaction commits (counters_flush),
  * when the batch changed it. A counter of 0 is not kept in meta (counter_store): its
  * absence reads as 0, so a store's bytes do not depend on whether a counter came back
- * to 0 or never moved (the gauges, engine_gauges.c, do both). Outside a batch engine_counter, engine_counter_next and
- * engine_counter_put (engine_txn.c) read and write meta as they always did; in a batch
- * every read and write of a counter goes through them, so meta and the cache never
- * disagree on what the batch's transaction sees.
+ * to 0 or never moved (the gauges, engine_gauges.c, do both). Outside a batch
+ * engine_counter, engine_counter_next and engine_counter_put (engine_txn.c) read and
+ * write meta as they always did; in a batch every read and write of a counter goes
+ * through them, so meta and the cache never disagree on what the batch's transaction
+ * sees.
  *
  * A batch's steps share its transaction, or run in a nested one (engine.c, "Group
  * commit"): counters_nest points the cache at the nested transaction and keeps a copy of

@@ -3,15 +3,14 @@
  * gauges, engine_gauges), kept in meta as the records change, so that reading them costs
  * three lookups however large the store is.
  *
- * Since schema 6 meta holds GAUGE_OPEN_TASKS, GAUGE_RUNNING and GAUGE_STALLED (as
- * every counter, none when it is 0: counter_store). Every
- * write of a task or an instance goes through task_save or instance_save, and both tell
- * this file what the record's status was in the store and what it is now
- * (TaskRecord.open_in_store, Instance.stored and stored_status, set when the record is
- * read and when it is written): a change moves the counters in the same transaction,
- * through the batch's counters (engine_counters.c), so a nested step that is undone
- * takes its changes with it. Neither table ever loses a record, so nothing else moves
- * them.
+ * Since schema 6 meta holds GAUGE_OPEN_TASKS, GAUGE_RUNNING and GAUGE_STALLED (as every
+ * counter, no entry when it is 0: counter_store). Every write of a task or an instance
+ * goes through task_save or instance_save, and both tell this file what the record's
+ * status was in the store and what it is now (TaskRecord.open_in_store, Instance.stored
+ * and stored_status, set when the record is read and when it is written): a change moves
+ * the counters in the same transaction, through the batch's counters
+ * (engine_counters.c), so a nested step that is undone takes its changes with it.
+ * Neither table ever loses a record, so nothing else moves them.
  *
  * The upgrade to schema 6 (engine_upgrade.c) counts both tables once (gauges_build);
  * a store of an older schema, opened read-only and so never converted, is counted

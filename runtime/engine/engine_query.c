@@ -17,9 +17,31 @@ typedef struct OpenTasks {
     json_t *tasks;
 } OpenTasks;
 
+/* A task of its own encoding: read as a struct, made JSON only when it is kept. */
+static int open_typed_task(OpenTasks *o, StoreBytes key, StoreBytes value)
+{
+    TaskRecord record;
+    int rc = task_parse(o->step, key, value, &record);
+    if (rc != STORE_OK)
+        return rc;
+    bool held = !o->person;        /* every open task, or those with a seat `person` holds */
+    for (size_t i = 0; !held && i < record.seat_count; i++)
+        held = task_texts_has(&record.seats[i].holders, o->person);
+    bool keep = task_is_open(&record) && held;
+    json_t *task = keep ? task_record_json(&record) : NULL;
+    task_record_free(&record);
+    if (keep && !task)
+        return step_fail(o->step, ENGINE_NO_MEMORY, "out of memory");
+    if (task)
+        json_array_append_new(o->tasks, task);
+    return STORE_OK;
+}
+
 static int open_task_visit(void *context, StoreBytes key, StoreBytes value)
 {
     OpenTasks *o = context;
+    if (task_record_is_typed(value.data, value.len))
+        return open_typed_task(o, key, value);
     json_t *task;
     int rc = engine_parse_json(o->step, TABLE_TASKS, key, value, &task);
     if (rc != STORE_OK)
