@@ -12,6 +12,7 @@
  * that dies.
  */
 #include "cli_serve.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,14 +77,10 @@ static void reply_now(Serve *serve, HttpRequest *request, int route, const char 
 static bool reply_hold(Serve *serve, HttpRequest *request, int route, const char *idem_key, int status,
                        const char *text, size_t len)
 {
-    if (serve->held_count == serve->held_cap) {
-        size_t cap = serve->held_cap ? 2 * serve->held_cap : 64;
-        ServeHeld *grown = realloc(serve->held, cap * sizeof *grown);
-        if (!grown)
-            return false;
-        serve->held = grown;
-        serve->held_cap = cap;
-    }
+    ServeHeld *grown = grow_for_one(serve->held, &serve->held_cap, serve->held_count, sizeof *grown, 64, realloc);
+    if (!grown)
+        return false;
+    serve->held = grown;
     ServeHeld h = {.request = request, .route = route, .status = status, .len = len,
                    .after = engine_commits(serve->engine), .round = serve->rounds};
     h.text = malloc(len + 1);

@@ -6,6 +6,7 @@
  * `per_group` in flight waits in the client's queue, in order.
  */
 #include "http_client.h"
+#include "grow.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -22,10 +23,12 @@ struct ConnClient {
     CURLM *multi;
     unsigned per_group;
     Group *groups;
-    unsigned group_count, group_cap;
+    unsigned group_count;
+    size_t group_cap;
     ConnRequest *queue, *queue_tail;    /* waiting for their group */
     ConnRequest **flying;               /* in flight, `active` of them */
-    unsigned active, flying_cap, queued;
+    unsigned active, queued;
+    size_t flying_cap;
 };
 
 static long long now_ms(void)
@@ -41,14 +44,10 @@ static Group *group_of(ConnClient *c, const char *name)
     for (unsigned i = 0; i < c->group_count; i++)
         if (strcmp(c->groups[i].name, name) == 0)
             return &c->groups[i];
-    if (c->group_count == c->group_cap) {
-        unsigned cap = c->group_cap ? 2 * c->group_cap : 8;
-        Group *grown = realloc(c->groups, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        c->groups = grown;
-        c->group_cap = cap;
-    }
+    Group *grown = grow_for_one(c->groups, &c->group_cap, c->group_count, sizeof *grown, 8, realloc);
+    if (!grown)
+        return NULL;
+    c->groups = grown;
     char *copy = strdup(name);
     if (!copy)
         return NULL;
@@ -192,14 +191,10 @@ static int setup_smtp(ConnRequest *r, CURL *easy)
 /* Puts the request on the multi handle. */
 static int start(ConnClient *c, ConnRequest *r, Group *g)
 {
-    if (c->active == c->flying_cap) {
-        unsigned cap = c->flying_cap ? 2 * c->flying_cap : 64;
-        ConnRequest **grown = realloc(c->flying, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->flying = grown;
-        c->flying_cap = cap;
-    }
+    ConnRequest **grown = grow_for_one(c->flying, &c->flying_cap, c->active, sizeof *grown, 64, realloc);
+    if (!grown)
+        return -1;
+    c->flying = grown;
     CURL *easy = curl_easy_init();
     if (!easy)
         return -1;

@@ -16,6 +16,7 @@
  * untouched store needs no sort.
  */
 #include "engine_internal.h"
+#include "grow.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,16 +94,12 @@ static void problem(Verify *v, uint64_t instance, uint32_t seq, uint32_t to, con
    it when full: false when out of memory (the step failed, saying so). */
 static bool room_for_one(Verify *v, void **items, size_t *cap, size_t count, size_t size)
 {
-    if (count < *cap)
-        return true;
-    size_t grown_cap = *cap ? 2 * *cap : 64;
-    void *grown = engine_realloc(*items, grown_cap * size);
+    void *grown = grow_for_one(*items, cap, count, size, 64, engine_realloc);
     if (!grown) {
         step_fail(v->step, ENGINE_NO_MEMORY, "out of memory");
         return false;
     }
     *items = grown;
-    *cap = grown_cap;
     return true;
 }
 

@@ -25,6 +25,7 @@
  * decisions are made, so they stay in the instance row and a search joins them.
  */
 #include "engine_internal.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1246,14 +1247,10 @@ static int past_keep(Similar *m, const DecisionRow *row)
     if (rc != STORE_OK)
         return rc;
     PastDecisions *p = &m->past;
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        PastDecision *items = realloc(p->items, cap * sizeof *items);
-        if (!items)
-            return STORE_NO_MEMORY;
-        p->items = items;
-        p->cap = cap;
-    }
+    PastDecision *items = grow_for_one(p->items, &p->cap, p->count, sizeof *items, 64, realloc);
+    if (!items)
+        return STORE_NO_MEMORY;
+    p->items = items;
     PastDecision *d = &p->items[p->count++];
     d->like = (Like){0, row->decided_ms, row->task, row->instance, ""};
     snprintf(d->like.task_id, sizeof d->like.task_id, "t%llu", (unsigned long long)row->task);

@@ -27,6 +27,7 @@
  * written once per step, or once per batch (batch_chain_open, engine_txn.c).
  */
 #include "engine_internal.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -240,14 +241,10 @@ static int collect_item(void *context, const HistoryItem *item)
     Collect *c = context;
     if (!item->stamped)
         return STORE_OK;            /* unchained: audit verify names it */
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 1024;
-        ChainEntry *grown = engine_realloc(c->entries, cap * sizeof *grown);
-        if (!grown)
-            return ENGINE_NO_MEMORY;
-        c->entries = grown;
-        c->cap = cap;
-    }
+    ChainEntry *grown = grow_for_one(c->entries, &c->cap, c->count, sizeof *grown, 1024, engine_realloc);
+    if (!grown)
+        return ENGINE_NO_MEMORY;
+    c->entries = grown;
     ChainEntry *e = &c->entries[c->count++];
     e->order = item->order;
     e->instance = item->instance;

@@ -6,6 +6,7 @@
  * which the Engine caches by version hash once loaded.
  */
 #include "engine_internal.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +39,13 @@ int engine_program(Step *s, const char *hash, const Program **out)
         snprintf(what, sizeof what, "does not load: %s", why);
         return step_damaged(s, TABLE_PROGRAMS, key, what);
     }
-    if (e->program_count == e->program_cap) {
-        unsigned cap = e->program_cap ? e->program_cap * 2 : 8;
-        ProgramCacheEntry *grown = engine_realloc(e->programs, cap * sizeof *grown);
-        if (!grown) {
-            program_free(program);
-            return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-        }
-        e->programs = grown;
-        e->program_cap = cap;
+    ProgramCacheEntry *grown = grow_for_one(e->programs, &e->program_cap, e->program_count, sizeof *grown, 8,
+                                            engine_realloc);
+    if (!grown) {
+        program_free(program);
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
+    e->programs = grown;
     ProgramCacheEntry *entry = &e->programs[e->program_count++];
     snprintf(entry->hash, sizeof entry->hash, "%s", hash);
     entry->program = program;

@@ -26,6 +26,7 @@
  * instance, which only a damaged old record can hold: that record is written as version 1.
  */
 #include "engine_instance_record.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,15 +96,10 @@ void instance_record_set_json(json_t **field, json_t *value)
 /* Room for one more item of `size` bytes in *items (count used of *cap). */
 static bool room_for_one(void **items, size_t *cap, size_t count, size_t size)
 {
-    if (count < *cap)
-        return true;
-    size_t grown_cap = *cap ? *cap * 2 : 4;
-    void *grown = realloc(*items, grown_cap * size);
-    if (!grown)
-        return false;
-    *items = grown;
-    *cap = grown_cap;
-    return true;
+    void *grown = grow_for_one(*items, cap, count, size, 4, realloc);
+    if (grown)
+        *items = grown;
+    return grown != NULL;
 }
 
 int instance_record_add_tag(InstanceRecord *r, const char *tag)

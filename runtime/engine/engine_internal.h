@@ -166,7 +166,8 @@ struct Engine {
     json_t *event_routes;           /* where the last accepted event went, or NULL */
     EngineOptions options;
     ProgramCacheEntry *programs;
-    unsigned program_count, program_cap;
+    unsigned program_count;
+    size_t program_cap;
     json_t *mock_cursor;            /* per connector.operation: how many replies used */
     StrBuf record_bytes;            /* reused: a record's bytes on their way to the store */
     StrBuf index_scratch[2];        /* reused: the decisions index's key and row (records_put) */

@@ -10,6 +10,7 @@
  * kind): the history and the audit chain do not change.
  */
 #include "engine_internal.h"
+#include "grow.h"
 #include "utf8.h"
 
 #include <pthread.h>
@@ -24,14 +25,10 @@ static const unsigned char NO_STAMP[HISTORY_STAMP_MAX];
 /* A new item at the end of the list (NULL when out of memory: counted, the step fails). */
 static StepRecord *records_push(StepRecords *r, uint64_t instance, json_int_t seq, const char *kind)
 {
-    if (r->count == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 16;
-        StepRecord *items = engine_realloc(r->items, cap * sizeof *items);
-        if (!items)
-            return NULL;
-        r->items = items;
-        r->cap = cap;
-    }
+    StepRecord *items = grow_for_one(r->items, &r->cap, r->count, sizeof *items, 16, engine_realloc);
+    if (!items)
+        return NULL;
+    r->items = items;
     StepRecord *item = &r->items[r->count++];
     item->instance = instance;
     item->seq = (uint32_t)seq;
