@@ -213,7 +213,19 @@ static size_t apply_round(Serve *serve, ServeJob **jobs, size_t count, int64_t n
     return count;
 }
 
-/* GET /v1/instances[?playbook=P&status=S] and GET /v1/instances/{id}. */
+/* GET /v1/instances/{id}: one read of it, whatever the store holds. */
+static void apply_instance(Serve *serve, ServeJob *job)
+{
+    json_t *summary;
+    char why[512];
+    int rc = engine_instance(serve->engine, job->route.param, &summary, why, sizeof why);
+    if (rc == ENGINE_OK)
+        serve_reply_json(serve, job, 200, summary);
+    else
+        apply_reply_failed(serve, job, rc, why);
+}
+
+/* GET /v1/instances[?playbook=P&status=S]. */
 static void apply_instances(Serve *serve, ServeJob *job)
 {
     json_t *all = NULL, *out = json_array();
@@ -226,23 +238,14 @@ static void apply_instances(Serve *serve, ServeJob *job)
     }
     size_t i;
     json_t *in;
-    json_t *one = NULL;
     json_array_foreach(all, i, in) {
-        const char *id = json_string_value(json_object_get(in, "id"));
         const char *pb = json_string_value(json_object_get(in, "playbook"));
         const char *st = json_string_value(json_object_get(in, "status"));
-        if (job->route.id == ROUTE_INSTANCE && id && !strcmp(id, job->route.param))
-            one = in;
-        else if (job->route.id == ROUTE_INSTANCES && (!job->playbook[0] || (pb && !strcmp(pb, job->playbook))) &&
-                 (!job->status[0] || (st && !strcmp(st, job->status))))
+        if ((!job->playbook[0] || (pb && !strcmp(pb, job->playbook))) &&
+            (!job->status[0] || (st && !strcmp(st, job->status))))
             json_array_append(out, in);
     }
-    if (job->route.id == ROUTE_INSTANCES)
-        serve_reply_json(serve, job, 200, json_pack("{s:O}", "instances", out));
-    else if (one)
-        serve_reply_json(serve, job, 200, json_incref(one));
-    else
-        serve_reply_error(serve, job, 404, "not_found", "no such instance", NULL);
+    serve_reply_json(serve, job, 200, json_pack("{s:O}", "instances", out));
     json_decref(out);
     json_decref(all);
 }
@@ -290,8 +293,10 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
     int rc = ENGINE_OK;
     switch (job->route.id) {
     case ROUTE_INSTANCES:
-    case ROUTE_INSTANCE:
         apply_instances(serve, job);
+        return;
+    case ROUTE_INSTANCE:
+        apply_instance(serve, job);
         return;
     case ROUTE_TASKS:
         rc = engine_open_tasks(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);

@@ -232,48 +232,34 @@ static bool record_is_delivery(const json_t *record)
 }
 
 /* Where each instance the records touched stands now: {"id", "status", "state",
-   "outcome", "task"} (its open ask, or null). What came next after a write. NULL with
-   why[] when the store cannot be read. */
+   "outcome", "task"} (its open ask, or null), in id order. What came next after a write:
+   one read of each instance the records name (engine_instances_now), however large the
+   store. NULL with why[] when the store cannot be read. */
 static json_t *store_touched(Engine *engine, const json_t *records, char *why, size_t why_len)
 {
-    /* instance id -> its open ask (or null), for each instance the records name: one pass
-       over each list, however many records a tick or a retry wrote */
-    json_t *wanted = json_object();
+    json_t *ids = json_array(), *seen = json_object(), *now = NULL, *touched = json_array();
     size_t i;
-    json_t *in, *r, *t;
-    json_array_foreach(records, i, r)
-        if (json_is_string(json_object_get(r, "instance")) && !record_is_delivery(r))
-            json_object_set(wanted, json_string_value(json_object_get(r, "instance")), json_null());
-    if (json_object_size(wanted) == 0) {
-        json_decref(wanted);
-        return json_array();   /* nothing written but deliveries noted: no instance moved */
+    json_t *r, *in;
+    json_array_foreach(records, i, r) {
+        const char *id = json_string_value(json_object_get(r, "instance"));
+        if (id && !record_is_delivery(r) && !json_object_get(seen, id)) {
+            json_object_set_new(seen, id, json_true());
+            json_array_append_new(ids, json_string(id));
+        }
     }
-    json_t *all = NULL, *open = NULL, *touched = json_array();
-    if (engine_instances(engine, &all, why, why_len) != ENGINE_OK ||
-        engine_open_tasks(engine, NULL, &open, why, why_len) != ENGINE_OK) {
-        json_decref(all);
-        json_decref(wanted);
-        json_decref(touched);
-        return NULL;
-    }
-    json_array_foreach(open, i, t) {
-        const char *owner = json_string_value(json_object_get(t, "instance"));
-        if (owner && json_object_get(wanted, owner))
-            json_object_set(wanted, owner, json_object_get(t, "id"));
-    }
-    json_array_foreach(all, i, in) {
-        const char *id = json_string_value(json_object_get(in, "id"));
-        json_t *task = id ? json_object_get(wanted, id) : NULL;
-        if (!task)
-            continue;
+    int rc = json_array_size(ids) ? engine_instances_now(engine, ids, &now, why, why_len) : ENGINE_OK;
+    json_array_foreach(rc == ENGINE_OK ? now : NULL, i, in)   /* none: only deliveries noted */
         json_array_append_new(touched, json_pack("{s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(in, "id"),
                                                  "status", json_object_get(in, "status"), "state",
                                                  json_object_get(in, "state"), "outcome",
-                                                 json_object_get(in, "outcome"), "task", task));
+                                                 json_object_get(in, "outcome"), "task", json_object_get(in, "task")));
+    json_decref(ids);
+    json_decref(seen);
+    json_decref(now);
+    if (rc != ENGINE_OK) {
+        json_decref(touched);
+        return NULL;
     }
-    json_decref(wanted);
-    json_decref(all);
-    json_decref(open);
     return touched;
 }
 
@@ -913,15 +899,15 @@ int cli_instances(int argc, char **argv)
    store's directory) in *tz, or NULL: UTC. The caller frees it with tz_free. */
 static int history_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
 {
-    json_t *all = NULL, *dir = NULL, *in;
+    json_t *in = NULL, *dir = NULL;
     char name[128] = "";
     *tz = NULL;
-    int rc = engine_instances(engine, &all, why, why_len);
-    size_t i;
-    json_array_foreach(rc == ENGINE_OK ? all : NULL, i, in)
-        if (strcmp(field_raw(in, "id"), instance) == 0)
-            rc = engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name, why, why_len);
-    json_decref(all);
+    int rc = engine_instance(engine, instance, &in, why, why_len);
+    if (rc == ENGINE_REFUSED)
+        rc = ENGINE_OK;                 /* no such instance: engine_history says so */
+    if (in)
+        rc = engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name, why, why_len);
+    json_decref(in);
     if (rc == ENGINE_OK && name[0])
         rc = engine_directory(engine, &dir, why, why_len);
     const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), name), "zone"));

@@ -239,6 +239,15 @@ int engine_time(Engine *engine, int64_t *now, char *why, size_t why_len);
    case: its case key or null, started: when it started, RFC 3339 UTC) in *instances,
    which the caller owns. */
 int engine_instances(Engine *engine, json_t **instances, char *why, size_t why_len);
+/* Instance `id`'s summary (as engine_instances gives it) in *summary, which the caller
+   owns; ENGINE_REFUSED "no instance 'ID'" when there is none. One read of it. */
+int engine_instance(Engine *engine, const char *id, json_t **summary, char *why, size_t why_len);
+/* The summaries of the instances `ids` (a JSON array of ids) names, in id order, each
+   with "task": the id of the ask it waits on, open, or null. An id with no instance is
+   left out. One read of each instance and of its ask, whatever the store holds:
+   what a write command prints of the instances it moved. */
+int engine_instances_now(Engine *engine, const json_t *ids, json_t **instances, char *why,
+                         size_t why_len);
 
 /* A JSON array of every playbook ever deployed, by name: {"name", "hash" (the current
    version), "undeployed", "log": [{"at", "hash"}] (each deploy, oldest first)} in

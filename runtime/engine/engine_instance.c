@@ -145,19 +145,29 @@ static int instance_load_frame(Step *s, StoreBytes key, StoreBytes frame, Instan
     return STORE_OK;
 }
 
-int instance_load(Step *s, uint64_t number, Instance *out)
+int instance_get(Step *s, uint64_t number, InstanceRecord *record, StoreBytes *frame)
 {
-    memset(out, 0, sizeof *out);
+    memset(record, 0, sizeof *record);
     unsigned char bytes[8];
-    StoreBytes key = instance_key(number, bytes), value, frame;
+    StoreBytes key = instance_key(number, bytes), value;
     int rc = store_get(s->txn, TABLE_INSTANCES, key, &value);
     if (rc == STORE_NOT_FOUND)
         return rc;
     if (rc != STORE_OK)
         return step_fail(s, rc, "store error reading instance i%llu: %s", (unsigned long long)number,
                          store_strerror(rc));
+    return instance_parse(s, key, value, record, frame);
+}
+
+int instance_load(Step *s, uint64_t number, Instance *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char bytes[8];
+    StoreBytes key = instance_key(number, bytes), frame;
+    int rc = instance_get(s, number, &out->record, &frame);
+    if (rc == STORE_NOT_FOUND)
+        return rc;
     out->number = number;
-    rc = instance_parse(s, key, value, &out->record, &frame);
     if (rc == STORE_OK)
         rc = instance_load_frame(s, key, frame, out);
     if (rc == STORE_OK) {

@@ -656,6 +656,9 @@ int engine_program(Step *s, const char *hash, const Program **out);
 /* Instance `number` with its program and frame: STORE_OK, STORE_NOT_FOUND when there
    is none (the caller says whether that is a refusal), or a failure naming it. */
 int instance_load(Step *s, uint64_t number, Instance *out);
+/* Instance `number`'s record alone (and where its frame's bytes lie, valid while the
+   transaction lasts): STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
+int instance_get(Step *s, uint64_t number, InstanceRecord *record, StoreBytes *frame);
 /* Reads an instance entry's record (checked for the fields every reader relies on) and
    finds its frame's bytes; a failure names the damaged instance. */
 int instance_parse(Step *s, StoreBytes key, StoreBytes value, InstanceRecord *record, StoreBytes *frame);
@@ -711,6 +714,9 @@ int mailbox_trim(Step *s, Instance *in, size_t keep);
 int case_release(Step *s, Instance *in);
 
 /* engine_tasks.c */
+/* Task `id` ("t3") into *task (zeroed first; task_record_free it whatever the result):
+   STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
+int task_load(Step *s, const char *id, TaskRecord *task);
 /* Task `id` ("t3") into *task (zeroed first; task_record_free it whatever the result),
    which a person named: no such task is a refusal ("no task 't3'"). A task of a form
    the struct cannot hold is a damaged store. */

@@ -251,6 +251,124 @@ int engine_instances(Engine *e, json_t **instances, char *why, size_t why_len)
     return list_read(e, &r, instances, why, why_len);
 }
 
+/* ---- named instances: one read each, whatever the store holds ---- */
+
+typedef struct NamedInstances {
+    uint64_t *numbers;          /* ascending, each once */
+    size_t count;
+    bool with_task;             /* each summary gains "task": its open ask's id, or null */
+    json_t *list;
+} NamedInstances;
+
+/* The id of the open ask instance `record` waits on, or null. An open task is always
+   the one its instance's record names (store_invariants checks it), so one read says. */
+static int open_ask_of(Step *s, const InstanceRecord *record, json_t **task_id)
+{
+    *task_id = json_null();
+    if (!record->task)
+        return STORE_OK;
+    TaskRecord task;
+    int rc = task_load(s, record->task, &task);
+    if (rc == STORE_OK && task_is_open(&task))
+        *task_id = json_string(record->task);
+    task_record_free(&task);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static int named_instance(Step *s, NamedInstances *n, uint64_t number)
+{
+    InstanceRecord record;
+    StoreBytes frame;
+    int rc = instance_get(s, number, &record, &frame);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;                /* no such instance: left out */
+    json_t *summary = rc == STORE_OK ? instance_summary(&record) : NULL, *task = NULL;
+    if (summary && n->with_task)
+        rc = open_ask_of(s, &record, &task);
+    instance_record_free(&record);
+    if (rc != STORE_OK) {
+        json_decref(summary);
+        return rc;
+    }
+    if (!summary || (task && json_object_set_new(summary, "task", task) != 0) ||
+        json_array_append_new(n->list, summary) != 0)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return STORE_OK;
+}
+
+static int named_work(Step *s, void *context)
+{
+    NamedInstances *n = context;
+    n->list = json_array();
+    if (!n->list)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < n->count; i++)
+        rc = named_instance(s, n, n->numbers[i]);
+    return rc;
+}
+
+static int number_order(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Reads the instances `n->numbers` names into n->list (NULL when the read fails). */
+static int named_read(Engine *e, NamedInstances *n, char *why, size_t why_len)
+{
+    qsort(n->numbers, n->count, sizeof *n->numbers, number_order);
+    size_t kept = 0;
+    for (size_t i = 0; i < n->count; i++)
+        if (n->numbers[i] && (kept == 0 || n->numbers[kept - 1] != n->numbers[i]))
+            n->numbers[kept++] = n->numbers[i];
+    n->count = kept;
+    int rc = engine_read(e, named_work, n, why, why_len);
+    if (rc != ENGINE_OK) {
+        json_decref(n->list);
+        n->list = NULL;
+    }
+    return rc;
+}
+
+/* An instance id as its number: 0 for anything but "i<number>". */
+static uint64_t instance_id_number(const char *id)
+{
+    return id && id[0] == 'i' ? instance_number(id) : 0;
+}
+
+int engine_instance(Engine *e, const char *id, json_t **summary, char *why, size_t why_len)
+{
+    uint64_t number = instance_id_number(id);
+    NamedInstances n = {&number, 1, false, NULL};
+    int rc = named_read(e, &n, why, why_len);
+    *summary = rc == ENGINE_OK ? json_incref(json_array_get(n.list, 0)) : NULL;
+    json_decref(n.list);
+    if (rc == ENGINE_OK && !*summary) {
+        snprintf(why, why_len, "no instance '%s'", id);
+        rc = ENGINE_REFUSED;
+    }
+    return rc;
+}
+
+int engine_instances_now(Engine *e, const json_t *ids, json_t **instances, char *why, size_t why_len)
+{
+    *instances = NULL;
+    NamedInstances n = {engine_alloc(json_array_size(ids) * sizeof *n.numbers + 1), 0, true, NULL};
+    if (!n.numbers) {
+        snprintf(why, why_len, "out of memory");
+        return ENGINE_NO_MEMORY;
+    }
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+        n.numbers[n.count++] = instance_id_number(json_string_value(id));
+    int rc = named_read(e, &n, why, why_len);
+    free(n.numbers);
+    *instances = n.list;
+    return rc;
+}
+
 /* ---- history ---- */
 
 static int history_record_visit(void *context, const HistoryItem *item)

@@ -112,8 +112,7 @@ static int task_read_old(Step *s, StoreBytes key, StoreBytes value, TaskRecord *
     return STORE_OK;
 }
 
-/* Task `id` ("t3") into *task: STORE_OK, STORE_NOT_FOUND, or a failure naming it. */
-static int task_load(Step *s, const char *id, TaskRecord *task)
+int task_load(Step *s, const char *id, TaskRecord *task)
 {
     unsigned char number[8];
     memset(task, 0, sizeof *task);

@@ -80,7 +80,13 @@ call "instances by status" 200 GET '/v1/instances?status=cancelled' -H 'Authoriz
 json "i4 only" '[i["id"] for i in j["instances"]] == ["i4"]'
 call "instances by playbook" 200 GET '/v1/instances?playbook=refund' -H 'Authorization: Bearer ops-token'
 json "the three refunds" '[i["id"] for i in j["instances"]] == ["i1", "i3", "i4"]'
+cp "$tmp/out" "$tmp/refunds"
+call "one instance" 200 GET /v1/instances/i3 -H 'Authorization: Bearer ops-token'
+json "is the list's entry for it" 'j == [i for i in json.load(open("'"$tmp/refunds"'"))["instances"] if i["id"] == "i3"][0]'
 call "an unknown instance is 404" 404 GET /v1/instances/i99 -H 'Authorization: Bearer ops-token'
+json "naming it" 'j["error"]["code"] == "not_found" and "i99" in j["error"]["message"]'
+call "a task's id names no instance" 404 GET /v1/instances/t3 -H 'Authorization: Bearer ops-token'
+call "nor does i03" 404 GET /v1/instances/i03 -H 'Authorization: Bearer ops-token'
 call "an unknown instance's history is 404" 404 GET /v1/instances/i99/history -H 'Authorization: Bearer ops-token'
 call "an unknown task is 404" 404 POST /v1/tasks/t99/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "yes"}'
 
