@@ -421,7 +421,10 @@ size_t value_utf8_length(const char *bytes, size_t len)
 
 /* ---- text ---- */
 
-/* Appends a double in the shortest form that reads back to the same double. */
+/* Appends a double as the shortest digits that read back to the same double, written
+   as Python's repr writes them: plainly (1500.0, 0.0001, 25000000000.0) from 1e-4 up to
+   below 1e16, with an exponent (1e+16, 1e-05, 1.5e+300) outside; a plain double always
+   shows a decimal point. */
 static void value_write_double(double d, StrBuf *out)
 {
     if (isnan(d)) {
@@ -453,8 +456,7 @@ static void value_write_double(double d, StrBuf *out)
     while (n > 1 && digits[n - 1] == '0')
         n--;
     digits[n] = '\0';
-    /* ...written plainly (1500.0, 0.001) or with an exponent (1e+20), whichever is
-       shorter; plainly on a tie. A plain double always shows a decimal point. */
+    /* ...written plainly or with an exponent, by the exponent alone. */
     StrBuf plain = STRBUF_INIT, science = STRBUF_INIT;
     if (negative) {
         strbuf_putc(&plain, '-');
@@ -480,7 +482,7 @@ static void value_write_double(double d, StrBuf *out)
     if (strbuf_failed(&plain) || strbuf_failed(&science))
         strbuf_fail(out);
     else
-        strbuf_puts(out, plain.len <= science.len ? plain.data : science.data);
+        strbuf_puts(out, exponent >= -4 && exponent < 16 ? plain.data : science.data);
     strbuf_free(&plain);
     strbuf_free(&science);
 }

@@ -382,6 +382,19 @@ static const ExprCase CASES[] = {
     {"\"{-0.0}\"", TEXT, "-0.0"},
     {"\"{1 / 3.0}\"", TEXT, "0.3333333333333333"},
     {"\"{1e20}\"", TEXT, "1e+20"},
+    /* Was a bug: the shortest text won, so whole thousands and small fractions came out
+       with an exponent ("1e+03" for 1000.0, "3e+06", "1e-04"); now the exponent alone
+       decides, as Python's repr does: plain from 1e-4 up to below 1e16 */
+    {"\"{1000.0}\"", TEXT, "1000.0"},
+    {"\"{3000000.0}\"", TEXT, "3000000.0"},
+    {"\"{0.0001}\"", TEXT, "0.0001"},
+    {"\"{0.00001}\"", TEXT, "1e-05"},
+    {"\"{2.5e10}\"", TEXT, "25000000000.0"},
+    {"\"{9999999999999998.0}\"", TEXT, "9999999999999998.0"},
+    {"\"{1e16}\"", TEXT, "1e+16"},
+    {"\"{1.5e300}\"", TEXT, "1.5e+300"},
+    {"\"{-1000.0}\"", TEXT, "-1000.0"},
+    {"json({a: 1000.0})", VALUE, "\"{\\\"a\\\":1000.0}\""},
     {"7 * 1.0 / 2", VALUE, "3.5"},
     {"1 + 0.5", VALUE, "1.5"},
     {"ev.x / 2.0", VALUE, "2.5"},
@@ -390,7 +403,7 @@ static const ExprCase CASES[] = {
     {"7.5 % 2", VALUE, "1.5"},
     {"-7.5 % 2", VALUE, "-1.5"},
     {"7 % 2.5", VALUE, "2.0"},
-    {"ev.max * 1.0", VALUE, "9223372036854776000.0"},
+    {"ev.max * 1.0", VALUE, "9.223372036854776e+18"},
     {"1.0 / 0", REFUSED, "division by zero"},
     {"1.0 / 0.0", ERROR, "division by zero"},
     {"0.0 / 0.0", ERROR, "division by zero"},
@@ -836,7 +849,7 @@ static const ExprCase CASES[] = {
        and -9.223372036854776e+18 */
     {"number(\"9223372036854775807\")", VALUE, "9223372036854775807"},
     {"number(\"-9223372036854775808\")", VALUE, "-9223372036854775808"},
-    {"number(\"9223372036854775808\")", VALUE, "9223372036854776000.0"},
+    {"number(\"9223372036854775808\")", VALUE, "9.223372036854776e+18"},
     {"number(\"abc\")", VALUE, "null"},
     {"number(\"\")", VALUE, "null"},
     {"number(\"12abc\")", VALUE, "null"},
