@@ -75,10 +75,30 @@ static Value event_value(const Event *event)
 static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
                          const Event *event, Value *out, char *error, size_t error_len)
 {
-    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, NULL, &s->engine->vm_scratch};
+    /* with the step's hooks for this program: a time in text takes its calendar's offset,
+       and business time its calendar, as in the playbook's states */
+    const Program *outer = s->hook_program;
+    s->hook_program = program;
+    step_hooks_init(s);
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
     *out = VALUE_NULL;
-    return vm_eval_trigger(program, trigger, pc, event->data, event->meta, &context, out, error,
-                           error_len) == 0;
+    bool ok = vm_eval_trigger(program, trigger, pc, event->data, event->meta, &context, out, error,
+                              error_len) == 0;
+    s->hook_program = outer;
+    return ok;
+}
+
+/* The case key `key` (not null) as text: as interpolation writes it, a time in the
+   offset of the program's calendar. */
+static char *case_key_text(Step *s, const Program *program, Value key)
+{
+    const Program *outer = s->hook_program;
+    s->hook_program = program;
+    step_hooks_init(s);
+    StrBuf text = STRBUF_INIT;
+    vm_write_text(key, &s->hooks, &text);
+    s->hook_program = outer;
+    return strbuf_take(&text);
 }
 
 /* What a version's triggers made of the event: whether one matched, which, its case
@@ -412,9 +432,7 @@ static int trigger_match(Step *s, const char *playbook, const Program *program, 
             m->matched = false;
             continue;   /* no key: the event does not match */
         }
-        StrBuf text = STRBUF_INIT;
-        value_write_text(v, 0, &text);
-        m->case_key = strbuf_take(&text);
+        m->case_key = case_key_text(s, program, v);
         value_release(v);
         if (trigger->for_pc != BC_NONE && trigger_eval(s, program, t, trigger->for_pc, event, &v, error, sizeof error)) {
             if (v.type == VAL_DURATION)

@@ -249,6 +249,11 @@ VmStatus vm_resume(const Program *program, Frame *frame, const VmInput *input,
 VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmInput *context,
                  VmResult *result);
 
+/* Appends the text of `v` as interpolation writes it: a time in the offset `hooks` give
+   for the program's calendar at that instant (UTC without hooks), the rest as
+   value_write_text writes it. */
+void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out);
+
 /* Evaluates a trigger's chunk (when, case, for, window) for an event: returns 0 with
    the value in *out, or -1 with a message, or BC_NO_MEMORY ("out of memory") when an
    allocation failed. */

@@ -28,7 +28,4 @@ bool vm_op_index(Value a, Value index, Value *out, char *why);
    stops counting as soon as it is over, so a list of a million big strings costs little. */
 bool vm_text_fits(Value v, size_t limit);
 
-/* Appends the text of `v` as interpolation writes it. */
-void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out);
-
 #endif
