@@ -118,6 +118,11 @@ static bool join(Value a, Value b, Value *out, char *why)
 static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *hooks, char *why)
 {
     int64_t r;
+    if (op == OP_ADD && a.type == VAL_BUSINESS && b.type == VAL_TIME) {
+        Value time = b;             /* business + time is time + business, as the checker */
+        b = a;                      /* types it and as plain durations add either way */
+        a = time;
+    }
     if (op == OP_ADD && a.type == VAL_TIME && b.type == VAL_BUSINESS) {
         if (!hooks || !hooks->add_business) {
             snprintf(why, VM_WHY, "business time needs the playbook's calendar from the directory");

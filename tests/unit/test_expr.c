@@ -641,6 +641,7 @@ static const ExprCase CASES[] = {
     {"ev.when - 1", ERROR, "can't subtract a time and an integer"},
     {"ev.when + ev.x", ERROR, "can't add a time and an integer"},
     {"ev.when + 4 business hours", ERROR, "business time needs the playbook's calendar"},
+    {"4 business hours + ev.when", ERROR, "business time needs the playbook's calendar"},
     {"2 * 4 business hours", REFUSED, "a business duration can't be"},
     {"4 business hours + 1h", REFUSED, "a business duration can't be"},
     {"4 business hours - 4 business hours", REFUSED, "a business duration can't be"},
