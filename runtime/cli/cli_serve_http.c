@@ -142,11 +142,12 @@ static bool door_event_time(Door *d, const char *text, const char *field)
 }
 
 /* A webhook's body is the event's data; its id, type and time are where the connector
-   says. Another connector's body is {"type", "id", "time", "data"}. */
+   says. Another connector's body, and the directory's (c NULL), is {"type", "id", "time",
+   "data"}; the engine checks a directory event's type and person. */
 static bool door_event(Door *d, const Connector *c)
 {
     ServeJob *job = d->job;
-    if (c->kind == CONN_WEBHOOK) {
+    if (c && c->kind == CONN_WEBHOOK) {
         ConnEvent ev;
         char why[400], field[300];
         if (conn_webhook_map(c, job->body, &ev, why, sizeof why, field, sizeof field) != 0)
@@ -169,7 +170,9 @@ static bool door_event(Door *d, const Connector *c)
     if (!job->data)
         job->data = json_object_set_new(job->body, "data", json_object()) == 0 ? json_object_get(job->body, "data")
                                                                              : NULL;
-    return job->data ? door_event_fits(d, c) : door_refuse(d, 500, "no_memory", NULL, "out of memory");
+    if (!job->data)
+        return door_refuse(d, 500, "no_memory", NULL, "out of memory");
+    return !c || door_event_fits(d, c);
 }
 
 static bool door_body_fields(Door *d)
@@ -244,10 +247,14 @@ static bool door_token(Door *d)
 }
 
 /* Events: a webhook with a secret needs its signature (and no token); any other
-   connector a token that may send events. */
+   connector, and the reserved source `directory` (*out NULL: directory.away and
+   directory.back, from HR or calendar systems), a token that may send events. */
 static bool door_connector(Door *d, const Connector **out)
 {
     Serve *s = d->serve;
+    *out = NULL;
+    if (strcmp(d->job->route.param, "directory") == 0)
+        return door_token(d);
     const Connector *c = s->connectors ? conn_find(s->connectors, d->job->route.param) : NULL;
     if (!c || c->kind == CONN_SMTP)
         return door_refuse(d, 404, "unknown_connector", NULL, "no connector '%.64s' sends events here",

@@ -431,6 +431,9 @@ static void conn_parse_one(ConnParse *p, Connector *c, const char *name, const j
     const char *problem = conn_name_problem(name, buf);
     if (problem)
         conn_problem(p, "connectors", name, "%s", problem);
+    else if (strcmp(name, "directory") == 0)
+        conn_problem(p, "connectors", name, "is the reserved source of directory events (directory.away, "
+                     "directory.back): name the connector otherwise");
     char *path = conn_path(p, "connectors", name);
     if (!path)
         return;

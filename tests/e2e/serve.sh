@@ -92,6 +92,17 @@ call "an unknown task is 404" 404 POST /v1/tasks/t99/answer -H 'Content-Type: ap
 
 call "a non-webhook connector takes {type, id, data} with an events token" 200 POST /v1/events/crm -H 'Content-Type: application/json' -H 'Authorization: Bearer feeder-token' --data '{"type": "note", "id": "n1", "data": {"x": 1}}'
 json "which no playbook takes" 'j["went"] == []'
+away='{"type": "away", "id": "hr-1", "data": {"person": "boss", "from": "2026-12-20", "to": "2026-12-24", "delegate": "op"}}'
+call "the directory takes an absence from a feeder's token" 200 POST /v1/events/directory -H 'Content-Type: application/json' -H 'Authorization: Bearer feeder-token' --data "$away"
+json "which reaches no playbook" 'j["duplicate"] is False and j["went"] == [{"directory": "away"}]'
+expect "huddle directory show sees it beside serve" 0 "$h" directory show boss --db "$db"
+has "with its delegate" '"delegate": "op"'
+call "the same id again is a duplicate" 200 POST /v1/events/directory -H 'Content-Type: application/json' -H 'Authorization: Bearer feeder-token' --data "$away"
+json "with duplicate true" 'j["duplicate"] is True'
+call "the directory has two event types" 422 POST /v1/events/directory -H 'Content-Type: application/json' -H 'Authorization: Bearer feeder-token' --data '{"type": "moved", "id": "hr-2", "data": {"person": "boss"}}'
+json "naming them" '"directory.away and directory.back" in j["error"]["message"]'
+call "a person's token may not feed the directory" 403 POST /v1/events/directory -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"type": "back", "id": "hr-3", "data": {"person": "pat"}}'
+call "nor may no token" 401 POST /v1/events/directory -H 'Content-Type: application/json' --data '{"type": "back", "id": "hr-4", "data": {"person": "pat"}}'
 call "a webhook with no secret needs a token" 401 POST /v1/events/open -H 'Content-Type: application/json' --data '{"id": "o1", "type": "x"}'
 
 ev5='{"id": "e5", "type": "refund", "order": "A5", "amount": 1, "customer": {"name": "Ed"}}'

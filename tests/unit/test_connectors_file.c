@@ -221,6 +221,10 @@ static void test_types_and_fields(void **state)
                  "connectors.m.events: an smtp connector has no events (a field of webhook connectors)");
     refused_with("{\"a-b\": {\"kind\": \"webhook\"}}",
                  "connectors.a-b: is not a name a playbook can write: a letter or _, then letters, digits and _");
+    /* the reserved source: POST /v1/events/directory is the directory's, never a connector's */
+    refused_with("{\"directory\": {\"kind\": \"webhook\"}}",
+                 "connectors.directory: is the reserved source of directory events (directory.away, "
+                 "directory.back): name the connector otherwise");
 }
 
 /* Secrets are never in the file, and a refusal never repeats a value. */
