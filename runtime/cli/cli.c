@@ -303,11 +303,12 @@ static const CliCommand COMMANDS[] = {
      "\n" HELP_WRITE,
      cli_undeploy},
     {"retry", "resume a stalled instance",
-     "huddle retry INSTANCE [--goto STATE] | huddle retry --all-stalled [--playbook P]; both take [--db DIR] [--now T] [--json]",
+     "huddle retry INSTANCE [--goto STATE] | huddle retry --all-stalled [--playbook P]; both take [--by PERSON] [--reason TEXT] [--db DIR] [--now T] [--json]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
      "keep their step number), or with --goto enters STATE instead (also for an instance\n"
      "whose first step stalled). Says \"ID stalled again: ERROR\" when the retried step\n"
-     "failed again. INSTANCE is i1, i2, ...\n"
+     "failed again. INSTANCE is i1, i2, ... The `retried` record keeps --by and --reason\n"
+     "when they are given (over HTTP, by is the token's person and the token is named).\n"
      "With --all-stalled, retries every stalled instance (of playbook P with --playbook),\n"
      "each reported (retried, or why not), then says where each one stands; --json gives\n"
      "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}. Exit 0\n"

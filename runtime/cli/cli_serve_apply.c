@@ -290,6 +290,8 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
     json_t *got = NULL;
     const json_t *b = job->body;
     const char *p = job->route.param;
+    EngineActor actor = {apply_by(job), json_string_value(json_object_get(b, "reason")),
+                         job->token ? job->token->name : NULL};   /* an operator action's */
     int rc = ENGINE_OK;
     switch (job->route.id) {
     case ROUTE_INSTANCES:
@@ -316,19 +318,19 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
         rc = apply_audit(serve, job, &got, why, sizeof why);
         break;
     case ROUTE_TASK_RESOLVE:
-        rc = engine_resolve(serve->engine, p, json_string_value(json_object_get(b, "choice")), apply_by(job),
-                            json_string_value(json_object_get(b, "reason")), now, why, sizeof why);
+        rc = engine_resolve(serve->engine, p, json_string_value(json_object_get(b, "choice")), &actor, now, why,
+                            sizeof why);
         break;
     case ROUTE_TASK_REASSIGN:
         rc = engine_reassign(serve->engine, p, json_string_value(json_object_get(b, "from")),
-                             json_string_value(json_object_get(b, "to")), apply_by(job), now, why, sizeof why);
+                             json_string_value(json_object_get(b, "to")), &actor, now, why, sizeof why);
         break;
     case ROUTE_INSTANCE_RETRY:
-        rc = engine_retry(serve->engine, p, json_string_value(json_object_get(b, "goto")), now, why, sizeof why);
+        rc = engine_retry(serve->engine, p, json_string_value(json_object_get(b, "goto")), &actor, now, why,
+                          sizeof why);
         break;
     case ROUTE_INSTANCE_CANCEL:
-        rc = engine_cancel(serve->engine, p, apply_by(job), json_string_value(json_object_get(b, "reason")), now, why,
-                           sizeof why);
+        rc = engine_cancel(serve->engine, p, &actor, now, why, sizeof why);
         break;
     default:
         rc = ENGINE_FAILED;

@@ -181,7 +181,7 @@ static bool door_body_fields(Door *d)
     static const char *const ACK[] = {"by", NULL};
     static const char *const RESOLVE[] = {"choice", "reason", "by", NULL};
     static const char *const REASSIGN[] = {"from", "to", "by", NULL};
-    static const char *const RETRY[] = {"goto", NULL};
+    static const char *const RETRY[] = {"goto", "reason", "by", NULL};
     static const char *const CANCEL[] = {"reason", "by", NULL};
     const char *x, *by;
     switch (d->job->route.id) {
@@ -197,7 +197,8 @@ static bool door_body_fields(Door *d)
         return door_fields(d, REASSIGN) && door_text(d, "from", true, &x) && door_text(d, "to", true, &x) &&
                door_by(d, &by);
     case ROUTE_INSTANCE_RETRY:
-        return door_fields(d, RETRY) && door_text(d, "goto", false, &x);
+        return door_fields(d, RETRY) && door_text(d, "goto", false, &x) && door_text(d, "reason", false, &x) &&
+               door_by(d, &by);
     case ROUTE_INSTANCE_CANCEL:
         return door_fields(d, CANCEL) && door_text(d, "reason", true, &x) && door_by(d, &by);
     default:

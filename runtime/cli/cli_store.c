@@ -1147,7 +1147,8 @@ static char retry_outcome[512];
 
 static int retry_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    int rc = engine_retry(engine, a->positional[0], a->go, now, why, len);
+    EngineActor actor = {a->by, a->reason, NULL};
+    int rc = engine_retry(engine, a->positional[0], a->go, &actor, now, why, len);
     snprintf(retry_outcome, sizeof retry_outcome, "%s", rc == ENGINE_OK ? why : "");
     return rc;
 }
@@ -1174,7 +1175,8 @@ static void retry_sentence(const StoreArgs *a)
 static json_t *retry_one(Engine *engine, const StoreArgs *a, const char *id, int64_t now, int *status)
 {
     char why[512];
-    int rc = engine_retry(engine, id, NULL, now, why, sizeof why);
+    EngineActor actor = {a->by, a->reason, NULL};
+    int rc = engine_retry(engine, id, NULL, &actor, now, why, sizeof why);
     if (rc < 0 && !a->json)
         printf("could not retry %s: %s\n", id, cli_clean(why));
     else if (!a->json)
@@ -1251,7 +1253,8 @@ int cli_retry(int argc, char **argv)
 
 static int cancel_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    return engine_cancel(engine, a->positional[0], a->by, a->reason, now, why, len);
+    EngineActor actor = {a->by, a->reason, NULL};
+    return engine_cancel(engine, a->positional[0], &actor, now, why, len);
 }
 
 static json_t *cancel_what(const StoreArgs *a, int64_t now)
@@ -1279,7 +1282,8 @@ int cli_cancel(int argc, char **argv)
 
 static int resolve_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    return engine_resolve(engine, a->positional[0], a->positional[1], a->by, a->reason, now, why, len);
+    EngineActor actor = {a->by, a->reason, NULL};
+    return engine_resolve(engine, a->positional[0], a->positional[1], &actor, now, why, len);
 }
 
 static json_t *resolve_what(const StoreArgs *a, int64_t now)
@@ -1308,7 +1312,8 @@ int cli_resolve(int argc, char **argv)
 
 static int reassign_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    return engine_reassign(engine, a->positional[0], a->from, a->to, a->by, now, why, len);
+    EngineActor actor = {a->by, NULL, NULL};
+    return engine_reassign(engine, a->positional[0], a->from, a->to, &actor, now, why, len);
 }
 
 static json_t *reassign_what(const StoreArgs *a, int64_t now)

@@ -795,6 +795,7 @@ int engine_stream_commit(EngineStream *s)
 
 typedef struct OperatorWork {
     const char *instance, *state, *by, *reason, *playbook;
+    const char *token;          /* serve's token the action came with, or NULL */
 } OperatorWork;
 
 static int operator_load(Step *s, const char *id, Instance *in)
@@ -825,7 +826,10 @@ static int retry_work(Step *s, void *context)
 {
     OperatorWork *w = context;
     Instance in;
-    int rc = operator_load(s, w->instance, &in);
+    s->token = w->token;
+    int rc = w->by ? door_check_person(s, "by", w->by) : STORE_OK;
+    if (rc == STORE_OK)
+        rc = operator_load(s, w->instance, &in);
     if (rc != STORE_OK)
         return rc;
     const char *status = instance_status_text(in.record.status);
@@ -840,6 +844,9 @@ static int retry_work(Step *s, void *context)
             record_text(record, "goto", w->state);
         else
             record_null(record, "goto");
+        record_text(record, "by", w->by);
+        record_text(record, "token", s->token);
+        record_text(record, "reason", w->reason);
         rc = step_retry(s, &in, state);
     }
     if (rc == STORE_OK && in.record.status == INSTANCE_STALLED)
@@ -850,10 +857,10 @@ static int retry_work(Step *s, void *context)
     return rc;
 }
 
-int engine_retry(Engine *e, const char *instance, const char *state, int64_t now, char *why,
-                 size_t why_len)
+int engine_retry(Engine *e, const char *instance, const char *state, const EngineActor *actor, int64_t now,
+                 char *why, size_t why_len)
 {
-    OperatorWork w = {instance, state, NULL, NULL, NULL};
+    OperatorWork w = {instance, state, actor->by, actor->reason, NULL, actor->token};
     return engine_run_input(e, now, retry_work, &w, why, why_len);
 }
 
@@ -861,6 +868,7 @@ static int cancel_work(Step *s, void *context)
 {
     OperatorWork *w = context;
     Instance in;
+    s->token = w->token;
     int rc = door_check_person(s, "by", w->by);
     if (rc == STORE_OK && (!w->reason || !*w->reason))
         rc = step_fail(s, ENGINE_REFUSED, "a cancel needs a reason: add --reason TEXT");
@@ -881,6 +889,7 @@ static int cancel_work(Step *s, void *context)
         rc = mailbox_trim(s, &in, 0);
     CodecWriter *record = record_begin(s, &in, "cancelled");
     record_text(record, "by", w->by);
+    record_text(record, "token", s->token);
     record_text(record, "reason", w->reason);
     record_integer(record, "discarded", (int64_t)in.record.mailbox_discarded);
     in.record.status = INSTANCE_CANCELLED;
@@ -895,10 +904,10 @@ static int cancel_work(Step *s, void *context)
     return rc;
 }
 
-int engine_cancel(Engine *e, const char *instance, const char *by, const char *reason,
-                  int64_t now, char *why, size_t why_len)
+int engine_cancel(Engine *e, const char *instance, const EngineActor *actor, int64_t now, char *why,
+                  size_t why_len)
 {
-    OperatorWork w = {instance, NULL, by, reason, NULL};
+    OperatorWork w = {instance, NULL, actor->by, actor->reason, NULL, actor->token};
     return engine_run_input(e, now, cancel_work, &w, why, why_len);
 }
 
@@ -920,7 +929,7 @@ static int undeploy_work(Step *s, void *context)
 
 int engine_undeploy(Engine *e, const char *playbook, int64_t now, char *why, size_t why_len)
 {
-    OperatorWork w = {NULL, NULL, NULL, NULL, playbook};
+    OperatorWork w = {NULL, NULL, NULL, NULL, playbook, NULL};
     return engine_run_step(e, now, undeploy_work, &w, why, why_len);
 }
 
@@ -944,31 +953,34 @@ int engine_ack(Engine *e, const char *task, const char *by, int64_t now, char *w
 
 typedef struct OverrideWork {
     const char *task, *choice, *by, *reason, *from, *to;
+    const char *token;          /* serve's token the action came with, or NULL */
 } OverrideWork;
 
 static int resolve_work(Step *s, void *context)
 {
     OverrideWork *w = context;
+    s->token = w->token;
     return task_override(s, w->task, w->choice, w->by, w->reason);
 }
 
-int engine_resolve(Engine *e, const char *task, const char *choice, const char *by,
-                   const char *reason, int64_t now, char *why, size_t why_len)
+int engine_resolve(Engine *e, const char *task, const char *choice, const EngineActor *actor, int64_t now,
+                   char *why, size_t why_len)
 {
-    OverrideWork w = {task, choice, by, reason, NULL, NULL};
+    OverrideWork w = {task, choice, actor->by, actor->reason, NULL, NULL, actor->token};
     return engine_run_input(e, now, resolve_work, &w, why, why_len);
 }
 
 static int reassign_work(Step *s, void *context)
 {
     OverrideWork *w = context;
+    s->token = w->token;
     return task_reassign(s, w->task, w->from, w->to, w->by);
 }
 
-int engine_reassign(Engine *e, const char *task, const char *from, const char *to,
-                    const char *by, int64_t now, char *why, size_t why_len)
+int engine_reassign(Engine *e, const char *task, const char *from, const char *to, const EngineActor *actor,
+                    int64_t now, char *why, size_t why_len)
 {
-    OverrideWork w = {task, NULL, by, NULL, from, to};
+    OverrideWork w = {task, NULL, actor->by, NULL, from, to, actor->token};
     return engine_run_input(e, now, reassign_work, &w, why, why_len);
 }
 

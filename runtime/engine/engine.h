@@ -263,15 +263,22 @@ int engine_program_calendar(Engine *engine, const char *hash, char *name, size_t
 int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
                size_t why_len);
 
-/* Decides an open ask as an override: `overridden` (by, reason, the votes so far), then
-   resolved with `choice`; the instance goes on. */
-int engine_resolve(Engine *engine, const char *task, const char *choice, const char *by,
-                   const char *reason, int64_t now, char *why, size_t why_len);
+/* Who takes an operator action (resolve, reassign, retry, cancel): `by`, a person id (a
+   retry may leave it NULL), the `reason` given (NULL: none), and for serve the name of
+   the token it came with (NULL from the CLI). The records it makes carry all three. */
+typedef struct EngineActor {
+    const char *by, *reason, *token;
+} EngineActor;
+
+/* Decides an open ask as an override: `overridden` (by, token, reason, the votes so far),
+   then resolved with `choice`; the instance goes on. */
+int engine_resolve(Engine *engine, const char *task, const char *choice, const EngineActor *actor, int64_t now,
+                   char *why, size_t why_len);
 
 /* Hands `from`'s open seats on the task to `to` (a `delegated` record each, why:
-   reassigned, with `by`); `to` is told. */
+   reassigned, with by and token); `to` is told. The actor's reason is not used. */
 int engine_reassign(Engine *engine, const char *task, const char *from, const char *to,
-                    const char *by, int64_t now, char *why, size_t why_len);
+                    const EngineActor *actor, int64_t now, char *why, size_t why_len);
 
 /* Replaces the directory (checked first: every problem is listed in `why`, one a line,
    as "json.path: what is wrong", and nothing changes). engine_directory puts the stored
@@ -291,11 +298,12 @@ int engine_away(Engine *engine, const char *person, const char *from, const char
    instance, closing its open ask and telling its holders; undeploy stops new instances
    of a playbook (running ones go on). */
 /* A retry that stalls again is committed and returns ENGINE_OK with "ID stalled again:
-   ERROR" in `why` (empty when it did not stall). */
-int engine_retry(Engine *engine, const char *instance, const char *state, int64_t now,
-                 char *why, size_t why_len);
-int engine_cancel(Engine *engine, const char *instance, const char *by, const char *reason,
-                  int64_t now, char *why, size_t why_len);
+   ERROR" in `why` (empty when it did not stall). Its `retried` record has goto, and by,
+   token and reason when the actor gives them; a cancel needs by and a reason. */
+int engine_retry(Engine *engine, const char *instance, const char *state, const EngineActor *actor,
+                 int64_t now, char *why, size_t why_len);
+int engine_cancel(Engine *engine, const char *instance, const EngineActor *actor, int64_t now, char *why,
+                  size_t why_len);
 int engine_undeploy(Engine *engine, const char *playbook, int64_t now, char *why,
                     size_t why_len);
 

@@ -48,6 +48,7 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
         record_text(record, "task", task_id);
         record_text(record, "choice", choice);
         record_text(record, "by", by);
+        record_text(record, "token", s->token);
         record_text(record, "reason", reason);
         if (record) {
             codec_write_key(record, "votes");
@@ -124,6 +125,7 @@ static size_t reassign_seats(Step *s, Instance *in, TaskRecord *task, const char
         record_text(record, "to", to);
         record_text(record, "why", "reassigned");
         record_text(record, "by", by);
+        record_text(record, "token", s->token);
         moved++;
     }
     return moved;

@@ -61,7 +61,7 @@ has "says the instance stalled again, with the error" "stalled again"
 desc="the retry re-applied the event: still stalled, not resumed in the after arm"; check status_is "$db" i1 stalled
 expect "tick past the wait's after 1d while stalled" 0 "$h" tick --db "$db" --now 2026-03-03T09:30:00Z
 desc="a timer due while stalled does not run the instance"; check status_is "$db" i1 stalled
-expect "retry once the error no longer holds" 0 "$h" retry i1 --db "$db" --now 2026-03-03T10:00:00Z
+expect "retry once the error no longer holds" 0 "$h" retry i1 --db "$db" --now 2026-03-03T10:00:00Z --by pat --reason "zero is fixed"
 if grep -q "stalled again" "$tmp/out"; then no "a retry that does not stall says only retried"; else ok "a retry that does not stall says only retried"; fi
 desc="the retry resumed with the event that stalled it (the event arm, not after)"; check status_is "$db" i1 done "event 0"
 expect "history of the retried instance" 0 "$h" history i1 --db "$db" --json
@@ -69,6 +69,10 @@ py "one stalled record per failed step, two retried records, one done" '
 import json, sys
 kinds = [json.loads(l)["kind"] for l in open(sys.argv[1]) if l.startswith("{")]
 assert kinds.count("stalled") == 2 and kinds.count("retried") == 2 and kinds.count("done") == 1, kinds'
+py "the retry with --by and --reason keeps them (RUNTIME.md: retried has by and reason)" '
+import json, sys
+retried = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{") and json.loads(l)["kind"] == "retried"]
+assert [(r.get("by"), r.get("reason")) for r in retried] == [(None, None), ("pat", "zero is fixed")], retried'
 event "$db" mon.boom b1 2026-03-03T11:00:00Z '{"zero": 0}' > /dev/null 2>&1
 desc="an instance whose first step fails stalls"; check status_is "$db" i2 stalled
 expect "retry --goto works for an instance whose first step stalled" 0 "$h" retry i2 --goto manual --db "$db" --now 2026-03-03T11:10:00Z

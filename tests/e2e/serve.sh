@@ -72,10 +72,13 @@ call "ops resolves t3" 200 POST /v1/tasks/t3/resolve -H 'Content-Type: applicati
 call "i3's history" 200 GET /v1/instances/i3/history -H 'Authorization: Bearer ops-token'
 json "shows ack, answer, reassign and override" 'set(["acknowledged", "answered", "delegated", "overridden"]) <= set(r["kind"] for r in j["history"])'
 json "the bot's answer is by pat with the bot's token" '[(r["by"], r["token"]) for r in j["history"] if r["kind"] == "answered"] == [("pat", "bot")]'
+json "the reassign and the override name the ops token beside by" '[(r["kind"], r["by"], r.get("token")) for r in j["history"] if r["kind"] in ("delegated", "overridden")] == [("delegated", "op", "ops"), ("overridden", "op", "ops")]'
 call "retrying a done instance is a conflict" 409 POST /v1/instances/i3/retry -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{}'
 ev4='{"id": "e4", "type": "refund", "order": "A4", "amount": 9, "customer": {"name": "Di"}}'
 call "a fourth event" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev4")" --data "$ev4"
 call "ops cancels i4" 200 POST /v1/instances/i4/cancel -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"reason": "test"}'
+call "i4's history" 200 GET /v1/instances/i4/history -H 'Authorization: Bearer ops-token'
+json "its cancel names the ops token beside by and reason" '[(r["by"], r.get("token"), r["reason"]) for r in j["history"] if r["kind"] == "cancelled"] == [("op", "ops", "test")]'
 call "instances by status" 200 GET '/v1/instances?status=cancelled' -H 'Authorization: Bearer ops-token'
 json "i4 only" '[i["id"] for i in j["instances"]] == ["i4"]'
 call "instances by playbook" 200 GET '/v1/instances?playbook=refund' -H 'Authorization: Bearer ops-token'

@@ -95,8 +95,10 @@ json "i1 stalled with the poison input's reason" \
 json "pat's answer was not applied" 'not any(r["kind"] == "answered" for r in j["history"])'
 serve_stop
 unset HUDDLE_CRASH_ON_INPUT
-expect "huddle retry i1 goes on without it" 0 "$h" retry i1 --db "$db"
 serve_start "$db" || { no "serve starts without the fault" "$tmp/serve.log"; plan; exit 0; }
+call "ops retries i1 over HTTP, the fault gone" 200 POST /v1/instances/i1/retry -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"reason": "the fault is fixed"}'
+call "i1's history after the retry" 200 GET /v1/instances/i1/history -H 'Authorization: Bearer ops-token'
+json "its retried record names who, the token and why" '[(r.get("by"), r.get("token"), r.get("reason")) for r in j["history"] if r["kind"] == "retried"] == [("op", "ops", "the fault is fixed")]'
 call "pat answers t1 again" 200 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' -H 'Authorization: Bearer pat-token' --data '{"choice": "yes"}'
 json "and it is applied" 'j == {"task": "t1", "by": "pat", "answered": "yes"}'
 serve_stop

@@ -340,7 +340,7 @@ static void test_ack_and_resolve_a_task_of_the_wrong_shape(void **state)
     damage_text(f, TABLE_TASKS, KEY_1, 8, "[\"t1\"]");
     assert_int_equal(engine_ack(f->engine, "t1", "pat", f->t0 + 60000, f->why, sizeof f->why), ENGINE_FAILED);
     assert_says(f->why, "task t1");
-    assert_int_equal(engine_resolve(f->engine, "t1", "yes", "ops", "by hand", f->t0 + 60000, f->why, sizeof f->why),
+    assert_int_equal(engine_resolve(f->engine, "t1", "yes", &(EngineActor){"ops", "by hand", NULL}, f->t0 + 60000, f->why, sizeof f->why),
                      ENGINE_FAILED);
     assert_says(f->why, "task t1");
 }
@@ -425,7 +425,7 @@ static void test_cancel_a_damaged_instance(void **state)
 {
     Fixture *f = *state;
     damage(f, TABLE_INSTANCES, KEY_1, 8, "\x02\x00\x00\x00{}", 6);   /* an object, but no fields */
-    int rc = engine_cancel(f->engine, "i1", "ops", "test", f->t0 + 60000, f->why, sizeof f->why);
+    int rc = engine_cancel(f->engine, "i1", &(EngineActor){"ops", "test", NULL}, f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
     assert_says(f->why, "instance i1");
 }
@@ -435,7 +435,7 @@ static void test_an_instance_record_of_a_newer_version(void **state)
     Fixture *f = *state;
     /* the record's own encoding, version 3 (0x13): refused as newer, naming the instance */
     damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x13\x01\x00", 7);
-    int rc = engine_cancel(f->engine, "i1", "ops", "test", f->t0 + 60000, f->why, sizeof f->why);
+    int rc = engine_cancel(f->engine, "i1", &(EngineActor){"ops", "test", NULL}, f->t0 + 60000, f->why, sizeof f->why);
     assert_int_equal(rc, ENGINE_FAILED);
     assert_says(f->why, "instance i1 is an instance record of version 3, newer than this huddle reads (versions 1 and 2)");
     damage(f, TABLE_INSTANCES, KEY_1, 8, "\x03\x00\x00\x00\x11\x01\x00", 7);   /* version 1, cut short */
@@ -594,12 +594,12 @@ static int call_away(Fixture *f)
 
 static int call_resolve(Fixture *f)
 {
-    return engine_resolve(f->engine, "t1", "no", "ops", "by hand", f->t0 + 60000, f->why, sizeof f->why);
+    return engine_resolve(f->engine, "t1", "no", &(EngineActor){"ops", "by hand", NULL}, f->t0 + 60000, f->why, sizeof f->why);
 }
 
 static int call_reassign(Fixture *f)
 {
-    return engine_reassign(f->engine, "t1", "pat", "boss", "ops", f->t0 + 60000, f->why, sizeof f->why);
+    return engine_reassign(f->engine, "t1", "pat", "boss", &(EngineActor){"ops", NULL, NULL}, f->t0 + 60000, f->why, sizeof f->why);
 }
 
 static int call_directory_load(Fixture *f)
@@ -609,7 +609,7 @@ static int call_directory_load(Fixture *f)
 
 static int call_cancel(Fixture *f)
 {
-    return engine_cancel(f->engine, "i1", "ops", "by hand", f->t0 + 60000, f->why, sizeof f->why);
+    return engine_cancel(f->engine, "i1", &(EngineActor){"ops", "by hand", NULL}, f->t0 + 60000, f->why, sizeof f->why);
 }
 
 /* A group commit of an event and an answer: each input must be applied. */
