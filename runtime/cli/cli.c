@@ -79,7 +79,9 @@ static const CliCommand COMMANDS[] = {
      "  --directory FILE    pre-flight: also warn of literal people, teams, roles, owners\n"
      "                      and calendars the directory lacks, people nobody can tell,\n"
      "                      and escalation levels that would be empty (warnings, as\n"
-     "                      huddle deploy reports them against the store's directory)\n",
+     "                      huddle deploy reports them against the store's directory);\n"
+     "                      with --connectors too, also people told through an operation\n"
+     "                      no http connector has, or by e-mail with no smtp connector\n",
      cli_check},
     {"graph", "draw a playbook's states as a Graphviz graph",
      "huddle graph FILE [--svg] [-o OUT] [--db DIR --instance I]",

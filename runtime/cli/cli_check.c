@@ -132,6 +132,7 @@ int cli_check(int argc, char **argv)
         free(files);
         return CLI_REFUSED;
     }
+    cli_connectors_warn_directory(&connectors, directory);   /* people no connector can tell, as deploy says */
     unsigned errors = 0, warnings = 0;
     json_t *list = json ? json_array() : NULL;
     for (int i = 0; i < file_count; i++) {

@@ -5,7 +5,7 @@
 # On a real store with --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-plan 8
+plan 11
 cat > "$tmp/ghosts.play" <<'PLAY'
 playbook ghosts
 
@@ -37,3 +37,15 @@ if [ -s "$tmp/check.txt" ] && cmp -s "$tmp/check.txt" "$tmp/deploy.txt"; then ok
   { echo "check:"; cat "$tmp/check.txt"; echo "deploy:"; cat "$tmp/deploy.txt"; } > "$tmp/out"; no "the same findings with the same severity"; fi
 has "deploy printed the version" "deployed ghosts, version "
 if grep -q "ghost" "$tmp/check.txt"; then ok "the empty escalation's person is among them"; else cat "$tmp/check.txt" > "$tmp/out"; no "the empty escalation's person is among them"; fi
+
+# RUNTIME.md "Pre-flight": check --directory reports people with no way to be told, as
+# deploy does: here one told through an operation no http connector has.
+cat > "$tmp/told.json" <<'JSON'
+{"shop": {"kind": "webhook", "id": "/id", "type": "/type"},
+ "chat": {"kind": "http", "base_url": "http://127.0.0.1:9", "operations": {"dm": {"method": "POST", "path": "/dm"}}},
+ "mail": {"kind": "smtp", "url": "smtp://127.0.0.1:2525", "from": "huddle@example.com"}}
+JSON
+printf '{"people": {"pat": {"email": "pat@x"}, "lost": {"notify": "nosuch.op"}, "chatty": {"notify": "chat.dm"}}}\n' > "$tmp/told-people.json"
+expect "check --directory --connectors passes" 0 "$h" check "$tmp/ghosts.play" --directory "$tmp/told-people.json" --connectors "$tmp/told.json"
+has "and names who no connector can tell" "lost is told through nosuch.op, which no http connector has"
+if grep -q "chatty" "$tmp/out"; then no "but not who a connector tells"; else ok "but not who a connector tells"; fi
