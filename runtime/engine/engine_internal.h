@@ -690,7 +690,7 @@ int step_directory_keep(Step *s, Directory *dir);
 int step_directory_json(Step *s, json_t **out);
 
 /* engine_step.c */
-void record_notes(Step *s, Instance *in, json_t *notes, int seat);
+void record_notes(Step *s, Instance *in, json_t *notes, const char *task, int seat);
 int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
 int step_retry(Step *s, Instance *in, int goto_state);

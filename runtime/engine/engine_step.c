@@ -133,20 +133,25 @@ int timers_clear(Step *s, Instance *in)
 /* ---- effects ---- */
 
 /* The directory's notes (delegated, unresolved) as history records; `seat` >= 0 names
-   the seat they concern. */
-void record_notes(Step *s, Instance *in, json_t *notes, int seat)
+   the seat they concern, and a `delegated` one also names its ask's `task` (NULL: none),
+   so the decision record counts who held each seat and why (engine_audit_index.c). An
+   `unresolved` note has no task: a record `unresolved` with a task says the whole ask
+   has nobody left who could answer (engine_tasks.c). */
+void record_notes(Step *s, Instance *in, json_t *notes, const char *task, int seat)
 {
     size_t i;
     json_t *note;
     json_array_foreach(notes, i, note) {
         /* a note's fields (dir_unresolved, the delegated notes of runtime/people/
            directory.c) are none of a record's own nor "seat": each is written once */
-        CodecWriter *record = record_begin(s, in, json_string_value(json_object_get(note, "kind")));
-        const char *key;
+        const char *key, *kind = json_string_value(json_object_get(note, "kind"));
+        CodecWriter *record = record_begin(s, in, kind);
         json_t *value;
         json_object_foreach(note, key, value)
             if (strcmp(key, "kind") != 0)
                 record_json(record, key, value);
+        if (kind && strcmp(kind, "delegated") == 0)
+            record_text(record, "task", task);
         if (seat >= 0)
             record_integer(record, "seat", seat);
     }
@@ -219,7 +224,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             json_t *who = value_to_json(whos.as.list->items[i]);
             json_t *notes = json_array();
             json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-            record_notes(s, in, notes, -1);
+            record_notes(s, in, notes, NULL, -1);
             size_t k;
             json_t *person;
             json_array_foreach(people, k, person) {
@@ -251,7 +256,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
             } else {
                 json_t *who_json = value_to_json(who);
                 json_t *notes = json_pack("[o]", dir_unresolved(who_json, "no directory is loaded"));
-                record_notes(s, in, notes, -1);
+                record_notes(s, in, notes, NULL, -1);
                 json_decref(notes);
                 json_decref(who_json);
             }

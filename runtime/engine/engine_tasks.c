@@ -192,7 +192,7 @@ static json_t *seat_holders(Step *s, Instance *in, const json_t *who, int index)
     if (dir) {
         json_t *notes = json_array();
         json_t *holders = dir_resolve(dir, who, s->now, NULL, notes);
-        record_notes(s, in, notes, index);
+        record_notes(s, in, notes, NULL, index);   /* before `asked`: its seats say who holds them */
         json_decref(notes);
         return holders;
     }
@@ -203,7 +203,7 @@ static json_t *seat_holders(Step *s, Instance *in, const json_t *who, int index)
         json_array_append(holders, id);
     } else {
         json_t *notes = json_pack("[o]", dir_unresolved(who, "no directory is loaded"));
-        record_notes(s, in, notes, index);
+        record_notes(s, in, notes, NULL, index);
         json_decref(notes);
     }
     return holders;
@@ -903,7 +903,7 @@ static json_t *level_people(Step *s, Instance *in, const TaskRecord *task, const
         people = dir_resolve(dir, who, s->now, previous, notes);
         json_decref(previous);
     }
-    record_notes(s, in, notes, (int)i);
+    record_notes(s, in, notes, task->id, (int)i);
     json_decref(notes);
     return people;
 }
@@ -1270,7 +1270,7 @@ static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *sea
     json_t *people = who ? dir_resolve(step_directory(s), who, s->now, NULL, notes) : NULL;
     if (!who)
         no_memory(s);
-    record_notes(s, in, notes, index);
+    record_notes(s, in, notes, task->id, index);
     json_array_extend(wanted, people);
     json_decref(people);
     json_decref(notes);
@@ -1278,7 +1278,8 @@ static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *sea
 }
 
 /* The substitutes of the seat's holders who are away now, added to `wanted`. */
-static void seat_substitutes(Step *s, Instance *in, const TaskSeat *seat, int index, json_t *wanted)
+static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, const TaskSeat *seat, int index,
+                             json_t *wanted)
 {
     const Directory *dir = step_directory(s);
     size_t count = seat->holders.count;   /* the holders before any is added */
@@ -1289,7 +1290,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskSeat *seat, int in
         json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
         json_t *notes = json_array();
         json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-        record_notes(s, in, notes, index);
+        record_notes(s, in, notes, task->id, index);
         json_array_extend(wanted, people);
         json_decref(people);
         json_decref(notes);
@@ -1308,7 +1309,7 @@ static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
         if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */
         json_t *wanted = json_array(), *added = json_array();
-        seat_substitutes(s, in, seat, (int)i, wanted);
+        seat_substitutes(s, in, task, seat, (int)i, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
         IdSet held = IDSET_INIT;
         for (size_t k = 0; k < seat->holders.count; k++)

@@ -132,6 +132,16 @@ printf '%s\n' '{"people": {"anna": {"email": "a@x", "manager": "craig", "away": 
 expect "history of an ask whose first holder is away" 0 "$h" history i1 --db "$away"
 has "(the seat delegated, and why)" "2026-06-15 06:00 +00:00  anna's seat delegated to lars (anna is away)"
 has "(the delegate answers, and how long after)" "2026-06-15 06:07 +00:00  lars answered t1: yes, 7m after being asked"
+# a seat delegated while the ask is open: anna goes away after t1 is asked, mei stands in
+# (the decision record counts her as a holder, and the delegation)
+later=$tmp/later
+printf '%s\n' '{"people": {"anna": {"email": "a@x", "manager": "craig"}, "ming": {"email": "m@x"}, "craig": {"email": "c@x"}, "mei": {"email": "e@x"}}}' > "$tmp/later.json"
+{ "$h" directory load "$tmp/later.json" --db "$later" --now 2026-06-15T05:00:00Z &&
+  "$h" deploy "$TOP/tests/audit/refund.play" --db "$later" --now 2026-06-15T05:00:00Z &&
+  echo '{"order":"B1","region":"eu","amount":1}' | "$h" trigger shop.refund --id b1 --db "$later" --now 2026-06-15T06:00:00Z &&
+  echo '{"person":"anna","delegate":"mei"}' | "$h" trigger directory.away --id hr-1 --db "$later" --now 2026-06-15T06:10:00Z; } > "$tmp/out" 2>&1
+expect "audit search --held mei: a seat she came to hold while the ask was open" 0 "$h" audit search --db "$later" --held mei --json
+json "(finds t1, held by anna and mei, one delegation)" '[d["task"] for d in j] == ["t1"] and set(["anna", "mei"]) <= set(j[0]["held"]) and j[0]["delegated"] == 1'
 expect "history --json: the records as stored" 0 "$h" history i2 --db "$db" --json
 if [ "$(grep -c '"kind":"escalated"' "$tmp/out")" = 1 ] && ! grep -q 'after being asked' "$tmp/out"; then ok "(no words added to them)"; else no "(no words added to them)"; fi
 
