@@ -354,8 +354,9 @@ static const CliCommand COMMANDS[] = {
     {"serve", "run the runtime as a service: webhooks, answers over HTTP, timers",
      "huddle serve [--db DIR] [--listen HOST:PORT] [--connectors F] [--tokens F] [--max-body BYTES] [--queue N] [--idle-timeout S] [--clock-offset MS] [--publish-head CONNECTOR.OPERATION every DURATION]",
      "Serves the store over HTTP until SIGTERM or SIGINT (docs/operations.md says all of\n"
-     "this with examples). One serve per store: it holds DIR/serve.lock, and a second serve\n"
-     "or a huddle tick beside it exits 3; the other write commands still work beside it.\n"
+     "this with examples). One serve per store: it flocks DIR (and DIR/serve.lock), and a\n"
+     "second serve or a huddle tick beside it exits 3, also when serve.lock was removed;\n"
+     "the other write commands still work beside it.\n"
      "\n"
      "Routes: POST /v1/events/{connector} (a webhook, signed X-Huddle-Signature: sha256=HEX,\n"
      "the HMAC-SHA256 of the body under the connector's secret_env), GET /v1/tasks[?for=P],\n"

@@ -65,7 +65,8 @@ int cli_audit_graph_path(const char *db, const char *instance, StrBuf *dot);
 
 /* ---- serve (cli_serve*.c; issue 12) ---- */
 int cli_serve(int argc, char **argv);
-/* Whether a `huddle serve` holds the store in `db` (its DIR/serve.lock): tick refuses. */
+/* Whether a `huddle serve` holds the store in `db` (a flock on the folder, or on its
+   DIR/serve.lock): tick refuses. */
 bool cli_serve_holds(const char *db);
 /* The store's kept connectors in *out (NULL: none kept; the caller frees them with
    conn_file_free): CLI_OK or CLI_SYSTEM (said). For deploy, serve and the event types
