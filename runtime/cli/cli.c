@@ -375,7 +375,7 @@ static const CliCommand COMMANDS[] = {
      "{\"error\": {\"code\", \"message\", \"field\"}} with 400 (not JSON), 401 (no or\n"
      "unknown token, bad signature), 403 (not allowed, not your seat), 404, 405, 409\n"
      "(answered already, closed), 413 (over --max-body), 415 (not application/json), 422\n"
-     "(does not fit: the event's type, a missing field), 431 (headers over about 10 KiB)\n"
+     "(does not fit: the event's type, a missing field), 431 (headers over 10 KiB)\n"
      "or 503 (queue full, stopping; Retry-After: 1). Idempotency-Key on a write: a\n"
      "repeat within 24 h gets the first reply. Timers fire by themselves, and the outbox\n"
      "is delivered after each group commit through the kept connectors\n"
