@@ -204,10 +204,13 @@ static bool door_body_fields(Door *d)
 }
 
 /* The body of a write: JSON (Content-Type application/json), an object, 1,000 deep at
-   most. An empty body is {} for the routes that need nothing. */
+   most. An empty body is {} for an ack (docs/operations.md: "or empty"); every other
+   write needs its object, {} at least. */
 static bool door_body(Door *d)
 {
     HttpRequest *r = d->request;
+    if (!r->body_len && d->job->route.id != ROUTE_TASK_ACK)
+        return door_refuse(d, 400, "malformed", NULL, "the body is empty: this route needs a JSON object");
     const char *ct = r->content_type;
     size_t n = ct ? strcspn(ct, ";") : 0;
     while (n && ct[n - 1] == ' ')
