@@ -65,7 +65,8 @@ int cli_audit_graph_path(const char *db, const char *instance, StrBuf *dot);
 
 /* ---- serve (cli_serve*.c; issue 12) ---- */
 int cli_serve(int argc, char **argv);
-/* Whether a `huddle serve` holds the store in `db` (its DIR/serve.lock): tick refuses. */
+/* Whether a `huddle serve` holds the store in `db` (a flock on the folder, or on its
+   DIR/serve.lock): tick refuses. */
 bool cli_serve_holds(const char *db);
 /* The store's kept connectors in *out (NULL: none kept; the caller frees them with
    conn_file_free): CLI_OK or CLI_SYSTEM (said). For deploy, serve and the event types
@@ -157,6 +158,10 @@ bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over);
    CLI_USAGE. cli_check_numbered: `prefix` 't' (a TASK) or 'i' (an INSTANCE). */
 int cli_check_person(const char *command, const char *flag, const char *value);
 int cli_check_numbered(const char *command, const char *value, char prefix);
+/* Whether `status` is an instance's status, one of CLI_INSTANCE_STATUSES (as messages
+   name them): `huddle instances --status` and GET /v1/instances?status= refuse others. */
+#define CLI_INSTANCE_STATUSES "running, done, failed, cancelled, stalled"
+bool cli_instance_status_known(const char *status);
 
 /* Parses the time argument `flag` (--now, --time): CLI_USAGE when it is no RFC 3339
    time or no date (2026-02-30), CLI_REFUSED when it lies outside engine time

@@ -118,6 +118,15 @@ int cli_check_person(const char *command, const char *flag, const char *value)
     return CLI_OK;
 }
 
+bool cli_instance_status_known(const char *status)
+{
+    static const char *const STATUSES[] = {"running", "done", "failed", "cancelled", "stalled"};
+    for (size_t i = 0; i < sizeof STATUSES / sizeof *STATUSES; i++)
+        if (!strcmp(status, STATUSES[i]))
+            return true;
+    return false;
+}
+
 int cli_check_numbered(const char *command, const char *value, char prefix)
 {
     if (text_numbered_id(value, prefix))

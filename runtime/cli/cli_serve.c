@@ -1,13 +1,13 @@
 /*
  * cli_serve.c - `huddle serve`: the runtime as a service (docs/operations.md).
  *
- * Opens the store, takes DIR/serve.lock (one serve per store; `huddle tick` refuses
- * beside it), reads the tokens and connectors files, starts the engine thread
- * (cli_serve_loop.c) and the HTTP server (runtime/connectors/http_server.c), and waits
- * for SIGTERM or SIGINT. Then it stops accepting, lets the engine thread finish and
- * answer every queued request, stops the HTTP server, closes the store, and exits 0.
- * Signals are blocked in every thread and taken by sigwait here, so no handler runs
- * inside the engine or the HTTP server.
+ * Opens the store, takes its lock (a flock on the store folder and on DIR/serve.lock:
+ * one serve per store; `huddle tick` refuses beside it), reads the tokens and connectors
+ * files, starts the engine thread (cli_serve_loop.c) and the HTTP server
+ * (runtime/connectors/http_server.c), and waits for SIGTERM or SIGINT. Then it stops
+ * accepting, lets the engine thread finish and answer every queued request, stops the
+ * HTTP server, closes the store, and exits 0. Signals are blocked in every thread and
+ * taken by sigwait here, so no handler runs inside the engine or the HTTP server.
  */
 #include "cli_serve.h"
 
@@ -148,34 +148,51 @@ static int serve_publish_connector(Serve *s, const ServeArgs *a)
 
 /* ---- the lock ---- */
 
-static int serve_lock(const char *db, int *fd)
+/* One serve per store: an exclusive flock on the store folder itself, which cannot be
+   removed while the store is in it, and on DIR/serve.lock, the file people see (and
+   that an older huddle tick tests). A serve.lock removed under a running serve leaves
+   the folder's lock in place, so a second serve and tick are still refused. */
+static int serve_lock(const char *db, int fds[2])
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/serve.lock", db);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (*fd < 0) {
-        fprintf(stderr, "huddle: cannot make %s: %s\n", path, strerror(errno));
-        return CLI_SYSTEM;
+    fds[0] = open(db, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fds[1] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fds[0] < 0 || fds[1] < 0) {
+        fprintf(stderr, "huddle: cannot %s %s: %s\n", fds[0] < 0 ? "open" : "make", fds[0] < 0 ? db : path,
+                strerror(errno));
+        goto fail;
     }
-    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 || flock(fds[1], LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "huddle: another huddle serve holds the store %s (%s): one serve per store\n", db, path);
-        close(*fd);
-        *fd = -1;
-        return CLI_SYSTEM;
+        goto fail;
     }
     return CLI_OK;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+    return CLI_SYSTEM;
+}
+
+/* Whether `path` (opened with `flags`) is flocked by another open file. */
+static bool serve_flocked(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
 }
 
 bool cli_serve_holds(const char *db)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/serve.lock", db);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd);
-    return held;
+    return serve_flocked(db, O_RDONLY | O_DIRECTORY) || serve_flocked(path, O_RDWR);
 }
 
 /* ---- files ---- */
@@ -375,7 +392,7 @@ static void serve_wait(const sigset_t *signals)
     serve_log("info", "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
 }
 
-static void serve_close(Serve *s, int lock_fd)
+static void serve_close(Serve *s, int lock_fds[2])
 {
     atomic_store(&s->ready, false);
     if (s->http)
@@ -393,8 +410,9 @@ static void serve_close(Serve *s, int lock_fd)
     serve_tokens_free(&s->tokens);
     serve_idem_free(s->idem);
     serve_queue_destroy(&s->queue);
-    if (lock_fd >= 0)
-        close(lock_fd);
+    for (int i = 0; i < 2; i++)
+        if (lock_fds[i] >= 0)
+            close(lock_fds[i]);
 }
 
 static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, unsigned *port)
@@ -431,7 +449,7 @@ int cli_serve(int argc, char **argv)
     s.inflight_fd = -1;
     char host[256];
     unsigned port = 0;
-    int lock_fd = -1;
+    int lock_fds[2] = {-1, -1};   /* the store folder, DIR/serve.lock */
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
@@ -445,7 +463,7 @@ int cli_serve(int argc, char **argv)
     if (rc == CLI_OK)
         rc = serve_open(&s, &a);
     if (rc == CLI_OK)
-        rc = serve_lock(a.db, &lock_fd);
+        rc = serve_lock(a.db, lock_fds);
     if (rc == CLI_OK && !(s.idem = serve_idem_new(a.db))) {   /* after the lock: the file is this serve's */
         fprintf(stderr, "huddle: out of memory\n");
         rc = CLI_SYSTEM;
@@ -473,7 +491,7 @@ int cli_serve(int argc, char **argv)
         serve_log_flush();   /* at once: who starts serve waits for this line */
         serve_wait(&signals);
     }
-    serve_close(&s, lock_fd);
+    serve_close(&s, lock_fds);
     if (rc == CLI_OK)
         serve_log("info", "stopped", NULL);
     return rc;

@@ -7,7 +7,7 @@
  *
  * An engine refusal becomes 404 (no such task or instance), 403 (not the person's seat),
  * 409 (answered or closed already) or 422 (anything else the input got wrong), by the
- * refusal's sentence; a store failure is 503 and nothing of it was applied.
+ * refusal's sentence, which also names the 422's field (choice, comment); a store failure is 503 and nothing of it was applied.
  */
 #include "cli_serve.h"
 
@@ -33,12 +33,25 @@ static const char *apply_refusal_code(int status)
     return status == 404 ? "not_found" : status == 403 ? "not_your_seat" : status == 409 ? "conflict" : "refused";
 }
 
+/* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's), or NULL:
+   an unknown choice, or a comment missing or not UTF-8. */
+static const char *apply_refusal_field(int status, const char *why)
+{
+    if (status != 422)
+        return NULL;
+    if (strstr(why, " has no choice '"))
+        return "choice";
+    if (strstr(why, " needs a comment") || strstr(why, "the comment is not UTF-8"))
+        return "comment";
+    return NULL;
+}
+
 /* Replies to a job the engine refused or failed. */
 static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *why)
 {
     if (rc == ENGINE_REFUSED) {
         int status = apply_refusal_status(why);
-        serve_reply_error(serve, job, status, apply_refusal_code(status), why, NULL);
+        serve_reply_error(serve, job, status, apply_refusal_code(status), why, apply_refusal_field(status, why));
     } else {
         serve_log("error", "engine", json_pack("{s:s, s:s}", "route", job->route.name, "why", why));
         serve_reply_error(serve, job, 503, "store_failed", why, NULL);

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "connectors_events.h"
 #include "engine.h"
+#include "text.h"
 #include "value_json.h"
 
 /* A refusal on its way: status, code, message and field. */
@@ -207,10 +208,13 @@ static bool door_body_fields(Door *d)
 }
 
 /* The body of a write: JSON (Content-Type application/json), an object, 1,000 deep at
-   most. An empty body is {} for the routes that need nothing. */
+   most. An empty body is {} for an ack (docs/operations.md: "or empty"); every other
+   write needs its object, {} at least. */
 static bool door_body(Door *d)
 {
     HttpRequest *r = d->request;
+    if (!r->body_len && d->job->route.id != ROUTE_TASK_ACK)
+        return door_refuse(d, 400, "malformed", NULL, "the body is empty: this route needs a JSON object");
     const char *ct = r->content_type;
     size_t n = ct ? strcspn(ct, ";") : 0;
     while (n && ct[n - 1] == ' ')
@@ -324,6 +328,18 @@ static bool door_audit_filter(Door *d)
     return true;
 }
 
+/* An id parameter (?for= a person, ?playbook=) into out; absent or empty leaves "". */
+static bool door_query_id(Door *d, const char *name, char *out, size_t cap, bool person)
+{
+    char buf[96];
+    const char *problem = serve_query_get(d->request->query, name, out, cap) < 0 ? "is malformed or too long"
+                          : out[0] ? text_id_problem(out, person, buf) : NULL;
+    if (problem)
+        return door_refuse(d, 400, "bad_query", name, "?%s= is not %s: it %s", name,
+                           person ? "a person id" : "a playbook name", problem);
+    return true;
+}
+
 static bool door_query(Door *d)
 {
     static const char *const TASKS[] = {"for", NULL};
@@ -345,10 +361,12 @@ static bool door_query(Door *d)
         return door_audit_filter(d);
     if (id == ROUTE_AUDIT_EXPORT)
         return door_query_time(d, "since", &job->since);
-    if (serve_query_get(q, "for", job->for_person, sizeof job->for_person) < 0 ||
-        serve_query_get(q, "playbook", job->playbook, sizeof job->playbook) < 0 ||
-        serve_query_get(q, "status", job->status, sizeof job->status) < 0)
-        return door_refuse(d, 400, "bad_query", NULL, "a query parameter is malformed or too long");
+    if (!door_query_id(d, "for", job->for_person, sizeof job->for_person, true) ||
+        !door_query_id(d, "playbook", job->playbook, sizeof job->playbook, false))
+        return false;
+    if (serve_query_get(q, "status", job->status, sizeof job->status) < 0 ||
+        (job->status[0] && !cli_instance_status_known(job->status)))
+        return door_refuse(d, 400, "bad_query", "status", "?status= is not a status (" CLI_INSTANCE_STATUSES ")");
     return true;
 }
 

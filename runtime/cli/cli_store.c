@@ -68,12 +68,8 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
     for (int i = 0; i < 4; i++)
         if (cli_check_person(command, FLAGS[i], people[i]) != CLI_OK)
             return CLI_USAGE;
-    static const char *const STATUSES[] = {"running", "done", "failed", "cancelled", "stalled"};
-    bool known = !a->status;
-    for (int i = 0; i < 5 && !known; i++)
-        known = strcmp(a->status, STATUSES[i]) == 0;
-    if (!known)
-        return cli_usage_error(command, "--status '%s' is not a status (running, done, failed, cancelled, stalled)",
+    if (a->status && !cli_instance_status_known(a->status))
+        return cli_usage_error(command, "--status '%s' is not a status (" CLI_INSTANCE_STATUSES ")",
                                cli_clean(a->status));
     a->dedup = 30;
     if (a->dedup_days && !text_parse_count(a->dedup_days, 1, 36500, &a->dedup))

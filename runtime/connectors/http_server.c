@@ -40,14 +40,21 @@ struct HttpServer {
    and sends little holds no more than it sent). */
 #define HTTP_BODY_SIZED (64 * 1024)
 
+/* The request line and headers serve takes, in all (each header counted as its line,
+   "Name: value" and CRLF): more is our own 431 with a JSON body. Keep in sync with
+   docs/operations.md and `huddle help serve`. */
+#define HTTP_HEADERS_MAX (10 * 1024)
+
 /* Each connection's memory in libmicrohttpd (MHD_OPTION_CONNECTION_MEMORY_LIMIT; its
    default is 32 KiB): it holds the request line, the headers and the reply's headers,
    and libmicrohttpd zeroes all of it after each request (and half of it once more as it
-   shrinks the read buffer), so a smaller one costs less a request. 16 KiB takes a
-   request line and headers of about 11 KiB in all (more when they are few and long);
-   beyond that libmicrohttpd answers 431 or closes the connection. Bodies are serve's
-   (collected here, --max-body), not this memory's. */
-#define HTTP_CONNECTION_MEMORY (16 * 1024)
+   shrinks the read buffer), so a smaller one costs less a request. Past what it holds
+   libmicrohttpd answers 431 itself, with its own HTML page, or closes the connection;
+   so it is sized well over HTTP_HEADERS_MAX, for headers over that to reach the access
+   callback and get serve's JSON 431: 32 KiB takes about 18 KiB of headers in all (one
+   line of up to about 32 KiB). Bodies are serve's (collected here, --max-body), not
+   this memory's. */
+#define HTTP_CONNECTION_MEMORY (32 * 1024)
 
 /* A reply (body, its NUL, content type, extra header) at most this long is kept in the
    request (HttpReq.reply_kept); a longer one gets an allocation of its own. */
@@ -128,6 +135,26 @@ static bool http_req_copy(HttpReq *r, const char *const in[TEXT_COUNT], const ch
         at += in[i] ? lens[i] + 1 : 0;
     }
     return true;
+}
+
+/* Adds one header's line ("Name: value" and CRLF) to the count at cls. */
+static enum MHD_Result http_count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                         const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key;
+    (void)value;
+    *(size_t *)cls += key_size + 2 + value_size + 2;
+    return MHD_YES;
+}
+
+/* Whether the request line and headers are over HTTP_HEADERS_MAX. */
+static bool http_headers_over(HttpReq *r, const char *method, const char *url, const char *version)
+{
+    size_t query = strlen(r->uri_query);
+    size_t total = strlen(method) + 1 + strlen(url) + (query ? 1 + query : 0) + 1 + strlen(version) + 2;
+    MHD_get_connection_values_n(r->connection, MHD_HEADER_KIND, http_count_header, &total);
+    return total > HTTP_HEADERS_MAX;
 }
 
 /* Copies what the owner reads of the request; false when memory ran out. */
@@ -283,7 +310,6 @@ static enum MHD_Result http_on_access(void *cls, struct MHD_Connection *connecti
                                       size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
-    (void)version;
     (void)connection;
     HttpReq *r = *con_cls;
     if (!r)
@@ -291,6 +317,13 @@ static enum MHD_Result http_on_access(void *cls, struct MHD_Connection *connecti
     if (!r->started) {
         if (!http_req_begin(r, method, url))
             return MHD_NO;
+        if (http_headers_over(r, method, url, version ? version : "")) {
+            r->over = true;   /* the body, if any, is read and dropped */
+            http_reply_text(r, 431, "{\"error\":{\"code\":\"headers_too_large\",\"message\":\"the request "
+                                    "line and headers are larger than the server takes (10 KiB in all)\","
+                                    "\"field\":null}}\n");
+            return http_send(r);
+        }
         if (r->over) {
             http_reply_text(r, 413, "{\"error\":{\"code\":\"too_large\",\"message\":\"the body is larger than "
                                     "the server takes (--max-body)\",\"field\":null}}\n");

@@ -13,10 +13,15 @@
 # Then under load: STORE_LOCK_ROUNDS rounds (default 25) of three triggers and two
 # readers at once, lock.mdb removed a random few milliseconds in; no process ends by a
 # signal, each exits 0 or 3, and again no trigger that exited 0 is lost (before the
-# guard, about one in twenty was). TAP lines.
+# guard, about one in twenty was).
+#
+# Last, serve.lock removed under a running serve: the serve still holds the store (its
+# flock on the store folder), so tick and a second serve are still refused with exit 3.
+# TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-at_exit() { rm -f "$tmp/pause"; }
+. "$TOP/tests/e2e/serve/lib.sh"
+at_exit() { rm -f "$tmp/pause"; [ -n "$serve_pid" ] && kill -9 "$serve_pid" 2>/dev/null; :; }
 db=$tmp/db
 now=2026-06-15T08:00:00Z
 : > "$tmp/acknowledged"
@@ -116,4 +121,20 @@ else
   no "$rounds rounds of writers and readers with lock.mdb removed: no signal, each exits 0 or 3" "$tmp/problems"
 fi
 none_lost "under load"
+
+# ---- serve.lock removed under a running serve ----
+sdb=$tmp/served
+if serve_store "$sdb" && serve_start "$sdb"; then
+  ok "serve runs on a store"
+  rm -f "$sdb/serve.lock"
+  expect "with serve.lock removed, tick still refuses beside serve (exit 3)" 3 timeout 10 "$h" tick --db "$sdb"
+  has "saying serve holds the store" "huddle serve holds the store"
+  expect "and a second serve still refuses (exit 3)" 3 timeout 10 "$h" serve --db "$sdb" --listen 127.0.0.1:0 --tokens "$tmp/tokens.json"
+  has "saying another serve holds it" "another huddle serve holds the store"
+  serve_stop
+  if [ "$serve_rc" -eq 0 ]; then ok "the first serve still stops with exit 0"; else no "the first serve still stops with exit 0 (got $serve_rc)" "$tmp/serve.log"; fi
+  expect "tick works once serve is gone" 0 "$h" tick --db "$sdb"
+else
+  no "serve runs on a store" "$tmp/serve.log"
+fi
 plan

@@ -6,6 +6,7 @@ clients and 1,000 idle connections. Prints one line a check: "PASS what" or
 usage: bad_requests.py HOST PORT TABLE SECRET IDLE_TIMEOUT_S"""
 import hashlib
 import hmac
+import json
 import socket
 import sys
 import time
@@ -13,26 +14,38 @@ import time
 HOST, PORT, TABLE, SECRET, IDLE = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), int(sys.argv[5])
 
 
-def exchange(raw, timeout=8.0, half_close=False):
-    """Sends raw bytes; returns the status of the reply (0: closed without one)."""
+def exchange(raw, timeout=8.0, half_close=False, whole=False):
+    """Sends raw bytes; returns the status of the reply (0: closed without one), or with
+    whole, the status and the reply's body (read until the server closes)."""
     s = socket.create_connection((HOST, PORT), timeout=timeout)
     try:
         s.sendall(raw)
         if half_close:
             s.shutdown(socket.SHUT_WR)
         data = b""
-        while b"\r\n" not in data:
+        while (whole or b"\r\n" not in data) and len(data) < 1 << 20:
             chunk = s.recv(4096)
             if not chunk:
                 break
             data += chunk
     except (socket.timeout, ConnectionResetError, BrokenPipeError):
-        data = b""
+        data = data if whole and b"\r\n\r\n" in data else b""
     finally:
         s.close()
-    if not data.startswith(b"HTTP/1."):
-        return 0
-    return int(data.split(b" ", 2)[1])
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.") else 0
+    return (status, data.partition(b"\r\n\r\n")[2]) if whole else status
+
+
+def error_body(body):
+    """Why a refusal's body is not {"error": {"code", "message", "field"}}, or ""."""
+    try:
+        j = json.loads(body)
+    except ValueError:
+        return "not JSON: %r" % body[:80]
+    e = j.get("error") if isinstance(j, dict) else None
+    if not isinstance(e, dict) or set(e) != {"code", "message", "field"}:
+        return "not an error object: %r" % body[:80]
+    return ""
 
 
 def body_of(spec):
@@ -71,6 +84,8 @@ def request(method, path, headers, body, extra=()):
             lines.append("Idempotency-Key: " + h[5:])
         elif h.startswith("cl:"):
             length = int(h[3:])
+        elif h.startswith("long:"):
+            lines.append("X-Long: " + "v" * int(h[5:]))
         elif h.startswith("pad:"):
             lines.extend("X-Pad-%03d: %s" % (i, "v" * 88) for i in range(int(h[4:])))
     lines.append("Content-Length: %d" % (len(body) if length is None else length))
@@ -94,12 +109,15 @@ def table():
         method, path = target.split(" ", 1)
         if body.startswith("@raw:"):
             raw = body[5:].replace("\\r", "\r").replace("\\n", "\n").encode()
-            got = exchange(raw)
+            got, reply = exchange(raw, whole=True)
         else:
             data = body_of(body)
             cut = "cl:" in headers and int(headers.split("cl:")[1].split()[0]) > len(data)
-            got = exchange(request(method, path, headers, data), half_close=cut and want == "0")
-        report(got == int(want), "%s: %s" % (want, what), "got %d" % got)
+            got, reply = exchange(request(method, path, headers, data), half_close=cut and want == "0", whole=True)
+        own = want.endswith("!")   # libmicrohttpd's own refusal: no JSON body
+        want = want.rstrip("!")
+        why = "got %d" % got if got != int(want) else error_body(reply) if got >= 400 and not own else ""
+        report(why == "", "%s: %s" % (want, what), why)   # every refusal has the JSON error body
         after = good()
         report(after == 200, "and then a good request (after: %s)" % what, "got %d" % after)
 
