@@ -352,12 +352,13 @@ static void check_consts(CheckCtx *c)
 }
 
 /* Depth-first over fn calls from fn `root`, with an explicit stack (a chain of fns may
-   be as long as the file): a grey fn reached again is recursion. Each stack entry is a
-   fn and how many of its calls were followed. */
-static bool check_fn_recursion_from(CheckCtx *c, int root)
+   be as long as the file): a grey fn reached again is recursion, reported once at that fn,
+   and the search goes on so that every cycle is reported. Each stack entry is a fn and
+   how many of its calls were followed. */
+static void check_fn_recursion_from(CheckCtx *c, int root)
 {
     if (c->fn_infos[root].mark == 2)
-        return false;
+        return;
     typedef struct { int fn; unsigned next; } Visit;
     Visit *stack = arena_alloc(c->arena, sizeof(Visit) * (c->fn_count + 1));
     unsigned top = 0;
@@ -372,18 +373,17 @@ static bool check_fn_recursion_from(CheckCtx *c, int root)
             continue;
         }
         FnInfo *callee = &c->fn_infos[info->calls[v->next++]];
-        if (callee->mark == 1) {
+        if (callee->mark == 1 && !callee->recursive) {
+            callee->recursive = true;
             check_error(c, callee->fn->name.span,
                         "fn '%s' calls itself, directly or through other fns: recursion is not allowed",
                         callee->fn->name.text);
-            return true;
         }
         if (callee->mark == 0) {
             callee->mark = 1;
             stack[top++] = (Visit){(int)(callee - c->fn_infos), 0};
         }
     }
-    return false;
 }
 
 static void check_fns(CheckCtx *c)
@@ -404,8 +404,7 @@ static void check_fns(CheckCtx *c)
         c->current_fn = -1;
     }
     for (unsigned i = 0; i < c->fn_count; i++)
-        if (check_fn_recursion_from(c, (int)i))
-            break;
+        check_fn_recursion_from(c, (int)i);
 }
 
 static void check_vars(CheckCtx *c)

@@ -133,27 +133,37 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
     case EX_NAME:
         ok = check_fold_duration(c, check_const_expr(c, expr), value);
         break;
-    case EX_BINARY:
-        if (expr->as.binary.op == BIN_ADD &&
-            check_fold_duration(c, expr->as.binary.left, &a) &&
-            check_fold_duration(c, expr->as.binary.right, &b) && !a.business && !b.business &&
-            !__builtin_add_overflow(a.seconds, b.seconds, &value->seconds)) {
-            *value = a;
-            value->seconds = a.seconds + b.seconds;
-            value->unit = UNIT_SECONDS;
-            value->count = value->seconds;
+    case EX_NEG:
+        if (check_fold_duration(c, expr->as.operand, &a) && !a.business && a.seconds != INT64_MIN) {
             ok = true;
-        } else if (expr->as.binary.op == BIN_MUL &&
-                   check_fold_duration(c, expr->as.binary.left, &a) && !a.business &&
-                   check_fold_int(c, expr->as.binary.right, &n) &&
-                   !__builtin_mul_overflow(a.seconds, n, &value->seconds)) {
-            *value = a;
-            value->seconds = a.seconds * n;
-            value->unit = UNIT_SECONDS;
-            value->count = value->seconds;
-            ok = true;
+            *value = (DurationLit){false, -a.seconds, UNIT_SECONDS, -a.seconds};
         }
         break;
+    case EX_BINARY: {
+        const AstExpr *left = expr->as.binary.left, *right = expr->as.binary.right;
+        int64_t seconds = 0;
+        switch (expr->as.binary.op) {
+        case BIN_ADD:
+        case BIN_SUB:
+            ok = check_fold_duration(c, left, &a) && check_fold_duration(c, right, &b) &&
+                 !a.business && !b.business &&
+                 !(expr->as.binary.op == BIN_ADD ? __builtin_add_overflow(a.seconds, b.seconds, &seconds)
+                                                 : __builtin_sub_overflow(a.seconds, b.seconds, &seconds));
+            break;
+        case BIN_MUL:   /* a duration times an integer, in either order */
+            if (check_fold_int(c, left, &n))
+                ok = check_fold_duration(c, right, &a);
+            else
+                ok = check_fold_duration(c, left, &a) && check_fold_int(c, right, &n);
+            ok = ok && !a.business && !__builtin_mul_overflow(a.seconds, n, &seconds);
+            break;
+        default:
+            break;
+        }
+        if (ok)
+            *value = (DurationLit){false, seconds, UNIT_SECONDS, seconds};
+        break;
+    }
     default:
         break;
     }

@@ -71,7 +71,8 @@ typedef struct FnInfo {
     const Source *src;
     int *calls;             /* indexes of fns its body calls */
     unsigned call_count, call_cap;
-    int mark;
+    int mark;               /* recursion search: 0 unseen, 1 on the path, 2 done */
+    bool recursive;         /* reported as calling itself */
 } FnInfo;
 
 /* Per-state facts for the flow pass. */

@@ -361,12 +361,28 @@ static bool check_ladder_units(const DurationLit *d, int *family, int64_t *amoun
     return true;
 }
 
+/* A duration that folds to a constant of zero or less is refused: its timer would be
+   due at or before the moment that sets it, and the instance would stall there. */
+static void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
+                                    const char *example)
+{
+    DurationLit d;
+    if (!expr || !check_fold_duration(c, expr, &d) || (d.business ? d.count >= 1 : d.seconds >= 1))
+        return;
+    Diag *diag = d.business
+        ? check_error(c, expr->span, "%s needs a positive duration, not %lld business %s", what,
+                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
+        : check_error(c, expr->span, "%s needs a positive duration, not %llds", what, (long long)d.seconds);
+    diag_hint(c->diags, diag, "a timer is due some time after the moment it is set, such as: %s", example);
+}
+
 static void check_ladder(CheckCtx *c, AstAsk *ask)
 {
     for (unsigned i = 0; i < ask->escalations.count; i++) {
         AstEscalation *level = ask->escalations.items[i];
         check_who(c, level->who);
         check_duration(c, level->after, "'escalate ... after'", true);
+        check_positive_duration(c, level->after, "'escalate ... after'", "escalate to manager after 30m");
     }
     DurationLit within, after;
     int within_family, family;
@@ -379,7 +395,8 @@ static void check_ladder(CheckCtx *c, AstAsk *ask)
         if (!check_fold_duration(c, level->after, &after))
             return;
         check_ladder_units(&after, &family, &amount);
-        if (family != within_family || __builtin_add_overflow(due, amount, &due))
+        if (family != within_family || deadline <= 0 || amount <= 0   /* refused above */
+            || __builtin_add_overflow(due, amount, &due))
             return;
         if (due >= deadline) {
             Diag *d = check_warning(c, level->span,
@@ -481,6 +498,7 @@ static bool check_ask(CheckCtx *c, AstStmt *stmt)
         diag_hint(c->diags, d, "say how long people have: within 4 business hours");
     } else {
         check_duration(c, ask->within, "'within'", true);
+        check_positive_duration(c, ask->within, "'within'", "within 4h");
     }
     check_ladder(c, ask);
     if (ask->remind)
@@ -564,6 +582,7 @@ static bool check_wait(CheckCtx *c, AstStmt *stmt)
         }
         if (arm->kind == ARM_AFTER) {
             check_duration(c, arm->after, "'after'", true);
+            check_positive_duration(c, arm->after, "'after'", "after 1h -> STATE");
             check_target(c, arm->target);
         }
     }

@@ -88,6 +88,10 @@ struct CheckOptions;
 int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
 int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory,
                         const struct CheckOptions *options);
+struct Front;
+/* Evaluates `bc`'s lazy consts as loading it would and adds an error to front's
+   diagnostics for each one that fails. Returns 0, -1 (errors added), BC_NO_MEMORY. */
+int cli_check_consts(struct Front *front, const struct Bytecode *bc);
 
 /* ---- connectors (cli_connectors.c) ---- */
 

@@ -11,11 +11,69 @@
 #include "front.h"
 #include "preflight.h"
 #include "program_hash.h"
+#include "vm.h"
 
 static bool cli_ends_with(const char *text, const char *suffix)
 {
     size_t a = strlen(text), b = strlen(suffix);
     return a >= b && strcmp(text + a - b, suffix) == 0;
+}
+
+/* ---- consts evaluated as the load would ---- */
+
+typedef struct CliConsts {
+    Front *front;
+} CliConsts;
+
+/* The const `name` of the playbook (a module's, qualified, is not there: NULL). */
+static const AstConst *cli_const_named(const AstProgram *program, const char *name)
+{
+    for (unsigned i = 0; i < program->consts.count; i++) {
+        const AstConst *k = program->consts.items[i];
+        if (strcmp(k->name.text, name) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+/* Turns one failing const into an error at its name. The VM's reason starts with
+   `FILE:LINE: ` (where evaluation stopped): dropped when that is the const's own line,
+   otherwise kept as a note on that line. */
+static void cli_const_report(void *ctx, const char *name, const char *error)
+{
+    Front *front = ((CliConsts *)ctx)->front;
+    const Source *src = front->src;
+    const AstConst *k = cli_const_named(front->program, name);
+    Span span = k ? k->name.span : front->program->header_span;
+    size_t n = strlen(src->name);
+    uint32_t line = 0;
+    const char *reason = error;
+    if (strncmp(error, src->name, n) == 0 && error[n] == ':') {
+        char *end;
+        unsigned long at = strtoul(error + n + 1, &end, 10);
+        if (end != error + n + 1 && end[0] == ':' && end[1] == ' ' && at >= 1 && at <= src->line_count)
+            line = (uint32_t)at, reason = end + 2;
+    }
+    Diag *diag = diag_add(&front->diags, DIAG_ERROR, src, span,
+                          "const '%s' cannot be evaluated: %s", name, line ? reason : error);
+    if (line && line != source_line_of(src, span.start)) {
+        uint32_t len, start = src->line_starts[line - 1];
+        const char *text = source_line_text(src, line, &len);
+        uint32_t skip = 0;
+        while (skip < len && (text[skip] == ' ' || text[skip] == '\t'))
+            skip++;
+        diag_note(&front->diags, diag, (Span){start + skip, start + len}, "evaluating it stopped here");
+    }
+    diag_hint(&front->diags, diag, "a const is computed once, when the playbook is loaded, "
+              "so its expression must succeed then");
+}
+
+int cli_check_consts(Front *front, const Bytecode *bc)
+{
+    CliConsts ctx = {front};
+    int rc = program_check_consts(bc, cli_const_report, &ctx);
+    diag_sort(&front->diags);
+    return rc;
 }
 
 /* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status:
@@ -50,6 +108,8 @@ int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directo
         diag_sort(&front->diags);
     }
     int built = front->diags.errors ? -1 : front_build(front, bc);
+    if (built == 0 && (built = cli_check_consts(front, bc)) != 0)
+        bc_free(bc);
     int status = built == BC_NO_MEMORY ? CLI_SYSTEM : built < 0 ? CLI_REFUSED : CLI_OK;
     if (built == BC_NO_MEMORY)
         fprintf(stderr, "huddle: %s: out of memory\n", path);

@@ -92,6 +92,21 @@ static Front *cli_compile_file(const char *path, const CheckOptions *options, in
     return front;
 }
 
+/* Builds a checked playbook (not a module) and evaluates its consts as the load would,
+   adding an error for each that fails. Returns 0, -1 or BC_NO_MEMORY. */
+static int cli_check_front_consts(Front *front)
+{
+    if (front->diags.errors || !front->program || front->program->is_module)
+        return 0;
+    Bytecode bc;
+    int rc = front_build(front, &bc);
+    if (rc != 0)
+        return rc;
+    rc = cli_check_consts(front, &bc);
+    bc_free(&bc);
+    return rc;
+}
+
 int cli_check(int argc, char **argv)
 {
     bool json = false;
@@ -142,6 +157,10 @@ int cli_check(int argc, char **argv)
             if (status != CLI_SYSTEM)
                 status = failed;
             continue;
+        }
+        if (cli_check_front_consts(front) == BC_NO_MEMORY) {
+            fprintf(stderr, "huddle: %s: out of memory\n", files[i]);
+            status = CLI_SYSTEM;
         }
         if (directory && front->diags.errors == 0) {
             preflight_check(front->program, directory, &front->diags, DIAG_WARNING);

@@ -29,11 +29,16 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
     char at[40], now[40];
     time_text(due, at);
     time_text(s->now, now);
-    char message[256];
+    /* Where: FILE:LINE of the suspending ask or wait, as the VM's own errors say it. */
+    char where[300] = "";
+    const Bytecode *bc = in->program ? &in->program->bc : NULL;
+    if (bc && bc->source_name && in->frame)
+        snprintf(where, sizeof where, "%s:%u: ", bc->source_name, bc_line_of(bc, in->frame->pc));
+    char message[600];
     snprintf(message, sizeof message,
-             "the %s timer would be due at %s, but a timer must be due after the engine time "
+             "%sthe %s timer would be due at %s, but a timer must be due after the engine time "
              "that sets it (%s): its duration must be positive; no timer is set",
-             kind, at, now);
+             where, kind, at, now);
     record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
 }
