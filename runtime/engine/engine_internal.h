@@ -737,9 +737,9 @@ bool task_is_open(const TaskRecord *task);
    the outcome or the choices there are. */
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice);
 int inbox_set(Step *s, const char *person, const char *task_id, bool add);
-/* Tells `people` (each once) about the task: a `notified` record each and one outbox
-   message to them all, about "asked", "escalated", "reminded", "outcome" or
-   "cancelled" (with `text`, may be NULL). */
+/* Tells `people` (each once, by seat then person id) about the task: a `notified`
+   record each and one outbox message to them all, about "asked", "escalated",
+   "reminded", "outcome" or "cancelled" (with `text`, may be NULL). */
 void task_tell(Step *s, Instance *in, TaskRecord *task, const char *const *people, size_t count, const char *about,
                const char *text);
 /* Closes the task with `choice` (by and comment NULL: null), saves it and resumes the
@@ -907,8 +907,9 @@ int outbox_call(Step *s, Instance *in, const char *connector, const char *operat
 /* A send's entry; its key is written in the `sent` record being written. */
 void outbox_send(Step *s, Instance *in, const char *connector, const char *operation, const json_t *arg,
                  CodecWriter *record);
-/* One message to `people` (distinct ids) about `about` ("asked", "reminded",
-   "escalated", "outcome", "cancelled" with the task; "notify" with the text). */
+/* One message to `people` (distinct ids, in the order their keys take) about `about`
+   ("asked", "reminded", "escalated", "outcome", "cancelled" with the task; "notify"
+   with the text). */
 void outbox_tell(Step *s, Instance *in, const char *const *people, size_t count, const char *about,
                  const TaskRecord *task, const char *text);
 /* Whether the call's instance still waits at the entry's suspension (*waits). */

@@ -18,7 +18,8 @@
  *   base, index the key of the entry's first delivery is BASE + INDEX
  *               ("STORE:i3:5:" + 0); a message's recipient at position P has INDEX + P
  *   arg         a call's or send's argument (the HTTP body), a codec record
- *   to          a message's recipients, sorted by person id, each pending, done or failed
+ *   to          a message's recipients in key order (a notify's by person id, the
+ *               runtime's messages by seat, then person id), each pending, done or failed
  *   about, message   what a message says: about, and a codec record of {"task",
  *               "question", "choices", "text", "outcome", "playbook", "state"}, and an
  *               ask's "similar" past decisions (engine_ask_context.c), made with the entry
@@ -205,23 +206,13 @@ void outbox_send(Step *s, Instance *in, const char *connector, const char *opera
         outbox_effect(s, in, OUTBOX_SEND, connector, operation, arg, record);
 }
 
-static int person_order(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The entry's recipients: `people` sorted by id, each pending. */
+/* The entry's recipients: `people` in the order given (the caller's: by id for a
+   notify, by seat then id for the runtime's messages), each pending. */
 static int tell_recipients(OutboxEntry *entry, const char *const *people, size_t count)
 {
-    const char **sorted = engine_calloc(count, sizeof *sorted);
-    if (!sorted)
-        return -1;
-    memcpy(sorted, people, count * sizeof *sorted);
-    qsort(sorted, count, sizeof *sorted, person_order);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = outbox_entry_add_recipient(entry, sorted[i], OUTBOX_PENDING);
-    free(sorted);
+        rc = outbox_entry_add_recipient(entry, people[i], OUTBOX_PENDING);
     return rc;
 }
 

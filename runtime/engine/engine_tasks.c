@@ -966,6 +966,42 @@ static void task_tell_json(Step *s, Instance *in, TaskRecord *task, const json_t
     free(each);
 }
 
+/* A person to tell and the first seat they hold (the task's seat_count when none). */
+typedef struct SeatedPerson {
+    size_t seat;
+    const char *person;
+} SeatedPerson;
+
+static int seated_order(const void *a, const void *b)
+{
+    const SeatedPerson *x = a, *y = b;
+    if (x->seat != y->seat)
+        return x->seat < y->seat ? -1 : 1;
+    return strcmp(x->person, y->person);
+}
+
+/* Sorts `people` (distinct, none NULL) as the runtime's own messages are keyed
+   (RUNTIME.md promise 3: by seat, then person id): by the first seat each holds, then
+   by id; anyone who holds none (reassigned off the ask) after them, by id. Returns 0,
+   or -1 when out of memory. */
+static int task_people_order(const TaskRecord *task, const char **people, size_t count)
+{
+    SeatedPerson *order = engine_calloc(count + 1, sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        size_t seat = 0;
+        while (seat < task->seat_count && !task_texts_has(&task->seats[seat].holders, people[i]))
+            seat++;
+        order[i] = (SeatedPerson){seat, people[i]};
+    }
+    qsort(order, count, sizeof *order, seated_order);
+    for (size_t i = 0; i < count; i++)
+        people[i] = order[i].person;
+    free(order);
+    return 0;
+}
+
 /* task_tell, each `notified` record also saying how the ask ended (`outcome`, and the
    `message` when there is `text`), when outcome is not NULL. */
 static void task_tell_outcome(Step *s, Instance *in, TaskRecord *task, const char *const *people, size_t count,
@@ -975,19 +1011,26 @@ static void task_tell_outcome(Step *s, Instance *in, TaskRecord *task, const cha
     if (count == 0)
         return;
     task_record_set(task, TASK_TOLD);
-    /* Each once, whatever seats they hold (`told`); the task's "told" list as a set (`known`). */
+    /* Each once, whatever seats they hold (`told`), in the messages' order; the task's
+       "told" list as a set (`known`). */
     IdSet told = IDSET_INIT, known = IDSET_INIT;
     const char **now_told = engine_calloc(count, sizeof *now_told);   /* for the outbox: one message to them all */
     size_t told_count = 0;
     idset_reserve(&told, count);
-    idset_reserve(&known, task->told.count + count);
+    for (size_t i = 0; now_told && i < count; i++)
+        if (people[i] && idset_add(&told, people[i]))
+            now_told[told_count++] = people[i];
+    idset_free(&told);
+    if (!now_told || task_people_order(task, now_told, told_count) != 0) {
+        no_memory(s);
+        free(now_told);
+        return;
+    }
+    idset_reserve(&known, task->told.count + told_count);
     for (size_t i = 0; i < task->told.count; i++)
         idset_add(&known, task->told.items[i]);
-    for (size_t i = 0; now_told && i < count; i++) {
-        const char *person = people[i];
-        if (!person || !idset_add(&told, person))
-            continue;
-        now_told[told_count++] = person;
+    for (size_t i = 0; i < told_count; i++) {
+        const char *person = now_told[i];
         CodecWriter *record = record_begin(s, in, "notified");
         record_text(record, "task", task->id);
         record_text(record, "person", person);
@@ -1000,7 +1043,6 @@ static void task_tell_outcome(Step *s, Instance *in, TaskRecord *task, const cha
             no_memory(s);
     }
     idset_free(&known);
-    idset_free(&told);
     outbox_tell(s, in, now_told, told_count, about, task, text);
     free(now_told);
 }
@@ -1302,13 +1344,14 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
    open on-call seat gains whoever is on call now. Returns whether anything changed. */
 static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
 {
-    bool changed = false;
     const Directory *dir = step_directory(s);
+    /* One message for every seat: a substitute added to several is told once. */
+    json_t *added = json_array();
     for (size_t i = 0; dir && i < task->seat_count; i++) {
         TaskSeat *seat = &task->seats[i];
         if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */
-        json_t *wanted = json_array(), *added = json_array();
+        json_t *wanted = json_array();
         seat_substitutes(s, in, task, seat, (int)i, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
         IdSet held = IDSET_INIT;
@@ -1319,12 +1362,12 @@ static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
         json_array_foreach(wanted, p, person)
             if (seat_add_holder(s, seat, &held, json_string_value(person), task->id))
                 json_array_append(added, person);
-        task_tell_json(s, in, task, added, "asked");   /* once for all: "told" read as a set once */
-        changed |= json_array_size(added) > 0;
-        json_decref(added);
         idset_free(&held);
         json_decref(wanted);
     }
+    bool changed = json_array_size(added) > 0;
+    task_tell_json(s, in, task, added, "asked");   /* once for all: "told" read as a set once */
+    json_decref(added);
     return changed;
 }
 

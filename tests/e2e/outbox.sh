@@ -381,4 +381,88 @@ expect "run without --connectors: a failing mock fails the call at once" 0 "$h" 
 has "at the time of the call" '"at":"2026-06-15T08:10:00Z","instance":"i1","seq":4,"kind":"call_failed"'
 hasnt "run's records carry no key (each run's store is new)" '"key"'
 
+
+# ---- the runtime's messages: keyed by seat, then person id; each person told once ----
+# RUNTIME.md promise 3: the people an asked, reminded or outcome message goes to take
+# their keys by the first seat they hold, then by id; a delegate standing in for one
+# person on two seats gets one message (docs/connectors.md, "Keys").
+odb="$tmp/db_order"
+cat > "$tmp/dir_order.json" <<'JSON'
+{"people": {"anna": {"email": "anna@example.com"}, "ben": {"email": "ben@example.com"},
+            "lars": {"email": "lars@example.com"}, "mei": {"email": "mei@example.com"},
+            "ming": {"email": "ming@example.com"}},
+ "teams": {"digital-marketing": {"members": ["ming", "anna"],
+            "oncall": {"rotation": ["anna", "ming"], "shift": "1w", "start": "2026-06-01T09:00:00Z"}}}}
+JSON
+cat > "$tmp/order.play" <<'PLAY'
+playbook order
+
+on ops.order as c
+
+state decide {
+  ask person("lars"), oncall("digital-marketing"), person("ben") "Approve {c.ref}?"
+      choices yes, no
+      within 4h
+      remind every 1h
+  {
+    yes     -> done "approved"
+    no      -> done "rejected"
+    timeout -> done "none"
+  }
+}
+PLAY
+cat > "$tmp/twoseats.play" <<'PLAY'
+playbook twoseats
+
+on ops.two as c
+
+state decide {
+  ask person("anna"), oncall("digital-marketing") "Approve {c.ref}?"
+      choices yes, no
+      within 4h
+  {
+    yes     -> done "approved"
+    no      -> done "rejected"
+    timeout -> done "none"
+  }
+}
+PLAY
+# messages INSTANCE: the outbox's messages of INSTANCE as [[key without the store, about,
+# [recipients]]], in $tmp/out.
+messages() {
+  "$h" outbox --db "$odb" --json > "$tmp/outbox.json" 2>&1
+  python3 -c 'import json,sys
+print(json.dumps([[e["key"].split(":", 1)[1], e["about"], [t["person"] for t in e["to"]]]
+                  for e in json.load(open(sys.argv[1])) if e["kind"] == "message" and e["key"].split(":")[1] == sys.argv[2]]))' \
+    "$tmp/outbox.json" "$1" > "$tmp/out"
+}
+on="--now 2026-06-15T09:00:00Z"
+# shellcheck disable=SC2086
+"$h" directory load "$tmp/dir_order.json" --db "$odb" $on > "$tmp/out" 2>&1 &&
+  "$h" deploy "$tmp/order.play" --db "$odb" $on >> "$tmp/out" 2>&1 &&
+  "$h" deploy "$tmp/twoseats.play" --db "$odb" $on >> "$tmp/out" 2>&1
+if [ $? -eq 0 ]; then ok "order: directory and playbooks"; else no "order: directory and playbooks"; fi
+# shellcheck disable=SC2086
+echo '{"ref": "A"}' | "$h" trigger ops.order --id o1 --db "$odb" $on > "$tmp/out" 2>&1
+messages i1
+json "asked: lars (seat 0), anna (on call, seat 1), ben (seat 2), not by id" \
+  'j == [["i1:1:0", "asked", ["lars", "anna", "ben"]]]'
+"$h" tick --db "$odb" --now 2026-06-15T10:00:00Z > "$tmp/out" 2>&1
+messages i1
+json "reminded: the next indexes of the step, in seat order" \
+  'j[1:] == [["i1:1:3", "reminded", ["lars", "anna", "ben"]]]'
+"$h" answer --db "$odb" t1 yes --by ben --now 2026-06-15T10:30:00Z > "$tmp/out" 2>&1
+messages i1
+json "the outcome: in seat order too" \
+  'len(j) == 3 and j[2][1] == "outcome" and j[2][2] == ["lars", "anna", "ben"]'
+
+echo '{"ref": "B"}' | "$h" trigger ops.two --id o2 --db "$odb" --now 2026-06-15T10:40:00Z > "$tmp/out" 2>&1
+echo '{"person": "anna", "from": "2026-06-15", "to": "2026-06-20", "delegate": "mei"}' |
+  "$h" trigger directory.away --id d1 --db "$odb" --now 2026-06-15T11:00:00Z > "$tmp/out" 2>&1
+messages i2
+json "anna holds both seats and goes away: mei, her delegate on both, gets one message" \
+  'len(j) == 2 and j[0][2] == ["anna"] and j[1][1:] == ["asked", ["mei"]]'
+"$h" history --db "$odb" i2 > "$tmp/out" 2>&1
+if [ "$(grep -c 'told mei' "$tmp/out")" -eq 1 ]; then ok "history: mei is told once"; else no "history: mei is told once"; fi
+
 plan
