@@ -235,6 +235,10 @@ static void check_header(CheckCtx *c)
         Diag *d = check_error(c, p->playbook_dup_span, "only one 'playbook' line is allowed per file");
         diag_note(c->diags, d, p->header_span, "the first one is here");
     }
+    if (p->header_late) {
+        Diag *d = check_error(c, p->header_span, "the 'playbook' line comes first, before every other declaration");
+        diag_hint(c->diags, d, "move it to the top of the file (only comments may come before it)");
+    }
     if (p->title && p->title->as.parts.count > 0) {
         const char *text;
         uint32_t len;

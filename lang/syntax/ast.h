@@ -274,6 +274,7 @@ typedef struct AstProgram {
     AstVec uses;            /* AstUse* */
     AstVec states;          /* AstState*, in source order: the first is the start */
     unsigned playbook_decls;/* how many `playbook` lines were seen */
+    bool header_late;       /* the first `playbook` line came after another declaration */
     unsigned calendar_dups; /* `calendar` lines after the first */
     Span playbook_dup_span; /* the second `playbook` line, when there is one */
     Span calendar_dup_span;

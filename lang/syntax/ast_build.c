@@ -43,6 +43,8 @@ void ast_program_set_header(Arena *a, AstProgram *p, AstName name, AstExpr *titl
         p->name = name;
         p->title = title;
         p->header_span = span;
+        p->header_late = p->calendar || p->triggers.count || p->consts.count || p->fns.count || p->vars.count ||
+                         p->uses.count || p->states.count;
     } else if (p->playbook_decls == 2) {
         p->playbook_dup_span = span;
     }
