@@ -1489,7 +1489,11 @@ int cli_directory(int argc, char **argv)
             fprintf(stderr, "huddle: directory: %s\n", why);
             status = cli_status_of(rc);
         } else if (!shown) {
-            fprintf(stderr, "huddle: directory: %s\n", dir ? "no such id" : "no directory is loaded");
+            if (dir)
+                fprintf(stderr, "huddle: directory: no person, team, calendar, role or owner kind '%s' in the "
+                        "directory\n", cli_clean(a.positional[1]));
+            else
+                fprintf(stderr, "huddle: directory: no directory is loaded\n");
             status = CLI_REFUSED;
         } else {
             char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -136,8 +136,10 @@ json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper,
     }
     json_error_t error;
     json = json_loadb(text, len, flags, &error);
-    if (!json)
-        snprintf(why, why_len, "%s (line %d, column %d)", error.text, error.line, error.column);
+    if (!json)   /* jansson names its own flag for a NUL: say what the sender can change */
+        snprintf(why, why_len, "%s (line %d, column %d)",
+                 strstr(error.text, "JSON_ALLOW_NUL") ? "\\u0000 (a NUL character) is not allowed in a string"
+                                                      : error.text, error.line, error.column);
 done:
     strbuf_free(&fixes);
     strbuf_free(&copy);

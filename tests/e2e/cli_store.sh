@@ -114,6 +114,8 @@ expect "a directory.away event" 0 sh -c "echo '{\"person\": \"pat\", \"from\": \
 has "the directory event says so" "directory changed (away)"
 expect "directory show pat" 0 "$h" directory show pat --db "$db"
 has "pat's absence is in the directory" '"delegate": "sam"'
+expect "directory show of an id the directory lacks is refused" 1 "$h" directory show nobody --db "$db"
+has "naming the id" "no person, team, calendar, role or owner kind 'nobody' in the directory"
 expect "an unknown directory event type is refused" 1 sh -c "echo '{\"person\": \"pat\"}' | '$h' trigger directory.moved --db '$db' --now 2026-03-02T12:01:00Z"
 
 # Pre-flight: huddle check --directory and huddle deploy report the same findings, as

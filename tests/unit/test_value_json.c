@@ -122,11 +122,23 @@ static void test_depth(void **state)
     free(wrapped);
 }
 
+/* A refusal says what the sender can change: jansson's own text for a NUL names its flag
+   (JSON_ALLOW_NUL), which no sender can act on. */
+static void test_nul(void **state)
+{
+    (void)state;
+    char *got = load_dump("{\"a\": \"x\\u0000y\"}", 0);
+    assert_non_null(strstr(got, "refused: \\u0000 (a NUL character) is not allowed in a string (line 1"));
+    assert_null(strstr(got, "JSON_ALLOW_NUL"));
+    free(got);
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
