@@ -117,7 +117,10 @@ static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
     if (in->kind == ENGINE_INPUT_EVENT) {
         ok = apply_member(&text, '{', "id", in->id);
         strbuf_puts(&text, in->duplicate ? ",\"duplicate\":true,\"went\":" : ",\"duplicate\":false,\"went\":");
-        ok = ok && serve_json_value(&text, in->routes);
+        if (in->routes)
+            ok = ok && serve_json_value(&text, in->routes);
+        else
+            strbuf_puts(&text, "[]");   /* a duplicate went nowhere this time */
     } else {
         bool ack = in->kind == ENGINE_INPUT_ACK;
         ok = apply_member(&text, '{', "task", in->task) && apply_member(&text, ',', "by", in->by) &&

@@ -601,8 +601,8 @@ static void trigger_report(const char *id, bool duplicate, const json_t *routes)
 
 static void trigger_report_json(const char *id, bool duplicate, const json_t *routes)
 {
-    json_t *report = json_pack("{s:s, s:b, s:O}", "id", id, "duplicate", duplicate, "went",
-                               routes ? routes : json_null());
+    json_t *report = json_pack("{s:s, s:b, s:o}", "id", id, "duplicate", duplicate, "went",
+                               routes ? json_incref((json_t *)routes) : json_array());   /* a duplicate: [] */
     char *text = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
     printf("%s\n", text ? text : "{}");
     free(text);

@@ -50,7 +50,7 @@ echo '{"order": "A1", "amount": 30, "split": 2}' > "$tmp/a1.json"
 expect "trigger --json" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' $(now 09:00) --json < '$tmp/a1.json'"
 json "says where the event went" 'j["went"] == [{"playbook": "two", "instance": "i1", "as": "started"}] and j["duplicate"] is False'
 expect "the same id again --json" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' $(now 09:01) --json < '$tmp/a1.json'"
-json "says it already has it" 'j["duplicate"] is True'
+json "says it already has it, gone nowhere" 'j["duplicate"] is True and j["went"] == []'
 
 expect "answer --json" 0 "$h" answer t1 yes --by pat --db "$db" $(now 09:10) --json
 json "says the task, the choice and who" 'j["answered"] == {"task": "t1", "choice": "yes", "by": "pat", "comment": None}'

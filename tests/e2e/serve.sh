@@ -31,7 +31,7 @@ ev1='{"id": "e1", "type": "refund", "at": "2026-06-15T08:10:00+03:00", "order": 
 call "a signed webhook is accepted" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev1")" --data "$ev1"
 json "it started an instance" 'j["duplicate"] is False and j["went"] == [{"playbook": "refund", "instance": "i1", "as": "started"}]'
 call "the same event again is a duplicate" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev1")" --data "$ev1"
-json "with duplicate true" 'j["duplicate"] is True'
+json "with duplicate true, gone nowhere" 'j["duplicate"] is True and j["went"] == []'
 
 call "pat's inbox" 200 GET '/v1/tasks?for=pat' -H 'Authorization: Bearer pat-token'
 json "holds t1" '[t["id"] for t in j["tasks"]] == ["t1"] and j["tasks"][0]["question"] == "Refund 30 for A1?"'
