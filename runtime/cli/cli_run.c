@@ -204,6 +204,10 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "reminded") == 0) {
         printf("  reminded about %s: ", str(r, "task"));
         run_print_json(json_object_get(r, "people"));
+    } else if (strcmp(kind, "when_failed") == 0) {
+        printf("  a wait arm's when failed, taken as false: %s", str(r, "error"));
+    } else if (strcmp(kind, "handover") == 0) {
+        printf("  %s takes over %s's on-call seat on %s (shift change)", str(r, "to"), str(r, "from"), str(r, "task"));
     } else if (strcmp(kind, "stalled") == 0) {
         printf("STALLED  %s", str(r, "error"));
     } else if (strcmp(kind, "done") == 0) {

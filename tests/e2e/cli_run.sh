@@ -203,4 +203,22 @@ fi
 w=workflows/product_complaint
 expect "the reference playbook runs" 0 "$h" run $w/product_complaint.play --events $w/trace.jsonl --directory $w/directory.json --mocks $w/mocks.json
 has "the escalation names the person added" "t1 escalated to level 1: craig"
+
+# A wait arm's `when` that raised an error is told in words, not as the record's JSON.
+cat > "$tmp/wf.play" <<'PLAY'
+playbook wf
+on test.event as ev case ev.k
+state s {
+  wait {
+    test.event as m when m.n > 1 -> done "big"
+    after 1h -> done "quiet"
+  }
+}
+PLAY
+printf '%s\n' '{"at":"2026-06-15T09:00:00Z","event":{"source":"test","type":"event","id":"e1","data":{"k":"a","n":0}}}' \
+  '{"at":"2026-06-15T09:10:00Z","event":{"source":"test","type":"event","id":"e2","data":{"k":"a","n":"x"}}}' \
+  '{"at":"2026-06-15T11:00:00Z","end":true}' > "$tmp/wf.jsonl"
+expect "a when that fails is taken as false" 0 "$h" run "$tmp/wf.play" --events "$tmp/wf.jsonl"
+has "and the timeline says so in words" "a wait arm's when failed, taken as false: $tmp/wf.play:5: can't order a string and an integer"
+hasnt "not as JSON" "when_failed {"
 plan
