@@ -115,6 +115,10 @@ static bool join(Value a, Value b, Value *out, char *why)
     return true;
 }
 
+/* The instants RFC 3339 can write: 0000-01-01T00:00:00Z up to 10000-01-01 (excluded). */
+#define TIME_FIRST_MS (-62167219200000LL)
+#define TIME_END_MS 253402300800000LL
+
 static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *hooks, char *why)
 {
     int64_t r;
@@ -160,6 +164,8 @@ static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *h
     }
     if (!ok)
         return fail(why, "time overflow%s%s", "", "");
+    if (type == VAL_TIME && (r < TIME_FIRST_MS || r >= TIME_END_MS))
+        return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
     *out = type == VAL_TIME ? value_time(r) : value_duration(r);
     return true;
 }

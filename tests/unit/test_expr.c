@@ -599,6 +599,11 @@ static const ExprCase CASES[] = {
     {"@2026-06-20T09:00:00Z", VALUE, "\"2026-06-20T09:00:00Z\""},
     {"@2026-06-20T09:00:00+03:00", VALUE, "\"2026-06-20T06:00:00Z\""},
     {"@2026-06-20T09:00:00Z + 1h", VALUE, "\"2026-06-20T10:00:00Z\""},
+    /* Was a bug: a time past year 9999 was made, and written with five digits, which is
+       not RFC 3339 (LANGUAGE.md "Time") */
+    {"@9999-12-30T23:59:59Z + 1d", VALUE, "\"9999-12-31T23:59:59Z\""},
+    {"@9999-12-31T23:59:59Z + 1d", ERROR, "the time is outside the years 0000 to 9999"},
+    {"@0000-01-01T00:00:00Z - 1s", ERROR, "the time is outside the years 0000 to 9999"},
     {"1h + @2026-06-20T09:00:00Z", VALUE, "\"2026-06-20T10:00:00Z\""},
     {"@2026-06-20T09:00:00Z - 30m", VALUE, "\"2026-06-20T08:30:00Z\""},
     {"@2024-02-28T12:00:00Z + 1d", VALUE, "\"2024-02-29T12:00:00Z\""},
