@@ -15,8 +15,10 @@
  * and folded.
  *
  * Many asks share a write transaction (a group commit of events that each start an
- * instance that asks): the first pass's findings are kept for the transaction
- * (Engine.ask_window), and the next ask in it reads only the instances begun since,
+ * instance that asks), and serve's rounds follow one another: the first pass's findings
+ * are kept for the transaction (Engine.ask_window) and for the next one when it begins
+ * from what this one committed (store_txn_follows: no other writer between, nothing
+ * aborted), and the next ask reads only the instances begun since,
  * while every `resolved` record the transaction writes in between is noted there
  * (ask_window_note, from record_put). An instance kept that has no decision after all
  * (a nested transaction that wrote its `resolved` record was undone) is folded and
@@ -61,6 +63,18 @@ static int decided_visit(void *context, StoreBytes key, StoreBytes value)
     return history_walk_entry(&walk, key, value);
 }
 
+/* Whether the window describes the store as the step's transaction sees it: it was kept
+   in this transaction, or in the one this transaction begins from, whose window it then
+   becomes. */
+static bool ask_window_current(Step *s)
+{
+    AskWindow *w = &s->engine->ask_window;
+    uint64_t serial = store_txn_serial(s->txn);
+    if (w->serial != 0 && w->serial != serial && w->serial == store_txn_follows(s->txn))
+        w->serial = serial;
+    return w->serial != 0 && w->serial == serial;
+}
+
 /* Fills the window kept for the step's transaction with the instances from `first`
    to `last` that may hold a decision, reading only those the window does not know. */
 static int ask_window_fill(Step *s, uint64_t first, uint64_t last)
@@ -68,7 +82,7 @@ static int ask_window_fill(Step *s, uint64_t first, uint64_t last)
     AskWindow *w = &s->engine->ask_window;
     uint64_t serial = store_txn_serial(s->txn);
     uint64_t from = first;
-    if (w->serial == serial && last >= w->last && first >= w->first) {
+    if (ask_window_current(s) && last >= w->last && first >= w->first) {
         size_t keep = 0;   /* those still in the window */
         for (size_t i = 0; i < w->count; i++)
             if (w->found[i] >= first)
@@ -100,7 +114,7 @@ static int ask_window_fill(Step *s, uint64_t first, uint64_t last)
 void ask_window_note(Step *s, uint64_t instance)
 {
     AskWindow *w = &s->engine->ask_window;
-    if (w->serial != store_txn_serial(s->txn) || instance < w->first || instance > w->last)
+    if (!ask_window_current(s) || instance < w->first || instance > w->last)
         return;   /* none kept, or the instance is read when the window reaches it */
     size_t at = w->count;
     while (at > 0 && w->found[at - 1] >= instance) {
@@ -120,7 +134,7 @@ void ask_window_note(Step *s, uint64_t instance)
 void ask_window_begun(Step *s, uint64_t instance)
 {
     AskWindow *w = &s->engine->ask_window;
-    if (w->serial == store_txn_serial(s->txn) && instance == w->last + 1)
+    if (ask_window_current(s) && instance == w->last + 1)
         w->last = instance;
 }
 

@@ -100,8 +100,9 @@ static inline void engine_put_le32(StrBuf *out, size_t n)
 
 /* What the asks of one write transaction learnt of the latest instances, so that the
    next ask in it reads only the instances begun since (engine_ask_context.c): valid
-   while store_txn_serial is `serial`; every `resolved` record the transaction writes
-   after is noted in it (ask_window_note). */
+   while store_txn_serial is `serial`, and in the next write transaction when that one
+   begins from what this one committed (store_txn_follows); every `resolved` record
+   written after is noted in it (ask_window_note). */
 typedef struct AskWindow {
     uint64_t serial;                /* 0: nothing kept */
     uint64_t first, last;           /* the instances looked at */

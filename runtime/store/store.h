@@ -140,6 +140,11 @@ uint64_t store_changes(const StoreTxn *txn);
 /* A number no other top-level transaction of this process had (nested ones give their
    root's; 0 for NULL): what a cache kept for the length of one transaction checks. */
 uint64_t store_txn_serial(const StoreTxn *txn);
+/* For a write transaction that begins from exactly what this Store's last top-level
+   write transaction committed (no commit by another process or Store between, and that
+   transaction not aborted), that transaction's serial; else 0 (also for reads and
+   NULL). A cache kept for one write transaction may so be kept for the next. */
+uint64_t store_txn_follows(const StoreTxn *txn);
 /* Whether the map filled somewhere in `txn`'s tree: store_write will grow the map and
    run its work again, whatever the work returns. */
 bool store_full(const StoreTxn *txn);

@@ -113,6 +113,10 @@ struct Store {
     /* store_commits and store_durable: counted while the transaction's write.lock is
        still held (store_commit), so commits of two threads count in their order */
     _Atomic uint64_t commits, durable;
+    /* The last top-level write transaction this Store committed: its serial, and the
+       LMDB transaction number the store stood at right after (store_txn_follows);
+       under gate_lock */
+    uint64_t last_write_serial, last_write_txnid;
     StoreGrow grow;          /* serve's data.mdb kept ahead of LMDB's use (store_grow.c) */
 };
 
@@ -126,6 +130,7 @@ struct StoreTxn {
     uint64_t changes;       /* on the root: puts and deletes tried in the tree (store_changes) */
     unsigned scanning;      /* bit per table being scanned by store_scan */
     uint64_t serial;        /* on the root: store_txn_serial */
+    uint64_t follows;       /* on a root write: store_txn_follows */
     /* In a write transaction, a cursor per table for its gets, puts and deletes, opened
        at the first and kept until the transaction ends (LMDB closes a write
        transaction's cursors then): a key near the last one (the next record of an
@@ -460,6 +465,11 @@ int store_begin(Store *store, bool write, StoreTxn **out)
         txn_grow_ahead(store);
     static _Atomic uint64_t serials;
     txn->serial = ++serials;
+    if (write) {   /* under the gate's lock: another thread's commit may be recording them */
+        pthread_mutex_lock(&store->gate_lock);
+        txn->follows = mdb_txn_id(txn->txn) == store->last_write_txnid + 1 ? store->last_write_serial : 0;
+        pthread_mutex_unlock(&store->gate_lock);
+    }
     *out = txn;
     return STORE_OK;
 }
@@ -547,8 +557,13 @@ int store_commit(StoreTxn *txn)
     size_t id = mdb_txn_id(txn->txn);   /* a write transaction's: the number it commits as */
     int code = store_code(txn, mdb_txn_commit(txn->txn));
     MDB_envinfo info;   /* LMDB moves its last commit's number only when it wrote (write.lock still held) */
-    if (code == STORE_OK && root_write && mdb_env_info(store->env, &info) == MDB_SUCCESS)
+    if (code == STORE_OK && root_write && mdb_env_info(store->env, &info) == MDB_SUCCESS) {
         durable_count(store, info.me_last_txnid >= id);
+        pthread_mutex_lock(&store->gate_lock);
+        store->last_write_serial = txn->serial;
+        store->last_write_txnid = info.me_last_txnid;
+        pthread_mutex_unlock(&store->gate_lock);
+    }
     txn_free(txn);
     return code;
 }
@@ -740,6 +755,11 @@ uint64_t store_changes(const StoreTxn *txn)
 uint64_t store_txn_serial(const StoreTxn *txn)
 {
     return txn == NULL ? 0 : txn_root((StoreTxn *)txn)->serial;
+}
+
+uint64_t store_txn_follows(const StoreTxn *txn)
+{
+    return txn == NULL ? 0 : txn_root((StoreTxn *)txn)->follows;
 }
 
 bool store_full(const StoreTxn *txn)
@@ -1319,6 +1339,9 @@ static int store_reopen(Store *store)
         store->env = NULL;
     }
     store_guard_close(&store->guard, true);
+    pthread_mutex_lock(&store->gate_lock);
+    store->last_write_serial = store->last_write_txnid = 0;   /* no write follows one before */
+    pthread_mutex_unlock(&store->gate_lock);
     char id[sizeof store->id];
     memcpy(id, store->id, sizeof id);
     code = store_guard_enter(&store->guard, store->dir, false, store->read_only, NULL, 0);

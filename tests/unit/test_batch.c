@@ -63,6 +63,7 @@
 #include <jansson.h>
 
 #include "engine_internal.h"
+#include "engine_outbox_entry.h"
 #include "store.h"
 #include "strbuf.h"
 #include "testdir.h"
@@ -1146,6 +1147,100 @@ static void test_brief_hook_hears_what_the_json_hook_hears(void **state)
     env_close(&brief_env);
 }
 
+/* ---- similar past decisions across rounds -------------------------------------- */
+
+/* The tasks of the "similar" list the asked message about `task` carries, comma-separated
+   in their order, into `out` ("-" when no such message is in the outbox). */
+typedef struct SimilarFind {
+    const char *task;
+    char *out;
+    size_t size;
+} SimilarFind;
+
+static int similar_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)key;
+    SimilarFind *find = context;
+    OutboxEntry entry;
+    char why[256];
+    if (outbox_entry_load(value.data, value.len, &entry, why, sizeof why) != STORE_OK)
+        fail_msg("an outbox entry does not load: %s", why);
+    json_t *message = entry.has_message ? outbox_entry_message_json(&entry) : NULL;
+    const char *about = json_string_value(json_object_get(message, "about"));
+    const char *task = json_string_value(json_object_get(message, "task"));
+    if (about && task && strcmp(about, "asked") == 0 && strcmp(task, find->task) == 0) {
+        size_t i, len = 0;
+        json_t *decision;
+        find->out[0] = '\0';
+        json_array_foreach(json_object_get(message, "similar"), i, decision)
+            len += (size_t)snprintf(find->out + len, find->size - len, "%s%s", i ? "," : "",
+                                    json_string_value(json_object_get(decision, "task")));
+    }
+    json_decref(message);
+    outbox_entry_free(&entry);
+    return STORE_OK;
+}
+
+static void similar_of(Env *env, const char *task, char *out, size_t size)
+{
+    SimilarFind find = {task, out, size};
+    StoreTxn *txn;
+    snprintf(out, size, "-");
+    assert_int_equal(store_begin(env->store, false, &txn), STORE_OK);
+    assert_int_equal(store_scan(txn, TABLE_OUTBOX, store_bytes(NULL, 0), store_bytes(NULL, 0), similar_visit, &find),
+                     STORE_OK);
+    store_abort(txn);
+}
+
+/* One input applied as serve applies a round: streamed, then committed. */
+static void round_of(Env *env, Batch *b, int64_t now)
+{
+    assert_int_equal(apply_streamed(env, b, now), ENGINE_OK);
+    for (size_t i = 0; i < b->count; i++)
+        if (b->in[i].result != ENGINE_OK)
+            fail_msg("input %zu of the round: %s", i, b->in[i].why);
+    batch_free(b);
+    batch_init(b);
+}
+
+/* An ask's similar decisions (engine_ask_context.c) are what the record holds when its
+   step commits, also when the engine keeps what it learnt from one round to the next:
+   a decision of the round before is in the next ask's list, and one another engine
+   committed between two rounds (another writer: the window is read again) too. */
+static void test_similar_decisions_across_rounds(void **state)
+{
+    char dir[128], got[256];
+    make_origin(*state, "rounds");
+    path_of(dir, sizeof dir, *state, "rounds");
+    Env env;
+    env_open(&env, dir);
+    Batch b;
+    batch_init(&b);
+    add_event(&b, "desk.ticket", "e1", "{\"key\": \"k1\", \"size\": 1}");
+    round_of(&env, &b, T0 + MINUTE);
+    similar_of(&env, "t1", got, sizeof got);
+    assert_string_equal(got, "");
+    add_answer(&b, "t1", "ana", "take");
+    round_of(&env, &b, T0 + 2 * MINUTE);
+    add_event(&b, "desk.ticket", "e2", "{\"key\": \"k2\", \"size\": 2}");
+    round_of(&env, &b, T0 + 3 * MINUTE);
+    similar_of(&env, "t2", got, sizeof got);
+    assert_string_equal(got, "t1");
+
+    EngineOptions other_options = {0};
+    Engine *other = engine_new(env.store, &other_options);   /* another writer between rounds */
+    assert_non_null(other);
+    char why[256] = "";
+    assert_int_equal(engine_answer(other, "t2", "ana", "drop", NULL, T0 + 4 * MINUTE, why, sizeof why), ENGINE_OK);
+    engine_free(other);
+    add_event(&b, "desk.ticket", "e3", "{\"key\": \"k3\", \"size\": 3}");
+    round_of(&env, &b, T0 + 5 * MINUTE);
+    similar_of(&env, "t3", got, sizeof got);
+    assert_string_equal(got, "t2,t1");
+    batch_free(&b);
+    env_close(&env);
+}
+
 int main(void)
 {
     /* fault_point reads the variable once, at the first point this process passes */
@@ -1169,6 +1264,7 @@ int main(void)
         T(test_streamed_batch_with_a_growing_map),
         T(test_streamed_batch_with_a_refusal_after_writing),
         T(test_streamed_batch_with_a_failure_after_writing),
+        T(test_similar_decisions_across_rounds),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     remove(crash_log);

@@ -952,6 +952,76 @@ static void test_two_processes_share_a_store(void **state)
     store_close(store);
 }
 
+/* store_txn_follows: a write transaction names the last one this Store committed when it
+   begins from exactly what that one left (also when it wrote nothing, or after one that
+   was aborted), and 0 when another process committed between; reads name none. */
+static uint64_t begin_write(Store *store, StoreTxn **txn)
+{
+    assert_int_equal(store_begin(store, true, txn), STORE_OK);
+    return store_txn_serial(*txn);
+}
+
+static void test_write_follows_the_last_commit(void **state)
+{
+    Fixture *f = *state;
+    Store *store = open_ok(f->db, &QUICK);
+    StoreTxn *txn, *nested, *read;
+    uint64_t first = begin_write(store, &txn);
+    assert_int_equal(store_put(txn, TABLE_SEEN, text("a"), text("1")), STORE_OK);
+    assert_int_equal(store_commit(txn), STORE_OK);
+
+    uint64_t second = begin_write(store, &txn);
+    assert_true(second != first);
+    assert_int_equal(store_txn_follows(txn), first);
+    assert_int_equal(store_begin_nested(txn, &nested), STORE_OK);
+    assert_int_equal(store_txn_follows(nested), first);     /* its root's */
+    store_abort(nested);
+    assert_int_equal(store_commit(txn), STORE_OK);          /* wrote nothing */
+
+    assert_int_equal(store_begin(store, false, &read), STORE_OK);
+    assert_int_equal(store_txn_follows(read), 0);
+    store_abort(read);
+
+    uint64_t third = begin_write(store, &txn);
+    assert_int_equal(store_txn_follows(txn), second);
+    assert_int_equal(store_put(txn, TABLE_SEEN, text("b"), text("2")), STORE_OK);
+    store_abort(txn);                                       /* undone: the store is as second left it */
+    begin_write(store, &txn);
+    assert_int_equal(store_txn_follows(txn), second);
+    assert_int_equal(store_put(txn, TABLE_SEEN, text("c"), text("3")), STORE_OK);
+    uint64_t fourth = store_txn_serial(txn);
+    assert_true(fourth != third);
+    assert_int_equal(store_commit(txn), STORE_OK);
+
+    fflush(NULL);
+    pid_t pid = fork();                                     /* another process commits */
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        Store *other = NULL;
+        char why[256];
+        int rc = store_open(f->db, &EXISTING, &other, why, sizeof why);
+        StoreTxn *t = NULL;
+        if (rc == STORE_OK)
+            rc = store_begin(other, true, &t);
+        if (rc == STORE_OK)
+            rc = store_put(t, TABLE_SEEN, text("child"), text("4"));
+        if (rc == STORE_OK)
+            rc = store_commit(t);
+        _exit(rc == STORE_OK ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    begin_write(store, &txn);
+    assert_int_equal(store_txn_follows(txn), 0);
+    assert_int_equal(store_commit(txn), STORE_OK);
+    begin_write(store, &txn);                               /* and from here on again */
+    assert_true(store_txn_follows(txn) != 0);
+    store_abort(txn);
+    assert_int_equal(store_txn_follows(NULL), 0);
+    store_close(store);
+}
+
 /* ---- messages ------------------------------------------------------------------ */
 
 static void test_strerror_names_every_code(void **state)
@@ -1051,6 +1121,7 @@ int main(void)
         T(test_growth_waits_for_other_threads),
         T(test_two_processes_share_a_store),
         T(test_sync_root_later_counts_durable_commits),
+        T(test_write_follows_the_last_commit),
         cmocka_unit_test(test_strerror_names_every_code),
 #undef T
     };
