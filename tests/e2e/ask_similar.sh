@@ -29,20 +29,7 @@ printf '{"people": {"anna": {"name": "Anna", "email": "anna@example.com"}, "lars
 cat > "$tmp/connectors.json" <<JSON
 {"req": {"kind": "webhook"}, "mail": {"kind": "smtp", "url": "smtp://127.0.0.1:$sp", "from": "huddle@example.com"}}
 JSON
-cat > "$tmp/approve.play" <<'PLAY'
-playbook approve
-
-on req.spend as r
-
-state decide {
-  tag r.kind
-  ask person("anna") "Approve {r.what}?" choices yes "Yes", no "No" within 1h {
-    yes -> done "approved"
-    no -> done "refused"
-    timeout -> done "nobody"
-  }
-}
-PLAY
+cp "$TOP/tests/e2e/outbox/approve.play" "$tmp/approve.play"   # tag r.kind, ask anna yes/no within 1h
 cat > "$tmp/other.play" <<'PLAY'
 playbook other
 

@@ -25,20 +25,7 @@ anna_hash=$(printf %s anna-token | sha256sum | cut -c1-64)
 feeder_hash=$(printf %s feeder-token | sha256sum | cut -c1-64)
 printf '{"anna": {"sha256": "%s", "person": "anna"}, "feeder": {"sha256": "%s", "on_behalf": true, "may": ["events"]}}\n' \
   "$anna_hash" "$feeder_hash" > "$tmp/tokens.json"
-cat > "$tmp/approve.play" <<'PLAY'
-playbook approve
-
-on req.spend as r
-
-state decide {
-  tag r.kind
-  ask person("anna") "Approve {r.what}?" choices yes "Yes", no "No" within 1h {
-    yes -> done "approved"
-    no -> done "refused"
-    timeout -> done "nobody"
-  }
-}
-PLAY
+cp "$TOP/tests/e2e/outbox/approve.play" "$tmp/approve.play"   # tag r.kind, ask anna yes/no within 1h
 expect "directory load" 0 "$h" directory load "$tmp/dir.json" --db "$db"
 expect "deploy" 0 "$h" deploy "$tmp/approve.play" --db "$db" --connectors "$tmp/connectors.json"
 serve_start "$db" --connectors "$tmp/connectors.json" || { no "serve starts" "$tmp/serve.log"; plan; exit 0; }
