@@ -7,6 +7,8 @@
  * not visible from here (a var inside a fn, `now()` in a const).
  */
 #include "check_internal.h"
+#include "modules.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -173,7 +175,8 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
 
 /* ---- names ---- */
 
-static void check_suggest_visible(CheckCtx *c, Diag *diag, const char *name)
+/* Hints the closest visible name; returns whether there was one. */
+static bool check_suggest_visible(CheckCtx *c, Diag *diag, const char *name)
 {
     unsigned n = c->local_count + c->globals.count;
     const char **names = arena_alloc(c->arena, sizeof(char *) * (n + 1));
@@ -183,7 +186,10 @@ static void check_suggest_visible(CheckCtx *c, Diag *diag, const char *name)
     for (unsigned i = 0; i < c->globals.cap; i++)
         if (c->globals.keys[i])
             names[k++] = c->globals.keys[i];
-    check_suggest(c, diag, name, names, k);
+    const char *best = text_closest(name, names, k);
+    if (best)
+        diag_hint(c->diags, diag, "did you mean '%s'?", best);
+    return best != NULL;
 }
 
 static const char *check_place_rule(CheckPlace place)
@@ -226,6 +232,18 @@ static bool check_visible(CheckCtx *c, Symbol *sym, Span at)
     return false;
 }
 
+/* An unknown name: a stdlib module not brought in with `use` says so, anything else
+   gets the closest visible name, else `otherwise` as a hint (NULL: none). */
+static void check_unknown_name(CheckCtx *c, const AstName *name, const char *otherwise)
+{
+    Diag *d = check_error(c, name->span, "unknown name '%s'", name->text);
+    if (stdlib_module_find(name->text))
+        diag_hint(c->diags, d, "'%s' is a stdlib module: write 'use %s' at the top to use its fns and consts",
+                  name->text, name->text);
+    else if (!check_suggest_visible(c, d, name->text) && otherwise)
+        diag_hint(c->diags, d, "%s", otherwise);
+}
+
 static CheckType check_name(CheckCtx *c, AstExpr *expr)
 {
     const AstName *name = &expr->as.name;
@@ -236,8 +254,7 @@ static CheckType check_name(CheckCtx *c, AstExpr *expr)
                         name->text, name->text);
             return TYPE_ANY;
         }
-        Diag *d = check_error(c, name->span, "unknown name '%s'", name->text);
-        check_suggest_visible(c, d, name->text);
+        check_unknown_name(c, name, NULL);
         return TYPE_ANY;
     }
     if (!check_visible(c, sym, name->span))
@@ -459,6 +476,12 @@ static CheckType check_call(CheckCtx *c, AstExpr *expr)
                                       "module '%s' has no fn '%s'", m->name, shown);
                 check_suggest_map(c, d, shown, &m->members);
             }
+        } else if (!module) {
+            /* `severity.level(x)` without `use severity`, or `kb.lookup(x)` as a value */
+            const AstName *object = &callee->as.field.object->as.name;
+            char *hint = arena_printf(c->arena, "a connector's operation is a statement: let x = call %s.%s(...)",
+                                      object->text, callee->as.field.field.text);
+            check_unknown_name(c, object, hint);
         } else {
             check_error(c, callee->span, "only fns and builtins can be called");
         }
