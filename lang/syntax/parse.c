@@ -268,6 +268,12 @@ static bool parse_wants_operand(int kind)
     }
 }
 
+static bool parse_is_comparison(int kind)
+{
+    return kind == '<' || kind == '>' || kind == EQ || kind == NE || kind == LE || kind == GE ||
+           kind == KW_IN;
+}
+
 static bool parse_expects(const char *const *expected, int count, const char *symbol)
 {
     for (int i = 0; i < count; i++)
@@ -305,6 +311,10 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
         diag_hint(ctx->diags, diag, "arms are written with '->'");
     } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {
         diag_hint(ctx->diags, diag, "to compare, write '=='");
+    } else if (parse_is_comparison(bad->kind) && !parse_wants_operand(ctx->prev_prev_kind)) {
+        /* after a whole operand a comparison is refused only for following another */
+        diag_hint(ctx->diags, diag, "comparisons and 'in' do not chain: join them with 'and', "
+                  "such as 0 < x and x < 10");
     } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
         diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
     }
