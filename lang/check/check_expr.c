@@ -397,7 +397,8 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     case BUILTIN_LEN:
         if (type_known(args[0]) && args[0] != TYPE_STRING && args[0] != TYPE_LIST &&
             args[0] != TYPE_MAP && args[0] != TYPE_NULL)
-            check_arg_type(c, call, 0, args[0], TYPE_STRING, name);
+            check_error(c, ((AstExpr *)call->as.call.args.items[0])->span,
+                        "len needs a string, a list or a map here, not %s", check_type_name(args[0]));
         break;
     case BUILTIN_LOWER: case BUILTIN_UPPER: case BUILTIN_TRIM:
         check_arg_type(c, call, 0, args[0], TYPE_STRING, name);
