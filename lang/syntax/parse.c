@@ -101,6 +101,7 @@ static int parse_read(ParseCtx *ctx, LexToken *token)
         ctx->last_popped_brace = ctx->braces[--ctx->brace_count];
         ctx->last_popped = true;
     }
+    ctx->prev4_kind = ctx->prev3_kind;
     ctx->prev3_kind = ctx->prev_prev_kind;
     ctx->prev_prev_kind = ctx->prev_kind;
     ctx->prev_kind = kind;
@@ -311,6 +312,9 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
         diag_hint(ctx->diags, diag, "arms are written with '->'");
     } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {
         diag_hint(ctx->diags, diag, "to compare, write '=='");
+    } else if (ctx->prev4_kind == ARROW && ctx->prev3_kind == KW_GOTO) {
+        /* `-> goto s`: the target was read as a state called `goto` */
+        diag_hint(ctx->diags, diag, "an arm's target is the state's name alone: write '-> NAME', not '-> goto NAME'");
     } else if (parse_is_comparison(bad->kind) && !parse_wants_operand(ctx->prev_prev_kind)) {
         /* after a whole operand a comparison is refused only for following another */
         diag_hint(ctx->diags, diag, "comparisons and 'in' do not chain: join them with 'and', "
