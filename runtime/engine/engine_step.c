@@ -24,7 +24,7 @@ static bool instance_stalled(const Instance *in)
    fire in the same batch and might set itself again (`remind every 0s`, `wait { after
    0s -> same_state }`), forever, under the write lock. Such a timer stalls the instance
    with the reason instead, and is not set. */
-static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
+static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind, bool too_late)
 {
     char at[40], now[40];
     time_text(due, at);
@@ -35,10 +35,15 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
     if (bc && bc->source_name && in->frame)
         snprintf(where, sizeof where, "%s:%u: ", bc->source_name, bc_line_of(bc, in->frame->pc));
     char message[600];
-    snprintf(message, sizeof message,
-             "%sthe %s timer would be due at %s, but a timer must be due after the engine time "
-             "that sets it (%s): its duration must be positive; no timer is set",
-             where, kind, at, now);
+    if (too_late)
+        snprintf(message, sizeof message,
+                 "%sthe %s timer would be due past the year 9999, which RFC 3339 cannot write: "
+                 "its duration is too long; no timer is set", where, kind);
+    else
+        snprintf(message, sizeof message,
+                 "%sthe %s timer would be due at %s, but a timer must be due after the engine time "
+                 "that sets it (%s): its duration must be positive; no timer is set",
+                 where, kind, at, now);
     record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
 }
@@ -47,9 +52,10 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
 {
     if (instance_stalled(in))
         return false;
-    if (due > s->now)
+    bool too_late = due >= 253402300800000LL;   /* 10000-01-01T00:00:00Z */
+    if (due > s->now && !too_late)
         return true;
-    timer_refuse(s, in, due, kind);
+    timer_refuse(s, in, due, kind, too_late);
     return false;
 }
 

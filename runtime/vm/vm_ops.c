@@ -134,6 +134,8 @@ static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *h
         }
         if (hooks->add_business(hooks->context, a.as.ms, b, &r, why, VM_WHY) < 0)
             return false;
+        if (r < TIME_FIRST_MS || r >= TIME_END_MS)
+            return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
         *out = value_time(r);
         return true;
     }
