@@ -294,20 +294,37 @@ static bool parse_is_keyword_symbol(const char *symbol)
     return true;
 }
 
+static bool parse_is_who_keyword(int kind)
+{
+    return kind == KW_PERSON || kind == KW_TEAM || kind == KW_ONCALL || kind == KW_ROLE ||
+           kind == KW_OWNER || kind == KW_LEAD;
+}
+
+/* `wants_who`: a who-expression could have come where the parser stopped. */
 static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
-                           const char *const *expected, int count)
+                           const char *const *expected, int count, bool wants_who)
 {
     const LexToken *bad = &ctx->last;
     if (ctx->unclosed_brace) {
         diag_hint(ctx->diags, diag, "the '{' on line %u is never closed", ctx->unclosed_brace);
     } else if (ctx->map_before) {
         diag_hint(ctx->diags, diag, "the '{' before it starts a map here: is an operand missing before '{'?");
+    } else if (ctx->prev_prev_kind == KW_MANAGER && bad->kind != '(') {
+        diag_hint(ctx->diags, diag, "a bare 'manager' is only for 'escalate to manager'; here say whose: "
+                  "manager(person(\"id\"))");
+    } else if (wants_who) {
+        diag_hint(ctx->diags, diag, "name whom: person(\"id\"), team(\"id\"), oncall(\"team\"), "
+                  "role(\"name\", SCOPE), owner(\"kind\", KEY), manager(WHO) or lead(\"team\")");
+
     } else if (parse_expects(expected, count, "'{'") && parse_is_ask_clause(bad->kind)) {
         diag_hint(ctx->diags, diag,
                   "an ask's clauses come in this order: choices, within, escalate, remind every, show, as");
     } else if (parse_expects(expected, count, "a name") && parse_is_keyword_symbol(got)) {
         diag_hint(ctx->diags, diag, "'%.*s' is a keyword; choose another name",
                   (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
+    } else if (parse_is_who_keyword(bad->kind)) {
+        diag_hint(ctx->diags, diag, "a who-expression is not a value: write it where people are "
+                  "asked or told (ask, notify, escalate to)");
     } else if (bad->kind == '=' && ctx->src->text[bad->span.end] == '>') {
         diag_hint(ctx->diags, diag, "arms are written with '->'");
     } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {
@@ -351,6 +368,8 @@ static int parse_useful_expected(const char **expected, int count)
 void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
                                const char **expected, int count)
 {
+    /* where any name may come (`goto`, `state`), keywords included, no WHO is wanted */
+    bool wants_who = parse_expects(expected, count, "person") && !parse_expects(expected, count, "a name");
     count = parse_useful_expected(expected, count);
     if (!parse_begin_recovery(ctx) || ctx->last.kind == LEX_ERROR)
         return;  /* said already, by us or by the lexer */
@@ -393,7 +412,7 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
     }
     Diag *diag = diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "%s", strbuf_text(&message));
     strbuf_free(&message);
-    parse_add_hint(ctx, diag, got, expected, count);
+    parse_add_hint(ctx, diag, got, expected, count, wants_who);
 }
 
 static void parse_too_deep(ParseCtx *ctx, Span at)
