@@ -5,6 +5,7 @@
  * JSON object on stdout: {"diagnostics": [...], "errors": N, "warnings": N}.
  */
 #include <jansson.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,13 +216,13 @@ static int cli_write_output(const char *out_path, const char *text, bool svg)
         return CLI_OK;
     }
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
-    if (!out) {
-        perror(out_path);
+    bool written = out && fputs(text, out) >= 0;
+    if (out && out_path && fclose(out) != 0)
+        written = false;
+    if (!written) {
+        fprintf(stderr, "huddle: can't write %s: %s\n", out_path ? out_path : "the graph", strerror(errno));
         return CLI_SYSTEM;
     }
-    fputs(text, out);
-    if (out_path)
-        fclose(out);
     return CLI_OK;
 }
 
