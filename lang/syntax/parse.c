@@ -294,6 +294,21 @@ static bool parse_is_keyword_symbol(const char *symbol)
     return true;
 }
 
+/* `hours`, `day`, ...: a long duration unit, read as a name when its number is on the
+   line before. */
+static bool parse_is_unit_word(const ParseCtx *ctx, const LexToken *token)
+{
+    static const char *const UNITS[] = {"second", "minute", "hour", "day", "week"};
+    const char *text = ctx->src->text + token->span.start;
+    size_t len = token->span.end - token->span.start;
+    for (size_t i = 0; i < sizeof UNITS / sizeof UNITS[0]; i++) {
+        size_t n = strlen(UNITS[i]);
+        if ((len == n || (len == n + 1 && text[n] == 's')) && strncmp(text, UNITS[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool parse_is_who_keyword(int kind)
 {
     return kind == KW_PERSON || kind == KW_TEAM || kind == KW_ONCALL || kind == KW_ROLE ||
@@ -336,6 +351,9 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
         /* after a whole operand a comparison is refused only for following another */
         diag_hint(ctx->diags, diag, "comparisons and 'in' do not chain: join them with 'and', "
                   "such as 0 < x and x < 10");
+    } else if (bad->kind == IDENT && ctx->prev_prev_kind == INT && parse_is_unit_word(ctx, bad)) {
+        diag_hint(ctx->diags, diag, "a duration is written on one line: the number and its unit "
+                  "together, such as 4 hours");
     } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
         diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
     }
