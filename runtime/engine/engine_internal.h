@@ -696,6 +696,9 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
 int step_retry(Step *s, Instance *in, int goto_state);
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
+/* The instance stalls at its suspension (an ask or wait that could not be set up): a
+   `stalled` record whose error is "FILE:LINE: message", as the VM's own errors are. */
+void step_stall_here(Step *s, Instance *in, const char *message);
 /* Whether a timer due at `due` may be set: only after the step's engine time, and not
    on a stalled instance. A due at or before it stalls the instance with the reason
    (so nothing can fire in a loop under the write lock); false then. */
