@@ -157,6 +157,12 @@ int cli_check(int argc, char **argv)
         if (!front) {
             if (status != CLI_SYSTEM)
                 status = failed;
+            if (failed == CLI_REFUSED) {   /* unreadable: an error of the file, in --json too */
+                errors++;
+                if (list)
+                    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "file", files[i], "severity",
+                                                          "error", "message", "the file can't be read"));
+            }
             continue;
         }
         if (cli_check_front_consts(front) == BC_NO_MEMORY) {
