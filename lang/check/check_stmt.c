@@ -363,8 +363,8 @@ static bool check_ladder_units(const DurationLit *d, int *family, int64_t *amoun
 
 /* A duration that folds to a constant of zero or less is refused: its timer would be
    due at or before the moment that sets it, and the instance would stall there. */
-static void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
-                                    const char *example)
+void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
+                             const char *example)
 {
     DurationLit d;
     if (!expr || !check_fold_duration(c, expr, &d) || (d.business ? d.count >= 1 : d.seconds >= 1))
@@ -373,7 +373,9 @@ static void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char
         ? check_error(c, expr->span, "%s needs a positive duration, not %lld business %s", what,
                       (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
         : check_error(c, expr->span, "%s needs a positive duration, not %llds", what, (long long)d.seconds);
-    diag_hint(c->diags, diag, "a timer is due some time after the moment it is set, such as: %s", example);
+    diag_hint(c->diags, diag, "%s, such as: %s", strncmp(what, "'for'", 5) == 0 || strstr(what, "window")
+              ? "it must span some time to hold any event" : "a timer is due some time after the moment it is set",
+              example);
 }
 
 static void check_ladder(CheckCtx *c, AstAsk *ask)
