@@ -119,6 +119,32 @@ bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const ch
     return false;
 }
 
+/* A constant condition: true, false, a const holding one, or `not` of one. */
+static bool check_fold_bool(CheckCtx *c, const AstExpr *expr, bool *value)
+{
+    if (!expr || check_fold_too_deep(c))
+        return false;
+    bool ok = false;
+    c->fold_depth++;
+    switch (expr->kind) {
+    case EX_BOOL:
+        *value = expr->as.boolean;
+        ok = true;
+        break;
+    case EX_NAME:
+        ok = check_fold_bool(c, check_const_expr(c, expr), value);
+        break;
+    case EX_NOT:
+        ok = check_fold_bool(c, expr->as.operand, value);
+        *value = !*value;
+        break;
+    default:
+        break;
+    }
+    c->fold_depth--;
+    return ok;
+}
+
 bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
 {
     if (!expr || check_fold_too_deep(c))
@@ -135,6 +161,12 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
     case EX_NAME:
         ok = check_fold_duration(c, check_const_expr(c, expr), value);
         break;
+    case EX_IF: {   /* `if true then 30s else 2m`, through consts too */
+        bool cond;
+        if (check_fold_bool(c, expr->as.cond.cond, &cond))
+            ok = check_fold_duration(c, cond ? expr->as.cond.then_expr : expr->as.cond.else_expr, value);
+        break;
+    }
     case EX_NEG:
         if (check_fold_duration(c, expr->as.operand, &a) && !a.business && a.seconds != INT64_MIN) {
             ok = true;
