@@ -354,6 +354,8 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
     } else if (bad->kind == IDENT && ctx->prev_prev_kind == INT && parse_is_unit_word(ctx, bad)) {
         diag_hint(ctx->diags, diag, "a duration is written on one line: the number and its unit "
                   "together, such as 4 hours");
+    } else if (bad->kind == QQINTERP_END && ctx->prev_prev_kind == QQINTERP_START) {
+        diag_hint(ctx->diags, diag, "write '{{' and '}}' for literal braces");
     } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
         diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
     }
@@ -402,6 +404,9 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
             strbuf_printf(&message, "missing '}' before '%.*s'",
                           (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
         count = 0;
+    } else if (bad->kind == QQINTERP_END && ctx->prev_prev_kind == QQINTERP_START) {
+        strbuf_puts(&message, "an interpolation needs an expression between '{' and '}'");
+        count = -1;   /* nothing more to say: the hint does */
     } else if (bad->kind == END) {
         strbuf_puts(&message, "unexpected end of file");
     } else if (bad->kind == IDENT || bad->kind == INT || bad->kind == FLOAT ||
