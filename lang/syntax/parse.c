@@ -407,6 +407,8 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
     } else if (bad->kind == QQINTERP_END && ctx->prev_prev_kind == QQINTERP_START) {
         strbuf_puts(&message, "an interpolation needs an expression between '{' and '}'");
         count = -1;   /* nothing more to say: the hint does */
+    } else if (bad->kind == QQINTERP_END) {
+        strbuf_puts(&message, "unexpected '}' ending the interpolation");
     } else if (bad->kind == END) {
         strbuf_puts(&message, "unexpected end of file");
     } else if (bad->kind == IDENT || bad->kind == INT || bad->kind == FLOAT ||
