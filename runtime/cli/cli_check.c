@@ -269,7 +269,8 @@ int cli_graph(int argc, char **argv)
     graph_dot(front->program, &dot);
     if (instance) {
         const char *env = getenv("HUDDLE_DB");
-        status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance, &dot);
+        status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance,
+                                      front->program->name.text, &dot);
     }
     if (status == CLI_OK)
         status = cli_write_output(out_path, strbuf_text(&dot), svg);
