@@ -742,6 +742,15 @@ int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, cons
     return STORE_OK;
 }
 
+/* No comment, or only white space: a choice `with comment` needs words. */
+static bool comment_is_blank(const char *comment)
+{
+    for (const char *c = comment; c && *c; c++)
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r' && *c != '\f' && *c != '\v')
+            return false;
+    return true;
+}
+
 static int task_check_answer(Step *s, const TaskRecord *task, const char *id, const char *by,
                              const char *choice, const char *comment, size_t *seat_out)
 {
@@ -751,7 +760,7 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     CodecView c, with_comment;
     bool needs_comment = task_choice(task, choice, &c) && codec_view_member(&c, "with_comment", &with_comment) &&
                          codec_view_kind(&with_comment) == CODEC_KIND_TRUE;
-    if (needs_comment && (!comment || !*comment))
+    if (needs_comment && comment_is_blank(comment))
         return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
     if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
         return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");

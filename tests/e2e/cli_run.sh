@@ -79,6 +79,7 @@ shown() { # shown DESCRIPTION MESSAGE LINE-2-JSON
 }
 shown "an unknown choice" "task t1 has no choice 'maybe' (its choices: yes, no)" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "maybe"}}'
 shown "a missing comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no"}}'
+shown "a blank comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no", "comment": " \t "}}'
 shown "a person with no seat" "mallory holds no seat on an open ask" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "mallory", "choice": "yes"}}'
 shown "an unknown task" "no task 't9'" '{"at": "2026-01-05T09:05:00Z", "answer": {"task": "t9", "by": "boss", "choice": "yes"}}'
 refused() { # refused DESCRIPTION MESSAGE LINE-2-JSON
