@@ -413,8 +413,15 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
         Symbol *sym = arg && arg->kind == EX_NAME ? check_lookup(c, arg->as.name.text) : NULL;
         if (sym)
             sym->used = true;
-        if (arg && (!sym || sym->kind != SYM_TRIGGER))
-            check_error(c, arg->span, "meta() takes a trigger's name");
+        if (arg && (!sym || sym->kind != SYM_TRIGGER)) {
+            Diag *d = check_error(c, arg->span, "meta() takes a trigger's name");
+            unsigned n = c->program->triggers.count;
+            const char **names = arena_alloc(c->arena, sizeof(char *) * (n + 1));
+            for (unsigned i = 0; i < n; i++)
+                names[i] = ((AstTrigger *)c->program->triggers.items[i])->name.text;
+            if (arg->kind == EX_NAME)
+                check_suggest(c, d, arg->as.name.text, names, n);
+        }
         return TYPE_MAP;
     }
     check_args(c, &call->as.call.args, args, 4);
