@@ -471,7 +471,7 @@ static void check_triggers(CheckCtx *c)
             check_expr(c, t->case_key);
         if (t->case_for) {
             check_duration(c, t->case_for, "'for'", false);
-            check_positive_duration(c, t->case_for, "'for'", "case KEY for 7d");
+            check_positive_duration(c, t->case_for, "'for'", false, "case KEY for 7d");
         }
         if (t->at_least) {
             int64_t n;
@@ -483,7 +483,7 @@ static void check_triggers(CheckCtx *c)
                     t->at_least_value = n;   /* what the compiler uses: one fold for both */
             }
             check_duration(c, t->window, "the threshold window", false);
-            check_positive_duration(c, t->window, "the threshold window", "at least 50 within 1h");
+            check_positive_duration(c, t->window, "the threshold window", false, "at least 50 within 1h");
         }
         c->current_trigger = NULL;
     }
