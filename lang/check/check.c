@@ -469,8 +469,10 @@ static void check_triggers(CheckCtx *c)
             check_condition(c, t->when, "'when'");
         if (t->case_key)
             check_expr(c, t->case_key);
-        if (t->case_for)
+        if (t->case_for) {
             check_duration(c, t->case_for, "'for'", false);
+            check_positive_duration(c, t->case_for, "'for'", false, "case KEY for 7d");
+        }
         if (t->at_least) {
             int64_t n;
             if (check_fold_count(c, t->at_least, &n,
@@ -481,6 +483,7 @@ static void check_triggers(CheckCtx *c)
                     t->at_least_value = n;   /* what the compiler uses: one fold for both */
             }
             check_duration(c, t->window, "the threshold window", false);
+            check_positive_duration(c, t->window, "the threshold window", false, "at least 50 within 1h");
         }
         c->current_trigger = NULL;
     }

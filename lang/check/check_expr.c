@@ -7,6 +7,8 @@
  * not visible from here (a var inside a fn, `now()` in a const).
  */
 #include "check_internal.h"
+#include "modules.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -117,6 +119,32 @@ bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const ch
     return false;
 }
 
+/* A constant condition: true, false, a const holding one, or `not` of one. */
+static bool check_fold_bool(CheckCtx *c, const AstExpr *expr, bool *value)
+{
+    if (!expr || check_fold_too_deep(c))
+        return false;
+    bool ok = false;
+    c->fold_depth++;
+    switch (expr->kind) {
+    case EX_BOOL:
+        *value = expr->as.boolean;
+        ok = true;
+        break;
+    case EX_NAME:
+        ok = check_fold_bool(c, check_const_expr(c, expr), value);
+        break;
+    case EX_NOT:
+        ok = check_fold_bool(c, expr->as.operand, value);
+        *value = !*value;
+        break;
+    default:
+        break;
+    }
+    c->fold_depth--;
+    return ok;
+}
+
 bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
 {
     if (!expr || check_fold_too_deep(c))
@@ -133,6 +161,12 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
     case EX_NAME:
         ok = check_fold_duration(c, check_const_expr(c, expr), value);
         break;
+    case EX_IF: {   /* `if true then 30s else 2m`, through consts too */
+        bool cond;
+        if (check_fold_bool(c, expr->as.cond.cond, &cond))
+            ok = check_fold_duration(c, cond ? expr->as.cond.then_expr : expr->as.cond.else_expr, value);
+        break;
+    }
     case EX_NEG:
         if (check_fold_duration(c, expr->as.operand, &a) && !a.business && a.seconds != INT64_MIN) {
             ok = true;
@@ -173,7 +207,8 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
 
 /* ---- names ---- */
 
-static void check_suggest_visible(CheckCtx *c, Diag *diag, const char *name)
+/* Hints the closest visible name; returns whether there was one. */
+static bool check_suggest_visible(CheckCtx *c, Diag *diag, const char *name)
 {
     unsigned n = c->local_count + c->globals.count;
     const char **names = arena_alloc(c->arena, sizeof(char *) * (n + 1));
@@ -183,7 +218,10 @@ static void check_suggest_visible(CheckCtx *c, Diag *diag, const char *name)
     for (unsigned i = 0; i < c->globals.cap; i++)
         if (c->globals.keys[i])
             names[k++] = c->globals.keys[i];
-    check_suggest(c, diag, name, names, k);
+    const char *best = text_closest(name, names, k);
+    if (best)
+        diag_hint(c->diags, diag, "did you mean '%s'?", best);
+    return best != NULL;
 }
 
 static const char *check_place_rule(CheckPlace place)
@@ -226,6 +264,18 @@ static bool check_visible(CheckCtx *c, Symbol *sym, Span at)
     return false;
 }
 
+/* An unknown name: a stdlib module not brought in with `use` says so, anything else
+   gets the closest visible name, else `otherwise` as a hint (NULL: none). */
+static void check_unknown_name(CheckCtx *c, const AstName *name, const char *otherwise)
+{
+    Diag *d = check_error(c, name->span, "unknown name '%s'", name->text);
+    if (stdlib_module_find(name->text))
+        diag_hint(c->diags, d, "'%s' is a stdlib module: write 'use %s' at the top to use its fns and consts",
+                  name->text, name->text);
+    else if (!check_suggest_visible(c, d, name->text) && otherwise)
+        diag_hint(c->diags, d, "%s", otherwise);
+}
+
 static CheckType check_name(CheckCtx *c, AstExpr *expr)
 {
     const AstName *name = &expr->as.name;
@@ -236,8 +286,7 @@ static CheckType check_name(CheckCtx *c, AstExpr *expr)
                         name->text, name->text);
             return TYPE_ANY;
         }
-        Diag *d = check_error(c, name->span, "unknown name '%s'", name->text);
-        check_suggest_visible(c, d, name->text);
+        check_unknown_name(c, name, NULL);
         return TYPE_ANY;
     }
     if (!check_visible(c, sym, name->span))
@@ -364,8 +413,15 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
         Symbol *sym = arg && arg->kind == EX_NAME ? check_lookup(c, arg->as.name.text) : NULL;
         if (sym)
             sym->used = true;
-        if (arg && (!sym || sym->kind != SYM_TRIGGER))
-            check_error(c, arg->span, "meta() takes a trigger's name");
+        if (arg && (!sym || sym->kind != SYM_TRIGGER)) {
+            Diag *d = check_error(c, arg->span, "meta() takes a trigger's name");
+            unsigned n = c->program->triggers.count;
+            const char **names = arena_alloc(c->arena, sizeof(char *) * (n + 1));
+            for (unsigned i = 0; i < n; i++)
+                names[i] = ((AstTrigger *)c->program->triggers.items[i])->name.text;
+            if (arg->kind == EX_NAME)
+                check_suggest(c, d, arg->as.name.text, names, n);
+        }
         return TYPE_MAP;
     }
     check_args(c, &call->as.call.args, args, 4);
@@ -380,7 +436,8 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     case BUILTIN_LEN:
         if (type_known(args[0]) && args[0] != TYPE_STRING && args[0] != TYPE_LIST &&
             args[0] != TYPE_MAP && args[0] != TYPE_NULL)
-            check_arg_type(c, call, 0, args[0], TYPE_STRING, name);
+            check_error(c, ((AstExpr *)call->as.call.args.items[0])->span,
+                        "len needs a string, a list or a map here, not %s", check_type_name(args[0]));
         break;
     case BUILTIN_LOWER: case BUILTIN_UPPER: case BUILTIN_TRIM:
         check_arg_type(c, call, 0, args[0], TYPE_STRING, name);
@@ -459,6 +516,12 @@ static CheckType check_call(CheckCtx *c, AstExpr *expr)
                                       "module '%s' has no fn '%s'", m->name, shown);
                 check_suggest_map(c, d, shown, &m->members);
             }
+        } else if (!module) {
+            /* `severity.level(x)` without `use severity`, or `kb.lookup(x)` as a value */
+            const AstName *object = &callee->as.field.object->as.name;
+            char *hint = arena_printf(c->arena, "a connector's operation is a statement: let x = call %s.%s(...)",
+                                      object->text, callee->as.field.field.text);
+            check_unknown_name(c, object, hint);
         } else {
             check_error(c, callee->span, "only fns and builtins can be called");
         }

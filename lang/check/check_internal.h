@@ -144,6 +144,10 @@ bool check_name_is_reserved(const char *name);
 CheckType check_expr(CheckCtx *c, AstExpr *expr);
 void check_condition(CheckCtx *c, AstExpr *expr, const char *what);
 void check_duration(CheckCtx *c, AstExpr *expr, const char *what, bool business_ok);
+/* A duration that folds to a constant of zero or less is refused (what: "'within'";
+   timer: it sets a timer, else it is a window that must hold events). */
+void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what, bool timer,
+                             const char *example);
 void check_string_expr(CheckCtx *c, AstExpr *expr, const char *what);
 /* Folds an integer or plain/business duration constant; false when not constant. */
 bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value);

@@ -363,8 +363,8 @@ static bool check_ladder_units(const DurationLit *d, int *family, int64_t *amoun
 
 /* A duration that folds to a constant of zero or less is refused: its timer would be
    due at or before the moment that sets it, and the instance would stall there. */
-static void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
-                                    const char *example)
+void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what, bool timer,
+                             const char *example)
 {
     DurationLit d;
     if (!expr || !check_fold_duration(c, expr, &d) || (d.business ? d.count >= 1 : d.seconds >= 1))
@@ -373,7 +373,9 @@ static void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char
         ? check_error(c, expr->span, "%s needs a positive duration, not %lld business %s", what,
                       (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
         : check_error(c, expr->span, "%s needs a positive duration, not %llds", what, (long long)d.seconds);
-    diag_hint(c->diags, diag, "a timer is due some time after the moment it is set, such as: %s", example);
+    diag_hint(c->diags, diag, "%s, such as: %s",
+              timer ? "a timer is due some time after the moment it is set" : "it must span some time to hold any event",
+              example);
 }
 
 static void check_ladder(CheckCtx *c, AstAsk *ask)
@@ -382,7 +384,7 @@ static void check_ladder(CheckCtx *c, AstAsk *ask)
         AstEscalation *level = ask->escalations.items[i];
         check_who(c, level->who);
         check_duration(c, level->after, "'escalate ... after'", true);
-        check_positive_duration(c, level->after, "'escalate ... after'", "escalate to manager after 30m");
+        check_positive_duration(c, level->after, "'escalate ... after'", true, "escalate to manager after 30m");
     }
     DurationLit within, after;
     int within_family, family;
@@ -498,7 +500,7 @@ static bool check_ask(CheckCtx *c, AstStmt *stmt)
         diag_hint(c->diags, d, "say how long people have: within 4 business hours");
     } else {
         check_duration(c, ask->within, "'within'", true);
-        check_positive_duration(c, ask->within, "'within'", "within 4h");
+        check_positive_duration(c, ask->within, "'within'", true, "within 4h");
     }
     check_ladder(c, ask);
     if (ask->remind)
@@ -582,7 +584,7 @@ static bool check_wait(CheckCtx *c, AstStmt *stmt)
         }
         if (arm->kind == ARM_AFTER) {
             check_duration(c, arm->after, "'after'", true);
-            check_positive_duration(c, arm->after, "'after'", "after 1h -> STATE");
+            check_positive_duration(c, arm->after, "'after'", true, "after 1h -> STATE");
             check_target(c, arm->target);
         }
     }

@@ -130,6 +130,9 @@ bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why
     int64_t days = civil_days_from_date(year, month, day);
     out->epoch_seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset * 60;
     out->offset_minutes = offset;
+    /* the instants RFC 3339 can write in UTC, as a time made while running (vm_ops.c) */
+    if (out->epoch_seconds < -62167219200LL || out->epoch_seconds >= 253402300800LL)
+        return *why = "in UTC it falls outside the years 0000 to 9999, which RFC 3339 writes", false;
     return true;
 }
 

@@ -101,6 +101,7 @@ static int parse_read(ParseCtx *ctx, LexToken *token)
         ctx->last_popped_brace = ctx->braces[--ctx->brace_count];
         ctx->last_popped = true;
     }
+    ctx->prev4_kind = ctx->prev3_kind;
     ctx->prev3_kind = ctx->prev_prev_kind;
     ctx->prev_prev_kind = ctx->prev_kind;
     ctx->prev_kind = kind;
@@ -268,6 +269,12 @@ static bool parse_wants_operand(int kind)
     }
 }
 
+static bool parse_is_comparison(int kind)
+{
+    return kind == '<' || kind == '>' || kind == EQ || kind == NE || kind == LE || kind == GE ||
+           kind == KW_IN;
+}
+
 static bool parse_expects(const char *const *expected, int count, const char *symbol)
 {
     for (int i = 0; i < count; i++)
@@ -287,24 +294,68 @@ static bool parse_is_keyword_symbol(const char *symbol)
     return true;
 }
 
+/* `hours`, `day`, ...: a long duration unit, read as a name when its number is on the
+   line before. */
+static bool parse_is_unit_word(const ParseCtx *ctx, const LexToken *token)
+{
+    static const char *const UNITS[] = {"second", "minute", "hour", "day", "week"};
+    const char *text = ctx->src->text + token->span.start;
+    size_t len = token->span.end - token->span.start;
+    for (size_t i = 0; i < sizeof UNITS / sizeof UNITS[0]; i++) {
+        size_t n = strlen(UNITS[i]);
+        if ((len == n || (len == n + 1 && text[n] == 's')) && strncmp(text, UNITS[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool parse_is_who_keyword(int kind)
+{
+    return kind == KW_PERSON || kind == KW_TEAM || kind == KW_ONCALL || kind == KW_ROLE ||
+           kind == KW_OWNER || kind == KW_LEAD;
+}
+
+/* `wants_who`: a who-expression could have come where the parser stopped. */
 static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
-                           const char *const *expected, int count)
+                           const char *const *expected, int count, bool wants_who)
 {
     const LexToken *bad = &ctx->last;
     if (ctx->unclosed_brace) {
         diag_hint(ctx->diags, diag, "the '{' on line %u is never closed", ctx->unclosed_brace);
     } else if (ctx->map_before) {
         diag_hint(ctx->diags, diag, "the '{' before it starts a map here: is an operand missing before '{'?");
+    } else if (ctx->prev_prev_kind == KW_MANAGER && bad->kind != '(') {
+        diag_hint(ctx->diags, diag, "a bare 'manager' is only for 'escalate to manager'; here say whose: "
+                  "manager(person(\"id\"))");
+    } else if (wants_who) {
+        diag_hint(ctx->diags, diag, "name whom: person(\"id\"), team(\"id\"), oncall(\"team\"), "
+                  "role(\"name\", SCOPE), owner(\"kind\", KEY), manager(WHO) or lead(\"team\")");
+
     } else if (parse_expects(expected, count, "'{'") && parse_is_ask_clause(bad->kind)) {
         diag_hint(ctx->diags, diag,
                   "an ask's clauses come in this order: choices, within, escalate, remind every, show, as");
     } else if (parse_expects(expected, count, "a name") && parse_is_keyword_symbol(got)) {
         diag_hint(ctx->diags, diag, "'%.*s' is a keyword; choose another name",
                   (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
+    } else if (parse_is_who_keyword(bad->kind)) {
+        diag_hint(ctx->diags, diag, "a who-expression is not a value: write it where people are "
+                  "asked or told (ask, notify, escalate to)");
     } else if (bad->kind == '=' && ctx->src->text[bad->span.end] == '>') {
         diag_hint(ctx->diags, diag, "arms are written with '->'");
     } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {
         diag_hint(ctx->diags, diag, "to compare, write '=='");
+    } else if (ctx->prev4_kind == ARROW && ctx->prev3_kind == KW_GOTO) {
+        /* `-> goto s`: the target was read as a state called `goto` */
+        diag_hint(ctx->diags, diag, "an arm's target is the state's name alone: write '-> NAME', not '-> goto NAME'");
+    } else if (parse_is_comparison(bad->kind) && !parse_wants_operand(ctx->prev_prev_kind)) {
+        /* after a whole operand a comparison is refused only for following another */
+        diag_hint(ctx->diags, diag, "comparisons and 'in' do not chain: join them with 'and', "
+                  "such as 0 < x and x < 10");
+    } else if (bad->kind == IDENT && ctx->prev_prev_kind == INT && parse_is_unit_word(ctx, bad)) {
+        diag_hint(ctx->diags, diag, "a duration is written on one line: the number and its unit "
+                  "together, such as 4 hours");
+    } else if (bad->kind == QQINTERP_END && ctx->prev_prev_kind == QQINTERP_START) {
+        diag_hint(ctx->diags, diag, "write '{{' and '}}' for literal braces");
     } else if (bad->kind == QQSTRING_START && ctx->prev_prev_kind == QQSTRING_END) {
         diag_hint(ctx->diags, diag, "join strings with '+', or put both in one string");
     }
@@ -337,6 +388,8 @@ static int parse_useful_expected(const char **expected, int count)
 void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
                                const char **expected, int count)
 {
+    /* where any name may come (`goto`, `state`), keywords included, no WHO is wanted */
+    bool wants_who = parse_expects(expected, count, "person") && !parse_expects(expected, count, "a name");
     count = parse_useful_expected(expected, count);
     if (!parse_begin_recovery(ctx) || ctx->last.kind == LEX_ERROR)
         return;  /* said already, by us or by the lexer */
@@ -351,6 +404,11 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
             strbuf_printf(&message, "missing '}' before '%.*s'",
                           (int)(bad->span.end - bad->span.start), ctx->src->text + bad->span.start);
         count = 0;
+    } else if (bad->kind == QQINTERP_END && ctx->prev_prev_kind == QQINTERP_START) {
+        strbuf_puts(&message, "an interpolation needs an expression between '{' and '}'");
+        count = -1;   /* nothing more to say: the hint does */
+    } else if (bad->kind == QQINTERP_END) {
+        strbuf_puts(&message, "unexpected '}' ending the interpolation");
     } else if (bad->kind == END) {
         strbuf_puts(&message, "unexpected end of file");
     } else if (bad->kind == IDENT || bad->kind == INT || bad->kind == FLOAT ||
@@ -379,7 +437,7 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
     }
     Diag *diag = diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "%s", strbuf_text(&message));
     strbuf_free(&message);
-    parse_add_hint(ctx, diag, got, expected, count);
+    parse_add_hint(ctx, diag, got, expected, count, wants_who);
 }
 
 static void parse_too_deep(ParseCtx *ctx, Span at)

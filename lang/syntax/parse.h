@@ -28,7 +28,7 @@ struct ParseCtx {
     ParseBrace *braces;
     unsigned brace_count, brace_cap;
     int prev_kind, prev_prev_kind;   /* the last token read, and the one before */
-    int prev3_kind;                  /* and the one before that */
+    int prev3_kind, prev4_kind;      /* and the two before that */
     LexToken last;                   /* the token last handed to bison */
     bool last_pushed, last_popped;   /* its effect on `braces` */
     ParseBrace last_popped_brace;

@@ -299,7 +299,7 @@ static void path_overlay(StrBuf *dot, const char *instance, const json_t *record
     json_decref(visits);
 }
 
-int cli_audit_graph_path(const char *db, const char *instance, StrBuf *dot)
+int cli_audit_graph_path(const char *db, const char *instance, const char *playbook, StrBuf *dot)
 {
     CliAuditArgs a = {0};
     a.db = db;
@@ -314,6 +314,13 @@ int cli_audit_graph_path(const char *db, const char *instance, StrBuf *dot)
     if (rc != ENGINE_OK) {
         fprintf(stderr, "huddle: graph: %s in %s\n", why, db);
         return rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
+    }
+    const char *ran = json_string_value(json_object_get(json_array_get(records, 0), "playbook"));
+    if (playbook && ran && strcmp(playbook, ran) != 0) {
+        fprintf(stderr, "huddle: graph: instance %s runs playbook %s, not %s: draw it on %s's file\n",
+                instance, ran, playbook, ran);
+        json_decref(records);
+        return CLI_REFUSED;
     }
     while (dot->len && dot->data[dot->len - 1] != '}')
         dot->len--;             /* the graph's closing brace: the overlay goes before it */

@@ -2,6 +2,7 @@
  * cli_build.c - `huddle build` (a playbook to .hbc bytecode) and `huddle disasm` (a
  * listing of a playbook's or a .hbc file's bytecode).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,8 +176,11 @@ int cli_build(int argc, char **argv)
         out_path = default_path;
     }
     FILE *out = fopen(out_path, "wb");
-    if (!out || fwrite(bytes.data, 1, bytes.len, out) != bytes.len || fclose(out) != 0) {
-        perror(out_path);
+    bool written = out && fwrite(bytes.data, 1, bytes.len, out) == bytes.len;
+    if (out && fclose(out) != 0)
+        written = false;
+    if (!written) {
+        fprintf(stderr, "huddle: can't write %s: %s\n", out_path, strerror(errno));
         status = CLI_SYSTEM;
     } else {
         printf("%s: %u instructions, %zu bytes, version %s\n", out_path, bc.code_count, bytes.len, hash);

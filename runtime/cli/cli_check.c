@@ -5,6 +5,7 @@
  * JSON object on stdout: {"diagnostics": [...], "errors": N, "warnings": N}.
  */
 #include <jansson.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,12 @@ int cli_check(int argc, char **argv)
         if (!front) {
             if (status != CLI_SYSTEM)
                 status = failed;
+            if (failed == CLI_REFUSED) {   /* unreadable: an error of the file, in --json too */
+                errors++;
+                if (list)
+                    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "file", files[i], "severity",
+                                                          "error", "message", "the file can't be read"));
+            }
             continue;
         }
         if (cli_check_front_consts(front) == BC_NO_MEMORY) {
@@ -215,13 +222,13 @@ static int cli_write_output(const char *out_path, const char *text, bool svg)
         return CLI_OK;
     }
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
-    if (!out) {
-        perror(out_path);
+    bool written = out && fputs(text, out) >= 0;
+    if (out && out_path && fclose(out) != 0)
+        written = false;
+    if (!written) {
+        fprintf(stderr, "huddle: can't write %s: %s\n", out_path ? out_path : "the graph", strerror(errno));
         return CLI_SYSTEM;
     }
-    fputs(text, out);
-    if (out_path)
-        fclose(out);
     return CLI_OK;
 }
 
@@ -262,7 +269,8 @@ int cli_graph(int argc, char **argv)
     graph_dot(front->program, &dot);
     if (instance) {
         const char *env = getenv("HUDDLE_DB");
-        status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance, &dot);
+        status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance,
+                                      front->program->name.text, &dot);
     }
     if (status == CLI_OK)
         status = cli_write_output(out_path, strbuf_text(&dot), svg);

@@ -1011,7 +1011,7 @@ static int load_directory_work(Step *s, void *context)
         directory_free(dir);
     json_decref(problems);
     /* Open seats move as with an absence that came as an event. */
-    return rc == STORE_OK ? step_cover_absences(s) : rc;
+    return rc == STORE_OK ? step_cover_absences(s, NULL) : rc;   /* any absence may be new */
 }
 
 int engine_directory_load(Engine *e, json_t *json, int64_t now, char *why, size_t why_len)

@@ -12,7 +12,7 @@
 
 /* A holder who is away now gets their substitute added beside them (returning removes
    nobody), on every open ask: after an absence is added, and after a directory load. */
-int step_cover_absences(Step *s)
+int step_cover_absences(Step *s, const AwayNews *news)
 {
     json_t *tasks;
     int rc = query_open_tasks(s, NULL, &tasks);
@@ -20,7 +20,7 @@ int step_cover_absences(Step *s)
     json_t *task;
     json_array_foreach(rc == STORE_OK ? tasks : NULL, i, task)
         if (rc == STORE_OK)
-            rc = task_cover_absences(s, json_string_value(json_object_get(task, "id")));
+            rc = task_cover_absences(s, json_string_value(json_object_get(task, "id")), news);
     json_decref(tasks);
     return rc;
 }
@@ -90,7 +90,8 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
     directory_free(check);
     json_decref(problems);
     json_decref(json);
+    AwayNews news = {person_id};
     if (rc == STORE_OK && !back)
-        rc = step_cover_absences(s);
+        rc = step_cover_absences(s, &news);
     return rc;
 }

@@ -124,11 +124,19 @@ static int hook_zone_offset(void *context, const char *zone, int64_t time_ms, in
     return 0;
 }
 
+static const char *hook_zone_name(void *context)
+{
+    Step *s = context;
+    const Calendar *calendar = step_calendar(s, s->hook_program);
+    return calendar && calendar->tz ? tz_name(calendar->tz) : NULL;
+}
+
 void step_hooks_init(Step *s)
 {
     s->hooks.context = s;
     s->hooks.add_business = hook_add_business;
     s->hooks.zone_offset = hook_zone_offset;
+    s->hooks.zone_name = hook_zone_name;
 }
 
 int step_directory_store(Step *s, json_t *json)

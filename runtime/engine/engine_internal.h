@@ -696,6 +696,9 @@ int step_apply(Step *s, Instance *in, VmStatus status, VmResult *result);
 int step_resume(Step *s, Instance *in, VmInputKind kind, Value value);
 int step_retry(Step *s, Instance *in, int goto_state);
 VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
+/* The instance stalls at its suspension (an ask or wait that could not be set up): a
+   `stalled` record whose error is "FILE:LINE: message", as the VM's own errors are. */
+void step_stall_here(Step *s, Instance *in, const char *message);
 /* Whether a timer due at `due` may be set: only after the step's engine time, and not
    on a stalled instance. A due at or before it stalls the instance with the reason
    (so nothing can fire in a loop under the write lock); false then. */
@@ -800,7 +803,12 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
 int task_remind(Step *s, Instance *in, const char *task_id);
 int task_ack(Step *s, const char *task_id, const char *by);
-int task_cover_absences(Step *s, const char *task_id);
+/* What changed in the directory, for the records of a refresh (NULL: a directory load,
+   anything may have): an away event's person; absences that start now are news too. */
+typedef struct AwayNews {
+    const char *person;     /* NULL: nobody named */
+} AwayNews;
+int task_cover_absences(Step *s, const char *task_id, const AwayNews *news);
 int task_watch(Step *s, Instance *in, const char *task_id);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);
@@ -822,8 +830,9 @@ int query_open_tasks(Step *s, const char *person, json_t **tasks);
    now get their substitutes. */
 int step_away(Step *s, const char *person, const char *from, const char *to,
               const char *delegate, bool back);
-/* Every open ask whose holder is away now gains that holder's substitute. */
-int step_cover_absences(Step *s);
+/* Every open ask whose holder is away now gains that holder's substitute; `news` says
+   what changed (task_cover_absences). */
+int step_cover_absences(Step *s, const AwayNews *news);
 
 /* engine_door.c: each returns STORE_OK, or ENGINE_REFUSED with a sentence in s->why. */
 /* The event's source, type and id are ids (at most 256 bytes, never cut) and its data

@@ -24,32 +24,45 @@ static bool instance_stalled(const Instance *in)
    fire in the same batch and might set itself again (`remind every 0s`, `wait { after
    0s -> same_state }`), forever, under the write lock. Such a timer stalls the instance
    with the reason instead, and is not set. */
-static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
+void step_stall_here(Step *s, Instance *in, const char *message)
 {
-    char at[40], now[40];
-    time_text(due, at);
-    time_text(s->now, now);
     /* Where: FILE:LINE of the suspending ask or wait, as the VM's own errors say it. */
     char where[300] = "";
     const Bytecode *bc = in->program ? &in->program->bc : NULL;
     if (bc && bc->source_name && in->frame)
         snprintf(where, sizeof where, "%s:%u: ", bc->source_name, bc_line_of(bc, in->frame->pc));
-    char message[600];
-    snprintf(message, sizeof message,
-             "%sthe %s timer would be due at %s, but a timer must be due after the engine time "
-             "that sets it (%s): its duration must be positive; no timer is set",
-             where, kind, at, now);
-    record_text(record_begin(s, in, "stalled"), "error", message);
+    char text[900];
+    snprintf(text, sizeof text, "%s%s", where, message);
+    record_text(record_begin(s, in, "stalled"), "error", text);
     in->record.status = INSTANCE_STALLED;
+}
+
+static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind, bool too_late)
+{
+    char at[40], now[40];
+    time_text(due, at);
+    time_text(s->now, now);
+    char message[600];
+    if (too_late)
+        snprintf(message, sizeof message,
+                 "the %s timer would be due past the year 9999, which RFC 3339 cannot write: "
+                 "its duration is too long; no timer is set", kind);
+    else
+        snprintf(message, sizeof message,
+                 "the %s timer would be due at %s, but a timer must be due after the engine time "
+                 "that sets it (%s): its duration must be positive; no timer is set",
+                 kind, at, now);
+    step_stall_here(s, in, message);
 }
 
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
 {
     if (instance_stalled(in))
         return false;
-    if (due > s->now)
+    bool too_late = due >= 253402300800000LL;   /* 10000-01-01T00:00:00Z */
+    if (due > s->now && !too_late)
         return true;
-    timer_refuse(s, in, due, kind);
+    timer_refuse(s, in, due, kind, too_late);
     return false;
 }
 
@@ -293,8 +306,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
     if (after && (after->type == VAL_DURATION || after->type == VAL_BUSINESS)) {
         int64_t due;
         if (step_business_add(s, in->program, s->now, *after, &due) != STORE_OK) {
-            record_text(record_begin(s, in, "stalled"), "error", s->why);
-            in->record.status = INSTANCE_STALLED;
+            step_stall_here(s, in, s->why);
             return STORE_OK;
         }
         int rc = timer_set(s, in, due, 3, "after", NULL, -1);

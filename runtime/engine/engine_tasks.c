@@ -462,8 +462,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     const Value *within = parts.within;
     int64_t deadline = 0;
     if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
-        record_text(record_begin(s, in, "stalled"), "error", within ? s->why : "the ask has no deadline");
-        in->record.status = INSTANCE_STALLED;
+        step_stall_here(s, in, within ? s->why : "the ask has no deadline");
         return STORE_OK;
     }
     if (!timer_due_ok(s, in, deadline, "deadline"))   /* stalled, before any seat is given */
@@ -743,6 +742,15 @@ int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, cons
     return STORE_OK;
 }
 
+/* No comment, or only white space: a choice `with comment` needs words. */
+static bool comment_is_blank(const char *comment)
+{
+    for (const char *c = comment; c && *c; c++)
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r' && *c != '\f' && *c != '\v')
+            return false;
+    return true;
+}
+
 static int task_check_answer(Step *s, const TaskRecord *task, const char *id, const char *by,
                              const char *choice, const char *comment, size_t *seat_out)
 {
@@ -752,7 +760,7 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     CodecView c, with_comment;
     bool needs_comment = task_choice(task, choice, &c) && codec_view_member(&c, "with_comment", &with_comment) &&
                          codec_view_kind(&with_comment) == CODEC_KIND_TRUE;
-    if (needs_comment && (!comment || !*comment))
+    if (needs_comment && comment_is_blank(comment))
         return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
     if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
         return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");
@@ -1319,20 +1327,45 @@ static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *sea
     json_decref(who);
 }
 
-/* The substitutes of the seat's holders who are away now, added to `wanted`. */
+static bool seat_holds(const TaskSeat *seat, const char *person)
+{
+    for (size_t k = 0; k < seat->holders.count; k++)
+        if (strcmp(seat->holders.items[k], person) == 0)
+            return true;
+    return false;
+}
+
+/* Whether a holder's absence is news to this step: one that starts now (a watch), the
+   person an away event names, or anyone after a directory load (`news` NULL). */
+static bool away_is_news(const AwayNews *news, const char *holder, const DirAbsence *absence, int64_t now)
+{
+    return !news || absence->from_ms == now || (news->person && strcmp(news->person, holder) == 0);
+}
+
+/* The substitutes of the seat's holders who are away now, added to `wanted`. Every
+   refresh looks at every away holder, but records why (delegated, unresolved) only
+   when it is news: the absence is new to this step, or it brings the seat someone it
+   lacked; a holder covered before is not recorded again at each later change. */
 static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, const TaskSeat *seat, int index,
-                             json_t *wanted)
+                             const AwayNews *news, json_t *wanted)
 {
     const Directory *dir = step_directory(s);
     size_t count = seat->holders.count;   /* the holders before any is added */
     for (size_t k = 0; k < count; k++) {
         const char *holder = seat->holders.items[k];
-        if (!dir_away_at(dir, dir_person(dir, holder), s->now))
+        const DirAbsence *absence = dir_away_at(dir, dir_person(dir, holder), s->now);
+        if (!absence)
             continue;
         json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
         json_t *notes = json_array();
         json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-        record_notes(s, in, notes, task->id, index);
+        bool news_here = away_is_news(news, holder, absence, s->now);
+        size_t p;
+        json_t *person;
+        json_array_foreach(people, p, person)
+            news_here |= json_is_string(person) && !seat_holds(seat, json_string_value(person));
+        if (news_here)
+            record_notes(s, in, notes, task->id, index);
         json_array_extend(wanted, people);
         json_decref(people);
         json_decref(notes);
@@ -1342,7 +1375,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
 
 /* Holders of unanswered seats who are away now get their substitutes beside them; an
    open on-call seat gains whoever is on call now. Returns whether anything changed. */
-static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
+static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task, const AwayNews *news)
 {
     const Directory *dir = step_directory(s);
     /* One message for every seat: a substitute added to several is told once. */
@@ -1352,7 +1385,7 @@ static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task)
         if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */
         json_t *wanted = json_array();
-        seat_substitutes(s, in, task, seat, (int)i, wanted);
+        seat_substitutes(s, in, task, seat, (int)i, news, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
         IdSet held = IDSET_INIT;
         for (size_t k = 0; k < seat->holders.count; k++)
@@ -1414,11 +1447,11 @@ static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
 /* The holders refreshed (task_refresh_holders), the quorum re-checked when that changed
    them (a delegation or a handover), the next watch set, and the task saved, unless
    the re-check resolved it (it has saved it then). */
-static int task_refresh(Step *s, Instance *in, TaskRecord *task)
+static int task_refresh(Step *s, Instance *in, TaskRecord *task, const AwayNews *news)
 {
     bool resolved = false;
     int rc = STORE_OK;
-    if (task_refresh_holders(s, in, task))
+    if (task_refresh_holders(s, in, task, news))
         rc = task_recheck(s, in, task, &resolved);
     if (rc == STORE_OK && !resolved)
         rc = task_schedule_watch(s, in, task);
@@ -1432,14 +1465,15 @@ int task_watch(Step *s, Instance *in, const char *task_id)
     TaskRecord task;
     bool found;
     int rc = task_load_if(s, task_id, &task, &found);
+    AwayNews none = {NULL};   /* only absences that start now are news */
     if (found && task_is_open(&task))
-        rc = task_refresh(s, in, &task);
+        rc = task_refresh(s, in, &task, &none);
     task_record_free(&task);
     return rc;
 }
 
 /* A directory change while the ask is open. */
-int task_cover_absences(Step *s, const char *id)
+int task_cover_absences(Step *s, const char *id, const AwayNews *news)
 {
     TaskRecord task = {0};
     bool found = false;
@@ -1451,7 +1485,7 @@ int task_cover_absences(Step *s, const char *id)
     Instance in = {0};
     rc = task_instance_load(s, &task, &in);
     if (rc == STORE_OK)
-        rc = task_refresh(s, &in, &task);
+        rc = task_refresh(s, &in, &task, news);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

@@ -553,6 +553,8 @@ static void resolve_into(const Directory *dir, const json_t *who, int64_t at, co
     if (strcmp(kind, "person") == 0) {
         if (id)
             add_person(dir, id, at, found, notes);
+        else   /* person(alert.owner) with no owner, or a number: nobody, and it says so */
+            note(notes, dir_unresolved(who, "no such person"));
     } else if (strcmp(kind, "team") == 0 || strcmp(kind, "oncall") == 0 || strcmp(kind, "lead") == 0) {
         const DirTeam *team = dir_team(dir, id);
         if (!team)

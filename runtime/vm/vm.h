@@ -102,6 +102,8 @@ typedef struct VmHooks {
                         char *why, size_t why_len);
     /* UTC offset in minutes of zone `zone` (NULL: the playbook calendar's) at `time_ms` */
     int (*zone_offset)(void *context, const char *zone, int64_t time_ms, int32_t *minutes);
+    /* the playbook calendar's zone name ("Europe/Helsinki"); NULL without a calendar */
+    const char *(*zone_name)(void *context);
 } VmHooks;
 
 /* Memory a VM run borrows from its caller. A run needs a block of ~66 KiB (its stack:

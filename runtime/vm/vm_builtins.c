@@ -246,6 +246,7 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         }
     } else if (!zone_name && hooks && hooks->zone_offset) {
         hooks->zone_offset(hooks->context, NULL, t.as.ms, &offset);
+        zone_name = hooks->zone_name ? hooks->zone_name(hooks->context) : NULL;   /* %Z: the calendar's */
     }
     StrBuf iso = STRBUF_INIT, text = STRBUF_INIT;
     value_write_time(t.as.ms, offset, &iso);     /* YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM) */
@@ -276,7 +277,7 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         case 'A': strbuf_puts(&text, weekday); break;
         case 'a': strbuf_append(&text, weekday, 3); break;
         case 'z': strbuf_printf(&text, "%c%02d%02d", offset < 0 ? '-' : '+', abs(offset) / 60, abs(offset) % 60); break;
-        case 'Z': strbuf_puts(&text, zone_name ? zone_name : offset ? "local" : "UTC"); break;
+        case 'Z': strbuf_puts(&text, zone_name ? zone_name : "UTC"); break;
         case '%': strbuf_putc(&text, '%'); break;
         default:
             strbuf_free(&iso);

@@ -134,6 +134,8 @@ static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *h
         }
         if (hooks->add_business(hooks->context, a.as.ms, b, &r, why, VM_WHY) < 0)
             return false;
+        if (r < TIME_FIRST_MS || r >= TIME_END_MS)
+            return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
         *out = value_time(r);
         return true;
     }
@@ -302,6 +304,11 @@ void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out)
     int32_t offset = 0;
     if (v.type == VAL_TIME && hooks && hooks->zone_offset)
         hooks->zone_offset(hooks->context, NULL, v.as.ms, &offset);
+    /* a time whose local clock would leave the years 0000-9999 (the first or last hours
+       of the range) is written in UTC, which RFC 3339 can write */
+    int64_t local_ms = v.type == VAL_TIME ? v.as.ms + (int64_t)offset * 60000 : 0;
+    if (local_ms < TIME_FIRST_MS || local_ms >= TIME_END_MS)
+        offset = 0;
     value_write_text(v, offset, out);
 }
 

@@ -156,6 +156,9 @@ has "(where it is now)" 'label="refund: the path of i5 (running, now in decide)"
 has "(that state outlined)" 'xlabel="1", color="#d9480f", penwidth=4'
 expect "graph --instance of no such instance" 1 "$h" graph "$TOP/tests/audit/refund.play" --db "$db" --instance i99
 expect "graph --db without --instance is a usage error" 2 "$h" graph "$TOP/tests/audit/refund.play" --db "$db"
+printf 'playbook other\non shop.order as order\nstate s { done "x" }\n' > "$tmp/other.play"
+expect "graph --instance of another playbook's instance is refused" 1 "$h" graph "$tmp/other.play" --db "$db" --instance i2
+has "(saying whose it is)" "huddle: graph: instance i2 runs playbook refund, not other: draw it on refund's file"
 if command -v dot > /dev/null; then
   expect "graph --instance --svg renders" 0 "$h" graph "$TOP/tests/audit/refund.play" --db "$db" --instance i2 --svg
   has "(SVG)" "<svg"

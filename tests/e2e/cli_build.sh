@@ -181,4 +181,11 @@ expect "disasm with no file is a usage error" 2 "$h" disasm
 cp "$src" "$tmp/default.play"
 expect "build without -o writes NAME.hbc beside the playbook" 0 "$h" build "$tmp/default.play"
 if [ -s "$tmp/default.hbc" ]; then ok "the default output is there"; else no "the default output is there"; fi
+
+# An output that can't be written is a system error (exit 3) that names the file and why,
+# as huddle's other messages do.
+expect "build to a folder that does not exist exits 3" 3 "$h" build "$tmp/default.play" -o "$tmp/no/such/dir/x.hbc"
+has "build says it can't write the output" "huddle: can't write $tmp/no/such/dir/x.hbc: No such file or directory"
+expect "graph to a folder that does not exist exits 3" 3 "$h" graph "$tmp/default.play" -o "$tmp/no/such/dir/x.dot"
+has "graph says it can't write the output" "huddle: can't write $tmp/no/such/dir/x.dot: No such file or directory"
 plan

@@ -98,4 +98,9 @@ has "an escalation is drawn" "escalate to manager after 2 business hours"
 expect "graph --svg renders through graphviz" 0 "$h" graph workflows/product_complaint/product_complaint.play --svg -o "$tmp/g.svg"
 if grep -q '<svg' "$tmp/g.svg"; then ok "the SVG is an SVG"; else no "the SVG is an SVG"; fi
 expect "graph refuses a playbook with errors" 1 "$h" graph "$tmp/bad.play"
+
+# A file that can't be read is an error of that file in --json too, so the JSON agrees
+# with the exit status.
+"$h" check --json "$tmp/no-such.play" "$tmp/warn.play" > "$tmp/out" 2> /dev/null
+json "check --json counts an unreadable file as an error" 'j["errors"] == 1 and j["diagnostics"][0]["file"].endswith("no-such.play") and j["diagnostics"][0]["severity"] == "error"'
 plan

@@ -79,6 +79,7 @@ shown() { # shown DESCRIPTION MESSAGE LINE-2-JSON
 }
 shown "an unknown choice" "task t1 has no choice 'maybe' (its choices: yes, no)" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "maybe"}}'
 shown "a missing comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no"}}'
+shown "a blank comment" "choice 'no' needs a comment" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "boss", "choice": "no", "comment": " \t "}}'
 shown "a person with no seat" "mallory holds no seat on an open ask" '{"at": "2026-01-05T09:05:00Z", "answer": {"by": "mallory", "choice": "yes"}}'
 shown "an unknown task" "no task 't9'" '{"at": "2026-01-05T09:05:00Z", "answer": {"task": "t9", "by": "boss", "choice": "yes"}}'
 refused() { # refused DESCRIPTION MESSAGE LINE-2-JSON
@@ -221,4 +222,20 @@ printf '%s\n' '{"at":"2026-06-15T09:00:00Z","event":{"source":"test","type":"eve
 expect "a when that fails is taken as false" 0 "$h" run "$tmp/wf.play" --events "$tmp/wf.jsonl"
 has "and the timeline says so in words" "a wait arm's when failed, taken as false: $tmp/wf.play:5: can't order a string and an integer"
 hasnt "not as JSON" "when_failed {"
+
+# An ask or wait whose business deadline can't be counted (the calendar is not in the
+# directory) stalls with the playbook's FILE:LINE, as every stall does.
+cat > "$tmp/bt.play" <<'PLAY'
+playbook bt
+calendar "fi-office"
+on test.event as ev
+state s {
+  wait {
+    after 2 business hours -> done "waited"
+  }
+}
+PLAY
+printf '%s\n' '{"at":"2026-06-15T09:00:00Z","event":{"source":"test","type":"event","id":"e1","data":{}}}' > "$tmp/bt.jsonl"
+expect "a business wait with no calendar runs" 0 "$h" run "$tmp/bt.play" --events "$tmp/bt.jsonl"
+has "and stalls where the wait is" "STALLED  $tmp/bt.play:5: business time needs calendar \"fi-office\" from the directory"
 plan

@@ -1082,7 +1082,7 @@ static int fake_add_business(void *context, int64_t time_ms, Value business, int
 static void test_hooks(void **state)
 {
     (void)state;
-    static const VmHooks HOOKS = {NULL, fake_add_business, fake_zone_offset};
+    static const VmHooks HOOKS = {NULL, fake_add_business, fake_zone_offset, NULL};
     static const ExprCase WITH_CALENDAR[] = {
         {"\"{ev.when}\"", TEXT, "2026-06-19T09:30:15+03:00"},
         {"string(ev.when)", VALUE, "\"2026-06-19T09:30:15+03:00\""},
