@@ -266,7 +266,8 @@ static const CliCommand COMMANDS[] = {
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
      "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
-     "and have not answered the task themselves (an ask they acknowledged stays). Under\n"
+     "and have not answered the task themselves (an ask they acknowledged stays); a\n"
+     "PERSON the store's directory lacks is refused (exit 1). Under\n"
      "each, up to three similar past decisions (same playbook and state, most shared\n"
      "tags first; --json: \"similar\"), what was chosen, by whom and how it ended. A task\n"
      "the store cannot read is named, with exit 3.\n",
