@@ -47,4 +47,52 @@ echo '{"person": "anna", "delegate": "anna"}' | "$h" trigger directory.away --id
 expect "history" 0 "$h" history i1 --db "$db" --json
 hasnt "no record of anna standing in for herself" '"from":"anna","to":"anna"'
 has "she is unresolved instead" '"why":"away, with nobody to stand in"'
+
+# ---- a directory change between two on-call shifts sets no second watch timer ----
+cat > "$tmp/oc.play" <<'PLAY'
+playbook oc
+
+on src.alert as a
+  case a.key
+
+state start {
+  ask oncall("sre") "Go?" choices yes within 3h
+  { yes -> done "yes"  timeout -> done "late" }
+}
+PLAY
+cat > "$tmp/oc.json" <<'JSON'
+{"people": {"anna": {"email": "a@x"}, "ben": {"email": "b@x"}, "cy": {"email": "c@x", "manager": "ben"}},
+ "teams": {"sre": {"members": ["anna", "ben", "cy"],
+                   "oncall": {"rotation": ["anna", "ben", "cy"], "shift": "1h", "start": "2026-06-15T09:00:00Z"}}}}
+JSON
+cat > "$tmp/oc.jsonl" <<'JSONL'
+{"at": "2026-06-15T09:30:00Z", "event": {"source": "src", "type": "alert", "id": "r1", "data": {"key": "k"}}}
+{"at": "2026-06-15T10:00:00Z", "away": {"person": "cy", "from": "2026-06-15T10:00:00Z"}}
+{"at": "2026-06-15T12:30:00Z", "end": true}
+JSONL
+"$h" run "$tmp/oc.play" --events "$tmp/oc.jsonl" --directory "$tmp/oc.json" --json > "$tmp/out" 2>&1
+python3 - "$tmp/out" > "$tmp/watches" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(sorted(r["due"] for r in rows if r.get("kind") == "timer" and r.get("what") == "watch"))
+print(sum(1 for r in rows if r.get("kind") == "handover"))
+PY
+if [ "$(sed -n 1p "$tmp/watches")" = "['2026-06-15T10:00:00Z', '2026-06-15T11:00:00Z', '2026-06-15T12:00:00Z']" ]; then
+  ok "one watch timer a shift change, whatever the directory did between"
+else no "one watch timer a shift change, whatever the directory did between" "$tmp/watches"; fi
+if [ "$(sed -n 2p "$tmp/watches")" = 3 ]; then ok "three handovers"; else no "three handovers" "$tmp/watches"; fi
+
+# ---- serve: a reassignment to nobody names its field ----
+. "$TOP/tests/e2e/serve/lib.sh"
+sdb=$tmp/served
+if serve_store "$sdb" && serve_start "$sdb"; then
+  ev='{"id": "g1", "type": "refund", "order": "G1", "amount": 3, "customer": {"name": "Ida"}}'
+  call "an event makes t1" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev")" --data "$ev"
+  call "a reassignment to a person the directory lacks is 422" 422 POST /v1/tasks/t1/reassign \
+    -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"from": "pat", "to": "zed"}'
+  json "its error names the field to" 'j["error"]["code"] == "refused" and j["error"]["field"] == "to"'
+  serve_stop
+else
+  no "serve starts" "$tmp/serve.log"
+fi
 plan
