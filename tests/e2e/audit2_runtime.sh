@@ -82,6 +82,18 @@ if [ "$(sed -n 1p "$tmp/watches")" = "['2026-06-15T10:00:00Z', '2026-06-15T11:00
 else no "one watch timer a shift change, whatever the directory did between" "$tmp/watches"; fi
 if [ "$(sed -n 2p "$tmp/watches")" = 3 ]; then ok "three handovers"; else no "three handovers" "$tmp/watches"; fi
 
+# ---- a damaged store is refused with a sentence that says what to do ----
+dmg=$tmp/damaged
+cp -R "$db" "$dmg"
+mdb_dump -p -s meta "$dmg" | sed '/^ next_task$/{n;s/.*/ 123/;}' | mdb_load -s meta "$dmg" 2> /dev/null
+echo '{"key": "k9"}' > "$tmp/k9.json"
+expect "an event on a store with a damaged counter: exit 3" 3 "$h" trigger src.alert --id e9 --db "$dmg" $(now 10:00) < "$tmp/k9.json"
+has "it names the damage" "the store is damaged: meta entry next_task"
+has "and says what to do" "restore the store from a backup"
+rm -f "$dmg/data.mdb" && head -c 65536 /dev/urandom > "$dmg/data.mdb"
+expect "a data.mdb of random bytes: exit 3" 3 "$h" instances --db "$dmg"
+has "it says to check --db" "check that --db (or HUDDLE_DB) names the folder of a Huddle store"
+
 # ---- serve: a reassignment to nobody names its field ----
 . "$TOP/tests/e2e/serve/lib.sh"
 sdb=$tmp/served
