@@ -94,6 +94,28 @@ rm -f "$dmg/data.mdb" && head -c 65536 /dev/urandom > "$dmg/data.mdb"
 expect "a data.mdb of random bytes: exit 3" 3 "$h" instances --db "$dmg"
 has "it says to check --db" "check that --db (or HUDDLE_DB) names the folder of a Huddle store"
 
+# ---- a retry that names nobody is not told as "retried by " ----
+cat > "$tmp/st.play" <<'PLAY'
+playbook st
+
+on src.stall as a
+
+state start {
+  let x = 1 / (a.zero ?? 0)
+  done "never {x}"
+}
+
+state other { done "other" }
+PLAY
+sdir=$tmp/stalls
+"$h" deploy "$tmp/st.play" --db "$sdir" $(now 08:00) > /dev/null 2>&1
+echo '{}' | "$h" trigger src.stall --id s1 --db "$sdir" $(now 09:00) > /dev/null
+"$h" retry i1 --db "$sdir" $(now 09:10) > /dev/null
+"$h" retry i1 --goto other --db "$sdir" $(now 09:20) > /dev/null
+expect "history of the retried instance" 0 "$h" history i1 --db "$sdir"
+hasnt "no 'retried by ' with nobody after it" "retried by "
+has "a retry with --goto says where it went" "retried in other"
+
 # ---- serve: a reassignment to nobody names its field ----
 . "$TOP/tests/e2e/serve/lib.sh"
 sdb=$tmp/served
