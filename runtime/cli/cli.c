@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -484,6 +485,16 @@ int cli_usage_error(const char *name, const char *fmt, ...)
     if (command)
         fprintf(stderr, "usage: %s\n", command->usage);
     return CLI_USAGE;
+}
+
+const char *cli_json_file_problem(char *out, size_t len, const char *path, const struct json_error_t *error)
+{
+    const char *reason = strstr(error->text, "unable to open ") == error->text ? strrchr(error->text, ':') : NULL;
+    if (error->line > 0 || !reason)
+        snprintf(out, len, "%s:%d:%d: %s", path, error->line, error->column, cli_clean(error->text));
+    else
+        snprintf(out, len, "%s: %s", path, reason + 2);
+    return out;
 }
 
 char *cli_read_file(const char *path, size_t *len)

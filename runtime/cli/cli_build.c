@@ -2,6 +2,7 @@
  * cli_build.c - `huddle build` (a playbook to .hbc bytecode) and `huddle disasm` (a
  * listing of a playbook's or a .hbc file's bytecode).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,7 +177,7 @@ int cli_build(int argc, char **argv)
     }
     FILE *out = fopen(out_path, "wb");
     if (!out || fwrite(bytes.data, 1, bytes.len, out) != bytes.len || fclose(out) != 0) {
-        perror(out_path);
+        fprintf(stderr, "huddle: %s: %s\n", out_path, strerror(errno));
         status = CLI_SYSTEM;
     } else {
         printf("%s: %u instructions, %zu bytes, version %s\n", out_path, bc.code_count, bytes.len, hash);

@@ -5,6 +5,7 @@
  * JSON object on stdout: {"diagnostics": [...], "errors": N, "warnings": N}.
  */
 #include <jansson.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,8 @@ static int cli_directory_read(const char *path, Directory **out)
     json_error_t error;
     json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
-        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
+        char problem[1024];
+        fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
         return CLI_REFUSED;
     }
     json_t *problems = json_array();
@@ -216,7 +218,7 @@ static int cli_write_output(const char *out_path, const char *text, bool svg)
     }
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
     if (!out) {
-        perror(out_path);
+        fprintf(stderr, "huddle: %s: %s\n", out_path, strerror(errno));
         return CLI_SYSTEM;
     }
     fputs(text, out);

@@ -1474,7 +1474,8 @@ int cli_directory(int argc, char **argv)
         json_error_t error;
         json = json_load_file(a.positional[1], JSON_REJECT_DUPLICATES, &error);
         if (!json) {
-            fprintf(stderr, "huddle: %s:%d:%d: %s\n", a.positional[1], error.line, error.column, cli_clean(error.text));
+            char problem[1024];
+            fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, a.positional[1], &error));
             return CLI_REFUSED;
         }
         if ((status = directory_check(a.positional[1], json)) != CLI_OK) {

@@ -116,6 +116,15 @@ expect "history of the retried instance" 0 "$h" history i1 --db "$sdir"
 hasnt "no 'retried by ' with nobody after it" "retried by "
 has "a retry with --goto says where it went" "retried in other"
 
+# ---- a file that is not there is named plainly, not as line -1, column -1 ----
+expect "directory load of a missing file is refused" 1 "$h" directory load "$tmp/nofile.json" --db "$db"
+has "saying the file is not there" "huddle: $tmp/nofile.json: No such file or directory"
+hasnt "with no line -1" ":-1:-1"
+expect "run --directory of a missing file is refused" 1 "$h" run "$tmp/p.play" --events "$tmp/oc.jsonl" --directory "$tmp/nofile.json"
+has "saying so" "huddle: $tmp/nofile.json: No such file or directory"
+expect "run --events of a missing trace is refused" 1 "$h" run "$tmp/p.play" --events "$tmp/nofile.jsonl"
+has "with huddle's prefix" "huddle: $tmp/nofile.jsonl: No such file or directory"
+
 # ---- serve: a reassignment to nobody names its field ----
 . "$TOP/tests/e2e/serve/lib.sh"
 sdb=$tmp/served
