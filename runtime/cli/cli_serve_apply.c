@@ -56,7 +56,12 @@ static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *
 {
     if (rc == ENGINE_REFUSED) {
         int status = apply_refusal_status(why);
-        serve_reply_error(serve, job, status, apply_refusal_code(status), why, apply_refusal_field(status, why));
+        const char *field = apply_refusal_field(status, why);
+        if (status == 403 && job->route.id == ROUTE_TASK_REASSIGN) {
+            status = 422;   /* the body's "from" holds no seat: not the token's own seat */
+            field = "from";
+        }
+        serve_reply_error(serve, job, status, apply_refusal_code(status), why, field);
     } else {
         serve_log("error", "engine", json_pack("{s:s, s:s}", "route", job->route.name, "why", why));
         serve_reply_error(serve, job, 503, "store_failed", why, NULL);

@@ -134,6 +134,9 @@ if serve_store "$sdb" && serve_start "$sdb"; then
   call "a reassignment to a person the directory lacks is 422" 422 POST /v1/tasks/t1/reassign \
     -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"from": "pat", "to": "zed"}'
   json "its error names the field to" 'j["error"]["code"] == "refused" and j["error"]["field"] == "to"'
+  call "a reassignment from one who holds no seat is 422, not 403" 422 POST /v1/tasks/t1/reassign \
+    -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"from": "boss", "to": "sam"}'
+  json "its error names the field from" 'j["error"]["code"] == "refused" and j["error"]["field"] == "from"'
   serve_stop
 else
   no "serve starts" "$tmp/serve.log"
