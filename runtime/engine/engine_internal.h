@@ -700,6 +700,9 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
    on a stalled instance. A due at or before it stalls the instance with the reason
    (so nothing can fire in a loop under the write lock); false then. */
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
+/* Stalls the instance where it suspends: a `stalled` record whose error is "FILE:LINE: "
+   (the suspending ask or wait, as the VM's own errors name it) and `error`. */
+void step_stall_here(Step *s, Instance *in, const char *error);
 /* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
    timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);

@@ -24,23 +24,30 @@ static bool instance_stalled(const Instance *in)
    fire in the same batch and might set itself again (`remind every 0s`, `wait { after
    0s -> same_state }`), forever, under the write lock. Such a timer stalls the instance
    with the reason instead, and is not set. */
-static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
+void step_stall_here(Step *s, Instance *in, const char *error)
 {
-    char at[40], now[40];
-    time_text(due, at);
-    time_text(s->now, now);
     /* Where: FILE:LINE of the suspending ask or wait, as the VM's own errors say it. */
     char where[300] = "";
     const Bytecode *bc = in->program ? &in->program->bc : NULL;
     if (bc && bc->source_name && in->frame)
         snprintf(where, sizeof where, "%s:%u: ", bc->source_name, bc_line_of(bc, in->frame->pc));
-    char message[600];
-    snprintf(message, sizeof message,
-             "%sthe %s timer would be due at %s, but a timer must be due after the engine time "
-             "that sets it (%s): its duration must be positive; no timer is set",
-             where, kind, at, now);
+    char message[900];
+    snprintf(message, sizeof message, "%s%s", where, error);
     record_text(record_begin(s, in, "stalled"), "error", message);
     in->record.status = INSTANCE_STALLED;
+}
+
+static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind)
+{
+    char at[40], now[40];
+    time_text(due, at);
+    time_text(s->now, now);
+    char message[600];
+    snprintf(message, sizeof message,
+             "the %s timer would be due at %s, but a timer must be due after the engine time "
+             "that sets it (%s): its duration must be positive; no timer is set",
+             kind, at, now);
+    step_stall_here(s, in, message);
 }
 
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
@@ -293,8 +300,7 @@ static int suspend_wait(Step *s, Instance *in, Value wait)
     if (after && (after->type == VAL_DURATION || after->type == VAL_BUSINESS)) {
         int64_t due;
         if (step_business_add(s, in->program, s->now, *after, &due) != STORE_OK) {
-            record_text(record_begin(s, in, "stalled"), "error", s->why);
-            in->record.status = INSTANCE_STALLED;
+            step_stall_here(s, in, s->why);
             return STORE_OK;
         }
         int rc = timer_set(s, in, due, 3, "after", NULL, -1);

@@ -462,8 +462,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     const Value *within = parts.within;
     int64_t deadline = 0;
     if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
-        record_text(record_begin(s, in, "stalled"), "error", within ? s->why : "the ask has no deadline");
-        in->record.status = INSTANCE_STALLED;
+        step_stall_here(s, in, within ? s->why : "the ask has no deadline");
         return STORE_OK;
     }
     if (!timer_due_ok(s, in, deadline, "deadline"))   /* stalled, before any seat is given */

@@ -125,6 +125,24 @@ has "saying so" "huddle: $tmp/nofile.json: No such file or directory"
 expect "run --events of a missing trace is refused" 1 "$h" run "$tmp/p.play" --events "$tmp/nofile.jsonl"
 has "with huddle's prefix" "huddle: $tmp/nofile.jsonl: No such file or directory"
 
+# ---- a business deadline that cannot be counted stalls with the playbook's file:line ----
+cat > "$tmp/bt.play" <<'PLAY'
+playbook bt
+calendar "c"
+
+on src.alert as a
+  case a.key
+
+state start {
+  ask person("a") "Go?" choices yes within 1 business hour
+  { yes -> done "yes"  timeout -> done "late" }
+}
+PLAY
+echo '{"people": {"a": {"email": "a@x"}}, "calendars": {"c": {"zone": "UTC", "hours": {}}}}' > "$tmp/cal0.json"
+echo '{"at": "2026-06-15T09:00:00Z", "event": {"source": "src", "type": "alert", "id": "r1", "data": {"key": "k"}}}' > "$tmp/bt.jsonl"
+"$h" run "$tmp/bt.play" --events "$tmp/bt.jsonl" --directory "$tmp/cal0.json" --json > "$tmp/out" 2>&1
+has "the stalled record names bt.play:8" "bt.play:8: calendar c has no working time"
+
 # ---- serve: a reassignment to nobody names its field ----
 . "$TOP/tests/e2e/serve/lib.sh"
 sdb=$tmp/served
