@@ -43,8 +43,12 @@ expect "the directory shows it" 0 "$h" directory show anna --db "$db" --json
 json "the absence is gone, not left ending as it starts" 'j.get("away", []) == []'
 
 # ---- a person named as their own delegate stands in for nobody ----
-echo '{"person": "anna", "delegate": "anna"}' | "$h" trigger directory.away --id a2 --db "$db" $(now 09:20) > /dev/null
-expect "history" 0 "$h" history i1 --db "$db" --json
+self=$tmp/self
+"$h" deploy "$tmp/p.play" --db "$self" $(now 08:00) > /dev/null
+"$h" directory load "$tmp/people.json" --db "$self" $(now 08:00) > /dev/null
+echo '{"key": "k1"}' | "$h" trigger src.alert --id e1 --db "$self" $(now 09:00) > /dev/null
+echo '{"person": "anna", "delegate": "anna"}' | "$h" trigger directory.away --id a2 --db "$self" $(now 09:20) > /dev/null
+expect "history" 0 "$h" history i1 --db "$self" --json
 hasnt "no record of anna standing in for herself" '"from":"anna","to":"anna"'
 has "she is unresolved instead" '"why":"away, with nobody to stand in"'
 
