@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "front.h"
@@ -56,6 +57,19 @@ static json_t *cli_diag_json(const Diag *diag)
                             "column", (json_int_t)source_column_of(src, diag->note_span.start)));
     }
     return object;
+}
+
+/* A playbook that could not be read, as --json's diagnostic: an error at line 0 saying
+   why (the same sentence as on stderr). */
+static void cli_unreadable_json(json_t *list, const char *path)
+{
+    const char *why = access(path, R_OK) != 0 ? strerror(errno) : "it cannot be read";
+    json_t *d = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s}", "file", path, "severity", "error", "line", 0,
+                          "column", 0, "end_line", 0, "end_column", 0, "message", why);
+    if (!d)   /* a file name that is not UTF-8 */
+        d = json_pack("{s:s?, s:s, s:i, s:i, s:i, s:i, s:s}", "file", NULL, "severity", "error", "line", 0,
+                      "column", 0, "end_line", 0, "end_column", 0, "message", why);
+    json_array_append_new(list, d);
 }
 
 static void cli_print_diags(const DiagList *diags, json_t *json_out)
@@ -158,6 +172,10 @@ int cli_check(int argc, char **argv)
         if (!front) {
             if (status != CLI_SYSTEM)
                 status = failed;
+            if (list && failed == CLI_REFUSED) {   /* --json tells it too: an error of no line */
+                cli_unreadable_json(list, files[i]);
+                errors++;
+            }
             continue;
         }
         if (cli_check_front_consts(front) == BC_NO_MEMORY) {

@@ -147,6 +147,10 @@ echo '{"at": "2026-06-15T09:00:00Z", "event": {"source": "src", "type": "alert",
 "$h" run "$tmp/bt.play" --events "$tmp/bt.jsonl" --directory "$tmp/cal0.json" --json > "$tmp/out" 2>&1
 has "the stalled record names bt.play:8" "bt.play:8: calendar c has no working time"
 
+# ---- check --json counts a playbook it cannot read ----
+"$h" check "$tmp/p.play" "$tmp/nofile.play" --json > "$tmp/out" 2> /dev/null
+json "check --json: the missing file is an error, counted" 'j["errors"] == 1 and j["diagnostics"][0]["message"] == "No such file or directory" and j["diagnostics"][0]["file"].endswith("nofile.play")'
+
 # ---- serve: a reassignment to nobody names its field ----
 . "$TOP/tests/e2e/serve/lib.sh"
 sdb=$tmp/served
