@@ -205,7 +205,8 @@ const char *store_strerror(int code)
     case STORE_NOT_A_STORE:
         return "not a Huddle store, or a store of another schema version";
     case STORE_FULL:
-        return "the store's map is full and could not be grown";
+        return "the store's map is full and could not be grown: free some disk space or memory, then "
+               "try again (nothing was written)";
     case STORE_BUSY:
         return "the store is busy: another process or transaction holds it";
     case STORE_DAMAGED:
