@@ -151,10 +151,10 @@ has "the stalled record names bt.play:8" "bt.play:8: calendar c has no working t
 "$h" check "$tmp/p.play" "$tmp/nofile.play" --json > "$tmp/out" 2> /dev/null
 json "check --json: the missing file is an error, counted" 'j["errors"] == 1 and j["diagnostics"][0]["message"] == "No such file or directory" and j["diagnostics"][0]["file"].endswith("nofile.play")'
 
-# ---- serve: a reassignment to nobody names its field ----
+# ---- serve: a reassignment to nobody names its field; a body too large says the limit ----
 . "$TOP/tests/e2e/serve/lib.sh"
 sdb=$tmp/served
-if serve_store "$sdb" && serve_start "$sdb"; then
+if serve_store "$sdb" && serve_start "$sdb" --max-body 4096; then
   ev='{"id": "g1", "type": "refund", "order": "G1", "amount": 3, "customer": {"name": "Ida"}}'
   call "an event makes t1" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev")" --data "$ev"
   call "a reassignment to a person the directory lacks is 422" 422 POST /v1/tasks/t1/reassign \
@@ -163,6 +163,10 @@ if serve_store "$sdb" && serve_start "$sdb"; then
   call "a reassignment from one who holds no seat is 422, not 403" 422 POST /v1/tasks/t1/reassign \
     -H 'Content-Type: application/json' -H 'Authorization: Bearer ops-token' --data '{"from": "boss", "to": "sam"}'
   json "its error names the field from" 'j["error"]["code"] == "refused" and j["error"]["field"] == "from"'
+  python3 -c 'print("{\"choice\": \"yes\", \"comment\": \"" + "x" * 5000 + "\"}")' > "$tmp/big.json"
+  call "a body over --max-body is 413" 413 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' \
+    -H 'Authorization: Bearer pat-token' --data-binary @"$tmp/big.json"
+  json "it says the limit" 'j["error"]["code"] == "too_large" and "4096 bytes" in j["error"]["message"]'
   serve_stop
 else
   no "serve starts" "$tmp/serve.log"
