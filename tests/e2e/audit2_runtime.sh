@@ -167,6 +167,12 @@ if serve_store "$sdb" && serve_start "$sdb" --max-body 4096; then
   call "a body over --max-body is 413" 413 POST /v1/tasks/t1/answer -H 'Content-Type: application/json' \
     -H 'Authorization: Bearer pat-token' --data-binary @"$tmp/big.json"
   json "it says the limit" 'j["error"]["code"] == "too_large" and "4096 bytes" in j["error"]["message"]'
+  curl -s --max-time 10 "$base/metrics" > "$tmp/out"
+  hasnt "/metrics names no route (null)" 'route="(null)"'
+  has "/metrics counts the audit routes by name" 'huddle_requests_accepted_total{route="audit_export"}'
+  if [ "$(grep -v '^#' "$tmp/out" | sed 's/ [^ ]*$//' | sort | uniq -d | wc -l)" -eq 0 ]; then
+    ok "/metrics repeats no series (Prometheus refuses a repeated one)"
+  else no "/metrics repeats no series (Prometheus refuses a repeated one)"; fi
   serve_stop
 else
   no "serve starts" "$tmp/serve.log"
