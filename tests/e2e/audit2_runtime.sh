@@ -1,8 +1,13 @@
 #!/bin/sh
 # tests/e2e/audit2_runtime.sh - the second contract audit of RUNTIME.md (2026-12-05): each
-# test here failed on the binary before its fix. The CLI refuses stray arguments and an
-# inbox of nobody; directory events that end an absence as it starts, and a person named
-# as their own delegate, leave no false record. On a real store with --now. TAP lines.
+# check here failed on the binary before its fix (a few are the sanity checks beside
+# them). The CLI refuses stray arguments and an inbox of nobody; directory events that
+# end an absence as it starts, and a person named as their own delegate, leave no false
+# record; a directory change between two on-call shifts sets no second watch timer; a
+# damaged store says what to do; history tells a retry by nobody as such; a missing file
+# is named plainly; check --json counts it; a business deadline that cannot be counted
+# stalls at FILE:LINE; serve names a refused reassignment's field, says the body limit,
+# and /metrics names every route once. On real stores with --now, and one serve. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 db=$tmp/store
