@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -267,7 +268,8 @@ static const CliCommand COMMANDS[] = {
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
      "Lists open asks with their question, choices, deadline, seats and context; with\n"
      "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
-     "and have not answered the task themselves (an ask they acknowledged stays). Under\n"
+     "and have not answered the task themselves (an ask they acknowledged stays); a\n"
+     "PERSON the store's directory lacks is refused (exit 1). Under\n"
      "each, up to three similar past decisions (same playbook and state, most shared\n"
      "tags first; --json: \"similar\"), what was chosen, by whom and how it ended. A task\n"
      "the store cannot read is named, with exit 3.\n",
@@ -484,6 +486,16 @@ int cli_usage_error(const char *name, const char *fmt, ...)
     if (command)
         fprintf(stderr, "usage: %s\n", command->usage);
     return CLI_USAGE;
+}
+
+const char *cli_json_file_problem(char *out, size_t len, const char *path, const struct json_error_t *error)
+{
+    const char *reason = strstr(error->text, "unable to open ") == error->text ? strrchr(error->text, ':') : NULL;
+    if (error->line > 0 || !reason)
+        snprintf(out, len, "%s:%d:%d: %s", path, error->line, error->column, cli_clean(error->text));
+    else
+        snprintf(out, len, "%s: %s", path, reason + 2);
+    return out;
 }
 
 char *cli_read_file(const char *path, size_t *len)

@@ -123,6 +123,12 @@ int cli_connectors_print(const struct json_t *kept, bool as_json);
    a command takes, shared by `huddle help CMD` and the command's parser. */
 bool cli_takes_option(const char *name, const char *option);
 
+/* Why a JSON file did not load (json_load_file's error), in `out`, which it returns:
+   "PATH:LINE:COLUMN: what" for a parse error, "PATH: No such file or directory" for a
+   file that could not be opened (not jansson's line -1, column -1). */
+struct json_error_t;
+const char *cli_json_file_problem(char *out, size_t len, const char *path, const struct json_error_t *error);
+
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */
 char *cli_read_file(const char *path, size_t *len);

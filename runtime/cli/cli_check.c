@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "front.h"
@@ -20,7 +21,8 @@ static int cli_directory_read(const char *path, Directory **out)
     json_error_t error;
     json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
-        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
+        char problem[1024];
+        fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
         return CLI_REFUSED;
     }
     json_t *problems = json_array();
@@ -55,6 +57,19 @@ static json_t *cli_diag_json(const Diag *diag)
                             "column", (json_int_t)source_column_of(src, diag->note_span.start)));
     }
     return object;
+}
+
+/* A playbook that could not be read, as --json's diagnostic: an error at line 0 saying
+   why (the same sentence as on stderr). */
+static void cli_unreadable_json(json_t *list, const char *path)
+{
+    const char *why = access(path, R_OK) != 0 ? strerror(errno) : "it cannot be read";
+    json_t *d = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s}", "file", path, "severity", "error", "line", 0,
+                          "column", 0, "end_line", 0, "end_column", 0, "message", why);
+    if (!d)   /* a file name that is not UTF-8 */
+        d = json_pack("{s:s?, s:s, s:i, s:i, s:i, s:i, s:s}", "file", NULL, "severity", "error", "line", 0,
+                      "column", 0, "end_line", 0, "end_column", 0, "message", why);
+    json_array_append_new(list, d);
 }
 
 static void cli_print_diags(const DiagList *diags, json_t *json_out)
@@ -157,11 +172,10 @@ int cli_check(int argc, char **argv)
         if (!front) {
             if (status != CLI_SYSTEM)
                 status = failed;
-            if (failed == CLI_REFUSED) {   /* unreadable: an error of the file, in --json too */
+            if (failed == CLI_REFUSED) {   /* unreadable: an error of the file, of no line, in --json too */
                 errors++;
                 if (list)
-                    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "file", files[i], "severity",
-                                                          "error", "message", "the file can't be read"));
+                    cli_unreadable_json(list, files[i]);
             }
             continue;
         }

@@ -206,6 +206,19 @@ static void delivery_words(const json_t *r, const char *kind)
         printf(": %s", field(r, "error"));
 }
 
+/* "retried in STATE by P: REASON", each part only when the record has it (a CLI retry
+   may name nobody: then not "retried by "). */
+static void operator_words(const json_t *r, const char *kind)
+{
+    printf("%s", kind);
+    if (json_is_string(json_object_get(r, "goto")))
+        printf(" in %s", field(r, "goto"));
+    if (json_is_string(json_object_get(r, "by")))
+        printf(" by %s", field(r, "by"));
+    if (json_is_string(json_object_get(r, "reason")))
+        printf(": %s", field(r, "reason"));
+}
+
 static bool more_words(const json_t *r, const char *kind, const Tz *tz)
 {
     if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
@@ -221,8 +234,7 @@ static bool more_words(const json_t *r, const char *kind, const Tz *tz)
     else if (strcmp(kind, "overridden") == 0)
         printf("%s overrode %s: %s (\"%s\")", field(r, "by"), field(r, "task"), field(r, "choice"), field(r, "reason"));
     else if (strcmp(kind, "cancelled") == 0 || strcmp(kind, "retried") == 0)
-        printf("%s by %s%s%s", kind, field(r, "by"), json_is_string(json_object_get(r, "reason")) ? ": " : "",
-               field(r, "reason"));
+        operator_words(r, kind);
     else if (strcmp(kind, "sent") == 0 || strcmp(kind, "called") == 0)
         printf("%s %s.%s", kind, field(r, "connector"), field(r, "operation"));
     else if (strcmp(kind, "delivered") == 0 || strcmp(kind, "send_failed") == 0)

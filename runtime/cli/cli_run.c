@@ -678,7 +678,8 @@ static int run_load_directory(Engine *engine, const char *path)
     json_error_t error;
     json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
-        fprintf(stderr, "huddle: %s:%d:%d: %s\n", path, error.line, error.column, error.text);
+        char problem[1024];
+        fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
         return CLI_REFUSED;
     }
     char why[4096];
@@ -780,7 +781,7 @@ int cli_run(int argc, char **argv)
     }
     FILE *trace = fopen(events, "r");
     if (!trace) {
-        perror(events);
+        fprintf(stderr, "huddle: %s: %s\n", events, strerror(errno));
         json_decref(mocks);
         cli_connectors_free(&connectors);
         return CLI_REFUSED;

@@ -33,12 +33,17 @@ static const char *apply_refusal_code(int status)
     return status == 404 ? "not_found" : status == 403 ? "not_your_seat" : status == 409 ? "conflict" : "refused";
 }
 
-/* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's), or NULL:
-   an unknown choice, or a comment missing or not UTF-8. */
+/* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's, and
+   engine_door.c's "to: no person 'zed' in the directory"), or NULL: an unknown choice, a
+   comment missing or not UTF-8, a reassignment's person. */
 static const char *apply_refusal_field(int status, const char *why)
 {
     if (status != 422)
         return NULL;
+    if (strncmp(why, "to: ", 4) == 0)
+        return "to";
+    if (strncmp(why, "from: ", 6) == 0)
+        return "from";
     if (strstr(why, " has no choice '"))
         return "choice";
     if (strstr(why, " needs a comment") || strstr(why, "the comment is not UTF-8"))
@@ -51,7 +56,12 @@ static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *
 {
     if (rc == ENGINE_REFUSED) {
         int status = apply_refusal_status(why);
-        serve_reply_error(serve, job, status, apply_refusal_code(status), why, apply_refusal_field(status, why));
+        const char *field = apply_refusal_field(status, why);
+        if (status == 403 && job->route.id == ROUTE_TASK_REASSIGN) {
+            status = 422;   /* the body's "from" holds no seat: not the token's own seat */
+            field = "from";
+        }
+        serve_reply_error(serve, job, status, apply_refusal_code(status), why, field);
     } else {
         serve_log("error", "engine", json_pack("{s:s, s:s}", "route", job->route.name, "why", why));
         serve_reply_error(serve, job, 503, "store_failed", why, NULL);

@@ -146,7 +146,9 @@ int serve_tokens_load(const char *path, ServeTokens *out, json_t *problems)
     json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
     memset(out, 0, sizeof *out);
     if (!json) {
-        json_array_append_new(problems, json_sprintf("%s:%d:%d: %s", path, error.line, error.column, error.text));
+        json_array_append_new(problems, error.line > 0 ? json_sprintf("%s:%d:%d: %s", path, error.line, error.column,
+                                                                      error.text)
+                                                       : json_sprintf("%s: %s", path, error.text));
         return -1;
     }
     json_t *mine = json_array();

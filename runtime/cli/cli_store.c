@@ -858,6 +858,8 @@ int cli_instances(int argc, char **argv)
     int status = store_args_parse("instances", argc, argv, &a);
     if (status != CLI_OK)
         return status;
+    if (a.positional_count != 0)
+        return cli_usage_error("instances", "instances takes no arguments but options");
     Engine *engine;
     a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
@@ -975,18 +977,43 @@ static void tasks_keep_answerable(json_t *tasks, const char *person)
     }
 }
 
+/* `--for PERSON` names someone the store's directory knows, when it has one (as --by
+   does): a misspelt id is refused (exit 1), not shown an empty inbox. */
+static int tasks_check_for(Engine *engine, const char *person)
+{
+    json_t *dir = NULL;
+    char why[512];
+    if (!person)
+        return CLI_OK;
+    if (engine_directory(engine, &dir, why, sizeof why) != ENGINE_OK) {
+        fprintf(stderr, "huddle: tasks: %s\n", why);
+        return CLI_SYSTEM;
+    }
+    bool unknown = dir && !json_object_get(json_object_get(dir, "people"), person);
+    json_decref(dir);
+    if (unknown)
+        fprintf(stderr, "huddle: tasks: for: no person '%s' in the directory\n", cli_clean(person));
+    return unknown ? CLI_REFUSED : CLI_OK;
+}
+
 int cli_tasks(int argc, char **argv)
 {
     StoreArgs a;
     int status = store_args_parse("tasks", argc, argv, &a);
     if (status != CLI_OK)
         return status;
+    if (a.positional_count != 0)
+        return cli_usage_error("tasks", "tasks takes no arguments but options");
     Engine *engine;
     a.read_only = true;   /* it reads: an old store is not converted */
     if ((status = store_args_open(&a, false, &engine)) != CLI_OK)
         return status;
     json_t *tasks;
     char why[512];
+    if ((status = tasks_check_for(engine, a.for_person)) != CLI_OK) {
+        store_args_close(&a, engine);
+        return status;
+    }
     if (engine_open_tasks(engine, a.for_person, &tasks, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: tasks: %s\n", why);
         store_args_close(&a, engine);
@@ -1447,7 +1474,8 @@ int cli_directory(int argc, char **argv)
         json_error_t error;
         json = json_load_file(a.positional[1], JSON_REJECT_DUPLICATES, &error);
         if (!json) {
-            fprintf(stderr, "huddle: %s:%d:%d: %s\n", a.positional[1], error.line, error.column, cli_clean(error.text));
+            char problem[1024];
+            fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, a.positional[1], &error));
             return CLI_REFUSED;
         }
         if ((status = directory_check(a.positional[1], json)) != CLI_OK) {

@@ -286,6 +286,15 @@ static void http_reply_text(HttpReq *r, int status, const char *json)
     http_reply(&r->pub, status, "application/json", json, strlen(json), NULL);
 }
 
+/* 413, saying the limit the body passed: the sender learns how much it may send. */
+static void http_reply_too_large(HttpReq *r)
+{
+    char json[200];
+    snprintf(json, sizeof json, "{\"error\":{\"code\":\"too_large\",\"message\":\"the body is larger than "
+             "the %zu bytes the server takes (--max-body)\",\"field\":null}}\n", r->server->options.max_body);
+    http_reply_text(r, 413, json);
+}
+
 /* The whole request is here: hand it over, and wait (suspended) for the reply unless
    it came at once. */
 static enum MHD_Result http_hand_over(HttpReq *r)
@@ -325,8 +334,7 @@ static enum MHD_Result http_on_access(void *cls, struct MHD_Connection *connecti
             return http_send(r);
         }
         if (r->over) {
-            http_reply_text(r, 413, "{\"error\":{\"code\":\"too_large\",\"message\":\"the body is larger than "
-                                    "the server takes (--max-body)\",\"field\":null}}\n");
+            http_reply_too_large(r);
             return http_send(r);
         }
         return MHD_YES;
@@ -339,8 +347,7 @@ static enum MHD_Result http_on_access(void *cls, struct MHD_Connection *connecti
     if (r->sent)
         return MHD_YES;
     if (r->over) {
-        http_reply_text(r, 413, "{\"error\":{\"code\":\"too_large\",\"message\":\"the body is larger than "
-                                "the server takes (--max-body)\",\"field\":null}}\n");
+        http_reply_too_large(r);
         return http_send(r);
     }
     if (!r->handed)

@@ -27,18 +27,22 @@ int step_cover_absences(Step *s, const AwayNews *news)
 
 /* Ends the absence of `person` (the parsed directory knows each absence's instants,
    whether written as dates or times) going on now, in `away`, the JSON list; later
-   ones stay. */
+   ones stay. One that began this very instant is removed: ending it now would leave
+   it ending as it starts, which no absence may. */
 static void away_end_now(Step *s, const char *person, json_t *away)
 {
     char now[40];
     time_text(s->now, now);
     const Directory *dir = step_directory(s);
     const DirPerson *p = dir ? dir_person(dir, person) : NULL;
-    size_t i;
-    json_t *a;
-    json_array_foreach(away, i, a)
-        if (p && i < p->absence_count && p->absences[i].from_ms <= s->now && s->now < p->absences[i].until_ms)
-            json_object_set_new(a, "to", json_string(now));
+    for (size_t i = json_array_size(away); i-- > 0;) {
+        if (!p || i >= p->absence_count || p->absences[i].from_ms > s->now || s->now >= p->absences[i].until_ms)
+            continue;
+        if (p->absences[i].from_ms == s->now)
+            json_array_remove(away, i);
+        else
+            json_object_set_new(json_array_get(away, i), "to", json_string(now));
+    }
 }
 
 static void away_add(Step *s, json_t *away, const char *from, const char *to, const char *delegate)

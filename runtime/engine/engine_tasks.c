@@ -1417,10 +1417,23 @@ static int64_t seat_next_absence(const Directory *dir, const TaskSeat *seat, int
     return next;
 }
 
+/* Whether the instance already has a watch timer (priority 3, which an ask's
+   suspension gives no other timer: "after" belongs to a wait) due at `due`. */
+static bool task_watch_pending(const Instance *in, int64_t due)
+{
+    unsigned char at[8];
+    store_be64((uint64_t)due, at);
+    for (size_t i = 0; i < in->record.timer_count; i++)
+        if (memcmp(in->record.timers[i], at, 8) == 0 && in->record.timers[i][16] == 3)
+            return true;
+    return false;
+}
+
 /* The next moment the holders may change by themselves before the deadline: an
    absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
    task then (../shared/design/LANGUAGE.md: "an absence's start, for which a timer is
-   set"). */
+   set"), unless one is set for that moment already (a directory change refreshes the
+   holders between two watches: it adds no second timer, nor its record). */
 static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
 {
     const Directory *dir = step_directory(s);
@@ -1439,7 +1452,7 @@ static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
                 next = boundary;
         }
     }
-    if (next >= deadline || next <= s->now)
+    if (next >= deadline || next <= s->now || task_watch_pending(in, next))
         return STORE_OK;
     return timer_set(s, in, next, 3, "watch", task->id, -1);
 }

@@ -180,6 +180,19 @@ void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *rec
         why[0] = '\0';
 }
 
+/* What a person does about a damaged store (RUNTIME.md, "Limits and damage": refused
+   "with a sentence that says what to do"), added to every "the store is damaged: ..." */
+#define STORE_DAMAGED_PREFIX "the store is damaged"
+#define STORE_DAMAGED_ADVICE "; restore the store from a backup made with mdb_copy (docs/operations.md, Backups)"
+
+static void damaged_advise(char *why, size_t why_len)
+{
+    size_t used = strlen(why);
+    if (strncmp(why, STORE_DAMAGED_PREFIX, strlen(STORE_DAMAGED_PREFIX)) == 0 && !strstr(why, "mdb_copy") &&
+        used + 1 < why_len)
+        snprintf(why + used, why_len - used, "%s", STORE_DAMAGED_ADVICE);
+}
+
 int step_fail(Step *s, int code, const char *fmt, ...)
 {
     if (s->failed)
@@ -188,6 +201,8 @@ int step_fail(Step *s, int code, const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(s->why, s->why_len, fmt, args);
     va_end(args);
+    if (s->why_len)
+        damaged_advise(s->why, s->why_len);
     if (code != ENGINE_REFUSED && code < 0)
         s->failed = code;
     return code;
@@ -571,7 +586,7 @@ int engine_result(int rc, char *why, size_t why_len)
              : rc == STORE_NOT_A_STORE ? ENGINE_NOT_A_STORE : ENGINE_FAILED;
     if (why_len && !why[0]) {
         if (rc == STORE_NOT_FOUND)
-            snprintf(why, why_len, "the store is damaged: a record it refers to is missing");
+            snprintf(why, why_len, "the store is damaged: a record it refers to is missing" STORE_DAMAGED_ADVICE);
         else if (rc <= ENGINE_REFUSED)
             snprintf(why, why_len, "%s", engine_strerror(rc));
         else

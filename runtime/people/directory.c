@@ -462,10 +462,10 @@ static void add_person(const Directory *dir, const char *id, int64_t at, Found *
         if (!absence)
             break;
         const char *next = absence->delegate ? absence->delegate : p->manager;
+        seen[steps++] = current;   /* a delegate of themselves is a loop of one */
         bool repeat = false;
         for (int i = 0; i < steps; i++)
             repeat |= next && strcmp(seen[i], next) == 0;
-        seen[steps++] = current;
         if (!next || repeat || steps > DIR_SUBSTITUTE_STEPS) {
             note_unresolved_person(notes, "person", id, "away, with nobody to stand in");
             return;

@@ -236,7 +236,8 @@ static int meta_read(int fd, off_t offset, const char *dir, Meta *meta, char *wh
     meta_parse(page, meta);
     if (got < 24 || meta->magic != LMDB_MAGIC || !(meta->flags & P_META)) {
         store_say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file: "
-                   "its %s meta page is not one); it was left as it is", dir,
+                   "its %s meta page is not one); it was left as it is: check that --db (or "
+                   "HUDDLE_DB) names the folder of a Huddle store", dir,
                    offset == 0 ? "first" : "second");
         return STORE_NOT_A_STORE;
     }

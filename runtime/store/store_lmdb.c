@@ -205,7 +205,8 @@ const char *store_strerror(int code)
     case STORE_NOT_A_STORE:
         return "not a Huddle store, or a store of another schema version";
     case STORE_FULL:
-        return "the store's map is full and could not be grown";
+        return "the store's map is full and could not be grown: free some disk space or memory, then "
+               "try again (nothing was written)";
     case STORE_BUSY:
         return "the store is busy: another process or transaction holds it";
     case STORE_DAMAGED:
@@ -1137,7 +1138,8 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
         rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS | (no_lock ? MDB_NOLOCK : 0), 0600);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
         store_say(why, why_len, "%s is not a Huddle store (data.mdb is not an LMDB file this "
-            "huddle reads: %s); it was left as it is", dir, mdb_strerror(rc));
+            "huddle reads: %s); it was left as it is: check that --db (or HUDDLE_DB) names the "
+            "folder of a Huddle store", dir, mdb_strerror(rc));
         code = STORE_NOT_A_STORE;
         goto done;
     }
@@ -1154,7 +1156,8 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     rc = mdb_dbi_open(txn, TABLE_NAMES[TABLE_META], 0, &meta);
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
         store_say(why, why_len, "%s is not a Huddle store (an LMDB database without a meta "
-            "table); it was left as it is", dir);
+            "table); it was left as it is: check that --db (or HUDDLE_DB) names the folder of a "
+            "Huddle store", dir);
         code = STORE_NOT_A_STORE;
         goto done;
     }
@@ -1163,7 +1166,8 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     code = meta_check(txn, meta, dir, NULL, why, why_len);
     if (code == STORE_NOT_FOUND) {
         store_say(why, why_len, "%s is not a Huddle store (no schema_version in its meta "
-            "table); it was left as it is", dir);
+            "table); it was left as it is: check that --db (or HUDDLE_DB) names the folder of a "
+            "Huddle store", dir);
         code = STORE_NOT_A_STORE;
     }
     goto done;

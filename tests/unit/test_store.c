@@ -1039,6 +1039,11 @@ static void test_strerror_names_every_code(void **state)
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(message, store_strerror(codes[j]));
     }
+    /* RUNTIME.md, "Limits and damage": a full store is refused with a sentence that says
+       what to do, as a full disk's and a damaged file's do. */
+    assert_non_null(strstr(store_strerror(STORE_FULL), "try again"));
+    assert_non_null(strstr(store_strerror(STORE_NO_SPACE), "try again"));
+    assert_non_null(strstr(store_strerror(STORE_DAMAGED), "restore it from a backup"));
 }
 
 /* ---- durability ------------------------------------------------------------------ */
