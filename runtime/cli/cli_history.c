@@ -4,8 +4,8 @@
  * who was asked what, who held each seat and why (delegated from whom, escalated at
  * which level, handed over at a shift change), who answered what with which comment and
  * how long after being asked, what was sent where. `--json` prints the records as
- * stored instead (cli_history in cli_store.c). Kinds without words of their own are
- * their name and their fields as compact JSON.
+ * stored instead (cli_history in cli_store.c). A kind without words of its own (one a
+ * newer version writes) is its name and its fields as compact JSON.
  */
 #include "cli.h"
 #include "tz.h"
@@ -244,6 +244,48 @@ static bool more_words(const json_t *r, const char *kind, const Tz *tz)
     return true;
 }
 
+/* A value as compact JSON, control characters made visible. */
+static void json_words(const json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+    printf("%s", cli_clean(text ? text : "null"));
+    free(text);
+}
+
+/* The kinds of an ask's people and of a step's calls and events, in words (as huddle
+   run's timeline says them); false for a kind it has no words for. */
+static bool step_words(const json_t *r, const char *kind)
+{
+    if (strcmp(kind, "joined") == 0) {
+        json_t *e = json_object_get(r, "event");
+        printf("joined by %s.%s %s", field(e, "source"), field(e, "type"), field(e, "id"));
+    } else if (strcmp(kind, "unresolved") == 0 && !json_object_get(r, "who")) {
+        printf("%s: %s", field(r, "task"), field(r, "why"));   /* the whole ask */
+    } else if (strcmp(kind, "unresolved") == 0) {
+        if (json_is_string(json_object_get(r, "task")))
+            printf("%s: ", field(r, "task"));
+        printf("could not resolve %s ", field(r, "who"));
+        json_words(json_object_get(r, "id"));
+        printf(" (%s)", field(r, "why"));
+    } else if (strcmp(kind, "skipped") == 0) {
+        printf("%s level %lld skipped: %s", field(r, "task"), (long long)json_integer_value(json_object_get(r, "level")),
+               field(r, "why"));
+    } else if (strcmp(kind, "reminded") == 0) {
+        printf("%s: ", field(r, "task"));
+        list_words("reminded", json_object_get(r, "people"));
+    } else if (strcmp(kind, "replied") == 0) {
+        printf("%s.%s replied ", field(r, "connector"), field(r, "operation"));
+        json_words(json_object_get(r, "reply"));
+    } else if (strcmp(kind, "call_failed") == 0) {
+        printf("%s.%s failed: %s", field(r, "connector"), field(r, "operation"), field(r, "error"));
+    } else if (strcmp(kind, "when_failed") == 0) {
+        printf("a wait arm's when failed, taken as false: %s", field(r, "error"));
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* Who did what, in words; any other kind is its name and its own fields as JSON. */
 static void history_what(const json_t *r, const json_t *since, const Tz *tz)
 {
@@ -274,15 +316,13 @@ static void history_what(const json_t *r, const json_t *since, const Tz *tz)
                field(r, "task"));
     } else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "stalled") == 0) {
         printf("%s: %s", kind, field(r, strcmp(kind, "done") == 0 ? "outcome" : strcmp(kind, "failed") == 0 ? "reason" : "error"));
-    } else if (!more_words(r, kind, tz)) {
+    } else if (!more_words(r, kind, tz) && !step_words(r, kind)) {
         printf("%s ", kind);
         json_t *copy = json_deep_copy(r);
         static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};
         for (size_t k = 0; k < 5; k++)
             json_object_del(copy, COMMON[k]);
-        char *text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-        printf("%s", cli_clean(text ? text : "null"));
-        free(text);
+        json_words(copy);
         json_decref(copy);
     }
 }

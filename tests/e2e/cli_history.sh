@@ -5,7 +5,7 @@
 # 3339 with Z or an offset. On a real store with --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-plan 13
+plan 20
 for cal in alpha beta; do
   { echo "playbook $cal"; echo; [ "$cal" = alpha ] && echo 'calendar "office"' && echo
     cat <<'PLAY'
@@ -50,3 +50,39 @@ PY
 then ok "keeps every record, times RFC 3339 with Z or an offset"; else no "keeps every record, times RFC 3339"; fi
 expect "an instance that is not there" 1 "$h" history i9 --db "$db"
 has "says so" "no instance 'i9'"
+
+# The records about an ask's people and a case, in words too (they were printed as
+# their JSON): an id nobody has, an event joining the case, reminders, a level with
+# nobody to add.
+cat > "$tmp/gamma.play" <<'PLAY'
+playbook gamma
+
+on shop.alert as a
+  case "{a.key}" for 1d
+
+state decide {
+  ask person("anna"), person("ghost") "Look at {a.key}?"
+      choices ok
+      within 4h
+      escalate to manager after 1h
+      remind every 30m
+  {
+    ok      -> done "fine"
+    timeout -> done "late"
+  }
+}
+PLAY
+db=$tmp/gamma
+"$h" directory load "$tmp/people.json" --db "$db" --now 2026-06-15T05:00:00Z > /dev/null
+"$h" deploy "$tmp/gamma.play" --db "$db" --now 2026-06-15T05:00:00Z > /dev/null 2>&1
+echo '{"key": "k1"}' > "$tmp/k1.json"
+"$h" trigger shop.alert --id e1 --db "$db" --now 2026-06-15T06:00:00Z < "$tmp/k1.json" > /dev/null
+"$h" trigger shop.alert --id e2 --db "$db" --now 2026-06-15T06:05:00Z < "$tmp/k1.json" > /dev/null
+"$h" tick --db "$db" --now 2026-06-15T07:10:00Z > /dev/null
+expect "history of an ask with a missing person, reminders and a level" 0 "$h" history i1 --db "$db"
+has "an id nobody has" "2026-06-15 06:00 +00:00  could not resolve person \"ghost\" (no such person)"
+has "an event joining the case" "2026-06-15 06:05 +00:00  joined by shop.alert e2"
+has "a reminder" "2026-06-15 06:30 +00:00  t1: reminded anna"
+has "a manager there is not" "2026-06-15 07:00 +00:00  could not resolve manager \"anna\" (no manager)"
+has "a level with nobody to add" "2026-06-15 07:00 +00:00  t1 level 1 skipped: nobody to add to an open seat"
+if grep -q '{' "$tmp/out"; then no "no record is left as JSON"; else ok "no record is left as JSON"; fi
