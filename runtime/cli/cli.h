@@ -57,6 +57,10 @@ void cli_audit_similar_print(const struct json_t *task);
    (cli_history.c). */
 struct Tz;
 void cli_history_print(const struct json_t *records, const struct Tz *tz);
+/* Records about an ask's people and a step's events and calls (joined, unresolved,
+   skipped, reminded, replied, call_failed, when_failed) in words, as both timelines
+   (huddle history, huddle run) say them; false for another kind, nothing printed. */
+bool cli_record_words(const struct json_t *record, const char *kind);
 /* How long `ms` is, for people: "45s", "30m", "1h5m", "2d3h" (cli_history.c). */
 void cli_duration_print(int64_t ms);
 /* `huddle graph --db DIR --instance I`: marks on `dot` (graph_dot's text) the states the

@@ -252,9 +252,7 @@ static void json_words(const json_t *value)
     free(text);
 }
 
-/* The kinds of an ask's people and of a step's calls and events, in words (as huddle
-   run's timeline says them); false for a kind it has no words for. */
-static bool step_words(const json_t *r, const char *kind)
+bool cli_record_words(const json_t *r, const char *kind)
 {
     if (strcmp(kind, "joined") == 0) {
         json_t *e = json_object_get(r, "event");
@@ -316,7 +314,7 @@ static void history_what(const json_t *r, const json_t *since, const Tz *tz)
                field(r, "task"));
     } else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "stalled") == 0) {
         printf("%s: %s", kind, field(r, strcmp(kind, "done") == 0 ? "outcome" : strcmp(kind, "failed") == 0 ? "reason" : "error"));
-    } else if (!more_words(r, kind, tz) && !step_words(r, kind)) {
+    } else if (!more_words(r, kind, tz) && !cli_record_words(r, kind)) {
         printf("%s ", kind);
         json_t *copy = json_deep_copy(r);
         static const char *const COMMON[] = {"at", "instance", "seq", "kind", "state"};

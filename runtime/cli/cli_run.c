@@ -169,25 +169,11 @@ static void run_print_record(void *context, const json_t *r)
         printf("  %s %s.%s(", strcmp(kind, "called") == 0 ? "call" : "send", str(r, "connector"), str(r, "operation"));
         run_print_json(json_object_get(r, "arg"));
         printf(")");
-    } else if (strcmp(kind, "replied") == 0) {
-        printf("  %s.%s replied ", str(r, "connector"), str(r, "operation"));
-        run_print_json(json_object_get(r, "reply"));
-    } else if (strcmp(kind, "call_failed") == 0) {
-        printf("  %s.%s failed: %s", str(r, "connector"), str(r, "operation"), str(r, "error"));
     } else if (strcmp(kind, "notified") == 0) {
         if (json_object_get(r, "message"))
             printf("  told %s (%s): %s", str(r, "person"), str(r, "channel"), str(r, "message"));
         else
             printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
-    } else if (strcmp(kind, "unresolved") == 0 && !json_object_get(r, "who")) {
-        printf("  %s: %s", str(r, "task"), str(r, "why"));   /* the whole ask */
-    } else if (strcmp(kind, "unresolved") == 0) {
-        printf("  could not resolve %s ", str(r, "who"));
-        run_print_json(json_object_get(r, "id"));
-        printf(" (%s)", str(r, "why"));
-    } else if (strcmp(kind, "joined") == 0) {
-        json_t *event = json_object_get(r, "event");
-        printf("  joined by %s.%s %s", str(event, "source"), str(event, "type"), str(event, "id"));
     } else if (strcmp(kind, "delegated") == 0) {
         printf("  %s stands in for %s (%s%s%s)", str(r, "to"),
                json_is_string(json_object_get(r, "from")) ? str(r, "from") : "nobody", str(r, "why"),
@@ -197,15 +183,8 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "escalated") == 0) {
         printf("  %s escalated to level %lld: ", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")));
         run_print_added(json_object_get(r, "added"));
-    } else if (strcmp(kind, "skipped") == 0) {
-        printf("  %s level %lld skipped: %s", str(r, "task"), (long long)json_integer_value(json_object_get(r, "level")), str(r, "why"));
     } else if (strcmp(kind, "acknowledged") == 0) {
         printf("  %s acknowledged %s", str(r, "by"), str(r, "task"));
-    } else if (strcmp(kind, "reminded") == 0) {
-        printf("  reminded about %s: ", str(r, "task"));
-        run_print_json(json_object_get(r, "people"));
-    } else if (strcmp(kind, "when_failed") == 0) {
-        printf("  a wait arm's when failed, taken as false: %s", str(r, "error"));
     } else if (strcmp(kind, "handover") == 0) {
         printf("  %s takes over %s's on-call seat on %s (shift change)", str(r, "to"), str(r, "from"), str(r, "task"));
     } else if (strcmp(kind, "stalled") == 0) {
@@ -215,8 +194,11 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "failed") == 0) {
         printf("FAILED   %s", str(r, "reason"));
     } else {
-        printf("  %s ", kind);
-        run_print_json(r);
+        printf("  ");
+        if (!cli_record_words(r, kind)) {   /* a kind without words: its fields */
+            printf("%s ", kind);
+            run_print_json(r);
+        }
     }
     putchar('\n');
 }
