@@ -106,7 +106,7 @@ typedef struct BcLine { uint32_t pc, line; } BcLine;
 
 typedef struct Bytecode {
     uint32_t name, title, calendar;     /* consts (title, calendar may be BC_NONE) */
-    char *source_name;                  /* as given to the compiler */
+    char *source_name;                  /* the file's name, without its folders */
     char *source;                       /* the playbook's text, for listings */
     uint32_t source_len;
     uint32_t max_locals;                /* state-level local slots */

@@ -264,7 +264,8 @@ static bool comp_header(Compiler *c)
         bc->title = comp_const_string(c, text, len);
     if (p->calendar && ast_string_is_plain(p->calendar, &text, &len))
         bc->calendar = comp_const_string(c, text, len);
-    bc->source_name = strdup(p->src->name);
+    const char *slash = strrchr(p->src->name, '/');   /* the file's name alone: the same */
+    bc->source_name = strdup(slash ? slash + 1 : p->src->name);   /* source, the same version */
     bc->source = malloc((size_t)p->src->len + 1);   /* the text may hold NUL bytes */
     if (!bc->source || !bc->source_name)
         return false;

@@ -188,4 +188,16 @@ expect "build to a folder that does not exist exits 3" 3 "$h" build "$tmp/defaul
 has "build says it can't write the output" "huddle: can't write $tmp/no/such/dir/x.hbc: No such file or directory"
 expect "graph to a folder that does not exist exits 3" 3 "$h" graph "$tmp/default.play" -o "$tmp/no/such/dir/x.dot"
 has "graph says it can't write the output" "huddle: can't write $tmp/no/such/dir/x.dot: No such file or directory"
+# The version is of the source and the file's name, not of the path it was given by: the
+# same file built from another folder, or by its absolute path, is the same version.
+mkdir -p "$tmp/elsewhere"
+cp "$tmp/default.play" "$tmp/elsewhere/default.play"
+v1=$("$h" build "$tmp/default.play" -o "$tmp/v1.hbc" | sed 's/.*version //')
+v2=$("$h" build "$tmp/elsewhere/default.play" -o "$tmp/v2.hbc" | sed 's/.*version //')
+v3=$(cd "$tmp/elsewhere" && "$h" build default.play -o "$tmp/v3.hbc" | sed 's/.*version //')
+if [ -n "$v1" ] && [ "$v1" = "$v2" ] && [ "$v2" = "$v3" ] && cmp -s "$tmp/v1.hbc" "$tmp/v3.hbc"; then
+  ok "the same file from three paths is one version, byte for byte"
+else
+  no "the same file from three paths is one version ($v1 / $v2 / $v3)"
+fi
 plan

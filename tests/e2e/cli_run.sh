@@ -220,7 +220,7 @@ printf '%s\n' '{"at":"2026-06-15T09:00:00Z","event":{"source":"test","type":"eve
   '{"at":"2026-06-15T09:10:00Z","event":{"source":"test","type":"event","id":"e2","data":{"k":"a","n":"x"}}}' \
   '{"at":"2026-06-15T11:00:00Z","end":true}' > "$tmp/wf.jsonl"
 expect "a when that fails is taken as false" 0 "$h" run "$tmp/wf.play" --events "$tmp/wf.jsonl"
-has "and the timeline says so in words" "a wait arm's when failed, taken as false: $tmp/wf.play:5: can't order a string and an integer"
+has "and the timeline says so in words" "a wait arm's when failed, taken as false: wf.play:5: can't order a string and an integer"
 hasnt "not as JSON" "when_failed {"
 
 # An ask or wait whose business deadline can't be counted (the calendar is not in the
@@ -237,5 +237,5 @@ state s {
 PLAY
 printf '%s\n' '{"at":"2026-06-15T09:00:00Z","event":{"source":"test","type":"event","id":"e1","data":{}}}' > "$tmp/bt.jsonl"
 expect "a business wait with no calendar runs" 0 "$h" run "$tmp/bt.play" --events "$tmp/bt.jsonl"
-has "and stalls where the wait is" "STALLED  $tmp/bt.play:5: business time needs calendar \"fi-office\" from the directory"
+has "and stalls where the wait is" "STALLED  bt.play:5: business time needs calendar \"fi-office\" from the directory"
 plan
