@@ -177,13 +177,16 @@ const ServeToken *serve_tokens_find(const ServeTokens *tokens, const char *autho
     if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
         return NULL;
     const char *token = authorization + 7;
-    token += strspn(token, " ");
-    if (!*token)
+    token += strspn(token, " \t");
+    size_t len = strlen(token);
+    while (len > 0 && (token[len - 1] == ' ' || token[len - 1] == '\t'))
+        len--;      /* a header value's surrounding white space is not part of it (RFC 9110) */
+    if (len == 0)
         return NULL;
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256_CTX ctx;
-    if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, token, strlen(token)) || !SHA256_Final(digest, &ctx))
-        SHA256((const unsigned char *)token, strlen(token), digest);
+    if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, token, len) || !SHA256_Final(digest, &ctx))
+        SHA256((const unsigned char *)token, len, digest);
     OPENSSL_cleanse(&ctx, sizeof ctx);
     const ServeToken *found = NULL;
     for (size_t i = 0; i < tokens->count; i++)

@@ -34,6 +34,7 @@ call "the same event again is a duplicate" 200 POST /v1/events/shop -H 'Content-
 json "with duplicate true, gone nowhere" 'j["duplicate"] is True and j["went"] == []'
 
 call "pat's inbox" 200 GET '/v1/tasks?for=pat' -H 'Authorization: Bearer pat-token'
+call "a token with white space after it is the same token" 200 GET '/v1/tasks?for=pat' -H 'Authorization: Bearer pat-token  '
 json "holds t1" '[t["id"] for t in j["tasks"]] == ["t1"] and j["tasks"][0]["question"] == "Refund 30 for A1?"'
 call "all open asks without ?for" 200 GET /v1/tasks -H 'Authorization: Bearer sam-token'
 json "lists t1" 'len(j["tasks"]) == 1'
