@@ -46,10 +46,12 @@ static void cli_const_report(void *ctx, const char *name, const char *error)
     const Source *src = front->src;
     const AstConst *k = cli_const_named(front->program, name);
     Span span = k ? k->name.span : front->program->header_span;
-    size_t n = strlen(src->name);
+    const char *slash = strrchr(src->name, '/');   /* the bytecode names the file alone */
+    const char *file = slash ? slash + 1 : src->name;
+    size_t n = strlen(file);
     uint32_t line = 0;
     const char *reason = error;
-    if (strncmp(error, src->name, n) == 0 && error[n] == ':') {
+    if (strncmp(error, file, n) == 0 && error[n] == ':') {
         char *end;
         unsigned long at = strtoul(error + n + 1, &end, 10);
         if (end != error + n + 1 && end[0] == ':' && end[1] == ' ' && at >= 1 && at <= src->line_count)
