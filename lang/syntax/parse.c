@@ -330,7 +330,6 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
     } else if (wants_who) {
         diag_hint(ctx->diags, diag, "name whom: person(\"id\"), team(\"id\"), oncall(\"team\"), "
                   "role(\"name\", SCOPE), owner(\"kind\", KEY), manager(WHO) or lead(\"team\")");
-
     } else if (parse_expects(expected, count, "'{'") && parse_is_ask_clause(bad->kind)) {
         diag_hint(ctx->diags, diag,
                   "an ask's clauses come in this order: choices, within, escalate, remind every, show, as");

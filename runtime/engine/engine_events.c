@@ -135,7 +135,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     in.record.case_events = case_key ? 1 : 0;
     if (instance_record_set_version(&in.record, hash) != 0) {
         instance_clear(&in);
-        return step_fail(s, ENGINE_FAILED, "the store is damaged: playbook %s's version %.64s is not a program's hash",
+        return step_fail_damaged(s, "playbook %s's version %.64s is not a program's hash",
                          playbook, hash);
     }
     if (instance_set_text(s, &in.record.playbook, playbook) != STORE_OK ||
@@ -203,7 +203,7 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     Instance in;
     int rc = instance_load(s, number, &in);
     if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_FAILED, "the store is damaged: an open case names instance i%llu, which is not in the store",
+        return step_fail_damaged(s, "an open case names instance i%llu, which is not in the store",
                          (unsigned long long)number);
     if (rc != STORE_OK)
         return rc;
@@ -312,7 +312,7 @@ static int window_visit(void *context, StoreBytes key, StoreBytes value)
 {
     Window *w = context;
     if (key.len < 8)
-        return step_fail(w->step, ENGINE_FAILED, "the store is damaged: a threshold window key is %zu bytes", key.len);
+        return step_fail_damaged(w->step, "a threshold window key is %zu bytes", key.len);
     if (w->count == w->capacity) {
         size_t capacity = w->capacity ? 2 * w->capacity : 8;
         WindowEntry *grown = realloc(w->entries, capacity * sizeof *grown);
@@ -449,7 +449,7 @@ static int playbook_program(Step *s, const char *playbook, const char *hash, con
 {
     int rc = engine_program(s, hash, program);
     if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_FAILED, "the store is damaged: playbook %s names program %s, which is not in the store",
+        return step_fail_damaged(s, "playbook %s names program %s, which is not in the store",
                          playbook, hash);
     return rc;
 }

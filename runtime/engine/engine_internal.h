@@ -295,7 +295,10 @@ int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(pri
 /* What the step ends with: ENGINE_NO_MEMORY when an allocation failed during it, else
    the failure it was marked with, else `rc`. */
 int step_end(Step *s, int rc);
-/* ENGINE_FAILED with "the store is damaged: <the record at key> <what>" in s->why. */
+/* ENGINE_FAILED with "the store is damaged: <what fmt says>" and what to do about it
+   (restore from a backup) in s->why. */
+int step_fail_damaged(Step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* step_fail_damaged's "<the record at key> <what>". */
 int step_damaged(Step *s, StoreTable table, StoreBytes key, const char *what);
 /* Reads a JSON object from the store, in the codec's binary form or (a store of schema
    1) JSON text: STORE_OK, STORE_NOT_FOUND (why untouched), or a failure naming the
@@ -706,6 +709,8 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
 /* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
    timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);
+/* Whether the instance's current suspension has a timer of `priority` due at `due`. */
+bool timer_is_set(const Instance *in, int64_t due, int priority);
 int timers_clear(Step *s, Instance *in);
 /* Offers the instance's mailbox, oldest first, to the wait it is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start).

@@ -332,7 +332,7 @@ static int each_visit(void *context, StoreBytes key, StoreBytes value)
     OutboxEach *o = context;
     OutboxEntry entry;
     if (key.len != 8)
-        return step_fail(o->step, ENGINE_FAILED, "the store is damaged: an outbox key is %zu bytes, not 8", key.len);
+        return step_fail_damaged(o->step, "an outbox key is %zu bytes, not 8", key.len);
     int rc = outbox_read(o->step, key, value, &entry);
     if (rc == STORE_OK)
         rc = o->visit(o->step, store_read_be64(key.data), &entry, o->context);

@@ -440,7 +440,7 @@ static int calendar_work(Step *s, void *context)
     const Program *program;
     int rc = engine_program(s, c->hash, &program);
     if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_FAILED, "the store is damaged: program %.64s is not in the store", c->hash);
+        return step_fail_damaged(s, "program %.64s is not in the store", c->hash);
     if (rc == STORE_OK && program->bc.calendar != BC_NONE)
         snprintf(c->name, c->len, "%s", value_text(program->bc.consts[program->bc.calendar]));
     return rc;

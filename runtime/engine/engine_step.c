@@ -94,6 +94,20 @@ static StrBuf *timer_value(Step *s, const Instance *in, const char *kind, const 
     return NULL;
 }
 
+/* A timer's key: due (8, big-endian ms), instance (8), then priority (1) and the timer
+   counter's low 24 bits (3), so timers fire by due time, then by priority. */
+#define TIMER_KEY_PRIORITY 16
+
+bool timer_is_set(const Instance *in, int64_t due, int priority)
+{
+    unsigned char at[8];
+    store_be64((uint64_t)due, at);
+    for (size_t i = 0; i < in->record.timer_count; i++)
+        if (memcmp(in->record.timers[i], at, 8) == 0 && in->record.timers[i][TIMER_KEY_PRIORITY] == priority)
+            return true;
+    return false;
+}
+
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level)
 {
     if (!timer_due_ok(s, in, due, kind))
@@ -106,7 +120,7 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind
     store_be64((uint64_t)due, key);
     store_be64(in->number, key + 8);
     uint32_t order = (uint32_t)priority << 24 | (uint32_t)(seq & 0xFFFFFF);
-    key[16] = (unsigned char)(order >> 24);
+    key[TIMER_KEY_PRIORITY] = (unsigned char)(order >> 24);
     key[17] = (unsigned char)(order >> 16);
     key[18] = (unsigned char)(order >> 8);
     key[19] = (unsigned char)order;
@@ -548,7 +562,7 @@ static int mailbox_visit(void *context, StoreBytes key, StoreBytes value)
 {
     MailboxScan *m = context;
     if (key.len != 16)
-        return step_fail(m->step, ENGINE_FAILED, "the store is damaged: a mailbox key is %zu bytes, not 16", key.len);
+        return step_fail_damaged(m->step, "a mailbox key is %zu bytes, not 16", key.len);
     if (store_read_be64((const unsigned char *)key.data + 8) <= m->after)
         return STORE_OK;
     memcpy(m->key, key.data, 16);
@@ -569,7 +583,7 @@ static int mailbox_key_visit(void *context, StoreBytes key, StoreBytes value)
     (void)value;
     MailboxKeys *k = context;
     if (key.len != 16)
-        return step_fail(k->step, ENGINE_FAILED, "the store is damaged: a mailbox key is %zu bytes, not 16", key.len);
+        return step_fail_damaged(k->step, "a mailbox key is %zu bytes, not 16", key.len);
     if (k->count == k->capacity) {
         size_t capacity = k->capacity ? k->capacity * 2 : 16;
         void *grown = engine_realloc(k->keys, capacity * sizeof *k->keys);

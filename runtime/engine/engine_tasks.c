@@ -161,7 +161,7 @@ int task_instance_load(Step *s, const TaskRecord *task, Instance *in)
 {
     int rc = instance_load(s, instance_number(task->instance), in);
     if (rc == STORE_NOT_FOUND)
-        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: task %s names instance %s, which is not in the store",
+        rc = step_fail_damaged(s, "task %s names instance %s, which is not in the store",
                        task->id, task->instance);
     return rc;
 }
@@ -1417,18 +1417,6 @@ static int64_t seat_next_absence(const Directory *dir, const TaskSeat *seat, int
     return next;
 }
 
-/* Whether the instance already has a watch timer (priority 3, which an ask's
-   suspension gives no other timer: "after" belongs to a wait) due at `due`. */
-static bool task_watch_pending(const Instance *in, int64_t due)
-{
-    unsigned char at[8];
-    store_be64((uint64_t)due, at);
-    for (size_t i = 0; i < in->record.timer_count; i++)
-        if (memcmp(in->record.timers[i], at, 8) == 0 && in->record.timers[i][16] == 3)
-            return true;
-    return false;
-}
-
 /* The next moment the holders may change by themselves before the deadline: an
    absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
    task then (../shared/design/LANGUAGE.md: "an absence's start, for which a timer is
@@ -1452,7 +1440,8 @@ static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
                 next = boundary;
         }
     }
-    if (next >= deadline || next <= s->now || task_watch_pending(in, next))
+    /* priority 3: of an ask's timers, only its watch has it */
+    if (next >= deadline || next <= s->now || timer_is_set(in, next, 3))
         return STORE_OK;
     return timer_set(s, in, next, 3, "watch", task->id, -1);
 }

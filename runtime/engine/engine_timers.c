@@ -30,7 +30,7 @@ static int timer_key_check(Step *s, StoreBytes key)
 {
     if (key.len == 20)
         return STORE_OK;
-    return step_fail(s, ENGINE_FAILED, "the store is damaged: a timer's key is %zu bytes, not 20", key.len);
+    return step_fail_damaged(s, "a timer's key is %zu bytes, not 20", key.len);
 }
 
 static int due_visit(void *context, StoreBytes key, StoreBytes value)

@@ -181,17 +181,8 @@ void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *rec
 }
 
 /* What a person does about a damaged store (RUNTIME.md, "Limits and damage": refused
-   "with a sentence that says what to do"), added to every "the store is damaged: ..." */
-#define STORE_DAMAGED_PREFIX "the store is damaged"
+   "with a sentence that says what to do"), at the end of every "the store is damaged: ..." */
 #define STORE_DAMAGED_ADVICE "; restore the store from a backup made with mdb_copy (docs/operations.md, Backups)"
-
-static void damaged_advise(char *why, size_t why_len)
-{
-    size_t used = strlen(why);
-    if (strncmp(why, STORE_DAMAGED_PREFIX, strlen(STORE_DAMAGED_PREFIX)) == 0 && !strstr(why, "mdb_copy") &&
-        used + 1 < why_len)
-        snprintf(why + used, why_len - used, "%s", STORE_DAMAGED_ADVICE);
-}
 
 int step_fail(Step *s, int code, const char *fmt, ...)
 {
@@ -201,8 +192,6 @@ int step_fail(Step *s, int code, const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(s->why, s->why_len, fmt, args);
     va_end(args);
-    if (s->why_len)
-        damaged_advise(s->why, s->why_len);
     if (code != ENGINE_REFUSED && code < 0)
         s->failed = code;
     return code;
@@ -290,11 +279,21 @@ static void record_name(StoreTable table, StoreBytes key, char *out, size_t out_
     }
 }
 
+int step_fail_damaged(Step *s, const char *fmt, ...)
+{
+    char what[400];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(what, sizeof what, fmt, args);
+    va_end(args);
+    return step_fail(s, ENGINE_FAILED, "the store is damaged: %s" STORE_DAMAGED_ADVICE, what);
+}
+
 int step_damaged(Step *s, StoreTable table, StoreBytes key, const char *what)
 {
     char name[160];
     record_name(table, key, name, sizeof name);
-    return step_fail(s, ENGINE_FAILED, "the store is damaged: %s %s", name, what);
+    return step_fail_damaged(s, "%s %s", name, what);
 }
 
 /* A store code from reading `key`: the store's failure, named. */
@@ -629,7 +628,7 @@ static int record_link(Step *s, HistoryChain *chain, size_t i, unsigned char sta
     const StepRecord *item = &s->records->items[i];
     int rc = chain_link(chain, item->instance, item->seq, step_record_bytes(s->records, i), stamp, stamp_len);
     if (rc == STORE_NOT_FOUND)
-        rc = step_fail(s, ENGINE_FAILED, "the store is damaged: history record %lu of i%llu, before "
+        rc = step_fail_damaged(s, "history record %lu of i%llu, before "
                        "the one being written, is missing or has no hash (huddle audit verify "
                        "names what changed)", (unsigned long)item->seq - 1, (unsigned long long)item->instance);
     else if (rc == ENGINE_FAILED)
