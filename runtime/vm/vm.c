@@ -319,10 +319,28 @@ static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
     return who;
 }
 
+bool vm_const_time_text(Vm *vm, Value v, const char *builtin)
+{
+    if (!vm->in_const || v.type != VAL_TIME || vm->bc->calendar == BC_NONE)
+        return false;
+    snprintf(vm->why, sizeof vm->why,
+             "%s%sa const can't write a time in the calendar's offset, which is known only while "
+             "running: write the time where the const is used, or use format_time(t, pattern, \"UTC\")",
+             builtin ? builtin : "", builtin ? ": " : "");
+    return true;
+}
+
 static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
 {
     size_t budget = 0;
     for (uint32_t i = vm->sp - n; i < vm->sp; i++) {
+        if (vm_const_time_text(vm, vm->stack[i], NULL)) {
+            for (uint32_t j = vm->sp - n; j < vm->sp; j++)
+                value_release(vm->stack[j]);
+            vm->sp -= n;
+            *ok = false;
+            return VALUE_NULL;
+        }
         if (vm->stack[i].type >= VAL_LIST && !vm_text_fits(vm->stack[i], VM_STRING_LIMIT)) {
             budget = VM_STRING_LIMIT + 1;
             break;
@@ -761,6 +779,7 @@ static void vm_init(Vm *vm, const Program *program, Frame *frame, const VmInput 
     vm->fatal = false;
     vm->event = VALUE_NULL;
     vm->wanted_cdef = BC_NONE;
+    vm->in_const = false;
     vm->oom_mark = value_oom_count();
 }
 
@@ -1036,7 +1055,7 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
    *wanted: the lazy const it needed first, or BC_NONE (see vm_eval_cdef). */
 static int vm_eval_chunk(const Program *program, const VmInput *context, uint32_t pc,
                          uint32_t trigger, Value data, Value meta, Value *out, uint32_t *wanted,
-                         char *why, size_t why_len)
+                         bool in_const, char *why, size_t why_len)
 {
     VmResult result;
     vm_result_init(&result);
@@ -1047,6 +1066,7 @@ static int vm_eval_chunk(const Program *program, const VmInput *context, uint32_
         return BC_NO_MEMORY;
     }
     vm->chunk_trigger = trigger;
+    vm->in_const = in_const;
     vm->chunk_data = data;
     vm->chunk_meta = meta;
     int rc = vm_run_chunk(vm, pc, out) ? 0 : vm_out_of_memory(vm) ? BC_NO_MEMORY : -1;
@@ -1064,13 +1084,13 @@ int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *w
 {
     VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL, NULL};
     return vm_eval_chunk(program, &context, program->bc.cdefs[index].init_pc, 0, VALUE_NULL,
-                         VALUE_NULL, out, wanted, why, why_len);
+                         VALUE_NULL, out, wanted, true, why, why_len);
 }
 
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
                     Value meta, const VmInput *context, Value *out, char *why, size_t why_len)
 {
     uint32_t wanted;
-    return vm_eval_chunk(program, context, chunk_pc, trigger, data, meta, out, &wanted, why,
-                         why_len);
+    return vm_eval_chunk(program, context, chunk_pc, trigger, data, meta, out, &wanted, false,
+                         why, why_len);
 }

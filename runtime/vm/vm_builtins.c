@@ -116,6 +116,10 @@ static bool join(Vm *vm, Value list, Value sep, Value *out)
     }
     StrBuf text = STRBUF_INIT;
     for (uint32_t i = 0; i < list.as.list->count; i++) {
+        if (vm_const_time_text(vm, list.as.list->items[i], "join")) {
+            strbuf_free(&text);
+            return false;
+        }
         if (i)
             strbuf_append(&text, sep.as.string->data, sep.as.string->len);
         vm_write_text(list.as.list->items[i], vm->input ? vm->input->hooks : NULL, &text);
@@ -239,6 +243,13 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
     int32_t offset = 0;
     const VmHooks *hooks = vm->input ? vm->input->hooks : NULL;
     const char *zone_name = zone.type == VAL_STRING ? value_text(zone) : NULL;
+    if (zone_name && strcmp(zone_name, "UTC") != 0 && vm->in_const) {
+        snprintf(vm->why, sizeof vm->why, "format_time: a const can't read the time-zone database "
+                 "(zone '%s'): call format_time where the const is used", zone_name);
+        return false;
+    }
+    if (!zone_name && vm_const_time_text(vm, t, "format_time"))
+        return false;
     if (zone_name && strcmp(zone_name, "UTC") != 0) {
         if (!hooks || !hooks->zone_offset || hooks->zone_offset(hooks->context, zone_name, t.as.ms, &offset) < 0) {
             snprintf(vm->why, sizeof vm->why, "format_time: unknown time zone '%s'", zone_name);
@@ -346,6 +357,8 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
             snprintf(vm->why, sizeof vm->why, "string: the text would be over %d bytes", VM_STRING_LIMIT);
             return false;
         }
+        if (vm_const_time_text(vm, a[0], "string"))
+            return false;
         StrBuf text = STRBUF_INIT;
         vm_write_text(a[0], vm->input ? vm->input->hooks : NULL, &text);
         *out = value_string_take(&text);

@@ -31,11 +31,17 @@ typedef struct Vm {
     uint32_t chunk_trigger;         /* evaluating a trigger chunk for this trigger */
     Value chunk_data, chunk_meta;   /* its event (borrowed) */
     uint32_t wanted_cdef;           /* a lazy const read before it had a value, else BC_NONE */
+    bool in_const;                  /* evaluating a lazy const: no directory, no time zones */
     uint64_t oom_mark;              /* value_oom_count() when the run began: any change
                                        is an allocation that failed (value.h) */
     char why[VM_WHY];
     Value stack[];                  /* stack_cap values (vm_new) */
 } Vm;
+
+/* Whether `v` is a time that a const may not write as text: the playbook has a
+   calendar, whose offset comes from the directory while running, and the VM is
+   evaluating a lazy const (true with vm->why set, after "BUILTIN: " unless NULL). */
+bool vm_const_time_text(Vm *vm, Value v, const char *builtin);
 
 /* Calls builtin `id` on the top `argc` values; false with vm->why on error. */
 bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out);
