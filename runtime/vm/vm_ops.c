@@ -164,8 +164,10 @@ static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *h
     } else {
         return false;   /* not a time operation: the caller reports the types */
     }
+    if (!ok && type == VAL_TIME)
+        return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
     if (!ok)
-        return fail(why, "time overflow%s%s", "", "");
+        return fail(why, "duration overflow: the result is too long to count%s%s", "", "");
     if (type == VAL_TIME && (r < TIME_FIRST_MS || r >= TIME_END_MS))
         return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
     *out = type == VAL_TIME ? value_time(r) : value_duration(r);
