@@ -152,7 +152,11 @@ int cli_build(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
             out_path = argv[++i];
-        else if (argv[i][0] == '-' || file)
+        else if (strcmp(argv[i], "-o") == 0)
+            return cli_usage_error("build", "-o needs a file");
+        else if (argv[i][0] == '-')
+            return cli_usage_error("build", "unknown option '%s'", argv[i]);
+        else if (file)
             return cli_usage_error("build", "unexpected argument '%s'", argv[i]);
         else
             file = argv[i];

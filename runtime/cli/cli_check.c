@@ -138,7 +138,9 @@ int cli_check(int argc, char **argv)
             directory_path = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
             free(files);
-            return cli_usage_error("check", "unknown option '%s'", argv[i]);
+            bool known = strcmp(argv[i], "--connectors") == 0 || strcmp(argv[i], "--directory") == 0;
+            return known ? cli_usage_error("check", "%s needs a file", argv[i])
+                         : cli_usage_error("check", "unknown option '%s'", argv[i]);
         } else
             files[file_count++] = argv[i];
     }
@@ -259,7 +261,12 @@ int cli_graph(int argc, char **argv)
             db = argv[++i];
         else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
             instance = argv[++i];
-        else if (argv[i][0] == '-' || file)
+        else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--instance") == 0)
+            return cli_usage_error("graph", "%s needs %s", argv[i], argv[i][1] == 'o' ? "a file"
+                                   : strcmp(argv[i], "--db") == 0 ? "a store directory" : "an instance id");
+        else if (argv[i][0] == '-')
+            return cli_usage_error("graph", "unknown option '%s'", argv[i]);
+        else if (file)
             return cli_usage_error("graph", "unexpected argument '%s'", argv[i]);
         else
             file = argv[i];
