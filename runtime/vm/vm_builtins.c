@@ -141,7 +141,11 @@ static bool round_number(Vm *vm, Value x, Value digits, bool has_digits, Value *
     if (!has_digits) {
         double r = round(d);
         if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) {
-            snprintf(vm->why, sizeof vm->why, "round: %g does not fit in an integer", d);
+            StrBuf text = STRBUF_INIT;   /* the double as interpolation writes it */
+            value_write_text(x, 0, &text);
+            snprintf(vm->why, sizeof vm->why, "round: %s does not fit in an integer",
+                     strbuf_failed(&text) ? "the number" : strbuf_text(&text));
+            strbuf_free(&text);
             return false;
         }
         return *out = value_int((int64_t)r), true;
