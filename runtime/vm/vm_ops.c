@@ -23,14 +23,28 @@ static double as_double(Value v)
     return v.type == VAL_INT ? (double)v.as.integer : v.as.number;
 }
 
-static bool finite_or_fail(double d, Value *out, char *why)
+/* A double result, or an error naming the operation: "number overflow: 1e+308 * 10 is
+   beyond the largest double". */
+static bool finite_or_fail(double d, Opcode op, Value a, Value b, Value *out, char *why)
 {
-    if (!isfinite(d)) {
-        snprintf(why, VM_WHY, isnan(d) ? "the result is not a number" : "number overflow");
-        return false;
+    if (isfinite(d)) {
+        *out = value_float(d);
+        return true;
     }
-    *out = value_float(d);
-    return true;
+    StrBuf left = STRBUF_INIT, right = STRBUF_INIT;
+    value_write_text(a, 0, &left);
+    value_write_text(b, 0, &right);
+    const char *sign = op == OP_ADD ? "+" : op == OP_SUB ? "-" : op == OP_MUL ? "*" : op == OP_DIV ? "/" : "%";
+    if (strbuf_failed(&left) || strbuf_failed(&right))
+        snprintf(why, VM_WHY, isnan(d) ? "the result is not a number" : "number overflow");
+    else if (isnan(d))
+        snprintf(why, VM_WHY, "the result of %s %s %s is not a number", strbuf_text(&left), sign, strbuf_text(&right));
+    else
+        snprintf(why, VM_WHY, "number overflow: %s %s %s is beyond the largest double", strbuf_text(&left), sign,
+                 strbuf_text(&right));
+    strbuf_free(&left);
+    strbuf_free(&right);
+    return false;
 }
 
 static bool int_arith(Opcode op, int64_t a, int64_t b, Value *out, char *why)
@@ -66,19 +80,20 @@ static bool int_arith(Opcode op, int64_t a, int64_t b, Value *out, char *why)
     return true;
 }
 
-static bool float_arith(Opcode op, double a, double b, Value *out, char *why)
+static bool float_arith(Opcode op, Value x, Value y, Value *out, char *why)
 {
+    double a = as_double(x), b = as_double(y);
     switch (op) {
-    case OP_ADD: return finite_or_fail(a + b, out, why);
-    case OP_SUB: return finite_or_fail(a - b, out, why);
-    case OP_MUL: return finite_or_fail(a * b, out, why);
+    case OP_ADD: return finite_or_fail(a + b, op, x, y, out, why);
+    case OP_SUB: return finite_or_fail(a - b, op, x, y, out, why);
+    case OP_MUL: return finite_or_fail(a * b, op, x, y, out, why);
     case OP_DIV:
     case OP_MOD:
         if (b == 0) {
             snprintf(why, VM_WHY, "division by zero");
             return false;
         }
-        return finite_or_fail(op == OP_DIV ? a / b : fmod(a, b), out, why);
+        return finite_or_fail(op == OP_DIV ? a / b : fmod(a, b), op, x, y, out, why);
     default: return false;
     }
 }
@@ -180,7 +195,7 @@ bool vm_op_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *hooks, 
     if (a.type == VAL_INT && b.type == VAL_INT)
         return int_arith(op, a.as.integer, b.as.integer, out, why);
     if (is_number(a) && is_number(b))
-        return float_arith(op, as_double(a), as_double(b), out, why);
+        return float_arith(op, a, b, out, why);
     if (op == OP_ADD && a.type == b.type && (a.type == VAL_STRING || a.type == VAL_LIST))
         return join(a, b, out, why);
     why[0] = '\0';
