@@ -162,7 +162,9 @@ static void check_set(CheckCtx *c, AstStmt *stmt)
     const AstName *name = &stmt->as.set.name;
     Symbol *sym = check_lookup(c, name->text);
     check_expr(c, stmt->as.set.value);
-    if (!sym) {
+    if (!sym && check_name_is_reserved(name->text)) {
+        check_error(c, name->span, "'%s' is a builtin function and can't be set", name->text);
+    } else if (!sym) {
         Diag *d = check_error(c, name->span, "unknown name '%s'", name->text);
         diag_hint(c->diags, d, "declare it first with 'let' (or 'var' at the top)");
     } else if (sym->kind != SYM_LOCAL && sym->kind != SYM_VAR) {
