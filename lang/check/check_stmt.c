@@ -407,7 +407,6 @@ static void check_ladder(CheckCtx *c, AstAsk *ask)
                                     "escalation level %u is due at or after the deadline and will never be reached",
                                     i + 1);
             diag_hint(c->diags, d, "levels count from the previous one; 'within' counts from the ask");
-            return;
         }
     }
 }
