@@ -88,6 +88,34 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
     return ok;
 }
 
+/* The duration a trigger's `for` or threshold window chunk `pc` gives: true with *ms, or
+   false with the reason in `error` when it fails or is not a positive plain duration
+   (the event then does not match, as for an error in `case`). `what` names the clause. */
+static bool trigger_duration(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
+                             const Event *event, const char *what, int64_t *ms, char *error,
+                             size_t error_len)
+{
+    Value v;
+    if (!trigger_eval(s, program, trigger, pc, event, &v, error, error_len)) {
+        value_release(v);
+        return false;
+    }
+    bool ok = v.type == VAL_DURATION && v.as.ms > 0;
+    if (ok) {
+        *ms = v.as.ms;
+    } else if (v.type == VAL_DURATION) {
+        StrBuf text = STRBUF_INIT;
+        value_write_text(v, 0, &text);
+        snprintf(error, error_len, "%s needs a positive duration, not %s", what,
+                 strbuf_failed(&text) ? "this one" : strbuf_text(&text));
+        strbuf_free(&text);
+    } else {
+        snprintf(error, error_len, "%s needs a plain duration, not %s", what, value_type_name(v.type));
+    }
+    value_release(v);
+    return ok;
+}
+
 /* The case key `key` (not null) as text: as interpolation writes it, a time in the
    offset of the program's calendar. */
 static char *case_key_text(Step *s, const Program *program, Value key)
@@ -432,13 +460,18 @@ static int trigger_match(Step *s, const char *playbook, const Program *program, 
             m->matched = false;
             continue;   /* no key: the event does not match */
         }
+        int64_t for_ms = 0;
+        if (trigger->for_pc != BC_NONE &&
+            !trigger_duration(s, program, t, trigger->for_pc, event, "case: 'for'", &for_ms, error, sizeof error)) {
+            value_release(v);
+            json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", error));
+            m->matched = false;
+            continue;   /* no span for the key: the event does not match */
+        }
         m->case_key = case_key_text(s, program, v);
         value_release(v);
-        if (trigger->for_pc != BC_NONE && trigger_eval(s, program, t, trigger->for_pc, event, &v, error, sizeof error)) {
-            if (v.type == VAL_DURATION)
-                m->until = s->now + v.as.ms;
-            value_release(v);
-        }
+        if (trigger->for_pc != BC_NONE)
+            m->until = s->now + for_ms;
         return 1;
     }
     return 0;
@@ -496,11 +529,11 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
     if (trigger->at_least > 0) {
         int64_t window_ms = 0;
         char error[512];
-        Value v;
-        if (trigger->window_pc != BC_NONE && trigger_eval(s, program, m->trigger, trigger->window_pc, event, &v, error, sizeof error)) {
-            if (v.type == VAL_DURATION)
-                window_ms = v.as.ms;
-            value_release(v);
+        if (trigger->window_pc != BC_NONE &&
+            !trigger_duration(s, program, m->trigger, trigger->window_pc, event, "'at least ... within'",
+                              &window_ms, error, sizeof error)) {
+            json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", error));
+            return STORE_OK;   /* no window: the event does not match */
         }
         int counted = threshold_count(s, playbook, m->trigger, m->case_key ? m->case_key : "", window_ms,
                                       trigger->at_least, event, &earlier);
