@@ -320,8 +320,18 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
                            const char *const *expected, int count, bool wants_who)
 {
     const LexToken *bad = &ctx->last;
+    const char *after = ctx->src->text + bad->span.end;
+    while (*after == ' ' || *after == '\t')
+        after++;
+    bool done_or_fail = bad->kind == KW_DONE || bad->kind == KW_FAIL;
     if (ctx->unclosed_brace) {
         diag_hint(ctx->diags, diag, "the '{' on line %u is never closed", ctx->unclosed_brace);
+    } else if (done_or_fail && ctx->prev_prev_kind == '.') {
+        diag_hint(ctx->diags, diag, "'done' and 'fail' are never field names: write x[\"%s\"]",
+                  bad->kind == KW_DONE ? "done" : "fail");
+    } else if (done_or_fail && *after == ':') {
+        diag_hint(ctx->diags, diag, "'done' and 'fail' are never map keys as names: write \"%s\": ...",
+                  bad->kind == KW_DONE ? "done" : "fail");
     } else if (ctx->map_before) {
         diag_hint(ctx->diags, diag, "the '{' before it starts a map here: is an operand missing before '{'?");
     } else if (ctx->prev_prev_kind == KW_MANAGER && bad->kind != '(') {
