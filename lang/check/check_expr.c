@@ -41,6 +41,11 @@ static bool type_is_number(CheckType t)
     return t == TYPE_INT || t == TYPE_FLOAT;
 }
 
+static bool type_ordered(CheckType t)
+{
+    return type_is_number(t) || t == TYPE_STRING || t == TYPE_TIME || t == TYPE_DURATION;
+}
+
 /* ---- constant folding (for quorum counts, thresholds and ladder warnings) ---- */
 
 static const AstExpr *check_const_expr(CheckCtx *c, const AstExpr *expr)
@@ -397,6 +402,37 @@ static void check_arg_type(CheckCtx *c, AstExpr *call, unsigned index, CheckType
                 check_type_name(got));
 }
 
+/* min and max order their arguments as '<' does: the checker refuses what it can see
+   '<' would (a business duration; with two or more arguments, one that is never ordered,
+   such as a list or null, or two of kinds that do not order together). */
+static void check_min_max_args(CheckCtx *c, AstExpr *call, const char *name)
+{
+    const AstExpr *first = NULL;
+    CheckType first_type = TYPE_ANY;
+    for (unsigned i = 0; i < call->as.call.args.count; i++) {
+        const AstExpr *arg = call->as.call.args.items[i];
+        CheckType t = (CheckType)arg->type;
+        if (t == TYPE_BUSINESS) {
+            check_error(c, arg->span, "business durations can't be compared, so %s can't take one", name);
+            return;
+        }
+        if (call->as.call.args.count < 2 || !type_known(t))
+            continue;
+        if (!type_ordered(t)) {
+            check_error(c, arg->span, "%s can't order %s: it takes numbers, strings, times or plain durations",
+                        name, check_type_name(t));
+            return;
+        }
+        if (first && !(first_type == t || (type_is_number(first_type) && type_is_number(t)))) {
+            check_error(c, arg->span, "%s can't order %s and %s", name, check_type_name(first_type),
+                        check_type_name(t));
+            return;
+        }
+        if (!first)
+            first = arg, first_type = t;
+    }
+}
+
 static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
 {
     const char *name = BUILTINS[id].name;
@@ -426,12 +462,7 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     }
     check_args(c, &call->as.call.args, args, 4);
     if (id == BUILTIN_MIN || id == BUILTIN_MAX)
-        for (unsigned i = 0; i < call->as.call.args.count; i++)
-            if (((AstExpr *)call->as.call.args.items[i])->type == TYPE_BUSINESS) {
-                check_error(c, ((AstExpr *)call->as.call.args.items[i])->span,
-                            "business durations can't be compared, so %s can't take one", name);
-                break;
-            }
+        check_min_max_args(c, call, name);
     switch (id) {
     case BUILTIN_LEN:
         if (type_known(args[0]) && args[0] != TYPE_STRING && args[0] != TYPE_LIST &&
@@ -635,11 +666,6 @@ static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType 
         break;
     }
     return check_arith_error(c, expr, l, r);
-}
-
-static bool type_ordered(CheckType t)
-{
-    return type_is_number(t) || t == TYPE_STRING || t == TYPE_TIME || t == TYPE_DURATION;
 }
 
 static CheckType check_compare(CheckCtx *c, AstExpr *expr, CheckType l, CheckType r)
