@@ -470,6 +470,16 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
             check_error(c, ((AstExpr *)call->as.call.args.items[0])->span,
                         "len needs a string, a list or a map here, not %s", check_type_name(args[0]));
         break;
+    case BUILTIN_CONTAINS: {   /* y in x: what 'in' refuses (check_compare) */
+        AstExpr *x = call->as.call.args.count > 0 ? call->as.call.args.items[0] : NULL;
+        AstExpr *y = call->as.call.args.count > 1 ? call->as.call.args.items[1] : NULL;
+        if (x && type_known(args[0]) && args[0] != TYPE_LIST && args[0] != TYPE_MAP && args[0] != TYPE_STRING)
+            check_error(c, x->span, "contains needs a list, a map or a string here, not %s",
+                        check_type_name(args[0]));
+        else if (y && args[0] == TYPE_STRING && type_known(args[1]) && args[1] != TYPE_STRING)
+            check_error(c, y->span, "only a string can be in a string, not %s", check_type_name(args[1]));
+        break;
+    }
     case BUILTIN_LOWER: case BUILTIN_UPPER: case BUILTIN_TRIM:
         check_arg_type(c, call, 0, args[0], TYPE_STRING, name);
         break;
