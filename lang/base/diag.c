@@ -115,8 +115,12 @@ static void diag_render_excerpt(const Source *src, Span span, StrBuf *out)
     char gutter[16];
     int width = snprintf(gutter, sizeof gutter, "%u", line);
     strbuf_printf(out, " %s | ", gutter);
-    for (uint32_t i = 0; i < len; i++)
-        strbuf_putc(out, text[i] == '\t' ? ' ' : text[i]);
+    for (uint32_t i = 0; i < len; i++) {
+        if (text[i] == '\0')
+            strbuf_puts(out, "\xEF\xBF\xBD");   /* U+FFFD: a NUL would end the printed text */
+        else
+            strbuf_putc(out, text[i] == '\t' ? ' ' : text[i]);
+    }
     strbuf_printf(out, "\n %*s | ", width, "");
 
     uint32_t start = span.start > line_end ? line_end : span.start;

@@ -54,6 +54,10 @@ has "the diagnostic has file:line:col" "bad.play:6:8: error: unknown state 'fins
 has "the source line is shown" " 6 |   goto finsh"
 has "a caret underlines the name" "^~~~~"
 has "a did-you-mean hint is given" "hint: did you mean 'finish'?"
+printf 'playbook nul\non a.b as e\nstate s { done "x\000y" }\n' > "$tmp/nul.play"
+expect "a NUL byte in a string fails the check" 1 "$h" check "$tmp/nul.play"
+has "the line with a NUL is shown whole, the NUL as U+FFFD" "$(printf ' 3 | state s { done "x\357\277\275y" }')"
+has "the caret is shown under the NUL" "   |                  ^"
 
 cat > "$tmp/warn.play" <<'PLAY'
 playbook warn
