@@ -522,10 +522,11 @@ char *cli_read_file(const char *path, size_t *len)
         data = bigger;
         cap *= 2;
     }
+    int err = ferror(file) ? errno : 0;   /* a directory: EISDIR */
     bool failed = ferror(file) || !data;
     fclose(file);
     if (failed) {
-        fprintf(stderr, "huddle: %s: could not read the file\n", path);
+        fprintf(stderr, "huddle: %s: %s\n", path, err ? strerror(err) : "could not read the file");
         free(data);
         return NULL;
     }

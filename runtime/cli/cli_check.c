@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -63,7 +64,9 @@ static json_t *cli_diag_json(const Diag *diag)
    why (the same sentence as on stderr). */
 static void cli_unreadable_json(json_t *list, const char *path)
 {
-    const char *why = access(path, R_OK) != 0 ? strerror(errno) : "it cannot be read";
+    struct stat st;
+    const char *why = access(path, R_OK) != 0 ? strerror(errno)
+                    : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? strerror(EISDIR) : "it cannot be read";
     json_t *d = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s}", "file", path, "severity", "error", "line", 0,
                           "column", 0, "end_line", 0, "end_column", 0, "message", why);
     if (!d)   /* a file name that is not UTF-8 */

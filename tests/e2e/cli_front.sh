@@ -34,6 +34,11 @@ expect "graph with an unknown option is a usage error" 2 "$h" graph x.play --png
 has "graph names the unknown option" "huddle: unknown option '--png'"
 expect "a missing file is refused" 1 "$h" check "$tmp/nope.play"
 has "a missing file is named" "nope.play"
+mkdir -p "$tmp/folder.play"
+expect "a directory is refused" 1 "$h" check "$tmp/folder.play"
+has "a directory is said to be one" "folder.play: Is a directory"
+expect "a directory is refused with --json" 1 "$h" check --json "$tmp/folder.play"
+has "--json says it is a directory" '"message": "Is a directory"'
 
 expect "the reference playbook checks clean" 0 "$h" check workflows/product_complaint/product_complaint.play
 if [ ! -s "$tmp/out" ]; then ok "a clean check prints nothing"; else no "a clean check prints nothing"; fi
