@@ -15,9 +15,9 @@
    Explicit stacks, no recursion, however long a chain of consts. A const that fails is
    passed to `report` (name and reason) and the others are still evaluated; one that
    reads a failed const fails quietly, its cause already reported. Returns 0, -1 after
-   a report, or BC_NO_MEMORY (with the reason in why). */
-static int program_eval_consts(Program *program, ProgramConstReport report, void *ctx,
-                               char *why, size_t why_len)
+   a report, or BC_NO_MEMORY (with the reason in why). `checking`: see vm_eval_cdef. */
+static int program_eval_consts(Program *program, bool checking, ProgramConstReport report,
+                               void *ctx, char *why, size_t why_len)
 {
     uint32_t count = program->bc.cdefs_count;
     program->cdefs = calloc(count + 1, sizeof(Value));
@@ -43,7 +43,7 @@ static int program_eval_consts(Program *program, ProgramConstReport report, void
             uint32_t i = stack[sp - 1], wanted;
             char error[512];
             const char *name = value_text(program->bc.consts[program->bc.cdefs[i].name]);
-            if (vm_eval_cdef(program, i, &program->cdefs[i], &wanted, error, sizeof error) == 0) {
+            if (vm_eval_cdef(program, i, checking, &program->cdefs[i], &wanted, error, sizeof error) == 0) {
                 ready[i] = true;
             } else if (wanted == BC_NONE && value_oom_count() != failures) {
                 snprintf(why, why_len, "out of memory loading a program");
@@ -96,7 +96,7 @@ int program_check_consts(const Bytecode *bc, ProgramConstReport report, void *ct
     if (rc < 0)
         return rc;
     Program program = {.bc = *bc, .max_stack = max_stack};   /* bc borrowed, not freed */
-    rc = program_eval_consts(&program, report, ctx, why, sizeof why);
+    rc = program_eval_consts(&program, true, report, ctx, why, sizeof why);
     if (program.cdefs)
         for (uint32_t i = 0; i < bc->cdefs_count; i++)
             value_release(program.cdefs[i]);
@@ -128,7 +128,7 @@ int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len
     program_hash((const uint8_t *)bytes.data, bytes.len, program->hash);
     strbuf_free(&bytes);
     ProgramWhy first = {why, why_len, false};
-    rc = program_eval_consts(program, program_why, &first, why, why_len);
+    rc = program_eval_consts(program, false, program_why, &first, why, why_len);
     if (rc < 0) {
         program_free(program);
         return rc;

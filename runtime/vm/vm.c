@@ -1079,12 +1079,12 @@ static int vm_eval_chunk(const Program *program, const VmInput *context, uint32_
     return rc;
 }
 
-int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
-                 char *why, size_t why_len)
+int vm_eval_cdef(const Program *program, uint32_t index, bool checking, Value *out,
+                 uint32_t *wanted, char *why, size_t why_len)
 {
     VmInput context = {VM_INPUT_TIMER, VALUE_NULL, 0, VALUE_NULL, NULL, NULL};
     return vm_eval_chunk(program, &context, program->bc.cdefs[index].init_pc, 0, VALUE_NULL,
-                         VALUE_NULL, out, wanted, true, why, why_len);
+                         VALUE_NULL, out, wanted, checking, why, why_len);
 }
 
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,

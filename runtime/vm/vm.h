@@ -273,8 +273,11 @@ int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc,
 /* Evaluates lazy const `index` while the program loads (program->cdefs_ready set):
    returns 0 with the value in *out, or -1 with a message; *wanted is then the lazy
    const it needed that has no value yet (evaluate that first and try again), or
-   BC_NONE for a real error. BC_NO_MEMORY when an allocation failed. */
-int vm_eval_cdef(const Program *program, uint32_t index, Value *out, uint32_t *wanted,
-                 char *why, size_t why_len);
+   BC_NONE for a real error. BC_NO_MEMORY when an allocation failed. `checking` (huddle
+   check, build and deploy) also refuses what a const can't know without the directory:
+   a time written in the calendar's offset, a time zone (the load of a program stored
+   before this rule keeps writing such a time in UTC). */
+int vm_eval_cdef(const Program *program, uint32_t index, bool checking, Value *out,
+                 uint32_t *wanted, char *why, size_t why_len);
 
 #endif

@@ -31,7 +31,8 @@ typedef struct Vm {
     uint32_t chunk_trigger;         /* evaluating a trigger chunk for this trigger */
     Value chunk_data, chunk_meta;   /* its event (borrowed) */
     uint32_t wanted_cdef;           /* a lazy const read before it had a value, else BC_NONE */
-    bool in_const;                  /* evaluating a lazy const: no directory, no time zones */
+    bool in_const;                  /* checking a lazy const: no directory, no time zones
+                                       (vm_eval_cdef's `checking`) */
     uint64_t oom_mark;              /* value_oom_count() when the run began: any change
                                        is an allocation that failed (value.h) */
     char why[VM_WHY];
