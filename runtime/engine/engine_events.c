@@ -138,6 +138,8 @@ typedef struct TriggerMatch {
     int64_t until;
     bool owner_known;           /* owner below was read from the cases table */
     uint64_t owner;             /* the instance that owns the key now, or 0 */
+    char *for_error;            /* owned: why `for` gave the key no span, or NULL; the
+                                   event may join an open case but starts none */
 } TriggerMatch;
 
 static void threshold_joined(Step *s, Instance *in, json_t *earlier);
@@ -431,7 +433,7 @@ static int trigger_match(Step *s, const char *playbook, const Program *program, 
                          json_t *went, TriggerMatch *m)
 {
     const Bytecode *bc = &program->bc;
-    *m = (TriggerMatch){false, 0, NULL, 0, false, 0};
+    *m = (TriggerMatch){false, 0, NULL, 0, false, 0, NULL};
     for (uint32_t t = 0; t < bc->triggers_count; t++) {
         const BcTrigger *trigger = &bc->triggers[t];
         if (strcmp(value_text(bc->consts[trigger->source]), event->source) != 0 ||
@@ -460,18 +462,15 @@ static int trigger_match(Step *s, const char *playbook, const Program *program, 
             m->matched = false;
             continue;   /* no key: the event does not match */
         }
-        int64_t for_ms = 0;
-        if (trigger->for_pc != BC_NONE &&
-            !trigger_duration(s, program, t, trigger->for_pc, event, "case: 'for'", &for_ms, error, sizeof error)) {
-            value_release(v);
-            json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", error));
-            m->matched = false;
-            continue;   /* no span for the key: the event does not match */
-        }
         m->case_key = case_key_text(s, program, v);
         value_release(v);
-        if (trigger->for_pc != BC_NONE)
-            m->until = s->now + for_ms;
+        int64_t for_ms = 0;
+        if (trigger->for_pc != BC_NONE) {
+            if (trigger_duration(s, program, t, trigger->for_pc, event, "case: 'for'", &for_ms, error, sizeof error))
+                m->until = s->now + for_ms;
+            else
+                m->for_error = strdup(error);   /* said only if it would start a case */
+        }
         return 1;
     }
     return 0;
@@ -526,6 +525,10 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
         return rc;
     const BcTrigger *trigger = &program->bc.triggers[m->trigger];
     json_t *earlier = NULL;
+    if (m->for_error) {   /* a case whose key would have no span: the event does not match */
+        json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", m->for_error));
+        return STORE_OK;
+    }
     if (trigger->at_least > 0) {
         int64_t window_ms = 0;
         char error[512];
@@ -560,24 +563,27 @@ static int playbook_start(Step *s, const char *playbook, const char *hash, const
 static int playbook_accept(Step *s, const char *playbook, const json_t *current, const json_t *versions,
                            const Event *event, json_t *went)
 {
-    TriggerMatch start = {false, 0, NULL, 0, false, 0};
+    TriggerMatch start = {false, 0, NULL, 0, false, 0, NULL};
     bool joined = false;
     int rc = STORE_OK;
     size_t i;
     json_t *version;
     json_array_foreach(versions, i, version) {
-        TriggerMatch m = {false, 0, NULL, 0, false, 0};
+        TriggerMatch m = {false, 0, NULL, 0, false, 0, NULL};
         rc = case_claim(s, playbook, json_string_value(version), event, went, &m, &joined);
-        if (json_equal(version, current))
+        if (json_equal(version, current)) {
             start = m;   /* the current version's match, for a start below */
-        else
+        } else {
             free(m.case_key);
+            free(m.for_error);
+        }
         if (rc != STORE_OK || joined)
             break;
     }
     if (rc == STORE_OK && !joined && start.matched)
         rc = playbook_start(s, playbook, json_string_value(current), event, went, &start);
     free(start.case_key);
+    free(start.for_error);
     return rc;
 }
 
