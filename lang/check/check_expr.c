@@ -50,6 +50,16 @@ static bool type_ordered(CheckType t)
 
 static const AstExpr *check_const_expr(CheckCtx *c, const AstExpr *expr)
 {
+    if (expr->kind == EX_FIELD && expr->as.field.object->kind == EX_NAME) {
+        /* a module's const (`severity.first_answer`), when it is a literal: its names would
+           be the module's, which these folds do not look in */
+        Symbol *sym = name_map_get(&c->globals, expr->as.field.object->as.name.text);
+        if (!sym || sym->kind != SYM_MODULE)
+            return NULL;
+        Symbol *member = name_map_get(&((const CheckModule *)sym->decl)->members, expr->as.field.field.text);
+        const AstExpr *value = member && member->kind == SYM_CONST ? ((const AstConst *)member->decl)->value : NULL;
+        return value && (value->kind == EX_DURATION || value->kind == EX_INT) ? value : NULL;
+    }
     if (expr->kind != EX_NAME)
         return NULL;
     Symbol *sym = name_map_get(&c->globals, expr->as.name.text);
@@ -91,6 +101,7 @@ bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value)
         }
         break;
     case EX_NAME:
+    case EX_FIELD:
         ok = check_fold_int(c, check_const_expr(c, expr), value);
         break;
     case EX_BINARY:
@@ -164,6 +175,7 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
         ok = true;
         break;
     case EX_NAME:
+    case EX_FIELD:
         ok = check_fold_duration(c, check_const_expr(c, expr), value);
         break;
     case EX_IF: {   /* `if true then 30s else 2m`, through consts too */
