@@ -19,6 +19,10 @@ static int audit_filter(const CliAuditArgs *a, json_t **out)
                 {AUDIT_PERSON, "person"},     {AUDIT_ASKED, "asked"}, {AUDIT_HELD, "held"},
                 {AUDIT_ANSWERED, "answered"}, {AUDIT_OUTCOME, "outcome"}, {AUDIT_TAG, "tag"},
                 {AUDIT_WORDS, "words"}};
+    for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++)
+        if (a->values[TEXT[i].option] && !a->values[TEXT[i].option][0])   /* the options share the fields' names */
+            return cli_usage_error("audit", "--%s is empty: give it a value, or leave it out for no filter",
+                                   TEXT[i].field);
     json_t *filter = json_object();
     for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++)
         if (a->values[TEXT[i].option])

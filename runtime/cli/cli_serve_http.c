@@ -328,7 +328,8 @@ static bool door_audit_filter(Door *d)
     return true;
 }
 
-/* An id parameter (?for= a person, ?playbook=) into out; absent or empty leaves "". */
+/* An id parameter (?for= a person, ?playbook=) into out; absent leaves "" (door_query
+   refused an empty one). */
 static bool door_query_id(Door *d, const char *name, char *out, size_t cap, bool person)
 {
     char buf[96];
@@ -356,6 +357,11 @@ static bool door_query(Door *d)
     char bad[65];
     if (!serve_query_only(q, allowed, bad))
         return door_refuse(d, 400, "bad_query", bad, "this route takes no query parameter '%s'", bad);
+    int once = serve_query_once_each(q, bad);
+    if (once == SERVE_QUERY_EMPTY)
+        return door_refuse(d, 400, "bad_query", bad, "?%s= is empty: give it a value, or leave it out for no filter", bad);
+    if (once == SERVE_QUERY_TWICE)
+        return door_refuse(d, 400, "bad_query", bad, "?%s= is given twice: give each parameter once", bad);
     job->since = INT64_MIN;
     if (id == ROUTE_AUDIT_SEARCH)
         return door_audit_filter(d);

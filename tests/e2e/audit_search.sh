@@ -58,6 +58,9 @@ has "(in words)" "no decision matches"
 expect "--limit 0 is a usage error" 2 "$h" audit search --db "$db" --limit 0
 expect "an option search does not take is a usage error" 2 "$h" audit search --db "$db" --head abc
 expect "a --since that is no time is a usage error" 2 "$h" audit search --db "$db" --since yesterday
+expect "an empty filter is a usage error, not a search that finds nothing" 2 "$h" audit search --db "$db" --playbook ""
+has "(saying so)" "--playbook is empty"
+expect "(stats too)" 2 "$h" audit stats --db "$db" --words ""
 
 expect "search, for people" 0 "$h" audit search --db "$db"
 has "(a decided ask: who, what, why, how long, how it ended)" "2026-06-15T07:00:00Z  i2 t2 refund/decide: Refund order A2? -> no by craig (\"fraud suspected\") after 1h30m; kept"
