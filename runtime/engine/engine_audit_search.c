@@ -240,7 +240,7 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
 {
     json_t *seconds = json_array(), *choices = json_object(), *outcomes = json_object();
     json_t *asked = json_object(), *answers = json_object();
-    json_int_t count = 0, decided = 0, delegated = 0, escalated = 0;
+    json_int_t count = 0, decided = 0, closed = 0, delegated = 0, escalated = 0;
     size_t i, k;
     json_t *d, *item;
     json_array_foreach(decisions, i, d) {
@@ -253,6 +253,8 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
             decided++;
             json_array_append(seconds, json_object_get(d, "seconds"));
             count_up(choices, json_object_get(d, "choice"));
+        } else if (!json_is_null(json_object_get(d, "status"))) {
+            closed++;   /* its instance ended (cancelled) with the ask undecided: not open */
         }
         count_up(outcomes, json_object_get(d, "outcome"));
         json_array_foreach(json_object_get(d, "held"), k, item)
@@ -265,8 +267,9 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
                 json_array_append(json_object_get(answers, by), json_object_get(item, "seconds"));
         }
     }
-    json_t *group = json_pack("{s:O, s:O, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "playbook", playbook,
-                              "state", state, "decisions", count, "decided", decided, "open", count - decided,
+    json_t *group = json_pack("{s:O, s:O, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "playbook", playbook,
+                              "state", state, "decisions", count, "decided", decided, "open", count - decided - closed,
+                              "closed", closed,
                               "median_seconds", percentile(seconds, false), "p90_seconds", percentile(seconds, true),
                               "delegated", delegated, "escalated", escalated, "choices", choices, "outcomes", outcomes);
     if (group)
