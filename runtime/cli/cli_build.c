@@ -152,8 +152,10 @@ int cli_build(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
             out_path = argv[++i];
+        else if (i + 1 == argc && strcmp(argv[i], "-o") == 0)
+            return cli_usage_error("build", "-o needs a value (the .hbc file to write)");
         else if (argv[i][0] == '-' || file)
-            return cli_usage_error("build", "unexpected argument '%s'", argv[i]);
+            return cli_usage_error("build", "unexpected argument '%s'", cli_clean(argv[i]));
         else
             file = argv[i];
     }

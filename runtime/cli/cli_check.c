@@ -137,8 +137,9 @@ int cli_check(int argc, char **argv)
         else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
             directory_path = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
+            bool last = strcmp(argv[i], "--connectors") == 0 || strcmp(argv[i], "--directory") == 0;
             free(files);
-            return cli_usage_error("check", "unknown option '%s'", argv[i]);
+            return cli_usage_error("check", last ? "%s needs a value" : "unknown option '%s'", cli_clean(argv[i]));
         } else
             files[file_count++] = argv[i];
     }
@@ -259,8 +260,10 @@ int cli_graph(int argc, char **argv)
             db = argv[++i];
         else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
             instance = argv[++i];
+        else if (i + 1 == argc && (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--db") || !strcmp(argv[i], "--instance")))
+            return cli_usage_error("graph", "%s needs a value", argv[i]);
         else if (argv[i][0] == '-' || file)
-            return cli_usage_error("graph", "unexpected argument '%s'", argv[i]);
+            return cli_usage_error("graph", "unexpected argument '%s'", cli_clean(argv[i]));
         else
             file = argv[i];
     }
