@@ -292,8 +292,9 @@ static bool door_query_time(Door *d, const char *name, int64_t *ms)
     if (got == 0)
         return true;
     int32_t offset;
-    if (got < 0 || !value_time_parse(text, ms, &offset, why, sizeof why))
-        return door_refuse(d, 400, "bad_query", name, "?%s= is an RFC 3339 time (2026-06-15T08:10:00+03:00)", name);
+    if (got < 0 || !value_time_parse(text, ms, &offset, why, sizeof why))   /* '+' decodes to a space */
+        return door_refuse(d, 400, "bad_query", name, "?%s= is an RFC 3339 time (2026-06-15T08:10:00+03:00)%s", name,
+                           got > 0 && strchr(text, ' ') ? ": a '+' in a query is a space, write it %2B" : "");
     return true;
 }
 

@@ -46,6 +46,9 @@ call "audit search: ?playbook= empty is 400, not an empty list" 400 GET '/v1/aud
 bad_query playbook
 call "audit export: ?since= twice is 400" 400 GET '/v1/audit/export?since=2026-01-01T00:00:00Z&since=2027-01-01T00:00:00Z' -H "$aud"
 bad_query since
+call "audit search: a '+' left unescaped in ?since= is 400" 400 GET '/v1/audit/search?since=2026-01-01T00:00:00+02:00' -H "$aud"
+has "(saying to write it %2B)" "a '+' in a query is a space, write it %2B"
+call "(written %2B it is a time)" 200 GET '/v1/audit/search?since=2026-01-01T00:00:00%2B02:00' -H "$aud"
 call "each parameter once still works" 200 GET '/v1/instances?status=running&playbook=refund' -H "$ops"
 json "(both instances)" '[i["id"] for i in j["instances"]] == ["i1", "i2"]'
 
