@@ -215,4 +215,12 @@ expect "stats --json" 0 "$h" audit stats --db "$cdb" --json
 json "(2 decisions: 0 decided, 1 open, 1 closed)" "[(g['decisions'], g['decided'], g['open'], g['closed']) for g in j] == [(2, 0, 1, 1)]"
 expect "stats in words" 0 "$h" audit stats --db "$cdb"
 has "(says so)" "refund/decide: 2 decisions (0 decided, 1 open, 1 closed undecided)"
+
+# ---- words, case aside beyond ASCII ----
+echo '{"order":"C3","region":"eu","amount":1}' | "$h" trigger shop.refund --id C3 --db "$cdb" --now 2026-06-15T06:20:00Z > /dev/null 2>&1
+"$h" answer t3 no --by anna --comment "Jukka Mäkinen sanoi ÄLÄ" --db "$cdb" --now 2026-06-15T06:30:00Z > /dev/null 2>&1
+db=$cdb   # what found searches
+found "--words: upper case finds lower case beyond ASCII (MÄKINEN, Mäkinen)" "t3" --words "MÄKINEN"
+found "--words: lower case finds upper case beyond ASCII (älä, ÄLÄ)" "t3" --words "älä"
+found "--words: every word must be there" "" --words "mäkinen kyllä"
 plan
