@@ -7,7 +7,7 @@
  *
  * An engine refusal becomes 404 (no such task or instance), 403 (not the person's seat),
  * 409 (answered or closed already) or 422 (anything else the input got wrong), by the
- * refusal's sentence, which also names the 422's field (choice, comment, reason); a store failure is 503 and nothing of it was applied.
+ * refusal's sentence, which also names the 422's field (choice, comment, reason, goto); a store failure is 503 and nothing of it was applied.
  */
 #include "cli_serve.h"
 
@@ -35,7 +35,7 @@ static const char *apply_refusal_code(int status)
 
 /* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's, and
    engine_door.c's "to: no person 'zed' in the directory"), or NULL: an unknown choice, a
-   comment missing or not UTF-8, a reason missing, a reassignment's person. */
+   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person. */
 static const char *apply_refusal_field(int status, const char *why)
 {
     if (status != 422)
@@ -50,6 +50,8 @@ static const char *apply_refusal_field(int status, const char *why)
         return "comment";
     if (strstr(why, " needs a reason"))
         return "reason";
+    if (strstr(why, "'s playbook has no state '"))
+        return "goto";
     return NULL;
 }
 

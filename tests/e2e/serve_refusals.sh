@@ -17,6 +17,18 @@ tokens["auditor"] = {"sha256": sys.argv[2], "person": "boss", "may": ["audit"]}
 tokens["ops"]["may"].append("events")
 json.dump(tokens, open(sys.argv[1], "w"))
 PY
+cat > "$tmp/stall.play" <<'PLAY'
+playbook stall
+
+on shop.div as ev
+
+state start {
+  let n = ev.n / ev.d
+  done "got {n}"
+}
+PLAY
+"$h" deploy "$tmp/stall.play" --db "$db" > /dev/null 2>&1
+echo '{"n": 1, "d": 0}' | "$h" trigger shop.div --id div-1 --db "$db" > /dev/null 2>&1   # i1 stalls
 serve_start "$db" || { no "serve starts" "$tmp/serve.log"; plan; exit 0; }
 ok "serve starts"
 ops='Authorization: Bearer ops-token'
@@ -50,22 +62,26 @@ call "audit search: a '+' left unescaped in ?since= is 400" 400 GET '/v1/audit/s
 has "(saying to write it %2B)" "a '+' in a query is a space, write it %2B"
 call "(written %2B it is a time)" 200 GET '/v1/audit/search?since=2026-01-01T00:00:00%2B02:00' -H "$aud"
 call "each parameter once still works" 200 GET '/v1/instances?status=running&playbook=refund' -H "$ops"
-json "(both instances)" '[i["id"] for i in j["instances"]] == ["i1", "i2"]'
+json "(both refunds)" '[i["id"] for i in j["instances"]] == ["i2", "i3"]'
 
 # ---- operator actions without a reason in words ----
 call "resolve with an empty reason is 422" 422 POST /v1/tasks/t1/resolve -H "$jct" -H "$ops" --data '{"choice": "yes", "reason": ""}'
 json "(naming the field reason)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "reason"'
 call "resolve with a reason of white space is 422" 422 POST /v1/tasks/t1/resolve -H "$jct" -H "$ops" --data '{"choice": "yes", "reason": "  \t"}'
 json "(naming the field reason)" 'j["error"]["field"] == "reason"'
-call "cancel with an empty reason is 422" 422 POST /v1/instances/i2/cancel -H "$jct" -H "$ops" --data '{"reason": ""}'
+call "cancel with an empty reason is 422" 422 POST /v1/instances/i3/cancel -H "$jct" -H "$ops" --data '{"reason": ""}'
 json "(naming the field reason)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "reason"'
-call "cancel with a reason of white space is 422" 422 POST /v1/instances/i2/cancel -H "$jct" -H "$ops" --data '{"reason": "   "}'
+call "cancel with a reason of white space is 422" 422 POST /v1/instances/i3/cancel -H "$jct" -H "$ops" --data '{"reason": "   "}'
 json "(naming the field reason)" 'j["error"]["field"] == "reason"'
-call "nothing was cancelled" 200 GET /v1/instances/i2 -H "$ops"
-json "(i2 still runs)" 'j["status"] == "running"'
+call "nothing was cancelled" 200 GET /v1/instances/i3 -H "$ops"
+json "(i3 still runs)" 'j["status"] == "running"'
+
+# ---- a retry to a state the playbook lacks ----
+call "retry with a goto the playbook lacks is 422" 422 POST /v1/instances/i1/retry -H "$jct" -H "$ops" --data '{"goto": "nowhere"}'
+json "(naming the field goto)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "goto"'
 
 # ---- an ask closed by its instance's cancel ----
-call "cancel i2 with a reason" 200 POST /v1/instances/i2/cancel -H "$jct" -H "$ops" --data '{"reason": "duplicate"}'
+call "cancel i3 with a reason" 200 POST /v1/instances/i3/cancel -H "$jct" -H "$ops" --data '{"reason": "duplicate"}'
 call "answering its ask is 409" 409 POST /v1/tasks/t2/answer -H "$jct" -H 'Authorization: Bearer pat-token' --data '{"choice": "yes"}'
 json "(saying it was closed by the cancel, no '(null)')" 'j["error"]["code"] == "conflict" and j["error"]["message"] == "task t2 is already closed: its instance was cancelled"'
 call "resolving it is 409 too" 409 POST /v1/tasks/t2/resolve -H "$jct" -H "$ops" --data '{"choice": "yes", "reason": "late"}'
