@@ -44,6 +44,8 @@ static const char *apply_refusal_field(int status, const char *why)
         return "to";
     if (strncmp(why, "from: ", 6) == 0)
         return "from";
+    if (strncmp(why, "by: ", 4) == 0)   /* the body's "by", or the token's person */
+        return "by";
     if (strstr(why, " has no choice '"))
         return "choice";
     if (strstr(why, " needs a comment") || strstr(why, "the comment is not UTF-8"))

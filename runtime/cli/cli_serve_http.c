@@ -397,6 +397,18 @@ static bool door_idempotency(Door *d, bool *done)
     return true;
 }
 
+/* A write takes no query parameter: `?dry_run=1` is refused, never ignored while the
+   write is applied. */
+static bool door_no_query(Door *d)
+{
+    static const char *const NONE[] = {NULL};
+    char bad[65];
+    if (!serve_query_only(d->request->query, NONE, bad))
+        return door_refuse(d, 400, "bad_query", bad, "this route takes no query parameter '%s': its input is "
+                           "the body", bad);
+    return true;
+}
+
 static bool door_check(Door *d)
 {
     ServeJob *job = d->job;
@@ -404,7 +416,7 @@ static bool door_check(Door *d)
     bool ok = job->route.id == ROUTE_EVENTS ? door_connector(d, &c) : door_token(d);
     d->connector = c;
     if (ok && job->route.write)
-        ok = door_body(d) && (job->route.id == ROUTE_EVENTS ? door_event(d, c) : door_body_fields(d));
+        ok = door_no_query(d) && door_body(d) && (job->route.id == ROUTE_EVENTS ? door_event(d, c) : door_body_fields(d));
     else if (ok)
         ok = door_query(d);
     return ok;

@@ -10,11 +10,12 @@ set -u
 . "$TOP/tests/e2e/serve/lib.sh"
 db=$tmp/store
 serve_store "$db" || { no "the store is made" "$tmp/deploy.out"; plan; exit 0; }
-"$PY" - "$tmp/tokens.json" "$(printf %s auditor-token | sha256sum | cut -c1-64)" <<'PY'
+"$PY" - "$tmp/tokens.json" "$(printf %s auditor-token | sha256sum | cut -c1-64)" "$(printf %s ghost-token | sha256sum | cut -c1-64)" <<'PY'
 import json, sys
 tokens = json.load(open(sys.argv[1]))
 tokens["auditor"] = {"sha256": sys.argv[2], "person": "boss", "may": ["audit"]}
 tokens["ops"]["may"].append("events")
+tokens["ghost"] = {"sha256": sys.argv[3], "person": "ghost", "may": ["operate"]}
 json.dump(tokens, open(sys.argv[1], "w"))
 PY
 cat > "$tmp/stall.play" <<'PLAY'
@@ -81,6 +82,14 @@ call "retry with a goto the playbook lacks is 422" 422 POST /v1/instances/i1/ret
 json "(naming the field goto)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "goto"'
 
 # ---- an ask closed by its instance's cancel ----
+call "a cancel by a token whose person the directory lacks is 422" 422 POST /v1/instances/i3/cancel -H "$jct" -H 'Authorization: Bearer ghost-token' --data '{"reason": "gone"}'
+json "(naming the field by)" 'j["error"]["field"] == "by"'
+call "a write with a query parameter is 400, not applied" 400 POST '/v1/instances/i3/cancel?dry_run=1' -H "$jct" -H "$ops" --data '{"reason": "trying"}'
+json "(bad_query naming it)" 'j["error"]["code"] == "bad_query" and j["error"]["field"] == "dry_run"'
+body='{"id": "ev-Q", "type": "refund", "order": "Q", "amount": 5, "customer": {"name": "C"}}'
+call "a signed event with a query parameter is 400" 400 POST '/v1/events/shop?dry_run=1' -H "$jct" -H "X-Huddle-Signature: $(sign "$body")" --data "$body"
+call "(and was not applied: i3 still runs, no instance for ev-Q)" 200 GET /v1/instances -H "$ops"
+json "(i1 to i3 only, i3 running)" '[(i["id"], i["status"]) for i in j["instances"]][1:] == [("i2", "running"), ("i3", "running")] and len(j["instances"]) == 3'
 call "cancel i3 with a reason" 200 POST /v1/instances/i3/cancel -H "$jct" -H "$ops" --data '{"reason": "duplicate"}'
 call "answering its ask is 409" 409 POST /v1/tasks/t2/answer -H "$jct" -H 'Authorization: Bearer pat-token' --data '{"choice": "yes"}'
 json "(saying it was closed by the cancel, no '(null)')" 'j["error"]["code"] == "conflict" and j["error"]["message"] == "task t2 is already closed: its instance was cancelled"'
