@@ -90,6 +90,8 @@ expect "retry of a running instance is refused" 1 "$h" retry i9 --db "$db" --now
 expect "retry --goto another state" 0 "$h" retry i1 --goto manual --db "$db" --now 2026-03-02T10:42:00Z
 expect "instances shows it done" 0 "$h" instances --db "$db" --status done
 has "done" "handled by hand"
+expect "instances --playbook \"\" is a usage error, not a filter that keeps nothing" 2 "$h" instances --db "$db" --playbook ""
+has "(saying so)" "--playbook is empty"
 expect "cancel of an ended instance is refused" 1 "$h" cancel i1 --by op --reason test --db "$db" --now 2026-03-02T10:43:00Z
 
 echo '{"order": "B2", "amount": 10, "split": 1}' > "$tmp/b2.json"
