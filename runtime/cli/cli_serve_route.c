@@ -184,10 +184,11 @@ int serve_query_once_each(const char *query, char name[65])
         const char *end = amp ? amp : p + strlen(p);
         const char *eq = memchr(p, '=', (size_t)(end - p));
         size_t klen = (size_t)((eq ? eq : end) - p);
-        int problem = klen == 0                           ? SERVE_QUERY_FINE   /* "a=1&&b=2" */
-                      : !eq || eq + 1 == end              ? SERVE_QUERY_EMPTY
-                      : query_named_again(end, p, klen) ? SERVE_QUERY_TWICE
-                                                          : SERVE_QUERY_FINE;
+        int problem = SERVE_QUERY_FINE;   /* also for an empty name: "a=1&&b=2" */
+        if (klen > 0 && (!eq || eq + 1 == end))
+            problem = SERVE_QUERY_EMPTY;
+        else if (klen > 0 && query_named_again(end, p, klen))
+            problem = SERVE_QUERY_TWICE;
         if (problem != SERVE_QUERY_FINE) {
             if (route_decode(p, p + (klen > 64 ? 64 : klen), name, 65) != 0)
                 strcpy(name, "?");

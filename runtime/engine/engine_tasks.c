@@ -744,9 +744,9 @@ int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, cons
     return STORE_OK;
 }
 
-bool text_is_blank(const char *comment)
+bool text_is_blank(const char *text)
 {
-    for (const char *c = comment; c && *c; c++)
+    for (const char *c = text; c && *c; c++)
         if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r' && *c != '\f' && *c != '\v')
             return false;
     return true;
