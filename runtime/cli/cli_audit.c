@@ -105,7 +105,7 @@ static void verify_print(const json_t *report, const char *given)
     json_t *p;
     json_array_foreach(json_object_get(report, "problems"), i, p) {
         const char *instance = json_string_value(json_object_get(p, "instance"));
-        if (instance && json_object_get(p, "to"))
+        if (instance && json_is_integer(json_object_get(p, "to")))
             printf("%s seq %lld to %lld: %s (%s)\n", instance, (long long)json_integer_value(json_object_get(p, "seq")),
                    (long long)json_integer_value(json_object_get(p, "to")),
                    json_string_value(json_object_get(p, "problem")), cli_clean(json_string_value(json_object_get(p, "why"))));
@@ -122,7 +122,7 @@ static void verify_print(const json_t *report, const char *given)
            (long long)json_integer_value(json_object_get(report, "instances")),
            json_string_value(json_object_get(report, "head")));
     json_t *covered = json_object_get(report, "head_given");
-    if (given && covered)
+    if (given && json_is_object(covered))
         printf("the head given covers the first %lld records (%lld newer)\n",
                (long long)json_integer_value(json_object_get(covered, "covers")),
                (long long)json_integer_value(json_object_get(covered, "newer")));

@@ -19,6 +19,10 @@ static int audit_filter(const CliAuditArgs *a, json_t **out)
                 {AUDIT_PERSON, "person"},     {AUDIT_ASKED, "asked"}, {AUDIT_HELD, "held"},
                 {AUDIT_ANSWERED, "answered"}, {AUDIT_OUTCOME, "outcome"}, {AUDIT_TAG, "tag"},
                 {AUDIT_WORDS, "words"}};
+    for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++)
+        if (a->values[TEXT[i].option] && !a->values[TEXT[i].option][0])   /* the options share the fields' names */
+            return cli_usage_error("audit", "--%s is empty: give it a value, or leave it out for no filter",
+                                   TEXT[i].field);
     json_t *filter = json_object();
     for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++)
         if (a->values[TEXT[i].option])
@@ -58,8 +62,10 @@ static void search_print(const json_t *d)
 {
     printf("%s  %s %s %s/%s: %s", text(d, "asked_at"), text(d, "instance"), text(d, "task"), text(d, "playbook"),
            text(d, "state"), text(d, "question"));
-    if (json_is_null(json_object_get(d, "choice"))) {
+    if (json_is_null(json_object_get(d, "choice")) && json_is_null(json_object_get(d, "status"))) {
         printf(" -> open");
+    } else if (json_is_null(json_object_get(d, "choice"))) {
+        printf(" -> closed undecided");   /* its instance ended with the ask open: cancelled */
     } else {
         printf(" -> %s", text(d, "choice"));
         if (json_is_string(json_object_get(d, "by")))
@@ -112,10 +118,13 @@ int cli_audit_search(CliAuditArgs *a, Engine *engine)
 
 static void stats_print(const json_t *g)
 {
-    printf("%s/%s: %lld decisions (%lld decided, %lld open)\n", text(g, "playbook"), text(g, "state"),
+    printf("%s/%s: %lld decisions (%lld decided, %lld open", text(g, "playbook"), text(g, "state"),
            (long long)json_integer_value(json_object_get(g, "decisions")),
            (long long)json_integer_value(json_object_get(g, "decided")),
            (long long)json_integer_value(json_object_get(g, "open")));
+    if (json_integer_value(json_object_get(g, "closed")) > 0)
+        printf(", %lld closed undecided", (long long)json_integer_value(json_object_get(g, "closed")));
+    printf(")\n");
     if (json_is_integer(json_object_get(g, "median_seconds"))) {
         printf("  time to decision: median ");
         print_duration(json_integer_value(json_object_get(g, "median_seconds")));

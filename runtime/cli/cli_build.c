@@ -153,11 +153,11 @@ int cli_build(int argc, char **argv)
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
             out_path = argv[++i];
         else if (strcmp(argv[i], "-o") == 0)
-            return cli_usage_error("build", "-o needs a file");
+            return cli_usage_error("build", "-o needs a value (the .hbc file to write)");
         else if (argv[i][0] == '-')
-            return cli_usage_error("build", "unknown option '%s'", argv[i]);
+            return cli_usage_error("build", "unknown option '%s'", cli_clean(argv[i]));
         else if (file)
-            return cli_usage_error("build", "unexpected argument '%s'", argv[i]);
+            return cli_usage_error("build", "unexpected argument '%s'", cli_clean(argv[i]));
         else
             file = argv[i];
     }

@@ -140,10 +140,10 @@ int cli_check(int argc, char **argv)
         else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
             directory_path = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
+            bool last = strcmp(argv[i], "--connectors") == 0 || strcmp(argv[i], "--directory") == 0;
             free(files);
-            bool known = strcmp(argv[i], "--connectors") == 0 || strcmp(argv[i], "--directory") == 0;
-            return known ? cli_usage_error("check", "%s needs a file", argv[i])
-                         : cli_usage_error("check", "unknown option '%s'", argv[i]);
+            return cli_usage_error("check", last ? "%s needs a value (a file)" : "unknown option '%s'",
+                                   cli_clean(argv[i]));
         } else
             files[file_count++] = argv[i];
     }
@@ -265,12 +265,12 @@ int cli_graph(int argc, char **argv)
         else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
             instance = argv[++i];
         else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--instance") == 0)
-            return cli_usage_error("graph", "%s needs %s", argv[i], argv[i][1] == 'o' ? "a file"
+            return cli_usage_error("graph", "%s needs a value (%s)", argv[i], argv[i][1] == 'o' ? "a file"
                                    : strcmp(argv[i], "--db") == 0 ? "a store directory" : "an instance id");
         else if (argv[i][0] == '-')
-            return cli_usage_error("graph", "unknown option '%s'", argv[i]);
+            return cli_usage_error("graph", "unknown option '%s'", cli_clean(argv[i]));
         else if (file)
-            return cli_usage_error("graph", "unexpected argument '%s'", argv[i]);
+            return cli_usage_error("graph", "unexpected argument '%s'", cli_clean(argv[i]));
         else
             file = argv[i];
     }

@@ -36,8 +36,11 @@ static int outbox_args(int argc, char **argv, OutboxArgs *a)
             *(strcmp(arg, "--db") == 0 ? &a->db : &a->now_text) = argv[++i];
         else if (strcmp(arg, "--json") == 0)
             a->json = true;
-        else if (!a->retry && (strcmp(arg, "--pending") == 0 || strcmp(arg, "--failed") == 0))
+        else if (!a->retry && (strcmp(arg, "--pending") == 0 || strcmp(arg, "--failed") == 0)) {
+            if (a->status && strcmp(a->status, arg + 2) != 0)
+                return cli_usage_error("outbox", "give --pending or --failed, not both (neither lists every entry)");
             a->status = arg + 2;
+        }
         else if (a->retry && arg[0] != '-' && !a->key)
             a->key = arg;
         else
@@ -50,10 +53,13 @@ static int outbox_args(int argc, char **argv, OutboxArgs *a)
     return CLI_OK;
 }
 
-static void outbox_print(const json_t *entries)
+static void outbox_print(const json_t *entries, const char *status)
 {
-    if (json_array_size(entries) == 0) {
-        printf("the outbox is empty\n");
+    if (json_array_size(entries) == 0) {   /* --failed with only pending entries is not "empty" */
+        if (status)
+            printf("no %s entry in the outbox\n", status);
+        else
+            printf("the outbox is empty\n");
         return;
     }
     size_t i;
@@ -149,7 +155,7 @@ int cli_outbox(int argc, char **argv)
         printf("%s\n", text ? text : "[]");
         free(text);
     } else {
-        outbox_print(entries);
+        outbox_print(entries, a.status);
     }
     json_decref(entries);
     engine_close(engine);

@@ -93,7 +93,8 @@ static int serve_number(const char *flag, const char *text, int64_t min, int64_t
 {
     *out = dflt;
     bool negative = text && text[0] == '-' && min < 0;
-    if (text && !text_parse_count(text + negative, 0, negative ? -min : max, out))
+    int64_t low = negative ? 0 : min > 0 ? min : 0;   /* --max-body 0, --queue 0: below the range */
+    if (text && !text_parse_count(text + negative, low, negative ? -min : max, out))
         return cli_usage_error("serve", "%s '%s' is not a whole number from %lld to %lld", flag, cli_clean(text),
                                (long long)min, (long long)max);
     if (text && negative)
@@ -364,10 +365,16 @@ static int serve_open(Serve *s, const ServeArgs *a)
     return CLI_OK;
 }
 
+/* --idle-timeout: seconds from 1 to an hour (default 30). */
+static int serve_idle_timeout(const ServeArgs *a, int64_t *idle)
+{
+    return serve_number("--idle-timeout", a->idle_timeout, 1, 3600, 30, idle);
+}
+
 static int serve_start_http(Serve *s, const ServeArgs *a, const char *host, unsigned port)
 {
     int64_t idle;
-    if (serve_number("--idle-timeout", a->idle_timeout, 1, 3600, 30, &idle) != CLI_OK)
+    if (serve_idle_timeout(a, &idle) != CLI_OK)
         return CLI_USAGE;
     HttpServerOptions o = {
         .host = host, .port = port, .max_body = s->max_body, .idle_timeout_s = (unsigned)idle,
@@ -417,7 +424,7 @@ static void serve_close(Serve *s, int lock_fds[2])
 
 static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, unsigned *port)
 {
-    int64_t max_body, queue, offset;
+    int64_t max_body, queue, offset, idle;
     int rc = serve_listen(a->listen, host, cap, port);
     if (rc == CLI_OK)
         rc = serve_number("--max-body", a->max_body, 1, (int64_t)CLI_MAX_BODY_LIMIT, (int64_t)CLI_MAX_BODY_DEFAULT,
@@ -426,6 +433,8 @@ static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, uns
         rc = serve_number("--queue", a->queue, 1, 1000000, SERVE_QUEUE_DEFAULT, &queue);
     if (rc == CLI_OK)
         rc = serve_number("--clock-offset", a->clock_offset, -(INT64_C(1) << 50), INT64_C(1) << 50, 0, &offset);
+    if (rc == CLI_OK)   /* checked here too, so a bad one is refused before the store is opened */
+        rc = serve_idle_timeout(a, &idle);
     if (rc != CLI_OK)
         return rc;
     s->max_body = (size_t)max_body;

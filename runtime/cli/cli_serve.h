@@ -66,6 +66,14 @@ int serve_query_get(const char *query, const char *name, char *out, size_t cap);
    other name (cut at 64 bytes) in bad[65]. */
 bool serve_query_only(const char *query, const char *const *allowed, char bad[65]);
 
+/* Whether each parameter of the raw query is given once and with a value:
+   SERVE_QUERY_FINE, or SERVE_QUERY_EMPTY (`?status=`, `?for`) or SERVE_QUERY_TWICE
+   (`?limit=1&limit=2`) with the first such name (cut at 64 bytes) in name[65]. A
+   filter given empty or twice is refused (400), never read as no filter or as one of
+   the two. */
+enum { SERVE_QUERY_FINE, SERVE_QUERY_EMPTY, SERVE_QUERY_TWICE };
+int serve_query_once_each(const char *query, char name[65]);
+
 /* ---- tokens (cli_serve_tokens.c) ---- */
 
 typedef struct ServeToken {

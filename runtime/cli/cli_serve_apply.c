@@ -7,7 +7,7 @@
  *
  * An engine refusal becomes 404 (no such task or instance), 403 (not the person's seat),
  * 409 (answered or closed already) or 422 (anything else the input got wrong), by the
- * refusal's sentence, which also names the 422's field (choice, comment); a store failure is 503 and nothing of it was applied.
+ * refusal's sentence, which also names the 422's field (choice, comment, reason, goto); a store failure is 503 and nothing of it was applied.
  */
 #include "cli_serve.h"
 
@@ -35,7 +35,7 @@ static const char *apply_refusal_code(int status)
 
 /* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's, and
    engine_door.c's "to: no person 'zed' in the directory"), or NULL: an unknown choice, a
-   comment missing or not UTF-8, a reassignment's person. */
+   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person. */
 static const char *apply_refusal_field(int status, const char *why)
 {
     if (status != 422)
@@ -44,10 +44,27 @@ static const char *apply_refusal_field(int status, const char *why)
         return "to";
     if (strncmp(why, "from: ", 6) == 0)
         return "from";
+    if (strncmp(why, "by: ", 4) == 0)   /* the body's "by", or the token's person */
+        return "by";
     if (strstr(why, " has no choice '"))
         return "choice";
     if (strstr(why, " needs a comment") || strstr(why, "the comment is not UTF-8"))
         return "comment";
+    if (strstr(why, " needs a reason"))
+        return "reason";
+    if (strstr(why, "'s playbook has no state '"))
+        return "goto";
+    return NULL;
+}
+
+/* The field of a refused directory.away / directory.back event (engine_events.c's and
+   engine_away.c's sentences), or NULL. */
+static const char *apply_directory_field(const char *why)
+{
+    if (strstr(why, "the directory source has two event types"))
+        return "type";
+    if (!strncmp(why, "no person '", 11) || strstr(why, "needs \"person\" in its data"))
+        return "data.person";
     return NULL;
 }
 
@@ -57,6 +74,8 @@ static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *
     if (rc == ENGINE_REFUSED) {
         int status = apply_refusal_status(why);
         const char *field = apply_refusal_field(status, why);
+        if (!field && status == 422 && job->route.id == ROUTE_EVENTS && !strcmp(job->route.param, "directory"))
+            field = apply_directory_field(why);
         if (status == 403 && job->route.id == ROUTE_TASK_REASSIGN) {
             status = 422;   /* the body's "from" holds no seat: not the token's own seat */
             field = "from";

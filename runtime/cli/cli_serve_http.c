@@ -292,8 +292,9 @@ static bool door_query_time(Door *d, const char *name, int64_t *ms)
     if (got == 0)
         return true;
     int32_t offset;
-    if (got < 0 || !value_time_parse(text, ms, &offset, why, sizeof why))
-        return door_refuse(d, 400, "bad_query", name, "?%s= is an RFC 3339 time (2026-06-15T08:10:00+03:00)", name);
+    if (got < 0 || !value_time_parse(text, ms, &offset, why, sizeof why))   /* '+' decodes to a space */
+        return door_refuse(d, 400, "bad_query", name, "?%s= is an RFC 3339 time (2026-06-15T08:10:00+03:00)%s", name,
+                           got > 0 && strchr(text, ' ') ? ": a '+' in a query is a space, write it %2B" : "");
     return true;
 }
 
@@ -328,7 +329,8 @@ static bool door_audit_filter(Door *d)
     return true;
 }
 
-/* An id parameter (?for= a person, ?playbook=) into out; absent or empty leaves "". */
+/* An id parameter (?for= a person, ?playbook=) into out; absent leaves "" (door_query
+   refused an empty one). */
 static bool door_query_id(Door *d, const char *name, char *out, size_t cap, bool person)
 {
     char buf[96];
@@ -356,6 +358,11 @@ static bool door_query(Door *d)
     char bad[65];
     if (!serve_query_only(q, allowed, bad))
         return door_refuse(d, 400, "bad_query", bad, "this route takes no query parameter '%s'", bad);
+    int once = serve_query_once_each(q, bad);
+    if (once == SERVE_QUERY_EMPTY)
+        return door_refuse(d, 400, "bad_query", bad, "?%s= is empty: give it a value, or leave it out for no filter", bad);
+    if (once == SERVE_QUERY_TWICE)
+        return door_refuse(d, 400, "bad_query", bad, "?%s= is given twice: give each parameter once", bad);
     job->since = INT64_MIN;
     if (id == ROUTE_AUDIT_SEARCH)
         return door_audit_filter(d);
@@ -390,6 +397,18 @@ static bool door_idempotency(Door *d, bool *done)
     return true;
 }
 
+/* A write takes no query parameter: `?dry_run=1` is refused, never ignored while the
+   write is applied. */
+static bool door_no_query(Door *d)
+{
+    static const char *const NONE[] = {NULL};
+    char bad[65];
+    if (!serve_query_only(d->request->query, NONE, bad))
+        return door_refuse(d, 400, "bad_query", bad, "this route takes no query parameter '%s': its input is "
+                           "the body", bad);
+    return true;
+}
+
 static bool door_check(Door *d)
 {
     ServeJob *job = d->job;
@@ -397,7 +416,7 @@ static bool door_check(Door *d)
     bool ok = job->route.id == ROUTE_EVENTS ? door_connector(d, &c) : door_token(d);
     d->connector = c;
     if (ok && job->route.write)
-        ok = door_body(d) && (job->route.id == ROUTE_EVENTS ? door_event(d, c) : door_body_fields(d));
+        ok = door_no_query(d) && door_body(d) && (job->route.id == ROUTE_EVENTS ? door_event(d, c) : door_body_fields(d));
     else if (ok)
         ok = door_query(d);
     return ok;

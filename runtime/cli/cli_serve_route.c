@@ -159,3 +159,42 @@ bool serve_query_only(const char *query, const char *const *allowed, char bad[65
     }
     return true;
 }
+
+/* Whether a parameter named by the len bytes at `name` comes again in the raw query
+   from `rest` (at a '&' or the end) on. */
+static bool query_named_again(const char *rest, const char *name, size_t len)
+{
+    while (*rest) {
+        const char *p = rest + 1;
+        const char *amp = strchr(p, '&');
+        const char *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if ((size_t)((eq ? eq : end) - p) == len && strncmp(p, name, len) == 0)
+            return true;
+        rest = end;
+    }
+    return false;
+}
+
+int serve_query_once_each(const char *query, char name[65])
+{
+    const char *p = query ? query : "";
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        const char *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        size_t klen = (size_t)((eq ? eq : end) - p);
+        int problem = SERVE_QUERY_FINE;   /* also for an empty name: "a=1&&b=2" */
+        if (klen > 0 && (!eq || eq + 1 == end))
+            problem = SERVE_QUERY_EMPTY;
+        else if (klen > 0 && query_named_again(end, p, klen))
+            problem = SERVE_QUERY_TWICE;
+        if (problem != SERVE_QUERY_FINE) {
+            if (route_decode(p, p + (klen > 64 ? 64 : klen), name, 65) != 0)
+                strcpy(name, "?");
+            return problem;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return SERVE_QUERY_FINE;
+}

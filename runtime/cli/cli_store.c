@@ -68,6 +68,8 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
     for (int i = 0; i < 4; i++)
         if (cli_check_person(command, FLAGS[i], people[i]) != CLI_OK)
             return CLI_USAGE;
+    if (a->playbook && !a->playbook[0])   /* not a filter that keeps nothing, as ?playbook= over HTTP */
+        return cli_usage_error(command, "--playbook is empty: give a playbook name, or leave it out for every one");
     if (a->status && !cli_instance_status_known(a->status))
         return cli_usage_error(command, "--status '%s' is not a status (" CLI_INSTANCE_STATUSES ")",
                                cli_clean(a->status));

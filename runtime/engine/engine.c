@@ -870,8 +870,9 @@ static int cancel_work(Step *s, void *context)
     Instance in;
     s->token = w->token;
     int rc = door_check_person(s, "by", w->by);
-    if (rc == STORE_OK && (!w->reason || !*w->reason))
-        rc = step_fail(s, ENGINE_REFUSED, "a cancel needs a reason: add --reason TEXT");
+    if (rc == STORE_OK && text_is_blank(w->reason))
+        rc = step_fail(s, ENGINE_REFUSED, "a cancel needs a reason, in words (--reason TEXT to huddle cancel, "
+                       "\"reason\" over HTTP)");
     if (rc == STORE_OK)
         rc = operator_load(s, w->instance, &in);
     if (rc != STORE_OK)

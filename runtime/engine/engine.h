@@ -332,9 +332,10 @@ int engine_open_tasks(Engine *engine, const char *person, json_t **tasks, char *
 
 /* Checks every instance's chain and the store-wide chain. *report: {"records",
    "instances", "head" (hex, of the records found), "count", "problems": [{"instance",
-   "seq", ["to"], "problem": changed|removed|inserted|reordered|unchained|head|cut,
-   "why"}], and with `head_hex` (a head kept elsewhere) "head_given": {"covers",
-   "newer"} when the store's chain holds it}. ENGINE_OK whatever it found (problems
+   "seq", "to" (each null where it says nothing: a store-wide problem, a finding of one
+   record), "problem": changed|removed|inserted|reordered|unchained|head|cut, "why"}],
+   "head_given": {"covers", "newer"} when `head_hex` (a head kept elsewhere) is in the
+   store's chain, else null}. ENGINE_OK whatever it found (problems
    may be empty or not); ENGINE_REFUSED for a head that is not 64 hex digits. */
 int engine_audit_verify(Engine *engine, const char *head_hex, json_t **report, char *why,
                         size_t why_len);

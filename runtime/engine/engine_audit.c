@@ -75,14 +75,11 @@ static void problem(Verify *v, uint64_t instance, uint32_t seq, uint32_t to, con
     va_start(args, fmt);
     vsnprintf(why, sizeof why, fmt, args);
     va_end(args);
-    json_t *p = json_object();
-    if (instance) {
-        snprintf(id, sizeof id, "i%llu", (unsigned long long)instance);
-        json_object_set_new(p, "instance", json_string(id));
-        json_object_set_new(p, "seq", json_integer(seq));
-        if (to > seq)
-            json_object_set_new(p, "to", json_integer(to));
-    }
+    json_t *p = json_object();   /* the same members on every problem: null where they say nothing */
+    snprintf(id, sizeof id, "i%llu", (unsigned long long)instance);
+    json_object_set_new(p, "instance", instance ? json_string(id) : json_null());
+    json_object_set_new(p, "seq", instance ? json_integer(seq) : json_null());
+    json_object_set_new(p, "to", instance && to > seq ? json_integer(to) : json_null());
     json_object_set_new(p, "problem", json_string(kind));
     json_object_set_new(p, "why", json_string(why));
     json_array_append_new(v->problems, p);
@@ -495,6 +492,7 @@ static int store_chain_check(Verify *v, const unsigned char *given, json_t *repo
     audit_hex(computed, hex);
     json_object_set_new(report, "head", json_string(hex));
     json_object_set_new(report, "count", json_integer((json_int_t)v->entry_count));
+    json_object_set_new(report, "head_given", json_null());   /* no head given, or not in the chain */
     if (given) {
         if (at == SIZE_MAX && v->head_unknown)
             head_note(v, "nor whether the head given is in the store's chain");

@@ -6,6 +6,7 @@
  * figure is worked out.
  */
 #include "engine_internal.h"
+#include "fold.h"
 #include "value_json.h"
 
 #include <ctype.h>
@@ -40,42 +41,53 @@ static bool answered_by(const json_t *d, const char *person)
     return false;
 }
 
-/* Whether `word` (ASCII case folded) is in `text`. */
-static bool contains_word(const char *text, const char *word, size_t len)
+/* Appends `text` lowered (fold.h) and a NUL, so that `all` holds one lowered text after
+   another. */
+static void lowered_add(StrBuf *all, const char *text)
 {
-    for (; text && *text; text++)
-        if (strncasecmp(text, word, len) == 0)
+    if (text) {
+        fold_lower(text, strlen(text), all);
+        strbuf_append(all, "", 1);
+    }
+}
+
+/* Whether `word` (lowered) is in one of the lowered texts in all. */
+static bool lowered_has(const StrBuf *all, const char *word)
+{
+    for (size_t at = 0; at < all->len; at += strlen(all->data + at) + 1)
+        if (strstr(all->data + at, word))
             return true;
     return false;
 }
 
-static bool has_word(const json_t *d, const char *word, size_t len)
-{
-    if (contains_word(json_string_value(json_object_get(d, "question")), word, len) ||
-        contains_word(json_string_value(json_object_get(d, "comment")), word, len))
-        return true;
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(d, "answers"), i, item)
-        if (contains_word(json_string_value(json_object_get(item, "comment")), word, len))
-            return true;
-    json_array_foreach(json_object_get(d, "notes"), i, item)
-        if (contains_word(json_string_value(item), word, len))
-            return true;
-    return false;
-}
-
+/* Whether every word (split at spaces) is in the question, a comment or a note, case
+   aside: each code point lowered, so "MÄKINEN" finds "Mäkinen". */
 static bool words_match(const json_t *d, const char *words)
 {
-    while (words && *words) {
+    StrBuf all = STRBUF_INIT, word = STRBUF_INIT;
+    size_t i;
+    json_t *item;
+    lowered_add(&all, json_string_value(json_object_get(d, "question")));
+    lowered_add(&all, json_string_value(json_object_get(d, "comment")));
+    json_array_foreach(json_object_get(d, "answers"), i, item)
+        lowered_add(&all, json_string_value(json_object_get(item, "comment")));
+    json_array_foreach(json_object_get(d, "notes"), i, item)
+        lowered_add(&all, json_string_value(item));
+    bool every = true;
+    while (every && words && *words) {
         while (*words == ' ')
             words++;
         size_t len = strcspn(words, " ");
-        if (len && !has_word(d, words, len))
-            return false;
+        if (len) {
+            word.len = 0;
+            fold_lower(words, len, &word);
+            every = lowered_has(&all, strbuf_text(&word));
+        }
         words += len;
     }
-    return true;
+    strbuf_free(&all);
+    strbuf_free(&word);
+    return every;
 }
 
 bool audit_decision_matches(const json_t *d, const json_t *filter)
@@ -240,7 +252,7 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
 {
     json_t *seconds = json_array(), *choices = json_object(), *outcomes = json_object();
     json_t *asked = json_object(), *answers = json_object();
-    json_int_t count = 0, decided = 0, delegated = 0, escalated = 0;
+    json_int_t count = 0, decided = 0, closed = 0, delegated = 0, escalated = 0;
     size_t i, k;
     json_t *d, *item;
     json_array_foreach(decisions, i, d) {
@@ -253,6 +265,8 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
             decided++;
             json_array_append(seconds, json_object_get(d, "seconds"));
             count_up(choices, json_object_get(d, "choice"));
+        } else if (!json_is_null(json_object_get(d, "status"))) {
+            closed++;   /* its instance ended (cancelled) with the ask undecided: not open */
         }
         count_up(outcomes, json_object_get(d, "outcome"));
         json_array_foreach(json_object_get(d, "held"), k, item)
@@ -265,8 +279,9 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
                 json_array_append(json_object_get(answers, by), json_object_get(item, "seconds"));
         }
     }
-    json_t *group = json_pack("{s:O, s:O, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "playbook", playbook,
-                              "state", state, "decisions", count, "decided", decided, "open", count - decided,
+    json_t *group = json_pack("{s:O, s:O, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "playbook", playbook,
+                              "state", state, "decisions", count, "decided", decided, "open", count - decided - closed,
+                              "closed", closed,
                               "median_seconds", percentile(seconds, false), "p90_seconds", percentile(seconds, true),
                               "delegated", delegated, "escalated", escalated, "choices", choices, "outcomes", outcomes);
     if (group)

@@ -742,6 +742,9 @@ bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, TaskRecord *task);
 /* Whether the task's status is "open". */
 bool task_is_open(const TaskRecord *task);
+/* No text, or only white space: a choice `with comment` needs words, and so do an
+   override's and a cancel's reason. */
+bool text_is_blank(const char *text);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
    the outcome or the choices there are. */
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice);

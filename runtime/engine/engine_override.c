@@ -35,8 +35,9 @@ static int override_load(Step *s, const char *task_id, const char *choice, TaskR
 int task_override(Step *s, const char *task_id, const char *choice, const char *by,
                   const char *reason)
 {
-    if (!reason || !*reason)
-        return step_fail(s, ENGINE_REFUSED, "an override needs a reason: add --reason TEXT");
+    if (text_is_blank(reason))
+        return step_fail(s, ENGINE_REFUSED, "an override needs a reason, in words (--reason TEXT to huddle "
+                         "resolve, \"reason\" over HTTP)");
     int checked = door_check_person(s, "by", by);
     if (checked != STORE_OK)
         return checked;

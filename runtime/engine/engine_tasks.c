@@ -728,9 +728,11 @@ static bool task_decidable(const TaskRecord *task)
 
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice)
 {
-    if (!task_is_open(task))   /* a cancelled task has no outcome: "(null)", as ever */
-        return step_fail(s, ENGINE_REFUSED, "task %s is already resolved (%s)", id,
-                         task->outcome ? task->outcome : "(null)");
+    if (!task_is_open(task) && !task->outcome)   /* cancelled: closed without an outcome */
+        return step_fail(s, ENGINE_REFUSED, "task %s is already closed: its instance was %s", id,
+                         task->status ? task->status : "ended");
+    if (!task_is_open(task))
+        return step_fail(s, ENGINE_REFUSED, "task %s is already resolved (%s)", id, task->outcome);
     CodecView found;
     if (choice && !task_choice(task, choice, &found)) {
         StrBuf names = STRBUF_INIT;
@@ -742,10 +744,9 @@ int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, cons
     return STORE_OK;
 }
 
-/* No comment, or only white space: a choice `with comment` needs words. */
-static bool comment_is_blank(const char *comment)
+bool text_is_blank(const char *text)
 {
-    for (const char *c = comment; c && *c; c++)
+    for (const char *c = text; c && *c; c++)
         if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r' && *c != '\f' && *c != '\v')
             return false;
     return true;
@@ -760,7 +761,7 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     CodecView c, with_comment;
     bool needs_comment = task_choice(task, choice, &c) && codec_view_member(&c, "with_comment", &with_comment) &&
                          codec_view_kind(&with_comment) == CODEC_KIND_TRUE;
-    if (needs_comment && comment_is_blank(comment))
+    if (needs_comment && text_is_blank(comment))
         return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
     if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
         return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");

@@ -28,6 +28,9 @@ expect "head --json" 0 "$h" audit head --db "$db" --json
 json "(the head and the records it covers)" "j == {'head': '$head', 'count': 57}"
 expect "verify --json" 0 "$h" audit verify --db "$db" --json
 json "(no problems, 57 records, 4 instances, the head)" "j['problems'] == [] and j['records'] == 57 and j['instances'] == 4 and j['head'] == '$head'"
+json "(head_given is there, null without --head: docs/audit.md's shape)" "'head_given' in j and j['head_given'] is None"
+expect "verify --head --json" 0 "$h" audit verify --db "$db" --head "$head" --json
+json "(head_given says what the head covers)" "j['head_given'] == {'covers': 57, 'newer': 0}"
 expect "verify --head HEAD: the store holds the head kept elsewhere" 0 "$h" audit verify --db "$db" --head "$head"
 has "(all of it)" "the head given covers the first 57 records (0 newer)"
 expect "a --head that is not 64 hex digits is a usage error" 2 "$h" audit verify --db "$db" --head abc
@@ -123,6 +126,8 @@ tamper delete delete i2 10
 expect "an entry of two records deleted: verify exits 1" 1 "$h" audit verify --db "$tmp/delete"
 has "(names them)" "i2 seq 10 to 11: removed (the history goes from 9 to 12)"
 has "(and the store's chain missing their places)" "store: removed (the chain goes from place 23 to 26)"
+expect "(--json: exit 1 too)" 1 "$h" audit verify --db "$tmp/delete" --json
+json "(every problem has instance, seq and to: null for the store's)" "[(p['instance'], p['seq'], p['to'], p['problem']) for p in j['problems']] == [('i2', 10, 11, 'removed'), (None, None, None, 'removed'), (None, None, None, 'head')]"
 hasnt "(the records after them are not blamed)" "i2 seq 12"
 agree delete
 

@@ -58,6 +58,9 @@ has "(in words)" "no decision matches"
 expect "--limit 0 is a usage error" 2 "$h" audit search --db "$db" --limit 0
 expect "an option search does not take is a usage error" 2 "$h" audit search --db "$db" --head abc
 expect "a --since that is no time is a usage error" 2 "$h" audit search --db "$db" --since yesterday
+expect "an empty filter is a usage error, not a search that finds nothing" 2 "$h" audit search --db "$db" --playbook ""
+has "(saying so)" "--playbook is empty"
+expect "(stats too)" 2 "$h" audit stats --db "$db" --words ""
 
 expect "search, for people" 0 "$h" audit search --db "$db"
 has "(a decided ask: who, what, why, how long, how it ended)" "2026-06-15T07:00:00Z  i2 t2 refund/decide: Refund order A2? -> no by craig (\"fraud suspected\") after 1h30m; kept"
@@ -196,4 +199,28 @@ expect "export --format csv --since: decisions asked since" 0 "$h" audit export 
 if [ "$(wc -l < "$tmp/out")" -eq 3 ] && grep -q '^i5,' "$tmp/out" && grep -q '^i6,' "$tmp/out"; then ok "(t5 and t6)"; else no "(t5 and t6)"; fi
 expect "export --format xml is a usage error" 2 "$h" audit export --db "$db" --format xml
 has "(naming the formats)" "--format is jsonl or csv"
+
+# ---- an ask its instance's cancel closed: neither decided nor open ----
+cdb=$tmp/cancelled
+"$h" directory load "$TOP/tests/audit/people.json" --db "$cdb" --now 2026-06-15T05:00:00Z > /dev/null 2>&1
+"$h" deploy "$TOP/tests/audit/refund.play" --db "$cdb" --now 2026-06-15T05:00:00Z > /dev/null 2>&1
+for o in C1 C2; do
+  echo "{\"order\":\"$o\",\"region\":\"eu\",\"amount\":1}" | "$h" trigger shop.refund --id "$o" --db "$cdb" --now 2026-06-15T06:00:00Z > /dev/null 2>&1
+done
+expect "an instance asking is cancelled" 0 "$h" cancel i1 --by craig --reason "withdrawn" --db "$cdb" --now 2026-06-15T06:10:00Z
+expect "search shows its ask" 0 "$h" audit search --db "$cdb"
+has "(closed undecided, not open)" "i1 t1 refund/decide: Refund order C1? -> closed undecided; cancelled"
+has "(the other ask is still open)" "i2 t2 refund/decide: Refund order C2? -> open"
+expect "stats --json" 0 "$h" audit stats --db "$cdb" --json
+json "(2 decisions: 0 decided, 1 open, 1 closed)" "[(g['decisions'], g['decided'], g['open'], g['closed']) for g in j] == [(2, 0, 1, 1)]"
+expect "stats in words" 0 "$h" audit stats --db "$cdb"
+has "(says so)" "refund/decide: 2 decisions (0 decided, 1 open, 1 closed undecided)"
+
+# ---- words, case aside beyond ASCII ----
+echo '{"order":"C3","region":"eu","amount":1}' | "$h" trigger shop.refund --id C3 --db "$cdb" --now 2026-06-15T06:20:00Z > /dev/null 2>&1
+"$h" answer t3 no --by anna --comment "Jukka Mäkinen sanoi ÄLÄ" --db "$cdb" --now 2026-06-15T06:30:00Z > /dev/null 2>&1
+db=$cdb   # what found searches
+found "--words: upper case finds lower case beyond ASCII (MÄKINEN, Mäkinen)" "t3" --words "MÄKINEN"
+found "--words: lower case finds upper case beyond ASCII (älä, ÄLÄ)" "t3" --words "älä"
+found "--words: every word must be there" "" --words "mäkinen kyllä"
 plan

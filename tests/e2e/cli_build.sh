@@ -178,6 +178,12 @@ expect "disasm of a playbook with errors exits 1" 1 "$h" disasm "$bad"
 expect "build with no file is a usage error" 2 "$h" build
 expect "build with two files is a usage error" 2 "$h" build "$src" "$src"
 expect "disasm with no file is a usage error" 2 "$h" disasm
+expect "build -o with no value is a usage error" 2 "$h" build "$src" -o
+has "(saying -o needs a value, not that -o is unexpected)" "-o needs a value"
+expect "check --connectors with no value is a usage error" 2 "$h" check "$src" --connectors
+has "(saying it needs a value, not that it is unknown)" "--connectors needs a value"
+expect "graph --instance with no value is a usage error" 2 "$h" graph "$src" --instance
+has "(saying it needs a value)" "--instance needs a value"
 cp "$src" "$tmp/default.play"
 expect "build without -o writes NAME.hbc beside the playbook" 0 "$h" build "$tmp/default.play"
 if [ -s "$tmp/default.hbc" ]; then ok "the default output is there"; else no "the default output is there"; fi

@@ -17,19 +17,19 @@ has "an unknown command is named" "no command 'frobnicate'"
 expect "check with no file is a usage error" 2 "$h" check
 expect "check with an unknown option is a usage error" 2 "$h" check --bogus x.play
 expect "check --directory without its file is a usage error" 2 "$h" check x.play --directory
-has "check says --directory needs a file" "huddle: --directory needs a file"
+has "check says --directory needs a file" "huddle: --directory needs a value (a file)"
 expect "check --connectors without its file is a usage error" 2 "$h" check x.play --connectors
-has "check says --connectors needs a file" "huddle: --connectors needs a file"
+has "check says --connectors needs a file" "huddle: --connectors needs a value (a file)"
 expect "build -o without its file is a usage error" 2 "$h" build x.play -o
-has "build says -o needs a file" "huddle: -o needs a file"
+has "build says -o needs a file" "huddle: -o needs a value"
 expect "build with an unknown option is a usage error" 2 "$h" build x.play --bogus
 has "build names the unknown option" "huddle: unknown option '--bogus'"
 expect "build with two files is a usage error" 2 "$h" build x.play y.play
 has "build names the extra file" "huddle: unexpected argument 'y.play'"
 expect "graph -o without its file is a usage error" 2 "$h" graph x.play -o
-has "graph says -o needs a file" "huddle: -o needs a file"
+has "graph says -o needs a file" "huddle: -o needs a value"
 expect "graph --instance without its id is a usage error" 2 "$h" graph x.play --instance
-has "graph says --instance needs an id" "huddle: --instance needs an instance id"
+has "graph says --instance needs an id" "huddle: --instance needs a value (an instance id)"
 expect "graph with an unknown option is a usage error" 2 "$h" graph x.play --png
 has "graph names the unknown option" "huddle: unknown option '--png'"
 expect "a missing file is refused" 1 "$h" check "$tmp/nope.play"

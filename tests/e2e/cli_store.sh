@@ -90,11 +90,17 @@ expect "retry of a running instance is refused" 1 "$h" retry i9 --db "$db" --now
 expect "retry --goto another state" 0 "$h" retry i1 --goto manual --db "$db" --now 2026-03-02T10:42:00Z
 expect "instances shows it done" 0 "$h" instances --db "$db" --status done
 has "done" "handled by hand"
+expect "instances --playbook \"\" is a usage error, not a filter that keeps nothing" 2 "$h" instances --db "$db" --playbook ""
+has "(saying so)" "--playbook is empty"
 expect "cancel of an ended instance is refused" 1 "$h" cancel i1 --by op --reason test --db "$db" --now 2026-03-02T10:43:00Z
 
 echo '{"order": "B2", "amount": 10, "split": 1}' > "$tmp/b2.json"
 "$h" trigger shop.refund --id r-3 --db "$db" --now 2026-03-02T11:00:00Z < "$tmp/b2.json" > /dev/null 2>&1
+expect "cancel with a reason of white space is refused" 1 "$h" cancel i2 --by op --reason " " --db "$db" --now 2026-03-02T11:05:00Z
+has "(asking for words)" "a cancel needs a reason, in words"
 expect "cancel a running instance" 0 "$h" cancel i2 --by op --reason "customer withdrew" --db "$db" --now 2026-03-02T11:05:00Z
+expect "answering the cancelled instance's ask is refused" 1 "$h" answer t2 yes --by pat --db "$db" --now 2026-03-02T11:06:00Z
+has "(saying why)" "task t2 is already closed: its instance was cancelled"
 expect "its history ends cancelled" 0 "$h" history i2 --db "$db"
 has "the holders are told" "told pat (email)"
 has "the cancel is recorded" "cancelled"
@@ -156,6 +162,8 @@ expect "pat can no longer answer" 1 "$h" answer t1 yes --by pat --db "$ops" --no
 expect "an override with an unknown choice is refused" 1 "$h" resolve t1 maybe --by op --reason "why not" --db "$ops" --now 2026-03-02T09:04:00Z
 has "listing the choices" "task t1 has no choice 'maybe' (its choices: yes, no)"
 expect "an override with an empty reason is refused" 1 "$h" resolve t1 no --by op --reason "" --db "$ops" --now 2026-03-02T09:04:00Z
+expect "an override with a reason of white space is refused" 1 "$h" resolve t1 no --by op --reason "   " --db "$ops" --now 2026-03-02T09:04:00Z
+has "(asking for words)" "an override needs a reason, in words"
 expect "resolve as an override" 0 "$h" resolve t1 no --by op --reason "legal says no" --db "$ops" --now 2026-03-02T09:05:00Z
 expect "the instance took the arm" 0 "$h" instances --db "$ops" --status failed
 has "failed" "refused"

@@ -210,8 +210,12 @@ for t in flaky bad junk down slow nelse send; do
   # shellcheck disable=SC2086
   echo '{"n": 1}' | "$h" trigger --db "$db" test.$t --id "f-$t" $(now 10:00) > /dev/null 2>&1 || no "trigger test.$t"
 done
+expect "outbox --failed with none failed yet" 0 "$h" outbox --db "$db" --failed
+has "(says there is no failed entry, not that the outbox is empty)" "no failed entry in the outbox"
 # shellcheck disable=SC2086
 expect "tick at 10:00 tries each once" 0 "$h" tick --db "$db" $(now 10:00)
+expect "outbox --pending --failed is a usage error, not the failed ones alone" 2 "$h" outbox --db "$db" --pending --failed
+has "(saying so)" "give --pending or --failed, not both"
 expect "outbox --pending --json" 0 "$h" outbox --db "$db" --pending --json
 json "the 500 is to be tried again after 0.5 to 1 s (attempt 1's backoff, with jitter)" \
   '[(e["attempts"], e["error"], e["next"][:19]) for e in j if e.get("connector") == "probe" and e.get("operation") == "flaky"] == [(1, "HTTP 500", "2026-03-02T10:00:00")]'

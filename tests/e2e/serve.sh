@@ -10,6 +10,11 @@ db=$tmp/store
 
 expect "serve needs a store" 3 "$h" serve --db "$tmp/none" --listen 127.0.0.1:0
 expect "a bad --listen is a usage error" 2 "$h" serve --db "$db" --listen nowhere
+# (a 0 below each range: serve once took it, and answered every body 413 or every request 503)
+expect "--max-body 0 is a usage error" 2 timeout 5 "$h" serve --db "$db" --listen 127.0.0.1:0 --max-body 0
+has "(naming the range)" "--max-body '0' is not a whole number from 1 to"
+expect "--queue 0 is a usage error" 2 timeout 5 "$h" serve --db "$db" --listen 127.0.0.1:0 --queue 0
+expect "--idle-timeout 0 is a usage error" 2 timeout 5 "$h" serve --db "$db" --listen 127.0.0.1:0 --idle-timeout 0
 serve_store "$db" || { no "the store is made" "$tmp/deploy.out"; plan; exit 0; }
 echo '{"pat": {"sha256": "abc", "person": "pat"}}' > "$tmp/badtokens.json"
 expect "a bad tokens file is refused" 1 "$h" serve --db "$db" --listen 127.0.0.1:0 --tokens "$tmp/badtokens.json"

@@ -91,6 +91,17 @@ static void test_queries(void **state)
     assert_true(serve_query_only("", ALLOWED, bad));
     assert_false(serve_query_only("playbook=a&sort=up", ALLOWED, bad));
     assert_string_equal(bad, "sort");
+    /* each parameter once and with a value */
+    assert_int_equal(serve_query_once_each("playbook=a&status=done", bad), SERVE_QUERY_FINE);
+    assert_int_equal(serve_query_once_each("", bad), SERVE_QUERY_FINE);
+    assert_int_equal(serve_query_once_each("a=1&&b=2&", bad), SERVE_QUERY_FINE);
+    assert_int_equal(serve_query_once_each("status=", bad), SERVE_QUERY_EMPTY);
+    assert_string_equal(bad, "status");
+    assert_int_equal(serve_query_once_each("playbook=a&for", bad), SERVE_QUERY_EMPTY);
+    assert_string_equal(bad, "for");
+    assert_int_equal(serve_query_once_each("limit=1&x=2&limit=2", bad), SERVE_QUERY_TWICE);
+    assert_string_equal(bad, "limit");
+    assert_int_equal(serve_query_once_each("lim=1&limit=2", bad), SERVE_QUERY_FINE);   /* a prefix is another name */
 }
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
