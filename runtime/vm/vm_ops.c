@@ -201,6 +201,8 @@ bool vm_op_negate(Value a, Value *out, char *why)
         return *out = value_duration(-a.as.ms), true;
     if (a.type == VAL_INT)
         return fail(why, "integer overflow: -(%s%s) does not fit in 64 bits", "-9223372036854775808", "");
+    if (a.type == VAL_DURATION)
+        return fail(why, "duration overflow: the negative of the shortest duration does not fit%s%s", "", "");
     return fail(why, "can't negate %s%s", value_type_name(a.type), "");
 }
 
