@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/e2e/audit3_left.sh - leftovers of the second contract audit, at the CLI's doors
+# (RUNTIME.md v1.2). TAP lines.
+#
+#   - with connectors kept in the store, `huddle trigger` and `trigger --file` refuse a
+#     source that is no connector sending events (exit 1, the line refused), as serve's
+#     POST /v1/events/{connector} answers 404; `directory` stays reserved and open; a
+#     store that keeps no connectors takes any source; `huddle run --connectors` shows
+#     such a line refused and goes on.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+
+# ---- trigger sources and the kept connectors ----
+cat > "$tmp/conn.json" <<'JSON'
+{"shop": {"kind": "webhook"}, "crm": {"kind": "http", "base_url": "http://127.0.0.1:9",
+  "operations": {"note": {"method": "POST", "path": "/n"}}},
+ "mail": {"kind": "smtp", "url": "smtp://127.0.0.1:2525", "from": "h@example.com"}}
+JSON
+cat > "$tmp/shop.play" <<'PLAY'
+playbook shop
+on shop.order as order
+state start { done "ok" }
+PLAY
+db=$tmp/db
+expect "deploy keeps the connectors" 0 "$h" deploy "$tmp/shop.play" --db "$db" --connectors "$tmp/conn.json"
+expect "trigger from a kept webhook connector is accepted" 0 sh -c "echo '{}' | '$h' trigger shop.order --id s1 --db '$db'"
+expect "so is one from an http connector" 0 sh -c "echo '{}' | '$h' trigger crm.note --id c1 --db '$db'"
+expect "trigger from no kept connector is refused (exit 1)" 1 sh -c "echo '{}' | '$h' trigger shpo.order --id x1 --db '$db'"
+has "naming the source and those that send events" "no connector 'shpo' sends events (those that do: shop, crm)"
+expect "an smtp connector sends no events: refused" 1 sh -c "echo '{}' | '$h' trigger mail.order --id m1 --db '$db'"
+expect "the refused events are recorded nowhere" 0 "$h" instances --db "$db" --json
+json "one instance, from shop" 'len(j) == 1'
+echo '{"people": {"pat": {"name": "Pat", "email": "pat@example.com"}}}' > "$tmp/people.json"
+"$h" directory load "$tmp/people.json" --db "$db" > /dev/null 2>&1
+expect "the reserved source directory stays open" 0 sh -c "echo '{\"person\": \"pat\", \"from\": \"2026-06-01\", \"to\": \"2026-06-02\"}' | '$h' trigger directory.away --id d1 --db '$db'"
+printf '%s\n' '{"source": "shop", "type": "order", "id": "f1"}' '{"source": "nope", "type": "order", "id": "f2"}' > "$tmp/events.jsonl"
+expect "trigger --file refuses the line from no connector (exit 1)" 1 "$h" trigger --file "$tmp/events.jsonl" --db "$db"
+has "naming its line" "2: no connector 'nope' sends events"
+expect "and took the other line" 0 "$h" instances --db "$db" --json
+json "two instances now" 'len(j) == 2'
+"$h" deploy "$tmp/shop.play" --db "$tmp/db2" > /dev/null 2>&1
+expect "a store without kept connectors takes any source" 0 sh -c "echo '{}' | '$h' trigger anything.order --id a1 --db '$tmp/db2'"
+printf '%s\n' '{"at": "2026-06-15T09:00:00Z", "event": {"source": "nope", "type": "order", "id": "r1"}}' \
+  '{"at": "2026-06-15T09:01:00Z", "event": {"source": "shop", "type": "order", "id": "r2"}}' > "$tmp/trace.jsonl"
+expect "run --connectors refuses an event from no connector and goes on" 0 "$h" run "$tmp/shop.play" --events "$tmp/trace.jsonl" --connectors "$tmp/conn.json" --json
+has "the line is refused, naming the source" '{"refused":{"line":1,"why":"no connector '"'nope'"' sends events'
+has "the next line runs" '"refused":1}}' 
+plan
