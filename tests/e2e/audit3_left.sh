@@ -7,6 +7,10 @@
 #     POST /v1/events/{connector} answers 404; `directory` stays reserved and open; a
 #     store that keeps no connectors takes any source; `huddle run --connectors` shows
 #     such a line refused and goes on.
+#   - a trigger the CLI's door refuses (data that does not fit its type, data that is no
+#     JSON, a source that is no connector, a --file whose every line is refused) still
+#     fires the timers due by its time, as a refused answer does (RUNTIME.md, "What it
+#     promises" 1: "timers already due by its time still fire, since that time has come").
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -45,4 +49,38 @@ printf '%s\n' '{"at": "2026-06-15T09:00:00Z", "event": {"source": "nope", "type"
 expect "run --connectors refuses an event from no connector and goes on" 0 "$h" run "$tmp/shop.play" --events "$tmp/trace.jsonl" --connectors "$tmp/conn.json" --json
 has "the line is refused, naming the source" '{"refused":{"line":1,"why":"no connector '"'nope'"' sends events'
 has "the next line runs" '"refused":1}}' 
+# ---- a refused trigger fires the timers due by its time ----
+cat > "$tmp/typed.json" <<'JSON'
+{"ops": {"kind": "webhook", "events": {"change": {"n": "integer"}}}}
+JSON
+cat > "$tmp/ask.play" <<'PLAY'
+playbook asking
+on ops.change as change
+state start {
+  ask person("pat") "ok?"
+    choices yes
+    within 1h
+  {
+    yes -> done "yes"
+    timeout -> done "late"
+  }
+}
+PLAY
+refused_fires() { # refused_fires WHAT COMMAND: the command, at 10:00, is refused; t1's deadline was 09:00
+  d=$tmp/fire-$n; export d
+  "$h" deploy "$tmp/ask.play" --db "$d" --connectors "$tmp/typed.json" $(now 08:00) > /dev/null 2>&1
+  "$h" directory load "$tmp/people.json" --db "$d" $(now 08:00) > /dev/null 2>&1
+  echo '{"n": 1}' | "$h" trigger ops.change --id e1 --db "$d" $(now 08:00) > /dev/null 2>&1
+  expect "$1 is refused (exit 1)" 1 sh -c "$2"
+  expect "and the deadline due before it fired" 0 "$h" instances --db "$d" --json
+  json "the instance timed out at 09:00" 'j[0]["status"] == "done" and j[0]["outcome"] == "late"'
+}
+refused_fires "data that does not fit its type" "echo '{\"n\": \"x\"}' | '$h' trigger ops.change --id e2 --db \"\$d\" $(now 10:00)"
+refused_fires "data that is no JSON" "echo '[1' | '$h' trigger ops.change --id e2 --db \"\$d\" $(now 10:00)"
+refused_fires "a source that is no connector" "echo '{}' | '$h' trigger nope.change --id e2 --db \"\$d\" $(now 10:00)"
+echo '{"source": "ops", "type": "change", "id": "e2", "data": {"n": "x"}}' > "$tmp/bad.jsonl"
+refused_fires "a --file whose every line is refused" "'$h' trigger --file '$tmp/bad.jsonl' --db \"\$d\" $(now 10:00)"
+expect "data that is no JSON for a store that does not exist: refused, nothing made" 1 sh -c "echo '[1' | '$h' trigger ops.change --db '$tmp/none'"
+if [ -e "$tmp/none" ]; then no "no store was made" /dev/null; else ok "no store was made"; fi
+
 plan
