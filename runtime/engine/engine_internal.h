@@ -702,10 +702,15 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
 /* The instance stalls at its suspension (an ask or wait that could not be set up): a
    `stalled` record whose error is "FILE:LINE: message", as the VM's own errors are. */
 void step_stall_here(Step *s, Instance *in, const char *message);
-/* Whether a timer due at `due` may be set: only after the step's engine time, and not
-   on a stalled instance. A due at or before it stalls the instance with the reason
-   (so nothing can fire in a loop under the write lock); false then. */
-bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
+/* step_stall_here naming the line of the ask's clause that made the failing time: the
+   deadline's `within`, level N's `after` ("level", N), `remind every` ("reminder"); any
+   other kind, or a suspension that is no ask, names the suspension's line. */
+void step_stall_at_clause(Step *s, Instance *in, const char *kind, int64_t level, const char *message);
+/* Whether a timer of `kind` (and `level`, < 0: none) due at `due` may be set: only after
+   the step's engine time, and not on a stalled instance. A due at or before it stalls
+   the instance with the reason (so nothing can fire in a loop under the write lock),
+   naming the clause that made it (step_stall_at_clause); false then. */
+bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind, int64_t level);
 /* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
    timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);

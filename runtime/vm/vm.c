@@ -176,23 +176,10 @@ static bool vm_check_remind(Vm *vm, Value remind)
     return false;
 }
 
-/* The pc to name when the ask at `ask_pc` fails a check of one of its clauses: the
-   compiler follows each checked clause (within, each level's after, remind, show) with a
-   NOP on the clause's line, so the clause `from_end` NOPs back (1: the last) is found by
-   walking back from the ask. A program compiled before the markers has no NOP at all,
-   and the ask's own pc is named. */
-static uint32_t vm_ask_clause_pc(const Vm *vm, uint32_t ask_pc, uint32_t from_end)
-{
-    for (uint32_t pc = ask_pc; from_end > 0 && pc-- > 0;)
-        if (bc_op(vm->bc->code[pc]) == OP_NOP && --from_end == 0)
-            return pc;
-    return ask_pc;
-}
-
 /* Pops an ask's parameters (see compile_stmt.c for their order) into a description.
-   When a clause fails its check, *failed is which one, counted from the last checked
-   clause (see vm_ask_clause_pc); 0 otherwise. */
-static bool vm_suspend_ask(Vm *vm, uint32_t index, uint32_t *failed)
+   When a clause fails its check, *failed is that clause (and *level the level of an
+   escalation's after), for the line the error names (bc_ask_clause_pc). */
+static bool vm_suspend_ask(Vm *vm, uint32_t index, BcClause *failed, uint32_t *level)
 {
     const BcAsk *ask = &vm->bc->asks[index];
     uint32_t labels = 0;
@@ -214,30 +201,29 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index, uint32_t *failed)
         vm_map_add(choice, VM_KEY_with_comment, value_bool(c->with_comment));
         value_list_push(choices, choice);
     }
-    /* The checked clauses, counted from the last: show, remind, the levels', within. */
-    uint32_t clause = ask->has_show + ask->has_remind + ask->escalation_count + 1;
     Value within = p[at++];
     Value ladder = value_list_new(ask->escalation_count);
     bool ok = vm_check_duration(vm, within, "within", false);
-    *failed = ok ? 0 : clause;
+    *failed = BC_CLAUSE_WITHIN;
     for (uint32_t i = 0; i < ask->escalation_count; i++) {
-        Value level = value_map_new(2);
-        vm_map_add(level, VM_KEY_who, p[at++]);
+        Value level_map = value_map_new(2);
+        vm_map_add(level_map, VM_KEY_who, p[at++]);
         Value after = p[at++];
-        clause--;
-        if (ok && !(ok = vm_check_duration(vm, after, "escalate ... after", false)))
-            *failed = clause;
-        vm_map_add(level, VM_KEY_after, after);
-        value_list_push(ladder, level);
+        if (ok && !(ok = vm_check_duration(vm, after, "escalate ... after", false))) {
+            *failed = BC_CLAUSE_AFTER;
+            *level = i + 1;
+        }
+        vm_map_add(level_map, VM_KEY_after, after);
+        value_list_push(ladder, level_map);
     }
     Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
     Value show = ask->has_show ? p[at++] : VALUE_NULL;
     if (ok && !(ok = vm_check_remind(vm, remind)))
-        *failed = 1 + ask->has_show;
+        *failed = BC_CLAUSE_REMIND;
     if (ok && show.type != VAL_NULL && show.type != VAL_MAP) {
         snprintf(vm->why, sizeof vm->why, "show needs a map, not %s", value_type_name(show.type));
         ok = false;
-        *failed = 1;
+        *failed = BC_CLAUSE_SHOW;
     }
     vm->sp -= n;
     Value d = value_map_new(13);
@@ -698,9 +684,10 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             return RUN_SUSPEND;
         case OP_ASK:
             vm->frame->pc = pc;
-            uint32_t failed = 0;
-            if (!vm_suspend_ask(vm, operand, &failed)) {
-                pc = vm_ask_clause_pc(vm, pc, failed);
+            BcClause failed;
+            uint32_t level = 0;
+            if (!vm_suspend_ask(vm, operand, &failed, &level)) {
+                pc = bc_ask_clause_pc(bc, pc, failed, level);   /* the error names the clause's line */
                 goto error;
             }
             return RUN_SUSPEND;
