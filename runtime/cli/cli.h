@@ -240,6 +240,10 @@ int cli_outbox(int argc, char **argv);
    message) when it is not earlier than the store's engine time (else CLI_REFUSED, said
    on stderr), or the wall clock, held at the store's time when it stepped back. */
 int cli_engine_now(struct Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now);
+/* Fires the timers due by `now` when there are any, and touches nothing (not even the
+   store's clock) when there are none: for a refused input, which changes nothing of its
+   own while the time it came at has come for the timers. An engine code. */
+int cli_fire_due_only(struct Engine *engine, int64_t now, char *why, size_t why_len);
 struct Directory;
 /* Warns (stderr, the deploy goes on) of people the connectors cannot reach: a `notify`
    operation no http connector has, or people told by e-mail without an smtp connector

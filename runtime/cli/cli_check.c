@@ -26,7 +26,7 @@ static int cli_directory_read(const char *path, Directory **out)
         return CLI_REFUSED;
     }
     json_t *problems = json_array();
-    *out = directory_parse(json, problems);
+    *out = directory_parse_file(json, problems);
     size_t i;
     json_t *problem;
     json_array_foreach(problems, i, problem)

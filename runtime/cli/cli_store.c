@@ -641,6 +641,16 @@ static int trigger_file(StoreArgs *a)
     return status;
 }
 
+int cli_fire_due_only(Engine *engine, int64_t now, char *why, size_t why_len)
+{
+    bool found;
+    int64_t due;
+    int rc = engine_next_due(engine, &found, &due, why, why_len);
+    if (rc != ENGINE_OK || !found || due > now)
+        return rc;
+    return engine_fire_due(engine, now, why, why_len);
+}
+
 /* A trigger the door refused changes nothing of its own, but timers already due by its
    time still fire, since that time has come (RUNTIME.md, "What it promises" 1), as they
    do when the engine refuses an answer or an event. `engine` is the open store, or NULL
@@ -662,7 +672,7 @@ static void trigger_refused_fire(StoreArgs *a, Engine *engine, int64_t now)
             return;
         }
     }
-    if (engine_fire_due(engine, now, why, sizeof why) != ENGINE_OK)
+    if (cli_fire_due_only(engine, now, why, sizeof why) != ENGINE_OK)
         fprintf(stderr, "huddle: trigger: the timers due by now could not fire: %s\n", cli_clean(why));
     if (opened)
         engine_close(opened);
@@ -1469,7 +1479,7 @@ int cli_ack(int argc, char **argv)
 static int directory_check(const char *path, json_t *json)
 {
     json_t *problems = json_array();
-    Directory *dir = directory_parse(json, problems);
+    Directory *dir = directory_parse_file(json, problems);
     bool valid = dir != NULL;
     if (!valid) {
         fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", path);

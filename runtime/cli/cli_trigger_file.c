@@ -261,7 +261,7 @@ int cli_trigger_file_run(Engine *engine, const CliTriggerFile *options, int64_t 
        its events otherwise, and this finds none): a refusal changes nothing of its own,
        but its time has come (RUNTIME.md, "What it promises" 1). */
     char why[512];
-    if (status == CLI_OK && engine_fire_due(engine, now, why, sizeof why) != ENGINE_OK) {
+    if (status == CLI_OK && cli_fire_due_only(engine, now, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: trigger: the timers due by now could not fire: %s\n", why);
         status = CLI_SYSTEM;
     }

@@ -11,6 +11,9 @@
 #     JSON, a source that is no connector, a --file whose every line is refused) still
 #     fires the timers due by its time, as a refused answer does (RUNTIME.md, "What it
 #     promises" 1: "timers already due by its time still fire, since that time has come").
+#   - a directory file with a field no part of a directory has is refused by its path,
+#     with the closest known field (`people.ming.calender: ... did you mean 'calendar'?`),
+#     by directory load, check --directory and run --directory alike.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -82,5 +85,25 @@ echo '{"source": "ops", "type": "change", "id": "e2", "data": {"n": "x"}}' > "$t
 refused_fires "a --file whose every line is refused" "'$h' trigger --file '$tmp/bad.jsonl' --db \"\$d\" $(now 10:00)"
 expect "data that is no JSON for a store that does not exist: refused, nothing made" 1 sh -c "echo '[1' | '$h' trigger ops.change --db '$tmp/none'"
 if [ -e "$tmp/none" ]; then no "no store was made" /dev/null; else ok "no store was made"; fi
+
+# ---- unknown fields in a directory file ----
+cat > "$tmp/typo.json" <<'JSON'
+{"people": {"ming": {"name": "Ming", "email": "ming@example.com", "calender": "fi", "phone": "1",
+                     "away": [{"from": "2026-06-13", "to": "2026-06-14", "delegat": "ming"}]}},
+ "teams": {"t": {"members": ["ming"], "leed": "ming",
+                 "oncall": {"rotation": ["ming"], "shift": "1w", "start": "2026-06-01T09:00:00Z", "shfit": "1d"}}},
+ "calendars": {"fi": {"zone": "Europe/Helsinki", "hours": {"mon-fri": "09:00-17:00"}, "holiday": []}}}
+JSON
+expect "directory load refuses a misspelt person field" 1 "$h" directory load "$tmp/typo.json" --db "$tmp/dirdb"
+has "naming the person and the field, with the suggestion" "people.ming.calender: unknown field (did you mean 'calendar'?)"
+has "a field with no near name lists a person's fields" "people.ming.phone: unknown field (a person has name, email, manager, calendar, notify, away)"
+has "an absence's field" "people.ming.away[0].delegat: unknown field (did you mean 'delegate'?)"
+has "a team's field" "teams.t.leed: unknown field (did you mean 'lead'?)"
+has "an oncall's field" "teams.t.oncall.shfit: unknown field (did you mean 'shift'?)"
+has "a calendar's field" "calendars.fi.holiday: unknown field (did you mean 'holidays'?)"
+expect "check --directory refuses it too" 1 "$h" check "$tmp/shop.play" --directory "$tmp/typo.json"
+has "naming the file" "typo.json: people.ming.calender: unknown field (did you mean 'calendar'?)"
+expect "and so does run --directory" 1 "$h" run "$tmp/shop.play" --directory "$tmp/typo.json" --events /dev/null
+has "with the same sentence" "people.ming.calender: unknown field (did you mean 'calendar'?)"
 
 plan
