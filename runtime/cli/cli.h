@@ -167,6 +167,12 @@ char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over);
    bytes of it: *over is set when the line was longer (the rest is read and dropped).
    Returns false at the end of the input. */
 bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over);
+/* Line `number` (from 1) of a file as cli_read_line read it, without the UTF-8 byte
+   order mark a first line may start with; its length; whether it is blank (spaces,
+   tabs, a carriage return). */
+const char *cli_line_text(long number, const StrBuf *line);
+size_t cli_line_len(long number, const StrBuf *line);
+bool cli_line_blank(long number, const StrBuf *line);
 
 /* Checks an argument, printing "huddle: --by '' is not a person id: it is empty" (or
    the like) and the command's usage when it is malformed. Each returns CLI_OK or

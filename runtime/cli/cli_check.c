@@ -13,13 +13,14 @@
 #include "cli.h"
 #include "front.h"
 #include "graph.h"
+#include "json_file.h"
 #include "preflight.h"
 
 /* Reads and checks a directory file; prints its problems. */
 static int cli_directory_read(const char *path, Directory **out)
 {
     json_error_t error;
-    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
         char problem[1024];
         fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));

@@ -20,6 +20,7 @@
 #include "connectors_file.h"
 #include "cli.h"
 #include "engine.h"
+#include "json_file.h"
 #include "text.h"
 #include "value.h"
 #include "value_json.h"
@@ -658,7 +659,7 @@ static int run_deploy(Engine *engine, const char *file, const char *connectors_p
 static int run_load_directory(Engine *engine, const char *path)
 {
     json_error_t error;
-    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
         char problem[1024];
         fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
@@ -689,8 +690,8 @@ static int run_trace(Run *run, FILE *trace)
         if (over)
             status = run_refuse(run, "the line is more than %zu bytes, the most a trace line may have "
                                 "(--max-body BYTES or HUDDLE_MAX_BODY sets another limit)", run->max_line);
-        else if (strspn(strbuf_text(&text), " \t\r") < text.len)
-            status = run_line(run, strbuf_text(&text), text.len);
+        else if (!cli_line_blank(run->line, &text))
+            status = run_line(run, cli_line_text(run->line, &text), cli_line_len(run->line, &text));
     }
     strbuf_free(&text);
     return status;
@@ -748,7 +749,8 @@ int cli_run(int argc, char **argv)
         size_t len;
         char *text = cli_read_file(mocks_path, &len);
         json_decref(mocks);
-        mocks = text ? value_json_load(text, len, 0, 2, error, sizeof error) : NULL;
+        size_t bom = text ? text_bom_length(text, len) : 0;
+        mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
         free(text);
         if (!json_is_object(mocks)) {
             fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "connectors_file.h"
 #include "directory.h"
+#include "json_file.h"
 #include "tz.h"
 #include "engine.h"
 #include "text.h"
@@ -574,7 +575,8 @@ static json_t *cli_read_stdin_json(size_t max)
         return NULL;
     }
     char error[256];
-    json_t *data = value_json_load(text, len, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
+    size_t bom = text_bom_length(text, len);
+    json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
     free(text);
     if (!data)
         fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", cli_clean(error));
@@ -1524,7 +1526,7 @@ int cli_directory(int argc, char **argv)
     json_t *json = NULL;
     if (load) {
         json_error_t error;
-        json = json_load_file(a.positional[1], JSON_REJECT_DUPLICATES, &error);
+        json = json_file_load(a.positional[1], JSON_REJECT_DUPLICATES, &error);
         if (!json) {
             char problem[1024];
             fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, a.positional[1], &error));

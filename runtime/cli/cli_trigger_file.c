@@ -200,10 +200,10 @@ static int trigger_read(TriggerRun *run)
     int status = CLI_OK;
     while (status == CLI_OK && cli_read_line(run->options->in, run->options->max_line, &text, &over)) {
         run->line++;
-        if (strspn(strbuf_text(&text), " \t\r") == text.len && !over)
+        if (cli_line_blank(run->line, &text) && !over)
             continue;   /* a blank line */
         run->events++;
-        status = trigger_line(run, strbuf_text(&text), text.len, over);
+        status = trigger_line(run, cli_line_text(run->line, &text), cli_line_len(run->line, &text), over);
     }
     strbuf_free(&text);
     if (status == CLI_OK && ferror(run->options->in)) {

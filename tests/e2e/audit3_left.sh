@@ -14,6 +14,9 @@
 #   - a directory file with a field no part of a directory has is refused by its path,
 #     with the closest known field (`people.ming.calender: ... did you mean 'calendar'?`),
 #     by directory load, check --directory and run --directory alike.
+#   - a file that starts with a UTF-8 byte order mark is read without it: a trace, a
+#     trigger --file, event data on standard input, directory, connectors and mocks files,
+#     and a playbook.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -105,5 +108,30 @@ expect "check --directory refuses it too" 1 "$h" check "$tmp/shop.play" --direct
 has "naming the file" "typo.json: people.ming.calender: unknown field (did you mean 'calendar'?)"
 expect "and so does run --directory" 1 "$h" run "$tmp/shop.play" --directory "$tmp/typo.json" --events /dev/null
 has "with the same sentence" "people.ming.calender: unknown field (did you mean 'calendar'?)"
+
+# ---- a UTF-8 byte order mark is skipped ----
+bom() { printf '\357\273\277'; cat "$1"; }
+bom "$tmp/people.json" > "$tmp/bom-people.json"
+bom "$tmp/conn.json" > "$tmp/bom-conn.json"
+bom "$tmp/shop.play" > "$tmp/bom-shop.play"
+bom "$tmp/trace.jsonl" > "$tmp/bom-trace.jsonl"
+echo '{"crm.note": {"ok": true}}' > "$tmp/mocks.json"
+bom "$tmp/mocks.json" > "$tmp/bom-mocks.json"
+expect "a playbook with a BOM checks" 0 "$h" check "$tmp/bom-shop.play" --directory "$tmp/bom-people.json" --connectors "$tmp/bom-conn.json"
+expect "run reads a trace, directory, connectors and mocks with a BOM" 0 "$h" run "$tmp/bom-shop.play" --events "$tmp/bom-trace.jsonl" --directory "$tmp/bom-people.json" --connectors "$tmp/bom-conn.json" --mocks "$tmp/bom-mocks.json" --json
+has "the trace's first line is read (refused for its source, not as JSON)" '{"refused":{"line":1,"why":"no connector'
+has "and its second runs" '"status":"done"'
+bdb=$tmp/bomdb
+expect "deploy takes a playbook and connectors with a BOM" 0 "$h" deploy "$tmp/bom-shop.play" --db "$bdb" --connectors "$tmp/bom-conn.json"
+expect "directory load takes a file with a BOM" 0 "$h" directory load "$tmp/bom-people.json" --db "$bdb"
+expect "trigger takes event data with a BOM" 0 sh -c "printf '\357\273\277{}' | '$h' trigger shop.order --id b1 --db '$bdb'"
+echo '{"source": "shop", "type": "order", "id": "b2"}' > "$tmp/events-plain.jsonl"
+bom "$tmp/events-plain.jsonl" > "$tmp/bom-events.jsonl"
+expect "trigger --file takes a file with a BOM" 0 "$h" trigger --file "$tmp/bom-events.jsonl" --db "$bdb"
+expect "both started an instance" 0 "$h" instances --db "$bdb" --json
+json "two instances" 'len(j) == 2'
+printf '\357\273\277{"people": ' > "$tmp/bom-broken.json"
+expect "a broken file with a BOM is still refused by line and column" 1 "$h" check "$tmp/shop.play" --directory "$tmp/bom-broken.json"
+has "naming the file" "bom-broken.json:1:"
 
 plan
