@@ -171,6 +171,9 @@ bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over);
    order mark a first line may start with; its length; whether it is blank (spaces,
    tabs, a carriage return). */
 const char *cli_line_text(long number, const StrBuf *line);
+/* A --db that names no folder (`--db ""`) is a usage error (exit 2), not a store that
+   cannot be opened; CLI_OK for NULL (not given). */
+int cli_check_db(const char *command, const char *db);
 size_t cli_line_len(long number, const StrBuf *line);
 bool cli_line_blank(long number, const StrBuf *line);
 

@@ -267,6 +267,8 @@ int cli_graph(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("graph", "no playbook given");
+    if (cli_check_db("graph", db) != CLI_OK)
+        return CLI_USAGE;
     if (instance && cli_check_numbered("graph", instance, 'i') != CLI_OK)
         return CLI_USAGE;
     if (db && !instance)

@@ -124,6 +124,14 @@ bool cli_line_blank(long number, const StrBuf *line)
     return strspn(cli_line_text(number, line), " \t\r") == cli_line_len(number, line);
 }
 
+int cli_check_db(const char *command, const char *db)
+{
+    if (db && !*db)
+        return cli_usage_error(command, "--db needs a folder: it is empty (leave it out for $HUDDLE_DB, "
+                               "else ./huddle.db)");
+    return CLI_OK;
+}
+
 int cli_check_person(const char *command, const char *flag, const char *value)
 {
     char buf[96];

@@ -135,6 +135,8 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
             return cli_usage_error(command, "too many arguments");
         }
     }
+    if (cli_check_db(command, a->db) != CLI_OK)
+        return CLI_USAGE;
     return store_args_check(command, argc, argv, a);
 }
 

@@ -17,6 +17,7 @@
 #   - a file that starts with a UTF-8 byte order mark is read without it: a trace, a
 #     trigger --file, event data on standard input, directory, connectors and mocks files,
 #     and a playbook.
+#   - `--db ""` is a usage error (exit 2) naming --db, for every command that takes it.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -133,5 +134,13 @@ json "two instances" 'len(j) == 2'
 printf '\357\273\277{"people": ' > "$tmp/bom-broken.json"
 expect "a broken file with a BOM is still refused by line and column" 1 "$h" check "$tmp/shop.play" --directory "$tmp/bom-broken.json"
 has "naming the file" "bom-broken.json:1:"
+
+# ---- --db "" is a usage error ----
+for cmd in "tasks" "instances" "history i1" "deploy $tmp/shop.play" "directory show" "tick" "audit verify" \
+           "outbox" "serve" "graph $tmp/shop.play" "connectors"; do
+  expect "$cmd --db '' is a usage error (exit 2)" 2 sh -c "'$h' $cmd --db '' < /dev/null"
+  has "naming --db" "--db needs a folder: it is empty"
+done
+expect "trigger --db '' too, before reading its data" 2 sh -c "echo '{}' | '$h' trigger shop.order --db ''"
 
 plan
