@@ -18,6 +18,9 @@
 #     trigger --file, event data on standard input, directory, connectors and mocks files,
 #     and a playbook.
 #   - `--db ""` is a usage error (exit 2) naming --db, for every command that takes it.
+#   - `huddle run`'s human timeline shows an away trace line with its span and delegate
+#     ("anna is away (from 2026-06-16 until the end of 2026-06-20), delegate mei") and a
+#     back line ("anna is back"), each before the records the change made.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -142,5 +145,42 @@ for cmd in "tasks" "instances" "history i1" "deploy $tmp/shop.play" "directory s
   has "naming --db" "--db needs a folder: it is empty"
 done
 expect "trigger --db '' too, before reading its data" 2 sh -c "echo '{}' | '$h' trigger shop.order --db ''"
+
+# ---- away and back on run's timeline ----
+cat > "$tmp/team.json" <<'JSON'
+{"people": {"anna": {"email": "anna@example.com", "manager": "craig"}, "craig": {"email": "craig@example.com"},
+            "mei": {"email": "mei@example.com"}}}
+JSON
+cat > "$tmp/seat.play" <<'PLAY'
+playbook seat
+on ops.change as change
+state start {
+  ask person("anna") "ok?"
+    choices yes
+    within 3d
+  {
+    yes -> done "yes"
+    timeout -> done "late"
+  }
+}
+PLAY
+cat > "$tmp/away.jsonl" <<'JSONL'
+{"at": "2026-06-15T08:00:00Z", "event": {"source": "ops", "type": "change", "id": "a"}}
+{"at": "2026-06-15T09:00:00Z", "away": {"person": "anna", "from": "2026-06-15T10:00:00Z", "to": "2026-06-20", "delegate": "mei"}}
+{"at": "2026-06-16T09:00:00Z", "away": {"person": "craig", "to": "2026-06-17T12:00:00Z"}}
+{"at": "2026-06-16T10:00:00Z", "away": {"person": "mei"}}
+{"at": "2026-06-17T09:00:00Z", "back": {"person": "anna"}}
+{"at": "2026-06-17T10:00:00Z", "away": {"person": "nobody"}}
+{"at": "2026-06-18T10:00:00Z", "end": true}
+JSONL
+expect "run with away and back lines" 0 "$h" run "$tmp/seat.play" --events "$tmp/away.jsonl" --directory "$tmp/team.json"
+has "an away line shows its span and delegate" "anna is away (from 2026-06-15T10:00:00Z until the end of 2026-06-20), delegate mei"
+has "an away line with only an end" "craig is away (until 2026-06-17T12:00:00Z)"
+has "an away line with neither" "mei is away"
+has "a back line" "anna is back"
+hasnt "a refused away line shows no 'is away'" "nobody is away"
+has "it shows REFUSED instead" "REFUSED  trace line 6"
+awk '/anna is away/ {a = NR} /timer: watch/ && !w {w = NR} END {exit !(a && w && a < w)}' "$tmp/out" \
+  && ok "the away line comes before the watch timer it set" || no "the away line comes before the watch timer it set"
 
 plan
