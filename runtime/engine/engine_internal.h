@@ -849,6 +849,11 @@ int step_cover_absences(Step *s, const AwayNews *news);
    nests at most 1,000 deep. */
 int door_check_event(Step *s, const char *source, const char *type, const char *id,
                      const json_t *data);
+/* A directory.away or directory.back event's data: an object with "person" (text) and,
+   for away, optional "from", "to" and "delegate" (text; null is the same as leaving
+   one out); any other field, or one of another type, is refused by name (with the
+   closest field for a misspelling), never read as absent. */
+int door_check_directory_event(Step *s, const char *type, const json_t *data);
 /* `id` is a well-formed person id (`role` names it in the sentence: "by", "to"). */
 int door_check_person_id(Step *s, const char *role, const char *id);
 /* The same, and a person the directory knows when the store has a directory. */

@@ -21,6 +21,9 @@
 #   - `huddle run`'s human timeline shows an away trace line with its span and delegate
 #     ("anna is away (from 2026-06-16 until the end of 2026-06-20), delegate mei") and a
 #     back line ("anna is back"), each before the records the change made.
+#   - a directory.away / directory.back event's data is read strictly: a misspelt field
+#     (`form`), one no such event has, or one of another type (`"from": 5`) is refused
+#     (exit 1) by name, never read as left out (an open-ended absence from now).
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -182,5 +185,19 @@ hasnt "a refused away line shows no 'is away'" "nobody is away"
 has "it shows REFUSED instead" "REFUSED  trace line 6"
 awk '/anna is away/ {a = NR} /timer: watch/ && !w {w = NR} END {exit !(a && w && a < w)}' "$tmp/out" \
   && ok "the away line comes before the watch timer it set" || no "the away line comes before the watch timer it set"
+
+# ---- directory events are read strictly ----
+ddb=$tmp/direvents
+"$h" deploy "$tmp/seat.play" --db "$ddb" > /dev/null 2>&1
+"$h" directory load "$tmp/team.json" --db "$ddb" > /dev/null 2>&1
+expect "a misspelt field of directory.away is refused" 1 sh -c "echo '{\"person\": \"anna\", \"form\": \"2026-06-13\"}' | '$h' trigger directory.away --db '$ddb'"
+has "naming it, with the field meant" 'a directory.away event has no field "form" (did you mean "from"?)'
+expect "a field no such event has is refused" 1 sh -c "echo '{\"person\": \"anna\", \"to\": \"2026-06-20\"}' | '$h' trigger directory.back --db '$ddb'"
+has "naming what it has" 'a directory.back event has no field "to" (it has "person")'
+expect "a from that is no text is refused" 1 sh -c "echo '{\"person\": \"anna\", \"from\": 5}' | '$h' trigger directory.away --db '$ddb'"
+has "saying so" "a directory.away event's \"from\" is a number: text is expected"
+expect "none of them made an absence" 0 "$h" directory show anna --db "$ddb"
+hasnt "anna has no absence" '"away"'
+expect "a null to is open-ended, as left out" 0 sh -c "echo '{\"person\": \"anna\", \"to\": null}' | '$h' trigger directory.away --db '$ddb'"
 
 plan
