@@ -1492,6 +1492,12 @@ static int directory_check(const char *path, json_t *json)
         json_array_foreach(problems, i, problem)
             cli_print_lines(stderr, json_string_value(problem));
     }
+    /* A person nobody can tell is no error (RUNTIME.md's pre-flight reports them, and
+       asks still give them seats), but the one loading the file hears of it. */
+    for (unsigned i = 0; dir && i < dir->person_count; i++)
+        if (!dir->people[i].email && !dir->people[i].notify)
+            fprintf(stderr, "huddle: warning: %s: people.%s has no way to be told: give an email or a notify "
+                    "operation\n", path, cli_clean(dir->people[i].id));
     directory_free(dir);
     json_decref(problems);
     return valid ? CLI_OK : CLI_REFUSED;

@@ -276,10 +276,6 @@ static void check_references(Directory *dir, json_t *problems)
                 snprintf(at, sizeof at, "people.%s.away[%u].delegate", p->id, k);
                 problem(problems, at, "no such person");
             }
-        if (!p->email && !p->notify) {
-            snprintf(at, sizeof at, "people.%s", p->id);
-            problem(problems, at, "no way to be told: give an email or a notify operation");
-        }
     }
     for (unsigned i = 0; i < dir->team_count; i++) {
         DirTeam *t = &dir->teams[i];

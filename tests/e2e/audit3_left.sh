@@ -24,6 +24,9 @@
 #   - a directory.away / directory.back event's data is read strictly: a misspelt field
 #     (`form`), one no such event has, or one of another type (`"from": 5`) is refused
 #     (exit 1) by name, never read as left out (an open-ended absence from now).
+#   - a person with no email and no notify is no directory error: RUNTIME.md's pre-flight
+#     reports "people with no way to be told", as a warning (exit 0), so a directory with
+#     one loads (with a warning) and check --directory warns where a playbook names them.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -199,5 +202,29 @@ has "saying so" "a directory.away event's \"from\" is a number: text is expected
 expect "none of them made an absence" 0 "$h" directory show anna --db "$ddb"
 hasnt "anna has no absence" '"away"'
 expect "a null to is open-ended, as left out" 0 sh -c "echo '{\"person\": \"anna\", \"to\": null}' | '$h' trigger directory.away --db '$ddb'"
+
+# ---- a person nobody can tell ----
+echo '{"people": {"pat": {"name": "Pat"}, "anna": {"email": "anna@example.com"}}}' > "$tmp/untold.json"
+cat > "$tmp/untold.play" <<'PLAY'
+playbook untold
+on shop.order as order
+state start {
+  ask person("pat") "ok?"
+    choices yes
+    within 1h
+  {
+    yes -> done "yes"
+    timeout -> done "late"
+  }
+}
+PLAY
+expect "check --directory warns of a person with no way to be told (exit 0)" 0 "$h" check "$tmp/untold.play" --directory "$tmp/untold.json"
+has "naming them" "warning: pat has no way to be told: no email and no notify operation"
+expect "directory load takes the file (exit 0)" 0 "$h" directory load "$tmp/untold.json" --db "$tmp/untolddb"
+has "with a warning" "warning: $tmp/untold.json: people.pat has no way to be told"
+printf '%s\n' '{"at": "2026-06-15T08:00:00Z", "event": {"source": "shop", "type": "order", "id": "o1"}}' \
+  '{"at": "2026-06-15T08:30:00Z", "answer": {"by": "pat", "choice": "yes"}}' > "$tmp/untold.jsonl"
+expect "a run holds them a seat and takes their answer" 0 "$h" run "$tmp/untold.play" --events "$tmp/untold.jsonl" --directory "$tmp/untold.json" --json
+has "the ask is answered" '"outcome":"yes"'
 
 plan
