@@ -218,6 +218,8 @@ static void parse_people(Directory *dir, json_t *problems)
     }
 }
 
+#define ONCALL_SHIFT_MAX_SECONDS (3650LL * 86400)
+
 static void parse_teams(Directory *dir, json_t *problems)
 {
     json_t *teams = json_object_get(dir->json, "teams");
@@ -245,9 +247,10 @@ static void parse_teams(Directory *dir, json_t *problems)
         const char *start = json_string_value(json_object_get(oncall, "start"));
         int64_t shift_seconds = 0;
         snprintf(at, sizeof at, "%s.oncall.shift", path);
-        if (!shift || !civil_parse_elapsed(shift, &shift_seconds) || shift_seconds == 0 ||
-            shift_seconds > INT64_MAX / 1000)
+        if (!shift || !civil_parse_elapsed(shift, &shift_seconds) || shift_seconds <= 0)
             problem(problems, at, "not a duration such as 1w or 12h");
+        else if (shift_seconds > ONCALL_SHIFT_MAX_SECONDS)   /* the next shift's time stays in reach */
+            problem(problems, at, "a shift is at most 3650d (ten years)");
         else
             t->shift_ms = shift_seconds * 1000;
         snprintf(at, sizeof at, "%s.oncall.start", path);

@@ -27,6 +27,8 @@
 #   - a person with no email and no notify is no directory error: RUNTIME.md's pre-flight
 #     reports "people with no way to be told", as a warning (exit 0), so a directory with
 #     one loads (with a warning) and check --directory warns where a playbook names them.
+#   - an on-call shift is at most 3650d: a longer one (up to 292 million years parsed)
+#     overflowed the next shift's time while an oncall ask was open (UBSan).
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -226,5 +228,12 @@ printf '%s\n' '{"at": "2026-06-15T08:00:00Z", "event": {"source": "shop", "type"
   '{"at": "2026-06-15T08:30:00Z", "answer": {"by": "pat", "choice": "yes"}}' > "$tmp/untold.jsonl"
 expect "a run holds them a seat and takes their answer" 0 "$h" run "$tmp/untold.play" --events "$tmp/untold.jsonl" --directory "$tmp/untold.json" --json
 has "the ask is answered" '"outcome":"yes"'
+
+# ---- an on-call shift has a bound ----
+printf '{"people": {"anna": {"email": "a@example.com"}}, "teams": {"sre": {"members": ["anna"], "oncall": {"rotation": ["anna"], "shift": "%s", "start": "2026-06-01T09:00:00Z"}}}}\n' 9223372036854775s > "$tmp/longshift.json"
+expect "a shift longer than ten years is refused" 1 "$h" directory load "$tmp/longshift.json" --db "$tmp/shiftdb"
+has "saying the bound" "teams.sre.oncall.shift: a shift is at most 3650d (ten years)"
+printf '{"people": {"anna": {"email": "a@example.com"}}, "teams": {"sre": {"members": ["anna"], "oncall": {"rotation": ["anna"], "shift": "%s", "start": "2026-06-01T09:00:00Z"}}}}\n' 3650d > "$tmp/tenyears.json"
+expect "ten years is taken" 0 "$h" directory load "$tmp/tenyears.json" --db "$tmp/shiftdb"
 
 plan
