@@ -164,6 +164,9 @@ static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *h
     } else {
         return false;   /* not a time operation: the caller reports the types */
     }
+    if (!ok && type == VAL_DURATION)
+        return fail(why, "duration overflow: the result is longer than a duration can be "
+                    "(about 292 million years)%s%s", "", "");
     if (!ok)
         return fail(why, "time overflow%s%s", "", "");
     if (type == VAL_TIME && (r < TIME_FIRST_MS || r >= TIME_END_MS))
