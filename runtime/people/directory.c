@@ -251,6 +251,8 @@ static void parse_teams(Directory *dir, json_t *problems)
             problem(problems, at, "not a duration such as 1w or 12h");
         else if (shift_seconds > ONCALL_SHIFT_MAX_SECONDS)   /* the next shift's time stays in reach */
             problem(problems, at, "a shift is at most 3650d (ten years)");
+        else if (shift_seconds < 60)   /* each shift change of an open seat is a step of its own */
+            problem(problems, at, "a shift is at least 1m, as a reminder's interval is");
         else
             t->shift_ms = shift_seconds * 1000;
         snprintf(at, sizeof at, "%s.oncall.start", path);

@@ -28,7 +28,8 @@
 #     reports "people with no way to be told", as a warning (exit 0), so a directory with
 #     one loads (with a warning) and check --directory warns where a playbook names them.
 #   - an on-call shift is at most 3650d: a longer one (up to 292 million years parsed)
-#     overflowed the next shift's time while an oncall ask was open (UBSan).
+#     overflowed the next shift's time while an oncall ask was open (UBSan); and at least
+#     1m: a 1s shift made an open oncall seat a step each second (4 million in 50 days).
 set -u
 . "$TOP/tests/e2e/lib.sh"
 
@@ -235,5 +236,8 @@ expect "a shift longer than ten years is refused" 1 "$h" directory load "$tmp/lo
 has "saying the bound" "teams.sre.oncall.shift: a shift is at most 3650d (ten years)"
 printf '{"people": {"anna": {"email": "a@example.com"}}, "teams": {"sre": {"members": ["anna"], "oncall": {"rotation": ["anna"], "shift": "%s", "start": "2026-06-01T09:00:00Z"}}}}\n' 3650d > "$tmp/tenyears.json"
 expect "ten years is taken" 0 "$h" directory load "$tmp/tenyears.json" --db "$tmp/shiftdb"
+sed 's/"3650d"/"1s"/' "$tmp/tenyears.json" > "$tmp/onesecond.json"
+expect "a shift shorter than a minute is refused" 1 "$h" directory load "$tmp/onesecond.json" --db "$tmp/shiftdb"
+has "saying the bound" "teams.sre.oncall.shift: a shift is at least 1m"
 
 plan
