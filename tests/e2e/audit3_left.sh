@@ -240,4 +240,19 @@ sed 's/"3650d"/"1s"/' "$tmp/tenyears.json" > "$tmp/onesecond.json"
 expect "a shift shorter than a minute is refused" 1 "$h" directory load "$tmp/onesecond.json" --db "$tmp/shiftdb"
 has "saying the bound" "teams.sre.oncall.shift: a shift is at least 1m"
 
+# ---- a business count past ten years says so ----
+echo '{"people": {"pat": {"email": "p@example.com"}}, "calendars": {"always": {"zone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}}}' > "$tmp/always.json"
+cat > "$tmp/long.play" <<'PLAY'
+playbook long
+calendar "always"
+on shop.order as order
+state start {
+  wait { after 5000 business days -> done "later" }
+}
+PLAY
+echo '{"at": "2026-06-15T08:00:00Z", "event": {"source": "shop", "type": "order", "id": "o1"}}' > "$tmp/long.jsonl"
+expect "a wait of 5000 business days on a calendar open every hour" 0 "$h" run "$tmp/long.play" --events "$tmp/long.jsonl" --directory "$tmp/always.json"
+has "stalls saying the count reaches past ten years" "calendar always cannot count 5000 business days within ten years, the furthest a business duration may reach"
+hasnt "not that the calendar has no working time" "has no working time"
+
 plan
