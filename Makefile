@@ -270,7 +270,8 @@ build/fuzz/fuzz_event: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12), and the door's quick
 # reading of bodies against value_json_load.
 build/fuzz/fuzz_serve_routes: runtime/cli/cli_serve_route.c runtime/cli/cli_serve_tokens.c \
-  runtime/connectors/connectors_events.c runtime/connectors/connectors_file.c runtime/cli/cli_serve_body.c
+  runtime/connectors/connectors_events.c runtime/connectors/connectors_file.c runtime/connectors/json_file.c \
+  runtime/cli/cli_serve_body.c
 
 # The outbox's mail and call replies (issue 13): the engine's delivery code, so the runtime.
 build/fuzz/fuzz_outbox: $(RUNTIME_SRC)

@@ -9,6 +9,7 @@
 #include "compile.h"
 #include "memtrap.h"
 #include "parse.h"
+#include "text.h"
 
 Front *front_new(void)
 {
@@ -46,7 +47,8 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
     memtrap_push(&trap);
     if (setjmp(trap.at))
         return front_out_of_memory(front);
-    Source *src = source_new(&front->arena, name, text, len);
+    size_t bom = text_bom_length(text, len);   /* a UTF-8 byte order mark is no text */
+    Source *src = source_new(&front->arena, name, text + bom, len - bom);
     if (!src) {
         static uint32_t no_lines[1] = {0};
         static const Source too_big = {"", "", 0, no_lines, 1};

@@ -150,3 +150,8 @@ const char *text_closest(const char *name, const char *const *candidates, unsign
     }
     return best;
 }
+
+size_t text_bom_length(const char *text, size_t len)
+{
+    return len >= TEXT_BOM_LEN && memcmp(text, "\xEF\xBB\xBF", TEXT_BOM_LEN) == 0 ? TEXT_BOM_LEN : 0;
+}

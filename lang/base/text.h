@@ -52,4 +52,9 @@ bool text_parse_count(const char *text, int64_t min, int64_t max, int64_t *out);
    itself. */
 const char *text_closest(const char *name, const char *const *candidates, unsigned count);
 
+/* The UTF-8 byte order mark (EF BB BF) some editors put at the start of a file: its
+   length when `text` starts with one, else 0. Files and lines read from outside skip it. */
+#define TEXT_BOM_LEN 3
+size_t text_bom_length(const char *text, size_t len);
+
 #endif

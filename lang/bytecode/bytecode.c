@@ -122,6 +122,27 @@ uint32_t bc_line_of(const Bytecode *bc, uint32_t pc)
     return low ? bc->lines[low - 1].line : 0;
 }
 
+uint32_t bc_ask_clause_pc(const Bytecode *bc, uint32_t ask_pc, BcClause clause, uint32_t level)
+{
+    if (ask_pc >= bc->code_count || bc_op(bc->code[ask_pc]) != OP_ASK ||
+        bc_operand(bc->code[ask_pc]) >= bc->asks_count)
+        return ask_pc;
+    const BcAsk *ask = &bc->asks[bc_operand(bc->code[ask_pc])];
+    if (clause == BC_CLAUSE_AFTER && (level < 1 || level > ask->escalation_count))
+        return ask_pc;
+    /* How many checked clauses back from the ask this one's NOP is (1: the last). */
+    uint32_t back = clause == BC_CLAUSE_SHOW ? 1
+                  : clause == BC_CLAUSE_REMIND ? 1 + ask->has_show
+                  : clause == BC_CLAUSE_AFTER ? ask->has_show + ask->has_remind + ask->escalation_count - level + 1
+                  : ask->has_show + ask->has_remind + ask->escalation_count + 1;
+    if ((clause == BC_CLAUSE_SHOW && !ask->has_show) || (clause == BC_CLAUSE_REMIND && !ask->has_remind))
+        return ask_pc;
+    for (uint32_t pc = ask_pc; pc-- > 0;)
+        if (bc_op(bc->code[pc]) == OP_NOP && --back == 0)
+            return pc;
+    return ask_pc;
+}
+
 /* ---- writing ---- */
 
 static void put_u8(StrBuf *out, uint8_t v) { strbuf_putc(out, (char)v); }

@@ -146,6 +146,16 @@ uint32_t bc_add_const(Bytecode *bc, Value value);
 /* The 1-based source line of `pc`, or 0. */
 uint32_t bc_line_of(const Bytecode *bc, uint32_t pc);
 
+/* The clauses of an ask checked when it suspends. The compiler follows each with a NOP
+   on the clause's line (compile_stmt.c), in this order: within, each level's after,
+   remind, show. */
+typedef enum BcClause { BC_CLAUSE_WITHIN, BC_CLAUSE_AFTER, BC_CLAUSE_REMIND, BC_CLAUSE_SHOW } BcClause;
+/* The pc whose line names `clause` (BC_CLAUSE_AFTER: of level `level`, from 1) of the ask
+   at `ask_pc` (an ASK instruction): its NOP, found by walking back from the ask. A
+   program compiled before the NOPs has none, and `ask_pc` is returned, as it is for a
+   pc that is no ASK. */
+uint32_t bc_ask_clause_pc(const Bytecode *bc, uint32_t ask_pc, BcClause clause, uint32_t level);
+
 /* Serializes to the .hbc format. */
 void bc_write(const Bytecode *bc, StrBuf *out);
 

@@ -860,6 +860,9 @@ static CheckType check_expr_kind(CheckCtx *c, AstExpr *expr)
             check_error(c, expr->span, "can't negate %s", check_type_name(t));
             return TYPE_ANY;
         }
+        int64_t folded;   /* -(-9223372036854775807 - 1), or -M of such a const */
+        if (t == TYPE_INT && check_fold_int(c, expr->as.operand, &folded) && folded == INT64_MIN)
+            check_error(c, expr->span, "integer overflow: -(-9223372036854775808) does not fit in 64 bits");
         return t;
     }
     case EX_NOT:

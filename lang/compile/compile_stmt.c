@@ -136,6 +136,15 @@ static uint32_t comp_quorum_n(const AstAsk *ask)
     return ask->quorum == QUORUM_ALL ? ask->seats.count : 1;
 }
 
+/* A parameter that the VM checks when the ask suspends (within, each level's after,
+   remind, show) is followed by a NOP on its own line, so a check that fails there names
+   the clause's line rather than the ask's (vm_ask_clause_pc in runtime/vm/vm.c). */
+static void comp_checked_expr(Compiler *c, const AstExpr *expr)
+{
+    comp_expr(c, expr);
+    comp_emit(c, OP_NOP, 0, expr->span);
+}
+
 /* The parameters, in the order the VM pops them: seats, question, labels, within,
    (who, after) per level, remind, show. */
 static void comp_ask_params(Compiler *c, const AstAsk *ask, BcAsk *table, Span span)
@@ -152,19 +161,21 @@ static void comp_ask_params(Compiler *c, const AstAsk *ask, BcAsk *table, Span s
                                             choice->with_comment, choice->label != NULL}));
     }
     table->choice_count = ask->choices.count;
-    if (ask->within)
-        comp_expr(c, ask->within);
-    else
+    if (ask->within) {
+        comp_checked_expr(c, ask->within);
+    } else {
         comp_emit(c, OP_PUSH_NULL, 0, span);
+        comp_emit(c, OP_NOP, 0, span);
+    }
     for (unsigned i = 0; i < ask->escalations.count; i++) {
         const AstEscalation *level = ask->escalations.items[i];
         comp_who(c, level->who);
-        comp_expr(c, level->after);
+        comp_checked_expr(c, level->after);
     }
     if (ask->remind)
-        comp_expr(c, ask->remind);
+        comp_checked_expr(c, ask->remind);
     if (ask->show)
-        comp_expr(c, ask->show);
+        comp_checked_expr(c, ask->show);
 }
 
 static uint32_t comp_arm_choice(const AstAsk *ask, const AstArm *arm)

@@ -167,6 +167,15 @@ char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over);
    bytes of it: *over is set when the line was longer (the rest is read and dropped).
    Returns false at the end of the input. */
 bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over);
+/* Line `number` (from 1) of a file as cli_read_line read it, without the UTF-8 byte
+   order mark a first line may start with; its length; whether it is blank (spaces,
+   tabs, a carriage return). */
+const char *cli_line_text(long number, const StrBuf *line);
+/* A --db that names no folder (`--db ""`) is a usage error (exit 2), not a store that
+   cannot be opened; CLI_OK for NULL (not given). */
+int cli_check_db(const char *command, const char *db);
+size_t cli_line_len(long number, const StrBuf *line);
+bool cli_line_blank(long number, const StrBuf *line);
 
 /* Checks an argument, printing "huddle: --by '' is not a person id: it is empty" (or
    the like) and the command's usage when it is malformed. Each returns CLI_OK or
@@ -240,6 +249,10 @@ int cli_outbox(int argc, char **argv);
    message) when it is not earlier than the store's engine time (else CLI_REFUSED, said
    on stderr), or the wall clock, held at the store's time when it stepped back. */
 int cli_engine_now(struct Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now);
+/* Fires the timers due by `now` when there are any, and touches nothing (not even the
+   store's clock) when there are none: for a refused input, which changes nothing of its
+   own while the time it came at has come for the timers. An engine code. */
+int cli_fire_due_only(struct Engine *engine, int64_t now, char *why, size_t why_len);
 struct Directory;
 /* Warns (stderr, the deploy goes on) of people the connectors cannot reach: a `notify`
    operation no http connector has, or people told by e-mail without an smtp connector

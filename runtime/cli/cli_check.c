@@ -14,20 +14,21 @@
 #include "cli.h"
 #include "front.h"
 #include "graph.h"
+#include "json_file.h"
 #include "preflight.h"
 
 /* Reads and checks a directory file; prints its problems. */
 static int cli_directory_read(const char *path, Directory **out)
 {
     json_error_t error;
-    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
         char problem[1024];
         fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
         return CLI_REFUSED;
     }
     json_t *problems = json_array();
-    *out = directory_parse(json, problems);
+    *out = directory_parse_file(json, problems);
     size_t i;
     json_t *problem;
     json_array_foreach(problems, i, problem)
@@ -276,6 +277,8 @@ int cli_graph(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("graph", "no playbook given");
+    if (cli_check_db("graph", db) != CLI_OK)
+        return CLI_USAGE;
     if (instance && cli_check_numbered("graph", instance, 'i') != CLI_OK)
         return CLI_USAGE;
     if (db && !instance)

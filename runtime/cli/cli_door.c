@@ -109,6 +109,29 @@ bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over)
     return read;
 }
 
+const char *cli_line_text(long number, const StrBuf *line)
+{
+    return strbuf_text(line) + (number == 1 ? text_bom_length(strbuf_text(line), line->len) : 0);
+}
+
+size_t cli_line_len(long number, const StrBuf *line)
+{
+    return line->len - (size_t)(cli_line_text(number, line) - strbuf_text(line));
+}
+
+bool cli_line_blank(long number, const StrBuf *line)
+{
+    return strspn(cli_line_text(number, line), " \t\r") == cli_line_len(number, line);
+}
+
+int cli_check_db(const char *command, const char *db)
+{
+    if (db && !*db)
+        return cli_usage_error(command, "--db needs a folder: it is empty (leave it out for $HUDDLE_DB, "
+                               "else ./huddle.db)");
+    return CLI_OK;
+}
+
 int cli_check_person(const char *command, const char *flag, const char *value)
 {
     char buf[96];

@@ -3,7 +3,10 @@
  * CLI's doors; and event types at those doors (RUNTIME.md v1.2, "Event types"): `huddle
  * trigger` and `huddle trigger --file` refuse an event that does not fit the type the
  * kept connectors give it, as serve's webhooks do (HTTP 422 there, exit 1 here), naming
- * the field's path. An event type not listed is accepted untyped.
+ * the field's path. An event type not listed is accepted untyped. With connectors, an
+ * event whose source is none that sends events is refused too (serve answers 404), so
+ * the CLI's doors and serve's agree on which sources exist; without any, every source is
+ * taken (a store fed only by the CLI).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "cli.h"
 #include "connectors_events.h"
 #include "engine.h"
+#include "strbuf.h"
 
 int cli_connectors_kept(struct Engine *engine, struct ConnFile **out)
 {
@@ -34,9 +38,30 @@ int cli_connectors_kept(struct Engine *engine, struct ConnFile **out)
     return CLI_OK;
 }
 
+/* With connectors (the store's kept ones, or `run --connectors`), an event's source is
+   one that sends events (not smtp), or the reserved `directory`, as serve's
+   POST /v1/events/{connector} answers 404 for any other. */
+static bool cli_event_source_known(const ConnFile *types, const char *source, char *why, size_t why_len)
+{
+    const Connector *c = conn_find(types, source);
+    if (strcmp(source, "directory") == 0 || (c && c->kind != CONN_SMTP))
+        return true;
+    StrBuf names = STRBUF_INIT;
+    for (unsigned i = 0; i < types->count; i++)
+        if (types->items[i].kind != CONN_SMTP)
+            strbuf_printf(&names, "%s%s", names.len ? ", " : "", types->items[i].name);
+    snprintf(why, why_len, "no connector '%.64s' sends events (%s%s)", source,
+             names.len ? "those that do: " : "the connectors name none that does",
+             names.len ? strbuf_text(&names) : "");
+    strbuf_free(&names);
+    return false;
+}
+
 bool cli_event_fits(const struct ConnFile *types, const char *source, const char *type, const json_t *data,
                     char *why, size_t why_len)
 {
+    if (types && source && !cli_event_source_known(types, source, why, why_len))
+        return false;
     const Connector *c = types && source ? conn_find(types, source) : NULL;
     char problem[400], field[300];
     if (!c || conn_event_check(c, type, data, problem, sizeof problem, field, sizeof field) == 0)

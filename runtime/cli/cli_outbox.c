@@ -50,7 +50,7 @@ static int outbox_args(int argc, char **argv, OutboxArgs *a)
         return cli_usage_error("outbox", "outbox retry needs the KEY of a failed entry (huddle outbox --failed lists them)");
     if (a->now_text && !a->retry)
         return cli_usage_error("outbox", "--now is for outbox retry");
-    return CLI_OK;
+    return cli_check_db("outbox", a->db);
 }
 
 static void outbox_print(const json_t *entries, const char *status)

@@ -20,6 +20,7 @@
 #include "connectors_file.h"
 #include "cli.h"
 #include "engine.h"
+#include "json_file.h"
 #include "text.h"
 #include "value.h"
 #include "value_json.h"
@@ -28,7 +29,29 @@ typedef struct RunView {
     bool json;
     int32_t offset;             /* minutes: the zone of the trace's first `at` */
     char last_day[16];
+    /* A directory line's own timeline line ("anna is away ..."), printed before the
+       first record the change made, or after the change when it made none; freed then. */
+    char *pending_at, *pending_text;
 } RunView;
+
+static void run_print_time(RunView *view, const char *at);
+
+static void run_forget_pending(RunView *view)
+{
+    free(view->pending_at);
+    free(view->pending_text);
+    view->pending_at = view->pending_text = NULL;
+}
+
+/* Prints and forgets the pending directory line, if there is one. */
+static void run_print_pending(RunView *view)
+{
+    if (!view->pending_text)
+        return;
+    run_print_time(view, view->pending_at);
+    printf("     %s\n", view->pending_text);
+    run_forget_pending(view);
+}
 
 static void run_print_time(RunView *view, const char *at)
 {
@@ -134,6 +157,7 @@ static void run_print_record(void *context, const json_t *r)
         putchar('\n');
         return;
     }
+    run_print_pending(view);
     const char *kind = str(r, "kind");
     run_print_time(view, str(r, "at"));
     printf("%-4s ", str(r, "instance"));
@@ -492,6 +516,31 @@ static int run_ack(Run *run, json_t *ack, int64_t at)
     return run_settle(run, at);
 }
 
+/* The timeline's line for an `away` or `back` trace line, kept pending until the
+   change is applied: "anna is away (from 2026-06-16 until the end of 2026-06-20),
+   delegate mei", "anna is away (until 2026-06-16T12:00:00Z)", "anna is back". A `to`
+   that is a date is inclusive, so it is "the end of" that day. */
+static void run_away_pending(RunView *view, const char *at, const char *person, bool back, const char *from,
+                             const char *to, const char *delegate)
+{
+    StrBuf text = STRBUF_INIT;
+    strbuf_printf(&text, "%s %s", cli_clean(person), back ? "is back" : "is away");
+    if (!back && (from || to)) {
+        strbuf_puts(&text, " (");
+        if (from)
+            strbuf_printf(&text, "from %s%s", cli_clean(from), to ? " " : "");
+        if (to)
+            strbuf_printf(&text, "until %s%s", strlen(to) == 10 ? "the end of " : "", cli_clean(to));
+        strbuf_puts(&text, ")");
+    }
+    if (!back && delegate)
+        strbuf_printf(&text, ", delegate %s", cli_clean(delegate));
+    run_forget_pending(view);
+    view->pending_at = strdup(at ? at : "");
+    view->pending_text = strbuf_failed(&text) ? NULL : strdup(strbuf_text(&text));
+    strbuf_free(&text);
+}
+
 static int run_away(Run *run, json_t *line, int64_t at)
 {
     static const char *const AWAY[] = {"person", "from", "to", "delegate", NULL}, *const BACK[] = {"person", NULL};
@@ -510,15 +559,16 @@ static int run_away(Run *run, json_t *line, int64_t at)
         status = run_person(run, change, "delegate", false, &delegate);
     if (status != CLI_OK)
         return status;
+    if (!run->view.json)
+        run_away_pending(&run->view, json_string_value(json_object_get(line, "at")), person, back, from, to,
+                         delegate);
     char why[512];
     int rc = engine_away(run->engine, person, from, to, delegate, back, at, why, sizeof why);
-    if (rc < 0)
+    if (rc < 0) {
+        run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
         return run_engine_result(run, rc, why);
-    if (!run->view.json) {
-        run_print_time(&run->view, json_string_value(json_object_get(line, "at")));
-        printf("     %s %s%s%s\n", cli_clean(person), back ? "is back" : "is away", delegate ? ", delegate " : "",
-               delegate ? cli_clean(delegate) : "");
     }
+    run_print_pending(&run->view);
     return run_settle(run, at);
 }
 
@@ -658,7 +708,7 @@ static int run_deploy(Engine *engine, const char *file, const char *connectors_p
 static int run_load_directory(Engine *engine, const char *path)
 {
     json_error_t error;
-    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
         char problem[1024];
         fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
@@ -689,8 +739,8 @@ static int run_trace(Run *run, FILE *trace)
         if (over)
             status = run_refuse(run, "the line is more than %zu bytes, the most a trace line may have "
                                 "(--max-body BYTES or HUDDLE_MAX_BODY sets another limit)", run->max_line);
-        else if (strspn(strbuf_text(&text), " \t\r") < text.len)
-            status = run_line(run, strbuf_text(&text), text.len);
+        else if (!cli_line_blank(run->line, &text))
+            status = run_line(run, cli_line_text(run->line, &text), cli_line_len(run->line, &text));
     }
     strbuf_free(&text);
     return status;
@@ -718,7 +768,7 @@ int cli_run(int argc, char **argv)
 {
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
     const char *connectors_path = NULL;
-    RunView view = {false, 0, ""};
+    RunView view = {.json = false, .last_day = ""};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
             events = argv[++i];
@@ -748,7 +798,8 @@ int cli_run(int argc, char **argv)
         size_t len;
         char *text = cli_read_file(mocks_path, &len);
         json_decref(mocks);
-        mocks = text ? value_json_load(text, len, 0, 2, error, sizeof error) : NULL;
+        size_t bom = text ? text_bom_length(text, len) : 0;
+        mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
         free(text);
         if (!json_is_object(mocks)) {
             fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);

@@ -67,7 +67,7 @@ static int serve_args(int argc, char **argv, ServeArgs *a)
             return cli_usage_error("serve", "%s needs a value", opt);
         *slot = argv[++i];
     }
-    return CLI_OK;
+    return cli_check_db("serve", a->db) == CLI_OK ? CLI_OK : CLI_USAGE;
 }
 
 /* HOST:PORT, [V6]:PORT. */

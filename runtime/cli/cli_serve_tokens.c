@@ -12,6 +12,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "cli_serve.h"
+#include "json_file.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -143,7 +144,7 @@ int serve_tokens_parse(const json_t *json, ServeTokens *out, json_t *problems)
 int serve_tokens_load(const char *path, ServeTokens *out, json_t *problems)
 {
     json_error_t error;
-    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     memset(out, 0, sizeof *out);
     if (!json) {
         json_array_append_new(problems, error.line > 0 ? json_sprintf("%s:%d:%d: %s", path, error.line, error.column,

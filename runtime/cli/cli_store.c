@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "connectors_file.h"
 #include "directory.h"
+#include "json_file.h"
 #include "tz.h"
 #include "engine.h"
 #include "text.h"
@@ -136,6 +137,8 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
             return cli_usage_error(command, "too many arguments");
         }
     }
+    if (cli_check_db(command, a->db) != CLI_OK)
+        return CLI_USAGE;
     return store_args_check(command, argc, argv, a);
 }
 
@@ -184,6 +187,22 @@ static int store_args_now(const StoreArgs *a, Engine *engine, int64_t *now)
     return cli_engine_now(engine, a->now_text ? &a->now_ms : NULL, a->now_offset, now);
 }
 
+/* cli_engine_now's time, given the store's: CLI_REFUSED, saying nothing, for a --now
+   earlier than it. */
+static int cli_engine_now_quiet(const int64_t *now_ms, int64_t kept, int64_t *now)
+{
+    if (now_ms) {
+        *now = *now_ms;
+        return *now < kept ? CLI_REFUSED : CLI_OK;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (*now < kept)
+        *now = kept;   /* a wall clock that stepped back is held */
+    return CLI_OK;
+}
+
 int cli_engine_now(Engine *engine, const int64_t *now_ms, int32_t now_offset, int64_t *now)
 {
     int64_t kept;
@@ -206,14 +225,8 @@ int cli_engine_now(Engine *engine, const int64_t *now_ms, int32_t now_offset, in
             strbuf_free(&store);
             return CLI_REFUSED;
         }
-        return CLI_OK;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (*now < kept)
-        *now = kept;   /* a wall clock that stepped back is held */
-    return CLI_OK;
+    return cli_engine_now_quiet(now_ms, kept, now);
 }
 
 static int cli_status_of(int rc)
@@ -566,7 +579,8 @@ static json_t *cli_read_stdin_json(size_t max)
         return NULL;
     }
     char error[256];
-    json_t *data = value_json_load(text, len, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
+    size_t bom = text_bom_length(text, len);
+    json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
     free(text);
     if (!data)
         fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", cli_clean(error));
@@ -633,8 +647,47 @@ static int trigger_file(StoreArgs *a)
     return status;
 }
 
-/* The event fits its type in the store's kept connectors (RUNTIME.md, "Event types"). */
-static int trigger_fits(Engine *engine, const char *source, const char *type, const json_t *data)
+int cli_fire_due_only(Engine *engine, int64_t now, char *why, size_t why_len)
+{
+    bool found;
+    int64_t due;
+    int rc = engine_next_due(engine, &found, &due, why, why_len);
+    if (rc != ENGINE_OK || !found || due > now)
+        return rc;
+    return engine_fire_due(engine, now, why, why_len);
+}
+
+/* A trigger the door refused changes nothing of its own, but timers already due by its
+   time still fire, since that time has come (RUNTIME.md, "What it promises" 1), as they
+   do when the engine refuses an answer or an event. `engine` is the open store, or NULL
+   when the refusal came before it was opened: it is opened here then, quietly (the
+   refusal has said what was wrong; a store that cannot be opened fires nothing). */
+static void trigger_refused_fire(StoreArgs *a, Engine *engine, int64_t now)
+{
+    char why[512];
+    Engine *opened = NULL;
+    if (!engine) {
+        EngineOptions options = {0};
+        int64_t kept;
+        if (engine_open(a->db, &options, &opened, why, sizeof why) != ENGINE_OK)
+            return;
+        engine = opened;
+        if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK ||
+            cli_engine_now_quiet(a->now_text ? &a->now_ms : NULL, kept, &now) != CLI_OK) {
+            engine_close(opened);
+            return;
+        }
+    }
+    if (cli_fire_due_only(engine, now, why, sizeof why) != ENGINE_OK)
+        fprintf(stderr, "huddle: trigger: the timers due by now could not fire: %s\n", cli_clean(why));
+    if (opened)
+        engine_close(opened);
+}
+
+/* The event fits its type in the store's kept connectors (RUNTIME.md, "Event types"),
+   and comes from one of them when there are any. */
+static int trigger_fits(StoreArgs *a, Engine *engine, int64_t now, const char *source, const char *type,
+                        const json_t *data)
 {
     struct ConnFile *types;
     char why[800];
@@ -642,6 +695,7 @@ static int trigger_fits(Engine *engine, const char *source, const char *type, co
     if (status == CLI_OK && !cli_event_fits(types, source, type, data, why, sizeof why)) {
         fprintf(stderr, "huddle: trigger: %s\n", cli_clean(why));
         status = CLI_REFUSED;
+        trigger_refused_fire(a, engine, now);
     }
     conn_file_free(types);
     return status;
@@ -665,8 +719,10 @@ int cli_trigger(int argc, char **argv)
     if ((status = cli_max_body("trigger", a.max_body, &max_body)) != CLI_OK)
         return status;
     json_t *data = cli_read_stdin_json(max_body);
-    if (!data)
+    if (!data) {
+        trigger_refused_fire(&a, NULL, 0);
         return CLI_REFUSED;
+    }
     char *source = strndup(kind, (size_t)(dot - kind));
     Engine *engine = NULL;
     if (!source) {
@@ -679,7 +735,7 @@ int cli_trigger(int argc, char **argv)
     if (status == CLI_OK)
         status = store_args_now(&a, engine, &now);
     if (status == CLI_OK)
-        status = trigger_fits(engine, source, dot + 1, data);
+        status = trigger_fits(&a, engine, now, source, dot + 1, data);
     if (status == CLI_OK) {
         /* The id is the engine's to check (at most 256 bytes, refused over it, never cut). */
         char generated[64], why[512];
@@ -1429,7 +1485,7 @@ int cli_ack(int argc, char **argv)
 static int directory_check(const char *path, json_t *json)
 {
     json_t *problems = json_array();
-    Directory *dir = directory_parse(json, problems);
+    Directory *dir = directory_parse_file(json, problems);
     bool valid = dir != NULL;
     if (!valid) {
         fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", path);
@@ -1438,6 +1494,12 @@ static int directory_check(const char *path, json_t *json)
         json_array_foreach(problems, i, problem)
             cli_print_lines(stderr, json_string_value(problem));
     }
+    /* A person nobody can tell is no error (RUNTIME.md's pre-flight reports them, and
+       asks still give them seats), but the one loading the file hears of it. */
+    for (unsigned i = 0; dir && i < dir->person_count; i++)
+        if (!dir->people[i].email && !dir->people[i].notify)
+            fprintf(stderr, "huddle: warning: %s: people.%s has no way to be told: give an email or a notify "
+                    "operation\n", path, cli_clean(dir->people[i].id));
     directory_free(dir);
     json_decref(problems);
     return valid ? CLI_OK : CLI_REFUSED;
@@ -1474,7 +1536,7 @@ int cli_directory(int argc, char **argv)
     json_t *json = NULL;
     if (load) {
         json_error_t error;
-        json = json_load_file(a.positional[1], JSON_REJECT_DUPLICATES, &error);
+        json = json_file_load(a.positional[1], JSON_REJECT_DUPLICATES, &error);
         if (!json) {
             char problem[1024];
             fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, a.positional[1], &error));

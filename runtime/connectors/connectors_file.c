@@ -6,6 +6,7 @@
  * each is "connectors.NAME.field: what is wrong", naming fields, never their values.
  */
 #include "connectors_file.h"
+#include "json_file.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -502,7 +503,7 @@ ConnFile *conn_file_parse(json_t *json, json_t *problems)
 ConnFile *conn_file_load(const char *path, json_t *problems)
 {
     json_error_t error;
-    json_t *json = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     json_t *line;
     if (!json) {
         line = error.line > 0 ? json_sprintf("%s:%d:%d: %s", path, error.line, error.column, error.text)

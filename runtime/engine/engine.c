@@ -993,7 +993,7 @@ static int load_directory_work(Step *s, void *context)
 {
     DirectoryWork *w = context;
     json_t *problems = json_array();
-    Directory *dir = directory_parse(w->json, problems);
+    Directory *dir = directory_parse_file(w->json, problems);
     int rc = STORE_OK;
     if (!dir) {
         StrBuf text = STRBUF_INIT;

@@ -83,7 +83,11 @@ static const Calendar *step_calendar(Step *s, const Program *program)
 int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration, int64_t *out_ms)
 {
     if (duration.type == VAL_DURATION) {
-        *out_ms = from_ms + duration.as.ms;
+        /* One past every time a timer can have (a duration computed from event data can
+           be as long as 292 million years): the timer then refuses it by name, "past the
+           year 9999", rather than the sum overflowing. */
+        if (__builtin_add_overflow(from_ms, duration.as.ms, out_ms))
+            *out_ms = duration.as.ms > 0 ? INT64_MAX : INT64_MIN;
         return STORE_OK;
     }
     const Calendar *calendar = step_calendar(s, program);

@@ -71,6 +71,36 @@ int door_check_event(Step *s, const char *source, const char *type, const char *
     return STORE_OK;
 }
 
+int door_check_directory_event(Step *s, const char *type, const json_t *data)
+{
+    static const char *const AWAY[] = {"person", "from", "to", "delegate"};
+    bool back = strcmp(type, "back") == 0;
+    unsigned count = back ? 1 : 4;
+    if (!json_is_object(data))
+        return step_fail(s, ENGINE_REFUSED, "a directory.%s event's data is an object with \"person\"%s", type,
+                         back ? "" : " and optional \"from\", \"to\" and \"delegate\"");
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)data, key, value) {
+        bool known = false;
+        for (unsigned i = 0; i < count && !known; i++)
+            known = strcmp(key, AWAY[i]) == 0;
+        const char *hint = known ? NULL : text_closest(key, AWAY, count);
+        if (!known && hint)
+            return step_fail(s, ENGINE_REFUSED, "a directory.%s event has no field \"%.64s\" (did you mean \"%s\"?)",
+                             type, key, hint);
+        if (!known)
+            return step_fail(s, ENGINE_REFUSED, "a directory.%s event has no field \"%.64s\" (it has %s)", type, key,
+                             back ? "\"person\"" : "\"person\", \"from\", \"to\" and \"delegate\"");
+        if (!json_is_string(value) && !(json_is_null(value) && strcmp(key, "person") != 0))
+            return step_fail(s, ENGINE_REFUSED, "a directory.%s event's \"%s\" is %s: text is expected", type, key,
+                             json_is_null(value) ? "null" : json_is_number(value) ? "a number" : "not text");
+    }
+    if (!json_is_string(json_object_get(data, "person")))
+        return step_fail(s, ENGINE_REFUSED, "a directory.%s event needs \"person\" in its data", type);
+    return STORE_OK;
+}
+
 int door_check_person_id(Step *s, const char *role, const char *id)
 {
     char buf[96];

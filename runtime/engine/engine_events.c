@@ -670,8 +670,9 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     bool directory = strcmp(source, "directory") == 0;
     if (directory && strcmp(type, "away") != 0 && strcmp(type, "back") != 0)
         return step_fail(s, ENGINE_REFUSED, "the directory source has two event types: directory.away and directory.back");
-    if (directory && !json_is_string(json_object_get(data, "person")))
-        return step_fail(s, ENGINE_REFUSED, "a directory.%s event needs \"person\" in its data", type);
+    checked = directory ? door_check_directory_event(s, type, data) : STORE_OK;
+    if (checked != STORE_OK)
+        return checked;
     if (value_json_depth(data, VALUE_JSON_MAX_DEPTH) > VALUE_JSON_MAX_DEPTH)
         return step_fail(s, ENGINE_REFUSED, "the event's data nests deeper than %d,%03d levels of arrays and objects",
                          VALUE_JSON_MAX_DEPTH / 1000, VALUE_JSON_MAX_DEPTH % 1000);

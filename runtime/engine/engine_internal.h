@@ -702,10 +702,15 @@ VmInput step_input(Step *s, Instance *in, VmInputKind kind, Value value);
 /* The instance stalls at its suspension (an ask or wait that could not be set up): a
    `stalled` record whose error is "FILE:LINE: message", as the VM's own errors are. */
 void step_stall_here(Step *s, Instance *in, const char *message);
-/* Whether a timer due at `due` may be set: only after the step's engine time, and not
-   on a stalled instance. A due at or before it stalls the instance with the reason
-   (so nothing can fire in a loop under the write lock); false then. */
-bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind);
+/* step_stall_here naming the line of the ask's clause that made the failing time: the
+   deadline's `within`, level N's `after` ("level", N), `remind every` ("reminder"); any
+   other kind, or a suspension that is no ask, names the suspension's line. */
+void step_stall_at_clause(Step *s, Instance *in, const char *kind, int64_t level, const char *message);
+/* Whether a timer of `kind` (and `level`, < 0: none) due at `due` may be set: only after
+   the step's engine time, and not on a stalled instance. A due at or before it stalls
+   the instance with the reason (so nothing can fire in a loop under the write lock),
+   naming the clause that made it (step_stall_at_clause); false then. */
+bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind, int64_t level);
 /* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
    timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);
@@ -847,6 +852,11 @@ int step_cover_absences(Step *s, const AwayNews *news);
    nests at most 1,000 deep. */
 int door_check_event(Step *s, const char *source, const char *type, const char *id,
                      const json_t *data);
+/* A directory.away or directory.back event's data: an object with "person" (text) and,
+   for away, optional "from", "to" and "delegate" (text; null is the same as leaving
+   one out); any other field, or one of another type, is refused by name (with the
+   closest field for a misspelling), never read as absent. */
+int door_check_directory_event(Step *s, const char *type, const json_t *data);
 /* `id` is a well-formed person id (`role` names it in the sentence: "by", "to"). */
 int door_check_person_id(Step *s, const char *role, const char *id);
 /* The same, and a person the directory knows when the store has a directory. */

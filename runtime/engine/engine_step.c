@@ -26,18 +26,32 @@ static bool instance_stalled(const Instance *in)
    with the reason instead, and is not set. */
 void step_stall_here(Step *s, Instance *in, const char *message)
 {
-    /* Where: FILE:LINE of the suspending ask or wait, as the VM's own errors say it. */
+    step_stall_at_clause(s, in, NULL, -1, message);
+}
+
+void step_stall_at_clause(Step *s, Instance *in, const char *kind, int64_t level, const char *message)
+{
+    /* Where: FILE:LINE of the suspending ask or wait (or of the ask's clause), as the
+       VM's own errors say it. */
     char where[300] = "";
     const Bytecode *bc = in->program ? &in->program->bc : NULL;
-    if (bc && bc->source_name && in->frame)
-        snprintf(where, sizeof where, "%s:%u: ", bc->source_name, bc_line_of(bc, in->frame->pc));
+    if (bc && bc->source_name && in->frame) {
+        uint32_t pc = in->frame->pc;
+        if (kind && strcmp(kind, "deadline") == 0)
+            pc = bc_ask_clause_pc(bc, pc, BC_CLAUSE_WITHIN, 0);
+        else if (kind && strcmp(kind, "level") == 0 && level >= 1 && level <= UINT32_MAX)
+            pc = bc_ask_clause_pc(bc, pc, BC_CLAUSE_AFTER, (uint32_t)level);
+        else if (kind && strcmp(kind, "reminder") == 0)
+            pc = bc_ask_clause_pc(bc, pc, BC_CLAUSE_REMIND, 0);
+        snprintf(where, sizeof where, "%s:%u: ", bc->source_name, bc_line_of(bc, pc));
+    }
     char text[900];
     snprintf(text, sizeof text, "%s%s", where, message);
     record_text(record_begin(s, in, "stalled"), "error", text);
     in->record.status = INSTANCE_STALLED;
 }
 
-static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind, bool too_late)
+static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind, int64_t level, bool too_late)
 {
     char at[40], now[40];
     time_text(due, at);
@@ -52,17 +66,17 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind, b
                  "the %s timer would be due at %s, but a timer must be due after the engine time "
                  "that sets it (%s): its duration must be positive; no timer is set",
                  kind, at, now);
-    step_stall_here(s, in, message);
+    step_stall_at_clause(s, in, kind, level, message);
 }
 
-bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind)
+bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind, int64_t level)
 {
     if (instance_stalled(in))
         return false;
     bool too_late = due >= 253402300800000LL;   /* 10000-01-01T00:00:00Z */
     if (due > s->now && !too_late)
         return true;
-    timer_refuse(s, in, due, kind, too_late);
+    timer_refuse(s, in, due, kind, level, too_late);
     return false;
 }
 
@@ -110,7 +124,7 @@ bool timer_is_set(const Instance *in, int64_t due, int priority)
 
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level)
 {
-    if (!timer_due_ok(s, in, due, kind))
+    if (!timer_due_ok(s, in, due, kind, level))
         return STORE_OK;
     uint64_t seq;
     int rc = engine_counter_next(s, "next_timer", &seq);

@@ -462,10 +462,10 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
     const Value *within = parts.within;
     int64_t deadline = 0;
     if (!within || step_business_add(s, in->program, s->now, *within, &deadline) != STORE_OK) {
-        step_stall_here(s, in, within ? s->why : "the ask has no deadline");
+        step_stall_at_clause(s, in, "deadline", -1, within ? s->why : "the ask has no deadline");
         return STORE_OK;
     }
-    if (!timer_due_ok(s, in, deadline, "deadline"))   /* stalled, before any seat is given */
+    if (!timer_due_ok(s, in, deadline, "deadline", -1))   /* stalled, before any seat is given */
         return STORE_OK;
     TaskRecord task = {0};
     if (task_record_set_text(&task, TASK_ID, id) != 0 || task_fill(s, in, &task, &parts, deadline, &rc) != 0) {

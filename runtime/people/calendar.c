@@ -429,7 +429,12 @@ int calendar_add(const Calendar *c, int64_t start_ms, int64_t count, BusinessUni
     else
         rc = add_working(c, start_ms, count * UNIT_MS[unit], end_ms);
     if (rc < 0) {
-        snprintf(why, why_len, "calendar %s has no working time to count %lld business %s within ten years",
+        bool hours = false;   /* a week with no working time never reaches an end */
+        for (int d = 0; d < 7; d++)
+            hours |= c->week[d].count > 0;
+        snprintf(why, why_len, hours ? "calendar %s cannot count %lld business %s within ten years, the furthest a "
+                                       "business duration may reach: the count is too large for its working time"
+                                     : "calendar %s has no working time to count %lld business %s within ten years",
                  c->name, (long long)count, unit == BUSINESS_DAYS ? "days" : unit == BUSINESS_HOURS ? "hours" : "minutes");
         return -1;
     }

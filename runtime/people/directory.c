@@ -218,6 +218,8 @@ static void parse_people(Directory *dir, json_t *problems)
     }
 }
 
+#define ONCALL_SHIFT_MAX_SECONDS (3650LL * 86400)
+
 static void parse_teams(Directory *dir, json_t *problems)
 {
     json_t *teams = json_object_get(dir->json, "teams");
@@ -245,9 +247,12 @@ static void parse_teams(Directory *dir, json_t *problems)
         const char *start = json_string_value(json_object_get(oncall, "start"));
         int64_t shift_seconds = 0;
         snprintf(at, sizeof at, "%s.oncall.shift", path);
-        if (!shift || !civil_parse_elapsed(shift, &shift_seconds) || shift_seconds == 0 ||
-            shift_seconds > INT64_MAX / 1000)
+        if (!shift || !civil_parse_elapsed(shift, &shift_seconds) || shift_seconds <= 0)
             problem(problems, at, "not a duration such as 1w or 12h");
+        else if (shift_seconds > ONCALL_SHIFT_MAX_SECONDS)   /* the next shift's time stays in reach */
+            problem(problems, at, "a shift is at most 3650d (ten years)");
+        else if (shift_seconds < 60)   /* each shift change of an open seat is a step of its own */
+            problem(problems, at, "a shift is at least 1m, as a reminder's interval is");
         else
             t->shift_ms = shift_seconds * 1000;
         snprintf(at, sizeof at, "%s.oncall.start", path);
@@ -276,10 +281,6 @@ static void check_references(Directory *dir, json_t *problems)
                 snprintf(at, sizeof at, "people.%s.away[%u].delegate", p->id, k);
                 problem(problems, at, "no such person");
             }
-        if (!p->email && !p->notify) {
-            snprintf(at, sizeof at, "people.%s", p->id);
-            problem(problems, at, "no way to be told: give an email or a notify operation");
-        }
     }
     for (unsigned i = 0; i < dir->team_count; i++) {
         DirTeam *t = &dir->teams[i];

@@ -54,6 +54,10 @@ typedef struct Directory {
    "JSON.PATH: what is wrong" and NULL is returned when there is any. Takes a reference
    to `json`. */
 Directory *directory_parse(json_t *json, json_t *problems);
+/* directory_parse for a directory file being loaded (directory load, check --directory,
+   run --directory): also refuses a field no part of a directory has, by its path and
+   with the closest known one (directory_fields.c). */
+Directory *directory_parse_file(json_t *json, json_t *problems);
 void directory_free(Directory *dir);
 
 const DirPerson *dir_person(const Directory *dir, const char *id);

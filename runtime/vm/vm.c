@@ -176,8 +176,10 @@ static bool vm_check_remind(Vm *vm, Value remind)
     return false;
 }
 
-/* Pops an ask's parameters (see compile_stmt.c for their order) into a description. */
-static bool vm_suspend_ask(Vm *vm, uint32_t index)
+/* Pops an ask's parameters (see compile_stmt.c for their order) into a description.
+   When a clause fails its check, *failed is that clause (and *level the level of an
+   escalation's after), for the line the error names (bc_ask_clause_pc). */
+static bool vm_suspend_ask(Vm *vm, uint32_t index, BcClause *failed, uint32_t *level)
 {
     const BcAsk *ask = &vm->bc->asks[index];
     uint32_t labels = 0;
@@ -202,20 +204,26 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index)
     Value within = p[at++];
     Value ladder = value_list_new(ask->escalation_count);
     bool ok = vm_check_duration(vm, within, "within", false);
+    *failed = BC_CLAUSE_WITHIN;
     for (uint32_t i = 0; i < ask->escalation_count; i++) {
-        Value level = value_map_new(2);
-        vm_map_add(level, VM_KEY_who, p[at++]);
+        Value level_map = value_map_new(2);
+        vm_map_add(level_map, VM_KEY_who, p[at++]);
         Value after = p[at++];
-        ok = ok && vm_check_duration(vm, after, "escalate ... after", false);
-        vm_map_add(level, VM_KEY_after, after);
-        value_list_push(ladder, level);
+        if (ok && !(ok = vm_check_duration(vm, after, "escalate ... after", false))) {
+            *failed = BC_CLAUSE_AFTER;
+            *level = i + 1;
+        }
+        vm_map_add(level_map, VM_KEY_after, after);
+        value_list_push(ladder, level_map);
     }
     Value remind = ask->has_remind ? p[at++] : VALUE_NULL;
     Value show = ask->has_show ? p[at++] : VALUE_NULL;
-    ok = ok && vm_check_remind(vm, remind);
+    if (ok && !(ok = vm_check_remind(vm, remind)))
+        *failed = BC_CLAUSE_REMIND;
     if (ok && show.type != VAL_NULL && show.type != VAL_MAP) {
         snprintf(vm->why, sizeof vm->why, "show needs a map, not %s", value_type_name(show.type));
         ok = false;
+        *failed = BC_CLAUSE_SHOW;
     }
     vm->sp -= n;
     Value d = value_map_new(13);
@@ -694,8 +702,12 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             return RUN_SUSPEND;
         case OP_ASK:
             vm->frame->pc = pc;
-            if (!vm_suspend_ask(vm, operand))
+            BcClause failed;
+            uint32_t level = 0;
+            if (!vm_suspend_ask(vm, operand, &failed, &level)) {
+                pc = bc_ask_clause_pc(bc, pc, failed, level);   /* the error names the clause's line */
                 goto error;
+            }
             return RUN_SUSPEND;
         case OP_WAIT:
             vm->frame->pc = pc;

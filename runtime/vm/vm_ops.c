@@ -182,7 +182,8 @@ static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *h
     if (!ok && type == VAL_TIME)
         return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
     if (!ok)
-        return fail(why, "duration overflow: the result is too long to count%s%s", "", "");
+        return fail(why, "duration overflow: the result is longer than a duration can be "
+                    "(about 292 million years)%s%s", "", "");
     if (type == VAL_TIME && (r < TIME_FIRST_MS || r >= TIME_END_MS))
         return fail(why, "the time is outside the years 0000 to 9999, which RFC 3339 writes%s%s", "", "");
     *out = type == VAL_TIME ? value_time(r) : value_duration(r);
@@ -218,6 +219,8 @@ bool vm_op_negate(Value a, Value *out, char *why)
         return *out = value_duration(-a.as.ms), true;
     if (a.type == VAL_INT)
         return fail(why, "integer overflow: -(%s%s) does not fit in 64 bits", "-9223372036854775808", "");
+    if (a.type == VAL_DURATION)
+        return fail(why, "duration overflow: the negative of the shortest duration does not fit%s%s", "", "");
     return fail(why, "can't negate %s%s", value_type_name(a.type), "");
 }
 

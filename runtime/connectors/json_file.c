@@ -1,0 +1,27 @@
+/*
+ * json_file.c - a JSON file, with a UTF-8 byte order mark skipped (see json_file.h).
+ */
+#include "json_file.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+
+json_t *json_file_load(const char *path, size_t flags, json_error_t *error)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return json_load_file(path, flags, error);   /* says why, as it always has */
+    unsigned char head[TEXT_BOM_LEN];
+    size_t got = fread(head, 1, sizeof head, file);
+    if (text_bom_length((const char *)head, got) == 0) {
+        fclose(file);
+        return json_load_file(path, flags, error);
+    }
+    json_t *json = json_loadf(file, flags, error);
+    fclose(file);
+    if (!json)
+        snprintf(error->source, sizeof error->source, "%s", path);
+    return json;
+}

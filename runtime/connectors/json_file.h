@@ -1,0 +1,15 @@
+/*
+ * json_file.h - reading a JSON file a person or another program wrote (a connectors,
+ * directory or tokens file): jansson's json_load_file, except that a UTF-8 byte order
+ * mark at the start (EF BB BF, which some editors and Windows tools write) is skipped
+ * rather than refused as "'[' or '{' expected". Errors are jansson's, as json_load_file
+ * gives them (a file that cannot be opened: "unable to open PATH: why").
+ */
+#ifndef HUDDLE_JSON_FILE_H
+#define HUDDLE_JSON_FILE_H
+
+#include <jansson.h>
+
+json_t *json_file_load(const char *path, size_t flags, json_error_t *error);
+
+#endif
