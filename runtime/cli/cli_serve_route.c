@@ -123,78 +123,91 @@ static int route_decode(const char *p, const char *end, char *out, size_t cap)
     return 0;
 }
 
+/* One parameter of a raw query: its name (name_len bytes), its value (NULL without '=')
+   up to `end`, where the next parameter's '&' or the query's end is. */
+typedef struct QueryPart {
+    const char *name, *value, *end;
+    size_t name_len;
+} QueryPart;
+
+/* Reads the parameter at *at into *part and moves *at past it; false at the query's end. */
+static bool query_next(const char **at, QueryPart *part)
+{
+    const char *p = *at;
+    if (!*p)
+        return false;
+    const char *amp = strchr(p, '&');
+    part->name = p;
+    part->end = amp ? amp : p + strlen(p);
+    const char *eq = memchr(p, '=', (size_t)(part->end - p));
+    part->value = eq ? eq + 1 : NULL;
+    part->name_len = (size_t)((eq ? eq : part->end) - p);
+    *at = amp ? amp + 1 : part->end;
+    return true;
+}
+
+static bool query_part_is(const QueryPart *part, const char *name, size_t len)
+{
+    return part->name_len == len && strncmp(part->name, name, len) == 0;
+}
+
+/* A parameter's name for a refusal, decoded, at most 64 bytes ("?" when it does not decode). */
+static void query_part_name(const QueryPart *part, char name[65])
+{
+    if (route_decode(part->name, part->name + (part->name_len > 64 ? 64 : part->name_len), name, 65) != 0)
+        strcpy(name, "?");
+}
+
 int serve_query_get(const char *query, const char *name, char *out, size_t cap)
 {
-    size_t nlen = strlen(name);
-    const char *p = query ? query : "";
-    while (*p) {
-        const char *amp = strchr(p, '&');
-        const char *end = amp ? amp : p + strlen(p);
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        const char *key_end = eq ? eq : end;
-        if ((size_t)(key_end - p) == nlen && strncmp(p, name, nlen) == 0)
-            return route_decode(eq ? eq + 1 : end, end, out, cap) == 0 ? 1 : -1;
-        p = amp ? amp + 1 : end;
-    }
+    const char *at = query ? query : "";
+    QueryPart part;
+    while (query_next(&at, &part))
+        if (query_part_is(&part, name, strlen(name)))
+            return route_decode(part.value ? part.value : part.end, part.end, out, cap) == 0 ? 1 : -1;
     return 0;
 }
 
 bool serve_query_only(const char *query, const char *const *allowed, char bad[65])
 {
-    const char *p = query ? query : "";
-    while (*p) {
-        const char *amp = strchr(p, '&');
-        const char *end = amp ? amp : p + strlen(p);
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        size_t klen = (size_t)((eq ? eq : end) - p);
-        bool known = klen == 0;
+    const char *at = query ? query : "";
+    QueryPart part;
+    while (query_next(&at, &part)) {
+        bool known = part.name_len == 0;
         for (size_t i = 0; allowed[i] && !known; i++)
-            known = strlen(allowed[i]) == klen && strncmp(p, allowed[i], klen) == 0;
+            known = query_part_is(&part, allowed[i], strlen(allowed[i]));
         if (!known) {
-            if (route_decode(p, p + (klen > 64 ? 64 : klen), bad, 65) != 0)
-                strcpy(bad, "?");
+            query_part_name(&part, bad);
             return false;
         }
-        p = amp ? amp + 1 : end;
     }
     return true;
 }
 
-/* Whether a parameter named by the len bytes at `name` comes again in the raw query
-   from `rest` (at a '&' or the end) on. */
-static bool query_named_again(const char *rest, const char *name, size_t len)
+/* Whether a parameter named as `part` comes again in the raw query from `at` on. */
+static bool query_named_again(const char *at, const QueryPart *part)
 {
-    while (*rest) {
-        const char *p = rest + 1;
-        const char *amp = strchr(p, '&');
-        const char *end = amp ? amp : p + strlen(p);
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        if ((size_t)((eq ? eq : end) - p) == len && strncmp(p, name, len) == 0)
+    QueryPart later;
+    while (query_next(&at, &later))
+        if (query_part_is(&later, part->name, part->name_len))
             return true;
-        rest = end;
-    }
     return false;
 }
 
 int serve_query_once_each(const char *query, char name[65])
 {
-    const char *p = query ? query : "";
-    while (*p) {
-        const char *amp = strchr(p, '&');
-        const char *end = amp ? amp : p + strlen(p);
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        size_t klen = (size_t)((eq ? eq : end) - p);
+    const char *at = query ? query : "";
+    QueryPart part;
+    while (query_next(&at, &part)) {
         int problem = SERVE_QUERY_FINE;   /* also for an empty name: "a=1&&b=2" */
-        if (klen > 0 && (!eq || eq + 1 == end))
+        if (part.name_len > 0 && (!part.value || part.value == part.end))
             problem = SERVE_QUERY_EMPTY;
-        else if (klen > 0 && query_named_again(end, p, klen))
+        else if (part.name_len > 0 && query_named_again(at, &part))
             problem = SERVE_QUERY_TWICE;
         if (problem != SERVE_QUERY_FINE) {
-            if (route_decode(p, p + (klen > 64 ? 64 : klen), name, 65) != 0)
-                strcpy(name, "?");
+            query_part_name(&part, name);
             return problem;
         }
-        p = amp ? amp + 1 : end;
     }
     return SERVE_QUERY_FINE;
 }
