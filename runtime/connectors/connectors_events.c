@@ -212,14 +212,19 @@ int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, cha
     if (problem)
         return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s %s", problem);
     const json_t *type = conn_json_pointer(body, typep);
+    if (!type)
+        return conn_refuse(why, why_len, field, field_len, typep, "the body has no event type at %s%s", "");
     if (!json_is_string(type))
         return conn_refuse(why, why_len, field, field_len, typep, "the event type at %s is %s, not a string",
-                           type ? conn_type_name(type) : "missing");
+                           conn_type_name(type));
     problem = text_id_problem(json_string_value(type), false, buf);
     if (problem)
         return conn_refuse(why, why_len, field, field_len, typep, "the event type at %s %s", problem);
     const json_t *time = conn_json_pointer(body, timep);
-    if (time && !json_is_null(time) && !(json_is_string(time) && conn_is_time(json_string_value(time))))
+    if (json_is_string(time) && !conn_is_time(json_string_value(time)))
+        return conn_refuse(why, why_len, field, field_len, timep,
+                           "the event time at %s is not an RFC 3339 time such as 2026-06-15T08:10:00Z%s", "");
+    if (time && !json_is_null(time) && !json_is_string(time))
         return conn_refuse(why, why_len, field, field_len, timep,
                            "the event time at %s is %s, not an RFC 3339 time (2026-06-15T08:10:00Z)",
                            conn_type_name(time));

@@ -323,6 +323,11 @@ static void test_webhook_map(void **state)
     assert_int_equal(map(c, "{\"meta\": {\"id\": \"e1\"}, \"kind\": \"spike\", \"at\": \"2026-02-30T00:00:00Z\"}",
                          &ev, why, field), -1);
     assert_string_equal(field, "/at");
+    assert_non_null(strstr(why, "is not an RFC 3339 time such as"));
+    assert_null(strstr(why, "is a string"));
+    assert_int_equal(map(c, "{\"meta\": {\"id\": \"e1\"}}", &ev, why, field), -1);
+    assert_string_equal(field, "/kind");
+    assert_string_equal(why, "the body has no event type at /kind");
     conn_file_free(file);
 }
 
