@@ -264,6 +264,13 @@ bool cli_record_words(const json_t *r, const char *kind)
             printf("%s: ", field(r, "task"));
         printf("could not resolve %s ", field(r, "who"));
         json_words(json_object_get(r, "id"));
+        if (json_object_get(r, "scope")) {   /* role(NAME, SCOPE) */
+            printf(" for ");
+            json_words(json_object_get(r, "scope"));
+        } else if (json_object_get(r, "key")) {   /* owner(KIND, KEY) */
+            printf(" for ");
+            json_words(json_object_get(r, "key"));
+        }
         printf(" (%s)", field(r, "why"));
     } else if (strcmp(kind, "skipped") == 0) {
         printf("%s level %lld skipped: %s", field(r, "task"), (long long)json_integer_value(json_object_get(r, "level")),

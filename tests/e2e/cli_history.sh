@@ -5,7 +5,7 @@
 # 3339 with Z or an offset. On a real store with --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-plan 20
+plan 23
 for cal in alpha beta; do
   { echo "playbook $cal"; echo; [ "$cal" = alpha ] && echo 'calendar "office"' && echo
     cat <<'PLAY'
@@ -86,3 +86,19 @@ has "a reminder" "2026-06-15 06:30 +00:00  t1: reminded anna"
 has "a manager there is not" "2026-06-15 07:00 +00:00  could not resolve manager \"anna\" (no manager)"
 has "a level with nobody to add" "2026-06-15 07:00 +00:00  t1 level 1 skipped: nobody to add to an open seat"
 if grep -q '{' "$tmp/out"; then no "no record is left as JSON"; else ok "no record is left as JSON"; fi
+
+# An owner or role nobody holds names its key or scope too: "owner "product"" alone
+# does not say which product had nobody (the record's `key` / `scope`).
+cat > "$tmp/delta.play" <<'PLAY'
+playbook delta
+on shop.alert as a
+state decide {
+  ask owner("product", a.product), role("director", a.market) "Look?" choices ok within 1h
+  { ok -> done "fine" timeout -> done "late" }
+}
+PLAY
+printf '{"people": {"anna": {"email": "a@x"}}, "owners": {"product": {"N9": "anna"}}, "roles": {"director": {"EU": "anna"}}}\n' > "$tmp/owners.json"
+printf '{"at": "2026-06-15T06:00:00Z", "event": {"source": "shop", "type": "alert", "id": "e1", "data": {"product": "Lumia", "market": "US"}}}\n' > "$tmp/delta.jsonl"
+expect "a run with an owner and a role nobody holds" 0 "$h" run "$tmp/delta.play" --events "$tmp/delta.jsonl" --directory "$tmp/owners.json"
+has "the owner names its key" "could not resolve owner \"product\" for \"Lumia\" (nobody holds it)"
+has "the role names its scope" "could not resolve role \"director\" for \"US\" (nobody holds it)"
