@@ -118,3 +118,13 @@ int door_check_person(Step *s, const char *role, const char *id)
         rc = step_fail(s, ENGINE_REFUSED, "%s: no person '%s' in the directory", role, id);
     return rc;
 }
+
+int door_check_holder(Step *s, const char *by, const char *task)
+{
+    const Directory *dir = step_directory(s);
+    if (dir && !dir_person(dir, by))
+        return step_fail(s, ENGINE_REFUSED,
+                         "by: %s holds a seat on %s but is no longer in the directory; an operator may hand it on "
+                         "(huddle reassign %s --from %s --to PERSON)", by, task, task, by);
+    return STORE_OK;
+}

@@ -861,6 +861,9 @@ int door_check_directory_event(Step *s, const char *type, const json_t *data);
 int door_check_person_id(Step *s, const char *role, const char *id);
 /* The same, and a person the directory knows when the store has a directory. */
 int door_check_person(Step *s, const char *role, const char *id);
+/* `by`, who holds a seat on `task`, is still in the store's directory (when it has one):
+   else refused with the way out, `huddle reassign TASK --from BY`. */
+int door_check_holder(Step *s, const char *by, const char *task);
 
 /* engine_events.c */
 /* Raises the counter that step_playbooks' cache is keyed by (deploy, undeploy). */

@@ -844,7 +844,7 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     if (rc == STORE_OK)
         rc = task_check_answer(s, &task, id, by, choice, comment, &seat);
     if (rc == STORE_OK)
-        rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
+        rc = door_check_holder(s, by, id);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK)
         rc = task_instance_load(s, &task, &in);
@@ -1275,7 +1275,7 @@ int task_ack(Step *s, const char *id, const char *by)
     else if (!holds)
         rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
     else
-        rc = door_check_person(s, "by", by);   /* a holder the directory has since lost */
+        rc = door_check_holder(s, by, id);   /* a holder the directory has since lost */
     Instance in = {0};
     if (rc == STORE_OK && json_array_size(seats) > 0)
         rc = task_instance_load(s, &task, &in);

@@ -1,0 +1,47 @@
+#!/bin/sh
+# tests/e2e/audit4_runtime.sh - the fourth contract audit of RUNTIME.md's concrete claims
+# (2026-12-06, helper aud4r): each check here failed on the binary before its fix (a few
+# are the sanity checks beside them). A holder the directory has since lost is refused
+# with the way out (huddle reassign). On real stores with --now. TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+db=$tmp/store
+
+cat > "$tmp/p.play" <<'PLAY'
+playbook p
+
+on src.alert as a
+
+state start {
+  ask person("anna") "Go?" choices yes, no within 1h
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late" }
+}
+PLAY
+cat > "$tmp/people.json" <<'JSON'
+{"people": {"anna": {"email": "anna@x", "manager": "craig"}, "craig": {"email": "craig@x"},
+            "mei": {"email": "mei@x"}}}
+JSON
+cat > "$tmp/fewer.json" <<'JSON'
+{"people": {"craig": {"email": "craig@x"}, "mei": {"email": "mei@x"}}}
+JSON
+
+# RUNTIME.md "The directory": a load keeps open seats' holders; LANGUAGE.md "Answers": a
+# person who holds no open seat is refused. A holder the new directory lacks still holds
+# the seat but may not answer (docs/runtime.md): the refusal said only "no person 'anna'
+# in the directory", as if anna had no business with the task.
+"$h" directory load "$tmp/people.json" --db "$db" $(now 08:00) > /dev/null
+"$h" deploy "$tmp/p.play" --db "$db" $(now 08:00) > /dev/null
+echo '{}' | "$h" trigger src.alert --id e1 --db "$db" $(now 08:01) > /dev/null
+expect "a directory without anna loads" 0 "$h" directory load "$tmp/fewer.json" --db "$db" $(now 08:02)
+expect "anna still holds the seat" 0 "$h" tasks --db "$db" --json
+json "  (tasks shows her)" "j[0]['seats'][0]['holders'] == ['anna']"
+expect "her answer is refused" 1 "$h" answer t1 yes --by anna --db "$db" $(now 08:03)
+has "  saying she holds the seat and the way out" "answer: by: anna holds a seat on t1 but is no longer in the directory; an operator may hand it on (huddle reassign t1 --from anna --to PERSON)"
+expect "her ack too" 1 "$h" ack t1 --by anna --db "$db" $(now 08:03)
+has "  the same sentence" "ack: by: anna holds a seat on t1 but is no longer in the directory"
+expect "someone the directory lacks who holds nothing is refused as before" 1 "$h" answer t1 yes --by zed --db "$db" $(now 08:03)
+hasnt "  (no seat to hand on)" "reassign"
+expect "the way out works" 0 "$h" reassign t1 --from anna --to mei --by craig --db "$db" $(now 08:04)
+expect "  and mei answers" 0 "$h" answer t1 yes --by mei --db "$db" $(now 08:05)
+
+plan
