@@ -187,7 +187,10 @@ static void run_print_record(void *context, const json_t *r)
     } else if (strcmp(kind, "resolved") == 0) {
         printf("  %s decided: %s", str(r, "task"), str(r, "choice"));
     } else if (strcmp(kind, "timer") == 0) {
-        printf("  timer: %s at ", str(r, "what"));
+        printf("  timer: %s", str(r, "what"));
+        if (json_is_integer(json_object_get(r, "level")))   /* the contract's "level N" */
+            printf(" %lld", (long long)json_integer_value(json_object_get(r, "level")));
+        printf(" at ");
         run_print_local(view, str(r, "due"));
     } else if (strcmp(kind, "called") == 0 || strcmp(kind, "sent") == 0) {
         printf("  %s %s.%s(", strcmp(kind, "called") == 0 ? "call" : "send", str(r, "connector"), str(r, "operation"));
