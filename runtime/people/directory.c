@@ -446,10 +446,24 @@ bool dir_set_add(json_t *set, const char *id)
 }
 
 /* The people a resolution finds: in order, and as a set, so each is added once in
-   O(1) however big a team is. */
+   O(1) however big a team is; and the substitutions noted (from, to), so chains that
+   meet (a team whose away members' delegates are away too) note a step once. */
 typedef struct Found {
-    json_t *people, *seen;
+    json_t *people, *seen, *substituted;
 } Found;
+
+/* Notes the substitution `from` -> `to` unless this resolution already did. */
+static void note_delegated(json_t *notes, Found *found, const char *from, const char *to)
+{
+    size_t size = strlen(from) + strlen(to) + 2;
+    char *key = malloc(size);
+    if (key)   /* out of memory: the note is written, at worst twice */
+        snprintf(key, size, "%s%c%s", from, '\x1f', to);
+    bool news = !key || dir_set_add(found->substituted, key);
+    free(key);
+    if (news)
+        note(notes, json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", from, "to", to, "why", "away"));
+}
 
 /* Adds `id`, or its substitute when away, to the people found (once). */
 static void add_person(const Directory *dir, const char *id, int64_t at, Found *found, json_t *notes)
@@ -471,8 +485,7 @@ static void add_person(const Directory *dir, const char *id, int64_t at, Found *
             note_unresolved_person(notes, "person", id, "away, with nobody to stand in");
             return;
         }
-        note(notes, json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", current, "to", next,
-                              "why", "away"));
+        note_delegated(notes, found, current, next);
         current = next;
         p = dir_person(dir, current);
     }
@@ -538,9 +551,10 @@ static void resolve_into(const Directory *dir, const json_t *who, int64_t at, co
 json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
                     json_t *notes)
 {
-    Found found = {json_array(), json_object()};
+    Found found = {json_array(), json_object(), json_object()};
     resolve_into(dir, who, at, previous, &found, notes);
     json_decref(found.seen);
+    json_decref(found.substituted);
     return found.people;
 }
 
