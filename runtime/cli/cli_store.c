@@ -579,7 +579,15 @@ static json_t *cli_read_stdin_json(size_t max)
         return NULL;
     }
     char error[256];
-    size_t bom = text_bom_length(text, len);
+    size_t bom = text_bom_length(text, len), blank = bom;
+    while (blank < len && strchr(" \t\r\n", text[blank]))
+        blank++;
+    if (blank == len) {   /* jansson would say "'[' or '{' expected near end of file" */
+        free(text);
+        fprintf(stderr, "huddle: no event data on standard input: give the event's data as JSON, "
+                "such as {} for none (echo '{}' | huddle trigger ...)\n");
+        return NULL;
+    }
     json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
     free(text);
     if (!data)

@@ -44,4 +44,13 @@ hasnt "  (no seat to hand on)" "reassign"
 expect "the way out works" 0 "$h" reassign t1 --from anna --to mei --by craig --db "$db" $(now 08:04)
 expect "  and mei answers" 0 "$h" answer t1 yes --by mei --db "$db" $(now 08:05)
 
+# The exit codes table: 1, the input was refused; with the sentence a person can act on.
+# No data at all on standard input said jansson's "'[' or '{' expected near end of file".
+expect "trigger with nothing on standard input is refused" 1 sh -c "'$h' trigger src.alert --id e9 --db '$db' $(now 08:06) < /dev/null"
+has "  saying what to give" "no event data on standard input: give the event's data as JSON, such as {} for none"
+expect "blank lines are nothing too" 1 sh -c "printf '\\n  \\n' | '$h' trigger src.alert --id e9 --db '$db' $(now 08:06)"
+has "  the same sentence" "no event data on standard input"
+expect "  and nothing was accepted: e9 is new" 0 sh -c "echo '{}' | '$h' trigger src.alert --id e9 --db '$db' $(now 08:07)"
+hasnt "  (not a duplicate)" "duplicate"
+
 plan
