@@ -497,10 +497,12 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 const char *cli_json_file_problem(char *out, size_t len, const char *path, const struct json_error_t *error)
 {
     const char *reason = strstr(error->text, "unable to open ") == error->text ? strrchr(error->text, ':') : NULL;
-    if (error->line > 0 || !reason)
-        snprintf(out, len, "%s:%d:%d: %s", path, error->line, error->column, cli_clean(error->text));
-    else
+    if (reason && error->line <= 0)
         snprintf(out, len, "%s: %s", path, reason + 2);
+    else if (error->line <= 0)   /* json_file_load's "No such file or directory": no place in it */
+        snprintf(out, len, "%s: %s", path, cli_clean(error->text));
+    else
+        snprintf(out, len, "%s:%d:%d: %s", path, error->line, error->column, cli_clean(error->text));
     return out;
 }
 

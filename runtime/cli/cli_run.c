@@ -803,9 +803,11 @@ int cli_run(int argc, char **argv)
         json_decref(mocks);
         size_t bom = text ? text_bom_length(text, len) : 0;
         mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
+        bool read = text != NULL;   /* if not, cli_read_file has said why */
         free(text);
         if (!json_is_object(mocks)) {
-            fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);
+            if (read)
+                fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);
             json_decref(mocks);
             return CLI_REFUSED;
         }

@@ -3,16 +3,29 @@
  */
 #include "json_file.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "text.h"
 
 json_t *json_file_load(const char *path, size_t flags, json_error_t *error)
 {
     FILE *file = fopen(path, "rb");
-    if (!file)
-        return json_load_file(path, flags, error);   /* says why, as it always has */
+    struct stat st;
+    if (file && fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {   /* opens, but reads nothing */
+        fclose(file);
+        file = NULL;
+        errno = EISDIR;
+    }
+    if (!file) {   /* "PATH: No such file or directory", not jansson's "unable to open PATH: ..." */
+        memset(error, 0, sizeof *error);
+        error->line = error->column = -1;
+        snprintf(error->source, sizeof error->source, "%s", path);
+        snprintf(error->text, sizeof error->text, "%s", strerror(errno));
+        return NULL;
+    }
     unsigned char head[TEXT_BOM_LEN];
     size_t got = fread(head, 1, sizeof head, file);
     if (text_bom_length((const char *)head, got) == 0) {

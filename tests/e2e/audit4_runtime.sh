@@ -53,4 +53,26 @@ has "  the same sentence" "no event data on standard input"
 expect "  and nothing was accepted: e9 is new" 0 sh -c "echo '{}' | '$h' trigger src.alert --id e9 --db '$db' $(now 08:07)"
 hasnt "  (not a duplicate)" "duplicate"
 
+# A JSON file that is not there, or is a folder, is named plainly as a playbook is
+# ("FILE: No such file or directory"): --connectors and --tokens said jansson's
+# "unable to open FILE: ...", --mocks said it twice ("... cannot be read"), a folder
+# said "'[' or '{' expected near end of file".
+no_such() { # no_such DESCRIPTION COMMAND...: exit 1, one line, the plain sentence
+  desc=$1; shift
+  expect "$desc" 1 "$@"
+  if [ "$(wc -l < "$tmp/out")" -eq 1 ] && grep -qE "^(huddle: )?$tmp/none.json: No such file or directory\$" "$tmp/out"
+  then ok "  says FILE: No such file or directory, once"; else no "  says FILE: No such file or directory, once"; fi
+}
+echo '{"at": "2026-06-15T06:00:00Z", "end": true}' > "$tmp/trace.jsonl"
+no_such "check --connectors with no such file" "$h" check "$tmp/p.play" --connectors "$tmp/none.json"
+no_such "deploy --connectors with no such file" "$h" deploy "$tmp/p.play" --connectors "$tmp/none.json" --db "$db" $(now 08:08)
+no_such "run --mocks with no such file" "$h" run "$tmp/p.play" --events "$tmp/trace.jsonl" --mocks "$tmp/none.json"
+no_such "run --connectors with no such file" "$h" run "$tmp/p.play" --events "$tmp/trace.jsonl" --connectors "$tmp/none.json"
+no_such "serve --tokens with no such file" "$h" serve --db "$db" --listen 127.0.0.1:0 --tokens "$tmp/none.json"
+mkdir "$tmp/folder.json"
+expect "directory load of a folder" 1 "$h" directory load "$tmp/folder.json" --db "$db" $(now 08:08)
+has "  says it is a folder" "$tmp/folder.json: Is a directory"
+expect "check --connectors of a folder" 1 "$h" check "$tmp/p.play" --connectors "$tmp/folder.json"
+has "  says it is a folder" "$tmp/folder.json: Is a directory"
+
 plan
