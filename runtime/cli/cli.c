@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int cli_help(int argc, char **argv);
 
@@ -504,6 +505,18 @@ const char *cli_json_file_problem(char *out, size_t len, const char *path, const
     else
         snprintf(out, len, "%s:%d:%d: %s", path, error->line, error->column, cli_clean(error->text));
     return out;
+}
+
+FILE *cli_open_read(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    struct stat st;
+    if (file && fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(file);
+        errno = EISDIR;
+        return NULL;
+    }
+    return file;
 }
 
 char *cli_read_file(const char *path, size_t *len)

@@ -136,6 +136,9 @@ const char *cli_json_file_problem(char *out, size_t len, const char *path, const
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */
 char *cli_read_file(const char *path, size_t *len);
+/* fopen(path, "r"), with a folder refused as EISDIR (it opens, then reads as empty):
+   NULL with errno set. */
+FILE *cli_open_read(const char *path);
 /* Prints the usage of `command` to stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -817,7 +817,7 @@ int cli_run(int argc, char **argv)
         json_decref(mocks);
         return CLI_REFUSED;
     }
-    FILE *trace = fopen(events, "r");
+    FILE *trace = cli_open_read(events);
     if (!trace) {
         fprintf(stderr, "huddle: %s: %s\n", events, strerror(errno));
         json_decref(mocks);

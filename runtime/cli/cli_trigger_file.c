@@ -69,7 +69,7 @@ int cli_trigger_file_open(const char *command, const char *path, const char *bat
     if (status != CLI_OK)
         return status;
     options->path = path;
-    options->in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    options->in = strcmp(path, "-") == 0 ? stdin : cli_open_read(path);
     if (!options->in) {
         fprintf(stderr, "huddle: %s: %s\n", cli_clean(path), strerror(errno));
         return CLI_REFUSED;

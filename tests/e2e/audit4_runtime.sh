@@ -74,5 +74,11 @@ expect "directory load of a folder" 1 "$h" directory load "$tmp/folder.json" --d
 has "  says it is a folder" "$tmp/folder.json: Is a directory"
 expect "check --connectors of a folder" 1 "$h" check "$tmp/p.play" --connectors "$tmp/folder.json"
 has "  says it is a folder" "$tmp/folder.json: Is a directory"
+# A trace that is a folder ran as an empty trace (exit 0); trigger --file of one was a
+# system error (exit 3, "could not read line 1").
+expect "run --events of a folder is refused" 1 "$h" run "$tmp/p.play" --events "$tmp/folder.json"
+has "  says it is a folder" "$tmp/folder.json: Is a directory"
+expect "trigger --file of a folder is refused" 1 "$h" trigger --file "$tmp/folder.json" --db "$db" $(now 08:09)
+has "  says it is a folder" "$tmp/folder.json: Is a directory"
 
 plan
