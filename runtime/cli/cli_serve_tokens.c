@@ -57,8 +57,14 @@ static unsigned token_may(const json_t *may, const char *name, json_t *problems)
         while (MAY_NAMES[k] && !(json_is_string(each) && !strcmp(json_string_value(each), MAY_NAMES[k])))
             k++;
         if (!MAY_NAMES[k]) {
-            token_problem(problems, name, "may", "lists something that is not a right: read, answer, events, "
-                                                 "operate or audit");
+            char buf[96], what[400];
+            const char *text = json_string_value(each);
+            if (text && !text_id_problem(text, false, buf))
+                snprintf(what, sizeof what, "'%.64s' is not a right (read, answer, events, operate or audit)", text);
+            else
+                snprintf(what, sizeof what, "lists something that is not a right: read, answer, events, operate "
+                                            "or audit");
+            token_problem(problems, name, "may", what);
             return 0;
         }
         bits |= 1u << k;
@@ -86,7 +92,11 @@ static bool token_one(const char *name, const json_t *spec, ServeToken *t, json_
         bool known = false;
         for (int i = 0; TOKEN_FIELDS[i]; i++)
             known = known || !strcmp(key, TOKEN_FIELDS[i]);
-        if (!known)
+        char where[96];
+        snprintf(where, sizeof where, "%.64s", key);   /* named when it is printable */
+        if (!known && !text_id_problem(key, false, buf) && strlen(key) <= 64)
+            token_problem(problems, name, where, "unknown field (a token has sha256, person, on_behalf and may)");
+        else if (!known)
             token_problem(problems, name, NULL, "has a field that is not sha256, person, on_behalf or may");
     }
     if (!token_hex(json_string_value(json_object_get(spec, "sha256")), t->sha256))
@@ -136,6 +146,18 @@ int serve_tokens_parse(const json_t *json, ServeTokens *out, json_t *problems)
             ok = false;
         }
     }
+    /* One token names one person or service: a hash listed twice would make whose it is
+       depend on the file's order. */
+    for (size_t i = 0; i < out->count; i++)
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(out->items[i].sha256, out->items[j].sha256, sizeof out->items[i].sha256) == 0) {
+                char what[400];
+                snprintf(what, sizeof what, "is the same token as tokens.%s's: give each its own token",
+                         out->items[j].name);
+                token_problem(problems, out->items[i].name, "sha256", what);
+                ok = false;
+                break;
+            }
     if (!ok)
         serve_tokens_free(out);
     return ok ? 0 : -1;

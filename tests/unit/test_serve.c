@@ -148,8 +148,22 @@ static void test_tokens(void **state)
     assert_non_null(strstr(all, "tokens.short.sha256: is not 64 hex digits"));
     assert_non_null(strstr(all, "tokens.nobody: names a person, or is a service"));
     assert_non_null(strstr(all, "tokens.both: names a person, or is a service"));
-    assert_non_null(strstr(all, "tokens.rights.may: lists something that is not a right"));
+    assert_non_null(strstr(all, "tokens.rights.may: 'everything' is not a right (read, answer, events, operate or audit)"));
     assert_non_null(strstr(all, "tokens.number: is not an object"));
+    assert_null(strstr(all, HASH_OF_SECRET));
+    free(all);
+    json_decref(file);
+
+    /* a misspelt field is named; one token listed twice (two people, one hash) is refused */
+    json_array_clear(problems);
+    file = json_pack("{s:{s:s, s:s, s:[]}, s:{s:s, s:s}, s:{s:s, s:s}}",
+                     "typo", "sha256", ZEROS, "person", "p", "mayy",
+                     "anna", "sha256", HASH_OF_SECRET, "person", "anna",
+                     "mei", "sha256", HASH_OF_SECRET, "person", "mei");
+    assert_int_equal(serve_tokens_parse(file, &tokens, problems), -1);
+    all = json_dumps(problems, 0);
+    assert_non_null(strstr(all, "tokens.typo.mayy: unknown field (a token has sha256, person, on_behalf and may)"));
+    assert_non_null(strstr(all, "tokens.mei.sha256: is the same token as tokens.anna's: give each its own token"));
     assert_null(strstr(all, HASH_OF_SECRET));
     free(all);
     json_decref(file);
