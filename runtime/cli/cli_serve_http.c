@@ -389,7 +389,10 @@ static bool door_idempotency(Door *d, bool *done)
     if (text_id_problem(key, false, buf))
         return door_refuse(d, 400, "bad_idempotency_key", "Idempotency-Key", "Idempotency-Key %s", buf);
     const ServeToken *t = d->job->token;
-    if (asprintf(&d->job->idem_key, "%s\n%s\n%s", t ? t->name : d->job->route.param, d->job->route.name, key) < 0) {
+    /* Per token (or webhook connector), route and resource: the same key sent to
+       /v1/tasks/t2/answer after /v1/tasks/t1/answer is another request, not a repeat. */
+    if (asprintf(&d->job->idem_key, "%s\n%s\n%s\n%s", t ? t->name : d->job->route.param, d->job->route.name,
+                 d->job->route.param, key) < 0) {
         d->job->idem_key = NULL;
         return door_refuse(d, 500, "no_memory", NULL, "out of memory");
     }

@@ -3,7 +3,8 @@
  * to a key is given again to a repeat for 24 hours, across restarts.
  *
  * In memory, a hash table (SERVE_IDEM_MAX keys, the oldest dropped first); keys are
- * Idempotency-Key plus the token's name and the route, so two clients never share one.
+ * Idempotency-Key plus the token's name, the route and its {id} or {connector}, so two clients
+ * never share one and one key on two tasks is two requests.
  * On disk, DIR/idempotency.jsonl: each kept reply appended as one line {"key", "at"
  * (wall clock, ms), "status", "body"}, written but not synced (a reply lost to a power
  * cut is answered as the input now stands: an event's repeat is a duplicate by its id,

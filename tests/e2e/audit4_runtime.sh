@@ -81,4 +81,28 @@ has "  says it is a folder" "$tmp/folder.json: Is a directory"
 expect "trigger --file of a folder is refused" 1 "$h" trigger --file "$tmp/folder.json" --db "$db" $(now 08:09)
 has "  says it is a folder" "$tmp/folder.json: Is a directory"
 
+# RUNTIME.md "Interfaces": "HTTP writes may carry Idempotency-Key; a repeat within 24 h
+# gets the first response". The same key on another task's answer is no repeat: it got
+# t1's reply and t2 stayed unanswered.
+. "$TOP/tests/e2e/serve/lib.sh"
+at_exit() { serve_stop; }
+sdb=$tmp/serve
+"$h" directory load "$tmp/people.json" --db "$sdb" > /dev/null
+"$h" deploy "$tmp/p.play" --db "$sdb" > /dev/null
+echo '{}' | "$h" trigger src.alert --id s1 --db "$sdb" > /dev/null
+echo '{}' | "$h" trigger src.alert --id s2 --db "$sdb" > /dev/null
+anna_hash=$(printf %s anna-token | sha256sum | cut -c1-64)
+printf '{"anna": {"sha256": "%s", "person": "anna"}}\n' "$anna_hash" > "$tmp/tokens.json"
+if serve_start "$sdb"; then ok "serve starts"; else no "serve starts" "$tmp/serve.log"; fi
+idem() { call "$1" 200 POST "/v1/tasks/$2/answer" -H 'Authorization: Bearer anna-token' \
+  -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' --data "{\"choice\": \"$3\"}"; }
+idem "anna answers t1 with key k-1" t1 yes
+idem "  a repeat gets the first reply" t1 yes
+json "  (t1, yes)" "j['task'] == 't1' and j['answered'] == 'yes'"
+idem "anna answers t2 with the same key" t2 no
+json "  gets t2's own reply" "j['task'] == 't2' and j['answered'] == 'no'"
+call "  and t2 is answered" 200 GET /v1/instances/i2 -H 'Authorization: Bearer anna-token'
+json "  (i2 done: no)" "j['status'] == 'done' and j['outcome'] == 'no'"
+serve_stop
+
 plan
