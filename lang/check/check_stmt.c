@@ -546,7 +546,10 @@ static const AstTrigger *check_find_trigger(CheckCtx *c, const AstArm *arm)
 
 static void check_event_arm(CheckCtx *c, AstArm *arm)
 {
-    if (!check_has_case_trigger(c, arm)) {
+    if (strcmp(arm->source.text, "directory") == 0)   /* no trigger may name it, so no hint to add one */
+        check_error(c, arm->span,
+                    "the 'directory' source is reserved: its events change the directory and reach no playbook");
+    else if (!check_has_case_trigger(c, arm)) {
         Diag *d = check_error(c, arm->span, "no trigger with 'case' listens for %s.%s",
                               arm->source.text, arm->type.text);
         const AstTrigger *plain = check_find_trigger(c, arm);
