@@ -57,6 +57,23 @@ static void away_add(Step *s, json_t *away, const char *from, const char *to, co
     json_array_append_new(away, absence);
 }
 
+/* A problem the directory's check found with the absence just added, said of the
+   absence ("lars's absence (from 2026-06-20 to 2026-06-10): to: ends no later than it
+   starts") rather than by a directory file's path to it ("people.lars.away[2].to"),
+   which names no line of the trace or field of the event that brought it. */
+static int away_refuse(Step *s, const char *person_id, const json_t *away, const char *problem)
+{
+    char prefix[400];
+    snprintf(prefix, sizeof prefix, "people.%s.away[%zu].", person_id, json_array_size(away) - 1);
+    if (strncmp(problem, prefix, strlen(prefix)) != 0)
+        return step_fail(s, ENGINE_REFUSED, "%s", problem);
+    const json_t *absence = json_array_get(away, json_array_size(away) - 1);
+    const char *to = json_string_value(json_object_get(absence, "to"));
+    return step_fail(s, ENGINE_REFUSED, "%s's absence (from %s%s%s): %s", person_id,
+                     json_string_value(json_object_get(absence, "from")), to ? " to " : "", to ? to : "",
+                     problem + strlen(prefix));
+}
+
 int step_away(Step *s, const char *person_id, const char *from, const char *to,
               const char *delegate, bool back)
 {
@@ -87,8 +104,11 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
         away_add(s, away, from, to, delegate);
     json_t *problems = json_array();
     Directory *check = directory_parse(json, problems);
-    if (!check)
-        rc = step_fail(s, ENGINE_REFUSED, "%s", json_string_value(json_array_get(problems, 0)) ? json_string_value(json_array_get(problems, 0)) : "out of memory");
+    const char *problem = json_string_value(json_array_get(problems, 0));
+    if (!check && problem && !back && away)
+        rc = away_refuse(s, person_id, away, problem);
+    else if (!check)
+        rc = step_fail(s, ENGINE_REFUSED, "%s", problem ? problem : "out of memory");
     else
         rc = step_directory_store(s, json);
     directory_free(check);

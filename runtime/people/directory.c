@@ -171,7 +171,7 @@ static void parse_absences(Directory *dir, DirPerson *p, json_t *away, const cha
             absence->until_ms = INT64_MAX;
         }
         if (ok && absence->until_ms <= absence->from_ms) {
-            problem(problems, at, "ends before it starts");
+            problem(problems, at, "ends no later than it starts");
             ok = false;
         }
         absence->delegate = json_string_value(json_object_get(a, "delegate"));

@@ -81,6 +81,18 @@ has "  says it is a folder" "$tmp/folder.json: Is a directory"
 expect "trigger --file of a folder is refused" 1 "$h" trigger --file "$tmp/folder.json" --db "$db" $(now 08:09)
 has "  says it is a folder" "$tmp/folder.json: Is a directory"
 
+# A directory.away event (or a trace's away line) that the directory's check refuses
+# was named by a directory file's path, "people.anna.away[0].to: ends before it
+# starts": no file has that path, the index is wherever the absence would have gone,
+# and an absence ending as it starts does not end before it.
+echo '{"person": "mei", "from": "2026-03-20", "to": "2026-03-10"}' > "$tmp/away.json"
+expect "an absence that ends before it starts is refused" 1 sh -c "'$h' trigger directory.away --id a1 --db '$db' $(now 08:10) < '$tmp/away.json'"
+has "  said of the absence, with its dates" "trigger: mei's absence (from 2026-03-20 to 2026-03-10): to: ends no later than it starts"
+hasnt "  (no file path)" "people.mei"
+printf '{"at": "2026-06-15T06:00:00Z", "away": {"person": "mei", "from": "2026-06-15T09:00:00Z", "to": "2026-06-15T09:00:00Z"}}\n' > "$tmp/away.jsonl"
+expect "a trace's absence that ends as it starts" 0 "$h" run "$tmp/p.play" --events "$tmp/away.jsonl" --directory "$tmp/people.json"
+has "  is refused, said of the absence" "REFUSED  trace line 1: mei's absence (from 2026-06-15T09:00:00Z to 2026-06-15T09:00:00Z): to: ends no later than it starts"
+
 # RUNTIME.md "Interfaces": "HTTP writes may carry Idempotency-Key; a repeat within 24 h
 # gets the first response". The same key on another task's answer is no repeat: it got
 # t1's reply and t2 stayed unanswered.
