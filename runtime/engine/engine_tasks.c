@@ -1343,6 +1343,34 @@ static bool away_is_news(const AwayNews *news, const char *holder, const DirAbse
     return !news || absence->from_ms == now || (news->person && strcmp(news->person, holder) == 0);
 }
 
+/* The notes of one holder's chain worth recording on the seat: a `delegated` step this
+   refresh has not recorded already (two holders' chains that meet share it: anna -> mei
+   -> craig and mei -> craig), and, unless the holder's own absence is news, not one that
+   brings someone the seat already holds (anna -> mei, recorded when mei came). */
+static json_t *seat_new_notes(const TaskSeat *seat, const json_t *notes, bool holder_news, json_t *recorded)
+{
+    json_t *kept = json_array();
+    size_t i;
+    json_t *note;
+    json_array_foreach(notes, i, note) {
+        const char *kind = json_string_value(json_object_get(note, "kind"));
+        const char *from = json_string_value(json_object_get(note, "from"));
+        const char *to = json_string_value(json_object_get(note, "to"));
+        if (kind && strcmp(kind, "delegated") == 0 && from && to) {
+            size_t size = strlen(from) + strlen(to) + 2;
+            char *key = malloc(size);
+            if (key)
+                snprintf(key, size, "%s%c%s", from, '\x1f', to);
+            bool again = key && !dir_set_add(recorded, key);
+            free(key);
+            if (again || (!holder_news && seat_holds(seat, to)))
+                continue;
+        }
+        json_array_append(kept, note);
+    }
+    return kept;
+}
+
 /* The substitutes of the seat's holders who are away now, added to `wanted`. Every
    refresh looks at every away holder, but records why (delegated, unresolved) only
    when it is news: the absence is new to this step, or it brings the seat someone it
@@ -1352,6 +1380,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
 {
     const Directory *dir = step_directory(s);
     size_t count = seat->holders.count;   /* the holders before any is added */
+    json_t *recorded = json_object();
     for (size_t k = 0; k < count; k++) {
         const char *holder = seat->holders.items[k];
         const DirAbsence *absence = dir_away_at(dir, dir_person(dir, holder), s->now);
@@ -1360,18 +1389,24 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
         json_t *who = json_pack("{s:s, s:s}", "who", "person", "id", holder);
         json_t *notes = json_array();
         json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-        bool news_here = away_is_news(news, holder, absence, s->now);
+        bool holder_news = away_is_news(news, holder, absence, s->now), news_here = holder_news;
         size_t p;
         json_t *person;
         json_array_foreach(people, p, person)
             news_here |= json_is_string(person) && !seat_holds(seat, json_string_value(person));
-        if (news_here)
-            record_notes(s, in, notes, task->id, index);
+        if (news_here) {
+            json_t *kept = seat_new_notes(seat, notes, holder_news, recorded);
+            if (!kept || !recorded)
+                no_memory(s);
+            record_notes(s, in, kept, task->id, index);
+            json_decref(kept);
+        }
         json_array_extend(wanted, people);
         json_decref(people);
         json_decref(notes);
         json_decref(who);
     }
+    json_decref(recorded);
 }
 
 /* Holders of unanswered seats who are away now get their substitutes beside them; an
