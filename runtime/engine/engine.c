@@ -822,6 +822,22 @@ static void retry_stalled_again(Step *s, const char *instance)
     json_decref(stalled);
 }
 
+/* "i1's playbook has no state 'nope' (its states: triage, decide, ...)". */
+static int retry_no_state(Step *s, const Instance *in, const OperatorWork *w)
+{
+    char states[512] = "";
+    size_t used = 0;
+    for (uint32_t i = 0; i < in->program->bc.states_count && used < sizeof states; i++) {
+        int n = snprintf(states + used, sizeof states - used, "%s%s", i ? ", " : "",
+                         program_state_name(in->program, i));
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used >= sizeof states)   /* cut: end with an ellipsis rather than mid-name silently */
+        snprintf(states + sizeof states - 5, 5, "...");
+    return step_fail(s, ENGINE_REFUSED, "%s's playbook has no state '%s' (its states: %s)", w->instance, w->state,
+                     states);
+}
+
 static int retry_work(Step *s, void *context)
 {
     OperatorWork *w = context;
@@ -837,7 +853,7 @@ static int retry_work(Step *s, void *context)
     if (strcmp(status, "stalled") != 0)
         rc = step_fail(s, ENGINE_REFUSED, "%s is %s, not stalled: only a stalled instance is retried", w->instance, status);
     else if (w->state && (state = program_state_index(in.program, w->state)) < 0)
-        rc = step_fail(s, ENGINE_REFUSED, "%s's playbook has no state '%s'", w->instance, w->state);
+        rc = retry_no_state(s, &in, w);
     if (rc == STORE_OK) {
         CodecWriter *record = record_begin(s, &in, "retried");
         if (w->state)

@@ -93,6 +93,23 @@ printf '{"at": "2026-06-15T06:00:00Z", "away": {"person": "mei", "from": "2026-0
 expect "a trace's absence that ends as it starts" 0 "$h" run "$tmp/p.play" --events "$tmp/away.jsonl" --directory "$tmp/people.json"
 has "  is refused, said of the absence" "REFUSED  trace line 1: mei's absence (from 2026-06-15T09:00:00Z to 2026-06-15T09:00:00Z): to: ends no later than it starts"
 
+# huddle retry INSTANCE --goto STATE with a state the playbook lacks named no state it has.
+cat > "$tmp/stall.play" <<'PLAY'
+playbook stall
+on src.stall as e
+state first {
+  let x = 1 / (e.d ?? 0)
+  done "ok {x}"
+}
+state second { done "second" }
+PLAY
+"$h" deploy "$tmp/stall.play" --db "$db" $(now 08:11) > /dev/null 2>&1
+echo '{}' | "$h" trigger src.stall --id st1 --db "$db" $(now 08:11) > /dev/null
+"$h" instances --db "$db" --playbook stall --json > "$tmp/out"
+stalled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$tmp/out" 2>/dev/null)
+expect "retry --goto a state the playbook lacks is refused" 1 "$h" retry "$stalled" --goto secnd --db "$db" $(now 08:12)
+has "  naming the states it has" "playbook has no state 'secnd' (its states: first, second)"
+
 # RUNTIME.md "Interfaces": "HTTP writes may carry Idempotency-Key; a repeat within 24 h
 # gets the first response". The same key on another task's answer is no repeat: it got
 # t1's reply and t2 stayed unanswered.
