@@ -1356,16 +1356,9 @@ static json_t *seat_new_notes(const TaskSeat *seat, const json_t *notes, bool ho
         const char *kind = json_string_value(json_object_get(note, "kind"));
         const char *from = json_string_value(json_object_get(note, "from"));
         const char *to = json_string_value(json_object_get(note, "to"));
-        if (kind && strcmp(kind, "delegated") == 0 && from && to) {
-            size_t size = strlen(from) + strlen(to) + 2;
-            char *key = malloc(size);
-            if (key)
-                snprintf(key, size, "%s%c%s", from, '\x1f', to);
-            bool again = key && !dir_set_add(recorded, key);
-            free(key);
-            if (again || (!holder_news && seat_holds(seat, to)))
-                continue;
-        }
+        if (kind && strcmp(kind, "delegated") == 0 && from && to &&
+            (!dir_pair_add(recorded, from, to) || (!holder_news && seat_holds(seat, to))))
+            continue;
         json_array_append(kept, note);
     }
     return kept;

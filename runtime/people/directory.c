@@ -445,6 +445,18 @@ bool dir_set_add(json_t *set, const char *id)
     return true;
 }
 
+bool dir_pair_add(json_t *set, const char *from, const char *to)
+{
+    size_t size = strlen(from) + strlen(to) + 2;
+    char *key = malloc(size);
+    if (!key)
+        return true;   /* out of memory: taken as new, so a note is at worst written twice */
+    snprintf(key, size, "%s%c%s", from, '\x1f', to);
+    bool added = dir_set_add(set, key);
+    free(key);
+    return added;
+}
+
 /* The people a resolution finds: in order, and as a set, so each is added once in
    O(1) however big a team is; and the substitutions noted (from, to), so chains that
    meet (a team whose away members' delegates are away too) note a step once. */
@@ -455,13 +467,7 @@ typedef struct Found {
 /* Notes the substitution `from` -> `to` unless this resolution already did. */
 static void note_delegated(json_t *notes, Found *found, const char *from, const char *to)
 {
-    size_t size = strlen(from) + strlen(to) + 2;
-    char *key = malloc(size);
-    if (key)   /* out of memory: the note is written, at worst twice */
-        snprintf(key, size, "%s%c%s", from, '\x1f', to);
-    bool news = !key || dir_set_add(found->substituted, key);
-    free(key);
-    if (news)
+    if (dir_pair_add(found->substituted, from, to))
         note(notes, json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", from, "to", to, "why", "away"));
 }
 

@@ -90,6 +90,9 @@ json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at_ms,
 /* Adds the id `id` to `set`, a jansson object used as a set of ids (hashed: O(1) however
    many there are); false when it was there already (or `id` is NULL). */
 bool dir_set_add(json_t *set, const char *id);
+/* Adds the pair `from` -> `to` to `set` (as dir_set_add); false when it was there already.
+   Out of memory counts as added. */
+bool dir_pair_add(json_t *set, const char *from, const char *to);
 
 /* A new {"kind": "unresolved", "who", "id", "why"} record for the who value `who`:
    "who" is its kind (person, team, oncall, lead, role, owner, manager), "id" what names
