@@ -3,6 +3,8 @@
  */
 #include "front.h"
 
+#include <string.h>
+
 #include <setjmp.h>
 #include <stdlib.h>
 
@@ -58,6 +60,15 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
         return front->diags.errors;
     }
     front->src = src;
+    if (len - bom >= sizeof BC_MAGIC && memcmp(text + bom, BC_MAGIC, sizeof BC_MAGIC) == 0) {
+        /* compiled bytecode is no source: one sentence, not an error for each byte */
+        const Source *none = source_new(&front->arena, name, "", 0);   /* no bytes shown */
+        diag_add(&front->diags, DIAG_ERROR, none ? none : src, (Span){0, 0},
+                 "%s is compiled Huddle bytecode (what huddle build writes), not a playbook: "
+                 "give the .play file it was built from", name);
+        memtrap_pop(&trap);
+        return front->diags.errors;
+    }
     unsigned before = front->diags.errors;
     front->program = parse_program(&front->arena, src, &front->diags, false);
     front->syntax_ok = front->diags.errors == before;

@@ -316,9 +316,10 @@ static const CliCommand COMMANDS[] = {
      "huddle retry INSTANCE [--goto STATE] | huddle retry --all-stalled [--playbook P]; both take [--by PERSON] [--reason TEXT] [--db DIR] [--now T] [--json]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
      "keep their step number), or with --goto enters STATE instead (also for an instance\n"
-     "whose first step stalled). Says \"ID stalled again: ERROR\" when the retried step\n"
-     "failed again. INSTANCE is i1, i2, ... The `retried` record keeps --by and --reason\n"
-     "when they are given (over HTTP, by is the token's person and the token is named).\n"
+     "whose first step stalled; an ask it waited in is cancelled, its holders told).\n"
+     "Says \"ID stalled again: ERROR\" when the retried step failed again. INSTANCE is\n"
+     "i1, i2, ... The `retried` record keeps --by and --reason when they are given (over\n"
+     "HTTP, by is the token's person and the token is named).\n"
      "With --all-stalled, retries every stalled instance (of playbook P with --playbook),\n"
      "each reported (retried, or why not), then says where each one stands; --json gives\n"
      "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}. Exit 0\n"

@@ -405,6 +405,8 @@ static void serve_close(Serve *s, int lock_fds[2])
     if (s->http)
         http_server_quiesce(s->http);
     serve_loop_stop(s);          /* every queued job answered; later ones get 503 */
+    if (s->http && !http_server_drain(s->http, SERVE_DRAIN_MS))   /* the answers on their way */
+        serve_log("warn", "stopping", json_pack("{s:s}", "why", "some replies were not sent within 5 s"));
     http_server_stop(s->http);   /* no request is suspended any more */
     s->http = NULL;
     serve_jobs_reap(s);          /* what the engine thread handed back last */

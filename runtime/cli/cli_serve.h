@@ -349,6 +349,11 @@ struct EngineInput;
 
 /* Tries after which an input that kills the process is set aside (poison input). */
 #define SERVE_POISON_ATTEMPTS 3
+
+/* How long a stopping serve waits for the replies it gave to go out before it closes
+   their connections (cli_serve.c, serve_close). */
+#define SERVE_DRAIN_MS 5000
+
 int serve_inflight_open(Serve *serve, const char *db);
 void serve_inflight_close(Serve *serve);
 /* Notes the round's inputs before they are applied (not synced), each batch of them

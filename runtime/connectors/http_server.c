@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct HttpServer {
     HttpServerOptions options;
     unsigned port;
     bool quiesced;
+    atomic_int handed_open;   /* requests handed to the owner, not yet completed */
 };
 
 /* A body whose Content-Length is at most this gets its buffer at that size when its
@@ -300,6 +302,7 @@ static void http_reply_too_large(HttpReq *r)
 static enum MHD_Result http_hand_over(HttpReq *r)
 {
     r->handed = true;
+    atomic_fetch_add(&r->server->handed_open, 1);
     r->pub.body = r->body ? r->body : "";
     r->pub.body_len = r->len;
     HttpServer *s = r->server;
@@ -379,6 +382,8 @@ static void http_on_completed(void *cls, struct MHD_Connection *connection, void
     if (s->options.on_done && r->pub.method)
         s->options.on_done(s->options.context, r->pub.method, r->pub.path ? r->pub.path : "", r->sent,
                            http_now_us() - r->pub.started_us);
+    if (r->handed)
+        atomic_fetch_sub(&s->handed_open, 1);
     http_req_free(r);
     *con_cls = NULL;
 }
@@ -479,6 +484,16 @@ void http_server_quiesce(HttpServer *server)
     MHD_socket fd = MHD_quiesce_daemon(server->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+}
+
+bool http_server_drain(HttpServer *server, unsigned max_ms)
+{
+    for (unsigned waited = 0; atomic_load(&server->handed_open) > 0; waited += 10) {
+        if (waited >= max_ms)
+            return false;
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+    }
+    return true;
 }
 
 void http_server_stop(HttpServer *server)

@@ -69,6 +69,10 @@ int http_server_start(const HttpServerOptions *options, HttpServer **out, char *
 unsigned http_server_port(const HttpServer *server);
 /* Stops accepting connections; requests under way go on. */
 void http_server_quiesce(HttpServer *server);
+/* Waits (max_ms at most) until every request handed to the owner has been sent its
+   reply (or lost its connection): a reply queued on a connection that
+   http_server_stop closes would never be sent. False when some were still out. */
+bool http_server_drain(HttpServer *server, unsigned max_ms);
 /* Stops the server: every request must have been answered (its connections are closed)
    and releases it. */
 void http_server_stop(HttpServer *server);

@@ -838,6 +838,15 @@ static int retry_no_state(Step *s, const Instance *in, const OperatorWork *w)
                      states);
 }
 
+/* A retry --goto leaves the ask the instance was suspended in (a poison answer leaves it
+   open): it is cancelled, and its holders told, like an instance's cancel does. */
+static int retry_close_ask(Step *s, Instance *in, const OperatorWork *w)
+{
+    char reason[160];
+    snprintf(reason, sizeof reason, "%s was retried in state %s", w->instance, w->state);
+    return task_cancel(s, in, w->by ? w->by : "an operator", reason);
+}
+
 static int retry_work(Step *s, void *context)
 {
     OperatorWork *w = context;
@@ -863,7 +872,10 @@ static int retry_work(Step *s, void *context)
         record_text(record, "by", w->by);
         record_text(record, "token", s->token);
         record_text(record, "reason", w->reason);
-        rc = step_retry(s, &in, state);
+        if (w->state)   /* the ask it waited in is left: close it, or it stays in inboxes */
+            rc = retry_close_ask(s, &in, w);
+        if (rc == STORE_OK)
+            rc = step_retry(s, &in, state);
     }
     if (rc == STORE_OK && in.record.status == INSTANCE_STALLED)
         retry_stalled_again(s, w->instance);

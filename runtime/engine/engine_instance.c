@@ -14,6 +14,17 @@
 
 /* ---- programs ---- */
 
+/* Whether `bytes` are bytecode of a format after this huddle's: a newer huddle
+   deployed it (RUNTIME.md, promise 5), which no backup of this store would cure. */
+static bool program_is_newer(const void *bytes, size_t len)
+{
+    const unsigned char *b = bytes;
+    if (len < 8 || memcmp(b, BC_MAGIC, 4) != 0)
+        return false;
+    uint32_t format = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    return format > BC_FORMAT_VERSION;
+}
+
 int engine_program(Step *s, const char *hash, const Program **out)
 {
     Engine *e = s->engine;
@@ -34,6 +45,9 @@ int engine_program(Step *s, const char *hash, const Program **out)
     int loaded = program_load(bytes.data, bytes.len, &program, why, sizeof why);
     if (loaded == BC_NO_MEMORY)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory loading program %.64s", hash);
+    if (loaded < 0 && program_is_newer(bytes.data, bytes.len))
+        return step_fail(s, ENGINE_FAILED, "program %.64s was deployed by a newer huddle (%s): run that "
+                         "huddle, or a newer one, on this store", hash, why);
     if (loaded < 0) {
         char what[300];
         snprintf(what, sizeof what, "does not load: %s", why);

@@ -717,6 +717,10 @@ int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind
 /* Whether the instance's current suspension has a timer of `priority` due at `due`. */
 bool timer_is_set(const Instance *in, int64_t due, int priority);
 int timers_clear(Step *s, Instance *in);
+/* A stalled instance whose suspension still waits (a poison input was set aside, not
+   applied) runs again: the timers that came due while it was stalled (held_timers) do
+   now, in order, at this step's time; each one stale by then does nothing. */
+int timers_release_held(Step *s, Instance *in);
 /* Offers the instance's mailbox, oldest first, to the wait it is in: the first event an
    arm takes resumes it (and may reach another wait, offered again from the start).
    Starting after mailbox sequence number `after` (0: all), a wait that has already

@@ -548,6 +548,12 @@ int step_retry(Step *s, Instance *in, int goto_state)
         return step_restart(s, in, start, goto_state);
     }
     json_t *kept = in->record.stalled_input;
+    if (!kept && in->frame && goto_state < 0) {
+        /* no input stalled it (a poison input was set aside unapplied): the suspension
+           still waits, as it did, and what came due meanwhile happens now */
+        in->record.status = INSTANCE_RUNNING;
+        return timers_release_held(s, in);
+    }
     const char *kind = json_string_value(json_object_get(kept, "kind"));
     VmInputKind input = VM_INPUT_TIMER;
     for (int i = 0; kind && i < 5; i++)

@@ -75,6 +75,46 @@ static int timer_hold(Step *s, Instance *in, DueTimer *d)
     return rc;
 }
 
+/* Whether the timer `what` is of the instance's current suspension. */
+static bool timer_current(const Instance *in, const json_t *what)
+{
+    json_int_t suspension = json_integer_value(json_object_get(what, "suspension"));
+    const char *kind = json_string_value(json_object_get(what, "kind"));
+    return in->frame && kind && (uint64_t)suspension == in->frame->step;
+}
+
+/* What a due timer does to a running instance; a stale one (of a suspension no longer
+   current, or an instance that is not running) does nothing. */
+static int timer_apply(Step *s, Instance *in, const json_t *what)
+{
+    if (!timer_current(in, what) || in->record.status != INSTANCE_RUNNING)
+        return STORE_OK;   /* a stale wake-up: deleted without effect */
+    const char *kind = json_string_value(json_object_get(what, "kind"));
+    const char *task = json_string_value(json_object_get(what, "task"));
+    if (strcmp(kind, "deadline") == 0)
+        return task_timeout(s, in, task);
+    if (strcmp(kind, "level") == 0)
+        return task_escalate(s, in, task, json_integer_value(json_object_get(what, "level")));
+    if (strcmp(kind, "reminder") == 0)
+        return task_remind(s, in, task);
+    if (strcmp(kind, "watch") == 0)
+        return task_watch(s, in, task);
+    if (strcmp(kind, "after") == 0)
+        return step_resume(s, in, VM_INPUT_TIMER, VALUE_NULL);
+    return STORE_OK;
+}
+
+int timers_release_held(Step *s, Instance *in)
+{
+    json_t *held = in->record.held_timers;
+    in->record.held_timers = NULL;
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(held); i++)
+        rc = timer_apply(s, in, json_array_get(held, i));
+    json_decref(held);
+    return rc;
+}
+
 /* One timer's step (the caller set s->now to its due time). */
 static int fire_one(Step *s, DueTimer *d)
 {
@@ -90,26 +130,9 @@ static int fire_one(Step *s, DueTimer *d)
         return STORE_OK;   /* the instance is gone: the timer goes too */
     if (rc != STORE_OK)
         return rc;
-    json_int_t suspension = json_integer_value(json_object_get(d->what, "suspension"));
-    const char *kind = json_string_value(json_object_get(d->what, "kind"));
-    bool current = in.frame && kind && (uint64_t)suspension == in.frame->step;
-    if (current && in.record.status == INSTANCE_STALLED)
+    if (timer_current(&in, d->what) && in.record.status == INSTANCE_STALLED)
         return timer_hold(s, &in, d);
-    if (!current || in.record.status != INSTANCE_RUNNING) {
-        instance_clear(&in);
-        return STORE_OK;   /* a stale wake-up: deleted without effect */
-    }
-    if (strcmp(kind, "deadline") == 0)
-        rc = task_timeout(s, &in, json_string_value(json_object_get(d->what, "task")));
-    else if (strcmp(kind, "level") == 0)
-        rc = task_escalate(s, &in, json_string_value(json_object_get(d->what, "task")),
-                           json_integer_value(json_object_get(d->what, "level")));
-    else if (strcmp(kind, "reminder") == 0)
-        rc = task_remind(s, &in, json_string_value(json_object_get(d->what, "task")));
-    else if (strcmp(kind, "watch") == 0)
-        rc = task_watch(s, &in, json_string_value(json_object_get(d->what, "task")));
-    else if (strcmp(kind, "after") == 0)
-        rc = step_resume(s, &in, VM_INPUT_TIMER, VALUE_NULL);
+    rc = timer_apply(s, &in, d->what);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

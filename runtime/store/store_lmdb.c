@@ -974,8 +974,11 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
     }
     if (version < STORE_SCHEMA_OLDEST || version > STORE_SCHEMA_VERSION) {
         store_say(why, why_len, "%s is a Huddle store this huddle cannot open: store schema "
-            "version %llu; this huddle reads versions %d to %d", dir, version, STORE_SCHEMA_OLDEST,
-            STORE_SCHEMA_VERSION);
+            "version %llu; this huddle reads versions %d to %d%s", dir, version, STORE_SCHEMA_OLDEST,
+            STORE_SCHEMA_VERSION, version > STORE_SCHEMA_VERSION
+                ? ": a newer huddle wrote it; run that huddle, or a newer one, on this store"
+                : ": no huddle writes that version, so the store is damaged; restore it from a backup "
+                  "made with mdb_copy (docs/operations.md, Backups)");
         return STORE_NOT_A_STORE;
     }
     k = (MDB_val){strlen("store_id"), (void *)"store_id"};

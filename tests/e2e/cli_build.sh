@@ -206,4 +206,13 @@ if [ -n "$v1" ] && [ "$v1" = "$v2" ] && [ "$v2" = "$v3" ] && cmp -s "$tmp/v1.hbc
 else
   no "the same file from three paths is one version ($v1 / $v2 / $v3)"
 fi
+# A .hbc given where a playbook goes is said to be one, in one error (it was read as source:
+# an error for every byte of it).
+for cmd in check deploy; do
+  if [ $cmd = deploy ]; then set -- --db "$tmp/hbcstore"; else set --; fi
+  expect "$cmd of a .hbc exits 1" 1 "$h" $cmd "$tmp/v1.hbc" "$@"
+  has "saying it is bytecode and what to give instead" "v1.hbc is compiled Huddle bytecode (what huddle build writes), not a playbook: give the .play file it was built from"
+  if [ "$(grep -ac 'error:' "$tmp/out")" = 1 ]; then ok "in one error"; else no "in one error"; fi
+done
+set --
 plan

@@ -39,6 +39,9 @@ other_lmdb_version() {
 other_schema_version() {
   mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 7/;}' | mdb_load -s meta "$db"
 }
+schema_version_0() {
+  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 0/;}' | mdb_load -s meta "$db"
+}
 folder_is_a_file() { rm -rf "$db"; echo "not a store" > "$db"; }
 data_is_a_folder() { rm -f "$db/data.mdb"; mkdir "$db/data.mdb"; }
 read_only_folder() { # a read-only bind mount: as root, permission bits would not stop us
@@ -53,7 +56,8 @@ data.mdb cut in the middle|cut_middle|data.mdb is shorter than its own header sa
 data.mdb without its last page|cut_last_page|data.mdb is shorter than its own header says \([0-9]+ of [0-9]+ bytes\).*restore it from a backup
 data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an LMDB file
 an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
-a store of another schema version|other_schema_version|store schema version 7; this huddle reads versions 1 to 6
+a store of a newer schema version|other_schema_version|store schema version 7; this huddle reads versions 1 to 6: a newer huddle wrote it; run that huddle, or a newer one, on this store
+a store of schema version 0|schema_version_0|store schema version 0; this huddle reads versions 1 to 6: no huddle writes that version, so the store is damaged; restore it from a backup made with mdb_copy
 a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\)
 a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file
 a read-only store folder|read_only_folder|cannot write to the store in .*(Read-only file system|Permission denied).*check their owner and permissions
@@ -94,4 +98,17 @@ while IFS='|' read -r name how sentence; do
 done <<EOF
 $(rows)
 EOF
+# A program of a bytecode format after this huddle's (deployed by a newer huddle): the
+# commands that run it exit 3 and say to run that huddle, not that the store is damaged
+# (a backup would not cure it). The format is the u32 after "HBC\0" in the program's value.
+db=$tmp/newer
+cp -R "$good" "$db"
+mdb_dump -s programs "$db" | sed 's/^ 4842430001000000/ 4842430063000000/' > "$tmp/programs.dump" &&
+  mdb_load -s programs -f "$tmp/programs.dump" "$db" 2> "$tmp/out" || no "the program is made format 99"
+for cmd in "history i1" "trigger ops.ping --id newer"; do
+  case $cmd in trigger*) when="--now $now" ;; *) when="" ;; esac
+  echo '{"host":"h","ok":false}' > "$tmp/event.json"
+  expect "huddle ${cmd%% *} on a program of format 99 exits 3" 3 "$h" $cmd --db "$db" $when < "$tmp/event.json"
+  has "saying a newer huddle deployed it, and to run that one" "was deployed by a newer huddle (bytecode format 99; this huddle runs format 1): run that huddle, or a newer one, on this store"
+done
 plan
