@@ -119,9 +119,10 @@ static void verify_print(const json_t *report, const char *given)
                    json_string_value(json_object_get(p, "why")));
     }
     size_t problems = json_array_size(json_object_get(report, "problems"));
-    printf("%s: %lld records of %lld instances, head %s\n", problems ? "TAMPERED" : "verified",
-           (long long)json_integer_value(json_object_get(report, "records")),
-           (long long)json_integer_value(json_object_get(report, "instances")),
+    long long records = (long long)json_integer_value(json_object_get(report, "records"));
+    long long instances = (long long)json_integer_value(json_object_get(report, "instances"));
+    printf("%s: %lld record%s of %lld instance%s, head %s\n", problems ? "TAMPERED" : "verified",
+           records, records == 1 ? "" : "s", instances, instances == 1 ? "" : "s",
            json_string_value(json_object_get(report, "head")));
     json_t *covered = json_object_get(report, "head_given");
     if (given && json_is_object(covered))

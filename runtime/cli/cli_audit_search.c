@@ -118,8 +118,9 @@ int cli_audit_search(CliAuditArgs *a, Engine *engine)
 
 static void stats_print(const json_t *g)
 {
-    printf("%s/%s: %lld decisions (%lld decided, %lld open", text(g, "playbook"), text(g, "state"),
-           (long long)json_integer_value(json_object_get(g, "decisions")),
+    long long decisions = (long long)json_integer_value(json_object_get(g, "decisions"));
+    printf("%s/%s: %lld decision%s (%lld decided, %lld open", text(g, "playbook"), text(g, "state"),
+           decisions, decisions == 1 ? "" : "s",
            (long long)json_integer_value(json_object_get(g, "decided")),
            (long long)json_integer_value(json_object_get(g, "open")));
     if (json_integer_value(json_object_get(g, "closed")) > 0)

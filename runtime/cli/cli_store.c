@@ -431,9 +431,11 @@ static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *op
         else
             printf("deployed %s, version %s\n", name, items[i].hash);
     }
-    if (status == CLI_OK && keep)
-        printf(a->json ? "{\"connectors\": %zu}\n" : "kept %zu connectors (huddle connectors shows them)\n",
-               json_object_size(keep));
+    if (status == CLI_OK && keep && a->json)
+        printf("{\"connectors\": %zu}\n", json_object_size(keep));
+    else if (status == CLI_OK && keep)
+        printf("kept %zu connector%s (huddle connectors shows them)\n", json_object_size(keep),
+               json_object_size(keep) == 1 ? "" : "s");
     for (int i = 0; i < compiled; i++) {
         bc_free(&bcs[i]);
         strbuf_free(&bytes[i]);
@@ -1513,7 +1515,7 @@ static int directory_check(const char *path, json_t *json)
     return valid ? CLI_OK : CLI_REFUSED;
 }
 
-/* What a directory load did: "loaded 4 people, 1 teams, 0 calendars", or with --json
+/* What a directory load did: "loaded 4 people, 1 team, 0 calendars", or with --json
    {"loaded": {"people", "teams", "calendars"}} (how many of each). */
 static void directory_report(const StoreArgs *a, const json_t *json)
 {
@@ -1526,7 +1528,8 @@ static void directory_report(const StoreArgs *a, const json_t *json)
         print_json_line(report);
         json_decref(report);
     } else {
-        printf("loaded %zu people, %zu teams, %zu calendars\n", people, teams, calendars);
+        printf("loaded %zu %s, %zu team%s, %zu calendar%s\n", people, people == 1 ? "person" : "people", teams,
+               teams == 1 ? "" : "s", calendars, calendars == 1 ? "" : "s");
     }
 }
 

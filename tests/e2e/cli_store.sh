@@ -184,6 +184,35 @@ assert "boss" in told, told
 PY
 then ok "delegated (reassigned), overridden, resolved and failed are recorded in order"; else no "the override records"; fi
 
+# One of a kind reads in the singular: "1 person, 1 team, 1 calendar", "1 connector",
+# "1 record of 1 instance" (they said "1 teams", "1 connectors", "1 instances").
+one=$tmp/one
+cat > "$tmp/one_dir.json" <<'JSON'
+{"people": {"pat": {"name": "Pat", "email": "pat@example.com", "calendar": "office"}},
+ "teams": {"desk": {"members": ["pat"], "lead": "pat"}},
+ "calendars": {"office": {"zone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}}}
+JSON
+expect "a directory of one of each loads" 0 "$h" directory load "$tmp/one_dir.json" --db "$one"
+has "(in the singular)" "loaded 1 person, 1 team, 1 calendar"
+cat > "$tmp/one_conn.json" <<'JSON'
+{"shop": {"kind": "webhook", "id": "/id", "type": "/type"}}
+JSON
+cat > "$tmp/one.play" <<'PLAY'
+playbook one
+
+on shop.ping as p
+
+state s {
+  done "pong"
+}
+PLAY
+expect "deploy with one connector" 0 "$h" deploy "$tmp/one.play" --connectors "$tmp/one_conn.json" --db "$one"
+has "(kept, in the singular)" "kept 1 connector (huddle connectors shows them)"
+echo '{}' > "$tmp/one_ev.json"
+expect "one event" 0 sh -c "\"\$0\" trigger shop.ping --id p1 --db \"\$1\" < \"\$2\"" "$h" "$one" "$tmp/one_ev.json"
+expect "audit verify of one instance" 0 "$h" audit verify --db "$one"
+has "(one instance)" "records of 1 instance, head "
+
 # After answers, an ack, a tick, a stall, a retry, a cancel, a reassignment and an
 # override, each store still holds its invariants, its gauges among them (meta's open
 # tasks and running and stalled instances, moved by every one of those commands, are
