@@ -397,26 +397,6 @@ static void run_print_routes(Run *run, const char *source, const char *type, con
     }
 }
 
-static int run_event(Run *run, json_t *event, int64_t at)
-{
-    CliEvent ev;
-    char why[512];
-    if (!cli_event_read(event, "event", at, &ev, why, sizeof why))
-        return run_refuse(run, "%s", why);
-    if (!cli_event_fits(run->types, ev.source, ev.type, ev.data, why, sizeof why)) {
-        cli_event_clear(&ev);
-        return run_engine_result(run, ENGINE_REFUSED, why);
-    }
-    bool duplicate;
-    int rc = engine_event(run->engine, ev.source, ev.type, ev.id, ev.data, ev.time, at, &duplicate, why,
-                          sizeof why);
-    cli_event_clear(&ev);
-    if (rc < 0)
-        return run_engine_result(run, rc, why);
-    run_print_routes(run, ev.source, ev.type, ev.id, at, duplicate);
-    return run_settle(run, at);
-}
-
 /* The open ask of instance `instance` (in state `state` when given) in task[]; when
    there is none, ENGINE_REFUSED with a sentence in why[] (or the store's failure). */
 static int run_task_of(Run *run, const char *instance, const char *state, char task[32], char *why, size_t why_len)
@@ -544,6 +524,43 @@ static void run_away_pending(RunView *view, const char *at, const char *person, 
     strbuf_free(&text);
 }
 
+/* A directory.away or directory.back event reads in the timeline as the trace's own away
+   and back lines do (run_away_pending); data that is not text is the engine's to refuse. */
+static void run_directory_pending(RunView *view, const char *at_text, const CliEvent *ev)
+{
+    bool back = strcmp(ev->type, "back") == 0;
+    const char *person = json_string_value(json_object_get(ev->data, "person"));
+    if (view->json || strcmp(ev->source, "directory") != 0 || !person || (!back && strcmp(ev->type, "away") != 0))
+        return;
+    run_away_pending(view, at_text, person, back, json_string_value(json_object_get(ev->data, "from")),
+                     json_string_value(json_object_get(ev->data, "to")),
+                     json_string_value(json_object_get(ev->data, "delegate")));
+}
+
+static int run_event(Run *run, json_t *event, const char *at_text, int64_t at)
+{
+    CliEvent ev;
+    char why[512];
+    if (!cli_event_read(event, "event", at, &ev, why, sizeof why))
+        return run_refuse(run, "%s", why);
+    if (!cli_event_fits(run->types, ev.source, ev.type, ev.data, why, sizeof why)) {
+        cli_event_clear(&ev);
+        return run_engine_result(run, ENGINE_REFUSED, why);
+    }
+    run_directory_pending(&run->view, at_text, &ev);
+    bool duplicate;
+    int rc = engine_event(run->engine, ev.source, ev.type, ev.id, ev.data, ev.time, at, &duplicate, why,
+                          sizeof why);
+    cli_event_clear(&ev);
+    if (rc < 0) {
+        run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
+        return run_engine_result(run, rc, why);
+    }
+    run_print_pending(&run->view);
+    run_print_routes(run, ev.source, ev.type, ev.id, at, duplicate);
+    return run_settle(run, at);
+}
+
 static int run_away(Run *run, json_t *line, int64_t at)
 {
     static const char *const AWAY[] = {"person", "from", "to", "delegate", NULL}, *const BACK[] = {"person", NULL};
@@ -635,7 +652,7 @@ static int run_line(Run *run, const char *text, size_t len)
     if (status != CLI_OK || strcmp(kind, "end") == 0)
         ;
     else if (strcmp(kind, "event") == 0)
-        status = run_event(run, body, at);
+        status = run_event(run, body, at_text, at);
     else if (strcmp(kind, "answer") == 0)
         status = run_answer(run, body, at);
     else if (strcmp(kind, "ack") == 0)

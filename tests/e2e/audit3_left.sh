@@ -192,6 +192,19 @@ has "it shows REFUSED instead" "REFUSED  trace line 6"
 awk '/anna is away/ {a = NR} /timer: watch/ && !w {w = NR} END {exit !(a && w && a < w)}' "$tmp/out" \
   && ok "the away line comes before the watch timer it set" || no "the away line comes before the watch timer it set"
 
+# The same changes given as directory.* events in the trace read the same way.
+cat > "$tmp/away_events.jsonl" <<'JSONL'
+{"at": "2026-06-15T08:00:00Z", "event": {"source": "ops", "type": "change", "id": "a"}}
+{"at": "2026-06-15T09:00:00Z", "event": {"source": "directory", "type": "away", "id": "d1", "data": {"person": "anna", "from": "2026-06-15T10:00:00Z", "to": "2026-06-20", "delegate": "mei"}}}
+{"at": "2026-06-17T09:00:00Z", "event": {"source": "directory", "type": "back", "id": "d2", "data": {"person": "anna"}}}
+{"at": "2026-06-17T10:00:00Z", "event": {"source": "directory", "type": "away", "id": "d3", "data": {"person": "nobody"}}}
+{"at": "2026-06-18T10:00:00Z", "end": true}
+JSONL
+expect "run with directory events" 0 "$h" run "$tmp/seat.play" --events "$tmp/away_events.jsonl" --directory "$tmp/team.json"
+has "a directory.away event shows its span and delegate" "anna is away (from 2026-06-15T10:00:00Z until the end of 2026-06-20), delegate mei"
+has "a directory.back event" "anna is back"
+hasnt "a refused directory.away event shows no 'is away'" "nobody is away"
+
 # ---- directory events are read strictly ----
 ddb=$tmp/direvents
 "$h" deploy "$tmp/seat.play" --db "$ddb" > /dev/null 2>&1
