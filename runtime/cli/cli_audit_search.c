@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 /* The filter the options give (engine_audit_search's form). */
 static int audit_filter(const CliAuditArgs *a, json_t **out)
 {
@@ -32,9 +34,8 @@ static int audit_filter(const CliAuditArgs *a, json_t **out)
     if (a->until_ms != INT64_MAX)
         json_object_set_new(filter, "until", json_integer(a->until_ms));
     if (a->values[AUDIT_LIMIT]) {
-        char *end;
-        long limit = strtol(a->values[AUDIT_LIMIT], &end, 10);
-        if (*end || limit < 1 || limit > 1000000) {
+        int64_t limit;
+        if (!text_parse_count(a->values[AUDIT_LIMIT], 1, 1000000, &limit)) {
             json_decref(filter);
             return cli_usage_error("audit", "--limit is a whole number from 1 to 1000000, not '%s'",
                                    cli_clean(a->values[AUDIT_LIMIT]));

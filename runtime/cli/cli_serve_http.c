@@ -320,9 +320,8 @@ static bool door_audit_filter(Door *d)
     if (until != INT64_MAX)
         json_object_set_new(job->filter, "until", json_integer(until));
     if (serve_query_get(d->request->query, "limit", value, sizeof value) > 0) {
-        char *end;
-        long limit = strtol(value, &end, 10);
-        if (*end || limit < 1 || limit > 1000000)
+        int64_t limit;
+        if (!text_parse_count(value, 1, 1000000, &limit))   /* digits only: no ' 5', '+5' */
             return door_refuse(d, 400, "bad_query", "limit", "?limit= is a whole number from 1 to 1000000");
         json_object_set_new(job->filter, "limit", json_integer(limit));
     }

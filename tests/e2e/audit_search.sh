@@ -56,6 +56,8 @@ found "nothing matches: an empty list" "" --choice maybe
 expect "search with nothing found says so" 0 "$h" audit search --db "$db" --choice maybe
 has "(in words)" "no decision matches"
 expect "--limit 0 is a usage error" 2 "$h" audit search --db "$db" --limit 0
+expect "--limit with a blank before its number is a usage error" 2 "$h" audit search --db "$db" --limit " 5"
+expect "--limit with a sign is a usage error" 2 "$h" audit search --db "$db" --limit "+5"
 expect "an option search does not take is a usage error" 2 "$h" audit search --db "$db" --head abc
 expect "a --since that is no time is a usage error" 2 "$h" audit search --db "$db" --since yesterday
 expect "an empty filter is a usage error, not a search that finds nothing" 2 "$h" audit search --db "$db" --playbook ""

@@ -55,6 +55,10 @@ bad_query status
 has "(saying it is given twice)" "?status= is given twice"
 call "audit search: ?limit= twice is 400" 400 GET '/v1/audit/search?limit=1&limit=2' -H "$aud"
 bad_query limit
+call "audit search: ?limit= with a blank before its number is 400" 400 GET '/v1/audit/search?limit=%205' -H "$aud"
+bad_query limit
+call "audit search: ?limit= with a sign is 400" 400 GET '/v1/audit/search?limit=%2B5' -H "$aud"
+bad_query limit
 call "audit search: ?playbook= empty is 400, not an empty list" 400 GET '/v1/audit/search?playbook=' -H "$aud"
 bad_query playbook
 call "audit export: ?since= twice is 400" 400 GET '/v1/audit/export?since=2026-01-01T00:00:00Z&since=2027-01-01T00:00:00Z' -H "$aud"
