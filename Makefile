@@ -2,7 +2,7 @@
 #
 #   make            build bin/huddle (installs missing Debian packages first)
 #   make test       unit, golden and end-to-end tests, then again under ASan+UBSan
-#   make demo       check the workflows and draw one (runs them once the runtime exists)
+#   make demo       run a workflow on a virtual clock, show its decision record, check and draw the workflows
 #   make fuzz       libFuzzer targets, 60 s each (FUZZ_SECONDS=N to change)
 #   make bench      benchmarks, printed as a table
 #

@@ -110,13 +110,14 @@ static const CliCommand COMMANDS[] = {
      "before the instructions compiled from it.\n",
      cli_disasm},
     {"run", "simulate a playbook against a trace, on a virtual clock",
-     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--connectors F] [--max-body BYTES] [--json]",
-     "Runs FILE on a fresh, throwaway store. Each line of TRACE is a JSON object with an\n"
-     "\"at\" time and one of \"event\", \"answer\", \"ack\", \"away\", \"back\" or \"end\";\n"
-     "virtual time moves to each line's \"at\", firing the timers due on the way. Calls\n"
-     "are answered from the --mocks file (connector.operation -> a reply, a list of\n"
-     "replies used in turn, or {\"fail\": \"message\"}). Prints the timeline, or with\n"
-     "--json one history record a line and a closing {\"summary\": ...} line.\n"
+     "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--connectors F] [--keep DIR] [--max-body BYTES] [--json]",
+     "Runs FILE on a fresh, throwaway store (--keep DIR keeps it). Each line of TRACE\n"
+     "is a JSON object with an \"at\" time and one of \"event\", \"answer\", \"ack\",\n"
+     "\"away\", \"back\" or \"end\"; virtual time moves to each line's \"at\", firing\n"
+     "the timers due on the way. Calls are answered from the --mocks file\n"
+     "(connector.operation -> a reply, a list of replies used in turn, or {\"fail\":\n"
+     "\"message\"}). Prints the timeline, or with --json one history record a line and\n"
+     "a closing {\"summary\": ...} line.\n"
      "\n"
      "A line has \"at\" and exactly one of those, with only the fields RUNTIME.md names, each\n"
      "of its type (an event's \"id\" is text, at most 256 bytes); anything else makes the\n"
@@ -140,9 +141,13 @@ static const CliCommand COMMANDS[] = {
      "                   tried again (with the next mock) after the connector's backoff in\n"
      "                   virtual time (1 s doubling, jitter from the call's key), until its\n"
      "                   retries are spent; without F a failing mock fails the call at once.\n"
-     "                   Nothing is delivered: sends and notifies are recorded only\n"
+     "                   Nothing is delivered: sends and notifies are recorded only.\n"
      "                   An event that does not fit its type in F's \"events\" is refused\n"
      "                   (shown with the field's path), as serve and trigger refuse it\n"
+     "  --keep DIR       make the run's store in DIR (a new or empty folder) and keep it,\n"
+     "                   so history, tasks, instances and audit (verify, search, export,\n"
+     "                   stats) can read what the run recorded; its engine time is the\n"
+     "                   trace's last time. Kept whatever the exit, with what ran\n"
      HELP_MAX_BODY
      "  --json           records as JSON lines\n",
      cli_run},

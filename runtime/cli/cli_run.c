@@ -1,6 +1,7 @@
 /*
  * cli_run.c - `huddle run`: a playbook against a trace, on a fresh throwaway store with
- * a virtual clock, printed as a timeline a person can read (or as JSON records).
+ * a virtual clock, printed as a timeline a person can read (or as JSON records). With
+ * --keep DIR the store is made in DIR and kept, for the read commands to look at.
  *
  * Virtual time moves to each trace line's `at`, firing every timer due on the way (a
  * timer due at a line's `at` fires before the line); `end` drains timers up to its
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bytecode.h"
@@ -784,10 +786,44 @@ static int run_remove_store(const char *dir)
     return rmdir(dir);
 }
 
+/* Makes the folder the run's store goes in: --keep's DIR (made if it does not exist; if
+   it does, it must be an empty folder, so no store or file is ever overwritten), else a
+   new folder under $TMPDIR (or /tmp). Copies its path into `dir`; false, with why, when
+   it cannot. */
+static bool run_make_folder(const char *keep, char *dir, size_t size, char *why, size_t why_len)
+{
+    if (!keep) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, size, "%s/huddle-run-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+        if (mkdtemp(dir))
+            return true;
+        snprintf(why, why_len, "could not make a store in %s: %s", dir, strerror(errno));
+        return false;
+    }
+    snprintf(dir, size, "%s", keep);
+    if (mkdir(keep, 0777) == 0)
+        return true;
+    DIR *folder = errno == EEXIST ? opendir(keep) : NULL;
+    bool empty = folder != NULL;
+    for (struct dirent *entry; folder && (entry = readdir(folder)) != NULL;)
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+            empty = false;
+    if (folder)
+        closedir(folder);
+    if (empty)
+        return true;
+    if (folder)
+        snprintf(why, why_len, "--keep %s: the folder is not empty (give a new or empty folder; "
+                 "the run makes its own store there)", keep);
+    else
+        snprintf(why, why_len, "--keep %s: %s", keep, strerror(errno));
+    return false;
+}
+
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
-    const char *connectors_path = NULL;
+    const char *connectors_path = NULL, *keep = NULL;
     RunView view = {.json = false, .last_day = ""};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
@@ -800,6 +836,8 @@ int cli_run(int argc, char **argv)
             directory_path = argv[++i];
         else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc)
             connectors_path = argv[++i];
+        else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc)
+            keep = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             view.json = true;
         else if (argv[i][0] == '-' || file)
@@ -809,6 +847,8 @@ int cli_run(int argc, char **argv)
     }
     if (!file || !events)
         return cli_usage_error("run", "give a playbook and --events TRACE.jsonl");
+    if (keep && !keep[0])
+        return cli_usage_error("run", "--keep needs a folder (an empty one, or one to make)");
     size_t max_line;
     if (cli_max_body("run", max_body, &max_line) != CLI_OK)
         return CLI_USAGE;
@@ -841,11 +881,10 @@ int cli_run(int argc, char **argv)
         cli_connectors_free(&connectors);
         return CLI_REFUSED;
     }
-    char dir[] = "/tmp/huddle-run-XXXXXX";
-    char why[512];
+    char dir[PATH_MAX];
+    char why[512] = "";
     int status = CLI_SYSTEM;
-    bool made = mkdtemp(dir) != NULL;
-    snprintf(why, sizeof why, "%s", made ? "" : strerror(errno));
+    bool made = run_make_folder(keep, dir, sizeof dir, why, sizeof why);
     Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0, connectors.file};
     EngineOptions engine_options = {.on_record = run_print_record, .record_context = &run.view, .mocks = mocks,
                                     .create = true, .no_sync = true, .read_only = false};
@@ -857,11 +896,18 @@ int cli_run(int argc, char **argv)
             status = run_trace(&run, trace);
         if (status == CLI_OK)
             status = run_summary(&run);
+        if (keep && engine_sync(run.engine, why, sizeof why) != ENGINE_OK) {
+            fprintf(stderr, "huddle: run: --keep %s: %s\n", keep, why);
+            status = CLI_SYSTEM;
+        }
         engine_close(run.engine);
-    } else {
+    } else if (made) {
         fprintf(stderr, "huddle: run: could not make a store in %s: %s\n", dir, why);
+    } else {
+        fprintf(stderr, "huddle: run: %s\n", why);
+        status = keep ? CLI_REFUSED : CLI_SYSTEM;
     }
-    if (made && run_remove_store(dir) != 0)
+    if (made && !keep && run_remove_store(dir) != 0)
         fprintf(stderr, "huddle: run: could not remove %s: %s\n", dir, strerror(errno));
     fclose(trace);
     json_decref(mocks);

@@ -23,6 +23,8 @@ typedef struct Fold {
     json_t *open;                   /* task id -> decision, of the instance being walked */
     json_t *since;                  /* task id -> {person: ms they first held a seat} */
     json_t *playbook, *tags, *notes, *outcome, *status;
+    json_int_t handed_at_ask;       /* `delegated` records with no task just before an
+                                       `asked`: seats handed over as the ask was made */
     HistoryWalk walk;               /* the records, their links worked out where not kept */
 } Fold;
 
@@ -91,11 +93,12 @@ static void instance_flush(Fold *f)
 
 static void fold_asked(Fold *f, const json_t *r, const char *task, int64_t ms, json_t *hash)
 {
-    json_t *d = json_pack("{s:O, s:O, s:s, s:O, s:O, s:O, s:[], s:[], s:i, s:i, s:[], s:n, s:n, s:n, s:n, s:n, s:o, s:n}",
+    json_t *d = json_pack("{s:O, s:O, s:s, s:O, s:O, s:O, s:[], s:[], s:I, s:i, s:[], s:n, s:n, s:n, s:n, s:n, s:o, s:n}",
                           "instance", json_object_get(r, "instance"), "state", json_object_get(r, "state"),
                           "task", task, "question", json_object_get(r, "question"),
                           "choices", json_object_get(r, "choices"), "asked_at", json_object_get(r, "at"),
-                          "asked", "held", "delegated", 0, "escalated", 0, "answers", "choice", "by", "comment",
+                          "asked", "held", "delegated", (json_int_t)f->handed_at_ask, "escalated", 0, "answers",
+                          "choice", "by", "comment",
                           "decided_at", "seconds", "asked_hash", hash, "decided_hash");
     if (!d)
         return;
@@ -151,6 +154,7 @@ static void fold_task(Fold *f, const json_t *r, const char *kind, int64_t ms, js
     json_t *d = task ? json_object_get(f->open, task) : NULL;
     if (strcmp(kind, "asked") == 0 && task) {
         fold_asked(f, r, task, ms, json_incref(hash));
+        f->handed_at_ask = 0;
     } else if (!d) {
         return;
     } else if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0) {
@@ -181,6 +185,15 @@ static void fold_record(Fold *f, const json_t *r, json_t *hash)
     int64_t ms = ms_of(r);
     size_t i;
     json_t *tag;
+    /* A seat handed over as its ask is made (its holder away) is recorded before the
+       `asked`, with no task: the ask about to be made counts it. Only `unresolved`
+       records (of the same seats) come between. */
+    if (strcmp(kind, "delegated") == 0 && !json_object_get(r, "task")) {
+        f->handed_at_ask++;
+        return;
+    }
+    if (strcmp(kind, "unresolved") != 0 && strcmp(kind, "asked") != 0)
+        f->handed_at_ask = 0;
     if (strcmp(kind, "started") == 0) {
         json_decref(f->playbook);
         f->playbook = json_incref(json_object_get(r, "playbook"));
@@ -205,6 +218,7 @@ static int fold_item(void *context, const HistoryItem *item)
     if (item->instance != f->instance) {
         instance_flush(f);
         f->instance = item->instance;
+        f->handed_at_ask = 0;
     }
     json_t *record;
     int rc = history_item_json(f->step, item, &record);
