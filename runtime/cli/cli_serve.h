@@ -106,7 +106,7 @@ const ServeToken *serve_tokens_find(const ServeTokens *tokens, const char *autho
 typedef struct ServeMetrics {
     atomic_ullong accepted[ROUTE_COUNT];        /* 2xx by route */
     atomic_ullong refused[600];                 /* by status */
-    atomic_ullong steps, batches, timers_fired, timers_late, commits_failed;
+    atomic_ullong steps, batches, batch_inputs, timers_fired, timers_late, commits_failed;
     atomic_ullong inputs_recovered, inputs_poisoned;   /* inputs in flight when the last run died */
     atomic_ullong latency[SERVE_LATENCY_BUCKETS + 1];   /* commit latency, ms buckets */
     atomic_ullong latency_sum_us, latency_count;

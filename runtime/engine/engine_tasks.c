@@ -762,7 +762,7 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     bool needs_comment = task_choice(task, choice, &c) && codec_view_member(&c, "with_comment", &with_comment) &&
                          codec_view_kind(&with_comment) == CODEC_KIND_TRUE;
     if (needs_comment && text_is_blank(comment))
-        return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer, \"comment\" in a trace)", choice);
+        return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer; \"comment\" in a trace line or an answer's JSON body)", choice);
     if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
         return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");
     for (size_t i = 0; i < task->vote_count; i++)

@@ -148,6 +148,16 @@ call "metrics after the work" 200 GET /metrics
 has "count accepted events" 'huddle_requests_accepted_total{route="events"}'
 has "count refusals by status" 'huddle_requests_refused_total{status="409"}'
 has "and the commit latency" 'huddle_commit_latency_ms_count'
+# A histogram's _sum is the sum of what it counted: the inputs of every group commit,
+# at least the events, answers and acks accepted (it was always 0).
+bsum=$(sed -n 's/^huddle_batch_size_sum //p' "$tmp/out")
+took=$(sed -n 's/^huddle_requests_accepted_total{route="\(events\|task_answer\|task_ack\)"} //p' "$tmp/out" |
+       awk '{s += $1} END {print s + 0}')
+case "$bsum" in
+  ''|*[!0-9]*) no "the batch sizes' sum counts the inputs committed ('$bsum')" ;;
+  *) if [ "$took" -ge 5 ] && [ "$bsum" -ge "$took" ]; then ok "the batch sizes' sum counts the inputs committed ($bsum >= $took)"
+     else no "the batch sizes' sum counts the inputs committed ($bsum, $took accepted)"; fi ;;
+esac
 sleep 1.2
 call "metrics again" 200 GET /metrics
 has "count open tasks once asked to" 'huddle_open_tasks '
