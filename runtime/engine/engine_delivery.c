@@ -82,16 +82,21 @@ void delivery_message_text(const json_t *message, const char *person, const char
         strbuf_puts(body, "Choices:\n");
         size_t i;
         json_t *choice;
+        bool comment = false;   /* some choice is `with comment` */
         json_array_foreach(choices, i, choice) {
             const char *id = json_is_string(choice) ? json_string_value(choice) : text_of(choice, "id");
             const char *label = text_of(choice, "label");
-            strbuf_printf(body, "  %s%s%s\n", id, *label ? ": " : "", label);
+            bool with_comment = json_is_true(json_object_get(choice, "with_comment"));
+            strbuf_printf(body, "  %s%s%s%s\n", id, *label ? ": " : "", label, with_comment ? " (with a comment)" : "");
+            comment = comment || with_comment;
         }
-        if (json_is_string(json_object_get(message, "deadline")))
+        if (json_is_string(json_object_get(message, "deadline_local")))
+            strbuf_printf(body, "\nAnswer by %s.\n", text_of(message, "deadline_local"));
+        else if (json_is_string(json_object_get(message, "deadline")))
             strbuf_printf(body, "\nAnswer by %s.\n", text_of(message, "deadline"));
-        strbuf_printf(body, "\nTo answer, run\n  huddle answer %s CHOICE --by %s\n"
-                            "or POST /v1/tasks/%s/answer with {\"choice\": \"CHOICE\"}.\n\n",
-                      task, person, task);
+        strbuf_printf(body, "\nTo answer, run\n  huddle answer %s CHOICE --by %s%s\n"
+                            "or POST /v1/tasks/%s/answer with {\"choice\": \"CHOICE\"%s}.\n\n",
+                      task, person, comment ? " --comment TEXT" : "", task, comment ? ", \"comment\": \"TEXT\"" : "");
     }
     strbuf_printf(body, "-- \nHuddle: playbook %s, instance %s%s%s\n", playbook, instance, *task ? ", task " : "", task);
 }

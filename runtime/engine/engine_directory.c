@@ -4,6 +4,7 @@
  * the business-time and zone hooks the VM borrows; storing a new directory.
  */
 #include "engine_internal.h"
+#include "civil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +78,23 @@ static const Calendar *step_calendar(Step *s, const Program *program)
     if (!dir || !program || program->bc.calendar == BC_NONE)
         return NULL;
     return dir_calendar(dir, value_text(program->bc.consts[program->bc.calendar]));
+}
+
+bool step_local_time_text(Step *s, const Program *program, int64_t ms, char *out, size_t size)
+{
+    const Calendar *calendar = step_calendar(s, program);
+    out[0] = '\0';
+    if (!calendar || !calendar->tz)
+        return false;
+    int32_t offset = tz_offset_at(calendar->tz, ms / 1000) / 60;
+    char text[CIVIL_TIME_TEXT];
+    civil_time_text(ms - ms % 1000, offset, text);   /* YYYY-MM-DDTHH:MM[:SS]+HH:MM */
+    size_t len = strlen(text);
+    size_t zone_at = len - (text[len - 1] == 'Z' ? 1 : 6);
+    bool seconds = ms / 1000 % 60 != 0;
+    snprintf(out, size, "%.10s %.*s %s (%s)", text, seconds ? 8 : 5, text + 11,
+             offset == 0 ? "+00:00" : text + zone_at, tz_name(calendar->tz));
+    return true;
 }
 
 /* from + a plain or business duration, in the program's calendar. */

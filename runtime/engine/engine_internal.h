@@ -685,6 +685,10 @@ const Directory *step_directory(Step *s);
 void step_hooks_init(Step *s);
 int step_business_add(Step *s, const Program *program, int64_t from_ms, Value duration,
                       int64_t *out_ms);
+/* `ms` as a person reads it in the zone of the program's calendar: "2026-12-07 13:00
+   +02:00 (Europe/Helsinki)" in `out` (seconds shown when not zero). False, `out` empty,
+   when the program names no calendar or the directory gives it no zone. */
+bool step_local_time_text(Step *s, const Program *program, int64_t ms, char *out, size_t size);
 /* Stores `json` as the directory, raising directory_version. */
 int step_directory_store(Step *s, json_t *json);
 /* The engine keeps `dir` (parsed and checked; taken over) as the store's directory at

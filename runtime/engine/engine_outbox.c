@@ -232,8 +232,9 @@ static void tell_task_fields(CodecWriter *w, const TaskRecord *task)
         }
 }
 
-/* What the message says, but `about`: {"playbook", "state", the task's fields, "text",
-   "similar"} in that order, as the jansson entry had them. NULL: the step failed. */
+/* What the message says, but `about`: {"playbook", "state", the task's fields,
+   "deadline_local" (the deadline in the playbook calendar's zone, when it has one), "text",
+   "similar"} in that order. NULL: the step failed. */
 static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *about, const TaskRecord *task,
                         const char *text)
 {
@@ -246,6 +247,12 @@ static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *a
     codec_write_text(&w, in->record.state);   /* NULL: null */
     if (task)
         tell_task_fields(&w, task);
+    char local[128];
+    if (task && task_record_has(task, TASK_DEADLINE) &&
+        step_local_time_text(s, in->program, task->deadline_ms, local, sizeof local)) {
+        codec_write_key(&w, "deadline_local");   /* the message says it this way */
+        codec_write_text(&w, local);
+    }
     if (text) {
         codec_write_key(&w, "text");
         codec_write_text(&w, text);

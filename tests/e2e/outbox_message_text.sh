@@ -1,0 +1,90 @@
+#!/bin/sh
+# tests/e2e/outbox_message_text.sh - what a person reads in the runtime's messages about
+# an ask (docs/connectors.md, "What a delivery looks like"): the deadline in the zone of
+# the playbook's calendar, with its offset and the zone's name (UTC without a calendar),
+# and a choice declared `with comment` marked, with the comment in the lines that say
+# how to answer. Mail through the SMTP peer, a chat message through the HTTP peer, on a
+# real store with --now. TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/peers/peers.sh"
+at_exit() { stop_peers; }
+
+start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+hp=$peer_port
+start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+sp=$peer_port
+bodies() { # the bodies of every mail so far, then every chat message's text, in $tmp/out
+  "$PEER_PY" - "$tmp/smtp/mail" "$tmp/http/requests.jsonl" > "$tmp/out" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+for f in sorted(os.listdir(d), key=lambda f: int(f.split(".")[0])) if os.path.isdir(d) else []:
+    print(json.load(open(os.path.join(d, f)))["data"].split("\r\n\r\n", 1)[1].replace("\r\n", "\n"))
+if os.path.exists(sys.argv[2]):
+    for line in open(sys.argv[2]):
+        body = json.loads(json.loads(line)["body"])
+        print(body["text"])
+        print("deadline_local:", body["message"].get("deadline_local"))
+PY
+}
+
+cat > "$tmp/dir.json" <<'JSON'
+{"people": {"anna": {"name": "Anna Virtanen", "email": "anna@example.com"},
+            "lars": {"name": "Lars Berg", "email": "lars@example.com", "notify": "chatter.dm"}},
+ "calendars": {"fi-office": {"zone": "Europe/Helsinki",
+                             "hours": {"mon-fri": "09:00-17:00"}}}}
+JSON
+cat > "$tmp/connectors.json" <<JSON
+{"mon":     {"kind": "webhook"},
+ "chatter": {"kind": "http", "base_url": "http://127.0.0.1:$hp",
+             "operations": {"dm": {"method": "POST", "path": "/messages"}}},
+ "mail":    {"kind": "smtp", "url": "smtp://127.0.0.1:$sp", "from": "huddle@example.com"}}
+JSON
+cat > "$tmp/local.play" <<'PLAY'
+playbook local
+
+calendar "fi-office"
+
+on mon.alert as a
+
+state decide {
+  ask person("anna"), person("lars") "Is N9 broken?"
+      choices yes "Yes", no "No" with comment
+      within 2h
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late" }
+}
+PLAY
+cat > "$tmp/utc.play" <<'PLAY'
+playbook utc
+
+on mon.other as a
+
+state decide {
+  ask person("anna") "Is N8 broken?" choices yes "Yes", no "No" within 2h
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late" }
+}
+PLAY
+db=$tmp/db
+"$h" directory load "$tmp/dir.json" --db "$db" $(now 08:00) > /dev/null
+"$h" deploy "$tmp/local.play" "$tmp/utc.play" --db "$db" --connectors "$tmp/connectors.json" $(now 08:00) > /dev/null
+echo '{}' | "$h" trigger mon.alert --id e1 --db "$db" $(now 09:00) > /dev/null
+expect "tick delivers the ask" 0 "$h" tick --db "$db" $(now 09:01)
+bodies
+# 2026-03-02 09:00Z + 2h = 11:00Z, 13:00 in Helsinki (UTC+2 in March)
+has "the mail gives the deadline in the calendar's zone" "Answer by 2026-03-02 13:00 +02:00 (Europe/Helsinki)."
+hasnt "  and not in UTC" "Answer by 2026-03-02T11:00:00Z."
+has "a choice with comment is marked" "  no: No (with a comment)"
+has "the CLI line shows the comment" "huddle answer t1 CHOICE --by anna --comment TEXT"
+has "the HTTP line too" 'or POST /v1/tasks/t1/answer with {"choice": "CHOICE", "comment": "TEXT"}.'
+has "the chat message carries the same text" "huddle answer t1 CHOICE --by lars --comment TEXT"
+has "and deadline_local beside deadline" "deadline_local: 2026-03-02 13:00 +02:00 (Europe/Helsinki)"
+
+rm -rf "$tmp/smtp/mail"/* "$tmp/http/requests.jsonl"
+echo '{}' | "$h" trigger mon.other --id e2 --db "$db" $(now 09:10) > /dev/null
+expect "tick delivers the other ask" 0 "$h" tick --db "$db" $(now 09:11)
+bodies
+has "without a calendar the deadline stays in UTC" "Answer by 2026-03-02T11:10:00Z."
+hasnt "with no choice marked" "(with a comment)"
+hasnt "  and no comment in the lines" "--comment TEXT"
+has "  the plain answer line" 'or POST /v1/tasks/t2/answer with {"choice": "CHOICE"}.'
+plan
