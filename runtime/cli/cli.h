@@ -57,6 +57,9 @@ void cli_audit_similar_print(const struct json_t *task);
    (cli_history.c). */
 struct Tz;
 void cli_history_print(const struct json_t *records, const struct Tz *tz);
+/* Prints the RFC 3339 time `at` as a person reads it: "2026-06-15 09:10 +03:00", local
+   to `tz` (UTC without one), the offset always shown (cli_history.c). */
+void cli_local_time_print(const char *at, const struct Tz *tz);
 /* Records about an ask's people and a step's events and calls (joined, unresolved,
    skipped, reminded, replied, call_failed, when_failed) in words, as both timelines
    (huddle history, huddle run) say them; false for another kind, nothing printed. */

@@ -22,9 +22,7 @@ static const char *field(const json_t *object, const char *name)
     return cli_clean(json_string_value(json_object_get(object, name)));
 }
 
-/* A record's time for the timeline: "2026-06-15 09:10 +03:00", local to `tz` (UTC
-   without one), the offset always shown. */
-static void history_time(const char *at, const Tz *tz)
+void cli_local_time_print(const char *at, const Tz *tz)
 {
     int64_t ms;
     if (!value_parse_time(at, &ms)) {
@@ -180,7 +178,7 @@ static void timer_words(const json_t *r, const Tz *tz)
     else
         printf("%s", what);
     printf(" due ");
-    history_time(json_string_value(json_object_get(r, "due")), tz);
+    cli_local_time_print(json_string_value(json_object_get(r, "due")), tz);
 }
 
 static void list_words(const char *verb, const json_t *list)
@@ -339,7 +337,7 @@ void cli_history_print(const json_t *records, const Tz *tz)
     json_t *r;
     json_array_foreach(records, i, r) {
         since_track(since, r, json_string_value(json_object_get(r, "kind")) ? json_string_value(json_object_get(r, "kind")) : "");
-        history_time(json_string_value(json_object_get(r, "at")), tz);
+        cli_local_time_print(json_string_value(json_object_get(r, "at")), tz);
         printf("  ");
         history_what(r, since, tz);
         putchar('\n');

@@ -1064,6 +1064,36 @@ static int tasks_check_for(Engine *engine, const char *person)
     return unknown ? CLI_REFUSED : CLI_OK;
 }
 
+/* One open ask for a person: its due time in its playbook calendar's zone (as history
+   shows times), question, choices, and each seat's holders ("seats: ming; lars, craig
+   (answered)"); the context and similar decisions follow (the caller). */
+static int tasks_print_one(Engine *engine, const json_t *t)
+{
+    Tz *tz = NULL;
+    char why[512];
+    int rc = history_zone(engine, json_string_value(json_object_get(t, "instance")), &tz, why, sizeof why);
+    if (rc != ENGINE_OK)
+        fprintf(stderr, "huddle: tasks: %s\n", why);
+    printf("%s  %s (%s)  due ", field(t, "id"), field(t, "instance"), field(t, "state"));
+    cli_local_time_print(json_string_value(json_object_get(t, "deadline")), tz);
+    tz_free(tz);
+    printf("\n  %s\n  choices:", field(t, "question"));
+    size_t k, m;
+    json_t *c, *seat, *holder;
+    json_array_foreach(json_object_get(t, "choices"), k, c)
+        printf(" %s%s", field(c, "id"), json_is_true(json_object_get(c, "with_comment")) ? " (with comment)" : "");
+    printf("\n  seats: ");
+    json_array_foreach(json_object_get(t, "seats"), k, seat) {
+        printf("%s", k ? "; " : "");
+        json_array_foreach(json_object_get(seat, "holders"), m, holder)
+            printf("%s%s", m ? ", " : "", cli_clean(json_string_value(holder)));
+        if (json_array_size(json_object_get(seat, "holders")) == 0)
+            printf("nobody yet");
+        printf("%s", json_is_null(json_object_get(seat, "answered_by")) ? "" : " (answered)");
+    }
+    return rc;
+}
+
 int cli_tasks(int argc, char **argv)
 {
     StoreArgs a;
@@ -1105,19 +1135,8 @@ int cli_tasks(int argc, char **argv)
     size_t i;
     json_t *t;
     json_array_foreach(a.json ? NULL : tasks, i, t) {
-        printf("%s  %s (%s)  due %s\n  %s\n  choices:", field(t, "id"), field(t, "instance"), field(t, "state"),
-               field(t, "deadline"), field(t, "question"));
-        size_t k;
-        json_t *c;
-        json_array_foreach(json_object_get(t, "choices"), k, c)
-            printf(" %s%s", field(c, "id"), json_is_true(json_object_get(c, "with_comment")) ? " (with comment)" : "");
-        printf("\n  seats:");
-        json_t *seat;
-        json_array_foreach(json_object_get(t, "seats"), k, seat) {
-            putchar(' ');
-            print_json_clean(json_object_get(seat, "holders"), JSON_COMPACT);
-            printf("%s", json_is_null(json_object_get(seat, "answered_by")) ? "" : " (answered)");
-        }
+        if (tasks_print_one(engine, t) != ENGINE_OK)
+            status = CLI_SYSTEM;
         if (json_is_object(json_object_get(t, "show"))) {
             printf("\n  context: ");
             print_json_clean(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -3,8 +3,9 @@
 # an ask (docs/connectors.md, "What a delivery looks like"): the deadline in the zone of
 # the playbook's calendar, with its offset and the zone's name (UTC without a calendar),
 # and a choice declared `with comment` marked, with the comment in the lines that say
-# how to answer. Mail through the SMTP peer, a chat message through the HTTP peer, on a
-# real store with --now. TAP lines.
+# how to answer; and `huddle tasks` at a terminal, its due times local the same way.
+# Mail through the SMTP peer, a chat message through the HTTP peer, on a real store with
+# --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
@@ -48,10 +49,10 @@ calendar "fi-office"
 on mon.alert as a
 
 state decide {
-  ask person("anna"), person("lars") "Is N9 broken?"
+  ask 2 of person("anna"), person("lars") "Is N9 broken?"
       choices yes "Yes", no "No" with comment
       within 2h
-  { yes -> done "yes"  no -> done "no"  timeout -> done "late" }
+  { yes -> done "yes"  no -> done "no"  no_quorum -> done "split"  timeout -> done "late" }
 }
 PLAY
 cat > "$tmp/utc.play" <<'PLAY'
@@ -66,7 +67,7 @@ state decide {
 PLAY
 db=$tmp/db
 "$h" directory load "$tmp/dir.json" --db "$db" $(now 08:00) > /dev/null
-"$h" deploy "$tmp/local.play" "$tmp/utc.play" --db "$db" --connectors "$tmp/connectors.json" $(now 08:00) > /dev/null
+expect "both playbooks deploy" 0 "$h" deploy "$tmp/local.play" "$tmp/utc.play" --db "$db" --connectors "$tmp/connectors.json" $(now 08:00)
 echo '{}' | "$h" trigger mon.alert --id e1 --db "$db" $(now 09:00) > /dev/null
 expect "tick delivers the ask" 0 "$h" tick --db "$db" $(now 09:01)
 bodies
@@ -79,6 +80,15 @@ has "the HTTP line too" 'or POST /v1/tasks/t1/answer with {"choice": "CHOICE", "
 has "the chat message carries the same text" "huddle answer t1 CHOICE --by lars --comment TEXT"
 has "and deadline_local beside deadline" "deadline_local: 2026-03-02 13:00 +02:00 (Europe/Helsinki)"
 
+# huddle tasks, a person's inbox at a terminal, says the deadline the same way (as
+# huddle history does) and lists each seat's holders as names, not JSON.
+expect "huddle tasks --for anna" 0 "$h" tasks --db "$db" --for anna
+has "  gives the due time in the calendar's zone" "t1  i1 (decide)  due 2026-03-02 13:00 +02:00"
+has "  and the seats by name" "  seats: anna; lars"
+expect "lars answers" 0 "$h" answer t1 yes --by lars --db "$db" $(now 09:05)
+expect "huddle tasks" 0 "$h" tasks --db "$db"
+has "  marks his seat answered" "  seats: anna; lars (answered)"
+
 rm -rf "$tmp/smtp/mail"/* "$tmp/http/requests.jsonl"
 echo '{}' | "$h" trigger mon.other --id e2 --db "$db" $(now 09:10) > /dev/null
 expect "tick delivers the other ask" 0 "$h" tick --db "$db" $(now 09:11)
@@ -87,4 +97,6 @@ has "without a calendar the deadline stays in UTC" "Answer by 2026-03-02T11:10:0
 hasnt "with no choice marked" "(with a comment)"
 hasnt "  and no comment in the lines" "--comment TEXT"
 has "  the plain answer line" 'or POST /v1/tasks/t2/answer with {"choice": "CHOICE"}.'
+expect "huddle tasks --for anna" 0 "$h" tasks --db "$db" --for anna
+has "  gives a playbook without a calendar its due time in UTC" "t2  i2 (decide)  due 2026-03-02 11:10 +00:00"
 plan
