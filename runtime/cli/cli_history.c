@@ -317,6 +317,8 @@ static void history_what(const json_t *r, const json_t *since, const Tz *tz)
     } else if (strcmp(kind, "notified") == 0) {
         printf("told %s (%s)%s%s", field(r, "person"), field(r, "channel"), json_object_get(r, "task") ? " about " : "",
                field(r, "task"));
+        if (json_is_string(json_object_get(r, "message")))   /* a notify's text, as huddle run shows it */
+            printf(": %s", field(r, "message"));
     } else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "stalled") == 0) {
         printf("%s: %s", kind, field(r, strcmp(kind, "done") == 0 ? "outcome" : strcmp(kind, "failed") == 0 ? "reason" : "error"));
     } else if (!more_words(r, kind, tz) && !cli_record_words(r, kind)) {

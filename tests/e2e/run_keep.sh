@@ -23,6 +23,8 @@ if grep -v '"summary"' "$tmp/run.jsonl" | cmp -s - "$tmp/history.jsonl"; then
 else
   no "history of the kept store is the run's --json records" "$tmp/history.jsonl"
 fi
+expect "history's timeline of the kept store" 0 "$h" history i1 --db "$tmp/kept"
+has "  says what a notify told, as run's does" "told anna (email): Complaints spiking: 120 mentions of camera on N9"
 expect "instances reads it" 0 "$h" instances --db "$tmp/kept"
 has "  the instance done, with its outcome" "answered with known-issue reply"
 
