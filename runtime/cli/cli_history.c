@@ -189,15 +189,33 @@ static void list_words(const char *verb, const json_t *list)
     json_decref(seen);
 }
 
-/* The kinds beyond the first few, in words; false for a kind it has no words for. */
-/* A send's or message's delivery: where it went, after how many attempts, and why not. */
+/* What a message to a person was about, in words ("the ask"), from its record's
+   `about`; NULL for a kind of message this version does not know. */
+static const char *message_about(const json_t *r)
+{
+    static const struct {
+        const char *about, *words;
+    } ABOUT[] = {{"notify", "the message"}, {"asked", "the ask"}, {"reminded", "the reminder"},
+                 {"escalated", "the escalation"}, {"outcome", "the decision"}, {"cancelled", "the cancellation"}};
+    const char *about = json_string_value(json_object_get(r, "about"));
+    for (size_t i = 0; about && i < sizeof ABOUT / sizeof ABOUT[0]; i++)
+        if (strcmp(about, ABOUT[i].about) == 0)
+            return ABOUT[i].words;
+    return NULL;
+}
+
+/* A send's or message's delivery: what went where ("delivered the ask to anna (email)",
+   "delivered chatter.post"), after how many attempts, and why not. */
 static void delivery_words(const json_t *r, const char *kind)
 {
     bool ok = strcmp(kind, "delivered") == 0;
-    if (json_is_string(json_object_get(r, "person")))
-        printf("%s %s (%s)", ok ? "delivered to" : "could not tell", field(r, "person"), field(r, "channel"));
-    else
+    if (json_is_string(json_object_get(r, "person"))) {
+        const char *about = message_about(r);
+        printf("%s%s%s to %s (%s)", ok ? "delivered" : "could not deliver", about ? " " : "", about ? about : "",
+               field(r, "person"), field(r, "channel"));
+    } else {
         printf("%s %s.%s", ok ? "delivered" : "could not deliver", field(r, "connector"), field(r, "operation"));
+    }
     json_int_t attempts = json_integer_value(json_object_get(r, "attempts"));
     printf(" after %lld attempt%s", (long long)attempts, attempts == 1 ? "" : "s");
     if (!ok)
@@ -217,6 +235,7 @@ static void operator_words(const json_t *r, const char *kind)
         printf(": %s", field(r, "reason"));
 }
 
+/* The kinds beyond the first few, in words; false for a kind it has no words for. */
 static bool more_words(const json_t *r, const char *kind, const Tz *tz)
 {
     if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)

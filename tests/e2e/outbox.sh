@@ -180,7 +180,7 @@ has "history: lars's chat message is recorded delivered through chatter.dm" \
   "\"kind\":\"delivered\",\"state\":\"start\",\"person\":\"lars\",\"channel\":\"chatter.dm\""
 "$h" history --db "$db" i1 > "$tmp/out" 2>&1
 has "history in words: the send delivered after 1 attempt" "delivered chatter.post after 1 attempt"
-has "history in words: anna's mail" "delivered to anna (email) after 1 attempt"
+has "history in words: anna's mail, and what it was about" "delivered the message to anna (email) after 1 attempt"
 hasnt "history never holds the token" "sekrit-kb-7731"
 
 # shellcheck disable=SC2086
@@ -242,7 +242,7 @@ has "rex's mail was refused (550): send_failed for him" "\"person\":\"rex\""
 has "the mail to ops@ went: delivered" "\"kind\":\"delivered\",\"state\":\"start\",\"connector\":\"mail\",\"operation\":\"send\",\"key\":\"$store:i8:1:3\",\"attempts\":1"
 hasnt "the send refused with 422 is not recorded delivered" "\"operation\":\"sendbad\",\"key\":\"$store:i8:1:1\",\"attempts\":1}"
 "$h" history --db "$db" i8 > "$tmp/out" 2>&1
-has "history in words: why rex was not told" "could not tell rex (email) after 1 attempt: "
+has "history in words: why rex was not told" "could not deliver the message to rex (email) after 1 attempt: "
 mails
 json "send mail.send: one mail to its address, with its subject and text, keyed" \
   "[(m['to'], 'Subject: Sent 1 things' in m['data'], 'All sent.' in m['data'], 'Message-ID: <$store.i8.1.3@huddle>' in m['data']) for m in j if m['to'] == ['ops@example.com']] == [(['ops@example.com'], True, True, True)]"

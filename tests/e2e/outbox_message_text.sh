@@ -80,6 +80,10 @@ has "the HTTP line too" 'or POST /v1/tasks/t1/answer with {"choice": "CHOICE", "
 has "the chat message carries the same text" "huddle answer t1 CHOICE --by lars --comment TEXT"
 has "and deadline_local beside deadline" "deadline_local: 2026-03-02 13:00 +02:00 (Europe/Helsinki)"
 
+expect "huddle history" 0 "$h" history i1 --db "$db"
+has "  says what each delivery was about" "delivered the ask to anna (email) after 1 attempt"
+has "  through each person's channel" "delivered the ask to lars (chatter.dm) after 1 attempt"
+
 # huddle tasks, a person's inbox at a terminal, says the deadline the same way (as
 # huddle history does) and lists each seat's holders as names, not JSON.
 expect "huddle tasks --for anna" 0 "$h" tasks --db "$db" --for anna
