@@ -276,7 +276,8 @@ static const CliCommand COMMANDS[] = {
      cli_instances},
     {"tasks", "list open asks: a person's inbox",
      "huddle tasks [--db DIR] [--for PERSON] [--json]",
-     "Lists open asks with their question, choices, deadline, seats and context; with\n"
+     "Lists open asks with their question, choices, deadline (local to the playbook's\n"
+     "calendar, as history shows times; --json: UTC), seats and context; with\n"
      "--for, only those PERSON can still answer: they hold a seat nobody has answered,\n"
      "and have not answered the task themselves (an ask they acknowledged stays); a\n"
      "PERSON the store's directory lacks is refused (exit 1). Under\n"
