@@ -488,6 +488,20 @@ static int cli_help(int argc, char **argv)
     return CLI_OK;
 }
 
+int cli_option_value(const char *command, int argc, char **argv, int *i, const char **slot, CliSeen *seen)
+{
+    const char *option = argv[*i];
+    if (*i + 1 >= argc)
+        return cli_usage_error(command, "%s needs a value", option);
+    for (int k = 0; k < seen->count; k++)
+        if (seen->slots[k] == (const void *)slot)
+            return cli_usage_error(command, "%s is given twice (give it once)", option);
+    if (seen->count < (int)(sizeof seen->slots / sizeof seen->slots[0]))
+        seen->slots[seen->count++] = slot;
+    *slot = argv[++*i];
+    return CLI_OK;
+}
+
 int cli_usage_error(const char *name, const char *fmt, ...)
 {
     va_list args;

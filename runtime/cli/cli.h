@@ -146,6 +146,16 @@ FILE *cli_open_read(const char *path);
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The options of one command line given so far, so that one given twice is refused
+   rather than the last one silently winning (as a query parameter given twice is 400). */
+typedef struct CliSeen {
+    const void *slots[40];
+    int count;
+} CliSeen;
+/* Takes the value after the option argv[*i] into *slot and moves *i past it: CLI_OK, or
+   a usage error said on stderr (CLI_USAGE) when it has no value or was given before. */
+int cli_option_value(const char *command, int argc, char **argv, int *i, const char **slot, CliSeen *seen);
+
 /* ---- the door: what comes in from outside (RUNTIME.md, "Limits and damage") ---- */
 
 /* `text` with its control characters made visible (\e, \n, \x7f, \u2028, ...), for

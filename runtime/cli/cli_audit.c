@@ -43,6 +43,7 @@ int cli_audit_args(const char *sub, int argc, char **argv, CliAuditArgs *a)
     a->db = env && *env ? env : "huddle.db";
     a->since_ms = INT64_MIN;
     a->until_ms = INT64_MAX;
+    CliSeen seen = {.count = 0};
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
         const char **slot = NULL;
@@ -53,9 +54,8 @@ int cli_audit_args(const char *sub, int argc, char **argv, CliAuditArgs *a)
             if (strcmp(arg, NAMES[k]) == 0 && (k == AUDIT_DB || audit_takes(sub, arg)))
                 slot = &a->values[k];
         if (slot) {
-            if (i + 1 >= argc)
-                return cli_usage_error("audit", "%s needs a value", arg);
-            *slot = argv[++i];
+            if (cli_option_value("audit", argc, argv, &i, slot, &seen) != CLI_OK)
+                return CLI_USAGE;
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
         } else {

@@ -825,25 +825,25 @@ int cli_run(int argc, char **argv)
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
     const char *connectors_path = NULL, *keep = NULL;
     RunView view = {.json = false, .last_day = ""};
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-            events = argv[++i];
-        else if (strcmp(argv[i], "--max-body") == 0 && i + 1 < argc)
-            max_body = argv[++i];
-        else if (strcmp(argv[i], "--mocks") == 0 && i + 1 < argc)
-            mocks_path = argv[++i];
-        else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
-            directory_path = argv[++i];
-        else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc)
-            connectors_path = argv[++i];
-        else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc)
-            keep = argv[++i];
-        else if (strcmp(argv[i], "--json") == 0)
+        const char *arg = argv[i];
+        const char **slot = strcmp(arg, "--events") == 0 ? &events
+                          : strcmp(arg, "--max-body") == 0 ? &max_body
+                          : strcmp(arg, "--mocks") == 0 ? &mocks_path
+                          : strcmp(arg, "--directory") == 0 ? &directory_path
+                          : strcmp(arg, "--connectors") == 0 ? &connectors_path
+                          : strcmp(arg, "--keep") == 0 ? &keep : NULL;
+        if (slot) {
+            if (cli_option_value("run", argc, argv, &i, slot, &seen) != CLI_OK)
+                return CLI_USAGE;
+        } else if (strcmp(arg, "--json") == 0) {
             view.json = true;
-        else if (argv[i][0] == '-' || file)
-            return cli_usage_error("run", "unexpected argument '%s'", argv[i]);
-        else
-            file = argv[i];
+        } else if (arg[0] == '-' || file) {
+            return cli_usage_error("run", "unexpected argument '%s'", cli_clean(arg));
+        } else {
+            file = arg;
+        }
     }
     if (!file || !events)
         return cli_usage_error("run", "give a playbook and --events TRACE.jsonl");

@@ -49,6 +49,7 @@ static int serve_args(int argc, char **argv, ServeArgs *a)
     memset(a, 0, sizeof *a);
     a->db = getenv("HUDDLE_DB") && *getenv("HUDDLE_DB") ? getenv("HUDDLE_DB") : "huddle.db";
     a->listen = "127.0.0.1:8080";
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (!strcmp(opt, "--publish-head")) {
@@ -63,9 +64,8 @@ static int serve_args(int argc, char **argv, ServeArgs *a)
                           : !strcmp(opt, "--idle-timeout") ? &a->idle_timeout : NULL;
         if (!slot || !cli_takes_option("serve", opt))
             return cli_usage_error("serve", "unknown argument '%s'", cli_clean(opt));
-        if (i + 1 >= argc)
-            return cli_usage_error("serve", "%s needs a value", opt);
-        *slot = argv[++i];
+        if (cli_option_value("serve", argc, argv, &i, slot, &seen) != CLI_OK)
+            return CLI_USAGE;
     }
     return cli_check_db("serve", a->db) == CLI_OK ? CLI_OK : CLI_USAGE;
 }

@@ -93,6 +93,7 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
     memset(a, 0, sizeof *a);
     const char *env = getenv("HUDDLE_DB");
     a->db = env && *env ? env : "huddle.db";   /* --db, else $HUDDLE_DB, else ./huddle.db */
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char **slot = strcmp(arg, "--db") == 0 ? &a->db
@@ -122,9 +123,8 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
             return cli_usage_error(command, "%s takes no option '%s' ('huddle help %s' lists its options)", command,
                                    cli_clean(arg), command);
         if (slot) {
-            if (i + 1 >= argc)
-                return cli_usage_error(command, "%s needs a value", arg);
-            *slot = argv[++i];
+            if (cli_option_value(command, argc, argv, &i, slot, &seen) != CLI_OK)
+                return CLI_USAGE;
         } else if (strcmp(arg, "--json") == 0) {
             a->json = true;
         } else if (strcmp(arg, "--all-stalled") == 0) {
