@@ -75,8 +75,14 @@ void delivery_message_text(const json_t *message, const char *person, const char
         strbuf_printf(body, "%s\n\n", question);
     similar_text(json_object_get(message, "similar"), body);
     bool open = strcmp(about, "outcome") != 0 && strcmp(about, "cancelled") != 0 && strcmp(about, "notify") != 0;
-    if (strcmp(about, "outcome") == 0)
-        strbuf_printf(body, "Decided: %s\n\n", text_of(message, "outcome"));
+    if (strcmp(about, "outcome") == 0) {
+        strbuf_printf(body, "Decided: %s", text_of(message, "outcome"));
+        if (json_is_string(json_object_get(message, "decided_by")))
+            strbuf_printf(body, ", by %s", text_of(message, "decided_by"));
+        if (json_is_string(json_object_get(message, "comment")))
+            strbuf_printf(body, " (\"%s\")", text_of(message, "comment"));
+        strbuf_puts(body, "\n\n");
+    }
     json_t *choices = json_object_get(message, "choices");
     if (open && json_array_size(choices)) {
         strbuf_puts(body, "Choices:\n");

@@ -232,9 +232,29 @@ static void tell_task_fields(CodecWriter *w, const TaskRecord *task)
         }
 }
 
+/* For a decision's message: who completed it and their comment, "decided_by" and
+   "comment" (the last vote for the winning choice, as the decision record reads it);
+   nothing for a timeout, no quorum or an override, which no vote decided. */
+static void tell_decider(CodecWriter *w, const TaskRecord *task)
+{
+    for (size_t i = task->vote_count; task->outcome && i-- > 0;) {
+        const TaskVote *vote = &task->votes[i];
+        if (!vote->choice || !vote->by || strcmp(vote->choice, task->outcome) != 0)
+            continue;
+        codec_write_key(w, "decided_by");
+        codec_write_text(w, vote->by);
+        if (vote->comment) {
+            codec_write_key(w, "comment");
+            codec_write_text(w, vote->comment);
+        }
+        return;
+    }
+}
+
 /* What the message says, but `about`: {"playbook", "state", the task's fields,
-   "deadline_local" (the deadline in the playbook calendar's zone, when it has one), "text",
-   "similar"} in that order. NULL: the step failed. */
+   "deadline_local" (the deadline in the playbook calendar's zone, when it has one),
+   "decided_by" and "comment" (a decision's), "text", "similar"} in that order. NULL: the
+   step failed. */
 static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *about, const TaskRecord *task,
                         const char *text)
 {
@@ -253,6 +273,8 @@ static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *a
         codec_write_key(&w, "deadline_local");   /* the message says it this way */
         codec_write_text(&w, local);
     }
+    if (task && strcmp(about, "outcome") == 0)
+        tell_decider(&w, task);
     if (text) {
         codec_write_key(&w, "text");
         codec_write_text(&w, text);

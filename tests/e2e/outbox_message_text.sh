@@ -92,6 +92,11 @@ has "  and the seats by name" "  seats: anna; lars"
 expect "lars answers" 0 "$h" answer t1 yes --by lars --db "$db" $(now 09:05)
 expect "huddle tasks" 0 "$h" tasks --db "$db"
 has "  marks his seat answered" "  seats: anna; lars (answered)"
+expect "anna answers too, with a comment" 0 "$h" answer t1 yes --by anna --comment "Lab confirms it" --db "$db" $(now 09:06)
+rm -rf "$tmp/smtp/mail"/*
+expect "tick delivers the decision" 0 "$h" tick --db "$db" $(now 09:07)
+bodies
+has "the decision's mail says who completed it, with the comment" 'Decided: yes, by anna ("Lab confirms it")'
 
 rm -rf "$tmp/smtp/mail"/* "$tmp/http/requests.jsonl"
 echo '{}' | "$h" trigger mon.other --id e2 --db "$db" $(now 09:10) > /dev/null
