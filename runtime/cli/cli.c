@@ -2,6 +2,7 @@
  * cli.c - the `huddle` command table, help and version, and shared CLI helpers.
  */
 #include "cli.h"
+#include "bytecode.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -589,7 +590,7 @@ int cli_main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(name, "--version") == 0) {
-        printf("huddle %s (playbook language v1)\n", HUDDLE_VERSION);
+        printf("huddle %s (LANGUAGE.md and RUNTIME.md v1.2; bytecode format %d)\n", HUDDLE_VERSION, BC_FORMAT_VERSION);
         return CLI_OK;
     }
     const CliCommand *command = cli_find(name);

@@ -6,6 +6,7 @@ set -u
 
 expect "--version exits 0" 0 "$h" --version
 has "--version names the version" "huddle 0."
+has "  and the contract it is built to" "(LANGUAGE.md and RUNTIME.md v1.2; bytecode format 1)"
 expect "--help exits 0" 0 "$h" --help
 has "--help lists check" "check"
 has "--help lists graph" "graph"
