@@ -143,6 +143,25 @@ static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
     return false;
 }
 
+/* A `within`, `escalate ... after` or wait `after`: a duration, and a positive one when
+   it is a business count. (A plain one that is not positive is refused as its timer is
+   set, timer_due_ok; `0 business hours` would be due at once in working time but at the
+   next opening outside it, so it stalls the instance whenever it comes, as the checker
+   refuses it as a constant.) */
+static bool vm_check_timer_duration(Vm *vm, Value v, const char *what)
+{
+    if (!vm_check_duration(vm, v, what, false))
+        return false;
+    if (v.type != VAL_BUSINESS || v.as.integer >= 1)
+        return true;
+    StrBuf text = STRBUF_INIT;
+    value_write_text(v, 0, &text);
+    snprintf(vm->why, sizeof vm->why, "%s needs a positive duration, not %s: no timer is set", what,
+             strbuf_failed(&text) ? "a business count of 0" : strbuf_text(&text));
+    strbuf_free(&text);
+    return false;
+}
+
 /* Whether the ask has an arm of `kind`: without a no_quorum arm, an ask nobody can
    answer waits for its deadline (the engine reads this from the description). */
 static bool vm_ask_has_arm(const Bytecode *bc, const BcAsk *ask, BcArmKind kind)
@@ -203,13 +222,13 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index, BcClause *failed, uint32_t *l
     }
     Value within = p[at++];
     Value ladder = value_list_new(ask->escalation_count);
-    bool ok = vm_check_duration(vm, within, "within", false);
+    bool ok = vm_check_timer_duration(vm, within, "within");
     *failed = BC_CLAUSE_WITHIN;
     for (uint32_t i = 0; i < ask->escalation_count; i++) {
         Value level_map = value_map_new(2);
         vm_map_add(level_map, VM_KEY_who, p[at++]);
         Value after = p[at++];
-        if (ok && !(ok = vm_check_duration(vm, after, "escalate ... after", false))) {
+        if (ok && !(ok = vm_check_timer_duration(vm, after, "escalate ... after"))) {
             *failed = BC_CLAUSE_AFTER;
             *level = i + 1;
         }
@@ -266,7 +285,7 @@ static bool vm_suspend_wait(Vm *vm, uint32_t index)
     vm_map_add(d, VM_KEY_arms, arms);
     vm_map_add(d, VM_KEY_after, after);
     vm->result->suspension = d;
-    return w->after_pc == BC_NONE || vm_check_duration(vm, after, "after", false);
+    return w->after_pc == BC_NONE || vm_check_timer_duration(vm, after, "after");
 }
 
 static void vm_suspend_call(Vm *vm, uint32_t index)
