@@ -294,9 +294,21 @@ static void ask_parts(Value ask, AskParts *parts)
 }
 
 
+/* Business time a level's or a reminder's timer cannot count as it is set (the
+   playbook's calendar has left the directory since the ask began, say; the VM checked
+   each clause against the directory when the ask began): the instance stalls naming the
+   clause and why, with its task open, as for a level the engine refuses (docs/runtime.md,
+   "Timers"), rather than the ladder or the reminders ending without a word. */
+static void task_stall_uncounted(Step *s, Instance *in, const char *kind, int64_t level)
+{
+    if (in->record.status != INSTANCE_STALLED)
+        step_stall_at_clause(s, in, kind, level, s->why);
+}
+
 /* When the next level is due, counted from when the current one was reached, kept in
    the task as "next_level_due"; false (and none kept) when there is no further level or
-   it is due at or after the deadline, so never reached. */
+   it is due at or after the deadline, so never reached, or when its business time
+   cannot be counted (the instance stalls). */
 static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *due)
 {
     task_record_unset(task, TASK_NEXT_LEVEL_DUE);
@@ -304,8 +316,13 @@ static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *du
     Value d;
     CodecView afters, after;
     task_record_view(task, task->ladder_after, &afters);
-    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !task_duration(&after, 1, &d) ||
-        step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK || *due >= task->deadline_ms)
+    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !task_duration(&after, 1, &d))
+        return false;
+    if (step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK) {
+        task_stall_uncounted(s, in, "level", next);
+        return false;
+    }
+    if (*due >= task->deadline_ms)
         return false;
     task_record_set_int(task, TASK_NEXT_LEVEL_DUE, *due);
     return true;
@@ -327,8 +344,13 @@ static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
     int64_t due;
     CodecView every;
     task_record_view(task, task->remind_every, &every);
-    if (!task_duration(&every, task->reminders + 1, &d) ||
-        step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK || due >= task->deadline_ms)
+    if (!task_duration(&every, task->reminders + 1, &d))
+        return STORE_OK;
+    if (step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK) {
+        task_stall_uncounted(s, in, "reminder", -1);
+        return STORE_OK;
+    }
+    if (due >= task->deadline_ms)
         return STORE_OK;
     return timer_set(s, in, due, 4, "reminder", task->id, -1);
 }
