@@ -797,7 +797,7 @@ int task_keep_state(TaskRecord *task, const char *state);
 /* "ladder_after" (each rung's "after" of `ladder` as a duration) and "remind_every". */
 int task_keep_durations(TaskRecord *task, const Value *ladder, const Value *remind);
 /* A duration kept on a task ({"ms": N}, or {"count": N, "unit": U} for business time),
-   `times` over, into *out: false for anything else. */
+   `times` over, into *out: false for anything else, or when `times` over overflows. */
 bool task_duration(const CodecView *kept, int64_t times, Value *out);
 /* The kind of a value the task keeps (null's when it has none). */
 CodecKind task_value_kind(const TaskRecord *task, TaskValue v);

@@ -337,18 +337,59 @@ static int task_schedule_level(Step *s, Instance *in, TaskRecord *task)
     return timer_set(s, in, due, 2, "level", task->id, task->level + 1);
 }
 
-/* Reminders fall at start + k * D (in business time if D is), before the deadline. */
-static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
+/* When reminder k falls: start + k * D, in business time if D is. False when k * D
+   overflows, or when business time cannot be counted (the instance stalls). */
+static bool task_reminder_due(Step *s, Instance *in, const TaskRecord *task, const CodecView *every, int64_t k,
+                              int64_t *due)
 {
     Value d;
-    int64_t due;
+    if (!task_duration(every, k, &d))
+        return false;
+    if (step_business_add(s, in->program, task->asked_ms, d, due) != STORE_OK) {
+        task_stall_uncounted(s, in, "reminder", -1);
+        return false;
+    }
+    return true;
+}
+
+/* Reminders fall at start + k * D (in business time if D is), before the deadline. A
+   calendar that gained working time while the ask was open (a holiday taken back, longer
+   hours) may put the next ones at or before now: those are skipped, and the first
+   still to come is found by doubling k, then halving the step (the k-th falls no earlier
+   than the one before). */
+static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
+{
     CodecView every;
     task_record_view(task, task->remind_every, &every);
-    if (!task_duration(&every, task->reminders + 1, &d))
+    int64_t k = task->reminders + 1, due;
+    if (!task_reminder_due(s, in, task, &every, k, &due))
         return STORE_OK;
-    if (step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK) {
-        task_stall_uncounted(s, in, "reminder", -1);
-        return STORE_OK;
+    if (due <= s->now) {
+        int64_t past = k, step = 1, later = k, later_due = due;   /* reminder `past` is at or before now */
+        while (later_due <= s->now && step < ((int64_t)1 << 40)) {
+            later = past + step;
+            if (!task_reminder_due(s, in, task, &every, later, &later_due))
+                return STORE_OK;
+            if (later_due <= s->now)
+                past = later;
+            else
+                break;
+            step *= 2;
+        }
+        if (later_due <= s->now)
+            return STORE_OK;
+        while (later - past > 1) {   /* reminder `later` is after now */
+            int64_t mid = past + (later - past) / 2, mid_due;
+            if (!task_reminder_due(s, in, task, &every, mid, &mid_due))
+                return STORE_OK;
+            if (mid_due <= s->now)
+                past = mid;
+            else
+                later = mid, later_due = mid_due;
+        }
+        k = later;
+        due = later_due;
+        task_record_set_int(task, TASK_REMINDERS, k - 1);
     }
     if (due >= task->deadline_ms)
         return STORE_OK;

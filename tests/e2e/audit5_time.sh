@@ -111,4 +111,41 @@ json "  (t2 still asks anna)" "j[0]['id'] == 't2'"
 expect "  an answer still decides it" 0 "$h" answer t2 yes --by anna --db "$db" $(now 13:05)
 has "  (done)" "done: yes"
 
+# LANGUAGE.md "Reminders": at start + k*D in business time, each deadline computed when
+# its timer is set, with the calendar as it is then. A calendar that gained working time
+# while the ask was open (longer hours, a holiday taken back) put the next reminder
+# before now: the instance stalled ("the reminder timer would be due at ..., but a timer
+# must be due after the engine time that sets it"). The reminders now past are skipped.
+cat > "$tmp/narrow.json" <<'JSON'
+{"people": {"anna": {"email": "anna@x"}},
+ "calendars": {"office": {"zone": "UTC", "hours": {"mon-fri": "09:00-10:00"}}}}
+JSON
+cat > "$tmp/wide.json" <<'JSON'
+{"people": {"anna": {"email": "anna@x"}},
+ "calendars": {"office": {"zone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}}}
+JSON
+cat > "$tmp/remind.play" <<'PLAY'
+playbook remind_in_hours
+
+calendar "office"
+
+on src.ping as p
+
+state start {
+  ask person("anna") "Go?" choices yes within 5d remind every 1 business hour
+  { yes -> done "yes"  timeout -> done "late" }
+}
+PLAY
+db=$tmp/store2
+"$h" directory load "$tmp/narrow.json" --db "$db" $(now 09:00) > /dev/null
+"$h" deploy "$tmp/remind.play" --db "$db" $(now 09:00) > /dev/null
+echo '{}' | "$h" trigger src.ping --id r1 --db "$db" $(now 09:00) > /dev/null
+"$h" tick --db "$db" $(now 10:00) > /dev/null
+expect "the calendar gains hours while the ask is open" 0 "$h" directory load "$tmp/wide.json" --db "$db" $(now 12:00)
+expect "  the reminder set before fires the next day" 0 "$h" tick --db "$db" --now 2026-03-03T10:00:00Z
+hasnt "  without stalling" "stalled"
+has "  and the next is the first still to come: 10 business hours of the wide week in" '"due":"2026-03-03T11:00:00Z","what":"reminder"'
+expect "  (running)" 0 "$h" instances --db "$db" --json
+json "  (i1 running)" "j[0]['status'] == 'running'"
+
 plan
