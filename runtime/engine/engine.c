@@ -1043,10 +1043,14 @@ static int load_directory_work(Step *s, void *context)
     return rc == STORE_OK ? step_cover_absences(s, NULL) : rc;   /* any absence may be new */
 }
 
+/* A load changes open asks' holders at `now`, so it is an input like a directory.away
+   event: the timers due by then fire first, each at its own due time, with the
+   directory they were due under (a load that moved the clock past them without firing
+   them left them to fire later stamped with the load's time). */
 int engine_directory_load(Engine *e, json_t *json, int64_t now, char *why, size_t why_len)
 {
     DirectoryWork w = {json};
-    return engine_run_step(e, now, load_directory_work, &w, why, why_len);
+    return engine_run_input(e, now, load_directory_work, &w, why, why_len);
 }
 
 typedef struct AwayWork {

@@ -148,4 +148,27 @@ has "  and the next is the first still to come: 10 business hours of the wide we
 expect "  (running)" 0 "$h" instances --db "$db" --json
 json "  (i1 running)" "j[0]['status'] == 'running'"
 
+# LANGUAGE.md "Engine time": a timer's engine time is its due time, even when it fires
+# late; "Deadline and ties": an input at t is applied after every timer due by t. A
+# directory load moved the store's clock without firing the timers due by then, so a
+# reminder due at 09:30 fired at the next write stamped with the load's 09:45 (the clock
+# never goes back), and after the directory change. Now the load fires them first.
+cat > "$tmp/plain.play" <<'PLAY'
+playbook remind_plain
+
+on src.pong as p
+
+state start {
+  ask person("anna") "Go?" choices yes within 1d remind every 30m
+  { yes -> done "yes"  timeout -> done "late" }
+}
+PLAY
+db=$tmp/store3
+"$h" directory load "$tmp/wide.json" --db "$db" $(now 09:00) > /dev/null
+"$h" deploy "$tmp/plain.play" --db "$db" $(now 09:00) > /dev/null
+echo '{}' | "$h" trigger src.pong --id p1 --db "$db" $(now 09:00) > /dev/null
+expect "a directory load at 09:45" 0 "$h" directory load "$tmp/wide.json" --db "$db" $(now 09:45)
+expect "  fired the reminder due at 09:30 first" 0 "$h" history i1 --db "$db" --json
+has "  (at its due time)" '{"at":"2026-03-02T09:30:00Z","instance":"i1","seq":7,"kind":"reminded"'
+
 plan
