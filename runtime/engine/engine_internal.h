@@ -453,6 +453,11 @@ int step_engine_time_put(Step *s, int64_t now);
 typedef int (*StepWork)(Step *s, void *context);
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len);
+/* The same for an input from outside at `now` (an event, an answer, an operator's
+   command, a deploy, a directory load): the timers due by `now` fire first, each at its
+   own due time (LANGUAGE.md, "Deadline and ties"), then `work` runs (engine.c). */
+int engine_run_input(Engine *e, int64_t now, StepWork work, void *context, char *why,
+                     size_t why_len);
 /* Hands the records a committed transaction wrote to the engine's on_record hook. */
 void engine_report_records(Engine *e, const StepRecords *records);
 /* Runs `work` in a read transaction (nothing it does is kept): an engine code. */

@@ -171,4 +171,22 @@ expect "a directory load at 09:45" 0 "$h" directory load "$tmp/wide.json" --db "
 expect "  fired the reminder due at 09:30 first" 0 "$h" history i1 --db "$db" --json
 has "  (at its due time)" '{"at":"2026-03-02T09:30:00Z","instance":"i1","seq":7,"kind":"reminded"'
 
+# The same for deploy (huddle deploy, and serve --connectors F as it starts: RUNTIME.md
+# promise 4, due timers fire late with their due time as engine time) and undeploy: each
+# moved the clock past the timers due by then, which fired later stamped with its time.
+for how in deploy undeploy; do
+  db=$tmp/store-$how
+  "$h" directory load "$tmp/wide.json" --db "$db" $(now 09:00) > /dev/null
+  "$h" deploy "$tmp/plain.play" "$tmp/remind.play" --db "$db" $(now 09:00) > /dev/null
+  echo '{}' | "$h" trigger src.pong --id p1 --db "$db" $(now 09:00) > /dev/null
+  if [ "$how" = deploy ]; then
+    expect "a deploy at 09:45" 0 "$h" deploy "$tmp/ask.play" --db "$db" $(now 09:45)
+  else
+    expect "an undeploy at 09:45" 0 "$h" undeploy remind_in_hours --db "$db" $(now 09:45)
+  fi
+  "$h" tick --db "$db" $(now 09:50) > /dev/null
+  expect "  the reminder due at 09:30 is stamped 09:30" 0 "$h" history i1 --db "$db" --json
+  has "  (at its due time)" '{"at":"2026-03-02T09:30:00Z","instance":"i1","seq":7,"kind":"reminded"'
+done
+
 plan
