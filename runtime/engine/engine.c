@@ -129,9 +129,11 @@ static int engine_catch_up(Engine *e, int64_t now, char *why, size_t why_len)
     return rc < 0 ? rc : 0;
 }
 
-/* One input from outside (an event, an answer, an operator's command): the timers due
-   before it fire first, then its step runs. */
-static int engine_run_input(Engine *e, int64_t now, StepWork work, void *context, char *why,
+/* One input from outside (an event, an answer, an operator's command, a deploy or a
+   directory load): the timers due before it fire first, each at its own due time, then
+   its step runs (which moves the store's clock to `now`: a timer it passed unfired would
+   fire later stamped with that time, as the clock never goes back). */
+int engine_run_input(Engine *e, int64_t now, StepWork work, void *context, char *why,
                             size_t why_len)
 {
     int caught = engine_catch_up(e, now, why, why_len);
@@ -199,7 +201,7 @@ int engine_deploy(Engine *e, const uint8_t *bytecode, size_t len, int64_t now, c
                   char *why, size_t why_len)
 {
     DeployWork d = {bytecode, len, hash};
-    return engine_run_step(e, now, deploy_work, &d, why, why_len);
+    return engine_run_input(e, now, deploy_work, &d, why, why_len);
 }
 
 /* ---- events, answers, timers ---- */
@@ -959,7 +961,7 @@ static int undeploy_work(Step *s, void *context)
 int engine_undeploy(Engine *e, const char *playbook, int64_t now, char *why, size_t why_len)
 {
     OperatorWork w = {NULL, NULL, NULL, NULL, playbook, NULL};
-    return engine_run_step(e, now, undeploy_work, &w, why, why_len);
+    return engine_run_input(e, now, undeploy_work, &w, why, why_len);
 }
 
 /* ---- acknowledgements and the directory ---- */
@@ -1043,10 +1045,14 @@ static int load_directory_work(Step *s, void *context)
     return rc == STORE_OK ? step_cover_absences(s, NULL) : rc;   /* any absence may be new */
 }
 
+/* A load changes open asks' holders at `now`, so it is an input like a directory.away
+   event: the timers due by then fire first, each at its own due time, with the
+   directory they were due under (a load that moved the clock past them without firing
+   them left them to fire later stamped with the load's time). */
 int engine_directory_load(Engine *e, json_t *json, int64_t now, char *why, size_t why_len)
 {
     DirectoryWork w = {json};
-    return engine_run_step(e, now, load_directory_work, &w, why, why_len);
+    return engine_run_input(e, now, load_directory_work, &w, why, why_len);
 }
 
 typedef struct AwayWork {

@@ -281,7 +281,8 @@ int engine_reassign(Engine *engine, const char *task, const char *from, const ch
                     const EngineActor *actor, int64_t now, char *why, size_t why_len);
 
 /* Replaces the directory (checked first: every problem is listed in `why`, one a line,
-   as "json.path: what is wrong", and nothing changes). engine_directory puts the stored
+   as "json.path: what is wrong", and nothing changes), after the timers due by `now`
+   have fired. engine_directory puts the stored
    directory JSON (caller owns it) in *directory, NULL when none was loaded. */
 int engine_directory_load(Engine *engine, json_t *directory, int64_t now, char *why,
                           size_t why_len);

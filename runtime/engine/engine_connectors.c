@@ -63,7 +63,7 @@ int engine_deploy_set(Engine *e, EngineDeployItem *items, size_t count, const js
                       int64_t now, char *why, size_t why_len)
 {
     DeploySetWork d = {items, count, connectors};
-    return engine_run_step(e, now, deploy_set_work, &d, why, why_len);
+    return engine_run_input(e, now, deploy_set_work, &d, why, why_len);
 }
 
 static int connectors_work(Step *s, void *context)

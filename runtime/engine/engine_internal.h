@@ -453,6 +453,11 @@ int step_engine_time_put(Step *s, int64_t now);
 typedef int (*StepWork)(Step *s, void *context);
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len);
+/* The same for an input from outside at `now` (an event, an answer, an operator's
+   command, a deploy, a directory load): the timers due by `now` fire first, each at its
+   own due time (LANGUAGE.md, "Deadline and ties"), then `work` runs (engine.c). */
+int engine_run_input(Engine *e, int64_t now, StepWork work, void *context, char *why,
+                     size_t why_len);
 /* Hands the records a committed transaction wrote to the engine's on_record hook. */
 void engine_report_records(Engine *e, const StepRecords *records);
 /* Runs `work` in a read transaction (nothing it does is kept): an engine code. */
@@ -801,7 +806,7 @@ int task_keep_state(TaskRecord *task, const char *state);
 /* "ladder_after" (each rung's "after" of `ladder` as a duration) and "remind_every". */
 int task_keep_durations(TaskRecord *task, const Value *ladder, const Value *remind);
 /* A duration kept on a task ({"ms": N}, or {"count": N, "unit": U} for business time),
-   `times` over, into *out: false for anything else. */
+   `times` over, into *out: false for anything else, or when `times` over overflows. */
 bool task_duration(const CodecView *kept, int64_t times, Value *out);
 /* The kind of a value the task keeps (null's when it has none). */
 CodecKind task_value_kind(const TaskRecord *task, TaskValue v);

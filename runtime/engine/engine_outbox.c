@@ -494,7 +494,7 @@ static int retry_work(Step *s, void *context)
 int engine_outbox_retry(Engine *e, const char *key, int64_t now, char *why, size_t why_len)
 {
     OutboxFind f = {key, 0, false, {0}};
-    int rc = engine_run_step(e, now, retry_work, &f, why, why_len);
+    int rc = engine_run_input(e, now, retry_work, &f, why, why_len);
     outbox_entry_free(&f.entry);
     return rc;
 }

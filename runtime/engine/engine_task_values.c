@@ -87,12 +87,17 @@ static int64_t view_integer(const CodecView *object, const char *name)
 bool task_duration(const CodecView *kept, int64_t times, Value *out)
 {
     CodecView v;
+    int64_t n;
     if (codec_view_member(kept, "ms", &v)) {
-        *out = value_duration(view_integer(kept, "ms") * times);
+        if (__builtin_mul_overflow(view_integer(kept, "ms"), times, &n))
+            return false;
+        *out = value_duration(n);
         return true;
     }
     if (codec_view_member(kept, "count", &v)) {
-        *out = value_business(view_integer(kept, "count") * times, (BusinessUnit)view_integer(kept, "unit"));
+        if (__builtin_mul_overflow(view_integer(kept, "count"), times, &n))
+            return false;
+        *out = value_business(n, (BusinessUnit)view_integer(kept, "unit"));
         return true;
     }
     return false;

@@ -294,9 +294,21 @@ static void ask_parts(Value ask, AskParts *parts)
 }
 
 
+/* Business time a level's or a reminder's timer cannot count as it is set (the
+   playbook's calendar has left the directory since the ask began, say; the VM checked
+   each clause against the directory when the ask began): the instance stalls naming the
+   clause and why, with its task open, as for a level the engine refuses (docs/runtime.md,
+   "Timers"), rather than the ladder or the reminders ending without a word. */
+static void task_stall_uncounted(Step *s, Instance *in, const char *kind, int64_t level)
+{
+    if (in->record.status != INSTANCE_STALLED)
+        step_stall_at_clause(s, in, kind, level, s->why);
+}
+
 /* When the next level is due, counted from when the current one was reached, kept in
    the task as "next_level_due"; false (and none kept) when there is no further level or
-   it is due at or after the deadline, so never reached. */
+   it is due at or after the deadline, so never reached, or when its business time
+   cannot be counted (the instance stalls). */
 static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *due)
 {
     task_record_unset(task, TASK_NEXT_LEVEL_DUE);
@@ -304,8 +316,13 @@ static bool task_next_level(Step *s, Instance *in, TaskRecord *task, int64_t *du
     Value d;
     CodecView afters, after;
     task_record_view(task, task->ladder_after, &afters);
-    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !task_duration(&after, 1, &d) ||
-        step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK || *due >= task->deadline_ms)
+    if (!codec_view_item(&afters, (size_t)next - 1, &after) || !task_duration(&after, 1, &d))
+        return false;
+    if (step_business_add(s, in->program, task->level_ms, d, due) != STORE_OK) {
+        task_stall_uncounted(s, in, "level", next);
+        return false;
+    }
+    if (*due >= task->deadline_ms)
         return false;
     task_record_set_int(task, TASK_NEXT_LEVEL_DUE, *due);
     return true;
@@ -320,15 +337,61 @@ static int task_schedule_level(Step *s, Instance *in, TaskRecord *task)
     return timer_set(s, in, due, 2, "level", task->id, task->level + 1);
 }
 
-/* Reminders fall at start + k * D (in business time if D is), before the deadline. */
-static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
+/* When reminder k falls: start + k * D, in business time if D is. False when k * D
+   overflows, or when business time cannot be counted (the instance stalls). */
+static bool task_reminder_due(Step *s, Instance *in, const TaskRecord *task, const CodecView *every, int64_t k,
+                              int64_t *due)
 {
     Value d;
-    int64_t due;
+    if (!task_duration(every, k, &d))
+        return false;
+    if (step_business_add(s, in->program, task->asked_ms, d, due) != STORE_OK) {
+        task_stall_uncounted(s, in, "reminder", -1);
+        return false;
+    }
+    return true;
+}
+
+/* Reminders fall at start + k * D (in business time if D is), before the deadline. A
+   calendar that gained working time while the ask was open (a holiday taken back, longer
+   hours) may put the next ones at or before now: those are skipped, and the first
+   still to come is found by doubling k, then halving the step (the k-th falls no earlier
+   than the one before). */
+static int task_schedule_reminder(Step *s, Instance *in, TaskRecord *task)
+{
     CodecView every;
     task_record_view(task, task->remind_every, &every);
-    if (!task_duration(&every, task->reminders + 1, &d) ||
-        step_business_add(s, in->program, task->asked_ms, d, &due) != STORE_OK || due >= task->deadline_ms)
+    int64_t k = task->reminders + 1, due;
+    if (!task_reminder_due(s, in, task, &every, k, &due))
+        return STORE_OK;
+    if (due <= s->now) {
+        int64_t past = k, step = 1, later = k, later_due = due;   /* reminder `past` is at or before now */
+        while (later_due <= s->now && step < ((int64_t)1 << 40)) {
+            later = past + step;
+            if (!task_reminder_due(s, in, task, &every, later, &later_due))
+                return STORE_OK;
+            if (later_due <= s->now)
+                past = later;
+            else
+                break;
+            step *= 2;
+        }
+        if (later_due <= s->now)
+            return STORE_OK;
+        while (later - past > 1) {   /* reminder `later` is after now */
+            int64_t mid = past + (later - past) / 2, mid_due;
+            if (!task_reminder_due(s, in, task, &every, mid, &mid_due))
+                return STORE_OK;
+            if (mid_due <= s->now)
+                past = mid;
+            else
+                later = mid, later_due = mid_due;
+        }
+        k = later;
+        due = later_due;
+        task_record_set_int(task, TASK_REMINDERS, k - 1);
+    }
+    if (due >= task->deadline_ms)
         return STORE_OK;
     return timer_set(s, in, due, 4, "reminder", task->id, -1);
 }

@@ -14,6 +14,8 @@
  */
 #include "vm_internal.h"
 
+#include "civil.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +145,71 @@ static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
     return false;
 }
 
+/* The due time of a timer set now for `d`, as the engine will set it: plain time added,
+   business time counted in the playbook's calendar through the engine's hook. False,
+   with the reason in vm->why, for business time the calendar cannot count (it left the
+   directory, say), and for a due time not after now or (`check_end`) past the year 9999,
+   in the words of the engine's own refusal (engine_step.c, timer_refuse). Found here,
+   the step fails and keeps its input, so `huddle retry` enters the ask or wait again
+   once the cause is mended; found by the engine after the suspension was entered, the
+   instance stalled with no task or timer that a retry could bring back. */
+static bool vm_check_timer_due(Vm *vm, Value d, const char *kind, bool check_end)
+{
+    const VmInput *input = vm->input;
+    if (!input)
+        return true;
+    int64_t now = input->now_ms, due;
+    if (d.type == VAL_BUSINESS) {
+        if (!input->hooks || !input->hooks->add_business)
+            return true;   /* the engine counts it as it sets the timer */
+        if (input->hooks->add_business(input->hooks->context, now, d, &due, vm->why, sizeof vm->why) < 0)
+            return false;
+    } else if (__builtin_add_overflow(now, d.as.ms, &due)) {
+        due = d.as.ms > 0 ? INT64_MAX : INT64_MIN;
+    }
+    if (check_end && due >= VM_TIME_END_MS) {
+        snprintf(vm->why, sizeof vm->why, "the %s timer would be due past the year 9999, which RFC 3339 cannot "
+                 "write: its duration is too long; no timer is set", kind);
+        return false;
+    }
+    if (due > now)
+        return true;
+    char at[CIVIL_TIME_TEXT], at_now[CIVIL_TIME_TEXT];
+    if (due < VM_TIME_FIRST_MS)
+        snprintf(at, sizeof at, "a time before the year 0000");
+    else
+        civil_time_text(due, 0, at);
+    civil_time_text(now, 0, at_now);
+    snprintf(vm->why, sizeof vm->why, "the %s timer would be due at %s, but a timer must be due after the engine "
+             "time that sets it (%s): its duration must be positive; no timer is set", kind, at, at_now);
+    return false;
+}
+
+/* A `within`, `escalate ... after` or wait `after` (`kind` names its timer): a duration,
+   a positive one when it is a business count (`0 business hours` would be due at once in
+   working time but at the next opening outside it, so it fails whenever it comes, as the
+   checker refuses it as a constant), and one whose timer can be set now
+   (vm_check_timer_due). A level's is checked only for business time the calendar can
+   count: one due after the deadline is never set (so it may lie past the year 9999),
+   and one not after now is refused by the engine with the task open (docs/runtime.md,
+   "Timers"). */
+static bool vm_check_timer_duration(Vm *vm, Value v, const char *what, const char *kind)
+{
+    if (!vm_check_duration(vm, v, what, false))
+        return false;
+    if (v.type == VAL_BUSINESS && v.as.integer < 1) {
+        StrBuf text = STRBUF_INIT;
+        value_write_text(v, 0, &text);
+        snprintf(vm->why, sizeof vm->why, "%s needs a positive duration, not %s: no timer is set", what,
+                 strbuf_failed(&text) ? "a business count of 0" : strbuf_text(&text));
+        strbuf_free(&text);
+        return false;
+    }
+    if (strcmp(kind, "level") == 0 && v.type != VAL_BUSINESS)
+        return true;   /* the engine refuses it with the task open, so answers still decide */
+    return vm_check_timer_due(vm, v, kind, strcmp(kind, "level") != 0);
+}
+
 /* Whether the ask has an arm of `kind`: without a no_quorum arm, an ask nobody can
    answer waits for its deadline (the engine reads this from the description). */
 static bool vm_ask_has_arm(const Bytecode *bc, const BcAsk *ask, BcArmKind kind)
@@ -155,13 +222,15 @@ static bool vm_ask_has_arm(const Bytecode *bc, const BcAsk *ask, BcArmKind kind)
 
 /* `remind every D` needs D of at least one minute (a business count of at least one):
    a shorter one computed while running stalls the instance, and no timer is set
-   (LANGUAGE.md, "Reminders"). */
+   (LANGUAGE.md, "Reminders"). A business D must be one the calendar can count now
+   (vm_check_timer_due). */
 static bool vm_check_remind(Vm *vm, Value remind)
 {
     if (!vm_check_duration(vm, remind, "remind every", true))
         return false;
-    if (remind.type == VAL_NULL ||
-        (remind.type == VAL_BUSINESS ? remind.as.integer >= 1 : remind.as.ms >= 60000))
+    if (remind.type == VAL_BUSINESS && remind.as.integer >= 1)
+        return vm_check_timer_due(vm, remind, "reminder", false);
+    if (remind.type == VAL_NULL || (remind.type != VAL_BUSINESS && remind.as.ms >= 60000))
         return true;
     static const char *const UNITS[] = {"minutes", "hours", "days"};
     StrBuf text = STRBUF_INIT;
@@ -203,13 +272,13 @@ static bool vm_suspend_ask(Vm *vm, uint32_t index, BcClause *failed, uint32_t *l
     }
     Value within = p[at++];
     Value ladder = value_list_new(ask->escalation_count);
-    bool ok = vm_check_duration(vm, within, "within", false);
+    bool ok = vm_check_timer_duration(vm, within, "within", "deadline");
     *failed = BC_CLAUSE_WITHIN;
     for (uint32_t i = 0; i < ask->escalation_count; i++) {
         Value level_map = value_map_new(2);
         vm_map_add(level_map, VM_KEY_who, p[at++]);
         Value after = p[at++];
-        if (ok && !(ok = vm_check_duration(vm, after, "escalate ... after", false))) {
+        if (ok && !(ok = vm_check_timer_duration(vm, after, "escalate ... after", "level"))) {
             *failed = BC_CLAUSE_AFTER;
             *level = i + 1;
         }
@@ -266,7 +335,7 @@ static bool vm_suspend_wait(Vm *vm, uint32_t index)
     vm_map_add(d, VM_KEY_arms, arms);
     vm_map_add(d, VM_KEY_after, after);
     vm->result->suspension = d;
-    return w->after_pc == BC_NONE || vm_check_duration(vm, after, "after", false);
+    return w->after_pc == BC_NONE || vm_check_timer_duration(vm, after, "after", "after");
 }
 
 static void vm_suspend_call(Vm *vm, uint32_t index)

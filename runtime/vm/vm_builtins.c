@@ -239,11 +239,6 @@ static Value to_number(Value v)
 
 static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
 {
-    /* Years 0001-9999: the four-digit forms the directives promise. */
-    if (t.as.ms < -62135596800000LL + 86400000LL || t.as.ms >= 253402300800000LL - 86400000LL) {
-        snprintf(vm->why, sizeof vm->why, "format_time: the time is outside the years 0001 to 9999");
-        return false;
-    }
     int32_t offset = 0;
     const VmHooks *hooks = vm->input ? vm->input->hooks : NULL;
     const char *zone_name = zone.type == VAL_STRING ? value_text(zone) : NULL;
@@ -262,6 +257,16 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
     } else if (!zone_name && hooks && hooks->zone_offset) {
         hooks->zone_offset(hooks->context, NULL, t.as.ms, &offset);
         zone_name = hooks->zone_name ? hooks->zone_name(hooks->context) : NULL;   /* %Z: the calendar's */
+    }
+    /* The clock it shows must fall in the years 0000-9999, the four-digit forms the
+       directives promise (a time is in them in UTC, but a zone may move it past either
+       end: 9999-12-31T23:00:00Z in Asia/Tokyo). */
+    int64_t local_ms = t.as.ms + (int64_t)offset * 60000;
+    if (local_ms < VM_TIME_FIRST_MS || local_ms >= VM_TIME_END_MS) {
+        snprintf(vm->why, sizeof vm->why, "format_time: the time in %s falls %s the year %s, which %%Y cannot write",
+                 zone_name ? zone_name : "UTC", local_ms < VM_TIME_FIRST_MS ? "before" : "after",
+                 local_ms < VM_TIME_FIRST_MS ? "0000" : "9999");
+        return false;
     }
     StrBuf iso = STRBUF_INIT, text = STRBUF_INIT;
     value_write_time(t.as.ms, offset, &iso);     /* YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM) */

@@ -131,8 +131,8 @@ static bool join(Value a, Value b, Value *out, char *why)
 }
 
 /* The instants RFC 3339 can write: 0000-01-01T00:00:00Z up to 10000-01-01 (excluded). */
-#define TIME_FIRST_MS (-62167219200000LL)
-#define TIME_END_MS 253402300800000LL
+#define TIME_FIRST_MS VM_TIME_FIRST_MS
+#define TIME_END_MS VM_TIME_END_MS
 
 static bool time_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *hooks, char *why)
 {

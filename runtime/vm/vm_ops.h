@@ -14,6 +14,11 @@
 #include "value.h"
 #include "vm.h"
 
+/* The instants RFC 3339 can write: 0000-01-01T00:00:00Z up to, not including,
+   10000-01-01T00:00:00Z, in milliseconds since the epoch. */
+#define VM_TIME_FIRST_MS (-62167219200000LL)
+#define VM_TIME_END_MS 253402300800000LL
+
 #define VM_WHY 256
 
 bool vm_op_arith(Opcode op, Value a, Value b, Value *out, const VmHooks *hooks, char *why);
