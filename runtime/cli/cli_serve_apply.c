@@ -346,7 +346,7 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
         apply_instance(serve, job);
         return;
     case ROUTE_TASKS:
-        rc = engine_open_tasks(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);
+        rc = engine_inbox(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);
         if (rc == ENGINE_OK)   /* each with its similar past decisions, as huddle tasks shows them */
             rc = engine_audit_context(serve->engine, got, 3, why, sizeof why);
         if (rc == ENGINE_OK)

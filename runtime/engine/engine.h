@@ -326,6 +326,12 @@ int engine_gauges_counted(Engine *engine, EngineGauges *out, char *why, size_t w
 int engine_open_tasks(Engine *engine, const char *person, json_t **tasks, char *why,
                       size_t why_len);
 
+/* A person's inbox: the open tasks `person` can still answer (LANGUAGE.md "Answers":
+   they hold a seat nobody has answered and have not answered the task; an ask they
+   acknowledged stays), or every open task when `person` is NULL, in *tasks (the caller
+   owns it). What `huddle tasks [--for P]` and GET /v1/tasks[?for=P] both list. */
+int engine_inbox(Engine *engine, const char *person, json_t **tasks, char *why, size_t why_len);
+
 /* ---- the decision record (engine_audit.c, engine_audit_query.c; docs/audit.md) ----
    Every call reads in one transaction and returns JSON the caller owns, so the CLI and
    an HTTP route print the same thing. */

@@ -1,5 +1,6 @@
 /*
- * engine_query.c - the read-only calls: instances, an instance's history, open tasks,
+ * engine_query.c - the read-only calls: instances, an instance's history, open tasks
+ * (and a person's inbox: those they can still answer),
  * and the one open task where a person holds a seat (the gauges /metrics shows are in
  * engine_gauges.c). Each reads in one read transaction (engine_read) and changes nothing; a record it cannot read is an error
  * naming the record, never skipped.
@@ -117,6 +118,37 @@ int engine_open_tasks(Engine *e, const char *person, json_t **tasks, char *why, 
     OpenTasksCall call = {person, tasks};
     *tasks = NULL;
     return engine_read(e, open_tasks_work, &call, why, why_len);
+}
+
+/* Whether `person` may still answer `task` (engine_open_tasks' form; LANGUAGE.md
+   "Answers"): they hold a seat nobody has answered yet, and have not answered the task
+   themselves. An acknowledgement does not answer: an acked ask stays. */
+static bool task_answerable_by(const json_t *task, const char *person)
+{
+    const json_t *vote, *seat, *holder;
+    bool open_seat = false;
+    size_t k, m;
+    json_array_foreach(json_object_get(task, "votes"), k, vote) {
+        const char *by = json_string_value(json_object_get(vote, "by"));
+        if (by && strcmp(by, person) == 0)
+            return false;
+    }
+    json_array_foreach(json_object_get(task, "seats"), k, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        json_array_foreach(json_object_get(seat, "holders"), m, holder)
+            open_seat |= json_is_string(holder) && strcmp(json_string_value(holder), person) == 0;
+    }
+    return open_seat;
+}
+
+int engine_inbox(Engine *e, const char *person, json_t **tasks, char *why, size_t why_len)
+{
+    int rc = engine_open_tasks(e, person, tasks, why, why_len);
+    for (size_t i = json_array_size(*tasks); rc == ENGINE_OK && person && i-- > 0;)
+        if (!task_answerable_by(json_array_get(*tasks, i), person))
+            json_array_remove(*tasks, i);
+    return rc;
 }
 
 /* ---- the task for a person ---- */

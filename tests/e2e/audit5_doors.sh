@@ -1,0 +1,67 @@
+#!/bin/sh
+# tests/e2e/audit5_doors.sh - the fifth audit, differential (2026-12-06, helper aud5d):
+# the same scenario through two doors of the one engine (huddle run, the store commands,
+# huddle serve over HTTP), and what a user sees compared. RUNTIME.md says the doors run
+# the same semantics, so each difference found was a defect in one door; each check here
+# failed on the binary before its fix (a few are sanity checks beside them). TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/e2e/serve/lib.sh"
+at_exit() { serve_stop; }
+
+cat > "$tmp/vote.play" <<'PLAY'
+playbook vote
+
+on src.alert as a
+
+state decide {
+  ask 2 of person("anna"), person("ben"), person("mei") "Go?" choices yes, no within 1h
+  { yes -> done "yes"  no -> done "no"  no_quorum -> done "split"  timeout -> done "late" }
+}
+PLAY
+cat > "$tmp/people.json" <<'JSON'
+{"people": {"anna": {"email": "anna@x"}, "ben": {"email": "ben@x"}, "mei": {"email": "mei@x"},
+            "craig": {"email": "craig@x"}}}
+JSON
+for who in anna ben ops; do
+  eval "${who}_hash=\$(printf %s $who-token | sha256sum | cut -c1-64)"
+done
+cat > "$tmp/tokens.json" <<JSON
+{"anna": {"sha256": "$anna_hash", "person": "anna"}, "ben": {"sha256": "$ben_hash", "person": "ben"},
+ "ops": {"sha256": "$ops_hash", "person": "craig", "may": ["read", "answer", "operate", "audit"]}}
+JSON
+db=$tmp/store
+"$h" directory load "$tmp/people.json" --db "$db" > /dev/null
+"$h" deploy "$tmp/vote.play" --db "$db" > /dev/null
+echo '{}' | "$h" trigger src.alert --id e1 --db "$db" > /dev/null
+if serve_start "$db"; then ok "serve starts"; else no "serve starts" "$tmp/serve.log"; fi
+bearer() { echo "Authorization: Bearer $1-token"; }
+
+# A person's inbox. RUNTIME.md: `huddle tasks --for PERSON` is "open asks: a person's
+# inbox", and GET /v1/tasks is its HTTP door. The CLI listed only the asks the person
+# can still answer (LANGUAGE.md "Answers": a person answers a task once); the route
+# listed every open ask where they held a seat, so anna, who had answered t1, still
+# found it in her inbox over HTTP and got 409 for answering it.
+call "anna answers t1 over HTTP" 200 POST /v1/tasks/t1/answer -H "$(bearer anna)" \
+  -H 'Content-Type: application/json' --data '{"choice": "yes"}'
+call "ben acknowledges t1 over HTTP" 200 POST /v1/tasks/t1/ack -H "$(bearer ben)" \
+  -H 'Content-Type: application/json' --data '{}'
+inbox() { # inbox PERSON: the task ids of GET /v1/tasks?for=PERSON and of tasks --for, one line each
+  curl -s --max-time 10 -H "$(bearer ops)" "$base/v1/tasks?for=$1" |
+    "$PY" -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["tasks"]])'
+  "$h" tasks --db "$db" --for "$1" --json | "$PY" -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)])'
+}
+inbox anna > "$tmp/out"
+if [ "$(sort -u "$tmp/out")" = "[]" ]; then ok "anna answered t1: her inbox is empty through both doors"
+else no "anna answered t1: her inbox is empty through both doors"; fi
+inbox ben > "$tmp/out"
+if [ "$(sort -u "$tmp/out")" = "['t1']" ]; then ok "ben acknowledged t1: it stays in his inbox through both doors"
+else no "ben acknowledged t1: it stays in his inbox through both doors"; fi
+inbox mei > "$tmp/out"
+if [ "$(sort -u "$tmp/out")" = "['t1']" ]; then ok "mei has t1 through both doors"
+else no "mei has t1 through both doors"; fi
+call "without ?for, every open ask" 200 GET /v1/tasks -H "$(bearer ops)"
+json "  (t1, as tasks --json lists it)" "[t['id'] for t in j['tasks']] == ['t1']"
+serve_stop
+
+plan
