@@ -227,8 +227,9 @@ int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char 
    ../shared/design/RUNTIME.md, default 30): a repeat of an older id is a new event. */
 int engine_purge_seen(Engine *engine, int64_t now, int days, char *why, size_t why_len);
 
-/* The one open task where `person` holds a seat: its id, or -1 when there are none or
-   several (why says which). */
+/* The one open task `person` can still answer (engine_inbox's list), else, when there
+   is none, the one open task where they hold a seat: its id, or -1 when there are none
+   or several (why says which). */
 int engine_find_task_for(Engine *engine, const char *person, char task[32], char *why,
                          size_t why_len);
 

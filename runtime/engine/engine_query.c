@@ -153,12 +153,26 @@ int engine_inbox(Engine *e, const char *person, json_t **tasks, char *why, size_
 
 /* ---- the task for a person ---- */
 
+/* Open tasks found for a person: how many, the first's id, and all their ids. */
+typedef struct TaskFound {
+    int count;
+    char task[32];
+    char ids[256];
+} TaskFound;
+
 typedef struct TaskSearch {
     const char *person;
-    int found;
-    char task[32];
-    char others[256];
+    TaskFound held;         /* where they hold a seat */
+    TaskFound answerable;   /* of those, the ones they can still answer: their inbox */
 } TaskSearch;
+
+static void task_found_add(TaskFound *f, const char *id)
+{
+    if (f->count++ == 0)
+        snprintf(f->task, sizeof f->task, "%s", id);
+    size_t used = strlen(f->ids);
+    snprintf(f->ids + used, sizeof f->ids - used, "%s%s", used ? ", " : "", id);
+}
 
 static int task_search_work(Step *s, void *context)
 {
@@ -169,29 +183,32 @@ static int task_search_work(Step *s, void *context)
     json_t *task;
     json_array_foreach(rc == STORE_OK ? tasks : NULL, i, task) {
         const char *id = json_string_value(json_object_get(task, "id"));
-        if (t->found++ == 0)
-            snprintf(t->task, sizeof t->task, "%s", id);
-        size_t used = strlen(t->others);
-        snprintf(t->others + used, sizeof t->others - used, "%s%s", used ? ", " : "", id);
+        task_found_add(&t->held, id);
+        if (task_answerable_by(task, t->person))
+            task_found_add(&t->answerable, id);
     }
     json_decref(tasks);
     return rc;
 }
 
+/* The ask is the one the person can still answer (the inbox huddle tasks --for shows),
+   so someone who answered t1 and holds a seat on t2 goes to t2. With none, the one
+   where they hold a seat, so a second answer is refused as one ("already answered"). */
 int engine_find_task_for(Engine *e, const char *person, char task[32], char *why, size_t why_len)
 {
-    TaskSearch t = {person, 0, "", ""};
+    TaskSearch t = {.person = person};
     int rc = engine_read(e, task_search_work, &t, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
-    if (t.found == 1) {
-        snprintf(task, 32, "%s", t.task);
+    const TaskFound *f = t.answerable.count ? &t.answerable : &t.held;
+    if (f->count == 1) {
+        snprintf(task, 32, "%s", f->task);
         return ENGINE_OK;
     }
-    if (t.found == 0)
+    if (f->count == 0)
         snprintf(why, why_len, "%s holds no seat on an open ask", person);
     else
-        snprintf(why, why_len, "%s holds seats on several open asks (%s): name the task", person, t.others);
+        snprintf(why, why_len, "%s holds seats on several open asks (%s): name the task", person, f->ids);
     return ENGINE_REFUSED;
 }
 

@@ -64,4 +64,23 @@ call "without ?for, every open ask" 200 GET /v1/tasks -H "$(bearer ops)"
 json "  (t1, as tasks --json lists it)" "[t['id'] for t in j['tasks']] == ['t1']"
 serve_stop
 
+# The same inbox in huddle run: an answer line without "task" goes to "the one open ask
+# where its person holds a seat". anna answered t1 (still open, 2 of 3) and holds a seat
+# on t2: the store's inbox (tasks --for anna) is t2 alone, and run refused her line as
+# "several open asks (t1, t2)", though t1 was no longer hers to answer.
+cat > "$tmp/two.jsonl" <<'TRACE'
+{"at": "2026-12-07T10:00:00Z", "event": {"source": "src", "type": "alert", "id": "e1", "data": {}}}
+{"at": "2026-12-07T10:01:00Z", "event": {"source": "src", "type": "alert", "id": "e2", "data": {}}}
+{"at": "2026-12-07T10:02:00Z", "answer": {"by": "anna", "choice": "yes", "task": "t1"}}
+{"at": "2026-12-07T10:03:00Z", "answer": {"by": "anna", "choice": "no"}}
+{"at": "2026-12-07T10:04:00Z", "answer": {"by": "ben", "choice": "yes", "task": "t1"}}
+{"at": "2026-12-07T10:05:00Z", "answer": {"by": "anna", "choice": "yes"}}
+{"at": "2026-12-07T12:00:00Z", "end": true}
+TRACE
+expect "run: anna's answer without a task" 0 "$h" run "$tmp/vote.play" --events "$tmp/two.jsonl" --json
+has "  goes to t2, the one ask she can still answer" '"kind":"answered","state":"decide","task":"t2","by":"anna","choice":"no"'
+has "  t1 is decided by anna and ben" '"kind":"resolved","state":"decide","task":"t1","choice":"yes"'
+has "  her third answer (t2 answered, t1 closed) is refused as a second answer to t2" \
+  '{"refused":{"line":6,"why":"anna already answered task t2"}}'
+
 plan
