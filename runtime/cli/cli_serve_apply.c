@@ -35,15 +35,16 @@ static const char *apply_refusal_code(int status)
 
 /* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's, and
    engine_door.c's "to: no person 'zed' in the directory"), or NULL: an unknown choice, a
-   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person. */
+   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person
+   (or its missing "from", when no seat lacks a holder). */
 static const char *apply_refusal_field(int status, const char *why)
 {
     if (status != 422)
         return NULL;
     if (strncmp(why, "to: ", 4) == 0)
         return "to";
-    if (strncmp(why, "from: ", 6) == 0)
-        return "from";
+    if (strncmp(why, "from: ", 6) == 0 || strstr(why, " has no open seat without a holder"))
+        return "from";   /* a reassignment without "from": name the holder to replace */
     if (strncmp(why, "by: ", 4) == 0)   /* the body's "by", or the token's person */
         return "by";
     if (strstr(why, " has no choice '"))

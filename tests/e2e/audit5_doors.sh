@@ -21,13 +21,15 @@ state decide {
 PLAY
 cat > "$tmp/people.json" <<'JSON'
 {"people": {"anna": {"email": "anna@x"}, "ben": {"email": "ben@x"}, "mei": {"email": "mei@x"},
-            "craig": {"email": "craig@x"}}}
+            "craig": {"email": "craig@x"}, "erin": {"email": "erin@x"}},
+ "roles": {"duty-director": {"earth": "erin"}, "night-director": {"earth": "erin"}}}
 JSON
-for who in anna ben ops; do
+for who in anna ben erin ops; do
   eval "${who}_hash=\$(printf %s $who-token | sha256sum | cut -c1-64)"
 done
 cat > "$tmp/tokens.json" <<JSON
 {"anna": {"sha256": "$anna_hash", "person": "anna"}, "ben": {"sha256": "$ben_hash", "person": "ben"},
+ "erin": {"sha256": "$erin_hash", "person": "erin"},
  "ops": {"sha256": "$ops_hash", "person": "craig", "may": ["read", "answer", "operate", "audit"]}}
 JSON
 db=$tmp/store
@@ -62,6 +64,23 @@ if [ "$(sort -u "$tmp/out")" = "['t1']" ]; then ok "mei has t1 through both door
 else no "mei has t1 through both doors"; fi
 call "without ?for, every open ask" 200 GET /v1/tasks -H "$(bearer ops)"
 json "  (t1, as tasks --json lists it)" "[t['id'] for t in j['tasks']] == ['t1']"
+
+# An open seat with no holder (its WHO resolved to nobody) is given to someone with
+# huddle reassign TASK --to P, no --from (LANGUAGE.md "Seats and quorum": "an operator
+# may huddle reassign a seat"). Over HTTP "from" was required, so such an ask could not
+# be helped there: {"to": "erin"} was 422 '"from" is missing'.
+nobody=tests/people/ask_one_nobody_waits
+"$h" deploy "$nobody/playbook.play" --db "$db" > /dev/null
+echo '{"ref": "CHG-1", "region": "mars"}' | "$h" trigger ops.case --id c1 --db "$db" > /dev/null
+call "reassign without \"from\" gives the seat with no holder" 200 POST /v1/tasks/t2/reassign \
+  -H "$(bearer ops)" -H 'Content-Type: application/json' --data '{"to": "erin"}'
+"$h" history i2 --db "$db" --json > "$tmp/out"
+has "  a delegated record from nobody to erin, as the CLI writes it" '"kind":"delegated","state":"decide","task":"t2","seat":0,"from":null,"to":"erin","why":"reassigned"'
+call "  a second time there is no such seat: 422 on from" 422 POST /v1/tasks/t2/reassign \
+  -H "$(bearer ops)" -H 'Content-Type: application/json' --data '{"from": null, "to": "erin"}'
+json "  saying how to name the holder over HTTP" "j['error']['field'] == 'from' and '(\"from\" over HTTP)' in j['error']['message']"
+call "  and erin answers t2" 200 POST /v1/tasks/t2/answer -H "$(bearer erin)" \
+  -H 'Content-Type: application/json' --data '{"choice": "yes"}'
 serve_stop
 
 # The same inbox in huddle run: an answer line without "task" goes to "the one open ask
