@@ -102,4 +102,41 @@ has "  t1 is decided by anna and ben" '"kind":"resolved","state":"decide","task"
 has "  her third answer (t2 answered, t1 closed) is refused as a second answer to t2" \
   '{"refused":{"line":6,"why":"anna already answered task t2"}}'
 
+# A call that fails for good: the call_failed record's error is `error` in the call's
+# else block (LANGUAGE.md, "call"), so a playbook that reads it must see the same text
+# through every door. huddle run said "Couldn't connect to server (after 2 attempts)";
+# tick and serve said "hook.look failed after its retries: Couldn't connect to server"
+# (and a stall "call hook.look failed: hook.look failed after its retries: ...").
+cat > "$tmp/call.play" <<'PLAY'
+playbook callit
+
+on src.alert as a
+
+state s {
+  let r = call hook.look({n: 1}) else { note "failed: {error}" done "else" }
+  done "ok {r}"
+}
+PLAY
+cat > "$tmp/hook.json" <<'JSON'
+{"src": {"kind": "webhook", "id": "/id", "type": "/type"},
+ "hook": {"kind": "http", "base_url": "http://127.0.0.1:1", "retries": 1, "timeout_ms": 500,
+          "operations": {"look": {"method": "POST", "path": "/look"}}}}
+JSON
+echo '{"hook.look": {"fail": "Couldn'"'"'t connect to server"}}' > "$tmp/fail.json"
+printf '%s\n' '{"at": "2026-12-07T10:00:00Z", "event": {"source": "src", "type": "alert", "id": "c1", "data": {}}}' \
+  '{"at": "2026-12-07T11:00:00Z", "end": true}' > "$tmp/call.jsonl"
+"$h" run "$tmp/call.play" --events "$tmp/call.jsonl" --mocks "$tmp/fail.json" --connectors "$tmp/hook.json" --json \
+  > "$tmp/run.out" 2>&1
+cdb=$tmp/calls
+"$h" deploy "$tmp/call.play" --db "$cdb" --connectors "$tmp/hook.json" --now 2026-12-07T10:00:00Z > /dev/null
+echo '{}' | "$h" trigger src.alert --id c1 --db "$cdb" --now 2026-12-07T10:00:00Z > /dev/null
+"$h" tick --db "$cdb" --now 2026-12-07T10:00:00Z > /dev/null
+"$h" tick --db "$cdb" --now 2026-12-07T10:01:00Z > /dev/null
+"$h" history i1 --db "$cdb" --json > "$tmp/store.out" 2>&1
+for door in run store; do
+  cp "$tmp/$door.out" "$tmp/out"
+  has "$door: call_failed says the error and the attempts" '"error":"Couldn'"'"'t connect to server (after 2 attempts)"'
+  has "$door: the else block's error is the same text" '"text":"failed: Couldn'"'"'t connect to server (after 2 attempts)"'
+done
+
 plan
