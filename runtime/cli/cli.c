@@ -144,11 +144,11 @@ static const CliCommand COMMANDS[] = {
      "                   retries are spent; without F a failing mock fails the call at once.\n"
      "                   Nothing is delivered: sends and notifies are recorded only.\n"
      "                   An event that does not fit its type in F's \"events\" is refused\n"
-     "                   (shown with the field's path), as serve and trigger refuse it\n"
+     "                   (shown with the field's path), as serve and trigger refuse it.\n"
      "  --keep DIR       make the run's store in DIR (a new or empty folder) and keep it,\n"
      "                   so history, tasks, instances and audit (verify, search, export,\n"
      "                   stats) can read what the run recorded; its engine time is the\n"
-     "                   trace's last time. Kept whatever the exit, with what ran\n"
+     "                   trace's last time. Kept whatever the exit, with what ran.\n"
      HELP_MAX_BODY
      "  --json           records as JSON lines\n",
      cli_run},
