@@ -854,7 +854,8 @@ static json_t *tick_what(const StoreArgs *a, int64_t now)
     return what;
 }
 
-/* "fired 2 timers:" and one line per record: "  2026-03-02T10:00:00Z i1 resolved {...}". */
+/* "fired 2 timers:" and one line per record, in huddle history's words:
+   "  2026-03-02 10:00 +00:00  i1  t1 decided: timeout". */
 static void tick_sentence(const StoreArgs *a)
 {
     json_int_t fired = tick_fired(a->records);
@@ -873,14 +874,7 @@ static void tick_sentence(const StoreArgs *a)
     json_array_foreach(a->records, i, r) {
         if (record_is_delivery(r))
             continue;   /* counted on the outbox line above; --json and history keep each */
-        printf("  %s %s %s ", field(r, "at"), field(r, "instance"), field(r, "kind"));
-        json_t *copy = json_deep_copy(r);
-        static const char *const COMMON[] = {"at", "instance", "seq", "kind"};
-        for (size_t k = 0; k < 4; k++)
-            json_object_del(copy, COMMON[k]);
-        print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(copy);
+        cli_history_print_line(r);   /* in huddle history's words */
     }
 }
 

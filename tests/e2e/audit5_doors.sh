@@ -117,9 +117,10 @@ state s {
   done "ok {r}"
 }
 PLAY
-cat > "$tmp/hook.json" <<'JSON'
+closed=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$tmp/hook.json" <<JSON
 {"src": {"kind": "webhook", "id": "/id", "type": "/type"},
- "hook": {"kind": "http", "base_url": "http://127.0.0.1:1", "retries": 1, "timeout_ms": 500,
+ "hook": {"kind": "http", "base_url": "http://127.0.0.1:$closed", "retries": 1, "timeout_ms": 500,
           "operations": {"look": {"method": "POST", "path": "/look"}}}}
 JSON
 echo '{"hook.look": {"fail": "Couldn'"'"'t connect to server"}}' > "$tmp/fail.json"
@@ -131,12 +132,26 @@ cdb=$tmp/calls
 "$h" deploy "$tmp/call.play" --db "$cdb" --connectors "$tmp/hook.json" --now 2026-12-07T10:00:00Z > /dev/null
 echo '{}' | "$h" trigger src.alert --id c1 --db "$cdb" --now 2026-12-07T10:00:00Z > /dev/null
 "$h" tick --db "$cdb" --now 2026-12-07T10:00:00Z > /dev/null
-"$h" tick --db "$cdb" --now 2026-12-07T10:01:00Z > /dev/null
+"$h" tick --db "$cdb" --now 2026-12-07T10:01:00Z > "$tmp/tick.out" 2>&1
 "$h" history i1 --db "$cdb" --json > "$tmp/store.out" 2>&1
 for door in run store; do
   cp "$tmp/$door.out" "$tmp/out"
   has "$door: call_failed says the error and the attempts" '"error":"Couldn'"'"'t connect to server (after 2 attempts)"'
   has "$door: the else block's error is the same text" '"text":"failed: Couldn'"'"'t connect to server (after 2 attempts)"'
+done
+
+# What the user reads of the same records: huddle tick "says the same in words" (its
+# help), and huddle history has the words; tick printed each record as its kind and
+# JSON ('2026-12-07T10:01:00Z i1 noted {"state":"s","text":"failed: ..."}').
+"$h" history i1 --db "$cdb" > "$tmp/words.out" 2>&1
+cp "$tmp/tick.out" "$tmp/out"
+for words in "hook.look failed: Couldn't connect to server (after 2 attempts)" \
+    "noted: failed: Couldn't connect to server (after 2 attempts)" "done: else"; do
+  if grep -qF -- "2026-12-07 10:01 +00:00  $words" "$tmp/words.out"; then
+    has "tick says '$words' as history does" "2026-12-07 10:01 +00:00  i1  $words"
+  else
+    no "tick says '$words' as history does (history lacks it)" "$tmp/words.out"
+  fi
 done
 
 plan
