@@ -154,4 +154,32 @@ for words in "hook.look failed: Couldn't connect to server (after 2 attempts)" \
   fi
 done
 
+# Reminders "re-tell the holders of unanswered, unacknowledged seats": once every seat
+# is answered or acknowledged nobody can be reminded again (an ack is never undone), so
+# the reminders stop, as workflows/service_outage/README.md says ("Dana acknowledges ...
+# and the reminders stop"). They went on firing silently, each setting the next: the
+# timeline showed "timer: reminder at 02:44" after the ack, through run and tick alike.
+w=workflows/service_outage
+expect "run: service_outage" 0 "$h" run $w/service_outage.play --events $w/trace.jsonl --directory $w/directory.json \
+  --mocks $w/mocks.json --connectors $w/connectors.json --json
+hasnt "  no reminder is set after dana's ack (02:31)" '"at":"2026-07-08T02:34:00Z","instance":"i1","seq":23,"kind":"timer"'
+cat > "$tmp/remind.play" <<'PLAY'
+playbook reminders
+
+on src.alert as a
+
+state s {
+  ask person("anna") "Go?" choices yes, no within 1h remind every 10m
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late" }
+}
+PLAY
+rdb=$tmp/remind
+"$h" deploy "$tmp/remind.play" --db "$rdb" --now 2026-12-07T10:00:00Z > /dev/null
+echo '{}' | "$h" trigger src.alert --id r1 --db "$rdb" --now 2026-12-07T10:00:00Z > /dev/null
+"$h" ack t1 --by anna --db "$rdb" --now 2026-12-07T10:05:00Z > /dev/null
+expect "tick: the reminder due after anna's ack" 0 "$h" tick --db "$rdb" --now 2026-12-07T10:30:00Z --json
+json "  sets no other" "[r for r in j['records'] if r['kind'] in ('timer', 'reminded')] == []"
+expect "  and the next tick has nothing to fire" 0 "$h" tick --db "$rdb" --now 2026-12-07T10:55:00Z
+has "  (nothing was due)" "nothing was due"
+
 plan
