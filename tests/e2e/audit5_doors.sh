@@ -182,4 +182,13 @@ json "  sets no other" "[r for r in j['records'] if r['kind'] in ('timer', 'remi
 expect "  and the next tick has nothing to fire" 0 "$h" tick --db "$rdb" --now 2026-12-07T10:55:00Z
 has "  (nothing was due)" "nothing was due"
 
+# Reading workflows/security_incident's timeline: its ask said "5 failed_login events
+# since 2026-05-20 21:02 UTC", but case.started is when the threshold was reached (the
+# fifth event, docs/language.md), and four of the five came before it.
+w=workflows/security_incident
+expect "run: security_incident" 0 "$h" run $w/security_incident.play --events $w/trace.jsonl \
+  --directory $w/directory.json --mocks $w/mocks.json --connectors $w/connectors.json
+has "  the question says when the case opened, not 'since'" \
+  'asked t1: "Lock adm-jdoe and revoke all sessions? 5 failed_login events, case opened 2026-05-20 21:02 UTC."'
+
 plan
