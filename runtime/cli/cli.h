@@ -60,6 +60,10 @@ void cli_history_print(const struct json_t *records, const struct Tz *tz);
 /* Prints the RFC 3339 time `at` as a person reads it: "2026-06-15 09:10 +03:00", local
    to `tz` (UTC without one), the offset always shown (cli_history.c). */
 void cli_local_time_print(const char *at, const struct Tz *tz);
+/* One record as huddle history words it, for a command that reports the records it
+   wrote (huddle tick): "  2026-03-02 12:00 +00:00  i2  t3 decided: timeout" (UTC, the
+   instance, the words). */
+void cli_history_print_line(const struct json_t *record);
 /* Records about an ask's people and a step's events and calls (joined, unresolved,
    skipped, reminded, replied, call_failed, when_failed) in words, as both timelines
    (huddle history, huddle run) say them; false for another kind, nothing printed. */

@@ -365,3 +365,14 @@ void cli_history_print(const json_t *records, const Tz *tz)
     }
     json_decref(since);
 }
+
+void cli_history_print_line(const json_t *r)
+{
+    json_t *since = json_object();
+    printf("  ");
+    cli_local_time_print(json_string_value(json_object_get(r, "at")), NULL);
+    printf("  %s  ", field(r, "instance"));
+    history_what(r, since, NULL);
+    putchar('\n');
+    json_decref(since);
+}

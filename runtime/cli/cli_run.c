@@ -424,8 +424,8 @@ static int run_task_of(Run *run, const char *instance, const char *state, char t
 }
 
 /* The task an answer or ack goes to: the one it names ("task"), or the open ask of the
-   instance it names ("instance", and "state" when given), else the one open ask where
-   `by` holds a seat. When there is none, the line is refused (shown and counted) and
+   instance it names ("instance", and "state" when given), else the one open ask `by`
+   can still answer, or where they hold a seat (engine_find_task_for). When there is none, the line is refused (shown and counted) and
    task[] is left empty: the caller does nothing more with the line. */
 static int run_find_task(Run *run, const json_t *line, const char *by, char task[32])
 {

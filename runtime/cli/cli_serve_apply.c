@@ -35,15 +35,16 @@ static const char *apply_refusal_code(int status)
 
 /* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's, and
    engine_door.c's "to: no person 'zed' in the directory"), or NULL: an unknown choice, a
-   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person. */
+   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person
+   (or its missing "from", when no seat lacks a holder). */
 static const char *apply_refusal_field(int status, const char *why)
 {
     if (status != 422)
         return NULL;
     if (strncmp(why, "to: ", 4) == 0)
         return "to";
-    if (strncmp(why, "from: ", 6) == 0)
-        return "from";
+    if (strncmp(why, "from: ", 6) == 0 || strstr(why, " has no open seat without a holder"))
+        return "from";   /* a reassignment without "from": name the holder to replace */
     if (strncmp(why, "by: ", 4) == 0)   /* the body's "by", or the token's person */
         return "by";
     if (strstr(why, " has no choice '"))
@@ -346,7 +347,7 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
         apply_instance(serve, job);
         return;
     case ROUTE_TASKS:
-        rc = engine_open_tasks(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);
+        rc = engine_inbox(serve->engine, job->for_person[0] ? job->for_person : NULL, &got, why, sizeof why);
         if (rc == ENGINE_OK)   /* each with its similar past decisions, as huddle tasks shows them */
             rc = engine_audit_context(serve->engine, got, 3, why, sizeof why);
         if (rc == ENGINE_OK)

@@ -195,7 +195,7 @@ static bool door_body_fields(Door *d)
         return door_fields(d, RESOLVE) && door_text(d, "choice", true, &x) && door_text(d, "reason", true, &x) &&
                door_by(d, &by);
     case ROUTE_TASK_REASSIGN:
-        return door_fields(d, REASSIGN) && door_text(d, "from", true, &x) && door_text(d, "to", true, &x) &&
+        return door_fields(d, REASSIGN) && door_text(d, "from", false, &x) && door_text(d, "to", true, &x) &&
                door_by(d, &by);
     case ROUTE_INSTANCE_RETRY:
         return door_fields(d, RETRY) && door_text(d, "goto", false, &x) && door_text(d, "reason", false, &x) &&

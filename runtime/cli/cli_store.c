@@ -854,7 +854,8 @@ static json_t *tick_what(const StoreArgs *a, int64_t now)
     return what;
 }
 
-/* "fired 2 timers:" and one line per record: "  2026-03-02T10:00:00Z i1 resolved {...}". */
+/* "fired 2 timers:" and one line per record, in huddle history's words:
+   "  2026-03-02 10:00 +00:00  i1  t1 decided: timeout". */
 static void tick_sentence(const StoreArgs *a)
 {
     json_int_t fired = tick_fired(a->records);
@@ -873,14 +874,7 @@ static void tick_sentence(const StoreArgs *a)
     json_array_foreach(a->records, i, r) {
         if (record_is_delivery(r))
             continue;   /* counted on the outbox line above; --json and history keep each */
-        printf("  %s %s %s ", field(r, "at"), field(r, "instance"), field(r, "kind"));
-        json_t *copy = json_deep_copy(r);
-        static const char *const COMMON[] = {"at", "instance", "seq", "kind"};
-        for (size_t k = 0; k < 4; k++)
-            json_object_del(copy, COMMON[k]);
-        print_json_clean(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(copy);
+        cli_history_print_line(r);   /* in huddle history's words */
     }
 }
 
@@ -1023,28 +1017,6 @@ int cli_history(int argc, char **argv)
     return status;
 }
 
-/* Keeps only the asks `person` can still answer (LANGUAGE.md, "Answers"): they hold a
-   seat nobody has answered yet, and have not answered the task themselves. An
-   acknowledgement does not answer: an acked ask stays in the inbox. */
-static void tasks_keep_answerable(json_t *tasks, const char *person)
-{
-    for (size_t i = json_array_size(tasks); i-- > 0;) {
-        json_t *task = json_array_get(tasks, i), *vote, *seat, *holder;
-        bool voted = false, open_seat = false;
-        size_t k, m;
-        json_array_foreach(json_object_get(task, "votes"), k, vote)
-            voted |= strcmp(field_raw(vote, "by"), person) == 0;
-        json_array_foreach(json_object_get(task, "seats"), k, seat) {
-            if (!json_is_null(json_object_get(seat, "answered_by")))
-                continue;
-            json_array_foreach(json_object_get(seat, "holders"), m, holder)
-                open_seat |= json_is_string(holder) && strcmp(json_string_value(holder), person) == 0;
-        }
-        if (voted || !open_seat)
-            json_array_remove(tasks, i);
-    }
-}
-
 /* `--for PERSON` names someone the store's directory knows, when it has one (as --by
    does): a misspelt id is refused (exit 1), not shown an empty inbox. */
 static int tasks_check_for(Engine *engine, const char *person)
@@ -1112,13 +1084,11 @@ int cli_tasks(int argc, char **argv)
         store_args_close(&a, engine);
         return status;
     }
-    if (engine_open_tasks(engine, a.for_person, &tasks, why, sizeof why) != ENGINE_OK) {
+    if (engine_inbox(engine, a.for_person, &tasks, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: tasks: %s\n", why);
         store_args_close(&a, engine);
         return CLI_SYSTEM;
     }
-    if (a.for_person)
-        tasks_keep_answerable(tasks, a.for_person);
     if (engine_audit_context(engine, tasks, 3, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: tasks: %s\n", why);   /* the record: docs/audit.md */
         json_decref(tasks);

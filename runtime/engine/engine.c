@@ -326,10 +326,7 @@ static int mock_work(Step *s, void *context)
     }
     int rc = store_del(s->txn, TABLE_OUTBOX, store_bytes(key, 8));
     char failure[400];
-    if (!m->reply && c && attempts > 1)
-        snprintf(failure, sizeof failure, "%s (after %lld attempts)", m->failure, (long long)attempts);
-    else
-        snprintf(failure, sizeof failure, "%s", m->failure ? m->failure : "");
+    outbox_call_failure(failure, sizeof failure, m->failure ? m->failure : "", m->reply || !c ? 1 : attempts);
     return rc == STORE_OK ? outbox_call_result(s, entry, m->reply, m->reply ? NULL : failure) : rc;
 }
 

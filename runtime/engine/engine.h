@@ -227,8 +227,9 @@ int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char 
    ../shared/design/RUNTIME.md, default 30): a repeat of an older id is a new event. */
 int engine_purge_seen(Engine *engine, int64_t now, int days, char *why, size_t why_len);
 
-/* The one open task where `person` holds a seat: its id, or -1 when there are none or
-   several (why says which). */
+/* The one open task `person` can still answer (engine_inbox's list), else, when there
+   is none, the one open task where they hold a seat: its id, or -1 when there are none
+   or several (why says which). */
 int engine_find_task_for(Engine *engine, const char *person, char task[32], char *why,
                          size_t why_len);
 
@@ -326,6 +327,12 @@ int engine_gauges_counted(Engine *engine, EngineGauges *out, char *why, size_t w
    caller owns it). */
 int engine_open_tasks(Engine *engine, const char *person, json_t **tasks, char *why,
                       size_t why_len);
+
+/* A person's inbox: the open tasks `person` can still answer (LANGUAGE.md "Answers":
+   they hold a seat nobody has answered and have not answered the task; an ask they
+   acknowledged stays), or every open task when `person` is NULL, in *tasks (the caller
+   owns it). What `huddle tasks [--for P]` and GET /v1/tasks[?for=P] both list. */
+int engine_inbox(Engine *engine, const char *person, json_t **tasks, char *why, size_t why_len);
 
 /* ---- the decision record (engine_audit.c, engine_audit_query.c; docs/audit.md) ----
    Every call reads in one transaction and returns JSON the caller owns, so the CLI and

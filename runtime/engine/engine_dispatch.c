@@ -509,9 +509,7 @@ static int settle_call(Step *s, Settle *st, OutboxEntry *stored, const unsigned 
         return outbox_call_result(s, stored, d->reply, NULL);
     }
     st->d->failed++;
-    snprintf(failure, sizeof failure, "%s.%s failed%s: %s", stored->connector, stored->operation,
-             d->outcome == DELIVERY_RETRY ? (stored->attempts == 1 ? " after 1 attempt" : " after its retries") : "",
-             d->error);
+    outbox_call_failure(failure, sizeof failure, d->error, stored->attempts);
     return outbox_call_result(s, stored, NULL, failure);
 }
 

@@ -961,6 +961,11 @@ int outbox_call_waits(Step *s, const OutboxEntry *entry, bool *waits);
 /* Applies a call's reply (or failure) to its instance when it still waits at the
    entry's suspension (else nothing: stale). */
 int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, const char *failure);
+/* The failure message of a call that failed for good after `attempts` tries, into buf:
+   "ERROR", or "ERROR (after N attempts)" when it was tried more than once. The same
+   words whether serve, tick or huddle run's mocks failed it: the call_failed record's
+   error, `error` in an else block, and the stall's reason. */
+void outbox_call_failure(char *buf, size_t len, const char *error, int64_t attempts);
 /* Calls `visit` with each outbox entry in order (decoded; the visit may take its fields
    over, zeroing it; what is left is freed after the call) and its sequence number; a
    visit returning STORE_STOP ends the scan, which then returns STORE_OK. A damaged entry

@@ -521,6 +521,14 @@ int outbox_call_waits(Step *s, const OutboxEntry *entry, bool *waits)
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
+void outbox_call_failure(char *buf, size_t len, const char *error, int64_t attempts)
+{
+    if (attempts > 1)
+        snprintf(buf, len, "%s (after %lld attempts)", error, (long long)attempts);
+    else
+        snprintf(buf, len, "%s", error);
+}
+
 int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, const char *failure)
 {
     Instance in;

@@ -7,8 +7,9 @@
  *       with CHOICE and the instance carries on as if its quorum had chosen it;
  *   huddle reassign TASK --from H --to P --by O     hands H's open seats to P: a
  *       `delegated` record per seat (why: reassigned), P told and given the task in their
- *       inbox, H's inbox entry gone. Without --from, P is given every open seat that has
- *       no holder (an ask whose WHO resolved to nobody). The quorum is re-checked after.
+ *       inbox, H's inbox entry gone. Without --from (over HTTP, no "from" or null), P is
+ *       given every open seat that has no holder (an ask whose WHO resolved to nobody).
+ *       The quorum is re-checked after.
  *
  * Both are steps (engine.c runs them in a write transaction) and refuse with a sentence
  * and no change: an unknown or closed task, an unknown choice, an empty reason, a
@@ -144,7 +145,10 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
     size_t moved = rc == STORE_OK ? reassign_seats(s, &in, &task, from, to, by) : 0;
     if (rc == STORE_OK && moved == 0)
         rc = from ? step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", from, task_id)
-                  : step_fail(s, ENGINE_REFUSED, "task %s has no open seat without a holder: name the holder to replace with --from", task_id);
+                  : step_fail(s, ENGINE_REFUSED,
+                              "task %s has no open seat without a holder: name the holder to replace with "
+                              "--from (\"from\" over HTTP)",
+                              task_id);
     bool still_holds = false;
     for (size_t i = 0; i < task.seat_count; i++)
         still_holds |= from && task_texts_has(&task.seats[i].holders, from);

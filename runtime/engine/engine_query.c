@@ -1,5 +1,6 @@
 /*
- * engine_query.c - the read-only calls: instances, an instance's history, open tasks,
+ * engine_query.c - the read-only calls: instances, an instance's history, open tasks
+ * (and a person's inbox: those they can still answer),
  * and the one open task where a person holds a seat (the gauges /metrics shows are in
  * engine_gauges.c). Each reads in one read transaction (engine_read) and changes nothing; a record it cannot read is an error
  * naming the record, never skipped.
@@ -119,14 +120,59 @@ int engine_open_tasks(Engine *e, const char *person, json_t **tasks, char *why, 
     return engine_read(e, open_tasks_work, &call, why, why_len);
 }
 
+/* Whether `person` may still answer `task` (engine_open_tasks' form; LANGUAGE.md
+   "Answers"): they hold a seat nobody has answered yet, and have not answered the task
+   themselves. An acknowledgement does not answer: an acked ask stays. */
+static bool task_answerable_by(const json_t *task, const char *person)
+{
+    const json_t *vote, *seat, *holder;
+    bool open_seat = false;
+    size_t k, m;
+    json_array_foreach(json_object_get(task, "votes"), k, vote) {
+        const char *by = json_string_value(json_object_get(vote, "by"));
+        if (by && strcmp(by, person) == 0)
+            return false;
+    }
+    json_array_foreach(json_object_get(task, "seats"), k, seat) {
+        if (!json_is_null(json_object_get(seat, "answered_by")))
+            continue;
+        json_array_foreach(json_object_get(seat, "holders"), m, holder)
+            open_seat |= json_is_string(holder) && strcmp(json_string_value(holder), person) == 0;
+    }
+    return open_seat;
+}
+
+int engine_inbox(Engine *e, const char *person, json_t **tasks, char *why, size_t why_len)
+{
+    int rc = engine_open_tasks(e, person, tasks, why, why_len);
+    for (size_t i = json_array_size(*tasks); rc == ENGINE_OK && person && i-- > 0;)
+        if (!task_answerable_by(json_array_get(*tasks, i), person))
+            json_array_remove(*tasks, i);
+    return rc;
+}
+
 /* ---- the task for a person ---- */
+
+/* Open tasks found for a person: how many, the first's id, and all their ids. */
+typedef struct TaskFound {
+    int count;
+    char task[32];
+    char ids[256];
+} TaskFound;
 
 typedef struct TaskSearch {
     const char *person;
-    int found;
-    char task[32];
-    char others[256];
+    TaskFound held;         /* where they hold a seat */
+    TaskFound answerable;   /* of those, the ones they can still answer: their inbox */
 } TaskSearch;
+
+static void task_found_add(TaskFound *f, const char *id)
+{
+    if (f->count++ == 0)
+        snprintf(f->task, sizeof f->task, "%s", id);
+    size_t used = strlen(f->ids);
+    snprintf(f->ids + used, sizeof f->ids - used, "%s%s", used ? ", " : "", id);
+}
 
 static int task_search_work(Step *s, void *context)
 {
@@ -137,29 +183,32 @@ static int task_search_work(Step *s, void *context)
     json_t *task;
     json_array_foreach(rc == STORE_OK ? tasks : NULL, i, task) {
         const char *id = json_string_value(json_object_get(task, "id"));
-        if (t->found++ == 0)
-            snprintf(t->task, sizeof t->task, "%s", id);
-        size_t used = strlen(t->others);
-        snprintf(t->others + used, sizeof t->others - used, "%s%s", used ? ", " : "", id);
+        task_found_add(&t->held, id);
+        if (task_answerable_by(task, t->person))
+            task_found_add(&t->answerable, id);
     }
     json_decref(tasks);
     return rc;
 }
 
+/* The ask is the one the person can still answer (the inbox huddle tasks --for shows),
+   so someone who answered t1 and holds a seat on t2 goes to t2. With none, the one
+   where they hold a seat, so a second answer is refused as one ("already answered"). */
 int engine_find_task_for(Engine *e, const char *person, char task[32], char *why, size_t why_len)
 {
-    TaskSearch t = {person, 0, "", ""};
+    TaskSearch t = {.person = person};
     int rc = engine_read(e, task_search_work, &t, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
-    if (t.found == 1) {
-        snprintf(task, 32, "%s", t.task);
+    const TaskFound *f = t.answerable.count ? &t.answerable : &t.held;
+    if (f->count == 1) {
+        snprintf(task, 32, "%s", f->task);
         return ENGINE_OK;
     }
-    if (t.found == 0)
+    if (f->count == 0)
         snprintf(why, why_len, "%s holds no seat on an open ask", person);
     else
-        snprintf(why, why_len, "%s holds seats on several open asks (%s): name the task", person, t.others);
+        snprintf(why, why_len, "%s holds seats on several open asks (%s): name the task", person, f->ids);
     return ENGINE_REFUSED;
 }
 

@@ -1268,6 +1268,10 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
     return rc;
 }
 
+/* A reminder of the task: its holders of unanswered, unacknowledged seats are told
+   again, and the next reminder is set while such a seat remains (an acknowledgement
+   is never undone, so once every seat is answered or acknowledged none could be
+   reminded again). */
 int task_remind(Step *s, Instance *in, const char *task_id)
 {
     TaskRecord task;
@@ -1295,7 +1299,10 @@ int task_remind(Step *s, Instance *in, const char *task_id)
         }
         free(people);
         task_record_set_int(&task, TASK_REMINDERS, task.reminders + 1);
-        rc = task_schedule_reminder(s, in, &task);
+        bool any_open = false;   /* every seat answered or acknowledged: the reminders stop */
+        for (size_t i = 0; i < task.seat_count && !any_open; i++)
+            any_open = seat_open(&task.seats[i]);
+        rc = any_open ? task_schedule_reminder(s, in, &task) : STORE_OK;
         if (rc == STORE_OK)
             rc = task_save(s, &task);
     }

@@ -70,7 +70,7 @@ json "says it fired one timer, at when" 'j["tick"] == {"now": "2026-03-02T10:30:
 json "and what it did: t3 escalated to boss" 'j["records"][0]["kind"] == "escalated" and j["records"][0]["task"] == "t3" and j["instances"][0]["task"] == "t3"'
 expect "tick, human, past the deadline" 0 "$h" tick --db "$db" $(now 12:00)
 has "says what it fired" "fired 1 timer:"
-has "and what the timer did" "i2 resolved"
+has "and what the timer did, in huddle history's words" "i2  t3 decided: timeout"
 has "and where the instance is" "i2: done: late"
 
 echo '{"order": "C3", "amount": 30, "split": 0}' > "$tmp/c3.json"

@@ -260,7 +260,7 @@ requests /down
 json "a call that keeps failing is tried 1 + retries (3) times" 'len(j) == 4'
 history i5
 has "then it fails for good" "\"kind\":\"call_failed\""
-has "after its retries" "failed after its retries: HTTP 503"
+has "after its retries, with their count, as huddle run says it" "\"error\":\"HTTP 503 (after 4 attempts)\""
 has "and takes its else" "\"outcome\":\"else\""
 requests /slow
 json "the slow peer was given up on each time (timeout_ms 1000)" 'len(j) == 4'
