@@ -297,7 +297,7 @@ int cli_graph(int argc, char **argv)
     if (instance) {
         const char *env = getenv("HUDDLE_DB");
         status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance,
-                                      front->program->name.text, &dot);
+                                      front->program, &dot);
     }
     if (status == CLI_OK)
         status = cli_write_output(out_path, strbuf_text(&dot), svg);

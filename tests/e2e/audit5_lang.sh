@@ -1,0 +1,78 @@
+#!/bin/sh
+# tests/e2e/audit5_lang.sh - the fifth contract audit of the language's command line
+# (2026-12-06, helper aud5l): check, build, graph and disasm as docs/language.md and
+# `huddle help` describe them. Each check here failed on the binary before its fix (a
+# few are the sanity checks beside them). TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+db=$tmp/store
+
+# The nodes of a DOT graph as Graphviz reads them: one line each of `dot -Tplain`.
+dot_nodes() { dot -Tplain "$1" 2> /dev/null | grep -c '^node '; }
+
+# ---- graph: a state named start is a state like any other ----
+# The start marker was the DOT node `start`, the very node a state named `start` is
+# ("start" quoted is the same id): the state was drawn as the black dot, unlabelled,
+# and the trigger's edge and the state's own edges met in it.
+cat > "$tmp/start.play" <<'PLAY'
+playbook greet
+on shop.order as order
+state start { goto check }
+state check { done "checked" }
+PLAY
+expect "graph of a playbook whose first state is named start" 0 "$h" graph "$tmp/start.play" -o "$tmp/start.dot"
+cp "$tmp/start.dot" "$tmp/out"
+has "  the trigger's edge goes from the start marker to the state" '"(start)" -> "start" [label="on shop.order"];'
+hasnt "  no node is both the marker and the state" '  start [shape=circle'
+if command -v dot > /dev/null; then
+  if [ "$(dot_nodes "$tmp/start.dot")" = 4 ]; then ok "  Graphviz draws four nodes: the marker, two states, one end"
+  else no "  Graphviz draws four nodes: the marker, two states, one end" "$tmp/start.dot"; fi
+else
+  skip "  Graphviz draws four nodes: the marker, two states, one end" "no Graphviz dot"
+fi
+
+# ---- graph --instance: the end an instance reached is outlined, whatever its text ----
+# `huddle help graph`: "the state it is in now, or the end it reached, outlined". A
+# failed instance had no end outlined, and a done whose outcome was interpolated or
+# held a quote was drawn as a new, unconnected node named by the outcome.
+cat > "$tmp/ends.play" <<'PLAY'
+playbook ends
+on shop.order as order
+state route {
+  if order.ok {
+    done "paid \"{order.id}\" in full"
+  }
+  if order.id == "x" {
+    done "paid"
+  }
+  goto refuse
+}
+state refuse {
+  fail "refused {order.id}"
+}
+PLAY
+"$h" deploy "$tmp/ends.play" --db "$db" $(now 08:00) > /dev/null
+echo '{"ok": true, "id": "A1"}' | "$h" trigger shop.order --id e1 --db "$db" $(now 08:01) > /dev/null
+echo '{"ok": false, "id": "B2"}' | "$h" trigger shop.order --id e2 --db "$db" $(now 08:02) > /dev/null
+echo '{"ok": false, "id": "x"}' | "$h" trigger shop.order --id e3 --db "$db" $(now 08:03) > /dev/null
+"$h" graph "$tmp/ends.play" -o "$tmp/ends.dot"
+expect "graph --instance: done with an interpolated outcome" 0 "$h" graph "$tmp/ends.play" --db "$db" --instance i1 -o "$tmp/i1.dot"
+cp "$tmp/i1.dot" "$tmp/out"
+has "  its done node outlined" '"done \"paid \\\"{order.id}\\\" in full\"" [color="#d9480f", penwidth=4'
+hasnt "  no node named by the outcome" 'done \"paid \"A1\" in full\"'
+expect "graph --instance: a failed instance" 0 "$h" graph "$tmp/ends.play" --db "$db" --instance i2 -o "$tmp/i2.dot"
+cp "$tmp/i2.dot" "$tmp/out"
+has "  its fail node outlined" '"fail \"refused {order.id}\"" [color="#d9480f", penwidth=4'
+expect "graph --instance: a plain outcome that a pattern could also write" 0 "$h" graph "$tmp/ends.play" --db "$db" --instance i3 -o "$tmp/i3.dot"
+cp "$tmp/i3.dot" "$tmp/out"
+has "  the done written as it is outlined" '"done \"paid\"" [color="#d9480f", penwidth=4'
+if command -v dot > /dev/null; then
+  base=$(dot_nodes "$tmp/ends.dot")
+  if [ "$(dot_nodes "$tmp/i1.dot")" = "$base" ] && [ "$(dot_nodes "$tmp/i2.dot")" = "$base" ] &&
+     [ "$(dot_nodes "$tmp/i3.dot")" = "$base" ]; then ok "  the paths add no node to the graph"
+  else no "  the paths add no node to the graph" "$tmp/i1.dot"; fi
+else
+  skip "  the paths add no node to the graph" "no Graphviz dot"
+fi
+
+plan
