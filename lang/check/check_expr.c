@@ -112,6 +112,12 @@ bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value)
         case BIN_ADD: ok = !__builtin_add_overflow(a, b, value); break;
         case BIN_SUB: ok = !__builtin_sub_overflow(a, b, value); break;
         case BIN_MUL: ok = !__builtin_mul_overflow(a, b, value); break;
+        case BIN_DIV:   /* as the VM: toward zero, the remainder signed as the left */
+        case BIN_MOD:
+            ok = b != 0 && !(a == INT64_MIN && b == -1);
+            if (ok)
+                *value = expr->as.binary.op == BIN_DIV ? a / b : a % b;
+            break;
         default: break;
         }
         break;
@@ -127,11 +133,16 @@ bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const ch
     c->fold_gave_up = false;
     if (check_fold_int(c, expr, value))
         return true;
-    if (c->fold_gave_up)
+    if (c->fold_gave_up) {
         check_error(c, expr->span, "%s: this one nests more than %d,%03d operators and consts deep, "
                     "too deep to work out before running", needs, AST_MAX_DEPTH / 1000, AST_MAX_DEPTH % 1000);
-    else
-        check_error(c, expr->span, "%s", needs);
+        return false;
+    }
+    Diag *d = check_error(c, expr->span, "%s", needs);
+    Symbol *sym = expr->kind == EX_NAME ? check_lookup(c, expr->as.name.text) : NULL;
+    if (sym && sym->kind == SYM_CONST && (sym->type == TYPE_INT || sym->type == TYPE_ANY))
+        diag_hint(c->diags, d, "the checker works the count out before running, from integer "
+                  "literals and consts with + - * / %%: a builtin or fn call is not counted there");
     return false;
 }
 
@@ -618,11 +629,12 @@ static void check_constant_overflow(CheckCtx *c, AstExpr *expr)
 {
     int64_t a, b, r;
     AstBinOp op = expr->as.binary.op;
-    if ((op != BIN_ADD && op != BIN_SUB && op != BIN_MUL) ||
+    if ((op != BIN_ADD && op != BIN_SUB && op != BIN_MUL && op != BIN_DIV) ||
         !check_fold_int(c, expr->as.binary.left, &a) || !check_fold_int(c, expr->as.binary.right, &b))
         return;
     bool overflow = op == BIN_ADD ? __builtin_add_overflow(a, b, &r)
-                  : op == BIN_SUB ? __builtin_sub_overflow(a, b, &r) : __builtin_mul_overflow(a, b, &r);
+                  : op == BIN_SUB ? __builtin_sub_overflow(a, b, &r)
+                  : op == BIN_MUL ? __builtin_mul_overflow(a, b, &r) : a == INT64_MIN && b == -1;
     if (overflow)
         check_error(c, expr->span, "integer overflow: %lld %s %lld does not fit in 64 bits",
                     (long long)a, ast_binop_text(op), (long long)b);
