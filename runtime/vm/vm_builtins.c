@@ -237,13 +237,21 @@ static Value to_number(Value v)
     return isfinite(d) ? value_float(d) : VALUE_NULL;
 }
 
+/* Does the clock of a zone `offset` minutes from UTC show `ms` in the years 0000 to
+   9999, which the directives' four-digit forms can write? Every time is in them in UTC;
+   a zone east of UTC may move its last hours past 9999, one west its first before 0000. */
+static bool format_time_in_years(Vm *vm, int64_t ms, int32_t offset)
+{
+    int64_t local = ms + (int64_t)offset * 60000;
+    if (local >= -62167219200000LL && local < 253402300800000LL)   /* 0000-01-01 to 10000-01-01 */
+        return true;
+    snprintf(vm->why, sizeof vm->why, "format_time: in that zone the time falls outside the years "
+             "0000 to 9999: write it in UTC");
+    return false;
+}
+
 static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
 {
-    /* Years 0001-9999: the four-digit forms the directives promise. */
-    if (t.as.ms < -62135596800000LL + 86400000LL || t.as.ms >= 253402300800000LL - 86400000LL) {
-        snprintf(vm->why, sizeof vm->why, "format_time: the time is outside the years 0001 to 9999");
-        return false;
-    }
     int32_t offset = 0;
     const VmHooks *hooks = vm->input ? vm->input->hooks : NULL;
     const char *zone_name = zone.type == VAL_STRING ? value_text(zone) : NULL;
@@ -263,6 +271,8 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         hooks->zone_offset(hooks->context, NULL, t.as.ms, &offset);
         zone_name = hooks->zone_name ? hooks->zone_name(hooks->context) : NULL;   /* %Z: the calendar's */
     }
+    if (!format_time_in_years(vm, t.as.ms, offset))
+        return false;
     StrBuf iso = STRBUF_INIT, text = STRBUF_INIT;
     value_write_time(t.as.ms, offset, &iso);     /* YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM) */
     if (strbuf_failed(&iso))
