@@ -456,6 +456,39 @@ static void check_min_max_args(CheckCtx *c, AstExpr *call, const char *name)
     }
 }
 
+/* format_time's pattern, when written as a plain string: a directive it does not know
+   is refused here, as running it would be. */
+static void check_format_pattern(CheckCtx *c, const AstExpr *pattern)
+{
+    const char *text;
+    uint32_t len;
+    if (!ast_string_is_plain(pattern, &text, &len))
+        return;
+    for (uint32_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '%')
+            continue;
+        if (strchr(FORMAT_TIME_DIRECTIVES, text[++i]))
+            continue;
+        unsigned char lead = (unsigned char)text[i];    /* the whole character */
+        int bytes = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        Diag *d = check_error(c, pattern->span, "format_time: unknown directive '%%%.*s'", bytes, text + i);
+        diag_hint(c->diags, d, "the directives are %%Y %%y %%m %%d %%H %%M %%S %%b %%B %%a %%A %%z %%Z, "
+                  "and %%%% for a %%");
+        return;
+    }
+}
+
+/* round's digits, when the checker can count them: 0 to ROUND_DIGITS_MAX, as running
+   it would insist. */
+static void check_round_digits(CheckCtx *c, AstExpr *call)
+{
+    int64_t digits;
+    AstExpr *arg = call->as.call.args.count == 2 ? call->as.call.args.items[1] : NULL;
+    if (arg && check_fold_int(c, arg, &digits) && (digits < 0 || digits > ROUND_DIGITS_MAX))
+        check_error(c, arg->span, "round: digits must be between 0 and %d, not %lld",
+                    ROUND_DIGITS_MAX, (long long)digits);
+}
+
 static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
 {
     const char *name = BUILTINS[id].name;
@@ -520,11 +553,14 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     case BUILTIN_ROUND:
         check_arg_type(c, call, 0, args[0], TYPE_FLOAT, name);
         check_arg_type(c, call, 1, args[1], TYPE_INT, name);
+        check_round_digits(c, call);
         return call->as.call.args.count == 2 ? TYPE_FLOAT : TYPE_INT;
     case BUILTIN_FORMAT_TIME:
         check_arg_type(c, call, 0, args[0], TYPE_TIME, name);
         check_arg_type(c, call, 1, args[1], TYPE_STRING, name);
         check_arg_type(c, call, 2, args[2], TYPE_STRING, name);
+        if (call->as.call.args.count >= 2)
+            check_format_pattern(c, call->as.call.args.items[1]);
         break;
     default:
         break;

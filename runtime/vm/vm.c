@@ -13,6 +13,7 @@
  * had done (vm_finish), and no `when` swallows it.
  */
 #include "vm_internal.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -115,10 +116,19 @@ static uint32_t vm_line_at(const Vm *vm, uint32_t pc)
     return line;
 }
 
+/* A message cut to fit its buffer may end inside a character (a zone name of 300 é's):
+   that part goes, so the message stays UTF-8, as a record's text must be (else the
+   record loses it). */
+static void vm_clip_utf8(char *text)
+{
+    text[utf8_valid_prefix((const unsigned char *)text, strlen(text))] = '\0';
+}
+
 static void vm_set_error(Vm *vm, uint32_t pc)
 {
     snprintf(vm->result->error, sizeof vm->result->error, "%s:%u: %s",
              vm->bc->source_name ? vm->bc->source_name : "playbook", vm_line_at(vm, pc), vm->why);
+    vm_clip_utf8(vm->result->error);
 }
 
 static void vm_unwind(Vm *vm, uint32_t to_sp)
@@ -763,6 +773,7 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             /* An error in a `when` counts as false, and is recorded. */
             char message[VM_WHY + 64];
             snprintf(message, sizeof message, "%s:%u: %s", bc->source_name, vm_line_at(vm, pc), vm->why);
+            vm_clip_utf8(message);
             vm_effect(vm, EFFECT_WHEN_ERROR, value_cstring(message));
             vm_unwind(vm, 0);
             pc = bc->wait_arms[vm->when_arm].next_pc;

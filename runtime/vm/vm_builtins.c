@@ -150,8 +150,8 @@ static bool round_number(Vm *vm, Value x, Value digits, bool has_digits, Value *
         }
         return *out = value_int((int64_t)r), true;
     }
-    if (digits.as.integer < 0 || digits.as.integer > 15) {
-        snprintf(vm->why, sizeof vm->why, "round: digits must be between 0 and 15");
+    if (digits.as.integer < 0 || digits.as.integer > ROUND_DIGITS_MAX) {
+        snprintf(vm->why, sizeof vm->why, "round: digits must be between 0 and %d", ROUND_DIGITS_MAX);
         return false;
     }
     double scale = pow(10.0, (double)digits.as.integer);
@@ -307,7 +307,9 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         default:
             strbuf_free(&iso);
             strbuf_free(&text);
-            snprintf(vm->why, sizeof vm->why, "format_time: unknown directive '%%%c'", *f);
+            unsigned char lead = (unsigned char)*f;    /* the whole character, valid UTF-8 */
+            int bytes = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+            snprintf(vm->why, sizeof vm->why, "format_time: unknown directive '%%%.*s'", bytes, f);
             return false;
         }
     }

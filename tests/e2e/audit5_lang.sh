@@ -75,4 +75,27 @@ else
   skip "  the paths add no node to the graph" "no Graphviz dot"
 fi
 
+# ---- a stall's message keeps the character it names ----
+# format_time's unknown directive was named by its first byte alone: with a character
+# past ASCII after the %, the message was no UTF-8, and the stalled record lost it (a
+# STALLED line with no reason, no "error" in the record).
+cat > "$tmp/pattern.play" <<'PLAY'
+playbook pattern
+on ops.report as r
+state write { note "{format_time(now(), r.pattern)}" done "written" }
+PLAY
+printf '%s\n' '{"at": "2026-06-15T09:00:00Z", "event": {"source": "ops", "type": "report", "id": "e1", "data": {"pattern": "%Y %\u00e9"}}}' > "$tmp/pattern.jsonl"
+expect "run: a pattern from the event with %é" 0 "$h" run "$tmp/pattern.play" --events "$tmp/pattern.jsonl" --json
+has "  the stalled record says why, naming the whole character" '"error":"pattern.play:3: format_time: unknown directive '"'"'%é'"'"'"'
+# A message cut to its 256 bytes could end inside a character the same way: a zone
+# named by 300 é's.
+cat > "$tmp/zone.play" <<'PLAY'
+playbook zone
+on ops.report as r
+state write { note "{format_time(now(), "%Y", r.zone)}" done "written" }
+PLAY
+python3 -c 'import json; print(json.dumps({"at": "2026-06-15T09:00:00Z", "event": {"source": "ops", "type": "report", "id": "e1", "data": {"zone": "\u00e9" * 300}}}))' > "$tmp/zone.jsonl"
+expect "run: a zone name too long for the message" 0 "$h" run "$tmp/zone.play" --events "$tmp/zone.jsonl" --json
+has "  the stalled record still says why, cut at a whole character" '"error":"zone.play:3: format_time: unknown time zone '"'"'éé'
+
 plan
