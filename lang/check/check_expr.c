@@ -676,12 +676,27 @@ static void check_constant_overflow(CheckCtx *c, AstExpr *expr)
                     (long long)a, ast_binop_text(op), (long long)b);
 }
 
+/* Is `expr` a zero the checker can see: an integer it folds to 0, or 0.0 written as a
+   literal (maybe negated) or held by a const? */
+static bool check_fold_zero(CheckCtx *c, const AstExpr *expr)
+{
+    int64_t n;
+    if (!expr || check_fold_too_deep(c))
+        return false;
+    if (check_fold_int(c, expr, &n))
+        return n == 0;
+    c->fold_depth++;
+    bool zero = expr->kind == EX_FLOAT ? expr->as.number == 0.0
+              : expr->kind == EX_NEG ? check_fold_zero(c, expr->as.operand)
+              : expr->kind == EX_NAME && check_fold_zero(c, check_const_expr(c, expr));
+    c->fold_depth--;
+    return zero;
+}
+
 static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType r)
 {
     AstBinOp op = expr->as.binary.op;
-    int64_t divisor;
-    if ((op == BIN_DIV || op == BIN_MOD) && check_fold_int(c, expr->as.binary.right, &divisor) &&
-        divisor == 0) {
+    if ((op == BIN_DIV || op == BIN_MOD) && check_fold_zero(c, expr->as.binary.right)) {
         check_error(c, expr->as.binary.right->span, "division by zero");
         return TYPE_ANY;
     }
