@@ -427,19 +427,23 @@ static void check_arg_type(CheckCtx *c, AstExpr *call, unsigned index, CheckType
 
 /* min and max order their arguments as '<' does: the checker refuses what it can see
    '<' would (a business duration; with two or more arguments, one that is never ordered,
-   such as a list or null, or two of kinds that do not order together). */
+   such as a list or null, or two of kinds that do not order together). One argument
+   written as a list (`max([a, b])`) is looked at item by item the same way. */
 static void check_min_max_args(CheckCtx *c, AstExpr *call, const char *name)
 {
+    const AstVec *args = &call->as.call.args;
+    if (args->count == 1 && ((const AstExpr *)args->items[0])->kind == EX_LIST)
+        args = &((const AstExpr *)args->items[0])->as.items;
     const AstExpr *first = NULL;
     CheckType first_type = TYPE_ANY;
-    for (unsigned i = 0; i < call->as.call.args.count; i++) {
-        const AstExpr *arg = call->as.call.args.items[i];
+    for (unsigned i = 0; i < args->count; i++) {
+        const AstExpr *arg = args->items[i];
         CheckType t = (CheckType)arg->type;
         if (t == TYPE_BUSINESS) {
             check_error(c, arg->span, "business durations can't be compared, so %s can't take one", name);
             return;
         }
-        if (call->as.call.args.count < 2 || !type_known(t))
+        if (args->count < 2 || !type_known(t))
             continue;
         if (!type_ordered(t)) {
             check_error(c, arg->span, "%s can't order %s: it takes numbers, strings, times or plain durations",

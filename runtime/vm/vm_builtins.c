@@ -161,7 +161,8 @@ static bool round_number(Vm *vm, Value x, Value digits, bool has_digits, Value *
     return *out = value_float(round(scaled) / scale), true;
 }
 
-/* min and max: of several arguments, or of one list. */
+/* min and max: of several arguments, or of one list; of equal values the first. Two
+   values '<' can't order are an error named by the builtin, in the order given. */
 static bool extreme(Vm *vm, Value *args, uint32_t argc, bool want_max, Value *out)
 {
     Value *items = args;
@@ -175,9 +176,12 @@ static bool extreme(Vm *vm, Value *args, uint32_t argc, bool want_max, Value *ou
     Value best = items[0];
     for (uint32_t i = 1; i < count; i++) {
         int order;
-        if (!vm_op_compare3(items[i], best, &order, vm->why))
+        char why[VM_WHY];
+        if (!vm_op_compare3(best, items[i], &order, why)) {
+            snprintf(vm->why, sizeof vm->why, "%s: %s", want_max ? "max" : "min", why);
             return false;
-        if (want_max ? order > 0 : order < 0)
+        }
+        if (want_max ? order < 0 : order > 0)
             best = items[i];
     }
     value_retain(best);
