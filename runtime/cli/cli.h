@@ -141,6 +141,9 @@ char *cli_read_file(const char *path, size_t *len);
 /* fopen(path, "r"), with a folder refused as EISDIR (it opens, then reads as empty):
    NULL with errno set. */
 FILE *cli_open_read(const char *path);
+/* Do the paths `a` and `b` name one file that exists (the same device and inode)? For
+   an output that would overwrite its own input. */
+bool cli_same_file(const char *a, const char *b);
 /* Prints the usage of `command` to stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

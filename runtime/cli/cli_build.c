@@ -163,6 +163,9 @@ int cli_build(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("build", "no playbook given");
+    if (out_path && cli_same_file(file, out_path))
+        return cli_usage_error("build", "-o %s is the playbook itself: name another file for the "
+                               "bytecode (without -o, the .play's name with .hbc)", cli_clean(out_path));
     Bytecode bc;
     int status = cli_compile_to_bytecode(file, &bc);
     if (status != CLI_OK)

@@ -277,6 +277,9 @@ int cli_graph(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("graph", "no playbook given");
+    if (out_path && cli_same_file(file, out_path))
+        return cli_usage_error("graph", "-o %s is the playbook itself: name another file for the graph",
+                               cli_clean(out_path));
     if (cli_check_db("graph", db) != CLI_OK)
         return CLI_USAGE;
     if (instance && cli_check_numbered("graph", instance, 'i') != CLI_OK)

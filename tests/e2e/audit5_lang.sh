@@ -98,4 +98,17 @@ python3 -c 'import json; print(json.dumps({"at": "2026-06-15T09:00:00Z", "event"
 expect "run: a zone name too long for the message" 0 "$h" run "$tmp/zone.play" --events "$tmp/zone.jsonl" --json
 has "  the stalled record still says why, cut at a whole character" '"error":"zone.play:3: format_time: unknown time zone '"'"'éé'
 
+# ---- build and graph never write over the playbook they read ----
+# `huddle build x.play -o x.play` replaced the source with its bytecode (exit 0), and
+# graph -o did the same with DOT: bad input changes nothing.
+cp "$tmp/start.play" "$tmp/keep.play"
+cp "$tmp/keep.play" "$tmp/keep.orig"
+ln -s keep.play "$tmp/alias.play"
+expect "build -o the playbook itself is a usage error" 2 "$h" build "$tmp/keep.play" -o "$tmp/keep.play"
+has "  saying what to do" "-o $tmp/keep.play is the playbook itself: name another file for the bytecode"
+expect "graph -o the playbook itself (through a link) is a usage error" 2 "$h" graph "$tmp/keep.play" -o "$tmp/alias.play"
+has "  saying what to do" "is the playbook itself: name another file for the graph"
+if cmp -s "$tmp/keep.play" "$tmp/keep.orig"; then ok "  the playbook is as it was"; else no "  the playbook is as it was" "$tmp/keep.play"; fi
+expect "build -o another file still writes it" 0 "$h" build "$tmp/keep.play" -o "$tmp/keep.hbc"
+
 plan
