@@ -637,15 +637,20 @@ static CheckType check_call(CheckCtx *c, AstExpr *expr)
                     fn->kind == SYM_CONST ? "const" : "value");
         fn = NULL;
     }
+    CheckType result = TYPE_ANY;
     if (fn) {
         const AstFn *decl = fn->decl;
         fn->used = true;
         check_arity(c, expr, shown, (int)decl->params.count, (int)decl->params.count);
         check_record_fn_call(c, fn);
+        /* What its body gives whatever the arguments (they were any value when it was
+           checked); a fn not checked yet (a const's, or one declared later) gives any. */
+        if (decl->body)
+            result = (CheckType)decl->body->type;
     }
     CheckType ignored[1];
     check_args(c, &expr->as.call.args, ignored, 0);
-    return TYPE_ANY;
+    return result;
 }
 
 /* ---- operators ---- */
