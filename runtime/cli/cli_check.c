@@ -16,6 +16,7 @@
 #include "graph.h"
 #include "json_file.h"
 #include "preflight.h"
+#include "utf8.h"
 
 /* Reads and checks a directory file; prints its problems. */
 static int cli_directory_read(const char *path, Directory **out)
@@ -40,11 +41,31 @@ static int cli_directory_read(const char *path, Directory **out)
 
 /* ---- rendering ---- */
 
+/* `text` (a name) as a JSON string: a byte that is no part of valid UTF-8 becomes U+FFFD (a file
+   name is bytes, not always UTF-8, and JSON holds only text). */
+static json_t *cli_json_name(const char *text)
+{
+    StrBuf out = STRBUF_INIT;
+    size_t len = strlen(text);
+    for (;;) {
+        size_t ok = utf8_valid_prefix((const unsigned char *)text, len);
+        strbuf_append(&out, text, ok);
+        if (ok == len)
+            break;
+        strbuf_puts(&out, "\xEF\xBF\xBD");
+        text += ok + 1;
+        len -= ok + 1;
+    }
+    json_t *string = strbuf_failed(&out) ? NULL : json_string(strbuf_text(&out));
+    strbuf_free(&out);
+    return string;
+}
+
 static json_t *cli_diag_json(const Diag *diag)
 {
     const Source *src = diag->src;
-    json_t *object = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
-                               "file", src->name,
+    json_t *object = json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:s}",
+                               "file", cli_json_name(src->name),
                                "severity", diag_severity_name(diag->severity),
                                "line", (json_int_t)source_line_of(src, diag->span.start),
                                "column", (json_int_t)source_column_of(src, diag->span.start),
@@ -68,12 +89,9 @@ static void cli_unreadable_json(json_t *list, const char *path)
     struct stat st;
     const char *why = access(path, R_OK) != 0 ? strerror(errno)
                     : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? strerror(EISDIR) : "it cannot be read";
-    json_t *d = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s}", "file", path, "severity", "error", "line", 0,
-                          "column", 0, "end_line", 0, "end_column", 0, "message", why);
-    if (!d)   /* a file name that is not UTF-8 */
-        d = json_pack("{s:s?, s:s, s:i, s:i, s:i, s:i, s:s}", "file", NULL, "severity", "error", "line", 0,
-                      "column", 0, "end_line", 0, "end_column", 0, "message", why);
-    json_array_append_new(list, d);
+    json_array_append_new(list, json_pack("{s:o, s:s, s:i, s:i, s:i, s:i, s:s}", "file", cli_json_name(path),
+                                          "severity", "error", "line", 0, "column", 0, "end_line", 0,
+                                          "end_column", 0, "message", why));
 }
 
 static void cli_print_diags(const DiagList *diags, json_t *json_out)

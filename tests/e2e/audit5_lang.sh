@@ -111,4 +111,14 @@ has "  saying what to do" "is the playbook itself: name another file for the gra
 if cmp -s "$tmp/keep.play" "$tmp/keep.orig"; then ok "  the playbook is as it was"; else no "  the playbook is as it was" "$tmp/keep.play"; fi
 expect "build -o another file still writes it" 0 "$h" build "$tmp/keep.play" -o "$tmp/keep.hbc"
 
+# ---- check --json keeps every diagnostic, whatever the file is called ----
+# A file name is bytes: one that is not UTF-8 made each of its diagnostics fail to
+# become JSON, and they were left out ("errors": 2 beside an empty list).
+bad=$(printf '%s/bad\351.play' "$tmp")
+printf 'playbook t\non a.b as e\nstate s { done 5 }\n' > "$bad"
+"$h" check --json "$bad" > "$tmp/out" 2> /dev/null
+json "check --json of a file whose name is not UTF-8 lists its errors" 'j["errors"] == 1 and len(j["diagnostics"]) == 1 and j["diagnostics"][0]["file"].endswith("bad\ufffd.play")'
+"$h" check --json "$bad.missing" > "$tmp/out" 2> /dev/null
+json "  an unreadable one too, named the same way" 'j["diagnostics"][0]["file"].endswith("bad\ufffd.play.missing")'
+
 plan
