@@ -87,7 +87,8 @@ PLAY
 printf '%s\n' '{"at": "2026-06-15T09:00:00Z", "event": {"source": "ops", "type": "report", "id": "e1", "data": {"pattern": "%Y %\u00e9"}}}' > "$tmp/pattern.jsonl"
 expect "run: a pattern from the event with %é" 0 "$h" run "$tmp/pattern.play" --events "$tmp/pattern.jsonl" --json
 has "  the stalled record says why, naming the whole character" '"error":"pattern.play:3: format_time: unknown directive '"'"'%é'"'"'"'
-# A message cut to its 256 bytes could end inside a character the same way: a zone
+# A message cut to its 256 bytes could end inside a character the same way (the cut
+# character is now one U+FFFD): a zone
 # named by 300 é's.
 cat > "$tmp/zone.play" <<'PLAY'
 playbook zone
@@ -96,7 +97,13 @@ state write { note "{format_time(now(), "%Y", r.zone)}" done "written" }
 PLAY
 python3 -c 'import json; print(json.dumps({"at": "2026-06-15T09:00:00Z", "event": {"source": "ops", "type": "report", "id": "e1", "data": {"zone": "\u00e9" * 300}}}))' > "$tmp/zone.jsonl"
 expect "run: a zone name too long for the message" 0 "$h" run "$tmp/zone.play" --events "$tmp/zone.jsonl" --json
-has "  the stalled record still says why, cut at a whole character" '"error":"zone.play:3: format_time: unknown time zone '"'"'éé'
+has "  the stalled record still says why" '"error":"zone.play:3: format_time: unknown time zone '"'"'éé'
+# And a playbook whose file name is not UTF-8 kept only what came before the first such
+# byte ("st"), or, before, no error at all: each such byte is now written as U+FFFD.
+odd=$(printf '%s/st\351.play' "$tmp")
+printf 'playbook st\non ops.report as r\nstate write { note "{lower(r.pattern)}" done "written" }\n' > "$odd"
+expect "run: a playbook whose file name is not UTF-8" 0 "$h" run "$odd" --events "$tmp/zone.jsonl" --json
+has "  the stalled record says why, with the file's name" '"error":"st'"$(printf '\357\277\275')"'.play:3: lower: argument 1 must be a string, not null"'
 
 # ---- build and graph never write over the playbook they read ----
 # `huddle build x.play -o x.play` replaced the source with its bytecode (exit 0), and
