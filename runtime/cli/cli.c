@@ -106,8 +106,9 @@ static const CliCommand COMMANDS[] = {
     {"disasm", "list a playbook's bytecode with its source",
      "huddle disasm FILE.play|FILE.hbc",
      "Prints the bytecode of a playbook (compiling it first) or of a .hbc file (verifying\n"
-     "it first): its asks and waits, then every instruction, with each source line shown\n"
-     "before the instructions compiled from it.\n",
+     "it first; what huddle build wrote is known by its first bytes under any name):\n"
+     "its asks and waits, then every instruction, with each source line shown before the\n"
+     "instructions compiled from it.\n",
      cli_disasm},
     {"run", "simulate a playbook against a trace, on a virtual clock",
      "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--connectors F] [--max-body BYTES] [--json]",

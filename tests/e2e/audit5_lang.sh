@@ -118,6 +118,13 @@ has "  saying what to do" "is the playbook itself: name another file for the gra
 if cmp -s "$tmp/keep.play" "$tmp/keep.orig"; then ok "  the playbook is as it was"; else no "  the playbook is as it was" "$tmp/keep.play"; fi
 expect "build -o another file still writes it" 0 "$h" build "$tmp/keep.play" -o "$tmp/keep.hbc"
 
+# ---- disasm knows bytecode by its bytes, not its name ----
+# huddle build -o may name the file anything; disasm took any name but *.hbc for a
+# playbook and refused the bytecode, telling the user to "give the .play file".
+cp "$tmp/keep.hbc" "$tmp/keep.bin"
+expect "disasm of bytecode not named .hbc" 0 "$h" disasm "$tmp/keep.bin"
+has "  lists it" "; keep.play, version "
+
 # ---- check --json keeps every diagnostic, whatever the file is called ----
 # A file name is bytes: one that is not UTF-8 made each of its diagnostics fail to
 # become JSON, and they were left out ("errors": 2 beside an empty list).
