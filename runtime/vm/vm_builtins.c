@@ -8,6 +8,7 @@
 #include "vm_internal.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
@@ -223,7 +224,9 @@ static bool is_json_number(const char *text, bool *integral)
 }
 
 /* number(x): numbers pass; text that is a JSON number is read as one (an integer when it
-   has no fraction or exponent and fits 64 bits); anything else is null. */
+   has no fraction or exponent and fits 64 bits), as event data is: one past the doubles
+   (1e400) is the nearest finite double, one too small for them (1e-400) 0.0; anything
+   else is null. */
 static Value to_number(Value v)
 {
     if (v.type == VAL_INT || v.type == VAL_FLOAT)
@@ -238,7 +241,7 @@ static Value to_number(Value v)
             return value_int(n);
     }
     double d = strtod(value_text(v), NULL);
-    return isfinite(d) ? value_float(d) : VALUE_NULL;
+    return value_float(isfinite(d) ? d : copysign(DBL_MAX, d));
 }
 
 /* Does the clock of a zone `offset` minutes from UTC show `ms` in the years 0000 to

@@ -105,6 +105,18 @@ printf 'playbook st\non ops.report as r\nstate write { note "{lower(r.pattern)}"
 expect "run: a playbook whose file name is not UTF-8" 0 "$h" run "$odd" --events "$tmp/zone.jsonl" --json
 has "  the stalled record says why, with the file's name" '"error":"st'"$(printf '\357\277\275')"'.play:3: lower: argument 1 must be a string, not null"'
 
+# ---- number() reads text as event data is read ----
+# A JSON number past the doubles is the nearest finite double in event data (issue 10,
+# docs/language.md "Numbers"); number() gave null for the same digits as text.
+cat > "$tmp/levels.play" <<'PLAY'
+playbook levels
+on iot.reading as r
+state compare { note "{number(r.raw) == r.level} {number(r.raw)} {number("1e-400")}" done "compared" }
+PLAY
+printf '%s\n' '{"at": "2026-06-15T09:00:00Z", "event": {"source": "iot", "type": "reading", "id": "e1", "data": {"raw": "-1e400", "level": -1e400}}}' > "$tmp/levels.jsonl"
+expect "run: number() of text past the doubles" 0 "$h" run "$tmp/levels.play" --events "$tmp/levels.jsonl" --json
+has "  the nearest finite double, as the same number in the data" '"text":"true -1.7976931348623157e+308 0.0"'
+
 # ---- build and graph never write over the playbook they read ----
 # `huddle build x.play -o x.play` replaced the source with its bytecode (exit 0), and
 # graph -o did the same with DOT: bad input changes nothing.
