@@ -178,9 +178,15 @@ static CheckModule *check_load_module(CheckCtx *c, const AstName *name)
         Diag *d = check_error(c, name->span, "unknown module '%s'", name->text);
         const char *names[64];
         unsigned n = 0;
-        for (const StdlibModule *m = stdlib_modules; m->name && n < 64; m++)
+        StrBuf all = STRBUF_INIT;
+        for (const StdlibModule *m = stdlib_modules; m->name && n < 64; m++) {
+            strbuf_printf(&all, "%s%s", n ? ", " : "", m->name);
             names[n++] = m->name;
+        }
         check_suggest(c, d, name->text, names, n);
+        if (d && !d->hint)  /* nothing close: say which there are */
+            diag_hint(c->diags, d, "the stdlib modules are %s (stdlib/*.play)", strbuf_text(&all));
+        strbuf_free(&all);
         return NULL;
     }
     module = arena_alloc(c->arena, sizeof *module);
