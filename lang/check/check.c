@@ -434,6 +434,10 @@ static CheckType check_set_type(const Symbol *var, const AstExpr *value)
         return value->as.duration.business ? TYPE_BUSINESS : TYPE_DURATION;
     case EX_NAME:
         return strcmp(value->as.name.text, var->name) == 0 ? var->type : TYPE_ANY;
+    case EX_NEG: {   /* -1: a number or a plain duration stays one */
+        CheckType t = check_set_type(var, value->as.operand);
+        return t == TYPE_INT || t == TYPE_FLOAT || t == TYPE_DURATION ? t : TYPE_ANY;
+    }
     case EX_BINARY: {
         AstBinOp op = value->as.binary.op;
         if (op != BIN_ADD && op != BIN_SUB && op != BIN_MUL)
