@@ -145,6 +145,21 @@ static int cli_check_front_consts(Front *front)
     return rc;
 }
 
+/* --json when the --connectors or --directory file `path` is refused (its problems went
+   to stderr): stdout still holds the JSON object, with one error of that file at line 0,
+   so it agrees with the exit status. */
+static void cli_refused_option_json(const char *path, const char *what)
+{
+    char message[128];
+    snprintf(message, sizeof message, "this %s file is refused: its problems are on standard error", what);
+    json_t *out = json_pack("{s:[{s:o, s:s, s:i, s:i, s:i, s:i, s:s}], s:i, s:i}", "diagnostics",
+                            "file", cli_json_name(path), "severity", "error", "line", 0, "column", 0,
+                            "end_line", 0, "end_column", 0, "message", message, "errors", 1, "warnings", 0);
+    json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(out);
+}
+
 int cli_check(int argc, char **argv)
 {
     bool json = false;
@@ -175,6 +190,8 @@ int cli_check(int argc, char **argv)
     if (connectors_path) {
         int loaded = cli_connectors_load(connectors_path, &connectors);
         if (loaded != CLI_OK) {
+            if (json && loaded == CLI_REFUSED)
+                cli_refused_option_json(connectors_path, "connectors");
             free(files);
             return loaded;
         }
@@ -183,6 +200,8 @@ int cli_check(int argc, char **argv)
     int status = CLI_OK;
     Directory *directory = NULL;
     if (directory_path && cli_directory_read(directory_path, &directory) != CLI_OK) {
+        if (json)
+            cli_refused_option_json(directory_path, "directory");
         cli_connectors_free(&connectors);
         free(files);
         return CLI_REFUSED;

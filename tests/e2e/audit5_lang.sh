@@ -147,4 +147,14 @@ json "check --json of a file whose name is not UTF-8 lists its errors" 'j["error
 "$h" check --json "$bad.missing" > "$tmp/out" 2> /dev/null
 json "  an unreadable one too, named the same way" 'j["diagnostics"][0]["file"].endswith("bad\ufffd.play.missing")'
 
+# ---- check --json with a --connectors or --directory file it refuses ----
+# The JSON went missing: stdout was empty, the problems only on stderr, exit 1.
+printf 'playbook t\non a.b as e\nstate s { done "x" }\n' > "$tmp/fine.play"
+echo '{"people": ' > "$tmp/broken.json"
+"$h" check --json --directory "$tmp/broken.json" "$tmp/fine.play" > "$tmp/out" 2> /dev/null; rc=$?
+json "check --json with a broken --directory file still prints its JSON" 'j["errors"] == 1 and j["diagnostics"][0]["file"].endswith("broken.json")'
+if [ "$rc" = 1 ]; then ok "  and exits 1"; else no "  and exits 1"; fi
+"$h" check --json --connectors "$tmp/broken.json" "$tmp/fine.play" > "$tmp/out" 2> /dev/null
+json "  a broken --connectors file too" 'j["errors"] == 1 and "connectors" in j["diagnostics"][0]["message"]'
+
 plan
