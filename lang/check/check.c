@@ -554,8 +554,11 @@ static void check_triggers(CheckCtx *c)
             check_connector_operation(c, &t->source, NULL);
         if (t->when)
             check_condition(c, t->when, "'when'");
-        if (t->case_key)
-            check_expr(c, t->case_key);
+        if (t->case_key && check_expr(c, t->case_key) == TYPE_NULL) {
+            Diag *d = check_error(c, t->case_key->span, "this case key is always null, and an event "
+                                  "whose key is null matches no trigger");
+            diag_hint(c->diags, d, "key the case by the event's data, such as: case %s.id", t->name.text);
+        }
         if (t->case_for) {
             check_duration(c, t->case_for, "'for'", false);
             check_positive_duration(c, t->case_for, "'for'", false, "case KEY for 7d");
