@@ -10,7 +10,15 @@ typedef struct GraphCtx {
     const AstProgram *program;
     StrBuf *out;
     const char *state;      /* the state whose edges are being written */
+    /* graph_end_node's search instead of edges: the end it looks for, and what it found */
+    const char *find_text;
+    bool find_done;
+    StrBuf found;           /* the best end so far: one written exactly beats a pattern */
+    bool hit, exact;
 } GraphCtx;
+
+/* The start node's id: no state's name, as a state is named by an identifier. */
+#define GRAPH_START "\"(start)\""
 
 /* Appends `len` bytes as the inside of a DOT string. */
 static void graph_escape(StrBuf *out, const char *text, size_t len)
@@ -65,13 +73,64 @@ static void graph_edge(GraphCtx *g, const char *to, const char *label, const cha
     strbuf_puts(g->out, "];\n");
 }
 
-/* An edge to the end node of a done or fail, named by its text. */
+/* Could the string literal `literal` write `text`: its literal parts as they are, each
+   interpolation any text? A glob match, each interpolation a `*` (written as a NUL byte,
+   which neither a literal nor a value holds), backtracking to the last one. */
+static bool graph_text_matches(const AstExpr *literal, const char *text)
+{
+    StrBuf pattern = STRBUF_INIT;
+    for (unsigned i = 0; i < literal->as.parts.count; i++) {
+        const AstStrPart *part = literal->as.parts.items[i];
+        if (part->expr)
+            strbuf_putc(&pattern, '\0');
+        else
+            strbuf_append(&pattern, part->text, part->len);
+    }
+    const char *pat = pattern.data;
+    size_t p = 0, t = 0, plen = pattern.len, tlen = strlen(text), star = (size_t)-1, mark = 0;
+    bool matched = true;
+    while (t < tlen && matched) {
+        if (p < plen && pat[p] != '\0' && pat[p] == text[t]) {
+            p++;
+            t++;
+        } else if (p < plen && pat[p] == '\0') {
+            star = p++;
+            mark = t;
+        } else if (star != (size_t)-1) {
+            p = star + 1;
+            t = ++mark;
+        } else {
+            matched = false;
+        }
+    }
+    while (matched && p < plen && pat[p] == '\0')
+        p++;
+    matched = matched && p == plen;
+    strbuf_free(&pattern);
+    return matched;
+}
+
+/* An edge to the end node of a done or fail, named by its text; in graph_end_node's
+   search, the node is noted instead if it can end with the text looked for: the first
+   written exactly so, else the first whose interpolations can make it. */
 static void graph_end_edge(GraphCtx *g, bool done, const AstExpr *text, const char *label)
 {
     StrBuf node = STRBUF_INIT;
     strbuf_puts(&node, done ? "done " : "fail ");
     graph_source(g, &node, text->span);
-    graph_edge(g, strbuf_text(&node), label, NULL);
+    const char *plain;
+    uint32_t len;
+    if (!g->find_text) {
+        graph_edge(g, strbuf_text(&node), label, NULL);
+    } else if (!g->exact && done == g->find_done && graph_text_matches(text, g->find_text)) {
+        bool exact = ast_string_is_plain(text, &plain, &len);
+        if (exact || !g->hit) {
+            g->found.len = 0;
+            strbuf_puts(&g->found, strbuf_text(&node));
+            g->hit = true;
+            g->exact = exact;
+        }
+    }
     strbuf_free(&node);
 }
 
@@ -196,7 +255,7 @@ static void graph_end_nodes(GraphCtx *g)
 
 void graph_dot(const AstProgram *program, StrBuf *out)
 {
-    GraphCtx g = {program, out, NULL};
+    GraphCtx g = {program, out, NULL, NULL, false, STRBUF_INIT, false, false};
     strbuf_puts(out, "digraph ");
     graph_quote(out, program->name.text ? program->name.text : "playbook");
     strbuf_puts(out, " {\n  rankdir=LR;\n  labelloc=t;\n  label=");
@@ -212,14 +271,14 @@ void graph_dot(const AstProgram *program, StrBuf *out)
                      "  node [fontname=\"Helvetica\", shape=box, style=\"rounded,filled\", "
                      "fillcolor=\"#eef3fb\"];\n"
                      "  edge [fontname=\"Helvetica\", fontsize=10];\n"
-                     "  start [shape=circle, label=\"\", width=0.25, style=filled, fillcolor=black];\n");
+                     "  " GRAPH_START " [shape=circle, label=\"\", width=0.25, style=filled, fillcolor=black];\n");
     if (program->states.count) {
         const AstState *first = program->states.items[0];
         for (unsigned i = 0; i < program->triggers.count; i++) {
             const AstTrigger *t = program->triggers.items[i];
             StrBuf label = STRBUF_INIT;
             strbuf_printf(&label, "on %s.%s", t->source.text, t->type.text);
-            strbuf_puts(out, "  start -> ");
+            strbuf_puts(out, "  " GRAPH_START " -> ");
             graph_quote(out, first->name.text);
             strbuf_puts(out, " [label=");
             graph_quote(out, strbuf_text(&label));
@@ -240,4 +299,21 @@ void graph_dot(const AstProgram *program, StrBuf *out)
         graph_block(&g, state->body, "goto");
     }
     strbuf_puts(out, "}\n");
+}
+
+bool graph_end_node(const AstProgram *program, const char *state, bool done,
+                    const char *text, StrBuf *id)
+{
+    StrBuf edges = STRBUF_INIT;     /* the edges the walk writes, unwanted here */
+    GraphCtx g = {program, &edges, state, text, done, STRBUF_INIT, false, false};
+    for (unsigned i = 0; i < program->states.count; i++) {
+        const AstState *s = program->states.items[i];
+        if (strcmp(s->name.text, state) == 0)
+            graph_block(&g, s->body, "goto");
+    }
+    if (g.hit)
+        strbuf_puts(id, strbuf_text(&g.found));
+    strbuf_free(&g.found);
+    strbuf_free(&edges);
+    return g.hit;
 }

@@ -33,6 +33,14 @@
     X(NOW,         "now",         0, 0, TYPE_TIME,   BUILTIN_INSTANCE) \
     X(META,        "meta",        1, 1, TYPE_MAP,    BUILTIN_INSTANCE)
 
+/* The letters format_time knows after a `%` (stdlib/builtins.md's table): the checker
+   refuses any other in a pattern it can read, and the VM's format_time writes each.
+   Keep in sync with format_time in runtime/vm/vm_builtins.c. */
+#define FORMAT_TIME_DIRECTIVES "YymdHMSbBaAzZ%"
+
+/* round(x, digits): digits runs from 0 to this. */
+#define ROUND_DIGITS_MAX 15
+
 typedef enum BuiltinId {
 #define X(id, name, min, max, type, flags) BUILTIN_##id,
     HUDDLE_BUILTINS(X)

@@ -178,9 +178,15 @@ static CheckModule *check_load_module(CheckCtx *c, const AstName *name)
         Diag *d = check_error(c, name->span, "unknown module '%s'", name->text);
         const char *names[64];
         unsigned n = 0;
-        for (const StdlibModule *m = stdlib_modules; m->name && n < 64; m++)
+        StrBuf all = STRBUF_INIT;
+        for (const StdlibModule *m = stdlib_modules; m->name && n < 64; m++) {
+            strbuf_printf(&all, "%s%s", n ? ", " : "", m->name);
             names[n++] = m->name;
+        }
         check_suggest(c, d, name->text, names, n);
+        if (d && !d->hint)  /* nothing close: say which there are */
+            diag_hint(c->diags, d, "the stdlib modules are %s (stdlib/*.play)", strbuf_text(&all));
+        strbuf_free(&all);
         return NULL;
     }
     module = arena_alloc(c->arena, sizeof *module);
@@ -411,6 +417,87 @@ static void check_fns(CheckCtx *c)
         check_fn_recursion_from(c, (int)i);
 }
 
+/* ---- vars that states set ---- */
+
+/* The type a `set` gives var `var`, as far as the checker can tell before it knows the
+   set's scope: a literal's own type, or the var itself combined with a literal of that
+   type (`attempts + 1`); TYPE_ANY for anything else (it may be any value). */
+static CheckType check_set_type(const Symbol *var, const AstExpr *value)
+{
+    static const CheckType LITERALS[] = {
+        [EX_NULL] = TYPE_NULL, [EX_BOOL] = TYPE_BOOL, [EX_INT] = TYPE_INT,
+        [EX_FLOAT] = TYPE_FLOAT, [EX_STRING] = TYPE_STRING, [EX_TIME] = TYPE_TIME,
+        [EX_LIST] = TYPE_LIST, [EX_MAP] = TYPE_MAP,
+    };
+    switch (value->kind) {
+    case EX_DURATION:
+        return value->as.duration.business ? TYPE_BUSINESS : TYPE_DURATION;
+    case EX_NAME:
+        return strcmp(value->as.name.text, var->name) == 0 ? var->type : TYPE_ANY;
+    case EX_NEG: {   /* -1: a number or a plain duration stays one */
+        CheckType t = check_set_type(var, value->as.operand);
+        return t == TYPE_INT || t == TYPE_FLOAT || t == TYPE_DURATION ? t : TYPE_ANY;
+    }
+    case EX_BINARY: {
+        AstBinOp op = value->as.binary.op;
+        if (op != BIN_ADD && op != BIN_SUB && op != BIN_MUL)
+            return TYPE_ANY;
+        CheckType l = check_set_type(var, value->as.binary.left);
+        CheckType r = check_set_type(var, value->as.binary.right);
+        return l == r && l != TYPE_BUSINESS ? l : TYPE_ANY;
+    }
+    default:
+        return value->kind < sizeof LITERALS / sizeof *LITERALS && LITERALS[value->kind]
+               ? LITERALS[value->kind] : TYPE_ANY;
+    }
+}
+
+static void check_sets_in_block(CheckCtx *c, const AstBlock *block);
+
+static void check_sets_in_target(CheckCtx *c, const AstVec *arms)
+{
+    for (unsigned i = 0; i < arms->count; i++) {
+        const AstArm *arm = arms->items[i];
+        if (arm->target && arm->target->kind == TARGET_BLOCK)
+            check_sets_in_block(c, arm->target->block);
+    }
+}
+
+/* Widens to TYPE_ANY each var that a `set` in `block` (or in a block inside it) may give
+   a value of another type than its `var` line did. */
+static void check_sets_in_block(CheckCtx *c, const AstBlock *block)
+{
+    for (unsigned i = 0; block && i < block->stmts.count; i++) {
+        const AstStmt *stmt = block->stmts.items[i];
+        const AstCall *call = stmt->kind == ST_LET ? stmt->as.let.call
+                            : stmt->kind == ST_CALL ? stmt->as.call : NULL;
+        if (stmt->kind == ST_SET) {
+            Symbol *var = name_map_get(&c->globals, stmt->as.set.name.text);
+            if (var && var->kind == SYM_VAR && check_set_type(var, stmt->as.set.value) != var->type)
+                var->type = TYPE_ANY;
+        } else if (stmt->kind == ST_IF) {
+            check_sets_in_block(c, stmt->as.if_.then_block);
+            check_sets_in_block(c, stmt->as.if_.else_block);
+        } else if (stmt->kind == ST_ASK) {
+            check_sets_in_target(c, &stmt->as.ask->arms);
+        } else if (stmt->kind == ST_WAIT) {
+            check_sets_in_target(c, &stmt->as.wait.arms);
+        } else if (call && call->else_kind == ELSE_BLOCK) {
+            check_sets_in_block(c, call->else_block);
+        }
+    }
+}
+
+/* A var is typed by its `var` line only while no state may set it to something else:
+   states run in any order, so a use anywhere may see any value a `set` gave it. */
+static void check_var_sets(CheckCtx *c)
+{
+    for (unsigned i = 0; i < c->program->states.count; i++) {
+        const AstState *state = c->program->states.items[i];
+        check_sets_in_block(c, state->body);
+    }
+}
+
 static void check_vars(CheckCtx *c)
 {
     for (unsigned i = 0; i < c->program->vars.count; i++) {
@@ -467,8 +554,11 @@ static void check_triggers(CheckCtx *c)
             check_connector_operation(c, &t->source, NULL);
         if (t->when)
             check_condition(c, t->when, "'when'");
-        if (t->case_key)
-            check_expr(c, t->case_key);
+        if (t->case_key && check_expr(c, t->case_key) == TYPE_NULL) {
+            Diag *d = check_error(c, t->case_key->span, "this case key is always null, and an event "
+                                  "whose key is null matches no trigger");
+            diag_hint(c->diags, d, "key the case by the event's data, such as: case %s.id", t->name.text);
+        }
         if (t->case_for) {
             check_duration(c, t->case_for, "'for'", false);
             check_positive_duration(c, t->case_for, "'for'", false, "case KEY for 7d");
@@ -499,6 +589,7 @@ static void check_program_in(CheckCtx *c)
     check_consts(c);
     check_fns(c);
     check_vars(c);
+    check_var_sets(c);
     check_triggers(c);
     for (unsigned i = 0; i < c->state_count; i++) {
         c->place = PLACE_STATE;

@@ -112,6 +112,12 @@ bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value)
         case BIN_ADD: ok = !__builtin_add_overflow(a, b, value); break;
         case BIN_SUB: ok = !__builtin_sub_overflow(a, b, value); break;
         case BIN_MUL: ok = !__builtin_mul_overflow(a, b, value); break;
+        case BIN_DIV:   /* as the VM: toward zero, the remainder signed as the left */
+        case BIN_MOD:
+            ok = b != 0 && !(a == INT64_MIN && b == -1);
+            if (ok)
+                *value = expr->as.binary.op == BIN_DIV ? a / b : a % b;
+            break;
         default: break;
         }
         break;
@@ -127,11 +133,16 @@ bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const ch
     c->fold_gave_up = false;
     if (check_fold_int(c, expr, value))
         return true;
-    if (c->fold_gave_up)
+    if (c->fold_gave_up) {
         check_error(c, expr->span, "%s: this one nests more than %d,%03d operators and consts deep, "
                     "too deep to work out before running", needs, AST_MAX_DEPTH / 1000, AST_MAX_DEPTH % 1000);
-    else
-        check_error(c, expr->span, "%s", needs);
+        return false;
+    }
+    Diag *d = check_error(c, expr->span, "%s", needs);
+    Symbol *sym = expr->kind == EX_NAME ? check_lookup(c, expr->as.name.text) : NULL;
+    if (sym && sym->kind == SYM_CONST && (sym->type == TYPE_INT || sym->type == TYPE_ANY))
+        diag_hint(c->diags, d, "the checker works the count out before running, from integer "
+                  "literals and consts with + - * / %%: a builtin or fn call is not counted there");
     return false;
 }
 
@@ -416,19 +427,23 @@ static void check_arg_type(CheckCtx *c, AstExpr *call, unsigned index, CheckType
 
 /* min and max order their arguments as '<' does: the checker refuses what it can see
    '<' would (a business duration; with two or more arguments, one that is never ordered,
-   such as a list or null, or two of kinds that do not order together). */
+   such as a list or null, or two of kinds that do not order together). One argument
+   written as a list (`max([a, b])`) is looked at item by item the same way. */
 static void check_min_max_args(CheckCtx *c, AstExpr *call, const char *name)
 {
+    const AstVec *args = &call->as.call.args;
+    if (args->count == 1 && ((const AstExpr *)args->items[0])->kind == EX_LIST)
+        args = &((const AstExpr *)args->items[0])->as.items;
     const AstExpr *first = NULL;
     CheckType first_type = TYPE_ANY;
-    for (unsigned i = 0; i < call->as.call.args.count; i++) {
-        const AstExpr *arg = call->as.call.args.items[i];
+    for (unsigned i = 0; i < args->count; i++) {
+        const AstExpr *arg = args->items[i];
         CheckType t = (CheckType)arg->type;
         if (t == TYPE_BUSINESS) {
             check_error(c, arg->span, "business durations can't be compared, so %s can't take one", name);
             return;
         }
-        if (call->as.call.args.count < 2 || !type_known(t))
+        if (args->count < 2 || !type_known(t))
             continue;
         if (!type_ordered(t)) {
             check_error(c, arg->span, "%s can't order %s: it takes numbers, strings, times or plain durations",
@@ -443,6 +458,39 @@ static void check_min_max_args(CheckCtx *c, AstExpr *call, const char *name)
         if (!first)
             first = arg, first_type = t;
     }
+}
+
+/* format_time's pattern, when written as a plain string: a directive it does not know
+   is refused here, as running it would be. */
+static void check_format_pattern(CheckCtx *c, const AstExpr *pattern)
+{
+    const char *text;
+    uint32_t len;
+    if (!ast_string_is_plain(pattern, &text, &len))
+        return;
+    for (uint32_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '%')
+            continue;
+        if (strchr(FORMAT_TIME_DIRECTIVES, text[++i]))
+            continue;
+        unsigned char lead = (unsigned char)text[i];    /* the whole character */
+        int bytes = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        Diag *d = check_error(c, pattern->span, "format_time: unknown directive '%%%.*s'", bytes, text + i);
+        diag_hint(c->diags, d, "the directives are %%Y %%y %%m %%d %%H %%M %%S %%b %%B %%a %%A %%z %%Z, "
+                  "and %%%% for a %%");
+        return;
+    }
+}
+
+/* round's digits, when the checker can count them: 0 to ROUND_DIGITS_MAX, as running
+   it would insist. */
+static void check_round_digits(CheckCtx *c, AstExpr *call)
+{
+    int64_t digits;
+    AstExpr *arg = call->as.call.args.count == 2 ? call->as.call.args.items[1] : NULL;
+    if (arg && check_fold_int(c, arg, &digits) && (digits < 0 || digits > ROUND_DIGITS_MAX))
+        check_error(c, arg->span, "round: digits must be between 0 and %d, not %lld",
+                    ROUND_DIGITS_MAX, (long long)digits);
 }
 
 static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
@@ -509,11 +557,14 @@ static CheckType check_builtin_call(CheckCtx *c, AstExpr *call, int id)
     case BUILTIN_ROUND:
         check_arg_type(c, call, 0, args[0], TYPE_FLOAT, name);
         check_arg_type(c, call, 1, args[1], TYPE_INT, name);
+        check_round_digits(c, call);
         return call->as.call.args.count == 2 ? TYPE_FLOAT : TYPE_INT;
     case BUILTIN_FORMAT_TIME:
         check_arg_type(c, call, 0, args[0], TYPE_TIME, name);
         check_arg_type(c, call, 1, args[1], TYPE_STRING, name);
         check_arg_type(c, call, 2, args[2], TYPE_STRING, name);
+        if (call->as.call.args.count >= 2)
+            check_format_pattern(c, call->as.call.args.items[1]);
         break;
     default:
         break;
@@ -586,15 +637,20 @@ static CheckType check_call(CheckCtx *c, AstExpr *expr)
                     fn->kind == SYM_CONST ? "const" : "value");
         fn = NULL;
     }
+    CheckType result = TYPE_ANY;
     if (fn) {
         const AstFn *decl = fn->decl;
         fn->used = true;
         check_arity(c, expr, shown, (int)decl->params.count, (int)decl->params.count);
         check_record_fn_call(c, fn);
+        /* What its body gives whatever the arguments (they were any value when it was
+           checked); a fn not checked yet (a const's, or one declared later) gives any. */
+        if (decl->body)
+            result = (CheckType)decl->body->type;
     }
     CheckType ignored[1];
     check_args(c, &expr->as.call.args, ignored, 0);
-    return TYPE_ANY;
+    return result;
 }
 
 /* ---- operators ---- */
@@ -618,22 +674,38 @@ static void check_constant_overflow(CheckCtx *c, AstExpr *expr)
 {
     int64_t a, b, r;
     AstBinOp op = expr->as.binary.op;
-    if ((op != BIN_ADD && op != BIN_SUB && op != BIN_MUL) ||
+    if ((op != BIN_ADD && op != BIN_SUB && op != BIN_MUL && op != BIN_DIV) ||
         !check_fold_int(c, expr->as.binary.left, &a) || !check_fold_int(c, expr->as.binary.right, &b))
         return;
     bool overflow = op == BIN_ADD ? __builtin_add_overflow(a, b, &r)
-                  : op == BIN_SUB ? __builtin_sub_overflow(a, b, &r) : __builtin_mul_overflow(a, b, &r);
+                  : op == BIN_SUB ? __builtin_sub_overflow(a, b, &r)
+                  : op == BIN_MUL ? __builtin_mul_overflow(a, b, &r) : a == INT64_MIN && b == -1;
     if (overflow)
         check_error(c, expr->span, "integer overflow: %lld %s %lld does not fit in 64 bits",
                     (long long)a, ast_binop_text(op), (long long)b);
 }
 
+/* Is `expr` a zero the checker can see: an integer it folds to 0, or 0.0 written as a
+   literal (maybe negated) or held by a const? */
+static bool check_fold_zero(CheckCtx *c, const AstExpr *expr)
+{
+    int64_t n;
+    if (!expr || check_fold_too_deep(c))
+        return false;
+    if (check_fold_int(c, expr, &n))
+        return n == 0;
+    c->fold_depth++;
+    bool zero = expr->kind == EX_FLOAT ? expr->as.number == 0.0
+              : expr->kind == EX_NEG ? check_fold_zero(c, expr->as.operand)
+              : expr->kind == EX_NAME && check_fold_zero(c, check_const_expr(c, expr));
+    c->fold_depth--;
+    return zero;
+}
+
 static CheckType check_arith(CheckCtx *c, AstExpr *expr, CheckType l, CheckType r)
 {
     AstBinOp op = expr->as.binary.op;
-    int64_t divisor;
-    if ((op == BIN_DIV || op == BIN_MOD) && check_fold_int(c, expr->as.binary.right, &divisor) &&
-        divisor == 0) {
+    if ((op == BIN_DIV || op == BIN_MOD) && check_fold_zero(c, expr->as.binary.right)) {
         check_error(c, expr->as.binary.right->span, "division by zero");
         return TYPE_ANY;
     }

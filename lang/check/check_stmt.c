@@ -157,6 +157,8 @@ static void check_call(CheckCtx *c, AstCall *call, bool *waited)
     }
 }
 
+/* `set X = EXPR`: X must be a visible local or var. A local set to a value of another
+   type holds either from here on, so it is typed no further (vars: check_var_sets). */
 static void check_set(CheckCtx *c, AstStmt *stmt)
 {
     const AstName *name = &stmt->as.set.name;
@@ -170,6 +172,8 @@ static void check_set(CheckCtx *c, AstStmt *stmt)
     } else if (sym->kind != SYM_LOCAL && sym->kind != SYM_VAR) {
         check_error(c, name->span, "'%s' is %s and can't be set", name->text,
                     KIND_WORDS[sym->kind]);
+    } else if (sym->kind == SYM_LOCAL && (CheckType)stmt->as.set.value->type != sym->type) {
+        sym->type = TYPE_ANY;   /* from here on it may hold either (see check_var_sets) */
     }
 }
 

@@ -96,19 +96,20 @@ static const CliCommand COMMANDS[] = {
      "FILE's playbook (exit 1 otherwise).\n"
      "\n"
      "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
-     "  -o OUT    write to OUT instead of stdout\n",
+     "  -o OUT    write to OUT instead of stdout (never FILE itself: exit 2)\n",
      cli_graph},
     {"build", "compile a playbook to bytecode",
      "huddle build FILE [-o OUT.hbc]",
      "Checks and compiles FILE to bytecode, writes it to OUT (default: FILE with .hbc),\n"
      "and prints its version: the SHA-256 of the bytes. The same source always gives the\n"
-     "same bytes.\n",
+     "same bytes. OUT may not be FILE itself (a usage error, exit 2).\n",
      cli_build},
     {"disasm", "list a playbook's bytecode with its source",
      "huddle disasm FILE.play|FILE.hbc",
      "Prints the bytecode of a playbook (compiling it first) or of a .hbc file (verifying\n"
-     "it first): its asks and waits, then every instruction, with each source line shown\n"
-     "before the instructions compiled from it.\n",
+     "it first; what huddle build wrote is known by its first bytes under any name):\n"
+     "its asks and waits, then every instruction, with each source line shown before the\n"
+     "instructions compiled from it.\n",
      cli_disasm},
     {"run", "simulate a playbook against a trace, on a virtual clock",
      "huddle run FILE.play --events TRACE.jsonl [--directory F] [--mocks F] [--connectors F] [--keep DIR] [--max-body BYTES] [--json]",
@@ -540,6 +541,12 @@ FILE *cli_open_read(const char *path)
         return NULL;
     }
     return file;
+}
+
+bool cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 char *cli_read_file(const char *path, size_t *len)

@@ -70,10 +70,12 @@ void cli_history_print_line(const struct json_t *record);
 bool cli_record_words(const struct json_t *record, const char *kind);
 /* How long `ms` is, for people: "45s", "30m", "1h5m", "2d3h" (cli_history.c). */
 void cli_duration_print(int64_t ms);
-/* `huddle graph --db DIR --instance I`: marks on `dot` (graph_dot's text) the states the
-   instance entered, in order, and where it is now or how it ended (cli_audit.c); an
-   instance of another playbook than `playbook` (the graph's) is refused. */
-int cli_audit_graph_path(const char *db, const char *instance, const char *playbook, StrBuf *dot);
+/* `huddle graph --db DIR --instance I`: marks on `dot` (graph_dot's text of `program`)
+   the states the instance entered, in order, and where it is now or the end it reached
+   (cli_audit.c); an instance of another playbook than `program`'s is refused. */
+struct AstProgram;
+int cli_audit_graph_path(const char *db, const char *instance, const struct AstProgram *program,
+                         StrBuf *dot);
 
 /* ---- serve (cli_serve*.c; issue 12) ---- */
 int cli_serve(int argc, char **argv);
@@ -146,6 +148,9 @@ char *cli_read_file(const char *path, size_t *len);
 /* fopen(path, "r"), with a folder refused as EISDIR (it opens, then reads as empty):
    NULL with errno set. */
 FILE *cli_open_read(const char *path);
+/* Do the paths `a` and `b` name one file that exists (the same device and inode)? For
+   an output that would overwrite its own input. */
+bool cli_same_file(const char *a, const char *b);
 /* Prints the usage of `command` to stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

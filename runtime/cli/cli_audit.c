@@ -10,6 +10,7 @@
  */
 #include "cli_audit.h"
 #include "engine.h"
+#include "graph.h"
 #include "value_json.h"
 
 #include <stdio.h>
@@ -247,10 +248,30 @@ static const char *outcome_text(const json_t *last)
     return outcome ? outcome : json_string_value(json_object_get(last, "reason"));
 }
 
+/* The end node of `program`'s graph that an instance ended at, as its `last` record
+   says (done with an outcome, failed with a reason, in a state), outlined on `dot`;
+   nothing when the graph has no such end (cancelled, or a version with other ends). */
+static void path_end(StrBuf *dot, const AstProgram *program, const json_t *last)
+{
+    const char *kind = json_string_value(json_object_get(last, "kind"));
+    const char *state = json_string_value(json_object_get(last, "state"));
+    const char *text = outcome_text(last);
+    bool done = kind && strcmp(kind, "done") == 0;
+    if (!state || !text || (!done && (!kind || strcmp(kind, "failed") != 0)))
+        return;
+    StrBuf node = STRBUF_INIT;
+    if (graph_end_node(program, state, done, text, &node)) {
+        strbuf_puts(dot, "  ");
+        path_node(dot, strbuf_text(&node), "color=\"#d9480f\", penwidth=4, fillcolor=\"#ffa94d\"");
+    }
+    strbuf_free(&node);
+}
+
 /* The states `records` entered, in order, each with the places it was entered at
    ("1, 3"), as node attributes appended to `dot`; the end or the state it is in now
    marked. */
-static void path_overlay(StrBuf *dot, const char *instance, const json_t *records)
+static void path_overlay(StrBuf *dot, const AstProgram *program, const char *instance,
+                         const json_t *records)
 {
     json_t *visits = json_object(), *last = json_array_get(records, json_array_size(records) - 1);
     size_t i, place = 0;
@@ -291,19 +312,14 @@ static void path_overlay(StrBuf *dot, const char *instance, const json_t *record
         path_node(dot, state, strbuf_text(&attributes));
         strbuf_free(&attributes);
     }
-    const char *outcome = json_string_value(json_object_get(last, "outcome"));
-    if (done && outcome) {
-        StrBuf node = STRBUF_INIT;
-        strbuf_printf(&node, "done \"%s\"", outcome);
-        strbuf_puts(dot, "  ");
-        path_node(dot, strbuf_text(&node), "color=\"#d9480f\", penwidth=4, fillcolor=\"#ffa94d\"");
-        strbuf_free(&node);
-    }
+    path_end(dot, program, last);
     json_decref(visits);
 }
 
-int cli_audit_graph_path(const char *db, const char *instance, const char *playbook, StrBuf *dot)
+int cli_audit_graph_path(const char *db, const char *instance, const AstProgram *program,
+                         StrBuf *dot)
 {
+    const char *playbook = program->name.text;
     CliAuditArgs a = {0};
     a.db = db;
     Engine *engine;
@@ -329,7 +345,7 @@ int cli_audit_graph_path(const char *db, const char *instance, const char *playb
         dot->len--;             /* the graph's closing brace: the overlay goes before it */
     if (dot->len)
         dot->len--;
-    path_overlay(dot, instance, records);
+    path_overlay(dot, program, instance, records);
     strbuf_puts(dot, "}\n");
     json_decref(records);
     return strbuf_failed(dot) ? CLI_SYSTEM : CLI_OK;

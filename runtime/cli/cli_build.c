@@ -163,6 +163,9 @@ int cli_build(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("build", "no playbook given");
+    if (out_path && cli_same_file(file, out_path))
+        return cli_usage_error("build", "-o %s is the playbook itself: name another file for the "
+                               "bytecode (without -o, the .play's name with .hbc)", cli_clean(out_path));
     Bytecode bc;
     int status = cli_compile_to_bytecode(file, &bc);
     if (status != CLI_OK)
@@ -197,14 +200,27 @@ int cli_build(int argc, char **argv)
     return status;
 }
 
+/* Does the file at `path` begin as huddle build's bytecode does (BC_MAGIC)? False too
+   when it can't be read: compiling it then says why. */
+static bool cli_is_bytecode(const char *path)
+{
+    unsigned char head[sizeof BC_MAGIC];
+    FILE *file = cli_open_read(path);
+    bool is = file && fread(head, 1, sizeof head, file) == sizeof head &&
+              memcmp(head, BC_MAGIC, sizeof head) == 0;
+    if (file)
+        fclose(file);
+    return is;
+}
+
 int cli_disasm(int argc, char **argv)
 {
     if (argc != 2)
         return cli_usage_error("disasm", "give one playbook or .hbc file");
     const char *file = argv[1];
     Bytecode bc;
-    int status = cli_ends_with(file, ".hbc") ? cli_load_bytecode(file, &bc)
-                                             : cli_compile_to_bytecode(file, &bc);
+    int status = cli_ends_with(file, ".hbc") || cli_is_bytecode(file) ? cli_load_bytecode(file, &bc)
+                                                                      : cli_compile_to_bytecode(file, &bc);
     if (status != CLI_OK)
         return status;
     StrBuf bytes = STRBUF_INIT, listing = STRBUF_INIT;

@@ -16,6 +16,7 @@
 #include "graph.h"
 #include "json_file.h"
 #include "preflight.h"
+#include "utf8.h"
 
 /* Reads and checks a directory file; prints its problems. */
 static int cli_directory_read(const char *path, Directory **out)
@@ -40,11 +41,31 @@ static int cli_directory_read(const char *path, Directory **out)
 
 /* ---- rendering ---- */
 
+/* `text` (a name) as a JSON string: a byte that is no part of valid UTF-8 becomes U+FFFD (a file
+   name is bytes, not always UTF-8, and JSON holds only text). */
+static json_t *cli_json_name(const char *text)
+{
+    StrBuf out = STRBUF_INIT;
+    size_t len = strlen(text);
+    for (;;) {
+        size_t ok = utf8_valid_prefix((const unsigned char *)text, len);
+        strbuf_append(&out, text, ok);
+        if (ok == len)
+            break;
+        strbuf_puts(&out, "\xEF\xBF\xBD");
+        text += ok + 1;
+        len -= ok + 1;
+    }
+    json_t *string = strbuf_failed(&out) ? NULL : json_string(strbuf_text(&out));
+    strbuf_free(&out);
+    return string;
+}
+
 static json_t *cli_diag_json(const Diag *diag)
 {
     const Source *src = diag->src;
-    json_t *object = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
-                               "file", src->name,
+    json_t *object = json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:s}",
+                               "file", cli_json_name(src->name),
                                "severity", diag_severity_name(diag->severity),
                                "line", (json_int_t)source_line_of(src, diag->span.start),
                                "column", (json_int_t)source_column_of(src, diag->span.start),
@@ -68,12 +89,9 @@ static void cli_unreadable_json(json_t *list, const char *path)
     struct stat st;
     const char *why = access(path, R_OK) != 0 ? strerror(errno)
                     : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? strerror(EISDIR) : "it cannot be read";
-    json_t *d = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s}", "file", path, "severity", "error", "line", 0,
-                          "column", 0, "end_line", 0, "end_column", 0, "message", why);
-    if (!d)   /* a file name that is not UTF-8 */
-        d = json_pack("{s:s?, s:s, s:i, s:i, s:i, s:i, s:s}", "file", NULL, "severity", "error", "line", 0,
-                      "column", 0, "end_line", 0, "end_column", 0, "message", why);
-    json_array_append_new(list, d);
+    json_array_append_new(list, json_pack("{s:o, s:s, s:i, s:i, s:i, s:i, s:s}", "file", cli_json_name(path),
+                                          "severity", "error", "line", 0, "column", 0, "end_line", 0,
+                                          "end_column", 0, "message", why));
 }
 
 static void cli_print_diags(const DiagList *diags, json_t *json_out)
@@ -127,6 +145,21 @@ static int cli_check_front_consts(Front *front)
     return rc;
 }
 
+/* --json when the --connectors or --directory file `path` is refused (its problems went
+   to stderr): stdout still holds the JSON object, with one error of that file at line 0,
+   so it agrees with the exit status. */
+static void cli_refused_option_json(const char *path, const char *what)
+{
+    char message[128];
+    snprintf(message, sizeof message, "this %s file is refused: its problems are on standard error", what);
+    json_t *out = json_pack("{s:[{s:o, s:s, s:i, s:i, s:i, s:i, s:s}], s:i, s:i}", "diagnostics",
+                            "file", cli_json_name(path), "severity", "error", "line", 0, "column", 0,
+                            "end_line", 0, "end_column", 0, "message", message, "errors", 1, "warnings", 0);
+    json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(out);
+}
+
 int cli_check(int argc, char **argv)
 {
     bool json = false;
@@ -157,6 +190,8 @@ int cli_check(int argc, char **argv)
     if (connectors_path) {
         int loaded = cli_connectors_load(connectors_path, &connectors);
         if (loaded != CLI_OK) {
+            if (json && loaded == CLI_REFUSED)
+                cli_refused_option_json(connectors_path, "connectors");
             free(files);
             return loaded;
         }
@@ -165,6 +200,8 @@ int cli_check(int argc, char **argv)
     int status = CLI_OK;
     Directory *directory = NULL;
     if (directory_path && cli_directory_read(directory_path, &directory) != CLI_OK) {
+        if (json)
+            cli_refused_option_json(directory_path, "directory");
         cli_connectors_free(&connectors);
         free(files);
         return CLI_REFUSED;
@@ -277,6 +314,9 @@ int cli_graph(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("graph", "no playbook given");
+    if (out_path && cli_same_file(file, out_path))
+        return cli_usage_error("graph", "-o %s is the playbook itself: name another file for the graph",
+                               cli_clean(out_path));
     if (cli_check_db("graph", db) != CLI_OK)
         return CLI_USAGE;
     if (instance && cli_check_numbered("graph", instance, 'i') != CLI_OK)
@@ -297,7 +337,7 @@ int cli_graph(int argc, char **argv)
     if (instance) {
         const char *env = getenv("HUDDLE_DB");
         status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance,
-                                      front->program->name.text, &dot);
+                                      front->program, &dot);
     }
     if (status == CLI_OK)
         status = cli_write_output(out_path, strbuf_text(&dot), svg);

@@ -13,6 +13,7 @@
  * had done (vm_finish), and no `when` swallows it.
  */
 #include "vm_internal.h"
+#include "utf8.h"
 
 #include "civil.h"
 
@@ -117,10 +118,40 @@ static uint32_t vm_line_at(const Vm *vm, uint32_t pc)
     return line;
 }
 
+/* Makes the message `text`, in a buffer of `size` bytes (at most VM_TEXT_MAX), UTF-8,
+   as a record's text must be, else the record loses it: a byte that is no part of a
+   character (a file name need not be UTF-8; a message cut to fit may end inside one, a
+   zone name of 300 é's) becomes U+FFFD, and what no longer fits goes, whole characters
+   at a time. */
+#define VM_TEXT_MAX 1024
+_Static_assert(sizeof ((VmResult *)0)->error <= VM_TEXT_MAX && VM_WHY + 64 <= VM_TEXT_MAX,
+               "vm_text_utf8's buffer holds every message it is given");
+static void vm_text_utf8(char *text, size_t size)
+{
+    char fixed[3 * VM_TEXT_MAX];
+    const char *from = text;
+    size_t left = strlen(text), at = 0;
+    for (;;) {
+        size_t ok = utf8_valid_prefix((const unsigned char *)from, left);
+        memcpy(fixed + at, from, ok);
+        at += ok;
+        if (ok == left)
+            break;
+        memcpy(fixed + at, "\xEF\xBF\xBD", 3);
+        at += 3;
+        from += ok + 1;
+        left -= ok + 1;
+    }
+    size_t keep = utf8_valid_prefix((const unsigned char *)fixed, at < size - 1 ? at : size - 1);
+    memcpy(text, fixed, keep);
+    text[keep] = '\0';
+}
+
 static void vm_set_error(Vm *vm, uint32_t pc)
 {
     snprintf(vm->result->error, sizeof vm->result->error, "%s:%u: %s",
              vm->bc->source_name ? vm->bc->source_name : "playbook", vm_line_at(vm, pc), vm->why);
+    vm_text_utf8(vm->result->error, sizeof vm->result->error);
 }
 
 static void vm_unwind(Vm *vm, uint32_t to_sp)
@@ -832,6 +863,7 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             /* An error in a `when` counts as false, and is recorded. */
             char message[VM_WHY + 64];
             snprintf(message, sizeof message, "%s:%u: %s", bc->source_name, vm_line_at(vm, pc), vm->why);
+            vm_text_utf8(message, sizeof message);
             vm_effect(vm, EFFECT_WHEN_ERROR, value_cstring(message));
             vm_unwind(vm, 0);
             pc = bc->wait_arms[vm->when_arm].next_pc;

@@ -8,6 +8,7 @@
 #include "vm_internal.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
@@ -150,8 +151,8 @@ static bool round_number(Vm *vm, Value x, Value digits, bool has_digits, Value *
         }
         return *out = value_int((int64_t)r), true;
     }
-    if (digits.as.integer < 0 || digits.as.integer > 15) {
-        snprintf(vm->why, sizeof vm->why, "round: digits must be between 0 and 15");
+    if (digits.as.integer < 0 || digits.as.integer > ROUND_DIGITS_MAX) {
+        snprintf(vm->why, sizeof vm->why, "round: digits must be between 0 and %d", ROUND_DIGITS_MAX);
         return false;
     }
     double scale = pow(10.0, (double)digits.as.integer);
@@ -161,7 +162,8 @@ static bool round_number(Vm *vm, Value x, Value digits, bool has_digits, Value *
     return *out = value_float(round(scaled) / scale), true;
 }
 
-/* min and max: of several arguments, or of one list. */
+/* min and max: of several arguments, or of one list; of equal values the first. Two
+   values '<' can't order are an error named by the builtin, in the order given. */
 static bool extreme(Vm *vm, Value *args, uint32_t argc, bool want_max, Value *out)
 {
     Value *items = args;
@@ -175,9 +177,12 @@ static bool extreme(Vm *vm, Value *args, uint32_t argc, bool want_max, Value *ou
     Value best = items[0];
     for (uint32_t i = 1; i < count; i++) {
         int order;
-        if (!vm_op_compare3(items[i], best, &order, vm->why))
+        char why[VM_WHY];
+        if (!vm_op_compare3(best, items[i], &order, why)) {
+            snprintf(vm->why, sizeof vm->why, "%s: %s", want_max ? "max" : "min", why);
             return false;
-        if (want_max ? order > 0 : order < 0)
+        }
+        if (want_max ? order < 0 : order > 0)
             best = items[i];
     }
     value_retain(best);
@@ -219,7 +224,9 @@ static bool is_json_number(const char *text, bool *integral)
 }
 
 /* number(x): numbers pass; text that is a JSON number is read as one (an integer when it
-   has no fraction or exponent and fits 64 bits); anything else is null. */
+   has no fraction or exponent and fits 64 bits), as event data is: one past the doubles
+   (1e400) is the nearest finite double, one too small for them (1e-400) 0.0; anything
+   else is null. */
 static Value to_number(Value v)
 {
     if (v.type == VAL_INT || v.type == VAL_FLOAT)
@@ -234,7 +241,7 @@ static Value to_number(Value v)
             return value_int(n);
     }
     double d = strtod(value_text(v), NULL);
-    return isfinite(d) ? value_float(d) : VALUE_NULL;
+    return value_float(isfinite(d) ? d : copysign(DBL_MAX, d));
 }
 
 static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
@@ -302,7 +309,9 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         default:
             strbuf_free(&iso);
             strbuf_free(&text);
-            snprintf(vm->why, sizeof vm->why, "format_time: unknown directive '%%%c'", *f);
+            unsigned char lead = (unsigned char)*f;    /* the whole character, valid UTF-8 */
+            int bytes = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+            snprintf(vm->why, sizeof vm->why, "format_time: unknown directive '%%%.*s'", bytes, f);
             return false;
         }
     }
