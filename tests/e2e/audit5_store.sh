@@ -40,4 +40,21 @@ done
 printf '5 6\n' > "$tmp/data.json"
 expect "two values are still not one event's data" 1 "$h" trigger ops.ping --id d-two --db "$db" $when < "$tmp/data.json"
 has "  saying it is not JSON" "the event data on standard input is not JSON: end of file expected"
+
+# serve's DIR/idempotency.jsonl keeps replies (who answered what, where events went)
+# beside the store, whose files are the owner's alone (0600). It was made through
+# fopen, so with the umask's mode (0644 under umask 022): readable by anyone who may not
+# read the store. Now it is 0600 whatever the umask, as inputs.inflight is.
+serve_pid=
+at_exit() { [ -n "$serve_pid" ] && kill -9 "$serve_pid" 2>/dev/null; :; }
+(umask 022; exec "$h" serve --db "$db" --listen 127.0.0.1:0 2> "$tmp/serve.log") &
+serve_pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '"listening"' "$tmp/serve.log"; do sleep 0.1; i=$((i + 1)); done
+kill -TERM "$serve_pid"; wait "$serve_pid"; serve_pid=
+mode=$(stat -c %a "$db/idempotency.jsonl" 2>&1)
+if [ "$mode" = 600 ]; then ok "serve's idempotency.jsonl is 0600 under umask 022"
+else echo "mode $mode" > "$tmp/out"; no "serve's idempotency.jsonl is 0600 under umask 022"; fi
+mode=$(stat -c %a "$db/inputs.inflight" 2>&1)
+if [ "$mode" = 600 ]; then ok "  as inputs.inflight is"; else echo "mode $mode" > "$tmp/out"; no "  as inputs.inflight is"; fi
 plan
