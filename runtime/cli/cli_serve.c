@@ -168,8 +168,8 @@ static int serve_lock(const char *db, int fds[2])
     fds[0] = open(db, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     fds[1] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fds[0] < 0 || fds[1] < 0) {
-        fprintf(stderr, "huddle: cannot %s %s: %s\n", fds[0] < 0 ? "open" : "make", fds[0] < 0 ? db : path,
-                strerror(errno));
+        fprintf(stderr, "huddle: cannot %s %s: %s%s\n", fds[0] < 0 ? "open" : "make", fds[0] < 0 ? db : path,
+                strerror(errno), fds[0] < 0 ? "" : SERVE_FILE_ADVICE);
         goto fail;
     }
     if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 || flock(fds[1], LOCK_EX | LOCK_NB) != 0) {

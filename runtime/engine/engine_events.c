@@ -685,6 +685,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     int rc = store_get(s->txn, TABLE_SEEN, store_bytes(dedup.data, dedup.len), &seen);
     if (rc != STORE_NOT_FOUND) {
         *duplicate = rc == STORE_OK;
+        s->unchanged = *duplicate;
         if (rc != STORE_OK)
             rc = step_fail(s, rc, "store error reading seen event %s from %s: %s", id, source, store_strerror(rc));
         strbuf_free(&dedup);

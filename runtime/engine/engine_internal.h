@@ -223,6 +223,9 @@ typedef struct Step {
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
     int failed;                     /* the first failure (not a refusal): the step ends with it */
+    bool unchanged;                 /* the input changes nothing (a duplicate event): through
+                                       engine_run_step the step is not committed, so not even
+                                       its clock moves */
     unsigned long alloc_failures;   /* failed allocations counted when the step began */
     uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
     unsigned long strbuf_failures;  /* and strbuf_failures then (text buffers) */

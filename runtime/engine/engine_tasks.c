@@ -836,6 +836,7 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     TaskRecord task;
     int rc = task_load_named(s, id, &task);
     if (rc != STORE_OK || task_same_answer(&task, by, choice, comment)) {
+        s->unchanged = rc == STORE_OK;   /* the repeat of an applied answer changes nothing */
         task_record_free(&task);
         return rc;
     }
@@ -1290,6 +1291,7 @@ int task_ack(Step *s, const char *id, const char *by)
             rc = instance_save(s, &in);
         instance_clear(&in);
     }
+    s->unchanged = rc == STORE_OK && json_array_size(seats) == 0;   /* acked already: nothing changes */
     json_decref(seats);
     task_record_free(&task);
     return rc;

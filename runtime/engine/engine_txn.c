@@ -857,8 +857,12 @@ typedef struct StepCall {
     char *why;
     size_t why_len;
     StepRecords records;
+    bool unchanged;                 /* the work changed nothing (Step.unchanged) */
 } StepCall;
 
+/* A step whose work says it changed nothing ends in STORE_STOP, so that store_write
+   aborts it: a duplicate event "changes nothing" (RUNTIME.md, "Connectors"), not even
+   the engine time in meta, which a later --now must not come before. */
 static int step_transaction(StoreTxn *txn, void *context)
 {
     StepCall *call = context;
@@ -868,21 +872,26 @@ static int step_transaction(StoreTxn *txn, void *context)
     int rc = step_clock(&s);
     if (rc == STORE_OK)
         rc = call->work(&s, call->context);
-    if (rc == STORE_OK)
+    call->unchanged = rc == STORE_OK && s.unchanged;
+    if (rc == STORE_OK && !call->unchanged)
         rc = step_write_records(&s);
-    return step_end(&s, rc);
+    rc = step_end(&s, rc);
+    return rc == STORE_OK && call->unchanged ? STORE_STOP : rc;
 }
 
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len)
 {
-    StepCall call = {e, now, work, context, why, why_len, {0}};
+    StepCall call = {e, now, work, context, why, why_len, {0}, false};
     why[0] = '\0';
     int rc = store_write(e->store, step_transaction, &call);
+    bool kept_nothing = rc == STORE_STOP && call.unchanged;   /* aborted on purpose */
     if (rc == STORE_OK)
         engine_report_records(e, &call.records);
     else
-        engine_forget_caches(e);
+        engine_forget_caches(e);   /* also when kept_nothing: they may hold its clock */
+    if (kept_nothing)
+        rc = STORE_OK;
     step_records_free(&call.records);
     return engine_result(rc, why, why_len);
 }

@@ -57,4 +57,47 @@ if [ "$mode" = 600 ]; then ok "serve's idempotency.jsonl is 0600 under umask 022
 else echo "mode $mode" > "$tmp/out"; no "serve's idempotency.jsonl is 0600 under umask 022"; fi
 mode=$(stat -c %a "$db/inputs.inflight" 2>&1)
 if [ "$mode" = 600 ]; then ok "  as inputs.inflight is"; else echo "mode $mode" > "$tmp/out"; no "  as inputs.inflight is"; fi
+
+# RUNTIME.md "Connectors": a repeated event id "changes nothing". A duplicate (and the
+# repeat of an applied answer, an ack of seats acked already) committed a step anyway,
+# whose only write was the store's engine time: so a duplicate with a later --now
+# moved the clock, and a command at a time between was then refused as earlier than it.
+# Now such a repeat is not committed: the store is byte for byte as it was.
+d=$tmp/dup
+cat > "$tmp/two.play" <<'PLAY'
+playbook two
+
+on src.alert as a
+
+state start {
+  ask 2 of person("ana"), person("ben") "Go?" choices yes, no within 1h
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late"  no_quorum -> done "split" }
+}
+PLAY
+"$h" deploy "$tmp/two.play" --db "$d" --now 2026-06-15T08:00:00Z > /dev/null
+echo '{}' | "$h" trigger src.alert --id e1 --db "$d" --now 2026-06-15T08:00:00Z > /dev/null
+"$h" answer t1 yes --by ana --db "$d" --now 2026-06-15T08:01:00Z > /dev/null
+"$h" ack t1 --by ben --db "$d" --now 2026-06-15T08:02:00Z > /dev/null
+for repeat in "30 trigger src.alert --id e1" "40 answer t1 yes --by ana" "50 ack t1 --by ben"; do
+  set -- $repeat; minute=$1; shift
+  mdb_dump -a "$d" > "$tmp/before.dump"
+  echo '{}' > "$tmp/data.json"
+  expect "a repeat ($*) at a later --now is taken" 0 "$h" "$@" --db "$d" --now "2026-06-15T08:$minute:00Z" < "$tmp/data.json"
+  mdb_dump -a "$d" > "$tmp/after.dump"
+  if cmp -s "$tmp/before.dump" "$tmp/after.dump"; then ok "  and the store is byte for byte as it was"
+  else diff "$tmp/before.dump" "$tmp/after.dump" > "$tmp/out"; no "  and the store is byte for byte as it was"; fi
+done
+expect "so a command at a time before those repeats is still taken" 0 "$h" answer t1 yes --by ben --db "$d" --now 2026-06-15T08:10:00Z
+has "  (and decides the ask)" "done: yes"
+
+# RUNTIME.md "Limits and damage": refused "with a sentence that says what to do". serve
+# said only "cannot make DIR/serve.lock: Is a directory" when a folder stood where its
+# own files go beside the store.
+for name in serve.lock inputs.inflight; do
+  s=$tmp/in-the-way-$name
+  cp -R "$db" "$s"
+  rm -f "$s/$name"; mkdir "$s/$name"
+  expect "serve with a folder named $name in the store's folder exits 3" 3 timeout 10 "$h" serve --db "$s" --listen 127.0.0.1:0
+  has "  saying what to do" "Is a directory (serve keeps this file in the store's folder: check the folder's owner and permissions, or move away what is in its way"
+done
 plan
