@@ -152,7 +152,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     uint32_t trigger = m->trigger;
     const char *case_key = m->case_key;
     uint64_t number;
-    int rc = engine_counter_next(s, "next_instance", &number);
+    int rc = engine_counter_next_fresh(s, "next_instance", TABLE_INSTANCES, "i", &number);
     if (rc != STORE_OK)
         return rc;
     Instance in = {.number = number, .program = program};

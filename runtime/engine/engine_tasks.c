@@ -452,7 +452,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 {
     *undecidable = false;
     uint64_t number;
-    int rc = engine_counter_next(s, "next_task", &number);
+    int rc = engine_counter_next_fresh(s, "next_task", TABLE_TASKS, "t", &number);
     if (rc != STORE_OK)
         return rc;
     char id[CODEC_NUMBER_TEXT_MAX];

@@ -499,6 +499,25 @@ int engine_counter_next(Step *s, const char *counter, uint64_t *value)
     return engine_counter_put(s, counter, now + 1);
 }
 
+int engine_counter_next_fresh(Step *s, const char *counter, StoreTable table, const char *letter, uint64_t *value)
+{
+    int rc = engine_counter_next(s, counter, value);
+    if (rc != STORE_OK)
+        return rc;
+    unsigned char key[8];
+    store_be64(*value, key);
+    StoreBytes taken;
+    rc = store_get(s->txn, table, store_bytes(key, 8), &taken);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return step_fail(s, rc, "store error reading %s%llu: %s", letter, (unsigned long long)*value,
+                         store_strerror(rc));
+    return step_fail_damaged(s, "meta's %s gives %s%llu to a new one, but %s%llu is there already (the counter was "
+                             "lost or went back, and the new one would overwrite it)",
+                             counter, letter, (unsigned long long)*value, letter, (unsigned long long)*value);
+}
+
 /* ---- text ---- */
 
 /* The engine's text of a time: RFC 3339 in UTC (civil_time_text). Offset 0 keeps it

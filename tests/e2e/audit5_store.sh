@@ -100,4 +100,27 @@ for name in serve.lock inputs.inflight; do
   expect "serve with a folder named $name in the store's folder exits 3" 3 timeout 10 "$h" serve --db "$s" --listen 127.0.0.1:0
   has "  saying what to do" "Is a directory (serve keeps this file in the store's folder: check the folder's owner and permissions, or move away what is in its way"
 done
+
+# RUNTIME.md "Limits and damage" / docs/runtime.md: "A damaged store is an error, never
+# an answer". A counter missing from meta reads as 0 (a new store has none), so a store
+# whose next_instance or next_task was lost (or went back) gave a new instance or task
+# the number of one that was there, and overwrote it: its record, its frame, its history
+# chain (audit verify then found records "inserted"). Now the new number is checked
+# against the table first, and the step is refused as the store's damage.
+without_meta() { # without_meta FROM TO KEY: TO is a copy of the store FROM without meta's KEY
+  hex=$(printf %s "$3" | od -An -tx1 | tr -d ' \n')
+  mkdir "$2" && mdb_dump -a "$1" |
+    awk -v k=" $hex" '/^database=/ { db = substr($0, 10) } skip { skip = 0; next }
+                      db == "meta" && $0 == k { skip = 1; next } { print }' | mdb_load -f /dev/stdin "$2" 2> /dev/null
+}
+for counter in next_instance next_task; do
+  without_meta "$d" "$tmp/no-$counter" "$counter"
+  verify_before=$("$h" audit verify --db "$tmp/no-$counter" 2>&1)
+  echo '{}' > "$tmp/data.json"
+  expect "without meta's $counter, a new event is refused" 3 "$h" trigger src.alert --id e2 --db "$tmp/no-$counter" --now 2026-06-15T09:00:00Z < "$tmp/data.json"
+  has "  as the store's damage, naming the counter" "the store is damaged: meta's $counter gives"
+  has "  and what to do" "restore the store from a backup made with mdb_copy"
+  "$h" audit verify --db "$tmp/no-$counter" > "$tmp/out" 2>&1
+  if [ "$(cat "$tmp/out")" = "$verify_before" ]; then ok "  and overwrote nothing: audit verify says what it said"; else no "  and overwrote nothing: audit verify says what it said"; fi
+done
 plan
