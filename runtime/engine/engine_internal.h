@@ -332,9 +332,9 @@ int engine_counter(Step *s, const char *counter, uint64_t *value);
 int engine_counter_next(Step *s, const char *counter, uint64_t *value);
 int engine_counter_put(Step *s, const char *counter, uint64_t value);
 /* engine_counter_next for a number that keys `table` (8 bytes, big-endian: instances,
-   tasks), which must hold no entry under it yet: one that does means meta's counter was
-   lost or went back, and is the store's damage (step_fail_damaged), never an overwrite.
-   `letter` names the ids in the message ("i", "t"). */
+   tasks, the outbox), which must hold no entry under it yet: one that does means meta's
+   counter was lost or went back, and is the store's damage (step_fail_damaged), never an
+   overwrite. `letter` names the ids in the message ("i", "t", "outbox entry "). */
 int engine_counter_next_fresh(Step *s, const char *counter, StoreTable table, const char *letter, uint64_t *value);
 void time_text(int64_t ms, char out[40]);
 /* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns

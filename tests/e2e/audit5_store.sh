@@ -103,9 +103,10 @@ done
 
 # RUNTIME.md "Limits and damage" / docs/runtime.md: "A damaged store is an error, never
 # an answer". A counter missing from meta reads as 0 (a new store has none), so a store
-# whose next_instance or next_task was lost (or went back) gave a new instance or task
-# the number of one that was there, and overwrote it: its record, its frame, its history
-# chain (audit verify then found records "inserted"). Now the new number is checked
+# whose next_instance, next_task or next_outbox was lost (or went back) gave a new one
+# (instance, task, outbox entry) the number of one that was there, and overwrote it: an
+# instance's record, frame and history chain (audit verify then found records
+# "inserted"), or a message not yet sent. Now the new number is checked
 # against the table first, and the step is refused as the store's damage.
 without_meta() { # without_meta FROM TO KEY: TO is a copy of the store FROM without meta's KEY
   hex=$(printf %s "$3" | od -An -tx1 | tr -d ' \n')
@@ -113,7 +114,7 @@ without_meta() { # without_meta FROM TO KEY: TO is a copy of the store FROM with
     awk -v k=" $hex" '/^database=/ { db = substr($0, 10) } skip { skip = 0; next }
                       db == "meta" && $0 == k { skip = 1; next } { print }' | mdb_load -f /dev/stdin "$2" 2> /dev/null
 }
-for counter in next_instance next_task; do
+for counter in next_instance next_task next_outbox; do
   without_meta "$d" "$tmp/no-$counter" "$counter"
   verify_before=$("$h" audit verify --db "$tmp/no-$counter" 2>&1)
   echo '{}' > "$tmp/data.json"
