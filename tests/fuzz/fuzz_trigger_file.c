@@ -117,7 +117,8 @@ static void set_up(void)
 
 /* One run of the command, its stdout in out_path: the exit status, and the summary's
    `accepted` and `refused` in `counts` (read from the --json summary line, or the
-   human one: "N lines: A accepted (...), D duplicates, R refused"). */
+   human one: "N lines: A accepted (...), D duplicates, R refused", each word singular
+   for one); -1 when there is none. */
 static int trigger_file(size_t size, json_int_t counts[2])
 {
     const char *batch = size % 3 == 0 ? "1" : size % 3 == 1 ? "2" : "1000";
@@ -142,12 +143,15 @@ static int trigger_file(size_t size, json_int_t counts[2])
         fclose(f);
     long long a = -1, r = -1;
     json_t *json = json_loads(last, 0, NULL), *summary = json_object_get(json, "summary");
+    const char *colon = strstr(last, ": "), *refused = strstr(last, " refused");
     if (summary) {
         a = json_integer_value(json_object_get(summary, "accepted"));
         r = json_integer_value(json_object_get(summary, "refused"));
-    } else if (sscanf(last, "%*lld line%*[s]: %lld accepted (%*[^)]), %*lld duplicates, %lld refused", &a, &r) != 2 &&
-               sscanf(last, "%*lld line: %lld accepted (%*[^)]), %*lld duplicates, %lld refused", &a, &r) != 2) {
-        a = r = -1;
+    } else if (colon && refused && strstr(colon, " accepted (")) {   /* singular or plural */
+        a = strtoll(colon + 2, NULL, 10);
+        while (refused > last && refused[-1] >= '0' && refused[-1] <= '9')
+            refused--;
+        r = strtoll(refused, NULL, 10);
     }
     json_decref(json);
     counts[0] = a;
