@@ -267,6 +267,7 @@ build/fuzz/fuzz_trace: $(RUNTIME_SRC)
 # The history table's entries (engine_history.c), which reach the store and the chain.
 build/fuzz/fuzz_history: $(RUNTIME_SRC)
 build/fuzz/fuzz_event: $(RUNTIME_SRC)
+build/fuzz/fuzz_trigger_file: $(RUNTIME_SRC)
 # serve's routes, queries, tokens file and webhook bodies (issue 12), and the door's quick
 # reading of bodies against value_json_load.
 build/fuzz/fuzz_serve_routes: runtime/cli/cli_serve_route.c runtime/cli/cli_serve_tokens.c \

@@ -11,6 +11,7 @@
  */
 #include "cli_serve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -70,7 +71,8 @@ static int serve_args(int argc, char **argv, ServeArgs *a)
     return cli_check_db("serve", a->db) == CLI_OK ? CLI_OK : CLI_USAGE;
 }
 
-/* HOST:PORT, [V6]:PORT. */
+/* HOST:PORT, [V6]:PORT, HOST a numeric address: one that is not (localhost, a name, an
+   empty one) is a usage error here, before the store is opened, as a bad port is. */
 static int serve_listen(const char *text, char *host, size_t cap, unsigned *port)
 {
     const char *colon = strrchr(text, ':');
@@ -84,6 +86,12 @@ static int serve_listen(const char *text, char *host, size_t cap, unsigned *port
         end--;
     }
     snprintf(host, cap, "%.*s", (int)(end - start), start);
+    unsigned char address[sizeof(struct in6_addr)];
+    if ((size_t)(end - start) >= cap ||
+        (inet_pton(AF_INET, host, address) != 1 && inet_pton(AF_INET6, host, address) != 1))
+        return cli_usage_error("serve", "--listen '%s': the host is not a numeric IPv4 or IPv6 address: give "
+                               "127.0.0.1:PORT, 0.0.0.0:PORT or [::1]:PORT (names such as localhost are not "
+                               "looked up)", cli_clean(text));
     *port = (unsigned)p;
     return CLI_OK;
 }
@@ -160,8 +168,8 @@ static int serve_lock(const char *db, int fds[2])
     fds[0] = open(db, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     fds[1] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fds[0] < 0 || fds[1] < 0) {
-        fprintf(stderr, "huddle: cannot %s %s: %s\n", fds[0] < 0 ? "open" : "make", fds[0] < 0 ? db : path,
-                strerror(errno));
+        fprintf(stderr, "huddle: cannot %s %s: %s%s\n", fds[0] < 0 ? "open" : "make", fds[0] < 0 ? db : path,
+                strerror(errno), fds[0] < 0 ? "" : SERVE_FILE_ADVICE);
         goto fail;
     }
     if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 || flock(fds[1], LOCK_EX | LOCK_NB) != 0) {

@@ -99,6 +99,12 @@ void serve_tokens_free(ServeTokens *tokens);
    Bearer, or no token with that hash). Every token's hash is compared, in constant time. */
 const ServeToken *serve_tokens_find(const ServeTokens *tokens, const char *authorization);
 
+/* What to do when serve cannot make one of its own files beside the store (serve.lock,
+   inputs.inflight): said after the system's reason. */
+#define SERVE_FILE_ADVICE                                                                          \
+    " (serve keeps this file in the store's folder: check the folder's owner and permissions, "   \
+    "or move away what is in its way, such as a folder of that name)"
+
 /* ---- metrics (cli_serve_metrics.c) and logs (cli_serve_log.c) ---- */
 
 #define SERVE_LATENCY_BUCKETS 12

@@ -143,12 +143,17 @@ static char *idem_line(const IdemEntry *e)
 }
 
 /* Writes every kept reply to a new file and renames it over the old; the fd then
-   appends to it. A failure keeps the old file (and says so). */
+   appends to it. The file is the owner's alone (0600), as the store's files are: it
+   holds replies (who answered what). A failure keeps the old file (and says so). */
 static void idem_compact(ServeIdem *idem)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.new", idem->path);
-    FILE *f = fopen(tmp, "w");
+    unlink(tmp);   /* a crashed compaction's leftover is made anew, with the mode below */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
     size_t lines = 0;
     bool ok = f != NULL;
     for (IdemEntry *e = idem->oldest; ok && e; e = e->newer) {

@@ -46,7 +46,7 @@ int serve_inflight_open(Serve *serve, const char *db)
     snprintf(path, sizeof path, "%s/%s", db, INFLIGHT_FILE);
     serve->inflight_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (serve->inflight_fd < 0) {
-        fprintf(stderr, "huddle: serve: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "huddle: serve: cannot open %s: %s%s\n", path, strerror(errno), SERVE_FILE_ADVICE);
         return CLI_SYSTEM;
     }
     return CLI_OK;

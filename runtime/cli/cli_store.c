@@ -568,7 +568,9 @@ static void print_json_clean(const json_t *json, size_t flags)
 
 /* The event's data from standard input: at most `max` bytes (refused before parsing
    when there are more), one JSON value read as value_json_load reads JSON from outside
-   (too deep refused, integers past 64 bits as doubles). NULL after saying why. */
+   (too deep refused, integers past 64 bits as doubles). Any JSON value, as a trace
+   line's, a `trigger --file` line's and an HTTP event's "data" may be: a bare number or
+   string is JSON too. NULL after saying why. */
 static json_t *cli_read_stdin_json(size_t max)
 {
     size_t len;
@@ -590,7 +592,8 @@ static json_t *cli_read_stdin_json(size_t max)
                 "such as {} for none (echo '{}' | huddle trigger ...)\n");
         return NULL;
     }
-    json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES, 0, error, sizeof error);
+    json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, 0, error,
+                                  sizeof error);
     free(text);
     if (!data)
         fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", cli_clean(error));

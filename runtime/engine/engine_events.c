@@ -152,7 +152,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     uint32_t trigger = m->trigger;
     const char *case_key = m->case_key;
     uint64_t number;
-    int rc = engine_counter_next(s, "next_instance", &number);
+    int rc = engine_counter_next_fresh(s, "next_instance", TABLE_INSTANCES, "i", &number);
     if (rc != STORE_OK)
         return rc;
     Instance in = {.number = number, .program = program};
@@ -685,6 +685,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     int rc = store_get(s->txn, TABLE_SEEN, store_bytes(dedup.data, dedup.len), &seen);
     if (rc != STORE_NOT_FOUND) {
         *duplicate = rc == STORE_OK;
+        s->unchanged = *duplicate;
         if (rc != STORE_OK)
             rc = step_fail(s, rc, "store error reading seen event %s from %s: %s", id, source, store_strerror(rc));
         strbuf_free(&dedup);

@@ -223,6 +223,9 @@ typedef struct Step {
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
     int failed;                     /* the first failure (not a refusal): the step ends with it */
+    bool unchanged;                 /* the input changes nothing (a duplicate event): through
+                                       engine_run_step the step is not committed, so not even
+                                       its clock moves */
     unsigned long alloc_failures;   /* failed allocations counted when the step began */
     uint64_t value_failures;        /* and value_oom_count then (values, the VM) */
     unsigned long strbuf_failures;  /* and strbuf_failures then (text buffers) */
@@ -328,6 +331,11 @@ int engine_scan_from(Step *s, StoreTable table, StoreBytes prefix, StoreBytes fr
 int engine_counter(Step *s, const char *counter, uint64_t *value);
 int engine_counter_next(Step *s, const char *counter, uint64_t *value);
 int engine_counter_put(Step *s, const char *counter, uint64_t value);
+/* engine_counter_next for a number that keys `table` (8 bytes, big-endian: instances,
+   tasks, the outbox), which must hold no entry under it yet: one that does means meta's
+   counter was lost or went back, and is the store's damage (step_fail_damaged), never an
+   overwrite. `letter` names the ids in the message ("i", "t", "outbox entry "). */
+int engine_counter_next_fresh(Step *s, const char *counter, StoreTable table, const char *letter, uint64_t *value);
 void time_text(int64_t ms, char out[40]);
 /* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
    how many bytes. */

@@ -137,7 +137,7 @@ int outbox_write(Step *s, OutboxEntry *entry)
     entry->created_ms = entry->next_ms = s->now;
     entry->lease_ms = 0;
     uint64_t seq;
-    int rc = engine_counter_next(s, "next_outbox", &seq);
+    int rc = engine_counter_next_fresh(s, "next_outbox", TABLE_OUTBOX, "outbox entry ", &seq);
     if (rc == STORE_OK) {
         rc = outbox_put(s, seq, entry);
         outbox_note_written(s->engine, seq, dispatch_may_claim(s, entry));

@@ -515,7 +515,7 @@ int task_create(Step *s, Instance *in, Value ask, bool *undecidable)
 {
     *undecidable = false;
     uint64_t number;
-    int rc = engine_counter_next(s, "next_task", &number);
+    int rc = engine_counter_next_fresh(s, "next_task", TABLE_TASKS, "t", &number);
     if (rc != STORE_OK)
         return rc;
     char id[CODEC_NUMBER_TEXT_MAX];
@@ -899,6 +899,7 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
     TaskRecord task;
     int rc = task_load_named(s, id, &task);
     if (rc != STORE_OK || task_same_answer(&task, by, choice, comment)) {
+        s->unchanged = rc == STORE_OK;   /* the repeat of an applied answer changes nothing */
         task_record_free(&task);
         return rc;
     }
@@ -1360,6 +1361,7 @@ int task_ack(Step *s, const char *id, const char *by)
             rc = instance_save(s, &in);
         instance_clear(&in);
     }
+    s->unchanged = rc == STORE_OK && json_array_size(seats) == 0;   /* acked already: nothing changes */
     json_decref(seats);
     task_record_free(&task);
     return rc;

@@ -499,6 +499,25 @@ int engine_counter_next(Step *s, const char *counter, uint64_t *value)
     return engine_counter_put(s, counter, now + 1);
 }
 
+int engine_counter_next_fresh(Step *s, const char *counter, StoreTable table, const char *letter, uint64_t *value)
+{
+    int rc = engine_counter_next(s, counter, value);
+    if (rc != STORE_OK)
+        return rc;
+    unsigned char key[8];
+    store_be64(*value, key);
+    StoreBytes taken;
+    rc = store_get(s->txn, table, store_bytes(key, 8), &taken);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return step_fail(s, rc, "store error reading %s%llu: %s", letter, (unsigned long long)*value,
+                         store_strerror(rc));
+    return step_fail_damaged(s, "meta's %s gives %s%llu to a new one, but %s%llu is there already (the counter was "
+                             "lost or went back, and the new one would overwrite it)",
+                             counter, letter, (unsigned long long)*value, letter, (unsigned long long)*value);
+}
+
 /* ---- text ---- */
 
 /* The engine's text of a time: RFC 3339 in UTC (civil_time_text). Offset 0 keeps it
@@ -857,8 +876,12 @@ typedef struct StepCall {
     char *why;
     size_t why_len;
     StepRecords records;
+    bool unchanged;                 /* the work changed nothing (Step.unchanged) */
 } StepCall;
 
+/* A step whose work says it changed nothing ends in STORE_STOP, so that store_write
+   aborts it: a duplicate event "changes nothing" (RUNTIME.md, "Connectors"), not even
+   the engine time in meta, which a later --now must not come before. */
 static int step_transaction(StoreTxn *txn, void *context)
 {
     StepCall *call = context;
@@ -868,21 +891,26 @@ static int step_transaction(StoreTxn *txn, void *context)
     int rc = step_clock(&s);
     if (rc == STORE_OK)
         rc = call->work(&s, call->context);
-    if (rc == STORE_OK)
+    call->unchanged = rc == STORE_OK && s.unchanged;
+    if (rc == STORE_OK && !call->unchanged)
         rc = step_write_records(&s);
-    return step_end(&s, rc);
+    rc = step_end(&s, rc);
+    return rc == STORE_OK && call->unchanged ? STORE_STOP : rc;
 }
 
 int engine_run_step(Engine *e, int64_t now, StepWork work, void *context, char *why,
                     size_t why_len)
 {
-    StepCall call = {e, now, work, context, why, why_len, {0}};
+    StepCall call = {e, now, work, context, why, why_len, {0}, false};
     why[0] = '\0';
     int rc = store_write(e->store, step_transaction, &call);
+    bool kept_nothing = rc == STORE_STOP && call.unchanged;   /* aborted on purpose */
     if (rc == STORE_OK)
         engine_report_records(e, &call.records);
     else
-        engine_forget_caches(e);
+        engine_forget_caches(e);   /* also when kept_nothing: they may hold its clock */
+    if (kept_nothing)
+        rc = STORE_OK;
     step_records_free(&call.records);
     return engine_result(rc, why, why_len);
 }

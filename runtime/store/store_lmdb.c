@@ -1027,13 +1027,25 @@ static int meta_create(Store *store, MDB_txn *txn, const char *dir, char *why,
 
 /* ---- opening ------------------------------------------------------------------ */
 
-/* What a folder holds: data.mdb, lock.mdb, and the first other name (or ""). */
+/* What a folder holds: data.mdb, lock.mdb, and the first other name (or ""); and the
+   first of the lock files (lock.mdb, write.lock) that is there but is no regular file
+   (a folder, a link to nothing), or "". */
 typedef struct Folder {
     bool has_data;
     bool has_lock;
     off_t data_size;
     char other[256];
+    char bad_lock[16];
 } Folder;
+
+/* Whether DIR/NAME, which the folder lists, is a regular file (following a link). */
+static bool folder_regular(const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 static int folder_read(const char *dir, Folder *folder, char *why, size_t why_len)
 {
@@ -1054,6 +1066,9 @@ static int folder_read(const char *dir, Folder *folder, char *why, size_t why_le
             folder->has_lock = true;
         else if (folder->other[0] == '\0')
             snprintf(folder->other, sizeof folder->other, "%s", name);
+        if ((strcmp(name, "lock.mdb") == 0 || strcmp(name, "write.lock") == 0) && folder->bad_lock[0] == '\0' &&
+            !folder_regular(dir, name))
+            snprintf(folder->bad_lock, sizeof folder->bad_lock, "%s", name);
     }
     closedir(d);
     if (folder->has_data) {
@@ -1061,12 +1076,27 @@ static int folder_read(const char *dir, Folder *folder, char *why, size_t why_le
         struct stat st;
         snprintf(path, sizeof path, "%s/data.mdb", dir);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            store_say(why, why_len, "%s/data.mdb is not a regular file", dir);
+            store_say(why, why_len, "%s/data.mdb is not a regular file: it is where a store keeps its data; "
+                      "check that --db (or HUDDLE_DB) names the folder of a Huddle store, or restore the store "
+                      "from a backup made with mdb_copy", dir);
             return STORE_NOT_A_STORE;
         }
         folder->data_size = st.st_size;
     }
     return STORE_OK;
+}
+
+/* A lock file that is no regular file is refused with the way out: it holds no data, and
+   nothing can have such a file open as its lock, so it may go. write.lock is a writer's
+   only (a reader never opens it), so it stops only writers. */
+static int folder_locks_check(const char *dir, const Folder *folder, bool read_only, char *why, size_t why_len)
+{
+    if (folder->bad_lock[0] == '\0' || (read_only && strcmp(folder->bad_lock, "write.lock") == 0))
+        return STORE_OK;
+    store_say(why, why_len, "%s/%s is not a regular file (a folder, or a link to nothing?): it is one of the "
+              "store's lock files, which hold no data and which no process can be using as they are; remove it, "
+              "and huddle makes it again", dir, folder->bad_lock);
+    return STORE_FAILED;
 }
 
 /* Makes sure `dir` is a folder, creating it (mode 0700) when `create`; fills `st`. */
@@ -1089,7 +1119,8 @@ static int folder_make(const char *dir, bool create, struct stat *st, char *why,
         }
     }
     if (!S_ISDIR(st->st_mode)) {
-        store_say(why, why_len, "%s is not a Huddle store (not a folder)", dir);
+        store_say(why, why_len, "%s is not a Huddle store (not a folder): check that --db (or HUDDLE_DB) names "
+                  "the folder of a Huddle store", dir);
         return STORE_NOT_A_STORE;
     }
     return STORE_OK;
@@ -1415,6 +1446,8 @@ static int store_classify(Store *store, const StoreOptions *options, bool *creat
     Folder folder;
     bool unfinished = false;
     int code = folder_read(dir, &folder, why, why_len);
+    if (code == STORE_OK)
+        code = folder_locks_check(dir, &folder, options->read_only, why, why_len);
     if (code != STORE_OK)
         return code;
     if (folder.has_data) {

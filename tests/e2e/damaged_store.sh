@@ -44,6 +44,9 @@ schema_version_0() {
 }
 folder_is_a_file() { rm -rf "$db"; echo "not a store" > "$db"; }
 data_is_a_folder() { rm -f "$db/data.mdb"; mkdir "$db/data.mdb"; }
+write_lock_is_a_folder() { rm -f "$db/write.lock"; mkdir "$db/write.lock"; }
+write_lock_links_nowhere() { rm -f "$db/write.lock"; ln -s "$db/gone/write.lock" "$db/write.lock"; }
+lock_mdb_is_a_folder() { rm -f "$db/lock.mdb"; mkdir "$db/lock.mdb"; }
 read_only_folder() { # a read-only bind mount: as root, permission bits would not stop us
   mount --bind "$db" "$db" 2>/dev/null && mounted=$db && mount -o remount,bind,ro "$db" 2>/dev/null
 }
@@ -58,8 +61,11 @@ data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an
 an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
 a store of a newer schema version|other_schema_version|store schema version 7; this huddle reads versions 1 to 6: a newer huddle wrote it; run that huddle, or a newer one, on this store
 a store of schema version 0|schema_version_0|store schema version 0; this huddle reads versions 1 to 6: no huddle writes that version, so the store is damaged; restore it from a backup made with mdb_copy
-a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\)
-a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file
+a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\): check that --db \(or HUDDLE_DB\) names the folder of a Huddle store
+a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file: it is where a store keeps its data; check that --db \(or HUDDLE_DB\) names the folder of a Huddle store, or restore
+a write.lock that is a folder|write_lock_is_a_folder|/write.lock is not a regular file \(a folder, or a link to nothing\?\): it is one of the store's lock files, .*; remove it, and huddle makes it again
+a write.lock that links to nothing|write_lock_links_nowhere|/write.lock is not a regular file \(a folder, or a link to nothing\?\).*remove it, and huddle makes it again
+a lock.mdb that is a folder|lock_mdb_is_a_folder|/lock.mdb is not a regular file \(a folder, or a link to nothing\?\).*remove it, and huddle makes it again
 a read-only store folder|read_only_folder|cannot write to the store in .*(Read-only file system|Permission denied).*check their owner and permissions
 ROWS
 }

@@ -19,7 +19,8 @@
  * Since -max_len is 8192, the shape bits are how an input reaches a megabyte. The
  * harness knows what the door must do, and an abort() marks a broken promise:
  *
- *   - a body over the limit, one that is not JSON (json_loadb as trigger reads it), data
+ *   - a body over the limit, one that is not JSON (json_loadb as trigger reads it: any
+ *     value, a bare number or string too), data
  *     nesting more than 1,000 deep, or an id that is empty, over 256 bytes, or holds a
  *     control character, is refused: exit 1 (2 when the id is not UTF-8: a malformed
  *     argument); anything else is accepted: exit 0;
@@ -186,7 +187,7 @@ static int door_expects(const StrBuf *body, const char *id)
         return CLI_USAGE;
     if (body->len > LIMIT)
         return CLI_REFUSED;
-    json_t *json = json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *json = json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
     int depth = json ? depth_of(json, 1000) : 0;
     json_decref(json);
     if (!json || depth > 1000 || text_id_problem(id, false, buf))
