@@ -103,7 +103,7 @@ PLAY
 echo '{}' | "$h" trigger src.page --id l1 --db "$db" $(now 12:00) > /dev/null
 "$h" directory load "$tmp/no-calendar.json" --db "$db" $(now 12:30) > /dev/null
 expect "level 1 is reached without the calendar" 0 "$h" tick --db "$db" $(now 13:00)
-has "  (mei added)" '"level":1,"added":{"0":["mei"]}'
+has "  (mei added)" 't2 escalated to level 1: mei added'
 expect "  and the instance stalls at level 2's clause" 0 "$h" history i3 --db "$db"
 has "  (why, and the line)" 'stalled: ladder.play:10: business time needs calendar "office" from the directory'
 expect "  (stalled, its task open)" 0 "$h" tasks --for anna --db "$db" --json
@@ -144,7 +144,7 @@ echo '{}' | "$h" trigger src.ping --id r1 --db "$db" $(now 09:00) > /dev/null
 expect "the calendar gains hours while the ask is open" 0 "$h" directory load "$tmp/wide.json" --db "$db" $(now 12:00)
 expect "  the reminder set before fires the next day" 0 "$h" tick --db "$db" --now 2026-03-03T10:00:00Z
 hasnt "  without stalling" "stalled"
-has "  and the next is the first still to come: 10 business hours of the wide week in" '"due":"2026-03-03T11:00:00Z","what":"reminder"'
+has "  and the next is the first still to come: 10 business hours of the wide week in" 'timer: reminder of t1 due 2026-03-03 11:00 +00:00'
 expect "  (running)" 0 "$h" instances --db "$db" --json
 json "  (i1 running)" "j[0]['status'] == 'running'"
 
