@@ -491,16 +491,23 @@ static int cli_help(int argc, char **argv)
     return CLI_OK;
 }
 
+int cli_option_once(const char *command, const char *option, const void *slot, CliSeen *seen)
+{
+    for (int k = 0; k < seen->count; k++)
+        if (seen->slots[k] == slot)
+            return cli_usage_error(command, "%s is given twice (give it once)", option);
+    if (seen->count < (int)(sizeof seen->slots / sizeof seen->slots[0]))
+        seen->slots[seen->count++] = slot;
+    return CLI_OK;
+}
+
 int cli_option_value(const char *command, int argc, char **argv, int *i, const char **slot, CliSeen *seen)
 {
     const char *option = argv[*i];
     if (*i + 1 >= argc)
         return cli_usage_error(command, "%s needs a value", option);
-    for (int k = 0; k < seen->count; k++)
-        if (seen->slots[k] == (const void *)slot)
-            return cli_usage_error(command, "%s is given twice (give it once)", option);
-    if (seen->count < (int)(sizeof seen->slots / sizeof seen->slots[0]))
-        seen->slots[seen->count++] = slot;
+    if (cli_option_once(command, option, slot, seen) != CLI_OK)
+        return CLI_USAGE;
     *slot = argv[++*i];
     return CLI_OK;
 }

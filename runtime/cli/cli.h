@@ -161,6 +161,9 @@ typedef struct CliSeen {
     const void *slots[40];
     int count;
 } CliSeen;
+/* CLI_OK the first time `option` (whose value goes to `slot`) is seen; a usage error
+   said on stderr (CLI_USAGE) when it was given before. */
+int cli_option_once(const char *command, const char *option, const void *slot, CliSeen *seen);
 /* Takes the value after the option argv[*i] into *slot and moves *i past it: CLI_OK, or
    a usage error said on stderr (CLI_USAGE) when it has no value or was given before. */
 int cli_option_value(const char *command, int argc, char **argv, int *i, const char **slot, CliSeen *seen);

@@ -149,7 +149,10 @@ static int cli_load_bytecode(const char *path, Bytecode *bc)
 int cli_build(int argc, char **argv)
 {
     const char *file = NULL, *out_path = NULL;
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && cli_option_once("build", "-o", &out_path, &seen) != CLI_OK)
+            return CLI_USAGE;
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
             out_path = argv[++i];
         else if (strcmp(argv[i], "-o") == 0)

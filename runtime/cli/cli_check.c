@@ -166,13 +166,18 @@ int cli_check(int argc, char **argv)
     const char *connectors_path = NULL, *directory_path = NULL;
     const char **files = calloc((size_t)argc + 1, sizeof(char *));
     int file_count = 0;
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--connectors") == 0 ? &connectors_path
+                          : strcmp(argv[i], "--directory") == 0 ? &directory_path : NULL;
+        if (slot && i + 1 < argc && cli_option_once("check", argv[i], slot, &seen) != CLI_OK) {
+            free(files);
+            return CLI_USAGE;
+        }
         if (strcmp(argv[i], "--json") == 0)
             json = true;
-        else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc)
-            connectors_path = argv[++i];
-        else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc)
-            directory_path = argv[++i];
+        else if (slot && i + 1 < argc)
+            *slot = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
             bool last = strcmp(argv[i], "--connectors") == 0 || strcmp(argv[i], "--directory") == 0;
             free(files);
@@ -293,15 +298,16 @@ int cli_graph(int argc, char **argv)
 {
     bool svg = false;
     const char *file = NULL, *out_path = NULL, *db = NULL, *instance = NULL;
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "-o") == 0 ? &out_path : strcmp(argv[i], "--db") == 0 ? &db
+                          : strcmp(argv[i], "--instance") == 0 ? &instance : NULL;
+        if (slot && i + 1 < argc && cli_option_once("graph", argv[i], slot, &seen) != CLI_OK)
+            return CLI_USAGE;
         if (strcmp(argv[i], "--svg") == 0)
             svg = true;
-        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out_path = argv[++i];
-        else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-            db = argv[++i];
-        else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
-            instance = argv[++i];
+        else if (slot && i + 1 < argc)
+            *slot = argv[++i];
         else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--instance") == 0)
             return cli_usage_error("graph", "%s needs a value (%s)", argv[i], argv[i][1] == 'o' ? "a file"
                                    : strcmp(argv[i], "--db") == 0 ? "a store directory" : "an instance id");

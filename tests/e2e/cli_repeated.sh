@@ -37,6 +37,10 @@ twice "audit search --tag twice" --tag "$h" audit search --tag a --tag b --db "$
 twice "audit verify --head twice" --head "$h" audit verify --head x --head y --db "$db"
 twice "serve --listen twice" --listen timeout 10 "$h" serve --db "$db" --listen 127.0.0.1:0 --listen 127.0.0.1:0
 twice "run --events twice" --events "$h" run "$tmp/p.play" --events a --events b
+twice "check --directory twice" --directory "$h" check "$tmp/p.play" --directory "$tmp/dir.json" --directory "$tmp/dir.json"
+twice "build -o twice" -o "$h" build "$tmp/p.play" -o "$tmp/a.hbc" -o "$tmp/b.hbc"
+twice "graph --instance twice" --instance "$h" graph "$tmp/p.play" --db "$db" --instance i1 --instance i1
+if [ ! -e "$tmp/a.hbc" ] && [ ! -e "$tmp/b.hbc" ]; then ok "build wrote no file"; else no "build wrote no file" ""; fi
 "$h" history i1 --db "$db" --json > "$tmp/after"
 if cmp -s "$tmp/before" "$tmp/after"; then ok "nothing was written"; else no "nothing was written" "$tmp/after"; fi
 expect "t1 is still open" 0 "$h" tasks --db "$db" --json
