@@ -47,8 +47,8 @@ if "$huddle" graph "$play" --svg -o build/demo/product_complaint.svg; then
   echo "4. The product complaint playbook, drawn: build/demo/product_complaint.svg"
 fi
 echo
-echo "Its states and where each one can go:"
-awk '/ -> / && !/^  start/ {
+echo "Its states and where each one can go (the trigger first):"
+awk '/ -> / {
   line = $0
   match(line, /^  "[^"]*"/); from = substr(line, 4, RLENGTH - 4)
   rest = substr(line, RLENGTH + 5)
