@@ -28,13 +28,16 @@ static int outbox_args(int argc, char **argv, OutboxArgs *a)
             argv[i] = NULL;   /* read: the command's word, not an argument */
             break;
         }
+    CliSeen seen = {.count = 0};
     for (int i = 1; i < argc; i++) {
         if (!argv[i])
             continue;
         const char *arg = argv[i];
-        if ((strcmp(arg, "--db") == 0 || strcmp(arg, "--now") == 0) && i + 1 < argc)
-            *(strcmp(arg, "--db") == 0 ? &a->db : &a->now_text) = argv[++i];
-        else if (strcmp(arg, "--json") == 0)
+        const char **slot = strcmp(arg, "--db") == 0 ? &a->db : strcmp(arg, "--now") == 0 ? &a->now_text : NULL;
+        if (slot) {
+            if (cli_option_value("outbox", argc, argv, &i, slot, &seen) != CLI_OK)
+                return CLI_USAGE;
+        } else if (strcmp(arg, "--json") == 0)
             a->json = true;
         else if (!a->retry && (strcmp(arg, "--pending") == 0 || strcmp(arg, "--failed") == 0)) {
             if (a->status && strcmp(a->status, arg + 2) != 0)
@@ -46,7 +49,7 @@ static int outbox_args(int argc, char **argv, OutboxArgs *a)
         else
             return cli_usage_error("outbox", "unknown or misplaced argument '%s'", cli_clean(arg));
     }
-    if (a->retry && !a->key)
+    if (a->retry && (!a->key || !a->key[0]))
         return cli_usage_error("outbox", "outbox retry needs the KEY of a failed entry (huddle outbox --failed lists them)");
     if (a->now_text && !a->retry)
         return cli_usage_error("outbox", "--now is for outbox retry");

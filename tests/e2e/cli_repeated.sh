@@ -40,6 +40,11 @@ twice "run --events twice" --events "$h" run "$tmp/p.play" --events a --events b
 twice "check --directory twice" --directory "$h" check "$tmp/p.play" --directory "$tmp/dir.json" --directory "$tmp/dir.json"
 twice "build -o twice" -o "$h" build "$tmp/p.play" -o "$tmp/a.hbc" -o "$tmp/b.hbc"
 twice "graph --instance twice" --instance "$h" graph "$tmp/p.play" --db "$db" --instance i1 --instance i1
+twice "outbox --db twice" --db "$h" outbox --db "$db" --db "$db"
+expect "outbox retry '' is a usage error" 2 "$h" outbox retry '' --db "$db"
+has "  saying what to give" "outbox retry needs the KEY of a failed entry"
+expect "outbox --db with no value" 2 "$h" outbox --db
+has "  says it needs one" "--db needs a value"
 if [ ! -e "$tmp/a.hbc" ] && [ ! -e "$tmp/b.hbc" ]; then ok "build wrote no file"; else no "build wrote no file" ""; fi
 "$h" history i1 --db "$db" --json > "$tmp/after"
 if cmp -s "$tmp/before" "$tmp/after"; then ok "nothing was written"; else no "nothing was written" "$tmp/after"; fi
