@@ -263,11 +263,11 @@ build/fuzz/fuzz_task: runtime/engine/engine_task_record.c runtime/engine/engine_
 # An outbox entry: its own encoding, and the older JSON entry through the codec.
 build/fuzz/fuzz_outbox_entry: runtime/engine/engine_outbox_entry.c runtime/engine/engine_outbox_entry_json.c \
   runtime/engine/engine_codec.c
-build/fuzz/fuzz_trace: $(RUNTIME_SRC)
+build/fuzz/fuzz_trace: $(RUNTIME_SRC) tests/fuzz/scratch.c
 # The history table's entries (engine_history.c), which reach the store and the chain.
 build/fuzz/fuzz_history: $(RUNTIME_SRC)
-build/fuzz/fuzz_event: $(RUNTIME_SRC)
-build/fuzz/fuzz_trigger_file: $(RUNTIME_SRC)
+build/fuzz/fuzz_event: $(RUNTIME_SRC) tests/fuzz/scratch.c
+build/fuzz/fuzz_trigger_file: $(RUNTIME_SRC) tests/fuzz/scratch.c
 # serve's routes, queries, tokens file and webhook bodies (issue 12), and the door's quick
 # reading of bodies against value_json_load.
 build/fuzz/fuzz_serve_routes: runtime/cli/cli_serve_route.c runtime/cli/cli_serve_tokens.c \

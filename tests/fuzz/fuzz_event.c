@@ -33,7 +33,6 @@
  * dictionary tests/fuzz/fuzz_event.dict.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +46,7 @@
 #include "strbuf.h"
 #include "text.h"
 #include "utf8.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,32 +67,12 @@ static const char PLAYBOOK[] =
     "  }\n"
     "}\n";
 
-/* On /dev/shm when there is one: the door syncs every commit, which memory makes free. */
-static char folder[] = "/dev/shm/fuzz_event-XXXXXX";
-static char playbook_path[80], body_path[80], store_path[80];
-
-static void write_file(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(bytes, 1, len, f) != len || fclose(f) != 0)
-        abort();   /* the harness cannot write its own files */
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_folder(void)
-{
-    nftw(folder, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
+static char playbook_path[160], body_path[160], store_path[160];
 
 /* A fresh store with the playbook deployed. */
 static void store_make(void)
 {
-    nftw(store_path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(store_path);
     char *argv[] = {"huddle-deploy", playbook_path, "--db", store_path, "--now", "2026-06-01T09:00:00Z", NULL};
     if (cli_deploy(6, argv) != CLI_OK)
         abort();
@@ -100,16 +80,11 @@ static void store_make(void)
 
 static void set_up(void)
 {
-    if (!mkdtemp(folder)) {
-        memcpy(folder, "/tmp/fuzz_event-XXXXXX", sizeof "/tmp/fuzz_event-XXXXXX");
-        if (!mkdtemp(folder))
-            abort();
-    }
+    const char *folder = scratch_folder("fuzz_event");
     snprintf(playbook_path, sizeof playbook_path, "%s/fuzz_event.play", folder);
     snprintf(body_path, sizeof body_path, "%s/body.json", folder);
     snprintf(store_path, sizeof store_path, "%s/store", folder);
-    write_file(playbook_path, PLAYBOOK, sizeof PLAYBOOK - 1);
-    atexit(remove_folder);
+    scratch_write(playbook_path, PLAYBOOK, sizeof PLAYBOOK - 1);
     fflush(stdout);
     int null = open("/dev/null", O_WRONLY);
     if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
@@ -221,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t skip = 2 + (id_code < 254 ? id_len : 0);
     StrBuf body = STRBUF_INIT;
     body_build(data[0], (const char *)data + skip, size - skip, &body);
-    write_file(body_path, body.data ? body.data : "", body.len);
+    scratch_write(body_path, body.data ? body.data : "", body.len);
     stored += body.len;
     int want = door_expects(&body, id);
     strbuf_free(&body);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -126,37 +127,18 @@ static const char DIRECTORY[] =
     "  }\n"
     "}\n";
 
-static char folder[] = "/tmp/fuzz_trace-XXXXXX";
-static char playbook_path[64], mocks_path[64], directory_path[64], trace_path[64];
-
-static void write_file(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(bytes, 1, len, f) != len || fclose(f) != 0)
-        abort();   /* the harness cannot write its own files */
-}
-
-static void remove_folder(void)
-{
-    unlink(playbook_path);
-    unlink(mocks_path);
-    unlink(directory_path);
-    unlink(trace_path);
-    rmdir(folder);
-}
+static char playbook_path[96], mocks_path[96], directory_path[96], trace_path[96];
 
 static void set_up(void)
 {
-    if (!mkdtemp(folder))
-        abort();
+    const char *folder = scratch_folder("fuzz_trace");
     snprintf(playbook_path, sizeof playbook_path, "%s/fuzz_trace.play", folder);
     snprintf(mocks_path, sizeof mocks_path, "%s/mocks.json", folder);
     snprintf(directory_path, sizeof directory_path, "%s/directory.json", folder);
     snprintf(trace_path, sizeof trace_path, "%s/trace.jsonl", folder);
-    write_file(playbook_path, PLAYBOOK, sizeof PLAYBOOK - 1);
-    write_file(mocks_path, MOCKS, sizeof MOCKS - 1);
-    write_file(directory_path, DIRECTORY, sizeof DIRECTORY - 1);
-    atexit(remove_folder);
+    scratch_write(playbook_path, PLAYBOOK, sizeof PLAYBOOK - 1);
+    scratch_write(mocks_path, MOCKS, sizeof MOCKS - 1);
+    scratch_write(directory_path, DIRECTORY, sizeof DIRECTORY - 1);
     /* The run prints its timeline or records: keep them out of the fuzzer's log. */
     fflush(stdout);
     int null = open("/dev/null", O_WRONLY);
@@ -172,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         set_up();
         ready = 1;
     }
-    write_file(trace_path, data, size);
+    scratch_write(trace_path, data, size);
     char *argv[] = {"huddle-run", playbook_path, "--events", trace_path, "--mocks", mocks_path,
                     "--directory", directory_path, "--json", NULL};
     int argc = size % 2 == 0 ? 9 : 8;

@@ -25,7 +25,6 @@
  * tests/fuzz/fuzz_event.dict. Built by `make fuzz` with -fsanitize=fuzzer,address,undefined.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -60,32 +60,12 @@ static const char DIRECTORY[] =
     "{\"people\": {\"ana\": {\"email\": \"ana@example.com\", \"manager\": \"ben\"},\n"
     "            \"ben\": {\"email\": \"ben@example.com\"}}}\n";
 
-/* On /dev/shm when there is one: the door syncs every commit, which memory makes free. */
-static char folder[] = "/dev/shm/fuzz_trigger_file-XXXXXX";
-static char playbook_path[80], directory_path[80], events_path[80], out_path[80], store_path[80];
-
-static void write_file(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(bytes, 1, len, f) != len || fclose(f) != 0)
-        abort();   /* the harness cannot write its own files */
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_folder(void)
-{
-    nftw(folder, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
+static char playbook_path[160], directory_path[160], events_path[160], out_path[160], store_path[160];
 
 /* A fresh store with the directory loaded and the playbook deployed. */
 static void store_make(void)
 {
-    nftw(store_path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(store_path);
     char *load[] = {"huddle-directory", "load", directory_path, "--db", store_path, "--now", "2026-06-01T09:00:00Z",
                     NULL};
     char *deploy[] = {"huddle-deploy", playbook_path, "--db", store_path, "--now", "2026-06-01T09:00:00Z", NULL};
@@ -95,19 +75,14 @@ static void store_make(void)
 
 static void set_up(void)
 {
-    if (!mkdtemp(folder)) {
-        memcpy(folder, "/tmp/fuzz_trigger_file-XXXXXX", sizeof "/tmp/fuzz_trigger_file-XXXXXX");
-        if (!mkdtemp(folder))
-            abort();
-    }
+    const char *folder = scratch_folder("fuzz_trigger_file");
     snprintf(playbook_path, sizeof playbook_path, "%s/fuzz_trigger_file.play", folder);
     snprintf(directory_path, sizeof directory_path, "%s/directory.json", folder);
     snprintf(events_path, sizeof events_path, "%s/events.jsonl", folder);
     snprintf(out_path, sizeof out_path, "%s/out", folder);
     snprintf(store_path, sizeof store_path, "%s/store", folder);
-    write_file(playbook_path, PLAYBOOK, sizeof PLAYBOOK - 1);
-    write_file(directory_path, DIRECTORY, sizeof DIRECTORY - 1);
-    atexit(remove_folder);
+    scratch_write(playbook_path, PLAYBOOK, sizeof PLAYBOOK - 1);
+    scratch_write(directory_path, DIRECTORY, sizeof DIRECTORY - 1);
     fflush(stdout);
     int null = open("/dev/null", O_WRONLY);
     if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
@@ -166,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         set_up();
     if (runs++ % STORE_RUNS == 0)
         store_make();
-    write_file(events_path, data, size);
+    scratch_write(events_path, data, size);
     json_int_t first[2], again[2];
     int status = trigger_file(size, first);
     if (status != CLI_OK && status != CLI_REFUSED)
