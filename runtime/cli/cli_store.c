@@ -960,7 +960,7 @@ int cli_instances(int argc, char **argv)
 
 /* The zone of the instance's playbook calendar (`calendar "office"`, its zone in the
    store's directory) in *tz, or NULL: UTC. The caller frees it with tz_free. */
-static int history_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
+static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
 {
     json_t *in = NULL, *dir = NULL;
     char name[128] = "";
@@ -1002,7 +1002,7 @@ int cli_history(int argc, char **argv)
     else if (rc != ENGINE_OK)
         fprintf(stderr, "huddle: history: %s\n", why);
     Tz *tz = NULL;
-    if (rc == ENGINE_OK && !a.json && (rc = history_zone(engine, a.positional[0], &tz, why, sizeof why)) != ENGINE_OK) {
+    if (rc == ENGINE_OK && !a.json && (rc = instance_zone(engine, a.positional[0], &tz, why, sizeof why)) != ENGINE_OK) {
         fprintf(stderr, "huddle: history: %s\n", why);
         json_decref(records);
         records = NULL;
@@ -1046,7 +1046,7 @@ static int tasks_print_one(Engine *engine, const json_t *t)
 {
     Tz *tz = NULL;
     char why[512];
-    int rc = history_zone(engine, json_string_value(json_object_get(t, "instance")), &tz, why, sizeof why);
+    int rc = instance_zone(engine, json_string_value(json_object_get(t, "instance")), &tz, why, sizeof why);
     if (rc != ENGINE_OK)
         fprintf(stderr, "huddle: tasks: %s\n", why);
     printf("%s  %s (%s)  due ", field(t, "id"), field(t, "instance"), field(t, "state"));

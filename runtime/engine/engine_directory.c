@@ -88,7 +88,7 @@ bool step_local_time_text(Step *s, const Program *program, int64_t ms, char *out
         return false;
     int32_t offset = tz_offset_at(calendar->tz, ms / 1000) / 60;
     char text[CIVIL_TIME_TEXT];
-    civil_time_text(ms - ms % 1000, offset, text);   /* YYYY-MM-DDTHH:MM[:SS]+HH:MM */
+    civil_time_text(ms - ms % 1000, offset, text);   /* YYYY-MM-DDTHH:MM:SS, then Z or +HH:MM */
     size_t len = strlen(text);
     size_t zone_at = len - (text[len - 1] == 'Z' ? 1 : 6);
     bool seconds = ms / 1000 % 60 != 0;
