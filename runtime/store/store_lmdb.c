@@ -1038,13 +1038,17 @@ typedef struct Folder {
     char bad_lock[16];
 } Folder;
 
-/* Whether DIR/NAME, which the folder lists, is a regular file (following a link). */
-static bool folder_regular(const char *dir, const char *name)
+/* Whether DIR/NAME, which the folder listed, is a regular file (following a link), or has
+   gone since: a lock file another process removed after the listing is no obstacle, as
+   huddle makes it again. A link to nothing is still there, and is not regular. */
+static bool folder_regular_or_gone(const char *dir, const char *name)
 {
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    if (stat(path, &st) == 0)
+        return S_ISREG(st.st_mode);
+    return errno == ENOENT && lstat(path, &st) != 0 && errno == ENOENT;
 }
 
 static int folder_read(const char *dir, Folder *folder, char *why, size_t why_len)
@@ -1067,7 +1071,7 @@ static int folder_read(const char *dir, Folder *folder, char *why, size_t why_le
         else if (folder->other[0] == '\0')
             snprintf(folder->other, sizeof folder->other, "%s", name);
         if ((strcmp(name, "lock.mdb") == 0 || strcmp(name, "write.lock") == 0) && folder->bad_lock[0] == '\0' &&
-            !folder_regular(dir, name))
+            !folder_regular_or_gone(dir, name))
             snprintf(folder->bad_lock, sizeof folder->bad_lock, "%s", name);
     }
     closedir(d);
