@@ -1,10 +1,11 @@
 /*
  * engine_poison.c - an input that stopped the runtime every time it was applied is set
  * aside, never applied (serve's inputs in flight, docs/operations.md "Inputs in flight
- * and poison inputs"). An answer or ack stalls its task's instance with a `stalled`
- * record whose error begins "poison input", so an operator sees it and decides (`huddle
- * retry` runs on without it); an event is marked seen, so the sender's repeats are
- * duplicates that run nothing, and its history says nothing: it started no instance.
+ * and poison inputs"). An answer or ack to an ask still open stalls its task's instance
+ * with a `stalled` record whose error begins "poison input", so an operator sees it and
+ * decides (`huddle retry` runs on without it); an event is marked seen, so the sender's
+ * repeats are duplicates that run nothing, and its history says nothing: it started no
+ * instance.
  */
 #include "engine_internal.h"
 #include "engine_small_store.h"
@@ -34,17 +35,25 @@ static int poison_event(Step *s, const EngineInput *in, unsigned attempts)
     return rc;
 }
 
-/* The task's instance stalls, saying which input was set aside and why. */
+/* The task's instance stalls, saying which input was set aside and why; unless the ask
+   closed or its instance ended or stalled meanwhile (a deadline that fired at one of the
+   restarts, an operator): applied, the input would have been refused as late, so there
+   is nothing to hold the instance for, and the log line is all it leaves. */
 static int poison_answer(Step *s, const EngineInput *in, unsigned attempts)
 {
     TaskRecord task;
     int rc = task_load_named(s, in->task, &task);
     Instance instance;
-    if (rc == STORE_OK)
+    bool open = rc == STORE_OK && task_is_open(&task);
+    if (open)
         rc = task_instance_load(s, &task, &instance);
     task_record_free(&task);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK || !open)
         return rc;
+    if (instance.record.status != INSTANCE_RUNNING) {
+        instance_clear(&instance);
+        return STORE_OK;
+    }
     const char *id = instance.record.id;
     char error[768];
     snprintf(error, sizeof error,

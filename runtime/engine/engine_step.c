@@ -543,6 +543,10 @@ static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
 int step_retry(Step *s, Instance *in, int goto_state)
 {
     json_t *start = in->record.start_input;
+    if (!in->frame && !start)   /* stalled after it ended (a store of an older binary's poison input) */
+        return step_fail(s, ENGINE_REFUSED, "%s has nothing left to run: it had ended before it stalled (huddle "
+                         "history %s says how); huddle cancel %s --by PERSON --reason TEXT closes it",
+                         in->record.id, in->record.id, in->record.id);
     if (!in->frame && start) {
         in->record.status = INSTANCE_RUNNING;
         return step_restart(s, in, start, goto_state);
