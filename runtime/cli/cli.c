@@ -418,6 +418,7 @@ static const CliCommand COMMANDS[] = {
      "                      which the \"listening\" log line names)\n"
      "  --connectors F      the connectors file: replaces those the store keeps (without\n"
      "                      it, the kept ones); every webhook's secret_env must be set\n"
+     "                      (and not empty)\n"
      "  --tokens F          the tokens file: {NAME: {\"sha256\", \"person\" | \"on_behalf\":\n"
      "                      true, \"may\": [read, answer, events, operate, audit]}}\n"
      "  --max-body BYTES    the largest request body (default 1048576; 1 to 1073741824)\n"

@@ -252,4 +252,6 @@ if [ "$serve_rc" -eq 0 ]; then ok "SIGTERM: serve exits 0"; else no "SIGTERM: se
 serve_log_ok "every log line is JSON"
 if grep -q 'pat-token\|bot-token\|s3cret' "$tmp/serve.log"; then no "no token or secret in the log" "$tmp/serve.log"; else ok "no token or secret in the log"; fi
 expect "tick works once serve is gone" 0 "$h" tick --db "$db"
+expect "serve refuses a webhook secret that is set but empty (exit 1)" 1 env SHOP_SECRET= "$h" serve --db "$db" --listen 127.0.0.1:0
+has "saying it is empty, not that it is not set" "environment variable SHOP_SECRET, which is empty"
 plan
