@@ -277,7 +277,8 @@ static int serve_connectors(Serve *s, const ServeArgs *a)
         const Connector *c = &s->connectors->items[i];
         if (c->kind == CONN_WEBHOOK && c->secret_env && !(getenv(c->secret_env) && *getenv(c->secret_env))) {
             fprintf(stderr, "huddle: the webhook connector %s needs its secret in the environment variable %s, "
-                    "which is not set\n", cli_clean(c->name), cli_clean(c->secret_env));
+                    "which is %s\n", cli_clean(c->name), cli_clean(c->secret_env),
+                    getenv(c->secret_env) ? "empty (an empty secret signs nothing)" : "not set");
             status = CLI_REFUSED;
         }
     }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "connectors_events.h"
@@ -238,14 +239,26 @@ static bool door_body(Door *d)
 
 /* ---- who may ---- */
 
+/* Whether an Authorization value is "Bearer TOKEN" in form (the scheme in any case). */
+static bool door_bearer_form(const char *authorization)
+{
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return false;
+    const char *token = authorization + 7;
+    return token[strspn(token, " \t")] != '\0';
+}
+
 static bool door_token(Door *d)
 {
     Serve *s = d->serve;
-    d->job->token = serve_tokens_find(&s->tokens, d->request->authorization);
+    const char *authorization = d->request->authorization;
+    d->job->token = serve_tokens_find(&s->tokens, authorization);
     if (!d->job->token)
         return door_refuse(d, 401, "unauthorized", "Authorization",
-                           d->request->authorization ? "the bearer token is not one of the tokens file's"
-                                                     : "this route needs Authorization: Bearer TOKEN");
+                           !authorization ? "this route needs Authorization: Bearer TOKEN"
+                           : !door_bearer_form(authorization)
+                               ? "Authorization is not of the form Bearer TOKEN (the token from the tokens file)"
+                               : "the bearer token is not one of the tokens file's");
     if (!(d->job->token->may & d->job->route.need))
         return door_refuse(d, 403, "forbidden", NULL, "this token may not use this route (its \"may\" in the tokens file)");
     return true;
@@ -385,8 +398,10 @@ static bool door_idempotency(Door *d, bool *done)
     if (!key || !d->job->route.write)
         return true;
     char buf[96];
-    if (text_id_problem(key, false, buf))
-        return door_refuse(d, 400, "bad_idempotency_key", "Idempotency-Key", "Idempotency-Key %s", buf);
+    const char *why = text_id_problem(key, false, buf);
+    if (why)   /* why, not buf: buf holds only the words of a key too long */
+        return door_refuse(d, 400, "bad_idempotency_key", "Idempotency-Key",
+                           "Idempotency-Key %s (a key is 1 to 256 bytes of UTF-8 text without control characters)", why);
     const ServeToken *t = d->job->token;
     /* Per token (or webhook connector), route and resource: the same key sent to
        /v1/tasks/t2/answer after /v1/tasks/t1/answer is another request, not a repeat. */
@@ -438,6 +453,23 @@ static void door_plain(Serve *s, HttpRequest *r, const ServeRoute *route)
     atomic_fetch_add(&s->metrics.accepted[route->id], 1);
 }
 
+/* The header a door refusal carries: a 401 says how to authenticate (RFC 9110 15.5.2
+   wants WWW-Authenticate on every 401; RFC 6750 its Bearer form), a 503 when to try again. */
+static const char *door_header(const Door *d)
+{
+    if (d->status == 503)
+        return "Retry-After: 1";
+    if (d->status != 401)
+        return NULL;
+    if (strcmp(d->code, "bad_signature") == 0)
+        return "WWW-Authenticate: Huddle-Signature realm=\"huddle\", header=\"X-Huddle-Signature\"";
+    const char *authorization = d->request->authorization;
+    if (!authorization)
+        return "WWW-Authenticate: Bearer realm=\"huddle\"";
+    return door_bearer_form(authorization) ? "WWW-Authenticate: Bearer realm=\"huddle\", error=\"invalid_token\""
+                                           : "WWW-Authenticate: Bearer realm=\"huddle\", error=\"invalid_request\"";
+}
+
 void serve_on_request(void *context, HttpRequest *request)
 {
     Serve *s = context;
@@ -469,7 +501,7 @@ void serve_on_request(void *context, HttpRequest *request)
     Door d = {.serve = s, .request = request, .job = job, .compact = STRBUF_INIT};
     bool done = false;
     if (!door_check(&d) || !door_idempotency(&d, &done)) {
-        serve_reply_error(s, job, d.status, d.code, d.message, d.field[0] ? d.field : NULL);
+        serve_refuse(s, request, d.status, d.code, d.message, d.field[0] ? d.field : NULL, door_header(&d));
         serve_job_free(job);
         strbuf_free(&d.compact);
         return;

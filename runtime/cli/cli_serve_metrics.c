@@ -77,6 +77,25 @@ static void metrics_counter(StrBuf *out, const char *name, const char *help, uns
     strbuf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, value);
 }
 
+/* Delivery attempts since serve started, by outcome: one counter with an outcome label,
+   as Prometheus names a count that only grows (they were three gauges, which rate()
+   and increase() are not meant for); absent until the first round that counts them. */
+static void metrics_deliveries(StrBuf *out, ServeMetrics *m)
+{
+    long long ok = atomic_load(&m->deliveries_ok), retried = atomic_load(&m->deliveries_retried),
+              failed = atomic_load(&m->deliveries_failed);
+    if (ok < 0 || retried < 0 || failed < 0)
+        return;
+    strbuf_printf(out,
+                  "# HELP huddle_deliveries_total Delivery attempts since serve started, by outcome (ok; retried: "
+                  "failed, to be tried again; failed: failed for good).\n"
+                  "# TYPE huddle_deliveries_total counter\n"
+                  "huddle_deliveries_total{outcome=\"ok\"} %lld\n"
+                  "huddle_deliveries_total{outcome=\"retried\"} %lld\n"
+                  "huddle_deliveries_total{outcome=\"failed\"} %lld\n",
+                  ok, retried, failed);
+}
+
 char *serve_metrics_text(ServeMetrics *m)
 {
     StrBuf out = STRBUF_INIT;
@@ -123,12 +142,7 @@ char *serve_metrics_text(ServeMetrics *m)
                   atomic_load(&m->outbox_oldest_ms));
     metrics_gauge(&out, "huddle_outbox_in_flight", "Outbox entries being delivered now.",
                   atomic_load(&m->outbox_in_flight));
-    metrics_gauge(&out, "huddle_deliveries_ok", "Delivery attempts that succeeded since serve started.",
-                  atomic_load(&m->deliveries_ok));
-    metrics_gauge(&out, "huddle_deliveries_retried", "Delivery attempts that failed and will be tried again.",
-                  atomic_load(&m->deliveries_retried));
-    metrics_gauge(&out, "huddle_deliveries_failed", "Deliveries that failed for good.",
-                  atomic_load(&m->deliveries_failed));
+    metrics_deliveries(&out, m);
     metrics_counter(&out, "huddle_outbox_errors_total", "Dispatcher rounds the store refused.",
                     atomic_load(&m->outbox_errors));
     if (strbuf_failed(&out)) {

@@ -4,7 +4,8 @@
  * Header values are made safe here, one way for all: control characters become spaces
  * (no CR or LF reaches a header), and text that is not plain printable ASCII is written
  * as RFC 2047 encoded words, each under 76 characters, split between UTF-8 sequences,
- * on folded lines.
+ * on folded lines. The body goes as 8bit UTF-8, or quoted-printable when one of its
+ * lines is longer than a message's line may be.
  */
 #include "mail_message.h"
 
@@ -18,6 +19,10 @@
 /* Bytes of text per encoded word: 45 bytes are 60 base64 characters, and with
    "=?UTF-8?B?" and "?=" the word stays under RFC 2047's 75. */
 #define WORD_BYTES 45
+/* The longest line of a message, CRLF aside (RFC 5322 2.1.1), and of a quoted-printable
+   one (RFC 2045 6.7). */
+#define MAIL_LINE_MAX 998
+#define QP_LINE_MAX 76
 
 bool mail_address_ok(const char *address)
 {
@@ -143,6 +148,56 @@ static void body_crlf(const char *body, StrBuf *out)
         strbuf_puts(out, "\r\n");
 }
 
+/* Whether a line of the body (CR, LF or CRLF ending it) is longer than the 998 bytes
+   RFC 5322 (2.1.1) lets a line of a message have: sent as 8bit, an SMTP server may refuse
+   the mail for it ("500 Line too long"), so the body goes quoted-printable instead. */
+static bool body_has_long_line(const char *body)
+{
+    size_t run = 0;
+    for (const char *p = body ? body : ""; *p; p++) {
+        run = *p == '\r' || *p == '\n' ? 0 : run + 1;
+        if (run > MAIL_LINE_MAX)
+            return true;
+    }
+    return false;
+}
+
+/* One byte of a quoted-printable line: itself when it is printable ASCII other than '='
+   (a space or tab too, unless it ends the line), else =XX; a soft line break ("=" and
+   CRLF) first when it would take the line past 76 characters (RFC 2045 6.7). */
+static void qp_byte(unsigned char c, bool ends_line, size_t *column, StrBuf *out)
+{
+    bool plain = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !ends_line);
+    size_t width = plain ? 1 : 3;
+    if (*column + width > QP_LINE_MAX - 1) {
+        strbuf_puts(out, "=\r\n");
+        *column = 0;
+    }
+    if (plain)
+        strbuf_putc(out, (char)c);
+    else
+        strbuf_printf(out, "=%02X", c);
+    *column += width;
+}
+
+/* The body as quoted-printable: its own line breaks as CRLF, long lines softly broken. */
+static void body_quoted_printable(const char *body, StrBuf *out)
+{
+    size_t column = 0;
+    for (const char *p = body ? body : ""; *p; p++) {
+        if (*p == '\r' || *p == '\n') {
+            if (*p == '\r' && p[1] == '\n')
+                p++;
+            strbuf_puts(out, "\r\n");
+            column = 0;
+            continue;
+        }
+        qp_byte((unsigned char)*p, p[1] == '\0' || p[1] == '\r' || p[1] == '\n', &column, out);
+    }
+    if (out->len < 2 || memcmp(out->data + out->len - 2, "\r\n", 2) != 0)
+        strbuf_puts(out, "\r\n");
+}
+
 int mail_message_build(const MailMessage *m, StrBuf *out, char *why, size_t why_len)
 {
     if (!mail_address_ok(m->from) || !mail_address_ok(m->to)) {
@@ -164,9 +219,14 @@ int mail_message_build(const MailMessage *m, StrBuf *out, char *why, size_t why_
     header_text(m->subject, SUBJECT_MAX, out);
     strbuf_printf(out, "\r\nDate: %s\r\nMessage-ID: <", date);
     header_clean(m->message_id ? m->message_id : "", 512, out);
-    strbuf_puts(out, ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
-    body_crlf(m->body, out);
+    strbuf_puts(out, ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n");
+    if (body_has_long_line(m->body)) {
+        strbuf_puts(out, "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        body_quoted_printable(m->body, out);
+    } else {
+        strbuf_puts(out, "Content-Transfer-Encoding: 8bit\r\n\r\n");
+        body_crlf(m->body, out);
+    }
     if (strbuf_failed(out)) {
         snprintf(why, why_len, "out of memory");
         return -1;

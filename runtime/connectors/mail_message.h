@@ -8,7 +8,9 @@
  * values (CR and LF above all) become spaces, a subject that is not plain ASCII is
  * encoded (RFC 2047, UTF-8, base64), an address with anything but the characters of
  * an address in it is refused, and the body's line ends are written as CRLF. A body
- * line that starts with a dot is left as it is: libcurl's SMTP upload escapes it.
+ * line that starts with a dot is left as it is: libcurl's SMTP upload escapes it. A body
+ * with a line over 998 bytes is sent quoted-printable (RFC 2045: lines of at most 76
+ * characters), since SMTP servers refuse such a line sent as 8bit (RFC 5322 2.1.1).
  */
 #ifndef HUDDLE_MAIL_MESSAGE_H
 #define HUDDLE_MAIL_MESSAGE_H

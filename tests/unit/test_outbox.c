@@ -150,6 +150,28 @@ static void mail_folds_long_encoded_subjects_between_characters(void **state)
     free(text);
 }
 
+static void mail_sends_a_body_with_a_long_line_quoted_printable(void **state)
+{
+    (void)state;
+    char body[1200] = "";
+    strcat(body, "a=b ");
+    for (int i = 0; i < 1000; i++)
+        strcat(body, "x");
+    strcat(body, "\xC3\xA4 \nshort ");   /* ä, a space before the line break and at the end */
+    MailMessage m = {"a@example.com", "b@example.com", NULL, "s", 0, "k@huddle", body};
+    char *text = build(&m);
+    assert_non_null(strstr(text, "Content-Transfer-Encoding: quoted-printable\r\n\r\na=3Db xxx"));
+    assert_non_null(strstr(text, "x=C3=A4=20\r\nshort=20\r\n"));
+    for (const char *line = strstr(text, "\r\n\r\n") + 4, *eol; (eol = strstr(line, "\r\n")); line = eol + 2)
+        assert_true(eol - line <= 76);
+    free(text);
+    body[998] = '\0';   /* a line of 998 bytes is one a message may have: 8bit, as it is */
+    m.body = body;
+    text = build(&m);
+    assert_non_null(strstr(text, "Content-Transfer-Encoding: 8bit\r\n\r\na=b xxx"));
+    free(text);
+}
+
 static void mail_refuses_addresses_that_could_inject(void **state)
 {
     (void)state;
@@ -278,6 +300,7 @@ int main(void)
         cmocka_unit_test(mail_headers_take_no_line_breaks_from_outside_text),
         cmocka_unit_test(mail_encodes_a_subject_that_is_not_ascii),
         cmocka_unit_test(mail_folds_long_encoded_subjects_between_characters),
+        cmocka_unit_test(mail_sends_a_body_with_a_long_line_quoted_printable),
         cmocka_unit_test(mail_refuses_addresses_that_could_inject),
         cmocka_unit_test(an_ask_message_says_the_question_the_choices_and_how_to_answer),
         cmocka_unit_test(the_4xx_rules),
