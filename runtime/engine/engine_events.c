@@ -237,10 +237,12 @@ static int case_join(Step *s, uint64_t number, const Event *event)
                          (unsigned long long)number);
     if (rc != STORE_OK)
         return rc;
-    uint64_t seq;
-    rc = engine_counter_next(s, "next_mail", &seq);
+    uint64_t seq = 0;
     unsigned char key[16];
     store_be64(number, key);
+    char what[64];
+    snprintf(what, sizeof what, "event in i%llu's mailbox", (unsigned long long)number);
+    rc = engine_counter_next_last(s, "next_mail", TABLE_MAILBOX, key, what, &seq);
     store_be64(seq, key + 8);
     in.record.case_events++;
     record_event(record_begin(s, &in, "joined"), event);
