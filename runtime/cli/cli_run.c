@@ -820,6 +820,54 @@ static bool run_make_folder(const char *keep, char *dir, size_t size, char *why,
     return false;
 }
 
+/* One mock of `name` (entry `index` of its list, or -1): a reply is any JSON value, but
+   an object with "fail" is a failing call, and its "fail" is the failure's message:
+   `{"fail": 5}` was taken for a reply. False, with why, when it is not one. */
+static bool run_mock_ok(const char *name, long index, const json_t *mock, char *why, size_t why_len)
+{
+    const json_t *fail = json_is_object(mock) ? json_object_get(mock, "fail") : NULL;
+    if (!fail || (json_is_string(fail) && json_string_length(fail) > 0))
+        return true;
+    char where[64] = "";
+    if (index >= 0)
+        snprintf(where, sizeof where, ", reply %ld of its list,", index + 1);
+    char *text = json_dumps(fail, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf(why, why_len, "\"%.200s\"%s has \"fail\": %.60s, but \"fail\" is the failure's message, a non-empty "
+             "string ({\"fail\": \"connection refused\"}); a reply is any other JSON value", name, where,
+             text ? text : "?");
+    free(text);
+    return false;
+}
+
+/* The --mocks file's object: each "connector.operation" maps to a reply, a list of
+   replies used in turn (at least one), or {"fail": "message"}. False, with why naming
+   the mock, when one is none of these: the run does not start (exit 1), as with a
+   mocks file that is not JSON. */
+static bool run_mocks_ok(const json_t *mocks, char *why, size_t why_len)
+{
+    const char *name;
+    json_t *mock;
+    json_object_foreach((json_t *)mocks, name, mock) {
+        const char *dot = strchr(name, '.');
+        if (!dot || dot == name || !dot[1]) {
+            snprintf(why, why_len, "\"%.200s\" is not a call's name: a mock is named connector.operation "
+                     "(\"kb.lookup\")", name);
+            return false;
+        }
+        if (json_is_array(mock) && json_array_size(mock) == 0) {
+            snprintf(why, why_len, "\"%.200s\" has an empty list: give one reply or more (the last is used again "
+                     "and again)", name);
+            return false;
+        }
+        size_t count = json_is_array(mock) ? json_array_size(mock) : 1;
+        for (size_t i = 0; i < count; i++)
+            if (!run_mock_ok(name, json_is_array(mock) ? (long)i : -1,
+                             json_is_array(mock) ? json_array_get(mock, i) : mock, why, why_len))
+                return false;
+    }
+    return true;
+}
+
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
@@ -862,9 +910,11 @@ int cli_run(int argc, char **argv)
         mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
         bool read = text != NULL;   /* if not, cli_read_file has said why */
         free(text);
-        if (!json_is_object(mocks)) {
+        char why[512] = "";
+        if (!json_is_object(mocks) || !run_mocks_ok(mocks, why, sizeof why)) {
             if (read)
-                fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);
+                fprintf(stderr, "huddle: %s: %s\n", mocks_path,
+                        why[0] ? cli_clean(why) : mocks ? "mocks are a JSON object" : error);
             json_decref(mocks);
             return CLI_REFUSED;
         }

@@ -54,4 +54,43 @@ expect "with the counter, the answer is taken" 0 "$h" answer t1 yes --by ana --d
 expect "  and the wait takes the oldest waiting event" 0 "$h" instances --db "$d"
 has "  (e2's)" "more: 2"
 
+# RUNTIME.md "Trace format": --mocks maps connector.operation to a reply, a list of
+# replies, or {"fail": "message"}. A "fail" that was no string ({"fail": 5}) was taken for
+# a successful reply ({"fail":5} was what the call returned, and the run said done). Now
+# the mocks are refused before the run starts (exit 1, as mocks that are not JSON), naming
+# the mock and what "fail" must be; so are an empty list and a name that is no call's.
+cat > "$tmp/call.play" <<'PLAY'
+playbook lookup
+
+on src.alert as a
+
+state start {
+  let r = call kb.lookup({q: 1}) else goto failed
+  done "got {r}"
+}
+
+state failed { done "failed" }
+PLAY
+echo '{"at": "2026-06-15T08:00:00Z", "event": {"source": "src", "type": "alert", "id": "e1", "data": {}}}' > "$tmp/call.jsonl"
+mocks_refused() { # mocks_refused DESC MOCKS TEXT
+  echo "$2" > "$tmp/mocks.json"
+  expect "$1" 1 "$h" run "$tmp/call.play" --events "$tmp/call.jsonl" --mocks "$tmp/mocks.json"
+  has "  naming the mock and what it must be" "$3"
+  hasnt "  before the run starts" "started"
+}
+mocks_refused 'a mock {"fail": 5} is refused' '{"kb.lookup": {"fail": 5}}' \
+  'mocks.json: "kb.lookup" has "fail": 5, but "fail" is the failure'"'"'s message, a non-empty string'
+mocks_refused 'a {"fail": null} in a list of replies is refused' '{"kb.lookup": [{"v": 1}, {"fail": null}]}' \
+  '"kb.lookup", reply 2 of its list, has "fail": null'
+mocks_refused 'an empty "fail" is refused' '{"kb.lookup": {"fail": ""}}' '"kb.lookup" has "fail": ""'
+mocks_refused 'an empty list of replies is refused' '{"kb.lookup": []}' '"kb.lookup" has an empty list: give one reply or more'
+mocks_refused 'a mock whose name is no call'"'"'s is refused' '{"kblookup": {"v": 1}}' \
+  '"kblookup" is not a call'"'"'s name: a mock is named connector.operation'
+echo '{"kb.lookup": {"fail": "down"}}' > "$tmp/mocks.json"
+expect 'a mock {"fail": "down"} still fails the call' 0 "$h" run "$tmp/call.play" --events "$tmp/call.jsonl" --mocks "$tmp/mocks.json"
+has "  (its else runs)" "done     failed"
+echo '{"kb.lookup": [[1, 2]]}' > "$tmp/mocks.json"
+expect 'a list of replies whose reply is a list is taken' 0 "$h" run "$tmp/call.play" --events "$tmp/call.jsonl" --mocks "$tmp/mocks.json"
+has "  (the call returns it)" "got [1,2]"
+
 plan
