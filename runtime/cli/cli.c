@@ -302,12 +302,12 @@ static const CliCommand COMMANDS[] = {
      "Prints the instance's history as a timeline, one line a record: the local time in\n"
      "the zone of the playbook's calendar (UTC without one) with its offset, then who did\n"
      "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\": who\n"
-     "held each seat and why (\"t1: anna's seat delegated to lars (anna is away)\", \"t1\n"
-     "escalated to level 1: craig added\"), who answered what with which comment and how\n"
-     "long after they got the seat (\", 30m after being asked\"), what was sent where. With\n"
-     "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z). An\n"
-     "unknown instance is refused (exit 1); a record the store cannot read is named by\n"
-     "instance and seq, with exit 3.\n",
+     "held each seat and why (\"t1 seat 1: lars asked in anna's place (anna is away\n"
+     "until 2026-06-21 00:00 +03:00)\", \"t1 escalated to level 1: craig added\"), who\n"
+     "answered what with which comment and how long after they got the seat (\", 30m\n"
+     "after being asked\"), what was sent where. With --json, one JSON record a line, as\n"
+     "stored (times RFC 3339 in UTC, with Z). An unknown instance is refused (exit 1); a\n"
+     "record the store cannot read is named by instance and seq, with exit 3.\n",
      cli_history},
     {"audit", "the decision record: verify, head, export, search, stats",
      "huddle audit verify [--head HASH] | head | export [--format jsonl|csv] [--since T] | "

@@ -93,6 +93,12 @@ static void run_print_local(RunView *view, const char *at)
     strbuf_free(&local);
 }
 
+/* run_print_local as a CliTimePrint, `context` the view. */
+static void run_time_print(void *context, const char *at)
+{
+    run_print_local(context, at);
+}
+
 /* A string field for the timeline: "" when absent, control characters made visible
    (cli_clean: borrowed). */
 static const char *str(const json_t *record, const char *field)
@@ -203,10 +209,9 @@ static void run_print_record(void *context, const json_t *r)
             printf("  told %s (%s): %s", str(r, "person"), str(r, "channel"), str(r, "message"));
         else
             printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
-    } else if (strcmp(kind, "delegated") == 0) {
-        printf("  %s stands in for %s (%s%s%s)", str(r, "to"),
-               json_is_string(json_object_get(r, "from")) ? str(r, "from") : "nobody", str(r, "why"),
-               json_object_get(r, "by") ? " by " : "", str(r, "by"));
+    } else if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0) {
+        printf("  ");
+        cli_seat_words(r, kind, run_time_print, view);
     } else if (strcmp(kind, "overridden") == 0) {
         printf("  %s overridden by %s: %s (%s)", str(r, "task"), str(r, "by"), str(r, "choice"), str(r, "reason"));
     } else if (strcmp(kind, "escalated") == 0) {
@@ -214,8 +219,6 @@ static void run_print_record(void *context, const json_t *r)
         run_print_added(json_object_get(r, "added"));
     } else if (strcmp(kind, "acknowledged") == 0) {
         printf("  %s acknowledged %s", str(r, "by"), str(r, "task"));
-    } else if (strcmp(kind, "handover") == 0) {
-        printf("  %s takes over %s's on-call seat on %s (shift change)", str(r, "to"), str(r, "from"), str(r, "task"));
     } else if (strcmp(kind, "stalled") == 0) {
         printf("STALLED  %s", str(r, "error"));
     } else if (strcmp(kind, "done") == 0) {
@@ -539,6 +542,19 @@ static void run_directory_pending(RunView *view, const char *at_text, const CliE
                      json_string_value(json_object_get(ev->data, "delegate")));
 }
 
+/* A directory.back of someone who was not away (its route says "changed": false): the
+   pending line says so, never "is back". */
+static void run_not_away(RunView *view, const json_t *route)
+{
+    if (!view->pending_text || !json_is_false(json_object_get(route, "changed")))
+        return;
+    free(view->pending_text);
+    StrBuf text = STRBUF_INIT;
+    strbuf_printf(&text, "%s was not away (nothing changed)", str(route, "person"));
+    view->pending_text = strbuf_failed(&text) ? NULL : strdup(strbuf_text(&text));
+    strbuf_free(&text);
+}
+
 static int run_event(Run *run, json_t *event, const char *at_text, int64_t at)
 {
     CliEvent ev;
@@ -558,6 +574,7 @@ static int run_event(Run *run, json_t *event, const char *at_text, int64_t at)
         run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
         return run_engine_result(run, rc, why);
     }
+    run_not_away(&run->view, json_array_get(engine_event_routes(run->engine), 0));
     run_print_pending(&run->view);
     run_print_routes(run, ev.source, ev.type, ev.id, at, duplicate);
     return run_settle(run, at);
@@ -589,6 +606,10 @@ static int run_away(Run *run, json_t *line, int64_t at)
     if (rc < 0) {
         run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
         return run_engine_result(run, rc, why);
+    }
+    if (why[0] && run->view.pending_text) {   /* "anna was not away (nothing changed)" */
+        free(run->view.pending_text);
+        run->view.pending_text = strdup(cli_clean(why));
     }
     run_print_pending(&run->view);
     return run_settle(run, at);

@@ -616,7 +616,9 @@ static void trigger_report(const char *id, bool duplicate, const json_t *routes)
         const char *playbook = field(route, "playbook");
         const char *error = json_string_value(json_object_get(route, "error"));
         printf("%s", i ? "; " : "");
-        if (json_object_get(route, "directory"))
+        if (json_is_false(json_object_get(route, "changed")))
+            printf("%s was not away (nothing changed)", field(route, "person"));
+        else if (json_object_get(route, "directory"))
             printf("directory changed (%s)", field(route, "directory"));
         else if (json_object_get(route, "instance"))
             printf("%s %s (%s)", field(route, "as"), field(route, "instance"), playbook);

@@ -1057,10 +1057,18 @@ typedef struct AwayWork {
     bool back;
 } AwayWork;
 
+/* A `back` of someone who was not away changes nothing: not committed (as a repeated
+   ack), and said in why. */
 static int away_work(Step *s, void *context)
 {
     AwayWork *w = context;
-    return step_away(s, w->person, w->from, w->to, w->delegate, w->back);
+    bool changed;
+    int rc = step_away(s, w->person, w->from, w->to, w->delegate, w->back, &changed);
+    if (rc == STORE_OK && !changed) {
+        s->unchanged = true;
+        snprintf(s->why, s->why_len, "%s was not away (nothing changed)", w->person);
+    }
+    return rc;
 }
 
 int engine_away(Engine *e, const char *person, const char *from, const char *to,

@@ -291,7 +291,9 @@ int engine_directory(Engine *engine, json_t **directory, char *why, size_t why_l
 
 /* A directory change: `person` is away from..to (dates or times; NULL from: now) with an
    optional delegate, or (back) is back now. Holders of open asks who are away now get
-   their substitutes added. */
+   their substitutes added. A `back` of someone not away now changes nothing (nothing is
+   committed): ENGINE_OK with "PERSON was not away (nothing changed)" in why (empty
+   otherwise). */
 int engine_away(Engine *engine, const char *person, const char *from, const char *to,
                 const char *delegate, bool back, int64_t now, char *why, size_t why_len);
 

@@ -93,4 +93,67 @@ echo '{"kb.lookup": [[1, 2]]}' > "$tmp/mocks.json"
 expect 'a list of replies whose reply is a list is taken' 0 "$h" run "$tmp/call.play" --events "$tmp/call.jsonl" --mocks "$tmp/mocks.json"
 has "  (the call returns it)" "got [1,2]"
 
+# RUNTIME.md "History records": `delegated` (seat, from, to, why). The timelines did
+# not name the seat or the ask (`anna stands in for ming (away)` in huddle run, `ming's
+# seat delegated to anna (ming is away)` in huddle history), nor until when. Now both say
+# which ask and seat, who was asked in whose place, and why, with the absence's end
+# (the record keeps it as `until`).
+cat > "$tmp/dir.json" <<'JSON'
+{"people": {"ming": {"email": "ming@example.com", "manager": "craig"},
+            "anna": {"email": "anna@example.com", "manager": "craig"},
+            "craig": {"email": "craig@example.com"}, "mei": {"email": "mei@example.com"}}}
+JSON
+cat > "$tmp/seat.play" <<'PLAY'
+playbook seat
+
+on src.alert as a
+
+state start {
+  ask person("ming"), person("craig") "Go?" choices yes, no within 2d
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late" }
+}
+PLAY
+cat > "$tmp/seat.jsonl" <<'TRACE'
+{"at": "2026-06-15T08:00:00+03:00", "away": {"person": "craig", "from": "2026-06-15", "to": "2026-06-16", "delegate": "mei"}}
+{"at": "2026-06-15T08:00:00+03:00", "event": {"source": "src", "type": "alert", "id": "e1", "data": {}}}
+{"at": "2026-06-15T09:00:00+03:00", "away": {"person": "ming", "from": "2026-06-15", "to": "2026-06-20", "delegate": "anna"}}
+{"at": "2026-06-15T10:00:00+03:00", "back": {"person": "mei"}}
+{"at": "2026-06-15T10:00:00+03:00", "event": {"source": "directory", "type": "back", "id": "b1", "data": {"person": "anna"}}}
+{"at": "2026-06-15T10:30:00+03:00", "back": {"person": "craig"}}
+{"at": "2026-06-15T11:00:00+03:00", "answer": {"by": "anna", "choice": "yes"}}
+TRACE
+expect "run: a trace with seats delegated as the ask is made and while it is open" 0 \
+  "$h" run "$tmp/seat.play" --events "$tmp/seat.jsonl" --directory "$tmp/dir.json" --keep "$tmp/seat"
+has "  names the seat, who was asked in whose place, and until when (as the ask is made)" \
+    "seat 2: mei asked in craig's place (craig is away until 2026-06-17 03:00)"
+has "  and the ask too, once it is open" "t1 seat 1: anna asked in ming's place (ming is away until 2026-06-21 03:00)"
+expect "history of the kept store" 0 "$h" history i1 --db "$tmp/seat"
+has "  says the same, in the playbook's zone" \
+    "2026-06-15 06:00 +00:00  t1 seat 1: anna asked in ming's place (ming is away until 2026-06-21 00:00 +00:00)"
+expect "history --json" 0 "$h" history i1 --db "$tmp/seat" --json
+has "  keeps the absence's end on the record" '"from":"ming","to":"anna","why":"away","until":"2026-06-21T00:00:00Z"'
+
+# A directory.back (a trace's back line, or the event) for someone who was not away
+# printed "mei is back", and trigger said "directory changed (back)", though nothing
+# changed. Now it says so, and writes nothing to the directory.
+expect "run (the same trace)" 0 "$h" run "$tmp/seat.play" --events "$tmp/seat.jsonl" --directory "$tmp/dir.json"
+has "  a back line of someone not away says nothing changed" "10:00       mei was not away (nothing changed)"
+has "  and so does a directory.back event" "10:00       anna was not away (nothing changed)"
+hasnt "  never that they are back" "mei is back"
+has "  while a back of someone away is one" "10:30       craig is back"
+b=$tmp/back
+"$h" directory load "$tmp/dir.json" --db "$b" --now 2026-06-15T05:00:00Z > /dev/null
+echo '{"person": "mei"}' > "$tmp/data.json"
+expect "trigger directory.back of someone not away is taken" 0 "$h" trigger directory.back --id hr-1 --db "$b" --now 2026-06-15T06:00:00Z < "$tmp/data.json"
+has "  saying nothing changed" "accepted hr-1: mei was not away (nothing changed)"
+expect "  (its id is kept: a repeat is a duplicate)" 0 "$h" trigger directory.back --id hr-1 --db "$b" --now 2026-06-15T06:00:00Z < "$tmp/data.json"
+has "  (duplicate)" "duplicate, already accepted: hr-1"
+"$h" directory show mei --db "$b" > "$tmp/out" 2>&1
+hasnt "  and gave mei no absence" '"away"'
+expect "  with --json, the route says changed: false" 0 "$h" trigger directory.back --id hr-2 --db "$b" --now 2026-06-15T06:00:00Z --json < "$tmp/data.json"
+json "  (and names the person)" "j['went'] == [{'directory': 'back', 'person': 'mei', 'changed': False}]"
+echo '{"person": "mei", "delegate": "anna"}' | "$h" trigger directory.away --id hr-3 --db "$b" --now 2026-06-15T06:00:00Z > /dev/null
+expect "a back of someone away" 0 "$h" trigger directory.back --id hr-4 --db "$b" --now 2026-06-15T07:00:00Z < "$tmp/data.json"
+has "  still changes the directory" "accepted hr-4: directory changed (back)"
+
 plan
