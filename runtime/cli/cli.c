@@ -217,7 +217,9 @@ static const CliCommand COMMANDS[] = {
      "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T] [--json]",
      "Answers TASK as PERSON, who must hold an open seat on it. An unknown choice, a\n"
      "missing required comment or a second answer by the same person is refused and\n"
-     "changes nothing; repeating an identical answer is accepted once.\n"
+     "changes nothing. Repeating an identical answer is taken and changes nothing:\n"
+     "\"ana had answered t1 already (yes), at T; nothing changed\" (exit 0; --json:\n"
+     "\"duplicate\": true and that \"note\").\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_answer},
     {"tick", "fire due timers and deliver the outbox once",
@@ -361,7 +363,10 @@ static const CliCommand COMMANDS[] = {
     {"ack", "acknowledge an ask: your seats escalate no further",
      "huddle ack TASK --by PERSON [--db DIR] [--now T] [--json]",
      "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"
-     "further. It cannot be undone; the deadline still holds.\n"
+     "further. It cannot be undone; the deadline still holds. An ack by someone whose\n"
+     "seats are all acknowledged already is taken and changes nothing: \"ben had\n"
+     "acknowledged t1 already, at T; nothing changed\" (exit 0; --json: \"duplicate\":\n"
+     "true and that \"note\").\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",

@@ -464,6 +464,20 @@ static int run_find_task(Run *run, const json_t *line, const char *by, char task
     return CLI_OK;
 }
 
+/* A line taken that changed nothing (a repeated answer or ack: the engine's sentence in
+   `note`) has its own timeline line, as a directory change does; nothing with --json,
+   where only records are printed. */
+static void run_print_note(Run *run, const char *note)
+{
+    if (run->view.json || !note[0])
+        return;
+    StrBuf when = STRBUF_INIT;
+    value_write_time(run->at, 0, &when);
+    run_print_time(&run->view, strbuf_text(&when));
+    strbuf_free(&when);
+    printf("     %s\n", cli_clean(note));
+}
+
 static int run_answer(Run *run, json_t *answer, int64_t at)
 {
     static const char *const FIELDS[] = {"by", "choice", "comment", "task", "instance", "state", NULL};
@@ -483,6 +497,7 @@ static int run_answer(Run *run, json_t *answer, int64_t at)
     int rc = engine_answer(run->engine, task, by, choice, comment, at, why, sizeof why);
     if (rc < 0)
         return run_engine_result(run, rc, why);
+    run_print_note(run, why);
     return run_settle(run, at);
 }
 
@@ -501,6 +516,7 @@ static int run_ack(Run *run, json_t *ack, int64_t at)
     int rc = engine_ack(run->engine, task, by, at, why, sizeof why);
     if (rc < 0)
         return run_engine_result(run, rc, why);
+    run_print_note(run, why);
     return run_settle(run, at);
 }
 

@@ -223,6 +223,8 @@ typedef struct Step {
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
     int failed;                     /* the first failure (not a refusal): the step ends with it */
+    bool repeated;                  /* an answer or ack repeats one applied before, a back
+                                       ends no absence: why says so on success */
     bool unchanged;                 /* the input changes nothing (a duplicate event): through
                                        engine_run_step the step is not committed, so not even
                                        its clock moves */
@@ -870,6 +872,9 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
 /* The open tasks (NULL person), or those where `person` holds a seat; the caller owns
    the list. */
 int query_open_tasks(Step *s, const char *person, json_t **tasks);
+/* The time (RFC 3339, as the record has it) of the last `acknowledged` record of `task`
+   by `by` in instance `number`'s history into at[]; empty when there is none. */
+int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40]);
 
 /* engine_away.c */
 /* `person` is away from..to (dates or times; NULL from: now) with an optional delegate,

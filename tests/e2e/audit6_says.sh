@@ -156,4 +156,62 @@ echo '{"person": "mei", "delegate": "anna"}' | "$h" trigger directory.away --id 
 expect "a back of someone away" 0 "$h" trigger directory.back --id hr-4 --db "$b" --now 2026-06-15T07:00:00Z < "$tmp/data.json"
 has "  still changes the directory" "accepted hr-4: directory changed (back)"
 
+# RUNTIME.md: a repeat "changes nothing" and is taken (a repeated event id: 200 with
+# "duplicate": true). A second ack by the same person (and the same answer again) was
+# taken in silence, with the first one's sentence ("ben acknowledged t1: their seats
+# escalate no further"). Now it is still taken (exit 0, HTTP 200, nothing committed) and
+# says so, with when the first one was, and "duplicate": true in --json and over HTTP.
+r=$tmp/repeat
+cat > "$tmp/three.play" <<'PLAY'
+playbook three
+
+on src.alert as a
+
+state start {
+  ask 2 of person("ana"), person("ben"), person("cy") "Go?" choices yes, no within 1h
+  { yes -> done "yes"  no -> done "no"  timeout -> done "late"  no_quorum -> done "split" }
+}
+PLAY
+"$h" deploy "$tmp/three.play" --db "$r" --now 2026-06-15T08:00:00Z > /dev/null
+echo '{}' | "$h" trigger src.alert --id e1 --db "$r" --now 2026-06-15T08:00:00Z > /dev/null
+"$h" ack t1 --by ben --db "$r" --now 2026-06-15T08:01:00Z > /dev/null
+expect "a second ack by the same person is taken" 0 "$h" ack t1 --by ben --db "$r" --now 2026-06-15T08:02:00Z
+has "  and says it was acknowledged already, and when" "ben had acknowledged t1 already, at 2026-06-15T08:01:00Z; nothing changed"
+hasnt "  never as if it were the first" "their seats escalate no further"
+expect "  with --json" 0 "$h" ack t1 --by ben --db "$r" --now 2026-06-15T08:02:00Z --json
+json "  it is a duplicate, with the note, and wrote no record" \
+  "j['acknowledged']['duplicate'] is True and 'already, at 2026-06-15T08:01:00Z' in j['acknowledged']['note'] and j['records'] == []"
+"$h" answer t1 yes --by ana --db "$r" --now 2026-06-15T08:03:00Z > /dev/null
+expect "the same answer again is taken" 0 "$h" answer t1 yes --by ana --db "$r" --now 2026-06-15T08:04:00Z
+has "  and says so" "ana had answered t1 already (yes), at 2026-06-15T08:03:00Z; nothing changed"
+expect "a first ack still says what it does" 0 "$h" ack t1 --by cy --db "$r" --now 2026-06-15T08:05:00Z
+has "  (its sentence)" "cy acknowledged t1: their seats escalate no further"
+expect "a trace's second ack" 0 "$h" run "$tmp/three.play" --events /dev/stdin <<'TRACE'
+{"at": "2026-06-15T08:00:00Z", "event": {"source": "src", "type": "alert", "id": "e1", "data": {}}}
+{"at": "2026-06-15T08:01:00Z", "ack": {"by": "ben"}}
+{"at": "2026-06-15T08:02:00Z", "ack": {"by": "ben", "task": "t1"}}
+TRACE
+has "  is shown on the timeline" "08:02       ben had acknowledged t1 already, at 2026-06-15T08:01:00Z; nothing changed"
+
+# The same over HTTP: 200, "duplicate": true and the note.
+. "$TOP/tests/e2e/serve/lib.sh"
+sv=$tmp/serve
+serve_store "$sv" || no "the serve store is made" "$tmp/deploy.out"
+if serve_start "$sv"; then
+  body='{"id": "ev-1", "type": "refund", "order": "R-1", "amount": 5, "customer": {"name": "C"}}'
+  call "serve: a refund is posted" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$body")" --data "$body"
+  call "serve: pat acks t1" 200 POST /v1/tasks/t1/ack -H 'Authorization: Bearer pat-token'
+  hasnt "  (a first ack is no duplicate)" '"duplicate"'
+  call "serve: pat acks t1 again: 200" 200 POST /v1/tasks/t1/ack -H 'Authorization: Bearer pat-token'
+  json "  a duplicate, saying when the first was" "j['acknowledged'] == 'yes' and j['duplicate'] is True and 'pat had acknowledged t1 already, at ' in j['note']"
+  call "serve: pat answers yes" 200 POST /v1/tasks/t1/answer -H 'Authorization: Bearer pat-token' -H 'Content-Type: application/json' --data '{"choice": "yes"}'
+  call "serve: pat answers yes again: 200" 200 POST /v1/tasks/t1/answer -H 'Authorization: Bearer pat-token' -H 'Content-Type: application/json' --data '{"choice": "yes"}'
+  json "  a duplicate too" "j['answered'] == 'yes' and j['duplicate'] is True and 'pat had answered t1 already (yes)' in j['note']"
+  call "serve: a directory.back of someone not away" 200 POST /v1/events/directory -H 'Authorization: Bearer feeder-token' -H 'Content-Type: application/json' --data '{"type": "back", "id": "hr-9", "data": {"person": "sam"}}'
+  json "  says nothing changed in its route" "j['went'] == [{'directory': 'back', 'person': 'sam', 'changed': False}]"
+  serve_stop
+else
+  no "serve starts" "$tmp/serve.log"
+fi
+
 plan
