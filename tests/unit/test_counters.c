@@ -303,22 +303,14 @@ static void test_timer_counter_behind_its_table(void **state)
     assert_non_null(strstr(env.why, "the store is damaged: meta's next_timer gives the number 1 to a new timer of "
                                     "i1 due 1970-01-01T00:00:05Z, but a timer of i1 due then holds it already"));
     step_end(&s, STORE_OK);
-    env_close(&env);
-}
 
-static void test_timer_counter_round_its_bits(void **state)
-{
-    Env env;
-    env_open(&env, *state);
-    Step s;
+    /* a counter gone round its 24 bits is no damage: the next free number is taken */
     step_on(&s, &env, env.txn);
-    Instance in = {.number = 1};
-    unsigned char key[20];
     timer_put(env.txn, 5000, 2);
-    assert_int_equal(timer_key_new(&s, &in, 5000, 3, key), STORE_OK);   /* a free key: 1 */
-    assert_int_equal(key[19], 1);
-    timer_put(env.txn, 5000, 1);
-    meta_put(env.txn, "next_timer", 0x1000000);   /* gone round: 1 and 2 held, 3 is next */
+    meta_put(env.txn, "next_timer", 2);
+    assert_int_equal(timer_key_new(&s, &in, 5000, 3, key), STORE_OK);   /* a free key: 3 */
+    assert_int_equal(key[19], 3);
+    meta_put(env.txn, "next_timer", 0x1000000);   /* gone round: 1 and 2 held, 3 is free */
     assert_int_equal(timer_key_new(&s, &in, 5000, 3, key), STORE_OK);
     assert_int_equal(key[19], 3);
     assert_int_equal(meta_counter(env.txn, "next_timer"), 0x1000003);
@@ -339,7 +331,6 @@ int main(void)
         T(test_full_cache_goes_to_meta),
         T(test_damaged_counter_fails_and_is_not_kept),
         T(test_timer_counter_behind_its_table),
-        T(test_timer_counter_round_its_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
