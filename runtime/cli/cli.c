@@ -118,7 +118,8 @@ static const CliCommand COMMANDS[] = {
      "\"away\", \"back\" or \"end\"; virtual time moves to each line's \"at\", firing\n"
      "the timers due on the way. Calls are answered from the --mocks file\n"
      "(connector.operation -> a reply, a list of replies used in turn, or {\"fail\":\n"
-     "\"message\"}). Prints the timeline, or with --json one history record a line and\n"
+     "\"message\"}; a \"fail\" that is no text, an empty list or a name with no dot makes\n"
+     "the mocks unreadable). Prints the timeline, or with --json one history record a line and\n"
      "a closing {\"summary\": ...} line.\n"
      "\n"
      "A line has \"at\" and exactly one of those, with only the fields RUNTIME.md names, each\n"
@@ -216,7 +217,9 @@ static const CliCommand COMMANDS[] = {
      "huddle answer TASK CHOICE --by PERSON [--comment TEXT] [--db DIR] [--now T] [--json]",
      "Answers TASK as PERSON, who must hold an open seat on it. An unknown choice, a\n"
      "missing required comment or a second answer by the same person is refused and\n"
-     "changes nothing; repeating an identical answer is accepted once.\n"
+     "changes nothing. Repeating an identical answer is taken and changes nothing:\n"
+     "\"ana had answered t1 already (yes), at T; nothing changed\" (exit 0; --json:\n"
+     "\"duplicate\": true and that \"note\").\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_answer},
     {"tick", "fire due timers and deliver the outbox once",
@@ -301,12 +304,12 @@ static const CliCommand COMMANDS[] = {
      "Prints the instance's history as a timeline, one line a record: the local time in\n"
      "the zone of the playbook's calendar (UTC without one) with its offset, then who did\n"
      "what, e.g. \"2026-06-15 09:10 +03:00  asked anna, ming (t1): Is the ...?\": who\n"
-     "held each seat and why (\"t1: anna's seat delegated to lars (anna is away)\", \"t1\n"
-     "escalated to level 1: craig added\"), who answered what with which comment and how\n"
-     "long after they got the seat (\", 30m after being asked\"), what was sent where. With\n"
-     "--json, one JSON record a line, as stored (times RFC 3339 in UTC, with Z). An\n"
-     "unknown instance is refused (exit 1); a record the store cannot read is named by\n"
-     "instance and seq, with exit 3.\n",
+     "held each seat and why (\"t1 seat 1: lars asked in anna's place (anna is away\n"
+     "until 2026-06-21 00:00 +03:00)\", \"t1 escalated to level 1: craig added\"), who\n"
+     "answered what with which comment and how long after they got the seat (\", 30m\n"
+     "after being asked\"), what was sent where. With --json, one JSON record a line, as\n"
+     "stored (times RFC 3339 in UTC, with Z). An unknown instance is refused (exit 1); a\n"
+     "record the store cannot read is named by instance and seq, with exit 3.\n",
      cli_history},
     {"audit", "the decision record: verify, head, export, search, stats",
      "huddle audit verify [--head HASH] | head | export [--format jsonl|csv] [--since T] | "
@@ -360,7 +363,10 @@ static const CliCommand COMMANDS[] = {
     {"ack", "acknowledge an ask: your seats escalate no further",
      "huddle ack TASK --by PERSON [--db DIR] [--now T] [--json]",
      "Records that PERSON is on it: every open seat of TASK they hold escalates no\n"
-     "further. It cannot be undone; the deadline still holds.\n"
+     "further. It cannot be undone; the deadline still holds. An ack by someone whose\n"
+     "seats are all acknowledged already is taken and changes nothing: \"ben had\n"
+     "acknowledged t1 already, at T; nothing changed\" (exit 0; --json: \"duplicate\":\n"
+     "true and that \"note\").\n"
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",

@@ -68,6 +68,13 @@ void cli_history_print_line(const struct json_t *record);
    skipped, reminded, replied, call_failed, when_failed) in words, as both timelines
    (huddle history, huddle run) say them; false for another kind, nothing printed. */
 bool cli_record_words(const struct json_t *record, const char *kind);
+/* A `delegated` or `handover` record in words, as both timelines say it: the ask and
+   its seat (counted from 1; no task when it happened as the ask was made, the `asked`
+   record follows), who took it in whose place, and why ("t1 seat 1: anna asked in
+   ming's place (ming is away until ...)"); `time_print` prints a time (the absence's
+   end) in the timeline's zone (cli_history.c). */
+typedef void (*CliTimePrint)(void *context, const char *at);
+void cli_seat_words(const struct json_t *record, const char *kind, CliTimePrint time_print, void *context);
 /* How long `ms` is, for people: "45s", "30m", "1h5m", "2d3h" (cli_history.c). */
 void cli_duration_print(int64_t ms);
 /* `huddle graph --db DIR --instance I`: marks on `dot` (graph_dot's text of `program`)

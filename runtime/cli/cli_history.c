@@ -135,24 +135,42 @@ static void since_print(const json_t *since, const json_t *r)
 
 /* ---- the kinds in words ---- */
 
-static void seat_words(const json_t *r, const char *kind)
+void cli_seat_words(const json_t *r, const char *kind, CliTimePrint time_print, void *context)
 {
     const char *why = field(r, "why");
-    if (json_is_string(json_object_get(r, "task")))
-        printf("%s: ", field(r, "task"));   /* none when it happened as the ask was made */
+    bool task = json_is_string(json_object_get(r, "task")), seat = json_is_integer(json_object_get(r, "seat"));
+    if (task)
+        printf("%s%s", field(r, "task"), seat ? " " : ": ");   /* no task: as the ask was made */
+    if (seat)
+        printf("seat %lld: ", (long long)json_integer_value(json_object_get(r, "seat")) + 1);
     if (strcmp(kind, "handover") == 0) {
-        printf("%s's seat handed over to %s (on-call shift change)", field(r, "from"), field(r, "to"));
+        printf("%s takes over from %s (on-call shift change)", field(r, "to"), field(r, "from"));
         return;
     }
-    printf("%s's seat delegated to %s (", field(r, "from"), field(r, "to"));
-    if (strcmp(why, "reassigned") == 0)
-        printf("reassigned by %s)", field(r, "by"));
-    else if (strcmp(why, "away") == 0)
-        printf("%s is away)", field(r, "from"));
-    else if (strcmp(why, "unresolved") == 0)
-        printf("%s could not be found)", field(r, "from"));
+    if (json_is_string(json_object_get(r, "from")))
+        printf("%s asked in %s's place (", field(r, "to"), field(r, "from"));
     else
+        printf("%s asked in an empty seat (", field(r, "to"));
+    if (strcmp(why, "reassigned") == 0) {
+        printf("reassigned by %s)", field(r, "by"));
+    } else if (strcmp(why, "away") == 0) {
+        printf("%s is away", field(r, "from"));
+        if (json_is_string(json_object_get(r, "until"))) {
+            printf(" until ");
+            time_print(context, json_string_value(json_object_get(r, "until")));
+        }
+        printf(")");
+    } else if (strcmp(why, "unresolved") == 0) {
+        printf("%s could not be found)", field(r, "from"));
+    } else {
         printf("%s)", why);
+    }
+}
+
+/* cli_local_time_print as a CliTimePrint, `context` the zone. */
+static void history_time_print(void *context, const char *at)
+{
+    cli_local_time_print(at, context);
 }
 
 static void escalated_words(const json_t *r)
@@ -239,7 +257,7 @@ static void operator_words(const json_t *r, const char *kind)
 static bool more_words(const json_t *r, const char *kind, const Tz *tz)
 {
     if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0)
-        seat_words(r, kind);
+        cli_seat_words(r, kind, history_time_print, (void *)tz);
     else if (strcmp(kind, "escalated") == 0)
         escalated_words(r);
     else if (strcmp(kind, "timer") == 0)

@@ -93,6 +93,12 @@ static void run_print_local(RunView *view, const char *at)
     strbuf_free(&local);
 }
 
+/* run_print_local as a CliTimePrint, `context` the view. */
+static void run_time_print(void *context, const char *at)
+{
+    run_print_local(context, at);
+}
+
 /* A string field for the timeline: "" when absent, control characters made visible
    (cli_clean: borrowed). */
 static const char *str(const json_t *record, const char *field)
@@ -203,10 +209,9 @@ static void run_print_record(void *context, const json_t *r)
             printf("  told %s (%s): %s", str(r, "person"), str(r, "channel"), str(r, "message"));
         else
             printf("  told %s (%s) about %s", str(r, "person"), str(r, "channel"), str(r, "task"));
-    } else if (strcmp(kind, "delegated") == 0) {
-        printf("  %s stands in for %s (%s%s%s)", str(r, "to"),
-               json_is_string(json_object_get(r, "from")) ? str(r, "from") : "nobody", str(r, "why"),
-               json_object_get(r, "by") ? " by " : "", str(r, "by"));
+    } else if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0) {
+        printf("  ");
+        cli_seat_words(r, kind, run_time_print, view);
     } else if (strcmp(kind, "overridden") == 0) {
         printf("  %s overridden by %s: %s (%s)", str(r, "task"), str(r, "by"), str(r, "choice"), str(r, "reason"));
     } else if (strcmp(kind, "escalated") == 0) {
@@ -214,8 +219,6 @@ static void run_print_record(void *context, const json_t *r)
         run_print_added(json_object_get(r, "added"));
     } else if (strcmp(kind, "acknowledged") == 0) {
         printf("  %s acknowledged %s", str(r, "by"), str(r, "task"));
-    } else if (strcmp(kind, "handover") == 0) {
-        printf("  %s takes over %s's on-call seat on %s (shift change)", str(r, "to"), str(r, "from"), str(r, "task"));
     } else if (strcmp(kind, "stalled") == 0) {
         printf("STALLED  %s", str(r, "error"));
     } else if (strcmp(kind, "done") == 0) {
@@ -461,6 +464,20 @@ static int run_find_task(Run *run, const json_t *line, const char *by, char task
     return CLI_OK;
 }
 
+/* A line taken that changed nothing (a repeated answer or ack: the engine's sentence in
+   `note`) has its own timeline line, as a directory change does; nothing with --json,
+   where only records are printed. */
+static void run_print_note(Run *run, const char *note)
+{
+    if (run->view.json || !note[0])
+        return;
+    StrBuf when = STRBUF_INIT;
+    value_write_time(run->at, 0, &when);
+    run_print_time(&run->view, strbuf_text(&when));
+    strbuf_free(&when);
+    printf("     %s\n", cli_clean(note));
+}
+
 static int run_answer(Run *run, json_t *answer, int64_t at)
 {
     static const char *const FIELDS[] = {"by", "choice", "comment", "task", "instance", "state", NULL};
@@ -480,6 +497,7 @@ static int run_answer(Run *run, json_t *answer, int64_t at)
     int rc = engine_answer(run->engine, task, by, choice, comment, at, why, sizeof why);
     if (rc < 0)
         return run_engine_result(run, rc, why);
+    run_print_note(run, why);
     return run_settle(run, at);
 }
 
@@ -498,6 +516,7 @@ static int run_ack(Run *run, json_t *ack, int64_t at)
     int rc = engine_ack(run->engine, task, by, at, why, sizeof why);
     if (rc < 0)
         return run_engine_result(run, rc, why);
+    run_print_note(run, why);
     return run_settle(run, at);
 }
 
@@ -539,6 +558,19 @@ static void run_directory_pending(RunView *view, const char *at_text, const CliE
                      json_string_value(json_object_get(ev->data, "delegate")));
 }
 
+/* A directory.back of someone who was not away (its route says "changed": false): the
+   pending line says so, never "is back". */
+static void run_not_away(RunView *view, const json_t *route)
+{
+    if (!view->pending_text || !json_is_false(json_object_get(route, "changed")))
+        return;
+    free(view->pending_text);
+    StrBuf text = STRBUF_INIT;
+    strbuf_printf(&text, "%s was not away (nothing changed)", str(route, "person"));
+    view->pending_text = strbuf_failed(&text) ? NULL : strdup(strbuf_text(&text));
+    strbuf_free(&text);
+}
+
 static int run_event(Run *run, json_t *event, const char *at_text, int64_t at)
 {
     CliEvent ev;
@@ -558,6 +590,7 @@ static int run_event(Run *run, json_t *event, const char *at_text, int64_t at)
         run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
         return run_engine_result(run, rc, why);
     }
+    run_not_away(&run->view, json_array_get(engine_event_routes(run->engine), 0));
     run_print_pending(&run->view);
     run_print_routes(run, ev.source, ev.type, ev.id, at, duplicate);
     return run_settle(run, at);
@@ -589,6 +622,10 @@ static int run_away(Run *run, json_t *line, int64_t at)
     if (rc < 0) {
         run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
         return run_engine_result(run, rc, why);
+    }
+    if (why[0] && run->view.pending_text) {   /* "anna was not away (nothing changed)" */
+        free(run->view.pending_text);
+        run->view.pending_text = strdup(cli_clean(why));
     }
     run_print_pending(&run->view);
     return run_settle(run, at);
@@ -820,6 +857,54 @@ static bool run_make_folder(const char *keep, char *dir, size_t size, char *why,
     return false;
 }
 
+/* One mock of `name` (entry `index` of its list, or -1): a reply is any JSON value, but
+   an object with "fail" is a failing call, and its "fail" is the failure's message:
+   `{"fail": 5}` was taken for a reply. False, with why, when it is not one. */
+static bool run_mock_ok(const char *name, long index, const json_t *mock, char *why, size_t why_len)
+{
+    const json_t *fail = json_is_object(mock) ? json_object_get(mock, "fail") : NULL;
+    if (!fail || (json_is_string(fail) && json_string_length(fail) > 0))
+        return true;
+    char where[64] = "";
+    if (index >= 0)
+        snprintf(where, sizeof where, ", reply %ld of its list,", index + 1);
+    char *text = json_dumps(fail, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf(why, why_len, "\"%.200s\"%s has \"fail\": %.60s, but \"fail\" is the failure's message, a non-empty "
+             "string ({\"fail\": \"connection refused\"}); a reply is any other JSON value", name, where,
+             text ? text : "?");
+    free(text);
+    return false;
+}
+
+/* The --mocks file's object: each "connector.operation" maps to a reply, a list of
+   replies used in turn (at least one), or {"fail": "message"}. False, with why naming
+   the mock, when one is none of these: the run does not start (exit 1), as with a
+   mocks file that is not JSON. */
+static bool run_mocks_ok(const json_t *mocks, char *why, size_t why_len)
+{
+    const char *name;
+    json_t *mock;
+    json_object_foreach((json_t *)mocks, name, mock) {
+        const char *dot = strchr(name, '.');
+        if (!dot || dot == name || !dot[1]) {
+            snprintf(why, why_len, "\"%.200s\" is not a call's name: a mock is named connector.operation "
+                     "(\"kb.lookup\")", name);
+            return false;
+        }
+        if (json_is_array(mock) && json_array_size(mock) == 0) {
+            snprintf(why, why_len, "\"%.200s\" has an empty list: give one reply or more (the last is used again "
+                     "and again)", name);
+            return false;
+        }
+        size_t count = json_is_array(mock) ? json_array_size(mock) : 1;
+        for (size_t i = 0; i < count; i++)
+            if (!run_mock_ok(name, json_is_array(mock) ? (long)i : -1,
+                             json_is_array(mock) ? json_array_get(mock, i) : mock, why, why_len))
+                return false;
+    }
+    return true;
+}
+
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL, *events = NULL, *mocks_path = NULL, *directory_path = NULL, *max_body = NULL;
@@ -862,9 +947,11 @@ int cli_run(int argc, char **argv)
         mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
         bool read = text != NULL;   /* if not, cli_read_file has said why */
         free(text);
-        if (!json_is_object(mocks)) {
+        char why[512] = "";
+        if (!json_is_object(mocks) || !run_mocks_ok(mocks, why, sizeof why)) {
             if (read)
-                fprintf(stderr, "huddle: %s: %s\n", mocks_path, mocks ? "mocks are a JSON object" : error);
+                fprintf(stderr, "huddle: %s: %s\n", mocks_path,
+                        why[0] ? cli_clean(why) : mocks ? "mocks are a JSON object" : error);
             json_decref(mocks);
             return CLI_REFUSED;
         }

@@ -155,6 +155,10 @@ static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
         bool ack = in->kind == ENGINE_INPUT_ACK;
         ok = apply_member(&text, '{', "task", in->task) && apply_member(&text, ',', "by", in->by) &&
              apply_member(&text, ',', ack ? "acknowledged" : "answered", ack ? "yes" : in->choice);
+        if (in->repeat) {   /* a repeat that changed nothing: "duplicate", as an event's */
+            strbuf_puts(&text, ",\"duplicate\":true");
+            ok = ok && apply_member(&text, ',', "note", in->why);
+        }
     }
     strbuf_putc(&text, '}');
     if (!ok)   /* as json_pack's failure: the 500 of no memory */

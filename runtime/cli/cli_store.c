@@ -616,7 +616,9 @@ static void trigger_report(const char *id, bool duplicate, const json_t *routes)
         const char *playbook = field(route, "playbook");
         const char *error = json_string_value(json_object_get(route, "error"));
         printf("%s", i ? "; " : "");
-        if (json_object_get(route, "directory"))
+        if (json_is_false(json_object_get(route, "changed")))
+            printf("%s was not away (nothing changed)", field(route, "person"));
+        else if (json_object_get(route, "directory"))
             printf("directory changed (%s)", field(route, "directory"));
         else if (json_object_get(route, "instance"))
             printf("%s %s (%s)", field(route, "as"), field(route, "instance"), playbook);
@@ -784,21 +786,53 @@ static json_t *store_time_json(int64_t ms)
     return json;
 }
 
+/* An answer or ack that repeats one applied before changes nothing: the engine says so
+   in why ("ben had acknowledged t1 already, at T; nothing changed"), kept here for the
+   report (empty otherwise). It is taken, exit 0, as a repeated event is (RUNTIME.md,
+   "Connectors": "changes nothing"), and said: the sentence is the note, and --json's
+   object has "duplicate": true and the note. */
+static char repeat_note[512];
+
+static int repeat_noted(int rc, const char *why)
+{
+    snprintf(repeat_note, sizeof repeat_note, "%s", rc == ENGINE_OK ? why : "");
+    return rc;
+}
+
+static json_t *repeat_what(json_t *what)
+{
+    if (what && repeat_note[0]) {
+        json_object_set_new(what, "duplicate", json_true());
+        json_object_set_new(what, "note", json_string(repeat_note));
+    }
+    return what;
+}
+
+/* Prints the repeat's note; false when the write was no repeat. */
+static bool repeat_sentence(void)
+{
+    if (repeat_note[0])
+        printf("%s\n", cli_clean(repeat_note));
+    return repeat_note[0] != '\0';
+}
+
 static int answer_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    return engine_answer(engine, a->positional[0], a->by, a->positional[1], a->comment, now, why, len);
+    return repeat_noted(engine_answer(engine, a->positional[0], a->by, a->positional[1], a->comment, now, why, len),
+                        why);
 }
 
 static json_t *answer_what(const StoreArgs *a, int64_t now)
 {
     (void)now;
-    return json_pack("{s:s,s:s,s:s,s:s?}", "task", a->positional[0], "choice", a->positional[1], "by", a->by,
-                     "comment", a->comment);
+    return repeat_what(json_pack("{s:s,s:s,s:s,s:s?}", "task", a->positional[0], "choice", a->positional[1], "by",
+                                 a->by, "comment", a->comment));
 }
 
 static void answer_sentence(const StoreArgs *a)
 {
-    printf("answered %s: %s\n", a->positional[0], cli_clean(a->positional[1]));
+    if (!repeat_sentence())
+        printf("answered %s: %s\n", a->positional[0], cli_clean(a->positional[1]));
 }
 
 int cli_answer(int argc, char **argv)
@@ -1456,18 +1490,19 @@ int cli_undeploy(int argc, char **argv)
 
 static int ack_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
-    return engine_ack(engine, a->positional[0], a->by, now, why, len);
+    return repeat_noted(engine_ack(engine, a->positional[0], a->by, now, why, len), why);
 }
 
 static json_t *ack_what(const StoreArgs *a, int64_t now)
 {
     (void)now;
-    return json_pack("{s:s,s:s}", "task", a->positional[0], "by", a->by);
+    return repeat_what(json_pack("{s:s,s:s}", "task", a->positional[0], "by", a->by));
 }
 
 static void ack_sentence(const StoreArgs *a)
 {
-    printf("%s acknowledged %s: their seats escalate no further\n", a->by, a->positional[0]);
+    if (!repeat_sentence())
+        printf("%s acknowledged %s: their seats escalate no further\n", a->by, a->positional[0]);
 }
 
 int cli_ack(int argc, char **argv)

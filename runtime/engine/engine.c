@@ -244,10 +244,12 @@ typedef struct AnswerWork {
     const char *task, *by, *choice, *comment;
 } AnswerWork;
 
+static int step_repeat_why(Step *s, int rc);
+
 static int answer_work(Step *s, void *context)
 {
     AnswerWork *w = context;
-    return task_answer(s, w->task, w->by, w->choice, w->comment);
+    return step_repeat_why(s, task_answer(s, w->task, w->by, w->choice, w->comment));
 }
 
 int engine_answer(Engine *e, const char *task, const char *by, const char *choice,
@@ -474,6 +476,7 @@ static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now,
         rc = task_ack(&s, in->task, in->by);
     else
         rc = task_answer(&s, in->task, in->by, in->choice, in->comment);
+    in->repeat = s.repeated;
     if (rc == STORE_OK)
         rc = step_write_records(&s);
     return step_end(&s, rc);
@@ -967,10 +970,19 @@ typedef struct AckWork {
     const char *task, *by;
 } AckWork;
 
+/* why holds a sentence on success only for a repeat (task_ack, task_answer): anything
+   a sub-call left there (the reason of an instance that stalled, say) is cleared. */
+static int step_repeat_why(Step *s, int rc)
+{
+    if (rc == STORE_OK && !s->repeated && s->why_len)
+        s->why[0] = '\0';
+    return rc;
+}
+
 static int ack_work(Step *s, void *context)
 {
     AckWork *w = context;
-    return task_ack(s, w->task, w->by);
+    return step_repeat_why(s, task_ack(s, w->task, w->by));
 }
 
 int engine_ack(Engine *e, const char *task, const char *by, int64_t now, char *why, size_t why_len)
@@ -1057,10 +1069,18 @@ typedef struct AwayWork {
     bool back;
 } AwayWork;
 
+/* A `back` of someone who was not away changes nothing: not committed (as a repeated
+   ack), and said in why. */
 static int away_work(Step *s, void *context)
 {
     AwayWork *w = context;
-    return step_away(s, w->person, w->from, w->to, w->delegate, w->back);
+    bool changed;
+    int rc = step_away(s, w->person, w->from, w->to, w->delegate, w->back, &changed);
+    if (rc == STORE_OK && !changed) {
+        s->unchanged = s->repeated = true;
+        snprintf(s->why, s->why_len, "%s was not away (nothing changed)", w->person);
+    }
+    return step_repeat_why(s, rc);
 }
 
 int engine_away(Engine *e, const char *person, const char *from, const char *to,

@@ -164,6 +164,10 @@ typedef struct EngineInput {
     json_t *routes;
     int result;                             /* out: ENGINE_OK, _REFUSED or _FAILED */
     bool duplicate;                         /* out: an event id seen before */
+    bool repeat;                            /* out: an answer or ack that repeats one
+                                               applied before, which changed nothing
+                                               (why says so: "ben had acknowledged t1
+                                               already, at T; nothing changed") */
     unsigned started, joined, counted;      /* out: where an accepted event went (the
                                                routes of engine_event_routes: instances
                                                it started, cases it joined, thresholds
@@ -202,7 +206,9 @@ int engine_stream_commit(EngineStream *stream);
 int engine_poison_input(Engine *engine, const EngineInput *input, unsigned attempts, int64_t now, char *why,
                         size_t why_len);
 
-/* Answers an open ask as `by`. */
+/* Answers an open ask as `by`. The repeat of an answer `by` gave (same choice and
+   comment) changes nothing and is not committed: ENGINE_OK with "ana had answered t1
+   already (yes), at T; nothing changed" in why (empty after any other success). */
 int engine_answer(Engine *engine, const char *task, const char *by, const char *choice,
                   const char *comment, int64_t now, char *why, size_t why_len);
 
@@ -260,7 +266,10 @@ int engine_playbooks(Engine *engine, json_t **playbooks, char *why, size_t why_l
 int engine_program_calendar(Engine *engine, const char *hash, char *name, size_t len, char *why,
                             size_t why_len);
 
-/* Acknowledges: `by` is on it; their open seats escalate no further. */
+/* Acknowledges: `by` is on it; their open seats escalate no further. When every seat
+   `by` holds is acknowledged already, nothing changes (not committed): ENGINE_OK with
+   "ben had acknowledged t1 already, at T; nothing changed" in why (T from the
+   `acknowledged` record; empty why after any other success). */
 int engine_ack(Engine *engine, const char *task, const char *by, int64_t now, char *why,
                size_t why_len);
 
@@ -291,7 +300,9 @@ int engine_directory(Engine *engine, json_t **directory, char *why, size_t why_l
 
 /* A directory change: `person` is away from..to (dates or times; NULL from: now) with an
    optional delegate, or (back) is back now. Holders of open asks who are away now get
-   their substitutes added. */
+   their substitutes added. A `back` of someone not away now changes nothing (nothing is
+   committed): ENGINE_OK with "PERSON was not away (nothing changed)" in why (empty
+   otherwise). */
 int engine_away(Engine *engine, const char *person, const char *from, const char *to,
                 const char *delegate, bool back, int64_t now, char *why, size_t why_len);
 

@@ -28,9 +28,10 @@ int step_cover_absences(Step *s, const AwayNews *news)
 /* Ends the absence of `person` (the parsed directory knows each absence's instants,
    whether written as dates or times) going on now, in `away`, the JSON list; later
    ones stay. One that began this very instant is removed: ending it now would leave
-   it ending as it starts, which no absence may. */
-static void away_end_now(Step *s, const char *person, json_t *away)
+   it ending as it starts, which no absence may. False when none goes on now. */
+static bool away_end_now(Step *s, const char *person, json_t *away)
 {
+    bool ended = false;
     char now[40];
     time_text(s->now, now);
     const Directory *dir = step_directory(s);
@@ -42,7 +43,9 @@ static void away_end_now(Step *s, const char *person, json_t *away)
             json_array_remove(away, i);
         else
             json_object_set_new(json_array_get(away, i), "to", json_string(now));
+        ended = true;
     }
+    return ended;
 }
 
 static void away_add(Step *s, json_t *away, const char *from, const char *to, const char *delegate)
@@ -75,8 +78,9 @@ static int away_refuse(Step *s, const char *person_id, const json_t *away, const
 }
 
 int step_away(Step *s, const char *person_id, const char *from, const char *to,
-              const char *delegate, bool back)
+              const char *delegate, bool back, bool *changed)
 {
+    *changed = false;
     /* The stored directory, checked (a damaged one fails the step), then edited. */
     const Directory *loaded = step_directory(s);
     if (s->failed)
@@ -98,10 +102,11 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
         if (json_object_set_new(person, "away", away) != 0)
             away = NULL;   /* released: the step fails, out of memory */
     }
-    if (back)
-        away_end_now(s, person_id, away);
-    else
-        away_add(s, away, from, to, delegate);
+    *changed = back ? away_end_now(s, person_id, away) : (away_add(s, away, from, to, delegate), true);
+    if (!*changed) {
+        json_decref(json);
+        return STORE_OK;   /* not away: nothing to end, nothing written */
+    }
     json_t *problems = json_array();
     Directory *check = directory_parse(json, problems);
     const char *problem = json_string_value(json_array_get(problems, 0));

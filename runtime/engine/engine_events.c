@@ -237,10 +237,12 @@ static int case_join(Step *s, uint64_t number, const Event *event)
                          (unsigned long long)number);
     if (rc != STORE_OK)
         return rc;
-    uint64_t seq;
-    rc = engine_counter_next(s, "next_mail", &seq);
+    uint64_t seq = 0;
     unsigned char key[16];
     store_be64(number, key);
+    char what[64];
+    snprintf(what, sizeof what, "event in i%llu's mailbox", (unsigned long long)number);
+    rc = engine_counter_next_last(s, "next_mail", TABLE_MAILBOX, key, what, &seq);
     store_be64(seq, key + 8);
     in.record.case_events++;
     record_event(record_begin(s, &in, "joined"), event);
@@ -702,12 +704,14 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
     vm_map_add(event.meta, VM_KEY_time, value_time(event_time));
     const json_t *names = NULL, *hashes = NULL;
     json_t *went = json_array();
+    bool changed = true;
     if (directory) {
         /* The reserved source reaches no playbook: it changes the directory. */
         rc = step_away(s, json_string_value(json_object_get(data, "person")),
                               json_string_value(json_object_get(data, "from")),
                               json_string_value(json_object_get(data, "to")),
-                              json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0);
+                              json_string_value(json_object_get(data, "delegate")), strcmp(type, "back") == 0,
+                              &changed);
         json_array_append_new(went, json_pack("{s:s}", "directory", type));
     } else {
         rc = step_playbooks(s, &names, &hashes);
@@ -721,6 +725,10 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         json_decref(s->engine->event_routes);
         s->engine->event_routes = json_incref(went);
         rc = seen_entry_put(s, store_bytes(dedup.data, dedup.len), went, -1);
+    }
+    if (!changed) {   /* said to the sender only: the seen entry keeps the route as it was */
+        json_object_set_new(json_array_get(went, 0), "person", json_string(json_string_value(json_object_get(data, "person"))));
+        json_object_set_new(json_array_get(went, 0), "changed", json_false());
     }
     json_decref(went);
     json_decref(event_record);

@@ -223,6 +223,8 @@ typedef struct Step {
     VmHooks hooks;                  /* business time and zones, for the VM */
     const Program *hook_program;    /* whose calendar the hooks use */
     int failed;                     /* the first failure (not a refusal): the step ends with it */
+    bool repeated;                  /* an answer or ack repeats one applied before, a back
+                                       ends no absence: why says so on success */
     bool unchanged;                 /* the input changes nothing (a duplicate event): through
                                        engine_run_step the step is not committed, so not even
                                        its clock moves */
@@ -336,6 +338,13 @@ int engine_counter_put(Step *s, const char *counter, uint64_t value);
    counter was lost or went back, and is the store's damage (step_fail_damaged), never an
    overwrite. `letter` names the ids in the message ("i", "t", "outbox entry "). */
 int engine_counter_next_fresh(Step *s, const char *counter, StoreTable table, const char *letter, uint64_t *value);
+/* engine_counter_next for the second half of a key (8 bytes, big-endian) whose first
+   half is `prefix` (the mailbox: instance, then seq): the new number must come after every
+   key under the prefix in `table`, else meta's counter was lost or went back, and that is
+   the store's damage, as above. `what` names the entries in the message ("event in i3's
+   mailbox"). */
+int engine_counter_next_last(Step *s, const char *counter, StoreTable table, const unsigned char prefix[8],
+                             const char *what, uint64_t *value);
 void time_text(int64_t ms, char out[40]);
 /* Decodes hex digits into at most `cap` bytes, stopping at the first non-pair; returns
    how many bytes. */
@@ -728,6 +737,12 @@ void step_stall_at_clause(Step *s, Instance *in, const char *kind, int64_t level
    the instance with the reason (so nothing can fire in a loop under the write lock),
    naming the clause that made it (step_stall_at_clause); false then. */
 bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind, int64_t level);
+/* The key of a new timer of `in` due `due` with `priority` into `key`: due (8), instance
+   (8), priority (1), then the low 24 bits of meta's next_timer, raised. A timer the store
+   holds under that key means the counter was lost or went back (the store's damage,
+   step_fail_damaged: the new timer would overwrite it), unless the counter has gone round
+   its 24 bits, when the next numbers are tried (16 at most). */
+int timer_key_new(Step *s, const Instance *in, int64_t due, int priority, unsigned char key[20]);
 /* Sets a timer, {"kind", "task" (NULL: none), "level" (< 0: none), "suspension"}, when
    timer_due_ok allows it; else sets none. */
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level);
@@ -857,13 +872,18 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
 /* The open tasks (NULL person), or those where `person` holds a seat; the caller owns
    the list. */
 int query_open_tasks(Step *s, const char *person, json_t **tasks);
+/* The time (RFC 3339, as the record has it) of the last `acknowledged` record of `task`
+   by `by` in instance `number`'s history into at[]; empty when there is none. */
+int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40]);
 
 /* engine_away.c */
 /* `person` is away from..to (dates or times; NULL from: now) with an optional delegate,
    or (back) is back now: the directory changes, and holders of open asks who are away
-   now get their substitutes. */
+   now get their substitutes. *changed is false for a `back` of someone who was not away
+   now (none of their absences goes on now, future ones included): the directory is then
+   not written. */
 int step_away(Step *s, const char *person, const char *from, const char *to,
-              const char *delegate, bool back);
+              const char *delegate, bool back, bool *changed);
 /* Every open ask whose holder is away now gains that holder's substitute; `news` says
    what changed (task_cover_absences). */
 int step_cover_absences(Step *s, const AwayNews *news);

@@ -456,6 +456,45 @@ int engine_history(Engine *e, const char *id, json_t **records, char *why, size_
     return rc;
 }
 
+/* The time of the last `acknowledged` record of `task` by `by` in the history of
+   instance `number` (query_acknowledged_at). */
+typedef struct AckedAt {
+    Step *step;
+    const char *task, *by;
+    char *at;
+} AckedAt;
+
+static int acked_record_visit(void *context, const HistoryItem *item)
+{
+    AckedAt *a = context;
+    json_t *record;
+    int rc = history_item_json(a->step, item, &record);
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    const char *task = json_string_value(json_object_get(record, "task"));
+    const char *by = json_string_value(json_object_get(record, "by"));
+    const char *at = json_string_value(json_object_get(record, "at"));
+    if (rc == STORE_OK && kind && strcmp(kind, "acknowledged") == 0 && task && strcmp(task, a->task) == 0 && by &&
+        strcmp(by, a->by) == 0 && at)
+        snprintf(a->at, 40, "%s", at);
+    json_decref(record);
+    return rc;
+}
+
+static int acked_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    HistoryWalk w = {.visit = acked_record_visit, .context = context};
+    return history_walk_entry(&w, key, value);
+}
+
+int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40])
+{
+    at[0] = '\0';
+    unsigned char prefix[8];
+    store_be64(number, prefix);
+    AckedAt a = {s, task, by, at};
+    return engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), acked_visit, &a);
+}
+
 /* ---- playbooks ---- */
 
 static int playbooks_visit(void *context, StoreBytes key, StoreBytes value)

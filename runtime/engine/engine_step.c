@@ -122,22 +122,45 @@ bool timer_is_set(const Instance *in, int64_t due, int priority)
     return false;
 }
 
+int timer_key_new(Step *s, const Instance *in, int64_t due, int priority, unsigned char key[20])
+{
+    store_be64((uint64_t)due, key);
+    store_be64(in->number, key + 8);
+    for (int tries = 0;; tries++) {
+        uint64_t seq;
+        int rc = engine_counter_next(s, "next_timer", &seq);
+        if (rc != STORE_OK)
+            return rc;
+        uint32_t order = (uint32_t)priority << 24 | (uint32_t)(seq & 0xFFFFFF);
+        key[TIMER_KEY_PRIORITY] = (unsigned char)(order >> 24);
+        key[17] = (unsigned char)(order >> 16);
+        key[18] = (unsigned char)(order >> 8);
+        key[19] = (unsigned char)order;
+        StoreBytes held;
+        rc = store_get(s->txn, TABLE_TIMERS, store_bytes(key, 20), &held);
+        if (rc == STORE_NOT_FOUND)
+            return STORE_OK;
+        if (rc != STORE_OK)
+            return step_fail(s, rc, "store error reading the timers table: %s", store_strerror(rc));
+        if (seq <= 0xFFFFFF || tries == 16) {
+            char at[40];
+            time_text(due, at);
+            return step_fail_damaged(s, "meta's next_timer gives the number %llu to a new timer of i%llu due %s, "
+                                     "but a timer of i%llu due then holds it already (the counter was lost or "
+                                     "went back, and the new one would overwrite it)", (unsigned long long)seq,
+                                     (unsigned long long)in->number, at, (unsigned long long)in->number);
+        }
+    }
+}
+
 int timer_set(Step *s, Instance *in, int64_t due, int priority, const char *kind, const char *task, int64_t level)
 {
     if (!timer_due_ok(s, in, due, kind, level))
         return STORE_OK;
-    uint64_t seq;
-    int rc = engine_counter_next(s, "next_timer", &seq);
+    unsigned char key[20];
+    int rc = timer_key_new(s, in, due, priority, key);
     if (rc != STORE_OK)
         return rc;
-    unsigned char key[20];
-    store_be64((uint64_t)due, key);
-    store_be64(in->number, key + 8);
-    uint32_t order = (uint32_t)priority << 24 | (uint32_t)(seq & 0xFFFFFF);
-    key[TIMER_KEY_PRIORITY] = (unsigned char)(order >> 24);
-    key[17] = (unsigned char)(order >> 16);
-    key[18] = (unsigned char)(order >> 8);
-    key[19] = (unsigned char)order;
     StrBuf *bytes = timer_value(s, in, kind, task, level);
     if (!bytes)
         return s->failed;

@@ -840,15 +840,16 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
 }
 
 /* An answer identical to one already applied returns the first result. */
-static bool task_same_answer(const TaskRecord *task, const char *by, const char *choice, const char *comment)
+static const TaskVote *task_same_answer(const TaskRecord *task, const char *by, const char *choice,
+                                        const char *comment)
 {
     for (size_t i = 0; i < task->vote_count; i++) {
         const TaskVote *vote = &task->votes[i];
         if (strcmp(vote->by, by) == 0 && strcmp(vote->choice, choice) == 0 &&
             (!vote->comment ? !comment : comment && strcmp(vote->comment, comment) == 0))
-            return true;
+            return vote;
     }
-    return false;
+    return NULL;
 }
 
 /* The vote of `by` on seat `seat`, and the seat answered: false when out of memory. */
@@ -898,8 +899,12 @@ int task_answer(Step *s, const char *id, const char *by, const char *choice, con
 {
     TaskRecord task;
     int rc = task_load_named(s, id, &task);
-    if (rc != STORE_OK || task_same_answer(&task, by, choice, comment)) {
-        s->unchanged = rc == STORE_OK;   /* the repeat of an applied answer changes nothing */
+    const TaskVote *same = rc == STORE_OK ? task_same_answer(&task, by, choice, comment) : NULL;
+    if (rc != STORE_OK || same) {
+        s->unchanged = s->repeated = rc == STORE_OK;   /* the repeat of an applied answer changes nothing */
+        if (same)
+            snprintf(s->why, s->why_len, "%s had answered %s already (%s), at %s; nothing changed", by, id, choice,
+                     same->at ? same->at : "?");
         task_record_free(&task);
         return rc;
     }
@@ -1329,6 +1334,18 @@ static bool task_ack_seats(TaskRecord *task, const char *by, json_t *seats)
     return holds;
 }
 
+/* A repeated ack changes nothing, and says so in why: "ben had acknowledged t1 already,
+   at T; nothing changed" (T from its `acknowledged` record). */
+static int task_ack_repeat(Step *s, const TaskRecord *task, const char *by)
+{
+    char at[40];
+    int rc = query_acknowledged_at(s, instance_number(task->instance), task->id, by, at);
+    if (rc == STORE_OK)
+        snprintf(s->why, s->why_len, "%s had acknowledged %s already%s%s; nothing changed", by, task->id,
+                 at[0] ? ", at " : "", at);
+    return rc;
+}
+
 int task_ack(Step *s, const char *id, const char *by)
 {
     TaskRecord task;
@@ -1361,7 +1378,9 @@ int task_ack(Step *s, const char *id, const char *by)
             rc = instance_save(s, &in);
         instance_clear(&in);
     }
-    s->unchanged = rc == STORE_OK && json_array_size(seats) == 0;   /* acked already: nothing changes */
+    s->unchanged = s->repeated = rc == STORE_OK && json_array_size(seats) == 0;   /* acked already */
+    if (s->unchanged)
+        rc = task_ack_repeat(s, &task, by);
     json_decref(seats);
     task_record_free(&task);
     return rc;

@@ -518,6 +518,29 @@ int engine_counter_next_fresh(Step *s, const char *counter, StoreTable table, co
                              counter, letter, (unsigned long long)*value, letter, (unsigned long long)*value);
 }
 
+int engine_counter_next_last(Step *s, const char *counter, StoreTable table, const unsigned char prefix[8],
+                             const char *what, uint64_t *value)
+{
+    int rc = engine_counter_next(s, counter, value);
+    if (rc != STORE_OK)
+        return rc;
+    unsigned char last[16];
+    memcpy(last, prefix, 8);
+    memset(last + 8, 0xFF, 8);
+    StoreBytes found, entry;
+    rc = store_floor(s->txn, table, store_bytes(last, 16), &found, &entry);
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && (found.len != 16 || memcmp(found.data, prefix, 8) != 0)))
+        return STORE_OK;   /* none under the prefix (a key of another length is its reader's damage) */
+    if (rc != STORE_OK)
+        return step_fail(s, rc, "store error reading the %s table: %s", store_table_name(table), store_strerror(rc));
+    uint64_t held = store_read_be64((const unsigned char *)found.data + 8);
+    if (held < *value)
+        return STORE_OK;
+    return step_fail_damaged(s, "meta's %s gives the number %llu to a new %s, but it holds number %llu already "
+                             "(the counter was lost or went back, and the new one would overwrite it or come "
+                             "before it)", counter, (unsigned long long)*value, what, (unsigned long long)held);
+}
+
 /* ---- text ---- */
 
 /* The engine's text of a time: RFC 3339 in UTC (civil_time_text). Offset 0 keeps it

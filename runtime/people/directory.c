@@ -464,11 +464,19 @@ typedef struct Found {
     json_t *people, *seen, *substituted;
 } Found;
 
-/* Notes the substitution `from` -> `to` unless this resolution already did. */
-static void note_delegated(json_t *notes, Found *found, const char *from, const char *to)
+/* Notes the substitution `from` -> `to` unless this resolution already did, with the
+   end of `from`'s absence ("until", RFC 3339 UTC) when it has one. */
+static void note_delegated(json_t *notes, Found *found, const char *from, const char *to, int64_t until_ms)
 {
-    if (dir_pair_add(found->substituted, from, to))
-        note(notes, json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", from, "to", to, "why", "away"));
+    if (!dir_pair_add(found->substituted, from, to))
+        return;
+    json_t *record = json_pack("{s:s, s:s, s:s, s:s}", "kind", "delegated", "from", from, "to", to, "why", "away");
+    if (record && until_ms != INT64_MAX) {
+        char until[CIVIL_TIME_TEXT];
+        civil_time_text(until_ms, 0, until);
+        json_object_set_new(record, "until", json_string(until));
+    }
+    note(notes, record);
 }
 
 /* Adds `id`, or its substitute when away, to the people found (once). */
@@ -491,7 +499,7 @@ static void add_person(const Directory *dir, const char *id, int64_t at, Found *
             note_unresolved_person(notes, "person", id, "away, with nobody to stand in");
             return;
         }
-        note_delegated(notes, found, current, next);
+        note_delegated(notes, found, current, next, absence->until_ms);
         current = next;
         p = dir_person(dir, current);
     }

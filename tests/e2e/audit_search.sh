@@ -121,7 +121,7 @@ hasnt "(never another playbook's)" "t6 (i6"
 expect "history: the timeline of i2 in words" 0 "$h" history i2 --db "$db"
 has "(who was asked what)" "2026-06-15 07:00 +00:00  asked anna, ming (t2): Refund order A2?"
 has "(an escalation: the level and who was added)" "2026-06-15 08:00 +00:00  t2 escalated to level 1: craig added"
-has "(a seat handed over, from whom, to whom, why)" "2026-06-15 08:10 +00:00  t2: anna's seat delegated to lars (reassigned by craig)"
+has "(a seat handed over, from whom, to whom, why)" "2026-06-15 08:10 +00:00  t2 seat 1: lars asked in anna's place (reassigned by craig)"
 has "(who answered what, and how long after they got the seat)" "2026-06-15 08:30 +00:00  craig answered t2: no (\"fraud suspected\"), 30m after being asked"
 has "(tags and notes)" "2026-06-15 07:00 +00:00  noted: Refund of 20 asked"
 has "(timers, their due time in the same zone)" "timer: level 1 of t2 due 2026-06-15 08:00 +00:00"
@@ -135,7 +135,7 @@ printf '%s\n' '{"people": {"anna": {"email": "a@x", "manager": "craig", "away": 
   echo '{"order":"A9","region":"eu","amount":1}' | "$h" trigger shop.refund --id e9 --db "$away" --now 2026-06-15T06:00:00Z &&
   "$h" answer t1 yes --by lars --db "$away" --now 2026-06-15T06:07:00Z; } > "$tmp/out" 2>&1
 expect "history of an ask whose first holder is away" 0 "$h" history i1 --db "$away"
-has "(the seat delegated, and why)" "2026-06-15 06:00 +00:00  anna's seat delegated to lars (anna is away)"
+has "(the seat delegated, and why)" "2026-06-15 06:00 +00:00  seat 1: lars asked in anna's place (anna is away until 2026-06-21 00:00 +00:00)"
 has "(the delegate answers, and how long after)" "2026-06-15 06:07 +00:00  lars answered t1: yes, 7m after being asked"
 # a seat delegated while the ask is open: anna goes away after t1 is asked, mei stands in
 # (the decision record counts her as a holder, and the delegation)

@@ -15,6 +15,8 @@
  *                       end with the same values
  *   damaged             a counter in meta that is not 8 bytes fails the step, and is
  *                       not kept
+ *   timers              next_timer behind its table (a new timer's key held) is the
+ *                       store's damage; a counter gone round its 24 bits tries the next
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,6 +277,49 @@ static void test_damaged_counter_fails_and_is_not_kept(void **state)
     env_close(&env);
 }
 
+/* A timer key (due, instance 1, priority 3, number) put in the timers table. */
+static void timer_put(StoreTxn *txn, int64_t due, uint32_t number)
+{
+    unsigned char key[20];
+    store_be64((uint64_t)due, key);
+    store_be64(1, key + 8);
+    key[16] = 3;
+    key[17] = (unsigned char)(number >> 16);
+    key[18] = (unsigned char)(number >> 8);
+    key[19] = (unsigned char)number;
+    assert_int_equal(store_put(txn, TABLE_TIMERS, store_bytes(key, 20), store_bytes("x", 1)), STORE_OK);
+}
+
+static void test_timer_counter_behind_its_table(void **state)
+{
+    Env env;
+    env_open(&env, *state);
+    Step s;
+    step_on(&s, &env, env.txn);
+    Instance in = {.number = 1};
+    unsigned char key[20];
+    timer_put(env.txn, 5000, 1);   /* next_timer lost: the next number is 1, taken */
+    assert_int_equal(timer_key_new(&s, &in, 5000, 3, key), ENGINE_FAILED);
+    assert_non_null(strstr(env.why, "the store is damaged: meta's next_timer gives the number 1 to a new timer of "
+                                    "i1 due 1970-01-01T00:00:05Z, but a timer of i1 due then holds it already"));
+    step_end(&s, STORE_OK);
+
+    /* a counter gone round its 24 bits is no damage: the next free number is taken */
+    step_on(&s, &env, env.txn);
+    timer_put(env.txn, 5000, 2);
+    meta_put(env.txn, "next_timer", 2);
+    assert_int_equal(timer_key_new(&s, &in, 5000, 3, key), STORE_OK);   /* a free key: 3 */
+    assert_int_equal(key[19], 3);
+    meta_put(env.txn, "next_timer", 0x1000000);   /* gone round: 1 and 2 held, 3 is free */
+    assert_int_equal(timer_key_new(&s, &in, 5000, 3, key), STORE_OK);
+    assert_int_equal(key[19], 3);
+    assert_int_equal(meta_counter(env.txn, "next_timer"), 0x1000003);
+    assert_int_equal(timer_key_new(&s, &in, 6000, 3, key), STORE_OK);   /* another due: free */
+    assert_int_equal(key[19], 4);
+    step_end(&s, STORE_OK);
+    env_close(&env);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, testdir_setup, testdir_teardown)
@@ -285,6 +330,7 @@ int main(void)
         T(test_other_transactions_read_meta),
         T(test_full_cache_goes_to_meta),
         T(test_damaged_counter_fails_and_is_not_kept),
+        T(test_timer_counter_behind_its_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
