@@ -503,6 +503,7 @@ AstProgram *parse_program(Arena *arena, const Source *src, DiagList *diags, bool
         memtrap_raise();
     }
     huddle_yyparse(&ctx);
+    lexer_finish(ctx.lexer);
     memtrap_pop(&trap);
     lexer_free(ctx.lexer);
     return ctx.program;

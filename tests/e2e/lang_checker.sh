@@ -1,0 +1,22 @@
+#!/bin/sh
+# tests/e2e/lang_checker.sh - what `huddle check` says about files too big for a golden
+# in tests/lang (round 6 of the language audit, helper s6lang). TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+
+# ---- lexical errors are capped: 100 listed, then one "and N more" ----
+# A file of 10,000 stray bytes printed 10,000 errors (30,000 lines), one per byte.
+python3 -c "import sys; sys.stdout.write('playbook p\n' + '\x01' * 10000 + '\n')" > "$tmp/bytes.play"
+expect "check of 10,000 stray bytes fails" 1 "$h" check "$tmp/bytes.play"
+if [ "$(grep -c ': error: ' "$tmp/out")" = 101 ]; then ok "  it lists 100 errors and one more line"
+else no "  it lists 100 errors and one more line"; fi
+has "  the last says how many it left out" "bytes.play:2:101: error: and 9900 more lexical errors from here on, not shown (the first 100 are)"
+"$h" check --json "$tmp/bytes.play" > "$tmp/out" 2> /dev/null
+json "  --json lists the same 101" 'j["errors"] == 101 and len(j["diagnostics"]) == 101 and "9900 more" in j["diagnostics"][-1]["message"]'
+python3 -c "import sys; sys.stdout.write('playbook p\n' + '\x01' * 100 + '\n')" > "$tmp/hundred.play"
+"$h" check "$tmp/hundred.play" > "$tmp/out" 2>&1
+if [ "$(grep -c ': error: ' "$tmp/out")" = 100 ]; then ok "  exactly 100 are all listed, with no summary"
+else no "  exactly 100 are all listed, with no summary"; fi
+hasnt "  (no 'more' line)" "more lexical error"
+
+plan
