@@ -19,4 +19,12 @@ if [ "$(grep -c ': error: ' "$tmp/out")" = 100 ]; then ok "  exactly 100 are all
 else no "  exactly 100 are all listed, with no summary"; fi
 hasnt "  (no 'more' line)" "more lexical error"
 
+# ---- build and deploy report a failing const beside the other errors, as check does ----
+# They printed the other errors only: the const's came after those were fixed.
+expect "build of a playbook with a failing const and another error" 1 "$h" build tests/lang/invalid/const_fails_beside_other_errors.play -o "$tmp/x.hbc"
+has "  names the const" "error: const 'cap' cannot be evaluated: integer overflow"
+has "  and the other error" "error: unknown name 'unknown_fee'"
+expect "deploy of it" 1 "$h" deploy tests/lang/invalid/const_fails_beside_other_errors.play --db "$tmp/db" $(now 08:00)
+has "  names the const" "error: const 'cents' cannot be evaluated"
+
 plan
