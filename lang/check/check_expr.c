@@ -146,6 +146,18 @@ bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const ch
     return false;
 }
 
+bool check_fold_string(CheckCtx *c, const AstExpr *expr, const char **text, uint32_t *len)
+{
+    if (!expr || check_fold_too_deep(c))
+        return false;
+    if (ast_string_is_plain(expr, text, len))
+        return true;
+    c->fold_depth++;
+    bool ok = expr->kind == EX_NAME && check_fold_string(c, check_const_expr(c, expr), text, len);
+    c->fold_depth--;
+    return ok;
+}
+
 /* A constant condition: true, false, a const holding one, or `not` of one. */
 static bool check_fold_bool(CheckCtx *c, const AstExpr *expr, bool *value)
 {

@@ -112,6 +112,49 @@ static void check_who(CheckCtx *c, AstWho *who)
         check_who(c, who->inner);
 }
 
+/* Do `a` and `b`, two arguments of a WHO, give the same value? Both constant strings that
+   are equal, or the same text: an expression has no side effects, and both are
+   evaluated by one step with the same names. */
+static bool check_same_arg(CheckCtx *c, const AstExpr *a, const AstExpr *b)
+{
+    if (!a || !b)
+        return a == b;
+    const char *ta, *tb;
+    uint32_t la, lb;
+    if (check_fold_string(c, a, &ta, &la) && check_fold_string(c, b, &tb, &lb))
+        return la == lb && memcmp(ta, tb, la) == 0;
+    uint32_t na = a->span.end - a->span.start, nb = b->span.end - b->span.start;
+    return na == nb && memcmp(c->src->text + a->span.start, c->src->text + b->span.start, na) == 0;
+}
+
+/* Do two seats name the same people, as far as the checker can tell without the
+   directory? (`manager(team(x))` and `lead(x)` are not matched.) */
+static bool check_same_who(CheckCtx *c, const AstWho *a, const AstWho *b)
+{
+    if (a->kind != b->kind || !check_same_arg(c, a->arg, b->arg) || !check_same_arg(c, a->arg2, b->arg2))
+        return false;
+    return !a->inner || !b->inner ? a->inner == b->inner : check_same_who(c, a->inner, b->inner);
+}
+
+/* Refuses a seat that repeats an earlier seat of the same ask: one person fills one
+   seat, so the repeat can never be filled by anyone the first could not (LANGUAGE.md:
+   a quorum is always of distinct people). */
+static void check_seats_distinct(CheckCtx *c, const AstAsk *ask)
+{
+    for (unsigned i = 1; i < ask->seats.count; i++)
+        for (unsigned k = 0; k < i; k++) {
+            const AstWho *seat = ask->seats.items[i], *first = ask->seats.items[k];
+            if (!check_same_who(c, seat, first))
+                continue;
+            Diag *d = check_error(c, seat->span, "seat %u is seat %u again: %.*s", i + 1, k + 1,
+                                  (int)(seat->span.end - seat->span.start), c->src->text + seat->span.start);
+            diag_hint(c->diags, d, "a person answers an ask once and fills one seat, so a repeated "
+                      "seat adds nobody: list each once, and count the seats in N of");
+            diag_note(c->diags, d, first->span, "seat %u", k + 1);
+            break;
+        }
+}
+
 /* A target ends its path unless it is a block that can fall off its end. */
 static void check_target(CheckCtx *c, AstTarget *target)
 {
@@ -496,6 +539,7 @@ static bool check_ask(CheckCtx *c, AstStmt *stmt)
     AstAsk *ask = stmt->as.ask;
     for (unsigned i = 0; i < ask->seats.count; i++)
         check_who(c, ask->seats.items[i]);
+    check_seats_distinct(c, ask);
     int64_t quorum = check_quorum(c, stmt);
     check_text(c, ask->question);
     check_choices(c, stmt);
