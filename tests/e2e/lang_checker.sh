@@ -27,4 +27,29 @@ has "  and the other error" "error: unknown name 'unknown_fee'"
 expect "deploy of it" 1 "$h" deploy tests/lang/invalid/const_fails_beside_other_errors.play --db "$tmp/db" $(now 08:00)
 has "  names the const" "error: const 'cents' cannot be evaluated"
 
+# ---- check --directory: seats that hold fewer distinct people than the quorum ----
+# `all of team("security"), person("ana"), person("ben")` with security = ana and ben is
+# three seats and two people: it can only ever run no_quorum, and nothing said so.
+cat > "$tmp/fewer.play" <<'PLAY'
+playbook fewer
+on shop.refund_requested as refund
+state approve {
+  ask all of team("security"), person("ana"), person("ben")
+      "Refund {refund.amount}?"
+      choices approve, reject
+      within 1d
+  {
+    approve   -> done "approved"
+    reject    -> done "rejected"
+    no_quorum -> fail "no quorum"
+    timeout   -> fail "no answer"
+  }
+}
+PLAY
+expect "check --directory of an ask whose seats hold too few people" 0 "$h" check --directory tests/lang/run/people.json "$tmp/fewer.play"
+has "  warns, at the seats" "fewer.play:4:14: warning: the seats of this ask hold 2 distinct people, fewer than its quorum of 3: it runs no_quorum at once"
+sed 's/person("ben")/person("cy")/' "$tmp/fewer.play" > "$tmp/enough.play"
+expect "  three people for three seats" 0 "$h" check --directory tests/lang/run/people.json "$tmp/enough.play"
+hasnt "  do not" "no_quorum at once"
+
 plan
