@@ -9,6 +9,7 @@
  */
 #include "check_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- scopes ---- */
@@ -410,6 +411,27 @@ static bool check_ladder_units(const DurationLit *d, int *family, int64_t *amoun
     return true;
 }
 
+/* A folded duration as text converts it (`-1h`, `1d4h30m`, `0s`, `4 business hours`),
+   in the arena. */
+static const char *check_duration_text(CheckCtx *c, const DurationLit *d)
+{
+    if (d->business)
+        return arena_printf(c->arena, "%lld business %s", (long long)d->count,
+                            d->unit == UNIT_DAYS ? "days" : d->unit == UNIT_HOURS ? "hours" : "minutes");
+    static const struct { char unit; int64_t seconds; } UNITS[] = {
+        {'w', 604800}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+    uint64_t left = d->seconds < 0 ? 0 - (uint64_t)d->seconds : (uint64_t)d->seconds;
+    char text[64] = "0s";
+    int len = d->seconds < 0 ? snprintf(text, sizeof text, "-") : 0;
+    for (unsigned i = 0; i < sizeof UNITS / sizeof UNITS[0] && left; i++)
+        if (left >= (uint64_t)UNITS[i].seconds) {
+            len += snprintf(text + len, sizeof text - (size_t)len, "%llu%c",
+                            (unsigned long long)(left / (uint64_t)UNITS[i].seconds), UNITS[i].unit);
+            left %= (uint64_t)UNITS[i].seconds;
+        }
+    return arena_printf(c->arena, "%s", text);
+}
+
 /* A duration that folds to a constant of zero or less is refused: its timer would be
    due at or before the moment that sets it, and the instance would stall there. */
 void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what, bool timer,
@@ -418,10 +440,8 @@ void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
     DurationLit d;
     if (!expr || !check_fold_duration(c, expr, &d) || (d.business ? d.count >= 1 : d.seconds >= 1))
         return;
-    Diag *diag = d.business
-        ? check_error(c, expr->span, "%s needs a positive duration, not %lld business %s", what,
-                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
-        : check_error(c, expr->span, "%s needs a positive duration, not %llds", what, (long long)d.seconds);
+    Diag *diag = check_error(c, expr->span, "%s needs a positive duration, not %s", what,
+                             check_duration_text(c, &d));
     diag_hint(c->diags, diag, "%s, such as: %s",
               timer ? "a timer is due some time after the moment it is set" : "it must span some time to hold any event",
               example);
@@ -478,11 +498,8 @@ static void check_remind(CheckCtx *c, AstExpr *remind)
         return;
     if (d.business ? d.count >= 1 : d.seconds >= 60)
         return;
-    Diag *diag = d.business
-        ? check_error(c, remind->span, "'remind every' needs at least one minute, not %lld business %s",
-                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
-        : check_error(c, remind->span, "'remind every' needs at least one minute, not %llds",
-                      (long long)d.seconds);
+    Diag *diag = check_error(c, remind->span, "'remind every' needs at least one minute, not %s",
+                             check_duration_text(c, &d));
     diag_hint(c->diags, diag, "remind no more often than every minute, such as: remind every 30m");
 }
 
