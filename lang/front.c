@@ -3,11 +3,13 @@
  */
 #include "front.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include <setjmp.h>
 #include <stdlib.h>
 
+#include "ast_build.h"
 #include "compile.h"
 #include "memtrap.h"
 #include "parse.h"
@@ -79,10 +81,11 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
     return front->diags.errors;
 }
 
-int front_build(Front *front, Bytecode *out)
+/* Compiles `program` into `out`, its compile errors going to `diags`. Returns as
+   front_build does. */
+static int front_build_program(Front *front, const AstProgram *program, DiagList *diags,
+                               Bytecode *out)
 {
-    if (!front->program || front->diags.errors)
-        return -1;
     uint64_t value_failures = value_oom_count();
     unsigned long text_failures = strbuf_failures();
     MemTrap trap;
@@ -92,7 +95,7 @@ int front_build(Front *front, Bytecode *out)
         front->out_of_memory = true;
         return BC_NO_MEMORY;
     }
-    int rc = compile_program(front->program, &front->arena, &front->diags, out);
+    int rc = compile_program(program, &front->arena, diags, out);
     memtrap_pop(&trap);
     if (rc == 0 && (value_oom_count() != value_failures || strbuf_failures() != text_failures)) {
         bc_free(out);   /* a constant or a text that could not be made: not a program */
@@ -101,4 +104,50 @@ int front_build(Front *front, Bytecode *out)
     if (rc == BC_NO_MEMORY)
         front->out_of_memory = true;
     return rc;
+}
+
+int front_build(Front *front, Bytecode *out)
+{
+    if (!front->program || front->diags.errors)
+        return -1;
+    return front_build_program(front, front->program, &front->diags, out);
+}
+
+/* Does an error lie in one of the spans of `decls` (AstConst*, AstFn* or AstUse*, each
+   with its span at `offset`)? */
+static bool front_error_within(const DiagList *diags, const AstVec *decls, size_t offset)
+{
+    for (unsigned i = 0; i < decls->count; i++) {
+        const Span *span = (const Span *)((const char *)decls->items[i] + offset);
+        for (unsigned k = 0; k < diags->count; k++)
+            if (diags->items[k].severity == DIAG_ERROR && diags->items[k].span.start >= span->start &&
+                diags->items[k].span.start < span->end)
+                return true;
+    }
+    return false;
+}
+
+int front_build_consts(Front *front, Bytecode *out)
+{
+    const AstProgram *p = front->program;
+    if (!p || !front->syntax_ok || front->out_of_memory || p->is_module)
+        return -1;
+    if (front->diags.errors == 0)
+        return front_build(front, out);
+    if (front_error_within(&front->diags, &p->consts, offsetof(AstConst, span)) ||
+        front_error_within(&front->diags, &p->fns, offsetof(AstFn, span)) ||
+        front_error_within(&front->diags, &p->uses, offsetof(AstUse, span)))
+        return -1;   /* the consts themselves are wrong: already said */
+    /* The consts, fns and modules alone, with one state that waits for nothing: what
+       they read is all in them (a const sees only consts, fns and builtins). */
+    AstProgram consts = *p;
+    memset(&consts.triggers, 0, sizeof consts.triggers);
+    memset(&consts.vars, 0, sizeof consts.vars);
+    AstName name = {"consts", p->header_span};
+    AstBlock *body = ast_block_of(&front->arena, ast_goto_new(&front->arena, name, p->header_span));
+    consts.states = ast_vec_of(&front->arena, ast_state_new(&front->arena, name, body, p->header_span));
+    DiagList ignored;
+    diag_list_init(&ignored, &front->arena);
+    int rc = front_build_program(front, &consts, &ignored, out);
+    return rc == 0 && ignored.errors ? (bc_free(out), -1) : rc;
 }

@@ -41,4 +41,10 @@ unsigned front_compile(Front *front, const char *name, const char *text, size_t 
    and `out` is freed already). The caller frees `out` with bc_free. */
 int front_build(Front *front, Bytecode *out);
 
+/* Compiles what the consts need (the consts, fns and modules, and one placeholder
+   state), so that they can be evaluated even when the checker found errors elsewhere.
+   Without errors it is front_build. Returns -1 (nothing built) when the program was not
+   checked or when an error lies in a const, fn or use, else as front_build. */
+int front_build_consts(Front *front, Bytecode *out);
+
 #endif

@@ -30,6 +30,16 @@ static char *diag_vformat(Arena *arena, const char *fmt, va_list args)
 Diag *diag_add(DiagList *list, DiagSeverity severity, const Source *src, Span span,
                const char *fmt, ...)
 {
+    va_list args;
+    va_start(args, fmt);
+    Diag *diag = diag_vadd(list, severity, src, span, fmt, args);
+    va_end(args);
+    return diag;
+}
+
+Diag *diag_vadd(DiagList *list, DiagSeverity severity, const Source *src, Span span,
+                const char *fmt, va_list args)
+{
     arena_grow(list->arena, (void **)&list->items, &list->cap, list->count + 1,
                sizeof(Diag));
     Diag *diag = &list->items[list->count++];
@@ -37,10 +47,7 @@ Diag *diag_add(DiagList *list, DiagSeverity severity, const Source *src, Span sp
     diag->severity = severity;
     diag->src = src;
     diag->span = span;
-    va_list args;
-    va_start(args, fmt);
     diag->message = diag_vformat(list->arena, fmt, args);
-    va_end(args);
     if (severity == DIAG_ERROR)
         list->errors++;
     else

@@ -7,6 +7,8 @@
 #ifndef HUDDLE_DIAG_H
 #define HUDDLE_DIAG_H
 
+#include <stdarg.h>
+
 #include "arena.h"
 #include "source.h"
 #include "strbuf.h"
@@ -35,6 +37,10 @@ void diag_list_init(DiagList *list, Arena *arena);
 /* Appends a diagnostic and returns it so a hint or note can be attached. */
 Diag *diag_add(DiagList *list, DiagSeverity severity, const Source *src, Span span,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* diag_add with the arguments as a va_list (for wrappers such as the lexer's). */
+Diag *diag_vadd(DiagList *list, DiagSeverity severity, const Source *src, Span span,
+                const char *fmt, va_list args) __attribute__((format(printf, 5, 0)));
+
 void diag_hint(DiagList *list, Diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_note(DiagList *list, Diag *diag, Span span, const char *fmt, ...)

@@ -146,6 +146,18 @@ bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const ch
     return false;
 }
 
+bool check_fold_string(CheckCtx *c, const AstExpr *expr, const char **text, uint32_t *len)
+{
+    if (!expr || check_fold_too_deep(c))
+        return false;
+    if (ast_string_is_plain(expr, text, len))
+        return true;
+    c->fold_depth++;
+    bool ok = expr->kind == EX_NAME && check_fold_string(c, check_const_expr(c, expr), text, len);
+    c->fold_depth--;
+    return ok;
+}
+
 /* A constant condition: true, false, a const holding one, or `not` of one. */
 static bool check_fold_bool(CheckCtx *c, const AstExpr *expr, bool *value)
 {
@@ -218,6 +230,11 @@ bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
             else
                 ok = check_fold_duration(c, left, &a) && check_fold_int(c, right, &n);
             ok = ok && !a.business && !__builtin_mul_overflow(a.seconds, n, &seconds);
+            break;
+        case BIN_DIV:   /* a duration by an integer, when it divides into whole seconds */
+            ok = check_fold_duration(c, left, &a) && check_fold_int(c, right, &n) && !a.business &&
+                 n != 0 && !(a.seconds == INT64_MIN && n == -1) && a.seconds % n == 0;
+            seconds = ok ? a.seconds / n : 0;
             break;
         default:
             break;
@@ -662,8 +679,14 @@ static CheckType check_arith_error(CheckCtx *c, AstExpr *expr, CheckType l, Chec
     Diag *d = check_error(c, expr->span, "can't %s %s and %s", VERBS[op], check_type_name(l),
                           check_type_name(r));
     bool timeish = l == TYPE_TIME || l == TYPE_DURATION || r == TYPE_TIME || r == TYPE_DURATION;
+    bool durations = l == TYPE_DURATION || r == TYPE_DURATION;
     if (timeish && (l == TYPE_STRING || r == TYPE_STRING))
         diag_hint(c->diags, d, "write a duration such as 1h without quotes");
+    else if (durations && (op == BIN_MUL || op == BIN_DIV || op == BIN_MOD) && l != TYPE_TIME && r != TYPE_TIME)
+        diag_hint(c->diags, d, "a duration is multiplied or divided by an integer only (2h * 3, "
+                  "2h / 4; 90m rather than 1h * 1.5), and compared with another (d >= 30m)");
+    else if (durations && (op == BIN_ADD || op == BIN_SUB) && type_is_number(l == TYPE_DURATION ? r : l))
+        diag_hint(c->diags, d, "give the number a unit: + 1h, + 30m");
     else if (op == BIN_ADD && (l == TYPE_STRING || r == TYPE_STRING))
         diag_hint(c->diags, d, "convert with string(...), or write \"{...}\" to interpolate");
     return TYPE_ANY;

@@ -152,6 +152,8 @@ void check_string_expr(CheckCtx *c, AstExpr *expr, const char *what);
 /* Folds an integer or plain/business duration constant; false when not constant. */
 bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value);
 bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value);
+/* Folds a string without interpolation, or a const holding one; false when not constant. */
+bool check_fold_string(CheckCtx *c, const AstExpr *expr, const char **text, uint32_t *len);
 /* Folds a count (a quorum, `at least`); when it does not fold, reports `needs` (what the
    position takes), or that it nests too deeply to work out, and returns false. */
 bool check_fold_count(CheckCtx *c, const AstExpr *expr, int64_t *value, const char *needs);

@@ -9,6 +9,7 @@
  */
 #include "check_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- scopes ---- */
@@ -110,6 +111,49 @@ static void check_who(CheckCtx *c, AstWho *who)
         check_expr(c, who->arg2);
     if (who->inner)
         check_who(c, who->inner);
+}
+
+/* Do `a` and `b`, two arguments of a WHO, give the same value? Both constant strings that
+   are equal, or the same text: an expression has no side effects, and both are
+   evaluated by one step with the same names. */
+static bool check_same_arg(CheckCtx *c, const AstExpr *a, const AstExpr *b)
+{
+    if (!a || !b)
+        return a == b;
+    const char *ta, *tb;
+    uint32_t la, lb;
+    if (check_fold_string(c, a, &ta, &la) && check_fold_string(c, b, &tb, &lb))
+        return la == lb && memcmp(ta, tb, la) == 0;
+    uint32_t na = a->span.end - a->span.start, nb = b->span.end - b->span.start;
+    return na == nb && memcmp(c->src->text + a->span.start, c->src->text + b->span.start, na) == 0;
+}
+
+/* Do two seats name the same people, as far as the checker can tell without the
+   directory? (`manager(team(x))` and `lead(x)` are not matched.) */
+static bool check_same_who(CheckCtx *c, const AstWho *a, const AstWho *b)
+{
+    if (a->kind != b->kind || !check_same_arg(c, a->arg, b->arg) || !check_same_arg(c, a->arg2, b->arg2))
+        return false;
+    return !a->inner || !b->inner ? a->inner == b->inner : check_same_who(c, a->inner, b->inner);
+}
+
+/* Refuses a seat that repeats an earlier seat of the same ask: one person fills one
+   seat, so the repeat can never be filled by anyone the first could not (LANGUAGE.md:
+   a quorum is always of distinct people). */
+static void check_seats_distinct(CheckCtx *c, const AstAsk *ask)
+{
+    for (unsigned i = 1; i < ask->seats.count; i++)
+        for (unsigned k = 0; k < i; k++) {
+            const AstWho *seat = ask->seats.items[i], *first = ask->seats.items[k];
+            if (!check_same_who(c, seat, first))
+                continue;
+            Diag *d = check_error(c, seat->span, "seat %u is seat %u again: %.*s", i + 1, k + 1,
+                                  (int)(seat->span.end - seat->span.start), c->src->text + seat->span.start);
+            diag_hint(c->diags, d, "a person answers an ask once and fills one seat, so a repeated "
+                      "seat adds nobody: list each once, and count the seats in N of");
+            diag_note(c->diags, d, first->span, "seat %u", k + 1);
+            break;
+        }
 }
 
 /* A target ends its path unless it is a block that can fall off its end. */
@@ -367,6 +411,27 @@ static bool check_ladder_units(const DurationLit *d, int *family, int64_t *amoun
     return true;
 }
 
+/* A folded duration as text converts it (`-1h`, `1d4h30m`, `0s`, `4 business hours`),
+   in the arena. */
+static const char *check_duration_text(CheckCtx *c, const DurationLit *d)
+{
+    if (d->business)
+        return arena_printf(c->arena, "%lld business %s", (long long)d->count,
+                            d->unit == UNIT_DAYS ? "days" : d->unit == UNIT_HOURS ? "hours" : "minutes");
+    static const struct { char unit; int64_t seconds; } UNITS[] = {
+        {'w', 604800}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+    uint64_t left = d->seconds < 0 ? 0 - (uint64_t)d->seconds : (uint64_t)d->seconds;
+    char text[64] = "0s";
+    int len = d->seconds < 0 ? snprintf(text, sizeof text, "-") : 0;
+    for (unsigned i = 0; i < sizeof UNITS / sizeof UNITS[0] && left; i++)
+        if (left >= (uint64_t)UNITS[i].seconds) {
+            len += snprintf(text + len, sizeof text - (size_t)len, "%llu%c",
+                            (unsigned long long)(left / (uint64_t)UNITS[i].seconds), UNITS[i].unit);
+            left %= (uint64_t)UNITS[i].seconds;
+        }
+    return arena_printf(c->arena, "%s", text);
+}
+
 /* A duration that folds to a constant of zero or less is refused: its timer would be
    due at or before the moment that sets it, and the instance would stall there. */
 void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what, bool timer,
@@ -375,10 +440,8 @@ void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
     DurationLit d;
     if (!expr || !check_fold_duration(c, expr, &d) || (d.business ? d.count >= 1 : d.seconds >= 1))
         return;
-    Diag *diag = d.business
-        ? check_error(c, expr->span, "%s needs a positive duration, not %lld business %s", what,
-                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
-        : check_error(c, expr->span, "%s needs a positive duration, not %llds", what, (long long)d.seconds);
+    Diag *diag = check_error(c, expr->span, "%s needs a positive duration, not %s", what,
+                             check_duration_text(c, &d));
     diag_hint(c->diags, diag, "%s, such as: %s",
               timer ? "a timer is due some time after the moment it is set" : "it must span some time to hold any event",
               example);
@@ -435,11 +498,8 @@ static void check_remind(CheckCtx *c, AstExpr *remind)
         return;
     if (d.business ? d.count >= 1 : d.seconds >= 60)
         return;
-    Diag *diag = d.business
-        ? check_error(c, remind->span, "'remind every' needs at least one minute, not %lld business %s",
-                      (long long)d.count, d.unit == UNIT_DAYS ? "days" : d.unit == UNIT_HOURS ? "hours" : "minutes")
-        : check_error(c, remind->span, "'remind every' needs at least one minute, not %llds",
-                      (long long)d.seconds);
+    Diag *diag = check_error(c, remind->span, "'remind every' needs at least one minute, not %s",
+                             check_duration_text(c, &d));
     diag_hint(c->diags, diag, "remind no more often than every minute, such as: remind every 30m");
 }
 
@@ -496,6 +556,7 @@ static bool check_ask(CheckCtx *c, AstStmt *stmt)
     AstAsk *ask = stmt->as.ask;
     for (unsigned i = 0; i < ask->seats.count; i++)
         check_who(c, ask->seats.items[i]);
+    check_seats_distinct(c, ask);
     int64_t quorum = check_quorum(c, stmt);
     check_text(c, ask->question);
     check_choices(c, stmt);

@@ -27,6 +27,11 @@ typedef struct LexToken {
 Lexer *lexer_new(Arena *arena, const Source *src, DiagList *diags);
 void lexer_free(Lexer *lexer);
 
+/* Adds the one error that stands for the lexical errors past the cap (100 are listed),
+   if there were more; lexer_next does it at the end of the text, and the parser when it
+   stops before the end. Once only. */
+void lexer_finish(Lexer *lexer);
+
 /* Reads the next token into *token and returns its kind (0 at the end of input). */
 int lexer_next(Lexer *lexer, LexToken *token);
 

@@ -398,7 +398,8 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
                                const char **expected, int count)
 {
     /* where any name may come (`goto`, `state`), keywords included, no WHO is wanted */
-    bool wants_who = parse_expects(expected, count, "person") && !parse_expects(expected, count, "a name");
+    bool wants_name = parse_expects(expected, count, "a name");
+    bool wants_who = parse_expects(expected, count, "person") && !wants_name;
     count = parse_useful_expected(expected, count);
     if (!parse_begin_recovery(ctx) || ctx->last.kind == LEX_ERROR)
         return;  /* said already, by us or by the lexer */
@@ -436,6 +437,8 @@ void parse_report_syntax_error(ParseCtx *ctx, Span at, const char *got,
         /* said above */
     } else if (count == 0 && parse_wants_operand(ctx->prev_prev_kind)) {
         strbuf_puts(&message, "; expected an expression");
+    } else if (count == 0 && wants_name) {
+        strbuf_puts(&message, "; expected a name");   /* any word may be one there: too many to list */
     } else if (count > 0) {
         strbuf_puts(&message, "; expected ");
         for (int i = 0; i < count; i++) {
@@ -503,6 +506,7 @@ AstProgram *parse_program(Arena *arena, const Source *src, DiagList *diags, bool
         memtrap_raise();
     }
     huddle_yyparse(&ctx);
+    lexer_finish(ctx.lexer);
     memtrap_pop(&trap);
     lexer_free(ctx.lexer);
     return ctx.program;

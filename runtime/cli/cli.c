@@ -81,7 +81,8 @@ static const CliCommand COMMANDS[] = {
      "                      connectors and operations it does not name, as deploy does\n"
      "  --directory FILE    pre-flight: also warn of literal people, teams, roles, owners\n"
      "                      and calendars the directory lacks, people nobody can tell,\n"
-     "                      and escalation levels that would be empty (warnings, as\n"
+     "                      escalation levels that would be empty, and asks whose\n"
+     "                      literal seats hold fewer people than the quorum (warnings, as\n"
      "                      huddle deploy reports them against the store's directory);\n"
      "                      with --connectors too, also people told through an operation\n"
      "                      no http connector has, or by e-mail with no smtp connector\n",

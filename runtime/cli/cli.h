@@ -113,6 +113,11 @@ struct Front;
 /* Evaluates `bc`'s lazy consts as loading it would and adds an error to front's
    diagnostics for each one that fails. Returns 0, -1 (errors added), BC_NO_MEMORY. */
 int cli_check_consts(struct Front *front, const struct Bytecode *bc);
+/* The same for a checked front that has errors elsewhere: builds what its consts need
+   (front_build_consts) and evaluates them, so a failing const is reported together with
+   the other errors. Does nothing when an error lies in a const, fn or use. Returns 0, -1
+   or BC_NO_MEMORY. */
+int cli_check_front_consts(struct Front *front);
 
 /* ---- connectors (cli_connectors.c) ---- */
 

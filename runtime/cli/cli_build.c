@@ -79,6 +79,19 @@ int cli_check_consts(Front *front, const Bytecode *bc)
     return rc;
 }
 
+int cli_check_front_consts(Front *front)
+{
+    if (!front->program || front->program->is_module)
+        return 0;
+    Bytecode bc;
+    int rc = front_build_consts(front, &bc);
+    if (rc != 0)
+        return rc == BC_NO_MEMORY ? rc : 0;
+    rc = cli_check_consts(front, &bc);
+    bc_free(&bc);
+    return rc;
+}
+
 /* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status:
    CLI_REFUSED for errors in the playbook, CLI_SYSTEM when out of memory. */
 int cli_compile_to_bytecode(const char *path, Bytecode *bc)
@@ -110,8 +123,10 @@ int cli_compile_checked(const char *path, Bytecode *bc, const Directory *directo
         preflight_check(front->program, directory, &front->diags, DIAG_WARNING);
         diag_sort(&front->diags);
     }
-    int built = front->diags.errors ? -1 : front_build(front, bc);
-    if (built == 0 && (built = cli_check_consts(front, bc)) != 0)
+    int built = front->diags.errors ? cli_check_front_consts(front) : front_build(front, bc);
+    if (front->diags.errors && built != BC_NO_MEMORY)
+        built = -1;   /* the consts were evaluated only to report them beside the rest */
+    else if (built == 0 && (built = cli_check_consts(front, bc)) != 0)
         bc_free(bc);
     int status = built == BC_NO_MEMORY ? CLI_SYSTEM : built < 0 ? CLI_REFUSED : CLI_OK;
     if (built == BC_NO_MEMORY)

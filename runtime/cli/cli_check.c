@@ -130,21 +130,6 @@ static Front *cli_compile_file(const char *path, const CheckOptions *options, in
     return front;
 }
 
-/* Builds a checked playbook (not a module) and evaluates its consts as the load would,
-   adding an error for each that fails. Returns 0, -1 or BC_NO_MEMORY. */
-static int cli_check_front_consts(Front *front)
-{
-    if (front->diags.errors || !front->program || front->program->is_module)
-        return 0;
-    Bytecode bc;
-    int rc = front_build(front, &bc);
-    if (rc != 0)
-        return rc;
-    rc = cli_check_consts(front, &bc);
-    bc_free(&bc);
-    return rc;
-}
-
 /* --json when the --connectors or --directory file `path` is refused (its problems went
    to stderr): stdout still holds the JSON object, with one error of that file at line 0,
    so it agrees with the exit status. */

@@ -123,6 +123,44 @@ static void check_ladder(Preflight *p, const AstAsk *ask)
     }
 }
 
+/* Adds to `people` (a JSON object used as a set) whom a literal person or team seat
+   holds; false when the seat is of another kind or not literal, or its team unknown. */
+static bool seat_people(Preflight *p, const AstWho *seat, json_t *people)
+{
+    const char *id = literal(seat->arg);
+    if (id && seat->kind == WHO_PERSON && dir_person(p->dir, id))
+        return json_object_set_new(people, id, json_true()) == 0;
+    const DirTeam *team = id && seat->kind == WHO_TEAM ? dir_team(p->dir, id) : NULL;
+    for (unsigned i = 0; team && i < team->member_count; i++)
+        json_object_set_new(people, team->members[i], json_true());
+    return team != NULL;
+}
+
+/* An ask with no escalation whose seats are all literal people and teams that hold
+   fewer distinct people than its quorum (a team and its own members, say: `all of
+   team("security"), person("ana"), person("ben")` with security = ana and ben) runs
+   no_quorum at once. */
+static void check_quorum_people(Preflight *p, const AstAsk *ask)
+{
+    int64_t quorum = ask->quorum == QUORUM_N ? ask->quorum_value
+                   : ask->quorum == QUORUM_ALL ? (int64_t)ask->seats.count : 1;
+    json_t *people = json_object();
+    bool known = people != NULL && quorum >= 2 && ask->escalations.count == 0;
+    for (unsigned i = 0; known && i < ask->seats.count; i++)
+        known = seat_people(p, ask->seats.items[i], people);
+    if (known && (int64_t)json_object_size(people) < quorum) {
+        char counts[96];
+        snprintf(counts, sizeof counts, "%zu distinct %s, fewer than its quorum of %lld",
+                 json_object_size(people), json_object_size(people) == 1 ? "person" : "people",
+                 (long long)quorum);
+        const AstWho *first = ask->seats.items[0], *last = ask->seats.items[ask->seats.count - 1];
+        report(p, (Span){first->span.start, last->span.end},
+               "the seats of this ask hold %s: it runs no_quorum at once%s",
+               counts, "");
+    }
+    json_decref(people);
+}
+
 static void check_stmt(Preflight *p, const AstStmt *stmt)
 {
     switch (stmt->kind) {
@@ -135,6 +173,7 @@ static void check_stmt(Preflight *p, const AstStmt *stmt)
         for (unsigned i = 0; i < ask->seats.count; i++)
             check_who(p, ask->seats.items[i]);
         check_ladder(p, ask);
+        check_quorum_people(p, ask);
         for (unsigned i = 0; i < ask->arms.count; i++)
             check_target(p, ((AstArm *)ask->arms.items[i])->target);
         break;

@@ -690,12 +690,15 @@ static bool match_seat(int seat, int seats, int people, const bool *can, int *ow
 
 /* The holders of the open seats who have not voted, each once, numbered from 0 in
    `index` (id -> number); returns how many. */
-static size_t task_open_people(const TaskRecord *task, const TaskSeat *const *open, size_t seats, IdSet *index)
+static size_t task_open_people(const TaskRecord *task, const TaskSeat *const *open, size_t seats, IdSet *index,
+                               const char *voting)
 {
     IdSet voters = IDSET_INIT;
     size_t count = 0;
     for (size_t i = 0; i < task->vote_count; i++)
         idset_add(&voters, task->votes[i].by);
+    if (voting)
+        idset_add(&voters, voting);
     for (size_t i = 0; i < seats; i++)
         for (size_t k = 0; k < open[i]->holders.count; k++) {
             const char *holder = open[i]->holders.items[k];
@@ -723,16 +726,17 @@ static bool seat_candidates(const TaskSeat *seat, const IdSet *index, size_t i, 
 
 /* How many open seats distinct people who have not answered could still fill: a
    maximum matching of seats to people, plus seats with nobody yet while a later level
-   remains. */
-static int64_t task_fillable_seats(const TaskRecord *task)
+   remains. With `voting` (a person) and `filling` (a seat), as if that person's answer
+   had filled that seat (filling is the seat count otherwise). */
+static int64_t task_fillable_after(const TaskRecord *task, const char *voting, size_t filling)
 {
     const TaskSeat **open = engine_calloc(task->seat_count + 1, sizeof *open);
     size_t seats = 0;
     for (size_t i = 0; open && i < task->seat_count; i++)
-        if (!task->seats[i].answered_by)
+        if (!task->seats[i].answered_by && i != filling)
             open[seats++] = &task->seats[i];
     IdSet index = IDSET_INIT;
-    int count = (int)task_open_people(task, open, seats, &index);
+    int count = (int)task_open_people(task, open, seats, &index, voting);
     bool *can = engine_calloc(seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
     int *owner_of = engine_calloc((size_t)count + 1, sizeof(int));
     int64_t fillable = 0;
@@ -753,6 +757,28 @@ static int64_t task_fillable_seats(const TaskRecord *task)
     free(open);
     idset_free(&index);
     return fillable;
+}
+
+static int64_t task_fillable_seats(const TaskRecord *task)
+{
+    return task_fillable_after(task, NULL, task->seat_count);
+}
+
+/* The open seat `by` fills with an answer: of those they hold, the first in listed
+   order that leaves the most seats fillable by the others, so that a person who holds
+   a team's seat and their own (`2 of team("security"), person("ana")`) fills their own
+   and leaves the team's to a colleague. The seat count when they hold none. */
+static size_t task_seat_to_fill(const TaskRecord *task, const char *by)
+{
+    size_t chosen = task->seat_count;
+    int64_t best = -1;
+    for (size_t i = 0; i < task->seat_count; i++)
+        if (!task->seats[i].answered_by && task_texts_has(&task->seats[i].holders, by)) {
+            int64_t after = task_fillable_after(task, by, i);
+            if (after > best)
+                best = after, chosen = i;
+        }
+    return chosen;
 }
 
 /* Whether task_fillable_seats would give at least one, for a task nobody has voted on
@@ -831,11 +857,9 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     for (size_t i = 0; i < task->vote_count; i++)
         if (strcmp(task->votes[i].by, by) == 0)
             return step_fail(s, ENGINE_REFUSED, "%s already answered task %s", by, id);
-    for (size_t i = 0; i < task->seat_count; i++)
-        if (!task->seats[i].answered_by && task_texts_has(&task->seats[i].holders, by)) {
-            *seat_out = i;
-            return STORE_OK;
-        }
+    *seat_out = task_seat_to_fill(task, by);
+    if (*seat_out < task->seat_count)
+        return STORE_OK;
     return step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
 }
 
