@@ -218,7 +218,7 @@ bool cli_instance_status_known(const char *status);
 /* Parses the time argument `flag` (--now, --time): CLI_USAGE when it is no RFC 3339
    time or no date (2026-02-30), CLI_REFUSED when it lies outside engine time
    (engine_check_time), each with its sentence printed. `offset` (may be NULL) gets
-   the time's own offset in minutes. */
+   the time's own offset in seconds. */
 int cli_parse_time(const char *command, const char *flag, const char *text, int64_t *ms,
                    int32_t *offset);
 

@@ -29,7 +29,7 @@
 
 typedef struct RunView {
     bool json;
-    int32_t offset;             /* minutes: the zone of the trace's first `at` */
+    int32_t offset;             /* seconds: the zone of the trace's first `at` */
     char last_day[16];
     /* A directory line's own timeline line ("anna is away ..."), printed before the
        first record the change made, or after the change when it made none; freed then. */

@@ -42,7 +42,7 @@ typedef struct StoreArgs {
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
     int64_t since_ms, until_ms;     /* --since and --until, parsed */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
-    int32_t now_offset;             /* --now's own offset, in minutes */
+    int32_t now_offset;             /* --now's own offset, in seconds */
     json_t *records;                /* the records this command's writes committed */
     bool read_only;                 /* the command only reads: an old store is not converted */
 } StoreArgs;

@@ -264,6 +264,11 @@ int32_t tz_offset_at(const Tz *tz, int64_t utc)
     return tz->offsets[lo];
 }
 
+int32_t tz_offset_at_ms(const Tz *tz, int64_t ms)
+{
+    return tz_offset_at(tz, ms / 1000 - (ms % 1000 < 0));
+}
+
 /* Both readings of a local time: the earlier and the later instant (equal outside an
    overlap); false in a gap, where both are the instant the gap ends. */
 static bool tz_readings(const Tz *tz, int64_t local, int64_t *early_out, int64_t *late_out)
