@@ -15,7 +15,9 @@
 typedef struct Tz Tz;
 
 /* Loads zone `name` ("Europe/Helsinki", "UTC"). Returns NULL with a reason when there is
-   no such zone or its file is unreadable. HUDDLE_ZONEINFO overrides the folder. */
+   no such zone, its file is unreadable, or it counts leap seconds (a right/ zone, whose
+   times are not POSIX time: the reason names the plain zone to use instead).
+   HUDDLE_ZONEINFO overrides the folder. */
 Tz *tz_load(const char *name, char *why, size_t why_len);
 void tz_free(Tz *tz);
 const char *tz_name(const Tz *tz);

@@ -268,7 +268,11 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         return false;
     if (zone_name && strcmp(zone_name, "UTC") != 0) {
         if (!hooks || !hooks->zone_offset || hooks->zone_offset(hooks->context, zone_name, t.as.ms, &offset) < 0) {
-            snprintf(vm->why, sizeof vm->why, "format_time: unknown time zone '%s'", zone_name);
+            if (strncmp(zone_name, "right/", 6) == 0)   /* tz_load refuses it: leap seconds */
+                snprintf(vm->why, sizeof vm->why, "format_time: time zone '%s' counts leap seconds, "
+                         "which huddle's clock does not: use '%s'", zone_name, zone_name + 6);
+            else
+                snprintf(vm->why, sizeof vm->why, "format_time: unknown time zone '%s'", zone_name);
             return false;
         }
     } else if (!zone_name && hooks && hooks->zone_offset) {
