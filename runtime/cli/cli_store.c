@@ -960,9 +960,21 @@ int cli_instances(int argc, char **argv)
 
 /* The zone of the instance's playbook calendar (`calendar "office"`, its zone in the
    store's directory) in *tz, or NULL: UTC. The caller frees it with tz_free. */
+int cli_calendar_zone(Engine *engine, const char *calendar, Tz **tz, char *why, size_t why_len)
+{
+    json_t *dir = NULL;
+    *tz = NULL;
+    int rc = calendar && calendar[0] ? engine_directory(engine, &dir, why, why_len) : ENGINE_OK;
+    const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), calendar), "zone"));
+    char unused[256];   /* a zone tz cannot load was refused when the directory was */
+    *tz = rc == ENGINE_OK && zone ? tz_load(zone, unused, sizeof unused) : NULL;
+    json_decref(dir);
+    return rc;
+}
+
 static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
 {
-    json_t *in = NULL, *dir = NULL;
+    json_t *in = NULL;
     char name[128] = "";
     *tz = NULL;
     int rc = engine_instance(engine, instance, &in, why, why_len);
@@ -971,13 +983,7 @@ static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *wh
     if (in)
         rc = engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name, why, why_len);
     json_decref(in);
-    if (rc == ENGINE_OK && name[0])
-        rc = engine_directory(engine, &dir, why, why_len);
-    const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), name), "zone"));
-    char unused[256];   /* a zone tz cannot load was refused when the directory was */
-    *tz = rc == ENGINE_OK && name[0] && zone ? tz_load(zone, unused, sizeof unused) : NULL;
-    json_decref(dir);
-    return rc;
+    return rc == ENGINE_OK ? cli_calendar_zone(engine, name, tz, why, why_len) : rc;
 }
 
 int cli_history(int argc, char **argv)

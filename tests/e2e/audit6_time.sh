@@ -94,4 +94,36 @@ expect "a later retry" 0 "$h" retry i2 --db "$ldb" $(now 10:50)
 expect "  history" 0 "$h" history i2 --db "$ldb"
 has "  tells the reminder that came due" "2026-03-02 10:50 +00:00  t2: reminded"
 has "  and sets the next one" "timer: reminder of t2 due 2026-03-02 11:10 +00:00"
+
+# ---- huddle run says times as huddle history does -------------------------------------
+# The timeline was at the offset of the trace's first `at` (UTC for a trace written in
+# Z), while history and tasks of the same store (--keep) use the playbook calendar's
+# zone: one instant, two clocks. Now run uses the calendar's zone too, and a line says
+# when its clocks change (Helsinki leaves summer time at 2026-10-25T01:00:00Z).
+cat > "$tmp/dst.play" <<'PLAY'
+playbook dst
+
+calendar "office"
+
+on src.alert as a
+
+state start {
+  ask person("anna") "Go?" choices yes within 1d remind every 4h
+  { yes -> done "yes"  timeout -> done "late" }
+}
+PLAY
+printf '%s\n' '{"at": "2026-10-24T20:00:00Z", "event": {"source": "src", "type": "alert", "id": "e1", "data": {}}}' \
+  '{"at": "2026-10-25T12:00:00Z", "end": true}' > "$tmp/dst.jsonl"
+expect "run a trace written in UTC" 0 "$h" run "$tmp/dst.play" --events "$tmp/dst.jsonl" --directory "$tmp/plain.json" --keep "$tmp/dst"
+has "  the timeline is in the calendar's zone" "2026-10-24 23:00  i1   started  dst, from src.alert e1"
+has "  as is the deadline in its words" "answer by 2026-10-25 22:00"
+has "  the clocks' change is said" "(clocks change: now +02:00, Europe/Helsinki)"
+has "  and the times after it are at the new offset" "           06:00  i1     t1: reminded anna"
+expect "  history of the kept store" 0 "$h" history i1 --db "$tmp/dst"
+has "  says the same clock" "2026-10-24 23:00 +03:00  started dst by src.alert e1"
+# without a calendar the timeline stays at the trace's own offset
+sed '/^calendar/d' "$tmp/dst.play" > "$tmp/plain.play"
+expect "run without a calendar" 0 "$h" run "$tmp/plain.play" --events "$tmp/dst.jsonl" --directory "$tmp/plain.json"
+has "  keeps the trace's offset" "2026-10-24 20:00  i1   started  dst, from src.alert e1"
+hasnt "  and says no clocks change" "clocks change"
 plan
