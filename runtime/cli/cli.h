@@ -67,9 +67,10 @@ void cli_local_time_print(const char *at, const struct Tz *tz);
    store's error with why. */
 int cli_calendar_zone(struct Engine *engine, const char *calendar, struct Tz **tz, char *why, size_t why_len);
 /* One record as huddle history words it, for a command that reports the records it
-   wrote (huddle tick): "  2026-03-02 12:00 +00:00  i2  t3 decided: timeout" (UTC, the
-   instance, the words). */
-void cli_history_print_line(const struct json_t *record);
+   wrote (huddle tick): "  2026-03-02 14:00 +02:00  i2  t3 decided: timeout" (local to
+   `tz`, the instance's calendar zone as history uses it, UTC when NULL; the instance;
+   the words). */
+void cli_history_print_line(const struct json_t *record, const struct Tz *tz);
 /* Records about an ask's people and a step's events and calls (joined, unresolved,
    skipped, reminded, replied, call_failed, when_failed) in words, as both timelines
    (huddle history, huddle run) say them; false for another kind, nothing printed. */

@@ -362,13 +362,13 @@ void cli_history_print(const json_t *records, const Tz *tz)
     json_decref(since);
 }
 
-void cli_history_print_line(const json_t *r)
+void cli_history_print_line(const json_t *r, const Tz *tz)
 {
     json_t *since = json_object();
     printf("  ");
-    cli_local_time_print(json_string_value(json_object_get(r, "at")), NULL);
+    cli_local_time_print(json_string_value(json_object_get(r, "at")), tz);
     printf("  %s  ", field(r, "instance"));
-    history_what(r, since, NULL);
+    history_what(r, since, tz);
     putchar('\n');
     json_decref(since);
 }

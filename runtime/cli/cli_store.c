@@ -818,8 +818,13 @@ int cli_answer(int argc, char **argv)
 static EngineOutboxStats tick_delivered;
 static size_t tick_timer_records;
 
+static Engine *tick_engine;     /* the tick's store, open until its sentence is printed */
+
+static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len);
+
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
+    tick_engine = engine;
     int rc = engine_fire_due(engine, now, why, len);
     if (rc == 0)
         rc = engine_purge_seen(engine, now, (int)a->dedup, why, len);
@@ -857,8 +862,9 @@ static json_t *tick_what(const StoreArgs *a, int64_t now)
     return what;
 }
 
-/* "fired 2 timers:" and one line per record, in huddle history's words:
-   "  2026-03-02 10:00 +00:00  i1  t1 decided: timeout". */
+/* "fired 2 timers:" and one line per record, in huddle history's words and at its local
+   time (the zone of the instance's calendar, UTC without one):
+   "  2026-03-02 12:00 +02:00  i1  t1 decided: timeout". */
 static void tick_sentence(const StoreArgs *a)
 {
     json_int_t fired = tick_fired(a->records);
@@ -874,11 +880,21 @@ static void tick_sentence(const StoreArgs *a)
         printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
     size_t i;
     json_t *r;
+    Tz *tz = NULL;
+    const char *zone_of = NULL;     /* the instance whose zone tz is */
     json_array_foreach(a->records, i, r) {
         if (record_is_delivery(r))
             continue;   /* counted on the outbox line above; --json and history keep each */
-        cli_history_print_line(r);   /* in huddle history's words */
+        const char *instance = json_string_value(json_object_get(r, "instance"));
+        if (instance && (!zone_of || strcmp(zone_of, instance) != 0)) {
+            char why[512];   /* a zone that cannot be read: the line is in UTC, as history's would be */
+            tz_free(tz);
+            instance_zone(tick_engine, instance, &tz, why, sizeof why);
+            zone_of = instance;
+        }
+        cli_history_print_line(r, tz);   /* in huddle history's words */
     }
+    tz_free(tz);
 }
 
 int cli_tick(int argc, char **argv)

@@ -126,4 +126,18 @@ sed '/^calendar/d' "$tmp/dst.play" > "$tmp/plain.play"
 expect "run without a calendar" 0 "$h" run "$tmp/plain.play" --events "$tmp/dst.jsonl" --directory "$tmp/plain.json"
 has "  keeps the trace's offset" "2026-10-24 20:00  i1   started  dst, from src.alert e1"
 hasnt "  and says no clocks change" "clocks change"
+
+# ---- huddle tick says times as history does -------------------------------------------
+# tick's lines are "in huddle history's words", but were in UTC where history (and tasks)
+# of the same instance are in its calendar's zone.
+tdb=$tmp/tick
+"$h" directory load "$tmp/plain.json" --db "$tdb" --now 2026-10-24T20:00:00Z > /dev/null
+"$h" deploy "$tmp/dst.play" --db "$tdb" --now 2026-10-24T20:00:00Z > /dev/null
+echo '{}' | "$h" trigger src.alert --id e1 --db "$tdb" --now 2026-10-24T20:00:00Z > /dev/null
+expect "tick across the clocks' change" 0 "$h" tick --db "$tdb" --now 2026-10-25T05:00:00Z
+has "  says the reminder in the calendar's zone, summer time" "  2026-10-25 03:00 +03:00  i1  t1: reminded anna"
+has "  and after the change, winter time" "  2026-10-25 06:00 +02:00  i1  t1: reminded anna"
+has "  with the next one's due time in it too" "timer: reminder of t1 due 2026-10-25 10:00 +02:00"
+expect "  as history does" 0 "$h" history i1 --db "$tdb"
+has "  (history)" "2026-10-25 06:00 +02:00  t1: reminded anna"
 plan
