@@ -43,15 +43,35 @@ static char *put_digits(char *at, unsigned value, int count)
     return at + count;
 }
 
-size_t civil_time_text(int64_t ms, int32_t offset_minutes, char out[CIVIL_TIME_TEXT])
+/* Writes `offset_seconds` east of UTC as +HH:MM, or +HH:MM:SS when it has seconds (an
+   old local mean time: Africa/Monrovia's -00:44:30); at `at`, returning the end. */
+static char *put_offset(char *at, int32_t offset_seconds)
 {
-    int64_t local = ms + (int64_t)offset_minutes * 60000;
+    uint32_t away = (uint32_t)(offset_seconds < 0 ? -(int64_t)offset_seconds : offset_seconds);
+    *at++ = offset_seconds < 0 ? '-' : '+';
+    if (away / 3600 > 99)     /* what printf's %02d gives for an offset of 100 hours or more */
+        at += snprintf(at, 12, "%u", away / 3600);
+    else
+        at = put_digits(at, away / 3600, 2);
+    *at++ = ':';
+    at = put_digits(at, away / 60 % 60, 2);
+    if (away % 60) {
+        *at++ = ':';
+        at = put_digits(at, away % 60, 2);
+    }
+    return at;
+}
+
+/* The local day and the milliseconds into it of the instant `ms` seen `offset_seconds`
+   east of UTC; writes the date YYYY-MM-DD at `at` and returns its end. */
+static char *put_local_date(char *at, int64_t ms, int32_t offset_seconds, unsigned *rest)
+{
+    int64_t local = ms + (int64_t)offset_seconds * 1000;
     int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
-    unsigned rest = (unsigned)(local - days * 86400000);
+    *rest = (unsigned)(local - days * 86400000);
     int64_t year;
     unsigned month, day;
     civil_date_from_days(days, &year, &month, &day);
-    char *at = out;
     if (year >= 0 && year <= 9999)
         at = put_digits(at, (unsigned)year, 4);
     else    /* what printf's %04 gives: 12345, -001 */
@@ -59,29 +79,48 @@ size_t civil_time_text(int64_t ms, int32_t offset_minutes, char out[CIVIL_TIME_T
     *at++ = '-';
     at = put_digits(at, month, 2);
     *at++ = '-';
-    at = put_digits(at, day, 2);
-    *at++ = 'T';
+    return put_digits(at, day, 2);
+}
+
+/* HH:MM at `at`, then :SS when `seconds`; returns the end. */
+static char *put_clock(char *at, unsigned rest, bool seconds)
+{
     at = put_digits(at, rest / 3600000, 2);
     *at++ = ':';
     at = put_digits(at, rest / 60000 % 60, 2);
-    *at++ = ':';
-    at = put_digits(at, rest / 1000 % 60, 2);
+    if (seconds) {
+        *at++ = ':';
+        at = put_digits(at, rest / 1000 % 60, 2);
+    }
+    return at;
+}
+
+size_t civil_time_text(int64_t ms, int32_t offset_seconds, char out[CIVIL_TIME_TEXT])
+{
+    unsigned rest;
+    char *at = put_local_date(out, ms, offset_seconds, &rest);
+    *at++ = 'T';
+    at = put_clock(at, rest, true);
     if (rest % 1000) {
         *at++ = '.';
         at = put_digits(at, rest % 1000, 3);
     }
-    if (offset_minutes == 0) {
+    if (offset_seconds == 0)
         *at++ = 'Z';
-    } else {
-        unsigned away = (unsigned)(offset_minutes < 0 ? -(int64_t)offset_minutes : offset_minutes);
-        *at++ = offset_minutes < 0 ? '-' : '+';
-        if (away / 60 > 99)     /* what printf's %02d gives for an offset of 100 hours or more */
-            at += snprintf(at, 12, "%u", away / 60);
-        else
-            at = put_digits(at, away / 60, 2);
-        *at++ = ':';
-        at = put_digits(at, away % 60, 2);
-    }
+    else
+        at = put_offset(at, offset_seconds);
+    *at = '\0';
+    return (size_t)(at - out);
+}
+
+size_t civil_local_text(int64_t ms, int32_t offset_seconds, bool seconds, char out[CIVIL_TIME_TEXT])
+{
+    unsigned rest;
+    char *at = put_local_date(out, ms, offset_seconds, &rest);
+    *at++ = ' ';
+    at = put_clock(at, rest, seconds && rest / 1000 % 60 != 0);
+    *at++ = ' ';
+    at = put_offset(at, offset_seconds);
     *at = '\0';
     return (size_t)(at - out);
 }

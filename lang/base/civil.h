@@ -20,11 +20,20 @@ void civil_date_from_days(int64_t days, int64_t *year, unsigned *month, unsigned
 #define CIVIL_TIME_TEXT 48
 
 /* Writes the instant `ms` (milliseconds since 1970-01-01T00:00:00Z) as RFC 3339 seen
-   from a zone `offset_minutes` east of UTC: YYYY-MM-DDTHH:MM:SS, then .mmm when the
-   milliseconds are not zero, then Z for offset 0 or +HH:MM / -HH:MM. A year outside 0
-   to 9999 is written with as many digits as it has (and a minus sign before 0). Returns
-   the length; `out` ends with a NUL. */
-size_t civil_time_text(int64_t ms, int32_t offset_minutes, char out[CIVIL_TIME_TEXT]);
+   from a zone `offset_seconds` east of UTC: YYYY-MM-DDTHH:MM:SS, then .mmm when the
+   milliseconds are not zero, then Z for offset 0 or +HH:MM / -HH:MM, with :SS after
+   it when the offset has seconds (a local mean time of before 1972, -00:44:30: RFC 3339
+   has no such form, but writing the local clock without them would be wrong by them).
+   A year outside 0 to 9999 is written with as many digits as it has (and a minus sign
+   before 0). Returns the length; `out` ends with a NUL. */
+size_t civil_time_text(int64_t ms, int32_t offset_seconds, char out[CIVIL_TIME_TEXT]);
+
+/* The local time people read (`huddle history`, `tasks`, a message's deadline): the
+   instant `ms` seen `offset_seconds` east of UTC as "YYYY-MM-DD HH:MM +HH:MM", with
+   :SS after the clock when `seconds` and the local seconds are not zero, and :SS after
+   the offset when it has seconds ("+00:00" for UTC, never Z). The one formatter of
+   local times: the engine and the CLI both call it. Returns the length. */
+size_t civil_local_text(int64_t ms, int32_t offset_seconds, bool seconds, char out[CIVIL_TIME_TEXT]);
 
 /* Days in `month` (1-12) of `year`; 0 for a month that does not exist. */
 unsigned civil_days_in_month(int64_t year, unsigned month);

@@ -487,10 +487,10 @@ static void value_write_double(double d, StrBuf *out)
     strbuf_free(&science);
 }
 
-void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out)
+void value_write_time(int64_t ms, int32_t offset_seconds, StrBuf *out)
 {
     char text[CIVIL_TIME_TEXT];
-    strbuf_append(out, text, civil_time_text(ms, offset_minutes, text));
+    strbuf_append(out, text, civil_time_text(ms, offset_seconds, text));
 }
 
 /* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */
@@ -632,12 +632,12 @@ void value_write_json(Value v, StrBuf *out)
     }
 }
 
-void value_write_text(Value v, int32_t offset_minutes, StrBuf *out)
+void value_write_text(Value v, int32_t offset_seconds, StrBuf *out)
 {
     switch (v.type) {
     case VAL_NULL: break;
     case VAL_STRING: strbuf_append(out, v.as.string->data, v.as.string->len); break;
-    case VAL_TIME: value_write_time(v.as.ms, offset_minutes, out); break;
+    case VAL_TIME: value_write_time(v.as.ms, offset_seconds, out); break;
     case VAL_DURATION: value_write_duration(v.as.ms, out); break;
     case VAL_BUSINESS: value_write_business(v, out); break;
     default: value_write_json(v, out); break;

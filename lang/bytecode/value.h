@@ -162,15 +162,16 @@ bool value_equal(Value a, Value b);             /* ==: numbers by value, deep fo
 const char *value_type_name(ValueType type);    /* "an integer", "a string", ... */
 
 /* Appends the value as interpolation writes it: strings as they are, integers in decimal,
-   doubles in shortest round-trip form, null as nothing, times as RFC 3339 shifted by
-   `offset_minutes`, durations as 1d4h30m, lists and maps as compact JSON (map keys in
+   doubles in shortest round-trip form, null as nothing, times as RFC 3339 seen
+   `offset_seconds` east of UTC (civil_time_text), durations as 1d4h30m, lists and maps as compact JSON (map keys in
    code-point order). Out of memory makes `out` failed (strbuf.h). */
-void value_write_text(Value v, int32_t offset_minutes, StrBuf *out);
+void value_write_text(Value v, int32_t offset_seconds, StrBuf *out);
 /* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds, map
    keys in code-point order, so equal maps always give the same text). */
 void value_write_json(Value v, StrBuf *out);
-/* Appends a time as RFC 3339 (milliseconds only when not zero). */
-void value_write_time(int64_t ms, int32_t offset_minutes, StrBuf *out);
+/* Appends a time as RFC 3339 seen `offset_seconds` east of UTC (milliseconds only when
+   not zero; civil_time_text). */
+void value_write_time(int64_t ms, int32_t offset_seconds, StrBuf *out);
 /* Appends a plain duration as 1d4h30m (and s / ms as needed; "0s" for zero). */
 void value_write_duration(int64_t ms, StrBuf *out);
 

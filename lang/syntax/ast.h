@@ -42,7 +42,7 @@ typedef struct DurationLit {
 
 typedef struct TimeLit {
     int64_t epoch_seconds;  /* the instant, UTC */
-    int32_t offset_minutes; /* the offset as written (0 for Z) */
+    int32_t offset_seconds; /* the offset as written (0 for Z; +HH:MM:SS may have seconds) */
 } TimeLit;
 
 /* ---- expressions ---- */

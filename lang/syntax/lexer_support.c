@@ -91,7 +91,7 @@ static bool lex_expect(const char *text, size_t len, size_t *at, char c)
 bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why)
 {
     size_t at = 0;
-    unsigned year, month, day, hour, minute, second, off_h = 0, off_m = 0;
+    unsigned year, month, day, hour, minute, second, off_h = 0, off_m = 0, off_s = 0;
     int sign = 0;
     *why = "write it as @2026-06-20T09:00:00Z or with an offset, @2026-06-20T09:00:00+03:00";
     if (!lex_expect(text, len, &at, '@') || !lex_digits(text, len, &at, 4, &year) ||
@@ -112,6 +112,9 @@ bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why
         if (!lex_digits(text, len, &at, 2, &off_h) || !lex_expect(text, len, &at, ':') ||
             !lex_digits(text, len, &at, 2, &off_m))
             return false;
+        /* seconds, as huddle writes an offset that has them (an old local mean time) */
+        if (lex_expect(text, len, &at, ':') && !lex_digits(text, len, &at, 2, &off_s))
+            return false;
     } else {
         *why = "a time needs a zone: end it with Z or an offset like +03:00";
         return false;
@@ -124,12 +127,12 @@ bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why
         return *why = "that month has no such day", false;
     if (hour > 23 || minute > 59 || second > 59)
         return *why = "hours run 00-23, minutes and seconds 00-59", false;
-    if (off_h > 23 || off_m > 59)
+    if (off_h > 23 || off_m > 59 || off_s > 59)
         return *why = "an offset runs from -23:59 to +23:59", false;
-    int32_t offset = sign * (int32_t)(off_h * 60 + off_m);
+    int32_t offset = sign * (int32_t)(off_h * 3600 + off_m * 60 + off_s);
     int64_t days = civil_days_from_date(year, month, day);
-    out->epoch_seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset * 60;
-    out->offset_minutes = offset;
+    out->epoch_seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset;
+    out->offset_seconds = offset;
     /* the instants RFC 3339 can write in UTC, as a time made while running (vm_ops.c) */
     if (out->epoch_seconds < -62167219200LL || out->epoch_seconds >= 253402300800LL)
         return *why = "in UTC it falls outside the years 0000 to 9999, which RFC 3339 writes", false;

@@ -56,14 +56,21 @@ void cli_audit_similar_print(const struct json_t *task);
 /* `huddle history`: the records as a timeline for people, times in `tz` (NULL: UTC)
    (cli_history.c). */
 struct Tz;
+struct Engine;
 void cli_history_print(const struct json_t *records, const struct Tz *tz);
 /* Prints the RFC 3339 time `at` as a person reads it: "2026-06-15 09:10 +03:00", local
    to `tz` (UTC without one), the offset always shown (cli_history.c). */
 void cli_local_time_print(const char *at, const struct Tz *tz);
+/* The zone people read times in (history, tasks, run's timeline): that of `calendar` in
+   the store's directory, into *tz (the caller's, tz_free), NULL when `calendar` is NULL
+   or empty, or the directory lacks it or its zone (cli_store.c). ENGINE_OK, or the
+   store's error with why. */
+int cli_calendar_zone(struct Engine *engine, const char *calendar, struct Tz **tz, char *why, size_t why_len);
 /* One record as huddle history words it, for a command that reports the records it
-   wrote (huddle tick): "  2026-03-02 12:00 +00:00  i2  t3 decided: timeout" (UTC, the
-   instance, the words). */
-void cli_history_print_line(const struct json_t *record);
+   wrote (huddle tick): "  2026-03-02 14:00 +02:00  i2  t3 decided: timeout" (local to
+   `tz`, the instance's calendar zone as history uses it, UTC when NULL; the instance;
+   the words). */
+void cli_history_print_line(const struct json_t *record, const struct Tz *tz);
 /* Records about an ask's people and a step's events and calls (joined, unresolved,
    skipped, reminded, replied, call_failed, when_failed) in words, as both timelines
    (huddle history, huddle run) say them; false for another kind, nothing printed. */
@@ -230,7 +237,7 @@ bool cli_instance_status_known(const char *status);
 /* Parses the time argument `flag` (--now, --time): CLI_USAGE when it is no RFC 3339
    time or no date (2026-02-30), CLI_REFUSED when it lies outside engine time
    (engine_check_time), each with its sentence printed. `offset` (may be NULL) gets
-   the time's own offset in minutes. */
+   the time's own offset in seconds. */
 int cli_parse_time(const char *command, const char *flag, const char *text, int64_t *ms,
                    int32_t *offset);
 

@@ -7,6 +7,7 @@
  * stored instead (cli_history in cli_store.c). A kind without words of its own (one a
  * newer version writes) is its name and its fields as compact JSON.
  */
+#include "civil.h"
 #include "cli.h"
 #include "tz.h"
 #include "value_json.h"
@@ -29,14 +30,9 @@ void cli_local_time_print(const char *at, const Tz *tz)
         printf("%-23s", cli_clean(at));
         return;
     }
-    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int32_t offset = tz ? tz_offset_at(tz, seconds) / 60 : 0;
-    StrBuf text = STRBUF_INIT;
-    value_write_time(ms, offset, &text);
-    int32_t size = offset < 0 ? -offset : offset;
-    printf("%.10s %.5s %c%02d:%02d", strbuf_text(&text), strbuf_text(&text) + 11, offset < 0 ? '-' : '+',
-           (int)(size / 60), (int)(size % 60));
-    strbuf_free(&text);
+    char text[CIVIL_TIME_TEXT];
+    civil_local_text(ms, tz ? tz_offset_at_ms(tz, ms) : 0, false, text);
+    printf("%s", text);
 }
 
 /* The people of a list, "anna, ming" (each once; "nobody" for none). */
@@ -384,13 +380,13 @@ void cli_history_print(const json_t *records, const Tz *tz)
     json_decref(since);
 }
 
-void cli_history_print_line(const json_t *r)
+void cli_history_print_line(const json_t *r, const Tz *tz)
 {
     json_t *since = json_object();
     printf("  ");
-    cli_local_time_print(json_string_value(json_object_get(r, "at")), NULL);
+    cli_local_time_print(json_string_value(json_object_get(r, "at")), tz);
     printf("  %s  ", field(r, "instance"));
-    history_what(r, since, NULL);
+    history_what(r, since, tz);
     putchar('\n');
     json_decref(since);
 }

@@ -6,6 +6,11 @@
  * Virtual time moves to each trace line's `at`, firing every timer due on the way (a
  * timer due at a line's `at` fires before the line); `end` drains timers up to its
  * time. Calls are answered from --mocks as their own steps at the same virtual time.
+ *
+ * The timeline says times as `huddle history` does: in the zone of the playbook's
+ * calendar (from --directory); without one, at the offset of the trace's first `at`
+ * (history, which has no trace, uses UTC then). When the zone's offset changes during
+ * the run (a DST change), a line says so before the first time at the new offset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,17 +24,22 @@
 
 #include "bytecode.h"
 #include "check.h"
+#include "civil.h"
 #include "connectors_file.h"
 #include "cli.h"
 #include "engine.h"
 #include "json_file.h"
 #include "text.h"
+#include "tz.h"
 #include "value.h"
 #include "value_json.h"
 
 typedef struct RunView {
     bool json;
-    int32_t offset;             /* minutes: the zone of the trace's first `at` */
+    int32_t offset;             /* seconds: the zone of the trace's first `at` */
+    Tz *tz;                     /* owned: the playbook calendar's zone, NULL without one */
+    int32_t shown_offset;       /* the offset of the last time printed, when `shown` */
+    bool shown;
     char last_day[16];
     /* A directory line's own timeline line ("anna is away ..."), printed before the
        first record the change made, or after the change when it made none; freed then. */
@@ -55,6 +65,27 @@ static void run_print_pending(RunView *view)
     run_forget_pending(view);
 }
 
+/* The offset the timeline shows the instant `ms` at: the calendar's zone's then, else the
+   trace's. */
+static int32_t run_offset(const RunView *view, int64_t ms)
+{
+    return view->tz ? tz_offset_at_ms(view->tz, ms) : view->offset;
+}
+
+/* Before the first time at a new offset (the calendar's zone changed its clocks), a
+   line that says so: "(clocks change: now +02:00, Europe/Helsinki)". */
+static void run_print_offset_change(RunView *view, int32_t offset)
+{
+    if (view->shown && offset != view->shown_offset) {
+        char text[CIVIL_TIME_TEXT];
+        civil_local_text(0, offset, false, text);   /* "1970-01-01 HH:MM +HH:MM[:SS]" */
+        printf("%16s  (clocks change: now %s%s%s)\n", "", text + 17, view->tz ? ", " : "",
+               view->tz ? tz_name(view->tz) : "");
+    }
+    view->shown = true;
+    view->shown_offset = offset;
+}
+
 static void run_print_time(RunView *view, const char *at)
 {
     int64_t ms;
@@ -62,8 +93,10 @@ static void run_print_time(RunView *view, const char *at)
         printf("%-17s", cli_clean(at));
         return;
     }
+    int32_t offset = run_offset(view, ms);
+    run_print_offset_change(view, offset);
     StrBuf local = STRBUF_INIT;
-    value_write_time(ms, view->offset, &local);
+    value_write_time(ms, offset, &local);
     const char *text = strbuf_text(&local);
     if (strncmp(view->last_day, text, 10) != 0) {
         snprintf(view->last_day, sizeof view->last_day, "%.10s", text);
@@ -84,7 +117,7 @@ static void run_print_local(RunView *view, const char *at)
         return;
     }
     StrBuf local = STRBUF_INIT;
-    value_write_time(ms, view->offset, &local);
+    value_write_time(ms, run_offset(view, ms), &local);
     const char *text = strbuf_text(&local);
     if (strncmp(view->last_day, text, 10) != 0)
         printf("%.10s %.5s", text, text + 11);
@@ -728,11 +761,12 @@ static int run_summary(Run *run)
     return CLI_OK;
 }
 
-/* Deploys the compiled playbook into the run's store. */
-/* Compiles and deploys the playbook; with a connectors file (--connectors), checks the
-   playbook against it as deploy does and keeps it, so failing mocks are retried as the
-   connectors say. */
-static int run_deploy(Engine *engine, const char *file, const char *connectors_path)
+/* Compiles and deploys the playbook into the run's store; with a connectors file
+   (--connectors), checks the playbook against it as deploy does and keeps it, so
+   failing mocks are retried as the connectors say. `calendar` gets the name of the
+   playbook's calendar ("" without one). */
+static int run_deploy(Engine *engine, const char *file, const char *connectors_path, char *calendar,
+                      size_t calendar_len)
 {
     CliConnectors connectors = {0};
     CheckOptions options = {0};
@@ -748,6 +782,7 @@ static int run_deploy(Engine *engine, const char *file, const char *connectors_p
     }
     StrBuf bytes = STRBUF_INIT;
     bc_write(&bc, &bytes);
+    snprintf(calendar, calendar_len, "%s", bc.calendar == BC_NONE ? "" : value_text(bc.consts[bc.calendar]));
     bc_free(&bc);
     char why[512];
     EngineDeployItem item = {(const uint8_t *)bytes.data, bytes.len, ""};
@@ -976,9 +1011,14 @@ int cli_run(int argc, char **argv)
     EngineOptions engine_options = {.on_record = run_print_record, .record_context = &run.view, .mocks = mocks,
                                     .create = true, .no_sync = true, .read_only = false};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {
-        status = run_deploy(run.engine, file, connectors_path);
+        char calendar[256];
+        status = run_deploy(run.engine, file, connectors_path, calendar, sizeof calendar);
         if (status == CLI_OK && directory_path)
             status = run_load_directory(run.engine, directory_path);
+        if (status == CLI_OK && cli_calendar_zone(run.engine, calendar, &run.view.tz, why, sizeof why) != ENGINE_OK) {
+            fprintf(stderr, "huddle: run: %s\n", why);
+            status = CLI_SYSTEM;
+        }
         if (status == CLI_OK)
             status = run_trace(&run, trace);
         if (status == CLI_OK)
@@ -988,6 +1028,7 @@ int cli_run(int argc, char **argv)
             status = CLI_SYSTEM;
         }
         engine_close(run.engine);
+        tz_free(run.view.tz);
     } else if (made) {
         fprintf(stderr, "huddle: run: could not make a store in %s: %s\n", dir, why);
     } else {

@@ -42,7 +42,7 @@ typedef struct StoreArgs {
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
     int64_t since_ms, until_ms;     /* --since and --until, parsed */
     int64_t dedup;                  /* --dedup-days, parsed (default 30) */
-    int32_t now_offset;             /* --now's own offset, in minutes */
+    int32_t now_offset;             /* --now's own offset, in seconds */
     json_t *records;                /* the records this command's writes committed */
     bool read_only;                 /* the command only reads: an old store is not converted */
 } StoreArgs;
@@ -852,8 +852,13 @@ int cli_answer(int argc, char **argv)
 static EngineOutboxStats tick_delivered;
 static size_t tick_timer_records;
 
+static Engine *tick_engine;     /* the tick's store, open until its sentence is printed */
+
+static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len);
+
 static int tick_apply(Engine *engine, const StoreArgs *a, int64_t now, char *why, size_t len)
 {
+    tick_engine = engine;
     int rc = engine_fire_due(engine, now, why, len);
     if (rc == 0)
         rc = engine_purge_seen(engine, now, (int)a->dedup, why, len);
@@ -891,8 +896,9 @@ static json_t *tick_what(const StoreArgs *a, int64_t now)
     return what;
 }
 
-/* "fired 2 timers:" and one line per record, in huddle history's words:
-   "  2026-03-02 10:00 +00:00  i1  t1 decided: timeout". */
+/* "fired 2 timers:" and one line per record, in huddle history's words and at its local
+   time (the zone of the instance's calendar, UTC without one):
+   "  2026-03-02 12:00 +02:00  i1  t1 decided: timeout". */
 static void tick_sentence(const StoreArgs *a)
 {
     json_int_t fired = tick_fired(a->records);
@@ -908,11 +914,21 @@ static void tick_sentence(const StoreArgs *a)
         printf("fired %lld timer%s:\n", (long long)fired, fired == 1 ? "" : "s");
     size_t i;
     json_t *r;
+    Tz *tz = NULL;
+    const char *zone_of = NULL;     /* the instance whose zone tz is */
     json_array_foreach(a->records, i, r) {
         if (record_is_delivery(r))
             continue;   /* counted on the outbox line above; --json and history keep each */
-        cli_history_print_line(r);   /* in huddle history's words */
+        const char *instance = json_string_value(json_object_get(r, "instance"));
+        if (instance && (!zone_of || strcmp(zone_of, instance) != 0)) {
+            char why[512];   /* a zone that cannot be read: the line is in UTC, as history's would be */
+            tz_free(tz);
+            instance_zone(tick_engine, instance, &tz, why, sizeof why);
+            zone_of = instance;
+        }
+        cli_history_print_line(r, tz);   /* in huddle history's words */
     }
+    tz_free(tz);
 }
 
 int cli_tick(int argc, char **argv)
@@ -994,9 +1010,21 @@ int cli_instances(int argc, char **argv)
 
 /* The zone of the instance's playbook calendar (`calendar "office"`, its zone in the
    store's directory) in *tz, or NULL: UTC. The caller frees it with tz_free. */
+int cli_calendar_zone(Engine *engine, const char *calendar, Tz **tz, char *why, size_t why_len)
+{
+    json_t *dir = NULL;
+    *tz = NULL;
+    int rc = calendar && calendar[0] ? engine_directory(engine, &dir, why, why_len) : ENGINE_OK;
+    const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), calendar), "zone"));
+    char unused[256];   /* a zone tz cannot load was refused when the directory was */
+    *tz = rc == ENGINE_OK && zone ? tz_load(zone, unused, sizeof unused) : NULL;
+    json_decref(dir);
+    return rc;
+}
+
 static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *why, size_t why_len)
 {
-    json_t *in = NULL, *dir = NULL;
+    json_t *in = NULL;
     char name[128] = "";
     *tz = NULL;
     int rc = engine_instance(engine, instance, &in, why, why_len);
@@ -1005,13 +1033,7 @@ static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *wh
     if (in)
         rc = engine_program_calendar(engine, field_raw(in, "version"), name, sizeof name, why, why_len);
     json_decref(in);
-    if (rc == ENGINE_OK && name[0])
-        rc = engine_directory(engine, &dir, why, why_len);
-    const char *zone = json_string_value(json_object_get(json_object_get(json_object_get(dir, "calendars"), name), "zone"));
-    char unused[256];   /* a zone tz cannot load was refused when the directory was */
-    *tz = rc == ENGINE_OK && name[0] && zone ? tz_load(zone, unused, sizeof unused) : NULL;
-    json_decref(dir);
-    return rc;
+    return rc == ENGINE_OK ? cli_calendar_zone(engine, name, tz, why, why_len) : rc;
 }
 
 int cli_history(int argc, char **argv)

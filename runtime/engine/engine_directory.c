@@ -86,14 +86,9 @@ bool step_local_time_text(Step *s, const Program *program, int64_t ms, char *out
     out[0] = '\0';
     if (!calendar || !calendar->tz)
         return false;
-    int32_t offset = tz_offset_at(calendar->tz, ms / 1000) / 60;
     char text[CIVIL_TIME_TEXT];
-    civil_time_text(ms - ms % 1000, offset, text);   /* YYYY-MM-DDTHH:MM:SS, then Z or +HH:MM */
-    size_t len = strlen(text);
-    size_t zone_at = len - (text[len - 1] == 'Z' ? 1 : 6);
-    bool seconds = ms / 1000 % 60 != 0;
-    snprintf(out, size, "%.10s %.*s %s (%s)", text, seconds ? 8 : 5, text + 11,
-             offset == 0 ? "+00:00" : text + zone_at, tz_name(calendar->tz));
+    civil_local_text(ms, tz_offset_at_ms(calendar->tz, ms), true, text);
+    snprintf(out, size, "%s (%s)", text, tz_name(calendar->tz));
     return true;
 }
 
@@ -129,19 +124,19 @@ static int hook_add_business(void *context, int64_t time_ms, Value business, int
     return 0;
 }
 
-static int hook_zone_offset(void *context, const char *zone, int64_t time_ms, int32_t *minutes)
+static int hook_zone_offset(void *context, const char *zone, int64_t time_ms, int32_t *seconds)
 {
     Step *s = context;
     if (!zone) {
         const Calendar *calendar = step_calendar(s, s->hook_program);
-        *minutes = calendar && calendar->tz ? tz_offset_at(calendar->tz, time_ms / 1000) / 60 : 0;
+        *seconds = calendar && calendar->tz ? tz_offset_at_ms(calendar->tz, time_ms) : 0;
         return 0;
     }
     char why[256];
     Tz *tz = tz_load(zone, why, sizeof why);
     if (!tz)
         return -1;
-    *minutes = tz_offset_at(tz, time_ms / 1000) / 60;
+    *seconds = tz_offset_at_ms(tz, time_ms);
     tz_free(tz);
     return 0;
 }

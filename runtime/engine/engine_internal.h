@@ -859,6 +859,13 @@ typedef struct AwayNews {
 } AwayNews;
 int task_cover_absences(Step *s, const char *task_id, const AwayNews *news);
 int task_watch(Step *s, Instance *in, const char *task_id);
+/* `huddle retry` of an instance stalled while it waits in an ask (no input kept: a
+   level's timer was refused as the ask began or escalated, say): the timers the stall
+   kept from being set are set as if the ask had gone on cleanly. A level whose timer was
+   refused (due at or before the step that set it) is reached now, and the ladder goes
+   on from it; the next reminder is set, or told now when it came due meanwhile; the
+   holders' absences are watched again. Nothing when the instance's ask is not open. */
+int task_resume(Step *s, Instance *in);
 int task_answer(Step *s, const char *task_id, const char *by, const char *choice,
                 const char *comment);
 

@@ -579,7 +579,8 @@ int step_retry(Step *s, Instance *in, int goto_state)
         /* no input stalled it (a poison input was set aside unapplied): the suspension
            still waits, as it did, and what came due meanwhile happens now */
         in->record.status = INSTANCE_RUNNING;
-        return timers_release_held(s, in);
+        int rc = timers_release_held(s, in);
+        return rc == STORE_OK ? task_resume(s, in) : rc;
     }
     const char *kind = json_string_value(json_object_get(kept, "kind"));
     VmInputKind input = VM_INPUT_TIMER;

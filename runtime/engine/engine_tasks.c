@@ -1618,6 +1618,57 @@ int task_watch(Step *s, Instance *in, const char *task_id)
     return rc;
 }
 
+/* What a retry finds missing (task_resume): the level whose timer was refused (0: none),
+   and the next reminder's due time when no timer holds it (0: none). */
+typedef struct TaskMissing {
+    int64_t level, reminder_due;
+} TaskMissing;
+
+/* Reads what the stall kept from being set. A reminder whose business time cannot be
+   counted (the calendar still missing) is not missing: the ask goes on without it, as
+   docs/runtime.md says. */
+static void task_missing(Step *s, Instance *in, const TaskRecord *task, TaskMissing *m)
+{
+    m->level = m->reminder_due = 0;
+    if (task_record_has(task, TASK_NEXT_LEVEL_DUE) && task->next_level_due <= s->now &&
+        !timer_is_set(in, task->next_level_due, 2))
+        m->level = task->level + 1;
+    CodecView every;
+    Value d;
+    int64_t due;
+    task_record_view(task, task->remind_every, &every);
+    if (task_duration(&every, task->reminders + 1, &d) &&
+        step_business_add(s, in->program, task->asked_ms, d, &due) == STORE_OK && due < task->deadline_ms &&
+        !timer_is_set(in, due, 4))
+        m->reminder_due = due;
+}
+
+int task_resume(Step *s, Instance *in)
+{
+    const char *id = in->record.task;
+    TaskRecord task;
+    bool found;
+    if (!id || !in->frame || in->record.status != INSTANCE_RUNNING)
+        return STORE_OK;
+    int rc = task_load_if(s, id, &task, &found);
+    bool current = found && task_is_open(&task) && task.suspension == (int64_t)in->frame->step;
+    TaskMissing missing = {0, 0};
+    if (current)
+        task_missing(s, in, &task, &missing);
+    task_record_free(&task);
+    if (rc != STORE_OK || !current)
+        return rc;
+    if (missing.level)
+        rc = task_escalate(s, in, id, missing.level);
+    if (rc == STORE_OK && missing.reminder_due && missing.reminder_due <= s->now)
+        rc = task_remind(s, in, id);
+    else if (rc == STORE_OK && missing.reminder_due)
+        rc = timer_set(s, in, missing.reminder_due, 4, "reminder", id, -1);
+    if (rc == STORE_OK && in->record.status == INSTANCE_RUNNING)
+        rc = task_watch(s, in, id);
+    return rc;
+}
+
 /* A directory change while the ask is open. */
 int task_cover_absences(Step *s, const char *id, const AwayNews *news)
 {

@@ -28,6 +28,7 @@ struct Tz {
     int32_t *offsets;           /* offset in effect from times[i] on */
     uint32_t count;
     int32_t first_offset;       /* before the first transition */
+    uint32_t leap_count;        /* leap-second records: a right/ zone's (refused) */
     bool has_rule;
     TzRule rule;
 };
@@ -178,6 +179,7 @@ static bool tz_parse(Tz *tz, const unsigned char *data, size_t len)
     const unsigned char *indexes = p + (size_t)counts[3] * time_size;
     const unsigned char *types = indexes + counts[3];
     tz->count = counts[3];
+    tz->leap_count = counts[2];
     tz->times = calloc(tz->count + 1, sizeof(int64_t));
     tz->offsets = calloc(tz->count + 1, sizeof(int32_t));
     if (!tz->times || !tz->offsets)
@@ -202,6 +204,22 @@ static bool tz_parse(Tz *tz, const unsigned char *data, size_t len)
         }
     }
     return true;
+}
+
+/* Why a zone whose file counts leap seconds (right/Europe/Helsinki) is refused: its
+   times are TAI-10 s, not the POSIX time every clock and store keeps, so each local
+   time would be 27 s off (in 2026); the same zone without right/ is the one to use. */
+static void tz_refuse_leap_seconds(const char *name, char *why, size_t why_len)
+{
+    const char *plain = strncmp(name, "right/", 6) == 0 ? name + 6 : NULL;
+    if (plain)
+        snprintf(why, why_len, "time zone '%s' counts leap seconds, which POSIX time (huddle's "
+                 "clock) does not, so its local times would be off by about half a minute: use "
+                 "'%s' (or 'posix/%s')", name, plain, plain);
+    else
+        snprintf(why, why_len, "time zone '%s' counts leap seconds (its tz file is a right/ one), "
+                 "which POSIX time (huddle's clock) does not, so its local times would be off by "
+                 "about half a minute: use a zone from the tz database's plain or posix/ folder", name);
 }
 
 Tz *tz_load(const char *name, char *why, size_t why_len)
@@ -229,6 +247,11 @@ Tz *tz_load(const char *name, char *why, size_t why_len)
         return NULL;
     }
     free(data);
+    if (tz->leap_count) {
+        tz_refuse_leap_seconds(name, why, why_len);
+        tz_free(tz);
+        return NULL;
+    }
     snprintf(tz->name, sizeof tz->name, "%s", name);
     return tz;
 }
@@ -262,6 +285,11 @@ int32_t tz_offset_at(const Tz *tz, int64_t utc)
             hi = mid;
     }
     return tz->offsets[lo];
+}
+
+int32_t tz_offset_at_ms(const Tz *tz, int64_t ms)
+{
+    return tz_offset_at(tz, ms / 1000 - (ms % 1000 < 0));
 }
 
 /* Both readings of a local time: the earlier and the later instant (equal outside an

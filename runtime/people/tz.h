@@ -15,13 +15,20 @@
 typedef struct Tz Tz;
 
 /* Loads zone `name` ("Europe/Helsinki", "UTC"). Returns NULL with a reason when there is
-   no such zone or its file is unreadable. HUDDLE_ZONEINFO overrides the folder. */
+   no such zone, its file is unreadable, or it counts leap seconds (a right/ zone, whose
+   times are not POSIX time: the reason names the plain zone to use instead).
+   HUDDLE_ZONEINFO overrides the folder. */
 Tz *tz_load(const char *name, char *why, size_t why_len);
 void tz_free(Tz *tz);
 const char *tz_name(const Tz *tz);
 
-/* The offset from UTC, in seconds, at the instant `utc` (seconds since the epoch). */
+/* The offset from UTC, in seconds, at the instant `utc` (seconds since the epoch). An
+   offset need not be whole minutes: Africa/Monrovia was -00:44:30 until 1972. */
 int32_t tz_offset_at(const Tz *tz, int64_t utc);
+
+/* The same at the instant `ms` (milliseconds since the epoch; before 1970 it counts
+   from the second the millisecond is in, not the one after). */
+int32_t tz_offset_at_ms(const Tz *tz, int64_t ms);
 
 /* The instant a local wall-clock time (seconds since the epoch as if local were UTC)
    stands for. In a DST gap it returns false (the time does not exist) and *utc is the

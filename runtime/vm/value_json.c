@@ -264,11 +264,13 @@ static bool time_refuse(const char *text, const char *reason, char *why, size_t 
     return false;
 }
 
-/* The zone after the seconds: Z, or +hh:mm / -hh:mm; *at moves past it. */
+/* The zone after the seconds: Z, or +hh:mm / -hh:mm, or +hh:mm:ss / -hh:mm:ss (what
+   huddle writes for an offset with seconds, civil_time_text) as *offset seconds east of
+   UTC; *at moves past it. */
 static bool time_zone(const char **at, int32_t *offset)
 {
     const char *p = *at;
-    int hours, minutes;
+    int hours, minutes, seconds = 0;
     if (*p == 'Z' || *p == 'z') {
         *offset = 0;
         *at = p + 1;
@@ -277,8 +279,12 @@ static bool time_zone(const char **at, int32_t *offset)
     if ((*p != '+' && *p != '-') || !digits(p + 1, 2, &hours) || p[3] != ':' ||
         !digits(p + 4, 2, &minutes) || hours > 23 || minutes > 59)
         return false;
-    *offset = (*p == '-' ? -1 : 1) * (hours * 60 + minutes);
     *at = p + 6;
+    if (p[6] == ':' && (!digits(p + 7, 2, &seconds) || seconds > 59))
+        return false;
+    if (p[6] == ':')
+        *at = p + 9;
+    *offset = (*p == '-' ? -1 : 1) * (hours * 3600 + minutes * 60 + seconds);
     return true;
 }
 
@@ -312,7 +318,7 @@ bool value_time_parse(const char *text, int64_t *ms, int32_t *offset_out, char *
         return time_refuse(text, "hours run 00-23, minutes 00-59, seconds 00-60", why, why_len);
     int64_t days = civil_days_from_date(year, (unsigned)month, (unsigned)day);
     *ms = ((days * 86400 + hour * 3600 + minute * 60 + (second == 60 ? 59 : second)) -
-           (int64_t)offset * 60) * 1000 + millis;
+           (int64_t)offset) * 1000 + millis;
     if (offset_out)
         *offset_out = offset;
     return true;

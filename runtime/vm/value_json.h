@@ -39,11 +39,12 @@ json_t *value_to_json(Value value);
 
 /* Parses an RFC 3339 time ("2026-06-15T08:10:00+03:00", "...Z", fractions allowed)
    into milliseconds; false when it is not one, a date that does not exist included
-   (2026-02-30). value_time_parse also gives the time's own offset in minutes (may be
+   (2026-02-30). An offset may have seconds (+00:44:30), as huddle writes
+   one that has them. value_time_parse also gives the time's own offset in seconds (may be
    NULL) and, when it is no time, a sentence in `why` (may be NULL): "2026-02-30 is not
    a date: February 2026 has 28 days", "'...' is not an RFC 3339 time (...)". */
 bool value_parse_time(const char *text, int64_t *ms);
-bool value_time_parse(const char *text, int64_t *ms, int32_t *offset_minutes, char *why,
+bool value_time_parse(const char *text, int64_t *ms, int32_t *offset_seconds, char *why,
                       size_t why_len);
 
 #endif

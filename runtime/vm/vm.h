@@ -100,8 +100,9 @@ typedef struct VmHooks {
     /* time + business duration in the playbook's calendar; -1 with a message on error */
     int (*add_business)(void *context, int64_t time_ms, Value business, int64_t *out_ms,
                         char *why, size_t why_len);
-    /* UTC offset in minutes of zone `zone` (NULL: the playbook calendar's) at `time_ms` */
-    int (*zone_offset)(void *context, const char *zone, int64_t time_ms, int32_t *minutes);
+    /* UTC offset in seconds of zone `zone` (NULL: the playbook calendar's) at `time_ms`
+       (seconds: an old local mean time has them) */
+    int (*zone_offset)(void *context, const char *zone, int64_t time_ms, int32_t *seconds);
     /* the playbook calendar's zone name ("Europe/Helsinki"); NULL without a calendar */
     const char *(*zone_name)(void *context);
 } VmHooks;

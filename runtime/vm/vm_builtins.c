@@ -244,6 +244,16 @@ static Value to_number(Value v)
     return value_float(isfinite(d) ? d : copysign(DBL_MAX, d));
 }
 
+/* format_time's %z: +HHMM, or +HHMMSS when the offset has seconds (ISO 8601's basic
+   form, as the tz database writes such an offset). */
+static void offset_basic(StrBuf *text, int32_t offset)
+{
+    int32_t away = abs(offset);
+    strbuf_printf(text, "%c%02d%02d", offset < 0 ? '-' : '+', away / 3600, away / 60 % 60);
+    if (away % 60)
+        strbuf_printf(text, "%02d", away % 60);
+}
+
 static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
 {
     int32_t offset = 0;
@@ -258,7 +268,11 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         return false;
     if (zone_name && strcmp(zone_name, "UTC") != 0) {
         if (!hooks || !hooks->zone_offset || hooks->zone_offset(hooks->context, zone_name, t.as.ms, &offset) < 0) {
-            snprintf(vm->why, sizeof vm->why, "format_time: unknown time zone '%s'", zone_name);
+            if (strncmp(zone_name, "right/", 6) == 0)   /* tz_load refuses it: leap seconds */
+                snprintf(vm->why, sizeof vm->why, "format_time: time zone '%s' counts leap seconds, "
+                         "which huddle's clock does not: use '%s'", zone_name, zone_name + 6);
+            else
+                snprintf(vm->why, sizeof vm->why, "format_time: unknown time zone '%s'", zone_name);
             return false;
         }
     } else if (!zone_name && hooks && hooks->zone_offset) {
@@ -268,7 +282,7 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
     /* The clock it shows must fall in the years 0000-9999, the four-digit forms the
        directives promise (a time is in them in UTC, but a zone may move it past either
        end: 9999-12-31T23:00:00Z in Asia/Tokyo). */
-    int64_t local_ms = t.as.ms + (int64_t)offset * 60000;
+    int64_t local_ms = t.as.ms + (int64_t)offset * 1000;
     if (local_ms < VM_TIME_FIRST_MS || local_ms >= VM_TIME_END_MS) {
         snprintf(vm->why, sizeof vm->why, "format_time: the time in %s falls %s the year %s, which %%Y cannot write",
                  zone_name ? zone_name : "UTC", local_ms < VM_TIME_FIRST_MS ? "before" : "after",
@@ -276,14 +290,14 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         return false;
     }
     StrBuf iso = STRBUF_INIT, text = STRBUF_INIT;
-    value_write_time(t.as.ms, offset, &iso);     /* YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM) */
+    value_write_time(t.as.ms, offset, &iso);     /* YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM[:SS]) */
     if (strbuf_failed(&iso))
         return *out = value_string_take(&iso), true;   /* null: the VM stops (value.h) */
     const char *s = strbuf_text(&iso);
     static const char *const MONTHS[] = {"January", "February", "March", "April", "May", "June", "July",
                                          "August", "September", "October", "November", "December"};
     static const char *const DAYS[] = {"Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"};
-    int64_t local_days = (t.as.ms + (int64_t)offset * 60000) / 86400000 - ((t.as.ms + (int64_t)offset * 60000) % 86400000 < 0);
+    int64_t local_days = local_ms / 86400000 - (local_ms % 86400000 < 0);
     const char *weekday = DAYS[((local_days % 7) + 7) % 7];
     int month = atoi(s + 5);
     for (const char *f = value_text(fmt); *f; f++) {
@@ -303,7 +317,7 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
         case 'b': strbuf_append(&text, MONTHS[month - 1], 3); break;
         case 'A': strbuf_puts(&text, weekday); break;
         case 'a': strbuf_append(&text, weekday, 3); break;
-        case 'z': strbuf_printf(&text, "%c%02d%02d", offset < 0 ? '-' : '+', abs(offset) / 60, abs(offset) % 60); break;
+        case 'z': offset_basic(&text, offset); break;
         case 'Z': strbuf_puts(&text, zone_name ? zone_name : "UTC"); break;
         case '%': strbuf_putc(&text, '%'); break;
         default:

@@ -326,7 +326,7 @@ void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out)
         hooks->zone_offset(hooks->context, NULL, v.as.ms, &offset);
     /* a time whose local clock would leave the years 0000-9999 (the first or last hours
        of the range) is written in UTC, which RFC 3339 can write */
-    int64_t local_ms = v.type == VAL_TIME ? v.as.ms + (int64_t)offset * 60000 : 0;
+    int64_t local_ms = v.type == VAL_TIME ? v.as.ms + (int64_t)offset * 1000 : 0;
     if (local_ms < TIME_FIRST_MS || local_ms >= TIME_END_MS)
         offset = 0;
     value_write_text(v, offset, out);

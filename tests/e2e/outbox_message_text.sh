@@ -108,4 +108,21 @@ hasnt "  and no comment in the lines" "--comment TEXT"
 has "  the plain answer line" 'or POST /v1/tasks/t2/answer with {"choice": "CHOICE"}.'
 expect "huddle tasks --for anna" 0 "$h" tasks --db "$db" --for anna
 has "  gives a playbook without a calendar its due time in UTC" "t2  i2 (decide)  due 2026-03-02 11:10 +00:00"
+# An offset that is not whole minutes (Africa/Monrovia was -00:44:30 until 1972) is
+# shown with its seconds, and so is the local clock: the deadline 14:00Z was 13:15:30
+# there, not 13:16 at "-00:44" (a local clock 30 s off, the offset cut).
+sed 's|"Europe/Helsinki"|"Africa/Monrovia"|' "$tmp/dir.json" > "$tmp/monrovia.json"
+rm -rf "$tmp/smtp/mail"/* "$tmp/http/requests.jsonl"
+mdb=$tmp/monrovia
+"$h" directory load "$tmp/monrovia.json" --db "$mdb" --now 1971-06-01T11:00:00Z > /dev/null
+"$h" deploy "$tmp/local.play" --db "$mdb" --connectors "$tmp/connectors.json" --now 1971-06-01T11:00:00Z > /dev/null
+echo '{}' | "$h" trigger mon.alert --id e1 --db "$mdb" --now 1971-06-01T12:00:00Z > /dev/null
+expect "tick delivers an ask in Monrovia, 1971" 0 "$h" tick --db "$mdb" --now 1971-06-01T12:01:00Z
+bodies
+has "  the deadline keeps the offset's seconds" "Answer by 1971-06-01 13:15:30 -00:44:30 (Africa/Monrovia)."
+has "  in deadline_local too" "deadline_local: 1971-06-01 13:15:30 -00:44:30 (Africa/Monrovia)"
+expect "huddle tasks" 0 "$h" tasks --db "$mdb"
+has "  says it as history does, with the offset's seconds" "due 1971-06-01 13:15 -00:44:30"
+expect "huddle history" 0 "$h" history i1 --db "$mdb"
+has "  each line at the local clock, -00:44:30" "1971-06-01 11:15 -00:44:30  asked anna, lars (t1): Is N9 broken?"
 plan

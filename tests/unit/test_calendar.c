@@ -169,7 +169,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 static void zone_text(const Tz *tz, int64_t ms, char *out, size_t size)
 {
     StrBuf text = STRBUF_INIT;
-    value_write_time(ms, tz_offset_at(tz, floor_div(ms, 1000)) / 60, &text);
+    value_write_time(ms, tz_offset_at(tz, floor_div(ms, 1000)), &text);
     snprintf(out, size, "%s", strbuf_text(&text));
     strbuf_free(&text);
 }

@@ -10,6 +10,9 @@
  *                 past 9999 and before 0 (their digits as printf's %04 gives them), for
  *                 offsets of 100 hours and more, and for 200,000 instants spread over
  *                 the years 1 to 9999 and every offset from -14:00 to +14:00
+ *   offset seconds an offset that is not whole minutes (a local mean time of before
+ *                 1972) is written +HH:MM:SS, in RFC 3339 and in civil_local_text's
+ *                 "YYYY-MM-DD HH:MM +HH:MM" that people read
  *   length        the returned length is the text's, and the text fits CIVIL_TIME_TEXT
  *                 for the farthest instants an int64 of milliseconds holds
  */
@@ -49,7 +52,7 @@ static void printf_time_text(int64_t ms, int32_t offset_minutes, char *out, size
 static void assert_as_printf(int64_t ms, int32_t offset_minutes)
 {
     char ours[CIVIL_TIME_TEXT], theirs[96];
-    size_t len = civil_time_text(ms, offset_minutes, ours);
+    size_t len = civil_time_text(ms, offset_minutes * 60, ours);
     printf_time_text(ms, offset_minutes, theirs, sizeof theirs);
     assert_string_equal(ours, theirs);
     assert_int_equal(len, strlen(ours));
@@ -58,8 +61,39 @@ static void assert_as_printf(int64_t ms, int32_t offset_minutes)
 static void assert_text(int64_t ms, int32_t offset_minutes, const char *expected)
 {
     char text[CIVIL_TIME_TEXT];
-    assert_int_equal(civil_time_text(ms, offset_minutes, text), strlen(expected));
+    assert_int_equal(civil_time_text(ms, offset_minutes * 60, text), strlen(expected));
     assert_string_equal(text, expected);
+}
+
+/* An offset with seconds: RFC 3339 (with :SS after the offset) and as people read it. */
+static void assert_seconds(int64_t ms, int32_t offset_seconds, const char *rfc3339, const char *local,
+                           const char *local_seconds)
+{
+    char text[CIVIL_TIME_TEXT];
+    assert_int_equal(civil_time_text(ms, offset_seconds, text), strlen(rfc3339));
+    assert_string_equal(text, rfc3339);
+    assert_int_equal(civil_local_text(ms, offset_seconds, false, text), strlen(local));
+    assert_string_equal(text, local);
+    assert_int_equal(civil_local_text(ms, offset_seconds, true, text), strlen(local_seconds));
+    assert_string_equal(text, local_seconds);
+}
+
+static void test_offset_seconds(void **state)
+{
+    (void)state;
+    const int64_t noon_1960 = -315576000000;    /* 1960-01-01T12:00:00Z */
+    /* Africa/Monrovia until 1972: the local clock is 11:15:30, not 11:16 or 11:15 */
+    assert_seconds(noon_1960, -(44 * 60 + 30), "1960-01-01T11:15:30-00:44:30", "1960-01-01 11:15 -00:44:30",
+                   "1960-01-01 11:15:30 -00:44:30");
+    /* Europe/Helsinki's local mean time of 1900: +01:39:49 */
+    assert_seconds(-2208988800000, 5989, "1900-01-01T01:39:49+01:39:49", "1900-01-01 01:39 +01:39:49",
+                   "1900-01-01 01:39:49 +01:39:49");
+    /* whole minutes: as before, and UTC is +00:00 to people, Z in RFC 3339 */
+    assert_seconds(1781265600000, 3 * 3600, "2026-06-12T15:00:00+03:00", "2026-06-12 15:00 +03:00",
+                   "2026-06-12 15:00 +03:00");
+    assert_seconds(1781265630000, 0, "2026-06-12T12:00:30Z", "2026-06-12 12:00 +00:00", "2026-06-12 12:00:30 +00:00");
+    assert_seconds(1781265600000, -(5 * 3600 + 30 * 60), "2026-06-12T06:30:00-05:30", "2026-06-12 06:30 -05:30",
+                   "2026-06-12 06:30 -05:30");
 }
 
 static void test_examples(void **state)
@@ -113,10 +147,10 @@ static void test_length(void **state)
     int32_t offsets[] = {0, INT32_MAX / 60000, -(INT32_MAX / 60000)};
     for (size_t i = 0; i < 3; i++) {
         int64_t limit = INT64_MAX - 86400000LL * 400 * 366 - (int64_t)abs(offsets[i]) * 60000;
-        size_t len = civil_time_text(limit, offsets[i], text);
+        size_t len = civil_time_text(limit, offsets[i] * 60 - 59, text);
         assert_int_equal(len, strlen(text));
         assert_true(len < CIVIL_TIME_TEXT);
-        len = civil_time_text(-limit, offsets[i], text);
+        len = civil_time_text(-limit, offsets[i] * 60 - 59, text);
         assert_int_equal(len, strlen(text));
         assert_true(len < CIVIL_TIME_TEXT);
     }
@@ -127,6 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_as_printf),
+        cmocka_unit_test(test_offset_seconds),
         cmocka_unit_test(test_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1077,13 +1077,13 @@ static void test_longer_interpolation(void **state)
 /* ---- with a calendar: hooks that stand in for the directory and the tz database ---- */
 
 /* The calendar's zone and "Europe/Helsinki" are UTC+3 (summer time); no other zone. */
-static int fake_zone_offset(void *context, const char *zone, int64_t time_ms, int32_t *minutes)
+static int fake_zone_offset(void *context, const char *zone, int64_t time_ms, int32_t *seconds)
 {
     (void)context;
     (void)time_ms;
     if (zone && strcmp(zone, "Europe/Helsinki") != 0)
         return -1;
-    *minutes = 180;
+    *seconds = 3 * 3600;
     return 0;
 }
 

@@ -441,25 +441,26 @@ static void test_time_literals(void **state)
     static const struct {
         const char *text;
         int64_t epoch_seconds;
-        int32_t offset_minutes;
+        int32_t offset_seconds;
     } CASES[] = {
         {"@1970-01-01T00:00:00Z", 0, 0},
         {"@1969-12-31T23:59:59Z", -1, 0},
         {"@2000-01-01T00:00:00Z", 946684800, 0},
         {"@2026-06-20T09:00:00Z", 1781946000, 0},
-        {"@2026-06-20T09:00:00+03:00", 1781935200, 180},
-        {"@2026-06-20T09:00:00-05:30", 1781965800, -330},
+        {"@2026-06-20T09:00:00+03:00", 1781935200, 10800},
+        {"@2026-06-20T09:00:00-05:30", 1781965800, -19800},
+        {"@1960-01-01T11:15:30-00:44:30", -315576000, -2670},  /* Monrovia's old offset */
         {"@2026-06-20T09:00:00+00:00", 1781946000, 0},
         {"@2024-02-29T12:00:00Z", 1709208000, 0},          /* a leap day */
         {"@2000-02-29T00:00:00Z", 951782400, 0},           /* 2000 is a leap year */
-        {"@2026-12-31T23:59:59+23:59", 1798675259, 1439},      /* the widest offset */
+        {"@2026-12-31T23:59:59+23:59", 1798675259, 86340},     /* the widest offset */
     };
     for (size_t i = 0; i < countof(CASES); i++) {
         Lexed *lx = lex(CASES[i].text);
         assert_kinds(lx, TIME);
         assert_no_errors(lx);
         assert_int_equal(lx->tok[0].value.time.epoch_seconds, CASES[i].epoch_seconds);
-        assert_int_equal(lx->tok[0].value.time.offset_minutes, CASES[i].offset_minutes);
+        assert_int_equal(lx->tok[0].value.time.offset_seconds, CASES[i].offset_seconds);
         assert_span(lx->tok[0], 0, strlen(CASES[i].text));
     }
 }
@@ -484,6 +485,8 @@ static void test_bad_time_literals(void **state)
         {"@2026-06-20T09:00:00", "a time needs a zone"},
         {"@2026-06-20T09:00:00+24:00", "an offset runs from -23:59 to +23:59"},
         {"@2026-06-20T09:00:00+03", "write it as @2026-06-20T09:00:00Z"},
+        {"@2026-06-20T09:00:00+03:00:60", "an offset runs from -23:59 to +23:59"},
+        {"@2026-06-20T09:00:00+03:00:", "write it as @2026-06-20T09:00:00Z"},
         {"@2026-6-20T09:00:00Z", "write it as"},
         {"@2026-06-20T09:00:00z", "a time needs a zone"},
         {"@", "write it as"},
