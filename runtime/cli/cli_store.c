@@ -27,13 +27,17 @@
 #include "utf8.h"
 #include "value_json.h"
 
+/* The most arguments that are not options a command takes: deploy's playbooks (every
+   other command takes up to two, and says so itself). */
+#define STORE_ARGS_POSITIONAL_MAX 1024
+
 /* Options every store command understands. */
 typedef struct StoreArgs {
     const char *db;
     const char *now_text;
     bool json;
     bool all_stalled;               /* retry --all-stalled */
-    const char *positional[4];
+    const char *positional[STORE_ARGS_POSITIONAL_MAX];   /* slices of argv */
     int positional_count;
     const char *by, *comment, *id, *time, *for_person, *playbook, *status, *go, *reason;
     const char *dedup_days, *from, *to, *max_body, *tag, *case_key, *since, *until;
@@ -131,10 +135,10 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
             a->all_stalled = true;
         } else if (option) {
             return cli_usage_error(command, "unknown option '%s'", cli_clean(arg));
-        } else if (a->positional_count < 4) {
+        } else if (a->positional_count < STORE_ARGS_POSITIONAL_MAX) {
             a->positional[a->positional_count++] = arg;
         } else {
-            return cli_usage_error(command, "too many arguments");
+            return cli_usage_error(command, "too many arguments (at most %d at a time)", STORE_ARGS_POSITIONAL_MAX);
         }
     }
     if (cli_check_db(command, a->db) != CLI_OK)

@@ -273,6 +273,10 @@ static void finish(ConnClient *c, CURLMsg *msg, ConnRequest **done)
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
     CURLcode result = msg->data.result;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_off_t retry_after = 0;   /* libcurl reads both forms of the header */
+    if ((r->status == 429 || r->status == 503) && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+        retry_after > 0)
+        r->retry_after_ms = retry_after > INT64_MAX / 1000 ? INT64_MAX : (int64_t)retry_after * 1000;
     curl_multi_remove_handle(c->multi, easy);
     curl_easy_cleanup(easy);
     r->easy = NULL;

@@ -565,6 +565,21 @@ static int settle_sends(Step *s, Settle *st, OutboxEntry *stored, const unsigned
     return rc == STORE_OK ? outbox_put(s, c->seq, stored) : rc;
 }
 
+/* The wait before the next try: the backoff, or longer when a peer that answered 429
+   or 503 asked for it in Retry-After (the longest any of the claim's deliveries to be
+   tried again was asked), but never over the backoff's own cap: a peer's header may
+   slow the outbox, not park an entry for days. */
+static int64_t settle_wait_ms(const Claim *c, int64_t backoff)
+{
+    int64_t wait = backoff;
+    for (unsigned i = 0; i < c->count; i++) {
+        const Delivery *d = &c->deliveries[i];
+        if (d->outcome == DELIVERY_RETRY && d->request.retry_after_ms > wait)
+            wait = d->request.retry_after_ms;
+    }
+    return wait > OUTBOX_BACKOFF_MAX_MS && backoff <= OUTBOX_BACKOFF_MAX_MS ? OUTBOX_BACKOFF_MAX_MS : wait;
+}
+
 static int settle_work(Step *s, void *context)
 {
     Settle *st = context;
@@ -578,7 +593,7 @@ static int settle_work(Step *s, void *context)
         return rc;
     char first[200];
     outbox_entry_key(&stored, 0, first, sizeof first);
-    int64_t backoff = outbox_backoff_ms(first, (unsigned)stored.attempts);
+    int64_t backoff = settle_wait_ms(st->claim, outbox_backoff_ms(first, (unsigned)stored.attempts));
     rc = stored.kind == OUTBOX_CALL ? settle_call(s, st, &stored, key, backoff)
                                     : settle_sends(s, st, &stored, key, backoff);
     outbox_entry_free(&stored);

@@ -213,6 +213,14 @@ expect "one event" 0 sh -c "\"\$0\" trigger shop.ping --id p1 --db \"\$1\" < \"\
 expect "audit verify of one instance" 0 "$h" audit verify --db "$one"
 has "(one instance)" "records of 1 instance, head "
 
+# deploy FILE... takes any number of playbooks: the five workflows and one more (it
+# refused a fifth as "too many arguments")
+many="$tmp/many"
+expect "deploy of six playbooks at once" 0 "$h" deploy "$TOP"/workflows/*/*.play "$tmp/one.play" --db "$many"
+has "(the sixth deployed too)" "deployed one, version "
+expect "huddle playbooks lists them" 0 "$h" playbooks --db "$many"
+has "(service_outage among them)" "service_outage"
+
 # After answers, an ack, a tick, a stall, a retry, a cancel, a reassignment and an
 # override, each store still holds its invariants, its gauges among them (meta's open
 # tasks and running and stalled instances, moved by every one of those commands, are

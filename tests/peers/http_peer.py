@@ -9,7 +9,7 @@ writes DIR/port once it listens, appends every request to DIR/requests.jsonl as
 order they arrived, flushed at once), and answers from DIR/script.json when it exists:
 
     {"/path": [ANSWER, ANSWER, ...]}   answers used in turn; the last one again and again
-    ANSWER: {"status": 200, "body": "text", "delay_ms": 0}
+    ANSWER: {"status": 200, "body": "text", "delay_ms": 0, "headers": {"Retry-After": "120"}}
 
 A path with no script gets 200 and {"ok": true, "n": N} (N: how many requests that
 path had). Standard library only; it stops on SIGTERM.
@@ -63,6 +63,8 @@ class Peer(http.server.BaseHTTPRequestHandler):
             self.send_response(a.get("status", 200))
             self.send_header("Content-Type", a.get("type", "application/json"))
             self.send_header("Content-Length", str(len(data)))
+            for name, value in a.get("headers", {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
         except OSError:
