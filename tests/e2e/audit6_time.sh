@@ -85,7 +85,7 @@ has "  sets the reminder at start + 30m" "timer: reminder of t1 due 2026-03-02 0
 has "  and watches anna's absence" "timer: watch of t1 due 2026-03-02 10:00 +00:00"
 expect "tick at 10:05" 0 "$h" tick --db "$ldb" $(now 10:05)
 has "  the reminder fires" "2026-03-02 09:30 +00:00  i1  t1: reminded anna, craig"
-has "  anna's absence is covered" "2026-03-02 10:00 +00:00  i1  t1: anna's seat delegated to mei (anna is away)"
+has "  anna's absence is covered" "2026-03-02 10:00 +00:00  i1  t1 seat 1: mei asked in anna's place (anna is away until 2026-03-03 00:00 +00:00)"
 has "  level 2 is reached" "2026-03-02 10:05 +00:00  i1  t1 escalated to level 2: lars added"
 # a retry after a reminder came due tells it at once (as a held reminder would fire),
 # and sets the next one after the retry
