@@ -770,7 +770,12 @@ static int64_t task_fillable_seats(const TaskRecord *task)
    and leaves the team's to a colleague. The seat count when they hold none. */
 static size_t task_seat_to_fill(const TaskRecord *task, const char *by)
 {
-    size_t chosen = task->seat_count;
+    size_t chosen = task->seat_count, held = 0;
+    for (size_t i = 0; i < task->seat_count; i++)
+        if (!task->seats[i].answered_by && task_texts_has(&task->seats[i].holders, by) && held++ == 0)
+            chosen = i;
+    if (held < 2)   /* no choice to make: no matching to run (an ask to a team of 100,000) */
+        return chosen;
     int64_t best = -1;
     for (size_t i = 0; i < task->seat_count; i++)
         if (!task->seats[i].answered_by && task_texts_has(&task->seats[i].holders, by)) {
