@@ -151,14 +151,17 @@ static void round_timers(Serve *serve, int64_t now, int64_t *next_ms)
         return;
     }
     if (found && due <= now) {
+        uint64_t before = engine_timers_fired(serve->engine);
         int rc = engine_fire_due(serve->engine, now, why, sizeof why);
-        atomic_fetch_add(&serve->metrics.timers_fired, 1);
+        uint64_t fired = engine_timers_fired(serve->engine) - before;
+        atomic_fetch_add(&serve->metrics.timers_fired, fired);
         if (now - due > 1000)
             atomic_fetch_add(&serve->metrics.timers_late, 1);
         if (rc != ENGINE_OK)
             serve_log("error", "timers", json_pack("{s:s}", "why", why));
         else
-            serve_log("info", "timers_fired", json_pack("{s:I}", "late_ms", (json_int_t)(now - due)));
+            serve_log("info", "timers_fired",
+                      json_pack("{s:I,s:I}", "timers", (json_int_t)fired, "late_ms", (json_int_t)(now - due)));
         if (engine_next_due(serve->engine, &found, &due, why, sizeof why) != ENGINE_OK)
             found = false;
     }

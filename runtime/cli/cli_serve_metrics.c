@@ -119,7 +119,7 @@ char *serve_metrics_text(ServeMetrics *m)
     metrics_counter(&out, "huddle_inputs_poisoned_total",
                     "Inputs set aside unapplied after killing the process each time they were tried.",
                     atomic_load(&m->inputs_poisoned));
-    metrics_counter(&out, "huddle_timers_fired_total", "Rounds that fired due timers.", atomic_load(&m->timers_fired));
+    metrics_counter(&out, "huddle_timers_fired_total", "Due timers fired.", atomic_load(&m->timers_fired));
     metrics_counter(&out, "huddle_timers_late_total", "Timer rounds that fired more than 1 s after the due time.",
                     atomic_load(&m->timers_late));
     double bsizes[SERVE_BATCH_BUCKETS];

@@ -265,6 +265,11 @@ int engine_fire_due(Engine *e, int64_t now, char *why, size_t why_len)
     return engine_fire_timers(e, now, true, why, why_len);
 }
 
+uint64_t engine_timers_fired(const Engine *e)
+{
+    return e->timers_fired;
+}
+
 /* ---- mocked delivery (huddle run) ---- */
 
 /* The first call in the outbox due at `now` (a failed attempt waits for its backoff),

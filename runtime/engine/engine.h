@@ -216,6 +216,8 @@ int engine_answer(Engine *engine, const char *task, const char *by, const char *
    one fails, the timers due before it are committed, it and the later ones are not
    fired, and its failure is returned. */
 int engine_fire_due(Engine *engine, int64_t now, char *why, size_t why_len);
+/* How many due timers this engine has fired (committed) since it opened. */
+uint64_t engine_timers_fired(const Engine *engine);
 
 /* The due time of the earliest timer, if there is one (*found says). */
 int engine_next_due(Engine *engine, bool *found, int64_t *due_ms, char *why, size_t why_len);

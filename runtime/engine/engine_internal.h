@@ -157,6 +157,7 @@ typedef struct BatchCounters {
 
 struct Engine {
     Store *store;
+    uint64_t timers_fired;          /* committed by engine_fire_timers since the engine opened */
     bool owns_store;                /* opened by engine_open: engine_close closes it */
     Directory *directory;           /* cached: the store's, at directory_version */
     uint64_t directory_version;

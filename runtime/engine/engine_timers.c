@@ -297,8 +297,10 @@ static int fire_due_batch(Engine *e, DueTimers *due, char *why, size_t why_len)
         if (rc != STORE_OK)
             engine_forget_caches(e);
     }
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         engine_report_records(e, &f.records);
+        e->timers_fired += f.count;   /* stopped: the timers before the one that failed */
+    }
     if (stopped && rc == STORE_OK) {
         rc = f.failed;   /* the timers before it committed: now its failure */
         snprintf(why, why_len, "%s", f.failure);
