@@ -26,8 +26,9 @@ named as the entry ("i2 seq 14 to 20: changed"); the store's head cannot be chec
 past it then, and is not named again.
 
 It prints one line per finding, "i2 seq 14: changed (...)" or "store: head (...)", the
-same names `huddle audit verify` uses, then "verified: ..." or "TAMPERED: ...". Exit 0
-clean, 1 tampered, 2 usage or an export it cannot read.
+same names `huddle audit verify` uses, then "verified: ..." or "TAMPERED: ...", and with
+a --head the chain holds, "the head given covers the first N records (M newer)", as
+huddle does. Exit 0 clean, 1 tampered, 2 usage or an export it cannot read.
 """
 import hashlib
 import json
@@ -122,7 +123,7 @@ def verify(lines, head_given):
     if header.get("export") != "huddle audit" or "head" not in trailer:
         raise ValueError("not a huddle audit export (no header or no head line)")
     chain = header["store_prev"]
-    heads = {chain}
+    heads = {chain: header["from"] - 1}  # each chain link -> the store's records it covers
     last = {}  # instance -> [highest seq seen, its hash, whether that hash can be trusted as prev]
     orders = set()
     head_unknown = False  # an entry of several records changed: the head cannot be worked out past it
@@ -173,7 +174,7 @@ def verify(lines, head_given):
             top = max(row["seq"], seen[0]) if seen else row["seq"]
             last[row["instance"]] = [top, row["hash"], trusted]
         chain = sha(bytes.fromhex(chain), ("%s %d\n" % (row["instance"], row["seq"])).encode(), bytes.fromhex(row["hash"]))
-        heads.add(chain)
+        heads.setdefault(chain, row["order"])
         if row["chain"] != chain:
             say(where, "changed", "the store's chain does not pass through it as the export says")
     for instance, records in sorted(trailer.get("instances", {}).items()):
@@ -189,8 +190,11 @@ def verify(lines, head_given):
         say("store", "head", "the store's head (%d records) is not the head of its records (%d)"
             % (trailer["count"], len(rows) + header["from"] - 1))
     if head_given and head_given.lower() not in heads and not head_unknown:
-        say("store", "cut", "the head given is not in this export's chain: records it covered were cut off or rewritten")
-    return problems, chain, len(rows), len(trailer.get("instances", {}))
+        say("store", "cut", "the head given is not in this export's chain: records it covered were cut off or rewritten"
+            + ("" if header.get("since") is None else ", or it is older than this export's first record"
+               " (export --since an earlier time, or the whole chain, to check it)"))
+    covers = heads.get(head_given.lower()) if head_given and not head_unknown else None
+    return problems, chain, len(rows), len(trailer.get("instances", {})), covers, count
 
 
 def main(argv):
@@ -211,13 +215,16 @@ def main(argv):
             lines = [json.loads(l) for l in f if l.strip()]
         if len(lines) < 2:
             raise ValueError("too short: no header or no head line")
-        problems, chain, records, instances = verify(lines, head)
+        problems, chain, records, instances, covers, count = verify(lines, head)
     except (OSError, ValueError, KeyError, TypeError) as e:
         print("verify_export.py: %s: %s" % (args[0], e), file=sys.stderr)
         return 2
     for p in problems:
         print(p)
-    print("%s: %d records of %d instances, head %s" % ("TAMPERED" if problems else "verified", records, instances, chain))
+    print("%s: %d record%s of %d instance%s, head %s" % ("TAMPERED" if problems else "verified", records,
+          "" if records == 1 else "s", instances, "" if instances == 1 else "s", chain))
+    if covers is not None:  # as huddle audit verify --head says it
+        print("the head given covers the first %d records (%d newer)" % (covers, count - covers))
     return 1 if problems else 0
 
 

@@ -60,7 +60,8 @@ static int cli_help(int argc, char **argv);
     "           record at or after T.\n" \
     "  search   past decisions, newest first, matching every filter given: playbook,\n" \
     "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
-    "           in the question, comments and notes, time asked (--since/--until).\n" \
+    "           in the question, comments and notes (at least one: blanks only is a\n" \
+    "           usage error), time asked (--since/--until, both ends included).\n" \
     "  stats    per playbook and state, over the decisions search's filters keep:\n" \
     "           decisions, time to decision (median, p90), how many were delegated or\n" \
     "           escalated, choices and outcomes with their counts, who is asked most\n" \

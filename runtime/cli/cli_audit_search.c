@@ -25,6 +25,9 @@ static int audit_filter(const CliAuditArgs *a, json_t **out)
         if (a->values[TEXT[i].option] && !a->values[TEXT[i].option][0])   /* the options share the fields' names */
             return cli_usage_error("audit", "--%s is empty: give it a value, or leave it out for no filter",
                                    TEXT[i].field);
+    if (a->values[AUDIT_WORDS] && engine_audit_words_none(a->values[AUDIT_WORDS]))
+        return cli_usage_error("audit", "--words holds blanks only: give it a word to find (words are "
+                               "separated by spaces), or leave it out for no filter");
     json_t *filter = json_object();
     for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++)
         if (a->values[TEXT[i].option])

@@ -322,6 +322,9 @@ static bool door_audit_filter(Door *d)
         int got = serve_query_get(d->request->query, *name, value, sizeof value);
         if (got < 0)
             return door_refuse(d, 400, "bad_query", *name, "?%s= is malformed or longer than 1,023 bytes", *name);
+        if (got > 0 && strcmp(*name, "words") == 0 && engine_audit_words_none(value))
+            return door_refuse(d, 400, "bad_query", *name, "?words= holds blanks only: give it a word to "
+                               "find (words are separated by spaces), or leave it out for no filter");
         if (got > 0)
             json_object_set_new(job->filter, *name, json_string(value));
     }

@@ -387,6 +387,9 @@ int engine_audit_decisions(Engine *engine, json_t **decisions, char *why, size_t
    notes), "since" / "until" (ms, when asked), "limit"; newest first. */
 int engine_audit_search(Engine *engine, const json_t *filter, json_t **decisions, char *why,
                         size_t why_len);
+/* Whether `words` (a "words" filter) holds no word: empty, or spaces only. Such a
+   filter would match every decision; the doors refuse it as they refuse an empty one. */
+bool engine_audit_words_none(const char *words);
 /* Per playbook and state, over the decisions `filter` keeps: [{"playbook", "state",
    "decisions", "decided", "open", "median_seconds", "p90_seconds", "delegated",
    "escalated", "choices": {C: n}, "outcomes": {O: n}, "asked_most": [{"person",

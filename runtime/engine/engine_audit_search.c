@@ -90,6 +90,11 @@ static bool words_match(const json_t *d, const char *words)
     return every;
 }
 
+bool engine_audit_words_none(const char *words)
+{
+    return words[strspn(words, " ")] == '\0';
+}
+
 bool audit_decision_matches(const json_t *d, const json_t *filter)
 {
     const char *v;

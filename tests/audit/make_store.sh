@@ -37,3 +37,9 @@ audit_store_more() {
   echo '{"what":"a laptop","team":"retail"}' | "$h" trigger shop.expense --id x1 --db "$1" --now 2026-06-15T14:40:00Z > /dev/null &&
   "$h" answer t6 ok --by lars --comment "ok, within budget" --db "$1" --now 2026-06-15T15:40:00Z > /dev/null
 }
+
+# `audit_store_all DIR`: audit_store and audit_store_more, as one TAP line.
+audit_store_all() {
+  { audit_store "$1" && audit_store_more "$1"; } > "$tmp/out" 2>&1 && ok "a store with known decisions is made" ||
+    no "a store with known decisions is made"
+}

@@ -103,7 +103,7 @@ tamper() {
 agree() {
   "$h" audit verify --db "$tmp/$1" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.huddle"
   "$h" audit export --db "$tmp/$1" > "$tmp/$1.jsonl"
-  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED' | sed 's/ (.*//' | sort -u > "$tmp/by.script"
+  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.script"
   if [ -s "$tmp/by.huddle" ] && cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py finds the same: $(tr '\n' ';' < "$tmp/by.huddle"))"
   else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
 }

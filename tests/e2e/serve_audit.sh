@@ -60,6 +60,8 @@ call "an unknown parameter is 400" 400 GET '/v1/audit/search?colour=red' -H "$au
 json "naming it" 'j["error"]["field"] == "colour"'
 call "a bad time is 400" 400 GET '/v1/audit/search?since=yesterday' -H "$auth"
 call "a bad limit is 400" 400 GET '/v1/audit/search?limit=0' -H "$auth"
+call "?words= of blanks only is 400, not a filter that finds everything" 400 GET '/v1/audit/search?words=%20%20' -H "$auth"
+json "naming it" 'j["error"]["field"] == "words"'
 call "the export" 200 GET /v1/audit/export -H "$auth"
 "$PY" -c '
 import json, sys
