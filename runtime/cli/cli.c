@@ -466,9 +466,70 @@ bool cli_takes_option(const char *name, const char *option)
     size_t len = strlen(option);
     for (const char *at = command ? strstr(command->usage, option) : NULL; at; at = strstr(at + 1, option))
         if (at[-1] == '[' || at[-1] == ' ' || at[-1] == '|')
-            if (at[len] == ' ' || at[len] == ']' || at[len] == '\0')
+            if (at[len] == ' ' || at[len] == ']' || at[len] == '|' || at[len] == '\0')
                 return true;
     return false;
+}
+
+/* True when OPTION is followed by a value in the command's usage ("--db DIR", not
+   "--json]" or "--all-stalled [--playbook P]"). */
+static bool cli_option_has_value(const CliCommand *command, const char *option)
+{
+    size_t len = strlen(option);
+    for (const char *at = strstr(command->usage, option); at; at = strstr(at + 1, option))
+        if (at > command->usage && (at[-1] == '[' || at[-1] == ' ' || at[-1] == '|') && at[len] == ' '
+            && !strchr("[-|", at[len + 1]))
+            return true;
+    return false;
+}
+
+/* A copy of argv with each --OPTION=VALUE of an option the command's usage gives a value
+   split in two, in place (the '=' ends the name), as --OPTION VALUE. Not after "--" nor
+   in an option's value; an --OPTION=VALUE the command does not take is left for its
+   parser to refuse. NULL, said, for a flag given a value (*count -1) or no memory. */
+static char **cli_split_values(const CliCommand *command, int argc, char **argv, int *count)
+{
+    char **out = calloc((size_t)argc * 2 + 1, sizeof *out);
+    bool rest = false, value_next = false;
+    *count = 0;
+    for (int i = 0; out && i < argc; i++) {
+        char *arg = argv[i], *eq = !rest && !value_next && strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        out[(*count)++] = arg;
+        rest |= !value_next && strcmp(arg, "--") == 0;
+        value_next = !rest && !value_next && !eq && arg[0] == '-' && cli_option_has_value(command, arg);
+        if (!eq)
+            continue;
+        *eq = '\0';
+        if (!cli_takes_option(command->name, arg)) {
+            *eq = '=';
+        } else if (cli_option_has_value(command, arg)) {
+            out[(*count)++] = eq + 1;
+        } else {
+            free(out);
+            *count = -1;
+            return cli_usage_error(command->name, "%s takes no value: give %s alone, not %s=%s", arg, arg, arg,
+                                   cli_clean(eq + 1)), NULL;
+        }
+    }
+    if (!out)
+        fprintf(stderr, "huddle: out of memory\n");
+    return out;
+}
+
+/* True when ARG is an option: it begins with '-' and is not "-" alone (standard input). */
+bool cli_is_option(const char *arg)
+{
+    return arg[0] == '-' && arg[1] != '\0';
+}
+
+/* True for the first "--" (after it every argument is a file or id, even one that
+   begins with '-'); it sets *rest, the caller skips it. */
+bool cli_options_end(const char *arg, bool *rest)
+{
+    if (*rest || strcmp(arg, "--") != 0)
+        return false;
+    *rest = true;
+    return true;
 }
 
 static void cli_print_overview(FILE *out)
@@ -621,14 +682,25 @@ int cli_main(int argc, char **argv)
         return CLI_OK;
     }
     const CliCommand *command = cli_find(name);
-    if (!command) {
-        fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", name);
+    if (!command && name[0] == '-') {   /* huddle --db DIR tasks */
+        fprintf(stderr, "huddle: '%s' comes before a command: give the command first, then its options "
+                "(huddle COMMAND [ARGS]; 'huddle --help' lists the commands)\n", cli_clean(name));
         return CLI_USAGE;
     }
-    for (int i = 2; i < argc; i++)
+    if (!command) {
+        fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", cli_clean(name));
+        return CLI_USAGE;
+    }
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: %s\n\n%s", command->usage, command->help);
             return CLI_OK;
         }
-    return command->run(argc - 1, argv + 1);
+    int count;
+    char **args = cli_split_values(command, argc - 1, argv + 1, &count);
+    if (!args)
+        return count < 0 ? CLI_USAGE : CLI_SYSTEM;
+    int status = command->run(count, args);
+    free(args);
+    return status;
 }

@@ -946,9 +946,12 @@ int cli_run(int argc, char **argv)
     const char *connectors_path = NULL, *keep = NULL;
     RunView view = {.json = false, .last_day = ""};
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const char **slot = strcmp(arg, "--events") == 0 ? &events
+        if (cli_options_end(arg, &rest))
+            continue;
+        const char **slot = rest ? NULL : strcmp(arg, "--events") == 0 ? &events
                           : strcmp(arg, "--max-body") == 0 ? &max_body
                           : strcmp(arg, "--mocks") == 0 ? &mocks_path
                           : strcmp(arg, "--directory") == 0 ? &directory_path
@@ -957,9 +960,9 @@ int cli_run(int argc, char **argv)
         if (slot) {
             if (cli_option_value("run", argc, argv, &i, slot, &seen) != CLI_OK)
                 return CLI_USAGE;
-        } else if (strcmp(arg, "--json") == 0) {
+        } else if (!rest && strcmp(arg, "--json") == 0) {
             view.json = true;
-        } else if (arg[0] == '-' || file) {
+        } else if ((!rest && arg[0] == '-') || file) {
             return cli_usage_error("run", "unexpected argument '%s'", cli_clean(arg));
         } else {
             file = arg;

@@ -98,9 +98,12 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
     const char *env = getenv("HUDDLE_DB");
     a->db = env && *env ? env : "huddle.db";   /* --db, else $HUDDLE_DB, else ./huddle.db */
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const char **slot = strcmp(arg, "--db") == 0 ? &a->db
+        if (cli_options_end(arg, &rest))
+            continue;
+        const char **slot = rest ? NULL : strcmp(arg, "--db") == 0 ? &a->db
                           : strcmp(arg, "--now") == 0 ? &a->now_text
                           : strcmp(arg, "--by") == 0 ? &a->by
                           : strcmp(arg, "--comment") == 0 ? &a->comment
@@ -122,16 +125,16 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--file") == 0 ? &a->file
                           : strcmp(arg, "--batch") == 0 ? &a->batch
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
-        bool option = arg[0] == '-' && arg[1];
+        bool option = !rest && cli_is_option(arg);
         if (option && !cli_takes_option(command, arg))
             return cli_usage_error(command, "%s takes no option '%s' ('huddle help %s' lists its options)", command,
                                    cli_clean(arg), command);
         if (slot) {
             if (cli_option_value(command, argc, argv, &i, slot, &seen) != CLI_OK)
                 return CLI_USAGE;
-        } else if (strcmp(arg, "--json") == 0) {
+        } else if (option && strcmp(arg, "--json") == 0) {
             a->json = true;
-        } else if (strcmp(arg, "--all-stalled") == 0) {
+        } else if (option && strcmp(arg, "--all-stalled") == 0) {
             a->all_stalled = true;
         } else if (option) {
             return cli_usage_error(command, "unknown option '%s'", cli_clean(arg));
