@@ -56,8 +56,8 @@ static int cli_help(int argc, char **argv);
     "  export   --format jsonl (default): a header line, every record in commit order\n" \
     "           with its order, prev, hash and chain, and a {head, count} line;\n" \
     "           tools/verify_export.py checks it without Huddle. --format csv: one\n" \
-    "           decision a row (columns in docs/audit.md). --since T: from the first\n" \
-    "           record at or after T.\n" \
+    "           decision a row (columns in docs/audit.md; not with --json: exit 2).\n" \
+    "           --since T: from the first record at or after T.\n" \
     "  search   past decisions, newest first, matching every filter given: playbook,\n" \
     "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
     "           in the question, comments and notes, time asked (--since/--until).\n" \
@@ -164,7 +164,8 @@ static const CliCommand COMMANDS[] = {
      "the playbook's current version; instances already running keep the version they\n"
      "started with. Creates the store when DIR does not exist (default $HUDDLE_DB, else ./huddle.db).\n"
      "All or nothing: when any playbook or the connectors file is refused, nothing is\n"
-     "deployed and nothing kept (exit 1).\n"
+     "deployed and nothing kept (exit 1); so are two files of one playbook in different\n"
+     "versions (the same file twice is deployed once).\n"
      "\n"
      "  --connectors F   check the connectors file F as huddle check does, refuse a call,\n"
      "                   send or trigger source it does not name, and keep its connectors\n"
@@ -545,7 +546,8 @@ static void cli_print_overview(FILE *out)
     fprintf(out,
             "\n"
             "'huddle help COMMAND' shows a command's options. The store commands use --db DIR,\n"
-            "else the environment's HUDDLE_DB, else ./huddle.db.\n"
+            "else the environment's HUDDLE_DB, else ./huddle.db. Options follow the command, in\n"
+            "any order, as --opt VALUE or --opt=VALUE; -- ends them (then a file may begin with -).\n"
             "exit status: 0 ok, 1 input refused, 2 usage error, 3 store or system error\n");
 }
 
@@ -604,6 +606,8 @@ const char *cli_json_file_problem(char *out, size_t len, const char *path, const
     const char *reason = strstr(error->text, "unable to open ") == error->text ? strrchr(error->text, ':') : NULL;
     if (reason && error->line <= 0)
         snprintf(out, len, "%s: %s", path, reason + 2);
+    else if (strcmp(error->text, "'[' or '{' expected near end of file") == 0)   /* nothing but blanks */
+        snprintf(out, len, "%s: the file is empty: a JSON object was expected", path);
     else if (error->line <= 0)   /* json_file_load's "No such file or directory": no place in it */
         snprintf(out, len, "%s: %s", path, cli_clean(error->text));
     else

@@ -402,6 +402,25 @@ static int deploy_directory(Engine *engine, Directory **out)
     return CLI_OK;
 }
 
+/* Two files of one deploy naming the same playbook in different versions: which one
+   becomes current is not for the order of the files to decide, so the deploy is refused,
+   naming both (the same version twice is deployed once). */
+static int deploy_one_version_each(const StoreArgs *a, const Bytecode *bcs, const StrBuf *bytes, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n && bytes[i].data; j++) {
+            const char *name = value_text(bcs[i].consts[bcs[i].name]);
+            if (!bytes[j].data || strcmp(name, value_text(bcs[j].consts[bcs[j].name])) != 0
+                || (bytes[i].len == bytes[j].len && memcmp(bytes[i].data, bytes[j].data, bytes[i].len) == 0))
+                continue;
+            fprintf(stderr, "huddle: deploy: %s and %s are both playbook %s, in different versions: give one of "
+                    "them (nothing was deployed)\n", cli_clean(a->positional[i]), cli_clean(a->positional[j]),
+                    cli_clean(name));
+            return CLI_REFUSED;
+        }
+    return CLI_OK;
+}
+
 /* Compiles every playbook (each one's diagnostics printed), then deploys them all and
    keeps the connectors in one engine call: any error, and nothing is deployed. */
 static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *options,
@@ -425,6 +444,8 @@ static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *op
         bc_write(&bcs[compiled], &bytes[compiled]);
         items[compiled] = (EngineDeployItem){(const uint8_t *)bytes[compiled].data, bytes[compiled].len, ""};
     }
+    if (status == CLI_OK)
+        status = deploy_one_version_each(a, bcs, bytes, n);
     char why[512];
     int rc = status == CLI_OK ? engine_deploy_set(engine, items, (size_t)n, keep, now, why, sizeof why) : ENGINE_OK;
     if (rc < 0) {

@@ -70,4 +70,28 @@ expect "huddle --db DIR tasks is a usage error" 2 "$h" --db "$db" tasks
 has "  saying the command comes first" "'--db' comes before a command: give the command first"
 "$h" history i1 --db "$db" --json > "$tmp/after"
 if cmp -s "$tmp/before" "$tmp/after"; then ok "nothing was written"; else no "nothing was written" "$tmp/after"; fi
+expect "audit export --format=csv --json is a usage error" 2 "$h" audit export --format=csv --json --db "$db"
+has "  saying to give one" "--format csv and --json together: give one"
+expect "audit export --format=csv" 0 "$h" audit export --format=csv --db "$db"
+has "  CSV" "instance,playbook,state"
+# One deploy of two files of one playbook: the same version twice is one; two versions
+# are refused (the order of the files is no way to say which one becomes current).
+sed 's/"Go?"/"Go now?"/' ./-dash.play > "$tmp/dash2.play"
+expect "deploy F F" 0 "$h" deploy --db "$tmp/twice" -- -dash.play -dash.play
+cp ./-dash.play "$tmp/dash1.play"
+expect "deploy F G, one playbook in two versions, is refused" 1 "$h" deploy "$tmp/dash1.play" "$tmp/dash2.play" --db "$tmp/twice"
+has "  naming both files" "dash1.play and $tmp/dash2.play are both playbook dash, in different versions: give one"
+"$h" playbooks --db "$tmp/twice" --json > "$tmp/out"
+json "  nothing deployed: one version, current" "len(j[0]['versions']) == 1"
+# An empty JSON file is said to be empty, not "'[' or '{' expected near end of file".
+: > "$tmp/empty.json"
+expect "directory load of an empty file is refused" 1 "$h" directory load "$tmp/empty.json" --db "$tmp/twice"
+has "  saying it is empty" "empty.json: the file is empty: a JSON object was expected"
+printf '\n  \n' > "$tmp/blank.json"
+expect "run --mocks of a blank file is refused" 1 "$h" run --events t.jsonl --mocks "$tmp/blank.json" -- -dash.play
+has "  saying it is empty" "blank.json: the file is empty: a JSON object was expected"
+expect "run --directory of a blank file is refused" 1 "$h" run --events t.jsonl --directory "$tmp/blank.json" -- -dash.play
+has "  saying it is empty" "blank.json: the file is empty: a JSON object was expected"
+expect "huddle help" 0 "$h" help
+has "  says how options are given" "as --opt VALUE or --opt=VALUE; -- ends them"
 plan
