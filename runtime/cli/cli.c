@@ -606,8 +606,6 @@ const char *cli_json_file_problem(char *out, size_t len, const char *path, const
     const char *reason = strstr(error->text, "unable to open ") == error->text ? strrchr(error->text, ':') : NULL;
     if (reason && error->line <= 0)
         snprintf(out, len, "%s: %s", path, reason + 2);
-    else if (strcmp(error->text, "'[' or '{' expected near end of file") == 0)   /* nothing but blanks */
-        snprintf(out, len, "%s: the file is empty: a JSON object was expected", path);
     else if (error->line <= 0)   /* json_file_load's "No such file or directory": no place in it */
         snprintf(out, len, "%s: %s", path, cli_clean(error->text));
     else

@@ -984,7 +984,7 @@ int cli_run(int argc, char **argv)
         size_t bom = text ? text_bom_length(text, len) : 0;
         mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
         bool read = text != NULL;   /* if not, cli_read_file has said why */
-        if (read && text[bom + strspn(text + bom, " \t\r\n")] == '\0')   /* as cli_json_file_problem says */
+        if (read && text[bom + strspn(text + bom, " \t\r\n")] == '\0')   /* as json_file_load says */
             snprintf(error, sizeof error, "the file is empty: a JSON object was expected");
         free(text);
         char why[512] = "";

@@ -92,6 +92,8 @@ expect "run --mocks of a blank file is refused" 1 "$h" run --events t.jsonl --mo
 has "  saying it is empty" "blank.json: the file is empty: a JSON object was expected"
 expect "run --directory of a blank file is refused" 1 "$h" run --events t.jsonl --directory "$tmp/blank.json" -- -dash.play
 has "  saying it is empty" "blank.json: the file is empty: a JSON object was expected"
+expect "check --connectors of an empty file is refused" 1 "$h" check --connectors "$tmp/empty.json" -- -dash.play
+has "  saying it is empty" "empty.json: the file is empty: a JSON object was expected"
 expect "huddle help" 0 "$h" help
 has "  says how options are given" "as --opt VALUE or --opt=VALUE; -- ends them"
 plan
