@@ -16,15 +16,18 @@ static int cli_help(int argc, char **argv);
 
 /* What every write command's help says of --db and --now (RUNTIME.md, "Limits and
    damage"). */
-#define HELP_WRITE \
+#define HELP_DB_NOW \
     "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n" \
     "  --now T          engine time for this write, RFC 3339 (2026-06-15T08:10:00+03:00),\n" \
     "                   from 1970 to before 9000; never earlier than the store's engine\n" \
     "                   time, which every write without --now moves to the wall clock\n" \
-    "                   (simulate other times with another --db, or huddle run)\n" \
+    "                   (simulate other times with another --db, or huddle run)\n"
+#define HELP_WRITE HELP_DB_NOW \
     "  --json           say what happened as one JSON object: what was done, and (for\n" \
     "                   the commands that move instances) where each instance it touched\n" \
     "                   stands now and the history records it wrote\n" \
+    HELP_WRITE_WORDS
+#define HELP_WRITE_WORDS \
     "Without --json the command says the same in words: an answer what came next (the\n" \
     "new task or the outcome), a tick the timers it fired and what they did.\n" \
     "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
@@ -173,7 +176,10 @@ static const CliCommand COMMANDS[] = {
      "                   secret) in the same transaction, replacing those kept before.\n"
      "                   Without it, the store's kept connectors (if any) are checked\n"
      "                   against and kept as they are. huddle connectors shows them.\n"
-     HELP_WRITE,
+     HELP_DB_NOW
+     "  --json           say what was deployed as JSON Lines: {\"playbook\", \"version\"}\n"
+     "                   a playbook, then {\"connectors\": N} when --connectors kept some\n"
+     HELP_WRITE_WORDS,
      cli_deploy},
     {"connectors", "show the connectors the store keeps",
      "huddle connectors [--db DIR] [--json]",

@@ -94,6 +94,11 @@ expect "run --directory of a blank file is refused" 1 "$h" run --events t.jsonl 
 has "  saying it is empty" "blank.json: the file is empty: a JSON object was expected"
 expect "check --connectors of an empty file is refused" 1 "$h" check --connectors "$tmp/empty.json" -- -dash.play
 has "  saying it is empty" "empty.json: the file is empty: a JSON object was expected"
+expect "huddle help deploy" 0 "$h" help deploy
+has "  says --json is JSON Lines, a playbook a line" 'JSON Lines: {"playbook", "version"}'
+hasnt "  not one JSON object" "as one JSON object"
+expect "deploy F F --json: a JSON line a playbook" 0 "$h" deploy --db "$tmp/twice" --json -- -dash.play "$tmp/-dash.play"
+if python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out"; then ok "  each line JSON"; else no "  each line JSON"; fi
 expect "huddle help" 0 "$h" help
 has "  says how options are given" "as --opt VALUE or --opt=VALUE; -- ends them"
 plan
