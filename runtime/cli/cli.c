@@ -16,15 +16,18 @@ static int cli_help(int argc, char **argv);
 
 /* What every write command's help says of --db and --now (RUNTIME.md, "Limits and
    damage"). */
-#define HELP_WRITE \
+#define HELP_DB_NOW \
     "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n" \
     "  --now T          engine time for this write, RFC 3339 (2026-06-15T08:10:00+03:00),\n" \
     "                   from 1970 to before 9000; never earlier than the store's engine\n" \
     "                   time, which every write without --now moves to the wall clock\n" \
-    "                   (simulate other times with another --db, or huddle run)\n" \
+    "                   (simulate other times with another --db, or huddle run)\n"
+#define HELP_WRITE HELP_DB_NOW \
     "  --json           say what happened as one JSON object: what was done, and (for\n" \
     "                   the commands that move instances) where each instance it touched\n" \
     "                   stands now and the history records it wrote\n" \
+    HELP_WRITE_WORDS
+#define HELP_WRITE_WORDS \
     "Without --json the command says the same in words: an answer what came next (the\n" \
     "new task or the outcome), a tick the timers it fired and what they did.\n" \
     "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
@@ -56,8 +59,8 @@ static int cli_help(int argc, char **argv);
     "  export   --format jsonl (default): a header line, every record in commit order\n" \
     "           with its order, prev, hash and chain, and a {head, count} line;\n" \
     "           tools/verify_export.py checks it without Huddle. --format csv: one\n" \
-    "           decision a row (columns in docs/audit.md). --since T: from the first\n" \
-    "           record at or after T.\n" \
+    "           decision a row (columns in docs/audit.md; not with --json: exit 2).\n" \
+    "           --since T: from the first record at or after T.\n" \
     "  search   past decisions, newest first, matching every filter given: playbook,\n" \
     "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
     "           in the question, comments and notes (at least one: blanks only is a\n" \
@@ -165,7 +168,8 @@ static const CliCommand COMMANDS[] = {
      "the playbook's current version; instances already running keep the version they\n"
      "started with. Creates the store when DIR does not exist (default $HUDDLE_DB, else ./huddle.db).\n"
      "All or nothing: when any playbook or the connectors file is refused, nothing is\n"
-     "deployed and nothing kept (exit 1).\n"
+     "deployed and nothing kept (exit 1); so are two files of one playbook in different\n"
+     "versions (the same file twice is deployed once).\n"
      "\n"
      "  --connectors F   check the connectors file F as huddle check does, refuse a call,\n"
      "                   send or trigger source it does not name, and keep its connectors\n"
@@ -173,7 +177,10 @@ static const CliCommand COMMANDS[] = {
      "                   secret) in the same transaction, replacing those kept before.\n"
      "                   Without it, the store's kept connectors (if any) are checked\n"
      "                   against and kept as they are. huddle connectors shows them.\n"
-     HELP_WRITE,
+     HELP_DB_NOW
+     "  --json           say what was deployed as JSON Lines: {\"playbook\", \"version\"}\n"
+     "                   a playbook, then {\"connectors\": N} when --connectors kept some\n"
+     HELP_WRITE_WORDS,
      cli_deploy},
     {"connectors", "show the connectors the store keeps",
      "huddle connectors [--db DIR] [--json]",
@@ -467,9 +474,70 @@ bool cli_takes_option(const char *name, const char *option)
     size_t len = strlen(option);
     for (const char *at = command ? strstr(command->usage, option) : NULL; at; at = strstr(at + 1, option))
         if (at[-1] == '[' || at[-1] == ' ' || at[-1] == '|')
-            if (at[len] == ' ' || at[len] == ']' || at[len] == '\0')
+            if (at[len] == ' ' || at[len] == ']' || at[len] == '|' || at[len] == '\0')
                 return true;
     return false;
+}
+
+/* True when OPTION is followed by a value in the command's usage ("--db DIR", not
+   "--json]" or "--all-stalled [--playbook P]"). */
+static bool cli_option_has_value(const CliCommand *command, const char *option)
+{
+    size_t len = strlen(option);
+    for (const char *at = strstr(command->usage, option); at; at = strstr(at + 1, option))
+        if (at > command->usage && (at[-1] == '[' || at[-1] == ' ' || at[-1] == '|') && at[len] == ' '
+            && !strchr("[-|", at[len + 1]))
+            return true;
+    return false;
+}
+
+/* A copy of argv with each --OPTION=VALUE of an option the command's usage gives a value
+   split in two, in place (the '=' ends the name), as --OPTION VALUE. Not after "--" nor
+   in an option's value; an --OPTION=VALUE the command does not take is left for its
+   parser to refuse. NULL, said, for a flag given a value (*count -1) or no memory. */
+static char **cli_split_values(const CliCommand *command, int argc, char **argv, int *count)
+{
+    char **out = calloc((size_t)argc * 2 + 1, sizeof *out);
+    bool rest = false, value_next = false;
+    *count = 0;
+    for (int i = 0; out && i < argc; i++) {
+        char *arg = argv[i], *eq = !rest && !value_next && strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        out[(*count)++] = arg;
+        rest |= !value_next && strcmp(arg, "--") == 0;
+        value_next = !rest && !value_next && !eq && arg[0] == '-' && cli_option_has_value(command, arg);
+        if (!eq)
+            continue;
+        *eq = '\0';
+        if (!cli_takes_option(command->name, arg)) {
+            *eq = '=';
+        } else if (cli_option_has_value(command, arg)) {
+            out[(*count)++] = eq + 1;
+        } else {
+            free(out);
+            *count = -1;
+            return cli_usage_error(command->name, "%s takes no value: give %s alone, not %s=%s", arg, arg, arg,
+                                   cli_clean(eq + 1)), NULL;
+        }
+    }
+    if (!out)
+        fprintf(stderr, "huddle: out of memory\n");
+    return out;
+}
+
+/* True when ARG is an option: it begins with '-' and is not "-" alone (standard input). */
+bool cli_is_option(const char *arg)
+{
+    return arg[0] == '-' && arg[1] != '\0';
+}
+
+/* True for the first "--" (after it every argument is a file or id, even one that
+   begins with '-'); it sets *rest, the caller skips it. */
+bool cli_options_end(const char *arg, bool *rest)
+{
+    if (*rest || strcmp(arg, "--") != 0)
+        return false;
+    *rest = true;
+    return true;
 }
 
 static void cli_print_overview(FILE *out)
@@ -485,7 +553,8 @@ static void cli_print_overview(FILE *out)
     fprintf(out,
             "\n"
             "'huddle help COMMAND' shows a command's options. The store commands use --db DIR,\n"
-            "else the environment's HUDDLE_DB, else ./huddle.db.\n"
+            "else the environment's HUDDLE_DB, else ./huddle.db. Options follow the command, in\n"
+            "any order, as --opt VALUE or --opt=VALUE; -- ends them (then a file may begin with -).\n"
             "exit status: 0 ok, 1 input refused, 2 usage error, 3 store or system error\n");
 }
 
@@ -622,14 +691,25 @@ int cli_main(int argc, char **argv)
         return CLI_OK;
     }
     const CliCommand *command = cli_find(name);
-    if (!command) {
-        fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", name);
+    if (!command && name[0] == '-') {   /* huddle --db DIR tasks */
+        fprintf(stderr, "huddle: '%s' comes before a command: give the command first, then its options "
+                "(huddle COMMAND [ARGS]; 'huddle --help' lists the commands)\n", cli_clean(name));
         return CLI_USAGE;
     }
-    for (int i = 2; i < argc; i++)
+    if (!command) {
+        fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", cli_clean(name));
+        return CLI_USAGE;
+    }
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: %s\n\n%s", command->usage, command->help);
             return CLI_OK;
         }
-    return command->run(argc - 1, argv + 1);
+    int count;
+    char **args = cli_split_values(command, argc - 1, argv + 1, &count);
+    if (!args)
+        return count < 0 ? CLI_USAGE : CLI_SYSTEM;
+    int status = command->run(count, args);
+    free(args);
+    return status;
 }

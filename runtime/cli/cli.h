@@ -154,6 +154,11 @@ int cli_connectors_print(const struct json_t *kept, bool as_json);
 /* Whether command `name`'s usage names `option` ("--json"): the one list of the options
    a command takes, shared by `huddle help CMD` and the command's parser. */
 bool cli_takes_option(const char *name, const char *option);
+/* True when ARG is an option: it begins with '-' and is not "-" alone (standard input). */
+bool cli_is_option(const char *arg);
+/* True for the first "--" (it sets *rest: every argument after it is a file or id, even
+   one that begins with '-'); the caller skips it. */
+bool cli_options_end(const char *arg, bool *rest);
 
 /* Why a JSON file did not load (json_load_file's error), in `out`, which it returns:
    "PATH:LINE:COLUMN: what" for a parse error, "PATH: No such file or directory" for a

@@ -183,6 +183,9 @@ static int audit_export(CliAuditArgs *a, Engine *engine)
     const char *format = a->values[AUDIT_FORMAT] ? a->values[AUDIT_FORMAT] : "jsonl";
     char why[512];
     int rc;
+    if (a->json && strcmp(format, "csv") == 0)   /* not CSV under a --json the reader relies on */
+        return cli_usage_error("audit", "--format csv and --json together: give one (the export is JSON Lines "
+                               "by default)");
     if (strcmp(format, "jsonl") == 0)
         rc = engine_audit_export(engine, a->since_ms, export_jsonl, NULL, why, sizeof why);
     else if (strcmp(format, "csv") == 0)

@@ -165,14 +165,18 @@ int cli_build(int argc, char **argv)
 {
     const char *file = NULL, *out_path = NULL;
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && cli_option_once("build", "-o", &out_path, &seen) != CLI_OK)
+        if (cli_options_end(argv[i], &rest))
+            continue;
+        bool o = !rest && strcmp(argv[i], "-o") == 0;
+        if (o && i + 1 < argc && cli_option_once("build", "-o", &out_path, &seen) != CLI_OK)
             return CLI_USAGE;
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+        if (o && i + 1 < argc)
             out_path = argv[++i];
-        else if (strcmp(argv[i], "-o") == 0)
+        else if (o)
             return cli_usage_error("build", "-o needs a value (the .hbc file to write)");
-        else if (argv[i][0] == '-')
+        else if (!rest && argv[i][0] == '-')
             return cli_usage_error("build", "unknown option '%s'", cli_clean(argv[i]));
         else if (file)
             return cli_usage_error("build", "unexpected argument '%s'", cli_clean(argv[i]));
@@ -233,9 +237,11 @@ static bool cli_is_bytecode(const char *path)
 
 int cli_disasm(int argc, char **argv)
 {
-    if (argc != 2)
+    bool rest = false;
+    int first = argc > 1 && cli_options_end(argv[1], &rest) ? 2 : 1;
+    if (argc != first + 1)   /* it takes no option: a name that begins with '-' is a file */
         return cli_usage_error("disasm", "give one playbook or .hbc file");
-    const char *file = argv[1];
+    const char *file = argv[first];
     Bytecode bc;
     int status = cli_ends_with(file, ".hbc") || cli_is_bytecode(file) ? cli_load_bytecode(file, &bc)
                                                                       : cli_compile_to_bytecode(file, &bc);

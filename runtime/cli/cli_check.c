@@ -152,7 +152,14 @@ int cli_check(int argc, char **argv)
     const char **files = calloc((size_t)argc + 1, sizeof(char *));
     int file_count = 0;
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
+        if (cli_options_end(argv[i], &rest))
+            continue;
+        if (rest) {
+            files[file_count++] = argv[i];
+            continue;
+        }
         const char **slot = strcmp(argv[i], "--connectors") == 0 ? &connectors_path
                           : strcmp(argv[i], "--directory") == 0 ? &directory_path : NULL;
         if (slot && i + 1 < argc && cli_option_once("check", argv[i], slot, &seen) != CLI_OK) {
@@ -163,7 +170,7 @@ int cli_check(int argc, char **argv)
             json = true;
         else if (slot && i + 1 < argc)
             *slot = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1]) {
+        else if (cli_is_option(argv[i])) {
             bool last = strcmp(argv[i], "--connectors") == 0 || strcmp(argv[i], "--directory") == 0;
             free(files);
             return cli_usage_error("check", last ? "%s needs a value (a file)" : "unknown option '%s'",
@@ -284,19 +291,23 @@ int cli_graph(int argc, char **argv)
     bool svg = false;
     const char *file = NULL, *out_path = NULL, *db = NULL, *instance = NULL;
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
-        const char **slot = strcmp(argv[i], "-o") == 0 ? &out_path : strcmp(argv[i], "--db") == 0 ? &db
+        if (cli_options_end(argv[i], &rest))
+            continue;
+        const char **slot = rest ? NULL : strcmp(argv[i], "-o") == 0 ? &out_path : strcmp(argv[i], "--db") == 0 ? &db
                           : strcmp(argv[i], "--instance") == 0 ? &instance : NULL;
         if (slot && i + 1 < argc && cli_option_once("graph", argv[i], slot, &seen) != CLI_OK)
             return CLI_USAGE;
-        if (strcmp(argv[i], "--svg") == 0)
+        if (!rest && strcmp(argv[i], "--svg") == 0)
             svg = true;
         else if (slot && i + 1 < argc)
             *slot = argv[++i];
-        else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--instance") == 0)
+        else if (!rest && (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--db") == 0
+                           || strcmp(argv[i], "--instance") == 0))
             return cli_usage_error("graph", "%s needs a value (%s)", argv[i], argv[i][1] == 'o' ? "a file"
                                    : strcmp(argv[i], "--db") == 0 ? "a store directory" : "an instance id");
-        else if (argv[i][0] == '-')
+        else if (!rest && argv[i][0] == '-')
             return cli_usage_error("graph", "unknown option '%s'", cli_clean(argv[i]));
         else if (file)
             return cli_usage_error("graph", "unexpected argument '%s'", cli_clean(argv[i]));

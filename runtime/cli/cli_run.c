@@ -946,9 +946,12 @@ int cli_run(int argc, char **argv)
     const char *connectors_path = NULL, *keep = NULL;
     RunView view = {.json = false, .last_day = ""};
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const char **slot = strcmp(arg, "--events") == 0 ? &events
+        if (cli_options_end(arg, &rest))
+            continue;
+        const char **slot = rest ? NULL : strcmp(arg, "--events") == 0 ? &events
                           : strcmp(arg, "--max-body") == 0 ? &max_body
                           : strcmp(arg, "--mocks") == 0 ? &mocks_path
                           : strcmp(arg, "--directory") == 0 ? &directory_path
@@ -957,9 +960,9 @@ int cli_run(int argc, char **argv)
         if (slot) {
             if (cli_option_value("run", argc, argv, &i, slot, &seen) != CLI_OK)
                 return CLI_USAGE;
-        } else if (strcmp(arg, "--json") == 0) {
+        } else if (!rest && strcmp(arg, "--json") == 0) {
             view.json = true;
-        } else if (arg[0] == '-' || file) {
+        } else if ((!rest && arg[0] == '-') || file) {
             return cli_usage_error("run", "unexpected argument '%s'", cli_clean(arg));
         } else {
             file = arg;
@@ -981,6 +984,8 @@ int cli_run(int argc, char **argv)
         size_t bom = text ? text_bom_length(text, len) : 0;
         mocks = text ? value_json_load(text + bom, len - bom, 0, 2, error, sizeof error) : NULL;
         bool read = text != NULL;   /* if not, cli_read_file has said why */
+        if (read && text[bom + strspn(text + bom, " \t\r\n")] == '\0')   /* as json_file_load says */
+            snprintf(error, sizeof error, "the file is empty: a JSON object was expected");
         free(text);
         char why[512] = "";
         if (!json_is_object(mocks) || !run_mocks_ok(mocks, why, sizeof why)) {

@@ -98,9 +98,12 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
     const char *env = getenv("HUDDLE_DB");
     a->db = env && *env ? env : "huddle.db";   /* --db, else $HUDDLE_DB, else ./huddle.db */
     CliSeen seen = {.count = 0};
+    bool rest = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const char **slot = strcmp(arg, "--db") == 0 ? &a->db
+        if (cli_options_end(arg, &rest))
+            continue;
+        const char **slot = rest ? NULL : strcmp(arg, "--db") == 0 ? &a->db
                           : strcmp(arg, "--now") == 0 ? &a->now_text
                           : strcmp(arg, "--by") == 0 ? &a->by
                           : strcmp(arg, "--comment") == 0 ? &a->comment
@@ -122,16 +125,16 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
                           : strcmp(arg, "--file") == 0 ? &a->file
                           : strcmp(arg, "--batch") == 0 ? &a->batch
                           : strcmp(arg, "--to") == 0 ? &a->to : NULL;
-        bool option = arg[0] == '-' && arg[1];
+        bool option = !rest && cli_is_option(arg);
         if (option && !cli_takes_option(command, arg))
             return cli_usage_error(command, "%s takes no option '%s' ('huddle help %s' lists its options)", command,
                                    cli_clean(arg), command);
         if (slot) {
             if (cli_option_value(command, argc, argv, &i, slot, &seen) != CLI_OK)
                 return CLI_USAGE;
-        } else if (strcmp(arg, "--json") == 0) {
+        } else if (option && strcmp(arg, "--json") == 0) {
             a->json = true;
-        } else if (strcmp(arg, "--all-stalled") == 0) {
+        } else if (option && strcmp(arg, "--all-stalled") == 0) {
             a->all_stalled = true;
         } else if (option) {
             return cli_usage_error(command, "unknown option '%s'", cli_clean(arg));
@@ -399,6 +402,25 @@ static int deploy_directory(Engine *engine, Directory **out)
     return CLI_OK;
 }
 
+/* Two files of one deploy naming the same playbook in different versions: which one
+   becomes current is not for the order of the files to decide, so the deploy is refused,
+   naming both (the same version twice is deployed once). */
+static int deploy_one_version_each(const StoreArgs *a, const Bytecode *bcs, const StrBuf *bytes, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n && bytes[i].data; j++) {
+            const char *name = value_text(bcs[i].consts[bcs[i].name]);
+            if (!bytes[j].data || strcmp(name, value_text(bcs[j].consts[bcs[j].name])) != 0
+                || (bytes[i].len == bytes[j].len && memcmp(bytes[i].data, bytes[j].data, bytes[i].len) == 0))
+                continue;
+            fprintf(stderr, "huddle: deploy: %s and %s are both playbook %s, in different versions: give one of "
+                    "them (nothing was deployed)\n", cli_clean(a->positional[i]), cli_clean(a->positional[j]),
+                    cli_clean(name));
+            return CLI_REFUSED;
+        }
+    return CLI_OK;
+}
+
 /* Compiles every playbook (each one's diagnostics printed), then deploys them all and
    keeps the connectors in one engine call: any error, and nothing is deployed. */
 static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *options,
@@ -422,6 +444,8 @@ static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *op
         bc_write(&bcs[compiled], &bytes[compiled]);
         items[compiled] = (EngineDeployItem){(const uint8_t *)bytes[compiled].data, bytes[compiled].len, ""};
     }
+    if (status == CLI_OK)
+        status = deploy_one_version_each(a, bcs, bytes, n);
     char why[512];
     int rc = status == CLI_OK ? engine_deploy_set(engine, items, (size_t)n, keep, now, why, sizeof why) : ENGINE_OK;
     if (rc < 0) {

@@ -10,6 +10,17 @@
 
 #include "text.h"
 
+/* A file with nothing but blanks is said to be empty (jansson: "'[' or '{' expected
+   near end of file"), with no place in it. */
+static json_t *json_file_empty(json_error_t *error)
+{
+    if (strcmp(error->text, "'[' or '{' expected near end of file") == 0) {
+        error->line = error->column = -1;
+        snprintf(error->text, sizeof error->text, "the file is empty: a JSON object was expected");
+    }
+    return NULL;
+}
+
 json_t *json_file_load(const char *path, size_t flags, json_error_t *error)
 {
     FILE *file = fopen(path, "rb");
@@ -30,11 +41,12 @@ json_t *json_file_load(const char *path, size_t flags, json_error_t *error)
     size_t got = fread(head, 1, sizeof head, file);
     if (text_bom_length((const char *)head, got) == 0) {
         fclose(file);
-        return json_load_file(path, flags, error);
+        json_t *json = json_load_file(path, flags, error);
+        return json ? json : json_file_empty(error);
     }
     json_t *json = json_loadf(file, flags, error);
     fclose(file);
     if (!json)
         snprintf(error->source, sizeof error->source, "%s", path);
-    return json;
+    return json ? json : json_file_empty(error);
 }

@@ -3,7 +3,9 @@
  * directory or tokens file): jansson's json_load_file, except that a UTF-8 byte order
  * mark at the start (EF BB BF, which some editors and Windows tools write) is skipped
  * rather than refused as "'[' or '{' expected". Errors are jansson's, as json_load_file
- * gives them (a file that cannot be opened: "unable to open PATH: why").
+ * gives them (a file that cannot be opened: "unable to open PATH: why"), but a file of
+ * nothing but blanks, whose error is "the file is empty: a JSON object was expected",
+ * with no line (-1).
  */
 #ifndef HUDDLE_JSON_FILE_H
 #define HUDDLE_JSON_FILE_H
