@@ -611,7 +611,7 @@ static void task_expect(Side *s, StoreTxn *txn, Block *k, size_t j)
         die("%s: no task t%zu after its instance started", s->name, number);
     json_t *task;
     char why[240];
-    if (codec_load(value.data, value.len, &task, why, sizeof why) != CODEC_OK)
+    if (task_record_load(value.data, value.len, &task, why, sizeof why) != CODEC_OK)   /* typed, or older JSON */
         die("%s: task t%zu: %s", s->name, number, why);
     const People *p = s->people;
     int steps;

@@ -361,6 +361,7 @@ static bool census_match(StoreTable table, StoreBytes value, const char *needle)
     json_t *record;
     char why[240];
     if (table == TABLE_INSTANCES ? instance_record_stored_json(bytes, len, &record, why, sizeof why) != INSTANCE_RECORD_OK
+        : table == TABLE_TASKS   ? task_record_load(bytes, len, &record, why, sizeof why) != CODEC_OK
                                  : codec_load(bytes, len, &record, why, sizeof why) != CODEC_OK)
         return false;
     char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -372,8 +373,13 @@ static bool census_match(StoreTable table, StoreBytes value, const char *needle)
 
 static int census_visit(void *context, StoreBytes key, StoreBytes value)
 {
-    (void)key;
     Census *c = context;
+    if (c->table == TABLE_HISTORY) {   /* a step's records share one entry: count records */
+        HistoryEntry e;
+        history_entry_read(key, value, &e);
+        c->entries += e.count;
+        return STORE_OK;
+    }
     c->entries++;
     if (c->needle && census_match(c->table, value, c->needle))
         c->matching++;

@@ -131,8 +131,9 @@ typedef struct Census {
     size_t entries, matching;
 } Census;
 
-/* Counts a table's entries, and those whose record, read through the codec and written
-   as compact JSON text, holds `needle` (NULL: none). */
+/* Counts a table's entries (the history's: its records, however many an entry holds),
+   and those whose record, read through the codec and written as compact JSON text,
+   holds `needle` (NULL: none; not for the history). */
 Census census(Bench *b, StoreTable table, const char *needle);
 
 /* ---- raw LMDB, the baseline a figure is compared with ------------------------------ */
