@@ -63,6 +63,87 @@ static int decided_visit(void *context, StoreBytes key, StoreBytes value)
     return history_walk_entry(&walk, key, value);
 }
 
+/* ---- the folds kept for the instances found ---- */
+
+static void folded_clear(AskWindow *w)
+{
+    for (size_t i = 0; i < w->folded_count; i++)
+        json_decref(w->folded[i].decisions);
+    w->folded_count = 0;
+}
+
+static void folded_drop(AskWindow *w, size_t at)
+{
+    json_decref(w->folded[at].decisions);
+    w->folded[at] = w->folded[--w->folded_count];
+}
+
+static bool window_found(const AskWindow *w, uint64_t instance)
+{
+    for (size_t i = 0; i < w->count; i++)
+        if (w->found[i] == instance)
+            return true;
+    return false;
+}
+
+/* Keeps the folds of the instances the window still holds. */
+static void folded_keep_found(AskWindow *w)
+{
+    for (size_t i = w->folded_count; i-- > 0;)
+        if (!window_found(w, w->folded[i].instance))
+            folded_drop(w, i);
+}
+
+void ask_window_written(Engine *e, uint64_t instance)
+{
+    AskWindow *w = &e->ask_window;
+    for (size_t i = 0; i < w->folded_count; i++)
+        if (w->folded[i].instance == instance) {
+            folded_drop(w, i);
+            return;
+        }
+}
+
+void ask_window_forget(Engine *e)
+{
+    folded_clear(&e->ask_window);
+    e->ask_window.serial = 0;
+}
+
+/* The decisions of instance found[i], folded now or kept from an earlier ask (borrowed:
+   the window owns them). NULL with the step failed. */
+static json_t *window_decisions(Step *s, uint64_t instance)
+{
+    AskWindow *w = &s->engine->ask_window;
+    for (size_t i = 0; i < w->folded_count; i++)
+        if (w->folded[i].instance == instance)
+            return w->folded[i].decisions;
+    json_t *decisions;
+    if (audit_fold_instance(s, instance, &decisions) != STORE_OK)
+        return NULL;
+    if (w->folded_count == ASK_CONTEXT_INSTANCES)
+        folded_drop(w, 0);   /* cannot be while folds follow found; kept bounded anyway */
+    w->folded[w->folded_count++] = (AskFolded){instance, decisions};
+    return decisions;
+}
+
+/* The decisions of every instance the window found, in its order: a new array. */
+static json_t *window_all_decisions(Step *s)
+{
+    const AskWindow *w = &s->engine->ask_window;
+    json_t *all = json_array();
+    for (size_t i = 0; all && i < w->count; i++) {
+        json_t *decisions = window_decisions(s, w->found[i]);
+        if (!decisions || json_array_extend(all, decisions) != 0) {
+            json_decref(all);
+            return NULL;
+        }
+    }
+    if (!all)
+        step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return all;
+}
+
 /* Whether the window describes the store as the step's transaction sees it: it was kept
    in this transaction, or in the one this transaction begins from, whose window it then
    becomes. */
@@ -88,9 +169,11 @@ static int ask_window_fill(Step *s, uint64_t first, uint64_t last)
             if (w->found[i] >= first)
                 w->found[keep++] = w->found[i];
         w->count = keep;
+        folded_keep_found(w);
         from = w->last + 1 > first ? w->last + 1 : first;
     } else {
         w->count = 0;
+        folded_clear(w);
     }
     w->serial = 0;   /* kept again only once the read below went through */
     Decided decided = {.found = w->found, .count = w->count};
@@ -155,7 +238,7 @@ json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id)
             step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         return similar;
     }
-    if (audit_decisions_of(s, decided->found, decided->count, &decisions) != STORE_OK)
+    if (!(decisions = window_all_decisions(s)))
         return NULL;
     json_t *tags = instance_record_tags_json(&in->record);
     rc = tags ? engine_audit_similar(decisions, in->record.playbook, in->record.state, tags,

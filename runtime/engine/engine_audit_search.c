@@ -347,42 +347,64 @@ static size_t shared_tags(const json_t *d, const json_t *tags)
     return n;
 }
 
+/* A decision that may be shown as similar, with what it is ranked by. */
+typedef struct Like {
+    const json_t *decision;
+    size_t shared;                  /* tags it shares with the ask's instance */
+    int64_t decided_ms;
+    const char *task;
+} Like;
+
+/* Most shared tags first, then newest decided, then task id (as text) descending. */
 static int most_shared(const void *a, const void *b)
 {
-    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    json_int_t nx = json_integer_value(json_object_get(x, "shared_tags")), ny = json_integer_value(json_object_get(y, "shared_tags"));
-    if (nx != ny)
-        return nx > ny ? -1 : 1;
-    int64_t tx = 0, ty = 0;
-    value_parse_time(json_string_value(json_object_get(x, "decided_at")), &tx);
-    value_parse_time(json_string_value(json_object_get(y, "decided_at")), &ty);
-    if (tx != ty)
-        return tx > ty ? -1 : 1;
-    return strcmp(json_string_value(json_object_get(y, "task")), json_string_value(json_object_get(x, "task")));
+    const Like *x = a, *y = b;
+    if (x->shared != y->shared)
+        return x->shared > y->shared ? -1 : 1;
+    if (x->decided_ms != y->decided_ms)
+        return x->decided_ms > y->decided_ms ? -1 : 1;
+    return strcmp(y->task, x->task);
+}
+
+static json_t *similar_item(const Like *like)
+{
+    const json_t *d = like->decision;
+    return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:I}", "instance", json_object_get(d, "instance"),
+                     "task", json_object_get(d, "task"), "choice", json_object_get(d, "choice"),
+                     "by", json_object_get(d, "by"), "comment", json_object_get(d, "comment"),
+                     "decided_at", json_object_get(d, "decided_at"), "outcome", json_object_get(d, "outcome"),
+                     "shared_tags", (json_int_t)like->shared);
 }
 
 int engine_audit_similar(const json_t *decisions, const char *playbook, const char *state,
                          const json_t *tags, const char *except, size_t limit, json_t **out)
 {
-    json_t *like = json_array();
-    size_t i;
+    size_t count = 0, i;
+    Like *likes = engine_calloc(json_array_size(decisions) + 1, sizeof *likes);
+    *out = likes ? json_array() : NULL;
+    if (!*out) {
+        free(likes);
+        return ENGINE_NO_MEMORY;
+    }
     json_t *d;
     json_array_foreach(decisions, i, d) {
+        const char *task = json_string_value(json_object_get(d, "task"));
         if (!text_is(json_object_get(d, "playbook"), playbook ? playbook : "") ||
             !text_is(json_object_get(d, "state"), state ? state : "") || json_is_null(json_object_get(d, "choice")) ||
-            (except && text_is(json_object_get(d, "task"), except)))
+            (except && task && strcmp(task, except) == 0))
             continue;
-        json_array_append_new(like, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:I}", "instance",
-                                              json_object_get(d, "instance"), "task", json_object_get(d, "task"),
-                                              "choice", json_object_get(d, "choice"), "by", json_object_get(d, "by"),
-                                              "comment", json_object_get(d, "comment"), "decided_at",
-                                              json_object_get(d, "decided_at"), "outcome", json_object_get(d, "outcome"),
-                                              "shared_tags", (json_int_t)shared_tags(d, tags)));
+        Like *like = &likes[count++];
+        *like = (Like){d, shared_tags(d, tags), 0, task ? task : ""};
+        value_parse_time(json_string_value(json_object_get(d, "decided_at")), &like->decided_ms);
     }
-    *out = sorted(like, most_shared);
-    json_decref(like);
-    while (*out && json_array_size(*out) > limit)
-        json_array_remove(*out, json_array_size(*out) - 1);
+    if (count > 1)
+        qsort(likes, count, sizeof *likes, most_shared);
+    for (i = 0; *out && i < count && i < limit; i++)
+        if (json_array_append_new(*out, similar_item(&likes[i])) != 0) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    free(likes);
     return *out ? ENGINE_OK : ENGINE_NO_MEMORY;
 }
 

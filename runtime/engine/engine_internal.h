@@ -103,11 +103,22 @@ static inline void engine_put_le32(StrBuf *out, size_t n)
    while store_txn_serial is `serial`, and in the next write transaction when that one
    begins from what this one committed (store_txn_follows); every `resolved` record
    written after is noted in it (ask_window_note). */
+typedef struct AskFolded {
+    uint64_t instance;
+    json_t *decisions;              /* audit_fold_instance's list, owned */
+} AskFolded;
+
 typedef struct AskWindow {
     uint64_t serial;                /* 0: nothing kept */
     uint64_t first, last;           /* the instances looked at */
     uint64_t found[ASK_CONTEXT_INSTANCES];   /* of them, those that may hold a decision, ascending */
     size_t count;
+    /* Of the instances found, those folded already, as the store stands: an instance's
+       fold is let go when a record of it is written (ask_window_written), when the
+       window is read again, and when the engine forgets its caches (an aborted step
+       may have written records the fold saw). */
+    AskFolded folded[ASK_CONTEXT_INSTANCES];
+    size_t folded_count;
 } AskWindow;
 
 typedef struct ProgramCacheEntry {
@@ -1031,6 +1042,10 @@ json_t *ask_context_similar(Step *s, const Instance *in, const char *task_id);
 /* A `resolved` record of `instance` is being written in the step's transaction: noted in
    the ask window kept for that transaction, if any (record_put). */
 void ask_window_note(Step *s, uint64_t instance);
+/* A record of `instance` is being written: its fold, if kept, is let go. */
+void ask_window_written(Engine *e, uint64_t instance);
+/* Lets go of everything the window keeps (engine_forget_caches). */
+void ask_window_forget(Engine *e);
 /* A new instance, numbered `instance` in this transaction, has no history: when it is
    next after the window kept for the transaction, the window takes it in without a read
    (its `resolved` records are noted like any other's). */

@@ -590,6 +590,7 @@ uint64_t instance_number(const char *id)
 
 void engine_forget_caches(Engine *e)
 {
+    ask_window_forget(e);
     directory_free(e->directory);
     e->directory = NULL;
     e->directory_loaded = false;
@@ -696,6 +697,7 @@ static size_t entry_end(const StepRecords *r, size_t i)
 static int record_index(Step *s, HistoryChain *chain, size_t i)
 {
     const StepRecord *item = &s->records->items[i];
+    ask_window_written(s->engine, item->instance);   /* a fold kept of it is out of date */
     if (item->kind[0] == 'r' && !strcmp(item->kind, "resolved"))
         ask_window_note(s, item->instance);
     if (item->seq == 1 && !strcmp(item->kind, "started")) {

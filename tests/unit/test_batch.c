@@ -251,10 +251,10 @@ static void env_close(Env *env)
     memset(env, 0, sizeof *env);
 }
 
-static void deploy_desk(Env *env)
+static void deploy_play(Env *env, const char *name, const char *text)
 {
     StrBuf bytes;
-    testplay_compile("desk.play", DESK_PLAY, &bytes);
+    testplay_compile(name, text, &bytes);
     char hash[65], why[256] = "";
     int rc = engine_deploy(env->engine, (const uint8_t *)bytes.data, bytes.len, T0, hash, why, sizeof why);
     if (rc != ENGINE_OK)
@@ -262,15 +262,26 @@ static void deploy_desk(Env *env)
     strbuf_free(&bytes);
 }
 
-/* A new store in `name` with the desk playbook deployed, closed again. */
-static void make_origin(const Fixture *f, const char *name)
+static void deploy_desk(Env *env)
+{
+    deploy_play(env, "desk.play", DESK_PLAY);
+}
+
+/* A new store in `name` with playbook `text` deployed, closed again. */
+static void make_origin_with(const Fixture *f, const char *name, const char *text)
 {
     char dir[128];
     path_of(dir, sizeof dir, f, name);
     Env env;
     env_open(&env, dir);
-    deploy_desk(&env);
+    deploy_play(&env, "desk.play", text);
     env_close(&env);
+}
+
+/* A new store in `name` with the desk playbook deployed, closed again. */
+static void make_origin(const Fixture *f, const char *name)
+{
+    make_origin_with(f, name, DESK_PLAY);
 }
 
 /* Copies a closed store's data file into a new folder: the same store, id and all. */
@@ -1155,6 +1166,7 @@ typedef struct SimilarFind {
     const char *task;
     char *out;
     size_t size;
+    const char *field;              /* of each decision listed: "task", "outcome" */
 } SimilarFind;
 
 static int similar_visit(void *context, StoreBytes key, StoreBytes value)
@@ -1174,22 +1186,27 @@ static int similar_visit(void *context, StoreBytes key, StoreBytes value)
         find->out[0] = '\0';
         json_array_foreach(json_object_get(message, "similar"), i, decision)
             len += (size_t)snprintf(find->out + len, find->size - len, "%s%s", i ? "," : "",
-                                    json_string_value(json_object_get(decision, "task")));
+                                    json_string_value(json_object_get(decision, find->field)));
     }
     json_decref(message);
     outbox_entry_free(&entry);
     return STORE_OK;
 }
 
-static void similar_of(Env *env, const char *task, char *out, size_t size)
+static void similar_field_of(Env *env, const char *task, const char *field, char *out, size_t size)
 {
-    SimilarFind find = {task, out, size};
+    SimilarFind find = {task, out, size, field};
     StoreTxn *txn;
     snprintf(out, size, "-");
     assert_int_equal(store_begin(env->store, false, &txn), STORE_OK);
     assert_int_equal(store_scan(txn, TABLE_OUTBOX, store_bytes(NULL, 0), store_bytes(NULL, 0), similar_visit, &find),
                      STORE_OK);
     store_abort(txn);
+}
+
+static void similar_of(Env *env, const char *task, char *out, size_t size)
+{
+    similar_field_of(env, task, "task", out, size);
 }
 
 /* One input applied as serve applies a round: streamed, then committed. */
@@ -1241,6 +1258,62 @@ static void test_similar_decisions_across_rounds(void **state)
     env_close(&env);
 }
 
+/* A decision whose instance goes on after it: its outcome comes later. */
+static const char TWO_ASKS_PLAY[] =
+    "playbook desk\n"
+    "\n"
+    "on desk.ticket as t\n"
+    "\n"
+    "state triage {\n"
+    "  ask person(\"ana\") \"Take {t.key}?\" choices take, drop within 1h {\n"
+    "    take    -> confirm\n"
+    "    drop    -> done \"dropped\"\n"
+    "    timeout -> fail \"nobody\"\n"
+    "  }\n"
+    "}\n"
+    "\n"
+    "state confirm {\n"
+    "  ask person(\"ana\") \"Sure about {t.key}?\" choices yes within 1h {\n"
+    "    yes     -> done \"confirmed\"\n"
+    "    timeout -> fail \"nobody\"\n"
+    "  }\n"
+    "}\n";
+
+/* The engine keeps the decisions it folded for one ask for the next ones (rounds that
+   follow one another): a record written later for the same instance makes it fold that
+   instance again. Here i1's decision t1 is folded for t3's ask while i1 still runs, then
+   i1 ends: t4's ask must show the outcome, not what was folded before. */
+static void test_similar_decisions_see_a_later_outcome(void **state)
+{
+    char dir[128], got[256];
+    make_origin_with(*state, "later", TWO_ASKS_PLAY);
+    path_of(dir, sizeof dir, *state, "later");
+    Env env;
+    env_open(&env, dir);
+    Batch b;
+    batch_init(&b);
+    add_event(&b, "desk.ticket", "e1", "{\"key\": \"k1\"}");
+    round_of(&env, &b, T0 + MINUTE);                  /* i1 asks t1 */
+    add_answer(&b, "t1", "ana", "take");
+    round_of(&env, &b, T0 + 2 * MINUTE);              /* t1 decided; i1 asks t2 */
+    add_event(&b, "desk.ticket", "e2", "{\"key\": \"k2\"}");
+    round_of(&env, &b, T0 + 3 * MINUTE);              /* i2 asks t3: t1 folded, i1 running */
+    similar_field_of(&env, "t3", "task", got, sizeof got);
+    assert_string_equal(got, "t1");
+    similar_field_of(&env, "t3", "outcome", got, sizeof got);
+    assert_string_equal(got, "(null)");
+    add_answer(&b, "t2", "ana", "yes");
+    round_of(&env, &b, T0 + 4 * MINUTE);              /* i1 done "confirmed" */
+    add_event(&b, "desk.ticket", "e3", "{\"key\": \"k3\"}");
+    round_of(&env, &b, T0 + 5 * MINUTE);              /* i3 asks t4 */
+    similar_field_of(&env, "t4", "task", got, sizeof got);
+    assert_string_equal(got, "t1");
+    similar_field_of(&env, "t4", "outcome", got, sizeof got);
+    assert_string_equal(got, "confirmed");
+    batch_free(&b);
+    env_close(&env);
+}
+
 int main(void)
 {
     /* fault_point reads the variable once, at the first point this process passes */
@@ -1265,6 +1338,7 @@ int main(void)
         T(test_streamed_batch_with_a_refusal_after_writing),
         T(test_streamed_batch_with_a_failure_after_writing),
         T(test_similar_decisions_across_rounds),
+        T(test_similar_decisions_see_a_later_outcome),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     remove(crash_log);
