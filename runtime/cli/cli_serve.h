@@ -235,7 +235,8 @@ struct ServeJob {
     json_t *body;                   /* owned: the parsed body (writes), or NULL */
     char *idem_key;                 /* owned: Idempotency-Key + token, or NULL */
     /* events */
-    const char *type, *id;          /* borrowed from body */
+    const char *type, *id;          /* borrowed from body, or id from id_text */
+    char id_text[24];               /* a webhook's whole-number id as text */
     const json_t *data;
     char *data_text;                /* owned: data as inputs.inflight holds it, or NULL */
     int64_t event_time;             /* 0: the engine's time */

@@ -156,6 +156,8 @@ static bool door_event(Door *d, const Connector *c)
             return door_refuse(d, 422, "invalid", field, "%s", why);
         job->type = ev.type;
         job->id = ev.id;
+        if (ev.id == ev.id_text)
+            job->id = memcpy(job->id_text, ev.id_text, sizeof job->id_text);
         job->data = job->body;
         return door_event_time(d, ev.time, c->time_pointer ? c->time_pointer : "/time") && door_event_fits(d, c);
     }

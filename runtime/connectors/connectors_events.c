@@ -204,11 +204,19 @@ int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, cha
     const json_t *id = conn_json_pointer(body, idp);
     if (!id)
         return conn_refuse(why, why_len, field, field_len, idp, "the body has no event id at %s%s", "");
-    if (!json_is_string(id))
-        return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s is %s, not a string",
-                           conn_type_name(id));
+    if (json_is_real(id))
+        return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s is a number with a fraction "
+                           "or an exponent%s; send a whole number or a string", "");
+    if (!json_is_string(id) && !json_is_integer(id))
+        return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s is %s, not a string or a "
+                           "whole number", conn_type_name(id));
+    out->id = json_string_value(id);
+    if (json_is_integer(id)) {
+        snprintf(out->id_text, sizeof out->id_text, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        out->id = out->id_text;
+    }
     char buf[96];
-    const char *problem = text_id_problem(json_string_value(id), false, buf);
+    const char *problem = text_id_problem(out->id, false, buf);
     if (problem)
         return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s %s", problem);
     const json_t *type = conn_json_pointer(body, typep);
@@ -228,7 +236,6 @@ int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, cha
         return conn_refuse(why, why_len, field, field_len, timep,
                            "the event time at %s is %s, not an RFC 3339 time (2026-06-15T08:10:00Z)",
                            conn_type_name(time));
-    out->id = json_string_value(id);
     out->type = json_string_value(type);
     out->time = json_is_string(time) ? json_string_value(time) : NULL;
     return 0;

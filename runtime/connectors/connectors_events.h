@@ -42,13 +42,15 @@ void conn_signature_make(const char *secret, size_t secret_len, const char *body
 /* Where a webhook's event is in its body: id, type and time (NULL: the body has none),
    borrowed from the body. */
 typedef struct ConnEvent {
-    const char *id, *type, *time;
+    const char *id, *type, *time;   /* borrowed from the body, or id from id_text */
+    char id_text[24];               /* a whole-number id written as text */
 } ConnEvent;
 
 /* Reads a webhook body by the connector's pointers. The id must be a text of 1 to 256
-   bytes (a number is refused: ids are compared as text and 1 and 1.0 would differ),
-   the type a text, the time (optional) a text. 0, or -1 with a sentence in why and the
-   pointer at fault in field. */
+   bytes or a whole number (JSON integer, taken as its decimal text: 17 and "17" are
+   the same id); a number with a fraction or an exponent is refused, since 1 and 1.0
+   would be different ids of the same event. The type must be a text, the time
+   (optional) a text. 0, or -1 with a sentence in why and the pointer at fault in field. */
 int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, char *why, size_t why_len,
                      char *field, size_t field_len);
 

@@ -192,6 +192,18 @@ hcall "cancel again: 409" 409 POST /v1/instances/i4/cancel -H "$J" -H "$ops" --d
 hcall "GET /v1/instances/i4" 200 GET /v1/instances/i4 -H "$ops"
 json "cancelled" 'j["status"] == "cancelled"'
 
+# a whole-number id (many sources number their events) is its decimal text; a number
+# with a fraction would make 1 and 1.0 two ids of one event, and is refused
+num='{"meta": {"id": 4711, "a/b": "ping", "extra": "n1"}}'
+hcall "a whole-number event id is accepted: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+json "as its decimal text" 'j["id"] == "4711" and j["duplicate"] is False and j["went"][0]["playbook"] == "deep"'
+num='{"meta": {"id": "4711", "a/b": "ping", "extra": "n2"}}'
+hcall "the same id as a string: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+json "is a duplicate of it" 'j == {"id": "4711", "duplicate": True, "went": []}'
+num='{"meta": {"id": 4712.0, "a/b": "ping", "extra": "n3"}}'
+hcall "an id with a fraction: 422" 422 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+json "naming the pointer and what to send" 'j["error"]["field"] == "/meta/id" and "a whole number or a string" in j["error"]["message"]'
+
 # ---- routes and methods ----------------------------------------------------------------
 hcall "GET /v1/instances" 200 GET /v1/instances -H "$ops"
 json "lists the instances with their versions" 'len(j["instances"]) >= 4 and all(len(i["version"]) == 64 for i in j["instances"])'

@@ -14,8 +14,8 @@
  *   - the door's quick reading of a body (serve_body_quick, cli_serve_body.c): whenever
  *     it reads one, value_json_load reads the same tree (json_equal, and the same
  *     compact dump in the same member order), and its compact text is that dump;
- *   - the body, when it is JSON: conn_webhook_map succeeds only with an id of 1 to 256
- *     bytes and a type, and otherwise names a field that is one of the connector's
+ *   - the body, when it is JSON: conn_webhook_map succeeds only with an id (a text, or
+ *     a whole number as its text) of 1 to 256 bytes and a type, and otherwise names a field that is one of the connector's
  *     pointers; conn_event_check refuses only with a field that starts with "data";
  *     serve_tokens_parse returns 0 exactly when it appended no problem, and every
  *     problem starts with "tokens".

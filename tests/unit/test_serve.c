@@ -326,8 +326,15 @@ static void test_webhook_map(void **state)
     assert_int_equal(map(c, "{\"kind\": \"spike\"}", &ev, why, field), -1);
     assert_string_equal(field, "/meta/id");
     assert_non_null(strstr(why, "no event id"));
-    assert_int_equal(map(c, "{\"meta\": {\"id\": 17}, \"kind\": \"spike\"}", &ev, why, field), -1);
-    assert_non_null(strstr(why, "an integer, not a string"));
+    assert_int_equal(map(c, "{\"meta\": {\"id\": 17}, \"kind\": \"spike\"}", &ev, why, field), 0);
+    assert_string_equal(ev.id, "17");         /* a whole number is its decimal text */
+    assert_int_equal(map(c, "{\"meta\": {\"id\": -9223372036854775808}, \"kind\": \"spike\"}", &ev, why, field), 0);
+    assert_string_equal(ev.id, "-9223372036854775808");
+    assert_int_equal(map(c, "{\"meta\": {\"id\": 17.0}, \"kind\": \"spike\"}", &ev, why, field), -1);
+    assert_string_equal(field, "/meta/id");
+    assert_non_null(strstr(why, "a number with a fraction or an exponent"));
+    assert_int_equal(map(c, "{\"meta\": {\"id\": true}, \"kind\": \"spike\"}", &ev, why, field), -1);
+    assert_non_null(strstr(why, "a boolean, not a string or a whole number"));
     char longid[400];
     snprintf(longid, sizeof longid, "{\"meta\": {\"id\": \"%0257d\"}, \"kind\": \"spike\"}", 1);
     assert_int_equal(map(c, longid, &ev, why, field), -1);
