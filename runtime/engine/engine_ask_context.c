@@ -26,6 +26,14 @@
  * begun in the transaction right after the window's last has no history to read: the
  * window takes it in as it starts (ask_window_begun), so an event that starts an
  * instance that asks reads no history at all.
+ *
+ * The instances found are folded once and kept (AskWindow.folded) for the next asks
+ * while the window holds: a record written for an instance lets its fold go
+ * (ask_window_written, from record_index), and so does reading the window again and
+ * the engine forgetting its caches (an aborted step or run may have written records a
+ * fold saw). An ask whose window has not moved so folds nothing; before, each ask of a
+ * group commit folded every decided instance of the window again (half of an ask's
+ * step in bench_people).
  */
 #include "engine_internal.h"
 

@@ -294,21 +294,6 @@ int audit_fold_instance(Step *s, uint64_t instance, json_t **decisions)
     return rc != STORE_OK ? rc : *decisions ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
 }
 
-int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions)
-{
-    Fold f;
-    fold_start(&f);
-    f.step = s;
-    int rc = STORE_OK;
-    for (size_t i = 0; rc == STORE_OK && i < count; i++) {
-        unsigned char prefix[8];
-        store_be64(instances[i], prefix);
-        rc = engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), fold_visit, &f);
-    }
-    *decisions = fold_finish(&f, rc != STORE_OK);   /* it flushes the last instance */
-    return rc != STORE_OK ? rc : *decisions ? STORE_OK : step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-}
-
 int engine_audit_decisions(Engine *e, json_t **decisions, char *why, size_t why_len)
 {
     Fold f;

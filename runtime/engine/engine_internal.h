@@ -1029,11 +1029,6 @@ void outbox_mark_written(Engine *e, uint64_t seq);
 int outbox_record_delivery(Step *s, const OutboxEntry *entry, const char *person, const char *channel,
                            const char *error);
 
-/* engine_audit_decisions.c: the decisions (engine_audit_decisions' form) of the
-   `count` instances numbered in `instances`, folded in the step's own transaction;
-   *decisions is the caller's. */
-int audit_decisions_of(Step *s, const uint64_t *instances, size_t count, json_t **decisions);
-
 /* engine_ask_context.c: the similar past decisions an `asked` message carries (at most
    ASK_CONTEXT_LIMIT, engine_audit_similar's form), decided when the ask is made: a new
    array the caller owns (empty when none; NULL with the step failed). */
