@@ -1089,19 +1089,29 @@ static int seated_order(const void *a, const void *b)
 
 /* Sorts `people` (distinct, none NULL) as the runtime's own messages are keyed
    (RUNTIME.md promise 3: by seat, then person id): by the first seat each holds, then
-   by id; anyone who holds none (reassigned off the ask) after them, by id. Returns 0,
-   or -1 when out of memory. */
+   by id; anyone who holds none (reassigned off the ask) after them, by id. Each
+   person's first seat is found in a map of every holder to theirs (an IdSet, filled
+   seat by seat: the first put of a holder stays), not by scanning the seats' holders
+   per person, which was quadratic in a team's size. Returns 0, or -1 when out of
+   memory. */
 static int task_people_order(const TaskRecord *task, const char **people, size_t count)
 {
     SeatedPerson *order = engine_calloc(count + 1, sizeof *order);
     if (!order)
         return -1;
+    IdSet first_seat = IDSET_INIT;
+    for (size_t seat = 0; seat < task->seat_count; seat++) {
+        const TaskTexts *holders = &task->seats[seat].holders;
+        idset_reserve(&first_seat, holders->count);
+        for (size_t k = 0; k < holders->count; k++)
+            idset_put(&first_seat, holders->items[k], seat, NULL);
+    }
     for (size_t i = 0; i < count; i++) {
-        size_t seat = 0;
-        while (seat < task->seat_count && !task_texts_has(&task->seats[seat].holders, people[i]))
-            seat++;
+        size_t seat = task->seat_count;
+        idset_get(&first_seat, people[i], &seat);
         order[i] = (SeatedPerson){seat, people[i]};
     }
+    idset_free(&first_seat);
     qsort(order, count, sizeof *order, seated_order);
     for (size_t i = 0; i < count; i++)
         people[i] = order[i].person;
