@@ -1458,12 +1458,15 @@ static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *sea
     json_decref(who);
 }
 
-static bool seat_holds(const TaskSeat *seat, const char *person)
+/* The seat's holders as a set (`held`, borrowed from the seat; made at the first
+   call): seat_substitutes asks whether the seat holds someone for each away holder's
+   substitutes, which a scan of the holders made quadratic in a team's size. */
+static bool seat_holds(const TaskSeat *seat, IdSet *held, const char *person)
 {
-    for (size_t k = 0; k < seat->holders.count; k++)
-        if (strcmp(seat->holders.items[k], person) == 0)
-            return true;
-    return false;
+    if (!held->count)
+        for (size_t k = 0; k < seat->holders.count; k++)
+            idset_add(held, seat->holders.items[k]);
+    return idset_get(held, person, NULL);
 }
 
 /* Whether a holder's absence is news to this step: one that starts now (a watch), the
@@ -1477,7 +1480,8 @@ static bool away_is_news(const AwayNews *news, const char *holder, const DirAbse
    refresh has not recorded already (two holders' chains that meet share it: anna -> mei
    -> craig and mei -> craig), and, unless the holder's own absence is news, not one that
    brings someone the seat already holds (anna -> mei, recorded when mei came). */
-static json_t *seat_new_notes(const TaskSeat *seat, const json_t *notes, bool holder_news, json_t *recorded)
+static json_t *seat_new_notes(const TaskSeat *seat, IdSet *held, const json_t *notes, bool holder_news,
+                              json_t *recorded)
 {
     json_t *kept = json_array();
     size_t i;
@@ -1487,7 +1491,7 @@ static json_t *seat_new_notes(const TaskSeat *seat, const json_t *notes, bool ho
         const char *from = json_string_value(json_object_get(note, "from"));
         const char *to = json_string_value(json_object_get(note, "to"));
         if (kind && strcmp(kind, "delegated") == 0 && from && to &&
-            (!dir_pair_add(recorded, from, to) || (!holder_news && seat_holds(seat, to))))
+            (!dir_pair_add(recorded, from, to) || (!holder_news && seat_holds(seat, held, to))))
             continue;
         json_array_append(kept, note);
     }
@@ -1504,6 +1508,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
     const Directory *dir = step_directory(s);
     size_t count = seat->holders.count;   /* the holders before any is added */
     json_t *recorded = json_object();
+    IdSet held = IDSET_INIT;              /* the seat's holders, once one is away */
     for (size_t k = 0; k < count; k++) {
         const char *holder = seat->holders.items[k];
         const DirAbsence *absence = dir_away_at(dir, dir_person(dir, holder), s->now);
@@ -1516,9 +1521,9 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
         size_t p;
         json_t *person;
         json_array_foreach(people, p, person)
-            news_here |= json_is_string(person) && !seat_holds(seat, json_string_value(person));
+            news_here |= json_is_string(person) && !seat_holds(seat, &held, json_string_value(person));
         if (news_here) {
-            json_t *kept = seat_new_notes(seat, notes, holder_news, recorded);
+            json_t *kept = seat_new_notes(seat, &held, notes, holder_news, recorded);
             if (!kept || !recorded)
                 no_memory(s);
             record_notes(s, in, kept, task->id, index);
@@ -1529,6 +1534,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
         json_decref(notes);
         json_decref(who);
     }
+    idset_free(&held);
     json_decref(recorded);
 }
 
