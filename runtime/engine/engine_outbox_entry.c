@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "engine_codec.h"
+#include "grow.h"
 
 enum { FLAG_ARG = 1 << 0, FLAG_MESSAGE = 1 << 1, FLAG_ERROR = 1 << 2, FLAGS_KNOWN = 7 };
 
@@ -70,7 +71,9 @@ int outbox_entry_set_text(char **field, const char *text)
 
 int outbox_entry_add_recipient(OutboxEntry *e, const char *person, OutboxState state)
 {
-    OutboxRecipient *grown = realloc(e->to, (e->to_count + 1) * sizeof *grown);
+    if (e->to_cap < e->to_count)
+        e->to_cap = e->to_count;
+    OutboxRecipient *grown = grow_for_one(e->to, &e->to_cap, e->to_count, sizeof *grown, 8, realloc);
     if (!grown)
         return -1;
     e->to = grown;
@@ -201,6 +204,7 @@ static bool get_recipients(Reader *rd, OutboxEntry *e)
         return damaged(rd, "a count larger than the bytes left");
     if (count && !(e->to = calloc((size_t)count, sizeof *e->to)))
         return byte_reader_no_memory(rd);
+    e->to_cap = (size_t)count;
     for (uint64_t i = 0; i < count; i++) {
         const unsigned char *state;
         if (!byte_reader_text_copy(rd, &e->to[i].person))

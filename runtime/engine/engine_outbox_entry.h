@@ -57,6 +57,8 @@ typedef struct OutboxEntry {
     bool has_message;               /* a message's recipients and what it says follow */
     OutboxRecipient *to;            /* owned, sorted by person as made */
     size_t to_count;
+    size_t to_cap;                  /* room in `to` (doubled as it fills: grow.h); below
+                                       to_count: taken as full */
     char *about;                    /* owned: "asked", "notify", ... */
     StrBuf message;                 /* what it says but `about`: a codec record of an object */
     int64_t attempts, created_ms, next_ms, lease_ms;

@@ -29,6 +29,7 @@
 #include "engine_task_record.h"
 #include "engine_codec.h"
 #include "engine_small_values.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ void task_texts_free(TaskTexts *t)
         free(t->items[i]);
     free(t->items);
     t->items = NULL;
-    t->count = 0;
+    t->count = t->cap = 0;
 }
 
 static void seats_free(TaskRecord *r)
@@ -561,15 +562,20 @@ TaskVote *task_record_add_vote(TaskRecord *r)
     return list_grow((void **)&r->votes, &r->vote_count, sizeof *r->votes);
 }
 
+/* Doubling, not one item at a time: a team's holders and everyone told are added one
+   by one, and a realloc per text copied the list each time (quadratic in the team). */
 int task_texts_add(TaskTexts *t, const char *text)
 {
     char *copy = codec_text_copy(text, strlen(text));
-    char **slot = copy ? list_grow((void **)&t->items, &t->count, sizeof *t->items) : NULL;
-    if (!slot) {
+    if (t->cap < t->count)
+        t->cap = t->count;
+    char **items = copy ? grow_for_one(t->items, &t->cap, t->count, sizeof *t->items, 8, realloc) : NULL;
+    if (!items) {
         free(copy);
         return -1;
     }
-    *slot = copy;
+    t->items = items;
+    t->items[t->count++] = copy;
     return 0;
 }
 
@@ -886,6 +892,7 @@ static bool get_texts(ByteReader *rd, TaskTexts *out)
         return false;
     if (count && !(out->items = calloc((size_t)count, sizeof *out->items)))
         return byte_reader_no_memory(rd);
+    out->cap = (size_t)count;
     for (; out->count < count; out->count++)
         if (!byte_reader_text_copy(rd, &out->items[out->count]))
             return false;

@@ -45,6 +45,8 @@ enum {
 typedef struct TaskTexts {
     char **items;
     size_t count;
+    size_t cap;                 /* room in items (doubled as it fills: grow.h); a list
+                                   whose cap is below count is taken as full */
 } TaskTexts;
 
 /* A value the ask gave, kept as the codec's bytes (CODEC_FORMAT, no format byte, as

@@ -1089,19 +1089,29 @@ static int seated_order(const void *a, const void *b)
 
 /* Sorts `people` (distinct, none NULL) as the runtime's own messages are keyed
    (RUNTIME.md promise 3: by seat, then person id): by the first seat each holds, then
-   by id; anyone who holds none (reassigned off the ask) after them, by id. Returns 0,
-   or -1 when out of memory. */
+   by id; anyone who holds none (reassigned off the ask) after them, by id. Each
+   person's first seat is found in a map of every holder to theirs (an IdSet, filled
+   seat by seat: the first put of a holder stays), not by scanning the seats' holders
+   per person, which was quadratic in a team's size. Returns 0, or -1 when out of
+   memory. */
 static int task_people_order(const TaskRecord *task, const char **people, size_t count)
 {
     SeatedPerson *order = engine_calloc(count + 1, sizeof *order);
     if (!order)
         return -1;
+    IdSet first_seat = IDSET_INIT;
+    for (size_t seat = 0; seat < task->seat_count; seat++) {
+        const TaskTexts *holders = &task->seats[seat].holders;
+        idset_reserve(&first_seat, holders->count);
+        for (size_t k = 0; k < holders->count; k++)
+            idset_put(&first_seat, holders->items[k], seat, NULL);
+    }
     for (size_t i = 0; i < count; i++) {
-        size_t seat = 0;
-        while (seat < task->seat_count && !task_texts_has(&task->seats[seat].holders, people[i]))
-            seat++;
+        size_t seat = task->seat_count;
+        idset_get(&first_seat, people[i], &seat);
         order[i] = (SeatedPerson){seat, people[i]};
     }
+    idset_free(&first_seat);
     qsort(order, count, sizeof *order, seated_order);
     for (size_t i = 0; i < count; i++)
         people[i] = order[i].person;
@@ -1448,12 +1458,15 @@ static void seat_handover(Step *s, Instance *in, TaskRecord *task, TaskSeat *sea
     json_decref(who);
 }
 
-static bool seat_holds(const TaskSeat *seat, const char *person)
+/* The seat's holders as a set (`held`, borrowed from the seat; made at the first
+   call): seat_substitutes asks whether the seat holds someone for each away holder's
+   substitutes, which a scan of the holders made quadratic in a team's size. */
+static bool seat_holds(const TaskSeat *seat, IdSet *held, const char *person)
 {
-    for (size_t k = 0; k < seat->holders.count; k++)
-        if (strcmp(seat->holders.items[k], person) == 0)
-            return true;
-    return false;
+    if (!held->count)
+        for (size_t k = 0; k < seat->holders.count; k++)
+            idset_add(held, seat->holders.items[k]);
+    return idset_get(held, person, NULL);
 }
 
 /* Whether a holder's absence is news to this step: one that starts now (a watch), the
@@ -1467,7 +1480,8 @@ static bool away_is_news(const AwayNews *news, const char *holder, const DirAbse
    refresh has not recorded already (two holders' chains that meet share it: anna -> mei
    -> craig and mei -> craig), and, unless the holder's own absence is news, not one that
    brings someone the seat already holds (anna -> mei, recorded when mei came). */
-static json_t *seat_new_notes(const TaskSeat *seat, const json_t *notes, bool holder_news, json_t *recorded)
+static json_t *seat_new_notes(const TaskSeat *seat, IdSet *held, const json_t *notes, bool holder_news,
+                              json_t *recorded)
 {
     json_t *kept = json_array();
     size_t i;
@@ -1477,7 +1491,7 @@ static json_t *seat_new_notes(const TaskSeat *seat, const json_t *notes, bool ho
         const char *from = json_string_value(json_object_get(note, "from"));
         const char *to = json_string_value(json_object_get(note, "to"));
         if (kind && strcmp(kind, "delegated") == 0 && from && to &&
-            (!dir_pair_add(recorded, from, to) || (!holder_news && seat_holds(seat, to))))
+            (!dir_pair_add(recorded, from, to) || (!holder_news && seat_holds(seat, held, to))))
             continue;
         json_array_append(kept, note);
     }
@@ -1494,6 +1508,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
     const Directory *dir = step_directory(s);
     size_t count = seat->holders.count;   /* the holders before any is added */
     json_t *recorded = json_object();
+    IdSet held = IDSET_INIT;              /* the seat's holders, once one is away */
     for (size_t k = 0; k < count; k++) {
         const char *holder = seat->holders.items[k];
         const DirAbsence *absence = dir_away_at(dir, dir_person(dir, holder), s->now);
@@ -1506,9 +1521,9 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
         size_t p;
         json_t *person;
         json_array_foreach(people, p, person)
-            news_here |= json_is_string(person) && !seat_holds(seat, json_string_value(person));
+            news_here |= json_is_string(person) && !seat_holds(seat, &held, json_string_value(person));
         if (news_here) {
-            json_t *kept = seat_new_notes(seat, notes, holder_news, recorded);
+            json_t *kept = seat_new_notes(seat, &held, notes, holder_news, recorded);
             if (!kept || !recorded)
                 no_memory(s);
             record_notes(s, in, kept, task->id, index);
@@ -1519,6 +1534,7 @@ static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, cons
         json_decref(notes);
         json_decref(who);
     }
+    idset_free(&held);
     json_decref(recorded);
 }
 

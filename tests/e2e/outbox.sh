@@ -469,4 +469,21 @@ json "anna holds both seats and goes away: mei, her delegate on both, gets one m
 "$h" history --db "$odb" i2 > "$tmp/out" 2>&1
 if [ "$(grep -c 'told mei' "$tmp/out")" -eq 1 ]; then ok "history: mei is told once"; else no "history: mei is told once"; fi
 
+# Someone on two seats takes the first one's place; someone told who holds no seat any
+# more (reassigned off the ask) comes after everyone seated: lars's seat 0 goes to ben,
+# who also holds seat 2, so the outcome goes to ben (seat 0), anna (1), then lars.
+# (Each person's first seat is looked up in a map of the holders: this catches it
+# keeping a later seat, or losing those who hold none.)
+odb="$tmp/db_order_moved"
+# shellcheck disable=SC2086
+"$h" directory load "$tmp/dir_order.json" --db "$odb" $on > "$tmp/out" 2>&1 &&
+  "$h" deploy "$tmp/order.play" --db "$odb" $on >> "$tmp/out" 2>&1 &&
+  echo '{"ref": "C"}' | "$h" trigger ops.order --id o3 --db "$odb" $on >> "$tmp/out" 2>&1 &&
+  "$h" reassign t1 --from lars --to ben --by anna --db "$odb" --now 2026-06-15T09:10:00Z >> "$tmp/out" 2>&1 &&
+  "$h" answer --db "$odb" t1 yes --by anna --now 2026-06-15T09:20:00Z >> "$tmp/out" 2>&1
+if [ $? -eq 0 ]; then ok "order: an ask whose first seat is reassigned, answered"; else no "order: an ask whose first seat is reassigned, answered"; fi
+messages i1
+json "the outcome: ben by his first seat (0, not 2), anna, then lars, who holds none" \
+  'j[-1][1] == "outcome" and j[-1][2] == ["ben", "anna", "lars"]'
+
 plan

@@ -143,6 +143,36 @@ static void message_entry(OutboxEntry *e)
     assert_int_equal(outbox_entry_set_text(&e->error, "mail: SMTP 500 \xe2\x9c\x97"), 0);
 }
 
+/* Recipients added one by one to a decoded entry (its list exactly as long as it was
+   read): each kept in order, and the bytes round-trip (the list's room doubles). */
+static void recipients_added_after_decoding_are_kept(void **state)
+{
+    (void)state;
+    OutboxEntry e, back;
+    message_entry(&e);
+    StrBuf bytes = STRBUF_INIT, again = STRBUF_INIT;
+    encode(&e, &bytes);
+    char why[240], person[16];
+    assert_int_equal(outbox_entry_decode(bytes.data, bytes.len, &back, why, sizeof why), OUTBOX_ENTRY_OK);
+    for (int i = 0; i < 50; i++) {
+        snprintf(person, sizeof person, "p%02d", i);
+        assert_int_equal(outbox_entry_add_recipient(&back, person, OUTBOX_PENDING), 0);
+    }
+    assert_int_equal(back.to_count, 52);
+    assert_true(back.to_cap >= back.to_count);
+    encode(&back, &again);
+    outbox_entry_free(&back);
+    assert_int_equal(outbox_entry_decode(again.data, again.len, &back, why, sizeof why), OUTBOX_ENTRY_OK);
+    assert_int_equal(back.to_count, 52);
+    assert_string_equal(back.to[1].person, "lars");
+    assert_string_equal(back.to[51].person, "p49");
+    assert_int_equal(back.to[51].state, OUTBOX_PENDING);
+    outbox_entry_free(&back);
+    outbox_entry_free(&e);
+    strbuf_free(&bytes);
+    strbuf_free(&again);
+}
+
 static void round_trip_keeps_every_field(void **state)
 {
     (void)state;
@@ -333,6 +363,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip_keeps_every_field),
+        cmocka_unit_test(recipients_added_after_decoding_are_kept),
         cmocka_unit_test(old_entries_read_and_render_the_same),
         cmocka_unit_test(damage_is_refused_with_a_sentence),
         cmocka_unit_test(old_entries_that_do_not_fit_are_refused),

@@ -188,6 +188,45 @@ static void test_struct(void **state)
     assert_false(task_record_has(&r, TASK_OUTCOME));
 }
 
+/* Texts added one by one to a decoded record's lists (each exactly as long as it was
+   read) and to a list whose cap says less than it holds: every text kept in order,
+   the record's bytes round-trip (task_texts_add doubles the list's room). */
+static void test_texts_grow(void **state)
+{
+    (void)state;
+    StrBuf bytes = STRBUF_INIT, again = STRBUF_INIT;
+    encode_full(&bytes);
+    TaskRecord r;
+    char why[200] = "", id[16];
+    assert_int_equal(task_record_decode(bytes.data, bytes.len, &r, why, sizeof why), TASK_RECORD_OK);
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "p%d", i);
+        assert_int_equal(task_texts_add(&r.told, id), 0);
+        assert_int_equal(task_texts_add(&r.seats[0].holders, id), 0);
+    }
+    assert_int_equal(r.told.count, 102);
+    assert_string_equal(r.told.items[1], "bea");
+    assert_string_equal(r.told.items[101], "p99");
+    assert_true(r.told.cap >= r.told.count);
+    assert_int_equal(task_record_encode(&r, &again), 0);
+    task_record_free(&r);
+    assert_int_equal(task_record_decode(again.data, again.len, &r, why, sizeof why), TASK_RECORD_OK);
+    assert_int_equal(r.told.count, 102);
+    assert_int_equal(r.seats[0].holders.count, 102);
+    assert_string_equal(r.seats[0].holders.items[52], "p50");
+    task_record_free(&r);
+    TaskTexts short_cap = {calloc(3, sizeof(char *)), 0, 0};
+    for (int i = 0; i < 3; i++)
+        short_cap.items[short_cap.count++] = strdup("x");
+    assert_int_equal(task_texts_add(&short_cap, "y"), 0);
+    assert_int_equal(short_cap.count, 4);
+    assert_string_equal(short_cap.items[3], "y");
+    task_texts_free(&short_cap);
+    assert_int_equal(short_cap.cap, 0);
+    strbuf_free(&bytes);
+    strbuf_free(&again);
+}
+
 static void test_bytes(void **state)
 {
     (void)state;
@@ -909,6 +948,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_struct),
+        cmocka_unit_test(test_texts_grow),
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_old_records),
         cmocka_unit_test(test_untyped),
