@@ -11,7 +11,12 @@
  *      person's bearer token;
  *   4. idle CPU: serve's own CPU time over 3 s with nothing to do.
  * Sections 1 and 3 also say serve's CPU time per request (all its threads), which a
- * busy machine disturbs less than the rates.
+ * busy machine disturbs less than the rates. Beside section 1's, the step alone: the
+ * CPU per event of `huddle trigger --file` applying the same events (same playbook,
+ * data and directory) to a new store, STEP_BATCH a synced commit (about a round of
+ * serve's under this load), before serve starts: what the engine thread's share would
+ * be without HTTP, the door, replies and log lines (bench_engine's 1b is another
+ * playbook, without an ask: a third of this step's instructions).
  * The raw rows are this machine's limits in the same run, without Huddle:
  *   - HTTP alone: a minimal server on the same HTTP layer as serve (runtime/connectors/
  *     http_server.c: libmicrohttpd, one epoll thread, the same flags and options) in a
@@ -48,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +61,8 @@
 #define TOKEN "bench-anna-token"
 #define STEADY_RATE 1000        /* events/s in the latency section */
 #define STEADY_SECONDS 5
+#define STEP_EVENTS 20000       /* the step alone: events through trigger --file */
+#define STEP_BATCH "32"         /* a commit's events there: about a round of serve's */
 
 static const char SERVE_PLAY[] =
     "playbook bench_serve\n"
@@ -201,6 +209,45 @@ static double raw_puts_per_second(size_t count, size_t per_commit)
     raw_close(&raw);
     path_remove(dir);
     return (double)count / seconds;
+}
+
+/* ---- the step alone: the same events through `huddle trigger --file` ---------------- */
+
+/* CPU seconds (user and system) of the children waited for so far. */
+static double children_cpu_seconds(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_CHILDREN, &u) != 0)
+        die("getrusage: the children's CPU");
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec +
+           (double)u.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds an event of `huddle trigger --file` applying STEP_EVENTS events like the
+   webhooks' (source bench, type spike, the body as data) to a new store with the same
+   playbook and directory, STEP_BATCH a synced commit: the engine's own cost of serve's
+   step, with no HTTP, door, reply or log line. */
+static double step_alone_cpu(const char *bin, const char *play, const char *directory)
+{
+    char db[512], events[512];
+    path_in(db, sizeof db, "step-store");
+    path_in(events, sizeof events, "step-events.jsonl");
+    FILE *f = fopen(events, "w");
+    if (!f)
+        die("cannot write %s", events);
+    for (size_t i = 1; i <= STEP_EVENTS; i++)
+        fprintf(f, "{\"source\": \"bench\", \"type\": \"spike\", \"id\": \"step-%zu\", \"data\": "
+                   "{\"id\": \"step-%zu\", \"type\": \"spike\", \"product\": \"N9\"}}\n", i, i);
+    if (fclose(f) != 0)
+        die("cannot write %s", events);
+    huddle_must(bin, (char *[]){"directory", "load", (char *)directory, "--db", db, NULL});
+    huddle_must(bin, (char *[]){"deploy", (char *)play, "--db", db, NULL});
+    double before = children_cpu_seconds();
+    huddle_must(bin, (char *[]){"trigger", "--file", events, "--batch", STEP_BATCH, "--db", db, NULL});
+    double cpu = children_cpu_seconds() - before;
+    path_remove(db);
+    path_remove(events);
+    return cpu / STEP_EVENTS;
 }
 
 /* ---- HTTP alone: the same HTTP layer as serve, answering at once, no store ---------- */
@@ -439,6 +486,9 @@ int main(int argc, char **argv)
     write_file(tokens, text);
     huddle_must(bin, (char *[]){"directory", "load", directory, "--db", db, NULL});
     huddle_must(bin, (char *[]){"deploy", play, "--db", db, NULL});
+    if (trace)
+        fprintf(stderr, "bench_serve: section step alone starts\n");
+    double step_cpu = step_alone_cpu(bin, play, directory);
 
     int port = free_port();
     char listen[32];
@@ -455,6 +505,7 @@ int main(int argc, char **argv)
     run_load(port, make_event, events, 0, &burst);
     Row *events_row = rate_row("events accepted/s, 64 connections, synced", &burst, 20000);
     cpu_rows("event accepted", cpu_before, pid, burst.ok);
+    cpu_row("the step alone (trigger --file, " STEP_BATCH " a commit)", step_cpu, 1);
 
     /* The steady section, then at once (the disk's same minute) the raw server that
        commits each round to LMDB, at the same rate: the floor of the latency rows. */
