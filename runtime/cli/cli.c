@@ -62,7 +62,8 @@ static int cli_help(int argc, char **argv);
     "           decision a row (columns in docs/audit.md; not with --json: exit 2).\n" \
     "           --since T: from the first record at or after T.\n" \
     "  search   past decisions, newest first, matching every filter given: playbook,\n" \
-    "           state, choice, person (asked, held or answered), outcome, tag, words\n" \
+    "           state, choice, person (held a seat, answered, was away as it was asked,\n" \
+    "           or overrode it or reassigned a seat), outcome, tag, words\n" \
     "           in the question, comments and notes (at least one: blanks only is a\n" \
     "           usage error), time asked (--since/--until, both ends included).\n" \
     "  stats    per playbook and state, over the decisions search's filters keep:\n" \

@@ -25,6 +25,7 @@ typedef struct Fold {
     json_t *playbook, *tags, *notes, *outcome, *status;
     json_int_t handed_at_ask;       /* `delegated` records with no task just before an
                                        `asked`: seats handed over as the ask was made */
+    json_t *handed;                 /* their `from`s: who was away (never held the seat) */
     HistoryWalk walk;               /* the records, their links worked out where not kept */
 } Fold;
 
@@ -91,13 +92,23 @@ static void instance_flush(Fold *f)
     f->playbook = f->outcome = f->status = NULL;
 }
 
+/* The seats handed over as an ask is made are behind it: the count and who was away go
+   to the ask's decision, and the fold starts counting again. */
+static void handed_forget(Fold *f)
+{
+    f->handed_at_ask = 0;
+    json_array_clear(f->handed);
+}
+
 static void fold_asked(Fold *f, const json_t *r, const char *task, int64_t ms, json_t *hash)
 {
-    json_t *d = json_pack("{s:O, s:O, s:s, s:O, s:O, s:O, s:[], s:[], s:I, s:i, s:[], s:n, s:n, s:n, s:n, s:n, s:o, s:n}",
+    json_t *d = json_pack("{s:O, s:O, s:s, s:O, s:O, s:O, s:[], s:[], s:I, s:o, s:[], s:i, s:[], s:n, s:n, s:n, "
+                          "s:n, s:n, s:o, s:n}",
                           "instance", json_object_get(r, "instance"), "state", json_object_get(r, "state"),
                           "task", task, "question", json_object_get(r, "question"),
                           "choices", json_object_get(r, "choices"), "asked_at", json_object_get(r, "at"),
-                          "asked", "held", "delegated", (json_int_t)f->handed_at_ask, "escalated", 0, "answers",
+                          "asked", "held", "delegated", (json_int_t)f->handed_at_ask,
+                          "handed_from", json_copy(f->handed), "operators", "escalated", 0, "answers",
                           "choice", "by", "comment",
                           "decided_at", "seconds", "asked_hash", hash, "decided_hash");
     if (!d)
@@ -154,12 +165,14 @@ static void fold_task(Fold *f, const json_t *r, const char *kind, int64_t ms, js
     json_t *d = task ? json_object_get(f->open, task) : NULL;
     if (strcmp(kind, "asked") == 0 && task) {
         fold_asked(f, r, task, ms, json_incref(hash));
-        f->handed_at_ask = 0;
+        handed_forget(f);
     } else if (!d) {
         return;
     } else if (strcmp(kind, "delegated") == 0 || strcmp(kind, "handover") == 0) {
-        if (strcmp(kind, "delegated") == 0)
+        if (strcmp(kind, "delegated") == 0) {
             json_object_set_new(d, "delegated", json_integer(json_integer_value(json_object_get(d, "delegated")) + 1));
+            add_unique(json_object_get(d, "operators"), json_object_get(r, "by"));   /* reassigned by */
+        }
         held_from(f, d, task, json_object_get(r, "to"), ms);
     } else if (strcmp(kind, "escalated") == 0) {
         json_object_set_new(d, "escalated", json_integer(json_integer_value(json_object_get(d, "escalated")) + 1));
@@ -173,6 +186,7 @@ static void fold_task(Fold *f, const json_t *r, const char *kind, int64_t ms, js
         fold_answered(f, d, r, task, ms);
     } else if (strcmp(kind, "overridden") == 0) {
         json_object_set(d, "by", json_object_get(r, "by"));
+        add_unique(json_object_get(d, "operators"), json_object_get(r, "by"));
         json_object_set(d, "comment", json_object_get(r, "reason"));
     } else if (strcmp(kind, "resolved") == 0) {
         fold_resolved(d, r, ms, json_incref(hash));
@@ -190,10 +204,11 @@ static void fold_record(Fold *f, const json_t *r, json_t *hash)
        records (of the same seats) come between. */
     if (strcmp(kind, "delegated") == 0 && !json_object_get(r, "task")) {
         f->handed_at_ask++;
+        add_unique(f->handed, json_object_get(r, "from"));
         return;
     }
     if (strcmp(kind, "unresolved") != 0 && strcmp(kind, "asked") != 0)
-        f->handed_at_ask = 0;
+        handed_forget(f);
     if (strcmp(kind, "started") == 0) {
         json_decref(f->playbook);
         f->playbook = json_incref(json_object_get(r, "playbook"));
@@ -218,7 +233,7 @@ static int fold_item(void *context, const HistoryItem *item)
     if (item->instance != f->instance) {
         instance_flush(f);
         f->instance = item->instance;
-        f->handed_at_ask = 0;
+        handed_forget(f);
     }
     json_t *record;
     int rc = history_item_json(f->step, item, &record);
@@ -260,6 +275,7 @@ static void fold_start(Fold *f)
     f->since = json_object();
     f->tags = json_array();
     f->notes = json_array();
+    f->handed = json_array();
     f->walk.visit = fold_item;
     f->walk.context = f;
     f->walk.links = true;
@@ -268,12 +284,13 @@ static void fold_start(Fold *f)
 /* The decisions folded (NULL when `failed`, or out of memory). */
 static json_t *fold_finish(Fold *f, bool failed)
 {
-    bool made = f->open && f->since;
+    bool made = f->open && f->since && f->handed;
     instance_flush(f);
     json_decref(f->open);
     json_decref(f->since);
     json_decref(f->tags);
     json_decref(f->notes);
+    json_decref(f->handed);
     history_walk_free(&f->walk);
     if (failed || !made) {
         json_decref(f->list);

@@ -14,13 +14,16 @@
  *                                     instance with decisions or tags: index_instance)
  *   'p' playbook 0 ORDER           -> (empty) the decisions of a playbook
  *   's' playbook 0 state 0 ORDER   -> (empty) of a playbook and state
- *   'h' person 0 ORDER             -> (empty) those a person was asked, held or answered
+ *   'h' person 0 ORDER             -> (empty) those a person took part in: asked, held,
+ *                                     answered, was handed away from as it was asked, or
+ *                                     acted on as an operator (schema 7: the last two)
  *
  * Names longer than INDEX_NAME_MAX bytes get no 'p', 's' or 'h' key (a search for one
  * reads the 'd' rows instead). Rows are little-endian: a decision row is version (1),
  * flags (1: decided), asked ms (8), decided ms (8), instance (8), task (8), then the
  * strings playbook, state and choice (u32 length, bytes), then u32 people, each roles
- * (1: asked, 2: held, 4: answered) and a string; an instance row is version, flags (1: ended with an
+ * (1: asked, 2: held, 4: answered, 8: handed away as it was asked, 16: an operator who
+ * overrode it or reassigned a seat; schema 6 and older have the first three) and a string; an instance row is version, flags (1: ended with an
  * outcome), playbook, outcome, u32 tags and the tags. Outcome and tags change after the
  * decisions are made, so they stay in the instance row and a search joins them.
  */
@@ -37,6 +40,10 @@
 #define ROLE_ASKED 1
 #define ROLE_HELD 2
 #define ROLE_ANSWERED 4
+#define ROLE_HANDED 8       /* their seat went to someone else as the ask was made (away) */
+#define ROLE_OPERATOR 16    /* decided it by an override, or reassigned a seat (`by`) */
+#define ROLES_SCHEMA_6 (ROLE_ASKED | ROLE_HELD | ROLE_ANSWERED)
+#define ROLES_ALL (ROLES_SCHEMA_6 | ROLE_HANDED | ROLE_OPERATOR)
 #define PEOPLE_MAX 64       /* people a decision row names; more get only their 'h' key */
 
 /* ---- bytes ---- */
@@ -242,6 +249,9 @@ typedef struct Writer {
     const StepRecords *linked;  /* the step's records the chain has checked (NULL: none) */
     size_t linked_count;
     const CodecCanon *walked;   /* the chain's walk of the record indexed (NULL: none) */
+    unsigned roles_kept;        /* the roles the schema written to keeps (ROLES_ALL) */
+    StrBuf handed;              /* building: the `from`s (each with its NUL) of the seats
+                                   handed over just before the next `asked` */
 } Writer;
 
 static void writer_free(Writer *w)
@@ -249,6 +259,7 @@ static void writer_free(Writer *w)
     strbuf_free(&w->key);
     strbuf_free(&w->value);
     strbuf_free(&w->encoded);
+    strbuf_free(&w->handed);
     codec_canon_free(&w->check);
 }
 
@@ -271,9 +282,9 @@ static int view_text(const CodecView *v, char **out)
 
 /* The members of a record the index reads, found in one walk of it (index_record). */
 enum { F_KIND, F_INSTANCE, F_TASK, F_AT, F_STATE, F_SEATS, F_TAGS, F_OUTCOME, F_TO, F_BY, F_ADDED, F_CHOICE,
-       F_COUNT };
+       F_FROM, F_COUNT };
 static const char *const FIELD_NAMES[F_COUNT] = {"kind", "instance", "task", "at", "state", "seats", "tags",
-                                                 "outcome", "to", "by", "added", "choice"};
+                                                 "outcome", "to", "by", "added", "choice", "from"};
 
 /* view_text of a field (NULL when the record has none: its len is 0). */
 static int member_text(const CodecView *field, char **out)
@@ -589,7 +600,8 @@ static int index_instance(Writer *w, const CodecView *f, const char *kind, uint6
 static int row_person(Writer *w, DecisionRow *row, const unsigned char *order, const char *name,
                       unsigned roles)
 {
-    if (!name)
+    roles &= w->roles_kept;
+    if (!name || !roles)
         return STORE_OK;
     for (size_t i = 0; i < row->people_count; i++)
         if (strcmp(row->people[i].name, name) == 0) {
@@ -636,6 +648,57 @@ static int row_people(Writer *w, DecisionRow *row, const unsigned char *order, c
     while (rc == STORE_OK && codec_view_next(&items, &person, NULL, NULL))
         rc = row_person_view(w, row, order, &person, roles);
     return rc;
+}
+
+/* The people whose seats were handed to someone else as the ask was made (away): the
+   `from` of each `delegated` record with no task just before the `asked`, with only
+   `unresolved` records between. In a step they are read back among the step's records;
+   while building, index_kind noted them as the history was walked. */
+static int row_handed(Writer *w, DecisionRow *row, const unsigned char *order, uint64_t instance)
+{
+    static const char *const NAMES[] = {"task", "from"};
+    int rc = STORE_OK;
+    if (!w->linked) {
+        for (const char *at = w->handed.data, *end = at + w->handed.len; rc == STORE_OK && at && at < end;
+             at += strlen(at) + 1)
+            rc = row_person(w, row, order, at, ROLE_HANDED);
+        return rc;
+    }
+    for (size_t j = w->linked_count; rc == STORE_OK && j-- > 0;) {
+        const StepRecord *item = &w->linked->items[j];
+        if (item->instance != instance || strcmp(item->kind, "delegated") != 0) {
+            if (item->instance == instance && strcmp(item->kind, "unresolved") == 0)
+                continue;
+            break;
+        }
+        StoreBytes bytes = step_record_bytes(w->linked, j);
+        CodecView record, field[2];
+        if (!codec_view_open(bytes.data, bytes.len, &record))
+            break;
+        codec_view_members(&record, NAMES, 2, field);
+        if (field[0].len)           /* a seat reassigned: it names its task */
+            break;
+        rc = row_person_view(w, row, order, &field[1], ROLE_HANDED);
+    }
+    return rc;
+}
+
+/* While building (no step's records at hand): notes the `from` of a `delegated` record
+   with no task for the `asked` that follows; any record but an `unresolved` between
+   lets them go (index_asked lets them go once read). */
+static int note_handed(Writer *w, const CodecView *f, const char *kind, uint64_t task)
+{
+    if (strcmp(kind, "delegated") == 0 && !task) {
+        FieldText from;
+        int rc = field_text(&f[F_FROM], &from);
+        if (rc == STORE_OK && from.text)
+            strbuf_append(&w->handed, from.text, strlen(from.text) + 1);
+        field_text_free(&from);
+        return rc != STORE_OK ? rc : strbuf_failed(&w->handed) ? STORE_NO_MEMORY : STORE_OK;
+    }
+    if (strcmp(kind, "unresolved") != 0 && strcmp(kind, "asked") != 0)
+        w->handed.len = 0;
+    return STORE_OK;
 }
 
 static int row_put(Writer *w, const unsigned char *order, const DecisionRow *row)
@@ -689,6 +752,9 @@ static int index_asked(Writer *w, const CodecView *f, uint64_t instance, uint64_
     while (rc == STORE_OK && !items.object && codec_view_next(&items, &seat, NULL, NULL))
         rc = row_people(w, &row, order, &seat, "holders", ROLE_ASKED | ROLE_HELD);
     if (rc == STORE_OK)
+        rc = row_handed(w, &row, order, instance);
+    w->handed.len = 0;
+    if (rc == STORE_OK)
         rc = row_put(w, order, &row);
     row_free(&row);
     return rc;
@@ -717,6 +783,11 @@ static int index_task(Writer *w, const CodecView *f, const char *kind, uint64_t 
         bool by = kind[0] == 'a';
         if (f[by ? F_BY : F_TO].len)
             rc = row_person_view(w, &row, order, &f[by ? F_BY : F_TO], by ? ROLE_ANSWERED : ROLE_HELD);
+        if (rc == STORE_OK && kind[0] == 'd' && f[F_BY].len)   /* reassigned by an operator */
+            rc = row_person_view(w, &row, order, &f[F_BY], ROLE_OPERATOR);
+    } else if (strcmp(kind, "overridden") == 0) {
+        if (f[F_BY].len)
+            rc = row_person_view(w, &row, order, &f[F_BY], ROLE_OPERATOR);
     } else if (strcmp(kind, "escalated") == 0) {
         CodecView people;
         CodecViewItems seats = {.left = 0};
@@ -766,6 +837,8 @@ static int index_kind(Writer *w, const CodecView *f, const char *kind)
         rc = member_number(&f[F_TASK], &task);
     if (rc != STORE_OK || !instance)
         return rc;
+    if (!w->linked && (rc = note_handed(w, f, kind, task)) != STORE_OK)
+        return rc;
     if (strcmp(kind, "started") == 0 || strcmp(kind, "tagged") == 0 || strcmp(kind, "done") == 0 ||
         strcmp(kind, "failed") == 0 || strcmp(kind, "cancelled") == 0)
         return index_instance(w, f, kind, instance);
@@ -803,11 +876,11 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
     /* index_record's kinds that change a row: the instance's (index_instance; `started`
        writes none), the ask's (index_asked) and those index_task changes a row for */
     static const char *const KINDS[] = {"tagged", "asked", "delegated", "handover", "escalated", "answered",
-                                        "resolved", "done", "failed", "cancelled"};
-    static const size_t ENDS = 7;   /* from here: an end, which changes only a row there is */
+                                        "overridden", "resolved", "done", "failed", "cancelled"};
+    static const size_t ENDS = 8;   /* from here: an end, which changes only a row there is */
     *needed = false;
     switch (kind[0]) {      /* the first bytes of KINDS; most records start otherwise */
-    case 't': case 'a': case 'd': case 'h': case 'e': case 'r': case 'c': case 'f':
+    case 't': case 'a': case 'd': case 'h': case 'e': case 'o': case 'r': case 'c': case 'f':
         break;
     default:
         return STORE_OK;
@@ -832,7 +905,9 @@ int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *
 int audit_index_record(StoreTxn *txn, const void *record, size_t len, const StepRecords *linked,
                        size_t linked_count, const CodecCanon *walked, StrBuf scratch[2])
 {
-    Writer w = {txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, linked, linked_count, walked};
+    Writer w = {.txn = txn, .key = STRBUF_INIT, .value = STRBUF_INIT, .check = {.text = STRBUF_INIT},
+                .encoded = STRBUF_INIT, .linked = linked, .linked_count = linked_count, .walked = walked,
+                .roles_kept = ROLES_ALL, .handed = STRBUF_INIT};
     if (scratch) {
         w.key = scratch[0];
         w.value = scratch[1];
@@ -903,11 +978,13 @@ int audit_index_clear(StoreTxn *txn)
     return rc;
 }
 
-int audit_index_build(StoreTxn *txn)
+int audit_index_build(StoreTxn *txn, unsigned schema)
 {
     unsigned long failures = engine_alloc_failures();   /* a row missing a name is no row */
     int rc = audit_index_clear(txn);
-    Build b = {{txn, STRBUF_INIT, STRBUF_INIT, {.text = STRBUF_INIT}, STRBUF_INIT, NULL, 0, NULL}};
+    Build b = {{.txn = txn, .key = STRBUF_INIT, .value = STRBUF_INIT, .check = {.text = STRBUF_INIT},
+                .encoded = STRBUF_INIT, .roles_kept = schema >= 7 ? ROLES_ALL : ROLES_SCHEMA_6,
+                .handed = STRBUF_INIT}};
     HistoryWalk walk = {.visit = build_visit, .context = &b};
     if (rc == STORE_OK)
         rc = history_walk(txn, &walk);
@@ -1005,7 +1082,7 @@ static int row_may_match(Search *q, const DecisionRow *row, bool *may)
     const char *person;
     static const struct { const char *field; unsigned roles; } PEOPLE[] = {
         {"asked", ROLE_ASKED}, {"held", ROLE_HELD}, {"answered", ROLE_ANSWERED},
-        {"person", ROLE_HELD | ROLE_ANSWERED}};
+        {"person", ROLE_HELD | ROLE_ANSWERED | ROLE_HANDED | ROLE_OPERATOR}};
     for (size_t i = 0; i < sizeof PEOPLE / sizeof PEOPLE[0]; i++)
         if ((person = filter_text(q->filter, PEOPLE[i].field)) && !row_has_person(row, person, PEOPLE[i].roles))
             return STORE_OK;
@@ -1114,8 +1191,10 @@ static int search_work(Step *s, void *context)
     q->step = s;
     unsigned version = 0;
     int rc = store_schema(s->txn, &version);
-    if (rc != STORE_OK || version < 4 || !store_has(s->txn, TABLE_DECISIONS)) {
-        q->failed = STORE_NOT_FOUND;        /* no index: engine_audit_search folds */
+    if (rc != STORE_OK || version < 4 || !store_has(s->txn, TABLE_DECISIONS) ||
+        (version < 7 && filter_text(q->filter, "person"))) {
+        q->failed = STORE_NOT_FOUND;        /* no index (or, before schema 7, one whose rows
+                                               lack roles --person finds): the caller folds */
         return STORE_OK;
     }
     StrBuf prefix = STRBUF_INIT, from = STRBUF_INIT;

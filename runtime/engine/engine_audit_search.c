@@ -41,6 +41,15 @@ static bool answered_by(const json_t *d, const char *person)
     return false;
 }
 
+/* Whether `person` took part in the decision: held a seat, answered, had their seat
+   handed to someone else as it was asked (away), or acted on it as an operator (an
+   override, a reassigned seat). */
+static bool involved(const json_t *d, const char *person)
+{
+    return list_has(json_object_get(d, "held"), person) || answered_by(d, person) ||
+           list_has(json_object_get(d, "handed_from"), person) || list_has(json_object_get(d, "operators"), person);
+}
+
 /* Appends `text` lowered (fold.h) and a NUL, so that `all` holds one lowered text after
    another. */
 static void lowered_add(StrBuf *all, const char *text)
@@ -107,7 +116,7 @@ bool audit_decision_matches(const json_t *d, const json_t *filter)
         (FILTER("asked") && !list_has(json_object_get(d, "asked"), v)) ||
         (FILTER("held") && !list_has(json_object_get(d, "held"), v)) ||
         (FILTER("answered") && !answered_by(d, v)) ||
-        (FILTER("person") && !list_has(json_object_get(d, "held"), v) && !answered_by(d, v)) ||
+        (FILTER("person") && !involved(d, v)) ||
         (FILTER("words") && !words_match(d, v)))
         return false;
 #undef FILTER

@@ -502,7 +502,8 @@ int engine_read(Engine *e, StepWork work, void *context, char *why, size_t why_l
    from its walk (codec_canon_members), not found by a second walk. `scratch`, when not
    NULL, is two buffers the caller keeps from record to record (emptied here, never
    freed here), for the keys and rows written. audit_index_build
-   makes the index from the whole history (the upgrade to schema 4), audit_index_clear
+   makes the index from the whole history as schema `schema` keeps it (the upgrade to
+   schema 4, and to or from 7, whose rows name two roles more), audit_index_clear
    empties it. Each returns STORE_OK or a store code. audit_index_search runs
    engine_audit_search's search on the index: *used false (and nothing else done) when
    the store has no index or a row of it cannot be read, so the caller folds the
@@ -517,7 +518,7 @@ void audit_index_started(uint64_t instance, const void *record, size_t len, cons
    `instance` (in *needed): the step reads only those (records_put). STORE_OK or a
    store code. */
 int audit_index_needs(StoreTxn *txn, const char *kind, uint64_t instance, bool *needed);
-int audit_index_build(StoreTxn *txn);
+int audit_index_build(StoreTxn *txn, unsigned schema);
 int audit_index_clear(StoreTxn *txn);
 int audit_index_search(Engine *e, const json_t *filter, json_t **out, bool *used, char *why, size_t why_len);
 /* engine_audit_context on the index: each task's "similar" as engine_audit_similar makes

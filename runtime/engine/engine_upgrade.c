@@ -2,13 +2,15 @@
  * engine_upgrade.c - an older store made current. A store of schema 1 holds the engine's
  * records as JSON text; one of schema 2 holds them in the codec's binary form but has no
  * hash chain; one of schema 3 has no decisions index; one of schema 4 keeps the seen
- * table's keys in their old form; one of schema 5 has no gauges in meta. The first
+ * table's keys in their old form; one of schema 5 has no gauges in meta; one of schema 6
+ * has decisions index rows that name neither who was handed away from a seat as it was
+ * asked nor the operators who overrode or reassigned (they are built again). The first
  * process that opens an older store to write (engine_open without read_only) converts
  * every record to the binary form (engine_codec.c), then chains the history
  * (engine_chain.c: in key order, instance by instance, since the order the records were
  * committed in was not kept), builds the decisions index from it (engine_audit_index.c),
  * gives the seen entries schema 5's key (engine_seen_key.c), counts the open tasks and
- * the running and stalled instances into meta (engine_gauges.c) and sets schema 6, each
+ * the running and stalled instances into meta (engine_gauges.c) and sets schema 7, each
  * step only when the store's schema lacks it, all in one write transaction, so a crash
  * or a kill -9 at any moment of it leaves the store as it was: of its old schema, readable, and converted by the next writer. Readers never convert:
  * they read JSON text, binary records and stamped history alike (codec_load,
@@ -20,7 +22,8 @@
  * left as it is, to be reported as damaged when it is read, as it was before.
  *
  * engine_store_convert also goes the other way (to schema 1: JSON text, no stamps, no
- * index, the old seen key, no gauges; 3: no index; 4: the old seen key; 5: no gauges),
+ * index, the old seen key, no gauges; 3: no index; 4: the old seen key; 5: no gauges;
+ * 6: index rows of three roles),
  * for the tests that need a store as an older huddle wrote it (tests/crash/store_schema1.c); an instance's record in its own encoding
  * (engine_instance_record.c, written since 2026-12-05) goes back to the JSON record then,
  * and to schema 1 or 2 a history entry of a step's records (engine_history.c, written
@@ -339,7 +342,9 @@ static int upgrade_work(StoreTxn *txn, void *context)
     if (rc == STORE_OK && u->to < 3)
         rc = upgrade_unchain(txn);
     if (rc == STORE_OK && (u->to >= 4) != (u->from >= 4))   /* the decisions index (schema 4) */
-        rc = u->to >= 4 ? audit_index_build(txn) : audit_index_clear(txn);
+        rc = u->to >= 4 ? audit_index_build(txn, u->to) : audit_index_clear(txn);
+    else if (rc == STORE_OK && u->to >= 4 && (u->to >= 7) != (u->from >= 7))   /* its roles (schema 7) */
+        rc = audit_index_build(txn, u->to);
     if (rc == STORE_OK && (u->to >= 5) != (u->from >= 5))   /* the seen key (schema 5) */
         rc = seen_rekey(txn, u->to >= 5, &u->converted);
     if (rc == STORE_OK && (u->to >= 6) != (u->from >= 6))   /* the gauges (schema 6) */

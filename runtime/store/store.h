@@ -21,14 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The schema this huddle writes (6: the engine's records in its binary form, history
+/* The schema this huddle writes (7: the engine's records in its binary form, history
    records stamped with their hash chain, see engine_chain.c, the decisions index,
-   engine_audit_index.c, seen keys that carry the id's length, engine_seen_key.c, and
-   the gauges kept in meta, engine_gauges.c), and the oldest it opens (1: the same tables
-   holding JSON text; 2: binary, no chain; 3: no decisions table; 4: the seen key without
-   the length; 5: no gauges). A store of a version in between is opened, and the engine
-   converts it at its first writer (engine_open); a newer store is refused. */
-#define STORE_SCHEMA_VERSION 6
+   engine_audit_index.c, whose rows also name who was handed away from a seat as it was
+   asked and the operators who overrode or reassigned, seen keys that carry the id's
+   length, engine_seen_key.c, and the gauges kept in meta, engine_gauges.c), and the
+   oldest it opens (1: the same tables holding JSON text; 2: binary, no chain; 3: no
+   decisions table; 4: the seen key without the length; 5: no gauges; 6: the index's
+   rows without those two roles). A store of a version in between is opened, and the
+   engine converts it at its first writer (engine_open); a newer store is refused. */
+#define STORE_SCHEMA_VERSION 7
 #define STORE_SCHEMA_OLDEST 1
 
 typedef enum StoreTable {

@@ -10,6 +10,9 @@
  *                              source NUL id: engine_seen_key.c; no gauges)
  *   store_schema1 --to 5 DIR   ... or as schema 5 kept it (no gauges in meta:
  *                              engine_gauges.c)
+ *   store_schema1 --to 6 DIR   ... or as schema 6 kept it (decisions index rows that
+ *                              name neither who was handed away from a seat as it was
+ *                              asked nor the operators: engine_audit_index.c)
  *   store_schema1 --format1 DIR
  *                              keeps the schema but writes every binary record in the
  *                              codec's format 1, as huddle wrote them before format 2
@@ -326,10 +329,11 @@ int main(int argc, char **argv)
     bool formats = argc == 3 && strcmp(argv[1], "--show-formats") == 0;
     bool showing = formats || (argc == 3 && strcmp(argv[1], "--show") == 0);
     bool to_older = argc == 4 && strcmp(argv[1], "--to") == 0 &&
-                    (strcmp(argv[2], "3") == 0 || strcmp(argv[2], "4") == 0 || strcmp(argv[2], "5") == 0);
+                    (strcmp(argv[2], "3") == 0 || strcmp(argv[2], "4") == 0 || strcmp(argv[2], "5") == 0 ||
+                     strcmp(argv[2], "6") == 0);
     bool to_format1 = argc == 3 && strcmp(argv[1], "--format1") == 0;
     if (argc != 2 && !showing && !to_older && !to_format1) {
-        fprintf(stderr, "usage: store_schema1 [--show | --show-formats | --format1 | --to 3 | --to 4 | --to 5] DIR\n");
+        fprintf(stderr, "usage: store_schema1 [--show | --show-formats | --format1 | --to 3 | --to 4 | --to 5 | --to 6] DIR\n");
         return 2;
     }
     const char *dir = argv[argc - 1];

@@ -46,7 +46,7 @@ rm -rf "$tmp/f1"; cp -r "$db" "$tmp/f1"
 for i in i1 i2 i3 i4; do "$h" history $i --db "$db" --json; done > "$tmp/history.before"
 "$tool_store_schema1" --format1 "$tmp/f1" > "$tmp/out" 2>&1 && ok "format1: the records rewritten in format 1" || no "format1: the records rewritten in format 1" "$tmp/out"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
-if grep -Eq '^schema 6, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
+if grep -Eq '^schema 7, format 1 [0-9]{2,}, format 2 0, text 0$' "$tmp/shown"; then ok "(every record of format 1)"; else no "(every record of format 1)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown" && grep -Eq "^history entries of a step's records: 0, holding 0 records$" "$tmp/shown"; then ok "(every stamp in its fixed form, one record a key, as before 2026-12-04 night)"; else no "(every stamp in its fixed form, one record a key, as before 2026-12-04 night)" "$tmp/shown"; fi
 if grep -Eq '^frames: format 1 [1-9][0-9]*, format 2 0$' "$tmp/shown"; then ok "(every frame in format 1, as before 2026-12-04 late)"; else no "(every frame in format 1, as before 2026-12-04 late)" "$tmp/shown"; fi
 if grep -Eq '^instance records: own encoding 0, JSON 4$' "$tmp/shown"; then ok "(every instance's record the JSON record it was before 2026-12-05)"; else no "(every instance's record the JSON record it was before 2026-12-05)" "$tmp/shown"; fi
@@ -59,7 +59,7 @@ if grep -q "converted" "$tmp/out"; then no "format1: a write converts nothing" "
 expect "(then the store of both formats verifies)" 0 "$h" audit verify --db "$tmp/f1"
 has "(every record)" "verified: 62 records of 4 instances"
 "$tool_store_schema1" --show-formats "$tmp/f1" > "$tmp/shown" 2>&1
-if grep -Eq '^schema 6, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
+if grep -Eq '^schema 7, format 1 [0-9]{2,}, format 2 [1-9][0-9]*, text 0$' "$tmp/shown"; then ok "(the new records of format 2 beside the old)"; else no "(the new records of format 2 beside the old)" "$tmp/shown"; fi
 if grep -Eq '^history stamps: fixed 57, varint 0$' "$tmp/shown" && grep -Eq "^history entries of a step's records: 1, holding 5 records$" "$tmp/shown"; then ok "(the step's new records in one entry beside the old ones, one a key)"; else no "(the step's new records in one entry beside the old ones, one a key)" "$tmp/shown"; fi
 if grep -Eq '^frames: format 1 0, format 2 [0-9]+$' "$tmp/shown"; then ok "(the instance waiting on t4 resumed from its format-1 frame: none is left)"; else no "(the instance waiting on t4 resumed from its format-1 frame: none is left)" "$tmp/shown"; fi
 if grep -Eq '^instance records: own encoding 1, JSON 3$' "$tmp/shown"; then ok "(the instance that answer stepped is saved in its record's own encoding, the others read as they are)"; else no "(the instance that answer stepped is saved in its record's own encoding, the others read as they are)" "$tmp/shown"; fi
@@ -194,7 +194,7 @@ rm -rf "$tmp/old"; cp -r "$tmp/older" "$tmp/old"
 expect "a store of schema 1 (no chain) read as it is: verify says unchained" 1 "$h" audit verify --db "$tmp/old"
 has "(each record)" "i1 seq 1: unchained (the record has no hash)"
 "$h" answer t4 yes --by anna --db "$tmp/old" --now 2026-06-15T10:30:00Z > "$tmp/out" 2>&1
-has "its first write converts and chains it" "from schema 1 to 6"
+has "its first write converts and chains it" "from schema 1 to 7"
 expect "(then it verifies)" 0 "$h" audit verify --db "$tmp/old"
 has "(every record)" "verified: 62 records of 4 instances"
 

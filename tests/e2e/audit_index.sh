@@ -210,7 +210,7 @@ if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
   "$conv" --show "$tmp/old" > "$tmp/out" 2>&1
   has "(and left as it is)" "schema 3,"
   expect "its first writer converts it" 0 "$h" tick --db "$tmp/old" --now 2026-06-15T17:00:00Z
-  has "(from schema 3 to 6)" "converted the store in $tmp/old from schema 3 to 6"
+  has "(from schema 3 to 7)" "converted the store in $tmp/old from schema 3 to 7"
   mdb_dump -s decisions "$tmp/old" > /dev/null 2>&1 && ok "(adding the decisions table)" || no "(adding the decisions table)"
   check "the index built by the conversion finds what the history folded finds" "$tmp/old"
   cp -r "$db" "$tmp/newer" && "$h" tick --db "$tmp/newer" --now 2026-06-15T17:00:00Z > /dev/null 2>&1
@@ -219,6 +219,50 @@ if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
     no "(its rows are those the engine wrote as it went)"
 else
   skip "a schema-3 store without the decisions table" "no mdb_dump/mdb_load (lmdb-utils)"
+fi
+
+# ---- --person beyond the seats (schema 7): who was away as it was asked, operators ----
+# anna is away when t1 and t2 are asked (lars is asked in her place); olga, who holds no
+# seat, reassigns ming's seat of t2 to pete; craig, who holds none either, decides t1
+# by an override. None of the three held a seat, and each took part.
+ops=$tmp/ops
+printf '%s\n' '{"people": {"anna": {"email": "a@x", "manager": "craig", "away": [{"from": "2026-06-14", "to": "2026-06-20", "delegate": "lars"}]}, "ming": {"email": "m@x"}, "craig": {"email": "c@x"}, "lars": {"email": "l@x"}, "olga": {"email": "o@x"}, "pete": {"email": "p@x"}}}' > "$tmp/ops.json"
+{ "$h" directory load "$tmp/ops.json" --db "$ops" --now 2026-06-15T05:00:00Z &&
+  "$h" deploy "$TOP/tests/audit/refund.play" --db "$ops" --now 2026-06-15T05:00:00Z &&
+  echo '{"order":"C1","region":"eu","amount":1}' | "$h" trigger shop.refund --id c1 --db "$ops" --now 2026-06-15T06:00:00Z &&
+  echo '{"order":"C2","region":"eu","amount":2}' | "$h" trigger shop.refund --id c2 --db "$ops" --now 2026-06-15T06:01:00Z &&
+  "$h" reassign t2 --from ming --to pete --by olga --db "$ops" --now 2026-06-15T06:02:00Z &&
+  "$h" resolve t1 yes --by craig --reason "customer waited a week" --db "$ops" --now 2026-06-15T06:05:00Z
+} > "$tmp/out" 2>&1 && ok "asks with an away holder, a reassignment and an override are made" ||
+  no "asks with an away holder, a reassignment and an override are made"
+expect "--person: a decision whose seat went to someone else as it was asked (away)" 0 \
+  "$h" audit search --db "$ops" --person anna --json
+json "(t2 and t1, each with anna in handed_from, not in held; t2's reassignment counts too)" "[d['task'] for d in j] == ['t2', 't1'] and all(d['handed_from'] == ['anna'] and 'anna' not in d['held'] for d in j) and [d['delegated'] for d in j] == [2, 1]"
+expect "--person: the operator of an override" 0 "$h" audit search --db "$ops" --person craig --json
+json "(t1, decided by craig: by and operators)" "[d['task'] for d in j] == ['t1'] and j[0]['by'] == 'craig' and j[0]['operators'] == ['craig'] and j[0]['choice'] == 'yes' and j[0]['answers'] == []"
+expect "--person: who reassigned a seat" 0 "$h" audit search --db "$ops" --person olga --json
+json "(t2: olga handed ming's seat to pete)" "[d['task'] for d in j] == ['t2'] and j[0]['operators'] == ['olga'] and 'pete' in j[0]['held']"
+expect "--held still means held a seat" 0 "$h" audit search --db "$ops" --held olga --json
+json "(olga held none)" "j == []"
+printf '%s\n' "" "--person anna" "--person craig" "--person olga" "--person pete" "--person lars" "--held olga" \
+  "--held anna" "--asked anna" "--answered craig" "--person craig --choice yes" > "$tmp/ops_filters"
+filters=$tmp/ops_filters check "each of these finds on the index what the history folded finds" "$ops"
+if command -v mdb_dump > /dev/null; then
+  cp -r "$ops" "$tmp/ops6" && "$conv" --to 6 "$tmp/ops6" > /dev/null 2>&1 && "$conv" --show "$tmp/ops6" > "$tmp/out" 2>&1
+  has "a store as schema 6 kept it is made" "schema 6,"
+  mdb_dump -p -s decisions "$tmp/ops6" > "$tmp/out" 2>&1
+  hasnt "(its index names no operator)" " holga"
+  expect "schema 6, read-only: --person folds the history (its index lacks the roles)" 0 \
+    "$h" audit search --db "$tmp/ops6" --person olga --json
+  json "(t2, as on schema 7)" "[d['task'] for d in j] == ['t2']"
+  expect "its first writer converts it" 0 "$h" tick --db "$tmp/ops6" --now 2026-06-15T06:10:00Z
+  has "(from schema 6 to 7)" "converted the store in $tmp/ops6 from schema 6 to 7"
+  cp -r "$ops" "$tmp/ops7" && "$h" tick --db "$tmp/ops7" --now 2026-06-15T06:10:00Z > /dev/null 2>&1
+  mdb_dump -s decisions "$tmp/ops7" > "$tmp/d.new"; mdb_dump -s decisions "$tmp/ops6" > "$tmp/d.old"
+  cmp -s "$tmp/d.new" "$tmp/d.old" && ok "(its rows built again, as the engine writes them)" ||
+    no "(its rows built again, as the engine writes them)"
+else
+  skip "a schema-6 store converted" "no mdb_dump (lmdb-utils)"
 fi
 
 # ---- a decision with more people than its row names (64) ----

@@ -37,7 +37,7 @@ other_lmdb_version() {
   for at in 20 4116; do printf '\347\003\000\000' | dd of="$db/data.mdb" bs=1 seek=$at conv=notrunc status=none; done
 }
 other_schema_version() {
-  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 7/;}' | mdb_load -s meta "$db"
+  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 8/;}' | mdb_load -s meta "$db"
 }
 schema_version_0() {
   mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 0/;}' | mdb_load -s meta "$db"
@@ -59,8 +59,8 @@ data.mdb cut in the middle|cut_middle|data.mdb is shorter than its own header sa
 data.mdb without its last page|cut_last_page|data.mdb is shorter than its own header says \([0-9]+ of [0-9]+ bytes\).*restore it from a backup
 data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an LMDB file
 an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
-a store of a newer schema version|other_schema_version|store schema version 7; this huddle reads versions 1 to 6: a newer huddle wrote it; run that huddle, or a newer one, on this store
-a store of schema version 0|schema_version_0|store schema version 0; this huddle reads versions 1 to 6: no huddle writes that version, so the store is damaged; restore it from a backup made with mdb_copy
+a store of a newer schema version|other_schema_version|store schema version 8; this huddle reads versions 1 to 7: a newer huddle wrote it; run that huddle, or a newer one, on this store
+a store of schema version 0|schema_version_0|store schema version 0; this huddle reads versions 1 to 7: no huddle writes that version, so the store is damaged; restore it from a backup made with mdb_copy
 a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\): check that --db \(or HUDDLE_DB\) names the folder of a Huddle store
 a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file: it is where a store keeps its data; check that --db \(or HUDDLE_DB\) names the folder of a Huddle store, or restore
 a write.lock that is a folder|write_lock_is_a_folder|/write.lock is not a regular file \(a folder, or a link to nothing\?\): it is one of the store's lock files, .*; remove it, and huddle makes it again

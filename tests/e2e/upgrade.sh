@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/e2e/upgrade.sh - a store of schema 1 (records as JSON text), one of schema 4
 # (seen keys without the id's length) and one of schema 5 (no gauges in meta), under
-# this huddle (schema 6; docs/runtime.md, "The store"):
+# this huddle (schema 7; docs/runtime.md, "The store"):
 #   - read-only commands read it as it is and do not convert it;
 #   - the first command that writes converts every record and the schema in one
 #     transaction, saying so once on stderr; the next writer says nothing;
@@ -66,13 +66,13 @@ round() {
   "$h" tick --db "$tmp/clean" $(at 08:40) > "$tmp/tick.clean" 2> "$tmp/err.clean"
   unset HUDDLE_CRASH_LOG
   records=$(grep -o '(\([0-9]*\) records)' "$tmp/err.clean" | tr -dc 0-9)
-  if [ "$(grep -c "^huddle: converted the store in $tmp/clean from schema $from to 6 ([0-9]* records)\$" "$tmp/err.clean")" = 1 ] &&
+  if [ "$(grep -c "^huddle: converted the store in $tmp/clean from schema $from to 7 ([0-9]* records)\$" "$tmp/err.clean")" = 1 ] &&
      [ "$(wc -l < "$tmp/err.clean")" = 1 ] && [ "${records:-0}" -ge "$min" ]
   then ok "the first write converts the schema-$from store and says so once ($records records)"
   else no "the first write converts the schema-$from store and says so once" "$tmp/err.clean"; fi
   "$conv" --show "$tmp/clean" > "$tmp/out" 2>&1
-  if grep -q '^schema 6, binary [0-9]*, text 0$' "$tmp/out"; then ok "every record is binary and the schema 6"
-  else no "every record is binary and the schema 6"; fi
+  if grep -q '^schema 7, binary [0-9]*, text 0$' "$tmp/out"; then ok "every record is binary and the schema 7"
+  else no "every record is binary and the schema 7"; fi
   "$inv" --dump "$tmp/clean" > "$tmp/dump.clean" 2>&1
   if cmp -s "$tmp/tick.new" "$tmp/tick.clean" && cmp -s "$tmp/dump.new" "$tmp/dump.clean"
   then ok "the converted store holds what a store made by this huddle holds"
@@ -112,7 +112,7 @@ round() {
     [ -z "$why" ] && ! cmp -s "$tmp/reads.old" "$tmp/reads.k" && why="it reads differently after the crash"
     [ -z "$why" ] && ! "$inv" --quiet "$s" > "$tmp/inv.k" 2>&1 && why="store_invariants: $(head -3 "$tmp/inv.k")"
     "$h" tick --db "$s" $(at 08:40) > "$tmp/tick.k" 2> "$tmp/err.k"
-    [ -z "$why" ] && ! grep -q "^huddle: converted the store in $s from schema $from to 6 ($records records)\$" "$tmp/err.k" &&
+    [ -z "$why" ] && ! grep -q "^huddle: converted the store in $s from schema $from to 7 ($records records)\$" "$tmp/err.k" &&
       why="the next write: $(cat "$tmp/err.k")"
     "$inv" --dump "$s" > "$tmp/dump.k" 2>&1
     [ -z "$why" ] && ! cmp -s "$tmp/dump.clean" "$tmp/dump.k" && why="it ends apart from the store that did not crash"
@@ -180,14 +180,14 @@ cp -r "$db" "$newer"
 if command -v mdb_dump > /dev/null && command -v mdb_load > /dev/null; then
   # Only meta's schema_version is put (mdb_load overwrites that one key): dumping and
   # loading every meta value back as text failed now and then in the suite.
-  printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n schema_version\n 7\nDATA=END\n' |
+  printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n schema_version\n 8\nDATA=END\n' |
     mdb_load -s meta "$newer" 2> "$tmp/load.err"
   mdb_dump -p -s meta "$newer" > "$tmp/meta.txt" 2>&1
-  grep -A1 -x ' schema_version' "$tmp/meta.txt" | grep -qx ' 7' && ok "(its meta says schema 7)" ||
-    no "(its meta says schema 7)" "$tmp/load.err"
-  expect "a store of schema 7 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
-  has "(saying which versions it reads)" "store schema version 7; this huddle reads versions 1 to 6"
+  grep -A1 -x ' schema_version' "$tmp/meta.txt" | grep -qx " 8" && ok "(its meta says schema 8)" ||
+    no "(its meta says schema 8)" "$tmp/load.err"
+  expect "a store of schema 8 is refused" 3 "$h" tick --db "$newer" $(at 08:50)
+  has "(saying which versions it reads)" "store schema version 8; this huddle reads versions 1 to 7"
 else
-  skip "a store of schema 7 is refused" "no mdb_dump/mdb_load (lmdb-utils)"
+  skip "a store of schema 8 is refused" "no mdb_dump/mdb_load (lmdb-utils)"
 fi
 plan
