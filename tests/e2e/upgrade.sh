@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/e2e/upgrade.sh - a store of schema 1 (records as JSON text), one of schema 4
-# (seen keys without the id's length) and one of schema 5 (no gauges in meta), under
+# (seen keys without the id's length), one of schema 5 (no gauges in meta) and one of
+# schema 6 (decisions index rows of three roles), under
 # this huddle (schema 7; docs/runtime.md, "The store"):
 #   - read-only commands read it as it is and do not convert it;
 #   - the first command that writes converts every record and the schema in one
@@ -10,8 +11,8 @@
 #     schema 1, every record still JSON), that reads and checks (store_invariants) as
 #     before, and that the next writer converts, ending where a store that never crashed
 #     ends: the same dump, seen table byte for byte and audit head.
-# The older stores are made by tests/crash/store_schema1 (engine_store_convert to 1, 4
-# or 5: the same bytes that schema wrote, the store id aside). Over 1,000 history records
+# The older stores are made by tests/crash/store_schema1 (engine_store_convert to 1, 4,
+# 5 or 6: the same bytes that schema wrote, the store id aside). Over 1,000 history records
 # make the conversion of that table go in more than one chunk.
 set -u
 . "$TOP/tests/e2e/lib.sh"
@@ -173,6 +174,12 @@ cp -r "$old5" "$tmp/conv5"
 if [ "$(cat "$tmp/gauges")" = "$(printf 'meta open_tasks 2\nmeta running_instances 402')" ]
 then ok "(the converted store's gauges: 2 open tasks, 402 running, none stalled)"
 else no "(the converted store's gauges: 2 open tasks, 402 running, none stalled)" "$tmp/gauges"; fi
+
+# Schema 6: decisions index rows of three roles; its conversion builds the index again
+# (rows naming the people away as an ask was made and its operators), writing no record.
+old6=$tmp/old6
+older 6 "$old6"
+round 6 "$old6" 0 1
 
 # A store of a newer schema stays refused.
 newer=$tmp/newer
