@@ -217,7 +217,7 @@ static void csv_value(StrBuf *row, const json_t *value)
 
 static const char CSV_HEADER[] = "instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,"
                                  "escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,"
-                                 "decided_hash";
+                                 "decided_hash,handed_from,operators";
 
 static void csv_row(StrBuf *row, const json_t *d)
 {
@@ -239,6 +239,8 @@ static void csv_row(StrBuf *row, const json_t *d)
     csv_list(row, json_object_get(d, "tags"), false);
     csv_value(row, json_object_get(d, "asked_hash"));
     csv_value(row, json_object_get(d, "decided_hash"));
+    csv_list(row, json_object_get(d, "handed_from"), false);
+    csv_list(row, json_object_get(d, "operators"), false);
 }
 
 int cli_audit_csv(CliAuditArgs *a, Engine *engine)

@@ -172,7 +172,7 @@ fi
 
 # ---- export --format csv ----
 expect "export --format csv" 0 "$h" audit export --db "$db" --format csv
-if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash'
+if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash,handed_from,operators'
 then ok "(the documented columns, in order)"; else no "(the documented columns, in order)"; fi
 if [ "$(wc -l < "$tmp/out")" -eq 7 ]; then ok "(one decision a row)"; else no "(one decision a row)"; fi
 if grep -q $'\r$' "$tmp/out" 2>/dev/null || [ "$(head -1 "$tmp/out" | od -c | grep -c '\\r')" -ge 1 ]; then ok "(rows end in CRLF, as RFC 4180 says)"; else no "(rows end in CRLF)"; fi
@@ -185,7 +185,8 @@ t2 = by_task["t2"]
 want = {"instance": "i2", "playbook": "refund", "state": "decide", "question": "Refund order A2?", "choices": "yes|no",
         "asked_at": "2026-06-15T07:00:00Z", "asked": "anna|ming", "held": "anna|ming|craig|lars", "delegated": "1",
         "escalated": "1", "answers": "craig:no", "choice": "no", "by": "craig", "comment": "fraud suspected",
-        "decided_at": "2026-06-15T08:30:00Z", "seconds": "5400", "outcome": "kept", "tags": "us"}
+        "decided_at": "2026-06-15T08:30:00Z", "seconds": "5400", "outcome": "kept", "tags": "us",
+        "handed_from": "", "operators": "craig"}
 for k, v in want.items():
     assert t2[k] == v, (k, t2[k], v)
 assert by_task["t6"]["comment"] == "ok, within budget"  # quoted: it has a comma
