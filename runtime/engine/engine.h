@@ -376,13 +376,16 @@ int engine_audit_export(Engine *engine, int64_t since, EngineAuditRow row, void 
 /* The decisions the record holds, one a task, in instance and ask order: {"instance",
    "playbook", "state", "task", "question", "choices", "asked_at", "asked" (holders when
    asked), "held" (everyone who held a seat), "delegated", "escalated" (counts),
+   "handed_from" (whose seats went to someone else as it was asked: away), "operators"
+   (who overrode it or reassigned a seat),
    "answers": [{"by", "choice", "comment", "at", "seconds" (after they got a seat)}],
    "choice", "by", "comment", "decided_at", "seconds" (null while open), "outcome",
    "status" (of the instance; null while running), "tags", "notes", "asked_hash",
    "decided_hash"}. */
 int engine_audit_decisions(Engine *engine, json_t **decisions, char *why, size_t why_len);
 /* Those that match every field of `filter` (may be NULL): "playbook", "state",
-   "choice", "outcome", "tag", "person" (asked, held or answered), "asked", "held",
+   "choice", "outcome", "tag", "person" (held, answered, handed away from as it was
+   asked, or an operator of it), "asked", "held",
    "answered" (texts), "words" (each, case-insensitive, in the question, comments or
    notes), "since" / "until" (ms, when asked), "limit"; newest first. */
 int engine_audit_search(Engine *engine, const json_t *filter, json_t **decisions, char *why,
