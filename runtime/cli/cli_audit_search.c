@@ -61,7 +61,42 @@ static const char *text(const json_t *object, const char *field)
     return cli_clean(value ? value : "");
 }
 
-/* One decision a line: when, where, the question, how it was decided and how it ended. */
+static bool list_names(const json_t *list, const char *name)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+        if (json_is_string(item) && strcmp(json_string_value(item), name) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the decision was made by an override: its `by` acted as an operator and gave
+   no answer (an override's `by` is the operator's; otherwise it is an answerer's). */
+static bool decided_by_override(const json_t *d)
+{
+    const char *by = json_string_value(json_object_get(d, "by"));
+    if (!by || !list_names(json_object_get(d, "operators"), by))
+        return false;
+    size_t i;
+    json_t *answer;
+    json_array_foreach(json_object_get(d, "answers"), i, answer)
+        if (json_is_string(json_object_get(answer, "by")) && strcmp(json_string_value(json_object_get(answer, "by")), by) == 0)
+            return false;
+    return true;
+}
+
+/* "; LABEL: a, b" for a non-empty list of names. */
+static void print_names(const char *label, const json_t *list)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+        printf("%s%s", i ? ", " : label, cli_clean(json_string_value(item) ? json_string_value(item) : ""));
+}
+
+/* One decision a line: when, where, the question, how it was decided and how it ended,
+   then who took part without holding a seat (away as it was asked, operators). */
 static void search_print(const json_t *d)
 {
     printf("%s  %s %s %s/%s: %s", text(d, "asked_at"), text(d, "instance"), text(d, "task"), text(d, "playbook"),
@@ -73,7 +108,7 @@ static void search_print(const json_t *d)
     } else {
         printf(" -> %s", text(d, "choice"));
         if (json_is_string(json_object_get(d, "by")))
-            printf(" by %s", text(d, "by"));
+            printf(" by %s%s", text(d, "by"), decided_by_override(d) ? ", an override" : "");
         if (json_is_string(json_object_get(d, "comment")))
             printf(" (\"%s\")", text(d, "comment"));
         printf(" after ");
@@ -81,6 +116,8 @@ static void search_print(const json_t *d)
     }
     if (json_is_string(json_object_get(d, "outcome")))
         printf("; %s", text(d, "outcome"));
+    print_names("; away as asked: ", json_object_get(d, "handed_from"));
+    print_names("; operators: ", json_object_get(d, "operators"));
     putchar('\n');
 }
 

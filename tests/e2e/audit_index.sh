@@ -242,6 +242,9 @@ expect "--person: the operator of an override" 0 "$h" audit search --db "$ops" -
 json "(t1, decided by craig: by and operators)" "[d['task'] for d in j] == ['t1'] and j[0]['by'] == 'craig' and j[0]['operators'] == ['craig'] and j[0]['choice'] == 'yes' and j[0]['answers'] == []"
 expect "--person: who reassigned a seat" 0 "$h" audit search --db "$ops" --person olga --json
 json "(t2: olga handed ming's seat to pete)" "[d['task'] for d in j] == ['t2'] and j[0]['operators'] == ['olga'] and 'pete' in j[0]['held']"
+expect "search, for people: who took part without a seat" 0 "$h" audit search --db "$ops"
+has "(an override named, and those away and the operators after the outcome)" "2026-06-15T06:00:00Z  i1 t1 refund/decide: Refund order C1? -> yes by craig, an override (\"customer waited a week\") after 5m; refunded; away as asked: anna; operators: craig"
+has "(an open one too)" "2026-06-15T06:01:00Z  i2 t2 refund/decide: Refund order C2? -> open; away as asked: anna; operators: olga"
 expect "--held still means held a seat" 0 "$h" audit search --db "$ops" --held olga --json
 json "(olga held none)" "j == []"
 printf '%s\n' "" "--person anna" "--person craig" "--person olga" "--person pete" "--person lars" "--held olga" \
