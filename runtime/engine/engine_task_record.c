@@ -14,7 +14,8 @@
  *                      these bytes, read where they lie, never a jansson value)
  *              texts   a varint count, then that many texts
  *              seats   a varint count, then each seat: a flags byte (1 answered,
- *                      2 acked, 4 has "previous", 8 has "on_call"; no other bit), json
+ *                      2 acked, 4 has "previous", 8 has "on_call", 16 "climbed": an
+ *                      escalation level has added people to it; no other bit), json
  *                      who, texts holders, then text answered_by, texts previous, text
  *                      on_call when their flag is set
  *              votes   a varint count, then each vote: a flags byte (1 a comment, 2 has
@@ -23,7 +24,7 @@
  *
  * Varints are the codec's (LEB128, the shortest form only). Nothing may follow the last
  * member. A seat's members come in the order who, holders, answered_by, acked,
- * previous, on_call and a vote's in by, choice, comment, at, seat (as the engine adds
+ * previous, on_call, climbed (only when true) and a vote's in by, choice, comment, at, seat (as the engine adds
  * them); an object in another order or with other members has no typed form.
  */
 #include "engine_task_record.h"
@@ -77,7 +78,7 @@ static const Field FIELDS[TASK_FIELD_COUNT] = {
     FIELD(TASK_NOBODY_CAN_ANSWER, "nobody_can_answer", KIND_BOOL, nobody_can_answer),
 };
 
-enum { SEAT_ANSWERED = 1, SEAT_ACKED = 2, SEAT_PREVIOUS = 4, SEAT_ON_CALL = 8 };
+enum { SEAT_ANSWERED = 1, SEAT_ACKED = 2, SEAT_PREVIOUS = 4, SEAT_ON_CALL = 8, SEAT_CLIMBED = 16 };
 enum { VOTE_COMMENT = 1, VOTE_SEAT = 2 };
 
 static void *member(const TaskRecord *r, TaskField f)
@@ -206,7 +207,8 @@ static json_t *seat_json(const TaskRecord *r, const TaskSeat *seat)
               put(object, "answered_by", text_json(seat->answered_by)) &&
               put(object, "acked", json_boolean(seat->acked)) &&
               (!seat->has_previous || put(object, "previous", task_texts_json(&seat->previous))) &&
-              (!seat->on_call || put(object, "on_call", string_json(seat->on_call)));
+              (!seat->on_call || put(object, "on_call", string_json(seat->on_call))) &&
+              (!seat->climbed || put(object, "climbed", json_true()));
     if (!ok) {
         json_decref(object);
         return NULL;
@@ -363,7 +365,8 @@ static void put_value(StrBuf *out, const TaskRecord *r, TaskValue v)
 static void put_seat(StrBuf *out, const TaskRecord *r, const TaskSeat *seat)
 {
     unsigned flags = (seat->answered_by ? SEAT_ANSWERED : 0) | (seat->acked ? SEAT_ACKED : 0) |
-                     (seat->has_previous ? SEAT_PREVIOUS : 0) | (seat->on_call ? SEAT_ON_CALL : 0);
+                     (seat->has_previous ? SEAT_PREVIOUS : 0) | (seat->on_call ? SEAT_ON_CALL : 0) |
+                     (seat->climbed ? SEAT_CLIMBED : 0);
     strbuf_putc(out, (char)flags);
     put_value(out, r, seat->who);
     put_texts(out, &seat->holders);
@@ -639,6 +642,10 @@ static void write_seat(CodecWriter *w, const TaskRecord *r, const TaskSeat *seat
     }
     if (seat->on_call)
         write_key_text(w, "on_call", seat->on_call);
+    if (seat->climbed) {
+        codec_write_key(w, "climbed");
+        codec_write_bool(w, true);
+    }
     codec_write_close(w);
 }
 
@@ -777,13 +784,15 @@ static int json_put_value(StrBuf *out, const json_t *value)
 
 static int json_put_seat(StrBuf *out, const json_t *seat)
 {
-    static const char *const NAMES[] = {"who", "holders", "answered_by", "acked", "previous", "on_call"};
-    int there = members_in_order(seat, NAMES, 6, 0xF);
+    static const char *const NAMES[] = {"who", "holders", "answered_by", "acked", "previous", "on_call", "climbed"};
+    int there = members_in_order(seat, NAMES, 7, 0xF);
     const json_t *answered = json_object_get(seat, "answered_by"), *acked = json_object_get(seat, "acked");
-    if (there < 0 || !json_is_boolean(acked) || !(json_is_null(answered) || json_is_string(answered)))
+    if (there < 0 || !json_is_boolean(acked) || !(json_is_null(answered) || json_is_string(answered)) ||
+        ((there & 64) && !json_is_true(json_object_get(seat, "climbed"))))   /* written only when true */
         return TASK_RECORD_UNTYPED;
     strbuf_putc(out, (char)((json_is_string(answered) ? SEAT_ANSWERED : 0) | (json_is_true(acked) ? SEAT_ACKED : 0) |
-                            (there & 16 ? SEAT_PREVIOUS : 0) | (there & 32 ? SEAT_ON_CALL : 0)));
+                            (there & 16 ? SEAT_PREVIOUS : 0) | (there & 32 ? SEAT_ON_CALL : 0) |
+                            (there & 64 ? SEAT_CLIMBED : 0)));
     int rc = json_put_value(out, json_object_get(seat, "who"));
     if (rc == TASK_RECORD_OK)
         rc = json_put_texts(out, json_object_get(seat, "holders"));
@@ -974,11 +983,12 @@ static bool get_flags(ByteReader *rd, unsigned known, unsigned *flags)
 static bool get_seat(ByteReader *rd, CodecCanon *check, TaskSeat *seat)
 {
     unsigned flags = 0;
-    if (!get_flags(rd, SEAT_ANSWERED | SEAT_ACKED | SEAT_PREVIOUS | SEAT_ON_CALL, &flags) ||
+    if (!get_flags(rd, SEAT_ANSWERED | SEAT_ACKED | SEAT_PREVIOUS | SEAT_ON_CALL | SEAT_CLIMBED, &flags) ||
         !get_value(rd, check, &seat->who) || !get_texts(rd, &seat->holders))
         return false;
     seat->acked = flags & SEAT_ACKED;
     seat->has_previous = flags & SEAT_PREVIOUS;
+    seat->climbed = flags & SEAT_CLIMBED;
     return (!(flags & SEAT_ANSWERED) || byte_reader_text_copy(rd, &seat->answered_by)) &&
            (!(flags & SEAT_PREVIOUS) || get_texts(rd, &seat->previous)) &&
            (!(flags & SEAT_ON_CALL) || byte_reader_text_copy(rd, &seat->on_call));

@@ -66,6 +66,8 @@ typedef struct TaskSeat {
     bool has_previous;          /* seats stored before "previous" lack it */
     TaskTexts previous;
     char *on_call;              /* NULL: no "on_call" member */
+    bool climbed;               /* an escalation level added people to it: `manager` climbs
+                                   from `previous`, no longer from the seat's own rung 0 */
 } TaskSeat;
 
 /* One vote: {"by", "choice", "comment", "at", "seat"?}. */

@@ -989,10 +989,12 @@ static bool seat_open(const TaskSeat *seat)
     return !seat->answered_by && !seat->acked;
 }
 
-/* The people level `level` gives seat `i`: its `who` resolved (for a bare `manager` on
-   the first level, a team seat's lead; else from the seat's previous rung). */
+/* The people level `level` gives seat `i`: its `who` resolved. A bare `manager` climbs
+   one rung from the people most recently added to the seat (`previous`); while no level
+   has added anyone to it (rung 0: not `climbed`, however many levels added nobody), a
+   team or oncall seat's rung above is the team's lead (LANGUAGE.md, v1.2). */
 static json_t *level_people(Step *s, Instance *in, const TaskRecord *task, const TaskSeat *seat, size_t i,
-                            const json_t *who, bool bare_manager, int64_t level)
+                            const json_t *who, bool bare_manager)
 {
     const Directory *dir = step_directory(s);
     json_t *notes = json_array(), *people;
@@ -1000,7 +1002,7 @@ static json_t *level_people(Step *s, Instance *in, const TaskRecord *task, const
     task_record_view(task, seat->who, &seat_who);
     bool team_seat = codec_view_member(&seat_who, "who", &kind) &&
                      (codec_view_text_is(&kind, "team") || codec_view_text_is(&kind, "oncall"));
-    if (bare_manager && level == 1 && team_seat) {
+    if (bare_manager && !seat->climbed && team_seat) {
         json_t *team = codec_view_member(&seat_who, "id", &id) ? task_view_json(&id) : NULL;
         json_t *lead = team ? json_pack("{s:s, s:o}", "who", "lead", "id", team) : NULL;
         people = dir_resolve(dir, lead, s->now, NULL, notes);
@@ -1031,7 +1033,7 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         TaskSeat *seat = &task->seats[i];
         if (!seat_open(seat))
             continue;
-        json_t *people = level_people(s, in, task, seat, i, who, bare_manager, level), *fresh = json_array();
+        json_t *people = level_people(s, in, task, seat, i, who, bare_manager), *fresh = json_array();
         IdSet held = IDSET_INIT;
         for (size_t k = 0; k < seat->holders.count; k++)
             idset_add(&held, seat->holders.items[k]);
@@ -1044,6 +1046,7 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         if (json_array_size(fresh)) {   /* a level that added nobody leaves the rung where it was */
             task_texts_free(&seat->previous);
             seat->has_previous = true;
+            seat->climbed = true;
             if (task_texts_add_json(&seat->previous, fresh) != 0)
                 no_memory(s);
             char key[16];

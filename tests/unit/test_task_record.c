@@ -61,7 +61,7 @@ static const char FULL[] =
     " \"choices\": [{\"id\": \"yes\", \"label\": \"Yes\"}, {\"id\": \"no\", \"with_comment\": true}],"
     " \"quorum\": {\"of\": 2}, \"needed\": 2,"
     " \"seats\": [{\"who\": {\"who\": \"person\", \"id\": \"pat\"}, \"holders\": [\"pat\", \"bea\"],"
-    "   \"answered_by\": \"pat\", \"acked\": false, \"previous\": [\"pat\"]},"
+    "   \"answered_by\": \"pat\", \"acked\": false, \"previous\": [\"pat\"], \"climbed\": true},"
     "  {\"who\": {\"who\": \"oncall\", \"id\": \"ops\"}, \"holders\": [], \"answered_by\": null,"
     "   \"acked\": true, \"previous\": [], \"on_call\": \"ann\"},"
     "  {\"who\": {\"who\": \"team\", \"id\": \"old\"}, \"holders\": [\"zed\"], \"answered_by\": null,"
@@ -171,6 +171,8 @@ static void test_struct(void **state)
     assert_string_equal(r.seats[0].holders.items[1], "bea");
     assert_string_equal(r.seats[0].answered_by, "pat");
     assert_true(r.seats[0].has_previous);
+    assert_true(r.seats[0].climbed);
+    assert_false(r.seats[1].climbed);
     assert_null(r.seats[0].on_call);
     assert_null(r.seats[1].answered_by);
     assert_true(r.seats[1].acked);
@@ -297,6 +299,10 @@ static void test_untyped(void **state)
     assert_untyped("{\"seats\": [{\"who\": 1, \"holders\": [], \"answered_by\": 3, \"acked\": false}]}");
     assert_untyped("{\"seats\": [{\"who\": 1, \"holders\": [], \"answered_by\": null, \"acked\": 0}]}");
     assert_untyped("{\"seats\": [{\"who\": 1, \"holders\": [], \"answered_by\": null, \"acked\": false, \"x\": 1}]}");
+    /* "climbed" is written only when true, and after "on_call" */
+    assert_untyped("{\"seats\": [{\"who\": 1, \"holders\": [], \"answered_by\": null, \"acked\": false, \"climbed\": false}]}");
+    assert_untyped("{\"seats\": [{\"who\": 1, \"holders\": [], \"answered_by\": null, \"acked\": false, \"climbed\": true,"
+                   " \"on_call\": \"a\"}]}");
     assert_untyped("{\"votes\": [{\"by\": \"a\", \"choice\": \"b\", \"comment\": null, \"at\": \"t\", \"seat\": \"0\"}]}");
     assert_untyped("{\"votes\": [{\"choice\": \"b\", \"by\": \"a\", \"comment\": null, \"at\": \"t\"}]}");
     assert_untyped("{\"votes\": {}}");
@@ -450,6 +456,7 @@ static void build_seat(TaskRecord *r, const json_t *json)
     seat->has_previous = json_object_get(json, "previous") != NULL;
     assert_int_equal(task_texts_add_json(&seat->previous, json_object_get(json, "previous")), 0);
     seat->on_call = copy_text(json_object_get(json, "on_call"));
+    seat->climbed = json_is_true(json_object_get(json, "climbed"));
 }
 
 static void build_vote(TaskRecord *r, const json_t *json)
@@ -541,7 +548,7 @@ static const char *const TASKS[] = {
     " \"question\": \"Ship CHG-1?\", \"choices\": [{\"id\": \"go\", \"label\": null, \"with_comment\": true}],"
     " \"quorum\": \"n\", \"needed\": 2,"
     " \"seats\": [{\"who\": {\"who\": \"team\", \"id\": \"ops\"}, \"holders\": [\"ann\", \"bea\", \"cal\"],"
-    " \"answered_by\": \"bea\", \"acked\": false, \"previous\": [\"ann\", \"bea\"]},"
+    " \"answered_by\": \"bea\", \"acked\": false, \"previous\": [\"ann\", \"bea\"], \"climbed\": true},"
     " {\"who\": {\"who\": \"oncall\", \"id\": \"sre\"}, \"holders\": [\"dan\"], \"answered_by\": null,"
     " \"acked\": true, \"previous\": [\"dan\"], \"on_call\": \"dan\"}],"
     " \"votes\": [{\"by\": \"bea\", \"choice\": \"go\", \"comment\": \"fine by me\", \"at\": \"2026-06-02T09:30:00Z\","
