@@ -219,6 +219,7 @@ typedef struct Serve {
     char publish_connector[CONN_NAME_MAX + 1];
     const char *publish_operation;  /* borrowed from argv */
     int64_t publish_every_ms, publish_next_ms;
+    int64_t forget_next_ms;         /* when round_forget next deletes expired event ids (0: now) */
     size_t max_body;
     unsigned batch_max;
     int inflight_fd;                /* DIR/inputs.inflight; -1: not open */

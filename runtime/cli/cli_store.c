@@ -45,7 +45,7 @@ typedef struct StoreArgs {
     const char *file, *batch;       /* trigger --file EVENTS.jsonl --batch N */
     int64_t now_ms, time_ms;        /* --now and --time, parsed by store_args_check */
     int64_t since_ms, until_ms;     /* --since and --until, parsed */
-    int64_t dedup;                  /* --dedup-days, parsed (default 30) */
+    int64_t dedup;                  /* --dedup-days, parsed (0: the store's period) */
     int32_t now_offset;             /* --now's own offset, in seconds */
     json_t *records;                /* the records this command's writes committed */
     bool read_only;                 /* the command only reads: an old store is not converted */
@@ -78,7 +78,7 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
     if (a->status && !cli_instance_status_known(a->status))
         return cli_usage_error(command, "--status '%s' is not a status (" CLI_INSTANCE_STATUSES ")",
                                cli_clean(a->status));
-    a->dedup = 30;
+    a->dedup = 0;
     if (a->dedup_days && !text_parse_count(a->dedup_days, 1, 36500, &a->dedup))
         return cli_usage_error(command, "--dedup-days '%s' is not a whole number of days from 1 to 36500",
                                cli_clean(a->dedup_days));

@@ -1099,6 +1099,7 @@ int engine_away(Engine *e, const char *person, const char *from, const char *to,
 
 typedef struct SeenPurge {
     Step *step;
+    int days;                       /* the period to keep, or 0: the store's */
     int64_t before_ms;
     json_t *keys;                   /* the keys to delete */
 } SeenPurge;
@@ -1118,7 +1119,13 @@ static int purge_work(Step *s, void *context)
     SeenPurge *p = context;
     p->step = s;
     json_array_clear(p->keys);   /* store_write may run the work again */
-    int rc = engine_scan(s, TABLE_SEEN, store_bytes(NULL, 0), seen_visit, p);
+    int rc = p->days > 0 ? engine_counter_put(s, "dedup_days", (uint64_t)p->days) : STORE_OK;
+    int64_t days = p->days;
+    if (rc == STORE_OK && days <= 0)
+        rc = engine_dedup_days(s, &days);
+    p->before_ms = s->now - days * 86400000;
+    if (rc == STORE_OK)
+        rc = engine_scan(s, TABLE_SEEN, store_bytes(NULL, 0), seen_visit, p);
     size_t i;
     json_t *key;
     json_array_foreach(p->keys, i, key)
@@ -1129,7 +1136,7 @@ static int purge_work(Step *s, void *context)
 
 int engine_purge_seen(Engine *e, int64_t now, int days, char *why, size_t why_len)
 {
-    SeenPurge p = {NULL, now - (int64_t)days * 86400000, json_array()};
+    SeenPurge p = {NULL, days, 0, json_array()};
     if (!p.keys) {
         snprintf(why, why_len, "out of memory");
         return ENGINE_NO_MEMORY;

@@ -231,8 +231,15 @@ int engine_next_due(Engine *engine, bool *found, int64_t *due_ms, char *why, siz
 int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
                          size_t why_len);
 
-/* Forgets event ids first seen more than `days` days before `now` (--dedup-days in
-   ../shared/design/RUNTIME.md, default 30): a repeat of an older id is a new event. */
+/* The dedup period of a store that was never given one (RUNTIME.md: --dedup-days,
+   default 30). */
+#define ENGINE_DEDUP_DAYS 30
+
+/* Deletes the seen entries of event ids first seen more than the store's dedup period
+   before `now`: such an id is a new event again whether or not it was deleted (the
+   lookup forgets it too), so this only gives the space back. `days` > 0 first makes it
+   the store's period (meta `dedup_days`, `huddle tick --dedup-days N`); 0 keeps the
+   store's (default ENGINE_DEDUP_DAYS). */
 int engine_purge_seen(Engine *engine, int64_t now, int days, char *why, size_t why_len);
 
 /* The one open task `person` can still answer (engine_inbox's list), else, when there

@@ -63,6 +63,25 @@ int seen_entry_put(Step *s, StoreBytes key, const json_t *went, long long poison
     return put_staged(s, TABLE_SEEN, key);
 }
 
+int engine_dedup_days(Step *s, int64_t *days)
+{
+    uint64_t kept = 0;
+    int rc = engine_counter(s, "dedup_days", &kept);
+    *days = kept ? (int64_t)kept : ENGINE_DEDUP_DAYS;
+    return rc;
+}
+
+int seen_entry_kept(Step *s, StoreBytes key, StoreBytes value, bool *kept)
+{
+    int64_t at, days;
+    int rc = seen_entry_at(s, key, value, &at);
+    if (rc == STORE_OK)
+        rc = engine_dedup_days(s, &days);
+    if (rc == STORE_OK)
+        *kept = at >= s->now - days * 86400000;   /* engine_purge_seen deletes the others */
+    return rc;
+}
+
 int seen_entry_at(Step *s, StoreBytes key, StoreBytes value, int64_t *at_ms)
 {
     char why[240];

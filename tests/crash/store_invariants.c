@@ -252,7 +252,7 @@ static int meta_visit(void *context, StoreBytes key, StoreBytes value)
     snprintf(name, sizeof name, "%.*s", (int)key.len, (const char *)key.data);
     bool number = strncmp(name, "next_", 5) == 0 || strcmp(name, "engine_time") == 0 ||
                   strcmp(name, "open_tasks") == 0 || strcmp(name, "running_instances") == 0 ||
-                  strcmp(name, "stalled_instances") == 0;
+                  strcmp(name, "stalled_instances") == 0 || strcmp(name, "dedup_days") == 0;
     if (value.len == 8 && number) {
         uint64_t n = store_read_be64(value.data);
         json_object_set_new(c->meta, name, json_integer((json_int_t)n));
@@ -922,6 +922,44 @@ static json_t *seen_find(Checker *c, const char *source, const char *id)
     return NULL;
 }
 
+/* Each event reached each playbook once within any dedup period: two records that took
+   the same event into the same playbook less than a day apart (the shortest period,
+   `--dedup-days 1`) are the same acceptance applied twice. `uses` maps playbook, source
+   and id to the times of the records that took it. */
+#define DEDUP_LEAST_MS INT64_C(86400000)
+
+static int ms_compare(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void check_event_uses(Checker *c, json_t *uses)
+{
+    const char *use;
+    json_t *times;
+    json_object_foreach(uses, use, times) {
+        size_t n = json_array_size(times);
+        int64_t *ms = calloc(n ? n : 1, sizeof *ms);
+        if (!ms)
+            return;
+        for (size_t i = 0; i < n; i++)
+            ms[i] = (int64_t)json_integer_value(json_array_get(times, i));
+        qsort(ms, n, sizeof *ms, ms_compare);
+        for (size_t i = 1; i < n; i++)
+            if (ms[i] - ms[i - 1] < DEDUP_LEAST_MS) {
+                char what[1024];
+                snprintf(what, sizeof what, "%s", use);
+                for (char *p = what; *p; p++)
+                    if (*p == '\x1f')
+                        *p = ' ';
+                violation(c, "event (playbook source id) %s reached its playbook twice within a day", what);
+                break;
+            }
+        free(ms);
+    }
+}
+
 static void check_history(Checker *c)
 {
     const char *id;
@@ -930,7 +968,7 @@ static void check_history(Checker *c)
         if (!json_object_get(c->instances, id))
             violation(c, "history of %s: %zu records, but there is no such instance", id, json_array_size(records));
     json_t *info;
-    json_t *uses = json_object();   /* playbook \x1f source \x1f id -> count */
+    json_t *uses = json_object();   /* playbook \x1f source \x1f id -> [ms a record took it, ...] */
     json_object_foreach(c->instances, id, info) {
         json_t *record = json_object_get(info, "record");
         records = json_object_get(c->history, id);
@@ -965,15 +1003,18 @@ static void check_history(Checker *c)
                 char use[1024];
                 snprintf(use, sizeof use, "%s\x1f%s\x1f%s", str_or(record, "playbook", "?"), source ? source : "?",
                          event_id ? event_id : "?");
-                json_int_t count = json_integer_value(json_object_get(uses, use)) + 1;
-                json_object_set_new(uses, use, json_integer(count));
-                if (count == 2)
-                    violation(c, "event %s/%s reached playbook %s twice (again as %s of %s)", source ? source : "?",
-                              event_id ? event_id : "?", str_or(record, "playbook", "?"), kind, id);
+                int64_t taken = 0;
+                value_parse_time(str(h, "at"), &taken);
+                if (!json_object_get(uses, use))
+                    json_object_set_new(uses, use, json_array());
+                json_array_append_new(json_object_get(uses, use), json_integer((json_int_t)taken));
+                /* an id forgotten after the dedup period (one day at the least) is a new
+                   event: its entry may be gone, or say where its newer acceptance went */
                 json_t *entry = seen_find(c, source ? source : "", event_id ? event_id : "");
                 if (!entry) {
-                    violation(c, "instance %s: its %s event %s/%s is not in seen", id, kind, source ? source : "?",
-                              event_id ? event_id : "?");
+                    if (taken > c->engine_time - DEDUP_LEAST_MS)
+                        violation(c, "instance %s: its %s event %s/%s is not in seen", id, kind, source ? source : "?",
+                                  event_id ? event_id : "?");
                     continue;
                 }
                 bool listed = false;
@@ -981,11 +1022,14 @@ static void check_history(Checker *c)
                 json_t *went;
                 json_array_foreach(json_object_get(entry, "went"), k, went)
                     listed |= same(str(went, "instance"), id) && same(str(went, "as"), kind);
-                if (!listed)
+                int64_t seen_at = 0;
+                bool newer = value_parse_time(str(entry, "at"), &seen_at) && seen_at >= taken + DEDUP_LEAST_MS;
+                if (!listed && !newer)
                     violation(c, "seen %s/%s does not say it %s instance %s", source, event_id, kind, id);
             }
         }
     }
+    check_event_uses(c, uses);
     json_decref(uses);
 }
 
