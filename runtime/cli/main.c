@@ -1,10 +1,148 @@
 /*
  * main.c - the huddle binary: hands the command line to the CLI and exits with its
- * status. Nothing below main calls exit().
+ * status. Nothing below main calls exit(): what ends the process from here is main's.
+ *
+ * A damaged store never ends a command with a signal (RUNTIME.md, "Limits and damage").
+ * LMDB keeps no checksums, so a page of data.mdb overwritten with other bytes can send
+ * it to an address past the file (SIGBUS) or past its map (SIGSEGV), or trip one of its
+ * assertions (then it aborts). main refuses the store for those, with exit 3 and what to
+ * do: a fault whose address lies in a mapping of a store's data.mdb (read from
+ * /proc/self/maps in the handler, with async-signal-safe calls only), and LMDB's
+ * assertion callback (engine_on_store_damage). Any other fault is not the store's: the
+ * handler puts back the action it found (the default, or the sanitizer's) and returns,
+ * so the access faults again and ends as it always did.
  */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "engine.h"
+
+#define DATA_FILE "/data.mdb"
+
+static struct sigaction fault_before[2];   /* SIGBUS, SIGSEGV: what was there */
+
+static void say(const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDERR_FILENO, text, len);
+        if (n <= 0)
+            return;
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+static void say_text(const char *text)
+{
+    say(text, strlen(text));
+}
+
+/* The refusal, then exit 3: `dir` is the store's folder, `what` what went wrong. */
+static void refuse_damaged(const char *dir, size_t dir_len, const char *what)
+{
+    say_text("huddle: the store in ");
+    say(dir, dir_len);
+    say_text(" is damaged: ");
+    say_text(what);
+    say_text("; restore the store from a backup made with mdb_copy (docs/operations.md, Backups)\n");
+    _exit(CLI_SYSTEM);   /* 3: the store failed or is damaged */
+}
+
+static uintptr_t hex_value(const char **at)
+{
+    uintptr_t v = 0;
+    for (;; (*at)++) {
+        char c = **at;
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0)
+            return v;
+        v = v << 4 | (uintptr_t)digit;
+    }
+}
+
+/* One line of /proc/self/maps: when `address` lies in its range and it maps a file
+   named data.mdb, the folder of that file (in `line`, *dir_len bytes). */
+static const char *maps_line_store(const char *line, uintptr_t address, size_t *dir_len)
+{
+    const char *at = line;
+    uintptr_t start = hex_value(&at);
+    if (*at++ != '-')
+        return NULL;
+    uintptr_t end = hex_value(&at);
+    if (address < start || address >= end)
+        return NULL;
+    const char *path = strchr(at, '/'), *tail = path ? path + strlen(path) : NULL;
+    size_t suffix = strlen(DATA_FILE);
+    if (!path || (size_t)(tail - path) < suffix || memcmp(tail - suffix, DATA_FILE, suffix) != 0)
+        return NULL;
+    *dir_len = (size_t)(tail - suffix - path);
+    return path;
+}
+
+/* Whether `address` lies in a mapping of a store's data.mdb: its folder, else NULL. */
+static const char *store_of_address(uintptr_t address, size_t *dir_len)
+{
+    static char buf[8192], line[4352];
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t used = 0;
+    const char *found = NULL;
+    ssize_t n;
+    while (!found && (n = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n && !found; i++) {
+            if (buf[i] != '\n') {
+                if (used < sizeof line - 1)
+                    line[used++] = buf[i];
+                continue;
+            }
+            line[used] = '\0';
+            found = maps_line_store(line, address, dir_len);
+            used = 0;
+        }
+    close(fd);
+    return found;
+}
+
+static void on_fault(int sig, siginfo_t *info, void *context)
+{
+    (void)context;
+    size_t dir_len;
+    const char *dir = store_of_address((uintptr_t)info->si_addr, &dir_len);
+    if (dir)
+        refuse_damaged(dir, dir_len, sig == SIGBUS
+                       ? "a page LMDB read lies past the end of data.mdb (a page was overwritten, or the file cut short)"
+                       : "LMDB read an address its pages do not hold (a page of data.mdb was overwritten)");
+    sigaction(sig, &fault_before[sig == SIGSEGV], NULL);   /* not the store's: as before */
+}
+
+static void on_lmdb_assertion(const char *dir, const char *what)
+{
+    say_text("huddle: LMDB: ");
+    say_text(what);
+    say_text("\n");
+    refuse_damaged(dir, strlen(dir), "LMDB found its pages inconsistent (above)");
+}
+
+static void faults_watch(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_fault;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &fault_before[0]);
+    sigaction(SIGSEGV, &action, &fault_before[1]);
+    engine_on_store_damage(on_lmdb_assertion);
+}
 
 int main(int argc, char **argv)
 {
+    faults_watch();
     return cli_main(argc, argv);
 }

@@ -18,6 +18,11 @@
 
 /* ---- the engine ---- */
 
+void engine_on_store_damage(void (*hook)(const char *dir, const char *what))
+{
+    store_on_damage(hook);
+}
+
 int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
                 size_t why_len)
 {

@@ -87,6 +87,11 @@ typedef struct EngineOptions {
    the current one in one write transaction unless options->read_only (engine_notice
    then says so). ENGINE_NOT_A_STORE (a folder that is no store, or of an unknown
    version), ENGINE_BUSY or ENGINE_FAILED, with a sentence a person can act on. */
+/* Calls `hook(dir, what)` when LMDB's own checks find a store's pages inconsistent (a
+   damaged data.mdb; LMDB would abort next). Set once by the binary's main, whose hook
+   refuses the store and does not return (store.h, store_on_damage). */
+void engine_on_store_damage(void (*hook)(const char *dir, const char *what));
+
 int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
                 size_t why_len);
 void engine_close(Engine *engine);

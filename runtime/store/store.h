@@ -165,6 +165,15 @@ int store_del(StoreTxn *txn, StoreTable table, StoreBytes key);
    stop, or an error code, which store_scan returns. Writing to the table being scanned
    is not allowed inside `visit`; collect keys and change them afterwards. */
 typedef int (*StoreVisit)(void *context, StoreBytes key, StoreBytes value);
+
+/* LMDB keeps no checksums: a page of data.mdb overwritten with other bytes can trip one
+   of LMDB's own assertions, which then aborts the process. `hook`, when set, is called
+   first with the store's folder and LMDB's sentence (`mdb.c:5645: Assertion 'root > 1'
+   failed ...`); the binary's main sets one that refuses the store (exit 3) and does not
+   return. NULL: LMDB aborts. (Reading such a page can also fault; main tells those by
+   the address: docs/runtime.md, "Limits and damage".) */
+typedef void StoreDamageHook(const char *dir, const char *what);
+void store_on_damage(StoreDamageHook *hook);
 int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes from,
                StoreVisit visit, void *context);
 

@@ -250,6 +250,15 @@ static int meta_read(int fd, off_t offset, const char *dir, Meta *meta, char *wh
     return got < META_END ? STORE_DAMAGED : STORE_OK;
 }
 
+/* One meta page is LMDB's and the other is not: a damaged store, not another kind of file
+   (LMDB writes both when it makes a file). */
+static int meta_damaged(const char *dir, const char *which, char *why, size_t why_len)
+{
+    store_say(why, why_len, "%s/data.mdb is damaged: its %s meta page is not one, though the other "
+               "is; restore it from a backup (mdb_copy)", dir, which);
+    return STORE_DAMAGED;
+}
+
 int store_header_check(int fd, const char *dir, char *why, size_t why_len)
 {
     struct stat st;
@@ -262,6 +271,11 @@ int store_header_check(int fd, const char *dir, char *why, size_t why_len)
     if (size == 0)
         return STORE_OK;
     int code = meta_read(fd, 0, dir, &first, why, why_len);
+    char quiet[16];
+    if (code == STORE_NOT_A_STORE && size >= 2 * 4096 &&
+        meta_read(fd, 4096, dir, &second, quiet, sizeof quiet) == STORE_OK && psize_ok(second.psize) &&
+        second.psize == 4096)
+        return meta_damaged(dir, "first", why, why_len);
     if (code == STORE_DAMAGED) /* cut inside the first meta page */
         return header_cut(dir, size, 2 * (psize_ok(first.psize) ? first.psize : 4096), why,
                           why_len);
@@ -276,6 +290,8 @@ int store_header_check(int fd, const char *dir, char *why, size_t why_len)
     if (size < 2 * psize)
         return header_cut(dir, size, (first.last_pg + 1) * psize, why, why_len);
     code = meta_read(fd, (off_t)psize, dir, &second, why, why_len);
+    if (code == STORE_NOT_A_STORE)
+        return meta_damaged(dir, "second", why, why_len);
     if (code != STORE_OK)
         return code;
     const Meta *meta = second.txnid > first.txnid ? &second : &first; /* as LMDB picks */

@@ -201,7 +201,9 @@ const char *store_strerror(int code)
     case STORE_NOT_FOUND:
         return "no such key";
     case STORE_FAILED:
-        return "the store failed (an I/O error, a damaged file, or a call it does not allow)";
+        return "the store failed (an I/O error, a damaged file, or a call it does not allow); if it "
+               "happens again, check the disk and restore the store from a backup made with mdb_copy "
+               "(docs/operations.md, Backups)";
     case STORE_NOT_A_STORE:
         return "not a Huddle store, or a store of another schema version";
     case STORE_FULL:
@@ -315,6 +317,58 @@ static void gate_open(Store *store)
 }
 
 /* ---- the map ------------------------------------------------------------------ */
+
+/* What to do when LMDB cannot open a store: its errors that say the file is damaged (a
+   root or a page number past the file, a header asking for an impossible map) get the
+   advice, others (a permission, a lock) speak for themselves. */
+static const char *open_advice(int rc)
+{
+    switch (rc) {
+    case MDB_PAGE_NOTFOUND:
+    case MDB_CORRUPTED:
+    case MDB_BAD_TXN:
+    case MDB_BAD_DBI:
+    case MDB_INCOMPATIBLE:
+        return "; the store is damaged: restore it from a backup made with mdb_copy (docs/operations.md, "
+               "Backups)";
+    case ENOMEM:
+    case EINVAL:
+        return " (with memory to spare, the map size its header asks for is damaged: restore the store "
+               "from a backup made with mdb_copy, docs/operations.md, Backups)";
+    default:
+        return "";
+    }
+}
+
+/* ---- LMDB's assertions on a damaged store (store_on_damage) ---- */
+
+static StoreDamageHook *_Atomic damage_hook;
+
+void store_on_damage(StoreDamageHook *hook)
+{
+    atomic_store(&damage_hook, hook);
+}
+
+/* LMDB's assertion callback: the folder is the environment's user context. */
+static void lmdb_assert(MDB_env *env, const char *what)
+{
+    StoreDamageHook *hook = atomic_load(&damage_hook);
+    const char *dir = mdb_env_get_userctx(env);
+    if (hook)
+        hook(dir ? dir : "(unknown)", what);
+}
+
+/* Creates an environment that tells store_on_damage's hook when LMDB's assertions fail
+   on the store in `dir` (which outlives the environment). */
+static int env_create(MDB_env **env, const char *dir)
+{
+    int rc = mdb_env_create(env);
+    if (rc == MDB_SUCCESS) {
+        mdb_env_set_userctx(*env, (void *)dir);
+        mdb_env_set_assert(*env, lmdb_assert);
+    }
+    return rc;
+}
 
 /* Whether the address space has room for a map of `size` bytes: LMDB unmaps before it
    maps again, so a failed remap would leave the environment without a map. */
@@ -1169,7 +1223,7 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     if (code != STORE_OK)
         return code;
     code = STORE_FAILED;
-    int rc = mdb_env_create(&env);
+    int rc = env_create(&env, dir);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxdbs(env, TABLE_COUNT);
     if (rc == MDB_SUCCESS)
@@ -1210,7 +1264,7 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     }
     goto done;
 fail:
-    store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+    store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
     code = store_code(NULL, rc);
 done:
     if (txn != NULL)
@@ -1237,10 +1291,10 @@ static size_t map_start(bool *force)
    is closed again. */
 static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t why_len)
 {
-    int rc = mdb_env_create(&store->env);
+    int rc = env_create(&store->env, store->dir);
     if (rc != MDB_SUCCESS) {
         store->env = NULL;
-        store_say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s%s", store->dir, mdb_strerror(rc), open_advice(rc));
         return STORE_FAILED;
     }
     rc = mdb_env_set_maxdbs(store->env, TABLE_COUNT);
@@ -1261,7 +1315,7 @@ static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t
         store_say(why, why_len, "no space left on device: cannot open the store in %s (free some "
             "space, then try again)", store->dir);
     else
-        store_say(why, why_len, "cannot open the store in %s: %s", store->dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s%s", store->dir, mdb_strerror(rc), open_advice(rc));
     mdb_env_close(store->env);
     store->env = NULL;
     return code;
@@ -1289,7 +1343,7 @@ static int tables_add(Store *store, const char *dir, char *why, size_t why_len)
     MDB_txn *txn;
     int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
     if (rc != MDB_SUCCESS) {
-        store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
         return store_code(NULL, rc);
     }
     for (int t = TABLE_FIRST_ADDED; rc == MDB_SUCCESS && t < TABLE_COUNT; t++)
@@ -1316,7 +1370,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     MDB_txn *txn;
     int rc = mdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
         return store_code(NULL, rc);
     }
     int code = STORE_OK;
@@ -1331,7 +1385,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
                 TABLE_NAMES[t]);
             code = STORE_NOT_A_STORE;
         } else if (rc != MDB_SUCCESS) {
-            store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+            store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
             code = store_code(NULL, rc);
         }
     }
@@ -1352,7 +1406,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
             store_say(why, why_len, "no space left on device: cannot create the store in %s "
                 "(free some space, then try again)", dir);
         else
-            store_say(why, why_len, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+            store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
         return failed;
     }
     return store->absent && !store->read_only ? tables_add(store, dir, why, why_len) : STORE_OK;

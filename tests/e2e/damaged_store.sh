@@ -42,6 +42,20 @@ other_schema_version() {
 schema_version_0() {
   mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 0/;}' | mdb_load -s meta "$db"
 }
+# Both meta pages (0 and 4096): the main tree's root is the u64 at byte 128 of each
+# (LMDB 0.9's MDB_meta), the map size the u64 at byte 32.
+meta_u64() { # meta_u64 OFFSET VALUE: the u64 at OFFSET of both meta pages
+  python3 -c "import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    for page in (0, 4096):
+        f.seek(page + int(sys.argv[2])); f.write(struct.pack('<Q', int(sys.argv[3])))" "$db/data.mdb" "$1" "$2"
+}
+root_past_the_file() { meta_u64 128 $((size / 4096 + 5)); }
+root_at_page_1() { meta_u64 128 1; }
+map_size_absurd() { meta_u64 32 9223372036854775807; }
+zero_page() { dd if=/dev/zero of="$db/data.mdb" bs=4096 seek="$1" count=1 conv=notrunc status=none; }
+first_meta_zeroed() { zero_page 0; }
+second_meta_zeroed() { zero_page 1; }
 folder_is_a_file() { rm -rf "$db"; echo "not a store" > "$db"; }
 data_is_a_folder() { rm -f "$db/data.mdb"; mkdir "$db/data.mdb"; }
 write_lock_is_a_folder() { rm -f "$db/write.lock"; mkdir "$db/write.lock"; }
@@ -61,6 +75,11 @@ data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an
 an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
 a store of a newer schema version|other_schema_version|store schema version 8; this huddle reads versions 1 to 7: a newer huddle wrote it; run that huddle, or a newer one, on this store
 a store of schema version 0|schema_version_0|store schema version 0; this huddle reads versions 1 to 7: no huddle writes that version, so the store is damaged; restore it from a backup made with mdb_copy
+a main tree whose root is past the file|root_past_the_file|MDB_PAGE_NOTFOUND: Requested page not found; the store is damaged: restore it from a backup made with mdb_copy
+a main tree whose root is a meta page (LMDB asserts)|root_at_page_1|the store in .* is damaged: LMDB found its pages inconsistent \(above\); restore the store from a backup made with mdb_copy
+a header asking for an impossible map|map_size_absurd|Cannot allocate memory \(with memory to spare, the map size its header asks for is damaged: restore the store from a backup made with mdb_copy
+a zeroed first meta page|first_meta_zeroed|data.mdb is damaged: its first meta page is not one, though the other is; restore it from a backup \(mdb_copy\)
+a zeroed second meta page|second_meta_zeroed|data.mdb is damaged: its second meta page is not one, though the other is; restore it from a backup \(mdb_copy\)
 a store folder that is a file|folder_is_a_file|is not a Huddle store \(not a folder\): check that --db \(or HUDDLE_DB\) names the folder of a Huddle store
 a data.mdb that is a folder|data_is_a_folder|data.mdb is not a regular file: it is where a store keeps its data; check that --db \(or HUDDLE_DB\) names the folder of a Huddle store, or restore
 a write.lock that is a folder|write_lock_is_a_folder|/write.lock is not a regular file \(a folder, or a link to nothing\?\): it is one of the store's lock files, .*; remove it, and huddle makes it again
