@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Entries claimed at once, in flight at most. */
 #define CLAIM_MAX 512
@@ -141,12 +142,21 @@ static int read_counter_work(Step *s, void *context)
     return engine_counter(s, "next_outbox", context);
 }
 
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Whether another process wrote to the outbox since the last scan (meta's next_outbox
    moved: new entries and `huddle outbox retry` raise it). A failed read says yes. */
-static bool dispatch_others_wrote(Engine *e, int64_t now, char *why, size_t why_len)
+static bool dispatch_others_wrote(Engine *e, int64_t now, int64_t mono, char *why, size_t why_len)
 {
     uint64_t counter;
     e->outbox_checked_ms = now;
+    e->outbox_checked_mono = mono;
     return engine_read(e, read_counter_work, &counter, why, why_len) != ENGINE_OK ||
            counter != e->outbox_counter_seen;
 }
@@ -709,8 +719,10 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
         outbox_mark_written(e, o.stopped_at);
     if (full || o.next_ms < e->outbox_next_ms)
         e->outbox_next_ms = o.next_ms;
-    if (full)
+    if (full) {
         e->outbox_scanned_ms = now;
+        e->outbox_scanned_mono = monotonic_ms();
+    }
     if (rc == ENGINE_OK)
         e->outbox_counter_seen = o.counter;
     return rc;
@@ -920,9 +932,15 @@ int engine_dispatch_round(Engine *e, int64_t now, int max_wait_ms, bool settle_l
         return ENGINE_FAILED;
     int rc = ENGINE_OK;
     unsigned claimed = 0;
-    bool full = now >= e->outbox_next_ms || now - e->outbox_scanned_ms >= RESCAN_MS || now < e->outbox_scanned_ms;
-    if (!full && !e->outbox_dirty && now - e->outbox_checked_ms >= CHECK_MS)
-        full = dispatch_others_wrote(e, now, why, why_len);
+    /* the intervals count in engine time and in real time: a clock behind the store's
+       engine time is held there (serve), and another process's entries must still be
+       seen within a second */
+    int64_t mono = monotonic_ms();
+    bool full = now >= e->outbox_next_ms || now - e->outbox_scanned_ms >= RESCAN_MS ||
+                mono - e->outbox_scanned_mono >= RESCAN_MS || now < e->outbox_scanned_ms;
+    if (!full && !e->outbox_dirty &&
+        (now - e->outbox_checked_ms >= CHECK_MS || mono - e->outbox_checked_mono >= CHECK_MS))
+        full = dispatch_others_wrote(e, now, mono, why, why_len);
     if ((full || e->outbox_dirty) && dp->claim_count < CLAIM_REFILL)
         rc = dispatch_claim(e, dp, now, full, &claimed, why, why_len);
     if (rc == ENGINE_OK && !settle_later)

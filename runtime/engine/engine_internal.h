@@ -206,8 +206,10 @@ struct Engine {
     bool outbox_claimable;          /* one of them may be claimed now: not a message with
                                        no way for a recipient (dispatch_may_claim) */
     int64_t outbox_next_ms;         /* the earliest next try known (scans, settles) */
-    int64_t outbox_scanned_ms;      /* when it last scanned every entry */
-    int64_t outbox_checked_ms;      /* when it last read meta's next_outbox */
+    int64_t outbox_scanned_ms;      /* when it last scanned every entry (engine time) */
+    int64_t outbox_checked_ms;      /* when it last read meta's next_outbox (engine time) */
+    int64_t outbox_scanned_mono;    /* the same two on CLOCK_MONOTONIC, in ms: engine time */
+    int64_t outbox_checked_mono;    /*   stands still while a clock behind the store's is held */
     uint64_t outbox_counter_seen;   /* next_outbox as of the last scan */
     AskWindow ask_window;           /* engine_ask_context.c */
 };
