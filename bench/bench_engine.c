@@ -82,6 +82,7 @@
 
 #include "common.h"
 #include "store_tape.h"
+#include "audit.h"
 #include "engine.h"
 #include "store.h"
 #include "strbuf.h"
@@ -142,6 +143,8 @@ static const char THREE_PLAY[] =
 static struct Goals {
     double group_steps, group_raw;          /* 1b: steps/s; raw batched puts/s */
     double group_tape;                      /* 1b's own puts and deletes replayed raw: steps/s */
+    double group_journal;                   /* the same in issue 11's journal layout, raw: steps/s */
+    double group_chain_us;                  /* 1b: the SHA-256 links of a step's records, us */
     double flows, flows_raw;                /* 6: workflows/s; raw puts/s at 32 a commit, / 3 */
     double alone_ms, alone_raw_ms;          /* 2: median ms; two synced commits */
     double bytes, bytes_raw;                /* 3: data.mdb bytes per waiting instance */
@@ -149,6 +152,8 @@ static struct Goals {
     size_t fire_count;                      /* 3: instances actually fired */
     double scale, scale_raw;                /* 7: steps/s with N waiting / with 10k waiting */
     double scale_tape;                      /* 7: the same ratio for the joins' own writes, raw */
+    double scale_join_us;                   /* 7: Huddle's us a join with 10k waiting */
+    double scale_put_extra_us;              /* 7: what one random raw put costs more with N than 10k */
     size_t scale_count;                     /* 7: N */
     double frames;                          /* frame round trips/s */
     double file_events, file_raw;           /* 5: events/s; raw puts/s */
@@ -215,6 +220,33 @@ static void print_table(void)
 }
 
 /* ---- 1: durable steps/s --------------------------------------------------------- */
+
+/* The decision record's hashing alone for one step of 1b, in us: two SHA-256 links
+   (audit_chain.c, libcrypto) for each of its records. A 1b instance makes six records in
+   its two steps, whose canonical forms (RUNTIME.md's chain) are 252, 90, 92, 142, 91 and
+   117 bytes (`huddle history --json` of one, 2026-12-06): what is hashed is their sizes,
+   not their bytes. Best of 5 rounds of 0.1 s. */
+static double chain_hash_us_per_step(void)
+{
+    static const size_t sizes[] = {252, 90, 92, 142, 91, 117};
+    unsigned char record[256] = {0}, link[AUDIT_HASH] = {0}, head[AUDIT_HASH] = {0};
+    double best = 0;
+    for (int round = 0; round < 5; round++) {
+        size_t pairs = 0;
+        double t0 = cpu_seconds(), spent;
+        do {
+            for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+                audit_link_record(link, record, sizes[i], link);
+                audit_link_store(head, "i123456", i + 1, link, head);
+            }
+            pairs++;
+        } while ((spent = cpu_seconds() - t0) < 0.1);
+        double us = spent * 1e6 / (double)pairs / 2;
+        if (round == 0 || us < best)
+            best = us;
+    }
+    return best;
+}
 
 /* Returns the seconds per group-committed step, for sizing section 3. */
 static double section_steps(const StrBuf *play, size_t single_inputs, size_t group_inputs)
@@ -294,10 +326,12 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
     path_in(dir, sizeof dir, "raw_group");
     raw_open(&raw, dir, false, (size_t)4 << 30);
     char tape_dir[256];
-    TapeDeck deck;
+    TapeDeck deck, journal;
     path_in(tape_dir, sizeof tape_dir, "raw_tape");
     tape_deck_open(&deck, tape_dir, false);
-    double engine_group = 0, raw_group = 0, tape_group = 0;
+    path_in(tape_dir, sizeof tape_dir, "raw_journal");
+    tape_deck_open(&journal, tape_dir, false);
+    double engine_group = 0, raw_group = 0, tape_group = 0, journal_group = 0;
     for (size_t i = 0; i < total; i += BATCH) {
         size_t count = total - i < BATCH ? total - i : BATCH;
         store_tape_record(&deck);
@@ -307,13 +341,16 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
         store_tape_record(NULL);
         store_tape_commit(&deck);
         raw_group += raw_puts(&raw, i + 1, count, BATCH, RAW_VALUE);
+        tape_deck_journal(&deck, &journal);
         tape_group += tape_deck_play(&deck, 1);     /* taking turns with raw, like the engine */
+        journal_group += tape_deck_play(&journal, 1);
     }
-    double tape_ops = (double)deck.ops;
+    double tape_ops = (double)deck.ops, journal_ops = (double)journal.ops;
     expect_done(&bench, instances, "1b");
     bench_close(&bench);
     raw_close(&raw);
     tape_deck_close(&deck);
+    tape_deck_close(&journal);
     for (size_t i = 0; i < instances; i++)
         json_decref(data[i]);
     free(data);
@@ -338,6 +375,15 @@ static double section_steps(const StrBuf *play, size_t single_inputs, size_t gro
     r = row_pair(metric, group(a, sizeof a, eg), group(b, sizeof b, tg));
     row_ratio(r, eg, tg);
     goals.group_tape = tg;
+    /* the same writes as issue 11's journal would make them (store_tape.h): the least
+       LMDB does for these steps with one history append a step and state once a batch */
+    double jg = (double)total / journal_group;
+    snprintf(metric, sizeof metric, "1b   the same in the journal's layout, raw (%.1f ops a step)",
+             journal_ops / (double)total);
+    r = row_pair(metric, group(a, sizeof a, eg), group(b, sizeof b, jg));
+    row_ratio(r, eg, jg);
+    goals.group_journal = jg;
+    goals.group_chain_us = chain_hash_us_per_step();
     return engine_group / (double)total;
 }
 
@@ -1245,6 +1291,8 @@ static void scale_report(const ScaleSide sides[2], size_t count)
     goals.scale = e[1] / e[0];
     goals.scale_raw = w[1] / w[0];
     goals.scale_tape = t[1] / t[0];
+    goals.scale_join_us = 1e6 / e[0];
+    goals.scale_put_extra_us = 1e6 / w[1] - 1e6 / w[0];
     goals.scale_count = count;
 }
 
@@ -1297,6 +1345,22 @@ static void goal_row(const char *metric, const char *format, double value, doubl
            value > 0 ? met ? "met" : "NOT MET" : "not run");
 }
 
+/* Section 7's budget, not a goal: for steps/s with N waiting to be 0.8 of those with 10k,
+   a join may cost at most 1/0.8 - 1 = 25 % more with N waiting, that is 0.25 x Huddle's us
+   a join with 10k. Beside it, what one random 64-byte put costs more with N records than
+   with 10k in raw LMDB (the raw rows of section 7). A join must make at least one write at
+   a random key when event ids come in no order (its seen entry, RUNTIME.md's dedup by
+   connector + event id), so a ratio under 1 says that no layout meets 0.8 at this speed. */
+static void scale_budget_row(double join_us, double put_extra_us)
+{
+    char a[16], b[16], ratio[16];
+    snprintf(a, sizeof a, "%.1f", 0.25 * join_us);
+    snprintf(b, sizeof b, "%.1f", put_extra_us);
+    snprintf(ratio, sizeof ratio, "%.3g", 0.25 * join_us / put_extra_us);
+    printf("  %-58s %12s %12s %9s  %-28s\n", "  us a join may add at 1M for 0.8 / one random put adds, raw", a, b,
+           ratio, "(< 1: no layout can)");
+}
+
 static void print_goals(void)
 {
     const struct Goals *g = &goals;
@@ -1311,6 +1375,28 @@ static void print_goals(void)
         printf("  %-58s %12s %12s %9s  %-28s\n", "  the same steps' own puts and deletes, raw LMDB",
                group(a, sizeof a, g->group_steps), group(b, sizeof b, g->group_tape), ratio,
                "(the floor of its writes)");
+    }
+    if (g->group_journal > 0) { /* not a goal: the journal's layout of the same writes, against raw */
+        char a[32], b[32], ratio[16];
+        snprintf(ratio, sizeof ratio, "%.3g", g->group_journal / g->group_raw);
+        printf("  %-58s %12s %12s %9s  %-28s\n", "  the same in the journal's layout, raw / raw batched puts",
+               group(a, sizeof a, g->group_journal), group(b, sizeof b, g->group_raw), ratio,
+               "(< 0.5: no engine can)");
+        /* what a step may spend above those writes for 0.5 x raw, against what it spends
+           now above its own writes, and against the chain's hashing alone */
+        double budget = 2e6 / g->group_raw - 1e6 / g->group_journal;
+        double now = 1e6 / g->group_steps - 1e6 / g->group_tape;
+        snprintf(a, sizeof a, "%.2f", budget);
+        snprintf(b, sizeof b, "%.2f", now);
+        snprintf(ratio, sizeof ratio, "%.3g", budget / now);
+        printf("  %-58s %12s %12s %9s  %-28s\n", "  us of CPU a step may take then / takes now (huddle col.)", a, b,
+               ratio, "(the journal's CPU budget)");
+        if (g->group_chain_us > 0) {
+            snprintf(b, sizeof b, "%.2f", g->group_chain_us);
+            snprintf(ratio, sizeof ratio, "%.3g", budget / g->group_chain_us);
+            printf("  %-58s %12s %12s %9s  %-28s\n", "  the same budget / the chain's SHA-256 alone a step", a, b,
+                   ratio, "(< 1: not with libcrypto)");
+        }
     }
     goal_row("3-step workflows/s, 32 in flight (6; raw: puts/3)", NULL, g->flows, g->flows_raw, ">= 10,000",
              g->flows >= 10000);
@@ -1331,6 +1417,8 @@ static void print_goals(void)
         printf("  %-58s %12s %12s %9s  %-28s\n", "  the same joins' own puts and deletes, raw LMDB", a, b, ratio,
                "(the floor of its writes)");
     }
+    if (g->scale_join_us > 0 && g->scale_put_extra_us > 0)
+        scale_budget_row(g->scale_join_us, g->scale_put_extra_us);
     goal_row("frame round trips/s (bench_vm's measure)", NULL, g->frames, 0, ">= 1,000,000", g->frames >= 1e6);
     snprintf(metric, sizeof metric, "trigger --file %s events, synced, events/s (5)",
              group(count, sizeof count, g->file_count ? (double)g->file_count : 100000));

@@ -89,7 +89,7 @@ void store_tape_commit(TapeDeck *deck)
 
 void tape_deck_open(TapeDeck *deck, const char *dir, bool no_sync)
 {
-    *deck = (TapeDeck){0};
+    *deck = (TapeDeck){.journal_next = 1};
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         die("%s: %s", dir, strerror(errno));
     raw_check(mdb_env_create(&deck->env), "env_create");
@@ -143,6 +143,77 @@ void tape_deck_close(TapeDeck *deck)
         mdb_env_close(deck->env);
     free(deck->tape);
     *deck = (TapeDeck){0};
+}
+
+/* One operation of a commit being copied: where it lies on the tape, and its place. */
+typedef struct TapeRef {
+    const unsigned char *at;
+    TapeOp op;
+    size_t place;
+    bool last;                  /* the last operation on its table and key in the commit */
+} TapeRef;
+
+/* Orders by table and key, then by place. */
+static int ref_key_compare(const TapeRef *x, const TapeRef *y)
+{
+    if (x->op.table != y->op.table)
+        return x->op.table < y->op.table ? -1 : 1;
+    size_t n = x->op.key_len < y->op.key_len ? x->op.key_len : y->op.key_len;
+    int c = memcmp(x->at + sizeof x->op, y->at + sizeof y->op, n);
+    if (c || x->op.key_len != y->op.key_len)
+        return c ? c : x->op.key_len < y->op.key_len ? -1 : 1;
+    return 0;
+}
+
+static int ref_by_key(const void *a, const void *b)
+{
+    const TapeRef *x = a, *y = b;
+    int c = ref_key_compare(x, y);
+    return c ? c : x->place < y->place ? -1 : x->place > y->place;
+}
+
+static int ref_by_place(const void *a, const void *b)
+{
+    const TapeRef *x = a, *y = b;
+    return x->place < y->place ? -1 : x->place > y->place;
+}
+
+void tape_deck_journal(const TapeDeck *from, TapeDeck *to)
+{
+    size_t count = 0, cap = 1024;
+    TapeRef *refs = malloc(cap * sizeof *refs);
+    for (size_t at = from->played; at < from->len;) {
+        TapeRef r = {.at = from->tape + at, .place = count};
+        memcpy(&r.op, r.at, sizeof r.op);
+        at += sizeof r.op + r.op.key_len + r.op.value_len;
+        if (r.op.kind == TAPE_COMMIT)
+            break;
+        if (count == cap)
+            refs = realloc(refs, (cap *= 2) * sizeof *refs);
+        if (!refs)
+            die("store tape: out of memory");
+        refs[count++] = r;
+    }
+    qsort(refs, count, sizeof *refs, ref_by_key);
+    for (size_t i = 0; i < count; i++)
+        refs[i].last = i + 1 == count || ref_key_compare(&refs[i], &refs[i + 1]) != 0;
+    qsort(refs, count, sizeof *refs, ref_by_place);
+    for (size_t i = 0; i < count; i++) {
+        const TapeRef *r = &refs[i];
+        StoreBytes key = {r->at + sizeof r->op, r->op.key_len};
+        StoreBytes value = {r->at + sizeof r->op + r->op.key_len, r->op.value_len};
+        if (r->op.table == TABLE_HISTORY && r->op.kind == TAPE_PUT) {
+            unsigned char seq[8];
+            uint64_t n = to->journal_next++;
+            for (int b = 7; b >= 0; b--, n >>= 8)
+                seq[b] = (unsigned char)n;
+            tape_op(to, TAPE_PUT, TABLE_HISTORY, (StoreBytes){seq, 8}, value);
+        } else if (r->last) {
+            tape_op(to, r->op.kind, (StoreTable)r->op.table, key, value);
+        }
+    }
+    free(refs);
+    store_tape_commit(to);
 }
 
 double tape_deck_play(TapeDeck *deck, size_t commits)

@@ -16,6 +16,7 @@
 #include <lmdb.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -27,6 +28,7 @@ typedef struct TapeDeck {
     unsigned char *tape;        /* operations, each a header and its key and value bytes */
     size_t len, cap, played;    /* bytes kept, allocated, and played so far */
     size_t ops, commits;        /* puts and deletes, and commits, recorded in all */
+    uint64_t journal_next;      /* tape_deck_journal: the next journal key */
 } TapeDeck;
 
 /* Opens (making them when missing) the environment and tables in `dir`. */
@@ -41,6 +43,13 @@ void tape_deck_close(TapeDeck *deck);
 void store_tape_record(TapeDeck *deck);
 /* Ends a commit on `deck`'s tape: what play replays as one transaction. */
 void store_tape_commit(TapeDeck *deck);
+
+/* Copies the next commit of `from`'s tape (the one tape_deck_play plays next) onto `to`'s
+   tape as issue 11's journal would write it: each history put appended under the next
+   8-byte big-endian key of one sequence (one append a step, history read from it), and
+   of every other key only the last put or delete of the commit (instance state, cases,
+   counters written once a batch per touched key). `from` is not played or changed. */
+void tape_deck_journal(const TapeDeck *from, TapeDeck *to);
 
 /* Plays the next `commits` commits of `deck`'s tape (fewer when it has fewer), each one
    synced transaction; once all of it is played, its buffer is used again from the start.
