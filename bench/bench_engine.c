@@ -14,7 +14,10 @@
  *      shared virtual machine drifts by 10x within minutes. Also (b)'s own puts and
  *      deletes, recorded on the way to the store and replayed in raw LMDB after each raw
  *      batch, one commit for each engine batch (bench/store_tape.c): the floor LMDB sets
- *      for the engine's write pattern.
+ *      for the engine's write pattern; the same batches rewritten as issue 11's journal
+ *      would write them (tape_deck_journal) and replayed beside them; and the decision
+ *      record's SHA-256 alone for a step's records (chain_hash_us_per_step). The goals'
+ *      table says from those what CPU a step could take for 0.5 x raw with the journal.
  *   2  one workflow alone, full sync: start + join to done, median and p99 over 200
  *      runs. Raw: two synced commits of one put each. Then the same without fsync, to
  *      show the engine's own cost.
@@ -52,7 +55,9 @@
  *      too long). Raw: tables of 10,000 and as many 64-byte records, 1,000 random updates
  *      per synced commit, after each engine batch; and the joins' own puts and deletes
  *      replayed onto a copy of each store (store_tape.c) after all the joins, the two
- *      copies taking turns commit by commit. The stores are removed afterwards.
+ *      copies taking turns commit by commit. The stores are removed afterwards. The
+ *      goals' table sets what a join may add at 1M for 0.8 against what one random raw
+ *      put adds (scale_budget_row).
  *
  * Last, the frame round trip of bench_vm (frame_measure in common.c, best of 5 rounds of
  * 0.25 s CPU), and a table of issue 11's goals: each goal's figure from this run, its raw
