@@ -18,7 +18,7 @@
  *   base, index the key of the entry's first delivery is BASE + INDEX
  *               ("STORE:i3:5:" + 0); a message's recipient at position P has INDEX + P
  *   arg         a call's or send's argument (the HTTP body), a codec record
- *   to          a message's recipients in key order (a notify's by person id, the
+ *   to          a message's recipients in key order (a notify's in execution order, the
  *               runtime's messages by seat, then person id), each pending, done or failed
  *   about, message   what a message says: about, and a codec record of {"task",
  *               "question", "choices", "text", "outcome", "playbook", "state"}, and an
@@ -206,8 +206,8 @@ void outbox_send(Step *s, Instance *in, const char *connector, const char *opera
         outbox_effect(s, in, OUTBOX_SEND, connector, operation, arg, record);
 }
 
-/* The entry's recipients: `people` in the order given (the caller's: by id for a
-   notify, by seat then id for the runtime's messages), each pending. */
+/* The entry's recipients: `people` in the order given (the caller's: a notify's in
+   execution order, the runtime's messages by seat then id), each pending. */
 static int tell_recipients(OutboxEntry *entry, const char *const *people, size_t count)
 {
     int rc = 0;

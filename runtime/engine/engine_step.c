@@ -226,13 +226,10 @@ void record_notes(Step *s, Instance *in, json_t *notes, const char *task, int se
     }
 }
 
-static int person_order(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The `notify` message to `everyone` (a JSON list of person ids) in the outbox, its
-   recipients sorted by person id (docs/connectors.md, "Keys"). */
+   recipients in execution order (RUNTIME.md: "INDEX in execution order"): the order the
+   statement reached them, its WHOs in turn, as its `notified` records list them
+   (docs/connectors.md, "Keys"). */
 static void notify_outbox(Step *s, Instance *in, const json_t *everyone, const char *text)
 {
     size_t count = json_array_size(everyone);
@@ -241,7 +238,6 @@ static void notify_outbox(Step *s, Instance *in, const json_t *everyone, const c
         return;   /* counted: the step fails */
     for (size_t i = 0; i < count; i++)
         people[i] = json_string_value(json_array_get(everyone, i));
-    qsort(people, count, sizeof *people, person_order);
     outbox_tell(s, in, people, count, "notify", NULL, text);
     free(people);
 }
