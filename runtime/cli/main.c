@@ -10,7 +10,8 @@
  * /proc/self/maps in the handler, with async-signal-safe calls only), and LMDB's
  * assertion callback (engine_on_store_damage). Any other fault is not the store's: the
  * handler puts back the action it found (the default, or the sanitizer's) and returns,
- * so the access faults again and ends as it always did.
+ * so the access faults again and ends as it always did; a SIGBUS or SIGSEGV another
+ * process sent is raised again under that action.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -119,6 +120,8 @@ static void on_fault(int sig, siginfo_t *info, void *context)
                        ? "a page LMDB read lies past the end of data.mdb (a page was overwritten, or the file cut short)"
                        : "LMDB read an address its pages do not hold (a page of data.mdb was overwritten)");
     sigaction(sig, &fault_before[sig == SIGSEGV], NULL);   /* not the store's: as before */
+    if (info->si_code <= 0)   /* sent by a process (kill), not a fault: again, as it was */
+        raise(sig);
 }
 
 static void on_lmdb_assertion(const char *dir, const char *what)
