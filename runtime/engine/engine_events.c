@@ -684,12 +684,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
     StoreBytes seen;
-    int rc = store_get(s->txn, TABLE_SEEN, store_bytes(dedup.data, dedup.len), &seen);
-    bool kept = true;
-    if (rc == STORE_OK)
-        rc = seen_entry_kept(s, store_bytes(dedup.data, dedup.len), seen, &kept);
-    if (rc == STORE_OK && !kept)
-        rc = STORE_NOT_FOUND;       /* first seen before the dedup period: a new event */
+    int rc = seen_entry_get(s, store_bytes(dedup.data, dedup.len), &seen);
     if (rc != STORE_NOT_FOUND) {
         *duplicate = rc == STORE_OK;
         s->unchanged = *duplicate;

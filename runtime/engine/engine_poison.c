@@ -24,12 +24,7 @@ static int poison_event(Step *s, const EngineInput *in, unsigned attempts)
     StrBuf key = STRBUF_INIT;
     StoreBytes seen;
     int rc = !seen_key(&key, in->source, in->id) ? step_fail(s, ENGINE_NO_MEMORY, "out of memory")
-           : store_get(s->txn, TABLE_SEEN, store_bytes(key.data, key.len), &seen);
-    bool kept = true;
-    if (rc == STORE_OK)
-        rc = seen_entry_kept(s, store_bytes(key.data, key.len), seen, &kept);
-    if (rc == STORE_OK && !kept)
-        rc = STORE_NOT_FOUND;
+           : seen_entry_get(s, store_bytes(key.data, key.len), &seen);
     if (rc == STORE_NOT_FOUND) {
         json_t *went = json_array();
         rc = went ? seen_entry_put(s, store_bytes(key.data, key.len), went, attempts)

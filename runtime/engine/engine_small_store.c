@@ -71,14 +71,16 @@ int engine_dedup_days(Step *s, int64_t *days)
     return rc;
 }
 
-int seen_entry_kept(Step *s, StoreBytes key, StoreBytes value, bool *kept)
+int seen_entry_get(Step *s, StoreBytes key, StoreBytes *value)
 {
     int64_t at, days;
-    int rc = seen_entry_at(s, key, value, &at);
+    int rc = store_get(s->txn, TABLE_SEEN, key, value);
+    if (rc == STORE_OK)
+        rc = seen_entry_at(s, key, *value, &at);
     if (rc == STORE_OK)
         rc = engine_dedup_days(s, &days);
-    if (rc == STORE_OK)
-        *kept = at >= s->now - days * 86400000;   /* engine_purge_seen deletes the others */
+    if (rc == STORE_OK && at < s->now - days * 86400000)   /* engine_purge_seen deletes these */
+        rc = STORE_NOT_FOUND;
     return rc;
 }
 

@@ -18,12 +18,12 @@ int seen_entry_put(Step *s, StoreBytes key, const json_t *went, long long poison
    step failed (a damaged entry, out of memory). */
 int seen_entry_at(Step *s, StoreBytes key, StoreBytes value, int64_t *at_ms);
 
-/* Whether the seen entry (key, value) is still kept at the step's time: first seen no
-   longer ago than the store's dedup period (engine_dedup_days). An older one is
-   forgotten, whether or not a purge has deleted it yet: its id is a new event again
-   (RUNTIME.md: a repeat is a duplicate "within the dedup period"). STORE_OK with *kept,
-   or the step failed. */
-int seen_entry_kept(Step *s, StoreBytes key, StoreBytes value, bool *kept);
+/* The seen entry under `key` while it is kept: STORE_OK with *value when its id was
+   accepted no longer ago than the store's dedup period (engine_dedup_days),
+   STORE_NOT_FOUND when there is none or it is older (forgotten, whether or not a purge
+   has deleted it yet: its id is a new event again; RUNTIME.md, a repeat is a duplicate
+   "within the dedup period"), or the store's error. */
+int seen_entry_get(Step *s, StoreBytes key, StoreBytes *value);
 
 /* The store's dedup period in days: meta's `dedup_days`, set by `huddle tick
    --dedup-days N`, else ENGINE_DEDUP_DAYS. STORE_OK, or the step failed. */

@@ -271,10 +271,9 @@ int store_header_check(int fd, const char *dir, char *why, size_t why_len)
     if (size == 0)
         return STORE_OK;
     int code = meta_read(fd, 0, dir, &first, why, why_len);
-    char quiet[16];
+    char quiet[16];   /* the first page says nothing of the page size: LMDB's usual one */
     if (code == STORE_NOT_A_STORE && size >= 2 * 4096 &&
-        meta_read(fd, 4096, dir, &second, quiet, sizeof quiet) == STORE_OK && psize_ok(second.psize) &&
-        second.psize == 4096)
+        meta_read(fd, 4096, dir, &second, quiet, sizeof quiet) == STORE_OK && second.psize == 4096)
         return meta_damaged(dir, "first", why, why_len);
     if (code == STORE_DAMAGED) /* cut inside the first meta page */
         return header_cut(dir, size, 2 * (psize_ok(first.psize) ? first.psize : 4096), why,

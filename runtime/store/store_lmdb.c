@@ -316,11 +316,11 @@ static void gate_open(Store *store)
     pthread_mutex_unlock(&store->gate_lock);
 }
 
-/* ---- the map ------------------------------------------------------------------ */
+/* ---- opening: LMDB's errors and assertions on a damaged store ---- */
 
-/* What to do when LMDB cannot open a store: its errors that say the file is damaged (a
-   root or a page number past the file, a header asking for an impossible map) get the
-   advice, others (a permission, a lock) speak for themselves. */
+/* What to do when LMDB's error at opening a store says the file is damaged (a root or a
+   page number past the file, a header asking for an impossible map); others (a
+   permission, a lock) speak for themselves. */
 static const char *open_advice(int rc)
 {
     switch (rc) {
@@ -340,7 +340,11 @@ static const char *open_advice(int rc)
     }
 }
 
-/* ---- LMDB's assertions on a damaged store (store_on_damage) ---- */
+/* "cannot open the store in DIR: LMDB's words", and the advice when there is one. */
+static void open_failed(char *why, size_t why_len, const char *dir, int rc)
+{
+    store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
+}
 
 static StoreDamageHook *_Atomic damage_hook;
 
@@ -369,6 +373,8 @@ static int env_create(MDB_env **env, const char *dir)
     }
     return rc;
 }
+
+/* ---- the map ------------------------------------------------------------------ */
 
 /* Whether the address space has room for a map of `size` bytes: LMDB unmaps before it
    maps again, so a failed remap would leave the environment without a map. */
@@ -1264,7 +1270,7 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     }
     goto done;
 fail:
-    store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
+    open_failed(why, why_len, dir, rc);
     code = store_code(NULL, rc);
 done:
     if (txn != NULL)
@@ -1294,7 +1300,7 @@ static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t
     int rc = env_create(&store->env, store->dir);
     if (rc != MDB_SUCCESS) {
         store->env = NULL;
-        store_say(why, why_len, "cannot open the store in %s: %s%s", store->dir, mdb_strerror(rc), open_advice(rc));
+        open_failed(why, why_len, store->dir, rc);
         return STORE_FAILED;
     }
     rc = mdb_env_set_maxdbs(store->env, TABLE_COUNT);
@@ -1315,7 +1321,7 @@ static int env_start(Store *store, size_t mapsize, bool exact, char *why, size_t
         store_say(why, why_len, "no space left on device: cannot open the store in %s (free some "
             "space, then try again)", store->dir);
     else
-        store_say(why, why_len, "cannot open the store in %s: %s%s", store->dir, mdb_strerror(rc), open_advice(rc));
+        open_failed(why, why_len, store->dir, rc);
     mdb_env_close(store->env);
     store->env = NULL;
     return code;
@@ -1343,7 +1349,7 @@ static int tables_add(Store *store, const char *dir, char *why, size_t why_len)
     MDB_txn *txn;
     int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
     if (rc != MDB_SUCCESS) {
-        store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
+        open_failed(why, why_len, dir, rc);
         return store_code(NULL, rc);
     }
     for (int t = TABLE_FIRST_ADDED; rc == MDB_SUCCESS && t < TABLE_COUNT; t++)
@@ -1370,7 +1376,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     MDB_txn *txn;
     int rc = mdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
+        open_failed(why, why_len, dir, rc);
         return store_code(NULL, rc);
     }
     int code = STORE_OK;
@@ -1385,7 +1391,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
                 TABLE_NAMES[t]);
             code = STORE_NOT_A_STORE;
         } else if (rc != MDB_SUCCESS) {
-            store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
+            open_failed(why, why_len, dir, rc);
             code = store_code(NULL, rc);
         }
     }
@@ -1406,7 +1412,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
             store_say(why, why_len, "no space left on device: cannot create the store in %s "
                 "(free some space, then try again)", dir);
         else
-            store_say(why, why_len, "cannot open the store in %s: %s%s", dir, mdb_strerror(rc), open_advice(rc));
+            open_failed(why, why_len, dir, rc);
         return failed;
     }
     return store->absent && !store->read_only ? tables_add(store, dir, why, why_len) : STORE_OK;
