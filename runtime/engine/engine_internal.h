@@ -1009,7 +1009,8 @@ void outbox_tell(Step *s, Instance *in, const char *const *people, size_t count,
 /* Whether the call's instance still waits at the entry's suspension (*waits). */
 int outbox_call_waits(Step *s, const OutboxEntry *entry, bool *waits);
 /* Applies a call's reply (or failure) to its instance when it still waits at the
-   entry's suspension (else nothing: stale). */
+   entry's suspension (else nothing: stale). `failure` NULL: the call succeeded, with
+   `reply` (NULL: a connector that answers nothing, as smtp: the call returns null). */
 int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, const char *failure);
 /* The failure message of a call that failed for good after `attempts` tries, into buf:
    "ERROR", or "ERROR (after N attempts)" when it was tried more than once. The same

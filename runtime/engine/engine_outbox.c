@@ -542,7 +542,9 @@ int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, c
         instance_clear(&in);
         return STORE_OK;   /* stale: the instance moved on */
     }
-    CodecWriter *record = record_begin(s, &in, reply ? "replied" : "call_failed");
+    if (!reply && !failure)
+        reply = json_null();   /* a mail sent (jansson's null needs no release) */
+    CodecWriter *record = record_begin(s, &in, failure ? "call_failed" : "replied");
     record_text(record, "connector", entry->connector);
     record_text(record, "operation", entry->operation);
     if (!outbox_simulated(s)) {   /* run: no random store id */
@@ -550,12 +552,12 @@ int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, c
         outbox_entry_key(entry, 0, key, sizeof key);
         record_text(record, "key", key);
     }
-    if (reply)
-        record_json(record, "reply", reply);
-    else
+    if (failure)
         record_text(record, "error", failure);
-    Value value = reply ? value_from_json(reply) : value_cstring(failure);
-    rc = step_resume(s, &in, reply ? VM_INPUT_REPLY : VM_INPUT_FAILURE, value);
+    else
+        record_json(record, "reply", reply);
+    Value value = failure ? value_cstring(failure) : value_from_json(reply);
+    rc = step_resume(s, &in, failure ? VM_INPUT_FAILURE : VM_INPUT_REPLY, value);
     value_release(value);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
