@@ -5,7 +5,9 @@
  *
  * One round (engine_dispatch_round):
  *   1. claim: a read transaction finds the due entries (pending, next try and lease
- *      passed, their connectors kept), then one write transaction claims them: each
+ *      passed, their connectors kept; a message's for at least one recipient still to
+ *      be told: only those are told, the others wait in it untried), then one write
+ *      transaction claims them: each
  *      one's attempts + 1 and a lease (its timeout + 30 s), so a crash re-delivers it,
  *      with the same key, once the lease runs out;
  *   2. deliver: each claimed entry becomes its requests (a call, a send, or one per
@@ -214,14 +216,24 @@ static bool recipient_pending(const json_t *to)
     return strcmp(json_string_value(json_object_get(to, "state")), "pending") == 0;
 }
 
-/* Whether every recipient still to be told has a way: the channel's connector is kept. */
+/* Whether some recipient still to be told has a way: their channel's connector is
+   kept. The message is claimed for those; the others wait in it, untried, until a
+   connector that reaches them is kept. */
 static bool message_has_way(const Dispatcher *d, const Directory *dir, const OutboxEntry *entry)
 {
     const DirPerson *p;
     for (size_t i = 0; i < entry->to_count; i++)
-        if (entry->to[i].state == OUTBOX_PENDING && !channel_kept(d, recipient_channel(dir, entry->to[i].person, &p)))
-            return false;
-    return true;
+        if (entry->to[i].state == OUTBOX_PENDING && channel_kept(d, recipient_channel(dir, entry->to[i].person, &p)))
+            return true;
+    return false;
+}
+
+/* Whether a claimed message's recipient (its claim copy, addressed) is told in this
+   claim: still to be told, and their channel's connector is kept. */
+static bool recipient_to_try(const Dispatcher *d, const json_t *to)
+{
+    const char *channel = json_string_value(json_object_get(to, "channel"));
+    return recipient_pending(to) && channel && channel_kept(d, channel);
 }
 
 /* Gives each recipient still to be told "channel", "email" and "name" from the
@@ -441,7 +453,7 @@ static Claim *claim_start(Dispatcher *dp, Candidate *cand, int64_t now)
     unsigned count = 0;
     size_t i;
     json_t *each;
-    json_array_foreach(to, i, each) count += strcmp(json_string_value(json_object_get(each, "state")), "pending") == 0;
+    json_array_foreach(to, i, each) count += recipient_to_try(dp, each);
     c->count = message ? count : 1;
     c->connector = message ? NULL : conn_find(dp->connectors, json_string_value(json_object_get(c->entry, "connector")));
     c->deliveries = calloc(c->count ? c->count : 1, sizeof *c->deliveries);
@@ -452,7 +464,7 @@ static Claim *claim_start(Dispatcher *dp, Candidate *cand, int64_t now)
     }
     unsigned k = 0;
     json_array_foreach(to, i, each)
-        if (message && strcmp(json_string_value(json_object_get(each, "state")), "pending") == 0)
+        if (message && recipient_to_try(dp, each))
             c->deliveries[k++].position = (int)i;
     claim_build(c, now, dp->connectors);
     for (k = 0; k < c->count; k++) {
