@@ -233,6 +233,21 @@ static bool seat_add_holder(Step *s, TaskSeat *seat, IdSet *held, const char *pe
     return true;
 }
 
+/* Adds each of `people` (a JSON array of ids) to a seat's holders as seat_add_holder
+   does, and appends to `added` those who were not holding it yet. */
+static void seat_add_holders(Step *s, TaskSeat *seat, json_t *people, const char *task_id, json_t *added)
+{
+    IdSet held = IDSET_INIT;
+    for (size_t k = 0; k < seat->holders.count; k++)
+        idset_add(&held, seat->holders.items[k]);
+    size_t k;
+    json_t *person;
+    json_array_foreach(people, k, person)
+        if (seat_add_holder(s, seat, &held, json_string_value(person), task_id))
+            json_array_append(added, person);
+    idset_free(&held);
+}
+
 /* The holders of every seat (`open_only`: of the seats neither answered nor
    acknowledged), borrowed from the task, in order, repeats kept: *count of them; NULL
    when there are none or out of memory (counted: the step fails). */
@@ -1034,15 +1049,7 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         if (!seat_open(seat))
             continue;
         json_t *people = level_people(s, in, task, seat, i, who, bare_manager), *fresh = json_array();
-        IdSet held = IDSET_INIT;
-        for (size_t k = 0; k < seat->holders.count; k++)
-            idset_add(&held, seat->holders.items[k]);
-        size_t k;
-        json_t *person;
-        json_array_foreach(people, k, person)
-            if (seat_add_holder(s, seat, &held, json_string_value(person), task->id))
-                json_array_append(fresh, person);
-        idset_free(&held);
+        seat_add_holders(s, seat, people, task->id, fresh);
         if (json_array_size(fresh)) {   /* a level that added nobody leaves the rung where it was */
             task_texts_free(&seat->previous);
             seat->has_previous = true;
@@ -1555,15 +1562,7 @@ static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task, const 
         json_t *wanted = json_array();
         seat_substitutes(s, in, task, seat, (int)i, news, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
-        IdSet held = IDSET_INIT;
-        for (size_t k = 0; k < seat->holders.count; k++)
-            idset_add(&held, seat->holders.items[k]);
-        size_t p;
-        json_t *person;
-        json_array_foreach(wanted, p, person)
-            if (seat_add_holder(s, seat, &held, json_string_value(person), task->id))
-                json_array_append(added, person);
-        idset_free(&held);
+        seat_add_holders(s, seat, wanted, task->id, added);
         json_decref(wanted);
     }
     bool changed = json_array_size(added) > 0;
