@@ -344,7 +344,8 @@ static const CliCommand COMMANDS[] = {
     {"retry", "resume a stalled instance",
      "huddle retry INSTANCE [--goto STATE] | huddle retry --all-stalled [--playbook P]; both take [--by PERSON] [--reason TEXT] [--db DIR] [--now T] [--json]",
      "Resumes a stalled instance from the same suspension with the same input (its effects\n"
-     "keep their step number), or with --goto enters STATE instead (also for an instance\n"
+     "keep their step number); one a failed call stalled makes the call again (a new key)\n"
+     "and waits for its reply. With --goto it enters STATE instead (also for an instance\n"
      "whose first step stalled; an ask it waited in is cancelled, its holders told).\n"
      "Says \"ID stalled again: ERROR\" when the retried step failed again. INSTANCE is\n"
      "i1, i2, ... The `retried` record keeps --by and --reason when they are given (over\n"

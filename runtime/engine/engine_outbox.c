@@ -529,6 +529,23 @@ void outbox_call_failure(char *buf, size_t len, const char *error, int64_t attem
         snprintf(buf, len, "%s", error);
 }
 
+/* A call that failed with no `else` stalled its instance: the call is kept with the
+   failure (stalled_input's "call": connector, operation, arg), so that `huddle retry`
+   makes it again (step_retry) rather than applying the failure once more. */
+static int outbox_call_keep_for_retry(Step *s, Instance *in, const OutboxEntry *entry)
+{
+    json_t *kept = in->record.stalled_input;
+    const char *kind = json_string_value(json_object_get(kept, "kind"));
+    if (in->record.status != INSTANCE_STALLED || !kind || strcmp(kind, "failure") != 0)
+        return STORE_OK;
+    json_t *arg = outbox_entry_arg_json(entry);
+    json_t *call = arg ? json_pack("{s:s, s:s, s:o}", "connector", entry->connector, "operation", entry->operation,
+                                   "arg", arg) : NULL;
+    if (!call || json_object_set_new(kept, "call", call) != 0)
+        return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+    return STORE_OK;
+}
+
 int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, const char *failure)
 {
     Instance in;
@@ -559,6 +576,8 @@ int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, c
     Value value = failure ? value_cstring(failure) : value_from_json(reply);
     rc = step_resume(s, &in, failure ? VM_INPUT_FAILURE : VM_INPUT_REPLY, value);
     value_release(value);
+    if (rc == STORE_OK && failure)
+        rc = outbox_call_keep_for_retry(s, &in, entry);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

@@ -559,6 +559,25 @@ static int step_restart(Step *s, Instance *in, json_t *start, int goto_state)
     return rc;
 }
 
+/* Retries an instance a failed call stalled (outbox_call_keep_for_retry kept the call):
+   the call is made again, as a step of its own (a new key: the peer sees a new request),
+   and the instance waits for its reply as it waited for the first. */
+static int step_call_again(Step *s, Instance *in, const json_t *call)
+{
+    json_t *kept = json_incref(in->record.stalled_input);
+    const char *connector = json_string_value(json_object_get(call, "connector"));
+    const char *operation = json_string_value(json_object_get(call, "operation"));
+    const json_t *arg = json_object_get(call, "arg");
+    in->record.status = INSTANCE_RUNNING;
+    instance_record_set_json(&in->record.stalled_input, NULL);
+    in->record.step++;
+    in->frame->step = in->record.step;
+    CodecWriter *record = record_effect_begin(s, in, "called", connector, operation, arg);
+    int rc = outbox_call(s, in, connector, operation, arg, record);
+    json_decref(kept);
+    return rc;
+}
+
 int step_retry(Step *s, Instance *in, int goto_state)
 {
     json_t *start = in->record.start_input;
@@ -578,6 +597,9 @@ int step_retry(Step *s, Instance *in, int goto_state)
         int rc = timers_release_held(s, in);
         return rc == STORE_OK ? task_resume(s, in) : rc;
     }
+    const json_t *call = json_object_get(kept, "call");
+    if (call && goto_state < 0)
+        return step_call_again(s, in, call);
     const char *kind = json_string_value(json_object_get(kept, "kind"));
     VmInputKind input = VM_INPUT_TIMER;
     for (int i = 0; kind && i < 5; i++)
