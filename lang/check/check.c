@@ -364,18 +364,19 @@ static void check_consts(CheckCtx *c)
 /* Depth-first over fn calls from fn `root`, with an explicit stack (a chain of fns may
    be as long as the file): a grey fn reached again is recursion, reported once at that fn,
    and the search goes on so that every cycle is reported. Each stack entry is a fn and
-   how many of its calls were followed. */
-static void check_fn_recursion_from(CheckCtx *c, int root)
+   how many of its calls were followed; `stack` has room for every fn (one for all the
+   roots: a stack a root would cost the square of the fns in all). */
+typedef struct { int fn; unsigned next; } FnVisit;
+
+static void check_fn_recursion_from(CheckCtx *c, int root, FnVisit *stack)
 {
     if (c->fn_infos[root].mark == 2)
         return;
-    typedef struct { int fn; unsigned next; } Visit;
-    Visit *stack = arena_alloc(c->arena, sizeof(Visit) * (c->fn_count + 1));
     unsigned top = 0;
-    stack[top++] = (Visit){root, 0};
+    stack[top++] = (FnVisit){root, 0};
     c->fn_infos[root].mark = 1;
     while (top > 0) {
-        Visit *v = &stack[top - 1];
+        FnVisit *v = &stack[top - 1];
         FnInfo *info = &c->fn_infos[v->fn];
         if (v->next == info->call_count) {
             info->mark = 2;
@@ -391,7 +392,7 @@ static void check_fn_recursion_from(CheckCtx *c, int root)
         }
         if (callee->mark == 0) {
             callee->mark = 1;
-            stack[top++] = (Visit){(int)(callee - c->fn_infos), 0};
+            stack[top++] = (FnVisit){(int)(callee - c->fn_infos), 0};
         }
     }
 }
@@ -413,8 +414,9 @@ static void check_fns(CheckCtx *c)
         check_scope_leave(c, mark);
         c->current_fn = -1;
     }
+    FnVisit *stack = arena_alloc(c->arena, sizeof *stack * (c->fn_count + 1));
     for (unsigned i = 0; i < c->fn_count; i++)
-        check_fn_recursion_from(c, (int)i);
+        check_fn_recursion_from(c, (int)i, stack);
 }
 
 /* ---- vars that states set ---- */
