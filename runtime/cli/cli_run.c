@@ -623,6 +623,8 @@ static int run_event(Run *run, json_t *event, const char *at_text, int64_t at)
         run_forget_pending(&run->view);   /* refused: the REFUSED line says so instead */
         return run_engine_result(run, rc, why);
     }
+    if (duplicate)
+        run_forget_pending(&run->view);   /* changed nothing: its duplicate line says so */
     run_not_away(&run->view, json_array_get(engine_event_routes(run->engine), 0));
     run_print_pending(&run->view);
     run_print_routes(run, ev.source, ev.type, ev.id, at, duplicate);

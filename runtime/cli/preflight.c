@@ -98,7 +98,28 @@ static void check_target(Preflight *p, const AstTarget *target)
         check_block(p, target->block);
 }
 
-/* `escalate to manager` whose seats are all literal people without managers adds nobody. */
+/* Whether seat `seat` is known to reach nobody at a first `manager` level: a literal
+   person without a manager, or a literal team or oncall seat whose team has no lead
+   (LANGUAGE.md "ask": at level 0 its rung above is the lead). Sets *known false when
+   the seat is not literal or names nobody the directory has; counts the team seats. */
+static bool seat_rung_empty(Preflight *p, const AstWho *seat, bool *known, unsigned *teams,
+                            const char **team_id)
+{
+    const char *id = literal(seat->arg);
+    if (id && seat->kind == WHO_PERSON && dir_person(p->dir, id))
+        return !dir_person(p->dir, id)->manager;
+    const DirTeam *team = id && (seat->kind == WHO_TEAM || seat->kind == WHO_ONCALL) ? dir_team(p->dir, id) : NULL;
+    if (!team) {
+        *known = false;
+        return false;
+    }
+    (*teams)++;
+    *team_id = id;
+    return !team->lead;
+}
+
+/* A first `escalate to manager` whose seats are all literal people without managers, or
+   teams without a lead, adds nobody. */
 static void check_ladder(Preflight *p, const AstAsk *ask)
 {
     for (unsigned i = 0; i < ask->escalations.count; i++) {
@@ -108,18 +129,22 @@ static void check_ladder(Preflight *p, const AstAsk *ask)
                 check_who(p, level->who);
             continue;
         }
-        bool someone = false, all_literal = true;
-        for (unsigned k = 0; k < ask->seats.count; k++) {
-            const AstWho *seat = ask->seats.items[k];
-            const char *id = seat->kind == WHO_PERSON ? literal(seat->arg) : NULL;
-            const DirPerson *person = id ? dir_person(p->dir, id) : NULL;
-            if (!person)
-                all_literal = false;
-            else if (person->manager)
-                someone = true;
-        }
-        if (all_literal && !someone)
+        bool known = true, empty = true;
+        unsigned teams = 0;
+        const char *team_id = NULL;
+        for (unsigned k = 0; k < ask->seats.count; k++)
+            empty = seat_rung_empty(p, ask->seats.items[k], &known, &teams, &team_id) && empty;
+        if (!known || !empty)
+            continue;
+        if (teams == 0)
             report(p, level->span, "this escalation level would be empty: no seat holder has a manager%s%s", "", "");
+        else if (teams == ask->seats.count && teams == 1)
+            report(p, level->span, "this escalation level would be empty: team '%s' has no lead%s", team_id, "");
+        else if (teams == ask->seats.count)
+            report(p, level->span, "this escalation level would be empty: no seat's team has a lead%s%s", "", "");
+        else
+            report(p, level->span, "this escalation level would be empty: no person seat's holder has a manager"
+                   " and no team seat's team has a lead%s%s", "", "");
     }
 }
 

@@ -11,7 +11,8 @@
 /* ---- absences while asks are open ---- */
 
 /* A holder who is away now gets their substitute added beside them (returning removes
-   nobody), on every open ask: after an absence is added, and after a directory load. */
+   nobody; a team or oncall seat's holders only once all are away), on every open ask:
+   after an absence is added, and after a directory load. */
 int step_cover_absences(Step *s, const AwayNews *news)
 {
     json_t *tasks;

@@ -1508,14 +1508,36 @@ static json_t *seat_new_notes(const TaskSeat *seat, IdSet *held, const json_t *n
     return kept;
 }
 
+/* Whether seat `seat` is a team or oncall seat (its WHO is `team(...)` or `oncall(...)`). */
+static bool seat_is_group(const TaskRecord *task, const TaskSeat *seat)
+{
+    CodecView who, kind;
+    task_record_view(task, seat->who, &who);
+    return codec_view_member(&who, "who", &kind) &&
+           (codec_view_text_is(&kind, "team") || codec_view_text_is(&kind, "oncall"));
+}
+
+/* Whether every holder of the seat is away now (false for a seat with no holder). */
+static bool seat_all_away(const Directory *dir, const TaskSeat *seat, int64_t now)
+{
+    for (size_t k = 0; k < seat->holders.count; k++)
+        if (!dir_away_at(dir, dir_person(dir, seat->holders.items[k]), now))
+            return false;
+    return seat->holders.count > 0;
+}
+
 /* The substitutes of the seat's holders who are away now, added to `wanted`. Every
    refresh looks at every away holder, but records why (delegated, unresolved) only
    when it is news: the absence is new to this step, or it brings the seat someone it
-   lacked; a holder covered before is not recorded again at each later change. */
+   lacked; a holder covered before is not recorded again at each later change. A team
+   or oncall seat, as when it is given, substitutes only once all its holders are away
+   (LANGUAGE.md, "Away and delegation"): while one is in, the seat has someone. */
 static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, const TaskSeat *seat, int index,
                              const AwayNews *news, json_t *wanted)
 {
     const Directory *dir = step_directory(s);
+    if (seat_is_group(task, seat) && !seat_all_away(dir, seat, s->now))
+        return;
     size_t count = seat->holders.count;   /* the holders before any is added */
     json_t *recorded = json_object();
     IdSet held = IDSET_INIT;              /* the seat's holders, once one is away */

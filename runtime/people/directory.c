@@ -479,11 +479,14 @@ static void note_delegated(json_t *notes, Found *found, const char *from, const 
     note(notes, record);
 }
 
-/* Adds `id`, or its substitute when away, to the people found (once). */
+/* Adds `id`, or its substitute when away, to the people found (once). The chain's
+   steps are noted as `delegated` only when it ends in someone: one that finds nobody
+   substituted no one, and is one `unresolved` note for `id` instead. */
 static void add_person(const Directory *dir, const char *id, int64_t at, Found *found, json_t *notes)
 {
     const char *current = id;
     const char *seen[DIR_SUBSTITUTE_STEPS + 1];
+    int64_t until[DIR_SUBSTITUTE_STEPS + 1];
     int steps = 0;
     const DirPerson *p = dir_person(dir, current);
     while (p) {
@@ -491,6 +494,7 @@ static void add_person(const Directory *dir, const char *id, int64_t at, Found *
         if (!absence)
             break;
         const char *next = absence->delegate ? absence->delegate : p->manager;
+        until[steps] = absence->until_ms;
         seen[steps++] = current;   /* a delegate of themselves is a loop of one */
         bool repeat = false;
         for (int i = 0; i < steps; i++)
@@ -499,14 +503,15 @@ static void add_person(const Directory *dir, const char *id, int64_t at, Found *
             note_unresolved_person(notes, "person", id, "away, with nobody to stand in");
             return;
         }
-        note_delegated(notes, found, current, next, absence->until_ms);
         current = next;
         p = dir_person(dir, current);
     }
-    if (!p) {
+    if (!p) {   /* only `id` itself: a directory's delegates and managers are its people */
         note_unresolved_person(notes, "person", current, "no such person");
         return;
     }
+    for (int i = 0; i < steps; i++)
+        note_delegated(notes, found, seen[i], i + 1 < steps ? seen[i + 1] : current, until[i]);
     if (dir_set_add(found->seen, current))
         json_array_append_new(found->people, json_string(current));
 }

@@ -5,7 +5,7 @@
 # On a real store with --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-plan 11
+plan 16
 cat > "$tmp/ghosts.play" <<'PLAY'
 playbook ghosts
 
@@ -49,3 +49,29 @@ printf '{"people": {"pat": {"email": "pat@x"}, "lost": {"notify": "nosuch.op"}, 
 expect "check --directory --connectors passes" 0 "$h" check "$tmp/ghosts.play" --directory "$tmp/told-people.json" --connectors "$tmp/told.json"
 has "and names who no connector can tell" "lost is told through nosuch.op, which no http connector has"
 if grep -q "chatty" "$tmp/out"; then no "but not who a connector tells"; else ok "but not who a connector tells"; fi
+
+# LANGUAGE.md "ask": a first `escalate to manager` gives a team or oncall seat the team's
+# lead, so a team without one makes that level empty, as a person without a manager does;
+# with a person seat whose holder has a manager beside it, the level adds someone.
+cat > "$tmp/lead.play" <<'PLAY'
+playbook leadless
+on x.go as e
+state s {
+  ask team("t") "q?" choices yes
+      within 5h
+      escalate to manager after 1h
+  { yes -> done "yes"  timeout -> done "timeout" }
+}
+PLAY
+printf '{"people": {"a": {"email": "a@x.com", "manager": "ma"}, "d": {"email": "d@x.com"}, "ma": {"email": "ma@x.com"}}, "teams": {"t": {"members": ["a", "d"]}}}\n' > "$tmp/lead.json"
+expect "check --directory passes an ask of a team without a lead" 0 "$h" check "$tmp/lead.play" --directory "$tmp/lead.json"
+has "and says its manager level would be empty" "this escalation level would be empty: team 't' has no lead"
+sed 's/team("t")/oncall("t")/' "$tmp/lead.play" > "$tmp/lead-oncall.play"
+"$h" check "$tmp/lead-oncall.play" --directory "$tmp/lead.json" > "$tmp/out" 2>&1
+has "an oncall seat's team without a lead too" "this escalation level would be empty: team 't' has no lead"
+sed 's/team("t")/team("t"), person("a")/' "$tmp/lead.play" > "$tmp/lead-a.play"
+"$h" check "$tmp/lead-a.play" --directory "$tmp/lead.json" > "$tmp/out" 2>&1
+hasnt "but not when a person seat's holder has a manager" "would be empty"
+sed 's/"members": \["a", "d"\]/"members": ["a", "d"], "lead": "ma"/' "$tmp/lead.json" > "$tmp/led.json"
+"$h" check "$tmp/lead.play" --directory "$tmp/led.json" > "$tmp/out" 2>&1
+hasnt "nor when the team has a lead" "would be empty"
