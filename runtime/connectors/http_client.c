@@ -157,8 +157,10 @@ static int setup_http(ConnRequest *r, CURL *easy)
         return -1;
     r->headers = h;
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
+    /* Every method carries the body, GET too (RUNTIME.md: "the body is the operation's
+       argument as JSON"): POSTFIELDS sends it, CUSTOMREQUEST names the method. */
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r->method ? r->method : "POST");
-    if (r->body && strcmp(r->method ? r->method : "POST", "GET") != 0) {
+    if (r->body) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
     }

@@ -122,7 +122,9 @@ static const Connector *mail_connector(const ConnFile *file)
     return NULL;
 }
 
-/* The http connector of a channel "connector.operation", its operation in *operation. */
+/* The http connector of a channel "connector.operation", its operation in *operation;
+   NULL when no kept http connector of that name has the operation, so the message
+   waits for one, as the deploy's warning says (docs/connectors.md). */
 static const Connector *channel_connector(const ConnFile *file, const char *channel, const char **operation)
 {
     const char *dot = strrchr(channel, '.');
@@ -136,7 +138,12 @@ static const Connector *channel_connector(const ConnFile *file, const char *chan
     name[len] = '\0';
     const Connector *c = conn_find(file, name);
     *operation = dot + 1;
-    return c && c->kind == CONN_HTTP ? c : NULL;
+    if (!c || c->kind != CONN_HTTP)
+        return NULL;
+    for (unsigned i = 0; i < c->operation_count; i++)
+        if (strcmp(c->operations[i].name, *operation) == 0)
+            return c;
+    return NULL;
 }
 
 static int read_counter_work(Step *s, void *context)

@@ -56,4 +56,36 @@ expect "deploy refuses the same" 1 "$h" deploy "$tmp/unknown.play" --db "$tmp/db
 has "with the same error" "radian6.spike events have no field 'mentons'"
 expect "and deploys a playbook that fits" 0 "$h" deploy "$tmp/good.play" --db "$tmp/db" --connectors "$tmp/conn.json"
 expect "a later deploy checks against the kept connectors" 1 "$h" deploy "$tmp/unknown.play" --db "$tmp/db"
+# ---- triggers that share a NAME (LANGUAGE.md: "Triggers may share a NAME") ----
+# A name one untyped trigger shares may hold any field; a name only typed triggers share
+# must name a field one of them has. The first trigger's type alone used to decide.
+cat > "$tmp/shop.json" <<'JSON'
+{"shop": {"kind": "webhook", "events": {"order": {"product": "string", "qty": "integer"},
+                                        "refund": {"amount": "integer", "product": "string"}}}}
+JSON
+shared() { # shared NAME TYPE1 TYPE2 NOTE-EXPRESSION
+  printf 'playbook %s\non shop.%s as o\non shop.%s as o\nstate s { note "{%s}" done "ok" }\n' \
+    "$1" "$2" "$3" "$4" > "$tmp/$1.play"
+}
+shared t4 order other 'o.produt ?? 1'
+expect "a name a typed and an untyped trigger share is untyped" 0 "$h" check "$tmp/t4.play" --connectors "$tmp/shop.json"
+if [ -s "$tmp/out" ]; then no "  with no diagnostic"; else ok "  with no diagnostic"; fi
+shared t4b other order 'o.produt ?? 1'
+expect "  whichever trigger comes first" 0 "$h" check "$tmp/t4b.play" --connectors "$tmp/shop.json"
+shared t5 order refund 'o.produt ?? 1'
+expect "a field no typed trigger of the name has is an error" 1 "$h" check "$tmp/t5.play" --connectors "$tmp/shop.json"
+has "  naming every event type" "error: shop.order and shop.refund events have no field 'produt'"
+has "  with a suggestion" "did you mean 'product'?"
+shared t6 order refund 'o.amont ?? 1'
+expect "  the suggestion comes from any of them" 1 "$h" check "$tmp/t6.play" --connectors "$tmp/shop.json"
+has "  (refund's amount)" "did you mean 'amount'?"
+shared t7 order refund 'o.amount ?? 0'
+expect "a field only the second typed trigger has checks clean" 0 "$h" check "$tmp/t7.play" --connectors "$tmp/shop.json"
+if [ -s "$tmp/out" ]; then no "  with no diagnostic"; else ok "  with no diagnostic"; fi
+shared t8 order refund 'o.amount'
+expect "  read without ?? it is a warning (null in the other's events)" 0 "$h" check "$tmp/t8.play" --connectors "$tmp/shop.json"
+has "  naming the type that lacks it" "warning: 'amount' is not in shop.order events: it is null there"
+shared t9 order refund 'o.product + 1'
+expect "  a field both have keeps its type" 1 "$h" check "$tmp/t9.play" --connectors "$tmp/shop.json"
+has "  (a string used as a number)" "can't add a string and an integer"
 plan

@@ -31,4 +31,8 @@ python3 -c 'import json, sys
 people = [json.loads(l)["person"] for l in open(sys.argv[1]) if json.loads(l).get("kind") == "notified"]
 sys.exit(people != ["bob", "cy", "anna"])' "$tmp/out" && ok "the notified records in the same order" ||
   no "the notified records in the same order"
+expect "help outbox" 0 "$h" help outbox
+has "  says a notify's recipients take their indexes in the order it reached them" \
+  "a notify's in the order the statement reached them, as its notified"
+hasnt "  not in the order of their ids" "in the order of their ids"
 plan
