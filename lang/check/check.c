@@ -136,11 +136,12 @@ static const char *const SYM_KIND_NAMES[] = {
 };
 
 /* Declares a global; a second declaration of the name is an error (triggers may share
-   a name with each other). */
+   a name with each other). A builtin's name may name a value (`const max = 3`: calls
+   still go to the builtin, check_call), not a fn. */
 static Symbol *check_declare_global(CheckCtx *c, const AstName *name, SymKind kind,
                                     CheckType type, const void *decl)
 {
-    if (check_name_is_reserved(name->text)) {
+    if (kind == SYM_FN && check_name_is_reserved(name->text)) {
         check_error(c, name->span, "'%s' is a builtin function and can't be redeclared",
                     name->text);
         return NULL;

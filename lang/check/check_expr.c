@@ -612,6 +612,8 @@ static CheckType check_call(CheckCtx *c, AstExpr *expr)
     if (callee->kind == EX_NAME) {
         shown = callee->as.name.text;
         fn = check_lookup(c, shown);
+        if (fn && fn->kind != SYM_FN && check_builtin_find(shown) >= 0)
+            fn = NULL;   /* a value named like a builtin (`let max = 3`) leaves max(...) the builtin */
         if (!fn) {
             int id = check_builtin_find(shown);
             if (id >= 0)

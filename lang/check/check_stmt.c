@@ -60,23 +60,18 @@ static bool check_may_shadow(const Symbol *old, SymKind kind, bool implicit)
 static Symbol *check_declare(CheckCtx *c, const AstName *name, SymKind kind, CheckType type,
                              bool implicit)
 {
-    if (check_name_is_reserved(name->text)) {
-        check_error(c, name->span, "'%s' is a builtin function and can't be redeclared",
-                    name->text);
-    } else {
-        Symbol *old = check_lookup(c, name->text);
-        bool is_local = false;
-        for (unsigned i = 0; i < c->local_count; i++)
-            is_local |= c->locals[i] == old;
-        if (old && (is_local || check_global_visible(c, old)) &&
-            !check_may_shadow(old, kind, implicit)) {
-            Diag *d = check_error(c, name->span, "'%s' is already declared as %s",
-                                  name->text, KIND_WORDS[old->kind]);
-            diag_note(c->diags, d, old->span, "declared here");
-            if (kind == SYM_ASK_RESULT)
-                diag_hint(c->diags, d, "name this ask's result with 'as NAME'");
-            old->used = true;   /* one complaint is enough */
-        }
+    /* A builtin's name may name a local: calls still go to the builtin (check_call). */
+    Symbol *old = check_lookup(c, name->text);
+    bool is_local = false;
+    for (unsigned i = 0; i < c->local_count; i++)
+        is_local |= c->locals[i] == old;
+    if (old && (is_local || check_global_visible(c, old)) && !check_may_shadow(old, kind, implicit)) {
+        Diag *d = check_error(c, name->span, "'%s' is already declared as %s", name->text,
+                              KIND_WORDS[old->kind]);
+        diag_note(c->diags, d, old->span, "declared here");
+        if (kind == SYM_ASK_RESULT)
+            diag_hint(c->diags, d, "name this ask's result with 'as NAME'");
+        old->used = true;   /* one complaint is enough */
     }
     Symbol *sym = check_symbol_new(c, name->text, kind, name->span, type, NULL);
     arena_grow(c->arena, (void **)&c->locals, &c->local_cap, c->local_count + 1,

@@ -252,7 +252,7 @@ static void comp_call(Compiler *c, const AstExpr *expr)
     const AstVec *args = &expr->as.call.args;
     const char *fn_name = NULL;
     if (callee->kind == EX_NAME) {
-        int id = comp_local_find(c, callee->as.name.text) ? -1 : comp_builtin_find(callee->as.name.text);
+        int id = comp_builtin_find(callee->as.name.text);   /* a value of a builtin's name is no fn */
         if (id == BUILTIN_META) {
             const AstExpr *arg = args->items[0];
             uint32_t tname = comp_lookup_index(&c->tnames, arg->as.name.text);
