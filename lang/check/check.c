@@ -402,6 +402,11 @@ static void check_fns(CheckCtx *c)
         const AstFn *fn = c->fn_infos[i].fn;
         c->place = PLACE_FN;
         c->current_fn = (int)i;
+        if (fn->params.count > AST_MAX_ARGS) {
+            Diag *d = check_error(c, fn->name.span, "fn '%s' has %u parameters; a fn takes at most %d",
+                                  fn->name.text, fn->params.count, AST_MAX_ARGS);
+            diag_hint(c->diags, d, "take the values in a list or a map instead");
+        }
         unsigned mark = check_scope_enter(c);
         for (unsigned k = 0; k < fn->params.count; k++) {
             AstName *param = fn->params.items[k];

@@ -10,6 +10,7 @@
  */
 #include "compile_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void comp_block(Compiler *c, const AstBlock *block);
@@ -340,6 +341,11 @@ static void comp_stmt(Compiler *c, const AstStmt *stmt)
     case ST_ASK: comp_ask(c, stmt); break;
     case ST_WAIT: comp_wait(c, stmt); break;
     case ST_TAG:
+        if (stmt->as.tags.count > COMP_MAX_ITEMS) {
+            comp_fail(c, stmt->span, "this tag has more than 512 values; one tag takes at most 512 "
+                      "(write several tag lines)");
+            break;
+        }
         for (unsigned i = 0; i < stmt->as.tags.count; i++)
             comp_expr(c, stmt->as.tags.items[i]);
         comp_emit(c, OP_TAG, stmt->as.tags.count, stmt->span);
@@ -376,6 +382,12 @@ void comp_state(Compiler *c, uint32_t index, const AstState *state)
     c->max_slot = 0;
     c->bc->states[index].entry = comp_here(c);
     comp_block(c, state->body);
+    if (c->max_slot > BC_MAX_LOCALS) {
+        char message[160];
+        snprintf(message, sizeof message, "state '%s' keeps %u values in locals (let, and a call's "
+                 "result) at once; a state keeps at most %d", state->name.text, c->max_slot, BC_MAX_LOCALS);
+        comp_fail(c, state->name.span, message);
+    }
     c->bc->states[index].locals = c->max_slot;
     if (c->max_slot > c->bc->max_locals)
         c->bc->max_locals = c->max_slot;

@@ -67,6 +67,11 @@ typedef struct AstExpr AstExpr;
    at most this deep. */
 #define AST_MAX_DEPTH 1000
 
+/* How many arguments one call may pass, and so how many parameters a fn may have: the
+   CALL_FN and CALL_BUILTIN operands keep the count in 8 bits (bytecode.h). The checker
+   refuses more (check_expr.c, check.c); keep in sync with bytecode_verify.c. */
+#define AST_MAX_ARGS 255
+
 /* One piece of a string literal: literal text, or an interpolated expression. */
 typedef struct AstStrPart {
     const char *text;       /* decoded UTF-8 (escapes applied); NULL for an expression */

@@ -1,0 +1,63 @@
+#!/bin/sh
+# tests/e2e/lang_limits.sh - the language's limits on playbooks too big for a golden in
+# tests/lang: each is refused alike by check, build, disasm, run and deploy with a
+# message that names it, and what is just under it works. TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+
+echo '{"at": "2026-06-15T09:00:00Z", "event": {"source": "src", "type": "ev", "id": "e1", "data": {"x": 3}}}' > "$tmp/ev.jsonl"
+
+# refused_alike DESC FILE TEXT: every command that compiles FILE exits 1 and says TEXT.
+refused_alike() {
+  desc=$1 file=$2 text=$3
+  expect "check of $desc is refused" 1 "$h" check "$file"
+  has "  naming the limit" "$text"
+  expect "  build" 1 "$h" build "$file" -o "$tmp/x.hbc"
+  has "  says why" "$text"
+  expect "  disasm" 1 "$h" disasm "$file"
+  has "  says why" "$text"
+  expect "  run" 1 "$h" run "$file" --events "$tmp/ev.jsonl"
+  has "  says why" "$text"
+  expect "  deploy" 1 "$h" deploy "$file" --db "$tmp/db" $(now 08:00)
+  has "  says why" "$text"
+}
+
+# ---- a call passes at most 255 arguments; a fn takes at most 255 parameters ----
+# 256 passed check ("errors": 0), and build, disasm, run and deploy exited 1 saying
+# nothing: CALL_FN keeps the count in 8 bits, and the verifier's refusal was not shown.
+# calls N ARGS: a fn of N parameters called with ARGS arguments.
+calls() {
+  python3 -c "import sys; n, a = int(sys.argv[1]), int(sys.argv[2])
+print('playbook m\non src.ev as ev\nfn f(%s) = p0 + p%d\nstate s {\n  note \"{f(%s)}\"\n  done \"ok\"\n}'
+      % (','.join('p%d' % i for i in range(n)), n - 1, ','.join(str(i) for i in range(a))))" "$1" "$2"
+}
+calls 256 256 > "$tmp/args256.play"
+refused_alike "a fn of 256 parameters called with 256 arguments" "$tmp/args256.play" \
+  "args256.play:5:10: error: this call passes 256 arguments; a call takes at most 255"
+has "  and the fn, at its name" "args256.play:3:4: error: fn 'f' has 256 parameters; a fn takes at most 255"
+calls 255 256 > "$tmp/call256.play"
+expect "check of a call of 256 arguments to a fn of 255" 1 "$h" check "$tmp/call256.play"
+has "  names the limit at the call" "call256.play:5:10: error: this call passes 256 arguments; a call takes at most 255"
+hasnt "  (not the fn)" "parameters"
+calls 255 255 > "$tmp/args255.play"
+expect "run of a fn of 255 parameters called with 255 arguments" 0 "$h" run "$tmp/args255.play" --events "$tmp/ev.jsonl" --json
+has "  works" '"254"'
+
+# ---- a state keeps at most 65,536 locals ----
+# 65,537 lets passed check and made bytecode the loader refuses: build exited 1 silently.
+python3 -c "print('playbook m\non src.ev as ev\nstate s {\n%s\n  note \"{v0}{v65536}\"\n  done \"ok\"\n}'
+      % '\n'.join('  let v%d = ev.x' % i for i in range(65537)))" > "$tmp/locals.play"
+expect "build of a state with 65,537 locals is refused" 1 "$h" build "$tmp/locals.play" -o "$tmp/x.hbc"
+has "  naming the limit" "locals.play:3:7: error: state 's' keeps 65537 values in locals (let, and a call's result) at once; a state keeps at most 65536"
+expect "  check too" 1 "$h" check "$tmp/locals.play"
+has "  alike" "a state keeps at most 65536"
+
+# ---- one tag takes at most 512 values, as a literal holds at most 512 items ----
+# A tag of 1,100,000 values overflowed the verifier's stack bound: build exited 1 silently.
+python3 -c "print('playbook m\non src.ev as ev\nstate s {\n  tag %s\n  done \"ok\"\n}' % ','.join(['ev.x'] * 513))" > "$tmp/tag513.play"
+expect "build of a tag of 513 values is refused" 1 "$h" build "$tmp/tag513.play" -o "$tmp/x.hbc"
+has "  naming the limit" "tag513.play:4:3: error: this tag has more than 512 values; one tag takes at most 512 (write several tag lines)"
+sed 's/ev.x,//' "$tmp/tag513.play" > "$tmp/tag512.play"
+expect "  512 are built" 0 "$h" build "$tmp/tag512.play" -o "$tmp/x.hbc"
+
+plan
