@@ -481,8 +481,11 @@ static void check_sets_in_block(CheckCtx *c, const AstBlock *block)
             if (var && var->kind == SYM_VAR && check_set_type(var, stmt->as.set.value) != var->type)
                 var->type = TYPE_ANY;
         } else if (stmt->kind == ST_IF) {
-            check_sets_in_block(c, stmt->as.if_.then_block);
-            check_sets_in_block(c, stmt->as.if_.else_block);
+            const AstStmt *branch = stmt;   /* an `else if` chain, in a loop */
+            for (; branch->as.if_.else_if; branch = branch->as.if_.else_if)
+                check_sets_in_block(c, branch->as.if_.then_block);
+            check_sets_in_block(c, branch->as.if_.then_block);
+            check_sets_in_block(c, branch->as.if_.else_block);
         } else if (stmt->kind == ST_ASK) {
             check_sets_in_target(c, &stmt->as.ask->arms);
         } else if (stmt->kind == ST_WAIT) {

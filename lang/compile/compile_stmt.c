@@ -283,6 +283,37 @@ static void comp_assign(Compiler *c, const AstName *name, const AstExpr *value, 
         comp_emit(c, OP_STORE_VAR, comp_lookup_index(&c->vars, name->text), span);
 }
 
+static void comp_scoped_block(Compiler *c, const AstBlock *block)
+{
+    CompMark mark = comp_scope_enter(c);
+    comp_block(c, block);
+    comp_scope_leave(c, mark);
+}
+
+/* An if and its `else if` chain, branch after branch (a loop: a chain may be long). Each
+   branch's jump to the end is patched when the end is known; the code is the same as the
+   nested ifs the chain stands for. */
+static void comp_if(Compiler *c, const AstStmt *stmt)
+{
+    unsigned count = 1;
+    for (const AstStmt *s = stmt; s->as.if_.else_if; s = s->as.if_.else_if)
+        count++;
+    uint32_t *to_end = arena_alloc(c->arena, count * sizeof *to_end);
+    for (unsigned i = 0; i < count; i++, stmt = stmt->as.if_.else_if) {
+        comp_expr(c, stmt->as.if_.cond);
+        uint32_t to_else = comp_emit(c, OP_JUMP_IF_FALSE, 0, stmt->as.if_.cond->span);
+        comp_scoped_block(c, stmt->as.if_.then_block);
+        to_end[i] = comp_emit(c, OP_JUMP, 0, stmt->span);
+        comp_patch(c, to_else, comp_here(c));
+        if (!stmt->as.if_.else_if && stmt->as.if_.else_block)
+            comp_scoped_block(c, stmt->as.if_.else_block);
+        if (!stmt->as.if_.else_if)
+            break;
+    }
+    for (unsigned i = 0; i < count; i++)
+        comp_patch(c, to_end[i], comp_here(c));
+}
+
 static void comp_stmt(Compiler *c, const AstStmt *stmt)
 {
     switch (stmt->kind) {
@@ -301,22 +332,9 @@ static void comp_stmt(Compiler *c, const AstStmt *stmt)
     case ST_SET:
         comp_assign(c, &stmt->as.set.name, stmt->as.set.value, stmt->span);
         break;
-    case ST_IF: {
-        comp_expr(c, stmt->as.if_.cond);
-        uint32_t to_else = comp_emit(c, OP_JUMP_IF_FALSE, 0, stmt->as.if_.cond->span);
-        CompMark mark = comp_scope_enter(c);
-        comp_block(c, stmt->as.if_.then_block);
-        comp_scope_leave(c, mark);
-        uint32_t to_end = comp_emit(c, OP_JUMP, 0, stmt->span);
-        comp_patch(c, to_else, comp_here(c));
-        if (stmt->as.if_.else_block) {
-            mark = comp_scope_enter(c);
-            comp_block(c, stmt->as.if_.else_block);
-            comp_scope_leave(c, mark);
-        }
-        comp_patch(c, to_end, comp_here(c));
+    case ST_IF:
+        comp_if(c, stmt);
         break;
-    }
     case ST_GOTO:
         comp_emit(c, OP_ENTER, comp_state_index(c, &stmt->as.go), stmt->span);
         break;

@@ -216,7 +216,14 @@ struct AstStmt {
     union {
         struct { AstName name; AstExpr *value; AstCall *call; } let;   /* value or call */
         struct { AstName name; AstExpr *value; } set;
-        struct { AstExpr *cond; AstBlock *then_block; AstBlock *else_block; } if_;
+        struct {
+            AstExpr *cond;
+            AstBlock *then_block;
+            AstBlock *else_block;   /* NULL when there is no else */
+            AstStmt *else_if;       /* `else if`: the next if of the chain, also the one
+                                       statement of else_block. Walkers follow a chain
+                                       with a loop (it may be 100,000 long), not recursion */
+        } if_;
         AstName go;                             /* ST_GOTO */
         AstExpr *text;                          /* ST_DONE, ST_FAIL, ST_NOTE */
         AstCall *call;                          /* ST_CALL, ST_SEND */

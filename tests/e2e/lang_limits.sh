@@ -60,4 +60,31 @@ has "  naming the limit" "tag513.play:4:3: error: this tag has more than 512 val
 sed 's/ev.x,//' "$tmp/tag513.play" > "$tmp/tag512.play"
 expect "  512 are built" 0 "$h" build "$tmp/tag512.play" -o "$tmp/x.hbc"
 
+# ---- an `else if` chain is no expression: it may be any length ----
+# 2,497 `else if`s were refused with "expression nests deeper than 1,000 operators": the
+# grammar's chain was right-recursive and ran the parser's stack out. The checker, the
+# compiler, graph and preflight follow a chain in a loop, so 100,000 do not recurse.
+# chain N: an if, N - 1 `else if`s and an else, on ev.x.
+chain() {
+  python3 -c "import sys; n = int(sys.argv[1])
+print('\n'.join(['playbook m', 'on src.ev as ev', 'state s {', '  if ev.x == 0 { done \"0\" }']
+      + ['  else if ev.x == %d { done \"%d\" }' % (i, i) for i in range(1, n)] + ['  else { done \"none\" }', '}']))" "$1"
+}
+chain 2498 > "$tmp/elif.play"
+expect "check of an if with 2,497 else ifs" 0 "$h" check "$tmp/elif.play"
+hasnt "  no false nesting error" "nests deeper"
+chain 100000 > "$tmp/elif100k.play"
+expect "check of an if with 99,999 else ifs" 0 "$h" check "$tmp/elif100k.play"
+echo '{"at": "2026-06-15T09:00:00Z", "event": {"source": "src", "type": "ev", "id": "e1", "data": {"x": 99998}}}' > "$tmp/last.jsonl"
+expect "  run takes the last branch" 0 "$h" run "$tmp/elif100k.play" --events "$tmp/last.jsonl" --json
+has "  its outcome" '"99998"'
+echo '{"at": "2026-06-15T09:00:00Z", "event": {"source": "src", "type": "ev", "id": "e1", "data": {"x": -1}}}' > "$tmp/none.jsonl"
+expect "  and the else" 0 "$h" run "$tmp/elif100k.play" --events "$tmp/none.jsonl" --json
+has "  its outcome" '"none"'
+expect "  graph draws it" 0 "$h" graph "$tmp/elif100k.play"
+has "  to the end of its last branch" '99998'
+sed 's/  else { done "none" }//' "$tmp/elif.play" > "$tmp/noelse.play"
+expect "a chain without an else can reach the state's end" 1 "$h" check "$tmp/noelse.play"
+has "  and check says so" "error: state 's' can reach its end without goto, done or fail"
+
 plan
