@@ -468,6 +468,16 @@ AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr)
     return expr;
 }
 
+AstExpr *parse_paren_depth(ParseCtx *ctx, AstExpr *expr, Span parens)
+{
+    if (!expr)
+        return expr;
+    expr->depth++;
+    if (expr->depth == AST_MAX_DEPTH + 1)
+        parse_too_deep(ctx, parens);
+    return expr;
+}
+
 /* Bison's own stack (YYMAXDEPTH, 10,000 entries) runs out only past the limit: an
    expression that nests to the right (`- - - 1`, `((1))`, `a ?? b ?? c`, `if ... else
    if ...`) holds every level there until its end, at least one entry per operator. */

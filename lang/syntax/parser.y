@@ -423,7 +423,7 @@ primary
     | "false"                               { $$ = ast_bool_new(A, false, @$); }
     | IDENT                                 { $$ = ast_name_expr_new(A, $1); }
     | "case"                                { $$ = ast_expr_new(A, EX_CASE, @$); }
-    | '(' expr ')'                          { $$ = $2; }
+    | '(' expr ')'                          { $$ = parse_paren_depth(ctx, $2, @$); }
     | list
     | map
     ;

@@ -87,4 +87,27 @@ sed 's/  else { done "none" }//' "$tmp/elif.play" > "$tmp/noelse.play"
 expect "a chain without an else can reach the state's end" 1 "$h" check "$tmp/noelse.play"
 has "  and check says so" "error: state 's' can reach its end without goto, done or fail"
 
+# ---- parentheses count toward the 1,000 levels, as operators do ----
+# ((...1...)) with 5,000 parentheses passed check and ran: refusal began near 9,990, where
+# the parser's stack ran out, though the docs say a thousand and one `(` are refused.
+# nest OPEN CLOSE N: `let v = ` OPEN N times, 1, CLOSE N times.
+nest() {
+  python3 -c "import sys; o, c, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+print('playbook m\non src.ev as ev\nstate s {\n  let v = %s1%s\n  done \"{v}\"\n}' % (o * n, c * n))" "$@"
+}
+nest '(' ')' 1000 > "$tmp/paren1000.play"
+expect "1,000 parentheses around 1 are accepted" 0 "$h" run "$tmp/paren1000.play" --events "$tmp/ev.jsonl" --json
+has "  and give 1" '"1"'
+nest '(' ')' 1001 > "$tmp/paren1001.play"
+expect "1,001 are refused" 1 "$h" check "$tmp/paren1001.play"
+has "  at the outermost, with the operators' message" "paren1001.play:4:11: error: expression nests deeper than 1,000 operators"
+nest '(' ')' 5000 > "$tmp/paren5000.play"
+expect "5,000 are refused" 1 "$h" check "$tmp/paren5000.play"
+has "  at the pair that crosses the limit" "paren5000.play:4:4010: error: expression nests deeper than 1,000 operators"
+nest '-(' ')' 500 > "$tmp/negparen.play"
+expect "500 of -( count 1,000 and are accepted" 0 "$h" check "$tmp/negparen.play"
+sed 's/= -/= - -/' "$tmp/negparen.play" > "$tmp/negparen1001.play"
+expect "  one - more is refused" 1 "$h" check "$tmp/negparen1001.play"
+has "  alike" "error: expression nests deeper than 1,000 operators"
+
 plan
