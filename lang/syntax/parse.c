@@ -52,9 +52,9 @@ static bool parse_first_on_line(const Source *src, uint32_t offset)
 {
     while (offset > 0) {
         char c = src->text[offset - 1];
-        if (c == '\n')
+        if (c == '\n' || c == '\r')   /* LF, CRLF or a lone CR ends a line */
             return true;
-        if (c != ' ' && c != '\t' && c != '\r')
+        if (c != ' ' && c != '\t')
             return false;
         offset--;
     }

@@ -132,6 +132,18 @@ if cmp -s "$tmp/check.out" "$tmp/out"; then ok "  it says what check says"; else
 python3 -c "print('playbook g\non src.ev as ev\nstate s {\n  let l = [%s]\n  note \"{l}\"\n  done \"ok\"\n}' % ','.join(['ev.x'] * 513))" > "$tmp/list513.play"
 expect "graph of a list of 513 items (a limit of the compiler) is refused" 1 "$h" graph "$tmp/list513.play"
 has "  naming the limit" "list513.play:4:11: error: this list has 513 items; one literal holds at most 512 (join lists with +)"
+# A lone CR ends a line as LF and CRLF do: `# c` ended the file's only line, and the
+# comment swallowed the whole playbook ("a playbook needs at least one state").
+printf 'playbook cr # c\ron src.ev as ev\rstate s {\r  done "ok"\r}\r' > "$tmp/cr.play"
+expect "check of a playbook whose lines end in a lone CR" 0 "$h" check "$tmp/cr.play"
+printf 'playbook cr # c\ron src.ev as ev\rstate s {\r  done "ok"\r  bogus\r}\r' > "$tmp/crbad.play"
+expect "  an error in one" 1 "$h" check "$tmp/crbad.play"
+has "  is on its line" "crbad.play:5:3: error: unexpected 'bogus'"
+tr '\r' '\n' < "$tmp/crbad.play" | sed 's/$/\r/' > "$tmp/crlf.play"
+expect "  and on the same line with CRLF" 1 "$h" check "$tmp/crlf.play"
+has "  (one line a CRLF)" "crlf.play:5:3: error: unexpected 'bogus'"
+expect "disasm of the CR playbook" 0 "$h" disasm "$tmp/cr.play"
+has "  shows its source line" 'done "ok"'
 expect "graph --svg renders through graphviz" 0 "$h" graph workflows/product_complaint/product_complaint.play --svg -o "$tmp/g.svg"
 if grep -q '<svg' "$tmp/g.svg"; then ok "the SVG is an SVG"; else no "the SVG is an SVG"; fi
 expect "graph refuses a playbook with errors" 1 "$h" graph "$tmp/bad.play"
