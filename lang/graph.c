@@ -217,7 +217,9 @@ static void graph_stmt(GraphCtx *g, const AstStmt *stmt, const char *label)
     case ST_FAIL:
         graph_end_edge(g, stmt->kind == ST_DONE, stmt->as.text, label);
         break;
-    case ST_IF:
+    case ST_IF:   /* an `else if` chain, in a loop */
+        for (; stmt->as.if_.else_if; stmt = stmt->as.if_.else_if)
+            graph_block(g, stmt->as.if_.then_block, label);
         graph_block(g, stmt->as.if_.then_block, label);
         if (stmt->as.if_.else_block)
             graph_block(g, stmt->as.if_.else_block, label);

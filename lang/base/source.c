@@ -16,15 +16,27 @@ Source *source_new(Arena *arena, const char *name, const char *text, size_t len)
 
     uint32_t lines = 1;
     const char *end = src->text + src->len;
-    for (const char *p = src->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+    for (const char *p = src->text; source_line_break(p, end, &p), p; )
         lines++;
     src->line_starts = arena_alloc(arena, sizeof(uint32_t) * lines);
     src->line_starts[0] = 0;
     uint32_t at = 1;
-    for (const char *p = src->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-        src->line_starts[at++] = (uint32_t)(p - src->text) + 1;
+    for (const char *p = src->text; source_line_break(p, end, &p), p; )
+        src->line_starts[at++] = (uint32_t)(p - src->text);
     src->line_count = lines;
     return src;
+}
+
+const char *source_line_break(const char *at, const char *end, const char **next)
+{
+    for (const char *p = at; p < end; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *next = p + (*p == '\r' && p + 1 < end && p[1] == '\n' ? 2 : 1);
+            return p;
+        }
+    }
+    *next = NULL;
+    return end;
 }
 
 uint32_t source_line_of(const Source *src, uint32_t offset)
@@ -54,9 +66,8 @@ uint32_t source_column_of(const Source *src, uint32_t offset)
 const char *source_line_text(const Source *src, uint32_t line, uint32_t *len)
 {
     uint32_t start = src->line_starts[line - 1];
-    uint32_t end = line < src->line_count ? src->line_starts[line] - 1 : src->len;
-    if (end > start && src->text[end - 1] == '\r')
-        end--;
-    *len = end - start;
+    const char *next;
+    *len = (uint32_t)(source_line_break(src->text + start, src->text + src->len, &next) -
+                      (src->text + start));
     return src->text + start;
 }

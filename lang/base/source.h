@@ -29,6 +29,11 @@ typedef struct Source {
    too large to address with 32-bit offsets (over 2 GiB). */
 Source *source_new(Arena *arena, const char *name, const char *text, size_t len);
 
+/* Where the line that starts at `at` ends (its line break, or `end`), a line break
+   being LF, CRLF or a lone CR, as in the language (docs/language.md, Lexical
+   structure). Sets *next to where the next line starts, or NULL at `end`. */
+const char *source_line_break(const char *at, const char *end, const char **next);
+
 /* 1-based line of `offset`. */
 uint32_t source_line_of(const Source *src, uint32_t offset);
 

@@ -29,6 +29,7 @@
 #define BC_FORMAT_VERSION 1
 #define BC_NONE 0xFFFFFFFFu          /* "absent" in any index or pc field */
 #define BC_MAX_OPERAND 0xFFFFFFu
+#define BC_MAX_LOCALS 65536          /* local slots one state may use (bc_verify, the compiler) */
 
 typedef enum Opcode {
 #define OP(name, operand, pops, pushes, doc) OP_##name,

@@ -22,7 +22,6 @@
    every accepted expression fits 1,000 x 1,024 plus a little; the VM sizes its stack to
    what a program needs (bc_verify's *max_stack), not to this bound. */
 #define VERIFY_MAX_STACK (1 << 20)
-#define VERIFY_MAX_LOCALS 65536
 
 static const struct { int min, max; } BUILTIN_ARITY[] = {
 #define X(id, name, min, max, type, flags) {min, max},
@@ -149,7 +148,7 @@ static int verify_tables(Verify *v)
     if ((bc->title != BC_NONE && !is_string_const(bc, bc->title)) ||
         (bc->calendar != BC_NONE && !is_string_const(bc, bc->calendar)))
         return verify_fail(v, "the title or calendar is not a string");
-    if (bc->max_locals > VERIFY_MAX_LOCALS)
+    if (bc->max_locals > BC_MAX_LOCALS)
         return verify_fail(v, "too many locals (%u)", bc->max_locals);
     for (uint32_t i = 1; i < bc->lines_count; i++)
         if (bc->lines[i].pc < bc->lines[i - 1].pc)

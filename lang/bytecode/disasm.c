@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "builtins.h"
+#include "source.h"
 
 static const char *const BUILTIN_NAMES[] = {
 #define X(id, name, min, max, type, flags) name,
@@ -42,15 +43,14 @@ static const char *disasm_source_line(const Bytecode *bc, uint32_t line, uint32_
 {
     if (!bc->source || line == 0)
         return NULL;
-    const char *at = bc->source, *end = bc->source + bc->source_len;
-    for (uint32_t n = 1; n < line && at < end; n++) {
-        const char *nl = memchr(at, '\n', (size_t)(end - at));
-        if (!nl)
+    const char *at = bc->source, *end = bc->source + bc->source_len, *next;
+    for (uint32_t n = 1; n < line; n++) {
+        source_line_break(at, end, &next);
+        if (!next)
             return NULL;
-        at = nl + 1;
+        at = next;
     }
-    const char *nl = memchr(at, '\n', (size_t)(end - at));
-    *len = (uint32_t)((nl ? nl : end) - at);
+    *len = (uint32_t)(source_line_break(at, end, &next) - at);
     return at;
 }
 

@@ -404,6 +404,11 @@ static void check_fns(CheckCtx *c)
         const AstFn *fn = c->fn_infos[i].fn;
         c->place = PLACE_FN;
         c->current_fn = (int)i;
+        if (fn->params.count > AST_MAX_ARGS) {
+            Diag *d = check_error(c, fn->name.span, "fn '%s' has %u parameters; a fn takes at most %d",
+                                  fn->name.text, fn->params.count, AST_MAX_ARGS);
+            diag_hint(c->diags, d, "take the values in a list or a map instead");
+        }
         unsigned mark = check_scope_enter(c);
         for (unsigned k = 0; k < fn->params.count; k++) {
             AstName *param = fn->params.items[k];
@@ -479,8 +484,11 @@ static void check_sets_in_block(CheckCtx *c, const AstBlock *block)
             if (var && var->kind == SYM_VAR && check_set_type(var, stmt->as.set.value) != var->type)
                 var->type = TYPE_ANY;
         } else if (stmt->kind == ST_IF) {
-            check_sets_in_block(c, stmt->as.if_.then_block);
-            check_sets_in_block(c, stmt->as.if_.else_block);
+            const AstStmt *branch = stmt;   /* an `else if` chain, in a loop */
+            for (; branch->as.if_.else_if; branch = branch->as.if_.else_if)
+                check_sets_in_block(c, branch->as.if_.then_block);
+            check_sets_in_block(c, branch->as.if_.then_block);
+            check_sets_in_block(c, branch->as.if_.else_block);
         } else if (stmt->kind == ST_ASK) {
             check_sets_in_target(c, &stmt->as.ask->arms);
         } else if (stmt->kind == ST_WAIT) {

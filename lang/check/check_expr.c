@@ -660,7 +660,13 @@ static CheckType check_call(CheckCtx *c, AstExpr *expr)
     if (fn) {
         const AstFn *decl = fn->decl;
         fn->used = true;
-        check_arity(c, expr, shown, (int)decl->params.count, (int)decl->params.count);
+        if (expr->as.call.args.count > AST_MAX_ARGS) {
+            Diag *d = check_error(c, expr->span, "this call passes %u arguments; a call takes at most %d",
+                                  expr->as.call.args.count, AST_MAX_ARGS);
+            diag_hint(c->diags, d, "pass the values in a list or a map instead");
+        } else {
+            check_arity(c, expr, shown, (int)decl->params.count, (int)decl->params.count);
+        }
         check_record_fn_call(c, fn);
         /* What its body gives whatever the arguments (they were any value when it was
            checked); a fn not checked yet (a const's, or one declared later) gives any. */

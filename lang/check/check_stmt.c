@@ -216,21 +216,38 @@ static void check_set(CheckCtx *c, AstStmt *stmt)
     }
 }
 
+/* Checks one block of an if in a scope of its own; true when it ends its path, and
+   *all_waited is cleared when a path through it can reach its end without waiting. */
+static bool check_if_block(CheckCtx *c, const AstBlock *block, bool waited, bool *all_waited)
+{
+    unsigned mark = check_scope_enter(c);
+    bool ends = check_block(c, block, &waited);
+    check_scope_leave(c, mark);
+    *all_waited = *all_waited && waited;
+    return ends;
+}
+
+/* An if and its `else if` chain, branch after branch (a loop: a chain may be long).
+   Ends its path when every branch does and there is an else. */
 static bool check_if(CheckCtx *c, AstStmt *stmt, bool *waited)
 {
-    check_condition(c, stmt->as.if_.cond, "'if'");
-    bool then_waited = *waited, else_waited = *waited;
-    unsigned mark = check_scope_enter(c);
-    bool then_ends = check_block(c, stmt->as.if_.then_block, &then_waited);
-    check_scope_leave(c, mark);
-    bool else_ends = false;
-    if (stmt->as.if_.else_block) {
-        mark = check_scope_enter(c);
-        else_ends = check_block(c, stmt->as.if_.else_block, &else_waited);
-        check_scope_leave(c, mark);
+    bool all_waited = true, all_end = true;
+    for (;;) {
+        check_condition(c, stmt->as.if_.cond, "'if'");
+        all_end = check_if_block(c, stmt->as.if_.then_block, *waited, &all_waited) && all_end;
+        if (stmt->as.if_.else_if) {
+            stmt = stmt->as.if_.else_if;
+        } else if (stmt->as.if_.else_block) {
+            all_end = check_if_block(c, stmt->as.if_.else_block, *waited, &all_waited) && all_end;
+            break;
+        } else {
+            all_end = false;   /* no else: a path goes past the if, as it came */
+            all_waited = all_waited && *waited;
+            break;
+        }
     }
-    *waited = then_waited && else_waited;
-    return then_ends && else_ends;
+    *waited = all_waited;
+    return all_end;
 }
 
 static bool check_ask(CheckCtx *c, AstStmt *stmt);

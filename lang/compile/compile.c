@@ -27,8 +27,10 @@ void comp_fail(Compiler *c, Span span, const char *message)
 
 uint32_t comp_emit(Compiler *c, Opcode op, uint32_t operand, Span span)
 {
-    if (operand > BC_MAX_OPERAND) {
-        comp_fail(c, span, "the playbook is too large for the bytecode format");
+    if (operand > BC_MAX_OPERAND || comp_here(c) >= BC_MAX_OPERAND) {
+        /* an operand (a table index or a count) or a jump's target pc past 24 bits */
+        comp_fail(c, span, "the playbook is too large for the bytecode format: an instruction "
+                  "refers to more than 16,777,215 constants, names or instructions");
         operand = 0;
     }
     uint32_t line = c->scope == c->root ? source_line_of(c->scope->src, span.start) : 0;
@@ -116,6 +118,8 @@ static void comp_register_fns(Compiler *c, CompScope *scope, const AstProgram *p
     for (unsigned i = 0; i < program->fns.count; i++) {
         AstFn *fn = program->fns.items[i];
         const char *name = comp_qualified(c, scope, fn->name.text);
+        if (fn->params.count > AST_MAX_ARGS)   /* the checker said so first */
+            comp_fail(c, fn->name.span, "a fn takes at most 255 parameters");
         uint32_t index = BC_PUSH(c->bc, fns, ((BcFn){comp_const_string(c, name, strlen(name)), 0,
                                                      fn->params.count, fn->params.count}));
         comp_index_put(c, &c->fns, name, index);

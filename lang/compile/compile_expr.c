@@ -276,6 +276,10 @@ static void comp_call(Compiler *c, const AstExpr *expr)
         comp_fail(c, expr->span, "internal error: a call the checker accepted has no fn");
         return;
     }
+    if (args->count > AST_MAX_ARGS) {   /* the checker said so first */
+        comp_fail(c, expr->span, "a call takes at most 255 arguments");
+        return;
+    }
     comp_args(c, args);
     comp_emit(c, OP_CALL_FN, index << 8 | args->count, expr->span);
 }
@@ -348,10 +352,6 @@ void comp_who(Compiler *c, const AstWho *who)
         comp_expr(c, who->arg2);
     comp_emit(c, OP_MAKE_WHO, (uint32_t)who->kind << 8 | ARGS[who->kind], who->span);
 }
-
-/* One literal's items all sit on the stack at once; the verifier allows 1,024 values
-   in a state, so a literal is kept well under that. */
-#define COMP_MAX_ITEMS 512
 
 static bool comp_literal_fits(Compiler *c, const AstExpr *expr, unsigned count, const char *what)
 {

@@ -54,6 +54,11 @@ typedef struct Compiler {
     Value pending;                  /* a folded value between comp_fold and the pool: */
 } Compiler;                         /* released by compile_program if memory runs out */
 
+/* The most values one literal, tag or notify puts on the stack at once: the verifier's
+   stack bound (bytecode_verify.c) counts on every level of an expression holding at most
+   1,024 values, so a literal (512 items, or 512 key-value pairs) stays under it. */
+#define COMP_MAX_ITEMS 512
+
 /* compile.c */
 uint32_t comp_emit(Compiler *c, Opcode op, uint32_t operand, Span span);
 void comp_patch(Compiler *c, uint32_t at, uint32_t target);

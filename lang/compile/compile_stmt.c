@@ -10,6 +10,7 @@
  */
 #include "compile_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void comp_block(Compiler *c, const AstBlock *block);
@@ -282,6 +283,37 @@ static void comp_assign(Compiler *c, const AstName *name, const AstExpr *value, 
         comp_emit(c, OP_STORE_VAR, comp_lookup_index(&c->vars, name->text), span);
 }
 
+static void comp_scoped_block(Compiler *c, const AstBlock *block)
+{
+    CompMark mark = comp_scope_enter(c);
+    comp_block(c, block);
+    comp_scope_leave(c, mark);
+}
+
+/* An if and its `else if` chain, branch after branch (a loop: a chain may be long). Each
+   branch's jump to the end is patched when the end is known; the code is the same as the
+   nested ifs the chain stands for. */
+static void comp_if(Compiler *c, const AstStmt *stmt)
+{
+    unsigned count = 1;
+    for (const AstStmt *s = stmt; s->as.if_.else_if; s = s->as.if_.else_if)
+        count++;
+    uint32_t *to_end = arena_alloc(c->arena, count * sizeof *to_end);
+    for (unsigned i = 0; i < count; i++, stmt = stmt->as.if_.else_if) {
+        comp_expr(c, stmt->as.if_.cond);
+        uint32_t to_else = comp_emit(c, OP_JUMP_IF_FALSE, 0, stmt->as.if_.cond->span);
+        comp_scoped_block(c, stmt->as.if_.then_block);
+        to_end[i] = comp_emit(c, OP_JUMP, 0, stmt->span);
+        comp_patch(c, to_else, comp_here(c));
+        if (!stmt->as.if_.else_if && stmt->as.if_.else_block)
+            comp_scoped_block(c, stmt->as.if_.else_block);
+        if (!stmt->as.if_.else_if)
+            break;
+    }
+    for (unsigned i = 0; i < count; i++)
+        comp_patch(c, to_end[i], comp_here(c));
+}
+
 static void comp_stmt(Compiler *c, const AstStmt *stmt)
 {
     switch (stmt->kind) {
@@ -300,22 +332,9 @@ static void comp_stmt(Compiler *c, const AstStmt *stmt)
     case ST_SET:
         comp_assign(c, &stmt->as.set.name, stmt->as.set.value, stmt->span);
         break;
-    case ST_IF: {
-        comp_expr(c, stmt->as.if_.cond);
-        uint32_t to_else = comp_emit(c, OP_JUMP_IF_FALSE, 0, stmt->as.if_.cond->span);
-        CompMark mark = comp_scope_enter(c);
-        comp_block(c, stmt->as.if_.then_block);
-        comp_scope_leave(c, mark);
-        uint32_t to_end = comp_emit(c, OP_JUMP, 0, stmt->span);
-        comp_patch(c, to_else, comp_here(c));
-        if (stmt->as.if_.else_block) {
-            mark = comp_scope_enter(c);
-            comp_block(c, stmt->as.if_.else_block);
-            comp_scope_leave(c, mark);
-        }
-        comp_patch(c, to_end, comp_here(c));
+    case ST_IF:
+        comp_if(c, stmt);
         break;
-    }
     case ST_GOTO:
         comp_emit(c, OP_ENTER, comp_state_index(c, &stmt->as.go), stmt->span);
         break;
@@ -340,6 +359,11 @@ static void comp_stmt(Compiler *c, const AstStmt *stmt)
     case ST_ASK: comp_ask(c, stmt); break;
     case ST_WAIT: comp_wait(c, stmt); break;
     case ST_TAG:
+        if (stmt->as.tags.count > COMP_MAX_ITEMS) {
+            comp_fail(c, stmt->span, "this tag has more than 512 values; one tag takes at most 512 "
+                      "(write several tag lines)");
+            break;
+        }
         for (unsigned i = 0; i < stmt->as.tags.count; i++)
             comp_expr(c, stmt->as.tags.items[i]);
         comp_emit(c, OP_TAG, stmt->as.tags.count, stmt->span);
@@ -376,6 +400,12 @@ void comp_state(Compiler *c, uint32_t index, const AstState *state)
     c->max_slot = 0;
     c->bc->states[index].entry = comp_here(c);
     comp_block(c, state->body);
+    if (c->max_slot > BC_MAX_LOCALS) {
+        char message[160];
+        snprintf(message, sizeof message, "state '%s' keeps %u values in locals (let, and a call's "
+                 "result) at once; a state keeps at most %d", state->name.text, c->max_slot, BC_MAX_LOCALS);
+        comp_fail(c, state->name.span, message);
+    }
     c->bc->states[index].locals = c->max_slot;
     if (c->max_slot > c->bc->max_locals)
         c->bc->max_locals = c->max_slot;

@@ -67,6 +67,11 @@ typedef struct AstExpr AstExpr;
    at most this deep. */
 #define AST_MAX_DEPTH 1000
 
+/* How many arguments one call may pass, and so how many parameters a fn may have: the
+   CALL_FN and CALL_BUILTIN operands keep the count in 8 bits (bytecode.h). The checker
+   refuses more (check_expr.c, check.c); keep in sync with bytecode_verify.c. */
+#define AST_MAX_ARGS 255
+
 /* One piece of a string literal: literal text, or an interpolated expression. */
 typedef struct AstStrPart {
     const char *text;       /* decoded UTF-8 (escapes applied); NULL for an expression */
@@ -211,7 +216,14 @@ struct AstStmt {
     union {
         struct { AstName name; AstExpr *value; AstCall *call; } let;   /* value or call */
         struct { AstName name; AstExpr *value; } set;
-        struct { AstExpr *cond; AstBlock *then_block; AstBlock *else_block; } if_;
+        struct {
+            AstExpr *cond;
+            AstBlock *then_block;
+            AstBlock *else_block;   /* NULL when there is no else */
+            AstStmt *else_if;       /* `else if`: the next if of the chain, also the one
+                                       statement of else_block. Walkers follow a chain
+                                       with a loop (it may be 100,000 long), not recursion */
+        } if_;
         AstName go;                             /* ST_GOTO */
         AstExpr *text;                          /* ST_DONE, ST_FAIL, ST_NOTE */
         AstCall *call;                          /* ST_CALL, ST_SEND */

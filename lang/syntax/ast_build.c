@@ -176,6 +176,22 @@ AstStmt *ast_if_new(Arena *a, AstExpr *cond, AstBlock *then_block, AstBlock *els
     return stmt;
 }
 
+void ast_if_chain(Arena *a, AstStmt *prev, AstStmt *next)
+{
+    prev->as.if_.else_block = ast_block_of(a, next);
+    prev->as.if_.else_if = next;
+}
+
+AstStmt *ast_if_chain_end(AstStmt *first, uint32_t end)
+{
+    for (AstStmt *s = first; s; s = s->as.if_.else_if) {
+        s->span.end = end;
+        if (s->as.if_.else_if)
+            s->as.if_.else_block->span.end = end;
+    }
+    return first;
+}
+
 AstStmt *ast_goto_new(Arena *a, AstName state, Span span)
 {
     AstStmt *stmt = ast_stmt_new(a, ST_GOTO, span);

@@ -30,6 +30,11 @@ AstBlock *ast_block_new(Arena *a, AstVec stmts, Span span);
 AstBlock *ast_block_of(Arena *a, AstStmt *stmt);
 AstStmt *ast_let_new(Arena *a, AstName name, AstExpr *value, AstCall *call, Span span);
 AstStmt *ast_set_new(Arena *a, AstName name, AstExpr *value, Span span);
+/* `if` chains: ast_if_chain hangs `next` on `prev` as its `else if`; ast_if_chain_end
+   stretches the span of every if of the chain from `first` to `end` (the chain's end,
+   as a right-recursive grammar would have given them) and returns `first`. */
+void ast_if_chain(Arena *a, AstStmt *prev, AstStmt *next);
+AstStmt *ast_if_chain_end(AstStmt *first, uint32_t end);
 AstStmt *ast_if_new(Arena *a, AstExpr *cond, AstBlock *then_block, AstBlock *else_block,
                     Span span);
 AstStmt *ast_goto_new(Arena *a, AstName state, Span span);

@@ -142,7 +142,7 @@ bool lex_parse_time(const char *text, size_t len, TimeLit *out, const char **why
 bool lex_interpolation_closes(const char *text, uint32_t from, uint32_t len)
 {
     unsigned depth = 1;
-    for (uint32_t i = from; i < len && text[i] != '\n'; i++) {
+    for (uint32_t i = from; i < len && text[i] != '\n' && text[i] != '\r'; i++) {
         char c = text[i];
         if (c == '{') {
             depth++;
@@ -151,8 +151,8 @@ bool lex_interpolation_closes(const char *text, uint32_t from, uint32_t len)
                 return true;
         } else if (c == '"') {
             /* a string inside the interpolation: skip to its closing quote */
-            for (i++; i < len && text[i] != '"' && text[i] != '\n'; i++)
-                if (text[i] == '\\' && i + 1 < len && text[i + 1] != '\n')
+            for (i++; i < len && text[i] != '"' && text[i] != '\n' && text[i] != '\r'; i++)
+                if (text[i] == '\\' && i + 1 < len && text[i + 1] != '\n' && text[i + 1] != '\r')
                     i++;
             if (i >= len || text[i] != '"')
                 return false;

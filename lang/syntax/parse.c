@@ -52,9 +52,9 @@ static bool parse_first_on_line(const Source *src, uint32_t offset)
 {
     while (offset > 0) {
         char c = src->text[offset - 1];
-        if (c == '\n')
+        if (c == '\n' || c == '\r')   /* LF, CRLF or a lone CR ends a line */
             return true;
-        if (c != ' ' && c != '\t' && c != '\r')
+        if (c != ' ' && c != '\t')
             return false;
         offset--;
     }
@@ -465,6 +465,16 @@ AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr)
     /* Only the node that crosses the limit is reported: those above it are deeper. */
     if (expr && expr->depth == AST_MAX_DEPTH + 1)
         parse_too_deep(ctx, expr->span);
+    return expr;
+}
+
+AstExpr *parse_paren_depth(ParseCtx *ctx, AstExpr *expr, Span parens)
+{
+    if (!expr)
+        return expr;
+    expr->depth++;
+    if (expr->depth == AST_MAX_DEPTH + 1)
+        parse_too_deep(ctx, parens);
     return expr;
 }
 

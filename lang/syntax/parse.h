@@ -58,5 +58,9 @@ void parse_report_error(ParseCtx *ctx, Span at, const char *message);
 /* Refuses (with a diagnostic) an expression whose operators nest deeper than
    AST_MAX_DEPTH; returns it either way. The grammar calls it on every node it builds. */
 AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr);
+/* `( expr )`: parentheses count one level, as an operator does (docs/language.md,
+   Limits), without a node of their own: expr's depth grows by one, and the parentheses
+   are refused (at `parens`) when that crosses AST_MAX_DEPTH. Returns expr. */
+AstExpr *parse_paren_depth(ParseCtx *ctx, AstExpr *expr, Span parens);
 
 #endif

@@ -83,6 +83,7 @@ static void yyerror(HUDDLE_YYLTYPE *location, ParseCtx *ctx, const char *message
     AstChoice *choice;
     AstTrigger *trigger;
     AstMapEntry *entry;
+    struct { AstStmt *first, *last; } chain;
     bool flag;
 }
 
@@ -133,7 +134,8 @@ static void yyerror(HUDDLE_YYLTYPE *location, ParseCtx *ctx, const char *message
 %type <vec> exprs opt_exprs map_entries opt_map_entries who_list params opt_params
 %type <vec> stmts choice_list ask_arms wait_arms
 %type <stmt> stmt if_stmt ask_stmt
-%type <block> block opt_else_block
+%type <block> block
+%type <chain> if_chain
 %type <who> who escalation_who
 %type <target> target
 %type <arm> ask_arm wait_arm
@@ -233,14 +235,19 @@ stmt
     | error                                 { $$ = NULL; PARSE_RECOVERED(); }
     ;
 
+/* An `else if` chain is left-recursive, so the parser's stack stays flat however long
+   the chain is (a right-recursive one ran out of stack at about 2,500 branches). */
 if_stmt
-    : "if" expr block opt_else_block        { $$ = ast_if_new(A, $2, $3, $4, @$); }
+    : if_chain                              { $$ = ast_if_chain_end($1.first, @$.end); }
+    | if_chain "else" block                 { $1.last->as.if_.else_block = $3;
+                                              $$ = ast_if_chain_end($1.first, @$.end); }
     ;
 
-opt_else_block
-    : %empty                                { $$ = NULL; }
-    | "else" block                          { $$ = $2; }
-    | "else" if_stmt                        { $$ = ast_block_of(A, $2); }
+if_chain
+    : "if" expr block                       { $$.first = $$.last = ast_if_new(A, $2, $3, NULL, @$); }
+    | if_chain "else" "if" expr block       { $$.first = $1.first;
+                                              $$.last = ast_if_new(A, $4, $5, NULL, (Span){@3.start, @5.end});
+                                              ast_if_chain(A, $1.last, $$.last); }
     ;
 
 call
@@ -416,7 +423,7 @@ primary
     | "false"                               { $$ = ast_bool_new(A, false, @$); }
     | IDENT                                 { $$ = ast_name_expr_new(A, $1); }
     | "case"                                { $$ = ast_expr_new(A, EX_CASE, @$); }
-    | '(' expr ')'                          { $$ = $2; }
+    | '(' expr ')'                          { $$ = parse_paren_depth(ctx, $2, @$); }
     | list
     | map
     ;

@@ -99,7 +99,8 @@ static const CliCommand COMMANDS[] = {
      "With --instance, the path instance I of the store took is drawn on it: each state\n"
      "it entered filled, labelled with the order it was entered in (\"1, 3\"), and the\n"
      "state it is in now, or the end it reached, outlined. I must be an instance of\n"
-     "FILE's playbook (exit 1 otherwise).\n"
+     "FILE's playbook (exit 1 otherwise). A playbook that huddle check refuses is not\n"
+     "drawn: graph prints check's diagnostics and exits 1.\n"
      "\n"
      "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
      "  -o OUT    write to OUT instead of stdout (never FILE itself: exit 2)\n",

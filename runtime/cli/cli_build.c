@@ -44,6 +44,13 @@ static void cli_const_report(void *ctx, const char *name, const char *error)
 {
     Front *front = ((CliConsts *)ctx)->front;
     const Source *src = front->src;
+    if (!name) {   /* the bytecode itself: a limit the checker and compiler missed */
+        Diag *diag = diag_add(&front->diags, DIAG_ERROR, src, front->program->header_span,
+                              "the playbook cannot be compiled: %s", error);
+        diag_hint(&front->diags, diag, "this is a bug in huddle (a limit it should have named): "
+                  "please report it with the playbook");
+        return;
+    }
     const AstConst *k = cli_const_named(front->program, name);
     Span span = k ? k->name.span : front->program->header_span;
     const char *slash = strrchr(src->name, '/');   /* the bytecode names the file alone */

@@ -329,6 +329,13 @@ int cli_graph(int argc, char **argv)
     Front *front = cli_compile_file(file, NULL, &status);
     if (!front)
         return status;
+    /* what check says besides the checker (a const that cannot be evaluated, a limit of
+       the compiler): a playbook check refuses is not drawn */
+    if (cli_check_front_consts(front) == BC_NO_MEMORY) {
+        fprintf(stderr, "huddle: %s: out of memory\n", file);
+        front_free(front);
+        return CLI_SYSTEM;
+    }
     cli_print_diags(&front->diags, NULL);
     if (front->diags.errors) {
         front_free(front);

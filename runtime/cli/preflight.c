@@ -207,7 +207,9 @@ static void check_stmt(Preflight *p, const AstStmt *stmt)
         for (unsigned i = 0; i < stmt->as.wait.arms.count; i++)
             check_target(p, ((AstArm *)stmt->as.wait.arms.items[i])->target);
         break;
-    case ST_IF:
+    case ST_IF:   /* an `else if` chain, in a loop */
+        for (; stmt->as.if_.else_if; stmt = stmt->as.if_.else_if)
+            check_block(p, stmt->as.if_.then_block);
         check_block(p, stmt->as.if_.then_block);
         if (stmt->as.if_.else_block)
             check_block(p, stmt->as.if_.else_block);

@@ -93,6 +93,8 @@ int program_check_consts(const Bytecode *bc, ProgramConstReport report, void *ct
     char why[256];
     uint32_t max_stack = 0;
     int rc = bc_verify(bc, &max_stack, why, sizeof why);
+    if (rc == -1)
+        report(ctx, NULL, why);   /* the compiler made what the loader refuses: say so */
     if (rc < 0)
         return rc;
     Program program = {.bc = *bc, .max_stack = max_stack};   /* bc borrowed, not freed */

@@ -48,12 +48,13 @@ int program_load(const uint8_t *bytes, size_t len, Program **out, char *why, siz
 int program_from_bytecode(Bytecode *bc, Program **out, char *why, size_t why_len);
 void program_free(Program *program);
 
-/* Called once per lazy const that cannot be evaluated: its (qualified) name and why. */
+/* Called once per lazy const that cannot be evaluated: its (qualified) name and why; or
+   once with name NULL when the bytecode does not verify (why: bc_verify's reason). */
 typedef void (*ProgramConstReport)(void *ctx, const char *name, const char *error);
 /* Evaluates every lazy const of `bc` (borrowed; verified here) as program_from_bytecode
    would, keeping no values, and reports each one that fails, not only the first: what
    `huddle check` and `build` use to refuse a const the load would. Returns 0 when all
-   evaluate, -1 when some were reported (or bc does not verify), BC_NO_MEMORY. */
+   evaluate, -1 when some were reported (bc not verifying is reported too), BC_NO_MEMORY. */
 int program_check_consts(const Bytecode *bc, ProgramConstReport report, void *ctx);
 /* The index of the state called `name`, or -1. */
 int program_state_index(const Program *program, const char *name);

@@ -121,6 +121,29 @@ has "the graph is a digraph" "digraph \"product_complaint\""
 has "an arm is a labelled edge" "\"is_it_known\" -> \"recall_or_return\" [label=\"new_defect\""
 has "a timeout is a labelled edge" "timeout (within first_answer)"
 has "an escalation is drawn" "escalate to manager after 2 business hours"
+# graph drew a playbook that check refuses: it ran the checker only, not the const
+# evaluation and the compiler that check (and build, run, deploy) also run.
+printf 'playbook g\non src.ev as ev\nconst c = round(1e300)\nstate s {\n  note "{c}"\n  done "ok"\n}\n' > "$tmp/constfail.play"
+"$h" check "$tmp/constfail.play" > "$tmp/check.out" 2>&1
+expect "graph of a playbook whose const cannot be evaluated is refused" 1 "$h" graph "$tmp/constfail.play"
+has "  with check's error" "constfail.play:3:7: error: const 'c' cannot be evaluated: round: 1e+300 does not fit in an integer"
+hasnt "  and no graph" "digraph"
+if cmp -s "$tmp/check.out" "$tmp/out"; then ok "  it says what check says"; else no "  it says what check says"; fi
+python3 -c "print('playbook g\non src.ev as ev\nstate s {\n  let l = [%s]\n  note \"{l}\"\n  done \"ok\"\n}' % ','.join(['ev.x'] * 513))" > "$tmp/list513.play"
+expect "graph of a list of 513 items (a limit of the compiler) is refused" 1 "$h" graph "$tmp/list513.play"
+has "  naming the limit" "list513.play:4:11: error: this list has 513 items; one literal holds at most 512 (join lists with +)"
+# A lone CR ends a line as LF and CRLF do: `# c` ended the file's only line, and the
+# comment swallowed the whole playbook ("a playbook needs at least one state").
+printf 'playbook cr # c\ron src.ev as ev\rstate s {\r  done "ok"\r}\r' > "$tmp/cr.play"
+expect "check of a playbook whose lines end in a lone CR" 0 "$h" check "$tmp/cr.play"
+printf 'playbook cr # c\ron src.ev as ev\rstate s {\r  done "ok"\r  bogus\r}\r' > "$tmp/crbad.play"
+expect "  an error in one" 1 "$h" check "$tmp/crbad.play"
+has "  is on its line" "crbad.play:5:3: error: unexpected 'bogus'"
+tr '\r' '\n' < "$tmp/crbad.play" | sed 's/$/\r/' > "$tmp/crlf.play"
+expect "  and on the same line with CRLF" 1 "$h" check "$tmp/crlf.play"
+has "  (one line a CRLF)" "crlf.play:5:3: error: unexpected 'bogus'"
+expect "disasm of the CR playbook" 0 "$h" disasm "$tmp/cr.play"
+has "  shows its source line" 'done "ok"'
 expect "graph --svg renders through graphviz" 0 "$h" graph workflows/product_complaint/product_complaint.play --svg -o "$tmp/g.svg"
 if grep -q '<svg' "$tmp/g.svg"; then ok "the SVG is an SVG"; else no "the SVG is an SVG"; fi
 expect "graph refuses a playbook with errors" 1 "$h" graph "$tmp/bad.play"

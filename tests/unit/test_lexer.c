@@ -892,6 +892,53 @@ static void test_comments(void **state)
     assert_no_errors(lx);
 }
 
+/* A line ends at LF, at CRLF (one line break) or at a lone CR: a comment ends there, and
+   the line table counts it. Was a bug: a lone CR was blank inside a line, so a comment
+   ran on over every CR-ended line after it, to the end of the file. */
+static void test_line_breaks(void **state)
+{
+    (void)state;
+    static const char *const BREAKS[] = {"\n", "\r\n", "\r"};
+    for (size_t i = 0; i < countof(BREAKS); i++) {
+        char text[64];
+        snprintf(text, sizeof text, "# c%sx # y%sy%s%sz", BREAKS[i], BREAKS[i], BREAKS[i], BREAKS[i]);
+        Lexed *lx = lex(text);
+        assert_kinds(lx, IDENT, IDENT, IDENT);
+        assert_no_errors(lx);
+        assert_int_equal(lx->src->line_count, 5);
+        assert_int_equal(source_line_of(lx->src, lx->tok[0].span.start), 2);
+        assert_int_equal(source_line_of(lx->src, lx->tok[1].span.start), 3);
+        assert_int_equal(source_line_of(lx->src, lx->tok[2].span.start), 5);
+        assert_int_equal(source_column_of(lx->src, lx->tok[2].span.start), 1);
+        uint32_t len;
+        const char *line = source_line_text(lx->src, 2, &len);
+        assert_int_equal(len, 5);                    /* "x # y", without the line break */
+        assert_memory_equal(line, "x # y", 5);
+        assert_int_equal((source_line_text(lx->src, 4, &len), len), 0);
+    }
+}
+
+/* A lone CR ends a string's line as LF does: the string is unterminated there, and a `\`
+   before it continues the string. */
+static void test_lone_cr_in_string(void **state)
+{
+    (void)state;
+    Lexed *lx = lex("note \"abc\rx");
+    assert_kinds(lx, KW_NOTE, QQSTRING_START, QQSTRING_TEXT, LEX_ERROR, IDENT);
+    assert_one_error(lx, "unterminated string", NULL);
+    lx = lex("\"a\\\r  b\"");
+    assert_no_errors(lx);
+    char text[8];
+    string_text(lx, text, sizeof text);
+    assert_string_equal(text, "ab");
+    Lexed *lf = lex("\"{a\nx");     /* an interpolation ends at a lone CR as at LF */
+    lx = lex("\"{a\rx");
+    assert_int_equal(lx->diags.count, lf->diags.count);
+    assert_true(lx->diags.count >= 1);
+    assert_string_equal(lx->diags.items[0].message, lf->diags.items[0].message);
+    assert_int_equal(lx->count, lf->count);
+}
+
 /* Every keyword of ../shared/design/LANGUAGE.md lexes to its own token; a longer word is
    a name. */
 static void test_every_keyword(void **state)
@@ -1153,6 +1200,8 @@ int main(void)
         TEST(test_stray_bytes),
         TEST(test_string_nesting_limit),
         TEST(test_comments),
+        TEST(test_line_breaks),
+        TEST(test_lone_cr_in_string),
         TEST(test_every_keyword),
         TEST(test_identifiers),
         TEST(test_operators),
