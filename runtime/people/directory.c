@@ -276,11 +276,18 @@ static void check_references(Directory *dir, json_t *problems)
             snprintf(at, sizeof at, "people.%s.calendar", p->id);
             problem(problems, at, "no such calendar");
         }
-        for (unsigned k = 0; k < p->absence_count; k++)
-            if (p->absences[k].delegate && !dir_person(dir, p->absences[k].delegate)) {
-                snprintf(at, sizeof at, "people.%s.away[%u].delegate", p->id, k);
+        /* every absence's delegate, a kept one's or not (bad dates are another problem),
+           at its place in the file's list */
+        json_t *away = json_object_get(json_object_get(json_object_get(dir->json, "people"), p->id), "away");
+        size_t k;
+        json_t *absence;
+        json_array_foreach(away, k, absence) {
+            const char *delegate = json_string_value(json_object_get(absence, "delegate"));
+            if (delegate && !dir_person(dir, delegate)) {
+                snprintf(at, sizeof at, "people.%s.away[%zu].delegate", p->id, k);
                 problem(problems, at, "no such person");
             }
+        }
     }
     for (unsigned i = 0; i < dir->team_count; i++) {
         DirTeam *t = &dir->teams[i];
