@@ -166,24 +166,6 @@ int cli_connectors_print(const json_t *kept, bool as_json)
     return CLI_OK;
 }
 
-/* Whether `channel` ("connector.operation") names an operation of an http connector. */
-static bool channel_known(const ConnFile *file, const char *channel)
-{
-    const char *dot = strrchr(channel, '.');
-    if (!dot)
-        return false;
-    for (unsigned i = 0; i < file->count; i++) {
-        const Connector *c = &file->items[i];
-        if (c->kind != CONN_HTTP || strlen(c->name) != (size_t)(dot - channel) ||
-            strncmp(c->name, channel, (size_t)(dot - channel)) != 0)
-            continue;
-        for (unsigned k = 0; k < c->operation_count; k++)
-            if (strcmp(c->operations[k].name, dot + 1) == 0)
-                return true;
-    }
-    return false;
-}
-
 void cli_connectors_warn_directory(const CliConnectors *connectors, const Directory *dir)
 {
     if (!connectors->file || !dir)
@@ -192,10 +174,10 @@ void cli_connectors_warn_directory(const CliConnectors *connectors, const Direct
     for (unsigned i = 0; i < connectors->file->count; i++)
         smtp |= connectors->file->items[i].kind == CONN_SMTP;
     unsigned by_mail = 0;
-    const char *first = NULL;
+    const char *first = NULL, *operation;
     for (unsigned i = 0; i < dir->person_count; i++) {
         const DirPerson *p = &dir->people[i];
-        if (p->notify && !channel_known(connectors->file, p->notify))
+        if (p->notify && !conn_channel(connectors->file, p->notify, &operation))
             fprintf(stderr, "huddle: warning: directory: %s is told through %s, which no http connector has: "
                     "messages to %s will wait in the outbox\n", cli_clean(p->id), cli_clean(p->notify), cli_clean(p->id));
         if (!p->notify && p->email && !by_mail++)

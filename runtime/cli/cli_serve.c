@@ -148,9 +148,8 @@ static int serve_publish_connector(Serve *s, const ServeArgs *a)
     if (c->kind != CONN_HTTP)
         return cli_usage_error("serve", "--publish-head: the connector '%s' is not an http connector (the head is "
                                "sent as a JSON body)", cli_clean(s->publish_connector));
-    for (unsigned i = 0; i < c->operation_count; i++)
-        if (!strcmp(c->operations[i].name, s->publish_operation))
-            return CLI_OK;
+    if (conn_operation(c, s->publish_operation))
+        return CLI_OK;
     return cli_usage_error("serve", "--publish-head: the connector '%s' has no operation '%s'",
                            cli_clean(s->publish_connector), cli_clean(s->publish_operation));
 }

@@ -547,6 +547,28 @@ const Connector *conn_find(const ConnFile *file, const char *name)
     return NULL;
 }
 
+const ConnOperation *conn_operation(const Connector *c, const char *name)
+{
+    for (unsigned i = 0; i < c->operation_count; i++)
+        if (strcmp(c->operations[i].name, name) == 0)
+            return &c->operations[i];
+    return NULL;
+}
+
+const Connector *conn_channel(const ConnFile *file, const char *channel, const char **operation)
+{
+    const char *dot = strrchr(channel, '.');
+    size_t len = dot ? (size_t)(dot - channel) : 0;
+    if (!file || !dot || len > CONN_NAME_MAX)
+        return NULL;
+    char name[CONN_NAME_MAX + 1];
+    memcpy(name, channel, len);
+    name[len] = '\0';
+    const Connector *c = conn_find(file, name);
+    *operation = dot + 1;
+    return c && c->kind == CONN_HTTP && conn_operation(c, *operation) ? c : NULL;
+}
+
 /* ---- the kept form ---- */
 
 /* Sets `key` to `value` (taken over; NULL for a field that is absent); false when

@@ -86,6 +86,14 @@ void conn_file_free(ConnFile *file);
 /* The connector called `name`, or NULL. */
 const Connector *conn_find(const ConnFile *file, const char *name);
 
+/* Connector `c`'s operation called `name`, or NULL. */
+const ConnOperation *conn_operation(const Connector *c, const char *name);
+
+/* The http connector a channel "connector.operation" (a directory person's `notify`)
+   goes through: the one of that name that has that operation (*operation points at the
+   operation's name in `channel`), or NULL when the file has none. */
+const Connector *conn_channel(const ConnFile *file, const char *channel, const char **operation);
+
 /* The file as it is kept: every connector with its kind and fields, defaults written
    out (pointers, timeout_ms, retries), in the file's order; conn_file_parse reads it
    back to the same connectors. A new reference (NULL: out of memory). */

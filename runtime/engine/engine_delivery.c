@@ -142,10 +142,7 @@ static const char *secret_from_env(const char *name, const char *connector, cons
 int delivery_http(Delivery *d, const Connector *c, const char *operation, const json_t *body, char *why,
                   size_t why_len)
 {
-    const ConnOperation *op = NULL;
-    for (unsigned i = 0; i < c->operation_count; i++)
-        if (strcmp(c->operations[i].name, operation) == 0)
-            op = &c->operations[i];
+    const ConnOperation *op = conn_operation(c, operation);
     if (!op) {
         snprintf(why, why_len, "connector %s has no operation %s", c->name, operation);
         return -1;

@@ -122,30 +122,6 @@ static const Connector *mail_connector(const ConnFile *file)
     return NULL;
 }
 
-/* The http connector of a channel "connector.operation", its operation in *operation;
-   NULL when no kept http connector of that name has the operation, so the message
-   waits for one, as the deploy's warning says (docs/connectors.md). */
-static const Connector *channel_connector(const ConnFile *file, const char *channel, const char **operation)
-{
-    const char *dot = strrchr(channel, '.');
-    if (!file || !dot)
-        return NULL;
-    char name[CONN_NAME_MAX + 1];
-    size_t len = (size_t)(dot - channel);
-    if (len > CONN_NAME_MAX)
-        return NULL;
-    memcpy(name, channel, len);
-    name[len] = '\0';
-    const Connector *c = conn_find(file, name);
-    *operation = dot + 1;
-    if (!c || c->kind != CONN_HTTP)
-        return NULL;
-    for (unsigned i = 0; i < c->operation_count; i++)
-        if (strcmp(c->operations[i].name, *operation) == 0)
-            return c;
-    return NULL;
-}
-
 static int read_counter_work(Step *s, void *context)
 {
     return engine_counter(s, "next_outbox", context);
@@ -208,7 +184,7 @@ static bool channel_kept(const Dispatcher *d, const char *channel)
 {
     const char *operation;
     return strcmp(channel, "email") == 0 ? mail_connector(d->connectors) != NULL
-                                         : channel_connector(d->connectors, channel, &operation) != NULL;
+                                         : conn_channel(d->connectors, channel, &operation) != NULL;
 }
 
 /* A recipient's channel, and their directory entry (*p, or NULL). */
@@ -384,7 +360,7 @@ static int build_message(Delivery *d, const json_t *entry, const char *instance,
     const char *channel = json_string_value(json_object_get(to, "channel")), *operation = "";
     snprintf(d->channel, sizeof d->channel, "%s", channel ? channel : "email");
     const Connector *conn = strcmp(d->channel, "email") == 0 ? mail_connector(file)
-                                                              : channel_connector(file, d->channel, &operation);
+                                                              : conn_channel(file, d->channel, &operation);
     if (!conn) {
         snprintf(d->error, sizeof d->error, "no connector for %s is kept", d->channel);
         return 1;

@@ -242,9 +242,19 @@ static void notify_outbox(Step *s, Instance *in, const json_t *everyone, const c
     free(people);
 }
 
-/* A `sent` or `called` record's fields (connector, operation, arg: the VM's map
-   {connector, operation, arg} in that order), written from C values, and the outbox
+/* A `sent` or `called` record's fields (connector, operation, arg), and the outbox
    entry made from the same values, whose key the record gets last. */
+static int record_outbox_json(Step *s, Instance *in, const char *kind, const char *connector,
+                              const char *operation, const json_t *arg)
+{
+    CodecWriter *record = record_effect_begin(s, in, kind, connector, operation, arg);
+    if (strcmp(kind, "sent") != 0)
+        return outbox_call(s, in, connector, operation, arg, record);
+    outbox_send(s, in, connector, operation, arg, record);
+    return STORE_OK;
+}
+
+/* The same from the VM's map {connector, operation, arg}. */
 static int record_outbox_effect(Step *s, Instance *in, const char *kind, Value what)
 {
     const Value *connector = value_map_get(what, "connector", 9);
@@ -255,12 +265,7 @@ static int record_outbox_effect(Step *s, Instance *in, const char *kind, Value w
     json_t *arg_json = arg ? value_to_json(*arg) : NULL;
     if (arg && !arg_json)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    CodecWriter *record = record_effect_begin(s, in, kind, conn, op, arg_json);
-    int rc = STORE_OK;
-    if (strcmp(kind, "sent") == 0)
-        outbox_send(s, in, conn, op, arg_json, record);
-    else
-        rc = outbox_call(s, in, conn, op, arg_json, record);
+    int rc = record_outbox_json(s, in, kind, conn, op, arg_json);
     json_decref(arg_json);
     return rc;
 }
@@ -572,8 +577,7 @@ static int step_call_again(Step *s, Instance *in, const json_t *call)
     instance_record_set_json(&in->record.stalled_input, NULL);
     in->record.step++;
     in->frame->step = in->record.step;
-    CodecWriter *record = record_effect_begin(s, in, "called", connector, operation, arg);
-    int rc = outbox_call(s, in, connector, operation, arg, record);
+    int rc = record_outbox_json(s, in, "called", connector, operation, arg);
     json_decref(kept);
     return rc;
 }
