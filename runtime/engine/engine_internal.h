@@ -586,6 +586,8 @@ typedef struct ChainEntry {
     unsigned char hash[AUDIT_HASH];
     unsigned char prev[AUDIT_HASH]; /* chain_collect: the link before it (zero when unknown) */
     uint32_t entry_seq, entry_count;   /* chain_collect: the stored entry it is read from */
+    uint32_t finding;               /* engine_audit.c: 1 + the index of the finding that named the
+                                       record inserted or reordered in its instance, 0 for none */
 } ChainEntry;
 /* Sorts entries into the chain's order (then by instance and seq, for duplicates). */
 void chain_sort(ChainEntry *entries, size_t n);
