@@ -276,13 +276,7 @@ static bool record_check_bytes(Verify *v, uint64_t number, uint32_t seq, StoreBy
                                const unsigned char *stored)
 {
     CodecCanon *c = &v->canonical;
-    if (codec_canon(c, bytes.data, bytes.len) != CODEC_OK || !c->instance || !c->has_seq ||
-        c->seq != (long long)seq || c->instance_len >= 64)
-        return false;
-    char id[64];
-    memcpy(id, c->instance, c->instance_len);
-    id[c->instance_len] = '\0';
-    if (instance_number(id) != number)
+    if (codec_canon(c, bytes.data, bytes.len) != CODEC_OK || !history_canon_in_place(c, number, seq))
         return false;
     unsigned char h[AUDIT_HASH];
     if (v->prev_known) {
