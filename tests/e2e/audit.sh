@@ -99,13 +99,27 @@ tamper() {
   rm -rf "$tmp/$name"; cp -r "$db" "$tmp/$name"
   "$tamper" "$tmp/$name" "$@" > "$tmp/tamper.out" 2>&1
 }
-# agree NAME: huddle's findings (where: what) are the script's, on the copy's export.
-agree() {
-  "$h" audit verify --db "$tmp/$1" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.huddle"
+# both NAME [HEAD]: what huddle's verify says of the copy, in $tmp/by.huddle, and what
+# the script says of its export, in $tmp/by.script.
+both() {
+  "$h" audit verify --db "$tmp/$1" ${2:+--head "$2"} > "$tmp/by.huddle"
   "$h" audit export --db "$tmp/$1" > "$tmp/$1.jsonl"
-  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.script"
-  if [ -s "$tmp/by.huddle" ] && cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py finds the same: $(tr '\n' ';' < "$tmp/by.huddle"))"
-  else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
+  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} > "$tmp/by.script"
+}
+# agree NAME [HEAD]: huddle's findings (where: what) are the script's, on the copy's export.
+agree() {
+  both "$@"
+  for by in huddle script; do
+    grep -v '^verified\|^TAMPERED\|^the head given' "$tmp/by.$by" | sed 's/ (.*//' | sort -u > "$tmp/names.$by"
+  done
+  if [ -s "$tmp/names.huddle" ] && cmp -s "$tmp/names.huddle" "$tmp/names.script"; then ok "(verify_export.py finds the same: $(tr '\n' ';' < "$tmp/names.huddle"))"
+  else diff "$tmp/names.huddle" "$tmp/names.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
+}
+# same NAME: huddle's findings and summary are the script's, line for line, why and all.
+same() {
+  both "$1"
+  if cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py says exactly the same)"
+  else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py says exactly the same)"; fi
 }
 
 # A step's records of one instance are one entry (i2: seqs 1-9, 10-11, 12-13, 14-20),
@@ -144,15 +158,6 @@ has "(the second)" "i2 seq 26: inserted (past the instance's last record (20); i
 if [ "$(grep -c '^i2 seq 25:' "$tmp/out")" = 1 ]; then ok "(once: one record, one finding)"; else no "(once: one record, one finding)"; fi
 hasnt "(not the records it copies)" "i2 seq 10:"
 agree insert
-
-# same NAME: huddle's findings and summary are the script's, line for line, why and all.
-same() {
-  "$h" audit verify --db "$tmp/$1" > "$tmp/by.huddle"
-  "$h" audit export --db "$tmp/$1" > "$tmp/$1.jsonl"
-  $py "$verifier" "$tmp/$1.jsonl" > "$tmp/by.script"
-  if cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py says exactly the same)"
-  else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py says exactly the same)"; fi
-}
 
 # A copy of an entry put among the records it copies (its key overlapping the genuine
 # ones): the copy, and only it, is named, one finding a record, inserted with what it
