@@ -113,6 +113,92 @@ def span(instance, first, last):
     return "%s seq %d" % (instance, first) if last <= first else "%s seq %d to %d" % (instance, first, last)
 
 
+def misplaced(row):
+    """What is kept at a record's place when it is not the record of that place, else None."""
+    record = row["record"]
+    if record.get("instance") == row["instance"] and record.get("seq") == row["seq"]:
+        return None
+    return "the record kept at seq %d is record %s of %s" % (row["seq"], record.get("seq"),
+                                                             record.get("instance") or "no instance")
+
+
+def walk_finding(row, counts):
+    """What `huddle audit verify` says of a record when it walks its instance's records in
+    seq order, before the store's chain: past the instance's last record, or kept at a seq
+    not its own (reordered); None for a record in its place."""
+    if row["instance"] not in counts:
+        return "there is no such instance"
+    if row["seq"] > counts[row["instance"]]:
+        return "past the instance's last record (%d)" % counts[row["instance"]]
+    return misplaced(row)
+
+
+def copies_of(rows, counts):
+    """The records that take the place in the store's chain of another: for each place
+    taken more than once, the record chained there is the first in its place (the first
+    of all when none is), and every other is a copy, named inserted with the place it
+    takes, on one line with what its place in its instance says (as huddle's
+    place_taken_twice does: keep in sync). Returns {index of the row: why}."""
+    by_order = {}
+    for i, row in enumerate(rows):
+        by_order.setdefault(row["order"], []).append(i)
+    copies = {}
+    for group in by_order.values():
+        if len(group) < 2:
+            continue
+        chained = next((i for i in group if walk_finding(rows[i], counts) is None), group[0])
+        for i in group:
+            if i != chained:
+                named = walk_finding(rows[i], counts)
+                copies[i] = (named + "; " if named else "") + "it takes place %d of the store's chain, as %s seq %d does" % (
+                    rows[i]["order"], rows[chained]["instance"], rows[chained]["seq"])
+    return copies
+
+
+def record_check(row, last, since, say):
+    """The record against the one before it in its instance (last: instance -> [highest
+    seq seen, its hash, whether that hash can be trusted as prev]): True when it is in an
+    entry found changed, whose links before its last are not known (nor the head past it)."""
+    where = "%s seq %d" % (row["instance"], row["seq"])
+    entry = row.get("entry")
+    record = row["record"]
+    seen = last.get(row["instance"])
+    head_unknown = False
+    if misplaced(row):
+        say(where, "reordered", misplaced(row))
+        trusted = False
+    elif seen and row["seq"] <= seen[0]:
+        trusted = False  # after a reordered record: its neighbours were named
+    elif seen and row["seq"] > seen[0] + 1:
+        say(span(row["instance"], seen[0] + 1, row["seq"] - 1), "removed",
+            "the history goes from %d to %d" % (seen[0], row["seq"]))
+        trusted = False
+    elif not seen and row["seq"] > 1 and since is None:
+        say(span(row["instance"], 1, row["seq"] - 1), "removed", "the history starts at %d" % row["seq"])
+        trusted = False
+    else:
+        trusted = True
+        if seen and not seen[2]:
+            # the record before it was named: its link cannot be checked, nor, inside an
+            # entry, the links worked out from it, up to the entry's last (stored)
+            trusted = not (entry and row["seq"] < entry[1])
+        elif (seen and row["prev"] != seen[1]) or (not seen and row["seq"] == 1 and row["prev"] != ZERO):
+            say(where, "changed", "its prev is not the hash of the record before it")
+        elif sha(bytes.fromhex(row["prev"]), canonical(record).encode("utf-8")) != row["hash"]:
+            if entry and entry[0] < row["seq"]:
+                # only the entry's last hash is stored: the export worked out the others
+                # from the records, so a change anywhere in it shows here
+                say(span(row["instance"], entry[0], row["seq"]), "changed",
+                    "the content of a record of the entry of seqs %d to %d does not match the entry's hash"
+                    % (entry[0], row["seq"]))
+                head_unknown = True
+            else:
+                say(where, "changed", "its content does not match its hash")
+    top = max(row["seq"], seen[0]) if seen else row["seq"]
+    last[row["instance"]] = [top, row["hash"], trusted]
+    return head_unknown
+
+
 def verify(lines, head_given):
     problems = []
 
@@ -125,54 +211,23 @@ def verify(lines, head_given):
     chain = header["store_prev"]
     heads = {chain: header["from"] - 1}  # each chain link -> the store's records it covers
     last = {}  # instance -> [highest seq seen, its hash, whether that hash can be trusted as prev]
-    orders = set()
     head_unknown = False  # an entry of several records changed: the head cannot be worked out past it
     expected_order = header["from"]
-    for row in rows:
+    counts = trailer.get("instances", {})
+    copies = copies_of(rows, counts)
+    for n, row in enumerate(rows):
         where = "%s seq %d" % (row["instance"], row["seq"])
-        entry = row.get("entry")
-        record = row["record"]
-        if row["order"] in orders:
-            say(where, "inserted", "it takes place %d of the store's chain, as another record does" % row["order"])
+        if n in copies:
+            say(where, "inserted", copies[n])  # not of its instance's history: the others are checked without it
         else:
-            orders.add(row["order"])
             if row["order"] != expected_order:
                 say("store", "removed", "the chain goes from place %d to %d" % (expected_order - 1, row["order"]))
             expected_order = row["order"] + 1
-            seen = last.get(row["instance"])
-            if record.get("instance") != row["instance"] or record.get("seq") != row["seq"]:
-                say(where, "reordered", "the record kept at seq %d is record %s of %s"
-                    % (row["seq"], record.get("seq"), record.get("instance")))
-                trusted = False
-            elif seen and row["seq"] <= seen[0]:
-                trusted = False  # after a reordered record: its neighbours were named
-            elif seen and row["seq"] > seen[0] + 1:
-                say(span(row["instance"], seen[0] + 1, row["seq"] - 1), "removed",
-                    "the history goes from %d to %d" % (seen[0], row["seq"]))
-                trusted = False
-            elif not seen and row["seq"] > 1 and header.get("since") is None:
-                say(span(row["instance"], 1, row["seq"] - 1), "removed", "the history starts at %d" % row["seq"])
-                trusted = False
-            else:
-                trusted = True
-                if seen and not seen[2]:
-                    # the record before it was named: its link cannot be checked, nor, inside an
-                    # entry, the links worked out from it, up to the entry's last (stored)
-                    trusted = not (entry and row["seq"] < entry[1])
-                elif (seen and row["prev"] != seen[1]) or (not seen and row["seq"] == 1 and row["prev"] != ZERO):
-                    say(where, "changed", "its prev is not the hash of the record before it")
-                elif sha(bytes.fromhex(row["prev"]), canonical(record).encode("utf-8")) != row["hash"]:
-                    if entry and entry[0] < row["seq"]:
-                        # only the entry's last hash is stored: the export worked out the others
-                        # from the records, so a change anywhere in it shows here
-                        say(span(row["instance"], entry[0], row["seq"]), "changed",
-                            "the content of a record of the entry of seqs %d to %d does not match the entry's hash"
-                            % (entry[0], row["seq"]))
-                        head_unknown = True
-                    else:
-                        say(where, "changed", "its content does not match its hash")
-            top = max(row["seq"], seen[0]) if seen else row["seq"]
-            last[row["instance"]] = [top, row["hash"], trusted]
+            past = row["instance"] not in counts or row["seq"] > counts[row["instance"]]
+            if past:
+                say(where, "inserted", walk_finding(row, counts))
+            elif record_check(row, last, header.get("since"), say):
+                head_unknown = True
         chain = sha(bytes.fromhex(chain), ("%s %d\n" % (row["instance"], row["seq"])).encode(), bytes.fromhex(row["hash"]))
         heads.setdefault(chain, row["order"])
         if row["chain"] != chain:
@@ -187,8 +242,8 @@ def verify(lines, head_given):
     if head_unknown:
         pass  # named with the entry
     elif trailer["head"] != chain or trailer["count"] != len(rows) + header["from"] - 1:
-        say("store", "head", "the store's head (%d records) is not the head of its records (%d)"
-            % (trailer["count"], len(rows) + header["from"] - 1))
+        say("store", "head", "the store's head (meta audit_head, %d records) is not the head of its records (%d): "
+            "the head was edited, or records were moved, added or removed" % (trailer["count"], len(rows) + header["from"] - 1))
     if head_given and head_given.lower() not in heads and not head_unknown:
         say("store", "cut", "the head given is not in this export's chain: records it covered were cut off or rewritten"
             + ("" if header.get("since") is None else ", or it is older than this export's first record"

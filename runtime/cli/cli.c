@@ -330,7 +330,10 @@ static const CliCommand COMMANDS[] = {
      "answered what with which comment and how long after they got the seat (\", 30m\n"
      "after being asked\"), what was sent where. With --json, one JSON record a line, as\n"
      "stored (times RFC 3339 in UTC, with Z). An unknown instance is refused (exit 1); a\n"
-     "record the store cannot read is named by instance and seq, with exit 3.\n",
+     "record the store cannot read is named by instance and seq, with exit 3. Records\n"
+     "that do not run 1, 2, 3, ... (a store changed around Huddle) are printed as\n"
+     "stored, with a warning on stderr naming the first out of place (exit 0): huddle\n"
+     "audit verify says what was done.\n",
      cli_history},
     {"audit", "the decision record: verify, head, export, search, stats",
      "huddle audit verify [--head HASH] | head | export [--format jsonl|csv] [--since T] | "

@@ -1064,6 +1064,23 @@ static int instance_zone(Engine *engine, const char *instance, Tz **tz, char *wh
     return rc == ENGINE_OK ? cli_calendar_zone(engine, name, tz, why, why_len) : rc;
 }
 
+/* The records printed as stored, but a history whose records do not run 1, 2, 3, ...
+   (a store tampered with: a record removed, a copy put in, records swapped) said so on
+   stderr, naming the first out of its place; audit verify judges what was done. */
+static void history_order_warn(const char *instance, const json_t *records)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        json_int_t seq = json_integer_value(json_object_get(r, "seq"));
+        if (seq != (json_int_t)i + 1) {
+            fprintf(stderr, "huddle: history: %s: warning: record %zu of this history says seq %lld: its records "
+                    "do not run 1, 2, 3, ...; run huddle audit verify\n", instance, i + 1, (long long)seq);
+            return;
+        }
+    }
+}
+
 int cli_history(int argc, char **argv)
 {
     StoreArgs a;
@@ -1098,6 +1115,8 @@ int cli_history(int argc, char **argv)
         print_json_line(r);
     if (!a.json)
         cli_history_print(records, tz);
+    if (records)
+        history_order_warn(a.positional[0], records);
     tz_free(tz);
     json_decref(records);
     store_args_close(&a, engine);

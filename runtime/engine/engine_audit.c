@@ -29,14 +29,6 @@ typedef struct Counted {
     bool seen;                      /* history of it was found */
 } Counted;
 
-/* A record found inserted by its instance's chain, and its finding: the store's chain
-   adds to that finding rather than naming the record a second time. */
-typedef struct Named {
-    uint64_t instance;
-    uint32_t seq;
-    size_t problem;                 /* its index in problems */
-} Named;
-
 typedef struct Verify {
     Step *step;
     Counted *instances;
@@ -50,8 +42,6 @@ typedef struct Verify {
     const unsigned char *given;     /* --head, or NULL */
     size_t records;
     CodecCanon canonical;
-    Named *inserted;                /* in key order (the history is walked so) */
-    size_t inserted_count, inserted_cap;
     /* the instance being walked */
     uint64_t instance;
     Counted *counted;               /* its instance record, NULL when there is none */
@@ -59,6 +49,7 @@ typedef struct Verify {
     bool prev_known;                /* prev is the link of record expected - 1 */
     unsigned char prev[AUDIT_HASH];
     uint32_t entry_first;           /* the seq of the first record of the entry being read */
+    bool entry_kept;                /* a record of it was in its place (not named inserted or reordered) */
     bool gap_unknown;               /* an entry that cannot be read was just passed */
     bool head_unknown;              /* an entry found changed: the links before its last are */
     size_t unknown_problem;         /* not known, nor the store's head past it: that finding */
@@ -195,7 +186,7 @@ static void entries_compact(Verify *v)
 /* Keeps a stamped record for the store's chain. While every record's place is new and
    within the records the instances count (an untouched store), it is put straight in
    its place, so the chain needs no sort; the first that is not stops that. */
-static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistoryStamp *stamp)
+static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistoryStamp *stamp, uint32_t finding)
 {
     ChainEntry *e;
     uint64_t order = stamp->order;
@@ -212,35 +203,9 @@ static int entry_add(Verify *v, uint64_t instance, uint32_t seq, const HistorySt
     e->order = order;
     e->instance = instance;
     e->seq = seq;
+    e->finding = finding;
     memcpy(e->hash, stamp->hash, AUDIT_HASH);
     return STORE_OK;
-}
-
-static int inserted_add(Verify *v, uint64_t instance, uint32_t seq)
-{
-    if (!room_for_one(v, (void **)&v->inserted, &v->inserted_cap, v->inserted_count,
-                      sizeof *v->inserted))
-        return ENGINE_NO_MEMORY;
-    v->inserted[v->inserted_count++] = (Named){instance, seq, json_array_size(v->problems)};
-    return STORE_OK;
-}
-
-/* The finding of a record found inserted by its instance's chain, NULL when there is
-   none (a binary search: they were found in key order). */
-static json_t *inserted_finding(Verify *v, uint64_t instance, uint32_t seq)
-{
-    size_t low = 0, high = v->inserted_count;
-    while (low < high) {
-        size_t mid = low + (high - low) / 2;
-        const Named *n = &v->inserted[mid];
-        if (n->instance == instance && n->seq == seq)
-            return json_array_get(v->problems, n->problem);
-        if (n->instance < instance || (n->instance == instance && n->seq < seq))
-            low = mid + 1;
-        else
-            high = mid;
-    }
-    return NULL;
 }
 
 /* Whether the record's own instance and seq are where it is kept. */
@@ -282,8 +247,10 @@ static void link_check(Verify *v, uint64_t number, uint32_t seq, const unsigned 
         problem(v, number, seq, 0, "changed", "its content does not match its hash");
 }
 
-/* Checks a stamped, readable record against the one before it. */
-static void record_check(Verify *v, uint64_t number, uint32_t seq, const json_t *record,
+/* Checks a stamped, readable record against the one before it: true when it is not
+   kept in its place, and named reordered (the store's chain may find it a copy, and name
+   it inserted instead: place_taken_twice). */
+static bool record_check(Verify *v, uint64_t number, uint32_t seq, const json_t *record,
                          const unsigned char *stored)
 {
     json_int_t its_seq;
@@ -292,13 +259,14 @@ static void record_check(Verify *v, uint64_t number, uint32_t seq, const json_t 
                 seq, (long long)its_seq, json_string_value(json_object_get(record, "instance")) ?
                 json_string_value(json_object_get(record, "instance")) : "no instance");
         v->prev_known = false;
-        return;
+        return true;
     }
     unsigned char h[AUDIT_HASH];
     if (v->prev_known && audit_link_json(v->prev, record, &v->canonical.text, h) == AUDIT_OK)
         link_check(v, number, seq, h, stored);
     else
         v->prev_known = stored != NULL;
+    return false;
 }
 
 /* The same check straight from the record's bytes (engine_codec_canon.c), with no
@@ -308,13 +276,7 @@ static bool record_check_bytes(Verify *v, uint64_t number, uint32_t seq, StoreBy
                                const unsigned char *stored)
 {
     CodecCanon *c = &v->canonical;
-    if (codec_canon(c, bytes.data, bytes.len) != CODEC_OK || !c->instance || !c->has_seq ||
-        c->seq != (long long)seq || c->instance_len >= 64)
-        return false;
-    char id[64];
-    memcpy(id, c->instance, c->instance_len);
-    id[c->instance_len] = '\0';
-    if (instance_number(id) != number)
+    if (codec_canon(c, bytes.data, bytes.len) != CODEC_OK || !history_canon_in_place(c, number, seq))
         return false;
     unsigned char h[AUDIT_HASH];
     if (v->prev_known) {
@@ -326,15 +288,16 @@ static bool record_check_bytes(Verify *v, uint64_t number, uint32_t seq, StoreBy
 }
 
 /* The link a record takes in the store's chain: the stored one, or for a record before
-   its entry's last, the one worked out (zero when it could not be). */
-static int record_place(Verify *v, const HistoryItem *item, bool computed)
+   its entry's last, the one worked out (zero when it could not be). `finding` is 1 + the
+   index of the finding that named it inserted or reordered, 0 for none. */
+static int record_place(Verify *v, const HistoryItem *item, bool computed, uint32_t finding)
 {
     HistoryStamp stamp = {.order = item->order};
     if (item->last)
         memcpy(stamp.hash, item->link, AUDIT_HASH);
     else if (computed)
         memcpy(stamp.hash, v->prev, AUDIT_HASH);
-    return entry_add(v, item->instance, item->seq, &stamp);
+    return entry_add(v, item->instance, item->seq, &stamp, finding);
 }
 
 static int record_visit(Verify *v, const HistoryItem *item)
@@ -344,15 +307,12 @@ static int record_visit(Verify *v, const HistoryItem *item)
     const unsigned char *stored = item->last ? item->link : NULL;
     v->records++;
     if (!v->counted || seq > v->counted->records) {
-        int rc = inserted_add(v, number, seq);
-        if (rc != STORE_OK)
-            return rc;
         if (v->counted)
             problem(v, number, seq, 0, "inserted", "past the instance's last record (%u)", v->counted->records);
         else
             problem(v, number, seq, 0, "inserted", "there is no such instance");
         v->prev_known = false;
-        return item->stamped ? record_place(v, item, false) : STORE_OK;
+        return item->stamped ? record_place(v, item, false, (uint32_t)json_array_size(v->problems)) : STORE_OK;
     }
     if (seq > v->expected && !v->gap_unknown)
         problem(v, number, v->expected, seq - 1, "removed", "the history goes from %u to %u",
@@ -366,22 +326,47 @@ static int record_visit(Verify *v, const HistoryItem *item)
     if (!item->stamped) {
         problem(v, number, seq, 0, "unchained", "the record has no hash");
         v->prev_known = false;
+        v->entry_kept = true;
         return STORE_OK;
     }
-    bool known = v->prev_known;
+    bool known = v->prev_known, misplaced = false;
     if (record_check_bytes(v, number, seq, item->record, stored)) {
         /* checked from its bytes */
     } else if (codec_load(item->record.data, item->record.len, &record, what, sizeof what) != CODEC_OK) {
         problem(v, number, seq, 0, "changed", "the record cannot be read: %s", what);
         v->prev_known = false;
     } else {
-        record_check(v, number, seq, record, stored);
+        misplaced = record_check(v, number, seq, record, stored);
         json_decref(record);
     }
+    v->entry_kept |= !misplaced;
     bool computed = known && v->prev_known;
     if (stored)
         memcpy(v->prev, stored, AUDIT_HASH);
-    return record_place(v, item, computed);
+    return record_place(v, item, computed, misplaced ? (uint32_t)json_array_size(v->problems) : 0);
+}
+
+/* Where the walk of an instance's chain stands between two entries. */
+typedef struct WalkState {
+    uint32_t expected;
+    bool prev_known, gap_unknown;
+    unsigned char prev[AUDIT_HASH];
+} WalkState;
+
+static void walk_save(const Verify *v, WalkState *w)
+{
+    w->expected = v->expected;
+    w->prev_known = v->prev_known;
+    w->gap_unknown = v->gap_unknown;
+    memcpy(w->prev, v->prev, AUDIT_HASH);
+}
+
+static void walk_restore(Verify *v, const WalkState *w)
+{
+    v->expected = w->expected;
+    v->prev_known = w->prev_known;
+    v->gap_unknown = w->gap_unknown;
+    memcpy(v->prev, w->prev, AUDIT_HASH);
 }
 
 static int history_visit(void *context, StoreBytes key, StoreBytes value)
@@ -393,8 +378,7 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
     history_entry_read(key, value, &e);
     if (e.instance != v->instance || v->records == 0)
         instance_begin(v, e.instance);
-    if (e.damaged) {
-        v->records++;
+    if (e.damaged) {           /* its records are not counted: how many it holds is not known */
         problem(v, e.instance, e.seq, 0, "changed", "its entry cannot be read: cut, or not the records "
                 "its count says");
         if (e.seq > v->expected)
@@ -406,38 +390,58 @@ static int history_visit(void *context, StoreBytes key, StoreBytes value)
         return STORE_OK;
     }
     v->entry_first = e.seq;
+    v->entry_kept = false;
+    WalkState before;
+    walk_save(v, &before);
     HistoryItem item;
     size_t at = 0;
     uint32_t index = 0;
     int rc = STORE_OK;
     while (rc == STORE_OK && history_entry_next(&e, &at, &index, &item))
         rc = record_visit(v, &item);
+    /* An entry kept among records already walked (its key overlaps them) that holds none
+       in its place is not of this history (a copy put there): the records after it are
+       checked against the ones before it, as if it were not there. */
+    if (e.seq < before.expected && !v->entry_kept)
+        walk_restore(v, &before);
     return rc;
 }
 
 /* ---- the store-wide chain ---- */
 
-/* Two records that take one place of the store's chain. One record, one finding: when
-   its instance's chain named either inserted already, the place it takes is said
-   there; else the later one is named. */
-static void place_taken_twice(Verify *v, const ChainEntry *e, const ChainEntry *other)
+/* The records entries[first] to entries[end - 1] take one place of the store's chain:
+   one of them is the record chained there, the others copies of it (or of another).
+   The one chained is the first its instance's chain found in its place (the first of
+   all when none was); each other is named inserted, once: when its instance's chain
+   named it already (inserted past the instance's last record, or reordered: a record
+   kept at a seq not its own), that finding becomes this one, with the place it takes
+   said on its line. tools/verify_export.py does the same (keep in sync). */
+static void place_taken_twice(Verify *v, size_t first, size_t end)
 {
-    json_t *named = inserted_finding(v, e->instance, e->seq);
-    if (!named && (named = inserted_finding(v, other->instance, other->seq)) != NULL) {
-        const ChainEntry *swap = e;
-        e = other;
-        other = swap;
+    size_t chained = first;
+    for (size_t i = first; i < end; i++)
+        if (!v->entries[i].finding) {
+            chained = i;
+            break;
+        }
+    const ChainEntry *other = &v->entries[chained];
+    for (size_t i = first; i < end; i++) {
+        const ChainEntry *e = &v->entries[i];
+        if (i == chained)
+            continue;
+        char place[160];
+        snprintf(place, sizeof place, "it takes place %llu of the store's chain, as i%llu seq %u does",
+                 (unsigned long long)e->order, (unsigned long long)other->instance, other->seq);
+        json_t *named = e->finding ? json_array_get(v->problems, e->finding - 1) : NULL;
+        if (!named) {
+            problem(v, e->instance, e->seq, 0, "inserted", "%s", place);
+            continue;
+        }
+        char why[480];
+        snprintf(why, sizeof why, "%s; %s", json_string_value(json_object_get(named, "why")), place);
+        json_object_set_new(named, "why", json_string(why));
+        json_object_set_new(named, "problem", json_string("inserted"));
     }
-    char place[160];
-    snprintf(place, sizeof place, "it takes place %llu of the store's chain, as i%llu seq %u does",
-             (unsigned long long)e->order, (unsigned long long)other->instance, other->seq);
-    if (!named) {
-        problem(v, e->instance, e->seq, 0, "inserted", "%s", place);
-        return;
-    }
-    char why[480];
-    snprintf(why, sizeof why, "%s; %s", json_string_value(json_object_get(named, "why")), place);
-    json_object_set_new(named, "why", json_string(why));
 }
 
 /* Adds to the finding that left the head unknown (head_unknown) what cannot be checked. */
@@ -459,14 +463,16 @@ static int store_chain_check(Verify *v, const unsigned char *given, json_t *repo
     uint64_t expected = 1;
     for (size_t i = 0; i < v->entry_count; i++) {
         const ChainEntry *e = &v->entries[i];
-        if (i > 0 && e->order == v->entries[i - 1].order) {
-            place_taken_twice(v, e, &v->entries[i - 1]);
-            continue;
-        }
+        size_t end = i + 1;
+        while (end < v->entry_count && v->entries[end].order == e->order)
+            end++;
+        if (end > i + 1)
+            place_taken_twice(v, i, end);
         if (e->order != expected)
             problem(v, 0, 0, 0, "removed", "the chain goes from place %llu to %llu",
                     (unsigned long long)expected - 1, (unsigned long long)e->order);
         expected = e->order + 1;
+        i = end - 1;
     }
     /* the chain's head after each record, the head given looked for as it goes */
     unsigned char computed[AUDIT_HASH] = {0}, meta_head[AUDIT_HASH];
@@ -563,7 +569,6 @@ int engine_audit_verify(Engine *e, const char *head_hex, json_t **report, char *
     free(v.instances);
     free(v.entries);
     free(v.taken);
-    free(v.inserted);
     codec_canon_free(&v.canonical);
     return rc;
 }

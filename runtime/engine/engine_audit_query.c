@@ -28,11 +28,13 @@ static int stamps_read(Step *s, Stamps *st)
     return rc == STORE_OK ? rc : step_fail(s, rc, "store error reading the history: %s", store_strerror(rc));
 }
 
-/* The record kept for an entry, and the link of the record before it. */
+/* The record kept for an entry, and the link of the record before it: read from the
+   stored entry it was collected from, so a copy kept over other records' seqs (a store
+   tampered with) is exported as what it holds, and so are they. */
 static int entry_record(Step *s, const ChainEntry *e, json_t **record, unsigned char prev[AUDIT_HASH])
 {
     HistoryItem item;
-    int rc = history_get(s->txn, e->instance, e->seq, &item);
+    int rc = history_get_in(s->txn, e->instance, e->entry_seq, e->seq, &item);
     if (rc == STORE_OK)
         rc = history_item_json(s, &item, record);
     else if (rc == STORE_NOT_FOUND)

@@ -50,18 +50,18 @@ static bool involved(const json_t *d, const char *person)
            list_has(json_object_get(d, "handed_from"), person) || list_has(json_object_get(d, "operators"), person);
 }
 
-/* Appends `text` lowered (fold.h) and a NUL, so that `all` holds one lowered text after
+/* Appends `text` folded (fold.h) and a NUL, so that `all` holds one folded text after
    another. */
-static void lowered_add(StrBuf *all, const char *text)
+static void folded_add(StrBuf *all, const char *text)
 {
     if (text) {
-        fold_lower(text, strlen(text), all);
+        fold_case(text, strlen(text), all);
         strbuf_append(all, "", 1);
     }
 }
 
-/* Whether `word` (lowered) is in one of the lowered texts in all. */
-static bool lowered_has(const StrBuf *all, const char *word)
+/* Whether `word` (folded) is in one of the folded texts in all. */
+static bool folded_has(const StrBuf *all, const char *word)
 {
     for (size_t at = 0; at < all->len; at += strlen(all->data + at) + 1)
         if (strstr(all->data + at, word))
@@ -70,18 +70,18 @@ static bool lowered_has(const StrBuf *all, const char *word)
 }
 
 /* Whether every word (split at spaces) is in the question, a comment or a note, case
-   aside: each code point lowered, so "MÄKINEN" finds "Mäkinen". */
+   aside: each code point folded, so "MÄKINEN" finds "Mäkinen". */
 static bool words_match(const json_t *d, const char *words)
 {
     StrBuf all = STRBUF_INIT, word = STRBUF_INIT;
     size_t i;
     json_t *item;
-    lowered_add(&all, json_string_value(json_object_get(d, "question")));
-    lowered_add(&all, json_string_value(json_object_get(d, "comment")));
+    folded_add(&all, json_string_value(json_object_get(d, "question")));
+    folded_add(&all, json_string_value(json_object_get(d, "comment")));
     json_array_foreach(json_object_get(d, "answers"), i, item)
-        lowered_add(&all, json_string_value(json_object_get(item, "comment")));
+        folded_add(&all, json_string_value(json_object_get(item, "comment")));
     json_array_foreach(json_object_get(d, "notes"), i, item)
-        lowered_add(&all, json_string_value(item));
+        folded_add(&all, json_string_value(item));
     bool every = true;
     while (every && words && *words) {
         while (*words == ' ')
@@ -89,8 +89,8 @@ static bool words_match(const json_t *d, const char *words)
         size_t len = strcspn(words, " ");
         if (len) {
             word.len = 0;
-            fold_lower(words, len, &word);
-            every = lowered_has(&all, strbuf_text(&word));
+            fold_case(words, len, &word);
+            every = folded_has(&all, strbuf_text(&word));
         }
         words += len;
     }

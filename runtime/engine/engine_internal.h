@@ -586,6 +586,8 @@ typedef struct ChainEntry {
     unsigned char hash[AUDIT_HASH];
     unsigned char prev[AUDIT_HASH]; /* chain_collect: the link before it (zero when unknown) */
     uint32_t entry_seq, entry_count;   /* chain_collect: the stored entry it is read from */
+    uint32_t finding;               /* engine_audit.c: 1 + the index of the finding that named the
+                                       record inserted or reordered in its instance, 0 for none */
 } ChainEntry;
 /* Sorts entries into the chain's order (then by instance and seq, for duplicates). */
 void chain_sort(ChainEntry *entries, size_t n);
@@ -643,6 +645,8 @@ void history_key_read(StoreBytes key, uint64_t *instance, uint32_t *seq);
 void history_entry_read(StoreBytes key, StoreBytes value, HistoryEntry *e);
 /* The entry's next record: *at and *index start at 0; false past the last. */
 bool history_entry_next(const HistoryEntry *e, size_t *at, uint32_t *index, HistoryItem *item);
+/* Whether the record just written canonically in `c` says it is record `seq` of `instance`. */
+bool history_canon_in_place(const CodecCanon *c, uint64_t instance, uint32_t seq);
 /* Visits the records of one stored entry (a store_scan visitor's key and value). */
 int history_walk_entry(HistoryWalk *w, StoreBytes key, StoreBytes value);
 /* Visits every record of the table: STORE_OK, what a visit returned, or a store code.
@@ -653,6 +657,10 @@ void history_walk_free(HistoryWalk *w);
 /* Record `seq` of `instance` (item->entry NULL, its record's bytes valid as
    store_get's): STORE_OK, STORE_NOT_FOUND, or a store code. Links are the stored ones only. */
 int history_get(StoreTxn *txn, uint64_t instance, uint32_t seq, HistoryItem *item);
+/* The same, read from the entry stored at `entry_seq` (the one a HistoryItem of a walk came
+   from): where entries overlap (a store tampered with) history_get reads the last at or
+   before `seq`, this one the entry named. */
+int history_get_in(StoreTxn *txn, uint64_t instance, uint32_t entry_seq, uint32_t seq, HistoryItem *item);
 /* Writes an entry of HISTORY_ENTRY_TAG: its stamp (the first record's place, how many
    records, 2 or more, the last one's link), then each record in seq order. */
 void history_entry_begin(StrBuf *out, uint64_t first_order, uint32_t count, const unsigned char link[AUDIT_HASH]);

@@ -2,8 +2,8 @@
 # tests/e2e/audit.sh - the decision record's integrity (docs/audit.md): every history
 # record hash-chained per instance and into one store-wide head. On copies of a real
 # store (tests/audit/make_store.sh), tampered with directly through LMDB by
-# tests/crash/audit_tamper.c: one byte of a comment, a record deleted, one inserted, two
-# swapped, the newest dropped (the store made to agree), meta's head edited. Each is
+# tests/crash/audit_tamper.c: one byte of a comment, a record deleted, one inserted (past
+# the end, or over records the instance has), two swapped, the newest dropped (the store made to agree), meta's head edited. Each is
 # found and named by `huddle audit verify` (exit 1), and tools/verify_export.py, with
 # Python's standard library alone, finds the same in the store's export. TAP lines.
 set -u
@@ -99,13 +99,27 @@ tamper() {
   rm -rf "$tmp/$name"; cp -r "$db" "$tmp/$name"
   "$tamper" "$tmp/$name" "$@" > "$tmp/tamper.out" 2>&1
 }
-# agree NAME: huddle's findings (where: what) are the script's, on the copy's export.
-agree() {
-  "$h" audit verify --db "$tmp/$1" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.huddle"
+# both NAME [HEAD]: what huddle's verify says of the copy, in $tmp/by.huddle, and what
+# the script says of its export, in $tmp/by.script.
+both() {
+  "$h" audit verify --db "$tmp/$1" ${2:+--head "$2"} > "$tmp/by.huddle"
   "$h" audit export --db "$tmp/$1" > "$tmp/$1.jsonl"
-  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} | grep -v '^verified\|^TAMPERED\|^the head given' | sed 's/ (.*//' | sort -u > "$tmp/by.script"
-  if [ -s "$tmp/by.huddle" ] && cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py finds the same: $(tr '\n' ';' < "$tmp/by.huddle"))"
-  else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
+  $py "$verifier" "$tmp/$1.jsonl" ${2:+--head "$2"} > "$tmp/by.script"
+}
+# agree NAME [HEAD]: huddle's findings (where: what) are the script's, on the copy's export.
+agree() {
+  both "$@"
+  for by in huddle script; do
+    grep -v '^verified\|^TAMPERED\|^the head given' "$tmp/by.$by" | sed 's/ (.*//' | sort -u > "$tmp/names.$by"
+  done
+  if [ -s "$tmp/names.huddle" ] && cmp -s "$tmp/names.huddle" "$tmp/names.script"; then ok "(verify_export.py finds the same: $(tr '\n' ';' < "$tmp/names.huddle"))"
+  else diff "$tmp/names.huddle" "$tmp/names.script" > "$tmp/out"; no "(verify_export.py finds the same)"; fi
+}
+# same NAME: huddle's findings and summary are the script's, line for line, why and all.
+same() {
+  both "$1"
+  if cmp -s "$tmp/by.huddle" "$tmp/by.script"; then ok "(verify_export.py says exactly the same)"
+  else diff "$tmp/by.huddle" "$tmp/by.script" > "$tmp/out"; no "(verify_export.py says exactly the same)"; fi
 }
 
 # A step's records of one instance are one entry (i2: seqs 1-9, 10-11, 12-13, 14-20),
@@ -145,6 +159,40 @@ if [ "$(grep -c '^i2 seq 25:' "$tmp/out")" = 1 ]; then ok "(once: one record, on
 hasnt "(not the records it copies)" "i2 seq 10:"
 agree insert
 
+# A copy of an entry put among the records it copies (its key overlapping the genuine
+# ones): the copy, and only it, is named, one finding a record, inserted with what it
+# holds and the place it takes; the genuine records around it are checked as if it
+# were not there, and not blamed.
+tamper overlap insert i2 11 10
+expect "an entry copied over seqs of its instance (at 11, a copy of 10-11): verify exits 1" 1 "$h" audit verify --db "$tmp/overlap"
+has "(the copy's first record, inserted, with what it holds and the place it takes)" "i2 seq 11: inserted (the record kept at seq 11 is record 10 of i2; it takes place 24 of the store's chain, as i2 seq 10 does)"
+has "(and its second)" "i2 seq 12: inserted (the record kept at seq 12 is record 11 of i2; it takes place 25 of the store's chain, as i2 seq 11 does)"
+hasnt "(not named reordered as well)" "reordered"
+if [ "$(grep -c '^i2 ' "$tmp/out")" = 2 ]; then ok "(one record, one finding: two in all)"; else no "(one record, one finding: two in all)"; fi
+expect "(--json)" 1 "$h" audit verify --db "$tmp/overlap" --json
+json "(two problems for the copy's two records, then the head)" "[(p['instance'], p['seq'], p['problem']) for p in j['problems']] == [('i2', 11, 'inserted'), ('i2', 12, 'inserted'), (None, None, 'head')]"
+same overlap
+"$h" history i2 --db "$tmp/overlap" --json > "$tmp/out" 2> "$tmp/err"; code=$?
+if [ "$code" = 0 ] && [ "$($py -c 'import json,sys; print(",".join(str(json.loads(l)["seq"]) for l in open(sys.argv[1])))' "$tmp/out")" = "1,2,3,4,5,6,7,8,9,10,11,10,11,12,13,14,15,16,17,18,19,20" ]; then ok "(history prints the records as stored)"; else no "(history prints the records as stored)"; fi
+if grep -q "^huddle: history: i2: warning: record 12 of this history says seq 10: its records do not run 1, 2, 3, ...; run huddle audit verify$" "$tmp/err"; then ok "(and warns on stderr, naming the first out of place)"; else no "(and warns on stderr, naming the first out of place)" "$tmp/err"; fi
+"$h" history i2 --db "$db" > "$tmp/out" 2> "$tmp/err"
+if [ -s "$tmp/err" ]; then no "(an untouched history has no warning)" "$tmp/err"; else ok "(an untouched history has no warning)"; fi
+
+tamper before insert i2 0 10
+expect "a copy kept before the instance's first record: verify exits 1" 1 "$h" audit verify --db "$tmp/before"
+has "(the copy is named inserted)" "i2 seq 0: inserted (the record kept at seq 0 is record 10 of i2; it takes place 24 of the store's chain, as i2 seq 10 does)"
+has "(both its records)" "i2 seq 1: inserted (the record kept at seq 1 is record 11 of i2; it takes place 25 of the store's chain, as i2 seq 11 does)"
+if grep -q '^i2 seq 1[01]:' "$tmp/out"; then no "(not the genuine records it copies)"; else ok "(not the genuine records it copies)"; fi
+hasnt "(nor the genuine record at a seq it covers)" "reordered"
+same before
+
+tamper across insert i2 15 1
+expect "a copy of nine records kept over the instance's last six and past its end: verify exits 1" 1 "$h" audit verify --db "$tmp/across"
+has "(the records over the instance's own, inserted, what each holds)" "i2 seq 15: inserted (the record kept at seq 15 is record 1 of i2; it takes place 15 of the store's chain, as i2 seq 1 does)"
+has "(the ones past its end, inserted)" "i2 seq 23: inserted (past the instance's last record (20); it takes place 23 of the store's chain, as i2 seq 9 does)"
+if [ "$(grep -c '^i2 ' "$tmp/out")" = 9 ] && [ "$(grep '^i2 ' "$tmp/out" | sort -u | wc -l)" = 9 ]; then ok "(each of its nine records once, and nothing else of i2)"; else no "(each of its nine records once, and nothing else of i2)"; fi
+same across
+
 tamper swap swap i2 10 12
 expect "two entries swapped: verify exits 1" 1 "$h" audit verify --db "$tmp/swap"
 has "(names the first)" "i2 seq 10: reordered (the record kept at seq 10 is record 12 of i2)"
@@ -155,6 +203,10 @@ tamper cut cut i2 14
 expect "an entry cut short (its last byte): verify exits 1" 1 "$h" audit verify --db "$tmp/cut"
 has "(names it)" "i2 seq 14: changed (its entry cannot be read: cut, or not the records its count says)"
 hasnt "(its records, whose count it no longer says, are not named removed)" "i2 seq 15"
+has "(the records counted are the ones read, as the head finding counts them)" "is not the head of its records (50)"
+has "(the summary says the same count)" "TAMPERED: 50 records of 4 instances"
+expect "(--json)" 1 "$h" audit verify --db "$tmp/cut" --json
+json "(records is count: the entry that cannot be read adds none)" "j['records'] == j['count'] == 50"
 "$h" history i2 --db "$tmp/cut" > "$tmp/out" 2>&1; code=$?
 [ "$code" = 3 ] && ok "(history refuses it: damaged store, exit 3)" || no "(history refuses it: damaged store, exit 3)" "$tmp/out"
 
