@@ -93,9 +93,12 @@ int cli_audit_graph_path(const char *db, const char *instance, const struct AstP
 
 /* ---- serve (cli_serve*.c; issue 12) ---- */
 int cli_serve(int argc, char **argv);
-/* Whether a `huddle serve` holds the store in `db` (a flock on the folder, or on its
+/* Tick's side of the store's lock: a shared flock on the folder `db`, in *fd for the
+   whole tick (the caller closes it; -1 when the folder cannot be opened, which opening
+   the store then reports), so that serve does not start beside a tick. CLI_SYSTEM
+   (said) when a `huddle serve` holds the store (its flock on the folder, or on
    DIR/serve.lock): tick refuses. */
-bool cli_serve_holds(const char *db);
+int cli_tick_lock(const char *db, int *fd);
 /* The store's kept connectors in *out (NULL: none kept; the caller frees them with
    conn_file_free): CLI_OK or CLI_SYSTEM (said). For deploy, serve and the event types
    at the CLI's doors (cli_event_types.c): whether an event fits its type there (a

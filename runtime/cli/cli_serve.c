@@ -156,10 +156,33 @@ static int serve_publish_connector(Serve *s, const ServeArgs *a)
 
 /* ---- the lock ---- */
 
+/* Whether `path` (opened with `flags`) is flocked by another open file. */
+static bool serve_flocked(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
+/* Whether the folder `db` is flocked by shared holders only (ticks), none exclusive. */
+static bool serve_shared_only(const char *db)
+{
+    int fd = open(db, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool shared = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0;
+    if (fd >= 0)
+        close(fd);
+    return shared;
+}
+
 /* One serve per store: an exclusive flock on the store folder itself, which cannot be
    removed while the store is in it, and on DIR/serve.lock, the file people see (and
    that an older huddle tick tests). A serve.lock removed under a running serve leaves
-   the folder's lock in place, so a second serve and tick are still refused. */
+   the folder's lock in place, so a second serve and tick are still refused. A running
+   tick holds a shared flock on the folder (cli_tick_lock), so serve does not start
+   beside it either: the two would fire the same timers and send the same outbox. */
 static int serve_lock(const char *db, int fds[2])
 {
     char path[4096];
@@ -169,6 +192,11 @@ static int serve_lock(const char *db, int fds[2])
     if (fds[0] < 0 || fds[1] < 0) {
         fprintf(stderr, "huddle: cannot %s %s: %s%s\n", fds[0] < 0 ? "open" : "make", fds[0] < 0 ? db : path,
                 strerror(errno), fds[0] < 0 ? "" : SERVE_FILE_ADVICE);
+        goto fail;
+    }
+    if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 && serve_shared_only(db)) {
+        fprintf(stderr, "huddle: a huddle tick is running on the store %s: start serve when it has ended "
+                "(serve fires the timers and sends the outbox itself, so no tick is needed beside it)\n", db);
         goto fail;
     }
     if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 || flock(fds[1], LOCK_EX | LOCK_NB) != 0) {
@@ -185,22 +213,20 @@ fail:
     return CLI_SYSTEM;
 }
 
-/* Whether `path` (opened with `flags`) is flocked by another open file. */
-static bool serve_flocked(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd);
-    return held;
-}
-
-bool cli_serve_holds(const char *db)
+int cli_tick_lock(const char *db, int *fd)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/serve.lock", db);
-    return serve_flocked(db, O_RDONLY | O_DIRECTORY) || serve_flocked(path, O_RDWR);
+    *fd = open(db, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool serving = *fd >= 0 && flock(*fd, LOCK_SH | LOCK_NB) != 0;
+    if (!serving && !serve_flocked(path, O_RDWR))
+        return CLI_OK;              /* no folder: opening the store says what is wrong */
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+    fprintf(stderr, "huddle: huddle serve holds the store %s and fires its timers itself: tick refuses "
+            "beside it (stop serve first, or let it work)\n", db);
+    return CLI_SYSTEM;
 }
 
 /* ---- files ---- */

@@ -967,13 +967,14 @@ int cli_tick(int argc, char **argv)
         return status;
     if (a.positional_count != 0)
         return cli_usage_error("tick", "tick takes no arguments but options");
-    if (cli_serve_holds(a.db)) {
-        fprintf(stderr, "huddle: huddle serve holds the store %s and fires its timers itself: tick refuses "
-                "beside it (stop serve first, or let it work)\n", a.db);
+    int lock_fd;
+    if (cli_tick_lock(a.db, &lock_fd) != CLI_OK)
         return CLI_SYSTEM;
-    }
     static const StoreWrite WRITE = {"tick", "tick", 0, tick_apply, tick_what, tick_sentence};
-    return store_command_write(&WRITE, &a);
+    status = store_command_write(&WRITE, &a);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return status;
 }
 
 /* ---- reading ---- */

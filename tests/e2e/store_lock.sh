@@ -122,8 +122,25 @@ else
 fi
 none_lost "under load"
 
-# ---- serve.lock removed under a running serve ----
+# ---- serve does not start beside a running tick ----
+# Before, tick only looked for serve's lock as it started: a serve started while a tick
+# was still sending took the store, and both fired timers and sent the outbox.
 sdb=$tmp/served
+if serve_store "$sdb"; then ok "a store for serve"; else no "a store for serve" "$tmp/deploy.out"; fi
+rm -f "$tmp/pause"
+HUDDLE_PAUSE_AT="write begin" HUDDLE_PAUSE_FILE="$tmp/pause" "$h" tick --db "$sdb" > "$tmp/out.tick" 2>&1 &
+ticking=$!
+i=0
+while [ ! -e "$tmp/pause" ] && [ "$i" -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+if [ -e "$tmp/pause" ]; then ok "a tick is held inside its run"; else no "a tick is held inside its run" "$tmp/out.tick"; fi
+expect "serve refuses to start beside the running tick (exit 3)" 3 timeout 10 "$h" serve --db "$sdb" --listen 127.0.0.1:0 --tokens "$tmp/tokens.json"
+has "saying a tick is running" "a huddle tick is running on the store"
+expect "a second tick beside it is not mistaken for serve" 0 timeout 10 "$h" tick --db "$sdb"
+rm -f "$tmp/pause"
+wait "$ticking"
+if [ "$?" -eq 0 ]; then ok "the held tick ends with exit 0"; else no "the held tick ends with exit 0" "$tmp/out.tick"; fi
+
+# ---- serve.lock removed under a running serve ----
 if serve_store "$sdb" && serve_start "$sdb"; then
   ok "serve runs on a store"
   rm -f "$sdb/serve.lock"
