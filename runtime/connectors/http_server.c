@@ -101,11 +101,18 @@ static void http_req_free(HttpReq *r)
 }
 
 /* libmicrohttpd's URI callback: a new request begins; keep its raw query (in the
-   request's own allocation). */
+   request's own allocation), which serve parses itself (the route's own parser).
+   Then the query is emptied where it lies, in libmicrohttpd's buffer (not const there:
+   the URI is a piece of the connection's read buffer, given as const): libmicrohttpd
+   found the '?' before this call and splits what follows it after, one record per
+   parameter in the connection's memory, and a few hundred of them (`?&&&...`, a 600
+   byte request line) filled that memory, so the request got no answer at all, or
+   libmicrohttpd's own HTML 431, instead of serve's JSON one. Emptied, it has none
+   to split. */
 static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
-    const char *q = uri ? strchr(uri, '?') : NULL;
-    q = q ? q + 1 : "";
+    char *mark = uri ? strchr(uri, '?') : NULL;
+    const char *q = mark ? mark + 1 : "";
     size_t qlen = strlen(q);
     HttpReq *r = malloc(sizeof *r + qlen + 1);
     if (!r)
@@ -116,6 +123,8 @@ static void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
     r->connection = connection;
     r->uri_query = memcpy((char *)(r + 1), q, qlen + 1);
     r->pub.started_us = http_now_us();
+    if (mark)
+        mark[1] = '\0';
     return r;
 }
 
