@@ -165,6 +165,9 @@ void serve_log_gather(bool on);
 void serve_log_flush(void);
 /* Whether lines wait for serve_log_flush. */
 bool serve_log_held(void);
+/* Calls `wake(context)` whenever a line is held where none was (outside the log's
+   lock), so that whoever flushes knows to do it soon (NULL: no one). */
+void serve_log_on_first_held(void (*wake)(void *), void *context);
 
 /* ---- the server (cli_serve_loop.c, cli_serve_http.c, cli_serve_apply.c) ---- */
 
@@ -180,6 +183,7 @@ typedef struct ServeQueue {
     struct timespec last_gathered;  /* when the gather last took jobs ({0}: not yet this round) */
     bool closed;                    /* the engine thread has gone: pushes fail */
     bool stopping;                  /* SIGTERM: drain, then go */
+    bool log_due;                   /* another thread held a log line while the engine thread slept */
 } ServeQueue;
 
 typedef struct ServeIdem ServeIdem;

@@ -34,6 +34,8 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static StrBuf log_held = STRBUF_INIT;
 static bool log_gathering;
+static void (*log_wake)(void *);   /* serve_log_on_first_held's (set before other threads start) */
+static void *log_wake_context;
 
 /* Writes the held lines (the lock held). A line that cannot be written is dropped: the
    log is not worth stopping serve for. */
@@ -57,6 +59,7 @@ static void log_put(const StrBuf *line)
     if (strbuf_failed(line))
         return;
     pthread_mutex_lock(&log_lock);
+    bool first = log_held.len == 0;
     strbuf_put(&log_held, line->data, line->len);
     strbuf_put(&log_held, "\n", 1);
     if (strbuf_failed(&log_held)) {   /* out of memory: what is held is lost, this line goes alone */
@@ -66,7 +69,16 @@ static void log_put(const StrBuf *line)
     } else if (!log_gathering || log_held.len >= LOG_HELD_MAX) {
         log_write_held();
     }
+    bool held = first && log_held.len > 0;
     pthread_mutex_unlock(&log_lock);
+    if (held && log_wake)
+        log_wake(log_wake_context);
+}
+
+void serve_log_on_first_held(void (*wake)(void *), void *context)
+{
+    log_wake = wake;
+    log_wake_context = context;
 }
 
 /* `{"at":"YYYY-MM-DDTHH:MM:SS.mmmZ"` for now: the date and time to the second are made

@@ -19,7 +19,9 @@
  * at least every second). Nothing polls: an idle serve wakes once a second.
  * Log lines are held and written together (serve_log_gather): after the round's group
  * commit (cli_serve_apply.c) and at the round's end; lines logged between rounds (the
- * HTTP thread's request lines) wait SERVE_LOG_WAIT_MS at most.
+ * HTTP thread's request lines: /healthz, refusals at the door) wake the sleeping
+ * engine thread (loop_log_held), which writes them SERVE_LOG_WAIT_MS later at most,
+ * with whatever else came meanwhile.
  *
  * A round's work besides the jobs is a table (ROUND_WORK, run before them: timers due by
  * now fire before later input) and the outbox's delivery (after them, so what a round's
@@ -340,9 +342,10 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
 {
     ServeQueue *q = &serve->queue;
     struct timespec until = loop_deadline(wait_ms > 0 ? wait_ms * 1000 : 0);
-    while (!q->count && !q->stopping && wait_ms > 0)
+    while (!q->count && !q->stopping && !q->log_due && wait_ms > 0)
         if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
             break;
+    q->log_due = false;
     /* connections whose reply waits for the disk send nothing before it comes */
     int open = atomic_load(&serve->connections) - (int)serve->held_count;
     q->expect = open > 0 ? (size_t)open : 0;
@@ -352,6 +355,21 @@ static size_t loop_wait(Serve *serve, ServeJob **jobs, int64_t wait_ms, bool *st
     atomic_store(&serve->metrics.queue_depth, q->count);
     *stop = q->stopping && !q->count && !n;
     return n;
+}
+
+/* A line was held where none was (serve_log_on_first_held): the engine thread, asleep
+   for up to SERVE_RESCAN_MS, wakes to write it within SERVE_LOG_WAIT_MS. Lines it holds
+   itself go out at its round's end. */
+static void loop_log_held(void *context)
+{
+    Serve *serve = context;
+    if (serve->engine_started && pthread_equal(pthread_self(), serve->engine_thread))
+        return;
+    ServeQueue *q = &serve->queue;
+    pthread_mutex_lock(&q->lock);
+    q->log_due = true;
+    pthread_cond_signal(&q->wake);
+    pthread_mutex_unlock(&q->lock);
 }
 
 static void *loop_main(void *context)
@@ -403,10 +421,12 @@ static void *loop_main(void *context)
 int serve_loop_start(Serve *serve)
 {
     serve_log_gather(true);
+    serve_log_on_first_held(loop_log_held, serve);
     serve->round_jobs = calloc(serve->batch_max, sizeof *serve->round_jobs);
     if (!serve->round_jobs || pthread_create(&serve->engine_thread, NULL, loop_main, serve) != 0) {
         free(serve->round_jobs);
         serve->round_jobs = NULL;
+        serve_log_on_first_held(NULL, NULL);
         serve_log_gather(false);
         return -1;
     }
@@ -423,6 +443,7 @@ void serve_loop_stop(Serve *serve)
     pthread_cond_signal(&serve->queue.wake);
     pthread_mutex_unlock(&serve->queue.lock);
     pthread_join(serve->engine_thread, NULL);
+    serve_log_on_first_held(NULL, NULL);
     serve_log_gather(false);
     serve->engine_started = false;
     free(serve->round_jobs);
