@@ -505,7 +505,11 @@ static bool cli_option_has_value(const CliCommand *command, const char *option)
 /* A copy of argv with each --OPTION=VALUE of an option the command's usage gives a value
    split in two, in place (the '=' ends the name), as --OPTION VALUE. Not after "--" nor
    in an option's value; an --OPTION=VALUE the command does not take is left for its
-   parser to refuse. NULL, said, for a flag given a value (*count -1) or no memory. */
+   parser to refuse. An option that takes a value followed by another of the command's
+   options ("--playbook --json") is refused here, for every command: that option lost its
+   value, and the other would be taken for it (--playbook=--json gives such a value).
+   NULL, said, for a flag given a value or an option missing its value (*count -1), or
+   no memory. */
 static char **cli_split_values(const CliCommand *command, int argc, char **argv, int *count)
 {
     char **out = calloc((size_t)argc * 2 + 1, sizeof *out);
@@ -513,6 +517,12 @@ static char **cli_split_values(const CliCommand *command, int argc, char **argv,
     *count = 0;
     for (int i = 0; out && i < argc; i++) {
         char *arg = argv[i], *eq = !rest && !value_next && strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        if (value_next && strncmp(arg, "--", 2) == 0 && cli_takes_option(command->name, arg)) {
+            free(out);
+            *count = -1;
+            return cli_usage_error(command->name, "%s needs a value, not the option '%s' (%s=%s gives that text)",
+                                   argv[i - 1], arg, argv[i - 1], arg), NULL;
+        }
         out[(*count)++] = arg;
         rest |= !value_next && strcmp(arg, "--") == 0;
         value_next = !rest && !value_next && !eq && arg[0] == '-' && cli_option_has_value(command, arg);
