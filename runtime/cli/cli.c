@@ -63,13 +63,15 @@ static int cli_help(int argc, char **argv);
     "           --since T: from the first record at or after T.\n" \
     "  search   past decisions, newest first, matching every filter given: playbook,\n" \
     "           state, choice, person (held a seat, answered, was away as it was asked,\n" \
-    "           or overrode it or reassigned a seat), outcome, tag, words\n" \
+    "           or overrode it or reassigned a seat), outcome (a done's outcome, a\n" \
+    "           fail's reason, cancelled; failed: every failed one), tag, words\n" \
     "           in the question, comments and notes (at least one: blanks only is a\n" \
     "           usage error), time asked (--since/--until, both ends included).\n" \
     "  stats    per playbook and state, over the decisions search's filters keep:\n" \
     "           decisions, time to decision (median, p90), how many were delegated or\n" \
-    "           escalated, choices and outcomes with their counts, who is asked most\n" \
-    "           (held a seat) and who answers slowest (median after getting the seat).\n" \
+    "           escalated, choices and outcomes (failed: REASON) with their counts,\n" \
+    "           who is asked most (held a seat) and who answers slowest (median after\n" \
+    "           getting the seat).\n" \
     "The store is opened read-only: an older store is neither converted nor chained.\n"
 
 static const CliCommand COMMANDS[] = {
@@ -355,8 +357,9 @@ static const CliCommand COMMANDS[] = {
      "and waits for its reply. With --goto it enters STATE instead (also for an instance\n"
      "whose first step stalled; an ask it waited in is cancelled, its holders told).\n"
      "Says \"ID stalled again: ERROR\" when the retried step failed again. INSTANCE is\n"
-     "i1, i2, ... The `retried` record keeps --by and --reason when they are given (over\n"
-     "HTTP, by is the token's person and the token is named).\n"
+     "i1, i2, ... The `retried` record always has by and reason, null when --by or --reason\n"
+     "is not given (over HTTP, by is the token's person and the token is named); --by\n"
+     "must be a person of the directory and a --reason hold words, as for cancel (exit 1).\n"
      "With --all-stalled, retries every stalled instance (of playbook P with --playbook),\n"
      "each reported (retried, or why not), then says where each one stands; --json gives\n"
      "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}. Exit 0\n"
@@ -417,7 +420,7 @@ static const CliCommand COMMANDS[] = {
      "token that may send events), GET /v1/tasks[?for=P] (P's inbox, as tasks --for),\n"
      "POST /v1/tasks/{id}/answer {\"choice\", \"comment\"}, POST /v1/tasks/{id}/ack,\n"
      "GET /v1/instances[?playbook=P&status=S], GET /v1/instances/{id}[/history], and for\n"
-     "operators POST /v1/instances/{id}/retry {\"goto\"}, /cancel {\"reason\"},\n"
+     "operators POST /v1/instances/{id}/retry {\"goto\", \"reason\"}, /cancel {\"reason\"},\n"
      "POST /v1/tasks/{id}/resolve {\"choice\", \"reason\"}, /reassign {\"from\"?, \"to\"};\n"
      "GET /v1/audit/head, /v1/audit/search[?...] and /v1/audit/export[?since=T] for\n"
      "tokens that may audit (the decision record, read only; docs/audit.md);\n"
@@ -509,7 +512,11 @@ static bool cli_option_has_value(const CliCommand *command, const char *option)
 /* A copy of argv with each --OPTION=VALUE of an option the command's usage gives a value
    split in two, in place (the '=' ends the name), as --OPTION VALUE. Not after "--" nor
    in an option's value; an --OPTION=VALUE the command does not take is left for its
-   parser to refuse. NULL, said, for a flag given a value (*count -1) or no memory. */
+   parser to refuse. An option that takes a value followed by another of the command's
+   options ("--playbook --json") is refused here, for every command: that option lost its
+   value, and the other would be taken for it (--playbook=--json gives such a value).
+   NULL, said, for a flag given a value or an option missing its value (*count -1), or
+   no memory. */
 static char **cli_split_values(const CliCommand *command, int argc, char **argv, int *count)
 {
     char **out = calloc((size_t)argc * 2 + 1, sizeof *out);
@@ -517,6 +524,12 @@ static char **cli_split_values(const CliCommand *command, int argc, char **argv,
     *count = 0;
     for (int i = 0; out && i < argc; i++) {
         char *arg = argv[i], *eq = !rest && !value_next && strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        if (value_next && strncmp(arg, "--", 2) == 0 && cli_takes_option(command->name, arg)) {
+            free(out);
+            *count = -1;
+            return cli_usage_error(command->name, "%s needs a value, not the option '%s' (%s=%s gives that text)",
+                                   argv[i - 1], arg, argv[i - 1], arg), NULL;
+        }
         out[(*count)++] = arg;
         rest |= !value_next && strcmp(arg, "--") == 0;
         value_next = !rest && !value_next && !eq && arg[0] == '-' && cli_option_has_value(command, arg);

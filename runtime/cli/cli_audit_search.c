@@ -114,8 +114,10 @@ static void search_print(const json_t *d)
         printf(" after ");
         print_duration(json_integer_value(json_object_get(d, "seconds")));
     }
-    if (json_is_string(json_object_get(d, "outcome")))
-        printf("; %s", text(d, "outcome"));
+    json_t *ended = engine_audit_outcome_words(d);
+    if (ended)
+        printf("; %s", cli_clean(json_string_value(ended)));
+    json_decref(ended);
     print_names("; away as asked: ", json_object_get(d, "handed_from"));
     print_names("; operators: ", json_object_get(d, "operators"));
     putchar('\n');
@@ -182,9 +184,12 @@ static void stats_print(const json_t *g)
     printf("  choices:");
     json_object_foreach(json_object_get(g, "choices"), key, value)
         printf(" %s %lld", cli_clean(key), (long long)json_integer_value(value));
-    printf("\n  outcomes:");
-    json_object_foreach(json_object_get(g, "outcomes"), key, value)
-        printf(" %s %lld", cli_clean(key), (long long)json_integer_value(value));
+    printf("\n  outcomes:");   /* texts with blanks ("failed: timed out"): separated by commas */
+    bool first = true;
+    json_object_foreach(json_object_get(g, "outcomes"), key, value) {
+        printf("%s %s %lld", first ? "" : ",", cli_clean(key), (long long)json_integer_value(value));
+        first = false;
+    }
     printf("\n  asked most:");
     json_array_foreach(json_object_get(g, "asked_most"), i, item)
         printf("%s %s %lld", i ? "," : "", text(item, "person"), (long long)json_integer_value(json_object_get(item, "asked")));
@@ -254,7 +259,7 @@ static void csv_value(StrBuf *row, const json_t *value)
 
 static const char CSV_HEADER[] = "instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,"
                                  "escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,"
-                                 "decided_hash,handed_from,operators";
+                                 "decided_hash,handed_from,operators,status";
 
 static void csv_row(StrBuf *row, const json_t *d)
 {
@@ -278,6 +283,7 @@ static void csv_row(StrBuf *row, const json_t *d)
     csv_value(row, json_object_get(d, "decided_hash"));
     csv_list(row, json_object_get(d, "handed_from"), false);
     csv_list(row, json_object_get(d, "operators"), false);
+    csv_value(row, json_object_get(d, "status"));   /* added 2026-12-06, when a failed's outcome became its reason */
 }
 
 int cli_audit_csv(CliAuditArgs *a, Engine *engine)
@@ -321,7 +327,9 @@ void cli_audit_similar_print(const json_t *task)
             printf(" by %s", text(s, "by"));
         if (json_is_string(json_object_get(s, "comment")))
             printf(" (\"%s\")", text(s, "comment"));
-        printf("; %s", json_is_string(json_object_get(s, "outcome")) ? text(s, "outcome") : "still running");
+        json_t *ended = engine_audit_outcome_words(s);
+        printf("; %s", ended ? cli_clean(json_string_value(ended)) : "still running");
+        json_decref(ended);
         json_int_t shared = json_integer_value(json_object_get(s, "shared_tags"));
         if (shared)
             printf("; %lld shared tag%s", (long long)shared, shared == 1 ? "" : "s");

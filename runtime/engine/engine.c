@@ -865,6 +865,9 @@ static int retry_work(Step *s, void *context)
     Instance in;
     s->token = w->token;
     int rc = w->by ? door_check_person(s, "by", w->by) : STORE_OK;
+    if (rc == STORE_OK && w->reason && text_is_blank(w->reason))   /* optional, but words when given, as cancel's */
+        rc = step_fail(s, ENGINE_REFUSED, "a retry needs a reason in words when it is given one (--reason TEXT to "
+                       "huddle retry, \"reason\" over HTTP; leave it out for none)");
     if (rc == STORE_OK)
         rc = operator_load(s, w->instance, &in);
     if (rc != STORE_OK)
@@ -877,13 +880,10 @@ static int retry_work(Step *s, void *context)
         rc = retry_no_state(s, &in, w);
     if (rc == STORE_OK) {
         CodecWriter *record = record_begin(s, &in, "retried");
-        if (w->state)
-            record_text(record, "goto", w->state);
-        else
-            record_null(record, "goto");
-        record_text(record, "by", w->by);
+        record_text_or_null(record, "goto", w->state);
+        record_text_or_null(record, "by", w->by);   /* by and reason always (RUNTIME.md), null when not given */
         record_text(record, "token", s->token);
-        record_text(record, "reason", w->reason);
+        record_text_or_null(record, "reason", w->reason);
         if (w->state)   /* the ask it waited in is left: close it, or it stays in inboxes */
             rc = retry_close_ask(s, &in, w);
         if (rc == STORE_OK)

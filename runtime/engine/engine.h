@@ -391,12 +391,18 @@ int engine_audit_export(Engine *engine, int64_t since, EngineAuditRow row, void 
    "handed_from" (whose seats went to someone else as it was asked: away), "operators"
    (who overrode it or reassigned a seat),
    "answers": [{"by", "choice", "comment", "at", "seconds" (after they got a seat)}],
-   "choice", "by", "comment", "decided_at", "seconds" (null while open), "outcome",
-   "status" (of the instance; null while running), "tags", "notes", "asked_hash",
-   "decided_hash"}. */
+   "choice", "by", "comment", "decided_at", "seconds" (null while open), "outcome" (how
+   the instance ended: a done's outcome, a failed's reason, "cancelled"; null while
+   running), "status" (of the instance: "done", "failed", "cancelled"; null while
+   running), "tags", "notes", "asked_hash", "decided_hash"}. */
 int engine_audit_decisions(Engine *engine, json_t **decisions, char *why, size_t why_len);
+/* How a decision (or a similar one) says its instance ended, for people and for stats'
+   counts: "failed: REASON" for a failed instance, else its outcome; a new reference, or
+   NULL while it runs (or for a similar decision kept before it had a status: its
+   outcome as it is). */
+json_t *engine_audit_outcome_words(const json_t *decision);
 /* Those that match every field of `filter` (may be NULL): "playbook", "state",
-   "choice", "outcome", "tag", "person" (held, answered, handed away from as it was
+   "choice", "outcome" (the outcome, or "failed" for every failed instance), "tag", "person" (held, answered, handed away from as it was
    asked, or an operator of it), "asked", "held",
    "answered" (texts), "words" (each, case-insensitive, in the question, comments or
    notes), "since" / "until" (ms, when asked), "limit"; newest first. */
@@ -414,7 +420,7 @@ int engine_audit_stats(Engine *engine, const json_t *filter, json_t **stats, cha
 /* Past decisions like an open ask of `playbook` in `state` (LANGUAGE.md, "Context"):
    decided ones of the same playbook and state, most tags shared with `tags` first, then
    newest; at most `limit`, each {"instance", "task", "choice", "by", "comment",
-   "decided_at", "outcome", "shared_tags"}, from `decisions` (engine_audit_decisions').
+   "decided_at", "outcome", "status", "shared_tags"}, from `decisions` (engine_audit_decisions').
    `except` (a task id, may be NULL) is left out. */
 int engine_audit_similar(const json_t *decisions, const char *playbook,
                          const char *state, const json_t *tags, const char *except, size_t limit,

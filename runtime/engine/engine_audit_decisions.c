@@ -221,8 +221,13 @@ static void fold_record(Fold *f, const json_t *r, json_t *hash)
     else if (strcmp(kind, "done") == 0 || strcmp(kind, "failed") == 0 || strcmp(kind, "cancelled") == 0) {
         json_decref(f->status);
         json_decref(f->outcome);
+        /* outcome: a done's outcome, a failed's reason (what `fail` said: search and
+           stats group by it; status says it failed), else the kind ("cancelled") */
+        json_t *reason = json_object_get(r, "reason");
         f->status = json_incref(json_object_get(r, "kind"));
-        f->outcome = json_incref(strcmp(kind, "done") == 0 ? json_object_get(r, "outcome") : json_object_get(r, "kind"));
+        f->outcome = json_incref(strcmp(kind, "done") == 0 ? json_object_get(r, "outcome")
+                                 : strcmp(kind, "failed") == 0 && json_is_string(reason) ? reason
+                                 : json_object_get(r, "kind"));
     } else
         fold_task(f, r, kind, ms, hash);
 }

@@ -24,8 +24,11 @@
  * strings playbook, state and choice (u32 length, bytes), then u32 people, each roles
  * (1: asked, 2: held, 4: answered, 8: handed away as it was asked, 16: an operator who
  * overrode it or reassigned a seat; schema 6 and older have the first three) and a string; an instance row is version, flags (1: ended with an
- * outcome), playbook, outcome, u32 tags and the tags. Outcome and tags change after the
- * decisions are made, so they stay in the instance row and a search joins them.
+ * outcome; 2: failed, the outcome its reason), playbook, outcome, u32 tags and the tags.
+ * Outcome and tags change after the decisions are made, so they stay in the instance
+ * row and a search joins them. A row written before 2026-12-06's late evening keeps
+ * "failed" without flag 2 as a failed instance's outcome: a search by outcome reads the
+ * history of such a row's instance whatever the outcome it looks for (row_may_match).
  */
 #include "engine_internal.h"
 #include "grow.h"
@@ -282,9 +285,9 @@ static int view_text(const CodecView *v, char **out)
 
 /* The members of a record the index reads, found in one walk of it (index_record). */
 enum { F_KIND, F_INSTANCE, F_TASK, F_AT, F_STATE, F_SEATS, F_TAGS, F_OUTCOME, F_TO, F_BY, F_ADDED, F_CHOICE,
-       F_FROM, F_COUNT };
+       F_FROM, F_REASON, F_COUNT };
 static const char *const FIELD_NAMES[F_COUNT] = {"kind", "instance", "task", "at", "state", "seats", "tags",
-                                                 "outcome", "to", "by", "added", "choice", "from"};
+                                                 "outcome", "to", "by", "added", "choice", "from", "reason"};
 
 /* view_text of a field (NULL when the record has none: its len is 0). */
 static int member_text(const CodecView *field, char **out)
@@ -364,9 +367,11 @@ static int put_empty(Writer *w)
     return store_put(w->txn, TABLE_DECISIONS, store_bytes(w->key.data, w->key.len), store_bytes("", 0));
 }
 
-/* The instance row of `instance`: its playbook, outcome (NULL: none) and tags. */
+/* The instance row of `instance`: its playbook, outcome (NULL: none; a failed's reason)
+   and tags. */
 typedef struct InstanceRow {
     char *playbook, *outcome;
+    bool failed;            /* ended failed: `outcome` is its reason */
     json_t *tags;           /* strings */
 } InstanceRow;
 
@@ -385,7 +390,9 @@ static bool instance_row_decode(StoreBytes value, InstanceRow *in)
     in->tags = json_array();
     if (get_u8(&r) != ROW_VERSION)
         return false;
-    bool ended = get_u8(&r) & 1;
+    unsigned flags = get_u8(&r);
+    bool ended = flags & 1;
+    in->failed = ended && (flags & 2);
     in->playbook = text_dup(get_text(&r));
     StoreBytes outcome = get_text(&r);
     in->outcome = ended ? text_dup(outcome) : NULL;
@@ -420,7 +427,7 @@ static int instance_row_put(Writer *w, uint64_t instance, const InstanceRow *in)
     number_key('i', instance, key);
     StrBuf *out = &w->value;
     out->len = 0;
-    char head[2] = {ROW_VERSION, in->outcome != NULL};
+    char head[2] = {ROW_VERSION, (char)((in->outcome != NULL) | (in->outcome && in->failed) << 1)};
     strbuf_put(out, head, 2);
     put_text(out, in->playbook);
     put_text(out, in->outcome);
@@ -583,10 +590,15 @@ static int index_instance(Writer *w, const CodecView *f, const char *kind, uint6
     else {
         engine_release(in.outcome);
         in.outcome = NULL;
+        in.failed = strcmp(kind, "failed") == 0;
         if (strcmp(kind, "done") == 0)
             rc = member_text(&f[F_OUTCOME], &in.outcome);
-        else
+        else if (in.failed)         /* its reason, as engine_audit_decisions' outcome */
+            rc = member_text(&f[F_REASON], &in.outcome);
+        if (rc == STORE_OK && !in.outcome && strcmp(kind, "done") != 0) {
+            in.failed = false;      /* cancelled, or a failed with no reason: the kind */
             in.outcome = text_dup(store_bytes(kind, strlen(kind)));
+        }
     }
     if (rc == STORE_OK)
         rc = in.playbook && in.tags ? instance_row_put(w, instance, &in) : STORE_NO_MEMORY;
@@ -1071,6 +1083,19 @@ static bool row_bytes_undecided(StoreBytes value)
     return value.len >= 2 && b[0] == ROW_VERSION && !(b[1] & 1);
 }
 
+/* Whether an instance row may have ended with `outcome` (a search's --outcome, matched
+   as audit_decision_matches does): its outcome is it, or it failed and `outcome` is
+   "failed". A row that says "failed" without its failed flag was written before a
+   failed's outcome became its reason (or is a done "failed"): its reason is not in it,
+   so it may be anything and the history says. */
+static bool row_outcome_may_be(const InstanceRow *in, const char *outcome)
+{
+    if (!in->outcome)
+        return false;
+    return strcmp(in->outcome, outcome) == 0 || (in->failed && strcmp(outcome, "failed") == 0) ||
+           (!in->failed && strcmp(in->outcome, "failed") == 0);
+}
+
 /* Whether the row may match the filter: false only when it cannot. */
 static int row_may_match(Search *q, const DecisionRow *row, bool *may)
 {
@@ -1090,7 +1115,7 @@ static int row_may_match(Search *q, const DecisionRow *row, bool *may)
         int rc = search_instance(q, row->instance);
         if (rc != STORE_OK)
             return rc;
-        if (q->in_found && q->outcome && (!q->in.outcome || strcmp(q->in.outcome, q->outcome) != 0))
+        if (q->in_found && q->outcome && !row_outcome_may_be(&q->in, q->outcome))
             return STORE_OK;
         if (q->in_found && q->tag) {
             bool has = false;

@@ -99,6 +99,25 @@ static bool words_match(const json_t *d, const char *words)
     return every;
 }
 
+/* Whether the decision's instance ended with `outcome`: a done's outcome, a failed's
+   reason, "cancelled"; "failed" matches every failed instance whatever its reason, as
+   it did when a failed decision's outcome was "failed". */
+static bool outcome_is(const json_t *d, const char *outcome)
+{
+    return text_is(json_object_get(d, "outcome"), outcome) ||
+           (strcmp(outcome, "failed") == 0 && text_is(json_object_get(d, "status"), "failed"));
+}
+
+json_t *engine_audit_outcome_words(const json_t *d)
+{
+    const json_t *outcome = json_object_get(d, "outcome");
+    if (!json_is_string(outcome))
+        return NULL;
+    if (text_is(json_object_get(d, "status"), "failed"))
+        return json_sprintf("failed: %s", json_string_value(outcome));
+    return json_incref((json_t *)outcome);
+}
+
 bool engine_audit_words_none(const char *words)
 {
     return words[strspn(words, " ")] == '\0';
@@ -111,7 +130,7 @@ bool audit_decision_matches(const json_t *d, const json_t *filter)
     if ((FILTER("playbook") && !text_is(json_object_get(d, "playbook"), v)) ||
         (FILTER("state") && !text_is(json_object_get(d, "state"), v)) ||
         (FILTER("choice") && !text_is(json_object_get(d, "choice"), v)) ||
-        (FILTER("outcome") && !text_is(json_object_get(d, "outcome"), v)) ||
+        (FILTER("outcome") && !outcome_is(d, v)) ||
         (FILTER("tag") && !list_has(json_object_get(d, "tags"), v)) ||
         (FILTER("asked") && !list_has(json_object_get(d, "asked"), v)) ||
         (FILTER("held") && !list_has(json_object_get(d, "held"), v)) ||
@@ -282,7 +301,9 @@ static json_t *group_stats(const json_t *decisions, const json_t *playbook, cons
         } else if (!json_is_null(json_object_get(d, "status"))) {
             closed++;   /* its instance ended (cancelled) with the ask undecided: not open */
         }
-        count_up(outcomes, json_object_get(d, "outcome"));
+        json_t *ended = engine_audit_outcome_words(d);   /* "failed: REASON" apart from "REASON" done */
+        count_up(outcomes, ended);
+        json_decref(ended);
         json_array_foreach(json_object_get(d, "held"), k, item)
             count_up(asked, item);
         json_array_foreach(json_object_get(d, "answers"), k, item) {
@@ -378,10 +399,11 @@ static int most_shared(const void *a, const void *b)
 static json_t *similar_item(const Like *like)
 {
     const json_t *d = like->decision;
-    return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:I}", "instance", json_object_get(d, "instance"),
+    return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:I}", "instance", json_object_get(d, "instance"),
                      "task", json_object_get(d, "task"), "choice", json_object_get(d, "choice"),
                      "by", json_object_get(d, "by"), "comment", json_object_get(d, "comment"),
                      "decided_at", json_object_get(d, "decided_at"), "outcome", json_object_get(d, "outcome"),
+                     "status", json_object_get(d, "status"),
                      "shared_tags", (json_int_t)like->shared);
 }
 

@@ -31,7 +31,8 @@ static void similar_text(const json_t *similar, StrBuf *body)
     size_t i;
     json_t *d;
     json_array_foreach(similar, i, d) {
-        const char *outcome = json_string_value(json_object_get(d, "outcome"));
+        json_t *ended = engine_audit_outcome_words(d);   /* "failed: REASON" for a failed one */
+        const char *outcome = json_string_value(ended);
         const char *comment = json_string_value(json_object_get(d, "comment"));
         json_int_t shared = json_integer_value(json_object_get(d, "shared_tags"));
         strbuf_printf(body, "  %s (%s): %s by %s at %s", text_of(d, "task"), text_of(d, "instance"), text_of(d, "choice"),
@@ -39,6 +40,7 @@ static void similar_text(const json_t *similar, StrBuf *body)
         if (comment)
             strbuf_printf(body, " - \"%s\"", comment);
         strbuf_printf(body, "; %s%s", outcome ? "ended: " : "", outcome ? outcome : "still running");
+        json_decref(ended);
         if (shared > 0)
             strbuf_printf(body, "; %lld shared tag%s", (long long)shared, shared == 1 ? "" : "s");
         strbuf_puts(body, "\n");

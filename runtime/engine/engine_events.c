@@ -176,10 +176,7 @@ static int instance_start(Step *s, const char *playbook, const char *hash, const
     CodecWriter *record = record_begin(s, &in, "started");
     record_text(record, "playbook", playbook);
     record_text(record, "version", hash);
-    if (case_key)
-        record_text(record, "case", case_key);
-    else
-        record_null(record, "case");
+    record_text_or_null(record, "case", case_key);
     record_event(record, event);
     if (earlier)
         threshold_joined(s, &in, earlier);

@@ -403,6 +403,8 @@ void record_value(CodecWriter *w, const char *key, Value value);
 bool engine_write_value(CodecWriter *w, Value value);
 void record_bool(CodecWriter *w, const char *key, bool value);
 void record_null(CodecWriter *w, const char *key);
+/* record_text, or a null when `text` is NULL: a field the record always has. */
+void record_text_or_null(CodecWriter *w, const char *key, const char *text);
 /* A time field, as the text time_text gives. */
 void record_time(CodecWriter *w, const char *key, int64_t ms);
 /* An object field: its members follow (record_text, ...), then record_close. */

@@ -120,10 +120,7 @@ static size_t reassign_seats(Step *s, Instance *in, TaskRecord *task, const char
         CodecWriter *record = record_begin(s, in, "delegated");
         record_text(record, "task", task->id);
         record_integer(record, "seat", (int64_t)i);
-        if (from)
-            record_text(record, "from", from);
-        else
-            record_null(record, "from");
+        record_text_or_null(record, "from", from);
         record_text(record, "to", to);
         record_text(record, "why", "reassigned");
         record_text(record, "by", by);

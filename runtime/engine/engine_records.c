@@ -292,6 +292,14 @@ void record_null(CodecWriter *w, const char *key)
     codec_write_null(w);
 }
 
+void record_text_or_null(CodecWriter *w, const char *key, const char *text)
+{
+    if (text)
+        record_text(w, key, text);
+    else
+        record_null(w, key);
+}
+
 void record_time(CodecWriter *w, const char *key, int64_t ms)
 {
     if (!w)

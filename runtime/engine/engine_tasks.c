@@ -923,10 +923,7 @@ static int task_apply_answer(Step *s, Instance *in, TaskRecord *task, const char
     record_text(record, "by", by);
     record_text(record, "token", s->token);
     record_text(record, "choice", choice);
-    if (comment)
-        record_text(record, "comment", comment);
-    else
-        record_null(record, "comment");
+    record_text_or_null(record, "comment", comment);
     int64_t count = 0;
     for (size_t i = 0; i < task->vote_count; i++)
         count += strcmp(task->votes[i].choice, choice) == 0;

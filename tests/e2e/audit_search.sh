@@ -109,7 +109,7 @@ has "(who answers slowest)" "slowest to answer (median): anna 45m, craig 30m, mi
 # shared first (t2: us), then the newest decided (t4 at 14:00, t3 at 09:45); three.
 expect "tasks --json: each open ask with its similar past decisions" 0 "$h" tasks --db "$db" --json
 json "(same playbook and state, most shared tags first, then newest; three)" "[s['task'] for s in j[0]['similar']] == ['t2', 't4', 't3'] and [s['shared_tags'] for s in j[0]['similar']] == [1, 0, 0]"
-json "(what was chosen, by whom, and how the instance ended)" "j[0]['similar'][0] == {'instance': 'i2', 'task': 't2', 'choice': 'no', 'by': 'craig', 'comment': 'fraud suspected', 'decided_at': '2026-06-15T08:30:00Z', 'outcome': 'kept', 'shared_tags': 1}"
+json "(what was chosen, by whom, and how the instance ended)" "j[0]['similar'][0] == {'instance': 'i2', 'task': 't2', 'choice': 'no', 'by': 'craig', 'comment': 'fraud suspected', 'decided_at': '2026-06-15T08:30:00Z', 'outcome': 'kept', 'status': 'done', 'shared_tags': 1}"
 expect "tasks, for people" 0 "$h" tasks --db "$db"
 has "(under the question)" "similar past decisions:"
 has "(one a line)" "t2 (i2, 2026-06-15T08:30:00Z): no by craig (\"fraud suspected\"); kept; 1 shared tag"
@@ -172,7 +172,7 @@ fi
 
 # ---- export --format csv ----
 expect "export --format csv" 0 "$h" audit export --db "$db" --format csv
-if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash,handed_from,operators'
+if head -1 "$tmp/out" | tr -d '\r' | grep -qx 'instance,playbook,state,task,question,choices,asked_at,asked,held,delegated,escalated,answers,choice,by,comment,decided_at,seconds,outcome,tags,asked_hash,decided_hash,handed_from,operators,status'
 then ok "(the documented columns, in order)"; else no "(the documented columns, in order)"; fi
 if [ "$(wc -l < "$tmp/out")" -eq 7 ]; then ok "(one decision a row)"; else no "(one decision a row)"; fi
 if grep -q $'\r$' "$tmp/out" 2>/dev/null || [ "$(head -1 "$tmp/out" | od -c | grep -c '\\r')" -ge 1 ]; then ok "(rows end in CRLF, as RFC 4180 says)"; else no "(rows end in CRLF)"; fi
