@@ -208,32 +208,34 @@ hcall "cancel again: 409" 409 POST /v1/instances/i4/cancel -H "$J" -H "$ops" --d
 hcall "GET /v1/instances/i4" 200 GET /v1/instances/i4 -H "$ops"
 json "cancelled" 'j["status"] == "cancelled"'
 
+# deep DESC STATUS BODY: BODY signed to the deep webhook
+deep() { hcall "$1" "$2" POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$3")" --data "$3"; }
 # a whole-number id (many sources number their events) is its decimal text; a number
 # with a fraction would make 1 and 1.0 two ids of one event, and is refused
 num='{"meta": {"id": 4711, "a/b": "ping", "extra": "n1"}}'
-hcall "a whole-number event id is accepted: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "a whole-number event id is accepted: 200" 200 "$num"
 json "as its decimal text" 'j["id"] == "4711" and j["duplicate"] is False and j["went"][0]["playbook"] == "deep"'
 num='{"meta": {"id": "4711", "a/b": "ping", "extra": "n2"}}'
-hcall "the same id as a string: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "the same id as a string: 200" 200 "$num"
 json "is a duplicate of it" 'j == {"id": "4711", "duplicate": True, "went": []}'
 # past 64 bits (2^63 and more): still its exact decimal text, read from the body's digits
 num='{"meta": {"id": 9223372036854775808, "a/b": "ping", "extra": "n4"}}'
-hcall "a whole-number id of 2^63: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "a whole-number id of 2^63: 200" 200 "$num"
 json "as its exact decimal text" 'j["id"] == "9223372036854775808" and j["duplicate"] is False'
 num='{"meta": {"id": "9223372036854775808", "a/b": "ping", "extra": "n5"}}'
-hcall "the same id as a string: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "the same id as a string: 200" 200 "$num"
 json "is a duplicate of it" 'j == {"id": "9223372036854775808", "duplicate": True, "went": []}'
 num='{"meta": {"id": 9223372036854775809, "a/b": "ping", "extra": "n6"}}'
-hcall "2^63 + 1 (one double with 2^63): 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "2^63 + 1 (one double with 2^63): 200" 200 "$num"
 json "is another id, not a duplicate" 'j["id"] == "9223372036854775809" and j["duplicate"] is False'
 num='{"meta": {"id": -123456789012345678901234567890, "a/b": "ping", "extra": "n7"}}'
-hcall "a negative one of 30 digits: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "a negative one of 30 digits: 200" 200 "$num"
 json "as its digits" 'j["id"] == "-123456789012345678901234567890"'
 num="{\"meta\": {\"id\": 1$(printf '%0256d' 0), \"a/b\": \"ping\"}}"
-hcall "one of 257 digits: 422" 422 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "one of 257 digits: 422" 422 "$num"
 json "(an id over 256 bytes, not a fraction)" 'j["error"]["field"] == "/meta/id" and "257 bytes" in j["error"]["message"] and "fraction" not in j["error"]["message"]'
 num='{"meta": {"id": 4712.0, "a/b": "ping", "extra": "n3"}}'
-hcall "an id with a fraction: 422" 422 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "an id with a fraction: 422" 422 "$num"
 json "naming the pointer and what to send" 'j["error"]["field"] == "/meta/id" and "a whole number or a string" in j["error"]["message"]'
 
 # ---- routes and methods ----------------------------------------------------------------

@@ -37,6 +37,12 @@ ok "serve starts"
 ops='Authorization: Bearer ops-token'
 aud='Authorization: Bearer auditor-token'
 jct='Content-Type: application/json'
+# refused AS DESC PATH BODY FIELD [CONDITION]: POST BODY to PATH with AS's token is 422,
+# naming FIELD (and CONDITION holds of the reply j)
+refused() {
+  call "$2" 422 POST "$3" -H "$jct" -H "Authorization: Bearer $1-token" --data "$4"
+  json "(naming $5)" "j['error']['field'] == '$5' and (${6:-True})"
+}
 for order in R-1 R-2; do
   body="{\"id\": \"ev-$order\", \"type\": \"refund\", \"order\": \"$order\", \"amount\": 5, \"customer\": {\"name\": \"C\"}}"
   call "refund $order is posted" 200 POST /v1/events/shop -H "$jct" -H "X-Huddle-Signature: $(sign "$body")" --data "$body"
@@ -92,19 +98,17 @@ call "a cancel by a token whose person the directory lacks is 422" 422 POST /v1/
 json "(naming the field by)" 'j["error"]["field"] == "by"'
 # answers and acks by a person the directory lacks: 422 naming by, as the operator
 # actions (not 403 not_your_seat: nobody of that name can hold a seat)
-call "an on-behalf answer by a person the directory lacks is 422" 422 POST /v1/tasks/t1/answer -H "$jct" -H 'Authorization: Bearer bot-token' --data '{"choice": "yes", "by": "zed"}'
-json "(naming by, as the CLI says it)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "by" and j["error"]["message"] == "by: no person '"'zed'"' in the directory"'
-call "an on-behalf ack by a person the directory lacks is 422" 422 POST /v1/tasks/t1/ack -H "$jct" -H 'Authorization: Bearer bot-token' --data '{"by": "zed"}'
-json "(naming by)" 'j["error"]["field"] == "by" and "no person" in j["error"]["message"]'
-call "an answer by a token whose person the directory lacks is 422" 422 POST /v1/tasks/t1/answer -H "$jct" -H 'Authorization: Bearer ghost-token' --data '{"choice": "yes"}'
-json "(naming by)" 'j["error"]["field"] == "by" and j["error"]["message"] == "by: no person '"'ghost'"' in the directory"'
-call "an ack by it is 422 too" 422 POST /v1/tasks/t1/ack -H "$jct" -H 'Authorization: Bearer ghost-token' --data '{}'
-json "(naming by)" 'j["error"]["field"] == "by"'
+refused bot "an on-behalf answer by a person the directory lacks is 422" /v1/tasks/t1/answer '{"choice": "yes", "by": "zed"}' by \
+  'j["error"]["code"] == "refused" and j["error"]["message"] == "by: no person '"'zed'"' in the directory"'
+refused bot "an on-behalf ack by a person the directory lacks is 422" /v1/tasks/t1/ack '{"by": "zed"}' by '"no person" in j["error"]["message"]'
+refused ghost "an answer by a token whose person the directory lacks is 422" /v1/tasks/t1/answer '{"choice": "yes"}' by \
+  'j["error"]["message"] == "by: no person '"'ghost'"' in the directory"'
+refused ghost "an ack by it is 422 too" /v1/tasks/t1/ack '{}' by
 call "a person the directory has, without a seat, is still 403" 403 POST /v1/tasks/t1/answer -H "$jct" -H 'Authorization: Bearer bot-token' --data '{"choice": "yes", "by": "boss"}'
 json "(not_your_seat)" 'j["error"]["code"] == "not_your_seat"'
 # a reassignment from a person to the same person: the body's words, naming "to"
-call "a reassignment from pat to pat is 422" 422 POST /v1/tasks/t1/reassign -H "$jct" -H "$ops" --data '{"from": "pat", "to": "pat"}'
-json "(naming to, in the body's words)" 'j["error"]["field"] == "to" and j["error"]["message"].startswith("\"from\" and \"to\" name the same person (pat)")'
+refused ops "a reassignment from pat to pat is 422, in the body's words" /v1/tasks/t1/reassign '{"from": "pat", "to": "pat"}' to \
+  'j["error"]["message"].startswith("\"from\" and \"to\" name the same person (pat)")'
 call "a write with a query parameter is 400, not applied" 400 POST '/v1/instances/i3/cancel?dry_run=1' -H "$jct" -H "$ops" --data '{"reason": "trying"}'
 json "(bad_query naming it)" 'j["error"]["code"] == "bad_query" and j["error"]["field"] == "dry_run"'
 body='{"id": "ev-Q", "type": "refund", "order": "Q", "amount": 5, "customer": {"name": "C"}}'
@@ -118,31 +122,19 @@ call "resolving it is 409 too" 409 POST /v1/tasks/t2/resolve -H "$jct" -H "$ops"
 hasnt "(no '(null)')" "(null)"
 
 # ---- directory events ----
-call "a directory event of another type is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "gone", "id": "d1", "data": {"person": "pat"}}'
-json "(naming the field type)" 'j["error"]["field"] == "type"'
-call "a directory event for nobody is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "back", "id": "d2", "data": {"person": "zed"}}'
-json "(naming data.person)" 'j["error"]["field"] == "data.person"'
-call "a directory event with no person is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "back", "id": "d3", "data": {}}'
-json "(naming data.person)" 'j["error"]["field"] == "data.person"'
-call "an absence from a day that does not exist is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "away", "id": "d4", "data": {"person": "pat", "from": "2026-02-30"}}'
-json "(naming data.from)" 'j["error"]["field"] == "data.from" and "2026-02-30 is not a date" in j["error"]["message"]'
-call "an absence ending before it starts is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "away", "id": "d5", "data": {"person": "pat", "from": "2026-07-10", "to": "2026-07-01"}}'
-json "(naming data.to)" 'j["error"]["field"] == "data.to"'
-call "an absence with a delegate the directory lacks is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "away", "id": "d6", "data": {"person": "pat", "delegate": "zed"}}'
-json "(naming data.delegate)" 'j["error"]["field"] == "data.delegate" and "delegate: no such person" in j["error"]["message"]'
-call "a directory event's field of the wrong type is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "away", "id": "d7", "data": {"person": "pat", "to": 5}}'
-json "(naming data.to)" 'j["error"]["field"] == "data.to"'
-call "a directory event's misspelt field is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "away", "id": "d8", "data": {"person": "pat", "frm": "2026-07-01"}}'
-json "(naming data.frm)" 'j["error"]["field"] == "data.frm"'
-call "(none of them made pat away)" 200 GET /v1/tasks -H "$ops"
+refused ops "a directory event of another type is 422" /v1/events/directory '{"type": "gone", "id": "d1", "data": {"person": "pat"}}' type
+refused ops "a directory event for nobody is 422" /v1/events/directory '{"type": "back", "id": "d2", "data": {"person": "zed"}}' data.person
+refused ops "a directory event with no person is 422" /v1/events/directory '{"type": "back", "id": "d3", "data": {}}' data.person
+refused ops "an absence from a day that does not exist is 422" /v1/events/directory '{"type": "away", "id": "d4", "data": {"person": "pat", "from": "2026-02-30"}}' data.from '"2026-02-30 is not a date" in j["error"]["message"]'
+refused ops "an absence ending before it starts is 422" /v1/events/directory '{"type": "away", "id": "d5", "data": {"person": "pat", "from": "2026-07-10", "to": "2026-07-01"}}' data.to
+refused ops "an absence with a delegate the directory lacks is 422" /v1/events/directory '{"type": "away", "id": "d6", "data": {"person": "pat", "delegate": "zed"}}' data.delegate '"delegate: no such person" in j["error"]["message"]'
+refused ops "a directory event's field of the wrong type is 422" /v1/events/directory '{"type": "away", "id": "d7", "data": {"person": "pat", "to": 5}}' data.to
+refused ops "a directory event's misspelt field is 422" /v1/events/directory '{"type": "away", "id": "d8", "data": {"person": "pat", "frm": "2026-07-01"}}' data.frm
 
 # ---- an event's type or id that is no id, from a connector's or the directory's body ----
-call "an event whose type is empty is 422" 422 POST /v1/events/crm -H "$jct" -H "$ops" --data '{"type": "", "id": "x1"}'
-json "(naming type, as a type of the wrong kind is named)" 'j["error"]["field"] == "type" and j["error"]["message"] == "the event type is empty"'
-call "(a type that is no text names it so too)" 422 POST /v1/events/crm -H "$jct" -H "$ops" --data '{"type": 7, "id": "x1"}'
-json "(naming type)" 'j["error"]["field"] == "type"'
-call "a directory event whose type is empty is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "", "id": "d9", "data": {"person": "pat"}}'
-json "(naming type)" 'j["error"]["field"] == "type"'
+refused ops "an event whose type is empty is 422" /v1/events/crm '{"type": "", "id": "x1"}' type 'j["error"]["message"] == "the event type is empty"'
+refused ops "(a type that is no text names it so too)" /v1/events/crm '{"type": 7, "id": "x1"}' type
+refused ops "a directory event whose type is empty is 422" /v1/events/directory '{"type": "", "id": "d9", "data": {"person": "pat"}}' type
 
 serve_stop
 [ "$serve_rc" = 0 ] && ok "serve exits 0 at SIGTERM" || no "serve exits 0 at SIGTERM ($serve_rc)" "$tmp/serve.log"
