@@ -241,7 +241,7 @@ struct ServeJob {
     char *idem_key;                 /* owned: Idempotency-Key + token, or NULL */
     /* events */
     const char *type, *id;          /* borrowed from body, or id from id_text */
-    char id_text[24];               /* a webhook's whole-number id as text */
+    char id_text[TEXT_ID_MAX + 1];  /* a webhook's whole-number id as text */
     const json_t *data;
     char *data_text;                /* owned: data as inputs.inflight holds it, or NULL */
     int64_t event_time;             /* 0: the engine's time */
@@ -335,9 +335,10 @@ bool serve_json_value(StrBuf *out, const json_t *value);
 
 /* Idempotency-Key memory (cli_serve_idem.c): the first reply to each key for 24 h (at
    most SERVE_IDEM_MAX keys; the oldest go first), kept in DIR/idempotency.jsonl across
-   restarts (db NULL: in memory only). serve_idem_begin: 1 a stored reply was sent (the
-   job is done), 0 the key is new (now pending), -1 the first request with this key is
-   still under way (409 sent). */
+   restarts (db NULL: in memory only), each with the SHA-256 of its request's body.
+   serve_idem_begin: 1 a stored reply was sent (the job is done), 0 the key is new (now
+   pending), -1 refused: the first request with this key is still under way (409 sent),
+   or was made with another body (422 idempotency_key_reused sent, and not kept). */
 #define SERVE_IDEM_MAX 100000
 #define SERVE_IDEM_MS (24 * 3600 * INT64_C(1000))
 ServeIdem *serve_idem_new(const char *db);

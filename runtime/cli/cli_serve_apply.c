@@ -58,14 +58,34 @@ static const char *apply_refusal_field(int status, const char *why)
     return NULL;
 }
 
-/* The field of a refused directory.away / directory.back event (engine_events.c's and
-   engine_away.c's sentences), or NULL. */
-static const char *apply_directory_field(const char *why)
+/* The field of a refused directory.away / directory.back event (engine_events.c's,
+   engine_door.c's and engine_away.c's sentences), as the body names it ("data.from"),
+   in buf[cap] or a constant, or NULL. */
+static const char *apply_directory_field(const char *why, char *buf, size_t cap)
 {
+    static const char *const DATA[] = {"from", "to", "delegate", "person"};
     if (strstr(why, "the directory source has two event types"))
         return "type";
     if (!strncmp(why, "no person '", 11) || strstr(why, "needs \"person\" in its data"))
         return "data.person";
+    /* "pat's absence (from 2026-02-30): from: ... is not a date", "a directory.away
+       event's \"to\" is a number: ..." */
+    const char *absence = strstr(why, "'s absence (");
+    for (size_t i = 0; i < sizeof DATA / sizeof *DATA; i++) {
+        char said[32], quoted[32];
+        snprintf(said, sizeof said, "): %s: ", DATA[i]);
+        snprintf(quoted, sizeof quoted, " event's \"%s\" is ", DATA[i]);
+        if ((absence && strstr(absence, said)) || strstr(why, quoted)) {
+            snprintf(buf, cap, "data.%s", DATA[i]);
+            return buf;
+        }
+    }
+    const char *unknown = strstr(why, " event has no field \"");   /* "... has no field \"frm\" (did you mean ...)" */
+    if (unknown) {
+        unknown += strlen(" event has no field \"");
+        snprintf(buf, cap, "data.%.*s", (int)strcspn(unknown, "\""), unknown);
+        return buf;
+    }
     return NULL;
 }
 
@@ -75,8 +95,9 @@ static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *
     if (rc == ENGINE_REFUSED) {
         int status = apply_refusal_status(why);
         const char *field = apply_refusal_field(status, why);
+        char buf[96];
         if (!field && status == 422 && job->route.id == ROUTE_EVENTS && !strcmp(job->route.param, "directory"))
-            field = apply_directory_field(why);
+            field = apply_directory_field(why, buf, sizeof buf);
         if (status == 403 && job->route.id == ROUTE_TASK_REASSIGN) {
             status = 422;   /* the body's "from" holds no seat: not the token's own seat */
             field = "from";

@@ -152,7 +152,14 @@ static bool door_event(Door *d, const Connector *c)
     if (c && c->kind == CONN_WEBHOOK) {
         ConnEvent ev;
         char why[400], field[300];
-        if (conn_webhook_map(c, job->body, &ev, why, sizeof why, field, sizeof field) != 0)
+        /* an id past 64 bits is a double in the body: its digits are read again, exactly */
+        json_t *exact = conn_webhook_id_inexact(c, job->body)
+                            ? value_json_load_exact(d->request->body, d->request->body_len, JSON_REJECT_DUPLICATES,
+                                                    0, why, sizeof why)
+                            : NULL;
+        int mapped = conn_webhook_map(c, job->body, exact, &ev, why, sizeof why, field, sizeof field);
+        json_decref(exact);
+        if (mapped != 0)
             return door_refuse(d, 422, "invalid", field, "%s", why);
         job->type = ev.type;
         job->id = ev.id;
@@ -167,9 +174,14 @@ static bool door_event(Door *d, const Connector *c)
     if (!door_fields(d, FIELDS) || !door_text(d, "type", true, &job->type) || !door_text(d, "id", true, &job->id) ||
         !door_text(d, "time", false, &time_text) || !door_event_time(d, time_text, "time"))
         return false;
-    const char *problem = text_id_problem(job->id, false, buf);
-    if (problem)
-        return door_refuse(d, 422, "invalid", "id", "the event id %s", problem);
+    /* type and id are ids, refused here naming their field as a webhook's mapping names
+       its pointer (the engine would refuse them too, but with no field) */
+    const char *const names[] = {"type", "id"}, *const texts[] = {job->type, job->id};
+    for (int i = 0; i < 2; i++) {
+        const char *problem = text_id_problem(texts[i], false, buf);
+        if (problem)
+            return door_refuse(d, 422, "invalid", names[i], "the event %s %s", names[i], problem);
+    }
     job->data = json_object_get(job->body, "data");
     if (!job->data)
         job->data = json_object_set_new(job->body, "data", json_object()) == 0 ? json_object_get(job->body, "data")
@@ -177,6 +189,18 @@ static bool door_event(Door *d, const Connector *c)
     if (!job->data)
         return door_refuse(d, 500, "no_memory", NULL, "out of memory");
     return !c || door_event_fits(d, c);
+}
+
+/* A reassignment hands a seat to another person: "to" naming the "from" is refused
+   here in the body's words (the engine's own sentence names huddle reassign's --from
+   and --to). */
+static bool door_reassign_to(Door *d, const char *from, const char *to)
+{
+    char buf[96];
+    if (from && strcmp(from, to) == 0 && !text_id_problem(to, true, buf))   /* not an id: the engine says so */
+        return door_refuse(d, 422, "refused", "to", "\"from\" and \"to\" name the same person (%s): \"to\" "
+                           "names who takes the seat over", to);
+    return true;
 }
 
 static bool door_body_fields(Door *d)
@@ -187,7 +211,7 @@ static bool door_body_fields(Door *d)
     static const char *const REASSIGN[] = {"from", "to", "by", NULL};
     static const char *const RETRY[] = {"goto", "reason", "by", NULL};
     static const char *const CANCEL[] = {"reason", "by", NULL};
-    const char *x, *by;
+    const char *x, *by, *from;
     switch (d->job->route.id) {
     case ROUTE_TASK_ANSWER:
         return door_fields(d, ANSWER) && door_text(d, "choice", true, &x) && door_text(d, "comment", false, &x) &&
@@ -198,8 +222,8 @@ static bool door_body_fields(Door *d)
         return door_fields(d, RESOLVE) && door_text(d, "choice", true, &x) && door_text(d, "reason", true, &x) &&
                door_by(d, &by);
     case ROUTE_TASK_REASSIGN:
-        return door_fields(d, REASSIGN) && door_text(d, "from", false, &x) && door_text(d, "to", true, &x) &&
-               door_by(d, &by);
+        return door_fields(d, REASSIGN) && door_text(d, "from", false, &from) && door_text(d, "to", true, &x) &&
+               door_by(d, &by) && door_reassign_to(d, from, x);
     case ROUTE_INSTANCE_RETRY:
         return door_fields(d, RETRY) && door_text(d, "goto", false, &x) && door_text(d, "reason", false, &x) &&
                door_by(d, &by);

@@ -4,9 +4,13 @@
  *
  * In memory, a hash table (SERVE_IDEM_MAX keys, the oldest dropped first); keys are
  * Idempotency-Key plus the token's name, the route and its {id} or {connector}, so two clients
- * never share one and one key on two tasks is two requests.
+ * never share one and one key on two tasks is two requests. Each key keeps the SHA-256 of
+ * its first request's body: a repeat is the same request only with the same body, byte
+ * for byte; another body under the key is refused (422 idempotency_key_reused), never
+ * answered with the first reply as if it had been applied.
  * On disk, DIR/idempotency.jsonl: each kept reply appended as one line {"key", "at"
- * (wall clock, ms), "status", "body"}, written but not synced (a reply lost to a power
+ * (wall clock, ms), "status", "body", "sha256"}, written but not synced (a line without
+ * "sha256", written before bodies were hashed, replays to any body as it did then; a reply lost to a power
  * cut is answered as the input now stands: an event's repeat is a duplicate by its id,
  * an answer's is refused as answered already). serve_idem_new reads it back, drops what
  * is older than 24 hours, and writes it again compacted (through a new file renamed over
@@ -14,6 +18,7 @@
  * has twice as many lines as the memory may hold.
  */
 #include "cli_serve.h"
+#include "program_hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +33,8 @@
 
 typedef struct IdemEntry {
     char *key;
+    char sha256[PROGRAM_HASH_HEX];  /* the first request's body's; "": not known (a line
+                                       written before bodies were hashed) */
     int status;                     /* 0: the first request is under way */
     char *body;
     size_t len;
@@ -91,8 +98,9 @@ static IdemEntry *idem_find(ServeIdem *idem, const char *key)
     return NULL;
 }
 
-/* A new entry for `key` (pending: status 0), the newest; NULL: out of memory. */
-static IdemEntry *idem_add(ServeIdem *idem, const char *key, int64_t at_ms)
+/* A new entry for `key` (pending: status 0) of a request whose body has the hex SHA-256
+   `sha256` ("" or NULL: not known), the newest; NULL: out of memory. */
+static IdemEntry *idem_add(ServeIdem *idem, const char *key, const char *sha256, int64_t at_ms)
 {
     IdemEntry *e = calloc(1, sizeof *e);
     if (e && !(e->key = strdup(key))) {
@@ -105,6 +113,7 @@ static IdemEntry *idem_add(ServeIdem *idem, const char *key, int64_t at_ms)
     e->next = idem->slots[h];
     idem->slots[h] = e;
     e->at_ms = at_ms;
+    snprintf(e->sha256, sizeof e->sha256, "%s", sha256 && strlen(sha256) == PROGRAM_HASH_HEX - 1 ? sha256 : "");
     e->older = idem->newest;
     if (idem->newest)
         idem->newest->newer = e;
@@ -133,6 +142,8 @@ static char *idem_line(const IdemEntry *e)
 {
     json_t *line = json_pack("{s:s, s:I, s:i, s:s%}", "key", e->key, "at", (json_int_t)e->at_ms, "status", e->status,
                              "body", e->body, e->len);
+    if (line && e->sha256[0])
+        json_object_set_new(line, "sha256", json_string(e->sha256));
     char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
     json_decref(line);
     char *out = NULL;
@@ -190,8 +201,9 @@ static void idem_load(ServeIdem *idem)
         const char *body = json_string_value(json_object_get(line, "body"));
         json_int_t at = json_integer_value(json_object_get(line, "at"));
         json_int_t status = json_integer_value(json_object_get(line, "status"));
+        const char *sha256 = json_string_value(json_object_get(line, "sha256"));   /* absent before 2026-12 */
         if (key && body && status >= 100 && status < 600 && now - at <= SERVE_IDEM_MS && !idem_find(idem, key)) {
-            IdemEntry *e = idem_add(idem, key, at);
+            IdemEntry *e = idem_add(idem, key, sha256, at);
             if (e && !idem_set_reply(e, (int)status, body, json_string_length(json_object_get(line, "body"))))
                 idem_unlink(idem, e);
         }
@@ -235,8 +247,18 @@ void serve_idem_free(ServeIdem *idem)
 int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key)
 {
     ServeIdem *idem = serve->idem;
+    char sha256[PROGRAM_HASH_HEX];
+    program_hash((const uint8_t *)(request->body ? request->body : ""), request->body_len, sha256);
     pthread_mutex_lock(&idem->lock);
     IdemEntry *e = idem_find(idem, key);
+    if (e && e->status && e->sha256[0] && strcmp(e->sha256, sha256) != 0) {
+        pthread_mutex_unlock(&idem->lock);   /* not kept: the key still names its first request */
+        serve_refuse(serve, request, 422, "idempotency_key_reused",
+                     "this Idempotency-Key was used in the last 24 hours with another body: a repeat must send "
+                     "the same body byte for byte to get the first response; send a new request under a new key",
+                     "Idempotency-Key", NULL);
+        return -1;
+    }
     if (e && e->status) {
         char *copy = malloc(e->len + 1);
         int status = e->status;
@@ -255,7 +277,7 @@ int serve_idem_begin(Serve *serve, HttpRequest *request, const char *key)
                      "Idempotency-Key", NULL);
         return -1;
     }
-    idem_add(idem, key, idem_wall_ms());
+    idem_add(idem, key, sha256, idem_wall_ms());
     pthread_mutex_unlock(&idem->lock);
     return 0;
 }

@@ -194,31 +194,44 @@ static const char *conn_type_name(const json_t *v)
     }
 }
 
-int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, char *why, size_t why_len,
-                     char *field, size_t field_len)
+static const char *conn_id_pointer(const Connector *c)
 {
-    const char *idp = c->id_pointer ? c->id_pointer : "/id";
+    return c->id_pointer ? c->id_pointer : "/id";
+}
+
+bool conn_webhook_id_inexact(const Connector *c, const json_t *body)
+{
+    return json_is_real(conn_json_pointer(body, conn_id_pointer(c)));
+}
+
+int conn_webhook_map(const Connector *c, const json_t *body, const json_t *exact, ConnEvent *out, char *why,
+                     size_t why_len, char *field, size_t field_len)
+{
+    const char *idp = conn_id_pointer(c);
     const char *typep = c->type_pointer ? c->type_pointer : "/type";
     const char *timep = c->time_pointer ? c->time_pointer : "/time";
     memset(out, 0, sizeof *out);
     const json_t *id = conn_json_pointer(body, idp);
     if (!id)
         return conn_refuse(why, why_len, field, field_len, idp, "the body has no event id at %s%s", "");
-    if (json_is_real(id))
+    const json_t *digits = json_is_real(id) && exact ? conn_json_pointer(exact, idp) : NULL;
+    if (json_is_real(id) && !json_is_string(digits))
         return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s is a number with a fraction "
                            "or an exponent%s; send a whole number or a string", "");
-    if (!json_is_string(id) && !json_is_integer(id))
+    if (!json_is_string(id) && !json_is_number(id))
         return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s is %s, not a string or a "
                            "whole number", conn_type_name(id));
-    out->id = json_string_value(id);
-    if (json_is_integer(id)) {
-        snprintf(out->id_text, sizeof out->id_text, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-        out->id = out->id_text;
-    }
+    out->id = json_string_value(digits ? digits : id);
     char buf[96];
-    const char *problem = text_id_problem(out->id, false, buf);
+    const char *problem = out->id ? text_id_problem(out->id, false, buf) : NULL;
     if (problem)
         return conn_refuse(why, why_len, field, field_len, idp, "the event id at %s %s", problem);
+    if (json_is_integer(id))
+        snprintf(out->id_text, sizeof out->id_text, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+    else if (digits)   /* past 64 bits: its digits, from `exact`, which the caller may free */
+        snprintf(out->id_text, sizeof out->id_text, "%s", out->id);
+    if (!json_is_string(id))
+        out->id = out->id_text;
     const json_t *type = conn_json_pointer(body, typep);
     if (!type)
         return conn_refuse(why, why_len, field, field_len, typep, "the body has no event type at %s%s", "");

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "connectors_file.h"
+#include "text.h"
 
 /* The value at RFC 6901 `pointer` ("" is the whole document, "/a/0/b~1c" with ~0 for ~
    and ~1 for /) in `doc`, or NULL when there is none. Borrowed from doc. */
@@ -43,16 +44,24 @@ void conn_signature_make(const char *secret, size_t secret_len, const char *body
    borrowed from the body. */
 typedef struct ConnEvent {
     const char *id, *type, *time;   /* borrowed from the body, or id from id_text */
-    char id_text[24];               /* a whole-number id written as text */
+    char id_text[TEXT_ID_MAX + 1];  /* a whole-number id written as text */
 } ConnEvent;
 
 /* Reads a webhook body by the connector's pointers. The id must be a text of 1 to 256
-   bytes or a whole number (JSON integer, taken as its decimal text: 17 and "17" are
-   the same id); a number with a fraction or an exponent is refused, since 1 and 1.0
-   would be different ids of the same event. The type must be a text, the time
-   (optional) a text. 0, or -1 with a sentence in why and the pointer at fault in field. */
-int conn_webhook_map(const Connector *c, const json_t *body, ConnEvent *out, char *why, size_t why_len,
-                     char *field, size_t field_len);
+   bytes or a whole number (a JSON integer, taken as its exact decimal text: 17 and "17"
+   are the same id, and so are 9223372036854775808 and "9223372036854775808"); a number
+   with a fraction or an exponent is refused, since 1 and 1.0 would be different ids of
+   the same event. The type must be a text, the time (optional) a text. 0, or -1 with a
+   sentence in why and the pointer at fault in field.
+   `exact` is NULL, or the same body read by value_json_load_exact (an integer past 64
+   bits as a string of its digits). A body read by value_json_load holds such an integer
+   as a double, like 1.5: when conn_webhook_id_inexact says the id is one, pass `exact`
+   so that a whole number is taken as its text, not refused as a fraction. (jansson's own
+   json_loadb refuses such a body outright, so its bodies need no `exact`.) */
+int conn_webhook_map(const Connector *c, const json_t *body, const json_t *exact, ConnEvent *out, char *why,
+                     size_t why_len, char *field, size_t field_len);
+/* Whether the body's id (at the connector's pointer) is a JSON number held as a double. */
+bool conn_webhook_id_inexact(const Connector *c, const json_t *body);
 
 /* Whether an event's `data` fits the type `type` of connector `c` (the connectors
    file's "events"); an event type not listed (or a connector with none) fits untyped.

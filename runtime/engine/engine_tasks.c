@@ -861,6 +861,15 @@ bool text_is_blank(const char *text)
     return true;
 }
 
+/* `by` holds no open seat on task `id`: a person the directory lacks is said to be
+   that (door_check_person's "by: no person 'zed' in the directory", the operator
+   actions' refusal), anyone else to hold no seat. */
+static int task_refuse_no_seat(Step *s, const char *by, const char *id)
+{
+    int rc = door_check_person(s, "by", by);
+    return rc != STORE_OK ? rc : step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+}
+
 static int task_check_answer(Step *s, const TaskRecord *task, const char *id, const char *by,
                              const char *choice, const char *comment, size_t *seat_out)
 {
@@ -880,7 +889,7 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     *seat_out = task_seat_to_fill(task, by);
     if (*seat_out < task->seat_count)
         return STORE_OK;
-    return step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+    return task_refuse_no_seat(s, by, id);
 }
 
 /* An answer identical to one already applied returns the first result. */
@@ -1407,7 +1416,7 @@ int task_ack(Step *s, const char *id, const char *by)
     else if ((rc = door_check_person_id(s, "by", by)) != STORE_OK)
         ;
     else if (!holds)
-        rc = step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+        rc = task_refuse_no_seat(s, by, id);
     else
         rc = door_check_holder(s, by, id);   /* a holder the directory has since lost */
     Instance in = {0};

@@ -42,6 +42,7 @@ static size_t json_skip_string(const char *text, size_t len, size_t i)
 typedef struct JsonFix {
     size_t start, end;
     bool saturate;
+    bool big;                       /* an integer 64 bits can't hold (value_json_load_exact: its text) */
 } JsonFix;
 
 /* Whether the number token text[start..end) is beyond the doubles. Only tokens with an
@@ -89,11 +90,13 @@ static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *fixes, 
             while (i < len && text[i] >= '0' && text[i] <= '9')
                 i++;
             bool integer = i >= len || (text[i] != '.' && text[i] != 'e' && text[i] != 'E');
-            bool big = integer && i - start > (size_t)(ch == '-') && !json_integer_fits(text + start, i - start);
+            size_t sign = ch == '-';   /* "-", "0123": not JSON, left for jansson to refuse */
+            bool big = integer && i - start > sign && text[start + sign] != '0' &&
+                       !json_integer_fits(text + start, i - start);
             while (i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E' || text[i] == '+' ||
                                text[i] == '-' || (text[i] >= '0' && text[i] <= '9')))
                 i++;
-            JsonFix fix = {start, i, json_number_overflows(text, start, i)};
+            JsonFix fix = {start, i, json_number_overflows(text, start, i), big};
             if (big || fix.saturate)
                 strbuf_append(fixes, (const char *)&fix, sizeof fix);
         } else {
@@ -103,8 +106,9 @@ static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *fixes, 
     return true;
 }
 
-json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
-                        size_t why_len)
+/* value_json_load, and with `exact` value_json_load_exact. */
+static json_t *json_load_fixed(const char *text, size_t len, size_t flags, int wrapper, bool exact,
+                               char *why, size_t why_len)
 {
     StrBuf fixes = STRBUF_INIT, copy = STRBUF_INIT;
     json_t *json = NULL;
@@ -115,7 +119,12 @@ json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper,
         for (size_t k = 0; k < fixes.len; k += sizeof(JsonFix)) {
             JsonFix fix;
             memcpy(&fix, fixes.data + k, sizeof fix);
-            if (fix.saturate) {
+            if (exact && fix.big) {   /* its digits, as a string */
+                strbuf_append(&copy, text + from, fix.start - from);
+                strbuf_putc(&copy, '"');
+                strbuf_append(&copy, text + fix.start, fix.end - fix.start);
+                strbuf_putc(&copy, '"');
+            } else if (fix.saturate) {
                 char max[40];
                 snprintf(max, sizeof max, "%s%.17g", text[fix.start] == '-' ? "-" : "", DBL_MAX);
                 strbuf_append(&copy, text + from, fix.start - from);
@@ -144,6 +153,18 @@ done:
     strbuf_free(&fixes);
     strbuf_free(&copy);
     return json;
+}
+
+json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
+                        size_t why_len)
+{
+    return json_load_fixed(text, len, flags, wrapper, false, why, why_len);
+}
+
+json_t *value_json_load_exact(const char *text, size_t len, size_t flags, int wrapper, char *why,
+                              size_t why_len)
+{
+    return json_load_fixed(text, len, flags, wrapper, true, why, why_len);
 }
 
 int value_json_depth(const json_t *json, int stop)

@@ -26,6 +26,11 @@
    NULL with "out of memory" (or jansson's own sentence for it) when out of memory. */
 json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
                         size_t why_len);
+/* The same, but an integer that 64 bits can't hold is read as a string of its exact
+   text (9223372036854775808 -> "9223372036854775808"), for the one who needs that text
+   rather than a number: a webhook's whole-number event id (conn_webhook_map). */
+json_t *value_json_load_exact(const char *text, size_t len, size_t flags, int wrapper, char *why,
+                              size_t why_len);
 /* How deep arrays and objects nest in `json` (0 for a scalar), counting no further
    than `stop` + 1: a caller asks whether it is deeper than `stop`. */
 int value_json_depth(const json_t *json, int stop);

@@ -66,8 +66,12 @@ if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1
 expect "tasks shows the inbox of pat" 0 "$h" tasks --for pat --db "$db"
 has "the question is shown" "Refund 30 for A1?"
 expect "--now before the store's time is refused" 1 "$h" answer t1 yes --by pat --db "$db" --now 2026-03-02T08:59:00Z
-expect "a person without a seat is refused" 1 "$h" answer t1 yes --by mallory --db "$db" --now 2026-03-02T09:05:00Z
-has "with a reason" "mallory holds no open seat on task t1"
+expect "a person the directory lacks is refused" 1 "$h" answer t1 yes --by mallory --db "$db" --now 2026-03-02T09:05:00Z
+has "saying so, as the operator actions do" "by: no person 'mallory' in the directory"
+expect "and so is an ack by one" 1 "$h" ack t1 --by mallory --db "$db" --now 2026-03-02T09:05:00Z
+has "saying so" "by: no person 'mallory' in the directory"
+expect "a person of the directory without a seat is refused" 1 "$h" answer t1 yes --by op --db "$db" --now 2026-03-02T09:05:00Z
+has "with a reason" "op holds no open seat on task t1"
 expect "ack by a holder" 0 "$h" ack t1 --by sam --db "$db" --now 2026-03-02T09:10:00Z
 expect "tick at the level's time" 0 "$h" tick --db "$db" --now 2026-03-02T10:30:00Z
 expect "history of the instance" 0 "$h" history i1 --db "$db" --json

@@ -181,12 +181,16 @@ expect "serve --connectors refuses a file with a secret in it" 1 "$h" serve --db
 has "naming the field" "connectors.shop.secret: secrets come from the environment"
 
 # Catch-up: a deadline that passed while serve was down fires when it starts again.
+# Meanwhile a kept reply as a serve before body hashes wrote it: {"key", "at", "status", "body"}.
+"$PY" -c 'import json, sys, time; print(json.dumps({"key": "shop\nevents\nshop\nk-old", "at": int(time.time() * 1000), "status": 200, "body": "{\"old\":true}"}))' >> "$db/idempotency.jsonl"
 if serve_start "$db"; then ok "serve starts again"; else no "serve starts again" "$tmp/serve.log"; fi
 curl -s -D "$tmp/headers" -o "$tmp/out" --max-time 10 -X POST -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' -H "X-Huddle-Signature: $(sign "$ev5")" --data "$ev5" "$base/v1/events/shop"
 if cmp -s "$tmp/first" "$tmp/out" && grep -qi "Idempotent-Replay: true" "$tmp/headers"; then ok "after a restart the repeat still gets the first reply (DIR/idempotency.jsonl)"; else no "after a restart the repeat still gets the first reply" "$tmp/out"; fi
 ev9='{"id": "e9", "type": "refund", "order": "A9", "amount": 1, "customer": {"name": "Ida"}}'
-call "the same key with another body" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' -H "X-Huddle-Signature: $(sign "$ev9")" --data "$ev9"
-if cmp -s "$tmp/first" "$tmp/out"; then ok "gets the first reply too: the key, not the body, names the request"; else no "gets the first reply too" "$tmp/out"; fi
+call "the same key with another body, after the restart: 422" 422 POST /v1/events/shop -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1' -H "X-Huddle-Signature: $(sign "$ev9")" --data "$ev9"
+json "idempotency_key_reused, not the first reply (the body's hash is kept in the file)" 'j["error"]["code"] == "idempotency_key_reused" and j["error"]["field"] == "Idempotency-Key"'
+call "a line an older serve wrote (no sha256) replays to any body, as it did" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H 'Idempotency-Key: k-old' -H "X-Huddle-Signature: $(sign "$ev9")" --data "$ev9"
+json "(its kept reply)" 'j == {"old": True}'
 ev8='{"id": "e8", "type": "refund", "order": "A8", "amount": 1, "customer": {"name": "Hal"}}'
 call "an event before the stop" 200 POST /v1/events/shop -H 'Content-Type: application/json' -H "X-Huddle-Signature: $(sign "$ev8")" --data "$ev8"
 serve_stop

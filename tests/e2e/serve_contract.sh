@@ -177,7 +177,23 @@ hcall "its repeat: 200" 200 POST /v1/events/shop -H "$J" -H 'Idempotency-Key: ck
 if cmp -s "$tmp/first" "$tmp/out"; then ok "gets the first response (not a duplicate's)"; else no "gets the first response" "$tmp/out"; fi
 header "marked Idempotent-Replay" "Idempotent-Replay: true"
 hcall "an answer refused by the engine, keyed" 422 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-2' --data '{"choice": "maybe"}'
-hcall "its repeat with a good body gets the first response: 422" 422 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-2' --data '{"choice": "yes"}'
+hcall "its repeat gets the first response: 422" 422 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-2' --data '{"choice": "maybe"}'
+json "(the engine's refusal, replayed)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "choice"'
+header "(marked Idempotent-Replay)" "Idempotent-Replay: true"
+# the key reused with another body is not a repeat: refused, never the first reply as if applied
+hcall "the key with another body: 422, not the first response" 422 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-2' --data '{"choice": "yes"}'
+refusal "idempotency_key_reused" idempotency_key_reused '"Idempotency-Key"'
+json "(saying to send the same body or a new key)" '"same body" in j["error"]["message"] and "new key" in j["error"]["message"]'
+if grep -qi "Idempotent-Replay" "$tmp/headers"; then no "(not marked a replay)" "$tmp/headers"; else ok "(not marked a replay)"; fi
+hcall "nothing of it was applied: t3 is still open" 200 GET /v1/tasks -H "$ops"
+json "(t3 open, unanswered)" '[t["id"] for t in j["tasks"] if t["id"] == "t3"] == ["t3"]'
+hcall "the refusal is not kept: the first body still replays" 422 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-2' --data '{"choice": "maybe"}'
+json "(the first response)" 'j["error"]["code"] == "refused" and j["error"]["field"] == "choice"'
+ev6='{"id": "c6", "type": "refund", "order": "C6", "amount": 6, "customer": {"name": "Di"}}'
+hcall "an event with another body under an event's key: 422" 422 POST /v1/events/shop -H "$J" -H 'Idempotency-Key: ck-1' -H "X-Huddle-Signature: $(sign "$ev6")" --data "$ev6"
+refusal "idempotency_key_reused" idempotency_key_reused '"Idempotency-Key"'
+hcall "and that event was not dropped unsaid: sent under a new key it is new" 200 POST /v1/events/shop -H "$J" -H 'Idempotency-Key: ck-6' -H "X-Huddle-Signature: $(sign "$ev6")" --data "$ev6"
+json "(not a duplicate)" 'j["id"] == "c6" and j["duplicate"] is False'
 hcall "a request refused at the door (bad JSON), keyed" 400 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-3' --data '{"choice": '
 hcall "is not kept: the corrected request runs" 200 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key: ck-3' --data '{"choice": "yes"}'
 hcall "an empty Idempotency-Key: 400" 400 POST /v1/tasks/t3/answer -H "$J" -H "$pat" -H 'Idempotency-Key;' --data '{"choice": "yes"}'
@@ -192,16 +208,34 @@ hcall "cancel again: 409" 409 POST /v1/instances/i4/cancel -H "$J" -H "$ops" --d
 hcall "GET /v1/instances/i4" 200 GET /v1/instances/i4 -H "$ops"
 json "cancelled" 'j["status"] == "cancelled"'
 
+# deep DESC STATUS BODY: BODY signed to the deep webhook
+deep() { hcall "$1" "$2" POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$3")" --data "$3"; }
 # a whole-number id (many sources number their events) is its decimal text; a number
 # with a fraction would make 1 and 1.0 two ids of one event, and is refused
 num='{"meta": {"id": 4711, "a/b": "ping", "extra": "n1"}}'
-hcall "a whole-number event id is accepted: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "a whole-number event id is accepted: 200" 200 "$num"
 json "as its decimal text" 'j["id"] == "4711" and j["duplicate"] is False and j["went"][0]["playbook"] == "deep"'
 num='{"meta": {"id": "4711", "a/b": "ping", "extra": "n2"}}'
-hcall "the same id as a string: 200" 200 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "the same id as a string: 200" 200 "$num"
 json "is a duplicate of it" 'j == {"id": "4711", "duplicate": True, "went": []}'
+# past 64 bits (2^63 and more): still its exact decimal text, read from the body's digits
+num='{"meta": {"id": 9223372036854775808, "a/b": "ping", "extra": "n4"}}'
+deep "a whole-number id of 2^63: 200" 200 "$num"
+json "as its exact decimal text" 'j["id"] == "9223372036854775808" and j["duplicate"] is False'
+num='{"meta": {"id": "9223372036854775808", "a/b": "ping", "extra": "n5"}}'
+deep "the same id as a string: 200" 200 "$num"
+json "is a duplicate of it" 'j == {"id": "9223372036854775808", "duplicate": True, "went": []}'
+num='{"meta": {"id": 9223372036854775809, "a/b": "ping", "extra": "n6"}}'
+deep "2^63 + 1 (one double with 2^63): 200" 200 "$num"
+json "is another id, not a duplicate" 'j["id"] == "9223372036854775809" and j["duplicate"] is False'
+num='{"meta": {"id": -123456789012345678901234567890, "a/b": "ping", "extra": "n7"}}'
+deep "a negative one of 30 digits: 200" 200 "$num"
+json "as its digits" 'j["id"] == "-123456789012345678901234567890"'
+num="{\"meta\": {\"id\": 1$(printf '%0256d' 0), \"a/b\": \"ping\"}}"
+deep "one of 257 digits: 422" 422 "$num"
+json "(an id over 256 bytes, not a fraction)" 'j["error"]["field"] == "/meta/id" and "257 bytes" in j["error"]["message"] and "fraction" not in j["error"]["message"]'
 num='{"meta": {"id": 4712.0, "a/b": "ping", "extra": "n3"}}'
-hcall "an id with a fraction: 422" 422 POST /v1/events/deep -H "$J" -H "X-Huddle-Signature: $(SHOP_SECRET=$DEEP_SECRET sign "$num")" --data "$num"
+deep "an id with a fraction: 422" 422 "$num"
 json "naming the pointer and what to send" 'j["error"]["field"] == "/meta/id" and "a whole number or a string" in j["error"]["message"]'
 
 # ---- routes and methods ----------------------------------------------------------------

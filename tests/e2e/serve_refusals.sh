@@ -4,7 +4,9 @@
 # bad_query naming it (never read as no filter, or as one of the two); an override or
 # cancel without a reason in words is 422 with "field": "reason"; an ask closed by its
 # instance's cancel is 409 saying so; a refused directory.away/back event names its
-# field (type, data.person). Prints TAP lines.
+# field (type, data.person, data.from, data.to, data.delegate); an answer or ack by a
+# person the directory lacks is 422 naming by; a reassignment from and to one person
+# names to; an event type that is no id names type. Prints TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/serve/lib.sh"
@@ -15,7 +17,7 @@ import json, sys
 tokens = json.load(open(sys.argv[1]))
 tokens["auditor"] = {"sha256": sys.argv[2], "person": "boss", "may": ["audit"]}
 tokens["ops"]["may"].append("events")
-tokens["ghost"] = {"sha256": sys.argv[3], "person": "ghost", "may": ["operate"]}
+tokens["ghost"] = {"sha256": sys.argv[3], "person": "ghost", "may": ["operate", "answer"]}
 json.dump(tokens, open(sys.argv[1], "w"))
 PY
 cat > "$tmp/stall.play" <<'PLAY'
@@ -35,6 +37,12 @@ ok "serve starts"
 ops='Authorization: Bearer ops-token'
 aud='Authorization: Bearer auditor-token'
 jct='Content-Type: application/json'
+# refused AS DESC PATH BODY FIELD [CONDITION]: POST BODY to PATH with AS's token is 422,
+# naming FIELD (and CONDITION holds of the reply j)
+refused() {
+  call "$2" 422 POST "$3" -H "$jct" -H "Authorization: Bearer $1-token" --data "$4"
+  json "(naming $5)" "j['error']['field'] == '$5' and (${6:-True})"
+}
 for order in R-1 R-2; do
   body="{\"id\": \"ev-$order\", \"type\": \"refund\", \"order\": \"$order\", \"amount\": 5, \"customer\": {\"name\": \"C\"}}"
   call "refund $order is posted" 200 POST /v1/events/shop -H "$jct" -H "X-Huddle-Signature: $(sign "$body")" --data "$body"
@@ -88,6 +96,19 @@ json "(naming the field goto)" 'j["error"]["code"] == "refused" and j["error"]["
 # ---- an ask closed by its instance's cancel ----
 call "a cancel by a token whose person the directory lacks is 422" 422 POST /v1/instances/i3/cancel -H "$jct" -H 'Authorization: Bearer ghost-token' --data '{"reason": "gone"}'
 json "(naming the field by)" 'j["error"]["field"] == "by"'
+# answers and acks by a person the directory lacks: 422 naming by, as the operator
+# actions (not 403 not_your_seat: nobody of that name can hold a seat)
+refused bot "an on-behalf answer by a person the directory lacks is 422" /v1/tasks/t1/answer '{"choice": "yes", "by": "zed"}' by \
+  'j["error"]["code"] == "refused" and j["error"]["message"] == "by: no person '"'zed'"' in the directory"'
+refused bot "an on-behalf ack by a person the directory lacks is 422" /v1/tasks/t1/ack '{"by": "zed"}' by '"no person" in j["error"]["message"]'
+refused ghost "an answer by a token whose person the directory lacks is 422" /v1/tasks/t1/answer '{"choice": "yes"}' by \
+  'j["error"]["message"] == "by: no person '"'ghost'"' in the directory"'
+refused ghost "an ack by it is 422 too" /v1/tasks/t1/ack '{}' by
+call "a person the directory has, without a seat, is still 403" 403 POST /v1/tasks/t1/answer -H "$jct" -H 'Authorization: Bearer bot-token' --data '{"choice": "yes", "by": "boss"}'
+json "(not_your_seat)" 'j["error"]["code"] == "not_your_seat"'
+# a reassignment from a person to the same person: the body's words, naming "to"
+refused ops "a reassignment from pat to pat is 422, in the body's words" /v1/tasks/t1/reassign '{"from": "pat", "to": "pat"}' to \
+  'j["error"]["message"].startswith("\"from\" and \"to\" name the same person (pat)")'
 call "a write with a query parameter is 400, not applied" 400 POST '/v1/instances/i3/cancel?dry_run=1' -H "$jct" -H "$ops" --data '{"reason": "trying"}'
 json "(bad_query naming it)" 'j["error"]["code"] == "bad_query" and j["error"]["field"] == "dry_run"'
 body='{"id": "ev-Q", "type": "refund", "order": "Q", "amount": 5, "customer": {"name": "C"}}'
@@ -101,12 +122,19 @@ call "resolving it is 409 too" 409 POST /v1/tasks/t2/resolve -H "$jct" -H "$ops"
 hasnt "(no '(null)')" "(null)"
 
 # ---- directory events ----
-call "a directory event of another type is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "gone", "id": "d1", "data": {"person": "pat"}}'
-json "(naming the field type)" 'j["error"]["field"] == "type"'
-call "a directory event for nobody is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "back", "id": "d2", "data": {"person": "zed"}}'
-json "(naming data.person)" 'j["error"]["field"] == "data.person"'
-call "a directory event with no person is 422" 422 POST /v1/events/directory -H "$jct" -H "$ops" --data '{"type": "back", "id": "d3", "data": {}}'
-json "(naming data.person)" 'j["error"]["field"] == "data.person"'
+refused ops "a directory event of another type is 422" /v1/events/directory '{"type": "gone", "id": "d1", "data": {"person": "pat"}}' type
+refused ops "a directory event for nobody is 422" /v1/events/directory '{"type": "back", "id": "d2", "data": {"person": "zed"}}' data.person
+refused ops "a directory event with no person is 422" /v1/events/directory '{"type": "back", "id": "d3", "data": {}}' data.person
+refused ops "an absence from a day that does not exist is 422" /v1/events/directory '{"type": "away", "id": "d4", "data": {"person": "pat", "from": "2026-02-30"}}' data.from '"2026-02-30 is not a date" in j["error"]["message"]'
+refused ops "an absence ending before it starts is 422" /v1/events/directory '{"type": "away", "id": "d5", "data": {"person": "pat", "from": "2026-07-10", "to": "2026-07-01"}}' data.to
+refused ops "an absence with a delegate the directory lacks is 422" /v1/events/directory '{"type": "away", "id": "d6", "data": {"person": "pat", "delegate": "zed"}}' data.delegate '"delegate: no such person" in j["error"]["message"]'
+refused ops "a directory event's field of the wrong type is 422" /v1/events/directory '{"type": "away", "id": "d7", "data": {"person": "pat", "to": 5}}' data.to
+refused ops "a directory event's misspelt field is 422" /v1/events/directory '{"type": "away", "id": "d8", "data": {"person": "pat", "frm": "2026-07-01"}}' data.frm
+
+# ---- an event's type or id that is no id, from a connector's or the directory's body ----
+refused ops "an event whose type is empty is 422" /v1/events/crm '{"type": "", "id": "x1"}' type 'j["error"]["message"] == "the event type is empty"'
+refused ops "(a type that is no text names it so too)" /v1/events/crm '{"type": 7, "id": "x1"}' type
+refused ops "a directory event whose type is empty is 422" /v1/events/directory '{"type": "", "id": "d9", "data": {"person": "pat"}}' type
 
 serve_stop
 [ "$serve_rc" = 0 ] && ok "serve exits 0 at SIGTERM" || no "serve exits 0 at SIGTERM ($serve_rc)" "$tmp/serve.log"

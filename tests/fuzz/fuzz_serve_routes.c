@@ -14,7 +14,8 @@
  *   - the door's quick reading of a body (serve_body_quick, cli_serve_body.c): whenever
  *     it reads one, value_json_load reads the same tree (json_equal, and the same
  *     compact dump in the same member order), and its compact text is that dump;
- *   - the body, when it is JSON: conn_webhook_map succeeds only with an id (a text, or
+ *   - the body, when it is JSON (read as serve reads it, an id past 64 bits again
+ *     exactly): conn_webhook_map succeeds only with an id (a text, or
  *     a whole number as its text) of 1 to 256 bytes and a type, and otherwise names a field that is one of the connector's
  *     pointers; conn_event_check refuses only with a field that starts with "data";
  *     serve_tokens_parse returns 0 exactly when it appended no problem, and every
@@ -108,13 +109,18 @@ static void fuzz_quick(const char *body, size_t len)
 static void fuzz_body(const char *body, size_t len)
 {
     fuzz_quick(body, len);
-    json_t *json = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+    char why[512], field[300];
+    json_t *json = value_json_load(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, 0, why, sizeof why);
     if (!json)
         return;
     const Connector *c = conn_find(connectors, "r6");
     ConnEvent ev;
-    char why[512], field[300];
-    if (conn_webhook_map(c, json, &ev, why, sizeof why, field, sizeof field) == 0) {
+    json_t *exact = conn_webhook_id_inexact(c, json) ? value_json_load_exact(body, len, JSON_REJECT_DUPLICATES |
+                                                                             JSON_DECODE_ANY, 0, why, sizeof why)
+                                                     : NULL;
+    int mapped = conn_webhook_map(c, json, exact, &ev, why, sizeof why, field, sizeof field);
+    json_decref(exact);
+    if (mapped == 0) {
         if (!ev.id || !*ev.id || strlen(ev.id) > TEXT_ID_MAX || !ev.type)
             abort();
     } else if (strcmp(field, "/meta/id") && strcmp(field, "/kind") && strcmp(field, "/at")) {

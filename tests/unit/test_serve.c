@@ -20,6 +20,7 @@
 
 #include "cli_serve.h"
 #include "connectors_events.h"
+#include "value_json.h"
 
 static void test_routes(void **state)
 {
@@ -301,11 +302,15 @@ static ConnFile *serve_connectors(void)
     return file;
 }
 
+/* Maps a body as serve's door does: read by value_json_load, and again exactly when the
+   id is a double there (a fraction, or a whole number past 64 bits). */
 static int map(const Connector *c, const char *text, ConnEvent *ev, char *why, char *field)
 {
-    json_t *body = json_loads(text, 0, NULL);
+    json_t *body = value_json_load(text, strlen(text), JSON_REJECT_DUPLICATES, 0, why, 256);
     assert_non_null(body);
-    int rc = conn_webhook_map(c, body, ev, why, 256, field, 64);
+    json_t *exact = conn_webhook_id_inexact(c, body) ? value_json_load_exact(text, strlen(text), 0, 0, why, 256) : NULL;
+    int rc = conn_webhook_map(c, body, exact, ev, why, 256, field, 64);
+    json_decref(exact);
     if (rc == 0) {   /* borrowed strings: compare before the body goes */
         assert_non_null(ev->id);
         assert_string_equal(ev->type, "spike");
@@ -330,6 +335,21 @@ static void test_webhook_map(void **state)
     assert_string_equal(ev.id, "17");         /* a whole number is its decimal text */
     assert_int_equal(map(c, "{\"meta\": {\"id\": -9223372036854775808}, \"kind\": \"spike\"}", &ev, why, field), 0);
     assert_string_equal(ev.id, "-9223372036854775808");
+    /* past 64 bits, exactly its digits (it was refused as "a number with a fraction") */
+    assert_int_equal(map(c, "{\"meta\": {\"id\": 9223372036854775808}, \"kind\": \"spike\"}", &ev, why, field), 0);
+    assert_string_equal(ev.id, "9223372036854775808");
+    assert_int_equal(map(c, "{\"meta\": {\"id\": -9223372036854775809}, \"kind\": \"spike\"}", &ev, why, field), 0);
+    assert_string_equal(ev.id, "-9223372036854775809");
+    assert_int_equal(map(c, "{\"meta\": {\"id\": 123456789012345678901234567890123456789}, \"kind\": \"spike\"}",
+                         &ev, why, field), 0);
+    assert_string_equal(ev.id, "123456789012345678901234567890123456789");
+    char hugeid[400];   /* 257 digits: past the 256 bytes an id may have, said so */
+    snprintf(hugeid, sizeof hugeid, "{\"meta\": {\"id\": 1%0256d}, \"kind\": \"spike\"}", 0);
+    assert_int_equal(map(c, hugeid, &ev, why, field), -1);
+    assert_string_equal(field, "/meta/id");
+    assert_non_null(strstr(why, "257 bytes"));
+    assert_int_equal(map(c, "{\"meta\": {\"id\": 1e3}, \"kind\": \"spike\"}", &ev, why, field), -1);
+    assert_non_null(strstr(why, "a number with a fraction or an exponent"));
     assert_int_equal(map(c, "{\"meta\": {\"id\": 17.0}, \"kind\": \"spike\"}", &ev, why, field), -1);
     assert_string_equal(field, "/meta/id");
     assert_non_null(strstr(why, "a number with a fraction or an exponent"));
