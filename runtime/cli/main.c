@@ -4,14 +4,19 @@
  *
  * A damaged store never ends a command with a signal (RUNTIME.md, "Limits and damage").
  * LMDB keeps no checksums, so a page of data.mdb overwritten with other bytes can send
- * it to an address past the file (SIGBUS) or past its map (SIGSEGV), or trip one of its
- * assertions (then it aborts). main refuses the store for those, with exit 3 and what to
- * do: a fault whose address lies in a mapping of a store's data.mdb (read from
- * /proc/self/maps in the handler, with async-signal-safe calls only), and LMDB's
- * assertion callback (engine_on_store_damage). Any other fault is not the store's: the
- * handler puts back the action it found (the default, or the sanitizer's) and returns,
- * so the access faults again and ends as it always did; a SIGBUS or SIGSEGV another
- * process sent is raised again under that action.
+ * it to an address past the file (SIGBUS) or past its map (SIGSEGV), to a wild address
+ * computed from a damaged page header (SIGSEGV), past one of its own buffers (glibc's
+ * heap checks then abort: SIGABRT), or trip one of its assertions (then it aborts).
+ * main refuses the store for those, with exit 3 and what to do: a fault whose address
+ * lies in a mapping of a store's data.mdb (read from /proc/self/maps in the handler,
+ * with async-signal-safe calls only), a fault or an abort while the thread is inside
+ * LMDB's reading or writing of pages (engine_in_store_pages), an abort while it has a
+ * store transaction open (engine_in_store_txn: glibc notices the heap damage at a later
+ * free, outside LMDB; the sentence says it may be that), and LMDB's assertion callback
+ * (engine_on_store_damage). Any other fault is not the store's: the handler
+ * puts back the action it found (the default, or the sanitizer's) and returns, so the
+ * access faults again (an abort goes on aborting) and ends as it always did; a signal
+ * another process sent is raised again under that action.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -25,7 +30,8 @@
 
 #define DATA_FILE "/data.mdb"
 
-static struct sigaction fault_before[2];   /* SIGBUS, SIGSEGV: what was there */
+static const int FAULTS[] = {SIGBUS, SIGSEGV, SIGABRT};
+static struct sigaction fault_before[3];   /* for each of FAULTS: what was there */
 
 static void say(const char *text, size_t len)
 {
@@ -43,15 +49,22 @@ static void say_text(const char *text)
     say(text, strlen(text));
 }
 
-/* The refusal, then exit 3: `dir` is the store's folder, `what` what went wrong. */
-static void refuse_damaged(const char *dir, size_t dir_len, const char *what)
+/* The refusal, then exit 3: `dir` is the store's folder, `is` " is damaged: " or
+   " may be damaged: ", `what` what went wrong, `advice` what to do. */
+static void refuse_store(const char *dir, size_t dir_len, const char *is, const char *what, const char *advice)
 {
     say_text("huddle: the store in ");
     say(dir, dir_len);
-    say_text(" is damaged: ");
+    say_text(is);
     say_text(what);
-    say_text("; restore the store from a backup made with mdb_copy (docs/operations.md, Backups)\n");
+    say_text(advice);
     _exit(CLI_SYSTEM);   /* 3: the store failed or is damaged */
+}
+
+static void refuse_damaged(const char *dir, size_t dir_len, const char *what)
+{
+    refuse_store(dir, dir_len, " is damaged: ", what,
+                 "; restore the store from a backup made with mdb_copy (docs/operations.md, Backups)\n");
 }
 
 static uintptr_t hex_value(const char **at)
@@ -114,13 +127,28 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 {
     (void)context;
     size_t dir_len;
-    const char *dir = store_of_address((uintptr_t)info->si_addr, &dir_len);
+    bool sent = info->si_code <= 0 && sig != SIGABRT;   /* by a process (kill), not a fault */
+    const char *dir = sig == SIGABRT || sent ? NULL : store_of_address((uintptr_t)info->si_addr, &dir_len);
     if (dir)
         refuse_damaged(dir, dir_len, sig == SIGBUS
                        ? "a page LMDB read lies past the end of data.mdb (a page was overwritten, or the file cut short)"
                        : "LMDB read an address its pages do not hold (a page of data.mdb was overwritten)");
-    sigaction(sig, &fault_before[sig == SIGSEGV], NULL);   /* not the store's: as before */
-    if (info->si_code <= 0)   /* sent by a process (kill), not a fault: again, as it was */
+    const char *in_pages = sent ? NULL : engine_in_store_pages();
+    if (in_pages)
+        refuse_damaged(in_pages, strlen(in_pages), sig == SIGABRT
+                       ? "LMDB wrote past a buffer of its own while changing a page (a page of data.mdb was overwritten)"
+                       : "LMDB went to an address no page holds (a page of data.mdb was overwritten)");
+    const char *in_txn = sig == SIGABRT && !sent ? engine_in_store_txn() : NULL;
+    if (in_txn)   /* glibc found its heap damaged: LMDB may have written past a page it changed */
+        refuse_store(in_txn, strlen(in_txn), " may be damaged: ",
+                     "huddle's memory was found damaged during a transaction on it (nothing of the "
+                     "transaction was committed), as a page of data.mdb overwritten with other bytes "
+                     "makes LMDB do (it keeps no checksums)",
+                     "; check it with huddle audit verify, and if this happens again, restore the store "
+                     "from a backup made with mdb_copy (docs/operations.md, Backups)\n");
+    int i = sig == SIGBUS ? 0 : sig == SIGSEGV ? 1 : 2;
+    sigaction(sig, &fault_before[i], NULL);   /* not the store's: as before */
+    if (sent)
         raise(sig);
 }
 
@@ -139,8 +167,8 @@ static void faults_watch(void)
     action.sa_sigaction = on_fault;
     action.sa_flags = SA_SIGINFO;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGBUS, &action, &fault_before[0]);
-    sigaction(SIGSEGV, &action, &fault_before[1]);
+    for (int i = 0; i < 3; i++)
+        sigaction(FAULTS[i], &action, &fault_before[i]);
     engine_on_store_damage(on_lmdb_assertion);
 }
 

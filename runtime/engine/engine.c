@@ -23,6 +23,16 @@ void engine_on_store_damage(void (*hook)(const char *dir, const char *what))
     store_on_damage(hook);
 }
 
+const char *engine_in_store_pages(void)
+{
+    return store_in_lmdb();
+}
+
+const char *engine_in_store_txn(void)
+{
+    return store_in_txn();
+}
+
 int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
                 size_t why_len)
 {

@@ -91,6 +91,12 @@ typedef struct EngineOptions {
    damaged data.mdb; LMDB would abort next). Set once by the binary's main, whose hook
    refuses the store and does not return (store.h, store_on_damage). */
 void engine_on_store_damage(void (*hook)(const char *dir, const char *what));
+/* The store's folder when the calling thread is inside LMDB's reading or writing of its
+   pages, else NULL (store.h, store_in_lmdb): async-signal-safe, for main's fault handler. */
+const char *engine_in_store_pages(void);
+/* The store's folder while the calling thread has a store transaction open, else NULL
+   (store.h, store_in_txn): async-signal-safe, for main's handler of an abort. */
+const char *engine_in_store_txn(void);
 
 int engine_open(const char *dir, const EngineOptions *options, Engine **out, char *why,
                 size_t why_len);

@@ -174,6 +174,15 @@ typedef int (*StoreVisit)(void *context, StoreBytes key, StoreBytes value);
    the address: docs/runtime.md, "Limits and damage".) */
 typedef void StoreDamageHook(const char *dir, const char *what);
 void store_on_damage(StoreDamageHook *hook);
+/* The folder of the store when the calling thread is inside one of LMDB's calls that
+   read or write its pages, else NULL: for the binary's fault handler, which takes a
+   fault or an abort there for a damaged page (async-signal-safe: two thread-local
+   reads). */
+const char *store_in_lmdb(void);
+/* The folder of the store while the calling thread has an LMDB transaction open, else
+   NULL (async-signal-safe): a page LMDB changed can have damaged the heap before the
+   abort that glibc's checks make later, outside LMDB. */
+const char *store_in_txn(void);
 int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes from,
                StoreVisit visit, void *context);
 

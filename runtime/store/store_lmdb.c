@@ -52,6 +52,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -74,6 +75,107 @@
 #define STORE_GROW_LIMIT 30                /* doublings one store_write may ask for */
 #define STORE_GATE_SECONDS 30              /* how long a resize waits for open txns */
 #define STORE_BEGIN_RETRIES 3              /* MDB_MAP_RESIZED adoptions per begin */
+
+/* ---- LMDB's calls that read or write pages, marked ------------------------------
+   LMDB keeps no checksums and trusts its pages: a page of data.mdb overwritten with
+   other bytes can send one of these calls to a wild address (SIGSEGV) or make it write
+   past a buffer of its own (glibc then aborts). While a thread is inside one, in_lmdb
+   says so and lmdb_dir names the store (the folder of the transaction it last began),
+   so that the binary's fault handler (main.c, through store_in_lmdb) refuses the store
+   with exit 3 instead of dying by the signal. Nothing of the call's transaction was
+   committed: the store stays as the last commit left it. */
+static _Thread_local volatile sig_atomic_t in_lmdb;
+static _Thread_local volatile sig_atomic_t txns_open;   /* LMDB transactions this thread began */
+static _Thread_local const char *volatile lmdb_dir;
+
+const char *store_in_lmdb(void)
+{
+    return in_lmdb > 0 ? lmdb_dir : NULL;
+}
+
+const char *store_in_txn(void)
+{
+    return txns_open > 0 ? lmdb_dir : NULL;
+}
+
+#define LMDB_ENTER() (in_lmdb++)
+#define LMDB_LEAVE() (in_lmdb--)
+
+static int lmdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *value)
+{
+    LMDB_ENTER();
+    int rc = mdb_get(txn, dbi, key, value);
+    LMDB_LEAVE();
+    return rc;
+}
+
+static int lmdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *value, unsigned flags)
+{
+    LMDB_ENTER();
+    int rc = mdb_put(txn, dbi, key, value, flags);
+    LMDB_LEAVE();
+    return rc;
+}
+
+static int lmdb_cursor_get(MDB_cursor *cursor, MDB_val *key, MDB_val *value, MDB_cursor_op op)
+{
+    LMDB_ENTER();
+    int rc = mdb_cursor_get(cursor, key, value, op);
+    LMDB_LEAVE();
+    return rc;
+}
+
+static int lmdb_cursor_put(MDB_cursor *cursor, MDB_val *key, MDB_val *value, unsigned flags)
+{
+    LMDB_ENTER();
+    int rc = mdb_cursor_put(cursor, key, value, flags);
+    LMDB_LEAVE();
+    return rc;
+}
+
+static int lmdb_cursor_del(MDB_cursor *cursor, unsigned flags)
+{
+    LMDB_ENTER();
+    int rc = mdb_cursor_del(cursor, flags);
+    LMDB_LEAVE();
+    return rc;
+}
+
+static int lmdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned flags, MDB_txn **txn)
+{
+    lmdb_dir = mdb_env_get_userctx(env);
+    LMDB_ENTER();
+    int rc = mdb_txn_begin(env, parent, flags, txn);
+    txns_open += rc == MDB_SUCCESS && !parent;
+    LMDB_LEAVE();
+    return rc;
+}
+
+/* `root`: `txn` has no parent (only those are counted in txns_open). */
+static int lmdb_txn_commit(MDB_txn *txn, bool root)
+{
+    LMDB_ENTER();
+    int rc = mdb_txn_commit(txn);   /* the transaction is gone whatever it returns */
+    txns_open -= root;
+    LMDB_LEAVE();
+    return rc;
+}
+
+static void lmdb_txn_abort(MDB_txn *txn, bool root)
+{
+    LMDB_ENTER();
+    mdb_txn_abort(txn);
+    txns_open -= root;
+    LMDB_LEAVE();
+}
+
+static int lmdb_dbi_open(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+    LMDB_ENTER();
+    int rc = mdb_dbi_open(txn, name, flags, dbi);
+    LMDB_LEAVE();
+    return rc;
+}
 
 /* Keep in sync with StoreTable in store.h: these names are the on-disk schema. */
 static const char *const TABLE_NAMES[] = {
@@ -458,11 +560,11 @@ static int txn_open(Store *store, StoreTxn *txn)
 {
     for (int attempt = 0;; attempt++) {
         gate_enter(store);
-        int rc = mdb_txn_begin(store->env, NULL, txn->write ? 0 : MDB_RDONLY, &txn->txn);
+        int rc = lmdb_txn_begin(store->env, NULL, txn->write ? 0 : MDB_RDONLY, &txn->txn);
         if (rc == MDB_SUCCESS && view_current(store, txn->txn, txn->write))
             return STORE_OK;
         if (rc == MDB_SUCCESS) {
-            mdb_txn_abort(txn->txn);
+            lmdb_txn_abort(txn->txn, true);
             gate_leave(store);
             store->lost = true;
             return STORE_LOCK_LOST;
@@ -544,7 +646,7 @@ int store_begin_nested(StoreTxn *parent, StoreTxn **out)
     StoreTxn *txn = calloc(1, sizeof *txn);
     if (txn == NULL)
         return STORE_NO_MEMORY;
-    int rc = mdb_txn_begin(parent->store->env, parent->txn, 0, &txn->txn);
+    int rc = lmdb_txn_begin(parent->store->env, parent->txn, 0, &txn->txn);
     if (rc != MDB_SUCCESS) {
         free(txn);
         return store_code(parent, rc);
@@ -576,7 +678,7 @@ void store_abort(StoreTxn *txn)
 {
     if (txn == NULL)
         return;
-    mdb_txn_abort(txn->txn); /* LMDB aborts the open children first */
+    lmdb_txn_abort(txn->txn, txn->parent == NULL); /* LMDB aborts the open children first */
     txn_free(txn);
 }
 
@@ -616,7 +718,7 @@ int store_commit(StoreTxn *txn)
     Store *store = txn->store;
     bool root_write = txn->write && txn->parent == NULL;
     size_t id = mdb_txn_id(txn->txn);   /* a write transaction's: the number it commits as */
-    int code = store_code(txn, mdb_txn_commit(txn->txn));
+    int code = store_code(txn, lmdb_txn_commit(txn->txn, txn->parent == NULL));
     MDB_envinfo info;   /* LMDB moves its last commit's number only when it wrote (write.lock still held) */
     if (code == STORE_OK && root_write && mdb_env_info(store->env, &info) == MDB_SUCCESS) {
         durable_count(store, info.me_last_txnid >= id);
@@ -774,7 +876,7 @@ int store_get(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *value
     int rc = MDB_SUCCESS;
     MDB_cursor *cursor = txn->write ? txn_cursor(txn, table, &rc) : NULL;
     if (rc == MDB_SUCCESS)
-        rc = cursor ? mdb_cursor_get(cursor, &k, &v, MDB_SET) : mdb_get(txn->txn, txn->store->dbi[table], &k, &v);
+        rc = cursor ? lmdb_cursor_get(cursor, &k, &v, MDB_SET) : lmdb_get(txn->txn, txn->store->dbi[table], &k, &v);
     if (rc != MDB_SUCCESS)
         return store_code(txn, rc);
     StoreBytes whole;
@@ -794,11 +896,11 @@ int store_floor(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes *fou
         cursor = own;
     MDB_val k = val_of(key), v;
     if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+        rc = lmdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
         if (rc == MDB_NOTFOUND)
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST);
+            rc = lmdb_cursor_get(cursor, &k, &v, MDB_LAST);
         else if (rc == MDB_SUCCESS && bytes_cmp(store_bytes(k.mv_data, k.mv_size), key) > 0)
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV);
+            rc = lmdb_cursor_get(cursor, &k, &v, MDB_PREV);
     }
     if (own)
         mdb_cursor_close(own);
@@ -841,10 +943,10 @@ int store_put(StoreTxn *txn, StoreTable table, StoreBytes key, StoreBytes value)
     unsigned char buf[STORE_KEY_HASHED];
     MDB_val k = key_stored(key, buf), v = val_of(value);
     if (key.len < STORE_KEY_HASHED)
-        return store_code(txn, mdb_cursor_put(cursor, &k, &v, 0));
+        return store_code(txn, lmdb_cursor_put(cursor, &k, &v, 0));
     /* A hashed key's value carries the whole key: written in place by MDB_RESERVE. */
     v = (MDB_val){4 + key.len + value.len, NULL};
-    rc = mdb_cursor_put(cursor, &k, &v, MDB_RESERVE);
+    rc = lmdb_cursor_put(cursor, &k, &v, MDB_RESERVE);
     if (rc == MDB_SUCCESS)
         store_key_pack(key, value, v.mv_data);
     return store_code(txn, rc);
@@ -861,9 +963,9 @@ int store_del(StoreTxn *txn, StoreTable table, StoreBytes key)
     MDB_val k = key_stored(key, buf), v;
     MDB_cursor *cursor = txn_cursor(txn, table, &rc);
     if (cursor)
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_SET);
+        rc = lmdb_cursor_get(cursor, &k, &v, MDB_SET);
     if (rc == MDB_SUCCESS)
-        rc = mdb_cursor_del(cursor, 0);
+        rc = lmdb_cursor_del(cursor, 0);
     if (rc != MDB_NOTFOUND)
         txn_root(txn)->changes++;   /* a delete that found nothing changed nothing */
     return store_code(txn, rc);
@@ -911,7 +1013,7 @@ int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes fr
     txn->scanning |= bit;
     MDB_val k = val_of(kept_part(start)), v;
     int code = STORE_OK;
-    rc = mdb_cursor_get(cursor, &k, &v, start.len > 0 ? MDB_SET_RANGE : MDB_FIRST);
+    rc = lmdb_cursor_get(cursor, &k, &v, start.len > 0 ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == MDB_SUCCESS && has_prefix(store_bytes(k.mv_data, k.mv_size), walk)) {
         StoreBytes key, value;
         entry_of(&k, &v, &key, &value);
@@ -919,7 +1021,7 @@ int store_scan(StoreTxn *txn, StoreTable table, StoreBytes prefix, StoreBytes fr
             code = visit(context, key, value);
         if (code != STORE_OK)
             break;
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+        rc = lmdb_cursor_get(cursor, &k, &v, MDB_NEXT);
     }
     if (code == STORE_STOP)
         code = STORE_OK;
@@ -1021,7 +1123,7 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
                       size_t why_len)
 {
     MDB_val k = {strlen("schema_version"), (void *)"schema_version"}, v;
-    int rc = mdb_get(txn, meta, &k, &v);
+    int rc = lmdb_get(txn, meta, &k, &v);
     if (rc != MDB_SUCCESS) {
         store_say(why, why_len, "cannot read %s: %s", dir, mdb_strerror(rc));
         return rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_FAILED;
@@ -1042,7 +1144,7 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
         return STORE_NOT_A_STORE;
     }
     k = (MDB_val){strlen("store_id"), (void *)"store_id"};
-    rc = mdb_get(txn, meta, &k, &v);
+    rc = lmdb_get(txn, meta, &k, &v);
     if (rc != MDB_SUCCESS || !id_ok(&v)) {
         store_say(why, why_len, "%s is a damaged Huddle store: its store id is %s", dir,
             rc == MDB_SUCCESS ? "not 32 hex digits" : "missing");
@@ -1072,11 +1174,11 @@ static int meta_create(Store *store, MDB_txn *txn, const char *dir, char *why,
     }
     MDB_val k = {strlen("schema_version"), (void *)"schema_version"};
     MDB_val v = {(size_t)n, version};
-    int rc = mdb_put(txn, meta, &k, &v, 0);
+    int rc = lmdb_put(txn, meta, &k, &v, 0);
     if (rc == MDB_SUCCESS) {
         k = (MDB_val){strlen("store_id"), (void *)"store_id"};
         v = (MDB_val){32, store->id};
-        rc = mdb_put(txn, meta, &k, &v, 0);
+        rc = lmdb_put(txn, meta, &k, &v, 0);
     }
     if (rc != MDB_SUCCESS) {
         store_say(why, why_len, "cannot create a store in %s: %s", dir, mdb_strerror(rc));
@@ -1249,9 +1351,9 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
         code = STORE_OK;
         goto done;
     }
-    if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != MDB_SUCCESS)
+    if ((rc = lmdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != MDB_SUCCESS)
         goto fail;
-    rc = mdb_dbi_open(txn, TABLE_NAMES[TABLE_META], 0, &meta);
+    rc = lmdb_dbi_open(txn, TABLE_NAMES[TABLE_META], 0, &meta);
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
         store_say(why, why_len, "%s is not a Huddle store (an LMDB database without a meta "
             "table); it was left as it is: check that --db (or HUDDLE_DB) names the folder of a "
@@ -1274,7 +1376,7 @@ fail:
     code = store_code(NULL, rc);
 done:
     if (txn != NULL)
-        mdb_txn_abort(txn);
+        lmdb_txn_abort(txn, true);
     if (env != NULL)
         mdb_env_close(env);
     return code;
@@ -1347,18 +1449,18 @@ static int env_open(Store *store, const StoreOptions *options, char *why, size_t
 static int tables_add(Store *store, const char *dir, char *why, size_t why_len)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
+    int rc = lmdb_txn_begin(store->env, NULL, 0, &txn);
     if (rc != MDB_SUCCESS) {
         open_failed(why, why_len, dir, rc);
         return store_code(NULL, rc);
     }
     for (int t = TABLE_FIRST_ADDED; rc == MDB_SUCCESS && t < TABLE_COUNT; t++)
         if (store->absent & 1u << t)
-            rc = mdb_dbi_open(txn, TABLE_NAMES[t], MDB_CREATE, &store->dbi[t]);
+            rc = lmdb_dbi_open(txn, TABLE_NAMES[t], MDB_CREATE, &store->dbi[t]);
     if (rc == MDB_SUCCESS)
-        rc = mdb_txn_commit(txn);
+        rc = lmdb_txn_commit(txn, true);
     else
-        mdb_txn_abort(txn);
+        lmdb_txn_abort(txn, true);
     if (rc == MDB_SUCCESS) {
         store->absent = 0;
         return STORE_OK;
@@ -1374,7 +1476,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
                        size_t why_len)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+    int rc = lmdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         open_failed(why, why_len, dir, rc);
         return store_code(NULL, rc);
@@ -1382,7 +1484,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     int code = STORE_OK;
     store->absent = 0;
     for (int t = 0; t < TABLE_COUNT && code == STORE_OK; t++) {
-        rc = mdb_dbi_open(txn, TABLE_NAMES[t], create ? MDB_CREATE : 0, &store->dbi[t]);
+        rc = lmdb_dbi_open(txn, TABLE_NAMES[t], create ? MDB_CREATE : 0, &store->dbi[t]);
         if (rc == MDB_NOTFOUND && t >= TABLE_FIRST_ADDED) {
             store->absent |= 1u << t;
             rc = MDB_SUCCESS;
@@ -1400,10 +1502,10 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
     else if (code == STORE_OK)
         code = meta_check(txn, store->dbi[TABLE_META], dir, store->id, why, why_len);
     if (code != STORE_OK) {
-        mdb_txn_abort(txn);
+        lmdb_txn_abort(txn, true);
         return code == STORE_NOT_FOUND ? STORE_NOT_A_STORE : code;
     }
-    rc = mdb_txn_commit(txn); /* also for the read txn: it keeps the table handles */
+    rc = lmdb_txn_commit(txn, true); /* also for the read txn: it keeps the table handles */
     if (rc != MDB_SUCCESS) {
         int failed = store_code(NULL, rc);
         if (rc == EIO && store_guard_full(&store->guard, dir))
