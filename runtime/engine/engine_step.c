@@ -297,13 +297,18 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         IdSet told = IDSET_INIT;   /* each person once per statement */
         json_t *kept = json_array();   /* the people `told` borrows its ids from */
         json_t *everyone = json_array();   /* the people told, for the outbox */
+        json_t *substituted = json_object();   /* each substitution once per statement */
         for (uint32_t i = 0; dir && kept && i < whos.as.list->count; i++) {
             json_t *who = value_to_json(whos.as.list->items[i]);
-            json_t *notes = json_array();
+            json_t *notes = json_array(), *fresh = json_array();
             json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-            record_notes(s, in, notes, NULL, -1);
             size_t k;
-            json_t *person;
+            json_t *person, *note;
+            json_array_foreach(notes, k, note)
+                if (dir_note_is_new(substituted, note))
+                    json_array_append(fresh, note);
+            record_notes(s, in, fresh, NULL, -1);
+            json_decref(fresh);
             json_array_foreach(people, k, person) {
                 if (!idset_add(&told, json_string_value(person)))
                     continue;
@@ -340,6 +345,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         }
         idset_free(&told);
         json_decref(kept);
+        json_decref(substituted);
         notify_outbox(s, in, everyone, value_text(message));
         json_decref(everyone);
         break;
