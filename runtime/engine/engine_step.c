@@ -226,6 +226,20 @@ void record_notes(Step *s, Instance *in, json_t *notes, const char *task, int se
     }
 }
 
+/* A `notify` WHO's notes (record_notes), but a substitution another WHO of the same
+   statement has recorded (`substituted`, the statement's steps as dir_note_is_new keeps
+   them): `notify person("awy"), team("t")` with awy away is one `delegated` awy -> ben. */
+static void notify_record_notes(Step *s, Instance *in, const json_t *notes, json_t *substituted)
+{
+    json_t *fresh = json_array(), *note;
+    size_t i;
+    json_array_foreach(notes, i, note)
+        if (dir_note_is_new(substituted, note))
+            json_array_append(fresh, note);
+    record_notes(s, in, fresh, NULL, -1);
+    json_decref(fresh);
+}
+
 /* The `notify` message to `everyone` (a JSON list of person ids) in the outbox, its
    recipients in execution order (RUNTIME.md: "INDEX in execution order"): the order the
    statement reached them, its WHOs in turn, as its `notified` records list them
@@ -300,15 +314,11 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         json_t *substituted = json_object();   /* each substitution once per statement */
         for (uint32_t i = 0; dir && kept && i < whos.as.list->count; i++) {
             json_t *who = value_to_json(whos.as.list->items[i]);
-            json_t *notes = json_array(), *fresh = json_array();
+            json_t *notes = json_array();
             json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
+            notify_record_notes(s, in, notes, substituted);
             size_t k;
-            json_t *person, *note;
-            json_array_foreach(notes, k, note)
-                if (dir_note_is_new(substituted, note))
-                    json_array_append(fresh, note);
-            record_notes(s, in, fresh, NULL, -1);
-            json_decref(fresh);
+            json_t *person;
             json_array_foreach(people, k, person) {
                 if (!idset_add(&told, json_string_value(person)))
                     continue;

@@ -41,11 +41,17 @@ state start {
 }
 PLAY
 
+# asked NAME: a new store $tmp/NAME, now $db, with the directory and esc deployed at 09:00
+# and ben asked (t1 of i1) at 09:30.
+asked() {
+  db=$tmp/$1
+  "$h" directory load "$tmp/people.json" --db "$db" $(now 09:00) > /dev/null
+  "$h" deploy "$tmp/esc.play" --db "$db" $(now 09:00) > /dev/null
+  echo '{}' | "$h" trigger s.e --id e1 --db "$db" $(now 09:30) > /dev/null
+}
+
 # ---- a person a level adds: the tick that reaches the level watches their absence ----
-db=$tmp/esc
-"$h" directory load "$tmp/people.json" --db "$db" $(now 09:00) > /dev/null
-"$h" deploy "$tmp/esc.play" --db "$db" $(now 09:00) > /dev/null
-echo '{}' | "$h" trigger s.e --id e1 --db "$db" $(now 09:30) > /dev/null
+asked esc
 expect "tick past the level (09:50) and fut's absence (10:00)" 0 "$h" tick --db "$db" $(now 11:00)
 has "  reaching the level sets a watch for fut's absence" "timer: watch of t1 due 2026-03-02 10:00"
 has "  which adds cat in fut's place at its start" "10:00 +00:00  i1  t1 seat 1: cat asked in fut's place"
@@ -57,10 +63,7 @@ history "  one delegated fut -> cat, at 10:00" \
   "[(r['from'], r['to'], r['at']) for r in j if r['kind'] == 'delegated'] == [('fut', 'cat', '2026-03-02T10:00:00Z')]"
 
 # ---- a person `huddle reassign` gives a seat: their absence is watched too -------------
-db=$tmp/reassign
-"$h" directory load "$tmp/people.json" --db "$db" $(now 09:00) > /dev/null
-"$h" deploy "$tmp/esc.play" --db "$db" $(now 09:00) > /dev/null
-echo '{}' | "$h" trigger s.e --id e1 --db "$db" $(now 09:30) > /dev/null
+asked reassign
 expect "reassign ben's seat to dee at 09:40" 0 "$h" reassign t1 --from ben --to dee --by craig --db "$db" $(now 09:40)
 expect "tick to 09:45, before the level" 0 "$h" tick --db "$db" $(now 09:45)
 expect "huddle history" 0 "$h" history i1 --db "$db" --json
