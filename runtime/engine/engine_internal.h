@@ -884,6 +884,11 @@ typedef struct AwayNews {
 } AwayNews;
 int task_cover_absences(Step *s, const char *task_id, const AwayNews *news);
 int task_watch(Step *s, Instance *in, const char *task_id);
+/* Sets the task's "watch" timer at the next moment its open seats' holders may change by
+   themselves before the deadline (a holder's absence starting, an on-call shift ending),
+   unless one is set for then already. Whoever adds holders calls it, so that every
+   holder's absence is watched however they came to the seat. */
+int task_schedule_watch(Step *s, Instance *in, TaskRecord *task);
 /* `huddle retry` of an instance stalled while it waits in an ask (no input kept: a
    level's timer was refused as the ask began or escalated, say): the timers the stall
    kept from being set are set as if the ask had gone on cleanly. A level whose timer was

@@ -159,6 +159,8 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
         rc = task_recheck(s, &in, &task, &resolved);
     }
     if (rc == STORE_OK && !resolved)
+        rc = task_schedule_watch(s, &in, &task);   /* the absences of the person it gave seats */
+    if (rc == STORE_OK && !resolved)
         rc = task_save(s, &task);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);

@@ -226,6 +226,20 @@ void record_notes(Step *s, Instance *in, json_t *notes, const char *task, int se
     }
 }
 
+/* A `notify` WHO's notes (record_notes), but a substitution another WHO of the same
+   statement has recorded (`substituted`, the statement's steps as dir_note_is_new keeps
+   them): `notify person("awy"), team("t")` with awy away is one `delegated` awy -> ben. */
+static void notify_record_notes(Step *s, Instance *in, const json_t *notes, json_t *substituted)
+{
+    json_t *fresh = json_array(), *note;
+    size_t i;
+    json_array_foreach(notes, i, note)
+        if (dir_note_is_new(substituted, note))
+            json_array_append(fresh, note);
+    record_notes(s, in, fresh, NULL, -1);
+    json_decref(fresh);
+}
+
 /* The `notify` message to `everyone` (a JSON list of person ids) in the outbox, its
    recipients in execution order (RUNTIME.md: "INDEX in execution order"): the order the
    statement reached them, its WHOs in turn, as its `notified` records list them
@@ -297,11 +311,12 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         IdSet told = IDSET_INIT;   /* each person once per statement */
         json_t *kept = json_array();   /* the people `told` borrows its ids from */
         json_t *everyone = json_array();   /* the people told, for the outbox */
+        json_t *substituted = json_object();   /* each substitution once per statement */
         for (uint32_t i = 0; dir && kept && i < whos.as.list->count; i++) {
             json_t *who = value_to_json(whos.as.list->items[i]);
             json_t *notes = json_array();
             json_t *people = dir_resolve(dir, who, s->now, NULL, notes);
-            record_notes(s, in, notes, NULL, -1);
+            notify_record_notes(s, in, notes, substituted);
             size_t k;
             json_t *person;
             json_array_foreach(people, k, person) {
@@ -340,6 +355,7 @@ static void record_effect(Step *s, Instance *in, const Effect *effect)
         }
         idset_free(&told);
         json_decref(kept);
+        json_decref(substituted);
         notify_outbox(s, in, everyone, value_text(message));
         json_decref(everyone);
         break;

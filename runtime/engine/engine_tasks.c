@@ -23,7 +23,6 @@
 
 #include "utf8.h"
 
-static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task);
 static bool task_decidable(const TaskRecord *task);
 static bool task_has_no_quorum_arm(const TaskRecord *task);
 static void task_note_undecidable(Step *s, Instance *in, TaskRecord *task);
@@ -1319,6 +1318,8 @@ int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level)
             rc = task_schedule_level(s, in, &task);   /* the next level, if any, is due later */
             if (rc == STORE_OK)
                 rc = task_recheck(s, in, &task, &resolved);
+            if (rc == STORE_OK && !resolved && count)
+                rc = task_schedule_watch(s, in, &task);   /* the absences of the people it added */
             break;
         }
         level++;   /* a level that adds nobody: the next is reached at this same moment */
@@ -1504,23 +1505,22 @@ static json_t *seat_new_notes(const TaskSeat *seat, IdSet *held, const json_t *n
     json_t *note;
     json_array_foreach(notes, i, note) {
         const char *kind = json_string_value(json_object_get(note, "kind"));
-        const char *from = json_string_value(json_object_get(note, "from"));
         const char *to = json_string_value(json_object_get(note, "to"));
-        if (kind && strcmp(kind, "delegated") == 0 && from && to &&
-            (!dir_pair_add(recorded, from, to) || (!holder_news && seat_holds(seat, held, to))))
+        if (!dir_note_is_new(recorded, note) ||
+            (kind && strcmp(kind, "delegated") == 0 && to && !holder_news && seat_holds(seat, held, to)))
             continue;
         json_array_append(kept, note);
     }
     return kept;
 }
 
-/* Whether seat `seat` is a team or oncall seat (its WHO is `team(...)` or `oncall(...)`). */
-static bool seat_is_group(const TaskRecord *task, const TaskSeat *seat)
+/* Whether seat `seat` is a team seat (its WHO is `team(...)`). An `oncall` seat is not:
+   its people are substituted like anyone else (LANGUAGE.md, "Away and delegation"). */
+static bool seat_is_team(const TaskRecord *task, const TaskSeat *seat)
 {
     CodecView who, kind;
     task_record_view(task, seat->who, &who);
-    return codec_view_member(&who, "who", &kind) &&
-           (codec_view_text_is(&kind, "team") || codec_view_text_is(&kind, "oncall"));
+    return codec_view_member(&who, "who", &kind) && codec_view_text_is(&kind, "team");
 }
 
 /* Whether every holder of the seat is away now (false for a seat with no holder). */
@@ -1536,13 +1536,15 @@ static bool seat_all_away(const Directory *dir, const TaskSeat *seat, int64_t no
    refresh looks at every away holder, but records why (delegated, unresolved) only
    when it is news: the absence is new to this step, or it brings the seat someone it
    lacked; a holder covered before is not recorded again at each later change. A team
-   or oncall seat, as when it is given, substitutes only once all its holders are away
-   (LANGUAGE.md, "Away and delegation"): while one is in, the seat has someone. */
+   seat, as when it is given, substitutes only once all its holders are away
+   (LANGUAGE.md, "Away and delegation"): while one is in, the seat has someone. An
+   on-call seat's holders (the person on call, and those shifts before left on it) are
+   each substituted as a person seat's holder is: "substituted like anyone else". */
 static void seat_substitutes(Step *s, Instance *in, const TaskRecord *task, const TaskSeat *seat, int index,
                              const AwayNews *news, json_t *wanted)
 {
     const Directory *dir = step_directory(s);
-    if (seat_is_group(task, seat) && !seat_all_away(dir, seat, s->now))
+    if (seat_is_team(task, seat) && !seat_all_away(dir, seat, s->now))
         return;
     size_t count = seat->holders.count;   /* the holders before any is added */
     json_t *recorded = json_object();
@@ -1616,8 +1618,10 @@ static int64_t seat_next_absence(const Directory *dir, const TaskSeat *seat, int
    absence of a holder starting, or an on-call shift ending. A "watch" timer wakes the
    task then (../shared/design/LANGUAGE.md: "an absence's start, for which a timer is
    set"), unless one is set for that moment already (a directory change refreshes the
-   holders between two watches: it adds no second timer, nor its record). */
-static int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
+   holders between two watches: it adds no second timer, nor its record). Called
+   wherever holders are added: the ask, a level, a refresh (delegation, handover), a
+   reassignment. */
+int task_schedule_watch(Step *s, Instance *in, TaskRecord *task)
 {
     const Directory *dir = step_directory(s);
     int64_t deadline = task->deadline_ms, next = deadline;

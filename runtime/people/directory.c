@@ -464,6 +464,14 @@ bool dir_pair_add(json_t *set, const char *from, const char *to)
     return added;
 }
 
+bool dir_note_is_new(json_t *recorded, const json_t *note)
+{
+    const char *kind = json_string_value(json_object_get(note, "kind"));
+    const char *from = json_string_value(json_object_get(note, "from"));
+    const char *to = json_string_value(json_object_get(note, "to"));
+    return !(kind && strcmp(kind, "delegated") == 0 && from && to) || dir_pair_add(recorded, from, to);
+}
+
 /* The people a resolution finds: in order, and as a set, so each is added once in
    O(1) however big a team is; and the substitutions noted (from, to), so chains that
    meet (a team whose away members' delegates are away too) note a step once. */

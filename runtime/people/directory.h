@@ -93,6 +93,11 @@ bool dir_set_add(json_t *set, const char *id);
 /* Adds the pair `from` -> `to` to `set` (as dir_set_add); false when it was there already.
    Out of memory counts as added. */
 bool dir_pair_add(json_t *set, const char *from, const char *to);
+/* Whether a note of dir_resolve is new to `recorded` (a set of steps, as dir_pair_add
+   keeps them): false for a `delegated` note whose step from -> to is there already, which
+   it adds otherwise; true for any other note. So a caller that resolves several WHOs for
+   one purpose (a refresh of a seat, a `notify` statement) records each step once. */
+bool dir_note_is_new(json_t *recorded, const json_t *note);
 
 /* A new {"kind": "unresolved", "who", "id", "why"} record for the who value `who`:
    "who" is its kind (person, team, oncall, lead, role, owner, manager), "id" what names
