@@ -64,6 +64,7 @@ enum {
     STORE_NO_SPACE = -7,    /* the disk (or the file-size limit) has no room: nothing written */
     STORE_LOCK_LOST = -8,   /* lock.mdb was removed under open processes: reopen the store */
     STORE_NO_MEMORY = -9,   /* an allocation failed: nothing was written */
+    STORE_NO_ACCESS = -10,  /* this process may not write the store's folder or files */
     STORE_STOP = 1          /* returned by a scan visitor to stop early (not an error) */
 };
 

@@ -287,7 +287,8 @@ int store_guard_write_lock(StoreGuard *guard, const char *dir)
         if (guard->wlock_fd < 0)
             guard->wlock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (guard->wlock_fd < 0)
-            return no_space(errno) ? STORE_NO_SPACE : STORE_FAILED;
+            return no_space(errno) ? STORE_NO_SPACE
+                 : errno == EACCES || errno == EROFS || errno == EPERM ? STORE_NO_ACCESS : STORE_FAILED;
         if (guard_flock(guard->wlock_fd, LOCK_EX) != 0)
             return STORE_FAILED;
         struct stat mine, now;

@@ -323,6 +323,10 @@ const char *store_strerror(int code)
         return "the store's lock file was removed while it was open; reopen the store";
     case STORE_NO_MEMORY:
         return "out of memory";
+    case STORE_NO_ACCESS:
+        return "huddle may not write to the store's folder or its files (write.lock cannot be made or "
+               "opened): check their owner and permissions, or that the file system is not mounted "
+               "read-only (nothing was written)";
     case STORE_STOP:
         return "the scan was stopped by its visitor";
     default:
@@ -1117,6 +1121,30 @@ int store_schema_set(StoreTxn *txn, unsigned version)
     return store_put(txn, TABLE_META, store_bytes("schema_version", 14), store_bytes(text, (size_t)n));
 }
 
+/* The refusal of a store that lacks table `t` (one every schema has). */
+static int table_missing(char *why, size_t why_len, const char *dir, int t)
+{
+    store_say(why, why_len, "%s is a damaged Huddle store: its %s table is missing; restore it from "
+        "a backup made with mdb_copy (docs/operations.md, Backups)", dir, TABLE_NAMES[t]);
+    return STORE_NOT_A_STORE;
+}
+
+/* Whether `txn` holds every table a store of any schema has: STORE_OK, or the refusal. */
+static int tables_check(MDB_txn *txn, const char *dir, char *why, size_t why_len)
+{
+    for (int t = 0; t < TABLE_FIRST_ADDED; t++) {
+        MDB_dbi dbi;
+        int rc = lmdb_dbi_open(txn, TABLE_NAMES[t], 0, &dbi);
+        if (rc == MDB_NOTFOUND)
+            return table_missing(why, why_len, dir, t);
+        if (rc != MDB_SUCCESS) {
+            open_failed(why, why_len, dir, rc);
+            return store_code(NULL, rc);
+        }
+    }
+    return STORE_OK;
+}
+
 /* Checks meta/schema_version and meta/store_id in `txn`; copies the id to `id` when it
    is not NULL. STORE_NOT_FOUND when there is no schema_version at all. */
 static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, char *why,
@@ -1130,8 +1158,8 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
     }
     unsigned long long version = 0;
     if (!schema_parse(&v, &version)) {
-        store_say(why, why_len, "%s is not a Huddle store this huddle can read (its schema "
-            "version is not a number)", dir);
+        store_say(why, why_len, "%s is a damaged Huddle store: its schema version is not a number; "
+            "restore it from a backup made with mdb_copy (docs/operations.md, Backups)", dir);
         return STORE_NOT_A_STORE;
     }
     if (version < STORE_SCHEMA_OLDEST || version > STORE_SCHEMA_VERSION) {
@@ -1146,7 +1174,8 @@ static int meta_check(MDB_txn *txn, MDB_dbi meta, const char *dir, char *id, cha
     k = (MDB_val){strlen("store_id"), (void *)"store_id"};
     rc = lmdb_get(txn, meta, &k, &v);
     if (rc != MDB_SUCCESS || !id_ok(&v)) {
-        store_say(why, why_len, "%s is a damaged Huddle store: its store id is %s", dir,
+        store_say(why, why_len, "%s is a damaged Huddle store: its store id is %s; restore it from a "
+            "backup made with mdb_copy (docs/operations.md, Backups)", dir,
             rc == MDB_SUCCESS ? "not 32 hex digits" : "missing");
         return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? STORE_NOT_A_STORE : STORE_FAILED;
     }
@@ -1364,6 +1393,8 @@ static int inspect(const char *dir, const Folder *folder, int fd, bool no_lock,
     if (rc != MDB_SUCCESS)
         goto fail;
     code = meta_check(txn, meta, dir, NULL, why, why_len);
+    if (code == STORE_OK)   /* before the real open makes its lock file: refused, untouched */
+        code = tables_check(txn, dir, why, why_len);
     if (code == STORE_NOT_FOUND) {
         store_say(why, why_len, "%s is not a Huddle store (no schema_version in its meta "
             "table); it was left as it is: check that --db (or HUDDLE_DB) names the folder of a "
@@ -1489,9 +1520,7 @@ static int tables_open(Store *store, bool create, const char *dir, char *why,
             store->absent |= 1u << t;
             rc = MDB_SUCCESS;
         } else if (rc == MDB_NOTFOUND) {
-            store_say(why, why_len, "%s is a damaged Huddle store: its %s table is missing", dir,
-                TABLE_NAMES[t]);
-            code = STORE_NOT_A_STORE;
+            code = table_missing(why, why_len, dir, t);
         } else if (rc != MDB_SUCCESS) {
             open_failed(why, why_len, dir, rc);
             code = store_code(NULL, rc);

@@ -39,6 +39,18 @@ other_lmdb_version() {
 other_schema_version() {
   mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 8/;}' | mdb_load -s meta "$db"
 }
+schema_version_letter() {
+  mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ A/;}' | mdb_load -s meta "$db"
+}
+store_id_short() {
+  mdb_dump -p -s meta "$db" | sed '/^ store_id$/{n;s/.*/ 1234/;}' | mdb_load -s meta "$db"
+}
+# A table's name in the main tree changed by one letter: the table is gone.
+table_renamed() {
+  python3 -c "import sys
+p = sys.argv[1]; d = open(p, 'rb').read()
+open(p, 'wb').write(d.replace(b'windows', b'windowz', 1))" "$db/data.mdb"
+}
 schema_version_0() {
   mdb_dump -p -s meta "$db" | sed '/^ schema_version$/{n;s/.*/ 0/;}' | mdb_load -s meta "$db"
 }
@@ -75,6 +87,9 @@ data.mdb of random bytes|random_bytes|is not a Huddle store \(data.mdb is not an
 an LMDB file of another data format|other_lmdb_version|an LMDB file of data format 999 \(this huddle's LMDB reads format 1\)
 a store of a newer schema version|other_schema_version|store schema version 8; this huddle reads versions 1 to 7: a newer huddle wrote it; run that huddle, or a newer one, on this store
 a store of schema version 0|schema_version_0|store schema version 0; this huddle reads versions 1 to 7: no huddle writes that version, so the store is damaged; restore it from a backup made with mdb_copy
+a schema version that is not a number|schema_version_letter|is a damaged Huddle store: its schema version is not a number; restore it from a backup made with mdb_copy
+a store id that is not 32 hex digits|store_id_short|is a damaged Huddle store: its store id is not 32 hex digits; restore it from a backup made with mdb_copy
+a table missing from the main tree|table_renamed|is a damaged Huddle store: its windows table is missing; restore it from a backup made with mdb_copy
 a main tree whose root is past the file|root_past_the_file|MDB_PAGE_NOTFOUND: Requested page not found; the store is damaged: restore it from a backup made with mdb_copy
 a main tree whose root is a meta page (LMDB asserts)|root_at_page_1|the store in .* is damaged: LMDB found its pages inconsistent \(above\); restore the store from a backup made with mdb_copy
 a header asking for an impossible map|map_size_absurd|Cannot allocate memory \(with memory to spare, the map size its header asks for is damaged: restore the store from a backup made with mdb_copy
