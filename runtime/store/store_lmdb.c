@@ -1259,6 +1259,8 @@ static int folder_read(const char *dir, Folder *folder, char *why, size_t why_le
             folder->has_data = true;
         else if (strcmp(name, "lock.mdb") == 0)
             folder->has_lock = true;
+        else if (strcmp(name, "write.lock") == 0)
+            ;   /* the store's own, as lock.mdb: made by the first writer, never in the way */
         else if (folder->other[0] == '\0')
             snprintf(folder->other, sizeof folder->other, "%s", name);
         if ((strcmp(name, "lock.mdb") == 0 || strcmp(name, "write.lock") == 0) && folder->bad_lock[0] == '\0' &&
@@ -1658,8 +1660,10 @@ static int store_classify(Store *store, const StoreOptions *options, bool *creat
         return STORE_OK;
     if (!options->create) {
         store_say(why, why_len, folder.has_data
-                              ? "%s is not a Huddle store (its data.mdb was never written "
-                                "to); run huddle deploy to create one"
+                              ? "%s holds no Huddle store yet: its data.mdb holds no commit (a "
+                                "store whose first write never finished, or a file cut to "
+                                "nothing); run huddle deploy to make a new store there, or "
+                                "restore the store from a backup made with mdb_copy if it held one"
                               : "%s is not a Huddle store (no data.mdb); run huddle deploy "
                                 "to create one",
             dir);
