@@ -312,7 +312,8 @@ static const CliCommand COMMANDS[] = {
      "PERSON the store's directory lacks is refused (exit 1). Under\n"
      "each, up to three similar past decisions (same playbook and state, most shared\n"
      "tags first; --json: \"similar\"), what was chosen, by whom and how it ended. A task\n"
-     "the store cannot read is named, with exit 3.\n",
+     "the store cannot read (its record, its instance's or its program) is named, with\n"
+     "exit 3 and nothing listed, --json and --for included.\n",
      cli_tasks},
     {"playbooks", "list deployed playbooks, their versions and instances",
      "huddle playbooks [--db DIR] [--json]",
