@@ -66,6 +66,12 @@ typedef struct AstExpr AstExpr;
    every recursive walk over a checked tree (checker, compiler, graph, folding) recurses
    at most this deep. */
 #define AST_MAX_DEPTH 1000
+/* How deep pairs of parentheses may nest in one expression, counted apart from the
+   operators (docs/language.md, Limits): a pair builds no node, so it adds nothing to the
+   recursion above, but each open pair holds the parser's stack. Together the two bound
+   that stack: a level holds at most 5 entries of it (`if c then x else`, `{a: 1, b:`),
+   a pair 1, so 1,000 of each (`1 + (1 + (...))`) fit bison's YYMAXDEPTH (parser.y). */
+#define AST_MAX_PARENS 1000
 
 /* How many arguments one call may pass, and so how many parameters a fn may have: the
    CALL_FN and CALL_BUILTIN operands keep the count in 8 bits (bytecode.h). The checker
@@ -91,6 +97,7 @@ struct AstExpr {
     Span span;
     uint32_t depth;         /* operators nested here, itself included: 0 for a leaf; an
                                interpolation, a list or a map counts as one */
+    uint32_t parens;        /* pairs of parentheses nested here, those around it included */
     union {
         bool boolean;
         struct { uint64_t value; } integer;   /* up to 2^63; folded under unary minus */

@@ -388,19 +388,24 @@ AstTarget *ast_target_block(Arena *a, AstBlock *block)
 
 /* ---- expressions ---- */
 
-/* One more than the deepest of `count` operands (NULL ones skipped). */
-static uint32_t ast_depth_over(AstExpr *const *operands, unsigned count)
+/* Sets expr's depth to one more than the deepest of `count` operands (NULL ones
+   skipped) and its parens to the most any of them has. */
+static void ast_depth_over(AstExpr *expr, AstExpr *const *operands, unsigned count)
 {
-    uint32_t deepest = 0;
-    for (unsigned i = 0; i < count; i++)
+    uint32_t deepest = 0, parens = 0;
+    for (unsigned i = 0; i < count; i++) {
         if (operands[i] && operands[i]->depth > deepest)
             deepest = operands[i]->depth;
-    return deepest + 1;
+        if (operands[i] && operands[i]->parens > parens)
+            parens = operands[i]->parens;
+    }
+    expr->depth = deepest + 1;
+    expr->parens = parens;
 }
 
-static uint32_t ast_depth_of_vec(const AstVec *exprs)
+static void ast_depth_of_vec(AstExpr *expr, const AstVec *exprs)
 {
-    return ast_depth_over((AstExpr *const *)exprs->items, exprs->count);
+    ast_depth_over(expr, (AstExpr *const *)exprs->items, exprs->count);
 }
 
 AstExpr *ast_expr_new(Arena *a, AstExprKind kind, Span span)
@@ -480,6 +485,8 @@ AstExpr *ast_string_add_expr(Arena *a, AstExpr *string, AstExpr *expr)
     ast_vec_push(a, &string->as.parts, part);
     if (expr->depth + 1 > string->depth)
         string->depth = expr->depth + 1;
+    if (expr->parens > string->parens)
+        string->parens = expr->parens;
     return string;
 }
 
@@ -487,7 +494,7 @@ AstExpr *ast_list_new(Arena *a, AstVec items, Span span)
 {
     AstExpr *expr = ast_expr_new(a, EX_LIST, span);
     expr->as.items = items;
-    expr->depth = ast_depth_of_vec(&items);
+    ast_depth_of_vec(expr, &items);
     return expr;
 }
 
@@ -500,6 +507,8 @@ AstExpr *ast_map_new(Arena *a, AstVec entries, Span span)
         const AstExpr *value = ((AstMapEntry *)entries.items[i])->value;
         if (value && value->depth + 1 > expr->depth)
             expr->depth = value->depth + 1;
+        if (value && value->parens > expr->parens)
+            expr->parens = value->parens;
     }
     return expr;
 }
@@ -532,7 +541,7 @@ AstExpr *ast_if_expr_new(Arena *a, AstExpr *cond, AstExpr *then_expr, AstExpr *e
     expr->as.cond.cond = cond;
     expr->as.cond.then_expr = then_expr;
     expr->as.cond.else_expr = else_expr;
-    expr->depth = ast_depth_over((AstExpr *const[]){cond, then_expr, else_expr}, 3);
+    ast_depth_over(expr, (AstExpr *const[]){cond, then_expr, else_expr}, 3);
     return expr;
 }
 
@@ -542,7 +551,7 @@ AstExpr *ast_binary_new(Arena *a, AstBinOp op, AstExpr *left, AstExpr *right, Sp
     expr->as.binary.op = op;
     expr->as.binary.left = left;
     expr->as.binary.right = right;
-    expr->depth = ast_depth_over((AstExpr *const[]){left, right}, 2);
+    ast_depth_over(expr, (AstExpr *const[]){left, right}, 2);
     return expr;
 }
 
@@ -550,7 +559,7 @@ AstExpr *ast_unary_new(Arena *a, AstExprKind kind, AstExpr *operand, Span span)
 {
     AstExpr *expr = ast_expr_new(a, kind, span);
     expr->as.operand = operand;
-    expr->depth = ast_depth_over(&operand, 1);
+    ast_depth_over(expr, &operand, 1);
     return expr;
 }
 
@@ -559,7 +568,7 @@ AstExpr *ast_field_new(Arena *a, AstExpr *object, AstName field, Span span)
     AstExpr *expr = ast_expr_new(a, EX_FIELD, span);
     expr->as.field.object = object;
     expr->as.field.field = field;
-    expr->depth = ast_depth_over(&object, 1);
+    ast_depth_over(expr, &object, 1);
     return expr;
 }
 
@@ -568,7 +577,7 @@ AstExpr *ast_index_new(Arena *a, AstExpr *object, AstExpr *index, Span span)
     AstExpr *expr = ast_expr_new(a, EX_INDEX, span);
     expr->as.index.object = object;
     expr->as.index.index = index;
-    expr->depth = ast_depth_over((AstExpr *const[]){object, index}, 2);
+    ast_depth_over(expr, (AstExpr *const[]){object, index}, 2);
     return expr;
 }
 
@@ -577,8 +586,11 @@ AstExpr *ast_call_expr_new(Arena *a, AstExpr *callee, AstVec args, Span span)
     AstExpr *expr = ast_expr_new(a, EX_CALL, span);
     expr->as.call.callee = callee;
     expr->as.call.args = args;
-    uint32_t args_depth = ast_depth_of_vec(&args);
-    expr->depth = callee && callee->depth + 1 > args_depth ? callee->depth + 1 : args_depth;
+    ast_depth_of_vec(expr, &args);
+    if (callee && callee->depth + 1 > expr->depth)
+        expr->depth = callee->depth + 1;
+    if (callee && callee->parens > expr->parens)
+        expr->parens = callee->parens;
     return expr;
 }
 

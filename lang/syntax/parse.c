@@ -100,6 +100,10 @@ static int parse_read(ParseCtx *ctx, LexToken *token)
     } else if (kind == '}' && ctx->brace_count > 0) {
         ctx->last_popped_brace = ctx->braces[--ctx->brace_count];
         ctx->last_popped = true;
+    } else if (kind == '(') {
+        ctx->open_parens++;
+    } else if (kind == ')' && ctx->open_parens > 0) {
+        ctx->open_parens--;
     }
     ctx->prev4_kind = ctx->prev3_kind;
     ctx->prev3_kind = ctx->prev_prev_kind;
@@ -468,25 +472,36 @@ AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr)
     return expr;
 }
 
+static void parse_too_many_parens(ParseCtx *ctx, Span at)
+{
+    Diag *d = diag_add(ctx->diags, DIAG_ERROR, ctx->src, at, "parentheses nest deeper than %d,%03d",
+                       AST_MAX_PARENS / 1000, AST_MAX_PARENS % 1000);
+    diag_hint(ctx->diags, d, "drop the pairs that group nothing, or split it with let, const or fn");
+}
+
 AstExpr *parse_paren_depth(ParseCtx *ctx, AstExpr *expr, Span parens)
 {
     if (!expr)
         return expr;
-    expr->depth++;
-    if (expr->depth == AST_MAX_DEPTH + 1)
-        parse_too_deep(ctx, parens);
+    expr->parens++;
+    if (expr->parens == AST_MAX_PARENS + 1)
+        parse_too_many_parens(ctx, parens);
     return expr;
 }
 
-/* Bison's own stack (YYMAXDEPTH, 10,000 entries) runs out only past the limit: an
-   expression that nests to the right (`- - - 1`, `((1))`, `a ?? b ?? c`, `if ... else
-   if ...`) holds every level there until its end, at least one entry per operator. */
+/* Bison's own stack (YYMAXDEPTH, parser.y) runs out only past the limits: an expression
+   that nests to the right (`- - - 1`, `((1))`, `a ?? b ?? c`, `if ... else if ...`)
+   holds every level there until its end, at least one entry per operator or pair of
+   parentheses. Run out, it is refused as the limit crossed: the parentheses' when more
+   than AST_MAX_PARENS are open, else the operators'. */
 void parse_report_error(ParseCtx *ctx, Span at, const char *message)
 {
     unsigned blocks = 0;
     for (unsigned i = 0; i < ctx->brace_count; i++)
         blocks += ctx->braces[i].block;
-    if (strstr(message, "exhausted") && blocks < AST_MAX_DEPTH)
+    if (strstr(message, "exhausted") && blocks < AST_MAX_DEPTH && ctx->open_parens > AST_MAX_PARENS)
+        parse_too_many_parens(ctx, at);
+    else if (strstr(message, "exhausted") && blocks < AST_MAX_DEPTH)
         parse_too_deep(ctx, at);
     else if (strstr(message, "exhausted"))
         diag_add(ctx->diags, DIAG_ERROR, ctx->src, at,

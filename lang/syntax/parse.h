@@ -32,6 +32,7 @@ struct ParseCtx {
     LexToken last;                   /* the token last handed to bison */
     bool last_pushed, last_popped;   /* its effect on `braces` */
     ParseBrace last_popped_brace;
+    unsigned open_parens;            /* '(' read and not yet closed, calls' included */
 
     /* recovery after a syntax error (see parse.c) */
     bool recovering;
@@ -58,9 +59,10 @@ void parse_report_error(ParseCtx *ctx, Span at, const char *message);
 /* Refuses (with a diagnostic) an expression whose operators nest deeper than
    AST_MAX_DEPTH; returns it either way. The grammar calls it on every node it builds. */
 AstExpr *parse_expr_depth(ParseCtx *ctx, AstExpr *expr);
-/* `( expr )`: parentheses count one level, as an operator does (docs/language.md,
-   Limits), without a node of their own: expr's depth grows by one, and the parentheses
-   are refused (at `parens`) when that crosses AST_MAX_DEPTH. Returns expr. */
+/* `( expr )`: parentheses build no node; they count apart from operators, at most
+   AST_MAX_PARENS pairs deep (docs/language.md, Limits): expr's parens grows by one, and
+   the pair is refused (at `parens`, "parentheses nest deeper than 1,000") when that
+   crosses the limit. Returns expr. */
 AstExpr *parse_paren_depth(ParseCtx *ctx, AstExpr *expr, Span parens);
 
 #endif

@@ -45,6 +45,11 @@ int parse_next_token(HUDDLE_YYSTYPE *value, HUDDLE_YYLTYPE *location, ParseCtx *
 /* Every expression node built passes through parse_expr_depth (parse.c), which refuses
    one that nests operators deeper than AST_MAX_DEPTH. */
 #define D(expr) parse_expr_depth(ctx, (expr))
+/* The most entries the parser's stack grows to (bison's default, said here): an
+   expression at both limits, AST_MAX_DEPTH operators and AST_MAX_PARENS pairs of
+   parentheses, holds at most 5 entries a level and 1 a pair (ast.h), about 6,000, inside
+   the few a state and a statement hold (tests/e2e/lang_limits.sh, "both limits"). */
+#define YYMAXDEPTH 10000
 static int yylex(HUDDLE_YYSTYPE *value, HUDDLE_YYLTYPE *location, ParseCtx *ctx)
 {
     return parse_next_token(value, location, ctx);

@@ -41,9 +41,11 @@ static int cli_help(int argc, char **argv);
 /* What the commands that read event data say of its size. */
 #define HELP_MAX_BODY \
     "  --max-body BYTES\n" \
-    "                   the most bytes event data (a trace line) may have: 1048576\n" \
-    "                   (1 MiB) unless this or the environment's HUDDLE_MAX_BODY says\n" \
-    "                   otherwise; more is refused before it is read as JSON\n"
+    "                   the most bytes an event's data may have: 1048576 (1 MiB)\n" \
+    "                   unless this or the environment's HUDDLE_MAX_BODY says otherwise;\n" \
+    "                   more is refused before it is read as JSON. A trace or events-file\n" \
+    "                   line may be 65536 bytes longer than its data; an event whose data\n" \
+    "                   is over the limit is a refused line, and the rest go on\n"
 
 /* `huddle help audit` (docs/audit.md is the auditor's guide). */
 #define AUDIT_HELP \
@@ -312,7 +314,8 @@ static const CliCommand COMMANDS[] = {
      "PERSON the store's directory lacks is refused (exit 1). Under\n"
      "each, up to three similar past decisions (same playbook and state, most shared\n"
      "tags first; --json: \"similar\"), what was chosen, by whom and how it ended. A task\n"
-     "the store cannot read is named, with exit 3.\n",
+     "the store cannot read (its record, its instance's or its program) is named, with\n"
+     "exit 3 and nothing listed, --json and --for included.\n",
      cli_tasks},
     {"playbooks", "list deployed playbooks, their versions and instances",
      "huddle playbooks [--db DIR] [--json]",

@@ -213,6 +213,12 @@ void cli_print_lines(FILE *out, const char *text);
 #define CLI_MAX_BODY_LIMIT ((size_t)1 << 30)
 int cli_max_body(const char *command, const char *option, size_t *max);
 
+/* A trace line or an events-file line may be longer than the data it carries by this
+   much (its "at", "source", "type", "id", "time", an answer's comment...): the limit
+   on event data applies to the data, as for `trigger` and webhooks, and a line is read
+   up to --max-body plus this. */
+#define CLI_LINE_ENVELOPE ((size_t)64 << 10)
+
 /* Reads all of `in` into a malloc'd, NUL-terminated buffer, but never more than
    `max` bytes: *over is set (and NULL returned) when there are more. NULL with *over
    false: a read or memory failure, already reported. */
@@ -274,6 +280,14 @@ typedef struct CliEvent {
 bool cli_event_read(const struct json_t *event, const char *name, int64_t default_time, CliEvent *ev,
                     char *why, size_t why_len);
 void cli_event_clear(CliEvent *ev);
+/* Parses a line of a trace (`in_event`: {"at", "event": {..., "data"}}) or of an events
+   file ({..., "data"}) with its event's data read apart, as `trigger` reads a body: data
+   of more than `max_body` bytes as written, or nesting deeper than VALUE_JSON_MAX_DEPTH,
+   sets *refused and says why, and the line comes back with "data": null, so a run can
+   refuse that one line and go on. NULL (why says) when the line is no JSON, its data
+   included; else a new reference. One door for `run` and `trigger --file`. */
+struct json_t *cli_event_line_load(const char *text, size_t len, bool in_event, size_t max_body, bool *refused,
+                                   char *why, size_t why_len);
 
 /* ---- trigger --file (cli_trigger_file.c) ---- */
 
@@ -282,7 +296,7 @@ typedef struct CliTriggerFile {
     const char *path;               /* "-": standard input */
     FILE *in;                       /* owned (unless stdin) */
     size_t batch;                   /* --batch: lines per commit (default 1000) */
-    size_t max_line;                /* --max-body: the longest line, in bytes */
+    size_t max_body;                /* --max-body: the most bytes an event's data may have */
     bool json;
 } CliTriggerFile;
 /* Checks --batch and --max-body and opens the file (CLI_USAGE, or CLI_REFUSED when it

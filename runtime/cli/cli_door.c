@@ -251,3 +251,120 @@ void cli_event_clear(CliEvent *ev)
     json_decref(ev->empty);
     ev->empty = NULL;
 }
+
+/* ---- an event's line: its data measured as `trigger` measures a body ---- */
+
+/* The index of the first byte at or after `i` that is no JSON whitespace. */
+static size_t door_skip_space(const char *text, size_t len, size_t i)
+{
+    while (i < len && memchr(" \t\r\n", text[i], 4))
+        i++;
+    return i;
+}
+
+/* The end of the string, array, object or scalar starting at text[i] (at most len), by
+   counting brackets outside strings, never recursing. It reads JSON as far as it is
+   JSON; jansson judges the rest. */
+static size_t door_skip_value(const char *text, size_t len, size_t i)
+{
+    size_t depth = 0;
+    for (; i < len; i++) {
+        char c = text[i];
+        if (c == '"') {
+            for (i++; i < len && text[i] != '"'; i++)
+                i += text[i] == '\\';
+            if (depth == 0)
+                return i < len ? i + 1 : len;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if (c == ']' || c == '}') {
+            if (depth == 0)
+                return i;   /* a scalar ended by its container's close */
+            if (--depth == 0)
+                return i + 1;
+        } else if (depth == 0 && (c == ',' || c == ':' || memchr(" \t\r\n", c, 4))) {
+            return i;       /* a scalar's end */
+        }
+    }
+    return len;
+}
+
+/* Whether the key text[start..end) (a string, its quotes included) is `name`; a key
+   with escapes ("d\u0061ta") is decoded first. */
+static bool door_key_is(const char *text, size_t start, size_t end, const char *name)
+{
+    size_t n = strlen(name);
+    if (!memchr(text + start, '\\', end - start))
+        return end - start == n + 2 && memcmp(text + start + 1, name, n) == 0;
+    json_t *key = json_loadb(text + start, end - start, JSON_DECODE_ANY, NULL);
+    bool is = json_is_string(key) && strcmp(json_string_value(key), name) == 0;
+    json_decref(key);
+    return is;
+}
+
+/* Finds the value of member `name` of the object starting at text[*at]: true with its
+   span in [*at, *end), false when the text is no such object or has no such member. */
+static bool door_member(const char *text, size_t len, const char *name, size_t *at, size_t *end)
+{
+    size_t i = door_skip_space(text, len, *at);
+    if (i >= len || text[i] != '{')
+        return false;
+    for (i = door_skip_space(text, len, i + 1); i < len && text[i] == '"';) {
+        size_t key = i, key_end = door_skip_value(text, len, i);
+        i = door_skip_space(text, len, key_end);
+        if (i >= len || text[i] != ':')
+            return false;
+        size_t value = door_skip_space(text, len, i + 1);
+        if (value >= len)
+            return false;
+        size_t value_end = door_skip_value(text, len, value);
+        if (door_key_is(text, key, key_end, name)) {
+            *at = value;
+            *end = value_end;
+            return true;
+        }
+        i = door_skip_space(text, len, value_end);
+        if (i >= len || text[i] != ',')
+            return false;
+        i = door_skip_space(text, len, i + 1);
+    }
+    return false;
+}
+
+json_t *cli_event_line_load(const char *text, size_t len, bool in_event, size_t max_body, bool *refused,
+                            char *why, size_t why_len)
+{
+    size_t at = 0, end = 0;
+    int wrapper = in_event ? 2 : 1;
+    *refused = false;
+    bool found = (!in_event || door_member(text, len, "event", &at, &end)) && door_member(text, len, "data", &at, &end);
+    if (!found)
+        return value_json_load(text, len, JSON_REJECT_DUPLICATES, wrapper, why, why_len);
+    StrBuf envelope = STRBUF_INIT;   /* the line with its data read apart: "data": null */
+    strbuf_append(&envelope, text, at);
+    strbuf_puts(&envelope, "null");
+    strbuf_append(&envelope, text + end, len - end);
+    json_t *line = strbuf_failed(&envelope) ? NULL
+        : value_json_load(strbuf_text(&envelope), envelope.len, JSON_REJECT_DUPLICATES, wrapper, why, why_len);
+    strbuf_free(&envelope);
+    if (!line)
+        return NULL;
+    json_t *event = in_event ? json_object_get(line, "event") : line, *data = NULL;
+    char problem[256];
+    if (end - at > max_body) {
+        snprintf(why, why_len, "the event's data is more than %zu bytes, the most an event may have (--max-body BYTES "
+                 "or HUDDLE_MAX_BODY sets another limit)", max_body);
+        *refused = true;
+    } else if (!(data = value_json_load(text + at, end - at, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, 0, problem,
+                                        sizeof problem))) {
+        snprintf(why, why_len, "the event's data is not JSON: %s", problem);
+        *refused = strncmp(problem, VALUE_JSON_TOO_DEEP, strlen(VALUE_JSON_TOO_DEEP)) == 0;
+        if (!*refused) {   /* no JSON there: the line cannot be read */
+            json_decref(line);
+            return NULL;
+        }
+    }
+    if (data)
+        json_object_set_new(event, "data", data);
+    return line;
+}

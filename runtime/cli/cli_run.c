@@ -276,7 +276,7 @@ typedef struct Run {
     const json_t *mocks;
     int64_t last_at;
     int line;
-    size_t max_line;            /* --max-body: the longest trace line, in bytes */
+    size_t max_body;            /* --max-body: the most bytes an event's data may have */
     int refused;                /* lines the runtime refused (shown, then the run goes on) */
     int64_t at;                 /* the current line's time */
     struct ConnFile *types;     /* --connectors: the event types events must fit, or NULL */
@@ -701,8 +701,9 @@ static const char *run_line_kind(const Run *run, const json_t *line)
 
 static int run_line(Run *run, const char *text, size_t len)
 {
-    char error[256];   /* the data sits in {"event": {"data": ...}}: 2 levels */
-    json_t *line = value_json_load(text, len, JSON_REJECT_DUPLICATES, 2, error, sizeof error);
+    char error[512];   /* the data, in {"event": {"data": ...}}, is read apart: its limits refuse the line */
+    bool data_refused;
+    json_t *line = cli_event_line_load(text, len, true, run->max_body, &data_refused, error, sizeof error);
     if (!json_is_object(line)) {
         json_decref(line);
         return run_refuse(run, "not a JSON object%s%s", line ? "" : ": ", line ? "" : error);
@@ -725,6 +726,8 @@ static int run_line(Run *run, const char *text, size_t len)
     json_t *body = kind ? json_object_get(line, kind) : NULL;
     if (status != CLI_OK || strcmp(kind, "end") == 0)
         ;
+    else if (strcmp(kind, "event") == 0 && data_refused)
+        status = run_engine_result(run, ENGINE_REFUSED, error);   /* as trigger and a webhook refuse it */
     else if (strcmp(kind, "event") == 0)
         status = run_event(run, body, at_text, at);
     else if (strcmp(kind, "answer") == 0)
@@ -824,17 +827,21 @@ static int run_load_directory(Engine *engine, const char *path)
     return CLI_OK;
 }
 
-/* Runs the trace line by line; a line longer than --max-body is refused unread. */
+/* Runs the trace line by line; a line longer than --max-body plus CLI_LINE_ENVELOPE
+   cannot be read (it stops the run), while an event whose data alone passes --max-body
+   is a refused line (run_line). */
 static int run_trace(Run *run, FILE *trace)
 {
     StrBuf text = STRBUF_INIT;
     bool over;
     int status = CLI_OK;
-    while (status == CLI_OK && cli_read_line(trace, run->max_line, &text, &over)) {
+    while (status == CLI_OK && cli_read_line(trace, run->max_body + CLI_LINE_ENVELOPE, &text, &over)) {
         run->line++;
         if (over)
-            status = run_refuse(run, "the line is more than %zu bytes, the most a trace line may have "
-                                "(--max-body BYTES or HUDDLE_MAX_BODY sets another limit)", run->max_line);
+            status = run_refuse(run, "the line is more than %zu bytes, the most a trace line may have (the event "
+                                "data's limit, %zu, plus %zu for the rest of the line; --max-body BYTES or "
+                                "HUDDLE_MAX_BODY sets the first)", run->max_body + CLI_LINE_ENVELOPE, run->max_body,
+                                CLI_LINE_ENVELOPE);
         else if (!cli_line_blank(run->line, &text))
             status = run_line(run, cli_line_text(run->line, &text), cli_line_len(run->line, &text));
     }
@@ -974,8 +981,8 @@ int cli_run(int argc, char **argv)
         return cli_usage_error("run", "give a playbook and --events TRACE.jsonl");
     if (keep && !keep[0])
         return cli_usage_error("run", "--keep needs a folder (an empty one, or one to make)");
-    size_t max_line;
-    if (cli_max_body("run", max_body, &max_line) != CLI_OK)
+    size_t max_body_bytes;
+    if (cli_max_body("run", max_body, &max_body_bytes) != CLI_OK)
         return CLI_USAGE;
     json_t *mocks = json_object();
     if (mocks_path) {
@@ -1014,7 +1021,7 @@ int cli_run(int argc, char **argv)
     char why[512] = "";
     int status = CLI_SYSTEM;
     bool made = run_make_folder(keep, dir, sizeof dir, why, sizeof why);
-    Run run = {NULL, view, mocks, 0, 0, max_line, 0, 0, connectors.file};
+    Run run = {NULL, view, mocks, 0, 0, max_body_bytes, 0, 0, connectors.file};
     EngineOptions engine_options = {.on_record = run_print_record, .record_context = &run.view, .mocks = mocks,
                                     .create = true, .no_sync = true, .read_only = false};
     if (made && engine_open(dir, &engine_options, &run.engine, why, sizeof why) == ENGINE_OK) {

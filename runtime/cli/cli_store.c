@@ -1143,19 +1143,33 @@ static int tasks_check_for(Engine *engine, const char *person)
     return unknown ? CLI_REFUSED : CLI_OK;
 }
 
-/* One open ask for a person: its due time in its playbook calendar's zone (as history
-   shows times), question, choices, and each seat's holders ("seats: ming; lars, craig
-   (answered)"); the context and similar decisions follow (the caller). */
-static int tasks_print_one(Engine *engine, const json_t *t)
+/* The zone each open ask's due time is shown in (its playbook calendar's, as history
+   shows times), read for --json too: reading it reads the ask's instance and program,
+   and a store that cannot read them fails the whole list (exit 3, "list everything or
+   fail", docs/runtime.md), naming the ask, in both forms. `zones` gets one Tz (or NULL)
+   per task; CLI_OK or CLI_SYSTEM. */
+static int tasks_zones(Engine *engine, const json_t *tasks, Tz **zones)
 {
-    Tz *tz = NULL;
     char why[512];
-    int rc = instance_zone(engine, json_string_value(json_object_get(t, "instance")), &tz, why, sizeof why);
-    if (rc != ENGINE_OK)
-        fprintf(stderr, "huddle: tasks: %s\n", why);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t) {
+        if (instance_zone(engine, json_string_value(json_object_get(t, "instance")), &zones[i], why,
+                          sizeof why) != ENGINE_OK) {
+            fprintf(stderr, "huddle: tasks: %s: %s\n", field(t, "id"), why);
+            return CLI_SYSTEM;
+        }
+    }
+    return CLI_OK;
+}
+
+/* One open ask for a person: its due time in `tz`, question, choices, and each seat's
+   holders ("seats: ming; lars, craig (answered)"); the context and similar decisions
+   follow (the caller). */
+static void tasks_print_one(const json_t *t, const Tz *tz)
+{
     printf("%s  %s (%s)  due ", field(t, "id"), field(t, "instance"), field(t, "state"));
     cli_local_time_print(json_string_value(json_object_get(t, "deadline")), tz);
-    tz_free(tz);
     printf("\n  %s\n  choices:", field(t, "question"));
     size_t k, m;
     json_t *c, *seat, *holder;
@@ -1170,7 +1184,30 @@ static int tasks_print_one(Engine *engine, const json_t *t)
             printf("nobody yet");
         printf("%s", json_is_null(json_object_get(seat, "answered_by")) ? "" : " (answered)");
     }
-    return rc;
+}
+
+/* The list, once every ask in it was read. */
+static void tasks_print(const StoreArgs *a, const json_t *tasks, Tz *const *zones)
+{
+    if (a->json) {
+        char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+        return;
+    }
+    if (json_array_size(tasks) == 0)
+        printf("no open asks%s%s\n", a->for_person ? " for " : "", a->for_person ? cli_clean(a->for_person) : "");
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t) {
+        tasks_print_one(t, zones[i]);
+        if (json_is_object(json_object_get(t, "show"))) {
+            printf("\n  context: ");
+            print_json_clean(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+        }
+        cli_audit_similar_print(t);
+        printf("\n\n");
+    }
 }
 
 int cli_tasks(int argc, char **argv)
@@ -1202,28 +1239,19 @@ int cli_tasks(int argc, char **argv)
         store_args_close(&a, engine);
         return CLI_SYSTEM;
     }
-    if (a.json) {
-        char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", text);
-        free(text);
-    } else if (json_array_size(tasks) == 0) {
-        printf("no open asks%s%s\n", a.for_person ? " for " : "", a.for_person ? cli_clean(a.for_person) : "");
+    Tz **zones = calloc(json_array_size(tasks) + 1, sizeof *zones);
+    if (!zones) {
+        fprintf(stderr, "huddle: tasks: out of memory\n");
+        status = CLI_SYSTEM;
+    } else if ((status = tasks_zones(engine, tasks, zones)) == CLI_OK) {
+        tasks_print(&a, tasks, zones);
     }
-    size_t i;
-    json_t *t;
-    json_array_foreach(a.json ? NULL : tasks, i, t) {
-        if (tasks_print_one(engine, t) != ENGINE_OK)
-            status = CLI_SYSTEM;
-        if (json_is_object(json_object_get(t, "show"))) {
-            printf("\n  context: ");
-            print_json_clean(json_object_get(t, "show"), JSON_COMPACT | JSON_PRESERVE_ORDER);
-        }
-        cli_audit_similar_print(t);
-        printf("\n\n");
-    }
+    for (size_t i = 0; zones && i < json_array_size(tasks); i++)
+        tz_free(zones[i]);
+    free(zones);
     json_decref(tasks);
     store_args_close(&a, engine);
-    return CLI_OK;
+    return status;
 }
 
 /* ---- playbooks ---- */

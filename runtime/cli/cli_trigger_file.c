@@ -65,7 +65,7 @@ int cli_trigger_file_open(const char *command, const char *path, const char *bat
         return cli_usage_error(command, "--batch '%s' is not a whole number of lines from 1 to 100000",
                                cli_clean(batch));
     options->batch = (size_t)size;
-    int status = cli_max_body(command, max_body, &options->max_line);
+    int status = cli_max_body(command, max_body, &options->max_body);
     if (status != CLI_OK)
         return status;
     options->path = path;
@@ -169,10 +169,15 @@ static int trigger_line(TriggerRun *run, const char *text, size_t len, bool over
     char why[600], problem[512];
     TriggerLine *line = &run->lines[run->count++];
     line->number = run->line;
-    json_t *json = over ? NULL : value_json_load(text, len, JSON_REJECT_DUPLICATES, 1, problem, sizeof problem);
+    bool refused = false;
+    json_t *json = over ? NULL : cli_event_line_load(text, len, false, run->options->max_body, &refused, problem,
+                                                     sizeof problem);
     if (over)
-        snprintf(why, sizeof why, "the line is more than %zu bytes, the most an event may have "
-                 "(--max-body BYTES or HUDDLE_MAX_BODY sets another limit)", run->options->max_line);
+        snprintf(why, sizeof why, "the line is more than %zu bytes, the most a line may have (the event data's "
+                 "limit, %zu, plus %zu for the rest of the line; --max-body BYTES or HUDDLE_MAX_BODY sets the "
+                 "first)", run->options->max_body + CLI_LINE_ENVELOPE, run->options->max_body, CLI_LINE_ENVELOPE);
+    else if (refused)
+        snprintf(why, sizeof why, "%s", problem);
     else if (!json_is_object(json))
         snprintf(why, sizeof why, "not a JSON object%s%s", json ? "" : ": ", json ? "" : problem);
     else if (cli_event_read(json, "event", run->now, &line->event, why, sizeof why) &&
@@ -198,7 +203,8 @@ static int trigger_read(TriggerRun *run)
     StrBuf text = STRBUF_INIT;
     bool over;
     int status = CLI_OK;
-    while (status == CLI_OK && cli_read_line(run->options->in, run->options->max_line, &text, &over)) {
+    while (status == CLI_OK &&
+           cli_read_line(run->options->in, run->options->max_body + CLI_LINE_ENVELOPE, &text, &over)) {
         run->line++;
         if (cli_line_blank(run->line, &text) && !over)
             continue;   /* a blank line */

@@ -77,7 +77,7 @@ static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *fixes, 
             i = json_skip_string(text, len, i);
         } else if (ch == '[' || ch == '{') {
             if (++depth > max_depth) {
-                snprintf(why, why_len, "JSON nests deeper than %d,%03d levels of arrays and objects "
+                snprintf(why, why_len, VALUE_JSON_TOO_DEEP "%d,%03d levels of arrays and objects "
                          "(at byte %zu)", VALUE_JSON_MAX_DEPTH / 1000, VALUE_JSON_MAX_DEPTH % 1000, i + 1);
                 return false;
             }

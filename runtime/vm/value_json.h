@@ -16,6 +16,9 @@
 /* How deep JSON from outside may nest, arrays and objects (RUNTIME.md, "Limits and
    damage"). */
 #define VALUE_JSON_MAX_DEPTH 1000
+/* How value_json_load's sentence for text nested deeper than that begins, so a caller
+   can tell that refusal from text that is no JSON. */
+#define VALUE_JSON_TOO_DEEP "JSON nests deeper than "
 
 /* Parses JSON text from outside (event data, trace lines, mocked replies) with jansson's
    decoding `flags`: refused (NULL, with a sentence in `why`) when arrays and objects

@@ -50,7 +50,8 @@ keys["x"] = "found"                                   # the last of 100,001 keys
 write("keys100k.json", json.dumps(keys))
 event = {"source": "src", "type": "ev", "id": "big", "data": keys}
 write("keys100k.jsonl", json.dumps({"at": "2026-06-01T09:00:00Z", "event": event}) + "\n")
-write("long_line.jsonl", json.dumps({"at": "2026-06-01T09:00:00Z", "event": dict(event, data={"x": "y" * limit})}) + "\n")
+write("long_data.jsonl", json.dumps({"at": "2026-06-01T09:00:00Z", "event": dict(event, data={"x": "y" * limit})}) + "\n")
+write("long_line.jsonl", json.dumps({"at": "2026-06-01T09:00:00Z", "event": dict(event, data={"x": "y" * (limit + 65536)})}) + "\n")
 for size in (5000, 5001):   # a seat reaches at most 5,000 people (DIR_TEAM_REACH_MAX)
     members = [f"p{i}" for i in range(size)]
     people = {p: {"email": f"{p}@example.com"} for p in members}

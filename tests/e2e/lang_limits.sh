@@ -87,9 +87,11 @@ sed 's/  else { done "none" }//' "$tmp/elif.play" > "$tmp/noelse.play"
 expect "a chain without an else can reach the state's end" 1 "$h" check "$tmp/noelse.play"
 has "  and check says so" "error: state 's' can reach its end without goto, done or fail"
 
-# ---- parentheses count toward the 1,000 levels, as operators do ----
+# ---- parentheses nest at most 1,000 deep, counted apart from operators ----
 # ((...1...)) with 5,000 parentheses passed check and ran: refusal began near 9,990, where
-# the parser's stack ran out, though the docs say a thousand and one `(` are refused.
+# the parser's stack ran out. Then a pair counted as an operator, and `1 + (1 + (...))`
+# of 501 `+` was refused as "deeper than 1,000 operators" though it has 501. Now each
+# limit is 1,000, counted apart, each with its own message.
 # nest OPEN CLOSE N: `let v = ` OPEN N times, 1, CLOSE N times.
 nest() {
   python3 -c "import sys; o, c, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -100,14 +102,40 @@ expect "1,000 parentheses around 1 are accepted" 0 "$h" run "$tmp/paren1000.play
 has "  and give 1" '"1"'
 nest '(' ')' 1001 > "$tmp/paren1001.play"
 expect "1,001 are refused" 1 "$h" check "$tmp/paren1001.play"
-has "  at the outermost, with the operators' message" "paren1001.play:4:11: error: expression nests deeper than 1,000 operators"
+has "  at the outermost, with their own message" "paren1001.play:4:11: error: parentheses nest deeper than 1,000"
+hasnt "  not the operators'" "operators"
 nest '(' ')' 5000 > "$tmp/paren5000.play"
 expect "5,000 are refused" 1 "$h" check "$tmp/paren5000.play"
-has "  at the pair that crosses the limit" "paren5000.play:4:4010: error: expression nests deeper than 1,000 operators"
-nest '-(' ')' 500 > "$tmp/negparen.play"
-expect "500 of -( count 1,000 and are accepted" 0 "$h" check "$tmp/negparen.play"
+has "  at the pair that crosses the limit" "paren5000.play:4:4010: error: parentheses nest deeper than 1,000"
+nest '(' ')' 30000 > "$tmp/paren30000.play"
+expect "30,000, past the parser's stack, are refused" 1 "$h" check "$tmp/paren30000.play"
+has "  as parentheses" "error: parentheses nest deeper than 1,000"
+nest '1 + (' ')' 501 > "$tmp/plusparen501.play"
+expect "501 of '1 + (' (501 operators, 501 pairs) are accepted" 0 "$h" check "$tmp/plusparen501.play"
+nest '1 + (' ')' 1000 > "$tmp/plusparen1000.play"
+expect "1,000 of '1 + (' (both limits) run" 0 "$h" run "$tmp/plusparen1000.play" --events "$tmp/ev.jsonl" --json
+has "  and give 1001" '"1001"'
+nest '-(' ')' 999 > "$tmp/negparen999.play"
+expect "999 of '-(' are accepted" 0 "$h" check "$tmp/negparen999.play"
+nest '-(' ')' 1000 > "$tmp/negparen.play"
+expect "1,000 of '-(' are accepted" 0 "$h" check "$tmp/negparen.play"
 sed 's/= -/= - -/' "$tmp/negparen.play" > "$tmp/negparen1001.play"
 expect "  one - more is refused" 1 "$h" check "$tmp/negparen1001.play"
-has "  alike" "error: expression nests deeper than 1,000 operators"
+has "  as operators" "error: expression nests deeper than 1,000 operators"
+hasnt "  not as parentheses" "parentheses nest"
+sed 's/= -/= (/; s/1)/1))/' "$tmp/negparen.play" > "$tmp/negparen_p1001.play"
+expect "  one ( more is refused" 1 "$h" check "$tmp/negparen_p1001.play"
+has "  as parentheses" "negparen_p1001.play:4:11: error: parentheses nest deeper than 1,000"
+hasnt "  not as operators" "operators"
+# The parser's worst at both limits: a map after an entry and an if's else hold 5 entries
+# of its stack each (`{a: 1, b: if true then 1 else (`: 2 operators, 1 pair), and 500
+# more pairs around it all; every pass over the tree (check, compile, graph) recurses
+# 1,000 deep.
+python3 -c "n = 500
+print('playbook m\non src.ev as ev\nstate s {\n  let v = %s%s1%s%s\n  done \"{v}\"\n}'
+      % ('(' * n, '{a: 1, b: if true then 1 else (' * n, ')}' * n, ')' * n))" > "$tmp/both.play"
+expect "both limits at once, at the parser's worst, run" 0 "$h" run "$tmp/both.play" --events "$tmp/ev.jsonl" --json
+has "  to their end" '"done"'
+expect "  and graph draws it" 0 "$h" graph "$tmp/both.play"
 
 plan

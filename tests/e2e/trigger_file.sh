@@ -110,8 +110,8 @@ expect "a refused line from standard input" 1 sh -c "'$h' trigger --db '$db' --f
 has "is named <stdin>" "<stdin>:2: not a JSON object"
 
 python3 -c 'import json; print(json.dumps({"source": "ops", "type": "alert", "id": "big", "data": {"x": "y" * 2000}}))' > "$tmp/long.jsonl"
-expect "a line longer than --max-body" 1 "$h" trigger --db "$db" --file "$tmp/long.jsonl" --max-body 1000 $(now 09:06)
-has "is refused by its number" "long.jsonl:1: the line is more than 1000 bytes"
+expect "a line whose data is longer than --max-body" 1 "$h" trigger --db "$db" --file "$tmp/long.jsonl" --max-body 1000 $(now 09:06)
+has "is refused by its number" "long.jsonl:1: the event's data is more than 1000 bytes"
 
 expect "--batch 0 is a usage error" 2 "$h" trigger --db "$db" --file "$tmp/good.jsonl" --batch 0
 expect "--file with SOURCE.TYPE is a usage error" 2 "$h" trigger ops.alert --db "$db" --file "$tmp/good.jsonl"
