@@ -127,7 +127,8 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 {
     (void)context;
     size_t dir_len;
-    bool sent = info->si_code <= 0 && sig != SIGABRT;   /* by a process (kill), not a fault */
+    /* by a process (kill), not a fault; an abort() is this process's own signal */
+    bool sent = info->si_code <= 0 && (sig != SIGABRT || info->si_pid != getpid());
     const char *dir = sig == SIGABRT || sent ? NULL : store_of_address((uintptr_t)info->si_addr, &dir_len);
     if (dir)
         refuse_damaged(dir, dir_len, sig == SIGBUS
@@ -146,8 +147,9 @@ static void on_fault(int sig, siginfo_t *info, void *context)
                      "makes LMDB do (it keeps no checksums)",
                      "; check it with huddle audit verify, and if this happens again, restore the store "
                      "from a backup made with mdb_copy (docs/operations.md, Backups)\n");
-    int i = sig == SIGBUS ? 0 : sig == SIGSEGV ? 1 : 2;
-    sigaction(sig, &fault_before[i], NULL);   /* not the store's: as before */
+    for (int i = 0; i < 3; i++)
+        if (FAULTS[i] == sig)
+            sigaction(sig, &fault_before[i], NULL);   /* not the store's: as before */
     if (sent)
         raise(sig);
 }
