@@ -194,12 +194,13 @@ static int serve_lock(const char *db, int fds[2])
                 strerror(errno), fds[0] < 0 ? "" : SERVE_FILE_ADVICE);
         goto fail;
     }
-    if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 && serve_shared_only(db)) {
+    bool folder_taken = flock(fds[0], LOCK_EX | LOCK_NB) != 0;
+    if (folder_taken && serve_shared_only(db)) {
         fprintf(stderr, "huddle: a huddle tick is running on the store %s: start serve when it has ended "
                 "(serve fires the timers and sends the outbox itself, so no tick is needed beside it)\n", db);
         goto fail;
     }
-    if (flock(fds[0], LOCK_EX | LOCK_NB) != 0 || flock(fds[1], LOCK_EX | LOCK_NB) != 0) {
+    if (folder_taken || flock(fds[1], LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "huddle: another huddle serve holds the store %s (%s): one serve per store\n", db, path);
         goto fail;
     }
