@@ -169,7 +169,9 @@ static int parse_day(const char **p, char *why, size_t why_len)
 }
 
 /* "mon-fri", "sat", "mon,wed,fri" (blanks allowed around ',' and '-') into a set of
-   weekdays; a range may wrap around the week (fri-mon). On error, says why. */
+   weekdays; a range may wrap around the week (fri-mon). A range has two ends, and a key
+   names each day once ("mon-mon-fri" and "mon-fri,tue" are refused: what they meant is
+   a guess). On error, says why. */
 static bool parse_days(const char *text, bool days[7], char *why, size_t why_len)
 {
     memset(days, 0, 7 * sizeof(bool));
@@ -186,8 +188,17 @@ static bool parse_days(const char *text, bool days[7], char *why, size_t why_len
             if ((to = parse_day(&p, why, why_len)) < 0)
                 return false;
             skip_blanks(&p);
+            if (*p == '-') {
+                snprintf(why, why_len, "a range of days has two ends, such as mon-fri: write several "
+                         "ranges with ',' (mon-wed,fri)");
+                return false;
+            }
         }
         for (int d = from;; d = (d + 1) % 7) {
+            if (days[d]) {
+                snprintf(why, why_len, "%s is named twice in this key: name each day once", DAY_NAMES[d]);
+                return false;
+            }
             days[d] = true;
             if (d == to)
                 break;
@@ -211,7 +222,8 @@ static void calendar_hours(Calendar *c, const json_t *hours, const char *path, j
     char at[512], why[256];
     snprintf(at, sizeof at, "%s.hours", path);
     if (!json_is_object(hours)) {
-        problem(problems, at, "%smissing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}", "");
+        problem(problems, at, "%s: give working hours such as {\"mon-fri\": \"09:00-17:00\"}",
+                hours ? "not an object of days" : "missing");
         return;
     }
     const char *days_text, *given[7] = {NULL};   /* which key gave each weekday its hours */
@@ -256,10 +268,12 @@ Calendar *calendar_from_json(const char *name, const json_t *json, const char *p
     if (strlen(name) >= sizeof c->name)
         problem(problems, path, "%snot a calendar name: at most 63 bytes", "");
     snprintf(c->name, sizeof c->name, "%s", name);
-    const char *zone = json_string_value(json_object_get(json, "zone"));
+    const json_t *zone_json = json_object_get(json, "zone");
+    const char *zone = json_string_value(zone_json);
     snprintf(at, sizeof at, "%s.zone", path);
     if (!zone)
-        problem(problems, at, "%smissing: a calendar needs a time zone such as \"Europe/Helsinki\"", "");
+        problem(problems, at, "%s: a calendar needs a time zone such as \"Europe/Helsinki\"",
+                zone_json ? "not text" : "missing");
     else if (!(c->tz = tz_load(zone, why, sizeof why)))
         problem(problems, at, "%s", why);
     calendar_hours(c, json_object_get(json, "hours"), path, problems);

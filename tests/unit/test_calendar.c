@@ -1161,7 +1161,7 @@ static void test_calendar_problems(void **state)
         {"{'hours': {'mon-fri': '09:00-17:00'}}",
          {AT ".zone: missing: a calendar needs a time zone such as \"Europe/Helsinki\""}},
         {"{'zone': 3, 'hours': {'mon-fri': '09:00-17:00'}}",
-         {AT ".zone: missing: a calendar needs a time zone such as \"Europe/Helsinki\""}},
+         {AT ".zone: not text: a calendar needs a time zone such as \"Europe/Helsinki\""}},
         {"{'zone': 'Mars/Olympus', 'hours': {'mon-fri': '09:00-17:00'}}",
          {AT ".zone: no time zone 'Mars/Olympus' in the tz database (is tzdata installed?)"}},
         {"{'zone': '../etc/passwd', 'hours': {'mon-fri': '09:00-17:00'}}",
@@ -1172,7 +1172,7 @@ static void test_calendar_problems(void **state)
         {"{'zone': 'Europe/Helsinki'}",
          {AT ".hours: missing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}"}},
         {"{'zone': 'Europe/Helsinki', 'hours': '09:00-17:00'}",
-         {AT ".hours: missing: give working hours such as {\"mon-fri\": \"09:00-17:00\"}"}},
+         {AT ".hours: not an object of days: give working hours such as {\"mon-fri\": \"09:00-17:00\"}"}},
         /* Bad hours text: each message says which part and why. */
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '9-5'}}",
          {HOURS_AT "'9' is not a clock time: write HH:MM with two digits each, such as 09:00"}},
@@ -1234,6 +1234,21 @@ static void test_calendar_problems(void **state)
          {AT ".hours.: a day is missing: write mon-fri, sat or mon,wed"}},
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00', 'fri': '09:00-12:00'}}",
          {AT ".hours.fri: fri already has hours from \"mon-fri\": name each day once"}},
+        /* Was a bug: accepted; "mon-mon-fri" made Monday and Friday working days only. */
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-mon-fri': '09:00-17:00'}}",
+         {AT ".hours.mon-mon-fri: a range of days has two ends, such as mon-fri: write several ranges with ',' "
+             "(mon-wed,fri)"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'wed-mon-tue': '09:00-17:00'}}",
+         {AT ".hours.wed-mon-tue: a range of days has two ends, such as mon-fri: write several ranges with ',' "
+             "(mon-wed,fri)"}},
+        /* Was a bug: accepted; a day named twice within one key. */
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon,mon': '09:00-17:00'}}",
+         {AT ".hours.mon,mon: mon is named twice in this key: name each day once"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri,tue': '09:00-17:00'}}",
+         {AT ".hours.mon-fri,tue: tue is named twice in this key: name each day once"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'fri-mon,mon-wed': '09:00-17:00'}}",
+         {AT ".hours.fri-mon,mon-wed: mon is named twice in this key: name each day once"}},
+        {"{'zone': 'Europe/Helsinki', 'hours': {'fri-mon,tue-thu': '09:00-17:00'}}", {NULL}},
         /* Holidays: not a list, or a bad date (the index is in the path). */
         {"{'zone': 'Europe/Helsinki', 'hours': {'mon-fri': '09:00-17:00'}, 'holidays': '2026-12-24'}",
          {AT ".holidays: not a list of dates"}},
