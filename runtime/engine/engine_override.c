@@ -114,9 +114,12 @@ static size_t reassign_seats(Step *s, Instance *in, TaskRecord *task, const char
         TaskSeat *seat = &task->seats[i];
         if (seat->answered_by || (from ? !task_texts_has(&seat->holders, from) : seat->holders.count > 0))
             continue;
+        bool added = !task_texts_has(&seat->holders, to);
         bool ok = from ? seat_swap_holder(seat, from, to) : task_texts_add(&seat->holders, to) == 0;
-        if (!ok)
+        json_t *latest = added ? json_pack("[s]", to) : NULL;   /* `manager` now climbs from `to` */
+        if (!ok || (added && (!latest || task_seat_set_previous(seat, latest) != 0)))
             step_fail(s, ENGINE_NO_MEMORY, "out of memory");
+        json_decref(latest);
         CodecWriter *record = record_begin(s, in, "delegated");
         record_text(record, "task", task->id);
         record_integer(record, "seat", (int64_t)i);

@@ -592,6 +592,15 @@ int task_texts_add_json(TaskTexts *t, const json_t *list)
     return 0;
 }
 
+int task_seat_set_previous(TaskSeat *seat, const json_t *people)
+{
+    if (!json_array_size(people))
+        return 0;
+    task_texts_free(&seat->previous);
+    seat->has_previous = true;
+    return task_texts_add_json(&seat->previous, people);
+}
+
 bool task_texts_has(const TaskTexts *t, const char *text)
 {
     for (size_t i = 0; i < t->count; i++)

@@ -177,6 +177,10 @@ bool task_texts_has(const TaskTexts *t, const char *text);
 void task_texts_free(TaskTexts *t);
 /* The texts as a new JSON list; NULL when out of memory. */
 json_t *task_texts_json(const TaskTexts *t);
+/* The seat's `previous` (the people most recently added to it, from whom a bare
+   `manager` level climbs) becomes the strings of `people`, when it names any; a list
+   with none leaves it as it was. 0, or -1 when out of memory. */
+int task_seat_set_previous(TaskSeat *seat, const json_t *people);
 
 /* Member `field` written by `w` as its JSON (task_record_json's), the value of the key
    just written: a history record's "seats" or "votes", a message's task fields. */

@@ -1056,10 +1056,8 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         json_t *people = level_people(s, in, task, seat, i, who, bare_manager), *fresh = json_array();
         seat_add_holders(s, seat, people, task->id, fresh);
         if (json_array_size(fresh)) {   /* a level that added nobody leaves the rung where it was */
-            task_texts_free(&seat->previous);
-            seat->has_previous = true;
             seat->climbed = true;
-            if (task_texts_add_json(&seat->previous, fresh) != 0)
+            if (task_seat_set_previous(seat, fresh) != 0)
                 no_memory(s);
             char key[16];
             snprintf(key, sizeof key, "%zu", i);
@@ -1589,10 +1587,14 @@ static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task, const 
         TaskSeat *seat = &task->seats[i];
         if (seat->answered_by)
             continue;   /* an acknowledged seat still gains a substitute */
-        json_t *wanted = json_array();
+        json_t *wanted = json_array(), *fresh = json_array();
         seat_substitutes(s, in, task, seat, (int)i, news, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
-        seat_add_holders(s, seat, wanted, task->id, added);
+        seat_add_holders(s, seat, wanted, task->id, fresh);
+        /* a substitute or the person now on call is the seat's latest: `manager` climbs from them */
+        if (task_seat_set_previous(seat, fresh) != 0 || json_array_extend(added, fresh) != 0)
+            no_memory(s);
+        json_decref(fresh);
         json_decref(wanted);
     }
     bool changed = json_array_size(added) > 0;
