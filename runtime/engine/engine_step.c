@@ -413,11 +413,24 @@ int case_release(Step *s, Instance *in)
     return rc;
 }
 
+/* The event joining this step, when it is the ending instance's and no wait took it (an
+   older one was taken instead, and the instance ended): discarded with the mailbox, so
+   it is never put (case_join). */
+static void mailbox_discard_fresh(Step *s, Instance *in)
+{
+    if (s->fresh_mail && !s->fresh_mail_taken && store_read_be64(s->fresh_mail_key) == in->number) {
+        s->fresh_mail_taken = true;
+        in->record.mailbox_discarded++;
+    }
+}
+
 static int end_instance(Step *s, Instance *in, InstanceStatus status, const char *kind,
                         const char *field, json_t *text)
 {
     bool ends = status != INSTANCE_STALLED;
     int rc = ends ? mailbox_trim(s, in, 0) : STORE_OK;
+    if (ends)
+        mailbox_discard_fresh(s, in);
     if (rc != STORE_OK) {
         json_decref(text);
         return rc;

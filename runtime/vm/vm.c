@@ -13,6 +13,7 @@
  * had done (vm_finish), and no `when` swallows it.
  */
 #include "vm_internal.h"
+#include "builtins.h"
 #include "utf8.h"
 
 #include "civil.h"
@@ -1091,6 +1092,46 @@ static bool vm_resume_pc(Vm *vm, const VmInput *input, uint32_t *pc)
         return false;
     }
     snprintf(vm->why, sizeof vm->why, "this input does not fit what the instance waits for");
+    return false;
+}
+
+/* Whether the instruction at `insn`, inside a wait arm's `when`, may read what changes
+   while the wait stands: the case's info (case.events grows as events join), now(), or
+   a fn (which might read either). */
+static bool when_reads_changing(uint32_t insn)
+{
+    Opcode op = bc_op(insn);
+    return op == OP_LOAD_CASE || op == OP_CALL_FN ||
+           (op == OP_CALL_BUILTIN && (bc_operand(insn) >> 8) == BUILTIN_NOW);
+}
+
+/* Whether the `when` of wait arm `arm`, whose MATCH_EVENT is at `match_pc`, may read
+   what changes: its code runs from the instruction after MATCH_EVENT to the arm's
+   WHEN_FALSE (an arm without a `when` has none before its next arm begins). */
+static bool when_arm_reads_changing(const Bytecode *bc, uint32_t match_pc, uint32_t arm)
+{
+    uint32_t end = bc->wait_arms[arm].next_pc;
+    for (uint32_t pc = match_pc + 1; pc < end && pc < bc->code_count; pc++)
+        if (bc_op(bc->code[pc]) == OP_WHEN_FALSE && bc_operand(bc->code[pc]) == arm)
+            for (uint32_t at = match_pc + 1; at < pc; at++)
+                if (when_reads_changing(bc->code[at]))
+                    return true;
+    return false;
+}
+
+bool vm_wait_reads_changing(const Program *program, const Frame *frame)
+{
+    const Bytecode *bc = &program->bc;
+    if (vm_suspension(program, frame) != VM_AT_WAIT)
+        return false;
+    const BcWait *w = &bc->waits[bc_operand(bc->code[frame->pc])];
+    uint32_t pc = w->dispatch_pc;
+    while (pc < bc->code_count && bc_op(bc->code[pc]) == OP_MATCH_EVENT) {
+        uint32_t arm = bc_operand(bc->code[pc]);
+        if (when_arm_reads_changing(bc, pc, arm))
+            return true;
+        pc = bc->wait_arms[arm].next_pc;   /* past the arm's body, to the next arm */
+    }
     return false;
 }
 
