@@ -1128,7 +1128,9 @@ bool vm_wait_reads_changing(const Program *program, const Frame *frame)
     uint32_t pc = w->dispatch_pc;
     while (pc < bc->code_count && bc_op(bc->code[pc]) == OP_MATCH_EVENT) {
         uint32_t arm = bc_operand(bc->code[pc]);
-        if (when_arm_reads_changing(bc, pc, arm))
+        if (arm >= bc->wait_arms_count || when_arm_reads_changing(bc, pc, arm))
+            return true;                  /* (an arm it cannot read: offer everything) */
+        if (bc->wait_arms[arm].next_pc <= pc)
             return true;
         pc = bc->wait_arms[arm].next_pc;   /* past the arm's body, to the next arm */
     }
