@@ -86,7 +86,12 @@ static void outbox_print(const json_t *entries, const char *status)
         printf(", %lld attempt%s, next %s", (long long)json_integer_value(json_object_get(e, "attempts")),
                json_integer_value(json_object_get(e, "attempts")) == 1 ? "" : "s",
                json_string_value(json_object_get(e, "next")));
-        if (json_is_string(json_object_get(e, "error")))
+        if (json_is_string(json_object_get(e, "leased_until")))
+            printf(" (leased: a tick or serve claimed it, and it is not tried again before then)");
+        if (json_is_string(json_object_get(e, "waiting")))
+            printf(", waiting (not tried, no attempt counted, until it is set): %s",
+                   cli_clean(json_string_value(json_object_get(e, "waiting"))));
+        else if (json_is_string(json_object_get(e, "error")))
             printf(", last error: %s", cli_clean(json_string_value(json_object_get(e, "error"))));
         putchar('\n');
     }

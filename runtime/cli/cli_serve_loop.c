@@ -264,6 +264,12 @@ static void round_outbox(Serve *serve, int64_t now, int64_t *next_ms)
         serve_log("error", "outbox", json_pack("{s:s}", "why", why));
         *next_ms = now + SERVE_RESCAN_MS;
     }
+    uint64_t waiting = engine_dispatch_noted(serve->engine, why, sizeof why);
+    if (waiting)   /* serve reads its environment once: the variable needs a restart */
+        serve_log("warn", "outbox_waiting",
+                  json_pack("{s:I, s:s, s:s}", "entries", (json_int_t)waiting, "why", why, "what",
+                            "not tried (no attempt counted) until the variable is set: set it and restart "
+                            "serve; huddle outbox --pending lists them"));
 }
 
 static const RoundWorkFn ROUND_WORK[] = {round_timers, round_publish, round_gauges, round_forget};

@@ -918,9 +918,14 @@ static json_t *tick_what(const StoreArgs *a, int64_t now)
 {
     json_t *what = json_pack("{s:o,s:I}", "now", store_time_json(now), "fired", tick_fired(a->records));
     const EngineOutboxStats *d = &tick_delivered;
-    if (d->delivered || d->retried || d->failed)
+    if (d->delivered || d->retried || d->failed || d->waiting)
         json_object_set_new(what, "outbox", json_pack("{s:I,s:I,s:I}", "delivered", (json_int_t)d->delivered,
                                                       "retried", (json_int_t)d->retried, "failed", (json_int_t)d->failed));
+    if (d->waiting) {
+        json_t *outbox = json_object_get(what, "outbox");
+        json_object_set_new(outbox, "waiting", json_integer((json_int_t)d->waiting));
+        json_object_set_new(outbox, "waiting_why", json_string(d->waiting_why));
+    }
     return what;
 }
 
@@ -934,6 +939,13 @@ static void tick_sentence(const StoreArgs *a)
     if (d->delivered || d->retried || d->failed)
         printf("outbox: %llu delivered, %llu to try again, %llu failed\n", (unsigned long long)d->delivered,
                (unsigned long long)d->retried, (unsigned long long)d->failed);
+    if (d->waiting == 1)
+        printf("outbox: 1 entry waits, not tried (no attempt counted): %s; the first tick that has it set tries it "
+               "(huddle outbox --pending lists it)\n", d->waiting_why);
+    else if (d->waiting)
+        printf("outbox: %llu entries wait, not tried (no attempt counted), the first because %s; the first tick that has "
+               "the variable set tries each (huddle outbox --pending lists them)\n",
+               (unsigned long long)d->waiting, d->waiting_why);
     if (fired == 0 && json_array_size(a->records) == 0) {
         printf("nothing was due\n");
         return;

@@ -8,6 +8,7 @@
 #include "connectors_file.h"
 #include "json_file.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -190,6 +191,37 @@ static int64_t conn_integer(ConnParse *p, const json_t *spec, const char *path, 
     return (int64_t)json_integer_value(value);
 }
 
+/* What is wrong with a URL past its scheme (host, port, path), or NULL: what libcurl
+   would refuse or read otherwise than meant is refused when the file is checked, not
+   tried again and again at delivery. A host is a name or IPv4 address (letters, digits,
+   '-', '.', '_') or an IPv6 one in brackets; a port 1 to 65535; a path the characters
+   RFC 3986 allows in one. A query or fragment is refused: an operation's path is
+   appended to the URL, and would land inside it. No sentence repeats the value. */
+static const char *conn_url_problem(const char *rest)
+{
+    size_t host = rest[0] == '[' ? strcspn(rest, "]") + 1 : strcspn(rest, ":/?#");
+    if (rest[0] == '[' && (rest[host - 1] != ']' || host < 3 || strspn(rest + 1, "0123456789abcdefABCDEF:.") != host - 2))
+        return "has an IPv6 host that is not one (hex digits, ':' and '.' in brackets)";
+    if (rest[0] != '[' && (host == 0 || strspn(rest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != host))
+        return "has a host name with a character a host name cannot have (letters, digits, '-', '.' and '_'; "
+               "write a name that is not ASCII in its xn-- form)";
+    const char *at = rest + host;
+    if (*at == ':') {
+        size_t digits = strspn(at + 1, "0123456789");
+        long port = digits && digits <= 5 ? strtol(at + 1, NULL, 10) : 0;
+        if (port < 1 || port > 65535 || (at[1 + digits] && at[1 + digits] != '/' && at[1 + digits] != '?' && at[1 + digits] != '#'))
+            return "has a port that is not a number from 1 to 65535";
+        at += 1 + digits;
+    }
+    if (strpbrk(at, "?#"))
+        return "has a query string or fragment ('?' or '#'): an operation's path is appended to the URL, so it can "
+               "hold neither (put parameters in the operation's path)";
+    for (; *at; at++)
+        if (!isalnum((unsigned char)*at) && !strchr("/-._~%!$&'()*+,;=:@", *at))
+            return "has a path with a character a URL cannot hold unencoded (write it %XX-encoded)";
+    return NULL;
+}
+
 /* A URL of one of `schemes` ("http://"), with a host, and without a user:password@ (a
    secret written inline). */
 static const char *conn_url(ConnParse *p, const json_t *spec, const char *path, const char *key,
@@ -216,6 +248,11 @@ static const char *conn_url(ConnParse *p, const json_t *spec, const char *path, 
     }
     if (host_len == 0 || strchr(url, ' ')) {
         conn_problem(p, path, key, "is not %s", what);
+        return NULL;
+    }
+    const char *problem = conn_url_problem(host);
+    if (problem) {
+        conn_problem(p, path, key, "%s", problem);
         return NULL;
     }
     return url;

@@ -224,6 +224,7 @@ int conn_client_add(ConnClient *c, ConnRequest *r)
     r->status = 0;
     r->transport_failed = false;
     r->reply_too_long = false;
+    r->retry_after_ms = r->retry_after_at_ms = 0;
     r->error[0] = '\0';
     r->sent = 0;
     r->next = NULL;
@@ -268,6 +269,26 @@ static void start_queued(ConnClient *c, ConnRequest **done)
     c->queue_tail = last;
 }
 
+/* A 429's or 503's Retry-After: seconds as a delay, an HTTP date as that time. The date
+   is not turned into a delay here (libcurl's CURLINFO_RETRY_AFTER measures it against the
+   wall clock): the engine measures it against its own clock (RUNTIME.md, promise 7). */
+static void read_retry_after(ConnRequest *r, CURL *easy)
+{
+    struct curl_header *h;
+    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h->value)
+        return;
+    const char *v = h->value + strspn(h->value, " \t");
+    size_t digits = strspn(v, "0123456789");
+    if (digits && v[digits + strspn(v + digits, " \t")] == '\0') {
+        long long seconds = digits > 12 ? 999999999999LL : strtoll(v, NULL, 10);
+        r->retry_after_ms = (int64_t)seconds * 1000;
+        return;
+    }
+    time_t at = curl_getdate(v, NULL);
+    if (at > 0)
+        r->retry_after_at_ms = (int64_t)at * 1000;
+}
+
 static void finish(ConnClient *c, CURLMsg *msg, ConnRequest **done)
 {
     CURL *easy = msg->easy_handle;
@@ -275,10 +296,8 @@ static void finish(ConnClient *c, CURLMsg *msg, ConnRequest **done)
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
     CURLcode result = msg->data.result;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_off_t retry_after = 0;   /* libcurl reads both forms of the header */
-    if ((r->status == 429 || r->status == 503) && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
-        retry_after > 0)
-        r->retry_after_ms = retry_after > INT64_MAX / 1000 ? INT64_MAX : (int64_t)retry_after * 1000;
+    if (r->status == 429 || r->status == 503)
+        read_retry_after(r, easy);
     curl_multi_remove_handle(c->multi, easy);
     curl_easy_cleanup(easy);
     r->easy = NULL;

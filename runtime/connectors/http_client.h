@@ -48,8 +48,11 @@ typedef struct ConnRequest {
     char error[256];                /* what went wrong, when transport_failed */
     StrBuf reply;                   /* HTTP: the reply body (at most CONN_REPLY_MAX) */
     bool reply_too_long;
-    int64_t retry_after_ms;         /* HTTP: a 429's or 503's Retry-After (seconds or a date),
-                                       as a delay in ms; 0: none */
+    int64_t retry_after_ms;         /* HTTP: a 429's or 503's Retry-After in seconds, as a
+                                       delay in ms; 0: none */
+    int64_t retry_after_at_ms;      /* HTTP: a 429's or 503's Retry-After as an HTTP date,
+                                       that time in Unix ms (the caller measures it against
+                                       its own clock); 0: none */
     /* the client's */
     void *easy, *headers, *rcpt;
     size_t sent;

@@ -445,6 +445,9 @@ typedef struct EngineOutboxStats {
     int64_t oldest_ms;              /* age of the oldest pending entry; 0: none */
     uint64_t in_flight;             /* entries being delivered now */
     uint64_t delivered, retried, failed;    /* deliveries by outcome (attempts) */
+    uint64_t waiting;               /* entries not tried for want of a secret's variable
+                                       (engine_outbox_deliver: at its last full scan) */
+    char waiting_why[256];          /* the first one's reason, when waiting */
 } EngineOutboxStats;
 
 /* One round of the dispatcher at engine time `now` (engine_dispatch.c): claims the due
@@ -459,6 +462,10 @@ typedef struct EngineOutboxStats {
    one thread, again and again. */
 int engine_dispatch_round(Engine *engine, int64_t now, int max_wait_ms, bool settle_later, int64_t *next_wake_ms,
                           char *why, size_t why_len);
+/* The entries the dispatcher found waiting for a secret's environment variable and
+   noted as such (their error says why) since the last call, with the first one's
+   reason in `why`: what serve logs. */
+uint64_t engine_dispatch_noted(Engine *engine, char *why, size_t why_len);
 /* The outbox's depth and age at `now`, with the dispatcher's counts, for metrics. */
 int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len);
 /* What `huddle tick` does: delivers every due entry once at `now`, waiting for the
@@ -468,7 +475,11 @@ int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats,
 int engine_outbox_deliver(Engine *engine, int64_t now, EngineOutboxStats *done, char *why, size_t why_len);
 /* The outbox's entries (status NULL: all; "pending" or "failed") as a JSON array the
    caller owns: {key, seq, kind, instance, status, attempts, created, next, error, and
-   connector + operation, or to + about}. */
+   connector + operation, or to + about}. `next` is when the entry will be tried: for one
+   claimed by a tick or serve (in flight, or left by one that died) the end of its lease,
+   also in `leased_until`. One that waits for a secret's environment variable has
+   `waiting`, the sentence why (its error is OUTBOX_WAITING and that sentence). */
+#define OUTBOX_WAITING "waiting: "
 int engine_outbox_list(Engine *engine, const char *status, json_t **entries, char *why, size_t why_len);
 /* Makes the failed entry holding idempotency key `key` pending again (its failed
    recipients too), to be delivered with the same keys: refused when no entry has the

@@ -141,6 +141,51 @@ static const char *secret_from_env(const char *name, const char *connector, cons
     return clean ? value : NULL;
 }
 
+bool delivery_secrets_wait(const Connector *c, char *why, size_t why_len)
+{
+    if (!c)
+        return false;
+    if (c->kind == CONN_HTTP)
+        return c->token_env && !secret_from_env(c->token_env, c->name, "token_env", why, why_len);
+    if (c->kind != CONN_SMTP)
+        return false;
+    return (c->username_env && !secret_from_env(c->username_env, c->name, "username_env", why, why_len)) ||
+           (c->password_env && !secret_from_env(c->password_env, c->name, "password_env", why, why_len));
+}
+
+/* Replaces each occurrence of `secret` in `text` with "[secret]" (in place, within
+   `len` bytes), and a start of it that runs to the end of `text` (a quote cut short, as
+   a parser's "near '...'" is), so a peer that echoes a secret cannot bring it, or part
+   of it, into an error, the history or output. */
+static void redact(char *text, size_t len, const char *secret)
+{
+    static const char mark[] = "[secret]";
+    size_t n = secret ? strlen(secret) : 0;
+    for (size_t at = 0; n && text[at];) {
+        size_t same = 0;
+        while (same < n && text[at + same] && text[at + same] == secret[same])
+            same++;
+        if (same == 0 || (same < n && text[at + same])) {
+            at++;
+            continue;
+        }
+        char rest[512];
+        snprintf(rest, sizeof rest, "%s", text + at + same);
+        snprintf(text + at, len - at, "%s%s", mark, rest);
+        at += sizeof mark - 1;
+        if (at >= len - 1)
+            break;
+    }
+}
+
+void delivery_redact(Delivery *d)
+{
+    const ConnRequest *r = &d->request;
+    const char *secrets[] = {r->bearer, r->username, r->password};
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
+        redact(d->error, sizeof d->error, secrets[i]);
+}
+
 int delivery_http(Delivery *d, const Connector *c, const char *operation, const json_t *body, char *why,
                   size_t why_len)
 {
@@ -243,7 +288,7 @@ int delivery_reply_parse(const char *text, size_t len, json_t **reply, char *why
     return 0;
 }
 
-DeliveryOutcome delivery_judge(Delivery *d, bool is_call)
+static DeliveryOutcome judge(Delivery *d, bool is_call)
 {
     ConnRequest *r = &d->request;
     if (r->kind == CONN_REQUEST_SMTP) {
@@ -271,4 +316,11 @@ DeliveryOutcome delivery_judge(Delivery *d, bool is_call)
     if (r->status >= 400 && r->status < 500 && r->status != 408 && r->status != 429)
         return DELIVERY_FAILED;
     return DELIVERY_RETRY;
+}
+
+DeliveryOutcome delivery_judge(Delivery *d, bool is_call)
+{
+    DeliveryOutcome outcome = judge(d, is_call);
+    delivery_redact(d);
+    return outcome;
 }

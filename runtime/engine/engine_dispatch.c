@@ -21,6 +21,12 @@
  *      same step that deletes the entry, and only if the instance still waits at that
  *      suspension, so no reply is applied twice.
  *
+ * An entry whose connector cannot be used for want of a secret's environment variable
+ * (token_env, username_env, password_env not set: delivery_secrets_wait) is not
+ * claimed: no attempt is counted, so its tries are not used up; its error is set once to
+ * OUTBOX_WAITING and why (`huddle outbox` shows it), and it is claimed by the first
+ * round whose process has the variable (docs/connectors.md, "Secrets").
+ *
  * A round is cheap when nothing is due: the earliest next try is kept in memory, and
  * the outbox is scanned again only when it passes, when this engine wrote an entry, or
  * at least every second (other processes write entries too).
@@ -65,10 +71,16 @@ struct Dispatcher {
     unsigned settling_count;
     uint64_t settling_counts[3];    /* delivered, retried, failed before those settles */
     uint64_t delivered, retried, failed;
+    uint64_t waiting;               /* entries waiting for a secret's variable at the last
+                                       full scan, and the first one's reason */
+    char waiting_why[256];
+    uint64_t noted;                 /* entries given that reason since engine_dispatch_noted */
+    char noted_why[256];
 };
 
 static void claims_written_drop(Dispatcher *d);
 static void settling_restore(Dispatcher *d);
+static int settle_error(Step *s, OutboxEntry *stored, const char *error);
 
 void dispatcher_free(Dispatcher *d)
 {
@@ -157,7 +169,9 @@ static void dispatch_note_next_try(Engine *e, int64_t at)
 
 typedef struct Candidate {
     uint64_t seq;
-    json_t *entry;
+    json_t *entry;                  /* NULL for a note */
+    char waiting[256];              /* a note: the entry waits for a secret's variable, and
+                                       its error is to say so (claim_note) */
 } Candidate;
 
 typedef struct ClaimScan {
@@ -169,6 +183,8 @@ typedef struct ClaimScan {
     uint64_t counter;               /* meta's next_outbox as the scan saw it */
     Candidate *found;
     unsigned count, room;
+    uint64_t waiting;               /* entries seen waiting for a secret's variable */
+    char waiting_why[256];          /* the first one's reason */
 } ClaimScan;
 
 static bool in_flight(const Dispatcher *d, uint64_t seq)
@@ -179,12 +195,20 @@ static bool in_flight(const Dispatcher *d, uint64_t seq)
     return false;
 }
 
-/* The connector a recipient's channel goes through is kept ("email": a mail connector). */
-static bool channel_kept(const Dispatcher *d, const char *channel)
+/* Whether the connector a recipient's channel goes through ("email": a mail connector)
+   is kept and can be used now: its secrets' variables are set. When it is kept but one
+   is not set, `why` (may be NULL) says which, unless it already holds a sentence. */
+static bool channel_ready(const Dispatcher *d, const char *channel, char *why, size_t why_len)
 {
     const char *operation;
-    return strcmp(channel, "email") == 0 ? mail_connector(d->connectors) != NULL
-                                         : conn_channel(d->connectors, channel, &operation) != NULL;
+    const Connector *c = strcmp(channel, "email") == 0 ? mail_connector(d->connectors)
+                                                        : conn_channel(d->connectors, channel, &operation);
+    char mine[256];
+    if (!c || !delivery_secrets_wait(c, mine, sizeof mine))
+        return c != NULL;
+    if (why && !why[0])
+        snprintf(why, why_len, "%s", mine);
+    return false;
 }
 
 /* A recipient's channel, and their directory entry (*p, or NULL). */
@@ -200,13 +224,16 @@ static bool recipient_pending(const json_t *to)
 }
 
 /* Whether some recipient still to be told has a way: their channel's connector is
-   kept. The message is claimed for those; the others wait in it, untried, until a
-   connector that reaches them is kept. */
-static bool message_has_way(const Dispatcher *d, const Directory *dir, const OutboxEntry *entry)
+   kept, with its secrets' variables set. The message is claimed for those; the others
+   wait in it, untried, until a connector that reaches them is kept and usable. When
+   none has a way and one waits for a variable, `why` (may be NULL; empty first) says so. */
+static bool message_has_way(const Dispatcher *d, const Directory *dir, const OutboxEntry *entry, char *why,
+                            size_t why_len)
 {
     const DirPerson *p;
     for (size_t i = 0; i < entry->to_count; i++)
-        if (entry->to[i].state == OUTBOX_PENDING && channel_kept(d, recipient_channel(dir, entry->to[i].person, &p)))
+        if (entry->to[i].state == OUTBOX_PENDING &&
+            channel_ready(d, recipient_channel(dir, entry->to[i].person, &p), why, why_len))
             return true;
     return false;
 }
@@ -216,7 +243,7 @@ static bool message_has_way(const Dispatcher *d, const Directory *dir, const Out
 static bool recipient_to_try(const Dispatcher *d, const json_t *to)
 {
     const char *channel = json_string_value(json_object_get(to, "channel"));
-    return recipient_pending(to) && channel && channel_kept(d, channel);
+    return recipient_pending(to) && channel && channel_ready(d, channel, NULL, 0);
 }
 
 /* Gives each recipient still to be told "channel", "email" and "name" from the
@@ -238,12 +265,31 @@ static void message_address(const Directory *dir, json_t *entry)
     }
 }
 
+/* A message that waits for a secret's variable is claimable too: the scan reads it, to
+   note why it waits. */
 bool dispatch_may_claim(Step *s, const OutboxEntry *entry)
 {
     const Dispatcher *dp = s->engine->dispatcher;
     if (!dp || !dp->connectors || entry->kind != OUTBOX_MESSAGE)
         return true;
-    return message_has_way(dp, step_directory(s), entry);
+    char why[256] = "";
+    return message_has_way(dp, step_directory(s), entry, why, sizeof why) || why[0];
+}
+
+/* An entry that waits for a secret's variable (docs/connectors.md, "Secrets"): not
+   claimed, so no attempt is counted and a send's or call's tries are not used up; it is
+   counted, and noted (its error says why) unless it already is. */
+static int scan_waiting(ClaimScan *o, uint64_t seq, const OutboxEntry *entry, const char *why)
+{
+    if (o->waiting++ == 0)
+        snprintf(o->waiting_why, sizeof o->waiting_why, "%s", why);
+    size_t prefix = strlen(OUTBOX_WAITING);
+    if (entry->error && strncmp(entry->error, OUTBOX_WAITING, prefix) == 0 && strcmp(entry->error + prefix, why) == 0)
+        return STORE_OK;   /* noted already */
+    Candidate *c = &o->found[o->count++];
+    *c = (Candidate){seq, NULL, ""};
+    snprintf(c->waiting, sizeof c->waiting, "%s", why);
+    return STORE_OK;
 }
 
 static int claim_scan_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
@@ -265,14 +311,16 @@ static int claim_scan_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *con
     }
     if (in_flight(o->d, seq))   /* leased by this engine: rarely due again while in flight */
         return STORE_OK;
-    if (message && !message_has_way(o->d, step_directory(s), entry))
-        return STORE_OK;
+    char why[256] = "";
+    if (message ? !message_has_way(o->d, step_directory(s), entry, why, sizeof why)
+                : delivery_secrets_wait(c, why, sizeof why))
+        return why[0] ? scan_waiting(o, seq, entry, why) : STORE_OK;
     json_t *copy = outbox_entry_json(entry);   /* the requests read it */
     if (message && copy)
         message_address(step_directory(s), copy);
     if (!copy)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    o->found[o->count++] = (Candidate){seq, copy};
+    o->found[o->count++] = (Candidate){seq, copy, ""};
     return STORE_OK;
 }
 
@@ -280,6 +328,8 @@ static int claim_scan_work(Step *s, void *context)
 {
     ClaimScan *o = context;
     o->step = s;
+    o->waiting = 0;   /* a read run again starts again */
+    o->waiting_why[0] = '\0';
     int rc = engine_counter(s, "next_outbox", &o->counter);
     return rc == STORE_OK ? outbox_each_from(s, o->from, claim_scan_visit, o) : rc;
 }
@@ -316,11 +366,39 @@ static int claim_one(Step *s, ClaimScan *o, Candidate *c, bool *claimed)
     return rc;
 }
 
-/* Claims the candidates still due; the others' entries are let go (set to NULL). */
+/* Notes why an entry waits, in its error (OUTBOX_WAITING and the sentence), so that
+   `huddle outbox` shows it; its attempts, next try and status are not changed. */
+static int claim_note(Step *s, ClaimScan *o, const Candidate *c)
+{
+    OutboxEntry stored;
+    int rc = outbox_get(s, c->seq, &stored);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    char text[300];
+    snprintf(text, sizeof text, "%s%s", OUTBOX_WAITING, c->waiting);
+    if (stored.status == OUTBOX_PENDING && stored.lease_ms <= s->now) {
+        rc = settle_error(s, &stored, text);
+        if (rc == STORE_OK)
+            rc = outbox_put(s, c->seq, &stored);
+        if (rc == STORE_OK && o->d->noted++ == 0)
+            snprintf(o->d->noted_why, sizeof o->d->noted_why, "%s", c->waiting);
+    }
+    outbox_entry_free(&stored);
+    return rc;
+}
+
+/* Claims the candidates still due, and notes those that wait; the others' entries are
+   let go (set to NULL). */
 static int claim_work(Step *s, void *context)
 {
     ClaimScan *o = context;
     for (unsigned i = 0; i < o->count; i++) {
+        if (!o->found[i].entry) {
+            int rc = claim_note(s, o, &o->found[i]);
+            if (rc != STORE_OK)
+                return rc;
+            continue;
+        }
         bool claimed;
         int rc = claim_one(s, o, &o->found[i], &claimed);
         if (rc != STORE_OK)
@@ -573,14 +651,19 @@ static int settle_sends(Step *s, Settle *st, OutboxEntry *stored, const unsigned
 /* The wait before the next try: the backoff, or longer when a peer that answered 429
    or 503 asked for it in Retry-After (the longest any of the claim's deliveries to be
    tried again was asked), but never over the backoff's own cap: a peer's header may
-   slow the outbox, not park an entry for days. */
-static int64_t settle_wait_ms(const Claim *c, int64_t backoff)
+   slow the outbox, not park an entry for days. A Retry-After given as a date is
+   measured against the engine's clock, `now` (RUNTIME.md, promise 7: a `tick --now`
+   run waits the same whenever it runs). */
+static int64_t settle_wait_ms(const Claim *c, int64_t backoff, int64_t now)
 {
     int64_t wait = backoff;
     for (unsigned i = 0; i < c->count; i++) {
-        const Delivery *d = &c->deliveries[i];
-        if (d->outcome == DELIVERY_RETRY && d->request.retry_after_ms > wait)
-            wait = d->request.retry_after_ms;
+        const ConnRequest *r = &c->deliveries[i].request;
+        if (c->deliveries[i].outcome != DELIVERY_RETRY)
+            continue;
+        int64_t asked = r->retry_after_at_ms ? r->retry_after_at_ms - now : r->retry_after_ms;
+        if (asked > wait)
+            wait = asked;
     }
     return wait > OUTBOX_BACKOFF_MAX_MS && backoff <= OUTBOX_BACKOFF_MAX_MS ? OUTBOX_BACKOFF_MAX_MS : wait;
 }
@@ -598,7 +681,7 @@ static int settle_work(Step *s, void *context)
         return rc;
     char first[200];
     outbox_entry_key(&stored, 0, first, sizeof first);
-    int64_t backoff = settle_wait_ms(st->claim, outbox_backoff_ms(first, (unsigned)stored.attempts));
+    int64_t backoff = settle_wait_ms(st->claim, outbox_backoff_ms(first, (unsigned)stored.attempts), s->now);
     rc = stored.kind == OUTBOX_CALL ? settle_call(s, st, &stored, key, backoff)
                                     : settle_sends(s, st, &stored, key, backoff);
     outbox_entry_free(&stored);
@@ -692,7 +775,7 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     int rc = dispatch_connectors(e, dp, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
-    ClaimScan o = {NULL, dp, now, INT64_MAX, from, 0, 0, NULL, 0, CLAIM_MAX - dp->claim_count};
+    ClaimScan o = {NULL, dp, now, INT64_MAX, from, 0, 0, NULL, 0, CLAIM_MAX - dp->claim_count, 0, ""};
     o.found = calloc(o.room ? o.room : 1, sizeof *o.found);
     if (!o.found)
         return ENGINE_NO_MEMORY;
@@ -717,6 +800,8 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     if (full) {
         e->outbox_scanned_ms = now;
         e->outbox_scanned_mono = monotonic_ms();
+        dp->waiting = o.waiting;
+        snprintf(dp->waiting_why, sizeof dp->waiting_why, "%s", o.waiting_why);
     }
     if (rc == ENGINE_OK)
         e->outbox_counter_seen = o.counter;
@@ -833,7 +918,7 @@ void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now)
     ClaimScan *o = calloc(1, sizeof *o);
     unsigned room = CLAIM_MAX - dp->claim_count;
     if (o)
-        *o = (ClaimScan){NULL, dp, now, INT64_MAX, e->outbox_dirty_from, 0, 0, calloc(room, sizeof *o->found), 0, room};
+        *o = (ClaimScan){NULL, dp, now, INT64_MAX, e->outbox_dirty_from, 0, 0, calloc(room, sizeof *o->found), 0, room, 0, ""};
     StoreTxn *child;
     if (!o || !o->found || store_begin_nested(txn, &child) != STORE_OK) {
         free(o ? o->found : NULL);
@@ -977,6 +1062,8 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
         done->delivered = dp->delivered - delivered;
         done->retried = dp->retried - retried;
         done->failed = dp->failed - failed;
+        done->waiting = dp->waiting;
+        snprintf(done->waiting_why, sizeof done->waiting_why, "%s", dp->waiting_why);
     }
     return rc;
 }
@@ -1031,4 +1118,14 @@ int engine_dispatch_stats(Engine *e, int64_t now, EngineOutboxStats *stats, char
     }
     StatsScan o = {now, stats, NULL};
     return engine_read(e, stats_work, &o, why, why_len);
+}
+
+uint64_t engine_dispatch_noted(Engine *e, char *why, size_t why_len)
+{
+    Dispatcher *dp = e->dispatcher;
+    uint64_t noted = dp ? dp->noted : 0;
+    snprintf(why, why_len, "%s", noted ? dp->noted_why : "");
+    if (dp)
+        dp->noted = 0;
+    return noted;
 }

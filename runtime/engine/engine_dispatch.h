@@ -43,11 +43,21 @@ int delivery_http(Delivery *d, const Connector *c, const char *operation, const 
                   size_t why_len);
 int delivery_mail(Delivery *d, const Connector *c, const char *to, const char *to_name, const json_t *message,
                   const char *person, const char *instance, int64_t now, char *why, size_t why_len);
+/* Whether connector `c` cannot be used now because a secret's environment variable
+   (token_env; username_env, password_env) is not set or holds a control character: true
+   with a sentence in `why` naming the variable (never a value). Its deliveries wait,
+   untried and with no attempt counted, until it is set (docs/connectors.md, "Secrets"). */
+bool delivery_secrets_wait(const Connector *c, char *why, size_t why_len);
+/* Takes the request's secrets (bearer token, SMTP login) out of d->error, each
+   occurrence and a start of one cut off at the end, in case the peer echoed one into
+   what the error quotes (a reply that is not JSON): "[secret]" stands for it. */
+void delivery_redact(Delivery *d);
 /* A call's reply body as JSON (empty or blanks: null) in *reply (owned): 0, or -1 with
    a sentence when it is not JSON or nests too deep. */
 int delivery_reply_parse(const char *text, size_t len, json_t **reply, char *why, size_t why_len);
 /* The outcome of a finished request (a call's reply parsed into d->reply), with
-   d->error set when it did not deliver. */
+   d->error set when it did not deliver, the request's secrets taken out of it
+   (delivery_redact). */
 DeliveryOutcome delivery_judge(Delivery *d, bool is_call);
 void delivery_clear(Delivery *d);
 

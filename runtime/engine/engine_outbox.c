@@ -323,13 +323,17 @@ static json_t *recipients_view(const OutboxEntry *entry)
     return to;
 }
 
-/* An entry as `huddle outbox` shows it. */
+/* An entry as `huddle outbox` shows it. Its `next` is when it will really be tried: a
+   claimed entry (a tick or serve delivering it, or one that died doing so) is not tried
+   before its lease ends, so `next` is then the lease's end, also given as `leased_until`.
+   An entry that waits for a secret's variable (OUTBOX_WAITING) has `waiting`: why. */
 static json_t *entry_view(const OutboxEntry *entry, uint64_t seq)
 {
     char key[200], at[40], next[40];
     outbox_entry_key(entry, 0, key, sizeof key);
     time_text(entry->created_ms, at);
-    time_text(entry->next_ms, next);
+    bool leased = entry->status == OUTBOX_PENDING && entry->lease_ms > entry->next_ms;
+    time_text(leased ? entry->lease_ms : entry->next_ms, next);
     char id[32] = "";   /* a head publication has no instance */
     if (entry->instance > 0)
         snprintf(id, sizeof id, "i%llu", (unsigned long long)entry->instance);
@@ -340,6 +344,11 @@ static json_t *entry_view(const OutboxEntry *entry, uint64_t seq)
                              "error", entry->error ? json_string(entry->error) : json_null());
     if (!view)
         return NULL;
+    if (leased)
+        json_object_set_new(view, "leased_until", json_string(next));
+    size_t waiting = strlen(OUTBOX_WAITING);
+    if (entry->error && strncmp(entry->error, OUTBOX_WAITING, waiting) == 0)
+        json_object_set_new(view, "waiting", json_string(entry->error + waiting));
     if (entry->kind == OUTBOX_MESSAGE) {
         json_object_set_new(view, "to", recipients_view(entry));
         json_object_set_new(view, "about", json_string(entry->about));

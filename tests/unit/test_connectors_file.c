@@ -260,6 +260,45 @@ static void test_secrets(void **state)
     json_decref(problems);
 }
 
+/* A URL libcurl could not request, or would read otherwise than meant, is refused when
+   the file is read (audit finding F4), and a URL that can be requested is kept. */
+#define HTTP_WITH(url) "{\"h\": {\"kind\": \"http\", \"base_url\": \"" url "\", " \
+                       "\"operations\": {\"o\": {\"method\": \"GET\", \"path\": \"/o\"}}}}"
+static void test_urls(void **state)
+{
+    (void)state;
+    const char *port = "connectors.h.base_url: has a port that is not a number from 1 to 65535";
+    refused_with(HTTP_WITH("http://127.0.0.1:99999"), port);
+    refused_with(HTTP_WITH("http://127.0.0.1:0"), port);
+    refused_with(HTTP_WITH("http://127.0.0.1:"), port);
+    refused_with(HTTP_WITH("http://127.0.0.1:80x/"), port);
+    refused_with(HTTP_WITH("http://127.0.0.1:0000080"), port);
+    const char *query = "connectors.h.base_url: has a query string or fragment ('?' or '#'): an operation's path "
+                        "is appended to the URL, so it can hold neither (put parameters in the operation's path)";
+    refused_with(HTTP_WITH("http://127.0.0.1:9000/v1?k=1"), query);
+    refused_with(HTTP_WITH("https://kb.example?x"), query);
+    refused_with(HTTP_WITH("https://kb.example/v1#top"), query);
+    refused_with(HTTP_WITH("http://kb^example/"), "connectors.h.base_url: has a host name with a character a host "
+                 "name cannot have (letters, digits, '-', '.' and '_'; write a name that is not ASCII in its xn-- form)");
+    refused_with(HTTP_WITH("http://[::1/"), "connectors.h.base_url: has an IPv6 host that is not one (hex digits, "
+                 "':' and '.' in brackets)");
+    refused_with(HTTP_WITH("http://kb.example/a<b>"), "connectors.h.base_url: has a path with a character a URL "
+                 "cannot hold unencoded (write it %XX-encoded)");
+    refused_with("{\"m\": {\"kind\": \"smtp\", \"url\": \"smtp://127.0.0.1:70000\", \"from\": \"a@b\"}}",
+                 "connectors.m.url: has a port that is not a number from 1 to 65535");
+    const char *good[] = {HTTP_WITH("http://127.0.0.1:65535"), HTTP_WITH("https://kb.example.com/api/v1/"),
+                          HTTP_WITH("http://[::1]:8080/x"), HTTP_WITH("http://my_host-1:1/a%20b/~c")};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        json_t *problems;
+        ConnFile *file = parse(good[i], &problems);
+        if (!file)
+            print_error("refused: %s\n", good[i]);
+        assert_non_null(file);
+        conn_file_free(file);
+        json_decref(problems);
+    }
+}
+
 /* Every problem is listed, not only the first; a problem list that already holds
    something is added to, never cut. */
 static void test_all_listed(void **state)
@@ -322,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_operations),
         cmocka_unit_test(test_types_and_fields),
         cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_urls),
         cmocka_unit_test(test_all_listed),
         cmocka_unit_test(test_load),
     };
