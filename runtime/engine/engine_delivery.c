@@ -154,7 +154,7 @@ bool delivery_secrets_wait(const Connector *c, char *why, size_t why_len)
 }
 
 /* Replaces each occurrence of `secret` in `text` with "[secret]" (in place, within
-   `len` bytes), and a start of it that runs to the end of `text` (a quote cut short, as
+   `len` bytes), and a start of it (4 bytes or more) that runs to the end of `text` (a quote cut short, as
    a parser's "near '...'" is), so a peer that echoes a secret cannot bring it, or part
    of it, into an error, the history or output. */
 static void redact(char *text, size_t len, const char *secret)
@@ -165,7 +165,7 @@ static void redact(char *text, size_t len, const char *secret)
         size_t same = 0;
         while (same < n && text[at + same] && text[at + same] == secret[same])
             same++;
-        if (same == 0 || (same < n && text[at + same])) {
+        if (same == 0 || (same < n && (text[at + same] || same < 4))) {   /* a cut start: 4 bytes at least */
             at++;
             continue;
         }
