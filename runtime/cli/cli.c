@@ -29,7 +29,8 @@ static int cli_help(int argc, char **argv);
     HELP_WRITE_WORDS
 #define HELP_WRITE_WORDS \
     "Without --json the command says the same in words: an answer what came next (the\n" \
-    "new task or the outcome), a tick the timers it fired and what they did.\n" \
+    "new task, the outcome, or \"i1: stalled: REASON\"), a tick the timers it fired and\n" \
+    "what they did.\n" \
     "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
     "transaction, and stderr says so once (docs/runtime.md, \"Stores of schema 1\").\n"
 /* What the commands that name people say of them. */
@@ -68,7 +69,8 @@ static int cli_help(int argc, char **argv);
     "           or overrode it or reassigned a seat), outcome (a done's outcome, a\n" \
     "           fail's reason, cancelled; failed: every failed one), tag, words\n" \
     "           in the question, comments and notes (at least one: blanks only is a\n" \
-    "           usage error), time asked (--since/--until, both ends included).\n" \
+    "           usage error), time asked (--since/--until, both ends included; from\n" \
+    "           1970 to before 9000, else a usage error, exit 2).\n" \
     "  stats    per playbook and state, over the decisions search's filters keep:\n" \
     "           decisions, time to decision (median, p90), how many were delegated or\n" \
     "           escalated, choices and outcomes (failed: REASON) with their counts,\n" \
@@ -176,7 +178,7 @@ static const CliCommand COMMANDS[] = {
      "started with. Creates the store when DIR does not exist (default $HUDDLE_DB, else ./huddle.db).\n"
      "All or nothing: when any playbook or the connectors file is refused, nothing is\n"
      "deployed and nothing kept (exit 1); so are two files of one playbook in different\n"
-     "versions (the same file twice is deployed once).\n"
+     "versions (the same file twice, or a copy of it, is deployed and reported once).\n"
      "\n"
      "  --connectors F   check the connectors file F as huddle check does, refuse a call,\n"
      "                   send or trigger source it does not name, and keep its connectors\n"
@@ -202,9 +204,12 @@ static const CliCommand COMMANDS[] = {
      "       huddle trigger --file EVENTS.jsonl [--batch N] [--db DIR] [--now T] [--max-body BYTES] [--json]",
      "Reads the event's data (JSON) from standard input and hands it to every deployed\n"
      "playbook: it may start an instance, join an open case, be counted toward a\n"
-     "threshold, or match nothing; the line printed says which, per playbook (--json:\n"
-     "{\"id\", \"duplicate\", \"went\"}). An id accepted within the store's dedup period\n"
-     "(30 days unless tick --dedup-days set another) is a duplicate and changes nothing;\n"
+     "threshold, or match nothing; the line printed says which, per playbook, and a line\n"
+     "per instance it touched says where it stands, as after every write (\"  i2: now asks\n"
+     "t2 (in decide)\", \"  i3: stalled: f.play:6: division by zero\"); --json: {\"id\",\n"
+     "\"duplicate\", \"went\", \"instances\", \"records\"}, a duplicate's lists empty.\n"
+     "An id accepted within the store's dedup period (30 days unless tick --dedup-days\n"
+     "set another) is a duplicate and changes nothing;\n"
      "an older one is a new event. The source, type and id are at most 256 bytes each\n"
      "(longer ones are refused, never cut), without control characters; the data nests at\n"
      "most 1,000 deep.\n"
@@ -287,9 +292,12 @@ static const CliCommand COMMANDS[] = {
      "huddle outbox retry KEY makes the failed entry holding KEY pending again (its\n"
      "failed recipients too): the next huddle tick, or serve, sends it with the same\n"
      "keys, and its 24 h start again. A key no entry holds, or of an entry that has not\n"
-     "failed, is refused (exit 1).\n"
+     "failed, is refused (exit 1). The timers due by its time fire first; it says where\n"
+     "each instance they touched stands, as every write does.\n"
      "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n"
-     "  --now T          engine time of the retry (never earlier than the store's)\n",
+     "  --now T          engine time of the retry (never earlier than the store's)\n"
+     "  --json           (retry) {\"retry\": KEY, \"status\": \"pending\", \"instances\",\n"
+     "                   \"records\"}\n",
      cli_outbox},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--tag T] [--case KEY] [--since T] [--until T] [--json]",
@@ -303,7 +311,8 @@ static const CliCommand COMMANDS[] = {
      "                   stalled; another word is a usage error, exit 2)\n"
      "  --tag T          only those tagged T\n"
      "  --case KEY       only the one of case key KEY\n"
-     "  --since T        only those that started at or after T (RFC 3339)\n"
+     "  --since T        only those that started at or after T (RFC 3339, from 1970 to\n"
+     "                   before 9000: another is a usage error, exit 2)\n"
      "  --until T        only those that started before T\n"
      "  --db DIR         the store (default $HUDDLE_DB, else ./huddle.db)\n"
      "  --json           a JSON array\n",
@@ -368,8 +377,10 @@ static const CliCommand COMMANDS[] = {
      "must be a person of the directory and a --reason hold words, as for cancel (exit 1).\n"
      "With --all-stalled, retries every stalled instance (of playbook P with --playbook),\n"
      "each reported (retried, or why not), then says where each one stands; --json gives\n"
-     "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}. Exit 0\n"
-     "when every retry went through (an instance may stall again: it is shown).\n"
+     "{\"retried\": [{\"instance\", \"retried\", \"why\"}], \"instances\", \"records\"}, why\n"
+     "null for a retry that went through, \"ID stalled again: ERROR\", or why it could not\n"
+     "be retried (retried false). Exit 0 when every retry went through (an instance may\n"
+     "stall again: it is shown).\n"
      "\n" HELP_WRITE,
      cli_retry},
     {"cancel", "end an instance as cancelled",
@@ -404,12 +415,14 @@ static const CliCommand COMMANDS[] = {
      HELP_PEOPLE "\n" HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",
-     "huddle directory load FILE [--db DIR] [--now T] [--json] | huddle directory show [ID] [--db DIR]",
+     "huddle directory load FILE [--db DIR] [--now T] [--json] | huddle directory show [ID] [--db DIR] [--json]",
      "load replaces the directory in one transaction after checking it; every problem is\n"
      "listed by its JSON path (people.ming.away[0].to: 2026-02-30 is not a date: February\n"
      "2026 has 28 days) and nothing changes (no store is made for a directory refused).\n"
      "Person ids have no spaces at their ends and no control characters, at most 256 bytes.\n"
-     "show prints it, or one person, team, calendar, role or owner map by id.\n"
+     "show prints it, or one person, team, calendar, role or owner map by id, as JSON\n"
+     "(with --json too: its output is JSON either way). show only reads: it takes no\n"
+     "--now (exit 2), and fires no timer. --now and the rest below are load's.\n"
      "\n" HELP_WRITE,
      cli_directory},
     {"serve", "run the runtime as a service: webhooks, answers over HTTP, timers",
@@ -481,7 +494,8 @@ static const CliCommand COMMANDS[] = {
      "                      publishes at once only when one is overdue.\n",
      cli_serve},
     {"help", "show help for a command", "huddle help [COMMAND]",
-     "Without a command, lists them all; with one, shows its usage and options.\n", cli_help},
+     "Without a command, lists them all; with one, shows its usage and options (a second\n"
+     "argument is a usage error, exit 2, as is one after huddle --version).\n", cli_help},
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -599,6 +613,9 @@ static int cli_help(int argc, char **argv)
         cli_print_overview(stdout);
         return CLI_OK;
     }
+    if (argc > 2)
+        return cli_usage_error("help", "help shows one command: '%s' is one argument too many",
+                               cli_clean(argv[2]));
     const CliCommand *command = cli_find(argv[1]);
     if (!command) {
         fprintf(stderr, "huddle: no command '%s'; 'huddle --help' lists them\n", argv[1]);
@@ -722,6 +739,11 @@ int cli_main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(name, "--version") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "huddle: --version takes no argument: '%s' is one too many (huddle --version "
+                    "alone prints the version)\n", cli_clean(argv[2]));
+            return CLI_USAGE;
+        }
         printf("huddle %s (LANGUAGE.md and RUNTIME.md v1.2; bytecode format %d)\n", HUDDLE_VERSION, BC_FORMAT_VERSION);
         return CLI_OK;
     }

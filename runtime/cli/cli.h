@@ -254,6 +254,10 @@ bool cli_instance_status_known(const char *status);
    the time's own offset in seconds. */
 int cli_parse_time(const char *command, const char *flag, const char *text, int64_t *ms,
                    int32_t *offset);
+/* Parses the time of a read's filter `flag` (--since, --until): CLI_USAGE, with its
+   sentence printed, when it is no RFC 3339 time, no date, or outside the times a store
+   holds (no record lies there: a filter mistyped, not a deadline refused). */
+int cli_parse_filter_time(const char *command, const char *flag, const char *text, int64_t *ms);
 
 /* Readers of JSON objects from outside (trace lines, event files), each true, or false
    with a sentence in `why`. cli_json_fields: `object` (shown as `name`) is an object
@@ -322,6 +326,14 @@ int cli_engine_now(struct Engine *engine, const int64_t *now_ms, int32_t now_off
    store's clock) when there are none: for a refused input, which changes nothing of its
    own while the time it came at has come for the timers. An engine code. */
 int cli_fire_due_only(struct Engine *engine, int64_t now, char *why, size_t why_len);
+/* What a write shows of the instances its committed `records` name (cli_store.c):
+   cli_touched gives where each stands now, [{"id", "status", "state", "outcome",
+   "task"}] in id order, for --json's "instances" (the caller owns it; NULL with why[]
+   when the store cannot be read); cli_print_touched says the same a line each
+   ("  i1: now asks t2 (in confirm)", "  i1: done: refunded", "  i1: stalled: REASON",
+   the reason from the `stalled` record among `records`). */
+struct json_t *cli_touched(struct Engine *engine, const struct json_t *records, char *why, size_t why_len);
+void cli_print_touched(const struct json_t *touched, const struct json_t *records);
 struct Directory;
 /* Warns (stderr, the deploy goes on) of people the connectors cannot reach: a `notify`
    operation no http connector has, or people told by e-mail without an smtp connector

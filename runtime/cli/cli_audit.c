@@ -67,9 +67,9 @@ int cli_audit_args(const char *sub, int argc, char **argv, CliAuditArgs *a)
     a->db = a->values[AUDIT_DB] ? a->values[AUDIT_DB] : a->db;
     if (cli_check_db("audit", a->db) != CLI_OK)
         return CLI_USAGE;
-    if (a->values[AUDIT_SINCE] && cli_parse_time("audit", "--since", a->values[AUDIT_SINCE], &a->since_ms, NULL) != CLI_OK)
+    if (a->values[AUDIT_SINCE] && cli_parse_filter_time("audit", "--since", a->values[AUDIT_SINCE], &a->since_ms) != CLI_OK)
         return CLI_USAGE;
-    if (a->values[AUDIT_UNTIL] && cli_parse_time("audit", "--until", a->values[AUDIT_UNTIL], &a->until_ms, NULL) != CLI_OK)
+    if (a->values[AUDIT_UNTIL] && cli_parse_filter_time("audit", "--until", a->values[AUDIT_UNTIL], &a->until_ms) != CLI_OK)
         return CLI_USAGE;
     return CLI_OK;
 }

@@ -6,9 +6,11 @@
  */
 #include <jansson.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -249,32 +251,60 @@ int cli_check(int argc, char **argv)
 
 /* ---- graph ---- */
 
+/* Why Graphviz's dot, run through the shell as `dot -Tsvg`, did not render (pclose's
+   status): not there (the shell's 127), or its own error, which it printed above. */
+static int graph_dot_failed(int rc)
+{
+    if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 127)
+        fprintf(stderr, "huddle: graph: Graphviz's dot was not found: install graphviz (apt-get install "
+                "graphviz), or leave out --svg for the DOT text\n");
+    else
+        fprintf(stderr, "huddle: graph: Graphviz's dot could not render the graph (its message, if any, is "
+                "above)\n");
+    return CLI_SYSTEM;
+}
+
+/* Renders TEXT with `dot -Tsvg` into OUT_PATH (stdout when NULL). The file is opened
+   here, so a path that cannot be written is named as such, and given to dot as its
+   standard output (no path goes through the shell). A file this made is removed when
+   dot fails. */
+static int graph_svg(const char *out_path, const char *text)
+{
+    bool existed = out_path && access(out_path, F_OK) == 0;
+    FILE *out = out_path ? fopen(out_path, "w") : NULL;
+    if (out_path && !out) {
+        fprintf(stderr, "huddle: can't write %s: %s\n", cli_clean(out_path), strerror(errno));
+        return CLI_SYSTEM;
+    }
+    fflush(stdout);
+    int saved = out ? dup(STDOUT_FILENO) : -1, rc = -1;
+    if (!out || (saved >= 0 && dup2(fileno(out), STDOUT_FILENO) >= 0)) {
+        void (*pipe_was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dot that is not there: rc tells it */
+        FILE *dot = popen("dot -Tsvg", "w");
+        if (dot) {
+            fputs(text, dot);
+            rc = pclose(dot);
+        }
+        signal(SIGPIPE, pipe_was);
+    }
+    if (saved >= 0) {
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+    }
+    bool closed = !out || fclose(out) == 0;
+    if (rc == 0 && !closed) {
+        fprintf(stderr, "huddle: can't write %s: %s\n", cli_clean(out_path), strerror(errno));
+        rc = -2;
+    }
+    if (rc != 0 && out_path && !existed)
+        unlink(out_path);
+    return rc == 0 ? CLI_OK : rc == -2 ? CLI_SYSTEM : graph_dot_failed(rc);
+}
+
 static int cli_write_output(const char *out_path, const char *text, bool svg)
 {
-    if (svg) {
-        char command[4096];
-        if (out_path)
-            snprintf(command, sizeof command, "dot -Tsvg -o '%s'", out_path);
-        else
-            snprintf(command, sizeof command, "dot -Tsvg");
-        if (out_path && strchr(out_path, '\'')) {
-            fprintf(stderr, "huddle: graph: the output path may not contain a quote\n");
-            return CLI_USAGE;
-        }
-        fflush(stdout);
-        FILE *dot = popen(command, "w");
-        if (!dot) {
-            fprintf(stderr, "huddle: graph: could not run Graphviz's dot (apt-get install graphviz)\n");
-            return CLI_SYSTEM;
-        }
-        fputs(text, dot);
-        int rc = pclose(dot);
-        if (rc != 0) {
-            fprintf(stderr, "huddle: graph: dot failed (is graphviz installed?)\n");
-            return CLI_SYSTEM;
-        }
-        return CLI_OK;
-    }
+    if (svg)
+        return graph_svg(out_path, text);
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
     bool written = out && fputs(text, out) >= 0;
     if (out && out_path && fclose(out) != 0)

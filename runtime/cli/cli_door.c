@@ -174,6 +174,18 @@ int cli_parse_time(const char *command, const char *flag, const char *text, int6
     return CLI_OK;
 }
 
+int cli_parse_filter_time(const char *command, const char *flag, const char *text, int64_t *ms)
+{
+    char why[256];
+    if (!value_time_parse(text, ms, NULL, why, sizeof why))
+        return cli_usage_error(command, "%s: %s", flag, cli_clean(why));
+    if (engine_check_time(flag, *ms, why, sizeof why) != ENGINE_OK)
+        return cli_usage_error(command, "%s %s is outside the times a store holds (from 1970-01-01 to before "
+                               "9000-01-01, UTC): no instance or decision lies there; give a time in that range, or leave "
+                               "%s out", flag, cli_clean(text), flag);
+    return CLI_OK;
+}
+
 bool cli_json_fields(const json_t *object, const char *name, const char *const *allowed, char *why,
                      size_t why_len)
 {

@@ -110,7 +110,40 @@ static int outbox_now(const OutboxArgs *a, Engine *engine, int64_t *now)
     return cli_engine_now(engine, a->now_text ? &at : NULL, offset, now);
 }
 
-static int outbox_retry(const OutboxArgs *a, Engine *engine)
+/* Keeps each record the retry's step committed (the timers due by its time fire first). */
+static void outbox_collect(void *context, const json_t *record)
+{
+    json_array_append(context, (json_t *)record);
+}
+
+/* What a committed retry did, as the other writes say it: the sentence and a line per
+   instance the timers fired before it touched, or with --json {"retry": KEY, "status":
+   "pending", "instances", "records"}. */
+static int outbox_retry_report(const OutboxArgs *a, Engine *engine, const json_t *records)
+{
+    char why[512];
+    json_t *touched = cli_touched(engine, records, why, sizeof why);
+    if (!touched) {
+        fprintf(stderr, "huddle: outbox retry: %s is pending again, but where the instances the timers "
+                "touched stand cannot be read: %s\n", cli_clean(a->key), cli_clean(why));
+        return CLI_SYSTEM;
+    }
+    if (a->json) {
+        json_t *report = json_pack("{s:s,s:s,s:O,s:O}", "retry", a->key, "status", "pending", "instances", touched,
+                                   "records", records);
+        char *text = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "null");
+        free(text);
+        json_decref(report);
+    } else {
+        printf("%s is pending again: the next huddle tick (or serve) sends it\n", cli_clean(a->key));
+        cli_print_touched(touched, records);
+    }
+    json_decref(touched);
+    return CLI_OK;
+}
+
+static int outbox_retry(const OutboxArgs *a, Engine *engine, const json_t *records)
 {
     int64_t now;
     int status = outbox_now(a, engine, &now);
@@ -126,11 +159,7 @@ static int outbox_retry(const OutboxArgs *a, Engine *engine)
         fprintf(stderr, "huddle: outbox retry: %s\n", why);
         return CLI_SYSTEM;
     }
-    if (a->json)
-        printf("{\"retry\": \"%s\", \"status\": \"pending\"}\n", cli_clean(a->key));
-    else
-        printf("%s is pending again: the next huddle tick (or serve) sends it\n", cli_clean(a->key));
-    return CLI_OK;
+    return outbox_retry_report(a, engine, records);
 }
 
 int cli_outbox(int argc, char **argv)
@@ -140,18 +169,24 @@ int cli_outbox(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     EngineOptions options = {0};
+    json_t *records = json_array();
     options.read_only = !a.retry;
+    options.on_record = a.retry ? outbox_collect : NULL;
+    options.record_context = records;
     Engine *engine;
     char why[512];
     if (engine_open(a.db, &options, &engine, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: %s\n", why);
+        json_decref(records);
         return CLI_SYSTEM;
     }
     if (a.retry) {
-        status = outbox_retry(&a, engine);
+        status = outbox_retry(&a, engine, records);
         engine_close(engine);
+        json_decref(records);
         return status;
     }
+    json_decref(records);
     json_t *entries;
     if (engine_outbox_list(engine, a.status, &entries, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: outbox: %s\n", why);

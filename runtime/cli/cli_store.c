@@ -86,9 +86,9 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
     if (status == CLI_OK && a->time)
         status = cli_parse_time(command, "--time", a->time, &a->time_ms, NULL);
     if (status == CLI_OK && a->since)
-        status = cli_parse_time(command, "--since", a->since, &a->since_ms, NULL);
+        status = cli_parse_filter_time(command, "--since", a->since, &a->since_ms);
     if (status == CLI_OK && a->until)
-        status = cli_parse_time(command, "--until", a->until, &a->until_ms, NULL);
+        status = cli_parse_filter_time(command, "--until", a->until, &a->until_ms);
     return status;
 }
 
@@ -241,6 +241,20 @@ static int cli_status_of(int rc)
     return rc == ENGINE_OK ? CLI_OK : rc == ENGINE_REFUSED ? CLI_REFUSED : CLI_SYSTEM;
 }
 
+/* A string field of a stored object, for human output: "" when absent, and with its
+   control characters made visible (cli_clean; borrowed, see there). */
+static const char *field(const json_t *object, const char *name)
+{
+    return cli_clean(json_string_value(json_object_get(object, name)));
+}
+
+/* The same field as stored, for comparing: "" when absent. */
+static const char *field_raw(const json_t *object, const char *name)
+{
+    const char *text = json_string_value(json_object_get(object, name));
+    return text ? text : "";
+}
+
 /* A `delivered` record: the outbox noting that an effect reached its channel, after the
    instance's step; it moves no instance, and tick's line "outbox: N delivered" counts it. */
 static bool record_is_delivery(const json_t *record)
@@ -253,7 +267,7 @@ static bool record_is_delivery(const json_t *record)
    "outcome", "task"} (its open ask, or null), in id order. What came next after a write:
    one read of each instance the records name (engine_instances_now), however large the
    store. NULL with why[] when the store cannot be read. */
-static json_t *store_touched(Engine *engine, const json_t *records, char *why, size_t why_len)
+json_t *cli_touched(Engine *engine, const json_t *records, char *why, size_t why_len)
 {
     json_t *ids = json_array(), *seen = json_object(), *now = NULL, *touched = json_array();
     size_t i;
@@ -281,20 +295,36 @@ static json_t *store_touched(Engine *engine, const json_t *records, char *why, s
     return touched;
 }
 
-/* Human lines for what came next: "  i1: now asks t2 (in confirm)", "  i1: done: refunded". */
-static void store_print_touched(const json_t *touched)
+/* The error of the last `stalled` record of INSTANCE among RECORDS (the reason this
+   write stalled it), or NULL when it wrote none: borrowed from RECORDS. */
+static const char *store_stall_reason(const json_t *records, const char *instance)
+{
+    const char *reason = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r)
+        if (strcmp(field_raw(r, "kind"), "stalled") == 0 && strcmp(field_raw(r, "instance"), instance) == 0)
+            reason = json_string_value(json_object_get(r, "error"));
+    return reason;
+}
+
+/* Human lines for what came next: "  i1: now asks t2 (in confirm)", "  i1: done: refunded",
+   "  i1: stalled: f.play:6: division by zero" (the reason from the records the write made). */
+void cli_print_touched(const json_t *touched, const json_t *records)
 {
     size_t i;
     json_t *in;
     json_array_foreach(touched, i, in) {
         const char *status = json_string_value(json_object_get(in, "status"));
         const char *id = cli_clean(json_string_value(json_object_get(in, "id")));
+        const char *outcome = json_string_value(json_object_get(in, "outcome"));
+        if (!outcome && status && strcmp(status, "stalled") == 0)
+            outcome = store_stall_reason(records, field_raw(in, "id"));
         if (json_is_string(json_object_get(in, "task")))
             printf("  %s: now asks %s (in %s)\n", id, cli_clean(json_string_value(json_object_get(in, "task"))),
                    cli_clean(json_string_value(json_object_get(in, "state"))));
         else if (status && strcmp(status, "running") != 0)
-            printf("  %s: %s%s%s\n", id, status, json_is_string(json_object_get(in, "outcome")) ? ": " : "",
-                   cli_clean(json_string_value(json_object_get(in, "outcome"))));
+            printf("  %s: %s%s%s\n", id, status, outcome ? ": " : "", outcome ? cli_clean(outcome) : "");
         else
             printf("  %s: waits in %s\n", id, cli_clean(json_string_value(json_object_get(in, "state"))));
     }
@@ -315,7 +345,7 @@ static int store_report_write(const StoreArgs *a, Engine *engine, const char *ve
                               void (*sentence)(const StoreArgs *a))
 {
     char why[512];
-    json_t *touched = store_touched(engine, a->records, why, sizeof why);
+    json_t *touched = cli_touched(engine, a->records, why, sizeof why);
     if (!touched) {
         fprintf(stderr, "huddle: %s committed, but where its instances stand cannot be read: %s\n", verb,
                 cli_clean(why));
@@ -328,7 +358,7 @@ static int store_report_write(const StoreArgs *a, Engine *engine, const char *ve
         json_decref(report);
     } else {
         sentence(a);
-        store_print_touched(touched);
+        cli_print_touched(touched, a->records);
     }
     json_decref(touched);
     json_decref(what);
@@ -421,6 +451,16 @@ static int deploy_one_version_each(const StoreArgs *a, const Bytecode *bcs, cons
     return CLI_OK;
 }
 
+/* Whether playbook I of the deploy is the same version as an earlier one (the same file
+   given again, or a copy of it): the engine keeps it once, and it is reported once. */
+static bool deploy_repeats(const StrBuf *bytes, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (bytes[j].len == bytes[i].len && memcmp(bytes[j].data, bytes[i].data, bytes[i].len) == 0)
+            return true;
+    return false;
+}
+
 /* Compiles every playbook (each one's diagnostics printed), then deploys them all and
    keeps the connectors in one engine call: any error, and nothing is deployed. */
 static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *options,
@@ -454,6 +494,8 @@ static int deploy_all(const StoreArgs *a, Engine *engine, const CheckOptions *op
     }
     for (int i = 0; status == CLI_OK && i < n; i++) {
         const char *name = value_text(bcs[i].consts[bcs[i].name]);
+        if (deploy_repeats(bytes, i))
+            continue;
         if (a->json)
             printf("{\"playbook\": \"%s\", \"version\": \"%s\"}\n", name, items[i].hash);
         else
@@ -570,20 +612,6 @@ int cli_connectors(int argc, char **argv)
     return status;
 }
 
-/* A string field of a stored object, for human output: "" when absent, and with its
-   control characters made visible (cli_clean; borrowed, see there). */
-static const char *field(const json_t *object, const char *name)
-{
-    return cli_clean(json_string_value(json_object_get(object, name)));
-}
-
-/* The same field as stored, for comparing: "" when absent. */
-static const char *field_raw(const json_t *object, const char *name)
-{
-    const char *text = json_string_value(json_object_get(object, name));
-    return text ? text : "";
-}
-
 /* Prints JSON for a person to read: compact, control characters made visible. */
 static void print_json_clean(const json_t *json, size_t flags)
 {
@@ -658,14 +686,32 @@ static void trigger_report(const char *id, bool duplicate, const json_t *routes)
     putchar('\n');
 }
 
-static void trigger_report_json(const char *id, bool duplicate, const json_t *routes)
+/* What an accepted event did, once it committed: the line trigger_report prints and a
+   line per instance its records touched (cli_print_touched: an instance it started or
+   joined that stalled says why), or with --json {"id", "duplicate", "went",
+   "instances", "records"} (a duplicate: empty lists), as the other writes report. */
+static int trigger_report_all(const StoreArgs *a, Engine *engine, const char *id, bool duplicate)
 {
-    json_t *report = json_pack("{s:s, s:b, s:o}", "id", id, "duplicate", duplicate, "went",
-                               routes ? json_incref((json_t *)routes) : json_array());   /* a duplicate: [] */
-    char *text = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    printf("%s\n", text ? text : "{}");
-    free(text);
-    json_decref(report);
+    char why[512];
+    const json_t *routes = engine_event_routes(engine);
+    json_t *touched = cli_touched(engine, a->records, why, sizeof why);
+    if (!touched) {
+        fprintf(stderr, "huddle: trigger: accepted %s, but where its instances stand cannot be read: %s\n",
+                cli_clean(id), cli_clean(why));
+        return CLI_SYSTEM;
+    }
+    if (a->json) {
+        json_t *went = routes ? json_incref((json_t *)routes) : json_array();   /* a duplicate: [] */
+        json_t *report = json_pack("{s:s, s:b, s:o, s:O, s:O}", "id", id, "duplicate", duplicate, "went", went,
+                                   "instances", touched, "records", a->records);
+        print_json_line(report);
+        json_decref(report);
+    } else {
+        trigger_report(id, duplicate, routes);
+        cli_print_touched(touched, a->records);
+    }
+    json_decref(touched);
+    return CLI_OK;
 }
 
 /* trigger --file EVENTS.jsonl: cli_trigger_file.c, on the store opened here. */
@@ -789,11 +835,7 @@ int cli_trigger(int argc, char **argv)
                               why, sizeof why);
         if (rc < 0)
             fprintf(stderr, "huddle: trigger: %s\n", cli_clean(why));
-        else if (a.json)
-            trigger_report_json(id, duplicate, engine_event_routes(engine));
-        else
-            trigger_report(id, duplicate, engine_event_routes(engine));
-        status = cli_status_of(rc);
+        status = rc < 0 ? cli_status_of(rc) : trigger_report_all(&a, engine, id, duplicate);
     }
     free(source);
     json_decref(data);
@@ -1397,11 +1439,13 @@ static void retry_sentence(const StoreArgs *a)
         printf("retried %s%s%s\n", a->positional[0], a->go ? " in state " : "", a->go ? cli_clean(a->go) : "");
 }
 
-/* One stalled instance retried, for retry --all-stalled: {"instance", "retried": true}
-   or {"instance", "retried": false, "why"}; the human line says the same. */
+/* One stalled instance retried, for retry --all-stalled: {"instance", "retried", "why"},
+   why being null for a retry that went through, the sentence "i3 stalled again: ERROR"
+   for one whose step failed again, or why it could not be retried (retried false); the
+   human line says the same. */
 static json_t *retry_one(Engine *engine, const StoreArgs *a, const char *id, int64_t now, int *status)
 {
-    char why[512];
+    char why[512] = "";
     EngineActor actor = {a->by, a->reason, NULL};
     int rc = engine_retry(engine, id, NULL, &actor, now, why, sizeof why);
     if (rc < 0 && !a->json)
@@ -1410,8 +1454,7 @@ static json_t *retry_one(Engine *engine, const StoreArgs *a, const char *id, int
         printf("retried %s%s%s\n", id, why[0] ? ": " : "", why[0] ? cli_clean(why) : "");
     if (rc < 0 && *status == CLI_OK)
         *status = cli_status_of(rc);
-    return rc < 0 ? json_pack("{s:s,s:b,s:s}", "instance", id, "retried", false, "why", why)
-                  : json_pack("{s:s,s:b}", "instance", id, "retried", true);
+    return json_pack("{s:s,s:b,s:s?}", "instance", id, "retried", rc >= 0, "why", why[0] ? why : NULL);
 }
 
 /* retry --all-stalled [--playbook P]: every stalled instance (of P), each reported, then
@@ -1442,7 +1485,7 @@ static int retry_all_stalled(StoreArgs *a)
             json_array_append_new(results, retry_one(engine, a, field_raw(in, "id"), now, &status));
     if (!a->json && json_array_size(results) == 0)
         printf("no stalled instance%s%s\n", a->playbook ? " of " : "", a->playbook ? cli_clean(a->playbook) : "");
-    json_t *touched = store_touched(engine, a->records, why, sizeof why);
+    json_t *touched = cli_touched(engine, a->records, why, sizeof why);
     if (!touched) {
         fprintf(stderr, "huddle: retried, but where the instances stand cannot be read: %s\n", cli_clean(why));
         status = CLI_SYSTEM;
@@ -1451,7 +1494,7 @@ static int retry_all_stalled(StoreArgs *a)
         print_json_line(report);
         json_decref(report);
     } else {
-        store_print_touched(touched);
+        cli_print_touched(touched, a->records);
     }
     json_decref(touched);
     json_decref(results);
@@ -1681,6 +1724,9 @@ int cli_directory(int argc, char **argv)
     bool load = strcmp(verb, "load") == 0, show = strcmp(verb, "show") == 0;
     if ((!load && !show) || (load && a.positional_count != 2) || (show && a.positional_count > 2))
         return cli_usage_error("directory", "give 'load FILE' or 'show [ID]'");
+    if (show && a.now_text)   /* a read: its usage gives --now to load alone, as other readers refuse it */
+        return cli_usage_error("directory", "directory show takes no option '--now' (it only reads; "
+                               "'huddle help directory' lists its options)");
     json_t *json = NULL;
     if (load) {
         json_error_t error;

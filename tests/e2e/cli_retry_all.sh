@@ -25,7 +25,8 @@ expect "three instances stalled" 0 "$h" instances --status stalled --db "$db" --
 json "i1, i2 and i4" '[i["id"] for i in j] == ["i1", "i2", "i4"]'
 
 expect "retry --all-stalled --playbook split --json" 0 "$h" retry --all-stalled --playbook split --db "$db" $(now 10:00) --json
-json "reports each of split's stalled instances, retried" 'j["retried"] == [{"instance": "i1", "retried": True}, {"instance": "i2", "retried": True}]'
+json "reports each of split's stalled instances, retried, and why: it stalled again" \
+  'j["retried"] == [{"instance": "i%d" % k, "retried": True, "why": "i%d stalled again: split.play:6: division by zero" % k} for k in (1, 2)]'
 json "and where each stands: stalled again (the same input divides by zero)" '[(i["id"], i["status"]) for i in j["instances"]] == [("i1", "stalled"), ("i2", "stalled")]'
 json "with a retried record each" '[r["instance"] for r in j["records"] if r["kind"] == "retried"] == ["i1", "i2"]'
 expect "share's instance was left alone" 0 "$h" history i4 --db "$db" --json
