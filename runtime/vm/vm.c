@@ -1207,3 +1207,26 @@ int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc,
     return vm_eval_chunk(program, context, chunk_pc, trigger, data, meta, out, &wanted, false,
                          why, why_len);
 }
+
+int vm_eval_trigger_when(const Program *program, uint32_t trigger, Value data, Value meta,
+                         const VmInput *context, bool *matched, char *why, size_t why_len)
+{
+    const Bytecode *bc = &program->bc;
+    uint32_t pc = bc->triggers[trigger].when_pc;
+    Value v;
+    *matched = false;
+    int rc = vm_eval_trigger(program, trigger, pc, data, meta, context, &v, why, why_len);
+    if (rc != 0)
+        return rc;
+    if (v.type == VAL_BOOL) {
+        *matched = v.as.boolean;
+        return 0;
+    }
+    /* as a wait arm's `when` says it (OP_WHEN_FALSE): null is not false */
+    snprintf(why, why_len, "%s:%u: a when needs a boolean, not %s",
+             bc->source_name ? bc->source_name : "playbook", bc_line_of(bc, pc),
+             value_type_name(v.type));
+    vm_text_utf8(why, why_len < VM_TEXT_MAX ? why_len : VM_TEXT_MAX);
+    value_release(v);
+    return -1;
+}
