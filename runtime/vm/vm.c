@@ -410,11 +410,21 @@ static Value *vm_local(Vm *vm, uint32_t slot)
     return vm->depth ? &vm->stack[vm->calls[vm->depth - 1].base + slot] : &vm->frame->locals[slot];
 }
 
-static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
+/* Makes a who value from the top `argc` values: false with vm->why (the arguments left on
+   the stack, for the error's unwind) when its id, a role's name or an owner's kind is
+   neither a string nor null, the type error `huddle check` reports for a constant one. A
+   null id (a field the event lacks) is no error: it resolves to nobody, `unresolved`. */
+static bool vm_make_who(Vm *vm, uint32_t kind, uint32_t argc, Value *out)
 {
     static const char *const KINDS[] = {"person", "team", "oncall", "role", "owner", "manager", "lead", "manager"};
-    Value who = value_map_new(3);
     Value *args = &vm->stack[vm->sp - argc];
+    if (kind != BC_WHO_MANAGER && kind != BC_WHO_LEVEL_MANAGER && argc > 0 &&
+        args[0].type != VAL_STRING && args[0].type != VAL_NULL) {
+        snprintf(vm->why, sizeof vm->why, "%s() needs a string, not %s", KINDS[kind],
+                 value_type_name(args[0].type));
+        return false;
+    }
+    Value who = value_map_new(3);
     vm_map_add(who, VM_KEY_who, value_cstring(KINDS[kind]));
     switch (kind) {
     case BC_WHO_ROLE: vm_map_add(who, VM_KEY_name, args[0]); vm_map_add(who, VM_KEY_scope, args[1]); break;
@@ -424,7 +434,8 @@ static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
     default: vm_map_add(who, VM_KEY_id, args[0]); break;
     }
     vm->sp -= argc;
-    return who;
+    *out = who;
+    return true;
 }
 
 bool vm_const_time_text(Vm *vm, Value v, const char *builtin)
@@ -750,7 +761,12 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             pc = call.return_pc;
             break;
         }
-        case OP_MAKE_WHO: r = vm_make_who(vm, operand >> 8, operand & 0xFF); PUSH(r); pc++; break;
+        case OP_MAKE_WHO:
+            if (!vm_make_who(vm, operand >> 8, operand & 0xFF, &r))
+                goto error;
+            PUSH(r);
+            pc++;
+            break;
         case OP_ENTER: vm_enter(vm, operand); pc = bc->states[operand].entry; break;
         case OP_DONE: case OP_FAIL:
             vm->result->outcome = POP();
