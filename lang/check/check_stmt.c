@@ -364,11 +364,11 @@ static int64_t check_quorum(CheckCtx *c, AstStmt *stmt)
         break;
     }
     if (!check_fold_count(c, ask->quorum_n, &n, "a quorum is an integer literal or an integer const")) {
-        if (ask->quorum_n->kind == EX_NAME)
+        if (ask->quorum_n->kind != EX_INT)   /* a const, or a module's: known, and used */
             check_expr(c, ask->quorum_n);
         return 0;
     }
-    if (ask->quorum_n->kind == EX_NAME)
+    if (ask->quorum_n->kind != EX_INT)
         check_expr(c, ask->quorum_n);
     ask->quorum_value = n;   /* what the compiler uses: one fold for both */
     if (n < 1 || n > seats) {

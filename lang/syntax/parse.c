@@ -313,6 +313,17 @@ static bool parse_is_unit_word(const ParseCtx *ctx, const LexToken *token)
     return false;
 }
 
+/* The words that give a name a value with '=': const, var, let, set. */
+static bool parse_is_binding_keyword(int kind)
+{
+    return kind == KW_CONST || kind == KW_VAR || kind == KW_LET || kind == KW_SET;
+}
+
+static const char *parse_keyword_text(int kind)
+{
+    return kind == KW_CONST ? "const" : kind == KW_VAR ? "var" : kind == KW_LET ? "let" : "set";
+}
+
 static bool parse_is_who_keyword(int kind)
 {
     return kind == KW_PERSON || kind == KW_TEAM || kind == KW_ONCALL || kind == KW_ROLE ||
@@ -353,6 +364,17 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
     } else if (parse_is_who_keyword(bad->kind)) {
         diag_hint(ctx->diags, diag, "a who-expression is not a value: write it where people are "
                   "asked or told (ask, notify, escalate to)");
+    } else if (bad->kind == '=' && parse_is_binding_keyword(ctx->prev_prev_kind)) {
+        /* `const = 3`: the name is missing, not a comparison */
+        diag_hint(ctx->diags, diag, "the name is missing: write '%s NAME = VALUE'",
+                  parse_keyword_text(ctx->prev_prev_kind));
+    } else if (bad->kind == EQ && ctx->prev_prev_kind == IDENT && parse_is_binding_keyword(ctx->prev3_kind)) {
+        /* `let total == 1`: meant to give a value */
+        diag_hint(ctx->diags, diag, "'%s' gives the name its value with '=', not '=='",
+                  parse_keyword_text(ctx->prev3_kind));
+    } else if (bad->kind == ARROW && ctx->prev_prev_kind == KW_FOREVER && ctx->prev3_kind == KW_AFTER) {
+        diag_hint(ctx->diags, diag, "'after forever' has no target: the wait ends only through its "
+                  "event arms; to end it after a time, write 'after DURATION -> TARGET'");
     } else if (bad->kind == '=' && ctx->src->text[bad->span.end] == '>') {
         diag_hint(ctx->diags, diag, "arms are written with '->'");
     } else if (bad->kind == '=' && ctx->prev3_kind != KW_LET && ctx->prev3_kind != KW_SET) {

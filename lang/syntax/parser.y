@@ -299,9 +299,11 @@ ask_head
                                             { $$ = ast_ask_new(A, QUORUM_N, $2, $4, $5); }
     ;
 
+/* N: an integer literal, a const, or a used module's const (`severity.high_mentions`) */
 quorum_count
     : INT                                   { $$ = ast_int_new(A, $1, @$); }
     | IDENT                                 { $$ = ast_name_expr_new(A, $1); }
+    | IDENT '.' name                        { $$ = ast_field_new(A, ast_name_expr_new(A, $1), $3, @$); }
     ;
 
 ask_choices

@@ -88,6 +88,21 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
     return ok;
 }
 
+/* Whether trigger `trigger`'s `when` holds for the event: true with *matched, false (and
+   *matched false) with the reason in `error` when it failed or gave no boolean. */
+static bool trigger_when(Step *s, const Program *program, uint32_t trigger, const Event *event,
+                         bool *matched, char *error, size_t error_len)
+{
+    const Program *outer = s->hook_program;   /* the hooks as trigger_eval sets them */
+    s->hook_program = program;
+    step_hooks_init(s);
+    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
+    bool ok = vm_eval_trigger_when(program, trigger, event->data, event->meta, &context, matched,
+                                   error, error_len) == 0;
+    s->hook_program = outer;
+    return ok;
+}
+
 /* The duration a trigger's `for` or threshold window chunk `pc` gives: true with *ms, or
    false with the reason in `error` when it fails or is not a positive plain duration
    (the event then does not match, as for an error in `case`). `what` names the clause. */
@@ -431,7 +446,8 @@ static int threshold_count(Step *s, const char *playbook, uint32_t trigger, cons
 
 /* The first trigger of `program` whose source, type and `when` match the event, with
    its case key (NULL without `case`) and how long the key is owned: 1 when one matched,
-   0 when none did (errors in `when` and `case` are added to `went`). */
+   0 when none did (errors in `when` and `case`, and a `when` that is null or no boolean,
+   are added to `went`). */
 static int trigger_match(Step *s, const char *playbook, const Program *program, const Event *event,
                          json_t *went, TriggerMatch *m)
 {
@@ -445,10 +461,8 @@ static int trigger_match(Step *s, const char *playbook, const Program *program, 
         char error[512];
         Value v;
         if (trigger->when_pc != BC_NONE) {
-            bool ok = trigger_eval(s, program, t, trigger->when_pc, event, &v, error, sizeof error);
-            bool matched = ok && v.type == VAL_BOOL && v.as.boolean;
-            value_release(v);
-            if (!ok)
+            bool matched;
+            if (!trigger_when(s, program, t, event, &matched, error, sizeof error))
                 json_array_append_new(went, json_pack("{s:s, s:s}", "playbook", playbook, "error", error));
             if (!matched)
                 continue;

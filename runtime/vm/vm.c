@@ -411,11 +411,21 @@ static Value *vm_local(Vm *vm, uint32_t slot)
     return vm->depth ? &vm->stack[vm->calls[vm->depth - 1].base + slot] : &vm->frame->locals[slot];
 }
 
-static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
+/* Makes a who value from the top `argc` values: false with vm->why (the arguments left on
+   the stack, for the error's unwind) when its id, a role's name or an owner's kind is
+   neither a string nor null, the type error `huddle check` reports for a constant one. A
+   null id (a field the event lacks) is no error: it resolves to nobody, `unresolved`. */
+static bool vm_make_who(Vm *vm, uint32_t kind, uint32_t argc, Value *out)
 {
     static const char *const KINDS[] = {"person", "team", "oncall", "role", "owner", "manager", "lead", "manager"};
-    Value who = value_map_new(3);
     Value *args = &vm->stack[vm->sp - argc];
+    if (kind != BC_WHO_MANAGER && kind != BC_WHO_LEVEL_MANAGER && argc > 0 &&
+        args[0].type != VAL_STRING && args[0].type != VAL_NULL) {
+        snprintf(vm->why, sizeof vm->why, "%s() needs a string, not %s", KINDS[kind],
+                 value_type_name(args[0].type));
+        return false;
+    }
+    Value who = value_map_new(3);
     vm_map_add(who, VM_KEY_who, value_cstring(KINDS[kind]));
     switch (kind) {
     case BC_WHO_ROLE: vm_map_add(who, VM_KEY_name, args[0]); vm_map_add(who, VM_KEY_scope, args[1]); break;
@@ -425,7 +435,8 @@ static Value vm_make_who(Vm *vm, uint32_t kind, uint32_t argc)
     default: vm_map_add(who, VM_KEY_id, args[0]); break;
     }
     vm->sp -= argc;
-    return who;
+    *out = who;
+    return true;
 }
 
 bool vm_const_time_text(Vm *vm, Value v, const char *builtin)
@@ -751,7 +762,12 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             pc = call.return_pc;
             break;
         }
-        case OP_MAKE_WHO: r = vm_make_who(vm, operand >> 8, operand & 0xFF); PUSH(r); pc++; break;
+        case OP_MAKE_WHO:
+            if (!vm_make_who(vm, operand >> 8, operand & 0xFF, &r))
+                goto error;
+            PUSH(r);
+            pc++;
+            break;
         case OP_ENTER: vm_enter(vm, operand); pc = bc->states[operand].entry; break;
         case OP_DONE: case OP_FAIL:
             vm->result->outcome = POP();
@@ -1249,4 +1265,27 @@ int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc,
     uint32_t wanted;
     return vm_eval_chunk(program, context, chunk_pc, trigger, data, meta, out, &wanted, false,
                          why, why_len);
+}
+
+int vm_eval_trigger_when(const Program *program, uint32_t trigger, Value data, Value meta,
+                         const VmInput *context, bool *matched, char *why, size_t why_len)
+{
+    const Bytecode *bc = &program->bc;
+    uint32_t pc = bc->triggers[trigger].when_pc;
+    Value v;
+    *matched = false;
+    int rc = vm_eval_trigger(program, trigger, pc, data, meta, context, &v, why, why_len);
+    if (rc != 0)
+        return rc;
+    if (v.type == VAL_BOOL) {
+        *matched = v.as.boolean;
+        return 0;
+    }
+    /* as a wait arm's `when` says it (OP_WHEN_FALSE): null is not false */
+    snprintf(why, why_len, "%s:%u: a when needs a boolean, not %s",
+             bc->source_name ? bc->source_name : "playbook", bc_line_of(bc, pc),
+             value_type_name(v.type));
+    vm_text_utf8(why, why_len < VM_TEXT_MAX ? why_len : VM_TEXT_MAX);
+    value_release(v);
+    return -1;
 }

@@ -276,6 +276,12 @@ void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out);
 int vm_eval_trigger(const Program *program, uint32_t trigger, uint32_t chunk_pc, Value data,
                     Value meta, const VmInput *context, Value *out, char *why, size_t why_len);
 
+/* Evaluates trigger `trigger`'s `when` (its when_pc is not BC_NONE) for an event: 0 with
+   *matched, or -1 with a message (FILE:LINE: ...) when it failed or gave no boolean (null
+   is not false), or BC_NO_MEMORY. *matched is false unless it returned 0. */
+int vm_eval_trigger_when(const Program *program, uint32_t trigger, Value data, Value meta,
+                         const VmInput *context, bool *matched, char *why, size_t why_len);
+
 /* Evaluates lazy const `index` while the program loads (program->cdefs_ready set):
    returns 0 with the value in *out, or -1 with a message; *wanted is then the lazy
    const it needed that has no value yet (evaluate that first and try again), or
