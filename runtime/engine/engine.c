@@ -1070,8 +1070,11 @@ static int load_directory_work(Step *s, void *context)
     else
         directory_free(dir);
     json_decref(problems);
-    /* Open seats move as with an absence that came as an event. */
-    return rc == STORE_OK ? step_cover_absences(s, NULL) : rc;   /* any absence may be new */
+    /* Open seats move as with an absence that came as an event. An absence the seat's
+       substitutes already cover is recorded once, when it came: loading the same file
+       again (a nightly reload, a load re-run after a crash) records nothing anew. */
+    AwayNews loaded = {NULL};
+    return rc == STORE_OK ? step_cover_absences(s, &loaded) : rc;
 }
 
 /* A load changes open asks' holders at `now`, so it is an input like a directory.away
@@ -1089,8 +1092,8 @@ typedef struct AwayWork {
     bool back;
 } AwayWork;
 
-/* A `back` of someone who was not away changes nothing: not committed (as a repeated
-   ack), and said in why. */
+/* A `back` of someone who was not away, or an absence the person has already, changes
+   nothing: not committed (as a repeated ack), and said in why. */
 static int away_work(Step *s, void *context)
 {
     AwayWork *w = context;
@@ -1098,7 +1101,8 @@ static int away_work(Step *s, void *context)
     int rc = step_away(s, w->person, w->from, w->to, w->delegate, w->back, &changed);
     if (rc == STORE_OK && !changed) {
         s->unchanged = s->repeated = true;
-        snprintf(s->why, s->why_len, "%s was not away (nothing changed)", w->person);
+        snprintf(s->why, s->why_len, w->back ? "%s was not away (nothing changed)"
+                                             : "%s has that absence already (nothing changed)", w->person);
     }
     return step_repeat_why(s, rc);
 }

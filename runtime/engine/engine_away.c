@@ -49,7 +49,9 @@ static bool away_end_now(Step *s, const char *person, json_t *away)
     return ended;
 }
 
-static void away_add(Step *s, json_t *away, const char *from, const char *to, const char *delegate)
+/* Adds the absence to `away`, the person's JSON list; false when the list holds it
+   already, as given (the same away event again under another id): nothing changes. */
+static bool away_add(Step *s, json_t *away, const char *from, const char *to, const char *delegate)
 {
     char now[40];
     time_text(s->now, now);
@@ -58,7 +60,15 @@ static void away_add(Step *s, json_t *away, const char *from, const char *to, co
         json_object_set_new(absence, "to", json_string(to));
     if (delegate)
         json_object_set_new(absence, "delegate", json_string(delegate));
+    size_t i;
+    json_t *kept;
+    json_array_foreach(away, i, kept)
+        if (json_equal(kept, absence)) {
+            json_decref(absence);
+            return false;
+        }
     json_array_append_new(away, absence);
+    return true;
 }
 
 /* A problem the directory's check found with the absence just added, said of the
@@ -103,10 +113,10 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
         if (json_object_set_new(person, "away", away) != 0)
             away = NULL;   /* released: the step fails, out of memory */
     }
-    *changed = back ? away_end_now(s, person_id, away) : (away_add(s, away, from, to, delegate), true);
+    *changed = back ? away_end_now(s, person_id, away) : away_add(s, away, from, to, delegate);
     if (!*changed) {
         json_decref(json);
-        return STORE_OK;   /* not away: nothing to end, nothing written */
+        return STORE_OK;   /* not away, or away so already: nothing to end or add, nothing written */
     }
     json_t *problems = json_array();
     Directory *check = directory_parse(json, problems);

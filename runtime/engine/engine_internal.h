@@ -877,8 +877,9 @@ int task_cancel(Step *s, Instance *in, const char *by, const char *reason);
 int task_escalate(Step *s, Instance *in, const char *task_id, json_int_t level);
 int task_remind(Step *s, Instance *in, const char *task_id);
 int task_ack(Step *s, const char *task_id, const char *by);
-/* What changed in the directory, for the records of a refresh (NULL: a directory load,
-   anything may have): an away event's person; absences that start now are news too. */
+/* What changed in the directory, for the records of a refresh: an away event's person
+   (NULL after a directory load or at a watch); absences that start now are news too,
+   and so is any absence that brings a seat someone it lacked. */
 typedef struct AwayNews {
     const char *person;     /* NULL: nobody named */
 } AwayNews;

@@ -1484,11 +1484,11 @@ static bool seat_holds(const TaskSeat *seat, IdSet *held, const char *person)
     return idset_get(held, person, NULL);
 }
 
-/* Whether a holder's absence is news to this step: one that starts now (a watch), the
-   person an away event names, or anyone after a directory load (`news` NULL). */
+/* Whether a holder's absence is news to this step: one that starts now (a watch), or
+   the person an away event names. */
 static bool away_is_news(const AwayNews *news, const char *holder, const DirAbsence *absence, int64_t now)
 {
-    return !news || absence->from_ms == now || (news->person && strcmp(news->person, holder) == 0);
+    return absence->from_ms == now || (news->person && strcmp(news->person, holder) == 0);
 }
 
 /* The notes of one holder's chain worth recording on the seat: a `delegated` step this

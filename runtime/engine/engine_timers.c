@@ -248,6 +248,47 @@ static int fire_steps(FireBatch *f, StoreTxn *txn)
     return STORE_OK;
 }
 
+/* The batch was read before its write transaction began, and another writer (a tick or
+   any write command beside this one, each firing what is due first) may have committed
+   in between: fired some of it, or set a timer due before some of it (a reminder its
+   own firing set). The run fires the batch only up to the first timer of the table the
+   batch lacks; the next pass reads the table again and fires that one in its turn, so
+   timers fire in due order whoever fires them. Keys only: nothing is parsed. */
+typedef struct BatchCheck {
+    Step *step;
+    const DueTimers *due;
+    unsigned at, keep;              /* keep: the batch's timers this run may fire */
+} BatchCheck;
+
+static int batch_check_visit(void *context, StoreBytes key, StoreBytes value)
+{
+    (void)value;
+    BatchCheck *c = context;
+    int rc = timer_key_check(c->step, key);
+    if (rc != STORE_OK)
+        return rc;
+    const DueTimer *items = c->due->items;
+    while (c->at < c->keep && memcmp(items[c->at].key, key.data, 20) < 0)
+        c->at++;                    /* fired by the other writer: fire_one passes it by */
+    if (c->at == c->keep)
+        return STORE_STOP;          /* past the batch */
+    if (memcmp(items[c->at].key, key.data, 20) == 0) {
+        c->at++;
+        return STORE_OK;
+    }
+    c->keep = c->at;                /* a timer the batch lacks, due before items[at] */
+    return STORE_STOP;
+}
+
+static int batch_check(Step *batch, FireBatch *f)
+{
+    BatchCheck c = {batch, f->due, 0, f->count};
+    int rc = engine_scan(batch, TABLE_TIMERS, store_bytes(NULL, 0), batch_check_visit, &c);
+    if (rc >= 0)
+        f->count = c.keep;
+    return rc < 0 ? rc : STORE_OK;
+}
+
 /* One run of the batch: engine time and the history chain's head are read from meta
    once before its steps and written once after them (batch_chain_open), and so is each
    counter its steps raise (engine_counters.c). */
@@ -265,6 +306,8 @@ static int fire_batch(StoreTxn *txn, void *context)
     int rc = step_end(&batch, step_engine_time(&batch, &f->clock));
     if (rc == STORE_OK)
         rc = batch_chain_open(&batch, &chain);
+    if (rc == STORE_OK)
+        rc = step_end(&batch, batch_check(&batch, f));
     if (rc == STORE_OK)
         rc = fire_steps(f, txn);
     if (rc == STORE_OK && f->clocked)
