@@ -28,17 +28,18 @@ static int cli_help(int argc, char **argv);
     "                   stands now and the history records it wrote\n" \
     HELP_WRITE_WORDS
 #define HELP_WRITE_WORDS \
-    "Without --json the command says the same in words: an answer what came next (the\n" \
-    "new task, the outcome, or \"i1: stalled: REASON\"), a tick the timers it fired and\n" \
-    "what they did.\n" \
+    "Without --json the command says the same in words.\n" \
     "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
     "transaction, and stderr says so once (docs/runtime.md, \"Stores of schema 1\").\n"
-/* What the commands that name people say of them. */
-#define HELP_PEOPLE \
+/* What the commands that name people say of them; HELP_PEOPLE for those that name a
+   TASK too. */
+#define HELP_PERSON \
     "\n" \
     "A PERSON is a person id (no spaces at its ends, no control characters, at most 256\n" \
-    "bytes), and one the store's directory has when it has one. TASK is t1, t2, ...;\n" \
-    "a malformed argument is a usage error (exit 2), an unknown one a refusal (exit 1).\n"
+    "bytes), and one the store's directory has when it has one.\n"
+#define HELP_PEOPLE HELP_PERSON \
+    "TASK is t1, t2, ...; a malformed argument is a usage error (exit 2), an unknown one\n" \
+    "a refusal (exit 1).\n"
 /* What the commands that read event data say of its size. */
 #define HELP_MAX_BODY \
     "  --max-body BYTES\n" \
@@ -108,14 +109,19 @@ static const CliCommand COMMANDS[] = {
      "FILE's playbook (exit 1 otherwise). A playbook that huddle check refuses is not\n"
      "drawn: graph prints check's diagnostics and exits 1.\n"
      "\n"
-     "  --svg     render SVG with Graphviz's dot instead of printing DOT\n"
-     "  -o OUT    write to OUT instead of stdout (never FILE itself: exit 2)\n",
+     "  --svg           render SVG with Graphviz's dot instead of printing DOT\n"
+     "  -o OUT          write to OUT instead of stdout (never FILE itself: exit 2)\n"
+     "  --db DIR        the store the instance is in (with --instance; default\n"
+     "                  $HUDDLE_DB, else ./huddle.db)\n"
+     "  --instance I    draw the path instance I took\n",
      cli_graph},
     {"build", "compile a playbook to bytecode",
      "huddle build FILE [-o OUT.hbc]",
      "Checks and compiles FILE to bytecode, writes it to OUT (default: FILE with .hbc),\n"
      "and prints its version: the SHA-256 of the bytes. The same source always gives the\n"
-     "same bytes. OUT may not be FILE itself (a usage error, exit 2).\n",
+     "same bytes. OUT may not be FILE itself (a usage error, exit 2).\n"
+     "\n"
+     "  -o OUT.hbc   where to write the bytecode\n",
      cli_build},
     {"disasm", "list a playbook's bytecode with its source",
      "huddle disasm FILE.play|FILE.hbc",
@@ -244,8 +250,14 @@ static const CliCommand COMMANDS[] = {
      "missing required comment or a second answer by the same person is refused and\n"
      "changes nothing. Repeating an identical answer is taken and changes nothing:\n"
      "\"ana had answered t1 already (yes), at T; nothing changed\" (exit 0; --json:\n"
-     "\"duplicate\": true and that \"note\").\n"
-     HELP_PEOPLE "\n" HELP_WRITE,
+     "\"duplicate\": true and that \"note\"). Without --json it says what came next:\n"
+     "the new task, the outcome, or \"i1: stalled: REASON\".\n"
+     HELP_PEOPLE "\n"
+     "  --by PERSON      who answers\n"
+     "  --comment TEXT   the answer's comment, kept in its record (huddle history shows\n"
+     "                   it): needed for a choice declared `with comment` (one missing,\n"
+     "                   or only blanks, is refused), optional for the others\n"
+     HELP_WRITE,
      cli_answer},
     {"tick", "fire due timers and deliver the outbox once",
      "huddle tick [--db DIR] [--now T] [--dedup-days N] [--json]",
@@ -301,14 +313,14 @@ static const CliCommand COMMANDS[] = {
      cli_outbox},
     {"instances", "list instances with their versions",
      "huddle instances [--db DIR] [--playbook P] [--status S] [--tag T] [--case KEY] [--since T] [--until T] [--json]",
-     "Lists instances: id, playbook, status (running, done, failed, stalled), state,\n"
-     "the version (program hash) each one runs, and its outcome; --json adds each one's\n"
-     "tags, case key and when it started. An instance the store cannot read is named,\n"
-     "with exit 3.\n"
+     "Lists instances: id, playbook, status (running, done, failed, cancelled or\n"
+     "stalled), state, the version (program hash) each one runs, and its outcome; --json\n"
+     "adds each one's tags, case key and when it started. An instance the store cannot\n"
+     "read is named, with exit 3.\n"
      "\n"
      "  --playbook P     only instances of playbook P\n"
-     "  --status S       only those with status S (running, done, failed, cancelled,\n"
-     "                   stalled; another word is a usage error, exit 2)\n"
+     "  --status S       only those with status S, one of those five (another word is a\n"
+     "                   usage error, exit 2)\n"
      "  --tag T          only those tagged T\n"
      "  --case KEY       only the one of case key KEY\n"
      "  --since T        only those that started at or after T (RFC 3339, from 1970 to\n"
@@ -386,15 +398,24 @@ static const CliCommand COMMANDS[] = {
     {"cancel", "end an instance as cancelled",
      "huddle cancel INSTANCE --by PERSON --reason TEXT [--db DIR] [--now T] [--json]",
      "Ends a running or stalled instance as cancelled, recording who and why (a reason is\n"
-     "needed), and tells the holders of its open ask. INSTANCE is i1, i2, ...\n"
-     HELP_PEOPLE "\n" HELP_WRITE,
+     "needed), and tells the holders of its open ask.\n"
+     HELP_PERSON
+     "INSTANCE is i1, i2, ...; a malformed argument is a usage error (exit 2), an unknown\n"
+     "one a refusal (exit 1).\n"
+     "\n"
+     "  --by PERSON      who cancels it (recorded)\n"
+     "  --reason TEXT    why (recorded; blanks only are refused)\n"
+     HELP_WRITE,
      cli_cancel},
     {"resolve", "decide an open ask as an override",
      "huddle resolve TASK CHOICE --by PERSON --reason TEXT [--db DIR] [--now T] [--json]",
      "Decides TASK with CHOICE whatever its votes say: an `overridden` record (by, reason,\n"
      "the votes so far), then `resolved`, and the instance goes on as if its quorum had\n"
      "chosen. Everyone holding a seat is told.\n"
-     HELP_PEOPLE "\n" HELP_WRITE,
+     HELP_PEOPLE "\n"
+     "  --by PERSON      who overrides the ask (recorded)\n"
+     "  --reason TEXT    why (recorded; blanks only are refused)\n"
+     HELP_WRITE,
      cli_resolve},
     {"reassign", "hand a seat of an open ask to someone else",
      "huddle reassign TASK [--from HOLDER] --to PERSON --by PERSON [--db DIR] [--now T] [--json]",
@@ -403,7 +424,11 @@ static const CliCommand COMMANDS[] = {
      "no longer does. HOLDER need only hold the seat (a holder the directory has lost can\n"
      "still be replaced). Without --from, PERSON is given every open seat that has no\n"
      "holder (a WHO that resolved to nobody). The quorum is re-checked after.\n"
-     HELP_PEOPLE "\n" HELP_WRITE,
+     HELP_PEOPLE "\n"
+     "  --from HOLDER    the holder whose seats move\n"
+     "  --to PERSON      who gets them\n"
+     "  --by PERSON      who reassigns them (recorded)\n"
+     HELP_WRITE,
      cli_reassign},
     {"ack", "acknowledge an ask: your seats escalate no further",
      "huddle ack TASK --by PERSON [--db DIR] [--now T] [--json]",
@@ -412,7 +437,9 @@ static const CliCommand COMMANDS[] = {
      "seats are all acknowledged already is taken and changes nothing: \"ben had\n"
      "acknowledged t1 already, at T; nothing changed\" (exit 0; --json: \"duplicate\":\n"
      "true and that \"note\").\n"
-     HELP_PEOPLE "\n" HELP_WRITE,
+     HELP_PEOPLE "\n"
+     "  --by PERSON      who acknowledges\n"
+     HELP_WRITE,
      cli_ack},
     {"directory", "load or show the directory of people, teams and calendars",
      "huddle directory load FILE [--db DIR] [--now T] [--json] | huddle directory show [ID] [--db DIR] [--json]",

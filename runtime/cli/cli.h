@@ -78,8 +78,9 @@ bool cli_record_words(const struct json_t *record, const char *kind);
 /* A `delegated` or `handover` record in words, as both timelines say it: the ask and
    its seat (counted from 1; no task when it happened as the ask was made, the `asked`
    record follows), who took it in whose place, and why ("t1 seat 1: anna asked in
-   ming's place (ming is away until ...)"); `time_print` prints a time (the absence's
-   end) in the timeline's zone (cli_history.c). */
+   ming's place (ming is away until ...)"); a `notify`'s, with neither ask nor seat,
+   says who was told in whose place ("alex told in tomas's place (...)"); `time_print`
+   prints a time (the absence's end) in the timeline's zone (cli_history.c). */
 typedef void (*CliTimePrint)(void *context, const char *at);
 void cli_seat_words(const struct json_t *record, const char *kind, CliTimePrint time_print, void *context);
 /* How long `ms` is, for people: "45s", "30m", "1h5m", "2d3h" (cli_history.c). */

@@ -143,10 +143,13 @@ void cli_seat_words(const json_t *r, const char *kind, CliTimePrint time_print, 
         printf("%s takes over from %s (on-call shift change)", field(r, "to"), field(r, "from"));
         return;
     }
+    /* A `notify`'s substitution names neither task nor seat: nobody was asked anything,
+       the substitute was told instead (record_notes, engine_step.c). */
+    const char *verb = task || seat ? "asked" : "told";
     if (json_is_string(json_object_get(r, "from")))
-        printf("%s asked in %s's place (", field(r, "to"), field(r, "from"));
+        printf("%s %s in %s's place (", field(r, "to"), verb, field(r, "from"));
     else
-        printf("%s asked in an empty seat (", field(r, "to"));
+        printf("%s %s in an empty seat (", field(r, "to"), verb);
     if (strcmp(why, "reassigned") == 0) {
         printf("reassigned by %s)", field(r, "by"));
     } else if (strcmp(why, "away") == 0) {
