@@ -116,6 +116,16 @@ int instance_record_add_tag(InstanceRecord *r, const char *tag)
     return 0;
 }
 
+void instance_record_drop_timer(InstanceRecord *r, const unsigned char key[INSTANCE_TIMER_KEY])
+{
+    for (size_t i = 0; i < r->timer_count; i++)
+        if (memcmp(r->timers[i], key, INSTANCE_TIMER_KEY) == 0) {
+            memmove(r->timers + i, r->timers + i + 1, (r->timer_count - i - 1) * sizeof *r->timers);
+            r->timer_count--;
+            return;
+        }
+}
+
 int instance_record_add_timer(InstanceRecord *r, const unsigned char key[INSTANCE_TIMER_KEY])
 {
     if (!room_for_one((void **)&r->timers, &r->timer_cap, r->timer_count, sizeof *r->timers))

@@ -84,6 +84,9 @@ void instance_record_set_json(json_t **field, json_t *value);
 int instance_record_add_tag(InstanceRecord *r, const char *tag);
 /* Adds a timer key: 0, or -1 out of memory. */
 int instance_record_add_timer(InstanceRecord *r, const unsigned char key[INSTANCE_TIMER_KEY]);
+/* Takes `key` off the instance's list of timers (a timer that fired and left the table);
+   a key it does not list changes nothing. */
+void instance_record_drop_timer(InstanceRecord *r, const unsigned char key[INSTANCE_TIMER_KEY]);
 /* The first 2n characters of `hex` (lowercase hex digits) as n bytes in out[]: false
    when they are not that. */
 bool instance_record_hex(const char *hex, size_t n, unsigned char *out);

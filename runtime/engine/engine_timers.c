@@ -131,7 +131,8 @@ static int fire_one(Step *s, DueTimer *d)
     if (rc != STORE_OK)
         return rc;
     if (timer_current(&in, d->what) && in.record.status == INSTANCE_STALLED)
-        return timer_hold(s, &in, d);
+        return timer_hold(s, &in, d);   /* still listed while held: a retry's task_missing reads it so */
+    instance_record_drop_timer(&in.record, d->key);   /* it left the table: the list stays bounded */
     rc = timer_apply(s, &in, d->what);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);

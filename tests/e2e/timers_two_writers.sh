@@ -10,6 +10,8 @@
 # TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/crash/tools.sh"
+crash_tools store_invariants || exit 0
 
 cat > "$tmp/r.play" <<'PLAY'
 playbook r
@@ -61,4 +63,11 @@ race() {
 
 race "two ticks at once" "$h" tick --db "$tmp/db" --now 2026-03-02T08:31:00Z
 race "a tick beside a trigger" sh -c "echo '{}' | \"$h\" trigger ops.other --id x1 --db \"$tmp/db\" --now 2026-03-02T08:31:00Z"
+
+# A fired timer leaves the instance's list of its timers as it leaves the table (before
+# 2026-12-07 every fired reminder stayed listed: the list grew without bound, and
+# store_invariants found each one missing from the table).
+rm -rf "$tmp/db"; cp -r "$base" "$tmp/db"
+expect "one tick at 08:20, past four reminders" 0 "$h" tick --db "$tmp/db" --now 2026-03-02T08:20:00Z
+invariants_hold "$tmp/db"
 plan
