@@ -170,9 +170,21 @@ static void dispatch_note_next_try(Engine *e, int64_t at)
 typedef struct Candidate {
     uint64_t seq;
     json_t *entry;                  /* NULL for a note */
-    char waiting[256];              /* a note: the entry waits for a secret's variable, and
-                                       its error is to say so (claim_note) */
+    char *waiting;                  /* a note (malloc'd, else NULL): the entry waits for a
+                                       secret's variable, and its error is to say so
+                                       (claim_note). A pointer, not a buffer: a scan's
+                                       candidates stay small enough for malloc's arenas */
 } Candidate;
+
+/* Releases `count` candidates' entries and notes, and the array. */
+static void candidates_free(Candidate *found, unsigned count)
+{
+    for (unsigned i = 0; found && i < count; i++) {
+        json_decref(found[i].entry);
+        free(found[i].waiting);
+    }
+    free(found);
+}
 
 typedef struct ClaimScan {
     Step *step;
@@ -286,9 +298,10 @@ static int scan_waiting(ClaimScan *o, uint64_t seq, const OutboxEntry *entry, co
     size_t prefix = strlen(OUTBOX_WAITING);
     if (entry->error && strncmp(entry->error, OUTBOX_WAITING, prefix) == 0 && strcmp(entry->error + prefix, why) == 0)
         return STORE_OK;   /* noted already */
-    Candidate *c = &o->found[o->count++];
-    *c = (Candidate){seq, NULL, ""};
-    snprintf(c->waiting, sizeof c->waiting, "%s", why);
+    char *note = strdup(why);
+    if (!note)
+        return step_fail(o->step, ENGINE_NO_MEMORY, "out of memory");
+    o->found[o->count++] = (Candidate){seq, NULL, note};
     return STORE_OK;
 }
 
@@ -320,7 +333,7 @@ static int claim_scan_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *con
         message_address(step_directory(s), copy);
     if (!copy)
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
-    o->found[o->count++] = (Candidate){seq, copy, ""};
+    o->found[o->count++] = (Candidate){seq, copy, NULL};
     return STORE_OK;
 }
 
@@ -393,12 +406,14 @@ static int claim_work(Step *s, void *context)
 {
     ClaimScan *o = context;
     for (unsigned i = 0; i < o->count; i++) {
-        if (!o->found[i].entry) {
+        if (o->found[i].waiting) {
             int rc = claim_note(s, o, &o->found[i]);
             if (rc != STORE_OK)
                 return rc;
             continue;
         }
+        if (!o->found[i].entry)
+            continue;   /* let go by an earlier run of this transaction */
         bool claimed;
         int rc = claim_one(s, o, &o->found[i], &claimed);
         if (rc != STORE_OK)
@@ -790,9 +805,8 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
                 ++*claimed;
             }
         }
-        json_decref(o.found[i].entry);
     }
-    free(o.found);
+    candidates_free(o.found, o.count);
     if (o.stopped_at)   /* no room for more claims: look again from there next round */
         outbox_mark_written(e, o.stopped_at);
     if (full || o.next_ms < e->outbox_next_ms)
@@ -889,9 +903,7 @@ static void claims_written_drop(Dispatcher *d)
     ClaimScan *o = d->written;
     if (!o)
         return;
-    for (unsigned i = 0; i < o->count; i++)
-        json_decref(o->found[i].entry);
-    free(o->found);
+    candidates_free(o->found, o->count);
     free(o);
     d->written = NULL;
 }
