@@ -268,11 +268,15 @@ static int case_join(Step *s, uint64_t number, const Event *event)
     memcpy(s->fresh_mail_key, key, 16);
     s->case_joined = number;   /* case_claim read it as the key's owner just now */
     /* The older events were refused by this same wait, whose locals have not changed
-       since: only the new one is offered, unless an arm's `when` reads case.events,
-       now() or a fn; then the whole mailbox is, oldest first (LANGUAGE.md: "whenever an
-       event joins, takes the first mailbox event that any arm matches"). */
+       since: only the new one is offered, unless an arm's `when` reads case.events or
+       now(); then the whole mailbox is, oldest first (LANGUAGE.md: "whenever an event
+       joins, takes the first mailbox event that any arm matches"), and what an older
+       one's `when` records (its errors) was recorded when it was first offered. */
+    bool recheck = in.frame && vm_wait_reads_changing(in.program, in.frame);
+    s->mail_recheck = recheck;
     if (rc == STORE_OK && in.frame)
-        rc = mailbox_offer_after(s, &in, vm_wait_reads_changing(in.program, in.frame) ? 0 : seq - 1);
+        rc = mailbox_offer_after(s, &in, recheck ? 0 : seq - 1);
+    s->mail_recheck = false;
     s->case_joined = 0;
     if (rc == STORE_OK && !s->fresh_mail_taken)
         rc = event_put(s, TABLE_MAILBOX, store_bytes(key, 16), event);

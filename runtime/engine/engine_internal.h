@@ -254,6 +254,9 @@ typedef struct Step {
     Value fresh_mail_value;         /* borrowed from case_join */
     unsigned char fresh_mail_key[16];
     bool fresh_mail_taken;          /* a wait took it: it is not put */
+    bool mail_recheck;              /* the join offers the stored mailbox again to the wait
+                                       that refused it: their `when` records are not
+                                       written twice (mailbox_offer_after) */
     uint64_t started_instance;      /* the instance this step started: its mailbox is empty */
     uint64_t case_joined;           /* the instance case_join resumes, which case_claim read
                                        as its case key's owner in this step: case_release

@@ -114,10 +114,12 @@ static size_t reassign_seats(Step *s, Instance *in, TaskRecord *task, const char
         TaskSeat *seat = &task->seats[i];
         if (seat->answered_by || (from ? !task_texts_has(&seat->holders, from) : seat->holders.count > 0))
             continue;
-        bool added = !task_texts_has(&seat->holders, to);
         bool ok = from ? seat_swap_holder(seat, from, to) : task_texts_add(&seat->holders, to) == 0;
-        json_t *latest = added ? json_pack("[s]", to) : NULL;   /* `manager` now climbs from `to` */
-        if (!ok || (added && (!latest || task_seat_set_previous(seat, latest) != 0)))
+        /* At rung 0, `to` is the seat's holder after substitution: `manager` climbs from
+           them (not from `from`, who may no longer hold it). Once a level has added
+           people, the ladder climbs from those. */
+        json_t *latest = seat->climbed ? NULL : json_pack("[s]", to);
+        if (!ok || (!seat->climbed && (!latest || task_seat_set_previous(seat, latest) != 0)))
             step_fail(s, ENGINE_NO_MEMORY, "out of memory");
         json_decref(latest);
         CodecWriter *record = record_begin(s, in, "delegated");

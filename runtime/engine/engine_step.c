@@ -751,6 +751,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
 {
     bool was_offering = s->offering;
     s->offering = true;
+    bool recheck = s->mail_recheck;   /* until a wait takes one: then another wait is offered */
     int rc = STORE_OK;
     while (rc == STORE_OK && in->frame && in->record.status == INSTANCE_RUNNING) {
         MailboxScan m = {s, {0}, VALUE_NULL, false, after, false};
@@ -778,7 +779,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
         VmStatus status = vm_resume(in->program, in->frame, &input, &result);
         value_release(input.case_info);
         if (status == VM_NOT_TAKEN) {
-            for (uint32_t i = 0; i < result.effect_count; i++)
+            for (uint32_t i = 0; i < result.effect_count && !(recheck && m.stored); i++)
                 record_effect(s, in, &result.effects[i]);
             vm_result_clear(&result);
             value_release(event);
@@ -795,6 +796,7 @@ int mailbox_offer_after(Step *s, Instance *in, uint64_t after)
         vm_result_clear(&result);
         value_release(event);
         after = 0;
+        recheck = false;
     }
     s->offering = was_offering;
     return rc < 0 ? rc : STORE_OK;

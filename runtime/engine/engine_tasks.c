@@ -1591,8 +1591,10 @@ static bool task_refresh_holders(Step *s, Instance *in, TaskRecord *task, const 
         seat_substitutes(s, in, task, seat, (int)i, news, wanted);
         seat_handover(s, in, task, seat, (int)i, wanted);
         seat_add_holders(s, seat, wanted, task->id, fresh);
-        /* a substitute or the person now on call is the seat's latest: `manager` climbs from them */
-        if (task_seat_set_previous(seat, fresh) != 0 || json_array_extend(added, fresh) != 0)
+        /* At rung 0 (no level has added anyone to the seat), a substitute or the person now
+           on call is among its holders after substitution: `manager` climbs from them.
+           Once a level has, the ladder climbs from the people levels added. */
+        if ((!seat->climbed && task_seat_set_previous(seat, fresh) != 0) || json_array_extend(added, fresh) != 0)
             no_memory(s);
         json_decref(fresh);
         json_decref(wanted);

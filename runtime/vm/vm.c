@@ -1112,13 +1112,13 @@ static bool vm_resume_pc(Vm *vm, const VmInput *input, uint32_t *pc)
 }
 
 /* Whether the instruction at `insn`, inside a wait arm's `when`, may read what changes
-   while the wait stands: the case's info (case.events grows as events join), now(), or
-   a fn (which might read either). */
+   while the wait stands: the case's info (case.events grows as events join) or now().
+   A fn cannot read either (the checker refuses both in a fn: it sees its parameters,
+   consts, builtins and other fns only). */
 static bool when_reads_changing(uint32_t insn)
 {
     Opcode op = bc_op(insn);
-    return op == OP_LOAD_CASE || op == OP_CALL_FN ||
-           (op == OP_CALL_BUILTIN && (bc_operand(insn) >> 8) == BUILTIN_NOW);
+    return op == OP_LOAD_CASE || (op == OP_CALL_BUILTIN && (bc_operand(insn) >> 8) == BUILTIN_NOW);
 }
 
 /* Whether the `when` of wait arm `arm`, whose MATCH_EVENT is at `match_pc`, may read

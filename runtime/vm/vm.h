@@ -252,7 +252,7 @@ typedef enum VmSuspension {
 
 VmSuspension vm_suspension(const Program *program, const Frame *frame);
 /* Whether the wait `frame` stands at has an arm whose `when` may read what changes while
-   it waits (case.events, now(), a fn): then an event it refused may be taken when it is
+   it waits (case.events, now()): then an event it refused may be taken when it is
    offered again. False when the frame is not at a wait. */
 bool vm_wait_reads_changing(const Program *program, const Frame *frame);
 
