@@ -153,10 +153,14 @@ bool delivery_secrets_wait(const Connector *c, char *why, size_t why_len)
            (c->password_env && !secret_from_env(c->password_env, c->name, "password_env", why, why_len));
 }
 
+/* The shortest start of a secret that redact() takes for the secret cut short. */
+#define REDACT_PREFIX_MIN 4
+
 /* Replaces each occurrence of `secret` in `text` with "[secret]" (in place, within
-   `len` bytes), and a start of it (4 bytes or more) that runs to the end of `text` (a quote cut short, as
-   a parser's "near '...'" is), so a peer that echoes a secret cannot bring it, or part
-   of it, into an error, the history or output. */
+   `len` bytes), and each start of it of REDACT_PREFIX_MIN bytes or more wherever it
+   stands (a quote cut short, as a parser's "near 'abcd...' (line 1, ...)" is), so a peer
+   that echoes a secret cannot bring it, or part of it, into an error, the history or
+   output. */
 static void redact(char *text, size_t len, const char *secret)
 {
     static const char mark[] = "[secret]";
@@ -165,7 +169,7 @@ static void redact(char *text, size_t len, const char *secret)
         size_t same = 0;
         while (same < n && text[at + same] && text[at + same] == secret[same])
             same++;
-        if (same == 0 || (same < n && (text[at + same] || same < 4))) {   /* a cut start: 4 bytes at least */
+        if (same < n && same < REDACT_PREFIX_MIN) {
             at++;
             continue;
         }
