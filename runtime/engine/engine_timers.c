@@ -104,11 +104,28 @@ static int timer_apply(Step *s, Instance *in, const json_t *what)
     return STORE_OK;
 }
 
+/* Takes off the instance's list the timers that left the table while it was stalled
+   (fire_one held them): they are applied now, and listed they would stay forever. */
+static int timers_unlist_gone(Step *s, Instance *in)
+{
+    for (size_t i = 0; i < in->record.timer_count;) {
+        StoreBytes value;
+        int rc = store_get(s->txn, TABLE_TIMERS, store_bytes(in->record.timers[i], INSTANCE_TIMER_KEY), &value);
+        if (rc == STORE_NOT_FOUND)
+            instance_record_drop_timer(&in->record, in->record.timers[i]);
+        else if (rc != STORE_OK)
+            return rc;
+        else
+            i++;
+    }
+    return STORE_OK;
+}
+
 int timers_release_held(Step *s, Instance *in)
 {
     json_t *held = in->record.held_timers;
     in->record.held_timers = NULL;
-    int rc = STORE_OK;
+    int rc = held ? timers_unlist_gone(s, in) : STORE_OK;
     for (size_t i = 0; rc == STORE_OK && i < json_array_size(held); i++)
         rc = timer_apply(s, in, json_array_get(held, i));
     json_decref(held);
