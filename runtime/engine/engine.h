@@ -473,13 +473,14 @@ int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats,
    due or in flight. *done (may be NULL): the deliveries it made, by outcome. */
 #define OUTBOX_TICK_ROUNDS 10000
 int engine_outbox_deliver(Engine *engine, int64_t now, EngineOutboxStats *done, char *why, size_t why_len);
+/* How the error of an entry that waits for a secret's environment variable begins. */
+#define OUTBOX_WAITING "waiting: "
 /* The outbox's entries (status NULL: all; "pending" or "failed") as a JSON array the
    caller owns: {key, seq, kind, instance, status, attempts, created, next, error, and
    connector + operation, or to + about}. `next` is when the entry will be tried: for one
    claimed by a tick or serve (in flight, or left by one that died) the end of its lease,
    also in `leased_until`. One that waits for a secret's environment variable has
    `waiting`, the sentence why (its error is OUTBOX_WAITING and that sentence). */
-#define OUTBOX_WAITING "waiting: "
 int engine_outbox_list(Engine *engine, const char *status, json_t **entries, char *why, size_t why_len);
 /* Makes the failed entry holding idempotency key `key` pending again (its failed
    recipients too), to be delivered with the same keys: refused when no entry has the

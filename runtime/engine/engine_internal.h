@@ -921,8 +921,8 @@ int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char
 /* `person` is away from..to (dates or times; NULL from: now) with an optional delegate,
    or (back) is back now: the directory changes, and holders of open asks who are away
    now get their substitutes. *changed is false for a `back` of someone who was not away
-   now (none of their absences goes on now, future ones included): the directory is then
-   not written. */
+   now (none of their absences goes on now, future ones included), and for an absence
+   the person has already, as given: the directory is then not written. */
 int step_away(Step *s, const char *person, const char *from, const char *to,
               const char *delegate, bool back, bool *changed);
 /* Every open ask whose holder is away now gains that holder's substitute; `news` says

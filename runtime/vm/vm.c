@@ -497,12 +497,19 @@ static bool vm_load_trigger(Vm *vm, uint32_t name_index, Value *out)
 }
 
 /* Does wait arm `arm`, matched at `pc`, have a `when` (a WHEN_FALSE before its end)? */
-static bool vm_arm_has_when(const Bytecode *bc, uint32_t pc, uint32_t arm)
+/* Where wait arm `arm`'s WHEN_FALSE is, its MATCH_EVENT being at `pc`: its `when` runs
+   from pc + 1 up to there. BC_NONE for an arm without a `when`. */
+static uint32_t vm_arm_when_end(const Bytecode *bc, uint32_t pc, uint32_t arm)
 {
     for (uint32_t at = pc + 1; at < bc->wait_arms[arm].next_pc && at < bc->code_count; at++)
         if (bc_op(bc->code[at]) == OP_WHEN_FALSE && bc_operand(bc->code[at]) == arm)
-            return true;
-    return false;
+            return at;
+    return BC_NONE;
+}
+
+static bool vm_arm_has_when(const Bytecode *bc, uint32_t pc, uint32_t arm)
+{
+    return vm_arm_when_end(bc, pc, arm) != BC_NONE;
 }
 
 /* vm_run's switch is written by hand, one case per instruction of opcodes.def (keep in
@@ -1126,12 +1133,10 @@ static bool when_reads_changing(uint32_t insn)
    WHEN_FALSE (an arm without a `when` has none before its next arm begins). */
 static bool when_arm_reads_changing(const Bytecode *bc, uint32_t match_pc, uint32_t arm)
 {
-    uint32_t end = bc->wait_arms[arm].next_pc;
-    for (uint32_t pc = match_pc + 1; pc < end && pc < bc->code_count; pc++)
-        if (bc_op(bc->code[pc]) == OP_WHEN_FALSE && bc_operand(bc->code[pc]) == arm)
-            for (uint32_t at = match_pc + 1; at < pc; at++)
-                if (when_reads_changing(bc->code[at]))
-                    return true;
+    uint32_t end = vm_arm_when_end(bc, match_pc, arm);
+    for (uint32_t at = match_pc + 1; end != BC_NONE && at < end; at++)
+        if (when_reads_changing(bc->code[at]))
+            return true;
     return false;
 }
 
