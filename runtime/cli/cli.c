@@ -110,7 +110,8 @@ static const CliCommand COMMANDS[] = {
      "drawn: graph prints check's diagnostics and exits 1.\n"
      "\n"
      "  --svg           render SVG with Graphviz's dot instead of printing DOT\n"
-     "  -o OUT          write to OUT instead of stdout (never FILE itself: exit 2)\n"
+     "  -o OUT          write to OUT instead of stdout (never FILE itself: exit 2); with\n"
+     "                  --svg, OUT is replaced only once dot has rendered the picture\n"
      "  --db DIR        the store the instance is in (with --instance; default\n"
      "                  $HUDDLE_DB, else ./huddle.db)\n"
      "  --instance I    draw the path instance I took\n",
@@ -761,10 +762,8 @@ int cli_main(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-        cli_print_overview(stdout);
-        return CLI_OK;
-    }
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cli_help(argc - 1, argv + 1);   /* huddle --help [COMMAND] is huddle help [COMMAND] */
     if (strcmp(name, "--version") == 0) {
         if (argc > 2) {
             fprintf(stderr, "huddle: --version takes no argument: '%s' is one too many (huddle --version "

@@ -264,21 +264,13 @@ static int graph_dot_failed(int rc)
     return CLI_SYSTEM;
 }
 
-/* Renders TEXT with `dot -Tsvg` into OUT_PATH (stdout when NULL). The file is opened
-   here, so a path that cannot be written is named as such, and given to dot as its
-   standard output (no path goes through the shell). A file this made is removed when
-   dot fails. */
-static int graph_svg(const char *out_path, const char *text)
+/* Runs `dot -Tsvg` on TEXT with its standard output on `fd` (-1: ours). Returns
+   pclose's status, or -1 when dot could not be started. */
+static int graph_dot_run(int fd, const char *text)
 {
-    bool existed = out_path && access(out_path, F_OK) == 0;
-    FILE *out = out_path ? fopen(out_path, "w") : NULL;
-    if (out_path && !out) {
-        fprintf(stderr, "huddle: can't write %s: %s\n", cli_clean(out_path), strerror(errno));
-        return CLI_SYSTEM;
-    }
     fflush(stdout);
-    int saved = out ? dup(STDOUT_FILENO) : -1, rc = -1;
-    if (!out || (saved >= 0 && dup2(fileno(out), STDOUT_FILENO) >= 0)) {
+    int saved = fd >= 0 ? dup(STDOUT_FILENO) : -1, rc = -1;
+    if (fd < 0 || (saved >= 0 && dup2(fd, STDOUT_FILENO) >= 0)) {
         void (*pipe_was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dot that is not there: rc tells it */
         FILE *dot = popen("dot -Tsvg", "w");
         if (dot) {
@@ -291,13 +283,50 @@ static int graph_svg(const char *out_path, const char *text)
         dup2(saved, STDOUT_FILENO);
         close(saved);
     }
-    bool closed = !out || fclose(out) == 0;
-    if (rc == 0 && !closed) {
-        fprintf(stderr, "huddle: can't write %s: %s\n", cli_clean(out_path), strerror(errno));
-        rc = -2;
+    return rc;
+}
+
+/* Renders TEXT with `dot -Tsvg` into OUT_PATH (stdout when NULL). The picture is made
+   in a new file beside OUT_PATH (so a path that cannot be written is named as such, and
+   no path goes through the shell) and takes OUT_PATH's name only once dot succeeded: a
+   failing dot leaves OUT_PATH as it was. */
+static int graph_svg(const char *out_path, const char *text)
+{
+    if (!out_path) {
+        int rc = graph_dot_run(-1, text);
+        return rc == 0 ? CLI_OK : graph_dot_failed(rc);
     }
-    if (rc != 0 && out_path && !existed)
-        unlink(out_path);
+    size_t len = strlen(out_path);
+    char *made = malloc(len + sizeof ".XXXXXX");
+    if (!made) {
+        fprintf(stderr, "huddle: graph: out of memory\n");
+        return CLI_SYSTEM;
+    }
+    memcpy(made, out_path, len);
+    memcpy(made + len, ".XXXXXX", sizeof ".XXXXXX");
+    int fd = mkstemp(made);
+    if (fd < 0) {
+        fprintf(stderr, "huddle: can't write %s: %s\n", cli_clean(out_path), strerror(errno));
+        free(made);
+        return CLI_SYSTEM;
+    }
+    mode_t mask = umask(0);   /* the picture gets the mode a new file gets, not mkstemp's 0600 */
+    umask(mask);
+    int rc = fchmod(fd, 0666 & ~mask) == 0 ? graph_dot_run(fd, text) : -2;
+    int err = rc == -2 ? errno : 0;
+    if (close(fd) != 0 && rc == 0) {
+        rc = -2;
+        err = errno;
+    }
+    if (rc == 0 && rename(made, out_path) != 0) {
+        rc = -2;
+        err = errno;
+    }
+    if (rc != 0)
+        unlink(made);
+    free(made);
+    if (rc == -2)
+        fprintf(stderr, "huddle: can't write %s: %s\n", cli_clean(out_path), strerror(err));
     return rc == 0 ? CLI_OK : rc == -2 ? CLI_SYSTEM : graph_dot_failed(rc);
 }
 

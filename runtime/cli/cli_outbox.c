@@ -188,7 +188,9 @@ int cli_outbox(int argc, char **argv)
     }
     json_decref(records);
     json_t *entries;
-    if (engine_outbox_list(engine, a.status, &entries, why, sizeof why) != ENGINE_OK) {
+    int64_t kept;   /* the store's engine time: a lease that ended by then is shown as due */
+    if (engine_time(engine, &kept, why, sizeof why) != ENGINE_OK ||
+        engine_outbox_list(engine, a.status, kept, &entries, why, sizeof why) != ENGINE_OK) {
         fprintf(stderr, "huddle: outbox: %s\n", why);
         engine_close(engine);
         return CLI_SYSTEM;

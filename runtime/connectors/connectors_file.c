@@ -191,6 +191,23 @@ static int64_t conn_integer(ConnParse *p, const json_t *spec, const char *path, 
     return (int64_t)json_integer_value(value);
 }
 
+/* What is wrong with a URL's path (and, when `query_allowed`, its query), or NULL: the
+   characters RFC 3986 allows there, each other byte %XX-encoded; never a fragment. */
+static const char *conn_uri_path_problem(const char *at, bool query_allowed)
+{
+    for (; *at; at++) {
+        if (*at == '%' && !(isxdigit((unsigned char)at[1]) && isxdigit((unsigned char)at[2])))
+            return "has a path with a '%' that does not start a %XX escape (two hex digits)";
+        if (*at == '?' && query_allowed)
+            continue;
+        if (*at == '#')
+            return "has a fragment ('#'): a fragment is never sent to the server (write a '#' in a path as %23)";
+        if (!isalnum((unsigned char)*at) && !strchr("/-._~%!$&'()*+,;=:@", *at))
+            return "has a path with a character a URL cannot hold unencoded (write it %XX-encoded)";
+    }
+    return NULL;
+}
+
 /* What is wrong with a URL past its scheme (host, port, path), or NULL: what libcurl
    would refuse or read otherwise than meant is refused when the file is checked, not
    tried again and again at delivery. A host is a name or IPv4 address (letters, digits,
@@ -216,10 +233,7 @@ static const char *conn_url_problem(const char *rest)
     if (strpbrk(at, "?#"))
         return "has a query string or fragment ('?' or '#'): an operation's path is appended to the URL, so it can "
                "hold neither (put parameters in the operation's path)";
-    for (; *at; at++)
-        if (!isalnum((unsigned char)*at) && !strchr("/-._~%!$&'()*+,;=:@", *at))
-            return "has a path with a character a URL cannot hold unencoded (write it %XX-encoded)";
-    return NULL;
+    return conn_uri_path_problem(at, false);
 }
 
 /* A URL of one of `schemes` ("http://"), with a host, and without a user:password@ (a
@@ -351,8 +365,11 @@ static void conn_operations(ConnParse *p, Connector *c, const json_t *spec, cons
         if (o->method && !conn_in(METHODS, o->method))
             conn_problem(p, op_path, "method", "is not GET, POST, PUT, PATCH or DELETE (in capitals)");
         o->path = conn_needed(p, op, op_path, "path", "an operation has a path, starting with /");
-        if (o->path && (o->path[0] != '/' || strchr(o->path, ' ')))
-            conn_problem(p, op_path, "path", "is not a path: it starts with / and has no spaces");
+        const char *path_problem = !o->path ? NULL
+                              : o->path[0] != '/' ? "is not a path: it starts with /"
+                                                  : conn_uri_path_problem(o->path, true);
+        if (path_problem)
+            conn_problem(p, op_path, "path", "%s", path_problem);
         free(op_path);
     }
     free(ops_path);

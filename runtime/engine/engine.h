@@ -478,10 +478,11 @@ int engine_outbox_deliver(Engine *engine, int64_t now, EngineOutboxStats *done, 
 /* The outbox's entries (status NULL: all; "pending" or "failed") as a JSON array the
    caller owns: {key, seq, kind, instance, status, attempts, created, next, error, and
    connector + operation, or to + about}. `next` is when the entry will be tried: for one
-   claimed by a tick or serve (in flight, or left by one that died) the end of its lease,
-   also in `leased_until`. One that waits for a secret's environment variable has
+   claimed by a tick or serve (in flight, or left by one that died) the end of its lease
+   when that is after `now` (engine time), also in `leased_until`. One that waits for a secret's environment variable has
    `waiting`, the sentence why (its error is OUTBOX_WAITING and that sentence). */
-int engine_outbox_list(Engine *engine, const char *status, json_t **entries, char *why, size_t why_len);
+int engine_outbox_list(Engine *engine, const char *status, int64_t now, json_t **entries, char *why,
+                       size_t why_len);
 /* Makes the failed entry holding idempotency key `key` pending again (its failed
    recipients too), to be delivered with the same keys: refused when no entry has the
    key or it has not failed. */

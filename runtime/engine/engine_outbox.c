@@ -325,14 +325,15 @@ static json_t *recipients_view(const OutboxEntry *entry)
 
 /* An entry as `huddle outbox` shows it. Its `next` is when it will really be tried: a
    claimed entry (a tick or serve delivering it, or one that died doing so) is not tried
-   before its lease ends, so `next` is then the lease's end, also given as `leased_until`.
+   before its lease ends, so while the lease runs at `now`, `next` is its end, also given
+   as `leased_until`; once it has ended, the entry is due as if never claimed.
    An entry that waits for a secret's variable (OUTBOX_WAITING) has `waiting`: why. */
-static json_t *entry_view(const OutboxEntry *entry, uint64_t seq)
+static json_t *entry_view(const OutboxEntry *entry, uint64_t seq, int64_t now)
 {
     char key[200], at[40], next[40];
     outbox_entry_key(entry, 0, key, sizeof key);
     time_text(entry->created_ms, at);
-    bool leased = entry->status == OUTBOX_PENDING && entry->lease_ms > entry->next_ms;
+    bool leased = entry->status == OUTBOX_PENDING && entry->lease_ms > entry->next_ms && entry->lease_ms > now;
     time_text(leased ? entry->lease_ms : entry->next_ms, next);
     char id[32] = "";   /* a head publication has no instance */
     if (entry->instance > 0)
@@ -407,6 +408,7 @@ void outbox_mark_written(Engine *e, uint64_t seq)
 
 typedef struct OutboxList {
     int status;                     /* -1: every entry */
+    int64_t now;                    /* engine time: which leases still run */
     json_t *list;
 } OutboxList;
 
@@ -415,7 +417,7 @@ static int list_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
     (void)s;
     OutboxList *o = context;
     if (o->status < 0 || (int)entry->status == o->status)
-        json_array_append_new(o->list, entry_view(entry, seq));
+        json_array_append_new(o->list, entry_view(entry, seq, o->now));
     return STORE_OK;
 }
 
@@ -424,9 +426,9 @@ static int list_work(Step *s, void *context)
     return outbox_each(s, list_visit, context);
 }
 
-int engine_outbox_list(Engine *e, const char *status, json_t **entries, char *why, size_t why_len)
+int engine_outbox_list(Engine *e, const char *status, int64_t now, json_t **entries, char *why, size_t why_len)
 {
-    OutboxList o = {-1, json_array()};
+    OutboxList o = {-1, now, json_array()};
     for (int i = 0; status && i < OUTBOX_STATE_COUNT; i++)
         if (strcmp(status, outbox_state_text((OutboxState)i)) == 0)
             o.status = i;

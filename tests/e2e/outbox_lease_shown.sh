@@ -3,6 +3,8 @@
 # really be tried next: a call claimed by a tick that was killed (-9) mid-request is
 # leased (its timeout_ms + 30 s), and no tick tries it before the lease ends, so its
 # `next` is the lease's end (and --json gives `leased_until`), not its first due time.
+# Once the store's engine time has passed the lease's end, the entry is shown due again,
+# without the lease (a review's finding: it still said "not tried again before then").
 # Audit finding F2 (/tmp/audit/findings_out.md).
 set -u
 . "$TOP/tests/e2e/lib.sh"
@@ -48,6 +50,12 @@ json "--json: next and leased_until are the lease's end" \
 expect "a tick before the lease ends" 0 "$h" tick --db "$db" --now 2026-06-15T09:00:30Z
 expect "outbox --pending" 0 "$h" outbox --db "$db" --pending
 has "still next at the lease's end" "next 2026-06-15T09:00:38Z"
+echo '{}' | "$h" trigger --db "$db" mon.other --id e2 --now 2026-06-15T09:00:39Z > /dev/null 2>&1 || no "an event no playbook takes, after the lease"
+expect "outbox --pending, the store's time past the lease" 0 "$h" outbox --db "$db" --pending
+hasnt "  the lease is over: no longer marked as one" "(leased"
+has "  and next is no longer the lease's end" ", next 2026-06-15T09:00:0"
+expect "outbox --pending --json" 0 "$h" outbox --db "$db" --pending --json
+json "  --json has no leased_until" '"leased_until" not in j[0]'
 expect "a tick after the lease" 0 "$h" tick --db "$db" --now 2026-06-15T09:00:39Z
 has "it delivers the call again" "1 delivered"
 expect "outbox" 0 "$h" outbox --db "$db"

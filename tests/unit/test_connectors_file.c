@@ -178,7 +178,19 @@ static void test_operations(void **state)
     snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"get\", \"path\": \"/\"}}");
     refused_with(text, "connectors.h.operations.o.method: is not GET, POST, PUT, PATCH or DELETE (in capitals)");
     snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"x\"}}");
-    refused_with(text, "connectors.h.operations.o.path: is not a path: it starts with / and has no spaces");
+    refused_with(text, "connectors.h.operations.o.path: is not a path: it starts with /");
+    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/a b\"}}");
+    refused_with(text, "connectors.h.operations.o.path: has a path with a character a URL cannot hold unencoded "
+                 "(write it %XX-encoded)");
+    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/find#top\"}}");
+    refused_with(text, "connectors.h.operations.o.path: has a fragment ('#'): a fragment is never sent to the "
+                 "server (write a '#' in a path as %23)");
+    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/100%\"}}");
+    refused_with(text, "connectors.h.operations.o.path: has a path with a '%' that does not start a %XX escape "
+                 "(two hex digits)");
+    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/q\\u00e9\"}}");
+    refused_with(text, "connectors.h.operations.o.path: has a path with a character a URL cannot hold unencoded "
+                 "(write it %XX-encoded)");
     snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/\", \"body\": 1}}");
     refused_with(text, "connectors.h.operations.o.body: unknown field: an operation has a method and a path");
     snprintf(text, sizeof text, h, "{\"o\": [\"GET\"]}");
@@ -287,7 +299,9 @@ static void test_urls(void **state)
     refused_with("{\"m\": {\"kind\": \"smtp\", \"url\": \"smtp://127.0.0.1:70000\", \"from\": \"a@b\"}}",
                  "connectors.m.url: has a port that is not a number from 1 to 65535");
     const char *good[] = {HTTP_WITH("http://127.0.0.1:65535"), HTTP_WITH("https://kb.example.com/api/v1/"),
-                          HTTP_WITH("http://[::1]:8080/x"), HTTP_WITH("http://my_host-1:1/a%20b/~c")};
+                          HTTP_WITH("http://[::1]:8080/x"), HTTP_WITH("http://my_host-1:1/a%20b/~c"),
+                          "{\"h\": {\"kind\": \"http\", \"base_url\": \"http://x\", \"operations\": "
+                          "{\"o\": {\"method\": \"GET\", \"path\": \"/search?q=a%20b&limit=5\"}}}}"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         json_t *problems;
         ConnFile *file = parse(good[i], &problems);

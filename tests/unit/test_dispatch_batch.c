@@ -194,7 +194,7 @@ static json_t *entry_of(Env *env, const char *id)
 {
     json_t *entries = NULL, *found = NULL;
     char why[512] = "";
-    assert_int_equal(engine_outbox_list(env->engine, NULL, &entries, why, sizeof why), ENGINE_OK);
+    assert_int_equal(engine_outbox_list(env->engine, NULL, 0, &entries, why, sizeof why), ENGINE_OK);
     size_t i;
     json_t *entry;
     json_array_foreach(entries, i, entry)
