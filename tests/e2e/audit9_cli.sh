@@ -5,8 +5,8 @@
 # F1. `directory show` took --now (and did nothing with it, not even refuse a time
 #     earlier than the store's) though it only reads: now exit 2, as every other reader
 #     refuses --now; its --json is in its usage (its output is JSON either way).
-#     `huddle help tasks extra` and `huddle --version extra` ignored the extra word:
-#     now exit 2.
+#     `huddle help tasks extra`, `huddle --version extra` and `huddle --help extra`
+#     ignored the extra word: now exit 2 (`huddle --help CMD` is `huddle help CMD`).
 # F4. An --since or --until outside the times a store holds was exit 1 in `instances`
 #     and exit 2 in `audit search`, both saying "a deadline there could never fire":
 #     now exit 2 in both (a usage error), saying what to do.
@@ -16,14 +16,15 @@
 #     An answer that stalls its instance says why too.
 # F6. `deploy a.play a.play ./a.play` said "deployed" three times: now once.
 # F8. `graph --svg -o PATH` with a PATH it cannot write said "dot failed (is graphviz
-#     installed?)": now it names the path; a missing dot is named as such.
+#     installed?)": now it names the path; a missing dot is named as such. A dot that
+#     fails leaves an OUT that was there as it was (it was emptied).
 # F9. `retry --all-stalled --json` left out "why" on a retry that went through (and did
 #     not say it stalled again: now null, or that sentence); `outbox retry --json`
 #     lacked "instances" and "records".
 # On real stores with --now. TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
-plan 51
+plan 59
 db=$tmp/store
 at() { echo "--now 2026-06-15T$1:00Z"; }
 cat > "$tmp/s.play" <<'PLAY'
@@ -63,6 +64,10 @@ expect "help tasks extra is a usage error (exit 2)" 2 "$h" help tasks extra
 has "  naming the extra word" "'extra' is one argument too many"
 expect "--version extra is a usage error (exit 2)" 2 "$h" --version extra
 has "  naming the extra word" "--version takes no argument: 'extra' is one too many"
+expect "--help extra is a usage error (exit 2), as help extra is" 2 "$h" --help extra
+has "  naming the unknown command" "no command 'extra'"
+expect "--help tasks is help tasks" 0 "$h" --help tasks
+has "  (tasks' usage)" "usage: huddle tasks"
 
 # ---- F4: a filter's time out of range is a usage error, in every reader ----
 expect "instances --since 9999 is a usage error (exit 2)" 2 "$h" instances --db "$db" --since 9999-01-01T00:00:00Z
@@ -113,6 +118,14 @@ hasnt "  and blames no graphviz" "is graphviz installed"
 expect "graph --svg with no dot on the PATH" 3 env PATH=/nonexistent "$h" graph "$tmp/s.play" --svg -o "$tmp/g.svg"
 has "  says dot was not found" "Graphviz's dot was not found"
 if [ -e "$tmp/g.svg" ]; then no "  and leaves no file behind"; else ok "  and leaves no file behind"; fi
+mkdir -p "$tmp/faildot"
+printf '#!/bin/sh\necho "dot: cannot render" >&2\nexit 1\n' > "$tmp/faildot/dot"
+chmod +x "$tmp/faildot/dot"
+echo "an older picture" > "$tmp/old.svg"
+expect "graph --svg -o OLD with a dot that fails" 3 env PATH="$tmp/faildot:$PATH" "$h" graph "$tmp/s.play" --svg -o "$tmp/old.svg"
+has "  says dot could not render" "Graphviz's dot could not render the graph"
+[ "$(cat "$tmp/old.svg")" = "an older picture" ] && ok "  and leaves OLD as it was" || no "  and leaves OLD as it was"
+[ "$(ls "$tmp" | grep -c '^old\.svg\.')" = 0 ] && ok "  and no new file beside it" || no "  and no new file beside it"
 
 # ---- F9: outbox retry --json says what it did as the other writes ----
 odb=$tmp/outbox
