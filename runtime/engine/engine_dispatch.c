@@ -197,6 +197,8 @@ typedef struct ClaimScan {
     unsigned count, room;
     uint64_t waiting;               /* entries seen waiting for a secret's variable */
     char waiting_why[256];          /* the first one's reason */
+    uint64_t noted;                 /* of them, noted by this transaction's run (claim_note) */
+    char noted_why[256];            /* the first one's reason */
 } ClaimScan;
 
 static bool in_flight(const Dispatcher *d, uint64_t seq)
@@ -393,11 +395,20 @@ static int claim_note(Step *s, ClaimScan *o, const Candidate *c)
         rc = settle_error(s, &stored, text);
         if (rc == STORE_OK)
             rc = outbox_put(s, c->seq, &stored);
-        if (rc == STORE_OK && o->d->noted++ == 0)
-            snprintf(o->d->noted_why, sizeof o->d->noted_why, "%s", c->waiting);
+        if (rc == STORE_OK && o->noted++ == 0)
+            snprintf(o->noted_why, sizeof o->noted_why, "%s", c->waiting);
     }
     outbox_entry_free(&stored);
     return rc;
+}
+
+/* The notes of a committed claim transaction, for engine_dispatch_noted (serve logs
+   them once: a run of the transaction that was undone or run again noted nothing). */
+static void claim_notes_committed(Dispatcher *d, const ClaimScan *o)
+{
+    if (o->noted && d->noted == 0)
+        snprintf(d->noted_why, sizeof d->noted_why, "%s", o->noted_why);
+    d->noted += o->noted;
 }
 
 /* Claims the candidates still due, and notes those that wait; the others' entries are
@@ -405,6 +416,7 @@ static int claim_note(Step *s, ClaimScan *o, const Candidate *c)
 static int claim_work(Step *s, void *context)
 {
     ClaimScan *o = context;
+    o->noted = 0;   /* a transaction run again notes again: only the committed run counts */
     for (unsigned i = 0; i < o->count; i++) {
         if (o->found[i].waiting) {
             int rc = claim_note(s, o, &o->found[i]);
@@ -790,13 +802,15 @@ static int dispatch_claim(Engine *e, Dispatcher *dp, int64_t now, bool full, uns
     int rc = dispatch_connectors(e, dp, why, why_len);
     if (rc != ENGINE_OK)
         return rc;
-    ClaimScan o = {NULL, dp, now, INT64_MAX, from, 0, 0, NULL, 0, CLAIM_MAX - dp->claim_count, 0, ""};
+    ClaimScan o = {NULL, dp, now, INT64_MAX, from, 0, 0, NULL, 0, CLAIM_MAX - dp->claim_count, 0, "", 0, ""};
     o.found = calloc(o.room ? o.room : 1, sizeof *o.found);
     if (!o.found)
         return ENGINE_NO_MEMORY;
     rc = engine_read(e, claim_scan_work, &o, why, why_len);
     if (rc == ENGINE_OK && o.count)
         rc = engine_run_step(e, now, claim_work, &o, why, why_len);
+    if (rc == ENGINE_OK)
+        claim_notes_committed(dp, &o);
     for (unsigned i = 0; i < o.count; i++) {
         if (rc == ENGINE_OK && o.found[i].entry) {
             Claim *c = claim_start(dp, &o.found[i], now);
@@ -930,7 +944,7 @@ void dispatch_claim_written(Engine *e, StoreTxn *txn, int64_t now)
     ClaimScan *o = calloc(1, sizeof *o);
     unsigned room = CLAIM_MAX - dp->claim_count;
     if (o)
-        *o = (ClaimScan){NULL, dp, now, INT64_MAX, e->outbox_dirty_from, 0, 0, calloc(room, sizeof *o->found), 0, room, 0, ""};
+        *o = (ClaimScan){NULL, dp, now, INT64_MAX, e->outbox_dirty_from, 0, 0, calloc(room, sizeof *o->found), 0, room, 0, "", 0, ""};
     StoreTxn *child;
     if (!o || !o->found || store_begin_nested(txn, &child) != STORE_OK) {
         free(o ? o->found : NULL);
@@ -983,6 +997,7 @@ void dispatch_commit_claims(Engine *e, bool committed)
     if (o->next_ms < e->outbox_next_ms)
         e->outbox_next_ms = o->next_ms;
     e->outbox_counter_seen = o->counter;
+    claim_notes_committed(dp, o);
     claims_written_drop(dp);
 }
 
