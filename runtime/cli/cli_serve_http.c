@@ -334,6 +334,10 @@ static bool door_query_time(Door *d, const char *name, int64_t *ms)
     if (got < 0 || !value_time_parse(text, ms, &offset, why, sizeof why))   /* '+' decodes to a space */
         return door_refuse(d, 400, "bad_query", name, "?%s= is an RFC 3339 time (2026-06-15T08:10:00+03:00)%s", name,
                            got > 0 && strchr(text, ' ') ? ": a '+' in a query is a space, write it %2B" : "");
+    if (engine_check_time(name, *ms, why, sizeof why) != ENGINE_OK)   /* as the CLI's --since and --until */
+        return door_refuse(d, 400, "bad_query", name, "?%s= is outside the times a store holds (from 1970-01-01 "
+                           "to before 9000-01-01, UTC): no instance or decision lies there; give a time in that "
+                           "range, or leave ?%s= out", name, name);
     return true;
 }
 

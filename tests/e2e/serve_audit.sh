@@ -59,6 +59,11 @@ call "search with no filter" 200 GET /v1/audit/search -H "$auth"
 call "an unknown parameter is 400" 400 GET '/v1/audit/search?colour=red' -H "$auth"
 json "naming it" 'j["error"]["field"] == "colour"'
 call "a bad time is 400" 400 GET '/v1/audit/search?since=yesterday' -H "$auth"
+call "a time past the store's range is 400, as the CLI's --since is exit 2" 400 GET '/v1/audit/search?since=9500-01-01T00:00:00Z' -H "$auth"
+json "naming it, and the range" 'j["error"]["field"] == "since" and "before 9000-01-01" in j["error"]["message"]'
+call "so is one before 1970" 400 GET '/v1/audit/search?until=1969-12-31T00:00:00Z' -H "$auth"
+json "naming until" 'j["error"]["field"] == "until"'
+call "and the export's" 400 GET '/v1/audit/export?since=9999-12-31T00:00:00Z' -H "$auth"
 call "a bad limit is 400" 400 GET '/v1/audit/search?limit=0' -H "$auth"
 call "?words= of blanks only is 400, not a filter that finds everything" 400 GET '/v1/audit/search?words=%20%20' -H "$auth"
 json "naming it" 'j["error"]["field"] == "words"'
