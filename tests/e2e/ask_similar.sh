@@ -9,10 +9,9 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
 db="$tmp/db"
-start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+peer_or_bail smtp "$tmp/smtp"
 sp=$peer_port
 mails="$tmp/smtp/mail"
 # mail_bodies: the body of every mail received (by arrival, CRLF as LF), a JSON list in $tmp/out.

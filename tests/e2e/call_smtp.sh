@@ -8,9 +8,8 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
-start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+peer_or_bail smtp "$tmp/smtp"
 cat > "$tmp/connectors.json" <<JSON
 {"shop": {"kind": "webhook"},
  "mail": {"kind": "smtp", "url": "smtp://127.0.0.1:$peer_port", "from": "huddle@example.com"}}

@@ -7,10 +7,9 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
 db="$tmp/db"
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 hp=$peer_port
 cat > "$tmp/conn.json" <<JSON
 {"test": {"kind": "webhook"},

@@ -17,7 +17,7 @@ at_exit() { [ -n "$serve_pid" ] && kill -9 "$serve_pid" 2>/dev/null; stop_peers;
 db=$tmp/store
 points=$tmp/points.log
 
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 reqs="$tmp/http/requests.jsonl"
 cat > "$tmp/connectors.json" <<JSON
 {"shop": {"kind": "webhook", "secret_env": "SHOP_SECRET", "id": "/id", "type": "/type", "time": "/at"},

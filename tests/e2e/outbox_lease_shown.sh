@@ -13,7 +13,7 @@ tick_pid=""
 at_exit() { [ -n "$tick_pid" ] && kill -9 "$tick_pid" 2>/dev/null; stop_peers; }
 
 db="$tmp/db"
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 hp=$peer_port
 cat > "$tmp/connectors.json" <<JSON
 {"mon": {"kind": "webhook"},

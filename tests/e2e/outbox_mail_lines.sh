@@ -7,9 +7,8 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
-start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+peer_or_bail smtp "$tmp/smtp"
 db=$tmp/db
 cat > "$tmp/connectors.json" <<JSON
 {"mon": {"kind": "webhook"},

@@ -9,11 +9,10 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 hp=$peer_port
-start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+peer_or_bail smtp "$tmp/smtp"
 sp=$peer_port
 bodies() { # the bodies of every mail so far, then every chat message's text, in $tmp/out
   "$PEER_PY" - "$tmp/smtp/mail" "$tmp/http/requests.jsonl" > "$tmp/out" <<'PY'

@@ -9,12 +9,11 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
 db="$tmp/db"
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 hp=$peer_port
-start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+peer_or_bail smtp "$tmp/smtp"
 sp=$peer_port
 unset F1_TOKEN F1_USER F1_PASS
 cat > "$tmp/connectors.json" <<JSON

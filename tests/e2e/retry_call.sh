@@ -8,9 +8,8 @@
 set -u
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/peers/peers.sh"
-at_exit() { stop_peers; }
 
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 cat > "$tmp/http/script.json" <<'JSON'
 {"/stock": [{"status": 400, "body": "{\"error\": \"no such product\"}"}, {"status": 200, "body": "{\"count\": 12}"}]}
 JSON

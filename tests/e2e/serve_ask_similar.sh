@@ -14,7 +14,7 @@ set -u
 at_exit() { [ -n "$serve_pid" ] && kill -9 "$serve_pid" 2>/dev/null; stop_peers; :; }
 
 db="$tmp/db"
-start_peer smtp "$tmp/smtp" || { echo "Bail out! the SMTP peer did not start"; exit 1; }
+peer_or_bail smtp "$tmp/smtp"
 mails="$tmp/smtp/mail"
 cat > "$tmp/connectors.json" <<JSON
 {"req": {"kind": "webhook", "id": "/id", "type": "/type"},

@@ -14,7 +14,7 @@ at_exit() { [ -n "$serve_pid" ] && kill -9 "$serve_pid" 2>/dev/null; stop_peers;
 db=$tmp/store
 future=2031-04-01T00:00:00Z
 
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 reqs="$tmp/http/requests.jsonl"
 cat > "$tmp/connectors.json" <<JSON
 {"mon": {"kind": "webhook", "id": "/id", "type": "/type"},

@@ -17,7 +17,7 @@ db=$tmp/store
 HOUR=3600000
 
 serve_store "$db" || { no "the store is made" "$tmp/deploy.out"; plan; exit 0; }
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 hp=$peer_port
 reqs="$tmp/http/requests.jsonl"
 "$PY" - "$tmp/connectors.json" "$hp" > "$tmp/publish.json" <<'PY'

@@ -5,7 +5,11 @@
 #                               and sets peer_port to it; returns 1 when it never came up.
 #                               Call it directly, never in $(...): the peer's process id
 #                               must reach this shell's peer_pids for stop_peers
-#   stop_peers                  kills every peer started (at_exit calls it)
+#   peer_or_bail http|smtp DIR  start_peer, or "Bail out!" and exit 1 when the peer never
+#                               came up; the same rule (call it directly)
+#   stop_peers                  kills every peer started: sourcing this file makes
+#                               at_exit call it (a script with more to undo defines its
+#                               own at_exit after sourcing, and calls stop_peers there)
 #
 # The peers run under Debian's /usr/bin/python3 (python3-aiosmtpd is one of its packages).
 # Proxies in the environment are unset so libcurl talks to 127.0.0.1 directly.
@@ -29,3 +33,11 @@ stop_peers() {
   for p in $peer_pids; do wait "$p" 2>/dev/null; done
   peer_pids=""
 }
+
+peer_or_bail() { # peer_or_bail KIND DIR
+  start_peer "$1" "$2" && return 0
+  echo "Bail out! the $(echo "$1" | tr a-z A-Z) peer did not start"
+  exit 1
+}
+
+at_exit() { stop_peers; }

@@ -12,7 +12,7 @@ count=12
 
 crash_store() {
 db="$tmp/db"
-start_peer http "$tmp/http" || { echo "Bail out! the HTTP peer did not start"; exit 1; }
+peer_or_bail http "$tmp/http"
 reqs="$tmp/http/requests.jsonl"
 printf '%s\n' '{"/slow": [{"status": 200, "delay_ms": 1500, "body": "{\"v\": 1}"}]}' > "$tmp/http/script.json"
 cat > "$tmp/connectors.json" <<JSON
