@@ -48,6 +48,15 @@ bool civil_date_exists(int64_t year, int month, int day, char *why, size_t why_l
    days", or "'24.12.2026' is not a date (write YYYY-MM-DD, such as 2026-12-24)". */
 bool civil_parse_date(const char *text, int64_t *days, char *why, size_t why_len);
 
+/* Parses an RFC 3339 time (2026-06-15T08:10:00+03:00, ...Z; 't' or a space for the
+   'T', 'z' for the 'Z', any number of fraction digits, of which milliseconds are kept;
+   an offset may have :SS, as civil_time_text writes one) into ms since 1970-01-01T00:00:00Z
+   and, when offset_out is not NULL, its offset in seconds east of UTC. False for anything
+   else, with a sentence in `why` (may be NULL): "'x' is not an RFC 3339 time (write
+   2026-06-15T08:10:00+03:00 or ...Z)", "2026-02-30 is not a date: February 2026 has 28
+   days". The one reader of times from outside: every door, trace and option uses it. */
+bool civil_parse_time(const char *text, int64_t *ms, int32_t *offset_out, char *why, size_t why_len);
+
 /* Parses a whole text of digits and one of s m h d w (`90s`, `12h`, `1w`) into seconds;
    false for anything else, or when the seconds overflow 64 bits. */
 bool civil_parse_elapsed(const char *text, int64_t *seconds);

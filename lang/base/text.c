@@ -32,7 +32,7 @@ const char *text_id_problem(const char *text, bool person, char buf[96])
     if (len == 0)
         return "is empty";
     if (len > TEXT_ID_MAX) {
-        snprintf(buf, 96, "is %zu bytes, more than the %d an id may have", len, TEXT_ID_MAX);
+        snprintf(buf, 96, "is %zu bytes, more than the %d allowed", len, TEXT_ID_MAX);
         return buf;
     }
     const unsigned char *bytes = (const unsigned char *)text;

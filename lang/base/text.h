@@ -24,7 +24,7 @@
 /* What is wrong with `text` as an id, or NULL when it is one: an id is 1 to
    TEXT_ID_MAX bytes of UTF-8 without control characters (C0, DEL, C1, U+2028, U+2029).
    A person id (`person`) also neither starts nor ends with white space. The answer is
-   a phrase such as "is empty" or "is 300 bytes, more than the 256 an id may have",
+   a phrase such as "is empty" or "is 300 bytes, more than the 256 allowed",
    static or in `buf` (room for 96 bytes). */
 const char *text_id_problem(const char *text, bool person, char buf[96]);
 

@@ -226,12 +226,12 @@ bool cli_json_text(const json_t *object, const char *field, const char *what, bo
 bool cli_json_time(const char *field, const char *text, int64_t *ms, int32_t *offset, char *why,
                    size_t why_len)
 {
-    char problem[256], name[64];
+    char problem[256], name[128];
     if (!value_time_parse(text, ms, offset, problem, sizeof problem)) {
         snprintf(why, why_len, "\"%s\": %s", field, problem);
         return false;
     }
-    snprintf(name, sizeof name, "\"%s\"", field);
+    snprintf(name, sizeof name, "\"%s\" %.40s", field, text);   /* "time" 9999-01-01T00:00:00Z is outside ... */
     return engine_check_time(name, *ms, why, why_len) == ENGINE_OK;
 }
 

@@ -244,7 +244,8 @@ struct ServeJob {
     char id_text[TEXT_ID_MAX + 1];  /* a webhook's whole-number id as text */
     const json_t *data;
     char *data_text;                /* owned: data as inputs.inflight holds it, or NULL */
-    int64_t event_time;             /* 0: the engine's time */
+    int64_t event_time;             /* with has_event_time; else the engine's time */
+    bool has_event_time;            /* the body gave a time (1970-01-01T00:00:00Z is one) */
     /* queries: ?for=, ?playbook=, ?status= */
     char for_person[TEXT_ID_MAX + 1], playbook[TEXT_ID_MAX + 1], status[16];
     /* the audit routes: the search's filter (owned; engine_audit_search's form), the

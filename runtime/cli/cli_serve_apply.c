@@ -132,7 +132,7 @@ static void apply_input(const ServeJob *job, EngineInput *in, int64_t now)
         in->type = job->type;
         in->id = job->id;
         in->data = job->data;
-        in->event_time = job->event_time ? job->event_time : now;
+        in->event_time = job->has_event_time ? job->event_time : now;
         in->want_routes = true;
         return;
     }

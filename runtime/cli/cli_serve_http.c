@@ -140,6 +140,7 @@ static bool door_event_time(Door *d, const char *text, const char *field)
     char why[400];
     if (text && !cli_json_time(field, text, &d->job->event_time, NULL, why, sizeof why))
         return door_refuse(d, 422, "invalid", field, "%s", why);
+    d->job->has_event_time = text != NULL;
     return true;
 }
 
@@ -308,10 +309,14 @@ static bool door_connector(Door *d, const Connector **out)
         ConnSigner *signer = s->signers ? s->signers[c - s->connectors->items] : NULL;
         if (!signer)
             return door_refuse(d, 503, "no_secret", NULL, "the connector's secret is not set in serve's environment");
-        if (!conn_signer_ok(signer, d->request->signature, d->request->body, d->request->body_len))
-            return door_refuse(d, 401, "bad_signature", "X-Huddle-Signature",
-                               d->request->signature ? "the signature does not match the body"
-                                                     : "this webhook needs X-Huddle-Signature: sha256=<hex HMAC of the body>");
+        const char *signature = d->request->signature;
+        if (!conn_signer_ok(signer, signature, d->request->body, d->request->body_len))
+            return door_refuse(d, 401, "bad_signature", "X-Huddle-Signature", "%s",
+                               !signature ? "this webhook needs X-Huddle-Signature: sha256=<hex HMAC of the body>"
+                               : !conn_signature_well_formed(signature)
+                                   ? "X-Huddle-Signature is not sha256= and 64 hex digits (the HMAC-SHA256 of the "
+                                     "body under the connector's secret)"
+                                   : "the signature does not match the body");
         return true;
     }
     return door_token(d);

@@ -963,6 +963,8 @@ static json_t *tick_what(const StoreArgs *a, int64_t now)
     if (d->delivered || d->retried || d->failed || d->waiting)
         json_object_set_new(what, "outbox", json_pack("{s:I,s:I,s:I}", "delivered", (json_int_t)d->delivered,
                                                       "retried", (json_int_t)d->retried, "failed", (json_int_t)d->failed));
+    if (d->chain_cut)
+        json_object_set_new(json_object_get(what, "outbox"), "chain_cut", json_true());
     if (d->waiting) {
         json_t *outbox = json_object_get(what, "outbox");
         json_object_set_new(outbox, "waiting", json_integer((json_int_t)d->waiting));
@@ -981,6 +983,10 @@ static void tick_sentence(const StoreArgs *a)
     if (d->delivered || d->retried || d->failed)
         printf("outbox: %llu delivered, %llu to try again, %llu failed\n", (unsigned long long)d->delivered,
                (unsigned long long)d->retried, (unsigned long long)d->failed);
+    if (d->chain_cut)
+        printf("outbox: stopped after %d rounds of calls and sends made by replies in this tick; what the last ones "
+               "made waits for the next tick (a call whose else goes back to it spins while its peer fails at once: "
+               "wait before calling again)\n", OUTBOX_TICK_CHAIN);
     if (d->waiting == 1)
         printf("outbox: 1 entry waits, not tried (no attempt counted): %s; the first tick that has it set tries it "
                "(huddle outbox --pending lists it)\n", d->waiting_why);

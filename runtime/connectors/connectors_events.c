@@ -141,9 +141,17 @@ ConnSigner *conn_signer_new(const char *secret, size_t secret_len)
     return signer;
 }
 
+bool conn_signature_well_formed(const char *header)
+{
+    if (!header || strncmp(header, "sha256=", 7) != 0)
+        return false;
+    size_t hex = strspn(header + 7, "0123456789abcdefABCDEF");
+    return hex == 64 && strspn(header + 7 + hex, " \t") == strlen(header + 7 + hex);
+}
+
 bool conn_signer_ok(ConnSigner *signer, const char *header, const char *body, size_t len)
 {
-    if (!header || strncmp(header, "sha256=", 7) != 0 || strlen(header + 7) != 64)
+    if (!conn_signature_well_formed(header))
         return false;
     unsigned char given[32], inner[SHA256_DIGEST_LENGTH], mac[SHA256_DIGEST_LENGTH];
     for (int i = 0; i < 32; i++) {
@@ -176,7 +184,7 @@ static int conn_refuse(char *why, size_t why_len, char *field, size_t field_len,
                        const char *fmt, const char *a)
 {
     snprintf(field, field_len, "%s", path);
-    snprintf(why, why_len, fmt, path, a);
+    snprintf(why, why_len, fmt, *path ? path : "\"\" (the whole body)", a);
     return -1;
 }
 
@@ -242,9 +250,10 @@ int conn_webhook_map(const Connector *c, const json_t *body, const json_t *exact
     if (problem)
         return conn_refuse(why, why_len, field, field_len, typep, "the event type at %s %s", problem);
     const json_t *time = conn_json_pointer(body, timep);
-    if (json_is_string(time) && !conn_is_time(json_string_value(time)))
-        return conn_refuse(why, why_len, field, field_len, timep,
-                           "the event time at %s is not an RFC 3339 time such as 2026-06-15T08:10:00Z%s", "");
+    int64_t time_ms;
+    char time_why[160];
+    if (json_is_string(time) && !civil_parse_time(json_string_value(time), &time_ms, NULL, time_why, sizeof time_why))
+        return conn_refuse(why, why_len, field, field_len, timep, "the event time at %s: %s", time_why);
     if (time && !json_is_null(time) && !json_is_string(time))
         return conn_refuse(why, why_len, field, field_len, timep,
                            "the event time at %s is %s, not an RFC 3339 time (2026-06-15T08:10:00Z)",
@@ -256,39 +265,10 @@ int conn_webhook_map(const Connector *c, const json_t *body, const json_t *exact
 
 /* ---- times ---- */
 
-static bool conn_digits(const char *p, int n, int *value)
-{
-    *value = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)p[i]))
-            return false;
-        *value = *value * 10 + (p[i] - '0');
-    }
-    return true;
-}
-
 bool conn_is_time(const char *t)
 {
-    int y, mo, d, h, mi, s, oh, om;
-    if (!t || strlen(t) < 20 || !conn_digits(t, 4, &y) || t[4] != '-' || !conn_digits(t + 5, 2, &mo) ||
-        t[7] != '-' || !conn_digits(t + 8, 2, &d) || (t[10] != 'T' && t[10] != 't') ||
-        !conn_digits(t + 11, 2, &h) || t[13] != ':' || !conn_digits(t + 14, 2, &mi) || t[16] != ':' ||
-        !conn_digits(t + 17, 2, &s))
-        return false;
-    if (!civil_date_exists(y, mo, d, NULL, 0) || h > 23 || mi > 59 || s > 60)
-        return false;
-    const char *p = t + 19;
-    if (*p == '.') {
-        p++;
-        size_t n = strspn(p, "0123456789");
-        if (n == 0 || n > 9)
-            return false;
-        p += n;
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-        return true;
-    return (*p == '+' || *p == '-') && conn_digits(p + 1, 2, &oh) && p[3] == ':' && conn_digits(p + 4, 2, &om) &&
-           p[6] == '\0' && oh <= 23 && om <= 59;
+    int64_t ms;
+    return t && civil_parse_time(t, &ms, NULL, NULL, 0);
 }
 
 /* ---- event types ---- */

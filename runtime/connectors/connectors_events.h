@@ -22,8 +22,12 @@
    and ~1 for /) in `doc`, or NULL when there is none. Borrowed from doc. */
 const json_t *conn_json_pointer(const json_t *doc, const char *pointer);
 
-/* Whether `header` is "sha256=" and the lowercase or uppercase hex HMAC-SHA256 of the
-   body under `secret`, compared in constant time. A NULL header is false. */
+/* Whether `header` is "sha256=" and 64 hex digits (either case), blanks after them
+   allowed (a field value's trailing whitespace is not part of it: RFC 9110, 5.5). */
+bool conn_signature_well_formed(const char *header);
+
+/* Whether `header` is well formed and its hex is the HMAC-SHA256 of the body under
+   `secret`, compared in constant time. A NULL header is false. */
 bool conn_signature_ok(const char *secret, size_t secret_len, const char *header, const char *body,
                        size_t len);
 

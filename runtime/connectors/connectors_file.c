@@ -163,6 +163,25 @@ static const char *conn_env(ConnParse *p, const json_t *spec, const char *path, 
     return name;
 }
 
+const char *conn_pointer_problem(const char *pointer)
+{
+    if (*pointer && *pointer != '/')
+        return "is not a JSON pointer (\"\" or text starting with /, such as \"/id\")";
+    size_t key = 0;
+    for (const char *p = pointer; *p; p++) {
+        if (*p == '/') {
+            key = 0;
+            continue;
+        }
+        if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return "has a '~' that is not ~0 or ~1 (RFC 6901: ~0 stands for '~' and ~1 for '/' in a key)";
+        p += *p == '~';
+        if (++key > CONN_NAME_MAX)
+            return "has a key longer than 256 bytes, which no event is looked up by";
+    }
+    return NULL;
+}
+
 /* A JSON pointer into an event's body ("" or "/a/b"), `fallback` when absent. */
 static const char *conn_pointer(ConnParse *p, const json_t *spec, const char *path, const char *key,
                                 const char *fallback)
@@ -171,8 +190,11 @@ static const char *conn_pointer(ConnParse *p, const json_t *spec, const char *pa
         return fallback;
     const json_t *value = json_object_get(spec, key);
     const char *text = json_string_value(value);
-    if (!text || strlen(text) != json_string_length(value) || (text[0] && text[0] != '/')) {
-        conn_problem(p, path, key, "is not a JSON pointer (\"\" or text starting with /, such as \"/id\")");
+    const char *problem = !text || strlen(text) != json_string_length(value)
+                              ? "is not a JSON pointer (\"\" or text starting with /, such as \"/id\")"
+                              : conn_pointer_problem(text);
+    if (problem) {
+        conn_problem(p, path, key, "%s", problem);
         return NULL;
     }
     return text;

@@ -99,4 +99,9 @@ const Connector *conn_channel(const ConnFile *file, const char *channel, const c
    back to the same connectors. A new reference (NULL: out of memory). */
 json_t *conn_file_json(const ConnFile *file);
 
+/* What is wrong with `pointer` as a webhook's id, type or time pointer, or NULL: not ""
+   or "/...", a '~' not starting ~0 or ~1, a key of more than CONN_NAME_MAX bytes
+   (conn_json_pointer would never find it). */
+const char *conn_pointer_problem(const char *pointer);
+
 #endif

@@ -399,7 +399,14 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
 {
     ConnFile *connectors;
     int rc = mock_connectors(e, &connectors, why, why_len);
-    while (rc == ENGINE_OK) {
+    for (unsigned answered = 0; rc == ENGINE_OK; answered++) {
+        if (answered == ENGINE_MOCK_CHAIN) {
+            rc = ENGINE_REFUSED;
+            snprintf(why, why_len, "%d calls in a row were answered at one virtual time and made another each, so "
+                     "time could never move on (a call whose else goes back to it spins while it fails at once: "
+                     "wait before calling again)", ENGINE_MOCK_CHAIN);
+            break;
+        }
         OutboxFirst o = {now, false, 0, {0}, INT64_MAX};
         rc = engine_read(e, outbox_first, &o, why, why_len);
         if (rc != ENGINE_OK || !o.found) {

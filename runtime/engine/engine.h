@@ -239,6 +239,7 @@ int engine_next_due(Engine *engine, bool *found, int64_t *due_ms, char *why, siz
    failing mock of a connector the store keeps (`huddle run --connectors`) is a failed
    attempt: the call is tried again after its backoff (engine_outbox_next_try says
    when), taking the next mock, until its connector's retries are spent. */
+#define ENGINE_MOCK_CHAIN 1000     /* answers in one engine_deliver_mocks before it refuses */
 int engine_deliver_mocks(Engine *engine, const json_t *mocks, int64_t now, char *why,
                          size_t why_len);
 
@@ -448,6 +449,8 @@ typedef struct EngineOutboxStats {
     uint64_t waiting;               /* entries not tried for want of a secret's variable
                                        (engine_outbox_deliver: at its last full scan) */
     char waiting_why[256];          /* the first one's reason, when waiting */
+    bool chain_cut;                 /* engine_outbox_deliver stopped a chain of
+                                       OUTBOX_TICK_CHAIN rounds of new entries */
 } EngineOutboxStats;
 
 /* One round of the dispatcher at engine time `now` (engine_dispatch.c): claims the due
@@ -470,8 +473,13 @@ uint64_t engine_dispatch_noted(Engine *engine, char *why, size_t why_len);
 int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats, char *why, size_t why_len);
 /* What `huddle tick` does: delivers every due entry once at `now`, waiting for the
    replies (each bounded by its connector's timeout) and applying them, until nothing is
-   due or in flight. *done (may be NULL): the deliveries it made, by outcome. */
+   due or in flight. *done (may be NULL): the deliveries it made, by outcome. A reply
+   that makes a new call has it delivered in the same tick, up to OUTBOX_TICK_CHAIN
+   rounds that each began with entries written since the last (a `call ... else goto`
+   back to the same call spins while its peer fails at once): then the tick ends once
+   nothing is in flight, the new entries left for the next tick (done->chain_cut). */
 #define OUTBOX_TICK_ROUNDS 10000
+#define OUTBOX_TICK_CHAIN 100
 int engine_outbox_deliver(Engine *engine, int64_t now, EngineOutboxStats *done, char *why, size_t why_len);
 /* How the error of an entry that waits for a secret's environment variable begins. */
 #define OUTBOX_WAITING "waiting: "

@@ -1077,12 +1077,20 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
     e->outbox_next_ms = now;   /* a full scan first */
     int rc = ENGINE_OK;
     /* Each entry is claimed at most once at one engine time (a failed attempt's next try
-       is later), but a reply may make a new call: bounded all the same. */
+       is later), but a reply may make a new call: a chain of them is cut, and the rounds
+       are bounded all the same. */
+    unsigned chain = 0;
+    bool cut = false;
     for (unsigned round = 0; rc == ENGINE_OK && round < OUTBOX_TICK_ROUNDS; round++) {
         int64_t next;
+        chain += round > 0 && e->outbox_dirty;
         rc = engine_dispatch_round(e, now, 200, false, &next, why, why_len);
         if (!e->outbox_dirty && dp->claim_count == 0)
             break;   /* nothing in flight, and nothing written since the last scan */
+        if (chain >= OUTBOX_TICK_CHAIN && dp->claim_count == 0) {
+            cut = true;   /* what the last replies wrote waits for the next tick */
+            break;
+        }
     }
     if (done) {
         memset(done, 0, sizeof *done);
@@ -1091,6 +1099,7 @@ int engine_outbox_deliver(Engine *e, int64_t now, EngineOutboxStats *done, char 
         done->failed = dp->failed - failed;
         done->waiting = dp->waiting;
         snprintf(done->waiting_why, sizeof done->waiting_why, "%s", dp->waiting_why);
+        done->chain_cut = cut;
     }
     return rc;
 }

@@ -63,7 +63,7 @@ int door_check_event(Step *s, const char *source, const char *type, const char *
     for (int i = 0; i < 3; i++) {
         const char *problem = text_id_problem(texts[i], false, buf);
         if (problem)
-            return step_fail(s, ENGINE_REFUSED, "the event's %s %s (an id is 1 to %d bytes of UTF-8 "
+            return step_fail(s, ENGINE_REFUSED, "the event's %s %s (a source, type or id is 1 to %d bytes of UTF-8 "
                              "without control characters)", NAMES[i], problem, TEXT_ID_MAX);
     }
     if (door_too_deep(data, DOOR_JSON_DEPTH))

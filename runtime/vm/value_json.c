@@ -266,83 +266,9 @@ json_t *value_to_json(Value v)
     return json_null();
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-    *out = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        *out = *out * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-/* Writes "TEXT is not an RFC 3339 time (...)" to why, when there is one; false. */
-static bool time_refuse(const char *text, const char *reason, char *why, size_t why_len)
-{
-    if (why)
-        snprintf(why, why_len, "'%.64s' is not an RFC 3339 time (%s)", text, reason);
-    return false;
-}
-
-/* The zone after the seconds: Z, or +hh:mm / -hh:mm, or +hh:mm:ss / -hh:mm:ss (what
-   huddle writes for an offset with seconds, civil_time_text) as *offset seconds east of
-   UTC; *at moves past it. */
-static bool time_zone(const char **at, int32_t *offset)
-{
-    const char *p = *at;
-    int hours, minutes, seconds = 0;
-    if (*p == 'Z' || *p == 'z') {
-        *offset = 0;
-        *at = p + 1;
-        return true;
-    }
-    if ((*p != '+' && *p != '-') || !digits(p + 1, 2, &hours) || p[3] != ':' ||
-        !digits(p + 4, 2, &minutes) || hours > 23 || minutes > 59)
-        return false;
-    *at = p + 6;
-    if (p[6] == ':' && (!digits(p + 7, 2, &seconds) || seconds > 59))
-        return false;
-    if (p[6] == ':')
-        *at = p + 9;
-    *offset = (*p == '-' ? -1 : 1) * (hours * 3600 + minutes * 60 + seconds);
-    return true;
-}
-
 bool value_time_parse(const char *text, int64_t *ms, int32_t *offset_out, char *why, size_t why_len)
 {
-    static const char *const FORM = "write 2026-06-15T08:10:00+03:00 or ...Z";
-    int year, month, day, hour, minute, second, millis = 0;
-    int32_t offset;
-    if (strlen(text) < 20 || !digits(text, 4, &year) || text[4] != '-' || !digits(text + 5, 2, &month) ||
-        text[7] != '-' || !digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-        !digits(text + 11, 2, &hour) || text[13] != ':' || !digits(text + 14, 2, &minute) ||
-        text[16] != ':' || !digits(text + 17, 2, &second))
-        return time_refuse(text, FORM, why, why_len);
-    const char *at = text + 19;
-    if (*at == '.') {
-        if (at[1] < '0' || at[1] > '9')
-            return time_refuse(text, "a decimal point needs digits after it", why, why_len);
-        int scale = 100;
-        for (at++; *at >= '0' && *at <= '9'; at++, scale /= 10)
-            millis += scale > 0 ? (*at - '0') * scale : 0;
-    }
-    if (!time_zone(&at, &offset) || *at)
-        return time_refuse(text, "it ends with Z or an offset from -23:59 to +23:59", why, why_len);
-    char reason[64];
-    if (!civil_date_exists(year, month, day, reason, sizeof reason)) {
-        if (why)
-            snprintf(why, why_len, "%.10s is not a date: %s", text, reason);
-        return false;
-    }
-    if (hour > 23 || minute > 59 || second > 60)
-        return time_refuse(text, "hours run 00-23, minutes 00-59, seconds 00-60", why, why_len);
-    int64_t days = civil_days_from_date(year, (unsigned)month, (unsigned)day);
-    *ms = ((days * 86400 + hour * 3600 + minute * 60 + (second == 60 ? 59 : second)) -
-           (int64_t)offset) * 1000 + millis;
-    if (offset_out)
-        *offset_out = offset;
-    return true;
+    return civil_parse_time(text, ms, offset_out, why, why_len);
 }
 
 bool value_parse_time(const char *text, int64_t *ms)

@@ -78,7 +78,7 @@ long=$(python3 -c 'print("x" * 257)')
 expect "a file with bad lines: exit 1" 1 "$h" trigger --db "$db" --file "$tmp/mixed.jsonl" --batch 3 $(now 09:02)
 has "not JSON, by its line" "mixed.jsonl:3: not a JSON object"
 has "a missing id, by its line" 'mixed.jsonl:4: "id" is missing: it is an event id, in quotes'
-has "an id over 256 bytes, with the single trigger's words" "mixed.jsonl:6: the event's id is 257 bytes, more than the 256 an id may have"
+has "an id over 256 bytes, with the single trigger's words" "mixed.jsonl:6: the event's id is 257 bytes, more than the 256 allowed"
 has "a control character in an id" "mixed.jsonl:9: the event's id "
 has "an impossible date" 'mixed.jsonl:10: "time": 2026-02-30 is not a date'
 has "an unknown field" 'mixed.jsonl:11: "event" has no field "extra"'

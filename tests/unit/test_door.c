@@ -42,7 +42,7 @@ static void test_ids(void **state)
     assert_null(text_id_problem(text, false, buf));
     text[256] = 'a';
     text[257] = '\0';
-    assert_string_equal(text_id_problem(text, false, buf), "is 257 bytes, more than the 256 an id may have");
+    assert_string_equal(text_id_problem(text, false, buf), "is 257 bytes, more than the 256 allowed");
     assert_string_equal(text_id_problem("", false, buf), "is empty");
     assert_string_equal(text_id_problem("a\xff", false, buf), "is not UTF-8");
     static const char *const CONTROLS[] = {"a\nb", "a\x1b[2J", "a\x7f", "a\xc2\x85", "a\xe2\x80\xa8", "\t"};
