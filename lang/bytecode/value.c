@@ -425,7 +425,7 @@ size_t value_utf8_length(const char *bytes, size_t len)
    as Python's repr writes them: plainly (1500.0, 0.0001, 25000000000.0) from 1e-4 up to
    below 1e16, with an exponent (1e+16, 1e-05, 1.5e+300) outside; a plain double always
    shows a decimal point. */
-static void value_write_double(double d, StrBuf *out)
+void value_write_double(double d, StrBuf *out)
 {
     if (isnan(d)) {
         strbuf_puts(out, "NaN");
@@ -515,7 +515,7 @@ void value_write_duration(int64_t ms, StrBuf *out)
         strbuf_printf(out, "%" PRIu64 "ms", left);
 }
 
-static void value_write_json_string(const char *s, size_t len, StrBuf *out)
+void value_write_json_string(const char *s, size_t len, StrBuf *out)
 {
     strbuf_putc(out, '"');
     for (size_t i = 0; i < len; i++) {

@@ -169,6 +169,11 @@ void value_write_text(Value v, int32_t offset_seconds, StrBuf *out);
 /* Appends the value as JSON (times as RFC 3339 UTC, durations as integer seconds, map
    keys in code-point order, so equal maps always give the same text). */
 void value_write_json(Value v, StrBuf *out);
+/* Appends a double as value_write_json writes one: the shortest digits that read back to
+   the same double, as Python's repr writes them (1500.0, 19.99, 1e+16). */
+void value_write_double(double d, StrBuf *out);
+/* Appends `len` bytes as a JSON string, quoted and escaped as value_write_json does. */
+void value_write_json_string(const char *s, size_t len, StrBuf *out);
 /* Appends a time as RFC 3339 seen `offset_seconds` east of UTC (milliseconds only when
    not zero; civil_time_text). */
 void value_write_time(int64_t ms, int32_t offset_seconds, StrBuf *out);

@@ -156,6 +156,55 @@ bool delivery_secrets_wait(const Connector *c, char *why, size_t why_len)
 /* The shortest start of a secret that redact() takes for the secret cut short. */
 #define REDACT_PREFIX_MIN 4
 
+/* Appends `value` as a request's JSON body: members in their order, and doubles as the
+   playbook's json() writes them (value_write_double: 19.99, not jansson's
+   19.989999999999998), so a receiver reads the amount the playbook had. */
+static void delivery_json(const json_t *value, StrBuf *out)
+{
+    const char *key;
+    const json_t *member;
+    size_t i, n = 0;
+    switch (json_typeof(value)) {
+    case JSON_OBJECT:
+        strbuf_putc(out, '{');
+        json_object_foreach((json_t *)value, key, member) {
+            if (n++)
+                strbuf_putc(out, ',');
+            value_write_json_string(key, strlen(key), out);
+            strbuf_putc(out, ':');
+            delivery_json(member, out);
+        }
+        strbuf_putc(out, '}');
+        break;
+    case JSON_ARRAY:
+        strbuf_putc(out, '[');
+        json_array_foreach(value, i, member) {
+            if (i)
+                strbuf_putc(out, ',');
+            delivery_json(member, out);
+        }
+        strbuf_putc(out, ']');
+        break;
+    case JSON_STRING:
+        value_write_json_string(json_string_value(value), json_string_length(value), out);
+        break;
+    case JSON_INTEGER:
+        strbuf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+        break;
+    case JSON_REAL:
+        value_write_double(json_real_value(value), out);
+        break;
+    case JSON_TRUE:
+        strbuf_puts(out, "true");
+        break;
+    case JSON_FALSE:
+        strbuf_puts(out, "false");
+        break;
+    default:
+        strbuf_puts(out, "null");
+    }
+}
+
 /* Replaces each occurrence of `secret` in `text` with "[secret]" (in place, within
    `len` bytes), and each start of it of REDACT_PREFIX_MIN bytes or more wherever it
    stands (a quote cut short, as a parser's "near 'abcd...' (line 1, ...)" is), so a peer
@@ -204,15 +253,12 @@ int delivery_http(Delivery *d, const Connector *c, const char *operation, const 
     while (base_len && c->base_url[base_len - 1] == '/')
         base_len--;
     d->url = malloc(base_len + strlen(op->path) + 2);
-    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-    if (!d->url || !text) {
-        free(text);
+    delivery_json(body, &d->body);
+    if (!d->url || strbuf_failed(&d->body)) {
         snprintf(why, why_len, "out of memory");
         return 1;
     }
     sprintf(d->url, "%.*s%s%s", (int)base_len, c->base_url, op->path[0] == '/' ? "" : "/", op->path);
-    strbuf_puts(&d->body, text);
-    free(text);
     ConnRequest *r = &d->request;
     r->kind = CONN_REQUEST_HTTP;
     r->group = c->name;
