@@ -240,7 +240,7 @@ static bool ascii_only(const uint8_t *bytes, uint64_t len)
 /* `len` bytes of UTF-8 text at the reader's place. */
 static bool get_text_bytes(FrameReader *r, const char **bytes, uint64_t *len)
 {
-    if (*len > (uint64_t)(r->end - r->at) || *len > VM_STRING_LIMIT)
+    if (*len > (uint64_t)(r->end - r->at))
         return r->why = "a string runs past the end of the frame", false;
     *bytes = (const char *)r->at;
     if (!ascii_only(r->at, *len) && utf8_valid_prefix(r->at, *len) != *len)
@@ -318,7 +318,7 @@ static bool get_value(FrameReader *r, Value *out, int depth)
         *out = value_string(bytes, count);
         return out->type == VAL_STRING || (r->why = FRAME_NO_MEMORY, false);
     case VAL_LIST:
-        if (!get_varint(r, &count) || count > VM_LIST_LIMIT || count > (uint64_t)(r->end - r->at))
+        if (!get_varint(r, &count) || count > UINT32_MAX || count > (uint64_t)(r->end - r->at))
             return r->why = r->why ? r->why : "a list is too long", false;
         *out = value_list_new((uint32_t)count);
         if (out->type != VAL_LIST)
@@ -334,7 +334,7 @@ static bool get_value(FrameReader *r, Value *out, int depth)
         }
         return true;
     case VAL_MAP:
-        if (!get_varint(r, &count) || count > VM_LIST_LIMIT || count > (uint64_t)(r->end - r->at))
+        if (!get_varint(r, &count) || count > UINT32_MAX || count > (uint64_t)(r->end - r->at))
             return r->why = r->why ? r->why : "a map is too long", false;
         *out = value_map_new((uint32_t)count);
         if (out->type != VAL_MAP)
