@@ -59,7 +59,7 @@ static void timer_refuse(Step *s, Instance *in, int64_t due, const char *kind, i
     char message[600];
     if (too_late)
         snprintf(message, sizeof message,
-                 "the %s timer would be due past the year 9999, which RFC 3339 cannot write: "
+                 "the %s timer would be due at or after 9000-01-01, where no engine time reaches: "
                  "its duration is too long; no timer is set", kind);
     else
         snprintf(message, sizeof message,
@@ -73,7 +73,7 @@ bool timer_due_ok(Step *s, Instance *in, int64_t due, const char *kind, int64_t 
 {
     if (instance_stalled(in))
         return false;
-    bool too_late = due >= 253402300800000LL;   /* 10000-01-01T00:00:00Z */
+    bool too_late = due >= ENGINE_TIME_MAX_MS;   /* 9000-01-01T00:00:00Z: no engine time reaches it */
     if (due > s->now && !too_late)
         return true;
     timer_refuse(s, in, due, kind, level, too_late);

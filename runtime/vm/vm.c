@@ -180,7 +180,7 @@ static bool vm_check_duration(Vm *vm, Value v, const char *what, bool optional)
 /* The due time of a timer set now for `d`, as the engine will set it: plain time added,
    business time counted in the playbook's calendar through the engine's hook. False,
    with the reason in vm->why, for business time the calendar cannot count (it left the
-   directory, say), and for a due time not after now or (`check_end`) past the year 9999,
+   directory, say), and for a due time not after now or (`check_end`) at or after 9000-01-01,
    in the words of the engine's own refusal (engine_step.c, timer_refuse). Found here,
    the step fails and keeps its input, so `huddle retry` enters the ask or wait again
    once the cause is mended; found by the engine after the suspension was entered, the
@@ -199,9 +199,9 @@ static bool vm_check_timer_due(Vm *vm, Value d, const char *kind, bool check_end
     } else if (__builtin_add_overflow(now, d.as.ms, &due)) {
         due = d.as.ms > 0 ? INT64_MAX : INT64_MIN;
     }
-    if (check_end && due >= VM_TIME_END_MS) {
-        snprintf(vm->why, sizeof vm->why, "the %s timer would be due past the year 9999, which RFC 3339 cannot "
-                 "write: its duration is too long; no timer is set", kind);
+    if (check_end && due >= VM_TIMER_END_MS) {
+        snprintf(vm->why, sizeof vm->why, "the %s timer would be due at or after 9000-01-01, where no engine time "
+                 "reaches: its duration is too long; no timer is set", kind);
         return false;
     }
     if (due > now)

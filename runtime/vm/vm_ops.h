@@ -18,6 +18,9 @@
    10000-01-01T00:00:00Z, in milliseconds since the epoch. */
 #define VM_TIME_FIRST_MS (-62167219200000LL)
 #define VM_TIME_END_MS 253402300800000LL
+/* 9000-01-01T00:00:00Z: an engine keeps times before it (ENGINE_TIME_MAX_MS), so no timer is set
+   due at or after it, where it could never fire. */
+#define VM_TIMER_END_MS 221845392000000LL
 
 #define VM_WHY 256
 
