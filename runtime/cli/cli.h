@@ -227,7 +227,8 @@ char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over);
 
 /* Reads one line of `in` (its newline dropped) into `line`, keeping at most `max`
    bytes of it: *over is set when the line was longer (the rest is read and dropped).
-   Returns false at the end of the input. */
+   Returns false at the end of the input. Out of memory leaves `line` failed
+   (strbuf_failed), which the caller must look at before it reads the line. */
 bool cli_read_line(FILE *in, size_t max, StrBuf *line, bool *over);
 /* Line `number` (from 1) of a file as cli_read_line read it, without the UTF-8 byte
    order mark a first line may start with; its length; whether it is blank (spaces,

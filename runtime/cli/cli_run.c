@@ -837,7 +837,10 @@ static int run_trace(Run *run, FILE *trace)
     int status = CLI_OK;
     while (status == CLI_OK && cli_read_line(trace, run->max_body + CLI_LINE_ENVELOPE, &text, &over)) {
         run->line++;
-        if (over)
+        if (strbuf_failed(&text)) {
+            fprintf(stderr, "huddle: trace line %d: out of memory reading it\n", run->line);
+            status = CLI_SYSTEM;
+        } else if (over)
             status = run_refuse(run, "the line is more than %zu bytes, the most a trace line may have (the event "
                                 "data's limit, %zu, plus %zu for the rest of the line; --max-body BYTES or "
                                 "HUDDLE_MAX_BODY sets the first)", run->max_body + CLI_LINE_ENVELOPE, run->max_body,

@@ -201,11 +201,13 @@ static int trigger_line(TriggerRun *run, const char *text, size_t len, bool over
 static int trigger_read(TriggerRun *run)
 {
     StrBuf text = STRBUF_INIT;
-    bool over;
+    bool over, no_memory = false;
     int status = CLI_OK;
     while (status == CLI_OK &&
            cli_read_line(run->options->in, run->options->max_body + CLI_LINE_ENVELOPE, &text, &over)) {
         run->line++;
+        if ((no_memory = strbuf_failed(&text)))
+            break;   /* never taken for a blank line: the event would be lost */
         if (cli_line_blank(run->line, &text) && !over)
             continue;   /* a blank line */
         run->events++;
@@ -218,7 +220,12 @@ static int trigger_read(TriggerRun *run)
         status = CLI_SYSTEM;
     }
     if (status == CLI_OK)
-        status = trigger_flush(run);
+        status = trigger_flush(run);   /* the lines before one that could not be read */
+    if (no_memory) {
+        fprintf(stderr, "huddle: trigger: %s: out of memory reading line %ld: neither it nor a line after it "
+                "was applied\n", run->name, run->line);
+        status = status == CLI_OK ? CLI_SYSTEM : status;
+    }
     trigger_release(run);
     return status;
 }
