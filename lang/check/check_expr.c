@@ -485,9 +485,14 @@ static void check_format_pattern(CheckCtx *c, const AstExpr *pattern)
     uint32_t len;
     if (!ast_string_is_plain(pattern, &text, &len))
         return;
-    for (uint32_t i = 0; i + 1 < len; i++) {
+    for (uint32_t i = 0; i < len; i++) {
         if (text[i] != '%')
             continue;
+        if (i + 1 == len) {
+            Diag *d = check_error(c, pattern->span, "format_time: the pattern ends with a lone '%%'");
+            diag_hint(c->diags, d, "write %%%% for a %%");
+            return;
+        }
         if (strchr(FORMAT_TIME_DIRECTIVES, text[++i]))
             continue;
         unsigned char lead = (unsigned char)text[i];    /* the whole character */

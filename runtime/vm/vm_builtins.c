@@ -301,9 +301,15 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
     const char *weekday = DAYS[((local_days % 7) + 7) % 7];
     int month = atoi(s + 5);
     for (const char *f = value_text(fmt); *f; f++) {
-        if (*f != '%' || !f[1]) {
+        if (*f != '%') {
             strbuf_putc(&text, *f);
             continue;
+        }
+        if (!f[1]) {
+            strbuf_free(&iso);
+            strbuf_free(&text);
+            snprintf(vm->why, sizeof vm->why, "format_time: the pattern ends with a lone '%%' (write %%%% for a %%)");
+            return false;
         }
         switch (*++f) {
         case 'Y': strbuf_append(&text, s, 4); break;
