@@ -2,6 +2,7 @@
  * diag.c - collecting, ordering and rendering diagnostics (see diag.h).
  */
 #include "diag.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,10 +124,18 @@ static void diag_render_excerpt(const Source *src, Span span, StrBuf *out)
     int width = snprintf(gutter, sizeof gutter, "%u", line);
     strbuf_printf(out, " %s | ", gutter);
     for (uint32_t i = 0; i < len; i++) {
-        if (text[i] == '\0')
-            strbuf_puts(out, "\xEF\xBF\xBD");   /* U+FFFD: a NUL would end the printed text */
-        else
-            strbuf_putc(out, text[i] == '\t' ? ' ' : text[i]);
+        unsigned char c = (unsigned char)text[i];
+        uint32_t bytes = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (c == '\t') {
+            strbuf_putc(out, ' ');
+        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && (bytes > len - i ||
+                   utf8_valid_prefix((const unsigned char *)text + i, bytes) != bytes))) {
+            strbuf_puts(out, "\xEF\xBF\xBD");   /* U+FFFD for a control character or a byte that is no
+                                                  UTF-8: never raw to the terminal */
+        } else {
+            strbuf_append(out, text + i, bytes);
+            i += bytes - 1;
+        }
     }
     strbuf_printf(out, "\n %*s | ", width, "");
 
