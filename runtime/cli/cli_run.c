@@ -414,8 +414,19 @@ static void run_print_routes(Run *run, const char *source, const char *type, con
     bool placed = false;
     json_array_foreach(routes, i, route)
         placed |= json_object_get(route, "instance") != NULL || json_object_get(route, "directory") != NULL;
-    if (run->view.json || placed)
+    if (placed)
         return;
+    if (run->view.json) {   /* {"unmatched": {line, source, type, id, duplicate, went}} */
+        json_t *went = routes && !duplicate ? json_incref((json_t *)routes) : json_array();
+        json_t *line = json_pack("{s:{s:i,s:s,s:s,s:s,s:b,s:o}}", "unmatched", "line", run->line, "source", source,
+                                 "type", type, "id", id, "duplicate", duplicate, "went", went);
+        if (line) {
+            run_print_json_as(line, false);
+            putchar('\n');
+            json_decref(line);
+        }
+        return;
+    }
     StrBuf when = STRBUF_INIT;
     value_write_time(at, 0, &when);
     run_print_time(&run->view, strbuf_text(&when));

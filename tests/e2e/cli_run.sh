@@ -238,4 +238,28 @@ PLAY
 printf '%s\n' '{"at":"2026-06-15T09:00:00Z","event":{"source":"test","type":"event","id":"e1","data":{}}}' > "$tmp/bt.jsonl"
 expect "a business wait with no calendar runs" 0 "$h" run "$tmp/bt.play" --events "$tmp/bt.jsonl"
 has "and stalls where the wait is" "STALLED  bt.play:5: business time needs calendar \"fi-office\" from the directory"
+
+# An event that started and joined nothing is in --json too, with where it went (an audit
+# found --json leaving it out: a program could not tell it from one never in the trace).
+cat > "$tmp/nm.play" <<'PLAY'
+playbook nm
+on mon.ev as e when e.n > 5
+  case e.k
+state s1 { done "ok" }
+PLAY
+printf '%s\n' '{"at":"2026-06-15T10:00:00Z","event":{"source":"mon","type":"ev","id":"a1","data":{"k":"x"}}}' \
+  '{"at":"2026-06-15T10:01:00Z","event":{"source":"mon","type":"zz","id":"a2","data":{}}}' \
+  '{"at":"2026-06-15T10:02:00Z","event":{"source":"mon","type":"zz","id":"a2","data":{}}}' > "$tmp/nm.jsonl"
+expect "run --json of events that matched nothing" 0 "$h" run "$tmp/nm.play" --events "$tmp/nm.jsonl" --json
+python3 - "$tmp/out" > "$tmp/nm.check" 2>&1 <<'CHECK'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+u = [l["unmatched"] for l in lines if "unmatched" in l]
+assert [x["line"] for x in u] == [1, 2, 3], u
+assert u[0]["went"] == [{"playbook": "nm", "error": "nm.play:2: can't order null and an integer"}], u[0]
+assert u[1]["went"] == [] and not u[1]["duplicate"], u[1]
+assert u[2]["duplicate"] and u[2]["id"] == "a2", u[2]
+assert "summary" in lines[-1]
+CHECK
+[ $? -eq 0 ] && ok "  a line {\"unmatched\"} each, with where it went" || no "  a line {\"unmatched\"} each, with where it went" "$tmp/nm.check"
 plan
