@@ -985,8 +985,8 @@ static void tick_sentence(const StoreArgs *a)
                (unsigned long long)d->retried, (unsigned long long)d->failed);
     if (d->chain_cut)
         printf("outbox: stopped after %d rounds of calls and sends made by replies in this tick; what the last ones "
-               "made waits for the next tick (a call whose else goes back to it spins while its peer fails at once: "
-               "wait before calling again)\n", OUTBOX_TICK_CHAIN);
+               "made waits for the next tick (a loop that calls again on every reply spins while its peer answers at "
+               "once: wait before calling again)\n", OUTBOX_TICK_CHAIN);
     if (d->waiting == 1)
         printf("outbox: 1 entry waits, not tried (no attempt counted): %s; the first tick that has it set tries it "
                "(huddle outbox --pending lists it)\n", d->waiting_why);

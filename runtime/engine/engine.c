@@ -403,8 +403,8 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
         if (answered == ENGINE_MOCK_CHAIN) {
             rc = ENGINE_REFUSED;
             snprintf(why, why_len, "%d calls in a row were answered at one virtual time and made another each, so "
-                     "time could never move on (a call whose else goes back to it spins while it fails at once: "
-                     "wait before calling again)", ENGINE_MOCK_CHAIN);
+                     "time could never move on (a loop that calls again on every reply spins: wait before calling "
+                     "again)", ENGINE_MOCK_CHAIN);
             break;
         }
         OutboxFirst o = {now, false, 0, {0}, INT64_MAX};

@@ -475,8 +475,8 @@ int engine_dispatch_stats(Engine *engine, int64_t now, EngineOutboxStats *stats,
    replies (each bounded by its connector's timeout) and applying them, until nothing is
    due or in flight. *done (may be NULL): the deliveries it made, by outcome. A reply
    that makes a new call has it delivered in the same tick, up to OUTBOX_TICK_CHAIN
-   rounds that each began with entries written since the last (a `call ... else goto`
-   back to the same call spins while its peer fails at once): then the tick ends once
+   rounds that each began with entries written since the last (a loop that calls again
+   on every reply spins while its peer answers at once): then the tick ends once
    nothing is in flight, the new entries left for the next tick (done->chain_cut). */
 #define OUTBOX_TICK_ROUNDS 10000
 #define OUTBOX_TICK_CHAIN 100

@@ -226,6 +226,9 @@ typedef struct Step {
     Engine *engine;
     StoreTxn *txn;
     int64_t now;                    /* engine time of this step */
+    const OutboxEntry *failed_call; /* while a failed call resumes its instance: a
+                                       call or send it makes to the same operation is first
+                                       tried OUTBOX_AFTER_FAILURE_MS later (outbox_write) */
     StepRecords *records;           /* written in this transaction, shown after commit */
     char *why;
     size_t why_len;
@@ -1007,7 +1010,9 @@ int step_deploy(Step *s, const uint8_t *bytes, size_t len, char hash[65]);
    (engine_outbox_entry.h) */
 /* Writes a new entry (its fields taken over and `entry` zeroed, whatever happens) with
    its kind, base and index already in it, adding what every entry starts with (pending,
-   no attempt, due now). */
+   no attempt, due now; OUTBOX_AFTER_FAILURE_MS later when it is the operation of the
+   failed call its step resumes on, s->failed_call). */
+#define OUTBOX_AFTER_FAILURE_MS 1000
 int outbox_write(Step *s, OutboxEntry *entry);
 /* Reads entry `seq` (STORE_NOT_FOUND: none; a damaged one fails the step, naming it) and
    puts it back (encoded). */

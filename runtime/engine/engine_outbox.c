@@ -135,6 +135,10 @@ int outbox_write(Step *s, OutboxEntry *entry)
     entry->status = OUTBOX_PENDING;
     entry->attempts = 0;
     entry->created_ms = entry->next_ms = s->now;
+    const OutboxEntry *failed = s->failed_call;
+    if (failed && entry->connector && failed->connector && entry->operation && failed->operation &&
+        !strcmp(entry->connector, failed->connector) && !strcmp(entry->operation, failed->operation))
+        entry->next_ms += OUTBOX_AFTER_FAILURE_MS;   /* `call ... else goto` back to it: paced, not a spin */
     entry->lease_ms = 0;
     uint64_t seq;
     int rc = engine_counter_next_fresh(s, "next_outbox", TABLE_OUTBOX, "outbox entry ", &seq);
@@ -585,7 +589,11 @@ int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, c
     else
         record_json(record, "reply", reply);
     Value value = failure ? value_cstring(failure) : value_from_json(reply);
+    /* the same call made again by the failure's `else` waits a little: a `call ... else
+       goto` back to it is a retry loop that would otherwise spin against a failing peer */
+    s->failed_call = failure ? entry : NULL;
     rc = step_resume(s, &in, failure ? VM_INPUT_FAILURE : VM_INPUT_REPLY, value);
+    s->failed_call = NULL;
     value_release(value);
     if (rc == STORE_OK && failure)
         rc = outbox_call_keep_for_retry(s, &in, entry);
