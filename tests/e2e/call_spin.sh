@@ -9,10 +9,12 @@
 #   a reply     a call made by a reply is delivered in the same tick, for 100 rounds of
 #               them (OUTBOX_TICK_CHAIN), then the tick ends, saying so; run stops after
 #               1,000 calls answered at one virtual time (exit 1), saying why.
-# tests/peers' HTTP peer on 127.0.0.1 answers.
+# tests/peers' HTTP peer on 127.0.0.1 answers; serve is run for 3.5 s of the retry loop.
 set -u
 . "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/e2e/serve/lib.sh"
 . "$TOP/tests/peers/peers.sh"
+at_exit() { [ -n "$serve_pid" ] && kill -9 "$serve_pid" 2>/dev/null; stop_peers; :; }
 cat > "$tmp/retry.play" <<'PLAY'
 playbook retry
 
@@ -71,4 +73,17 @@ requests=$(grep -c '/poll' "$tmp/http/requests.jsonl")
 [ "$requests" -ge 100 ] && [ "$requests" -le 102 ] && ok "  after about 100 requests ($requests)" || no "  after about 100 requests ($requests)"
 expect "the next tick says so in --json" 0 timeout 120 "$h" tick --db "$db" --now 2026-06-15T10:03:00Z --json
 json "  (tick.outbox.chain_cut)" 'j["tick"]["outbox"]["chain_cut"] is True'
+
+# serve: the retry loop against the peer answering 400, for 3.5 s
+sdb=$tmp/served
+serve_tokens
+expect "deploy for serve" 0 "$h" deploy "$tmp/retry.play" --db "$sdb" --connectors "$tmp/conn.json"
+: > "$tmp/http/requests.jsonl"
+if serve_start "$sdb"; then ok "serve starts"; else no "serve starts" "$tmp/serve.log"; fi
+call "an event starts the retry loop" 200 POST /v1/events/mon -H Content-Type:application/json \
+  -H "Authorization: Bearer feeder-token" -d '{"id": "s1", "type": "ev"}'
+sleep 3.5
+serve_stop
+tries=$(grep -c '/op' "$tmp/http/requests.jsonl")
+[ "$tries" -ge 2 ] && [ "$tries" -le 6 ] && ok "  serve tries it about once a second ($tries in 3.5 s)" || no "  serve tries it about once a second ($tries in 3.5 s)"
 plan
