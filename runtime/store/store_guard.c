@@ -96,6 +96,19 @@ static int guard_unheld(StoreGuard *guard, const char *dir, char *why, size_t wh
     return lost_lock(dir, why, why_len);
 }
 
+/* "cannot open PATH: why", with what to do when it is a permission: STORE_FAILED. */
+static int guard_cannot_open(const char *dir, const char *path, int err, char *why, size_t why_len)
+{
+    if (err == EACCES || err == EROFS || err == EPERM)
+        store_say(why, why_len, "cannot write to the store in %s (%s: %s): huddle writes to "
+                  "its store's folder and files (a reader too makes lock.mdb when it is missing); "
+                  "check their owner and permissions, or that the file system is not mounted "
+                  "read-only", dir, path, strerror(err));
+    else
+        store_say(why, why_len, "cannot open %s: %s", path, strerror(err));
+    return STORE_FAILED;
+}
+
 /* Not alone: DIR/lock.mdb must be the file the processes that have the store open hold.
    The opening lock is ours, so nobody else is testing it with LOCK_EX just now. */
 static int guard_join(StoreGuard *guard, const char *dir, char *why, size_t why_len)
@@ -105,10 +118,8 @@ static int guard_join(StoreGuard *guard, const char *dir, char *why, size_t why_
     guard->lock_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (guard->lock_fd < 0 && errno == ENOENT)
         return lost_lock(dir, why, why_len);
-    if (guard->lock_fd < 0) {
-        store_say(why, why_len, "cannot open %s: %s", path, strerror(errno));
-        return STORE_FAILED;
-    }
+    if (guard->lock_fd < 0)
+        return guard_cannot_open(dir, path, errno, why, why_len);
     if (flock(guard->lock_fd, LOCK_EX | LOCK_NB) == 0)
         return guard_unheld(guard, dir, why, why_len);
     if (guard_flock(guard->lock_fd, LOCK_SH) != 0) {
@@ -136,14 +147,7 @@ static int guard_open_data(StoreGuard *guard, const char *dir, bool create, bool
                   "space, then try again)", path);
         return STORE_NO_SPACE;
     }
-    if (err == EACCES || err == EROFS || err == EPERM) {
-        store_say(why, why_len, "cannot write to the store in %s (%s: %s): huddle writes to "
-                  "its store's folder and files; check their owner and permissions, or "
-                  "that the file system is not mounted read-only", dir, path, strerror(err));
-        return STORE_FAILED;
-    }
-    store_say(why, why_len, "cannot open %s: %s", path, strerror(err));
-    return STORE_FAILED;
+    return guard_cannot_open(dir, path, err, why, why_len);
 }
 
 int store_guard_enter(StoreGuard *guard, const char *dir, bool create, bool read_only,
@@ -191,8 +195,7 @@ int store_guard_prepare(StoreGuard *guard, const char *dir, bool reserve_data, c
     if (guard->lock_fd < 0 || fstat(guard->lock_fd, &st) != 0) {
         if (no_space(errno))
             goto full;
-        store_say(why, why_len, "cannot open %s: %s", path, strerror(errno));
-        return STORE_FAILED;
+        return guard_cannot_open(dir, path, errno, why, why_len);
     }
     if (st.st_size < GUARD_LOCK_BYTES && guard_reserve(guard->lock_fd, GUARD_LOCK_BYTES, false))
         goto full;

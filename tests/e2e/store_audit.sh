@@ -9,7 +9,11 @@
 #     frame: a list is too long"): no answer or cancel could reach it, and once its
 #     deadline was due every write on the store (tick, trigger, deploy) failed with exit
 #     3. The frame reader now reads back whatever the writer wrote (bounded by the
-#     frame's own bytes). TAP lines.
+#     frame's own bytes).
+# F5. lock.mdb missing in a folder its user cannot write: "cannot open db/lock.mdb:
+#     Permission denied", with none of the advice the other permission cases give; now
+#     the same advice (run as the user nobody through setpriv, when there is one).
+# TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
 db=$tmp/db
@@ -43,4 +47,18 @@ expect "tick fires the deadlines" 0 "$h" tick --db "$db" --now 2026-03-02T13:00:
 expect "history of the big one" 0 "$h" history i2 --db "$db"
 has "  its deadline decided it, reading the whole text" "done: timeout 1048577"
 expect "audit verify" 0 "$h" audit verify --db "$db"
+
+# ---- F5 ----
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+  cp -r "$db" "$tmp/locked"
+  rm -f "$tmp/locked/lock.mdb"
+  chown -R 65534 "$tmp/locked"; chmod 555 "$tmp/locked"; chmod 755 "$tmp"
+  expect "a reader where lock.mdb is missing and the folder is not writable: exit 3" 3 \
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$h" instances --db "$tmp/locked"
+  has "  saying what to check" "check their owner and permissions"
+  chmod 755 "$tmp/locked"
+else
+  skip "a reader where lock.mdb is missing and the folder is not writable: exit 3" "not root, or no setpriv"
+  skip "  saying what to check" "not root, or no setpriv"
+fi
 plan
