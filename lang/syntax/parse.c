@@ -372,6 +372,15 @@ static void parse_add_hint(ParseCtx *ctx, Diag *diag, const char *got,
         /* `let total == 1`: meant to give a value */
         diag_hint(ctx->diags, diag, "'%s' gives the name its value with '=', not '=='",
                   parse_keyword_text(ctx->prev3_kind));
+    } else if (bad->kind == '=' && ctx->prev_prev_kind == KW_FN) {
+        /* `fn = 1`: the name is missing */
+        diag_hint(ctx->diags, diag, "the name is missing: write 'fn NAME(PARAMS) = VALUE'");
+    } else if (bad->kind == '=' && ctx->prev_prev_kind == '(' && ctx->prev3_kind == IDENT && ctx->prev4_kind == KW_FN) {
+        /* `fn f( = 1`: the parameters are not closed */
+        diag_hint(ctx->diags, diag, "close the parameters with ')' before '=': 'fn NAME(A, B) = VALUE'");
+    } else if (bad->kind == EQ && ctx->prev_prev_kind == ')' && parse_expects(expected, count, "'='")) {
+        /* `fn f(a) == a`: meant to give the value */
+        diag_hint(ctx->diags, diag, "'fn' gives its value with '=', not '=='");
     } else if (bad->kind == ARROW && ctx->prev_prev_kind == KW_FOREVER && ctx->prev3_kind == KW_AFTER) {
         diag_hint(ctx->diags, diag, "'after forever' has no target: the wait ends only through its "
                   "event arms; to end it after a time, write 'after DURATION -> TARGET'");

@@ -154,4 +154,15 @@ has "  still with the hint that comparisons do not chain" "comparisons and 'in' 
 printf 'playbook p\non shop.order as order\nstate s {\n  wait { after forever -> done "x" }\n}\n' > "$tmp/c.play"
 expect "check: 'after forever -> done' is refused" 1 "$h" check "$tmp/c.play"
 has "  the hint says after forever has no target" "hint: 'after forever' has no target"
+# the same slips in a fn declaration (a later audit: they got "to compare, write '=='" and
+# the chained-comparison hint)
+printf 'playbook p\non shop.order as order\nfn = 1\nstate s { done "x" }\n' > "$tmp/f1.play"
+expect "check: 'fn = 1' is refused" 1 "$h" check "$tmp/f1.play"
+has "  the hint says the name is missing" "hint: the name is missing: write 'fn NAME(PARAMS) = VALUE'"
+printf 'playbook p\non shop.order as order\nfn f(a) == a\nstate s { done "x" }\n' > "$tmp/f2.play"
+expect "check: 'fn f(a) == a' is refused" 1 "$h" check "$tmp/f2.play"
+has "  the hint says fn gives its value with '='" "hint: 'fn' gives its value with '=', not '=='"
+printf 'playbook p\non shop.order as order\nfn f( = 1\nstate s { done "x" }\n' > "$tmp/f3.play"
+expect "check: 'fn f( = 1' is refused" 1 "$h" check "$tmp/f3.play"
+has "  the hint says to close the parameters" "hint: close the parameters with ')' before '='"
 plan
