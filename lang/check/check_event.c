@@ -84,12 +84,13 @@ static CheckType event_type_of(const char *word, bool *optional)
     size_t n = strlen(word);
     *optional = n && word[n - 1] == '?';
     n -= *optional;
-    static const char *const WORDS[] = {"string", "integer", "boolean", "list", "map"};
-    static const CheckType TYPES[] = {TYPE_STRING, TYPE_INT, TYPE_BOOL, TYPE_LIST, TYPE_MAP};
-    for (int i = 0; i < 5; i++)
+    /* a time field is RFC 3339 text, checked at the door: the playbook gets a string */
+    static const char *const WORDS[] = {"string", "time", "integer", "boolean", "list", "map"};
+    static const CheckType TYPES[] = {TYPE_STRING, TYPE_STRING, TYPE_INT, TYPE_BOOL, TYPE_LIST, TYPE_MAP};
+    for (int i = 0; i < 6; i++)
         if (strlen(WORDS[i]) == n && strncmp(word, WORDS[i], n) == 0)
             return TYPES[i];
-    return TYPE_ANY;   /* number (an integer or not), time (text), any */
+    return TYPE_ANY;   /* number (an integer or not), any */
 }
 
 /* The names of the fields right under `parent` ("" for the top) in the event types that

@@ -15,6 +15,10 @@
 # F5. A signature followed by blanks was 401 (a field value's trailing whitespace is not
 #     part of it, RFC 9110 5.5): now accepted; a header that is not sha256= and 64 hex
 #     digits says so instead of "does not match the body".
+# F3. A field typed `time` reaches the playbook as RFC 3339 text, but the checker typed
+#     it as any data: `when r.due < now()` passed check and every such event then "did not
+#     match" ("can't order a string and a time"). Now a time field is a string to the
+#     checker, and the comparison is an error where it is written.
 # F6. A type over 256 bytes was "more than the 256 an id may have"; a "" pointer was
 #     named as a blank. TAP lines.
 set -u
@@ -40,6 +44,13 @@ printf '{"hook": {"kind": "webhook", "id": "/a~1b/~0c"}}\n' > "$tmp/fine.json"
 expect "~0 and ~1 are taken" 0 "$h" check "$tmp/p.play" --connectors "$tmp/fine.json"
 
 serve_tokens
+# ---- F3: a time field is text to the checker ----
+printf '{"shop": {"kind": "webhook", "events": {"refund": {"due": "time"}}}}\n' > "$tmp/typed.json"
+printf 'playbook t\n\non shop.refund as r\n  when r.due < now()\n\nstate s {\n  done "overdue"\n}\n' > "$tmp/t.play"
+expect "check refuses ordering a time field (text) against now()" 1 "$h" check "$tmp/t.play" --connectors "$tmp/typed.json"
+has "  where it is written" "t.play:4:8: error: can't order a string and a time"
+printf 'playbook t\n\non shop.refund as r\n\nstate s {\n  done "due {r.due}"\n}\n' > "$tmp/t2.play"
+expect "  and takes it as text" 0 "$h" check "$tmp/t2.play" --connectors "$tmp/typed.json"
 expect "deploy" 0 "$h" deploy "$tmp/p.play" --connectors "$tmp/conn.json" --db "$db" --now 2026-06-15T08:00:00Z
 if serve_start "$db"; then ok "serve starts"; else no "serve starts" "$tmp/serve.log"; plan; exit 0; fi
 hook() { # hook BODY [SIGNATURE]: a signed POST /v1/events/hook, reply in $tmp/out
