@@ -218,17 +218,6 @@ bool civil_parse_elapsed(const char *text, int64_t *seconds)
 
 /* ---- RFC 3339 times ---- */
 
-static bool time_digits(const char *s, int n, int *out)
-{
-    *out = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        *out = *out * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
 /* Writes "TEXT is not an RFC 3339 time (...)" to why, when there is one; false. */
 static bool time_refuse(const char *text, const char *reason, char *why, size_t why_len)
 {
@@ -249,11 +238,11 @@ static bool time_zone(const char **at, int32_t *offset)
         *at = p + 1;
         return true;
     }
-    if ((*p != '+' && *p != '-') || !time_digits(p + 1, 2, &hours) || p[3] != ':' ||
-        !time_digits(p + 4, 2, &minutes) || hours > 23 || minutes > 59)
+    if ((*p != '+' && *p != '-') || !civil_digits(p + 1, 2, &hours) || p[3] != ':' ||
+        !civil_digits(p + 4, 2, &minutes) || hours > 23 || minutes > 59)
         return false;
     *at = p + 6;
-    if (p[6] == ':' && (!time_digits(p + 7, 2, &seconds) || seconds > 59))
+    if (p[6] == ':' && (!civil_digits(p + 7, 2, &seconds) || seconds > 59))
         return false;
     if (p[6] == ':')
         *at = p + 9;
@@ -266,10 +255,10 @@ bool civil_parse_time(const char *text, int64_t *ms, int32_t *offset_out, char *
     static const char *const FORM = "write 2026-06-15T08:10:00+03:00 or ...Z";
     int year, month, day, hour, minute, second, millis = 0;
     int32_t offset;
-    if (strlen(text) < 20 || !time_digits(text, 4, &year) || text[4] != '-' || !time_digits(text + 5, 2, &month) ||
-        text[7] != '-' || !time_digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-        !time_digits(text + 11, 2, &hour) || text[13] != ':' || !time_digits(text + 14, 2, &minute) ||
-        text[16] != ':' || !time_digits(text + 17, 2, &second))
+    if (strlen(text) < 20 || !civil_digits(text, 4, &year) || text[4] != '-' || !civil_digits(text + 5, 2, &month) ||
+        text[7] != '-' || !civil_digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+        !civil_digits(text + 11, 2, &hour) || text[13] != ':' || !civil_digits(text + 14, 2, &minute) ||
+        text[16] != ':' || !civil_digits(text + 17, 2, &second))
         return time_refuse(text, FORM, why, why_len);
     const char *at = text + 19;
     if (*at == '.') {

@@ -487,8 +487,9 @@ int engine_outbox_deliver(Engine *engine, int64_t now, EngineOutboxStats *done, 
    caller owns: {key, seq, kind, instance, status, attempts, created, next, error, and
    connector + operation, or to + about}. `next` is when the entry will be tried: for one
    claimed by a tick or serve (in flight, or left by one that died) the end of its lease
-   when that is after `now` (engine time), also in `leased_until`. One that waits for a secret's environment variable has
-   `waiting`, the sentence why (its error is OUTBOX_WAITING and that sentence). */
+   when that is after `now` (engine time), also in `leased_until`. One that waits for a
+   secret's environment variable has `waiting`, the sentence why (its error is
+   OUTBOX_WAITING and that sentence). */
 int engine_outbox_list(Engine *engine, const char *status, int64_t now, json_t **entries, char *why,
                        size_t why_len);
 /* Makes the failed entry holding idempotency key `key` pending again (its failed

@@ -50,7 +50,8 @@ json_t *value_to_json(Value value);
    (2026-02-30). An offset may have seconds (+00:44:30), as huddle writes
    one that has them. value_time_parse also gives the time's own offset in seconds (may be
    NULL) and, when it is no time, a sentence in `why` (may be NULL): "2026-02-30 is not
-   a date: February 2026 has 28 days", "'...' is not an RFC 3339 time (...)". */
+   a date: February 2026 has 28 days", "'...' is not an RFC 3339 time (...)". Both are
+   civil_parse_time (civil.h), the one reader of times every door shares. */
 bool value_parse_time(const char *text, int64_t *ms);
 bool value_time_parse(const char *text, int64_t *ms, int32_t *offset_seconds, char *why,
                       size_t why_len);

@@ -169,38 +169,44 @@ static void test_kinds_and_needed_fields(void **state)
 static void test_operations(void **state)
 {
     (void)state;
+    /* {the file's "operations", the problem it gets} */
+    static const char *const CASES[][2] = {
+        {"{\"o\": {\"path\": \"/\"}}",
+         "connectors.h.operations.o.method: missing: an operation has a method (GET, POST, PUT, PATCH or DELETE)"},
+        {"{\"o\": {\"method\": \"GET\"}}",
+         "connectors.h.operations.o.path: missing: an operation has a path, starting with /"},
+        {"{\"o\": {\"method\": \"get\", \"path\": \"/\"}}",
+         "connectors.h.operations.o.method: is not GET, POST, PUT, PATCH or DELETE (in capitals)"},
+        {"{\"o\": {\"method\": \"GET\", \"path\": \"x\"}}",
+         "connectors.h.operations.o.path: is not a path: it starts with /"},
+        {"{\"o\": {\"method\": \"GET\", \"path\": \"/a b\"}}",
+         "connectors.h.operations.o.path: has a path with a character a URL cannot hold unencoded (write it "
+         "%XX-encoded)"},
+        {"{\"o\": {\"method\": \"GET\", \"path\": \"/find#top\"}}",
+         "connectors.h.operations.o.path: has a fragment ('#'): a fragment is never sent to the server (write a "
+         "'#' in a path as %23)"},
+        {"{\"o\": {\"method\": \"GET\", \"path\": \"/100%\"}}",
+         "connectors.h.operations.o.path: has a path with a '%' that does not start a %XX escape (two hex digits)"},
+        {"{\"o\": {\"method\": \"GET\", \"path\": \"/q\\u00e9\"}}",
+         "connectors.h.operations.o.path: has a path with a character a URL cannot hold unencoded (write it "
+         "%XX-encoded)"},
+        {"{\"o\": {\"method\": \"GET\", \"path\": \"/\", \"body\": 1}}",
+         "connectors.h.operations.o.body: unknown field: an operation has a method and a path"},
+        {"{\"o\": [\"GET\"]}",
+         "connectors.h.operations.o: is not an operation, {\"method\": \"POST\", \"path\": \"/...\"}"},
+        {"{}",
+         "connectors.h.operations: is not an object of one or more operations, {\"NAME\": {\"method\": \"POST\", "
+         "\"path\": \"/...\"}}"},
+        {"{\"look-up\": {\"method\": \"GET\", \"path\": \"/\"}}",
+         "connectors.h.operations.look-up: is not a name a playbook can write: a letter or _, then letters, digits "
+         "and _"},
+    };
     const char *h = "{\"h\": {\"kind\": \"http\", \"base_url\": \"http://x\", \"operations\": %s}}";
     char text[512];
-    snprintf(text, sizeof text, h, "{\"o\": {\"path\": \"/\"}}");
-    refused_with(text, "connectors.h.operations.o.method: missing: an operation has a method (GET, POST, PUT, PATCH or DELETE)");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\"}}");
-    refused_with(text, "connectors.h.operations.o.path: missing: an operation has a path, starting with /");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"get\", \"path\": \"/\"}}");
-    refused_with(text, "connectors.h.operations.o.method: is not GET, POST, PUT, PATCH or DELETE (in capitals)");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"x\"}}");
-    refused_with(text, "connectors.h.operations.o.path: is not a path: it starts with /");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/a b\"}}");
-    refused_with(text, "connectors.h.operations.o.path: has a path with a character a URL cannot hold unencoded "
-                 "(write it %XX-encoded)");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/find#top\"}}");
-    refused_with(text, "connectors.h.operations.o.path: has a fragment ('#'): a fragment is never sent to the "
-                 "server (write a '#' in a path as %23)");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/100%\"}}");
-    refused_with(text, "connectors.h.operations.o.path: has a path with a '%' that does not start a %XX escape "
-                 "(two hex digits)");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/q\\u00e9\"}}");
-    refused_with(text, "connectors.h.operations.o.path: has a path with a character a URL cannot hold unencoded "
-                 "(write it %XX-encoded)");
-    snprintf(text, sizeof text, h, "{\"o\": {\"method\": \"GET\", \"path\": \"/\", \"body\": 1}}");
-    refused_with(text, "connectors.h.operations.o.body: unknown field: an operation has a method and a path");
-    snprintf(text, sizeof text, h, "{\"o\": [\"GET\"]}");
-    refused_with(text, "connectors.h.operations.o: is not an operation, {\"method\": \"POST\", \"path\": \"/...\"}");
-    snprintf(text, sizeof text, h, "{}");
-    refused_with(text, "connectors.h.operations: is not an object of one or more operations, "
-                       "{\"NAME\": {\"method\": \"POST\", \"path\": \"/...\"}}");
-    snprintf(text, sizeof text, h, "{\"look-up\": {\"method\": \"GET\", \"path\": \"/\"}}");
-    refused_with(text, "connectors.h.operations.look-up: is not a name a playbook can write: a letter or _, "
-                       "then letters, digits and _");
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        snprintf(text, sizeof text, h, CASES[i][0]);
+        refused_with(text, CASES[i][1]);
+    }
 }
 
 static void test_types_and_fields(void **state)
