@@ -398,6 +398,61 @@ static void check_fn_recursion_from(CheckCtx *c, int root, FnVisit *stack)
     }
 }
 
+/* The depth of the longest chain of fn calls from each fn, itself counted, into `depth`
+   (by the same explicit stack as the recursion search; only when no fn recursed, so
+   every chain ends). */
+static void check_fn_depths(CheckCtx *c, FnVisit *stack, unsigned *depth)
+{
+    for (unsigned root = 0; root < c->fn_count; root++) {
+        if (depth[root])
+            continue;
+        unsigned top = 0;
+        stack[top++] = (FnVisit){(int)root, 0};
+        while (top > 0) {
+            FnVisit *v = &stack[top - 1];
+            FnInfo *info = &c->fn_infos[v->fn];
+            if (v->next < info->call_count) {
+                int callee = info->calls[v->next++];
+                if (!depth[callee])
+                    stack[top++] = (FnVisit){callee, 0};
+                continue;
+            }
+            unsigned deepest = 0;
+            for (unsigned k = 0; k < info->call_count; k++)
+                if (depth[info->calls[k]] > deepest)
+                    deepest = depth[info->calls[k]];
+            depth[v->fn] = deepest + 1;
+            top--;
+        }
+    }
+}
+
+/* fns nest at most AST_MAX_FN_NESTING deep (the VM stops deeper, "fns nest too
+   deeply"): a fn whose chain of calls is longer is an error, once, at the outermost fn
+   of it (one that no fn too deep calls). */
+static void check_fn_nesting(CheckCtx *c, FnVisit *stack)
+{
+    for (unsigned i = 0; i < c->fn_count; i++)
+        if (c->fn_infos[i].recursive)
+            return;
+    unsigned *depth = arena_alloc(c->arena, sizeof *depth * (c->fn_count + 1));
+    bool *inner = arena_alloc(c->arena, sizeof *inner * (c->fn_count + 1));
+    memset(depth, 0, sizeof *depth * (c->fn_count + 1));
+    memset(inner, 0, sizeof *inner * (c->fn_count + 1));
+    check_fn_depths(c, stack, depth);
+    for (unsigned i = 0; i < c->fn_count; i++)
+        for (unsigned k = 0; depth[i] > AST_MAX_FN_NESTING && k < c->fn_infos[i].call_count; k++)
+            inner[c->fn_infos[i].calls[k]] = true;
+    for (unsigned i = 0; i < c->fn_count; i++) {
+        if (depth[i] <= AST_MAX_FN_NESTING || inner[i])
+            continue;
+        Diag *d = check_error(c, c->fn_infos[i].fn->name.span,
+                              "fn '%s' nests fn calls %u deep; fns nest at most %d deep",
+                              c->fn_infos[i].fn->name.text, depth[i], AST_MAX_FN_NESTING);
+        diag_hint(c->diags, d, "compute part of the chain in the state (a let), and pass it on");
+    }
+}
+
 static void check_fns(CheckCtx *c)
 {
     for (unsigned i = 0; i < c->fn_count; i++) {
@@ -423,6 +478,7 @@ static void check_fns(CheckCtx *c)
     FnVisit *stack = arena_alloc(c->arena, sizeof *stack * (c->fn_count + 1));
     for (unsigned i = 0; i < c->fn_count; i++)
         check_fn_recursion_from(c, (int)i, stack);
+    check_fn_nesting(c, stack);
 }
 
 /* ---- vars that states set ---- */

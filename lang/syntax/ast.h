@@ -78,6 +78,10 @@ typedef struct AstExpr AstExpr;
    refuses more (check_expr.c, check.c); keep in sync with bytecode_verify.c. */
 #define AST_MAX_ARGS 255
 
+/* How deep fn calls may nest, a fn counting itself: the VM's VM_CALL_LIMIT (vm.h). fns
+   cannot recurse, so the checker knows every chain and refuses a longer one (check.c). */
+#define AST_MAX_FN_NESTING 64
+
 /* One piece of a string literal: literal text, or an interpolated expression. */
 typedef struct AstStrPart {
     const char *text;       /* decoded UTF-8 (escapes applied); NULL for an expression */

@@ -87,10 +87,12 @@ void cli_seat_words(const struct json_t *record, const char *kind, CliTimePrint 
 void cli_duration_print(int64_t ms);
 /* `huddle graph --db DIR --instance I`: marks on `dot` (graph_dot's text of `program`)
    the states the instance entered, in order, and where it is now or the end it reached
-   (cli_audit.c); an instance of another playbook than `program`'s is refused. */
+   (cli_audit.c); an instance of another playbook than `program`'s is refused, and one
+   of another version than `version` (the file's, hex) whose path went through a state
+   `program` has not. */
 struct AstProgram;
 int cli_audit_graph_path(const char *db, const char *instance, const struct AstProgram *program,
-                         StrBuf *dot);
+                         const char *version, StrBuf *dot);
 
 /* ---- serve (cli_serve*.c; issue 12) ---- */
 int cli_serve(int argc, char **argv);

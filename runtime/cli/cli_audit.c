@@ -319,8 +319,48 @@ static void path_overlay(StrBuf *dot, const AstProgram *program, const char *ins
     json_decref(visits);
 }
 
+/* The first state `records` entered that `program` has not (another version's), or NULL. */
+static const char *path_state_missing(const AstProgram *program, const json_t *records)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r) {
+        const char *kind = json_string_value(json_object_get(r, "kind")), *state = json_string_value(json_object_get(r, "state"));
+        if (!kind || strcmp(kind, "entered") != 0 || !state)
+            continue;
+        bool found = false;
+        for (unsigned k = 0; k < program->states.count && !found; k++)
+            found = strcmp(((const AstState *)program->states.items[k])->name.text, state) == 0;
+        if (!found)
+            return state;
+    }
+    return NULL;
+}
+
+/* Whether the path of `instance` (its `records`) may be drawn on the graph of FILE, whose
+   program is `program` and version `version`: an instance of another version whose path
+   went through a state FILE has not is refused (its drawing would make that state up);
+   one of another version that FILE can carry is drawn, saying so on stderr. */
+static bool path_fits(const char *instance, const AstProgram *program, const char *version,
+                      const json_t *records)
+{
+    const char *ran = json_string_value(json_object_get(json_array_get(records, 0), "version"));
+    if (!ran || !version || strcmp(ran, version) == 0)
+        return true;
+    const char *missing = path_state_missing(program, records);
+    if (missing) {
+        fprintf(stderr, "huddle: graph: instance %s runs version %.12s of %s, which has a state %s that this "
+                "file (version %.12s) has not: draw it on the file of its version (huddle playbooks --db DIR "
+                "lists the versions)\n", instance, ran, program->name.text, cli_clean(missing), version);
+        return false;
+    }
+    fprintf(stderr, "huddle: graph: note: instance %s runs version %.12s of %s, not this file's %.12s: its "
+            "path is drawn on this file's states\n", instance, ran, program->name.text, version);
+    return true;
+}
+
 int cli_audit_graph_path(const char *db, const char *instance, const AstProgram *program,
-                         StrBuf *dot)
+                         const char *version, StrBuf *dot)
 {
     const char *playbook = program->name.text;
     CliAuditArgs a = {0};
@@ -341,6 +381,10 @@ int cli_audit_graph_path(const char *db, const char *instance, const AstProgram 
     if (playbook && ran && strcmp(playbook, ran) != 0) {
         fprintf(stderr, "huddle: graph: instance %s runs playbook %s, not %s: draw it on %s's file\n",
                 instance, ran, playbook, ran);
+        json_decref(records);
+        return CLI_REFUSED;
+    }
+    if (!path_fits(instance, program, version, records)) {
         json_decref(records);
         return CLI_REFUSED;
     }

@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "bytecode.h"
 #include "front.h"
 #include "graph.h"
 #include "json_file.h"
 #include "preflight.h"
+#include "program_hash.h"
 #include "utf8.h"
 
 /* Reads and checks a directory file; prints its problems. */
@@ -345,6 +347,22 @@ static int cli_write_output(const char *out_path, const char *text, bool svg)
     return CLI_OK;
 }
 
+/* The version (program hash, hex) `file` compiles to, as deploy would store it. */
+static int graph_file_version(const char *file, char version[PROGRAM_HASH_HEX])
+{
+    Bytecode bc;
+    int status = cli_compile_to_bytecode(file, &bc);
+    if (status != CLI_OK)
+        return status;
+    StrBuf bytes = STRBUF_INIT;
+    bc_write(&bc, &bytes);
+    program_hash((const uint8_t *)bytes.data, bytes.len, version);
+    bool failed = strbuf_failed(&bytes);
+    strbuf_free(&bytes);
+    bc_free(&bc);
+    return failed ? CLI_SYSTEM : CLI_OK;
+}
+
 int cli_graph(int argc, char **argv)
 {
     bool svg = false;
@@ -404,8 +422,11 @@ int cli_graph(int argc, char **argv)
     graph_dot(front->program, &dot);
     if (instance) {
         const char *env = getenv("HUDDLE_DB");
-        status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance,
-                                      front->program, &dot);
+        char version[PROGRAM_HASH_HEX];
+        status = graph_file_version(file, version);
+        if (status == CLI_OK)
+            status = cli_audit_graph_path(db ? db : env && *env ? env : "huddle.db", instance,
+                                          front->program, version, &dot);
     }
     if (status == CLI_OK)
         status = cli_write_output(out_path, strbuf_text(&dot), svg);

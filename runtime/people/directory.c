@@ -477,6 +477,7 @@ bool dir_note_is_new(json_t *recorded, const json_t *note)
    meet (a team whose away members' delegates are away too) note a step once. */
 typedef struct Found {
     json_t *people, *seen, *substituted;
+    bool as_given;      /* the people WHO names, none replaced: whose managers manager(WHO) takes */
 } Found;
 
 /* Notes the substitution `from` -> `to` unless this resolution already did, with the
@@ -499,6 +500,13 @@ static void note_delegated(json_t *notes, Found *found, const char *from, const 
    substituted no one, and is one `unresolved` note for `id` instead. */
 static void add_person(const Directory *dir, const char *id, int64_t at, Found *found, json_t *notes)
 {
+    if (found->as_given) {
+        if (!dir_person(dir, id))
+            note_unresolved_person(notes, "person", id, "no such person");
+        else if (dir_set_add(found->seen, id))
+            json_array_append_new(found->people, json_string(id));
+        return;
+    }
     const char *current = id;
     const char *seen[DIR_SUBSTITUTE_STEPS + 1];
     int64_t until[DIR_SUBSTITUTE_STEPS + 1];
@@ -570,7 +578,7 @@ static void add_team(const Directory *dir, const json_t *who, const DirTeam *tea
     }
     unsigned present = 0;
     for (unsigned i = 0; i < team->member_count; i++)
-        if (!dir_away_at(dir, dir_person(dir, team->members[i]), at)) {
+        if (found->as_given || !dir_away_at(dir, dir_person(dir, team->members[i]), at)) {
             add_person(dir, team->members[i], at, found, notes);
             present++;
         }
@@ -582,14 +590,22 @@ static void add_team(const Directory *dir, const json_t *who, const DirTeam *tea
 static void resolve_into(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
                          Found *found, json_t *notes);
 
-json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
-                    json_t *notes)
+/* The people `who` finds at `at`: each away one replaced by their substitute, or, when
+   `as_given`, as named (the people whose managers manager(WHO) takes). */
+static json_t *resolve_people(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
+                              bool as_given, json_t *notes)
 {
-    Found found = {json_array(), json_object(), json_object()};
+    Found found = {json_array(), json_object(), json_object(), as_given};
     resolve_into(dir, who, at, previous, &found, notes);
     json_decref(found.seen);
     json_decref(found.substituted);
     return found.people;
+}
+
+json_t *dir_resolve(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
+                    json_t *notes)
+{
+    return resolve_people(dir, who, at, previous, false, notes);
 }
 
 static void resolve_into(const Directory *dir, const json_t *who, int64_t at, const json_t *previous,
@@ -635,7 +651,10 @@ static void resolve_into(const Directory *dir, const json_t *who, int64_t at, co
             json_decref(lead);
             return;
         }
-        base = of ? dir_resolve(dir, of, at, NULL, notes) : previous ? json_deep_copy(previous) : json_array();
+        /* WHO's own people, away or not: an away one's stand-in is not WHO (people.md,
+           "How a seat gets its holders": step 2 replaces the managers found). */
+        base = of ? resolve_people(dir, of, at, NULL, true, notes)
+                  : previous ? json_deep_copy(previous) : json_array();
         size_t i;
         json_t *person;
         json_array_foreach(base, i, person) {

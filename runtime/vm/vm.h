@@ -26,7 +26,7 @@
 #define VM_LIST_LIMIT 100000         /* items in one list or map */
 #define VM_STACK_LIMIT 4096          /* values on the stack for fn frames, beyond the
                                         program's own max_stack (Program) */
-#define VM_CALL_LIMIT 64             /* nested fn calls */
+#define VM_CALL_LIMIT 64             /* nested fn calls: the checker's AST_MAX_FN_NESTING */
 #define VM_DEPTH_LIMIT 1000          /* lists and maps nested in each other */
 
 /* A loaded program: verified bytecode, its version hash, and its consts evaluated. */

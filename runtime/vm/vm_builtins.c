@@ -40,7 +40,20 @@ static uint32_t utf8_next(const char *s, uint32_t *i)
     return c;
 }
 
-static Value change_case(Value s, bool upper)
+/* `text` as the builtin `name`'s result, or, past VM_STRING_LIMIT bytes, the error a
+   text a playbook builds gets there (docs/runtime.md, "Limits"). Takes `text`. */
+static bool text_result(Vm *vm, const char *name, StrBuf *text, Value *out)
+{
+    if (text->len > VM_STRING_LIMIT) {
+        strbuf_free(text);
+        snprintf(vm->why, sizeof vm->why, "%s: the text would be over %d bytes", name, VM_STRING_LIMIT);
+        return false;
+    }
+    *out = value_string_take(text);
+    return true;
+}
+
+static bool change_case(Vm *vm, const char *name, Value s, bool upper, Value *result)
 {
     static locale_t utf8;
     if (!utf8)
@@ -56,7 +69,7 @@ static Value change_case(Value s, bool upper)
         int n = utf8_encode(c, bytes);
         strbuf_append(&out, bytes, (size_t)n);
     }
-    return value_string_take(&out);
+    return text_result(vm, name, &out, result);
 }
 
 static bool is_blank(char c)
@@ -335,9 +348,8 @@ static bool format_time(Vm *vm, Value t, Value fmt, Value zone, Value *out)
             return false;
         }
     }
-    *out = value_string_take(&text);
     strbuf_free(&iso);
-    return true;
+    return text_result(vm, "format_time", &text, out);
 }
 
 bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
@@ -358,7 +370,7 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
         return type_error(vm, name, 0, a[0], "a string, a list or a map");
     case BUILTIN_LOWER: case BUILTIN_UPPER:
         if (a[0].type != VAL_STRING) return type_error(vm, name, 0, a[0], "a string");
-        return *out = change_case(a[0], id == BUILTIN_UPPER), true;
+        return change_case(vm, name, a[0], id == BUILTIN_UPPER, out);
     case BUILTIN_TRIM:
         if (a[0].type != VAL_STRING) return type_error(vm, name, 0, a[0], "a string");
         return *out = trim(a[0]), true;

@@ -1027,8 +1027,10 @@ static void test_step_limit(void **state)
 static void test_fn_nesting_limit(void **state)
 {
     (void)state;
-    check_fn_chain(VM_CALL_LIMIT - 2, 1, VALUE, "1");
-    check_fn_chain(VM_CALL_LIMIT + 1, 1, ERROR, "fns nest too deeply");
+    /* fns f0 .. fN nest N + 1 deep: the checker refuses past the VM's limit */
+    check_fn_chain(VM_CALL_LIMIT - 1, 1, VALUE, "1");
+    check_fn_chain(VM_CALL_LIMIT, 1, REFUSED, "nests fn calls 65 deep; fns nest at most 64 deep");
+    check_fn_chain(VM_CALL_LIMIT + 1, 1, REFUSED, "nests fn calls 66 deep");
 }
 
 /* len(OPEN ITEM, ITEM, ... CLOSE) with `count` items, each printed with its index. */

@@ -1,0 +1,60 @@
+#!/bin/sh
+# tests/e2e/people_audit.sh - findings of an audit of the directory's use (LANGUAGE.md
+# "Who", "Away and delegation"; docs/people.md "How a seat gets its holders"), each a
+# test that failed before its fix:
+#
+# F1. manager(WHO) took the manager of WHO's stand-in when WHO was away: with ming away
+#     and no delegate, manager(person("ming")) went to ming's manager's manager, and the
+#     history said "craig asked in ming's place" while craig held no seat. Now WHO's own
+#     people are taken as named, and only the managers found are replaced when away.
+# TAP lines.
+set -u
+. "$TOP/tests/e2e/lib.sh"
+cat > "$tmp/dir.json" <<'DIR'
+{"people": {
+  "ming":  {"email": "ming@x", "manager": "craig",
+            "away": [{"from": "2026-06-10", "to": "2026-06-20"}]},
+  "anna":  {"email": "anna@x", "manager": "dana"},
+  "dana":  {"email": "dana@x"},
+  "lars":  {"email": "lars@x", "manager": "craig",
+            "away": [{"from": "2026-06-10", "to": "2026-06-20", "delegate": "anna"}]},
+  "craig": {"email": "craig@x", "manager": "ceo",
+            "away": [{"from": "2026-07-01", "to": "2026-07-10", "delegate": "dana"}]},
+  "ceo":   {"email": "ceo@x"}}}
+DIR
+cat > "$tmp/mgr.play" <<'PLAY'
+playbook mgr
+on ops.go as g
+state s {
+  notify manager(person(g.who)) "Heads up"
+  ask manager(person(g.who)) "Approve?" choices yes within 1d
+  { yes -> done "y"
+    timeout -> done "t" }
+}
+PLAY
+trace() { # trace WHO DAY: the event on DAY and craig's answer an hour later
+  printf '%s\n' "{\"at\": \"2026-$2T10:00:00Z\", \"event\": {\"source\": \"ops\", \"type\": \"go\", \"id\": \"e1\", \"data\": {\"who\": \"$1\"}}}" \
+    "{\"at\": \"2026-$2T11:00:00Z\", \"answer\": {\"by\": \"${3:-craig}\", \"choice\": \"yes\"}}" > "$tmp/t.jsonl"
+}
+trace ming 06-15
+expect "F1: manager of an away person with no delegate" 0 "$h" run "$tmp/mgr.play" --events "$tmp/t.jsonl" --directory "$tmp/dir.json"
+has "  is her own manager, who is told" "told craig (email): Heads up"
+has "  and holds the seat" "to craig, choices"
+has "  and whose answer decides" "craig answered t1: yes"
+hasnt "  with no stand-in recorded for ming" "in ming's place"
+trace lars 06-15
+expect "F1: manager of a person away with a delegate" 0 "$h" run "$tmp/mgr.play" --events "$tmp/t.jsonl" --directory "$tmp/dir.json"
+has "  is his own manager, not the delegate's" "to craig, choices"
+hasnt "  and anna's manager is not asked" "to dana"
+trace ming 07-03 dana
+expect "F1: a manager who is away is still replaced" 0 "$h" run "$tmp/mgr.play" --events "$tmp/t.jsonl" --directory "$tmp/dir.json"
+has "  by the manager's delegate" "dana asked in craig's place"
+has "  whose answer decides" "dana answered t1: yes"
+db=$tmp/db
+expect "F1 in a store: deploy" 0 "$h" deploy "$tmp/mgr.play" --db "$db" --now 2026-06-15T09:00:00Z
+expect "  directory load" 0 "$h" directory load "$tmp/dir.json" --db "$db" --now 2026-06-15T09:00:00Z
+echo '{"who": "ming"}' > "$tmp/go.json"
+expect "  trigger" 0 "$h" trigger ops.go --id e1 --db "$db" --now 2026-06-15T10:00:00Z < "$tmp/go.json"
+expect "  craig, ming's manager, answers" 0 "$h" answer t1 yes --by craig --db "$db" --now 2026-06-15T11:00:00Z
+has "  and decides" "done: y"
+plan
