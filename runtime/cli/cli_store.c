@@ -1701,22 +1701,27 @@ static int directory_check(const char *path, json_t *json)
     return valid ? CLI_OK : CLI_REFUSED;
 }
 
-/* What a directory load did: "loaded 4 people, 1 team, 0 calendars", or with --json
-   {"loaded": {"people", "teams", "calendars"}} (how many of each). */
-static void directory_report(const StoreArgs *a, const json_t *json)
+/* What a directory load did: "loaded 4 people, 1 team, 0 calendars", then a line per
+   instance it touched (a due timer it fired first, a stand-in it added to an open
+   seat), or with --json {"loaded": {"people", "teams", "calendars"}, "instances",
+   "records"}, as every write reports. The sentence is printed here, before
+   store_report_write's lines (its own sentence callback has only the arguments). */
+static void directory_said(const StoreArgs *a)
+{
+    (void)a;
+}
+
+static int directory_report(const StoreArgs *a, Engine *engine, const json_t *json)
 {
     size_t people = json_object_size(json_object_get(json, "people"));
     size_t teams = json_object_size(json_object_get(json, "teams"));
     size_t calendars = json_object_size(json_object_get(json, "calendars"));
-    if (a->json) {
-        json_t *report = json_pack("{s:{s:I,s:I,s:I}}", "loaded", "people", (json_int_t)people, "teams",
-                                   (json_int_t)teams, "calendars", (json_int_t)calendars);
-        print_json_line(report);
-        json_decref(report);
-    } else {
+    if (!a->json)
         printf("loaded %zu %s, %zu team%s, %zu calendar%s\n", people, people == 1 ? "person" : "people", teams,
                teams == 1 ? "" : "s", calendars, calendars == 1 ? "" : "s");
-    }
+    json_t *what = json_pack("{s:I,s:I,s:I}", "people", (json_int_t)people, "teams", (json_int_t)teams,
+                             "calendars", (json_int_t)calendars);
+    return store_report_write(a, engine, "loaded", what, directory_said);
 }
 
 /* huddle directory load FILE | show [ID] */
@@ -1761,11 +1766,11 @@ int cli_directory(int argc, char **argv)
         if (rc < 0) {
             fprintf(stderr, "huddle: %s is not a valid directory; nothing changed:\n", a.positional[1]);
             cli_print_lines(stderr, why);
-        } else if (status == CLI_OK) {
-            directory_report(&a, json);
         }
         if (status == CLI_OK)
             status = cli_status_of(rc);
+        if (status == CLI_OK)
+            status = directory_report(&a, engine, json);
     } else {
         json_t *dir = NULL;
         char why[512];

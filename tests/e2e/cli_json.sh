@@ -45,7 +45,7 @@ printf '{"people": {"pat": {"email": "pat@x"}, "boss": {"email": "boss@x"}, "op"
 expect "deploy --json" 0 "$h" deploy "$tmp/two.play" --db "$db" $(now 08:00) --json
 json "says the playbook and its version" 'j["playbook"] == "two" and len(j["version"]) == 64'
 expect "directory load --json" 0 "$h" directory load "$tmp/people.json" --db "$db" $(now 08:00) --json
-json "says how many people, teams and calendars it loaded" 'j == {"loaded": {"people": 3, "teams": 0, "calendars": 0}}'
+json "says how many people, teams and calendars it loaded" 'j == {"loaded": {"people": 3, "teams": 0, "calendars": 0}, "instances": [], "records": []}'
 echo '{"order": "A1", "amount": 30, "split": 2}' > "$tmp/a1.json"
 expect "trigger --json" 0 sh -c "'$h' trigger shop.refund --id r-1 --db '$db' $(now 09:00) --json < '$tmp/a1.json'"
 json "says where the event went" 'j["went"] == [{"playbook": "two", "instance": "i1", "as": "started"}] and j["duplicate"] is False'

@@ -7,6 +7,9 @@
 #     and no delegate, manager(person("ming")) went to ming's manager's manager, and the
 #     history said "craig asked in ming's place" while craig held no seat. Now WHO's own
 #     people are taken as named, and only the managers found are replaced when away.
+# F2. `directory load` said only "loaded N people" when it added a stand-in to an open
+#     seat, told them, or fired a due deadline that ended an instance; --json had no
+#     "instances" or "records". Now it reports them as every write does.
 # TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
@@ -57,4 +60,30 @@ echo '{"who": "ming"}' > "$tmp/go.json"
 expect "  trigger" 0 "$h" trigger ops.go --id e1 --db "$db" --now 2026-06-15T10:00:00Z < "$tmp/go.json"
 expect "  craig, ming's manager, answers" 0 "$h" answer t1 yes --by craig --db "$db" --now 2026-06-15T11:00:00Z
 has "  and decides" "done: y"
+
+db=$tmp/db2
+printf '%s\n' '{"people": {"ming": {"email": "m@x"}, "anna": {"email": "a@x"}}}' > "$tmp/d1.json"
+printf '%s\n' '{"people": {"ming": {"email": "m@x", "away": [{"from": "2026-06-10", "to": "2026-06-20", "delegate": "anna"}]},' \
+  '"anna": {"email": "a@x"}}}' > "$tmp/d2.json"
+cat > "$tmp/ask.play" <<'PLAY'
+playbook ldout
+on ops.go as g
+state s {
+  ask person(g.who) "q?" choices yes within 1h
+  { yes -> done "y"
+    timeout -> done "t" }
+}
+PLAY
+expect "F2: deploy" 0 "$h" deploy "$tmp/ask.play" --db "$db" --now 2026-06-10T00:00:00Z
+expect "  directory" 0 "$h" directory load "$tmp/d1.json" --db "$db" --now 2026-06-10T00:00:00Z
+expect "  ming is asked" 0 "$h" trigger ops.go --id e1 --db "$db" --now 2026-06-10T10:00:00Z < "$tmp/go.json"
+expect "F2: a load that makes ming away (--json)" 0 "$h" directory load "$tmp/d2.json" --db "$db" --now 2026-06-10T10:55:00Z --json
+json "  says what it loaded" 'j["loaded"] == {"people": 2, "teams": 0, "calendars": 0}'
+json "  where i1 stands" '[i["id"] for i in j["instances"]] == ["i1"] and j["instances"][0]["task"] == "t1"'
+json "  and the records: anna's seat and her message" '[r["kind"] for r in j["records"]] == ["delegated", "notified"] and j["records"][0]["to"] == "anna"'
+expect "F2: a load after t1's deadline" 0 "$h" directory load "$tmp/d2.json" --db "$db" --now 2026-06-10T11:30:00Z
+has "  says the load" "loaded 2 people, 0 teams, 0 calendars"
+has "  and that i1 ended" "i1: done: t"
+expect "F2: a load that changes nothing for anyone" 0 "$h" directory load "$tmp/d2.json" --db "$db" --now 2026-06-10T11:31:00Z --json
+json "  has empty lists" 'j["instances"] == [] and j["records"] == []'
 plan
