@@ -57,6 +57,11 @@ enum { SERVE_ROUTE_OK = 0, SERVE_ROUTE_UNKNOWN = -1, SERVE_ROUTE_METHOD = -2, SE
    is, "GET" or "POST"), SERVE_ROUTE_BAD (a {param} that is no id: 404 too). */
 int serve_route(const char *method, const char *path, ServeRoute *out, const char **allow);
 
+/* A request target's path: the target itself (origin form, "/v1/tasks"), or the path of
+   an absolute-form one ("http://host:8080/v1/tasks", which RFC 9112 3.2.2 says a server
+   must accept), "/" when it has none. Points into `target`. */
+const char *serve_origin_path(const char *target);
+
 /* The value of query parameter `name` in the raw query `query` (a=1&b=x%20y),
    percent-decoded ('+' is a space) into out[cap]: 1 found, 0 absent, -1 malformed
    (a bad escape, a NUL, a control character, or longer than cap - 1). */

@@ -17,13 +17,46 @@
 
 #include "engine.h"
 
-static int apply_refusal_status(const char *why)
+static bool starts_with(const char *text, const char *prefix)
 {
-    if (!strncmp(why, "no task '", 9) || !strncmp(why, "no instance '", 13))
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether `text` ends with `words` and then the route's `id`. */
+static bool ends_with_id(const char *text, const char *words, const char *id)
+{
+    size_t text_len = strlen(text), words_len = strlen(words), id_len = strlen(id);
+    return text_len >= words_len + id_len && strcmp(text + text_len - id_len, id) == 0 &&
+           strncmp(text + text_len - id_len - words_len, words, words_len) == 0;
+}
+
+/* The status of a refusal, by the engine's sentence (engine_tasks.c's, engine.c's,
+   engine_override.c's). Its fixed words are matched where they stand, at the start or
+   at the end beside the task or instance `id` the route named, never anywhere in it: the
+   sentence may quote what the client sent (an unknown choice "Refund already issued"
+   is 422, not 409). */
+static int apply_refusal_status(const char *why, const char *id)
+{
+    char words[160];
+    if (starts_with(why, "no task '") || starts_with(why, "no instance '"))
         return 404;
-    if (strstr(why, "holds no open seat on task"))
+    if (ends_with_id(why, " holds no open seat on task ", id))
         return 403;
-    if (strstr(why, " already ") || strstr(why, "is no longer open") || strstr(why, "not stalled"))
+    if (ends_with_id(why, " already answered task ", id))
+        return 409;
+    snprintf(words, sizeof words, "task %s is no longer open", id);
+    if (strcmp(why, words) == 0)
+        return 409;
+    const char *const HEADS[] = {"task %s is already closed: ", "task %s is already resolved (", "%s has already ended ("};
+    for (size_t i = 0; i < sizeof HEADS / sizeof *HEADS; i++) {
+        snprintf(words, sizeof words, HEADS[i], id);
+        if (starts_with(why, words))
+            return 409;
+    }
+    snprintf(words, sizeof words, "%s is ", id);
+    const char *stalled = ", not stalled: only a stalled instance is retried";
+    if (starts_with(why, words) && strlen(why) > strlen(stalled) &&
+        strcmp(why + strlen(why) - strlen(stalled), stalled) == 0)
         return 409;
     return 422;
 }
@@ -33,27 +66,34 @@ static const char *apply_refusal_code(int status)
     return status == 404 ? "not_found" : status == 403 ? "not_your_seat" : status == 409 ? "conflict" : "refused";
 }
 
-/* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's, and
-   engine_door.c's "to: no person 'zed' in the directory"), or NULL: an unknown choice, a
-   comment missing or not UTF-8, a reason missing, a retry's goto, a reassignment's person
-   (or its missing "from", when no seat lacks a holder). */
-static const char *apply_refusal_field(int status, const char *why)
+/* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's,
+   engine.c's, engine_override.c's, and engine_door.c's "to: no person 'zed' in the
+   directory"), matched where its fixed words stand as apply_refusal_status does, or
+   NULL: an unknown choice, a comment missing or not UTF-8, a reason missing, a retry's
+   goto, a reassignment's person (or its missing "from", when no seat lacks a holder). */
+static const char *apply_refusal_field(int status, const char *why, const char *id)
 {
+    char words[160];
     if (status != 422)
         return NULL;
-    if (strncmp(why, "to: ", 4) == 0)
+    if (starts_with(why, "to: "))
         return "to";
-    if (strncmp(why, "from: ", 6) == 0 || strstr(why, " has no open seat without a holder"))
+    snprintf(words, sizeof words, "task %s has no open seat without a holder", id);
+    if (starts_with(why, "from: ") || starts_with(why, words))
         return "from";   /* a reassignment without "from": name the holder to replace */
-    if (strncmp(why, "by: ", 4) == 0)   /* the body's "by", or the token's person */
+    if (starts_with(why, "by: "))   /* the body's "by", or the token's person */
         return "by";
-    if (strstr(why, " has no choice '"))
+    snprintf(words, sizeof words, "task %s has no choice '", id);
+    if (starts_with(why, words))
         return "choice";
-    if (strstr(why, " needs a comment") || strstr(why, "the comment is not UTF-8"))
+    if ((starts_with(why, "choice '") && strstr(why, "' needs a comment (")) ||
+        strcmp(why, "the comment is not UTF-8 text") == 0)
         return "comment";
-    if (strstr(why, " needs a reason"))
+    if (starts_with(why, "a retry needs a reason") || starts_with(why, "a cancel needs a reason") ||
+        starts_with(why, "an override needs a reason"))
         return "reason";
-    if (strstr(why, "'s playbook has no state '"))
+    snprintf(words, sizeof words, "%s's playbook has no state '", id);
+    if (starts_with(why, words))
         return "goto";
     return NULL;
 }
@@ -93,8 +133,8 @@ static const char *apply_directory_field(const char *why, char *buf, size_t cap)
 static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *why)
 {
     if (rc == ENGINE_REFUSED) {
-        int status = apply_refusal_status(why);
-        const char *field = apply_refusal_field(status, why);
+        int status = apply_refusal_status(why, job->route.param);
+        const char *field = apply_refusal_field(status, why, job->route.param);
         char buf[96];
         if (!field && status == 422 && job->route.id == ROUTE_EVENTS && !strcmp(job->route.param, "directory"))
             field = apply_directory_field(why, buf, sizeof buf);

@@ -119,7 +119,7 @@ static bool door_by(Door *d, const char **by)
         return problem ? door_refuse(d, 422, "invalid", "by", "\"by\" %s", problem) : true;
     }
     if (*by && strcmp(*by, t->person) != 0)
-        return door_refuse(d, 403, "forbidden", "by", "this token answers as its own person only, not as another");
+        return door_refuse(d, 403, "forbidden", "by", "this token acts as its own person only, not as another");
     *by = t->person;
     return true;
 }
@@ -514,7 +514,13 @@ void serve_on_request(void *context, HttpRequest *request)
     ServeRoute route;
     const char *allow;
     serve_jobs_reap(s);   /* the last rounds' jobs, freed where they were made */
-    int found = serve_route(request->method, request->path, &route, &allow);
+    if (request->repeated_header) {
+        char message[96];
+        snprintf(message, sizeof message, "the request gives %s twice: send it once", request->repeated_header);
+        serve_refuse(s, request, 400, "bad_header", message, request->repeated_header, NULL);
+        return;
+    }
+    int found = serve_route(request->method, serve_origin_path(request->path), &route, &allow);
     if (found == SERVE_ROUTE_METHOD) {
         char header[32];
         snprintf(header, sizeof header, "Allow: %s", allow);
@@ -526,7 +532,14 @@ void serve_on_request(void *context, HttpRequest *request)
         return;
     }
     if (route.id == ROUTE_HEALTHZ || route.id == ROUTE_METRICS) {
-        door_plain(s, request, &route);
+        static const char *const NONE[] = {NULL};
+        char bad[65], message[128];
+        if (serve_query_only(request->query, NONE, bad)) {
+            door_plain(s, request, &route);
+            return;
+        }
+        snprintf(message, sizeof message, "this route takes no query parameter '%s'", bad);
+        serve_refuse(s, request, 400, "bad_query", message, bad, NULL);
         return;
     }
     ServeJob *job = calloc(1, sizeof *job);

@@ -6,6 +6,7 @@
 #include "cli_serve.h"
 
 #include <string.h>
+#include <strings.h>
 
 typedef struct RouteSpec {
     ServeRouteId id;
@@ -101,6 +102,19 @@ static int route_hex(char c)
     return -1;
 }
 
+const char *serve_origin_path(const char *target)
+{
+    const char *rest = NULL;
+    if (strncasecmp(target, "http://", 7) == 0)
+        rest = target + 7;
+    else if (strncasecmp(target, "https://", 8) == 0)
+        rest = target + 8;
+    if (!rest)
+        return target;
+    const char *slash = strchr(rest, '/');
+    return slash ? slash : "/";
+}
+
 /* Decodes [p, end) into out[cap]: -1 for a bad escape, a control byte, or no room. */
 static int route_decode(const char *p, const char *end, char *out, size_t cap)
 {
@@ -146,9 +160,15 @@ static bool query_next(const char **at, QueryPart *part)
     return true;
 }
 
+/* Whether the parameter is named `name` (len bytes), its name percent-decoded as its
+   value is (RFC 3986: `st%61tus` is `status`); a name that does not decode is compared as
+   written. */
 static bool query_part_is(const QueryPart *part, const char *name, size_t len)
 {
-    return part->name_len == len && strncmp(part->name, name, len) == 0;
+    char decoded[256];
+    if (route_decode(part->name, part->name + part->name_len, decoded, sizeof decoded) != 0)
+        return part->name_len == len && strncmp(part->name, name, len) == 0;
+    return strlen(decoded) == len && memcmp(decoded, name, len) == 0;
 }
 
 /* A parameter's name for a refusal, decoded, at most 64 bytes ("?" when it does not decode). */
@@ -187,9 +207,16 @@ bool serve_query_only(const char *query, const char *const *allowed, char bad[65
 /* Whether a parameter named as `part` comes again in the raw query from `at` on. */
 static bool query_named_again(const char *at, const QueryPart *part)
 {
+    char decoded[256];
+    const char *name = part->name;
+    size_t len = part->name_len;
+    if (route_decode(part->name, part->name + part->name_len, decoded, sizeof decoded) == 0) {
+        name = decoded;
+        len = strlen(decoded);
+    }
     QueryPart later;
     while (query_next(&at, &later))
-        if (query_part_is(&later, part->name, part->name_len))
+        if (query_part_is(&later, name, len))
             return true;
     return false;
 }

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,24 +149,44 @@ static bool http_req_copy(HttpReq *r, const char *const in[TEXT_COUNT], const ch
     return true;
 }
 
+/* The headers a request may give once (RFC 9110 5.3: a field that is no list): the
+   owner reads the first, so a second is refused rather than read one way or the other. */
+static const char *const HTTP_SINGLE_HEADERS[] = {"Authorization", "Content-Type", "Idempotency-Key",
+                                                   "X-Huddle-Signature"};
+#define HTTP_SINGLE_COUNT (sizeof HTTP_SINGLE_HEADERS / sizeof *HTTP_SINGLE_HEADERS)
+
+/* What one pass over the headers counts: their bytes, and each single header's lines. */
+typedef struct HeaderCount {
+    size_t total;
+    unsigned single[HTTP_SINGLE_COUNT];
+} HeaderCount;
+
 /* Adds one header's line ("Name: value" and CRLF) to the count at cls. */
 static enum MHD_Result http_count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
                                          const char *value, size_t value_size)
 {
     (void)kind;
-    (void)key;
     (void)value;
-    *(size_t *)cls += key_size + 2 + value_size + 2;
+    HeaderCount *count = cls;
+    count->total += key_size + 2 + value_size + 2;
+    for (size_t i = 0; i < HTTP_SINGLE_COUNT; i++)
+        if (key && strcasecmp(key, HTTP_SINGLE_HEADERS[i]) == 0)
+            count->single[i]++;
     return MHD_YES;
 }
 
-/* Whether the request line and headers are over HTTP_HEADERS_MAX. */
+/* Whether the request line and headers are over HTTP_HEADERS_MAX; notes in the request
+   the first header that may come once and came again. */
 static bool http_headers_over(HttpReq *r, const char *method, const char *url, const char *version)
 {
     size_t query = strlen(r->uri_query);
-    size_t total = strlen(method) + 1 + strlen(url) + (query ? 1 + query : 0) + 1 + strlen(version) + 2;
-    MHD_get_connection_values_n(r->connection, MHD_HEADER_KIND, http_count_header, &total);
-    return total > HTTP_HEADERS_MAX;
+    HeaderCount count = {0};
+    count.total = strlen(method) + 1 + strlen(url) + (query ? 1 + query : 0) + 1 + strlen(version) + 2;
+    MHD_get_connection_values_n(r->connection, MHD_HEADER_KIND, http_count_header, &count);
+    for (size_t i = 0; i < HTTP_SINGLE_COUNT && !r->pub.repeated_header; i++)
+        if (count.single[i] > 1)
+            r->pub.repeated_header = HTTP_SINGLE_HEADERS[i];
+    return count.total > HTTP_HEADERS_MAX;
 }
 
 /* Copies what the owner reads of the request; false when memory ran out. */

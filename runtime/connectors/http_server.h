@@ -29,6 +29,9 @@ typedef struct HttpRequest {
     const char *authorization;
     const char *signature;          /* X-Huddle-Signature */
     const char *idempotency_key;    /* Idempotency-Key */
+    const char *repeated_header;    /* the first of Authorization, Content-Type,
+                                       Idempotency-Key and X-Huddle-Signature the request
+                                       gave twice (the values above are the first), or NULL */
     const char *body;               /* NUL-terminated; body_len bytes before the NUL */
     size_t body_len;
     int64_t started_us;             /* monotonic, when the request's headers arrived */
