@@ -896,6 +896,12 @@ int task_watch(Step *s, Instance *in, const char *task_id);
    unless one is set for then already. Whoever adds holders calls it, so that every
    holder's absence is watched however they came to the seat. */
 int task_schedule_watch(Step *s, Instance *in, TaskRecord *task);
+/* An open task's holders as a watch leaves them now: each unanswered seat's holder who
+   is away gets their stand-in beside them (a `delegated` record, told), an on-call seat
+   whoever is on call; the quorum re-checked when that changed them, the next watch set,
+   and the task saved unless the re-check resolved it. For a reassignment to someone
+   away. */
+int task_refresh_now(Step *s, Instance *in, TaskRecord *task);
 /* `huddle retry` of an instance stalled while it waits in an ask (no input kept: a
    level's timer was refused as the ask began or escalated, say): the timers the stall
    kept from being set are set as if the ask had gone on cleanly. A level whose timer was

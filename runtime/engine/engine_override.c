@@ -163,10 +163,11 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
         task_tell(s, &in, &task, &to, 1, "asked", NULL);
         rc = task_recheck(s, &in, &task, &resolved);
     }
+    /* `to` away now gets their stand-in beside them, as a holder whose absence starts
+       later does when its watch fires; then the next watch (the absences of the person
+       it gave seats) is set and the task saved */
     if (rc == STORE_OK && !resolved)
-        rc = task_schedule_watch(s, &in, &task);   /* the absences of the person it gave seats */
-    if (rc == STORE_OK && !resolved)
-        rc = task_save(s, &task);
+        rc = task_refresh_now(s, &in, &task);
     if (rc == STORE_OK)
         rc = instance_save(s, &in);
     instance_clear(&in);

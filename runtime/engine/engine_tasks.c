@@ -1665,6 +1665,12 @@ static int task_refresh(Step *s, Instance *in, TaskRecord *task, const AwayNews 
     return rc;
 }
 
+int task_refresh_now(Step *s, Instance *in, TaskRecord *task)
+{
+    AwayNews none = {NULL};   /* only absences that start now are news */
+    return task_refresh(s, in, task, &none);
+}
+
 int task_watch(Step *s, Instance *in, const char *task_id)
 {
     TaskRecord task;

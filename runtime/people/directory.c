@@ -399,10 +399,29 @@ void directory_free(Directory *dir)
 const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int64_t at_ms)
 {
     (void)dir;
-    for (unsigned i = 0; person && i < person->absence_count; i++)
-        if (at_ms >= person->absences[i].from_ms && at_ms < person->absences[i].until_ms)
-            return &person->absences[i];
-    return NULL;
+    const DirAbsence *current = NULL;
+    for (unsigned i = 0; person && i < person->absence_count; i++) {
+        const DirAbsence *a = &person->absences[i];
+        if (at_ms >= a->from_ms && at_ms < a->until_ms && (!current || a->from_ms >= current->from_ms))
+            current = a;   /* of overlapping absences, the one that began last (a later listed on a tie) */
+    }
+    return current;
+}
+
+int64_t dir_away_until(const DirPerson *person, int64_t at_ms)
+{
+    int64_t until = at_ms;
+    for (bool longer = true; longer;) {   /* absences that meet or overlap make one stretch */
+        longer = false;
+        for (unsigned i = 0; person && i < person->absence_count; i++) {
+            const DirAbsence *a = &person->absences[i];
+            if (a->from_ms <= until && a->until_ms > until) {
+                until = a->until_ms;
+                longer = true;
+            }
+        }
+    }
+    return until;
 }
 
 const char *dir_channel(const Directory *dir, const char *person)
@@ -517,7 +536,7 @@ static void add_person(const Directory *dir, const char *id, int64_t at, Found *
         if (!absence)
             break;
         const char *next = absence->delegate ? absence->delegate : p->manager;
-        until[steps] = absence->until_ms;
+        until[steps] = dir_away_until(p, at);
         seen[steps++] = current;   /* a delegate of themselves is a loop of one */
         bool repeat = false;
         for (int i = 0; i < steps; i++)

@@ -64,8 +64,14 @@ const DirPerson *dir_person(const Directory *dir, const char *id);
 const DirTeam *dir_team(const Directory *dir, const char *id);
 const Calendar *dir_calendar(const Directory *dir, const char *name);
 
-/* The absence of `person` at `at_ms`, or NULL when they are there. */
+/* The absence of `person` at `at_ms`, or NULL when they are there. Of absences that
+   overlap then, the one that began last (its delegate stands in: the newest word, such
+   as a directory.away event beside the directory's own absence). */
 const DirAbsence *dir_away_at(const Directory *dir, const DirPerson *person, int64_t at_ms);
+
+/* When `person`, away at `at_ms`, is back: the end of the stretch that absences which
+   overlap or meet make from then on (INT64_MAX: no end). at_ms when they are there. */
+int64_t dir_away_until(const DirPerson *person, int64_t at_ms);
 
 /* Who is on call for `team` at `at_ms` by its rotation (before any substitution), or
    NULL when it has no rotation. */

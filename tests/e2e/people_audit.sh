@@ -10,6 +10,12 @@
 # F2. `directory load` said only "loaded N people" when it added a stand-in to an open
 #     seat, told them, or fired a due deadline that ended an instance; --json had no
 #     "instances" or "records". Now it reports them as every write does.
+# F3. A seat reassigned to someone already away stayed theirs alone: their stand-in was
+#     never added (one whose absence began a minute later got it). Now it is at once.
+# F4. Of two overlapping absences the first listed won: a directory.away event's
+#     delegate was ignored beside the file's older absence, and `until` named the first
+#     one's end while the person stayed away. Now the one that began last stands, and
+#     `until` is the end of the stretch.
 # TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
@@ -86,4 +92,38 @@ has "  says the load" "loaded 2 people, 0 teams, 0 calendars"
 has "  and that i1 ended" "i1: done: t"
 expect "F2: a load that changes nothing for anyone" 0 "$h" directory load "$tmp/d2.json" --db "$db" --now 2026-06-10T11:31:00Z --json
 json "  has empty lists" 'j["instances"] == [] and j["records"] == []'
+
+db=$tmp/db3
+cat > "$tmp/ra.play" <<'PLAY'
+playbook ra
+on ops.go as g
+state s {
+  ask person("ming") "Approve?" choices yes within 1d
+  { yes -> done "y"
+    timeout -> done "t" }
+}
+PLAY
+printf '%s\n' '{"people": {"ming": {"email": "ming@x"}, "craig": {"email": "craig@x"}, "mei": {"email": "mei@x"},' \
+  '"lars": {"email": "lars@x", "away": [{"from": "2026-06-01", "to": "2026-06-30", "delegate": "mei"}]}}}' > "$tmp/d3.json"
+expect "F3: deploy" 0 "$h" deploy "$tmp/ra.play" --db "$db" --now 2026-06-15T00:00:00Z
+expect "  directory" 0 "$h" directory load "$tmp/d3.json" --db "$db" --now 2026-06-15T00:00:00Z
+echo '{}' > "$tmp/e.json"
+expect "  ming is asked" 0 "$h" trigger ops.go --id e1 --db "$db" --now 2026-06-15T10:00:00Z < "$tmp/e.json"
+expect "F3: reassigned to lars, away with mei as delegate" 0 "$h" reassign t1 --from ming --to lars --by craig --db "$db" --now 2026-06-15T10:10:00Z --json
+json "  mei joins lars at once, and is told" '[(r["kind"], r.get("from"), r.get("to"), r.get("why"), r.get("person")) for r in j["records"]] == [("delegated", "ming", "lars", "reassigned", None), ("notified", None, None, None, "lars"), ("delegated", "lars", "mei", "away", None), ("notified", None, None, None, "mei")]'
+expect "  mei may answer" 0 "$h" answer t1 yes --by mei --db "$db" --now 2026-06-15T10:20:00Z
+has "  and decides" "done: y"
+
+cat > "$tmp/d4.json" <<'DIR'
+{"people": {
+  "ming":  {"email": "ming@x", "manager": "craig",
+            "away": [{"from": "2026-06-13", "to": "2026-06-24"}]},
+  "craig": {"email": "craig@x"}, "lars": {"email": "lars@x"}}}
+DIR
+printf '%s\n' '{"at": "2026-06-20T10:00:00Z", "away": {"person": "ming", "from": "2026-06-20", "to": "2026-06-30", "delegate": "lars"}}' \
+  '{"at": "2026-06-21T10:00:00Z", "event": {"source": "ops", "type": "go", "id": "e1", "data": {}}}' \
+  '{"at": "2026-06-23T00:00:00Z", "end": true}' > "$tmp/t4.jsonl"
+expect "F4: two overlapping absences" 0 "$h" run "$tmp/ra.play" --events "$tmp/t4.jsonl" --directory "$tmp/d4.json"
+has "  the later one's delegate stands in, until ming is back" "lars asked in ming's place (ming is away until 2026-07-01 00:00)"
+hasnt "  not the manager" "craig asked"
 plan
