@@ -109,6 +109,8 @@ static size_t on_reply(char *data, size_t size, size_t count, void *context)
 {
     ConnRequest *r = context;
     size_t n = size * count;
+    if (r->reply_unused)
+        return n;
     if (r->reply.len + n > CONN_REPLY_MAX) {
         r->reply_too_long = true;
         return 0;   /* libcurl stops the transfer */

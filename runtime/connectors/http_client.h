@@ -41,6 +41,8 @@ typedef struct ConnRequest {
     const char *mail_from, *mail_to;    /* SMTP: the envelope's addresses */
     const char *username, *password;    /* SMTP: login, or NULL */
     long timeout_ms;
+    bool reply_unused;              /* HTTP: the reply body is read and dropped (a send's,
+                                       a message's: only a call uses it), so none is too long */
     void *context;                  /* the caller's */
     /* out */
     long status;                    /* the HTTP status, or SMTP's last reply code; 0: none */

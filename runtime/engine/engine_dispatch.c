@@ -519,6 +519,9 @@ static void claim_build(Claim *c, int64_t now, const ConnFile *file)
         else
             rc = delivery_http(d, c->connector, json_string_value(json_object_get(entry, "operation")),
                                json_object_get(entry, "arg"), d->error, sizeof d->error);
+        /* only a call reads its reply: a send or a message is delivered by its 2xx, however
+           long the body that came with it */
+        d->request.reply_unused = strcmp(json_string_value(json_object_get(entry, "kind")), "call") != 0;
         if (rc != 0 && !d->error[0])
             snprintf(d->error, sizeof d->error, "%s", rc < 0 ? "cannot be delivered" : "not deliverable now");
         if (rc != 0)
