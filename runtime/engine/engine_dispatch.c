@@ -441,9 +441,40 @@ static int claim_work(Step *s, void *context)
 /* ---- 2. deliver ---- */
 
 /* `send MAIL.send({to, subject, text})` through an smtp connector. */
+/* Why `arg` is no mail for `send mail.send(...)` into d->error (-1: it fails for good, as
+   a bad `to` does), else 0: a map of `to`, `subject` and `text`, the last two text or
+   null (empty). Nothing is changed on the way: a value the mail could not carry as
+   given is refused, never sent empty or dropped. */
+static int mail_send_arg_problem(Delivery *d, const json_t *arg)
+{
+    if (!json_is_object(arg)) {
+        snprintf(d->error, sizeof d->error, "mail.send takes a map {to, subject, text}");
+        return -1;
+    }
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)arg, key, value) {
+        bool known = !strcmp(key, "to") || !strcmp(key, "subject") || !strcmp(key, "text");
+        if (!known) {
+            snprintf(d->error, sizeof d->error, "mail.send takes to, subject and text; '%.64s' is not one of them",
+                     key);
+            return -1;
+        }
+        if (strcmp(key, "to") != 0 && !json_is_string(value) && !json_is_null(value)) {
+            snprintf(d->error, sizeof d->error, "mail.send's %s is %s, not text: write \"{...}\" around it in the "
+                     "playbook to send it as text", key, json_is_number(value) ? "a number"
+                     : json_is_boolean(value) ? "a boolean" : json_is_array(value) ? "a list" : "a map");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int build_mail_send(Delivery *d, const Connector *c, const json_t *entry, const char *instance, int64_t now)
 {
     const json_t *arg = json_object_get(entry, "arg");
+    if (mail_send_arg_problem(d, arg) != 0)
+        return -1;
     const char *to = json_string_value(json_object_get(arg, "to"));
     const char *subject = json_string_value(json_object_get(arg, "subject"));
     const char *text = json_string_value(json_object_get(arg, "text"));
