@@ -344,7 +344,11 @@ static DeliveryOutcome judge(Delivery *d, bool is_call)
     if (r->kind == CONN_REQUEST_SMTP) {
         if (!r->transport_failed)
             return DELIVERY_DONE;
-        snprintf(d->error, sizeof d->error, "mail: %s%s%.0ld", r->error, r->status ? ", SMTP " : "", r->status);
+        /* the server's code only when it refused (4xx, 5xx): after a hang-up the last code
+           libcurl has is the last one that went well (250, 354), which would mislead */
+        bool refused = r->status >= 400;
+        snprintf(d->error, sizeof d->error, "mail: %s%s%.0ld", r->error, refused ? ", SMTP " : "",
+                 refused ? r->status : 0);
         return r->status >= 500 && r->status < 600 ? DELIVERY_FAILED : DELIVERY_RETRY;
     }
     if (r->reply_too_long) {
