@@ -83,9 +83,10 @@ static void outbox_print(const json_t *entries, const char *status)
             printf("%s %s.%s", kind ? kind : "call", cli_clean(json_string_value(json_object_get(e, "connector"))),
                    cli_clean(json_string_value(json_object_get(e, "operation"))));
         }
-        printf(", %lld attempt%s, next %s", (long long)json_integer_value(json_object_get(e, "attempts")),
-               json_integer_value(json_object_get(e, "attempts")) == 1 ? "" : "s",
-               json_string_value(json_object_get(e, "next")));
+        printf(", %lld attempt%s", (long long)json_integer_value(json_object_get(e, "attempts")),
+               json_integer_value(json_object_get(e, "attempts")) == 1 ? "" : "s");
+        if (strcmp(json_string_value(json_object_get(e, "status")), "failed") != 0)   /* no next try */
+            printf(", next %s", json_string_value(json_object_get(e, "next")));
         if (json_is_string(json_object_get(e, "leased_until")))
             printf(" (leased: a tick or serve claimed it, and it is not tried again before then)");
         if (json_is_string(json_object_get(e, "waiting")))

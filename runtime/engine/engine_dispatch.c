@@ -702,7 +702,10 @@ static int settle_sends(Step *s, Settle *st, OutboxEntry *stored, const unsigned
     if (pending) {
         stored->next_ms = s->now + backoff;
         dispatch_note_next_try(s->engine, s->now + backoff);
-        rc = settle_error(s, stored, last_error);
+        /* a recipient that failed for good keeps its error as the entry's: it is what the
+           operator acts on, not the next try's passing one */
+        if (last_error && !failed)
+            rc = settle_error(s, stored, last_error);
     } else {
         stored->status = OUTBOX_FAILED;
     }

@@ -416,11 +416,23 @@ typedef struct OutboxList {
     json_t *list;
 } OutboxList;
 
+/* Whether one of a message's recipients failed for good while others still wait. */
+static bool entry_partly_failed(const OutboxEntry *entry)
+{
+    for (size_t i = 0; entry->status == OUTBOX_PENDING && i < entry->to_count; i++)
+        if (entry->to[i].state == OUTBOX_FAILED)
+            return true;
+    return false;
+}
+
 static int list_visit(Step *s, uint64_t seq, OutboxEntry *entry, void *context)
 {
     (void)s;
     OutboxList *o = context;
-    if (o->status < 0 || (int)entry->status == o->status)
+    /* --failed lists a message one of whose recipients failed for good also while
+       another still waits: that failure is the operator's to act on now */
+    if (o->status < 0 || (int)entry->status == o->status ||
+        (o->status == OUTBOX_FAILED && entry_partly_failed(entry)))
         json_array_append_new(o->list, entry_view(entry, seq, o->now));
     return STORE_OK;
 }
@@ -490,7 +502,8 @@ static int retry_work(Step *s, void *context)
     if (!f->found)
         return step_fail(s, ENGINE_REFUSED, "no outbox entry has the key %s (huddle outbox --failed lists them)", f->key);
     OutboxEntry *entry = &f->entry;
-    if (entry->status != OUTBOX_FAILED)
+    bool partly = entry_partly_failed(entry);
+    if (entry->status != OUTBOX_FAILED && !partly)
         return step_fail(s, ENGINE_REFUSED, "the outbox entry %s has not failed: it is %s", f->key,
                          outbox_state_text(entry->status));
     for (size_t i = 0; i < entry->to_count; i++)
@@ -499,7 +512,8 @@ static int retry_work(Step *s, void *context)
     entry->status = OUTBOX_PENDING;
     entry->attempts = 0;
     entry->created_ms = entry->next_ms = s->now;
-    entry->lease_ms = 0;
+    if (!partly)
+        entry->lease_ms = 0;   /* a message still being delivered keeps its claim */
     outbox_mark_written(s->engine, f->seq);
     uint64_t version;   /* raised so that a serve beside this process looks again */
     rc = engine_counter_next(s, "next_outbox", &version);
