@@ -52,6 +52,16 @@ int cli_directory(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 /* `huddle tasks`: the similar past decisions (engine_audit_context) of one task. */
 struct json_t;
+/* The JSON the CLI and serve print (cli_json_dumps.c): json_dumps's layout for `flags`
+   (JSON_COMPACT, JSON_INDENT(n), JSON_ENSURE_ASCII, JSON_ENCODE_ANY; members in their
+   order), each double in the fewest digits that read back the same (19.99). A new
+   string the caller frees, or NULL (no memory, or not a container without
+   JSON_ENCODE_ANY). cli_json_dump appends the same to `out`. */
+char *cli_json_dumps(const struct json_t *value, size_t flags);
+bool cli_json_dump(StrBuf *out, const struct json_t *value, size_t flags);
+/* A double as cli_json_dumps writes it: "19.99", "1500.0", "1e21", "-2.5e-7". */
+#define CLI_JSON_REAL_MAX 40
+void cli_json_real(double value, char out[CLI_JSON_REAL_MAX]);
 void cli_audit_similar_print(const struct json_t *task);
 /* `huddle history`: the records as a timeline for people, times in `tz` (NULL: UTC)
    (cli_history.c). */

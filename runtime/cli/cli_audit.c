@@ -94,7 +94,7 @@ int cli_audit_failed(const char *sub, int rc, const char *why)
 
 void cli_audit_print_json(const json_t *json)
 {
-    char *text = json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    char *text = cli_json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
     if (text)
         puts(text);
     free(text);

@@ -140,7 +140,7 @@ int cli_connectors_print(const json_t *kept, bool as_json)
 {
     if (as_json) {
         json_t *out = json_pack("{s:O}", "connectors", kept ? (json_t *)kept : json_null());
-        char *text = out ? json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *text = out ? cli_json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (text)
             printf("%s\n", text);
         free(text);

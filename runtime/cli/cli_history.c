@@ -281,7 +281,7 @@ static bool more_words(const json_t *r, const char *kind, const Tz *tz)
 /* A value as compact JSON, control characters made visible. */
 static void json_words(const json_t *value)
 {
-    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+    char *text = value ? cli_json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
     printf("%s", cli_clean(text ? text : "null"));
     free(text);
 }

@@ -132,7 +132,7 @@ static int outbox_retry_report(const OutboxArgs *a, Engine *engine, const json_t
     if (a->json) {
         json_t *report = json_pack("{s:s,s:s,s:O,s:O}", "retry", a->key, "status", "pending", "instances", touched,
                                    "records", records);
-        char *text = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *text = cli_json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", text ? text : "null");
         free(text);
         json_decref(report);
@@ -197,7 +197,7 @@ int cli_outbox(int argc, char **argv)
         return CLI_SYSTEM;
     }
     if (a.json) {
-        char *text = json_dumps(entries, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = cli_json_dumps(entries, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text ? text : "[]");
         free(text);
     } else {

@@ -143,7 +143,7 @@ static const char *str(const json_t *record, const char *field)
    made visible (DEL, C1, U+2028 are valid JSON) in the timeline. */
 static void run_print_json_as(const json_t *value, bool human)
 {
-    char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    char *text = cli_json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
     printf("%s", !text ? "null" : human ? cli_clean(text) : text);
     free(text);
 }
@@ -926,7 +926,7 @@ static bool run_mock_ok(const char *name, long index, const json_t *mock, char *
     char where[64] = "";
     if (index >= 0)
         snprintf(where, sizeof where, ", reply %ld of its list,", index + 1);
-    char *text = json_dumps(fail, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = cli_json_dumps(fail, JSON_COMPACT | JSON_ENCODE_ANY);
     snprintf(why, why_len, "\"%.200s\"%s has \"fail\": %.60s, but \"fail\" is the failure's message, a non-empty "
              "string ({\"fail\": \"connection refused\"}); a reply is any other JSON value", name, where,
              text ? text : "?");

@@ -6,10 +6,12 @@
  * The replies to events, answers and acks are written with it on the engine thread, one
  * per input of each group commit, between the commit and the next round (docs/internals.md,
  * "huddle serve"). Plain ASCII text (no quote, backslash or control character) is copied;
- * anything else (other text, and reals) goes through jansson, so the two cannot differ.
+ * other text goes through jansson, so the two cannot differ; a double is written in the
+ * fewest digits that read back the same, as the CLI writes it (cli_json_dumps.c).
  * Members are written in the object's own order, which is jansson's (it keeps the order
  * members were set in).
  */
+#include "cli.h"
 #include "cli_serve.h"
 
 #include <stdio.h>
@@ -88,7 +90,7 @@ static bool json_put_object(StrBuf *out, const json_t *object)
 
 bool serve_json_value(StrBuf *out, const json_t *value)
 {
-    char digits[24];
+    char digits[CLI_JSON_REAL_MAX];
     switch (value ? json_typeof(value) : JSON_NULL) {
     case JSON_OBJECT:
         return json_put_object(out, value);
@@ -109,7 +111,9 @@ bool serve_json_value(StrBuf *out, const json_t *value)
     case JSON_NULL:
         strbuf_puts(out, "null");
         return true;
-    default:   /* a real: jansson's own digits */
-        return json_put_dumped(out, value);
+    default:   /* a real: the fewest digits that read back the same (cli_json_real) */
+        cli_json_real(json_real_value(value), digits);
+        strbuf_puts(out, digits);
+        return true;
     }
 }

@@ -11,6 +11,7 @@
  * the input is durable) holds for a machine that loses power, not only for a process
  * that dies.
  */
+#include "cli.h"
 #include "cli_serve.h"
 #include "grow.h"
 
@@ -171,7 +172,7 @@ static void reply_with(Serve *serve, ServeJob *job, int status, const char *text
 
 void serve_reply_json(Serve *serve, ServeJob *job, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    char *text = body ? cli_json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(body);
     reply_with(serve, job, status, text, text ? strlen(text) : 0);
     free(text);
@@ -195,7 +196,7 @@ void serve_refuse(Serve *serve, HttpRequest *request, int status, const char *co
                   const char *field, const char *header)
 {
     json_t *body = reply_error_body(code, message, field);
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    char *text = body ? cli_json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(body);
     reply_count(serve, 0, status);
     if (!text)

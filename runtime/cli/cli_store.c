@@ -333,7 +333,7 @@ void cli_print_touched(const json_t *touched, const json_t *records)
 /* Prints JSON for a program: compact, keys in their order. */
 static void print_json_line(const json_t *json)
 {
-    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    char *text = cli_json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
     printf("%s\n", text ? text : "null");
     free(text);
 }
@@ -615,7 +615,7 @@ int cli_connectors(int argc, char **argv)
 /* Prints JSON for a person to read: compact, control characters made visible. */
 static void print_json_clean(const json_t *json, size_t flags)
 {
-    char *text = json_dumps(json, flags | JSON_ENCODE_ANY);
+    char *text = cli_json_dumps(json, flags | JSON_ENCODE_ANY);
     printf("%s", cli_clean(text ? text : "null"));
     free(text);
 }
@@ -1082,7 +1082,7 @@ int cli_instances(int argc, char **argv)
         if (instances_match(&a, in))
             json_array_append(shown, in);
     if (a.json) {
-        char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = cli_json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
         free(text);
     } else {
@@ -1250,7 +1250,7 @@ static void tasks_print_one(const json_t *t, const Tz *tz)
 static void tasks_print(const StoreArgs *a, const json_t *tasks, Tz *const *zones)
 {
     if (a->json) {
-        char *text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = cli_json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
         free(text);
         return;
@@ -1793,7 +1793,7 @@ int cli_directory(int argc, char **argv)
                 fprintf(stderr, "huddle: directory: no directory is loaded\n");
             status = CLI_REFUSED;
         } else {
-            char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            char *text = cli_json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             printf("%s\n", text);
             free(text);
         }

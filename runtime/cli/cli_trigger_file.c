@@ -90,7 +90,7 @@ static void trigger_refuse(TriggerRun *run, long line, const char *why)
     run->refused++;
     if (run->options->json) {
         json_t *report = json_pack("{s:{s:I,s:s}}", "refused", "line", (json_int_t)line, "why", why);
-        char *text = report ? json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *text = report ? cli_json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         printf("%s\n", text ? text : "{\"refused\":null}");
         free(text);
         json_decref(report);
@@ -238,7 +238,7 @@ static void trigger_summary(const TriggerRun *run)
                                     "accepted", (json_int_t)run->accepted, "started", (json_int_t)run->started,
                                     "joined", (json_int_t)run->joined, "counted", (json_int_t)run->counted,
                                     "duplicates", (json_int_t)run->duplicates, "refused", (json_int_t)run->refused);
-        char *text = summary ? json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        char *text = summary ? cli_json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         printf("%s\n", text ? text : "{\"summary\":null}");
         free(text);
         json_decref(summary);
