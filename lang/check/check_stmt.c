@@ -69,8 +69,9 @@ static Symbol *check_declare(CheckCtx *c, const AstName *name, SymKind kind, Che
         Diag *d = check_error(c, name->span, "'%s' is already declared as %s", name->text,
                               KIND_WORDS[old->kind]);
         diag_note(c->diags, d, old->span, "declared here");
-        if (kind == SYM_ASK_RESULT)
-            diag_hint(c->diags, d, "name this ask's result with 'as NAME'");
+        if (kind == SYM_ASK_RESULT)   /* the default name clashes, or the one written does */
+            diag_hint(c->diags, d, implicit ? "name this ask's result with 'as NAME'"
+                                            : "choose another name after 'as' for this ask's result");
         old->used = true;   /* one complaint is enough */
     }
     Symbol *sym = check_symbol_new(c, name->text, kind, name->span, type, NULL);

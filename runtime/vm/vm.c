@@ -148,10 +148,18 @@ static void vm_text_utf8(char *text, size_t size)
     text[keep] = '\0';
 }
 
+/* The error at `pc`, at its playbook line. One raised inside a stdlib module's fn, whose
+   code has no lines of the playbook, is at the line of the call, and says in which fn
+   ("p.play:6: text.bullets: len: argument 1 must be ..."), so the builtin it names is not
+   taken for one the playbook called. */
 static void vm_set_error(Vm *vm, uint32_t pc)
 {
-    snprintf(vm->result->error, sizeof vm->result->error, "%s:%u: %s",
-             vm->bc->source_name ? vm->bc->source_name : "playbook", vm_line_at(vm, pc), vm->why);
+    const char *fn = NULL;
+    if (bc_line_of(vm->bc, pc) == 0 && vm->depth > 0 && vm->calls[vm->depth - 1].fn < vm->bc->fns_count)
+        fn = value_text(vm->bc->consts[vm->bc->fns[vm->calls[vm->depth - 1].fn].name]);
+    snprintf(vm->result->error, sizeof vm->result->error, "%s:%u: %s%s%s",
+             vm->bc->source_name ? vm->bc->source_name : "playbook", vm_line_at(vm, pc), fn ? fn : "",
+             fn ? ": " : "", vm->why);
     vm_text_utf8(vm->result->error, sizeof vm->result->error);
 }
 
@@ -750,7 +758,7 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             /* the fn's locals, then up to max_stack values while it runs */
             if (vm->depth == VM_CALL_LIMIT || vm->sp + fn->locals + vm->program->max_stack > vm->stack_cap)
                 ERROR("fns nest too deeply");
-            vm->calls[vm->depth++] = (VmCall){pc + 1, vm->sp - fn->params};
+            vm->calls[vm->depth++] = (VmCall){pc + 1, vm->sp - fn->params, operand >> 8};
             for (uint32_t i = fn->params; i < fn->locals; i++)
                 PUSH(VALUE_NULL);
             pc = fn->entry;

@@ -398,6 +398,14 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
     }
     case BUILTIN_ROUND:
         if (a[0].type != VAL_INT && a[0].type != VAL_FLOAT) return type_error(vm, name, 0, a[0], "a number");
+        if (argc == 2 && a[1].type == VAL_FLOAT) {   /* "not a number" would read as a contradiction */
+            StrBuf shown = STRBUF_INIT;
+            value_write_double(a[1].as.number, &shown);
+            snprintf(vm->why, sizeof vm->why, "%s: argument 2 must be an integer, not a double (%.40s)", name,
+                     strbuf_text(&shown));
+            strbuf_free(&shown);
+            return false;
+        }
         if (argc == 2 && a[1].type != VAL_INT) return type_error(vm, name, 1, a[1], "an integer");
         return round_number(vm, a[0], argc == 2 ? a[1] : VALUE_NULL, argc == 2, out);
     case BUILTIN_MIN: case BUILTIN_MAX:

@@ -10,6 +10,7 @@
 typedef struct VmCall {
     uint32_t return_pc;
     uint32_t base;                  /* the fn's first local on the stack */
+    uint32_t fn;                    /* the fn called: its index in bc->fns */
 } VmCall;
 
 typedef struct Vm {

@@ -11,6 +11,9 @@
 #     builds may hold) without stalling, and sent them out. Now they stall as + does.
 # F4. A chain of 65 nested fn calls passed `check`, and every instance stalled with "fns
 #     nest too deeply". Now check refuses it at the chain's outermost fn.
+# F5. An error inside a stdlib module's fn named only the builtin it met (len), which the
+#     playbook never called; it now names the fn (text.bullets: len: ...).
+# F6. round(x, 1.0) said "must be an integer, not a number"; now "not a double (1.0)".
 # TAP lines.
 set -u
 . "$TOP/tests/e2e/lib.sh"
@@ -72,4 +75,20 @@ expect "F4: 64 fns nested pass check" 0 "$h" check "$tmp/c63.play"
 expect "F4: 65 fns nested are refused" 1 "$h" check "$tmp/c64.play"
 has "  at the outermost fn, naming the limit" "fn 'f64' nests fn calls 65 deep; fns nest at most 64 deep"
 expect "  deploy too" 1 "$h" deploy "$tmp/c64.play" --db "$tmp/db2"
+
+cat > "$tmp/tb.play" <<'PLAY'
+playbook tb
+use text
+on test.event as ev
+state start {
+  note "{text.bullets(ev.x)}"
+  note "{round(1.25, ev.digits)}"
+  done "ok"
+}
+PLAY
+printf '%s\n' '{"at":"2026-06-20T09:00:00Z","event":{"source":"test","type":"event","id":"e1","data":{"x":5}}}' \
+  '{"at":"2026-06-20T09:01:00Z","event":{"source":"test","type":"event","id":"e2","data":{"x":["a"],"digits":1.0}}}' > "$tmp/tb.jsonl"
+expect "F5/F6: errors while running" 0 "$h" run "$tmp/tb.play" --events "$tmp/tb.jsonl"
+has "F5: inside a module's fn, naming it" "tb.play:5: text.bullets: len: argument 1 must be a string, a list or a map, not an integer"
+has "F6: round's digits as a double" "round: argument 2 must be an integer, not a double (1.0)"
 plan
