@@ -1,7 +1,8 @@
 /*
  * test_serve_json.c - serve's JSON text without jansson's dump (runtime/cli/cli_serve_json.c):
- * every value it writes must be byte for byte what json_dumps(v, JSON_COMPACT |
- * JSON_ENSURE_ASCII | JSON_ENCODE_ANY) writes, since a reply's body is either.
+ * every value it writes must be byte for byte what cli_json_dumps(v, JSON_COMPACT |
+ * JSON_ENSURE_ASCII | JSON_ENCODE_ANY) writes, since a reply's body is either: jansson's
+ * json_dumps but for doubles, in their fewest digits (test_json_dumps checks the rest).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,12 +16,13 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_serve.h"
 
 /* Writes `value` both ways and compares. */
 static void same_as_jansson(const json_t *value)
 {
-    char *want = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    char *want = cli_json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
     assert_non_null(want);
     StrBuf got = STRBUF_INIT;
     assert_true(serve_json_value(&got, value));
