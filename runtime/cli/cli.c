@@ -712,6 +712,13 @@ const char *cli_json_file_problem(char *out, size_t len, const char *path, const
     return out;
 }
 
+int cli_json_file_refused(const char *path, const json_error_t *error)
+{
+    char problem[1024];
+    fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, error));
+    return json_error_code(error) == json_error_out_of_memory ? CLI_SYSTEM : CLI_REFUSED;
+}
+
 FILE *cli_open_read(const char *path)
 {
     FILE *file = fopen(path, "r");

@@ -181,6 +181,9 @@ bool cli_options_end(const char *arg, bool *rest);
    file that could not be opened (not jansson's line -1, column -1). */
 struct json_error_t;
 const char *cli_json_file_problem(char *out, size_t len, const char *path, const struct json_error_t *error);
+/* Prints that problem ("huddle: PATH: ...") and gives the exit status: CLI_SYSTEM when the
+   load ran out of memory (no fault of the file), else CLI_REFUSED. */
+int cli_json_file_refused(const char *path, const struct json_error_t *error);
 
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */

@@ -28,9 +28,7 @@ static int cli_directory_read(const char *path, Directory **out)
     json_error_t error;
     json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
-        char problem[1024];
-        fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
-        return CLI_REFUSED;
+        return cli_json_file_refused(path, &error);
     }
     json_t *problems = json_array();
     *out = directory_parse_file(json, problems);

@@ -820,9 +820,7 @@ static int run_load_directory(Engine *engine, const char *path)
     json_error_t error;
     json_t *json = json_file_load(path, JSON_REJECT_DUPLICATES, &error);
     if (!json) {
-        char problem[1024];
-        fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, path, &error));
-        return CLI_REFUSED;
+        return cli_json_file_refused(path, &error);
     }
     char why[4096];
     int rc = engine_directory_load(engine, json, 0, why, sizeof why);

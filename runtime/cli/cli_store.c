@@ -627,15 +627,19 @@ static void print_json_clean(const json_t *json, size_t flags)
    (too deep refused, integers past 64 bits as doubles). Any JSON value, as a trace
    line's, a `trigger --file` line's and an HTTP event's "data" may be: a bare number or
    string is JSON too. NULL after saying why. */
-static json_t *cli_read_stdin_json(size_t max)
+static json_t *cli_read_stdin_json(size_t max, bool *no_memory)
 {
+    *no_memory = false;
     size_t len;
     bool over;
     char *text = cli_read_bounded(stdin, max, &len, &over);
     if (!text) {
+        *no_memory = !over;
         if (over)
             fprintf(stderr, "huddle: the event data on standard input is more than %zu bytes, the most an "
                     "event may have (--max-body BYTES or HUDDLE_MAX_BODY sets another limit)\n", max);
+        else
+            fprintf(stderr, "huddle: out of memory reading the event data on standard input\n");
         return NULL;
     }
     char error[256];
@@ -651,7 +655,10 @@ static json_t *cli_read_stdin_json(size_t max)
     json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, 0, error,
                                   sizeof error);
     free(text);
-    if (!data)
+    *no_memory = !data && strcmp(error, VALUE_JSON_NO_MEMORY) == 0;
+    if (*no_memory)
+        fprintf(stderr, "huddle: out of memory reading the event data on standard input (%zu bytes)\n", len);
+    else if (!data)
         fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", cli_clean(error));
     return data;
 }
@@ -807,7 +814,10 @@ int cli_trigger(int argc, char **argv)
     size_t max_body;
     if ((status = cli_max_body("trigger", a.max_body, &max_body)) != CLI_OK)
         return status;
-    json_t *data = cli_read_stdin_json(max_body);
+    bool no_memory;
+    json_t *data = cli_read_stdin_json(max_body, &no_memory);
+    if (!data && no_memory)
+        return CLI_SYSTEM;   /* exit 3: nothing was read wrong, and nothing changed */
     if (!data) {
         trigger_refused_fire(&a, NULL, 0);
         return CLI_REFUSED;
@@ -1743,9 +1753,7 @@ int cli_directory(int argc, char **argv)
         json_error_t error;
         json = json_file_load(a.positional[1], JSON_REJECT_DUPLICATES, &error);
         if (!json) {
-            char problem[1024];
-            fprintf(stderr, "huddle: %s\n", cli_json_file_problem(problem, sizeof problem, a.positional[1], &error));
-            return CLI_REFUSED;
+            return cli_json_file_refused(a.positional[1], &error);
         }
         if ((status = directory_check(a.positional[1], json)) != CLI_OK) {
             json_decref(json);

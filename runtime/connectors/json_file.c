@@ -10,13 +10,22 @@
 
 #include "text.h"
 
-/* A file with nothing but blanks is said to be empty (jansson: "'[' or '{' expected
-   near end of file"), with no place in it. */
-static json_t *json_file_empty(json_error_t *error)
+/* Why a load failed, in words a person can act on: a file with nothing but blanks is said
+   to be empty (jansson: "'[' or '{' expected near end of file"), and one that ran out of
+   memory says so (jansson leaves its text empty or names a token), with no place in it.
+   jansson's own error code, which json_error_code reads from the text's last byte, is
+   kept. Returns NULL, as the load did. */
+static json_t *json_file_failed(json_error_t *error)
 {
-    if (strcmp(error->text, "'[' or '{' expected near end of file") == 0) {
+    /* jansson 2.14, short of memory while it builds the values, may also leave no text
+       and no code at all: a failed load always has a reason, so that is this one */
+    if (json_error_code(error) == json_error_out_of_memory || !error->text[0]) {
         error->line = error->column = -1;
-        snprintf(error->text, sizeof error->text, "the file is empty: a JSON object was expected");
+        snprintf(error->text, sizeof error->text - 1, "out of memory reading it");
+        error->text[sizeof error->text - 1] = (char)json_error_out_of_memory;   /* json_error_code's byte */
+    } else if (strcmp(error->text, "'[' or '{' expected near end of file") == 0) {
+        error->line = error->column = -1;
+        snprintf(error->text, sizeof error->text - 1, "the file is empty: a JSON object was expected");
     }
     return NULL;
 }
@@ -42,11 +51,11 @@ json_t *json_file_load(const char *path, size_t flags, json_error_t *error)
     if (text_bom_length((const char *)head, got) == 0) {
         fclose(file);
         json_t *json = json_load_file(path, flags, error);
-        return json ? json : json_file_empty(error);
+        return json ? json : json_file_failed(error);
     }
     json_t *json = json_loadf(file, flags, error);
     fclose(file);
     if (!json)
         snprintf(error->source, sizeof error->source, "%s", path);
-    return json ? json : json_file_empty(error);
+    return json ? json : json_file_failed(error);
 }

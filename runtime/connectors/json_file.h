@@ -5,7 +5,8 @@
  * rather than refused as "'[' or '{' expected". Errors are jansson's, as json_load_file
  * gives them (a file that cannot be opened: "unable to open PATH: why"), but a file of
  * nothing but blanks, whose error is "the file is empty: a JSON object was expected",
- * with no line (-1).
+ * and one that ran out of memory, "out of memory reading it" (json_error_code gives
+ * json_error_out_of_memory), both with no line (-1).
  */
 #ifndef HUDDLE_JSON_FILE_H
 #define HUDDLE_JSON_FILE_H

@@ -106,6 +106,11 @@ static bool json_scan(const char *text, size_t len, int wrapper, StrBuf *fixes, 
     return true;
 }
 
+/* Texts longer than this are parsed only when JSON_PROBE_TIMES their length could be
+   allocated (jansson's string buffer doubles as it grows, then the value is copied). */
+#define JSON_PROBE_FROM ((size_t)1 << 20)
+#define JSON_PROBE_TIMES 4
+
 /* value_json_load, and with `exact` value_json_load_exact. */
 static json_t *json_load_fixed(const char *text, size_t len, size_t flags, int wrapper, bool exact,
                                char *why, size_t why_len)
@@ -140,12 +145,25 @@ static json_t *json_load_fixed(const char *text, size_t len, size_t flags, int w
         len = copy.len;
     }
     if (strbuf_failed(&fixes) || strbuf_failed(&copy)) {
-        snprintf(why, why_len, "out of memory");
+        snprintf(why, why_len, VALUE_JSON_NO_MEMORY);
         goto done;
+    }
+    /* jansson copies a long string while it reads it and, short of memory there, can read
+       a NULL (a crash, seen with 40 MB under ulimit -v): room for the copies is made sure
+       of first, for texts where it matters */
+    if (len > JSON_PROBE_FROM) {
+        void *room = malloc(JSON_PROBE_TIMES * len);
+        if (!room) {
+            snprintf(why, why_len, VALUE_JSON_NO_MEMORY);
+            goto done;
+        }
+        free(room);
     }
     json_error_t error;
     json = json_loadb(text, len, flags, &error);
-    if (!json)   /* jansson names its own flag for a NUL: say what the sender can change */
+    if (!json && json_error_code(&error) == json_error_out_of_memory)
+        snprintf(why, why_len, VALUE_JSON_NO_MEMORY);   /* not the text's fault */
+    else if (!json)   /* jansson names its own flag for a NUL: say what the sender can change */
         snprintf(why, why_len, "%s (line %d, column %d)",
                  strstr(error.text, "JSON_ALLOW_NUL") ? "\\u0000 (a NUL character) is not allowed in a string"
                                                       : error.text, error.line, error.column);

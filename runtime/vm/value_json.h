@@ -26,7 +26,9 @@
    around its data (2 for a trace line's {"event": {"data": ...}}); an integer that 64 bits can't hold
    (9223372036854775808, 18446744073709551616) is read as a double, while every other
    integer stays an exact integer (LANGUAGE.md, "Numbers"). Returns a new reference;
-   NULL with "out of memory" (or jansson's own sentence for it) when out of memory. */
+   NULL with why exactly VALUE_JSON_NO_MEMORY when memory ran out (jansson's too), which
+   is no fault of the text. */
+#define VALUE_JSON_NO_MEMORY "out of memory"
 json_t *value_json_load(const char *text, size_t len, size_t flags, int wrapper, char *why,
                         size_t why_len);
 /* The same, but an integer that 64 bits can't hold is read as a string of its exact
