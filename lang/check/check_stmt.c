@@ -373,9 +373,10 @@ static int64_t check_quorum(CheckCtx *c, AstStmt *stmt)
         check_expr(c, ask->quorum_n);
     ask->quorum_value = n;   /* what the compiler uses: one fold for both */
     if (n < 1 || n > seats) {
-        Diag *d = check_error(c, ask->quorum_n->span,
-                              "a quorum of %lld can't be met by %lld seat%s", (long long)n,
-                              (long long)seats, seats == 1 ? "" : "s");
+        Diag *d = n < 1 ? check_error(c, ask->quorum_n->span, "a quorum of %lld asks nobody: it takes one answer "
+                                      "at least", (long long)n)
+                        : check_error(c, ask->quorum_n->span, "a quorum of %lld can't be met by %lld seat%s",
+                                      (long long)n, (long long)seats, seats == 1 ? "" : "s");
         diag_hint(c->diags, d, "N must be between 1 and the number of seats");
         return 0;
     }
@@ -482,9 +483,12 @@ static void check_ladder(CheckCtx *c, AstAsk *ask)
         if (family != within_family || deadline <= 0 || amount <= 0   /* refused above */
             || __builtin_add_overflow(due, amount, &due))
             return;
-        if (due >= deadline) {
+        if (due >= deadline) {   /* a skipped level brings the next one forward (LANGUAGE.md) */
             Diag *d = check_warning(c, level->span,
-                                    "escalation level %u is due at or after the deadline and will never be reached",
+                                    i == 0 ? "escalation level %u is due at or after the deadline and will never be "
+                                             "reached"
+                                           : "escalation level %u is due at or after the deadline: it is reached "
+                                             "only if an earlier level adds nobody and is skipped",
                                     i + 1);
             diag_hint(c->diags, d, "levels count from the previous one; 'within' counts from the ask");
         }

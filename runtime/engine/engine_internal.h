@@ -65,6 +65,7 @@
 #include "engine_outbox_entry.h"
 #include "engine_task_record.h"
 #include "store.h"
+#include "text.h"
 #include "value_json.h"
 #include "vm.h"
 
@@ -814,8 +815,9 @@ bool holders_include(const json_t *holders, const char *person);
 int task_save(Step *s, TaskRecord *task);
 /* Whether the task's status is "open". */
 bool task_is_open(const TaskRecord *task);
-/* No text, or only white space: a choice `with comment` needs words, and so do an
-   override's and a cancel's reason. */
+/* No text, or only white space (Unicode's: a no-break or ideographic space alone is no
+   words either): a choice `with comment` needs words, and so do an override's and a
+   cancel's reason. */
 bool text_is_blank(const char *text);
 /* STORE_OK when the task is open and has `choice` (NULL: any), else a refusal naming
    the outcome or the choices there are. */
@@ -923,8 +925,11 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
    the list. */
 int query_open_tasks(Step *s, const char *person, json_t **tasks);
 /* The time (RFC 3339, as the record has it) of the last `acknowledged` record of `task`
-   by `by` in instance `number`'s history into at[]; empty when there is none. */
-int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40]);
+   by `by` in instance `number`'s history into at[], and who made the last one by
+   someone else and when into other_by[] (an id: at most 256 bytes) and other_at[];
+   each empty when there is none. */
+int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40],
+                          char other_by[TEXT_ID_MAX + 1], char other_at[40]);
 
 /* engine_away.c */
 /* `person` is away from..to (dates or times; NULL from: now) with an optional delegate,

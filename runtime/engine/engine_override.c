@@ -56,7 +56,9 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
             codec_write_key(record, "votes");
             task_record_write_member(record, &task, TASK_VOTES);
         }
-        rc = task_resolve(s, &in, &task, choice, by, reason);
+        /* no answer completed a quorum: the arm's NAME.by and NAME.comment are null
+           (LANGUAGE.md, "The result"); the `overridden` record names the operator */
+        rc = task_resolve(s, &in, &task, choice, NULL, NULL);
     }
     if (rc == STORE_OK)
         rc = instance_save(s, &in);

@@ -206,7 +206,8 @@ int engine_find_task_for(Engine *e, const char *person, char task[32], char *why
         return ENGINE_OK;
     }
     if (f->count == 0)
-        snprintf(why, why_len, "%s holds no seat on an open ask", person);
+        snprintf(why, why_len, "%s holds no seat on an open ask (an ask that has closed, at its deadline or "
+                 "decided by others, takes no more answers; name its task to be told how it ended)", person);
     else
         snprintf(why, why_len, "%s holds seats on several open asks (%s): name the task", person, f->ids);
     return ENGINE_REFUSED;
@@ -462,6 +463,7 @@ typedef struct AckedAt {
     Step *step;
     const char *task, *by;
     char *at;
+    char *other_by, *other_at;      /* the last ack of the task by someone else */
 } AckedAt;
 
 static int acked_record_visit(void *context, const HistoryItem *item)
@@ -473,9 +475,14 @@ static int acked_record_visit(void *context, const HistoryItem *item)
     const char *task = json_string_value(json_object_get(record, "task"));
     const char *by = json_string_value(json_object_get(record, "by"));
     const char *at = json_string_value(json_object_get(record, "at"));
-    if (rc == STORE_OK && kind && strcmp(kind, "acknowledged") == 0 && task && strcmp(task, a->task) == 0 && by &&
-        strcmp(by, a->by) == 0 && at)
+    bool ack = rc == STORE_OK && kind && strcmp(kind, "acknowledged") == 0 && task && strcmp(task, a->task) == 0 &&
+               by && at;
+    if (ack && strcmp(by, a->by) == 0)
         snprintf(a->at, 40, "%s", at);
+    else if (ack) {
+        snprintf(a->other_by, TEXT_ID_MAX + 1, "%s", by);
+        snprintf(a->other_at, 40, "%s", at);
+    }
     json_decref(record);
     return rc;
 }
@@ -486,12 +493,13 @@ static int acked_visit(void *context, StoreBytes key, StoreBytes value)
     return history_walk_entry(&w, key, value);
 }
 
-int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40])
+int query_acknowledged_at(Step *s, uint64_t number, const char *task, const char *by, char at[40],
+                          char other_by[TEXT_ID_MAX + 1], char other_at[40])
 {
-    at[0] = '\0';
+    at[0] = other_by[0] = other_at[0] = '\0';
     unsigned char prefix[8];
     store_be64(number, prefix);
-    AckedAt a = {s, task, by, at};
+    AckedAt a = {s, task, by, at, other_by, other_at};
     return engine_scan(s, TABLE_HISTORY, store_bytes(prefix, 8), acked_visit, &a);
 }
 

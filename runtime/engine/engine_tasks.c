@@ -739,10 +739,11 @@ static bool seat_candidates(const TaskSeat *seat, const IdSet *index, size_t i, 
 }
 
 /* How many open seats distinct people who have not answered could still fill: a
-   maximum matching of seats to people, plus seats with nobody yet while a later level
-   remains. With `voting` (a person) and `filling` (a seat), as if that person's answer
-   had filled that seat (filling is the seat count otherwise). */
-static int64_t task_fillable_after(const TaskRecord *task, const char *voting, size_t filling)
+   maximum matching of seats to people, plus (in *by_levels, counted apart) seats with
+   nobody yet while a later level remains. With `voting` (a person) and `filling` (a
+   seat), as if that person's answer had filled that seat (filling is the seat count
+   otherwise). */
+static int64_t task_fillable_after(const TaskRecord *task, const char *voting, size_t filling, int64_t *by_levels)
 {
     const TaskSeat **open = engine_calloc(task->seat_count + 1, sizeof *open);
     size_t seats = 0;
@@ -754,12 +755,13 @@ static int64_t task_fillable_after(const TaskRecord *task, const char *voting, s
     bool *can = engine_calloc(seats * (size_t)count + 1, 1), *seen = engine_calloc((size_t)count + 1, 1);
     int *owner_of = engine_calloc((size_t)count + 1, sizeof(int));
     int64_t fillable = 0;
+    *by_levels = 0;
     for (int p = 0; owner_of && p < count; p++)
         owner_of[p] = -1;
     /* Out of memory: counted by engine_calloc, so the step fails; none is fillable. */
     for (size_t i = 0; can && seen && owner_of && i < seats; i++) {
         if (!seat_candidates(open[i], &index, i, (size_t)count, can)) {
-            fillable += task_levels_remain(task);   /* a later level may add someone */
+            *by_levels += task_levels_remain(task);   /* a later level may add someone */
             continue;
         }
         memset(seen, 0, (size_t)count + 1);
@@ -775,13 +777,17 @@ static int64_t task_fillable_after(const TaskRecord *task, const char *voting, s
 
 static int64_t task_fillable_seats(const TaskRecord *task)
 {
-    return task_fillable_after(task, NULL, task->seat_count);
+    int64_t by_levels;
+    return task_fillable_after(task, NULL, task->seat_count, &by_levels) + by_levels;
 }
 
 /* The open seat `by` fills with an answer: of those they hold, the first in listed
    order that leaves the most seats fillable by the others, so that a person who holds
    a team's seat and their own (`2 of team("security"), person("ana")`) fills their own
-   and leaves the team's to a colleague. The seat count when they hold none. */
+   and leaves the team's to a colleague. Seats people there now can fill count first,
+   those only a later level might fill after them: a level to come does not make ana's
+   own seat, which nobody else holds, as good as the team's, which ben holds. The seat
+   count when they hold none. */
 static size_t task_seat_to_fill(const TaskRecord *task, const char *by)
 {
     size_t chosen = task->seat_count, held = 0;
@@ -790,12 +796,12 @@ static size_t task_seat_to_fill(const TaskRecord *task, const char *by)
             chosen = i;
     if (held < 2)   /* no choice to make: no matching to run (an ask to a team of 100,000) */
         return chosen;
-    int64_t best = -1;
+    int64_t best = -1, best_later = -1;
     for (size_t i = 0; i < task->seat_count; i++)
         if (!task->seats[i].answered_by && task_texts_has(&task->seats[i].holders, by)) {
-            int64_t after = task_fillable_after(task, by, i);
-            if (after > best)
-                best = after, chosen = i;
+            int64_t later, now = task_fillable_after(task, by, i, &later);
+            if (now > best || (now == best && later > best_later))
+                best = now, best_later = later, chosen = i;
         }
     return chosen;
 }
@@ -852,11 +858,33 @@ int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, cons
     return STORE_OK;
 }
 
+/* Unicode's White_Space characters (PropList.txt): ASCII's, NEL, no-break space, Ogham
+   space mark, the spaces of U+2000..U+200A, the line and paragraph separators, narrow
+   no-break, medium mathematical and ideographic space. */
+static bool is_white_space(uint32_t c)
+{
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
 bool text_is_blank(const char *text)
 {
-    for (const char *c = text; c && *c; c++)
-        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r' && *c != '\f' && *c != '\v')
+    const unsigned char *u = (const unsigned char *)text;
+    for (size_t i = 0; u && u[i];) {
+        uint32_t c = u[i];
+        int extra = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
+        if (extra < 0)
+            return false;   /* not UTF-8: no white space (the text's own check says so) */
+        c &= extra ? 0x3Fu >> extra : 0x7Fu;
+        for (int k = 1; k <= extra; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (u[i + k] & 0x3F);
+        }
+        if (!is_white_space(c))
             return false;
+        i += (size_t)extra + 1;
+    }
     return true;
 }
 
@@ -1341,6 +1369,10 @@ int task_remind(Step *s, Instance *in, const char *task_id)
         size_t count, distinct = 0;
         const char **people = task_holders(&task, true, &count);
         IdSet seen = IDSET_INIT;
+        /* who answered already cannot answer again (a person answers a task once): not
+           reminded, though they hold another open seat (a team's and their own) */
+        for (size_t k = 0; k < task.vote_count; k++)
+            idset_add(&seen, task.votes[k].by);
         for (size_t i = 0; i < count; i++)
             if (idset_add(&seen, people[i]))
                 people[distinct++] = people[i];
@@ -1392,9 +1424,12 @@ static bool task_ack_seats(TaskRecord *task, const char *by, json_t *seats)
    at T; nothing changed" (T from its `acknowledged` record). */
 static int task_ack_repeat(Step *s, const TaskRecord *task, const char *by)
 {
-    char at[40];
-    int rc = query_acknowledged_at(s, instance_number(task->instance), task->id, by, at);
-    if (rc == STORE_OK)
+    char at[40], other_by[TEXT_ID_MAX + 1], other_at[40];
+    int rc = query_acknowledged_at(s, instance_number(task->instance), task->id, by, at, other_by, other_at);
+    if (rc == STORE_OK && !at[0] && other_by[0])   /* a seat shared with who acknowledged it */
+        snprintf(s->why, s->why_len, "the seats %s holds on %s are acknowledged already, by %s at %s; nothing "
+                 "changed", by, task->id, other_by, other_at);
+    else if (rc == STORE_OK)
         snprintf(s->why, s->why_len, "%s had acknowledged %s already%s%s; nothing changed", by, task->id,
                  at[0] ? ", at " : "", at);
     return rc;
