@@ -50,8 +50,10 @@ static void outbox_indexes(Step *s, Instance *in, size_t count, int64_t *index, 
     *index = (int64_t)next;
     r->outbox_step = r->step;
     r->outbox_next = next + count;
-    /* "%s:%s:%lld:" without printf: the store id (32 hex digits), "i<n>", the step */
-    const char *store = store_id(s->engine->store);
+    /* "%s:%s:%lld:" without printf: the store id (32 hex digits), "i<n>", the step; in
+       `huddle run`, whose store is new each time and delivers nothing, "run", so that the
+       same trace gives the same records */
+    const char *store = s->engine->options.mocks ? "run" : store_id(s->engine->store);
     size_t store_len = strnlen(store, 64), id_len = strnlen(r->id, sizeof r->id);
     memcpy(base, store, store_len);
     base[store_len] = ':';
@@ -176,7 +178,8 @@ static bool outbox_simulated(const Step *s)
     return s->engine->options.mocks != NULL;
 }
 
-/* A call's or send's entry; its key goes in `record` (none in a simulation). */
+/* A call's or send's entry; its key goes in `record`, in `huddle run` as in a store (the
+   run's own store id, as its jitter is seeded from), so the two give records of one shape. */
 static int outbox_effect(Step *s, Instance *in, OutboxKind kind, const char *connector, const char *operation,
                          const json_t *arg, CodecWriter *record)
 {
@@ -187,7 +190,7 @@ static int outbox_effect(Step *s, Instance *in, OutboxKind kind, const char *con
         outbox_entry_free(&entry);
         return step_fail(s, ENGINE_NO_MEMORY, "out of memory");
     }
-    if (!outbox_simulated(s) && record) {
+    if (record) {
         int64_t index;
         char base[160], key[200];
         outbox_indexes(s, in, 0, &index, base);
@@ -206,8 +209,18 @@ int outbox_call(Step *s, Instance *in, const char *connector, const char *operat
 void outbox_send(Step *s, Instance *in, const char *connector, const char *operation, const json_t *arg,
                  CodecWriter *record)
 {
-    if (!outbox_simulated(s))
+    if (!outbox_simulated(s)) {
         outbox_effect(s, in, OUTBOX_SEND, connector, operation, arg, record);
+        return;
+    }
+    /* `huddle run` records a send, and delivers none: it takes its key as a store would,
+       so the record has one and a call after it in the step gets the store's key */
+    int64_t index;
+    char base[160], key[200];
+    outbox_indexes(s, in, 1, &index, base);
+    snprintf(key, sizeof key, "%s%lld", base, (long long)index);
+    if (record)
+        record_text(record, "key", key);
 }
 
 /* The entry's recipients: `people` in the order given (the caller's: a notify's in
@@ -299,8 +312,15 @@ static int tell_message(Step *s, Instance *in, OutboxEntry *entry, const char *a
 void outbox_tell(Step *s, Instance *in, const char *const *people, size_t count, const char *about,
                  const TaskRecord *task, const char *text)
 {
-    if (outbox_simulated(s) || count == 0)
+    if (count == 0)
         return;
+    if (outbox_simulated(s)) {   /* `huddle run` delivers no message, but takes its keys as a
+                                    store does, so a call after it gets the store's key */
+        int64_t index;
+        char base[160];
+        outbox_indexes(s, in, count, &index, base);
+        return;
+    }
     OutboxEntry entry = {0};
     entry.has_message = true;
     if (tell_recipients(&entry, people, count) != 0 || outbox_entry_set_text(&entry.about, about) != 0 ||
@@ -593,11 +613,9 @@ int outbox_call_result(Step *s, const OutboxEntry *entry, const json_t *reply, c
     CodecWriter *record = record_begin(s, &in, failure ? "call_failed" : "replied");
     record_text(record, "connector", entry->connector);
     record_text(record, "operation", entry->operation);
-    if (!outbox_simulated(s)) {   /* run: no random store id */
-        char key[200];
-        outbox_entry_key(entry, 0, key, sizeof key);
-        record_text(record, "key", key);
-    }
+    char key[200];
+    outbox_entry_key(entry, 0, key, sizeof key);
+    record_text(record, "key", key);
     if (failure)
         record_text(record, "error", failure);
     else

@@ -382,7 +382,7 @@ if cmp -s "$tmp/run1.out" "$tmp/run2.out"; then ok "the jitter is the same on ev
 expect "run without --connectors: a failing mock fails the call at once" 0 "$h" run "$tmp/run.play" \
   --events "$tmp/trace.jsonl" --mocks "$tmp/mocks_then.json" --json
 has "at the time of the call" '"at":"2026-06-15T08:10:00Z","instance":"i1","seq":4,"kind":"call_failed"'
-hasnt "run's records carry no key (each run's store is new)" '"key"'
+has "run's records carry the key a store would, with run for the store (the same each run)" '"kind":"called","state":"start","connector":"kb","operation":"lookup","arg":{"product":"N9"},"key":"run:i1:1:0"}'
 
 
 # ---- the runtime's messages: keyed by seat, then person id; each person told once ----
