@@ -30,7 +30,7 @@ static int cli_help(int argc, char **argv);
 #define HELP_WRITE_WORDS \
     "Without --json the command says the same in words.\n" \
     "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
-    "transaction, and stderr says so once (docs/runtime.md, \"Stores of schema 1\").\n"
+    "transaction, and stderr says so once (docs/runtime.md, \"Stores of schema 1 to 6\").\n"
 /* What the commands that name people say of them; HELP_PEOPLE for those that name a
    TASK too. */
 #define HELP_PERSON \

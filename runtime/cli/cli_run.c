@@ -509,12 +509,21 @@ static int run_find_task(Run *run, const json_t *line, const char *by, char task
 }
 
 /* A line taken that changed nothing (a repeated answer or ack: the engine's sentence in
-   `note`) has its own timeline line, as a directory change does; nothing with --json,
-   where only records are printed. */
+   `note`) has its own timeline line, as a directory change does; with --json a line
+   {"unchanged": {"line", "why"}}, as a duplicate event has its "unmatched" line. */
 static void run_print_note(Run *run, const char *note)
 {
-    if (run->view.json || !note[0])
+    if (!note[0])
         return;
+    if (run->view.json) {
+        json_t *line = json_pack("{s:{s:i,s:s}}", "unchanged", "line", run->line, "why", note);
+        char *text = line ? cli_json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(line);
+        return;
+    }
     StrBuf when = STRBUF_INIT;
     value_write_time(run->at, 0, &when);
     run_print_time(&run->view, strbuf_text(&when));
