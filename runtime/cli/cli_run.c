@@ -117,12 +117,17 @@ static void run_print_local(RunView *view, const char *at)
         return;
     }
     StrBuf local = STRBUF_INIT;
-    value_write_time(ms, run_offset(view, ms), &local);
+    int32_t offset = run_offset(view, ms);
+    value_write_time(ms, offset, &local);
     const char *text = strbuf_text(&local);
     if (strncmp(view->last_day, text, 10) != 0)
         printf("%.10s %.5s", text, text + 11);
     else
         printf("%.5s", text + 11);
+    /* a time past a change of the zone's clocks the timeline has not reached yet says its
+       offset: "timer: after at 03:15 +02:00" at 03:45 +03:00 is not in the past */
+    if (view->shown && offset != view->shown_offset)
+        printf(" %c%02d:%02d", offset < 0 ? '-' : '+', abs(offset) / 3600, abs(offset) / 60 % 60);
     strbuf_free(&local);
 }
 
