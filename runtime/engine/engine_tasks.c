@@ -1082,6 +1082,13 @@ static size_t task_add_level(Step *s, Instance *in, TaskRecord *task, int64_t le
         if (!seat_open(seat))
             continue;
         json_t *people = level_people(s, in, task, seat, i, who, bare_manager), *fresh = json_array();
+        for (size_t k = json_array_size(people); k-- > 0;)   /* who answered cannot answer again */
+            for (size_t v = 0; v < task->vote_count; v++)
+                if (json_is_string(json_array_get(people, k)) &&
+                    strcmp(json_string_value(json_array_get(people, k)), task->votes[v].by) == 0) {
+                    json_array_remove(people, k);
+                    break;
+                }
         seat_add_holders(s, seat, people, task->id, fresh);
         if (json_array_size(fresh)) {   /* a level that added nobody leaves the rung where it was */
             seat->climbed = true;

@@ -11,7 +11,8 @@
 #     reason; no answer completed the quorum, so both are null.
 # F3. A holder of a seat another holder acknowledged was told they "had acknowledged
 #     already"; the sentence now names who did, and when.
-# F4. Reminders went on to a person who had answered (and can no more).
+# F4. Reminders went on to a person who had answered (and can no more), and a level
+#     "added" them again instead of being skipped.
 # F6. A comment of only a no-break space counted as a comment for `with comment`.
 # TAP lines.
 set -u
@@ -108,4 +109,28 @@ expect "  trigger" 0 "$h" trigger src.ev --id e1 --db "$db" --now 2026-06-15T08:
 expect "F3: ana acknowledges the team's seat" 0 "$h" ack t1 --by ana --db "$db" --now 2026-06-15T08:05:00Z
 expect "F3: ben, who shares it, acknowledges" 0 "$h" ack t1 --by ben --db "$db" --now 2026-06-15T08:06:00Z --json
 json "  is told who acknowledged it, and when" 'j["acknowledged"]["duplicate"] is True and j["acknowledged"]["note"] == "the seats ben holds on t1 are acknowledged already, by ana at 2026-06-15T08:05:00Z; nothing changed"'
+
+cat > "$tmp/ea.play" <<'PLAY'
+playbook ea
+on src.ev as e
+state s {
+  ask 2 of person("ana"), person("ben"), person("ops") "Pick?"
+      choices x, y
+      within 4h
+      escalate to person("ana") after 1h
+      escalate to team("security") after 1h
+  {
+    x -> done "x"
+    y -> done "y"
+    no_quorum -> done "nq"
+    timeout -> done "timeout"
+  }
+}
+PLAY
+printf '%s\n' '{"at": "2026-06-15T08:00:00Z", "event": {"source": "src", "type": "ev", "id": "e1", "data": {}}}' \
+  '{"at": "2026-06-15T08:05:00Z", "answer": {"by": "ana", "choice": "x"}}' \
+  '{"at": "2026-06-15T12:00:00Z", "end": true}' > "$tmp/ea.jsonl"
+expect "F4: a level to someone who answered" 0 "$h" run "$tmp/ea.play" --events "$tmp/ea.jsonl" --directory "$tmp/dir.json"
+has "  is skipped" "t1 level 1 skipped: nobody to add to an open seat"
+has "  and the next reached at once" "09:00  i1     t1 escalated to level 2"
 plan
