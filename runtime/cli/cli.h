@@ -62,6 +62,10 @@ bool cli_json_dump(StrBuf *out, const struct json_t *value, size_t flags);
 /* A double as cli_json_dumps writes it: "19.99", "1500.0", "1e21", "-2.5e-7". */
 #define CLI_JSON_REAL_MAX 40
 void cli_json_real(double value, char out[CLI_JSON_REAL_MAX]);
+/* Whether text needs no escape (printable ASCII, no quote or backslash), and a string as
+   cli_json_dump writes it (false: not UTF-8, or no memory). */
+bool cli_json_plain(const char *text, size_t len);
+bool cli_json_dump_string(StrBuf *out, const char *text, size_t len, size_t flags);
 void cli_audit_similar_print(const struct json_t *task);
 /* `huddle history`: the records as a timeline for people, times in `tz` (NULL: UTC)
    (cli_history.c). */
@@ -130,6 +134,10 @@ struct CheckOptions;
    With a directory, its pre-flight findings are printed as warnings; with options
    (NULL: none), connectors and operations are checked against its connectors. */
 int cli_compile_to_bytecode(const char *path, struct Bytecode *bc);
+/* The same, and the bytecode's bytes (as build writes and deploy stores them) into
+   `bytes` and its version (their SHA-256, hex: 64 digits and a NUL) into `version`; the
+   caller frees bc and bytes (on CLI_OK only). */
+int cli_compile_versioned(const char *path, struct Bytecode *bc, StrBuf *bytes, char version[65]);
 int cli_compile_checked(const char *path, struct Bytecode *bc, const struct Directory *directory,
                         const struct CheckOptions *options);
 struct Front;

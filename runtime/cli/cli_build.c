@@ -99,6 +99,24 @@ int cli_check_front_consts(Front *front)
     return rc;
 }
 
+_Static_assert(PROGRAM_HASH_HEX == 65, "cli.h's cli_compile_versioned takes a version of 65 bytes");
+
+int cli_compile_versioned(const char *path, Bytecode *bc, StrBuf *bytes, char version[PROGRAM_HASH_HEX])
+{
+    int status = cli_compile_to_bytecode(path, bc);
+    if (status != CLI_OK)
+        return status;
+    bc_write(bc, bytes);
+    if (strbuf_failed(bytes)) {
+        strbuf_free(bytes);
+        bc_free(bc);
+        fprintf(stderr, "huddle: %s: out of memory\n", path);
+        return CLI_SYSTEM;
+    }
+    program_hash((const uint8_t *)bytes->data, bytes->len, version);
+    return CLI_OK;
+}
+
 /* Compiles FILE.play to bytecode; prints diagnostics. Returns 0 or an exit status:
    CLI_REFUSED for errors in the playbook, CLI_SYSTEM when out of memory. */
 int cli_compile_to_bytecode(const char *path, Bytecode *bc)
@@ -196,13 +214,11 @@ int cli_build(int argc, char **argv)
         return cli_usage_error("build", "-o %s is the playbook itself: name another file for the "
                                "bytecode (without -o, the .play's name with .hbc)", cli_clean(out_path));
     Bytecode bc;
-    int status = cli_compile_to_bytecode(file, &bc);
+    StrBuf bytes = STRBUF_INIT;
+    char hash[PROGRAM_HASH_HEX];
+    int status = cli_compile_versioned(file, &bc, &bytes, hash);
     if (status != CLI_OK)
         return status;
-    StrBuf bytes = STRBUF_INIT;
-    bc_write(&bc, &bytes);
-    char hash[PROGRAM_HASH_HEX];
-    program_hash((const uint8_t *)bytes.data, bytes.len, hash);
     char *default_path = NULL;
     if (!out_path) {
         size_t n = strlen(file);

@@ -349,16 +349,13 @@ static int cli_write_output(const char *out_path, const char *text, bool svg)
 static int graph_file_version(const char *file, char version[PROGRAM_HASH_HEX])
 {
     Bytecode bc;
-    int status = cli_compile_to_bytecode(file, &bc);
-    if (status != CLI_OK)
-        return status;
     StrBuf bytes = STRBUF_INIT;
-    bc_write(&bc, &bytes);
-    program_hash((const uint8_t *)bytes.data, bytes.len, version);
-    bool failed = strbuf_failed(&bytes);
-    strbuf_free(&bytes);
-    bc_free(&bc);
-    return failed ? CLI_SYSTEM : CLI_OK;
+    int status = cli_compile_versioned(file, &bc, &bytes, version);
+    if (status == CLI_OK) {
+        strbuf_free(&bytes);
+        bc_free(&bc);
+    }
+    return status;
 }
 
 int cli_graph(int argc, char **argv)

@@ -45,7 +45,7 @@ void cli_json_real(double value, char out[CLI_JSON_REAL_MAX])
     memmove(to, from, strlen(from) + 1);
 }
 
-static bool text_plain(const char *text, size_t len)
+bool cli_json_plain(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
@@ -55,9 +55,9 @@ static bool text_plain(const char *text, size_t len)
     return true;
 }
 
-static bool put_string(StrBuf *out, const char *text, size_t len, size_t flags)
+bool cli_json_dump_string(StrBuf *out, const char *text, size_t len, size_t flags)
 {
-    if (text_plain(text, len)) {
+    if (cli_json_plain(text, len)) {
         strbuf_putc(out, '"');
         strbuf_put(out, text, len);
         strbuf_putc(out, '"');
@@ -105,7 +105,7 @@ static bool put_container(StrBuf *out, const json_t *value, size_t flags, int de
         const char *key;
         json_t *member;
         json_object_foreach((json_t *)value, key, member) {
-            ok = ok && put_string(out, key, strlen(key), flags);
+            ok = ok && cli_json_dump_string(out, key, strlen(key), flags);
             strbuf_puts(out, flags & JSON_COMPACT ? ":" : ": ");
             ok = ok && put_value(out, member, flags, depth + 1);
             if (++i < count) {
@@ -135,7 +135,7 @@ static bool put_value(StrBuf *out, const json_t *value, size_t flags, int depth)
     case JSON_ARRAY:
         return put_container(out, value, flags, depth);
     case JSON_STRING:
-        return put_string(out, json_string_value(value), json_string_length(value), flags);
+        return cli_json_dump_string(out, json_string_value(value), json_string_length(value), flags);
     case JSON_INTEGER:
         strbuf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
         return true;
