@@ -440,7 +440,6 @@ static int claim_work(Step *s, void *context)
 
 /* ---- 2. deliver ---- */
 
-/* `send MAIL.send({to, subject, text})` through an smtp connector. */
 /* Why `arg` is no mail for `send mail.send(...)` into d->error (-1: it fails for good, as
    a bad `to` does), else 0: a map of `to`, `subject` and `text`, the last two text or
    null (empty). Nothing is changed on the way: a value the mail could not carry as
@@ -470,6 +469,7 @@ static int mail_send_arg_problem(Delivery *d, const json_t *arg)
     return 0;
 }
 
+/* `send MAIL.send({to, subject, text})` through an smtp connector. */
 static int build_mail_send(Delivery *d, const Connector *c, const json_t *entry, const char *instance, int64_t now)
 {
     const json_t *arg = json_object_get(entry, "arg");

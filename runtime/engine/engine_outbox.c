@@ -41,6 +41,12 @@
 
 /* ---- keys and backoff ---- */
 
+/* `huddle run` records sends and messages and delivers only calls (from its mocks). */
+static bool outbox_simulated(const Step *s)
+{
+    return s->engine->options.mocks != NULL;
+}
+
 /* The next `count` indexes of the instance at its current step: the first in *index,
    the key's base ("STORE:i3:5:") in base[]. */
 static void outbox_indexes(Step *s, Instance *in, size_t count, int64_t *index, char base[160])
@@ -53,7 +59,7 @@ static void outbox_indexes(Step *s, Instance *in, size_t count, int64_t *index, 
     /* "%s:%s:%lld:" without printf: the store id (32 hex digits), "i<n>", the step; in
        `huddle run`, whose store is new each time and delivers nothing, "run", so that the
        same trace gives the same records */
-    const char *store = s->engine->options.mocks ? "run" : store_id(s->engine->store);
+    const char *store = outbox_simulated(s) ? "run" : store_id(s->engine->store);
     size_t store_len = strnlen(store, 64), id_len = strnlen(r->id, sizeof r->id);
     memcpy(base, store, store_len);
     base[store_len] = ':';
@@ -172,14 +178,9 @@ static int outbox_put_new(Step *s, Instance *in, OutboxEntry *entry, OutboxKind 
     return outbox_write(s, entry);
 }
 
-/* `huddle run` records sends and messages and delivers only calls (from its mocks). */
-static bool outbox_simulated(const Step *s)
-{
-    return s->engine->options.mocks != NULL;
-}
 
-/* A call's or send's entry; its key goes in `record`, in `huddle run` as in a store (the
-   run's own store id, as its jitter is seeded from), so the two give records of one shape. */
+/* A call's or send's entry; its key goes in `record`, in `huddle run` as in a store
+   (there with "run" for the store id: outbox_indexes), so both give records of one shape. */
 static int outbox_effect(Step *s, Instance *in, OutboxKind kind, const char *connector, const char *operation,
                          const json_t *arg, CodecWriter *record)
 {
