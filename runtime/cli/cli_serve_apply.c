@@ -6,8 +6,10 @@
  * and operator actions then run one by one.
  *
  * An engine refusal becomes 404 (no such task or instance), 403 (not the person's seat),
- * 409 (answered or closed already) or 422 (anything else the input got wrong), by the
- * refusal's sentence, which also names the 422's field (choice, comment, reason, goto); a store failure is 503 and nothing of it was applied.
+ * 409 (answered or closed already) or 422 (anything else the input got wrong), by what
+ * the engine says it was refused for (EngineRefusal), which also names the 422's field
+ * (choice, comment, reason, goto, by, from, to, data.person, ...); a store failure is
+ * 503 and nothing of it was applied.
  */
 #include "cli_serve.h"
 
@@ -17,47 +19,17 @@
 
 #include "engine.h"
 
-static bool starts_with(const char *text, const char *prefix)
+/* The status of a refusal, by what the engine says it was for (EngineRefusal), never by
+   its sentence, which may quote what the client sent (an unknown choice "Refund already
+   issued" is 422, not 409). */
+static int apply_refusal_status(EngineRefusalKind kind)
 {
-    return strncmp(text, prefix, strlen(prefix)) == 0;
-}
-
-/* Whether `text` ends with `words` and then the route's `id`. */
-static bool ends_with_id(const char *text, const char *words, const char *id)
-{
-    size_t text_len = strlen(text), words_len = strlen(words), id_len = strlen(id);
-    return text_len >= words_len + id_len && strcmp(text + text_len - id_len, id) == 0 &&
-           strncmp(text + text_len - id_len - words_len, words, words_len) == 0;
-}
-
-/* The status of a refusal, by the engine's sentence (engine_tasks.c's, engine.c's,
-   engine_override.c's). Its fixed words are matched where they stand, at the start or
-   at the end beside the task or instance `id` the route named, never anywhere in it: the
-   sentence may quote what the client sent (an unknown choice "Refund already issued"
-   is 422, not 409). */
-static int apply_refusal_status(const char *why, const char *id)
-{
-    char words[160];
-    if (starts_with(why, "no task '") || starts_with(why, "no instance '"))
-        return 404;
-    if (ends_with_id(why, " holds no open seat on task ", id))
-        return 403;
-    if (ends_with_id(why, " already answered task ", id))
-        return 409;
-    snprintf(words, sizeof words, "task %s is no longer open", id);
-    if (strcmp(why, words) == 0)
-        return 409;
-    const char *const HEADS[] = {"task %s is already closed: ", "task %s is already resolved (", "%s has already ended ("};
-    for (size_t i = 0; i < sizeof HEADS / sizeof *HEADS; i++) {
-        snprintf(words, sizeof words, HEADS[i], id);
-        if (starts_with(why, words))
-            return 409;
+    switch (kind) {
+    case ENGINE_REFUSAL_NOT_FOUND: return 404;
+    case ENGINE_REFUSAL_NOT_YOURS: return 403;
+    case ENGINE_REFUSAL_CONFLICT: return 409;
+    case ENGINE_REFUSAL_INPUT: break;
     }
-    snprintf(words, sizeof words, "%s is ", id);
-    const char *stalled = ", not stalled: only a stalled instance is retried";
-    if (starts_with(why, words) && strlen(why) > strlen(stalled) &&
-        strcmp(why + strlen(why) - strlen(stalled), stalled) == 0)
-        return 409;
     return 422;
 }
 
@@ -66,87 +38,23 @@ static const char *apply_refusal_code(int status)
     return status == 404 ? "not_found" : status == 403 ? "not_your_seat" : status == 409 ? "conflict" : "refused";
 }
 
-/* The body's field a 422 refusal is about, by its sentence (engine_tasks.c's,
-   engine.c's, engine_override.c's, and engine_door.c's "to: no person 'zed' in the
-   directory"), matched where its fixed words stand as apply_refusal_status does, or
-   NULL: an unknown choice, a comment missing or not UTF-8, a reason missing, a retry's
-   goto, a reassignment's person (or its missing "from", when no seat lacks a holder). */
-static const char *apply_refusal_field(int status, const char *why, const char *id)
-{
-    char words[160];
-    if (status != 422)
-        return NULL;
-    if (starts_with(why, "to: "))
-        return "to";
-    snprintf(words, sizeof words, "task %s has no open seat without a holder", id);
-    if (starts_with(why, "from: ") || starts_with(why, words))
-        return "from";   /* a reassignment without "from": name the holder to replace */
-    if (starts_with(why, "by: "))   /* the body's "by", or the token's person */
-        return "by";
-    snprintf(words, sizeof words, "task %s has no choice '", id);
-    if (starts_with(why, words))
-        return "choice";
-    if ((starts_with(why, "choice '") && strstr(why, "' needs a comment (")) ||
-        strcmp(why, "the comment is not UTF-8 text") == 0)
-        return "comment";
-    if (starts_with(why, "a retry needs a reason") || starts_with(why, "a cancel needs a reason") ||
-        starts_with(why, "an override needs a reason"))
-        return "reason";
-    snprintf(words, sizeof words, "%s's playbook has no state '", id);
-    if (starts_with(why, words))
-        return "goto";
-    return NULL;
-}
-
-/* The field of a refused directory.away / directory.back event (engine_events.c's,
-   engine_door.c's and engine_away.c's sentences), as the body names it ("data.from"),
-   in buf[cap] or a constant, or NULL. */
-static const char *apply_directory_field(const char *why, char *buf, size_t cap)
-{
-    static const char *const DATA[] = {"from", "to", "delegate", "person"};
-    if (strstr(why, "the directory source has two event types"))
-        return "type";
-    if (!strncmp(why, "no person '", 11) || strstr(why, "needs \"person\" in its data"))
-        return "data.person";
-    /* "pat's absence (from 2026-02-30): from: ... is not a date", "a directory.away
-       event's \"to\" is a number: ..." */
-    const char *absence = strstr(why, "'s absence (");
-    for (size_t i = 0; i < sizeof DATA / sizeof *DATA; i++) {
-        char said[32], quoted[32];
-        snprintf(said, sizeof said, "): %s: ", DATA[i]);
-        snprintf(quoted, sizeof quoted, " event's \"%s\" is ", DATA[i]);
-        if ((absence && strstr(absence, said)) || strstr(why, quoted)) {
-            snprintf(buf, cap, "data.%s", DATA[i]);
-            return buf;
-        }
-    }
-    const char *unknown = strstr(why, " event has no field \"");   /* "... has no field \"frm\" (did you mean ...)" */
-    if (unknown) {
-        unknown += strlen(" event has no field \"");
-        snprintf(buf, cap, "data.%.*s", (int)strcspn(unknown, "\""), unknown);
-        return buf;
-    }
-    return NULL;
-}
-
-/* Replies to a job the engine refused or failed. */
-static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *why)
+/* Replies to a job the engine refused (with what it was refused for) or failed. */
+static void apply_reply_failed(Serve *serve, ServeJob *job, int rc, const char *why, const EngineRefusal *refusal)
 {
     if (rc == ENGINE_REFUSED) {
-        int status = apply_refusal_status(why, job->route.param);
-        const char *field = apply_refusal_field(status, why, job->route.param);
-        char buf[96];
-        if (!field && status == 422 && job->route.id == ROUTE_EVENTS && !strcmp(job->route.param, "directory"))
-            field = apply_directory_field(why, buf, sizeof buf);
-        if (status == 403 && job->route.id == ROUTE_TASK_REASSIGN) {
-            status = 422;   /* the body's "from" holds no seat: not the token's own seat */
-            field = "from";
-        }
+        int status = apply_refusal_status(refusal->kind);
+        const char *field = status == 422 && refusal->field[0] ? refusal->field : NULL;
         serve_reply_error(serve, job, status, apply_refusal_code(status), why, field);
     } else {
         serve_log("error", "engine", json_pack("{s:s, s:s}", "route", job->route.name, "why", why));
         serve_reply_error(serve, job, 503, "store_failed", why, NULL);
     }
+}
+
+/* apply_reply_failed for a job run on its own: what the engine's last call was refused for. */
+static void apply_reply_engine_failed(Serve *serve, ServeJob *job, int rc, const char *why)
+{
+    apply_reply_failed(serve, job, rc, why, engine_refusal(serve->engine));
 }
 
 static bool apply_batchable(const ServeJob *job)
@@ -200,7 +108,7 @@ static bool apply_member(StrBuf *out, char lead, const char *name, const char *t
 static void apply_reply_input(Serve *serve, ServeJob *job, EngineInput *in)
 {
     if (in->result != ENGINE_OK) {
-        apply_reply_failed(serve, job, in->result, in->why);
+        apply_reply_failed(serve, job, in->result, in->why, &in->refusal);
         return;
     }
     StrBuf text = STRBUF_INIT;
@@ -333,7 +241,7 @@ static void apply_instance(Serve *serve, ServeJob *job)
     if (rc == ENGINE_OK)
         serve_reply_json(serve, job, 200, summary);
     else
-        apply_reply_failed(serve, job, rc, why);
+        apply_reply_engine_failed(serve, job, rc, why);
 }
 
 /* GET /v1/instances[?playbook=P&status=S]. */
@@ -344,7 +252,8 @@ static void apply_instances(Serve *serve, ServeJob *job)
     int rc = engine_instances(serve->engine, &all, why, sizeof why);
     if (rc != ENGINE_OK || !out) {
         json_decref(out);
-        apply_reply_failed(serve, job, rc == ENGINE_OK ? ENGINE_NO_MEMORY : rc, rc == ENGINE_OK ? "out of memory" : why);
+        apply_reply_engine_failed(serve, job, rc == ENGINE_OK ? ENGINE_NO_MEMORY : rc,
+                                  rc == ENGINE_OK ? "out of memory" : why);
         return;
     }
     size_t i;
@@ -449,7 +358,7 @@ static void apply_one(Serve *serve, ServeJob *job, int64_t now)
     }
     if (rc != ENGINE_OK) {
         json_decref(got);
-        apply_reply_failed(serve, job, rc, why);
+        apply_reply_engine_failed(serve, job, rc, why);
         return;
     }
     if (job->route.write) {

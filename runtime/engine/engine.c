@@ -402,6 +402,7 @@ int engine_deliver_mocks(Engine *e, const json_t *mocks, int64_t now, char *why,
     for (unsigned answered = 0; rc == ENGINE_OK; answered++) {
         if (answered == ENGINE_MOCK_CHAIN) {
             rc = ENGINE_REFUSED;
+            engine_set_refusal(e, ENGINE_REFUSAL_INPUT, NULL);
             snprintf(why, why_len, "%d calls in a row were answered at one virtual time and made another each, so "
                      "time could never move on (a loop that calls again on every reply spins: wait before calling "
                      "again)", ENGINE_MOCK_CHAIN);
@@ -506,7 +507,9 @@ static int batch_step(BatchCall *b, EngineInput *in, StoreTxn *txn, int64_t now,
     in->repeat = s.repeated;
     if (rc == STORE_OK)
         rc = step_write_records(&s);
-    return step_end(&s, rc);
+    rc = step_end(&s, rc);
+    in->refusal = b->engine->refusal;
+    return rc;
 }
 
 /* A step that went through: its records join the run's, its routes are counted. */
@@ -832,7 +835,7 @@ static int operator_load(Step *s, const char *id, Instance *in)
     uint64_t number = id && id[0] == 'i' ? instance_number(id) : 0;
     int rc = number ? instance_load(s, number, in) : STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_REFUSED, "no instance '%s'", id ? id : "");
+        return step_refuse(s, ENGINE_REFUSAL_NOT_FOUND, NULL, "no instance '%s'", id ? id : "");
     return rc;
 }
 
@@ -863,7 +866,7 @@ static int retry_no_state(Step *s, const Instance *in, const OperatorWork *w)
     }
     if (used >= sizeof states)   /* cut: end with an ellipsis rather than mid-name silently */
         snprintf(states + sizeof states - 5, 5, "...");
-    return step_fail(s, ENGINE_REFUSED, "%s's playbook has no state '%s' (its states: %s)", w->instance, w->state,
+    return step_refuse(s, ENGINE_REFUSAL_INPUT, "goto", "%s's playbook has no state '%s' (its states: %s)", w->instance, w->state,
                      states);
 }
 
@@ -883,7 +886,7 @@ static int retry_work(Step *s, void *context)
     s->token = w->token;
     int rc = w->by ? door_check_person(s, "by", w->by) : STORE_OK;
     if (rc == STORE_OK && w->reason && text_is_blank(w->reason))   /* optional, but words when given, as cancel's */
-        rc = step_fail(s, ENGINE_REFUSED, "a retry needs a reason in words when it is given one (--reason TEXT to "
+        rc = step_refuse(s, ENGINE_REFUSAL_INPUT, "reason", "a retry needs a reason in words when it is given one (--reason TEXT to "
                        "huddle retry, \"reason\" over HTTP; leave it out for none)");
     if (rc == STORE_OK)
         rc = operator_load(s, w->instance, &in);
@@ -892,7 +895,7 @@ static int retry_work(Step *s, void *context)
     const char *status = instance_status_text(in.record.status);
     int state = -1;
     if (strcmp(status, "stalled") != 0)
-        rc = step_fail(s, ENGINE_REFUSED, "%s is %s, not stalled: only a stalled instance is retried", w->instance, status);
+        rc = step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "%s is %s, not stalled: only a stalled instance is retried", w->instance, status);
     else if (w->state && (state = program_state_index(in.program, w->state)) < 0)
         rc = retry_no_state(s, &in, w);
     if (rc == STORE_OK) {
@@ -928,7 +931,7 @@ static int cancel_work(Step *s, void *context)
     s->token = w->token;
     int rc = door_check_person(s, "by", w->by);
     if (rc == STORE_OK && text_is_blank(w->reason))
-        rc = step_fail(s, ENGINE_REFUSED, "a cancel needs a reason, in words (--reason TEXT to huddle cancel, "
+        rc = step_refuse(s, ENGINE_REFUSAL_INPUT, "reason", "a cancel needs a reason, in words (--reason TEXT to huddle cancel, "
                        "\"reason\" over HTTP)");
     if (rc == STORE_OK)
         rc = operator_load(s, w->instance, &in);
@@ -936,7 +939,7 @@ static int cancel_work(Step *s, void *context)
         return rc;
     const char *status = instance_status_text(in.record.status);
     if (in.record.status != INSTANCE_RUNNING && in.record.status != INSTANCE_STALLED) {
-        rc = step_fail(s, ENGINE_REFUSED, "%s has already ended (%s)", w->instance, status);
+        rc = step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "%s has already ended (%s)", w->instance, status);
         instance_clear(&in);
         return rc;
     }

@@ -31,6 +31,28 @@ enum {
     ENGINE_BUSY = -104          /* another process holds the store */
 };
 
+/* What a refusal is about, beside its sentence: the kind of wrong the input did, and the
+   input's field it names. serve answers with the status and "field" these give
+   (docs/operations.md's status table), never by reading the sentence, which may quote
+   the client's own text. */
+typedef enum EngineRefusalKind {
+    ENGINE_REFUSAL_INPUT = 0,   /* the input does not fit what it names (422) */
+    ENGINE_REFUSAL_NOT_FOUND,   /* it names no task or instance the store has (404) */
+    ENGINE_REFUSAL_NOT_YOURS,   /* the person holds no open seat on the task (403) */
+    ENGINE_REFUSAL_CONFLICT     /* answered, closed or ended already, or not stalled (409) */
+} EngineRefusalKind;
+
+typedef struct EngineRefusal {
+    EngineRefusalKind kind;
+    char field[80];             /* the field of the input it is about ("choice", "by",
+                                   "data.to"), or "" */
+} EngineRefusal;
+
+/* What the last engine call that returned ENGINE_REFUSED was refused for (a group
+   commit's inputs each keep their own, EngineInput.refusal). Borrowed; valid until the
+   engine's next call. */
+const EngineRefusal *engine_refusal(const Engine *engine);
+
 /* Engine time runs from 1970-01-01T00:00:00Z to before 9000-01-01T00:00:00Z (in ms):
    a `--now` or trace time outside is refused, so no deadline falls where no clock can
    reach it. engine_check_time returns ENGINE_OK, or ENGINE_REFUSED with a sentence
@@ -184,6 +206,7 @@ typedef struct EngineInput {
                                                it started, cases it joined, thresholds
                                                it counted toward but did not reach) */
     char why[256];                          /* out: why it was refused */
+    EngineRefusal refusal;                  /* out: what it was refused for */
 } EngineInput;
 
 /* Group commit: applies `count` inputs in one write transaction, with no nested

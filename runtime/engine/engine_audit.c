@@ -549,6 +549,7 @@ int engine_audit_verify(Engine *e, const char *head_hex, json_t **report, char *
     if (head_hex && audit_unhex(head_hex, given) != 0) {
         snprintf(why, why_len, "--head wants 64 hex digits (the output of huddle audit head), not '%.80s'",
                  head_hex);
+        engine_set_refusal(e, ENGINE_REFUSAL_INPUT, NULL);
         return ENGINE_REFUSED;
     }
     Verify v = {0};

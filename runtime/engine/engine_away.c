@@ -83,9 +83,13 @@ static int away_refuse(Step *s, const char *person_id, const json_t *away, const
         return step_fail(s, ENGINE_REFUSED, "%s", problem);
     const json_t *absence = json_array_get(away, json_array_size(away) - 1);
     const char *to = json_string_value(json_object_get(absence, "to"));
-    return step_fail(s, ENGINE_REFUSED, "%s's absence (from %s%s%s): %s", person_id,
-                     json_string_value(json_object_get(absence, "from")), to ? " to " : "", to ? to : "",
-                     problem + strlen(prefix));
+    const char *said = problem + strlen(prefix);   /* "to: ends no later than it starts" */
+    char field[80] = "";
+    size_t key_len = strcspn(said, ":");
+    if (said[key_len] == ':' && key_len < 16)
+        snprintf(field, sizeof field, "data.%.*s", (int)key_len, said);
+    return step_refuse(s, ENGINE_REFUSAL_INPUT, field[0] ? field : NULL, "%s's absence (from %s%s%s): %s", person_id,
+                       json_string_value(json_object_get(absence, "from")), to ? " to " : "", to ? to : "", said);
 }
 
 int step_away(Step *s, const char *person_id, const char *from, const char *to,
@@ -105,7 +109,7 @@ int step_away(Step *s, const char *person_id, const char *from, const char *to,
     json_t *person = json_object_get(json_object_get(json, "people"), person_id);
     if (!person) {
         json_decref(json);
-        return step_fail(s, ENGINE_REFUSED, "no person '%s' in the directory", person_id);
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "data.person", "no person '%s' in the directory", person_id);
     }
     json_t *away = json_object_get(person, "away");
     if (!away) {

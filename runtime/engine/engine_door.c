@@ -86,18 +86,21 @@ int door_check_directory_event(Step *s, const char *type, const json_t *data)
         for (unsigned i = 0; i < count && !known; i++)
             known = strcmp(key, AWAY[i]) == 0;
         const char *hint = known ? NULL : text_closest(key, AWAY, count);
+        char field[80];
+        snprintf(field, sizeof field, "data.%.64s", key);
         if (!known && hint)
-            return step_fail(s, ENGINE_REFUSED, "a directory.%s event has no field \"%.64s\" (did you mean \"%s\"?)",
-                             type, key, hint);
+            return step_refuse(s, ENGINE_REFUSAL_INPUT, field,
+                               "a directory.%s event has no field \"%.64s\" (did you mean \"%s\"?)", type, key, hint);
         if (!known)
-            return step_fail(s, ENGINE_REFUSED, "a directory.%s event has no field \"%.64s\" (it has %s)", type, key,
-                             back ? "\"person\"" : "\"person\", \"from\", \"to\" and \"delegate\"");
+            return step_refuse(s, ENGINE_REFUSAL_INPUT, field, "a directory.%s event has no field \"%.64s\" (it has %s)",
+                               type, key, back ? "\"person\"" : "\"person\", \"from\", \"to\" and \"delegate\"");
         if (!json_is_string(value) && !(json_is_null(value) && strcmp(key, "person") != 0))
-            return step_fail(s, ENGINE_REFUSED, "a directory.%s event's \"%s\" is %s: text is expected", type, key,
-                             json_is_null(value) ? "null" : json_is_number(value) ? "a number" : "not text");
+            return step_refuse(s, ENGINE_REFUSAL_INPUT, field, "a directory.%s event's \"%s\" is %s: text is expected",
+                               type, key, json_is_null(value) ? "null" : json_is_number(value) ? "a number" : "not text");
     }
     if (!json_is_string(json_object_get(data, "person")))
-        return step_fail(s, ENGINE_REFUSED, "a directory.%s event needs \"person\" in its data", type);
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "data.person", "a directory.%s event needs \"person\" in its data",
+                           type);
     return STORE_OK;
 }
 
@@ -106,7 +109,7 @@ int door_check_person_id(Step *s, const char *role, const char *id)
     char buf[96];
     const char *problem = text_id_problem(id, true, buf);
     if (problem)
-        return step_fail(s, ENGINE_REFUSED, "%s: not a person id: it %s", role, problem);
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, role, "%s: not a person id: it %s", role, problem);
     return STORE_OK;
 }
 
@@ -115,7 +118,7 @@ int door_check_person(Step *s, const char *role, const char *id)
     int rc = door_check_person_id(s, role, id);
     const Directory *dir = rc == STORE_OK ? step_directory(s) : NULL;
     if (dir && !dir_person(dir, id))
-        rc = step_fail(s, ENGINE_REFUSED, "%s: no person '%s' in the directory", role, id);
+        rc = step_refuse(s, ENGINE_REFUSAL_INPUT, role, "%s: no person '%s' in the directory", role, id);
     return rc;
 }
 
@@ -123,7 +126,7 @@ int door_check_holder(Step *s, const char *by, const char *task)
 {
     const Directory *dir = step_directory(s);
     if (dir && !dir_person(dir, by))
-        return step_fail(s, ENGINE_REFUSED,
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "by",
                          "by: %s holds a seat on %s but is no longer in the directory; an operator may hand it on "
                          "(huddle reassign %s --from %s --to PERSON)", by, task, task, by);
     return STORE_OK;

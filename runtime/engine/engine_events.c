@@ -690,7 +690,7 @@ int events_accept(Step *s, const char *source, const char *type, const char *id,
         return checked;
     bool directory = strcmp(source, "directory") == 0;
     if (directory && strcmp(type, "away") != 0 && strcmp(type, "back") != 0)
-        return step_fail(s, ENGINE_REFUSED, "the directory source has two event types: directory.away and directory.back");
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "type", "the directory source has two event types: directory.away and directory.back");
     checked = directory ? door_check_directory_event(s, type, data) : STORE_OK;
     if (checked != STORE_OK)
         return checked;

@@ -213,6 +213,8 @@ struct Engine {
     int64_t outbox_checked_mono;    /*   stands still while a clock behind the store's is held */
     uint64_t outbox_counter_seen;   /* next_outbox as of the last scan */
     AskWindow ask_window;           /* engine_ask_context.c */
+    EngineRefusal refusal;          /* the last step's refusal (engine_refusal): reset as
+                                       each step begins, set by step_fail and step_refuse */
 };
 
 /* One transaction's worth of work: a write (a step), or a read (engine_read).
@@ -318,6 +320,14 @@ void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *rec
 /* Puts a sentence in s->why and returns `code`; a failure (not a refusal) also marks the
    step failed, and once it is, its sentence stays. */
 int step_fail(Step *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A refusal of `kind` about the input's `field` (or NULL): step_fail's ENGINE_REFUSED,
+   which says only that the input does not fit, with what it is about for serve's
+   status (engine_refusal). */
+int step_refuse(Step *s, EngineRefusalKind kind, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sets what the engine's last refusal was for, outside a step (a read that found no
+   such instance). */
+void engine_set_refusal(Engine *e, EngineRefusalKind kind, const char *field);
 /* What the step ends with: ENGINE_NO_MEMORY when an allocation failed during it, else
    the failure it was marked with, else `rc`. */
 int step_end(Step *s, int rc);

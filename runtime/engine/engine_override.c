@@ -37,7 +37,7 @@ int task_override(Step *s, const char *task_id, const char *choice, const char *
                   const char *reason)
 {
     if (text_is_blank(reason))
-        return step_fail(s, ENGINE_REFUSED, "an override needs a reason, in words (--reason TEXT to huddle "
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "reason", "an override needs a reason, in words (--reason TEXT to huddle "
                          "resolve, \"reason\" over HTTP)");
     int checked = door_check_person(s, "by", by);
     if (checked != STORE_OK)
@@ -102,7 +102,7 @@ static int reassign_check(Step *s, const char *from, const char *to, const char 
     if (rc == STORE_OK)
         rc = door_check_person(s, "by", by);
     if (rc == STORE_OK && from && strcmp(from, to) == 0)
-        rc = step_fail(s, ENGINE_REFUSED, "--from and --to name the same person (%s)", to);
+        rc = step_refuse(s, ENGINE_REFUSAL_INPUT, "to", "--from and --to name the same person (%s)", to);
     return rc;
 }
 
@@ -148,8 +148,8 @@ int task_reassign(Step *s, const char *task_id, const char *from, const char *to
     rc = override_load(s, task_id, NULL, &task, &in);
     size_t moved = rc == STORE_OK ? reassign_seats(s, &in, &task, from, to, by) : 0;
     if (rc == STORE_OK && moved == 0)
-        rc = from ? step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", from, task_id)
-                  : step_fail(s, ENGINE_REFUSED,
+        rc = from ? step_refuse(s, ENGINE_REFUSAL_INPUT, "from", "%s holds no open seat on task %s", from, task_id)
+                  : step_refuse(s, ENGINE_REFUSAL_INPUT, "from",
                               "task %s has no open seat without a holder: name the holder to replace with "
                               "--from (\"from\" over HTTP)",
                               task_id);

@@ -396,6 +396,7 @@ int engine_instance(Engine *e, const char *id, json_t **summary, char *why, size
     json_decref(n.list);
     if (rc == ENGINE_OK && !*summary) {
         snprintf(why, why_len, "no instance '%s'", id);
+        engine_set_refusal(e, ENGINE_REFUSAL_NOT_FOUND, NULL);
         rc = ENGINE_REFUSED;
     }
     return rc;
@@ -453,6 +454,7 @@ int engine_history(Engine *e, const char *id, json_t **records, char *why, size_
     if (rc == ENGINE_REFUSED) {
         *records = NULL;
         snprintf(why, why_len, "no instance '%s'", id);
+        engine_set_refusal(e, ENGINE_REFUSAL_NOT_FOUND, NULL);
     }
     return rc;
 }

@@ -152,7 +152,7 @@ int task_load_named(Step *s, const char *id, TaskRecord *task)
 {
     int rc = task_load(s, id, task);
     if (rc == STORE_NOT_FOUND)
-        return step_fail(s, ENGINE_REFUSED, "no task '%s'", id);
+        return step_refuse(s, ENGINE_REFUSAL_NOT_FOUND, NULL, "no task '%s'", id);
     return rc;
 }
 
@@ -843,15 +843,15 @@ static bool task_decidable(const TaskRecord *task)
 int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, const char *choice)
 {
     if (!task_is_open(task) && !task->outcome)   /* cancelled: closed without an outcome */
-        return step_fail(s, ENGINE_REFUSED, "task %s is already closed: its instance was %s", id,
+        return step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "task %s is already closed: its instance was %s", id,
                          task->status ? task->status : "ended");
     if (!task_is_open(task))
-        return step_fail(s, ENGINE_REFUSED, "task %s is already resolved (%s)", id, task->outcome);
+        return step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "task %s is already resolved (%s)", id, task->outcome);
     CodecView found;
     if (choice && !task_choice(task, choice, &found)) {
         StrBuf names = STRBUF_INIT;
         task_choice_names(task, &names);
-        int rc = step_fail(s, ENGINE_REFUSED, "task %s has no choice '%s' (its choices: %s)", id, choice, strbuf_text(&names));
+        int rc = step_refuse(s, ENGINE_REFUSAL_INPUT, "choice", "task %s has no choice '%s' (its choices: %s)", id, choice, strbuf_text(&names));
         strbuf_free(&names);
         return rc;
     }
@@ -894,7 +894,7 @@ bool text_is_blank(const char *text)
 static int task_refuse_no_seat(Step *s, const char *by, const char *id)
 {
     int rc = door_check_person(s, "by", by);
-    return rc != STORE_OK ? rc : step_fail(s, ENGINE_REFUSED, "%s holds no open seat on task %s", by, id);
+    return rc != STORE_OK ? rc : step_refuse(s, ENGINE_REFUSAL_NOT_YOURS, NULL, "%s holds no open seat on task %s", by, id);
 }
 
 static int task_check_answer(Step *s, const TaskRecord *task, const char *id, const char *by,
@@ -907,12 +907,12 @@ static int task_check_answer(Step *s, const TaskRecord *task, const char *id, co
     bool needs_comment = task_choice(task, choice, &c) && codec_view_member(&c, "with_comment", &with_comment) &&
                          codec_view_kind(&with_comment) == CODEC_KIND_TRUE;
     if (needs_comment && text_is_blank(comment))
-        return step_fail(s, ENGINE_REFUSED, "choice '%s' needs a comment (--comment TEXT to huddle answer; \"comment\" in a trace line or an answer's JSON body)", choice);
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "comment", "choice '%s' needs a comment (--comment TEXT to huddle answer; \"comment\" in a trace line or an answer's JSON body)", choice);
     if (comment && utf8_valid_prefix((const unsigned char *)comment, strlen(comment)) != strlen(comment))
-        return step_fail(s, ENGINE_REFUSED, "the comment is not UTF-8 text");
+        return step_refuse(s, ENGINE_REFUSAL_INPUT, "comment", "the comment is not UTF-8 text");
     for (size_t i = 0; i < task->vote_count; i++)
         if (strcmp(task->votes[i].by, by) == 0)
-            return step_fail(s, ENGINE_REFUSED, "%s already answered task %s", by, id);
+            return step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "%s already answered task %s", by, id);
     *seat_out = task_seat_to_fill(task, by);
     if (*seat_out < task->seat_count)
         return STORE_OK;
@@ -1453,7 +1453,7 @@ int task_ack(Step *s, const char *id, const char *by)
     json_t *seats = json_array();
     bool holds = task_ack_seats(&task, by, seats);
     if (!task_is_open(&task))
-        rc = step_fail(s, ENGINE_REFUSED, "task %s is no longer open", id);
+        rc = step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "task %s is no longer open", id);
     else if ((rc = door_check_person_id(s, "by", by)) != STORE_OK)
         ;
     else if (!holds)

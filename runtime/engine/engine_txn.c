@@ -178,23 +178,56 @@ void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *rec
     s->strbuf_failures = strbuf_failures();
     if (why_len)
         why[0] = '\0';
+    if (e)
+        engine_set_refusal(e, ENGINE_REFUSAL_INPUT, NULL);
+}
+
+void engine_set_refusal(Engine *e, EngineRefusalKind kind, const char *field)
+{
+    e->refusal.kind = kind;
+    snprintf(e->refusal.field, sizeof e->refusal.field, "%s", field ? field : "");
+}
+
+const EngineRefusal *engine_refusal(const Engine *engine)
+{
+    return &engine->refusal;
 }
 
 /* What a person does about a damaged store (RUNTIME.md, "Limits and damage": refused
    "with a sentence that says what to do"), at the end of every "the store is damaged: ..." */
 #define STORE_DAMAGED_ADVICE "; restore the store from a backup made with mdb_copy (docs/operations.md, Backups)"
 
-int step_fail(Step *s, int code, const char *fmt, ...)
+static int step_fail_with(Step *s, int code, const char *fmt, va_list args)
 {
     if (s->failed)
         return code;   /* the step already failed: that sentence stays */
-    va_list args;
-    va_start(args, fmt);
     vsnprintf(s->why, s->why_len, fmt, args);
-    va_end(args);
     if (code != ENGINE_REFUSED && code < 0)
         s->failed = code;
+    if (code == ENGINE_REFUSED && s->engine)
+        engine_set_refusal(s->engine, ENGINE_REFUSAL_INPUT, NULL);
     return code;
+}
+
+int step_fail(Step *s, int code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    int rc = step_fail_with(s, code, fmt, args);
+    va_end(args);
+    return rc;
+}
+
+int step_refuse(Step *s, EngineRefusalKind kind, const char *field, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    bool failed = s->failed != 0;
+    int rc = step_fail_with(s, ENGINE_REFUSED, fmt, args);
+    va_end(args);
+    if (!failed && s->engine)
+        engine_set_refusal(s->engine, kind, field);
+    return rc;
 }
 
 int step_end(Step *s, int rc)

@@ -800,19 +800,88 @@ static char *seen_text(Store *store)
     return text;
 }
 
-static void test_duplicate_ids_in_one_batch(void **state)
+/* A store "db" with desk deployed and a directory of ana and bo. */
+static void env_open_desk_with_people(Env *env, const Fixture *f)
 {
-    Fixture *f = *state;
     char dir[128], why[256] = "";
     path_of(dir, sizeof dir, f, "db");
-    Env env;
-    env_open(&env, dir);
-    deploy_desk(&env);
+    env_open(env, dir);
+    deploy_desk(env);
     json_t *people = json_loads("{\"people\": {\"ana\": {\"name\": \"Ana\", \"email\": \"ana@example.com\"}, "
-                              "\"bo\": {\"name\": \"Bo\", \"email\": \"bo@example.com\"}}}", 0, NULL);
-    if (engine_directory_load(env.engine, people, T0, why, sizeof why) != ENGINE_OK)
+                                "\"bo\": {\"name\": \"Bo\", \"email\": \"bo@example.com\"}}}", 0, NULL);
+    if (engine_directory_load(env->engine, people, T0, why, sizeof why) != ENGINE_OK)
         fail_msg("directory: %s", why);
     json_decref(people);
+}
+
+/* What each refusal is for (EngineRefusal), which serve turns into its status and field:
+   never read from the sentence, which quotes the client's own text. */
+static void assert_refusal(const EngineRefusal *refusal, EngineRefusalKind kind, const char *field)
+{
+    if (refusal->kind != kind || strcmp(refusal->field, field) != 0)
+        fail_msg("refusal for %d '%s', wanted %d '%s'", refusal->kind, refusal->field, kind, field);
+}
+
+static void test_refusals_say_what_they_are_for(void **state)
+{
+    char why[256] = "";
+    Env env;
+    env_open_desk_with_people(&env, *state);
+
+    Batch b;
+    batch_init(&b);
+    add_event(&b, "desk.ticket", "r1", "{\"key\": \"r1\", \"size\": 1}");            /* i1 asks t1 */
+    add_answer(&b, "t1", "ana", "done already");                                    /* no such choice */
+    add_answer(&b, "t1", "bo", "take");                                             /* holds no seat */
+    add_answer(&b, "t1", "zed", "take");                                            /* not in the directory */
+    add_answer(&b, "t7", "ana", "take");                                            /* no such task */
+    add_answer(&b, "t1", "ana", "take");
+    add_answer(&b, "t1", "ana", "drop");                                            /* decided already */
+    add_event(&b, "directory.away", "x1", "{\"person\": \"bo\", \"untill\": \"2026-06-20\"}");
+    add_event(&b, "directory.away", "x2", "{\"person\": \"zed\"}");
+    add_event(&b, "directory.away", "x3", "{\"person\": \"bo\", \"from\": \"2026-06-20\", \"to\": \"2026-06-10\"}");
+    assert_int_equal(engine_apply_batch(env.engine, b.in, b.count, T0 + MINUTE), ENGINE_OK);
+    assert_input(&b.in[0], ENGINE_OK, false, NULL);
+    assert_input(&b.in[1], ENGINE_REFUSED, false, "already");
+    assert_refusal(&b.in[1].refusal, ENGINE_REFUSAL_INPUT, "choice");
+    assert_input(&b.in[2], ENGINE_REFUSED, false, "bo holds no open seat on task t1");
+    assert_refusal(&b.in[2].refusal, ENGINE_REFUSAL_NOT_YOURS, "");
+    assert_input(&b.in[3], ENGINE_REFUSED, false, "by: no person 'zed'");
+    assert_refusal(&b.in[3].refusal, ENGINE_REFUSAL_INPUT, "by");
+    assert_input(&b.in[4], ENGINE_REFUSED, false, "no task 't7'");
+    assert_refusal(&b.in[4].refusal, ENGINE_REFUSAL_NOT_FOUND, "");
+    assert_input(&b.in[5], ENGINE_OK, false, NULL);
+    assert_input(&b.in[6], ENGINE_REFUSED, false, "already resolved");
+    assert_refusal(&b.in[6].refusal, ENGINE_REFUSAL_CONFLICT, "");
+    assert_input(&b.in[7], ENGINE_REFUSED, false, "untill");
+    assert_refusal(&b.in[7].refusal, ENGINE_REFUSAL_INPUT, "data.untill");
+    assert_input(&b.in[8], ENGINE_REFUSED, false, "no person 'zed'");
+    assert_refusal(&b.in[8].refusal, ENGINE_REFUSAL_INPUT, "data.person");
+    assert_input(&b.in[9], ENGINE_REFUSED, false, "bo's absence");
+    assert_refusal(&b.in[9].refusal, ENGINE_REFUSAL_INPUT, "data.to");
+
+    /* A call of its own: engine_refusal says what the last one was refused for, and a
+       call that goes through forgets it. */
+    EngineActor actor = {.by = "ana", .reason = "duplicate"};
+    assert_int_equal(engine_cancel(env.engine, "i9", &actor, T0 + 2 * MINUTE, why, sizeof why), ENGINE_REFUSED);
+    assert_refusal(engine_refusal(env.engine), ENGINE_REFUSAL_NOT_FOUND, "");
+    assert_int_equal(engine_retry(env.engine, "i1", "nowhere", &actor, T0 + 2 * MINUTE, why, sizeof why),
+                     ENGINE_REFUSED);
+    assert_refusal(engine_refusal(env.engine), ENGINE_REFUSAL_CONFLICT, "");   /* i1 is done, not stalled */
+    assert_int_equal(engine_cancel(env.engine, "i1", &actor, T0 + 2 * MINUTE, why, sizeof why), ENGINE_REFUSED);
+    assert_refusal(engine_refusal(env.engine), ENGINE_REFUSAL_CONFLICT, "");   /* ended already */
+    actor.reason = " ";
+    assert_int_equal(engine_resolve(env.engine, "t1", "take", &actor, T0 + 2 * MINUTE, why, sizeof why),
+                     ENGINE_REFUSED);
+    assert_refusal(engine_refusal(env.engine), ENGINE_REFUSAL_INPUT, "reason");
+    batch_free(&b);
+    env_close(&env);
+}
+
+static void test_duplicate_ids_in_one_batch(void **state)
+{
+    Env env;
+    env_open_desk_with_people(&env, *state);
 
     Batch b;
     batch_init(&b);
@@ -1326,6 +1395,7 @@ int main(void)
         T(test_refused_and_stalled_inputs_undo_only_their_own),
         T(test_map_growth_mid_batch_changes_nothing),
         T(test_duplicate_ids_in_one_batch),
+        T(test_refusals_say_what_they_are_for),
         T(test_input_refused_after_writing_leaves_the_rest),
         T(test_input_failing_after_writing_leaves_the_rest),
         T(test_two_inputs_failing_after_writing_take_two_runs),
