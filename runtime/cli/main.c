@@ -17,6 +17,11 @@
  * puts back the action it found (the default, or the sanitizer's) and returns, so the
  * access faults again (an abort goes on aborting) and ends as it always did; a signal
  * another process sent is raised again under that action.
+ *
+ * A standard stream closed when huddle starts (`2>&-`, a supervisor that closes them) is
+ * opened on /dev/null first: otherwise the store's data.mdb, opened later, would take its
+ * descriptor, and a message, a log line or an export would be written over the store
+ * (or `trigger --file -` would read the store as its events).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -174,8 +179,31 @@ static void faults_watch(void)
     engine_on_store_damage(on_lmdb_assertion);
 }
 
+/* Opens /dev/null on each of descriptors 0, 1 and 2 that is closed: 0 on success, -1
+   when one cannot be (nothing may then be opened, as it would take that descriptor). */
+static int standard_streams_open(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) != -1)
+            continue;
+        int opened = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+        if (opened != fd) {
+            if (opened >= 0)
+                close(opened);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (standard_streams_open() != 0) {
+        static const char msg[] = "huddle: a standard stream is closed and /dev/null cannot be opened in its place\n";
+        if (fcntl(STDERR_FILENO, F_GETFD) != -1)
+            say(msg, sizeof msg - 1);
+        return 3;
+    }
     faults_watch();
     /* A write past the file-size limit (ulimit -f) fails with EFBIG, which the store says
        as exit 3 ("the file-size limit was reached"), instead of SIGXFSZ ending the
