@@ -465,7 +465,7 @@ static const CliCommand COMMANDS[] = {
      "\n" HELP_WRITE,
      cli_directory},
     {"serve", "run the runtime as a service: webhooks, answers over HTTP, timers",
-     "huddle serve [--db DIR] [--listen HOST:PORT] [--connectors F] [--tokens F] [--max-body BYTES] [--queue N] [--idle-timeout S] [--clock-offset MS] [--publish-head CONNECTOR.OPERATION every DURATION]",
+     "huddle serve [--db DIR] [--listen HOST:PORT] [--connectors F] [--tokens F] [--max-body BYTES] [--queue N] [--idle-timeout S] [--now T | --clock-offset MS] [--publish-head CONNECTOR.OPERATION every DURATION]",
      "Serves the store over HTTP until SIGTERM or SIGINT (docs/operations.md says all of\n"
      "this with examples). One serve per store: it flocks DIR (and DIR/serve.lock), and a\n"
      "second serve or a huddle tick beside it exits 3, also when serve.lock was removed;\n"
@@ -521,6 +521,8 @@ static const CliCommand COMMANDS[] = {
      "                      1 to 1000000)\n"
      "  --idle-timeout S    close a connection silent this many seconds (default 30; 1\n"
      "                      to 3600)\n"
+     "  --now T             engine time as serve starts (RFC 3339; never earlier than\n"
+     "                      the store's); it runs on with the wall clock from there\n"
      "  --clock-offset MS   add MS to the wall clock (tests: make timers due now)\n"
      "  --publish-head CONNECTOR.OPERATION every DURATION\n"
      "                      send the store-wide audit head ({\"store\", \"head\", \"count\",\n"

@@ -30,6 +30,7 @@
 
 typedef struct ServeArgs {
     const char *db, *listen, *connectors, *tokens, *max_body, *queue, *clock_offset, *idle_timeout;
+    const char *now;                            /* --now T: engine time as serve starts */
     const char *publish_head, *publish_every;   /* --publish-head C.OP every DURATION */
 } ServeArgs;
 
@@ -61,14 +62,29 @@ static int serve_args(int argc, char **argv, ServeArgs *a)
         const char **slot = !strcmp(opt, "--db") ? &a->db : !strcmp(opt, "--listen") ? &a->listen
                           : !strcmp(opt, "--connectors") ? &a->connectors : !strcmp(opt, "--tokens") ? &a->tokens
                           : !strcmp(opt, "--max-body") ? &a->max_body : !strcmp(opt, "--queue") ? &a->queue
-                          : !strcmp(opt, "--clock-offset") ? &a->clock_offset
+                          : !strcmp(opt, "--clock-offset") ? &a->clock_offset : !strcmp(opt, "--now") ? &a->now
                           : !strcmp(opt, "--idle-timeout") ? &a->idle_timeout : NULL;
         if (!slot || !cli_takes_option("serve", opt))
             return cli_usage_error("serve", "unknown argument '%s'", cli_clean(opt));
         if (cli_option_value("serve", argc, argv, &i, slot, &seen) != CLI_OK)
             return CLI_USAGE;
     }
+    if (a->now && a->clock_offset)
+        return cli_usage_error("serve", "--now and --clock-offset both set serve's clock: give one of them");
     return cli_check_db("serve", a->db) == CLI_OK ? CLI_OK : CLI_USAGE;
+}
+
+/* --now T: the clock offset that makes the wall clock read T now (in *offset), T itself
+   in *now_ms for the check against the store's time once it is open. */
+static int serve_now_offset(const ServeArgs *a, int64_t *now_ms, int32_t *zone, int64_t *offset)
+{
+    int rc = cli_parse_time("serve", "--now", a->now, now_ms, zone);
+    if (rc != CLI_OK)
+        return rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *offset = *now_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return CLI_OK;
 }
 
 /* HOST:PORT, [V6]:PORT, HOST a numeric address: one that is not (localhost, a name, an
@@ -469,7 +485,8 @@ static int serve_setup(Serve *s, const ServeArgs *a, char *host, size_t cap, uns
     if (rc == CLI_OK)
         rc = serve_number("--queue", a->queue, 1, 1000000, SERVE_QUEUE_DEFAULT, &queue);
     if (rc == CLI_OK)
-        rc = serve_number("--clock-offset", a->clock_offset, -(INT64_C(1) << 50), INT64_C(1) << 50, 0, &offset);
+        rc = a->now ? serve_now_offset(a, &s->start_ms, &s->start_zone, &offset)
+                    : serve_number("--clock-offset", a->clock_offset, -(INT64_C(1) << 50), INT64_C(1) << 50, 0, &offset);
     if (rc == CLI_OK)   /* checked here too, so a bad one is refused before the store is opened */
         rc = serve_idle_timeout(a, &idle);
     if (rc != CLI_OK)
@@ -508,6 +525,9 @@ int cli_serve(int argc, char **argv)
         rc = serve_publish_every(&s, &a);
     if (rc == CLI_OK)
         rc = serve_open(&s, &a);
+    int64_t started;
+    if (rc == CLI_OK && a.now)   /* never earlier than the store's time: refused as every --now is */
+        rc = cli_engine_now(s.engine, &s.start_ms, s.start_zone, &started);
     if (rc == CLI_OK)
         rc = serve_lock(a.db, lock_fds);
     if (rc == CLI_OK && !(s.idem = serve_idem_new(a.db))) {   /* after the lock: the file is this serve's */

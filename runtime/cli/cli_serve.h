@@ -221,7 +221,9 @@ typedef struct Serve {
     struct ServeHeld *held;
     size_t held_count, held_cap;
     uint64_t rounds;                /* the engine thread's rounds so far: a held reply's age */
-    int64_t clock_offset_ms;        /* added to the wall clock (tests) */
+    int64_t clock_offset_ms;        /* added to the wall clock (--clock-offset; --now's) */
+    int64_t start_ms;               /* --now T: T (checked against the store's time) */
+    int32_t start_zone;             /*   and the offset it was written in */
     int64_t engine_time;            /* the store's latest engine time seen */
     /* --publish-head: the connector and operation (publish_every_ms 0: none), and when
        the next publication is due (engine time; 0: ask the store) */
