@@ -21,9 +21,36 @@ size_t text_control_length(const unsigned char *p, size_t left)
     return 0;
 }
 
-static bool text_is_space(unsigned char c)
+/* Unicode's White_Space characters (PropList.txt): ASCII's, NEL, no-break space, Ogham
+   space mark, the spaces of U+2000..U+200A, the line and paragraph separators, narrow
+   no-break, medium mathematical and ideographic space. */
+static bool text_is_white_space(uint32_t c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+size_t text_white_space_length(const unsigned char *p, size_t left)
+{
+    if (left == 0)
+        return 0;
+    size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+    if (n == 0 || n > left || utf8_valid_prefix(p, n) != n)
+        return 0;   /* not a character of UTF-8: no white space */
+    uint32_t c = n == 1 ? p[0] : p[0] & (0x7Fu >> n);
+    for (size_t k = 1; k < n; k++)
+        c = (c << 6) | (p[k] & 0x3F);
+    return text_is_white_space(c) ? n : 0;
+}
+
+/* Whether the UTF-8 text of `len` bytes begins or ends with white space. */
+static bool text_white_space_at_an_end(const unsigned char *text, size_t len)
+{
+    size_t last = len;
+    while (last > 0 && len - last < 4 && (text[last - 1] & 0xC0) == 0x80)
+        last--;   /* back over the last character's continuation bytes */
+    last = last > 0 ? last - 1 : 0;
+    return text_white_space_length(text, len) > 0 || text_white_space_length(text + last, len - last) == len - last;
 }
 
 const char *text_id_problem(const char *text, bool person, char buf[96])
@@ -41,8 +68,8 @@ const char *text_id_problem(const char *text, bool person, char buf[96])
     for (size_t i = 0; i < len; i++)
         if (text_control_length(bytes + i, len - i))
             return "has a control character (a line break, an escape, ...)";
-    if (person && (text_is_space(bytes[0]) || text_is_space(bytes[len - 1])))
-        return "starts or ends with a space";
+    if (person && text_white_space_at_an_end(bytes, len))
+        return "starts or ends with a space";   /* Unicode's too: "anna" + U+00A0 is not anna */
     return NULL;
 }
 

@@ -28,6 +28,10 @@
    static or in `buf` (room for 96 bytes). */
 const char *text_id_problem(const char *text, bool person, char buf[96]);
 
+/* The bytes of the Unicode White_Space character at `p` (`left` bytes remain: ASCII's
+   blanks, no-break space, the ideographic space, ...), or 0 when there is none there. */
+size_t text_white_space_length(const unsigned char *p, size_t left);
+
 /* The bytes taken by the control character at `p` (C0, DEL, C1, U+2028 or U+2029;
    `left` bytes remain), or 0 when there is none there. */
 size_t text_control_length(const unsigned char *p, size_t left);

@@ -243,10 +243,18 @@ int cli_max_body(const char *command, const char *option, size_t *max);
    up to --max-body plus this. */
 #define CLI_LINE_ENVELOPE ((size_t)64 << 10)
 
-/* Reads all of `in` into a malloc'd, NUL-terminated buffer, but never more than
-   `max` bytes: *over is set (and NULL returned) when there are more. NULL with *over
-   false: a read or memory failure, already reported. */
-char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over);
+/* How cli_read_bounded ended. */
+typedef enum CliReadEnd {
+    CLI_READ_WHOLE,         /* all of it was read */
+    CLI_READ_OVER,          /* there is more than max */
+    CLI_READ_FAILED,        /* the read failed (errno says why) */
+    CLI_READ_NO_MEMORY
+} CliReadEnd;
+
+/* Reads all of `in` into a malloc'd, NUL-terminated buffer, but never more than `max`
+   bytes; NULL when *end is not CLI_READ_WHOLE. Says nothing: the caller names what it
+   read. */
+char *cli_read_bounded(FILE *in, size_t max, size_t *len, CliReadEnd *end);
 
 /* Reads one line of `in` (its newline dropped) into `line`, keeping at most `max`
    bytes of it: *over is set when the line was longer (the rest is read and dropped).

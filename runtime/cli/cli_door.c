@@ -57,11 +57,11 @@ int cli_max_body(const char *command, const char *option, size_t *max)
     return CLI_OK;
 }
 
-char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over)
+char *cli_read_bounded(FILE *in, size_t max, size_t *len, CliReadEnd *end)
 {
     size_t cap = 4096, used = 0;
     char *data = malloc(cap);
-    *over = false;
+    bool over = false;
     while (data) {
         if (used == cap - 1) {
             char *bigger = cap - 1 > max ? NULL : realloc(data, cap * 2);
@@ -73,16 +73,18 @@ char *cli_read_bounded(FILE *in, size_t max, size_t *len, bool *over)
         size_t want = cap - 1 - used, got = fread(data + used, 1, want, in);
         used += got;
         if (used > max) {
-            *over = true;
+            over = true;
             break;
         }
         if (got < want)
             break;
     }
-    if (!data || *over || ferror(in) || used == cap - 1) {
-        if (!*over)
-            fprintf(stderr, "huddle: could not read the input: %s\n", data ? strerror(errno) : "out of memory");
+    *end = over ? CLI_READ_OVER : !data || used == cap - 1 ? CLI_READ_NO_MEMORY
+         : ferror(in) ? CLI_READ_FAILED : CLI_READ_WHOLE;
+    if (*end != CLI_READ_WHOLE) {
+        int read_errno = errno;
         free(data);
+        errno = read_errno;   /* the caller says why the read failed */
         return NULL;
     }
     data[used] = '\0';

@@ -8,6 +8,7 @@
  * Arguments are checked strictly before the store is opened (cli_door.c): a malformed
  * one is exit 2 naming it; text from outside is shown through cli_clean.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,10 @@ static int store_args_check(const char *command, int argc, char **argv, StoreArg
         bool positional = false;
         for (int k = 0; k < a->positional_count; k++)
             positional |= argv[i] == a->positional[k];
-        if (argv[i] == a->db || argv[i] == a->connectors || argv[i] == a->file || (files && positional))
+        bool file = argv[i] == a->connectors || argv[i] == a->file || (files && positional);
+        if (file && len == 0)   /* "huddle: : No such file or directory" named nothing */
+            return cli_usage_error(command, "argument %d is an empty file name: give the path of a file", i);
+        if (file || argv[i] == a->db)
             continue;
         if (utf8_valid_prefix((const unsigned char *)argv[i], len) != len)
             return cli_usage_error(command, "argument %d ('%s') is not UTF-8 text", i, cli_clean(argv[i]));
@@ -147,6 +151,16 @@ static int store_args_parse(const char *command, int argc, char **argv, StoreArg
     if (cli_check_db(command, a->db) != CLI_OK)
         return CLI_USAGE;
     return store_args_check(command, argc, argv, a);
+}
+
+/* The usage error of a command that takes `want` words besides its options, which
+   `form` shows: a word past them is named (a text given without the --comment or
+   --reason before it, say), else the form is given. */
+static int store_args_words(const char *command, const StoreArgs *a, int want, const char *form)
+{
+    if (a->positional_count > want)
+        return cli_usage_error(command, "unexpected argument '%s': give %s", cli_clean(a->positional[want]), form);
+    return cli_usage_error(command, "give %s", form);
 }
 
 /* Keeps each record a write committed, for the command's report. */
@@ -627,17 +641,22 @@ static void print_json_clean(const json_t *json, size_t flags)
    (too deep refused, integers past 64 bits as doubles). Any JSON value, as a trace
    line's, a `trigger --file` line's and an HTTP event's "data" may be: a bare number or
    string is JSON too. NULL after saying why. */
-static json_t *cli_read_stdin_json(size_t max, bool *no_memory)
+static json_t *cli_read_stdin_json(size_t max, bool *system_failed)
 {
-    *no_memory = false;
+    *system_failed = false;
     size_t len;
-    bool over;
-    char *text = cli_read_bounded(stdin, max, &len, &over);
+    CliReadEnd end;
+    char *text = cli_read_bounded(stdin, max, &len, &end);
     if (!text) {
-        *no_memory = !over;
-        if (over)
+        int read_errno = errno;
+        /* exit 3 for memory or a read the system failed (EIO); standard input that is a
+           folder is the user's to fix, as --file FOLDER is (exit 1) */
+        *system_failed = end == CLI_READ_NO_MEMORY || (end == CLI_READ_FAILED && read_errno != EISDIR);
+        if (end == CLI_READ_OVER)
             fprintf(stderr, "huddle: the event data on standard input is more than %zu bytes, the most an "
                     "event may have (--max-body BYTES or HUDDLE_MAX_BODY sets another limit)\n", max);
+        else if (end == CLI_READ_FAILED)
+            fprintf(stderr, "huddle: could not read the event data on standard input: %s\n", strerror(read_errno));
         else
             fprintf(stderr, "huddle: out of memory reading the event data on standard input\n");
         return NULL;
@@ -655,8 +674,8 @@ static json_t *cli_read_stdin_json(size_t max, bool *no_memory)
     json_t *data = value_json_load(text + bom, len - bom, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, 0, error,
                                   sizeof error);
     free(text);
-    *no_memory = !data && strcmp(error, VALUE_JSON_NO_MEMORY) == 0;
-    if (*no_memory)
+    *system_failed = !data && strcmp(error, VALUE_JSON_NO_MEMORY) == 0;
+    if (*system_failed)
         fprintf(stderr, "huddle: out of memory reading the event data on standard input (%zu bytes)\n", len);
     else if (!data)
         fprintf(stderr, "huddle: the event data on standard input is not JSON: %s\n", cli_clean(error));
@@ -809,14 +828,16 @@ int cli_trigger(int argc, char **argv)
         return cli_usage_error("trigger", "--batch goes with --file");
     const char *kind = a.positional_count == 1 ? a.positional[0] : NULL;
     const char *dot = kind ? strchr(kind, '.') : NULL;
+    if (a.positional_count > 1)
+        return store_args_words("trigger", &a, 1, "the event as SOURCE.TYPE");
     if (!dot || dot == kind || !dot[1])
         return cli_usage_error("trigger", "give the event as SOURCE.TYPE");
     size_t max_body;
     if ((status = cli_max_body("trigger", a.max_body, &max_body)) != CLI_OK)
         return status;
-    bool no_memory;
-    json_t *data = cli_read_stdin_json(max_body, &no_memory);
-    if (!data && no_memory)
+    bool system_failed;
+    json_t *data = cli_read_stdin_json(max_body, &system_failed);
+    if (!data && system_failed)
         return CLI_SYSTEM;   /* exit 3: nothing was read wrong, and nothing changed */
     if (!data) {
         trigger_refused_fire(&a, NULL, 0);
@@ -922,7 +943,7 @@ int cli_answer(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 2 || !a.by)
-        return cli_usage_error("answer", "give TASK CHOICE --by PERSON");
+        return store_args_words("answer", &a, 2, "TASK CHOICE --by PERSON (a comment goes after --comment)");
     static const StoreWrite WRITE = {"answer", "answered", 't', answer_apply, answer_what, answer_sentence};
     return store_command_write(&WRITE, &a);
 }
@@ -1159,7 +1180,7 @@ int cli_history(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 1)
-        return cli_usage_error("history", "give one INSTANCE, e.g. i1");
+        return store_args_words("history", &a, 1, "one INSTANCE, e.g. i1");
     if (cli_check_numbered("history", a.positional[0], 'i') != CLI_OK)
         return CLI_USAGE;
     Engine *engine;
@@ -1532,7 +1553,7 @@ int cli_retry(int argc, char **argv)
     if (a.playbook)
         return cli_usage_error("retry", "--playbook goes with --all-stalled");
     if (a.positional_count != 1)
-        return cli_usage_error("retry", "give one INSTANCE, or --all-stalled");
+        return store_args_words("retry", &a, 1, "one INSTANCE, or --all-stalled (a reason goes after --reason)");
     static const StoreWrite WRITE = {"retry", "retried", 'i', retry_apply, retry_what, retry_sentence};
     return store_command_write(&WRITE, &a);
 }
@@ -1561,7 +1582,7 @@ int cli_cancel(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 1 || !a.by || !a.reason)
-        return cli_usage_error("cancel", "give INSTANCE --by PERSON --reason TEXT");
+        return store_args_words("cancel", &a, 1, "INSTANCE --by PERSON --reason TEXT");
     static const StoreWrite WRITE = {"cancel", "cancelled", 'i', cancel_apply, cancel_what, cancel_sentence};
     return store_command_write(&WRITE, &a);
 }
@@ -1591,7 +1612,7 @@ int cli_resolve(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 2 || !a.by || !a.reason)
-        return cli_usage_error("resolve", "give TASK CHOICE --by PERSON --reason TEXT");
+        return store_args_words("resolve", &a, 2, "TASK CHOICE --by PERSON --reason TEXT");
     static const StoreWrite WRITE = {"resolve", "resolved", 't', resolve_apply, resolve_what, resolve_sentence};
     return store_command_write(&WRITE, &a);
 }
@@ -1623,7 +1644,7 @@ int cli_reassign(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 1 || !a.by || !a.to)
-        return cli_usage_error("reassign", "give TASK [--from HOLDER] --to PERSON --by PERSON");
+        return store_args_words("reassign", &a, 1, "TASK [--from HOLDER] --to PERSON --by PERSON");
     static const StoreWrite WRITE = {"reassign", "reassigned", 't', reassign_apply, reassign_what,
                                      reassign_sentence};
     return store_command_write(&WRITE, &a);
@@ -1652,7 +1673,7 @@ int cli_undeploy(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 1)
-        return cli_usage_error("undeploy", "give one playbook NAME");
+        return store_args_words("undeploy", &a, 1, "one playbook NAME");
     static const StoreWrite WRITE = {"undeploy", "undeployed", 0, undeploy_apply, undeploy_what, undeploy_sentence};
     return store_command_write(&WRITE, &a);
 }
@@ -1681,7 +1702,7 @@ int cli_ack(int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (a.positional_count != 1 || !a.by)
-        return cli_usage_error("ack", "give TASK --by PERSON");
+        return store_args_words("ack", &a, 1, "TASK --by PERSON");
     static const StoreWrite WRITE = {"ack", "acknowledged", 't', ack_apply, ack_what, ack_sentence};
     return store_command_write(&WRITE, &a);
 }

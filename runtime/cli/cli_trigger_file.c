@@ -215,9 +215,10 @@ static int trigger_read(TriggerRun *run)
     }
     strbuf_free(&text);
     if (status == CLI_OK && ferror(run->options->in)) {
+        int read_errno = errno;
         fprintf(stderr, "huddle: trigger: %s: could not read line %ld: %s\n", run->name, run->line + 1,
-                strerror(errno));
-        status = CLI_SYSTEM;
+                strerror(read_errno));
+        status = read_errno == EISDIR ? CLI_REFUSED : CLI_SYSTEM;   /* a folder, as --file FOLDER */
     }
     if (status == CLI_OK)
         status = trigger_flush(run);   /* the lines before one that could not be read */

@@ -858,33 +858,13 @@ int task_check_open_choice(Step *s, const TaskRecord *task, const char *id, cons
     return STORE_OK;
 }
 
-/* Unicode's White_Space characters (PropList.txt): ASCII's, NEL, no-break space, Ogham
-   space mark, the spaces of U+2000..U+200A, the line and paragraph separators, narrow
-   no-break, medium mathematical and ideographic space. */
-static bool is_white_space(uint32_t c)
-{
-    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
 bool text_is_blank(const char *text)
 {
     const unsigned char *u = (const unsigned char *)text;
-    for (size_t i = 0; u && u[i];) {
-        uint32_t c = u[i];
-        int extra = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
-        if (extra < 0)
-            return false;   /* not UTF-8: no white space (the text's own check says so) */
-        c &= extra ? 0x3Fu >> extra : 0x7Fu;
-        for (int k = 1; k <= extra; k++) {
-            if ((u[i + k] & 0xC0) != 0x80)
-                return false;
-            c = (c << 6) | (u[i + k] & 0x3F);
-        }
-        if (!is_white_space(c))
-            return false;
-        i += (size_t)extra + 1;
-    }
+    size_t len = text ? strlen(text) : 0;
+    for (size_t i = 0, n; i < len; i += n)
+        if ((n = text_white_space_length(u + i, len - i)) == 0)
+            return false;   /* a character that is not white space, or not UTF-8 */
     return true;
 }
 
@@ -1453,7 +1433,7 @@ int task_ack(Step *s, const char *id, const char *by)
     json_t *seats = json_array();
     bool holds = task_ack_seats(&task, by, seats);
     if (!task_is_open(&task))
-        rc = step_refuse(s, ENGINE_REFUSAL_CONFLICT, NULL, "task %s is no longer open", id);
+        rc = task_check_open_choice(s, &task, id, NULL);   /* closed by a cancel, or resolved */
     else if ((rc = door_check_person_id(s, "by", by)) != STORE_OK)
         ;
     else if (!holds)
