@@ -379,6 +379,31 @@ static int store_report_write(const StoreArgs *a, Engine *engine, const char *ve
     return CLI_OK;
 }
 
+/* A write refused (exit 1) still fired the timers due by its time (RUNTIME.md, "What it
+   promises" 1), and says what they did as a write does, on standard output (the refusal
+   itself is on standard error): with --json {"refused": true, "instances", "records"},
+   else, when they did anything, "due timers fired:" and the instance lines. */
+static void store_report_refused(const StoreArgs *a, Engine *engine)
+{
+    size_t count = a->records ? json_array_size(a->records) : 0;
+    if (!a->json && count == 0)
+        return;
+    char why[512];
+    json_t *none = json_array();
+    json_t *touched = count ? cli_touched(engine, a->records, why, sizeof why) : json_incref(none);
+    if (touched && a->json) {
+        json_t *report = json_pack("{s:b, s:O, s:O}", "refused", 1, "instances", touched, "records",
+                                   a->records ? a->records : none);
+        print_json_line(report);
+        json_decref(report);
+    } else if (touched) {
+        printf("due timers fired:\n");
+        cli_print_touched(touched, a->records);
+    }
+    json_decref(touched);
+    json_decref(none);
+}
+
 /* What every write command shares once its arguments are counted: check that the
    first argument is a task id (`id_prefix` 't') or an instance id ('i'; 0: neither),
    open the store, settle engine time, run `apply`, and report: `what` gives the object
@@ -409,6 +434,8 @@ static int store_command_write(const StoreWrite *w, StoreArgs *a)
         int rc = w->apply(engine, a, now, why, sizeof why);
         if (rc < 0)
             fprintf(stderr, "huddle: %s: %s\n", w->command, cli_clean(why));
+        if (rc == ENGINE_REFUSED)
+            store_report_refused(a, engine);
         status = rc < 0 ? cli_status_of(rc) : store_report_write(a, engine, w->verb, w->what(a, now), w->sentence);
     }
     store_args_close(a, engine);
@@ -784,6 +811,10 @@ static void trigger_refused_fire(StoreArgs *a, Engine *engine, int64_t now)
     if (!engine) {
         EngineOptions options = {0};
         int64_t kept;
+        if (!a->records)
+            a->records = json_array();
+        options.on_record = store_collect;   /* for store_report_refused */
+        options.record_context = a->records;
         if (engine_open(a->db, &options, &opened, why, sizeof why) != ENGINE_OK)
             return;
         engine = opened;
@@ -795,8 +826,13 @@ static void trigger_refused_fire(StoreArgs *a, Engine *engine, int64_t now)
     }
     if (cli_fire_due_only(engine, now, why, sizeof why) != ENGINE_OK)
         fprintf(stderr, "huddle: trigger: the timers due by now could not fire: %s\n", cli_clean(why));
-    if (opened)
+    else
+        store_report_refused(a, engine);
+    if (opened) {
         engine_close(opened);
+        json_decref(a->records);   /* made for it above */
+        a->records = NULL;
+    }
 }
 
 /* The event fits its type in the store's kept connectors (RUNTIME.md, "Event types"),
@@ -866,6 +902,8 @@ int cli_trigger(int argc, char **argv)
                               why, sizeof why);
         if (rc < 0)
             fprintf(stderr, "huddle: trigger: %s\n", cli_clean(why));
+        if (rc == ENGINE_REFUSED)
+            store_report_refused(&a, engine);
         status = rc < 0 ? cli_status_of(rc) : trigger_report_all(&a, engine, id, duplicate);
     }
     free(source);

@@ -5,6 +5,7 @@
 #   F3  standard input that cannot be read (a folder) was "out of memory", exit 3
 #   F4  one word too many got a usage line that named nothing ("give TASK CHOICE ...")
 #   F5  person ids with Unicode white space at an end (no-break, ideographic) passed
+#   F2  a refused write fired the timers due by its time and said nothing of them
 #   F6  an ack on a task its instance's cancel closed said "no longer open", not how it
 #       closed; an empty file name gave "huddle: : No such file or directory"
 # TAP lines.
@@ -67,6 +68,22 @@ expect "F6: directory load of an empty file name: exit 2" 2 "$h" directory load 
 has "  saying the name is empty" "is an empty file name"
 expect "F6: trigger --file with an empty name: exit 2" 2 "$h" trigger --file "" --db "$db"
 expect "F6: deploy --connectors with an empty name: exit 2" 2 "$h" deploy "$tmp/p.play" --connectors "" --db "$db"
+
+# F2: a refused write still fires the timers due by its time, and says what they did
+echo '{}' | "$h" trigger src.ev --id e5 --db "$db" --now 2027-01-10T08:03:00Z > "$tmp/out" 2>&1 || no "trigger e5"
+printf '{"x":' | "$h" trigger src.ev --id e6 --db "$db" --now 2027-01-10T09:30:00Z --json > "$tmp/out" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && ok "F2: a trigger whose data is no JSON: exit 1" || no "F2: a trigger whose data is no JSON: exit 1 (got $rc)" "$tmp/err"
+json "  --json says it was refused, and where the deadline it fired left i3" \
+  'j["refused"] is True and {"id": "i3", "status": "done", "state": "s", "outcome": "t", "task": None} in j["instances"] and any(r["kind"] == "done" and r["instance"] == "i3" for r in j["records"])'
+echo '{}' | "$h" trigger src.ev --id e7 --db "$db" --now 2027-01-10T09:31:00Z > "$tmp/out" 2>&1 || no "trigger e7"
+"$h" cancel i1 --by op --reason ' ' --db "$db" --now 2027-01-10T10:40:00Z > "$tmp/out" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && ok "F2: a cancel with a blank reason: exit 1" || no "F2: a cancel with a blank reason: exit 1 (got $rc)" "$tmp/err"
+has "  says the due timers fired" "due timers fired:"
+has "  and where they left i4" "  i4: done: t"
+"$h" cancel i1 --by op --reason ' ' --db "$db" --now 2027-01-10T10:41:00Z --json > "$tmp/out" 2> "$tmp/err"
+json "  a refusal that fired nothing: --json still one object" 'j == {"refused": True, "instances": [], "records": []}'
 
 # nothing refused changed the chain: only the cancel, the answer and the directory did
 "$h" audit verify --db "$db" > "$tmp/out" 2>&1 && ok "the store's chain verifies" || no "the store's chain verifies"
