@@ -28,15 +28,17 @@ static int cli_help(int argc, char **argv);
     "                   stands now and the history records it wrote\n" \
     HELP_WRITE_WORDS
 #define HELP_WRITE_WORDS \
-    "Without --json the command says the same in words.\n" \
+    "Without --json the command says the same in words. A refusal (exit 1) still fires\n" \
+    "the timers due by its time and says what they did on stdout (--json:\n" \
+    "{\"refused\": true, \"instances\", \"records\"}).\n" \
     "A store an earlier huddle wrote (schema 1) is converted by its first write, in one\n" \
     "transaction, and stderr says so once (docs/runtime.md, \"Stores of schema 1 to 6\").\n"
 /* What the commands that name people say of them; HELP_PEOPLE for those that name a
    TASK too. */
 #define HELP_PERSON \
     "\n" \
-    "A PERSON is a person id (no spaces at its ends, no control characters, at most 256\n" \
-    "bytes), and one the store's directory has when it has one.\n"
+    "A PERSON is a person id (no white space at its ends, no control characters, at\n" \
+    "most 256 bytes), and one the store's directory has when it has one.\n"
 #define HELP_PEOPLE HELP_PERSON \
     "TASK is t1, t2, ...; a malformed argument is a usage error (exit 2), an unknown one\n" \
     "a refusal (exit 1).\n"
