@@ -196,6 +196,10 @@ int cli_json_file_refused(const char *path, const struct json_error_t *error);
 /* Shared helpers. Reads a whole file into a malloc'd, NUL-terminated buffer; on error
    prints "huddle: PATH: reason" and returns NULL. */
 char *cli_read_file(const char *path, size_t *len);
+
+/* An EngineOptions.on_record hook that appends each record a write committed to the
+   JSON array `context` (a new reference), for the command's report. */
+void cli_collect_record(void *context, const struct json_t *record);
 /* fopen(path, "r"), with a folder refused as EISDIR (it opens, then reads as empty):
    NULL with errno set. */
 FILE *cli_open_read(const char *path);

@@ -111,12 +111,6 @@ static int outbox_now(const OutboxArgs *a, Engine *engine, int64_t *now)
     return cli_engine_now(engine, a->now_text ? &at : NULL, offset, now);
 }
 
-/* Keeps each record the retry's step committed (the timers due by its time fire first). */
-static void outbox_collect(void *context, const json_t *record)
-{
-    json_array_append(context, (json_t *)record);
-}
-
 /* What a committed retry did, as the other writes say it: the sentence and a line per
    instance the timers fired before it touched, or with --json {"retry": KEY, "status":
    "pending", "instances", "records"}. */
@@ -172,7 +166,7 @@ int cli_outbox(int argc, char **argv)
     EngineOptions options = {0};
     json_t *records = json_array();
     options.read_only = !a.retry;
-    options.on_record = a.retry ? outbox_collect : NULL;
+    options.on_record = a.retry ? cli_collect_record : NULL;   /* the timers due by its time fire first */
     options.record_context = records;
     Engine *engine;
     char why[512];

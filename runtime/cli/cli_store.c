@@ -163,8 +163,7 @@ static int store_args_words(const char *command, const StoreArgs *a, int want, c
     return cli_usage_error(command, "give %s", form);
 }
 
-/* Keeps each record a write committed, for the command's report. */
-static void store_collect(void *context, const json_t *record)
+void cli_collect_record(void *context, const json_t *record)
 {
     json_array_append(context, (json_t *)record);   /* made for the hook alone: kept as it is */
 }
@@ -178,7 +177,7 @@ static int store_args_open(StoreArgs *a, bool create, Engine **engine)
     options.create = create;
     if (!a->records)
         a->records = json_array();
-    options.on_record = a->file ? NULL : store_collect;
+    options.on_record = a->file ? NULL : cli_collect_record;
     options.record_context = a->records;
     options.read_only = a->read_only;
     if (engine_open(a->db, &options, engine, why, sizeof why) != ENGINE_OK) {
@@ -813,7 +812,7 @@ static void trigger_refused_fire(StoreArgs *a, Engine *engine, int64_t now)
         int64_t kept;
         if (!a->records)
             a->records = json_array();
-        options.on_record = store_collect;   /* for store_report_refused */
+        options.on_record = cli_collect_record;   /* for store_report_refused */
         options.record_context = a->records;
         if (engine_open(a->db, &options, &opened, why, sizeof why) != ENGINE_OK)
             return;

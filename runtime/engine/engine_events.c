@@ -71,16 +71,25 @@ static Value event_value(const Event *event)
     return v;
 }
 
+/* The VM's input for a trigger's chunks of `program`, with the step's hooks set for that
+   program (a time in text takes its calendar's offset, and business time its calendar,
+   as in the playbook's states). Returns the program the hooks were for before, which the
+   caller puts back in s->hook_program when the chunk has run. */
+static const Program *trigger_context(Step *s, const Program *program, VmInput *context)
+{
+    const Program *outer = s->hook_program;
+    s->hook_program = program;
+    step_hooks_init(s);
+    *context = (VmInput){VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
+    return outer;
+}
+
 /* Evaluates one of a trigger's chunks for the event; false (and *out null) on error. */
 static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint32_t pc,
                          const Event *event, Value *out, char *error, size_t error_len)
 {
-    /* with the step's hooks for this program: a time in text takes its calendar's offset,
-       and business time its calendar, as in the playbook's states */
-    const Program *outer = s->hook_program;
-    s->hook_program = program;
-    step_hooks_init(s);
-    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
+    VmInput context;
+    const Program *outer = trigger_context(s, program, &context);
     *out = VALUE_NULL;
     bool ok = vm_eval_trigger(program, trigger, pc, event->data, event->meta, &context, out, error,
                               error_len) == 0;
@@ -93,10 +102,8 @@ static bool trigger_eval(Step *s, const Program *program, uint32_t trigger, uint
 static bool trigger_when(Step *s, const Program *program, uint32_t trigger, const Event *event,
                          bool *matched, char *error, size_t error_len)
 {
-    const Program *outer = s->hook_program;   /* the hooks as trigger_eval sets them */
-    s->hook_program = program;
-    step_hooks_init(s);
-    VmInput context = {VM_INPUT_TIMER, VALUE_NULL, s->now, VALUE_NULL, &s->hooks, &s->engine->vm_scratch};
+    VmInput context;
+    const Program *outer = trigger_context(s, program, &context);
     bool ok = vm_eval_trigger_when(program, trigger, event->data, event->meta, &context, matched,
                                    error, error_len) == 0;
     s->hook_program = outer;
