@@ -687,6 +687,13 @@ static json_t *cli_read_stdin_json(size_t max, bool *system_failed)
             fprintf(stderr, "huddle: out of memory reading the event data on standard input\n");
         return NULL;
     }
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {   /* jansson would say "end of file expected near end of file" */
+        fprintf(stderr, "huddle: the event data on standard input is not JSON: it holds a NUL byte (at byte %zu), "
+                "which no JSON text has\n", (size_t)(nul - text) + 1);
+        free(text);
+        return NULL;
+    }
     char error[256];
     size_t bom = text_bom_length(text, len), blank = bom;
     while (blank < len && strchr(" \t\r\n", text[blank]))

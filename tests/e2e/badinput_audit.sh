@@ -85,6 +85,14 @@ has "  and where they left i4" "  i4: done: t"
 "$h" cancel i1 --by op --reason ' ' --db "$db" --now 2027-01-10T10:41:00Z --json > "$tmp/out" 2> "$tmp/err"
 json "  a refusal that fired nothing: --json still one object" 'j == {"refused": True, "instances": [], "records": []}'
 
+# F6: a NUL byte in the event data is named (jansson said "end of file expected near end of file")
+printf '{}\000' | "$h" trigger src.ev --id e8 --db "$db" --now 2027-01-10T10:42:00Z > "$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && ok "F6: event data with a NUL byte after it: exit 1" || no "F6: event data with a NUL byte after it: exit 1 (got $rc)"
+has "  naming the NUL byte and where it is" "it holds a NUL byte (at byte 3)"
+printf '\000' | "$h" trigger src.ev --id e9 --db "$db" --now 2027-01-10T10:42:00Z > "$tmp/out" 2>&1
+has "F6: data that is only a NUL byte is that, not 'no event data'" "it holds a NUL byte (at byte 1)"
+
 # nothing refused changed the chain: only the cancel, the answer and the directory did
 "$h" audit verify --db "$db" > "$tmp/out" 2>&1 && ok "the store's chain verifies" || no "the store's chain verifies"
 plan
