@@ -29,6 +29,9 @@ typedef struct CheckEventField {
     const char *event;              /* the event type's name */
     const char *path;
     const char *type;
+    bool described;                 /* a nested object: only its listed fields are read
+                                       below it. A "map" without it, like "any", holds
+                                       keys not described, read untyped */
 } CheckEventField;
 
 typedef struct CheckConnector {

@@ -7,6 +7,8 @@
  * any shape, as before. Triggers may share a NAME: when every one of them is typed, a
  * field must be in at least one of their event types (and one that some lack may be null,
  * a warning as for an optional one); when any of them is untyped, the name is untyped.
+ * Below a field typed `map` (its keys not described) or `any`, reads are untyped, as
+ * `[..]` reads are: `alert.extra.channel` is any; a nested object's fields are checked.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,7 @@ typedef struct Typed {
     bool live;              /* its type has every field of the path so far */
     bool parent_map;        /* live with a map at the parent of the field looked at */
     const char *word;       /* the type word of the field looked at ("string?") */
+    bool open;              /* live with a field whose keys are not described */
 } Typed;
 
 /* The connector that types trigger t's event, or NULL when its event type is not listed. */
@@ -93,6 +96,27 @@ static CheckType event_type_of(const char *word, bool *optional)
     return TYPE_ANY;   /* number (an integer or not), any */
 }
 
+/* Whether `field` holds keys its type does not describe: `any`, `any?`, or a `map` that
+   is not a nested object. Reads below it are untyped. */
+static bool event_field_open(const CheckEventField *field)
+{
+    bool optional;
+    CheckType type = event_type_of(field->type, &optional);
+    size_t len = strlen(field->type) - optional;
+    bool any = type == TYPE_ANY && len == 3 && strncmp(field->type, "any", 3) == 0;
+    return any || (type == TYPE_MAP && !field->described);
+}
+
+/* Whether a live typed trigger of the name is at an open field: then the name's reads
+   below it are untyped, as when one of its triggers is untyped. */
+static bool event_open(const Typed *typed, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (typed[i].live && typed[i].open)
+            return true;
+    return false;
+}
+
 /* The names of the fields right under `parent` ("" for the top) in the event types that
    have a map there, for a suggestion. */
 static void event_siblings(CheckCtx *c, const Typed *typed, unsigned n, const char *parent, Diag *d,
@@ -152,6 +176,7 @@ static unsigned event_step(Typed *typed, unsigned n, const char *path, CheckType
         t->parent_map = t->live && t->type == TYPE_MAP;
         const CheckEventField *field = t->parent_map ? event_field(t->conn, t->trigger->type.text, path) : NULL;
         t->live = field != NULL;
+        t->open = field && event_field_open(field);
         if (!field)
             continue;
         bool optional;
@@ -186,6 +211,13 @@ static void event_warn_null(CheckCtx *c, const AstExpr *f, const Typed *typed, u
         }
 }
 
+/* The reads chain[0..i] (the last of the chain first) are of any type. */
+static void event_untyped(AstExpr **chain, unsigned i)
+{
+    for (unsigned j = i + 1; j-- > 0;)
+        chain[j]->type = TYPE_ANY;
+}
+
 bool check_event_field(CheckCtx *c, AstExpr *expr, CheckType *type)
 {
     AstExpr *chain[EVENT_PATH_MAX];
@@ -207,13 +239,13 @@ bool check_event_field(CheckCtx *c, AstExpr *expr, CheckType *type)
         char parent[512];
         snprintf(parent, sizeof parent, "%s", path);
         snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "." : "", f->as.field.field.text);
+        if (event_open(typed, n))
+            return event_untyped(chain, i), *type = TYPE_ANY, true;
         if (!event_step(typed, n, path, type)) {
             event_types_text(c, typed, n, types, sizeof types);
             Diag *d = check_error(c, f->as.field.field.span, "%s events have no field '%s'", types, path);
             event_siblings(c, typed, n, parent, d, f->as.field.field.text);
-            for (unsigned j = i + 1; j-- > 0;)
-                chain[j]->type = TYPE_ANY;
-            return *type = TYPE_ANY, true;
+            return event_untyped(chain, i), *type = TYPE_ANY, true;
         }
         f->type = (int)*type;
         if (i == 0 && c->coalesce_left != expr)

@@ -184,70 +184,94 @@ static bool check_fold_bool(CheckCtx *c, const AstExpr *expr, bool *value)
     return ok;
 }
 
-bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
+/* d / n, or d * n, as the VM computes them on milliseconds; false when it fails there. */
+static bool check_fold_scale(AstBinOp op, int64_t ms, int64_t n, int64_t *out)
+{
+    if (op == BIN_MUL)
+        return !__builtin_mul_overflow(ms, n, out);
+    if (n == 0 || (ms == INT64_MIN && n == -1))
+        return false;
+    *out = ms / n;   /* toward zero: 61s / 2 is 30s500ms, 1ms / 2 is 0s */
+    return true;
+}
+
+/* d + e, d - e, d * n, n * d or d / n of plain durations, in milliseconds. */
+static bool check_fold_duration_binary(CheckCtx *c, const AstExpr *expr, int64_t *ms)
+{
+    const AstExpr *left = expr->as.binary.left, *right = expr->as.binary.right;
+    AstBinOp op = expr->as.binary.op;
+    CheckDuration a, b;
+    int64_t n;
+    switch (op) {
+    case BIN_ADD:
+    case BIN_SUB:
+        return check_fold_duration_exact(c, left, &a) && check_fold_duration_exact(c, right, &b) &&
+               !a.lit.business && !b.lit.business &&
+               !(op == BIN_ADD ? __builtin_add_overflow(a.ms, b.ms, ms) : __builtin_sub_overflow(a.ms, b.ms, ms));
+    case BIN_MUL:   /* a duration times an integer, in either order */
+        if (check_fold_int(c, left, &n))
+            return check_fold_duration_exact(c, right, &a) && !a.lit.business && check_fold_scale(op, a.ms, n, ms);
+        /* fall through */
+    case BIN_DIV:   /* a duration by an integer */
+        return check_fold_duration_exact(c, left, &a) && check_fold_int(c, right, &n) && !a.lit.business &&
+               check_fold_scale(op, a.ms, n, ms);
+    default:
+        return false;
+    }
+}
+
+/* A plain duration of `ms` milliseconds, as a fold gives it. */
+static CheckDuration check_plain_duration(int64_t ms)
+{
+    int64_t seconds = ms / 1000;
+    return (CheckDuration){{false, seconds, UNIT_SECONDS, seconds}, ms};
+}
+
+bool check_fold_duration_exact(CheckCtx *c, const AstExpr *expr, CheckDuration *value)
 {
     if (!expr || check_fold_too_deep(c))
         return false;
     bool ok = false;
-    int64_t n;
-    DurationLit a, b;
+    int64_t ms;
+    CheckDuration a;
     c->fold_depth++;
     switch (expr->kind) {
     case EX_DURATION:
-        *value = expr->as.duration;
-        ok = true;
+        value->lit = expr->as.duration;
+        ok = value->lit.business || !__builtin_mul_overflow(value->lit.seconds, 1000, &value->ms);
         break;
     case EX_NAME:
     case EX_FIELD:
-        ok = check_fold_duration(c, check_const_expr(c, expr), value);
+        ok = check_fold_duration_exact(c, check_const_expr(c, expr), value);
         break;
     case EX_IF: {   /* `if true then 30s else 2m`, through consts too */
         bool cond;
         if (check_fold_bool(c, expr->as.cond.cond, &cond))
-            ok = check_fold_duration(c, cond ? expr->as.cond.then_expr : expr->as.cond.else_expr, value);
+            ok = check_fold_duration_exact(c, cond ? expr->as.cond.then_expr : expr->as.cond.else_expr, value);
         break;
     }
     case EX_NEG:
-        if (check_fold_duration(c, expr->as.operand, &a) && !a.business && a.seconds != INT64_MIN) {
-            ok = true;
-            *value = (DurationLit){false, -a.seconds, UNIT_SECONDS, -a.seconds};
-        }
+        if ((ok = check_fold_duration_exact(c, expr->as.operand, &a) && !a.lit.business && a.ms != INT64_MIN))
+            *value = check_plain_duration(-a.ms);
         break;
-    case EX_BINARY: {
-        const AstExpr *left = expr->as.binary.left, *right = expr->as.binary.right;
-        int64_t seconds = 0;
-        switch (expr->as.binary.op) {
-        case BIN_ADD:
-        case BIN_SUB:
-            ok = check_fold_duration(c, left, &a) && check_fold_duration(c, right, &b) &&
-                 !a.business && !b.business &&
-                 !(expr->as.binary.op == BIN_ADD ? __builtin_add_overflow(a.seconds, b.seconds, &seconds)
-                                                 : __builtin_sub_overflow(a.seconds, b.seconds, &seconds));
-            break;
-        case BIN_MUL:   /* a duration times an integer, in either order */
-            if (check_fold_int(c, left, &n))
-                ok = check_fold_duration(c, right, &a);
-            else
-                ok = check_fold_duration(c, left, &a) && check_fold_int(c, right, &n);
-            ok = ok && !a.business && !__builtin_mul_overflow(a.seconds, n, &seconds);
-            break;
-        case BIN_DIV:   /* a duration by an integer, when it divides into whole seconds */
-            ok = check_fold_duration(c, left, &a) && check_fold_int(c, right, &n) && !a.business &&
-                 n != 0 && !(a.seconds == INT64_MIN && n == -1) && a.seconds % n == 0;
-            seconds = ok ? a.seconds / n : 0;
-            break;
-        default:
-            break;
-        }
-        if (ok)
-            *value = (DurationLit){false, seconds, UNIT_SECONDS, seconds};
+    case EX_BINARY:
+        if ((ok = check_fold_duration_binary(c, expr, &ms)))
+            *value = check_plain_duration(ms);
         break;
-    }
     default:
         break;
     }
     c->fold_depth--;
     return ok;
+}
+
+bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value)
+{
+    CheckDuration d;
+    if (!check_fold_duration_exact(c, expr, &d) || (!d.lit.business && d.ms % 1000 != 0))
+        return false;
+    *value = d.lit;
+    return true;
 }
 
 /* ---- names ---- */

@@ -151,6 +151,14 @@ void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what,
 void check_string_expr(CheckCtx *c, AstExpr *expr, const char *what);
 /* Folds an integer or plain/business duration constant; false when not constant. */
 bool check_fold_int(CheckCtx *c, const AstExpr *expr, int64_t *value);
+/* A constant duration folded as the VM computes it: a business one as written, a plain
+   one in milliseconds, for the VM divides them (`61s / 2` is 30s500ms there). */
+typedef struct CheckDuration {
+    DurationLit lit;    /* business: as written; plain: its whole seconds, toward zero */
+    int64_t ms;         /* plain: the elapsed milliseconds */
+} CheckDuration;
+bool check_fold_duration_exact(CheckCtx *c, const AstExpr *expr, CheckDuration *value);
+/* The same, for a plain duration of whole seconds only (else false). */
 bool check_fold_duration(CheckCtx *c, const AstExpr *expr, DurationLit *value);
 /* Folds a string without interpolation, or a const holding one; false when not constant. */
 bool check_fold_string(CheckCtx *c, const AstExpr *expr, const char **text, uint32_t *len);

@@ -425,23 +425,23 @@ static bool check_ladder_units(const DurationLit *d, int *family, int64_t *amoun
     return true;
 }
 
-/* A folded duration as text converts it (`-1h`, `1d4h30m`, `0s`, `4 business hours`),
-   in the arena. */
-static const char *check_duration_text(CheckCtx *c, const DurationLit *d)
+/* A folded duration as text converts it (`-1h`, `1d4h30m`, `30s500ms`, `0s`,
+   `4 business hours`), in the arena. */
+static const char *check_duration_text(CheckCtx *c, const CheckDuration *d)
 {
-    if (d->business)
-        return arena_printf(c->arena, "%lld business %s", (long long)d->count,
-                            d->unit == UNIT_DAYS ? "days" : d->unit == UNIT_HOURS ? "hours" : "minutes");
-    static const struct { char unit; int64_t seconds; } UNITS[] = {
-        {'w', 604800}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
-    uint64_t left = d->seconds < 0 ? 0 - (uint64_t)d->seconds : (uint64_t)d->seconds;
+    if (d->lit.business)
+        return arena_printf(c->arena, "%lld business %s", (long long)d->lit.count,
+                            d->lit.unit == UNIT_DAYS ? "days" : d->lit.unit == UNIT_HOURS ? "hours" : "minutes");
+    static const struct { const char *unit; int64_t ms; } UNITS[] = {
+        {"w", 604800000}, {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    uint64_t left = d->ms < 0 ? 0 - (uint64_t)d->ms : (uint64_t)d->ms;
     char text[64] = "0s";
-    int len = d->seconds < 0 ? snprintf(text, sizeof text, "-") : 0;
+    int len = d->ms < 0 ? snprintf(text, sizeof text, "-") : 0;
     for (unsigned i = 0; i < sizeof UNITS / sizeof UNITS[0] && left; i++)
-        if (left >= (uint64_t)UNITS[i].seconds) {
-            len += snprintf(text + len, sizeof text - (size_t)len, "%llu%c",
-                            (unsigned long long)(left / (uint64_t)UNITS[i].seconds), UNITS[i].unit);
-            left %= (uint64_t)UNITS[i].seconds;
+        if (left >= (uint64_t)UNITS[i].ms) {
+            len += snprintf(text + len, sizeof text - (size_t)len, "%llu%s",
+                            (unsigned long long)(left / (uint64_t)UNITS[i].ms), UNITS[i].unit);
+            left %= (uint64_t)UNITS[i].ms;
         }
     return arena_printf(c->arena, "%s", text);
 }
@@ -451,8 +451,8 @@ static const char *check_duration_text(CheckCtx *c, const DurationLit *d)
 void check_positive_duration(CheckCtx *c, const AstExpr *expr, const char *what, bool timer,
                              const char *example)
 {
-    DurationLit d;
-    if (!expr || !check_fold_duration(c, expr, &d) || (d.business ? d.count >= 1 : d.seconds >= 1))
+    CheckDuration d;
+    if (!expr || !check_fold_duration_exact(c, expr, &d) || (d.lit.business ? d.lit.count >= 1 : d.ms >= 1))
         return;
     Diag *diag = check_error(c, expr->span, "%s needs a positive duration, not %s", what,
                              check_duration_text(c, &d));
@@ -510,10 +510,10 @@ static const AstArm *check_find_arm(const AstAsk *ask, AstArmKind kind, const ch
 static void check_remind(CheckCtx *c, AstExpr *remind)
 {
     check_duration(c, remind, "'remind every'", true);
-    DurationLit d;
-    if (!check_fold_duration(c, remind, &d))
+    CheckDuration d;
+    if (!check_fold_duration_exact(c, remind, &d))
         return;
-    if (d.business ? d.count >= 1 : d.seconds >= 60)
+    if (d.lit.business ? d.lit.count >= 1 : d.ms >= 60000)
         return;
     Diag *diag = check_error(c, remind->span, "'remind every' needs at least one minute, not %s",
                              check_duration_text(c, &d));

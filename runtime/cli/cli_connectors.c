@@ -24,8 +24,9 @@ static void cli_event_fields(Arena *arena, const char *event, const char *prefix
     json_object_foreach((json_t *)fields, name, type) {
         arena_grow(arena, (void **)items, cap, *count + 1, sizeof **items);
         char *path = prefix[0] ? arena_printf(arena, "%s.%s", prefix, name) : arena_printf(arena, "%s", name);
-        (*items)[(*count)++] = (CheckEventField){event, path, json_is_object(type) ? "map" : json_string_value(type)};
-        if (json_is_object(type))
+        bool described = json_is_object(type);
+        (*items)[(*count)++] = (CheckEventField){event, path, described ? "map" : json_string_value(type), described};
+        if (described)
             cli_event_fields(arena, event, path, type, items, count, cap);
     }
 }

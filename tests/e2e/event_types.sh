@@ -88,4 +88,34 @@ has "  naming the type that lacks it" "warning: 'amount' is not in shop.order ev
 shared t9 order refund 'o.product + 1'
 expect "  a field both have keeps its type" 1 "$h" check "$tmp/t9.play" --connectors "$tmp/shop.json"
 has "  (a string used as a number)" "can't add a string and an integer"
+# ---- below a field whose keys are not described ----
+# A `map` with no nested object, and `any` (optional or not), hold keys the file does not
+# describe: `.` reads below them are untyped, as `[..]` reads are (they were refused:
+# "shop.order events have no field 'customer.name'"). A nested object's fields are checked.
+cat > "$tmp/open.json" <<'JSON'
+{"shop": {"kind": "webhook", "events": {"order": {"id": "string", "customer": "map", "maybe": "map?",
+  "extra": "any", "o": "any?", "nested": {"inner": "any", "deep": {"leaf": "string"}}}}}}
+JSON
+opened() { # opened NAME NOTE-EXPRESSION
+  printf 'playbook %s\non shop.order as o\nstate s { note "{%s}" done "ok" }\n' "$1" "$2" > "$tmp/$1.play"
+}
+opened u1 'o.customer.name} {o.extra.channel} {o.o.y ?? 1} {o.nested.inner.deep} {o.maybe.x ?? 0'
+expect "reads below map, any, any? and map? are untyped" 0 "$h" check "$tmp/u1.play" --connectors "$tmp/open.json"
+if [ -s "$tmp/out" ]; then no "  with no diagnostic"; else ok "  with no diagnostic"; fi
+opened u2 'o.customer.name.first + 1} {o.extra.a.b.c * 2'
+expect "  any depth, of any type" 0 "$h" check "$tmp/u2.play" --connectors "$tmp/open.json"
+expect "  deploy takes them too" 0 "$h" deploy "$tmp/u1.play" --db "$tmp/db2" --connectors "$tmp/open.json"
+opened u3 'o.nested.innr'
+expect "an unknown field of a nested object is still an error" 1 "$h" check "$tmp/u3.play" --connectors "$tmp/open.json"
+has "  naming its path" "error: shop.order events have no field 'nested.innr'"
+has "  with a suggestion" "did you mean 'inner'?"
+opened u4 'o.nested.deep.lef ?? 1'
+expect "  at any depth" 1 "$h" check "$tmp/u4.play" --connectors "$tmp/open.json"
+has "  naming its path" "no field 'nested.deep.lef'"
+opened u5 'o.nested.deep.leaf + 1'
+expect "  and its fields keep their types" 1 "$h" check "$tmp/u5.play" --connectors "$tmp/open.json"
+has "  (a string used as a number)" "can't add a string and an integer"
+opened u6 'o.custmer.name'
+expect "an unknown field at the top is still an error" 1 "$h" check "$tmp/u6.play" --connectors "$tmp/open.json"
+has "  with a suggestion" "did you mean 'customer'?"
 plan

@@ -360,6 +360,11 @@ static void test_duration_errors(void **state)
         {"2 business weeks", "'business' takes minutes, hours or days, not 'weeks'", NULL},
         {"2 business of", "not 'of'", NULL},
         {"1.5h", "a duration takes a whole number", "90m"},
+        {"1.5 hours", "a duration takes a whole number", "90m"},   /* was "unexpected 'hours'" */
+        {"2.25\tday", "a duration takes a whole number", "90m"},
+        {"1e", "'1e' is not a number", "1e3 or 1e-3"},
+        {"1.5e", "'1.5e' is not a number", "1.5e3 or 1.5e-3"},   /* was "a duration takes ..." */
+        {"0.5E", "'0.5E' is not a number", "0.5e3 or 0.5e-3"},
         {"4 business", "'business' needs a unit after it", "on one line"},
         {"4 business # no unit", "'business' needs a unit after it", NULL},
         {"20000000000000w", "too long to count", NULL},
@@ -430,6 +435,13 @@ static void test_number_then_other_word(void **state)
     assert_kinds(lx, INT, IDENT, INT, IDENT, INT, IDENT);
     assert_no_errors(lx);
     assert_string_equal(lx->tok[3].value.name.text, "hoursx");
+
+    /* A number with a fraction before a word that is no unit is a number. */
+    lx = lex("1.5 of 2.5 hoursx");
+    assert_kinds(lx, FLOAT, KW_OF, FLOAT, IDENT);
+    assert_no_errors(lx);
+    assert_span(lx->tok[0], 0, 3);
+    assert_span(lx->tok[1], 4, 6);
 }
 
 /* ---- times ------------------------------------------------------------------------ */
@@ -561,6 +573,23 @@ static void test_floats(void **state)
     Lexed *lx = lex("1e400");
     assert_kinds(lx, LEX_ERROR);
     assert_one_error(lx, "too large for a double", NULL);
+
+    /* Below the smallest double: not zero, but it would be read as 0.0. */
+    lx = lex("1e-400");
+    assert_kinds(lx, LEX_ERROR);
+    assert_one_error(lx, "number literal too small for a double", NULL);
+    lx = lex("0.0001e-330");
+    assert_kinds(lx, LEX_ERROR);
+    assert_one_error(lx, "too small for a double", NULL);
+
+    /* A subnormal is a double, and zero written with any exponent is zero. */
+    static const char *const KEPT[] = {"1e-320", "0e-400", "0.000e-999", "0.0"};
+    for (size_t i = 0; i < countof(KEPT); i++) {
+        lx = lex(KEPT[i]);
+        assert_kinds(lx, FLOAT);
+        assert_no_errors(lx);
+        assert_true(lx->tok[0].value.number == strtod(KEPT[i], NULL));
+    }
 }
 
 /* Literals are unsigned: `-3` is unary minus and 3. */
