@@ -185,7 +185,10 @@ void step_begin(Step *s, Engine *e, StoreTxn *txn, int64_t now, StepRecords *rec
 void engine_set_refusal(Engine *e, EngineRefusalKind kind, const char *field)
 {
     e->refusal.kind = kind;
-    snprintf(e->refusal.field, sizeof e->refusal.field, "%s", field ? field : "");
+    if (field)
+        snprintf(e->refusal.field, sizeof e->refusal.field, "%s", field);
+    else
+        e->refusal.field[0] = '\0';   /* each step begins so: no snprintf on the hot path */
 }
 
 const EngineRefusal *engine_refusal(const Engine *engine)
