@@ -100,6 +100,13 @@ void strbuf_free(StrBuf *buf)
     buf->failed = false;
 }
 
+void strbuf_clear(StrBuf *buf)
+{
+    if (buf->data)
+        buf->data[0] = '\0';
+    buf->len = 0;
+}
+
 const char *strbuf_text(const StrBuf *buf)
 {
     return buf->data ? buf->data : "";

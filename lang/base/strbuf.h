@@ -76,6 +76,9 @@ unsigned long strbuf_failures(void);
 char *strbuf_take(StrBuf *buf);
 /* Releases the text; the buffer is empty and not failed again. */
 void strbuf_free(StrBuf *buf);
+/* Empties the buffer and keeps its room, for a writer that reuses one; a failed buffer
+   stays failed. */
+void strbuf_clear(StrBuf *buf);
 /* The text so far, "" when empty or failed; borrowed until the next change. */
 const char *strbuf_text(const StrBuf *buf);
 

@@ -515,6 +515,7 @@ void value_write_duration(int64_t ms, StrBuf *out)
         strbuf_printf(out, "%" PRIu64 "ms", left);
 }
 
+/* Keep in sync with value_json_string_size, which counts what this writes. */
 void value_write_json_string(const char *s, size_t len, StrBuf *out)
 {
     strbuf_putc(out, '"');
@@ -536,6 +537,22 @@ void value_write_json_string(const char *s, size_t len, StrBuf *out)
         }
     }
     strbuf_putc(out, '"');
+}
+
+/* Keep in sync with value_write_json_string: a quote, a backslash and the five control
+   characters with a short escape take 2 bytes, another control character 6 (\u00XX),
+   every other byte 1. */
+size_t value_json_string_size(const char *s, size_t len, size_t limit)
+{
+    size_t size = len + 2;
+    for (size_t i = 0; i < len && size <= limit; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        bool short_escape = c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f';
+        size += short_escape ? 1 : 5;
+    }
+    return size;
 }
 
 static const char *const BUSINESS_UNITS[] = {"minutes", "hours", "days"};

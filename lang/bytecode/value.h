@@ -174,6 +174,11 @@ void value_write_json(Value v, StrBuf *out);
 void value_write_double(double d, StrBuf *out);
 /* Appends `len` bytes as a JSON string, quoted and escaped as value_write_json does. */
 void value_write_json_string(const char *s, size_t len, StrBuf *out);
+/* How many bytes value_write_json_string writes for `len` bytes (quotes and escapes
+   included), counted without writing them. Once the count is past `limit` it stops
+   and returns it (some number over `limit`), so a long string costs no more than
+   `limit` bytes' reading. */
+size_t value_json_string_size(const char *s, size_t len, size_t limit);
 /* Appends a time as RFC 3339 seen `offset_seconds` east of UTC (milliseconds only when
    not zero; civil_time_text). */
 void value_write_time(int64_t ms, int32_t offset_seconds, StrBuf *out);

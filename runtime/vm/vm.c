@@ -460,7 +460,8 @@ bool vm_const_time_text(Vm *vm, Value v, const char *builtin)
 
 static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
 {
-    size_t budget = 0;
+    const VmHooks *hooks = vm->input ? vm->input->hooks : NULL;
+    size_t size = 0;   /* the text's, counted before it is built, up to past the limit */
     for (uint32_t i = vm->sp - n; i < vm->sp; i++) {
         if (vm_const_time_text(vm, vm->stack[i], NULL)) {
             for (uint32_t j = vm->sp - n; j < vm->sp; j++)
@@ -469,13 +470,10 @@ static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
             *ok = false;
             return VALUE_NULL;
         }
-        if (vm->stack[i].type >= VAL_LIST && !vm_text_fits(vm->stack[i], VM_STRING_LIMIT)) {
-            budget = VM_STRING_LIMIT + 1;
-            break;
-        }
-        budget += vm->stack[i].type == VAL_STRING ? vm->stack[i].as.string->len : 0;
+        if (size <= VM_STRING_LIMIT)
+            size += vm_text_size(vm->stack[i], VM_FORM_TEXT, hooks, VM_STRING_LIMIT - size);
     }
-    if (budget > VM_STRING_LIMIT) {
+    if (size > VM_STRING_LIMIT) {
         for (uint32_t i = vm->sp - n; i < vm->sp; i++)
             value_release(vm->stack[i]);
         vm->sp -= n;
@@ -485,7 +483,7 @@ static Value vm_concat(Vm *vm, uint32_t n, bool *ok)
     }
     StrBuf text = STRBUF_INIT;
     for (uint32_t i = vm->sp - n; i < vm->sp; i++) {
-        vm_write_text(vm->stack[i], vm->input ? vm->input->hooks : NULL, &text);
+        vm_write_text(vm->stack[i], hooks, &text);
         value_release(vm->stack[i]);
     }
     vm->sp -= n;
@@ -790,7 +788,8 @@ static RunEnd vm_run(Vm *vm, uint32_t pc)
             return bc_op(insn) == OP_DONE ? RUN_DONE : RUN_FAILED;
         case OP_TAG: {
             for (uint32_t i = vm->sp - operand; i < vm->sp; i++)
-                if (!vm_text_fits(vm->stack[i], VM_STRING_LIMIT))
+                if (vm_text_size(vm->stack[i], VM_FORM_TEXT, vm->input ? vm->input->hooks : NULL,
+                                 VM_STRING_LIMIT) > VM_STRING_LIMIT)
                     ERROR("a tag is too long (over %d bytes)", VM_STRING_LIMIT);
             r = value_list_new(operand);
             for (uint32_t i = vm->sp - operand; i < vm->sp; i++) {

@@ -270,6 +270,18 @@ VmStatus vm_goto(const Program *program, Frame *frame, uint32_t state, const VmI
    value_write_text writes it. */
 void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out);
 
+/* The two forms a value is written in: as interpolation writes it (vm_write_text: a
+   string as it is, a list or map as compact JSON) and as JSON (value_write_json). */
+typedef enum VmTextForm { VM_FORM_TEXT, VM_FORM_JSON } VmTextForm;
+
+/* How many bytes `v` takes written in `form` (a string's escapes included, in a list or
+   map or as JSON), counted without building the text, so a value too long for a limit
+   is refused before it is built (docs/runtime.md, "Limits"). Once the count is past
+   `limit` it stops and returns it (some number over `limit`), so counting a list of
+   100,000 references to one long string costs little. `hooks` give a time's offset
+   in VM_FORM_TEXT, as for vm_write_text. */
+size_t vm_text_size(Value v, VmTextForm form, const VmHooks *hooks, size_t limit);
+
 /* Evaluates a trigger's chunk (when, case, for, window) for an event: returns 0 with
    the value in *out, or -1 with a message, or BC_NO_MEMORY ("out of memory") when an
    allocation failed. */

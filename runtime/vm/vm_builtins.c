@@ -124,7 +124,14 @@ static bool split(Vm *vm, Value s, Value sep, Value *out)
 
 static bool join(Vm *vm, Value list, Value sep, Value *out)
 {
-    if (!vm_text_fits(list, VM_STRING_LIMIT)) {
+    const VmHooks *hooks = vm->input ? vm->input->hooks : NULL;
+    size_t size = 0;   /* the result's, counted before it is built, up to past the limit */
+    for (uint32_t i = 0; i < list.as.list->count && size <= VM_STRING_LIMIT; i++) {
+        size += i ? sep.as.string->len : 0;
+        if (size <= VM_STRING_LIMIT)
+            size += vm_text_size(list.as.list->items[i], VM_FORM_TEXT, hooks, VM_STRING_LIMIT - size);
+    }
+    if (size > VM_STRING_LIMIT) {
         snprintf(vm->why, sizeof vm->why, "join: string too long (over %d bytes)", VM_STRING_LIMIT);
         return false;
     }
@@ -136,7 +143,7 @@ static bool join(Vm *vm, Value list, Value sep, Value *out)
         }
         if (i)
             strbuf_append(&text, sep.as.string->data, sep.as.string->len);
-        vm_write_text(list.as.list->items[i], vm->input ? vm->input->hooks : NULL, &text);
+        vm_write_text(list.as.list->items[i], hooks, &text);
         if (text.len > VM_STRING_LIMIT) {
             strbuf_free(&text);
             snprintf(vm->why, sizeof vm->why, "join: string too long (over %d bytes)", VM_STRING_LIMIT);
@@ -411,7 +418,8 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
     case BUILTIN_MIN: case BUILTIN_MAX:
         return extreme(vm, a, argc, id == BUILTIN_MAX, out);
     case BUILTIN_STRING: {
-        if (!vm_text_fits(a[0], VM_STRING_LIMIT)) {
+        if (vm_text_size(a[0], VM_FORM_TEXT, vm->input ? vm->input->hooks : NULL, VM_STRING_LIMIT)
+            > VM_STRING_LIMIT) {
             snprintf(vm->why, sizeof vm->why, "string: the text would be over %d bytes", VM_STRING_LIMIT);
             return false;
         }
@@ -426,7 +434,7 @@ bool vm_builtin_call(Vm *vm, int id, uint32_t argc, Value *out)
         *out = to_number(a[0]);
         return true;
     case BUILTIN_JSON: {
-        if (!vm_text_fits(a[0], VM_STRING_LIMIT)) {
+        if (vm_text_size(a[0], VM_FORM_JSON, NULL, VM_STRING_LIMIT) > VM_STRING_LIMIT) {
             snprintf(vm->why, sizeof vm->why, "json: the text would be over %d bytes", VM_STRING_LIMIT);
             return false;
         }

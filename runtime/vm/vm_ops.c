@@ -332,27 +332,71 @@ void vm_write_text(Value v, const VmHooks *hooks, StrBuf *out)
     value_write_text(v, offset, out);
 }
 
-static size_t text_size(Value v, size_t limit)
+/* More bytes than a value other than a string, list or map takes in either form (the
+   longest, a time as JSON, is CIVIL_TIME_TEXT - 1 and its quotes): what one counts for
+   when `scratch` could not be written (out of memory, which the step sees). */
+#define SCALAR_TEXT_MAX 64
+
+/* The bytes of a value that is not a string, list or map, written in `form`: counted
+   for null, a boolean and an integer (the common ones), written into `scratch` (reused)
+   and measured for the others, a few bytes each. */
+static size_t scalar_size(Value v, VmTextForm form, const VmHooks *hooks, StrBuf *scratch)
 {
     switch (v.type) {
-    case VAL_STRING: return (size_t)v.as.string->len * 6 + 2;   /* JSON may escape each byte */
-    case VAL_LIST: {
-        size_t total = 2;
-        for (uint32_t i = 0; i < v.as.list->count && total <= limit; i++)
-            total += text_size(v.as.list->items[i], limit - total) + 1;
-        return total;
+    case VAL_NULL: return form == VM_FORM_JSON ? 4 : 0;
+    case VAL_BOOL: return v.as.boolean ? 4 : 5;
+    case VAL_INT: {
+        uint64_t left = v.as.integer < 0 ? 0 - (uint64_t)v.as.integer : (uint64_t)v.as.integer;
+        size_t size = v.as.integer < 0 ? 2 : 1;
+        for (; left >= 10; left /= 10)
+            size++;
+        return size;
     }
-    case VAL_MAP: {
-        size_t total = 2;
-        for (uint32_t i = 0; i < v.as.map->count && total <= limit; i++)
-            total += (size_t)v.as.map->keys[i]->len * 6 + 4 + text_size(v.as.map->values[i], limit - total);
-        return total;
-    }
-    default: return 40;
+    default:
+        strbuf_clear(scratch);
+        if (form == VM_FORM_JSON)
+            value_write_json(v, scratch);
+        else
+            vm_write_text(v, hooks, scratch);
+        return strbuf_failed(scratch) ? SCALAR_TEXT_MAX : scratch->len;
     }
 }
 
-bool vm_text_fits(Value v, size_t limit)
+/* The bytes value_write_json writes for `v`, counted without building the text. Once
+   the count is past `limit` it stops and returns it. */
+static size_t json_size(Value v, size_t limit, StrBuf *scratch)
 {
-    return text_size(v, limit) <= limit;
+    switch (v.type) {
+    case VAL_STRING: return value_json_string_size(v.as.string->data, v.as.string->len, limit);
+    case VAL_LIST: {
+        const HList *list = v.as.list;
+        size_t total = 2 + (list->count ? list->count - 1 : 0);   /* [ ] and the commas */
+        for (uint32_t i = 0; i < list->count && total <= limit; i++)
+            total += json_size(list->items[i], limit - total, scratch);
+        return total;
+    }
+    case VAL_MAP: {
+        const HMap *map = v.as.map;
+        size_t total = 2 + (map->count ? map->count - 1 : 0);     /* { } and the commas */
+        for (uint32_t i = 0; i < map->count && total <= limit; i++) {
+            total += value_json_string_size(map->keys[i]->data, map->keys[i]->len, limit - total) + 1;
+            if (total <= limit)
+                total += json_size(map->values[i], limit - total, scratch);
+        }
+        return total;
+    }
+    default: return scalar_size(v, VM_FORM_JSON, NULL, scratch);
+    }
+}
+
+size_t vm_text_size(Value v, VmTextForm form, const VmHooks *hooks, size_t limit)
+{
+    if (v.type == VAL_STRING && form == VM_FORM_TEXT)
+        return v.as.string->len;
+    StrBuf scratch = STRBUF_INIT;
+    size_t size = v.type == VAL_STRING || v.type == VAL_LIST || v.type == VAL_MAP
+                      ? json_size(v, limit, &scratch)
+                      : scalar_size(v, form, hooks, &scratch);
+    strbuf_free(&scratch);
+    return size;
 }

@@ -32,8 +32,5 @@ bool vm_op_compare3(Value a, Value b, int *order, char *why);
 bool vm_op_in(Value a, Value b, Value *out, char *why);
 bool vm_op_field(Value a, Value name, Value *out, char *why);
 bool vm_op_index(Value a, Value index, Value *out, char *why);
-/* Would the text (or JSON) of `v` stay within `limit` bytes? An upper estimate that
-   stops counting as soon as it is over, so a list of a million big strings costs little. */
-bool vm_text_fits(Value v, size_t limit);
 
 #endif

@@ -32,6 +32,7 @@
  * test_builtin_docs.c includes this file with TEST_EXPR_EVALUATOR_ONLY defined to use
  * the same evaluate() and check_case() for the examples in stdlib/builtins.md.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1132,10 +1133,80 @@ static void test_hooks(void **state)
     assert_true(ok);
 }
 
+/* Whether vm_text_size counts `v` as the writers write it, in both forms, with and
+   without hooks; prints the value and both numbers when it does not. */
+static bool text_size_matches(Value v, const VmHooks *hooks)
+{
+    StrBuf text = STRBUF_INIT, json = STRBUF_INIT;
+    vm_write_text(v, hooks, &text);
+    value_write_json(v, &json);
+    size_t text_size = vm_text_size(v, VM_FORM_TEXT, hooks, SIZE_MAX / 2);
+    size_t json_size = vm_text_size(v, VM_FORM_JSON, hooks, SIZE_MAX / 2);
+    bool ok = text_size == text.len && json_size == json.len;
+    if (!ok)
+        print_error("%.60s: text %zu counted %zu, JSON %zu counted %zu\n", strbuf_text(&json), text.len,
+                    text_size, json.len, json_size);
+    strbuf_free(&text);
+    strbuf_free(&json);
+    return ok;
+}
+
+/* vm_text_size, which judges the 1 MiB a text a playbook builds may hold
+   (docs/runtime.md, "Limits"), counts what vm_write_text and value_write_json write,
+   byte for byte, for every kind of value: a string of each of the 256 bytes (quotes,
+   backslashes and control characters escaped in JSON, as they are in a list or map),
+   map keys that need escapes, numbers, times in an offset, durations; and it stops once
+   past its limit: exactly at the limit is not past it. */
+static void test_text_size(void **state)
+{
+    (void)state;
+    static const VmHooks HOOKS = {NULL, fake_add_business, fake_zone_offset, NULL};
+    char bytes[256];
+    for (int i = 0; i < 256; i++)
+        bytes[i] = (char)i;
+    Value all = value_string(bytes, sizeof bytes);
+    Value scalars[] = {
+        VALUE_NULL, value_bool(true), value_bool(false), value_int(INT64_MIN), value_int(INT64_MAX),
+        value_int(-7), value_int(0), value_int(10), value_float(1e-300),
+        value_float(-1.7976931348623157e308), value_float(2.0), value_float(NAN),
+        value_time(1781861415123), value_time(-62167219200000), value_duration(-90061001),
+        value_duration(0), value_business(1, BUSINESS_DAYS), value_business(INT64_MIN, BUSINESS_MINUTES),
+        all, value_cstring(""), value_cstring("plain"),
+    };
+    Value list = value_list_new(0), map = value_map_new(0);
+    for (size_t i = 0; i < countof(scalars); i++) {
+        value_retain(scalars[i]);
+        value_list_push(list, scalars[i]);
+    }
+    value_retain(list);
+    value_map_set(map, "a\"b\\c\n\x01", 7, list);
+    value_map_set(map, bytes, sizeof bytes, value_list_new(0));
+    value_map_set(map, "", 0, value_map_new(0));
+    bool ok = true;
+    for (size_t i = 0; i < countof(scalars); i++)
+        ok = text_size_matches(scalars[i], &HOOKS) && text_size_matches(scalars[i], NULL) && ok;
+    ok = text_size_matches(list, &HOOKS) && text_size_matches(map, NULL) && ok;
+    assert_true(ok);
+
+    StrBuf json = STRBUF_INIT;
+    value_write_json(map, &json);
+    assert_int_equal(vm_text_size(map, VM_FORM_JSON, NULL, json.len), json.len);
+    assert_true(vm_text_size(map, VM_FORM_JSON, NULL, json.len - 1) > json.len - 1);
+    assert_true(vm_text_size(map, VM_FORM_TEXT, NULL, 10) > 10);
+    assert_int_equal(vm_text_size(all, VM_FORM_TEXT, NULL, 10), 256);   /* as they are */
+    assert_true(vm_text_size(all, VM_FORM_JSON, NULL, 256 + 2) > 256 + 2);
+    strbuf_free(&json);
+    for (size_t i = 0; i < countof(scalars); i++)
+        value_release(scalars[i]);
+    value_release(list);
+    value_release(map);
+}
+
 int main(void)
 {
     static const struct CMUnitTest GENERATED[] = {
         cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_text_size),
         cmocka_unit_test(test_fn_chain_within_limit),
         cmocka_unit_test(test_step_limit),
         cmocka_unit_test(test_fn_nesting_limit),
