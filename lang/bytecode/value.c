@@ -515,42 +515,47 @@ void value_write_duration(int64_t ms, StrBuf *out)
         strbuf_printf(out, "%" PRIu64 "ms", left);
 }
 
-/* Keep in sync with value_json_string_size, which counts what this writes. */
+/* The escape value_write_json_string writes for byte `c` (\" \\ \n \t \r \b \f, or
+   \u00XX for another control character) in out[7], and its length; 0 when the byte is
+   written as it is. The writer and value_json_string_size both read it. */
+static size_t json_escape(unsigned char c, char out[7])
+{
+    static const char SHORT[] = {'"', '"', '\\', '\\', '\n', 'n', '\t', 't', '\r', 'r', '\b', 'b', '\f', 'f'};
+    if (c >= 0x20 && c != '"' && c != '\\')
+        return 0;
+    for (size_t k = 0; k < sizeof SHORT; k += 2)
+        if (c == (unsigned char)SHORT[k]) {
+            out[0] = '\\';
+            out[1] = SHORT[k + 1];
+            return 2;
+        }
+    return (size_t)snprintf(out, 7, "\\u%04x", c);
+}
+
 void value_write_json_string(const char *s, size_t len, StrBuf *out)
 {
     strbuf_putc(out, '"');
+    size_t plain = 0;   /* start of the run of bytes written as they are */
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': strbuf_puts(out, "\\\""); break;
-        case '\\': strbuf_puts(out, "\\\\"); break;
-        case '\n': strbuf_puts(out, "\\n"); break;
-        case '\t': strbuf_puts(out, "\\t"); break;
-        case '\r': strbuf_puts(out, "\\r"); break;
-        case '\b': strbuf_puts(out, "\\b"); break;
-        case '\f': strbuf_puts(out, "\\f"); break;
-        default:
-            if (c < 0x20)
-                strbuf_printf(out, "\\u%04x", c);
-            else
-                strbuf_putc(out, (char)c);
+        char escape[7];
+        size_t n = json_escape((unsigned char)s[i], escape);
+        if (n) {
+            strbuf_append(out, s + plain, i - plain);
+            strbuf_append(out, escape, n);
+            plain = i + 1;
         }
     }
+    strbuf_append(out, s + plain, len - plain);
     strbuf_putc(out, '"');
 }
 
-/* Keep in sync with value_write_json_string: a quote, a backslash and the five control
-   characters with a short escape take 2 bytes, another control character 6 (\u00XX),
-   every other byte 1. */
 size_t value_json_string_size(const char *s, size_t len, size_t limit)
 {
     size_t size = len + 2;
     for (size_t i = 0; i < len && size <= limit; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        bool short_escape = c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f';
-        size += short_escape ? 1 : 5;
+        char escape[7];
+        size_t n = json_escape((unsigned char)s[i], escape);
+        size += n ? n - 1 : 0;
     }
     return size;
 }
